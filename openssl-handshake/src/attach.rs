@@ -1,0 +1,104 @@
+//! Turning tracing on: [`SslContextBuilderExt::trace_handshakes`] for a
+//! context, [`SslRefExt::trace_handshake`] for a single connection.
+
+use std::fmt;
+use std::sync::Arc;
+
+use openssl::ssl::{SslContextBuilder, SslRef};
+
+use crate::error::Error;
+use crate::trace::HandshakeTrace;
+
+/// What to record and what to call when a handshake ends.
+#[derive(Clone)]
+pub struct TraceOptions {
+    pub(crate) messages: bool,
+    pub(crate) raw_bytes: bool,
+    pub(crate) on_complete: Option<Arc<dyn Fn(&HandshakeTrace) + Send + Sync>>,
+}
+
+impl Default for TraceOptions {
+    /// Messages on, raw bytes off, no hook.
+    fn default() -> Self {
+        TraceOptions {
+            messages: true,
+            raw_bytes: false,
+            on_complete: None,
+        }
+    }
+}
+
+impl fmt::Debug for TraceOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TraceOptions")
+            .field("messages", &self.messages)
+            .field("raw_bytes", &self.raw_bytes)
+            .field("on_complete", &self.on_complete.is_some())
+            .finish()
+    }
+}
+
+impl TraceOptions {
+    /// The defaults: messages on, raw bytes off, no hook.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records handshake messages, ChangeCipherSpec and alert records
+    /// through the message callback (on by default). Off, only states,
+    /// alerts and exits are recorded.
+    pub fn messages(mut self, on: bool) -> Self {
+        self.messages = on;
+        self
+    }
+
+    /// Keeps each message's bytes in the trace (off by default). The
+    /// bytes are always kept until the trace is first read, because
+    /// messages are decoded then rather than on the handshake path.
+    pub fn raw_bytes(mut self, on: bool) -> Self {
+        self.raw_bytes = on;
+        self
+    }
+
+    /// Calls `hook` once when each handshake succeeds or fails, with the
+    /// finished trace. It runs on the thread driving the handshake, after
+    /// the connection's trace lock is released. A panic in it is caught
+    /// and recorded in [`HandshakeTrace::hook_panic`].
+    pub fn on_complete(mut self, hook: impl Fn(&HandshakeTrace) + Send + Sync + 'static) -> Self {
+        self.on_complete = Some(Arc::new(hook));
+        self
+    }
+}
+
+/// Tracing for every connection made from a context.
+///
+/// Implemented for [`SslContextBuilder`], so it also works through
+/// `SslAcceptorBuilder` and `SslConnectorBuilder`, which dereference to it.
+pub trait SslContextBuilderExt {
+    /// Installs the info and message callbacks so that every `SSL` made
+    /// from this context records its own [`HandshakeTrace`].
+    ///
+    /// Calling it again replaces the options. It replaces any message
+    /// callback already set, and refuses with
+    /// [`Error::InfoCallbackInUse`] if another info callback is set.
+    fn trace_handshakes(&mut self, options: TraceOptions) -> Result<(), Error>;
+}
+
+impl SslContextBuilderExt for SslContextBuilder {
+    fn trace_handshakes(&mut self, options: TraceOptions) -> Result<(), Error> {
+        crate::callbacks::attach_to_context(self, options)
+    }
+}
+
+/// Tracing for one connection whose context was built without it.
+pub trait SslRefExt {
+    /// Installs the callbacks on this `SSL` only, with a fresh trace.
+    /// Calling it again starts a new trace with the new options.
+    fn trace_handshake(&mut self, options: TraceOptions) -> Result<(), Error>;
+}
+
+impl SslRefExt for SslRef {
+    fn trace_handshake(&mut self, options: TraceOptions) -> Result<(), Error> {
+        crate::callbacks::attach_to_ssl(self, options)
+    }
+}

@@ -1,0 +1,119 @@
+//! [`CertificateInfo`]: the anatomy of one certificate, as a reader of
+//! `openssl x509 -text` would look for it.
+
+use openssl::nid::Nid;
+use openssl::pkey::Id;
+use openssl::x509::{GeneralNameRef, X509Ref};
+use serde::{Deserialize, Serialize};
+
+use crate::decode::format_name;
+use crate::ffi;
+
+/// The fields of one certificate of a peer's chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateInfo {
+    /// X.509 version as people count it (3 for v3).
+    pub version: i32,
+    /// Serial number in hex.
+    pub serial: String,
+    /// e.g. "sha256WithRSAEncryption".
+    pub signature_algorithm: String,
+    /// Issuer name, e.g. "O = openssl-handshake test, CN = Intermediate".
+    pub issuer: String,
+    /// Start of validity, as OpenSSL prints it.
+    pub not_before: String,
+    /// End of validity, as OpenSSL prints it.
+    pub not_after: String,
+    /// Subject name.
+    pub subject: String,
+    /// e.g. "rsaEncryption", "id-ecPublicKey", "ED25519".
+    pub public_key_algorithm: String,
+    /// Key size in bits.
+    pub public_key_bits: u32,
+    /// Curve of an EC key, e.g. "prime256v1".
+    pub curve: Option<String>,
+    /// Subject alternative names, e.g. "DNS:localhost", "IP:127.0.0.1".
+    pub subject_alt_names: Vec<String>,
+    /// Every extension by name, with whether it is critical.
+    pub extensions: Vec<Extension>,
+}
+
+/// One X.509v3 extension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    /// Long name, e.g. "X509v3 Subject Alternative Name", or the OID.
+    pub name: String,
+    /// Whether the extension is marked critical.
+    pub critical: bool,
+}
+
+impl CertificateInfo {
+    /// Reads the fields of `cert`.
+    pub fn from_x509(cert: &X509Ref) -> Self {
+        let serial = cert
+            .serial_number()
+            .to_bn()
+            .and_then(|bn| bn.to_hex_str().map(|s| s.to_string()))
+            .unwrap_or_else(|_| "unreadable".to_owned());
+        let signature_algorithm = nid_name(cert.signature_algorithm().object().nid());
+        let (public_key_algorithm, public_key_bits, curve) = match cert.public_key() {
+            Ok(key) => {
+                let curve = (key.id() == Id::EC)
+                    .then(|| key.ec_key().ok())
+                    .flatten()
+                    .and_then(|ec| ec.group().curve_name())
+                    .map(nid_name);
+                (nid_name(Nid::from_raw(key.id().as_raw())), key.bits(), curve)
+            }
+            Err(_) => ("unreadable".to_owned(), 0, None),
+        };
+        let subject_alt_names = cert
+            .subject_alt_names()
+            .map(|names| names.iter().map(general_name).collect())
+            .unwrap_or_default();
+        CertificateInfo {
+            version: cert.version() + 1,
+            serial,
+            signature_algorithm,
+            issuer: format_name(cert.issuer_name()),
+            not_before: cert.not_before().to_string(),
+            not_after: cert.not_after().to_string(),
+            subject: format_name(cert.subject_name()),
+            public_key_algorithm,
+            public_key_bits,
+            curve,
+            subject_alt_names,
+            extensions: ffi::extensions(cert)
+                .into_iter()
+                .map(|(name, critical)| Extension { name, critical })
+                .collect(),
+        }
+    }
+}
+
+fn nid_name(nid: Nid) -> String {
+    nid.long_name()
+        .or_else(|_| nid.short_name())
+        .map(str::to_owned)
+        .unwrap_or_else(|_| format!("nid {}", nid.as_raw()))
+}
+
+fn general_name(name: &GeneralNameRef) -> String {
+    if let Some(dns) = name.dnsname() {
+        format!("DNS:{dns}")
+    } else if let Some(ip) = name.ipaddress() {
+        match <[u8; 4]>::try_from(ip) {
+            Ok(v4) => format!("IP:{}", std::net::Ipv4Addr::from(v4)),
+            Err(_) => match <[u8; 16]>::try_from(ip) {
+                Ok(v6) => format!("IP:{}", std::net::Ipv6Addr::from(v6)),
+                Err(_) => format!("IP:<{} bytes>", ip.len()),
+            },
+        }
+    } else if let Some(email) = name.email() {
+        format!("email:{email}")
+    } else if let Some(uri) = name.uri() {
+        format!("URI:{uri}")
+    } else {
+        "othername".to_owned()
+    }
+}

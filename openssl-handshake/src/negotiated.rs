@@ -1,0 +1,181 @@
+//! [`Negotiated`]: what the two ends agreed on, read from the `SSL` when
+//! the handshake is done.
+
+use openssl::nid::Nid;
+use openssl::pkey::Id;
+use openssl::ssl::{NameType, SslRef};
+use openssl::x509::X509;
+use serde::{Deserialize, Serialize};
+
+use crate::cert::CertificateInfo;
+use crate::event::Side;
+use crate::ffi;
+
+/// What was agreed in a finished handshake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Negotiated {
+    /// Protocol version as OpenSSL names it: "TLSv1.3", "TLSv1.2", ...
+    pub version: String,
+    /// The suite's OpenSSL name, e.g. "ECDHE-RSA-AES128-GCM-SHA256".
+    pub cipher_openssl: String,
+    /// The suite's IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".
+    pub cipher_iana: Option<String>,
+    /// The key-exchange group, e.g. "x25519" or "secp256r1"; `None` for
+    /// RSA key exchange and resumptions without a new key share.
+    pub group: Option<String>,
+    /// The signature scheme the peer signed with, e.g.
+    /// "rsa_pss_rsae_sha256"; `None` when the peer did not sign.
+    pub peer_signature: Option<String>,
+    /// The ALPN protocol selected.
+    pub alpn: Option<String>,
+    /// The server name the client asked for.
+    pub sni: Option<String>,
+    /// `None` for a full handshake, else how the session was resumed.
+    pub resumed: Option<Resumption>,
+    /// The peer's certificate chain, leaf first.
+    pub peer_chain: Vec<CertificateInfo>,
+    /// The result of verifying the peer's certificate.
+    pub verify: VerifyResult,
+}
+
+/// How a session was resumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resumption {
+    /// TLS 1.2 and earlier: the server found the session id in its cache.
+    SessionId,
+    /// TLS 1.2 and earlier: RFC 5077 session ticket.
+    Ticket,
+    /// TLS 1.3 pre-shared key from a NewSessionTicket.
+    Psk,
+    /// Resumed, but the server could not tell by id or ticket because
+    /// message tracing was off.
+    Unknown,
+}
+
+/// `SSL_get_verify_result`: an X509 verify code and its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyResult {
+    /// `X509_V_OK` (0) or an `X509_V_ERR_*` code.
+    pub code: i32,
+    /// `X509_verify_cert_error_string`, e.g. "certificate has expired".
+    pub text: String,
+}
+
+impl VerifyResult {
+    /// Wraps a raw verify code with its text.
+    pub fn from_code(code: i32) -> Self {
+        VerifyResult {
+            code,
+            text: ffi::verify_error_string(code),
+        }
+    }
+
+    /// Whether verification succeeded.
+    pub fn is_ok(&self) -> bool {
+        self.code == 0
+    }
+}
+
+impl Negotiated {
+    /// Reads what was negotiated on `ssl`, except the peer chain, which
+    /// is returned as certificates so that parsing it can wait until
+    /// someone reads the trace.
+    ///
+    /// `ticket_offered` says whether the ClientHello carried a session
+    /// ticket, when the caller knows; only a TLS 1.2 server needs it.
+    pub(crate) fn read(
+        ssl: &SslRef,
+        side: Side,
+        ticket_offered: impl FnOnce() -> Option<bool>,
+    ) -> (Negotiated, Vec<X509>) {
+        let cipher = ssl.current_cipher();
+        let version = ssl.version_str().to_owned();
+        let resumed = ssl
+            .session_reused()
+            .then(|| resumption(ssl, side, &version, ticket_offered));
+        let chain = peer_chain(ssl, side);
+        let negotiated = Negotiated {
+            cipher_openssl: cipher.map(|c| c.name().to_owned()).unwrap_or_default(),
+            cipher_iana: cipher.and_then(|c| c.standard_name()).map(str::to_owned),
+            group: ffi::negotiated_group(ssl),
+            peer_signature: ffi::peer_signature_nids(ssl)
+                .map(|(key, hash)| signature_scheme(key, hash, chain.first())),
+            alpn: ssl
+                .selected_alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+            sni: ssl.servername(NameType::HOST_NAME).map(str::to_owned),
+            resumed,
+            peer_chain: Vec::new(),
+            verify: VerifyResult::from_code(ffi::verify_result(ssl)),
+            version,
+        };
+        (negotiated, chain)
+    }
+}
+
+fn resumption(
+    ssl: &SslRef,
+    side: Side,
+    version: &str,
+    ticket_offered: impl FnOnce() -> Option<bool>,
+) -> Resumption {
+    if version == "TLSv1.3" {
+        return Resumption::Psk;
+    }
+    let ticket = match side {
+        Side::Client => ssl.session().map(ffi::session_has_ticket),
+        Side::Server => ticket_offered(),
+    };
+    match ticket {
+        Some(true) => Resumption::Ticket,
+        Some(false) => Resumption::SessionId,
+        None => Resumption::Unknown,
+    }
+}
+
+/// OpenSSL gives a server the client's chain without its leaf, and a
+/// client the server's chain with it.
+fn peer_chain(ssl: &SslRef, side: Side) -> Vec<X509> {
+    let mut chain: Vec<X509> = Vec::new();
+    if side == Side::Server {
+        chain.extend(ssl.peer_certificate());
+    }
+    if let Some(stack) = ssl.peer_cert_chain() {
+        chain.extend(stack.iter().map(|c| c.to_owned()));
+    }
+    chain
+}
+
+/// Names a signature the way RFC 8446 names SignatureScheme values.
+fn signature_scheme(key: Nid, hash: Option<Nid>, leaf: Option<&X509>) -> String {
+    let hash = match hash {
+        Some(Nid::SHA1) => "sha1",
+        Some(Nid::SHA224) => "sha224",
+        Some(Nid::SHA256) => "sha256",
+        Some(Nid::SHA384) => "sha384",
+        Some(Nid::SHA512) => "sha512",
+        _ => "",
+    };
+    match key {
+        k if k.as_raw() == openssl_sys::NID_ED25519 => "ed25519".to_owned(),
+        k if k.as_raw() == openssl_sys::NID_ED448 => "ed448".to_owned(),
+        Nid::RSA => format!("rsa_pkcs1_{hash}"),
+        Nid::RSASSAPSS => {
+            let pss_key = leaf
+                .and_then(|c| c.public_key().ok())
+                .is_some_and(|k| k.id() == Id::RSA_PSS);
+            format!("rsa_pss_{}_{hash}", if pss_key { "pss" } else { "rsae" })
+        }
+        Nid::X9_62_ID_ECPUBLICKEY => match hash {
+            "sha256" => "ecdsa_secp256r1_sha256".to_owned(),
+            "sha384" => "ecdsa_secp384r1_sha384".to_owned(),
+            "sha512" => "ecdsa_secp521r1_sha512".to_owned(),
+            other => format!("ecdsa_{other}"),
+        },
+        other => format!(
+            "{}_{hash}",
+            other.short_name().unwrap_or("unknown").to_lowercase()
+        ),
+    }
+}

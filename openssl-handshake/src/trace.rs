@@ -1,0 +1,191 @@
+//! [`HandshakeTrace`]: everything recorded for one connection.
+
+use std::time::Duration;
+
+use openssl::ssl::SslRef;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Alert, Direction, Event, EventKind, ExitStatus, Message, Side, StateChange};
+use crate::negotiated::{Negotiated, VerifyResult};
+
+/// The version of the JSON layout of [`HandshakeTrace`]. It changes
+/// whenever a field is renamed or removed.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The handshake of one connection, as recorded from inside OpenSSL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandshakeTrace {
+    /// [`SCHEMA_VERSION`] of the layout this trace was written with.
+    pub schema_version: u32,
+    /// Client or server.
+    pub side: Side,
+    /// Every event, in the order OpenSSL reported it.
+    pub events: Vec<Event>,
+    /// Where the handshake stands.
+    pub outcome: Outcome,
+    /// What was agreed, once the handshake is done.
+    pub negotiated: Option<Negotiated>,
+    /// From handshake start to done or failure.
+    pub duration: Option<Duration>,
+    /// Bytes written to the transport by the time the handshake ended.
+    pub bytes_sent: u64,
+    /// Bytes read from the transport by the time the handshake ended.
+    pub bytes_received: u64,
+    /// How many handshakes this connection started (renegotiation adds
+    /// one).
+    pub handshakes: u32,
+    /// The message of a completion hook that panicked; the panic was
+    /// caught so it could not unwind into OpenSSL.
+    pub hook_panic: Option<String>,
+}
+
+/// Where a handshake stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Started and not yet finished (or waiting on non-blocking I/O).
+    InProgress,
+    /// `SSL_CB_HANDSHAKE_DONE` was reported.
+    Succeeded,
+    /// The handshake call failed.
+    Failed(Failure),
+}
+
+/// Why a handshake failed, gathered at the moment it did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    /// `SSL_state_string_long` where the handshake stopped.
+    pub state: String,
+    /// The alert this end sent, if any.
+    pub alert_sent: Option<Alert>,
+    /// The alert the peer sent, if any.
+    pub alert_received: Option<Alert>,
+    /// The certificate verification error, when verification failed.
+    pub verify: Option<VerifyResult>,
+    /// OpenSSL's reason string from its error queue, e.g. "no shared
+    /// cipher"; empty when the queue held none.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "handshake failed in \"{}\"", self.state)?;
+        if !self.reason.is_empty() {
+            write!(f, ": {}", self.reason)?;
+        }
+        if let Some(v) = &self.verify {
+            write!(f, "; certificate verify error {} ({})", v.code, v.text)?;
+        }
+        if let Some(a) = &self.alert_sent {
+            write!(f, "; sent {a}")?;
+        }
+        if let Some(a) = &self.alert_received {
+            write!(f, "; received {a}")?;
+        }
+        Ok(())
+    }
+}
+
+impl HandshakeTrace {
+    pub(crate) fn new(side: Side) -> Self {
+        HandshakeTrace {
+            schema_version: SCHEMA_VERSION,
+            side,
+            events: Vec::with_capacity(48),
+            outcome: Outcome::InProgress,
+            negotiated: None,
+            duration: None,
+            bytes_sent: 0,
+            bytes_received: 0,
+            handshakes: 0,
+            hook_panic: None,
+        }
+    }
+
+    /// Whether the handshake finished successfully.
+    pub fn succeeded(&self) -> bool {
+        self.outcome == Outcome::Succeeded
+    }
+
+    /// The failure, when the handshake failed.
+    pub fn failure(&self) -> Option<&Failure> {
+        match &self.outcome {
+            Outcome::Failed(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Every state change, in order.
+    pub fn states(&self) -> impl Iterator<Item = &StateChange> {
+        self.events.iter().filter_map(|e| match &e.kind {
+            EventKind::State(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    /// Every alert sent or received, in order.
+    pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.events.iter().filter_map(|e| match &e.kind {
+            EventKind::Alert(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    /// Every recorded message (needs [`crate::TraceOptions::messages`]).
+    pub fn messages(&self) -> impl Iterator<Item = &Message> {
+        self.events.iter().filter_map(|e| match &e.kind {
+            EventKind::Message(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    /// The first alert this end sent.
+    pub fn alert_sent(&self) -> Option<&Alert> {
+        self.alerts().find(|a| a.direction == Direction::Write)
+    }
+
+    /// The first alert the peer sent.
+    pub fn alert_received(&self) -> Option<&Alert> {
+        self.alerts().find(|a| a.direction == Direction::Read)
+    }
+
+    /// Whether any exit was a would-block return (non-blocking I/O).
+    pub fn would_block_count(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| matches!(&e.kind, EventKind::Exit(x) if x.status == ExitStatus::WouldBlock))
+            .count()
+    }
+
+    /// The state log: exactly the lines `openssl s_client -state` (client)
+    /// or `openssl s_server -state` (server) prints for this handshake.
+    pub fn state_log(&self) -> String {
+        crate::render::state_log(self)
+    }
+
+    /// A message log in the spirit of `openssl s_client -msg`, with the
+    /// decoded fields of each message.
+    pub fn message_log(&self) -> String {
+        crate::render::message_log(self)
+    }
+
+    /// The trace as JSON, with [`SCHEMA_VERSION`].
+    pub fn to_json(&self) -> String {
+        crate::render::json(self)
+    }
+
+    /// A two-column ladder diagram of the messages and alerts.
+    pub fn ladder(&self) -> String {
+        crate::render::ladder(self)
+    }
+}
+
+/// A snapshot of the trace recorded so far for `ssl`, or `None` when
+/// tracing is not attached to it (or no callback has fired yet).
+///
+/// It can be called at any time, also while the handshake is in flight
+/// or from the completion hook; the snapshot is a copy, so it never
+/// holds a lock on the connection.
+pub fn trace(ssl: &SslRef) -> Option<HandshakeTrace> {
+    crate::callbacks::snapshot(ssl)
+}

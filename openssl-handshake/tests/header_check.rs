@@ -1,0 +1,159 @@
+//! Checks every declaration in `sys.rs` against the C headers of the linked
+//! OpenSSL: the declarations are turned into C that only compiles when each
+//! constant has the header's value and each function and callback type is
+//! compatible with the header's prototype.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+use openssl_handshake::sys;
+
+/// The C spelling of a Rust type as `stringify!` writes it.
+fn c_type(rust: &str) -> String {
+    let t: String = rust.split_whitespace().collect();
+    if let Some(inner) = t.strip_prefix("*const") {
+        return format!("const {} *", c_type(inner));
+    }
+    if let Some(inner) = t.strip_prefix("*mut") {
+        return format!("{} *", c_type(inner));
+    }
+    if let Some(inner) = t.strip_prefix("Option<").and_then(|i| i.strip_suffix('>')) {
+        // Option<extern fn> is the nullable function pointer.
+        return c_type(inner);
+    }
+    match t.as_str() {
+        "()" => "void".into(),
+        "c_int" => "int".into(),
+        // The Rust alias of the enum is checked through its definition.
+        "c_uint" | "OSSL_HANDSHAKE_STATE" => "unsigned int".into(),
+        "c_long" => "long".into(),
+        "c_char" => "char".into(),
+        "c_void" => "void".into(),
+        "size_t" => "size_t".into(),
+        "u64" => "uint64_t".into(),
+        "SSL" | "SSL_CTX" | "SSL_SESSION" | "BIO" => t,
+        "InfoCallback" | "MsgCallback" => format!("rs_{t}"),
+        other => panic!("header_check does not know the C spelling of Rust type `{other}`; add it"),
+    }
+}
+
+fn include_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = option_env!("OPENSSL_HANDSHAKE_INCLUDE")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    dirs.push(PathBuf::from("/usr/include"));
+    dirs
+}
+
+fn header(name: &str) -> String {
+    include_dirs()
+        .iter()
+        .map(|d| d.join("openssl").join(name))
+        .find(|p| p.exists())
+        .map(|p| std::fs::read_to_string(&p).expect("readable header"))
+        .unwrap_or_else(|| panic!("openssl/{name} not found in {:?}; install libssl-dev", include_dirs()))
+}
+
+fn c_source() -> String {
+    let mut c = String::from("#include <stdint.h>\n#include <openssl/ssl.h>\n#include <openssl/bio.h>\n\n");
+    for (name, types) in sys::CALLBACK_TYPES {
+        let args: Vec<String> = types[1..].iter().map(|t| c_type(t)).collect();
+        c += &format!("typedef {} (*rs_{name})({});\n", c_type(types[0]), args.join(", "));
+    }
+    c += "_Static_assert(sizeof(OSSL_HANDSHAKE_STATE) == sizeof(unsigned int), \"enum size\");\n";
+    c += "_Static_assert((OSSL_HANDSHAKE_STATE)-1 > 0, \"enum is unsigned\");\n";
+    for (name, value) in sys::CONSTANTS {
+        c += &format!("_Static_assert((long long)({name}) == {value}LL, \"{name} differs from the header\");\n");
+    }
+    for (name, types) in sys::FUNCTIONS {
+        let args: Vec<String> = types[1..].iter().map(|t| c_type(t)).collect();
+        c += &format!(
+            "{} (*const check_{name})({}) = {name};\n",
+            c_type(types[0]),
+            args.join(", ")
+        );
+    }
+    // The callback typedefs must be the very types the setters take.
+    c += "void (*const check_info_cb)(SSL_CTX *, void (*)(const SSL *, int, int)) = SSL_CTX_set_info_callback;\n";
+    c += "static void use_types(rs_InfoCallback a, rs_MsgCallback b) {\n";
+    c += "    SSL_CTX_set_info_callback(0, a);\n    SSL_CTX_set_msg_callback(0, b);\n}\n";
+    c += "void (*const keep)(rs_InfoCallback, rs_MsgCallback) = use_types;\n";
+    c
+}
+
+#[test]
+fn declarations_match_the_headers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("check.c");
+    std::fs::write(&src, c_source()).expect("write C source");
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+    let mut cmd = Command::new(&cc);
+    cmd.args(["-std=c11", "-Wall", "-Werror", "-Wincompatible-pointer-types", "-c", "-o"])
+        .arg(dir.path().join("check.o"))
+        .arg(&src);
+    for d in include_dirs() {
+        cmd.arg("-I").arg(d);
+    }
+    let out = cmd.output().unwrap_or_else(|e| panic!("could not run the C compiler `{cc}`: {e}"));
+    assert!(
+        out.status.success(),
+        "sys.rs does not match the OpenSSL headers:\n{}\n--- generated C ---\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        c_source()
+    );
+}
+
+#[test]
+fn a_wrong_declaration_is_caught() {
+    // The check above must be able to fail: a deliberately wrong prototype
+    // and a wrong constant are rejected by the same compiler invocation.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("wrong.c");
+    let wrong = "#include <openssl/ssl.h>\n\
+                 void (*const w)(SSL_CTX *, void (*)(SSL *, int, int)) = SSL_CTX_set_info_callback;\n";
+    std::fs::write(&src, wrong).expect("write C source");
+    let mut cmd = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".to_owned()));
+    cmd.args(["-std=c11", "-Werror", "-c", "-o"]).arg(dir.path().join("w.o")).arg(&src);
+    for d in include_dirs() {
+        cmd.arg("-I").arg(d);
+    }
+    assert!(!cmd.output().expect("C compiler runs").status.success());
+}
+
+/// Every `SSL_CB_*`, `SSL3_RT_*` content type, `SSL3_MT_*` and handshake
+/// state in the headers is declared in sys.rs, so none is missing.
+#[test]
+fn every_header_constant_is_declared() {
+    let declared: BTreeSet<&str> = sys::CONSTANTS.iter().map(|(n, _)| *n).collect();
+    let ssl = header("ssl.h");
+    let ssl3 = header("ssl3.h");
+    let mut wanted = BTreeSet::new();
+    for text in [&ssl, &ssl3] {
+        for line in text.lines() {
+            let mut words = line.split_whitespace();
+            let (Some("#define" | "#"), Some(mut name)) = (words.next(), words.next()) else {
+                continue;
+            };
+            if name == "define" {
+                name = words.next().unwrap_or("");
+            }
+            let content_type = name.starts_with("SSL3_RT_") && !name.contains("MAX") && !name.ends_with("LENGTH");
+            if name.starts_with("SSL_CB_") || name.starts_with("SSL3_MT_") || content_type {
+                wanted.insert(name.to_owned());
+            }
+        }
+    }
+    let enum_body = ssl
+        .split("typedef enum {")
+        .find_map(|rest| rest.split_once("} OSSL_HANDSHAKE_STATE;").map(|(body, _)| body))
+        .expect("OSSL_HANDSHAKE_STATE in ssl.h");
+    for (i, name) in enum_body.split(',').map(str::trim).filter(|n| !n.is_empty()).enumerate() {
+        let value = sys::CONSTANTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+        assert_eq!(value, Some(i as i64), "{name} is member {i} of OSSL_HANDSHAKE_STATE");
+    }
+    let missing: Vec<_> = wanted.iter().filter(|n| !declared.contains(n.as_str())).collect();
+    assert!(missing.is_empty(), "declared in the headers but not in sys.rs: {missing:?}");
+    assert!(wanted.len() > 30, "the header scan found too little: {wanted:?}");
+}
