@@ -1,0 +1,517 @@
+//! A matrix case: a stable id, the configs of both endpoints, and what the
+//! oracle expects of the handshake between them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::library::SuiteInfo;
+
+/// A protocol version, ordered oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Version {
+    /// SSL 3.0.
+    Ssl3,
+    /// TLS 1.0.
+    Tls1,
+    /// TLS 1.1.
+    Tls1_1,
+    /// TLS 1.2.
+    Tls1_2,
+    /// TLS 1.3.
+    Tls1_3,
+}
+
+impl Version {
+    /// Every version, oldest first.
+    pub const ALL: [Version; 5] = [
+        Version::Ssl3,
+        Version::Tls1,
+        Version::Tls1_1,
+        Version::Tls1_2,
+        Version::Tls1_3,
+    ];
+
+    /// The id used in case ids and on the command line: "ssl3", "tls1", "tls1_1", "tls1_2", "tls1_3".
+    pub fn id(self) -> &'static str {
+        match self {
+            Version::Ssl3 => "ssl3",
+            Version::Tls1 => "tls1",
+            Version::Tls1_1 => "tls1_1",
+            Version::Tls1_2 => "tls1_2",
+            Version::Tls1_3 => "tls1_3",
+        }
+    }
+
+    /// The name OpenSSL uses (`SSL_get_version`, `SSL_CIPHER_get_version`).
+    pub fn openssl_name(self) -> &'static str {
+        match self {
+            Version::Ssl3 => "SSLv3",
+            Version::Tls1 => "TLSv1",
+            Version::Tls1_1 => "TLSv1.1",
+            Version::Tls1_2 => "TLSv1.2",
+            Version::Tls1_3 => "TLSv1.3",
+        }
+    }
+
+    /// The name a reader expects: "SSLv3", "TLS 1.0", ...
+    pub fn display(self) -> &'static str {
+        match self {
+            Version::Ssl3 => "SSLv3",
+            Version::Tls1 => "TLS 1.0",
+            Version::Tls1_1 => "TLS 1.1",
+            Version::Tls1_2 => "TLS 1.2",
+            Version::Tls1_3 => "TLS 1.3",
+        }
+    }
+
+    /// Parses OpenSSL's name; "TLSv1.0" is accepted as well as "TLSv1".
+    pub fn from_openssl_name(s: &str) -> Option<Version> {
+        match s {
+            "SSLv3" => Some(Version::Ssl3),
+            "TLSv1" | "TLSv1.0" => Some(Version::Tls1),
+            "TLSv1.1" => Some(Version::Tls1_1),
+            "TLSv1.2" => Some(Version::Tls1_2),
+            "TLSv1.3" => Some(Version::Tls1_3),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.display())
+    }
+}
+
+impl FromStr for Version {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let lower = s.to_ascii_lowercase().replace(['.', '-', 'v', ' '], "_");
+        let v = match lower.as_str() {
+            "ssl3" | "ssl_3" | "ssl3_0" | "ssl_3_0" => Version::Ssl3,
+            "tls1" | "tls1_0" | "tls_1_0" | "tls_1" | "tls10" => Version::Tls1,
+            "tls1_1" | "tls_1_1" | "tls11" => Version::Tls1_1,
+            "tls1_2" | "tls_1_2" | "tls12" => Version::Tls1_2,
+            "tls1_3" | "tls_1_3" | "tls13" => Version::Tls1_3,
+            _ => Version::from_openssl_name(s).ok_or_else(|| {
+                format!("unknown protocol version {s:?}; use ssl3, tls1, tls1_1, tls1_2 or tls1_3")
+            })?,
+        };
+        Ok(v)
+    }
+}
+
+/// A certificate key type. Mirrors `openssl_handshake::pki::KeyType` so that
+/// cases serialize on their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyKind {
+    /// RSA, 2048 bits.
+    Rsa2048,
+    /// ECDSA on P-256.
+    EcdsaP256,
+    /// ECDSA on P-384.
+    EcdsaP384,
+    /// Ed25519.
+    Ed25519,
+}
+
+impl KeyKind {
+    /// Every key type, in report column order.
+    pub const ALL: [KeyKind; 4] = [
+        KeyKind::Rsa2048,
+        KeyKind::EcdsaP256,
+        KeyKind::EcdsaP384,
+        KeyKind::Ed25519,
+    ];
+
+    /// "rsa2048", "ecdsa-p256", "ecdsa-p384", "ed25519": the pki's names.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyKind::Rsa2048 => "rsa2048",
+            KeyKind::EcdsaP256 => "ecdsa-p256",
+            KeyKind::EcdsaP384 => "ecdsa-p384",
+            KeyKind::Ed25519 => "ed25519",
+        }
+    }
+
+    /// Whether a suite with `Au=` `au` can be served with this key at `v`.
+    ///
+    /// Ed25519 signs only through `signature_algorithms`, so OpenSSL offers
+    /// it for ECDSA suites from TLS 1.2 on (RFC 8422, section 5.1.1).
+    pub fn serves(self, au: &str, v: Version) -> bool {
+        match (self, au) {
+            (_, "any") => true,
+            (KeyKind::Rsa2048, "RSA") => true,
+            (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, "ECDSA") => true,
+            (KeyKind::Ed25519, "ECDSA") => v >= Version::Tls1_2,
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for KeyKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        KeyKind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!("unknown key type {s:?}; use rsa2048, ecdsa-p256, ecdsa-p384 or ed25519")
+            })
+    }
+}
+
+/// A server certificate that must fail verification. Mirrors
+/// `openssl_handshake::pki::Negative`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertProblem {
+    /// notAfter is in the past.
+    Expired,
+    /// notBefore is in the future.
+    NotYetValid,
+    /// The SAN does not name the host the client asks for.
+    WrongHost,
+    /// A self-signed leaf.
+    SelfSigned,
+    /// Issued by a root the client does not trust.
+    UntrustedRoot,
+    /// The server sends the leaf without its intermediate.
+    MissingIntermediate,
+}
+
+impl CertProblem {
+    /// Every negative variant.
+    pub const ALL: [CertProblem; 6] = [
+        CertProblem::Expired,
+        CertProblem::NotYetValid,
+        CertProblem::WrongHost,
+        CertProblem::SelfSigned,
+        CertProblem::UntrustedRoot,
+        CertProblem::MissingIntermediate,
+    ];
+
+    /// The name used in case ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            CertProblem::Expired => "expired",
+            CertProblem::NotYetValid => "not-yet-valid",
+            CertProblem::WrongHost => "wrong-host",
+            CertProblem::SelfSigned => "self-signed",
+            CertProblem::UntrustedRoot => "untrusted-root",
+            CertProblem::MissingIntermediate => "missing-intermediate",
+        }
+    }
+}
+
+/// What an endpoint presents to authenticate itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Identity {
+    /// Nothing (anonymous or PSK-only suites; a client without a certificate).
+    None,
+    /// A leaf of this key type chained through the intermediate CA.
+    Certificate(KeyKind),
+    /// A server leaf that must fail verification.
+    Negative(CertProblem),
+}
+
+/// How a case resumes its session on a second connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResumeKind {
+    /// TLS 1.2 and older: the server's session cache, looked up by session id.
+    SessionId,
+    /// TLS 1.2 and older: a stateless session ticket (RFC 5077).
+    Ticket,
+    /// TLS 1.3: a ticket used as a resumption PSK.
+    Tls13Psk,
+}
+
+impl ResumeKind {
+    /// The name used in case ids and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResumeKind::SessionId => "session-id",
+            ResumeKind::Ticket => "ticket",
+            ResumeKind::Tls13Psk => "tls13-psk",
+        }
+    }
+}
+
+/// One side's configuration. Every field maps onto one OpenSSL control;
+/// `None` or empty leaves the library default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// Lowest version allowed (`SSL_CTX_set_min_proto_version`).
+    pub min_version: Option<Version>,
+    /// Highest version allowed (`SSL_CTX_set_max_proto_version`).
+    pub max_version: Option<Version>,
+    /// The suites enabled, in preference order: TLS 1.2-and-older ones go
+    /// to the cipher list, TLS 1.3 ones to the ciphersuites. Empty leaves
+    /// the library default.
+    pub suites: Vec<SuiteInfo>,
+    /// Supported groups (`SSL_CTX_set1_groups_list` names), in order.
+    pub groups: Vec<String>,
+    /// ALPN protocols, offered (client) or accepted (server), in order.
+    pub alpn: Vec<String>,
+    /// `SSL_CTX_set_security_level`; `None` keeps the library default.
+    pub security_level: Option<u32>,
+    /// What this side authenticates with.
+    pub identity: Identity,
+    /// Whether this side has the harness's pre-shared key.
+    pub psk: bool,
+    /// Client: verify the server against the test root and host name
+    /// "localhost". Server: require a client certificate from the test PKI.
+    pub verify_peer: bool,
+    /// Client: the SNI host name to send. Server: the name whose
+    /// certificate it switches to when a client asks for it.
+    pub sni: Option<String>,
+    /// Server only: an identity to switch to when the client sends `sni`.
+    pub sni_identity: Option<Identity>,
+    /// Server only: issue session tickets (otherwise `SSL_OP_NO_TICKET`).
+    pub tickets: bool,
+}
+
+impl Default for Endpoint {
+    fn default() -> Self {
+        Endpoint {
+            min_version: None,
+            max_version: None,
+            suites: Vec::new(),
+            groups: Vec::new(),
+            alpn: Vec::new(),
+            security_level: None,
+            identity: Identity::None,
+            psk: false,
+            verify_peer: false,
+            sni: None,
+            sni_identity: None,
+            tickets: true,
+        }
+    }
+}
+
+impl Endpoint {
+    /// Pins the endpoint to exactly one version.
+    pub fn pin(&mut self, v: Version) {
+        self.min_version = Some(v);
+        self.max_version = Some(v);
+    }
+
+    /// The versions this endpoint allows, as an inclusive range.
+    pub fn version_range(&self) -> (Version, Version) {
+        (
+            self.min_version.unwrap_or(Version::Ssl3),
+            self.max_version.unwrap_or(Version::Tls1_3),
+        )
+    }
+}
+
+/// The family a case belongs to; it decides the case's place in reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    /// Every suite once, with a credential that fits its authentication.
+    Suite,
+    /// Every key type at every version, with a representative suite.
+    KeyType,
+    /// Key-exchange groups.
+    Group,
+    /// Features: mutual TLS, resumption, ALPN, SNI.
+    Option,
+    /// Configurations that must not agree.
+    Mismatch,
+    /// Server certificates that must fail verification.
+    Negative,
+}
+
+/// One case of the matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// Stable id: `version/suite/key/option`, e.g.
+    /// `tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/default`.
+    pub id: String,
+    /// The family of the case.
+    pub kind: CaseKind,
+    /// The version the case is about (its row in reports).
+    pub version: Version,
+    /// The suite the case is about, when there is one.
+    pub suite: Option<String>,
+    /// The credential label (its column in reports): a key type, "psk",
+    /// "anon", or a negative variant.
+    pub key: String,
+    /// The option label: "default", "mtls", "resume-ticket", ...
+    pub option: String,
+    /// The client's configuration.
+    pub client: Endpoint,
+    /// The server's configuration.
+    pub server: Endpoint,
+    /// When set, the case runs a second connection that must resume.
+    pub resume: Option<ResumeKind>,
+    /// Things the harness changed to make the case possible, such as a
+    /// lowered security level, in words.
+    pub notes: Vec<String>,
+    /// What the oracle expects.
+    pub expect: Expectation,
+}
+
+impl Case {
+    /// Builds the id from its four parts.
+    pub fn make_id(version: Version, suite: Option<&str>, key: &str, option: &str) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            version.id(),
+            suite.unwrap_or("-"),
+            key,
+            option
+        )
+    }
+}
+
+/// Which side of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The side that sends the ClientHello.
+    Client,
+    /// The side that answers it.
+    Server,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Client => "client",
+            Role::Server => "server",
+        })
+    }
+}
+
+/// An alert the oracle expects one side to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedAlert {
+    /// The side that sends it.
+    pub from: Role,
+    /// The alert description (RFC 8446, section 6), e.g. 40 for handshake_failure.
+    pub description: u8,
+}
+
+/// What the oracle expects, computed from configs and suite metadata only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Expectation {
+    /// The oracle has not looked at the case yet.
+    Pending,
+    /// The handshake completes with these parameters.
+    Success {
+        /// The negotiated version.
+        version: Version,
+        /// The negotiated suite, OpenSSL name.
+        suite: String,
+        /// The group, when the case pins one.
+        group: Option<String>,
+        /// The ALPN protocol both sides settle on.
+        alpn: Option<String>,
+        /// The SNI name the server sees.
+        sni: Option<String>,
+        /// How the second connection resumes, when the case resumes.
+        resumed: Option<ResumeKind>,
+    },
+    /// The handshake fails this way.
+    Failure {
+        /// The alert that ends it, when the oracle can name it.
+        alert: Option<ExpectedAlert>,
+        /// The client's certificate verify error (`X509_V_ERR_*`).
+        verify_error: Option<i32>,
+        /// Why it must fail, in words.
+        why: String,
+    },
+    /// The case can't run here, and why.
+    Unsupported {
+        /// The reason, as a sentence a reader understands.
+        reason: String,
+    },
+}
+
+/// The alert descriptions the oracle names (RFC 8446 section 6, RFC 7301).
+pub mod alert {
+    /// handshake_failure.
+    pub const HANDSHAKE_FAILURE: u8 = 40;
+    /// protocol_version.
+    pub const PROTOCOL_VERSION: u8 = 70;
+    /// certificate_required (TLS 1.3).
+    pub const CERTIFICATE_REQUIRED: u8 = 116;
+    /// no_application_protocol.
+    pub const NO_APPLICATION_PROTOCOL: u8 = 120;
+
+    /// The RFC name of an alert description.
+    pub fn name(description: u8) -> &'static str {
+        match description {
+            0 => "close_notify",
+            10 => "unexpected_message",
+            20 => "bad_record_mac",
+            22 => "record_overflow",
+            40 => "handshake_failure",
+            42 => "bad_certificate",
+            43 => "unsupported_certificate",
+            44 => "certificate_revoked",
+            45 => "certificate_expired",
+            46 => "certificate_unknown",
+            47 => "illegal_parameter",
+            48 => "unknown_ca",
+            49 => "access_denied",
+            50 => "decode_error",
+            51 => "decrypt_error",
+            70 => "protocol_version",
+            71 => "insufficient_security",
+            80 => "internal_error",
+            86 => "inappropriate_fallback",
+            90 => "user_canceled",
+            109 => "missing_extension",
+            110 => "unsupported_extension",
+            112 => "unrecognized_name",
+            116 => "certificate_required",
+            120 => "no_application_protocol",
+            _ => "unknown alert",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_parses_cli_and_openssl_spellings() {
+        for v in Version::ALL {
+            assert_eq!(v.id().parse::<Version>(), Ok(v));
+            assert_eq!(v.openssl_name().parse::<Version>(), Ok(v));
+        }
+        assert_eq!("1.2".parse::<Version>().ok(), None);
+        assert_eq!("TLS1.2".parse::<Version>(), Ok(Version::Tls1_2));
+    }
+
+    #[test]
+    fn ed25519_serves_ecdsa_suites_only_from_tls12() {
+        assert!(!KeyKind::Ed25519.serves("ECDSA", Version::Tls1_1));
+        assert!(KeyKind::Ed25519.serves("ECDSA", Version::Tls1_2));
+        assert!(!KeyKind::Rsa2048.serves("ECDSA", Version::Tls1_2));
+        assert!(KeyKind::EcdsaP384.serves("any", Version::Tls1_3));
+    }
+
+    #[test]
+    fn id_has_four_parts() {
+        let id = Case::make_id(Version::Tls1_2, Some("AES128-SHA"), "rsa2048", "default");
+        assert_eq!(
+            id.split('/').collect::<Vec<_>>(),
+            ["tls1_2", "AES128-SHA", "rsa2048", "default"]
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! `tls-harness`: an interop matrix for OpenSSL handshakes, traced by
+//! [`openssl_handshake`].
+//!
+//! The crate reads as a pipeline, one module per step:
+//!
+//! 1. [`library`] reads what the linked OpenSSL offers;
+//! 2. [`matrix`] builds the [`case::Case`]s from it;
+//! 3. [`oracle`] says what each case must do, without running it;
+//! 4. [`run`] runs the cases on paired client and server threads through
+//!    the [`peer`]s, and judges each outcome against its expectation;
+//! 5. [`report`] writes the results as a table, JSON, JUnit XML or Markdown.
+//!
+//! [`probe`] and [`serve`] trace a single handshake against a live peer.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod case;
+pub mod error;
+pub mod library;
+pub mod matrix;
+pub mod oracle;
+
+pub use error::HarnessError;

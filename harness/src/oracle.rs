@@ -1,0 +1,631 @@
+//! The oracle: what a case must do, worked out from the two endpoint
+//! configs, the suites' `SSL_CIPHER` metadata and the library's abilities.
+//!
+//! It never runs a handshake. Each rule below follows the RFCs and the
+//! OpenSSL behaviour it models, and names the alert OpenSSL sends:
+//!
+//! | rule | failure | alert (sender) |
+//! |------|---------|----------------|
+//! | no common version | client max below server min | protocol_version (server) |
+//! | no common version | client min above server max | protocol_version (client) |
+//! | no shared suite | nothing the server can serve | handshake_failure (server) |
+//! | no shared group (TLS 1.3) | no key share possible | handshake_failure (server) |
+//! | client certificate required, none sent | TLS 1.3 | certificate_required (server) |
+//! | client certificate required, none sent | TLS 1.2 and older | handshake_failure (server) |
+//! | ALPN with no overlap | server refuses | no_application_protocol (server) |
+//! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) |
+
+use crate::case::{
+    alert, Case, CertProblem, Endpoint, Expectation, ExpectedAlert, Identity, ResumeKind, Role,
+    Version,
+};
+use crate::library::{Library, SuiteInfo};
+
+/// Computes expectations for cases.
+pub struct Oracle<'a> {
+    library: &'a Library,
+    verify_error: &'a dyn Fn(CertProblem) -> i32,
+}
+
+impl<'a> Oracle<'a> {
+    /// An oracle for `library`. `verify_error` gives the exact verify error
+    /// each negative certificate must produce (the pki's
+    /// `Negative::expected_verify_error`).
+    pub fn new(library: &'a Library, verify_error: &'a dyn Fn(CertProblem) -> i32) -> Self {
+        Oracle {
+            library,
+            verify_error,
+        }
+    }
+
+    /// The expectation for `case`.
+    pub fn expect(&self, case: &Case) -> Expectation {
+        if let Some(reason) = self.library.missing(case.version) {
+            return unsupported(reason.to_string());
+        }
+        if let Some(reason) = case
+            .client
+            .suites
+            .iter()
+            .chain(&case.server.suites)
+            .find_map(|s| suite_unsupported(s, case))
+        {
+            return unsupported(reason);
+        }
+
+        let v = match self.negotiated_version(&case.client, &case.server) {
+            Ok(v) => v,
+            Err(failure) => return failure,
+        };
+
+        let Some(suite) = self.negotiated_suite(&case.client, &case.server, v) else {
+            return failure(
+                Some((Role::Server, alert::HANDSHAKE_FAILURE)),
+                None,
+                format!("no suite the client offers at {v} can be served by the server"),
+            );
+        };
+
+        if v == Version::Tls1_3 && !groups_overlap(&case.client.groups, &case.server.groups) {
+            return failure(
+                Some((Role::Server, alert::HANDSHAKE_FAILURE)),
+                None,
+                "no key-exchange group in common".into(),
+            );
+        }
+
+        let certificate_auth = !matches!(suite.au.as_str(), "None" | "PSK");
+        if case.client.verify_peer && certificate_auth {
+            if let Identity::Negative(problem) =
+                effective_server_identity(&case.client, &case.server)
+            {
+                return failure(
+                    None,
+                    Some((self.verify_error)(problem)),
+                    format!(
+                        "the server's certificate is {} and the client verifies it",
+                        problem.name()
+                    ),
+                );
+            }
+        }
+
+        // OpenSSL only asks for a client certificate when the suite
+        // authenticates the server with one (RFC 5246, section 7.4.4).
+        if case.server.verify_peer && certificate_auth && case.client.identity == Identity::None {
+            let description = if v == Version::Tls1_3 {
+                alert::CERTIFICATE_REQUIRED
+            } else {
+                alert::HANDSHAKE_FAILURE
+            };
+            return failure(
+                Some((Role::Server, description)),
+                None,
+                "the server requires a client certificate and the client has none".into(),
+            );
+        }
+
+        let alpn = match negotiated_alpn(&case.client.alpn, &case.server.alpn) {
+            Ok(p) => p,
+            Err(()) => {
+                return failure(
+                    Some((Role::Server, alert::NO_APPLICATION_PROTOCOL)),
+                    None,
+                    "no ALPN protocol in common".into(),
+                )
+            }
+        };
+
+        let group = match (case.client.groups.as_slice(), case.server.groups.as_slice()) {
+            ([c], [s]) if c == s && (v == Version::Tls1_3 || suite.needs_ec_group()) => {
+                Some(c.clone())
+            }
+            _ => None,
+        };
+
+        let resumed = case.resume.map(|kind| match (kind, v) {
+            (_, Version::Tls1_3) => ResumeKind::Tls13Psk,
+            (ResumeKind::Tls13Psk, _) => ResumeKind::Ticket,
+            (k, _) => k,
+        });
+
+        Expectation::Success {
+            version: v,
+            suite: suite.name.clone(),
+            group,
+            alpn,
+            sni: case.client.sni.clone(),
+            resumed,
+        }
+    }
+
+    /// The range of versions an endpoint can really use: OpenSSL 3 allows
+    /// TLS 1.1 and older only at security level 0.
+    fn usable_range(&self, e: &Endpoint) -> (Version, Version) {
+        let (lo, hi) = e.version_range();
+        let lo = if self.library.is_openssl3() && e.security_level != Some(0) {
+            lo.max(Version::Tls1_2)
+        } else {
+            lo
+        };
+        (lo, hi)
+    }
+
+    fn negotiated_version(&self, c: &Endpoint, s: &Endpoint) -> Result<Version, Expectation> {
+        let (cmin, cmax) = self.usable_range(c);
+        let (smin, smax) = self.usable_range(s);
+        let available = |v: &Version| self.library.missing(*v).is_none();
+        if let Some(v) = Version::ALL
+            .into_iter()
+            .rev()
+            .filter(available)
+            .find(|v| (cmin..=cmax).contains(v) && (smin..=smax).contains(v))
+        {
+            return Ok(v);
+        }
+        let (from, why) = if cmax < smin {
+            (
+                Role::Server,
+                format!(
+                    "the client's highest version ({cmax}) is below the server's lowest ({smin})"
+                ),
+            )
+        } else {
+            (
+                Role::Client,
+                format!(
+                    "the client's lowest version ({cmin}) is above the server's highest ({smax})"
+                ),
+            )
+        };
+        Err(failure(Some((from, alert::PROTOCOL_VERSION)), None, why))
+    }
+
+    /// OpenSSL's server picks by the client's order unless told otherwise:
+    /// the first client suite that the server enables and can serve.
+    fn negotiated_suite<'c>(
+        &self,
+        c: &'c Endpoint,
+        s: &Endpoint,
+        v: Version,
+    ) -> Option<&'c SuiteInfo> {
+        c.suites.iter().find(|suite| {
+            suite.allows(v)
+                && s.suites.iter().any(|x| x.name == suite.name)
+                && server_can_serve(suite, c, s, v)
+        })
+    }
+}
+
+/// Whether the server has what `suite` needs: a certificate for its
+/// authentication, the PSK, and a group for ECDHE.
+fn server_can_serve(suite: &SuiteInfo, c: &Endpoint, s: &Endpoint, v: Version) -> bool {
+    if suite.needs_psk() && !(c.psk && s.psk) {
+        return false;
+    }
+    if suite.needs_ec_group() && !groups_overlap(&c.groups, &s.groups) {
+        return false;
+    }
+    let au = if suite.kx == "RSAPSK" {
+        "RSA"
+    } else {
+        suite.au.as_str()
+    };
+    match au {
+        "None" | "PSK" => true,
+        needed => match effective_server_identity(c, s) {
+            Identity::Certificate(k) => k.serves(needed, v),
+            // The oracle doesn't know a negative leaf's key type, so the
+            // matrix serves negatives only with TLS 1.3 suites, where any
+            // key type will do.
+            Identity::Negative(_) => needed == "any",
+            Identity::None => false,
+        },
+    }
+}
+
+/// The certificate the server ends up presenting, after any SNI switch.
+fn effective_server_identity(c: &Endpoint, s: &Endpoint) -> Identity {
+    match (&c.sni, &s.sni, s.sni_identity) {
+        (Some(asked), Some(name), Some(id)) if asked == name => id,
+        _ => s.identity,
+    }
+}
+
+/// Empty means "library default", which always overlaps.
+fn groups_overlap(c: &[String], s: &[String]) -> bool {
+    c.is_empty() || s.is_empty() || c.iter().any(|g| s.contains(g))
+}
+
+/// ALPN as OpenSSL's `SSL_select_next_proto` does it on the harness
+/// server: the first server protocol the client also offers. `Ok(None)`
+/// when either side doesn't use ALPN; `Err` when both do and share none.
+fn negotiated_alpn(c: &[String], s: &[String]) -> Result<Option<String>, ()> {
+    if c.is_empty() || s.is_empty() {
+        return Ok(None);
+    }
+    s.iter()
+        .find(|p| c.contains(p))
+        .cloned()
+        .map(Some)
+        .ok_or(())
+}
+
+/// Why the harness can't run a case using `suite`, if it can't.
+fn suite_unsupported(suite: &SuiteInfo, case: &Case) -> Option<String> {
+    let pre = format!("{} ({}/{})", suite.name, suite.kx, suite.au);
+    if suite.au == "DSS" {
+        return Some(format!(
+            "DSS suites: the harness has no DSA credential [{pre}]"
+        ));
+    }
+    if suite.kx == "SRP" || suite.au == "SRP" {
+        return Some(format!(
+            "SRP suites: the harness has no SRP verifier (the openssl crate exposes no SRP API) [{pre}]"
+        ));
+    }
+    if suite.au.contains("GOST") || suite.kx.contains("GOST") {
+        return Some(format!(
+            "GOST suites: the harness has no GOST credential [{pre}]"
+        ));
+    }
+    if !suite.allows(case.version) {
+        return Some(format!(
+            "{} can't be used at {} (it needs {} to {})",
+            suite.name, case.version, suite.min_version, suite.max_version
+        ));
+    }
+    None
+}
+
+fn unsupported(reason: String) -> Expectation {
+    Expectation::Unsupported { reason }
+}
+
+fn failure(alert: Option<(Role, u8)>, verify_error: Option<i32>, why: String) -> Expectation {
+    Expectation::Failure {
+        alert: alert.map(|(from, description)| ExpectedAlert { from, description }),
+        verify_error,
+        why,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{CaseKind, KeyKind};
+    use crate::library::VersionSupport;
+
+    fn suite(name: &str, min: Version, kx: &str, au: &str) -> SuiteInfo {
+        SuiteInfo {
+            name: name.into(),
+            standard_name: None,
+            id: 0,
+            min_version: min,
+            max_version: if min == Version::Tls1_3 {
+                Version::Tls1_3
+            } else {
+                Version::Tls1_2
+            },
+            kx: kx.into(),
+            au: au.into(),
+            enc: "AESGCM(128)".into(),
+            mac: "AEAD".into(),
+        }
+    }
+
+    fn ecdhe_rsa() -> SuiteInfo {
+        suite(
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            Version::Tls1_2,
+            "ECDH",
+            "RSA",
+        )
+    }
+
+    fn tls13() -> SuiteInfo {
+        suite("TLS_AES_128_GCM_SHA256", Version::Tls1_3, "any", "any")
+    }
+
+    fn library(without_ssl3: bool) -> Library {
+        Library {
+            version_text: "OpenSSL 3.0.0 test".into(),
+            version_number: 0x3000_0000,
+            versions: Version::ALL
+                .iter()
+                .map(|&v| VersionSupport {
+                    version: v,
+                    missing: (without_ssl3 && v == Version::Ssl3).then(|| {
+                        "SSLv3: unsupported by the linked OpenSSL (built without SSLv3)".into()
+                    }),
+                })
+                .collect(),
+            suites: vec![ecdhe_rsa(), tls13()],
+        }
+    }
+
+    fn case(v: Version, s: SuiteInfo) -> Case {
+        let mut client = Endpoint {
+            suites: vec![s.clone()],
+            verify_peer: true,
+            ..Endpoint::default()
+        };
+        client.pin(v);
+        let mut server = Endpoint {
+            suites: vec![s.clone()],
+            identity: Identity::Certificate(KeyKind::Rsa2048),
+            ..Endpoint::default()
+        };
+        server.pin(v);
+        Case {
+            id: "test".into(),
+            kind: CaseKind::Suite,
+            version: v,
+            suite: Some(s.name),
+            key: "rsa2048".into(),
+            option: "default".into(),
+            client,
+            server,
+            resume: None,
+            notes: vec![],
+            expect: Expectation::Pending,
+        }
+    }
+
+    fn expect(c: &Case) -> Expectation {
+        let lib = library(true);
+        let verify = |p: CertProblem| match p {
+            CertProblem::Expired => 10,
+            _ => 99,
+        };
+        Oracle::new(&lib, &verify).expect(c)
+    }
+
+    fn alert_of(e: &Expectation) -> Option<ExpectedAlert> {
+        match e {
+            Expectation::Failure { alert, .. } => *alert,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn plain_case_succeeds_with_its_suite_and_version() {
+        let c = case(Version::Tls1_2, ecdhe_rsa());
+        match expect(&c) {
+            Expectation::Success {
+                version,
+                suite,
+                resumed,
+                ..
+            } => {
+                assert_eq!(version, Version::Tls1_2);
+                assert_eq!(suite, "ECDHE-RSA-AES128-GCM-SHA256");
+                assert_eq!(resumed, None);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn version_missing_from_library_is_unsupported_with_reason() {
+        let c = case(
+            Version::Ssl3,
+            suite("AES128-SHA", Version::Ssl3, "RSA", "RSA"),
+        );
+        match expect(&c) {
+            Expectation::Unsupported { reason } => assert!(reason.contains("built without SSLv3")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn client_max_below_server_min_is_protocol_version_from_server() {
+        let mut c = case(Version::Tls1_2, ecdhe_rsa());
+        c.client.min_version = Some(Version::Tls1);
+        c.client.max_version = Some(Version::Tls1_1);
+        c.client.security_level = Some(0);
+        let a = alert_of(&expect(&c)).expect("an alert");
+        assert_eq!(
+            (a.from, a.description),
+            (Role::Server, alert::PROTOCOL_VERSION)
+        );
+    }
+
+    #[test]
+    fn client_min_above_server_max_is_protocol_version_from_client() {
+        let mut c = case(Version::Tls1_3, tls13());
+        c.server.pin(Version::Tls1_2);
+        let a = alert_of(&expect(&c)).expect("an alert");
+        assert_eq!(
+            (a.from, a.description),
+            (Role::Client, alert::PROTOCOL_VERSION)
+        );
+    }
+
+    #[test]
+    fn old_versions_need_security_level_zero_on_openssl3() {
+        let mut c = case(
+            Version::Tls1,
+            suite("AES128-SHA", Version::Ssl3, "RSA", "RSA"),
+        );
+        // Without level 0 the server cannot go below TLS 1.2.
+        assert!(matches!(expect(&c), Expectation::Failure { .. }));
+        c.client.security_level = Some(0);
+        c.server.security_level = Some(0);
+        assert!(matches!(
+            expect(&c),
+            Expectation::Success {
+                version: Version::Tls1,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn no_shared_suite_is_handshake_failure_from_server() {
+        let mut c = case(Version::Tls1_2, ecdhe_rsa());
+        c.server.suites = vec![suite(
+            "ECDHE-RSA-AES256-GCM-SHA384",
+            Version::Tls1_2,
+            "ECDH",
+            "RSA",
+        )];
+        let a = alert_of(&expect(&c)).expect("an alert");
+        assert_eq!(
+            (a.from, a.description),
+            (Role::Server, alert::HANDSHAKE_FAILURE)
+        );
+    }
+
+    #[test]
+    fn suite_needing_a_key_the_server_lacks_is_no_shared_suite() {
+        let mut c = case(
+            Version::Tls1_1,
+            suite("ECDHE-ECDSA-AES128-SHA", Version::Tls1, "ECDH", "ECDSA"),
+        );
+        c.client.security_level = Some(0);
+        c.server.security_level = Some(0);
+        c.server.identity = Identity::Certificate(KeyKind::Ed25519);
+        let a = alert_of(&expect(&c)).expect("an alert");
+        assert_eq!(a.description, alert::HANDSHAKE_FAILURE);
+        c.server.identity = Identity::Certificate(KeyKind::EcdsaP256);
+        assert!(matches!(expect(&c), Expectation::Success { .. }));
+    }
+
+    #[test]
+    fn psk_suite_needs_psk_on_both_sides() {
+        let s = suite("PSK-AES128-GCM-SHA256", Version::Tls1_2, "PSK", "PSK");
+        let mut c = case(Version::Tls1_2, s);
+        c.server.identity = Identity::None;
+        c.client.psk = true;
+        assert!(matches!(expect(&c), Expectation::Failure { .. }));
+        c.server.psk = true;
+        assert!(matches!(expect(&c), Expectation::Success { .. }));
+    }
+
+    #[test]
+    fn no_shared_group_in_tls13_is_handshake_failure() {
+        let mut c = case(Version::Tls1_3, tls13());
+        c.client.groups = vec!["X25519".into()];
+        c.server.groups = vec!["P-256".into()];
+        let a = alert_of(&expect(&c)).expect("an alert");
+        assert_eq!(
+            (a.from, a.description),
+            (Role::Server, alert::HANDSHAKE_FAILURE)
+        );
+        c.server.groups = vec!["X25519".into()];
+        match expect(&c) {
+            Expectation::Success { group, .. } => assert_eq!(group.as_deref(), Some("X25519")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_client_certificate_alert_depends_on_version() {
+        let mut c = case(Version::Tls1_3, tls13());
+        c.server.verify_peer = true;
+        let a = alert_of(&expect(&c)).expect("an alert");
+        assert_eq!(
+            (a.from, a.description),
+            (Role::Server, alert::CERTIFICATE_REQUIRED)
+        );
+
+        let mut c = case(Version::Tls1_2, ecdhe_rsa());
+        c.server.verify_peer = true;
+        let a = alert_of(&expect(&c)).expect("an alert");
+        assert_eq!(
+            (a.from, a.description),
+            (Role::Server, alert::HANDSHAKE_FAILURE)
+        );
+
+        c.client.identity = Identity::Certificate(KeyKind::Rsa2048);
+        assert!(matches!(expect(&c), Expectation::Success { .. }));
+    }
+
+    #[test]
+    fn alpn_without_overlap_is_no_application_protocol() {
+        let mut c = case(Version::Tls1_3, tls13());
+        c.client.alpn = vec!["h2".into()];
+        c.server.alpn = vec!["http/1.1".into()];
+        let a = alert_of(&expect(&c)).expect("an alert");
+        assert_eq!(
+            (a.from, a.description),
+            (Role::Server, alert::NO_APPLICATION_PROTOCOL)
+        );
+        c.client.alpn = vec!["h2".into(), "http/1.1".into()];
+        match expect(&c) {
+            Expectation::Success { alpn, .. } => assert_eq!(alpn.as_deref(), Some("http/1.1")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn negative_certificate_expects_the_pki_verify_error() {
+        let mut c = case(Version::Tls1_3, tls13());
+        c.server.identity = Identity::Negative(CertProblem::Expired);
+        match expect(&c) {
+            Expectation::Failure {
+                verify_error,
+                alert,
+                ..
+            } => {
+                assert_eq!(verify_error, Some(10));
+                assert_eq!(alert, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A client that doesn't verify accepts it.
+        c.client.verify_peer = false;
+        assert!(matches!(expect(&c), Expectation::Success { .. }));
+    }
+
+    #[test]
+    fn sni_switches_to_the_good_certificate() {
+        let mut c = case(Version::Tls1_3, tls13());
+        c.server.identity = Identity::Negative(CertProblem::WrongHost);
+        c.server.sni = Some("localhost".into());
+        c.server.sni_identity = Some(Identity::Certificate(KeyKind::Rsa2048));
+        assert!(matches!(expect(&c), Expectation::Failure { .. }));
+        c.client.sni = Some("localhost".into());
+        match expect(&c) {
+            Expectation::Success { sni, .. } => assert_eq!(sni.as_deref(), Some("localhost")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn dss_and_srp_suites_are_unsupported_with_reason() {
+        for (kx, au, word) in [
+            ("DH", "DSS", "DSA credential"),
+            ("SRP", "SRP", "SRP verifier"),
+        ] {
+            let c = case(Version::Tls1_2, suite("X", Version::Tls1_2, kx, au));
+            match expect(&c) {
+                Expectation::Unsupported { reason } => assert!(reason.contains(word), "{reason}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn resumption_kind_follows_the_version() {
+        let mut c = case(Version::Tls1_3, tls13());
+        c.resume = Some(ResumeKind::Tls13Psk);
+        assert!(matches!(
+            expect(&c),
+            Expectation::Success {
+                resumed: Some(ResumeKind::Tls13Psk),
+                ..
+            }
+        ));
+        let mut c = case(Version::Tls1_2, ecdhe_rsa());
+        c.resume = Some(ResumeKind::SessionId);
+        assert!(matches!(
+            expect(&c),
+            Expectation::Success {
+                resumed: Some(ResumeKind::SessionId),
+                ..
+            }
+        ));
+    }
+}
