@@ -274,9 +274,9 @@ fn on_info(
     if where_ & sys::SSL_CB_EXIT != 0 {
         let status = exit_status(ssl, ret);
         let (long, _) = ffi::state_strings(ssl);
-        recorder.push(state, EventKind::Exit(Exit { ret, status, state: long.clone() }));
+        recorder.push(state, EventKind::Exit(Exit { ret, status, state: long }));
         if status == ExitStatus::Failed && state.trace.outcome == Outcome::InProgress {
-            finished = Some(Outcome::Failed(failure(ssl, &state.trace, long.into_owned())));
+            finished = Some(Outcome::Failed(failure(ssl, &state.trace)));
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {
@@ -314,10 +314,18 @@ fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {
     ExitStatus::Failed
 }
 
-fn failure(ssl: &SslRef, trace: &HandshakeTrace, state: String) -> Failure {
+fn failure(ssl: &SslRef, trace: &HandshakeTrace) -> Failure {
     let code = ffi::verify_result(ssl);
+    let last_message = trace.messages().filter(|m| m.handshake_type.is_some()).last();
     Failure {
-        state,
+        state: trace.states().last().map(|s| s.long.to_string()).unwrap_or_default(),
+        last_message: last_message.map(|m| {
+            let dir = match m.direction {
+                Direction::Read => "read",
+                Direction::Write => "wrote",
+            };
+            format!("{dir} {}", m.name())
+        }),
         alert_sent: trace.alert_sent().cloned(),
         alert_received: trace.alert_received().cloned(),
         verify: (code != 0).then(|| VerifyResult::from_code(code)),

@@ -54,8 +54,12 @@ pub enum Outcome {
 /// Why a handshake failed, gathered at the moment it did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failure {
-    /// `SSL_state_string_long` where the handshake stopped.
+    /// The last state the handshake reached (`SSL_state_string_long`);
+    /// OpenSSL itself reports "error" once it has failed.
     pub state: String,
+    /// The last handshake message read or written before the failure,
+    /// e.g. "read ClientHello", when messages were recorded.
+    pub last_message: Option<String>,
     /// The alert this end sent, if any.
     pub alert_sent: Option<Alert>,
     /// The alert the peer sent, if any.
@@ -69,7 +73,10 @@ pub struct Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "handshake failed in \"{}\"", self.state)?;
+        write!(f, "handshake failed after \"{}\"", self.state)?;
+        if let Some(m) = &self.last_message {
+            write!(f, " ({m})")?;
+        }
         if !self.reason.is_empty() {
             write!(f, ": {}", self.reason)?;
         }
