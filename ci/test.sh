@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The project's test command (README "Run the tests"): installs what a fresh
+# Debian machine with Rust lacks, then runs fmt, clippy and the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages: OpenSSL 3 headers for openssl-sys, the openssl and
+# gnutls command-line tools the interop tests talk to, and a C compiler
+# for the header check.
+missing=()
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --atleast-version=3.0.0 openssl 2>/dev/null || missing+=(libssl-dev)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v gnutls-cli >/dev/null 2>&1 || missing+=(gnutls-bin)
+command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "ci/test.sh: installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        echo "ci/test.sh: missing system packages: ${missing[*]}" >&2
+        echo "  install them with: sudo apt-get install ${missing[*]}" >&2
+        echo "  (or run this script as root and it installs them itself)" >&2
+        exit 1
+    fi
+fi
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        rustup component add "$component"
+    fi
+done
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
