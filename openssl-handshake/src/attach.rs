@@ -9,12 +9,15 @@ use openssl::ssl::{SslContextBuilder, SslRef};
 use crate::error::Error;
 use crate::trace::HandshakeTrace;
 
+/// A completion hook, shared by every connection of a context.
+pub(crate) type Hook = Arc<dyn Fn(&HandshakeTrace) + Send + Sync>;
+
 /// What to record and what to call when a handshake ends.
 #[derive(Clone)]
 pub struct TraceOptions {
     pub(crate) messages: bool,
     pub(crate) raw_bytes: bool,
-    pub(crate) on_complete: Option<Arc<dyn Fn(&HandshakeTrace) + Send + Sync>>,
+    pub(crate) on_complete: Option<Hook>,
 }
 
 impl Default for TraceOptions {

@@ -20,7 +20,7 @@ use openssl::ssl::{ErrorCode, Ssl, SslContext, SslContextBuilder, SslRef};
 use openssl::x509::X509;
 use openssl_sys::SSL;
 
-use crate::attach::TraceOptions;
+use crate::attach::{Hook, TraceOptions};
 use crate::cert::CertificateInfo;
 use crate::decode::{self, Body};
 use crate::error::Error;
@@ -63,7 +63,11 @@ pub(crate) fn attach_to_context(
 pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(), Error> {
     let index = recorder_index()?;
     let messages = options.messages;
-    let side = if ssl.is_server() { Side::Server } else { Side::Client };
+    let side = if ssl.is_server() {
+        Side::Server
+    } else {
+        Side::Client
+    };
     ssl.set_ex_data(index, Recorder::new(options, side));
     // SAFETY: `ssl` is live, and the trampolines match ssl.h.
     unsafe {
@@ -156,7 +160,11 @@ impl RecorderState {
         }
         if let Some(n) = &mut self.trace.negotiated {
             if n.peer_chain.is_empty() && !self.peer_chain.is_empty() {
-                n.peer_chain = self.peer_chain.iter().map(|c| CertificateInfo::from_x509(c)).collect();
+                n.peer_chain = self
+                    .peer_chain
+                    .iter()
+                    .map(|c| CertificateInfo::from_x509(c))
+                    .collect();
             }
         }
         self.trace.clone()
@@ -165,21 +173,31 @@ impl RecorderState {
     /// Whether the client's first ClientHello offered a session ticket;
     /// `None` when messages were not recorded.
     fn ticket_offered(&mut self) -> Option<bool> {
-        self.trace.events.iter_mut().find_map(|e| match &mut e.kind {
-            EventKind::Message(m) if m.handshake_type == Some(decode::HandshakeType::CLIENT_HELLO) => {
-                decode_message(m);
-                match &m.body {
-                    Some(Body::ClientHello(hello)) => Some(hello.session_ticket.is_some_and(|n| n > 0)),
-                    _ => None,
+        self.trace
+            .events
+            .iter_mut()
+            .find_map(|e| match &mut e.kind {
+                EventKind::Message(m)
+                    if m.handshake_type == Some(decode::HandshakeType::CLIENT_HELLO) =>
+                {
+                    decode_message(m);
+                    match &m.body {
+                        Some(Body::ClientHello(hello)) => {
+                            Some(hello.session_ticket.is_some_and(|n| n > 0))
+                        }
+                        _ => None,
+                    }
                 }
-            }
-            _ => None,
-        })
+                _ => None,
+            })
     }
 }
 
 fn decode_message(m: &mut Message) {
-    if m.body.is_some() || m.decode_error.is_some() || i32::from(m.content_type) != sys::SSL3_RT_HANDSHAKE {
+    if m.body.is_some()
+        || m.decode_error.is_some()
+        || i32::from(m.content_type) != sys::SSL3_RT_HANDSHAKE
+    {
         return;
     }
     if let Some(raw) = &m.raw {
@@ -204,8 +222,15 @@ fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
         // which spans this callback.
         return Some(unsafe { &*(existing as *const Recorder) });
     }
-    let options = ssl_ref.ssl_context().ex_data(context_index().ok()?)?.clone();
-    let side = if ssl_ref.is_server() { Side::Server } else { Side::Client };
+    let options = ssl_ref
+        .ssl_context()
+        .ex_data(context_index().ok()?)?
+        .clone();
+    let side = if ssl_ref.is_server() {
+        Side::Server
+    } else {
+        Side::Client
+    };
     // SAFETY: the callback is the only code touching this SSL while it
     // runs (OpenSSL is inside a call on it); setting ex_data is what
     // OpenSSL's own callbacks are allowed to do.
@@ -223,7 +248,9 @@ pub(crate) unsafe extern "C" fn info_callback(ssl: *const SSL, where_: c_int, re
         // OpenSSL hands out `const SSL *` but the object is mutable; its
         // own callbacks set ex_data through it.
         let ssl = ssl as *mut SSL;
-        let Some(recorder) = recorder(ssl) else { return };
+        let Some(recorder) = recorder(ssl) else {
+            return;
+        };
         // SAFETY: see `recorder`.
         let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
         if let Some((trace, hook)) = on_info(recorder, ssl_ref, where_, ret) {
@@ -231,8 +258,6 @@ pub(crate) unsafe extern "C" fn info_callback(ssl: *const SSL, where_: c_int, re
         }
     }));
 }
-
-type Hook = std::sync::Arc<dyn Fn(&HandshakeTrace) + Send + Sync>;
 
 /// Records one info event; returns the finished trace and the hook when
 /// the hook is due, so that it runs after the lock is released.
@@ -246,7 +271,11 @@ fn on_info(
     let state = &mut *state;
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
         state.trace.handshakes += 1;
-        state.trace.side = if ssl.is_server() { Side::Server } else { Side::Client };
+        state.trace.side = if ssl.is_server() {
+            Side::Server
+        } else {
+            Side::Client
+        };
         if state.trace.outcome != Outcome::InProgress || state.trace.handshakes == 1 {
             state.trace.outcome = Outcome::InProgress;
             state.handshake_started = Instant::now();
@@ -256,13 +285,21 @@ fn on_info(
     }
     if where_ & sys::SSL_CB_LOOP != 0 {
         let (long, short) = ffi::state_strings(ssl);
-        let change = StateChange { state: ffi::state(ssl), long, short };
+        let change = StateChange {
+            state: ffi::state(ssl),
+            long,
+            short,
+        };
         recorder.push(state, EventKind::State(change));
     }
     if where_ & sys::SSL_CB_ALERT != 0 {
         let (level_text, text) = ffi::alert_strings(ret);
         let alert = Alert {
-            direction: if where_ & sys::SSL_CB_READ != 0 { Direction::Read } else { Direction::Write },
+            direction: if where_ & sys::SSL_CB_READ != 0 {
+                Direction::Read
+            } else {
+                Direction::Write
+            },
             level: AlertLevel::from_u8((ret >> 8) as u8),
             description: (ret & 0xff) as u8,
             level_text,
@@ -274,9 +311,16 @@ fn on_info(
     if where_ & sys::SSL_CB_EXIT != 0 {
         let status = exit_status(ssl, ret);
         let (long, _) = ffi::state_strings(ssl);
-        recorder.push(state, EventKind::Exit(Exit { ret, status, state: long }));
+        recorder.push(
+            state,
+            EventKind::Exit(Exit {
+                ret,
+                status,
+                state: long,
+            }),
+        );
         if status == ExitStatus::Failed && state.trace.outcome == Outcome::InProgress {
-            finished = Some(Outcome::Failed(failure(ssl, &state.trace)));
+            finished = Some(Outcome::Failed(Box::new(failure(ssl, &state.trace))));
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {
@@ -295,7 +339,11 @@ fn on_info(
     state.trace.outcome = outcome;
     state.trace.duration = Some(state.handshake_started.elapsed());
     (state.trace.bytes_sent, state.trace.bytes_received) = ffi::bytes_sent_received(ssl);
-    let hook = recorder.options.on_complete.clone().filter(|_| state.hook_due)?;
+    let hook = recorder
+        .options
+        .on_complete
+        .clone()
+        .filter(|_| state.hook_due)?;
     state.hook_due = false;
     Some((state.snapshot(recorder.options.raw_bytes), hook))
 }
@@ -316,9 +364,16 @@ fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {
 
 fn failure(ssl: &SslRef, trace: &HandshakeTrace) -> Failure {
     let code = ffi::verify_result(ssl);
-    let last_message = trace.messages().filter(|m| m.handshake_type.is_some()).last();
+    let last_message = trace
+        .messages()
+        .filter(|m| m.handshake_type.is_some())
+        .last();
     Failure {
-        state: trace.states().last().map(|s| s.long.to_string()).unwrap_or_default(),
+        state: trace
+            .states()
+            .last()
+            .map(|s| s.long.to_string())
+            .unwrap_or_default(),
         last_message: last_message.map(|m| {
             let dir = match m.direction {
                 Direction::Read => "read",
@@ -333,7 +388,11 @@ fn failure(ssl: &SslRef, trace: &HandshakeTrace) -> Failure {
     }
 }
 
-fn run_hook(recorder: &Recorder, trace: &HandshakeTrace, hook: &(dyn Fn(&HandshakeTrace) + Send + Sync)) {
+fn run_hook(
+    recorder: &Recorder,
+    trace: &HandshakeTrace,
+    hook: &(dyn Fn(&HandshakeTrace) + Send + Sync),
+) {
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook(trace))) {
         recorder.lock().trace.hook_panic = Some(panic_message(payload.as_ref()));
     }
@@ -363,7 +422,10 @@ pub(crate) unsafe extern "C" fn msg_callback(
     // report key material through this callback in some builds).
     let wanted = matches!(
         content_type,
-        sys::SSL3_RT_HEADER | sys::SSL3_RT_CHANGE_CIPHER_SPEC | sys::SSL3_RT_ALERT | sys::SSL3_RT_HANDSHAKE
+        sys::SSL3_RT_HEADER
+            | sys::SSL3_RT_CHANGE_CIPHER_SPEC
+            | sys::SSL3_RT_ALERT
+            | sys::SSL3_RT_HANDSHAKE
     );
     if !wanted || buf.is_null() {
         return;
@@ -376,11 +438,17 @@ pub(crate) unsafe extern "C" fn msg_callback(
         if content_type == sys::SSL3_RT_HEADER && !ffi::in_init(ssl_ref) {
             return;
         }
-        let Some(recorder) = recorder(ssl) else { return };
+        let Some(recorder) = recorder(ssl) else {
+            return;
+        };
         // SAFETY: OpenSSL guarantees `buf` holds `len` bytes for the
         // duration of the callback; it was checked to be non-null.
         let bytes = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) };
-        let direction = if write_p != 0 { Direction::Write } else { Direction::Read };
+        let direction = if write_p != 0 {
+            Direction::Write
+        } else {
+            Direction::Read
+        };
         let mut state = recorder.lock();
         let slot = &mut state.record_version[direction as usize];
         if content_type == sys::SSL3_RT_HEADER {
@@ -404,6 +472,6 @@ pub(crate) unsafe extern "C" fn msg_callback(
             decode_error: None,
             raw: Some(bytes.to_vec()),
         };
-        recorder.push(&mut state, EventKind::Message(message));
+        recorder.push(&mut state, EventKind::Message(Box::new(message)));
     }));
 }

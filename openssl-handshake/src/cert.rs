@@ -63,7 +63,11 @@ impl CertificateInfo {
                     .flatten()
                     .and_then(|ec| ec.group().curve_name())
                     .map(nid_name);
-                (nid_name(Nid::from_raw(key.id().as_raw())), key.bits(), curve)
+                (
+                    nid_name(Nid::from_raw(key.id().as_raw())),
+                    key.bits(),
+                    curve,
+                )
             }
             Err(_) => ("unreadable".to_owned(), 0, None),
         };

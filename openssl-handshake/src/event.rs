@@ -88,7 +88,7 @@ pub enum EventKind {
     Exit(Exit),
     /// A handshake message, ChangeCipherSpec or alert record, from the
     /// message callback.
-    Message(Message),
+    Message(Box<Message>),
 }
 
 /// A state change as the info callback reported it.
@@ -150,7 +150,11 @@ pub struct Alert {
 
 impl fmt::Display for Alert {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} alert \"{}\" ({})", self.level_text, self.text, self.description)
+        write!(
+            f,
+            "{} alert \"{}\" ({})",
+            self.level_text, self.text, self.description
+        )
     }
 }
 

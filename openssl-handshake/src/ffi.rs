@@ -98,7 +98,12 @@ pub(crate) fn verify_result(ssl: &SslRef) -> i32 {
 pub(crate) fn verify_error_string(code: i32) -> String {
     // SAFETY: takes any value and returns a static string (a generic
     // "error number N" text, from a static buffer, for unknown codes).
-    unsafe { static_str(openssl_sys::X509_verify_cert_error_string(libc::c_long::from(code))).into_owned() }
+    unsafe {
+        static_str(openssl_sys::X509_verify_cert_error_string(
+            libc::c_long::from(code),
+        ))
+        .into_owned()
+    }
 }
 
 /// `SSL_get_negotiated_group` named by `SSL_group_to_name` ("x25519",
@@ -160,8 +165,16 @@ pub(crate) fn bytes_sent_received(ssl: &SslRef) -> (u64, u64) {
     unsafe {
         let wbio = openssl_sys::SSL_get_wbio(ssl.as_ptr());
         let rbio = openssl_sys::SSL_get_rbio(ssl.as_ptr());
-        let sent = if wbio.is_null() { 0 } else { sys::BIO_number_written(wbio) };
-        let received = if rbio.is_null() { 0 } else { sys::BIO_number_read(rbio) };
+        let sent = if wbio.is_null() {
+            0
+        } else {
+            sys::BIO_number_written(wbio)
+        };
+        let received = if rbio.is_null() {
+            0
+        } else {
+            sys::BIO_number_read(rbio)
+        };
         (sent, received)
     }
 }

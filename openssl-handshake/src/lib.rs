@@ -67,8 +67,8 @@ pub use attach::{SslContextBuilderExt, SslRefExt, TraceOptions};
 pub use cert::{CertificateInfo, Extension};
 pub use error::Error;
 pub use event::{
-    Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, HandshakeState, Message, Side,
-    StateChange,
+    Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, HandshakeState, Message,
+    Side, StateChange,
 };
 pub use negotiated::{Negotiated, Resumption, VerifyResult};
 pub use trace::{trace, Failure, HandshakeTrace, Outcome, SCHEMA_VERSION};

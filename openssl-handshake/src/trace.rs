@@ -48,7 +48,7 @@ pub enum Outcome {
     /// `SSL_CB_HANDSHAKE_DONE` was reported.
     Succeeded,
     /// The handshake call failed.
-    Failed(Failure),
+    Failed(Box<Failure>),
 }
 
 /// Why a handshake failed, gathered at the moment it did.
@@ -117,7 +117,7 @@ impl HandshakeTrace {
     /// The failure, when the handshake failed.
     pub fn failure(&self) -> Option<&Failure> {
         match &self.outcome {
-            Outcome::Failed(f) => Some(f),
+            Outcome::Failed(f) => Some(f.as_ref()),
             _ => None,
         }
     }
@@ -141,7 +141,7 @@ impl HandshakeTrace {
     /// Every recorded message (needs [`crate::TraceOptions::messages`]).
     pub fn messages(&self) -> impl Iterator<Item = &Message> {
         self.events.iter().filter_map(|e| match &e.kind {
-            EventKind::Message(m) => Some(m),
+            EventKind::Message(m) => Some(m.as_ref()),
             _ => None,
         })
     }

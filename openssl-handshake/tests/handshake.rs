@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::thread;
 
 use common::*;
-use openssl::ssl::{SslOptions, SslVersion, SslVerifyMode};
+use openssl::ssl::{SslOptions, SslVerifyMode, SslVersion};
 use openssl_handshake::decode::Body;
 use openssl_handshake::pki::{KeyType, Negative};
 use openssl_handshake::{
@@ -32,7 +32,10 @@ fn tls12_rsa_key_exchange_shows_the_classic_sequence() {
     assert!(pair.server.succeeded(), "{}", pair.server.state_log());
 
     let log = pair.client.state_log();
-    assert!(log.starts_with("SSL_connect:before SSL initialization\n"), "{log}");
+    assert!(
+        log.starts_with("SSL_connect:before SSL initialization\n"),
+        "{log}"
+    );
     assert_in_order(
         &states(&pair.client),
         &[
@@ -47,7 +50,9 @@ fn tls12_rsa_key_exchange_shows_the_classic_sequence() {
             "SSLv3/TLS read finished",
         ],
     );
-    assert!(!states(&pair.client).iter().any(|s| s.contains("key exchange") && s.contains("read server")));
+    assert!(!states(&pair.client)
+        .iter()
+        .any(|s| s.contains("key exchange") && s.contains("read server")));
     assert_in_order(
         &states(&pair.server),
         &[
@@ -62,12 +67,19 @@ fn tls12_rsa_key_exchange_shows_the_classic_sequence() {
             "SSLv3/TLS write finished",
         ],
     );
-    assert!(pair.server.state_log().lines().all(|l| l.starts_with("SSL_accept:") || l.starts_with("SSL3 alert")));
+    assert!(pair
+        .server
+        .state_log()
+        .lines()
+        .all(|l| l.starts_with("SSL_accept:") || l.starts_with("SSL3 alert")));
 
     let n = pair.client.negotiated.as_ref().expect("negotiated");
     assert_eq!(n.version, "TLSv1.2");
     assert_eq!(n.cipher_openssl, "AES128-GCM-SHA256");
-    assert_eq!(n.cipher_iana.as_deref(), Some("TLS_RSA_WITH_AES_128_GCM_SHA256"));
+    assert_eq!(
+        n.cipher_iana.as_deref(),
+        Some("TLS_RSA_WITH_AES_128_GCM_SHA256")
+    );
     assert_eq!(n.group, None, "RSA key exchange uses no group");
     assert_eq!(n.resumed, None);
     assert!(n.verify.is_ok());
@@ -77,7 +89,10 @@ fn tls12_rsa_key_exchange_shows_the_classic_sequence() {
     assert_eq!(leaf.public_key_algorithm, "rsaEncryption");
     assert_eq!(leaf.public_key_bits, 2048);
     assert!(leaf.subject_alt_names.contains(&"DNS:localhost".to_owned()));
-    assert!(leaf.extensions.iter().any(|e| e.name == "X509v3 Subject Alternative Name"));
+    assert!(leaf
+        .extensions
+        .iter()
+        .any(|e| e.name == "X509v3 Subject Alternative Name"));
     assert_eq!(n.peer_chain.len(), 2, "leaf and intermediate");
     assert!(pair.client.bytes_sent > 0 && pair.client.bytes_received > pair.client.bytes_sent);
     assert!(pair.client.duration.is_some());
@@ -85,7 +100,9 @@ fn tls12_rsa_key_exchange_shows_the_classic_sequence() {
 
 #[test]
 fn tls12_ecdhe_adds_server_key_exchange() {
-    let server = server_ctx(KeyType::Rsa2048, |b| tls12(b, "ECDHE-RSA-AES128-GCM-SHA256"));
+    let server = server_ctx(KeyType::Rsa2048, |b| {
+        tls12(b, "ECDHE-RSA-AES128-GCM-SHA256")
+    });
     let client = client_ctx(|b| {
         tls12(b, "ECDHE-RSA-AES128-GCM-SHA256");
         b.set_groups_list("X25519").unwrap();
@@ -101,11 +118,25 @@ fn tls12_ecdhe_adds_server_key_exchange() {
             "SSLv3/TLS write client key exchange",
         ],
     );
-    assert_in_order(&states(&pair.server), &["SSLv3/TLS write certificate", "SSLv3/TLS write key exchange"]);
+    assert_in_order(
+        &states(&pair.server),
+        &[
+            "SSLv3/TLS write certificate",
+            "SSLv3/TLS write key exchange",
+        ],
+    );
     let n = pair.client.negotiated.as_ref().unwrap();
     assert_eq!(n.group.as_deref(), Some("x25519"));
-    assert!(n.peer_signature.as_deref().is_some_and(|s| s.starts_with("rsa_")), "{n:?}");
-    assert_eq!(pair.server.negotiated.as_ref().unwrap().group.as_deref(), Some("x25519"));
+    assert!(
+        n.peer_signature
+            .as_deref()
+            .is_some_and(|s| s.starts_with("rsa_")),
+        "{n:?}"
+    );
+    assert_eq!(
+        pair.server.negotiated.as_ref().unwrap().group.as_deref(),
+        Some("x25519")
+    );
 }
 
 #[test]
@@ -135,14 +166,25 @@ fn tls13_shows_encrypted_extensions_and_certificate_verify() {
     );
     assert_in_order(
         &states(&pair.server),
-        &["TLSv1.3 write encrypted extensions", "TLSv1.3 write server certificate verify", "SSLv3/TLS write session ticket"],
+        &[
+            "TLSv1.3 write encrypted extensions",
+            "TLSv1.3 write server certificate verify",
+            "SSLv3/TLS write session ticket",
+        ],
     );
     let n = pair.client.negotiated.as_ref().unwrap();
     assert_eq!(n.version, "TLSv1.3");
     assert_eq!(n.alpn.as_deref(), Some("h2"));
     assert_eq!(n.peer_signature.as_deref(), Some("ecdsa_secp256r1_sha256"));
-    assert_eq!(n.cipher_iana.as_deref(), Some(n.cipher_openssl.as_str()), "TLS 1.3 names agree");
-    assert_eq!(pair.server.negotiated.as_ref().unwrap().sni.as_deref(), Some("localhost"));
+    assert_eq!(
+        n.cipher_iana.as_deref(),
+        Some(n.cipher_openssl.as_str()),
+        "TLS 1.3 names agree"
+    );
+    assert_eq!(
+        pair.server.negotiated.as_ref().unwrap().sni.as_deref(),
+        Some("localhost")
+    );
 
     // The messages, decoded.
     let hello = pair
@@ -164,14 +206,33 @@ fn tls13_shows_encrypted_extensions_and_certificate_verify() {
         .filter(|m| m.direction == Direction::Read)
         .map(|m| m.name())
         .collect();
-    for want in ["ServerHello", "EncryptedExtensions", "Certificate", "CertificateVerify", "Finished", "NewSessionTicket"] {
-        assert!(received.iter().any(|r| r == want), "{want} not in {received:?}");
+    for want in [
+        "ServerHello",
+        "EncryptedExtensions",
+        "Certificate",
+        "CertificateVerify",
+        "Finished",
+        "NewSessionTicket",
+    ] {
+        assert!(
+            received.iter().any(|r| r == want),
+            "{want} not in {received:?}"
+        );
     }
-    assert!(pair.client.messages().any(|m| matches!(&m.body, Some(Body::NewSessionTicket(_)))));
+    assert!(pair
+        .client
+        .messages()
+        .any(|m| matches!(&m.body, Some(Body::NewSessionTicket(_)))));
     assert!(pair.client.messages().any(|m| matches!(&m.body, Some(Body::Certificate(c)) if c.subjects.iter().any(|s| s.contains("localhost")))));
-    assert!(pair.client.messages().all(|m| m.raw.is_none()), "raw bytes are off by default");
+    assert!(
+        pair.client.messages().all(|m| m.raw.is_none()),
+        "raw bytes are off by default"
+    );
     let ms = pair.client.message_log();
-    assert!(ms.contains(">>> TLS 1.3, Handshake") || ms.contains(">>> TLS 1.2, Handshake"), "{ms}");
+    assert!(
+        ms.contains(">>> TLS 1.3, Handshake") || ms.contains(">>> TLS 1.2, Handshake"),
+        "{ms}"
+    );
 }
 
 #[test]
@@ -188,26 +249,49 @@ fn client_authentication_is_traced_on_both_sides() {
             }
         });
         let pair = connect(&server, &client, None);
-        assert!(pair.server.succeeded(), "{version}: {}", pair.server.state_log());
+        assert!(
+            pair.server.succeeded(),
+            "{version}: {}",
+            pair.server.state_log()
+        );
         assert_in_order(
             &states(&pair.client),
-            &["SSLv3/TLS read server certificate request", "SSLv3/TLS write client certificate", "SSLv3/TLS write certificate verify"],
+            &[
+                "SSLv3/TLS read server certificate request",
+                "SSLv3/TLS write client certificate",
+                "SSLv3/TLS write certificate verify",
+            ],
         );
         assert_in_order(
             &states(&pair.server),
-            &["SSLv3/TLS write certificate request", "SSLv3/TLS read client certificate", "SSLv3/TLS read certificate verify"],
+            &[
+                "SSLv3/TLS write certificate request",
+                "SSLv3/TLS read client certificate",
+                "SSLv3/TLS read certificate verify",
+            ],
         );
-        assert!(pair.client.messages().any(|m| matches!(m.body, Some(Body::CertificateRequest(_)))));
+        assert!(pair
+            .client
+            .messages()
+            .any(|m| matches!(m.body, Some(Body::CertificateRequest(_)))));
         let n = pair.server.negotiated.as_ref().unwrap();
         assert_eq!(n.version, version);
-        assert!(n.peer_chain[0].subject.contains("CN = client"), "{:?}", n.peer_chain);
+        assert!(
+            n.peer_chain[0].subject.contains("CN = client"),
+            "{:?}",
+            n.peer_chain
+        );
         assert_eq!(n.peer_chain[0].public_key_algorithm, "id-ecPublicKey");
         assert_eq!(n.peer_chain[0].curve.as_deref(), Some("prime256v1"));
         assert_eq!(n.peer_signature.as_deref(), Some("ecdsa_secp256r1_sha256"));
     }
 }
 
-fn resume(server_opts: impl Fn(&mut openssl::ssl::SslContextBuilder), tls12_only: bool, kind: Resumption) {
+fn resume(
+    server_opts: impl Fn(&mut openssl::ssl::SslContextBuilder),
+    tls12_only: bool,
+    kind: Resumption,
+) {
     let server = server_ctx(KeyType::EcdsaP256, |b| {
         b.set_session_id_context(b"resumption-test").unwrap();
         server_opts(b);
@@ -225,19 +309,35 @@ fn resume(server_opts: impl Fn(&mut openssl::ssl::SslContextBuilder), tls12_only
     let second = connect(&server, &client, Some(&session));
     for t in [&second.client, &second.server] {
         let n = t.negotiated.as_ref().expect("negotiated");
-        assert_eq!(n.resumed, Some(kind), "{} of {kind:?}:\n{}", t.side, t.state_log());
+        assert_eq!(
+            n.resumed,
+            Some(kind),
+            "{} of {kind:?}:\n{}",
+            t.side,
+            t.state_log()
+        );
     }
     assert!(
-        !states(&second.client).iter().any(|s| s == "SSLv3/TLS read server certificate"),
+        !states(&second.client)
+            .iter()
+            .any(|s| s == "SSLv3/TLS read server certificate"),
         "an abbreviated handshake has no certificate:\n{}",
         second.client.state_log()
     );
-    assert!(states(&first.client).iter().any(|s| s == "SSLv3/TLS read server certificate"));
+    assert!(states(&first.client)
+        .iter()
+        .any(|s| s == "SSLv3/TLS read server certificate"));
 }
 
 #[test]
 fn tls12_resumption_by_session_id() {
-    resume(|b| { b.set_options(SslOptions::NO_TICKET); }, true, Resumption::SessionId);
+    resume(
+        |b| {
+            b.set_options(SslOptions::NO_TICKET);
+        },
+        true,
+        Resumption::SessionId,
+    );
 }
 
 #[test]
@@ -252,21 +352,40 @@ fn tls13_resumption_by_psk() {
 
 fn assert_alert_exchanged(pair: &Pair, sender: &HandshakeTrace, receiver: &HandshakeTrace) -> u8 {
     let _ = pair;
-    let sent = sender.failure().and_then(|f| f.alert_sent.clone()).unwrap_or_else(|| {
-        panic!("{} failed without sending an alert:\n{}", sender.side, sender.state_log())
-    });
+    let sent = sender
+        .failure()
+        .and_then(|f| f.alert_sent.clone())
+        .unwrap_or_else(|| {
+            panic!(
+                "{} failed without sending an alert:\n{}",
+                sender.side,
+                sender.state_log()
+            )
+        });
     assert_eq!(sent.level, AlertLevel::Fatal);
-    let received = receiver.failure().and_then(|f| f.alert_received.clone()).expect("peer saw the alert");
+    let received = receiver
+        .failure()
+        .and_then(|f| f.alert_received.clone())
+        .expect("peer saw the alert");
     assert_eq!(received.description, sent.description);
-    assert!(sender.state_log().contains(&format!("SSL3 alert write:fatal:{}\n", sent.text)));
-    assert!(receiver.state_log().contains(&format!("SSL3 alert read:fatal:{}\n", sent.text)));
-    assert!(receiver.state_log().lines().any(|l| l.contains(":error in ") || l.contains(":failed in ")));
+    assert!(sender
+        .state_log()
+        .contains(&format!("SSL3 alert write:fatal:{}\n", sent.text)));
+    assert!(receiver
+        .state_log()
+        .contains(&format!("SSL3 alert read:fatal:{}\n", sent.text)));
+    assert!(receiver
+        .state_log()
+        .lines()
+        .any(|l| l.contains(":error in ") || l.contains(":failed in ")));
     sent.description
 }
 
 #[test]
 fn no_shared_cipher_fails_with_handshake_failure() {
-    let server = server_ctx(KeyType::Rsa2048, |b| tls12(b, "ECDHE-RSA-AES256-GCM-SHA384"));
+    let server = server_ctx(KeyType::Rsa2048, |b| {
+        tls12(b, "ECDHE-RSA-AES256-GCM-SHA384")
+    });
     let client = client_ctx(|b| tls12(b, "ECDHE-RSA-AES128-GCM-SHA256"));
     let pair = connect(&server, &client, None);
     let desc = assert_alert_exchanged(&pair, &pair.server, &pair.client);
@@ -274,7 +393,10 @@ fn no_shared_cipher_fails_with_handshake_failure() {
     let f = pair.server.failure().unwrap();
     assert_eq!(f.reason, "no shared cipher");
     assert_eq!(f.last_message.as_deref(), Some("read ClientHello"));
-    assert_eq!(Some(f.state.as_str()), states(&pair.server).last().map(String::as_str));
+    assert_eq!(
+        Some(f.state.as_str()),
+        states(&pair.server).last().map(String::as_str)
+    );
 }
 
 #[test]
@@ -288,24 +410,47 @@ fn version_mismatch_fails_with_protocol_version() {
     let pair = connect(&server, &client, None);
     let desc = assert_alert_exchanged(&pair, &pair.server, &pair.client);
     assert_eq!(desc, 70, "protocol_version (RFC 8446 6.2)");
-    assert!(pair.server.failure().unwrap().reason.contains("protocol"), "{:?}", pair.server.failure());
+    assert!(
+        pair.server.failure().unwrap().reason.contains("protocol"),
+        "{:?}",
+        pair.server.failure()
+    );
 }
 
 #[test]
 fn bad_server_certificates_fail_with_their_verify_error() {
-    for negative in [Negative::Expired, Negative::WrongHost, Negative::UntrustedRoot] {
-        let mut b = openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).unwrap();
+    for negative in [
+        Negative::Expired,
+        Negative::WrongHost,
+        Negative::UntrustedRoot,
+    ] {
+        let mut b =
+            openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).unwrap();
         pki().negative(negative).install(&mut b).unwrap();
         b.trace_handshakes(TraceOptions::default()).unwrap();
         let server = b.build();
         let client = client_ctx(|_| {});
         let pair = connect(&server, &client, None);
-        let f = pair.client.failure().unwrap_or_else(|| panic!("{negative}: client did not fail"));
+        let f = pair
+            .client
+            .failure()
+            .unwrap_or_else(|| panic!("{negative}: client did not fail"));
         let verify = f.verify.as_ref().expect("verify error recorded");
-        assert_eq!(verify.code, negative.expected_verify_error(), "{negative}: {verify:?}");
+        assert_eq!(
+            verify.code,
+            negative.expected_verify_error(),
+            "{negative}: {verify:?}"
+        );
         assert!(!verify.text.is_empty());
-        assert_eq!(f.last_message.as_deref(), Some("read Certificate"), "{negative}");
-        assert_eq!(Some(f.state.as_str()), states(&pair.client).last().map(String::as_str));
+        assert_eq!(
+            f.last_message.as_deref(),
+            Some("read Certificate"),
+            "{negative}"
+        );
+        assert_eq!(
+            Some(f.state.as_str()),
+            states(&pair.client).last().map(String::as_str)
+        );
         assert_alert_exchanged(&pair, &pair.client, &pair.server);
     }
 }
@@ -318,7 +463,12 @@ fn sixty_four_concurrent_handshakes_keep_separate_traces() {
     let threads: Vec<_> = (0..64)
         .map(|i| {
             let (server, client) = (server.clone(), client.clone());
-            thread::spawn(move || (i, connect_with(&server, &client, None, &format!("c{i}.localhost"))))
+            thread::spawn(move || {
+                (
+                    i,
+                    connect_with(&server, &client, None, &format!("c{i}.localhost")),
+                )
+            })
         })
         .collect();
     for t in threads {
@@ -334,12 +484,27 @@ fn sixty_four_concurrent_handshakes_keep_separate_traces() {
                     _ => None,
                 })
                 .collect();
-            assert_eq!(hellos, vec![Some(sni.clone())], "connection {i} saw only its own ClientHello");
-            let starts = trace.events.iter().filter(|e| matches!(e.kind, EventKind::HandshakeStart)).count();
+            assert_eq!(
+                hellos,
+                vec![Some(sni.clone())],
+                "connection {i} saw only its own ClientHello"
+            );
+            let starts = trace
+                .events
+                .iter()
+                .filter(|e| matches!(e.kind, EventKind::HandshakeStart))
+                .count();
             assert_eq!(starts, 1);
         }
-        assert_eq!(states(&pair.client), states(&reference.client), "connection {i}");
-        assert_eq!(pair.server.negotiated.as_ref().unwrap().sni.as_deref(), Some(sni.as_str()));
+        assert_eq!(
+            states(&pair.client),
+            states(&reference.client),
+            "connection {i}"
+        );
+        assert_eq!(
+            pair.server.negotiated.as_ref().unwrap().sni.as_deref(),
+            Some(sni.as_str())
+        );
     }
 }
 
@@ -360,7 +525,11 @@ fn a_panicking_completion_hook_is_caught_and_reported() {
     assert!(pair.client.succeeded());
     assert!(pair.server.succeeded(), "the handshake ends cleanly");
     assert_eq!(pair.server.hook_panic.as_deref(), Some("hook exploded"));
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "the hook runs once per handshake");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the hook runs once per handshake"
+    );
 }
 
 #[test]
@@ -385,7 +554,8 @@ fn the_hook_sees_failures_too() {
 #[test]
 fn json_round_trips_and_carries_the_schema_version() {
     let server = server_ctx(KeyType::Ed25519, |b| {
-        b.trace_handshakes(TraceOptions::default().raw_bytes(true)).unwrap();
+        b.trace_handshakes(TraceOptions::default().raw_bytes(true))
+            .unwrap();
     });
     let client = client_ctx(|_| {});
     let pair = connect(&server, &client, None);
@@ -394,14 +564,26 @@ fn json_round_trips_and_carries_the_schema_version() {
     assert_eq!(value["schema_version"], openssl_handshake::SCHEMA_VERSION);
     let back: HandshakeTrace = serde_json::from_str(&json).unwrap();
     assert_eq!(back, pair.server);
-    assert!(pair.server.messages().all(|m| m.raw.is_some()), "raw bytes were asked for");
-    assert_eq!(pair.client.negotiated.as_ref().unwrap().peer_signature.as_deref(), Some("ed25519"));
+    assert!(
+        pair.server.messages().all(|m| m.raw.is_some()),
+        "raw bytes were asked for"
+    );
+    assert_eq!(
+        pair.client
+            .negotiated
+            .as_ref()
+            .unwrap()
+            .peer_signature
+            .as_deref(),
+        Some("ed25519")
+    );
 }
 
 #[test]
 fn messages_off_records_states_only() {
     let server = server_ctx(KeyType::EcdsaP256, |b| {
-        b.trace_handshakes(TraceOptions::default().messages(false)).unwrap();
+        b.trace_handshakes(TraceOptions::default().messages(false))
+            .unwrap();
     });
     let client = client_ctx(|_| {});
     let pair = connect(&server, &client, None);

@@ -53,14 +53,24 @@ fn header(name: &str) -> String {
         .map(|d| d.join("openssl").join(name))
         .find(|p| p.exists())
         .map(|p| std::fs::read_to_string(&p).expect("readable header"))
-        .unwrap_or_else(|| panic!("openssl/{name} not found in {:?}; install libssl-dev", include_dirs()))
+        .unwrap_or_else(|| {
+            panic!(
+                "openssl/{name} not found in {:?}; install libssl-dev",
+                include_dirs()
+            )
+        })
 }
 
 fn c_source() -> String {
-    let mut c = String::from("#include <stdint.h>\n#include <openssl/ssl.h>\n#include <openssl/bio.h>\n\n");
+    let mut c =
+        String::from("#include <stdint.h>\n#include <openssl/ssl.h>\n#include <openssl/bio.h>\n\n");
     for (name, types) in sys::CALLBACK_TYPES {
         let args: Vec<String> = types[1..].iter().map(|t| c_type(t)).collect();
-        c += &format!("typedef {} (*rs_{name})({});\n", c_type(types[0]), args.join(", "));
+        c += &format!(
+            "typedef {} (*rs_{name})({});\n",
+            c_type(types[0]),
+            args.join(", ")
+        );
     }
     c += "_Static_assert(sizeof(OSSL_HANDSHAKE_STATE) == sizeof(unsigned int), \"enum size\");\n";
     c += "_Static_assert((OSSL_HANDSHAKE_STATE)-1 > 0, \"enum is unsigned\");\n";
@@ -90,13 +100,22 @@ fn declarations_match_the_headers() {
     std::fs::write(&src, c_source()).expect("write C source");
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
     let mut cmd = Command::new(&cc);
-    cmd.args(["-std=c11", "-Wall", "-Werror", "-Wincompatible-pointer-types", "-c", "-o"])
-        .arg(dir.path().join("check.o"))
-        .arg(&src);
+    cmd.args([
+        "-std=c11",
+        "-Wall",
+        "-Werror",
+        "-Wincompatible-pointer-types",
+        "-c",
+        "-o",
+    ])
+    .arg(dir.path().join("check.o"))
+    .arg(&src);
     for d in include_dirs() {
         cmd.arg("-I").arg(d);
     }
-    let out = cmd.output().unwrap_or_else(|e| panic!("could not run the C compiler `{cc}`: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not run the C compiler `{cc}`: {e}"));
     assert!(
         out.status.success(),
         "sys.rs does not match the OpenSSL headers:\n{}\n--- generated C ---\n{}",
@@ -115,7 +134,9 @@ fn a_wrong_declaration_is_caught() {
                  void (*const w)(SSL_CTX *, void (*)(SSL *, int, int)) = SSL_CTX_set_info_callback;\n";
     std::fs::write(&src, wrong).expect("write C source");
     let mut cmd = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".to_owned()));
-    cmd.args(["-std=c11", "-Werror", "-c", "-o"]).arg(dir.path().join("w.o")).arg(&src);
+    cmd.args(["-std=c11", "-Werror", "-c", "-o"])
+        .arg(dir.path().join("w.o"))
+        .arg(&src);
     for d in include_dirs() {
         cmd.arg("-I").arg(d);
     }
@@ -139,7 +160,8 @@ fn every_header_constant_is_declared() {
             if name == "define" {
                 name = words.next().unwrap_or("");
             }
-            let content_type = name.starts_with("SSL3_RT_") && !name.contains("MAX") && !name.ends_with("LENGTH");
+            let content_type =
+                name.starts_with("SSL3_RT_") && !name.contains("MAX") && !name.ends_with("LENGTH");
             if name.starts_with("SSL_CB_") || name.starts_with("SSL3_MT_") || content_type {
                 wanted.insert(name.to_owned());
             }
@@ -147,13 +169,37 @@ fn every_header_constant_is_declared() {
     }
     let enum_body = ssl
         .split("typedef enum {")
-        .find_map(|rest| rest.split_once("} OSSL_HANDSHAKE_STATE;").map(|(body, _)| body))
+        .find_map(|rest| {
+            rest.split_once("} OSSL_HANDSHAKE_STATE;")
+                .map(|(body, _)| body)
+        })
         .expect("OSSL_HANDSHAKE_STATE in ssl.h");
-    for (i, name) in enum_body.split(',').map(str::trim).filter(|n| !n.is_empty()).enumerate() {
-        let value = sys::CONSTANTS.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
-        assert_eq!(value, Some(i as i64), "{name} is member {i} of OSSL_HANDSHAKE_STATE");
+    for (i, name) in enum_body
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .enumerate()
+    {
+        let value = sys::CONSTANTS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v);
+        assert_eq!(
+            value,
+            Some(i as i64),
+            "{name} is member {i} of OSSL_HANDSHAKE_STATE"
+        );
     }
-    let missing: Vec<_> = wanted.iter().filter(|n| !declared.contains(n.as_str())).collect();
-    assert!(missing.is_empty(), "declared in the headers but not in sys.rs: {missing:?}");
-    assert!(wanted.len() > 30, "the header scan found too little: {wanted:?}");
+    let missing: Vec<_> = wanted
+        .iter()
+        .filter(|n| !declared.contains(n.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "declared in the headers but not in sys.rs: {missing:?}"
+    );
+    assert!(
+        wanted.len() > 30,
+        "the header scan found too little: {wanted:?}"
+    );
 }

@@ -33,7 +33,10 @@ impl Reaped {
     fn finish(mut self) -> String {
         let deadline = Instant::now() + TIMEOUT;
         while self.0.try_wait().expect("poll child").is_none() {
-            assert!(Instant::now() < deadline, "openssl did not exit within {TIMEOUT:?}");
+            assert!(
+                Instant::now() < deadline,
+                "openssl did not exit within {TIMEOUT:?}"
+            );
             thread::sleep(Duration::from_millis(20));
         }
         let mut err = String::new();
@@ -48,7 +51,11 @@ impl Reaped {
 fn state_lines(output: &str) -> String {
     output
         .lines()
-        .filter(|l| l.starts_with("SSL_connect:") || l.starts_with("SSL_accept:") || l.starts_with("SSL3 alert"))
+        .filter(|l| {
+            l.starts_with("SSL_connect:")
+                || l.starts_with("SSL_accept:")
+                || l.starts_with("SSL3 alert")
+        })
         .map(|l| format!("{l}\n"))
         .collect()
 }
@@ -99,9 +106,24 @@ fn cases() -> Vec<Case> {
         b.set_min_proto_version(Some(SslVersion::TLS1_3)).unwrap();
     }
     vec![
-        Case { name: "TLS 1.2 RSA key exchange", key: KeyType::Rsa2048, tool_flags: &["-tls1_2", "-cipher", "AES128-GCM-SHA256"], configure: rsa_kx },
-        Case { name: "TLS 1.2 ECDHE-ECDSA", key: KeyType::EcdsaP256, tool_flags: &["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384"], configure: ecdhe },
-        Case { name: "TLS 1.3", key: KeyType::Rsa2048, tool_flags: &["-tls1_3"], configure: tls13 },
+        Case {
+            name: "TLS 1.2 RSA key exchange",
+            key: KeyType::Rsa2048,
+            tool_flags: &["-tls1_2", "-cipher", "AES128-GCM-SHA256"],
+            configure: rsa_kx,
+        },
+        Case {
+            name: "TLS 1.2 ECDHE-ECDSA",
+            key: KeyType::EcdsaP256,
+            tool_flags: &["-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384"],
+            configure: ecdhe,
+        },
+        Case {
+            name: "TLS 1.3",
+            key: KeyType::Rsa2048,
+            tool_flags: &["-tls1_3"],
+            configure: tls13,
+        },
     ]
 }
 
@@ -113,7 +135,10 @@ fn serve(listener: TcpListener, ctx: SslContext, n: usize) -> thread::JoinHandle
             .map(|_| {
                 let (tcp, _) = listener.accept().expect("accept");
                 set_timeouts(&tcp);
-                let mut tls = Ssl::new(&ctx).unwrap().accept(tcp).expect("server handshake");
+                let mut tls = Ssl::new(&ctx)
+                    .unwrap()
+                    .accept(tcp)
+                    .expect("server handshake");
                 tls.write_all(PING).unwrap();
                 let mut buf = [0u8; 64];
                 while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
@@ -138,7 +163,14 @@ fn client_state_log_matches_s_client() {
         // then stdin closes and it sends close_notify, as our client does.
         let mut child = Reaped(
             Command::new("openssl")
-                .args(["s_client", "-connect", &format!("127.0.0.1:{port}"), "-state", "-servername", "localhost"])
+                .args([
+                    "s_client",
+                    "-connect",
+                    &format!("127.0.0.1:{port}"),
+                    "-state",
+                    "-servername",
+                    "localhost",
+                ])
                 .arg("-CAfile")
                 .arg(&files.root)
                 .args(case.tool_flags)
@@ -166,8 +198,16 @@ fn client_state_log_matches_s_client() {
         drop(tls);
         served.join().expect("server thread");
 
-        assert!(reference.lines().count() > 5, "{}: s_client printed too little:\n{reference}", case.name);
-        assert_eq!(ours, reference, "{}: our client's state log differs from s_client's", case.name);
+        assert!(
+            reference.lines().count() > 5,
+            "{}: s_client printed too little:\n{reference}",
+            case.name
+        );
+        assert_eq!(
+            ours, reference,
+            "{}: our client's state log differs from s_client's",
+            case.name
+        );
     }
 }
 
@@ -179,7 +219,14 @@ fn server_state_log_matches_s_server() {
         let leaf = files.server(case.key);
         let mut child = Reaped(
             Command::new("openssl")
-                .args(["s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-state"])
+                .args([
+                    "s_server",
+                    "-accept",
+                    "127.0.0.1:0",
+                    "-naccept",
+                    "1",
+                    "-state",
+                ])
                 .arg("-cert")
                 .arg(&leaf.chain)
                 .arg("-chainCAfile")
@@ -195,7 +242,11 @@ fn server_state_log_matches_s_server() {
         );
         let out = lines_of(child.0.stdout.take().unwrap());
         let accept = wait_for_line(&out, |l| l.starts_with("ACCEPT "));
-        let port: u16 = accept.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in ACCEPT line");
+        let port: u16 = accept
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in ACCEPT line");
 
         // The same client against s_server and against our server:
         // handshake, then close_notify.
@@ -220,7 +271,10 @@ fn server_state_log_matches_s_server() {
         let ours_thread = thread::spawn(move || {
             let (tcp, _) = listener.accept().expect("accept");
             set_timeouts(&tcp);
-            let mut tls = Ssl::new(&server).unwrap().accept(tcp).expect("server handshake");
+            let mut tls = Ssl::new(&server)
+                .unwrap()
+                .accept(tcp)
+                .expect("server handshake");
             let mut buf = [0u8; 64];
             while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
             let _ = tls.shutdown();
@@ -229,7 +283,15 @@ fn server_state_log_matches_s_server() {
         run_client(port);
         let ours = ours_thread.join().expect("server thread");
 
-        assert!(reference.lines().count() > 5, "{}: s_server printed too little:\n{reference}", case.name);
-        assert_eq!(ours, reference, "{}: our server's state log differs from s_server's", case.name);
+        assert!(
+            reference.lines().count() > 5,
+            "{}: s_server printed too little:\n{reference}",
+            case.name
+        );
+        assert_eq!(
+            ours, reference,
+            "{}: our server's state log differs from s_server's",
+            case.name
+        );
     }
 }

@@ -23,9 +23,15 @@ pub fn ladder(trace: &HandshakeTrace) -> String {
         );
         let ms = event.at.as_secs_f64() * 1000.0;
         let rung = if rightwards {
-            format!("{label} {}>", "-".repeat(WIDTH.saturating_sub(label.len() + 2)))
+            format!(
+                "{label} {}>",
+                "-".repeat(WIDTH.saturating_sub(label.len() + 2))
+            )
         } else {
-            format!("<{} {label}", "-".repeat(WIDTH.saturating_sub(label.len() + 2)))
+            format!(
+                "<{} {label}",
+                "-".repeat(WIDTH.saturating_sub(label.len() + 2))
+            )
         };
         // Writing to a String cannot fail.
         let _ = writeln!(out, "{ms:>8.3}ms  {rung}");

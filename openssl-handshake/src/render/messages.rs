@@ -36,7 +36,14 @@ fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
         22 => "Handshake",
         _ => "Record",
     };
-    write!(out, "{} {}, {} [length {:04x}]", m.direction.arrow(), version_name(m.version), content, m.length)?;
+    write!(
+        out,
+        "{} {}, {} [length {:04x}]",
+        m.direction.arrow(),
+        version_name(m.version),
+        content,
+        m.length
+    )?;
     if m.content_type == 22 {
         write!(out, ", {}", m.name())?;
     }
@@ -62,13 +69,17 @@ fn details(body: &Body) -> Vec<String> {
             format!("cipher_suites={}", suites(&h.cipher_suites)),
             format!("server_name={}", h.sni.as_deref().unwrap_or("(none)")),
             format!("alpn={}", list(h.alpn.iter().map(String::as_str))),
-            format!("supported_versions={}", list(h.supported_versions.iter().map(|v| version_name(*v)))),
+            format!(
+                "supported_versions={}",
+                list(h.supported_versions.iter().map(|v| version_name(*v)))
+            ),
             format!("supported_groups={}", groups(&h.supported_groups)),
             format!("key_share={}", groups(&h.key_share_groups)),
             format!("signature_algorithms={}", schemes(&h.signature_algorithms)),
             format!(
                 "session_ticket={}",
-                h.session_ticket.map_or("(none)".to_owned(), |n| format!("{n} bytes"))
+                h.session_ticket
+                    .map_or("(none)".to_owned(), |n| format!("{n} bytes"))
             ),
         ],
         Body::ServerHello(h) => {
@@ -79,7 +90,11 @@ fn details(body: &Body) -> Vec<String> {
                 format!("session_id={}", or_empty(&h.session_id)),
                 format!("cipher_suite={}", suite(&h.cipher_suite)),
             ];
-            v.extend(h.key_share_group.as_ref().map(|g| format!("key_share={}", group(g))));
+            v.extend(
+                h.key_share_group
+                    .as_ref()
+                    .map(|g| format!("key_share={}", group(g))),
+            );
             v.extend(h.alpn.as_ref().map(|a| format!("alpn={a}")));
             if h.hello_retry_request {
                 v.push("HelloRetryRequest".to_owned());

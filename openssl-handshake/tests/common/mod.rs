@@ -29,8 +29,12 @@ pub fn pki() -> &'static Pki {
 /// A traced server context with `key`'s credential, tuned by `f`.
 pub fn server_ctx(key: KeyType, f: impl FnOnce(&mut SslContextBuilder)) -> SslContext {
     let mut b = SslContext::builder(SslMethod::tls_server()).expect("server ctx");
-    pki().server(key).install(&mut b).expect("install server credential");
-    b.trace_handshakes(TraceOptions::default()).expect("attach tracing");
+    pki()
+        .server(key)
+        .install(&mut b)
+        .expect("install server credential");
+    b.trace_handshakes(TraceOptions::default())
+        .expect("attach tracing");
     f(&mut b);
     b.build()
 }
@@ -40,7 +44,8 @@ pub fn client_ctx(f: impl FnOnce(&mut SslContextBuilder)) -> SslContext {
     let mut b = SslContext::builder(SslMethod::tls_client()).expect("client ctx");
     b.set_verify(SslVerifyMode::PEER);
     b.set_cert_store(pki().trust_store().expect("trust store"));
-    b.trace_handshakes(TraceOptions::default()).expect("attach tracing");
+    b.trace_handshakes(TraceOptions::default())
+        .expect("attach tracing");
     f(&mut b);
     b.build()
 }
@@ -125,7 +130,9 @@ pub fn trace_of<S>(tls: &SslStream<S>) -> HandshakeTrace {
 
 fn failed_trace<S>(e: HandshakeError<S>) -> HandshakeTrace {
     match e {
-        HandshakeError::Failure(mid) => openssl_handshake::trace(mid.ssl()).expect("tracing attached"),
+        HandshakeError::Failure(mid) => {
+            openssl_handshake::trace(mid.ssl()).expect("tracing attached")
+        }
         HandshakeError::WouldBlock(_) => panic!("blocking sockets never would-block"),
         HandshakeError::SetupFailure(e) => panic!("setup failed: {e}"),
     }
