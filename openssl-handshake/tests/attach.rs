@@ -1,0 +1,186 @@
+//! How tracing attaches: per context, per SSL, twice, and next to a
+//! foreign info callback.
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+
+use common::*;
+use openssl::ssl::{Ssl, SslContext, SslMethod, SslVerifyMode};
+use openssl_handshake::pki::KeyType;
+use openssl_handshake::{Error, SslContextBuilderExt, SslRefExt, TraceOptions};
+
+#[test]
+fn a_single_ssl_can_be_traced_without_its_context() {
+    let server = server_ctx(KeyType::EcdsaP256, |_| {});
+    let mut b = SslContext::builder(SslMethod::tls_client()).unwrap();
+    b.set_verify(SslVerifyMode::NONE);
+    let untraced = b.build();
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let srv = thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        set_timeouts(&tcp);
+        let tls = Ssl::new(&server).unwrap().accept(tcp).unwrap();
+        trace_of(&tls)
+    });
+    let tcp = TcpStream::connect(addr).unwrap();
+    set_timeouts(&tcp);
+
+    let mut plain = Ssl::new(&untraced).unwrap();
+    assert!(
+        openssl_handshake::trace(&plain).is_none(),
+        "nothing attached yet"
+    );
+    plain.trace_handshake(TraceOptions::default()).unwrap();
+    let tls = plain.connect(tcp).unwrap();
+    let client = trace_of(&tls);
+    assert!(client.succeeded());
+    assert!(client
+        .state_log()
+        .starts_with("SSL_connect:before SSL initialization\n"));
+    assert!(client.messages().count() > 3);
+    assert!(srv.join().unwrap().succeeded());
+
+    // Another SSL of the same untraced context records nothing.
+    assert!(openssl_handshake::trace(&Ssl::new(&untraced).unwrap()).is_none());
+}
+
+#[test]
+fn attaching_twice_replaces_the_options() {
+    let server = server_ctx(KeyType::EcdsaP256, |b| {
+        b.trace_handshakes(TraceOptions::default().messages(false))
+            .unwrap();
+    });
+    let client = client_ctx(|_| {});
+    let pair = connect(&server, &client, None);
+    assert!(pair.server.succeeded());
+    assert_eq!(
+        pair.server.messages().count(),
+        0,
+        "the second call turned messages off"
+    );
+    assert_eq!(
+        pair.server
+            .events
+            .iter()
+            .filter(|e| matches!(e.kind, openssl_handshake::EventKind::HandshakeStart))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_foreign_info_callback_is_not_silently_replaced() {
+    unsafe extern "C" fn foreign(_: *const openssl_sys::SSL, _: libc::c_int, _: libc::c_int) {}
+    let mut b = SslContext::builder(SslMethod::tls()).unwrap();
+    // SAFETY: `foreign` has the signature ssl.h declares for the callback.
+    unsafe { openssl_handshake::sys::SSL_CTX_set_info_callback(b.as_ptr(), Some(foreign)) };
+    let err = b.trace_handshakes(TraceOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::InfoCallbackInUse));
+    assert!(err.to_string().contains("already has an info callback"));
+}
+
+/// One direction of an in-memory connection: reads say "would block"
+/// when nothing is buffered, as a non-blocking socket does.
+#[derive(Clone, Default, Debug)]
+struct Pipe(std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u8>>>);
+
+#[derive(Debug)]
+struct MemStream {
+    incoming: Pipe,
+    outgoing: Pipe,
+}
+
+impl std::io::Read for MemStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut q = self.incoming.0.borrow_mut();
+        if q.is_empty() {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(q.len());
+        for (dst, src) in buf.iter_mut().zip(q.drain(..n)) {
+            *dst = src;
+        }
+        Ok(n)
+    }
+}
+
+impl std::io::Write for MemStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.outgoing.0.borrow_mut().extend(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_trace_read_mid_handshake_is_a_consistent_snapshot() {
+    use openssl::ssl::HandshakeError;
+    use openssl_handshake::{ExitStatus, Outcome};
+
+    let server = server_ctx(KeyType::EcdsaP256, |_| {});
+    let client = client_ctx(|_| {});
+    let (c2s, s2c) = (Pipe::default(), Pipe::default());
+    let mut ssl = Ssl::new(&client).unwrap();
+    ssl.set_hostname("localhost").unwrap();
+    ssl.param_mut().set_host("localhost").unwrap();
+    let mid = match ssl.connect(MemStream {
+        incoming: s2c.clone(),
+        outgoing: c2s.clone(),
+    }) {
+        Err(HandshakeError::WouldBlock(mid)) => mid,
+        _ => panic!("a non-blocking client must wait for the server"),
+    };
+    let early = openssl_handshake::trace(mid.ssl()).unwrap();
+    assert_eq!(early.outcome, Outcome::InProgress);
+    assert!(early.would_block_count() >= 1);
+    assert!(early.events.iter().any(|e| matches!(&e.kind, openssl_handshake::EventKind::Exit(x) if x.status == ExitStatus::WouldBlock)));
+    // s_client prints would-block exits as "error in", and so do we.
+    assert!(
+        early
+            .state_log()
+            .contains("SSL_connect:error in SSLv3/TLS write client hello\n"),
+        "{}",
+        early.state_log()
+    );
+
+    // Drive both sides to the end in one thread.
+    let srv = match Ssl::new(&server).unwrap().accept(MemStream {
+        incoming: c2s,
+        outgoing: s2c,
+    }) {
+        Err(HandshakeError::WouldBlock(mid)) => mid,
+        _ => panic!("the server needs the client's Finished"),
+    };
+    type Progress =
+        Result<openssl::ssl::SslStream<MemStream>, openssl::ssl::MidHandshakeSslStream<MemStream>>;
+    fn step(p: Progress) -> Progress {
+        match p {
+            Err(mid) => match mid.handshake() {
+                Ok(s) => Ok(s),
+                Err(HandshakeError::WouldBlock(m)) => Err(m),
+                Err(e) => panic!("handshake failed: {e}"),
+            },
+            done => done,
+        }
+    }
+    let (mut cli, mut srv): (Progress, Progress) = (Err(mid), Err(srv));
+    for _ in 0..20 {
+        cli = step(cli);
+        srv = step(srv);
+    }
+    let (client_done, server_done) = (cli.ok(), srv.ok());
+    let done = trace_of(client_done.as_ref().expect("client finished"));
+    assert!(done.succeeded());
+    assert_eq!(
+        &done.events[..early.events.len()],
+        &early.events[..],
+        "the snapshot was a prefix"
+    );
+    assert!(trace_of(server_done.as_ref().expect("server finished")).succeeded());
+}
