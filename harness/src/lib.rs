@@ -19,5 +19,13 @@ pub mod error;
 pub mod library;
 pub mod matrix;
 pub mod oracle;
+pub mod peer;
+pub mod pipeline;
+pub mod probe;
+pub mod report;
+pub mod run;
+pub mod serve;
+pub mod settings;
+pub mod transport;
 
 pub use error::HarnessError;

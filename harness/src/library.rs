@@ -129,23 +129,55 @@ impl Library {
     }
 }
 
-/// Why the linked library can't speak `v`, found through the version-bound
-/// controls: OpenSSL's `ssl_check_allowed_versions` refuses a bound whose
-/// protocol was compiled out (`no-ssl3`, `no-tls1`, ...), so pinning
-/// min = max = `v` fails exactly when `v` is missing.
+/// Why the linked library can't speak `v`, or `None` when it can.
+///
+/// A protocol compiled out (`no-ssl3-method`, ...) still accepts version
+/// bounds; only the first `SSL_connect` notices, with "no protocols
+/// available", before anything is sent. So the check starts a client
+/// handshake into a sink at `@SECLEVEL=0` (which allows every version) and
+/// sees whether OpenSSL gets as far as writing a ClientHello. No peer is
+/// involved: it tests the library's build, not a case.
 fn version_missing(v: Version) -> Option<String> {
-    let pinned = SslContextBuilder::new(SslMethod::tls()).and_then(|mut b| {
+    let attempt = (|| -> Result<bool, openssl::error::ErrorStack> {
+        let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
+        b.set_security_level(0);
         b.set_min_proto_version(Some(v.to_ssl()))?;
         b.set_max_proto_version(Some(v.to_ssl()))?;
-        Ok(b)
-    });
-    match pinned {
-        Ok(_) => None,
-        Err(_) => Some(format!(
+        let ctx = b.build();
+        let ssl = openssl::ssl::Ssl::new(&ctx)?;
+        Ok(match ssl.connect(Sink) {
+            // The ClientHello went out and OpenSSL waits for an answer.
+            Err(openssl::ssl::HandshakeError::WouldBlock(_)) => true,
+            Ok(_) => true,
+            Err(_) => false,
+        })
+    })();
+    match attempt {
+        Ok(true) => None,
+        _ => Some(format!(
             "{}: unsupported by the linked OpenSSL (built without {})",
             v.display(),
             v.openssl_name()
         )),
+    }
+}
+
+/// A stream that swallows writes and has nothing to read yet.
+struct Sink;
+
+impl std::io::Read for Sink {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::WouldBlock.into())
+    }
+}
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -1,1 +1,423 @@
-fn main() {}
+//! The `tls-harness` command: matrix, probe, serve, pki and merge.
+#![forbid(unsafe_code)]
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use harness::case::{KeyKind, Version};
+use harness::matrix::Filter;
+use harness::peer::PeerKind;
+use harness::pipeline::{self, MatrixOptions};
+use harness::probe::{self, ProbeOptions, TraceFormat};
+use harness::report::{self, Format};
+use harness::serve::{self, ServeOptions, ServerIdentity};
+use harness::settings::TlsSettings;
+use harness::transport::Transport;
+use harness::HarnessError;
+use openssl_handshake::pki::Pki;
+
+/// Interop matrix and handshake tracing for OpenSSL.
+#[derive(Parser)]
+#[command(name = "tls-harness", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the interop matrix: versions x suites x key types x options.
+    Matrix(MatrixArgs),
+    /// Trace one client handshake against a live server (like s_client -state -msg).
+    Probe(ProbeArgs),
+    /// A tracing server that prints each connection's trace (like s_server -state).
+    Serve(ServeArgs),
+    /// Write the test PKI (root, intermediate, leaves, CSR, negatives) as PEM files.
+    Pki {
+        /// Directory to write into; created if missing.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Join JSON shard reports into one report.
+    Merge {
+        /// JSON reports written by `matrix --format json`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// table, json, junit or markdown.
+        #[arg(long, default_value = "json")]
+        format: Format,
+        /// Write the report here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct MatrixArgs {
+    /// Versions to run, comma-separated (ssl3,tls1,tls1_1,tls1_2,tls1_3).
+    #[arg(long, value_delimiter = ',')]
+    versions: Option<Vec<Version>>,
+    /// Run only cases whose suite (OpenSSL or IANA name) matches this regex.
+    #[arg(long)]
+    suites: Option<regex::Regex>,
+    /// Credentials to run, comma-separated: rsa2048, ecdsa-p256, ecdsa-p384, ed25519, ecdsa, psk, anon, expired, ...
+    #[arg(long, value_delimiter = ',')]
+    keys: Option<Vec<String>>,
+    /// Options to run, comma-separated: default, mtls, resume, alpn, sni, group, mismatch, verify, ...
+    #[arg(long, value_delimiter = ',')]
+    options: Option<Vec<String>>,
+    /// Peer kinds to pair, comma-separated (inproc).
+    #[arg(long, value_delimiter = ',', default_value = "inproc")]
+    peers: Vec<PeerKind>,
+    /// tcp (loopback, a fresh port per case) or memory.
+    #[arg(long, default_value = "tcp")]
+    transport: Transport,
+    /// Cases run at once; defaults to the number of cores.
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run only shard K of N (e.g. 2/4); `merge` joins the JSON reports.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(u32, u32)>,
+    /// List the cases and their expectations without running them.
+    #[arg(long)]
+    list: bool,
+    /// table, json, junit or markdown.
+    #[arg(long, default_value = "table")]
+    format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Seconds each read, write or accept may take before the case fails with a time-out.
+    #[arg(long, default_value_t = 5.0)]
+    timeout: f64,
+}
+
+/// The TLS flags probe and serve share.
+#[derive(Args)]
+struct TlsArgs {
+    /// Use only TLS 1.0.
+    #[arg(long = "tls1")]
+    tls1: bool,
+    /// Use only TLS 1.1.
+    #[arg(long = "tls1_1")]
+    tls1_1: bool,
+    /// Use only TLS 1.2.
+    #[arg(long = "tls1_2")]
+    tls1_2: bool,
+    /// Use only TLS 1.3.
+    #[arg(long = "tls1_3")]
+    tls1_3: bool,
+    /// Lowest version (ssl3, tls1, tls1_1, tls1_2, tls1_3).
+    #[arg(long)]
+    min_version: Option<Version>,
+    /// Highest version.
+    #[arg(long)]
+    max_version: Option<Version>,
+    /// TLS 1.2-and-older cipher list, OpenSSL syntax.
+    #[arg(long)]
+    cipher: Option<String>,
+    /// TLS 1.3 suites, colon-separated.
+    #[arg(long)]
+    ciphersuites: Option<String>,
+    /// Groups, colon-separated (X25519:P-256:...).
+    #[arg(long)]
+    groups: Option<String>,
+    /// Signature algorithms, colon-separated.
+    #[arg(long)]
+    sigalgs: Option<String>,
+    /// ALPN protocols, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    alpn: Vec<String>,
+    /// Security level (0-5).
+    #[arg(long)]
+    seclevel: Option<u32>,
+    /// Append NSS key log lines to this file.
+    #[arg(long)]
+    keylog: Option<PathBuf>,
+    /// Seconds each connect, read and write may take.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+}
+
+#[derive(Args)]
+struct ProbeArgs {
+    /// The server, HOST:PORT.
+    target: String,
+    /// SNI name and the name to verify (default: HOST, when it is a name).
+    #[arg(long)]
+    servername: Option<String>,
+    /// Trust anchors (PEM); default: the system trust store.
+    #[arg(long)]
+    cafile: Option<PathBuf>,
+    /// Client certificate chain (PEM, leaf first).
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// Client private key (PEM).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Make a second connection after the first.
+    #[arg(long)]
+    reconnect: bool,
+    /// state, msg, json or summary.
+    #[arg(long, default_value = "summary")]
+    format: TraceFormat,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
+    #[arg(long)]
+    listen: String,
+    /// Certificate chain (PEM, leaf first, as SSL_CTX_use_certificate_chain_file reads it).
+    #[arg(long, requires = "key", conflicts_with = "key_type")]
+    cert: Option<PathBuf>,
+    /// Private key (PEM).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Generate the test PKI and serve its leaf of this type (rsa2048, ecdsa-p256, ecdsa-p384, ed25519).
+    #[arg(long)]
+    key_type: Option<KeyKind>,
+    /// Require a client certificate that verifies against this CA file.
+    #[arg(long)]
+    verify_client: Option<PathBuf>,
+    /// Exit after the first connection; the exit code says whether its handshake succeeded.
+    #[arg(long)]
+    once: bool,
+    /// state, msg, json or summary.
+    #[arg(long, default_value = "state")]
+    format: TraceFormat,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (k, n) = s.split_once('/').ok_or("use K/N, e.g. 1/4")?;
+    let k: u32 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("shard {k:?} is not a number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("shard count {n:?} is not a number"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n}: K must be between 1 and N"));
+    }
+    Ok((k, n))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Matrix(a) => matrix(a),
+        Command::Probe(a) => probe_cmd(a),
+        Command::Serve(a) => serve_cmd(a),
+        Command::Pki { out } => pki(out),
+        Command::Merge { files, format, out } => merge(files, format, out),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("tls-harness: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
+    let filter = Filter {
+        versions: a.versions,
+        suites: a.suites,
+        keys: a.keys,
+        options: a.options,
+    };
+    if a.list {
+        let (library, cases) = pipeline::plan()?;
+        let mut text = String::new();
+        for c in &cases {
+            let shard_ok = a
+                .shard
+                .map_or(true, |(k, n)| harness::matrix::shard_of(&c.id, n) == k);
+            if shard_ok && filter.skip_reason(c, &library).is_none() {
+                text += &format!("{}\t{}\n", c.id, expectation_text(&c.expect));
+            }
+        }
+        return emit(&text, a.out.as_ref()).map(|_| true);
+    }
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let opts = MatrixOptions {
+        filter,
+        peers: a.peers,
+        transport: a.transport,
+        jobs,
+        shard: a.shard,
+        io_timeout: seconds(a.timeout)?,
+        progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+    };
+    let report = pipeline::run_matrix(&opts)?;
+    emit(&report::render(&report, a.format), a.out.as_ref())?;
+    if a.out.is_some() || a.format != Format::Table {
+        eprintln!("{}", report.summary);
+    }
+    Ok(report.ok())
+}
+
+fn expectation_text(e: &harness::case::Expectation) -> String {
+    use harness::case::Expectation;
+    match e {
+        Expectation::Success { version, suite, .. } => {
+            format!("success {} {suite}", version.openssl_name())
+        }
+        Expectation::Failure { why, .. } => format!("failure: {why}"),
+        Expectation::Unsupported { reason } => format!("unsupported: {reason}"),
+        Expectation::Pending => "pending".into(),
+    }
+}
+
+fn tls_settings(
+    a: &TlsArgs,
+    cert: Option<(PathBuf, PathBuf)>,
+) -> Result<TlsSettings, HarnessError> {
+    let only: Vec<Version> = [
+        (a.tls1, Version::Tls1),
+        (a.tls1_1, Version::Tls1_1),
+        (a.tls1_2, Version::Tls1_2),
+        (a.tls1_3, Version::Tls1_3),
+    ]
+    .into_iter()
+    .filter_map(|(on, v)| on.then_some(v))
+    .collect();
+    let (min_version, max_version) = match only.as_slice() {
+        [] => (a.min_version, a.max_version),
+        [v] => (Some(*v), Some(*v)),
+        _ => {
+            return Err(HarnessError::Usage(
+                "give at most one of --tls1, --tls1_1, --tls1_2, --tls1_3".into(),
+            ))
+        }
+    };
+    Ok(TlsSettings {
+        min_version,
+        max_version,
+        cipher: a.cipher.clone(),
+        ciphersuites: a.ciphersuites.clone(),
+        groups: a.groups.clone(),
+        sigalgs: a.sigalgs.clone(),
+        alpn: a.alpn.clone(),
+        seclevel: a.seclevel,
+        keylog: a.keylog.clone(),
+        cert,
+    })
+}
+
+fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
+    let cert = a.cert.clone().zip(a.key.clone());
+    let opts = ProbeOptions {
+        target: a.target.clone(),
+        servername: a.servername.clone(),
+        tls: tls_settings(&a.tls, cert)?,
+        cafile: a.cafile.clone(),
+        reconnect: a.reconnect,
+        timeout: seconds(a.tls.timeout)?,
+    };
+    let outcome = probe::probe(&opts)?;
+    let mut stdout = std::io::stdout().lock();
+    for t in &outcome.traces {
+        let _ = stdout.write_all(a.format.render(t).as_bytes());
+    }
+    let _ = stdout.flush();
+    for n in &outcome.notes {
+        eprintln!("note: {n}");
+    }
+    match &outcome.failure {
+        Some(f) => {
+            eprintln!("tls-harness probe {}: {f}", a.target);
+            Ok(false)
+        }
+        None => Ok(true),
+    }
+}
+
+fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
+    let cert = a.cert.clone().zip(a.key.clone());
+    let identity = match (a.key_type, &cert) {
+        (Some(k), _) => ServerIdentity::Generated(harness::peer::inproc::key_type(k)),
+        (None, Some(_)) => ServerIdentity::Files,
+        (None, None) => {
+            ServerIdentity::Generated(harness::peer::inproc::key_type(KeyKind::Rsa2048))
+        }
+    };
+    let opts = ServeOptions {
+        listen: a.listen.clone(),
+        identity,
+        verify_client: a.verify_client.clone(),
+        tls: tls_settings(&a.tls, cert)?,
+        once: a.once,
+        format: a.format,
+        timeout: seconds(a.tls.timeout)?,
+    };
+    let mut stdout = std::io::stdout();
+    serve::serve(&opts, &mut stdout, &mut |addr, root| {
+        eprintln!("listening on {addr}");
+        if let Some(root) = root {
+            eprintln!("root CA: {}", root.display());
+        }
+    })
+}
+
+fn pki(out: PathBuf) -> Result<bool, HarnessError> {
+    std::fs::create_dir_all(&out).map_err(|e| HarnessError::writing(&out, e))?;
+    let pki = Pki::generate().map_err(|e| HarnessError::Pki(e.to_string()))?;
+    let files = pki
+        .write_pem(&out)
+        .map_err(|e| HarnessError::Pki(e.to_string()))?;
+    for f in files.all() {
+        println!("{}", f.display());
+    }
+    Ok(true)
+}
+
+fn merge(files: Vec<PathBuf>, format: Format, out: Option<PathBuf>) -> Result<bool, HarnessError> {
+    let mut reports = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).map_err(|e| HarnessError::reading(f, e))?;
+        reports.push(report::json::parse(&text, f)?);
+    }
+    let merged = report::json::merge(reports)?;
+    emit(&report::render(&merged, format), out.as_ref())?;
+    eprintln!("{}", merged.summary);
+    Ok(merged.ok())
+}
+
+fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), HarnessError> {
+    match out {
+        Some(path) => std::fs::write(path, text).map_err(|e| HarnessError::writing(path, e)),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+                .map_err(|e| HarnessError::Io {
+                    what: "writing to stdout".into(),
+                    source: e,
+                })
+        }
+    }
+}
+
+fn seconds(s: f64) -> Result<Duration, HarnessError> {
+    Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            HarnessError::Usage(format!("time-out {s} is not a positive number of seconds"))
+        })
+}

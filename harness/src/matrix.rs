@@ -389,6 +389,7 @@ fn credential_for(s: &SuiteInfo) -> (Identity, bool, String) {
     let psk = s.needs_psk();
     let (identity, label) = match (s.kx.as_str(), s.au.as_str()) {
         ("RSAPSK", _) => (Identity::Certificate(KeyKind::Rsa2048), "rsa2048+psk"),
+        ("SRP", _) => (Identity::None, "srp"),
         (_, "PSK") => (Identity::None, "psk"),
         (_, "RSA") | (_, "any") => (Identity::Certificate(KeyKind::Rsa2048), "rsa2048"),
         (_, "ECDSA") => (Identity::Certificate(KeyKind::EcdsaP256), "ecdsa-p256"),

@@ -1,0 +1,484 @@
+//! The in-process peer: OpenSSL linked into this binary, each context
+//! traced with [`SslContextBuilderExt::trace_handshakes`].
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use openssl::dh::Dh;
+use openssl::pkey::Params;
+use openssl::ssl::{
+    AlpnError, HandshakeError, NameType, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions,
+    SslSession, SslStream, SslVerifyMode,
+};
+use openssl::x509::verify::X509CheckFlags;
+use openssl_handshake::pki::{KeyType, Negative, Pki};
+use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+
+use super::{Peer, PeerKind, SideOutcome, PING, PONG};
+use crate::case::{Case, CertProblem, Endpoint, Identity, KeyKind, Role};
+use crate::error::HarnessError;
+use crate::matrix::HOST;
+use crate::transport::{Conn, Dialer, Listener};
+
+/// The PSK identity both sides use for PSK suites.
+pub const PSK_IDENTITY: &[u8] = b"tls-harness";
+/// The pre-shared key: 32 fixed bytes; the harness only tests, so it
+/// needs to be neither secret nor random.
+pub const PSK_KEY: [u8; 32] = *b"tls-harness pre-shared key 32 by";
+
+/// Why the in-process client can't resume: the harness has no `unsafe`,
+/// and the `openssl` crate's `SslRef::set_session` is `unsafe`.
+pub const NO_SAFE_SET_SESSION: &str = "resumption: the in-process client cannot offer a saved \
+     session, because the openssl crate's SslRef::set_session is unsafe and openssl-handshake \
+     has no safe wrapper for it yet";
+
+/// The in-process OpenSSL peer, sharing one generated test PKI.
+pub struct Inproc {
+    pki: Arc<Pki>,
+}
+
+impl Inproc {
+    /// A peer that takes its certificates from `pki`.
+    pub fn new(pki: Arc<Pki>) -> Self {
+        Inproc { pki }
+    }
+
+    /// Builds the traced `SSL_CTX` for `ep` playing `role`.
+    pub fn context(&self, ep: &Endpoint, role: Role) -> Result<SslContext, HarnessError> {
+        let mut b = SslContextBuilder::new(SslMethod::tls())?;
+        b.trace_handshakes(TraceOptions::default())
+            .map_err(|e| HarnessError::Trace(e.to_string()))?;
+        // The level first: installing a certificate or a cipher list is
+        // checked against it.
+        if let Some(level) = ep.security_level {
+            b.set_security_level(level);
+        }
+        b.set_min_proto_version(ep.min_version.map(|v| v.to_ssl()))?;
+        b.set_max_proto_version(ep.max_version.map(|v| v.to_ssl()))?;
+        let (tls13, older): (Vec<_>, Vec<_>) = ep.suites.iter().partition(|s| s.is_tls13());
+        if !older.is_empty() {
+            let list: Vec<&str> = older.iter().map(|s| s.name.as_str()).collect();
+            b.set_cipher_list(&list.join(":"))?;
+        }
+        if !tls13.is_empty() {
+            let list: Vec<&str> = tls13.iter().map(|s| s.name.as_str()).collect();
+            b.set_ciphersuites(&list.join(":"))?;
+        }
+        if !ep.groups.is_empty() {
+            b.set_groups_list(&ep.groups.join(":"))?;
+        }
+        match role {
+            Role::Client => {
+                if !ep.alpn.is_empty() {
+                    b.set_alpn_protos(&alpn_wire(&ep.alpn))?;
+                }
+                if ep.psk {
+                    set_client_psk(&mut b);
+                }
+                if ep.verify_peer {
+                    b.set_verify(SslVerifyMode::PEER);
+                    b.set_cert_store(self.pki.trust_store()?);
+                }
+            }
+            Role::Server => {
+                if !ep.alpn.is_empty() {
+                    set_alpn_select(&mut b, &ep.alpn);
+                }
+                if ep.psk {
+                    set_server_psk(&mut b);
+                }
+                if ep.verify_peer {
+                    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+                    b.set_cert_store(self.pki.trust_store()?);
+                    b.add_client_ca(self.pki.root())?;
+                }
+                // Needed to resume sessions of verified clients.
+                b.set_session_id_context(b"tls-harness")?;
+                let dh = ffdhe2048()?;
+                b.set_tmp_dh(&dh)?;
+                if !ep.tickets {
+                    b.set_options(SslOptions::NO_TICKET);
+                }
+                if let (Some(name), Some(identity)) = (&ep.sni, ep.sni_identity) {
+                    let mut other = ep.clone();
+                    other.identity = identity;
+                    other.sni = None;
+                    other.sni_identity = None;
+                    let switch_to = self.context(&other, Role::Server)?;
+                    let name = name.clone();
+                    b.set_servername_callback(move |ssl, _alert| {
+                        if ssl.servername(NameType::HOST_NAME) == Some(name.as_str()) {
+                            ssl.set_ssl_context(&switch_to)
+                                .map_err(|_| openssl::ssl::SniError::ALERT_FATAL)?;
+                        }
+                        Ok(())
+                    });
+                }
+            }
+        }
+        self.install(&mut b, ep.identity, role)?;
+        Ok(b.build())
+    }
+
+    fn install(
+        &self,
+        b: &mut SslContextBuilder,
+        identity: Identity,
+        role: Role,
+    ) -> Result<(), HarnessError> {
+        let cred = match (identity, role) {
+            (Identity::None, _) => return Ok(()),
+            (Identity::Certificate(k), Role::Server) => self.pki.server(key_type(k)),
+            (Identity::Certificate(k), Role::Client) => self.pki.client(key_type(k)),
+            (Identity::Negative(p), _) => self.pki.negative(negative(p)),
+        };
+        cred.install(b)?;
+        Ok(())
+    }
+
+    fn client_ssl(&self, ctx: &SslContext, ep: &Endpoint) -> Result<Ssl, HarnessError> {
+        let mut ssl = Ssl::new(ctx)?;
+        if ep.verify_peer {
+            // As SslConnector does: check the name, no partial wildcards.
+            let param = ssl.param_mut();
+            param.set_hostflags(X509CheckFlags::NO_PARTIAL_WILDCARDS);
+            param.set_host(HOST)?;
+        }
+        if let Some(name) = &ep.sni {
+            ssl.set_hostname(name)?;
+        }
+        Ok(ssl)
+    }
+}
+
+impl Peer for Inproc {
+    fn kind(&self) -> PeerKind {
+        PeerKind::Inproc
+    }
+
+    fn describe(&self) -> String {
+        format!("inproc ({})", openssl::version::version())
+    }
+
+    fn check(&self, role: Role, case: &Case) -> Result<(), String> {
+        if role == Role::Client && case.resume.is_some() {
+            return Err(NO_SAFE_SET_SESSION.to_string());
+        }
+        Ok(())
+    }
+
+    fn serve(&self, case: &Case, listener: Listener, connections: usize) -> Vec<SideOutcome> {
+        let ctx = match self.context(&case.server, Role::Server) {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                return vec![SideOutcome::broken(
+                    Role::Server,
+                    format!("server setup: {e}"),
+                    false,
+                )]
+            }
+        };
+        let mut out = Vec::with_capacity(connections);
+        for _ in 0..connections {
+            let conn = match listener.accept() {
+                Ok(c) => c,
+                Err(e) => {
+                    out.push(io_outcome(Role::Server, "accept", &e));
+                    break;
+                }
+            };
+            let o = match Ssl::new(&ctx) {
+                Ok(ssl) => finish(Role::Server, ssl.accept(conn)),
+                Err(e) => SideOutcome::broken(Role::Server, format!("SSL_new: {e}"), false),
+            };
+            let stop = !o.handshake_ok;
+            out.push(o);
+            if stop {
+                break;
+            }
+        }
+        out
+    }
+
+    fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
+        let ctx = match self.context(&case.client, Role::Client) {
+            Ok(ctx) => ctx,
+            Err(e) => {
+                return vec![SideOutcome::broken(
+                    Role::Client,
+                    format!("client setup: {e}"),
+                    false,
+                )]
+            }
+        };
+        let mut out = Vec::with_capacity(connections);
+        let mut session: Option<SslSession> = None;
+        for i in 0..connections {
+            let conn = match dialer.dial() {
+                Ok(c) => c,
+                Err(e) => {
+                    out.push(io_outcome(Role::Client, "connect", &e));
+                    break;
+                }
+            };
+            let ssl = match self.client_ssl(&ctx, &case.client) {
+                Ok(ssl) => ssl,
+                Err(e) => {
+                    out.push(SideOutcome::broken(Role::Client, e.to_string(), false));
+                    break;
+                }
+            };
+            if i > 0 && session.is_some() {
+                // See NO_SAFE_SET_SESSION: `check` refuses resumption cases
+                // before they get here.
+                out.push(SideOutcome::broken(
+                    Role::Client,
+                    NO_SAFE_SET_SESSION.into(),
+                    false,
+                ));
+                break;
+            }
+            let (o, s) = finish_client(ssl.connect(conn));
+            session = s;
+            let stop = !o.ok();
+            out.push(o);
+            if stop {
+                break;
+            }
+        }
+        out
+    }
+}
+
+/// Completes a client connection: ping, pong, close; keeps the session.
+fn finish_client(
+    r: Result<SslStream<Conn>, HandshakeError<Conn>>,
+) -> (SideOutcome, Option<SslSession>) {
+    match r {
+        Ok(mut stream) => {
+            let exchange = stream
+                .write_all(PING)
+                .and_then(|_| read_exact_or_eof(&mut stream, PONG.len()))
+                .map_err(|e| ("ping/pong", e));
+            let session = stream.ssl().session().map(|s| s.to_owned());
+            // A close_notify is a courtesy here; a failure to send it is
+            // no part of the case.
+            let _ = stream.shutdown();
+            (success(Role::Client, &stream, exchange), session)
+        }
+        Err(e) => (failed(Role::Client, e), None),
+    }
+}
+
+/// Completes a server connection: answer the ping, wait for the close.
+fn finish(role: Role, r: Result<SslStream<Conn>, HandshakeError<Conn>>) -> SideOutcome {
+    match r {
+        Ok(mut stream) => {
+            let exchange = read_exact_or_eof(&mut stream, PING.len())
+                .and_then(|_| stream.write_all(PONG))
+                .and_then(|_| stream.flush())
+                .map_err(|e| ("ping/pong", e));
+            // Wait for the client's close so its read of the pong is not
+            // cut short by our socket closing.
+            let mut sink = [0u8; 64];
+            let _ = stream.read(&mut sink);
+            let _ = stream.shutdown();
+            success(role, &stream, exchange)
+        }
+        Err(e) => failed(role, e),
+    }
+}
+
+fn read_exact_or_eof(stream: &mut SslStream<Conn>, n: usize) -> std::io::Result<()> {
+    let mut buf = vec![0u8; n];
+    stream.read_exact(&mut buf)
+}
+
+fn success(
+    role: Role,
+    stream: &SslStream<Conn>,
+    exchange: Result<(), (&str, std::io::Error)>,
+) -> SideOutcome {
+    let (exchange_ok, error, timed_out) = match exchange {
+        Ok(()) => (true, None, false),
+        Err((what, e)) => {
+            let t = is_timeout(&e);
+            (
+                false,
+                Some(format!("{what} after the handshake: {}", io_text(&e))),
+                t,
+            )
+        }
+    };
+    SideOutcome {
+        role,
+        trace: openssl_handshake::trace(stream.ssl()),
+        handshake_ok: true,
+        exchange_ok,
+        verify_code: Some(stream.ssl().verify_result().as_raw()),
+        error,
+        timed_out,
+    }
+}
+
+fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
+    match e {
+        HandshakeError::SetupFailure(stack) => {
+            SideOutcome::broken(role, format!("handshake setup: {stack}"), false)
+        }
+        HandshakeError::Failure(mid) => {
+            let timed_out = mid.error().io_error().is_some_and(is_timeout);
+            let error = match mid.error().io_error() {
+                Some(io) if timed_out => format!("time-out waiting for the peer ({})", io_text(io)),
+                _ => mid.error().to_string(),
+            };
+            SideOutcome {
+                role,
+                trace: openssl_handshake::trace(mid.ssl()),
+                handshake_ok: false,
+                exchange_ok: false,
+                verify_code: Some(mid.ssl().verify_result().as_raw()),
+                error: Some(if error.is_empty() {
+                    "handshake failed".into()
+                } else {
+                    error
+                }),
+                timed_out,
+            }
+        }
+        // Blocking streams with time-outs report a stall as "would block".
+        HandshakeError::WouldBlock(mid) => SideOutcome {
+            role,
+            trace: openssl_handshake::trace(mid.ssl()),
+            handshake_ok: false,
+            exchange_ok: false,
+            verify_code: None,
+            error: Some("time-out waiting for the peer".into()),
+            timed_out: true,
+        },
+    }
+}
+
+fn io_outcome(role: Role, what: &str, e: &std::io::Error) -> SideOutcome {
+    SideOutcome::broken(role, format!("{what}: {}", io_text(e)), is_timeout(e))
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+    )
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    // An SSL error wrapped in io::Error carries OpenSSL's reason.
+    e.to_string()
+}
+
+/// Encodes ALPN protocol names in wire format (length-prefixed).
+pub fn alpn_wire(protocols: &[String]) -> Vec<u8> {
+    let mut wire = Vec::new();
+    for p in protocols {
+        // ALPN names are at most 255 bytes (RFC 7301); longer ones are cut.
+        let bytes = &p.as_bytes()[..p.len().min(255)];
+        wire.push(bytes.len() as u8);
+        wire.extend_from_slice(bytes);
+    }
+    wire
+}
+
+/// Makes the server pick ALPN from `protocols` in its own order, as
+/// `SSL_select_next_proto` does, and refuse with no_application_protocol
+/// when nothing matches (RFC 7301, section 3.2).
+pub fn set_alpn_select(b: &mut SslContextBuilder, protocols: &[String]) {
+    let ours: Vec<Vec<u8>> = protocols.iter().map(|p| p.as_bytes().to_vec()).collect();
+    b.set_alpn_select_callback(move |_, client| {
+        let offered = split_alpn(client);
+        ours.iter()
+            .find_map(|p| offered.iter().find(|o| **o == p.as_slice()).copied())
+            .ok_or(AlpnError::ALERT_FATAL)
+    });
+}
+
+/// The protocol names of a wire-format ALPN list; a truncated entry ends it.
+fn split_alpn(mut wire: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    while let Some((&len, rest)) = wire.split_first() {
+        let len = usize::from(len);
+        if rest.len() < len {
+            break;
+        }
+        let (name, tail) = rest.split_at(len);
+        out.push(name);
+        wire = tail;
+    }
+    out
+}
+
+/// Gives a client the harness PSK.
+pub fn set_client_psk(b: &mut SslContextBuilder) {
+    b.set_psk_client_callback(|_, _hint, identity, psk| {
+        // The identity is written as a C string.
+        if identity.len() <= PSK_IDENTITY.len() || psk.len() < PSK_KEY.len() {
+            return Ok(0);
+        }
+        identity[..PSK_IDENTITY.len()].copy_from_slice(PSK_IDENTITY);
+        identity[PSK_IDENTITY.len()] = 0;
+        psk[..PSK_KEY.len()].copy_from_slice(&PSK_KEY);
+        Ok(PSK_KEY.len())
+    });
+}
+
+/// Gives a server the harness PSK for the harness identity.
+pub fn set_server_psk(b: &mut SslContextBuilder) {
+    b.set_psk_server_callback(|_, identity, psk| {
+        if identity != Some(PSK_IDENTITY) || psk.len() < PSK_KEY.len() {
+            return Ok(0);
+        }
+        psk[..PSK_KEY.len()].copy_from_slice(&PSK_KEY);
+        Ok(PSK_KEY.len())
+    });
+}
+
+/// The ffdhe2048 group of RFC 7919, for DHE suites. OpenSSL's server has no
+/// DH parameters unless given some, and the `openssl` crate doesn't expose
+/// `SSL_CTX_set_dh_auto`.
+pub fn ffdhe2048() -> Result<Dh<Params>, HarnessError> {
+    const PEM: &[u8] = b"-----BEGIN DH PARAMETERS-----
+MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz
++8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a
+87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7
+YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi
+7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD
+ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==
+-----END DH PARAMETERS-----
+";
+    Ok(Dh::params_from_pem(PEM)?)
+}
+
+/// The pki's key type for a case's key kind.
+pub fn key_type(k: KeyKind) -> KeyType {
+    match k {
+        KeyKind::Rsa2048 => KeyType::Rsa2048,
+        KeyKind::EcdsaP256 => KeyType::EcdsaP256,
+        KeyKind::EcdsaP384 => KeyType::EcdsaP384,
+        KeyKind::Ed25519 => KeyType::Ed25519,
+    }
+}
+
+/// The pki's negative variant for a case's certificate problem.
+pub fn negative(p: CertProblem) -> Negative {
+    match p {
+        CertProblem::Expired => Negative::Expired,
+        CertProblem::NotYetValid => Negative::NotYetValid,
+        CertProblem::WrongHost => Negative::WrongHost,
+        CertProblem::SelfSigned => Negative::SelfSigned,
+        CertProblem::UntrustedRoot => Negative::UntrustedRoot,
+        CertProblem::MissingIntermediate => Negative::MissingIntermediate,
+    }
+}
+
+/// The verify error the pki promises for each negative certificate.
+pub fn expected_verify_error(p: CertProblem) -> i32 {
+    negative(p).expected_verify_error()
+}

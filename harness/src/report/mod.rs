@@ -1,0 +1,173 @@
+//! Reports of a matrix run: a terminal table, versioned JSON, JUnit XML
+//! and Markdown. Every format ends with, or carries, the same summary.
+
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod table;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::Version;
+use crate::run::{CaseResult, Status};
+
+/// The version of the JSON report layout. It changes whenever a field is
+/// renamed or removed, or changes meaning.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole run: where it ran, and every case's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`] of the layout.
+    pub schema_version: u32,
+    /// "tls-harness".
+    pub tool: String,
+    /// The harness's crate version.
+    pub tool_version: String,
+    /// The linked OpenSSL, as `OpenSSL_version` prints it.
+    pub openssl: String,
+    /// The peers of the run, with their versions.
+    pub peers: Vec<String>,
+    /// "tcp" or "memory".
+    pub transport: String,
+    /// Cases run at once.
+    pub jobs: usize,
+    /// `[k, n]` when this report is shard k of n.
+    pub shard: Option<[u32; 2]>,
+    /// Wall time of the whole run, in milliseconds.
+    pub wall_ms: f64,
+    /// The counts by status.
+    pub summary: Summary,
+    /// Every case, in matrix order.
+    pub results: Vec<CaseResult>,
+}
+
+impl Report {
+    /// Recounts the summary from the results.
+    pub fn recount(&mut self) {
+        self.summary = Summary::of(&self.results);
+    }
+
+    /// Whether nothing failed: the exit code is 0 only then.
+    pub fn ok(&self) -> bool {
+        self.summary.failed == 0
+    }
+
+    /// The results of one version, in order.
+    pub fn of_version(&self, v: Version) -> impl Iterator<Item = &CaseResult> {
+        self.results.iter().filter(move |r| r.case.version == v)
+    }
+}
+
+/// Counts by status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Matched the expectation.
+    pub passed: usize,
+    /// Did not.
+    pub failed: usize,
+    /// Could not run here.
+    pub unsupported: usize,
+    /// Left out by a filter.
+    pub skipped: usize,
+}
+
+impl Summary {
+    /// Counts `results`.
+    pub fn of(results: &[CaseResult]) -> Summary {
+        let mut s = Summary::default();
+        for r in results {
+            match r.status {
+                Status::Pass => s.passed += 1,
+                Status::Fail => s.failed += 1,
+                Status::Unsupported => s.unsupported += 1,
+                Status::Skipped => s.skipped += 1,
+            }
+        }
+        s
+    }
+}
+
+impl fmt::Display for Summary {
+    /// `N passed, N failed, N unsupported, N skipped`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} unsupported, {} skipped",
+            self.passed, self.failed, self.unsupported, self.skipped
+        )
+    }
+}
+
+/// The report formats of `matrix --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A table grouped by version, for terminals.
+    Table,
+    /// Versioned JSON with every case.
+    Json,
+    /// JUnit XML for CI systems.
+    Junit,
+    /// Markdown: versions by key types, then the failures.
+    Markdown,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "table" => Ok(Format::Table),
+            "json" => Ok(Format::Json),
+            "junit" => Ok(Format::Junit),
+            "markdown" | "md" => Ok(Format::Markdown),
+            other => Err(format!(
+                "unknown report format {other:?}; use table, json, junit or markdown"
+            )),
+        }
+    }
+}
+
+/// Renders `report` in `format`.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Table => table::render(report),
+        Format::Json => json::render(report),
+        Format::Junit => junit::render(report),
+        Format::Markdown => markdown::render(report),
+    }
+}
+
+/// A short description of what a result negotiated or how it ended.
+pub(crate) fn outcome_text(r: &CaseResult) -> String {
+    match (&r.observed, r.status) {
+        (_, Status::Skipped | Status::Unsupported) => String::new(),
+        (Some(o), _) if o.failure.is_none() => {
+            let mut parts: Vec<String> = Vec::new();
+            if let Some(v) = &o.version {
+                parts.push(v.clone());
+            }
+            if let Some(s) = &o.suite {
+                parts.push(s.clone());
+            }
+            if let Some(g) = &o.group {
+                parts.push(g.clone());
+            }
+            if let Some(a) = &o.alpn {
+                parts.push(format!("alpn={a}"));
+            }
+            if let Some(r) = &o.resumed {
+                parts.push(format!("resumed={r}"));
+            }
+            parts.join(" ")
+        }
+        (Some(_), Status::Pass) => match &r.case.expect {
+            crate::case::Expectation::Failure { why, .. } => format!("failed as expected: {why}"),
+            _ => "failed".into(),
+        },
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,77 @@
+//! The terminal table: one block per version, a row per case with what it
+//! negotiated and how long it took, and the summary line last.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::{outcome_text, Report};
+use crate::case::Version;
+use crate::run::Status;
+
+/// Renders the table.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail, here and below.
+    let _ = writeln!(
+        out,
+        "tls-harness {} with {} ({}, {} jobs{})",
+        report.tool_version,
+        report.openssl,
+        report.transport,
+        report.jobs,
+        report
+            .shard
+            .map(|[k, n]| format!(", shard {k}/{n}"))
+            .unwrap_or_default()
+    );
+    let width = report
+        .results
+        .iter()
+        .filter(|r| r.status != Status::Skipped)
+        .map(|r| r.id.len())
+        .max()
+        .unwrap_or(20);
+    for v in Version::ALL {
+        let rows: Vec<_> = report.of_version(v).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{v}");
+        let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in rows {
+            if r.status == Status::Skipped {
+                *skipped
+                    .entry(r.reason.as_deref().unwrap_or("skipped"))
+                    .or_default() += 1;
+                continue;
+            }
+            let timing = match (&r.observed, r.status) {
+                (Some(o), Status::Pass | Status::Fail) => match o.handshake_ms {
+                    Some(h) => format!("{h:7.2} ms"),
+                    None => format!("{:7.2} ms", r.elapsed_ms),
+                },
+                _ => String::new(),
+            };
+            let detail = match r.status {
+                Status::Pass => outcome_text(r),
+                _ => r.reason.clone().unwrap_or_default(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<11} {:<width$}  {:>10}  {}",
+                r.status.name().to_uppercase(),
+                r.id,
+                timing,
+                detail
+            );
+            for note in &r.case.notes {
+                let _ = writeln!(out, "  {:<11} {:<width$}  {:>10}  note: {note}", "", "", "");
+            }
+        }
+        for (reason, n) in skipped {
+            let _ = writeln!(out, "  {:<11} {n} case(s) {reason}", "SKIPPED");
+        }
+    }
+    let _ = writeln!(out, "\n{} in {:.1} s", report.summary, report.wall_ms / 1e3);
+    out
+}

@@ -1,0 +1,552 @@
+//! Runs cases: each on a client and a server thread joined by a fresh
+//! transport, `jobs` cases at a time, every one under a time-out. Then
+//! judges what happened against the oracle's expectation.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use openssl_handshake::{HandshakeTrace, Resumption};
+use serde::{Deserialize, Serialize};
+
+use crate::case::{alert, Case, Expectation, ExpectedAlert, ResumeKind, Role};
+use crate::peer::{Peer, SideOutcome};
+use crate::transport::Transport;
+
+/// The result of one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The outcome matched the expectation.
+    Pass,
+    /// It did not.
+    Fail,
+    /// The library or a peer lacks something the case needs.
+    Unsupported,
+    /// A filter left the case out.
+    Skipped,
+}
+
+impl Status {
+    /// "pass", "fail", "unsupported", "skipped".
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unsupported => "unsupported",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// What a successful handshake settled on, as the client saw it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observed {
+    /// Negotiated version, OpenSSL's name.
+    pub version: Option<String>,
+    /// Negotiated suite, OpenSSL's name.
+    pub suite: Option<String>,
+    /// Key-exchange group.
+    pub group: Option<String>,
+    /// The server's signature scheme.
+    pub signature: Option<String>,
+    /// ALPN protocol.
+    pub alpn: Option<String>,
+    /// The SNI name the server saw.
+    pub sni: Option<String>,
+    /// How the last connection resumed, when it did.
+    pub resumed: Option<String>,
+    /// The client's first handshake, in milliseconds.
+    pub handshake_ms: Option<f64>,
+    /// How the handshake ended when it failed: alert, verify error.
+    pub failure: Option<String>,
+}
+
+/// One case's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// The case's stable id (also in `case`; repeated for easy diffing).
+    pub id: String,
+    /// Position in the full matrix, so shards merge back in order.
+    pub index: usize,
+    /// pass, fail, unsupported or skipped.
+    pub status: Status,
+    /// Why, for every status but pass.
+    pub reason: Option<String>,
+    /// The case, with its configs and expectation.
+    pub case: Case,
+    /// What happened, for cases that ran.
+    pub observed: Option<Observed>,
+    /// Wall time of the case, in milliseconds.
+    pub elapsed_ms: f64,
+    /// Both sides' outcomes and traces, kept for failures only.
+    pub sides: Option<Sides>,
+}
+
+/// Both sides of a failed case, one entry per connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sides {
+    /// The client's connections.
+    pub client: Vec<SideOutcome>,
+    /// The server's connections.
+    pub server: Vec<SideOutcome>,
+}
+
+/// One case to run, with the filter's verdict.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// Position in the full matrix.
+    pub index: usize,
+    /// The case.
+    pub case: Case,
+    /// `Some(reason)` when a filter left it out.
+    pub skip: Option<String>,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// TCP or memory.
+    pub transport: Transport,
+    /// Cases run at the same time.
+    pub jobs: usize,
+    /// The limit on each read, write and accept; a case as a whole gets
+    /// a few of these.
+    pub io_timeout: Duration,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// Runs the planned cases with `client` and `server` peers, in parallel,
+/// and returns the results in plan order.
+pub fn run(
+    plan: Vec<Planned>,
+    client: Arc<dyn Peer>,
+    server: Arc<dyn Peer>,
+    opts: &RunOptions,
+) -> Vec<CaseResult> {
+    let total = plan.len();
+    let bar = progress_bar(
+        opts.progress,
+        plan.iter().filter(|p| p.skip.is_none()).count(),
+    );
+    let plan = Arc::new(plan);
+    let next = Arc::new(AtomicUsize::new(0));
+    let results: Arc<Mutex<Vec<Option<CaseResult>>>> = Arc::new(Mutex::new(vec![None; total]));
+    let jobs = opts.jobs.clamp(1, total.max(1));
+    let workers: Vec<_> = (0..jobs)
+        .map(|_| {
+            let (plan, next, results) = (plan.clone(), next.clone(), results.clone());
+            let (client, server, opts, bar) =
+                (client.clone(), server.clone(), opts.clone(), bar.clone());
+            std::thread::spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(p) = plan.get(i) else { break };
+                let r = run_one(p, client.as_ref(), server.as_ref(), &opts);
+                if let Some(bar) = &bar {
+                    if p.skip.is_none() {
+                        bar.set_message(p.case.id.clone());
+                        bar.inc(1);
+                    }
+                }
+                lock(&results)[i] = Some(r);
+            })
+        })
+        .collect();
+    for w in workers {
+        // A worker only panics on a harness bug; its cases are then
+        // reported below as failed rather than lost.
+        let _ = w.join();
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let slots = std::mem::take(&mut *lock(&results));
+    slots
+        .into_iter()
+        .zip(plan.iter())
+        .map(|(r, p)| {
+            r.unwrap_or_else(|| CaseResult {
+                id: p.case.id.clone(),
+                index: p.index,
+                status: Status::Fail,
+                reason: Some(
+                    "the harness crashed while running this case; run it alone to see why".into(),
+                ),
+                case: p.case.clone(),
+                observed: None,
+                elapsed_ms: 0.0,
+                sides: None,
+            })
+        })
+        .collect()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Results are written whole, so a poisoned lock still holds whole results.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn progress_bar(wanted: bool, len: usize) -> Option<indicatif::ProgressBar> {
+    if !wanted {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {wide_msg}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// Runs one planned case.
+pub fn run_one(p: &Planned, client: &dyn Peer, server: &dyn Peer, opts: &RunOptions) -> CaseResult {
+    let case = &p.case;
+    let mut result = CaseResult {
+        id: case.id.clone(),
+        index: p.index,
+        status: Status::Skipped,
+        reason: p.skip.clone(),
+        case: case.clone(),
+        observed: None,
+        elapsed_ms: 0.0,
+        sides: None,
+    };
+    if p.skip.is_some() {
+        return result;
+    }
+    if let Expectation::Unsupported { reason } = &case.expect {
+        result.status = Status::Unsupported;
+        result.reason = Some(reason.clone());
+        return result;
+    }
+    if let Err(reason) = client
+        .check(Role::Client, case)
+        .and_then(|_| server.check(Role::Server, case))
+    {
+        result.status = Status::Unsupported;
+        result.reason = Some(reason);
+        return result;
+    }
+    let start = Instant::now();
+    let (client_out, server_out) = pair(case, client, server, opts);
+    result.elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
+    result.observed = Some(observe(&client_out, &server_out));
+    match judge(case, &client_out, &server_out) {
+        Ok(()) => result.status = Status::Pass,
+        Err(reason) => {
+            result.status = Status::Fail;
+            result.reason = Some(reason);
+            result.sides = Some(Sides {
+                client: client_out,
+                server: server_out,
+            });
+        }
+    }
+    result
+}
+
+/// Runs the client here and the server on its own thread.
+fn pair(
+    case: &Case,
+    client: &dyn Peer,
+    server: &dyn Peer,
+    opts: &RunOptions,
+) -> (Vec<SideOutcome>, Vec<SideOutcome>) {
+    let connections = if case.resume.is_some() { 2 } else { 1 };
+    let (listener, dialer) = match opts.transport.pair(opts.io_timeout) {
+        Ok(p) => p,
+        Err(e) => {
+            let o = SideOutcome::broken(
+                Role::Server,
+                format!("could not open the transport: {e}"),
+                false,
+            );
+            return (Vec::new(), vec![o]);
+        }
+    };
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let case_ref = case;
+        scope.spawn(move || {
+            let out = server.serve(case_ref, listener, connections);
+            // The receiver is gone only if the case already timed out.
+            let _ = tx.send(out);
+        });
+        let client_out = client.connect(case, dialer, connections);
+        // Each I/O step is bounded by io_timeout, so the server finishes
+        // within a few of them; wait a little longer than that.
+        let limit = opts.io_timeout * (2 * connections as u32 + 2);
+        let server_out = rx.recv_timeout(limit).unwrap_or_else(|_| {
+            vec![SideOutcome::broken(
+                Role::Server,
+                format!(
+                    "time-out: the server did not finish within {:.1} s",
+                    limit.as_secs_f64()
+                ),
+                true,
+            )]
+        });
+        (client_out, server_out)
+    })
+}
+
+/// Checks what happened against the expectation; `Err` says how it differs.
+pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Result<(), String> {
+    if let Some(t) = client.iter().chain(server).find(|o| o.timed_out) {
+        return Err(format!(
+            "time-out: the {} stalled{}: {}",
+            t.role,
+            t.trace
+                .as_ref()
+                .and_then(last_state)
+                .map(|s| format!(" in \"{s}\""))
+                .unwrap_or_default(),
+            t.error.as_deref().unwrap_or("no answer")
+        ));
+    }
+    let connections = if case.resume.is_some() { 2 } else { 1 };
+    let all_ok = client.len() == connections
+        && server.len() == connections
+        && client.iter().chain(server).all(SideOutcome::ok);
+    match &case.expect {
+        Expectation::Pending | Expectation::Unsupported { .. } => {
+            Err("the case ran without an expectation (a harness bug)".into())
+        }
+        Expectation::Success {
+            version,
+            suite,
+            group,
+            alpn,
+            sni,
+            resumed,
+        } => {
+            if !all_ok {
+                return Err(format!(
+                    "expected success, but {}",
+                    describe_failure(client, server)
+                ));
+            }
+            let c = negotiated(client.first())
+                .ok_or("the client's trace has no negotiated parameters")?;
+            let s = negotiated(server.first())
+                .ok_or("the server's trace has no negotiated parameters")?;
+            let mut wrong = Vec::new();
+            if c.version != version.openssl_name() {
+                wrong.push(format!(
+                    "version {} (expected {})",
+                    c.version,
+                    version.openssl_name()
+                ));
+            }
+            if &c.cipher_openssl != suite {
+                wrong.push(format!("suite {} (expected {suite})", c.cipher_openssl));
+            }
+            if let Some(g) = group {
+                let got = c.group.as_deref().or(s.group.as_deref());
+                if got.map(normalize_group) != Some(normalize_group(g)) {
+                    wrong.push(format!("group {} (expected {g})", got.unwrap_or("none")));
+                }
+            }
+            if &c.alpn != alpn {
+                wrong.push(format!("ALPN {:?} (expected {alpn:?})", c.alpn));
+            }
+            if sni.is_some() && &s.sni != sni {
+                wrong.push(format!("server saw SNI {:?} (expected {sni:?})", s.sni));
+            }
+            if c.resumed.is_some() {
+                wrong.push("the first connection resumed".into());
+            }
+            if let Some(kind) = resumed {
+                let last = negotiated(client.last()).and_then(|n| n.resumed);
+                let server_last = negotiated(server.last()).and_then(|n| n.resumed);
+                let got = server_last.or(last);
+                if got.map(resumption_kind) != Some(Some(*kind)) {
+                    wrong.push(format!(
+                        "second connection resumed: {} (expected {})",
+                        got.map(|r| format!("{r:?}")).unwrap_or_else(|| "no".into()),
+                        kind.name()
+                    ));
+                }
+            }
+            if wrong.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("handshake succeeded with {}", wrong.join(", ")))
+            }
+        }
+        Expectation::Failure {
+            alert: expected_alert,
+            verify_error,
+            why,
+        } => {
+            if all_ok {
+                return Err(format!(
+                    "expected failure ({why}), but the handshake succeeded"
+                ));
+            }
+            if let Some(a) = expected_alert {
+                if !alert_seen(a, client, server) {
+                    return Err(format!(
+                        "expected {} to send {} ({}), but {}",
+                        a.from,
+                        alert::name(a.description),
+                        a.description,
+                        describe_failure(client, server)
+                    ));
+                }
+            }
+            if let Some(code) = verify_error {
+                let got = client.iter().find_map(verify_of);
+                if got != Some(*code) {
+                    return Err(format!(
+                        "expected verify error {code}, got {}; {}",
+                        got.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
+                        describe_failure(client, server)
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn negotiated(o: Option<&SideOutcome>) -> Option<&openssl_handshake::Negotiated> {
+    o?.trace.as_ref()?.negotiated.as_ref()
+}
+
+fn resumption_kind(r: Resumption) -> Option<ResumeKind> {
+    match r {
+        Resumption::SessionId => Some(ResumeKind::SessionId),
+        Resumption::Ticket => Some(ResumeKind::Ticket),
+        Resumption::Psk => Some(ResumeKind::Tls13Psk),
+        _ => None,
+    }
+}
+
+/// "secp256r1", "prime256v1", "P-256" all name one group.
+fn normalize_group(g: &str) -> String {
+    match g.to_ascii_lowercase().as_str() {
+        "secp256r1" | "prime256v1" | "p-256" => "p-256".into(),
+        "secp384r1" | "p-384" => "p-384".into(),
+        "secp521r1" | "p-521" => "p-521".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether the expected alert was sent by its side or received by the
+/// other. The sender's trace is the better witness; a TLS 1.3 client
+/// whose certificate is refused only reads the alert after its handshake,
+/// which its error text then names.
+fn alert_seen(a: &ExpectedAlert, client: &[SideOutcome], server: &[SideOutcome]) -> bool {
+    let (sender, receiver) = match a.from {
+        Role::Client => (client, server),
+        Role::Server => (server, client),
+    };
+    let sent = sender.iter().filter_map(|o| o.trace.as_ref()).any(|t| {
+        t.alert_sent()
+            .is_some_and(|x| x.description == a.description)
+    });
+    let received = receiver.iter().filter_map(|o| o.trace.as_ref()).any(|t| {
+        t.alert_received()
+            .is_some_and(|x| x.description == a.description)
+    });
+    let words = alert::name(a.description).replace('_', " ");
+    let named = receiver
+        .iter()
+        .filter_map(|o| o.error.as_deref())
+        .any(|e| e.contains(&words));
+    sent || received || named
+}
+
+fn verify_of(o: &SideOutcome) -> Option<i32> {
+    let from_trace = o.trace.as_ref().and_then(|t| {
+        t.failure()
+            .and_then(|f| f.verify.as_ref().map(|v| v.code))
+            .or_else(|| t.negotiated.as_ref().map(|n| n.verify.code))
+    });
+    from_trace.or(o.verify_code).filter(|&c| c != 0)
+}
+
+fn last_state(t: &HandshakeTrace) -> Option<String> {
+    t.states().last().map(|s| s.long.to_string())
+}
+
+/// Both sides' failures, in a sentence.
+fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
+    let side = |name: &str, outs: &[SideOutcome]| -> Option<String> {
+        let o = outs.iter().find(|o| !o.ok())?;
+        let mut parts = Vec::new();
+        if let Some(f) = o.trace.as_ref().and_then(|t| t.failure()) {
+            parts.push(f.to_string());
+        } else if let Some(t) = &o.trace {
+            if let Some(a) = t.alert_sent() {
+                parts.push(format!("sent {a}"));
+            }
+            if let Some(a) = t.alert_received() {
+                parts.push(format!("received {a}"));
+            }
+        }
+        if let Some(e) = &o.error {
+            parts.push(e.clone());
+        }
+        Some(format!(
+            "{name}: {}",
+            if parts.is_empty() {
+                "failed".into()
+            } else {
+                parts.join("; ")
+            }
+        ))
+    };
+    let parts: Vec<String> = [side("client", client), side("server", server)]
+        .into_iter()
+        .flatten()
+        .collect();
+    if parts.is_empty() {
+        "both sides succeeded".into()
+    } else {
+        parts.join(" | ")
+    }
+}
+
+/// The client's view of what was negotiated, or how it failed.
+fn observe(client: &[SideOutcome], server: &[SideOutcome]) -> Observed {
+    let c = negotiated(client.first());
+    let s = negotiated(server.first());
+    let failed = client.iter().chain(server).any(|o| !o.ok());
+    Observed {
+        version: c.map(|n| n.version.clone()),
+        suite: c.map(|n| n.cipher_openssl.clone()),
+        group: c
+            .and_then(|n| n.group.clone())
+            .or_else(|| s.and_then(|n| n.group.clone())),
+        signature: c.and_then(|n| n.peer_signature.clone()),
+        alpn: c.and_then(|n| n.alpn.clone()),
+        sni: s.and_then(|n| n.sni.clone()),
+        resumed: negotiated(client.last())
+            .filter(|_| client.len() > 1)
+            .and_then(|n| n.resumed)
+            .map(|r| format!("{r:?}")),
+        handshake_ms: client
+            .first()
+            .and_then(|o| o.trace.as_ref())
+            .and_then(|t| t.duration)
+            .map(|d| d.as_secs_f64() * 1e3),
+        failure: failed.then(|| describe_failure(client, server)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_normalize() {
+        assert_eq!(normalize_group("prime256v1"), normalize_group("P-256"));
+        assert_eq!(normalize_group("X25519"), normalize_group("x25519"));
+        assert_ne!(normalize_group("P-384"), normalize_group("P-256"));
+    }
+}

@@ -1,0 +1,127 @@
+//! The TLS settings `probe` and `serve` take on the command line, and how
+//! they become an `SSL_CTX`.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use openssl::ssl::{SslContextBuilder, SslFiletype, SslVerifyMode};
+
+use crate::case::{Role, Version};
+use crate::error::HarnessError;
+use crate::peer::inproc::set_alpn_select;
+use crate::peer::inproc::{alpn_wire, ffdhe2048};
+
+/// Settings shared by `probe` and `serve`; `None` keeps OpenSSL's default.
+#[derive(Debug, Clone, Default)]
+pub struct TlsSettings {
+    /// Lowest version.
+    pub min_version: Option<Version>,
+    /// Highest version.
+    pub max_version: Option<Version>,
+    /// TLS 1.2-and-older cipher list (`SSL_CTX_set_cipher_list`).
+    pub cipher: Option<String>,
+    /// TLS 1.3 suites (`SSL_CTX_set_ciphersuites`).
+    pub ciphersuites: Option<String>,
+    /// Groups list.
+    pub groups: Option<String>,
+    /// Signature algorithms list.
+    pub sigalgs: Option<String>,
+    /// ALPN protocols.
+    pub alpn: Vec<String>,
+    /// Security level.
+    pub seclevel: Option<u32>,
+    /// Where NSS key log lines go.
+    pub keylog: Option<PathBuf>,
+    /// Certificate chain (PEM, leaf first) and its key.
+    pub cert: Option<(PathBuf, PathBuf)>,
+}
+
+impl TlsSettings {
+    /// Applies the settings to a builder for `role`.
+    pub fn apply(&self, b: &mut SslContextBuilder, role: Role) -> Result<(), HarnessError> {
+        if let Some(level) = self.seclevel {
+            b.set_security_level(level);
+        }
+        b.set_min_proto_version(self.min_version.map(|v| v.to_ssl()))?;
+        b.set_max_proto_version(self.max_version.map(|v| v.to_ssl()))?;
+        if let Some(c) = &self.cipher {
+            b.set_cipher_list(c).map_err(|e| {
+                HarnessError::Usage(format!("--cipher {c:?}: OpenSSL matched no suite ({e})"))
+            })?;
+        }
+        if let Some(c) = &self.ciphersuites {
+            b.set_ciphersuites(c).map_err(|e| {
+                HarnessError::Usage(format!("--ciphersuites {c:?}: not accepted ({e})"))
+            })?;
+        }
+        if let Some(g) = &self.groups {
+            b.set_groups_list(g)
+                .map_err(|e| HarnessError::Usage(format!("--groups {g:?}: not accepted ({e})")))?;
+        }
+        if let Some(s) = &self.sigalgs {
+            b.set_sigalgs_list(s)
+                .map_err(|e| HarnessError::Usage(format!("--sigalgs {s:?}: not accepted ({e})")))?;
+        }
+        if !self.alpn.is_empty() {
+            match role {
+                Role::Client => b.set_alpn_protos(&alpn_wire(&self.alpn))?,
+                Role::Server => set_alpn_select(b, &self.alpn),
+            }
+        }
+        if role == Role::Server {
+            let dh = ffdhe2048()?;
+            b.set_tmp_dh(&dh)?;
+        }
+        if let Some((cert, key)) = &self.cert {
+            b.set_certificate_chain_file(cert).map_err(|e| {
+                HarnessError::Usage(format!(
+                    "--cert {}: not a PEM certificate chain ({e})",
+                    cert.display()
+                ))
+            })?;
+            b.set_private_key_file(key, SslFiletype::PEM).map_err(|e| {
+                HarnessError::Usage(format!(
+                    "--key {}: not a PEM private key ({e})",
+                    key.display()
+                ))
+            })?;
+            b.check_private_key().map_err(|e| {
+                HarnessError::Usage(format!("--key does not match the --cert leaf ({e})"))
+            })?;
+        }
+        if let Some(path) = &self.keylog {
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| HarnessError::writing(path, e))?;
+            let file = Mutex::new(file);
+            b.set_keylog_callback(move |_, line| {
+                // A key log is a debugging aid; failing to write one must
+                // not break the handshake.
+                if let Ok(mut f) = file.lock() {
+                    let _ = writeln!(f, "{line}");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Verifies the peer against `cafile`, or the system trust when `None`.
+    pub fn verify_with(
+        b: &mut SslContextBuilder,
+        cafile: Option<&PathBuf>,
+        mode: SslVerifyMode,
+    ) -> Result<(), HarnessError> {
+        match cafile {
+            Some(f) => b.set_ca_file(f).map_err(|e| {
+                HarnessError::Usage(format!("--cafile {}: not a PEM CA file ({e})", f.display()))
+            })?,
+            None => b.set_default_verify_paths()?,
+        }
+        b.set_verify(mode);
+        Ok(())
+    }
+}

@@ -1,0 +1,311 @@
+//! The byte streams cases run over: loopback TCP on a fresh port, or an
+//! in-memory pipe. Every read and write has a time-out, so a stalled peer
+//! turns into an error instead of a hang.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::str::FromStr;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// How the two endpoints of a case are connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// TCP over 127.0.0.1, each case on its own port chosen by the kernel.
+    Tcp,
+    /// A pair of in-memory pipes; no sockets.
+    Memory,
+}
+
+impl FromStr for Transport {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tcp" => Ok(Transport::Tcp),
+            "memory" | "mem" => Ok(Transport::Memory),
+            other => Err(format!("unknown transport {other:?}; use tcp or memory")),
+        }
+    }
+}
+
+impl Transport {
+    /// A listener and the matching dialer. TCP binds 127.0.0.1:0, so a
+    /// port is never shared between cases.
+    pub fn pair(self, timeout: Duration) -> io::Result<(Listener, Dialer)> {
+        match self {
+            Transport::Tcp => {
+                let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+                let addr = l.local_addr()?;
+                Ok((Listener::Tcp(l, timeout), Dialer::Tcp(addr, timeout)))
+            }
+            Transport::Memory => {
+                let (tx, rx) = mpsc::channel();
+                Ok((Listener::Memory(rx, timeout), Dialer::Memory(tx, timeout)))
+            }
+        }
+    }
+}
+
+/// A connected stream, TCP or in memory.
+#[derive(Debug)]
+pub enum Conn {
+    /// A TCP stream with read and write time-outs set.
+    Tcp(TcpStream),
+    /// One end of an in-memory pipe.
+    Memory(MemoryStream),
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.read(buf),
+            Conn::Memory(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Tcp(s) => s.write(buf),
+            Conn::Memory(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Tcp(s) => s.flush(),
+            Conn::Memory(s) => s.flush(),
+        }
+    }
+}
+
+/// The server end: hands out accepted connections.
+#[derive(Debug)]
+pub enum Listener {
+    /// A bound loopback listener and the time-out for each operation.
+    Tcp(TcpListener, Duration),
+    /// Receives the server ends of in-memory pipes.
+    Memory(Receiver<MemoryStream>, Duration),
+}
+
+impl Listener {
+    /// Waits for the next connection, at most the time-out.
+    pub fn accept(&self) -> io::Result<Conn> {
+        match self {
+            Listener::Tcp(l, timeout) => {
+                // std has no accept time-out; poll a non-blocking listener.
+                l.set_nonblocking(true)?;
+                let deadline = Instant::now() + *timeout;
+                loop {
+                    match l.accept() {
+                        Ok((s, _)) => {
+                            s.set_nonblocking(false)?;
+                            return tcp_conn(s, *timeout);
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            if Instant::now() >= deadline {
+                                return Err(timed_out("accept"));
+                            }
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Listener::Memory(rx, timeout) => match rx.recv_timeout(*timeout) {
+                Ok(s) => Ok(Conn::Memory(s)),
+                Err(RecvTimeoutError::Timeout) => Err(timed_out("accept")),
+                Err(RecvTimeoutError::Disconnected) => Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "the client side went away before connecting",
+                )),
+            },
+        }
+    }
+}
+
+/// The client end: opens connections to the listener.
+#[derive(Debug, Clone)]
+pub enum Dialer {
+    /// The listener's address and the time-out for each operation.
+    Tcp(SocketAddr, Duration),
+    /// Sends server ends of new pipes to the listener.
+    Memory(Sender<MemoryStream>, Duration),
+}
+
+impl Dialer {
+    /// Opens a connection.
+    pub fn dial(&self) -> io::Result<Conn> {
+        match self {
+            Dialer::Tcp(addr, timeout) => {
+                tcp_conn(TcpStream::connect_timeout(addr, *timeout)?, *timeout)
+            }
+            Dialer::Memory(tx, timeout) => {
+                let (a, b) = MemoryStream::pair(*timeout);
+                tx.send(b).map_err(|_| {
+                    io::Error::new(io::ErrorKind::ConnectionRefused, "the server side is gone")
+                })?;
+                Ok(Conn::Memory(a))
+            }
+        }
+    }
+}
+
+fn tcp_conn(s: TcpStream, timeout: Duration) -> io::Result<Conn> {
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    // Handshake flights are small; don't let Nagle hold them back.
+    s.set_nodelay(true)?;
+    Ok(Conn::Tcp(s))
+}
+
+fn timed_out(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, format!("{what} timed out"))
+}
+
+/// One end of an in-memory, bidirectional pipe. Reads block until data
+/// arrives, the other end is dropped (end of file), or the time-out passes.
+#[derive(Debug)]
+pub struct MemoryStream {
+    rx: Arc<Pipe>,
+    tx: Arc<Pipe>,
+    timeout: Duration,
+}
+
+#[derive(Debug, Default)]
+struct Pipe {
+    state: Mutex<PipeState>,
+    ready: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct PipeState {
+    bytes: VecDeque<u8>,
+    closed: bool,
+}
+
+impl Pipe {
+    fn lock(&self) -> MutexGuard<'_, PipeState> {
+        // A panic while holding the lock leaves only bytes behind, which
+        // are still consistent, so a poisoned lock is safe to reuse.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl MemoryStream {
+    /// Two connected ends.
+    pub fn pair(timeout: Duration) -> (MemoryStream, MemoryStream) {
+        let ab = Arc::new(Pipe::default());
+        let ba = Arc::new(Pipe::default());
+        (
+            MemoryStream {
+                rx: ba.clone(),
+                tx: ab.clone(),
+                timeout,
+            },
+            MemoryStream {
+                rx: ab,
+                tx: ba,
+                timeout,
+            },
+        )
+    }
+}
+
+impl Read for MemoryStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let deadline = Instant::now() + self.timeout;
+        let mut st = self.rx.lock();
+        loop {
+            if !st.bytes.is_empty() {
+                let n = buf.len().min(st.bytes.len());
+                for (dst, src) in buf.iter_mut().zip(st.bytes.drain(..n)) {
+                    *dst = src;
+                }
+                return Ok(n);
+            }
+            if st.closed {
+                return Ok(0);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(timed_out("read"));
+            }
+            st = self
+                .rx
+                .ready
+                .wait_timeout(st, deadline - now)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+}
+
+impl Write for MemoryStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut st = self.tx.lock();
+        if st.closed {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the other end is closed",
+            ));
+        }
+        st.bytes.extend(buf);
+        self.tx.ready.notify_all();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for MemoryStream {
+    fn drop(&mut self) {
+        for pipe in [&self.tx, &self.rx] {
+            pipe.lock().closed = true;
+            pipe.ready.notify_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_pipe_carries_bytes_and_times_out() {
+        let (mut a, mut b) = MemoryStream::pair(Duration::from_millis(50));
+        a.write_all(b"ping").expect("write");
+        let mut buf = [0u8; 8];
+        assert_eq!(b.read(&mut buf).expect("read"), 4);
+        assert_eq!(&buf[..4], b"ping");
+        let err = b.read(&mut buf).expect_err("nothing to read");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        drop(a);
+        assert_eq!(b.read(&mut buf).expect("eof"), 0);
+    }
+
+    #[test]
+    fn tcp_pair_uses_a_fresh_port_and_accept_times_out() {
+        let (l1, d1) = Transport::Tcp
+            .pair(Duration::from_millis(50))
+            .expect("bind");
+        let (_l2, d2) = Transport::Tcp
+            .pair(Duration::from_millis(50))
+            .expect("bind");
+        match (&d1, &d2) {
+            (Dialer::Tcp(a, _), Dialer::Tcp(b, _)) => assert_ne!(a.port(), b.port()),
+            _ => panic!("tcp dialers expected"),
+        }
+        let err = l1.accept().expect_err("nobody connects");
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+    }
+}
