@@ -1,0 +1,181 @@
+//! Helpers for the integration tests: running the built binary and
+//! external tools with time-outs, and a guard that kills and reaps every
+//! child process, whatever happens to the test.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+/// The tls-harness binary cargo built for these tests.
+pub const BIN: &str = env!("CARGO_BIN_EXE_tls-harness");
+
+/// The longest any child may run.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// A running child whose output lines arrive on channels. Dropping it
+/// kills the child and waits for it, so no process outlives its test.
+pub struct Proc {
+    child: Child,
+    pub stdout: Receiver<String>,
+    pub stderr: Receiver<String>,
+    pub name: String,
+}
+
+impl Proc {
+    /// Starts `cmd` with piped stdout and stderr (and stdin, kept open
+    /// until the guard drops: `openssl s_server` stops at end of input).
+    pub fn spawn(mut cmd: Command) -> Proc {
+        let name = format!("{cmd:?}");
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {name}: {e}"));
+        let stdout = lines(child.stdout.take().expect("piped stdout"));
+        let stderr = lines(child.stderr.take().expect("piped stderr"));
+        Proc {
+            child,
+            stdout,
+            stderr,
+            name,
+        }
+    }
+
+    /// Waits for a line on `stream` that satisfies `pred`; panics after `limit`.
+    pub fn wait_line(
+        rx: &Receiver<String>,
+        limit: Duration,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if pred(&line) => return line,
+                Ok(_) => continue,
+                Err(_) => panic!("timed out waiting for {what}"),
+            }
+        }
+    }
+
+    /// Waits for the child to exit, at most `limit`; kills it after that.
+    pub fn wait(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("{} did not exit within {limit:?}", self.name);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Every line still to come on `rx`, after the child has exited.
+    pub fn drain(rx: &Receiver<String>) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(l) = rx.recv_timeout(Duration::from_secs(5)) {
+            out.push(l);
+        }
+        out
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines(r: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Output of a finished command.
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` to completion, at most `LIMIT`.
+pub fn run(cmd: Command) -> Output {
+    let mut p = Proc::spawn(cmd);
+    let status = p.wait(LIMIT);
+    let stdout = Proc::drain(&p.stdout).join("\n") + "\n";
+    let stderr = Proc::drain(&p.stderr).join("\n") + "\n";
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// The tls-harness binary with `args`.
+pub fn harness(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args).env_remove("CI");
+    c
+}
+
+/// A port that was free a moment ago, for tools that can't bind port 0
+/// and report it.
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// Whether the `openssl` command exists. Under CI it must.
+pub fn have_openssl() -> bool {
+    let found = Command::new("openssl")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the openssl command is required under CI"
+        );
+        eprintln!("skipping: the openssl command is not installed");
+    }
+    found
+}
+
+/// Writes the test PKI with `tls-harness pki`.
+pub fn write_pki(dir: &Path) {
+    let o = run(harness(&[
+        "pki",
+        "--out",
+        dir.to_str().expect("utf-8 path"),
+    ]));
+    assert!(o.status.success(), "pki failed: {}", o.stderr);
+}
+
+/// The lines of `text` that start with `prefix`.
+pub fn lines_with(text: &str, prefix: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(str::to_string)
+        .collect()
+}

@@ -1,0 +1,185 @@
+//! The runner and judge through the library: real cases, and the same
+//! cases with a wrong expectation, which must fail and keep both traces.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use harness::case::{alert, Expectation, ExpectedAlert, Role, Version};
+use harness::peer::inproc::Inproc;
+use harness::peer::Peer;
+use harness::pipeline;
+use harness::run::{run_one, Planned, RunOptions, Status};
+use harness::transport::Transport;
+use openssl_handshake::pki::Pki;
+
+fn setup() -> (Vec<harness::case::Case>, Arc<dyn Peer>, RunOptions) {
+    let (_, cases) = pipeline::plan().expect("plan");
+    let pki = Arc::new(Pki::generate().expect("pki"));
+    let peer: Arc<dyn Peer> = Arc::new(Inproc::new(pki));
+    let opts = RunOptions {
+        transport: Transport::Memory,
+        jobs: 1,
+        io_timeout: Duration::from_secs(5),
+        progress: false,
+    };
+    (cases, peer, opts)
+}
+
+fn case(cases: &[harness::case::Case], id: &str) -> harness::case::Case {
+    cases
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no case {id}"))
+        .clone()
+}
+
+fn run(
+    c: harness::case::Case,
+    peer: &Arc<dyn Peer>,
+    opts: &RunOptions,
+) -> harness::run::CaseResult {
+    let p = Planned {
+        index: 0,
+        case: c,
+        skip: None,
+    };
+    run_one(&p, peer.as_ref(), peer.as_ref(), opts)
+}
+
+#[test]
+fn a_wrong_suite_expectation_fails_with_both_traces() {
+    let (cases, peer, opts) = setup();
+    let mut c = case(&cases, "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/alpn");
+    assert_eq!(run(c.clone(), &peer, &opts).status, Status::Pass);
+    if let Expectation::Success { suite, .. } = &mut c.expect {
+        *suite = "ECDHE-RSA-AES256-GCM-SHA384".into();
+    }
+    let r = run(c, &peer, &opts);
+    assert_eq!(r.status, Status::Fail);
+    assert!(
+        r.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("expected ECDHE-RSA-AES256-GCM-SHA384"),
+        "{:?}",
+        r.reason
+    );
+    let sides = r.sides.expect("traces kept for failures");
+    assert!(sides.client[0].trace.is_some() && sides.server[0].trace.is_some());
+    assert!(sides.client[0]
+        .trace
+        .as_ref()
+        .is_some_and(|t| t.state_log().starts_with("SSL_connect:")));
+}
+
+#[test]
+fn a_wrong_alert_expectation_fails() {
+    let (cases, peer, opts) = setup();
+    let mut c = case(
+        &cases,
+        "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/mismatch-client-cert",
+    );
+    assert_eq!(run(c.clone(), &peer, &opts).status, Status::Pass);
+    if let Expectation::Failure { alert: a, .. } = &mut c.expect {
+        assert_eq!(
+            *a,
+            Some(ExpectedAlert {
+                from: Role::Server,
+                description: alert::CERTIFICATE_REQUIRED
+            })
+        );
+        *a = Some(ExpectedAlert {
+            from: Role::Server,
+            description: alert::PROTOCOL_VERSION,
+        });
+    }
+    assert_eq!(run(c, &peer, &opts).status, Status::Fail);
+}
+
+#[test]
+fn expecting_success_of_a_negative_certificate_fails() {
+    let (cases, peer, opts) = setup();
+    let mut c = case(&cases, "tls1_3/TLS_AES_128_GCM_SHA256/wrong-host/verify");
+    c.expect = Expectation::Success {
+        version: Version::Tls1_3,
+        suite: "TLS_AES_128_GCM_SHA256".into(),
+        group: None,
+        alpn: None,
+        sni: None,
+        resumed: None,
+    };
+    let r = run(c, &peer, &opts);
+    assert_eq!(r.status, Status::Fail);
+    assert!(r
+        .reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("expected success"));
+}
+
+#[test]
+fn a_stalled_peer_fails_with_a_time_out_instead_of_hanging() {
+    use harness::transport::Transport as T;
+    let (cases, _, _) = setup();
+    let c = case(&cases, "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default");
+    // A server that accepts and never answers.
+    struct Silent;
+    impl Peer for Silent {
+        fn kind(&self) -> harness::peer::PeerKind {
+            harness::peer::PeerKind::Inproc
+        }
+        fn describe(&self) -> String {
+            "silent".into()
+        }
+        fn check(&self, _: Role, _: &harness::case::Case) -> Result<(), String> {
+            Ok(())
+        }
+        fn serve(
+            &self,
+            _: &harness::case::Case,
+            l: harness::transport::Listener,
+            _: usize,
+        ) -> Vec<harness::peer::SideOutcome> {
+            let conn = l.accept();
+            std::thread::sleep(Duration::from_millis(600));
+            drop(conn);
+            vec![harness::peer::SideOutcome::broken(
+                Role::Server,
+                "silent".into(),
+                false,
+            )]
+        }
+        fn connect(
+            &self,
+            _: &harness::case::Case,
+            _: harness::transport::Dialer,
+            _: usize,
+        ) -> Vec<harness::peer::SideOutcome> {
+            unreachable!("only serves")
+        }
+    }
+    let pki = Arc::new(Pki::generate().expect("pki"));
+    let client = Inproc::new(pki);
+    for transport in [T::Tcp, T::Memory] {
+        let opts = RunOptions {
+            transport,
+            jobs: 1,
+            io_timeout: Duration::from_millis(200),
+            progress: false,
+        };
+        let start = std::time::Instant::now();
+        let p = Planned {
+            index: 0,
+            case: c.clone(),
+            skip: None,
+        };
+        let r = run_one(&p, &client, &Silent, &opts);
+        assert_eq!(r.status, Status::Fail);
+        assert!(
+            r.reason.as_deref().unwrap_or("").starts_with("time-out"),
+            "{:?}",
+            r.reason
+        );
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,192 @@
+//! The matrix end to end through the built binary, in every format, plus
+//! sharding and merging.
+
+mod common;
+
+use std::process::Command;
+
+use common::{harness, run};
+use harness::report::json;
+use harness::run::Status;
+
+const FILTER: &[&str] = &[
+    "matrix",
+    "--options",
+    "mismatch,verify,alpn,mtls",
+    "--jobs",
+    "2",
+];
+
+fn matrix(extra: &[&str]) -> common::Output {
+    let args: Vec<&str> = FILTER.iter().chain(extra).copied().collect();
+    run(harness(&args))
+}
+
+#[test]
+fn table_ends_with_the_summary_line() {
+    let o = matrix(&["--format", "table"]);
+    assert!(o.status.success(), "{}{}", o.stdout, o.stderr);
+    let last = o
+        .stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .expect("output");
+    let re = regex::Regex::new(r"^\d+ passed, 0 failed, \d+ unsupported, \d+ skipped in [\d.]+ s$")
+        .expect("regex");
+    assert!(re.is_match(last), "last line: {last:?}");
+    assert!(o.stdout.contains("\nTLS 1.3\n"), "grouped by version");
+}
+
+#[test]
+fn json_report_is_versioned_and_round_trips() {
+    let o = matrix(&["--format", "json"]);
+    assert!(o.status.success(), "{}", o.stderr);
+    let report = json::parse(&o.stdout, "stdout".as_ref()).expect("a JSON report");
+    assert_eq!(report.schema_version, harness::report::SCHEMA_VERSION);
+    let ran: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Pass)
+        .collect();
+    assert!(ran
+        .iter()
+        .any(|r| r.id == "tls1_3/TLS_AES_128_GCM_SHA256/expired/verify"));
+    // Filtered-out cases are present as skipped, with the filter named.
+    let skipped = report
+        .results
+        .iter()
+        .find(|r| r.status == Status::Skipped)
+        .expect("skipped cases");
+    assert!(skipped
+        .reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("--options"));
+    // Round trip: parse(render(parse(x))) == parse(x).
+    let again = json::parse(&json::render(&report), "again".as_ref()).expect("re-parse");
+    assert_eq!(again, report);
+    let counted = harness::report::Summary::of(&report.results);
+    assert_eq!(counted, report.summary);
+}
+
+#[test]
+fn junit_has_a_suite_per_version_and_counts() {
+    let o = matrix(&["--format", "junit"]);
+    assert!(o.status.success(), "{}", o.stderr);
+    assert!(o.stdout.starts_with("<?xml"));
+    assert!(o.stdout.contains("<testsuite name=\"tls1_3\""));
+    assert!(o.stdout.contains("failures=\"0\""));
+    let cases = o.stdout.matches("<testcase ").count();
+    let open = o.stdout.matches("<testcase").count();
+    assert_eq!(cases, open);
+    assert!(o
+        .stdout
+        .contains("name=\"tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/mismatch-suite\""));
+    assert!(o.stdout.trim_end().ends_with("</testsuites>"));
+}
+
+#[test]
+fn markdown_has_versions_by_key_types() {
+    let o = matrix(&["--format", "markdown"]);
+    assert!(o.status.success(), "{}", o.stderr);
+    assert!(o
+        .stdout
+        .contains("| version | rsa2048 | ecdsa-p256 | ecdsa-p384 | ed25519 |"));
+    assert!(o.stdout.contains("| TLS 1.3 |"));
+    assert!(o.stdout.contains("## Failures (0)"));
+}
+
+#[test]
+fn memory_transport_gives_the_same_statuses() {
+    let tcp =
+        json::parse(&matrix(&["--format", "json"]).stdout, "tcp".as_ref()).expect("tcp report");
+    let mem = json::parse(
+        &matrix(&["--format", "json", "--transport", "memory"]).stdout,
+        "mem".as_ref(),
+    )
+    .expect("memory report");
+    let statuses = |r: &harness::report::Report| {
+        r.results
+            .iter()
+            .map(|x| (x.id.clone(), x.status))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(statuses(&tcp), statuses(&mem));
+}
+
+#[test]
+fn shards_merge_back_into_the_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let whole =
+        json::parse(&matrix(&["--format", "json"]).stdout, "whole".as_ref()).expect("whole");
+    let mut files = Vec::new();
+    for k in ["1/2", "2/2"] {
+        let path = dir.path().join(format!("shard{}.json", &k[..1]));
+        let o = matrix(&[
+            "--format",
+            "json",
+            "--shard",
+            k,
+            "--out",
+            path.to_str().expect("utf-8"),
+        ]);
+        assert!(o.status.success(), "{}", o.stderr);
+        files.push(path);
+    }
+    let a = json::parse(
+        &std::fs::read_to_string(&files[0]).expect("read"),
+        &files[0],
+    )
+    .expect("shard 1");
+    let b = json::parse(
+        &std::fs::read_to_string(&files[1]).expect("read"),
+        &files[1],
+    )
+    .expect("shard 2");
+    assert!(!a.results.is_empty() && !b.results.is_empty());
+    assert!(
+        a.results
+            .iter()
+            .all(|r| !b.results.iter().any(|x| x.id == r.id)),
+        "shards overlap"
+    );
+
+    let mut cmd = Command::new(common::BIN);
+    cmd.arg("merge").args(&files).args(["--format", "json"]);
+    let o = run(cmd);
+    assert!(o.status.success(), "{}", o.stderr);
+    let merged = json::parse(&o.stdout, "merged".as_ref()).expect("merged");
+    let ids =
+        |r: &harness::report::Report| r.results.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&merged), ids(&whole));
+    assert_eq!(merged.summary, whole.summary);
+}
+
+#[test]
+fn list_prints_ids_and_expectations_without_running() {
+    let o = run(harness(&[
+        "matrix",
+        "--list",
+        "--versions",
+        "tls1_3",
+        "--options",
+        "mismatch",
+    ]));
+    assert!(o.status.success(), "{}", o.stderr);
+    let lines: Vec<&str> = o.stdout.lines().filter(|l| !l.is_empty()).collect();
+    assert!(!lines.is_empty());
+    assert!(lines
+        .iter()
+        .all(|l| l.starts_with("tls1_3/") && l.contains("/mismatch-")));
+    assert!(lines.iter().all(|l| l.contains("\tfailure: ")), "{lines:?}");
+}
+
+#[test]
+fn bad_flags_are_usage_errors() {
+    let o = run(harness(&["matrix", "--peers", "gnutls-cli"]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stderr.contains("issue 4"), "{}", o.stderr);
+    let o = run(harness(&["matrix", "--shard", "3/2"]));
+    assert_eq!(o.status.code(), Some(2));
+}
