@@ -46,6 +46,11 @@ impl Proc {
         }
     }
 
+    /// Closes the child's stdin, as `< /dev/null` would.
+    pub fn close_stdin(&mut self) {
+        drop(self.child.stdin.take());
+    }
+
     /// Waits for a line on `stream` that satisfies `pred`; panics after `limit`.
     pub fn wait_line(
         rx: &Receiver<String>,
@@ -120,6 +125,7 @@ pub struct Output {
 /// Runs `cmd` to completion, at most `LIMIT`.
 pub fn run(cmd: Command) -> Output {
     let mut p = Proc::spawn(cmd);
+    p.close_stdin();
     let status = p.wait(LIMIT);
     let stdout = Proc::drain(&p.stdout).join("\n") + "\n";
     let stderr = Proc::drain(&p.stderr).join("\n") + "\n";

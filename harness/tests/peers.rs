@@ -1,0 +1,231 @@
+//! probe and serve against each other, and against the real `openssl
+//! s_server` and `openssl s_client`: the state lines must be the ones the
+//! real tools print for the same handshake.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{harness, have_openssl, lines_with, run, write_pki, Proc};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn p(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().expect("utf-8 path").to_string()
+}
+
+/// Starts `tls-harness serve` and returns it with the address it bound.
+fn serve(args: &[&str]) -> (Proc, String) {
+    let mut all = vec!["serve", "--listen", "127.0.0.1:0", "--once"];
+    all.extend_from_slice(args);
+    let proc = Proc::spawn(harness(&all));
+    let line = Proc::wait_line(&proc.stderr, WAIT, "serve to listen", |l| {
+        l.starts_with("listening on ")
+    });
+    let addr = line.trim_start_matches("listening on ").trim().to_string();
+    (proc, addr)
+}
+
+#[test]
+fn probe_and_serve_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_pki(dir.path());
+    let d = dir.path();
+    let (mut server, addr) = serve(&[
+        "--cert",
+        &p(d, "server-ecdsa-p256.chain.pem"),
+        "--key",
+        &p(d, "server-ecdsa-p256.key"),
+        "--format",
+        "summary",
+        "--alpn",
+        "h2",
+    ]);
+    let o = run(harness(&[
+        "probe",
+        &addr,
+        "--cafile",
+        &p(d, "root.pem"),
+        "--servername",
+        "localhost",
+        "--tls1_2",
+        "--alpn",
+        "h2",
+        "--format",
+        "summary",
+    ]));
+    assert!(o.status.success(), "probe failed: {}{}", o.stdout, o.stderr);
+    assert!(server.wait(WAIT).success());
+    let served = Proc::drain(&server.stdout).join("\n");
+    for out in [&o.stdout, &served] {
+        assert!(out.contains("TLSv1.2 ECDHE-ECDSA-"), "{out}");
+        assert!(out.contains("alpn=h2"), "{out}");
+    }
+    assert!(o.stdout.starts_with("client: "));
+    assert!(served.starts_with("server: "));
+}
+
+#[test]
+fn probe_names_the_alert_of_a_version_mismatch() {
+    let (mut server, addr) = serve(&["--key-type", "rsa2048", "--tls1_3", "--format", "state"]);
+    let root = Proc::wait_line(&server.stderr, WAIT, "the root CA path", |l| {
+        l.starts_with("root CA: ")
+    });
+    let root = root.trim_start_matches("root CA: ").trim().to_string();
+    let o = run(harness(&[
+        "probe", &addr, "--cafile", &root, "--tls1_2", "--format", "state",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("alert: the server sent fatal alert protocol_version (70)"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        !server.wait(WAIT).success(),
+        "serve --once exits non-zero after a failed handshake"
+    );
+}
+
+#[test]
+fn probe_names_a_verify_error_and_a_refused_connection() {
+    let (mut server, addr) = serve(&["--key-type", "rsa2048"]);
+    // The system trust store does not know the generated root.
+    let o = run(harness(&["probe", &addr, "--servername", "localhost"]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stderr.contains("verify error"), "{}", o.stderr);
+    server.wait(WAIT);
+    let o = run(harness(&[
+        "probe",
+        &format!("127.0.0.1:{}", common::free_port()),
+    ]));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stderr.contains("connection refused"), "{}", o.stderr);
+}
+
+/// `openssl s_server` on a free port, serving the test PKI's RSA leaf.
+fn s_server(d: &Path, extra: &[&str]) -> (Proc, String) {
+    let port = common::free_port().to_string();
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-accept", &port, "-naccept", "1"])
+        .args([
+            "-cert",
+            &p(d, "server-rsa2048.crt"),
+            "-key",
+            &p(d, "server-rsa2048.key"),
+        ])
+        .args(["-cert_chain", &p(d, "intermediate.pem")])
+        .args(extra);
+    let proc = Proc::spawn(cmd);
+    Proc::wait_line(&proc.stdout, WAIT, "s_server to accept", |l| {
+        l.starts_with("ACCEPT")
+    });
+    (proc, format!("127.0.0.1:{port}"))
+}
+
+fn s_client(d: &Path, addr: &str, version: &str) -> common::Output {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", addr, "-state", version])
+        .args([
+            "-CAfile",
+            &p(d, "root.pem"),
+            "-servername",
+            "localhost",
+            "-verify_return_error",
+        ]);
+    run(cmd)
+}
+
+#[test]
+fn probe_state_equals_s_client_state_against_s_server() {
+    if !have_openssl() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_pki(dir.path());
+    let d = dir.path();
+    for version in ["-tls1_2", "-tls1_3"] {
+        let (mut real_server, addr) = s_server(d, &[]);
+        let real = s_client(d, &addr, version);
+        assert!(
+            real.status.success(),
+            "s_client: {}{}",
+            real.stdout,
+            real.stderr
+        );
+        real_server.wait(WAIT);
+        let expected = lines_with(&(real.stdout.clone() + &real.stderr), "SSL_connect:");
+        assert!(
+            expected.len() > 4,
+            "s_client printed no state lines: {}",
+            real.stderr
+        );
+
+        let (mut real_server, addr) = s_server(d, &[]);
+        let flag = &version[1..];
+        let ours = run(harness(&[
+            "probe",
+            &addr,
+            "--cafile",
+            &p(d, "root.pem"),
+            "--servername",
+            "localhost",
+            &format!("--{flag}"),
+            "--format",
+            "state",
+        ]));
+        assert!(ours.status.success(), "probe: {}", ours.stderr);
+        real_server.wait(WAIT);
+        let got: Vec<String> = ours
+            .stdout
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            got, expected,
+            "{version}: probe --format state differs from s_client -state"
+        );
+    }
+}
+
+#[test]
+fn serve_state_equals_s_server_state_for_s_client() {
+    if !have_openssl() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_pki(dir.path());
+    let d = dir.path();
+    for version in ["-tls1_2", "-tls1_3"] {
+        let (mut real_server, addr) = s_server(d, &["-state"]);
+        let c = s_client(d, &addr, version);
+        assert!(c.status.success(), "s_client: {}", c.stderr);
+        real_server.wait(WAIT);
+        let out = Proc::drain(&real_server.stdout).join("\n")
+            + "\n"
+            + &Proc::drain(&real_server.stderr).join("\n");
+        let expected = lines_with(&out, "SSL_accept:");
+        assert!(expected.len() > 4, "s_server printed no state lines: {out}");
+
+        let (mut ours, addr) = serve(&[
+            "--cert",
+            &p(d, "server-rsa2048.chain.pem"),
+            "--key",
+            &p(d, "server-rsa2048.key"),
+            "--format",
+            "state",
+        ]);
+        let c = s_client(d, &addr, version);
+        assert!(c.status.success(), "s_client against serve: {}", c.stderr);
+        assert!(ours.wait(WAIT).success());
+        let got = lines_with(&Proc::drain(&ours.stdout).join("\n"), "SSL_accept:");
+        assert_eq!(
+            got, expected,
+            "{version}: serve --format state differs from s_server -state"
+        );
+    }
+}
