@@ -158,6 +158,27 @@ pub(crate) fn session_has_ticket(session: &SslSessionRef) -> bool {
     unsafe { sys::SSL_SESSION_has_ticket(session.as_ptr()) != 0 }
 }
 
+/// Offers `session` for resumption on the next handshake of `ssl`
+/// (`SSL_set_session`).
+///
+/// The `openssl` crate marks its `set_session` unsafe because a session
+/// should come from the same context. OpenSSL itself needs no such
+/// promise for memory safety: it takes its own reference to the session,
+/// and a server that did not issue it just makes a full handshake. So this
+/// wrapper is safe; a session from elsewhere simply does not resume.
+pub fn set_session(
+    ssl: &mut SslRef,
+    session: &SslSessionRef,
+) -> Result<(), openssl::error::ErrorStack> {
+    // SAFETY: both pointers are live; SSL_set_session up-refs the session
+    // and releases the one it replaces.
+    if unsafe { openssl_sys::SSL_set_session(ssl.as_ptr(), session.as_ptr()) } > 0 {
+        Ok(())
+    } else {
+        Err(openssl::error::ErrorStack::get())
+    }
+}
+
 /// Bytes written to and read from the connection's BIOs so far.
 pub(crate) fn bytes_sent_received(ssl: &SslRef) -> (u64, u64) {
     // SAFETY: `ssl` is live; its BIOs are null before they are set, which

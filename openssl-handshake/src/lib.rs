@@ -70,5 +70,6 @@ pub use event::{
     Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, HandshakeState, Message,
     Side, StateChange,
 };
+pub use ffi::set_session;
 pub use negotiated::{Negotiated, Resumption, VerifyResult};
 pub use trace::{trace, Failure, HandshakeTrace, Outcome, SCHEMA_VERSION};

@@ -96,9 +96,7 @@ pub fn connect_with(
     ssl.set_hostname(sni).expect("sni");
     ssl.param_mut().set_host("localhost").expect("verify host");
     if let Some(s) = session {
-        // SAFETY: the session came from a connection of this same client
-        // context, which is what SSL_set_session requires.
-        unsafe { ssl.set_session(s) }.expect("set session");
+        openssl_handshake::set_session(&mut ssl, s).expect("set session");
     }
     let (client_trace, session) = match ssl.connect(tcp) {
         Ok(mut tls) => {
