@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslVerifyMode};
+use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslSession, SslVerifyMode};
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
 
 use crate::case::{alert, Role};
@@ -151,13 +151,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         notes: Vec::new(),
     };
     let rounds = if opts.reconnect { 2 } else { 1 };
+    let mut session: Option<SslSession> = None;
     for round in 0..rounds {
-        if round == 1 {
-            out.notes.push(
-                crate::peer::inproc::NO_SAFE_SET_SESSION.to_string()
-                    + "; the second connection is a full handshake",
-            );
-        }
         let stream = match connect(&addrs, opts.timeout) {
             Ok(s) => s,
             Err(f) => {
@@ -172,8 +167,33 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         } else if let Ok(ip) = host.parse::<IpAddr>() {
             ssl.param_mut().set_ip(ip)?;
         }
+        if let Some(saved) = &session {
+            openssl_handshake::set_session(&mut ssl, saved)?;
+        }
         match ssl.connect(stream) {
             Ok(mut s) => {
+                if opts.reconnect && round == 0 {
+                    // TLS 1.3 tickets follow the handshake: one bounded
+                    // peek lets OpenSSL read them before the session is
+                    // saved for the second connection.
+                    let _ = s
+                        .get_ref()
+                        .set_read_timeout(Some(TICKET_WAIT.min(opts.timeout)));
+                    let _ = s.ssl_peek(&mut [0u8; 1]);
+                    session = s.ssl().session().map(|x| x.to_owned());
+                }
+                if round == 1 {
+                    let resumed = openssl_handshake::trace(s.ssl())
+                        .and_then(|t| t.negotiated)
+                        .is_some_and(|n| n.resumed.is_some());
+                    if !resumed {
+                        out.notes.push(
+                            "--reconnect: the server did not resume the session; the second \
+                             connection was a full handshake"
+                                .into(),
+                        );
+                    }
+                }
                 out.traces.extend(openssl_handshake::trace(s.ssl()));
                 // As s_client does at end of input: close politely, without
                 // reading post-handshake messages.
@@ -189,6 +209,9 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     }
     Ok(out)
 }
+
+/// How long `--reconnect` waits for TLS 1.3 tickets after the handshake.
+const TICKET_WAIT: Duration = Duration::from_millis(500);
 
 fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), HarnessError> {
     let (host, _) = target.rsplit_once(':').ok_or_else(|| {
