@@ -1,0 +1,61 @@
+//! Bulk transfer, untraced, default configuration: `bulk/send/<size>`
+//! and `bulk/receive/<size>` put every suite side by side, with
+//! criterion's throughput in bytes. The raw AEAD limit of each cipher is
+//! in `bulk/raw-aead/encrypt` and `bulk/raw-aead/decrypt`.
+
+use std::sync::OnceLock;
+
+use benches::config::{Cipher, Config, BULK_SIZES, BULK_SUITES};
+use benches::limit::{self, Sealer};
+use benches::workload::BulkWorkload;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use openssl_handshake::pki::Pki;
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| Pki::generate().expect("test PKI"))
+}
+
+fn bulk(c: &mut Criterion) {
+    for size in BULK_SIZES {
+        for (side, send) in [("send", true), ("receive", false)] {
+            let mut group = c.benchmark_group(format!("bulk/{side}/{size}"));
+            group.throughput(Throughput::Bytes(size as u64));
+            for suite in &BULK_SUITES {
+                let mut w = BulkWorkload::new(pki(), suite, Config::Default, false, size)
+                    .expect("workload");
+                group.bench_function(BenchmarkId::from_parameter(suite.name), |b| {
+                    b.iter_custom(|n| {
+                        let t = w.run(n).expect("bulk");
+                        if send {
+                            t.client
+                        } else {
+                            t.server
+                        }
+                    })
+                });
+            }
+            group.finish();
+        }
+    }
+    let ciphers = [
+        Cipher::Aes128Gcm,
+        Cipher::Aes256Gcm,
+        Cipher::Chacha20Poly1305,
+        Cipher::Aes128CbcSha1,
+    ];
+    for (side, encrypt) in [("encrypt", true), ("decrypt", false)] {
+        let mut group = c.benchmark_group(format!("bulk/raw-aead/{side}"));
+        group.throughput(Throughput::Bytes(limit::RECORD as u64));
+        for cipher in ciphers {
+            let mut s = Sealer::new(cipher).expect("cipher");
+            group.bench_function(BenchmarkId::from_parameter(format!("{cipher:?}")), |b| {
+                b.iter(|| if encrypt { s.seal() } else { s.open() }.expect("record"))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bulk);
+criterion_main!(benches);

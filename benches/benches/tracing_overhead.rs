@@ -1,0 +1,68 @@
+//! What tracing costs: the same workload traced (messages on) and
+//! untraced, side by side in one group each. The groups match the
+//! issue's targets: a full TLS 1.3 handshake, and 16 KiB bulk send and
+//! receive with TLS 1.3 AES-128-GCM.
+
+use std::sync::OnceLock;
+
+use benches::config::{Config, BULK_SUITES, HANDSHAKES};
+use benches::workload::{BulkWorkload, HandshakeWorkload};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use openssl_handshake::pki::Pki;
+
+fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(|| Pki::generate().expect("test PKI"))
+}
+
+fn label(traced: bool) -> &'static str {
+    if traced {
+        "traced"
+    } else {
+        "untraced"
+    }
+}
+
+fn overhead(c: &mut Criterion) {
+    let case = HANDSHAKES
+        .iter()
+        .find(|c| c.name == "tls13-ecdsa-p256-x25519")
+        .expect("case");
+    let mut group = c.benchmark_group("tracing_overhead/tls13-handshake");
+    for traced in [false, true] {
+        let mut w =
+            HandshakeWorkload::full(pki(), case, Config::Default, traced).expect("workload");
+        group.bench_function(label(traced), |b| {
+            b.iter_custom(|n| w.run(n).expect("handshakes").total())
+        });
+    }
+    group.finish();
+
+    let suite = BULK_SUITES
+        .iter()
+        .find(|s| s.name == "tls13-aes128gcm")
+        .expect("suite");
+    let size = 16 * 1024;
+    for (side, send) in [("send", true), ("receive", false)] {
+        let mut group = c.benchmark_group(format!("tracing_overhead/bulk-16KiB-{side}"));
+        group.throughput(Throughput::Bytes(size as u64));
+        for traced in [false, true] {
+            let mut w =
+                BulkWorkload::new(pki(), suite, Config::Default, traced, size).expect("workload");
+            group.bench_function(label(traced), |b| {
+                b.iter_custom(|n| {
+                    let t = w.run(n).expect("bulk");
+                    if send {
+                        t.client
+                    } else {
+                        t.server
+                    }
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, overhead);
+criterion_main!(benches);

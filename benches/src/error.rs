@@ -1,0 +1,56 @@
+//! Why a bench run stopped.
+#![forbid(unsafe_code)]
+
+use thiserror::Error;
+
+/// A workload or measurement that could not be completed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BenchError {
+    /// An OpenSSL call failed outside a connection.
+    #[error("OpenSSL failed: {0}")]
+    Openssl(#[from] openssl::error::ErrorStack),
+    /// A handshake, read or write failed.
+    #[error("TLS failed during {during}: {reason}")]
+    Tls {
+        /// What the workload was doing.
+        during: &'static str,
+        /// OpenSSL's description of the failure.
+        reason: String,
+    },
+    /// A handshake offered a session but the peers did a full handshake.
+    #[error("{case}: round {round} did a full handshake instead of resuming")]
+    NotResumed {
+        /// The resumption case.
+        case: &'static str,
+        /// Which round, from zero.
+        round: u64,
+    },
+    /// The first connection of a resumption case yielded no session.
+    #[error("{0}: the client received no session to resume")]
+    NoSession(&'static str),
+    /// Neither side made progress, which in memory means a bug.
+    #[error("in-memory {0} stalled: neither side made progress")]
+    Stalled(&'static str),
+    /// The test PKI could not be generated.
+    #[error("test PKI: {0}")]
+    Pki(#[from] openssl_handshake::pki::PkiError),
+    /// Tracing could not be attached.
+    #[error("attaching tracing: {0}")]
+    Trace(#[from] openssl_handshake::Error),
+    /// A socket of the loopback variant failed.
+    #[error("loopback I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The loopback server thread panicked.
+    #[error("loopback server thread panicked")]
+    ServerThread,
+}
+
+impl BenchError {
+    pub(crate) fn tls(during: &'static str, e: impl std::fmt::Display) -> Self {
+        BenchError::Tls {
+            during,
+            reason: e.to_string(),
+        }
+    }
+}

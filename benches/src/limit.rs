@@ -1,0 +1,308 @@
+//! The crypto limits, measured in the same run as the workloads: raw
+//! record protection through EVP for bulk transfer, and the public-key
+//! operations a handshake cannot avoid, turned into a handshakes/s bound.
+//!
+//! The AEAD limit keeps one `EVP_CIPHER_CTX` and changes only the nonce
+//! per 16 KiB record, as OpenSSL's record layer does, so key setup is not
+//! charged to the limit. The handshake bound counts key-share generation
+//! and derivation on both sides, one signature and one verification with
+//! the certificate's key (and the client's pair for mTLS); certificate
+//! chain verification, hashing and record protection are left out, so
+//! the bound is an upper one.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use openssl::cipher::{Cipher as EvpCipher, CipherRef};
+use openssl::cipher_ctx::CipherCtx;
+use openssl::derive::Deriver;
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::{PKey, PKeyRef, Private};
+use openssl::rsa::Padding;
+use openssl::sign::{RsaPssSaltlen, Signer, Verifier};
+use openssl_handshake::pki::{KeyType, Pki};
+
+use crate::config::{Cipher, Group, HandshakeCase};
+use crate::error::BenchError;
+
+/// Bytes per record in the AEAD limit: the TLS maximum plaintext.
+pub const RECORD: usize = 16 * 1024;
+
+/// Raw record protection throughput, in MB/s (10^6 bytes).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AeadLimit {
+    /// Encryption (and MAC, for CBC), the bound for the send side.
+    pub encrypt: f64,
+    /// Decryption and tag check, the bound for the receive side.
+    pub decrypt: f64,
+}
+
+/// Measures `cipher` on [`RECORD`]-byte records for about `budget` each
+/// way.
+pub fn aead(cipher: Cipher, budget: Duration) -> Result<AeadLimit, BenchError> {
+    let mut sealer = Sealer::new(cipher)?;
+    let encrypt = throughput(budget, || sealer.seal())?;
+    let decrypt = throughput(budget, || sealer.open())?;
+    Ok(AeadLimit { encrypt, decrypt })
+}
+
+/// MB/s of `f`, which processes one record per call.
+fn throughput(
+    budget: Duration,
+    mut f: impl FnMut() -> Result<(), BenchError>,
+) -> Result<f64, BenchError> {
+    let (calls, elapsed) = repeat(budget, &mut f)?;
+    Ok((calls * RECORD) as f64 / elapsed.as_secs_f64() / 1e6)
+}
+
+/// Calls `f` until `budget` has passed (and at least three times);
+/// returns the calls made and the time they took.
+fn repeat(
+    budget: Duration,
+    mut f: impl FnMut() -> Result<(), BenchError>,
+) -> Result<(usize, Duration), BenchError> {
+    f()?; // warm-up: first-use allocations and table setup
+    let start = Instant::now();
+    let mut calls = 0;
+    while calls < 3 || start.elapsed() < budget {
+        f()?;
+        calls += 1;
+    }
+    Ok((calls, start.elapsed()))
+}
+
+/// Raw record protection for one cipher: one key, one context per
+/// direction, and a record's worth of buffers.
+pub struct Sealer {
+    enc: CipherCtx,
+    dec: CipherCtx,
+    /// HMAC-SHA1 key of the CBC suite.
+    mac_key: Option<PKey<Private>>,
+    nonce: Vec<u8>,
+    plain: Vec<u8>,
+    sealed: Vec<u8>,
+    scratch: Vec<u8>,
+    tag: [u8; 16],
+}
+
+/// TLS's additional data: sequence number, type, version, length.
+const AAD: [u8; 13] = [0, 0, 0, 0, 0, 0, 0, 1, 23, 3, 3, 0x40, 0];
+
+impl Sealer {
+    /// A key and contexts for `cipher`, with one record sealed.
+    pub fn new(cipher: Cipher) -> Result<Self, BenchError> {
+        let evp: &CipherRef = match cipher {
+            Cipher::Aes128Gcm => EvpCipher::aes_128_gcm(),
+            Cipher::Aes256Gcm => EvpCipher::aes_256_gcm(),
+            Cipher::Chacha20Poly1305 => EvpCipher::chacha20_poly1305(),
+            Cipher::Aes128CbcSha1 => EvpCipher::aes_128_cbc(),
+        };
+        let key = vec![0x42; evp.key_length()];
+        let nonce = vec![0x24; evp.iv_length()];
+        let mut enc = CipherCtx::new()?;
+        enc.encrypt_init(Some(evp), Some(&key), Some(&nonce))?;
+        let mut dec = CipherCtx::new()?;
+        dec.decrypt_init(Some(evp), Some(&key), Some(&nonce))?;
+        let mac_key = if cipher == Cipher::Aes128CbcSha1 {
+            // TLS pads records itself.
+            enc.set_padding(false);
+            dec.set_padding(false);
+            Some(PKey::hmac(&[0x17; 20])?)
+        } else {
+            None
+        };
+        let mut sealer = Sealer {
+            enc,
+            dec,
+            mac_key,
+            nonce,
+            plain: vec![0x5a; RECORD],
+            sealed: vec![0; RECORD + 32],
+            scratch: vec![0; RECORD + 32],
+            tag: [0; 16],
+        };
+        sealer.seal()?;
+        Ok(sealer)
+    }
+
+    /// Encrypts (and MACs, for CBC) one [`RECORD`]-byte record.
+    pub fn seal(&mut self) -> Result<(), BenchError> {
+        self.enc.encrypt_init(None, None, Some(&self.nonce))?;
+        if let Some(mac_key) = &self.mac_key {
+            let n = self
+                .enc
+                .cipher_update(&self.plain, Some(&mut self.sealed))?;
+            self.enc.cipher_final(&mut self.sealed[n..])?;
+            let mut mac = Signer::new(MessageDigest::sha1(), mac_key)?;
+            mac.update(&AAD)?;
+            mac.update(&self.sealed[..RECORD])?;
+            let mut mac_out = [0u8; 20];
+            mac.sign(&mut mac_out)?;
+            self.tag.copy_from_slice(&mac_out[..16]);
+            return Ok(());
+        }
+        self.enc.cipher_update(&AAD, None)?;
+        let n = self
+            .enc
+            .cipher_update(&self.plain, Some(&mut self.sealed))?;
+        self.enc.cipher_final(&mut self.sealed[n..])?;
+        self.enc.tag(&mut self.tag)?;
+        Ok(())
+    }
+
+    /// Checks and decrypts the record last sealed.
+    pub fn open(&mut self) -> Result<(), BenchError> {
+        self.dec.decrypt_init(None, None, Some(&self.nonce))?;
+        if let Some(mac_key) = &self.mac_key {
+            let mut mac = Signer::new(MessageDigest::sha1(), mac_key)?;
+            mac.update(&AAD)?;
+            mac.update(&self.sealed[..RECORD])?;
+            let mut expected = [0u8; 20];
+            mac.sign(&mut expected)?;
+            let n = self
+                .dec
+                .cipher_update(&self.sealed[..RECORD], Some(&mut self.scratch))?;
+            self.dec.cipher_final(&mut self.scratch[n..])?;
+            return Ok(());
+        }
+        self.dec.cipher_update(&AAD, None)?;
+        let n = self
+            .dec
+            .cipher_update(&self.sealed[..RECORD], Some(&mut self.scratch))?;
+        self.dec.set_tag(&self.tag)?;
+        self.dec.cipher_final(&mut self.scratch[n..])?;
+        Ok(())
+    }
+}
+
+/// One public-key operation a handshake performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Op {
+    KeyShare(Group),
+    Derive(Group),
+    Sign(KeyType),
+    Verify(KeyType),
+}
+
+/// Costs of the public-key operations, each measured once per run.
+pub struct HandshakeLimits<'a> {
+    pki: &'a Pki,
+    budget: Duration,
+    costs: HashMap<Op, Duration>,
+}
+
+impl<'a> HandshakeLimits<'a> {
+    /// Measures each operation for about `budget` the first time a case
+    /// needs it.
+    pub fn new(pki: &'a Pki, budget: Duration) -> Self {
+        HandshakeLimits {
+            pki,
+            budget,
+            costs: HashMap::new(),
+        }
+    }
+
+    /// The public-key time of one full handshake of `case`, both sides.
+    pub fn full(&mut self, case: &HandshakeCase) -> Result<Duration, BenchError> {
+        let mut t = self.key_exchange(case.group)?;
+        t += self.cost(Op::Sign(case.key))? + self.cost(Op::Verify(case.key))?;
+        if case.mtls {
+            t += self.cost(Op::Sign(case.key))? + self.cost(Op::Verify(case.key))?;
+        }
+        Ok(t)
+    }
+
+    /// The public-key time of a TLS 1.3 PSK resumption with (EC)DHE:
+    /// key shares only, no signature. TLS 1.2 resumption has none.
+    pub fn key_exchange(&mut self, group: Group) -> Result<Duration, BenchError> {
+        Ok(2 * self.cost(Op::KeyShare(group))? + 2 * self.cost(Op::Derive(group))?)
+    }
+
+    fn cost(&mut self, op: Op) -> Result<Duration, BenchError> {
+        if let Some(&d) = self.costs.get(&op) {
+            return Ok(d);
+        }
+        let d = measure(self.pki, op, self.budget)?;
+        self.costs.insert(op, d);
+        Ok(d)
+    }
+}
+
+fn measure(pki: &Pki, op: Op, budget: Duration) -> Result<Duration, BenchError> {
+    let per = |(calls, elapsed): (usize, Duration)| elapsed / calls as u32;
+    // What TLS 1.3 signs: 64 spaces, a context string and a transcript hash.
+    let signed = [0x20u8; 130];
+    match op {
+        Op::KeyShare(group) => Ok(per(repeat(budget, || {
+            key_share(group)?;
+            Ok(())
+        })?)),
+        Op::Derive(group) => {
+            let (mine, theirs) = (key_share(group)?, key_share(group)?);
+            Ok(per(repeat(budget, || {
+                let mut d = Deriver::new(&mine)?;
+                d.set_peer(&theirs)?;
+                d.derive_to_vec()?;
+                Ok(())
+            })?))
+        }
+        Op::Sign(key_type) => {
+            let key = &pki.server(key_type).key;
+            Ok(per(repeat(budget, || {
+                signer(key_type, key)?.sign_oneshot_to_vec(&signed)?;
+                Ok(())
+            })?))
+        }
+        Op::Verify(key_type) => {
+            let key = &pki.server(key_type).key;
+            let signature = signer(key_type, key)?.sign_oneshot_to_vec(&signed)?;
+            Ok(per(repeat(budget, || {
+                let mut v = match key_type {
+                    KeyType::Ed25519 => Verifier::new_without_digest(key)?,
+                    _ => Verifier::new(digest(key_type), key)?,
+                };
+                if key_type == KeyType::Rsa2048 {
+                    v.set_rsa_padding(Padding::PKCS1_PSS)?;
+                    v.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH)?;
+                }
+                if !v.verify_oneshot(&signature, &signed)? {
+                    return Err(BenchError::tls("limit", "signature did not verify"));
+                }
+                Ok(())
+            })?))
+        }
+    }
+}
+
+fn key_share(group: Group) -> Result<PKey<Private>, BenchError> {
+    Ok(match group {
+        Group::X25519 => PKey::generate_x25519()?,
+        Group::P256 => {
+            let g = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+            PKey::from_ec_key(EcKey::generate(&g)?)?
+        }
+    })
+}
+
+fn digest(key_type: KeyType) -> MessageDigest {
+    match key_type {
+        KeyType::EcdsaP384 => MessageDigest::sha384(),
+        _ => MessageDigest::sha256(),
+    }
+}
+
+/// The signer TLS 1.3 uses for `key_type`: RSA-PSS for RSA keys.
+fn signer(key_type: KeyType, key: &PKeyRef<Private>) -> Result<Signer<'_>, BenchError> {
+    let mut s = match key_type {
+        KeyType::Ed25519 => Signer::new_without_digest(key)?,
+        _ => Signer::new(digest(key_type), key)?,
+    };
+    if key_type == KeyType::Rsa2048 {
+        s.set_rsa_padding(Padding::PKCS1_PSS)?;
+        s.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH)?;
+    }
+    Ok(s)
+}

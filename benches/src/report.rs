@@ -1,0 +1,372 @@
+//! The report: one row per configuration, the targets, and the machine,
+//! as a table for people and JSON (with a schema version) for tools.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::runner::{median, Method};
+
+/// The version of the JSON layout; bumped when a field changes meaning
+/// or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a row measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Full handshakes in memory, one thread.
+    Handshake,
+    /// Resumed handshakes in memory, one thread, each checked to resume.
+    Resumption,
+    /// Application data in memory, send and receive timed apart.
+    Bulk,
+    /// Heap bytes held per established connection.
+    Memory,
+    /// Full handshakes over loopback TCP, client and server threads.
+    Loopback,
+}
+
+/// One configuration's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// `kind/config/case[/size][/side]`, what `--filter` matches.
+    pub id: String,
+    /// What is measured.
+    pub kind: Kind,
+    /// `default` or `tuned`.
+    pub config: Config,
+    /// `handshakes/s`, `MB/s` (10^6 bytes) or `bytes/conn`.
+    pub unit: String,
+    /// The plain `openssl` figure (median over rounds).
+    pub untraced: f64,
+    /// The same workload traced with messages on (median over rounds).
+    pub traced: f64,
+    /// Median of the per-round traced/untraced ratios. Above 1 is better
+    /// for rates; for memory it is the extra memory tracing holds.
+    pub traced_ratio: f64,
+    /// The crypto limit in the row's unit, when the work has one.
+    pub limit: Option<f64>,
+    /// `untraced / limit`: how close to the raw crypto the row runs.
+    pub limit_fraction: Option<f64>,
+    /// `untraced` of this tuned row over the same default row.
+    pub tuned_vs_default: Option<f64>,
+    /// (max − min) / median of `untraced` across rounds.
+    pub noise: f64,
+    /// max − min of the per-round traced/untraced ratios.
+    pub ratio_noise: f64,
+    /// Client µs per handshake (untraced), for handshake rows.
+    pub client_us: Option<f64>,
+    /// Server µs per handshake (untraced), for handshake rows.
+    pub server_us: Option<f64>,
+}
+
+impl Row {
+    /// A row from per-round (untraced, traced) figures.
+    pub(crate) fn from_pairs(
+        id: String,
+        kind: Kind,
+        config: Config,
+        unit: &str,
+        pairs: &[(f64, f64)],
+    ) -> Row {
+        let untraced: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+        let ratios: Vec<f64> = pairs.iter().map(|(u, t)| t / u).collect();
+        let med = median(untraced.clone());
+        Row {
+            id,
+            kind,
+            config,
+            unit: unit.to_owned(),
+            untraced: med,
+            traced: median(pairs.iter().map(|p| p.1).collect()),
+            traced_ratio: median(ratios.clone()),
+            limit: None,
+            limit_fraction: None,
+            tuned_vs_default: None,
+            noise: if med > 0.0 {
+                spread(&untraced) / med
+            } else {
+                0.0
+            },
+            ratio_noise: spread(&ratios),
+            client_us: None,
+            server_us: None,
+        }
+    }
+}
+
+fn spread(v: &[f64]) -> f64 {
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    if v.is_empty() {
+        0.0
+    } else {
+        max - min
+    }
+}
+
+/// One target of the benchmark issue, checked against this run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    /// What the target is about.
+    pub name: String,
+    /// The row it reads.
+    pub row: String,
+    /// `traced_ratio` or `limit_fraction`.
+    pub metric: String,
+    /// The minimum.
+    pub minimum: f64,
+    /// The figure this run measured; `None` if the row was filtered out.
+    pub measured: Option<f64>,
+    /// Whether it was met; `None` if not measured.
+    pub met: Option<bool>,
+}
+
+/// A whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchReport {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The `benches` crate version.
+    pub crate_version: String,
+    /// `OpenSSL_version(OPENSSL_VERSION)` of the linked library.
+    pub openssl_version: String,
+    /// `model name` from /proc/cpuinfo.
+    pub cpu_model: String,
+    /// Logical CPUs available.
+    pub cpus: usize,
+    /// Whether this was a `--quick` run.
+    pub quick: bool,
+    /// Wall time of the run, s.
+    pub elapsed_s: f64,
+    /// Rounds, batch length and the rest of the noise-reduction settings.
+    pub method: Method,
+    /// How the figures are taken, in words.
+    pub notes: Vec<String>,
+    /// What the `tuned` configuration changes.
+    pub tuned_settings: Vec<String>,
+    /// One per configuration.
+    pub rows: Vec<Row>,
+    /// The issue's targets, checked.
+    pub targets: Vec<Target>,
+}
+
+impl BenchReport {
+    pub(crate) fn new(quick: bool, method: Method, mut rows: Vec<Row>, elapsed: Duration) -> Self {
+        let defaults: HashMap<String, f64> = rows
+            .iter()
+            .filter(|r| r.config == Config::Default)
+            .map(|r| (r.id.clone(), r.untraced))
+            .collect();
+        for row in rows.iter_mut().filter(|r| r.config == Config::Tuned) {
+            let default_id = row.id.replacen("/tuned/", "/default/", 1);
+            row.tuned_vs_default = defaults.get(&default_id).map(|d| row.untraced / d);
+        }
+        let targets = TARGETS
+            .iter()
+            .map(|&(name, row, metric, minimum)| {
+                let measured = rows
+                    .iter()
+                    .find(|r| r.id == row)
+                    .and_then(|r| match metric {
+                        "traced_ratio" => Some(r.traced_ratio),
+                        _ => r.limit_fraction,
+                    });
+                Target {
+                    name: name.to_owned(),
+                    row: row.to_owned(),
+                    metric: metric.to_owned(),
+                    minimum,
+                    measured,
+                    met: measured.map(|m| m >= minimum),
+                }
+            })
+            .collect();
+        BenchReport {
+            schema_version: SCHEMA_VERSION,
+            crate_version: env!("CARGO_PKG_VERSION").to_owned(),
+            openssl_version: openssl::version::version().to_owned(),
+            cpu_model: cpu_model(),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            quick,
+            elapsed_s: elapsed.as_secs_f64(),
+            method,
+            notes: NOTES.iter().map(|s| (*s).to_owned()).collect(),
+            tuned_settings: Config::TUNED_SETTINGS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            rows,
+            targets,
+        }
+    }
+
+    /// The report as pretty-printed JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing plain data with string keys cannot fail; NaN and
+        // infinities become null.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// A report from [`BenchReport::to_json`] output.
+    pub fn from_json(json: &str) -> Result<BenchReport, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    /// One line per row, then the targets.
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# {} · {} · {} CPUs · benches {} · {} rounds × {} ms{}",
+            self.openssl_version,
+            self.cpu_model,
+            self.cpus,
+            self.crate_version,
+            self.method.rounds,
+            self.method.batch_ms,
+            if self.quick { " (quick)" } else { "" }
+        );
+        let _ = writeln!(
+            out,
+            "{:<58} {:>12} {:>12} {:>12} {:>8} {:>7} {:>7} {:>6}",
+            "row", "unit", "untraced", "traced", "tr/untr", "limit", "tuned/", "noise"
+        );
+        for r in &self.rows {
+            let _ = writeln!(
+                out,
+                "{:<58} {:>12} {:>12} {:>12} {:>8.3} {:>7} {:>7} {:>5.1}%",
+                r.id,
+                r.unit,
+                number(r.untraced),
+                number(r.traced),
+                r.traced_ratio,
+                r.limit_fraction
+                    .map_or("-".to_owned(), |f| format!("{f:.2}")),
+                r.tuned_vs_default
+                    .map_or("-".to_owned(), |f| format!("{f:.3}")),
+                r.noise * 100.0,
+            );
+        }
+        let _ = writeln!(out, "\ntargets:");
+        for t in &self.targets {
+            let measured = t
+                .measured
+                .map_or("not run".to_owned(), |m| format!("{m:.3}"));
+            let verdict = match t.met {
+                Some(true) => "met",
+                Some(false) => "MISSED",
+                None => "-",
+            };
+            let _ = writeln!(
+                out,
+                "  {:<52} {} >= {:.2}: {measured} {verdict}",
+                t.name, t.metric, t.minimum
+            );
+        }
+        let _ = writeln!(out, "elapsed: {:.1} s", self.elapsed_s);
+        out
+    }
+
+    /// Rows present in both reports, `other / base` for the untraced
+    /// figure, traced figure and traced ratio; for comparing two builds
+    /// (system against vendored OpenSSL) or two machines.
+    pub fn compare(base: &BenchReport, other: &BenchReport) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# base:  {}", base.openssl_version);
+        let _ = writeln!(out, "# other: {}", other.openssl_version);
+        let _ = writeln!(
+            out,
+            "{:<58} {:>12} {:>12} {:>12} {:>10} {:>10}",
+            "row", "unit", "base", "other", "other/base", "tr/untr"
+        );
+        for b in &base.rows {
+            let Some(o) = other.rows.iter().find(|o| o.id == b.id) else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "{:<58} {:>12} {:>12} {:>12} {:>10.3} {:>4.2}/{:<4.2}",
+                b.id,
+                b.unit,
+                number(b.untraced),
+                number(o.untraced),
+                o.untraced / b.untraced,
+                b.traced_ratio,
+                o.traced_ratio,
+            );
+        }
+        out
+    }
+}
+
+/// The issue's targets: name, row id, metric, minimum.
+const TARGETS: [(&str, &str, &str, f64); 4] = [
+    (
+        "full TLS 1.3 handshake, traced/untraced",
+        "handshake/default/tls13-ecdsa-p256-x25519",
+        "traced_ratio",
+        0.97,
+    ),
+    (
+        "bulk 16 KiB send, traced/untraced",
+        "bulk/default/tls13-aes128gcm/16KiB/send",
+        "traced_ratio",
+        0.99,
+    ),
+    (
+        "bulk 16 KiB receive, traced/untraced",
+        "bulk/default/tls13-aes128gcm/16KiB/receive",
+        "traced_ratio",
+        0.99,
+    ),
+    (
+        "bulk TLS 1.3 AES-128-GCM 16 KiB send / raw AEAD",
+        "bulk/default/tls13-aes128gcm/16KiB/send",
+        "limit_fraction",
+        0.80,
+    ),
+];
+
+const NOTES: [&str; 5] = [
+    "client and server run in memory on one thread; each side's time is summed around its own \
+     OpenSSL calls; a handshake's rate is 1 / (client + server time), creation and free included",
+    "untraced and traced variants (and the raw AEAD limit for bulk) alternate within each round, \
+     in an order that flips every round; figures are medians over rounds, ratios medians of \
+     per-round ratios",
+    "limit for bulk: EVP on 16 KiB records, one context, nonce changed per record; for \
+     handshakes: key-share generation and derivation on both sides plus one signature and one \
+     verification (two of each for mTLS); chain verification is not counted, so it is an \
+     upper bound",
+    "resumed rows check on both sides that every handshake resumed; TLS 1.2 resumption does no \
+     public-key operation and has no limit",
+    "memory: heap bytes (glibc mallinfo2) freed by dropping N established clients, then servers",
+];
+
+/// The CPU model from /proc/cpuinfo, or `unknown`.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn number(v: f64) -> String {
+    if !v.is_finite() {
+        "-".to_owned()
+    } else if v >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}

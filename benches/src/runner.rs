@@ -1,0 +1,345 @@
+//! Runs every configuration: workloads traced and untraced interleaved
+//! round by round, with the crypto limits measured in the same rounds,
+//! and turns the timings into report rows.
+//!
+//! Noise reduction: each workload is calibrated to a batch length, then
+//! measured in `rounds` rounds; in each round the untraced and traced
+//! variants (and, for bulk, the raw AEAD limit) run back to back, in an
+//! order that alternates between rounds, so slow drift (frequency, other
+//! processes) hits both alike. Figures are medians over rounds; a ratio
+//! is the median of the per-round ratios; `noise` is the spread
+//! (max − min) / median of the untraced figure across rounds.
+#![forbid(unsafe_code)]
+
+use std::time::{Duration, Instant};
+
+use openssl_handshake::pki::Pki;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Resumption, BULK_SIZES, BULK_SUITES, HANDSHAKES};
+use crate::error::BenchError;
+use crate::limit::{self, AeadLimit, HandshakeLimits};
+use crate::report::{BenchReport, Kind, Row};
+use crate::workload::{self, BulkWorkload, HandshakeWorkload, Timing};
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct BenchOptions {
+    /// Short batches and fewer rounds: the whole run takes well under a
+    /// minute, at the price of more noise.
+    pub quick: bool,
+    /// Runs only the rows whose id matches, e.g. `^bulk/default/tls13`.
+    pub filter: Option<Regex>,
+}
+
+/// How long and how often each figure is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Method {
+    /// Rounds per workload; each round runs every variant once.
+    pub rounds: usize,
+    /// Target length of one variant's batch in one round, ms.
+    pub batch_ms: u64,
+    /// Time spent measuring each public-key operation, ms.
+    pub limit_budget_ms: u64,
+    /// Connections held open by each memory measurement.
+    pub memory_connections: usize,
+}
+
+impl Method {
+    fn for_options(opts: &BenchOptions) -> Method {
+        if opts.quick {
+            Method {
+                rounds: 3,
+                batch_ms: 25,
+                limit_budget_ms: 20,
+                memory_connections: 32,
+            }
+        } else {
+            Method {
+                rounds: 7,
+                batch_ms: 150,
+                limit_budget_ms: 100,
+                memory_connections: 128,
+            }
+        }
+    }
+
+    fn batch(&self) -> Duration {
+        Duration::from_millis(self.batch_ms)
+    }
+}
+
+/// Runs the benchmark and returns its report.
+pub fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
+    let started = Instant::now();
+    let method = Method::for_options(opts);
+    let wants = |id: &str| opts.filter.as_ref().map_or(true, |r| r.is_match(id));
+    let pki = Pki::generate()?;
+    let mut limits = HandshakeLimits::new(&pki, Duration::from_millis(method.limit_budget_ms));
+    let mut rows = Vec::new();
+
+    for config in Config::ALL {
+        for case in &HANDSHAKES {
+            let id = format!("handshake/{config}/{}", case.name);
+            if !wants(&id) {
+                continue;
+            }
+            let mut u = HandshakeWorkload::full(&pki, case, config, false)?;
+            let mut t = HandshakeWorkload::full(&pki, case, config, true)?;
+            let (n, rounds) = sample(&method, &mut |n| u.run(n), &mut |n| t.run(n), None)?;
+            let bound = 1.0 / limits.full(case)?.as_secs_f64();
+            rows.push(handshake_row(
+                id,
+                Kind::Handshake,
+                config,
+                n,
+                &rounds,
+                Some(bound),
+            ));
+        }
+        for kind in Resumption::ALL {
+            let id = format!("resumption/{config}/{}", kind.name());
+            if !wants(&id) {
+                continue;
+            }
+            let mut u = HandshakeWorkload::resumed(&pki, kind, config, false)?;
+            let mut t = HandshakeWorkload::resumed(&pki, kind, config, true)?;
+            let (n, rounds) = sample(&method, &mut |n| u.run(n), &mut |n| t.run(n), None)?;
+            let bound = match kind {
+                Resumption::Tls13Psk => {
+                    Some(1.0 / limits.key_exchange(kind.case().group)?.as_secs_f64())
+                }
+                // No public-key operation at all: no bound to compare with.
+                Resumption::Tls12SessionId | Resumption::Tls12Ticket => None,
+            };
+            rows.push(handshake_row(
+                id,
+                Kind::Resumption,
+                config,
+                n,
+                &rounds,
+                bound,
+            ));
+        }
+        for suite in &BULK_SUITES {
+            for size in BULK_SIZES {
+                let base = format!("bulk/{config}/{}/{}", suite.name, size_label(size));
+                let (send, receive) = (format!("{base}/send"), format!("{base}/receive"));
+                if !wants(&send) && !wants(&receive) {
+                    continue;
+                }
+                let mut u = BulkWorkload::new(&pki, suite, config, false, size)?;
+                let mut t = BulkWorkload::new(&pki, suite, config, true, size)?;
+                let budget = method.batch() / 2;
+                let mut raw = || limit::aead(suite.cipher, budget);
+                let (n, rounds) = sample(
+                    &method,
+                    &mut |n| u.run(n),
+                    &mut |n| t.run(n),
+                    Some(&mut raw),
+                )?;
+                let bytes = (n as usize * size) as f64;
+                for (id, is_send) in [(send, true), (receive, false)] {
+                    if wants(&id) {
+                        rows.push(bulk_row(id, config, bytes, &rounds, is_send));
+                    }
+                }
+            }
+        }
+        let memory_case = HANDSHAKES[3].name;
+        let base = format!("memory/{config}/{memory_case}");
+        let (client_id, server_id) = (format!("{base}/client"), format!("{base}/server"));
+        if wants(&client_id) || wants(&server_id) {
+            let mut samples = Vec::new();
+            for _ in 0..method.rounds.min(3) {
+                let conns = method.memory_connections;
+                let u = workload::memory_per_connection(&pki, config, false, conns)?;
+                let t = workload::memory_per_connection(&pki, config, true, conns)?;
+                samples.push((u, t));
+            }
+            let side = |f: fn(&workload::MemoryUse) -> f64| -> Vec<(f64, f64)> {
+                samples.iter().map(|(u, t)| (f(u), f(t))).collect()
+            };
+            for (id, pairs) in [
+                (client_id, side(|m| m.client)),
+                (server_id, side(|m| m.server)),
+            ] {
+                if wants(&id) {
+                    rows.push(Row::from_pairs(
+                        id,
+                        Kind::Memory,
+                        config,
+                        "bytes/conn",
+                        &pairs,
+                    ));
+                }
+            }
+        }
+        let case = &HANDSHAKES[3];
+        let id = format!("loopback/{config}/{}", case.name);
+        if wants(&id) {
+            let p = &pki;
+            let (n, rounds) = sample(
+                &method,
+                &mut |n| workload::tcp_handshakes(p, case, config, false, n),
+                &mut |n| workload::tcp_handshakes(p, case, config, true, n),
+                None,
+            )?;
+            let bound = 1.0 / limits.full(case)?.as_secs_f64();
+            // Two threads: the client's wall time per connection is the rate.
+            let rounds: Vec<Round> = rounds
+                .into_iter()
+                .map(|r| Round {
+                    untraced: Timing {
+                        client: r.untraced.client,
+                        server: Duration::ZERO,
+                    },
+                    traced: Timing {
+                        client: r.traced.client,
+                        server: Duration::ZERO,
+                    },
+                    limit: None,
+                })
+                .collect();
+            let mut row = handshake_row(id, Kind::Loopback, config, n, &rounds, Some(bound));
+            row.server_us = None;
+            rows.push(row);
+        }
+    }
+    Ok(BenchReport::new(
+        opts.quick,
+        method,
+        rows,
+        started.elapsed(),
+    ))
+}
+
+/// One round's measurements.
+struct Round {
+    untraced: Timing,
+    traced: Timing,
+    limit: Option<AeadLimit>,
+}
+
+type Variant<'a> = dyn FnMut(u64) -> Result<Timing, BenchError> + 'a;
+
+/// Calibrates the batch size on the untraced variant, then runs the
+/// rounds. Returns the batch size and each round's figures.
+fn sample(
+    method: &Method,
+    untraced: &mut Variant<'_>,
+    traced: &mut Variant<'_>,
+    mut limit: Option<&mut dyn FnMut() -> Result<AeadLimit, BenchError>>,
+) -> Result<(u64, Vec<Round>), BenchError> {
+    let n = calibrate(untraced, method.batch())?;
+    traced(1)?;
+    let mut rounds = Vec::with_capacity(method.rounds);
+    for r in 0..method.rounds {
+        let (u, t) = if r % 2 == 0 {
+            let u = untraced(n)?;
+            (u, traced(n)?)
+        } else {
+            let t = traced(n)?;
+            (untraced(n)?, t)
+        };
+        let limit = match limit.as_mut() {
+            Some(f) => Some(f()?),
+            None => None,
+        };
+        rounds.push(Round {
+            untraced: u,
+            traced: t,
+            limit,
+        });
+    }
+    Ok((n, rounds))
+}
+
+/// The number of iterations that takes about `batch`.
+fn calibrate(f: &mut Variant<'_>, batch: Duration) -> Result<u64, BenchError> {
+    f(1)?;
+    let mut n = 1u64;
+    loop {
+        let start = Instant::now();
+        f(n)?;
+        let elapsed = start.elapsed();
+        if elapsed >= batch / 8 || n >= 1 << 24 {
+            let scaled = n as f64 * batch.as_secs_f64() / elapsed.as_secs_f64().max(1e-9);
+            return Ok(scaled.ceil().max(1.0) as u64);
+        }
+        n *= 4;
+    }
+}
+
+fn handshake_row(
+    id: String,
+    kind: Kind,
+    config: Config,
+    n: u64,
+    rounds: &[Round],
+    bound: Option<f64>,
+) -> Row {
+    let rate = |t: &Timing| n as f64 / t.total().as_secs_f64();
+    let pairs: Vec<(f64, f64)> = rounds
+        .iter()
+        .map(|r| (rate(&r.untraced), rate(&r.traced)))
+        .collect();
+    let mut row = Row::from_pairs(id, kind, config, "handshakes/s", &pairs);
+    if let Some(bound) = bound {
+        row.limit = Some(bound);
+        row.limit_fraction = Some(row.untraced / bound);
+    }
+    let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+    row.client_us = Some(median(
+        rounds.iter().map(|r| us(r.untraced.client)).collect(),
+    ));
+    row.server_us = Some(median(
+        rounds.iter().map(|r| us(r.untraced.server)).collect(),
+    ));
+    row
+}
+
+fn bulk_row(id: String, config: Config, bytes: f64, rounds: &[Round], send: bool) -> Row {
+    let side = |t: &Timing| if send { t.client } else { t.server };
+    let rate = |t: &Timing| bytes / side(t).as_secs_f64() / 1e6;
+    let pairs: Vec<(f64, f64)> = rounds
+        .iter()
+        .map(|r| (rate(&r.untraced), rate(&r.traced)))
+        .collect();
+    let mut row = Row::from_pairs(id, Kind::Bulk, config, "MB/s", &pairs);
+    let limits: Vec<f64> = rounds
+        .iter()
+        .filter_map(|r| r.limit)
+        .map(|l| if send { l.encrypt } else { l.decrypt })
+        .collect();
+    if limits.len() == rounds.len() {
+        row.limit = Some(median(limits.clone()));
+        row.limit_fraction = Some(median(
+            pairs.iter().zip(&limits).map(|((u, _), l)| u / l).collect(),
+        ));
+    }
+    row
+}
+
+fn size_label(size: usize) -> String {
+    match size {
+        s if s >= 1 << 20 => format!("{}MiB", s >> 20),
+        s if s >= 1 << 10 => format!("{}KiB", s >> 10),
+        s => format!("{s}B"),
+    }
+}
+
+/// The median; the mean of the middle two for an even count.
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
+}

@@ -1,0 +1,537 @@
+//! The workloads both the criterion benches and the runner call, so the
+//! two always measure the same thing.
+//!
+//! Client and server run on one thread over an in-memory pipe, and each
+//! side's time is accumulated separately around its own OpenSSL calls
+//! (creating the `SSL`, every handshake step, reads, writes and the
+//! final free). Both sides are in the same process, so their sum is the
+//! CPU cost of one connection; neither side ever waits for the other.
+//! [`tcp_handshakes`] is the loopback variant with the two sides on two
+//! threads.
+#![forbid(unsafe_code)]
+
+use std::cell::RefCell;
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::ops::AddAssign;
+use std::rc::Rc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use openssl::ssl::{ErrorCode, Ssl, SslConnector, SslContext, SslSession, SslStream};
+use openssl_handshake::pki::{KeyType, Pki};
+
+use crate::config::{self, BulkSuite, Config, Group, HandshakeCase, Resumption, Spec};
+use crate::error::BenchError;
+use crate::sys;
+
+/// The host name the client asks for and verifies.
+const HOST: &str = Pki::HOST;
+
+/// What the server sends after a priming handshake, so that a TLS 1.3
+/// client reads (and keeps) the tickets that follow the handshake.
+const PING: &[u8] = b"ping";
+
+/// Time spent inside each side's calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timing {
+    /// The client's time; in bulk workloads, the sending side.
+    pub client: Duration,
+    /// The server's time; in bulk workloads, the receiving side.
+    pub server: Duration,
+}
+
+impl Timing {
+    /// Both sides together: the CPU cost of the work on one core.
+    pub fn total(&self) -> Duration {
+        self.client + self.server
+    }
+}
+
+impl AddAssign for Timing {
+    fn add_assign(&mut self, rhs: Timing) {
+        self.client += rhs.client;
+        self.server += rhs.server;
+    }
+}
+
+/// Full or resumed handshakes between one server context and one client
+/// connector, each connection created, completed and freed in memory.
+pub struct HandshakeWorkload {
+    server: SslContext,
+    client: SslConnector,
+    /// The session every round offers; it came from `client`, which is
+    /// what makes offering it sound (see `sys::offer_session`).
+    session: Option<SslSession>,
+    resumption: Option<Resumption>,
+}
+
+impl HandshakeWorkload {
+    /// Full handshakes of `case`.
+    pub fn full(
+        pki: &Pki,
+        case: &HandshakeCase,
+        config: Config,
+        traced: bool,
+    ) -> Result<Self, BenchError> {
+        let spec = Spec {
+            case: *case,
+            config,
+            traced,
+            resumption: None,
+            suite: None,
+        };
+        let (server, client) = config::contexts(pki, &spec)?;
+        Ok(HandshakeWorkload {
+            server,
+            client,
+            session: None,
+            resumption: None,
+        })
+    }
+
+    /// Resumed handshakes of `kind`. One full handshake first makes the
+    /// session; for TLS 1.3 the server then sends data so that the client
+    /// reads the ticket.
+    pub fn resumed(
+        pki: &Pki,
+        kind: Resumption,
+        config: Config,
+        traced: bool,
+    ) -> Result<Self, BenchError> {
+        let spec = Spec {
+            case: kind.case(),
+            config,
+            traced,
+            resumption: Some(kind),
+            suite: None,
+        };
+        let (server, client) = config::contexts(pki, &spec)?;
+        let mut timing = Timing::default();
+        let (mut c, mut s) = handshake(&server, &client, None, &mut timing)?;
+        exchange_ping(&mut c, &mut s)?;
+        let session = c
+            .ssl()
+            .session()
+            .map(|s| s.to_owned())
+            .ok_or(BenchError::NoSession(kind.name()))?;
+        close(c, s, &mut timing)?;
+        Ok(HandshakeWorkload {
+            server,
+            client,
+            session: Some(session),
+            resumption: Some(kind),
+        })
+    }
+
+    /// Runs `n` handshakes. A resumption workload checks on both sides
+    /// that every one of them resumed, and fails otherwise.
+    pub fn run(&mut self, n: u64) -> Result<Timing, BenchError> {
+        let mut timing = Timing::default();
+        for round in 0..n {
+            let (c, s) = handshake(
+                &self.server,
+                &self.client,
+                self.session.as_ref(),
+                &mut timing,
+            )?;
+            if let Some(kind) = self.resumption {
+                if !c.ssl().session_reused() || !s.ssl().session_reused() {
+                    return Err(BenchError::NotResumed {
+                        case: kind.name(),
+                        round,
+                    });
+                }
+            }
+            close(c, s, &mut timing)?;
+        }
+        Ok(timing)
+    }
+}
+
+/// Application data one way, client to server, over an established
+/// connection: the client's time is encryption (send), the server's is
+/// decryption (receive).
+pub struct BulkWorkload {
+    client: SslStream<MemStream>,
+    server: SslStream<MemStream>,
+    payload: Vec<u8>,
+    buf: Vec<u8>,
+}
+
+impl BulkWorkload {
+    /// A connection negotiating `suite`, writing `size` bytes per
+    /// `SSL_write`.
+    pub fn new(
+        pki: &Pki,
+        suite: &BulkSuite,
+        config: Config,
+        traced: bool,
+        size: usize,
+    ) -> Result<Self, BenchError> {
+        let spec = Spec {
+            case: HandshakeCase {
+                name: suite.name,
+                version: suite.version,
+                key: KeyType::EcdsaP256,
+                group: Group::X25519,
+                mtls: false,
+            },
+            config,
+            traced,
+            resumption: None,
+            suite: Some(suite),
+        };
+        let (server, client) = config::contexts(pki, &spec)?;
+        let (mut c, mut s) = handshake(&server, &client, None, &mut Timing::default())?;
+        // Drains the tickets so that every round reads application data only.
+        exchange_ping(&mut c, &mut s)?;
+        Ok(BulkWorkload {
+            client: c,
+            server: s,
+            payload: (0..size).map(|i| i as u8).collect(),
+            buf: vec![0; 16 * 1024],
+        })
+    }
+
+    /// The negotiated suite's OpenSSL name, to check the case.
+    pub fn suite_name(&self) -> Option<&'static str> {
+        self.client.ssl().current_cipher().map(|c| c.name())
+    }
+
+    /// Sends `n` writes of the configured size and receives them all.
+    pub fn run(&mut self, n: u64) -> Result<Timing, BenchError> {
+        let mut timing = Timing::default();
+        let size = self.payload.len();
+        for _ in 0..n {
+            let start = Instant::now();
+            let mut sent = 0;
+            while sent < size {
+                sent += self
+                    .client
+                    .ssl_write(&self.payload[sent..])
+                    .map_err(|e| BenchError::tls("bulk write", e))?;
+            }
+            timing.client += start.elapsed();
+            let start = Instant::now();
+            let mut received = 0;
+            while received < size {
+                match self.server.ssl_read(&mut self.buf) {
+                    Ok(0) => return Err(BenchError::Stalled("bulk read")),
+                    Ok(k) => received += k,
+                    Err(e) => return Err(BenchError::tls("bulk read", e)),
+                }
+            }
+            timing.server += start.elapsed();
+        }
+        Ok(timing)
+    }
+}
+
+/// Heap bytes held per established connection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryUse {
+    /// Client side, bytes per connection.
+    pub client: f64,
+    /// Server side, bytes per connection.
+    pub server: f64,
+}
+
+/// Opens `n` TLS 1.3 (ECDSA P-256, X25519) connections, each having
+/// exchanged one small record after the handshake, and measures the heap
+/// they hold: the bytes freed by dropping every client, then every
+/// server. Context-wide state (the server's session cache) is not per
+/// connection and is not counted.
+pub fn memory_per_connection(
+    pki: &Pki,
+    config: Config,
+    traced: bool,
+    n: usize,
+) -> Result<MemoryUse, BenchError> {
+    let spec = Spec {
+        case: config::HANDSHAKES[3],
+        config,
+        traced,
+        resumption: None,
+        suite: None,
+    };
+    let (server, client) = config::contexts(pki, &spec)?;
+    // One connection first, so that lazily allocated global state (ex_data
+    // indexes, error strings) is not charged to the measured ones.
+    let (c, s) = handshake(&server, &client, None, &mut Timing::default())?;
+    close(c, s, &mut Timing::default())?;
+    let mut clients = Vec::with_capacity(n);
+    let mut servers = Vec::with_capacity(n);
+    let before = sys::heap_in_use();
+    for _ in 0..n {
+        let (mut c, mut s) = handshake(&server, &client, None, &mut Timing::default())?;
+        exchange_ping(&mut c, &mut s)?;
+        c.get_ref().release();
+        clients.push(c);
+        servers.push(s);
+    }
+    let all = sys::heap_in_use();
+    clients.clear();
+    let without_clients = sys::heap_in_use();
+    servers.clear();
+    let per = |bytes: usize| bytes as f64 / n as f64;
+    Ok(MemoryUse {
+        client: per(all.saturating_sub(without_clients)),
+        server: per(without_clients.saturating_sub(before.min(without_clients))),
+    })
+}
+
+/// `n` full handshakes of `case` over loopback TCP, server on its own
+/// thread. Each connection ends with the server sending one byte, which
+/// the client reads, so that TLS 1.3 tickets are not written to a closed
+/// socket. Times are wall-clock per side, including the waits.
+pub fn tcp_handshakes(
+    pki: &Pki,
+    case: &HandshakeCase,
+    config: Config,
+    traced: bool,
+    n: u64,
+) -> Result<Timing, BenchError> {
+    let spec = Spec {
+        case: *case,
+        config,
+        traced,
+        resumption: None,
+        suite: None,
+    };
+    let (server, client) = config::contexts(pki, &spec)?;
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let server_side = thread::spawn(move || -> Result<Duration, BenchError> {
+        let mut spent = Duration::ZERO;
+        for _ in 0..n {
+            let (tcp, _) = listener.accept()?;
+            let start = Instant::now();
+            tcp.set_nodelay(true)?;
+            let mut tls = Ssl::new(&server)?
+                .accept(tcp)
+                .map_err(|e| BenchError::tls("loopback accept", e))?;
+            tls.ssl_write(b"k")
+                .map_err(|e| BenchError::tls("loopback write", e))?;
+            drop(tls);
+            spent += start.elapsed();
+        }
+        Ok(spent)
+    });
+    let mut spent = Duration::ZERO;
+    let mut one = [0u8; 1];
+    for _ in 0..n {
+        let start = Instant::now();
+        let tcp = TcpStream::connect(addr)?;
+        tcp.set_nodelay(true)?;
+        let mut tls = client
+            .connect(HOST, tcp)
+            .map_err(|e| BenchError::tls("loopback connect", e))?;
+        tls.ssl_read(&mut one)
+            .map_err(|e| BenchError::tls("loopback read", e))?;
+        drop(tls);
+        spent += start.elapsed();
+    }
+    let server_spent = server_side.join().map_err(|_| BenchError::ServerThread)??;
+    Ok(Timing {
+        client: spent,
+        server: server_spent,
+    })
+}
+
+/// Creates both `SSL`s and drives them to the end of the handshake,
+/// alternating sides, adding each side's time to `timing`.
+fn handshake(
+    server: &SslContext,
+    client: &SslConnector,
+    session: Option<&SslSession>,
+    timing: &mut Timing,
+) -> Result<(SslStream<MemStream>, SslStream<MemStream>), BenchError> {
+    let (client_io, server_io) = MemStream::pair();
+
+    let start = Instant::now();
+    let mut ssl = client.configure()?.into_ssl(HOST)?;
+    if let Some(session) = session {
+        sys::offer_session(&mut ssl, session)?;
+    }
+    let mut c = SslStream::new(ssl, client_io)?;
+    timing.client += start.elapsed();
+
+    let start = Instant::now();
+    let mut s = SslStream::new(Ssl::new(server)?, server_io)?;
+    timing.server += start.elapsed();
+
+    let (mut client_done, mut server_done) = (false, false);
+    // A TLS 1.2 full handshake takes the most turns: four.
+    for _ in 0..8 {
+        if !client_done {
+            let start = Instant::now();
+            client_done = step(c.connect(), "client handshake")?;
+            timing.client += start.elapsed();
+        }
+        if !server_done {
+            let start = Instant::now();
+            server_done = step(s.accept(), "server handshake")?;
+            timing.server += start.elapsed();
+        }
+        if client_done && server_done {
+            return Ok((c, s));
+        }
+    }
+    Err(BenchError::Stalled("handshake"))
+}
+
+/// Sends close_notify from both sides and frees both `SSL`s. Without
+/// close_notify, `SSL_free` treats the connection as failed and removes
+/// its session from the server's cache, so session-id resumption would
+/// never hit.
+fn close(
+    mut c: SslStream<MemStream>,
+    mut s: SslStream<MemStream>,
+    timing: &mut Timing,
+) -> Result<(), BenchError> {
+    let start = Instant::now();
+    c.shutdown()
+        .map_err(|e| BenchError::tls("client close_notify", e))?;
+    drop(c);
+    timing.client += start.elapsed();
+    let start = Instant::now();
+    s.shutdown()
+        .map_err(|e| BenchError::tls("server close_notify", e))?;
+    drop(s);
+    timing.server += start.elapsed();
+    Ok(())
+}
+
+/// Whether a handshake step finished; waiting for the peer is not an error.
+fn step(result: Result<(), openssl::ssl::Error>, during: &'static str) -> Result<bool, BenchError> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(e) if e.code() == ErrorCode::WANT_READ => Ok(false),
+        Err(e) => Err(BenchError::tls(during, e)),
+    }
+}
+
+/// The server writes [`PING`] and the client reads it, processing any
+/// TLS 1.3 tickets queued before it.
+fn exchange_ping(
+    c: &mut SslStream<MemStream>,
+    s: &mut SslStream<MemStream>,
+) -> Result<(), BenchError> {
+    s.ssl_write(PING)
+        .map_err(|e| BenchError::tls("server write", e))?;
+    let mut buf = [0u8; 16];
+    let mut got = 0;
+    while got < PING.len() {
+        match c.ssl_read(&mut buf) {
+            Ok(0) => return Err(BenchError::Stalled("ping")),
+            Ok(k) => got += k,
+            Err(e) => return Err(BenchError::tls("client read", e)),
+        }
+    }
+    Ok(())
+}
+
+/// One direction's bytes: a buffer and how much of it was read.
+#[derive(Debug, Default)]
+struct Buffer {
+    data: Vec<u8>,
+    read: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Pipe(Rc<RefCell<Buffer>>);
+
+/// One end of an in-memory connection. Reads say "would block" when
+/// nothing is buffered, as a non-blocking socket does, and writes always
+/// succeed.
+#[derive(Debug)]
+pub struct MemStream {
+    incoming: Pipe,
+    outgoing: Pipe,
+}
+
+impl MemStream {
+    /// The client's end and the server's end of one connection.
+    fn pair() -> (MemStream, MemStream) {
+        let (a, b) = (Pipe::default(), Pipe::default());
+        (
+            MemStream {
+                incoming: a.clone(),
+                outgoing: b.clone(),
+            },
+            MemStream {
+                incoming: b,
+                outgoing: a,
+            },
+        )
+    }
+
+    /// Frees both directions' buffers, which are empty between records,
+    /// so that the memory workload counts only what OpenSSL holds.
+    fn release(&self) {
+        for pipe in [&self.incoming, &self.outgoing] {
+            let mut b = pipe.0.borrow_mut();
+            b.data = Vec::new();
+            b.read = 0;
+        }
+    }
+}
+
+impl Read for MemStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut b = self.incoming.0.borrow_mut();
+        let available = &b.data[b.read..];
+        if available.is_empty() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(available.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        b.read += n;
+        if b.read == b.data.len() {
+            // Keeps the capacity: bulk rounds reuse it without allocating.
+            b.data.clear();
+            b.read = 0;
+        }
+        Ok(n)
+    }
+}
+
+impl Write for MemStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.outgoing.0.borrow_mut().data.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session the server cannot accept must fail the round, not
+    /// quietly measure a full handshake.
+    #[test]
+    fn a_full_handshake_in_a_resumption_workload_is_an_error() {
+        let pki = Pki::generate().unwrap();
+        let kind = Resumption::Tls12Ticket;
+        let mut w = HandshakeWorkload::resumed(&pki, kind, Config::Default, false).unwrap();
+        w.run(1).unwrap();
+        // A fresh server context has other ticket keys.
+        let spec = Spec {
+            case: kind.case(),
+            config: Config::Default,
+            traced: false,
+            resumption: Some(kind),
+            suite: None,
+        };
+        w.server = config::contexts(&pki, &spec).unwrap().0;
+        match w.run(1) {
+            Err(BenchError::NotResumed { case, round: 0 }) => assert_eq!(case, kind.name()),
+            other => panic!("expected NotResumed, got {other:?}"),
+        }
+    }
+}

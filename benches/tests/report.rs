@@ -1,0 +1,69 @@
+//! A filtered quick run yields a report whose ratios are present and
+//! whose JSON parses. One test in its own process: the memory figures
+//! come from process-wide malloc statistics, which tests running in
+//! parallel threads would disturb. No speed is checked.
+
+use benches::config::{Config, HANDSHAKES};
+use benches::workload;
+use benches::{BenchOptions, BenchReport, Kind};
+use openssl_handshake::pki::Pki;
+use regex::Regex;
+
+#[test]
+fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
+    let pki = Pki::generate().unwrap();
+    let m = workload::memory_per_connection(&pki, Config::Default, true, 4).unwrap();
+    assert!(m.client > 0.0 && m.server > 0.0, "{m:?}");
+    let t = workload::tcp_handshakes(&pki, &HANDSHAKES[3], Config::Tuned, true, 3).unwrap();
+    assert!(t.client > std::time::Duration::ZERO);
+
+    let filter = Regex::new(
+        "^(handshake/default/tls13-ed25519-x25519|resumption/tuned/tls12-ticket\
+         |bulk/default/tls13-aes128gcm/1KiB/send|memory/default/|loopback/tuned/)",
+    )
+    .unwrap();
+    let report = benches::run(&BenchOptions {
+        quick: true,
+        filter: Some(filter),
+    })
+    .unwrap();
+    let kinds: Vec<Kind> = report.rows.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::Handshake,
+            Kind::Bulk,
+            Kind::Memory,
+            Kind::Memory,
+            Kind::Resumption,
+            Kind::Loopback
+        ]
+    );
+    for row in &report.rows {
+        assert!(row.untraced.is_finite() && row.untraced > 0.0, "{row:?}");
+        assert!(
+            row.traced_ratio.is_finite() && row.traced_ratio > 0.0,
+            "{row:?}"
+        );
+        assert!(row.noise.is_finite(), "{row:?}");
+        if row.kind != Kind::Memory && row.kind != Kind::Resumption {
+            let f = row.limit_fraction.expect("a limit");
+            assert!(f.is_finite() && f > 0.0, "{row:?}");
+        }
+    }
+    let json = report.to_json();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["schema_version"], benches::SCHEMA_VERSION);
+    assert!(value["openssl_version"]
+        .as_str()
+        .unwrap()
+        .contains("OpenSSL"));
+    assert!(!value["cpu_model"].as_str().unwrap().is_empty());
+    let parsed = BenchReport::from_json(&json).unwrap();
+    let ids = |r: &BenchReport| r.rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&parsed), ids(&report));
+    assert_eq!(parsed.targets.len(), 4);
+    assert!(report
+        .to_table()
+        .contains("handshake/default/tls13-ed25519-x25519"));
+}
