@@ -228,12 +228,9 @@ pub struct HandshakeState(pub u32);
 impl HandshakeState {
     /// The enumerator's name in `ssl.h`, e.g. `TLS_ST_CW_CLNT_HELLO`.
     pub fn name(self) -> Option<&'static str> {
-        sys::CONSTANTS
+        sys::HANDSHAKE_STATES
             .iter()
-            .find(|(name, value)| {
-                (name.starts_with("TLS_ST_") || name.starts_with("DTLS_ST_"))
-                    && *value == i64::from(self.0)
-            })
+            .find(|(_, value)| *value == i64::from(self.0))
             .map(|(name, _)| *name)
     }
 
