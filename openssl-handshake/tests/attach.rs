@@ -184,3 +184,74 @@ fn a_trace_read_mid_handshake_is_a_consistent_snapshot() {
     );
     assert!(trace_of(server_done.as_ref().expect("server finished")).succeeded());
 }
+
+/// Runs a whole handshake in memory on this thread.
+fn handshake_in_memory(server: &SslContext, client: &SslContext) -> (bool, bool) {
+    use openssl::ssl::{HandshakeError, MidHandshakeSslStream, SslStream};
+    type Progress = Result<SslStream<MemStream>, MidHandshakeSslStream<MemStream>>;
+    fn start(r: Result<SslStream<MemStream>, HandshakeError<MemStream>>) -> Option<Progress> {
+        match r {
+            Ok(s) => Some(Ok(s)),
+            Err(HandshakeError::WouldBlock(m)) => Some(Err(m)),
+            Err(_) => None,
+        }
+    }
+    fn step(p: Option<Progress>) -> Option<Progress> {
+        match p? {
+            Err(mid) => start(mid.handshake()),
+            done => Some(done),
+        }
+    }
+    let (c2s, s2c) = (Pipe::default(), Pipe::default());
+    let mut c = start(Ssl::new(client).unwrap().connect(MemStream {
+        incoming: s2c.clone(),
+        outgoing: c2s.clone(),
+    }));
+    let mut s = start(Ssl::new(server).unwrap().accept(MemStream {
+        incoming: c2s,
+        outgoing: s2c,
+    }));
+    for _ in 0..10 {
+        c = step(c);
+        s = step(s);
+    }
+    let done = |p: &Option<Progress>| matches!(p, Some(Ok(stream)) if openssl_handshake::trace(stream.ssl()).is_some_and(|t| t.succeeded()));
+    (done(&c), done(&s))
+}
+
+#[test]
+fn a_hook_that_reenters_openssl_on_the_same_context_works() {
+    use std::cell::Cell;
+    use std::sync::{Arc, Mutex};
+    thread_local!(static DEPTH: Cell<u32> = const { Cell::new(0) });
+
+    // The hook runs a nested traced handshake on the very context whose
+    // callback is calling it: the recorder lock is released before the
+    // hook runs, so this must neither deadlock nor corrupt either trace.
+    let nested_ok = Arc::new(Mutex::new(None));
+    // Taken out again at the end: the hook holding its own context is a
+    // reference cycle.
+    let contexts: Arc<Mutex<Option<(SslContext, SslContext)>>> = Arc::default();
+    let (seen, ctxs) = (nested_ok.clone(), contexts.clone());
+    let server = server_ctx(KeyType::EcdsaP256, move |b| {
+        let options = TraceOptions::default().on_complete(move |_| {
+            if DEPTH.with(|d| d.replace(d.get() + 1)) == 0 {
+                let pair = ctxs.lock().unwrap().clone();
+                if let Some((server, client)) = pair {
+                    *seen.lock().unwrap() = Some(handshake_in_memory(&server, &client));
+                }
+            }
+            DEPTH.with(|d| d.set(d.get() - 1));
+        });
+        b.trace_handshakes(options).unwrap();
+    });
+    let client = client_ctx(|b| b.set_verify(SslVerifyMode::NONE));
+    *contexts.lock().unwrap() = Some((server.clone(), client.clone()));
+    let (client_ok, server_ok) = handshake_in_memory(&server, &client);
+    assert!(client_ok && server_ok, "the outer handshake finished");
+    assert_eq!(
+        *nested_ok.lock().unwrap(),
+        Some((true, true)),
+        "the nested one did too"
+    );
+}
