@@ -28,7 +28,7 @@ use crate::event::{
     Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, Message, Side, StateChange,
 };
 use crate::ffi;
-use crate::negotiated::{Negotiated, VerifyResult};
+use crate::negotiated::{Negotiated, Resumption, VerifyResult};
 use crate::sys;
 use crate::trace::{Failure, HandshakeTrace, Outcome};
 
@@ -156,6 +156,17 @@ impl RecorderState {
                 if !keep_raw {
                     m.raw = None;
                 }
+            }
+        }
+        if self
+            .trace
+            .negotiated
+            .as_ref()
+            .is_some_and(|n| n.resumed == Some(Resumption::Unknown))
+        {
+            let offered = self.ticket_offered();
+            if let Some(n) = &mut self.trace.negotiated {
+                n.refine_resumption(|| offered);
             }
         }
         if let Some(n) = &mut self.trace.negotiated {
@@ -332,7 +343,7 @@ fn on_info(
     let outcome = finished?;
     if outcome == Outcome::Succeeded {
         let side = state.trace.side;
-        let (negotiated, chain) = Negotiated::read(ssl, side, || state.ticket_offered());
+        let (negotiated, chain) = Negotiated::read(ssl, side);
         state.trace.negotiated = Some(negotiated);
         state.peer_chain = chain;
     }

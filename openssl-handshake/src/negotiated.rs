@@ -82,18 +82,17 @@ impl Negotiated {
     /// is returned as certificates so that parsing it can wait until
     /// someone reads the trace.
     ///
-    /// `ticket_offered` says whether the ClientHello carried a session
-    /// ticket, when the caller knows; only a TLS 1.2 server needs it.
-    pub(crate) fn read(
-        ssl: &SslRef,
-        side: Side,
-        ticket_offered: impl FnOnce() -> Option<bool>,
-    ) -> (Negotiated, Vec<X509>) {
+    /// A TLS 1.2 server cannot tell a ticket from a session id without
+    /// decoding the ClientHello, which would cost more than the rest of a
+    /// resumed handshake's tracing; it gets [`Resumption::Unknown`] here,
+    /// and [`Negotiated::refine_resumption`] settles it when the trace is
+    /// read.
+    pub(crate) fn read(ssl: &SslRef, side: Side) -> (Negotiated, Vec<X509>) {
         let cipher = ssl.current_cipher();
         let version = ssl.version_str().to_owned();
         let resumed = ssl
             .session_reused()
-            .then(|| resumption(ssl, side, &version, ticket_offered));
+            .then(|| resumption(ssl, side, &version));
         let chain = peer_chain(ssl, side);
         let negotiated = Negotiated {
             cipher_openssl: cipher.map(|c| c.name().to_owned()).unwrap_or_default(),
@@ -114,19 +113,25 @@ impl Negotiated {
     }
 }
 
-fn resumption(
-    ssl: &SslRef,
-    side: Side,
-    version: &str,
-    ticket_offered: impl FnOnce() -> Option<bool>,
-) -> Resumption {
-    if version == "TLSv1.3" {
-        return Resumption::Psk;
+impl Negotiated {
+    /// Settles a TLS 1.2 server's [`Resumption::Unknown`] from whether the
+    /// ClientHello offered a ticket (`None`: messages were not recorded).
+    pub(crate) fn refine_resumption(&mut self, ticket_offered: impl FnOnce() -> Option<bool>) {
+        if self.resumed == Some(Resumption::Unknown) {
+            self.resumed = Some(by_ticket(ticket_offered()));
+        }
     }
-    let ticket = match side {
-        Side::Client => ssl.session().map(ffi::session_has_ticket),
-        Side::Server => ticket_offered(),
-    };
+}
+
+fn resumption(ssl: &SslRef, side: Side, version: &str) -> Resumption {
+    match (version, side) {
+        ("TLSv1.3", _) => Resumption::Psk,
+        (_, Side::Client) => by_ticket(ssl.session().map(ffi::session_has_ticket)),
+        (_, Side::Server) => Resumption::Unknown,
+    }
+}
+
+fn by_ticket(ticket: Option<bool>) -> Resumption {
     match ticket {
         Some(true) => Resumption::Ticket,
         Some(false) => Resumption::SessionId,
