@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use harness::case::{KeyKind, Version};
 use harness::matrix::Filter;
 use harness::peer::PeerKind;
-use harness::pipeline::{self, MatrixOptions};
+use harness::pipeline::{self, ExternalScope, MatrixOptions};
 use harness::probe::{self, ProbeOptions, TraceFormat};
 use harness::report::{self, Format};
 use harness::serve::{self, ServeOptions, ServerIdentity};
@@ -69,9 +69,15 @@ struct MatrixArgs {
     /// Options to run, comma-separated: default, mtls, resume, alpn, sni, group, mismatch, verify, ...
     #[arg(long, value_delimiter = ',')]
     options: Option<Vec<String>>,
-    /// Peer kinds to pair, comma-separated (inproc).
+    /// Peer kinds to pair, comma-separated: inproc, openssl-cli, gnutls-cli.
+    /// Runs inproc with inproc, and each external kind as the server of
+    /// the inproc client and as the client of the inproc server.
     #[arg(long, value_delimiter = ',', default_value = "inproc")]
     peers: Vec<PeerKind>,
+    /// Which cases pairings with external peers run: subset (a
+    /// representative slice) or full (every case).
+    #[arg(long, default_value = "subset")]
+    external_scope: ExternalScope,
     /// tcp (loopback, a fresh port per case) or memory.
     #[arg(long, default_value = "tcp")]
     transport: Transport,
@@ -261,6 +267,7 @@ fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         shard: a.shard,
         io_timeout: seconds(a.timeout)?,
         progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
+        external_scope: a.external_scope,
     };
     let report = pipeline::run_matrix(&opts)?;
     emit(&report::render(&report, a.format), a.out.as_ref())?;

@@ -401,6 +401,38 @@ fn credential_for(s: &SuiteInfo) -> (Identity, bool, String) {
     (identity, psk, label.to_string())
 }
 
+/// Whether `case` is in the interop subset that pairings with external
+/// peers run. Every suite against every external peer would spawn
+/// hundreds of processes; the subset keeps what tells implementations
+/// apart: every key type at every version with its representative suite,
+/// the groups, options (mutual TLS, resumption, ALPN, SNI), the
+/// mismatches and certificate negatives, every TLS 1.3 suite, and at
+/// TLS 1.2 the first suite of each key exchange and authentication pair
+/// (RSA, DHE, ECDHE, PSK, anonymous, ...).
+pub fn interop_subset(case: &Case, library: &Library) -> bool {
+    match case.kind {
+        CaseKind::KeyType
+        | CaseKind::Group
+        | CaseKind::Option
+        | CaseKind::Mismatch
+        | CaseKind::Negative => true,
+        CaseKind::Suite => {
+            let Some(suite) = case.suite.as_deref().and_then(|n| library.suite(n)) else {
+                return false;
+            };
+            match case.version {
+                Version::Tls1_3 => true,
+                Version::Tls1_2 => library
+                    .suites
+                    .iter()
+                    .find(|s| s.allows(Version::Tls1_2) && s.kx == suite.kx && s.au == suite.au)
+                    .is_some_and(|first| first.name == suite.name),
+                _ => false,
+            }
+        }
+    }
+}
+
 /// Which of `N` shards a case belongs to: FNV-1a of its id, so that the
 /// split depends only on the id and stays stable as the matrix grows.
 pub fn shard_of(id: &str, n: u32) -> u32 {

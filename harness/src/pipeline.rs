@@ -11,10 +11,13 @@ use crate::error::HarnessError;
 use crate::library::Library;
 use crate::matrix::{self, Filter};
 use crate::oracle::Oracle;
+use crate::peer::external::PkiDir;
+use crate::peer::gnutls::Gnutls;
 use crate::peer::inproc::{expected_verify_error, Inproc};
+use crate::peer::openssl_cli::OpensslCli;
 use crate::peer::{Peer, PeerKind};
 use crate::report::{Report, Summary, SCHEMA_VERSION};
-use crate::run::{self, Planned, RunOptions};
+use crate::run::{self, Pairing, Planned, RunOptions};
 use crate::transport::Transport;
 
 /// Everything `tls-harness matrix` can be told.
@@ -34,6 +37,54 @@ pub struct MatrixOptions {
     pub io_timeout: Duration,
     /// Show a progress bar.
     pub progress: bool,
+    /// Which cases the pairings with external peers run.
+    pub external_scope: ExternalScope,
+}
+
+/// Which cases the pairings with an external peer run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExternalScope {
+    /// [`matrix::interop_subset`]: a representative slice, fast enough for
+    /// every run.
+    #[default]
+    Subset,
+    /// Every case.
+    Full,
+}
+
+impl std::str::FromStr for ExternalScope {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "subset" => Ok(ExternalScope::Subset),
+            "full" => Ok(ExternalScope::Full),
+            other => Err(format!("unknown scope {other:?}; use subset or full")),
+        }
+    }
+}
+
+/// The pairings a run makes from the peer kinds it was given: inproc with
+/// inproc when inproc is named, then for each external kind the inproc
+/// client against its server and its client against the inproc server.
+pub fn pairings(peers: &[PeerKind]) -> Vec<Pairing> {
+    let mut out = Vec::new();
+    if peers.is_empty() || peers.contains(&PeerKind::Inproc) {
+        out.push(Pairing::INPROC);
+    }
+    for &k in PeerKind::ALL.iter().filter(|k| k.is_external()) {
+        if peers.contains(&k) {
+            out.push(Pairing {
+                client: PeerKind::Inproc,
+                server: k,
+            });
+            out.push(Pairing {
+                client: k,
+                server: PeerKind::Inproc,
+            });
+        }
+    }
+    out
 }
 
 /// The matrix with expectations, before filtering: the library facts and
@@ -62,24 +113,74 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
             case,
         })
         .collect();
-    // One PKI for the whole run: generating keys is the slow part.
+    // One PKI for the whole run: generating keys is the slow part. The
+    // external peers read the same PKI from PEM files.
     let pki = Arc::new(Pki::generate().map_err(|e| HarnessError::Pki(e.to_string()))?);
-    let peer: Arc<dyn Peer> = match opts.peers.first().copied().unwrap_or(PeerKind::Inproc) {
-        PeerKind::Inproc => Arc::new(Inproc::new(pki)),
+    let pairings = pairings(&opts.peers);
+    let pki_dir = if pairings
+        .iter()
+        .any(|p| p.client.is_external() || p.server.is_external())
+    {
+        Some(Arc::new(PkiDir::write(&pki)?))
+    } else {
+        None
     };
+    let mut peers: Vec<Arc<dyn Peer>> = Vec::new();
+    for kind in PeerKind::ALL {
+        let wanted = pairings
+            .iter()
+            .any(|p| p.client == kind || p.server == kind);
+        let peer: Arc<dyn Peer> = match (kind, &pki_dir) {
+            _ if !wanted => continue,
+            (PeerKind::Inproc, _) => Arc::new(Inproc::new(pki.clone())),
+            (PeerKind::OpensslCli, Some(dir)) => Arc::new(OpensslCli::new(dir.clone())),
+            (PeerKind::GnutlsCli, Some(dir)) => {
+                Arc::new(Gnutls::new(dir.clone(), library.suites.clone()))
+            }
+            // pki_dir exists whenever an external kind is wanted.
+            (_, None) => continue,
+        };
+        peers.push(peer);
+    }
+    let find = |k: PeerKind| peers.iter().find(|p| p.kind() == k).cloned();
     let run_opts = RunOptions {
         transport: opts.transport,
         jobs: opts.jobs,
         io_timeout: opts.io_timeout,
         progress: opts.progress,
     };
-    let results = run::run(planned, peer.clone(), peer.clone(), &run_opts);
+    let mut results = Vec::new();
+    for pairing in &pairings {
+        let (Some(client), Some(server)) = (find(pairing.client), find(pairing.server)) else {
+            continue;
+        };
+        let external = pairing.client.is_external() || pairing.server.is_external();
+        let plan: Vec<Planned> = planned
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                if external
+                    && p.skip.is_none()
+                    && opts.external_scope == ExternalScope::Subset
+                    && !matrix::interop_subset(&p.case, &library)
+                {
+                    p.skip = Some(
+                        "outside the interop subset that external pairings run (--external-scope full runs every case)".into(),
+                    );
+                }
+                p
+            })
+            .collect();
+        results.extend(run::run(plan, client, server, &run_opts));
+    }
+    // Matrix order, each case's pairings together: the order `merge` restores.
+    results.sort_by(|a, b| a.index.cmp(&b.index).then_with(|| a.id.cmp(&b.id)));
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: "tls-harness".into(),
         tool_version: env!("CARGO_PKG_VERSION").into(),
         openssl: library.version_text.clone(),
-        peers: vec![peer.describe()],
+        peers: peers.iter().map(|p| p.describe()).collect(),
         transport: match opts.transport {
             Transport::Tcp => "tcp".into(),
             Transport::Memory => "memory".into(),

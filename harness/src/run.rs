@@ -11,8 +11,8 @@ use openssl_handshake::{HandshakeTrace, Resumption};
 use serde::{Deserialize, Serialize};
 
 use crate::case::{alert, Case, Expectation, ExpectedAlert, ResumeKind, Role};
-use crate::peer::{Peer, SideOutcome};
-use crate::transport::Transport;
+use crate::peer::{Peer, PeerKind, ServerControl, SideOutcome};
+use crate::transport::{Dialer, Transport};
 
 /// The result of one case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,11 +63,49 @@ pub struct Observed {
     pub failure: Option<String>,
 }
 
+/// Which implementation played each side.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Pairing {
+    /// The client's implementation.
+    pub client: PeerKind,
+    /// The server's implementation.
+    pub server: PeerKind,
+}
+
+impl Pairing {
+    /// Both sides in-process: the default matrix.
+    pub const INPROC: Pairing = Pairing {
+        client: PeerKind::Inproc,
+        server: PeerKind::Inproc,
+    };
+
+    /// The result id of `case_id` in this pairing: the case id itself for
+    /// inproc with inproc, else with `@client>server` appended, so every
+    /// result of a multi-peer run has its own stable id.
+    pub fn result_id(self, case_id: &str) -> String {
+        if self == Pairing::INPROC {
+            case_id.to_string()
+        } else {
+            format!("{case_id}@{}>{}", self.client, self.server)
+        }
+    }
+}
+
+impl std::fmt::Display for Pairing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} client → {} server", self.client, self.server)
+    }
+}
+
 /// One case's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseResult {
-    /// The case's stable id (also in `case`; repeated for easy diffing).
+    /// The result's stable id: the case id, with `@client>server` appended
+    /// when a side is not in-process.
     pub id: String,
+    /// The implementations that played the client and the server.
+    #[serde(default)]
+    pub pairing: Pairing,
     /// Position in the full matrix, so shards merge back in order.
     pub index: usize,
     /// pass, fail, unsupported or skipped.
@@ -168,7 +206,8 @@ pub fn run(
         .zip(plan.iter())
         .map(|(r, p)| {
             r.unwrap_or_else(|| CaseResult {
-                id: p.case.id.clone(),
+                id: pairing_of(client.as_ref(), server.as_ref()).result_id(&p.case.id),
+                pairing: pairing_of(client.as_ref(), server.as_ref()),
                 index: p.index,
                 status: Status::Fail,
                 reason: Some(
@@ -181,6 +220,13 @@ pub fn run(
             })
         })
         .collect()
+}
+
+fn pairing_of(client: &dyn Peer, server: &dyn Peer) -> Pairing {
+    Pairing {
+        client: client.kind(),
+        server: server.kind(),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -204,8 +250,10 @@ fn progress_bar(wanted: bool, len: usize) -> Option<indicatif::ProgressBar> {
 /// Runs one planned case.
 pub fn run_one(p: &Planned, client: &dyn Peer, server: &dyn Peer, opts: &RunOptions) -> CaseResult {
     let case = &p.case;
+    let pairing = pairing_of(client, server);
     let mut result = CaseResult {
-        id: case.id.clone(),
+        id: pairing.result_id(&case.id),
+        pairing,
         index: p.index,
         status: Status::Skipped,
         reason: p.skip.clone(),
@@ -255,8 +303,17 @@ fn pair(
     server: &dyn Peer,
     opts: &RunOptions,
 ) -> (Vec<SideOutcome>, Vec<SideOutcome>) {
+    if server.binds_own_port() {
+        return pair_own_port(case, client, server, opts);
+    }
     let connections = if case.resume.is_some() { 2 } else { 1 };
-    let (listener, dialer) = match opts.transport.pair(opts.io_timeout) {
+    let transport = if client.kind().is_external() {
+        // A process can only reach us over TCP.
+        Transport::Tcp
+    } else {
+        opts.transport
+    };
+    let (listener, dialer) = match transport.pair(opts.io_timeout) {
         Ok(p) => p,
         Err(e) => {
             let o = SideOutcome::broken(
@@ -276,20 +333,62 @@ fn pair(
             let _ = tx.send(out);
         });
         let client_out = client.connect(case, dialer, connections);
-        // Each I/O step is bounded by io_timeout, so the server finishes
-        // within a few of them; wait a little longer than that.
-        let limit = opts.io_timeout * (2 * connections as u32 + 2);
-        let server_out = rx.recv_timeout(limit).unwrap_or_else(|_| {
-            vec![SideOutcome::broken(
-                Role::Server,
-                format!(
-                    "time-out: the server did not finish within {:.1} s",
-                    limit.as_secs_f64()
-                ),
-                true,
-            )]
-        });
+        let server_out = collect_server(&rx, opts, connections);
         (client_out, server_out)
+    })
+}
+
+/// As [`pair`], for a server that binds its own port (an external
+/// process): the client dials once the server says where it listens, and
+/// the server learns how many connections the client made.
+fn pair_own_port(
+    case: &Case,
+    client: &dyn Peer,
+    server: &dyn Peer,
+    opts: &RunOptions,
+) -> (Vec<SideOutcome>, Vec<SideOutcome>) {
+    let connections = if case.resume.is_some() { 2 } else { 1 };
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let (done_tx, done_rx) = mpsc::channel();
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let ctl = ServerControl {
+            ready: ready_tx,
+            client_done: done_rx,
+            io_timeout: opts.io_timeout,
+        };
+        scope.spawn(move || {
+            let out = server.serve_own_port(case, connections, ctl);
+            let _ = tx.send(out);
+        });
+        let client_out = match ready_rx.recv_timeout(opts.io_timeout * 2) {
+            Ok(addr) => client.connect(case, Dialer::Tcp(addr, opts.io_timeout), connections),
+            // The server failed to start; its own outcome says why.
+            Err(_) => Vec::new(),
+        };
+        let _ = done_tx.send(client_out.len());
+        let server_out = collect_server(&rx, opts, connections);
+        (client_out, server_out)
+    })
+}
+
+fn collect_server(
+    rx: &mpsc::Receiver<Vec<SideOutcome>>,
+    opts: &RunOptions,
+    connections: usize,
+) -> Vec<SideOutcome> {
+    // Each I/O step is bounded by io_timeout, so the server finishes
+    // within a few of them; wait a little longer than that.
+    let limit = opts.io_timeout * (2 * connections as u32 + 3);
+    rx.recv_timeout(limit).unwrap_or_else(|_| {
+        vec![SideOutcome::broken(
+            Role::Server,
+            format!(
+                "time-out: the server did not finish within {:.1} s",
+                limit.as_secs_f64()
+            ),
+            true,
+        )]
     })
 }
 
@@ -308,9 +407,14 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
         ));
     }
     let connections = if case.resume.is_some() { 2 } else { 1 };
+    // A connection on which the client by design sent nothing (gnutls-cli
+    // --resume) only needs the server's handshake to have worked.
     let all_ok = client.len() == connections
         && server.len() == connections
-        && client.iter().chain(server).all(SideOutcome::ok);
+        && client
+            .iter()
+            .zip(server)
+            .all(|(c, s)| c.ok() && (s.ok() || (c.exchange_skipped && s.handshake_ok)));
     match &case.expect {
         Expectation::Pending | Expectation::Unsupported { .. } => {
             Err("the case ran without an expectation (a harness bug)".into())
@@ -329,34 +433,52 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
                     describe_failure(client, server)
                 ));
             }
-            let c = negotiated(client.first())
-                .ok_or("the client's trace has no negotiated parameters")?;
-            let s = negotiated(server.first())
-                .ok_or("the server's trace has no negotiated parameters")?;
+            let c = negotiated(client.first());
+            let s = negotiated(server.first());
+            // The in-process side's trace is the reference; with two
+            // in-process sides, the client's.
+            let n = c
+                .or(s)
+                .ok_or("neither side's trace has negotiated parameters")?;
             let mut wrong = Vec::new();
-            if c.version != version.openssl_name() {
+            if n.version != version.openssl_name() {
                 wrong.push(format!(
                     "version {} (expected {})",
-                    c.version,
+                    n.version,
                     version.openssl_name()
                 ));
             }
-            if &c.cipher_openssl != suite {
-                wrong.push(format!("suite {} (expected {suite})", c.cipher_openssl));
+            if &n.cipher_openssl != suite {
+                wrong.push(format!("suite {} (expected {suite})", n.cipher_openssl));
             }
             if let Some(g) = group {
-                let got = c.group.as_deref().or(s.group.as_deref());
+                let got = c
+                    .and_then(|n| n.group.as_deref())
+                    .or(s.and_then(|n| n.group.as_deref()));
                 if got.map(normalize_group) != Some(normalize_group(g)) {
                     wrong.push(format!("group {} (expected {g})", got.unwrap_or("none")));
                 }
             }
-            if &c.alpn != alpn {
-                wrong.push(format!("ALPN {:?} (expected {alpn:?})", c.alpn));
+            if &n.alpn != alpn {
+                wrong.push(format!("ALPN {:?} (expected {alpn:?})", n.alpn));
             }
-            if sni.is_some() && &s.sni != sni {
-                wrong.push(format!("server saw SNI {:?} (expected {sni:?})", s.sni));
+            if sni.is_some() {
+                // An external server may not say which name it saw; the
+                // client's verification of the switched certificate (the
+                // default one names another host) then witnesses it.
+                let seen = s.map(|n| n.sni.clone()).or_else(|| {
+                    server
+                        .first()
+                        .and_then(|o| o.external.as_ref())
+                        .and_then(|v| v.sni.clone().map(Some))
+                });
+                if let Some(seen) = seen {
+                    if &seen != sni {
+                        wrong.push(format!("server saw SNI {seen:?} (expected {sni:?})"));
+                    }
+                }
             }
-            if c.resumed.is_some() {
+            if n.resumed.is_some() {
                 wrong.push("the first connection resumed".into());
             }
             if let Some(kind) = resumed {
@@ -371,6 +493,7 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
                     ));
                 }
             }
+            wrong.extend(disagreements(client, server));
             if wrong.is_empty() {
                 Ok(())
             } else {
@@ -400,7 +523,16 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
             }
             if let Some(code) = verify_error {
                 let got = client.iter().find_map(verify_of);
-                if got != Some(*code) {
+                // An external client that names the verification failure
+                // without an X509_V_ERR code (GnuTLS's "issuer is
+                // unknown" covers several) agrees when it rejected it.
+                let rejected_without_code = got.is_none()
+                    && client.iter().any(|o| {
+                        o.external
+                            .as_ref()
+                            .is_some_and(|v| v.verify_error.is_some() && !o.handshake_ok)
+                    });
+                if got != Some(*code) && !rejected_without_code {
                     return Err(format!(
                         "expected verify error {code}, got {}; {}",
                         got.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
@@ -411,6 +543,45 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
             Ok(())
         }
     }
+}
+
+/// Where an external peer's own report contradicts the in-process side's
+/// trace of the same connection, each disagreement with both views.
+fn disagreements(client: &[SideOutcome], server: &[SideOutcome]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, (c, s)) in client.iter().zip(server).enumerate() {
+        let (ext, traced, ext_role) = match (&c.external, &s.external) {
+            (Some(v), None) => (v, negotiated(Some(s)), Role::Client),
+            (None, Some(v)) => (v, negotiated(Some(c)), Role::Server),
+            _ => continue,
+        };
+        let Some(n) = traced else { continue };
+        let other = match ext_role {
+            Role::Client => "server",
+            Role::Server => "client",
+        };
+        let mut differ = |what: &str, theirs: Option<String>, ours: Option<String>| {
+            if let Some(t) = theirs {
+                if Some(&t) != ours.as_ref() {
+                    out.push(format!(
+                        "connection {}: {} says {what} {t}, the in-process {other}'s trace says {}",
+                        i + 1,
+                        ext.implementation,
+                        ours.unwrap_or_else(|| "none".into())
+                    ));
+                }
+            }
+        };
+        differ("version", ext.version.clone(), Some(n.version.clone()));
+        differ("suite", ext.suite.clone(), Some(n.cipher_openssl.clone()));
+        differ("ALPN", ext.alpn.clone(), n.alpn.clone());
+        differ(
+            "resumed",
+            ext.resumed.map(|r| r.to_string()),
+            Some(n.resumed.is_some().to_string()),
+        );
+    }
+    out
 }
 
 fn negotiated(o: Option<&SideOutcome>) -> Option<&openssl_handshake::Negotiated> {
@@ -453,6 +624,17 @@ fn alert_seen(a: &ExpectedAlert, client: &[SideOutcome], server: &[SideOutcome])
         t.alert_received()
             .is_some_and(|x| x.description == a.description)
     });
+    let ext_sent = sender
+        .iter()
+        .filter_map(|o| o.external.as_ref())
+        .any(|v| v.alert_sent == Some(a.description));
+    let ext_received = receiver
+        .iter()
+        .filter_map(|o| o.external.as_ref())
+        .any(|v| v.alert_received == Some(a.description));
+    if ext_sent || ext_received {
+        return true;
+    }
     let words = alert::name(a.description).replace('_', " ");
     let named = receiver
         .iter()
@@ -492,6 +674,10 @@ fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
         if let Some(e) = &o.error {
             parts.push(e.clone());
         }
+        let name = match &o.external {
+            Some(v) => format!("{name} ({})", v.implementation),
+            None => name.to_string(),
+        };
         Some(format!(
             "{name}: {}",
             if parts.is_empty() {
@@ -514,8 +700,9 @@ fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
 
 /// The client's view of what was negotiated, or how it failed.
 fn observe(client: &[SideOutcome], server: &[SideOutcome]) -> Observed {
-    let c = negotiated(client.first());
     let s = negotiated(server.first());
+    // With an external client, the in-process server's trace speaks.
+    let c = negotiated(client.first()).or(s);
     let failed = client.iter().chain(server).any(|o| !o.ok());
     Observed {
         version: c.map(|n| n.version.clone()),
@@ -527,12 +714,14 @@ fn observe(client: &[SideOutcome], server: &[SideOutcome]) -> Observed {
         alpn: c.and_then(|n| n.alpn.clone()),
         sni: s.and_then(|n| n.sni.clone()),
         resumed: negotiated(client.last())
+            .or(negotiated(server.last()))
             .filter(|_| client.len() > 1)
             .and_then(|n| n.resumed)
             .map(|r| format!("{r:?}")),
         handshake_ms: client
             .first()
             .and_then(|o| o.trace.as_ref())
+            .or(server.first().and_then(|o| o.trace.as_ref()))
             .and_then(|t| t.duration)
             .map(|d| d.as_secs_f64() * 1e3),
         failure: failed.then(|| describe_failure(client, server)),

@@ -309,6 +309,8 @@ fn success(
         verify_code: Some(stream.ssl().verify_result().as_raw()),
         error,
         timed_out,
+        exchange_skipped: false,
+        external: None,
     }
 }
 
@@ -335,6 +337,8 @@ fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
                     error
                 }),
                 timed_out,
+                exchange_skipped: false,
+                external: None,
             }
         }
         // Blocking streams with time-outs report a stall as "would block".
@@ -346,6 +350,8 @@ fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
             verify_code: None,
             error: Some("time-out waiting for the peer".into()),
             timed_out: true,
+            exchange_skipped: false,
+            external: None,
         },
     }
 }

@@ -1,17 +1,29 @@
 //! Peers: the TLS implementations that play the client or the server side
 //! of a case.
 //!
-//! Only the in-process OpenSSL peer exists today ([`inproc`]). External
-//! processes (`openssl s_server`/`s_client`, `gnutls-serv`/`gnutls-cli`)
-//! fit the same [`Peer`] trait: they get the case, a [`Listener`] or a
-//! [`Dialer`] (a loopback TCP port), and report one [`SideOutcome`] per
-//! connection; a case they can't express is refused by [`Peer::check`]
-//! and becomes `unsupported` with their reason.
+//! Three kinds: OpenSSL linked into this process ([`inproc`]), and two
+//! external implementations run as processes on loopback: `openssl
+//! s_server`/`s_client` ([`openssl_cli`]) and `gnutls-serv`/`gnutls-cli`
+//! ([`gnutls`]). All fit the [`Peer`] trait: they get the case and a
+//! loopback port, and report one [`SideOutcome`] per connection. A case a
+//! peer can't express is refused by [`Peer::check`] and becomes
+//! `unsupported` with the peer's reason; it is never forced.
+//!
+//! External peers have no trace. They report an [`ExternalView`] instead:
+//! what their own output says was negotiated, the alert they saw, their
+//! exit status and everything they printed.
 
+pub mod external;
+pub mod gnutls;
 pub mod inproc;
+pub mod openssl_cli;
+pub mod process;
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::Duration;
 
 use openssl_handshake::HandshakeTrace;
 use serde::{Deserialize, Serialize};
@@ -28,21 +40,37 @@ pub const PING: &[u8] = b"tls-harness ping\n";
 pub const PONG: &[u8] = b"tls-harness pong\n";
 
 /// The kinds of peer `--peers` can name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PeerKind {
     /// OpenSSL linked into this process, traced by `openssl-handshake`.
+    #[default]
     Inproc,
+    /// The `openssl s_server` and `openssl s_client` commands.
+    OpensslCli,
+    /// GnuTLS's `gnutls-serv` and `gnutls-cli` commands (Debian's gnutls-bin).
+    GnutlsCli,
 }
 
 impl PeerKind {
+    /// Every kind, in report order.
+    pub const ALL: [PeerKind; 3] = [PeerKind::Inproc, PeerKind::OpensslCli, PeerKind::GnutlsCli];
+
     /// The name `--peers` takes.
     pub fn name(self) -> &'static str {
         match self {
             PeerKind::Inproc => "inproc",
+            PeerKind::OpensslCli => "openssl-cli",
+            PeerKind::GnutlsCli => "gnutls-cli",
         }
     }
+
+    /// Whether the peer runs as a separate process.
+    pub fn is_external(self) -> bool {
+        self != PeerKind::Inproc
+    }
 }
+
 
 impl fmt::Display for PeerKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -54,13 +82,12 @@ impl FromStr for PeerKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "inproc" => Ok(PeerKind::Inproc),
-            "openssl-cli" | "gnutls-cli" => Err(format!(
-                "peer kind {s} is not implemented yet (external peers are issue 4); use --peers inproc"
-            )),
-            other => Err(format!("unknown peer kind {other:?}; use inproc")),
-        }
+        PeerKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                format!("unknown peer kind {s:?}; use inproc, openssl-cli or gnutls-cli")
+            })
     }
 }
 
@@ -81,6 +108,85 @@ pub struct SideOutcome {
     pub error: Option<String>,
     /// The side gave up waiting for its peer.
     pub timed_out: bool,
+    /// The side, by design, sent no data on this connection (`gnutls-cli
+    /// --resume` closes its first connection right after the handshake),
+    /// so the other side's missing ping is no failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exchange_skipped: bool,
+    /// What an external peer reported; `None` for the in-process peer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalView>,
+}
+
+/// What an external peer's own output says about one connection.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExternalView {
+    /// The peer's implementation and version, e.g. "gnutls-cli 3.7.9".
+    pub implementation: String,
+    /// The command line that ran.
+    pub command: String,
+    /// How the process ended.
+    pub exit: String,
+    /// The negotiated version, in OpenSSL's spelling ("TLSv1.3").
+    pub version: Option<String>,
+    /// The negotiated suite: OpenSSL's name when the peer's own name maps
+    /// onto one of the case's suites, else the peer's spelling.
+    pub suite: Option<String>,
+    /// The ALPN protocol the peer reports.
+    pub alpn: Option<String>,
+    /// The SNI name a server peer reports having seen.
+    pub sni: Option<String>,
+    /// Whether the peer reports the connection as resumed, when it says.
+    pub resumed: Option<bool>,
+    /// An alert the peer reports having sent.
+    pub alert_sent: Option<u8>,
+    /// An alert the peer reports having received.
+    pub alert_received: Option<u8>,
+    /// The certificate verification failure the peer reports, in its words.
+    pub verify_error: Option<String>,
+    /// The peer's error line, when it failed.
+    pub error: Option<String>,
+    /// Its standard output (on the first connection of each process).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stdout: String,
+    /// Its standard error (on the first connection of each process).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stderr: String,
+}
+
+impl ExternalView {
+    /// One line: what the peer says happened.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![self.implementation.clone()];
+        match (&self.version, &self.suite) {
+            (Some(v), Some(s)) => parts.push(format!("negotiated {v} {s}")),
+            (Some(v), None) => parts.push(format!("negotiated {v}")),
+            _ => {}
+        }
+        if let Some(a) = &self.alpn {
+            parts.push(format!("alpn={a}"));
+        }
+        if self.resumed == Some(true) {
+            parts.push("resumed".into());
+        }
+        if let Some(a) = self.alert_sent {
+            parts.push(format!("sent alert {} ({a})", crate::case::alert::name(a)));
+        }
+        if let Some(a) = self.alert_received {
+            parts.push(format!(
+                "received alert {} ({a})",
+                crate::case::alert::name(a)
+            ));
+        }
+        if let Some(v) = &self.verify_error {
+            parts.push(format!("verify error: {v}"));
+        }
+        if let Some(e) = &self.error {
+            parts.push(format!("error: {e}"));
+        }
+        parts.push(self.exit.clone());
+        parts.join("; ")
+    }
 }
 
 impl SideOutcome {
@@ -94,13 +200,27 @@ impl SideOutcome {
             verify_code: None,
             error: Some(error),
             timed_out,
+            exchange_skipped: false,
+            external: None,
         }
     }
 
     /// Whether the handshake and the exchange after it both worked.
     pub fn ok(&self) -> bool {
-        self.handshake_ok && self.exchange_ok
+        self.handshake_ok && (self.exchange_ok || self.exchange_skipped)
     }
+}
+
+/// How a server that binds its own port hands it to the client, and
+/// learns that the client is done.
+pub struct ServerControl {
+    /// Receives the address once the server accepts connections.
+    pub ready: Sender<SocketAddr>,
+    /// Gets the number of connections the client made, once it is done.
+    pub client_done: Receiver<usize>,
+    /// The per-operation time-out of the run; a server process gets a few
+    /// of these in all.
+    pub io_timeout: Duration,
 }
 
 /// A TLS implementation that can play a side of a case.
@@ -121,4 +241,38 @@ pub trait Peer: Send + Sync {
     /// Plays the client: makes `connections` connections in turn, each
     /// after the previous one has finished.
     fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome>;
+
+    /// Whether the server side binds its own port (an external process)
+    /// rather than accepting on a [`Listener`] the runner made; such a
+    /// server is run through [`Peer::serve_own_port`].
+    fn binds_own_port(&self) -> bool {
+        false
+    }
+
+    /// Plays the server on a loopback port of its own: sends the address
+    /// on `ctl.ready` once it accepts connections, and stops once
+    /// `ctl.client_done` says how many connections the client made. The
+    /// default binds 127.0.0.1:0 and calls [`Peer::serve`].
+    fn serve_own_port(
+        &self,
+        case: &Case,
+        connections: usize,
+        ctl: ServerControl,
+    ) -> Vec<SideOutcome> {
+        let (listener, dialer) = match crate::transport::Transport::Tcp.pair(ctl.io_timeout) {
+            Ok(p) => p,
+            Err(e) => {
+                return vec![SideOutcome::broken(
+                    Role::Server,
+                    format!("could not bind a loopback port: {e}"),
+                    false,
+                )]
+            }
+        };
+        if let Dialer::Tcp(addr, _) = dialer {
+            // The runner only stops listening once the case has timed out.
+            let _ = ctl.ready.send(addr);
+        }
+        self.serve(case, listener, connections)
+    }
 }

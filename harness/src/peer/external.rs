@@ -1,0 +1,198 @@
+//! What the external peers share: the test PKI written as PEM files for
+//! their command lines, the harness PSK as hex, time limits, and reading
+//! alerts out of their output.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use openssl_handshake::pki::{Pki, PkiFiles};
+
+use super::inproc::{key_type, negative, PSK_IDENTITY, PSK_KEY};
+use super::process::Captured;
+use super::{ExternalView, SideOutcome};
+use crate::case::{alert, Identity, Role};
+use crate::error::HarnessError;
+
+/// The run's PKI as files in a temporary directory that lives as long as
+/// this value, plus a GnuTLS PSK password file.
+pub struct PkiDir {
+    _dir: tempfile::TempDir,
+    /// The written files.
+    pub files: PkiFiles,
+    /// `tls-harness:HEX`, the format of `gnutls-serv --pskpasswd`.
+    pub psk_passwd: PathBuf,
+}
+
+impl PkiDir {
+    /// Writes `pki` (the same one the in-process peer uses, so both trust
+    /// the same root) to a fresh temporary directory.
+    pub fn write(pki: &Pki) -> Result<PkiDir, HarnessError> {
+        let dir = tempfile::Builder::new()
+            .prefix("tls-harness-pki")
+            .tempdir()
+            .map_err(|e| HarnessError::Io {
+                what: "creating a temporary directory for the PKI".into(),
+                source: e,
+            })?;
+        let files = pki
+            .write_pem(dir.path())
+            .map_err(|e| HarnessError::Pki(e.to_string()))?;
+        let psk_passwd = dir.path().join("psk-passwd");
+        let line = format!("{}:{}\n", String::from_utf8_lossy(PSK_IDENTITY), psk_hex());
+        std::fs::write(&psk_passwd, line).map_err(|e| HarnessError::writing(&psk_passwd, e))?;
+        Ok(PkiDir {
+            _dir: dir,
+            files,
+            psk_passwd,
+        })
+    }
+
+    /// The certificate file, key file and extra chain file for an
+    /// identity: leaves come as leaf + intermediate; negatives as their
+    /// own chain file (leaf first), which may lack the intermediate on
+    /// purpose.
+    pub fn credential(&self, identity: Identity, role: Role) -> Option<Credential> {
+        match (identity, role) {
+            (Identity::None, _) => None,
+            (Identity::Certificate(k), role) => {
+                let f = match role {
+                    Role::Server => self.files.server(key_type(k)),
+                    Role::Client => self.files.client(key_type(k)),
+                };
+                Some(Credential {
+                    leaf: f.cert.clone(),
+                    full_chain: f.chain.clone(),
+                    key: f.key.clone(),
+                })
+            }
+            (Identity::Negative(p), _) => {
+                let f = self.files.negative(negative(p));
+                Some(Credential {
+                    leaf: f.chain.clone(),
+                    full_chain: f.chain.clone(),
+                    key: f.key.clone(),
+                })
+            }
+        }
+    }
+}
+
+/// One credential's files.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// A file whose first certificate is the leaf.
+    pub leaf: PathBuf,
+    /// The leaf followed by the chain the server sends.
+    pub full_chain: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+}
+
+/// The harness PSK in hex, as both command-line tools take it.
+pub fn psk_hex() -> String {
+    PSK_KEY.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How long an external process may live in all: enough for every
+/// connection's steps, each bounded by the run's per-operation time-out.
+pub fn process_deadline(io_timeout: Duration, connections: usize) -> Instant {
+    Instant::now() + io_timeout * (2 * connections as u32 + 2)
+}
+
+/// A loopback port that was free a moment ago, for servers that can't
+/// bind port 0 and say which port they got (gnutls-serv). The caller
+/// retries with another one when the server fails to bind.
+pub fn free_port() -> std::io::Result<u16> {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(l.local_addr()?.port())
+}
+
+/// The loopback address on `port`.
+pub fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+}
+
+/// The alert description OpenSSL's info callback names with spaces
+/// ("handshake failure"), as `s_client -state` prints it.
+pub fn alert_from_words(words: &str) -> Option<u8> {
+    let want = words.trim().replace(' ', "_").to_ascii_lowercase();
+    (0..=u8::MAX).find(|&d| alert::name(d) == want)
+}
+
+/// An outcome for a peer that could not run at all.
+pub fn not_run(role: Role, implementation: &str, error: String) -> SideOutcome {
+    let mut o = SideOutcome::broken(role, error.clone(), false);
+    o.external = Some(ExternalView {
+        implementation: implementation.into(),
+        error: Some(error),
+        exit: "not started".into(),
+        ..ExternalView::default()
+    });
+    o
+}
+
+/// Attaches the process's command line, exit and captured output to
+/// the per-connection views: output goes with the first connection only,
+/// so a report does not repeat it.
+pub fn attach(outcomes: &mut [SideOutcome], cap: &Captured) {
+    for (i, o) in outcomes.iter_mut().enumerate() {
+        if let Some(v) = o.external.as_mut() {
+            v.command = cap.command.clone();
+            v.exit = cap.exit.clone();
+            if o.error.is_some() {
+                // Now with the exit, which tells a crash from a refusal.
+                o.error = Some(v.summary());
+            }
+            if i == 0 {
+                v.stdout = cap.stdout.clone();
+                v.stderr = cap.stderr.clone();
+            }
+        }
+    }
+}
+
+/// A side outcome from an external view: the handshake and exchange flags
+/// and the error line, for the judge.
+pub fn outcome(
+    role: Role,
+    view: ExternalView,
+    handshake_ok: bool,
+    exchange_ok: bool,
+    verify_code: Option<i32>,
+) -> SideOutcome {
+    let error = if handshake_ok && exchange_ok {
+        None
+    } else {
+        Some(view.summary())
+    };
+    SideOutcome {
+        role,
+        trace: None,
+        handshake_ok,
+        exchange_ok,
+        verify_code,
+        error,
+        timed_out: false,
+        exchange_skipped: false,
+        external: Some(view),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_words_map_to_descriptions() {
+        assert_eq!(alert_from_words("handshake failure"), Some(40));
+        assert_eq!(alert_from_words("protocol version"), Some(70));
+        assert_eq!(alert_from_words("no application protocol"), Some(120));
+        assert_eq!(alert_from_words("no such alert"), None);
+    }
+
+    #[test]
+    fn psk_is_hex_of_the_key() {
+        assert_eq!(psk_hex().len(), 64);
+    }
+}

@@ -1,0 +1,806 @@
+//! The `gnutls-cli` peer: `gnutls-serv --echo` and `gnutls-cli` from
+//! Debian's gnutls-bin, run as processes on loopback.
+//!
+//! A case's OpenSSL suites become a GnuTLS priority string: each suite's
+//! `SSL_CIPHER` metadata (Kx, Au, Enc, Mac) names a GnuTLS key exchange,
+//! cipher and MAC. A suite GnuTLS does not implement (by its two-byte code,
+//! from `gnutls-cli -l`) makes the case unsupported.
+//!
+//! - gnutls-serv can't bind port 0, so the harness picks a port that was
+//!   free a moment ago and retries with another when the bind fails.
+//! - Both print each line as it happens only under `stdbuf -oL`; a piped
+//!   stdout is otherwise block-buffered and lost when the server is killed.
+//! - `gnutls-cli --resume` makes both connections in one process and sends
+//!   no data on the first one.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::external::{self, PkiDir};
+use super::process::{first_line, Captured, ChildGuard, ProcessError};
+use super::{ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
+use crate::case::{Case, Endpoint, Identity, Role, Version};
+use crate::library::SuiteInfo;
+use crate::matrix::HOST;
+use crate::transport::{Dialer, Listener};
+
+const CLIENT: &str = "gnutls-cli";
+const SERVER: &str = "gnutls-serv";
+const PACKAGE: &str = "gnutls-bin";
+
+/// GnuTLS's command-line tools as a peer.
+pub struct Gnutls {
+    pki: Arc<PkiDir>,
+    /// `gnutls-cli --version`, or why the tools can't be used.
+    version: Result<String, String>,
+    /// Why gnutls-serv can't be used, when it can't.
+    server_missing: Option<String>,
+    /// The two-byte codes of the suites GnuTLS implements (`gnutls-cli -l`).
+    implemented: HashSet<u16>,
+    /// The linked OpenSSL's suites, to name what GnuTLS reports.
+    catalogue: Vec<SuiteInfo>,
+}
+
+impl Gnutls {
+    /// A peer using the PKI files in `pki`; `catalogue` is the linked
+    /// OpenSSL's suite list. Asks the tools for their version and suites once.
+    pub fn new(pki: Arc<PkiDir>, catalogue: Vec<SuiteInfo>) -> Self {
+        let version = first_line(CLIENT, &["--version"], PACKAGE, Duration::from_secs(10))
+            .map_err(|e| e.to_string());
+        let server_missing = super::process::which(SERVER)
+            .is_none()
+            .then(|| format!("{SERVER} not found; install {PACKAGE}"));
+        let implemented = if version.is_ok() {
+            list_suites().unwrap_or_default()
+        } else {
+            HashSet::new()
+        };
+        Gnutls {
+            pki,
+            version,
+            server_missing,
+            implemented,
+            catalogue,
+        }
+    }
+
+    fn implementation(&self) -> String {
+        match &self.version {
+            Ok(v) => v.clone(),
+            Err(_) => "gnutls (missing)".into(),
+        }
+    }
+
+    /// The priority string for an endpoint, or why it can't be written.
+    fn priority(&self, ep: &Endpoint) -> Result<String, String> {
+        let (lo, hi) = ep.version_range();
+        let mut p = String::from("NORMAL:-VERS-ALL");
+        for v in Version::ALL.into_iter().filter(|v| (lo..=hi).contains(v)) {
+            let name = match v {
+                Version::Ssl3 => continue,
+                Version::Tls1 => "VERS-TLS1.0",
+                Version::Tls1_1 => "VERS-TLS1.1",
+                Version::Tls1_2 => "VERS-TLS1.2",
+                Version::Tls1_3 => "VERS-TLS1.3",
+            };
+            p.push_str(&format!(":+{name}"));
+        }
+        if lo == Version::Ssl3 && hi == Version::Ssl3 {
+            return Err("GnuTLS 3.7 has no SSL 3.0".into());
+        }
+        if !ep.suites.is_empty() {
+            let mut kx = Vec::new();
+            let mut ciphers = Vec::new();
+            let mut macs = Vec::new();
+            for s in &ep.suites {
+                if !self.implemented.is_empty() && !self.implemented.contains(&s.id) {
+                    return Err(format!(
+                        "GnuTLS does not implement {} ({}, 0x{:04x})",
+                        s.name,
+                        s.standard_name.as_deref().unwrap_or("no IANA name"),
+                        s.id
+                    ));
+                }
+                let t = tokens(s).ok_or_else(|| {
+                    format!(
+                        "no GnuTLS priority names for {} (Kx={} Au={} Enc={} Mac={})",
+                        s.name, s.kx, s.au, s.enc, s.mac
+                    )
+                })?;
+                if let Some(k) = t.kx {
+                    push_new(&mut kx, k);
+                }
+                push_new(&mut ciphers, t.cipher);
+                push_new(&mut macs, t.mac);
+            }
+            if !kx.is_empty() {
+                p.push_str(":-KX-ALL");
+                for k in kx {
+                    p.push_str(&format!(":+{k}"));
+                }
+            }
+            p.push_str(":-CIPHER-ALL");
+            for c in ciphers {
+                p.push_str(&format!(":+{c}"));
+            }
+            p.push_str(":-MAC-ALL");
+            for m in macs {
+                p.push_str(&format!(":+{m}"));
+            }
+        }
+        if !ep.groups.is_empty() {
+            p.push_str(":-GROUP-ALL");
+            for g in &ep.groups {
+                let name = match g.as_str() {
+                    "X25519" | "x25519" => "GROUP-X25519",
+                    "P-256" | "prime256v1" | "secp256r1" => "GROUP-SECP256R1",
+                    "P-384" | "secp384r1" => "GROUP-SECP384R1",
+                    "P-521" | "secp521r1" => "GROUP-SECP521R1",
+                    "X448" | "x448" => "GROUP-X448",
+                    "ffdhe2048" => "GROUP-FFDHE2048",
+                    "ffdhe3072" => "GROUP-FFDHE3072",
+                    other => return Err(format!("no GnuTLS name for group {other}")),
+                };
+                p.push_str(&format!(":+{name}"));
+            }
+        }
+        Ok(p)
+    }
+
+    fn server_args(&self, case: &Case, port: u16) -> Result<Vec<String>, String> {
+        let ep = &case.server;
+        let mut a: Vec<String> = vec!["-p".into(), port.to_string(), "--echo".into()];
+        a.extend(["--priority".into(), self.priority(ep)?]);
+        if let Some(c) = self.pki.credential(ep.identity, Role::Server) {
+            a.extend(["--x509certfile".into(), path(&c.full_chain)]);
+            a.extend(["--x509keyfile".into(), path(&c.key)]);
+        }
+        if ep.verify_peer {
+            a.extend([
+                "--require-client-cert".into(),
+                "--verify-client-cert".into(),
+            ]);
+            a.extend(["--x509cafile".into(), path(&self.pki.files.root)]);
+        } else {
+            a.push("--disable-client-cert".into());
+        }
+        for p in &ep.alpn {
+            a.extend(["--alpn".into(), p.clone()]);
+        }
+        if !ep.alpn.is_empty() {
+            a.push("--alpn-fatal".into());
+        }
+        if ep.psk {
+            a.extend(["--pskpasswd".into(), path(&self.pki.psk_passwd)]);
+        }
+        if !ep.tickets {
+            a.push("--noticket".into());
+        }
+        Ok(a)
+    }
+
+    fn client_args(
+        &self,
+        case: &Case,
+        port: u16,
+        connections: usize,
+    ) -> Result<Vec<String>, String> {
+        let ep = &case.client;
+        let mut a: Vec<String> = vec!["127.0.0.1".into(), "-p".into(), port.to_string()];
+        a.extend(["--priority".into(), self.priority(ep)?]);
+        if ep.verify_peer {
+            a.extend(["--x509cafile".into(), path(&self.pki.files.root)]);
+            a.extend(["--verify-hostname".into(), HOST.into()]);
+        } else {
+            a.push("--insecure".into());
+        }
+        match &ep.sni {
+            Some(name) => a.extend(["--sni-hostname".into(), name.clone()]),
+            None => a.push("--disable-sni".into()),
+        }
+        if let Some(c) = self.pki.credential(ep.identity, Role::Client) {
+            a.extend(["--x509certfile".into(), path(&c.full_chain)]);
+            a.extend(["--x509keyfile".into(), path(&c.key)]);
+        }
+        for p in &ep.alpn {
+            a.extend(["--alpn".into(), p.clone()]);
+        }
+        if ep.psk {
+            a.extend([
+                "--pskusername".into(),
+                String::from_utf8_lossy(super::inproc::PSK_IDENTITY).into(),
+                "--pskkey".into(),
+                external::psk_hex(),
+            ]);
+        }
+        if connections > 1 {
+            a.push("--resume".into());
+            // TLS 1.3 tickets come after the handshake; without this the
+            // client may reconnect before it has one.
+            if ep.version_range().1 == Version::Tls1_3 {
+                a.push("--waitresumption".into());
+            }
+        }
+        Ok(a)
+    }
+
+    /// The OpenSSL name for what GnuTLS reports (cipher, and key exchange
+    /// when it says), looked up among `ep`'s suites, then the catalogue.
+    fn suite_name(
+        &self,
+        ep: &Endpoint,
+        version: Option<&str>,
+        cipher: &str,
+        kx: Option<&str>,
+    ) -> String {
+        let v = version.and_then(Version::from_openssl_name);
+        let fits = |s: &&SuiteInfo| {
+            v.map_or(true, |v| s.allows(v))
+                && tokens(s).is_some_and(|t| {
+                    t.cipher == cipher && (kx.is_none() || t.kx.is_none() || t.kx == kx)
+                })
+        };
+        let mine: Vec<&SuiteInfo> = ep.suites.iter().filter(fits).collect();
+        let all: Vec<&SuiteInfo> = self.catalogue.iter().filter(fits).collect();
+        match (mine.as_slice(), all.as_slice()) {
+            ([one], _) | ([], [one]) => one.name.clone(),
+            _ => format!(
+                "GnuTLS {}{cipher}",
+                kx.map(|k| format!("{k} ")).unwrap_or_default()
+            ),
+        }
+    }
+
+    fn check_server(&self, case: &Case) -> Result<(), String> {
+        if let Some(m) = &self.server_missing {
+            return Err(m.clone());
+        }
+        let s = &case.server;
+        if s.sni_identity.is_some() {
+            return Err("gnutls-serv can't switch to another certificate on SNI (it serves one certificate per key type)".into());
+        }
+        let (c, sa) = (&case.client.alpn, &s.alpn);
+        if !c.is_empty() && !sa.is_empty() {
+            let server_order = sa.iter().find(|p| c.contains(p));
+            let client_order = c.iter().find(|p| sa.contains(p));
+            if server_order != client_order {
+                return Err("gnutls-serv picks ALPN in the client's order and has no option for the server's order, which the case expects".into());
+            }
+        }
+        if s.identity == Identity::None
+            && !s.psk
+            && s.suites.iter().any(|x| x.au == "None")
+            && s.version_range().1 == Version::Tls1_3
+        {
+            return Err("anonymous suites don't exist in TLS 1.3".into());
+        }
+        self.priority(s).map(|_| ())
+    }
+}
+
+impl Peer for Gnutls {
+    fn kind(&self) -> PeerKind {
+        PeerKind::GnutlsCli
+    }
+
+    fn describe(&self) -> String {
+        match &self.version {
+            Ok(v) => format!("gnutls-cli ({v})"),
+            Err(e) => format!("gnutls-cli (unavailable: {e})"),
+        }
+    }
+
+    fn check(&self, role: Role, case: &Case) -> Result<(), String> {
+        if let Err(e) = &self.version {
+            return Err(e.clone());
+        }
+        match role {
+            Role::Server => self.check_server(case),
+            Role::Client => self.priority(&case.client).map(|_| ()),
+        }
+    }
+
+    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
+        let (ready, _) = std::sync::mpsc::channel();
+        let (_, client_done) = std::sync::mpsc::channel();
+        self.serve_own_port(
+            case,
+            connections,
+            ServerControl {
+                ready,
+                client_done,
+                io_timeout: Duration::from_secs(5),
+            },
+        )
+    }
+
+    fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
+        let Dialer::Tcp(addr, timeout) = dialer else {
+            return vec![external::not_run(
+                Role::Client,
+                &self.implementation(),
+                "gnutls-cli needs a TCP transport".into(),
+            )];
+        };
+        let args = match self.client_args(case, addr.port(), connections) {
+            Ok(a) => a,
+            Err(e) => return vec![external::not_run(Role::Client, &self.implementation(), e)],
+        };
+        let deadline = external::process_deadline(timeout, connections);
+        let mut g = match ChildGuard::spawn_line_buffered(CLIENT, &args, PACKAGE) {
+            Ok(g) => g,
+            Err(e) => {
+                return vec![external::not_run(
+                    Role::Client,
+                    &self.implementation(),
+                    e.to_string(),
+                )]
+            }
+        };
+        // Read from stdin only on the last connection (the resumed one
+        // under --resume); it waits in the pipe until then.
+        let _ = g.write_stdin(PING);
+        let pong_line = PONG.strip_suffix(b"\n").unwrap_or(PONG);
+        let pong = g
+            .wait_for_line(deadline, "the server's answer", |l| {
+                l.as_bytes() == pong_line
+            })
+            .is_ok();
+        g.close_stdin();
+        g.wait_exit(deadline);
+        let cap = g.finish();
+        let mut outs = self.parse_client(&cap, &case.client, pong, connections);
+        external::attach(&mut outs, &cap);
+        outs
+    }
+
+    fn binds_own_port(&self) -> bool {
+        true
+    }
+
+    fn serve_own_port(
+        &self,
+        case: &Case,
+        connections: usize,
+        ctl: ServerControl,
+    ) -> Vec<SideOutcome> {
+        let deadline = external::process_deadline(ctl.io_timeout, connections);
+        let mut last_error = String::new();
+        // Another process may take the port between our probe and
+        // gnutls-serv's bind; a few fresh ports make that harmless.
+        for _attempt in 0..4 {
+            let port = match external::free_port() {
+                Ok(p) => p,
+                Err(e) => {
+                    last_error = format!("no free loopback port: {e}");
+                    continue;
+                }
+            };
+            let args = match self.server_args(case, port) {
+                Ok(a) => a,
+                Err(e) => return vec![external::not_run(Role::Server, &self.implementation(), e)],
+            };
+            let mut g = match ChildGuard::spawn_line_buffered(SERVER, &args, PACKAGE) {
+                Ok(g) => g,
+                Err(e) => {
+                    return vec![external::not_run(
+                        Role::Server,
+                        &self.implementation(),
+                        e.to_string(),
+                    )]
+                }
+            };
+            let ready = g.wait_for_line(
+                Instant::now() + ctl.io_timeout,
+                "gnutls-serv to listen",
+                |l| {
+                    l.starts_with("Echo Server listening on IPv4")
+                        || l.contains("bind() failed")
+                        || l.contains("Address already in use")
+                },
+            );
+            match ready {
+                Ok(l) if l.starts_with("Echo Server listening on IPv4") => {
+                    let _ = ctl.ready.send(external::loopback(port));
+                    let made = ctl
+                        .client_done
+                        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                        .unwrap_or(connections);
+                    // gnutls-serv never exits by itself: wait until it has
+                    // reported every connection the client made.
+                    let limit = Instant::now() + ctl.io_timeout;
+                    g.wait_until(limit, |lines| finished_server_blocks(lines) >= made);
+                    let cap = g.finish();
+                    let mut outs = self.parse_server(&cap, &case.server, made.max(1));
+                    external::attach(&mut outs, &cap);
+                    return outs;
+                }
+                Ok(l) => last_error = l,
+                Err(ProcessError::Exited { status, .. }) => {
+                    let cap = g.finish();
+                    last_error = format!("gnutls-serv exited ({status}): {}", cap.stderr.trim());
+                    if !cap.stderr.contains("bind") {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    last_error = e.to_string();
+                    break;
+                }
+            }
+        }
+        vec![external::not_run(
+            Role::Server,
+            &self.implementation(),
+            last_error,
+        )]
+    }
+}
+
+impl Gnutls {
+    /// Splits gnutls-cli's output at the reconnection of `--resume`.
+    fn parse_client(
+        &self,
+        cap: &Captured,
+        ep: &Endpoint,
+        pong: bool,
+        connections: usize,
+    ) -> Vec<SideOutcome> {
+        let mut blocks: Vec<Vec<&String>> = vec![Vec::new()];
+        for l in &cap.lines {
+            if l.starts_with("- Connecting again") {
+                blocks.push(Vec::new());
+            }
+            if let Some(b) = blocks.last_mut() {
+                b.push(l);
+            }
+        }
+        let n = blocks.len();
+        let mut outs = Vec::new();
+        for (i, b) in blocks.iter().enumerate() {
+            let mut v = ExternalView {
+                implementation: self.implementation(),
+                ..ExternalView::default()
+            };
+            let mut done = false;
+            let mut cipher = None;
+            let mut verify_code = None;
+            for l in b {
+                if let Some(d) = l.strip_prefix("- Description: ") {
+                    let (ver, c) = describe(d);
+                    v.version = ver;
+                    cipher = c;
+                }
+                if l.contains("Handshake was completed") {
+                    done = true;
+                }
+                if l.contains("This is a resumed session") {
+                    v.resumed = Some(true);
+                }
+                if let Some(p) = l.strip_prefix("- Application protocol: ") {
+                    v.alpn = Some(p.trim().to_string());
+                }
+                if let Some(rest) = l.strip_prefix("*** Received alert [") {
+                    v.alert_received = rest.split(']').next().and_then(|n| n.parse().ok());
+                }
+                if let Some(s) = l.strip_prefix("- Status: The certificate is NOT trusted.") {
+                    let s = s.trim().to_string();
+                    // Exact X509_V_ERR codes only where the meaning is the same.
+                    verify_code = if s.contains("expired") {
+                        Some(10)
+                    } else if s.contains("not yet activated") {
+                        Some(9)
+                    } else {
+                        None
+                    };
+                    v.verify_error = Some(s);
+                }
+                if l.contains("does not match") && l.contains("hostname") {
+                    v.verify_error = Some(l.trim_start_matches("- Status: ").trim().to_string());
+                    verify_code = Some(62);
+                }
+                if l.starts_with("*** Fatal error")
+                    || l.starts_with("*** Handshake has failed")
+                    || l.starts_with("*** PKI verification")
+                {
+                    v.error
+                        .get_or_insert_with(|| l.trim_start_matches("*** ").to_string());
+                }
+            }
+            if done && v.resumed.is_none() {
+                v.resumed = Some(false);
+            }
+            if let Some(c) = cipher {
+                v.suite = Some(self.suite_name(ep, v.version.as_deref(), &c, None));
+            }
+            let last = i + 1 == n;
+            let mut o =
+                external::outcome(Role::Client, v, done, done && (!last || pong), verify_code);
+            if done && !last {
+                // --resume sends nothing on the first connection.
+                o.exchange_skipped = true;
+                o.exchange_ok = false;
+                o.error = None;
+            }
+            outs.push(o);
+        }
+        outs.truncate(connections.max(1));
+        outs
+    }
+
+    /// Splits gnutls-serv's output into connections: stdout has one
+    /// "* Accepted connection" block each; failed handshakes are reported
+    /// on stderr as "Error in handshake", in order.
+    fn parse_server(&self, cap: &Captured, ep: &Endpoint, made: usize) -> Vec<SideOutcome> {
+        let mut blocks: Vec<Vec<&String>> = Vec::new();
+        let mut errors = Vec::new();
+        for l in &cap.lines {
+            if l.starts_with("* Accepted connection") {
+                blocks.push(Vec::new());
+            } else if let Some(e) = l.strip_prefix("Error in handshake: ") {
+                errors.push(e.trim().to_string());
+            } else if let Some(b) = blocks.last_mut() {
+                b.push(l);
+            }
+        }
+        let mut errors = errors.into_iter();
+        let mut outs = Vec::new();
+        for b in blocks.iter().take(made) {
+            let mut v = ExternalView {
+                implementation: self.implementation(),
+                ..ExternalView::default()
+            };
+            let mut cipher = None;
+            let mut kx = None;
+            for l in b {
+                if let Some(d) = l.strip_prefix("- Description: ") {
+                    v.version = describe(d).0;
+                }
+                if let Some(c) = l.strip_prefix("- Cipher: ") {
+                    cipher = Some(c.trim().to_string());
+                }
+                if let Some(k) = l.strip_prefix("- Key Exchange: ") {
+                    kx = Some(k.trim().to_string());
+                }
+                if let Some(p) = l.strip_prefix("- Application protocol: ") {
+                    v.alpn = Some(p.trim().to_string());
+                }
+                if let Some(p) = l.strip_prefix("- Given server name[1]: ") {
+                    v.sni = Some(p.trim().to_string());
+                }
+            }
+            let ok = v.version.is_some();
+            if ok {
+                v.resumed = Some(b.iter().any(|l| l.contains("This is a resumed session")));
+            } else {
+                v.error = errors.next();
+            }
+            if let Some(c) = cipher {
+                // In TLS 1.3 the suite doesn't fix the key exchange.
+                let kx = kx.filter(|_| v.version.as_deref() != Some("TLSv1.3"));
+                v.suite = Some(self.suite_name(ep, v.version.as_deref(), &c, kx.as_deref()));
+            }
+            // --echo answers every record; the client's read of the answer
+            // is the witness that the exchange worked.
+            outs.push(external::outcome(Role::Server, v, ok, ok, None));
+        }
+        if outs.is_empty() {
+            let error = errors
+                .next()
+                .unwrap_or_else(|| "gnutls-serv saw no connection".into());
+            outs.push(external::not_run(
+                Role::Server,
+                &self.implementation(),
+                error,
+            ));
+        }
+        outs
+    }
+}
+
+/// Counts the connections gnutls-serv has finished reporting: a success
+/// prints its Description; a failure prints "Error in handshake".
+fn finished_server_blocks(lines: &[String]) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.starts_with("- Description: ") || l.starts_with("Error in handshake"))
+        .count()
+}
+
+/// "(TLS1.3-X.509)-(ECDHE-SECP256R1)-(RSA-PSS-RSAE-SHA256)-(AES-256-GCM)"
+/// → ("TLSv1.3", "AES-256-GCM"): the version opens it and the cipher is
+/// the first group that names one.
+fn describe(d: &str) -> (Option<String>, Option<String>) {
+    let groups: Vec<&str> = d
+        .split(")-(")
+        .map(|g| g.trim_matches(|c| c == '(' || c == ')'))
+        .collect();
+    let version = groups.first().and_then(|g| {
+        let v = g.split('-').next()?;
+        v.strip_prefix("TLS").map(|n| format!("TLSv{n}"))
+    });
+    let version = version.map(|v| {
+        if v == "TLSv1.0" {
+            "TLSv1".to_string()
+        } else {
+            v
+        }
+    });
+    let cipher = groups
+        .iter()
+        .skip(1)
+        .find(|g| CIPHERS.iter().any(|c| c.1 == **g))
+        .map(|g| g.to_string());
+    (version, cipher)
+}
+
+/// OpenSSL `Enc=` values and GnuTLS cipher names.
+const CIPHERS: [(&str, &str); 13] = [
+    ("AESGCM(128)", "AES-128-GCM"),
+    ("AESGCM(256)", "AES-256-GCM"),
+    ("AES(128)", "AES-128-CBC"),
+    ("AES(256)", "AES-256-CBC"),
+    ("CHACHA20/POLY1305(256)", "CHACHA20-POLY1305"),
+    ("AESCCM(128)", "AES-128-CCM"),
+    ("AESCCM(256)", "AES-256-CCM"),
+    ("AESCCM8(128)", "AES-128-CCM-8"),
+    ("AESCCM8(256)", "AES-256-CCM-8"),
+    ("Camellia(128)", "CAMELLIA-128-CBC"),
+    ("Camellia(256)", "CAMELLIA-256-CBC"),
+    ("3DES(168)", "3DES-CBC"),
+    ("RC4(128)", "ARCFOUR-128"),
+];
+
+/// A suite's GnuTLS priority names.
+#[derive(Debug, PartialEq, Eq)]
+struct Tokens {
+    /// `None` for TLS 1.3 suites, which leave the key exchange to the groups.
+    kx: Option<&'static str>,
+    cipher: &'static str,
+    mac: &'static str,
+}
+
+fn tokens(s: &SuiteInfo) -> Option<Tokens> {
+    let cipher = CIPHERS.iter().find(|c| c.0 == s.enc)?.1;
+    let mac = match s.mac.as_str() {
+        "AEAD" => "AEAD",
+        "SHA1" => "SHA1",
+        "SHA256" => "SHA256",
+        "SHA384" => "SHA384",
+        "MD5" => "MD5",
+        _ => return None,
+    };
+    let kx = match (s.kx.as_str(), s.au.as_str()) {
+        ("any", _) => None,
+        ("RSA", "RSA") => Some("RSA"),
+        ("DH", "RSA") => Some("DHE-RSA"),
+        ("DH", "DSS") => Some("DHE-DSS"),
+        ("ECDH", "RSA") => Some("ECDHE-RSA"),
+        ("ECDH", "ECDSA") => Some("ECDHE-ECDSA"),
+        ("PSK", "PSK") => Some("PSK"),
+        ("DHEPSK", "PSK") => Some("DHE-PSK"),
+        ("ECDHEPSK", "PSK") => Some("ECDHE-PSK"),
+        ("RSAPSK", "RSA") => Some("RSA-PSK"),
+        ("DH", "None") => Some("ANON-DH"),
+        ("ECDH", "None") => Some("ANON-ECDH"),
+        _ => return None,
+    };
+    Some(Tokens { kx, cipher, mac })
+}
+
+fn push_new<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+fn path(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+/// The codes of every suite `gnutls-cli -l` lists:
+/// "TLS_AES_128_GCM_SHA256   0x13, 0x01   TLS1.3".
+fn list_suites() -> Result<HashSet<u16>, ProcessError> {
+    let mut g = ChildGuard::spawn(CLIENT, &["-l".to_string()], PACKAGE)?;
+    g.close_stdin();
+    g.wait_exit(Instant::now() + Duration::from_secs(10));
+    let cap = g.finish();
+    Ok(cap.lines.iter().filter_map(|l| suite_code(l)).collect())
+}
+
+fn suite_code(line: &str) -> Option<u16> {
+    if !line.starts_with("TLS_") {
+        return None;
+    }
+    let mut words = line.split_whitespace().skip(1);
+    let hi = words.next()?.trim_end_matches(',').strip_prefix("0x")?;
+    let lo = words.next()?.strip_prefix("0x")?;
+    Some(u16::from_str_radix(hi, 16).ok()? << 8 | u16::from_str_radix(lo, 16).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suite(name: &str, kx: &str, au: &str, enc: &str, mac: &str, tls13: bool) -> SuiteInfo {
+        SuiteInfo {
+            name: name.into(),
+            standard_name: None,
+            id: 0,
+            min_version: if tls13 {
+                Version::Tls1_3
+            } else {
+                Version::Tls1_2
+            },
+            max_version: if tls13 {
+                Version::Tls1_3
+            } else {
+                Version::Tls1_2
+            },
+            kx: kx.into(),
+            au: au.into(),
+            enc: enc.into(),
+            mac: mac.into(),
+        }
+    }
+
+    #[test]
+    fn suites_become_priority_tokens() {
+        let s = suite(
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "ECDH",
+            "RSA",
+            "AESGCM(128)",
+            "AEAD",
+            false,
+        );
+        assert_eq!(
+            tokens(&s),
+            Some(Tokens {
+                kx: Some("ECDHE-RSA"),
+                cipher: "AES-128-GCM",
+                mac: "AEAD"
+            })
+        );
+        let s = suite(
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "any",
+            "any",
+            "CHACHA20/POLY1305(256)",
+            "AEAD",
+            true,
+        );
+        assert_eq!(tokens(&s).map(|t| t.kx), Some(None));
+        let s = suite(
+            "ARIA128-GCM-SHA256",
+            "RSA",
+            "RSA",
+            "ARIAGCM(128)",
+            "AEAD",
+            false,
+        );
+        assert_eq!(tokens(&s), None);
+    }
+
+    #[test]
+    fn description_gives_version_and_cipher() {
+        let (v, c) = describe("(TLS1.2-X.509)-(ECDHE-SECP256R1)-(RSA-SHA256)-(AES-128-GCM)");
+        assert_eq!(v.as_deref(), Some("TLSv1.2"));
+        assert_eq!(c.as_deref(), Some("AES-128-GCM"));
+        let (v, c) = describe("(TLS1.3-X.509)--(AES-256-GCM)");
+        assert_eq!(
+            (v.as_deref(), c.as_deref()),
+            (Some("TLSv1.3"), Some("AES-256-GCM"))
+        );
+    }
+
+    #[test]
+    fn suite_list_lines_give_codes() {
+        assert_eq!(
+            suite_code("TLS_AES_128_GCM_SHA256   \t0x13, 0x01\tTLS1.3"),
+            Some(0x1301)
+        );
+        assert_eq!(suite_code("Certificate types: CTYPE-X509"), None);
+    }
+}

@@ -1,0 +1,567 @@
+//! The `openssl-cli` peer: `openssl s_server` and `openssl s_client` run as
+//! processes on loopback, configured from the case with their own flags.
+//!
+//! - The server runs with `-rev`: it answers each line with the line
+//!   reversed, which has the length of the harness's pong, so the
+//!   in-process client's ping/pong works unchanged.
+//! - Both run with `-state`, whose info-callback lines name the alerts
+//!   sent and received ("SSL3 alert write:fatal:handshake failure").
+//! - The client runs once per connection; a resumed connection reads the
+//!   session the first one wrote with `-sess_out`/`-sess_in`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::external::{self, PkiDir};
+use super::process::{first_line, Captured, ChildGuard};
+use super::{ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
+use crate::case::{Case, Endpoint, Identity, Role};
+use crate::matrix::HOST;
+use crate::transport::{Dialer, Listener};
+
+/// The program and the Debian package that provides it.
+const PROGRAM: &str = "openssl";
+const PACKAGE: &str = "openssl";
+
+/// The `openssl` command-line tool as a peer.
+pub struct OpensslCli {
+    pki: Arc<PkiDir>,
+    /// `openssl version`, or why the tool can't be used.
+    version: Result<String, String>,
+}
+
+impl OpensslCli {
+    /// A peer using the PKI files in `pki`; asks `openssl version` once.
+    pub fn new(pki: Arc<PkiDir>) -> Self {
+        let version = first_line(PROGRAM, &["version"], PACKAGE, Duration::from_secs(10))
+            .map_err(|e| e.to_string());
+        OpensslCli { pki, version }
+    }
+
+    fn implementation(&self) -> String {
+        match &self.version {
+            Ok(v) => v.clone(),
+            Err(_) => "openssl (missing)".into(),
+        }
+    }
+
+    /// The flags both tools share: versions, suites, groups, security level.
+    fn common_args(&self, ep: &Endpoint) -> Vec<String> {
+        let mut a = Vec::new();
+        if let Some(v) = ep.min_version {
+            a.extend(["-min_protocol".into(), v.openssl_name().into()]);
+        }
+        if let Some(v) = ep.max_version {
+            a.extend(["-max_protocol".into(), v.openssl_name().into()]);
+        }
+        let (tls13, older): (Vec<_>, Vec<_>) = ep.suites.iter().partition(|s| s.is_tls13());
+        let mut cipher: Vec<String> = older.iter().map(|s| s.name.clone()).collect();
+        if let Some(level) = ep.security_level {
+            if cipher.is_empty() {
+                cipher.push("DEFAULT".into());
+            }
+            cipher.push(format!("@SECLEVEL={level}"));
+        }
+        if !cipher.is_empty() {
+            a.extend(["-cipher".into(), cipher.join(":")]);
+        }
+        if !tls13.is_empty() {
+            let list: Vec<&str> = tls13.iter().map(|s| s.name.as_str()).collect();
+            a.extend(["-ciphersuites".into(), list.join(":")]);
+        }
+        if !ep.groups.is_empty() {
+            a.extend(["-groups".into(), ep.groups.join(":")]);
+        }
+        if !ep.alpn.is_empty() {
+            a.extend(["-alpn".into(), ep.alpn.join(",")]);
+        }
+        a
+    }
+
+    fn server_args(&self, case: &Case, connections: usize) -> Vec<String> {
+        let ep = &case.server;
+        let mut a: Vec<String> = ["s_server", "-accept", "127.0.0.1:0", "-rev", "-state"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        a.extend(["-naccept".into(), connections.to_string()]);
+        a.extend(self.common_args(ep));
+        let root = self.pki.files.root.display().to_string();
+        match self.pki.credential(ep.identity, Role::Server) {
+            Some(c) => {
+                a.extend(["-cert".into(), path(&c.leaf), "-key".into(), path(&c.key)]);
+                // The chain is built from this file when the handshake
+                // needs it, as the README shows; a negative's file lacks
+                // the intermediate on purpose.
+                a.extend(["-chainCAfile".into(), path(&c.full_chain)]);
+            }
+            None => a.push("-nocert".into()),
+        }
+        if let (Some(name), Some(id)) = (&ep.sni, ep.sni_identity) {
+            if let Some(c) = self.pki.credential(id, Role::Server) {
+                a.extend(["-servername".into(), name.clone()]);
+                a.extend(["-cert2".into(), path(&c.leaf), "-key2".into(), path(&c.key)]);
+            }
+        }
+        if ep.verify_peer {
+            a.extend(["-Verify".into(), "1".into(), "-verify_return_error".into()]);
+            a.extend(["-CAfile".into(), root]);
+        }
+        if ep.psk {
+            a.extend(["-psk".into(), external::psk_hex()]);
+            a.extend([
+                "-psk_identity".into(),
+                String::from_utf8_lossy(super::inproc::PSK_IDENTITY).into(),
+            ]);
+        }
+        if !ep.tickets {
+            a.push("-no_ticket".into());
+        }
+        a
+    }
+
+    fn client_args(&self, case: &Case, port: u16, session: Option<(&str, bool)>) -> Vec<String> {
+        let ep = &case.client;
+        let mut a: Vec<String> = vec![
+            "s_client".into(),
+            "-connect".into(),
+            format!("127.0.0.1:{port}"),
+            "-state".into(),
+        ];
+        a.extend(self.common_args(ep));
+        match &ep.sni {
+            Some(name) => a.extend(["-servername".into(), name.clone()]),
+            None => a.push("-noservername".into()),
+        }
+        a.extend(["-CAfile".into(), self.pki.files.root.display().to_string()]);
+        if ep.verify_peer {
+            a.extend([
+                "-verify_return_error".into(),
+                "-verify_hostname".into(),
+                HOST.into(),
+            ]);
+        }
+        if let Some(c) = self.pki.credential(ep.identity, Role::Client) {
+            a.extend(["-cert".into(), path(&c.leaf), "-key".into(), path(&c.key)]);
+            a.extend(["-cert_chain".into(), path(&c.full_chain)]);
+        }
+        if ep.psk {
+            a.extend(["-psk".into(), external::psk_hex()]);
+            a.extend([
+                "-psk_identity".into(),
+                String::from_utf8_lossy(super::inproc::PSK_IDENTITY).into(),
+            ]);
+        }
+        match session {
+            Some((file, false)) => a.extend(["-sess_out".into(), file.into()]),
+            Some((file, true)) => a.extend(["-sess_in".into(), file.into()]),
+            None => {}
+        }
+        a
+    }
+
+    fn connect_once(
+        &self,
+        case: &Case,
+        port: u16,
+        session: Option<(&str, bool)>,
+        deadline: Instant,
+    ) -> SideOutcome {
+        let args = self.client_args(case, port, session);
+        let mut g = match ChildGuard::spawn(PROGRAM, &args, PACKAGE) {
+            Ok(g) => g,
+            Err(e) => {
+                return external::not_run(Role::Client, &self.implementation(), e.to_string())
+            }
+        };
+        // s_client sends what it reads on stdin once the handshake is done.
+        let _ = g.write_stdin(PING);
+        let pong = g
+            .wait_for_line(deadline, "the server's answer", |l| {
+                l.as_bytes() == PONG.strip_suffix(b"\n").unwrap_or(PONG)
+            })
+            .is_ok();
+        // End of input makes s_client send close_notify and exit.
+        g.close_stdin();
+        g.wait_exit(deadline);
+        let cap = g.finish();
+        let mut o = parse_client(&cap, pong, &self.implementation());
+        external::attach(std::slice::from_mut(&mut o), &cap);
+        o
+    }
+}
+
+impl Peer for OpensslCli {
+    fn kind(&self) -> PeerKind {
+        PeerKind::OpensslCli
+    }
+
+    fn describe(&self) -> String {
+        match &self.version {
+            Ok(v) => format!("openssl-cli ({v})"),
+            Err(e) => format!("openssl-cli (unavailable: {e})"),
+        }
+    }
+
+    fn check(&self, role: Role, case: &Case) -> Result<(), String> {
+        if let Err(e) = &self.version {
+            return Err(e.clone());
+        }
+        if role == Role::Server {
+            let (c, s) = (&case.client.alpn, &case.server.alpn);
+            if !c.is_empty() && !s.is_empty() && !s.iter().any(|p| c.contains(p)) {
+                return Err("openssl s_server can't refuse a client over ALPN: with no protocol in common it ignores the extension instead of sending no_application_protocol".into());
+            }
+        }
+        if role == Role::Server && case.server.sni_identity.is_some() {
+            return Err("openssl s_server has no chain option for its -cert2 (SNI) certificate, so the switched certificate reaches the client without its intermediate".into());
+        }
+        if role == Role::Client && case.client.identity != Identity::None {
+            if let Identity::Negative(_) = case.client.identity {
+                return Err("s_client: the harness has no negative client certificates".into());
+            }
+        }
+        Ok(())
+    }
+
+    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
+        // The runner calls serve_own_port for this peer; a direct call
+        // still works, on a port of the server's own.
+        let (ready, _) = std::sync::mpsc::channel();
+        let (_, client_done) = std::sync::mpsc::channel();
+        self.serve_own_port(
+            case,
+            connections,
+            ServerControl {
+                ready,
+                client_done,
+                io_timeout: Duration::from_secs(5),
+            },
+        )
+    }
+
+    fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
+        let Dialer::Tcp(addr, timeout) = dialer else {
+            return vec![external::not_run(
+                Role::Client,
+                &self.implementation(),
+                "s_client needs a TCP transport".into(),
+            )];
+        };
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => {
+                return vec![external::not_run(
+                    Role::Client,
+                    &self.implementation(),
+                    format!("temporary directory for the session: {e}"),
+                )]
+            }
+        };
+        let sess = dir.path().join("session.pem").display().to_string();
+        let mut out = Vec::with_capacity(connections);
+        for i in 0..connections {
+            let session = (connections > 1).then_some((sess.as_str(), i > 0));
+            let deadline = external::process_deadline(timeout, 1);
+            let o = self.connect_once(case, addr.port(), session, deadline);
+            let stop = !o.ok();
+            out.push(o);
+            if stop {
+                break;
+            }
+        }
+        out
+    }
+
+    fn binds_own_port(&self) -> bool {
+        true
+    }
+
+    fn serve_own_port(
+        &self,
+        case: &Case,
+        connections: usize,
+        ctl: ServerControl,
+    ) -> Vec<SideOutcome> {
+        let deadline = external::process_deadline(ctl.io_timeout, connections);
+        let args = self.server_args(case, connections);
+        let mut g = match ChildGuard::spawn(PROGRAM, &args, PACKAGE) {
+            Ok(g) => g,
+            Err(e) => {
+                return vec![external::not_run(
+                    Role::Server,
+                    &self.implementation(),
+                    e.to_string(),
+                )]
+            }
+        };
+        // s_server binds port 0 and prints the port it got.
+        let ready = g.wait_for_line(
+            Instant::now() + ctl.io_timeout,
+            "s_server to print ACCEPT",
+            |l| l.starts_with("ACCEPT "),
+        );
+        let addr = ready
+            .ok()
+            .and_then(|l| l.trim_start_matches("ACCEPT ").trim().parse().ok());
+        let Some(addr) = addr else {
+            let cap = g.finish();
+            let mut o = external::not_run(
+                Role::Server,
+                &self.implementation(),
+                format!("s_server did not start listening ({})", cap.exit),
+            );
+            external::attach(std::slice::from_mut(&mut o), &cap);
+            return vec![o];
+        };
+        let _ = ctl.ready.send(addr);
+        let made = ctl
+            .client_done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or(connections);
+        if made >= connections {
+            // -naccept: it exits by itself after the last connection.
+            g.wait_exit(deadline);
+        } else {
+            // It still waits for connections that will never come; let it
+            // finish reporting the ones it had, then stop it.
+            let limit = Instant::now() + ctl.io_timeout;
+            g.wait_until(limit, |lines| finished_server_blocks(lines) >= made);
+        }
+        let cap = g.finish();
+        let mut outs = parse_server(&cap, &self.implementation());
+        outs.truncate(connections.max(1));
+        external::attach(&mut outs, &cap);
+        outs
+    }
+}
+
+fn path(p: &std::path::Path) -> String {
+    p.display().to_string()
+}
+
+/// Alerts on `-state` lines: "SSL3 alert write:fatal:handshake failure".
+fn alerts(lines: &[String], view: &mut ExternalView) {
+    for l in lines {
+        let Some(rest) = l.strip_prefix("SSL3 alert ") else {
+            continue;
+        };
+        let mut parts = rest.splitn(3, ':');
+        let (dir, level, words) = (parts.next(), parts.next(), parts.next());
+        if level != Some("fatal") {
+            continue;
+        }
+        let code = words.and_then(external::alert_from_words);
+        match dir {
+            Some("write") => view.alert_sent = view.alert_sent.or(code),
+            Some("read") => view.alert_received = view.alert_received.or(code),
+            _ => {}
+        }
+    }
+}
+
+fn error_line(lines: &[String]) -> Option<String> {
+    lines
+        .iter()
+        .find(|l| l.contains(":error:"))
+        .map(|l| l.split(":error:").nth(1).unwrap_or(l).trim().to_string())
+}
+
+/// Reads one s_client run.
+fn parse_client(cap: &Captured, pong: bool, implementation: &str) -> SideOutcome {
+    let mut v = ExternalView {
+        implementation: implementation.into(),
+        ..ExternalView::default()
+    };
+    let mut handshake_ok = false;
+    let mut verify_code = None;
+    for l in &cap.lines {
+        // "New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256" or "Reused, ...".
+        if let Some((kind, rest)) = l.split_once(", ") {
+            if (kind == "New" || kind == "Reused") && rest.contains(", Cipher is ") {
+                let (ver, suite) = rest.split_once(", Cipher is ").unwrap_or((rest, ""));
+                // The version here is the suite's, not the protocol's
+                // ("TLSv1/SSLv3"); the session block below names the protocol.
+                let _ = ver;
+                if suite.trim() != "(NONE)" {
+                    handshake_ok = true;
+                    v.suite = Some(suite.trim().to_string());
+                    v.resumed = Some(kind == "Reused");
+                }
+            }
+        }
+        if let Some(p) = l.strip_prefix("ALPN protocol: ") {
+            v.alpn = Some(p.trim().to_string());
+        }
+        if let Some(p) = l.trim_start().strip_prefix("Protocol  : ") {
+            v.version = Some(p.trim().to_string());
+        }
+        if let Some(rest) = l.strip_prefix("verify error:num=") {
+            let (num, text) = rest.split_once(':').unwrap_or((rest, ""));
+            verify_code = verify_code.or(num.trim().parse().ok());
+            v.verify_error = Some(format!("{} ({})", text.trim(), num.trim()));
+        }
+    }
+    alerts(&cap.lines, &mut v);
+    v.error = error_line(&cap.lines);
+    external::outcome(
+        Role::Client,
+        v,
+        handshake_ok,
+        handshake_ok && pong,
+        verify_code,
+    )
+}
+
+/// How many s_server connections have finished reporting.
+fn finished_server_blocks(lines: &[String]) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.as_str() == "CONNECTION CLOSED" || l.contains(":error:"))
+        .count()
+}
+
+/// Splits s_server's output into connections: each starts with the
+/// (doubled) "before SSL initialization" state line.
+fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
+    const START: &str = "SSL_accept:before SSL initialization";
+    let mut blocks: Vec<Vec<String>> = Vec::new();
+    let mut prev_start = false;
+    let mut alpn: Vec<String> = Vec::new();
+    for l in &cap.lines {
+        if let Some(p) = l.strip_prefix("ALPN protocols selected: ") {
+            alpn.push(p.trim().to_string());
+            continue;
+        }
+        let start = l == START;
+        if start && !prev_start {
+            blocks.push(Vec::new());
+        }
+        prev_start = start;
+        if let Some(b) = blocks.last_mut() {
+            b.push(l.clone());
+        }
+    }
+    let mut alpn = alpn.into_iter();
+    let mut out = Vec::new();
+    for b in &blocks {
+        let mut v = ExternalView {
+            implementation: implementation.into(),
+            ..ExternalView::default()
+        };
+        let established = b.iter().any(|l| l == "CONNECTION ESTABLISHED");
+        for l in b {
+            if let Some(p) = l.strip_prefix("Protocol version: ") {
+                v.version = Some(p.trim().to_string());
+            }
+            if let Some(p) = l.strip_prefix("Ciphersuite: ") {
+                v.suite = Some(p.trim().to_string());
+            }
+        }
+        if established {
+            v.alpn = alpn.next().filter(|p| !p.is_empty());
+            // A full handshake sends the certificate or reads a client key
+            // exchange (PSK and anonymous suites); a resumed one does neither.
+            let full = b.iter().any(|l| {
+                l.ends_with("write certificate") || l.ends_with("read client key exchange")
+            });
+            v.resumed = Some(!full);
+        }
+        alerts(b, &mut v);
+        v.error = error_line(b);
+        // -rev answers every line; the client's read of the answer is the
+        // witness that the exchange worked.
+        out.push(external::outcome(
+            Role::Server,
+            v,
+            established,
+            established,
+            None,
+        ));
+    }
+    if out.is_empty() {
+        let mut o = external::not_run(
+            Role::Server,
+            implementation,
+            format!("s_server saw no connection ({})", cap.exit),
+        );
+        if let Some(v) = o.external.as_mut() {
+            v.exit = cap.exit.clone();
+        }
+        out.push(o);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cap(lines: &[&str]) -> Captured {
+        Captured {
+            lines: lines.iter().map(|s| s.to_string()).collect(),
+            ..Captured::default()
+        }
+    }
+
+    #[test]
+    fn client_output_is_read() {
+        let o = parse_client(
+            &cap(&[
+                "SSL_connect:SSLv3/TLS write client hello",
+                "New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256",
+                "    Protocol  : TLSv1.3",
+                "ALPN protocol: h2",
+            ]),
+            true,
+            "OpenSSL test",
+        );
+        assert!(o.ok());
+        let v = o.external.expect("view");
+        assert_eq!(v.version.as_deref(), Some("TLSv1.3"));
+        assert_eq!(v.suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+        assert_eq!(v.alpn.as_deref(), Some("h2"));
+        assert_eq!(v.resumed, Some(false));
+    }
+
+    #[test]
+    fn client_failure_names_the_alert() {
+        let o = parse_client(
+            &cap(&[
+                "SSL3 alert read:fatal:handshake failure",
+                "40E7:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../ssl/record/rec_layer_s3.c:1605:SSL alert number 40",
+                "New, (NONE), Cipher is (NONE)",
+            ]),
+            false,
+            "OpenSSL test",
+        );
+        assert!(!o.handshake_ok);
+        assert_eq!(o.external.and_then(|v| v.alert_received), Some(40));
+    }
+
+    #[test]
+    fn server_output_splits_into_connections() {
+        let outs = parse_server(
+            &cap(&[
+                "SSL_accept:before SSL initialization",
+                "SSL_accept:before SSL initialization",
+                "SSL_accept:SSLv3/TLS write certificate",
+                "CONNECTION ESTABLISHED",
+                "Protocol version: TLSv1.3",
+                "Ciphersuite: TLS_AES_128_GCM_SHA256",
+                "CONNECTION CLOSED",
+                "SSL_accept:before SSL initialization",
+                "SSL_accept:before SSL initialization",
+                "CONNECTION ESTABLISHED",
+                "Protocol version: TLSv1.3",
+            ]),
+            "OpenSSL test",
+        );
+        assert_eq!(outs.len(), 2);
+        let resumed: Vec<_> = outs
+            .iter()
+            .map(|o| o.external.as_ref().and_then(|v| v.resumed))
+            .collect();
+        assert_eq!(resumed, [Some(false), Some(true)]);
+    }
+}

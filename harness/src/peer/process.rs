@@ -1,0 +1,460 @@
+//! Child processes for the external peers: spawned with piped stdin,
+//! stdout and stderr, read line by line on helper threads, bounded by a
+//! deadline, and always killed and reaped by a guard.
+//!
+//! The guard is the one place that owns a child. Its `Drop` kills and
+//! waits for the process, so a child never outlives its case, whether the
+//! case passes, fails, times out or panics.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Most bytes of each stream kept in a result; the rest is cut, with a note.
+const CAPTURE_LIMIT: usize = 32 * 1024;
+
+/// Why a child could not be started or waited for.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProcessError {
+    /// The program is not on `PATH`.
+    #[error("{program} not found; install {package}")]
+    NotFound {
+        /// The program.
+        program: String,
+        /// The Debian package that provides it.
+        package: String,
+    },
+    /// The program exists but could not be started.
+    #[error("could not start {program}: {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The deadline passed before the awaited line or exit.
+    #[error("time-out after {seconds:.1} s waiting for {what}")]
+    TimedOut {
+        /// What was awaited.
+        what: String,
+        /// How long.
+        seconds: f64,
+    },
+    /// The child exited before printing the awaited line.
+    #[error("{program} exited ({status}) before {what}")]
+    Exited {
+        /// The program.
+        program: String,
+        /// Its exit status.
+        status: String,
+        /// What was awaited.
+        what: String,
+    },
+}
+
+/// Which output stream a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// Everything a finished child printed, and how it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Captured {
+    /// The command line, for reports.
+    pub command: String,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Every line of both streams in arrival order, for parsing.
+    pub lines: Vec<String>,
+    /// How the child ended: "exit status 0", or "killed by the harness".
+    pub exit: String,
+    /// The exit code, when the child exited by itself.
+    pub code: Option<i32>,
+}
+
+/// A running child. Dropping it kills and reaps the process.
+pub struct ChildGuard {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    program: String,
+    command: String,
+    lines: Receiver<(Stream, String)>,
+    seen: Vec<String>,
+    capture: Arc<Mutex<(String, String)>>,
+    readers: Vec<JoinHandle<()>>,
+    killed: bool,
+}
+
+impl ChildGuard {
+    /// Starts `program` with `args`; `package` names what provides it, for
+    /// the "not found" message.
+    pub fn spawn(
+        program: &str,
+        args: &[String],
+        package: &str,
+    ) -> Result<ChildGuard, ProcessError> {
+        Self::spawn_with(Command::new(program), program, args, package)
+    }
+
+    /// Starts `program` under `stdbuf -oL -eL` when stdbuf exists, so a
+    /// program that buffers a piped stdout (gnutls-serv does) still
+    /// prints each line as it happens and loses nothing when killed.
+    pub fn spawn_line_buffered(
+        program: &str,
+        args: &[String],
+        package: &str,
+    ) -> Result<ChildGuard, ProcessError> {
+        if which("stdbuf").is_some() {
+            let mut cmd = Command::new("stdbuf");
+            cmd.args(["-oL", "-eL", program]);
+            Self::spawn_with(cmd, program, args, package)
+        } else {
+            Self::spawn(program, args, package)
+        }
+    }
+
+    fn spawn_with(
+        mut cmd: Command,
+        program: &str,
+        args: &[String],
+        package: &str,
+    ) -> Result<ChildGuard, ProcessError> {
+        if which(program).is_none() {
+            return Err(ProcessError::NotFound {
+                program: program.into(),
+                package: package.into(),
+            });
+        }
+        let command = std::iter::once(program.to_string())
+            .chain(args.iter().map(|a| shell_word(a)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut child = cmd
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| ProcessError::Spawn {
+                program: program.into(),
+                source,
+            })?;
+        let (tx, rx) = mpsc::channel();
+        let capture = Arc::new(Mutex::new((String::new(), String::new())));
+        let mut readers = Vec::with_capacity(2);
+        if let Some(out) = child.stdout.take() {
+            readers.push(reader(out, Stream::Stdout, tx.clone(), capture.clone()));
+        }
+        if let Some(err) = child.stderr.take() {
+            readers.push(reader(err, Stream::Stderr, tx, capture.clone()));
+        }
+        Ok(ChildGuard {
+            stdin: child.stdin.take(),
+            child,
+            program: program.into(),
+            command,
+            lines: rx,
+            seen: Vec::new(),
+            capture,
+            readers,
+            killed: false,
+        })
+    }
+
+    /// The process id, for diagnostics.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The lines read so far, in arrival order.
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
+    /// Waits until a line satisfies `pred` and returns it, or fails at
+    /// `deadline` or when the child closes its output first.
+    pub fn wait_for_line(
+        &mut self,
+        deadline: Instant,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<String, ProcessError> {
+        let start = Instant::now();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok((_, line)) => {
+                    self.seen.push(line.clone());
+                    if pred(&line) {
+                        return Ok(line);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    return Err(ProcessError::TimedOut {
+                        what: what.into(),
+                        seconds: start.elapsed().as_secs_f64(),
+                    })
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = self
+                        .child
+                        .wait()
+                        .map(|s| describe(&s))
+                        .unwrap_or_else(|e| format!("unknown status: {e}"));
+                    return Err(ProcessError::Exited {
+                        program: self.program.clone(),
+                        status,
+                        what: what.into(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Waits until the lines seen so far satisfy `done`, at most until
+    /// `deadline`; returns whether they did. Stops early when the child
+    /// closes its output.
+    pub fn wait_until(&mut self, deadline: Instant, done: impl Fn(&[String]) -> bool) -> bool {
+        loop {
+            if done(&self.seen) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok((_, line)) => self.seen.push(line),
+                Err(_) => return done(&self.seen),
+            }
+        }
+    }
+
+    /// Writes `bytes` to the child's stdin.
+    pub fn write_stdin(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self.stdin.as_mut() {
+            Some(s) => s.write_all(bytes).and_then(|_| s.flush()),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        }
+    }
+
+    /// Closes the child's stdin, as end of input.
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// Waits for the child to exit by itself until `deadline`; returns
+    /// whether it did.
+    pub fn wait_exit(&mut self, deadline: Instant) -> bool {
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(_)) => return true,
+                Ok(None) => {}
+                Err(_) => return false,
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            // Reading output doubles as the pause between polls: it
+            // returns as soon as the child prints or closes its streams.
+            match self.lines.recv_timeout(left.min(Duration::from_millis(20))) {
+                Ok((_, line)) => self.seen.push(line),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    // Output closed: the exit is imminent; wait for it.
+                    return self.child.wait().is_ok();
+                }
+            }
+        }
+    }
+
+    /// Ends the child (killing it if it still runs), reaps it, and returns
+    /// everything it printed.
+    pub fn finish(mut self) -> Captured {
+        self.stdin = None;
+        let status = match self.child.try_wait() {
+            Ok(Some(s)) => Some(s),
+            _ => {
+                self.killed = true;
+                let _ = self.child.kill();
+                self.child.wait().ok()
+            }
+        };
+        // The readers end at end of file, which the dead child's closed
+        // pipes deliver; nothing else holds them.
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        while let Ok((_, line)) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        let (stdout, stderr) = {
+            let c = self.capture.lock().unwrap_or_else(|p| p.into_inner());
+            (c.0.clone(), c.1.clone())
+        };
+        let (exit, code) = match status {
+            _ if self.killed => ("killed by the harness after the case ended".into(), None),
+            Some(s) => (describe(&s), s.code()),
+            None => ("exit status unknown".into(), None),
+        };
+        Captured {
+            command: self.command.clone(),
+            stdout,
+            stderr,
+            lines: std::mem::take(&mut self.seen),
+            exit,
+            code,
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        // `finish` may already have reaped the child; kill and wait are
+        // then harmless no-ops that fail quietly.
+        self.stdin = None;
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn reader(
+    stream: impl Read + Send + 'static,
+    which: Stream,
+    tx: mpsc::Sender<(Stream, String)>,
+    capture: Arc<Mutex<(String, String)>>,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(stream);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match r.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&buf)
+                .trim_end_matches(['\n', '\r'])
+                .to_string();
+            {
+                let mut c = capture.lock().unwrap_or_else(|p| p.into_inner());
+                let text = match which {
+                    Stream::Stdout => &mut c.0,
+                    Stream::Stderr => &mut c.1,
+                };
+                if text.len() < CAPTURE_LIMIT {
+                    text.push_str(&line);
+                    text.push('\n');
+                    if text.len() >= CAPTURE_LIMIT {
+                        text.push_str("[output cut at 32 KiB]\n");
+                    }
+                }
+            }
+            // The receiver is gone once the guard has finished; keep
+            // draining so the child never blocks on a full pipe.
+            let _ = tx.send((which, line));
+        }
+    })
+}
+
+/// The path of `program` on `PATH`, if it is there.
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+/// Runs `program args` to completion (at most `limit`) and returns its
+/// first output line; used for version strings.
+pub fn first_line(
+    program: &str,
+    args: &[&str],
+    package: &str,
+    limit: Duration,
+) -> Result<String, ProcessError> {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let mut g = ChildGuard::spawn(program, &args, package)?;
+    g.close_stdin();
+    let line = g.wait_for_line(Instant::now() + limit, "its version", |l| {
+        !l.trim().is_empty()
+    });
+    drop(g);
+    line.map(|l| l.trim().to_string())
+}
+
+fn describe(s: &ExitStatus) -> String {
+    match s.code() {
+        Some(c) => format!("exit status {c}"),
+        None => format!("{s}"),
+    }
+}
+
+/// Quotes a word for a copy-pasteable command line when it needs it.
+fn shell_word(w: &str) -> String {
+    if !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c))
+    {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_program_names_its_package() {
+        let e = ChildGuard::spawn("no-such-tls-tool-xyz", &[], "pkg-xyz")
+            .err()
+            .expect("not found");
+        assert_eq!(
+            e.to_string(),
+            "no-such-tls-tool-xyz not found; install pkg-xyz"
+        );
+    }
+
+    #[test]
+    fn lines_are_read_and_the_child_is_reaped() {
+        let args = vec![
+            "-c".into(),
+            "echo ready; echo oops >&2; exec sleep 30".into(),
+        ];
+        let mut g = ChildGuard::spawn("sh", &args, "dash").expect("sh");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let line = g.wait_for_line(deadline, "ready", |l| l == "ready");
+        assert_eq!(line.ok().as_deref(), Some("ready"));
+        let c = g.finish();
+        assert!(c.stdout.contains("ready"));
+        assert!(c.exit.contains("killed"), "{}", c.exit);
+    }
+
+    #[test]
+    fn waiting_times_out() {
+        let args = vec!["-c".into(), "exec sleep 30".into()];
+        let mut g = ChildGuard::spawn("sh", &args, "dash").expect("sh");
+        let r = g.wait_for_line(Instant::now() + Duration::from_millis(100), "x", |_| true);
+        assert!(matches!(r, Err(ProcessError::TimedOut { .. })));
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("-accept"), "-accept");
+        assert_eq!(shell_word("NORMAL:+VERS-TLS1.2"), "NORMAL:+VERS-TLS1.2");
+        assert_eq!(shell_word("a b"), "'a b'");
+    }
+}
