@@ -16,6 +16,7 @@
 
 pub mod case;
 pub mod error;
+pub mod hostile;
 pub mod library;
 pub mod matrix;
 pub mod oracle;

@@ -1,0 +1,186 @@
+//! Raw TCP conversations with the server: send chosen bytes, then read
+//! what comes back until the server closes or the deadline passes.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::hello::CT_ALERT;
+
+/// How a conversation ended, seen from the hostile client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum End {
+    /// The server closed the connection (end of file).
+    Closed,
+    /// The server's kernel reset the connection, which Linux does when a
+    /// socket is closed with unread input: still a close by the server.
+    Reset,
+    /// The deadline passed with the connection still open.
+    StillOpen,
+}
+
+impl End {
+    /// Whether the server ended the connection.
+    pub fn closed(self) -> bool {
+        matches!(self, End::Closed | End::Reset)
+    }
+}
+
+/// What the server sent back on one connection.
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
+    pub local: Option<SocketAddr>,
+    pub bytes: Vec<u8>,
+    pub end: End,
+    pub elapsed: Duration,
+}
+
+impl Answer {
+    /// The first plaintext alert record: (level, description).
+    pub(crate) fn alert(&self) -> Option<(u8, u8)> {
+        records(&self.bytes).find_map(|(ty, body)| match (ty, body) {
+            (CT_ALERT, [level, desc]) => Some((*level, *desc)),
+            _ => None,
+        })
+    }
+
+    /// A short description: how many bytes, which alert, how it ended.
+    pub(crate) fn describe(&self) -> String {
+        let alert = match self.alert() {
+            Some((l, d)) => format!("{} {}", level_name(l), alert_name(d)),
+            None => "no alert".into(),
+        };
+        let end = match self.end {
+            End::Closed => "closed",
+            End::Reset => "reset",
+            End::StillOpen => "still open",
+        };
+        format!(
+            "{alert}; {} byte(s) back; {end} after {:.2}s",
+            self.bytes.len(),
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// What the hostile client does after connecting.
+pub(crate) struct Script<'a> {
+    /// Bytes to send at once.
+    pub send: &'a [u8],
+    /// Shut down the sending side afterwards (the server reads end of file).
+    pub half_close: bool,
+    /// How long to wait for the server to answer and close.
+    pub wait: Duration,
+}
+
+/// Connects, plays `script` and collects the answer. Only a failure to
+/// connect is an error; anything the server does afterwards is an answer.
+pub(crate) fn converse(addr: SocketAddr, timeout: Duration, script: &Script) -> io::Result<Answer> {
+    let start = Instant::now();
+    let mut s = connect(addr, timeout)?;
+    let local = s.local_addr().ok();
+    // A server that rejects the first bytes may close before the rest is
+    // written; the write error is then part of the answer, not a failure.
+    let _ = s.write_all(script.send).and_then(|_| s.flush());
+    if script.half_close {
+        let _ = s.shutdown(Shutdown::Write);
+    }
+    let (bytes, end) = read_until_close(&mut s, start + script.wait);
+    Ok(Answer {
+        local,
+        bytes,
+        end,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// A TCP connection with every wait bounded by `timeout`.
+pub(crate) fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    let s = TcpStream::connect_timeout(&addr, timeout)?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+/// Reads until end of file, a reset, or `deadline`.
+pub(crate) fn read_until_close(s: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return (bytes, End::StillOpen);
+        }
+        // Short slices keep the deadline exact whatever the socket's own
+        // time-out is.
+        let slice = (deadline - now).min(Duration::from_millis(200));
+        if s.set_read_timeout(Some(slice.max(Duration::from_millis(1))))
+            .is_err()
+        {
+            return (bytes, End::Reset);
+        }
+        match s.read(&mut buf) {
+            Ok(0) => return (bytes, End::Closed),
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return (bytes, End::Reset),
+        }
+    }
+}
+
+/// The complete records in `bytes`, as (content type, body).
+pub(crate) fn records(mut bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+    std::iter::from_fn(move || {
+        if bytes.len() < 5 {
+            return None;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[3], bytes[4]]));
+        let end = 5 + len;
+        if bytes.len() < end {
+            return None;
+        }
+        let rec = (bytes[0], &bytes[5..end]);
+        bytes = &bytes[end..];
+        Some(rec)
+    })
+}
+
+/// "warning" or "fatal", or the number.
+pub(crate) fn level_name(level: u8) -> String {
+    match level {
+        1 => "warning".into(),
+        2 => "fatal".into(),
+        n => format!("level {n}"),
+    }
+}
+
+/// The RFC name of an alert description, with its number.
+pub(crate) fn alert_name(desc: u8) -> String {
+    let name = match desc {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        22 => "record_overflow",
+        40 => "handshake_failure",
+        47 => "illegal_parameter",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        100 => "no_renegotiation",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        _ => "alert",
+    };
+    format!("{name}({desc})")
+}
