@@ -30,7 +30,7 @@ use crate::event::{
 use crate::ffi;
 use crate::negotiated::{Negotiated, Resumption, VerifyResult};
 use crate::sys;
-use crate::trace::{Failure, HandshakeTrace, Outcome};
+use crate::trace::{Failure, HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS};
 
 /// Installs the trampolines on a context and stores `options` in its
 /// ex_data, replacing options from an earlier call.
@@ -139,10 +139,43 @@ impl Recorder {
     }
 
     fn push(&self, state: &mut RecorderState, kind: EventKind) {
+        if state.trace.events.len() >= MAX_EVENTS {
+            state.trace.events_dropped += 1;
+            return;
+        }
         state.trace.events.push(Event {
             at: self.started.elapsed(),
             kind,
         });
+    }
+}
+
+/// A handshake still in progress when its `SSL` is freed never reaches
+/// the info callback's exit; the hook hears of it here instead, as a
+/// failure, so that services counting failures see time-outs too.
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        // Runs inside SSL_free, called from C: nothing may unwind.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+            let unfinished =
+                state.trace.outcome == Outcome::InProgress && state.trace.handshakes > 0;
+            let hook = self.options.on_complete.clone();
+            let Some(hook) = hook.filter(|_| unfinished && state.hook_due) else {
+                return;
+            };
+            state.trace.outcome = Outcome::Failed(Box::new(Failure {
+                state: last_state(&state.trace),
+                last_message: last_message(&state.trace),
+                alert_sent: state.trace.alert_sent().cloned(),
+                alert_received: state.trace.alert_received().cloned(),
+                verify: None,
+                reason: ABANDONED.to_owned(),
+            }));
+            state.trace.duration = Some(state.handshake_started.elapsed());
+            let trace = state.snapshot(self.options.raw_bytes);
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
+        }));
     }
 }
 
@@ -375,28 +408,36 @@ fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {
 
 fn failure(ssl: &SslRef, trace: &HandshakeTrace) -> Failure {
     let code = ffi::verify_result(ssl);
-    let last_message = trace
-        .messages()
-        .filter(|m| m.handshake_type.is_some())
-        .last();
     Failure {
-        state: trace
-            .states()
-            .last()
-            .map(|s| s.long.to_string())
-            .unwrap_or_default(),
-        last_message: last_message.map(|m| {
-            let dir = match m.direction {
-                Direction::Read => "read",
-                Direction::Write => "wrote",
-            };
-            format!("{dir} {}", m.name())
-        }),
+        state: last_state(trace),
+        last_message: last_message(trace),
         alert_sent: trace.alert_sent().cloned(),
         alert_received: trace.alert_received().cloned(),
         verify: (code != 0).then(|| VerifyResult::from_code(code)),
         reason: ffi::peek_error_reason(),
     }
+}
+
+/// The last state the handshake reached.
+fn last_state(trace: &HandshakeTrace) -> String {
+    trace
+        .states()
+        .last()
+        .map(|s| s.long.to_string())
+        .unwrap_or_default()
+}
+
+/// "read ClientHello": the last handshake message seen.
+fn last_message(trace: &HandshakeTrace) -> Option<String> {
+    let m = trace
+        .messages()
+        .filter(|m| m.handshake_type.is_some())
+        .last()?;
+    let dir = match m.direction {
+        Direction::Read => "read",
+        Direction::Write => "wrote",
+    };
+    Some(format!("{dir} {}", m.name()))
 }
 
 fn run_hook(

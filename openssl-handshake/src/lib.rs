@@ -72,4 +72,4 @@ pub use event::{
 };
 pub use ffi::set_session;
 pub use negotiated::{Negotiated, Resumption, VerifyResult};
-pub use trace::{trace, Failure, HandshakeTrace, Outcome, SCHEMA_VERSION};
+pub use trace::{trace, Failure, HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS, SCHEMA_VERSION};

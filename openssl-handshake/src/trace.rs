@@ -12,6 +12,14 @@ use crate::negotiated::{Negotiated, VerifyResult};
 /// whenever a field is renamed or removed.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The most events one trace records; later ones are only counted in
+/// [`HandshakeTrace::events_dropped`]. A full handshake records about 40.
+pub const MAX_EVENTS: usize = 1024;
+
+/// The reason a failure carries when the `SSL` was freed mid-handshake.
+pub const ABANDONED: &str = "the connection was dropped with its handshake unfinished \
+     (a time-out, a closed connection, or the application gave up)";
+
 /// The handshake of one connection, as recorded from inside OpenSSL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HandshakeTrace {
@@ -37,6 +45,11 @@ pub struct HandshakeTrace {
     /// The message of a completion hook that panicked; the panic was
     /// caught so it could not unwind into OpenSSL.
     pub hook_panic: Option<String>,
+    /// Events not recorded because the trace reached
+    /// [`MAX_EVENTS`]: a peer that keeps renegotiating or updating keys
+    /// cannot grow a connection's trace without bound.
+    #[serde(default)]
+    pub events_dropped: u64,
 }
 
 /// Where a handshake stands.
@@ -106,6 +119,7 @@ impl HandshakeTrace {
             bytes_received: 0,
             handshakes: 0,
             hook_panic: None,
+            events_dropped: 0,
         }
     }
 

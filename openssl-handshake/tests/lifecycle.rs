@@ -81,3 +81,75 @@ fn traces_never_contain_keylog_secrets() {
         );
     }
 }
+
+#[test]
+fn a_handshake_dropped_unfinished_reaches_the_hook_as_abandoned() {
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let sink = reports.clone();
+    let client = client_ctx(move |b| {
+        let options = TraceOptions::default().on_complete(move |t| {
+            sink.lock().unwrap().push(t.clone());
+        });
+        b.trace_handshakes(options).unwrap();
+    });
+    // A "server" that accepts and never answers: the client's read times out.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let _held = listener.accept().unwrap();
+    tcp.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let result = openssl::ssl::Ssl::new(&client).unwrap().connect(tcp);
+    let Err(openssl::ssl::HandshakeError::WouldBlock(mid)) = result else {
+        panic!("a read time-out shows as would-block");
+    };
+    let trace = openssl_handshake::trace(mid.ssl()).unwrap();
+    assert_eq!(trace.outcome, openssl_handshake::Outcome::InProgress);
+    assert!(reports.lock().unwrap().is_empty(), "no verdict yet");
+    drop(mid);
+    let reports = reports.lock().unwrap();
+    assert_eq!(reports.len(), 1, "dropping the SSL reported it once");
+    let failure = reports[0].failure().expect("reported as a failure");
+    assert_eq!(failure.reason, openssl_handshake::ABANDONED);
+    assert_eq!(failure.last_message.as_deref(), Some("wrote ClientHello"));
+}
+
+#[test]
+fn a_trace_stops_growing_at_max_events() {
+    use std::io::{self, Read, Write};
+
+    /// Never has anything to read: every handshake call would block.
+    #[derive(Debug)]
+    struct Silent;
+    impl Read for Silent {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+    impl Write for Silent {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let client = client_ctx(|_| {});
+    let Err(openssl::ssl::HandshakeError::WouldBlock(mut mid)) =
+        openssl::ssl::Ssl::new(&client).unwrap().connect(Silent)
+    else {
+        panic!("nothing to read: would block");
+    };
+    for _ in 0..openssl_handshake::MAX_EVENTS {
+        mid = match mid.handshake() {
+            Err(openssl::ssl::HandshakeError::WouldBlock(m)) => m,
+            _ => panic!("still nothing to read"),
+        };
+    }
+    let trace = openssl_handshake::trace(mid.ssl()).unwrap();
+    assert_eq!(trace.events.len(), openssl_handshake::MAX_EVENTS);
+    assert!(trace.events_dropped > 0);
+}
