@@ -26,6 +26,16 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
 fi
+# Under CI the interop tests need the external peers: a missing one is a
+# failure, never a skipped test.
+if [ "${CI:-}" = true ]; then
+    for tool in openssl gnutls-cli gnutls-serv; do
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            echo "ci/test.sh: $tool not found under CI=true; install openssl and gnutls-bin" >&2
+            exit 1
+        fi
+    done
+fi
 for component in rustfmt clippy; do
     if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
         rustup component add "$component"

@@ -612,9 +612,10 @@ fn finished_server_blocks(lines: &[String]) -> usize {
 /// → ("TLSv1.3", "AES-256-GCM"): the version opens it and the cipher is
 /// the first group that names one.
 fn describe(d: &str) -> (Option<String>, Option<String>) {
+    // A resumed session has an empty group: "(TLS1.3-X.509)--(AES-256-GCM)".
     let groups: Vec<&str> = d
-        .split(")-(")
-        .map(|g| g.trim_matches(|c| c == '(' || c == ')'))
+        .split(')')
+        .map(|g| g.trim_start_matches('-').trim_start_matches('('))
         .collect();
     let version = groups.first().and_then(|g| {
         let v = g.split('-').next()?;

@@ -71,7 +71,6 @@ impl PeerKind {
     }
 }
 
-
 impl fmt::Display for PeerKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

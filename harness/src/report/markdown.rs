@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::Report;
+use super::{PairingView, Report};
 use crate::case::{KeyKind, Version};
 use crate::run::Status;
 
@@ -67,6 +67,41 @@ pub fn render(report: &Report) -> String {
             })
             .collect();
         let _ = writeln!(out, "| {} | {} |", v, cells.join(" | "));
+    }
+
+    if let Some(view) = PairingView::of(report) {
+        let _ = writeln!(
+            out,
+            "\n## Interop\n\nClient implementation in rows, server in columns; cells: passed/ran, then ✗ failed and – unsupported.\n"
+        );
+        let names: Vec<&str> = view.servers.iter().map(|s| s.name()).collect();
+        let _ = writeln!(out, "| client \\ server | {} |", names.join(" | "));
+        let _ = writeln!(out, "|---|{}", "---|".repeat(view.servers.len()));
+        for c in &view.clients {
+            let cells: Vec<String> = view.servers.iter().map(|s| view.cell(*c, *s)).collect();
+            let _ = writeln!(out, "| {} | {} |", c.name(), cells.join(" | "));
+        }
+        out.push('\n');
+        for p in &report.peers {
+            let _ = writeln!(out, "- {p}");
+        }
+        let failed: Vec<_> = report
+            .results
+            .iter()
+            .filter(|r| r.status == Status::Fail && r.pairing != crate::run::Pairing::INPROC)
+            .collect();
+        if !failed.is_empty() {
+            let _ = writeln!(out, "\nInterop failures:\n");
+            for r in failed {
+                let _ = writeln!(
+                    out,
+                    "- `{}` ({}): {}",
+                    r.id,
+                    r.pairing,
+                    r.reason.as_deref().unwrap_or("failed")
+                );
+            }
+        }
     }
 
     let failures: Vec<_> = report

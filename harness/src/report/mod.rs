@@ -12,7 +12,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::case::Version;
-use crate::run::{CaseResult, Status};
+use crate::peer::PeerKind;
+use crate::run::{CaseResult, Pairing, Status};
 
 /// The version of the JSON report layout. It changes whenever a field is
 /// renamed or removed, or changes meaning.
@@ -138,6 +139,73 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Json => json::render(report),
         Format::Junit => junit::render(report),
         Format::Markdown => markdown::render(report),
+    }
+}
+
+/// The implementations in a report's pairings, and the counts of each
+/// (client, server) pair: the interop view.
+pub struct PairingView {
+    /// Client implementations (rows), in report order.
+    pub clients: Vec<PeerKind>,
+    /// Server implementations (columns), in report order.
+    pub servers: Vec<PeerKind>,
+    /// `(pairing, passed, failed, unsupported)` for every pairing that ran.
+    pub counts: Vec<(Pairing, usize, usize, usize)>,
+}
+
+impl PairingView {
+    /// The view of `report`, or `None` when it has only inproc with inproc.
+    pub fn of(report: &Report) -> Option<PairingView> {
+        let mut counts: Vec<(Pairing, usize, usize, usize)> = Vec::new();
+        for r in &report.results {
+            let i = match counts.iter().position(|c| c.0 == r.pairing) {
+                Some(i) => i,
+                None => {
+                    counts.push((r.pairing, 0, 0, 0));
+                    counts.len() - 1
+                }
+            };
+            match r.status {
+                Status::Pass => counts[i].1 += 1,
+                Status::Fail => counts[i].2 += 1,
+                Status::Unsupported => counts[i].3 += 1,
+                Status::Skipped => {}
+            }
+        }
+        if counts.iter().all(|c| c.0 == Pairing::INPROC) {
+            return None;
+        }
+        let kinds = |f: fn(&Pairing) -> PeerKind| -> Vec<PeerKind> {
+            PeerKind::ALL
+                .into_iter()
+                .filter(|k| counts.iter().any(|c| f(&c.0) == *k))
+                .collect()
+        };
+        Some(PairingView {
+            clients: kinds(|p| p.client),
+            servers: kinds(|p| p.server),
+            counts,
+        })
+    }
+
+    /// The cell of one client and server: "passed/ran", then "✗failed"
+    /// and "–unsupported"; empty when the pair is not run.
+    pub fn cell(&self, client: PeerKind, server: PeerKind) -> String {
+        let Some(&(_, p, f, u)) = self
+            .counts
+            .iter()
+            .find(|c| c.0.client == client && c.0.server == server)
+        else {
+            return String::new();
+        };
+        let mut cell = format!("{p}/{}", p + f);
+        if f > 0 {
+            cell.push_str(&format!(" ✗{f}"));
+        }
+        if u > 0 {
+            cell.push_str(&format!(" –{u}"));
+        }
+        cell
     }
 }
 

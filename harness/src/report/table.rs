@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{outcome_text, Report};
+use super::{outcome_text, PairingView, Report};
 use crate::case::Version;
 use crate::run::Status;
 
@@ -70,6 +70,36 @@ pub fn render(report: &Report) -> String {
         }
         for (reason, n) in skipped {
             let _ = writeln!(out, "  {:<11} {n} case(s) {reason}", "SKIPPED");
+        }
+    }
+    if let Some(view) = PairingView::of(report) {
+        let _ = writeln!(
+            out,
+            "\nInterop (client rows, server columns; passed/ran, ✗ failed, – unsupported)"
+        );
+        let _ = write!(out, "  {:<14}", "client \\ server");
+        for s in &view.servers {
+            let _ = write!(out, " {:<18}", s.name());
+        }
+        let _ = writeln!(out);
+        for c in &view.clients {
+            let _ = write!(out, "  {:<14}", c.name());
+            for s in &view.servers {
+                let _ = write!(out, " {:<18}", view.cell(*c, *s));
+            }
+            let _ = writeln!(out);
+        }
+        for r in report.results.iter().filter(|r| r.status == Status::Fail) {
+            let _ = writeln!(
+                out,
+                "  FAIL {} ({}): {}",
+                r.id,
+                r.pairing,
+                r.reason.as_deref().unwrap_or("failed")
+            );
+        }
+        for p in &report.peers {
+            let _ = writeln!(out, "  peer: {p}");
         }
     }
     let _ = writeln!(out, "\n{} in {:.1} s", report.summary, report.wall_ms / 1e3);
