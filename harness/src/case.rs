@@ -444,6 +444,8 @@ pub enum Expectation {
 pub mod alert {
     /// handshake_failure.
     pub const HANDSHAKE_FAILURE: u8 = 40;
+    /// decode_error.
+    pub const DECODE_ERROR: u8 = 50;
     /// protocol_version.
     pub const PROTOCOL_VERSION: u8 = 70;
     /// certificate_required (TLS 1.3).

@@ -28,7 +28,7 @@ use std::time::Duration;
 use openssl_handshake::HandshakeTrace;
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Case, Role};
+use crate::case::{Case, Expectation, Role};
 use crate::transport::{Dialer, Listener};
 
 /// What the client writes after the handshake. Reading the answer also
@@ -233,6 +233,14 @@ pub trait Peer: Send + Sync {
     /// `Err(reason)` when this peer can't play `role` in `case`; the case
     /// is then unsupported with that reason rather than forced.
     fn check(&self, role: Role, case: &Case) -> Result<(), String>;
+
+    /// The expectation for `case` with this peer playing `role`. The oracle
+    /// models OpenSSL; a peer that answers some failure with another
+    /// alert, documented and reproduced with OpenSSL's own tools, says so
+    /// here, before the case runs.
+    fn expect(&self, _role: Role, case: &Case) -> Expectation {
+        case.expect.clone()
+    }
 
     /// Plays the server: accepts `connections` connections in turn.
     fn serve(&self, case: &Case, listener: Listener, connections: usize) -> Vec<SideOutcome>;
