@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (README "Run the tests"): installs what a fresh
-# Debian machine with Rust lacks, then runs fmt, clippy and the test suite.
+# Debian machine with Rust lacks, then runs fmt, clippy, the test suite, the
+# interop matrix against the external peers, the hostile-peer suite, every
+# benchmark once, a quick `tls-harness bench` whose JSON is checked, and a
+# short fuzz run of each target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +16,8 @@ pkg-config --atleast-version=3.0.0 openssl 2>/dev/null || missing+=(libssl-dev)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v gnutls-cli >/dev/null 2>&1 || missing+=(gnutls-bin)
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v stdbuf >/dev/null 2>&1 || missing+=(coreutils)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "ci/test.sh: installing ${missing[*]}"
@@ -48,3 +53,30 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+
+# The main job: every pairing with the external peers must end with 0 failed.
+harness=target/release/tls-harness
+cargo build -q --release -p harness
+echo "== tls-harness matrix --peers inproc,openssl-cli,gnutls-cli"
+"$harness" matrix --peers inproc,openssl-cli,gnutls-cli | tail -n 1
+
+echo "== tls-harness hostile --in-process"
+"$harness" hostile --in-process | tail -n 1
+
+# Speeds are not checked (CI machines are noisy); that every bench runs and
+# every ratio is present is.
+echo "== cargo bench -- --test"
+cargo bench -q --workspace -- --test
+echo "== tls-harness bench --quick"
+"$harness" bench --quick --format json --out target/bench.json
+jq -e '
+    .schema_version == 1 and (.rows | length > 0)
+    and all(.rows[]; (.untraced | type) == "number" and (.traced_ratio | type) == "number"
+        and (.kind == "memory" or (.id | test("^resumption/.*/tls12-"))
+             or (.limit_fraction | type) == "number"))
+    and all(.targets[]; (.measured | type) == "number")' target/bench.json >/dev/null ||
+    { echo "ci/test.sh: tls-harness bench JSON lacks a ratio" >&2; exit 1; }
+echo "bench JSON: $(jq '.rows | length' target/bench.json) rows, every ratio present"
+
+echo "== fuzz smoke (10 s per target)"
+bash ci/fuzz.sh 10

@@ -51,6 +51,12 @@ pub enum HarnessError {
     /// JSON reports that can't be merged.
     #[error("cannot merge reports: {0}")]
     Merge(String),
+    /// A benchmark could not be run (a workload failed or did not resume).
+    #[error("benchmark failed: {0}")]
+    Bench(#[from] benches::BenchError),
+    /// The hostile suite could not be set up.
+    #[error("hostile suite: {0}")]
+    Hostile(#[from] crate::hostile::HostileError),
 }
 
 impl HarnessError {

@@ -41,6 +41,10 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Send hostile peers (malformed hellos, oversized records, slowloris, a flood, ...) to a TLS server.
+    Hostile(HostileArgs),
+    /// Handshake rate and bulk throughput, traced against untraced and against the crypto limit.
+    Bench(BenchArgs),
     /// Join JSON shard reports into one report.
     Merge {
         /// JSON reports written by `matrix --format json`.
@@ -53,6 +57,54 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Args)]
+struct HostileArgs {
+    /// The server to test, HOST:PORT (e.g. a running `tls-harness serve`).
+    #[arg(
+        long,
+        required_unless_present = "in_process",
+        conflicts_with = "in_process"
+    )]
+    target: Option<String>,
+    /// Start an in-process traced server on 127.0.0.1:0 and check its server-side traces too.
+    #[arg(long)]
+    in_process: bool,
+    /// table or json.
+    #[arg(long, default_value = "table")]
+    format: harness::hostile::ReportFormat,
+    /// Seconds each connect, read and write may take.
+    #[arg(long, default_value_t = 5.0)]
+    timeout: f64,
+    /// Seconds the server may keep an idle connection (default 12; in process, its time-out + 1).
+    #[arg(long)]
+    idle_limit: Option<f64>,
+    /// Read time-out of the in-process server, in seconds.
+    #[arg(long, default_value_t = 2.0)]
+    server_timeout: f64,
+    /// Connections the flood opens.
+    #[arg(long, default_value_t = 1000)]
+    flood: usize,
+    /// Write the report here instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Short measurements (under a minute in all); noisier figures.
+    #[arg(long)]
+    quick: bool,
+    /// table or json.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    format: String,
+    /// Run only rows whose id matches this regex (e.g. '^bulk/default/tls13').
+    #[arg(long)]
+    filter: Option<String>,
+    /// Write the report here instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -224,6 +276,8 @@ fn main() -> ExitCode {
         Command::Probe(a) => probe_cmd(a),
         Command::Serve(a) => serve_cmd(a),
         Command::Pki { out } => pki(out),
+        Command::Hostile(a) => hostile_cmd(a),
+        Command::Bench(a) => bench_cmd(a),
         Command::Merge { files, format, out } => merge(files, format, out),
     };
     match result {
@@ -402,6 +456,49 @@ fn merge(files: Vec<PathBuf>, format: Format, out: Option<PathBuf>) -> Result<bo
     emit(&report::render(&merged, format), out.as_ref())?;
     eprintln!("{}", merged.summary);
     Ok(merged.ok())
+}
+
+fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
+    use harness::hostile::{self, HostileOptions, InProcessOptions, ReportFormat, Target};
+    let target = match a.target {
+        Some(t) => Target::Address(t),
+        None => Target::InProcess(InProcessOptions {
+            read_timeout: seconds(a.server_timeout)?,
+            ..InProcessOptions::default()
+        }),
+    };
+    let opts = HostileOptions {
+        timeout: seconds(a.timeout)?,
+        idle_limit: a.idle_limit.map(seconds).transpose()?,
+        flood: a.flood,
+        ..HostileOptions::default()
+    };
+    let report = hostile::run(target, &opts)?;
+    emit(&report.render(a.format), a.out.as_ref())?;
+    if a.out.is_some() || a.format != ReportFormat::Table {
+        eprintln!("{}", report.summary);
+    }
+    Ok(report.ok())
+}
+
+fn bench_cmd(a: BenchArgs) -> Result<bool, HarnessError> {
+    let filter = a
+        .filter
+        .map(|f| regex::Regex::new(&f))
+        .transpose()
+        .map_err(|e| HarnessError::Usage(format!("--filter: {e}")))?;
+    let opts = benches::BenchOptions {
+        quick: a.quick,
+        filter,
+    };
+    let report = benches::run(&opts)?;
+    let text = if a.format == "json" {
+        report.to_json() + "\n"
+    } else {
+        report.to_table()
+    };
+    emit(&text, a.out.as_ref())?;
+    Ok(true)
 }
 
 fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), HarnessError> {
