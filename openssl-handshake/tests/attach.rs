@@ -254,4 +254,5 @@ fn a_hook_that_reenters_openssl_on_the_same_context_works() {
         Some((true, true)),
         "the nested one did too"
     );
+    contexts.lock().unwrap().take();
 }
