@@ -432,7 +432,11 @@ fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
     let mut blocks: Vec<Vec<String>> = Vec::new();
     let mut prev_start = false;
     let mut alpn: Vec<String> = Vec::new();
-    for l in &cap.lines {
+    // s_server writes the state log and the connection printout to stderr.
+    // Only that stream is split: its lines keep their order, while a stdout
+    // line ("ACCEPT", read on another thread) can arrive anywhere between
+    // them and would split a connection's doubled start line in two.
+    for l in cap.stderr.lines() {
         if let Some(p) = l.strip_prefix("ALPN protocols selected: ") {
             alpn.push(p.trim().to_string());
             continue;
@@ -443,7 +447,7 @@ fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
         }
         prev_start = start;
         if let Some(b) = blocks.last_mut() {
-            b.push(l.clone());
+            b.push(l.to_string());
         }
     }
     let mut alpn = alpn.into_iter();
@@ -504,6 +508,7 @@ mod tests {
     fn cap(lines: &[&str]) -> Captured {
         Captured {
             lines: lines.iter().map(|s| s.to_string()).collect(),
+            stderr: lines.join("\n"),
             ..Captured::default()
         }
     }
