@@ -40,6 +40,9 @@ enum Command {
         /// Directory to write into; created if missing.
         #[arg(long)]
         out: PathBuf,
+        /// table (one path a line) or json (a list of paths).
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
     },
     /// Send hostile peers (malformed hellos, oversized records, slowloris, a flood, ...) to a TLS server.
     Hostile(HostileArgs),
@@ -275,7 +278,7 @@ fn main() -> ExitCode {
         Command::Matrix(a) => matrix(a),
         Command::Probe(a) => probe_cmd(a),
         Command::Serve(a) => serve_cmd(a),
-        Command::Pki { out } => pki(out),
+        Command::Pki { out, format } => pki(out, &format),
         Command::Hostile(a) => hostile_cmd(a),
         Command::Bench(a) => bench_cmd(a),
         Command::Merge { files, format, out } => merge(files, format, out),
@@ -434,14 +437,27 @@ fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
     })
 }
 
-fn pki(out: PathBuf) -> Result<bool, HarnessError> {
+fn pki(out: PathBuf, format: &str) -> Result<bool, HarnessError> {
     std::fs::create_dir_all(&out).map_err(|e| HarnessError::writing(&out, e))?;
     let pki = Pki::generate().map_err(|e| HarnessError::Pki(e.to_string()))?;
     let files = pki
         .write_pem(&out)
         .map_err(|e| HarnessError::Pki(e.to_string()))?;
-    for f in files.all() {
-        println!("{}", f.display());
+    let paths: Vec<String> = files
+        .all()
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    if format == "json" {
+        // A list of strings always serializes.
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&paths).unwrap_or_default()
+        );
+    } else {
+        for p in paths {
+            println!("{p}");
+        }
     }
     Ok(true)
 }
