@@ -389,7 +389,13 @@ fn on_info(
         .clone()
         .filter(|_| state.hook_due)?;
     state.hook_due = false;
-    Some((state.snapshot(recorder.options.raw_bytes), hook))
+    // Decoding a malformed certificate through the openssl crate drains the
+    // thread's error queue, which the caller of SSL_connect/SSL_accept has
+    // yet to read: set it aside and put it back.
+    let pending = openssl::error::ErrorStack::get();
+    let trace = state.snapshot(recorder.options.raw_bytes);
+    pending.put();
+    Some((trace, hook))
 }
 
 fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {

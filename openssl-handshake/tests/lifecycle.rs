@@ -153,3 +153,146 @@ fn a_trace_stops_growing_at_max_events() {
     assert_eq!(trace.events.len(), openssl_handshake::MAX_EVENTS);
     assert!(trace.events_dropped > 0);
 }
+
+#[test]
+fn the_hook_leaves_openssls_error_queue_to_the_caller() {
+    use std::net::{TcpListener, TcpStream};
+
+    let hooked = Arc::new(Mutex::new(0));
+    let count = hooked.clone();
+    let server = server_ctx(KeyType::Rsa2048, move |b| {
+        b.set_max_proto_version(Some(openssl::ssl::SslVersion::TLS1_2))
+            .unwrap();
+        b.set_cipher_list("AES256-SHA256").unwrap();
+        let options = TraceOptions::default().on_complete(move |t| {
+            assert!(t.failure().is_some());
+            *count.lock().unwrap() += 1;
+        });
+        b.trace_handshakes(options).unwrap();
+    });
+    let client = client_ctx(|b| {
+        b.set_max_proto_version(Some(openssl::ssl::SslVersion::TLS1_2))
+            .unwrap();
+        b.set_cipher_list("AES128-SHA256").unwrap();
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let tcp = TcpStream::connect(addr).unwrap();
+        set_timeouts(&tcp);
+        let _ = openssl::ssl::Ssl::new(&client).unwrap().connect(tcp);
+    });
+    let (tcp, _) = listener.accept().unwrap();
+    set_timeouts(&tcp);
+    let err = match openssl::ssl::Ssl::new(&server).unwrap().accept(tcp) {
+        Err(openssl::ssl::HandshakeError::Failure(mid)) => mid.error().to_string(),
+        _ => panic!("no shared cipher must fail"),
+    };
+    peer.join().unwrap();
+    assert_eq!(*hooked.lock().unwrap(), 1, "the hook ran");
+    assert!(
+        err.contains("no shared cipher"),
+        "the caller still sees OpenSSL's reason: {err}"
+    );
+}
+
+/// A peer whose client Certificate holds bytes that are not DER: OpenSSL
+/// fails the handshake, the hook's snapshot decodes that message too, and
+/// the caller must still find OpenSSL's errors in the queue.
+#[test]
+fn a_malformed_client_certificate_keeps_the_callers_errors() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    let server = server_ctx(KeyType::Rsa2048, |b| {
+        b.set_max_proto_version(Some(openssl::ssl::SslVersion::TLS1_2))
+            .unwrap();
+        b.set_verify(openssl::ssl::SslVerifyMode::PEER);
+        b.trace_handshakes(TraceOptions::default().on_complete(|_| {}))
+            .unwrap();
+    });
+    let hello = client_hello_record();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let mut tcp = TcpStream::connect(addr).unwrap();
+        set_timeouts(&tcp);
+        tcp.write_all(&hello).unwrap();
+        // The server's flight ends with ServerHelloDone: 0e 00 00 00.
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.ends_with(&[14, 0, 0, 0]) {
+            let n = tcp.read(&mut buf).unwrap();
+            assert!(n > 0, "the server closed before ServerHelloDone");
+            got.extend_from_slice(&buf[..n]);
+        }
+        let garbage = [0x30, 0x03, 0xff, 0xff, 0xff];
+        let mut msg = vec![
+            11,
+            0,
+            0,
+            6 + garbage.len() as u8,
+            0,
+            0,
+            3 + garbage.len() as u8,
+        ];
+        msg.extend_from_slice(&[0, 0, garbage.len() as u8]);
+        msg.extend_from_slice(&garbage);
+        let mut record = vec![22, 3, 3, 0, msg.len() as u8];
+        record.extend_from_slice(&msg);
+        tcp.write_all(&record).unwrap();
+        let _ = tcp.read(&mut buf);
+    });
+    let (tcp, _) = listener.accept().unwrap();
+    set_timeouts(&tcp);
+    let mid = match openssl::ssl::Ssl::new(&server).unwrap().accept(tcp) {
+        Err(openssl::ssl::HandshakeError::Failure(mid)) => mid,
+        _ => panic!("a certificate that is not DER must fail the handshake"),
+    };
+    let trace = openssl_handshake::trace(mid.ssl()).unwrap();
+    let errors = mid
+        .error()
+        .ssl_error()
+        .map(|s| s.errors().len())
+        .unwrap_or(0);
+    let error = mid.error().to_string();
+    drop(mid);
+    peer.join().unwrap();
+    let bad = trace.messages().any(|m| {
+        matches!(&m.body, Some(openssl_handshake::decode::Body::Certificate(c))
+            if c.subjects.iter().any(|s| s.contains("unparseable")))
+    });
+    assert!(bad, "the hook's snapshot decoded the bad Certificate");
+    assert!(errors > 0, "OpenSSL's errors reached the caller: {error}");
+}
+
+/// A real TLS 1.2 ClientHello record, taken from a client writing into memory.
+fn client_hello_record() -> Vec<u8> {
+    use std::io::{self, Read, Write};
+    #[derive(Debug)]
+    struct Capture(std::sync::Arc<Mutex<Vec<u8>>>);
+    impl Read for Capture {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+    impl Write for Capture {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let out = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let mut b = openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_client()).unwrap();
+    b.set_max_proto_version(Some(openssl::ssl::SslVersion::TLS1_2))
+        .unwrap();
+    let ctx = b.build();
+    let _ = openssl::ssl::Ssl::new(&ctx)
+        .unwrap()
+        .connect(Capture(out.clone()));
+    let bytes = out.lock().unwrap().clone();
+    bytes
+}
