@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub use openssl_handshake::pki::Negative;
 use serde::{Deserialize, Serialize};
 
 use crate::library::SuiteInfo;
@@ -167,49 +168,6 @@ impl FromStr for KeyKind {
     }
 }
 
-/// A server certificate that must fail verification. Mirrors
-/// `openssl_handshake::pki::Negative`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CertProblem {
-    /// notAfter is in the past.
-    Expired,
-    /// notBefore is in the future.
-    NotYetValid,
-    /// The SAN does not name the host the client asks for.
-    WrongHost,
-    /// A self-signed leaf.
-    SelfSigned,
-    /// Issued by a root the client does not trust.
-    UntrustedRoot,
-    /// The server sends the leaf without its intermediate.
-    MissingIntermediate,
-}
-
-impl CertProblem {
-    /// Every negative variant.
-    pub const ALL: [CertProblem; 6] = [
-        CertProblem::Expired,
-        CertProblem::NotYetValid,
-        CertProblem::WrongHost,
-        CertProblem::SelfSigned,
-        CertProblem::UntrustedRoot,
-        CertProblem::MissingIntermediate,
-    ];
-
-    /// The name used in case ids.
-    pub fn name(self) -> &'static str {
-        match self {
-            CertProblem::Expired => "expired",
-            CertProblem::NotYetValid => "not-yet-valid",
-            CertProblem::WrongHost => "wrong-host",
-            CertProblem::SelfSigned => "self-signed",
-            CertProblem::UntrustedRoot => "untrusted-root",
-            CertProblem::MissingIntermediate => "missing-intermediate",
-        }
-    }
-}
-
 /// What an endpoint presents to authenticate itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
@@ -219,7 +177,7 @@ pub enum Identity {
     /// A leaf of this key type chained through the intermediate CA.
     Certificate(KeyKind),
     /// A server leaf that must fail verification.
-    Negative(CertProblem),
+    Negative(Negative),
 }
 
 /// How a case resumes its session on a second connection.

@@ -10,7 +10,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::case::{
-    Case, CaseKind, CertProblem, Endpoint, Expectation, Identity, KeyKind, ResumeKind, Version,
+    Case, CaseKind, Endpoint, Expectation, Identity, KeyKind, Negative, ResumeKind, Version,
 };
 use crate::library::{Library, SuiteInfo};
 use crate::oracle::Oracle;
@@ -226,7 +226,7 @@ impl Builder<'_> {
             // verification passes only if the server switched on SNI.
             let mut c = self.base(CaseKind::Option, v, s, "rsa2048", "sni");
             c.client.sni = Some(HOST.into());
-            c.server.identity = Identity::Negative(CertProblem::WrongHost);
+            c.server.identity = Identity::Negative(Negative::WrongHost);
             c.server.sni = Some(HOST.into());
             c.server.sni_identity = Some(Identity::Certificate(KeyKind::Rsa2048));
             self.push(c);
@@ -308,7 +308,7 @@ impl Builder<'_> {
     /// TLS 1.3 so that any key type serves.
     fn negatives(&mut self) {
         let suite = self.representative(Version::Tls1_3, "any").cloned();
-        for p in CertProblem::ALL {
+        for p in Negative::ALL {
             let mut c = self.base(
                 CaseKind::Negative,
                 Version::Tls1_3,

@@ -16,7 +16,7 @@
 //! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) |
 
 use crate::case::{
-    alert, Case, CertProblem, Endpoint, Expectation, ExpectedAlert, Identity, ResumeKind, Role,
+    alert, Case, Endpoint, Expectation, ExpectedAlert, Identity, Negative, ResumeKind, Role,
     Version,
 };
 use crate::library::{Library, SuiteInfo};
@@ -24,14 +24,14 @@ use crate::library::{Library, SuiteInfo};
 /// Computes expectations for cases.
 pub struct Oracle<'a> {
     library: &'a Library,
-    verify_error: &'a dyn Fn(CertProblem) -> i32,
+    verify_error: &'a dyn Fn(Negative) -> i32,
 }
 
 impl<'a> Oracle<'a> {
     /// An oracle for `library`. `verify_error` gives the exact verify error
     /// each negative certificate must produce (the pki's
     /// `Negative::expected_verify_error`).
-    pub fn new(library: &'a Library, verify_error: &'a dyn Fn(CertProblem) -> i32) -> Self {
+    pub fn new(library: &'a Library, verify_error: &'a dyn Fn(Negative) -> i32) -> Self {
         Oracle {
             library,
             verify_error,
@@ -374,8 +374,8 @@ mod tests {
 
     fn expect(c: &Case) -> Expectation {
         let lib = library(true);
-        let verify = |p: CertProblem| match p {
-            CertProblem::Expired => 10,
+        let verify = |p: Negative| match p {
+            Negative::Expired => 10,
             _ => 99,
         };
         Oracle::new(&lib, &verify).expect(c)
@@ -562,7 +562,7 @@ mod tests {
     #[test]
     fn negative_certificate_expects_the_pki_verify_error() {
         let mut c = case(Version::Tls1_3, tls13());
-        c.server.identity = Identity::Negative(CertProblem::Expired);
+        c.server.identity = Identity::Negative(Negative::Expired);
         match expect(&c) {
             Expectation::Failure {
                 verify_error,
@@ -582,7 +582,7 @@ mod tests {
     #[test]
     fn sni_switches_to_the_good_certificate() {
         let mut c = case(Version::Tls1_3, tls13());
-        c.server.identity = Identity::Negative(CertProblem::WrongHost);
+        c.server.identity = Identity::Negative(Negative::WrongHost);
         c.server.sni = Some("localhost".into());
         c.server.sni_identity = Some(Identity::Certificate(KeyKind::Rsa2048));
         assert!(matches!(expect(&c), Expectation::Failure { .. }));

@@ -183,7 +183,10 @@ impl FromStr for KeyType {
 }
 
 /// A server credential for [`Pki::HOST`] that a verifying client must reject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
 pub enum Negative {
     /// Issued by the intermediate, valid from 60 days ago until yesterday.
     Expired,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use openssl_handshake::pki::{Pki, PkiFiles};
 
-use super::inproc::{key_type, negative, PSK_IDENTITY, PSK_KEY};
+use super::inproc::{key_type, PSK_IDENTITY, PSK_KEY};
 use super::process::Captured;
 use super::{ExternalView, SideOutcome};
 use crate::case::{alert, Identity, Role};
@@ -67,7 +67,7 @@ impl PkiDir {
                 })
             }
             (Identity::Negative(p), _) => {
-                let f = self.files.negative(negative(p));
+                let f = self.files.negative(p);
                 Some(Credential {
                     leaf: f.chain.clone(),
                     full_chain: f.chain.clone(),

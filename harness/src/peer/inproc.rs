@@ -15,7 +15,7 @@ use openssl_handshake::pki::{KeyType, Negative, Pki};
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 
 use super::{Peer, PeerKind, SideOutcome, PING, PONG};
-use crate::case::{Case, CertProblem, Endpoint, Identity, KeyKind, Role};
+use crate::case::{Case, Endpoint, Identity, KeyKind, Role};
 use crate::error::HarnessError;
 use crate::matrix::HOST;
 use crate::transport::{Conn, Dialer, Listener};
@@ -124,7 +124,7 @@ impl Inproc {
             (Identity::None, _) => return Ok(()),
             (Identity::Certificate(k), Role::Server) => self.pki.server(key_type(k)),
             (Identity::Certificate(k), Role::Client) => self.pki.client(key_type(k)),
-            (Identity::Negative(p), _) => self.pki.negative(negative(p)),
+            (Identity::Negative(p), _) => self.pki.negative(p),
         };
         cred.install(b)?;
         Ok(())
@@ -463,19 +463,7 @@ pub fn key_type(k: KeyKind) -> KeyType {
     }
 }
 
-/// The pki's negative variant for a case's certificate problem.
-pub fn negative(p: CertProblem) -> Negative {
-    match p {
-        CertProblem::Expired => Negative::Expired,
-        CertProblem::NotYetValid => Negative::NotYetValid,
-        CertProblem::WrongHost => Negative::WrongHost,
-        CertProblem::SelfSigned => Negative::SelfSigned,
-        CertProblem::UntrustedRoot => Negative::UntrustedRoot,
-        CertProblem::MissingIntermediate => Negative::MissingIntermediate,
-    }
-}
-
 /// The verify error the pki promises for each negative certificate.
-pub fn expected_verify_error(p: CertProblem) -> i32 {
-    negative(p).expected_verify_error()
+pub fn expected_verify_error(p: Negative) -> i32 {
+    p.expected_verify_error()
 }
