@@ -29,7 +29,12 @@ unsafe fn static_str(p: *const c_char) -> Cow<'static, str> {
     }
     // SAFETY: non-null and static per this function's contract.
     let s: &'static CStr = unsafe { CStr::from_ptr(p) };
-    s.to_string_lossy()
+    // OpenSSL's strings are ASCII; `to_str` checks that on its fast path,
+    // where `to_string_lossy` was the costliest part of recording a state.
+    match s.to_str() {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => Cow::Owned(s.to_string_lossy().into_owned()),
+    }
 }
 
 /// `SSL_get_state`.
