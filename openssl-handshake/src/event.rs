@@ -273,3 +273,46 @@ mod hex_bytes {
             .transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_are_named_and_directed_as_ssl_h_names_them() {
+        let state = |v: OSSL| HandshakeState(v);
+        type OSSL = sys::OSSL_HANDSHAKE_STATE;
+        assert_eq!(
+            state(sys::TLS_ST_CW_CLNT_HELLO).name(),
+            Some("TLS_ST_CW_CLNT_HELLO")
+        );
+        assert_eq!(
+            state(sys::TLS_ST_CW_CLNT_HELLO).direction(),
+            Some(Direction::Write)
+        );
+        assert_eq!(
+            state(sys::TLS_ST_SR_CLNT_HELLO).direction(),
+            Some(Direction::Read)
+        );
+        assert_eq!(
+            state(sys::TLS_ST_SW_SRVR_HELLO).direction(),
+            Some(Direction::Write)
+        );
+        assert_eq!(
+            state(sys::TLS_ST_CR_FINISHED).direction(),
+            Some(Direction::Read)
+        );
+        assert_eq!(state(sys::TLS_ST_OK).direction(), None);
+        assert_eq!(
+            format!("{:?}", HandshakeState(9999)),
+            "HandshakeState(9999)"
+        );
+    }
+
+    #[test]
+    fn unknown_alert_levels_are_kept() {
+        assert_eq!(AlertLevel::from_u8(1), AlertLevel::Warning);
+        assert_eq!(AlertLevel::from_u8(2), AlertLevel::Fatal);
+        assert_eq!(AlertLevel::from_u8(7), AlertLevel::Unknown(7));
+    }
+}

@@ -38,3 +38,55 @@ pub fn ladder(trace: &HandshakeTrace) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::event::{Event, Message};
+    use crate::trace::HandshakeTrace;
+
+    fn message(direction: Direction, handshake_type: u8) -> Event {
+        Event {
+            at: Duration::from_millis(1),
+            kind: EventKind::Message(Box::new(Message {
+                direction,
+                version: 0x0304,
+                record_version: None,
+                content_type: 22,
+                handshake_type: Some(crate::decode::HandshakeType(handshake_type)),
+                length: 4,
+                body: None,
+                decode_error: None,
+                raw: None,
+            })),
+        }
+    }
+
+    #[test]
+    fn rungs_point_from_sender_to_receiver_on_either_side() {
+        for (side, hello_dir) in [
+            (Side::Client, Direction::Write),
+            (Side::Server, Direction::Read),
+        ] {
+            let mut trace = HandshakeTrace::new(side);
+            trace.events.push(message(hello_dir, 1));
+            let back = if hello_dir == Direction::Write {
+                Direction::Read
+            } else {
+                Direction::Write
+            };
+            trace.events.push(message(back, 2));
+            let lines: Vec<String> = ladder(&trace).lines().map(str::to_owned).collect();
+            assert!(
+                lines[1].contains("ClientHello") && lines[1].ends_with('>'),
+                "{side}: {lines:?}"
+            );
+            assert!(
+                lines[2].contains("<-") && lines[2].ends_with("ServerHello"),
+                "{side}: {lines:?}"
+            );
+        }
+    }
+}
