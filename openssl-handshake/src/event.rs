@@ -280,8 +280,7 @@ mod tests {
 
     #[test]
     fn states_are_named_and_directed_as_ssl_h_names_them() {
-        let state = |v: OSSL| HandshakeState(v);
-        type OSSL = sys::OSSL_HANDSHAKE_STATE;
+        let state = HandshakeState;
         assert_eq!(
             state(sys::TLS_ST_CW_CLNT_HELLO).name(),
             Some("TLS_ST_CW_CLNT_HELLO")
