@@ -34,6 +34,7 @@ const WORKING: &[&str] = &[
     "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default",
     "tls1_3/TLS_AES_128_GCM_SHA256/ecdsa-p256/default",
     "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/mtls",
+    "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/mtls",
     "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/resume-session-id",
     "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/resume-ticket",
     "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/resume-tls13-psk",
@@ -112,8 +113,6 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
         ] {
             for id in WORKING {
                 let r = find(&report.results, id, pairing);
-                // The TLS 1.3 client-auth case with s_client is a known
-                // failure, reported in the matrix; it is not listed here.
                 assert_eq!(
                     r.status,
                     Status::Pass,
