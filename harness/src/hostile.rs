@@ -448,6 +448,22 @@ impl Suite<'_> {
     }
 
     /// Sends `script` and judges the answer and, in process, the trace.
+    /// A case that sends `bytes`, then reads the answer until the server
+    /// closes or the time-out passes.
+    fn send_case(&mut self, spec: Spec, bytes: &[u8]) -> CaseResult {
+        let wait = self.opts.timeout;
+        self.case(spec, |s, e| {
+            s.wire_case(
+                e,
+                &Script {
+                    send: bytes,
+                    half_close: false,
+                    wait,
+                },
+            )
+        })
+    }
+
     fn wire_case(&mut self, expected: &Expected, script: &Script) -> Observed {
         let answer = match wire::converse(self.addr, self.opts.timeout, script) {
             Ok(a) => a,
@@ -634,17 +650,7 @@ fn random_bytes(s: &mut Suite) -> CaseResult {
         expected,
         why,
     };
-    let wait = s.opts.timeout;
-    s.case(spec, |s, e| {
-        s.wire_case(
-            e,
-            &Script {
-                send: &bytes,
-                half_close: false,
-                wait,
-            },
-        )
-    })
+    s.send_case(spec, &bytes)
 }
 
 fn truncated_client_hello(s: &mut Suite) -> CaseResult {
@@ -696,17 +702,7 @@ fn oversized_record(s: &mut Suite) -> CaseResult {
         why: "RFC 5246 6.2.3 / RFC 8446 5.2: a record longer than allowed gets record_overflow; OpenSSL \
               checks the header's length against its read buffer before reading the body",
     };
-    let wait = s.opts.timeout;
-    s.case(spec, |s, e| {
-        s.wire_case(
-            e,
-            &Script {
-                send: &bytes,
-                half_close: false,
-                wait,
-            },
-        )
-    })
+    s.send_case(spec, &bytes)
 }
 
 fn wrong_length_field(s: &mut Suite) -> CaseResult {
@@ -723,17 +719,7 @@ fn wrong_length_field(s: &mut Suite) -> CaseResult {
               RFC 8446 6.2 decode_error; OpenSSL's tls_process_client_hello reports SSL_R_LENGTH_MISMATCH \
               with SSL_AD_DECODE_ERROR",
     };
-    let wait = s.opts.timeout;
-    s.case(spec, |s, e| {
-        s.wire_case(
-            e,
-            &Script {
-                send: &bytes,
-                half_close: false,
-                wait,
-            },
-        )
-    })
+    s.send_case(spec, &bytes)
 }
 
 fn garbage_body(s: &mut Suite) -> CaseResult {
@@ -756,17 +742,7 @@ fn garbage_body(s: &mut Suite) -> CaseResult {
         why: "the body's length-prefixed fields do not fit (checked before sending); OpenSSL's \
               tls_process_client_hello answers SSL_AD_DECODE_ERROR before any version or suite logic",
     };
-    let wait = s.opts.timeout;
-    s.case(spec, |s, e| {
-        s.wire_case(
-            e,
-            &Script {
-                send: &bytes,
-                half_close: false,
-                wait,
-            },
-        )
-    })
+    s.send_case(spec, &bytes)
 }
 
 fn sslv2_hello(s: &mut Suite) -> CaseResult {
@@ -787,17 +763,7 @@ fn sslv2_hello(s: &mut Suite) -> CaseResult {
         why: "OpenSSL still parses an SSLv2-format first record, then refuses version 0x0002 \
               (\"real SSLv2 ... we don't support it\") with SSL_AD_PROTOCOL_VERSION; RFC 6176 forbids SSL 2.0",
     };
-    let wait = s.opts.timeout;
-    s.case(spec, |s, e| {
-        s.wire_case(
-            e,
-            &Script {
-                send: &bytes,
-                half_close: false,
-                wait,
-            },
-        )
-    })
+    s.send_case(spec, &bytes)
 }
 
 fn unknown_suites(s: &mut Suite) -> CaseResult {
@@ -814,17 +780,7 @@ fn unknown_suites(s: &mut Suite) -> CaseResult {
               insufficient_security); OpenSSL skips unknown suites and fails with SSL_R_NO_SHARED_CIPHER, \
               SSL_AD_HANDSHAKE_FAILURE",
     };
-    let wait = s.opts.timeout;
-    s.case(spec, |s, e| {
-        s.wire_case(
-            e,
-            &Script {
-                send: &bytes,
-                half_close: false,
-                wait,
-            },
-        )
-    })
+    s.send_case(spec, &bytes)
 }
 
 fn slowloris(s: &mut Suite) -> CaseResult {
