@@ -368,16 +368,10 @@ impl Peer for Gnutls {
     }
 
     fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
-        let (ready, _) = std::sync::mpsc::channel();
-        let (_, client_done) = std::sync::mpsc::channel();
         self.serve_own_port(
             case,
             connections,
-            ServerControl {
-                ready,
-                client_done,
-                io_timeout: Duration::from_secs(5),
-            },
+            ServerControl::unattended(Duration::from_secs(5)),
         )
     }
 

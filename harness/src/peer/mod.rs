@@ -222,6 +222,21 @@ pub struct ServerControl {
     pub io_timeout: Duration,
 }
 
+impl ServerControl {
+    /// Controls for a server whose address nobody waits for and that is
+    /// not told when the client is done: a peer that binds its own port,
+    /// called through [`Peer::serve`] directly.
+    pub fn unattended(io_timeout: Duration) -> Self {
+        let (ready, _) = std::sync::mpsc::channel();
+        let (_, client_done) = std::sync::mpsc::channel();
+        ServerControl {
+            ready,
+            client_done,
+            io_timeout,
+        }
+    }
+}
+
 /// A TLS implementation that can play a side of a case.
 pub trait Peer: Send + Sync {
     /// The kind of peer.

@@ -231,16 +231,10 @@ impl Peer for OpensslCli {
     fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
         // The runner calls serve_own_port for this peer; a direct call
         // still works, on a port of the server's own.
-        let (ready, _) = std::sync::mpsc::channel();
-        let (_, client_done) = std::sync::mpsc::channel();
         self.serve_own_port(
             case,
             connections,
-            ServerControl {
-                ready,
-                client_done,
-                io_timeout: Duration::from_secs(5),
-            },
+            ServerControl::unattended(Duration::from_secs(5)),
         )
     }
 
