@@ -635,6 +635,7 @@ impl Gnutls {
                 v.resumed = Some(b.iter().any(|l| l.contains("This is a resumed session")));
             } else {
                 v.error = errors.next();
+                v.alert_sent = v.error.as_deref().and_then(alert_for_error);
             }
             if let Some(c) = cipher {
                 // In TLS 1.3 the suite doesn't fix the key exchange.
@@ -778,6 +779,20 @@ fn suite_code(line: &str) -> Option<u16> {
     let hi = words.next()?.trim_end_matches(',').strip_prefix("0x")?;
     let lo = words.next()?.strip_prefix("0x")?;
     Some(u16::from_str_radix(hi, 16).ok()? << 8 | u16::from_str_radix(lo, 16).ok()?)
+}
+
+/// The alert gnutls-serv sends for the handshake errors it prints, where
+/// GnuTLS's error-to-alert table is certain (`gnutls_error_to_alert`): a
+/// TLS 1.3 client without a required certificate gets certificate_required,
+/// a TLS 1.2 one decode_error (also what `openssl s_client` reports
+/// receiving). gnutls-serv doesn't print the alert itself, and the client
+/// may not read it: its first write can meet the closed connection.
+fn alert_for_error(error: &str) -> Option<u8> {
+    match error.trim_end_matches('.') {
+        "Certificate is required" => Some(alert::CERTIFICATE_REQUIRED),
+        "No certificate was found" => Some(alert::DECODE_ERROR),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
