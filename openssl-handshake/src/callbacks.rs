@@ -164,14 +164,8 @@ impl Drop for Recorder {
             let Some(hook) = hook.filter(|_| unfinished && state.hook_due) else {
                 return;
             };
-            state.trace.outcome = Outcome::Failed(Box::new(Failure {
-                state: last_state(&state.trace),
-                last_message: last_message(&state.trace),
-                alert_sent: state.trace.alert_sent().cloned(),
-                alert_received: state.trace.alert_received().cloned(),
-                verify: None,
-                reason: ABANDONED.to_owned(),
-            }));
+            let failure = failure_of(&state.trace, None, ABANDONED.to_owned());
+            state.trace.outcome = Outcome::Failed(Box::new(failure));
             state.trace.duration = Some(state.handshake_started.elapsed());
             let trace = state.snapshot(self.options.raw_bytes);
             let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
@@ -414,13 +408,20 @@ fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {
 
 fn failure(ssl: &SslRef, trace: &HandshakeTrace) -> Failure {
     let code = ffi::verify_result(ssl);
+    let verify = (code != 0).then(|| VerifyResult::from_code(code));
+    failure_of(trace, verify, ffi::peek_error_reason())
+}
+
+/// A failure with what the trace itself tells: where it stopped, the last
+/// message and the alerts each way.
+fn failure_of(trace: &HandshakeTrace, verify: Option<VerifyResult>, reason: String) -> Failure {
     Failure {
         state: last_state(trace),
         last_message: last_message(trace),
         alert_sent: trace.alert_sent().cloned(),
         alert_received: trace.alert_received().cloned(),
-        verify: (code != 0).then(|| VerifyResult::from_code(code)),
-        reason: ffi::peek_error_reason(),
+        verify,
+        reason,
     }
 }
 
