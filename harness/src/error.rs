@@ -57,6 +57,9 @@ pub enum HarnessError {
     /// The hostile suite could not be set up.
     #[error("hostile suite: {0}")]
     Hostile(#[from] crate::hostile::HostileError),
+    /// A saved session could not be offered for resumption.
+    #[error(transparent)]
+    Session(#[from] crate::session::SessionError),
 }
 
 impl HarnessError {

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslSession, SslVerifyMode};
+use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslVerifyMode};
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
 
 use crate::case::{alert, Role};
 use crate::error::HarnessError;
+use crate::session::SavedSession;
 use crate::settings::TlsSettings;
 
 /// How `probe` and `serve` print a trace.
@@ -151,7 +152,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         notes: Vec::new(),
     };
     let rounds = if opts.reconnect { 2 } else { 1 };
-    let mut session: Option<SslSession> = None;
+    let mut session: Option<SavedSession> = None;
     for round in 0..rounds {
         let stream = match connect(&addrs, opts.timeout) {
             Ok(s) => s,
@@ -168,7 +169,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             ssl.param_mut().set_ip(ip)?;
         }
         if let Some(saved) = &session {
-            openssl_handshake::set_session(&mut ssl, saved)?;
+            saved.offer(&mut ssl)?;
         }
         match ssl.connect(stream) {
             Ok(mut s) => {
@@ -180,7 +181,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                         .get_ref()
                         .set_read_timeout(Some(TICKET_WAIT.min(opts.timeout)));
                     let _ = s.ssl_peek(&mut [0u8; 1]);
-                    session = s.ssl().session().map(|x| x.to_owned());
+                    session = SavedSession::of(s.ssl());
                 }
                 if round == 1 {
                     let resumed = openssl_handshake::trace(s.ssl())

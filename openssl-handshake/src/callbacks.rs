@@ -340,6 +340,7 @@ fn on_info(
             },
             level: AlertLevel::from_u8((ret >> 8) as u8),
             description: (ret & 0xff) as u8,
+            name: crate::alert::alert_name_or_code((ret & 0xff) as u8),
             level_text,
             text,
         };

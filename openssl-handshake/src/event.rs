@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::alert::{Alert, AlertLevel};
 use crate::decode::{Body, HandshakeType};
 use crate::sys;
 
@@ -133,54 +134,6 @@ pub enum ExitStatus {
     Failed,
 }
 
-/// An alert as the info callback reported it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Alert {
-    /// Sent or received.
-    pub direction: Direction,
-    /// Warning or fatal.
-    pub level: AlertLevel,
-    /// The alert description code (RFC 8446 section 6).
-    pub description: u8,
-    /// `SSL_alert_type_string_long`: "warning" or "fatal".
-    pub level_text: Cow<'static, str>,
-    /// `SSL_alert_desc_string_long`, e.g. "handshake failure".
-    pub text: Cow<'static, str>,
-}
-
-impl fmt::Display for Alert {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} alert \"{}\" ({})",
-            self.level_text, self.text, self.description
-        )
-    }
-}
-
-/// The level byte of an alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AlertLevel {
-    /// Level 1.
-    Warning,
-    /// Level 2.
-    Fatal,
-    /// Any other value a peer sent.
-    Unknown(u8),
-}
-
-impl AlertLevel {
-    /// Maps the wire value.
-    pub fn from_u8(level: u8) -> Self {
-        match i32::from(level) {
-            sys::SSL3_AL_WARNING => AlertLevel::Warning,
-            sys::SSL3_AL_FATAL => AlertLevel::Fatal,
-            _ => AlertLevel::Unknown(level),
-        }
-    }
-}
-
 /// A record that the message callback reported.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
@@ -221,16 +174,71 @@ impl Message {
 }
 
 /// `OSSL_HANDSHAKE_STATE`, as `SSL_get_state` returns it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct HandshakeState(pub u32);
+///
+/// OpenSSL 3.2 renumbered the enum, so the raw value means nothing without
+/// the numbering of the libssl that produced it; the state keeps both and
+/// is compared, hashed and serialized by its `ssl.h` name.
+#[derive(Clone, Copy)]
+pub struct HandshakeState {
+    value: u32,
+    numbering: Numbering,
+}
+
+/// Which `OSSL_HANDSHAKE_STATE` numbering a raw value follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Numbering {
+    /// OpenSSL 3.0 and 3.1.
+    V30,
+    /// OpenSSL 3.2 and later (compressed-certificate states added).
+    V32,
+}
+
+impl Numbering {
+    /// The numbering of the libssl running this process, from
+    /// `OpenSSL_version_num()` rather than the headers built against.
+    pub(crate) fn running() -> Self {
+        Self::of_version(openssl::version::number())
+    }
+
+    pub(crate) fn of_version(version: i64) -> Self {
+        if version >= 0x3020_0000 {
+            Numbering::V32
+        } else {
+            Numbering::V30
+        }
+    }
+
+    fn table(self) -> &'static [(&'static str, i64)] {
+        match self {
+            Numbering::V30 => sys::states_30::HANDSHAKE_STATES,
+            Numbering::V32 => sys::states_32::HANDSHAKE_STATES,
+        }
+    }
+}
 
 impl HandshakeState {
+    /// A value `SSL_get_state` returned in this process.
+    pub(crate) fn from_running(value: u32) -> Self {
+        Self::with_numbering(value, Numbering::running())
+    }
+
+    pub(crate) fn with_numbering(value: u32, numbering: Numbering) -> Self {
+        HandshakeState { value, numbering }
+    }
+
+    /// The raw value `SSL_get_state` returned (meaningful only with the
+    /// libssl version that returned it).
+    pub fn raw(self) -> u32 {
+        self.value
+    }
+
     /// The enumerator's name in `ssl.h`, e.g. `TLS_ST_CW_CLNT_HELLO`.
     pub fn name(self) -> Option<&'static str> {
-        sys::HANDSHAKE_STATES
-            .iter()
-            .find(|(_, value)| *value == i64::from(self.0))
+        // The tables list the enum in order from 0, so the value indexes it.
+        self.numbering
+            .table()
+            .get(self.value as usize)
+            .filter(|(_, v)| *v == i64::from(self.value))
             .map(|(name, _)| *name)
     }
 
@@ -245,14 +253,68 @@ impl HandshakeState {
             None
         }
     }
+
+    /// The state named `name` in `ssl.h`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let numbering = Numbering::V32;
+        numbering
+            .table()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| Self::with_numbering(*v as u32, numbering))
+    }
+
+    /// What a state is known by when it has no name: its raw value and
+    /// numbering.
+    fn key(self) -> Result<&'static str, (u32, Numbering)> {
+        self.name().ok_or((self.value, self.numbering))
+    }
+}
+
+impl PartialEq for HandshakeState {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for HandshakeState {}
+
+impl std::hash::Hash for HandshakeState {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
 }
 
 impl fmt::Debug for HandshakeState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.name() {
             Some(name) => f.write_str(name),
-            None => write!(f, "HandshakeState({})", self.0),
+            None => write!(f, "HandshakeState({})", self.value),
         }
+    }
+}
+
+/// By name in JSON; an unnamed value as "UNKNOWN(N)".
+impl Serialize for HandshakeState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.name() {
+            Some(name) => s.serialize_str(name),
+            None => s.serialize_str(&format!("UNKNOWN({})", self.value)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for HandshakeState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        if let Some(state) = HandshakeState::from_name(&name) {
+            return Ok(state);
+        }
+        name.strip_prefix("UNKNOWN(")
+            .and_then(|rest| rest.strip_suffix(')'))
+            .and_then(|n| n.parse().ok())
+            .map(|value| HandshakeState::with_numbering(value, Numbering::running()))
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown handshake state {name:?}")))
     }
 }
 
@@ -280,7 +342,7 @@ mod tests {
 
     #[test]
     fn states_are_named_and_directed_as_ssl_h_names_them() {
-        let state = HandshakeState;
+        let state = |v: u32| HandshakeState::from_running(v);
         assert_eq!(
             state(sys::TLS_ST_CW_CLNT_HELLO).name(),
             Some("TLS_ST_CW_CLNT_HELLO")
@@ -302,16 +364,43 @@ mod tests {
             Some(Direction::Read)
         );
         assert_eq!(state(sys::TLS_ST_OK).direction(), None);
+        assert_eq!(format!("{:?}", state(9999)), "HandshakeState(9999)");
+    }
+
+    /// The same raw value names different states under the two numberings;
+    /// which one applies follows the running libssl, not the headers.
+    #[test]
+    fn numbering_follows_the_running_library() {
+        let v30 = HandshakeState::with_numbering(5, Numbering::V30);
+        let v32 = HandshakeState::with_numbering(5, Numbering::V32);
+        assert_eq!(v30.name(), Some("TLS_ST_CR_CERT_STATUS"));
+        assert_eq!(v32.name(), Some("TLS_ST_CR_COMP_CERT"));
+        // TLS_ST_SR_CLNT_HELLO is 20 in 3.0 and 22 in 3.2: equal by name.
         assert_eq!(
-            format!("{:?}", HandshakeState(9999)),
-            "HandshakeState(9999)"
+            HandshakeState::with_numbering(20, Numbering::V30),
+            HandshakeState::with_numbering(22, Numbering::V32)
+        );
+        assert_eq!(Numbering::of_version(0x3000_0130), Numbering::V30);
+        assert_eq!(Numbering::of_version(0x3020_0000), Numbering::V32);
+        assert_eq!(Numbering::of_version(0x3060_0030), Numbering::V32);
+        let running = openssl::version::number();
+        assert_eq!(
+            Numbering::running(),
+            Numbering::of_version(running),
+            "running libssl {running:#x}"
         );
     }
 
     #[test]
-    fn unknown_alert_levels_are_kept() {
-        assert_eq!(AlertLevel::from_u8(1), AlertLevel::Warning);
-        assert_eq!(AlertLevel::from_u8(2), AlertLevel::Fatal);
-        assert_eq!(AlertLevel::from_u8(7), AlertLevel::Unknown(7));
+    fn states_serialize_by_name_and_round_trip() {
+        let state = HandshakeState::with_numbering(20, Numbering::V30);
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(json, "\"TLS_ST_SR_CLNT_HELLO\"");
+        let back: HandshakeState = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, state);
+        let unknown = HandshakeState::with_numbering(999, Numbering::V30);
+        let json = serde_json::to_string(&unknown).unwrap();
+        assert_eq!(json, "\"UNKNOWN(999)\"");
+        assert!(serde_json::from_str::<HandshakeState>("\"TLS_ST_NOPE\"").is_err());
     }
 }

@@ -40,7 +40,7 @@ unsafe fn static_str(p: *const c_char) -> Cow<'static, str> {
 /// `SSL_get_state`.
 pub(crate) fn state(ssl: &SslRef) -> HandshakeState {
     // SAFETY: `ssl` is a live SSL for the duration of the call.
-    HandshakeState(unsafe { sys::SSL_get_state(ssl.as_ptr()) })
+    HandshakeState::from_running(unsafe { sys::SSL_get_state(ssl.as_ptr()) })
 }
 
 /// `SSL_state_string_long` and `SSL_state_string`.
@@ -161,27 +161,6 @@ pub(crate) fn peer_signature_nids(ssl: &SslRef) -> Option<(Nid, Option<Nid>)> {
 pub(crate) fn session_has_ticket(session: &SslSessionRef) -> bool {
     // SAFETY: the session is live.
     unsafe { sys::SSL_SESSION_has_ticket(session.as_ptr()) != 0 }
-}
-
-/// Offers `session` for resumption on the next handshake of `ssl`
-/// (`SSL_set_session`).
-///
-/// The `openssl` crate marks its `set_session` unsafe because a session
-/// should come from the same context. OpenSSL itself needs no such
-/// promise for memory safety: it takes its own reference to the session,
-/// and a server that did not issue it just makes a full handshake. So this
-/// wrapper is safe; a session from elsewhere simply does not resume.
-pub fn set_session(
-    ssl: &mut SslRef,
-    session: &SslSessionRef,
-) -> Result<(), openssl::error::ErrorStack> {
-    // SAFETY: both pointers are live; SSL_set_session up-refs the session
-    // and releases the one it replaces.
-    if unsafe { openssl_sys::SSL_set_session(ssl.as_ptr(), session.as_ptr()) } > 0 {
-        Ok(())
-    } else {
-        Err(openssl::error::ErrorStack::get())
-    }
 }
 
 /// Bytes written to and read from the connection's BIOs so far.

@@ -49,6 +49,7 @@
 //! while the handshake runs.
 #![warn(missing_docs)]
 
+mod alert;
 mod attach;
 mod callbacks;
 mod cert;
@@ -63,6 +64,7 @@ pub mod render;
 pub mod sys;
 mod trace;
 
+pub use alert::alert_name;
 pub use attach::{SslContextBuilderExt, SslRefExt, TraceOptions};
 pub use cert::{CertificateInfo, Extension};
 pub use error::Error;
@@ -70,6 +72,5 @@ pub use event::{
     Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, HandshakeState, Message,
     Side, StateChange,
 };
-pub use ffi::set_session;
 pub use negotiated::{Negotiated, Resumption, VerifyResult};
 pub use trace::{trace, Failure, HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS, SCHEMA_VERSION};

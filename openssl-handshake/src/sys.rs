@@ -129,9 +129,10 @@ c_constants! {
     SSL_CTRL_GET_NEGOTIATED_GROUP: c_int = 134;
 }
 
-/// `OSSL_HANDSHAKE_STATE` as OpenSSL 3.0 and 3.1 number it.
-#[cfg(not(ossl320))]
-mod states {
+/// `OSSL_HANDSHAKE_STATE` as OpenSSL 3.0 and 3.1 number it. Both
+/// numberings are compiled in: a build against 3.0 headers may run on a
+/// newer libssl, so the table is chosen at run time (`event::Numbering`).
+pub mod states_30 {
     use super::OSSL_HANDSHAKE_STATE;
     c_constants! {
         HANDSHAKE_STATES;
@@ -191,8 +192,7 @@ mod states {
 /// `OSSL_HANDSHAKE_STATE` from OpenSSL 3.2 on, which inserted the
 /// compressed-certificate states in the middle of the enum, so every later
 /// value moved.
-#[cfg(ossl320)]
-mod states {
+pub mod states_32 {
     use super::OSSL_HANDSHAKE_STATE;
     c_constants! {
         HANDSHAKE_STATES;
@@ -253,7 +253,12 @@ mod states {
     }
 }
 
-pub use states::*;
+/// The numbering of the headers this crate was compiled against, which the
+/// header check compares with `ssl.h`.
+#[cfg(not(ossl320))]
+pub use states_30::*;
+#[cfg(ossl320)]
+pub use states_32::*;
 
 /// Constants that OpenSSL 3.2 added: certificate compression and QUIC's
 /// pseudo content types for the message callback.

@@ -8,7 +8,7 @@ use openssl::dh::Dh;
 use openssl::pkey::Params;
 use openssl::ssl::{
     AlpnError, HandshakeError, NameType, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions,
-    SslSession, SslStream, SslVerifyMode,
+    SslStream, SslVerifyMode,
 };
 use openssl::x509::verify::X509CheckFlags;
 use openssl_handshake::pki::{KeyType, Negative, Pki};
@@ -18,6 +18,7 @@ use super::{Peer, PeerKind, SideOutcome, PING, PONG};
 use crate::case::{Case, Endpoint, Identity, KeyKind, Role};
 use crate::error::HarnessError;
 use crate::matrix::HOST;
+use crate::session::SavedSession;
 use crate::transport::{Conn, Dialer, Listener};
 
 /// The PSK identity both sides use for PSK suites.
@@ -203,7 +204,7 @@ impl Peer for Inproc {
             }
         };
         let mut out = Vec::with_capacity(connections);
-        let mut session: Option<SslSession> = None;
+        let mut session: Option<SavedSession> = None;
         for i in 0..connections {
             let conn = match dialer.dial() {
                 Ok(c) => c,
@@ -220,12 +221,8 @@ impl Peer for Inproc {
                 }
             };
             if let Some(s) = session.as_ref().filter(|_| i > 0) {
-                if let Err(e) = openssl_handshake::set_session(&mut ssl, s) {
-                    out.push(SideOutcome::broken(
-                        Role::Client,
-                        format!("SSL_set_session: {e}"),
-                        false,
-                    ));
+                if let Err(e) = s.offer(&mut ssl) {
+                    out.push(SideOutcome::broken(Role::Client, e.to_string(), false));
                     break;
                 }
             }
@@ -244,14 +241,14 @@ impl Peer for Inproc {
 /// Completes a client connection: ping, pong, close; keeps the session.
 fn finish_client(
     r: Result<SslStream<Conn>, HandshakeError<Conn>>,
-) -> (SideOutcome, Option<SslSession>) {
+) -> (SideOutcome, Option<SavedSession>) {
     match r {
         Ok(mut stream) => {
             let exchange = stream
                 .write_all(PING)
                 .and_then(|_| read_exact_or_eof(&mut stream, PONG.len()))
                 .map_err(|e| ("ping/pong", e));
-            let session = stream.ssl().session().map(|s| s.to_owned());
+            let session = SavedSession::of(stream.ssl());
             // A close_notify is a courtesy here; a failure to send it is
             // no part of the case.
             let _ = stream.shutdown();

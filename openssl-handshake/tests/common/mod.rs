@@ -96,7 +96,9 @@ pub fn connect_with(
     ssl.set_hostname(sni).expect("sni");
     ssl.param_mut().set_host("localhost").expect("verify host");
     if let Some(s) = session {
-        openssl_handshake::set_session(&mut ssl, s).expect("set session");
+        // SAFETY: the session comes from an earlier connection made from
+        // this same `client` context.
+        unsafe { ssl.set_session(s) }.expect("set session");
     }
     let (client_trace, session) = match ssl.connect(tcp) {
         Ok(mut tls) => {
