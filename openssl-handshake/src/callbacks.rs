@@ -273,7 +273,19 @@ fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
     // runs (OpenSSL is inside a call on it); setting ex_data is what
     // OpenSSL's own callbacks are allowed to do.
     let ssl_mut = unsafe { SslRef::from_ptr_mut(ssl) };
+    let messages = options.messages;
     ssl_mut.set_ex_data(index, Recorder::new(options, side));
+    // A servername callback may move this SSL to another context
+    // (`SSL_set_SSL_CTX`, how virtual hosting is done). The info callback
+    // is looked up on the SSL before its current context, and the message
+    // callback was copied from the first one, so set both on the SSL: the
+    // trace then survives a switch to an untraced context, and one that
+    // began on a traced context reached by a switch gets its messages.
+    // SAFETY: `ssl` is live (see above) and both trampolines match ssl.h.
+    unsafe {
+        sys::SSL_set_info_callback(ssl, Some(info_callback));
+        sys::SSL_set_msg_callback(ssl, messages.then_some(msg_callback));
+    }
     let created = ssl_mut.ex_data(index)?;
     // SAFETY: as above.
     Some(unsafe { &*(created as *const Recorder) })
@@ -320,6 +332,14 @@ fn on_info(
             state.hook_due = true;
         }
         recorder.push(state, EventKind::HandshakeStart);
+    } else if state.trace.handshakes == 0 && ffi::in_init(ssl) {
+        // The SSL reached a traced context mid-handshake (an SNI switch
+        // from an untraced one): what came before is lost, but the rest
+        // is recorded and the hook still hears how it ended.
+        state.trace.handshakes = 1;
+        state.trace.joined_late = true;
+        state.handshake_started = Instant::now();
+        state.hook_due = true;
     }
     if where_ & sys::SSL_CB_LOOP != 0 {
         let (long, short) = ffi::state_strings(ssl);

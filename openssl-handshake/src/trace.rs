@@ -50,6 +50,11 @@ pub struct HandshakeTrace {
     /// cannot grow a connection's trace without bound.
     #[serde(default)]
     pub events_dropped: u64,
+    /// Tracing began mid-handshake: the connection was moved to a traced
+    /// context by a servername callback, so the events before the switch
+    /// (the ClientHello among them) are missing.
+    #[serde(default)]
+    pub joined_late: bool,
 }
 
 /// Where a handshake stands.
@@ -120,6 +125,7 @@ impl HandshakeTrace {
             handshakes: 0,
             hook_panic: None,
             events_dropped: 0,
+            joined_late: false,
         }
     }
 
