@@ -25,7 +25,8 @@ use crate::cert::CertificateInfo;
 use crate::decode::{self, Body};
 use crate::error::Error;
 use crate::event::{
-    Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, Message, Side, StateChange,
+    Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, Message, RecordHeader, Side,
+    StateChange,
 };
 use crate::ffi;
 use crate::negotiated::{Negotiated, Resumption, VerifyResult};
@@ -110,8 +111,11 @@ struct RecorderState {
     trace: HandshakeTrace,
     /// The peer's chain, parsed into the trace only when someone reads it.
     peer_chain: Vec<X509>,
-    /// Version field of the last record header seen, per direction.
-    record_version: [Option<u16>; 2],
+    /// The last record header seen, per direction.
+    record: [Option<RecordHeader>; 2],
+    /// Whether the content of the last record read reached the message
+    /// callback; a failure with it unread means OpenSSL rejected it.
+    read_record_accepted: bool,
     handshake_started: Instant,
     hook_due: bool,
 }
@@ -125,7 +129,8 @@ impl Recorder {
             state: Mutex::new(RecorderState {
                 trace: HandshakeTrace::new(side),
                 peer_chain: Vec::new(),
-                record_version: [None; 2],
+                record: [None; 2],
+                read_record_accepted: true,
                 handshake_started: now,
                 hook_due: false,
             }),
@@ -379,7 +384,13 @@ fn on_info(
             }),
         );
         if status == ExitStatus::Failed && state.trace.outcome == Outcome::InProgress {
-            finished = Some(Outcome::Failed(Box::new(failure(ssl, &state.trace))));
+            if let Some(record) =
+                state.record[Direction::Read as usize].filter(|_| !state.read_record_accepted)
+            {
+                state.read_record_accepted = true;
+                recorder.push(state, EventKind::UnacceptedRecord(record));
+            }
+            finished = Some(Outcome::Failed(Box::new(failure(ssl, ret, &state.trace))));
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {
@@ -427,11 +438,30 @@ fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {
     ExitStatus::Failed
 }
 
-fn failure(ssl: &SslRef, trace: &HandshakeTrace) -> Failure {
+fn failure(ssl: &SslRef, ret: c_int, trace: &HandshakeTrace) -> Failure {
     let code = ffi::verify_result(ssl);
     let verify = (code != 0).then(|| VerifyResult::from_code(code));
-    failure_of(trace, verify, ffi::peek_error_reason())
+    let mut reason = ffi::peek_error_reason();
+    if reason.is_empty() || reason == UNEXPECTED_EOF {
+        let after = match last_message_name(trace) {
+            Some(m) => format!("after {m}"),
+            None => "before any handshake message".to_owned(),
+        };
+        let error = ErrorCode::from_raw(ffi::error_code(ssl, ret));
+        reason = if reason == UNEXPECTED_EOF || error == ErrorCode::SYSCALL {
+            format!("the peer closed the connection (EOF) {after}")
+        } else if error == ErrorCode::ZERO_RETURN {
+            format!("the peer closed the connection with close_notify {after}")
+        } else {
+            format!("the handshake stopped {after} with no error from OpenSSL")
+        };
+    }
+    failure_of(trace, verify, reason)
 }
+
+/// OpenSSL's reason when the transport reaches EOF mid-record or
+/// mid-handshake.
+const UNEXPECTED_EOF: &str = "unexpected eof while reading";
 
 /// A failure with what the trace itself tells: where it stopped, the last
 /// message and the alerts each way.
@@ -457,15 +487,24 @@ fn last_state(trace: &HandshakeTrace) -> String {
 
 /// "read ClientHello": the last handshake message seen.
 fn last_message(trace: &HandshakeTrace) -> Option<String> {
-    let m = trace
-        .messages()
-        .filter(|m| m.handshake_type.is_some())
-        .last()?;
+    let m = last_handshake_message(trace)?;
     let dir = match m.direction {
         Direction::Read => "read",
         Direction::Write => "wrote",
     };
     Some(format!("{dir} {}", m.name()))
+}
+
+/// "ServerHelloDone": the name of the last handshake message seen.
+fn last_message_name(trace: &HandshakeTrace) -> Option<String> {
+    last_handshake_message(trace).map(Message::name)
+}
+
+fn last_handshake_message(trace: &HandshakeTrace) -> Option<&Message> {
+    trace
+        .messages()
+        .filter(|m| m.handshake_type.is_some())
+        .last()
 }
 
 fn run_hook(
@@ -530,15 +569,17 @@ pub(crate) unsafe extern "C" fn msg_callback(
             Direction::Read
         };
         let mut state = recorder.lock();
-        let slot = &mut state.record_version[direction as usize];
         if content_type == sys::SSL3_RT_HEADER {
-            *slot = match bytes {
-                [_, major, minor, ..] => Some(u16::from_be_bytes([*major, *minor])),
-                _ => None,
-            };
+            state.record[direction as usize] = RecordHeader::parse(bytes);
+            if direction == Direction::Read {
+                state.read_record_accepted = false;
+            }
             return;
         }
-        let record_version = *slot;
+        if direction == Direction::Read {
+            state.read_record_accepted = true;
+        }
+        let record_version = state.record[direction as usize].map(|r| r.version);
         let message = Message {
             direction,
             version: version as u16,

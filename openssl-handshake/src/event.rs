@@ -90,6 +90,36 @@ pub enum EventKind {
     /// A handshake message, ChangeCipherSpec or alert record, from the
     /// message callback.
     Message(Box<Message>),
+    /// A record the peer sent that OpenSSL read the header of but never
+    /// accepted the content of (it failed on it): the only trace of, say,
+    /// an unexpected handshake message or bytes that are not TLS at all.
+    UnacceptedRecord(RecordHeader),
+}
+
+/// The five-byte header of a TLS record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordHeader {
+    /// The content type byte (22 handshake, 21 alert, 23 application data;
+    /// anything else means the bytes were not TLS).
+    pub content_type: u8,
+    /// The record's version field.
+    pub version: u16,
+    /// The length of the record's content.
+    pub length: u16,
+}
+
+impl RecordHeader {
+    /// Parses the header the message callback reports (`SSL3_RT_HEADER`).
+    pub(crate) fn parse(bytes: &[u8]) -> Option<Self> {
+        match bytes {
+            [content_type, v0, v1, l0, l1, ..] => Some(RecordHeader {
+                content_type: *content_type,
+                version: u16::from_be_bytes([*v0, *v1]),
+                length: u16::from_be_bytes([*l0, *l1]),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// A state change as the info callback reported it.

@@ -70,7 +70,7 @@ pub use cert::{CertificateInfo, Extension};
 pub use error::Error;
 pub use event::{
     Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, HandshakeState, Message,
-    Side, StateChange,
+    RecordHeader, Side, StateChange,
 };
 pub use negotiated::{Negotiated, Resumption, VerifyResult};
 pub use trace::{trace, Failure, HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS, SCHEMA_VERSION};

@@ -1,0 +1,146 @@
+//! A failed handshake says why, even when OpenSSL's error queue is empty:
+//! a peer that hangs up, and a record OpenSSL never accepted.
+
+mod common;
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::thread;
+
+use openssl::ssl::{HandshakeError, Ssl, SslVersion};
+use openssl_handshake::pki::KeyType;
+use openssl_handshake::{EventKind, HandshakeTrace};
+
+use common::{client_ctx, server_ctx, set_timeouts};
+
+/// A client stream that hangs up (closes its socket) instead of sending
+/// its second flight: the server sees EOF after its own first flight.
+struct HangUpOnSecondFlight {
+    tcp: TcpStream,
+    read_anything: bool,
+}
+
+impl Read for HangUpOnSecondFlight {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.tcp.read(buf)?;
+        self.read_anything |= n > 0;
+        Ok(n)
+    }
+}
+
+impl Write for HangUpOnSecondFlight {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.read_anything {
+            let _ = self.tcp.shutdown(Shutdown::Both);
+            return Err(io::Error::other("client hangs up"));
+        }
+        self.tcp.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+fn failed<S>(r: Result<openssl::ssl::SslStream<S>, HandshakeError<S>>) -> HandshakeTrace {
+    match r {
+        Ok(_) => panic!("the handshake should have failed"),
+        Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).expect("traced"),
+        Err(_) => panic!("expected a handshake failure"),
+    }
+}
+
+#[test]
+fn a_client_hanging_up_after_the_servers_flight_is_named() {
+    let server = server_ctx(KeyType::Rsa2048, |b| {
+        b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = thread::spawn(move || {
+        let tcp = TcpStream::connect(addr).unwrap();
+        set_timeouts(&tcp);
+        let ctx = client_ctx(|_| {});
+        let stream = HangUpOnSecondFlight {
+            tcp,
+            read_anything: false,
+        };
+        let _ = Ssl::new(&ctx).unwrap().connect(stream);
+    });
+    let (tcp, _) = listener.accept().unwrap();
+    set_timeouts(&tcp);
+    let trace = failed(Ssl::new(&server).unwrap().accept(tcp));
+    client.join().unwrap();
+    let failure = trace.failure().expect("failed");
+    // A TLS 1.2 server's first flight ends with ServerHelloDone.
+    assert_eq!(
+        failure.reason,
+        "the peer closed the connection (EOF) after ServerHelloDone"
+    );
+}
+
+#[test]
+fn a_server_hanging_up_after_the_client_hello_is_named() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        set_timeouts(&tcp);
+        let mut buf = [0u8; 5];
+        tcp.read_exact(&mut buf).unwrap();
+        // Hang up with the ClientHello unanswered.
+    });
+    let tcp = TcpStream::connect(addr).unwrap();
+    set_timeouts(&tcp);
+    let ctx = client_ctx(|_| {});
+    let trace = failed(Ssl::new(&ctx).unwrap().connect(tcp));
+    server.join().unwrap();
+    let failure = trace.failure().expect("failed");
+    assert_eq!(
+        failure.reason,
+        "the peer closed the connection (EOF) after ClientHello"
+    );
+}
+
+/// A server that answers the ClientHello with a Finished message: OpenSSL
+/// rejects it at its header, so the message callback never sees it, but
+/// the trace still records the record it came in.
+#[test]
+fn a_rejected_record_is_recorded() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let finished: Vec<u8> = {
+        let mut m = vec![20u8, 0, 0, 12];
+        m.extend([0u8; 12]);
+        let mut r = vec![22u8, 3, 3, 0, m.len() as u8];
+        r.extend(m);
+        r
+    };
+    let sent_len = finished.len() - 5;
+    let server = thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        set_timeouts(&tcp);
+        let mut buf = [0u8; 5];
+        tcp.read_exact(&mut buf).unwrap();
+        tcp.write_all(&finished).unwrap();
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest);
+    });
+    let tcp = TcpStream::connect(addr).unwrap();
+    set_timeouts(&tcp);
+    let ctx = client_ctx(|_| {});
+    let trace = failed(Ssl::new(&ctx).unwrap().connect(tcp));
+    server.join().unwrap();
+    let failure = trace.failure().expect("failed");
+    assert_eq!(failure.reason, "unexpected message");
+    let rejected = trace
+        .events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::UnacceptedRecord(r) => Some(*r),
+            _ => None,
+        })
+        .expect("the rejected record is in the trace");
+    assert_eq!(rejected.content_type, 22);
+    assert_eq!(rejected.version, 0x0303);
+    assert_eq!(usize::from(rejected.length), sent_len);
+}
