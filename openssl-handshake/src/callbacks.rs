@@ -400,7 +400,12 @@ fn on_info(
         }
     }
     let outcome = finished?;
-    if outcome == Outcome::Succeeded {
+    // A failure after the ServerHello still agreed on a version and a
+    // suite (and perhaps a group and the peer's chain): keep what it did.
+    // (A client reading a ServerHello it then refuses has no cipher yet.)
+    let agreed = server_hello_reached(&state.trace)
+        && (ssl.current_cipher().is_some() || ffi::pending_cipher(ssl).is_some());
+    if outcome == Outcome::Succeeded || agreed {
         let side = state.trace.side;
         let (negotiated, chain) = Negotiated::read(ssl, side);
         state.trace.negotiated = Some(negotiated);
@@ -422,6 +427,18 @@ fn on_info(
     let trace = state.snapshot(recorder.options.raw_bytes);
     pending.put();
     Some((trace, hook))
+}
+
+/// Whether the handshake got as far as a ServerHello: the server chose
+/// the version and suite before writing it, the client learnt them by
+/// reading it. States are recorded even with messages off.
+fn server_hello_reached(trace: &HandshakeTrace) -> bool {
+    trace.states().any(|s| {
+        matches!(
+            s.state.name(),
+            Some("TLS_ST_SW_SRVR_HELLO" | "TLS_ST_CR_SRVR_HELLO")
+        )
+    })
 }
 
 fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {

@@ -11,7 +11,7 @@ use std::ptr;
 use foreign_types::ForeignTypeRef;
 use libc::{c_char, c_int};
 use openssl::nid::Nid;
-use openssl::ssl::{SslRef, SslSessionRef};
+use openssl::ssl::{SslCipherRef, SslRef, SslSessionRef};
 use openssl::x509::X509Ref;
 
 use crate::event::HandshakeState;
@@ -64,6 +64,18 @@ pub(crate) fn alert_strings(value: c_int) -> (Cow<'static, str>, Cow<'static, st
             static_str(sys::SSL_alert_type_string_long(value)),
             static_str(sys::SSL_alert_desc_string_long(value)),
         )
+    }
+}
+
+/// The suite of the handshake under way: `SSL_get_pending_cipher`, which
+/// a client knows from the ServerHello on, before `SSL_get_current_cipher`
+/// (the established session's) is set.
+pub(crate) fn pending_cipher(ssl: &SslRef) -> Option<&SslCipherRef> {
+    // SAFETY: `ssl` is live; the cipher is a static entry of libssl's
+    // table (or null), valid as long as `ssl` is borrowed.
+    unsafe {
+        let cipher = sys::SSL_get_pending_cipher(ssl.as_ptr());
+        (!cipher.is_null()).then(|| SslCipherRef::from_ptr(cipher as *mut _))
     }
 }
 

@@ -88,7 +88,7 @@ impl Negotiated {
     /// and [`Negotiated::refine_resumption`] settles it when the trace is
     /// read.
     pub(crate) fn read(ssl: &SslRef, side: Side) -> (Negotiated, Vec<X509>) {
-        let cipher = ssl.current_cipher();
+        let cipher = ssl.current_cipher().or_else(|| ffi::pending_cipher(ssl));
         let version = ssl.version_str().to_owned();
         let resumed = ssl
             .session_reused()

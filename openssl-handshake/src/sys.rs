@@ -9,7 +9,7 @@
 #![allow(non_camel_case_types, missing_docs)]
 
 use libc::{c_char, c_int, c_uint, c_void, size_t};
-use openssl_sys::{BIO, SSL, SSL_CTX, SSL_SESSION};
+use openssl_sys::{BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_SESSION};
 
 /// `OSSL_HANDSHAKE_STATE`: a C enum without negative members, which C
 /// compilers lay out as `unsigned int`; the header check asserts that.
@@ -298,6 +298,7 @@ c_functions! {
     pub fn SSL_CTX_set_msg_callback(ctx: *mut SSL_CTX, cb: Option<MsgCallback>);
     pub fn SSL_set_msg_callback(ssl: *mut SSL, cb: Option<MsgCallback>);
     pub fn SSL_get_state(ssl: *const SSL) -> OSSL_HANDSHAKE_STATE;
+    pub fn SSL_get_pending_cipher(s: *const SSL) -> *const SSL_CIPHER;
     pub fn SSL_in_init(s: *const SSL) -> c_int;
     pub fn SSL_alert_type_string(value: c_int) -> *const c_char;
     pub fn SSL_alert_type_string_long(value: c_int) -> *const c_char;

@@ -31,7 +31,9 @@ pub struct HandshakeTrace {
     pub events: Vec<Event>,
     /// Where the handshake stands.
     pub outcome: Outcome,
-    /// What was agreed, once the handshake is done.
+    /// What was agreed: once the handshake is done, or, for one that
+    /// failed after the ServerHello, what had been agreed by then (version
+    /// and suite at least).
     pub negotiated: Option<Negotiated>,
     /// From handshake start to done or failure.
     pub duration: Option<Duration>,

@@ -144,3 +144,56 @@ fn a_rejected_record_is_recorded() {
     assert_eq!(rejected.version, 0x0303);
     assert_eq!(usize::from(rejected.length), sent_len);
 }
+
+/// A handshake that fails at the server's certificate had already agreed
+/// on a version and a suite; both traces keep them.
+#[test]
+fn a_failure_after_the_server_hello_keeps_what_was_agreed() {
+    use openssl::ssl::{SslContext, SslMethod};
+    use openssl_handshake::pki::Negative;
+    use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+
+    // The negative credentials carry P-256 keys.
+    const SUITE: &str = "ECDHE-ECDSA-AES128-GCM-SHA256";
+    let mut b = SslContext::builder(SslMethod::tls_server()).unwrap();
+    common::pki()
+        .negative(Negative::UntrustedRoot)
+        .install(&mut b)
+        .unwrap();
+    b.trace_handshakes(TraceOptions::default()).unwrap();
+    let server = b.build();
+    let client = client_ctx(|b| {
+        b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+        b.set_cipher_list(SUITE).unwrap();
+    });
+    let pair = common::connect(&server, &client, None);
+    for (side, trace) in [("client", &pair.client), ("server", &pair.server)] {
+        assert!(trace.failure().is_some(), "{side} failed");
+        let n = trace
+            .negotiated
+            .as_ref()
+            .unwrap_or_else(|| panic!("{side}: nothing agreed: {}", trace.state_log()));
+        assert_eq!(n.version, "TLSv1.2", "{side}");
+        assert_eq!(n.cipher_openssl, SUITE, "{side}");
+    }
+    let verify = &pair.client.negotiated.as_ref().unwrap().verify;
+    assert_eq!(verify.code, Negative::UntrustedRoot.expected_verify_error());
+}
+
+/// Before the ServerHello nothing is agreed, and the trace says so.
+#[test]
+fn a_failure_before_the_server_hello_agreed_nothing() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 5];
+        tcp.read_exact(&mut buf).unwrap();
+    });
+    let tcp = TcpStream::connect(addr).unwrap();
+    set_timeouts(&tcp);
+    let ctx = client_ctx(|_| {});
+    let trace = failed(Ssl::new(&ctx).unwrap().connect(tcp));
+    server.join().unwrap();
+    assert!(trace.negotiated.is_none(), "{:?}", trace.negotiated);
+}

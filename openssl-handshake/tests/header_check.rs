@@ -32,7 +32,7 @@ fn c_type(rust: &str) -> String {
         "c_void" => "void".into(),
         "size_t" => "size_t".into(),
         "u64" => "uint64_t".into(),
-        "SSL" | "SSL_CTX" | "SSL_SESSION" | "BIO" => t,
+        "SSL" | "SSL_CTX" | "SSL_SESSION" | "SSL_CIPHER" | "BIO" => t,
         "InfoCallback" | "MsgCallback" => format!("rs_{t}"),
         other => panic!("header_check does not know the C spelling of Rust type `{other}`; add it"),
     }
