@@ -17,7 +17,7 @@ use harness::serve::{self, ServeOptions, ServerIdentity};
 use harness::settings::TlsSettings;
 use harness::transport::Transport;
 use harness::HarnessError;
-use openssl_handshake::pki::Pki;
+use openssl_handshake::pki::{Overwrite, Pki};
 
 /// Interop matrix and handshake tracing for OpenSSL.
 #[derive(Parser)]
@@ -43,6 +43,9 @@ enum Command {
         /// table (one path a line) or json (a list of paths).
         #[arg(long, default_value = "table", value_parser = ["table", "json"])]
         format: String,
+        /// Replace key files this command did not write (keys are always written 0600).
+        #[arg(long)]
+        force: bool,
     },
     /// Send hostile peers (malformed hellos, oversized records, slowloris, a flood, ...) to a TLS server.
     Hostile(HostileArgs),
@@ -278,7 +281,7 @@ fn main() -> ExitCode {
         Command::Matrix(a) => matrix(a),
         Command::Probe(a) => probe_cmd(a),
         Command::Serve(a) => serve_cmd(a),
-        Command::Pki { out, format } => pki(out, &format),
+        Command::Pki { out, format, force } => pki(out, &format, force),
         Command::Hostile(a) => hostile_cmd(a),
         Command::Bench(a) => bench_cmd(a),
         Command::Merge { files, format, out } => merge(files, format, out),
@@ -437,11 +440,18 @@ fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
     })
 }
 
-fn pki(out: PathBuf, format: &str) -> Result<bool, HarnessError> {
+fn pki(out: PathBuf, format: &str, force: bool) -> Result<bool, HarnessError> {
     std::fs::create_dir_all(&out).map_err(|e| HarnessError::writing(&out, e))?;
     let pki = Pki::generate().map_err(|e| HarnessError::Pki(e.to_string()))?;
     let files = pki
-        .write_pem(&out)
+        .write_pem_with(
+            &out,
+            if force {
+                Overwrite::Any
+            } else {
+                Overwrite::Ours
+            },
+        )
         .map_err(|e| HarnessError::Pki(e.to_string()))?;
     let paths: Vec<String> = files
         .all()

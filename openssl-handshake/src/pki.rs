@@ -31,9 +31,8 @@
 //! ```
 
 use std::fmt;
-use std::fs;
 use std::panic;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::thread::{self, Scope, ScopedJoinHandle};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -90,6 +89,16 @@ pub enum PkiError {
         path: PathBuf,
         /// The underlying I/O error.
         source: std::io::Error,
+    },
+    /// A key file exists that an earlier run did not write.
+    #[error(
+        "refusing to overwrite {}: the file exists and was not written by this test PKI \
+         (remove it, choose another directory, or pass --force)",
+        path.display()
+    )]
+    WouldOverwrite {
+        /// The existing key file.
+        path: PathBuf,
     },
     /// A server leaf's CSR did not verify with its own public key.
     #[error("the CSR for the {0} server leaf does not verify with its own public key")]
@@ -668,67 +677,6 @@ impl Pki {
     pub fn csr(&self) -> &X509Req {
         &self.csrs[KeyType::Rsa2048 as usize]
     }
-
-    /// Writes the PKI as PEM files into `dir`, creating it if needed, and
-    /// returns their paths. Existing files of the same names are replaced.
-    ///
-    /// Files: `root.pem`, `intermediate.pem`; for each key type `k`
-    /// `server-{k}.crt` (leaf only), `server-{k}.key` (PKCS#8),
-    /// `server-{k}.chain.pem` (leaf then intermediate) and the same for
-    /// `client-{k}`; `server-rsa2048.csr`; for each negative `n`
-    /// `neg-{n}.chain.pem` and `neg-{n}.key`.
-    ///
-    /// `openssl s_server -cert` reads only the first certificate of a file;
-    /// to serve a whole chain file pass it to `-chainCAfile` as well, e.g.
-    /// `-cert server-rsa2048.chain.pem -chainCAfile server-rsa2048.chain.pem
-    /// -key server-rsa2048.key`.
-    pub fn write_pem(&self, dir: &Path) -> Result<PkiFiles, PkiError> {
-        fs::create_dir_all(dir).map_err(|source| PkiError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let write = |file: String, contents: Vec<u8>| -> Result<PathBuf, PkiError> {
-            let path = dir.join(file);
-            match fs::write(&path, contents) {
-                Ok(()) => Ok(path),
-                Err(source) => Err(PkiError::Io { path, source }),
-            }
-        };
-        let write_leaf = |prefix: String, c: &Credential| -> Result<LeafFiles, PkiError> {
-            Ok(LeafFiles {
-                cert: write(format!("{prefix}.crt"), c.cert.to_pem()?)?,
-                key: write(format!("{prefix}.key"), c.key.private_key_to_pem_pkcs8()?)?,
-                chain: write(format!("{prefix}.chain.pem"), c.try_chain_pem()?)?,
-            })
-        };
-
-        let mut servers = Vec::with_capacity(KeyType::ALL.len());
-        let mut clients = Vec::with_capacity(KeyType::ALL.len());
-        for k in KeyType::ALL {
-            servers.push(write_leaf(format!("server-{k}"), self.server(k))?);
-            clients.push(write_leaf(format!("client-{k}"), self.client(k))?);
-        }
-        let mut negatives = Vec::with_capacity(Negative::ALL.len());
-        for n in Negative::ALL {
-            let c = self.negative(n);
-            negatives.push(NegativeFiles {
-                chain: write(format!("neg-{n}.chain.pem"), c.try_chain_pem()?)?,
-                key: write(format!("neg-{n}.key"), c.key.private_key_to_pem_pkcs8()?)?,
-            });
-        }
-        Ok(PkiFiles {
-            dir: dir.to_path_buf(),
-            root: write("root.pem".into(), self.root.cert.to_pem()?)?,
-            intermediate: write("intermediate.pem".into(), self.intermediate.cert.to_pem()?)?,
-            csr: write(
-                format!("server-{}.csr", KeyType::Rsa2048),
-                self.csr().to_pem()?,
-            )?,
-            servers,
-            clients,
-            negatives,
-        })
-    }
 }
 
 fn negative(n: Negative, intermediate: &Ca) -> Result<Credential, ErrorStack> {
@@ -776,74 +724,9 @@ fn negative(n: Negative, intermediate: &Ca) -> Result<Credential, ErrorStack> {
     Ok(Credential { cert, key, chain })
 }
 
-/// Paths of one leaf credential written by [`Pki::write_pem`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeafFiles {
-    /// The leaf certificate alone (`.crt`).
-    pub cert: PathBuf,
-    /// The PKCS#8 private key (`.key`).
-    pub key: PathBuf,
-    /// The leaf then the intermediate (`.chain.pem`).
-    pub chain: PathBuf,
-}
+mod files;
 
-/// Paths of one negative credential written by [`Pki::write_pem`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NegativeFiles {
-    /// The leaf then its chain, as the server would send them (`.chain.pem`).
-    pub chain: PathBuf,
-    /// The PKCS#8 private key (`.key`).
-    pub key: PathBuf,
-}
-
-/// The files written by [`Pki::write_pem`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PkiFiles {
-    /// The directory holding all files.
-    pub dir: PathBuf,
-    /// The root CA certificate (`root.pem`), for `-CAfile`.
-    pub root: PathBuf,
-    /// The intermediate CA certificate (`intermediate.pem`).
-    pub intermediate: PathBuf,
-    /// The CSR of the RSA server leaf (`server-rsa2048.csr`).
-    pub csr: PathBuf,
-    servers: Vec<LeafFiles>,
-    clients: Vec<LeafFiles>,
-    negatives: Vec<NegativeFiles>,
-}
-
-impl PkiFiles {
-    /// Files of the server credential for `k` (`server-{k}.*`).
-    pub fn server(&self, k: KeyType) -> &LeafFiles {
-        &self.servers[k as usize]
-    }
-
-    /// Files of the client credential for `k` (`client-{k}.*`).
-    pub fn client(&self, k: KeyType) -> &LeafFiles {
-        &self.clients[k as usize]
-    }
-
-    /// Files of the negative credential `n` (`neg-{n}.*`).
-    pub fn negative(&self, n: Negative) -> &NegativeFiles {
-        &self.negatives[n as usize]
-    }
-
-    /// Every file written, e.g. to list them to the user.
-    pub fn all(&self) -> Vec<&Path> {
-        let mut all = vec![
-            self.root.as_path(),
-            self.intermediate.as_path(),
-            self.csr.as_path(),
-        ];
-        for leaf in self.servers.iter().chain(&self.clients) {
-            all.extend([leaf.cert.as_path(), &leaf.key, &leaf.chain]);
-        }
-        for neg in &self.negatives {
-            all.extend([neg.chain.as_path(), &neg.key]);
-        }
-        all
-    }
-}
+pub use files::{LeafFiles, NegativeFiles, Overwrite, PkiFiles, MARKER};
 
 #[cfg(test)]
 mod tests {
@@ -859,7 +742,7 @@ mod tests {
     use std::sync::OnceLock;
     use std::thread;
 
-    fn pki() -> &'static Pki {
+    pub(super) fn pki() -> &'static Pki {
         static PKI: OnceLock<Pki> = OnceLock::new();
         PKI.get_or_init(|| Pki::generate().expect("generate test PKI"))
     }
@@ -1089,97 +972,6 @@ mod tests {
         );
         let err = "expird".parse::<Negative>().unwrap_err().to_string();
         assert!(err.contains("expired, not-yet-valid, wrong-host, self-signed, untrusted-root, missing-intermediate"), "{err}");
-    }
-
-    #[test]
-    fn write_pem_round_trips() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("pki");
-        let files = pki().write_pem(&out).unwrap();
-        assert_eq!(files.all().len(), 3 + 2 * 4 * 3 + 6 * 2);
-        for path in files.all() {
-            assert!(path.is_file(), "{}", path.display());
-            assert_eq!(path.parent(), Some(out.as_path()));
-        }
-        let read = |p: &Path| fs::read(p).unwrap();
-        let der = |c: &X509Ref| c.to_der().unwrap();
-        assert_eq!(
-            der(&X509::from_pem(&read(&files.root)).unwrap()),
-            der(pki().root())
-        );
-        assert_eq!(
-            der(&X509::from_pem(&read(&files.intermediate)).unwrap()),
-            der(pki().intermediate())
-        );
-        let csr = X509Req::from_pem(&read(&files.csr)).unwrap();
-        assert_eq!(csr.to_der().unwrap(), pki().csr().to_der().unwrap());
-        assert!(files.csr.ends_with("server-rsa2048.csr"));
-
-        let leaves = KeyType::ALL.iter().flat_map(|&k| {
-            [
-                (files.server(k), pki().server(k)),
-                (files.client(k), pki().client(k)),
-            ]
-        });
-        for (f, cred) in leaves {
-            assert_eq!(
-                der(&X509::from_pem(&read(&f.cert)).unwrap()),
-                der(&cred.cert)
-            );
-            assert_eq!(read(&f.chain), cred.chain_pem());
-            assert_eq!(read(&f.key), cred.key_pem());
-            let key = PKey::private_key_from_pem(&read(&f.key)).unwrap();
-            assert!(key.public_eq(&cred.key));
-            assert!(read(&f.key).starts_with(b"-----BEGIN PRIVATE KEY-----"));
-            let chain = X509::stack_from_pem(&read(&f.chain)).unwrap();
-            assert_eq!(
-                chain.iter().map(|c| der(c)).collect::<Vec<_>>(),
-                [der(&cred.cert), der(pki().intermediate())]
-            );
-            // Loadable the way SSL_CTX_use_certificate_chain_file users load it.
-            let mut ctx = SslContext::builder(SslMethod::tls()).unwrap();
-            ctx.set_certificate_chain_file(&f.chain).unwrap();
-            ctx.set_private_key_file(&f.key, openssl::ssl::SslFiletype::PEM)
-                .unwrap();
-            ctx.check_private_key().unwrap();
-        }
-        assert!(files
-            .server(KeyType::EcdsaP384)
-            .chain
-            .ends_with("server-ecdsa-p384.chain.pem"));
-        assert!(files
-            .client(KeyType::Ed25519)
-            .key
-            .ends_with("client-ed25519.key"));
-
-        for n in Negative::ALL {
-            let (f, cred) = (files.negative(n), pki().negative(n));
-            assert!(f.chain.ends_with(format!("neg-{}.chain.pem", n.name())));
-            assert!(f.key.ends_with(format!("neg-{}.key", n.name())));
-            let chain = X509::stack_from_pem(&read(&f.chain)).unwrap();
-            assert_eq!(chain.len(), 1 + cred.chain.len(), "{n}");
-            assert_eq!(der(&chain[0]), der(&cred.cert));
-            assert!(PKey::private_key_from_pem(&read(&f.key))
-                .unwrap()
-                .public_eq(&cred.key));
-        }
-        // Rewriting into the same directory replaces the files.
-        pki().write_pem(&out).unwrap();
-    }
-
-    #[test]
-    fn write_pem_error_names_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let blocker = dir.path().join("file");
-        fs::write(&blocker, b"").unwrap();
-        let err = pki().write_pem(&blocker.join("sub")).unwrap_err();
-        assert!(matches!(&err, PkiError::Io { path, .. } if path == &blocker.join("sub")));
-        let msg = err.to_string();
-        assert!(
-            msg.contains(&blocker.join("sub").display().to_string()),
-            "{msg}"
-        );
-        assert!(msg.contains("writable"), "{msg}");
     }
 
     /// Runs a TLS handshake over loopback: the server presents `server` and,

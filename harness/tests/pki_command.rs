@@ -1,0 +1,60 @@
+//! `tls-harness pki`: private keys readable by their owner only, and a key
+//! file the command did not write is not replaced without `--force`.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn pki(out: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tls-harness"))
+        .arg("pki")
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("run tls-harness pki")
+}
+
+fn mode(p: &Path) -> u32 {
+    fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn keys_are_written_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pki(dir.path(), &["--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let paths: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    let keys: Vec<&String> = paths.iter().filter(|p| p.ends_with(".key")).collect();
+    assert_eq!(keys.len(), 2 * 4 + 6, "a key per leaf and negative");
+    for k in keys {
+        assert_eq!(mode(Path::new(k)), 0o600, "{k}");
+    }
+}
+
+#[test]
+fn a_foreign_key_needs_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let theirs = dir.path().join("neg-expired.key");
+    fs::write(&theirs, b"someone's key").unwrap();
+    let out = pki(dir.path(), &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&theirs.display().to_string()), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert_eq!(fs::read(&theirs).unwrap(), b"someone's key");
+
+    let out = pki(dir.path(), &["--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(fs::read(&theirs).unwrap(), b"someone's key");
+    assert_eq!(mode(&theirs), 0o600);
+}
