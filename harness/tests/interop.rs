@@ -138,7 +138,7 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
                     .and_then(|o| o.failure.clone())
                     .unwrap_or_default();
                 assert!(
-                    failure.contains("handshake failure"),
+                    failure.contains("alert handshake_failure (40)"),
                     "{}: the inproc side did not see handshake_failure: {failure}",
                     r.id
                 );
