@@ -51,8 +51,11 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p openssl-handshake --all-targets --features tracing,metrics -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== cargo test -p openssl-handshake --features tracing,metrics"
+cargo test -q -p openssl-handshake --features tracing,metrics --test telemetry
 
 # The main job: every pairing with the external peers must end with 0 failed.
 harness=target/release/tls-harness

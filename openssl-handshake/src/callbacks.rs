@@ -31,6 +31,7 @@ use crate::event::{
 use crate::ffi;
 use crate::negotiated::{Negotiated, Resumption, VerifyResult};
 use crate::sys;
+use crate::telemetry;
 use crate::trace::{Failure, HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS};
 
 /// Installs the trampolines on a context and stores `options` in its
@@ -118,6 +119,7 @@ struct RecorderState {
     read_record_accepted: bool,
     handshake_started: Instant,
     hook_due: bool,
+    span: telemetry::Span,
 }
 
 impl Recorder {
@@ -133,6 +135,7 @@ impl Recorder {
                 read_record_accepted: true,
                 handshake_started: now,
                 hook_due: false,
+                span: telemetry::Span::none(),
             }),
         }
     }
@@ -172,6 +175,7 @@ impl Drop for Recorder {
             let failure = failure_of(&state.trace, None, ABANDONED.to_owned());
             state.trace.outcome = Outcome::Failed(Box::new(failure));
             state.trace.duration = Some(state.handshake_started.elapsed());
+            telemetry::finished(&state.trace, &state.span);
             let trace = state.snapshot(self.options.raw_bytes);
             let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
         }));
@@ -335,6 +339,7 @@ fn on_info(
             state.trace.outcome = Outcome::InProgress;
             state.handshake_started = Instant::now();
             state.hook_due = true;
+            state.span = telemetry::handshake_span(state.trace.side);
         }
         recorder.push(state, EventKind::HandshakeStart);
     } else if state.trace.handshakes == 0 && ffi::in_init(ssl) {
@@ -345,6 +350,7 @@ fn on_info(
         state.trace.joined_late = true;
         state.handshake_started = Instant::now();
         state.hook_due = true;
+        state.span = telemetry::handshake_span(state.trace.side);
     }
     if where_ & sys::SSL_CB_LOOP != 0 {
         let (long, short) = ffi::state_strings(ssl);
@@ -414,6 +420,7 @@ fn on_info(
     state.trace.outcome = outcome;
     state.trace.duration = Some(state.handshake_started.elapsed());
     (state.trace.bytes_sent, state.trace.bytes_received) = ffi::bytes_sent_received(ssl);
+    telemetry::finished(&state.trace, &state.span);
     let hook = recorder
         .options
         .on_complete

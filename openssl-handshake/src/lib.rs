@@ -62,6 +62,7 @@ pub mod pki;
 pub mod render;
 #[doc(hidden)]
 pub mod sys;
+mod telemetry;
 mod trace;
 
 pub use alert::alert_name;

@@ -1,0 +1,154 @@
+//! Finished handshakes reported to the `tracing` and `metrics` facades a
+//! service already uses (features `tracing` and `metrics`).
+//!
+//! Both run once per handshake, when it ends, from what the trace already
+//! holds: nothing is decoded for them. Without a subscriber or recorder
+//! installed they cost a check each.
+
+use crate::trace::HandshakeTrace;
+
+/// The per-handshake span ([`tracing::Span::none`] without the feature's
+/// subscriber interest).
+#[cfg(feature = "tracing")]
+pub(crate) type Span = tracing::Span;
+
+/// Without the `tracing` feature there is no span to keep.
+#[cfg(not(feature = "tracing"))]
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Span;
+
+#[cfg(not(feature = "tracing"))]
+impl Span {
+    pub(crate) fn none() -> Self {
+        Span
+    }
+}
+
+/// Opens the span of a handshake that is starting.
+pub(crate) fn handshake_span(side: crate::event::Side) -> Span {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::info_span!(target: "openssl_handshake", "tls_handshake", side = %side)
+    }
+    #[cfg(not(feature = "tracing"))]
+    {
+        let _ = side;
+        Span
+    }
+}
+
+/// Reports a handshake that has just succeeded or failed.
+pub(crate) fn finished(trace: &HandshakeTrace, span: &Span) {
+    #[cfg(feature = "tracing")]
+    event(trace, span);
+    #[cfg(feature = "metrics")]
+    record(trace);
+    let _ = (trace, span);
+}
+
+/// The labels both facades use: (version, suite, group), empty when not
+/// agreed.
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+fn agreed(trace: &HandshakeTrace) -> (&str, &str, &str) {
+    match &trace.negotiated {
+        Some(n) => (
+            n.version.as_str(),
+            n.cipher_iana
+                .as_deref()
+                .unwrap_or(n.cipher_openssl.as_str()),
+            n.group.as_deref().unwrap_or(""),
+        ),
+        None => ("", "", ""),
+    }
+}
+
+/// A stable, low-cardinality name for why a handshake failed: abandoned,
+/// certificate_verify, or the IANA name of the alert sent or received.
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+fn cause(trace: &HandshakeTrace) -> &'static str {
+    let Some(f) = trace.failure() else {
+        return "none";
+    };
+    if f.reason == crate::trace::ABANDONED {
+        return "abandoned";
+    }
+    if f.verify.is_some() {
+        return "certificate_verify";
+    }
+    f.alert_received
+        .as_ref()
+        .or(f.alert_sent.as_ref())
+        .and_then(|a| crate::alert::alert_name(a.description))
+        .unwrap_or("other")
+}
+
+#[cfg(feature = "tracing")]
+fn event(trace: &HandshakeTrace, span: &Span) {
+    let (version, suite, group) = agreed(trace);
+    let duration_us = trace.duration.map_or(0, |d| d.as_micros() as u64);
+    let side = trace.side.to_string();
+    match trace.failure() {
+        None => tracing::info!(
+            target: "openssl_handshake",
+            parent: span,
+            side,
+            outcome = "succeeded",
+            version,
+            suite,
+            group,
+            duration_us,
+            "TLS handshake succeeded"
+        ),
+        Some(f) => tracing::warn!(
+            target: "openssl_handshake",
+            parent: span,
+            side,
+            outcome = "failed",
+            version,
+            suite,
+            group,
+            duration_us,
+            cause = cause(trace),
+            reason = %f,
+            "TLS handshake failed"
+        ),
+    }
+}
+
+#[cfg(feature = "metrics")]
+fn record(trace: &HandshakeTrace) {
+    let (version, suite, _) = agreed(trace);
+    let side = match trace.side {
+        crate::event::Side::Client => "client",
+        crate::event::Side::Server => "server",
+    };
+    let outcome = if trace.succeeded() {
+        "succeeded"
+    } else {
+        "failed"
+    };
+    metrics::counter!(
+        "openssl_handshake_total",
+        "side" => side,
+        "version" => version.to_owned(),
+        "suite" => suite.to_owned(),
+        "outcome" => outcome
+    )
+    .increment(1);
+    if let Some(d) = trace.duration {
+        metrics::histogram!(
+            "openssl_handshake_duration_seconds",
+            "side" => side,
+            "outcome" => outcome
+        )
+        .record(d.as_secs_f64());
+    }
+    if !trace.succeeded() {
+        metrics::counter!(
+            "openssl_handshake_failures_total",
+            "side" => side,
+            "cause" => cause(trace)
+        )
+        .increment(1);
+    }
+}

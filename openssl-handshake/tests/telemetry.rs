@@ -1,0 +1,231 @@
+//! The `tracing` and `metrics` features: one event and one set of metrics
+//! per finished handshake, with what the trace says.
+#![cfg(any(feature = "tracing", feature = "metrics"))]
+
+mod common;
+
+use openssl::ssl::SslVersion;
+use openssl_handshake::pki::{KeyType, Negative};
+use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+
+use common::{client_ctx, connect, pki, server_ctx};
+
+/// One successful TLS 1.3 handshake and one that fails on the server's
+/// untrusted certificate, run once for the whole test binary.
+fn handshakes() -> &'static (common::Pair, common::Pair) {
+    static RUN: std::sync::OnceLock<(common::Pair, common::Pair)> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        install();
+        let server = server_ctx(KeyType::EcdsaP256, |b| {
+            b.set_min_proto_version(Some(SslVersion::TLS1_3)).unwrap();
+        });
+        let ok = connect(&server, &client_ctx(|_| {}), None);
+        let mut b =
+            openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).unwrap();
+        pki()
+            .negative(Negative::UntrustedRoot)
+            .install(&mut b)
+            .unwrap();
+        b.trace_handshakes(TraceOptions::default()).unwrap();
+        let bad = connect(&b.build(), &client_ctx(|_| {}), None);
+        (ok, bad)
+    })
+}
+
+fn install() {
+    #[cfg(feature = "tracing")]
+    capture::install();
+    #[cfg(feature = "metrics")]
+    metrics_capture::install();
+}
+
+fn suite(t: &HandshakeTrace) -> String {
+    let n = t.negotiated.as_ref().expect("negotiated");
+    n.cipher_iana.clone().unwrap_or_default()
+}
+
+#[cfg(feature = "tracing")]
+mod capture {
+    //! A subscriber that keeps every event of target "openssl_handshake".
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Mutex;
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+
+    #[derive(Debug, Clone)]
+    pub struct Seen {
+        pub level: Level,
+        pub fields: BTreeMap<String, String>,
+        pub parent: Option<String>,
+    }
+
+    pub static EVENTS: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
+    static SPANS: Mutex<BTreeMap<u64, String>> = Mutex::new(BTreeMap::new());
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+
+    struct Capture;
+
+    struct Fields(BTreeMap<String, String>);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.insert(
+                field.name().to_owned(),
+                format!("{value:?}").trim_matches('"').to_owned(),
+            );
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.insert(field.name().to_owned(), value.to_owned());
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, m: &Metadata<'_>) -> bool {
+            m.target() == "openssl_handshake"
+        }
+        fn new_span(&self, span: &Attributes<'_>) -> Id {
+            let id = NEXT.fetch_add(1, Ordering::Relaxed);
+            SPANS
+                .lock()
+                .unwrap()
+                .insert(id, span.metadata().name().to_owned());
+            Id::from_u64(id)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut fields = Fields(BTreeMap::new());
+            event.record(&mut fields);
+            let parent = event
+                .parent()
+                .and_then(|id| SPANS.lock().unwrap().get(&id.into_u64()).cloned());
+            EVENTS.lock().unwrap().push(Seen {
+                level: *event.metadata().level(),
+                fields: fields.0,
+                parent,
+            });
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    pub fn install() {
+        tracing::subscriber::set_global_default(Capture).expect("one global subscriber");
+    }
+}
+
+#[cfg(feature = "tracing")]
+#[test]
+fn each_finished_handshake_is_one_tracing_event() {
+    use tracing::Level;
+    let (ok, bad) = handshakes();
+    let events = capture::EVENTS.lock().unwrap().clone();
+    assert_eq!(events.len(), 4, "two handshakes, two sides: {events:#?}");
+    let find = |side: &str, outcome: &str| {
+        events
+            .iter()
+            .find(|e| e.fields["side"] == side && e.fields["outcome"] == outcome)
+            .unwrap_or_else(|| panic!("no {side} {outcome} event in {events:#?}"))
+    };
+    for (side, trace) in [("client", &ok.client), ("server", &ok.server)] {
+        let e = find(side, "succeeded");
+        assert_eq!(e.level, Level::INFO);
+        assert_eq!(e.parent.as_deref(), Some("tls_handshake"));
+        assert_eq!(e.fields["version"], "TLSv1.3");
+        assert_eq!(e.fields["suite"], suite(trace));
+        assert_eq!(
+            e.fields["group"],
+            trace.negotiated.as_ref().unwrap().group.clone().unwrap()
+        );
+        let us: u128 = e.fields["duration_us"].parse().unwrap();
+        assert_eq!(us, trace.duration.unwrap().as_micros());
+    }
+    let client = find("client", "failed");
+    assert_eq!(client.level, Level::WARN);
+    assert_eq!(client.fields["cause"], "certificate_verify");
+    let server = find("server", "failed");
+    let sent = bad.client.failure().unwrap().alert_sent.as_ref().unwrap();
+    assert_eq!(server.fields["cause"], sent.name);
+}
+
+#[cfg(feature = "metrics")]
+mod metrics_capture {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+    use std::sync::OnceLock;
+
+    static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();
+
+    pub fn install() {
+        let recorder = DebuggingRecorder::new();
+        SNAPSHOTTER.get_or_init(|| recorder.snapshotter());
+        recorder.install().expect("one global recorder");
+    }
+
+    /// Sorted (key, value) label pairs.
+    pub type Labels = Vec<(String, String)>;
+
+    /// (metric name, labels, counter value or histogram count).
+    pub fn metrics() -> Vec<(String, Labels, u64)> {
+        let snapshot = SNAPSHOTTER.get().expect("installed").snapshot();
+        snapshot
+            .into_vec()
+            .into_iter()
+            .map(|(key, _, _, value)| {
+                let (_, key) = key.into_parts();
+                let mut labels: Labels = key
+                    .labels()
+                    .map(|l| (l.key().to_owned(), l.value().to_owned()))
+                    .collect();
+                labels.sort();
+                let n = match value {
+                    DebugValue::Counter(n) => n,
+                    DebugValue::Histogram(v) => v.len() as u64,
+                    DebugValue::Gauge(_) => 0,
+                };
+                (key.name().to_owned(), labels, n)
+            })
+            .collect()
+    }
+}
+
+#[cfg(feature = "metrics")]
+#[test]
+fn each_finished_handshake_is_counted() {
+    let (ok, bad) = handshakes();
+    let all = metrics_capture::metrics();
+    let value = |name: &str, labels: &[(&str, &str)]| -> u64 {
+        let mut want: Vec<(String, String)> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        want.sort();
+        all.iter()
+            .filter(|(n, l, _)| n == name && *l == want)
+            .map(|(_, _, v)| *v)
+            .sum()
+    };
+    for side in ["client", "server"] {
+        let s = suite(&ok.client);
+        let labels = [
+            ("side", side),
+            ("version", "TLSv1.3"),
+            ("suite", s.as_str()),
+            ("outcome", "succeeded"),
+        ];
+        assert_eq!(value("openssl_handshake_total", &labels), 1, "{all:#?}");
+        let d = [("side", side), ("outcome", "succeeded")];
+        assert_eq!(value("openssl_handshake_duration_seconds", &d), 1);
+    }
+    let sent = bad.client.failure().unwrap().alert_sent.as_ref().unwrap();
+    let failures = |side: &str, cause: &str| {
+        value(
+            "openssl_handshake_failures_total",
+            &[("side", side), ("cause", cause)],
+        )
+    };
+    assert_eq!(failures("client", "certificate_verify"), 1, "{all:#?}");
+    assert_eq!(failures("server", &sent.name), 1, "{all:#?}");
+}
