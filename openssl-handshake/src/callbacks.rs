@@ -11,7 +11,7 @@
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use foreign_types::ForeignTypeRef;
 use libc::{c_int, c_void, size_t};
@@ -22,14 +22,11 @@ use openssl_sys::SSL;
 
 use crate::attach::{Hook, TraceOptions};
 use crate::cert::CertificateInfo;
-use crate::decode::{self, Body};
 use crate::error::Error;
-use crate::event::{
-    Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, Message, RecordHeader, Side,
-    StateChange,
-};
+use crate::event::{Direction, ExitStatus, Message, RecordHeader, Side};
 use crate::ffi;
-use crate::negotiated::{Negotiated, Resumption, VerifyResult};
+use crate::log::{self, Entry, Log, RawMessage};
+use crate::negotiated::{Negotiated, VerifyResult};
 use crate::sys;
 use crate::telemetry;
 use crate::trace::{Failure, HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS};
@@ -109,7 +106,9 @@ pub(crate) struct Recorder {
 }
 
 struct RecorderState {
+    /// Everything but the events, which are in `log` until read.
     trace: HandshakeTrace,
+    log: Log,
     /// The peer's chain, parsed into the trace only when someone reads it.
     peer_chain: Vec<X509>,
     /// The last record header seen, per direction.
@@ -130,6 +129,7 @@ impl Recorder {
             started: now,
             state: Mutex::new(RecorderState {
                 trace: HandshakeTrace::new(side),
+                log: Log::new(MAX_EVENTS),
                 peer_chain: Vec::new(),
                 record: [None; 2],
                 read_record_accepted: true,
@@ -146,15 +146,9 @@ impl Recorder {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn push(&self, state: &mut RecorderState, kind: EventKind) {
-        if state.trace.events.len() >= MAX_EVENTS {
-            state.trace.events_dropped += 1;
-            return;
-        }
-        state.trace.events.push(Event {
-            at: self.started.elapsed(),
-            kind,
-        });
+    /// Time since the recorder was made.
+    fn at(&self) -> Duration {
+        self.started.elapsed()
     }
 }
 
@@ -172,7 +166,7 @@ impl Drop for Recorder {
             let Some(hook) = hook.filter(|_| unfinished && state.hook_due) else {
                 return;
             };
-            let failure = failure_of(&state.trace, None, ABANDONED.to_owned());
+            let failure = failure_of(&state.events_so_far(), None, ABANDONED.to_owned());
             state.trace.outcome = Outcome::Failed(Box::new(failure));
             state.trace.duration = Some(state.handshake_started.elapsed());
             telemetry::finished(&state.trace, &state.span);
@@ -183,29 +177,13 @@ impl Drop for Recorder {
 }
 
 impl RecorderState {
-    /// Decodes recorded messages that are not decoded yet, fills in the
-    /// peer chain, and returns a copy.
+    /// The trace with its events decoded and the peer chain parsed.
     fn snapshot(&mut self, keep_raw: bool) -> HandshakeTrace {
-        for event in &mut self.trace.events {
-            if let EventKind::Message(m) = &mut event.kind {
-                decode_message(m);
-                if !keep_raw {
-                    m.raw = None;
-                }
-            }
-        }
-        if self
-            .trace
-            .negotiated
-            .as_ref()
-            .is_some_and(|n| n.resumed == Some(Resumption::Unknown))
-        {
-            let offered = self.ticket_offered();
-            if let Some(n) = &mut self.trace.negotiated {
-                n.refine_resumption(|| offered);
-            }
-        }
-        if let Some(n) = &mut self.trace.negotiated {
+        let mut trace = self.trace.clone();
+        trace.events = self.log.events(true, keep_raw);
+        trace.events_dropped = self.log.dropped;
+        if let Some(n) = &mut trace.negotiated {
+            n.refine_resumption(|| log::ticket_offered(&self.log));
             if n.peer_chain.is_empty() && !self.peer_chain.is_empty() {
                 n.peer_chain = self
                     .peer_chain
@@ -214,44 +192,15 @@ impl RecorderState {
                     .collect();
             }
         }
-        self.trace.clone()
+        trace
     }
 
-    /// Whether the client's first ClientHello offered a session ticket;
-    /// `None` when messages were not recorded.
-    fn ticket_offered(&mut self) -> Option<bool> {
-        self.trace
-            .events
-            .iter_mut()
-            .find_map(|e| match &mut e.kind {
-                EventKind::Message(m)
-                    if m.handshake_type == Some(decode::HandshakeType::CLIENT_HELLO) =>
-                {
-                    decode_message(m);
-                    match &m.body {
-                        Some(Body::ClientHello(hello)) => {
-                            Some(hello.session_ticket.is_some_and(|n| n > 0))
-                        }
-                        _ => None,
-                    }
-                }
-                _ => None,
-            })
-    }
-}
-
-fn decode_message(m: &mut Message) {
-    if m.body.is_some()
-        || m.decode_error.is_some()
-        || i32::from(m.content_type) != sys::SSL3_RT_HANDSHAKE
-    {
-        return;
-    }
-    if let Some(raw) = &m.raw {
-        match decode::decode_handshake(raw, m.version == 0x0304) {
-            Ok(msg) => m.body = Some(msg.body),
-            Err(e) => m.decode_error = Some(e.to_string()),
-        }
+    /// The trace with its events but nothing decoded: enough to say where
+    /// a handshake failed.
+    fn events_so_far(&self) -> HandshakeTrace {
+        let mut trace = self.trace.clone();
+        trace.events = self.log.events(false, false);
+        trace
     }
 }
 
@@ -341,7 +290,7 @@ fn on_info(
             state.hook_due = true;
             state.span = telemetry::handshake_span(state.trace.side);
         }
-        recorder.push(state, EventKind::HandshakeStart);
+        state.log.push(recorder.at(), Entry::HandshakeStart);
     } else if state.trace.handshakes == 0 && ffi::in_init(ssl) {
         // The SSL reached a traced context mid-handshake (an SNI switch
         // from an untraced one): what came before is lost, but the rest
@@ -353,54 +302,45 @@ fn on_info(
         state.span = telemetry::handshake_span(state.trace.side);
     }
     if where_ & sys::SSL_CB_LOOP != 0 {
-        let (long, short) = ffi::state_strings(ssl);
-        let change = StateChange {
-            state: ffi::state(ssl),
-            long,
-            short,
-        };
-        recorder.push(state, EventKind::State(change));
+        let (long, short) = ffi::state_texts(ssl);
+        let state_value = ffi::state(ssl).raw();
+        state.log.push(
+            recorder.at(),
+            Entry::State {
+                state: state_value,
+                long,
+                short,
+            },
+        );
     }
     if where_ & sys::SSL_CB_ALERT != 0 {
-        let (level_text, text) = ffi::alert_strings(ret);
-        let alert = Alert {
-            direction: if where_ & sys::SSL_CB_READ != 0 {
-                Direction::Read
-            } else {
-                Direction::Write
-            },
-            level: AlertLevel::from_u8((ret >> 8) as u8),
-            description: (ret & 0xff) as u8,
-            name: crate::alert::alert_name_or_code((ret & 0xff) as u8),
-            level_text,
-            text,
-        };
-        recorder.push(state, EventKind::Alert(alert));
+        state.log.push(recorder.at(), Entry::Alert { where_, ret });
     }
     let mut finished = None;
     if where_ & sys::SSL_CB_EXIT != 0 {
         let status = exit_status(ssl, ret);
-        let (long, _) = ffi::state_strings(ssl);
-        recorder.push(
-            state,
-            EventKind::Exit(Exit {
+        let (long, _) = ffi::state_texts(ssl);
+        state.log.push(
+            recorder.at(),
+            Entry::Exit {
                 ret,
                 status,
                 state: long,
-            }),
+            },
         );
         if status == ExitStatus::Failed && state.trace.outcome == Outcome::InProgress {
             if let Some(record) =
                 state.record[Direction::Read as usize].filter(|_| !state.read_record_accepted)
             {
                 state.read_record_accepted = true;
-                recorder.push(state, EventKind::UnacceptedRecord(record));
+                state.log.push(recorder.at(), Entry::Unaccepted(record));
             }
-            finished = Some(Outcome::Failed(Box::new(failure(ssl, ret, &state.trace))));
+            let so_far = state.events_so_far();
+            finished = Some(Outcome::Failed(Box::new(failure(ssl, ret, &so_far))));
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {
-        recorder.push(state, EventKind::HandshakeDone);
+        state.log.push(recorder.at(), Entry::HandshakeDone);
         if state.trace.outcome == Outcome::InProgress {
             finished = Some(Outcome::Succeeded);
         }
@@ -408,8 +348,12 @@ fn on_info(
     let outcome = finished?;
     // A failure after the ServerHello still agreed on a version and a
     // suite (and perhaps a group and the peer's chain): keep what it did.
+    // The server chose them before writing it, the client learnt them by
+    // reading it; states are recorded even with messages off.
     // (A client reading a ServerHello it then refuses has no cipher yet.)
-    let agreed = server_hello_reached(&state.trace)
+    let agreed = state
+        .log
+        .reached(&["TLS_ST_SW_SRVR_HELLO", "TLS_ST_CR_SRVR_HELLO"])
         && (ssl.current_cipher().is_some() || ffi::pending_cipher(ssl).is_some());
     if outcome == Outcome::Succeeded || agreed {
         let side = state.trace.side;
@@ -434,18 +378,6 @@ fn on_info(
     let trace = state.snapshot(recorder.options.raw_bytes);
     pending.put();
     Some((trace, hook))
-}
-
-/// Whether the handshake got as far as a ServerHello: the server chose
-/// the version and suite before writing it, the client learnt them by
-/// reading it. States are recorded even with messages off.
-fn server_hello_reached(trace: &HandshakeTrace) -> bool {
-    trace.states().any(|s| {
-        matches!(
-            s.state.name(),
-            Some("TLS_ST_SW_SRVR_HELLO" | "TLS_ST_CR_SRVR_HELLO")
-        )
-    })
 }
 
 fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {
@@ -604,19 +536,13 @@ pub(crate) unsafe extern "C" fn msg_callback(
             state.read_record_accepted = true;
         }
         let record_version = state.record[direction as usize].map(|r| r.version);
-        let message = Message {
-            direction,
+        let message = RawMessage {
+            bytes: bytes.into(),
             version: version as u16,
             record_version,
             content_type: content_type as u8,
-            handshake_type: (content_type == sys::SSL3_RT_HANDSHAKE)
-                .then(|| bytes.first().map(|t| decode::HandshakeType(*t)))
-                .flatten(),
-            length: len,
-            body: None,
-            decode_error: None,
-            raw: Some(bytes.to_vec()),
+            direction,
         };
-        recorder.push(&mut state, EventKind::Message(Box::new(message)));
+        state.log.push_message(recorder.at(), message);
     }));
 }

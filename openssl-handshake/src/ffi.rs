@@ -43,13 +43,33 @@ pub(crate) fn state(ssl: &SslRef) -> HandshakeState {
     HandshakeState::from_running(unsafe { sys::SSL_get_state(ssl.as_ptr()) })
 }
 
-/// `SSL_state_string_long` and `SSL_state_string`.
-pub(crate) fn state_strings(ssl: &SslRef) -> (Cow<'static, str>, Cow<'static, str>) {
+/// A string from one of libssl's static tables, kept as the pointer
+/// OpenSSL returned so that recording it costs nothing; it becomes text
+/// when the trace is read.
+#[derive(Clone, Copy)]
+pub(crate) struct StaticText(*const c_char);
+
+// SAFETY: the pointer is null or points to a string literal in libssl
+// (see `static_str`): immutable and alive for the rest of the process, so
+// it may be shared with and sent to any thread.
+unsafe impl Send for StaticText {}
+// SAFETY: as above.
+unsafe impl Sync for StaticText {}
+
+impl StaticText {
+    pub(crate) fn text(self) -> Cow<'static, str> {
+        // SAFETY: only made in this module from OpenSSL's static strings.
+        unsafe { static_str(self.0) }
+    }
+}
+
+/// `SSL_state_string_long` and `SSL_state_string`, as static pointers.
+pub(crate) fn state_texts(ssl: &SslRef) -> (StaticText, StaticText) {
     // SAFETY: `ssl` is live; both functions return static strings.
     unsafe {
         (
-            static_str(openssl_sys::SSL_state_string_long(ssl.as_ptr())),
-            static_str(openssl_sys::SSL_state_string(ssl.as_ptr())),
+            StaticText(openssl_sys::SSL_state_string_long(ssl.as_ptr())),
+            StaticText(openssl_sys::SSL_state_string(ssl.as_ptr())),
         )
     }
 }

@@ -57,6 +57,7 @@ pub mod decode;
 mod error;
 mod event;
 mod ffi;
+mod log;
 mod negotiated;
 pub mod pki;
 pub mod render;

@@ -118,7 +118,7 @@ impl HandshakeTrace {
         HandshakeTrace {
             schema_version: SCHEMA_VERSION,
             side,
-            events: Vec::with_capacity(48),
+            events: Vec::new(),
             outcome: Outcome::InProgress,
             negotiated: None,
             duration: None,
