@@ -55,9 +55,10 @@ impl TraceOptions {
         self
     }
 
-    /// Keeps each message's bytes in the trace (off by default). The
-    /// bytes are always kept until the trace is first read, because
-    /// messages are decoded then rather than on the handshake path.
+    /// Puts each message's bytes in the traces read from the connection
+    /// (off by default). The recorder keeps them either way, because
+    /// messages are decoded when a trace is read rather than on the
+    /// handshake path.
     pub fn raw_bytes(mut self, on: bool) -> Self {
         self.raw_bytes = on;
         self
