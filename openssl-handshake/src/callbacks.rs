@@ -23,6 +23,7 @@ use openssl_sys::SSL;
 use crate::attach::{Hook, TraceOptions};
 use crate::cert::CertificateInfo;
 use crate::decode::{self, Body};
+use crate::diagnosis::LocalConfig;
 use crate::error::Error;
 use crate::event::{
     Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, Message, Side, StateChange,
@@ -359,6 +360,7 @@ fn on_info(
         );
         if status == ExitStatus::Failed && state.trace.outcome == Outcome::InProgress {
             finished = Some(Outcome::Failed(Box::new(failure(ssl, &state.trace))));
+            state.trace.local = Some(LocalConfig::read(ssl));
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {
