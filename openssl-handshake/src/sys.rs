@@ -305,4 +305,5 @@ c_functions! {
     pub fn BIO_number_written(bio: *mut BIO) -> u64;
     pub fn SSL_get_ciphers(s: *const SSL) -> *mut stack_st_SSL_CIPHER;
     pub fn SSL_get1_supported_ciphers(s: *mut SSL) -> *mut stack_st_SSL_CIPHER;
+    pub fn SSL_renegotiate(s: *mut SSL) -> c_int;
 }

@@ -9,7 +9,7 @@
 use crate::decode::Certificate;
 use crate::event::Side;
 
-use super::facts::{alert, Facts};
+use super::facts::{alert, alert_name, alert_text, Facts};
 use super::{Cause, Diagnosis, Fault, LocalCertificate};
 
 const UNABLE_TO_GET_ISSUER_CERT: i32 = 2;
@@ -42,7 +42,10 @@ pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
         Diagnosis::new(
             Cause::ServerCertInvalid,
             Fault::Server,
-            format!("this client rejected the server's certificate ({})", a.text),
+            format!(
+                "this client rejected the server's certificate ({})",
+                alert_name(a)
+            ),
             "Give the server a certificate this client accepts; the alert names the objection.",
         )
         .with_chain(f.server_certificate)
@@ -95,7 +98,7 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
         d.with("verify result", format!("{} ({})", v.code, v.text))
             .with_chain(chain)
             .with_some("ClientHello.sni", sni)
-            .with_some("alert sent", f.sent),
+            .with_some("alert sent", f.sent.map(alert_text)),
     )
 }
 
@@ -139,13 +142,16 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
         Diagnosis::new(
             Cause::ServerCertInvalid,
             Fault::Unknown,
-            format!("the client rejected this server's certificate ({})", a.text),
+            format!(
+                "the client rejected this server's certificate ({})",
+                alert_name(a)
+            ),
             "Check the certificate against the client's trust store and policy; the client's \
              own log names the verify error.",
         )
     };
     Some(
-        d.with("alert received", a)
+        d.with("alert received", alert_text(a))
             .with_chain(Some(sent_chain))
             .with_some("ClientHello.sni", sni)
             .with_some(
@@ -231,9 +237,9 @@ fn missing_intermediate(chain: Option<&Certificate>) -> Diagnosis {
 
 /// Whether certificate `i` of a chain names itself as its issuer.
 fn self_issued(chain: Option<&Certificate>, i: usize) -> bool {
-    chain.is_some_and(|c| {
-        matches!((c.subjects.get(i), c.issuers.get(i)), (Some(s), Some(is)) if s == is)
-    })
+    chain.is_some_and(
+        |c| matches!((c.subjects.get(i), c.issuers.get(i)), (Some(s), Some(is)) if s == is),
+    )
 }
 
 /// "localhost" out of "C = US, O = Example, CN = localhost".

@@ -3,7 +3,7 @@
 
 use crate::event::Side;
 
-use super::facts::{alert, Facts};
+use super::facts::{alert, alert_name, alert_text, Facts};
 use super::{Cause, Diagnosis, Fault};
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -45,7 +45,7 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     let why = f
         .verify
         .map(|v| v.text.clone())
-        .or_else(|| f.sent.map(|a| a.text.to_string()))
+        .or_else(|| f.sent.map(alert_name))
         .unwrap_or_default();
     let subject = f
         .client_certificate
@@ -76,7 +76,7 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
                     .join("; ")
             }),
         )
-        .with_some("alert sent", f.sent),
+        .with_some("alert sent", f.sent.map(alert_text)),
     )
 }
 
@@ -99,7 +99,7 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
             ))
             .with("CertificateRequest read", requested)
             .with_some("client Certificate entries", sent_certs)
-            .with("alert received", received),
+            .with("alert received", alert_text(received)),
         );
     }
     if sent_certs.is_some_and(|n| n > 0)
@@ -116,12 +116,12 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
                 Fault::Client,
                 format!(
                     "the server rejected this client's certificate{subject}: {}",
-                    received.text
+                    alert_name(received)
                 ),
                 "Use a client certificate issued by a CA the server trusts, valid now and for \
                  client authentication; the server's log names the verify error.",
             )
-            .with("alert received", received)
+            .with("alert received", alert_text(received))
             .with("CertificateRequest read", requested),
         );
     }

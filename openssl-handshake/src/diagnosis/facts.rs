@@ -1,7 +1,9 @@
 //! [`Facts`]: the parts of a trace every family of causes looks at,
 //! gathered once.
 
-use crate::decode::{Body, Certificate, CertificateRequest, ClientHello, HandshakeType, ServerHello};
+use crate::decode::{
+    Body, Certificate, CertificateRequest, ClientHello, HandshakeType, ServerHello,
+};
 use crate::event::{Alert, AlertLevel, Direction, Message, Side};
 use crate::negotiated::VerifyResult;
 use crate::trace::{Failure, HandshakeTrace};
@@ -74,8 +76,7 @@ impl<'a> Facts<'a> {
             })
         };
         let sent = notable(Direction::Write).or(failure.and_then(|f| f.alert_sent.as_ref()));
-        let received =
-            notable(Direction::Read).or(failure.and_then(|f| f.alert_received.as_ref()));
+        let received = notable(Direction::Read).or(failure.and_then(|f| f.alert_received.as_ref()));
         if failure.is_none() && sent.is_none() && received.is_none() {
             return None;
         }
@@ -88,7 +89,9 @@ impl<'a> Facts<'a> {
             }
         };
         let bodies = || {
-            trace.messages().filter_map(|m: &'a Message| Some((m.direction, m.body.as_ref()?)))
+            trace
+                .messages()
+                .filter_map(|m: &'a Message| Some((m.direction, m.body.as_ref()?)))
         };
         let last_of = |want: Direction, pick: &dyn Fn(&'a Body) -> bool| {
             bodies()
@@ -96,14 +99,15 @@ impl<'a> Facts<'a> {
                 .map(|(_, b)| b)
                 .last()
         };
-        let client_hello = last_of(from(true), &|b| matches!(b, Body::ClientHello(_)))
-            .and_then(|b| match b {
+        let client_hello =
+            last_of(from(true), &|b| matches!(b, Body::ClientHello(_))).and_then(|b| match b {
                 Body::ClientHello(h) => Some(h),
                 _ => None,
             });
-        let server_hello = last_of(from(false), &|b| {
-            matches!(b, Body::ServerHello(h) if !h.hello_retry_request)
-        })
+        let server_hello = last_of(
+            from(false),
+            &|b| matches!(b, Body::ServerHello(h) if !h.hello_retry_request),
+        )
         .and_then(|b| match b {
             Body::ServerHello(h) => Some(h),
             _ => None,
@@ -114,13 +118,13 @@ impl<'a> Facts<'a> {
                 _ => None,
             })
         };
-        let certificate_request = last_of(from(false), &|b| {
-            matches!(b, Body::CertificateRequest(_))
-        })
-        .and_then(|b| match b {
-            Body::CertificateRequest(r) => Some(r),
-            _ => None,
-        });
+        let certificate_request =
+            last_of(from(false), &|b| matches!(b, Body::CertificateRequest(_))).and_then(
+                |b| match b {
+                    Body::CertificateRequest(r) => Some(r),
+                    _ => None,
+                },
+            );
         Some(Facts {
             side,
             trace,
@@ -256,6 +260,38 @@ impl<'a> Facts<'a> {
             Side::Client => "the server",
             Side::Server => "the client",
         }
+    }
+}
+
+/// An alert for evidence: OpenSSL 3.0 calls the TLS 1.3 alerts (and a
+/// few others) "unknown", so those get their RFC names.
+pub(crate) fn alert_text(a: &Alert) -> String {
+    let name = alert_name(a);
+    if name == a.text {
+        a.to_string()
+    } else {
+        format!("{} alert \"{name}\" ({})", a.level_text, a.description)
+    }
+}
+
+/// The alert's description in words: OpenSSL's, or the RFC's where
+/// OpenSSL has none.
+pub(crate) fn alert_name(a: &Alert) -> String {
+    let rfc = match a.description {
+        alert::INAPPROPRIATE_FALLBACK => "inappropriate fallback",
+        alert::CERTIFICATE_REQUIRED => "certificate required",
+        alert::NO_APPLICATION_PROTOCOL => "no application protocol",
+        alert::UNRECOGNIZED_NAME => "unrecognized name",
+        109 => "missing extension",
+        110 => "unsupported extension",
+        113 => "bad certificate status response",
+        115 => "unknown psk identity",
+        _ => "",
+    };
+    if a.text == "unknown" && !rfc.is_empty() {
+        rfc.to_owned()
+    } else {
+        a.text.to_string()
     }
 }
 

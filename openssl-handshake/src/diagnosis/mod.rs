@@ -25,7 +25,7 @@ pub use local::{LocalCertificate, LocalCipher, LocalConfig};
 
 use crate::event::Side;
 use crate::trace::HandshakeTrace;
-use facts::Facts;
+use facts::{alert_text, Facts};
 
 /// Why a handshake failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -273,8 +273,8 @@ impl Diagnosis {
     /// message and verify result.
     pub(crate) fn with_raw(self, f: &Facts<'_>) -> Diagnosis {
         self.with_some("OpenSSL reason", f.reason_text())
-            .with_some("alert sent", f.sent)
-            .with_some("alert received", f.received)
+            .with_some("alert sent", f.sent.map(alert_text))
+            .with_some("alert received", f.received.map(alert_text))
             .with("last state", f.state())
             .with_some("last message", f.last_message())
             .with_some(

@@ -1,7 +1,7 @@
 //! Causes about the names in the ClientHello: a server name (SNI) the
 //! server does not serve, and no application protocol (ALPN) in common.
 
-use super::facts::{alert, list, Facts};
+use super::facts::{alert, alert_name, alert_text, list, Facts};
 use super::{Cause, Diagnosis, Fault};
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -36,7 +36,7 @@ fn sni(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with_some("ClientHello.sni", name)
         .with_some("local certificate names", own)
-        .with_some("alert", f.any_alert()),
+        .with_some("alert", f.any_alert().map(alert_text)),
     )
 }
 
@@ -54,14 +54,12 @@ fn alpn(f: &Facts<'_>) -> Option<Diagnosis> {
         Diagnosis::new(
             Cause::AlpnMismatch,
             Fault::Unknown,
-            format!(
-                "the client offered {offer} (ALPN) and the server accepts none of them"
-            ),
+            format!("the client offered {offer} (ALPN) and the server accepts none of them"),
             "Offer on the client a protocol the server accepts (e.g. h2 or http/1.1), or add the \
              client's protocol to the server's ALPN list.",
         )
         .with("ClientHello.alpn", list(&offered, 8))
-        .with_some("alert", f.any_alert())
+        .with_some("alert", f.any_alert().map(alert_text))
         .with_some("OpenSSL reason", f.reason_text()),
     )
 }

@@ -5,7 +5,7 @@
 use crate::decode::{ClientHello, HandshakeType};
 use crate::event::{Direction, Side};
 
-use super::facts::{alert, is_grease, list, Facts};
+use super::facts::{alert, alert_name, alert_text, is_grease, list, Facts};
 use super::{names, Cause, Diagnosis, Fault, LocalConfig};
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV and TLS_FALLBACK_SCSV: signals, not
@@ -22,7 +22,11 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
 
 fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     let hello = f.client_hello?;
-    if f.reason_has(&["no suitable key share", "no shared groups", "no suitable groups"]) {
+    if f.reason_has(&[
+        "no suitable key share",
+        "no shared groups",
+        "no suitable groups",
+    ]) {
         return Some(no_group(f, hello));
     }
     if f.reason_has(&[
@@ -81,7 +85,11 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     // the certificate, the signature schemes or the groups.
     let key = local.certificate.as_ref().map(|c| c.key_type.as_str());
     let fits_key = |id: &u16| {
-        let name = local.ciphers.iter().find(|c| c.id == *id).map(|c| c.name.as_str());
+        let name = local
+            .ciphers
+            .iter()
+            .find(|c| c.id == *id)
+            .map(|c| c.name.as_str());
         key.map_or(true, |k| name.map_or(true, |n| suite_fits_key(n, k)))
     };
     if let Some(k) = key.filter(|_| !usable.iter().any(fits_key)) {
@@ -90,7 +98,7 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
             Fault::Unknown,
             format!(
                 "the suites both sides allow ({}) need a certificate type this server lacks: \
-                 its certificate has a {k} key",
+                 its certificate's key is {k}",
                 list(&local_names(local, &usable), SHOWN)
             ),
             "Give the server a certificate of the type those suites need (or a second one), or \
@@ -148,12 +156,12 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
                 "the server refused this client's ClientHello ({}): it shares no suite, group \
                  or signature scheme it accepts with what this client offered; the server's \
                  own diagnosis names which",
-                received.text
+                alert_name(received)
             ),
             "Compare this offer with the server's configuration (`tls-harness scan` lists what \
              it accepts), then widen the client's suites, groups or signature schemes.",
         )
-        .with("alert received", received)
+        .with("alert received", alert_text(received))
         .with("ClientHello.cipher_suites", list(&offered_names(hello), 12))
         .with("ClientHello.supported_groups", group_names(hello))
         .with("ClientHello.signature_algorithms", sigalg_names(hello)),
@@ -174,7 +182,10 @@ fn no_group(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
     .with("ClientHello.supported_groups", group_names(hello))
     .with(
         "ClientHello.key_share",
-        list(&named(hello.key_share_groups.iter().map(|g| (g.id, &g.name))), 12),
+        list(
+            &named(hello.key_share_groups.iter().map(|g| (g.id, &g.name))),
+            12,
+        ),
     )
     .with_some("OpenSSL reason", f.reason_text())
 }

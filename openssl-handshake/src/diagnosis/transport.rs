@@ -6,7 +6,7 @@ use crate::decode::HandshakeType;
 use crate::event::{Direction, Side};
 use crate::trace::ABANDONED;
 
-use super::facts::{alert, Facts};
+use super::facts::{alert, alert_text, Facts};
 use super::{Cause, Diagnosis, Fault};
 
 /// Reasons OpenSSL gives when the bytes it read are no TLS record.
@@ -146,7 +146,8 @@ fn renegotiation_refused(f: &Facts<'_>) -> Option<Diagnosis> {
             "alert",
             f.trace
                 .alerts()
-                .find(|a| a.description == alert::NO_RENEGOTIATION),
+                .find(|a| a.description == alert::NO_RENEGOTIATION)
+                .map(alert_text),
         )
         .with_some("OpenSSL reason", f.reason_text()),
     )
@@ -191,9 +192,11 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
             Cause::PeerClosed,
             f.peer_fault(),
             format!(
-                "{} closed the connection after \"{}\" without sending an alert",
+                "{} closed the connection without an alert, after {}",
                 f.them(),
-                f.state()
+                f.last_message()
+                    .map(|m| format!("{} {m}", f.me()))
+                    .unwrap_or_else(|| format!("\"{}\"", f.state()))
             ),
             format!(
                 "Look in {}'s own log for why it hung up (a crash, a filter, or a TLS stack that \
@@ -201,7 +204,11 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
                 f.them()
             ),
         )
-        .with("OpenSSL reason", failure.reason.as_str())
+        .with(
+            "OpenSSL reason",
+            f.reason_text()
+                .unwrap_or("none (the connection just ended)"),
+        )
         .with("last state", f.state())
         .with_some("last message", f.last_message())
         .with("bytes received", f.trace.bytes_received),

@@ -4,7 +4,7 @@
 use crate::decode::{ClientHello, HandshakeType};
 use crate::event::{Direction, Side};
 
-use super::facts::{alert, is_grease, version_name, Facts};
+use super::facts::{alert, alert_name, alert_text, is_grease, version_name, Facts};
 use super::{Cause, Diagnosis, Fault, LocalConfig};
 
 const TLS1_2: u16 = 0x0303;
@@ -46,7 +46,7 @@ fn fallback(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with_some("ClientHello highest version", client_max.map(version_name))
         .with_some("local.max_version", server_max.map(version_name))
-        .with_some("alert", f.any_alert())
+        .with_some("alert", f.any_alert().map(alert_text))
         .with_some("OpenSSL reason", f.reason_text()),
     )
 }
@@ -55,7 +55,11 @@ fn no_shared_version(f: &Facts<'_>) -> Option<Diagnosis> {
     let local_none = f.reason_has(&["no protocols available"]);
     if !f.alert(alert::PROTOCOL_VERSION)
         && !local_none
-        && !f.reason_has(&["unsupported protocol", "version too low", "wrong ssl version"])
+        && !f.reason_has(&[
+            "unsupported protocol",
+            "version too low",
+            "wrong ssl version",
+        ])
     {
         return None;
     }
@@ -71,7 +75,9 @@ fn no_shared_version(f: &Facts<'_>) -> Option<Diagnosis> {
 /// The server: the client's offer against its own range.
 fn server_view(f: &Facts<'_>) -> Diagnosis {
     let hello = f.client_hello;
-    let offer = hello.map_or("versions this trace did not record".to_owned(), describe_offer);
+    let offer = hello.map_or("versions this trace did not record".to_owned(), |h| {
+        describe_offer(h, None)
+    });
     let (min, max) = f.local.map_or((None, None), effective_range);
     let client_max = hello.map(|h| offered(h).last().copied().unwrap_or(h.legacy_version));
     let fault = match (client_max, min, max) {
@@ -94,19 +100,23 @@ fn server_view(f: &Facts<'_>) -> Diagnosis {
         ),
         fix(fault),
     )
-    .with_some("ClientHello.legacy_version", hello.map(|h| version_name(h.legacy_version)))
+    .with_some(
+        "ClientHello.legacy_version",
+        hello.map(|h| version_name(h.legacy_version)),
+    )
     .with_some("ClientHello.supported_versions", hello.map(supported_list))
     .with_some("local.min_version", min.map(version_name))
     .with_some("local.max_version", max.map(version_name))
     .with_some("local.security_level", f.local.map(|l| l.security_level))
-    .with_some("alert", f.any_alert())
+    .with_some("alert", f.any_alert().map(alert_text))
     .with_some("OpenSSL reason", f.reason_text())
 }
 
 /// The client: its own offer, and the server's refusal or choice.
 fn client_view(f: &Facts<'_>) -> Diagnosis {
     let hello = f.client_hello;
-    let offer = hello.map_or("its versions".to_owned(), describe_offer);
+    let min = f.local.and_then(|l| l.min_version);
+    let offer = hello.map_or("its versions".to_owned(), |h| describe_offer(h, min));
     let chosen = f
         .server_hello
         .map(|s| s.selected_version.unwrap_or(s.legacy_version));
@@ -136,12 +146,21 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
         ),
     };
     Diagnosis::new(Cause::NoSharedVersion, fault, summary, fix(fault))
-        .with_some("ClientHello.legacy_version", hello.map(|h| version_name(h.legacy_version)))
+        .with_some(
+            "ClientHello.legacy_version",
+            hello.map(|h| version_name(h.legacy_version)),
+        )
         .with_some("ClientHello.supported_versions", hello.map(supported_list))
         .with_some("ServerHello version", chosen.map(version_name))
-        .with_some("local.min_version", f.local.and_then(|l| l.min_version).map(version_name))
-        .with_some("local.max_version", f.local.and_then(|l| l.max_version).map(version_name))
-        .with_some("alert", f.any_alert())
+        .with_some(
+            "local.min_version",
+            f.local.and_then(|l| l.min_version).map(version_name),
+        )
+        .with_some(
+            "local.max_version",
+            f.local.and_then(|l| l.max_version).map(version_name),
+        )
+        .with_some("alert", f.any_alert().map(alert_text))
         .with_some("OpenSSL reason", f.reason_text())
 }
 
@@ -159,8 +178,14 @@ fn nothing_enabled(f: &Facts<'_>) -> Diagnosis {
         "Widen this end's version range, or lower its security level if it must speak TLS 1.1 \
          or older (OpenSSL 3 allows those only at security level 0).",
     )
-    .with_some("local.min_version", f.local.and_then(|l| l.min_version).map(version_name))
-    .with_some("local.max_version", f.local.and_then(|l| l.max_version).map(version_name))
+    .with_some(
+        "local.min_version",
+        f.local.and_then(|l| l.min_version).map(version_name),
+    )
+    .with_some(
+        "local.max_version",
+        f.local.and_then(|l| l.max_version).map(version_name),
+    )
     .with_some("local.security_level", f.local.map(|l| l.security_level))
     .with_some("OpenSSL reason", f.reason_text())
 }
@@ -197,23 +222,33 @@ fn supported_list(h: &ClientHello) -> String {
     if v.is_empty() {
         "absent".to_owned()
     } else {
-        v.into_iter().map(version_name).collect::<Vec<_>>().join(", ")
+        v.into_iter()
+            .map(version_name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
-/// "only TLS 1.0 and 1.1", "TLS 1.2 and 1.3", "up to TLS 1.1".
-fn describe_offer(h: &ClientHello) -> String {
-    let v = offered(h);
-    match v.as_slice() {
-        [] => format!("at most {}", version_name(h.legacy_version)),
-        [one] => format!("only {}", version_name(*one)),
-        many => {
-            let names: Vec<String> = many.iter().map(|v| version_name(*v)).collect();
-            let (last, rest) = names.split_last().map_or((String::new(), &[][..]), |(l, r)| {
-                (l.trim_start_matches("TLS ").to_owned(), r)
-            });
-            format!("only {} and {last}", rest.join(", "))
+/// "only TLS 1.0 and 1.1", "only TLS 1.3", "at most TLS 1.1". Without
+/// supported_versions a ClientHello names only its highest version; a
+/// client's own minimum (`min`) fills in the rest.
+fn describe_offer(h: &ClientHello, min: Option<u16>) -> String {
+    let mut v = offered(h);
+    if v.is_empty() {
+        match min.filter(|m| *m <= h.legacy_version) {
+            Some(m) => v = (m..=h.legacy_version).collect(),
+            None => return format!("at most {}", version_name(h.legacy_version)),
         }
+    }
+    let names: Vec<String> = v.iter().map(|v| version_name(*v)).collect();
+    match names.split_last() {
+        None => "no version".to_owned(),
+        Some((one, [])) => format!("only {one}"),
+        Some((last, rest)) => format!(
+            "only {} and {}",
+            rest.join(", "),
+            last.trim_start_matches("TLS ")
+        ),
     }
 }
 
@@ -232,7 +267,10 @@ fn effective_range(l: &LocalConfig) -> (Option<u16>, Option<u16>) {
 fn describe_local(l: &LocalConfig) -> String {
     let (min, max) = effective_range(l);
     let level = if l.min_version.is_none() && min.is_some() {
-        format!(" (security level {} rules out older ones)", l.security_level)
+        format!(
+            " (security level {} rules out older ones)",
+            l.security_level
+        )
     } else {
         String::new()
     };
