@@ -1,7 +1,7 @@
 //! Causes about the names in the ClientHello: a server name (SNI) the
 //! server does not serve, and no application protocol (ALPN) in common.
 
-use super::facts::{alert, alert_name, alert_text, list, Facts};
+use super::facts::{alert, alert_text, list, Facts};
 use super::{Cause, Diagnosis, Fault};
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {

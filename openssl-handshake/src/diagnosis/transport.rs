@@ -130,12 +130,18 @@ fn renegotiation_refused(f: &Facts<'_>) -> Option<Diagnosis> {
     } else {
         f.them()
     };
+    // The end that refuses is not the one that asked.
+    let asker = if refuser.ends_with("server") {
+        "the client"
+    } else {
+        "the server"
+    };
     Some(
         Diagnosis::new(
             Cause::RenegotiationRefused,
             Fault::Unknown,
             format!(
-                "the connection asked to renegotiate and {refuser} refuses renegotiation \
+                "{asker} asked to renegotiate and {refuser} refuses renegotiation \
                  (no_renegotiation)"
             ),
             "Do not renegotiate (use TLS 1.3 key updates or a new connection), or allow \

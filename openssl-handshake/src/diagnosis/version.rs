@@ -4,7 +4,7 @@
 use crate::decode::{ClientHello, HandshakeType};
 use crate::event::{Direction, Side};
 
-use super::facts::{alert, alert_name, alert_text, is_grease, version_name, Facts};
+use super::facts::{alert, alert_text, is_grease, version_name, Facts};
 use super::{Cause, Diagnosis, Fault, LocalConfig};
 
 const TLS1_2: u16 = 0x0303;
