@@ -40,7 +40,10 @@ fn a_failed_case_reports_its_diagnosis_in_every_format() {
     };
     let result = run_one(&planned, peer.as_ref(), peer.as_ref(), &opts);
     assert_eq!(result.status, Status::Fail);
-    let d = result.diagnosis.clone().expect("a failed case has a diagnosis");
+    let d = result
+        .diagnosis
+        .clone()
+        .expect("a failed case has a diagnosis");
     assert_eq!(d.cause.name(), "no_shared_version", "{d}");
 
     let mut report = Report {

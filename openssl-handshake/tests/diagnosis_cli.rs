@@ -116,8 +116,21 @@ fn free_port() -> u16 {
 }
 
 /// `openssl s_server` with the RSA credential unless `args` name another,
-/// ready to accept.
+/// ready to accept. The port is picked free and then released, so another
+/// test can take it in between: a server that exits before it accepts is
+/// started again on another port.
 fn s_server(args: &[String]) -> (Reaped, std::net::SocketAddr) {
+    let mut errors = Vec::new();
+    for _ in 0..3 {
+        match try_s_server(args) {
+            Ok(started) => return started,
+            Err(e) => errors.push(e),
+        }
+    }
+    panic!("openssl s_server did not start: {errors:#?}");
+}
+
+fn try_s_server(args: &[String]) -> Result<(Reaped, std::net::SocketAddr), String> {
     let port = free_port();
     let mut cmd = openssl();
     cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")]);
@@ -128,7 +141,7 @@ fn s_server(args: &[String]) -> (Reaped, std::net::SocketAddr) {
         cmd.args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("spawn openssl s_server"),
     );
@@ -147,10 +160,21 @@ fn s_server(args: &[String]) -> (Reaped, std::net::SocketAddr) {
         match rx.recv_timeout(left) {
             Ok(line) if line.starts_with("ACCEPT") => break,
             Ok(_) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let mut err = String::new();
+                if let Some(mut e) = child.0.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                return Err(format!("exited before accepting: {err}"));
+            }
             Err(e) => panic!("openssl s_server did not start within {TIMEOUT:?}: {e}"),
         }
     }
-    (child, format!("127.0.0.1:{port}").parse().expect("address"))
+    // Drained, so that the tool never blocks on (or dies of) its stderr.
+    if let Some(mut e) = child.0.stderr.take() {
+        thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));
+    }
+    Ok((child, format!("127.0.0.1:{port}").parse().expect("address")))
 }
 
 /// A traced server for one connection, with `openssl s_client args`

@@ -115,7 +115,8 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
         (Some(c), Some(name)) => !covers(c, name),
         _ => false,
     };
-    if !about_cert && !(host_mismatch && a.description == alert::HANDSHAKE_FAILURE) {
+    let host_refused = host_mismatch && a.description == alert::HANDSHAKE_FAILURE;
+    if !(about_cert || host_refused) {
         return None;
     }
     let last = sent_chain.subjects.len().saturating_sub(1);
