@@ -282,3 +282,45 @@ impl Diagnosis {
         self.with("Certificate chain", lines.join("; "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(names: &[&str], cn: Option<&str>) -> LocalCertificate {
+        LocalCertificate {
+            common_name: cn.map(str::to_owned),
+            names: names.iter().map(|n| (*n).to_owned()).collect(),
+            key_type: "EC".into(),
+            not_before: String::new(),
+            not_after: String::new(),
+            expired: false,
+            not_yet_valid: false,
+            self_signed: false,
+        }
+    }
+
+    #[test]
+    fn host_names_match_as_rfc_6125_says() {
+        let c = cert(&["localhost", "*.example.com"], None);
+        assert!(covers(&c, "LOCALHOST"));
+        assert!(covers(&c, "www.example.com"));
+        assert!(!covers(&c, "example.com"));
+        assert!(!covers(&c, "a.b.example.com"));
+        // Without a subjectAltName, the common name.
+        assert!(covers(&cert(&[], Some("host.test")), "host.test"));
+        assert!(!covers(
+            &cert(&["other.test"], Some("host.test")),
+            "host.test"
+        ));
+    }
+
+    #[test]
+    fn common_names_come_out_of_openssl_s_one_line_form() {
+        assert_eq!(
+            common_name("C = US, O = Example, CN = localhost"),
+            Some("localhost")
+        );
+        assert_eq!(common_name("O = Example"), None);
+    }
+}

@@ -97,7 +97,9 @@ pub enum Cause {
     RenegotiationRefused,
     /// A message arrived that the state machine did not expect.
     UnexpectedMessage,
-    /// Nothing above fits; the evidence is the raw record.
+    /// Nothing above fits; the evidence is the raw record. A cause name
+    /// this version does not know reads back as this one.
+    #[serde(other)]
     Unknown,
 }
 
@@ -281,5 +283,26 @@ impl Diagnosis {
                 "verify result",
                 f.verify.map(|v| format!("{} ({})", v.code, v.text)),
             )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_json_names() {
+        for cause in [
+            Cause::NoSharedVersion,
+            Cause::ServerCertMissingIntermediate,
+            Cause::PlaintextToTlsPort,
+            Cause::Unknown,
+        ] {
+            let json = serde_json::to_string(&cause).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", cause.name()));
+        }
+        let later: Cause = serde_json::from_str("\"a_cause_from_a_later_version\"")
+            .expect("an unknown name reads back");
+        assert_eq!(later, Cause::Unknown);
     }
 }

@@ -288,3 +288,75 @@ fn describe_local(l: &LocalConfig) -> String {
     };
     text + &level
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{CipherSuite, ClientHello};
+
+    fn hello(legacy: u16, versions: &[u16]) -> ClientHello {
+        ClientHello {
+            legacy_version: legacy,
+            random: String::new(),
+            session_id: String::new(),
+            cipher_suites: vec![CipherSuite::new(0x1301)],
+            compression_methods: vec![0],
+            sni: None,
+            alpn: Vec::new(),
+            supported_versions: versions.to_vec(),
+            supported_groups: Vec::new(),
+            key_share_groups: Vec::new(),
+            signature_algorithms: Vec::new(),
+            session_ticket: None,
+            psk_identities: 0,
+            extensions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn offers_read_as_a_person_would_say_them() {
+        assert_eq!(
+            describe_offer(&hello(0x0303, &[0x0a0a, 0x0304, 0x0303]), None),
+            "only TLS 1.2 and 1.3"
+        );
+        assert_eq!(
+            describe_offer(&hello(0x0303, &[0x0304]), None),
+            "only TLS 1.3"
+        );
+        assert_eq!(describe_offer(&hello(0x0302, &[]), None), "at most TLS 1.1");
+        assert_eq!(
+            describe_offer(&hello(0x0302, &[]), Some(0x0301)),
+            "only TLS 1.0 and 1.1"
+        );
+    }
+
+    #[test]
+    fn ranges_read_as_a_person_would_say_them() {
+        let local = |min, max, level| LocalConfig {
+            min_version: min,
+            max_version: max,
+            ciphers: Vec::new(),
+            usable_ciphers: Vec::new(),
+            security_level: level,
+            verify_peer: false,
+            require_peer_cert: false,
+            certificate: None,
+        };
+        assert_eq!(
+            describe_local(&local(Some(TLS1_2), None, 1)),
+            "TLS 1.2 and up"
+        );
+        assert_eq!(
+            describe_local(&local(Some(TLS1_3), Some(TLS1_3), 1)),
+            "only TLS 1.3"
+        );
+        assert_eq!(
+            describe_local(&local(None, Some(0x0302), 0)),
+            "up to TLS 1.1"
+        );
+        assert_eq!(
+            describe_local(&local(None, None, 2)),
+            "TLS 1.2 and up (security level 2 rules out older ones)"
+        );
+    }
+}
