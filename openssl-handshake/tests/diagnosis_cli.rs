@@ -527,3 +527,48 @@ fn renegotiation_with_the_tool() {
         "renegotiating with s_server",
     );
 }
+
+#[test]
+fn not_tls_from_the_tool() {
+    // `-starttls postgres` opens with PostgreSQL's SSLRequest packet, as a
+    // client configured for STARTTLS does against a direct-TLS port.
+    let server = server_ctx(rsa(), |_| {});
+    let t = against_s_client(&server, &["-starttls", "postgres"], b"");
+    assert_cause(&t, Cause::PlaintextToTlsPort, "s_client -starttls postgres");
+}
+
+#[test]
+fn time_out_from_the_tool() {
+    // `-starttls smtp` waits for the server's greeting, which a TLS server
+    // never sends: the server gives up waiting for a ClientHello.
+    let mut b =
+        openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).expect("ctx");
+    rsa().install(&mut b).expect("credential");
+    let traces = hooked(&mut b);
+    let ctx = b.build();
+    let (l, addr) = listener();
+    let mut child = Reaped(
+        openssl()
+            .args([
+                "s_client",
+                "-connect",
+                &addr.to_string(),
+                "-starttls",
+                "smtp",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn openssl s_client"),
+    );
+    let (tcp, _) = l.accept().expect("accept");
+    set_timeouts(&tcp, Duration::from_millis(300));
+    let result = openssl::ssl::Ssl::new(&ctx).expect("ssl").accept(tcp);
+    assert!(result.is_err(), "s_client sent nothing");
+    drop(result);
+    let trace = traces.recv_timeout(TIMEOUT).expect("the hook saw it");
+    assert_cause(&trace, Cause::TimedOut, "s_client -starttls smtp");
+    let _ = child.0.kill();
+    child.wait();
+}

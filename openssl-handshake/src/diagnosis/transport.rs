@@ -36,32 +36,26 @@ fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
     if failure.reason != ABANDONED {
         return None;
     }
-    let waiting = f
-        .trace
-        .states()
-        .last()
-        .and_then(|s| s.direction())
-        .map_or("", |d| match d {
-            Direction::Read => ", waiting for the peer",
-            Direction::Write => "",
-        });
+    let silence = if f.read_any_handshake() {
+        format!("{} stopped answering", f.them())
+    } else {
+        format!("{} sent no handshake message", f.them())
+    };
     Some(
         Diagnosis::new(
             Cause::TimedOut,
             Fault::Unknown,
             format!(
-                "the handshake was abandoned unfinished after \"{}\"{waiting}: {} stopped answering, \
-                 or the application gave up first",
-                f.state(),
-                f.them()
+                "the handshake was abandoned unfinished after \"{}\": {silence}, or the \
+                 application gave up first",
+                f.state()
             ),
             "Check that the peer is reachable and speaks TLS on that port, and that the time-out is \
              longer than its handshake takes.",
         )
         .with("OpenSSL reason", ABANDONED)
         .with("last state", f.state())
-        .with_some("last message", f.last_message())
-        .with("bytes received", f.trace.bytes_received),
+        .with_some("last message", f.last_message()),
     )
 }
 

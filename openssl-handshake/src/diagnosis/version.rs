@@ -235,7 +235,7 @@ fn supported_list(h: &ClientHello) -> String {
 fn describe_offer(h: &ClientHello, min: Option<u16>) -> String {
     let mut v = offered(h);
     if v.is_empty() {
-        match min.filter(|m| *m <= h.legacy_version) {
+        match min.filter(|m| *m <= h.legacy_version && h.legacy_version <= TLS1_3) {
             Some(m) => v = (m..=h.legacy_version).collect(),
             None => return format!("at most {}", version_name(h.legacy_version)),
         }
