@@ -12,6 +12,11 @@ use crate::ffi;
 
 /// What this end was configured to accept, as OpenSSL reported it when the
 /// handshake failed.
+///
+/// Two things are missing because OpenSSL 3.0 has no getter for them: the
+/// configured groups (`SSL_get1_groups` returns the peer's) and the ALPN
+/// protocols (a client's are in its ClientHello; a server's live in its
+/// selection callback).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalConfig {
     /// The lowest protocol version allowed (0x0303 for TLS 1.2); `None`
