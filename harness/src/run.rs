@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use openssl_handshake::{HandshakeTrace, Resumption};
+use openssl_handshake::{Cause, Diagnosis, HandshakeTrace, Resumption};
 use serde::{Deserialize, Serialize};
 
 use crate::case::{alert, Case, Expectation, ExpectedAlert, ResumeKind, Role};
@@ -120,6 +120,10 @@ pub struct CaseResult {
     pub elapsed_ms: f64,
     /// Both sides' outcomes and traces, kept for failures only.
     pub sides: Option<Sides>,
+    /// Why the handshake failed, from the traced side with the most
+    /// specific evidence; failures only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<Diagnosis>,
 }
 
 /// Both sides of a failed case, one entry per connection.
@@ -129,6 +133,32 @@ pub struct Sides {
     pub client: Vec<SideOutcome>,
     /// The server's connections.
     pub server: Vec<SideOutcome>,
+}
+
+impl Sides {
+    /// The diagnosis of the traced connection with the most specific
+    /// cause; the server's first on a tie, as it sees the client's offer
+    /// against its own configuration.
+    pub fn diagnosis(&self) -> Option<Diagnosis> {
+        self.server
+            .iter()
+            .chain(&self.client)
+            .filter_map(|o| o.trace.as_ref()?.diagnosis())
+            .enumerate()
+            .max_by_key(|(i, d)| (specificity(d.cause), std::cmp::Reverse(*i)))
+            .map(|(_, d)| d)
+    }
+}
+
+/// Causes that only say how the connection ended rank below those that
+/// name what was wrong.
+fn specificity(cause: Cause) -> u8 {
+    match cause {
+        Cause::Unknown => 0,
+        Cause::PeerClosed | Cause::TimedOut => 1,
+        Cause::HelloRefused | Cause::UnexpectedMessage => 2,
+        _ => 3,
+    }
 }
 
 /// One case to run, with the filter's verdict.
@@ -217,6 +247,7 @@ pub fn run(
                 observed: None,
                 elapsed_ms: 0.0,
                 sides: None,
+                diagnosis: None,
             })
         })
         .collect()
@@ -261,6 +292,7 @@ pub fn run_one(p: &Planned, client: &dyn Peer, server: &dyn Peer, opts: &RunOpti
         observed: None,
         elapsed_ms: 0.0,
         sides: None,
+        diagnosis: None,
     };
     if p.skip.is_some() {
         return result;
@@ -292,10 +324,12 @@ pub fn run_one(p: &Planned, client: &dyn Peer, server: &dyn Peer, opts: &RunOpti
         Err(reason) => {
             result.status = Status::Fail;
             result.reason = Some(reason);
-            result.sides = Some(Sides {
+            let sides = Sides {
                 client: client_out,
                 server: server_out,
-            });
+            };
+            result.diagnosis = sides.diagnosis();
+            result.sides = Some(sides);
         }
     }
     result

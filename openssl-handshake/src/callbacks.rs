@@ -22,6 +22,7 @@ use openssl_sys::SSL;
 
 use crate::attach::{Hook, TraceOptions};
 use crate::cert::CertificateInfo;
+use crate::diagnosis::LocalConfig;
 use crate::error::Error;
 use crate::event::{Direction, ExitStatus, Message, RecordHeader, Side};
 use crate::ffi;
@@ -337,6 +338,7 @@ fn on_info(
             }
             let so_far = state.events_so_far();
             finished = Some(Outcome::Failed(Box::new(failure(ssl, ret, &so_far))));
+            state.trace.local = Some(LocalConfig::read(ssl));
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {

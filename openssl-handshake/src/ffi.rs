@@ -8,10 +8,11 @@ use std::borrow::Cow;
 use std::ffi::CStr;
 use std::ptr;
 
-use foreign_types::ForeignTypeRef;
+use foreign_types::{ForeignType, ForeignTypeRef};
 use libc::{c_char, c_int};
 use openssl::nid::Nid;
-use openssl::ssl::{SslCipherRef, SslRef, SslSessionRef};
+use openssl::ssl::{SslCipher, SslCipherRef, SslRef, SslSessionRef};
+use openssl::stack::{Stack, StackRef};
 use openssl::x509::X509Ref;
 
 use crate::event::HandshakeState;
@@ -246,4 +247,67 @@ pub(crate) fn extensions(cert: &X509Ref) -> Vec<(String, bool)> {
             })
             .collect()
     }
+}
+
+/// `SSL_get_min_proto_version` and `SSL_get_max_proto_version`: the
+/// configured bounds, 0 where none is set.
+pub(crate) fn proto_version_bounds(ssl: &SslRef) -> (c_int, c_int) {
+    // SAFETY: `ssl` is live; both are SSL_ctrl reads without a pointer
+    // argument.
+    unsafe {
+        (
+            openssl_sys::SSL_get_min_proto_version(ssl.as_ptr()),
+            openssl_sys::SSL_get_max_proto_version(ssl.as_ptr()),
+        )
+    }
+}
+
+/// One suite of a cipher list: its two-byte id, OpenSSL name and IANA
+/// name.
+pub(crate) type CipherEntry = (u16, String, Option<String>);
+
+/// `SSL_get_ciphers`: the suites this `SSL` is configured with, in
+/// preference order, before any filtering by version or security level.
+pub(crate) fn configured_ciphers(ssl: &SslRef) -> Vec<CipherEntry> {
+    // SAFETY: `ssl` is live; the stack belongs to it and is only read
+    // here, within the borrow of `ssl`.
+    unsafe {
+        let stack = sys::SSL_get_ciphers(ssl.as_ptr());
+        if stack.is_null() {
+            return Vec::new();
+        }
+        cipher_entries(StackRef::<SslCipher>::from_ptr(stack))
+    }
+}
+
+/// `SSL_get1_supported_ciphers`: the suites left once the version range,
+/// the security level and the signature algorithms are applied.
+///
+/// It recomputes the connection's disabled-algorithm masks, so it is only
+/// called once a handshake has failed, from the callback that reports it.
+pub(crate) fn supported_ciphers(ssl: &SslRef) -> Vec<CipherEntry> {
+    // SAFETY: `ssl` is live and, inside its own callback, used by this
+    // thread alone; the returned stack is new and owned here (its
+    // elements are static), so `Stack` frees it.
+    unsafe {
+        let stack = sys::SSL_get1_supported_ciphers(ssl.as_ptr());
+        if stack.is_null() {
+            return Vec::new();
+        }
+        let owned = Stack::<SslCipher>::from_ptr(stack);
+        cipher_entries(&owned)
+    }
+}
+
+fn cipher_entries(stack: &StackRef<SslCipher>) -> Vec<CipherEntry> {
+    stack
+        .iter()
+        .map(|c| {
+            (
+                u16::from_be_bytes(c.protocol_id()),
+                c.name().to_owned(),
+                c.standard_name().map(str::to_owned),
+            )
+        })
+        .collect()
 }

@@ -54,6 +54,7 @@ mod attach;
 mod callbacks;
 mod cert;
 pub mod decode;
+mod diagnosis;
 mod error;
 mod event;
 mod ffi;
@@ -69,6 +70,9 @@ mod trace;
 pub use alert::alert_name;
 pub use attach::{SslContextBuilderExt, SslRefExt, TraceOptions};
 pub use cert::{CertificateInfo, Extension};
+pub use diagnosis::{
+    Cause, Diagnosis, Evidence, Fault, LocalCertificate, LocalCipher, LocalConfig,
+};
 pub use error::Error;
 pub use event::{
     Alert, AlertLevel, Direction, Event, EventKind, Exit, ExitStatus, HandshakeState, Message,

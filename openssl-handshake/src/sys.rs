@@ -9,7 +9,7 @@
 #![allow(non_camel_case_types, missing_docs)]
 
 use libc::{c_char, c_int, c_uint, c_void, size_t};
-use openssl_sys::{BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_SESSION};
+use openssl_sys::{stack_st_SSL_CIPHER, BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_SESSION};
 
 /// `OSSL_HANDSHAKE_STATE`: a C enum without negative members, which C
 /// compilers lay out as `unsigned int`; the header check asserts that.
@@ -309,4 +309,7 @@ c_functions! {
     pub fn SSL_get_peer_signature_type_nid(s: *const SSL, pnid: *mut c_int) -> c_int;
     pub fn BIO_number_read(bio: *mut BIO) -> u64;
     pub fn BIO_number_written(bio: *mut BIO) -> u64;
+    pub fn SSL_get_ciphers(s: *const SSL) -> *mut stack_st_SSL_CIPHER;
+    pub fn SSL_get1_supported_ciphers(s: *mut SSL) -> *mut stack_st_SSL_CIPHER;
+    pub fn SSL_renegotiate(s: *mut SSL) -> c_int;
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use openssl::ssl::SslRef;
 use serde::{Deserialize, Serialize};
 
+use crate::diagnosis::{Diagnosis, LocalConfig};
 use crate::event::{Alert, Direction, Event, EventKind, ExitStatus, Message, Side, StateChange};
 use crate::negotiated::{Negotiated, VerifyResult};
 
@@ -57,6 +58,10 @@ pub struct HandshakeTrace {
     /// (the ClientHello among them) are missing.
     #[serde(default)]
     pub joined_late: bool,
+    /// This end's configuration, read when the handshake failed, for
+    /// [`HandshakeTrace::diagnosis`].
+    #[serde(default)]
+    pub local: Option<LocalConfig>,
 }
 
 /// Where a handshake stands.
@@ -128,6 +133,7 @@ impl HandshakeTrace {
             hook_panic: None,
             events_dropped: 0,
             joined_late: false,
+            local: None,
         }
     }
 
@@ -142,6 +148,13 @@ impl HandshakeTrace {
             Outcome::Failed(f) => Some(f.as_ref()),
             _ => None,
         }
+    }
+
+    /// Why the handshake failed, in plain words, with the evidence and a
+    /// fix; `None` when it did not fail (nor was a fatal alert or a
+    /// refused renegotiation recorded).
+    pub fn diagnosis(&self) -> Option<Diagnosis> {
+        crate::diagnosis::diagnose(self)
     }
 
     /// Every state change, in order.

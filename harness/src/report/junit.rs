@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::Report;
+use super::{diagnosis, Report};
 use crate::case::Version;
 use crate::run::{CaseResult, Status};
 
@@ -58,7 +58,13 @@ fn testcase(out: &mut String, r: &CaseResult) {
         escape(&r.id),
         r.elapsed_ms / 1e3
     );
-    let reason = escape(r.reason.as_deref().unwrap_or(""));
+    let mismatch = r.reason.as_deref().unwrap_or("");
+    // A failure's message leads with why the handshake failed, then what
+    // the judge expected.
+    let reason = escape(&match (&r.diagnosis, r.status) {
+        (Some(d), Status::Fail) => format!("{} | {mismatch}", diagnosis::line(d)),
+        _ => mismatch.to_owned(),
+    });
     match r.status {
         Status::Pass => out.push_str("/>\n"),
         Status::Skipped | Status::Unsupported => {
@@ -73,6 +79,9 @@ fn testcase(out: &mut String, r: &CaseResult) {
                 out,
                 ">\n      <failure message=\"{reason}\" type=\"mismatch\">"
             );
+            if let Some(d) = &r.diagnosis {
+                out.push_str(&escape(&diagnosis::block(d, "")));
+            }
             if let Some(sides) = &r.sides {
                 for o in sides.client.iter().chain(&sides.server) {
                     let _ = writeln!(out, "{} side:", o.role);

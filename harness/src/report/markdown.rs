@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{PairingView, Report};
+use super::{diagnosis, PairingView, Report};
 use crate::case::{KeyKind, Version};
 use crate::run::Status;
 
@@ -120,6 +120,9 @@ pub fn render(report: &Report) -> String {
             r.id,
             r.reason.as_deref().unwrap_or("failed")
         );
+        if let Some(d) = &r.diagnosis {
+            let _ = writeln!(out, "  - diagnosis: {}", diagnosis::markdown(d));
+        }
     }
 
     for (status, title) in [

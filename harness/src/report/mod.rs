@@ -1,6 +1,7 @@
 //! Reports of a matrix run: a terminal table, versioned JSON, JUnit XML
 //! and Markdown. Every format ends with, or carries, the same summary.
 
+pub mod diagnosis;
 pub mod json;
 pub mod junit;
 pub mod markdown;

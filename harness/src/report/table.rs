@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{outcome_text, PairingView, Report};
+use super::{diagnosis, outcome_text, PairingView, Report};
 use crate::case::Version;
 use crate::run::Status;
 
@@ -64,6 +64,16 @@ pub fn render(report: &Report) -> String {
                 timing,
                 detail
             );
+            if let (Status::Fail, Some(d)) = (r.status, &r.diagnosis) {
+                let _ = writeln!(
+                    out,
+                    "  {:<11} {:<width$}  {:>10}  diagnosis: {}",
+                    "",
+                    "",
+                    "",
+                    diagnosis::line(d)
+                );
+            }
             for note in &r.case.notes {
                 let _ = writeln!(out, "  {:<11} {:<width$}  {:>10}  note: {note}", "", "", "");
             }
@@ -97,6 +107,9 @@ pub fn render(report: &Report) -> String {
                 r.pairing,
                 r.reason.as_deref().unwrap_or("failed")
             );
+            if let Some(d) = &r.diagnosis {
+                let _ = writeln!(out, "       diagnosis: {}", diagnosis::line(d));
+            }
         }
         for p in &report.peers {
             let _ = writeln!(out, "  peer: {p}");

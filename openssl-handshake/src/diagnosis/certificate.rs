@@ -1,0 +1,326 @@
+//! Causes about the server's certificate: expired, not yet valid, for
+//! another host, from an untrusted root, missing its intermediate,
+//! self-signed, or otherwise rejected.
+//!
+//! The client tells them apart by its verify error. The server sees only
+//! the client's alert, and reads the rest from its own certificate
+//! ([`super::LocalCertificate`]) and the chain it sent.
+
+use crate::decode::Certificate;
+use crate::event::Side;
+
+use super::facts::{alert, alert_name, alert_text, Facts};
+use super::{Cause, Diagnosis, Fault, LocalCertificate};
+
+const UNABLE_TO_GET_ISSUER_CERT: i32 = 2;
+const CERT_NOT_YET_VALID: i32 = 9;
+const CERT_HAS_EXPIRED: i32 = 10;
+const DEPTH_ZERO_SELF_SIGNED_CERT: i32 = 18;
+const SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
+const UNABLE_TO_GET_ISSUER_CERT_LOCALLY: i32 = 20;
+const UNABLE_TO_VERIFY_LEAF_SIGNATURE: i32 = 21;
+const HOSTNAME_MISMATCH: i32 = 62;
+const IP_ADDRESS_MISMATCH: i32 = 64;
+
+pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
+    match f.side {
+        Side::Client => client_verify(f),
+        Side::Server => server_heard(f),
+    }
+}
+
+/// A client that rejected the server's certificate without a verify error
+/// (a verify callback), or whatever alert about it is left.
+pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Client || f.server_certificate.is_none() {
+        return None;
+    }
+    let a = f
+        .sent
+        .filter(|a| alert::ABOUT_A_CERTIFICATE.contains(&a.description))?;
+    Some(
+        Diagnosis::new(
+            Cause::ServerCertInvalid,
+            Fault::Server,
+            format!(
+                "this client rejected the server's certificate ({})",
+                alert_name(a)
+            ),
+            "Give the server a certificate this client accepts; the alert names the objection.",
+        )
+        .with_chain(f.server_certificate)
+        .with_raw(f),
+    )
+}
+
+/// The client's own verify error names the problem.
+fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
+    let v = f.verify.filter(|v| !v.is_ok())?;
+    let chain = f.server_certificate;
+    let leaf = chain.and_then(|c| c.subjects.first());
+    let alone = chain.is_some_and(|c| c.subjects.len() == 1);
+    let sni = f.client_hello.and_then(|h| h.sni.as_deref());
+    let d = match v.code {
+        CERT_HAS_EXPIRED => expired(None),
+        CERT_NOT_YET_VALID => not_yet_valid(None),
+        HOSTNAME_MISMATCH | IP_ADDRESS_MISMATCH => wrong_host(
+            leaf.map(String::as_str),
+            sni,
+            "Connect with a name the certificate covers, or issue the server a certificate whose \
+             subjectAltName includes the name clients use.",
+        ),
+        DEPTH_ZERO_SELF_SIGNED_CERT => self_signed(),
+        SELF_SIGNED_CERT_IN_CHAIN => untrusted_root(chain),
+        UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        | UNABLE_TO_GET_ISSUER_CERT
+        | UNABLE_TO_VERIFY_LEAF_SIGNATURE
+            if alone && !self_issued(chain, 0) =>
+        {
+            missing_intermediate(chain)
+        }
+        UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        | UNABLE_TO_GET_ISSUER_CERT
+        | UNABLE_TO_VERIFY_LEAF_SIGNATURE => untrusted_root(chain),
+        _ => Diagnosis::new(
+            Cause::ServerCertInvalid,
+            Fault::Server,
+            format!(
+                "this client could not verify the server's certificate: {}",
+                v.text
+            ),
+            format!(
+                "Fix the server's certificate or the client's trust settings for: {}.",
+                v.text
+            ),
+        ),
+    };
+    Some(
+        d.with("verify result", format!("{} ({})", v.code, v.text))
+            .with_chain(chain)
+            .with_some("ClientHello.sni", sni)
+            .with_some("alert sent", f.sent.map(alert_text)),
+    )
+}
+
+/// The server: the client's alert, read against this end's certificate.
+fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
+    let a = f.received?;
+    let about_cert = alert::ABOUT_A_CERTIFICATE.contains(&a.description);
+    let sent_chain = f.server_certificate?;
+    // A client that sent its own certificate and got no further than that
+    // is not objecting to ours (client_auth looks at that case).
+    let own = f.local.and_then(|l| l.certificate.as_ref());
+    let sni = f.client_hello.and_then(|h| h.sni.as_deref());
+    let host_mismatch = match (own, sni) {
+        (Some(c), Some(name)) => !covers(c, name),
+        _ => false,
+    };
+    let host_refused = host_mismatch && a.description == alert::HANDSHAKE_FAILURE;
+    if !(about_cert || host_refused) {
+        return None;
+    }
+    let last = sent_chain.subjects.len().saturating_sub(1);
+    let d = if a.description == alert::CERTIFICATE_EXPIRED || own.is_some_and(|c| c.expired) {
+        expired(own)
+    } else if own.is_some_and(|c| c.not_yet_valid) {
+        not_yet_valid(own)
+    } else if own.is_some_and(|c| c.self_signed) || (last == 0 && self_issued(Some(sent_chain), 0))
+    {
+        self_signed()
+    } else if host_mismatch {
+        wrong_host(
+            sent_chain.subjects.first().map(String::as_str),
+            sni,
+            "Serve a certificate whose subjectAltName includes the name the client asks for \
+             (select it by SNI), or have clients use a name the certificate covers.",
+        )
+        .with_some("local certificate names", own.map(|c| c.names.join(", ")))
+    } else if last == 0 {
+        missing_intermediate(Some(sent_chain))
+    } else if a.description == alert::UNKNOWN_CA || self_issued(Some(sent_chain), last) {
+        untrusted_root(Some(sent_chain))
+    } else {
+        Diagnosis::new(
+            Cause::ServerCertInvalid,
+            Fault::Unknown,
+            format!(
+                "the client rejected this server's certificate ({})",
+                alert_name(a)
+            ),
+            "Check the certificate against the client's trust store and policy; the client's \
+             own log names the verify error.",
+        )
+    };
+    Some(
+        d.with("alert received", alert_text(a))
+            .with_chain(Some(sent_chain))
+            .with_some("ClientHello.sni", sni)
+            .with_some(
+                "local certificate validity",
+                own.map(|c| format!("{} to {}", c.not_before, c.not_after)),
+            ),
+    )
+}
+
+fn expired(own: Option<&LocalCertificate>) -> Diagnosis {
+    let when = own.map_or(String::new(), |c| format!(" (notAfter {})", c.not_after));
+    Diagnosis::new(
+        Cause::ServerCertExpired,
+        Fault::Server,
+        format!("the server's certificate has expired{when}"),
+        "Renew the server's certificate and install the new one (with its chain).",
+    )
+}
+
+fn not_yet_valid(own: Option<&LocalCertificate>) -> Diagnosis {
+    let when = own.map_or(String::new(), |c| format!(" (notBefore {})", c.not_before));
+    Diagnosis::new(
+        Cause::ServerCertNotYetValid,
+        Fault::Server,
+        format!("the server's certificate is not valid yet{when}"),
+        "Check both machines' clocks, or install a certificate that is valid now.",
+    )
+}
+
+fn wrong_host(leaf: Option<&str>, sni: Option<&str>, fix: &str) -> Diagnosis {
+    let for_whom = leaf
+        .map(|s| format!("is for {}", common_name(s).unwrap_or(s)))
+        .unwrap_or_else(|| "does not cover the name".to_owned());
+    let asked = sni.map_or("another name".to_owned(), str::to_owned);
+    Diagnosis::new(
+        Cause::ServerCertWrongHost,
+        Fault::Server,
+        format!("the server's certificate {for_whom}; the client asked for {asked}"),
+        fix,
+    )
+}
+
+fn self_signed() -> Diagnosis {
+    Diagnosis::new(
+        Cause::ServerCertSelfSigned,
+        Fault::Server,
+        "the server's certificate is self-signed: no CA the client trusts vouches for it",
+        "Give the server a certificate issued by a CA the client trusts, or add this certificate \
+         to the client's trust store.",
+    )
+}
+
+fn untrusted_root(chain: Option<&Certificate>) -> Diagnosis {
+    let root = chain
+        .and_then(|c| c.issuers.last())
+        .map(|i| common_name(i).unwrap_or(i).to_owned())
+        .unwrap_or_else(|| "a CA".to_owned());
+    Diagnosis::new(
+        Cause::ServerCertUntrustedRoot,
+        Fault::Unknown,
+        format!("the server's chain ends at {root}, which the client does not trust"),
+        "Add that root CA to the client's trust store, or give the server a certificate from a \
+         CA the client trusts.",
+    )
+}
+
+fn missing_intermediate(chain: Option<&Certificate>) -> Diagnosis {
+    let issuer = chain
+        .and_then(|c| c.issuers.first())
+        .map(|i| common_name(i).unwrap_or(i).to_owned())
+        .unwrap_or_else(|| "an intermediate CA".to_owned());
+    Diagnosis::new(
+        Cause::ServerCertMissingIntermediate,
+        Fault::Server,
+        format!(
+            "the server sent only its leaf certificate, issued by {issuer}, without that \
+             intermediate; the client cannot build a chain to its trusted root"
+        ),
+        "Configure the server to send the full chain (leaf then intermediates, e.g. \
+         SSL_CTX_use_certificate_chain_file).",
+    )
+}
+
+/// Whether certificate `i` of a chain names itself as its issuer.
+fn self_issued(chain: Option<&Certificate>, i: usize) -> bool {
+    chain.is_some_and(
+        |c| matches!((c.subjects.get(i), c.issuers.get(i)), (Some(s), Some(is)) if s == is),
+    )
+}
+
+/// "localhost" out of "C = US, O = Example, CN = localhost".
+fn common_name(name: &str) -> Option<&str> {
+    name.split(", ")
+        .find_map(|part| part.strip_prefix("CN = "))
+        .map(str::trim)
+}
+
+/// Whether `cert` covers `host`: a subjectAltName (or, without any, the
+/// CN), with a leading wildcard label.
+fn covers(cert: &LocalCertificate, host: &str) -> bool {
+    let names: Vec<&str> = if cert.names.is_empty() {
+        cert.common_name.as_deref().into_iter().collect()
+    } else {
+        cert.names.iter().map(String::as_str).collect()
+    };
+    names.iter().any(|n| {
+        n.eq_ignore_ascii_case(host)
+            || n.strip_prefix("*.").is_some_and(|suffix| {
+                host.split_once('.')
+                    .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(suffix))
+            })
+    })
+}
+
+impl Diagnosis {
+    /// Adds the chain's subjects and issuers, leaf first.
+    fn with_chain(self, chain: Option<&Certificate>) -> Diagnosis {
+        let Some(c) = chain else {
+            return self;
+        };
+        let lines: Vec<String> = c
+            .subjects
+            .iter()
+            .zip(&c.issuers)
+            .map(|(s, i)| format!("[{s}] issued by [{i}]"))
+            .collect();
+        self.with("Certificate chain", lines.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(names: &[&str], cn: Option<&str>) -> LocalCertificate {
+        LocalCertificate {
+            common_name: cn.map(str::to_owned),
+            names: names.iter().map(|n| (*n).to_owned()).collect(),
+            key_type: "EC".into(),
+            not_before: String::new(),
+            not_after: String::new(),
+            expired: false,
+            not_yet_valid: false,
+            self_signed: false,
+        }
+    }
+
+    #[test]
+    fn host_names_match_as_rfc_6125_says() {
+        let c = cert(&["localhost", "*.example.com"], None);
+        assert!(covers(&c, "LOCALHOST"));
+        assert!(covers(&c, "www.example.com"));
+        assert!(!covers(&c, "example.com"));
+        assert!(!covers(&c, "a.b.example.com"));
+        // Without a subjectAltName, the common name.
+        assert!(covers(&cert(&[], Some("host.test")), "host.test"));
+        assert!(!covers(
+            &cert(&["other.test"], Some("host.test")),
+            "host.test"
+        ));
+    }
+
+    #[test]
+    fn common_names_come_out_of_openssl_s_one_line_form() {
+        assert_eq!(
+            common_name("C = US, O = Example, CN = localhost"),
+            Some("localhost")
+        );
+        assert_eq!(common_name("O = Example"), None);
+    }
+}

@@ -1,0 +1,139 @@
+//! Causes about the client's certificate: required but not sent, or sent
+//! and rejected.
+
+use crate::event::Side;
+
+use super::facts::{alert, alert_name, alert_text, Facts};
+use super::{Cause, Diagnosis, Fault};
+
+pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
+    match f.side {
+        Side::Server => server_view(f),
+        Side::Client => client_view(f),
+    }
+}
+
+fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
+    let sent_certs = f.client_certificate.map(|c| c.subjects.len());
+    if f.reason_has(&["peer did not return a certificate"])
+        || f.sent_alert(alert::CERTIFICATE_REQUIRED)
+    {
+        return Some(
+            required(format!(
+                "this server requires a client certificate and the client sent {}",
+                if sent_certs.is_some() {
+                    "an empty Certificate message"
+                } else {
+                    "none"
+                }
+            ))
+            .with_some(
+                "local.require_peer_cert",
+                f.local.map(|l| l.require_peer_cert),
+            )
+            .with_some("client Certificate entries", sent_certs)
+            .with_raw(f),
+        );
+    }
+    let rejected_by_verify = f.verify.is_some_and(|v| !v.is_ok());
+    let rejected_by_alert = sent_certs.is_some_and(|n| n > 0)
+        && f.sent
+            .is_some_and(|a| alert::ABOUT_A_CERTIFICATE.contains(&a.description));
+    if !rejected_by_verify && !rejected_by_alert {
+        return None;
+    }
+    let why = f
+        .verify
+        .map(|v| v.text.clone())
+        .or_else(|| f.sent.map(alert_name))
+        .unwrap_or_default();
+    let subject = f
+        .client_certificate
+        .and_then(|c| c.subjects.first())
+        .map_or("its certificate".to_owned(), |s| format!("[{s}]"));
+    Some(
+        Diagnosis::new(
+            Cause::ClientCertRejected,
+            Fault::Client,
+            format!("the client sent {subject} and this server rejected it: {why}"),
+            format!(
+                "Give the client a certificate this server's trust store accepts (the problem: \
+                 {why}), or add its issuing CA to the server's client-CA store."
+            ),
+        )
+        .with_some(
+            "verify result",
+            f.verify.map(|v| format!("{} ({})", v.code, v.text)),
+        )
+        .with_some(
+            "client Certificate",
+            f.client_certificate.map(|c| {
+                c.subjects
+                    .iter()
+                    .zip(&c.issuers)
+                    .map(|(s, i)| format!("[{s}] issued by [{i}]"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }),
+        )
+        .with_some("alert sent", f.sent.map(alert_text)),
+    )
+}
+
+fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
+    let received = f.received?;
+    let requested = f.certificate_request.is_some();
+    let sent_certs = f.client_certificate.map(|c| c.subjects.len());
+    let empty = requested && sent_certs.map_or(true, |n| n == 0);
+    if received.description == alert::CERTIFICATE_REQUIRED
+        || (empty && received.description == alert::HANDSHAKE_FAILURE)
+    {
+        return Some(
+            required(format!(
+                "the server requires a client certificate and this client sent {}",
+                if sent_certs.is_some() {
+                    "an empty Certificate message"
+                } else {
+                    "none"
+                }
+            ))
+            .with("CertificateRequest read", requested)
+            .with_some("client Certificate entries", sent_certs)
+            .with("alert received", alert_text(received)),
+        );
+    }
+    if sent_certs.is_some_and(|n| n > 0)
+        && alert::ABOUT_A_CERTIFICATE.contains(&received.description)
+        && f.verify.map_or(true, |v| v.is_ok())
+    {
+        let subject = f
+            .client_certificate
+            .and_then(|c| c.subjects.first())
+            .map_or(String::new(), |s| format!(" [{s}]"));
+        return Some(
+            Diagnosis::new(
+                Cause::ClientCertRejected,
+                Fault::Client,
+                format!(
+                    "the server rejected this client's certificate{subject}: {}",
+                    alert_name(received)
+                ),
+                "Use a client certificate issued by a CA the server trusts, valid now and for \
+                 client authentication; the server's log names the verify error.",
+            )
+            .with("alert received", alert_text(received))
+            .with("CertificateRequest read", requested),
+        );
+    }
+    None
+}
+
+fn required(summary: String) -> Diagnosis {
+    Diagnosis::new(
+        Cause::ClientCertRequired,
+        Fault::Client,
+        summary,
+        "Configure the client with a certificate and key the server trusts (e.g. \
+         `openssl s_client -cert ... -key ...`), or stop requiring one on the server.",
+    )
+}

@@ -1,0 +1,308 @@
+//! [`Diagnosis`]: why a handshake failed, in plain words, with the
+//! evidence it rests on and the fix.
+//!
+//! A diagnosis is derived from the trace alone: the decoded hellos and
+//! certificates, the alerts each way, OpenSSL's reason and verify result,
+//! and this end's own configuration ([`LocalConfig`]), which the recorder
+//! reads from the `SSL` when the handshake fails. Each family of causes
+//! has its own file; [`diagnose`] asks them in order, from the most
+//! specific evidence (a verify error, a named alert) to the least.
+
+mod certificate;
+mod client_auth;
+mod facts;
+mod local;
+mod names;
+mod negotiation;
+mod transport;
+mod version;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use local::{LocalCertificate, LocalCipher, LocalConfig};
+
+use crate::event::Side;
+use crate::trace::HandshakeTrace;
+use facts::{alert_text, Facts};
+
+/// Why a handshake failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// The cause, with a stable machine name.
+    pub cause: Cause,
+    /// What happened, in plain words.
+    pub summary: String,
+    /// The recorded facts the diagnosis rests on.
+    pub evidence: Vec<Evidence>,
+    /// The side whose configuration has to change, where that can be told.
+    pub fault: Fault,
+    /// What to change, in one sentence.
+    pub fix: String,
+}
+
+/// The cause of a failed handshake. New causes may be added; match with a
+/// wildcard arm, or use [`Cause::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Cause {
+    /// The two ends allow no protocol version in common.
+    NoSharedVersion,
+    /// The two ends allow no cipher suite in common.
+    NoSharedCipher,
+    /// The two ends allow no key-exchange group in common.
+    NoSharedGroup,
+    /// The client accepts no signature scheme (or certificate type) the
+    /// server's certificate can provide.
+    NoSharedSignatureScheme,
+    /// The server refused the ClientHello with a handshake_failure alert;
+    /// from the client's side, which part it could not accept is unknown.
+    HelloRefused,
+    /// The server requires a client certificate and the client sent none.
+    ClientCertRequired,
+    /// The server rejected the client's certificate.
+    ClientCertRejected,
+    /// The server's certificate has expired.
+    ServerCertExpired,
+    /// The server's certificate is not valid yet.
+    ServerCertNotYetValid,
+    /// The server's certificate does not name the host the client wanted.
+    ServerCertWrongHost,
+    /// The server's chain ends at a root the client does not trust.
+    ServerCertUntrustedRoot,
+    /// The server sent its leaf without the intermediate that issued it.
+    ServerCertMissingIntermediate,
+    /// The server's certificate is self-signed.
+    ServerCertSelfSigned,
+    /// The server's certificate failed verification for another reason.
+    ServerCertInvalid,
+    /// The server does not serve the name the client asked for (SNI).
+    SniUnknown,
+    /// The two ends share no application protocol (ALPN).
+    AlpnMismatch,
+    /// The client retried at a lower version with TLS_FALLBACK_SCSV, and
+    /// the server supports a higher one.
+    InappropriateFallback,
+    /// Plaintext (such as HTTP) was sent to a TLS port.
+    PlaintextToTlsPort,
+    /// A TLS ClientHello was sent to a port that does not speak TLS.
+    TlsToPlaintextPort,
+    /// The peer closed the connection mid-handshake without an alert.
+    PeerClosed,
+    /// The handshake was abandoned unfinished (a time-out).
+    TimedOut,
+    /// The peer refused to renegotiate.
+    RenegotiationRefused,
+    /// A message arrived that the state machine did not expect.
+    UnexpectedMessage,
+    /// Nothing above fits; the evidence is the raw record. A cause name
+    /// this version does not know reads back as this one.
+    #[serde(other)]
+    Unknown,
+}
+
+impl Cause {
+    /// The stable machine name, as in JSON: "no_shared_version", ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::NoSharedVersion => "no_shared_version",
+            Cause::NoSharedCipher => "no_shared_cipher",
+            Cause::NoSharedGroup => "no_shared_group",
+            Cause::NoSharedSignatureScheme => "no_shared_signature_scheme",
+            Cause::HelloRefused => "hello_refused",
+            Cause::ClientCertRequired => "client_cert_required",
+            Cause::ClientCertRejected => "client_cert_rejected",
+            Cause::ServerCertExpired => "server_cert_expired",
+            Cause::ServerCertNotYetValid => "server_cert_not_yet_valid",
+            Cause::ServerCertWrongHost => "server_cert_wrong_host",
+            Cause::ServerCertUntrustedRoot => "server_cert_untrusted_root",
+            Cause::ServerCertMissingIntermediate => "server_cert_missing_intermediate",
+            Cause::ServerCertSelfSigned => "server_cert_self_signed",
+            Cause::ServerCertInvalid => "server_cert_invalid",
+            Cause::SniUnknown => "sni_unknown",
+            Cause::AlpnMismatch => "alpn_mismatch",
+            Cause::InappropriateFallback => "inappropriate_fallback",
+            Cause::PlaintextToTlsPort => "plaintext_to_tls_port",
+            Cause::TlsToPlaintextPort => "tls_to_plaintext_port",
+            Cause::PeerClosed => "peer_closed",
+            Cause::TimedOut => "timed_out",
+            Cause::RenegotiationRefused => "renegotiation_refused",
+            Cause::UnexpectedMessage => "unexpected_message",
+            Cause::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One recorded fact: where it was found and what it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Where in the trace: "ClientHello.supported_versions",
+    /// "alert received", "OpenSSL reason", "local.min_version", ...
+    pub source: String,
+    /// What it holds, as text.
+    pub value: String,
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.source, self.value)
+    }
+}
+
+/// Which side has to change its configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fault {
+    /// The client.
+    Client,
+    /// The server.
+    Server,
+    /// Either, or it cannot be told from this side.
+    Unknown,
+}
+
+impl Fault {
+    /// The fault of `side`.
+    pub(crate) fn of(side: Side) -> Fault {
+        match side {
+            Side::Client => Fault::Client,
+            Side::Server => Fault::Server,
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Fault::Client => "client",
+            Fault::Server => "server",
+            Fault::Unknown => "unknown",
+        })
+    }
+}
+
+impl Diagnosis {
+    pub(crate) fn new(
+        cause: Cause,
+        fault: Fault,
+        summary: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Diagnosis {
+        Diagnosis {
+            cause,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            fault,
+            fix: fix.into(),
+        }
+    }
+
+    /// Adds one piece of evidence.
+    pub(crate) fn with(mut self, source: &str, value: impl fmt::Display) -> Diagnosis {
+        self.evidence.push(Evidence {
+            source: source.to_owned(),
+            value: value.to_string(),
+        });
+        self
+    }
+
+    /// Adds a piece of evidence when there is one.
+    pub(crate) fn with_some(self, source: &str, value: Option<impl fmt::Display>) -> Diagnosis {
+        match value {
+            Some(v) => self.with(source, v),
+            None => self,
+        }
+    }
+}
+
+/// Several lines: the cause and summary, the fault and fix, then each
+/// piece of evidence.
+impl fmt::Display for Diagnosis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}: {}", self.cause, self.summary)?;
+        writeln!(f, "fault: {}", self.fault)?;
+        write!(f, "fix: {}", self.fix)?;
+        for e in &self.evidence {
+            write!(f, "\n  - {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The diagnosis of `trace`: `None` when the handshake did not fail and
+/// no fatal alert or refused renegotiation was recorded.
+pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
+    let f = Facts::of(trace)?;
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 7] = [
+        transport::diagnose,
+        version::diagnose,
+        certificate::diagnose,
+        client_auth::diagnose,
+        negotiation::diagnose,
+        transport::diagnose_late,
+        certificate::diagnose_late,
+    ];
+    families
+        .iter()
+        .find_map(|family| family(&f))
+        .or_else(|| Some(unknown(&f)))
+}
+
+/// Nothing fits: the raw record of the failure.
+fn unknown(f: &Facts<'_>) -> Diagnosis {
+    Diagnosis::new(
+        Cause::Unknown,
+        Fault::Unknown,
+        format!(
+            "the handshake failed after \"{}\" for a reason this library does not recognise",
+            f.state()
+        ),
+        "Read the evidence below, or rerun with `openssl s_client -state -msg` against the same peer.",
+    )
+    .with_raw(f)
+}
+
+impl Diagnosis {
+    /// Adds what every failure records: reason, alerts, state, last
+    /// message and verify result.
+    pub(crate) fn with_raw(self, f: &Facts<'_>) -> Diagnosis {
+        self.with_some("OpenSSL reason", f.reason_text())
+            .with_some("alert sent", f.sent.map(alert_text))
+            .with_some("alert received", f.received.map(alert_text))
+            .with("last state", f.state())
+            .with_some("last message", f.last_message())
+            .with_some(
+                "verify result",
+                f.verify.map(|v| format!("{} ({})", v.code, v.text)),
+            )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_json_names() {
+        for cause in [
+            Cause::NoSharedVersion,
+            Cause::ServerCertMissingIntermediate,
+            Cause::PlaintextToTlsPort,
+            Cause::Unknown,
+        ] {
+            let json = serde_json::to_string(&cause).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", cause.name()));
+        }
+        let later: Cause = serde_json::from_str("\"a_cause_from_a_later_version\"")
+            .expect("an unknown name reads back");
+        assert_eq!(later, Cause::Unknown);
+    }
+}

@@ -1,0 +1,307 @@
+//! Causes about what the ClientHello offered: no suite, group or
+//! signature scheme in common, and a ClientHello refused without saying
+//! which part (all the client can tell).
+
+use crate::decode::{ClientHello, HandshakeType};
+use crate::event::{Direction, Side};
+
+use super::facts::{alert, alert_name, alert_text, is_grease, list, Facts};
+use super::{names, Cause, Diagnosis, Fault, LocalConfig};
+
+/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV and TLS_FALLBACK_SCSV: signals, not
+/// suites.
+const SIGNALLING: [u16; 2] = [0x00ff, 0x5600];
+const SHOWN: usize = 6;
+
+pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
+    names::diagnose(f).or_else(|| match f.side {
+        Side::Server => server_view(f),
+        Side::Client => client_view(f),
+    })
+}
+
+fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
+    let hello = f.client_hello?;
+    if f.reason_has(&[
+        "no suitable key share",
+        "no shared groups",
+        "no suitable groups",
+    ]) {
+        return Some(no_group(f, hello));
+    }
+    if f.reason_has(&[
+        "no suitable signature algorithm",
+        "no shared signature algorithms",
+        "no suitable digest",
+    ]) {
+        return Some(no_sigalg(f, hello));
+    }
+    if !f.reason_has(&["no shared cipher"]) {
+        return None;
+    }
+    let local = f.local?;
+    let offered: Vec<u16> = suites(hello);
+    let configured: Vec<u16> = local.ciphers.iter().map(|c| c.id).collect();
+    let common: Vec<u16> = offered
+        .iter()
+        .copied()
+        .filter(|id| configured.contains(id))
+        .collect();
+    let usable: Vec<u16> = common
+        .iter()
+        .copied()
+        .filter(|id| local.usable_ciphers.contains(id))
+        .collect();
+    if common.is_empty() {
+        let d = Diagnosis::new(
+            Cause::NoSharedCipher,
+            Fault::Unknown,
+            format!(
+                "the client offered only {}; this server accepts {}",
+                list(&offered_names(hello), SHOWN),
+                list(&local_names(local, &configured), SHOWN)
+            ),
+            "Enable on one side a suite the other offers (SSL_CTX_set_cipher_list for TLS 1.2, \
+             SSL_CTX_set_ciphersuites for TLS 1.3), preferring AES-GCM or ChaCha20 suites.",
+        );
+        return Some(suite_evidence(d, hello, local));
+    }
+    if usable.is_empty() {
+        let d = Diagnosis::new(
+            Cause::NoSharedCipher,
+            Fault::Server,
+            format!(
+                "the client and this server both list {}, but this server's security level {} \
+                 (or its version range) rules them out",
+                list(&local_names(local, &common), SHOWN),
+                local.security_level
+            ),
+            "Offer stronger suites on the client, or lower the server's security level \
+             (@SECLEVEL in the cipher string) only if those suites must stay.",
+        );
+        return Some(suite_evidence(d, hello, local));
+    }
+    // Suites in common survive the security level: what removed them is
+    // the certificate, the signature schemes or the groups.
+    let key = local.certificate.as_ref().map(|c| c.key_type.as_str());
+    let fits_key = |id: &u16| {
+        let name = local
+            .ciphers
+            .iter()
+            .find(|c| c.id == *id)
+            .map(|c| c.name.as_str());
+        key.map_or(true, |k| name.map_or(true, |n| suite_fits_key(n, k)))
+    };
+    if let Some(k) = key.filter(|_| !usable.iter().any(fits_key)) {
+        let d = Diagnosis::new(
+            Cause::NoSharedSignatureScheme,
+            Fault::Unknown,
+            format!(
+                "the suites both sides allow ({}) need a certificate type this server lacks: \
+                 its certificate's key is {k}",
+                list(&local_names(local, &usable), SHOWN)
+            ),
+            "Give the server a certificate of the type those suites need (or a second one), or \
+             enable on the client suites for the server's key type.",
+        );
+        return Some(suite_evidence(d, hello, local));
+    }
+    if key.is_some_and(|k| !sigalgs_fit(hello, k, false)) {
+        return Some(no_sigalg(f, hello));
+    }
+    if !hello.supported_groups.is_empty() {
+        return Some(no_group(f, hello));
+    }
+    let d = Diagnosis::new(
+        Cause::NoSharedCipher,
+        Fault::Unknown,
+        format!(
+            "the client offered {} and this server found none it can use with its \
+             certificate and groups",
+            list(&offered_names(hello), SHOWN)
+        ),
+        "Compare the client's suites, groups and signature schemes with the server's.",
+    );
+    Some(suite_evidence(d, hello, local))
+}
+
+fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.reason_has(&["no ciphers available"])
+        && !f.saw(Direction::Write, HandshakeType::CLIENT_HELLO)
+    {
+        return Some(
+            Diagnosis::new(
+                Cause::NoSharedCipher,
+                Fault::Client,
+                "this client has no cipher suite it may use with its version range and security \
+                 level, so nothing was sent",
+                "Enable suites for the versions this client allows.",
+            )
+            .with_some("local.security_level", f.local.map(|l| l.security_level))
+            .with_raw(f),
+        );
+    }
+    let received = f.received?;
+    let hello = f.client_hello?;
+    let refused = received.description == alert::HANDSHAKE_FAILURE
+        || received.description == alert::INSUFFICIENT_SECURITY;
+    if !refused || f.server_hello.is_some() {
+        return None;
+    }
+    Some(
+        Diagnosis::new(
+            Cause::HelloRefused,
+            Fault::Unknown,
+            format!(
+                "the server refused this client's ClientHello ({}): it shares no suite, group \
+                 or signature scheme it accepts with what this client offered; the server's \
+                 own diagnosis names which",
+                alert_name(received)
+            ),
+            "Compare this offer with the server's configuration (`tls-harness scan` lists what \
+             it accepts), then widen the client's suites, groups or signature schemes.",
+        )
+        .with("alert received", alert_text(received))
+        .with("ClientHello.cipher_suites", list(&offered_names(hello), 12))
+        .with("ClientHello.supported_groups", group_names(hello))
+        .with("ClientHello.signature_algorithms", sigalg_names(hello)),
+    )
+}
+
+fn no_group(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
+    Diagnosis::new(
+        Cause::NoSharedGroup,
+        Fault::Unknown,
+        format!(
+            "the client offered only the groups {}; this server enables none of them",
+            group_names(hello)
+        ),
+        "Enable a common group on both ends (SSL_CTX_set1_groups_list), e.g. x25519 and \
+         secp256r1.",
+    )
+    .with("ClientHello.supported_groups", group_names(hello))
+    .with(
+        "ClientHello.key_share",
+        list(
+            &named(hello.key_share_groups.iter().map(|g| (g.id, &g.name))),
+            12,
+        ),
+    )
+    .with_some("OpenSSL reason", f.reason_text())
+}
+
+fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
+    let key = f
+        .local
+        .and_then(|l| l.certificate.as_ref())
+        .map(|c| c.key_type.clone());
+    Diagnosis::new(
+        Cause::NoSharedSignatureScheme,
+        Fault::Unknown,
+        format!(
+            "the client accepts only the signature schemes {}, none of which this server's {} \
+             certificate can make",
+            sigalg_names(hello),
+            key.as_deref().unwrap_or("configured")
+        ),
+        "Give the server a certificate whose key type the client accepts, or enable matching \
+         signature schemes on the client (SSL_CTX_set1_sigalgs_list).",
+    )
+    .with("ClientHello.signature_algorithms", sigalg_names(hello))
+    .with_some("local certificate key type", key)
+    .with_some("OpenSSL reason", f.reason_text())
+}
+
+fn suite_evidence(d: Diagnosis, hello: &ClientHello, local: &LocalConfig) -> Diagnosis {
+    let configured: Vec<u16> = local.ciphers.iter().map(|c| c.id).collect();
+    d.with("ClientHello.cipher_suites", list(&offered_names(hello), 24))
+        .with("local.ciphers", list(&local_names(local, &configured), 24))
+        .with(
+            "local.usable_ciphers",
+            list(&local_names(local, &local.usable_ciphers), 24),
+        )
+        .with("local.security_level", local.security_level)
+}
+
+/// The real suites a ClientHello offers, without GREASE or signals.
+fn suites(h: &ClientHello) -> Vec<u16> {
+    h.cipher_suites
+        .iter()
+        .map(|c| c.id)
+        .filter(|id| !is_grease(*id) && !SIGNALLING.contains(id))
+        .collect()
+}
+
+fn offered_names(h: &ClientHello) -> Vec<String> {
+    named(
+        h.cipher_suites
+            .iter()
+            .filter(|c| !is_grease(c.id) && !SIGNALLING.contains(&c.id))
+            .map(|c| (c.id, &c.name)),
+    )
+}
+
+fn local_names(local: &LocalConfig, ids: &[u16]) -> Vec<String> {
+    ids.iter()
+        .map(|id| match local.ciphers.iter().find(|c| c.id == *id) {
+            Some(c) => c.iana.clone().unwrap_or_else(|| c.name.clone()),
+            None => format!("0x{id:04x}"),
+        })
+        .collect()
+}
+
+fn group_names(h: &ClientHello) -> String {
+    list(
+        &named(h.supported_groups.iter().map(|g| (g.id, &g.name))),
+        12,
+    )
+}
+
+fn sigalg_names(h: &ClientHello) -> String {
+    list(
+        &named(h.signature_algorithms.iter().map(|s| (s.id, &s.name))),
+        12,
+    )
+}
+
+/// Names, or hex ids, without GREASE.
+fn named<'a>(items: impl Iterator<Item = (u16, &'a Option<String>)>) -> Vec<String> {
+    items
+        .filter(|(id, _)| !is_grease(*id))
+        .map(|(id, n)| n.clone().unwrap_or_else(|| format!("0x{id:04x}")))
+        .collect()
+}
+
+/// Whether a TLS 1.2 suite (OpenSSL name) authenticates with `key`;
+/// TLS 1.3 suites work with any key.
+fn suite_fits_key(suite: &str, key: &str) -> bool {
+    if suite.starts_with("TLS_") {
+        return true;
+    }
+    let ecdsa = suite.contains("ECDSA");
+    let psk_or_anon = suite.contains("PSK") || suite.contains("ADH") || suite.contains("AECDH");
+    match key {
+        "EC" | "Ed25519" | "Ed448" => ecdsa || psk_or_anon,
+        "RSA" | "RSA-PSS" => !ecdsa,
+        _ => true,
+    }
+}
+
+/// Whether the ClientHello's signature schemes include one `key` can make
+/// (no extension: the defaults, which every key fits).
+fn sigalgs_fit(h: &ClientHello, key: &str, tls13: bool) -> bool {
+    if h.signature_algorithms.is_empty() {
+        return true;
+    }
+    h.signature_algorithms.iter().any(|s| {
+        let n = s.name.as_deref().unwrap_or("");
+        match key {
+            "RSA" => n.starts_with("rsa_pss_rsae_") || (!tls13 && n.starts_with("rsa_pkcs1_")),
+            "RSA-PSS" => n.starts_with("rsa_pss_pss_"),
+            "EC" => n.starts_with("ecdsa_"),
+            "Ed25519" => n == "ed25519",
+            "Ed448" => n == "ed448",
+            _ => true,
+        }
+    })
+}

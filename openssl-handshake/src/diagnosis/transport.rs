@@ -1,0 +1,221 @@
+//! Causes below TLS itself: a time-out, a peer that is not speaking TLS
+//! (or is spoken to in plaintext), a peer that hung up, a refused
+//! renegotiation and an out-of-order message.
+
+use crate::decode::HandshakeType;
+use crate::event::{Direction, Side};
+use crate::trace::ABANDONED;
+
+use super::facts::{alert, alert_text, Facts};
+use super::{Cause, Diagnosis, Fault};
+
+/// Reasons OpenSSL gives when the bytes it read are no TLS record.
+const NOT_TLS: [&str; 5] = [
+    "wrong version number",
+    "packet length too long",
+    "unknown protocol",
+    "record layer failure",
+    "record length mismatch",
+];
+
+/// The causes that the transport shows before any TLS content matters.
+pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
+    timed_out(f)
+        .or_else(|| plaintext_to_tls(f))
+        .or_else(|| tls_to_plaintext(f))
+        .or_else(|| renegotiation_refused(f))
+}
+
+/// The causes to consider once nothing more specific fits.
+pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
+    unexpected_message(f).or_else(|| peer_closed(f))
+}
+
+fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
+    let failure = f.failure?;
+    if failure.reason != ABANDONED {
+        return None;
+    }
+    let silence = if f.read_any_handshake() {
+        format!("{} stopped answering", f.them())
+    } else {
+        format!("{} sent no handshake message", f.them())
+    };
+    Some(
+        Diagnosis::new(
+            Cause::TimedOut,
+            Fault::Unknown,
+            format!(
+                "the handshake was abandoned unfinished after \"{}\": {silence}, or the \
+                 application gave up first",
+                f.state()
+            ),
+            "Check that the peer is reachable and speaks TLS on that port, and that the time-out is \
+             longer than its handshake takes.",
+        )
+        .with("OpenSSL reason", ABANDONED)
+        .with("last state", f.state())
+        .with_some("last message", f.last_message()),
+    )
+}
+
+/// A server that read plaintext where a ClientHello belongs.
+fn plaintext_to_tls(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Server || f.read_any_handshake() {
+        return None;
+    }
+    let http = f.reason_has(&["http request", "https proxy request"]);
+    if !http && !f.reason_has(&NOT_TLS) {
+        return None;
+    }
+    let what = if http {
+        "an HTTP request"
+    } else {
+        "bytes that are not a TLS record"
+    };
+    Some(
+        Diagnosis::new(
+            Cause::PlaintextToTlsPort,
+            Fault::Client,
+            format!("the client sent {what} to this TLS port instead of a ClientHello"),
+            if http {
+                "Use https:// (TLS) for this port, or send plain HTTP to the server's plaintext port."
+            } else {
+                "Make the client speak TLS to this port, or point it at the port for its own protocol."
+            },
+        )
+        .with_some("OpenSSL reason", f.reason_text())
+        .with("handshake messages read", 0)
+        .with("bytes received", f.trace.bytes_received),
+    )
+}
+
+/// A client whose ClientHello was answered with something that is not TLS.
+fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Client
+        || f.read_any_handshake()
+        || !f.saw(Direction::Write, HandshakeType::CLIENT_HELLO)
+        || !f.reason_has(&NOT_TLS)
+    {
+        return None;
+    }
+    Some(
+        Diagnosis::new(
+            Cause::TlsToPlaintextPort,
+            Fault::Client,
+            "this client sent a TLS ClientHello and the server answered with bytes that are not \
+             TLS: the port speaks plaintext (HTTP, SMTP before STARTTLS, ...)",
+            "Connect to the server's TLS port, or use the protocol's plaintext upgrade (STARTTLS) \
+             before starting TLS.",
+        )
+        .with_some("OpenSSL reason", f.reason_text())
+        .with("handshake messages read", 0)
+        .with("bytes received", f.trace.bytes_received),
+    )
+}
+
+fn renegotiation_refused(f: &Facts<'_>) -> Option<Diagnosis> {
+    let by_alert = f.alert(alert::NO_RENEGOTIATION);
+    if !by_alert && !f.reason_has(&["no renegotiation"]) {
+        return None;
+    }
+    let refuser = if f.sent_alert(alert::NO_RENEGOTIATION) {
+        f.me()
+    } else {
+        f.them()
+    };
+    // The end that refuses is not the one that asked.
+    let asker = if refuser.ends_with("server") {
+        "the client"
+    } else {
+        "the server"
+    };
+    Some(
+        Diagnosis::new(
+            Cause::RenegotiationRefused,
+            Fault::Unknown,
+            format!(
+                "{asker} asked to renegotiate and {refuser} refuses renegotiation \
+                 (no_renegotiation)"
+            ),
+            "Do not renegotiate (use TLS 1.3 key updates or a new connection), or allow \
+             renegotiation on the refusing side.",
+        )
+        .with("handshakes on this connection", f.trace.handshakes)
+        .with_some(
+            "alert",
+            f.trace
+                .alerts()
+                .find(|a| a.description == alert::NO_RENEGOTIATION)
+                .map(alert_text),
+        )
+        .with_some("OpenSSL reason", f.reason_text()),
+    )
+}
+
+fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
+    if !f.alert(alert::UNEXPECTED_MESSAGE) && !f.reason_has(&["unexpected message"]) {
+        return None;
+    }
+    // The end that sent the alert received the message; the other sent it.
+    let (sender, fault) = if f.received_alert(alert::UNEXPECTED_MESSAGE) {
+        (f.me(), Fault::of(f.side))
+    } else {
+        (f.them(), f.peer_fault())
+    };
+    Some(
+        Diagnosis::new(
+            Cause::UnexpectedMessage,
+            fault,
+            format!(
+                "{sender} sent a message the other end did not expect at \"{}\"",
+                f.state()
+            ),
+            "Make sure both ends run a conforming TLS stack (no proxy rewriting the stream); \
+             the message log shows the message out of place.",
+        )
+        .with_raw(f),
+    )
+}
+
+/// The peer hung up without an alert.
+fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
+    let failure = f.failure?;
+    if f.received.is_some() || f.sent.is_some() || f.verify.is_some() {
+        return None;
+    }
+    let closed = [
+        "unexpected eof",
+        "connection reset",
+        "the peer closed the connection",
+    ];
+    if !(failure.reason.is_empty() || f.reason_has(&closed)) {
+        return None;
+    }
+    Some(
+        Diagnosis::new(
+            Cause::PeerClosed,
+            f.peer_fault(),
+            format!(
+                "{} closed the connection without an alert, after {}",
+                f.them(),
+                f.last_message()
+                    .map(|m| format!("{} {m}", f.me()))
+                    .unwrap_or_else(|| format!("\"{}\"", f.state()))
+            ),
+            format!(
+                "Look in {}'s own log for why it hung up (a crash, a filter, or a TLS stack that \
+                 closes instead of alerting).",
+                f.them()
+            ),
+        )
+        .with(
+            "OpenSSL reason",
+            f.reason_text()
+                .unwrap_or("none (the connection just ended)"),
+        )
+        .with("last state", f.state())
+        .with_some("last message", f.last_message())
+        .with("bytes received", f.trace.bytes_received),
+    )
+}

@@ -1,0 +1,362 @@
+//! Causes about the protocol version: no version in common, and a
+//! downgraded retry refused as an inappropriate fallback.
+
+use crate::decode::{ClientHello, HandshakeType};
+use crate::event::{Direction, Side};
+
+use super::facts::{alert, alert_text, is_grease, version_name, Facts};
+use super::{Cause, Diagnosis, Fault, LocalConfig};
+
+const TLS1_2: u16 = 0x0303;
+const TLS1_3: u16 = 0x0304;
+/// The TLS_FALLBACK_SCSV signalling suite (RFC 7507).
+const FALLBACK_SCSV: u16 = 0x5600;
+
+pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
+    fallback(f).or_else(|| no_shared_version(f))
+}
+
+fn fallback(f: &Facts<'_>) -> Option<Diagnosis> {
+    if !f.alert(alert::INAPPROPRIATE_FALLBACK) && !f.reason_has(&["inappropriate fallback"]) {
+        return None;
+    }
+    let hello = f.client_hello;
+    let client_max = hello.map(|h| offered(h).last().copied().unwrap_or(h.legacy_version));
+    let server_max = match f.side {
+        Side::Server => f.local.map(|l| l.max_version.unwrap_or(TLS1_3)),
+        Side::Client => None,
+    };
+    let at = client_max.map_or("a lower version".to_owned(), version_name);
+    let above = server_max.map_or("a higher version".to_owned(), version_name);
+    Some(
+        Diagnosis::new(
+            Cause::InappropriateFallback,
+            Fault::Client,
+            format!(
+                "the client retried at {at} with TLS_FALLBACK_SCSV, saying an attempt at a higher \
+                 version failed; the server supports {above}, so it refuses the retry as a \
+                 possible downgrade"
+            ),
+            "Find out why the client's first attempt at the higher version failed (often a \
+             middlebox or a flaky network) instead of retrying at a lower version.",
+        )
+        .with_some(
+            "ClientHello.cipher_suites has TLS_FALLBACK_SCSV",
+            hello.map(|h| h.cipher_suites.iter().any(|c| c.id == FALLBACK_SCSV)),
+        )
+        .with_some("ClientHello highest version", client_max.map(version_name))
+        .with_some("local.max_version", server_max.map(version_name))
+        .with_some("alert", f.any_alert().map(alert_text))
+        .with_some("OpenSSL reason", f.reason_text()),
+    )
+}
+
+fn no_shared_version(f: &Facts<'_>) -> Option<Diagnosis> {
+    let local_none = f.reason_has(&["no protocols available"]);
+    if !f.alert(alert::PROTOCOL_VERSION)
+        && !local_none
+        && !f.reason_has(&[
+            "unsupported protocol",
+            "version too low",
+            "wrong ssl version",
+        ])
+    {
+        return None;
+    }
+    if local_none && !f.saw(Direction::Write, HandshakeType::CLIENT_HELLO) {
+        return Some(nothing_enabled(f));
+    }
+    match f.side {
+        Side::Server => Some(server_view(f)),
+        Side::Client => Some(client_view(f)),
+    }
+}
+
+/// The server: the client's offer against its own range.
+fn server_view(f: &Facts<'_>) -> Diagnosis {
+    let hello = f.client_hello;
+    let offer = hello.map_or("versions this trace did not record".to_owned(), |h| {
+        describe_offer(h, None)
+    });
+    let (min, max) = f.local.map_or((None, None), effective_range);
+    let client_max = hello.map(|h| offered(h).last().copied().unwrap_or(h.legacy_version));
+    let fault = match (client_max, min, max) {
+        (Some(c), Some(lo), _) if c < lo => {
+            if c < TLS1_2 {
+                Fault::Client
+            } else {
+                Fault::Server
+            }
+        }
+        (_, _, Some(hi)) if hi < TLS1_2 => Fault::Server,
+        _ => Fault::Unknown,
+    };
+    Diagnosis::new(
+        Cause::NoSharedVersion,
+        fault,
+        format!(
+            "the client offered {offer}; this server accepts {}",
+            f.local.map_or("other versions".to_owned(), describe_local)
+        ),
+        fix(fault),
+    )
+    .with_some(
+        "ClientHello.legacy_version",
+        hello.map(|h| version_name(h.legacy_version)),
+    )
+    .with_some("ClientHello.supported_versions", hello.map(supported_list))
+    .with_some("local.min_version", min.map(version_name))
+    .with_some("local.max_version", max.map(version_name))
+    .with_some("local.security_level", f.local.map(|l| l.security_level))
+    .with_some("alert", f.any_alert().map(alert_text))
+    .with_some("OpenSSL reason", f.reason_text())
+}
+
+/// The client: its own offer, and the server's refusal or choice.
+fn client_view(f: &Facts<'_>) -> Diagnosis {
+    let hello = f.client_hello;
+    let min = f.local.and_then(|l| l.min_version);
+    let offer = hello.map_or("its versions".to_owned(), |h| describe_offer(h, min));
+    let chosen = f
+        .server_hello
+        .map(|s| s.selected_version.unwrap_or(s.legacy_version));
+    let client_max = hello.map(|h| offered(h).last().copied().unwrap_or(h.legacy_version));
+    let (summary, fault) = match chosen {
+        Some(v) => (
+            format!(
+                "the server chose {}; this client offered {offer}",
+                version_name(v)
+            ),
+            if v < TLS1_2 {
+                Fault::Server
+            } else {
+                Fault::Client
+            },
+        ),
+        None => (
+            format!(
+                "this client offered {offer}; the server accepts none of them (protocol_version \
+                 alert)"
+            ),
+            if client_max.is_some_and(|m| m < TLS1_2) {
+                Fault::Client
+            } else {
+                Fault::Server
+            },
+        ),
+    };
+    Diagnosis::new(Cause::NoSharedVersion, fault, summary, fix(fault))
+        .with_some(
+            "ClientHello.legacy_version",
+            hello.map(|h| version_name(h.legacy_version)),
+        )
+        .with_some("ClientHello.supported_versions", hello.map(supported_list))
+        .with_some("ServerHello version", chosen.map(version_name))
+        .with_some(
+            "local.min_version",
+            f.local.and_then(|l| l.min_version).map(version_name),
+        )
+        .with_some(
+            "local.max_version",
+            f.local.and_then(|l| l.max_version).map(version_name),
+        )
+        .with_some("alert", f.any_alert().map(alert_text))
+        .with_some("OpenSSL reason", f.reason_text())
+}
+
+/// A client whose own configuration allows no version: nothing was sent.
+fn nothing_enabled(f: &Facts<'_>) -> Diagnosis {
+    Diagnosis::new(
+        Cause::NoSharedVersion,
+        Fault::of(f.side),
+        format!(
+            "{} enables no protocol version it may use ({}), so nothing was sent",
+            f.me(),
+            f.local
+                .map_or("its range is unknown".to_owned(), describe_local)
+        ),
+        "Widen this end's version range, or lower its security level if it must speak TLS 1.1 \
+         or older (OpenSSL 3 allows those only at security level 0).",
+    )
+    .with_some(
+        "local.min_version",
+        f.local.and_then(|l| l.min_version).map(version_name),
+    )
+    .with_some(
+        "local.max_version",
+        f.local.and_then(|l| l.max_version).map(version_name),
+    )
+    .with_some("local.security_level", f.local.map(|l| l.security_level))
+    .with_some("OpenSSL reason", f.reason_text())
+}
+
+fn fix(fault: Fault) -> &'static str {
+    match fault {
+        Fault::Client => {
+            "Upgrade the client or enable TLS 1.2 or 1.3 in it (e.g. SSL_CTX_set_max_proto_version)."
+        }
+        Fault::Server => {
+            "Enable a version the client offers on the server (SSL_CTX_set_min/max_proto_version), \
+             ideally TLS 1.2 and 1.3."
+        }
+        _ => "Give both ends an overlapping version range, ideally TLS 1.2 and 1.3.",
+    }
+}
+
+/// The versions a ClientHello offers, ascending: supported_versions when
+/// present, else nothing (only the legacy maximum is known).
+fn offered(h: &ClientHello) -> Vec<u16> {
+    let mut v: Vec<u16> = h
+        .supported_versions
+        .iter()
+        .copied()
+        .filter(|v| !is_grease(*v))
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+fn supported_list(h: &ClientHello) -> String {
+    let v = offered(h);
+    if v.is_empty() {
+        "absent".to_owned()
+    } else {
+        v.into_iter()
+            .map(version_name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// "only TLS 1.0 and 1.1", "only TLS 1.3", "at most TLS 1.1". Without
+/// supported_versions a ClientHello names only its highest version; a
+/// client's own minimum (`min`) fills in the rest.
+fn describe_offer(h: &ClientHello, min: Option<u16>) -> String {
+    let mut v = offered(h);
+    if v.is_empty() {
+        match min.filter(|m| *m <= h.legacy_version && h.legacy_version <= TLS1_3) {
+            Some(m) => v = (m..=h.legacy_version).collect(),
+            None => return format!("at most {}", version_name(h.legacy_version)),
+        }
+    }
+    let names: Vec<String> = v.iter().map(|v| version_name(*v)).collect();
+    match names.split_last() {
+        None => "no version".to_owned(),
+        Some((one, [])) => format!("only {one}"),
+        Some((last, rest)) => format!(
+            "only {} and {}",
+            rest.join(", "),
+            last.trim_start_matches("TLS ")
+        ),
+    }
+}
+
+/// The range OpenSSL 3 lets this end use: without a minimum, a security
+/// level of 1 or more already rules out versions below TLS 1.2.
+fn effective_range(l: &LocalConfig) -> (Option<u16>, Option<u16>) {
+    let min = match l.min_version {
+        Some(v) => Some(v),
+        None if l.security_level >= 1 => Some(TLS1_2),
+        None => None,
+    };
+    (min, Some(l.max_version.unwrap_or(TLS1_3)))
+}
+
+/// "TLS 1.2 and up", "only TLS 1.3", "TLS 1.0 to TLS 1.1".
+fn describe_local(l: &LocalConfig) -> String {
+    let (min, max) = effective_range(l);
+    let level = if l.min_version.is_none() && min.is_some() {
+        format!(
+            " (security level {} rules out older ones)",
+            l.security_level
+        )
+    } else {
+        String::new()
+    };
+    let text = match (min, max) {
+        (Some(a), Some(b)) if a == b => format!("only {}", version_name(a)),
+        (Some(a), Some(TLS1_3)) => format!("{} and up", version_name(a)),
+        (Some(a), Some(b)) if a > b => format!(
+            "no version: its minimum {} is above its maximum {}",
+            version_name(a),
+            version_name(b)
+        ),
+        (Some(a), Some(b)) => format!("{} to {}", version_name(a), version_name(b)),
+        (None, Some(b)) => format!("up to {}", version_name(b)),
+        (_, None) => "every version the library allows".to_owned(),
+    };
+    text + &level
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{CipherSuite, ClientHello};
+
+    fn hello(legacy: u16, versions: &[u16]) -> ClientHello {
+        ClientHello {
+            legacy_version: legacy,
+            random: String::new(),
+            session_id: String::new(),
+            cipher_suites: vec![CipherSuite::new(0x1301)],
+            compression_methods: vec![0],
+            sni: None,
+            alpn: Vec::new(),
+            supported_versions: versions.to_vec(),
+            supported_groups: Vec::new(),
+            key_share_groups: Vec::new(),
+            signature_algorithms: Vec::new(),
+            session_ticket: None,
+            psk_identities: 0,
+            extensions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn offers_read_as_a_person_would_say_them() {
+        assert_eq!(
+            describe_offer(&hello(0x0303, &[0x0a0a, 0x0304, 0x0303]), None),
+            "only TLS 1.2 and 1.3"
+        );
+        assert_eq!(
+            describe_offer(&hello(0x0303, &[0x0304]), None),
+            "only TLS 1.3"
+        );
+        assert_eq!(describe_offer(&hello(0x0302, &[]), None), "at most TLS 1.1");
+        assert_eq!(
+            describe_offer(&hello(0x0302, &[]), Some(0x0301)),
+            "only TLS 1.0 and 1.1"
+        );
+    }
+
+    #[test]
+    fn ranges_read_as_a_person_would_say_them() {
+        let local = |min, max, level| LocalConfig {
+            min_version: min,
+            max_version: max,
+            ciphers: Vec::new(),
+            usable_ciphers: Vec::new(),
+            security_level: level,
+            verify_peer: false,
+            require_peer_cert: false,
+            certificate: None,
+        };
+        assert_eq!(
+            describe_local(&local(Some(TLS1_2), None, 1)),
+            "TLS 1.2 and up"
+        );
+        assert_eq!(
+            describe_local(&local(Some(TLS1_3), Some(TLS1_3), 1)),
+            "only TLS 1.3"
+        );
+        assert_eq!(
+            describe_local(&local(None, Some(0x0302), 0)),
+            "up to TLS 1.1"
+        );
+        assert_eq!(
+            describe_local(&local(None, None, 2)),
+            "TLS 1.2 and up (security level 2 rules out older ones)"
+        );
+    }
+}

@@ -1,0 +1,515 @@
+//! Each cause of a failed handshake, built on purpose with OpenSSL in
+//! process on both sides (or a raw socket where the peer must misbehave),
+//! and checked from every side that can see it. The expected cause is the
+//! configuration the test broke.
+
+mod diagnosis_support;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
+
+use diagnosis_support::*;
+use openssl::ssl::{
+    AlpnError, SniError, SslAlert, SslContextBuilder, SslMode, SslOptions, SslVerifyMode,
+    SslVersion,
+};
+use openssl::x509::store::X509StoreBuilder;
+use openssl_handshake::pki::{KeyType, Negative};
+use openssl_handshake::{Cause, Fault};
+
+fn tls12(b: &mut SslContextBuilder) {
+    b.set_max_proto_version(Some(SslVersion::TLS1_2))
+        .expect("max version");
+}
+
+fn tls13(b: &mut SslContextBuilder) {
+    b.set_min_proto_version(Some(SslVersion::TLS1_3))
+        .expect("min version");
+}
+
+fn rsa() -> &'static openssl_handshake::pki::Credential {
+    pki().server(KeyType::Rsa2048)
+}
+
+#[test]
+fn no_shared_version() {
+    let server = server_ctx(rsa(), |b| {
+        b.set_min_proto_version(Some(SslVersion::TLS1_2))
+            .expect("min");
+    });
+    // OpenSSL 3 sends TLS 1.1 and older only at security level 0.
+    let client = client_ctx(|b| {
+        b.set_min_proto_version(Some(SslVersion::TLS1))
+            .expect("min");
+        b.set_max_proto_version(Some(SslVersion::TLS1_1))
+            .expect("max");
+        b.set_security_level(0);
+        b.set_cipher_list("DEFAULT:@SECLEVEL=0").expect("ciphers");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(
+        &p.server,
+        Cause::NoSharedVersion,
+        "client TLS 1.0-1.1, server 1.2+",
+    );
+    assert_cause(
+        &p.client,
+        Cause::NoSharedVersion,
+        "client TLS 1.0-1.1, server 1.2+",
+    );
+    assert_eq!(
+        evidence(&p.server, "local.min_version").as_deref(),
+        Some("TLS 1.2")
+    );
+    let d = p.server.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(d.summary.contains("TLS 1.1"), "{d}");
+}
+
+#[test]
+fn no_shared_cipher_tls12() {
+    let server = server_ctx(rsa(), |b| {
+        tls12(b);
+        b.set_cipher_list("ECDHE-RSA-AES128-GCM-SHA256")
+            .expect("ciphers");
+    });
+    let client = client_ctx(|b| {
+        tls12(b);
+        b.set_cipher_list("ECDHE-RSA-AES256-GCM-SHA384")
+            .expect("ciphers");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(&p.server, Cause::NoSharedCipher, "disjoint TLS 1.2 suites");
+    // The client sees only a handshake_failure alert to its ClientHello.
+    assert_cause(&p.client, Cause::HelloRefused, "disjoint TLS 1.2 suites");
+    let offered = evidence(&p.server, "ClientHello.cipher_suites").expect("offer");
+    assert!(
+        offered.contains("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
+        "{offered}"
+    );
+    let local = evidence(&p.server, "local.ciphers").expect("local");
+    assert!(
+        local.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+        "{local}"
+    );
+}
+
+#[test]
+fn no_shared_cipher_tls13() {
+    let server = server_ctx(rsa(), |b| {
+        tls13(b);
+        b.set_ciphersuites("TLS_AES_128_GCM_SHA256")
+            .expect("suites");
+    });
+    let client = client_ctx(|b| {
+        tls13(b);
+        b.set_ciphersuites("TLS_AES_256_GCM_SHA384")
+            .expect("suites");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(&p.server, Cause::NoSharedCipher, "disjoint TLS 1.3 suites");
+    assert_cause(&p.client, Cause::HelloRefused, "disjoint TLS 1.3 suites");
+}
+
+#[test]
+fn suites_removed_by_the_security_level() {
+    // Both list a suite with a SHA-1 MAC, which security level 4 forbids.
+    let server = server_ctx(pki().server(KeyType::EcdsaP384), |b| {
+        tls12(b);
+        b.set_cipher_list("ECDHE-ECDSA-AES256-SHA:ECDHE-ECDSA-AES256-GCM-SHA384:@SECLEVEL=4")
+            .expect("ciphers");
+    });
+    let client = client_ctx(|b| {
+        tls12(b);
+        b.set_cipher_list("ECDHE-ECDSA-AES256-SHA")
+            .expect("ciphers");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(
+        &p.server,
+        Cause::NoSharedCipher,
+        "SHA-1 MAC at security level 4",
+    );
+    assert_eq!(
+        evidence(&p.server, "local.security_level").as_deref(),
+        Some("4")
+    );
+    assert_eq!(
+        p.server.diagnosis().expect("diagnosis").fault,
+        Fault::Server
+    );
+}
+
+#[test]
+fn no_shared_group() {
+    let server = server_ctx(rsa(), |b| {
+        tls13(b);
+        b.set_groups_list("P-384").expect("groups");
+    });
+    let client = client_ctx(|b| {
+        tls13(b);
+        b.set_groups_list("X25519").expect("groups");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(&p.server, Cause::NoSharedGroup, "x25519 against P-384");
+    assert_cause(&p.client, Cause::HelloRefused, "x25519 against P-384");
+}
+
+#[test]
+fn no_shared_signature_scheme() {
+    let server = server_ctx(rsa(), tls13);
+    let client = client_ctx(|b| {
+        tls13(b);
+        b.set_sigalgs_list("ECDSA+SHA256").expect("sigalgs");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(
+        &p.server,
+        Cause::NoSharedSignatureScheme,
+        "RSA key, ECDSA-only client",
+    );
+    assert_cause(&p.client, Cause::HelloRefused, "RSA key, ECDSA-only client");
+}
+
+#[test]
+fn no_shared_certificate_type() {
+    let server = server_ctx(rsa(), tls12);
+    let client = client_ctx(|b| {
+        tls12(b);
+        b.set_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256")
+            .expect("ciphers");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(
+        &p.server,
+        Cause::NoSharedSignatureScheme,
+        "ECDSA suites, RSA server",
+    );
+    assert_cause(&p.client, Cause::HelloRefused, "ECDSA suites, RSA server");
+}
+
+fn require_client_cert(b: &mut SslContextBuilder) {
+    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+    b.set_cert_store(pki().trust_store().expect("store"));
+}
+
+#[test]
+fn client_cert_required_but_not_sent() {
+    for (name, version) in [("TLS 1.2", tls12 as fn(&mut _)), ("TLS 1.3", tls13)] {
+        let server = server_ctx(rsa(), |b| {
+            version(b);
+            require_client_cert(b);
+        });
+        let client = client_ctx(version);
+        let p = pair(&server, &client, "localhost");
+        assert_cause(&p.server, Cause::ClientCertRequired, name);
+        assert_cause(&p.client, Cause::ClientCertRequired, name);
+    }
+}
+
+#[test]
+fn client_cert_rejected() {
+    for (name, version) in [("TLS 1.2", tls12 as fn(&mut _)), ("TLS 1.3", tls13)] {
+        // The server trusts nothing, so the client's certificate fails.
+        let server = server_ctx(rsa(), |b| {
+            version(b);
+            b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+            b.set_cert_store(X509StoreBuilder::new().expect("store").build());
+        });
+        let client = client_ctx(|b| {
+            version(b);
+            pki()
+                .client(KeyType::EcdsaP256)
+                .install(b)
+                .expect("client credential");
+        });
+        let p = pair(&server, &client, "localhost");
+        assert_cause(&p.server, Cause::ClientCertRejected, name);
+        assert_cause(&p.client, Cause::ClientCertRejected, name);
+        assert!(evidence(&p.server, "verify result").is_some());
+    }
+}
+
+#[test]
+fn server_certificate_negatives() {
+    let cases = [
+        (Negative::Expired, Cause::ServerCertExpired),
+        (Negative::NotYetValid, Cause::ServerCertNotYetValid),
+        (Negative::WrongHost, Cause::ServerCertWrongHost),
+        (Negative::SelfSigned, Cause::ServerCertSelfSigned),
+        (Negative::UntrustedRoot, Cause::ServerCertUntrustedRoot),
+        (
+            Negative::MissingIntermediate,
+            Cause::ServerCertMissingIntermediate,
+        ),
+    ];
+    for (negative, cause) in cases {
+        for (name, version) in [("TLS 1.2", tls12 as fn(&mut _)), ("TLS 1.3", tls13)] {
+            let server = server_ctx(pki().negative(negative), version);
+            let client = client_ctx(version);
+            let p = pair(&server, &client, "localhost");
+            let what = format!("{negative} over {name}");
+            assert_cause(&p.client, cause, &what);
+            assert_cause(&p.server, cause, &what);
+            assert_eq!(
+                evidence(&p.client, "verify result")
+                    .and_then(|v| v.split(' ').next().map(str::to_owned)),
+                Some(negative.expected_verify_error().to_string()),
+                "{what}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sni_name_unknown() {
+    let server = server_ctx(rsa(), |b| {
+        b.set_servername_callback(|ssl, alert| {
+            if ssl.servername(openssl::ssl::NameType::HOST_NAME) == Some("localhost") {
+                Ok(())
+            } else {
+                *alert = SslAlert::UNRECOGNIZED_NAME;
+                Err(SniError::ALERT_FATAL)
+            }
+        });
+    });
+    let client = client_ctx(|_| {});
+    let p = pair(&server, &client, "unknown.example");
+    assert_cause(&p.server, Cause::SniUnknown, "unserved SNI name");
+    assert_cause(&p.client, Cause::SniUnknown, "unserved SNI name");
+    assert_eq!(
+        evidence(&p.server, "ClientHello.sni").as_deref(),
+        Some("unknown.example")
+    );
+}
+
+#[test]
+fn alpn_mismatch() {
+    let server = server_ctx(rsa(), |b| {
+        b.set_alpn_select_callback(|_, client| {
+            openssl::ssl::select_next_proto(b"\x08http/1.1", client).ok_or(AlpnError::ALERT_FATAL)
+        });
+    });
+    let client = client_ctx(|b| {
+        b.set_alpn_protos(b"\x02h2").expect("alpn");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(&p.server, Cause::AlpnMismatch, "h2 against http/1.1");
+    assert_cause(&p.client, Cause::AlpnMismatch, "h2 against http/1.1");
+    assert_eq!(
+        evidence(&p.server, "ClientHello.alpn").as_deref(),
+        Some("h2")
+    );
+}
+
+#[test]
+fn inappropriate_fallback() {
+    let server = server_ctx(rsa(), |_| {});
+    let client = client_ctx(|b| {
+        tls12(b);
+        b.set_mode(SslMode::SEND_FALLBACK_SCSV);
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(
+        &p.server,
+        Cause::InappropriateFallback,
+        "TLS 1.2 retry with the SCSV",
+    );
+    assert_cause(
+        &p.client,
+        Cause::InappropriateFallback,
+        "TLS 1.2 retry with the SCSV",
+    );
+}
+
+#[test]
+fn http_spoken_to_a_tls_port() {
+    let (addr, server) = traced_server(&server_ctx(rsa(), |_| {}));
+    let mut tcp = TcpStream::connect(addr).expect("connect");
+    set_timeouts(&tcp, TIMEOUT);
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .expect("write");
+    let _ = tcp.read(&mut [0u8; 64]);
+    drop(tcp);
+    let trace = server.join().expect("server thread");
+    assert_cause(&trace, Cause::PlaintextToTlsPort, "HTTP request to TLS");
+}
+
+#[test]
+fn tls_spoken_to_a_plaintext_port() {
+    let (addr, server) = raw_server(|mut tcp| {
+        let _ = tcp.read(&mut [0u8; 4096]);
+        let _ = tcp.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    });
+    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_cause(&trace, Cause::TlsToPlaintextPort, "ClientHello to HTTP");
+}
+
+#[test]
+fn peer_closed_mid_handshake() {
+    // The server reads the ClientHello and hangs up.
+    let (addr, server) = raw_server(|mut tcp| {
+        let _ = read_record(&mut tcp);
+        let _ = tcp.shutdown(Shutdown::Both);
+    });
+    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_cause(
+        &trace,
+        Cause::PeerClosed,
+        "server hung up after the ClientHello",
+    );
+
+    // The client sends a ClientHello and hangs up.
+    let (addr, server) = traced_server(&server_ctx(rsa(), |_| {}));
+    let mut tcp = TcpStream::connect(addr).expect("connect");
+    tcp.write_all(&client_hello_bytes()).expect("write hello");
+    let _ = tcp.shutdown(Shutdown::Both);
+    let trace = server.join().expect("server thread");
+    assert_cause(
+        &trace,
+        Cause::PeerClosed,
+        "client hung up after its ClientHello",
+    );
+    assert_eq!(trace.diagnosis().expect("diagnosis").fault, Fault::Client);
+}
+
+#[test]
+fn timed_out() {
+    // A client that connects and says nothing; the server gives up.
+    let mut b =
+        openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).expect("ctx");
+    rsa().install(&mut b).expect("credential");
+    let traces = hooked(&mut b);
+    let ctx = b.build();
+    let (l, addr) = listener();
+    let silent = TcpStream::connect(addr).expect("connect");
+    let (tcp, _) = l.accept().expect("accept");
+    set_timeouts(&tcp, Duration::from_millis(200));
+    let ssl = openssl::ssl::Ssl::new(&ctx).expect("ssl");
+    let result = ssl.accept(tcp);
+    assert!(result.is_err(), "nothing was sent, so no handshake");
+    drop(result);
+    drop(silent);
+    let trace = traces.recv_timeout(TIMEOUT).expect("the hook saw it");
+    assert_cause(&trace, Cause::TimedOut, "silent client");
+
+    // A server that accepts and says nothing; the client gives up.
+    let (l, addr) = listener();
+    let mut b =
+        openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_client()).expect("ctx");
+    let traces = hooked(&mut b);
+    let ctx = b.build();
+    let tcp = TcpStream::connect(addr).expect("connect");
+    let (silent, _) = l.accept().expect("accept");
+    set_timeouts(&tcp, Duration::from_millis(200));
+    let result = openssl::ssl::Ssl::new(&ctx).expect("ssl").connect(tcp);
+    assert!(result.is_err(), "nothing was answered, so no handshake");
+    drop(result);
+    drop(silent);
+    let trace = traces.recv_timeout(TIMEOUT).expect("the hook saw it");
+    assert_cause(&trace, Cause::TimedOut, "silent server");
+}
+
+#[test]
+fn renegotiation_refused() {
+    let server = server_ctx(rsa(), |b| {
+        tls12(b);
+        b.set_options(SslOptions::NO_RENEGOTIATION);
+    });
+    let client = client_ctx(tls12);
+    let (addr, server) = traced_server(&server);
+    let trace = traced_client(&client, addr, "localhost", |tls| {
+        // SAFETY: the stream owns a live SSL that this thread alone uses;
+        // SSL_renegotiate only schedules a new handshake on it.
+        let scheduled = unsafe {
+            openssl_handshake::sys::SSL_renegotiate(foreign_types::ForeignTypeRef::as_ptr(
+                tls.ssl(),
+            ))
+        };
+        assert_eq!(scheduled, 1, "SSL_renegotiate");
+        let _ = tls.do_handshake();
+        let _ = tls.read(&mut [0u8; 16]);
+    });
+    let server = server.join().expect("server thread");
+    assert_cause(
+        &trace,
+        Cause::RenegotiationRefused,
+        "client asked, server refuses",
+    );
+    assert_cause(
+        &server,
+        Cause::RenegotiationRefused,
+        "client asked, server refuses",
+    );
+}
+
+#[test]
+fn unexpected_message() {
+    // A server that answers the ClientHello with a Finished message.
+    let (addr, server) = raw_server(|mut tcp| {
+        let _ = read_record(&mut tcp);
+        let finished = [0x16, 0x03, 0x03, 0x00, 0x10, 0x14, 0x00, 0x00, 0x0c];
+        let _ = tcp.write_all(&[&finished[..], &[0u8; 12]].concat());
+        let _ = tcp.read(&mut [0u8; 64]);
+    });
+    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_cause(
+        &trace,
+        Cause::UnexpectedMessage,
+        "Finished instead of ServerHello",
+    );
+    assert_eq!(trace.diagnosis().expect("diagnosis").fault, Fault::Server);
+
+    // A client that opens with a ServerHello-typed message.
+    let (addr, server) = traced_server(&server_ctx(rsa(), |_| {}));
+    let mut tcp = TcpStream::connect(addr).expect("connect");
+    set_timeouts(&tcp, TIMEOUT);
+    let mut hello = client_hello_bytes();
+    hello[5] = 0x02; // handshake type: ServerHello
+    tcp.write_all(&hello).expect("write");
+    let _ = tcp.read(&mut [0u8; 64]);
+    drop(tcp);
+    let trace = server.join().expect("server thread");
+    assert_cause(
+        &trace,
+        Cause::UnexpectedMessage,
+        "ServerHello sent by a client",
+    );
+    assert_eq!(trace.diagnosis().expect("diagnosis").fault, Fault::Client);
+}
+
+#[test]
+fn success_has_no_diagnosis_and_json_round_trips() {
+    let server = server_ctx(rsa(), |_| {});
+    let client = client_ctx(|_| {});
+    let p = pair(&server, &client, "localhost");
+    assert!(p.client.succeeded() && p.server.succeeded());
+    assert_eq!(p.client.diagnosis(), None);
+    assert_eq!(p.server.diagnosis(), None);
+    assert_eq!(
+        p.server.local, None,
+        "nothing is read on a successful handshake"
+    );
+
+    let failed = pair(
+        &server_ctx(rsa(), |b| {
+            b.set_min_proto_version(Some(SslVersion::TLS1_3))
+                .expect("min");
+        }),
+        &client_ctx(tls12),
+        "localhost",
+    );
+    let back: openssl_handshake::HandshakeTrace =
+        serde_json::from_str(&failed.server.to_json()).expect("trace JSON parses");
+    assert_eq!(back.diagnosis(), failed.server.diagnosis());
+    let d = failed.server.diagnosis().expect("diagnosis");
+    let json = serde_json::to_value(&d).expect("json");
+    for key in ["cause", "summary", "evidence", "fault", "fix"] {
+        assert!(json.get(key).is_some(), "{key} in {json}");
+    }
+    assert_eq!(json["cause"], "no_shared_version");
+}

@@ -1,0 +1,574 @@
+//! Each cause again, with the `openssl` command-line tool as the peer:
+//! `openssl s_client` against a traced server, and a traced client against
+//! `openssl s_server`. The tool is broken the same way the in-process peer
+//! was, and the traced side's diagnosis must name the cause.
+
+mod diagnosis_support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use diagnosis_support::*;
+use openssl::ssl::{
+    AlpnError, SniError, SslAlert, SslContextBuilder, SslMode, SslOptions, SslVerifyMode,
+    SslVersion,
+};
+use openssl::x509::store::X509StoreBuilder;
+use openssl_handshake::pki::{Credential, KeyType, Negative, PkiFiles};
+use openssl_handshake::{Cause, HandshakeTrace};
+
+/// Kills and reaps the child when dropped, whatever happened.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Reaped {
+    /// Waits (bounded) for the child to exit on its own.
+    fn wait(&mut self) {
+        let deadline = Instant::now() + TIMEOUT;
+        while self.0.try_wait().expect("poll child").is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "openssl did not exit within {TIMEOUT:?}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn openssl() -> Command {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
+        let found = Command::new("openssl")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            found,
+            "the `openssl` command is missing: install the `openssl` package"
+        );
+    });
+    Command::new("openssl")
+}
+
+/// The test PKI as files, with each credential's leaf and chain apart.
+struct Files {
+    dir: tempfile::TempDir,
+    pki: PkiFiles,
+}
+
+fn files() -> &'static Files {
+    static FILES: OnceLock<Files> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pki = pki().write_pem(dir.path()).expect("write PKI");
+        Files { dir, pki }
+    })
+}
+
+/// `-cert`, `-key` and, when it has one, `-cert_chain` for `cred`.
+fn credential_args(name: &str, cred: &Credential) -> Vec<String> {
+    let dir = files().dir.path();
+    let write = |file: &str, pem: Vec<u8>| -> PathBuf {
+        let p = dir.join(format!("{name}-{file}"));
+        std::fs::write(&p, pem).expect("write PEM");
+        p
+    };
+    let leaf = write("leaf.pem", cred.cert.to_pem().expect("PEM"));
+    let key = write("key.pem", cred.key_pem());
+    let mut args = vec![
+        "-cert".to_owned(),
+        path(&leaf),
+        "-key".to_owned(),
+        path(&key),
+    ];
+    if !cred.chain.is_empty() {
+        let chain: Vec<u8> = cred
+            .chain
+            .iter()
+            .flat_map(|c| c.to_pem().expect("PEM"))
+            .collect();
+        args.extend(["-cert_chain".to_owned(), path(&write("chain.pem", chain))]);
+    }
+    args
+}
+
+fn path(p: &Path) -> String {
+    p.to_str().expect("UTF-8 temp path").to_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// `openssl s_server` with the RSA credential unless `args` name another,
+/// ready to accept. The port is picked free and then released, so another
+/// test can take it in between: a server that exits before it accepts is
+/// started again on another port.
+fn s_server(args: &[String]) -> (Reaped, std::net::SocketAddr) {
+    let mut errors = Vec::new();
+    for _ in 0..3 {
+        match try_s_server(args) {
+            Ok(started) => return started,
+            Err(e) => errors.push(e),
+        }
+    }
+    panic!("openssl s_server did not start: {errors:#?}");
+}
+
+fn try_s_server(args: &[String]) -> Result<(Reaped, std::net::SocketAddr), String> {
+    let port = free_port();
+    let mut cmd = openssl();
+    cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")]);
+    if !args.iter().any(|a| a == "-cert") {
+        cmd.args(credential_args("rsa", pki().server(KeyType::Rsa2048)));
+    }
+    let mut child = Reaped(
+        cmd.args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn openssl s_server"),
+    );
+    let out = child.0.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.starts_with("ACCEPT") => break,
+            Ok(_) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let mut err = String::new();
+                if let Some(mut e) = child.0.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                return Err(format!("exited before accepting: {err}"));
+            }
+            Err(e) => panic!("openssl s_server did not start within {TIMEOUT:?}: {e}"),
+        }
+    }
+    // Drained, so that the tool never blocks on (or dies of) its stderr.
+    if let Some(mut e) = child.0.stderr.take() {
+        thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));
+    }
+    Ok((child, format!("127.0.0.1:{port}").parse().expect("address")))
+}
+
+/// A traced server for one connection, with `openssl s_client args`
+/// connecting to it; `input` is written to the tool's stdin.
+fn against_s_client(
+    server: &openssl::ssl::SslContext,
+    args: &[&str],
+    input: &[u8],
+) -> HandshakeTrace {
+    let (addr, handle) = traced_server(server);
+    let mut child = Reaped(
+        openssl()
+            .args(["s_client", "-connect", &addr.to_string()])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn openssl s_client"),
+    );
+    if let Some(mut stdin) = child.0.stdin.take() {
+        let _ = stdin.write_all(input);
+        // Give the tool time to act on the input before its stdin closes.
+        thread::sleep(Duration::from_millis(300));
+    }
+    child.wait();
+    handle.join().expect("server thread")
+}
+
+fn root() -> String {
+    path(&files().pki.root)
+}
+
+fn tls12(b: &mut SslContextBuilder) {
+    b.set_max_proto_version(Some(SslVersion::TLS1_2))
+        .expect("max version");
+}
+
+fn tls13(b: &mut SslContextBuilder) {
+    b.set_min_proto_version(Some(SslVersion::TLS1_3))
+        .expect("min version");
+}
+
+fn rsa() -> &'static Credential {
+    pki().server(KeyType::Rsa2048)
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// A traced client against `openssl s_server args`.
+fn against_s_server(args: &[String], client: &openssl::ssl::SslContext) -> HandshakeTrace {
+    let (_server, addr) = s_server(args);
+    traced_client(client, addr, "localhost", |_| {})
+}
+
+#[test]
+fn version_with_the_tool() {
+    let server = server_ctx(rsa(), |b| {
+        b.set_min_proto_version(Some(SslVersion::TLS1_2))
+            .expect("min");
+    });
+    let t = against_s_client(&server, &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], b"");
+    assert_cause(&t, Cause::NoSharedVersion, "s_client -tls1_1");
+
+    let client = client_ctx(tls12);
+    let t = against_s_server(&strings(&["-tls1_3"]), &client);
+    assert_cause(&t, Cause::NoSharedVersion, "s_server -tls1_3");
+}
+
+#[test]
+fn suites_with_the_tool() {
+    let server = server_ctx(rsa(), |b| {
+        tls12(b);
+        b.set_cipher_list("ECDHE-RSA-AES128-GCM-SHA256")
+            .expect("ciphers");
+    });
+    let t = against_s_client(
+        &server,
+        &["-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384"],
+        b"",
+    );
+    assert_cause(&t, Cause::NoSharedCipher, "s_client with another suite");
+
+    let client = client_ctx(|b| {
+        tls12(b);
+        b.set_cipher_list("ECDHE-RSA-AES256-GCM-SHA384")
+            .expect("ciphers");
+    });
+    let t = against_s_server(
+        &strings(&["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]),
+        &client,
+    );
+    assert_cause(&t, Cause::HelloRefused, "s_server with another suite");
+}
+
+#[test]
+fn groups_with_the_tool() {
+    let server = server_ctx(rsa(), |b| {
+        tls13(b);
+        b.set_groups_list("P-384").expect("groups");
+    });
+    let t = against_s_client(&server, &["-tls1_3", "-groups", "X25519"], b"");
+    assert_cause(&t, Cause::NoSharedGroup, "s_client -groups X25519");
+
+    let client = client_ctx(|b| {
+        tls13(b);
+        b.set_groups_list("X25519").expect("groups");
+    });
+    let t = against_s_server(&strings(&["-tls1_3", "-groups", "P-384"]), &client);
+    assert_cause(&t, Cause::HelloRefused, "s_server -groups P-384");
+}
+
+#[test]
+fn signature_schemes_with_the_tool() {
+    let server = server_ctx(rsa(), tls13);
+    let t = against_s_client(&server, &["-tls1_3", "-sigalgs", "ECDSA+SHA256"], b"");
+    assert_cause(
+        &t,
+        Cause::NoSharedSignatureScheme,
+        "s_client -sigalgs ECDSA+SHA256",
+    );
+
+    let client = client_ctx(|b| {
+        tls13(b);
+        b.set_sigalgs_list("ECDSA+SHA256").expect("sigalgs");
+    });
+    let t = against_s_server(&strings(&["-tls1_3"]), &client);
+    assert_cause(&t, Cause::HelloRefused, "RSA s_server, ECDSA-only client");
+}
+
+#[test]
+fn client_certificates_with_the_tool() {
+    for version in ["-tls1_2", "-tls1_3"] {
+        // Required and not sent.
+        let server = server_ctx(rsa(), |b| {
+            b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+            b.set_cert_store(pki().trust_store().expect("store"));
+        });
+        let t = against_s_client(&server, &[version], b"");
+        assert_cause(
+            &t,
+            Cause::ClientCertRequired,
+            &format!("s_client {version}, no cert"),
+        );
+
+        let client = client_ctx(|_| {});
+        let t = against_s_server(&strings(&[version, "-Verify", "1"]), &client);
+        assert_cause(
+            &t,
+            Cause::ClientCertRequired,
+            &format!("s_server {version} -Verify 1"),
+        );
+
+        // Sent and rejected: the verifier trusts none of the test PKI.
+        let client_files = files().pki.client(KeyType::EcdsaP256);
+        let server = server_ctx(rsa(), |b| {
+            b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+            b.set_cert_store(X509StoreBuilder::new().expect("store").build());
+        });
+        let t = against_s_client(
+            &server,
+            &[
+                version,
+                "-cert",
+                &path(&client_files.chain),
+                "-key",
+                &path(&client_files.key),
+            ],
+            b"",
+        );
+        assert_cause(
+            &t,
+            Cause::ClientCertRejected,
+            &format!("s_client {version} with a cert"),
+        );
+
+        let client = client_ctx(|b| {
+            pki()
+                .client(KeyType::EcdsaP256)
+                .install(b)
+                .expect("client credential");
+        });
+        let unrelated = path(&files().pki.negative(Negative::SelfSigned).chain);
+        let t = against_s_server(
+            &strings(&[
+                version,
+                "-Verify",
+                "1",
+                "-verify_return_error",
+                "-CAfile",
+                &unrelated,
+            ]),
+            &client,
+        );
+        assert_cause(
+            &t,
+            Cause::ClientCertRejected,
+            &format!("s_server {version} rejecting"),
+        );
+    }
+}
+
+#[test]
+fn server_certificates_with_the_tool() {
+    let cases = [
+        (Negative::Expired, Cause::ServerCertExpired),
+        (Negative::NotYetValid, Cause::ServerCertNotYetValid),
+        (Negative::WrongHost, Cause::ServerCertWrongHost),
+        (Negative::SelfSigned, Cause::ServerCertSelfSigned),
+        (Negative::UntrustedRoot, Cause::ServerCertUntrustedRoot),
+        (
+            Negative::MissingIntermediate,
+            Cause::ServerCertMissingIntermediate,
+        ),
+    ];
+    for (negative, cause) in cases {
+        for version in ["-tls1_2", "-tls1_3"] {
+            let what = format!("{negative} {version}");
+            let server = server_ctx(pki().negative(negative), |_| {});
+            let t = against_s_client(
+                &server,
+                &[
+                    version,
+                    "-CAfile",
+                    &root(),
+                    "-verify_return_error",
+                    "-verify_hostname",
+                    "localhost",
+                    "-servername",
+                    "localhost",
+                ],
+                b"",
+            );
+            assert_cause(&t, cause, &format!("s_client verifying, {what}"));
+
+            let mut args = credential_args(negative.name(), pki().negative(negative));
+            args.push(version.to_owned());
+            let t = against_s_server(&args, &client_ctx(|_| {}));
+            assert_cause(&t, cause, &format!("s_server serving {what}"));
+        }
+    }
+}
+
+#[test]
+fn sni_with_the_tool() {
+    let server = server_ctx(rsa(), |b| {
+        b.set_servername_callback(|ssl, alert| {
+            if ssl.servername(openssl::ssl::NameType::HOST_NAME) == Some("localhost") {
+                Ok(())
+            } else {
+                *alert = SslAlert::UNRECOGNIZED_NAME;
+                Err(SniError::ALERT_FATAL)
+            }
+        });
+    });
+    let t = against_s_client(&server, &["-servername", "unknown.example"], b"");
+    assert_cause(
+        &t,
+        Cause::SniUnknown,
+        "s_client -servername unknown.example",
+    );
+
+    let mut args = credential_args("rsa", rsa());
+    let cert2: Vec<String> = credential_args("rsa2", rsa())
+        .into_iter()
+        .map(|a| match a.as_str() {
+            "-cert" => "-cert2".to_owned(),
+            "-key" => "-key2".to_owned(),
+            _ => a,
+        })
+        .filter(|a| a != "-cert_chain")
+        .collect();
+    args.extend(cert2.into_iter().take(4));
+    args.extend(strings(&[
+        "-servername",
+        "other.example",
+        "-servername_fatal",
+    ]));
+    let (_server, addr) = s_server(&args);
+    let t = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    assert_cause(
+        &t,
+        Cause::SniUnknown,
+        "s_server -servername other.example -servername_fatal",
+    );
+}
+
+#[test]
+fn alpn_with_the_tool() {
+    let server = server_ctx(rsa(), |b| {
+        b.set_alpn_select_callback(|_, client| {
+            openssl::ssl::select_next_proto(b"\x08http/1.1", client).ok_or(AlpnError::ALERT_FATAL)
+        });
+    });
+    let t = against_s_client(&server, &["-alpn", "h2"], b"");
+    assert_cause(&t, Cause::AlpnMismatch, "s_client -alpn h2");
+
+    let client = client_ctx(|b| {
+        b.set_alpn_protos(b"\x02h2").expect("alpn");
+    });
+    let t = against_s_server(&strings(&["-alpn", "http/1.1"]), &client);
+    assert_cause(&t, Cause::AlpnMismatch, "s_server -alpn http/1.1");
+}
+
+#[test]
+fn fallback_with_the_tool() {
+    let server = server_ctx(rsa(), |_| {});
+    let t = against_s_client(&server, &["-tls1_2", "-fallback_scsv"], b"");
+    assert_cause(&t, Cause::InappropriateFallback, "s_client -fallback_scsv");
+
+    let client = client_ctx(|b| {
+        tls12(b);
+        b.set_mode(SslMode::SEND_FALLBACK_SCSV);
+    });
+    let t = against_s_server(&[], &client);
+    assert_cause(
+        &t,
+        Cause::InappropriateFallback,
+        "client fallback to s_server",
+    );
+}
+
+#[test]
+fn renegotiation_with_the_tool() {
+    let server = server_ctx(rsa(), |b| {
+        tls12(b);
+        b.set_options(SslOptions::NO_RENEGOTIATION);
+    });
+    let t = against_s_client(&server, &["-tls1_2"], b"R\n");
+    assert_cause(&t, Cause::RenegotiationRefused, "s_client renegotiating");
+
+    let (_server, addr) = s_server(&strings(&["-tls1_2", "-no_renegotiation"]));
+    let t = traced_client(&client_ctx(tls12), addr, "localhost", |tls| {
+        // SAFETY: the stream owns a live SSL that this thread alone uses;
+        // SSL_renegotiate only schedules a new handshake on it.
+        let scheduled = unsafe {
+            openssl_handshake::sys::SSL_renegotiate(foreign_types::ForeignTypeRef::as_ptr(
+                tls.ssl(),
+            ))
+        };
+        assert_eq!(scheduled, 1, "SSL_renegotiate");
+        let _ = tls.do_handshake();
+        let _ = tls.read(&mut [0u8; 16]);
+    });
+    assert_cause(
+        &t,
+        Cause::RenegotiationRefused,
+        "renegotiating with s_server",
+    );
+}
+
+#[test]
+fn not_tls_from_the_tool() {
+    // `-starttls postgres` opens with PostgreSQL's SSLRequest packet, as a
+    // client configured for STARTTLS does against a direct-TLS port.
+    let server = server_ctx(rsa(), |_| {});
+    let t = against_s_client(&server, &["-starttls", "postgres"], b"");
+    assert_cause(&t, Cause::PlaintextToTlsPort, "s_client -starttls postgres");
+}
+
+#[test]
+fn time_out_from_the_tool() {
+    // `-starttls smtp` waits for the server's greeting, which a TLS server
+    // never sends: the server gives up waiting for a ClientHello.
+    let mut b =
+        openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).expect("ctx");
+    rsa().install(&mut b).expect("credential");
+    let traces = hooked(&mut b);
+    let ctx = b.build();
+    let (l, addr) = listener();
+    let mut child = Reaped(
+        openssl()
+            .args([
+                "s_client",
+                "-connect",
+                &addr.to_string(),
+                "-starttls",
+                "smtp",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn openssl s_client"),
+    );
+    let (tcp, _) = l.accept().expect("accept");
+    set_timeouts(&tcp, Duration::from_millis(300));
+    let result = openssl::ssl::Ssl::new(&ctx).expect("ssl").accept(tcp);
+    assert!(result.is_err(), "s_client sent nothing");
+    drop(result);
+    let trace = traces.recv_timeout(TIMEOUT).expect("the hook saw it");
+    assert_cause(&trace, Cause::TimedOut, "s_client -starttls smtp");
+    let _ = child.0.kill();
+    child.wait();
+}
