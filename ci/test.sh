@@ -54,6 +54,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p openssl-handshake --all-targets --features tracing,metrics -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== examples (each exits non-zero on any failure)"
+cargo run -q -p openssl-handshake --example tokio_openssl
+cargo run -q -p openssl-handshake --features tracing --example hyper_tracing
+cargo run -q -p openssl-handshake --example sni_vhost
 echo "== cargo test -p openssl-handshake --features tracing,metrics"
 cargo test -q -p openssl-handshake --features tracing,metrics --test telemetry
 

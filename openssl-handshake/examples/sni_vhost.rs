@@ -1,0 +1,245 @@
+//! SNI virtual hosting with traced contexts: a front context whose
+//! servername callback moves each connection to its host's context
+//! (`SslRef::set_ssl_context`), each host with its own certificate, and a
+//! default certificate for names it does not know.
+//!
+//! Clients connect with each host name and an unknown one. For each
+//! connection the program prints the host asked for, the certificate
+//! served and the server's trace summary, and checks that the right
+//! certificate was served. The exit code is 0 only if it always was.
+//!
+//! ```text
+//! cargo run -p openssl-handshake --example sni_vhost
+//! ```
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::Duration;
+
+use openssl::hash::MessageDigest;
+use openssl::ssl::{
+    NameType, SniError, Ssl, SslAcceptor, SslAcceptorBuilder, SslConnector, SslMethod, SslRef,
+};
+use openssl_handshake::pki::{KeyType, Pki};
+use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_openssl::SslStream;
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// The virtual hosts and the key type of the certificate each serves.
+const HOSTS: [(&str, KeyType); 2] = [
+    ("rsa.example", KeyType::Rsa2048),
+    ("ecdsa.example", KeyType::EcdsaP256),
+];
+/// The certificate of the front context, served for any other name.
+const DEFAULT: KeyType = KeyType::EcdsaP384;
+/// The names the clients ask for: every host, then one the server lacks.
+const ASKED: [&str; 3] = ["rsa.example", "ecdsa.example", "unknown.example"];
+/// The bound on every network wait: a peer that stalls becomes an error
+/// naming the step, never a hang.
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), BoxError> {
+    let pki = Pki::generate()?;
+
+    // One context per host, each traced: a context is often also used on
+    // its own, and tracing costs nothing until a connection uses it.
+    let mut vhosts = HashMap::new();
+    for (host, key) in HOSTS {
+        vhosts.insert(host, server_context(&pki, key)?.build().into_context());
+    }
+    // The front context every connection starts on. A switched connection
+    // keeps the trace it began here (with these options), so the server's
+    // trace covers the whole handshake, ClientHello included. After the
+    // switch OpenSSL takes the certificate and key from the host's context;
+    // protocol options and suites stay those of the front.
+    let mut front = server_context(&pki, DEFAULT)?;
+    front.set_servername_callback(move |ssl, _alert| {
+        // Host names are case-insensitive; SNI carries them as sent.
+        let asked = ssl
+            .servername(NameType::HOST_NAME)
+            .map(str::to_ascii_lowercase);
+        if let Some(vhost) = asked.and_then(|name| vhosts.get(name.as_str())) {
+            ssl.set_ssl_context(vhost)
+                .map_err(|_| SniError::ALERT_FATAL)?;
+        }
+        // No name or an unknown one: the front's default certificate.
+        Ok(())
+    });
+    let front = front.build();
+
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move {
+        let mut traces = HashMap::new();
+        for _ in ASKED {
+            let (tcp, _) = within("accept", listener.accept()).await?;
+            let (peer, trace) = serve(Ssl::new(front.context())?, tcp).await?;
+            traces.insert(peer, trace);
+        }
+        Ok::<_, BoxError>(traces)
+    });
+
+    let mut connector = SslConnector::builder(SslMethod::tls())?;
+    connector.set_cert_store(pki.trust_store()?);
+    connector.trace_handshakes(TraceOptions::default())?;
+    let connector = connector.build();
+    let mut served = Vec::new();
+    for name in ASKED {
+        served.push(connect(&connector, addr, name).await?);
+    }
+    let mut server_traces = server.await??;
+
+    let mut wrong = 0;
+    for (name, local, peer_cert) in served {
+        let server_trace = server_traces
+            .remove(&local)
+            .ok_or_else(|| format!("the server saw no connection from {local}"))?;
+        // Which of the PKI's server certificates came back, found by
+        // fingerprint, against what the configuration above says.
+        let got = KeyType::ALL
+            .into_iter()
+            .find(|&k| fingerprint(&pki.server(k).cert).ok() == Some(peer_cert.clone()));
+        let expected = HOSTS
+            .iter()
+            .find(|(host, _)| *host == name)
+            .map_or(DEFAULT, |&(_, key)| key);
+        println!("== {name}");
+        println!(
+            "   certificate served: {}, SHA-256 {}",
+            got.map_or("not one of the PKI's server certificates", KeyType::name),
+            hex(&peer_cert)
+        );
+        println!("   server trace: {}", summary(&server_trace));
+        if got != Some(expected) {
+            println!("   WRONG: expected the {expected} certificate");
+            wrong += 1;
+        }
+        let server_sni = server_trace
+            .negotiated
+            .as_ref()
+            .and_then(|n| n.sni.as_deref());
+        if server_sni != Some(name) || !server_trace.succeeded() {
+            println!("   WRONG: the server's trace does not show a finished handshake for {name}");
+            wrong += 1;
+        }
+    }
+    if wrong > 0 {
+        return Err(format!("{wrong} checks failed").into());
+    }
+    println!("every connection got its host's certificate");
+    Ok(())
+}
+
+/// A traced server context presenting the PKI's `key` certificate.
+fn server_context(pki: &Pki, key: KeyType) -> Result<SslAcceptorBuilder, BoxError> {
+    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
+    pki.server(key).install(&mut b)?;
+    b.trace_handshakes(TraceOptions::default())?;
+    Ok(b)
+}
+
+/// The server's side of one connection: the handshake, then a clean
+/// close. Returns the client's address and the server's trace.
+async fn serve(ssl: Ssl, tcp: TcpStream) -> Result<(SocketAddr, HandshakeTrace), BoxError> {
+    let peer = tcp.peer_addr()?;
+    let mut tls = SslStream::new(ssl, tcp)?;
+    within("server handshake", Pin::new(&mut tls).accept()).await?;
+    // Wait for the client's close_notify before answering with ours, so
+    // neither side writes to a socket the other has already closed.
+    let n = within("server read to close", tls.read(&mut [0u8; 1])).await?;
+    if n != 0 {
+        return Err("the client sent data".into());
+    }
+    within("server close", tls.shutdown()).await?;
+    let trace = openssl_handshake::trace(tls.ssl()).ok_or("server: no trace")?;
+    Ok((peer, trace))
+}
+
+/// Connects asking for `name`; returns it, the client's address and the
+/// SHA-256 fingerprint of the certificate the server presented.
+async fn connect(
+    connector: &SslConnector,
+    addr: SocketAddr,
+    name: &'static str,
+) -> Result<(&'static str, SocketAddr, Vec<u8>), BoxError> {
+    let tcp = within("connect", TcpStream::connect(addr)).await?;
+    let local = tcp.local_addr()?;
+    let mut config = connector.configure()?;
+    // The test PKI issues every server certificate for localhost, so the
+    // client checks the chain and that name, while SNI still carries
+    // `name`. With real certificates, leave hostname verification on and
+    // it checks `name` itself.
+    config.set_verify_hostname(false);
+    config.param_mut().set_host(Pki::HOST)?;
+    let ssl = config.into_ssl(name)?;
+    let mut tls = SslStream::new(ssl, tcp)?;
+    within("client handshake", Pin::new(&mut tls).connect()).await?;
+    let peer_cert = peer_fingerprint(tls.ssl())?;
+    within("client close", tls.shutdown()).await?;
+    let n = within("client read to close", tls.read(&mut [0u8; 1])).await?;
+    if n != 0 {
+        return Err("the server sent data".into());
+    }
+    Ok((name, local, peer_cert))
+}
+
+fn peer_fingerprint(ssl: &SslRef) -> Result<Vec<u8>, BoxError> {
+    let cert = ssl
+        .peer_certificate()
+        .ok_or("the server sent no certificate")?;
+    fingerprint(&cert)
+}
+
+fn fingerprint(cert: &openssl::x509::X509Ref) -> Result<Vec<u8>, BoxError> {
+    Ok(cert.digest(MessageDigest::sha256())?.to_vec())
+}
+
+/// The first bytes of a fingerprint, enough to tell certificates apart.
+fn hex(bytes: &[u8]) -> String {
+    let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02X}")).collect();
+    format!("{}...", head.join(":"))
+}
+
+/// One line: outcome, what was agreed, the name asked for, how many
+/// messages and how long.
+fn summary(t: &HandshakeTrace) -> String {
+    let outcome = match t.failure() {
+        None if t.succeeded() => "succeeded".to_owned(),
+        None => "unfinished".to_owned(),
+        Some(f) => f.to_string(),
+    };
+    let agreed = t.negotiated.as_ref().map_or(String::new(), |n| {
+        format!(
+            ", {} {} {}, SNI {:?}",
+            n.version,
+            n.cipher_openssl,
+            n.group.as_deref().unwrap_or("-"),
+            n.sni.as_deref().unwrap_or("(none)")
+        )
+    });
+    format!(
+        "{outcome}{agreed}, {} messages from {}, {:?}",
+        t.messages().count(),
+        t.messages().next().map_or("-".to_owned(), |m| m.name()),
+        t.duration.unwrap_or_default()
+    )
+}
+
+/// Awaits `step`, failing with a message naming it if it takes longer
+/// than [`WAIT`].
+async fn within<T, E: Into<BoxError>>(
+    what: &str,
+    step: impl Future<Output = Result<T, E>>,
+) -> Result<T, BoxError> {
+    match tokio::time::timeout(WAIT, step).await {
+        Ok(result) => result.map_err(|e| format!("{what}: {}", e.into()).into()),
+        Err(_) => Err(format!("{what}: no progress within {WAIT:?}").into()),
+    }
+}
