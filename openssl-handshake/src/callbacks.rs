@@ -80,7 +80,7 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
 /// A copy of the trace recorded so far on `ssl`.
 pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
     let recorder = ssl.ex_data(*RECORDER_INDEX.get()?.as_ref().ok()?)?;
-    let mut state = recorder.lock();
+    let state = recorder.lock();
     Some(state.snapshot(recorder.options.raw_bytes))
 }
 
@@ -170,7 +170,7 @@ impl Drop for Recorder {
             let failure = failure_of(&state.events_so_far(), None, ABANDONED.to_owned());
             state.trace.outcome = Outcome::Failed(Box::new(failure));
             state.trace.duration = Some(state.handshake_started.elapsed());
-            telemetry::finished(&state.trace, &state.span);
+            telemetry::finished(&state.trace, &state.span, || state.snapshot(false));
             let trace = state.snapshot(self.options.raw_bytes);
             let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
         }));
@@ -179,7 +179,7 @@ impl Drop for Recorder {
 
 impl RecorderState {
     /// The trace with its events decoded and the peer chain parsed.
-    fn snapshot(&mut self, keep_raw: bool) -> HandshakeTrace {
+    fn snapshot(&self, keep_raw: bool) -> HandshakeTrace {
         let mut trace = self.trace.clone();
         trace.events = self.log.events(true, keep_raw);
         trace.events_dropped = self.log.dropped;
@@ -366,7 +366,7 @@ fn on_info(
     state.trace.outcome = outcome;
     state.trace.duration = Some(state.handshake_started.elapsed());
     (state.trace.bytes_sent, state.trace.bytes_received) = ffi::bytes_sent_received(ssl);
-    telemetry::finished(&state.trace, &state.span);
+    telemetry::finished(&state.trace, &state.span, || state.snapshot(false));
     let hook = recorder
         .options
         .on_complete

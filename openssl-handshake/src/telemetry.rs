@@ -37,13 +37,24 @@ pub(crate) fn handshake_span(side: crate::event::Side) -> Span {
     }
 }
 
-/// Reports a handshake that has just succeeded or failed.
-pub(crate) fn finished(trace: &HandshakeTrace, span: &Span) {
-    #[cfg(feature = "tracing")]
-    event(trace, span);
-    #[cfg(feature = "metrics")]
-    record(trace);
-    let _ = (trace, span);
+/// Reports a handshake that has just succeeded or failed. `full` gives
+/// the decoded trace a failure's cause is diagnosed from; it is called
+/// for failures only, and only with a feature on.
+pub(crate) fn finished(trace: &HandshakeTrace, span: &Span, full: impl FnOnce() -> HandshakeTrace) {
+    #[cfg(any(feature = "tracing", feature = "metrics"))]
+    {
+        let cause = if trace.succeeded() {
+            "none"
+        } else {
+            cause(&full())
+        };
+        #[cfg(feature = "tracing")]
+        event(trace, span, cause);
+        #[cfg(feature = "metrics")]
+        record(trace, cause);
+    }
+    #[cfg(not(any(feature = "tracing", feature = "metrics")))]
+    let _ = (trace, span, full);
 }
 
 /// The labels both facades use: (version, suite, group), empty when not
@@ -62,28 +73,14 @@ fn agreed(trace: &HandshakeTrace) -> (&str, &str, &str) {
     }
 }
 
-/// A stable, low-cardinality name for why a handshake failed: abandoned,
-/// certificate_verify, or the IANA name of the alert sent or received.
+/// The diagnosis's stable cause name: few values, fit for a metric label.
 #[cfg(any(feature = "tracing", feature = "metrics"))]
-fn cause(trace: &HandshakeTrace) -> &'static str {
-    let Some(f) = trace.failure() else {
-        return "none";
-    };
-    if f.reason == crate::trace::ABANDONED {
-        return "abandoned";
-    }
-    if f.verify.is_some() {
-        return "certificate_verify";
-    }
-    f.alert_received
-        .as_ref()
-        .or(f.alert_sent.as_ref())
-        .and_then(|a| crate::alert::alert_name(a.description))
-        .unwrap_or("other")
+fn cause(full: &HandshakeTrace) -> &'static str {
+    full.diagnosis().map_or("unknown", |d| d.cause.name())
 }
 
 #[cfg(feature = "tracing")]
-fn event(trace: &HandshakeTrace, span: &Span) {
+fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str) {
     let (version, suite, group) = agreed(trace);
     let duration_us = trace.duration.map_or(0, |d| d.as_micros() as u64);
     let side = trace.side.to_string();
@@ -108,7 +105,7 @@ fn event(trace: &HandshakeTrace, span: &Span) {
             suite,
             group,
             duration_us,
-            cause = cause(trace),
+            cause,
             reason = %f,
             "TLS handshake failed"
         ),
@@ -116,7 +113,7 @@ fn event(trace: &HandshakeTrace, span: &Span) {
 }
 
 #[cfg(feature = "metrics")]
-fn record(trace: &HandshakeTrace) {
+fn record(trace: &HandshakeTrace, cause: &'static str) {
     let (version, suite, _) = agreed(trace);
     let side = match trace.side {
         crate::event::Side::Client => "client",
@@ -147,7 +144,7 @@ fn record(trace: &HandshakeTrace) {
         metrics::counter!(
             "openssl_handshake_failures_total",
             "side" => side,
-            "cause" => cause(trace)
+            "cause" => cause
         )
         .increment(1);
     }

@@ -143,12 +143,13 @@ fn each_finished_handshake_is_one_tracing_event() {
         let us: u128 = e.fields["duration_us"].parse().unwrap();
         assert_eq!(us, trace.duration.unwrap().as_micros());
     }
-    let client = find("client", "failed");
-    assert_eq!(client.level, Level::WARN);
-    assert_eq!(client.fields["cause"], "certificate_verify");
-    let server = find("server", "failed");
-    let sent = bad.client.failure().unwrap().alert_sent.as_ref().unwrap();
-    assert_eq!(server.fields["cause"], sent.name);
+    // The server's root is not the client's: both ends' diagnoses say so.
+    for side in ["client", "server"] {
+        let e = find(side, "failed");
+        assert_eq!(e.level, Level::WARN);
+        assert_eq!(e.fields["cause"], "server_cert_untrusted_root", "{side}");
+    }
+    assert!(bad.client.failure().is_some() && bad.server.failure().is_some());
 }
 
 #[cfg(feature = "metrics")]
@@ -219,13 +220,15 @@ fn each_finished_handshake_is_counted() {
         let d = [("side", side), ("outcome", "succeeded")];
         assert_eq!(value("openssl_handshake_duration_seconds", &d), 1);
     }
-    let sent = bad.client.failure().unwrap().alert_sent.as_ref().unwrap();
+    assert!(bad.client.failure().is_some());
     let failures = |side: &str, cause: &str| {
         value(
             "openssl_handshake_failures_total",
             &[("side", side), ("cause", cause)],
         )
     };
-    assert_eq!(failures("client", "certificate_verify"), 1, "{all:#?}");
-    assert_eq!(failures("server", &sent.name), 1, "{all:#?}");
+    for side in ["client", "server"] {
+        let n = failures(side, "server_cert_untrusted_root");
+        assert_eq!(n, 1, "{side}: {all:#?}");
+    }
 }
