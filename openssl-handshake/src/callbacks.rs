@@ -80,7 +80,10 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
 /// A copy of the trace recorded so far on `ssl`.
 pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
     let recorder = ssl.ex_data(*RECORDER_INDEX.get()?.as_ref().ok()?)?;
-    let state = recorder.lock();
+    let mut state = recorder.lock();
+    if state.negotiated_pending && state.trace.outcome == Outcome::Succeeded {
+        state.read_negotiated(ssl);
+    }
     Some(state.snapshot(recorder.options.raw_bytes))
 }
 
@@ -119,6 +122,8 @@ struct RecorderState {
     read_record_accepted: bool,
     handshake_started: Instant,
     hook_due: bool,
+    /// The handshake succeeded and `trace.negotiated` is yet to be read.
+    negotiated_pending: bool,
     span: telemetry::Span,
 }
 
@@ -136,6 +141,7 @@ impl Recorder {
                 read_record_accepted: true,
                 handshake_started: now,
                 hook_due: false,
+                negotiated_pending: false,
                 span: telemetry::Span::none(),
             }),
         }
@@ -178,6 +184,15 @@ impl Drop for Recorder {
 }
 
 impl RecorderState {
+    /// Reads what was agreed from `ssl`, except the peer chain, which is
+    /// parsed only when the trace is read.
+    fn read_negotiated(&mut self, ssl: &SslRef) {
+        let (negotiated, chain) = Negotiated::read(ssl, self.trace.side);
+        self.trace.negotiated = Some(negotiated);
+        self.peer_chain = chain;
+        self.negotiated_pending = false;
+    }
+
     /// The trace with its events decoded and the peer chain parsed.
     fn snapshot(&self, keep_raw: bool) -> HandshakeTrace {
         let mut trace = self.trace.clone();
@@ -357,11 +372,15 @@ fn on_info(
         .log
         .reached(&["TLS_ST_SW_SRVR_HELLO", "TLS_ST_CR_SRVR_HELLO"])
         && (ssl.current_cipher().is_some() || ffi::pending_cipher(ssl).is_some());
-    if outcome == Outcome::Succeeded || agreed {
-        let side = state.trace.side;
-        let (negotiated, chain) = Negotiated::read(ssl, side);
-        state.trace.negotiated = Some(negotiated);
-        state.peer_chain = chain;
+    // On success nobody may ever ask what was agreed: unless the hook or a
+    // telemetry feature needs it now, it is read from the SSL when the
+    // trace is (the values stay put once the handshake is done).
+    let wanted_now = state.hook_due && recorder.options.on_complete.is_some();
+    if outcome == Outcome::Succeeded && !wanted_now && !telemetry::ENABLED {
+        state.trace.negotiated = None;
+        state.negotiated_pending = true;
+    } else if outcome == Outcome::Succeeded || agreed {
+        state.read_negotiated(ssl);
     }
     state.trace.outcome = outcome;
     state.trace.duration = Some(state.handshake_started.elapsed());

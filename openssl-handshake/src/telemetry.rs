@@ -7,6 +7,10 @@
 
 use crate::trace::HandshakeTrace;
 
+/// Whether a feature reports finished handshakes (and so needs what was
+/// negotiated as soon as a handshake ends).
+pub(crate) const ENABLED: bool = cfg!(any(feature = "tracing", feature = "metrics"));
+
 /// The per-handshake span ([`tracing::Span::none`] without the feature's
 /// subscriber interest).
 #[cfg(feature = "tracing")]
