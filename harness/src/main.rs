@@ -225,7 +225,11 @@ struct ProbeArgs {
     /// Make a second connection after the first.
     #[arg(long)]
     reconnect: bool,
-    /// state, msg, json or summary.
+    /// Seconds to keep reading after the handshake, for the tickets and
+    /// alerts a server sends then (as s_client does); 0 skips it.
+    #[arg(long, default_value_t = probe::DEFAULT_LINGER.as_secs_f64())]
+    linger: f64,
+    /// state, msg, json (one object per line) or summary.
     #[arg(long, default_value = "summary")]
     format: TraceFormat,
     #[command(flatten)]
@@ -394,17 +398,18 @@ fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
         cafile: a.cafile.clone(),
         reconnect: a.reconnect,
         timeout: seconds(a.tls.timeout)?,
+        linger: non_negative_seconds(a.linger)?,
     };
     let outcome = probe::probe(&opts)?;
     let mut stdout = std::io::stdout().lock();
-    for t in &outcome.traces {
-        let _ = stdout.write_all(a.format.render(t).as_bytes());
+    for (i, c) in outcome.connections.iter().enumerate() {
+        let _ = stdout.write_all(c.render(a.format, i + 1).as_bytes());
     }
     let _ = stdout.flush();
-    for n in &outcome.notes {
+    for n in outcome.connections.iter().flat_map(|c| &c.notes) {
         eprintln!("note: {n}");
     }
-    match &outcome.failure {
+    match outcome.failure() {
         Some(f) => {
             eprintln!("tls-harness probe {}: {f}", a.target);
             Ok(false)
@@ -541,6 +546,12 @@ fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), HarnessError> {
                 })
         }
     }
+}
+
+/// Like [`seconds`], but zero is allowed (it switches something off).
+fn non_negative_seconds(s: f64) -> Result<Duration, HarnessError> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| HarnessError::Usage(format!("{s} is not a number of seconds (0 or more)")))
 }
 
 fn seconds(s: f64) -> Result<Duration, HarnessError> {
