@@ -13,7 +13,7 @@ use harness::peer::PeerKind;
 use harness::pipeline::{self, ExternalScope, MatrixOptions};
 use harness::probe::{self, ProbeOptions, TraceFormat};
 use harness::report::{self, Format};
-use harness::serve::{self, ServeOptions, ServerIdentity};
+use harness::serve::{self, Notice, ServeOptions, ServerIdentity};
 use harness::settings::TlsSettings;
 use harness::transport::Transport;
 use harness::HarnessError;
@@ -256,7 +256,19 @@ struct ServeArgs {
     /// Exit after the first connection; the exit code says whether its handshake succeeded.
     #[arg(long)]
     once: bool,
-    /// state, msg, json or summary.
+    /// Connections served at once (one worker thread each); more are closed at accept.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    max_connections: u16,
+    /// Seconds a whole handshake may take, from accept.
+    #[arg(long, default_value_t = 10.0)]
+    handshake_timeout: f64,
+    /// Seconds a whole connection may last, from accept.
+    #[arg(long, default_value_t = 60.0)]
+    connection_timeout: f64,
+    /// Exit when no client connects for this many seconds (default with --once: 60, else never).
+    #[arg(long)]
+    accept_timeout: Option<f64>,
+    /// state, msg, json (one object per line, with peer and timestamp) or summary.
     #[arg(long, default_value = "state")]
     format: TraceFormat,
     #[command(flatten)]
@@ -435,13 +447,27 @@ fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         once: a.once,
         format: a.format,
         timeout: seconds(a.tls.timeout)?,
+        handshake_timeout: seconds(a.handshake_timeout)?,
+        connection_timeout: seconds(a.connection_timeout)?,
+        max_connections: usize::from(a.max_connections),
+        accept_timeout: a
+            .accept_timeout
+            .or(a.once.then_some(60.0))
+            .map(seconds)
+            .transpose()?,
     };
     let mut stdout = std::io::stdout();
-    serve::serve(&opts, &mut stdout, &mut |addr, root| {
-        eprintln!("listening on {addr}");
-        if let Some(root) = root {
-            eprintln!("root CA: {}", root.display());
+    serve::serve(&opts, &mut stdout, &mut |notice| match notice {
+        Notice::Listening { addr, root } => {
+            eprintln!("listening on {addr}");
+            if let Some(root) = root {
+                eprintln!("root CA: {}", root.display());
+            }
         }
+        Notice::Refused { peer, open } => {
+            eprintln!("refused {peer}: {open} connections already open (--max-connections)")
+        }
+        _ => {}
     })
 }
 
