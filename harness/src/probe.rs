@@ -225,8 +225,9 @@ impl ProbeConnection {
         }
     }
 
-    /// The connection as one line of JSON: when, where, whether it
-    /// succeeded, why not, what followed the handshake and the trace.
+    /// The connection as one line of JSON: when it was opened
+    /// (`timestamp`, RFC 3339 UTC), the peer, whether it succeeded, why
+    /// not, what followed the handshake and the trace.
     pub fn json_line(&self, number: usize) -> String {
         #[derive(Serialize)]
         struct Line<'a> {

@@ -6,23 +6,23 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use common::{harness, Proc, LIMIT};
 use harness::hostile::{self, HostileOptions};
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+use openssl_handshake::pki::Pki;
 use serde_json::Value;
 
-/// Starts `tls-harness serve` on a free port with `args`; returns the
-/// guard and the address it announced.
+/// Starts `tls-harness serve` on a free port with `args` (and a generated
+/// ECDSA certificate unless they give one); returns the guard and the
+/// address it announced.
 fn serve(args: &[&str]) -> (Proc, SocketAddr) {
-    let mut all = vec![
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--key-type",
-        "ecdsa-p256",
-    ];
+    let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+    if !args.contains(&"--cert") {
+        all.extend(["--key-type", "ecdsa-p256"]);
+    }
     all.extend(args);
     let p = Proc::spawn(harness(&all));
     let line = Proc::wait_line(&p.stderr, LIMIT, "serve's address", |l| {
@@ -95,7 +95,7 @@ fn line_for(server: &Proc, peer: SocketAddr) -> Value {
 }
 
 fn check_timestamps(line: &Value, before: SystemTime) {
-    for key in ["timestamp", "accepted"] {
+    for key in ["timestamp", "ended"] {
         let text = line[key].as_str().expect("a timestamp");
         assert!(text.ends_with('Z'), "{key} in UTC: {text}");
         let t = humantime::parse_rfc3339(text).expect("RFC 3339");
@@ -104,9 +104,9 @@ fn check_timestamps(line: &Value, before: SystemTime) {
             "{key} {text} is the time of the run"
         );
     }
-    let a = humantime::parse_rfc3339(line["accepted"].as_str().unwrap_or_default());
-    let t = humantime::parse_rfc3339(line["timestamp"].as_str().unwrap_or_default());
-    assert!(a.ok() <= t.ok(), "accepted before it ended: {line}");
+    let start = humantime::parse_rfc3339(line["timestamp"].as_str().unwrap_or_default());
+    let end = humantime::parse_rfc3339(line["ended"].as_str().unwrap_or_default());
+    assert!(start.ok() <= end.ok(), "accepted before it ended: {line}");
 }
 
 /// The hostile suite's trickle case: an idle client and one trickling its
@@ -241,4 +241,72 @@ fn once_has_an_accept_time_out() {
     let (mut server, addr) = serve(&["--once"]);
     good_client(addr).expect("good handshake");
     assert!(server.wait(LIMIT).success());
+}
+
+/// s_client against `addr` with its stdin held open for a moment, so that
+/// the server's tickets arrive before it sends close_notify.
+fn s_client(addr: &str, root: &str) {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", addr, "-CAfile", root])
+        .args(["-servername", "localhost"]);
+    let mut client = Proc::spawn(cmd);
+    std::thread::sleep(Duration::from_secs(1));
+    client.close_stdin();
+    client.wait(LIMIT);
+}
+
+/// The whole `-state` output of one connection, close_notify both ways
+/// included, equals `openssl s_server -state` for the same client.
+#[test]
+fn state_log_equals_s_server_to_the_close() {
+    let found = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "this test needs the openssl command: apt-get install openssl"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = Pki::generate()
+        .expect("PKI")
+        .write_pem(dir.path())
+        .expect("PEM files");
+    let path = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
+    let (chain, key) = (
+        path("server-ecdsa-p256.chain.pem"),
+        path("server-ecdsa-p256.key"),
+    );
+    let root = files.root.to_str().expect("utf-8").to_string();
+
+    let mut cmd = Command::new("openssl");
+    cmd.args([
+        "s_server",
+        "-accept",
+        "127.0.0.1:0",
+        "-state",
+        "-naccept",
+        "1",
+    ])
+    .args(["-cert", &chain, "-chainCAfile", &chain, "-key", &key]);
+    let mut reference = Proc::spawn(cmd);
+    let ready = Proc::wait_line(&reference.stdout, LIMIT, "s_server's ACCEPT", |l| {
+        l.starts_with("ACCEPT ")
+    });
+    s_client(ready.trim_start_matches("ACCEPT ").trim(), &root);
+    reference.wait(LIMIT);
+    // -state goes to stderr, among s_server's other messages.
+    let expected: Vec<String> = Proc::drain(&reference.stderr)
+        .into_iter()
+        .filter(|l| l.starts_with("SSL_accept:") || l.starts_with("SSL3 alert "))
+        .collect();
+    assert!(
+        expected.contains(&"SSL3 alert write:warning:close notify".to_string()),
+        "{expected:#?}"
+    );
+
+    let (mut server, addr) = serve(&["--once", "--cert", &chain, "--key", &key]);
+    s_client(&addr.to_string(), &root);
+    assert!(server.wait(LIMIT).success());
+    assert_eq!(Proc::drain(&server.stdout), expected);
 }

@@ -58,21 +58,22 @@ impl ConnectionReport {
         }
     }
 
-    /// The report as one line of JSON (JSON Lines): the time it ended,
-    /// the peer, whether the handshake succeeded, why not, and the trace.
+    /// The report as one line of JSON (JSON Lines): when it was accepted
+    /// (`timestamp`, as probe's lines) and when it ended, the peer,
+    /// whether the handshake succeeded, why not, and the trace.
     pub fn json_line(&self) -> String {
         #[derive(Serialize)]
         struct Line<'a> {
             timestamp: String,
-            accepted: String,
+            ended: String,
             peer: String,
             succeeded: bool,
             error: Option<&'a str>,
             trace: Option<&'a HandshakeTrace>,
         }
         json_line(&Line {
-            timestamp: rfc3339(self.ended),
-            accepted: rfc3339(self.accepted),
+            timestamp: rfc3339(self.accepted),
+            ended: rfc3339(self.ended),
             peer: self.peer.to_string(),
             succeeded: self.handshake_ok,
             error: self.error.as_deref(),
