@@ -315,3 +315,53 @@ fn reconnect_prints_one_json_object_per_connection() {
         "the second connection resumed with the first one's ticket"
     );
 }
+
+/// The same rejection from GnuTLS: gnutls-serv requiring a certificate
+/// says so itself, and the probe names the alert it received.
+#[test]
+fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
+    let found = Command::new("gnutls-serv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "this test needs gnutls-serv: apt-get install gnutls-bin"
+    );
+    let pki = test_pki();
+    let chain = pki._dir.path().join("server-ecdsa-p256.chain.pem");
+    let port = common::free_port().to_string();
+    // Piped, gnutls-serv prints its lines only under stdbuf -oL.
+    let mut cmd = Command::new("stdbuf");
+    cmd.args([
+        "-oL",
+        "gnutls-serv",
+        "--port",
+        &port,
+        "--require-client-cert",
+    ])
+    .args(["--x509certfile", p(&chain), "--x509keyfile", p(&pki.key)])
+    .args(["--x509cafile", p(&pki.root)])
+    .args(["--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"]);
+    let server = Proc::spawn(cmd);
+    Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv listening", |l| {
+        l.contains("listening on IPv4")
+    });
+    let addr = format!("127.0.0.1:{port}");
+    let out = probe(&addr, &pki, "json", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("certificate_required (116)"),
+        "{}",
+        out.stderr
+    );
+    let line = &json_lines(&out.stdout)[0];
+    assert_eq!(line["succeeded"], false);
+    assert_eq!(
+        line["post_handshake"]["alerts_received"][0]["description"],
+        116
+    );
+    Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv's own verdict", |l| {
+        l.contains("Certificate is required")
+    });
+}
