@@ -331,18 +331,12 @@ fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
     let pki = test_pki();
     let chain = pki._dir.path().join("server-ecdsa-p256.chain.pem");
     let port = common::free_port().to_string();
-    // Piped, gnutls-serv prints its lines only under stdbuf -oL.
-    let mut cmd = Command::new("stdbuf");
-    cmd.args([
-        "-oL",
-        "gnutls-serv",
-        "--port",
-        &port,
-        "--require-client-cert",
-    ])
-    .args(["--x509certfile", p(&chain), "--x509keyfile", p(&pki.key)])
-    .args(["--x509cafile", p(&pki.root)])
-    .args(["--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"]);
+    // gnutls-serv reports on stderr, unbuffered.
+    let mut cmd = Command::new("gnutls-serv");
+    cmd.args(["--port", &port, "--require-client-cert"])
+        .args(["--x509certfile", p(&chain), "--x509keyfile", p(&pki.key)])
+        .args(["--x509cafile", p(&pki.root)])
+        .args(["--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"]);
     let server = Proc::spawn(cmd);
     Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv listening", |l| {
         l.contains("listening on IPv4")
