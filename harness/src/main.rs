@@ -256,8 +256,8 @@ struct ServeArgs {
     /// Exit after the first connection; the exit code says whether its handshake succeeded.
     #[arg(long)]
     once: bool,
-    /// Connections served at once (one worker thread each); more are closed at accept.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    /// Connections served at once, 1 to 4096 (one worker thread each); more are closed at accept.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
     max_connections: u16,
     /// Seconds a whole handshake may take, from accept.
     #[arg(long, default_value_t = 10.0)]

@@ -160,7 +160,8 @@ pub fn serve(
         handshake: opts.handshake_timeout,
         connection: opts.connection_timeout,
     };
-    let mut pool = Pool::start(opts.max_connections, &ctx, limits);
+    let workers = if opts.once { 1 } else { opts.max_connections };
+    let mut pool = Pool::start(workers, &ctx, limits);
     let mut last_accept = Instant::now();
     let mut first_ok = None;
     let accepting = loop {
@@ -247,11 +248,13 @@ fn print_report(
 ) -> Result<(), HarnessError> {
     let text = match (format, &report.trace) {
         (TraceFormat::Json, _) => report.json_line(),
-        (TraceFormat::Summary, Some(t)) => format!("{} {}", report.peer, format.render(t)),
+        (TraceFormat::Summary, Some(t)) => {
+            format!("{} peer={}\n", format.render(t).trim_end(), report.peer)
+        }
         (TraceFormat::Summary, None) => format!(
-            "{} server: {}\n",
-            report.peer,
-            report.error.as_deref().unwrap_or("no trace")
+            "server: {} peer={}\n",
+            report.error.as_deref().unwrap_or("no trace"),
+            report.peer
         ),
         (_, Some(t)) => format.render(t),
         // Refused at accept: the notice said so; s_server would print

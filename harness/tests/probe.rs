@@ -33,7 +33,7 @@ fn require_openssl() {
 }
 
 struct TestPki {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     pki: Pki,
     root: PathBuf,
     leaf: PathBuf,
@@ -54,7 +54,7 @@ fn test_pki() -> TestPki {
         leaf,
         key,
         pki,
-        _dir: dir,
+        dir,
     }
 }
 
@@ -329,7 +329,7 @@ fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
         "this test needs gnutls-serv: apt-get install gnutls-bin"
     );
     let pki = test_pki();
-    let chain = pki._dir.path().join("server-ecdsa-p256.chain.pem");
+    let chain = pki.dir.path().join("server-ecdsa-p256.chain.pem");
     let port = common::free_port().to_string();
     // gnutls-serv reports on stderr, unbuffered.
     let mut cmd = Command::new("gnutls-serv");
