@@ -165,6 +165,12 @@ pub fn serve(
     let mut last_accept = Instant::now();
     let mut first_ok = None;
     let accepting = loop {
+        // Reports first: a connection that has ended frees its worker
+        // before the next accept.
+        while let Some(r) = pool.finished(Duration::ZERO) {
+            first_ok.get_or_insert(r.handshake_ok);
+            print_report(out, &r, opts.format)?;
+        }
         match listener.accept() {
             Ok((tcp, peer)) => {
                 last_accept = Instant::now();
@@ -178,9 +184,7 @@ pub fn serve(
                         &ConnectionReport::refused(peer, opts.max_connections),
                         opts.format,
                     )?;
-                    continue;
-                }
-                if opts.once {
+                } else if opts.once {
                     break Ok(());
                 }
             }
@@ -197,10 +201,6 @@ pub fn serve(
             // A connection reset before it was accepted, or no descriptor
             // left: the server keeps going.
             Err(_) => std::thread::sleep(POLL),
-        }
-        while let Some(r) = pool.finished(Duration::ZERO) {
-            first_ok.get_or_insert(r.handshake_ok);
-            print_report(out, &r, opts.format)?;
         }
     };
     drop(listener);

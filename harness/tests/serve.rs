@@ -197,7 +197,10 @@ fn max_connections_closes_the_connection_over_the_limit() {
     Proc::wait_line(&server.stderr, LIMIT, "the refusal notice", |l| {
         l.starts_with(&format!("refused {extra_local}"))
     });
+    let held_local = held.local_addr().expect("local address");
     drop(held);
+    // Its line says serve is done with it, so its worker is free.
+    line_for(&server, held_local);
     let local = good_client(addr).expect("served once the held connection closed");
     assert_eq!(line_for(&server, local)["succeeded"], true);
 }
