@@ -12,11 +12,12 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use openssl::ssl::SslVersion;
+
 use super::{
     good_client_context, resolve, wire, CaseResult, ClientHello, Expected, HostileError,
     HostileOptions, Observed, Rng, Spec, Suite,
 };
-use openssl::ssl::SslVersion;
 
 /// Runs the trickle case alone against a listening server.
 pub fn run(target: &str, opts: &HostileOptions) -> Result<CaseResult, HostileError> {

@@ -10,12 +10,12 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{ErrorCode, SslStream};
+use openssl_handshake::decode::HandshakeType;
 use openssl_handshake::{Alert, AlertLevel, Direction, EventKind, HandshakeTrace};
 use serde::Serialize;
 
 use super::ProbeFailure;
 use crate::case::Role;
-use openssl_handshake::decode::HandshakeType;
 
 /// The close_notify alert description.
 const CLOSE_NOTIFY: u8 = 0;
