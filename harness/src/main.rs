@@ -225,6 +225,9 @@ struct ProbeArgs {
     /// Make a second connection after the first.
     #[arg(long)]
     reconnect: bool,
+    /// Seconds each whole handshake may take, however the server paces it.
+    #[arg(long, default_value_t = 30.0)]
+    handshake_timeout: f64,
     /// Seconds to keep reading after the handshake, for the tickets and
     /// alerts a server sends then (as s_client does); 0 skips it.
     #[arg(long, default_value_t = probe::DEFAULT_LINGER.as_secs_f64())]
@@ -410,6 +413,7 @@ fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
         cafile: a.cafile.clone(),
         reconnect: a.reconnect,
         timeout: seconds(a.tls.timeout)?,
+        handshake_timeout: seconds(a.handshake_timeout)?,
         linger: non_negative_seconds(a.linger)?,
     };
     let outcome = probe::probe(&opts)?;

@@ -3,6 +3,7 @@
 //! including what the server sends after the handshake ([`after`]).
 
 pub mod after;
+pub mod bounded;
 
 pub use after::{PostHandshake, ReadEnd};
 
@@ -10,7 +11,7 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslVerifyMode};
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
@@ -20,6 +21,7 @@ use crate::case::{alert, Role};
 use crate::error::HarnessError;
 use crate::session::SavedSession;
 use crate::settings::TlsSettings;
+use bounded::Bounded;
 
 /// How `probe` and `serve` print a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +80,9 @@ pub struct ProbeOptions {
     pub reconnect: bool,
     /// Limit for connecting and for each read and write.
     pub timeout: Duration,
+    /// Limit for each whole handshake, from the connect: a server that
+    /// trickles its answer inside `timeout` still ends here.
+    pub handshake_timeout: Duration,
     /// How long to keep reading after the handshake, for tickets and
     /// alerts the server sends then; zero skips it.
     pub linger: Duration,
@@ -301,6 +306,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         if let Ok(peer) = stream.peer_addr() {
             conn.peer = peer.to_string();
         }
+        let handshake_deadline = Instant::now() + opts.handshake_timeout;
+        let stream = Bounded::new(stream, opts.timeout, handshake_deadline);
         let mut ssl = Ssl::new(&ctx)?;
         if let Some(n) = &name {
             ssl.set_hostname(n)?;
@@ -317,7 +324,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 // close as s_client does at end of input: close_notify,
                 // without waiting for the server's.
                 let reading = after::read_after(&mut s, opts.linger);
-                let _ = s.get_ref().set_read_timeout(Some(opts.timeout));
+                s.get_mut().deadline = Instant::now() + opts.timeout;
                 let _ = s.shutdown();
                 conn.trace = openssl_handshake::trace(s.ssl());
                 let post = PostHandshake::new(reading, conn.trace.as_ref());
@@ -341,7 +348,14 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 }
             }
             Err(e) => {
-                let (trace, failure) = handshake_failure(e);
+                let late = Instant::now() >= handshake_deadline;
+                let (trace, mut failure) = handshake_failure(e);
+                if late {
+                    failure = ProbeFailure::TimedOut(format!(
+                        "the handshake did not finish within {:.1} s (--handshake-timeout)",
+                        opts.handshake_timeout.as_secs_f64()
+                    ));
+                }
                 conn.trace = trace;
                 conn.failure = Some(failure);
             }
@@ -407,7 +421,7 @@ fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFa
     Err(last)
 }
 
-fn handshake_failure(e: HandshakeError<TcpStream>) -> (Option<HandshakeTrace>, ProbeFailure) {
+fn handshake_failure(e: HandshakeError<Bounded>) -> (Option<HandshakeTrace>, ProbeFailure) {
     match e {
         HandshakeError::SetupFailure(s) => (None, ProbeFailure::Other(s.to_string())),
         HandshakeError::WouldBlock(mid) => (

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -358,4 +359,38 @@ fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
     Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv's own verdict", |l| {
         l.contains("Certificate is required")
     });
+}
+
+/// A server that answers a byte every half second, each inside the 5 s
+/// read time-out: the 2 s handshake deadline ends the probe.
+#[test]
+fn a_trickling_server_meets_the_handshake_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("time-out");
+        let _ = tcp.read(&mut [0u8; 4096]);
+        // A handshake record announcing a 16 KiB ServerHello, dribbled.
+        let mut bytes = vec![0x16, 0x03, 0x03, 0x40, 0x00, 0x02, 0x00, 0x3f, 0xfb];
+        bytes.resize(5 + 0x4000, 0);
+        for b in bytes {
+            if tcp.write_all(&[b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    });
+    let out = run(harness(&[
+        "probe",
+        &addr,
+        "--timeout",
+        "5",
+        "--handshake-timeout",
+        "2",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("--handshake-timeout"), "{}", out.stderr);
+    server.join().expect("server thread");
 }

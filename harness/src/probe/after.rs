@@ -6,7 +6,6 @@
 //! close_notify.
 
 use std::io::ErrorKind;
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{ErrorCode, SslStream};
@@ -14,6 +13,7 @@ use openssl_handshake::decode::HandshakeType;
 use openssl_handshake::{Alert, AlertLevel, Direction, EventKind, HandshakeTrace};
 use serde::Serialize;
 
+use super::bounded::Bounded;
 use super::ProbeFailure;
 use crate::case::Role;
 
@@ -69,7 +69,7 @@ pub(super) struct Reading {
 /// waits for input: tickets and alerts are processed, application data is
 /// counted and dropped. Stops early when the server closes or an error
 /// ends the connection.
-pub(super) fn read_after(s: &mut SslStream<TcpStream>, linger: Duration) -> Reading {
+pub(super) fn read_after(s: &mut SslStream<Bounded>, linger: Duration) -> Reading {
     let mut reading = Reading {
         ended: ReadEnd::Skipped,
         error: None,
@@ -79,21 +79,17 @@ pub(super) fn read_after(s: &mut SslStream<TcpStream>, linger: Duration) -> Read
         return reading;
     }
     let deadline = Instant::now() + linger;
+    s.get_mut().deadline = deadline;
     let mut buf = [0u8; 16 * 1024];
     reading.ended = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
+        if Instant::now() >= deadline {
             break ReadEnd::TimeUp;
-        }
-        if let Err(e) = s.get_ref().set_read_timeout(Some(left)) {
-            reading.error = Some(e.to_string());
-            break ReadEnd::Error;
         }
         match s.ssl_read(&mut buf) {
             Ok(n) => reading.app_data_bytes += n as u64,
             Err(e) => match e.code() {
                 ErrorCode::ZERO_RETURN => break ReadEnd::CloseNotify,
-                // The socket's time-out: loop to check the deadline.
+                // A time-out or the deadline: loop to check the time.
                 ErrorCode::WANT_READ | ErrorCode::WANT_WRITE => {}
                 ErrorCode::SYSCALL => match e.io_error().map(|io| io.kind()) {
                     None => break ReadEnd::Eof,

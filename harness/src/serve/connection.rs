@@ -1,7 +1,7 @@
 //! One connection of `serve`: its handshake and the reads after it, each
 //! bounded by the connection's own limits.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -9,6 +9,7 @@ use openssl::ssl::{HandshakeError, Ssl, SslContext};
 use openssl_handshake::HandshakeTrace;
 use serde::Serialize;
 
+use crate::probe::bounded::Bounded;
 use crate::probe::{json_line, rfc3339};
 
 /// The time-outs every connection gets.
@@ -111,11 +112,7 @@ pub(super) fn handle(
         return finish(report);
     }
     let _ = tcp.set_nodelay(true);
-    let stream = Bounded {
-        tcp,
-        io: limits.io,
-        deadline: start + limits.handshake,
-    };
+    let stream = Bounded::new(tcp, limits.io, start + limits.handshake);
     let ssl = match Ssl::new(ctx) {
         Ok(ssl) => ssl,
         Err(e) => {
@@ -170,47 +167,4 @@ pub(super) fn handle(
         }
     }
     finish(report)
-}
-
-/// A TCP stream whose every read and write waits at most the per-call
-/// time-out, and never past the deadline. Setting the socket's time-out
-/// before each call costs a system call, which a tracing server can
-/// afford; it is what lets one blocking thread enforce both limits.
-struct Bounded {
-    tcp: TcpStream,
-    io: Duration,
-    deadline: Instant,
-}
-
-impl Bounded {
-    fn wait(&self) -> io::Result<Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the connection's deadline passed",
-            ));
-        }
-        Ok(left.min(self.io))
-    }
-}
-
-impl Read for Bounded {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let wait = self.wait()?;
-        self.tcp.set_read_timeout(Some(wait))?;
-        self.tcp.read(buf)
-    }
-}
-
-impl Write for Bounded {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let wait = self.wait()?;
-        self.tcp.set_write_timeout(Some(wait))?;
-        self.tcp.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.tcp.flush()
-    }
 }
