@@ -16,6 +16,7 @@
 pub mod hello;
 pub mod renegotiate;
 pub mod server;
+pub mod trickle;
 pub mod wire;
 
 use std::fmt::Write as _;
@@ -317,7 +318,7 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
             reason,
         })?;
 
-    let cases: [fn(&mut Suite) -> CaseResult; 11] = [
+    let cases: [fn(&mut Suite) -> CaseResult; 12] = [
         random_bytes,
         truncated_client_hello,
         oversized_record,
@@ -326,6 +327,7 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         sslv2_hello,
         unknown_suites,
         slowloris,
+        trickle::trickle,
         closed_mid_handshake,
         renegotiation,
         flood,

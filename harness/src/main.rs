@@ -13,7 +13,7 @@ use harness::peer::PeerKind;
 use harness::pipeline::{self, ExternalScope, MatrixOptions};
 use harness::probe::{self, ProbeOptions, TraceFormat};
 use harness::report::{self, Format};
-use harness::serve::{self, ServeOptions, ServerIdentity};
+use harness::serve::{self, Notice, ServeOptions, ServerIdentity};
 use harness::settings::TlsSettings;
 use harness::transport::Transport;
 use harness::HarnessError;
@@ -225,7 +225,14 @@ struct ProbeArgs {
     /// Make a second connection after the first.
     #[arg(long)]
     reconnect: bool,
-    /// state, msg, json or summary.
+    /// Seconds each whole handshake may take, however the server paces it.
+    #[arg(long, default_value_t = 30.0)]
+    handshake_timeout: f64,
+    /// Seconds to keep reading after the handshake, for the tickets and
+    /// alerts a server sends then (as s_client does); 0 skips it.
+    #[arg(long, default_value_t = probe::DEFAULT_LINGER.as_secs_f64())]
+    linger: f64,
+    /// state, msg, json (one object per line) or summary.
     #[arg(long, default_value = "summary")]
     format: TraceFormat,
     #[command(flatten)]
@@ -252,7 +259,19 @@ struct ServeArgs {
     /// Exit after the first connection; the exit code says whether its handshake succeeded.
     #[arg(long)]
     once: bool,
-    /// state, msg, json or summary.
+    /// Connections served at once, 1 to 4096 (one worker thread each); more are closed at accept.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    max_connections: u16,
+    /// Seconds a whole handshake may take, from accept.
+    #[arg(long, default_value_t = 10.0)]
+    handshake_timeout: f64,
+    /// Seconds a whole connection may last, from accept.
+    #[arg(long, default_value_t = 60.0)]
+    connection_timeout: f64,
+    /// Exit when no client connects for this many seconds (default with --once: 60, else never).
+    #[arg(long)]
+    accept_timeout: Option<f64>,
+    /// state, msg, json (one object per line, with peer and timestamp) or summary.
     #[arg(long, default_value = "state")]
     format: TraceFormat,
     #[command(flatten)]
@@ -394,17 +413,19 @@ fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
         cafile: a.cafile.clone(),
         reconnect: a.reconnect,
         timeout: seconds(a.tls.timeout)?,
+        handshake_timeout: seconds(a.handshake_timeout)?,
+        linger: non_negative_seconds(a.linger)?,
     };
     let outcome = probe::probe(&opts)?;
     let mut stdout = std::io::stdout().lock();
-    for t in &outcome.traces {
-        let _ = stdout.write_all(a.format.render(t).as_bytes());
+    for (i, c) in outcome.connections.iter().enumerate() {
+        let _ = stdout.write_all(c.render(a.format, i + 1).as_bytes());
     }
     let _ = stdout.flush();
-    for n in &outcome.notes {
+    for n in outcome.connections.iter().flat_map(|c| &c.notes) {
         eprintln!("note: {n}");
     }
-    match &outcome.failure {
+    match outcome.failure() {
         Some(f) => {
             eprintln!("tls-harness probe {}: {f}", a.target);
             Ok(false)
@@ -430,13 +451,27 @@ fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         once: a.once,
         format: a.format,
         timeout: seconds(a.tls.timeout)?,
+        handshake_timeout: seconds(a.handshake_timeout)?,
+        connection_timeout: seconds(a.connection_timeout)?,
+        max_connections: usize::from(a.max_connections),
+        accept_timeout: a
+            .accept_timeout
+            .or(a.once.then_some(60.0))
+            .map(seconds)
+            .transpose()?,
     };
     let mut stdout = std::io::stdout();
-    serve::serve(&opts, &mut stdout, &mut |addr, root| {
-        eprintln!("listening on {addr}");
-        if let Some(root) = root {
-            eprintln!("root CA: {}", root.display());
+    serve::serve(&opts, &mut stdout, &mut |notice| match notice {
+        Notice::Listening { addr, root } => {
+            eprintln!("listening on {addr}");
+            if let Some(root) = root {
+                eprintln!("root CA: {}", root.display());
+            }
         }
+        Notice::Refused { peer, open } => {
+            eprintln!("refused {peer}: {open} connections already open (--max-connections)")
+        }
+        _ => {}
     })
 }
 
@@ -541,6 +576,12 @@ fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), HarnessError> {
                 })
         }
     }
+}
+
+/// Like [`seconds`], but zero is allowed (it switches something off).
+fn non_negative_seconds(s: f64) -> Result<Duration, HarnessError> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| HarnessError::Usage(format!("{s} is not a number of seconds (0 or more)")))
 }
 
 fn seconds(s: f64) -> Result<Duration, HarnessError> {

@@ -1,19 +1,27 @@
 //! `tls-harness probe HOST:PORT`: one traced client handshake against any
-//! server, like `openssl s_client -connect HOST:PORT -state -msg`.
+//! server, like `openssl s_client -connect HOST:PORT -state -msg`,
+//! including what the server sends after the handshake ([`after`]).
+
+pub mod after;
+pub mod bounded;
+
+pub use after::{PostHandshake, ReadEnd};
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslVerifyMode};
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use serde::Serialize;
 
 use crate::case::{alert, Role};
 use crate::error::HarnessError;
 use crate::session::SavedSession;
 use crate::settings::TlsSettings;
+use bounded::Bounded;
 
 /// How `probe` and `serve` print a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +30,8 @@ pub enum TraceFormat {
     State,
     /// The message log, like `-msg`.
     Msg,
-    /// The trace as JSON.
+    /// One JSON object per line (JSON Lines): the trace, with the peer
+    /// and a timestamp where `probe` and `serve` print it.
     Json,
     /// A few lines: what was negotiated, or why it failed.
     Summary,
@@ -50,13 +59,7 @@ impl TraceFormat {
         match self {
             TraceFormat::State => trace.state_log(),
             TraceFormat::Msg => trace.message_log(),
-            TraceFormat::Json => {
-                let mut s = trace.to_json();
-                if !s.ends_with('\n') {
-                    s.push('\n');
-                }
-                s
-            }
+            TraceFormat::Json => json_line(trace),
             TraceFormat::Summary => summary(trace),
         }
     }
@@ -77,7 +80,18 @@ pub struct ProbeOptions {
     pub reconnect: bool,
     /// Limit for connecting and for each read and write.
     pub timeout: Duration,
+    /// Limit for each whole handshake, from the connect: a server that
+    /// trickles its answer inside `timeout` still ends here.
+    pub handshake_timeout: Duration,
+    /// How long to keep reading after the handshake, for tickets and
+    /// alerts the server sends then; zero skips it.
+    pub linger: Duration,
 }
+
+/// How long `probe` reads after the handshake unless told otherwise:
+/// enough for a server on the same continent to answer the client's
+/// Finished.
+pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
 
 /// Why a probe failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +115,14 @@ pub enum ProbeFailure {
         /// Its description.
         description: u8,
     },
+    /// The handshake completed, then a fatal alert ended the connection:
+    /// how a TLS 1.3 server rejects the client's certificate.
+    AlertAfterHandshake {
+        /// Who sent it.
+        from: Role,
+        /// Its description.
+        description: u8,
+    },
     /// Anything else, in OpenSSL's words.
     Other(String),
 }
@@ -116,20 +138,140 @@ impl fmt::Display for ProbeFailure {
                 "alert: the {from} sent fatal alert {} ({description})",
                 alert::name(*description)
             ),
+            ProbeFailure::AlertAfterHandshake { from, description } => {
+                write!(
+                    f,
+                    "rejected after the handshake: the {from} sent fatal alert {} ({description})",
+                    alert::name(*description)
+                )?;
+                if *from == Role::Server && *description == alert::CERTIFICATE_REQUIRED {
+                    write!(
+                        f,
+                        "; the server requires a client certificate (--cert, --key)"
+                    )?;
+                }
+                Ok(())
+            }
             ProbeFailure::Other(m) => write!(f, "handshake failed: {m}"),
         }
     }
 }
 
-/// The result of a probe: a trace per connection, and the failure if any.
+/// One connection the probe made, or tried to make.
 #[derive(Debug, Clone)]
-pub struct ProbeOutcome {
-    /// One trace per connection made.
-    pub traces: Vec<HandshakeTrace>,
-    /// Why it failed, when it did.
+pub struct ProbeConnection {
+    /// When it was opened (wall clock).
+    pub started: SystemTime,
+    /// The address connected to; the target as given when no connection
+    /// was made.
+    pub peer: String,
+    /// The client-side trace, taken after the close, so that it holds the
+    /// tickets, alerts and close_notify that followed the handshake.
+    pub trace: Option<HandshakeTrace>,
+    /// What happened after the handshake, when it completed.
+    pub post_handshake: Option<PostHandshake>,
+    /// Why the connection failed, during the handshake or after it.
     pub failure: Option<ProbeFailure>,
     /// Notes for the user, such as why `--reconnect` did not resume.
     pub notes: Vec<String>,
+}
+
+/// The result of a probe: every connection made, in order.
+#[derive(Debug, Clone)]
+pub struct ProbeOutcome {
+    /// One entry per connection (two with `--reconnect`, unless the first
+    /// failed).
+    pub connections: Vec<ProbeConnection>,
+}
+
+impl ProbeOutcome {
+    /// The first failure, if any connection failed.
+    pub fn failure(&self) -> Option<&ProbeFailure> {
+        self.connections.iter().find_map(|c| c.failure.as_ref())
+    }
+
+    /// The traces, one per connection that got as far as a handshake.
+    pub fn traces(&self) -> impl Iterator<Item = &HandshakeTrace> {
+        self.connections.iter().filter_map(|c| c.trace.as_ref())
+    }
+}
+
+impl ProbeConnection {
+    fn new(peer: String) -> Self {
+        ProbeConnection {
+            started: SystemTime::now(),
+            peer,
+            trace: None,
+            post_handshake: None,
+            failure: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// The handshake succeeded and nothing went wrong after it.
+    pub fn succeeded(&self) -> bool {
+        self.failure.is_none() && self.trace.as_ref().is_some_and(|t| t.succeeded())
+    }
+
+    /// The connection in `format`. JSON is one line (JSON Lines), with
+    /// `number` counting connections from 1.
+    pub fn render(&self, format: TraceFormat, number: usize) -> String {
+        match (format, &self.trace) {
+            (TraceFormat::Json, _) => self.json_line(number),
+            (TraceFormat::Summary, Some(t)) => {
+                let mut s = summary(t);
+                if let Some(f) = self.failure.as_ref().filter(|_| t.succeeded()) {
+                    s += &format!("client: {f}\n");
+                }
+                s
+            }
+            (_, Some(t)) => format.render(t),
+            (_, None) => String::new(),
+        }
+    }
+
+    /// The connection as one line of JSON: when it was opened
+    /// (`timestamp`, RFC 3339 UTC), the peer, whether it succeeded, why
+    /// not, what followed the handshake and the trace.
+    pub fn json_line(&self, number: usize) -> String {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            timestamp: String,
+            peer: &'a str,
+            connection: usize,
+            succeeded: bool,
+            failure: Option<String>,
+            post_handshake: Option<&'a PostHandshake>,
+            notes: &'a [String],
+            trace: Option<&'a HandshakeTrace>,
+        }
+        let line = Line {
+            timestamp: rfc3339(self.started),
+            peer: &self.peer,
+            connection: number,
+            succeeded: self.succeeded(),
+            failure: self.failure.as_ref().map(ToString::to_string),
+            post_handshake: self.post_handshake.as_ref(),
+            notes: &self.notes,
+            trace: self.trace.as_ref(),
+        };
+        json_line(&line)
+    }
+}
+
+/// `value` as one line of JSON, newline included.
+pub(crate) fn json_line(value: &impl Serialize) -> String {
+    // The lines hold strings, numbers, lists and structs with string keys,
+    // which serde_json always serializes; the fallback keeps this total.
+    let mut s = serde_json::to_string(value)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
+    s.push('\n');
+    s
+}
+
+/// A wall-clock time as RFC 3339 in UTC, to the millisecond.
+pub fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
 }
 
 /// Connects to the target and traces the handshake(s).
@@ -147,20 +289,25 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         .clone()
         .or_else(|| host.parse::<IpAddr>().is_err().then(|| host.clone()));
     let mut out = ProbeOutcome {
-        traces: Vec::new(),
-        failure: None,
-        notes: Vec::new(),
+        connections: Vec::new(),
     };
     let rounds = if opts.reconnect { 2 } else { 1 };
     let mut session: Option<SavedSession> = None;
     for round in 0..rounds {
+        let mut conn = ProbeConnection::new(opts.target.clone());
         let stream = match connect(&addrs, opts.timeout) {
             Ok(s) => s,
             Err(f) => {
-                out.failure = Some(f);
+                conn.failure = Some(f);
+                out.connections.push(conn);
                 break;
             }
         };
+        if let Ok(peer) = stream.peer_addr() {
+            conn.peer = peer.to_string();
+        }
+        let handshake_deadline = Instant::now() + opts.handshake_timeout;
+        let stream = Bounded::new(stream, opts.timeout, handshake_deadline);
         let mut ssl = Ssl::new(&ctx)?;
         if let Some(n) = &name {
             ssl.set_hostname(n)?;
@@ -173,46 +320,54 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         }
         match ssl.connect(stream) {
             Ok(mut s) => {
-                if opts.reconnect && round == 0 {
-                    // TLS 1.3 tickets follow the handshake: one bounded
-                    // peek lets OpenSSL read them before the session is
-                    // saved for the second connection.
-                    let _ = s
-                        .get_ref()
-                        .set_read_timeout(Some(TICKET_WAIT.min(opts.timeout)));
-                    let _ = s.ssl_peek(&mut [0u8; 1]);
-                    session = SavedSession::of(s.ssl());
-                }
+                // Read what the server sends after the handshake, then
+                // close as s_client does at end of input: close_notify,
+                // without waiting for the server's.
+                let reading = after::read_after(&mut s, opts.linger);
+                s.get_mut().deadline = Instant::now() + opts.timeout;
+                let _ = s.shutdown();
+                conn.trace = openssl_handshake::trace(s.ssl());
+                let post = PostHandshake::new(reading, conn.trace.as_ref());
+                conn.failure = post.failure();
+                conn.post_handshake = Some(post);
+                // Saved after the reads, so a TLS 1.3 ticket is in it.
+                session = SavedSession::of(s.ssl());
                 if round == 1 {
-                    let resumed = openssl_handshake::trace(s.ssl())
-                        .and_then(|t| t.negotiated)
+                    let resumed = conn
+                        .trace
+                        .as_ref()
+                        .and_then(|t| t.negotiated.as_ref())
                         .is_some_and(|n| n.resumed.is_some());
                     if !resumed {
-                        out.notes.push(
+                        conn.notes.push(
                             "--reconnect: the server did not resume the session; the second \
                              connection was a full handshake"
                                 .into(),
                         );
                     }
                 }
-                out.traces.extend(openssl_handshake::trace(s.ssl()));
-                // As s_client does at end of input: close politely, without
-                // reading post-handshake messages.
-                let _ = s.shutdown();
             }
             Err(e) => {
-                let (trace, failure) = handshake_failure(e);
-                out.traces.extend(trace);
-                out.failure = Some(failure);
-                break;
+                let late = Instant::now() >= handshake_deadline;
+                let (trace, mut failure) = handshake_failure(e);
+                if late {
+                    failure = ProbeFailure::TimedOut(format!(
+                        "the handshake did not finish within {:.1} s (--handshake-timeout)",
+                        opts.handshake_timeout.as_secs_f64()
+                    ));
+                }
+                conn.trace = trace;
+                conn.failure = Some(failure);
             }
+        }
+        let failed = conn.failure.is_some();
+        out.connections.push(conn);
+        if failed {
+            break;
         }
     }
     Ok(out)
 }
-
-/// How long `--reconnect` waits for TLS 1.3 tickets after the handshake.
-const TICKET_WAIT: Duration = Duration::from_millis(500);
 
 fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), HarnessError> {
     let (host, _) = target.rsplit_once(':').ok_or_else(|| {
@@ -266,7 +421,7 @@ fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFa
     Err(last)
 }
 
-fn handshake_failure(e: HandshakeError<TcpStream>) -> (Option<HandshakeTrace>, ProbeFailure) {
+fn handshake_failure(e: HandshakeError<Bounded>) -> (Option<HandshakeTrace>, ProbeFailure) {
     match e {
         HandshakeError::SetupFailure(s) => (None, ProbeFailure::Other(s.to_string())),
         HandshakeError::WouldBlock(mid) => (

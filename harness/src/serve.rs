@@ -1,14 +1,27 @@
 //! `tls-harness serve --listen ADDR`: a tracing server, like
 //! `openssl s_server -state`, printing each connection's trace.
+//!
+//! Connections are served at once by a fixed pool of worker threads, one
+//! connection per worker, at most [`ServeOptions::max_connections`]; a
+//! connection beyond that is closed as soon as it is accepted. Each
+//! connection has its own [`Limits`], so a slow or hostile client holds one
+//! worker for a bounded time and never delays the others. Only the
+//! accepting thread prints: a connection's trace, whole, when it ends.
 
-use std::io::{Read, Write};
+pub mod connection;
+mod pool;
+
+use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslVerifyMode};
+use openssl::ssl::{SslContextBuilder, SslMethod, SslVerifyMode};
 use openssl_handshake::pki::{KeyType, Pki};
-use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+
+pub use connection::{ConnectionReport, Limits};
+use pool::Pool;
 
 use crate::case::Role;
 use crate::error::HarnessError;
@@ -43,23 +56,62 @@ pub struct ServeOptions {
     pub format: TraceFormat,
     /// Limit for each read and write on a connection.
     pub timeout: Duration,
+    /// Limit for a whole handshake, from accept.
+    pub handshake_timeout: Duration,
+    /// Limit for a whole connection, from accept.
+    pub connection_timeout: Duration,
+    /// Most connections served at once, each on its own worker thread;
+    /// one more is closed as soon as it is accepted.
+    pub max_connections: usize,
+    /// Stop when no client has connected for this long; with `once`, an
+    /// error.
+    pub accept_timeout: Option<Duration>,
 }
 
-/// Runs the server. `announce` is told the bound address (and the root
-/// CA file, when the PKI was generated) before the first accept; traces
-/// go to `out`. With `once`, returns after one connection, and `Ok(true)`
-/// when its handshake succeeded.
+/// What `serve` tells its caller besides the traces.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Notice<'a> {
+    /// Bound and about to accept; `root` is the generated PKI's root CA.
+    Listening {
+        /// The bound address.
+        addr: SocketAddr,
+        /// The root CA file, when the PKI was generated.
+        root: Option<&'a Path>,
+    },
+    /// A connection was closed at accept: the limit was reached.
+    Refused {
+        /// The client.
+        peer: SocketAddr,
+        /// Connections open at the time.
+        open: usize,
+    },
+}
+
+/// How often the accept loop looks for a new connection while idle.
+const POLL: Duration = Duration::from_millis(5);
+
+/// Runs the server. `notify` hears the bound address (and the root CA
+/// file, when the PKI was generated) before the first accept, and every
+/// refused connection; each connection's trace goes to `out` when it
+/// ends. With `once`, returns after one connection, and `Ok(true)` when
+/// its handshake succeeded.
 pub fn serve(
     opts: &ServeOptions,
     out: &mut dyn Write,
-    announce: &mut dyn FnMut(SocketAddr, Option<&std::path::Path>),
+    notify: &mut dyn FnMut(Notice<'_>),
 ) -> Result<bool, HarnessError> {
+    if opts.max_connections == 0 {
+        return Err(HarnessError::Usage(
+            "--max-connections must be at least 1".into(),
+        ));
+    }
     let mut b = SslContextBuilder::new(SslMethod::tls_server())?;
     b.trace_handshakes(TraceOptions::default().messages(true))
         .map_err(|e| HarnessError::Trace(e.to_string()))?;
     opts.tls.apply(&mut b, Role::Server)?;
     // Kept alive while serving: the generated PKI's files live in it.
-    let mut pki_dir = None;
+    let mut _pki_dir = None;
     let mut root = None;
     if let ServerIdentity::Generated(k) = opts.identity {
         let pki = Pki::generate().map_err(|e| HarnessError::Pki(e.to_string()))?;
@@ -70,7 +122,7 @@ pub fn serve(
             .write_pem(dir.path())
             .map_err(|e| HarnessError::Pki(e.to_string()))?;
         root = Some(files.root.clone());
-        pki_dir = Some(dir);
+        _pki_dir = Some(dir);
     }
     if let Some(ca) = &opts.verify_client {
         TlsSettings::verify_with(
@@ -90,50 +142,132 @@ pub fn serve(
         what: "reading the bound address".into(),
         source: e,
     })?;
-    announce(addr, root.as_deref());
-
-    loop {
-        let (stream, _) = listener.accept().map_err(|e| HarnessError::Io {
-            what: format!("accepting on {addr}"),
+    // Polled, so that the accept wait has a time-out and finished
+    // connections are printed while no client arrives.
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| HarnessError::Io {
+            what: format!("setting up {addr}"),
             source: e,
         })?;
-        let _ = stream.set_read_timeout(Some(opts.timeout));
-        let _ = stream.set_write_timeout(Some(opts.timeout));
-        let ssl = Ssl::new(&ctx)?;
-        let (trace, ok) = match ssl.accept(stream) {
-            Ok(mut s) => {
-                let trace = openssl_handshake::trace(s.ssl());
-                // Like s_server: take what the client sends until it
-                // closes, then close.
-                let mut buf = [0u8; 4096];
-                while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
-                let _ = s.shutdown();
-                (trace, true)
-            }
-            Err(openssl::ssl::HandshakeError::Failure(mid)) => {
-                (openssl_handshake::trace(mid.ssl()), false)
-            }
-            Err(openssl::ssl::HandshakeError::WouldBlock(mid)) => {
-                (openssl_handshake::trace(mid.ssl()), false)
-            }
-            Err(openssl::ssl::HandshakeError::SetupFailure(e)) => return Err(e.into()),
-        };
-        print_trace(out, trace.as_ref(), opts.format)?;
-        if opts.once {
-            drop(pki_dir);
-            return Ok(ok);
+    notify(Notice::Listening {
+        addr,
+        root: root.as_deref(),
+    });
+
+    let limits = Limits {
+        io: opts.timeout,
+        handshake: opts.handshake_timeout,
+        connection: opts.connection_timeout,
+    };
+    let workers = if opts.once { 1 } else { opts.max_connections };
+    let mut pool = Pool::start(workers, &ctx, limits);
+    let mut last_accept = Instant::now();
+    let mut first_ok = None;
+    let accepting = loop {
+        // Reports first: a connection that has ended frees its worker
+        // before the next accept.
+        while let Some(r) = pool.finished(Duration::ZERO) {
+            first_ok.get_or_insert(r.handshake_ok);
+            print_report(out, &r, opts.format)?;
         }
+        match listener.accept() {
+            Ok((tcp, peer)) => {
+                last_accept = Instant::now();
+                if !pool.try_serve(tcp, peer) {
+                    notify(Notice::Refused {
+                        peer,
+                        open: opts.max_connections,
+                    });
+                    print_report(
+                        out,
+                        &ConnectionReport::refused(peer, opts.max_connections),
+                        opts.format,
+                    )?;
+                } else if opts.once {
+                    break Ok(());
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if let Some(limit) = opts.accept_timeout.filter(|l| last_accept.elapsed() >= *l) {
+                    break Err(limit);
+                }
+                // The idle wait: a finished connection ends it early.
+                if let Some(r) = pool.finished(POLL) {
+                    first_ok.get_or_insert(r.handshake_ok);
+                    print_report(out, &r, opts.format)?;
+                }
+            }
+            // A connection reset before it was accepted, or no descriptor
+            // left: the server keeps going.
+            Err(_) => std::thread::sleep(POLL),
+        }
+    };
+    drop(listener);
+    // Connections still open end within their own deadline.
+    let drain_limit = opts.connection_timeout + opts.timeout + Duration::from_secs(1);
+    let drain_end = Instant::now() + drain_limit;
+    while pool.open() > 0 {
+        let left = drain_end.saturating_duration_since(Instant::now());
+        match pool.finished(left) {
+            Some(r) => {
+                first_ok.get_or_insert(r.handshake_ok);
+                print_report(out, &r, opts.format)?;
+            }
+            None => {
+                return Err(HarnessError::Io {
+                    what: "waiting for the open connections to end".into(),
+                    source: io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!("still open after {:.1} s", drain_limit.as_secs_f64()),
+                    ),
+                })
+            }
+        }
+    }
+    match accepting {
+        Ok(()) => Ok(first_ok.unwrap_or(false)),
+        Err(limit) if opts.once => Err(HarnessError::Io {
+            what: format!("waiting for a client on {addr}"),
+            source: io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "no client connected within {:.1} s (--accept-timeout)",
+                    limit.as_secs_f64()
+                ),
+            ),
+        }),
+        Err(_) => Ok(true),
     }
 }
 
-fn print_trace(
+fn print_report(
     out: &mut dyn Write,
-    trace: Option<&HandshakeTrace>,
+    report: &ConnectionReport,
     format: TraceFormat,
 ) -> Result<(), HarnessError> {
-    let text = match trace {
-        Some(t) => format.render(t),
-        None => "no trace was recorded for this connection\n".to_string(),
+    let text = match (format, &report.trace) {
+        (TraceFormat::Json, _) => report.json_line(),
+        (TraceFormat::Summary, Some(t)) => {
+            format!("{} peer={}\n", format.render(t).trim_end(), report.peer)
+        }
+        (TraceFormat::Summary, None) => format!(
+            "server: {} peer={}\n",
+            report.error.as_deref().unwrap_or("no trace"),
+            report.peer
+        ),
+        (_, Some(t)) => format.render(t),
+        // Refused at accept: the notice said so; s_server would print
+        // nothing either.
+        (_, None)
+            if report
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("refused")) =>
+        {
+            String::new()
+        }
+        (_, None) => "no trace was recorded for this connection\n".to_string(),
     };
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())

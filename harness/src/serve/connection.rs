@@ -1,0 +1,170 @@
+//! One connection of `serve`: its handshake and the reads after it, each
+//! bounded by the connection's own limits.
+
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant, SystemTime};
+
+use openssl::ssl::{HandshakeError, Ssl, SslContext};
+use openssl_handshake::HandshakeTrace;
+use serde::Serialize;
+
+use crate::probe::bounded::Bounded;
+use crate::probe::{json_line, rfc3339};
+
+/// The time-outs every connection gets.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Each read and each write.
+    pub io: Duration,
+    /// The whole handshake, counted from accept: a client that trickles
+    /// its ClientHello a byte at a time, each within `io`, still ends here.
+    pub handshake: Duration,
+    /// The whole connection, counted from accept.
+    pub connection: Duration,
+}
+
+/// What `serve` reports about one connection when it ends.
+#[derive(Debug, Clone)]
+pub struct ConnectionReport {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// When it was accepted (wall clock).
+    pub accepted: SystemTime,
+    /// When it ended.
+    pub ended: SystemTime,
+    /// `SSL_accept` succeeded.
+    pub handshake_ok: bool,
+    /// The server-side trace, taken after the close, so it also holds the
+    /// alerts (close_notify) that followed the handshake.
+    pub trace: Option<HandshakeTrace>,
+    /// Why the handshake failed, or why the connection was not served.
+    pub error: Option<String>,
+}
+
+impl ConnectionReport {
+    /// A connection closed at accept because `open` connections, the
+    /// limit, were already being served.
+    pub fn refused(peer: SocketAddr, open: usize) -> Self {
+        let now = SystemTime::now();
+        ConnectionReport {
+            peer,
+            accepted: now,
+            ended: now,
+            handshake_ok: false,
+            trace: None,
+            error: Some(format!(
+                "refused: {open} connections already open (--max-connections)"
+            )),
+        }
+    }
+
+    /// The report as one line of JSON (JSON Lines): when it was accepted
+    /// (`timestamp`, as probe's lines) and when it ended, the peer,
+    /// whether the handshake succeeded, why not, and the trace.
+    pub fn json_line(&self) -> String {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            timestamp: String,
+            ended: String,
+            peer: String,
+            succeeded: bool,
+            error: Option<&'a str>,
+            trace: Option<&'a HandshakeTrace>,
+        }
+        json_line(&Line {
+            timestamp: rfc3339(self.accepted),
+            ended: rfc3339(self.ended),
+            peer: self.peer.to_string(),
+            succeeded: self.handshake_ok,
+            error: self.error.as_deref(),
+            trace: self.trace.as_ref(),
+        })
+    }
+}
+
+/// Serves one accepted connection: the handshake, then, like `s_server`,
+/// reads what the client sends until it closes, then close_notify.
+pub(super) fn handle(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    accepted: SystemTime,
+    ctx: &SslContext,
+    limits: Limits,
+) -> ConnectionReport {
+    let start = Instant::now();
+    let mut report = ConnectionReport {
+        peer,
+        accepted,
+        ended: accepted,
+        handshake_ok: false,
+        trace: None,
+        error: None,
+    };
+    let finish = |mut r: ConnectionReport| {
+        r.ended = SystemTime::now();
+        r
+    };
+    // Accepted from a polled listener: the socket itself must block, with
+    // the time-outs that Bounded sets before each call.
+    if let Err(e) = tcp.set_nonblocking(false) {
+        report.error = Some(format!("socket set-up: {e}"));
+        return finish(report);
+    }
+    let _ = tcp.set_nodelay(true);
+    let stream = Bounded::new(tcp, limits.io, start + limits.handshake);
+    let ssl = match Ssl::new(ctx) {
+        Ok(ssl) => ssl,
+        Err(e) => {
+            report.error = Some(format!("SSL_new: {e}"));
+            return finish(report);
+        }
+    };
+    let handshake_over = |r: &mut ConnectionReport, io: Option<&io::Error>, other: String| {
+        r.error = Some(if Instant::now() >= start + limits.handshake {
+            format!(
+                "the handshake did not finish within {:.1} s (--handshake-timeout)",
+                limits.handshake.as_secs_f64()
+            )
+        } else if io.is_some_and(|e| {
+            matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            )
+        }) {
+            format!(
+                "the client sent nothing for {:.1} s (--timeout)",
+                limits.io.as_secs_f64()
+            )
+        } else {
+            other
+        });
+    };
+    match ssl.accept(stream) {
+        Ok(mut s) => {
+            report.handshake_ok = true;
+            s.get_mut().deadline = start + limits.connection;
+            let mut buf = [0u8; 16 * 1024];
+            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+            let _ = s.shutdown();
+            report.trace = openssl_handshake::trace(s.ssl());
+        }
+        Err(HandshakeError::Failure(mid)) => {
+            report.trace = openssl_handshake::trace(mid.ssl());
+            let other = match report.trace.as_ref().and_then(|t| t.failure()) {
+                Some(f) => f.to_string(),
+                None => mid.error().to_string(),
+            };
+            handshake_over(&mut report, mid.error().io_error(), other);
+        }
+        Err(HandshakeError::WouldBlock(mid)) => {
+            report.trace = openssl_handshake::trace(mid.ssl());
+            let other = mid.error().to_string();
+            handshake_over(&mut report, mid.error().io_error(), other);
+        }
+        Err(HandshakeError::SetupFailure(e)) => {
+            report.error = Some(format!("handshake set-up: {e}"));
+        }
+    }
+    finish(report)
+}

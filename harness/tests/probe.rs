@@ -1,0 +1,396 @@
+//! `tls-harness probe` against `openssl s_server` and a small in-process
+//! server: what it reads after the handshake, its exit code, its JSON Lines
+//! and its state log, which must equal `openssl s_client -state` for the
+//! same server configuration.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use common::{harness, run, Proc, LIMIT};
+use openssl::ssl::{SslAcceptor, SslMethod, SslVersion};
+use openssl_handshake::pki::{KeyType, Pki};
+use serde_json::Value;
+
+/// How long both the probe and s_client wait after the handshake. On
+/// loopback the server's tickets and alerts arrive within milliseconds;
+/// this only has to be long enough for that.
+const LINGER: &str = "2";
+const HOLD: Duration = Duration::from_secs(2);
+
+fn require_openssl() {
+    let ok = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "this test needs the openssl command line tool: apt-get install openssl"
+    );
+}
+
+struct TestPki {
+    dir: tempfile::TempDir,
+    pki: Pki,
+    root: PathBuf,
+    leaf: PathBuf,
+    intermediate: PathBuf,
+    key: PathBuf,
+}
+
+fn test_pki() -> TestPki {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pki = Pki::generate().expect("PKI");
+    let files = pki.write_pem(dir.path()).expect("PEM files");
+    let leaf = dir.path().join("server-ecdsa-p256.crt");
+    let key = dir.path().join("server-ecdsa-p256.key");
+    assert!(leaf.exists() && key.exists(), "the PKI wrote {leaf:?}");
+    TestPki {
+        root: files.root.clone(),
+        intermediate: dir.path().join("intermediate.pem"),
+        leaf,
+        key,
+        pki,
+        dir,
+    }
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// `openssl s_server` with the ECDSA leaf and its intermediate, plus
+/// `extra`; returns the guard and the address it listens on.
+fn s_server(pki: &TestPki, extra: &[&str]) -> (Proc, String) {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-accept", "127.0.0.1:0"])
+        .args(["-cert", p(&pki.leaf), "-key", p(&pki.key)])
+        .args(["-cert_chain", p(&pki.intermediate)])
+        .args(extra);
+    let server = Proc::spawn(cmd);
+    let line = Proc::wait_line(&server.stdout, LIMIT, "s_server's ACCEPT line", |l| {
+        l.starts_with("ACCEPT ")
+    });
+    let addr = line.trim_start_matches("ACCEPT ").trim().to_string();
+    (server, addr)
+}
+
+/// The `-state` lines `openssl s_client` prints against `addr`, its stdin
+/// held open for [`HOLD`] (s_client sends close_notify at end of input).
+fn s_client_state(addr: &str, pki: &TestPki, extra: &[&str]) -> Vec<String> {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", addr, "-state"])
+        .args(["-CAfile", p(&pki.root), "-servername", "localhost"])
+        .args(extra);
+    let mut client = Proc::spawn(cmd);
+    std::thread::sleep(HOLD);
+    client.close_stdin();
+    client.wait(LIMIT);
+    // -state writes to stderr, between verify lines and error stacks.
+    Proc::drain(&client.stderr)
+        .into_iter()
+        .filter(|l| l.starts_with("SSL_connect:") || l.starts_with("SSL3 alert "))
+        .collect()
+}
+
+fn probe(addr: &str, pki: &TestPki, format: &str, extra: &[&str]) -> common::Output {
+    let mut args = vec!["probe", addr, "--cafile", p(&pki.root)];
+    args.extend(["--servername", "localhost", "--format", format]);
+    args.extend(["--linger", LINGER]);
+    args.extend(extra);
+    run(harness(&args))
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Parses each line of `text` as one JSON object.
+fn json_lines(text: &str) -> Vec<Value> {
+    lines(text)
+        .iter()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {l:?}"));
+            assert!(v.is_object(), "{l}");
+            v
+        })
+        .collect()
+}
+
+/// Checks the line's timestamp is RFC 3339 UTC, between `before` and now.
+fn check_timestamp(line: &Value, before: SystemTime) {
+    let text = line["timestamp"].as_str().expect("a timestamp string");
+    assert!(text.ends_with('Z'), "UTC: {text}");
+    let t = humantime::parse_rfc3339(text).expect("RFC 3339");
+    // Millisecond precision: allow the truncation.
+    let before = before - Duration::from_millis(1);
+    assert!(
+        t >= before && t <= SystemTime::now(),
+        "{text} is not the time of the run"
+    );
+}
+
+/// The trace's alert events as (direction, level, description).
+fn trace_alerts(line: &Value) -> Vec<(String, String, u64)> {
+    line["trace"]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["kind"]["type"] == "alert")
+        .map(|e| {
+            let a = &e["kind"];
+            (
+                a["direction"].as_str().unwrap_or_default().to_string(),
+                a["level"].as_str().unwrap_or_default().to_string(),
+                a["description"].as_u64().unwrap_or(999),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn tls13_client_certificate_required_is_a_failure_named_by_its_alert() {
+    require_openssl();
+    let pki = test_pki();
+    let (_server, addr) = s_server(&pki, &["-tls1_3", "-Verify", "1", "-CAfile", p(&pki.root)]);
+
+    let reference = s_client_state(&addr, &pki, &["-tls1_3"]);
+    assert!(
+        reference
+            .iter()
+            .any(|l| l.starts_with("SSL3 alert read:fatal:")),
+        "s_client saw the server's alert: {reference:#?}"
+    );
+    let state = probe(&addr, &pki, "state", &["--tls1_3"]);
+    assert_eq!(state.status.code(), Some(1), "{}", state.stderr);
+    assert_eq!(lines(&state.stdout), reference, "{}", state.stderr);
+    assert!(
+        state.stderr.contains("certificate_required (116)"),
+        "the alert is named: {}",
+        state.stderr
+    );
+
+    let before = SystemTime::now();
+    let json = probe(&addr, &pki, "json", &["--tls1_3"]);
+    assert_eq!(json.status.code(), Some(1), "{}", json.stderr);
+    let out = json_lines(&json.stdout);
+    assert_eq!(out.len(), 1, "{}", json.stdout);
+    let line = &out[0];
+    check_timestamp(line, before);
+    assert_eq!(line["peer"], addr.as_str());
+    assert_eq!(line["succeeded"], false);
+    let failure = line["failure"].as_str().expect("a failure");
+    assert!(failure.contains("certificate_required (116)"), "{failure}");
+    let post = &line["post_handshake"];
+    assert_eq!(post["alerts_received"][0]["description"], 116);
+    assert_eq!(post["alerts_received"][0]["level"], "fatal");
+    assert!(trace_alerts(line).contains(&("read".into(), "fatal".into(), 116)));
+}
+
+/// With no client authentication, TLS 1.3 and 1.2: the whole `-state`
+/// output, tickets and close_notify included, and the close_notify in the
+/// trace.
+#[test]
+fn state_log_after_the_handshake_equals_s_client() {
+    require_openssl();
+    let pki = test_pki();
+    let (_server, addr) = s_server(&pki, &[]);
+    for version in ["-tls1_3", "-tls1_2"] {
+        let reference = s_client_state(&addr, &pki, &[version]);
+        assert!(
+            reference.contains(&"SSL_connect:SSLv3/TLS read server session ticket".to_string()),
+            "{version}: s_client read a ticket: {reference:#?}"
+        );
+        assert_eq!(
+            reference.last().map(String::as_str),
+            Some("SSL3 alert write:warning:close notify"),
+            "{version}: {reference:#?}"
+        );
+        let flag = version.replace('-', "--");
+        let state = probe(&addr, &pki, "state", &[&flag]);
+        assert!(state.status.success(), "{version}: {}", state.stderr);
+        assert_eq!(lines(&state.stdout), reference, "{version}");
+
+        let json = probe(&addr, &pki, "json", &[&flag]);
+        assert!(json.status.success(), "{version}: {}", json.stderr);
+        let line = &json_lines(&json.stdout)[0];
+        assert_eq!(line["succeeded"], true);
+        let post = &line["post_handshake"];
+        assert_eq!(post["close_notify_sent"], true, "{post}");
+        assert!(trace_alerts(line).contains(&("write".into(), "warning".into(), 0)));
+        if version == "-tls1_3" {
+            let tickets = reference
+                .iter()
+                .filter(|l| l.ends_with("read server session ticket"))
+                .count();
+            assert_eq!(post["tickets"], tickets as u64, "{post}");
+        }
+    }
+}
+
+/// A server that closes right after its handshake: the probe stops
+/// reading at its close_notify, records it, and answers with its own, as
+/// s_client does.
+#[test]
+fn close_notify_from_the_server_is_traced() {
+    require_openssl();
+    let pki = test_pki();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
+    pki.pki
+        .server(KeyType::EcdsaP256)
+        .install(&mut b)
+        .expect("server credential");
+    b.set_max_proto_version(Some(SslVersion::TLS1_3))
+        .expect("version");
+    let acceptor = b.build();
+    let server = std::thread::spawn(move || {
+        // s_client, then the probe's state and JSON runs.
+        for _ in 0..3 {
+            let (tcp, _) = listener.accept().expect("accept");
+            tcp.set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("time-out");
+            if let Ok(mut tls) = acceptor.accept(tcp) {
+                let _ = tls.shutdown();
+                // Wait for the client's close_notify (bounded by the time-out).
+                let _ = tls.shutdown();
+            }
+        }
+    });
+
+    let addr = addr.to_string();
+    let reference = s_client_state(&addr, &pki, &[]);
+    assert!(
+        reference.contains(&"SSL3 alert read:warning:close notify".to_string()),
+        "{reference:#?}"
+    );
+    let state = probe(&addr, &pki, "state", &[]);
+    assert!(state.status.success(), "{}", state.stderr);
+    assert_eq!(lines(&state.stdout), reference);
+
+    let json = probe(&addr, &pki, "json", &[]);
+    assert!(json.status.success(), "{}", json.stderr);
+    let line = &json_lines(&json.stdout)[0];
+    let post = &line["post_handshake"];
+    assert_eq!(post["ended"], "close_notify", "{post}");
+    assert_eq!(post["close_notify_received"], true, "{post}");
+    assert_eq!(post["close_notify_sent"], true, "{post}");
+    let alerts = trace_alerts(line);
+    assert!(alerts.contains(&("read".into(), "warning".into(), 0)));
+    assert!(alerts.contains(&("write".into(), "warning".into(), 0)));
+    server.join().expect("server thread");
+}
+
+#[test]
+fn reconnect_prints_one_json_object_per_connection() {
+    require_openssl();
+    let pki = test_pki();
+    let (_server, addr) = s_server(&pki, &["-tls1_3"]);
+    let before = SystemTime::now();
+    let json = probe(&addr, &pki, "json", &["--reconnect"]);
+    assert!(json.status.success(), "{}", json.stderr);
+    let out = json_lines(&json.stdout);
+    assert_eq!(out.len(), 2, "{}", json.stdout);
+    for (i, line) in out.iter().enumerate() {
+        check_timestamp(line, before);
+        assert_eq!(line["connection"], i as u64 + 1);
+        assert_eq!(line["peer"], addr.as_str());
+        assert_eq!(line["succeeded"], true);
+    }
+    assert!(
+        out[0]["timestamp"].as_str() <= out[1]["timestamp"].as_str(),
+        "in order"
+    );
+    assert!(out[0]["trace"]["negotiated"]["resumed"].is_null());
+    assert!(
+        !out[1]["trace"]["negotiated"]["resumed"].is_null(),
+        "the second connection resumed with the first one's ticket"
+    );
+}
+
+/// The same rejection from GnuTLS: gnutls-serv requiring a certificate
+/// says so itself, and the probe names the alert it received.
+#[test]
+fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
+    let found = Command::new("gnutls-serv")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "this test needs gnutls-serv: apt-get install gnutls-bin"
+    );
+    let pki = test_pki();
+    let chain = pki.dir.path().join("server-ecdsa-p256.chain.pem");
+    let port = common::free_port().to_string();
+    // gnutls-serv reports on stderr, unbuffered.
+    let mut cmd = Command::new("gnutls-serv");
+    cmd.args(["--port", &port, "--require-client-cert"])
+        .args(["--x509certfile", p(&chain), "--x509keyfile", p(&pki.key)])
+        .args(["--x509cafile", p(&pki.root)])
+        .args(["--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"]);
+    let server = Proc::spawn(cmd);
+    Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv listening", |l| {
+        l.contains("listening on IPv4")
+    });
+    let addr = format!("127.0.0.1:{port}");
+    let out = probe(&addr, &pki, "json", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("certificate_required (116)"),
+        "{}",
+        out.stderr
+    );
+    let line = &json_lines(&out.stdout)[0];
+    assert_eq!(line["succeeded"], false);
+    assert_eq!(
+        line["post_handshake"]["alerts_received"][0]["description"],
+        116
+    );
+    Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv's own verdict", |l| {
+        l.contains("Certificate is required")
+    });
+}
+
+/// A server that answers a byte every half second, each inside the 5 s
+/// read time-out: the 2 s handshake deadline ends the probe.
+#[test]
+fn a_trickling_server_meets_the_handshake_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("time-out");
+        let _ = tcp.read(&mut [0u8; 4096]);
+        // A handshake record announcing a 16 KiB ServerHello, dribbled.
+        let mut bytes = vec![0x16, 0x03, 0x03, 0x40, 0x00, 0x02, 0x00, 0x3f, 0xfb];
+        bytes.resize(5 + 0x4000, 0);
+        for b in bytes {
+            if tcp.write_all(&[b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    });
+    let out = run(harness(&[
+        "probe",
+        &addr,
+        "--timeout",
+        "5",
+        "--handshake-timeout",
+        "2",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("--handshake-timeout"), "{}", out.stderr);
+    server.join().expect("server thread");
+}

@@ -1,0 +1,315 @@
+//! `tls-harness serve` as a real server: connections served at once, each
+//! with its own time-outs, a limit on how many, JSON Lines output, and
+//! time-outs on `--once`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+use common::{harness, Proc, LIMIT};
+use harness::hostile::{self, HostileOptions};
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+use openssl_handshake::pki::Pki;
+use serde_json::Value;
+
+/// Starts `tls-harness serve` on a free port with `args` (and a generated
+/// ECDSA certificate unless they give one); returns the guard and the
+/// address it announced.
+fn serve(args: &[&str]) -> (Proc, SocketAddr) {
+    let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+    if !args.contains(&"--cert") {
+        all.extend(["--key-type", "ecdsa-p256"]);
+    }
+    all.extend(args);
+    let p = Proc::spawn(harness(&all));
+    let line = Proc::wait_line(&p.stderr, LIMIT, "serve's address", |l| {
+        l.starts_with("listening on ")
+    });
+    let addr = line
+        .trim_start_matches("listening on ")
+        .trim()
+        .parse()
+        .expect("an address");
+    (p, addr)
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("time-out");
+    tcp.set_write_timeout(Some(Duration::from_secs(10)))
+        .expect("time-out");
+    tcp
+}
+
+/// A complete handshake, a line of data and close_notify; returns the
+/// client's own address.
+fn good_client(addr: SocketAddr) -> Result<SocketAddr, String> {
+    let mut b = SslConnector::builder(SslMethod::tls()).map_err(|e| e.to_string())?;
+    b.set_verify(SslVerifyMode::NONE);
+    let tcp = connect(addr);
+    let local = tcp.local_addr().map_err(|e| e.to_string())?;
+    let mut tls = b
+        .build()
+        .connect("localhost", tcp)
+        .map_err(|e| e.to_string())?;
+    tls.write_all(b"hello\n").map_err(|e| e.to_string())?;
+    let _ = tls.shutdown();
+    Ok(local)
+}
+
+/// Waits until the server closes `tcp` (end of file or reset); how long
+/// it took, or `None` when it is still open at `limit`.
+fn closed_within(tcp: &mut TcpStream, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    tcp.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("time-out");
+    while start.elapsed() < limit {
+        match tcp.read(&mut buf) {
+            Ok(0) => return Some(start.elapsed()),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return Some(start.elapsed()),
+        }
+    }
+    None
+}
+
+/// The JSON line serve printed for the connection from `peer`.
+fn line_for(server: &Proc, peer: SocketAddr) -> Value {
+    let peer = peer.to_string();
+    let line = Proc::wait_line(&server.stdout, LIMIT, "the connection's JSON line", |l| {
+        let v: Value = serde_json::from_str(l)
+            .unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {l:?}"));
+        v["peer"] == peer.as_str()
+    });
+    serde_json::from_str(&line).expect("parsed above")
+}
+
+fn check_timestamps(line: &Value, before: SystemTime) {
+    for key in ["timestamp", "ended"] {
+        let text = line[key].as_str().expect("a timestamp");
+        assert!(text.ends_with('Z'), "{key} in UTC: {text}");
+        let t = humantime::parse_rfc3339(text).expect("RFC 3339");
+        assert!(
+            t >= before - Duration::from_millis(1) && t <= SystemTime::now(),
+            "{key} {text} is the time of the run"
+        );
+    }
+    let start = humantime::parse_rfc3339(line["timestamp"].as_str().unwrap_or_default());
+    let end = humantime::parse_rfc3339(line["ended"].as_str().unwrap_or_default());
+    assert!(start.ok() <= end.ok(), "accepted before it ended: {line}");
+}
+
+/// The hostile suite's trickle case: an idle client and one trickling its
+/// ClientHello must not keep a good client waiting. Against a server that
+/// serves one connection at a time, the good client waits behind the idle
+/// one for the whole read time-out (5 s) and its own 5 s time-out ends it.
+#[test]
+fn slow_clients_do_not_delay_a_good_one() {
+    let (_server, addr) = serve(&["--timeout", "5"]);
+    let opts = HostileOptions {
+        // A byte every 2 s, inside serve's 5 s read time-out.
+        idle_limit: Some(Duration::from_secs(8)),
+        ..HostileOptions::default()
+    };
+    let result = hostile::trickle::run(&addr.to_string(), &opts).expect("the case runs");
+    assert!(result.passed, "{result:#?}");
+    assert!(result.actual.contains("still open"), "{}", result.actual);
+}
+
+/// A client that sends a byte every half second never trips the 5 s read
+/// time-out; the 2 s handshake deadline ends it.
+#[test]
+fn the_handshake_deadline_ends_a_trickling_client() {
+    let (server, addr) = serve(&[
+        "--timeout",
+        "5",
+        "--handshake-timeout",
+        "2",
+        "--format",
+        "json",
+    ]);
+    let mut tcp = connect(addr);
+    let local = tcp.local_addr().expect("local address");
+    let mut writer = tcp.try_clone().expect("clone");
+    let trickle = std::thread::spawn(move || {
+        // A record header announcing a 512-byte ClientHello, then its body
+        // a byte at a time: far more bytes than the deadline lets through.
+        let mut bytes = vec![0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc];
+        bytes.resize(5 + 512, 0);
+        for b in bytes {
+            if writer.write_all(&[b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    });
+    assert!(
+        closed_within(&mut tcp, LIMIT).is_some(),
+        "serve kept the trickling connection open for {LIMIT:?}"
+    );
+    let line = line_for(&server, local);
+    assert_eq!(line["succeeded"], false);
+    let error = line["error"].as_str().expect("an error");
+    assert!(error.contains("--handshake-timeout"), "{error}");
+    drop(tcp);
+    let _ = trickle.join();
+}
+
+/// With --max-connections 1, a second connection is closed at once while
+/// the first is open, and served once the first has gone.
+#[test]
+fn max_connections_closes_the_connection_over_the_limit() {
+    let (server, addr) = serve(&[
+        "--max-connections",
+        "1",
+        "--timeout",
+        "30",
+        "--format",
+        "json",
+    ]);
+    let held = connect(addr);
+    // serve accepts in order, so the held connection has the only worker
+    // by the time the next one is accepted.
+    let mut extra = connect(addr);
+    let extra_local = extra.local_addr().expect("local address");
+    assert!(
+        closed_within(&mut extra, Duration::from_secs(20)).is_some(),
+        "the connection over the limit was not closed before the held one's 30 s time-out"
+    );
+    let refused = line_for(&server, extra_local);
+    assert_eq!(refused["succeeded"], false);
+    assert!(
+        refused["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("refused")),
+        "{refused}"
+    );
+    Proc::wait_line(&server.stderr, LIMIT, "the refusal notice", |l| {
+        l.starts_with(&format!("refused {extra_local}"))
+    });
+    let held_local = held.local_addr().expect("local address");
+    drop(held);
+    // Its line says serve is done with it, so its worker is free.
+    line_for(&server, held_local);
+    let local = good_client(addr).expect("served once the held connection closed");
+    assert_eq!(line_for(&server, local)["succeeded"], true);
+}
+
+/// `serve --format json`: one JSON object per line, each with the peer and
+/// RFC 3339 UTC times.
+#[test]
+fn json_lines_name_the_peer_and_the_time() {
+    let before = SystemTime::now();
+    let (server, addr) = serve(&["--format", "json"]);
+    let good = good_client(addr).expect("good handshake");
+    let line = line_for(&server, good);
+    assert_eq!(line["succeeded"], true);
+    assert_eq!(line["trace"]["side"], "server");
+    check_timestamps(&line, before);
+
+    // Not TLS at all: a failed handshake, still one line.
+    let mut bad = connect(addr);
+    let bad_local = bad.local_addr().expect("local address");
+    bad.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("write");
+    closed_within(&mut bad, LIMIT);
+    let line = line_for(&server, bad_local);
+    assert_eq!(line["succeeded"], false);
+    assert!(line["error"].is_string(), "{line}");
+    check_timestamps(&line, before);
+}
+
+/// `--once` serves one connection and exits with its result; with no
+/// client it gives up after --accept-timeout.
+#[test]
+fn once_has_an_accept_time_out() {
+    let (mut server, _) = serve(&["--once", "--accept-timeout", "1"]);
+    let status = server.wait(LIMIT);
+    assert_eq!(status.code(), Some(2));
+    let stderr = Proc::drain(&server.stderr).join("\n");
+    assert!(
+        stderr.contains("no client connected within 1.0 s"),
+        "{stderr}"
+    );
+
+    let (mut server, addr) = serve(&["--once"]);
+    good_client(addr).expect("good handshake");
+    assert!(server.wait(LIMIT).success());
+}
+
+/// s_client against `addr` with its stdin held open for a moment, so that
+/// the server's tickets arrive before it sends close_notify.
+fn s_client(addr: &str, root: &str) {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", addr, "-CAfile", root])
+        .args(["-servername", "localhost"]);
+    let mut client = Proc::spawn(cmd);
+    std::thread::sleep(Duration::from_secs(1));
+    client.close_stdin();
+    client.wait(LIMIT);
+}
+
+/// The whole `-state` output of one connection, close_notify both ways
+/// included, equals `openssl s_server -state` for the same client.
+#[test]
+fn state_log_equals_s_server_to_the_close() {
+    let found = Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "this test needs the openssl command: apt-get install openssl"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = Pki::generate()
+        .expect("PKI")
+        .write_pem(dir.path())
+        .expect("PEM files");
+    let path = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
+    let (chain, key) = (
+        path("server-ecdsa-p256.chain.pem"),
+        path("server-ecdsa-p256.key"),
+    );
+    let root = files.root.to_str().expect("utf-8").to_string();
+
+    let mut cmd = Command::new("openssl");
+    cmd.args([
+        "s_server",
+        "-accept",
+        "127.0.0.1:0",
+        "-state",
+        "-naccept",
+        "1",
+    ])
+    .args(["-cert", &chain, "-chainCAfile", &chain, "-key", &key]);
+    let mut reference = Proc::spawn(cmd);
+    let ready = Proc::wait_line(&reference.stdout, LIMIT, "s_server's ACCEPT", |l| {
+        l.starts_with("ACCEPT ")
+    });
+    s_client(ready.trim_start_matches("ACCEPT ").trim(), &root);
+    reference.wait(LIMIT);
+    // -state goes to stderr, among s_server's other messages.
+    let expected: Vec<String> = Proc::drain(&reference.stderr)
+        .into_iter()
+        .filter(|l| l.starts_with("SSL_accept:") || l.starts_with("SSL3 alert "))
+        .collect();
+    assert!(
+        expected.contains(&"SSL3 alert write:warning:close notify".to_string()),
+        "{expected:#?}"
+    );
+
+    let (mut server, addr) = serve(&["--once", "--cert", &chain, "--key", &key]);
+    s_client(&addr.to_string(), &root);
+    assert!(server.wait(LIMIT).success());
+    assert_eq!(Proc::drain(&server.stdout), expected);
+}
