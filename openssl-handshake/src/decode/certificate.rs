@@ -1,0 +1,163 @@
+//! Certificate and CertificateRequest, in their TLS 1.2 and TLS 1.3 layouts.
+
+use openssl::x509::X509;
+use serde::{Deserialize, Serialize};
+
+use super::error::{bad, Res};
+use super::extensions::*;
+use super::name_format::format_name;
+use super::names::SignatureScheme;
+use super::reader::{hex, u16_list, Reader};
+
+/// A Certificate message: the subject and issuer of every certificate in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    /// The TLS 1.3 certificate_request_context in lowercase hex; empty before TLS 1.3.
+    pub request_context: String,
+    /// The subject of each certificate, in the order sent, formatted like
+    /// `openssl x509 -subject` ("C = US, O = Example, CN = localhost"), or
+    /// `<unparseable certificate: N bytes>` for an entry that is not an X.509
+    /// certificate.
+    pub subjects: Vec<String>,
+    /// The issuer of each certificate, formatted like `subjects`.
+    pub issuers: Vec<String>,
+    /// The DER length of each certificate.
+    pub der_lengths: Vec<usize>,
+}
+
+/// A CertificateRequest message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateRequest {
+    /// The requested certificate types (TLS 1.2 and earlier; empty in TLS 1.3).
+    pub certificate_types: Vec<u8>,
+    /// The accepted signature schemes (the supported_signature_algorithms field
+    /// in TLS 1.2, the signature_algorithms extension in TLS 1.3; empty before TLS 1.2).
+    pub signature_algorithms: Vec<SignatureScheme>,
+    /// Number of acceptable certificate authorities (distinguished names) listed.
+    pub certificate_authorities: usize,
+    /// The TLS 1.3 certificate_request_context in lowercase hex; empty before TLS 1.3.
+    pub request_context: String,
+}
+
+pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
+    let mut reader = Reader::new(body);
+    let context = if tls13 { reader.vec(1)? } else { &[] };
+    let list = reader.vec(3)?;
+    reader.finish("certificate_list")?;
+
+    let mut view = Certificate {
+        request_context: hex(context),
+        subjects: Vec::new(),
+        issuers: Vec::new(),
+        der_lengths: Vec::new(),
+    };
+    let mut entries = Reader::new(list);
+    while !entries.is_empty() {
+        let der = entries.vec(3)?;
+        if der.is_empty() {
+            return bad("empty certificate entry");
+        }
+        if tls13 {
+            let extensions = entries.vec(2)?;
+            split_extensions(extensions).map_err(|f| f.in_extension("certificate entry"))?;
+        }
+        let (subject, issuer) = match X509::from_der(der) {
+            Ok(cert) => (
+                format_name(cert.subject_name()),
+                format_name(cert.issuer_name()),
+            ),
+            Err(_) => {
+                let placeholder = format!("<unparseable certificate: {} bytes>", der.len());
+                (placeholder.clone(), placeholder)
+            }
+        };
+        view.subjects.push(subject);
+        view.issuers.push(issuer);
+        view.der_lengths.push(der.len());
+    }
+    Ok(view)
+}
+
+pub(super) fn decode_certificate_request(body: &[u8], tls13: bool) -> Res<CertificateRequest> {
+    if tls13 {
+        return decode_certificate_request_tls13(body);
+    }
+    // TLS 1.2 carries supported_signature_algorithms; TLS 1.0 and 1.1 do not,
+    // and nothing in the message says which one it is.
+    match decode_certificate_request_tls12(body, true) {
+        Ok(view) => Ok(view),
+        Err(err) => decode_certificate_request_tls12(body, false).map_err(|_| err),
+    }
+}
+
+pub(super) fn decode_certificate_request_tls12(
+    body: &[u8],
+    with_sigalgs: bool,
+) -> Res<CertificateRequest> {
+    let mut reader = Reader::new(body);
+    let types = reader.vec(1)?;
+    let signature_algorithms = if with_sigalgs {
+        let list = reader.vec(2)?;
+        u16_list(list, "supported_signature_algorithms")?
+            .into_iter()
+            .map(SignatureScheme::new)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let authorities = reader.vec(2)?;
+    reader.finish("certificate_authorities")?;
+    Ok(CertificateRequest {
+        certificate_types: types.to_vec(),
+        signature_algorithms,
+        certificate_authorities: count_distinguished_names(authorities)?,
+        request_context: String::new(),
+    })
+}
+
+pub(super) fn decode_certificate_request_tls13(body: &[u8]) -> Res<CertificateRequest> {
+    let mut reader = Reader::new(body);
+    let context = reader.vec(1)?;
+    let block = reader.vec(2)?;
+    reader.finish("the extensions")?;
+    let mut view = CertificateRequest {
+        certificate_types: Vec::new(),
+        signature_algorithms: Vec::new(),
+        certificate_authorities: 0,
+        request_context: hex(context),
+    };
+    for ext in split_extensions(block)? {
+        match ext.ty {
+            EXT_SIGNATURE_ALGORITHMS => {
+                view.signature_algorithms = ext_signature_algorithms(ext.data)
+                    .map_err(|f| f.in_extension("signature_algorithms"))?;
+            }
+            EXT_CERTIFICATE_AUTHORITIES => {
+                let mut ext_reader = Reader::new(ext.data);
+                let list = ext_reader
+                    .vec(2)
+                    .map_err(|f| f.in_extension("certificate_authorities"))?;
+                ext_reader
+                    .finish("authorities")
+                    .map_err(|f| f.in_extension("certificate_authorities"))?;
+                view.certificate_authorities = count_distinguished_names(list)
+                    .map_err(|f| f.in_extension("certificate_authorities"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(view)
+}
+
+/// A `DistinguishedName certificate_authorities<..>` list: the number of names.
+pub(super) fn count_distinguished_names(list: &[u8]) -> Res<usize> {
+    let mut reader = Reader::new(list);
+    let mut count = 0usize;
+    while !reader.is_empty() {
+        if reader.vec(2)?.is_empty() {
+            return bad("empty distinguished name");
+        }
+        count = count.saturating_add(1);
+    }
+    Ok(count)
+}

@@ -1,0 +1,142 @@
+//! Typed views of recorded TLS handshake messages.
+//!
+//! OpenSSL's message callback hands over every handshake message whole: a
+//! one-byte handshake type, a three-byte body length and the body. The bytes
+//! come from the peer, so [`decode_handshake`] treats them as hostile: it never
+//! panics, it allocates no more than a small multiple of the input size, and it
+//! reports anything it cannot make sense of as a [`DecodeError`].
+//!
+//! The fixed fields of ClientHello and ServerHello, the contents of the
+//! server_name, ALPN, supported_groups and signature_algorithms extensions and
+//! the cipher suite names come from `tls-parser`; every list it returns is
+//! checked to account for every byte of its extension, since `tls-parser`
+//! silently stops at the first item that does not fit. Everything else
+//! (extension framing, key_share, pre_shared_key, supported_versions, and the
+//! Certificate, CertificateRequest and NewSessionTicket layouts of TLS 1.2 and
+//! TLS 1.3) is read by the small bounds-checked reader in this module.
+//!
+//! Secrets never end up in a view: Finished keeps only the length of its
+//! verify_data, and tickets, PSK identities and key shares are only counted.
+
+mod certificate;
+mod error;
+mod extensions;
+mod hello;
+mod name_format;
+mod names;
+mod reader;
+#[cfg(test)]
+mod tests;
+mod ticket;
+
+use serde::{Deserialize, Serialize};
+
+pub use certificate::{Certificate, CertificateRequest};
+pub use error::DecodeError;
+pub use hello::{ClientHello, ServerHello};
+pub use names::{CipherSuite, HandshakeType, NamedGroup, SignatureScheme};
+pub use ticket::NewSessionTicket;
+
+pub(crate) use name_format::format_name;
+
+use certificate::{decode_certificate, decode_certificate_request};
+use hello::{decode_client_hello, decode_server_hello};
+use reader::be;
+use ticket::decode_new_session_ticket;
+
+/// One decoded handshake message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandshakeMessage {
+    /// The message type from the first header byte.
+    pub handshake_type: HandshakeType,
+    /// The body length from the header (equal to the number of body bytes).
+    pub length: u32,
+    /// The decoded body.
+    pub body: Body,
+}
+
+/// The body of a handshake message, for the types that are decoded further.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Body {
+    /// A ClientHello.
+    ClientHello(ClientHello),
+    /// A ServerHello, including a TLS 1.3 HelloRetryRequest.
+    ServerHello(ServerHello),
+    /// A Certificate (TLS 1.2 or TLS 1.3 layout).
+    Certificate(Certificate),
+    /// A CertificateRequest (TLS 1.2 or TLS 1.3 layout).
+    CertificateRequest(CertificateRequest),
+    /// A NewSessionTicket (RFC 5077 or TLS 1.3 layout).
+    NewSessionTicket(NewSessionTicket),
+    /// A Finished.
+    Finished(Finished),
+    /// Any other type: only the header is decoded.
+    Other,
+}
+
+/// A Finished message. The verify_data is derived from key material and is
+/// deliberately not kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finished {
+    /// Length of the verify_data.
+    pub verify_data_len: usize,
+}
+
+/// Decodes one handshake message as delivered by OpenSSL's message callback
+/// (content type 22): a 1-byte type, a 3-byte length and the body.
+///
+/// `tls13` is true when the message belongs to a TLS 1.3 handshake (the
+/// callback's `version` is 0x0304); it picks the TLS 1.3 layouts of
+/// Certificate, CertificateRequest and NewSessionTicket.
+///
+/// Types other than ClientHello, ServerHello, Certificate, CertificateRequest,
+/// NewSessionTicket and Finished decode to [`Body::Other`] once the header is
+/// checked.
+///
+/// # Errors
+///
+/// [`DecodeError::Truncated`] when the input is shorter than the header or a
+/// field runs past the end of its enclosing structure,
+/// [`DecodeError::LengthMismatch`] when the header's length is not the number
+/// of bytes after it, and [`DecodeError::Malformed`] for any other departure
+/// from the message's layout (the reason names the field or extension).
+pub fn decode_handshake(msg: &[u8], tls13: bool) -> Result<HandshakeMessage, DecodeError> {
+    let handshake_type = msg.first().map(|&b| HandshakeType(b));
+    let (Some(handshake_type), Some(length), Some(body)) =
+        (handshake_type, msg.get(1..4).map(be), msg.get(4..))
+    else {
+        return Err(DecodeError::Truncated {
+            message: handshake_type,
+            needed: 4,
+            have: msg.len(),
+        });
+    };
+    if usize::try_from(length).ok() != Some(body.len()) {
+        return Err(DecodeError::LengthMismatch {
+            message: handshake_type,
+            declared: length,
+            actual: body.len(),
+        });
+    }
+    let decoded = match handshake_type {
+        HandshakeType::CLIENT_HELLO => decode_client_hello(body).map(Body::ClientHello),
+        HandshakeType::SERVER_HELLO => decode_server_hello(body).map(Body::ServerHello),
+        HandshakeType::CERTIFICATE => decode_certificate(body, tls13).map(Body::Certificate),
+        HandshakeType::CERTIFICATE_REQUEST => {
+            decode_certificate_request(body, tls13).map(Body::CertificateRequest)
+        }
+        HandshakeType::NEW_SESSION_TICKET => {
+            decode_new_session_ticket(body, tls13).map(Body::NewSessionTicket)
+        }
+        HandshakeType::FINISHED => Ok(Body::Finished(Finished {
+            verify_data_len: body.len(),
+        })),
+        _ => Ok(Body::Other),
+    };
+    let body = decoded.map_err(|f| f.into_error(handshake_type))?;
+    Ok(HandshakeMessage {
+        handshake_type,
+        length,
+        body,
+    })
+}
