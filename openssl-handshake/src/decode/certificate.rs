@@ -3,9 +3,10 @@
 use openssl::x509::X509;
 use serde::{Deserialize, Serialize};
 
+use crate::ffi::name_oneline;
+
 use super::error::{bad, Res};
 use super::extensions::*;
-use super::name_format::format_name;
 use super::names::SignatureScheme;
 use super::reader::{hex, u16_list, Reader};
 
@@ -63,8 +64,8 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
         }
         let (subject, issuer) = match X509::from_der(der) {
             Ok(cert) => (
-                format_name(cert.subject_name()),
-                format_name(cert.issuer_name()),
+                name_oneline(cert.subject_name()),
+                name_oneline(cert.issuer_name()),
             ),
             Err(_) => {
                 let placeholder = format!("<unparseable certificate: {} bytes>", der.len());

@@ -22,7 +22,6 @@ mod certificate;
 mod error;
 mod extensions;
 mod hello;
-mod name_format;
 mod names;
 mod reader;
 #[cfg(test)]
@@ -36,8 +35,6 @@ pub use error::DecodeError;
 pub use hello::{ClientHello, ServerHello};
 pub use names::{CipherSuite, HandshakeType, NamedGroup, SignatureScheme};
 pub use ticket::NewSessionTicket;
-
-pub(crate) use name_format::format_name;
 
 use certificate::{decode_certificate, decode_certificate_request};
 use hello::{decode_client_hello, decode_server_hello};
