@@ -177,9 +177,15 @@ impl RecorderState {
     /// Decodes recorded messages that are not decoded yet, fills in the
     /// peer chain, and returns a copy.
     fn snapshot(&mut self, keep_raw: bool) -> HandshakeTrace {
+        // The key exchange messages' layout follows from the suite that
+        // the ServerHello before them selected.
+        let mut suite = None;
         for event in &mut self.trace.events {
             if let EventKind::Message(m) = &mut event.kind {
-                decode_message(m);
+                decode_message(m, suite);
+                if let Some(Body::ServerHello(hello)) = &m.body {
+                    suite = Some(hello.cipher_suite.id);
+                }
                 if !keep_raw {
                     m.raw = None;
                 }
@@ -218,7 +224,7 @@ impl RecorderState {
                 EventKind::Message(m)
                     if m.handshake_type == Some(decode::HandshakeType::CLIENT_HELLO) =>
                 {
-                    decode_message(m);
+                    decode_message(m, None);
                     match &m.body {
                         Some(Body::ClientHello(hello)) => {
                             Some(hello.session_ticket.is_some_and(|n| n > 0))
@@ -231,7 +237,7 @@ impl RecorderState {
     }
 }
 
-fn decode_message(m: &mut Message) {
+fn decode_message(m: &mut Message, cipher_suite: Option<u16>) {
     if m.body.is_some()
         || m.decode_error.is_some()
         || i32::from(m.content_type) != sys::SSL3_RT_HANDSHAKE
@@ -239,7 +245,8 @@ fn decode_message(m: &mut Message) {
         return;
     }
     if let Some(raw) = &m.raw {
-        match decode::decode_handshake(raw, m.version == 0x0304) {
+        let context = decode::DecodeContext::new(m.version, cipher_suite);
+        match decode::decode_handshake_in(raw, context) {
             Ok(msg) => m.body = Some(msg.body),
             Err(e) => m.decode_error = Some(e.to_string()),
         }

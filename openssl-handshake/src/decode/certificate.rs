@@ -1,6 +1,7 @@
-//! Certificate and CertificateRequest, in their TLS 1.2 and TLS 1.3 layouts.
+//! Certificate, CertificateRequest and CertificateVerify, in their TLS 1.2
+//! and TLS 1.3 layouts.
 
-use openssl::x509::X509;
+use openssl::x509::{X509Name, X509};
 use serde::{Deserialize, Serialize};
 
 use crate::ffi::name_oneline;
@@ -34,8 +35,10 @@ pub struct CertificateRequest {
     /// The accepted signature schemes (the supported_signature_algorithms field
     /// in TLS 1.2, the signature_algorithms extension in TLS 1.3; empty before TLS 1.2).
     pub signature_algorithms: Vec<SignatureScheme>,
-    /// Number of acceptable certificate authorities (distinguished names) listed.
-    pub certificate_authorities: usize,
+    /// The acceptable certificate authorities, each formatted like
+    /// [`Certificate::subjects`] (`<unparseable name: N bytes>` for one that
+    /// is not a DER Name).
+    pub certificate_authorities: Vec<String>,
     /// The TLS 1.3 certificate_request_context in lowercase hex; empty before TLS 1.3.
     pub request_context: String,
 }
@@ -111,7 +114,7 @@ pub(super) fn decode_certificate_request_tls12(
     Ok(CertificateRequest {
         certificate_types: types.to_vec(),
         signature_algorithms,
-        certificate_authorities: count_distinguished_names(authorities)?,
+        certificate_authorities: distinguished_names(authorities)?,
         request_context: String::new(),
     })
 }
@@ -124,7 +127,7 @@ pub(super) fn decode_certificate_request_tls13(body: &[u8]) -> Res<CertificateRe
     let mut view = CertificateRequest {
         certificate_types: Vec::new(),
         signature_algorithms: Vec::new(),
-        certificate_authorities: 0,
+        certificate_authorities: Vec::new(),
         request_context: hex(context),
     };
     for ext in split_extensions(block)? {
@@ -141,7 +144,7 @@ pub(super) fn decode_certificate_request_tls13(body: &[u8]) -> Res<CertificateRe
                 ext_reader
                     .finish("authorities")
                     .map_err(|f| f.in_extension("certificate_authorities"))?;
-                view.certificate_authorities = count_distinguished_names(list)
+                view.certificate_authorities = distinguished_names(list)
                     .map_err(|f| f.in_extension("certificate_authorities"))?;
             }
             _ => {}
@@ -150,15 +153,65 @@ pub(super) fn decode_certificate_request_tls13(body: &[u8]) -> Res<CertificateRe
     Ok(view)
 }
 
-/// A `DistinguishedName certificate_authorities<..>` list: the number of names.
-pub(super) fn count_distinguished_names(list: &[u8]) -> Res<usize> {
+/// A `DistinguishedName certificate_authorities<..>` list: each name as
+/// OpenSSL prints it.
+pub(super) fn distinguished_names(list: &[u8]) -> Res<Vec<String>> {
     let mut reader = Reader::new(list);
-    let mut count = 0usize;
+    let mut names = Vec::new();
     while !reader.is_empty() {
-        if reader.vec(2)?.is_empty() {
+        let der = reader.vec(2)?;
+        if der.is_empty() {
             return bad("empty distinguished name");
         }
-        count = count.saturating_add(1);
+        names.push(match X509Name::from_der(der) {
+            Ok(name) => name_oneline(&name),
+            Err(_) => format!("<unparseable name: {} bytes>", der.len()),
+        });
     }
-    Ok(count)
+    Ok(names)
+}
+
+/// A CertificateVerify: the signature scheme and the signature's length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateVerify {
+    /// The signature scheme (TLS 1.2 and 1.3; absent before TLS 1.2).
+    pub signature_scheme: Option<SignatureScheme>,
+    /// Length of the signature.
+    pub signature_len: usize,
+}
+
+impl CertificateVerify {
+    /// The signature scheme's code point, when the message carries one.
+    pub fn signature_scheme_id(&self) -> Option<u16> {
+        self.signature_scheme.as_ref().map(|s| s.id)
+    }
+}
+
+/// `with_scheme`: whether the version puts a scheme first (`None`: unknown,
+/// try with, then without).
+pub(super) fn decode_certificate_verify(
+    body: &[u8],
+    with_scheme: Option<bool>,
+) -> Res<CertificateVerify> {
+    let read = |with_scheme: bool| -> Res<CertificateVerify> {
+        let mut reader = Reader::new(body);
+        let signature_scheme = if with_scheme {
+            Some(SignatureScheme::new(reader.u16()?))
+        } else {
+            None
+        };
+        let signature = reader.vec(2)?;
+        reader.finish("the signature")?;
+        if signature.is_empty() {
+            return bad("empty signature");
+        }
+        Ok(CertificateVerify {
+            signature_scheme,
+            signature_len: signature.len(),
+        })
+    };
+    match with_scheme {
+        Some(with_scheme) => read(with_scheme),
+        None => read(true).or_else(|err| read(false).map_err(|_| err)),
+    }
 }

@@ -5,23 +5,39 @@ use std::collections::HashSet;
 use tls_parser::{
     parse_tls_extension_alpn_content, parse_tls_extension_elliptic_curves_content,
     parse_tls_extension_signature_algorithms_content, parse_tls_extension_sni_content, SNIType,
-    TlsExtension,
+    TlsExtension, TlsExtensionType,
 };
 
 use super::error::{bad, nom_fail, Fail, Res};
 use super::names::{NamedGroup, SignatureScheme};
-use super::reader::{escaped, u16_list, Reader};
+use super::reader::{escaped, hex, u16_list, Reader};
 
-pub(super) const EXT_SERVER_NAME: u16 = 0;
-pub(super) const EXT_SUPPORTED_GROUPS: u16 = 10;
-pub(super) const EXT_SIGNATURE_ALGORITHMS: u16 = 13;
-pub(super) const EXT_ALPN: u16 = 16;
-pub(super) const EXT_SESSION_TICKET: u16 = 35;
-pub(super) const EXT_PRE_SHARED_KEY: u16 = 41;
-pub(super) const EXT_EARLY_DATA: u16 = 42;
-pub(super) const EXT_SUPPORTED_VERSIONS: u16 = 43;
-pub(super) const EXT_CERTIFICATE_AUTHORITIES: u16 = 47;
-pub(super) const EXT_KEY_SHARE: u16 = 51;
+// The code points come from tls-parser's registry; match patterns need
+// plain constants.
+macro_rules! extension_types {
+    ($($name:ident = $variant:ident;)*) => {
+        $(pub(super) const $name: u16 = TlsExtensionType::$variant.0;)*
+    };
+}
+extension_types! {
+    EXT_SERVER_NAME = ServerName;
+    EXT_MAX_FRAGMENT_LENGTH = MaxFragmentLength;
+    EXT_SUPPORTED_GROUPS = SupportedGroups;
+    EXT_EC_POINT_FORMATS = EcPointFormats;
+    EXT_SIGNATURE_ALGORITHMS = SignatureAlgorithms;
+    EXT_ALPN = ApplicationLayerProtocolNegotiation;
+    EXT_ENCRYPT_THEN_MAC = EncryptThenMac;
+    EXT_EXTENDED_MASTER_SECRET = ExtendedMasterSecret;
+    EXT_RECORD_SIZE_LIMIT = RecordSizeLimit;
+    EXT_SESSION_TICKET = SessionTicketTLS;
+    EXT_PRE_SHARED_KEY = PreSharedKey;
+    EXT_EARLY_DATA = EarlyData;
+    EXT_SUPPORTED_VERSIONS = SupportedVersions;
+    EXT_PSK_KEY_EXCHANGE_MODES = PskExchangeModes;
+    EXT_CERTIFICATE_AUTHORITIES = CertificateAuthorities;
+    EXT_KEY_SHARE = KeyShare;
+    EXT_RENEGOTIATION_INFO = RenegotiationInfo;
+}
 
 pub(super) struct Extension<'a> {
     pub(super) ty: u16,
@@ -148,7 +164,7 @@ pub(super) fn ext_client_supported_versions(data: &[u8]) -> Res<Vec<u16>> {
 }
 
 /// key_share in a ClientHello: the group of each `KeyShareEntry`.
-pub(super) fn ext_client_key_share(data: &[u8]) -> Res<Vec<NamedGroup>> {
+pub(super) fn ext_client_key_share(data: &[u8]) -> Res<Vec<(NamedGroup, usize)>> {
     let mut reader = Reader::new(data);
     let list = reader.vec(2)?;
     reader.finish("client_shares")?;
@@ -160,16 +176,21 @@ pub(super) fn ext_client_key_share(data: &[u8]) -> Res<Vec<NamedGroup>> {
         if key_exchange.is_empty() {
             return bad(format!("empty key_exchange for group {group}"));
         }
-        groups.push(NamedGroup::new(group));
+        groups.push((NamedGroup::new(group), key_exchange.len()));
     }
     Ok(groups)
 }
 
 /// key_share in a ServerHello (a `KeyShareEntry`) or a HelloRetryRequest
 /// (just the selected group).
-pub(super) fn ext_server_key_share(data: &[u8], hello_retry_request: bool) -> Res<NamedGroup> {
+/// Returns the group and the key_exchange length (`None` in a HelloRetryRequest).
+pub(super) fn ext_server_key_share(
+    data: &[u8],
+    hello_retry_request: bool,
+) -> Res<(NamedGroup, Option<usize>)> {
     let mut reader = Reader::new(data);
     let group = reader.u16()?;
+    let mut len = None;
     if hello_retry_request {
         reader.finish("selected_group")?;
     } else {
@@ -178,8 +199,9 @@ pub(super) fn ext_server_key_share(data: &[u8], hello_retry_request: bool) -> Re
             return bad("empty key_exchange");
         }
         reader.finish("server_share")?;
+        len = Some(key_exchange.len());
     }
-    Ok(NamedGroup::new(group))
+    Ok((NamedGroup::new(group), len))
 }
 
 /// pre_shared_key in a ClientHello: the number of `PskIdentity` entries.
@@ -242,6 +264,66 @@ pub(super) fn extensions_block<'a>(ext: Option<&'a [u8]>, rest: &'a [u8]) -> Res
             })?;
             reader.finish("the extensions")?;
             Ok(Some(block))
+        }
+    }
+}
+
+/// An extension whose presence is its whole content (extended_master_secret,
+/// encrypt_then_mac, an acknowledging server_name, early_data in hellos).
+pub(super) fn ext_empty(data: &[u8]) -> Res<()> {
+    match data.len() {
+        0 => Ok(()),
+        n => bad(format!("{n} bytes where none belong")),
+    }
+}
+
+/// ec_point_formats: `ECPointFormat ec_point_format_list<1..2^8-1>`.
+pub(super) fn ext_ec_point_formats(data: &[u8]) -> Res<Vec<u8>> {
+    let mut reader = Reader::new(data);
+    let list = reader.vec(1)?;
+    reader.finish("the format list")?;
+    if list.is_empty() {
+        return bad("empty format list");
+    }
+    Ok(list.to_vec())
+}
+
+/// renegotiation_info: `opaque renegotiated_connection<0..255>`, in hex.
+pub(super) fn ext_renegotiation_info(data: &[u8]) -> Res<String> {
+    let mut reader = Reader::new(data);
+    let connection = reader.vec(1)?;
+    reader.finish("renegotiated_connection")?;
+    Ok(hex(connection))
+}
+
+/// psk_key_exchange_modes: `PskKeyExchangeMode ke_modes<1..255>`.
+pub(super) fn ext_psk_key_exchange_modes(data: &[u8]) -> Res<Vec<u8>> {
+    let mut reader = Reader::new(data);
+    let modes = reader.vec(1)?;
+    reader.finish("ke_modes")?;
+    if modes.is_empty() {
+        return bad("empty ke_modes");
+    }
+    Ok(modes.to_vec())
+}
+
+/// pre_shared_key in a ServerHello: `uint16 selected_identity`.
+pub(super) fn ext_server_pre_shared_key(data: &[u8]) -> Res<u16> {
+    let mut reader = Reader::new(data);
+    let selected = reader.u16()?;
+    reader.finish("selected_identity")?;
+    Ok(selected)
+}
+
+/// ALPN in a ServerHello or EncryptedExtensions: exactly one protocol.
+pub(super) fn ext_selected_alpn(data: &[u8]) -> Res<String> {
+    let names =
+        ext_alpn(data).map_err(|f| f.in_extension("application_layer_protocol_negotiation"))?;
+    let mut names = names.into_iter();
+    match (names.next(), names.next()) {
+        (Some(name), None) => Ok(name),
+        _ => {
+            bad("application_layer_protocol_negotiation extension: more than one protocol selected")
         }
     }
 }

@@ -38,8 +38,63 @@ pub struct ClientHello {
     pub session_ticket: Option<usize>,
     /// Number of identities in the pre_shared_key extension; 0 when absent.
     pub psk_identities: usize,
+    /// The length of each key share's key_exchange, in the order of
+    /// `key_share_groups`.
+    pub key_share_lengths: Vec<usize>,
+    /// The psk_key_exchange_modes extension (0 psk_ke, 1 psk_dhe_ke).
+    pub psk_key_exchange_modes: Vec<u8>,
+    /// Whether the early_data extension was sent.
+    pub early_data: bool,
+    /// The extensions both hellos share.
+    #[serde(flatten)]
+    pub common: HelloExtensions,
     /// Every extension type, in the order sent.
     pub extensions: Vec<u16>,
+}
+
+/// The contents of the TLS 1.2-era extensions that either hello may carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelloExtensions {
+    /// The ec_point_formats extension (0 uncompressed, 1 and 2 the
+    /// ANSI X9.62 compressed forms), when present.
+    pub ec_point_formats: Option<Vec<u8>>,
+    /// The renegotiation_info extension's renegotiated_connection in
+    /// lowercase hex (empty on an initial handshake), when present.
+    pub renegotiation_info: Option<String>,
+    /// Whether the (empty) extended_master_secret extension was sent.
+    pub extended_master_secret: bool,
+    /// Whether the (empty) encrypt_then_mac extension was sent.
+    pub encrypt_then_mac: bool,
+}
+
+impl HelloExtensions {
+    /// Reads `ext` into `self` when it is one of these; returns whether it was.
+    fn take(&mut self, ext: &Extension<'_>) -> Res<bool> {
+        match ext.ty {
+            EXT_EC_POINT_FORMATS => {
+                self.ec_point_formats = Some(
+                    ext_ec_point_formats(ext.data)
+                        .map_err(|f| f.in_extension("ec_point_formats"))?,
+                );
+            }
+            EXT_RENEGOTIATION_INFO => {
+                self.renegotiation_info = Some(
+                    ext_renegotiation_info(ext.data)
+                        .map_err(|f| f.in_extension("renegotiation_info"))?,
+                );
+            }
+            EXT_EXTENDED_MASTER_SECRET => {
+                ext_empty(ext.data).map_err(|f| f.in_extension("extended_master_secret"))?;
+                self.extended_master_secret = true;
+            }
+            EXT_ENCRYPT_THEN_MAC => {
+                ext_empty(ext.data).map_err(|f| f.in_extension("encrypt_then_mac"))?;
+                self.encrypt_then_mac = true;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
 }
 
 /// The parts of a ServerHello (or HelloRetryRequest) worth recording.
@@ -63,6 +118,18 @@ pub struct ServerHello {
     pub alpn: Option<String>,
     /// True when the random is the HelloRetryRequest value of RFC 8446 4.1.3.
     pub hello_retry_request: bool,
+    /// The selected compression method (0, null, in every version in use).
+    pub compression_method: u8,
+    /// Length of the server's key share (absent in a HelloRetryRequest).
+    pub key_share_len: Option<usize>,
+    /// The selected_identity of the pre_shared_key extension (TLS 1.3
+    /// resumption), when present.
+    pub pre_shared_key: Option<u16>,
+    /// Whether the server acknowledged server_name with an empty extension.
+    pub server_name_ack: bool,
+    /// The extensions both hellos share.
+    #[serde(flatten)]
+    pub common: HelloExtensions,
     /// Every extension type, in the order sent.
     pub extensions: Vec<u16>,
 }
@@ -105,10 +172,17 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
         signature_algorithms: Vec::new(),
         session_ticket: None,
         psk_identities: 0,
+        key_share_lengths: Vec::new(),
+        psk_key_exchange_modes: Vec::new(),
+        early_data: false,
+        common: HelloExtensions::default(),
         extensions: Vec::new(),
     };
     for ext in split_extensions(block.unwrap_or_default())? {
         view.extensions.push(ext.ty);
+        if view.common.take(&ext)? {
+            continue;
+        }
         let data = ext.data;
         match ext.ty {
             EXT_SERVER_NAME => {
@@ -136,8 +210,16 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
                     .map_err(|f| f.in_extension("supported_versions"))?;
             }
             EXT_KEY_SHARE => {
-                view.key_share_groups =
-                    ext_client_key_share(data).map_err(|f| f.in_extension("key_share"))?;
+                let shares = ext_client_key_share(data).map_err(|f| f.in_extension("key_share"))?;
+                (view.key_share_groups, view.key_share_lengths) = shares.into_iter().unzip();
+            }
+            EXT_PSK_KEY_EXCHANGE_MODES => {
+                view.psk_key_exchange_modes = ext_psk_key_exchange_modes(data)
+                    .map_err(|f| f.in_extension("psk_key_exchange_modes"))?;
+            }
+            EXT_EARLY_DATA => {
+                ext_empty(data).map_err(|f| f.in_extension("early_data"))?;
+                view.early_data = true;
             }
             _ => {}
         }
@@ -166,10 +248,18 @@ pub(super) fn decode_server_hello(body: &[u8]) -> Res<ServerHello> {
         key_share_group: None,
         alpn: None,
         hello_retry_request,
+        compression_method: hello.compression.0,
+        key_share_len: None,
+        pre_shared_key: None,
+        server_name_ack: false,
+        common: HelloExtensions::default(),
         extensions: Vec::new(),
     };
     for ext in split_extensions(block.unwrap_or_default())? {
         view.extensions.push(ext.ty);
+        if view.common.take(&ext)? {
+            continue;
+        }
         let data = ext.data;
         match ext.ty {
             EXT_SUPPORTED_VERSIONS => {
@@ -182,21 +272,21 @@ pub(super) fn decode_server_hello(body: &[u8]) -> Res<ServerHello> {
                 view.selected_version = Some(be16(data));
             }
             EXT_KEY_SHARE => {
-                view.key_share_group = Some(
-                    ext_server_key_share(data, hello_retry_request)
-                        .map_err(|f| f.in_extension("key_share"))?,
+                let (group, len) = ext_server_key_share(data, hello_retry_request)
+                    .map_err(|f| f.in_extension("key_share"))?;
+                view.key_share_group = Some(group);
+                view.key_share_len = len;
+            }
+            EXT_ALPN => view.alpn = Some(ext_selected_alpn(data)?),
+            EXT_PRE_SHARED_KEY => {
+                view.pre_shared_key = Some(
+                    ext_server_pre_shared_key(data)
+                        .map_err(|f| f.in_extension("pre_shared_key"))?,
                 );
             }
-            EXT_ALPN => {
-                let names = ext_alpn(data)
-                    .map_err(|f| f.in_extension("application_layer_protocol_negotiation"))?;
-                let mut names = names.into_iter();
-                view.alpn = names.next();
-                if names.next().is_some() {
-                    return bad(
-                        "application_layer_protocol_negotiation extension: more than one protocol selected",
-                    );
-                }
+            EXT_SERVER_NAME => {
+                ext_empty(data).map_err(|f| f.in_extension("server_name"))?;
+                view.server_name_ack = true;
             }
             _ => {}
         }

@@ -19,9 +19,12 @@
 //! verify_data, and tickets, PSK identities and key shares are only counted.
 
 mod certificate;
+mod dh_groups;
+mod encrypted_extensions;
 mod error;
 mod extensions;
 mod hello;
+mod key_exchange;
 mod names;
 mod reader;
 #[cfg(test)]
@@ -30,14 +33,23 @@ mod ticket;
 
 use serde::{Deserialize, Serialize};
 
-pub use certificate::{Certificate, CertificateRequest};
+pub use certificate::{Certificate, CertificateRequest, CertificateVerify};
+pub use encrypted_extensions::EncryptedExtensions;
 pub use error::DecodeError;
+pub use hello::HelloExtensions;
 pub use hello::{ClientHello, ServerHello};
+pub use key_exchange::{ClientKeyExchange, KeyExchangeKind, ServerKeyExchange};
+pub(crate) use names::{
+    trace_certificate_type_name, trace_compression_name, trace_group_name, trace_point_format_name,
+    trace_psk_mode_name,
+};
 pub use names::{CipherSuite, HandshakeType, NamedGroup, SignatureScheme};
 pub use ticket::NewSessionTicket;
 
-use certificate::{decode_certificate, decode_certificate_request};
+use certificate::{decode_certificate, decode_certificate_request, decode_certificate_verify};
+use encrypted_extensions::decode_encrypted_extensions;
 use hello::{decode_client_hello, decode_server_hello};
+use key_exchange::{decode_client_key_exchange, decode_server_key_exchange};
 use reader::be;
 use ticket::decode_new_session_ticket;
 
@@ -65,6 +77,14 @@ pub enum Body {
     CertificateRequest(CertificateRequest),
     /// A NewSessionTicket (RFC 5077 or TLS 1.3 layout).
     NewSessionTicket(NewSessionTicket),
+    /// A TLS 1.3 EncryptedExtensions.
+    EncryptedExtensions(EncryptedExtensions),
+    /// A ServerKeyExchange (TLS 1.2 and earlier).
+    ServerKeyExchange(ServerKeyExchange),
+    /// A ClientKeyExchange (TLS 1.2 and earlier).
+    ClientKeyExchange(ClientKeyExchange),
+    /// A CertificateVerify.
+    CertificateVerify(CertificateVerify),
     /// A Finished.
     Finished(Finished),
     /// Any other type: only the header is decoded.
@@ -79,16 +99,53 @@ pub struct Finished {
     pub verify_data_len: usize,
 }
 
+/// What a message's layout depends on beyond its own bytes: the protocol
+/// version and the cipher suite the ServerHello selected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodeContext {
+    /// The protocol version of the connection (the message callback's
+    /// `version`, e.g. 0x0303), or 0 when unknown.
+    pub version: u16,
+    /// The cipher suite from the connection's ServerHello, when known.
+    pub cipher_suite: Option<u16>,
+}
+
+impl DecodeContext {
+    /// A context for `version` (0 when unknown) and the selected suite.
+    pub fn new(version: u16, cipher_suite: Option<u16>) -> Self {
+        Self {
+            version,
+            cipher_suite,
+        }
+    }
+
+    fn tls13(self) -> bool {
+        self.version == 0x0304
+    }
+
+    /// Whether signatures carry a SignatureAndHashAlgorithm (TLS 1.2 and
+    /// later); `None` when the version is unknown.
+    fn signature_scheme_sent(self) -> Option<bool> {
+        match self.version {
+            0 => None,
+            v => Some(v >= 0x0303 && v != 0xfeff),
+        }
+    }
+
+    fn key_exchange(self) -> Option<KeyExchangeKind> {
+        self.cipher_suite.and_then(KeyExchangeKind::of_suite)
+    }
+}
+
 /// Decodes one handshake message as delivered by OpenSSL's message callback
 /// (content type 22): a 1-byte type, a 3-byte length and the body.
 ///
 /// `tls13` is true when the message belongs to a TLS 1.3 handshake (the
 /// callback's `version` is 0x0304); it picks the TLS 1.3 layouts of
-/// Certificate, CertificateRequest and NewSessionTicket.
-///
-/// Types other than ClientHello, ServerHello, Certificate, CertificateRequest,
-/// NewSessionTicket and Finished decode to [`Body::Other`] once the header is
-/// checked.
+/// Certificate, CertificateRequest and NewSessionTicket. The key exchange
+/// messages of TLS 1.2 also depend on the selected cipher suite: see
+/// [`decode_handshake_in`].
 ///
 /// # Errors
 ///
@@ -98,6 +155,28 @@ pub struct Finished {
 /// of bytes after it, and [`DecodeError::Malformed`] for any other departure
 /// from the message's layout (the reason names the field or extension).
 pub fn decode_handshake(msg: &[u8], tls13: bool) -> Result<HandshakeMessage, DecodeError> {
+    let version = if tls13 { 0x0304 } else { 0 };
+    decode_handshake_in(msg, DecodeContext::new(version, None))
+}
+
+/// Decodes one handshake message (as [`decode_handshake`]) knowing the
+/// connection's version and selected cipher suite, which fix the layouts
+/// of ServerKeyExchange, ClientKeyExchange and CertificateVerify. Without
+/// them the decoder tries the layouts in turn.
+///
+/// Types other than ClientHello, ServerHello, EncryptedExtensions,
+/// Certificate, CertificateRequest, ServerKeyExchange, ClientKeyExchange,
+/// CertificateVerify, NewSessionTicket and Finished decode to
+/// [`Body::Other`] once the header is checked.
+///
+/// # Errors
+///
+/// As [`decode_handshake`].
+pub fn decode_handshake_in(
+    msg: &[u8],
+    context: DecodeContext,
+) -> Result<HandshakeMessage, DecodeError> {
+    let tls13 = context.tls13();
     let handshake_type = msg.first().map(|&b| HandshakeType(b));
     let (Some(handshake_type), Some(length), Some(body)) =
         (handshake_type, msg.get(1..4).map(be), msg.get(4..))
@@ -118,9 +197,25 @@ pub fn decode_handshake(msg: &[u8], tls13: bool) -> Result<HandshakeMessage, Dec
     let decoded = match handshake_type {
         HandshakeType::CLIENT_HELLO => decode_client_hello(body).map(Body::ClientHello),
         HandshakeType::SERVER_HELLO => decode_server_hello(body).map(Body::ServerHello),
+        HandshakeType::ENCRYPTED_EXTENSIONS => {
+            decode_encrypted_extensions(body).map(Body::EncryptedExtensions)
+        }
         HandshakeType::CERTIFICATE => decode_certificate(body, tls13).map(Body::Certificate),
         HandshakeType::CERTIFICATE_REQUEST => {
             decode_certificate_request(body, tls13).map(Body::CertificateRequest)
+        }
+        HandshakeType::SERVER_KEY_EXCHANGE => decode_server_key_exchange(
+            body,
+            context.key_exchange(),
+            context.signature_scheme_sent(),
+        )
+        .map(Body::ServerKeyExchange),
+        HandshakeType::CLIENT_KEY_EXCHANGE => {
+            decode_client_key_exchange(body, context.key_exchange()).map(Body::ClientKeyExchange)
+        }
+        HandshakeType::CERTIFICATE_VERIFY => {
+            decode_certificate_verify(body, context.signature_scheme_sent())
+                .map(Body::CertificateVerify)
         }
         HandshakeType::NEW_SESSION_TICKET => {
             decode_new_session_ticket(body, tls13).map(Body::NewSessionTicket)

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use tls_parser::TlsCipherSuite;
+use tls_parser::{TlsCipherSuite, TlsHandshakeType};
 
 /// A handshake message type (RFC 8446 section 4, RFC 5246 section 7.4 and the
 /// IANA "TLS HandshakeType" registry).
@@ -18,48 +18,49 @@ pub struct HandshakeType(pub u8);
 
 impl HandshakeType {
     /// hello_request (0), TLS 1.2 and earlier.
-    pub const HELLO_REQUEST: Self = Self(0);
+    pub const HELLO_REQUEST: Self = Self(TlsHandshakeType::HelloRequest.0);
     /// client_hello (1).
-    pub const CLIENT_HELLO: Self = Self(1);
+    pub const CLIENT_HELLO: Self = Self(TlsHandshakeType::ClientHello.0);
     /// server_hello (2); also carries a TLS 1.3 HelloRetryRequest.
-    pub const SERVER_HELLO: Self = Self(2);
+    pub const SERVER_HELLO: Self = Self(TlsHandshakeType::ServerHello.0);
     /// hello_verify_request (3), DTLS.
-    pub const HELLO_VERIFY_REQUEST: Self = Self(3);
+    pub const HELLO_VERIFY_REQUEST: Self = Self(TlsHandshakeType::HelloVerifyRequest.0);
     /// new_session_ticket (4).
-    pub const NEW_SESSION_TICKET: Self = Self(4);
+    pub const NEW_SESSION_TICKET: Self = Self(TlsHandshakeType::NewSessionTicket.0);
     /// end_of_early_data (5), TLS 1.3.
-    pub const END_OF_EARLY_DATA: Self = Self(5);
+    pub const END_OF_EARLY_DATA: Self = Self(TlsHandshakeType::EndOfEarlyData.0);
     /// encrypted_extensions (8), TLS 1.3.
-    pub const ENCRYPTED_EXTENSIONS: Self = Self(8);
+    pub const ENCRYPTED_EXTENSIONS: Self = Self(TlsHandshakeType::EncryptedExtensions.0);
     /// certificate (11).
-    pub const CERTIFICATE: Self = Self(11);
+    pub const CERTIFICATE: Self = Self(TlsHandshakeType::Certificate.0);
     /// server_key_exchange (12), TLS 1.2 and earlier.
-    pub const SERVER_KEY_EXCHANGE: Self = Self(12);
+    pub const SERVER_KEY_EXCHANGE: Self = Self(TlsHandshakeType::ServerKeyExchange.0);
     /// certificate_request (13).
-    pub const CERTIFICATE_REQUEST: Self = Self(13);
+    pub const CERTIFICATE_REQUEST: Self = Self(TlsHandshakeType::CertificateRequest.0);
     /// server_hello_done (14), TLS 1.2 and earlier.
-    pub const SERVER_HELLO_DONE: Self = Self(14);
+    pub const SERVER_HELLO_DONE: Self = Self(TlsHandshakeType::ServerDone.0);
     /// certificate_verify (15).
-    pub const CERTIFICATE_VERIFY: Self = Self(15);
+    pub const CERTIFICATE_VERIFY: Self = Self(TlsHandshakeType::CertificateVerify.0);
     /// client_key_exchange (16), TLS 1.2 and earlier.
-    pub const CLIENT_KEY_EXCHANGE: Self = Self(16);
+    pub const CLIENT_KEY_EXCHANGE: Self = Self(TlsHandshakeType::ClientKeyExchange.0);
     /// finished (20).
-    pub const FINISHED: Self = Self(20);
+    pub const FINISHED: Self = Self(TlsHandshakeType::Finished.0);
     /// certificate_url (21), RFC 6066.
-    pub const CERTIFICATE_URL: Self = Self(21);
+    pub const CERTIFICATE_URL: Self = Self(TlsHandshakeType::CertificateURL.0);
     /// certificate_status (22), RFC 6066.
-    pub const CERTIFICATE_STATUS: Self = Self(22);
+    pub const CERTIFICATE_STATUS: Self = Self(TlsHandshakeType::CertificateStatus.0);
     /// supplemental_data (23), RFC 4680.
     pub const SUPPLEMENTAL_DATA: Self = Self(23);
     /// key_update (24), TLS 1.3.
-    pub const KEY_UPDATE: Self = Self(24);
+    pub const KEY_UPDATE: Self = Self(TlsHandshakeType::KeyUpdate.0);
     /// compressed_certificate (25), RFC 8879.
     pub const COMPRESSED_CERTIFICATE: Self = Self(25);
     /// message_hash (254), TLS 1.3 transcript placeholder.
     pub const MESSAGE_HASH: Self = Self(254);
 
     /// The registered name in CamelCase (`"ClientHello"`, `"ServerHelloDone"`,
-    /// ...), or `None` for an unregistered value.
+    /// ...), or `None` for an unregistered value. (tls-parser's names differ
+    /// in places, e.g. `ServerDone`, and lack the newer types.)
     pub fn name(self) -> Option<&'static str> {
         let name = match self.0 {
             0 => "HelloRequest",
@@ -302,4 +303,79 @@ pub(super) fn signature_scheme_name(id: u16) -> Option<&'static str> {
         _ => return None,
     };
     Some(name)
+}
+
+// ---------------------------------------------------------------------------
+// Names as `openssl s_client -trace` prints them (ssl/t1_trace.c)
+// ---------------------------------------------------------------------------
+
+/// A group as `-trace` names it: OpenSSL's own name where it differs from
+/// the IANA one (`ecdh_x25519`, `secp256r1 (P-256)`), the IANA name
+/// otherwise, `UNKNOWN` when neither knows it.
+pub(crate) fn trace_group_name(id: u16) -> &'static str {
+    match id {
+        1 => "sect163k1 (K-163)",
+        3 => "sect163r2 (B-163)",
+        6 => "sect233k1 (K-233)",
+        7 => "sect233r1 (B-233)",
+        9 => "sect283k1 (K-283)",
+        10 => "sect283r1 (B-283)",
+        11 => "sect409k1 (K-409)",
+        12 => "sect409r1 (B-409)",
+        13 => "sect571k1 (K-571)",
+        14 => "sect571r1 (B-571)",
+        19 => "secp192r1 (P-192)",
+        21 => "secp224r1 (P-224)",
+        23 => "secp256r1 (P-256)",
+        24 => "secp384r1 (P-384)",
+        25 => "secp521r1 (P-521)",
+        29 => "ecdh_x25519",
+        30 => "ecdh_x448",
+        _ => group_name(id).unwrap_or("UNKNOWN"),
+    }
+}
+
+/// A ClientCertificateType as `-trace` names it (`rsa_sign`, `ecdsa_sign`).
+pub(crate) fn trace_certificate_type_name(id: u8) -> &'static str {
+    match id {
+        1 => "rsa_sign",
+        2 => "dss_sign",
+        3 => "rsa_fixed_dh",
+        4 => "dss_fixed_dh",
+        5 => "rsa_ephemeral_dh",
+        6 => "dss_ephemeral_dh",
+        20 => "fortezza_dms",
+        64 => "ecdsa_sign",
+        65 => "rsa_fixed_ecdh",
+        66 => "ecdsa_fixed_ecdh",
+        _ => "UNKNOWN",
+    }
+}
+
+/// An ECPointFormat as `-trace` names it.
+pub(crate) fn trace_point_format_name(id: u8) -> &'static str {
+    match id {
+        0 => "uncompressed",
+        1 => "ansiX962_compressed_prime",
+        2 => "ansiX962_compressed_char2",
+        _ => "UNKNOWN",
+    }
+}
+
+/// A PskKeyExchangeMode as `-trace` names it.
+pub(crate) fn trace_psk_mode_name(id: u8) -> &'static str {
+    match id {
+        0 => "psk_ke",
+        1 => "psk_dhe_ke",
+        _ => "UNKNOWN",
+    }
+}
+
+/// A compression method as `-trace` names it.
+pub(crate) fn trace_compression_name(id: u8) -> &'static str {
+    match id {
+        0 => "No Compression",
+        1 => "Zlib Compression",
+        _ => "UNKNOWN",
+    }
 }

@@ -57,7 +57,8 @@ fn tls13_certificate_request_layout() {
         names(&view.signature_algorithms),
         ["ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256", "GREASE"]
     );
-    assert_eq!(view.certificate_authorities, 2);
+    let subject = crate::ffi::name_oneline(cert.subject_name());
+    assert_eq!(view.certificate_authorities, [subject.clone(), subject]);
     assert!(view.certificate_types.is_empty());
 }
 
@@ -192,7 +193,7 @@ fn unknown_and_undecoded_types_are_other() {
     assert_eq!(HandshakeType(99).name(), None);
     assert_eq!(serde_json::to_string(&HandshakeType(99)).unwrap(), "99");
 
-    for ty in [0u8, 5, 8, 12, 14, 15, 16, 24, 25] {
+    for ty in [0u8, 5, 14, 24, 25] {
         let decoded = decode_handshake(&wrap(ty, &[0xde, 0xad]), true).unwrap();
         assert_eq!(decoded.body, Body::Other);
     }

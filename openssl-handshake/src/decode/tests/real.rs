@@ -166,14 +166,38 @@ fn tls12_handshake_from_openssl() {
     assert_eq!(certificate.issuers, certificate.subjects);
     assert_eq!(certificate.der_lengths, [cert.to_der().unwrap().len()]);
 
-    assert_eq!(server[2].body, Body::Other);
+    // The suite is ECDHE_ECDSA and the key P-256: an ECDHE group the
+    // client offered, a point of that group's size, and an ECDSA scheme
+    // the client offered.
+    let Body::ServerKeyExchange(kx) = &server[2].body else {
+        panic!("{:?}", server[2])
+    };
+    let Body::ClientHello(offer) = &decode_handshake(&transcript.client[0], false).unwrap().body
+    else {
+        panic!()
+    };
+    assert_eq!(kx.kind, KeyExchangeKind::Ecdhe);
+    assert_eq!(kx.curve_type, Some(3));
+    let group = kx.named_group.clone().unwrap();
+    assert!(offer.supported_groups.contains(&group), "{group:?}");
+    let point_len = match group.name.as_deref() {
+        Some("x25519") => 32,
+        Some("secp256r1") => 65,
+        other => panic!("unexpected group {other:?}"),
+    };
+    assert_eq!(kx.point_len, Some(point_len));
+    let scheme = kx.signature_scheme.clone().unwrap();
+    assert!(offer.signature_algorithms.contains(&scheme));
+    assert_eq!(scheme.name.as_deref(), Some("ecdsa_secp256r1_sha256"));
+    assert_eq!(kx.signature_scheme_id(), Some(0x0403));
+    assert!(kx.signature_len > 0 && kx.dh_bits.is_none());
 
     let Body::CertificateRequest(request) = &server[3].body else {
         panic!("{:?}", server[3])
     };
     assert!(request.certificate_types.contains(&64), "ecdsa_sign");
     assert!(names(&request.signature_algorithms).contains(&"ecdsa_secp256r1_sha256".into()));
-    assert_eq!(request.certificate_authorities, 0);
+    assert!(request.certificate_authorities.is_empty());
     assert_eq!(request.request_context, "");
 
     let Body::NewSessionTicket(ticket) = &server[5].body else {
@@ -202,5 +226,9 @@ fn tls12_handshake_from_openssl() {
         panic!("{:?}", client[1])
     };
     assert!(empty.subjects.is_empty() && empty.der_lengths.is_empty());
-    assert_eq!(client[2].body, Body::Other);
+    let Body::ClientKeyExchange(ckx) = &client[2].body else {
+        panic!("{:?}", client[2])
+    };
+    assert_eq!(ckx.kind, KeyExchangeKind::Ecdhe);
+    assert_eq!(ckx.exchange_len, point_len);
 }
