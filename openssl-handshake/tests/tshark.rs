@@ -128,9 +128,11 @@ impl Capture {
 
     /// Stops the capture with SIGINT, which makes tshark flush the file.
     fn stop(mut self) {
-        let pid = self.0.id().to_string();
-        let status = Command::new("kill").args(["-INT", &pid]).status();
-        assert!(status.is_ok_and(|s| s.success()), "kill -INT {pid}");
+        let pid = libc::pid_t::try_from(self.0.id()).expect("pid fits pid_t");
+        // SAFETY: kill(2) only sends a signal; `pid` is our own child, not
+        // yet reaped (Capture owns it), so the id cannot name another process.
+        let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+        assert_eq!(sent, 0, "SIGINT to tshark ({pid})");
         let deadline = Instant::now() + TIMEOUT;
         while self.0.try_wait().expect("poll tshark").is_none() {
             assert!(

@@ -41,6 +41,8 @@ pub struct CertificateRequest {
     pub certificate_authorities: Vec<String>,
     /// The TLS 1.3 certificate_request_context in lowercase hex; empty before TLS 1.3.
     pub request_context: String,
+    /// Every extension type, in the order sent (TLS 1.3; empty before).
+    pub extensions: Vec<u16>,
 }
 
 pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
@@ -116,6 +118,7 @@ pub(super) fn decode_certificate_request_tls12(
         signature_algorithms,
         certificate_authorities: distinguished_names(authorities)?,
         request_context: String::new(),
+        extensions: Vec::new(),
     })
 }
 
@@ -129,8 +132,10 @@ pub(super) fn decode_certificate_request_tls13(body: &[u8]) -> Res<CertificateRe
         signature_algorithms: Vec::new(),
         certificate_authorities: Vec::new(),
         request_context: hex(context),
+        extensions: Vec::new(),
     };
     for ext in split_extensions(block)? {
+        view.extensions.push(ext.ty);
         match ext.ty {
             EXT_SIGNATURE_ALGORITHMS => {
                 view.signature_algorithms = ext_signature_algorithms(ext.data)
