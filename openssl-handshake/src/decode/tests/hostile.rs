@@ -1,4 +1,29 @@
 use super::*;
+use crate::decode::{decode_handshake_in, DecodeContext};
+
+/// Unknown and TLS 1.3, then TLS 1.2 under ECDHE, DHE and RSA suites.
+const CONTEXTS: [DecodeContext; 5] = [
+    DecodeContext {
+        version: 0,
+        cipher_suite: None,
+    },
+    DecodeContext {
+        version: 0x0304,
+        cipher_suite: None,
+    },
+    DecodeContext {
+        version: 0x0303,
+        cipher_suite: Some(0xc02f),
+    },
+    DecodeContext {
+        version: 0x0303,
+        cipher_suite: Some(0x009e),
+    },
+    DecodeContext {
+        version: 0x0303,
+        cipher_suite: Some(0x009c),
+    },
+];
 
 struct XorShift(u64);
 
@@ -32,8 +57,9 @@ fn random_bytes_never_panic() {
                 let body_len = (len as u32 - 4).to_be_bytes();
                 msg[1..4].copy_from_slice(&body_len[1..]);
             }
-            for tls13 in [false, true] {
-                let _ = decode_handshake(&msg, tls13);
+            // Two of the contexts per message, varying with the input.
+            for _ in 0..2 {
+                let _ = decode_handshake_in(&msg, CONTEXTS[rng.below(CONTEXTS.len())]);
             }
         }
     }
@@ -90,8 +116,8 @@ fn mutated_real_messages_never_panic() {
             let body_len = (msg.len() as u32 - 4).to_be_bytes();
             msg[1..4].copy_from_slice(&body_len[1..]);
         }
-        for tls13 in [false, true] {
-            if let Ok(m) = decode_handshake(&msg, tls13) {
+        for context in CONTEXTS {
+            if let Ok(m) = decode_handshake_in(&msg, context) {
                 decoded += 1;
                 serde_json::to_string(&m).unwrap();
             }

@@ -3,6 +3,7 @@
 
 mod dh_groups;
 mod hostile;
+mod key_exchange;
 mod layouts;
 mod name_format;
 mod real;
