@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use openssl::dh::Dh;
-use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslVerifyMode, SslVersion};
+use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslSession, SslVerifyMode, SslVersion};
 use openssl_handshake::pki::KeyType;
 use serde_json::Value;
 
@@ -38,6 +38,8 @@ struct Case {
     tls13: bool,
     ciphers: &'static str,
     dhe: bool,
+    /// Connect a second time offering the first connection's session.
+    resume: bool,
 }
 
 const CASES: &[Case] = &[
@@ -48,6 +50,7 @@ const CASES: &[Case] = &[
         tls13: false,
         ciphers: "ECDHE-RSA-AES128-GCM-SHA256",
         dhe: false,
+        resume: false,
     },
     Case {
         name: "TLS 1.2 ECDHE-ECDSA",
@@ -56,6 +59,7 @@ const CASES: &[Case] = &[
         tls13: false,
         ciphers: "ECDHE-ECDSA-AES256-GCM-SHA384",
         dhe: false,
+        resume: false,
     },
     Case {
         name: "TLS 1.2 DHE-RSA",
@@ -64,6 +68,7 @@ const CASES: &[Case] = &[
         tls13: false,
         ciphers: "DHE-RSA-AES128-GCM-SHA256",
         dhe: true,
+        resume: false,
     },
     Case {
         name: "TLS 1.3",
@@ -72,6 +77,7 @@ const CASES: &[Case] = &[
         tls13: true,
         ciphers: "",
         dhe: false,
+        resume: true,
     },
 ];
 
@@ -144,8 +150,9 @@ impl Capture {
     }
 }
 
-/// The two traces of one case, as JSON, and the client's port.
+/// The two traces of one connection, as JSON, and the client's port.
 struct Traced {
+    name: String,
     client_port: u16,
     client: Value,
     server: Value,
@@ -155,6 +162,9 @@ fn server_ctx_for(case: &Case) -> SslContext {
     server_ctx(case.server_key, |b| {
         b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
         b.set_cert_store(pki().trust_store().expect("trust store"));
+        // Resuming a client-authenticated session needs a context id.
+        b.set_session_id_context(b"tshark")
+            .expect("session id context");
         // CertificateRequest then lists the root by name.
         b.add_client_ca(pki().root()).expect("client CA");
         b.set_alpn_select_callback(|_, offered| {
@@ -192,12 +202,36 @@ fn client_ctx_for(case: &Case, keylog: &Arc<Mutex<String>>) -> SslContext {
     })
 }
 
-/// One connection on `listener`: handshake, PING, close; both traces.
-fn run(case: &Case, listener: &TcpListener, keylog: &Arc<Mutex<String>>) -> Traced {
+/// The connections of `case` on `listener`: handshake, PING, close; both
+/// traces of each.
+fn run(case: &Case, listener: &TcpListener, keylog: &Arc<Mutex<String>>) -> Vec<Traced> {
     let server = server_ctx_for(case);
     let client = client_ctx_for(case, keylog);
+    let (first, session) = connect_once(&server, &client, listener, None);
+    let mut traced = vec![Traced {
+        name: case.name.to_owned(),
+        ..first
+    }];
+    if case.resume {
+        let session = session.expect("a session to resume");
+        let (second, _) = connect_once(&server, &client, listener, Some(&session));
+        traced.push(Traced {
+            name: format!("{} resumed", case.name),
+            ..second
+        });
+    }
+    traced
+}
+
+fn connect_once(
+    server: &SslContext,
+    client: &SslContext,
+    listener: &TcpListener,
+    session: Option<&SslSession>,
+) -> (Traced, Option<SslSession>) {
     let addr = listener.local_addr().expect("local addr");
     let listener = listener.try_clone().expect("listener");
+    let server = server.clone();
     let server_side = thread::spawn(move || {
         let (tcp, _) = listener.accept().expect("accept");
         set_timeouts(&tcp);
@@ -214,22 +248,34 @@ fn run(case: &Case, listener: &TcpListener, keylog: &Arc<Mutex<String>>) -> Trac
     let tcp = TcpStream::connect(addr).expect("connect");
     set_timeouts(&tcp);
     let client_port = tcp.local_addr().expect("client addr").port();
-    let mut ssl = Ssl::new(&client).expect("client ssl");
+    let mut ssl = Ssl::new(client).expect("client ssl");
     ssl.set_hostname("localhost").expect("sni");
+    if let Some(session) = session {
+        // SAFETY: the session comes from a connection on this same client
+        // context, as SSL_set_session(3) requires.
+        unsafe { ssl.set_session(session) }.expect("set session");
+    }
     let mut tls = ssl.connect(tcp).expect("client handshake");
     let mut buf = [0u8; 5];
+    // Reading PING also reads the TLS 1.3 tickets sent before it.
     tls.read_exact(&mut buf).expect("client reads ping");
+    let next_session = tls.ssl().session().map(|s| s.to_owned());
+    if session.is_some() {
+        assert!(tls.ssl().session_reused(), "the session was not resumed");
+    }
     let _ = tls.shutdown();
-    let client = trace_of(&tls);
-    let server = server_side.join().expect("server thread");
+    let client_trace = trace_of(&tls);
+    let server_trace = server_side.join().expect("server thread");
     let json = |t: &openssl_handshake::HandshakeTrace| {
         serde_json::from_str(&t.to_json()).expect("trace JSON parses")
     };
-    Traced {
+    let traced = Traced {
+        name: String::new(),
         client_port,
-        client: json(&client),
-        server: json(&server),
-    }
+        client: json(&client_trace),
+        server: json(&server_trace),
+    };
+    (traced, next_session)
 }
 
 /// tshark's dissection of `pcap`: per client port, the handshake messages in
@@ -316,7 +362,10 @@ fn decoded_messages_match_tsharks_dissection() {
     let keylog = Arc::new(Mutex::new(String::new()));
 
     let capture = Capture::start(port, &pcap);
-    let traced: Vec<Traced> = CASES.iter().map(|c| run(c, &listener, &keylog)).collect();
+    let traced: Vec<Traced> = CASES
+        .iter()
+        .flat_map(|c| run(c, &listener, &keylog))
+        .collect();
     // Loopback delivery is synchronous; a short pause lets the capture
     // thread drain the last segments before the stop.
     thread::sleep(Duration::from_millis(300));
@@ -326,10 +375,10 @@ fn decoded_messages_match_tsharks_dissection() {
     let dissected = dissect(&pcap, &keylog_path, port);
     let mut problems = Vec::new();
     let mut compared = 0usize;
-    for (case, traced) in CASES.iter().zip(&traced) {
+    for traced in &traced {
         let wire = dissected
             .get(&traced.client_port)
-            .unwrap_or_else(|| panic!("{}: tshark saw no handshake", case.name));
+            .unwrap_or_else(|| panic!("{}: tshark saw no handshake", traced.name));
         for (side, trace, client_side) in [
             ("client", &traced.client, true),
             ("server", &traced.server, false),
@@ -343,7 +392,7 @@ fn decoded_messages_match_tsharks_dissection() {
                     .filter(|(c, t, _)| *c == m.from_client && *t == m.handshake_type)
                     .nth(*n);
                 *n += 1;
-                let context = format!("{} ({side}'s trace), {}", case.name, m.describe());
+                let context = format!("{} ({side}'s trace), {}", traced.name, m.describe());
                 match found {
                     Some((_, _, ours)) => {
                         compared += 1;

@@ -205,35 +205,38 @@ pub(super) fn ext_server_key_share(
 }
 
 /// pre_shared_key in a ClientHello: the number of `PskIdentity` entries.
-pub(super) fn ext_client_pre_shared_key(data: &[u8]) -> Res<usize> {
+/// Returns the length of each identity and of each binder.
+pub(super) fn ext_client_pre_shared_key(data: &[u8]) -> Res<(Vec<usize>, Vec<usize>)> {
     let mut reader = Reader::new(data);
     let identities = reader.vec(2)?;
     let binders = reader.vec(2)?;
     reader.finish("binders")?;
     let mut list = Reader::new(identities);
-    let mut count = 0usize;
+    let mut identity_lengths = Vec::new();
     while !list.is_empty() {
-        if list.vec(2)?.is_empty() {
+        let identity = list.vec(2)?;
+        if identity.is_empty() {
             return bad("empty PSK identity");
         }
         list.u32()?;
-        count = count.saturating_add(1);
+        identity_lengths.push(identity.len());
     }
-    if count == 0 {
+    if identity_lengths.is_empty() {
         return bad("no PSK identities");
     }
     let mut list = Reader::new(binders);
-    let mut binder_count = 0usize;
+    let mut binder_lengths = Vec::new();
     while !list.is_empty() {
-        if list.vec(1)?.len() < 32 {
+        let binder = list.vec(1)?;
+        if binder.len() < 32 {
             return bad("PSK binder shorter than 32 bytes");
         }
-        binder_count = binder_count.saturating_add(1);
+        binder_lengths.push(binder.len());
     }
-    if binder_count == 0 {
+    if binder_lengths.is_empty() {
         return bad("no PSK binders");
     }
-    Ok(count)
+    Ok((identity_lengths, binder_lengths))
 }
 
 /// The extensions block after the fixed fields of a hello, given what

@@ -38,6 +38,10 @@ pub struct ClientHello {
     pub session_ticket: Option<usize>,
     /// Number of identities in the pre_shared_key extension; 0 when absent.
     pub psk_identities: usize,
+    /// The length of each PSK identity (a ticket, only measured).
+    pub psk_identity_lengths: Vec<usize>,
+    /// The length of each PSK binder (a MAC, only measured).
+    pub psk_binder_lengths: Vec<usize>,
     /// The length of each key share's key_exchange, in the order of
     /// `key_share_groups`.
     pub key_share_lengths: Vec<usize>,
@@ -172,6 +176,8 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
         signature_algorithms: Vec::new(),
         session_ticket: None,
         psk_identities: 0,
+        psk_identity_lengths: Vec::new(),
+        psk_binder_lengths: Vec::new(),
         key_share_lengths: Vec::new(),
         psk_key_exchange_modes: Vec::new(),
         early_data: false,
@@ -202,8 +208,11 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
             }
             EXT_SESSION_TICKET => view.session_ticket = Some(data.len()),
             EXT_PRE_SHARED_KEY => {
-                view.psk_identities = ext_client_pre_shared_key(data)
+                let (identities, binders) = ext_client_pre_shared_key(data)
                     .map_err(|f| f.in_extension("pre_shared_key"))?;
+                view.psk_identities = identities.len();
+                view.psk_identity_lengths = identities;
+                view.psk_binder_lengths = binders;
             }
             EXT_SUPPORTED_VERSIONS => {
                 view.supported_versions = ext_client_supported_versions(data)

@@ -62,6 +62,18 @@ pub const NOT_IN_JSON: &[(&str, &str)] = &[
         "the CHOICE index of a string type; the string is compared",
     ),
     ("pkcs1.", "public key internals of a certificate"),
+    (
+        "tls.handshake.extensions.psk.identity.identity",
+        "a PSK identity is a ticket: only its length is kept, as for tickets",
+    ),
+    (
+        "tls.handshake.extensions.psk.identity.obfuscated_ticket_age",
+        "the ticket's age masked with its age_add; kept out with the ticket",
+    ),
+    (
+        "tls.handshake.extensions.psk.binders",
+        "the binders' bytes, MACs keyed by the PSK; only their lengths are kept",
+    ),
     ("ber.", "BER encoding details of a certificate"),
 ];
 
@@ -432,6 +444,42 @@ fn expected(handshake_type: u8, b: &Value, tls13: bool) -> Vec<Expect> {
                 ja3_list(&b["supported_groups"]),
                 ja3_list(&b["ec_point_formats"]),
             );
+            let identities: Vec<u64> = b["psk_identity_lengths"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default();
+            let binders: Vec<u64> = b["psk_binder_lengths"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default();
+            let psk_totals = |lengths: &[u64], per_item: u64| {
+                if lengths.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![lengths
+                        .iter()
+                        .map(|n| n + per_item)
+                        .sum::<u64>()
+                        .to_string()]
+                }
+            };
+            v.extend([
+                e(
+                    "tls.handshake.extensions.psk.identity.identity_length",
+                    Norm::Num,
+                    num(&b["psk_identity_lengths"]),
+                ),
+                e(
+                    "tls.handshake.extensions.psk.identities.length",
+                    Norm::Num,
+                    psk_totals(&identities, 2 + 4),
+                ),
+                e(
+                    "tls.handshake.extensions.psk.binders_len",
+                    Norm::Num,
+                    psk_totals(&binders, 1),
+                ),
+            ]);
             let shares = b["key_share_lengths"]
                 .as_array()
                 .cloned()
