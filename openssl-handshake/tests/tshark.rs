@@ -10,8 +10,12 @@
 //! TLS 1.3 messages. Capturing on `lo` needs root (CI runs as root).
 
 mod common;
+#[path = "tshark/expected.rs"]
+mod expected;
 #[path = "tshark/fields.rs"]
 mod fields;
+#[path = "tshark/hellos.rs"]
+mod hellos;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
