@@ -8,15 +8,19 @@
 //!
 //! The fixed fields of ClientHello and ServerHello, the contents of the
 //! server_name, ALPN, supported_groups and signature_algorithms extensions and
-//! the cipher suite names come from `tls-parser`; every list it returns is
-//! checked to account for every byte of its extension, since `tls-parser`
-//! silently stops at the first item that does not fit. Everything else
-//! (extension framing, key_share, pre_shared_key, supported_versions, and the
-//! Certificate, CertificateRequest and NewSessionTicket layouts of TLS 1.2 and
-//! TLS 1.3) is read by the small bounds-checked reader in this module.
+//! the cipher suite names and key exchanges come from `tls-parser`; every
+//! list it returns is checked to account for every byte of its extension,
+//! since `tls-parser` silently stops at the first item that does not fit.
+//! Everything else (extension framing and the other extensions, and the
+//! layouts of EncryptedExtensions, Certificate, CertificateRequest,
+//! ServerKeyExchange, ClientKeyExchange, CertificateVerify and
+//! NewSessionTicket in TLS 1.2 and TLS 1.3) is read by the small
+//! bounds-checked reader in `reader.rs`. Names inside certificates and
+//! CertificateRequest are printed by OpenSSL itself.
 //!
 //! Secrets never end up in a view: Finished keeps only the length of its
-//! verify_data, and tickets, PSK identities and key shares are only counted.
+//! verify_data; tickets, PSK identities and binders, key shares, public
+//! values and signatures are only measured.
 
 mod certificate;
 mod dh_groups;
