@@ -18,10 +18,14 @@ command -v gnutls-cli >/dev/null 2>&1 || missing+=(gnutls-bin)
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v stdbuf >/dev/null 2>&1 || missing+=(coreutils)
+# tshark's dissection of a live capture is the decoder's reference (tests/tshark.rs).
+command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "ci/test.sh: installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
+        # wireshark-common otherwise asks whether non-root users may capture.
+        echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     else
@@ -34,9 +38,9 @@ fi
 # Under CI the interop tests need the external peers: a missing one is a
 # failure, never a skipped test.
 if [ "${CI:-}" = true ]; then
-    for tool in openssl gnutls-cli gnutls-serv; do
+    for tool in openssl gnutls-cli gnutls-serv tshark; do
         if ! command -v "$tool" >/dev/null 2>&1; then
-            echo "ci/test.sh: $tool not found under CI=true; install openssl and gnutls-bin" >&2
+            echo "ci/test.sh: $tool not found under CI=true; install openssl, gnutls-bin and tshark" >&2
             exit 1
         fi
     done

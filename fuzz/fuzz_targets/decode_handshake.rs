@@ -1,11 +1,25 @@
-//! The handshake-message decoder on arbitrary bytes: the first input byte
-//! picks the TLS 1.3 layouts, the rest is the message (type, length, body).
+//! The handshake-message decoder on arbitrary bytes. The first input byte
+//! picks the context: bit 0 the TLS 1.3 layouts, bit 1 a known TLS 1.2
+//! version, bits 2-3 the selected suite's key exchange (none, ECDHE, DHE,
+//! RSA). The rest is the message (type, length, body).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use openssl_handshake::decode::{decode_handshake_in, DecodeContext};
 
 fuzz_target!(|data: &[u8]| {
-    if let Some((flag, msg)) = data.split_first() {
-        let _ = openssl_handshake::decode::decode_handshake(msg, flag & 1 == 1);
+    if let Some((flags, msg)) = data.split_first() {
+        let version = match flags & 3 {
+            1 | 3 => 0x0304,
+            2 => 0x0303,
+            _ => 0,
+        };
+        let suite = match (flags >> 2) & 3 {
+            1 => Some(0xc02f), // ECDHE-RSA-AES128-GCM-SHA256
+            2 => Some(0x009e), // DHE-RSA-AES128-GCM-SHA256
+            3 => Some(0x009c), // AES128-GCM-SHA256 (RSA key transport)
+            _ => None,
+        };
+        let _ = decode_handshake_in(msg, DecodeContext::new(version, suite));
     }
 });

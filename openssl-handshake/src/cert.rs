@@ -6,7 +6,6 @@ use openssl::pkey::Id;
 use openssl::x509::{GeneralNameRef, X509Ref};
 use serde::{Deserialize, Serialize};
 
-use crate::decode::format_name;
 use crate::ffi;
 
 /// The fields of one certificate of a peer's chain.
@@ -79,10 +78,10 @@ impl CertificateInfo {
             version: cert.version() + 1,
             serial,
             signature_algorithm,
-            issuer: format_name(cert.issuer_name()),
+            issuer: ffi::name_oneline(cert.issuer_name()),
             not_before: cert.not_before().to_string(),
             not_after: cert.not_after().to_string(),
-            subject: format_name(cert.subject_name()),
+            subject: ffi::name_oneline(cert.subject_name()),
             public_key_algorithm,
             public_key_bits,
             curve,

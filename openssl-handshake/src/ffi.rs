@@ -13,7 +13,7 @@ use libc::{c_char, c_int};
 use openssl::nid::Nid;
 use openssl::ssl::{SslCipher, SslCipherRef, SslRef, SslSessionRef};
 use openssl::stack::{Stack, StackRef};
-use openssl::x509::X509Ref;
+use openssl::x509::{X509NameRef, X509Ref};
 
 use crate::event::HandshakeState;
 use crate::sys;
@@ -310,4 +310,31 @@ fn cipher_entries(stack: &StackRef<SslCipher>) -> Vec<CipherEntry> {
             )
         })
         .collect()
+}
+
+/// `name` as OpenSSL prints it with `X509_NAME_print_ex` and
+/// `XN_FLAG_ONELINE`, the format of `openssl x509 -subject`, s_client and
+/// `-trace`: `C = US, O = Example, CN = localhost`.
+pub(crate) fn name_oneline(name: &X509NameRef) -> String {
+    // SAFETY: the memory BIO is created, written and freed here; `name` is
+    // live for the call; the data pointer BIO_get_mem_data returns stays
+    // valid until the BIO is freed, and is copied out before that.
+    unsafe {
+        let bio = openssl_sys::BIO_new(openssl_sys::BIO_s_mem());
+        if bio.is_null() {
+            return String::new();
+        }
+        let printed = sys::X509_NAME_print_ex(bio, name.as_ptr(), 0, sys::XN_FLAG_ONELINE);
+        let mut data: *mut c_char = ptr::null_mut();
+        let len = openssl_sys::BIO_get_mem_data(bio, &mut data);
+        let text = match usize::try_from(len) {
+            Ok(len) if printed >= 0 && !data.is_null() => {
+                String::from_utf8_lossy(std::slice::from_raw_parts(data.cast::<u8>(), len))
+                    .into_owned()
+            }
+            _ => String::new(),
+        };
+        openssl_sys::BIO_free_all(bio);
+        text
+    }
 }

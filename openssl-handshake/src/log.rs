@@ -121,10 +121,20 @@ impl Log {
     /// The public events; messages decoded when `decode` is set, their
     /// bytes kept when `keep_raw` is.
     pub(crate) fn events(&self, decode: bool, keep_raw: bool) -> Vec<Event> {
+        // The key exchange messages' layout follows from the suite that the
+        // ServerHello before them selected.
+        let mut suite = None;
         self.entries
             .iter()
             .filter_map(|&(at, entry)| {
-                let kind = self.event_kind(entry, decode, keep_raw)?;
+                let kind = match entry {
+                    Entry::Message(i) => {
+                        let raw = self.messages.get(i as usize)?;
+                        let m = message(raw, decode.then_some(&mut suite), keep_raw);
+                        EventKind::Message(Box::new(m))
+                    }
+                    other => event_kind(other)?,
+                };
                 Some(Event {
                     at: Duration::from_micros(u64::from(at)),
                     kind,
@@ -132,29 +142,28 @@ impl Log {
             })
             .collect()
     }
+}
 
-    fn event_kind(&self, entry: Entry, decode: bool, keep_raw: bool) -> Option<EventKind> {
-        Some(match entry {
-            Entry::HandshakeStart => EventKind::HandshakeStart,
-            Entry::HandshakeDone => EventKind::HandshakeDone,
-            Entry::State { state, long, short } => EventKind::State(StateChange {
-                state: HandshakeState::from_running(state),
-                long: long.text(),
-                short: short.text(),
-            }),
-            Entry::Alert { where_, ret } => EventKind::Alert(alert(where_, ret)),
-            Entry::Exit { ret, status, state } => EventKind::Exit(Exit {
-                ret,
-                status,
-                state: state.text(),
-            }),
-            Entry::Message(i) => {
-                let m = self.messages.get(i as usize)?;
-                EventKind::Message(Box::new(message(m, decode, keep_raw)))
-            }
-            Entry::Unaccepted(header) => EventKind::UnacceptedRecord(header),
-        })
-    }
+/// The event of an entry other than a message (`None` for a message,
+/// which [`Log::events`] builds from its bytes).
+fn event_kind(entry: Entry) -> Option<EventKind> {
+    Some(match entry {
+        Entry::HandshakeStart => EventKind::HandshakeStart,
+        Entry::HandshakeDone => EventKind::HandshakeDone,
+        Entry::State { state, long, short } => EventKind::State(StateChange {
+            state: HandshakeState::from_running(state),
+            long: long.text(),
+            short: short.text(),
+        }),
+        Entry::Alert { where_, ret } => EventKind::Alert(alert(where_, ret)),
+        Entry::Exit { ret, status, state } => EventKind::Exit(Exit {
+            ret,
+            status,
+            state: state.text(),
+        }),
+        Entry::Unaccepted(header) => EventKind::UnacceptedRecord(header),
+        Entry::Message(_) => return None,
+    })
 }
 
 /// A full TLS 1.3 handshake records 31 to 33 entries per side, about 12
@@ -192,7 +201,9 @@ fn alert(where_: c_int, ret: c_int) -> Alert {
     }
 }
 
-fn message(m: &RawMessage, decode: bool, keep_raw: bool) -> Message {
+/// The public message; decoded when `suite` is given, which carries the
+/// suite a ServerHello selected from one message to the next.
+fn message(m: &RawMessage, suite: Option<&mut Option<u16>>, keep_raw: bool) -> Message {
     let mut message = Message {
         direction: m.direction,
         version: m.version,
@@ -204,21 +215,19 @@ fn message(m: &RawMessage, decode: bool, keep_raw: bool) -> Message {
         decode_error: None,
         raw: keep_raw.then(|| m.bytes.to_vec()),
     };
-    if decode {
-        decode_message(&mut message, &m.bytes);
+    if let Some(suite) = suite {
+        if i32::from(m.content_type) == sys::SSL3_RT_HANDSHAKE {
+            let context = decode::DecodeContext::new(m.version, *suite);
+            match decode::decode_handshake_in(&m.bytes, context) {
+                Ok(msg) => message.body = Some(msg.body),
+                Err(e) => message.decode_error = Some(e.to_string()),
+            }
+        }
+        if let Some(Body::ServerHello(hello)) = &message.body {
+            *suite = Some(hello.cipher_suite.id);
+        }
     }
     message
-}
-
-/// Decodes a handshake message's bytes into its typed body.
-fn decode_message(m: &mut Message, bytes: &[u8]) {
-    if i32::from(m.content_type) != sys::SSL3_RT_HANDSHAKE {
-        return;
-    }
-    match decode::decode_handshake(bytes, m.version == 0x0304) {
-        Ok(msg) => m.body = Some(msg.body),
-        Err(e) => m.decode_error = Some(e.to_string()),
-    }
 }
 
 /// Whether the first ClientHello offered a session ticket; `None` when

@@ -8,8 +8,8 @@
 //! behaviour at run time.
 #![allow(non_camel_case_types, missing_docs)]
 
-use libc::{c_char, c_int, c_uint, c_void, size_t};
-use openssl_sys::{stack_st_SSL_CIPHER, BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_SESSION};
+use libc::{c_char, c_int, c_uint, c_ulong, c_void, size_t};
+use openssl_sys::{stack_st_SSL_CIPHER, BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_SESSION, X509_NAME};
 
 /// `OSSL_HANDSHAKE_STATE`: a C enum without negative members, which C
 /// compilers lay out as `unsigned int`; the header check asserts that.
@@ -98,6 +98,10 @@ c_constants! {
     SSL3_RT_HEADER_LENGTH: c_int = 5;
     SSL3_AL_WARNING: c_int = 1;
     SSL3_AL_FATAL: c_int = 2;
+
+    // X509_NAME_print_ex flags: what `openssl x509 -subject`, s_client and
+    // `-trace` print names with (RFC 2253 escaping, `, ` and ` = `).
+    XN_FLAG_ONELINE: c_ulong = 0x0082_031f;
 
     // Handshake message types.
     SSL3_MT_HELLO_REQUEST: c_int = 0;
@@ -312,4 +316,5 @@ c_functions! {
     pub fn SSL_get_ciphers(s: *const SSL) -> *mut stack_st_SSL_CIPHER;
     pub fn SSL_get1_supported_ciphers(s: *mut SSL) -> *mut stack_st_SSL_CIPHER;
     pub fn SSL_renegotiate(s: *mut SSL) -> c_int;
+    pub fn X509_NAME_print_ex(out: *mut BIO, nm: *const X509_NAME, indent: c_int, flags: c_ulong) -> c_int;
 }

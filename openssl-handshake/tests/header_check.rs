@@ -28,11 +28,12 @@ fn c_type(rust: &str) -> String {
         // The Rust alias of the enum is checked through its definition.
         "c_uint" | "OSSL_HANDSHAKE_STATE" => "unsigned int".into(),
         "c_long" => "long".into(),
+        "c_ulong" => "unsigned long".into(),
         "c_char" => "char".into(),
         "c_void" => "void".into(),
         "size_t" => "size_t".into(),
         "u64" => "uint64_t".into(),
-        "SSL" | "SSL_CTX" | "SSL_SESSION" | "SSL_CIPHER" | "BIO" => t,
+        "SSL" | "SSL_CTX" | "SSL_SESSION" | "SSL_CIPHER" | "BIO" | "X509_NAME" => t,
         "stack_st_SSL_CIPHER" => "STACK_OF(SSL_CIPHER)".into(),
         "InfoCallback" | "MsgCallback" => format!("rs_{t}"),
         other => panic!("header_check does not know the C spelling of Rust type `{other}`; add it"),

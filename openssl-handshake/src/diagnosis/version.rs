@@ -309,6 +309,12 @@ mod tests {
             signature_algorithms: Vec::new(),
             session_ticket: None,
             psk_identities: 0,
+            psk_identity_lengths: Vec::new(),
+            psk_binder_lengths: Vec::new(),
+            key_share_lengths: Vec::new(),
+            psk_key_exchange_modes: Vec::new(),
+            early_data: false,
+            common: Default::default(),
             extensions: Vec::new(),
         }
     }

@@ -4,7 +4,9 @@
 use std::fmt::Write;
 
 use super::version_name;
-use crate::decode::{Body, CipherSuite, NamedGroup, SignatureScheme};
+use crate::decode::{
+    self, Body, CipherSuite, HelloExtensions, KeyExchangeKind, NamedGroup, SignatureScheme,
+};
 use crate::event::{EventKind, Message};
 use crate::trace::HandshakeTrace;
 
@@ -62,26 +64,58 @@ fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
 
 fn details(body: &Body) -> Vec<String> {
     match body {
-        Body::ClientHello(h) => vec![
-            format!("client_version={}", version_name(h.legacy_version)),
-            format!("random={}", h.random),
-            format!("session_id={}", or_empty(&h.session_id)),
-            format!("cipher_suites={}", suites(&h.cipher_suites)),
-            format!("server_name={}", h.sni.as_deref().unwrap_or("(none)")),
-            format!("alpn={}", list(h.alpn.iter().map(String::as_str))),
-            format!(
-                "supported_versions={}",
-                list(h.supported_versions.iter().map(|v| version_name(*v)))
-            ),
-            format!("supported_groups={}", groups(&h.supported_groups)),
-            format!("key_share={}", groups(&h.key_share_groups)),
-            format!("signature_algorithms={}", schemes(&h.signature_algorithms)),
-            format!(
-                "session_ticket={}",
-                h.session_ticket
-                    .map_or("(none)".to_owned(), |n| format!("{n} bytes"))
-            ),
-        ],
+        Body::ClientHello(h) => {
+            let mut v = vec![
+                format!("client_version={}", version_name(h.legacy_version)),
+                format!("random={}", h.random),
+                format!("session_id={}", or_empty(&h.session_id)),
+                format!("cipher_suites={}", suites(&h.cipher_suites)),
+                format!(
+                    "compression_methods={}",
+                    list(h.compression_methods.iter().map(|&c| compression(c)))
+                ),
+                format!("server_name={}", h.sni.as_deref().unwrap_or("(none)")),
+                format!("alpn={}", list(h.alpn.iter().map(String::as_str))),
+                format!(
+                    "supported_versions={}",
+                    list(h.supported_versions.iter().map(|v| version_name(*v)))
+                ),
+                format!("supported_groups={}", groups(&h.supported_groups)),
+                format!(
+                    "key_share={}",
+                    list(
+                        h.key_share_groups
+                            .iter()
+                            .zip(&h.key_share_lengths)
+                            .map(|(g, n)| format!("{} (len={n})", group(g)))
+                    )
+                ),
+                format!("signature_algorithms={}", schemes(&h.signature_algorithms)),
+                format!(
+                    "session_ticket={}",
+                    h.session_ticket
+                        .map_or("(none)".to_owned(), |n| format!("{n} bytes"))
+                ),
+            ];
+            if !h.psk_key_exchange_modes.is_empty() {
+                v.push(format!(
+                    "psk_key_exchange_modes={}",
+                    list(
+                        h.psk_key_exchange_modes
+                            .iter()
+                            .map(|&m| { format!("{} ({m})", decode::trace_psk_mode_name(m)) })
+                    )
+                ));
+            }
+            if h.psk_identities > 0 {
+                v.push(format!("pre_shared_key identities={}", h.psk_identities));
+            }
+            if h.early_data {
+                v.push("early_data".to_owned());
+            }
+            v.extend(hello_extensions(&h.common));
+            v
+        }
         Body::ServerHello(h) => {
             let version = h.selected_version.unwrap_or(h.legacy_version);
             let mut v = vec![
@@ -89,16 +123,46 @@ fn details(body: &Body) -> Vec<String> {
                 format!("random={}", h.random),
                 format!("session_id={}", or_empty(&h.session_id)),
                 format!("cipher_suite={}", suite(&h.cipher_suite)),
+                format!("compression_method: {}", compression(h.compression_method)),
             ];
+            v.extend(h.key_share_group.as_ref().map(|g| match h.key_share_len {
+                Some(n) => format!("key_share={} (len={n})", group(g)),
+                None => format!("key_share={}", group(g)),
+            }));
             v.extend(
-                h.key_share_group
-                    .as_ref()
-                    .map(|g| format!("key_share={}", group(g))),
+                h.pre_shared_key
+                    .map(|i| format!("pre_shared_key selected_identity={i}")),
             );
             v.extend(h.alpn.as_ref().map(|a| format!("alpn={a}")));
+            if h.server_name_ack {
+                v.push("server_name acknowledged".to_owned());
+            }
+            v.extend(hello_extensions(&h.common));
             if h.hello_retry_request {
                 v.push("HelloRetryRequest".to_owned());
             }
+            v
+        }
+        Body::EncryptedExtensions(e) => {
+            let mut v = Vec::new();
+            v.extend(e.alpn.as_ref().map(|a| format!("alpn={a}")));
+            if e.server_name_ack {
+                v.push("server_name acknowledged".to_owned());
+            }
+            if !e.supported_groups.is_empty() {
+                v.push(format!("supported_groups={}", groups(&e.supported_groups)));
+            }
+            if e.early_data {
+                v.push("early_data accepted".to_owned());
+            }
+            v.extend(
+                e.max_fragment_length
+                    .map(|c| format!("max_fragment_length={c}")),
+            );
+            v.extend(
+                e.record_size_limit
+                    .map(|n| format!("record_size_limit={n}")),
+            );
             v
         }
         Body::Certificate(c) => c
@@ -108,10 +172,67 @@ fn details(body: &Body) -> Vec<String> {
             .enumerate()
             .map(|(i, (s, iss))| format!("{i} s:{s}\n      i:{iss}"))
             .collect(),
-        Body::CertificateRequest(r) => vec![
-            format!("signature_algorithms={}", schemes(&r.signature_algorithms)),
-            format!("certificate_authorities={}", r.certificate_authorities),
-        ],
+        Body::CertificateRequest(r) => {
+            let mut v = Vec::new();
+            if !r.certificate_types.is_empty() {
+                v.push(format!(
+                    "certificate_types={}",
+                    list(
+                        r.certificate_types.iter().map(|&t| {
+                            format!("{} ({t})", decode::trace_certificate_type_name(t))
+                        })
+                    )
+                ));
+            }
+            v.push(format!(
+                "signature_algorithms={}",
+                schemes(&r.signature_algorithms)
+            ));
+            v.push(format!(
+                "certificate_authorities={}",
+                r.certificate_authorities.len()
+            ));
+            v.extend(r.certificate_authorities.iter().map(|n| format!("  {n}")));
+            v
+        }
+        Body::ServerKeyExchange(k) => {
+            let mut v = vec![format!("KeyExchangeAlgorithm={}", k.kind.name())];
+            v.extend(
+                k.named_group
+                    .as_ref()
+                    .map(|g| format!("  named_curve: {}", group(g))),
+            );
+            v.extend(k.point_len.map(|n| format!("  point (len={n})")));
+            v.extend(k.dh_p_len.map(|n| format!("  dh_p (len={n})")));
+            v.extend(k.dh_bits.map(|bits| match &k.dh_group {
+                Some(name) => format!("  DH size: {bits} bits ({name})"),
+                None => format!("  DH size: {bits} bits"),
+            }));
+            v.extend(k.dh_g_len.map(|n| format!("  dh_g (len={n})")));
+            v.extend(k.dh_public_len.map(|n| format!("  dh_Ys (len={n})")));
+            v.extend(k.signature_scheme.as_ref().map(signature_algorithm));
+            if k.signature_len > 0 {
+                v.push(format!("Signature (len={})", k.signature_len));
+            }
+            v
+        }
+        Body::ClientKeyExchange(k) => {
+            let field = match k.kind {
+                KeyExchangeKind::Ecdhe => "ecdh_Yc",
+                KeyExchangeKind::Dhe => "dh_Yc",
+                KeyExchangeKind::Rsa => "EncryptedPreMasterSecret",
+                _ => "exchange_keys",
+            };
+            vec![
+                format!("KeyExchangeAlgorithm={}", k.kind.name()),
+                format!("  {field} (len={})", k.exchange_len),
+            ]
+        }
+        Body::CertificateVerify(c) => {
+            let mut v: Vec<String> = c.signature_scheme.iter().map(signature_algorithm).collect();
+            v.push(format!("Signature (len={})", c.signature_len));
+            v
+        }
         Body::NewSessionTicket(t) => vec![format!(
             "lifetime={}s ticket={} bytes{}",
             t.lifetime_hint_secs,
@@ -121,6 +242,42 @@ fn details(body: &Body) -> Vec<String> {
         Body::Finished(f) => vec![format!("verify_data={} bytes", f.verify_data_len)],
         Body::Other => Vec::new(),
     }
+}
+
+/// The extensions both hellos may carry, in `-trace` wording.
+fn hello_extensions(e: &HelloExtensions) -> Vec<String> {
+    let mut v = Vec::new();
+    v.extend(e.ec_point_formats.as_ref().map(|formats| {
+        format!(
+            "ec_point_formats={}",
+            list(
+                formats
+                    .iter()
+                    .map(|&f| { format!("{} ({f})", decode::trace_point_format_name(f)) })
+            )
+        )
+    }));
+    v.extend(e.renegotiation_info.as_ref().map(|r| {
+        format!(
+            "renegotiation_info={}",
+            if r.is_empty() { "<EMPTY>" } else { r }
+        )
+    }));
+    if e.extended_master_secret {
+        v.push("extended_master_secret".to_owned());
+    }
+    if e.encrypt_then_mac {
+        v.push("encrypt_then_mac".to_owned());
+    }
+    v
+}
+
+fn signature_algorithm(s: &SignatureScheme) -> String {
+    format!("Signature Algorithm: {}", scheme(s))
+}
+
+fn compression(id: u8) -> String {
+    format!("{} (0x{id:02x})", decode::trace_compression_name(id))
 }
 
 fn or_empty(s: &str) -> &str {
@@ -152,14 +309,20 @@ fn suites(s: &[CipherSuite]) -> String {
     list(s.iter().map(suite))
 }
 
+/// `ecdh_x25519 (29)`, as `-trace` prints a group.
 fn group(g: &NamedGroup) -> String {
-    named(g.id, &g.name)
+    format!("{} ({})", decode::trace_group_name(g.id), g.id)
 }
 
 fn groups(g: &[NamedGroup]) -> String {
     list(g.iter().map(group))
 }
 
+/// `rsa_pss_rsae_sha256 (0x0804)`, as `-trace` prints a scheme.
+fn scheme(s: &SignatureScheme) -> String {
+    format!("{} (0x{:04x})", named(s.id, &s.name), s.id)
+}
+
 fn schemes(s: &[SignatureScheme]) -> String {
-    list(s.iter().map(|x| named(x.id, &x.name)))
+    list(s.iter().map(scheme))
 }

@@ -1,0 +1,222 @@
+//! Certificate, CertificateRequest and CertificateVerify, in their TLS 1.2
+//! and TLS 1.3 layouts.
+
+use openssl::x509::{X509Name, X509};
+use serde::{Deserialize, Serialize};
+
+use crate::ffi::name_oneline;
+
+use super::error::{bad, Res};
+use super::extensions::*;
+use super::names::SignatureScheme;
+use super::reader::{hex, u16_list, Reader};
+
+/// A Certificate message: the subject and issuer of every certificate in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    /// The TLS 1.3 certificate_request_context in lowercase hex; empty before TLS 1.3.
+    pub request_context: String,
+    /// The subject of each certificate, in the order sent, formatted like
+    /// `openssl x509 -subject` ("C = US, O = Example, CN = localhost"), or
+    /// `<unparseable certificate: N bytes>` for an entry that is not an X.509
+    /// certificate.
+    pub subjects: Vec<String>,
+    /// The issuer of each certificate, formatted like `subjects`.
+    pub issuers: Vec<String>,
+    /// The DER length of each certificate.
+    pub der_lengths: Vec<usize>,
+}
+
+/// A CertificateRequest message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateRequest {
+    /// The requested certificate types (TLS 1.2 and earlier; empty in TLS 1.3).
+    pub certificate_types: Vec<u8>,
+    /// The accepted signature schemes (the supported_signature_algorithms field
+    /// in TLS 1.2, the signature_algorithms extension in TLS 1.3; empty before TLS 1.2).
+    pub signature_algorithms: Vec<SignatureScheme>,
+    /// The acceptable certificate authorities, each formatted like
+    /// [`Certificate::subjects`] (`<unparseable name: N bytes>` for one that
+    /// is not a DER Name).
+    pub certificate_authorities: Vec<String>,
+    /// The TLS 1.3 certificate_request_context in lowercase hex; empty before TLS 1.3.
+    pub request_context: String,
+    /// Every extension type, in the order sent (TLS 1.3; empty before).
+    pub extensions: Vec<u16>,
+}
+
+pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
+    let mut reader = Reader::new(body);
+    let context = if tls13 { reader.vec(1)? } else { &[] };
+    let list = reader.vec(3)?;
+    reader.finish("certificate_list")?;
+
+    let mut view = Certificate {
+        request_context: hex(context),
+        subjects: Vec::new(),
+        issuers: Vec::new(),
+        der_lengths: Vec::new(),
+    };
+    let mut entries = Reader::new(list);
+    while !entries.is_empty() {
+        let der = entries.vec(3)?;
+        if der.is_empty() {
+            return bad("empty certificate entry");
+        }
+        if tls13 {
+            let extensions = entries.vec(2)?;
+            split_extensions(extensions).map_err(|f| f.in_extension("certificate entry"))?;
+        }
+        let (subject, issuer) = match X509::from_der(der) {
+            Ok(cert) => (
+                name_oneline(cert.subject_name()),
+                name_oneline(cert.issuer_name()),
+            ),
+            Err(_) => {
+                let placeholder = format!("<unparseable certificate: {} bytes>", der.len());
+                (placeholder.clone(), placeholder)
+            }
+        };
+        view.subjects.push(subject);
+        view.issuers.push(issuer);
+        view.der_lengths.push(der.len());
+    }
+    Ok(view)
+}
+
+pub(super) fn decode_certificate_request(body: &[u8], tls13: bool) -> Res<CertificateRequest> {
+    if tls13 {
+        return decode_certificate_request_tls13(body);
+    }
+    // TLS 1.2 carries supported_signature_algorithms; TLS 1.0 and 1.1 do not,
+    // and nothing in the message says which one it is.
+    match decode_certificate_request_tls12(body, true) {
+        Ok(view) => Ok(view),
+        Err(err) => decode_certificate_request_tls12(body, false).map_err(|_| err),
+    }
+}
+
+pub(super) fn decode_certificate_request_tls12(
+    body: &[u8],
+    with_sigalgs: bool,
+) -> Res<CertificateRequest> {
+    let mut reader = Reader::new(body);
+    let types = reader.vec(1)?;
+    let signature_algorithms = if with_sigalgs {
+        let list = reader.vec(2)?;
+        u16_list(list, "supported_signature_algorithms")?
+            .into_iter()
+            .map(SignatureScheme::new)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let authorities = reader.vec(2)?;
+    reader.finish("certificate_authorities")?;
+    Ok(CertificateRequest {
+        certificate_types: types.to_vec(),
+        signature_algorithms,
+        certificate_authorities: distinguished_names(authorities)?,
+        request_context: String::new(),
+        extensions: Vec::new(),
+    })
+}
+
+pub(super) fn decode_certificate_request_tls13(body: &[u8]) -> Res<CertificateRequest> {
+    let mut reader = Reader::new(body);
+    let context = reader.vec(1)?;
+    let block = reader.vec(2)?;
+    reader.finish("the extensions")?;
+    let mut view = CertificateRequest {
+        certificate_types: Vec::new(),
+        signature_algorithms: Vec::new(),
+        certificate_authorities: Vec::new(),
+        request_context: hex(context),
+        extensions: Vec::new(),
+    };
+    for ext in split_extensions(block)? {
+        view.extensions.push(ext.ty);
+        match ext.ty {
+            EXT_SIGNATURE_ALGORITHMS => {
+                view.signature_algorithms = ext_signature_algorithms(ext.data)
+                    .map_err(|f| f.in_extension("signature_algorithms"))?;
+            }
+            EXT_CERTIFICATE_AUTHORITIES => {
+                let mut ext_reader = Reader::new(ext.data);
+                let list = ext_reader
+                    .vec(2)
+                    .map_err(|f| f.in_extension("certificate_authorities"))?;
+                ext_reader
+                    .finish("authorities")
+                    .map_err(|f| f.in_extension("certificate_authorities"))?;
+                view.certificate_authorities = distinguished_names(list)
+                    .map_err(|f| f.in_extension("certificate_authorities"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(view)
+}
+
+/// A `DistinguishedName certificate_authorities<..>` list: each name as
+/// OpenSSL prints it.
+pub(super) fn distinguished_names(list: &[u8]) -> Res<Vec<String>> {
+    let mut reader = Reader::new(list);
+    let mut names = Vec::new();
+    while !reader.is_empty() {
+        let der = reader.vec(2)?;
+        if der.is_empty() {
+            return bad("empty distinguished name");
+        }
+        names.push(match X509Name::from_der(der) {
+            Ok(name) => name_oneline(&name),
+            Err(_) => format!("<unparseable name: {} bytes>", der.len()),
+        });
+    }
+    Ok(names)
+}
+
+/// A CertificateVerify: the signature scheme and the signature's length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateVerify {
+    /// The signature scheme (TLS 1.2 and 1.3; absent before TLS 1.2).
+    pub signature_scheme: Option<SignatureScheme>,
+    /// Length of the signature.
+    pub signature_len: usize,
+}
+
+impl CertificateVerify {
+    /// The signature scheme's code point, when the message carries one.
+    pub fn signature_scheme_id(&self) -> Option<u16> {
+        self.signature_scheme.as_ref().map(|s| s.id)
+    }
+}
+
+/// `with_scheme`: whether the version puts a scheme first (`None`: unknown,
+/// try with, then without).
+pub(super) fn decode_certificate_verify(
+    body: &[u8],
+    with_scheme: Option<bool>,
+) -> Res<CertificateVerify> {
+    let read = |with_scheme: bool| -> Res<CertificateVerify> {
+        let mut reader = Reader::new(body);
+        let signature_scheme = if with_scheme {
+            Some(SignatureScheme::new(reader.u16()?))
+        } else {
+            None
+        };
+        let signature = reader.vec(2)?;
+        reader.finish("the signature")?;
+        if signature.is_empty() {
+            return bad("empty signature");
+        }
+        Ok(CertificateVerify {
+            signature_scheme,
+            signature_len: signature.len(),
+        })
+    };
+    match with_scheme {
+        Some(with_scheme) => read(with_scheme),
+        None => read(true).or_else(|err| read(false).map_err(|_| err)),
+    }
+}

@@ -1,0 +1,332 @@
+//! Extension framing and the contents of the extensions the views keep.
+
+use std::collections::HashSet;
+
+use tls_parser::{
+    parse_tls_extension_alpn_content, parse_tls_extension_elliptic_curves_content,
+    parse_tls_extension_signature_algorithms_content, parse_tls_extension_sni_content, SNIType,
+    TlsExtension, TlsExtensionType,
+};
+
+use super::error::{bad, nom_fail, Fail, Res};
+use super::names::{NamedGroup, SignatureScheme};
+use super::reader::{escaped, hex, u16_list, Reader};
+
+// The code points come from tls-parser's registry; match patterns need
+// plain constants.
+macro_rules! extension_types {
+    ($($name:ident = $variant:ident;)*) => {
+        $(pub(super) const $name: u16 = TlsExtensionType::$variant.0;)*
+    };
+}
+extension_types! {
+    EXT_SERVER_NAME = ServerName;
+    EXT_MAX_FRAGMENT_LENGTH = MaxFragmentLength;
+    EXT_SUPPORTED_GROUPS = SupportedGroups;
+    EXT_EC_POINT_FORMATS = EcPointFormats;
+    EXT_SIGNATURE_ALGORITHMS = SignatureAlgorithms;
+    EXT_ALPN = ApplicationLayerProtocolNegotiation;
+    EXT_ENCRYPT_THEN_MAC = EncryptThenMac;
+    EXT_EXTENDED_MASTER_SECRET = ExtendedMasterSecret;
+    EXT_RECORD_SIZE_LIMIT = RecordSizeLimit;
+    EXT_SESSION_TICKET = SessionTicketTLS;
+    EXT_PRE_SHARED_KEY = PreSharedKey;
+    EXT_EARLY_DATA = EarlyData;
+    EXT_SUPPORTED_VERSIONS = SupportedVersions;
+    EXT_PSK_KEY_EXCHANGE_MODES = PskExchangeModes;
+    EXT_CERTIFICATE_AUTHORITIES = CertificateAuthorities;
+    EXT_KEY_SHARE = KeyShare;
+    EXT_RENEGOTIATION_INFO = RenegotiationInfo;
+}
+
+pub(super) struct Extension<'a> {
+    pub(super) ty: u16,
+    pub(super) data: &'a [u8],
+}
+
+/// Splits an extensions block into its extensions, rejecting bad framing and
+/// repeated types (RFC 8446 4.2, RFC 5246 7.4.1.4).
+pub(super) fn split_extensions(block: &[u8]) -> Res<Vec<Extension<'_>>> {
+    let mut reader = Reader::new(block);
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    while !reader.is_empty() {
+        let ty = reader
+            .u16()
+            .map_err(|_| Fail::Bad("extensions block ends inside an extension type".into()))?;
+        let data = reader.vec(2).map_err(|e| match e {
+            Fail::Short { needed, have } => Fail::Bad(format!(
+                "extension {ty} overruns the extensions block ({needed} bytes needed, {have} present)"
+            )),
+            other => other,
+        })?;
+        if !seen.insert(ty) {
+            return bad(format!("extension {ty} appears more than once"));
+        }
+        out.push(Extension { ty, data });
+    }
+    Ok(out)
+}
+
+/// Checks that a list decoded by `tls-parser` from `data` used every byte:
+/// nothing after it (`rest`) and items adding up to the data (`used`).
+pub(super) fn check_covers(data: &[u8], rest: &[u8], used: usize) -> Res<()> {
+    if !rest.is_empty() {
+        return bad(format!("{} unexpected bytes after the list", rest.len()));
+    }
+    if used != data.len() {
+        return bad(format!(
+            "list items cover {used} of its {} bytes",
+            data.len()
+        ));
+    }
+    Ok(())
+}
+
+/// server_name in a ClientHello: the first host_name entry.
+pub(super) fn ext_server_name(data: &[u8]) -> Res<Option<String>> {
+    if data.is_empty() {
+        return bad("empty server_name list");
+    }
+    let (rest, ext) =
+        parse_tls_extension_sni_content(data).map_err(|e| nom_fail(data, e, "server_name"))?;
+    let TlsExtension::SNI(names) = ext else {
+        return bad("unexpected server_name content");
+    };
+    let used = names.iter().fold(2usize, |acc, (_, name)| {
+        acc.saturating_add(name.len()).saturating_add(3)
+    });
+    check_covers(data, rest, used)?;
+    if names.is_empty() {
+        return bad("empty server_name list");
+    }
+    Ok(names
+        .iter()
+        .find(|(kind, _)| *kind == SNIType::HostName)
+        .map(|(_, name)| escaped(name)))
+}
+
+/// application_layer_protocol_negotiation: the protocol names in order.
+pub(super) fn ext_alpn(data: &[u8]) -> Res<Vec<String>> {
+    let (rest, ext) = parse_tls_extension_alpn_content(data)
+        .map_err(|e| nom_fail(data, e, "protocol_name_list"))?;
+    let TlsExtension::ALPN(names) = ext else {
+        return bad("unexpected ALPN content");
+    };
+    let used = names.iter().fold(2usize, |acc, name| {
+        acc.saturating_add(name.len()).saturating_add(1)
+    });
+    check_covers(data, rest, used)?;
+    if names.is_empty() {
+        return bad("empty protocol_name_list");
+    }
+    if names.iter().any(|name| name.is_empty()) {
+        return bad("empty protocol name");
+    }
+    Ok(names.iter().map(|name| escaped(name)).collect())
+}
+
+/// supported_groups: the groups in order.
+pub(super) fn ext_supported_groups(data: &[u8]) -> Res<Vec<NamedGroup>> {
+    let (rest, ext) = parse_tls_extension_elliptic_curves_content(data)
+        .map_err(|e| nom_fail(data, e, "named_group_list"))?;
+    let TlsExtension::EllipticCurves(groups) = ext else {
+        return bad("unexpected supported_groups content");
+    };
+    check_covers(data, rest, groups.len().saturating_mul(2).saturating_add(2))?;
+    Ok(groups.iter().map(|g| NamedGroup::new(g.0)).collect())
+}
+
+/// signature_algorithms: the schemes in order.
+pub(super) fn ext_signature_algorithms(data: &[u8]) -> Res<Vec<SignatureScheme>> {
+    let (rest, ext) = parse_tls_extension_signature_algorithms_content(data)
+        .map_err(|e| nom_fail(data, e, "supported_signature_algorithms"))?;
+    let TlsExtension::SignatureAlgorithms(schemes) = ext else {
+        return bad("unexpected signature_algorithms content");
+    };
+    check_covers(
+        data,
+        rest,
+        schemes.len().saturating_mul(2).saturating_add(2),
+    )?;
+    Ok(schemes.into_iter().map(SignatureScheme::new).collect())
+}
+
+/// supported_versions in a ClientHello: `ProtocolVersion versions<2..254>`.
+pub(super) fn ext_client_supported_versions(data: &[u8]) -> Res<Vec<u16>> {
+    let mut reader = Reader::new(data);
+    let list = reader.vec(1)?;
+    reader.finish("the versions list")?;
+    if list.is_empty() {
+        return bad("empty versions list");
+    }
+    u16_list(list, "versions list")
+}
+
+/// key_share in a ClientHello: the group of each `KeyShareEntry`.
+pub(super) fn ext_client_key_share(data: &[u8]) -> Res<Vec<(NamedGroup, usize)>> {
+    let mut reader = Reader::new(data);
+    let list = reader.vec(2)?;
+    reader.finish("client_shares")?;
+    let mut entries = Reader::new(list);
+    let mut groups = Vec::new();
+    while !entries.is_empty() {
+        let group = entries.u16()?;
+        let key_exchange = entries.vec(2)?;
+        if key_exchange.is_empty() {
+            return bad(format!("empty key_exchange for group {group}"));
+        }
+        groups.push((NamedGroup::new(group), key_exchange.len()));
+    }
+    Ok(groups)
+}
+
+/// key_share in a ServerHello (a `KeyShareEntry`) or a HelloRetryRequest
+/// (just the selected group).
+/// Returns the group and the key_exchange length (`None` in a HelloRetryRequest).
+pub(super) fn ext_server_key_share(
+    data: &[u8],
+    hello_retry_request: bool,
+) -> Res<(NamedGroup, Option<usize>)> {
+    let mut reader = Reader::new(data);
+    let group = reader.u16()?;
+    let mut len = None;
+    if hello_retry_request {
+        reader.finish("selected_group")?;
+    } else {
+        let key_exchange = reader.vec(2)?;
+        if key_exchange.is_empty() {
+            return bad("empty key_exchange");
+        }
+        reader.finish("server_share")?;
+        len = Some(key_exchange.len());
+    }
+    Ok((NamedGroup::new(group), len))
+}
+
+/// pre_shared_key in a ClientHello: the number of `PskIdentity` entries.
+/// Returns the length of each identity and of each binder.
+pub(super) fn ext_client_pre_shared_key(data: &[u8]) -> Res<(Vec<usize>, Vec<usize>)> {
+    let mut reader = Reader::new(data);
+    let identities = reader.vec(2)?;
+    let binders = reader.vec(2)?;
+    reader.finish("binders")?;
+    let mut list = Reader::new(identities);
+    let mut identity_lengths = Vec::new();
+    while !list.is_empty() {
+        let identity = list.vec(2)?;
+        if identity.is_empty() {
+            return bad("empty PSK identity");
+        }
+        list.u32()?;
+        identity_lengths.push(identity.len());
+    }
+    if identity_lengths.is_empty() {
+        return bad("no PSK identities");
+    }
+    let mut list = Reader::new(binders);
+    let mut binder_lengths = Vec::new();
+    while !list.is_empty() {
+        let binder = list.vec(1)?;
+        if binder.len() < 32 {
+            return bad("PSK binder shorter than 32 bytes");
+        }
+        binder_lengths.push(binder.len());
+    }
+    if binder_lengths.is_empty() {
+        return bad("no PSK binders");
+    }
+    Ok((identity_lengths, binder_lengths))
+}
+
+/// The extensions block after the fixed fields of a hello, given what
+/// `tls-parser` made of it (`ext`) and what it left over (`rest`).
+///
+/// `tls-parser` reads the block as optional and silently skips it when its
+/// length field overruns the message, so leftovers are re-read here to say
+/// what is wrong (or, for SSL 3.0 ServerHellos, which it reads without
+/// extensions, to pick the block up).
+pub(super) fn extensions_block<'a>(ext: Option<&'a [u8]>, rest: &'a [u8]) -> Res<Option<&'a [u8]>> {
+    match ext {
+        Some(block) if rest.is_empty() => Ok(Some(block)),
+        Some(_) => bad(format!(
+            "{} unexpected bytes after the extensions",
+            rest.len()
+        )),
+        None if rest.is_empty() => Ok(None),
+        None => {
+            let mut reader = Reader::new(rest);
+            let declared = reader.u16().map_err(|_| {
+                Fail::Bad("1 stray byte where the extensions length belongs".into())
+            })?;
+            let block = reader.take(usize::from(declared)).map_err(|_| {
+                Fail::Bad(format!(
+                    "extensions block declares {declared} bytes but only {} follow",
+                    rest.len().saturating_sub(2)
+                ))
+            })?;
+            reader.finish("the extensions")?;
+            Ok(Some(block))
+        }
+    }
+}
+
+/// An extension whose presence is its whole content (extended_master_secret,
+/// encrypt_then_mac, an acknowledging server_name, early_data in hellos).
+pub(super) fn ext_empty(data: &[u8]) -> Res<()> {
+    match data.len() {
+        0 => Ok(()),
+        n => bad(format!("{n} bytes where none belong")),
+    }
+}
+
+/// ec_point_formats: `ECPointFormat ec_point_format_list<1..2^8-1>`.
+pub(super) fn ext_ec_point_formats(data: &[u8]) -> Res<Vec<u8>> {
+    let mut reader = Reader::new(data);
+    let list = reader.vec(1)?;
+    reader.finish("the format list")?;
+    if list.is_empty() {
+        return bad("empty format list");
+    }
+    Ok(list.to_vec())
+}
+
+/// renegotiation_info: `opaque renegotiated_connection<0..255>`, in hex.
+pub(super) fn ext_renegotiation_info(data: &[u8]) -> Res<String> {
+    let mut reader = Reader::new(data);
+    let connection = reader.vec(1)?;
+    reader.finish("renegotiated_connection")?;
+    Ok(hex(connection))
+}
+
+/// psk_key_exchange_modes: `PskKeyExchangeMode ke_modes<1..255>`.
+pub(super) fn ext_psk_key_exchange_modes(data: &[u8]) -> Res<Vec<u8>> {
+    let mut reader = Reader::new(data);
+    let modes = reader.vec(1)?;
+    reader.finish("ke_modes")?;
+    if modes.is_empty() {
+        return bad("empty ke_modes");
+    }
+    Ok(modes.to_vec())
+}
+
+/// pre_shared_key in a ServerHello: `uint16 selected_identity`.
+pub(super) fn ext_server_pre_shared_key(data: &[u8]) -> Res<u16> {
+    let mut reader = Reader::new(data);
+    let selected = reader.u16()?;
+    reader.finish("selected_identity")?;
+    Ok(selected)
+}
+
+/// ALPN in a ServerHello or EncryptedExtensions: exactly one protocol.
+pub(super) fn ext_selected_alpn(data: &[u8]) -> Res<String> {
+    let names =
+        ext_alpn(data).map_err(|f| f.in_extension("application_layer_protocol_negotiation"))?;
+    let mut names = names.into_iter();
+    match (names.next(), names.next()) {
+        (Some(name), None) => Ok(name),
+        _ => {
+            bad("application_layer_protocol_negotiation extension: more than one protocol selected")
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! ClientHello and ServerHello (including HelloRetryRequest).
+
+use serde::{Deserialize, Serialize};
+use tls_parser::{parse_tls_handshake_client_hello, parse_tls_handshake_server_hello};
+
+use super::error::{bad, nom_fail, Res};
+use super::extensions::*;
+use super::names::{CipherSuite, NamedGroup, SignatureScheme};
+use super::reader::{be16, hex};
+
+/// The parts of a ClientHello worth recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientHello {
+    /// `legacy_version` (`client_version` before TLS 1.3).
+    pub legacy_version: u16,
+    /// The 32-byte random, in lowercase hex.
+    pub random: String,
+    /// The legacy session id in lowercase hex; empty when none was sent.
+    pub session_id: String,
+    /// The offered cipher suites, in the client's order.
+    pub cipher_suites: Vec<CipherSuite>,
+    /// The offered compression methods.
+    pub compression_methods: Vec<u8>,
+    /// The first host_name of the server_name extension. Bytes outside
+    /// printable ASCII (and the backslash) are written as `\xNN`.
+    pub sni: Option<String>,
+    /// The ALPN protocol names, in order, escaped like `sni`.
+    pub alpn: Vec<String>,
+    /// The supported_versions extension, in order.
+    pub supported_versions: Vec<u16>,
+    /// The supported_groups extension, in order.
+    pub supported_groups: Vec<NamedGroup>,
+    /// The groups of the key shares sent in the key_share extension.
+    pub key_share_groups: Vec<NamedGroup>,
+    /// The signature_algorithms extension, in order.
+    pub signature_algorithms: Vec<SignatureScheme>,
+    /// Length of the session_ticket extension data, when the extension is present.
+    pub session_ticket: Option<usize>,
+    /// Number of identities in the pre_shared_key extension; 0 when absent.
+    pub psk_identities: usize,
+    /// The length of each PSK identity (a ticket, only measured).
+    pub psk_identity_lengths: Vec<usize>,
+    /// The length of each PSK binder (a MAC, only measured).
+    pub psk_binder_lengths: Vec<usize>,
+    /// The length of each key share's key_exchange, in the order of
+    /// `key_share_groups`.
+    pub key_share_lengths: Vec<usize>,
+    /// The psk_key_exchange_modes extension (0 psk_ke, 1 psk_dhe_ke).
+    pub psk_key_exchange_modes: Vec<u8>,
+    /// Whether the early_data extension was sent.
+    pub early_data: bool,
+    /// The extensions both hellos share.
+    #[serde(flatten)]
+    pub common: HelloExtensions,
+    /// Every extension type, in the order sent.
+    pub extensions: Vec<u16>,
+}
+
+/// The contents of the TLS 1.2-era extensions that either hello may carry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelloExtensions {
+    /// The ec_point_formats extension (0 uncompressed, 1 and 2 the
+    /// ANSI X9.62 compressed forms), when present.
+    pub ec_point_formats: Option<Vec<u8>>,
+    /// The renegotiation_info extension's renegotiated_connection in
+    /// lowercase hex (empty on an initial handshake), when present.
+    pub renegotiation_info: Option<String>,
+    /// Whether the (empty) extended_master_secret extension was sent.
+    pub extended_master_secret: bool,
+    /// Whether the (empty) encrypt_then_mac extension was sent.
+    pub encrypt_then_mac: bool,
+}
+
+impl HelloExtensions {
+    /// Reads `ext` into `self` when it is one of these; returns whether it was.
+    fn take(&mut self, ext: &Extension<'_>) -> Res<bool> {
+        match ext.ty {
+            EXT_EC_POINT_FORMATS => {
+                self.ec_point_formats = Some(
+                    ext_ec_point_formats(ext.data)
+                        .map_err(|f| f.in_extension("ec_point_formats"))?,
+                );
+            }
+            EXT_RENEGOTIATION_INFO => {
+                self.renegotiation_info = Some(
+                    ext_renegotiation_info(ext.data)
+                        .map_err(|f| f.in_extension("renegotiation_info"))?,
+                );
+            }
+            EXT_EXTENDED_MASTER_SECRET => {
+                ext_empty(ext.data).map_err(|f| f.in_extension("extended_master_secret"))?;
+                self.extended_master_secret = true;
+            }
+            EXT_ENCRYPT_THEN_MAC => {
+                ext_empty(ext.data).map_err(|f| f.in_extension("encrypt_then_mac"))?;
+                self.encrypt_then_mac = true;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// The parts of a ServerHello (or HelloRetryRequest) worth recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerHello {
+    /// `legacy_version` (`server_version` before TLS 1.3).
+    pub legacy_version: u16,
+    /// The 32-byte random, in lowercase hex.
+    pub random: String,
+    /// The (echoed) session id in lowercase hex; empty when none was sent.
+    pub session_id: String,
+    /// The selected cipher suite.
+    pub cipher_suite: CipherSuite,
+    /// The version from the supported_versions extension, when present.
+    pub selected_version: Option<u16>,
+    /// The group of the key_share extension (the selected group in a
+    /// HelloRetryRequest), when present.
+    pub key_share_group: Option<NamedGroup>,
+    /// The protocol selected by the ALPN extension (TLS 1.2; TLS 1.3 sends it
+    /// in EncryptedExtensions), escaped like [`ClientHello::sni`].
+    pub alpn: Option<String>,
+    /// True when the random is the HelloRetryRequest value of RFC 8446 4.1.3.
+    pub hello_retry_request: bool,
+    /// The selected compression method (0, null, in every version in use).
+    pub compression_method: u8,
+    /// Length of the server's key share (absent in a HelloRetryRequest).
+    pub key_share_len: Option<usize>,
+    /// The selected_identity of the pre_shared_key extension (TLS 1.3
+    /// resumption), when present.
+    pub pre_shared_key: Option<u16>,
+    /// Whether the server acknowledged server_name with an empty extension.
+    pub server_name_ack: bool,
+    /// The extensions both hellos share.
+    #[serde(flatten)]
+    pub common: HelloExtensions,
+    /// Every extension type, in the order sent.
+    pub extensions: Vec<u16>,
+}
+
+/// The random of a HelloRetryRequest: SHA-256 of "HelloRetryRequest" (RFC 8446 4.1.3).
+pub(super) const HELLO_RETRY_REQUEST_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
+/// `tls-parser` only says "predicate verification" about an overlong session id.
+pub(super) fn check_session_id_length(body: &[u8]) -> Res<()> {
+    match body.get(34) {
+        Some(&len) if len > 32 => bad(format!("session_id length {len} exceeds 32")),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
+    check_session_id_length(body)?;
+    let (rest, hello) =
+        parse_tls_handshake_client_hello(body).map_err(|e| nom_fail(body, e, "fixed fields"))?;
+    let block = extensions_block(hello.ext, rest)?;
+
+    let mut view = ClientHello {
+        legacy_version: hello.version.0,
+        random: hex(hello.random),
+        session_id: hex(hello.session_id.unwrap_or_default()),
+        cipher_suites: hello
+            .ciphers
+            .iter()
+            .map(|c| CipherSuite::new(c.0))
+            .collect(),
+        compression_methods: hello.comp.iter().map(|c| c.0).collect(),
+        sni: None,
+        alpn: Vec::new(),
+        supported_versions: Vec::new(),
+        supported_groups: Vec::new(),
+        key_share_groups: Vec::new(),
+        signature_algorithms: Vec::new(),
+        session_ticket: None,
+        psk_identities: 0,
+        psk_identity_lengths: Vec::new(),
+        psk_binder_lengths: Vec::new(),
+        key_share_lengths: Vec::new(),
+        psk_key_exchange_modes: Vec::new(),
+        early_data: false,
+        common: HelloExtensions::default(),
+        extensions: Vec::new(),
+    };
+    for ext in split_extensions(block.unwrap_or_default())? {
+        view.extensions.push(ext.ty);
+        if view.common.take(&ext)? {
+            continue;
+        }
+        let data = ext.data;
+        match ext.ty {
+            EXT_SERVER_NAME => {
+                view.sni = ext_server_name(data).map_err(|f| f.in_extension("server_name"))?;
+            }
+            EXT_SUPPORTED_GROUPS => {
+                view.supported_groups =
+                    ext_supported_groups(data).map_err(|f| f.in_extension("supported_groups"))?;
+            }
+            EXT_SIGNATURE_ALGORITHMS => {
+                view.signature_algorithms = ext_signature_algorithms(data)
+                    .map_err(|f| f.in_extension("signature_algorithms"))?;
+            }
+            EXT_ALPN => {
+                view.alpn = ext_alpn(data)
+                    .map_err(|f| f.in_extension("application_layer_protocol_negotiation"))?;
+            }
+            EXT_SESSION_TICKET => view.session_ticket = Some(data.len()),
+            EXT_PRE_SHARED_KEY => {
+                let (identities, binders) = ext_client_pre_shared_key(data)
+                    .map_err(|f| f.in_extension("pre_shared_key"))?;
+                view.psk_identities = identities.len();
+                view.psk_identity_lengths = identities;
+                view.psk_binder_lengths = binders;
+            }
+            EXT_SUPPORTED_VERSIONS => {
+                view.supported_versions = ext_client_supported_versions(data)
+                    .map_err(|f| f.in_extension("supported_versions"))?;
+            }
+            EXT_KEY_SHARE => {
+                let shares = ext_client_key_share(data).map_err(|f| f.in_extension("key_share"))?;
+                (view.key_share_groups, view.key_share_lengths) = shares.into_iter().unzip();
+            }
+            EXT_PSK_KEY_EXCHANGE_MODES => {
+                view.psk_key_exchange_modes = ext_psk_key_exchange_modes(data)
+                    .map_err(|f| f.in_extension("psk_key_exchange_modes"))?;
+            }
+            EXT_EARLY_DATA => {
+                ext_empty(data).map_err(|f| f.in_extension("early_data"))?;
+                view.early_data = true;
+            }
+            _ => {}
+        }
+    }
+    Ok(view)
+}
+
+pub(super) fn decode_server_hello(body: &[u8]) -> Res<ServerHello> {
+    if let Some(version) = body.get(..2).map(be16) {
+        if !(0x0300..=0x0303).contains(&version) {
+            return bad(format!("unsupported legacy_version 0x{version:04x}"));
+        }
+    }
+    check_session_id_length(body)?;
+    let (rest, hello) =
+        parse_tls_handshake_server_hello(body).map_err(|e| nom_fail(body, e, "fixed fields"))?;
+    let block = extensions_block(hello.ext, rest)?;
+    let hello_retry_request = hello.random == HELLO_RETRY_REQUEST_RANDOM;
+
+    let mut view = ServerHello {
+        legacy_version: hello.version.0,
+        random: hex(hello.random),
+        session_id: hex(hello.session_id.unwrap_or_default()),
+        cipher_suite: CipherSuite::new(hello.cipher.0),
+        selected_version: None,
+        key_share_group: None,
+        alpn: None,
+        hello_retry_request,
+        compression_method: hello.compression.0,
+        key_share_len: None,
+        pre_shared_key: None,
+        server_name_ack: false,
+        common: HelloExtensions::default(),
+        extensions: Vec::new(),
+    };
+    for ext in split_extensions(block.unwrap_or_default())? {
+        view.extensions.push(ext.ty);
+        if view.common.take(&ext)? {
+            continue;
+        }
+        let data = ext.data;
+        match ext.ty {
+            EXT_SUPPORTED_VERSIONS => {
+                if data.len() != 2 {
+                    return bad(format!(
+                        "supported_versions extension: {} bytes where selected_version takes 2",
+                        data.len()
+                    ));
+                }
+                view.selected_version = Some(be16(data));
+            }
+            EXT_KEY_SHARE => {
+                let (group, len) = ext_server_key_share(data, hello_retry_request)
+                    .map_err(|f| f.in_extension("key_share"))?;
+                view.key_share_group = Some(group);
+                view.key_share_len = len;
+            }
+            EXT_ALPN => view.alpn = Some(ext_selected_alpn(data)?),
+            EXT_PRE_SHARED_KEY => {
+                view.pre_shared_key = Some(
+                    ext_server_pre_shared_key(data)
+                        .map_err(|f| f.in_extension("pre_shared_key"))?,
+                );
+            }
+            EXT_SERVER_NAME => {
+                ext_empty(data).map_err(|f| f.in_extension("server_name"))?;
+                view.server_name_ack = true;
+            }
+            _ => {}
+        }
+    }
+    Ok(view)
+}

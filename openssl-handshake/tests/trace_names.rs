@@ -1,0 +1,208 @@
+//! The message log names groups, signature schemes, certificate types,
+//! point formats, key exchanges and compression as `openssl s_client
+//! -trace` prints them: each such line s_client prints for a handshake must
+//! appear in our traced server's message log for the same handshake.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+use openssl::dh::Dh;
+use openssl::ssl::{Ssl, SslVerifyMode};
+use openssl_handshake::pki::KeyType;
+
+/// Kills and reaps the child when dropped, whatever happened.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Headers in `-trace` output whose more-indented lines that follow are
+/// one name each.
+const LIST_HEADERS: &[&str] = &[
+    "extension_type=supported_groups(",
+    "extension_type=ec_point_formats(",
+    "extension_type=signature_algorithms(",
+    "extension_type=psk_key_exchange_modes(",
+    "certificate_types (len=",
+    "signature_algorithms (len=",
+];
+
+/// Single lines that carry a name.
+const NAME_PREFIXES: &[&str] = &[
+    "named_curve: ",
+    "Signature Algorithm: ",
+    "KeyExchangeAlgorithm=",
+    "compression_method: ",
+];
+
+/// The names s_client's `-trace` output shows, in the forms it prints them.
+fn trace_names(output: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut list_indent: Option<usize> = None;
+    let mut in_certificate = false;
+    for line in output.lines() {
+        // -trace dumps each certificate as `openssl x509 -text` between
+        // these markers; its "Signature Algorithm" is not a TLS field.
+        if line.starts_with("------details-----") {
+            in_certificate = true;
+        } else if line.starts_with("------------------") {
+            in_certificate = false;
+        }
+        if in_certificate {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let text = line.trim();
+        if let Some(header) = list_indent {
+            if indent > header && !text.is_empty() {
+                names.push(text.to_owned());
+                continue;
+            }
+            list_indent = None;
+        }
+        if LIST_HEADERS.iter().any(|h| text.starts_with(h)) {
+            list_indent = Some(indent);
+        } else if let Some(prefix) = NAME_PREFIXES.iter().find(|p| text.starts_with(**p)) {
+            // Ours prints the name after the same prefix.
+            names.push(format!("{prefix}{}", &text[prefix.len()..]));
+        }
+    }
+    names
+}
+
+fn s_client_against_traced_server(tool_flags: &[&str], dhe: bool) -> (String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = pki().write_pem(dir.path()).expect("PEM files");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = server_ctx(KeyType::Rsa2048, |b| {
+        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+        b.set_cert_store(pki().trust_store().expect("trust store"));
+        if dhe {
+            b.set_tmp_dh(&Dh::get_2048_256().expect("DH params"))
+                .expect("DH params");
+        }
+    });
+    let served = thread::spawn(move || {
+        let (tcp, _) = listener.accept().expect("accept");
+        set_timeouts(&tcp);
+        let mut tls = Ssl::new(&server)
+            .expect("ssl")
+            .accept(tcp)
+            .expect("server handshake");
+        tls.write_all(PING).expect("write");
+        let mut buf = [0u8; 64];
+        while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
+        let _ = tls.shutdown();
+        trace_of(&tls).message_log()
+    });
+
+    let client = files.client(KeyType::Rsa2048);
+    let mut child = Reaped(
+        Command::new("openssl")
+            .args([
+                "s_client",
+                "-trace",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .args(["-servername", "localhost", "-CAfile"])
+            .arg(&files.root)
+            .arg("-cert")
+            .arg(&client.cert)
+            .arg("-key")
+            .arg(&client.key)
+            .arg("-cert_chain")
+            .arg(&client.chain)
+            .args(tool_flags)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run openssl s_client (install the openssl package)"),
+    );
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.0.stdout.take().expect("stdout");
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let mut output = String::new();
+    let mut closed = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.max(Duration::from_millis(1))) {
+            Ok(line) => {
+                // The payload may follow a hex dump line without a newline.
+                if line.ends_with("ping") && !closed {
+                    // Closing stdin makes s_client send close_notify and exit.
+                    drop(child.0.stdin.take());
+                    closed = true;
+                }
+                output.push_str(&line);
+                output.push('\n');
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let tail: Vec<&str> = output.lines().rev().take(25).collect();
+                panic!(
+                    "s_client did not finish within {TIMEOUT:?}; last lines (reversed): {tail:#?}"
+                )
+            }
+        }
+    }
+    let log = served.join().expect("server thread");
+    (output, log)
+}
+
+#[test]
+fn message_log_names_things_as_s_client_trace_does() {
+    for (flags, dhe) in [
+        (
+            &["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"][..],
+            false,
+        ),
+        (
+            &["-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256"][..],
+            true,
+        ),
+        (
+            &[
+                "-tls1_3",
+                "-groups",
+                "X25519:P-256:P-384:P-521:X448:ffdhe2048",
+            ][..],
+            false,
+        ),
+    ] {
+        let (reference, ours) = s_client_against_traced_server(flags, dhe);
+        let names = trace_names(&reference);
+        assert!(
+            names.len() > 10,
+            "{flags:?}: too few names in s_client's output:\n{reference}"
+        );
+        let missing: Vec<&String> = names
+            .iter()
+            .filter(|n| !ours.contains(n.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{flags:?}: s_client -trace shows {missing:?}, not in our message log:\n{ours}"
+        );
+    }
+}

@@ -1,0 +1,425 @@
+//! tshark's dissection of real handshakes is the reference for the decoded
+//! messages: every field tshark shows in ClientHello, ServerHello,
+//! EncryptedExtensions, Certificate, CertificateRequest, ServerKeyExchange,
+//! ClientKeyExchange, CertificateVerify and NewSessionTicket must be in both
+//! peers' JSON traces with the same value, or be named in
+//! [`fields::NOT_IN_JSON`] with the reason it is not.
+//!
+//! The handshakes run between two traced peers over loopback TCP while
+//! tshark captures the port; the client's key log lets tshark decrypt the
+//! TLS 1.3 messages. Capturing on `lo` needs root (CI runs as root).
+
+mod common;
+#[path = "tshark/expected.rs"]
+mod expected;
+#[path = "tshark/fields.rs"]
+mod fields;
+#[path = "tshark/hellos.rs"]
+mod hellos;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::*;
+use openssl::dh::Dh;
+use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslSession, SslVerifyMode, SslVersion};
+use openssl_handshake::pki::KeyType;
+use serde_json::Value;
+
+use fields::{compare_message, TsharkMessage};
+
+/// One handshake to capture.
+struct Case {
+    name: &'static str,
+    server_key: KeyType,
+    client_key: KeyType,
+    tls13: bool,
+    ciphers: &'static str,
+    dhe: bool,
+    /// Connect a second time offering the first connection's session.
+    resume: bool,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "TLS 1.2 ECDHE-RSA",
+        server_key: KeyType::Rsa2048,
+        client_key: KeyType::Rsa2048,
+        tls13: false,
+        ciphers: "ECDHE-RSA-AES128-GCM-SHA256",
+        dhe: false,
+        resume: false,
+    },
+    Case {
+        name: "TLS 1.2 ECDHE-ECDSA",
+        server_key: KeyType::EcdsaP256,
+        client_key: KeyType::EcdsaP256,
+        tls13: false,
+        ciphers: "ECDHE-ECDSA-AES256-GCM-SHA384",
+        dhe: false,
+        resume: false,
+    },
+    Case {
+        name: "TLS 1.2 DHE-RSA",
+        server_key: KeyType::Rsa2048,
+        client_key: KeyType::EcdsaP256,
+        tls13: false,
+        ciphers: "DHE-RSA-AES128-GCM-SHA256",
+        dhe: true,
+        resume: false,
+    },
+    Case {
+        name: "TLS 1.3",
+        server_key: KeyType::EcdsaP256,
+        client_key: KeyType::Rsa2048,
+        tls13: true,
+        ciphers: "",
+        dhe: false,
+        resume: true,
+    },
+];
+
+/// Kills (SIGKILL) and reaps tshark when dropped, whatever happened.
+struct Capture(Child);
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Capture {
+    /// Starts tshark on `lo` for `port` and waits until it captures.
+    fn start(port: u16, file: &Path) -> Capture {
+        let child = Command::new("tshark")
+            .args(["-q", "-i", "lo", "-f"])
+            .arg(format!("tcp port {port}"))
+            .arg("-w")
+            .arg(file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn();
+        let mut child = match child {
+            Ok(child) => child,
+            Err(e) => panic!("cannot run tshark ({e}): install tshark (apt-get install tshark)"),
+        };
+        let stderr = child.stderr.take().expect("tshark stderr");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        let capture = Capture(child);
+        let deadline = Instant::now() + TIMEOUT;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if line.contains("Capturing on") => break,
+                Ok(line) => seen.push(line),
+                Err(_) => panic!(
+                    "tshark did not start capturing on lo within {TIMEOUT:?} \
+                     (capturing needs root): {seen:?}"
+                ),
+            }
+        }
+        capture
+    }
+
+    /// Stops the capture with SIGINT, which makes tshark flush the file.
+    fn stop(mut self) {
+        let pid = libc::pid_t::try_from(self.0.id()).expect("pid fits pid_t");
+        // SAFETY: kill(2) only sends a signal; `pid` is our own child, not
+        // yet reaped (Capture owns it), so the id cannot name another process.
+        let sent = unsafe { libc::kill(pid, libc::SIGINT) };
+        assert_eq!(sent, 0, "SIGINT to tshark ({pid})");
+        let deadline = Instant::now() + TIMEOUT;
+        while self.0.try_wait().expect("poll tshark").is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "tshark did not stop within {TIMEOUT:?}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The two traces of one connection, as JSON, and the client's port.
+struct Traced {
+    name: String,
+    client_port: u16,
+    client: Value,
+    server: Value,
+}
+
+fn server_ctx_for(case: &Case) -> SslContext {
+    server_ctx(case.server_key, |b| {
+        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+        b.set_cert_store(pki().trust_store().expect("trust store"));
+        // Resuming a client-authenticated session needs a context id.
+        b.set_session_id_context(b"tshark")
+            .expect("session id context");
+        // CertificateRequest then lists the root by name.
+        b.add_client_ca(pki().root()).expect("client CA");
+        // With a servername callback OpenSSL acknowledges server_name.
+        b.set_servername_callback(|_, _| Ok(()));
+        b.set_alpn_select_callback(|_, offered| {
+            openssl::ssl::select_next_proto(b"\x08http/1.1", offered)
+                .ok_or(openssl::ssl::AlpnError::NOACK)
+        });
+        if case.dhe {
+            b.set_tmp_dh(&Dh::get_2048_256().expect("DH params"))
+                .expect("DH params");
+        }
+    })
+}
+
+fn client_ctx_for(case: &Case, keylog: &Arc<Mutex<String>>) -> SslContext {
+    let keylog = Arc::clone(keylog);
+    client_ctx(move |b: &mut SslContextBuilder| {
+        pki()
+            .client(case.client_key)
+            .install(b)
+            .expect("client credential");
+        b.set_alpn_protos(b"\x02h2\x08http/1.1").expect("alpn");
+        if case.tls13 {
+            b.set_min_proto_version(Some(SslVersion::TLS1_3))
+                .expect("min version");
+        } else {
+            b.set_max_proto_version(Some(SslVersion::TLS1_2))
+                .expect("max version");
+            b.set_cipher_list(case.ciphers).expect("cipher list");
+        }
+        b.set_keylog_callback(move |_, line| {
+            let mut log = keylog.lock().unwrap_or_else(|p| p.into_inner());
+            log.push_str(line);
+            log.push('\n');
+        });
+    })
+}
+
+/// The connections of `case` on `listener`: handshake, PING, close; both
+/// traces of each.
+fn run(case: &Case, listener: &TcpListener, keylog: &Arc<Mutex<String>>) -> Vec<Traced> {
+    let server = server_ctx_for(case);
+    let client = client_ctx_for(case, keylog);
+    let (first, session) = connect_once(&server, &client, listener, None);
+    let mut traced = vec![Traced {
+        name: case.name.to_owned(),
+        ..first
+    }];
+    if case.resume {
+        let session = session.expect("a session to resume");
+        let (second, _) = connect_once(&server, &client, listener, Some(&session));
+        traced.push(Traced {
+            name: format!("{} resumed", case.name),
+            ..second
+        });
+    }
+    traced
+}
+
+fn connect_once(
+    server: &SslContext,
+    client: &SslContext,
+    listener: &TcpListener,
+    session: Option<&SslSession>,
+) -> (Traced, Option<SslSession>) {
+    let addr = listener.local_addr().expect("local addr");
+    let listener = listener.try_clone().expect("listener");
+    let server = server.clone();
+    let server_side = thread::spawn(move || {
+        let (tcp, _) = listener.accept().expect("accept");
+        set_timeouts(&tcp);
+        let mut tls = Ssl::new(&server)
+            .expect("server ssl")
+            .accept(tcp)
+            .expect("server handshake");
+        tls.write_all(PING).expect("server write");
+        let mut buf = [0u8; 64];
+        while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
+        let _ = tls.shutdown();
+        trace_of(&tls)
+    });
+    let tcp = TcpStream::connect(addr).expect("connect");
+    set_timeouts(&tcp);
+    let client_port = tcp.local_addr().expect("client addr").port();
+    let mut ssl = Ssl::new(client).expect("client ssl");
+    ssl.set_hostname("localhost").expect("sni");
+    if let Some(session) = session {
+        // SAFETY: the session comes from a connection on this same client
+        // context, as SSL_set_session(3) requires.
+        unsafe { ssl.set_session(session) }.expect("set session");
+    }
+    let mut tls = ssl.connect(tcp).expect("client handshake");
+    let mut buf = [0u8; 5];
+    // Reading PING also reads the TLS 1.3 tickets sent before it.
+    tls.read_exact(&mut buf).expect("client reads ping");
+    let next_session = tls.ssl().session().map(|s| s.to_owned());
+    if session.is_some() {
+        assert!(tls.ssl().session_reused(), "the session was not resumed");
+    }
+    let _ = tls.shutdown();
+    let client_trace = trace_of(&tls);
+    let server_trace = server_side.join().expect("server thread");
+    let json = |t: &openssl_handshake::HandshakeTrace| {
+        serde_json::from_str(&t.to_json()).expect("trace JSON parses")
+    };
+    let traced = Traced {
+        name: String::new(),
+        client_port,
+        client: json(&client_trace),
+        server: json(&server_trace),
+    };
+    (traced, next_session)
+}
+
+/// tshark's dissection of `pcap`: per client port, the handshake messages in
+/// wire order.
+fn dissect(pcap: &Path, keylog: &Path, port: u16) -> BTreeMap<u16, Vec<TsharkMessage>> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .arg("-o")
+        .arg(format!("tls.keylog_file:{}", keylog.display()))
+        .arg("-d")
+        .arg(format!("tcp.port=={port},tls"))
+        .args(["-Y", "tls.handshake", "-T", "json", "--no-duplicate-keys"])
+        .args(["-J", "tcp tls"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run tshark -r");
+    assert!(
+        out.status.success(),
+        "tshark -r: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let packets: Value = serde_json::from_slice(&out.stdout).expect("tshark JSON");
+    let mut by_port: BTreeMap<u16, Vec<TsharkMessage>> = BTreeMap::new();
+    for packet in packets.as_array().expect("packet list") {
+        let layers = &packet["_source"]["layers"];
+        let src: u16 = layers["tcp"]["tcp.srcport"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .expect("tcp.srcport");
+        let dst: u16 = layers["tcp"]["tcp.dstport"]
+            .as_str()
+            .and_then(|p| p.parse().ok())
+            .expect("tcp.dstport");
+        let (client_port, from_client) = if dst == port {
+            (src, true)
+        } else {
+            (dst, false)
+        };
+        for tls in as_list(&layers["tls"]) {
+            for record in as_list(&tls["tls.record"]) {
+                for message in as_list(&record["tls.handshake"]) {
+                    if let Some(m) = TsharkMessage::from_json(message, from_client) {
+                        by_port.entry(client_port).or_default().push(m);
+                    }
+                }
+            }
+        }
+    }
+    by_port
+}
+
+fn as_list(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+/// The handshake messages of a trace, as (sent by the client, type, message).
+fn trace_messages(trace: &Value, client_side: bool) -> Vec<(bool, u8, &Value)> {
+    trace["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| &e["kind"])
+        .filter(|k| k["type"] == "message" && k["content_type"] == 22)
+        .filter_map(|k| {
+            let ty = u8::try_from(k["handshake_type"].as_u64()?).ok()?;
+            let wrote = k["direction"] == "write";
+            Some((wrote == client_side, ty, k))
+        })
+        .collect()
+}
+
+#[test]
+fn decoded_messages_match_tsharks_dissection() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pcap = dir.path().join("handshakes.pcapng");
+    let keylog_path = dir.path().join("keylog.txt");
+    let keylog = Arc::new(Mutex::new(String::new()));
+
+    let capture = Capture::start(port, &pcap);
+    let traced: Vec<Traced> = CASES
+        .iter()
+        .flat_map(|c| run(c, &listener, &keylog))
+        .collect();
+    // Loopback delivery is synchronous; a short pause lets the capture
+    // thread drain the last segments before the stop.
+    thread::sleep(Duration::from_millis(300));
+    capture.stop();
+    std::fs::write(&keylog_path, keylog.lock().expect("keylog").as_bytes()).expect("keylog");
+
+    let dissected = dissect(&pcap, &keylog_path, port);
+    let mut problems = Vec::new();
+    let mut compared = 0usize;
+    for traced in &traced {
+        let wire = dissected
+            .get(&traced.client_port)
+            .unwrap_or_else(|| panic!("{}: tshark saw no handshake", traced.name));
+        for (side, trace, client_side) in [
+            ("client", &traced.client, true),
+            ("server", &traced.server, false),
+        ] {
+            let ours = trace_messages(trace, client_side);
+            let mut nth: BTreeMap<(bool, u8), usize> = BTreeMap::new();
+            for m in wire.iter().filter(|m| m.is_compared()) {
+                let n = nth.entry((m.from_client, m.handshake_type)).or_default();
+                let found = ours
+                    .iter()
+                    .filter(|(c, t, _)| *c == m.from_client && *t == m.handshake_type)
+                    .nth(*n);
+                *n += 1;
+                let context = format!("{} ({side}'s trace), {}", traced.name, m.describe());
+                match found {
+                    Some((_, _, ours)) => {
+                        compared += 1;
+                        problems.extend(
+                            compare_message(m, ours)
+                                .into_iter()
+                                .map(|p| format!("{context}: {p}")),
+                        );
+                    }
+                    None => problems.push(format!("{context}: not in the trace")),
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Every case has its key messages on the wire, seen from both sides.
+    for ty in [1u8, 2, 11, 13, 15, 12, 8, 4] {
+        assert!(
+            dissected.values().flatten().any(|m| m.handshake_type == ty),
+            "tshark showed no message of type {ty}: check the capture"
+        );
+    }
+    assert!(compared >= 2 * 30, "only {compared} messages compared");
+}
