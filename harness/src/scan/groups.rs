@@ -1,0 +1,220 @@
+//! Key-exchange groups: offer every group, remove the one chosen, repeat.
+//!
+//! At TLS 1.3 the chosen group is the ServerHello's key share; at TLS 1.2
+//! the named curve of the ECDHE ServerKeyExchange (OpenSSL 3.0 servers do
+//! not pick FFDHE groups by supported_groups below TLS 1.3, so only the
+//! curves are tried there). One more probe offering the accepted groups
+//! in reverse tells whether the server prefers its own order.
+
+use serde::Serialize;
+
+use super::conn::{Offer, Prober};
+use crate::case::Version;
+
+/// A named group: wire id, OpenSSL's name for `-groups`, the IANA name.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupName {
+    /// The two-byte identifier.
+    pub id: u16,
+    /// The name `SSL_CTX_set1_groups_list` takes.
+    pub openssl: &'static str,
+    /// The IANA name.
+    pub iana: &'static str,
+}
+
+/// The groups OpenSSL 3 can offer, in its default order of preference.
+pub const GROUPS: &[GroupName] = &[
+    GroupName {
+        id: 29,
+        openssl: "x25519",
+        iana: "x25519",
+    },
+    GroupName {
+        id: 23,
+        openssl: "P-256",
+        iana: "secp256r1",
+    },
+    GroupName {
+        id: 30,
+        openssl: "x448",
+        iana: "x448",
+    },
+    GroupName {
+        id: 25,
+        openssl: "P-521",
+        iana: "secp521r1",
+    },
+    GroupName {
+        id: 24,
+        openssl: "P-384",
+        iana: "secp384r1",
+    },
+    GroupName {
+        id: 256,
+        openssl: "ffdhe2048",
+        iana: "ffdhe2048",
+    },
+    GroupName {
+        id: 257,
+        openssl: "ffdhe3072",
+        iana: "ffdhe3072",
+    },
+    GroupName {
+        id: 258,
+        openssl: "ffdhe4096",
+        iana: "ffdhe4096",
+    },
+    GroupName {
+        id: 259,
+        openssl: "ffdhe6144",
+        iana: "ffdhe6144",
+    },
+    GroupName {
+        id: 260,
+        openssl: "ffdhe8192",
+        iana: "ffdhe8192",
+    },
+    GroupName {
+        id: 26,
+        openssl: "brainpoolP256r1",
+        iana: "brainpoolP256r1",
+    },
+    GroupName {
+        id: 27,
+        openssl: "brainpoolP384r1",
+        iana: "brainpoolP384r1",
+    },
+    GroupName {
+        id: 28,
+        openssl: "brainpoolP512r1",
+        iana: "brainpoolP512r1",
+    },
+    GroupName {
+        id: 22,
+        openssl: "secp256k1",
+        iana: "secp256k1",
+    },
+];
+
+/// The IANA name of group `id`.
+pub fn iana_name(id: u16) -> String {
+    GROUPS
+        .iter()
+        .find(|g| g.id == id)
+        .map_or_else(|| format!("group 0x{id:04x}"), |g| g.iana.to_owned())
+}
+
+/// The groups a server accepts.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupFinding {
+    /// The version the groups were enumerated at.
+    pub version: Option<Version>,
+    /// IANA names, in the order the server chose them.
+    pub accepted: Vec<String>,
+    /// The group chosen when every group was offered.
+    pub preferred: Option<String>,
+    /// Whether the server enforces its own order (`None`: fewer than two groups).
+    pub server_order: Option<bool>,
+    /// What ended the enumeration, or why there was none.
+    pub detail: String,
+    /// The probes, in order.
+    pub probes: Vec<String>,
+}
+
+impl GroupFinding {
+    /// The finding when its task could not run.
+    pub fn failed() -> Self {
+        GroupFinding {
+            version: None,
+            accepted: Vec::new(),
+            preferred: None,
+            server_order: None,
+            detail: "the group probe panicked".into(),
+            probes: Vec::new(),
+        }
+    }
+}
+
+/// Enumerates the groups at TLS 1.3, or else TLS 1.2 with ECDHE suites.
+pub fn scan(p: &Prober, accepted: &[Version]) -> GroupFinding {
+    let mut f = GroupFinding {
+        version: None,
+        accepted: Vec::new(),
+        preferred: None,
+        server_order: None,
+        detail: String::new(),
+        probes: Vec::new(),
+    };
+    let (v, cipher_list) = if accepted.contains(&Version::Tls1_3) {
+        (Version::Tls1_3, None)
+    } else if let Some(&v) = accepted.iter().rev().find(|&&v| v >= Version::Tls1) {
+        (v, Some("ECDHE:!aNULL".to_owned()))
+    } else {
+        f.detail = "no version that negotiates groups was accepted".into();
+        return f;
+    };
+    f.version = Some(v);
+    let library = p.library();
+    let mut left: Vec<GroupName> = GROUPS
+        .iter()
+        .copied()
+        .filter(|g| match v {
+            // RFC 8446 keeps the brainpool and Koblitz curves out of TLS 1.3.
+            Version::Tls1_3 => matches!(g.id, 23..=25 | 29 | 30 | 256..=260),
+            _ => g.id < 256,
+        })
+        .filter(|g| library.group_known(g.openssl))
+        .collect();
+    let mut order = Vec::new();
+    while !left.is_empty() {
+        let id = format!("groups/{}", f.probes.len() + 1);
+        let a = p.run(&id, &offer(v, &cipher_list, &left), None);
+        f.probes.push(id);
+        match a
+            .hello
+            .group
+            .and_then(|g| left.iter().position(|x| x.id == g))
+        {
+            Some(i) => order.push(left.remove(i)),
+            None => {
+                f.detail = match (a.hello.group, a.error) {
+                    (Some(g), _) => {
+                        format!("the server chose {}, which was not offered", iana_name(g))
+                    }
+                    (None, Some(e)) => e,
+                    (None, None) => "no group in the server's answer".into(),
+                };
+                break;
+            }
+        }
+    }
+    if order.len() >= 2 {
+        let reversed: Vec<GroupName> = order.iter().rev().copied().collect();
+        let a = p.run("groups/order", &offer(v, &cipher_list, &reversed), None);
+        f.probes.push("groups/order".into());
+        f.server_order = match a.hello.group {
+            Some(g) if g == order[0].id => Some(true),
+            Some(g) if Some(g) == order.last().map(|x| x.id) => Some(false),
+            _ => None,
+        };
+    }
+    f.preferred = order.first().map(|g| g.iana.to_owned());
+    f.accepted = order.iter().map(|g| g.iana.to_owned()).collect();
+    f
+}
+
+fn offer(v: Version, cipher_list: &Option<String>, groups: &[GroupName]) -> Offer {
+    Offer {
+        min: Some(v),
+        max: Some(v),
+        cipher_list: cipher_list.clone(),
+        groups: Some(
+            groups
+                .iter()
+                .map(|g| g.openssl)
+                .collect::<Vec<_>>()
+                .join(":"),
+        ),
+        ..Offer::default()
+    }
+}
