@@ -132,10 +132,8 @@ impl Hello {
                 (Some(HandshakeType::CERTIFICATE_VERIFY), _) => {
                     h.signature = Cursor(body).u16();
                 }
-                (Some(HandshakeType::ENCRYPTED_EXTENSIONS), _) => {
-                    if h.alpn.is_none() {
-                        h.alpn = encrypted_extensions_alpn(body);
-                    }
+                (Some(HandshakeType::ENCRYPTED_EXTENSIONS), _) if h.alpn.is_none() => {
+                    h.alpn = encrypted_extensions_alpn(body);
                 }
                 _ => {}
             }
