@@ -488,3 +488,44 @@ fn key_kind(algorithm: &str) -> &'static str {
         _ => "other",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let p: Policy = toml::from_str(
+            "min_version = \"tls1_2\"\nforbid_suites = [\"AES128-SHA\"]\n\
+             require_groups = [\"x25519\"]\nmax_days_to_expiry_warning = 30\n",
+        )
+        .expect("policy");
+        assert_eq!(p.min_version, Some(Version::Tls1_2));
+        assert_eq!(p.forbid_suites, ["AES128-SHA"]);
+        assert_eq!(p.require_groups, ["x25519"]);
+        assert_eq!(p.max_days_to_expiry_warning, Some(30));
+    }
+
+    #[test]
+    fn a_misspelt_rule_is_an_error_not_ignored() {
+        let e = toml::from_str::<Policy>("min_versoin = \"tls1_2\"\n").expect_err("unknown key");
+        assert!(e.to_string().contains("min_versoin"), "{e}");
+        let e = Policy::load("/nonexistent/policy.toml").expect_err("missing file");
+        assert!(e.to_string().contains("mozilla-modern"), "{e}");
+    }
+
+    #[test]
+    fn builtins_load_by_name() {
+        for name in mozilla::NAMES {
+            let p = Policy::load(name).expect("builtin");
+            assert_eq!(p.name.as_deref(), Some(name));
+            assert!(p.min_version.is_some() && p.allowed_suites.is_some());
+        }
+    }
+
+    #[test]
+    fn group_aliases_meet() {
+        assert_eq!(canonical_group("P-256"), canonical_group("prime256v1"));
+        assert_eq!(canonical_group("secp384r1"), canonical_group("P-384"));
+    }
+}
