@@ -295,11 +295,23 @@ impl Prober {
         match ssl.connect(stream) {
             Ok(mut s) => {
                 if offer.wait_tickets {
-                    // TLS 1.3 tickets follow the handshake; one short,
-                    // bounded read lets them arrive. Any data or a
-                    // time-out both end it.
-                    s.get_mut().deadline = Instant::now() + TICKET_WAIT.min(self.limits.io);
-                    let _ = s.ssl_peek(&mut [0u8; 1]);
+                    // TLS 1.3 tickets follow the handshake. Short bounded
+                    // peeks let them arrive; stop at the first ticket, so
+                    // a server that sends them at once costs one step.
+                    let until = Instant::now() + TICKET_WAIT.min(self.limits.io);
+                    while Instant::now() < until {
+                        s.get_mut().deadline = (Instant::now() + TICKET_STEP).min(until);
+                        let _ = s.ssl_peek(&mut [0u8; 1]);
+                        let got = openssl_handshake::trace(s.ssl()).is_some_and(|t| {
+                            t.messages().any(|m| {
+                                m.handshake_type
+                                    == Some(openssl_handshake::decode::HandshakeType::NEW_SESSION_TICKET)
+                            })
+                        });
+                        if got {
+                            break;
+                        }
+                    }
                 }
                 let trace = openssl_handshake::trace(s.ssl());
                 let chain = chain_of(s.ssl());
@@ -350,6 +362,8 @@ impl Prober {
 
 /// How long a probe waits for TLS 1.3 tickets after its handshake.
 const TICKET_WAIT: Duration = Duration::from_millis(300);
+/// One step of that wait.
+const TICKET_STEP: Duration = Duration::from_millis(20);
 
 fn chain_of(ssl: &openssl::ssl::SslRef) -> Vec<X509> {
     ssl.peer_cert_chain()

@@ -94,7 +94,14 @@ fn attempt(p: &Prober, kind: &str, v: Option<Version>, how: Resumption) -> Resum
         }
     };
     let second_id = format!("resume/{kind}/2");
-    let second = p.run(&second_id, &offer, Some(&session));
+    let second = p.run(
+        &second_id,
+        &Offer {
+            wait_tickets: false,
+            ..offer
+        },
+        Some(&session),
+    );
     f.probes.push(second_id);
     let resumed = second.negotiated.as_ref().and_then(|n| n.resumed);
     (f.resumed, f.detail) = match (second.ok, resumed) {
