@@ -502,3 +502,57 @@ fn a_silent_server_times_out() {
     }
     drop(hold);
 }
+
+#[test]
+fn sni_unknown_name_alert_and_default_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    // localhost gets the ECDSA leaf; any other name is fatal; no name gets
+    // the default RSA leaf.
+    let (_server, addr) = s_server(
+        d,
+        &[
+            "-servername",
+            "localhost",
+            "-cert2",
+            &p(d, "server-ecdsa-p256.crt"),
+            "-key2",
+            &p(d, "server-ecdsa-p256.key"),
+            "-servername_fatal",
+        ],
+    );
+    let r = scan_json(d, &addr, &[]);
+    check_probes(&r);
+    let cases = r["findings"]["sni"]["cases"].as_array().expect("sni");
+    let unknown = cases
+        .iter()
+        .find(|c| c["probe"] == "sni/unknown")
+        .expect("unknown");
+    assert!(
+        unknown["behaviour"]
+            .as_str()
+            .is_some_and(|b| b.contains("unrecognized_name")),
+        "{unknown}"
+    );
+    let none = cases
+        .iter()
+        .find(|c| c["probe"] == "sni/none")
+        .expect("none");
+    assert!(
+        none["behaviour"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("a different certificate")),
+        "{none}"
+    );
+    let leaf = &r["findings"]["chain"]["certificates"][0];
+    assert_eq!(leaf["key_algorithm"], "id-ecPublicKey");
+
+    let (code, md) = scan(d, &addr, &["--format", "markdown"]);
+    assert_eq!(code, Some(0));
+    assert!(md.contains("| finding | item | result | probes |"), "{md}");
+    assert!(
+        md.contains("| sni | unknown-name.tls-harness.invalid |"),
+        "{md}"
+    );
+}
