@@ -331,10 +331,32 @@ impl Prober {
             Err(HandshakeError::SetupFailure(e)) => Err(e.to_string()),
             Err(HandshakeError::Failure(mid)) | Err(HandshakeError::WouldBlock(mid)) => {
                 let trace = openssl_handshake::trace(mid.ssl());
-                let error = trace
+                // A read time-out surfaces as "would block": say what it is.
+                let timed_out = mid.error().io_error().is_some_and(|e| {
+                    matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    )
+                }) || mid.error().code() == openssl::ssl::ErrorCode::WANT_READ;
+                let failure = trace
                     .as_ref()
-                    .and_then(|t| t.failure().map(|f| f.to_string()))
-                    .unwrap_or_else(|| mid.error().to_string());
+                    .and_then(|t| t.failure().map(|f| f.to_string()));
+                let error = match (timed_out, failure) {
+                    (true, _) => format!(
+                        "time-out: no answer within {:?} (the handshake may take {:?}){}",
+                        self.limits.io,
+                        self.limits.handshake,
+                        trace
+                            .as_ref()
+                            .and_then(|t| t
+                                .states()
+                                .last()
+                                .map(|s| format!(", after \"{}\"", s.long)))
+                            .unwrap_or_default()
+                    ),
+                    (false, Some(f)) => f,
+                    (false, None) => mid.error().to_string(),
+                };
                 Ok(Attempt {
                     id: id.to_owned(),
                     ok: false,
