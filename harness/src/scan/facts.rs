@@ -298,6 +298,30 @@ mod tests {
     }
 
     #[test]
+    fn ca_names_in_both_layouts() {
+        let mut b = openssl::x509::X509NameBuilder::new().expect("builder");
+        b.append_entry_by_text("CN", "Test Root").expect("cn");
+        let der = b.build().to_der().expect("der");
+        let n = u16::try_from(der.len()).expect("short name");
+        let mut names = (n + 2).to_be_bytes().to_vec();
+        names.extend(n.to_be_bytes());
+        names.extend(&der);
+        // TLS 1.2: one certificate type, one scheme, the names.
+        let mut tls12 = vec![1, 1, 0, 2, 4, 1];
+        tls12.extend(&names);
+        assert_eq!(ca_names(&tls12, Some(Version::Tls1_2)), ["CN = Test Root"]);
+        // TLS 1.3: empty context, then extension 47 holding the names.
+        let ext_len = u16::try_from(names.len()).expect("short");
+        let mut exts = vec![0, 47];
+        exts.extend(ext_len.to_be_bytes());
+        exts.extend(&names);
+        let mut tls13 = vec![0];
+        tls13.extend(u16::try_from(exts.len()).expect("short").to_be_bytes());
+        tls13.extend(&exts);
+        assert_eq!(ca_names(&tls13, Some(Version::Tls1_3)), ["CN = Test Root"]);
+    }
+
+    #[test]
     fn alpn_in_encrypted_extensions() {
         // extensions: [ alpn(16) len 5: list len 3: "h2" ]
         let body = [0, 9, 0, 16, 0, 5, 0, 3, 2, b'h', b'2'];
