@@ -95,6 +95,21 @@ pub struct Attempt {
     pub chain: Vec<X509>,
 }
 
+impl Attempt {
+    /// A probe that could not make its handshake.
+    pub fn failed(id: &str, error: String) -> Self {
+        Attempt {
+            id: id.to_owned(),
+            ok: false,
+            hello: Hello::default(),
+            negotiated: None,
+            error: Some(error),
+            session: None,
+            chain: Vec::new(),
+        }
+    }
+}
+
 /// A probe as the JSON report keeps it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeRecord {
@@ -173,15 +188,7 @@ impl Prober {
         let started = Instant::now();
         let attempt = match self.handshake(id, offer, resume) {
             Ok(a) => a,
-            Err(error) => Attempt {
-                id: id.to_owned(),
-                ok: false,
-                hello: Hello::default(),
-                negotiated: None,
-                error: Some(error),
-                session: None,
-                chain: Vec::new(),
-            },
+            Err(error) => Attempt::failed(id, error),
         };
         let record = ProbeRecord {
             offer: describe(offer, resume.is_some()),

@@ -172,7 +172,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         let v = versions::scan(p);
         (v, base.join())
     });
-    let base = base.map_err(|_| HarnessError::Usage("the base probe panicked".into()))?;
+    let base = base.unwrap_or_else(|_| conn::Attempt::failed("base", "the probe panicked".into()));
     let accepted: Vec<_> = versions
         .iter()
         .filter(|v| v.accepted == Verdict::Yes)
