@@ -101,6 +101,13 @@ fn suites_of<'a>(r: &'a Value, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no suites for {id}"))
 }
 
+fn groups_of<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]["groups"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["version"] == id))
+        .unwrap_or_else(|| panic!("no groups for {id}"))
+}
+
 fn resumption<'a>(r: &'a Value, kind: &str) -> &'a Value {
     r["findings"]["resumption"]
         .as_array()
@@ -223,7 +230,8 @@ fn tls12_server_preference_suites_groups_dh_alpn_client_auth() {
     assert_eq!(s12["server_order"], true);
 
     // -groups P-384:x25519 with -serverpref.
-    let g = &r["findings"]["groups"];
+    let g = groups_of(&r, "tls1_2");
+    assert_eq!(r["findings"]["groups"].as_array().map(Vec::len), Some(1));
     assert_eq!(strings(&g["accepted"]), ["secp384r1", "x25519"]);
     assert_eq!(g["preferred"], "secp384r1");
     assert_eq!(g["server_order"], true);
@@ -319,16 +327,15 @@ fn default_server_tls13_resumption_fallback_and_policies() {
     assert_eq!(s13, tls13.iter().map(|s| s.to_string()).collect());
     // No -serverpref: the client's order wins.
     assert_eq!(suites_of(&r, "tls1_3")["server_order"], false);
-    let groups: BTreeSet<String> = strings(&r["findings"]["groups"]["accepted"])
-        .into_iter()
-        .collect();
-    assert_eq!(
-        groups,
-        ["secp256r1", "x25519"]
+    // -groups applies to both versions.
+    for v in ["tls1_3", "tls1_2"] {
+        let groups: BTreeSet<String> = strings(&groups_of(&r, v)["accepted"]).into_iter().collect();
+        let want: BTreeSet<String> = ["secp256r1", "x25519"]
             .iter()
             .map(|s| s.to_string())
-            .collect()
-    );
+            .collect();
+        assert_eq!(groups, want, "{v}");
+    }
     // No -alpn: the server ignores ALPN.
     let a = &r["findings"]["alpn"];
     assert!(strings(&a["selected"]).is_empty(), "{a}");
@@ -445,7 +452,7 @@ fn gnutls_serv_priority_string() {
         .map(|s| s.to_string())
         .collect();
     assert_eq!(s, want);
-    let groups: BTreeSet<String> = strings(&r["findings"]["groups"]["accepted"])
+    let groups: BTreeSet<String> = strings(&groups_of(&r, "tls1_2")["accepted"])
         .into_iter()
         .collect();
     assert_eq!(

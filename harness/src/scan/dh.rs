@@ -22,16 +22,20 @@ pub struct DhFinding {
 }
 
 /// Gathers the DH facts from the suite and group enumerations.
-pub fn from_findings(suites: &[SuiteFinding], groups: &GroupFinding) -> DhFinding {
+pub fn from_findings(suites: &[SuiteFinding], groups: &[GroupFinding]) -> DhFinding {
+    let tls13 = groups.iter().find(|g| g.version == Some(Version::Tls1_3));
     let mut f = DhFinding {
         min_bits: None,
         suites: Vec::new(),
-        ffdhe_groups: groups
-            .accepted
-            .iter()
-            .filter(|g| g.starts_with("ffdhe"))
-            .cloned()
-            .collect(),
+        ffdhe_groups: tls13
+            .map(|g| {
+                g.accepted
+                    .iter()
+                    .filter(|x| x.starts_with("ffdhe"))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default(),
         probes: Vec::new(),
     };
     for s in suites {
@@ -43,8 +47,8 @@ pub fn from_findings(suites: &[SuiteFinding], groups: &GroupFinding) -> DhFindin
         }
         f.probes.extend(s.probes.iter().cloned());
     }
-    if !f.ffdhe_groups.is_empty() {
-        f.probes.extend(groups.probes.iter().cloned());
+    if let Some(g) = tls13.filter(|_| !f.ffdhe_groups.is_empty()) {
+        f.probes.extend(g.probes.iter().cloned());
     }
     f.min_bits = f.suites.iter().map(|(_, _, b)| *b).min();
     f

@@ -1,4 +1,5 @@
-//! Key-exchange groups: offer every group, remove the one chosen, repeat.
+//! Key-exchange groups: offer every group, remove the one chosen, repeat;
+//! at TLS 1.3 and at the best older version, which may differ.
 //!
 //! At TLS 1.3 the chosen group is the ServerHello's key share; at TLS 1.2
 //! the named curve of the ECDHE ServerKeyExchange (OpenSSL 3.0 servers do
@@ -121,39 +122,39 @@ pub struct GroupFinding {
     pub probes: Vec<String>,
 }
 
-impl GroupFinding {
-    /// The finding when its task could not run.
-    pub fn failed() -> Self {
-        GroupFinding {
-            version: None,
-            accepted: Vec::new(),
-            preferred: None,
-            server_order: None,
-            detail: "the group probe panicked".into(),
-            probes: Vec::new(),
-        }
+/// Enumerates the groups at TLS 1.3 and at the best older version (with
+/// ECDHE suites), each when accepted, in parallel.
+pub fn scan(p: &Prober, accepted: &[Version]) -> Vec<GroupFinding> {
+    let mut versions = Vec::new();
+    if accepted.contains(&Version::Tls1_3) {
+        versions.push(Version::Tls1_3);
     }
+    if let Some(&v) = accepted
+        .iter()
+        .rev()
+        .find(|&&v| (Version::Tls1..Version::Tls1_3).contains(&v))
+    {
+        versions.push(v);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = versions
+            .iter()
+            .map(|&v| s.spawn(move || enumerate(p, v)))
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    })
 }
 
-/// Enumerates the groups at TLS 1.3, or else TLS 1.2 with ECDHE suites.
-pub fn scan(p: &Prober, accepted: &[Version]) -> GroupFinding {
+fn enumerate(p: &Prober, v: Version) -> GroupFinding {
     let mut f = GroupFinding {
-        version: None,
+        version: Some(v),
         accepted: Vec::new(),
         preferred: None,
         server_order: None,
         detail: String::new(),
         probes: Vec::new(),
     };
-    let (v, cipher_list) = if accepted.contains(&Version::Tls1_3) {
-        (Version::Tls1_3, None)
-    } else if let Some(&v) = accepted.iter().rev().find(|&&v| v >= Version::Tls1) {
-        (v, Some("ECDHE:!aNULL".to_owned()))
-    } else {
-        f.detail = "no version that negotiates groups was accepted".into();
-        return f;
-    };
-    f.version = Some(v);
+    let cipher_list = (v != Version::Tls1_3).then(|| "ECDHE:!aNULL".to_owned());
     let library = p.library();
     let mut left: Vec<GroupName> = GROUPS
         .iter()
@@ -167,7 +168,7 @@ pub fn scan(p: &Prober, accepted: &[Version]) -> GroupFinding {
         .collect();
     let mut order = Vec::new();
     while !left.is_empty() {
-        let id = format!("groups/{}", f.probes.len() + 1);
+        let id = format!("groups/{}/{}", v.id(), f.probes.len() + 1);
         let a = p.run(&id, &offer(v, &cipher_list, &left), None);
         f.probes.push(id);
         match a
@@ -193,8 +194,9 @@ pub fn scan(p: &Prober, accepted: &[Version]) -> GroupFinding {
         // server's order from the client's (a key share for a large FFDHE
         // group would cost both sides hundreds of milliseconds).
         let swapped = [order[1], order[0]];
-        let a = p.run("groups/order", &offer(v, &cipher_list, &swapped), None);
-        f.probes.push("groups/order".into());
+        let id = format!("groups/{}/order", v.id());
+        let a = p.run(&id, &offer(v, &cipher_list, &swapped), None);
+        f.probes.push(id);
         f.server_order = match a.hello.group {
             Some(g) if g == order[0].id => Some(true),
             Some(g) if g == order[1].id => Some(false),

@@ -93,8 +93,8 @@ pub struct Findings {
     pub versions: Vec<versions::VersionFinding>,
     /// Suites per accepted version, with the server's order.
     pub suites: Vec<suites::SuiteFinding>,
-    /// Key-exchange groups.
-    pub groups: groups::GroupFinding,
+    /// Key-exchange groups, per version.
+    pub groups: Vec<groups::GroupFinding>,
     /// Signature schemes per version.
     pub sigalgs: Vec<sigalgs::SigalgFinding>,
     /// Finite-field DH parameters.
@@ -189,9 +189,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         let resumption = s.spawn(|| resumption::scan(p, &accepted));
         let fallback = s.spawn(|| fallback::scan(p, &accepted));
         let suites = suites.join().unwrap_or_default();
-        let groups = groups
-            .join()
-            .unwrap_or_else(|_| groups::GroupFinding::failed());
+        let groups = groups.join().unwrap_or_default();
         Findings {
             dh: dh::from_findings(&suites, &groups),
             suites,

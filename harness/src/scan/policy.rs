@@ -259,8 +259,14 @@ impl Policy {
             );
         }
 
-        let groups = &f.groups.accepted;
-        let gp = &f.groups.probes;
+        // Groups accepted at any version.
+        let mut groups: Vec<String> = Vec::new();
+        for g in f.groups.iter().flat_map(|g| &g.accepted) {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        let gp: &Vec<String> = &f.groups.iter().flat_map(|g| g.probes.clone()).collect();
         let has = |want: &str| groups.iter().any(|g| g == &canonical_group(want));
         if let Some(allowed) = &self.allowed_groups {
             let allowed: Vec<String> = allowed.iter().map(|g| canonical_group(g)).collect();

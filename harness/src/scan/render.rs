@@ -111,21 +111,22 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
             &s.probes,
         );
     }
-    let g = &f.groups;
-    let order = match g.server_order {
-        Some(true) => format!(
-            "server order, prefers {}",
-            g.preferred.as_deref().unwrap_or("?")
-        ),
-        Some(false) => "client order".to_owned(),
-        None => "order: n/a".to_owned(),
-    };
-    row(
-        "groups",
-        g.version.map_or("-".into(), |v| v.display().to_owned()),
-        format!("{} ({order})", list(&g.accepted)),
-        &g.probes,
-    );
+    for g in &f.groups {
+        let order = match g.server_order {
+            Some(true) => format!(
+                "server order, prefers {}",
+                g.preferred.as_deref().unwrap_or("?")
+            ),
+            Some(false) => "client order".to_owned(),
+            None => "order: n/a".to_owned(),
+        };
+        row(
+            "groups",
+            g.version.map_or("-".into(), |v| v.display().to_owned()),
+            format!("{} ({order})", list(&g.accepted)),
+            &g.probes,
+        );
+    }
     for s in &f.sigalgs {
         row(
             "sigalgs",
