@@ -563,6 +563,17 @@ fn sni_unknown_name_alert_and_default_certificate() {
     );
     let leaf = &r["findings"]["chain"]["certificates"][0];
     assert_eq!(leaf["key_algorithm"], "id-ecPublicKey");
+    // No -groups: one default list at both versions. At TLS 1.2 the P-256
+    // certificate's curve must be offered in every probe; the enumeration
+    // still finds every elliptic-curve group TLS 1.3 found.
+    let set = |v: &str| -> BTreeSet<String> {
+        strings(&groups_of(&r, v)["accepted"])
+            .into_iter()
+            .filter(|g| !g.starts_with("ffdhe"))
+            .collect()
+    };
+    assert_eq!(set("tls1_2"), set("tls1_3"));
+    assert!(set("tls1_2").contains("secp256r1"));
 
     let (code, md) = scan(d, &addr, &["--format", "markdown"]);
     assert_eq!(code, Some(0));

@@ -124,7 +124,12 @@ pub struct GroupFinding {
 
 /// Enumerates the groups at TLS 1.3 and at the best older version (with
 /// ECDHE suites), each when accepted, in parallel.
-pub fn scan(p: &Prober, accepted: &[Version]) -> Vec<GroupFinding> {
+///
+/// `cert_curve` is the group of the leaf's ECDSA key: at TLS 1.2 the
+/// client's supported_groups also bounds the curve of the server's ECDSA
+/// certificate (RFC 8422, section 5.1), so once that curve is found it is
+/// offered last in every later probe.
+pub fn scan(p: &Prober, accepted: &[Version], cert_curve: Option<u16>) -> Vec<GroupFinding> {
     let mut versions = Vec::new();
     if accepted.contains(&Version::Tls1_3) {
         versions.push(Version::Tls1_3);
@@ -139,13 +144,29 @@ pub fn scan(p: &Prober, accepted: &[Version]) -> Vec<GroupFinding> {
     std::thread::scope(|s| {
         let handles: Vec<_> = versions
             .iter()
-            .map(|&v| s.spawn(move || enumerate(p, v)))
+            .map(|&v| s.spawn(move || enumerate(p, v, cert_curve)))
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     })
 }
 
-fn enumerate(p: &Prober, v: Version) -> GroupFinding {
+/// The group of an ECDSA leaf's curve.
+pub fn curve_group(leaf: &openssl::x509::X509Ref) -> Option<u16> {
+    let key = leaf.public_key().ok()?;
+    let nid = key.ec_key().ok()?.group().curve_name()?;
+    match nid {
+        openssl::nid::Nid::X9_62_PRIME256V1 => Some(23),
+        openssl::nid::Nid::SECP384R1 => Some(24),
+        openssl::nid::Nid::SECP521R1 => Some(25),
+        openssl::nid::Nid::BRAINPOOL_P256R1 => Some(26),
+        openssl::nid::Nid::BRAINPOOL_P384R1 => Some(27),
+        openssl::nid::Nid::BRAINPOOL_P512R1 => Some(28),
+        openssl::nid::Nid::SECP256K1 => Some(22),
+        _ => None,
+    }
+}
+
+fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
     let mut f = GroupFinding {
         version: Some(v),
         accepted: Vec::new(),
@@ -167,9 +188,18 @@ fn enumerate(p: &Prober, v: Version) -> GroupFinding {
         .filter(|g| library.group_known(g.openssl))
         .collect();
     let mut order = Vec::new();
+    // What the anchor case means when the server follows the client's order.
+    let mut hidden = None;
+    // The certificate's curve, once found accepted (TLS 1.2 only).
+    let anchor = |order: &[GroupName]| -> Option<GroupName> {
+        let c = cert_curve.filter(|_| v < Version::Tls1_3)?;
+        order.iter().copied().find(|g| g.id == c)
+    };
     while !left.is_empty() {
         let id = format!("groups/{}/{}", v.id(), f.probes.len() + 1);
-        let a = p.run(&id, &offer(v, &cipher_list, &left), None);
+        let mut offered = left.clone();
+        offered.extend(anchor(&order));
+        let a = p.run(&id, &offer(v, &cipher_list, &offered), None);
         f.probes.push(id);
         match a
             .hello
@@ -178,12 +208,27 @@ fn enumerate(p: &Prober, v: Version) -> GroupFinding {
         {
             Some(i) => order.push(left.remove(i)),
             None => {
-                f.detail = match (a.hello.group, a.error) {
-                    (Some(g), _) => {
+                let rest: Vec<&str> = left.iter().map(|g| g.iana).collect();
+                f.detail = match (a.hello.group, a.error, anchor(&order)) {
+                    (Some(g), _, Some(c)) if g == c.id => {
+                        hidden = Some(format!(
+                            "none of {}: offered first, the server took its certificate's \
+                             curve {}, offered last",
+                            rest.join(", "),
+                            c.iana
+                        ));
+                        format!(
+                            "the server chose {} again, its certificate's curve, which TLS 1.2 \
+                         must offer (RFC 8422, 5.1): whether it accepts {} is hidden behind it",
+                            c.iana,
+                            rest.join(", ")
+                        )
+                    }
+                    (Some(g), _, _) => {
                         format!("the server chose {}, which was not offered", iana_name(g))
                     }
-                    (None, Some(e)) => e,
-                    (None, None) => "no group in the server's answer".into(),
+                    (None, Some(e), _) => e,
+                    (None, None, _) => "no group in the server's answer".into(),
                 };
                 break;
             }
@@ -193,7 +238,8 @@ fn enumerate(p: &Prober, v: Version) -> GroupFinding {
         // The top two, swapped: the cheapest question that tells the
         // server's order from the client's (a key share for a large FFDHE
         // group would cost both sides hundreds of milliseconds).
-        let swapped = [order[1], order[0]];
+        let mut swapped = vec![order[1], order[0]];
+        swapped.extend(anchor(&order).filter(|c| c.id != order[0].id && c.id != order[1].id));
         let id = format!("groups/{}/order", v.id());
         let a = p.run(&id, &offer(v, &cipher_list, &swapped), None);
         f.probes.push(id);
@@ -202,6 +248,11 @@ fn enumerate(p: &Prober, v: Version) -> GroupFinding {
             Some(g) if g == order[1].id => Some(false),
             _ => None,
         };
+    }
+    if let (Some(false), Some(h)) = (f.server_order, hidden) {
+        // The server takes the client's first acceptable group, so the
+        // groups offered before the certificate's curve are not accepted.
+        f.detail = h;
     }
     f.preferred = order.first().map(|g| g.iana.to_owned());
     f.accepted = order.iter().map(|g| g.iana.to_owned()).collect();

@@ -179,10 +179,12 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         .map(|v| v.version)
         .collect();
 
+    let cert_curve = base.chain.first().and_then(|c| groups::curve_group(c));
+
     // Round 2: enumerations and checks, all at once.
     let findings = std::thread::scope(|s| {
         let suites = s.spawn(|| suites::scan(p, &accepted));
-        let groups = s.spawn(|| groups::scan(p, &accepted));
+        let groups = s.spawn(|| groups::scan(p, &accepted, cert_curve));
         let sigalgs = s.spawn(|| sigalgs::scan(p, &accepted));
         let alpn = s.spawn(|| alpn::scan(p, &accepted, &opts.alpn));
         let sni = s.spawn(|| sni::scan(p, &base));
