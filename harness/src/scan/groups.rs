@@ -118,6 +118,9 @@ pub struct GroupFinding {
     pub server_order: Option<bool>,
     /// What ended the enumeration, or why there was none.
     pub detail: String,
+    /// At TLS 1.2 with an ECDSA certificate: what its curve, offered in
+    /// every probe, leaves unknown.
+    pub note: Option<String>,
     /// The probes, in order.
     pub probes: Vec<String>,
 }
@@ -173,6 +176,7 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
         preferred: None,
         server_order: None,
         detail: String::new(),
+        note: None,
         probes: Vec::new(),
     };
     let cipher_list = (v != Version::Tls1_3).then(|| "ECDHE:!aNULL".to_owned());
@@ -249,11 +253,13 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
             _ => None,
         };
     }
-    if let (Some(false), Some(h)) = (f.server_order, hidden) {
+    f.note = match (f.server_order, hidden) {
         // The server takes the client's first acceptable group, so the
         // groups offered before the certificate's curve are not accepted.
-        f.detail = h;
-    }
+        (Some(false), Some(h)) => Some(h),
+        (_, Some(_)) => Some(f.detail.clone()),
+        _ => None,
+    };
     f.preferred = order.first().map(|g| g.iana.to_owned());
     f.accepted = order.iter().map(|g| g.iana.to_owned()).collect();
     f

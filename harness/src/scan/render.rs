@@ -123,7 +123,10 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         row(
             "groups",
             g.version.map_or("-".into(), |v| v.display().to_owned()),
-            format!("{} ({order})", list(&g.accepted)),
+            match &g.note {
+                Some(n) => format!("{} ({order}); {n}", list(&g.accepted)),
+                None => format!("{} ({order})", list(&g.accepted)),
+            },
             &g.probes,
         );
     }
