@@ -10,7 +10,8 @@
 //!    the [`peer`]s, and judges each outcome against its expectation;
 //! 5. [`report`] writes the results as a table, JSON, JUnit XML or Markdown.
 //!
-//! [`probe`] and [`serve`] trace a single handshake against a live peer.
+//! [`probe`] and [`serve`] trace a single handshake against a live peer;
+//! [`scan`] maps a live server's TLS surface from many traced probes.
 // Unsafe code only in the module that says why it is sound.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -26,6 +27,7 @@ pub mod pipeline;
 pub mod probe;
 pub mod report;
 pub mod run;
+pub mod scan;
 pub mod serve;
 pub mod session;
 pub mod settings;

@@ -1,4 +1,4 @@
-//! The `tls-harness` command: matrix, probe, serve, pki and merge.
+//! The `tls-harness` command: matrix, probe, serve, scan, pki and merge.
 #![forbid(unsafe_code)]
 
 use std::io::{IsTerminal, Write};
@@ -35,6 +35,8 @@ enum Command {
     Probe(ProbeArgs),
     /// A tracing server that prints each connection's trace (like s_server -state).
     Serve(ServeArgs),
+    /// Map a live server's versions, suites, groups, resumption and chain from traced probes.
+    Scan(harness::scan::cli::ScanArgs),
     /// Write the test PKI (root, intermediate, leaves, CSR, negatives) as PEM files.
     Pki {
         /// Directory to write into; created if missing.
@@ -300,6 +302,7 @@ fn main() -> ExitCode {
         Command::Matrix(a) => matrix(a),
         Command::Probe(a) => probe_cmd(a),
         Command::Serve(a) => serve_cmd(a),
+        Command::Scan(a) => harness::scan::cli::run(a),
         Command::Pki { out, format, force } => pki(out, &format, force),
         Command::Hostile(a) => hostile_cmd(a),
         Command::Bench(a) => bench_cmd(a),

@@ -44,6 +44,12 @@ impl SavedSession {
         })
     }
 
+    /// The context that made the session: connections made from it may
+    /// offer it.
+    pub fn context(&self) -> &SslContext {
+        &self.context
+    }
+
     /// Offers the session for resumption on `ssl`'s next handshake.
     pub fn offer(&self, ssl: &mut SslRef) -> Result<(), SessionError> {
         if !std::ptr::eq(ssl.ssl_context(), &*self.context) {

@@ -1,0 +1,87 @@
+//! ALPN: offer the protocols to try, remove the one selected, repeat,
+//! until the server selects none or refuses.
+
+use serde::Serialize;
+
+use super::conn::{Offer, Prober};
+use crate::case::{alert, Version};
+
+/// What the server does with ALPN.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlpnFinding {
+    /// The protocols tried.
+    pub offered: Vec<String>,
+    /// Those it selected, in the order it selected them.
+    pub selected: Vec<String>,
+    /// What happened when none of its protocols was left: no ALPN, or an alert.
+    pub on_no_overlap: String,
+    /// The probes, in order.
+    pub probes: Vec<String>,
+}
+
+impl AlpnFinding {
+    /// The finding when its task could not run.
+    pub fn failed() -> Self {
+        AlpnFinding {
+            offered: Vec::new(),
+            selected: Vec::new(),
+            on_no_overlap: "the ALPN probe panicked".into(),
+            probes: Vec::new(),
+        }
+    }
+}
+
+/// Tries `protocols` at the highest accepted version.
+pub fn scan(p: &Prober, accepted: &[Version], protocols: &[String]) -> AlpnFinding {
+    let mut f = AlpnFinding {
+        offered: protocols.to_vec(),
+        selected: Vec::new(),
+        on_no_overlap: String::new(),
+        probes: Vec::new(),
+    };
+    let Some(&v) = accepted.last() else {
+        f.on_no_overlap = "not testable: no version accepted".into();
+        return f;
+    };
+    let mut left = protocols.to_vec();
+    // The last round offers only a name no server knows, so that what the
+    // server does on no overlap is seen even when it selected everything.
+    loop {
+        let offer_list = if left.is_empty() {
+            vec!["tls-harness-unknown/0".to_owned()]
+        } else {
+            left.clone()
+        };
+        let id = format!("alpn/{}", f.probes.len() + 1);
+        let a = p.run(
+            &id,
+            &Offer {
+                min: Some(v),
+                max: Some(v),
+                alpn: offer_list.clone(),
+                ..Offer::default()
+            },
+            None,
+        );
+        f.probes.push(id);
+        match a.hello.alpn {
+            Some(sel) if left.contains(&sel) => {
+                left.retain(|x| *x != sel);
+                f.selected.push(sel);
+            }
+            Some(sel) => {
+                f.on_no_overlap = format!("selected {sel:?}, which was not offered");
+                break;
+            }
+            None => {
+                f.on_no_overlap = match a.hello.alert {
+                    Some(d) => format!("alert {} ({d})", alert::name(d)),
+                    None if a.hello.suite.is_some() => "handshake without ALPN".into(),
+                    None => a.error.unwrap_or_else(|| "no ServerHello".into()),
+                };
+                break;
+            }
+        }
+    }
+    f
+}

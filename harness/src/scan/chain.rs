@@ -1,0 +1,271 @@
+//! The certificate chain of the base probe: each certificate's anatomy,
+//! the order and completeness of the chain, days to expiry, the hostname
+//! match and the verify result.
+//!
+//! The handshake's own verify result includes the hostname check; the
+//! chain is also verified here without a name, so that a wrong name and
+//! a missing intermediate are told apart.
+
+use openssl::asn1::Asn1Time;
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::{X509Ref, X509StoreContext, X509VerifyResult, X509};
+use openssl_handshake::CertificateInfo;
+use serde::Serialize;
+
+use super::conn::{Attempt, Prober};
+use super::Verdict;
+
+/// One certificate as sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertSummary {
+    /// Subject.
+    pub subject: String,
+    /// Issuer.
+    pub issuer: String,
+    /// notBefore.
+    pub not_before: String,
+    /// notAfter.
+    pub not_after: String,
+    /// "rsaEncryption 2048", "id-ecPublicKey 256 prime256v1", ...
+    pub key: String,
+    /// Key algorithm ("rsaEncryption", "id-ecPublicKey", "ED25519").
+    pub key_algorithm: String,
+    /// Key size in bits.
+    pub key_bits: u32,
+    /// Signature algorithm.
+    pub signature_algorithm: String,
+    /// SANs, "DNS:x" / "IP:y".
+    pub subject_alt_names: Vec<String>,
+    /// X509v3 Key Usage, as `openssl x509 -text` prints it.
+    pub key_usage: Option<String>,
+    /// X509v3 Extended Key Usage.
+    pub extended_key_usage: Option<String>,
+    /// Days from now to notAfter (negative once expired).
+    pub days_to_expiry: Option<i32>,
+    /// Days from notBefore to notAfter.
+    pub lifespan_days: Option<i32>,
+}
+
+/// The chain finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChainFinding {
+    /// The certificates, in the order sent (leaf first).
+    pub certificates: Vec<CertSummary>,
+    /// Yes: each certificate is issued by the next one.
+    pub ordered: Verdict,
+    /// Yes: the chain verifies against the trust store with nothing missing.
+    pub complete: Verdict,
+    /// Days to the leaf's expiry.
+    pub leaf_days_to_expiry: Option<i32>,
+    /// The name checked.
+    pub hostname: String,
+    /// Yes: a SAN (or, without DNS SANs, the CN) matches the name.
+    pub hostname_match: Verdict,
+    /// The chain verified without a name: code and text.
+    pub chain_verify: (i32, String),
+    /// The handshake's verify result (chain and name): code and text.
+    pub handshake_verify: Option<(i32, String)>,
+    /// Notes on anything odd.
+    pub notes: Vec<String>,
+    /// The probe.
+    pub probes: Vec<String>,
+}
+
+/// Reads the base probe's chain.
+pub fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
+    let target = p.target();
+    let hostname = target
+        .servername
+        .clone()
+        .unwrap_or_else(|| target.host.clone());
+    let mut f = ChainFinding {
+        certificates: base.chain.iter().map(|c| summary(c)).collect(),
+        ordered: Verdict::NotTestable,
+        complete: Verdict::NotTestable,
+        leaf_days_to_expiry: None,
+        hostname_match: Verdict::NotTestable,
+        chain_verify: (-1, String::new()),
+        handshake_verify: base
+            .negotiated
+            .as_ref()
+            .map(|n| (n.verify.code, n.verify.text.clone())),
+        notes: Vec::new(),
+        probes: vec![base.id.clone()],
+        hostname,
+    };
+    let Some(leaf) = base.chain.first() else {
+        f.chain_verify.1 = format!(
+            "no certificate received: {}",
+            base.error.clone().unwrap_or_default()
+        );
+        return f;
+    };
+    f.leaf_days_to_expiry = f.certificates.first().and_then(|c| c.days_to_expiry);
+    let misordered: Vec<usize> = base
+        .chain
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[1].issued(&w[0]) != X509VerifyResult::OK)
+        .map(|(i, _)| i)
+        .collect();
+    f.ordered = if misordered.is_empty() {
+        Verdict::Yes
+    } else {
+        for i in &misordered {
+            f.notes.push(format!(
+                "certificate {} is not issued by certificate {}",
+                i,
+                i + 1
+            ));
+        }
+        Verdict::No
+    };
+    match verify_chain(p, &base.chain) {
+        Ok((code, text)) => {
+            f.complete = match code {
+                0 => Verdict::Yes,
+                // unable to get issuer certificate / ... locally: something
+                // between the last certificate sent and a trust anchor is
+                // missing.
+                2 | 20 => Verdict::No,
+                _ => Verdict::NotTestable,
+            };
+            f.chain_verify = (code, text);
+        }
+        Err(e) => f.chain_verify.1 = e,
+    }
+    f.hostname_match = if hostname_matches(leaf, &f.hostname) {
+        Verdict::Yes
+    } else {
+        Verdict::No
+    };
+    f
+}
+
+fn summary(c: &X509Ref) -> CertSummary {
+    let info = CertificateInfo::from_x509(c);
+    let text = c
+        .to_text()
+        .map(|t| String::from_utf8_lossy(&t).into_owned())
+        .unwrap_or_default();
+    let days = Asn1Time::days_from_now(0)
+        .ok()
+        .and_then(|now| now.diff(c.not_after()).ok())
+        .map(|d| d.days);
+    let key = match &info.curve {
+        Some(curve) => format!(
+            "{} {} {curve}",
+            info.public_key_algorithm, info.public_key_bits
+        ),
+        None => format!("{} {}", info.public_key_algorithm, info.public_key_bits),
+    };
+    CertSummary {
+        subject: info.subject,
+        issuer: info.issuer,
+        not_before: info.not_before,
+        not_after: info.not_after,
+        key,
+        key_algorithm: info.public_key_algorithm,
+        key_bits: info.public_key_bits,
+        signature_algorithm: info.signature_algorithm,
+        subject_alt_names: info.subject_alt_names,
+        key_usage: extension_text(&text, "X509v3 Key Usage"),
+        extended_key_usage: extension_text(&text, "X509v3 Extended Key Usage"),
+        days_to_expiry: days,
+        lifespan_days: c.not_before().diff(c.not_after()).ok().map(|d| d.days),
+    }
+}
+
+/// The line after an extension's heading in `openssl x509 -text` output:
+/// the `openssl` crate does not expose the key usage bits.
+fn extension_text(text: &str, heading: &str) -> Option<String> {
+    let mut lines = text.lines();
+    lines.find(|l| l.trim_start().starts_with(heading))?;
+    lines.next().map(|l| l.trim().to_owned())
+}
+
+/// Verifies the chain as sent, without a name, against `--cafile` or the
+/// system store.
+fn verify_chain(p: &Prober, chain: &[X509]) -> Result<(i32, String), String> {
+    let e = |x: openssl::error::ErrorStack| x.to_string();
+    let mut store = X509StoreBuilder::new().map_err(e)?;
+    match p.cafile() {
+        Some(f) => {
+            let pem = std::fs::read(f).map_err(|x| format!("reading {}: {x}", f.display()))?;
+            for c in X509::stack_from_pem(&pem).map_err(e)? {
+                store.add_cert(c).map_err(e)?;
+            }
+        }
+        None => store.set_default_paths().map_err(e)?,
+    }
+    let store = store.build();
+    let mut untrusted = Stack::new().map_err(e)?;
+    for c in chain.iter().skip(1) {
+        untrusted.push(c.clone()).map_err(e)?;
+    }
+    let mut ctx = X509StoreContext::new().map_err(e)?;
+    let leaf = chain.first().ok_or("no certificate")?;
+    ctx.init(&store, leaf, &untrusted, |c| {
+        c.verify_cert()?;
+        Ok((c.error().as_raw(), c.error().error_string().to_owned()))
+    })
+    .map_err(e)
+}
+
+/// RFC 6125 matching: DNS SANs with a wildcard only as the whole
+/// left-most label, IP SANs by address; the CN only when there is no DNS SAN.
+pub fn hostname_matches(leaf: &X509Ref, name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let ip: Option<std::net::IpAddr> = name.parse().ok();
+    let sans = leaf.subject_alt_names();
+    let mut dns_sans = 0;
+    for g in sans.iter().flat_map(|s| s.iter()) {
+        if let Some(d) = g.dnsname() {
+            dns_sans += 1;
+            if ip.is_none() && dns_matches(&d.to_ascii_lowercase(), &name) {
+                return true;
+            }
+        } else if let (Some(bytes), Some(ip)) = (g.ipaddress(), ip) {
+            let same = match ip {
+                std::net::IpAddr::V4(a) => bytes == a.octets(),
+                std::net::IpAddr::V6(a) => bytes == a.octets(),
+            };
+            if same {
+                return true;
+            }
+        }
+    }
+    if dns_sans == 0 && ip.is_none() {
+        return leaf
+            .subject_name()
+            .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+            .filter_map(|e| e.data().to_string().ok())
+            .any(|cn| dns_matches(&cn.to_ascii_lowercase(), &name));
+    }
+    false
+}
+
+fn dns_matches(pattern: &str, name: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.');
+    match pattern.strip_prefix("*.") {
+        Some(rest) => name
+            .split_once('.')
+            .is_some_and(|(label, tail)| !label.is_empty() && tail == rest),
+        None => pattern == name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dns_matches;
+
+    #[test]
+    fn wildcards_cover_one_label() {
+        assert!(dns_matches("*.example.com", "www.example.com"));
+        assert!(!dns_matches("*.example.com", "a.b.example.com"));
+        assert!(!dns_matches("*.example.com", "example.com"));
+        assert!(dns_matches("localhost", "localhost"));
+        assert!(!dns_matches("localhost", "localhost2"));
+    }
+}

@@ -1,0 +1,118 @@
+//! The `scan` subcommand's arguments and its run.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::conn::Limits;
+use super::policy::Policy;
+use super::render::{render, ScanFormat};
+use super::{scan, ScanOptions};
+use crate::error::HarnessError;
+
+/// `tls-harness scan HOST:PORT ...`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The server, HOST:PORT.
+    pub target: String,
+    /// SNI name and the name to check the certificate against (default: HOST, when it is a name).
+    #[arg(long)]
+    pub servername: Option<String>,
+    /// Trust anchors (PEM); default: the system trust store.
+    #[arg(long)]
+    pub cafile: Option<PathBuf>,
+    /// Client certificate chain (PEM, leaf first), for servers that require one.
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Client private key (PEM).
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Connections at once.
+    #[arg(long, default_value_t = 8)]
+    pub jobs: usize,
+    /// ALPN protocols to try, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "h2,http/1.1")]
+    pub alpn: Vec<String>,
+    /// mozilla-modern, mozilla-intermediate, mozilla-old, or a TOML policy file.
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// table, json, junit or markdown.
+    #[arg(long, default_value = "table")]
+    pub format: ScanFormat,
+    /// Write the report here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seconds each connect, read and write may take.
+    #[arg(long, default_value_t = 5.0)]
+    pub timeout: f64,
+    /// Seconds a whole handshake may take.
+    #[arg(long, default_value_t = 10.0)]
+    pub handshake_timeout: f64,
+}
+
+/// Runs the scan; `Ok(false)` when a policy rule failed.
+pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
+    // Load the policy first: a typo should not cost a scan.
+    let policy = a
+        .policy
+        .as_deref()
+        .map(Policy::load)
+        .transpose()
+        .map_err(|e| HarnessError::Usage(e.to_string()))?;
+    if a.jobs == 0 {
+        return Err(HarnessError::Usage("--jobs must be at least 1".into()));
+    }
+    let io = seconds(a.timeout)?;
+    let opts = ScanOptions {
+        target: a.target.clone(),
+        servername: a.servername.clone(),
+        cafile: a.cafile.clone(),
+        client_cert: a.cert.clone().zip(a.key.clone()),
+        jobs: a.jobs,
+        alpn: a.alpn.clone(),
+        limits: Limits {
+            connect: io,
+            io,
+            handshake: seconds(a.handshake_timeout)?,
+        },
+    };
+    let mut report = scan(&opts)?;
+    report.policy = policy.map(|p| p.check(&report.findings));
+    let ok = report.policy.as_ref().map_or(true, |p| p.ok());
+    let text = render(&report, a.format);
+    match &a.out {
+        Some(path) => std::fs::write(path, text).map_err(|e| HarnessError::writing(path, e))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .map_err(|e| HarnessError::Io {
+                    what: "writing to stdout".into(),
+                    source: e,
+                })?;
+        }
+    }
+    if let Some(p) = &report.policy {
+        let failed: Vec<&str> = p
+            .rules
+            .iter()
+            .filter(|r| r.outcome == super::policy::RuleOutcome::Fail)
+            .map(|r| r.rule.as_str())
+            .collect();
+        if !failed.is_empty() {
+            eprintln!("policy {}: failed rules: {}", p.name, failed.join(", "));
+        }
+    }
+    Ok(ok)
+}
+
+fn seconds(s: f64) -> Result<Duration, HarnessError> {
+    Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            HarnessError::Usage(format!("time-out {s} is not a positive number of seconds"))
+        })
+}

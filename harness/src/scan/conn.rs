@@ -1,0 +1,530 @@
+//! One traced client handshake per probe, against the scanned server.
+//!
+//! Every probe builds its own `SSL_CTX`: groups and signature algorithms
+//! can only be set per context, and a fresh context keeps one probe's
+//! session cache and options out of the next. Connections are bounded by
+//! a counting semaphore (`--jobs`), and each has a connect, a read and a
+//! whole-handshake time-out.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use openssl::ssl::{
+    HandshakeError, Ssl, SslContextBuilder, SslFiletype, SslMethod, SslMode, SslOptions,
+    SslVerifyMode,
+};
+use openssl::x509::X509;
+use openssl_handshake::{HandshakeTrace, Negotiated, SslContextBuilderExt, TraceOptions};
+
+use crate::session::SavedSession;
+use serde::Serialize;
+
+use super::facts::Hello;
+use crate::case::Version;
+use crate::library::Library;
+
+/// Where to connect and what to call the server.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// HOST as given (brackets removed).
+    pub host: String,
+    /// Its resolved addresses.
+    pub addrs: Vec<SocketAddr>,
+    /// The SNI name, when there is one.
+    pub servername: Option<String>,
+}
+
+/// The time-outs every probe runs under.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Opening the TCP connection.
+    pub connect: Duration,
+    /// Each read and write.
+    pub io: Duration,
+    /// The whole handshake.
+    pub handshake: Duration,
+}
+
+/// What the client offers on one probe; `None` keeps OpenSSL's default.
+#[derive(Debug, Clone, Default)]
+pub struct Offer {
+    /// Lowest version.
+    pub min: Option<Version>,
+    /// Highest version.
+    pub max: Option<Version>,
+    /// TLS 1.2-and-older suites, OpenSSL syntax (`@SECLEVEL=0` is added).
+    pub cipher_list: Option<String>,
+    /// TLS 1.3 suites.
+    pub ciphersuites: Option<String>,
+    /// Supported groups, OpenSSL names.
+    pub groups: Option<String>,
+    /// Signature algorithms, OpenSSL names.
+    pub sigalgs: Option<String>,
+    /// ALPN protocols.
+    pub alpn: Vec<String>,
+    /// Overrides the SNI: `Some(None)` sends none.
+    pub sni: Option<Option<String>>,
+    /// Refuse tickets (`SSL_OP_NO_TICKET`), so TLS 1.2 resumes by id.
+    pub no_ticket: bool,
+    /// Send `TLS_FALLBACK_SCSV`.
+    pub fallback_scsv: bool,
+    /// After the handshake, read briefly so TLS 1.3 tickets arrive.
+    pub wait_tickets: bool,
+    /// Check the chain against `--cafile` (or the system store) and the name.
+    pub verify: bool,
+}
+
+/// What one probe saw.
+pub struct Attempt {
+    /// The probe id, the key of its trace in the report.
+    pub id: String,
+    /// Whether the handshake finished.
+    pub ok: bool,
+    /// What the server's messages said, whether or not it finished.
+    pub hello: Hello,
+    /// What was negotiated, on success.
+    pub negotiated: Option<Negotiated>,
+    /// Why it failed, on failure.
+    pub error: Option<String>,
+    /// The session to resume, on success.
+    pub session: Option<SavedSession>,
+    /// The server's chain, leaf first, as received.
+    pub chain: Vec<X509>,
+}
+
+impl Attempt {
+    /// A probe that could not make its handshake.
+    pub fn failed(id: &str, error: String) -> Self {
+        Attempt {
+            id: id.to_owned(),
+            ok: false,
+            hello: Hello::default(),
+            negotiated: None,
+            error: Some(error),
+            session: None,
+            chain: Vec::new(),
+        }
+    }
+}
+
+/// A probe as the JSON report keeps it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeRecord {
+    /// What the client offered, in short.
+    pub offer: String,
+    /// Why the handshake failed, when it did.
+    pub error: Option<String>,
+    /// Milliseconds from connect to close.
+    pub elapsed_ms: f64,
+    /// The traced handshake; `None` when the TCP connection failed.
+    pub trace: Option<HandshakeTrace>,
+}
+
+/// Makes probes and keeps their traces.
+pub struct Prober {
+    target: Target,
+    limits: Limits,
+    library: Library,
+    cafile: Option<PathBuf>,
+    client_cert: Option<(PathBuf, PathBuf)>,
+    slots: Slots,
+    connections: AtomicUsize,
+    records: Mutex<BTreeMap<String, ProbeRecord>>,
+}
+
+impl Prober {
+    /// A prober allowing `jobs` connections at once.
+    pub fn new(
+        target: Target,
+        limits: Limits,
+        library: Library,
+        cafile: Option<PathBuf>,
+        client_cert: Option<(PathBuf, PathBuf)>,
+        jobs: usize,
+    ) -> Self {
+        Prober {
+            target,
+            limits,
+            library,
+            cafile,
+            client_cert,
+            slots: Slots::new(jobs.max(1)),
+            connections: AtomicUsize::new(0),
+            records: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The linked OpenSSL's versions and suites.
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
+    /// The scanned server.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The trust anchors given with `--cafile`.
+    pub fn cafile(&self) -> Option<&PathBuf> {
+        self.cafile.as_ref()
+    }
+
+    /// TCP connections opened so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Every probe made, by id.
+    pub fn into_records(self) -> BTreeMap<String, ProbeRecord> {
+        self.records.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs one traced handshake and records it under `id`.
+    pub fn run(&self, id: &str, offer: &Offer, resume: Option<&SavedSession>) -> Attempt {
+        let _slot = self.slots.take();
+        let started = Instant::now();
+        let attempt = match self.handshake(id, offer, resume) {
+            Ok(a) => a,
+            Err(error) => Attempt::failed(id, error),
+        };
+        let record = ProbeRecord {
+            offer: describe(offer, resume.is_some()),
+            error: attempt.error.clone(),
+            elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+            trace: attempt.hello.trace.clone(),
+        };
+        if let Ok(mut records) = self.records.lock() {
+            records.insert(id.to_owned(), record);
+        }
+        attempt
+    }
+
+    fn context(&self, offer: &Offer) -> Result<SslContextBuilder, String> {
+        let e = |what: &str, err: openssl::error::ErrorStack| format!("{what}: {err}");
+        let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|x| e("context", x))?;
+        b.trace_handshakes(TraceOptions::default().messages(true).raw_bytes(true))
+            .map_err(|x| x.to_string())?;
+        // A scanner must reach servers that OpenSSL 3 would refuse: old
+        // versions, SHA-1 signatures, small keys, no RFC 5746.
+        b.set_security_level(0);
+        b.set_options(SslOptions::from_bits_retain(
+            openssl_sys::SSL_OP_LEGACY_SERVER_CONNECT,
+        ));
+        if offer.no_ticket {
+            b.set_options(SslOptions::NO_TICKET);
+        }
+        if offer.fallback_scsv {
+            b.set_mode(SslMode::SEND_FALLBACK_SCSV);
+        }
+        b.set_min_proto_version(offer.min.map(Version::to_ssl))
+            .map_err(|x| e("min version", x))?;
+        b.set_max_proto_version(offer.max.map(Version::to_ssl))
+            .map_err(|x| e("max version", x))?;
+        let list = offer
+            .cipher_list
+            .as_deref()
+            .unwrap_or("ALL:COMPLEMENTOFALL");
+        b.set_cipher_list(&format!("{list}:@SECLEVEL=0"))
+            .map_err(|x| e("cipher list", x))?;
+        if let Some(s) = &offer.ciphersuites {
+            b.set_ciphersuites(s).map_err(|x| e("ciphersuites", x))?;
+        }
+        if let Some(g) = &offer.groups {
+            b.set_groups_list(g).map_err(|x| e("groups", x))?;
+        }
+        if let Some(s) = &offer.sigalgs {
+            b.set_sigalgs_list(s).map_err(|x| e("sigalgs", x))?;
+        }
+        if !offer.alpn.is_empty() {
+            let mut wire = Vec::new();
+            for p in &offer.alpn {
+                wire.push(u8::try_from(p.len()).map_err(|_| format!("ALPN {p:?} too long"))?);
+                wire.extend_from_slice(p.as_bytes());
+            }
+            b.set_alpn_protos(&wire).map_err(|x| e("alpn", x))?;
+        }
+        if let Some((cert, key)) = &self.client_cert {
+            b.set_certificate_chain_file(cert)
+                .map_err(|x| e(&format!("client certificate {}", cert.display()), x))?;
+            b.set_private_key_file(key, SslFiletype::PEM)
+                .map_err(|x| e(&format!("client key {}", key.display()), x))?;
+        }
+        // Verification is recorded, never enforced: a scan wants to see
+        // what comes after a bad certificate too.
+        b.set_verify(SslVerifyMode::NONE);
+        if offer.verify {
+            match &self.cafile {
+                Some(f) => b
+                    .set_ca_file(f)
+                    .map_err(|x| e(&format!("CA file {}", f.display()), x))?,
+                None => b
+                    .set_default_verify_paths()
+                    .map_err(|x| e("system trust", x))?,
+            }
+        }
+        Ok(b)
+    }
+
+    fn handshake(
+        &self,
+        id: &str,
+        offer: &Offer,
+        resume: Option<&SavedSession>,
+    ) -> Result<Attempt, String> {
+        // A session is offered only on the context that made it
+        // (SSL_set_session(3)); the resuming offer differs from the first
+        // only in how long it reads afterwards.
+        let ctx = match resume {
+            Some(saved) => saved.context().clone(),
+            None => self.context(offer)?.build(),
+        };
+        let mut ssl = Ssl::new(&ctx).map_err(|e| e.to_string())?;
+        let sni = match &offer.sni {
+            Some(s) => s.clone(),
+            None => self.target.servername.clone(),
+        };
+        if let Some(name) = &sni {
+            ssl.set_hostname(name).map_err(|e| e.to_string())?;
+        }
+        if offer.verify {
+            let host = self.target.servername.as_ref().unwrap_or(&self.target.host);
+            let param = ssl.param_mut();
+            match host.parse::<std::net::IpAddr>() {
+                Ok(ip) => param.set_ip(ip),
+                Err(_) => param.set_host(host),
+            }
+            .map_err(|e| e.to_string())?;
+        }
+        if let Some(s) = resume {
+            s.offer(&mut ssl).map_err(|e| e.to_string())?;
+        }
+        let stream = self.connect()?;
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        let stream = DeadlineStream::new(stream, self.limits);
+        let lib = &self.library;
+        match ssl.connect(stream) {
+            Ok(mut s) => {
+                if offer.wait_tickets {
+                    // TLS 1.3 tickets follow the handshake. Short bounded
+                    // peeks let them arrive; stop at the first ticket, so
+                    // a server that sends them at once costs one step.
+                    let until = Instant::now() + TICKET_WAIT.min(self.limits.io);
+                    while Instant::now() < until {
+                        s.get_mut().deadline = (Instant::now() + TICKET_STEP).min(until);
+                        let _ = s.ssl_peek(&mut [0u8; 1]);
+                        let got = openssl_handshake::trace(s.ssl()).is_some_and(|t| {
+                            t.messages().any(|m| {
+                                m.handshake_type
+                                    == Some(openssl_handshake::decode::HandshakeType::NEW_SESSION_TICKET)
+                            })
+                        });
+                        if got {
+                            break;
+                        }
+                    }
+                }
+                let trace = openssl_handshake::trace(s.ssl());
+                let chain = chain_of(s.ssl());
+                let session = SavedSession::of(s.ssl());
+                let negotiated = trace.as_ref().and_then(|t| t.negotiated.clone());
+                let _ = s.shutdown();
+                Ok(Attempt {
+                    id: id.to_owned(),
+                    ok: true,
+                    hello: Hello::read(trace, lib),
+                    negotiated,
+                    error: None,
+                    session,
+                    chain,
+                })
+            }
+            Err(HandshakeError::SetupFailure(e)) => Err(e.to_string()),
+            Err(HandshakeError::Failure(mid)) | Err(HandshakeError::WouldBlock(mid)) => {
+                let trace = openssl_handshake::trace(mid.ssl());
+                // A read time-out surfaces as "would block": say what it is.
+                let timed_out = mid.error().io_error().is_some_and(|e| {
+                    matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    )
+                }) || mid.error().code() == openssl::ssl::ErrorCode::WANT_READ;
+                let failure = trace
+                    .as_ref()
+                    .and_then(|t| t.failure().map(|f| f.to_string()));
+                let error = match (timed_out, failure) {
+                    (true, _) => format!(
+                        "time-out: no answer within {:?} (the handshake may take {:?}){}",
+                        self.limits.io,
+                        self.limits.handshake,
+                        trace
+                            .as_ref()
+                            .and_then(|t| t
+                                .states()
+                                .last()
+                                .map(|s| format!(", after \"{}\"", s.long)))
+                            .unwrap_or_default()
+                    ),
+                    (false, Some(f)) => f,
+                    (false, None) => mid.error().to_string(),
+                };
+                Ok(Attempt {
+                    id: id.to_owned(),
+                    ok: false,
+                    hello: Hello::read(trace, lib),
+                    negotiated: None,
+                    error: Some(error),
+                    session: None,
+                    chain: chain_of(mid.ssl()),
+                })
+            }
+        }
+    }
+
+    fn connect(&self) -> Result<TcpStream, String> {
+        let mut last = format!("no address for {}", self.target.host);
+        for a in &self.target.addrs {
+            match TcpStream::connect_timeout(a, self.limits.connect) {
+                Ok(s) => return Ok(s),
+                Err(e) => last = format!("connecting to {a}: {e}"),
+            }
+        }
+        Err(last)
+    }
+}
+
+/// How long a probe waits for TLS 1.3 tickets after its handshake.
+const TICKET_WAIT: Duration = Duration::from_millis(300);
+/// One step of that wait.
+const TICKET_STEP: Duration = Duration::from_millis(20);
+
+fn chain_of(ssl: &openssl::ssl::SslRef) -> Vec<X509> {
+    ssl.peer_cert_chain()
+        .map(|s| s.iter().map(|c| c.to_owned()).collect())
+        .unwrap_or_default()
+}
+
+fn describe(o: &Offer, resuming: bool) -> String {
+    let mut parts = Vec::new();
+    let v = |x: Option<Version>| x.map_or("any", |v| v.id());
+    parts.push(format!("versions {}..{}", v(o.min), v(o.max)));
+    if let Some(c) = &o.cipher_list {
+        parts.push(format!("ciphers {c}"));
+    }
+    if let Some(c) = &o.ciphersuites {
+        parts.push(format!("ciphersuites {c}"));
+    }
+    if let Some(g) = &o.groups {
+        parts.push(format!("groups {g}"));
+    }
+    if let Some(s) = &o.sigalgs {
+        parts.push(format!("sigalgs {s}"));
+    }
+    if !o.alpn.is_empty() {
+        parts.push(format!("alpn {}", o.alpn.join(",")));
+    }
+    match &o.sni {
+        Some(Some(n)) => parts.push(format!("sni {n}")),
+        Some(None) => parts.push("no sni".into()),
+        None => {}
+    }
+    for (on, what) in [
+        (o.no_ticket, "no ticket"),
+        (o.fallback_scsv, "fallback scsv"),
+        (o.verify, "verify"),
+        (resuming, "resuming"),
+    ] {
+        if on {
+            parts.push(what.into());
+        }
+    }
+    parts.join("; ")
+}
+
+/// A TCP stream whose reads and writes stop at a deadline for the whole
+/// handshake, as well as at the per-operation time-out.
+#[derive(Debug)]
+struct DeadlineStream {
+    inner: TcpStream,
+    io: Duration,
+    deadline: Instant,
+}
+
+impl DeadlineStream {
+    fn new(inner: TcpStream, limits: Limits) -> Self {
+        DeadlineStream {
+            inner,
+            io: limits.io,
+            deadline: Instant::now() + limits.handshake,
+        }
+    }
+
+    fn budget(&self) -> io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the handshake time-out passed",
+            ));
+        }
+        Ok(left.min(self.io))
+    }
+}
+
+impl Read for DeadlineStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let t = self.budget()?;
+        self.inner.set_read_timeout(Some(t))?;
+        self.inner.read(buf)
+    }
+}
+
+impl Write for DeadlineStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let t = self.budget()?;
+        self.inner.set_write_timeout(Some(t))?;
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A counting semaphore: at most `n` connections at once.
+struct Slots {
+    free: Mutex<usize>,
+    cv: Condvar,
+}
+
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn new(n: usize) -> Self {
+        Slots {
+            free: Mutex::new(n),
+            cv: Condvar::new(),
+        }
+    }
+
+    fn take(&self) -> Slot<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        while *free == 0 {
+            free = self.cv.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut free = self.0.free.lock().unwrap_or_else(|p| p.into_inner());
+        *free += 1;
+        self.0.cv.notify_one();
+    }
+}

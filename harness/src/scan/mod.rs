@@ -1,0 +1,253 @@
+//! `tls-harness scan HOST:PORT`: a live server's TLS surface, each finding
+//! drawn from traced handshakes that the report keeps by probe id.
+//!
+//! The scan runs in two rounds of parallel probes (bounded by `--jobs`):
+//! first one probe per protocol version and a default "base" handshake,
+//! then, from what those found, the enumerations (suites, groups,
+//! signature schemes, ALPN) and the single checks (SNI, resumption,
+//! fallback SCSV). Client auth, the chain, DH parameters and secure
+//! renegotiation are read from probes already made.
+
+pub mod alpn;
+pub mod chain;
+pub mod cli;
+pub mod client_auth;
+pub mod conn;
+pub mod dh;
+pub mod facts;
+pub mod fallback;
+pub mod groups;
+pub mod mozilla;
+pub mod policy;
+pub mod render;
+pub mod renegotiation;
+pub mod resumption;
+pub mod sigalgs;
+pub mod sni;
+pub mod suites;
+pub mod versions;
+
+use std::collections::BTreeMap;
+use std::net::ToSocketAddrs;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::error::HarnessError;
+use crate::library::Library;
+use conn::{Limits, Offer, ProbeRecord, Prober, Target};
+
+/// The JSON layout version of [`ScanReport`].
+pub const SCAN_SCHEMA_VERSION: u32 = 1;
+
+/// What `scan` needs.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// `HOST:PORT`.
+    pub target: String,
+    /// SNI and the name to check the certificate against (default: HOST when it is a name).
+    pub servername: Option<String>,
+    /// Trust anchors; `None` is the system store.
+    pub cafile: Option<PathBuf>,
+    /// A client certificate chain and key, for servers that require one.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    /// Connections at once.
+    pub jobs: usize,
+    /// ALPN protocols to try.
+    pub alpn: Vec<String>,
+    /// Time-outs of each probe.
+    pub limits: Limits,
+}
+
+/// Whether something holds, with why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// It does.
+    Yes,
+    /// It does not.
+    No,
+    /// The scan could not tell (the reason is in the finding's detail).
+    NotTestable,
+    /// The question does not arise for this server.
+    NotApplicable,
+}
+
+impl Verdict {
+    /// "yes", "no", "not testable", "n/a".
+    pub fn text(self) -> &'static str {
+        match self {
+            Verdict::Yes => "yes",
+            Verdict::No => "no",
+            Verdict::NotTestable => "not testable",
+            Verdict::NotApplicable => "n/a",
+        }
+    }
+}
+
+/// Everything the scan found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Findings {
+    /// Each protocol version.
+    pub versions: Vec<versions::VersionFinding>,
+    /// Suites per accepted version, with the server's order.
+    pub suites: Vec<suites::SuiteFinding>,
+    /// Key-exchange groups, per version.
+    pub groups: Vec<groups::GroupFinding>,
+    /// Signature schemes per version.
+    pub sigalgs: Vec<sigalgs::SigalgFinding>,
+    /// Finite-field DH parameters.
+    pub dh: dh::DhFinding,
+    /// ALPN.
+    pub alpn: alpn::AlpnFinding,
+    /// Behaviour on an unknown or missing server name.
+    pub sni: sni::SniFinding,
+    /// Session id, ticket and TLS 1.3 PSK resumption.
+    pub resumption: Vec<resumption::ResumptionFinding>,
+    /// Client-certificate request.
+    pub client_auth: client_auth::ClientAuthFinding,
+    /// The certificate chain.
+    pub chain: chain::ChainFinding,
+    /// TLS_FALLBACK_SCSV (RFC 7507).
+    pub fallback_scsv: fallback::FallbackFinding,
+    /// Secure renegotiation (RFC 5746).
+    pub renegotiation: renegotiation::RenegotiationFinding,
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    /// [`SCAN_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `HOST:PORT` as given.
+    pub target: String,
+    /// The SNI name used.
+    pub servername: Option<String>,
+    /// The linked OpenSSL.
+    pub openssl: String,
+    /// Wall time of the scan, in milliseconds.
+    pub wall_ms: f64,
+    /// TCP connections made.
+    pub connections: usize,
+    /// Connections allowed at once.
+    pub jobs: usize,
+    /// The findings, each naming its probes.
+    pub findings: Findings,
+    /// The policy check, when one was asked for.
+    pub policy: Option<policy::PolicyResult>,
+    /// Every probe, by id, with its trace.
+    pub probes: BTreeMap<String, ProbeRecord>,
+}
+
+/// Scans the target.
+pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
+    let started = Instant::now();
+    let target = resolve(&opts.target, opts.servername.clone())?;
+    let library = Library::probe()?;
+    let openssl = library.version_text.clone();
+    let prober = Prober::new(
+        target,
+        opts.limits,
+        library,
+        opts.cafile.clone(),
+        opts.client_cert.clone(),
+        opts.jobs,
+    );
+    let p = &prober;
+
+    // Round 1: one probe per version, and a default handshake with
+    // verification for the chain, client auth and the SNI comparison.
+    let ((versions, version_attempts), base) = std::thread::scope(|s| {
+        let base = s.spawn(|| {
+            p.run(
+                "base",
+                &Offer {
+                    verify: true,
+                    ..Offer::default()
+                },
+                None,
+            )
+        });
+        let v = versions::scan(p);
+        (v, base.join())
+    });
+    let base = base.unwrap_or_else(|_| conn::Attempt::failed("base", "the probe panicked".into()));
+    let accepted: Vec<_> = versions
+        .iter()
+        .filter(|v| v.accepted == Verdict::Yes)
+        .map(|v| v.version)
+        .collect();
+
+    let cert_curve = base.chain.first().and_then(|c| groups::curve_group(c));
+
+    // Round 2: enumerations and checks, all at once.
+    let findings = std::thread::scope(|s| {
+        let suites = s.spawn(|| suites::scan(p, &accepted));
+        let groups = s.spawn(|| groups::scan(p, &accepted, cert_curve));
+        let sigalgs = s.spawn(|| sigalgs::scan(p, &accepted));
+        let alpn = s.spawn(|| alpn::scan(p, &accepted, &opts.alpn));
+        let sni = s.spawn(|| sni::scan(p, &base));
+        let resumption = s.spawn(|| resumption::scan(p, &accepted));
+        let fallback = s.spawn(|| fallback::scan(p, &accepted));
+        let suites = suites.join().unwrap_or_default();
+        let groups = groups.join().unwrap_or_default();
+        Findings {
+            dh: dh::from_findings(&suites, &groups),
+            suites,
+            groups,
+            sigalgs: sigalgs.join().unwrap_or_default(),
+            alpn: alpn.join().unwrap_or_else(|_| alpn::AlpnFinding::failed()),
+            sni: sni.join().unwrap_or_else(|_| sni::SniFinding::failed()),
+            resumption: resumption.join().unwrap_or_default(),
+            fallback_scsv: fallback
+                .join()
+                .unwrap_or_else(|_| fallback::FallbackFinding::failed()),
+            client_auth: client_auth::from_base(&base, opts.client_cert.is_some()),
+            chain: chain::from_base(p, &base),
+            renegotiation: renegotiation::from_versions(&version_attempts),
+            versions,
+        }
+    });
+    Ok(ScanReport {
+        schema_version: SCAN_SCHEMA_VERSION,
+        target: opts.target.clone(),
+        servername: prober.target().servername.clone(),
+        openssl,
+        wall_ms: started.elapsed().as_secs_f64() * 1e3,
+        connections: prober.connections(),
+        jobs: opts.jobs,
+        findings,
+        policy: None,
+        probes: prober.into_records(),
+    })
+}
+
+fn resolve(target: &str, servername: Option<String>) -> Result<Target, HarnessError> {
+    let (host, _) = target.rsplit_once(':').ok_or_else(|| {
+        HarnessError::Usage(format!(
+            "{target:?} is not HOST:PORT (e.g. example.com:443 or 127.0.0.1:4433)"
+        ))
+    })?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let addrs: Vec<_> = target
+        .to_socket_addrs()
+        .map_err(|e| HarnessError::Io {
+            what: format!("resolving {target}"),
+            source: e,
+        })?
+        .collect();
+    let servername = servername.or_else(|| {
+        host.parse::<std::net::IpAddr>()
+            .is_err()
+            .then(|| host.clone())
+    });
+    Ok(Target {
+        host,
+        addrs,
+        servername,
+    })
+}

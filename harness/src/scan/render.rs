@@ -1,0 +1,421 @@
+//! A scan report as a table, JSON, JUnit XML or Markdown.
+//!
+//! Table and Markdown print one row per finding with the probe ids it
+//! rests on; JSON holds everything, each probe's trace included; JUnit
+//! has one test case per policy rule, and one per finding family.
+
+use std::fmt::Write;
+use std::str::FromStr;
+
+use super::policy::RuleOutcome;
+use super::{ScanReport, Verdict};
+use crate::report::junit::escape;
+
+/// The formats `scan --format` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanFormat {
+    /// Aligned text.
+    Table,
+    /// The whole report, traces included.
+    Json,
+    /// JUnit XML.
+    Junit,
+    /// A Markdown table.
+    Markdown,
+}
+
+impl FromStr for ScanFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "table" => Ok(ScanFormat::Table),
+            "json" => Ok(ScanFormat::Json),
+            "junit" => Ok(ScanFormat::Junit),
+            "markdown" | "md" => Ok(ScanFormat::Markdown),
+            other => Err(format!(
+                "unknown format {other:?}; use table, json, junit or markdown"
+            )),
+        }
+    }
+}
+
+/// Renders `r` in format `f`.
+pub fn render(r: &ScanReport, f: ScanFormat) -> String {
+    match f {
+        ScanFormat::Table => table(r),
+        ScanFormat::Json => serde_json::to_string_pretty(r).unwrap_or_default() + "\n",
+        ScanFormat::Junit => junit(r),
+        ScanFormat::Markdown => markdown(r),
+    }
+}
+
+/// One line of the result: family, what, the finding, its probes.
+pub struct Row {
+    /// "versions", "suites", ...
+    pub family: &'static str,
+    /// What was asked ("TLS 1.2", "session_id", ...).
+    pub item: String,
+    /// What was found.
+    pub value: String,
+    /// The probe ids.
+    pub probes: Vec<String>,
+}
+
+fn yn(v: Verdict, detail: &str) -> String {
+    if detail.is_empty() {
+        v.text().to_owned()
+    } else {
+        format!("{}: {detail}", v.text())
+    }
+}
+
+fn list(xs: &[String]) -> String {
+    if xs.is_empty() {
+        "none".into()
+    } else {
+        xs.join(", ")
+    }
+}
+
+/// Every finding as a row.
+pub fn rows(r: &ScanReport) -> Vec<Row> {
+    let f = &r.findings;
+    let mut out = Vec::new();
+    let mut row = |family, item: String, value: String, probes: &[String]| {
+        out.push(Row {
+            family,
+            item,
+            value,
+            probes: probes.to_vec(),
+        })
+    };
+    for v in &f.versions {
+        row(
+            "versions",
+            v.version.display().into(),
+            yn(v.accepted, &v.detail),
+            &v.probes,
+        );
+    }
+    for s in &f.suites {
+        let order = match s.server_order {
+            Some(true) => "server order",
+            Some(false) => "client order",
+            None => "order: n/a",
+        };
+        row(
+            "suites",
+            s.version.display().into(),
+            format!("{} ({order})", list(&s.accepted)),
+            &s.probes,
+        );
+    }
+    for g in &f.groups {
+        let order = match g.server_order {
+            Some(true) => format!(
+                "server order, prefers {}",
+                g.preferred.as_deref().unwrap_or("?")
+            ),
+            Some(false) => "client order".to_owned(),
+            None => "order: n/a".to_owned(),
+        };
+        row(
+            "groups",
+            g.version.map_or("-".into(), |v| v.display().to_owned()),
+            match &g.note {
+                Some(n) => format!("{} ({order}); {n}", list(&g.accepted)),
+                None => format!("{} ({order})", list(&g.accepted)),
+            },
+            &g.probes,
+        );
+    }
+    for s in &f.sigalgs {
+        row(
+            "sigalgs",
+            s.version.display().into(),
+            list(&s.accepted),
+            &s.probes,
+        );
+    }
+    let dh = &f.dh;
+    let dh_text = match (dh.min_bits, dh.ffdhe_groups.is_empty()) {
+        (None, true) => "no finite-field DH".to_owned(),
+        (bits, _) => format!(
+            "smallest DHE prime {}; FFDHE groups: {}",
+            bits.map_or("-".into(), |b| format!("{b} bits")),
+            list(&dh.ffdhe_groups)
+        ),
+    };
+    row("dh", "parameters".into(), dh_text, &dh.probes);
+    let a = &f.alpn;
+    row(
+        "alpn",
+        format!("offered {}", list(&a.offered)),
+        format!(
+            "selected {}; with no overlap: {}",
+            list(&a.selected),
+            a.on_no_overlap
+        ),
+        &a.probes,
+    );
+    for c in &f.sni.cases {
+        row(
+            "sni",
+            c.name.clone().unwrap_or_else(|| "(no SNI)".into()),
+            c.behaviour.clone(),
+            std::slice::from_ref(&c.probe),
+        );
+    }
+    for x in &f.resumption {
+        row(
+            "resumption",
+            x.kind.clone(),
+            yn(x.resumed, &x.detail),
+            &x.probes,
+        );
+    }
+    let ca = &f.client_auth;
+    let mut ca_text = yn(ca.requested, &ca.detail);
+    if ca.requested == Verdict::Yes {
+        let _ = write!(
+            ca_text,
+            "; required: {}; CA names: {}",
+            ca.required.map_or("-", |r| if r { "yes" } else { "no" }),
+            list(&ca.ca_names)
+        );
+    }
+    row(
+        "client_auth",
+        "certificate request".into(),
+        ca_text,
+        &ca.probes,
+    );
+    let ch = &f.chain;
+    for (i, c) in ch.certificates.iter().enumerate() {
+        row(
+            "chain",
+            format!("#{i}"),
+            format!(
+                "subject: {}; issuer: {}; key: {}; valid {} .. {} ({} days left); SANs: {}; key usage: {}",
+                c.subject,
+                c.issuer,
+                c.key,
+                c.not_before,
+                c.not_after,
+                c.days_to_expiry.map_or("?".into(), |d| d.to_string()),
+                list(&c.subject_alt_names),
+                c.key_usage.as_deref().unwrap_or("-")
+            ),
+            &ch.probes,
+        );
+    }
+    row(
+        "chain",
+        "order".into(),
+        ch.ordered.text().into(),
+        &ch.probes,
+    );
+    row(
+        "chain",
+        "complete".into(),
+        format!(
+            "{} (verify {}: {})",
+            ch.complete.text(),
+            ch.chain_verify.0,
+            ch.chain_verify.1
+        ),
+        &ch.probes,
+    );
+    row(
+        "chain",
+        format!("hostname {}", ch.hostname),
+        ch.hostname_match.text().into(),
+        &ch.probes,
+    );
+    if let Some((code, text)) = &ch.handshake_verify {
+        row(
+            "chain",
+            "handshake verify".into(),
+            format!("{code}: {text}"),
+            &ch.probes,
+        );
+    }
+    for n in &ch.notes {
+        row("chain", "note".into(), n.clone(), &ch.probes);
+    }
+    let fb = &f.fallback_scsv;
+    row(
+        "fallback_scsv",
+        "RFC 7507".into(),
+        yn(fb.supported, &fb.detail),
+        &fb.probes,
+    );
+    let rn = &f.renegotiation;
+    row(
+        "renegotiation",
+        "RFC 5746".into(),
+        yn(rn.secure, &rn.detail),
+        &rn.probes,
+    );
+    out
+}
+
+fn table(r: &ScanReport) -> String {
+    let mut s = header(r);
+    for row in rows(r) {
+        let _ = writeln!(
+            s,
+            "{:<14} {:<22} {}  [{}]",
+            row.family,
+            row.item,
+            row.value,
+            row.probes.join(" ")
+        );
+    }
+    if let Some(p) = &r.policy {
+        let _ = writeln!(
+            s,
+            "\npolicy {}: {}",
+            p.name,
+            if p.ok() { "pass" } else { "FAIL" }
+        );
+        for rule in &p.rules {
+            let _ = writeln!(
+                s,
+                "  {:<4} {:<30} {}",
+                outcome(rule.outcome),
+                rule.rule,
+                rule.detail
+            );
+        }
+    }
+    s
+}
+
+fn header(r: &ScanReport) -> String {
+    format!(
+        "scan {} (SNI {}) with {}: {} connections, {:.0} ms, {} at once\n\n",
+        r.target,
+        r.servername.as_deref().unwrap_or("none"),
+        r.openssl,
+        r.connections,
+        r.wall_ms,
+        r.jobs
+    )
+}
+
+fn outcome(o: RuleOutcome) -> &'static str {
+    match o {
+        RuleOutcome::Pass => "pass",
+        RuleOutcome::Fail => "FAIL",
+        RuleOutcome::Warn => "warn",
+    }
+}
+
+fn markdown(r: &ScanReport) -> String {
+    let cell = |t: &str| t.replace('|', "\\|");
+    let mut s = format!(
+        "## TLS scan of `{}`\n\n{}",
+        r.target,
+        header(r).trim_start_matches("scan ")
+    );
+    s += "| finding | item | result | probes |\n|---|---|---|---|\n";
+    for row in rows(r) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            row.family,
+            cell(&row.item),
+            cell(&row.value),
+            row.probes.join(" ")
+        );
+    }
+    if let Some(p) = &r.policy {
+        let _ = writeln!(
+            s,
+            "\n### Policy {}\n\n| rule | outcome | detail |\n|---|---|---|",
+            p.name
+        );
+        for rule in &p.rules {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                rule.rule,
+                outcome(rule.outcome),
+                cell(&rule.detail)
+            );
+        }
+    }
+    s
+}
+
+fn junit(r: &ScanReport) -> String {
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let rules = r.policy.as_ref().map_or(&[][..], |p| &p.rules[..]);
+    let failures = rules
+        .iter()
+        .filter(|x| x.outcome == RuleOutcome::Fail)
+        .count();
+    let findings = rows(r);
+    let _ = writeln!(
+        s,
+        "<testsuites name=\"tls-harness scan {}\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
+        escape(&r.target),
+        rules.len() + findings.len(),
+        r.wall_ms / 1e3
+    );
+    if let Some(p) = &r.policy {
+        let _ = writeln!(
+            s,
+            "  <testsuite name=\"policy {}\" tests=\"{}\" failures=\"{failures}\">",
+            escape(&p.name),
+            rules.len()
+        );
+        for rule in rules {
+            let _ = write!(
+                s,
+                "    <testcase classname=\"policy.{}\" name=\"{}\"",
+                escape(&p.name),
+                escape(&rule.rule)
+            );
+            let evidence = format!("{}\nprobes: {}", rule.detail, rule.probes.join(" "));
+            match rule.outcome {
+                RuleOutcome::Fail => {
+                    let _ = writeln!(
+                        s,
+                        ">\n      <failure message=\"{}\" type=\"policy\">{}</failure>\n    </testcase>",
+                        escape(&rule.detail),
+                        escape(&evidence)
+                    );
+                }
+                _ => {
+                    let _ = writeln!(
+                        s,
+                        ">\n      <system-out>{}: {}</system-out>\n    </testcase>",
+                        outcome(rule.outcome),
+                        escape(&evidence)
+                    );
+                }
+            }
+        }
+        s += "  </testsuite>\n";
+    }
+    let _ = writeln!(
+        s,
+        "  <testsuite name=\"findings\" tests=\"{}\" failures=\"0\">",
+        findings.len()
+    );
+    for row in findings {
+        let _ = writeln!(
+            s,
+            "    <testcase classname=\"findings.{}\" name=\"{}\">\n      <system-out>{}\nprobes: {}</system-out>\n    </testcase>",
+            row.family,
+            escape(&row.item),
+            escape(&row.value),
+            row.probes.join(" ")
+        );
+    }
+    s += "  </testsuite>\n</testsuites>\n";
+    s
+}

@@ -1,0 +1,123 @@
+//! Resumption by session id, by ticket (RFC 5077) and by TLS 1.3 PSK,
+//! each proven by a second handshake that offers the first's session.
+
+use serde::Serialize;
+
+use super::conn::{Offer, Prober};
+use super::Verdict;
+use crate::case::Version;
+use openssl_handshake::Resumption;
+
+/// One way of resuming.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResumptionFinding {
+    /// "session_id", "ticket" or "psk".
+    pub kind: String,
+    /// Yes: the second handshake resumed.
+    pub resumed: Verdict,
+    /// What the two probes saw.
+    pub detail: String,
+    /// The first and the second probe.
+    pub probes: Vec<String>,
+}
+
+/// Tries the three kinds in parallel.
+pub fn scan(p: &Prober, accepted: &[Version]) -> Vec<ResumptionFinding> {
+    let old = accepted
+        .iter()
+        .rev()
+        .find(|&&v| v < Version::Tls1_3)
+        .copied();
+    let tls13 = accepted.contains(&Version::Tls1_3);
+    std::thread::scope(|s| {
+        let kinds = [
+            ("session_id", old, Resumption::SessionId),
+            ("ticket", old, Resumption::Ticket),
+            ("psk", tls13.then_some(Version::Tls1_3), Resumption::Psk),
+        ];
+        let handles: Vec<_> = kinds
+            .into_iter()
+            .map(|(kind, v, how)| s.spawn(move || attempt(p, kind, v, how)))
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    })
+}
+
+fn attempt(p: &Prober, kind: &str, v: Option<Version>, how: Resumption) -> ResumptionFinding {
+    let mut f = ResumptionFinding {
+        kind: kind.to_owned(),
+        resumed: Verdict::NotApplicable,
+        detail: String::new(),
+        probes: Vec::new(),
+    };
+    let Some(v) = v else {
+        f.detail = match how {
+            Resumption::Psk => "TLS 1.3 is not accepted".into(),
+            _ => "no TLS 1.2-or-older version is accepted".into(),
+        };
+        return f;
+    };
+    let offer = Offer {
+        min: Some(v),
+        max: Some(v),
+        no_ticket: how == Resumption::SessionId,
+        wait_tickets: how == Resumption::Psk,
+        ..Offer::default()
+    };
+    let first_id = format!("resume/{kind}/1");
+    let first = p.run(&first_id, &offer, None);
+    f.probes.push(first_id);
+    let issued = match how {
+        Resumption::SessionId => first.hello.session_id_len > 0,
+        _ => first.hello.tickets > 0,
+    };
+    let session = match (&first.session, first.ok) {
+        (Some(s), true) if issued => s.clone(),
+        _ => {
+            f.resumed = if first.ok {
+                Verdict::No
+            } else {
+                Verdict::NotTestable
+            };
+            f.detail = if first.ok {
+                match how {
+                    Resumption::SessionId => "the ServerHello had an empty session id".into(),
+                    _ => "the server sent no NewSessionTicket".into(),
+                }
+            } else {
+                format!(
+                    "the first handshake failed: {}",
+                    first.error.unwrap_or_default()
+                )
+            };
+            return f;
+        }
+    };
+    let second_id = format!("resume/{kind}/2");
+    let second = p.run(
+        &second_id,
+        &Offer {
+            wait_tickets: false,
+            ..offer
+        },
+        Some(&session),
+    );
+    f.probes.push(second_id);
+    let resumed = second.negotiated.as_ref().and_then(|n| n.resumed);
+    (f.resumed, f.detail) = match (second.ok, resumed) {
+        (true, Some(r)) if r == how => (Verdict::Yes, format!("resumed by {r:?}")),
+        (true, Some(r)) => (Verdict::No, format!("resumed, but by {r:?}")),
+        (true, None) => (
+            Verdict::No,
+            "the second handshake was a full handshake".into(),
+        ),
+        (false, _) => (
+            Verdict::NotTestable,
+            format!(
+                "the second handshake failed: {}",
+                second.error.unwrap_or_default()
+            ),
+        ),
+    };
+    f
+}

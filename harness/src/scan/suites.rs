@@ -1,0 +1,134 @@
+//! The suites a server accepts at each version, and whose order wins.
+//!
+//! Offer every suite the linked OpenSSL has for the version, note the one
+//! chosen, offer the rest, and so on until the server refuses: one
+//! connection per accepted suite plus one. When the server picks by its
+//! own preference, the sequence is that preference; one more probe
+//! offering the accepted suites in reverse tells whether it does.
+
+use serde::Serialize;
+
+use super::conn::{Offer, Prober};
+use crate::case::Version;
+use crate::library::SuiteInfo;
+
+/// The suites of one version.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteFinding {
+    /// The version.
+    pub version: Version,
+    /// OpenSSL names, in the order the server chose them.
+    pub accepted: Vec<String>,
+    /// Their IANA names, in the same order (empty where OpenSSL has none).
+    pub iana: Vec<String>,
+    /// Whether the server enforces its own order (`None`: fewer than two suites).
+    pub server_order: Option<bool>,
+    /// DH prime bits of each accepted DHE suite's ServerKeyExchange.
+    pub dh_bits: Vec<(String, usize)>,
+    /// Why the enumeration stopped, in the last probe's words.
+    pub stopped: String,
+    /// The probes, in order.
+    pub probes: Vec<String>,
+}
+
+/// Enumerates the suites of every accepted version, versions in parallel.
+pub fn scan(p: &Prober, accepted: &[Version]) -> Vec<SuiteFinding> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = accepted
+            .iter()
+            .map(|&v| s.spawn(move || enumerate(p, v)))
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    })
+}
+
+/// The suites a client can offer at `v`: PSK and SRP suites need
+/// credentials the scan does not have.
+fn candidates(p: &Prober, v: Version) -> Vec<&SuiteInfo> {
+    p.library()
+        .suites
+        .iter()
+        .filter(|s| s.allows(v) && !s.needs_psk() && s.kx != "SRP")
+        .collect()
+}
+
+fn offer(v: Version, suites: &[&SuiteInfo]) -> Offer {
+    let names: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
+    let mut o = Offer {
+        min: Some(v),
+        max: Some(v),
+        ..Offer::default()
+    };
+    if v == Version::Tls1_3 {
+        o.ciphersuites = Some(names.join(":"));
+    } else {
+        o.cipher_list = Some(names.join(":"));
+    }
+    o
+}
+
+fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
+    let mut left = candidates(p, v);
+    let mut f = SuiteFinding {
+        version: v,
+        accepted: Vec::new(),
+        iana: Vec::new(),
+        server_order: None,
+        dh_bits: Vec::new(),
+        stopped: String::new(),
+        probes: Vec::new(),
+    };
+    while !left.is_empty() {
+        let id = format!("suites/{}/{}", v.id(), f.probes.len() + 1);
+        let a = p.run(&id, &offer(v, &left), None);
+        f.probes.push(id);
+        let chosen = a
+            .hello
+            .suite
+            .as_ref()
+            .filter(|_| a.hello.version == Some(v))
+            .and_then(|(wire, _)| left.iter().position(|s| s.id == *wire));
+        match chosen {
+            Some(i) => {
+                let s = left.remove(i);
+                if let Some(bits) = a.hello.dh_bits {
+                    f.dh_bits.push((s.name.clone(), bits));
+                }
+                f.accepted.push(s.name.clone());
+                f.iana.push(s.standard_name.clone().unwrap_or_default());
+            }
+            None => {
+                f.stopped = match (&a.hello.suite, a.error) {
+                    (Some((_, name)), _) => {
+                        format!("the server chose {name}, which was not offered")
+                    }
+                    (None, Some(e)) => e,
+                    (None, None) => "no ServerHello".into(),
+                };
+                break;
+            }
+        }
+    }
+    if left.is_empty() && f.stopped.is_empty() {
+        f.stopped = "every suite the linked OpenSSL offers was accepted".into();
+    }
+    if f.accepted.len() >= 2 {
+        let all = &p.library().suites;
+        let reversed: Vec<&SuiteInfo> = f
+            .accepted
+            .iter()
+            .rev()
+            .filter_map(|n| all.iter().find(|s| &s.name == n))
+            .collect();
+        let id = format!("suites/{}/order", v.id());
+        let a = p.run(&id, &offer(v, &reversed), None);
+        f.probes.push(id);
+        let first = a.hello.suite.map(|(_, n)| n);
+        f.server_order = match first {
+            Some(n) if Some(&n) == f.accepted.first() => Some(true),
+            Some(n) if Some(&n) == f.accepted.last() => Some(false),
+            _ => None,
+        };
+    }
+    f
+}

@@ -1,0 +1,110 @@
+//! Which protocol versions the server accepts: one probe per version,
+//! offering that version alone and every suite.
+
+use serde::Serialize;
+
+use super::conn::{Attempt, Offer, Prober};
+use super::Verdict;
+use crate::case::Version;
+
+/// Whether the server accepts one version.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionFinding {
+    /// The version.
+    pub version: Version,
+    /// Yes, no, or not testable with the linked OpenSSL.
+    pub accepted: Verdict,
+    /// What the probe saw.
+    pub detail: String,
+    /// The probe this rests on.
+    pub probes: Vec<String>,
+}
+
+/// Probes every version in parallel; returns the findings and the
+/// probes' attempts (later findings read their ServerHellos).
+pub fn scan(p: &Prober) -> (Vec<VersionFinding>, Vec<Attempt>) {
+    let results: Vec<(VersionFinding, Option<Attempt>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = Version::ALL
+            .iter()
+            .map(|&v| s.spawn(move || probe(p, v)))
+            .collect();
+        handles
+            .into_iter()
+            .zip(Version::ALL)
+            .map(|(h, v)| {
+                h.join().unwrap_or_else(|_| {
+                    (
+                        VersionFinding {
+                            version: v,
+                            accepted: Verdict::NotTestable,
+                            detail: "the probe panicked".into(),
+                            probes: Vec::new(),
+                        },
+                        None,
+                    )
+                })
+            })
+            .collect()
+    });
+    let mut findings = Vec::new();
+    let mut attempts = Vec::new();
+    for (f, a) in results {
+        findings.push(f);
+        attempts.extend(a);
+    }
+    (findings, attempts)
+}
+
+/// The probe id of version `v`.
+pub fn probe_id(v: Version) -> String {
+    format!("version/{}", v.id())
+}
+
+fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
+    if let Some(why) = p.library().missing(v) {
+        return (
+            VersionFinding {
+                version: v,
+                accepted: Verdict::NotTestable,
+                detail: why.to_owned(),
+                probes: Vec::new(),
+            },
+            None,
+        );
+    }
+    let id = probe_id(v);
+    let a = p.run(
+        &id,
+        &Offer {
+            min: Some(v),
+            max: Some(v),
+            ..Offer::default()
+        },
+        None,
+    );
+    let (accepted, detail) = match (a.hello.version, &a.hello.suite) {
+        (Some(got), Some((_, suite))) if got == v => (
+            Verdict::Yes,
+            format!("ServerHello {} {suite}", got.display()),
+        ),
+        (Some(got), _) => (
+            Verdict::No,
+            format!("the server answered with {}", got.display()),
+        ),
+        (None, _) => (
+            Verdict::No,
+            a.error
+                .clone()
+                .unwrap_or_else(|| "no ServerHello".to_owned()),
+        ),
+    };
+    (
+        VersionFinding {
+            version: v,
+            accepted,
+            detail,
+            probes: vec![id],
+        },
+        Some(a),
+    )
+}

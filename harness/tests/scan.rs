@@ -1,0 +1,585 @@
+//! `tls-harness scan` against `openssl s_server` and `gnutls-serv` started
+//! with chosen versions, suites, groups and settings: every finding is
+//! checked against the configuration the server was started with.
+//!
+//! The tools are required: a missing one fails the test, naming the
+//! package to install.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{harness, run, write_pki, Proc};
+use openssl::asn1::Asn1Time;
+use openssl::x509::X509;
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn p(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().expect("utf-8 path").to_string()
+}
+
+fn require(tool: &str, package: &str) {
+    let found = Command::new(tool)
+        .arg("--help")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    assert!(found, "{tool} is required for this test: install {package}");
+}
+
+/// `openssl s_server -www` on a free port with the RSA leaf and its
+/// intermediate, plus `extra`.
+fn s_server(d: &Path, extra: &[&str]) -> (Proc, String) {
+    require("openssl", "openssl");
+    let port = common::free_port().to_string();
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-accept", &port, "-www"])
+        .args(["-cert", &p(d, "server-rsa2048.crt")])
+        .args(["-key", &p(d, "server-rsa2048.key")])
+        .args(["-cert_chain", &p(d, "intermediate.pem")])
+        .args(extra);
+    let proc = Proc::spawn(cmd);
+    Proc::wait_line(&proc.stdout, WAIT, "s_server to accept", |l| {
+        l.starts_with("ACCEPT")
+    });
+    (proc, format!("127.0.0.1:{port}"))
+}
+
+/// Runs a scan with the test PKI's root as trust anchor; returns the exit
+/// code and the report text.
+fn scan(d: &Path, addr: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let out = d.join("scan.out");
+    let mut args = vec!["scan", addr, "--servername", "localhost", "--timeout", "3"];
+    let root = p(d, "root.pem");
+    let out_s = out.to_str().expect("utf-8 path").to_string();
+    args.extend(["--cafile", &root, "--out", &out_s]);
+    args.extend_from_slice(extra);
+    let o = run(harness(&args));
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        o.status.code().is_some_and(|c| c < 2),
+        "scan failed: {}",
+        o.stderr
+    );
+    (o.status.code(), text)
+}
+
+fn scan_json(d: &Path, addr: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let (_, text) = scan(d, addr, &args);
+    serde_json::from_str(&text).expect("scan JSON")
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn version<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]["versions"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["version"] == id))
+        .unwrap_or_else(|| panic!("no finding for {id}"))
+}
+
+fn suites_of<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]["suites"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["version"] == id))
+        .unwrap_or_else(|| panic!("no suites for {id}"))
+}
+
+fn groups_of<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]["groups"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["version"] == id))
+        .unwrap_or_else(|| panic!("no groups for {id}"))
+}
+
+fn resumption<'a>(r: &'a Value, kind: &str) -> &'a Value {
+    r["findings"]["resumption"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["kind"] == kind))
+        .unwrap_or_else(|| panic!("no resumption finding {kind}"))
+}
+
+/// Every probe id a finding names has a trace in the report, and each
+/// probe was one connection.
+fn check_probes(r: &Value) {
+    let probes = r["probes"].as_object().expect("probes");
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if k == "probes" || k == "probe" {
+                        match x {
+                            Value::String(s) => out.push(s.clone()),
+                            other => out.extend(strings(other)),
+                        }
+                    } else {
+                        walk(x, out);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut named = Vec::new();
+    walk(&r["findings"], &mut named);
+    assert!(!named.is_empty());
+    for id in &named {
+        let rec = probes
+            .get(id)
+            .unwrap_or_else(|| panic!("finding names probe {id}, which the report lacks"));
+        assert!(rec["trace"]["events"].is_array(), "probe {id} has no trace");
+    }
+    assert_eq!(
+        r["connections"].as_u64(),
+        Some(probes.len() as u64),
+        "one connection per probe"
+    );
+}
+
+fn days_left(cert_file: &str) -> i64 {
+    let pem = std::fs::read(cert_file).expect("cert");
+    let c = X509::from_pem(&pem).expect("pem");
+    let now = Asn1Time::days_from_now(0).expect("now");
+    i64::from(now.diff(c.not_after()).expect("diff").days)
+}
+
+#[test]
+fn tls12_server_preference_suites_groups_dh_alpn_client_auth() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let dh = p(d, "ffdhe3072.pem");
+    let g = run({
+        let mut c = Command::new("openssl");
+        c.args(["genpkey", "-genparam", "-algorithm", "DH"]).args([
+            "-pkeyopt",
+            "group:ffdhe3072",
+            "-out",
+            &dh,
+        ]);
+        c
+    });
+    assert!(g.status.success(), "openssl genpkey: {}", g.stderr);
+
+    let suites = [
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "DHE-RSA-AES256-GCM-SHA384",
+        "AES128-SHA",
+    ];
+    let cipher = suites.join(":");
+    let root = p(d, "root.pem");
+    let (_server, addr) = s_server(
+        d,
+        &[
+            "-tls1_2",
+            "-cipher",
+            &cipher,
+            "-serverpref",
+            "-groups",
+            "P-384:x25519",
+            "-no_ticket",
+            "-Verify",
+            "1",
+            "-CAfile",
+            &root,
+            "-alpn",
+            "http/1.1",
+            "-dhparam",
+            &dh,
+        ],
+    );
+    let r = scan_json(
+        d,
+        &addr,
+        &[
+            "--cert",
+            &p(d, "client-rsa2048.chain.pem"),
+            "--key",
+            &p(d, "client-rsa2048.key"),
+        ],
+    );
+    check_probes(&r);
+
+    // -tls1_2: that version alone.
+    assert_eq!(version(&r, "tls1_2")["accepted"], "yes");
+    for v in ["tls1", "tls1_1", "tls1_3"] {
+        assert_eq!(version(&r, v)["accepted"], "no", "{v}");
+    }
+    assert_ne!(version(&r, "ssl3")["accepted"], "yes");
+
+    // -cipher with -serverpref: exactly those suites, in that order.
+    let s12 = suites_of(&r, "tls1_2");
+    assert_eq!(strings(&s12["accepted"]), suites);
+    assert_eq!(s12["server_order"], true);
+
+    // -groups P-384:x25519 with -serverpref.
+    let g = groups_of(&r, "tls1_2");
+    assert_eq!(r["findings"]["groups"].as_array().map(Vec::len), Some(1));
+    assert_eq!(strings(&g["accepted"]), ["secp384r1", "x25519"]);
+    assert_eq!(g["preferred"], "secp384r1");
+    assert_eq!(g["server_order"], true);
+
+    // -dhparam ffdhe3072.
+    assert_eq!(r["findings"]["dh"]["min_bits"], 3072);
+
+    // -alpn http/1.1: chosen from h2,http/1.1; s_server refuses no overlap.
+    let a = &r["findings"]["alpn"];
+    assert_eq!(strings(&a["selected"]), ["http/1.1"]);
+    assert!(
+        a["on_no_overlap"]
+            .as_str()
+            .is_some_and(|s| s.contains("no_application_protocol")),
+        "{a}"
+    );
+
+    // -Verify 1 -CAfile root.pem: requested, naming the root.
+    let ca = &r["findings"]["client_auth"];
+    assert_eq!(ca["requested"], "yes");
+    let root_cn = {
+        let c = X509::from_pem(&std::fs::read(&root).expect("root")).expect("pem");
+        let cn = c
+            .subject_name()
+            .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+            .next()
+            .expect("CN")
+            .data()
+            .to_string()
+            .expect("utf-8");
+        format!("CN = {cn}")
+    };
+    let names = strings(&ca["ca_names"]);
+    assert!(names.len() == 1 && names[0].contains(&root_cn), "{names:?}");
+
+    // -no_ticket: resumption by id only; no TLS 1.3, so no PSK.
+    assert_eq!(resumption(&r, "session_id")["resumed"], "yes");
+    assert_eq!(resumption(&r, "ticket")["resumed"], "no");
+    assert_eq!(resumption(&r, "psk")["resumed"], "not_applicable");
+
+    // One version: no fallback to test. OpenSSL always does RFC 5746.
+    assert_eq!(
+        r["findings"]["fallback_scsv"]["supported"],
+        "not_applicable"
+    );
+    assert_eq!(r["findings"]["renegotiation"]["secure"], "yes");
+
+    // Leaf and intermediate, in order, verifying to the root.
+    let ch = &r["findings"]["chain"];
+    assert_eq!(ch["certificates"].as_array().map(Vec::len), Some(2));
+    assert_eq!(ch["ordered"], "yes");
+    assert_eq!(ch["complete"], "yes");
+    assert_eq!(ch["hostname_match"], "yes");
+    assert_eq!(ch["handshake_verify"][0], 0);
+    // The leaf was issued moments ago for a whole number of days, so the
+    // second that passes between the scan and this line can cross a day.
+    let leaf_days = days_left(&p(d, "server-rsa2048.crt"));
+    let got = ch["leaf_days_to_expiry"].as_i64().expect("days");
+    assert!(
+        (leaf_days..=leaf_days + 1).contains(&got),
+        "{got} vs {leaf_days}"
+    );
+}
+
+#[test]
+fn default_server_tls13_resumption_fallback_and_policies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let tls13 = ["TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
+    let suites = tls13.join(":");
+    let tls12 = "ECDHE-RSA-AES128-GCM-SHA256";
+    let (_server, addr) = s_server(
+        d,
+        &[
+            "-ciphersuites",
+            &suites,
+            "-cipher",
+            tls12,
+            "-groups",
+            "x25519:P-256",
+        ],
+    );
+    let r = scan_json(d, &addr, &["--alpn", "h2"]);
+    check_probes(&r);
+
+    assert_eq!(version(&r, "tls1_3")["accepted"], "yes");
+    assert_eq!(version(&r, "tls1_2")["accepted"], "yes");
+    assert_eq!(strings(&suites_of(&r, "tls1_2")["accepted"]), [tls12]);
+    let s13: BTreeSet<String> = strings(&suites_of(&r, "tls1_3")["accepted"])
+        .into_iter()
+        .collect();
+    assert_eq!(s13, tls13.iter().map(|s| s.to_string()).collect());
+    // No -serverpref: the client's order wins.
+    assert_eq!(suites_of(&r, "tls1_3")["server_order"], false);
+    // -groups applies to both versions.
+    for v in ["tls1_3", "tls1_2"] {
+        let groups: BTreeSet<String> = strings(&groups_of(&r, v)["accepted"]).into_iter().collect();
+        let want: BTreeSet<String> = ["secp256r1", "x25519"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(groups, want, "{v}");
+    }
+    // No -alpn: the server ignores ALPN.
+    let a = &r["findings"]["alpn"];
+    assert!(strings(&a["selected"]).is_empty(), "{a}");
+    // Tickets are on by default, and session ids are cached.
+    for kind in ["session_id", "ticket", "psk"] {
+        assert_eq!(resumption(&r, kind)["resumed"], "yes", "{kind}");
+    }
+    assert_eq!(r["findings"]["client_auth"]["requested"], "no");
+    assert_eq!(r["findings"]["fallback_scsv"]["supported"], "yes");
+    // One certificate, whatever the name.
+    for c in r["findings"]["sni"]["cases"].as_array().expect("sni") {
+        assert!(
+            c["behaviour"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("same certificate")),
+            "{c}"
+        );
+    }
+
+    // mozilla-modern wants TLS 1.3 only and an ECDSA key: two rules fail,
+    // the exit code says so, and JUnit shows each as a failed test case.
+    let (code, junit) = scan(
+        d,
+        &addr,
+        &["--policy", "mozilla-modern", "--format", "junit"],
+    );
+    assert_eq!(code, Some(1), "{junit}");
+    for rule in ["min_version", "certificate_types"] {
+        let at = junit
+            .find(&format!("name=\"{rule}\""))
+            .unwrap_or_else(|| panic!("no test case {rule}: {junit}"));
+        let case = &junit[at..at + junit[at..].find("</testcase>").expect("end")];
+        assert!(case.contains("<failure"), "{rule} did not fail: {case}");
+    }
+
+    // A TOML policy this server meets passes (it serves only the one TLS
+    // 1.2 suite, so AES128-SHA is not among them); one it breaks fails.
+    let good = d.join("good.toml");
+    std::fs::write(
+        &good,
+        "min_version = \"tls1_2\"\nrequire_groups = [\"x25519\"]\nforbid_suites = [\"AES128-SHA\"]\nmax_days_to_expiry_warning = 30\n",
+    )
+    .expect("write policy");
+    let (code, junit) = scan(
+        d,
+        &addr,
+        &[
+            "--policy",
+            good.to_str().expect("utf-8"),
+            "--format",
+            "junit",
+        ],
+    );
+    assert_eq!(code, Some(0), "{junit}");
+    assert!(!junit.contains("<failure"), "{junit}");
+    let bad = d.join("bad.toml");
+    std::fs::write(&bad, "forbid_groups = [\"x25519\"]\n").expect("write policy");
+    let (code, junit) = scan(
+        d,
+        &addr,
+        &[
+            "--policy",
+            bad.to_str().expect("utf-8"),
+            "--format",
+            "junit",
+        ],
+    );
+    assert_eq!(code, Some(1), "{junit}");
+    assert!(
+        junit.contains("name=\"forbid_groups\">\n      <failure"),
+        "{junit}"
+    );
+}
+
+#[test]
+fn gnutls_serv_priority_string() {
+    require("gnutls-serv", "gnutls-bin");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let port = common::free_port().to_string();
+    let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:\
+                    -KX-ALL:+ECDHE-RSA:-GROUP-ALL:+GROUP-SECP256R1:+GROUP-X25519";
+    let mut cmd = Command::new("gnutls-serv");
+    cmd.args(["-p", &port, "--echo", "--disable-client-cert", "--noticket"])
+        .args(["--x509certfile", &p(d, "server-rsa2048.chain.pem")])
+        .args(["--x509keyfile", &p(d, "server-rsa2048.key")])
+        .args(["--priority", priority]);
+    let _server = Proc::spawn(cmd);
+    // gnutls-serv block-buffers its "listening" line into a pipe: wait
+    // for the port instead.
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("port"))).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gnutls-serv did not listen within {WAIT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = scan_json(d, &format!("127.0.0.1:{port}"), &[]);
+    check_probes(&r);
+
+    // +VERS-TLS1.2 alone.
+    assert_eq!(version(&r, "tls1_2")["accepted"], "yes");
+    for v in ["tls1", "tls1_1", "tls1_3"] {
+        assert_eq!(version(&r, v)["accepted"], "no", "{v}");
+    }
+    // ECDHE-RSA with AES-128-GCM or ChaCha20 (MAC AEAD): two suites.
+    let s: BTreeSet<String> = strings(&suites_of(&r, "tls1_2")["accepted"])
+        .into_iter()
+        .collect();
+    let want: BTreeSet<String> = ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(s, want);
+    let groups: BTreeSet<String> = strings(&groups_of(&r, "tls1_2")["accepted"])
+        .into_iter()
+        .collect();
+    assert_eq!(
+        groups,
+        ["secp256r1", "x25519"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
+    assert_eq!(r["findings"]["dh"]["min_bits"], Value::Null);
+    // --noticket: no ticket resumption; gnutls-serv caches session ids.
+    assert_eq!(resumption(&r, "ticket")["resumed"], "no");
+    assert_eq!(resumption(&r, "session_id")["resumed"], "yes");
+    assert_eq!(r["findings"]["client_auth"]["requested"], "no");
+    assert_eq!(r["findings"]["renegotiation"]["secure"], "yes");
+    let ch = &r["findings"]["chain"];
+    assert_eq!(ch["complete"], "yes");
+    assert_eq!(ch["certificates"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn a_silent_server_times_out() {
+    // Accepts TCP and never answers: every probe must end at its time-out.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let hold = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let until = std::time::Instant::now() + Duration::from_secs(15);
+        while std::time::Instant::now() < until {
+            if let Ok((s, _)) = listener.accept() {
+                held.push(s);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("r.json");
+    let o = run(harness(&[
+        "scan",
+        &addr,
+        "--timeout",
+        "0.3",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("json");
+    for v in r["findings"]["versions"].as_array().expect("versions") {
+        if v["version"] == "ssl3" {
+            continue;
+        }
+        assert_eq!(v["accepted"], "no", "{v}");
+        assert!(
+            v["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("time-out")),
+            "{v}"
+        );
+    }
+    drop(hold);
+}
+
+#[test]
+fn sni_unknown_name_alert_and_default_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    // localhost gets the ECDSA leaf; any other name is fatal; no name gets
+    // the default RSA leaf.
+    let (_server, addr) = s_server(
+        d,
+        &[
+            "-servername",
+            "localhost",
+            "-cert2",
+            &p(d, "server-ecdsa-p256.crt"),
+            "-key2",
+            &p(d, "server-ecdsa-p256.key"),
+            "-servername_fatal",
+        ],
+    );
+    let r = scan_json(d, &addr, &[]);
+    check_probes(&r);
+    let cases = r["findings"]["sni"]["cases"].as_array().expect("sni");
+    let unknown = cases
+        .iter()
+        .find(|c| c["probe"] == "sni/unknown")
+        .expect("unknown");
+    assert!(
+        unknown["behaviour"]
+            .as_str()
+            .is_some_and(|b| b.contains("unrecognized_name")),
+        "{unknown}"
+    );
+    let none = cases
+        .iter()
+        .find(|c| c["probe"] == "sni/none")
+        .expect("none");
+    assert!(
+        none["behaviour"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("a different certificate")),
+        "{none}"
+    );
+    let leaf = &r["findings"]["chain"]["certificates"][0];
+    assert_eq!(leaf["key_algorithm"], "id-ecPublicKey");
+    // No -groups: one default list at both versions. At TLS 1.2 the P-256
+    // certificate's curve must be offered in every probe; the enumeration
+    // still finds every elliptic-curve group TLS 1.3 found.
+    let set = |v: &str| -> BTreeSet<String> {
+        strings(&groups_of(&r, v)["accepted"])
+            .into_iter()
+            .filter(|g| !g.starts_with("ffdhe"))
+            .collect()
+    };
+    assert_eq!(set("tls1_2"), set("tls1_3"));
+    assert!(set("tls1_2").contains("secp256r1"));
+
+    let (code, md) = scan(d, &addr, &["--format", "markdown"]);
+    assert_eq!(code, Some(0));
+    assert!(md.contains("| finding | item | result | probes |"), "{md}");
+    assert!(
+        md.contains("| sni | unknown-name.tls-harness.invalid |"),
+        "{md}"
+    );
+}
