@@ -199,6 +199,7 @@ impl RecorderState {
         trace.events = self.log.events(true, keep_raw);
         trace.events_dropped = self.log.dropped;
         if let Some(n) = &mut trace.negotiated {
+            n.refine_from_wire(&trace.events);
             n.refine_resumption(|| log::ticket_offered(&self.log));
             if n.peer_chain.is_empty() && !self.peer_chain.is_empty() {
                 n.peer_chain = self

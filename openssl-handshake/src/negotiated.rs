@@ -8,7 +8,8 @@ use openssl::x509::X509;
 use serde::{Deserialize, Serialize};
 
 use crate::cert::CertificateInfo;
-use crate::event::Side;
+use crate::decode::Body;
+use crate::event::{Direction, Event, EventKind, Side};
 use crate::ffi;
 
 /// What was agreed in a finished handshake.
@@ -20,11 +21,15 @@ pub struct Negotiated {
     pub cipher_openssl: String,
     /// The suite's IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".
     pub cipher_iana: Option<String>,
-    /// The key-exchange group, e.g. "x25519" or "secp256r1"; `None` for
-    /// RSA key exchange and resumptions without a new key share.
+    /// The key-exchange group, e.g. "x25519", "secp256r1", or for TLS 1.2
+    /// DHE the ServerKeyExchange's group ("ffdhe2048", or "DH 1024 bits"
+    /// for parameters no standard names); `None` for RSA key exchange and
+    /// resumptions without a new key share.
     pub group: Option<String>,
     /// The signature scheme the peer signed with, e.g.
-    /// "rsa_pss_rsae_sha256"; `None` when the peer did not sign.
+    /// "rsa_pss_rsae_sha256": from its ServerKeyExchange or
+    /// CertificateVerify when messages are recorded, else from its key
+    /// type and digest; `None` when the peer did not sign.
     pub peer_signature: Option<String>,
     /// The ALPN protocol selected.
     pub alpn: Option<String>,
@@ -114,6 +119,41 @@ impl Negotiated {
 }
 
 impl Negotiated {
+    /// Takes the peer's signature scheme and a finite-field group from the
+    /// messages on the wire, which say exactly what was used where the
+    /// `SSL` only gives a key type and a digest: the scheme of the last
+    /// ServerKeyExchange or CertificateVerify read, and the DH group a
+    /// ServerKeyExchange carried ("ffdhe2048", or its size).
+    pub(crate) fn refine_from_wire(&mut self, events: &[Event]) {
+        let mut scheme = None;
+        let mut dh = None;
+        for m in events.iter().filter_map(|e| match &e.kind {
+            EventKind::Message(m) if m.direction == Direction::Read => Some(m),
+            _ => None,
+        }) {
+            match &m.body {
+                Some(Body::ServerKeyExchange(ske)) => {
+                    scheme = ske.signature_scheme.clone().or(scheme);
+                    dh = ske
+                        .dh_group_name()
+                        .map(str::to_owned)
+                        .or_else(|| ske.dh_bits().map(|bits| format!("DH {bits} bits")))
+                        .or(dh);
+                }
+                Some(Body::CertificateVerify(cv)) => {
+                    scheme = cv.signature_scheme.clone().or(scheme);
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = scheme {
+            self.peer_signature = Some(s.name.unwrap_or_else(|| format!("0x{:04x}", s.id)));
+        }
+        if self.group.is_none() {
+            self.group = dh;
+        }
+    }
+
     /// Settles a TLS 1.2 server's [`Resumption::Unknown`] from whether the
     /// ClientHello offered a ticket (`None`: messages were not recorded).
     pub(crate) fn refine_resumption(&mut self, ticket_offered: impl FnOnce() -> Option<bool>) {

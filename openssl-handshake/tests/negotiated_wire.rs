@@ -1,0 +1,111 @@
+//! What was negotiated comes from the messages on the wire where the
+//! `SSL` only knows a key type and a digest: the peer's signature scheme
+//! and a TLS 1.2 DHE group. Each expectation is the configuration the
+//! test gave the signing side.
+
+mod common;
+
+use std::process::Command;
+
+use openssl::dh::Dh;
+use openssl::ssl::{SslContextBuilder, SslVerifyMode, SslVersion};
+use openssl_handshake::pki::KeyType;
+
+use common::{client_ctx, connect, pki, server_ctx};
+
+fn tls12(b: &mut SslContextBuilder) {
+    b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+}
+
+fn peer_signature(t: &openssl_handshake::HandshakeTrace) -> Option<String> {
+    t.negotiated.as_ref()?.peer_signature.clone()
+}
+
+#[test]
+fn the_servers_tls12_signature_scheme_is_the_one_it_was_told_to_use() {
+    for (sigalgs, scheme) in [
+        ("ECDSA+SHA384", "ecdsa_secp384r1_sha384"),
+        ("ECDSA+SHA256", "ecdsa_secp256r1_sha256"),
+    ] {
+        let server = server_ctx(KeyType::EcdsaP256, |b| {
+            tls12(b);
+            b.set_sigalgs_list(sigalgs).unwrap();
+        });
+        let pair = connect(&server, &client_ctx(tls12), None);
+        assert!(pair.client.succeeded(), "{:?}", pair.client.outcome);
+        assert_eq!(peer_signature(&pair.client).as_deref(), Some(scheme));
+    }
+}
+
+#[test]
+fn the_clients_certificate_verify_scheme_reaches_the_servers_trace() {
+    for (version, sigalgs, key, scheme) in [
+        (
+            SslVersion::TLS1_2,
+            "ECDSA+SHA256",
+            KeyType::EcdsaP256,
+            "ecdsa_secp256r1_sha256",
+        ),
+        (
+            SslVersion::TLS1_3,
+            "rsa_pss_rsae_sha384",
+            KeyType::Rsa2048,
+            "rsa_pss_rsae_sha384",
+        ),
+    ] {
+        // The client's list also limits the server's signature: give the
+        // server a key of the same type.
+        let server = server_ctx(key, |b| {
+            b.set_max_proto_version(Some(version)).unwrap();
+            b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+            b.set_verify_cert_store(pki().trust_store().unwrap())
+                .unwrap();
+        });
+        let client = client_ctx(|b| {
+            pki().client(key).install(b).unwrap();
+            b.set_sigalgs_list(sigalgs).unwrap();
+        });
+        let pair = connect(&server, &client, None);
+        assert!(pair.server.succeeded(), "{:?}", pair.server.outcome);
+        assert_eq!(
+            peer_signature(&pair.server).as_deref(),
+            Some(scheme),
+            "{version:?}"
+        );
+    }
+}
+
+/// RFC 7919's ffdhe2048 parameters, as `openssl genpkey` writes them.
+fn ffdhe2048() -> Dh<openssl::pkey::Params> {
+    let out = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            "group:ffdhe2048",
+        ])
+        .output()
+        .expect("run openssl genpkey (install the openssl command)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Dh::params_from_pem(&out.stdout).expect("DH parameters")
+}
+
+#[test]
+fn a_tls12_dhe_group_is_named() {
+    let server = server_ctx(KeyType::Rsa2048, |b| {
+        tls12(b);
+        b.set_cipher_list("DHE-RSA-AES128-GCM-SHA256").unwrap();
+        b.set_tmp_dh(&ffdhe2048()).unwrap();
+    });
+    let pair = connect(&server, &client_ctx(tls12), None);
+    assert!(pair.client.succeeded(), "{:?}", pair.client.outcome);
+    let n = pair.client.negotiated.as_ref().unwrap();
+    assert_eq!(n.cipher_openssl, "DHE-RSA-AES128-GCM-SHA256");
+    assert_eq!(n.group.as_deref(), Some("ffdhe2048"));
+}
