@@ -22,6 +22,7 @@ pub mod hostile;
 pub mod library;
 pub mod matrix;
 pub mod oracle;
+pub mod pcap;
 pub mod peer;
 pub mod pipeline;
 pub mod probe;

@@ -1,0 +1,370 @@
+//! A connection's bytes as a pcapng file that Wireshark opens decrypted.
+//!
+//! [`Recording`] wraps the stream a TLS connection runs over and keeps
+//! every byte each way; [`Capture::keylog`] takes the lines OpenSSL's key
+//! log callback gives. [`Capture::write_pcapng`] then writes one section:
+//! an interface of raw IP packets, a Decryption Secrets Block holding the
+//! key log (so no separate key file is needed), and the TCP segments,
+//! starting with a three-way handshake so that TCP reassembly works.
+//! Checksums are left zero, which Wireshark does not verify by default.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The bytes of one connection and its key log, shared by the stream
+/// wrapper and the key log callback.
+#[derive(Clone, Debug)]
+pub struct Capture {
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug)]
+struct State {
+    client: SocketAddr,
+    server: SocketAddr,
+    started: u64,
+    segments: Vec<Segment>,
+    keylog: Vec<u8>,
+}
+
+#[derive(Debug)]
+struct Segment {
+    /// Microseconds since the Unix epoch.
+    at: u64,
+    from_client: bool,
+    bytes: Vec<u8>,
+}
+
+/// Which end of the connection a [`Recording`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// This process connected.
+    Client,
+    /// This process accepted.
+    Server,
+}
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+impl Capture {
+    /// An empty capture of the connection between `client` and `server`.
+    pub fn new(client: SocketAddr, server: SocketAddr) -> Self {
+        Capture {
+            state: Arc::new(Mutex::new(State {
+                client,
+                server,
+                started: now_us(),
+                segments: Vec::new(),
+                keylog: Vec::new(),
+            })),
+        }
+    }
+
+    /// A capture poisoned by a panic elsewhere still holds what it had.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds one line of the NSS key log format, as OpenSSL's key log
+    /// callback (`SslContextBuilder::set_keylog_callback`) hands it over.
+    pub fn keylog(&self, line: &str) {
+        let mut s = self.lock();
+        s.keylog.extend_from_slice(line.as_bytes());
+        s.keylog.push(b'\n');
+    }
+
+    /// Wraps `stream`, which is the `end` side of this capture's
+    /// connection.
+    pub fn record<S>(&self, stream: S, end: End) -> Recording<S> {
+        Recording {
+            inner: stream,
+            capture: self.clone(),
+            end,
+        }
+    }
+
+    fn push(&self, from_client: bool, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.lock().segments.push(Segment {
+            at: now_us(),
+            from_client,
+            bytes: bytes.to_vec(),
+        });
+    }
+
+    /// Bytes recorded each way: (client to server, server to client).
+    pub fn bytes(&self) -> (usize, usize) {
+        let s = self.lock();
+        let sum = |c: bool| {
+            s.segments
+                .iter()
+                .filter(|g| g.from_client == c)
+                .map(|g| g.bytes.len())
+                .sum()
+        };
+        (sum(true), sum(false))
+    }
+
+    /// Writes the capture to `path` as pcapng.
+    pub fn write_pcapng(&self, path: &Path) -> io::Result<()> {
+        let mut out = BufWriter::new(File::create(path)?);
+        out.write_all(&self.to_pcapng())?;
+        out.flush()
+    }
+
+    /// The capture as a pcapng file's bytes.
+    pub fn to_pcapng(&self) -> Vec<u8> {
+        let s = self.lock();
+        let mut out = Vec::new();
+        section_header(&mut out);
+        interface(&mut out);
+        if !s.keylog.is_empty() {
+            decryption_secrets(&mut out, &s.keylog);
+        }
+        let mut tcp = Tcp::new(s.client, s.server);
+        for (at, packet) in tcp.open(s.started) {
+            enhanced_packet(&mut out, at, &packet);
+        }
+        for g in &s.segments {
+            for chunk in g.bytes.chunks(MAX_SEGMENT) {
+                let packet = tcp.data(g.from_client, chunk);
+                enhanced_packet(&mut out, g.at, &packet);
+            }
+        }
+        out
+    }
+}
+
+/// A stream whose bytes each way go into a [`Capture`].
+#[derive(Debug)]
+pub struct Recording<S> {
+    inner: S,
+    capture: Capture,
+    end: End,
+}
+
+impl<S> Recording<S> {
+    /// The wrapped stream.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped stream, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+}
+
+impl<S: Read> Read for Recording<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.capture.push(self.end == End::Server, &buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<S: Write> Write for Recording<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.capture.push(self.end == End::Client, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Payload per synthesized segment: well inside IPv4's 64 KiB limit.
+const MAX_SEGMENT: usize = 16 * 1024;
+
+/// pcapng blocks are padded to four bytes; the total length appears at
+/// both ends.
+fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
+    let padded = body.len().div_ceil(4) * 4;
+    let total = (12 + padded) as u32;
+    out.extend_from_slice(&kind.to_le_bytes());
+    out.extend_from_slice(&total.to_le_bytes());
+    out.extend_from_slice(body);
+    out.resize(out.len() + padded - body.len(), 0);
+    out.extend_from_slice(&total.to_le_bytes());
+}
+
+fn section_header(out: &mut Vec<u8>) {
+    let mut body = Vec::new();
+    body.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
+    body.extend_from_slice(&1u16.to_le_bytes());
+    body.extend_from_slice(&0u16.to_le_bytes());
+    body.extend_from_slice(&(-1i64).to_le_bytes());
+    block(out, 0x0A0D_0D0A, &body);
+}
+
+/// LINKTYPE_RAW: each packet starts with its IPv4 or IPv6 header.
+const LINKTYPE_RAW: u16 = 101;
+
+fn interface(out: &mut Vec<u8>) {
+    let mut body = Vec::new();
+    body.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
+    body.extend_from_slice(&0u16.to_le_bytes());
+    body.extend_from_slice(&0u32.to_le_bytes());
+    block(out, 1, &body);
+}
+
+/// A Decryption Secrets Block of type TLS key log ("TLSK").
+fn decryption_secrets(out: &mut Vec<u8>, keylog: &[u8]) {
+    let mut body = Vec::new();
+    body.extend_from_slice(&0x544C_534Bu32.to_le_bytes());
+    body.extend_from_slice(&(keylog.len() as u32).to_le_bytes());
+    body.extend_from_slice(keylog);
+    block(out, 0x0000_000A, &body);
+}
+
+fn enhanced_packet(out: &mut Vec<u8>, at_us: u64, packet: &[u8]) {
+    let mut body = Vec::new();
+    body.extend_from_slice(&0u32.to_le_bytes());
+    body.extend_from_slice(&((at_us >> 32) as u32).to_le_bytes());
+    body.extend_from_slice(&(at_us as u32).to_le_bytes());
+    body.extend_from_slice(&(packet.len() as u32).to_le_bytes());
+    body.extend_from_slice(&(packet.len() as u32).to_le_bytes());
+    body.extend_from_slice(packet);
+    block(out, 6, &body);
+}
+
+/// The TCP state of the synthesized packets: each end's next sequence
+/// number.
+struct Tcp {
+    client: SocketAddr,
+    server: SocketAddr,
+    seq: [u32; 2],
+}
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const PSH_ACK: u8 = 0x18;
+
+impl Tcp {
+    fn new(client: SocketAddr, server: SocketAddr) -> Self {
+        Tcp {
+            client,
+            server,
+            seq: [1_000, 2_000],
+        }
+    }
+
+    /// SYN, SYN-ACK, ACK at `at`.
+    fn open(&mut self, at: u64) -> Vec<(u64, Vec<u8>)> {
+        let syn = self.packet(true, SYN, &[]);
+        self.seq[0] += 1;
+        let syn_ack = self.packet(false, SYN | ACK, &[]);
+        self.seq[1] += 1;
+        let ack = self.packet(true, ACK, &[]);
+        vec![(at, syn), (at, syn_ack), (at, ack)]
+    }
+
+    fn data(&mut self, from_client: bool, payload: &[u8]) -> Vec<u8> {
+        let packet = self.packet(from_client, PSH_ACK, payload);
+        let i = usize::from(!from_client);
+        self.seq[i] = self.seq[i].wrapping_add(payload.len() as u32);
+        packet
+    }
+
+    fn packet(&self, from_client: bool, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let (src, dst) = if from_client {
+            (self.client, self.server)
+        } else {
+            (self.server, self.client)
+        };
+        let (seq, ack) = if from_client {
+            (self.seq[0], self.seq[1])
+        } else {
+            (self.seq[1], self.seq[0])
+        };
+        let mut tcp = Vec::with_capacity(20 + payload.len());
+        tcp.extend_from_slice(&src.port().to_be_bytes());
+        tcp.extend_from_slice(&dst.port().to_be_bytes());
+        tcp.extend_from_slice(&seq.to_be_bytes());
+        tcp.extend_from_slice(&(if flags & ACK != 0 { ack } else { 0 }).to_be_bytes());
+        tcp.push(5 << 4);
+        tcp.push(flags);
+        tcp.extend_from_slice(&65535u16.to_be_bytes());
+        tcp.extend_from_slice(&[0, 0, 0, 0]);
+        tcp.extend_from_slice(payload);
+        ip(src.ip(), dst.ip(), &tcp)
+    }
+}
+
+/// An IP packet carrying `tcp`, IPv4 or IPv6 as the addresses are.
+fn ip(src: IpAddr, dst: IpAddr, tcp: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(40 + tcp.len());
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            p.extend_from_slice(&[0x45, 0]);
+            p.extend_from_slice(&((20 + tcp.len()) as u16).to_be_bytes());
+            p.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+            p.extend_from_slice(&s.octets());
+            p.extend_from_slice(&d.octets());
+            let sum = checksum(&p);
+            p[10..12].copy_from_slice(&sum.to_be_bytes());
+        }
+        (s, d) => {
+            let v6 = |a: IpAddr| match a {
+                IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+                IpAddr::V6(v6) => v6,
+            };
+            p.extend_from_slice(&[0x60, 0, 0, 0]);
+            p.extend_from_slice(&(tcp.len() as u16).to_be_bytes());
+            p.extend_from_slice(&[6, 64]);
+            p.extend_from_slice(&v6(s).octets());
+            p.extend_from_slice(&v6(d).octets());
+        }
+    }
+    p.extend_from_slice(tcp);
+    p
+}
+
+/// The Internet checksum of an IPv4 header.
+fn checksum(header: &[u8]) -> u16 {
+    let mut sum: u32 = header
+        .chunks(2)
+        .map(|w| u32::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_header_checksum_verifies() {
+        let p = ip(
+            "127.0.0.1".parse().unwrap(),
+            "127.0.0.2".parse().unwrap(),
+            &[0u8; 20],
+        );
+        // A header with its checksum in place sums to all ones.
+        assert_eq!(checksum(&p[..20]), 0);
+    }
+
+    #[test]
+    fn blocks_are_padded_and_framed() {
+        let mut out = Vec::new();
+        block(&mut out, 6, &[1, 2, 3, 4, 5]);
+        assert_eq!(out.len(), 12 + 8);
+        assert_eq!(&out[4..8], &20u32.to_le_bytes());
+        assert_eq!(&out[16..20], &20u32.to_le_bytes());
+    }
+}

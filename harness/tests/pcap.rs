@@ -1,0 +1,102 @@
+//! A recorded connection written as pcapng opens decrypted in tshark:
+//! the TLS 1.3 messages after the ServerHello are visible only through the
+//! key log in the file's Decryption Secrets Block.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::thread;
+use std::time::Duration;
+
+use harness::pcap::{Capture, End};
+use openssl::ssl::{SslAcceptor, SslConnector, SslMethod, SslVerifyMode, SslVersion};
+use openssl_handshake::pki::{KeyType, Pki};
+
+/// One TLS 1.3 connection, the client's side recorded; with `keys`, the
+/// client's key log goes into the capture too.
+fn recorded(keys: bool) -> (Capture, u16) {
+    let pki = Pki::generate().unwrap();
+    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+    pki.server(KeyType::EcdsaP256)
+        .install(&mut acceptor)
+        .unwrap();
+    acceptor
+        .set_min_proto_version(Some(SslVersion::TLS1_3))
+        .unwrap();
+    let acceptor = acceptor.build();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut tls = acceptor.accept(tcp).unwrap();
+        let mut buf = [0u8; 4];
+        tls.read_exact(&mut buf).unwrap();
+        tls.write_all(b"pong").unwrap();
+        let _ = tls.shutdown();
+    });
+    let tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let capture = Capture::new(tcp.local_addr().unwrap(), addr);
+    let mut connector = SslConnector::builder(SslMethod::tls()).unwrap();
+    connector.set_verify(SslVerifyMode::NONE);
+    if keys {
+        let log = capture.clone();
+        connector.set_keylog_callback(move |_, line| log.keylog(line));
+    }
+    let mut tls = connector
+        .build()
+        .connect("localhost", capture.record(tcp, End::Client))
+        .unwrap();
+    tls.write_all(b"ping").unwrap();
+    let mut buf = [0u8; 4];
+    tls.read_exact(&mut buf).unwrap();
+    let _ = tls.shutdown();
+    server.join().unwrap();
+    (capture, addr.port())
+}
+
+/// The handshake message types tshark sees in the capture.
+fn handshake_types(capture: &Capture, port: u16) -> BTreeSet<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tls.pcapng");
+    capture.write_pcapng(&path).unwrap();
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(&path)
+        .args(["-d", &format!("tcp.port=={port},tls")])
+        .args(["-T", "fields", "-e", "tls.handshake.type"])
+        .output()
+        .expect("run tshark (install it: apt-get install tshark)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter_map(|t| t.parse().ok())
+        .collect()
+}
+
+#[test]
+fn tshark_decrypts_the_capture_with_its_embedded_key_log() {
+    let (capture, port) = recorded(true);
+    let (up, down) = capture.bytes();
+    assert!(up > 0 && down > 0);
+    let types = handshake_types(&capture, port);
+    // ClientHello, ServerHello, then (encrypted) EncryptedExtensions,
+    // Certificate, CertificateVerify and Finished.
+    for t in [1, 2, 8, 11, 15, 20] {
+        assert!(types.contains(&t), "handshake type {t} not in {types:?}");
+    }
+}
+
+#[test]
+fn without_the_key_log_the_encrypted_messages_stay_hidden() {
+    let (capture, port) = recorded(false);
+    let types = handshake_types(&capture, port);
+    assert!(types.contains(&1) && types.contains(&2), "{types:?}");
+    assert!(!types.contains(&11), "{types:?}");
+}
