@@ -62,8 +62,7 @@ mod log;
 mod negotiated;
 pub mod pki;
 pub mod render;
-#[doc(hidden)]
-pub mod sys;
+mod sys;
 mod telemetry;
 mod trace;
 
