@@ -15,6 +15,9 @@ use crate::decode::{Body, HandshakeType};
 use crate::sys;
 
 /// Which end of the connection a trace belongs to.
+///
+/// Unlike the other enums of the crate this one is exhaustive: a
+/// connection has two ends, so a `match` on it needs no wildcard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
@@ -43,7 +46,7 @@ impl fmt::Display for Side {
     }
 }
 
-/// Whether this end read or wrote something.
+/// Whether this end read or wrote something. Exhaustive, as [`Side`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
@@ -65,6 +68,7 @@ impl Direction {
 
 /// One thing that happened during a handshake.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Event {
     /// Time since the handshake started (monotonic clock).
     pub at: Duration,
@@ -124,6 +128,7 @@ impl RecordHeader {
 
 /// A state change as the info callback reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StateChange {
     /// `SSL_get_state` at the time.
     pub state: HandshakeState,
@@ -143,6 +148,7 @@ impl StateChange {
 
 /// `SSL_CB_EXIT`: the handshake call returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Exit {
     /// The value `SSL_connect`/`SSL_accept` returned.
     pub ret: i32,
@@ -155,6 +161,7 @@ pub struct Exit {
 /// How a handshake call returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ExitStatus {
     /// It finished (`ret > 0`).
     Done,
@@ -166,6 +173,7 @@ pub enum ExitStatus {
 
 /// A record that the message callback reported.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Message {
     /// Sent or received.
     pub direction: Direction,

@@ -14,6 +14,7 @@ use crate::ffi;
 
 /// What was agreed in a finished handshake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Negotiated {
     /// Protocol version as OpenSSL names it: "TLSv1.3", "TLSv1.2", ...
     pub version: String,
@@ -46,6 +47,7 @@ pub struct Negotiated {
 /// How a session was resumed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Resumption {
     /// TLS 1.2 and earlier: the server found the session id in its cache.
     SessionId,
@@ -60,6 +62,7 @@ pub enum Resumption {
 
 /// `SSL_get_verify_result`: an X509 verify code and its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VerifyResult {
     /// `X509_V_OK` (0) or an `X509_V_ERR_*` code.
     pub code: i32,

@@ -23,6 +23,7 @@ pub const ABANDONED: &str = "the connection was dropped with its handshake unfin
 
 /// The handshake of one connection, as recorded from inside OpenSSL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HandshakeTrace {
     /// [`SCHEMA_VERSION`] of the layout this trace was written with.
     pub schema_version: u32,
@@ -67,6 +68,7 @@ pub struct HandshakeTrace {
 /// Where a handshake stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Outcome {
     /// Started and not yet finished (or waiting on non-blocking I/O).
     InProgress,
@@ -78,6 +80,7 @@ pub enum Outcome {
 
 /// Why a handshake failed, gathered at the moment it did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Failure {
     /// The last state the handshake reached (`SSL_state_string_long`);
     /// OpenSSL itself reports "error" once it has failed.
