@@ -29,6 +29,7 @@ use crate::error::Error;
 use crate::event::{Direction, ExitStatus, Message, RecordHeader, Side};
 use crate::ffi;
 use crate::log::{self, Entry, Log, RawMessage};
+use crate::micros;
 use crate::negotiated::{Negotiated, VerifyResult};
 use crate::sys;
 use crate::telemetry;
@@ -177,7 +178,7 @@ impl Drop for Recorder {
             };
             let failure = failure_of(&state.events_so_far(), None, ABANDONED.to_owned());
             state.trace.outcome = Outcome::Failed(Box::new(failure));
-            state.trace.duration = Some(state.handshake_started.elapsed());
+            state.trace.duration = Some(micros::truncate(state.handshake_started.elapsed()));
             telemetry::finished(&state.trace, &state.span, || state.snapshot(false));
             let trace = state.snapshot(self.options.raw_bytes);
             let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
@@ -386,7 +387,7 @@ fn on_info(
         state.read_negotiated(ssl);
     }
     state.trace.outcome = outcome;
-    state.trace.duration = Some(state.handshake_started.elapsed());
+    state.trace.duration = Some(micros::truncate(state.handshake_started.elapsed()));
     (state.trace.bytes_sent, state.trace.bytes_received) = ffi::bytes_sent_received(ssl);
     telemetry::finished(&state.trace, &state.span, || state.snapshot(false));
     let hook = recorder

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use crate::alert::{Alert, AlertLevel};
-use crate::decode::{Body, HandshakeType};
+use crate::decode::{Body, DecodeError, HandshakeType};
 use crate::sys;
 
 /// Which end of the connection a trace belongs to.
@@ -70,7 +70,9 @@ impl Direction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Event {
-    /// Time since the handshake started (monotonic clock).
+    /// Time since the handshake started (monotonic clock), to the
+    /// microsecond; in JSON `at_us`, an integer number of microseconds.
+    #[serde(rename = "at_us", with = "crate::micros")]
     pub at: Duration,
     /// What happened.
     pub kind: EventKind,
@@ -191,7 +193,7 @@ pub struct Message {
     /// The typed view, once decoded.
     pub body: Option<Body>,
     /// Why decoding failed, when it did.
-    pub decode_error: Option<String>,
+    pub decode_error: Option<DecodeError>,
     /// The message bytes, kept when [`crate::TraceOptions::raw_bytes`] is
     /// on.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_bytes")]

@@ -59,6 +59,7 @@ mod error;
 mod event;
 mod ffi;
 mod log;
+mod micros;
 mod negotiated;
 pub mod pki;
 pub mod render;
