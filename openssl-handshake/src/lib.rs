@@ -62,7 +62,7 @@ mod log;
 mod micros;
 mod negotiated;
 pub mod pki;
-pub mod render;
+mod render;
 mod sys;
 mod telemetry;
 mod trace;
