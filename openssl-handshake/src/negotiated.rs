@@ -3,7 +3,7 @@
 
 use openssl::nid::Nid;
 use openssl::pkey::Id;
-use openssl::ssl::{NameType, SslRef};
+use openssl::ssl::{NameType, SslRef, SslVersion};
 use openssl::x509::X509;
 use serde::{Deserialize, Serialize};
 
@@ -98,9 +98,7 @@ impl Negotiated {
     pub(crate) fn read(ssl: &SslRef, side: Side) -> (Negotiated, Vec<X509>) {
         let cipher = ssl.current_cipher().or_else(|| ffi::pending_cipher(ssl));
         let version = ssl.version_str().to_owned();
-        let resumed = ssl
-            .session_reused()
-            .then(|| resumption(ssl, side, &version));
+        let resumed = ssl.session_reused().then(|| resumption(ssl, side));
         let chain = peer_chain(ssl, side);
         let negotiated = Negotiated {
             cipher_openssl: cipher.map(|c| c.name().to_owned()).unwrap_or_default(),
@@ -166,9 +164,9 @@ impl Negotiated {
     }
 }
 
-fn resumption(ssl: &SslRef, side: Side, version: &str) -> Resumption {
-    match (version, side) {
-        ("TLSv1.3", _) => Resumption::Psk,
+fn resumption(ssl: &SslRef, side: Side) -> Resumption {
+    match (ssl.version2(), side) {
+        (Some(SslVersion::TLS1_3), _) => Resumption::Psk,
         (_, Side::Client) => by_ticket(ssl.session().map(ffi::session_has_ticket)),
         (_, Side::Server) => Resumption::Unknown,
     }
