@@ -1,6 +1,8 @@
 //! The three calls the safe `openssl` and `libc` APIs leave unsafe or
 //! out, each wrapped once here so that every other module forbids
 //! `unsafe`.
+// The three unsafe calls of the crate, each with its SAFETY comment.
+#![allow(unsafe_code)]
 
 use openssl::error::ErrorStack;
 use openssl::ssl::{SslContextBuilder, SslRef, SslSession};

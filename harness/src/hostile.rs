@@ -605,6 +605,7 @@ fn outcome_text(t: &HandshakeTrace) -> String {
             };
             format!("failed in \"{}\" ({reason}); {alert}", f.state)
         }
+        other => format!("{other:?}; {alert}"),
     }
 }
 
@@ -948,6 +949,7 @@ fn outcome_text_all_alerts(t: &HandshakeTrace) -> String {
         Outcome::Succeeded => "succeeded",
         Outcome::InProgress => "in progress",
         Outcome::Failed(_) => "failed",
+        _ => "unfinished",
     };
     if alerts.is_empty() {
         format!("{status}; no alerts")
@@ -1071,8 +1073,8 @@ fn flood_traces(
     for r in &records {
         match r.trace.as_ref().map(|t| &t.outcome) {
             Some(Outcome::Failed(_)) => failed += 1,
-            Some(Outcome::InProgress) => waiting += 1,
             Some(Outcome::Succeeded) => succeeded += 1,
+            Some(_) => waiting += 1, // in progress
             None => untraced += 1,
         }
     }

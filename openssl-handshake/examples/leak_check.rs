@@ -106,6 +106,7 @@ fn one_connection(server: &SslContext, client: &SslContext) -> Result<(), Box<dy
     }
 }
 
+#[allow(unsafe_code)] // mallinfo2, which libc cannot offer safely
 fn heap_in_use() -> i64 {
     // SAFETY: mallinfo2 only reads the allocator's statistics.
     let info = unsafe { libc::mallinfo2() };

@@ -16,6 +16,7 @@ use crate::sys;
 
 /// An alert as the info callback reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Alert {
     /// Sent or received.
     pub direction: Direction,
@@ -54,6 +55,7 @@ impl fmt::Display for Alert {
 /// The level byte of an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum AlertLevel {
     /// Level 1.
     Warning,

@@ -7,6 +7,8 @@
 //! touches. No panic unwinds into OpenSSL: every trampoline body runs in
 //! `catch_unwind`, and a panicking completion hook is caught and stored in
 //! the trace.
+// The trampolines OpenSSL calls and the ex_data they read are FFI.
+#![allow(unsafe_code)]
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
@@ -27,6 +29,7 @@ use crate::error::Error;
 use crate::event::{Direction, ExitStatus, Message, RecordHeader, Side};
 use crate::ffi;
 use crate::log::{self, Entry, Log, RawMessage};
+use crate::micros;
 use crate::negotiated::{Negotiated, VerifyResult};
 use crate::sys;
 use crate::telemetry;
@@ -175,7 +178,7 @@ impl Drop for Recorder {
             };
             let failure = failure_of(&state.events_so_far(), None, ABANDONED.to_owned());
             state.trace.outcome = Outcome::Failed(Box::new(failure));
-            state.trace.duration = Some(state.handshake_started.elapsed());
+            state.trace.duration = Some(micros::truncate(state.handshake_started.elapsed()));
             telemetry::finished(&state.trace, &state.span, || state.snapshot(false));
             let trace = state.snapshot(self.options.raw_bytes);
             let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
@@ -384,7 +387,7 @@ fn on_info(
         state.read_negotiated(ssl);
     }
     state.trace.outcome = outcome;
-    state.trace.duration = Some(state.handshake_started.elapsed());
+    state.trace.duration = Some(micros::truncate(state.handshake_started.elapsed()));
     (state.trace.bytes_sent, state.trace.bytes_received) = ffi::bytes_sent_received(ssl);
     telemetry::finished(&state.trace, &state.span, || state.snapshot(false));
     let hook = recorder
@@ -567,4 +570,25 @@ pub(crate) unsafe extern "C" fn msg_callback(
         };
         state.log.push_message(recorder.at(), message);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use openssl::ssl::{SslContext, SslMethod};
+
+    use super::*;
+    use crate::SslContextBuilderExt;
+
+    /// Another library's info callback is refused, not silently replaced.
+    /// (A test inside the crate: setting a foreign callback needs `sys`.)
+    #[test]
+    fn a_foreign_info_callback_is_not_silently_replaced() {
+        unsafe extern "C" fn foreign(_: *const openssl_sys::SSL, _: c_int, _: c_int) {}
+        let mut b = SslContext::builder(SslMethod::tls()).expect("context");
+        // SAFETY: `foreign` has the signature ssl.h declares for the callback.
+        unsafe { sys::SSL_CTX_set_info_callback(b.as_ptr(), Some(foreign)) };
+        let err = b.trace_handshakes(TraceOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::InfoCallbackInUse));
+        assert!(err.to_string().contains("already has an info callback"));
+    }
 }

@@ -10,6 +10,7 @@ use crate::ffi;
 
 /// The fields of one certificate of a peer's chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CertificateInfo {
     /// X.509 version as people count it (3 for v3).
     pub version: i32,
@@ -39,6 +40,7 @@ pub struct CertificateInfo {
 
 /// One X.509v3 extension.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Extension {
     /// Long name, e.g. "X509v3 Subject Alternative Name", or the OID.
     pub name: String,

@@ -11,10 +11,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use crate::alert::{Alert, AlertLevel};
-use crate::decode::{Body, HandshakeType};
+use crate::decode::{Body, DecodeError, HandshakeType};
 use crate::sys;
 
 /// Which end of the connection a trace belongs to.
+///
+/// Unlike the other enums of the crate this one is exhaustive: a
+/// connection has two ends, so a `match` on it needs no wildcard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
@@ -43,7 +46,7 @@ impl fmt::Display for Side {
     }
 }
 
-/// Whether this end read or wrote something.
+/// Whether this end read or wrote something. Exhaustive, as [`Side`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
@@ -65,8 +68,11 @@ impl Direction {
 
 /// One thing that happened during a handshake.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Event {
-    /// Time since the handshake started (monotonic clock).
+    /// Time since the handshake started (monotonic clock), to the
+    /// microsecond; in JSON `at_us`, an integer number of microseconds.
+    #[serde(rename = "at_us", with = "crate::micros")]
     pub at: Duration,
     /// What happened.
     pub kind: EventKind,
@@ -124,6 +130,7 @@ impl RecordHeader {
 
 /// A state change as the info callback reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StateChange {
     /// `SSL_get_state` at the time.
     pub state: HandshakeState,
@@ -143,6 +150,7 @@ impl StateChange {
 
 /// `SSL_CB_EXIT`: the handshake call returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Exit {
     /// The value `SSL_connect`/`SSL_accept` returned.
     pub ret: i32,
@@ -155,6 +163,7 @@ pub struct Exit {
 /// How a handshake call returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ExitStatus {
     /// It finished (`ret > 0`).
     Done,
@@ -166,6 +175,7 @@ pub enum ExitStatus {
 
 /// A record that the message callback reported.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Message {
     /// Sent or received.
     pub direction: Direction,
@@ -183,7 +193,7 @@ pub struct Message {
     /// The typed view, once decoded.
     pub body: Option<Body>,
     /// Why decoding failed, when it did.
-    pub decode_error: Option<String>,
+    pub decode_error: Option<DecodeError>,
     /// The message bytes, kept when [`crate::TraceOptions::raw_bytes`] is
     /// on.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_bytes")]

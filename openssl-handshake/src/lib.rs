@@ -59,11 +59,11 @@ mod error;
 mod event;
 mod ffi;
 mod log;
+mod micros;
 mod negotiated;
 pub mod pki;
-pub mod render;
-#[doc(hidden)]
-pub mod sys;
+mod render;
+mod sys;
 mod telemetry;
 mod trace;
 

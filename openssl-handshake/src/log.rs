@@ -220,7 +220,7 @@ fn message(m: &RawMessage, suite: Option<&mut Option<u16>>, keep_raw: bool) -> M
             let context = decode::DecodeContext::new(m.version, *suite);
             match decode::decode_handshake_in(&m.bytes, context) {
                 Ok(msg) => message.body = Some(msg.body),
-                Err(e) => message.decode_error = Some(e.to_string()),
+                Err(e) => message.decode_error = Some(e),
             }
         }
         if let Some(Body::ServerHello(hello)) = &message.body {

@@ -3,7 +3,7 @@
 
 use openssl::nid::Nid;
 use openssl::pkey::Id;
-use openssl::ssl::{NameType, SslRef};
+use openssl::ssl::{NameType, SslRef, SslVersion};
 use openssl::x509::X509;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +14,7 @@ use crate::ffi;
 
 /// What was agreed in a finished handshake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Negotiated {
     /// Protocol version as OpenSSL names it: "TLSv1.3", "TLSv1.2", ...
     pub version: String,
@@ -46,6 +47,7 @@ pub struct Negotiated {
 /// How a session was resumed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Resumption {
     /// TLS 1.2 and earlier: the server found the session id in its cache.
     SessionId,
@@ -60,6 +62,7 @@ pub enum Resumption {
 
 /// `SSL_get_verify_result`: an X509 verify code and its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VerifyResult {
     /// `X509_V_OK` (0) or an `X509_V_ERR_*` code.
     pub code: i32,
@@ -95,9 +98,7 @@ impl Negotiated {
     pub(crate) fn read(ssl: &SslRef, side: Side) -> (Negotiated, Vec<X509>) {
         let cipher = ssl.current_cipher().or_else(|| ffi::pending_cipher(ssl));
         let version = ssl.version_str().to_owned();
-        let resumed = ssl
-            .session_reused()
-            .then(|| resumption(ssl, side, &version));
+        let resumed = ssl.session_reused().then(|| resumption(ssl, side));
         let chain = peer_chain(ssl, side);
         let negotiated = Negotiated {
             cipher_openssl: cipher.map(|c| c.name().to_owned()).unwrap_or_default(),
@@ -163,9 +164,9 @@ impl Negotiated {
     }
 }
 
-fn resumption(ssl: &SslRef, side: Side, version: &str) -> Resumption {
-    match (version, side) {
-        ("TLSv1.3", _) => Resumption::Psk,
+fn resumption(ssl: &SslRef, side: Side) -> Resumption {
+    match (ssl.version2(), side) {
+        (Some(SslVersion::TLS1_3), _) => Resumption::Psk,
         (_, Side::Client) => by_ticket(ssl.session().map(ffi::session_has_ticket)),
         (_, Side::Server) => Resumption::Unknown,
     }

@@ -2,11 +2,17 @@
 //!
 //! Everything here is declared through the macros below, which also record
 //! each declaration as text (`CALLBACK_TYPES`, `CONSTANTS`, `FUNCTIONS`). The
-//! `header_check` test turns those records into C and compiles them against
+//! `header_check` test module turns those records into C and compiles them against
 //! the installed `<openssl/ssl.h>`, so a signature or value that drifts from
 //! the header fails the build of that test instead of becoming undefined
 //! behaviour at run time.
-#![allow(non_camel_case_types, missing_docs)]
+// The declarations mirror ssl.h, and the header check requires every
+// SSL_CB_*, SSL3_RT_* and SSL3_MT_* constant and every handshake state to
+// be here, so most are unused; and this module is the FFI boundary.
+#![allow(non_camel_case_types, missing_docs, dead_code, unsafe_code)]
+
+#[cfg(test)]
+mod header_check;
 
 use libc::{c_char, c_int, c_uint, c_ulong, c_void, size_t};
 use openssl_sys::{stack_st_SSL_CIPHER, BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_SESSION, X509_NAME};

@@ -9,9 +9,14 @@ use crate::diagnosis::{Diagnosis, LocalConfig};
 use crate::event::{Alert, Direction, Event, EventKind, ExitStatus, Message, Side, StateChange};
 use crate::negotiated::{Negotiated, VerifyResult};
 
-/// The version of the JSON layout of [`HandshakeTrace`]. It changes
-/// whenever a field is renamed or removed.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the JSON layout of [`HandshakeTrace`], which
+/// `schema/trace.schema.json` in the crate describes. It changes whenever
+/// a field is renamed or removed, or its type changes.
+///
+/// Version 2: durations are integers of microseconds (`at_us`,
+/// `duration_us`) and a message's `decode_error` is an object with a
+/// `kind`, no longer a string.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The most events one trace records; later ones are only counted in
 /// [`HandshakeTrace::events_dropped`]. A full handshake records about 40.
@@ -23,6 +28,7 @@ pub const ABANDONED: &str = "the connection was dropped with its handshake unfin
 
 /// The handshake of one connection, as recorded from inside OpenSSL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HandshakeTrace {
     /// [`SCHEMA_VERSION`] of the layout this trace was written with.
     pub schema_version: u32,
@@ -36,7 +42,9 @@ pub struct HandshakeTrace {
     /// failed after the ServerHello, what had been agreed by then (version
     /// and suite at least).
     pub negotiated: Option<Negotiated>,
-    /// From handshake start to done or failure.
+    /// From handshake start to done or failure, to the microsecond; in
+    /// JSON `duration_us`, an integer number of microseconds.
+    #[serde(rename = "duration_us", with = "crate::micros::option")]
     pub duration: Option<Duration>,
     /// Bytes written to the transport by the time the handshake ended.
     pub bytes_sent: u64,
@@ -67,6 +75,7 @@ pub struct HandshakeTrace {
 /// Where a handshake stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Outcome {
     /// Started and not yet finished (or waiting on non-blocking I/O).
     InProgress,
@@ -78,6 +87,7 @@ pub enum Outcome {
 
 /// Why a handshake failed, gathered at the moment it did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Failure {
     /// The last state the handshake reached (`SSL_state_string_long`);
     /// OpenSSL itself reports "error" once it has failed.
@@ -211,7 +221,9 @@ impl HandshakeTrace {
         crate::render::message_log(self)
     }
 
-    /// The trace as JSON, with [`SCHEMA_VERSION`].
+    /// The trace as JSON, with [`SCHEMA_VERSION`], in the layout that the
+    /// JSON Schema `schema/trace.schema.json` (draft 2020-12) describes;
+    /// serde reads it back into an equal trace.
     pub fn to_json(&self) -> String {
         crate::render::json(self)
     }

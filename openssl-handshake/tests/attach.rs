@@ -9,7 +9,7 @@ use std::thread;
 use common::*;
 use openssl::ssl::{Ssl, SslContext, SslMethod, SslVerifyMode};
 use openssl_handshake::pki::KeyType;
-use openssl_handshake::{Error, SslContextBuilderExt, SslRefExt, TraceOptions};
+use openssl_handshake::{SslContextBuilderExt, SslRefExt, TraceOptions};
 
 #[test]
 fn a_single_ssl_can_be_traced_without_its_context() {
@@ -70,17 +70,6 @@ fn attaching_twice_replaces_the_options() {
             .count(),
         1
     );
-}
-
-#[test]
-fn a_foreign_info_callback_is_not_silently_replaced() {
-    unsafe extern "C" fn foreign(_: *const openssl_sys::SSL, _: libc::c_int, _: libc::c_int) {}
-    let mut b = SslContext::builder(SslMethod::tls()).unwrap();
-    // SAFETY: `foreign` has the signature ssl.h declares for the callback.
-    unsafe { openssl_handshake::sys::SSL_CTX_set_info_callback(b.as_ptr(), Some(foreign)) };
-    let err = b.trace_handshakes(TraceOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::InfoCallbackInUse));
-    assert!(err.to_string().contains("already has an info callback"));
 }
 
 /// One direction of an in-memory connection: reads say "would block"

@@ -510,14 +510,7 @@ fn renegotiation_with_the_tool() {
 
     let (_server, addr) = s_server(&strings(&["-tls1_2", "-no_renegotiation"]));
     let t = traced_client(&client_ctx(tls12), addr, "localhost", |tls| {
-        // SAFETY: the stream owns a live SSL that this thread alone uses;
-        // SSL_renegotiate only schedules a new handshake on it.
-        let scheduled = unsafe {
-            openssl_handshake::sys::SSL_renegotiate(foreign_types::ForeignTypeRef::as_ptr(
-                tls.ssl(),
-            ))
-        };
-        assert_eq!(scheduled, 1, "SSL_renegotiate");
+        renegotiate(tls);
         let _ = tls.do_handshake();
         let _ = tls.read(&mut [0u8; 16]);
     });

@@ -137,6 +137,7 @@ impl Capture {
     }
 
     /// Stops the capture with SIGINT, which makes tshark flush the file.
+    #[allow(unsafe_code)] // kill(2) to stop the capture
     fn stop(mut self) {
         let pid = libc::pid_t::try_from(self.0.id()).expect("pid fits pid_t");
         // SAFETY: kill(2) only sends a signal; `pid` is our own child, not
@@ -229,6 +230,7 @@ fn run(case: &Case, listener: &TcpListener, keylog: &Arc<Mutex<String>>) -> Vec<
     traced
 }
 
+#[allow(unsafe_code)] // SSL_set_session, which the openssl crate marks unsafe
 fn connect_once(
     server: &SslContext,
     client: &SslContext,

@@ -13,6 +13,7 @@ use super::reader::{hex, u16_list, Reader};
 
 /// A Certificate message: the subject and issuer of every certificate in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Certificate {
     /// The TLS 1.3 certificate_request_context in lowercase hex; empty before TLS 1.3.
     pub request_context: String,
@@ -29,6 +30,7 @@ pub struct Certificate {
 
 /// A CertificateRequest message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CertificateRequest {
     /// The requested certificate types (TLS 1.2 and earlier; empty in TLS 1.3).
     pub certificate_types: Vec<u8>,
@@ -178,6 +180,7 @@ pub(super) fn distinguished_names(list: &[u8]) -> Res<Vec<String>> {
 
 /// A CertificateVerify: the signature scheme and the signature's length.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CertificateVerify {
     /// The signature scheme (TLS 1.2 and 1.3; absent before TLS 1.2).
     pub signature_scheme: Option<SignatureScheme>,

@@ -10,6 +10,7 @@ use super::reader::{be16, Reader};
 
 /// An EncryptedExtensions message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EncryptedExtensions {
     /// The protocol selected by ALPN, escaped like
     /// [`ClientHello::sni`](super::ClientHello::sni).

@@ -6,7 +6,11 @@ use tls_parser::nom;
 use super::names::HandshakeType;
 
 /// Why a handshake message could not be decoded.
+///
+/// In JSON, an object whose `kind` names the variant (`truncated`,
+/// `length_mismatch`, `malformed`) beside the variant's fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DecodeError {
     /// The bytes ended inside a field. `needed` and `have` count bytes of the

@@ -10,6 +10,7 @@ use super::reader::{be16, hex};
 
 /// The parts of a ClientHello worth recording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClientHello {
     /// `legacy_version` (`client_version` before TLS 1.3).
     pub legacy_version: u16,
@@ -58,6 +59,7 @@ pub struct ClientHello {
 
 /// The contents of the TLS 1.2-era extensions that either hello may carry.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HelloExtensions {
     /// The ec_point_formats extension (0 uncompressed, 1 and 2 the
     /// ANSI X9.62 compressed forms), when present.
@@ -103,6 +105,7 @@ impl HelloExtensions {
 
 /// The parts of a ServerHello (or HelloRetryRequest) worth recording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServerHello {
     /// `legacy_version` (`server_version` before TLS 1.3).
     pub legacy_version: u16,

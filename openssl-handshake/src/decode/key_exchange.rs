@@ -61,6 +61,7 @@ impl KeyExchangeKind {
 /// A ServerKeyExchange: the server's ephemeral parameters and its signature
 /// over them. Public values and the signature are only measured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServerKeyExchange {
     /// The key exchange the parameters are for.
     pub kind: KeyExchangeKind,
@@ -108,6 +109,7 @@ impl ServerKeyExchange {
 
 /// A ClientKeyExchange. The public value or encrypted secret is only measured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClientKeyExchange {
     /// The key exchange, from the negotiated suite (or the layout when the
     /// suite is unknown).

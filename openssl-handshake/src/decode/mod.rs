@@ -59,6 +59,7 @@ use ticket::decode_new_session_ticket;
 
 /// One decoded handshake message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct HandshakeMessage {
     /// The message type from the first header byte.
     pub handshake_type: HandshakeType,
@@ -70,6 +71,7 @@ pub struct HandshakeMessage {
 
 /// The body of a handshake message, for the types that are decoded further.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Body {
     /// A ClientHello.
     ClientHello(ClientHello),
@@ -98,6 +100,7 @@ pub enum Body {
 /// A Finished message. The verify_data is derived from key material and is
 /// deliberately not kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Finished {
     /// Length of the verify_data.
     pub verify_data_len: usize,

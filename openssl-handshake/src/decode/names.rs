@@ -112,6 +112,7 @@ impl From<u8> for HandshakeType {
 
 /// A cipher suite with its IANA name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CipherSuite {
     /// The two-byte identifier.
     pub id: u16,
@@ -134,6 +135,7 @@ impl CipherSuite {
 
 /// A named group (elliptic curve, finite-field group or hybrid KEM).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NamedGroup {
     /// The two-byte identifier.
     pub id: u16,
@@ -159,6 +161,7 @@ impl NamedGroup {
 
 /// A signature scheme (TLS 1.3) or hash/signature pair (TLS 1.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SignatureScheme {
     /// The two-byte identifier.
     pub id: u16,

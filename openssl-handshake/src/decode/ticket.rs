@@ -8,6 +8,7 @@ use super::reader::{be, hex, Reader};
 
 /// A NewSessionTicket message. The ticket itself is only measured.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NewSessionTicket {
     /// `ticket_lifetime_hint` (TLS 1.2) or `ticket_lifetime` (TLS 1.3), in seconds.
     pub lifetime_hint_secs: u32,

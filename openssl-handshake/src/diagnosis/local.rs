@@ -18,6 +18,7 @@ use crate::ffi;
 /// protocols (a client's are in its ClientHello; a server's live in its
 /// selection callback).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LocalConfig {
     /// The lowest protocol version allowed (0x0303 for TLS 1.2); `None`
     /// when no minimum is set, so the library's lowest applies.
@@ -44,6 +45,7 @@ pub struct LocalConfig {
 
 /// One configured cipher suite.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LocalCipher {
     /// The two-byte id.
     pub id: u16,
@@ -55,6 +57,7 @@ pub struct LocalCipher {
 
 /// The parts of this end's own certificate a diagnosis looks at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LocalCertificate {
     /// The subject's common name.
     pub common_name: Option<String>,

@@ -29,6 +29,7 @@ use facts::{alert_text, Facts};
 
 /// Why a handshake failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Diagnosis {
     /// The cause, with a stable machine name.
     pub cause: Cause,
@@ -143,6 +144,7 @@ impl fmt::Display for Cause {
 
 /// One recorded fact: where it was found and what it says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Evidence {
     /// Where in the trace: "ClientHello.supported_versions",
     /// "alert received", "OpenSSL reason", "local.min_version", ...
@@ -160,6 +162,7 @@ impl fmt::Display for Evidence {
 /// Which side has to change its configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Fault {
     /// The client.
     Client,

@@ -64,6 +64,7 @@ pub fn connect(server: &SslContext, client: &SslContext, session: Option<&SslSes
     connect_with(server, client, session, "localhost")
 }
 
+#[allow(unsafe_code)] // SSL_set_session, which the openssl crate marks unsafe
 pub fn connect_with(
     server: &SslContext,
     client: &SslContext,

@@ -240,3 +240,18 @@ pub fn evidence(trace: &HandshakeTrace, source: &str) -> Option<String> {
         .find(|e| e.source == source)
         .map(|e| e.value)
 }
+
+/// Schedules a renegotiation on `tls` (`SSL_renegotiate`, which the
+/// `openssl` crate does not wrap) and asserts OpenSSL accepted it.
+#[allow(unsafe_code)] // the one call the `openssl` crate lacks
+pub fn renegotiate<S>(tls: &mut SslStream<S>) {
+    extern "C" {
+        // int SSL_renegotiate(SSL *s); the library's header check covers
+        // the same declaration in its sys module.
+        fn SSL_renegotiate(s: *mut openssl_sys::SSL) -> libc::c_int;
+    }
+    // SAFETY: the stream owns a live SSL that this thread alone uses (it
+    // is borrowed mutably); SSL_renegotiate only schedules a new handshake.
+    let scheduled = unsafe { SSL_renegotiate(foreign_types::ForeignTypeRef::as_ptr(tls.ssl())) };
+    assert_eq!(scheduled, 1, "SSL_renegotiate");
+}

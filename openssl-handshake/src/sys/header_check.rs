@@ -2,12 +2,15 @@
 //! OpenSSL: the declarations are turned into C that only compiles when each
 //! constant has the header's value and each function and callback type is
 //! compatible with the header's prototype.
+//!
+//! It lives inside the crate, as a test module of the private `sys`, so
+//! that it sees every declaration without making them public.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
-use openssl_handshake::sys;
+use crate::sys;
 
 /// The C spelling of a Rust type as `stringify!` writes it.
 fn c_type(rust: &str) -> String {
