@@ -14,11 +14,12 @@ use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime};
 
 use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslVerifyMode};
-use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{Diagnosis, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use serde::Serialize;
 
 use crate::case::{alert, Role};
 use crate::error::HarnessError;
+use crate::report::diagnosis;
 use crate::session::SavedSession;
 use crate::settings::TlsSettings;
 use bounded::Bounded;
@@ -33,7 +34,8 @@ pub enum TraceFormat {
     /// One JSON object per line (JSON Lines): the trace, with the peer
     /// and a timestamp where `probe` and `serve` print it.
     Json,
-    /// A few lines: what was negotiated, or why it failed.
+    /// A few lines: what was negotiated, or why it failed and the
+    /// failure's diagnosis.
     Summary,
 }
 
@@ -60,7 +62,7 @@ impl TraceFormat {
             TraceFormat::State => trace.state_log(),
             TraceFormat::Msg => trace.message_log(),
             TraceFormat::Json => json_line(trace),
-            TraceFormat::Summary => summary(trace),
+            TraceFormat::Summary => summary(trace) + &diagnosis_block(trace.diagnosis().as_ref()),
         }
     }
 }
@@ -213,6 +215,13 @@ impl ProbeConnection {
         self.failure.is_none() && self.trace.as_ref().is_some_and(|t| t.succeeded())
     }
 
+    /// Why the connection failed, from its trace: `None` when it
+    /// succeeded or no handshake was traced. Also set when the server
+    /// ended a finished handshake with a fatal alert.
+    pub fn diagnosis(&self) -> Option<Diagnosis> {
+        self.trace.as_ref()?.diagnosis()
+    }
+
     /// The connection in `format`. JSON is one line (JSON Lines), with
     /// `number` counting connections from 1.
     pub fn render(&self, format: TraceFormat, number: usize) -> String {
@@ -223,7 +232,7 @@ impl ProbeConnection {
                 if let Some(f) = self.failure.as_ref().filter(|_| t.succeeded()) {
                     s += &format!("client: {f}\n");
                 }
-                s
+                s + &diagnosis_block(self.diagnosis().as_ref())
             }
             (_, Some(t)) => format.render(t),
             (_, None) => String::new(),
@@ -232,7 +241,7 @@ impl ProbeConnection {
 
     /// The connection as one line of JSON: when it was opened
     /// (`timestamp`, RFC 3339 UTC), the peer, whether it succeeded, why
-    /// not, what followed the handshake and the trace.
+    /// not and its diagnosis, what followed the handshake and the trace.
     pub fn json_line(&self, number: usize) -> String {
         #[derive(Serialize)]
         struct Line<'a> {
@@ -241,6 +250,7 @@ impl ProbeConnection {
             connection: usize,
             succeeded: bool,
             failure: Option<String>,
+            diagnosis: Option<Diagnosis>,
             post_handshake: Option<&'a PostHandshake>,
             notes: &'a [String],
             trace: Option<&'a HandshakeTrace>,
@@ -251,6 +261,7 @@ impl ProbeConnection {
             connection: number,
             succeeded: self.succeeded(),
             failure: self.failure.as_ref().map(ToString::to_string),
+            diagnosis: self.diagnosis(),
             post_handshake: self.post_handshake.as_ref(),
             notes: &self.notes,
             trace: self.trace.as_ref(),
@@ -267,6 +278,11 @@ pub(crate) fn json_line(value: &impl Serialize) -> String {
         .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
     s.push('\n');
     s
+}
+
+/// The lines a summary adds for a diagnosis; empty without one.
+pub(crate) fn diagnosis_block(d: Option<&Diagnosis>) -> String {
+    d.map(|d| diagnosis::block(d, "  ")).unwrap_or_default()
 }
 
 /// A wall-clock time as RFC 3339 in UTC, to the millisecond.

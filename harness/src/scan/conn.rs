@@ -19,7 +19,9 @@ use openssl::ssl::{
     SslVerifyMode,
 };
 use openssl::x509::X509;
-use openssl_handshake::{HandshakeTrace, Negotiated, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{
+    Diagnosis, HandshakeTrace, Negotiated, SslContextBuilderExt, TraceOptions,
+};
 
 use crate::session::SavedSession;
 use serde::Serialize;
@@ -91,6 +93,9 @@ pub struct Attempt {
     pub negotiated: Option<Negotiated>,
     /// Why it failed, on failure.
     pub error: Option<String>,
+    /// Why it failed, diagnosed from its trace: also set when the server
+    /// sent a fatal alert after a handshake that finished.
+    pub diagnosis: Option<Diagnosis>,
     /// The session to resume, on success.
     pub session: Option<SavedSession>,
     /// The server's chain, leaf first, as received.
@@ -106,6 +111,7 @@ impl Attempt {
             hello: Hello::default(),
             negotiated: None,
             error: Some(error),
+            diagnosis: None,
             session: None,
             chain: Vec::new(),
         }
@@ -119,9 +125,12 @@ pub struct ProbeRecord {
     pub offer: String,
     /// Why the handshake failed, when it did.
     pub error: Option<String>,
+    /// The failure's diagnosis: cause, evidence, fix.
+    pub diagnosis: Option<Diagnosis>,
     /// Milliseconds from connect to close.
     pub elapsed_ms: f64,
-    /// The traced handshake; `None` when the TCP connection failed.
+    /// The traced handshake; `None` when the TCP connection failed. Its
+    /// messages keep their bytes only with `--raw-bytes`.
     pub trace: Option<HandshakeTrace>,
 }
 
@@ -132,6 +141,7 @@ pub struct Prober {
     library: Library,
     cafile: Option<PathBuf>,
     client_cert: Option<(PathBuf, PathBuf)>,
+    raw_bytes: bool,
     slots: Slots,
     connections: AtomicUsize,
     records: Mutex<BTreeMap<String, ProbeRecord>>,
@@ -153,10 +163,18 @@ impl Prober {
             library,
             cafile,
             client_cert,
+            raw_bytes: false,
             slots: Slots::new(jobs.max(1)),
             connections: AtomicUsize::new(0),
             records: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Keeps each traced message's bytes (`--raw-bytes`); the findings
+    /// need only the decoded bodies.
+    pub fn keep_raw_bytes(mut self, on: bool) -> Self {
+        self.raw_bytes = on;
+        self
     }
 
     /// The linked OpenSSL's versions and suites.
@@ -188,13 +206,15 @@ impl Prober {
     pub fn run(&self, id: &str, offer: &Offer, resume: Option<&SavedSession>) -> Attempt {
         let _slot = self.slots.take();
         let started = Instant::now();
-        let attempt = match self.handshake(id, offer, resume) {
+        let mut attempt = match self.handshake(id, offer, resume) {
             Ok(a) => a,
             Err(error) => Attempt::failed(id, error),
         };
+        attempt.diagnosis = attempt.hello.trace.as_ref().and_then(|t| t.diagnosis());
         let record = ProbeRecord {
             offer: describe(offer, resume.is_some()),
             error: attempt.error.clone(),
+            diagnosis: attempt.diagnosis.clone(),
             elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
             trace: attempt.hello.trace.clone(),
         };
@@ -207,8 +227,12 @@ impl Prober {
     fn context(&self, offer: &Offer) -> Result<SslContextBuilder, String> {
         let e = |what: &str, err: openssl::error::ErrorStack| format!("{what}: {err}");
         let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|x| e("context", x))?;
-        b.trace_handshakes(TraceOptions::default().messages(true).raw_bytes(true))
-            .map_err(|x| x.to_string())?;
+        b.trace_handshakes(
+            TraceOptions::default()
+                .messages(true)
+                .raw_bytes(self.raw_bytes),
+        )
+        .map_err(|x| x.to_string())?;
         // A scanner must reach servers that OpenSSL 3 would refuse: old
         // versions, SHA-1 signatures, small keys, no RFC 5746.
         b.set_security_level(0);
@@ -339,6 +363,7 @@ impl Prober {
                     hello: Hello::read(trace, lib),
                     negotiated,
                     error: None,
+                    diagnosis: None,
                     session,
                     chain,
                 })
@@ -378,6 +403,7 @@ impl Prober {
                     hello: Hello::read(trace, lib),
                     negotiated: None,
                     error: Some(error),
+                    diagnosis: None,
                     session: None,
                     chain: chain_of(mid.ssl()),
                 })

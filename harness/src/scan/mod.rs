@@ -58,6 +58,8 @@ pub struct ScanOptions {
     pub alpn: Vec<String>,
     /// Time-outs of each probe.
     pub limits: Limits,
+    /// Keep each traced message's bytes in the report.
+    pub raw_bytes: bool,
 }
 
 /// Whether something holds, with why.
@@ -153,7 +155,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         opts.cafile.clone(),
         opts.client_cert.clone(),
         opts.jobs,
-    );
+    )
+    .keep_raw_bytes(opts.raw_bytes);
     let p = &prober;
 
     // Round 1: one probe per version, and a default handshake with

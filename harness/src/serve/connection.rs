@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
 use openssl::ssl::{HandshakeError, Ssl, SslContext};
-use openssl_handshake::HandshakeTrace;
+use openssl_handshake::{Diagnosis, HandshakeTrace};
 use serde::Serialize;
 
 use crate::probe::bounded::Bounded;
@@ -59,9 +59,16 @@ impl ConnectionReport {
         }
     }
 
+    /// Why the handshake failed, from the server's trace: `None` when it
+    /// succeeded or nothing was traced.
+    pub fn diagnosis(&self) -> Option<Diagnosis> {
+        self.trace.as_ref()?.diagnosis()
+    }
+
     /// The report as one line of JSON (JSON Lines): when it was accepted
     /// (`timestamp`, as probe's lines) and when it ended, the peer,
-    /// whether the handshake succeeded, why not, and the trace.
+    /// whether the handshake succeeded, why not and its diagnosis, and
+    /// the trace.
     pub fn json_line(&self) -> String {
         #[derive(Serialize)]
         struct Line<'a> {
@@ -70,6 +77,7 @@ impl ConnectionReport {
             peer: String,
             succeeded: bool,
             error: Option<&'a str>,
+            diagnosis: Option<Diagnosis>,
             trace: Option<&'a HandshakeTrace>,
         }
         json_line(&Line {
@@ -78,6 +86,7 @@ impl ConnectionReport {
             peer: self.peer.to_string(),
             succeeded: self.handshake_ok,
             error: self.error.as_deref(),
+            diagnosis: self.diagnosis(),
             trace: self.trace.as_ref(),
         })
     }
