@@ -18,7 +18,7 @@ use crate::report::junit::escape;
 pub enum ScanFormat {
     /// Aligned text.
     Table,
-    /// The whole report, traces included.
+    /// The whole report, traces included, on one line.
     Json,
     /// JUnit XML.
     Junit,
@@ -46,7 +46,9 @@ impl FromStr for ScanFormat {
 pub fn render(r: &ScanReport, f: ScanFormat) -> String {
     match f {
         ScanFormat::Table => table(r),
-        ScanFormat::Json => serde_json::to_string_pretty(r).unwrap_or_default() + "\n",
+        // Compact: the traces make it a machine format (indenting them
+        // doubles the size); `jq .` prints it for reading.
+        ScanFormat::Json => serde_json::to_string(r).unwrap_or_default() + "\n",
         ScanFormat::Junit => junit(r),
         ScanFormat::Markdown => markdown(r),
     }
