@@ -174,6 +174,10 @@ pub struct ProbeConnection {
     pub post_handshake: Option<PostHandshake>,
     /// Why the connection failed, during the handshake or after it.
     pub failure: Option<ProbeFailure>,
+    /// The failure's diagnosis: from the trace, or a time-out of the
+    /// probe's own. Also set when the server ended a finished handshake
+    /// with a fatal alert.
+    pub diagnosis: Option<Diagnosis>,
     /// Notes for the user, such as why `--reconnect` did not resume.
     pub notes: Vec<String>,
 }
@@ -206,20 +210,22 @@ impl ProbeConnection {
             trace: None,
             post_handshake: None,
             failure: None,
+            diagnosis: None,
             notes: Vec::new(),
         }
+    }
+
+    /// Diagnoses the connection once its trace and failure are known.
+    fn diagnose(&mut self) {
+        self.diagnosis = match &self.failure {
+            Some(ProbeFailure::TimedOut(why)) => Some(bounded::timed_out(self.trace.as_ref(), why)),
+            _ => self.trace.as_ref().and_then(|t| t.diagnosis()),
+        };
     }
 
     /// The handshake succeeded and nothing went wrong after it.
     pub fn succeeded(&self) -> bool {
         self.failure.is_none() && self.trace.as_ref().is_some_and(|t| t.succeeded())
-    }
-
-    /// Why the connection failed, from its trace: `None` when it
-    /// succeeded or no handshake was traced. Also set when the server
-    /// ended a finished handshake with a fatal alert.
-    pub fn diagnosis(&self) -> Option<Diagnosis> {
-        self.trace.as_ref()?.diagnosis()
     }
 
     /// The connection in `format`. JSON is one line (JSON Lines), with
@@ -232,7 +238,7 @@ impl ProbeConnection {
                 if let Some(f) = self.failure.as_ref().filter(|_| t.succeeded()) {
                     s += &format!("client: {f}\n");
                 }
-                s + &diagnosis_block(self.diagnosis().as_ref())
+                s + &diagnosis_block(self.diagnosis.as_ref())
             }
             (_, Some(t)) => format.render(t),
             (_, None) => String::new(),
@@ -250,7 +256,7 @@ impl ProbeConnection {
             connection: usize,
             succeeded: bool,
             failure: Option<String>,
-            diagnosis: Option<Diagnosis>,
+            diagnosis: Option<&'a Diagnosis>,
             post_handshake: Option<&'a PostHandshake>,
             notes: &'a [String],
             trace: Option<&'a HandshakeTrace>,
@@ -261,7 +267,7 @@ impl ProbeConnection {
             connection: number,
             succeeded: self.succeeded(),
             failure: self.failure.as_ref().map(ToString::to_string),
-            diagnosis: self.diagnosis(),
+            diagnosis: self.diagnosis.as_ref(),
             post_handshake: self.post_handshake.as_ref(),
             notes: &self.notes,
             trace: self.trace.as_ref(),
@@ -315,6 +321,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             Ok(s) => s,
             Err(f) => {
                 conn.failure = Some(f);
+                conn.diagnose();
                 out.connections.push(conn);
                 break;
             }
@@ -376,6 +383,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 conn.failure = Some(failure);
             }
         }
+        conn.diagnose();
         let failed = conn.failure.is_some();
         out.connections.push(conn);
         if failed {

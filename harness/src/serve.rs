@@ -252,7 +252,7 @@ fn print_report(
             "{} peer={}\n{}",
             summary(t).trim_end(),
             report.peer,
-            diagnosis_block(report.diagnosis().as_ref())
+            diagnosis_block(report.diagnosis.as_ref())
         ),
         (TraceFormat::Summary, None) => format!(
             "server: {} peer={}\n",

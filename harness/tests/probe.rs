@@ -391,9 +391,13 @@ fn a_trickling_server_meets_the_handshake_deadline() {
         "5",
         "--handshake-timeout",
         "2",
+        "--format",
+        "json",
     ]));
     assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
     assert!(out.stderr.contains("--handshake-timeout"), "{}", out.stderr);
+    let line = &json_lines(&out.stdout)[0];
+    assert_eq!(line["diagnosis"]["cause"], "timed_out", "{line}");
     server.join().expect("server thread");
 }
 
@@ -409,10 +413,9 @@ fn a_version_mismatch_is_diagnosed_in_summary_and_json() {
     let summary = probe(&addr, &pki, "summary", &["--tls1_3"]);
     assert_eq!(summary.status.code(), Some(1), "{}", summary.stderr);
     assert!(
-        summary
-            .stdout
-            .lines()
-            .any(|l| l.trim_start().starts_with("diagnosis: no_shared_version (fault: ")),
+        summary.stdout.lines().any(|l| l
+            .trim_start()
+            .starts_with("diagnosis: no_shared_version (fault: ")),
         "{}",
         summary.stdout
     );

@@ -161,6 +161,7 @@ fn the_handshake_deadline_ends_a_trickling_client() {
     assert_eq!(line["succeeded"], false);
     let error = line["error"].as_str().expect("an error");
     assert!(error.contains("--handshake-timeout"), "{error}");
+    assert_eq!(line["diagnosis"]["cause"], "timed_out", "{line}");
     drop(tcp);
     let _ = trickle.join();
 }
@@ -225,7 +226,10 @@ fn json_lines_name_the_peer_and_the_time() {
     let line = line_for(&server, bad_local);
     assert_eq!(line["succeeded"], false);
     assert!(line["error"].is_string(), "{line}");
-    assert_eq!(line["diagnosis"]["cause"], "plaintext_to_tls_port", "{line}");
+    assert_eq!(
+        line["diagnosis"]["cause"], "plaintext_to_tls_port",
+        "{line}"
+    );
     check_timestamps(&line, before);
 }
 
@@ -236,7 +240,8 @@ fn tls1_only_client(addr: SocketAddr) -> SocketAddr {
     let mut b = SslConnector::builder(SslMethod::tls()).expect("connector");
     b.set_verify(SslVerifyMode::NONE);
     b.set_security_level(0);
-    b.set_cipher_list("DEFAULT@SECLEVEL=0").expect("cipher list");
+    b.set_cipher_list("DEFAULT@SECLEVEL=0")
+        .expect("cipher list");
     b.set_min_proto_version(Some(SslVersion::TLS1))
         .expect("min version");
     b.set_max_proto_version(Some(SslVersion::TLS1))
@@ -244,7 +249,10 @@ fn tls1_only_client(addr: SocketAddr) -> SocketAddr {
     let tcp = connect(addr);
     let local = tcp.local_addr().expect("local address");
     let result = b.build().connect("localhost", tcp);
-    assert!(result.is_err(), "a TLS 1.0 handshake with --min-version tls1_2");
+    assert!(
+        result.is_err(),
+        "a TLS 1.0 handshake with --min-version tls1_2"
+    );
     local
 }
 

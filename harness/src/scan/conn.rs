@@ -7,7 +7,7 @@
 //! whole-handshake time-out.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -29,6 +29,7 @@ use serde::Serialize;
 use super::facts::Hello;
 use crate::case::Version;
 use crate::library::Library;
+use crate::probe::bounded::{self, Bounded};
 
 /// Where to connect and what to call the server.
 #[derive(Debug, Clone)]
@@ -210,7 +211,9 @@ impl Prober {
             Ok(a) => a,
             Err(error) => Attempt::failed(id, error),
         };
-        attempt.diagnosis = attempt.hello.trace.as_ref().and_then(|t| t.diagnosis());
+        if attempt.diagnosis.is_none() {
+            attempt.diagnosis = attempt.hello.trace.as_ref().and_then(|t| t.diagnosis());
+        }
         let record = ProbeRecord {
             offer: describe(offer, resume.is_some()),
             error: attempt.error.clone(),
@@ -329,7 +332,11 @@ impl Prober {
         }
         let stream = self.connect()?;
         self.connections.fetch_add(1, Ordering::Relaxed);
-        let stream = DeadlineStream::new(stream, self.limits);
+        let stream = Bounded::new(
+            stream,
+            self.limits.io,
+            Instant::now() + self.limits.handshake,
+        );
         let lib = &self.library;
         match ssl.connect(stream) {
             Ok(mut s) => {
@@ -381,21 +388,22 @@ impl Prober {
                 let failure = trace
                     .as_ref()
                     .and_then(|t| t.failure().map(|f| f.to_string()));
-                let error = match (timed_out, failure) {
-                    (true, _) => format!(
-                        "time-out: no answer within {:?} (the handshake may take {:?}){}",
-                        self.limits.io,
-                        self.limits.handshake,
-                        trace
+                let limit = format!(
+                    "no answer within {:?} (the handshake may take {:?})",
+                    self.limits.io, self.limits.handshake
+                );
+                let (error, diagnosis) = match (timed_out, failure) {
+                    (true, _) => {
+                        let after = trace
                             .as_ref()
-                            .and_then(|t| t
-                                .states()
-                                .last()
-                                .map(|s| format!(", after \"{}\"", s.long)))
-                            .unwrap_or_default()
-                    ),
-                    (false, Some(f)) => f,
-                    (false, None) => mid.error().to_string(),
+                            .and_then(|t| t.states().last())
+                            .map(|s| format!(", after \"{}\"", s.long))
+                            .unwrap_or_default();
+                        let d = bounded::timed_out(trace.as_ref(), &limit);
+                        (format!("time-out: {limit}{after}"), Some(d))
+                    }
+                    (false, Some(f)) => (f, None),
+                    (false, None) => (mid.error().to_string(), None),
                 };
                 Ok(Attempt {
                     id: id.to_owned(),
@@ -403,7 +411,7 @@ impl Prober {
                     hello: Hello::read(trace, lib),
                     negotiated: None,
                     error: Some(error),
-                    diagnosis: None,
+                    diagnosis,
                     session: None,
                     chain: chain_of(mid.ssl()),
                 })
@@ -469,56 +477,6 @@ fn describe(o: &Offer, resuming: bool) -> String {
         }
     }
     parts.join("; ")
-}
-
-/// A TCP stream whose reads and writes stop at a deadline for the whole
-/// handshake, as well as at the per-operation time-out.
-#[derive(Debug)]
-struct DeadlineStream {
-    inner: TcpStream,
-    io: Duration,
-    deadline: Instant,
-}
-
-impl DeadlineStream {
-    fn new(inner: TcpStream, limits: Limits) -> Self {
-        DeadlineStream {
-            inner,
-            io: limits.io,
-            deadline: Instant::now() + limits.handshake,
-        }
-    }
-
-    fn budget(&self) -> io::Result<Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the handshake time-out passed",
-            ));
-        }
-        Ok(left.min(self.io))
-    }
-}
-
-impl Read for DeadlineStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let t = self.budget()?;
-        self.inner.set_read_timeout(Some(t))?;
-        self.inner.read(buf)
-    }
-}
-
-impl Write for DeadlineStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let t = self.budget()?;
-        self.inner.set_write_timeout(Some(t))?;
-        self.inner.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 /// A counting semaphore: at most `n` connections at once.
