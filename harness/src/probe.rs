@@ -306,10 +306,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     TlsSettings::verify_with(&mut b, opts.cafile.as_ref(), SslVerifyMode::PEER)?;
     let ctx = b.build();
 
-    let name = opts
-        .servername
-        .clone()
-        .or_else(|| host.parse::<IpAddr>().is_err().then(|| host.clone()));
+    let name = default_servername(opts.servername.clone(), &host);
     let mut out = ProbeOutcome {
         connections: Vec::new(),
     };
@@ -393,7 +390,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     Ok(out)
 }
 
-fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), HarnessError> {
+/// HOST (brackets removed) and the addresses of `HOST:PORT`.
+pub(crate) fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), HarnessError> {
     let (host, _) = target.rsplit_once(':').ok_or_else(|| {
         HarnessError::Usage(format!(
             "{target:?} is not HOST:PORT (e.g. example.com:443 or 127.0.0.1:4433)"
@@ -411,6 +409,11 @@ fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), HarnessError> {
         })?
         .collect();
     Ok((host, addrs))
+}
+
+/// The SNI name: `given`, else HOST when it is a name, not an address.
+pub(crate) fn default_servername(given: Option<String>, host: &str) -> Option<String> {
+    given.or_else(|| host.parse::<IpAddr>().is_err().then(|| host.to_owned()))
 }
 
 fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFailure> {
