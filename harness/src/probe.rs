@@ -14,11 +14,12 @@ use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime};
 
 use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslVerifyMode};
-use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{Diagnosis, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use serde::Serialize;
 
 use crate::case::{alert, Role};
 use crate::error::HarnessError;
+use crate::report::diagnosis;
 use crate::session::SavedSession;
 use crate::settings::TlsSettings;
 use bounded::Bounded;
@@ -33,7 +34,8 @@ pub enum TraceFormat {
     /// One JSON object per line (JSON Lines): the trace, with the peer
     /// and a timestamp where `probe` and `serve` print it.
     Json,
-    /// A few lines: what was negotiated, or why it failed.
+    /// A few lines: what was negotiated, or why it failed and the
+    /// failure's diagnosis.
     Summary,
 }
 
@@ -60,7 +62,7 @@ impl TraceFormat {
             TraceFormat::State => trace.state_log(),
             TraceFormat::Msg => trace.message_log(),
             TraceFormat::Json => json_line(trace),
-            TraceFormat::Summary => summary(trace),
+            TraceFormat::Summary => summary(trace) + &diagnosis_block(trace.diagnosis().as_ref()),
         }
     }
 }
@@ -172,6 +174,10 @@ pub struct ProbeConnection {
     pub post_handshake: Option<PostHandshake>,
     /// Why the connection failed, during the handshake or after it.
     pub failure: Option<ProbeFailure>,
+    /// The failure's diagnosis: from the trace, or a time-out of the
+    /// probe's own. Also set when the server ended a finished handshake
+    /// with a fatal alert.
+    pub diagnosis: Option<Diagnosis>,
     /// Notes for the user, such as why `--reconnect` did not resume.
     pub notes: Vec<String>,
 }
@@ -204,8 +210,17 @@ impl ProbeConnection {
             trace: None,
             post_handshake: None,
             failure: None,
+            diagnosis: None,
             notes: Vec::new(),
         }
+    }
+
+    /// Diagnoses the connection once its trace and failure are known.
+    fn diagnose(&mut self) {
+        self.diagnosis = match &self.failure {
+            Some(ProbeFailure::TimedOut(why)) => Some(bounded::timed_out(self.trace.as_ref(), why)),
+            _ => self.trace.as_ref().and_then(|t| t.diagnosis()),
+        };
     }
 
     /// The handshake succeeded and nothing went wrong after it.
@@ -223,7 +238,7 @@ impl ProbeConnection {
                 if let Some(f) = self.failure.as_ref().filter(|_| t.succeeded()) {
                     s += &format!("client: {f}\n");
                 }
-                s
+                s + &diagnosis_block(self.diagnosis.as_ref())
             }
             (_, Some(t)) => format.render(t),
             (_, None) => String::new(),
@@ -232,7 +247,7 @@ impl ProbeConnection {
 
     /// The connection as one line of JSON: when it was opened
     /// (`timestamp`, RFC 3339 UTC), the peer, whether it succeeded, why
-    /// not, what followed the handshake and the trace.
+    /// not and its diagnosis, what followed the handshake and the trace.
     pub fn json_line(&self, number: usize) -> String {
         #[derive(Serialize)]
         struct Line<'a> {
@@ -241,6 +256,7 @@ impl ProbeConnection {
             connection: usize,
             succeeded: bool,
             failure: Option<String>,
+            diagnosis: Option<&'a Diagnosis>,
             post_handshake: Option<&'a PostHandshake>,
             notes: &'a [String],
             trace: Option<&'a HandshakeTrace>,
@@ -251,6 +267,7 @@ impl ProbeConnection {
             connection: number,
             succeeded: self.succeeded(),
             failure: self.failure.as_ref().map(ToString::to_string),
+            diagnosis: self.diagnosis.as_ref(),
             post_handshake: self.post_handshake.as_ref(),
             notes: &self.notes,
             trace: self.trace.as_ref(),
@@ -269,6 +286,11 @@ pub(crate) fn json_line(value: &impl Serialize) -> String {
     s
 }
 
+/// The lines a summary adds for a diagnosis; empty without one.
+pub(crate) fn diagnosis_block(d: Option<&Diagnosis>) -> String {
+    d.map(|d| diagnosis::block(d, "  ")).unwrap_or_default()
+}
+
 /// A wall-clock time as RFC 3339 in UTC, to the millisecond.
 pub fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
@@ -284,10 +306,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     TlsSettings::verify_with(&mut b, opts.cafile.as_ref(), SslVerifyMode::PEER)?;
     let ctx = b.build();
 
-    let name = opts
-        .servername
-        .clone()
-        .or_else(|| host.parse::<IpAddr>().is_err().then(|| host.clone()));
+    let name = default_servername(opts.servername.clone(), &host);
     let mut out = ProbeOutcome {
         connections: Vec::new(),
     };
@@ -299,6 +318,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             Ok(s) => s,
             Err(f) => {
                 conn.failure = Some(f);
+                conn.diagnose();
                 out.connections.push(conn);
                 break;
             }
@@ -360,6 +380,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 conn.failure = Some(failure);
             }
         }
+        conn.diagnose();
         let failed = conn.failure.is_some();
         out.connections.push(conn);
         if failed {
@@ -369,7 +390,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     Ok(out)
 }
 
-fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), HarnessError> {
+/// HOST (brackets removed) and the addresses of `HOST:PORT`.
+pub(crate) fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), HarnessError> {
     let (host, _) = target.rsplit_once(':').ok_or_else(|| {
         HarnessError::Usage(format!(
             "{target:?} is not HOST:PORT (e.g. example.com:443 or 127.0.0.1:4433)"
@@ -387,6 +409,11 @@ fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), HarnessError> {
         })?
         .collect();
     Ok((host, addrs))
+}
+
+/// The SNI name: `given`, else HOST when it is a name, not an address.
+pub(crate) fn default_servername(given: Option<String>, host: &str) -> Option<String> {
+    given.or_else(|| host.parse::<IpAddr>().is_err().then(|| host.to_owned()))
 }
 
 fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFailure> {

@@ -25,7 +25,7 @@ use pool::Pool;
 
 use crate::case::Role;
 use crate::error::HarnessError;
-use crate::probe::TraceFormat;
+use crate::probe::{diagnosis_block, summary, TraceFormat};
 use crate::settings::TlsSettings;
 
 /// What the server authenticates with.
@@ -248,9 +248,12 @@ fn print_report(
 ) -> Result<(), HarnessError> {
     let text = match (format, &report.trace) {
         (TraceFormat::Json, _) => report.json_line(),
-        (TraceFormat::Summary, Some(t)) => {
-            format!("{} peer={}\n", format.render(t).trim_end(), report.peer)
-        }
+        (TraceFormat::Summary, Some(t)) => format!(
+            "{} peer={}\n{}",
+            summary(t).trim_end(),
+            report.peer,
+            diagnosis_block(report.diagnosis.as_ref())
+        ),
         (TraceFormat::Summary, None) => format!(
             "server: {} peer={}\n",
             report.error.as_deref().unwrap_or("no trace"),

@@ -189,6 +189,8 @@ fn tls13_client_certificate_required_is_a_failure_named_by_its_alert() {
     assert_eq!(line["succeeded"], false);
     let failure = line["failure"].as_str().expect("a failure");
     assert!(failure.contains("certificate_required (116)"), "{failure}");
+    // -Verify 1, and the probe has no certificate to send.
+    assert_eq!(line["diagnosis"]["cause"], "client_cert_required");
     let post = &line["post_handshake"];
     assert_eq!(post["alerts_received"][0]["description"], 116);
     assert_eq!(post["alerts_received"][0]["level"], "fatal");
@@ -389,8 +391,62 @@ fn a_trickling_server_meets_the_handshake_deadline() {
         "5",
         "--handshake-timeout",
         "2",
+        "--format",
+        "json",
     ]));
     assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
     assert!(out.stderr.contains("--handshake-timeout"), "{}", out.stderr);
+    let line = &json_lines(&out.stdout)[0];
+    assert_eq!(line["diagnosis"]["cause"], "timed_out", "{line}");
     server.join().expect("server thread");
+}
+
+/// A TLS 1.3-only probe against `s_server -tls1_2`: no version in common,
+/// which is what the summary and the JSON line diagnose, with the offer as
+/// evidence.
+#[test]
+fn a_version_mismatch_is_diagnosed_in_summary_and_json() {
+    require_openssl();
+    let pki = test_pki();
+    let (_server, addr) = s_server(&pki, &["-tls1_2"]);
+
+    let summary = probe(&addr, &pki, "summary", &["--tls1_3"]);
+    assert_eq!(summary.status.code(), Some(1), "{}", summary.stderr);
+    assert!(
+        summary.stdout.lines().any(|l| l
+            .trim_start()
+            .starts_with("diagnosis: no_shared_version (fault: ")),
+        "{}",
+        summary.stdout
+    );
+    assert!(summary.stdout.contains("fix: "), "{}", summary.stdout);
+
+    let json = probe(&addr, &pki, "json", &["--tls1_3"]);
+    assert_eq!(json.status.code(), Some(1), "{}", json.stderr);
+    let line = &json_lines(&json.stdout)[0];
+    let d = &line["diagnosis"];
+    assert_eq!(d["cause"], "no_shared_version", "{d}");
+    assert!(d["fix"].as_str().is_some_and(|f| !f.is_empty()), "{d}");
+    // The client's offer, --tls1_3, is the evidence.
+    let offered = d["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .find(|e| e["source"] == "ClientHello.supported_versions")
+        .unwrap_or_else(|| panic!("no supported_versions evidence: {d}"));
+    assert_eq!(offered["value"], "TLS 1.3", "{d}");
+}
+
+/// A handshake that succeeds carries no diagnosis.
+#[test]
+fn a_successful_probe_has_no_diagnosis() {
+    require_openssl();
+    let pki = test_pki();
+    let (_server, addr) = s_server(&pki, &["-tls1_2"]);
+    let json = probe(&addr, &pki, "json", &[]);
+    assert!(json.status.success(), "{}", json.stderr);
+    assert!(json_lines(&json.stdout)[0]["diagnosis"].is_null());
+    let summary = probe(&addr, &pki, "summary", &[]);
+    assert!(summary.status.success(), "{}", summary.stderr);
+    assert!(!summary.stdout.contains("diagnosis:"), "{}", summary.stdout);
 }

@@ -153,6 +153,33 @@ fn check_probes(r: &Value) {
     );
 }
 
+/// The diagnosis the report carries for probe `id`.
+fn diagnosis<'a>(r: &'a Value, id: &str) -> &'a Value {
+    let d = &r["probes"][id]["diagnosis"];
+    assert!(
+        d.is_object(),
+        "probe {id} has no diagnosis: {}",
+        r["probes"][id]
+    );
+    for key in ["cause", "summary", "fault", "fix"] {
+        assert!(d[key].is_string(), "{id}: no {key} in {d}");
+    }
+    assert!(d["evidence"].is_array(), "{id}: no evidence in {d}");
+    d
+}
+
+/// The line the table's "failed probes" section has for probe `id`.
+fn failed_row<'a>(table: &'a str, id: &str) -> &'a str {
+    let section = table
+        .split_once("\nfailed probes\n")
+        .unwrap_or_else(|| panic!("no failed probes section: {table}"))
+        .1;
+    section
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(id))
+        .unwrap_or_else(|| panic!("no failed probe {id}: {section}"))
+}
+
 fn days_left(cert_file: &str) -> i64 {
     let pem = std::fs::read(cert_file).expect("cert");
     let c = X509::from_pem(&pem).expect("pem");
@@ -221,8 +248,15 @@ fn tls12_server_preference_suites_groups_dh_alpn_client_auth() {
     assert_eq!(version(&r, "tls1_2")["accepted"], "yes");
     for v in ["tls1", "tls1_1", "tls1_3"] {
         assert_eq!(version(&r, v)["accepted"], "no", "{v}");
+        // Each probe offered only `v`: no version in common.
+        assert_eq!(
+            diagnosis(&r, &format!("version/{v}"))["cause"],
+            "no_shared_version",
+            "{v}"
+        );
     }
     assert_ne!(version(&r, "ssl3")["accepted"], "yes");
+    assert!(r["probes"]["version/tls1_2"]["diagnosis"].is_null());
 
     // -cipher with -serverpref: exactly those suites, in that order.
     let s12 = suites_of(&r, "tls1_2");
@@ -294,6 +328,28 @@ fn tls12_server_preference_suites_groups_dh_alpn_client_auth() {
         (leaf_days..=leaf_days + 1).contains(&got),
         "{got} vs {leaf_days}"
     );
+
+    // The table lists each failed probe with its diagnosis and fix.
+    let (code, table) = scan(
+        d,
+        &addr,
+        &[
+            "--cert",
+            &p(d, "client-rsa2048.chain.pem"),
+            "--key",
+            &p(d, "client-rsa2048.key"),
+        ],
+    );
+    assert_eq!(code, Some(0), "{table}");
+    let row = failed_row(&table, "version/tls1_3");
+    assert!(
+        row.split_whitespace().nth(1) == Some("no_shared_version:") && row.contains("; fix: "),
+        "{row}"
+    );
+    assert!(
+        !table.contains("\n  version/tls1_2 "),
+        "an accepted version is no failure: {table}"
+    );
 }
 
 #[test]
@@ -354,6 +410,35 @@ fn default_server_tls13_resumption_fallback_and_policies() {
             "{c}"
         );
     }
+
+    // Message bytes are kept only with --raw-bytes, each message's whole.
+    let messages = |r: &Value| -> Vec<Value> {
+        let probes = r["probes"].as_object().expect("probes");
+        probes
+            .values()
+            .flat_map(|p| p["trace"]["events"].as_array().cloned().unwrap_or_default())
+            .filter(|e| e["kind"]["type"] == "message")
+            .map(|e| e["kind"].clone())
+            .collect()
+    };
+    let lean = messages(&r);
+    assert!(!lean.is_empty());
+    assert!(
+        lean.iter().all(|m| m.get("raw").is_none()),
+        "raw bytes kept"
+    );
+    let raw = scan_json(d, &addr, &["--alpn", "h2", "--raw-bytes"]);
+    let kept = messages(&raw);
+    for m in &kept {
+        let hex = m["raw"].as_str().unwrap_or_else(|| panic!("no bytes: {m}"));
+        assert_eq!(
+            Some(hex.len() as u64),
+            m["length"].as_u64().map(|l| 2 * l),
+            "{m}"
+        );
+    }
+    let size = |v: &Value| serde_json::to_string(v).expect("json").len();
+    assert!(size(&r) < size(&raw), "{} vs {}", size(&r), size(&raw));
 
     // mozilla-modern wants TLS 1.3 only and an ECDSA key: two rules fail,
     // the exit code says so, and JUnit shows each as a failed test case.
@@ -515,6 +600,8 @@ fn a_silent_server_times_out() {
                 .is_some_and(|d| d.starts_with("time-out")),
             "{v}"
         );
+        let id = format!("version/{}", v["version"].as_str().expect("id"));
+        assert_eq!(diagnosis(&r, &id)["cause"], "timed_out", "{id}");
     }
     drop(hold);
 }
@@ -561,6 +648,8 @@ fn sni_unknown_name_alert_and_default_certificate() {
             .is_some_and(|b| b.starts_with("a different certificate")),
         "{none}"
     );
+    // -servername_fatal: the unknown name is refused.
+    assert_eq!(diagnosis(&r, "sni/unknown")["cause"], "sni_unknown");
     let leaf = &r["findings"]["chain"]["certificates"][0];
     assert_eq!(leaf["key_algorithm"], "id-ecPublicKey");
     // No -groups: one default list at both versions. At TLS 1.2 the P-256
@@ -582,4 +671,5 @@ fn sni_unknown_name_alert_and_default_certificate() {
         md.contains("| sni | unknown-name.tls-harness.invalid |"),
         "{md}"
     );
+    assert!(md.contains("| sni/unknown | `sni_unknown`: "), "{md}");
 }

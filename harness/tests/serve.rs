@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use common::{harness, Proc, LIMIT};
 use harness::hostile::{self, HostileOptions};
-use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
 use openssl_handshake::pki::Pki;
 use serde_json::Value;
 
@@ -161,6 +161,7 @@ fn the_handshake_deadline_ends_a_trickling_client() {
     assert_eq!(line["succeeded"], false);
     let error = line["error"].as_str().expect("an error");
     assert!(error.contains("--handshake-timeout"), "{error}");
+    assert_eq!(line["diagnosis"]["cause"], "timed_out", "{line}");
     drop(tcp);
     let _ = trickle.join();
 }
@@ -225,7 +226,76 @@ fn json_lines_name_the_peer_and_the_time() {
     let line = line_for(&server, bad_local);
     assert_eq!(line["succeeded"], false);
     assert!(line["error"].is_string(), "{line}");
+    assert_eq!(
+        line["diagnosis"]["cause"], "plaintext_to_tls_port",
+        "{line}"
+    );
     check_timestamps(&line, before);
+}
+
+/// A client that offers only TLS 1.0 (and lets its security level allow
+/// it) against a server told to accept TLS 1.2 and up: the handshake fails
+/// with no version in common.
+fn tls1_only_client(addr: SocketAddr) -> SocketAddr {
+    let mut b = SslConnector::builder(SslMethod::tls()).expect("connector");
+    b.set_verify(SslVerifyMode::NONE);
+    b.set_security_level(0);
+    b.set_cipher_list("DEFAULT@SECLEVEL=0")
+        .expect("cipher list");
+    b.set_min_proto_version(Some(SslVersion::TLS1))
+        .expect("min version");
+    b.set_max_proto_version(Some(SslVersion::TLS1))
+        .expect("max version");
+    let tcp = connect(addr);
+    let local = tcp.local_addr().expect("local address");
+    let result = b.build().connect("localhost", tcp);
+    assert!(
+        result.is_err(),
+        "a TLS 1.0 handshake with --min-version tls1_2"
+    );
+    local
+}
+
+/// The server's diagnosis of that client, in JSON and in the summary.
+#[test]
+fn a_tls1_only_client_is_diagnosed() {
+    let (server, addr) = serve(&["--min-version", "tls1_2", "--format", "json"]);
+    let line = line_for(&server, tls1_only_client(addr));
+    assert_eq!(line["succeeded"], false);
+    let d = &line["diagnosis"];
+    assert_eq!(d["cause"], "no_shared_version", "{d}");
+    assert!(d["fix"].as_str().is_some_and(|f| !f.is_empty()), "{d}");
+    let evidence = |source: &str| {
+        d["evidence"]
+            .as_array()
+            .expect("evidence")
+            .iter()
+            .find(|e| e["source"] == source)
+            .map(|e| e["value"].clone())
+    };
+    // What each side was set to: the server's --min-version, the
+    // client's one version.
+    assert_eq!(evidence("local.min_version"), Some("TLS 1.2".into()), "{d}");
+    assert_eq!(
+        evidence("ClientHello.legacy_version"),
+        Some("TLS 1.0".into()),
+        "{d}"
+    );
+
+    let (server, addr) = serve(&["--min-version", "tls1_2", "--format", "summary"]);
+    let peer = tls1_only_client(addr).to_string();
+    Proc::wait_line(&server.stdout, LIMIT, "the connection's summary", |l| {
+        l.ends_with(&format!("peer={peer}"))
+    });
+    let diagnosis = Proc::wait_line(&server.stdout, LIMIT, "its diagnosis", |l| {
+        l.trim_start().starts_with("diagnosis: ")
+    });
+    assert!(
+        diagnosis
+            .trim_start()
+            .starts_with("diagnosis: no_shared_version (fault: "),
+        "{diagnosis}"
+    );
 }
 
 /// `--once` serves one connection and exits with its result; with no

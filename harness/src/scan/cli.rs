@@ -50,6 +50,9 @@ pub struct ScanArgs {
     /// Seconds a whole handshake may take.
     #[arg(long, default_value_t = 10.0)]
     pub handshake_timeout: f64,
+    /// Keep every traced message's bytes (hex) in the JSON report.
+    #[arg(long)]
+    pub raw_bytes: bool,
 }
 
 /// Runs the scan; `Ok(false)` when a policy rule failed.
@@ -77,6 +80,7 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
             io,
             handshake: seconds(a.handshake_timeout)?,
         },
+        raw_bytes: a.raw_bytes,
     };
     let mut report = scan(&opts)?;
     report.policy = policy.map(|p| p.check(&report.findings));

@@ -7,7 +7,7 @@
 //! whole-handshake time-out.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,7 +19,9 @@ use openssl::ssl::{
     SslVerifyMode,
 };
 use openssl::x509::X509;
-use openssl_handshake::{HandshakeTrace, Negotiated, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{
+    Diagnosis, HandshakeTrace, Negotiated, SslContextBuilderExt, TraceOptions,
+};
 
 use crate::session::SavedSession;
 use serde::Serialize;
@@ -27,6 +29,7 @@ use serde::Serialize;
 use super::facts::Hello;
 use crate::case::Version;
 use crate::library::Library;
+use crate::probe::bounded::{self, Bounded};
 
 /// Where to connect and what to call the server.
 #[derive(Debug, Clone)]
@@ -91,6 +94,9 @@ pub struct Attempt {
     pub negotiated: Option<Negotiated>,
     /// Why it failed, on failure.
     pub error: Option<String>,
+    /// Why it failed, diagnosed from its trace: also set when the server
+    /// sent a fatal alert after a handshake that finished.
+    pub diagnosis: Option<Diagnosis>,
     /// The session to resume, on success.
     pub session: Option<SavedSession>,
     /// The server's chain, leaf first, as received.
@@ -106,6 +112,7 @@ impl Attempt {
             hello: Hello::default(),
             negotiated: None,
             error: Some(error),
+            diagnosis: None,
             session: None,
             chain: Vec::new(),
         }
@@ -119,9 +126,12 @@ pub struct ProbeRecord {
     pub offer: String,
     /// Why the handshake failed, when it did.
     pub error: Option<String>,
+    /// The failure's diagnosis: cause, evidence, fix.
+    pub diagnosis: Option<Diagnosis>,
     /// Milliseconds from connect to close.
     pub elapsed_ms: f64,
-    /// The traced handshake; `None` when the TCP connection failed.
+    /// The traced handshake; `None` when the TCP connection failed. Its
+    /// messages keep their bytes only with `--raw-bytes`.
     pub trace: Option<HandshakeTrace>,
 }
 
@@ -132,6 +142,7 @@ pub struct Prober {
     library: Library,
     cafile: Option<PathBuf>,
     client_cert: Option<(PathBuf, PathBuf)>,
+    raw_bytes: bool,
     slots: Slots,
     connections: AtomicUsize,
     records: Mutex<BTreeMap<String, ProbeRecord>>,
@@ -153,10 +164,18 @@ impl Prober {
             library,
             cafile,
             client_cert,
+            raw_bytes: false,
             slots: Slots::new(jobs.max(1)),
             connections: AtomicUsize::new(0),
             records: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Keeps each traced message's bytes (`--raw-bytes`); the findings
+    /// need only the decoded bodies.
+    pub fn keep_raw_bytes(mut self, on: bool) -> Self {
+        self.raw_bytes = on;
+        self
     }
 
     /// The linked OpenSSL's versions and suites.
@@ -188,13 +207,17 @@ impl Prober {
     pub fn run(&self, id: &str, offer: &Offer, resume: Option<&SavedSession>) -> Attempt {
         let _slot = self.slots.take();
         let started = Instant::now();
-        let attempt = match self.handshake(id, offer, resume) {
+        let mut attempt = match self.handshake(id, offer, resume) {
             Ok(a) => a,
             Err(error) => Attempt::failed(id, error),
         };
+        if attempt.diagnosis.is_none() {
+            attempt.diagnosis = attempt.hello.trace.as_ref().and_then(|t| t.diagnosis());
+        }
         let record = ProbeRecord {
             offer: describe(offer, resume.is_some()),
             error: attempt.error.clone(),
+            diagnosis: attempt.diagnosis.clone(),
             elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
             trace: attempt.hello.trace.clone(),
         };
@@ -207,8 +230,12 @@ impl Prober {
     fn context(&self, offer: &Offer) -> Result<SslContextBuilder, String> {
         let e = |what: &str, err: openssl::error::ErrorStack| format!("{what}: {err}");
         let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|x| e("context", x))?;
-        b.trace_handshakes(TraceOptions::default().messages(true).raw_bytes(true))
-            .map_err(|x| x.to_string())?;
+        b.trace_handshakes(
+            TraceOptions::default()
+                .messages(true)
+                .raw_bytes(self.raw_bytes),
+        )
+        .map_err(|x| x.to_string())?;
         // A scanner must reach servers that OpenSSL 3 would refuse: old
         // versions, SHA-1 signatures, small keys, no RFC 5746.
         b.set_security_level(0);
@@ -305,7 +332,11 @@ impl Prober {
         }
         let stream = self.connect()?;
         self.connections.fetch_add(1, Ordering::Relaxed);
-        let stream = DeadlineStream::new(stream, self.limits);
+        let stream = Bounded::new(
+            stream,
+            self.limits.io,
+            Instant::now() + self.limits.handshake,
+        );
         let lib = &self.library;
         match ssl.connect(stream) {
             Ok(mut s) => {
@@ -339,6 +370,7 @@ impl Prober {
                     hello: Hello::read(trace, lib),
                     negotiated,
                     error: None,
+                    diagnosis: None,
                     session,
                     chain,
                 })
@@ -356,21 +388,22 @@ impl Prober {
                 let failure = trace
                     .as_ref()
                     .and_then(|t| t.failure().map(|f| f.to_string()));
-                let error = match (timed_out, failure) {
-                    (true, _) => format!(
-                        "time-out: no answer within {:?} (the handshake may take {:?}){}",
-                        self.limits.io,
-                        self.limits.handshake,
-                        trace
+                let limit = format!(
+                    "no answer within {:?} (the handshake may take {:?})",
+                    self.limits.io, self.limits.handshake
+                );
+                let (error, diagnosis) = match (timed_out, failure) {
+                    (true, _) => {
+                        let after = trace
                             .as_ref()
-                            .and_then(|t| t
-                                .states()
-                                .last()
-                                .map(|s| format!(", after \"{}\"", s.long)))
-                            .unwrap_or_default()
-                    ),
-                    (false, Some(f)) => f,
-                    (false, None) => mid.error().to_string(),
+                            .and_then(|t| t.states().last())
+                            .map(|s| format!(", after \"{}\"", s.long))
+                            .unwrap_or_default();
+                        let d = bounded::timed_out(trace.as_ref(), &limit);
+                        (format!("time-out: {limit}{after}"), Some(d))
+                    }
+                    (false, Some(f)) => (f, None),
+                    (false, None) => (mid.error().to_string(), None),
                 };
                 Ok(Attempt {
                     id: id.to_owned(),
@@ -378,6 +411,7 @@ impl Prober {
                     hello: Hello::read(trace, lib),
                     negotiated: None,
                     error: Some(error),
+                    diagnosis,
                     session: None,
                     chain: chain_of(mid.ssl()),
                 })
@@ -443,56 +477,6 @@ fn describe(o: &Offer, resuming: bool) -> String {
         }
     }
     parts.join("; ")
-}
-
-/// A TCP stream whose reads and writes stop at a deadline for the whole
-/// handshake, as well as at the per-operation time-out.
-#[derive(Debug)]
-struct DeadlineStream {
-    inner: TcpStream,
-    io: Duration,
-    deadline: Instant,
-}
-
-impl DeadlineStream {
-    fn new(inner: TcpStream, limits: Limits) -> Self {
-        DeadlineStream {
-            inner,
-            io: limits.io,
-            deadline: Instant::now() + limits.handshake,
-        }
-    }
-
-    fn budget(&self) -> io::Result<Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the handshake time-out passed",
-            ));
-        }
-        Ok(left.min(self.io))
-    }
-}
-
-impl Read for DeadlineStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let t = self.budget()?;
-        self.inner.set_read_timeout(Some(t))?;
-        self.inner.read(buf)
-    }
-}
-
-impl Write for DeadlineStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let t = self.budget()?;
-        self.inner.set_write_timeout(Some(t))?;
-        self.inner.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 /// A counting semaphore: at most `n` connections at once.

@@ -28,7 +28,6 @@ pub mod suites;
 pub mod versions;
 
 use std::collections::BTreeMap;
-use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -36,6 +35,7 @@ use serde::Serialize;
 
 use crate::error::HarnessError;
 use crate::library::Library;
+use crate::probe;
 use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 
 /// The JSON layout version of [`ScanReport`].
@@ -58,6 +58,8 @@ pub struct ScanOptions {
     pub alpn: Vec<String>,
     /// Time-outs of each probe.
     pub limits: Limits,
+    /// Keep each traced message's bytes in the report.
+    pub raw_bytes: bool,
 }
 
 /// Whether something holds, with why.
@@ -153,7 +155,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         opts.cafile.clone(),
         opts.client_cert.clone(),
         opts.jobs,
-    );
+    )
+    .keep_raw_bytes(opts.raw_bytes);
     let p = &prober;
 
     // Round 1: one probe per version, and a default handshake with
@@ -224,30 +227,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
 }
 
 fn resolve(target: &str, servername: Option<String>) -> Result<Target, HarnessError> {
-    let (host, _) = target.rsplit_once(':').ok_or_else(|| {
-        HarnessError::Usage(format!(
-            "{target:?} is not HOST:PORT (e.g. example.com:443 or 127.0.0.1:4433)"
-        ))
-    })?;
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let addrs: Vec<_> = target
-        .to_socket_addrs()
-        .map_err(|e| HarnessError::Io {
-            what: format!("resolving {target}"),
-            source: e,
-        })?
-        .collect();
-    let servername = servername.or_else(|| {
-        host.parse::<std::net::IpAddr>()
-            .is_err()
-            .then(|| host.clone())
-    });
+    let (host, addrs) = probe::resolve(target)?;
     Ok(Target {
+        servername: probe::default_servername(servername, &host),
         host,
         addrs,
-        servername,
     })
 }

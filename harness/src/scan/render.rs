@@ -1,14 +1,16 @@
 //! A scan report as a table, JSON, JUnit XML or Markdown.
 //!
 //! Table and Markdown print one row per finding with the probe ids it
-//! rests on; JSON holds everything, each probe's trace included; JUnit
-//! has one test case per policy rule, and one per finding family.
+//! rests on, then each failed probe with its diagnosis; JSON holds
+//! everything, each probe's trace and diagnosis included; JUnit has one
+//! test case per policy rule, and one per finding family.
 
 use std::fmt::Write;
 use std::str::FromStr;
 
 use super::policy::RuleOutcome;
 use super::{ScanReport, Verdict};
+use crate::report::diagnosis;
 use crate::report::junit::escape;
 
 /// The formats `scan --format` takes.
@@ -16,7 +18,7 @@ use crate::report::junit::escape;
 pub enum ScanFormat {
     /// Aligned text.
     Table,
-    /// The whole report, traces included.
+    /// The whole report, traces included, on one line.
     Json,
     /// JUnit XML.
     Junit,
@@ -44,7 +46,9 @@ impl FromStr for ScanFormat {
 pub fn render(r: &ScanReport, f: ScanFormat) -> String {
     match f {
         ScanFormat::Table => table(r),
-        ScanFormat::Json => serde_json::to_string_pretty(r).unwrap_or_default() + "\n",
+        // Compact: the traces make it a machine format (indenting them
+        // doubles the size); `jq .` prints it for reading.
+        ScanFormat::Json => serde_json::to_string(r).unwrap_or_default() + "\n",
         ScanFormat::Junit => junit(r),
         ScanFormat::Markdown => markdown(r),
     }
@@ -261,6 +265,47 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
     out
 }
 
+/// Each probe whose handshake failed or ended in a fatal alert, by id:
+/// its diagnosis, or why it could not be made when it has no trace.
+/// Failures are how a scan maps a server's limits, so most are expected.
+pub fn failures(r: &ScanReport) -> Vec<(&str, Failure<'_>)> {
+    r.probes
+        .iter()
+        .filter_map(|(id, p)| {
+            let f = match (&p.diagnosis, &p.error) {
+                (Some(d), _) => Failure::Diagnosed(d),
+                (None, Some(e)) => Failure::Undiagnosed(e),
+                (None, None) => return None,
+            };
+            Some((id.as_str(), f))
+        })
+        .collect()
+}
+
+/// How one failed probe is reported.
+pub enum Failure<'a> {
+    /// Its trace's diagnosis.
+    Diagnosed(&'a openssl_handshake::Diagnosis),
+    /// No trace to diagnose (the connection failed): the error.
+    Undiagnosed(&'a str),
+}
+
+impl Failure<'_> {
+    fn line(&self) -> String {
+        match self {
+            Failure::Diagnosed(d) => diagnosis::line(d),
+            Failure::Undiagnosed(e) => (*e).to_owned(),
+        }
+    }
+
+    fn markdown(&self) -> String {
+        match self {
+            Failure::Diagnosed(d) => diagnosis::markdown(d),
+            Failure::Undiagnosed(e) => (*e).to_owned(),
+        }
+    }
+}
+
 fn table(r: &ScanReport) -> String {
     let mut s = header(r);
     for row in rows(r) {
@@ -272,6 +317,13 @@ fn table(r: &ScanReport) -> String {
             row.value,
             row.probes.join(" ")
         );
+    }
+    let failed = failures(r);
+    if !failed.is_empty() {
+        s += "\nfailed probes\n";
+        for (id, f) in failed {
+            let _ = writeln!(s, "  {id:<22} {}", f.line());
+        }
     }
     if let Some(p) = &r.policy {
         let _ = writeln!(
@@ -330,6 +382,13 @@ fn markdown(r: &ScanReport) -> String {
             cell(&row.value),
             row.probes.join(" ")
         );
+    }
+    let failed = failures(r);
+    if !failed.is_empty() {
+        s += "\n### Failed probes\n\n| probe | diagnosis |\n|---|---|\n";
+        for (id, f) in failed {
+            let _ = writeln!(s, "| {id} | {} |", cell(&f.markdown()));
+        }
     }
     if let Some(p) = &r.policy {
         let _ = writeln!(

@@ -6,10 +6,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
 use openssl::ssl::{HandshakeError, Ssl, SslContext};
-use openssl_handshake::HandshakeTrace;
+use openssl_handshake::{Diagnosis, HandshakeTrace};
 use serde::Serialize;
 
-use crate::probe::bounded::Bounded;
+use crate::probe::bounded::{self, Bounded};
 use crate::probe::{json_line, rfc3339};
 
 /// The time-outs every connection gets.
@@ -40,6 +40,9 @@ pub struct ConnectionReport {
     pub trace: Option<HandshakeTrace>,
     /// Why the handshake failed, or why the connection was not served.
     pub error: Option<String>,
+    /// The failure's diagnosis: from the server's trace, or a time-out of
+    /// the connection's own.
+    pub diagnosis: Option<Diagnosis>,
 }
 
 impl ConnectionReport {
@@ -56,12 +59,14 @@ impl ConnectionReport {
             error: Some(format!(
                 "refused: {open} connections already open (--max-connections)"
             )),
+            diagnosis: None,
         }
     }
 
     /// The report as one line of JSON (JSON Lines): when it was accepted
     /// (`timestamp`, as probe's lines) and when it ended, the peer,
-    /// whether the handshake succeeded, why not, and the trace.
+    /// whether the handshake succeeded, why not and its diagnosis, and
+    /// the trace.
     pub fn json_line(&self) -> String {
         #[derive(Serialize)]
         struct Line<'a> {
@@ -70,6 +75,7 @@ impl ConnectionReport {
             peer: String,
             succeeded: bool,
             error: Option<&'a str>,
+            diagnosis: Option<&'a Diagnosis>,
             trace: Option<&'a HandshakeTrace>,
         }
         json_line(&Line {
@@ -78,6 +84,7 @@ impl ConnectionReport {
             peer: self.peer.to_string(),
             succeeded: self.handshake_ok,
             error: self.error.as_deref(),
+            diagnosis: self.diagnosis.as_ref(),
             trace: self.trace.as_ref(),
         })
     }
@@ -100,16 +107,22 @@ pub(super) fn handle(
         handshake_ok: false,
         trace: None,
         error: None,
+        diagnosis: None,
     };
-    let finish = |mut r: ConnectionReport| {
+    let mut timed_out = None;
+    let finish = |mut r: ConnectionReport, timed_out: Option<String>| {
         r.ended = SystemTime::now();
+        r.diagnosis = match timed_out {
+            Some(why) => Some(bounded::timed_out(r.trace.as_ref(), &why)),
+            None => r.trace.as_ref().and_then(|t| t.diagnosis()),
+        };
         r
     };
     // Accepted from a polled listener: the socket itself must block, with
     // the time-outs that Bounded sets before each call.
     if let Err(e) = tcp.set_nonblocking(false) {
         report.error = Some(format!("socket set-up: {e}"));
-        return finish(report);
+        return finish(report, None);
     }
     let _ = tcp.set_nodelay(true);
     let stream = Bounded::new(tcp, limits.io, start + limits.handshake);
@@ -117,28 +130,31 @@ pub(super) fn handle(
         Ok(ssl) => ssl,
         Err(e) => {
             report.error = Some(format!("SSL_new: {e}"));
-            return finish(report);
+            return finish(report, None);
         }
     };
-    let handshake_over = |r: &mut ConnectionReport, io: Option<&io::Error>, other: String| {
-        r.error = Some(if Instant::now() >= start + limits.handshake {
-            format!(
+    // Why the handshake ended, and whether one of the limits ended it.
+    let handshake_over = |io: Option<&io::Error>, other: String| {
+        if Instant::now() >= start + limits.handshake {
+            let why = format!(
                 "the handshake did not finish within {:.1} s (--handshake-timeout)",
                 limits.handshake.as_secs_f64()
-            )
+            );
+            (why.clone(), Some(why))
         } else if io.is_some_and(|e| {
             matches!(
                 e.kind(),
                 io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
             )
         }) {
-            format!(
+            let why = format!(
                 "the client sent nothing for {:.1} s (--timeout)",
                 limits.io.as_secs_f64()
-            )
+            );
+            (why.clone(), Some(why))
         } else {
-            other
-        });
+            (other, None)
+        }
     };
     match ssl.accept(stream) {
         Ok(mut s) => {
@@ -155,16 +171,20 @@ pub(super) fn handle(
                 Some(f) => f.to_string(),
                 None => mid.error().to_string(),
             };
-            handshake_over(&mut report, mid.error().io_error(), other);
+            let (error, limit) = handshake_over(mid.error().io_error(), other);
+            report.error = Some(error);
+            timed_out = limit;
         }
         Err(HandshakeError::WouldBlock(mid)) => {
             report.trace = openssl_handshake::trace(mid.ssl());
             let other = mid.error().to_string();
-            handshake_over(&mut report, mid.error().io_error(), other);
+            let (error, limit) = handshake_over(mid.error().io_error(), other);
+            report.error = Some(error);
+            timed_out = limit;
         }
         Err(HandshakeError::SetupFailure(e)) => {
             report.error = Some(format!("handshake set-up: {e}"));
         }
     }
-    finish(report)
+    finish(report, timed_out)
 }
