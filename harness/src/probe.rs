@@ -218,7 +218,10 @@ impl ProbeConnection {
     /// Diagnoses the connection once its trace and failure are known.
     fn diagnose(&mut self) {
         self.diagnosis = match &self.failure {
-            Some(ProbeFailure::TimedOut(why)) => Some(bounded::timed_out(self.trace.as_ref(), why)),
+            Some(ProbeFailure::TimedOut(why)) => Some(openssl_handshake::Diagnosis::timed_out(
+                self.trace.as_ref(),
+                why,
+            )),
             _ => self.trace.as_ref().and_then(|t| t.diagnosis()),
         };
     }

@@ -5,8 +5,6 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use openssl_handshake::{Cause, Diagnosis, Direction, Evidence, Fault, HandshakeTrace};
-
 /// A TCP stream whose every read and write waits at most the per-call
 /// time-out, and never past the deadline. A peer that trickles a byte
 /// inside each time-out still ends at the deadline. Setting the socket's
@@ -61,49 +59,5 @@ impl Write for Bounded {
 
     fn flush(&mut self) -> io::Result<()> {
         self.tcp.flush()
-    }
-}
-
-/// The diagnosis of a handshake that this end's own time-out ended;
-/// `why` names the limit. The trace cannot tell this from the peer
-/// closing: OpenSSL sees the stream's time-out error as the connection
-/// failing, so [`HandshakeTrace::diagnosis`] would say `peer_closed`.
-pub fn timed_out(trace: Option<&HandshakeTrace>, why: &str) -> Diagnosis {
-    let state = trace.and_then(|t| t.states().last()).map_or_else(
-        || "before SSL initialization".to_owned(),
-        |s| s.long.to_string(),
-    );
-    let last = trace.and_then(|t| {
-        let m = t.messages().filter(|m| m.handshake_type.is_some()).last()?;
-        let dir = match m.direction {
-            Direction::Read => "read",
-            Direction::Write => "wrote",
-        };
-        Some(format!("{dir} {}", m.name()))
-    });
-    let mut evidence = vec![
-        Evidence {
-            source: "time-out".into(),
-            value: why.to_owned(),
-        },
-        Evidence {
-            source: "last state".into(),
-            value: state.clone(),
-        },
-    ];
-    evidence.extend(last.map(|value| Evidence {
-        source: "last message".into(),
-        value,
-    }));
-    Diagnosis {
-        cause: Cause::TimedOut,
-        summary: format!(
-            "this end gave up waiting after \"{state}\": the peer was too slow, or silent ({why})"
-        ),
-        evidence,
-        fault: Fault::Unknown,
-        fix: "Check that the peer is reachable and speaks TLS on that port, and that the time-out \
-              is longer than its handshake takes."
-            .into(),
     }
 }

@@ -29,7 +29,7 @@ use serde::Serialize;
 use super::facts::Hello;
 use crate::case::Version;
 use crate::library::Library;
-use crate::probe::bounded::{self, Bounded};
+use crate::probe::bounded::Bounded;
 
 /// Where to connect and what to call the server.
 #[derive(Debug, Clone)]
@@ -399,7 +399,7 @@ impl Prober {
                             .and_then(|t| t.states().last())
                             .map(|s| format!(", after \"{}\"", s.long))
                             .unwrap_or_default();
-                        let d = bounded::timed_out(trace.as_ref(), &limit);
+                        let d = openssl_handshake::Diagnosis::timed_out(trace.as_ref(), &limit);
                         (format!("time-out: {limit}{after}"), Some(d))
                     }
                     (false, Some(f)) => (f, None),

@@ -9,7 +9,7 @@ use openssl::ssl::{HandshakeError, Ssl, SslContext};
 use openssl_handshake::{Diagnosis, HandshakeTrace};
 use serde::Serialize;
 
-use crate::probe::bounded::{self, Bounded};
+use crate::probe::bounded::Bounded;
 use crate::probe::{json_line, rfc3339};
 
 /// The time-outs every connection gets.
@@ -113,7 +113,10 @@ pub(super) fn handle(
     let finish = |mut r: ConnectionReport, timed_out: Option<String>| {
         r.ended = SystemTime::now();
         r.diagnosis = match timed_out {
-            Some(why) => Some(bounded::timed_out(r.trace.as_ref(), &why)),
+            Some(why) => Some(openssl_handshake::Diagnosis::timed_out(
+                r.trace.as_ref(),
+                &why,
+            )),
             None => r.trace.as_ref().and_then(|t| t.diagnosis()),
         };
         r

@@ -224,6 +224,39 @@ impl Diagnosis {
             None => self,
         }
     }
+
+    /// The diagnosis of a handshake that the caller's own time-out ended;
+    /// `limit` names it ("handshake deadline of 10 s"). The trace cannot
+    /// tell this from the peer closing, since OpenSSL sees the stream's
+    /// time-out as the connection failing, so only the caller, who knows
+    /// its limit fired, can say so.
+    pub fn timed_out(trace: Option<&HandshakeTrace>, limit: &str) -> Diagnosis {
+        let state = trace.and_then(|t| t.states().last()).map_or_else(
+            || "before SSL initialization".to_owned(),
+            |s| s.long.to_string(),
+        );
+        let last = trace.and_then(|t| {
+            let m = t.messages().filter(|m| m.handshake_type.is_some()).last()?;
+            let dir = match m.direction {
+                crate::Direction::Read => "read",
+                crate::Direction::Write => "wrote",
+            };
+            Some(format!("{dir} {}", m.name()))
+        });
+        Diagnosis::new(
+            Cause::TimedOut,
+            Fault::Unknown,
+            format!(
+                "this end gave up waiting after \"{state}\": the peer was too slow, or silent \
+                 ({limit})"
+            ),
+            "Check that the peer is reachable and speaks TLS on that port, and that the time-out \
+             is longer than its handshake takes.",
+        )
+        .with("time-out", limit)
+        .with("last state", &state)
+        .with_some("last message", last)
+    }
 }
 
 /// Several lines: the cause and summary, the fault and fix, then each
