@@ -1,19 +1,27 @@
 //! A connection's bytes as a pcapng file that Wireshark opens decrypted.
 //!
-//! [`Recording`] wraps the stream a TLS connection runs over and keeps
-//! every byte each way; [`Capture::keylog`] takes the lines OpenSSL's key
-//! log callback gives. [`Capture::write_pcapng`] then writes one section:
-//! an interface of raw IP packets, a Decryption Secrets Block holding the
-//! key log (so no separate key file is needed), and the TCP segments,
-//! starting with a three-way handshake so that TCP reassembly works.
-//! Checksums are left zero, which Wireshark does not verify by default.
+//! A [`Capture`] holds one connection: every byte each way (from
+//! [`Recording`], or any stream that calls [`Capture::sent`] and
+//! [`Capture::received`]) and the key log lines OpenSSL's key log callback
+//! gives ([`keys_into_captures`] routes them by connection). A file is one
+//! pcapng section with an interface of raw IP packets; each connection
+//! adds a Decryption Secrets Block holding its key log (so no separate
+//! key file is needed) and its TCP segments, starting with a three-way
+//! handshake so that TCP reassembly works. [`PcapFile`] appends
+//! connections as they end, so a long-running server's file is readable
+//! at any time. Checksums are left zero, which Wireshark does not verify
+//! by default.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use openssl::error::ErrorStack;
+use openssl::ex_data::Index;
+use openssl::ssl::{Ssl, SslContextBuilder, SslRef};
 
 /// The bytes of one connection and its key log, shared by the stream
 /// wrapper and the key log callback.
@@ -91,6 +99,16 @@ impl Capture {
         }
     }
 
+    /// Records bytes this end wrote, as the `end` side.
+    pub fn sent(&self, end: End, bytes: &[u8]) {
+        self.push(end == End::Client, bytes);
+    }
+
+    /// Records bytes this end read, as the `end` side.
+    pub fn received(&self, end: End, bytes: &[u8]) {
+        self.push(end == End::Server, bytes);
+    }
+
     fn push(&self, from_client: bool, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
@@ -115,7 +133,7 @@ impl Capture {
         (sum(true), sum(false))
     }
 
-    /// Writes the capture to `path` as pcapng.
+    /// Writes the capture to `path` as a pcapng file of its own.
     pub fn write_pcapng(&self, path: &Path) -> io::Result<()> {
         let mut out = BufWriter::new(File::create(path)?);
         out.write_all(&self.to_pcapng())?;
@@ -124,25 +142,95 @@ impl Capture {
 
     /// The capture as a pcapng file's bytes.
     pub fn to_pcapng(&self) -> Vec<u8> {
+        let mut out = file_header();
+        self.blocks(&mut out);
+        out
+    }
+
+    /// This connection's blocks: its key log, then its packets.
+    fn blocks(&self, out: &mut Vec<u8>) {
         let s = self.lock();
-        let mut out = Vec::new();
-        section_header(&mut out);
-        interface(&mut out);
         if !s.keylog.is_empty() {
-            decryption_secrets(&mut out, &s.keylog);
+            decryption_secrets(out, &s.keylog);
         }
         let mut tcp = Tcp::new(s.client, s.server);
         for (at, packet) in tcp.open(s.started) {
-            enhanced_packet(&mut out, at, &packet);
+            enhanced_packet(out, at, &packet);
         }
         for g in &s.segments {
             for chunk in g.bytes.chunks(MAX_SEGMENT) {
                 let packet = tcp.data(g.from_client, chunk);
-                enhanced_packet(&mut out, g.at, &packet);
+                enhanced_packet(out, g.at, &packet);
             }
         }
-        out
     }
+}
+
+/// A pcapng file that connections are appended to as they end.
+#[derive(Debug)]
+pub struct PcapFile {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl PcapFile {
+    /// Creates (or truncates) `path` and writes the section and interface
+    /// headers.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let mut file = File::create(path)?;
+        file.write_all(&file_header())?;
+        Ok(PcapFile {
+            path: path.to_path_buf(),
+            file: Mutex::new(file),
+        })
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one connection, in one write so that concurrent
+    /// connections do not interleave.
+    pub fn append(&self, capture: &Capture) -> io::Result<()> {
+        let mut blocks = Vec::new();
+        capture.blocks(&mut blocks);
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        file.write_all(&blocks)?;
+        file.flush()
+    }
+}
+
+/// The ex_data slot that ties a connection to its capture.
+fn capture_index() -> Result<Index<Ssl, Capture>, ErrorStack> {
+    static INDEX: OnceLock<Result<Index<Ssl, Capture>, ErrorStack>> = OnceLock::new();
+    INDEX.get_or_init(Ssl::new_ex_index).clone()
+}
+
+/// Ties `ssl` to `capture`, so that [`keys_into_captures`] files its key
+/// log lines there.
+pub fn attach(ssl: &mut SslRef, capture: &Capture) -> Result<(), ErrorStack> {
+    ssl.set_ex_data(capture_index()?, capture.clone());
+    Ok(())
+}
+
+/// Sets the context's key log callback to put each line into the
+/// capture of its connection (see [`attach`]), and also to call `also`
+/// (a `--keylog` file, say): a context has one key log callback.
+pub fn keys_into_captures(
+    b: &mut SslContextBuilder,
+    also: Option<Box<dyn Fn(&str) + Send + Sync>>,
+) -> Result<(), ErrorStack> {
+    let index = capture_index()?;
+    b.set_keylog_callback(move |ssl, line| {
+        if let Some(capture) = ssl.ex_data(index) {
+            capture.keylog(line);
+        }
+        if let Some(f) = &also {
+            f(line);
+        }
+    });
+    Ok(())
 }
 
 /// A stream whose bytes each way go into a [`Capture`].
@@ -151,6 +239,13 @@ pub struct Recording<S> {
     inner: S,
     capture: Capture,
     end: End,
+}
+
+fn file_header() -> Vec<u8> {
+    let mut out = Vec::new();
+    section_header(&mut out);
+    interface(&mut out);
+    out
 }
 
 impl<S> Recording<S> {
@@ -168,7 +263,7 @@ impl<S> Recording<S> {
 impl<S: Read> Read for Recording<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.capture.push(self.end == End::Server, &buf[..n]);
+        self.capture.received(self.end, &buf[..n]);
         Ok(n)
     }
 }
@@ -176,7 +271,7 @@ impl<S: Read> Read for Recording<S> {
 impl<S: Write> Write for Recording<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.capture.push(self.end == End::Client, &buf[..n]);
+        self.capture.sent(self.end, &buf[..n]);
         Ok(n)
     }
 
