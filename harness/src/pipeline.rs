@@ -132,7 +132,7 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
             .any(|p| p.client == kind || p.server == kind);
         let peer: Arc<dyn Peer> = match (kind, &pki_dir) {
             _ if !wanted => continue,
-            (PeerKind::Inproc, _) => Arc::new(Inproc::new(pki.clone())),
+            (PeerKind::Inproc, _) => Arc::new(Inproc::with_library(pki.clone(), &library)),
             (PeerKind::OpensslCli, Some(dir)) => Arc::new(OpensslCli::new(dir.clone())),
             (PeerKind::GnutlsCli, Some(dir)) => {
                 Arc::new(Gnutls::new(dir.clone(), library.suites.clone()))
@@ -149,16 +149,20 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
         io_timeout: opts.io_timeout,
         progress: opts.progress,
     };
+    let verify = expected_verify_error;
+    let oracle = Oracle::new(&library, &verify);
     let mut results = Vec::new();
     for pairing in &pairings {
         let (Some(client), Some(server)) = (find(pairing.client), find(pairing.server)) else {
             continue;
         };
         let external = pairing.client.is_external() || pairing.server.is_external();
+        let (client_caps, server_caps) = (client.capabilities(), server.capabilities());
         let plan: Vec<Planned> = planned
             .iter()
             .map(|p| {
                 let mut p = p.clone();
+                p.case.expect = oracle.expect_between(&p.case, &client_caps, &server_caps);
                 if external
                     && p.skip.is_none()
                     && opts.external_scope == ExternalScope::Subset

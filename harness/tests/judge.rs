@@ -131,8 +131,8 @@ fn a_stalled_peer_fails_with_a_time_out_instead_of_hanging() {
         fn describe(&self) -> String {
             "silent".into()
         }
-        fn check(&self, _: Role, _: &harness::case::Case) -> Result<(), String> {
-            Ok(())
+        fn capabilities(&self) -> harness::peer::Capabilities {
+            harness::peer::Capabilities::new("silent")
         }
         fn serve(
             &self,

@@ -5,14 +5,16 @@
 //! external implementations run as processes on loopback: `openssl
 //! s_server`/`s_client` ([`openssl_cli`]) and `gnutls-serv`/`gnutls-cli`
 //! ([`gnutls`]). All fit the [`Peer`] trait: they get the case and a
-//! loopback port, and report one [`SideOutcome`] per connection. A case a
-//! peer can't express is refused by [`Peer::check`] and becomes
-//! `unsupported` with the peer's reason; it is never forced.
+//! loopback port, and report one [`SideOutcome`] per connection. Each
+//! declares its implementation's [`Capabilities`] up front; a case a peer
+//! can't play is `unsupported` with the side and the missing feature, and
+//! is never forced.
 //!
 //! External peers have no trace. They report an [`ExternalView`] instead:
 //! what their own output says was negotiated, the alert they saw, their
 //! exit status and everything they printed.
 
+pub mod capabilities;
 pub mod external;
 pub mod gnutls;
 pub mod inproc;
@@ -28,8 +30,9 @@ use std::time::Duration;
 use openssl_handshake::HandshakeTrace;
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Case, Expectation, Role};
+use crate::case::{Case, Role};
 use crate::transport::{Dialer, Listener};
+pub use capabilities::Capabilities;
 
 /// What the client writes after the handshake. Reading the answer also
 /// makes the client process the server's post-handshake messages (TLS 1.3
@@ -245,17 +248,10 @@ pub trait Peer: Send + Sync {
     /// A description with the implementation's version, for reports.
     fn describe(&self) -> String;
 
-    /// `Err(reason)` when this peer can't play `role` in `case`; the case
-    /// is then unsupported with that reason rather than forced.
-    fn check(&self, role: Role, case: &Case) -> Result<(), String>;
-
-    /// The expectation for `case` with this peer playing `role`. The oracle
-    /// models OpenSSL; a peer that answers some failure with another
-    /// alert, documented and reproduced with OpenSSL's own tools, says so
-    /// here, before the case runs.
-    fn expect(&self, _role: Role, case: &Case) -> Expectation {
-        case.expect.clone()
-    }
+    /// What the peer's implementation supports, declared before any case
+    /// runs; the oracle reads it to tell which cases the peer can play and
+    /// how they end.
+    fn capabilities(&self) -> Capabilities;
 
     /// Plays the server: accepts `connections` connections in turn.
     fn serve(&self, case: &Case, listener: Listener, connections: usize) -> Vec<SideOutcome>;

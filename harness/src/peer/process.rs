@@ -394,6 +394,27 @@ pub fn first_line(
     line.map(|l| l.trim().to_string())
 }
 
+/// Runs `program args` to completion (at most `limit`, then it is killed)
+/// and returns everything it printed; used to read what a tool declares
+/// it supports.
+pub fn output(
+    program: &str,
+    args: &[&str],
+    package: &str,
+    limit: Duration,
+) -> Result<Captured, ProcessError> {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let mut g = ChildGuard::spawn(program, &args, package)?;
+    g.close_stdin();
+    if !g.wait_exit(Instant::now() + limit) {
+        return Err(ProcessError::TimedOut {
+            what: format!("{program} to finish"),
+            seconds: limit.as_secs_f64(),
+        });
+    }
+    Ok(g.finish())
+}
+
 fn describe(s: &ExitStatus) -> String {
     match s.code() {
         Some(c) => format!("exit status {c}"),
