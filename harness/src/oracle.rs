@@ -266,8 +266,12 @@ fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, Expectation
         return Ok(v);
     }
     if cmax < smin {
+        let alert = s
+            .caps
+            .alert_for(FailureKind::ClientVersionsTooLow)
+            .unwrap_or(Some(alert::PROTOCOL_VERSION));
         return Err(failure(
-            Some((Role::Server, alert::PROTOCOL_VERSION)),
+            alert.map(|a| (Role::Server, a)),
             None,
             format!("the client's highest version ({cmax}) is below the server's lowest ({smin})"),
         ));

@@ -15,6 +15,7 @@ use crate::peer::external::PkiDir;
 use crate::peer::gnutls::Gnutls;
 use crate::peer::inproc::{expected_verify_error, Inproc};
 use crate::peer::openssl_cli::OpensslCli;
+use crate::peer::rustls::Rustls;
 use crate::peer::{Peer, PeerKind};
 use crate::report::{Report, Summary, SCHEMA_VERSION};
 use crate::run::{self, Pairing, Planned, RunOptions};
@@ -137,6 +138,7 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
             (PeerKind::GnutlsCli, Some(dir)) => {
                 Arc::new(Gnutls::new(dir.clone(), library.suites.clone()))
             }
+            (PeerKind::Rustls, _) => Arc::new(Rustls::new(pki.clone(), library.suites.clone())),
             // pki_dir exists whenever an external kind is wanted.
             (_, None) => continue,
         };

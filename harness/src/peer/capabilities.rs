@@ -171,6 +171,8 @@ pub enum FailureKind {
     /// Server: the client offers only versions above its highest, with
     /// supported_versions.
     ClientVersionsTooHigh,
+    /// Server: the client's highest version is below its lowest.
+    ClientVersionsTooLow,
 }
 
 impl Capabilities {

@@ -20,6 +20,7 @@ pub mod gnutls;
 pub mod inproc;
 pub mod openssl_cli;
 pub mod process;
+pub mod rustls;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -53,11 +54,18 @@ pub enum PeerKind {
     OpensslCli,
     /// GnuTLS's `gnutls-serv` and `gnutls-cli` commands (Debian's gnutls-bin).
     GnutlsCli,
+    /// The rustls crate (ring provider), in this process.
+    Rustls,
 }
 
 impl PeerKind {
     /// Every kind, in report order.
-    pub const ALL: [PeerKind; 3] = [PeerKind::Inproc, PeerKind::OpensslCli, PeerKind::GnutlsCli];
+    pub const ALL: [PeerKind; 4] = [
+        PeerKind::Inproc,
+        PeerKind::OpensslCli,
+        PeerKind::GnutlsCli,
+        PeerKind::Rustls,
+    ];
 
     /// The name `--peers` takes.
     pub fn name(self) -> &'static str {
@@ -65,10 +73,12 @@ impl PeerKind {
             PeerKind::Inproc => "inproc",
             PeerKind::OpensslCli => "openssl-cli",
             PeerKind::GnutlsCli => "gnutls-cli",
+            PeerKind::Rustls => "rustls",
         }
     }
 
-    /// Whether the peer runs as a separate process.
+    /// Whether the peer is another implementation than the traced
+    /// in-process OpenSSL (a process, or rustls).
     pub fn is_external(self) -> bool {
         self != PeerKind::Inproc
     }
@@ -88,7 +98,7 @@ impl FromStr for PeerKind {
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
-                format!("unknown peer kind {s:?}; use inproc, openssl-cli or gnutls-cli")
+                format!("unknown peer kind {s:?}; use inproc, openssl-cli, gnutls-cli or rustls")
             })
     }
 }
