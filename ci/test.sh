@@ -15,6 +15,7 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --atleast-version=3.0.0 openssl 2>/dev/null || missing+=(libssl-dev)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v gnutls-cli >/dev/null 2>&1 || missing+=(gnutls-bin)
+command -v botan >/dev/null 2>&1 || missing+=(botan)
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v stdbuf >/dev/null 2>&1 || missing+=(coreutils)
@@ -34,9 +35,9 @@ fi
 # Under CI the interop tests need the external peers: a missing one is a
 # failure, never a skipped test.
 if [ "${CI:-}" = true ]; then
-    for tool in openssl gnutls-cli gnutls-serv; do
+    for tool in openssl gnutls-cli gnutls-serv botan; do
         if ! command -v "$tool" >/dev/null 2>&1; then
-            echo "ci/test.sh: $tool not found under CI=true; install openssl and gnutls-bin" >&2
+            echo "ci/test.sh: $tool not found under CI=true; install openssl, gnutls-bin and botan" >&2
             exit 1
         fi
     done
@@ -57,8 +58,8 @@ cargo test --workspace
 # The main job: every pairing with the external peers must end with 0 failed.
 harness=target/release/tls-harness
 cargo build -q --release -p harness
-echo "== tls-harness matrix --peers inproc,openssl-cli,gnutls-cli --external-scope full"
-"$harness" matrix --peers inproc,openssl-cli,gnutls-cli --external-scope full | tail -n 1
+echo "== tls-harness matrix --peers inproc,openssl-cli,gnutls-cli,rustls,botan --external-scope full"
+"$harness" matrix --peers inproc,openssl-cli,gnutls-cli,rustls,botan --external-scope full | tail -n 1
 
 echo "== tls-harness hostile --in-process"
 "$harness" hostile --in-process | tail -n 1

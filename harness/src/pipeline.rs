@@ -11,6 +11,7 @@ use crate::error::HarnessError;
 use crate::library::Library;
 use crate::matrix::{self, Filter};
 use crate::oracle::Oracle;
+use crate::peer::botan::Botan;
 use crate::peer::external::PkiDir;
 use crate::peer::gnutls::Gnutls;
 use crate::peer::inproc::{expected_verify_error, Inproc};
@@ -137,6 +138,9 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
             (PeerKind::OpensslCli, Some(dir)) => Arc::new(OpensslCli::new(dir.clone())),
             (PeerKind::GnutlsCli, Some(dir)) => {
                 Arc::new(Gnutls::new(dir.clone(), library.suites.clone()))
+            }
+            (PeerKind::Botan, Some(dir)) => {
+                Arc::new(Botan::new(dir.clone(), library.suites.clone()))
             }
             (PeerKind::Rustls, _) => Arc::new(Rustls::new(pki.clone(), library.suites.clone())),
             // pki_dir exists whenever an external kind is wanted.

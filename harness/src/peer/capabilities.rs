@@ -75,6 +75,9 @@ pub enum Feature {
     AlpnRefusal,
     /// Client: present a certificate that fails verification.
     NegativeClientCertificate,
+    /// Client: end the handshake when the server's certificate fails
+    /// verification.
+    RefuseServerCertificate,
     /// A PSK key exchange that also uses (EC)DHE.
     EphemeralPsk,
     /// Plain pre-shared keys at all.
@@ -83,6 +86,8 @@ pub enum Feature {
     Anonymous,
     /// Resuming a session on a second connection.
     Resumption,
+    /// Server, TLS 1.2: issuing session tickets (RFC 5077).
+    SessionTickets,
     /// Requesting or sending a client certificate.
     ClientCertificate,
     /// ALPN at all.
@@ -99,10 +104,14 @@ impl Feature {
             Feature::AlpnServerOrder => "ALPN in the server's order",
             Feature::AlpnRefusal => "refusing a client over ALPN",
             Feature::NegativeClientCertificate => "a negative client certificate",
+            Feature::RefuseServerCertificate => {
+                "refusing a server certificate that fails verification"
+            }
             Feature::EphemeralPsk => "DHE-PSK and ECDHE-PSK",
             Feature::Psk => "pre-shared keys",
             Feature::Anonymous => "anonymous suites",
             Feature::Resumption => "session resumption",
+            Feature::SessionTickets => "TLS 1.2 session tickets",
             Feature::ClientCertificate => "client certificates",
             Feature::Alpn => "ALPN",
             Feature::Sni => "SNI",
@@ -131,6 +140,12 @@ impl Feature {
             Feature::NegativeClientCertificate => {
                 role == Role::Client && matches!(c.identity, Identity::Negative(_))
             }
+            Feature::RefuseServerCertificate => {
+                role == Role::Client
+                    && c.verify_peer
+                    && matches!(s.identity, Identity::Negative(_))
+                    && s.sni_identity.is_none()
+            }
             Feature::EphemeralPsk => {
                 ep.psk
                     && ep
@@ -141,6 +156,9 @@ impl Feature {
             Feature::Psk => ep.psk,
             Feature::Anonymous => ep.suites.iter().any(|x| x.au == "None"),
             Feature::Resumption => case.resume.is_some(),
+            Feature::SessionTickets => {
+                role == Role::Server && case.resume == Some(crate::case::ResumeKind::Ticket)
+            }
             Feature::ClientCertificate => {
                 s.verify_peer || (role == Role::Client && c.identity != Identity::None)
             }
@@ -268,11 +286,16 @@ impl Capabilities {
         if let Some(g) = ep.groups.iter().find(|g| !self.has_group(g)) {
             return Some(format!("{side}: lacks group {g}"));
         }
-        let identities = [Some(ep.identity), ep.sni_identity];
+        // Its own certificates, and the peer's, whose signatures it checks.
+        let peer = match role {
+            Role::Client => &case.server,
+            Role::Server => &case.client,
+        };
+        let identities = [Some(ep.identity), ep.sni_identity, Some(peer.identity)];
         for id in identities.into_iter().flatten() {
             if let Identity::Certificate(k) = id {
                 if !self.keys.contains(&k) {
-                    return Some(format!("{side}: lacks {} certificates", k.name()));
+                    return Some(format!("{side}: lacks {} signatures", k.name()));
                 }
             }
         }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::external::{self, PkiDir};
-use super::process::{first_line, output, Captured, ChildGuard, ProcessError};
+use super::process::{first_line, output, Captured, ChildGuard, FreePortServer};
 use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
 use crate::case::{alert, Case, Endpoint, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
@@ -336,75 +336,31 @@ impl Peer for Gnutls {
         ctl: ServerControl,
     ) -> Vec<SideOutcome> {
         let deadline = external::process_deadline(ctl.io_timeout, connections);
-        let mut last_error = String::new();
-        // Another process may take the port between our probe and
-        // gnutls-serv's bind; a few fresh ports make that harmless.
-        for _attempt in 0..4 {
-            let port = match external::free_port() {
-                Ok(p) => p,
-                Err(e) => {
-                    last_error = format!("no free loopback port: {e}");
-                    continue;
-                }
-            };
-            let args = match self.server_args(case, port) {
-                Ok(a) => a,
-                Err(e) => return vec![external::not_run(Role::Server, &self.implementation(), e)],
-            };
-            let mut g = match ChildGuard::spawn_line_buffered(SERVER, &args, PACKAGE) {
-                Ok(g) => g,
-                Err(e) => {
-                    return vec![external::not_run(
-                        Role::Server,
-                        &self.implementation(),
-                        e.to_string(),
-                    )]
-                }
-            };
-            let ready = g.wait_for_line(
-                Instant::now() + ctl.io_timeout,
-                "gnutls-serv to listen",
-                |l| {
-                    l.starts_with("Echo Server listening on IPv4")
-                        || l.contains("bind() failed")
-                        || l.contains("Address already in use")
-                },
-            );
-            match ready {
-                Ok(l) if l.starts_with("Echo Server listening on IPv4") => {
-                    let _ = ctl.ready.send(external::loopback(port));
-                    let made = ctl
-                        .client_done
-                        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                        .unwrap_or(connections);
-                    // gnutls-serv never exits by itself: wait until it has
-                    // reported every connection the client made.
-                    let limit = Instant::now() + ctl.io_timeout;
-                    g.wait_until(limit, |lines| finished_server_blocks(lines) >= made);
-                    let cap = g.finish();
-                    let mut outs = self.parse_server(&cap, &case.server, made.max(1));
-                    external::attach(&mut outs, &cap);
-                    return outs;
-                }
-                Ok(l) => last_error = l,
-                Err(ProcessError::Exited { status, .. }) => {
-                    let cap = g.finish();
-                    last_error = format!("gnutls-serv exited ({status}): {}", cap.stderr.trim());
-                    if !cap.stderr.contains("bind") {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    last_error = e.to_string();
-                    break;
-                }
-            }
-        }
-        vec![external::not_run(
-            Role::Server,
-            &self.implementation(),
-            last_error,
-        )]
+        let args = |port: u16| self.server_args(case, port);
+        let server = FreePortServer {
+            program: SERVER,
+            package: PACKAGE,
+            args: &args,
+            listening: &|l: &str| l.starts_with("Echo Server listening on IPv4"),
+            line_buffered: true,
+        };
+        let (mut g, port) = match server.start(ctl.io_timeout) {
+            Ok(s) => s,
+            Err(e) => return vec![external::not_run(Role::Server, &self.implementation(), e)],
+        };
+        let _ = ctl.ready.send(external::loopback(port));
+        let made = ctl
+            .client_done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or(connections);
+        // gnutls-serv never exits by itself: wait until it has reported
+        // every connection the client made.
+        let limit = Instant::now() + ctl.io_timeout;
+        g.wait_until(limit, |lines| finished_server_blocks(lines) >= made);
+        let cap = g.finish();
+        let mut outs = self.parse_server(&cap, &case.server, made.max(1));
+        external::attach(&mut outs, &cap);
+        outs
     }
 }
 

@@ -14,6 +14,7 @@
 //! what their own output says was negotiated, the alert they saw, their
 //! exit status and everything they printed.
 
+pub mod botan;
 pub mod capabilities;
 pub mod external;
 pub mod gnutls;
@@ -56,15 +57,18 @@ pub enum PeerKind {
     GnutlsCli,
     /// The rustls crate (ring provider), in this process.
     Rustls,
+    /// Botan's `botan tls_server` and `botan tls_client` (Debian's botan).
+    Botan,
 }
 
 impl PeerKind {
     /// Every kind, in report order.
-    pub const ALL: [PeerKind; 4] = [
+    pub const ALL: [PeerKind; 5] = [
         PeerKind::Inproc,
         PeerKind::OpensslCli,
         PeerKind::GnutlsCli,
         PeerKind::Rustls,
+        PeerKind::Botan,
     ];
 
     /// The name `--peers` takes.
@@ -74,6 +78,7 @@ impl PeerKind {
             PeerKind::OpensslCli => "openssl-cli",
             PeerKind::GnutlsCli => "gnutls-cli",
             PeerKind::Rustls => "rustls",
+            PeerKind::Botan => "botan",
         }
     }
 
@@ -98,7 +103,9 @@ impl FromStr for PeerKind {
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
-                format!("unknown peer kind {s:?}; use inproc, openssl-cli, gnutls-cli or rustls")
+                format!(
+                    "unknown peer kind {s:?}; use inproc, openssl-cli, gnutls-cli, rustls or botan"
+                )
             })
     }
 }
