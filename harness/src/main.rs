@@ -274,6 +274,10 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An interrupted run must not leave peer processes behind.
+    if let Err(e) = harness::peer::process::kill_on_signal() {
+        eprintln!("tls-harness: {e}");
+    }
     let result = match cli.command {
         Command::Matrix(a) => matrix(a),
         Command::Probe(a) => probe_cmd(a),

@@ -2,14 +2,19 @@
 //! stdout and stderr, read line by line on helper threads, bounded by a
 //! deadline, and always killed and reaped by a guard.
 //!
-//! The guard is the one place that owns a child. Its `Drop` kills and
-//! waits for the process, so a child never outlives its case, whether the
-//! case passes, fails, times out or panics.
+//! The guard is the one place that owns a child. Each child leads a
+//! process group of its own, which the guard's `Drop` kills whole (a
+//! wrapper such as stdbuf and whatever the tool forks go with it) before
+//! it reaps the child, so a child never outlives its case, whether the
+//! case passes, fails, times out or panics. [`kill_on_signal`] does the
+//! same for every live group when the harness gets SIGINT or SIGTERM.
 
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -142,6 +147,7 @@ impl ChildGuard {
             .join(" ");
         let mut child = cmd
             .args(args)
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -150,6 +156,7 @@ impl ChildGuard {
                 program: program.into(),
                 source,
             })?;
+        live_groups().insert(child.id());
         let (tx, rx) = mpsc::channel();
         let capture = Arc::new(Mutex::new((String::new(), String::new())));
         let mut readers = Vec::with_capacity(2);
@@ -207,11 +214,19 @@ impl ChildGuard {
                     })
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    let status = self
-                        .child
-                        .wait()
-                        .map(|s| describe(&s))
-                        .unwrap_or_else(|e| format!("unknown status: {e}"));
+                    // Output closed; the exit should follow, but a child
+                    // that closed its streams and lives on is not waited
+                    // for past the deadline.
+                    let status = if self.wait_exit(deadline) {
+                        self.child
+                            .try_wait()
+                            .ok()
+                            .flatten()
+                            .map(|s| describe(&s))
+                            .unwrap_or_else(|| "exit status unknown".into())
+                    } else {
+                        "still running with its output closed".into()
+                    };
                     return Err(ProcessError::Exited {
                         program: self.program.clone(),
                         status,
@@ -270,8 +285,17 @@ impl ChildGuard {
                 Ok((_, line)) => self.seen.push(line),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
-                    // Output closed: the exit is imminent; wait for it.
-                    return self.child.wait().is_ok();
+                    // Output closed: the exit is imminent; poll for it
+                    // until the deadline.
+                    loop {
+                        match self.child.try_wait() {
+                            Ok(Some(_)) => return true,
+                            Ok(None) if Instant::now() < deadline => {
+                                std::thread::sleep(Duration::from_millis(5))
+                            }
+                            _ => return false,
+                        }
+                    }
                 }
             }
         }
@@ -285,7 +309,7 @@ impl ChildGuard {
             Ok(Some(s)) => Some(s),
             _ => {
                 self.killed = true;
-                let _ = self.child.kill();
+                self.kill_group();
                 self.child.wait().ok()
             }
         };
@@ -317,16 +341,61 @@ impl ChildGuard {
     }
 }
 
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        // `finish` may already have reaped the child; kill and wait are
-        // then harmless no-ops that fail quietly.
-        self.stdin = None;
+impl ChildGuard {
+    /// Kills the child's process group (the child and all it started)
+    /// while the child is not reaped: only then is the group id surely
+    /// still its own, and not reused by another process.
+    fn kill_group(&mut self) {
         if let Ok(None) = self.child.try_wait() {
+            kill_group(self.child.id());
             let _ = self.child.kill();
         }
+        live_groups().remove(&self.child.id());
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        // `finish` may already have reaped the child; then only its group
+        // (anything it left running) is killed. After SIGKILL the wait is
+        // short.
+        self.stdin = None;
+        self.kill_group();
         let _ = self.child.wait();
     }
+}
+
+/// The process groups of the children alive now, by leader pid.
+fn live_groups() -> std::sync::MutexGuard<'static, HashSet<u32>> {
+    static GROUPS: OnceLock<Mutex<HashSet<u32>>> = OnceLock::new();
+    // A poisoned set still lists whole pids.
+    GROUPS
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+fn kill_group(leader: u32) {
+    if let Ok(pid) = i32::try_from(leader) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+/// Installs a SIGINT/SIGTERM handler that kills every live child's process
+/// group and exits with 130, so an interrupted run leaves no peer process
+/// behind. Call it once, from the program's main.
+pub fn kill_on_signal() -> Result<(), String> {
+    ctrlc::set_handler(|| {
+        let groups: Vec<u32> = live_groups().iter().copied().collect();
+        for g in groups {
+            kill_group(g);
+        }
+        std::process::exit(130);
+    })
+    .map_err(|e| format!("installing the SIGINT/SIGTERM handler: {e}"))
 }
 
 fn reader(
@@ -557,6 +626,31 @@ mod tests {
         let c = g.finish();
         assert!(c.stdout.contains("ready"));
         assert!(c.exit.contains("killed"), "{}", c.exit);
+    }
+
+    #[test]
+    fn finishing_kills_what_the_child_started() {
+        // The grandchild runs in the background and outlives its shell
+        // unless the whole process group is killed.
+        let args = vec!["-c".into(), "sleep 30 & echo $!; wait".into()];
+        let mut g = ChildGuard::spawn("sh", &args, "dash").expect("sh");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let line = g
+            .wait_for_line(deadline, "the grandchild's pid", |l| !l.is_empty())
+            .expect("a pid");
+        let pid: u32 = line.trim().parse().expect("a number");
+        drop(g.finish());
+        let gone = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+                s.rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+        };
+        let until = Instant::now() + Duration::from_secs(5);
+        while !gone() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(gone(), "the grandchild {pid} outlived the guard");
     }
 
     #[test]
