@@ -124,7 +124,7 @@ struct MatrixArgs {
     /// Options to run, comma-separated: default, mtls, resume, alpn, sni, group, mismatch, verify, ...
     #[arg(long, value_delimiter = ',')]
     options: Option<Vec<String>>,
-    /// Peer kinds to pair, comma-separated: inproc, openssl-cli, gnutls-cli.
+    /// Peer kinds to pair, comma-separated: inproc, openssl-cli, gnutls-cli, rustls, botan.
     /// Runs inproc with inproc, and each external kind as the server of
     /// the inproc client and as the client of the inproc server.
     #[arg(long, value_delimiter = ',', default_value = "inproc")]
@@ -142,7 +142,7 @@ struct MatrixArgs {
     /// Run only shard K of N (e.g. 2/4); `merge` joins the JSON reports.
     #[arg(long, value_parser = parse_shard)]
     shard: Option<(u32, u32)>,
-    /// List the cases and their expectations without running them.
+    /// List each pairing's cases and their expectations without running them.
     #[arg(long)]
     list: bool,
     /// table, json, junit or markdown.
@@ -304,19 +304,6 @@ fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         keys: a.keys,
         options: a.options,
     };
-    if a.list {
-        let (library, cases) = pipeline::plan()?;
-        let mut text = String::new();
-        for c in &cases {
-            let shard_ok = a
-                .shard
-                .map_or(true, |(k, n)| harness::matrix::shard_of(&c.id, n) == k);
-            if shard_ok && filter.skip_reason(c, &library).is_none() {
-                text += &format!("{}\t{}\n", c.id, expectation_text(&c.expect));
-            }
-        }
-        return emit(&text, a.out.as_ref()).map(|_| true);
-    }
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -330,12 +317,62 @@ fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
         external_scope: a.external_scope,
     };
+    if a.list {
+        return list(&opts, a.format, a.out.as_ref()).map(|_| true);
+    }
     let report = pipeline::run_matrix(&opts)?;
     emit(&report::render(&report, a.format), a.out.as_ref())?;
     if a.out.is_some() || a.format != Format::Table {
         eprintln!("{}", report.summary);
     }
     Ok(report.ok())
+}
+
+/// `matrix --list`: every pairing's cases with the expectation its peers'
+/// declarations give, and the reason a case would be skipped.
+fn list(opts: &MatrixOptions, format: Format, out: Option<&PathBuf>) -> Result<(), HarnessError> {
+    let m = pipeline::plan_matrix(opts)?;
+    let mut rows = Vec::new();
+    for (client, server, plan) in &m.pairings {
+        let pairing = harness::run::Pairing {
+            client: client.kind(),
+            server: server.kind(),
+        };
+        for p in plan {
+            rows.push((pairing.result_id(&p.case.id), pairing, p));
+        }
+    }
+    let text = match format {
+        // The table lists what would run; the JSON also what would be
+        // skipped, and why.
+        Format::Table => rows
+            .iter()
+            .filter(|(_, _, p)| p.skip.is_none())
+            .map(|(id, _, p)| format!("{id}\t{}\n", expectation_text(&p.case.expect)))
+            .collect(),
+        Format::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(id, pairing, p)| {
+                    serde_json::json!({
+                        "id": id,
+                        "pairing": pairing,
+                        "index": p.index,
+                        "skip": p.skip,
+                        "expect": p.case.expect,
+                    })
+                })
+                .collect();
+            // Plain values always serialize.
+            serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
+        }
+        other => {
+            return Err(HarnessError::Usage(format!(
+                "matrix --list writes table or json, not {other:?}"
+            )))
+        }
+    };
+    emit(&text, out)
 }
 
 fn expectation_text(e: &harness::case::Expectation) -> String {

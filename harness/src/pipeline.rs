@@ -98,9 +98,22 @@ pub fn plan() -> Result<(Library, Vec<Case>), HarnessError> {
     Ok((library, cases))
 }
 
-/// Runs the matrix and returns its report.
-pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
-    let start = Instant::now();
+/// The matrix ready to run: the peers, and for each pairing its cases with
+/// that pairing's expectations and skip reasons.
+pub struct PlannedMatrix {
+    /// The linked OpenSSL.
+    pub library: Library,
+    /// The peers of the run.
+    pub peers: Vec<Arc<dyn Peer>>,
+    /// Each pairing's client, server and cases.
+    pub pairings: Vec<(Arc<dyn Peer>, Arc<dyn Peer>, Vec<Planned>)>,
+    /// The PKI files the external peers read; they live as long as this.
+    _pki_dir: Option<Arc<PkiDir>>,
+}
+
+/// Builds the peers and works out every pairing's expectations from their
+/// declarations, without running anything.
+pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> {
     let (library, cases) = plan()?;
     let planned: Vec<Planned> = cases
         .into_iter()
@@ -149,15 +162,9 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
         peers.push(peer);
     }
     let find = |k: PeerKind| peers.iter().find(|p| p.kind() == k).cloned();
-    let run_opts = RunOptions {
-        transport: opts.transport,
-        jobs: opts.jobs,
-        io_timeout: opts.io_timeout,
-        progress: opts.progress,
-    };
     let verify = expected_verify_error;
     let oracle = Oracle::new(&library, &verify);
-    let mut results = Vec::new();
+    let mut out = Vec::new();
     for pairing in &pairings {
         let (Some(client), Some(server)) = (find(pairing.client), find(pairing.server)) else {
             continue;
@@ -181,8 +188,36 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
                 p
             })
             .collect();
-        results.extend(run::run(plan, client, server, &run_opts));
+        out.push((client, server, plan));
     }
+    Ok(PlannedMatrix {
+        library,
+        peers,
+        pairings: out,
+        _pki_dir: pki_dir,
+    })
+}
+
+/// Runs the matrix and returns its report.
+pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
+    let start = Instant::now();
+    let m = plan_matrix(opts)?;
+    let run_opts = RunOptions {
+        transport: opts.transport,
+        jobs: opts.jobs,
+        io_timeout: opts.io_timeout,
+        progress: opts.progress,
+    };
+    let mut results = Vec::new();
+    for (client, server, plan) in &m.pairings {
+        results.extend(run::run(
+            plan.clone(),
+            client.clone(),
+            server.clone(),
+            &run_opts,
+        ));
+    }
+    let (library, peers) = (&m.library, &m.peers);
     // Matrix order, each case's pairings together: the order `merge` restores.
     results.sort_by(|a, b| a.index.cmp(&b.index).then_with(|| a.id.cmp(&b.id)));
     let mut report = Report {
