@@ -333,12 +333,12 @@ fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
 fn list(opts: &MatrixOptions, format: Format, out: Option<&PathBuf>) -> Result<(), HarnessError> {
     let m = pipeline::plan_matrix(opts)?;
     let mut rows = Vec::new();
-    for (client, server, plan) in &m.pairings {
+    for pp in &m.pairings {
         let pairing = harness::run::Pairing {
-            client: client.kind(),
-            server: server.kind(),
+            client: pp.client.kind(),
+            server: pp.server.kind(),
         };
-        for p in plan {
+        for p in &pp.cases {
             rows.push((pairing.result_id(&p.case.id), pairing, p));
         }
     }

@@ -105,10 +105,20 @@ pub struct PlannedMatrix {
     pub library: Library,
     /// The peers of the run.
     pub peers: Vec<Arc<dyn Peer>>,
-    /// Each pairing's client, server and cases.
-    pub pairings: Vec<(Arc<dyn Peer>, Arc<dyn Peer>, Vec<Planned>)>,
+    /// Each pairing's peers and cases.
+    pub pairings: Vec<PairingPlan>,
     /// The PKI files the external peers read; they live as long as this.
     _pki_dir: Option<Arc<PkiDir>>,
+}
+
+/// One pairing of a planned matrix.
+pub struct PairingPlan {
+    /// The client's peer.
+    pub client: Arc<dyn Peer>,
+    /// The server's peer.
+    pub server: Arc<dyn Peer>,
+    /// The cases, with this pairing's expectations and skip reasons.
+    pub cases: Vec<Planned>,
 }
 
 /// Builds the peers and works out every pairing's expectations from their
@@ -188,7 +198,11 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
                 p
             })
             .collect();
-        out.push((client, server, plan));
+        out.push(PairingPlan {
+            client,
+            server,
+            cases: plan,
+        });
     }
     Ok(PlannedMatrix {
         library,
@@ -209,11 +223,11 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
         progress: opts.progress,
     };
     let mut results = Vec::new();
-    for (client, server, plan) in &m.pairings {
+    for p in &m.pairings {
         results.extend(run::run(
-            plan.clone(),
-            client.clone(),
-            server.clone(),
+            p.cases.clone(),
+            p.client.clone(),
+            p.server.clone(),
             &run_opts,
         ));
     }
