@@ -139,10 +139,10 @@ impl Builder<'_> {
     fn key_types(&mut self) {
         for v in Version::ALL {
             for k in KeyKind::ALL {
-                let au = if k == KeyKind::Rsa2048 {
-                    "RSA"
-                } else {
-                    "ECDSA"
+                let au = match k {
+                    KeyKind::Rsa2048 => "RSA",
+                    KeyKind::Dsa2048 => "DSS",
+                    _ => "ECDSA",
                 };
                 let suite = self.representative(v, au).cloned();
                 let mut c = self.base(CaseKind::KeyType, v, suite.as_ref(), k.name(), "default");
@@ -409,7 +409,7 @@ fn credential_for(s: &SuiteInfo) -> (Identity, bool, String) {
         (_, "RSA") | (_, "any") => (Identity::Certificate(KeyKind::Rsa2048), "rsa2048"),
         (_, "ECDSA") => (Identity::Certificate(KeyKind::EcdsaP256), "ecdsa-p256"),
         (_, "None") => (Identity::None, "anon"),
-        (_, "DSS") => (Identity::None, "dsa"),
+        (_, "DSS") => (Identity::Certificate(KeyKind::Dsa2048), "dsa2048"),
         (_, "SRP") => (Identity::None, "srp"),
         (_, other) => return (Identity::None, psk, other.to_ascii_lowercase()),
     };

@@ -26,6 +26,10 @@ pub struct Capabilities {
     pub versions: Vec<Version>,
     /// OpenSSL 3's rule: below TLS 1.2 only at security level 0.
     pub old_versions_need_level0: bool,
+    /// OpenSSL's server rule (`is_tls13_capable`): without a certificate
+    /// that can sign in TLS 1.3 (or a PSK) it leaves TLS 1.3 out of the
+    /// versions it offers.
+    pub tls13_needs_certificate: bool,
     /// Which suites it implements, and from which version.
     pub suites: SuiteSupport,
     /// The groups it knows, in the matrix's spelling ("X25519", "P-256",
@@ -201,6 +205,7 @@ impl Capabilities {
             available: Ok(()),
             versions: Version::ALL.to_vec(),
             old_versions_need_level0: false,
+            tls13_needs_certificate: false,
             suites: SuiteSupport::Catalogue,
             groups: None,
             keys: KeyKind::ALL.to_vec(),

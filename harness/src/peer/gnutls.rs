@@ -137,6 +137,10 @@ impl Gnutls {
                 p.push_str(&format!(":+{m}"));
             }
         }
+        // NORMAL leaves DSA signatures out; DSS suites need them in TLS 1.2.
+        if ep.suites.iter().any(|s| s.au == "DSS") {
+            p.push_str(":+SIGN-DSA-SHA256:+SIGN-DSA-SHA384:+SIGN-DSA-SHA512:+SIGN-DSA-SHA1");
+        }
         if !ep.groups.is_empty() {
             p.push_str(":-GROUP-ALL");
             for g in &ep.groups {
@@ -698,6 +702,7 @@ fn declare(
             KeyKind::Rsa2048 => signs("SIGN-RSA"),
             KeyKind::EcdsaP256 | KeyKind::EcdsaP384 => signs("SIGN-ECDSA"),
             KeyKind::Ed25519 => signs("SIGN-EdDSA-Ed25519"),
+            KeyKind::Dsa2048 => signs("SIGN-DSA"),
         })
         .collect();
     caps.alerts = vec![

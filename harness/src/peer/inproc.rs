@@ -480,6 +480,7 @@ pub fn key_type(k: KeyKind) -> KeyType {
         KeyKind::EcdsaP256 => KeyType::EcdsaP256,
         KeyKind::EcdsaP384 => KeyType::EcdsaP384,
         KeyKind::Ed25519 => KeyType::Ed25519,
+        KeyKind::Dsa2048 => KeyType::Dsa2048,
     }
 }
 

@@ -365,6 +365,7 @@ fn declare(version: &Result<String, String>) -> Capabilities {
         }
     }
     caps.suites = SuiteSupport::ByCode(codes);
+    caps.tls13_needs_certificate = true;
     // OpenSSL 3 allows TLS 1.1 and older only at security level 0.
     caps.old_versions_need_level0 = version.as_deref().is_ok_and(|v| {
         v.split_whitespace()

@@ -23,7 +23,7 @@ use rustls::{
 use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::inproc::key_type;
 use super::{Capabilities, ExternalView, Peer, PeerKind, SideOutcome, PING, PONG};
-use crate::case::{alert, Case, Endpoint, Identity, Role, Version};
+use crate::case::{alert, Case, Endpoint, Identity, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
 use crate::matrix::HOST;
 use crate::transport::{Conn, Dialer, Listener};
@@ -226,11 +226,18 @@ fn declare() -> Capabilities {
             .filter_map(|k| group_name(u16::from(k.name())).map(str::to_string))
             .collect(),
     );
-    caps.signature_schemes = p
-        .signature_verification_algorithms
-        .supported_schemes()
-        .iter()
-        .map(|s| format!("{s:?}"))
+    let schemes = p.signature_verification_algorithms.supported_schemes();
+    caps.signature_schemes = schemes.iter().map(|s| format!("{s:?}")).collect();
+    let has = |prefix: &str| caps.signature_schemes.iter().any(|s| s.starts_with(prefix));
+    caps.keys = KeyKind::ALL
+        .into_iter()
+        .filter(|k| match k {
+            KeyKind::Rsa2048 => has("RSA_"),
+            KeyKind::EcdsaP256 | KeyKind::EcdsaP384 => has("ECDSA_"),
+            KeyKind::Ed25519 => has("ED25519"),
+            // rustls has no DSA: no scheme lists it.
+            KeyKind::Dsa2048 => has("DSA_"),
+        })
         .collect();
     caps.alerts = vec![
         AlertDialect {
