@@ -133,6 +133,13 @@ struct MatrixArgs {
     /// representative slice) or full (every case).
     #[arg(long, default_value = "subset")]
     external_scope: ExternalScope,
+    /// Your own server or client as the `command` peer: NAME=TEMPLATE, run
+    /// by sh with {port} {cert} {key} {ca} {version} {suite} filled in. A
+    /// template with {cert} is a server (it listens on {port} and answers
+    /// each line); any other is a client (it sends its stdin and prints
+    /// what it receives). Adds `command` to --peers.
+    #[arg(long)]
+    peer_cmd: Option<harness::peer::command::CommandSpec>,
     /// tcp (loopback, a fresh port per case) or memory.
     #[arg(long, default_value = "tcp")]
     transport: Transport,
@@ -307,9 +314,14 @@ fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let mut peers = a.peers;
+    if a.peer_cmd.is_some() && !peers.contains(&PeerKind::Command) {
+        peers.push(PeerKind::Command);
+    }
     let opts = MatrixOptions {
+        command: a.peer_cmd,
         filter,
-        peers: a.peers,
+        peers,
         transport: a.transport,
         jobs,
         shard: a.shard,

@@ -10,8 +10,10 @@ use crate::case::Case;
 use crate::error::HarnessError;
 use crate::library::Library;
 use crate::matrix::{self, Filter};
+use crate::oracle::linked_capabilities;
 use crate::oracle::Oracle;
 use crate::peer::botan::Botan;
+use crate::peer::command::{Command, CommandSpec};
 use crate::peer::external::PkiDir;
 use crate::peer::gnutls::Gnutls;
 use crate::peer::inproc::{expected_verify_error, Inproc};
@@ -41,6 +43,8 @@ pub struct MatrixOptions {
     pub progress: bool,
     /// Which cases the pairings with external peers run.
     pub external_scope: ExternalScope,
+    /// The user's command peer (`--peer-cmd`), played as the `command` kind.
+    pub command: Option<CommandSpec>,
 }
 
 /// Which cases the pairings with an external peer run.
@@ -165,6 +169,18 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
             (PeerKind::Botan, Some(dir)) => {
                 Arc::new(Botan::new(dir.clone(), library.suites.clone()))
             }
+            (PeerKind::Command, Some(dir)) => match &opts.command {
+                Some(spec) => Arc::new(Command::new(
+                    spec,
+                    dir.clone(),
+                    linked_capabilities(&library),
+                )),
+                None => {
+                    return Err(HarnessError::Usage(
+                        "--peers command needs --peer-cmd NAME=TEMPLATE".into(),
+                    ))
+                }
+            },
             (PeerKind::Rustls, _) => Arc::new(Rustls::new(pki.clone(), library.suites.clone())),
             // pki_dir exists whenever an external kind is wanted.
             (_, None) => continue,

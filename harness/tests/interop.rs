@@ -91,6 +91,7 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
         io_timeout: Duration::from_secs(10),
         progress: false,
         external_scope: ExternalScope::Subset,
+        command: None,
     };
     let report = run_matrix(&opts).expect("the matrix runs");
     for kind in &peers {
@@ -180,4 +181,62 @@ fn children_of_this_process() -> Vec<String> {
         }
     }
     out
+}
+
+#[test]
+fn a_command_peer_plays_the_server_it_is_given() {
+    if !need("openssl", "openssl") {
+        return;
+    }
+    let spec = "sserver=openssl s_server -accept 127.0.0.1:{port} -cert {cert} -cert_chain {cert} \
+                -key {key} -rev -quiet -{version}"
+        .parse()
+        .expect("a valid --peer-cmd");
+    let opts = MatrixOptions {
+        filter: Filter {
+            versions: Some(vec![harness::case::Version::Tls1_3]),
+            suites: Some(regex::Regex::new("^TLS_AES_128_GCM_SHA256$").expect("regex")),
+            keys: Some(vec!["rsa2048".into()]),
+            options: Some(vec!["default".into()]),
+        },
+        peers: vec![PeerKind::Command],
+        transport: Transport::Tcp,
+        jobs: 1,
+        shard: None,
+        io_timeout: Duration::from_secs(10),
+        progress: false,
+        external_scope: ExternalScope::Subset,
+        command: Some(spec),
+    };
+    let report = run_matrix(&opts).expect("the matrix runs");
+    let id = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default";
+    let served = find(
+        &report.results,
+        id,
+        Pairing {
+            client: PeerKind::Inproc,
+            server: PeerKind::Command,
+        },
+    );
+    assert_eq!(
+        served.status,
+        Status::Pass,
+        "{}",
+        served.reason.as_deref().unwrap_or("")
+    );
+    // A template with {cert} is a server only.
+    let client = find(
+        &report.results,
+        id,
+        Pairing {
+            client: PeerKind::Command,
+            server: PeerKind::Inproc,
+        },
+    );
+    assert_eq!(client.status, Status::Unsupported);
+    let reason = client.reason.as_deref().unwrap_or("");
+    assert!(
+        reason.contains("client (command sserver): lacks the client role"),
+        "{reason}"
+    );
 }

@@ -22,6 +22,8 @@ pub struct Capabilities {
     pub implementation: String,
     /// `Err(why)` when the implementation can't run at all (a missing tool).
     pub available: Result<(), String>,
+    /// The roles it can play.
+    pub roles: Vec<Role>,
     /// The protocol versions it speaks.
     pub versions: Vec<Version>,
     /// OpenSSL 3's rule: below TLS 1.2 only at security level 0.
@@ -203,6 +205,7 @@ impl Capabilities {
         Capabilities {
             implementation: implementation.into(),
             available: Ok(()),
+            roles: vec![Role::Client, Role::Server],
             versions: Version::ALL.to_vec(),
             old_versions_need_level0: false,
             tls13_needs_certificate: false,
@@ -266,6 +269,9 @@ impl Capabilities {
         let side = format!("{role} ({})", self.implementation);
         if let Err(e) = &self.available {
             return Some(format!("{side}: unavailable: {e}"));
+        }
+        if !self.roles.contains(&role) {
+            return Some(format!("{side}: lacks the {role} role"));
         }
         let ep = match role {
             Role::Client => &case.client,

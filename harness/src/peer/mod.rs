@@ -16,6 +16,7 @@
 
 pub mod botan;
 pub mod capabilities;
+pub mod command;
 pub mod external;
 pub mod gnutls;
 pub mod inproc;
@@ -59,16 +60,19 @@ pub enum PeerKind {
     Rustls,
     /// Botan's `botan tls_server` and `botan tls_client` (Debian's botan).
     Botan,
+    /// A user's own server or client command (`--peer-cmd`).
+    Command,
 }
 
 impl PeerKind {
     /// Every kind, in report order.
-    pub const ALL: [PeerKind; 5] = [
+    pub const ALL: [PeerKind; 6] = [
         PeerKind::Inproc,
         PeerKind::OpensslCli,
         PeerKind::GnutlsCli,
         PeerKind::Rustls,
         PeerKind::Botan,
+        PeerKind::Command,
     ];
 
     /// The name `--peers` takes.
@@ -79,6 +83,7 @@ impl PeerKind {
             PeerKind::GnutlsCli => "gnutls-cli",
             PeerKind::Rustls => "rustls",
             PeerKind::Botan => "botan",
+            PeerKind::Command => "command",
         }
     }
 
@@ -104,7 +109,7 @@ impl FromStr for PeerKind {
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown peer kind {s:?}; use inproc, openssl-cli, gnutls-cli, rustls or botan"
+                    "unknown peer kind {s:?}; use inproc, openssl-cli, gnutls-cli, rustls, botan or command (with --peer-cmd)"
                 )
             })
     }

@@ -506,7 +506,12 @@ impl FreePortServer<'_> {
                 Ok(l) if (self.listening)(&l) => {
                     // Some servers (botan tls_server) say so before they
                     // call listen(): wait until the kernel agrees.
-                    wait_listening(port, Instant::now() + ready_within);
+                    if !wait_listening(port, Instant::now() + ready_within) {
+                        return Err(format!(
+                            "{} said it listens on {port}, but nothing does",
+                            self.program
+                        ));
+                    }
                     return Ok((g, port));
                 }
                 Ok(l) => last_error = l,
@@ -529,9 +534,9 @@ impl FreePortServer<'_> {
 }
 
 /// Waits until a TCP socket listens on `port` (IPv4 or IPv6, any
-/// address), as `/proc/net/tcp` shows it, or `deadline` passes. Where
-/// /proc is missing it returns at once.
-fn wait_listening(port: u16, deadline: Instant) {
+/// address), as `/proc/net/tcp` shows it, or `deadline` passes; returns
+/// whether one does. Where /proc is missing it can't tell and says yes.
+pub fn wait_listening(port: u16, deadline: Instant) -> bool {
     let needle = format!(":{port:04X} ");
     loop {
         let mut readable = false;
@@ -548,11 +553,14 @@ fn wait_listening(port: u16, deadline: Instant) {
                 state == "0A" && format!("{local} ").ends_with(&needle)
             });
             if listening {
-                return;
+                return true;
             }
         }
-        if !readable || Instant::now() >= deadline {
-            return;
+        if !readable {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
