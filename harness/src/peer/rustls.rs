@@ -197,8 +197,9 @@ impl Rustls {
     }
 }
 
-/// The version of the rustls crate this binary was built with.
-const RUSTLS_VERSION: &str = "0.23";
+/// The version of the rustls crate this binary was built with, from
+/// Cargo.lock (build.rs).
+const RUSTLS_VERSION: &str = env!("HARNESS_RUSTLS_VERSION");
 
 /// The declaration, from rustls's own API.
 fn declare() -> Capabilities {
