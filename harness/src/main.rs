@@ -158,7 +158,8 @@ struct MatrixArgs {
     /// Write the report here instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Seconds each read, write or accept may take before the case fails with a time-out.
+    /// Seconds each read, write or accept may take; a whole case ends after
+    /// (connections + 2) of these, whatever its sides are still doing.
     #[arg(long, default_value_t = 5.0)]
     timeout: f64,
 }
