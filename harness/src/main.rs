@@ -124,7 +124,7 @@ struct MatrixArgs {
     /// Options to run, comma-separated: default, mtls, resume, alpn, sni, group, mismatch, verify, ...
     #[arg(long, value_delimiter = ',')]
     options: Option<Vec<String>>,
-    /// Peer kinds to pair, comma-separated: inproc, openssl-cli, gnutls-cli, rustls, botan.
+    /// Peer kinds to pair, comma-separated: inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite.
     /// Runs inproc with inproc, and each external kind as the server of
     /// the inproc client and as the client of the inproc server.
     #[arg(long, value_delimiter = ',', default_value = "inproc")]

@@ -310,6 +310,9 @@ fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, Expectation
     }
     let why =
         format!("the client's lowest version ({cmin}) is above the server's highest ({smax})");
+    if let Some(alert) = c.caps.alert_for(FailureKind::OwnVersionsTooHigh) {
+        return Err(failure(alert.map(|a| (Role::Client, a)), None, why));
+    }
     if cmax == Version::Tls1_3 {
         // A TLS 1.3 client lists its versions in supported_versions, so
         // the server is the one that finds none in common (RFC 8446,

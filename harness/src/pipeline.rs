@@ -19,6 +19,7 @@ use crate::peer::gnutls::Gnutls;
 use crate::peer::inproc::{expected_verify_error, Inproc};
 use crate::peer::openssl_cli::OpensslCli;
 use crate::peer::rustls::Rustls;
+use crate::peer::tlslite::Tlslite;
 use crate::peer::{Peer, PeerKind};
 use crate::report::{Report, Summary, SCHEMA_VERSION};
 use crate::run::{self, Pairing, Planned, RunOptions};
@@ -181,6 +182,9 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
                     ))
                 }
             },
+            (PeerKind::Tlslite, Some(dir)) => {
+                Arc::new(Tlslite::new(dir.clone(), library.suites.clone()))
+            }
             (PeerKind::Rustls, _) => Arc::new(Rustls::new(pki.clone(), library.suites.clone())),
             // pki_dir exists whenever an external kind is wanted.
             (_, None) => continue,

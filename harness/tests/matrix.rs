@@ -226,7 +226,7 @@ fn bad_flags_are_usage_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(
         o.stderr
-            .contains("use inproc, openssl-cli, gnutls-cli, rustls, botan or command"),
+            .contains("use inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite or command"),
         "{}",
         o.stderr
     );

@@ -197,6 +197,10 @@ pub enum FailureKind {
     ClientVersionsTooHigh,
     /// Server: the client's highest version is below its lowest.
     ClientVersionsTooLow,
+    /// Client: its lowest version is above the server's highest; the alert
+    /// is the client's when its ClientHello lets the server answer with
+    /// an older version, which the client then refuses.
+    OwnVersionsTooHigh,
 }
 
 impl Capabilities {

@@ -23,6 +23,7 @@ pub mod inproc;
 pub mod openssl_cli;
 pub mod process;
 pub mod rustls;
+pub mod tlslite;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -60,18 +61,21 @@ pub enum PeerKind {
     Rustls,
     /// Botan's `botan tls_server` and `botan tls_client` (Debian's botan).
     Botan,
+    /// tlslite-ng (PyPI), driven by a script of ours.
+    Tlslite,
     /// A user's own server or client command (`--peer-cmd`).
     Command,
 }
 
 impl PeerKind {
     /// Every kind, in report order.
-    pub const ALL: [PeerKind; 6] = [
+    pub const ALL: [PeerKind; 7] = [
         PeerKind::Inproc,
         PeerKind::OpensslCli,
         PeerKind::GnutlsCli,
         PeerKind::Rustls,
         PeerKind::Botan,
+        PeerKind::Tlslite,
         PeerKind::Command,
     ];
 
@@ -83,6 +87,7 @@ impl PeerKind {
             PeerKind::GnutlsCli => "gnutls-cli",
             PeerKind::Rustls => "rustls",
             PeerKind::Botan => "botan",
+            PeerKind::Tlslite => "tlslite",
             PeerKind::Command => "command",
         }
     }
@@ -109,7 +114,7 @@ impl FromStr for PeerKind {
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown peer kind {s:?}; use inproc, openssl-cli, gnutls-cli, rustls, botan or command (with --peer-cmd)"
+                    "unknown peer kind {s:?}; use inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite or command (with --peer-cmd)"
                 )
             })
     }
