@@ -15,11 +15,15 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --atleast-version=3.0.0 openssl 2>/dev/null || missing+=(libssl-dev)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v gnutls-cli >/dev/null 2>&1 || missing+=(gnutls-bin)
+command -v botan >/dev/null 2>&1 || missing+=(botan)
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v stdbuf >/dev/null 2>&1 || missing+=(coreutils)
 # tshark's dissection of a live capture is the decoder's reference (tests/tshark.rs).
 command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+# The tlslite peer runs tlslite-ng from a virtual environment made below.
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "ci/test.sh: installing ${missing[*]}"
@@ -38,13 +42,22 @@ fi
 # Under CI the interop tests need the external peers: a missing one is a
 # failure, never a skipped test.
 if [ "${CI:-}" = true ]; then
-    for tool in openssl gnutls-cli gnutls-serv tshark; do
+    for tool in openssl gnutls-cli gnutls-serv botan tshark; do
         if ! command -v "$tool" >/dev/null 2>&1; then
-            echo "ci/test.sh: $tool not found under CI=true; install openssl, gnutls-bin and tshark" >&2
+            echo "ci/test.sh: $tool not found under CI=true; install openssl, gnutls-bin, botan and tshark" >&2
             exit 1
         fi
     done
 fi
+# tlslite-ng from PyPI, in a virtual environment under target/ that the
+# tlslite peer finds (TLS_HARNESS_TLSLITE_PYTHON).
+venv=target/tlslite-venv
+if ! "$venv/bin/python" -c 'import tlslite' >/dev/null 2>&1; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q tlslite-ng ||
+        { echo "ci/test.sh: could not install tlslite-ng from PyPI into $venv" >&2; exit 1; }
+fi
+export TLS_HARNESS_TLSLITE_PYTHON="$PWD/$venv/bin/python"
 for component in rustfmt clippy; do
     if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
         rustup component add "$component"
@@ -68,8 +81,9 @@ cargo test -q -p openssl-handshake --features tracing,metrics --test telemetry
 # The main job: every pairing with the external peers must end with 0 failed.
 harness=target/release/tls-harness
 cargo build -q --release -p harness
-echo "== tls-harness matrix --peers inproc,openssl-cli,gnutls-cli"
-"$harness" matrix --peers inproc,openssl-cli,gnutls-cli | tail -n 1
+peers=inproc,openssl-cli,gnutls-cli,rustls,botan,tlslite
+echo "== tls-harness matrix --peers $peers --external-scope full"
+"$harness" matrix --peers "$peers" --external-scope full | tail -n 1
 
 echo "== tls-harness hostile --in-process"
 "$harness" hostile --in-process | tail -n 1

@@ -119,15 +119,18 @@ pub enum KeyKind {
     EcdsaP384,
     /// Ed25519.
     Ed25519,
+    /// DSA, 2048 bits.
+    Dsa2048,
 }
 
 impl KeyKind {
     /// Every key type, in report column order.
-    pub const ALL: [KeyKind; 4] = [
+    pub const ALL: [KeyKind; 5] = [
         KeyKind::Rsa2048,
         KeyKind::EcdsaP256,
         KeyKind::EcdsaP384,
         KeyKind::Ed25519,
+        KeyKind::Dsa2048,
     ];
 
     /// "rsa2048", "ecdsa-p256", "ecdsa-p384", "ed25519": the pki's names.
@@ -137,15 +140,19 @@ impl KeyKind {
             KeyKind::EcdsaP256 => "ecdsa-p256",
             KeyKind::EcdsaP384 => "ecdsa-p384",
             KeyKind::Ed25519 => "ed25519",
+            KeyKind::Dsa2048 => "dsa2048",
         }
     }
 
     /// Whether a suite with `Au=` `au` can be served with this key at `v`.
     ///
     /// Ed25519 signs only through `signature_algorithms`, so OpenSSL offers
-    /// it for ECDSA suites from TLS 1.2 on (RFC 8422, section 5.1.1).
+    /// it for ECDSA suites from TLS 1.2 on (RFC 8422, section 5.1.1). TLS
+    /// 1.3 has no DSA signature scheme (RFC 8446, section 4.2.3).
     pub fn serves(self, au: &str, v: Version) -> bool {
         match (self, au) {
+            (KeyKind::Dsa2048, "any") => false,
+            (KeyKind::Dsa2048, "DSS") => true,
             (_, "any") => true,
             (KeyKind::Rsa2048, "RSA") => true,
             (KeyKind::EcdsaP256 | KeyKind::EcdsaP384, "ECDSA") => true,
@@ -163,7 +170,7 @@ impl FromStr for KeyKind {
             .into_iter()
             .find(|k| k.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown key type {s:?}; use rsa2048, ecdsa-p256, ecdsa-p384 or ed25519")
+                format!("unknown key type {s:?}; use rsa2048, ecdsa-p256, ecdsa-p384, ed25519 or dsa2048")
             })
     }
 }

@@ -129,7 +129,7 @@ struct MatrixArgs {
     /// Options to run, comma-separated: default, mtls, resume, alpn, sni, group, mismatch, verify, ...
     #[arg(long, value_delimiter = ',')]
     options: Option<Vec<String>>,
-    /// Peer kinds to pair, comma-separated: inproc, openssl-cli, gnutls-cli.
+    /// Peer kinds to pair, comma-separated: inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite.
     /// Runs inproc with inproc, and each external kind as the server of
     /// the inproc client and as the client of the inproc server.
     #[arg(long, value_delimiter = ',', default_value = "inproc")]
@@ -138,6 +138,13 @@ struct MatrixArgs {
     /// representative slice) or full (every case).
     #[arg(long, default_value = "subset")]
     external_scope: ExternalScope,
+    /// Your own server or client as the `command` peer: NAME=TEMPLATE, run
+    /// by sh with {port} {cert} {key} {ca} {version} {suite} filled in. A
+    /// template with {cert} is a server (it listens on {port} and answers
+    /// each line); any other is a client (it sends its stdin and prints
+    /// what it receives). Adds `command` to --peers.
+    #[arg(long)]
+    peer_cmd: Option<harness::peer::command::CommandSpec>,
     /// tcp (loopback, a fresh port per case) or memory.
     #[arg(long, default_value = "tcp")]
     transport: Transport,
@@ -147,7 +154,7 @@ struct MatrixArgs {
     /// Run only shard K of N (e.g. 2/4); `merge` joins the JSON reports.
     #[arg(long, value_parser = parse_shard)]
     shard: Option<(u32, u32)>,
-    /// List the cases and their expectations without running them.
+    /// List each pairing's cases and their expectations without running them.
     #[arg(long)]
     list: bool,
     /// table, json, junit or markdown.
@@ -156,7 +163,8 @@ struct MatrixArgs {
     /// Write the report here instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Seconds each read, write or accept may take before the case fails with a time-out.
+    /// Seconds each read, write or accept may take; a whole case ends after
+    /// (connections + 2) of these, whatever its sides are still doing.
     #[arg(long, default_value_t = 5.0)]
     timeout: f64,
 }
@@ -298,6 +306,10 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An interrupted run must not leave peer processes behind.
+    if let Err(e) = harness::peer::process::kill_on_signal() {
+        eprintln!("tls-harness: {e}");
+    }
     let result = match cli.command {
         Command::Matrix(a) => matrix(a),
         Command::Probe(a) => probe_cmd(a),
@@ -325,25 +337,17 @@ fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         keys: a.keys,
         options: a.options,
     };
-    if a.list {
-        let (library, cases) = pipeline::plan()?;
-        let mut text = String::new();
-        for c in &cases {
-            let shard_ok = a
-                .shard
-                .map_or(true, |(k, n)| harness::matrix::shard_of(&c.id, n) == k);
-            if shard_ok && filter.skip_reason(c, &library).is_none() {
-                text += &format!("{}\t{}\n", c.id, expectation_text(&c.expect));
-            }
-        }
-        return emit(&text, a.out.as_ref()).map(|_| true);
-    }
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let mut peers = a.peers;
+    if a.peer_cmd.is_some() && !peers.contains(&PeerKind::Command) {
+        peers.push(PeerKind::Command);
+    }
     let opts = MatrixOptions {
+        command: a.peer_cmd,
         filter,
-        peers: a.peers,
+        peers,
         transport: a.transport,
         jobs,
         shard: a.shard,
@@ -351,12 +355,62 @@ fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
         external_scope: a.external_scope,
     };
+    if a.list {
+        return list(&opts, a.format, a.out.as_ref()).map(|_| true);
+    }
     let report = pipeline::run_matrix(&opts)?;
     emit(&report::render(&report, a.format), a.out.as_ref())?;
     if a.out.is_some() || a.format != Format::Table {
         eprintln!("{}", report.summary);
     }
     Ok(report.ok())
+}
+
+/// `matrix --list`: every pairing's cases with the expectation its peers'
+/// declarations give, and the reason a case would be skipped.
+fn list(opts: &MatrixOptions, format: Format, out: Option<&PathBuf>) -> Result<(), HarnessError> {
+    let m = pipeline::plan_matrix(opts)?;
+    let mut rows = Vec::new();
+    for pp in &m.pairings {
+        let pairing = harness::run::Pairing {
+            client: pp.client.kind(),
+            server: pp.server.kind(),
+        };
+        for p in &pp.cases {
+            rows.push((pairing.result_id(&p.case.id), pairing, p));
+        }
+    }
+    let text = match format {
+        // The table lists what would run; the JSON also what would be
+        // skipped, and why.
+        Format::Table => rows
+            .iter()
+            .filter(|(_, _, p)| p.skip.is_none())
+            .map(|(id, _, p)| format!("{id}\t{}\n", expectation_text(&p.case.expect)))
+            .collect(),
+        Format::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(id, pairing, p)| {
+                    serde_json::json!({
+                        "id": id,
+                        "pairing": pairing,
+                        "index": p.index,
+                        "skip": p.skip,
+                        "expect": p.case.expect,
+                    })
+                })
+                .collect();
+            // Plain values always serialize.
+            serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"
+        }
+        other => {
+            return Err(HarnessError::Usage(format!(
+                "matrix --list writes table or json, not {other:?}"
+            )))
+        }
+    };
+    emit(&text, out)
 }
 
 fn expectation_text(e: &harness::case::Expectation) -> String {

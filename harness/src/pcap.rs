@@ -214,12 +214,15 @@ pub fn attach(ssl: &mut SslRef, capture: &Capture) -> Result<(), ErrorStack> {
     Ok(())
 }
 
+/// Somewhere else a key log line goes.
+pub type KeyLogSink = Box<dyn Fn(&str) + Send + Sync>;
+
 /// Sets the context's key log callback to put each line into the
 /// capture of its connection (see [`attach`]), and also to call `also`
 /// (a `--keylog` file, say): a context has one key log callback.
 pub fn keys_into_captures(
     b: &mut SslContextBuilder,
-    also: Option<Box<dyn Fn(&str) + Send + Sync>>,
+    also: Option<KeyLogSink>,
 ) -> Result<(), ErrorStack> {
     let index = capture_index()?;
     b.set_keylog_callback(move |ssl, line| {

@@ -10,11 +10,16 @@ use crate::case::Case;
 use crate::error::HarnessError;
 use crate::library::Library;
 use crate::matrix::{self, Filter};
+use crate::oracle::linked_capabilities;
 use crate::oracle::Oracle;
+use crate::peer::botan::Botan;
+use crate::peer::command::{Command, CommandSpec};
 use crate::peer::external::PkiDir;
 use crate::peer::gnutls::Gnutls;
 use crate::peer::inproc::{expected_verify_error, Inproc};
 use crate::peer::openssl_cli::OpensslCli;
+use crate::peer::rustls::Rustls;
+use crate::peer::tlslite::Tlslite;
 use crate::peer::{Peer, PeerKind};
 use crate::report::{Report, Summary, SCHEMA_VERSION};
 use crate::run::{self, Pairing, Planned, RunOptions};
@@ -39,6 +44,8 @@ pub struct MatrixOptions {
     pub progress: bool,
     /// Which cases the pairings with external peers run.
     pub external_scope: ExternalScope,
+    /// The user's command peer (`--peer-cmd`), played as the `command` kind.
+    pub command: Option<CommandSpec>,
 }
 
 /// Which cases the pairings with an external peer run.
@@ -96,9 +103,32 @@ pub fn plan() -> Result<(Library, Vec<Case>), HarnessError> {
     Ok((library, cases))
 }
 
-/// Runs the matrix and returns its report.
-pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
-    let start = Instant::now();
+/// The matrix ready to run: the peers, and for each pairing its cases with
+/// that pairing's expectations and skip reasons.
+pub struct PlannedMatrix {
+    /// The linked OpenSSL.
+    pub library: Library,
+    /// The peers of the run.
+    pub peers: Vec<Arc<dyn Peer>>,
+    /// Each pairing's peers and cases.
+    pub pairings: Vec<PairingPlan>,
+    /// The PKI files the external peers read; they live as long as this.
+    _pki_dir: Option<Arc<PkiDir>>,
+}
+
+/// One pairing of a planned matrix.
+pub struct PairingPlan {
+    /// The client's peer.
+    pub client: Arc<dyn Peer>,
+    /// The server's peer.
+    pub server: Arc<dyn Peer>,
+    /// The cases, with this pairing's expectations and skip reasons.
+    pub cases: Vec<Planned>,
+}
+
+/// Builds the peers and works out every pairing's expectations from their
+/// declarations, without running anything.
+pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> {
     let (library, cases) = plan()?;
     let planned: Vec<Planned> = cases
         .into_iter()
@@ -132,33 +162,50 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
             .any(|p| p.client == kind || p.server == kind);
         let peer: Arc<dyn Peer> = match (kind, &pki_dir) {
             _ if !wanted => continue,
-            (PeerKind::Inproc, _) => Arc::new(Inproc::new(pki.clone())),
+            (PeerKind::Inproc, _) => Arc::new(Inproc::with_library(pki.clone(), &library)),
             (PeerKind::OpensslCli, Some(dir)) => Arc::new(OpensslCli::new(dir.clone())),
             (PeerKind::GnutlsCli, Some(dir)) => {
                 Arc::new(Gnutls::new(dir.clone(), library.suites.clone()))
             }
+            (PeerKind::Botan, Some(dir)) => {
+                Arc::new(Botan::new(dir.clone(), library.suites.clone()))
+            }
+            (PeerKind::Command, Some(dir)) => match &opts.command {
+                Some(spec) => Arc::new(Command::new(
+                    spec,
+                    dir.clone(),
+                    linked_capabilities(&library),
+                )),
+                None => {
+                    return Err(HarnessError::Usage(
+                        "--peers command needs --peer-cmd NAME=TEMPLATE".into(),
+                    ))
+                }
+            },
+            (PeerKind::Tlslite, Some(dir)) => {
+                Arc::new(Tlslite::new(dir.clone(), library.suites.clone()))
+            }
+            (PeerKind::Rustls, _) => Arc::new(Rustls::new(pki.clone(), library.suites.clone())),
             // pki_dir exists whenever an external kind is wanted.
             (_, None) => continue,
         };
         peers.push(peer);
     }
     let find = |k: PeerKind| peers.iter().find(|p| p.kind() == k).cloned();
-    let run_opts = RunOptions {
-        transport: opts.transport,
-        jobs: opts.jobs,
-        io_timeout: opts.io_timeout,
-        progress: opts.progress,
-    };
-    let mut results = Vec::new();
+    let verify = expected_verify_error;
+    let oracle = Oracle::new(&library, &verify);
+    let mut out = Vec::new();
     for pairing in &pairings {
         let (Some(client), Some(server)) = (find(pairing.client), find(pairing.server)) else {
             continue;
         };
         let external = pairing.client.is_external() || pairing.server.is_external();
+        let (client_caps, server_caps) = (client.capabilities(), server.capabilities());
         let plan: Vec<Planned> = planned
             .iter()
             .map(|p| {
                 let mut p = p.clone();
+                p.case.expect = oracle.expect_between(&p.case, &client_caps, &server_caps);
                 if external
                     && p.skip.is_none()
                     && opts.external_scope == ExternalScope::Subset
@@ -171,8 +218,40 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
                 p
             })
             .collect();
-        results.extend(run::run(plan, client, server, &run_opts));
+        out.push(PairingPlan {
+            client,
+            server,
+            cases: plan,
+        });
     }
+    Ok(PlannedMatrix {
+        library,
+        peers,
+        pairings: out,
+        _pki_dir: pki_dir,
+    })
+}
+
+/// Runs the matrix and returns its report.
+pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
+    let start = Instant::now();
+    let m = plan_matrix(opts)?;
+    let run_opts = RunOptions {
+        transport: opts.transport,
+        jobs: opts.jobs,
+        io_timeout: opts.io_timeout,
+        progress: opts.progress,
+    };
+    let mut results = Vec::new();
+    for p in &m.pairings {
+        results.extend(run::run(
+            p.cases.clone(),
+            p.client.clone(),
+            p.server.clone(),
+            &run_opts,
+        ));
+    }
+    let (library, peers) = (&m.library, &m.peers);
     // Matrix order, each case's pairings together: the order `merge` restores.
     results.sort_by(|a, b| a.index.cmp(&b.index).then_with(|| a.id.cmp(&b.id)));
     let mut report = Report {

@@ -211,7 +211,7 @@ pub fn run(
             std::thread::spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(p) = plan.get(i) else { break };
-                let r = run_one(p, client.as_ref(), server.as_ref(), &opts);
+                let r = run_one(p, &client, &server, &opts);
                 if let Some(bar) = &bar {
                     if p.skip.is_none() {
                         bar.set_message(p.case.id.clone());
@@ -279,9 +279,14 @@ fn progress_bar(wanted: bool, len: usize) -> Option<indicatif::ProgressBar> {
 }
 
 /// Runs one planned case.
-pub fn run_one(p: &Planned, client: &dyn Peer, server: &dyn Peer, opts: &RunOptions) -> CaseResult {
+pub fn run_one(
+    p: &Planned,
+    client: &Arc<dyn Peer>,
+    server: &Arc<dyn Peer>,
+    opts: &RunOptions,
+) -> CaseResult {
     let case = &p.case;
-    let pairing = pairing_of(client, server);
+    let pairing = pairing_of(client.as_ref(), server.as_ref());
     let mut result = CaseResult {
         id: pairing.result_id(&case.id),
         pairing,
@@ -302,21 +307,8 @@ pub fn run_one(p: &Planned, client: &dyn Peer, server: &dyn Peer, opts: &RunOpti
         result.reason = Some(reason.clone());
         return result;
     }
-    if let Err(reason) = client
-        .check(Role::Client, case)
-        .and_then(|_| server.check(Role::Server, case))
-    {
-        result.status = Status::Unsupported;
-        result.reason = Some(reason);
-        return result;
-    }
-    let mut adjusted = case.clone();
-    adjusted.expect = server.expect(Role::Server, &adjusted);
-    adjusted.expect = client.expect(Role::Client, &adjusted);
-    let case = &adjusted;
-    result.case = case.clone();
     let start = Instant::now();
-    let (client_out, server_out) = pair(case, client, server, opts);
+    let (client_out, server_out) = pair(case, client.clone(), server.clone(), opts);
     result.elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
     result.observed = Some(observe(&client_out, &server_out));
     match judge(case, &client_out, &server_out) {
@@ -335,100 +327,97 @@ pub fn run_one(p: &Planned, client: &dyn Peer, server: &dyn Peer, opts: &RunOpti
     result
 }
 
-/// Runs the client here and the server on its own thread.
-fn pair(
-    case: &Case,
-    client: &dyn Peer,
-    server: &dyn Peer,
-    opts: &RunOptions,
-) -> (Vec<SideOutcome>, Vec<SideOutcome>) {
-    if server.binds_own_port() {
-        return pair_own_port(case, client, server, opts);
-    }
-    let connections = if case.resume.is_some() { 2 } else { 1 };
-    let transport = if client.kind().is_external() {
-        // A process can only reach us over TCP.
-        Transport::Tcp
-    } else {
-        opts.transport
-    };
-    let (listener, dialer) = match transport.pair(opts.io_timeout) {
-        Ok(p) => p,
-        Err(e) => {
-            let o = SideOutcome::broken(
-                Role::Server,
-                format!("could not open the transport: {e}"),
-                false,
-            );
-            return (Vec::new(), vec![o]);
-        }
-    };
-    let (tx, rx) = mpsc::channel();
-    std::thread::scope(|scope| {
-        let case_ref = case;
-        scope.spawn(move || {
-            let out = server.serve(case_ref, listener, connections);
-            // The receiver is gone only if the case already timed out.
-            let _ = tx.send(out);
-        });
-        let client_out = client.connect(case, dialer, connections);
-        let server_out = collect_server(&rx, opts, connections);
-        (client_out, server_out)
-    })
+/// The most a case may take in all: each connection's steps, each bounded
+/// by the per-operation time-out, plus one for setting up. The case ends
+/// then, whatever its sides are still doing.
+pub fn case_limit(io_timeout: Duration, connections: usize) -> Duration {
+    io_timeout * (connections as u32 + 2)
 }
 
-/// As [`pair`], for a server that binds its own port (an external
-/// process): the client dials once the server says where it listens, and
-/// the server learns how many connections the client made.
-fn pair_own_port(
+/// Runs the client and the server each on a thread of its own, and waits
+/// for both until the case's deadline. A side that is still busy then is
+/// left behind (its own time-outs end it) and reported as timed out, so a
+/// stalled peer can't stretch the case.
+fn pair(
     case: &Case,
-    client: &dyn Peer,
-    server: &dyn Peer,
+    client: Arc<dyn Peer>,
+    server: Arc<dyn Peer>,
     opts: &RunOptions,
 ) -> (Vec<SideOutcome>, Vec<SideOutcome>) {
     let connections = if case.resume.is_some() { 2 } else { 1 };
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let (done_tx, done_rx) = mpsc::channel();
-    let (tx, rx) = mpsc::channel();
-    std::thread::scope(|scope| {
+    let deadline = Instant::now() + case_limit(opts.io_timeout, connections);
+    let (ctx, crx) = mpsc::channel();
+    let (stx, srx) = mpsc::channel();
+    if server.binds_own_port() {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let (done_tx, done_rx) = mpsc::channel();
         let ctl = ServerControl {
             ready: ready_tx,
             client_done: done_rx,
             io_timeout: opts.io_timeout,
         };
-        scope.spawn(move || {
-            let out = server.serve_own_port(case, connections, ctl);
-            let _ = tx.send(out);
+        let c = case.clone();
+        std::thread::spawn(move || {
+            // The receiver is gone only if the case already timed out.
+            let _ = stx.send(server.serve_own_port(&c, connections, ctl));
         });
-        let client_out = match ready_rx.recv_timeout(opts.io_timeout * 2) {
-            Ok(addr) => client.connect(case, Dialer::Tcp(addr, opts.io_timeout), connections),
-            // The server failed to start; its own outcome says why.
-            Err(_) => Vec::new(),
+        let c = case.clone();
+        let io_timeout = opts.io_timeout;
+        std::thread::spawn(move || {
+            let out = match ready_rx.recv_timeout(io_timeout * 2) {
+                Ok(addr) => client.connect(&c, Dialer::Tcp(addr, io_timeout), connections),
+                // The server failed to start; its own outcome says why.
+                Err(_) => Vec::new(),
+            };
+            let _ = done_tx.send(out.len());
+            let _ = ctx.send(out);
+        });
+    } else {
+        let transport = if client.kind().is_external() {
+            // Another implementation reaches us over TCP.
+            Transport::Tcp
+        } else {
+            opts.transport
         };
-        let _ = done_tx.send(client_out.len());
-        let server_out = collect_server(&rx, opts, connections);
-        (client_out, server_out)
-    })
-}
-
-fn collect_server(
-    rx: &mpsc::Receiver<Vec<SideOutcome>>,
-    opts: &RunOptions,
-    connections: usize,
-) -> Vec<SideOutcome> {
-    // Each I/O step is bounded by io_timeout, so the server finishes
-    // within a few of them; wait a little longer than that.
-    let limit = opts.io_timeout * (2 * connections as u32 + 3);
-    rx.recv_timeout(limit).unwrap_or_else(|_| {
+        let (listener, dialer) = match transport.pair(opts.io_timeout) {
+            Ok(p) => p,
+            Err(e) => {
+                let o = SideOutcome::broken(
+                    Role::Server,
+                    format!("could not open the transport: {e}"),
+                    false,
+                );
+                return (Vec::new(), vec![o]);
+            }
+        };
+        let c = case.clone();
+        std::thread::spawn(move || {
+            let _ = stx.send(server.serve(&c, listener, connections));
+        });
+        let c = case.clone();
+        std::thread::spawn(move || {
+            let _ = ctx.send(client.connect(&c, dialer, connections));
+        });
+    }
+    let limit = case_limit(opts.io_timeout, connections);
+    let late = |role: Role| {
         vec![SideOutcome::broken(
-            Role::Server,
+            role,
             format!(
-                "time-out: the server did not finish within {:.1} s",
+                "time-out: the {role} did not finish within the case's {:.1} s",
                 limit.as_secs_f64()
             ),
             true,
         )]
-    })
+    };
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let client_out = crx
+        .recv_timeout(left())
+        .unwrap_or_else(|_| late(Role::Client));
+    let server_out = srx
+        .recv_timeout(left())
+        .unwrap_or_else(|_| late(Role::Server));
+    (client_out, server_out)
 }
 
 /// Checks what happened against the expectation; `Err` says how it differs.

@@ -38,7 +38,7 @@ fn a_failed_case_reports_its_diagnosis_in_every_format() {
         case,
         skip: None,
     };
-    let result = run_one(&planned, peer.as_ref(), peer.as_ref(), &opts);
+    let result = run_one(&planned, &peer, &peer, &opts);
     assert_eq!(result.status, Status::Fail);
     let d = result
         .diagnosis

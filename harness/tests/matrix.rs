@@ -183,11 +183,50 @@ fn list_prints_ids_and_expectations_without_running() {
 }
 
 #[test]
+fn list_follows_peers_scope_and_format() {
+    // rustls runs in process, so this needs no external tool.
+    let list = |extra: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec!["matrix", "--list", "--peers", "rustls", "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = run(harness(&args));
+        assert!(o.status.success(), "{}", o.stderr);
+        serde_json::from_str(&o.stdout).expect("a JSON list")
+    };
+    let subset = list(&[]);
+    let ids: Vec<&str> = subset.iter().filter_map(|v| v["id"].as_str()).collect();
+    assert!(ids.iter().any(|i| i.ends_with("@inproc>rustls")));
+    assert!(ids.iter().any(|i| i.ends_with("@rustls>inproc")));
+    assert!(!ids.iter().any(|i| i.contains('@') && !i.contains("rustls")));
+    let skipped = |l: &[serde_json::Value]| l.iter().filter(|v| !v["skip"].is_null()).count();
+    let full = list(&["--external-scope", "full"]);
+    assert_eq!(full.len(), subset.len());
+    assert!(
+        skipped(&full) < skipped(&subset),
+        "full scope skips fewer cases"
+    );
+    // rustls declares no TLS 1.0: its pairings at TLS 1.0 say so.
+    let tls1 = full
+        .iter()
+        .find(|v| {
+            v["id"]
+                .as_str()
+                .is_some_and(|i| i.starts_with("tls1/") && i.ends_with("@inproc>rustls"))
+        })
+        .expect("a TLS 1.0 case with the rustls server");
+    let reason = tls1["expect"]["reason"].as_str().unwrap_or("");
+    assert!(reason.starts_with("server (rustls"), "{reason}");
+    assert!(reason.contains("lacks TLS 1.0"), "{reason}");
+    let o = run(harness(&["matrix", "--list", "--format", "junit"]));
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
 fn bad_flags_are_usage_errors() {
     let o = run(harness(&["matrix", "--peers", "nss"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        o.stderr.contains("use inproc, openssl-cli or gnutls-cli"),
+        o.stderr
+            .contains("use inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite or command"),
         "{}",
         o.stderr
     );

@@ -31,7 +31,11 @@ fn keys_are_written_0600() {
     );
     let paths: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
     let keys: Vec<&String> = paths.iter().filter(|p| p.ends_with(".key")).collect();
-    assert_eq!(keys.len(), 2 * 4 + 6, "a key per leaf and negative");
+    assert_eq!(
+        keys.len(),
+        2 * 5 + 6,
+        "a key per leaf (five key types) and negative"
+    );
     for k in keys {
         assert_eq!(mode(Path::new(k)), 0o600, "{k}");
     }

@@ -17,10 +17,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::external::{self, PkiDir};
-use super::process::{first_line, Captured, ChildGuard, ProcessError};
-use super::{ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
-use crate::case::{alert, Case, Endpoint, Expectation, ExpectedAlert, Identity, Role, Version};
+use super::process::{first_line, output, Captured, ChildGuard, FreePortServer};
+use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
+use crate::case::{alert, Case, Endpoint, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
 use crate::matrix::HOST;
 use crate::transport::{Dialer, Listener};
@@ -34,34 +35,41 @@ pub struct Gnutls {
     pki: Arc<PkiDir>,
     /// `gnutls-cli --version`, or why the tools can't be used.
     version: Result<String, String>,
-    /// Why gnutls-serv can't be used, when it can't.
-    server_missing: Option<String>,
     /// The two-byte codes of the suites GnuTLS implements (`gnutls-cli -l`).
     implemented: HashSet<u16>,
     /// The linked OpenSSL's suites, to name what GnuTLS reports.
     catalogue: Vec<SuiteInfo>,
+    caps: Capabilities,
 }
 
 impl Gnutls {
     /// A peer using the PKI files in `pki`; `catalogue` is the linked
-    /// OpenSSL's suite list. Asks the tools for their version and suites once.
+    /// OpenSSL's suite list. Asks the tools once for their version and for
+    /// what they support (`gnutls-cli -l`).
     pub fn new(pki: Arc<PkiDir>, catalogue: Vec<SuiteInfo>) -> Self {
-        let version = first_line(CLIENT, &["--version"], PACKAGE, Duration::from_secs(10))
+        let mut version = first_line(CLIENT, &["--version"], PACKAGE, Duration::from_secs(10))
             .map_err(|e| e.to_string());
-        let server_missing = super::process::which(SERVER)
-            .is_none()
-            .then(|| format!("{SERVER} not found; install {PACKAGE}"));
-        let implemented = if version.is_ok() {
-            list_suites().unwrap_or_default()
-        } else {
-            HashSet::new()
+        if version.is_ok() && super::process::which(SERVER).is_none() {
+            version = Err(format!("{SERVER} not found; install {PACKAGE}"));
+        }
+        let listing = match &version {
+            Ok(_) => output(CLIENT, &["-l"], PACKAGE, Duration::from_secs(10))
+                .map(|c| c.stdout)
+                .unwrap_or_default(),
+            Err(_) => String::new(),
         };
+        let caps = declare(&version, &listing, &catalogue);
+        let implemented = listing
+            .lines()
+            .filter_map(suite_code)
+            .map(|(c, _)| c)
+            .collect();
         Gnutls {
             pki,
             version,
-            server_missing,
             implemented,
             catalogue,
+            caps,
         }
     }
 
@@ -128,6 +136,10 @@ impl Gnutls {
             for m in macs {
                 p.push_str(&format!(":+{m}"));
             }
+        }
+        // NORMAL leaves DSA signatures out; DSS suites need them in TLS 1.2.
+        if ep.suites.iter().any(|s| s.au == "DSS") {
+            p.push_str(":+SIGN-DSA-SHA256:+SIGN-DSA-SHA384:+SIGN-DSA-SHA512:+SIGN-DSA-SHA1");
         }
         if !ep.groups.is_empty() {
             p.push_str(":-GROUP-ALL");
@@ -251,59 +263,6 @@ impl Gnutls {
             ),
         }
     }
-
-    fn check_server(&self, case: &Case) -> Result<(), String> {
-        if let Some(m) = &self.server_missing {
-            return Err(m.clone());
-        }
-        let s = &case.server;
-        if s.sni_identity.is_some() {
-            return Err("gnutls-serv can't switch to another certificate on SNI (it serves one certificate per key type)".into());
-        }
-        let (c, sa) = (&case.client.alpn, &s.alpn);
-        if !c.is_empty() && !sa.is_empty() {
-            let server_order = sa.iter().find(|p| c.contains(p));
-            let client_order = c.iter().find(|p| sa.contains(p));
-            if server_order != client_order {
-                return Err("gnutls-serv picks ALPN in the client's order and has no option for the server's order, which the case expects".into());
-            }
-        }
-        if s.identity == Identity::None
-            && !s.psk
-            && s.suites.iter().any(|x| x.au == "None")
-            && s.version_range().1 == Version::Tls1_3
-        {
-            return Err("anonymous suites don't exist in TLS 1.3".into());
-        }
-        self.priority(s).map(|_| ())
-    }
-}
-
-impl Gnutls {
-    /// gnutls-cli 3.7 (Debian 12) dies with SIGSEGV right after a
-    /// successful DHE-PSK or ECDHE-PSK handshake, against `openssl s_server`
-    /// as well, so such a case can't tell anything about the server.
-    fn check_client_crash(&self, case: &Case) -> Result<(), String> {
-        // `--version` prints "gnutls-cli 3.7.9".
-        let buggy = self.version.as_deref().is_ok_and(|v| {
-            v.split_whitespace()
-                .last()
-                .is_some_and(|n| n.starts_with("3.7."))
-        });
-        let dhe_psk = case
-            .client
-            .suites
-            .iter()
-            .any(|s| s.kx == "DHEPSK" || s.kx == "ECDHEPSK");
-        if buggy && dhe_psk && case.client.psk {
-            return Err(format!(
-                "{} crashes (SIGSEGV) after DHE-PSK and ECDHE-PSK handshakes, \
-                 also against openssl s_server",
-                self.version.as_deref().unwrap_or("?")
-            ));
-        }
-        Ok(())
-    }
 }
 
 impl Peer for Gnutls {
@@ -318,53 +277,8 @@ impl Peer for Gnutls {
         }
     }
 
-    fn check(&self, role: Role, case: &Case) -> Result<(), String> {
-        if let Err(e) = &self.version {
-            return Err(e.clone());
-        }
-        match role {
-            Role::Server => self.check_server(case),
-            Role::Client => {
-                self.check_client_crash(case)?;
-                self.priority(&case.client).map(|_| ())
-            }
-        }
-    }
-
-    /// GnuTLS, as a server, ends a TLS 1.2 handshake whose client sent no
-    /// required certificate with decode_error (GNUTLS_E_NO_CERTIFICATE_FOUND
-    /// maps to it), where OpenSSL sends handshake_failure. Seen with
-    /// `openssl s_client -tls1_2` against `gnutls-serv --require-client-cert`.
-    fn expect(&self, role: Role, case: &Case) -> Expectation {
-        let tls13 = case
-            .client
-            .version_range()
-            .1
-            .min(case.server.version_range().1)
-            == Version::Tls1_3;
-        match &case.expect {
-            Expectation::Failure {
-                alert: Some(a),
-                verify_error,
-                why,
-            } if role == Role::Server
-                && !tls13
-                && a.from == Role::Server
-                && a.description == alert::HANDSHAKE_FAILURE
-                && case.server.verify_peer
-                && case.client.identity == Identity::None =>
-            {
-                Expectation::Failure {
-                    alert: Some(ExpectedAlert {
-                        from: Role::Server,
-                        description: alert::DECODE_ERROR,
-                    }),
-                    verify_error: *verify_error,
-                    why: format!("{why} (GnuTLS answers that with decode_error)"),
-                }
-            }
-            other => other.clone(),
-        }
+    fn capabilities(&self) -> Capabilities {
+        self.caps.clone()
     }
 
     fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
@@ -426,75 +340,31 @@ impl Peer for Gnutls {
         ctl: ServerControl,
     ) -> Vec<SideOutcome> {
         let deadline = external::process_deadline(ctl.io_timeout, connections);
-        let mut last_error = String::new();
-        // Another process may take the port between our probe and
-        // gnutls-serv's bind; a few fresh ports make that harmless.
-        for _attempt in 0..4 {
-            let port = match external::free_port() {
-                Ok(p) => p,
-                Err(e) => {
-                    last_error = format!("no free loopback port: {e}");
-                    continue;
-                }
-            };
-            let args = match self.server_args(case, port) {
-                Ok(a) => a,
-                Err(e) => return vec![external::not_run(Role::Server, &self.implementation(), e)],
-            };
-            let mut g = match ChildGuard::spawn_line_buffered(SERVER, &args, PACKAGE) {
-                Ok(g) => g,
-                Err(e) => {
-                    return vec![external::not_run(
-                        Role::Server,
-                        &self.implementation(),
-                        e.to_string(),
-                    )]
-                }
-            };
-            let ready = g.wait_for_line(
-                Instant::now() + ctl.io_timeout,
-                "gnutls-serv to listen",
-                |l| {
-                    l.starts_with("Echo Server listening on IPv4")
-                        || l.contains("bind() failed")
-                        || l.contains("Address already in use")
-                },
-            );
-            match ready {
-                Ok(l) if l.starts_with("Echo Server listening on IPv4") => {
-                    let _ = ctl.ready.send(external::loopback(port));
-                    let made = ctl
-                        .client_done
-                        .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                        .unwrap_or(connections);
-                    // gnutls-serv never exits by itself: wait until it has
-                    // reported every connection the client made.
-                    let limit = Instant::now() + ctl.io_timeout;
-                    g.wait_until(limit, |lines| finished_server_blocks(lines) >= made);
-                    let cap = g.finish();
-                    let mut outs = self.parse_server(&cap, &case.server, made.max(1));
-                    external::attach(&mut outs, &cap);
-                    return outs;
-                }
-                Ok(l) => last_error = l,
-                Err(ProcessError::Exited { status, .. }) => {
-                    let cap = g.finish();
-                    last_error = format!("gnutls-serv exited ({status}): {}", cap.stderr.trim());
-                    if !cap.stderr.contains("bind") {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    last_error = e.to_string();
-                    break;
-                }
-            }
-        }
-        vec![external::not_run(
-            Role::Server,
-            &self.implementation(),
-            last_error,
-        )]
+        let args = |port: u16| self.server_args(case, port);
+        let server = FreePortServer {
+            program: SERVER,
+            package: PACKAGE,
+            args: &args,
+            listening: &|l: &str| l.starts_with("Echo Server listening on IPv4"),
+            line_buffered: true,
+        };
+        let (mut g, port) = match server.start(ctl.io_timeout) {
+            Ok(s) => s,
+            Err(e) => return vec![external::not_run(Role::Server, &self.implementation(), e)],
+        };
+        let _ = ctl.ready.send(external::loopback(port));
+        let made = ctl
+            .client_done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or(connections);
+        // gnutls-serv never exits by itself: wait until it has reported
+        // every connection the client made.
+        let limit = Instant::now() + ctl.io_timeout;
+        g.wait_until(limit, |lines| finished_server_blocks(lines) >= made);
+        let cap = g.finish();
+        let mut outs = self.parse_server(&cap, &case.server, made.max(1));
+        external::attach(&mut outs, &cap);
+        outs
     }
 }
 
@@ -761,24 +631,143 @@ fn path(p: &std::path::Path) -> String {
     p.display().to_string()
 }
 
-/// The codes of every suite `gnutls-cli -l` lists:
-/// "TLS_AES_128_GCM_SHA256   0x13, 0x01   TLS1.3".
-fn list_suites() -> Result<HashSet<u16>, ProcessError> {
-    let mut g = ChildGuard::spawn(CLIENT, &["-l".to_string()], PACKAGE)?;
-    g.close_stdin();
-    g.wait_exit(Instant::now() + Duration::from_secs(10));
-    let cap = g.finish();
-    Ok(cap.lines.iter().filter_map(|l| suite_code(l)).collect())
+/// The declaration, read from `gnutls-cli -l`: its protocols, its suites
+/// with the lowest version of each, its groups and signature schemes. A
+/// suite whose OpenSSL metadata has no GnuTLS priority names can't be
+/// configured, so it is left out.
+fn declare(
+    version: &Result<String, String>,
+    listing: &str,
+    catalogue: &[SuiteInfo],
+) -> Capabilities {
+    let name = version.clone().unwrap_or_else(|_| "gnutls".into());
+    let mut caps = Capabilities::new(name.clone());
+    if let Err(e) = version {
+        caps.available = Err(e.clone());
+        return caps;
+    }
+    let field = |key: &str| -> Vec<String> {
+        listing
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|rest| rest.split(',').map(|w| w.trim().to_string()).collect())
+            .unwrap_or_default()
+    };
+    caps.versions = field("Protocols:")
+        .iter()
+        .filter_map(|p| match p.as_str() {
+            "VERS-SSL3.0" => Some(Version::Ssl3),
+            "VERS-TLS1.0" => Some(Version::Tls1),
+            "VERS-TLS1.1" => Some(Version::Tls1_1),
+            "VERS-TLS1.2" => Some(Version::Tls1_2),
+            "VERS-TLS1.3" => Some(Version::Tls1_3),
+            _ => None,
+        })
+        .collect();
+    let expressible = |code: u16| {
+        catalogue
+            .iter()
+            .find(|s| s.id == code)
+            .map_or(true, |s| tokens(s).is_some())
+    };
+    caps.suites = SuiteSupport::ByCode(
+        listing
+            .lines()
+            .filter_map(suite_code)
+            .filter(|(c, _)| expressible(*c))
+            .collect(),
+    );
+    caps.groups = Some(
+        field("Groups:")
+            .iter()
+            .filter_map(|g| {
+                let g = g.strip_prefix("GROUP-")?;
+                Some(match g {
+                    "SECP256R1" => "P-256".to_string(),
+                    "SECP384R1" => "P-384".to_string(),
+                    "SECP521R1" => "P-521".to_string(),
+                    other => other
+                        .to_ascii_lowercase()
+                        .replace("x25519", "X25519")
+                        .replace("x448", "X448"),
+                })
+            })
+            .collect(),
+    );
+    caps.signature_schemes = field("PK-signatures:");
+    let signs = |p: &str| caps.signature_schemes.iter().any(|s| s.starts_with(p));
+    caps.keys = KeyKind::ALL
+        .into_iter()
+        .filter(|k| match k {
+            KeyKind::Rsa2048 => signs("SIGN-RSA"),
+            KeyKind::EcdsaP256 | KeyKind::EcdsaP384 => signs("SIGN-ECDSA"),
+            KeyKind::Ed25519 => signs("SIGN-EdDSA-Ed25519"),
+            KeyKind::Dsa2048 => signs("SIGN-DSA"),
+        })
+        .collect();
+    caps.alerts = vec![
+        AlertDialect {
+            failure: FailureKind::MissingClientCertificate12,
+            alert: Some(alert::DECODE_ERROR),
+            note: "GNUTLS_E_NO_CERTIFICATE_FOUND maps to decode_error; seen with `openssl s_client -tls1_2` against `gnutls-serv --require-client-cert`".into(),
+        },
+        AlertDialect {
+            failure: FailureKind::ClientVersionsTooHigh,
+            alert: Some(alert::HANDSHAKE_FAILURE),
+            note: "with TLS 1.3 disabled gnutls-serv ignores supported_versions, negotiates TLS 1.2 and finds none of the client's TLS 1.3 suites; seen with `openssl s_client -tls1_3` against a TLS 1.2 gnutls-serv".into(),
+        },
+    ];
+    // `--version` prints "gnutls-cli 3.7.9".
+    let buggy = name
+        .split_whitespace()
+        .last()
+        .is_some_and(|n| n.starts_with("3.7."));
+    let mut caps = caps
+        .lack(
+            Role::Server,
+            Feature::SniSwitch,
+            "gnutls-serv serves one certificate per key type and can't switch on SNI",
+        )
+        .lack(
+            Role::Server,
+            Feature::AlpnServerOrder,
+            "gnutls-serv picks ALPN in the client's order and has no option for its own",
+        )
+        .lack(
+            Role::Client,
+            Feature::NegativeClientCertificate,
+            "the harness has no negative client certificates",
+        );
+    if buggy {
+        caps = caps.lack(
+            Role::Client,
+            Feature::EphemeralPsk,
+            format!("{name} crashes (SIGSEGV) after DHE-PSK and ECDHE-PSK handshakes, also against openssl s_server"),
+        );
+    }
+    caps
 }
 
-fn suite_code(line: &str) -> Option<u16> {
+/// "TLS_AES_128_GCM_SHA256   0x13, 0x01   TLS1.3" → (0x1301, TLS 1.3).
+fn suite_code(line: &str) -> Option<(u16, Version)> {
     if !line.starts_with("TLS_") {
         return None;
     }
     let mut words = line.split_whitespace().skip(1);
     let hi = words.next()?.trim_end_matches(',').strip_prefix("0x")?;
     let lo = words.next()?.strip_prefix("0x")?;
-    Some(u16::from_str_radix(hi, 16).ok()? << 8 | u16::from_str_radix(lo, 16).ok()?)
+    let v = match words.next()? {
+        "SSL3.0" => Version::Ssl3,
+        "TLS1.0" => Version::Tls1,
+        "TLS1.1" => Version::Tls1_1,
+        "TLS1.2" => Version::Tls1_2,
+        "TLS1.3" => Version::Tls1_3,
+        _ => return None,
+    };
+    Some((
+        u16::from_str_radix(hi, 16).ok()? << 8 | u16::from_str_radix(lo, 16).ok()?,
+        v,
+    ))
 }
 
 /// The alert gnutls-serv sends for the handshake errors it prints, where
@@ -875,7 +864,11 @@ mod tests {
     fn suite_list_lines_give_codes() {
         assert_eq!(
             suite_code("TLS_AES_128_GCM_SHA256   \t0x13, 0x01\tTLS1.3"),
-            Some(0x1301)
+            Some((0x1301, Version::Tls1_3))
+        );
+        assert_eq!(
+            suite_code("TLS_PSK_AES_128_CBC_SHA256  \t0x00, 0xae\tTLS1.2"),
+            Some((0x00ae, Version::Tls1_2))
         );
         assert_eq!(suite_code("Certificate types: CTYPE-X509"), None);
     }

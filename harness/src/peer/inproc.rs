@@ -14,10 +14,12 @@ use openssl::x509::verify::X509CheckFlags;
 use openssl_handshake::pki::{KeyType, Negative, Pki};
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 
-use super::{Peer, PeerKind, SideOutcome, PING, PONG};
+use super::{Capabilities, Peer, PeerKind, SideOutcome, PING, PONG};
 use crate::case::{Case, Endpoint, Identity, KeyKind, Role};
 use crate::error::HarnessError;
+use crate::library::Library;
 use crate::matrix::HOST;
+use crate::oracle::linked_capabilities;
 use crate::session::SavedSession;
 use crate::transport::{Conn, Dialer, Listener};
 
@@ -30,12 +32,30 @@ pub const PSK_KEY: [u8; 32] = *b"tls-harness pre-shared key 32 by";
 /// The in-process OpenSSL peer, sharing one generated test PKI.
 pub struct Inproc {
     pki: Arc<Pki>,
+    caps: Capabilities,
 }
 
 impl Inproc {
-    /// A peer that takes its certificates from `pki`.
+    /// A peer that takes its certificates from `pki`; its declaration is
+    /// read from the linked OpenSSL.
     pub fn new(pki: Arc<Pki>) -> Self {
-        Inproc { pki }
+        let caps = match Library::probe() {
+            Ok(lib) => linked_capabilities(&lib),
+            Err(e) => {
+                let mut c = Capabilities::new(openssl::version::version());
+                c.available = Err(format!("reading the linked OpenSSL: {e}"));
+                c
+            }
+        };
+        Inproc { pki, caps }
+    }
+
+    /// A peer declaring what `library` (already probed) supports.
+    pub fn with_library(pki: Arc<Pki>, library: &Library) -> Self {
+        Inproc {
+            pki,
+            caps: linked_capabilities(library),
+        }
     }
 
     /// Builds the traced `SSL_CTX` for `ep` playing `role`.
@@ -155,8 +175,8 @@ impl Peer for Inproc {
         format!("inproc ({})", openssl::version::version())
     }
 
-    fn check(&self, _role: Role, _case: &Case) -> Result<(), String> {
-        Ok(())
+    fn capabilities(&self) -> Capabilities {
+        self.caps.clone()
     }
 
     fn serve(&self, case: &Case, listener: Listener, connections: usize) -> Vec<SideOutcome> {
@@ -457,6 +477,7 @@ pub fn key_type(k: KeyKind) -> KeyType {
         KeyKind::EcdsaP256 => KeyType::EcdsaP256,
         KeyKind::EcdsaP384 => KeyType::EcdsaP384,
         KeyKind::Ed25519 => KeyType::Ed25519,
+        KeyKind::Dsa2048 => KeyType::Dsa2048,
     }
 }
 

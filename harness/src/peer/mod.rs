@@ -5,19 +5,25 @@
 //! external implementations run as processes on loopback: `openssl
 //! s_server`/`s_client` ([`openssl_cli`]) and `gnutls-serv`/`gnutls-cli`
 //! ([`gnutls`]). All fit the [`Peer`] trait: they get the case and a
-//! loopback port, and report one [`SideOutcome`] per connection. A case a
-//! peer can't express is refused by [`Peer::check`] and becomes
-//! `unsupported` with the peer's reason; it is never forced.
+//! loopback port, and report one [`SideOutcome`] per connection. Each
+//! declares its implementation's [`Capabilities`] up front; a case a peer
+//! can't play is `unsupported` with the side and the missing feature, and
+//! is never forced.
 //!
 //! External peers have no trace. They report an [`ExternalView`] instead:
 //! what their own output says was negotiated, the alert they saw, their
 //! exit status and everything they printed.
 
+pub mod botan;
+pub mod capabilities;
+pub mod command;
 pub mod external;
 pub mod gnutls;
 pub mod inproc;
 pub mod openssl_cli;
 pub mod process;
+pub mod rustls;
+pub mod tlslite;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -28,8 +34,9 @@ use std::time::Duration;
 use openssl_handshake::HandshakeTrace;
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Case, Expectation, Role};
+use crate::case::{Case, Role};
 use crate::transport::{Dialer, Listener};
+pub use capabilities::Capabilities;
 
 /// What the client writes after the handshake. Reading the answer also
 /// makes the client process the server's post-handshake messages (TLS 1.3
@@ -50,11 +57,27 @@ pub enum PeerKind {
     OpensslCli,
     /// GnuTLS's `gnutls-serv` and `gnutls-cli` commands (Debian's gnutls-bin).
     GnutlsCli,
+    /// The rustls crate (ring provider), in this process.
+    Rustls,
+    /// Botan's `botan tls_server` and `botan tls_client` (Debian's botan).
+    Botan,
+    /// tlslite-ng (PyPI), driven by a script of ours.
+    Tlslite,
+    /// A user's own server or client command (`--peer-cmd`).
+    Command,
 }
 
 impl PeerKind {
     /// Every kind, in report order.
-    pub const ALL: [PeerKind; 3] = [PeerKind::Inproc, PeerKind::OpensslCli, PeerKind::GnutlsCli];
+    pub const ALL: [PeerKind; 7] = [
+        PeerKind::Inproc,
+        PeerKind::OpensslCli,
+        PeerKind::GnutlsCli,
+        PeerKind::Rustls,
+        PeerKind::Botan,
+        PeerKind::Tlslite,
+        PeerKind::Command,
+    ];
 
     /// The name `--peers` takes.
     pub fn name(self) -> &'static str {
@@ -62,10 +85,15 @@ impl PeerKind {
             PeerKind::Inproc => "inproc",
             PeerKind::OpensslCli => "openssl-cli",
             PeerKind::GnutlsCli => "gnutls-cli",
+            PeerKind::Rustls => "rustls",
+            PeerKind::Botan => "botan",
+            PeerKind::Tlslite => "tlslite",
+            PeerKind::Command => "command",
         }
     }
 
-    /// Whether the peer runs as a separate process.
+    /// Whether the peer is another implementation than the traced
+    /// in-process OpenSSL (a process, or rustls).
     pub fn is_external(self) -> bool {
         self != PeerKind::Inproc
     }
@@ -85,7 +113,9 @@ impl FromStr for PeerKind {
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
-                format!("unknown peer kind {s:?}; use inproc, openssl-cli or gnutls-cli")
+                format!(
+                    "unknown peer kind {s:?}; use inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite or command (with --peer-cmd)"
+                )
             })
     }
 }
@@ -245,17 +275,10 @@ pub trait Peer: Send + Sync {
     /// A description with the implementation's version, for reports.
     fn describe(&self) -> String;
 
-    /// `Err(reason)` when this peer can't play `role` in `case`; the case
-    /// is then unsupported with that reason rather than forced.
-    fn check(&self, role: Role, case: &Case) -> Result<(), String>;
-
-    /// The expectation for `case` with this peer playing `role`. The oracle
-    /// models OpenSSL; a peer that answers some failure with another
-    /// alert, documented and reproduced with OpenSSL's own tools, says so
-    /// here, before the case runs.
-    fn expect(&self, _role: Role, case: &Case) -> Expectation {
-        case.expect.clone()
-    }
+    /// What the peer's implementation supports, declared before any case
+    /// runs; the oracle reads it to tell which cases the peer can play and
+    /// how they end.
+    fn capabilities(&self) -> Capabilities;
 
     /// Plays the server: accepts `connections` connections in turn.
     fn serve(&self, case: &Case, listener: Listener, connections: usize) -> Vec<SideOutcome>;

@@ -9,13 +9,15 @@
 //! - The client runs once per connection; a resumed connection reads the
 //!   session the first one wrote with `-sess_out`/`-sess_in`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::capabilities::{Feature, SuiteSupport};
 use super::external::{self, PkiDir};
-use super::process::{first_line, Captured, ChildGuard};
-use super::{ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
-use crate::case::{Case, Endpoint, Identity, Role};
+use super::process::{first_line, output, Captured, ChildGuard};
+use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
+use crate::case::{Case, Endpoint, Role, Version};
 use crate::matrix::HOST;
 use crate::transport::{Dialer, Listener};
 
@@ -28,14 +30,17 @@ pub struct OpensslCli {
     pki: Arc<PkiDir>,
     /// `openssl version`, or why the tool can't be used.
     version: Result<String, String>,
+    caps: Capabilities,
 }
 
 impl OpensslCli {
-    /// A peer using the PKI files in `pki`; asks `openssl version` once.
+    /// A peer using the PKI files in `pki`; asks the tool once for its
+    /// version and for the suites it can use at each version.
     pub fn new(pki: Arc<PkiDir>) -> Self {
         let version = first_line(PROGRAM, &["version"], PACKAGE, Duration::from_secs(10))
             .map_err(|e| e.to_string());
-        OpensslCli { pki, version }
+        let caps = declare(&version);
+        OpensslCli { pki, version, caps }
     }
 
     fn implementation(&self) -> String {
@@ -207,25 +212,8 @@ impl Peer for OpensslCli {
         }
     }
 
-    fn check(&self, role: Role, case: &Case) -> Result<(), String> {
-        if let Err(e) = &self.version {
-            return Err(e.clone());
-        }
-        if role == Role::Server {
-            let (c, s) = (&case.client.alpn, &case.server.alpn);
-            if !c.is_empty() && !s.is_empty() && !s.iter().any(|p| c.contains(p)) {
-                return Err("openssl s_server can't refuse a client over ALPN: with no protocol in common it ignores the extension instead of sending no_application_protocol".into());
-            }
-        }
-        if role == Role::Server && case.server.sni_identity.is_some() {
-            return Err("openssl s_server has no chain option for its -cert2 (SNI) certificate, so the switched certificate reaches the client without its intermediate".into());
-        }
-        if role == Role::Client && case.client.identity != Identity::None {
-            if let Identity::Negative(_) = case.client.identity {
-                return Err("s_client: the harness has no negative client certificates".into());
-            }
-        }
-        Ok(())
+    fn capabilities(&self) -> Capabilities {
+        self.caps.clone()
     }
 
     fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
@@ -332,6 +320,86 @@ impl Peer for OpensslCli {
         external::attach(&mut outs, &cap);
         outs
     }
+}
+
+/// The declaration, read from the tool: `openssl ciphers -s -V -<version>`
+/// lists the suites it can use at each version, and a version the tool was
+/// built without is an unknown option.
+fn declare(version: &Result<String, String>) -> Capabilities {
+    // "OpenSSL 3.0.13 30 Jan 2024 (Library: ...)" → "openssl-cli OpenSSL 3.0.13".
+    let short = version.as_deref().map_or("openssl".to_string(), |v| {
+        v.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+    });
+    let mut caps = Capabilities::new(format!("openssl-cli {short}"));
+    if let Err(e) = version {
+        caps.available = Err(e.clone());
+        return caps;
+    }
+    let mut codes: HashMap<u16, Version> = HashMap::new();
+    caps.versions.clear();
+    for v in Version::ALL {
+        let flag = format!("-{}", v.id());
+        // Every RFC 8446 suite as a candidate: the default list leaves
+        // out the CCM ones, which -ciphersuites can still turn on.
+        let args = [
+            "ciphers",
+            "-s",
+            "-V",
+            "-psk",
+            "-srp",
+            &flag,
+            "-ciphersuites",
+            TLS13_SUITES,
+            "ALL:@SECLEVEL=0",
+        ];
+        let Ok(cap) = output(PROGRAM, &args, PACKAGE, Duration::from_secs(10)) else {
+            continue;
+        };
+        let listed: Vec<u16> = cap.stdout.lines().filter_map(suite_code).collect();
+        if cap.code != Some(0) || listed.is_empty() {
+            continue;
+        }
+        caps.versions.push(v);
+        for code in listed {
+            codes.entry(code).or_insert(v);
+        }
+    }
+    caps.suites = SuiteSupport::ByCode(codes);
+    caps.tls13_needs_certificate = true;
+    // OpenSSL 3 allows TLS 1.1 and older only at security level 0.
+    caps.old_versions_need_level0 = version.as_deref().is_ok_and(|v| {
+        v.split_whitespace()
+            .nth(1)
+            .is_some_and(|n| !n.starts_with("1."))
+    });
+    caps.lack(
+        Role::Server,
+        Feature::AlpnRefusal,
+        "with no protocol in common s_server ignores the extension instead of sending no_application_protocol",
+    )
+    .lack(
+        Role::Server,
+        Feature::SniSwitch,
+        "s_server has no chain option for its -cert2 certificate, so the switched certificate reaches the client without its intermediate",
+    )
+    .lack(
+        Role::Client,
+        Feature::NegativeClientCertificate,
+        "the harness has no negative client certificates",
+    )
+}
+
+/// The five suites of RFC 8446, appendix B.4.
+const TLS13_SUITES: &str = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:\
+    TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256";
+
+/// "          0xC0,0x0A - ECDHE-ECDSA-AES256-SHA  TLSv1 Kx=ECDH ..." → 0xc00a.
+fn suite_code(line: &str) -> Option<u16> {
+    let word = line.split_whitespace().next()?;
+    let (hi, lo) = word.split_once(',')?;
+    let hi = u16::from_str_radix(hi.strip_prefix("0x")?, 16).ok()?;
+    let lo = u16::from_str_radix(lo.strip_prefix("0x")?, 16).ok()?;
+    Some(hi << 8 | lo)
 }
 
 fn path(p: &std::path::Path) -> String {
@@ -505,6 +573,15 @@ mod tests {
             stderr: lines.join("\n"),
             ..Captured::default()
         }
+    }
+
+    #[test]
+    fn cipher_list_lines_give_codes() {
+        assert_eq!(
+            suite_code("          0xC0,0x0A - ECDHE-ECDSA-AES256-SHA         TLSv1   Kx=ECDH"),
+            Some(0xc00a)
+        );
+        assert_eq!(suite_code("ECDHE-ECDSA-AES256-SHA"), None);
     }
 
     #[test]

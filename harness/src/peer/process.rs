@@ -2,14 +2,19 @@
 //! stdout and stderr, read line by line on helper threads, bounded by a
 //! deadline, and always killed and reaped by a guard.
 //!
-//! The guard is the one place that owns a child. Its `Drop` kills and
-//! waits for the process, so a child never outlives its case, whether the
-//! case passes, fails, times out or panics.
+//! The guard is the one place that owns a child. Each child leads a
+//! process group of its own, which the guard's `Drop` kills whole (a
+//! wrapper such as stdbuf and whatever the tool forks go with it) before
+//! it reaps the child, so a child never outlives its case, whether the
+//! case passes, fails, times out or panics. [`kill_on_signal`] does the
+//! same for every live group when the harness gets SIGINT or SIGTERM.
 
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -142,6 +147,7 @@ impl ChildGuard {
             .join(" ");
         let mut child = cmd
             .args(args)
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -150,6 +156,7 @@ impl ChildGuard {
                 program: program.into(),
                 source,
             })?;
+        live_groups().insert(child.id());
         let (tx, rx) = mpsc::channel();
         let capture = Arc::new(Mutex::new((String::new(), String::new())));
         let mut readers = Vec::with_capacity(2);
@@ -207,11 +214,19 @@ impl ChildGuard {
                     })
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    let status = self
-                        .child
-                        .wait()
-                        .map(|s| describe(&s))
-                        .unwrap_or_else(|e| format!("unknown status: {e}"));
+                    // Output closed; the exit should follow, but a child
+                    // that closed its streams and lives on is not waited
+                    // for past the deadline.
+                    let status = if self.wait_exit(deadline) {
+                        self.child
+                            .try_wait()
+                            .ok()
+                            .flatten()
+                            .map(|s| describe(&s))
+                            .unwrap_or_else(|| "exit status unknown".into())
+                    } else {
+                        "still running with its output closed".into()
+                    };
                     return Err(ProcessError::Exited {
                         program: self.program.clone(),
                         status,
@@ -270,8 +285,17 @@ impl ChildGuard {
                 Ok((_, line)) => self.seen.push(line),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
-                    // Output closed: the exit is imminent; wait for it.
-                    return self.child.wait().is_ok();
+                    // Output closed: the exit is imminent; poll for it
+                    // until the deadline.
+                    loop {
+                        match self.child.try_wait() {
+                            Ok(Some(_)) => return true,
+                            Ok(None) if Instant::now() < deadline => {
+                                std::thread::sleep(Duration::from_millis(5))
+                            }
+                            _ => return false,
+                        }
+                    }
                 }
             }
         }
@@ -285,7 +309,7 @@ impl ChildGuard {
             Ok(Some(s)) => Some(s),
             _ => {
                 self.killed = true;
-                let _ = self.child.kill();
+                self.kill_group();
                 self.child.wait().ok()
             }
         };
@@ -317,16 +341,61 @@ impl ChildGuard {
     }
 }
 
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        // `finish` may already have reaped the child; kill and wait are
-        // then harmless no-ops that fail quietly.
-        self.stdin = None;
+impl ChildGuard {
+    /// Kills the child's process group (the child and all it started)
+    /// while the child is not reaped: only then is the group id surely
+    /// still its own, and not reused by another process.
+    fn kill_group(&mut self) {
         if let Ok(None) = self.child.try_wait() {
+            kill_group(self.child.id());
             let _ = self.child.kill();
         }
+        live_groups().remove(&self.child.id());
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        // `finish` may already have reaped the child; then only its group
+        // (anything it left running) is killed. After SIGKILL the wait is
+        // short.
+        self.stdin = None;
+        self.kill_group();
         let _ = self.child.wait();
     }
+}
+
+/// The process groups of the children alive now, by leader pid.
+fn live_groups() -> std::sync::MutexGuard<'static, HashSet<u32>> {
+    static GROUPS: OnceLock<Mutex<HashSet<u32>>> = OnceLock::new();
+    // A poisoned set still lists whole pids.
+    GROUPS
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+}
+
+fn kill_group(leader: u32) {
+    if let Ok(pid) = i32::try_from(leader) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+/// Installs a SIGINT/SIGTERM handler that kills every live child's process
+/// group and exits with 130, so an interrupted run leaves no peer process
+/// behind. Call it once, from the program's main.
+pub fn kill_on_signal() -> Result<(), String> {
+    ctrlc::set_handler(|| {
+        let groups: Vec<u32> = live_groups().iter().copied().collect();
+        for g in groups {
+            kill_group(g);
+        }
+        std::process::exit(130);
+    })
+    .map_err(|e| format!("installing the SIGINT/SIGTERM handler: {e}"))
 }
 
 fn reader(
@@ -394,6 +463,130 @@ pub fn first_line(
     line.map(|l| l.trim().to_string())
 }
 
+/// How to start a server that can't bind port 0 and say which port it got.
+pub struct FreePortServer<'a> {
+    /// The program and the package that provides it.
+    pub program: &'a str,
+    /// The package, for the "not found" message.
+    pub package: &'a str,
+    /// Its arguments for a port.
+    pub args: &'a dyn Fn(u16) -> Result<Vec<String>, String>,
+    /// The line that says it listens.
+    pub listening: &'a dyn Fn(&str) -> bool,
+    /// Start it under `stdbuf -oL` ([`ChildGuard::spawn_line_buffered`]).
+    pub line_buffered: bool,
+}
+
+impl FreePortServer<'_> {
+    /// Starts the server on a loopback port that was free a moment ago,
+    /// retrying with fresh ports when another process took it first.
+    /// Returns the running server and its port, or why it didn't start.
+    pub fn start(&self, ready_within: Duration) -> Result<(ChildGuard, u16), String> {
+        let mut last_error = String::new();
+        for _attempt in 0..4 {
+            let port = match super::external::free_port() {
+                Ok(p) => p,
+                Err(e) => {
+                    last_error = format!("no free loopback port: {e}");
+                    continue;
+                }
+            };
+            let args = (self.args)(port)?;
+            let spawned = if self.line_buffered {
+                ChildGuard::spawn_line_buffered(self.program, &args, self.package)
+            } else {
+                ChildGuard::spawn(self.program, &args, self.package)
+            };
+            let mut g = spawned.map_err(|e| e.to_string())?;
+            let what = format!("{} to listen", self.program);
+            let ready = g.wait_for_line(Instant::now() + ready_within, &what, |l| {
+                (self.listening)(l) || l.contains("bind") || l.contains("Address already in use")
+            });
+            match ready {
+                Ok(l) if (self.listening)(&l) => {
+                    // Some servers (botan tls_server) say so before they
+                    // call listen(): wait until the kernel agrees.
+                    if !wait_listening(port, Instant::now() + ready_within) {
+                        return Err(format!(
+                            "{} said it listens on {port}, but nothing does",
+                            self.program
+                        ));
+                    }
+                    return Ok((g, port));
+                }
+                Ok(l) => last_error = l,
+                Err(ProcessError::Exited { status, .. }) => {
+                    let cap = g.finish();
+                    last_error =
+                        format!("{} exited ({status}): {}", self.program, cap.stderr.trim());
+                    if !cap.stderr.contains("bind") && !cap.stderr.contains("in use") {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    last_error = e.to_string();
+                    break;
+                }
+            }
+        }
+        Err(last_error)
+    }
+}
+
+/// Waits until a TCP socket listens on `port` (IPv4 or IPv6, any
+/// address), as `/proc/net/tcp` shows it, or `deadline` passes; returns
+/// whether one does. Where /proc is missing it can't tell and says yes.
+pub fn wait_listening(port: u16, deadline: Instant) -> bool {
+    let needle = format!(":{port:04X} ");
+    loop {
+        let mut readable = false;
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            let Ok(text) = std::fs::read_to_string(table) else {
+                continue;
+            };
+            readable = true;
+            // "  0: 00000000:1F90 00000000:0000 0A ..." — state 0A is LISTEN.
+            let listening = text.lines().any(|l| {
+                let mut f = l.split_whitespace();
+                let local = f.nth(1).unwrap_or("");
+                let state = f.nth(1).unwrap_or("");
+                state == "0A" && format!("{local} ").ends_with(&needle)
+            });
+            if listening {
+                return true;
+            }
+        }
+        if !readable {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs `program args` to completion (at most `limit`, then it is killed)
+/// and returns everything it printed; used to read what a tool declares
+/// it supports.
+pub fn output(
+    program: &str,
+    args: &[&str],
+    package: &str,
+    limit: Duration,
+) -> Result<Captured, ProcessError> {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let mut g = ChildGuard::spawn(program, &args, package)?;
+    g.close_stdin();
+    if !g.wait_exit(Instant::now() + limit) {
+        return Err(ProcessError::TimedOut {
+            what: format!("{program} to finish"),
+            seconds: limit.as_secs_f64(),
+        });
+    }
+    Ok(g.finish())
+}
+
 fn describe(s: &ExitStatus) -> String {
     match s.code() {
         Some(c) => format!("exit status {c}"),
@@ -441,6 +634,31 @@ mod tests {
         let c = g.finish();
         assert!(c.stdout.contains("ready"));
         assert!(c.exit.contains("killed"), "{}", c.exit);
+    }
+
+    #[test]
+    fn finishing_kills_what_the_child_started() {
+        // The grandchild runs in the background and outlives its shell
+        // unless the whole process group is killed.
+        let args = vec!["-c".into(), "sleep 30 & echo $!; wait".into()];
+        let mut g = ChildGuard::spawn("sh", &args, "dash").expect("sh");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let line = g
+            .wait_for_line(deadline, "the grandchild's pid", |l| !l.is_empty())
+            .expect("a pid");
+        let pid: u32 = line.trim().parse().expect("a number");
+        drop(g.finish());
+        let gone = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+                s.rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+        };
+        let until = Instant::now() + Duration::from_secs(5);
+        while !gone() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(gone(), "the grandchild {pid} outlived the guard");
     }
 
     #[test]

@@ -1,0 +1,495 @@
+//! The `botan` peer: Botan 2's `botan tls_server` (an echo server) and
+//! `botan tls_client`, from Debian's botan package, run as processes on
+//! loopback.
+//!
+//! A case's suites become a Botan text policy (`ciphers`, `macs`,
+//! `key_exchange_methods`, `signature_methods`, `allow_tls1x`,
+//! `key_exchange_groups`), written to a file per run. The declaration
+//! comes from `botan tls_ciphers --policy=all --version=...`, which lists
+//! the suites Botan has at each version.
+//!
+//! - tls_server can't bind port 0 and name the port, so the harness picks
+//!   one that was free a moment ago ([`FreePortServer`]).
+//! - tls_client reports a failed certificate check and carries on, so it
+//!   can't play the cases where the client must refuse the server.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::capabilities::{Feature, SuiteSupport};
+use super::external::{self, PkiDir};
+use super::process::{first_line, output, Captured, ChildGuard, FreePortServer};
+use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
+use crate::case::{Case, Endpoint, KeyKind, Role, Version};
+use crate::library::SuiteInfo;
+use crate::transport::{Dialer, Listener};
+
+const PROGRAM: &str = "botan";
+const PACKAGE: &str = "botan";
+
+/// Botan's command-line TLS tools as a peer.
+pub struct Botan {
+    pki: Arc<PkiDir>,
+    version: Result<String, String>,
+    catalogue: Vec<SuiteInfo>,
+    caps: Capabilities,
+}
+
+impl Botan {
+    /// A peer using the PKI files in `pki`; `catalogue` names Botan's
+    /// suites in OpenSSL's spelling. Asks the tool once for its version
+    /// and suites.
+    pub fn new(pki: Arc<PkiDir>, catalogue: Vec<SuiteInfo>) -> Self {
+        let version = first_line(PROGRAM, &["version"], PACKAGE, Duration::from_secs(10))
+            .map(|v| format!("botan {v}"))
+            .map_err(|e| e.to_string());
+        let caps = declare(&version, &catalogue);
+        Botan {
+            pki,
+            version,
+            catalogue,
+            caps,
+        }
+    }
+
+    fn implementation(&self) -> String {
+        self.version
+            .clone()
+            .unwrap_or_else(|_| "botan (missing)".into())
+    }
+
+    /// The text policy for an endpoint.
+    fn policy(&self, ep: &Endpoint) -> Result<String, String> {
+        let (lo, hi) = ep.version_range();
+        let mut p = String::new();
+        for (v, key) in [
+            (Version::Tls1, "allow_tls10"),
+            (Version::Tls1_1, "allow_tls11"),
+            (Version::Tls1_2, "allow_tls12"),
+        ] {
+            p += &format!("{key} = {}\n", (lo..=hi).contains(&v));
+        }
+        let (mut kx, mut sig, mut ciphers, mut macs) = (vec![], vec![], vec![], vec![]);
+        for s in &ep.suites {
+            let t = tokens(s).ok_or_else(|| format!("no Botan policy names for {}", s.name))?;
+            push_new(&mut kx, t.kx);
+            push_new(&mut sig, t.sig);
+            push_new(&mut ciphers, t.cipher);
+            push_new(&mut macs, t.mac);
+        }
+        if !ep.suites.is_empty() {
+            p += &format!("key_exchange_methods = {}\n", kx.join(" "));
+            p += &format!("signature_methods = {}\n", sig.join(" "));
+            p += &format!("ciphers = {}\n", ciphers.join(" "));
+            p += &format!("macs = {}\n", macs.join(" "));
+        }
+        if !ep.groups.is_empty() {
+            let names: Vec<&str> = ep.groups.iter().filter_map(|g| group_name(g)).collect();
+            p += &format!("key_exchange_groups = {}\n", names.join(" "));
+        }
+        // Old versions sign with SHA-1 (RSA with MD5+SHA-1 below TLS 1.2).
+        p += "signature_hashes = SHA-512 SHA-384 SHA-256 SHA-1\n";
+        p += "minimum_signature_strength = 80\n";
+        if ep.verify_peer {
+            p += "require_client_certificate_authentication = true\n";
+        }
+        Ok(p)
+    }
+
+    fn write_policy(&self, ep: &Endpoint) -> Result<tempfile::NamedTempFile, String> {
+        use std::io::Write;
+        let text = self.policy(ep)?;
+        let mut f = tempfile::Builder::new()
+            .prefix("botan-policy")
+            .tempfile()
+            .map_err(|e| format!("policy file: {e}"))?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| format!("policy file: {e}"))?;
+        Ok(f)
+    }
+
+    fn suite_name(&self, botan: &str) -> String {
+        let iana = format!("TLS_{botan}");
+        self.catalogue
+            .iter()
+            .find(|s| s.standard_name.as_deref() == Some(iana.as_str()))
+            .map_or_else(|| botan.to_string(), |s| s.name.clone())
+    }
+
+    /// "Handshake complete, TLS v1.2 using ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+    fn parse_block(&self, lines: &[&String]) -> (ExternalView, bool) {
+        let mut v = ExternalView {
+            implementation: self.implementation(),
+            ..ExternalView::default()
+        };
+        let mut done = false;
+        for l in lines {
+            if let Some(rest) = l.strip_prefix("Handshake complete, ") {
+                done = true;
+                let (ver, suite) = rest.split_once(" using ").unwrap_or((rest, ""));
+                v.version = match ver.trim() {
+                    "TLS v1.0" => Some("TLSv1".into()),
+                    "TLS v1.1" => Some("TLSv1.1".into()),
+                    "TLS v1.2" => Some("TLSv1.2".into()),
+                    _ => None,
+                };
+                if !suite.is_empty() {
+                    v.suite = Some(self.suite_name(suite.trim()));
+                }
+            }
+            if let Some(a) = l.strip_prefix("Alert: ") {
+                let code = external::alert_from_words(&a.replace('_', " "));
+                v.alert_received = v.alert_received.or(code);
+            }
+            if let Some(e) = l.strip_prefix("Connection problem: ") {
+                v.error.get_or_insert_with(|| e.trim().to_string());
+            }
+            if let Some(s) = l.strip_prefix("Certificate validation status: ") {
+                if s.trim() != "Verified" {
+                    v.verify_error = Some(s.trim().to_string());
+                }
+            }
+        }
+        (v, done)
+    }
+}
+
+impl Peer for Botan {
+    fn kind(&self) -> PeerKind {
+        PeerKind::Botan
+    }
+
+    fn describe(&self) -> String {
+        match &self.version {
+            Ok(v) => format!("botan ({v})"),
+            Err(e) => format!("botan (unavailable: {e})"),
+        }
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.caps.clone()
+    }
+
+    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
+        self.serve_own_port(
+            case,
+            connections,
+            ServerControl::unattended(Duration::from_secs(5)),
+        )
+    }
+
+    fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
+        let me = self.implementation();
+        let Dialer::Tcp(addr, timeout) = dialer else {
+            return vec![external::not_run(
+                Role::Client,
+                &me,
+                "botan tls_client needs a TCP transport".into(),
+            )];
+        };
+        let policy = match self.write_policy(&case.client) {
+            Ok(p) => p,
+            Err(e) => return vec![external::not_run(Role::Client, &me, e)],
+        };
+        let mut args = vec![
+            "tls_client".to_string(),
+            crate::matrix::HOST.into(),
+            format!("--port={}", addr.port()),
+            format!("--policy={}", policy.path().display()),
+            format!("--trusted-cas={}", self.pki.files.root.display()),
+            "--skip-system-cert-store".into(),
+        ];
+        if !case.client.alpn.is_empty() {
+            args.push(format!("--next-protocols={}", case.client.alpn.join(",")));
+        }
+        // tls_client asks for TLS 1.2 unless told to offer less.
+        match case.client.version_range().1 {
+            Version::Tls1 => args.push("--tls1.0".into()),
+            Version::Tls1_1 => args.push("--tls1.1".into()),
+            _ => {}
+        }
+        let deadline = external::process_deadline(timeout, connections);
+        let mut g = match ChildGuard::spawn_line_buffered(PROGRAM, &args, PACKAGE) {
+            Ok(g) => g,
+            Err(e) => return vec![external::not_run(Role::Client, &me, e.to_string())],
+        };
+        let _ = g.write_stdin(PING);
+        let pong_line = String::from_utf8_lossy(PONG.strip_suffix(b"\n").unwrap_or(PONG));
+        let pong = g
+            .wait_for_line(deadline, "the server's answer", |l| l == pong_line)
+            .is_ok();
+        g.close_stdin();
+        g.wait_exit(deadline);
+        let cap = g.finish();
+        let lines: Vec<&String> = cap.lines.iter().collect();
+        let (view, done) = self.parse_block(&lines);
+        let mut o = external::outcome(Role::Client, view, done, done && pong, None);
+        external::attach(std::slice::from_mut(&mut o), &cap);
+        vec![o]
+    }
+
+    fn binds_own_port(&self) -> bool {
+        true
+    }
+
+    fn serve_own_port(
+        &self,
+        case: &Case,
+        connections: usize,
+        ctl: ServerControl,
+    ) -> Vec<SideOutcome> {
+        let me = self.implementation();
+        let deadline = external::process_deadline(ctl.io_timeout, connections);
+        let policy = match self.write_policy(&case.server) {
+            Ok(p) => p,
+            Err(e) => return vec![external::not_run(Role::Server, &me, e)],
+        };
+        let Some(cred) = self.pki.credential(case.server.identity, Role::Server) else {
+            return vec![external::not_run(
+                Role::Server,
+                &me,
+                "botan tls_server needs a certificate".into(),
+            )];
+        };
+        let args = |port: u16| -> Result<Vec<String>, String> {
+            Ok(vec![
+                "tls_server".into(),
+                cred.full_chain.display().to_string(),
+                cred.key.display().to_string(),
+                format!("--port={port}"),
+                format!("--policy={}", policy.path().display()),
+                format!("--max-clients={connections}"),
+            ])
+        };
+        let server = FreePortServer {
+            program: PROGRAM,
+            package: PACKAGE,
+            args: &args,
+            listening: &|l: &str| l.starts_with("Listening for new connections"),
+            line_buffered: true,
+        };
+        let (mut g, port) = match server.start(ctl.io_timeout) {
+            Ok(s) => s,
+            Err(e) => return vec![external::not_run(Role::Server, &me, e)],
+        };
+        let _ = ctl.ready.send(external::loopback(port));
+        let made = ctl
+            .client_done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or(connections);
+        let limit = Instant::now() + ctl.io_timeout;
+        g.wait_until(limit, |lines| finished(lines) >= made.max(1));
+        let cap = g.finish();
+        let mut outs = self.parse_server(&cap, made.max(1));
+        external::attach(&mut outs, &cap);
+        outs
+    }
+}
+
+impl Botan {
+    /// One block per connection, each starting at "Handshake complete"
+    /// or "Connection problem". A TLS 1.2 server that echoes a session id
+    /// it already gave out has resumed that session (RFC 5246, 7.4.1.3).
+    fn parse_server(&self, cap: &Captured, made: usize) -> Vec<SideOutcome> {
+        let mut blocks: Vec<Vec<&String>> = Vec::new();
+        for l in &cap.lines {
+            if is_marker(l) {
+                blocks.push(Vec::new());
+            }
+            if let Some(b) = blocks.last_mut() {
+                b.push(l);
+            }
+        }
+        let mut ids_seen: Vec<&str> = Vec::new();
+        let mut outs: Vec<SideOutcome> = blocks
+            .iter()
+            .take(made)
+            .map(|b| {
+                let (mut v, done) = self.parse_block(b);
+                let id = b.iter().find_map(|l| l.strip_prefix("Session ID "));
+                if done {
+                    v.resumed = Some(id.is_some_and(|id| ids_seen.contains(&id)));
+                }
+                ids_seen.extend(id);
+                // The echo answers every line; the client's read of the
+                // answer is the witness that the exchange worked.
+                external::outcome(Role::Server, v, done, done, None)
+            })
+            .collect();
+        if outs.is_empty() {
+            outs.push(external::not_run(
+                Role::Server,
+                &self.implementation(),
+                format!("botan tls_server saw no connection ({})", cap.exit),
+            ));
+        }
+        outs
+    }
+}
+
+fn is_marker(l: &str) -> bool {
+    l.starts_with("Handshake complete") || l.starts_with("Connection problem")
+}
+
+fn finished(lines: &[String]) -> usize {
+    lines.iter().filter(|l| is_marker(l)).count()
+}
+
+/// The declaration: `botan tls_ciphers --policy=all --version=V` for each
+/// version Botan names; a version it doesn't know is an error.
+fn declare(version: &Result<String, String>, catalogue: &[SuiteInfo]) -> Capabilities {
+    let mut caps = Capabilities::new(version.clone().unwrap_or_else(|_| "botan".into()));
+    if let Err(e) = version {
+        caps.available = Err(e.clone());
+        return caps;
+    }
+    caps.versions.clear();
+    let mut codes: HashMap<u16, Version> = HashMap::new();
+    for (v, name) in [
+        (Version::Ssl3, "ssl3"),
+        (Version::Tls1, "tls1.0"),
+        (Version::Tls1_1, "tls1.1"),
+        (Version::Tls1_2, "tls1.2"),
+        (Version::Tls1_3, "tls1.3"),
+    ] {
+        let arg = format!("--version={name}");
+        let Ok(cap) = output(
+            PROGRAM,
+            &["tls_ciphers", "--policy=all", &arg],
+            PACKAGE,
+            Duration::from_secs(10),
+        ) else {
+            continue;
+        };
+        if cap.code != Some(0) {
+            continue;
+        }
+        caps.versions.push(v);
+        for l in cap.stdout.lines() {
+            let iana = format!("TLS_{}", l.trim());
+            let found = catalogue
+                .iter()
+                .find(|s| s.standard_name.as_deref() == Some(iana.as_str()));
+            if let Some(s) = found.filter(|s| tokens(s).is_some()) {
+                codes.entry(s.id).or_insert(v);
+            }
+        }
+    }
+    caps.suites = SuiteSupport::ByCode(codes);
+    // Botan 2's TLS signs with RSA, ECDSA and DSA: its signature schemes
+    // have no EdDSA (Botan adds it with its TLS 1.3, in version 3).
+    caps.keys = vec![KeyKind::Rsa2048, KeyKind::EcdsaP256, KeyKind::EcdsaP384];
+    caps.groups = Some(
+        ["X25519", "P-256", "P-384", "P-521", "ffdhe2048"]
+            .iter()
+            .map(|g| g.to_string())
+            .collect(),
+    );
+    let tool = "the botan command has no option for it";
+    caps.lack(Role::Client, Feature::Psk, tool)
+        .lack(Role::Server, Feature::Psk, tool)
+        .lack(Role::Client, Feature::ClientCertificate, tool)
+        .lack(
+            Role::Server,
+            Feature::ClientCertificate,
+            "botan tls_server has no option for the CAs it trusts for clients",
+        )
+        .lack(
+            Role::Client,
+            Feature::Resumption,
+            "each botan tls_client run is one connection",
+        )
+        .lack(Role::Server, Feature::Alpn, tool)
+        .lack(
+            Role::Server,
+            Feature::SessionTickets,
+            "botan tls_server has no ticket key, so it resumes by session id only",
+        )
+        .lack(Role::Server, Feature::SniSwitch, tool)
+        .lack(
+            Role::Client,
+            Feature::RefuseServerCertificate,
+            "botan tls_client reports a failed certificate check and carries on",
+        )
+}
+
+/// A Botan group name for the matrix's spelling.
+fn group_name(g: &str) -> Option<&'static str> {
+    match g {
+        "X25519" => Some("x25519"),
+        "P-256" => Some("secp256r1"),
+        "P-384" => Some("secp384r1"),
+        "P-521" => Some("secp521r1"),
+        "ffdhe2048" => Some("ffdhe/ietf/2048"),
+        _ => None,
+    }
+}
+
+struct Tokens {
+    kx: &'static str,
+    sig: &'static str,
+    cipher: &'static str,
+    mac: &'static str,
+}
+
+/// A suite's Botan policy names, from its OpenSSL metadata.
+fn tokens(s: &SuiteInfo) -> Option<Tokens> {
+    let cipher = match s.enc.as_str() {
+        "AESGCM(128)" => "AES-128/GCM",
+        "AESGCM(256)" => "AES-256/GCM",
+        "AES(128)" => "AES-128",
+        "AES(256)" => "AES-256",
+        "CHACHA20/POLY1305(256)" => "ChaCha20Poly1305",
+        "AESCCM(128)" => "AES-128/CCM",
+        "AESCCM(256)" => "AES-256/CCM",
+        "AESCCM8(128)" => "AES-128/CCM(8)",
+        "AESCCM8(256)" => "AES-256/CCM(8)",
+        "Camellia(128)" => "Camellia-128",
+        "Camellia(256)" => "Camellia-256",
+        "CamelliaGCM(128)" => "Camellia-128/GCM",
+        "CamelliaGCM(256)" => "Camellia-256/GCM",
+        "ARIAGCM(128)" => "ARIA-128/GCM",
+        "ARIAGCM(256)" => "ARIA-256/GCM",
+        "3DES(168)" => "3DES",
+        _ => return None,
+    };
+    let mac = match s.mac.as_str() {
+        "AEAD" => "AEAD",
+        "SHA1" => "SHA-1",
+        "SHA256" => "SHA-256",
+        "SHA384" => "SHA-384",
+        _ => return None,
+    };
+    let kx = match s.kx.as_str() {
+        "ECDH" => "ECDH",
+        "DH" => "DH",
+        "RSA" => "RSA",
+        "PSK" => "PSK",
+        "ECDHEPSK" => "ECDHE_PSK",
+        "DHEPSK" => "DHE_PSK",
+        _ => return None,
+    };
+    // Botan calls the "signature" of a suite without one (static RSA,
+    // plain PSK) IMPLICIT.
+    let sig = match s.au.as_str() {
+        "RSA" if s.kx == "RSA" => "IMPLICIT",
+        "RSA" => "RSA",
+        "ECDSA" => "ECDSA",
+        "DSS" => "DSA",
+        "PSK" => "IMPLICIT",
+        _ => return None,
+    };
+    Some(Tokens {
+        kx,
+        sig,
+        cipher,
+        mac,
+    })
+}
+
+fn push_new(v: &mut Vec<&'static str>, x: &'static str) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}

@@ -1,0 +1,367 @@
+//! What a peer's implementation declares it supports, before any case
+//! runs: versions, suites per version, groups, signature schemes, the
+//! options it can be configured with, and where it answers a failure with
+//! another alert than OpenSSL does.
+//!
+//! Each peer builds its declaration once, from the implementation itself
+//! where it can say (`gnutls-cli -l`, `openssl ciphers -V -v`, the
+//! library's own API), and the oracle reads it. Nothing here changes
+//! during a run.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::{Case, Identity, KeyKind, Role, Version};
+use crate::library::SuiteInfo;
+
+/// One implementation's declaration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// The implementation and its version, e.g. "gnutls-cli 3.7.9".
+    pub implementation: String,
+    /// `Err(why)` when the implementation can't run at all (a missing tool).
+    pub available: Result<(), String>,
+    /// The roles it can play.
+    pub roles: Vec<Role>,
+    /// The protocol versions it speaks.
+    pub versions: Vec<Version>,
+    /// OpenSSL 3's rule: below TLS 1.2 only at security level 0.
+    pub old_versions_need_level0: bool,
+    /// OpenSSL's server rule (`is_tls13_capable`): without a certificate
+    /// that can sign in TLS 1.3 (or a PSK) it leaves TLS 1.3 out of the
+    /// versions it offers.
+    pub tls13_needs_certificate: bool,
+    /// Which suites it implements, and from which version.
+    pub suites: SuiteSupport,
+    /// The groups it knows, in the matrix's spelling ("X25519", "P-256",
+    /// ...); `None` when it can't say and any name the matrix uses works.
+    pub groups: Option<Vec<String>>,
+    /// The certificate key types it can sign with and verify.
+    pub keys: Vec<KeyKind>,
+    /// The signature schemes it lists, in its own spelling, for reports.
+    pub signature_schemes: Vec<String>,
+    /// Things it can't do in one role, each with the reason.
+    pub lacks: Vec<Lack>,
+    /// Failures it answers with another alert than OpenSSL.
+    pub alerts: Vec<AlertDialect>,
+}
+
+/// Which suites an implementation has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SuiteSupport {
+    /// Every suite of the linked OpenSSL's catalogue, at the versions its
+    /// `SSL_CIPHER` metadata allows.
+    Catalogue,
+    /// By two-byte code: the lowest version each suite may be used at.
+    /// TLS 1.3 suites are TLS 1.3 only; others end at TLS 1.2.
+    ByCode(HashMap<u16, Version>),
+}
+
+/// Something one role of an implementation can't be configured to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lack {
+    /// The role that lacks it.
+    pub role: Role,
+    /// What it lacks.
+    pub feature: Feature,
+    /// Why, in words.
+    pub why: String,
+}
+
+/// Features a case may need of one side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feature {
+    /// Server: switch to another certificate on SNI.
+    SniSwitch,
+    /// Server: pick ALPN in its own order rather than the client's.
+    AlpnServerOrder,
+    /// Server: refuse a client with no ALPN protocol in common.
+    AlpnRefusal,
+    /// Client: present a certificate that fails verification.
+    NegativeClientCertificate,
+    /// Client: end the handshake when the server's certificate fails
+    /// verification.
+    RefuseServerCertificate,
+    /// A PSK key exchange that also uses (EC)DHE.
+    EphemeralPsk,
+    /// Plain pre-shared keys at all.
+    Psk,
+    /// Anonymous (unauthenticated) suites.
+    Anonymous,
+    /// Resuming a session on a second connection.
+    Resumption,
+    /// Server, TLS 1.2: issuing session tickets (RFC 5077).
+    SessionTickets,
+    /// Requesting or sending a client certificate.
+    ClientCertificate,
+    /// ALPN at all.
+    Alpn,
+    /// SNI at all.
+    Sni,
+}
+
+impl Feature {
+    /// The feature's name in reasons.
+    pub fn name(self) -> &'static str {
+        match self {
+            Feature::SniSwitch => "a certificate switch on SNI",
+            Feature::AlpnServerOrder => "ALPN in the server's order",
+            Feature::AlpnRefusal => "refusing a client over ALPN",
+            Feature::NegativeClientCertificate => "a negative client certificate",
+            Feature::RefuseServerCertificate => {
+                "refusing a server certificate that fails verification"
+            }
+            Feature::EphemeralPsk => "DHE-PSK and ECDHE-PSK",
+            Feature::Psk => "pre-shared keys",
+            Feature::Anonymous => "anonymous suites",
+            Feature::Resumption => "session resumption",
+            Feature::SessionTickets => "TLS 1.2 session tickets",
+            Feature::ClientCertificate => "client certificates",
+            Feature::Alpn => "ALPN",
+            Feature::Sni => "SNI",
+        }
+    }
+
+    /// Whether playing `role` in `case` needs this feature.
+    pub fn needed(self, role: Role, case: &Case) -> bool {
+        let (c, s) = (&case.client, &case.server);
+        let ep = match role {
+            Role::Client => c,
+            Role::Server => s,
+        };
+        let both_alpn = !c.alpn.is_empty() && !s.alpn.is_empty();
+        match self {
+            Feature::SniSwitch => role == Role::Server && s.sni_identity.is_some(),
+            Feature::AlpnServerOrder => {
+                role == Role::Server
+                    && both_alpn
+                    && s.alpn.iter().find(|p| c.alpn.contains(p))
+                        != c.alpn.iter().find(|p| s.alpn.contains(p))
+            }
+            Feature::AlpnRefusal => {
+                role == Role::Server && both_alpn && !s.alpn.iter().any(|p| c.alpn.contains(p))
+            }
+            Feature::NegativeClientCertificate => {
+                role == Role::Client && matches!(c.identity, Identity::Negative(_))
+            }
+            Feature::RefuseServerCertificate => {
+                role == Role::Client
+                    && c.verify_peer
+                    && matches!(s.identity, Identity::Negative(_))
+                    && s.sni_identity.is_none()
+            }
+            Feature::EphemeralPsk => {
+                ep.psk
+                    && ep
+                        .suites
+                        .iter()
+                        .any(|x| x.kx == "DHEPSK" || x.kx == "ECDHEPSK")
+            }
+            Feature::Psk => ep.psk,
+            Feature::Anonymous => ep.suites.iter().any(|x| x.au == "None"),
+            Feature::Resumption => case.resume.is_some(),
+            Feature::SessionTickets => {
+                role == Role::Server && case.resume == Some(crate::case::ResumeKind::Ticket)
+            }
+            Feature::ClientCertificate => {
+                s.verify_peer || (role == Role::Client && c.identity != Identity::None)
+            }
+            Feature::Alpn => !ep.alpn.is_empty(),
+            Feature::Sni => ep.sni.is_some(),
+        }
+    }
+}
+
+/// A failure an implementation answers with its own alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertDialect {
+    /// The failure.
+    pub failure: FailureKind,
+    /// The alert this implementation sends for it, or `None` when it
+    /// sends none (it closes the connection).
+    pub alert: Option<u8>,
+    /// What the implementation does, checked with its own tools.
+    pub note: String,
+}
+
+/// Failures whose alert depends on the implementation that detects them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// Server, TLS 1.2 and older: a required client certificate is missing.
+    MissingClientCertificate12,
+    /// Server: the client offers only versions above its highest, with
+    /// supported_versions.
+    ClientVersionsTooHigh,
+    /// Server: the client's highest version is below its lowest.
+    ClientVersionsTooLow,
+    /// Client: its lowest version is above the server's highest; the alert
+    /// is the client's when its ClientHello lets the server answer with
+    /// an older version, which the client then refuses.
+    OwnVersionsTooHigh,
+}
+
+impl Capabilities {
+    /// A declaration with nothing lacking, for `implementation`.
+    pub fn new(implementation: impl Into<String>) -> Self {
+        Capabilities {
+            implementation: implementation.into(),
+            available: Ok(()),
+            roles: vec![Role::Client, Role::Server],
+            versions: Version::ALL.to_vec(),
+            old_versions_need_level0: false,
+            tls13_needs_certificate: false,
+            suites: SuiteSupport::Catalogue,
+            groups: None,
+            keys: KeyKind::ALL.to_vec(),
+            signature_schemes: Vec::new(),
+            lacks: Vec::new(),
+            alerts: Vec::new(),
+        }
+    }
+
+    /// Adds a lack.
+    pub fn lack(mut self, role: Role, feature: Feature, why: impl Into<String>) -> Self {
+        self.lacks.push(Lack {
+            role,
+            feature,
+            why: why.into(),
+        });
+        self
+    }
+
+    /// Whether the implementation has `suite` at `v`.
+    pub fn suite_at(&self, suite: &SuiteInfo, v: Version) -> bool {
+        if !suite.allows(v) {
+            return false;
+        }
+        match &self.suites {
+            SuiteSupport::Catalogue => true,
+            SuiteSupport::ByCode(codes) => codes.get(&suite.id).is_some_and(|&min| min <= v),
+        }
+    }
+
+    /// Whether the implementation has `suite` at all.
+    pub fn has_suite(&self, suite: &SuiteInfo) -> bool {
+        match &self.suites {
+            SuiteSupport::Catalogue => true,
+            SuiteSupport::ByCode(codes) => codes.contains_key(&suite.id),
+        }
+    }
+
+    /// Whether it knows `group` (matrix spelling).
+    pub fn has_group(&self, group: &str) -> bool {
+        self.groups.as_ref().map_or(true, |gs| {
+            gs.iter()
+                .any(|g| normalize_group(g) == normalize_group(group))
+        })
+    }
+
+    /// The alert it sends for `failure`, when it differs from OpenSSL's.
+    pub fn alert_for(&self, failure: FailureKind) -> Option<Option<u8>> {
+        self.alerts
+            .iter()
+            .find(|a| a.failure == failure)
+            .map(|a| a.alert)
+    }
+
+    /// Why it can't play `role` in `case`, naming the side and what is
+    /// missing; `None` when it can.
+    pub fn refuses(&self, role: Role, case: &Case) -> Option<String> {
+        let side = format!("{role} ({})", self.implementation);
+        if let Err(e) = &self.available {
+            return Some(format!("{side}: unavailable: {e}"));
+        }
+        if !self.roles.contains(&role) {
+            return Some(format!("{side}: lacks the {role} role"));
+        }
+        let ep = match role {
+            Role::Client => &case.client,
+            Role::Server => &case.server,
+        };
+        let (lo, hi) = ep.version_range();
+        if !self.versions.iter().any(|v| (lo..=hi).contains(v)) {
+            let wanted = if lo == hi {
+                lo.display().to_string()
+            } else {
+                format!("{} to {}", lo.display(), hi.display())
+            };
+            return Some(format!("{side}: lacks {wanted}"));
+        }
+        if let Some(s) = ep.suites.iter().find(|s| !self.has_suite(s)) {
+            return Some(format!(
+                "{side}: lacks suite {} ({}, 0x{:04x})",
+                s.name,
+                s.standard_name.as_deref().unwrap_or("no IANA name"),
+                s.id
+            ));
+        }
+        if let Some(g) = ep.groups.iter().find(|g| !self.has_group(g)) {
+            return Some(format!("{side}: lacks group {g}"));
+        }
+        // Its own certificates, and the peer's, whose signatures it checks.
+        let peer = match role {
+            Role::Client => &case.server,
+            Role::Server => &case.client,
+        };
+        let identities = [Some(ep.identity), ep.sni_identity, Some(peer.identity)];
+        for id in identities.into_iter().flatten() {
+            if let Identity::Certificate(k) = id {
+                if !self.keys.contains(&k) {
+                    return Some(format!("{side}: lacks {} signatures", k.name()));
+                }
+            }
+        }
+        self.lacks
+            .iter()
+            .find(|l| l.role == role && l.feature.needed(role, case))
+            .map(|l| format!("{side}: lacks {} ({})", l.feature.name(), l.why))
+    }
+}
+
+/// "secp256r1", "prime256v1", "P-256" all name one group.
+pub fn normalize_group(g: &str) -> String {
+    match g.to_ascii_lowercase().as_str() {
+        "secp256r1" | "prime256v1" | "p-256" => "p-256".into(),
+        "secp384r1" | "p-384" => "p-384".into(),
+        "secp521r1" | "p-521" => "p-521".into(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suite_support_by_code_has_a_lowest_version() {
+        let s = SuiteInfo {
+            name: "PSK-AES128-CBC-SHA256".into(),
+            standard_name: None,
+            id: 0x00ae,
+            min_version: Version::Tls1,
+            max_version: Version::Tls1_2,
+            kx: "PSK".into(),
+            au: "PSK".into(),
+            enc: "AES(128)".into(),
+            mac: "SHA256".into(),
+        };
+        let mut caps = Capabilities::new("test");
+        assert!(caps.suite_at(&s, Version::Tls1));
+        caps.suites = SuiteSupport::ByCode([(0x00ae, Version::Tls1_2)].into());
+        assert!(!caps.suite_at(&s, Version::Tls1));
+        assert!(caps.suite_at(&s, Version::Tls1_2));
+        assert!(!caps.suite_at(&s, Version::Tls1_3));
+    }
+
+    #[test]
+    fn group_names_normalize() {
+        assert_eq!(normalize_group("prime256v1"), normalize_group("P-256"));
+        let mut caps = Capabilities::new("test");
+        caps.groups = Some(vec!["X25519".into(), "secp256r1".into()]);
+        assert!(caps.has_group("P-256"));
+        assert!(!caps.has_group("ffdhe2048"));
+    }
+}

@@ -1,0 +1,337 @@
+//! The command peer: a user's own TLS server or client, given as a command
+//! template with `--peer-cmd 'NAME=TEMPLATE'`.
+//!
+//! The template is run by `sh -c` after its placeholders are replaced,
+//! each value shell-quoted:
+//!
+//! | placeholder | value |
+//! |-------------|-------|
+//! | `{port}` | the loopback port: the one to listen on (server) or to connect to (client) |
+//! | `{cert}` | the endpoint's certificate chain, PEM, leaf first |
+//! | `{key}` | its private key, PEM |
+//! | `{ca}` | the test root CA, PEM |
+//! | `{version}` | the case's version: ssl3, tls1, tls1_1, tls1_2 or tls1_3 |
+//! | `{suite}` | the endpoint's first suite, OpenSSL's name |
+//!
+//! A template with `{cert}` is a server: it must listen on 127.0.0.1 or
+//! any address at `{port}` and answer each line it reads (an echo server
+//! will do). Any other template is a client: it must send what it reads
+//! on stdin and print what it receives, as `openssl s_client` does.
+//!
+//! A command says nothing about what it negotiated, so the in-process
+//! side's trace is the witness of every case; the command's exit and
+//! output are kept in the report. It can't say what it supports either:
+//! its declaration is the linked OpenSSL's less what a single command line
+//! can't express (PSK, client certificates, resumption, SNI switching,
+//! ALPN), so a case it can't do shows as a failure, which is the point.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::capabilities::Feature;
+use super::external::{self, PkiDir};
+use super::process::{wait_listening, ChildGuard};
+use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
+use crate::case::{Case, Endpoint, Role};
+use crate::transport::{Dialer, Listener};
+
+/// A user's command as a peer.
+pub struct Command {
+    name: String,
+    template: String,
+    pki: Arc<PkiDir>,
+    caps: Capabilities,
+}
+
+/// Why a `--peer-cmd` value can't be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandSpecError {
+    /// No `=` between the name and the template.
+    #[error("--peer-cmd {0:?}: write NAME=TEMPLATE")]
+    NoName(String),
+    /// A `{...}` that is not a placeholder.
+    #[error("--peer-cmd {spec:?}: unknown placeholder {{{name}}}; use port, cert, key, ca, version or suite")]
+    UnknownPlaceholder {
+        /// The whole value.
+        spec: String,
+        /// The unknown name.
+        name: String,
+    },
+    /// A template without `{port}` can't meet the harness.
+    #[error("--peer-cmd {0:?}: the template needs {{port}}")]
+    NoPort(String),
+}
+
+/// A parsed `--peer-cmd NAME=TEMPLATE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandSpec {
+    /// The name reports give it.
+    pub name: String,
+    /// The command template.
+    pub template: String,
+}
+
+impl std::str::FromStr for CommandSpec {
+    type Err = CommandSpecError;
+
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let (name, template) = spec
+            .split_once('=')
+            .filter(|(n, _)| !n.trim().is_empty())
+            .ok_or_else(|| CommandSpecError::NoName(spec.into()))?;
+        for part in template.split('{').skip(1) {
+            let Some((word, _)) = part.split_once('}') else {
+                continue;
+            };
+            if !PLACEHOLDERS.contains(&word) {
+                return Err(CommandSpecError::UnknownPlaceholder {
+                    spec: spec.into(),
+                    name: word.into(),
+                });
+            }
+        }
+        if !template.contains("{port}") {
+            return Err(CommandSpecError::NoPort(spec.into()));
+        }
+        Ok(CommandSpec {
+            name: name.trim().into(),
+            template: template.into(),
+        })
+    }
+}
+
+const PLACEHOLDERS: [&str; 6] = ["port", "cert", "key", "ca", "version", "suite"];
+
+impl Command {
+    /// A peer running `spec` with the PKI files in `pki`.
+    pub fn new(spec: &CommandSpec, pki: Arc<PkiDir>, linked: Capabilities) -> Self {
+        let mut caps = linked;
+        caps.implementation = format!("command {}", spec.name);
+        let server = spec.template.contains("{cert}");
+        let plays = if server { Role::Server } else { Role::Client };
+        let why = "a single command line can't express it";
+        caps.roles = vec![plays];
+        for f in [
+            Feature::Psk,
+            Feature::ClientCertificate,
+            Feature::Resumption,
+            Feature::SniSwitch,
+            Feature::Alpn,
+        ] {
+            caps = caps.lack(plays, f, why);
+        }
+        Command {
+            name: spec.name.clone(),
+            template: spec.template.clone(),
+            pki,
+            caps,
+        }
+    }
+
+    /// Whether the command is a server (its template has `{cert}`).
+    pub fn is_server(&self) -> bool {
+        self.template.contains("{cert}")
+    }
+
+    fn implementation(&self) -> String {
+        format!("command {}", self.name)
+    }
+
+    /// The template with its placeholders filled in, each value quoted.
+    fn command_line(&self, case: &Case, role: Role, port: u16) -> String {
+        let ep: &Endpoint = match role {
+            Role::Client => &case.client,
+            Role::Server => &case.server,
+        };
+        let cred = self.pki.credential(ep.identity, role);
+        let path =
+            |p: Option<&std::path::Path>| p.map(|p| p.display().to_string()).unwrap_or_default();
+        let values = [
+            ("{port}", port.to_string()),
+            (
+                "{cert}",
+                path(cred.as_ref().map(|c| c.full_chain.as_path())),
+            ),
+            ("{key}", path(cred.as_ref().map(|c| c.key.as_path()))),
+            ("{ca}", self.pki.files.root.display().to_string()),
+            ("{version}", case.version.id().to_string()),
+            (
+                "{suite}",
+                ep.suites
+                    .first()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default(),
+            ),
+        ];
+        let mut line = self.template.clone();
+        for (k, v) in values {
+            line = line.replace(k, &quote(&v));
+        }
+        line
+    }
+
+    fn spawn(&self, line: &str) -> Result<ChildGuard, String> {
+        ChildGuard::spawn("sh", &["-c".to_string(), line.to_string()], "dash")
+            .map_err(|e| e.to_string())
+    }
+
+    /// What a command reports: nothing about the handshake, so only how it
+    /// ended. A command that failed before the case ended is a failure;
+    /// otherwise the in-process side's trace speaks for the connection.
+    fn outcome(&self, role: Role, cap: &super::process::Captured, ok: bool) -> SideOutcome {
+        let mut v = ExternalView {
+            implementation: self.implementation(),
+            ..ExternalView::default()
+        };
+        if !ok {
+            v.error = Some(format!("the command failed ({})", cap.exit));
+        }
+        let mut o = external::outcome(role, v, ok, ok, None);
+        external::attach(std::slice::from_mut(&mut o), cap);
+        o
+    }
+}
+
+impl Peer for Command {
+    fn kind(&self) -> PeerKind {
+        PeerKind::Command
+    }
+
+    fn describe(&self) -> String {
+        format!("command ({}: {})", self.name, self.template)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.caps.clone()
+    }
+
+    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
+        self.serve_own_port(
+            case,
+            connections,
+            ServerControl::unattended(Duration::from_secs(5)),
+        )
+    }
+
+    fn connect(&self, case: &Case, dialer: Dialer, _connections: usize) -> Vec<SideOutcome> {
+        let me = self.implementation();
+        if self.is_server() {
+            return vec![external::not_run(
+                Role::Client,
+                &me,
+                "this command is a server (its template has {cert})".into(),
+            )];
+        }
+        let Dialer::Tcp(addr, timeout) = dialer else {
+            return vec![external::not_run(
+                Role::Client,
+                &me,
+                "a command needs a TCP transport".into(),
+            )];
+        };
+        let line = self.command_line(case, Role::Client, addr.port());
+        let mut g = match self.spawn(&line) {
+            Ok(g) => g,
+            Err(e) => return vec![external::not_run(Role::Client, &me, e)],
+        };
+        let deadline = external::process_deadline(timeout, 1);
+        let _ = g.write_stdin(PING);
+        let pong = String::from_utf8_lossy(PONG.strip_suffix(b"\n").unwrap_or(PONG)).into_owned();
+        let answered = g
+            .wait_for_line(deadline, "the server's answer", |l| l.contains(&pong))
+            .is_ok();
+        g.close_stdin();
+        g.wait_exit(deadline);
+        let cap = g.finish();
+        vec![self.outcome(Role::Client, &cap, answered)]
+    }
+
+    fn binds_own_port(&self) -> bool {
+        true
+    }
+
+    fn serve_own_port(
+        &self,
+        case: &Case,
+        connections: usize,
+        ctl: ServerControl,
+    ) -> Vec<SideOutcome> {
+        let me = self.implementation();
+        if !self.is_server() {
+            return vec![external::not_run(
+                Role::Server,
+                &me,
+                "this command is a client (its template has no {cert})".into(),
+            )];
+        }
+        let port = match external::free_port() {
+            Ok(p) => p,
+            Err(e) => return vec![external::not_run(Role::Server, &me, e.to_string())],
+        };
+        let line = self.command_line(case, Role::Server, port);
+        let mut g = match self.spawn(&line) {
+            Ok(g) => g,
+            Err(e) => return vec![external::not_run(Role::Server, &me, e)],
+        };
+        if !wait_listening(port, Instant::now() + ctl.io_timeout) {
+            let cap = g.finish();
+            let mut o = external::not_run(
+                Role::Server,
+                &me,
+                format!("nothing listened on port {port} ({})", cap.exit),
+            );
+            external::attach(std::slice::from_mut(&mut o), &cap);
+            return vec![o];
+        }
+        let _ = ctl.ready.send(external::loopback(port));
+        let deadline = external::process_deadline(ctl.io_timeout, connections);
+        let made = ctl
+            .client_done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or(connections);
+        // A server that exited with an error before it was stopped failed.
+        let exited = g.wait_exit(Instant::now() + Duration::from_millis(50));
+        let cap = g.finish();
+        let ok = !exited || cap.code == Some(0);
+        (0..made.max(1))
+            .map(|_| self.outcome(Role::Server, &cap, ok))
+            .collect()
+    }
+}
+
+/// Quotes a value for `sh`.
+fn quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_and_name_their_mistakes() {
+        let s: CommandSpec = "mine=my-server --port {port} --cert {cert}"
+            .parse()
+            .expect("valid");
+        assert_eq!(s.name, "mine");
+        assert!(matches!(
+            "no-equals".parse::<CommandSpec>(),
+            Err(CommandSpecError::NoName(_))
+        ));
+        assert!(matches!(
+            "x=run {prot}".parse::<CommandSpec>(),
+            Err(CommandSpecError::UnknownPlaceholder { .. })
+        ));
+        assert!(matches!(
+            "x=run --cert {cert}".parse::<CommandSpec>(),
+            Err(CommandSpecError::NoPort(_))
+        ));
+    }
+
+    #[test]
+    fn values_are_quoted_for_the_shell() {
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+}

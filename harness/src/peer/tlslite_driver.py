@@ -1,0 +1,189 @@
+"""tls-harness's driver for tlslite-ng: plays one side of a case and
+reports each step as a JSON line on stdout.
+
+  list                                  what tlslite-ng supports, from its own API
+  server CERT KEY CONNS [options]       listens on 127.0.0.1:0, says the port
+  client PORT CONNS [options]           connects CONNS times, resuming after the first
+
+options: --min V --max V (tls1, tls1_1, tls1_2, tls1_3), --ciphers, --macs,
+--kx, --groups (comma-separated tlslite names), --alpn a,b, --sni NAME,
+--cert F --key F (client), --reqcert (server), --notickets (server).
+"""
+import json
+import os
+import socket
+import sys
+
+from tlslite.api import HandshakeSettings, SessionCache, TLSConnection, X509CertChain, parsePEMKey
+from tlslite.constants import CipherSuite
+from tlslite.errors import TLSLocalAlert, TLSRemoteAlert
+
+VERSIONS = {"tls1": (3, 1), "tls1_1": (3, 2), "tls1_2": (3, 3), "tls1_3": (3, 4)}
+NAMES = {v: k for k, v in VERSIONS.items()}
+PING = b"tls-harness ping\n"
+PONG = b"tls-harness pong\n"
+
+
+def emit(**kw):
+    print(json.dumps(kw), flush=True)
+
+
+def options(argv):
+    out, i = {}, 0
+    while i < len(argv):
+        key = argv[i].lstrip("-")
+        if key in ("reqcert", "notickets"):
+            out[key] = True
+            i += 1
+        else:
+            out[key] = argv[i + 1]
+            i += 2
+    return out
+
+
+def settings(o):
+    s = HandshakeSettings()
+    if "min" in o:
+        s.minVersion = VERSIONS[o["min"]]
+    if "max" in o:
+        s.maxVersion = VERSIONS[o["max"]]
+    for key, attr in (("ciphers", "cipherNames"), ("macs", "macNames"), ("kx", "keyExchangeNames")):
+        if key in o:
+            setattr(s, attr, o[key].split(","))
+    if "groups" in o:
+        groups = o["groups"].split(",")
+        s.eccCurves = [g for g in groups if not g.startswith("ffdhe")]
+        s.dhGroups = [g for g in groups if g.startswith("ffdhe")]
+        s.keyShares = groups[:1]
+    if o.get("notickets"):
+        s.ticket_count = 0
+    else:
+        # A tlslite-ng server issues tickets only with a ticket key.
+        s.ticketKeys = [os.urandom(32)]
+    return s
+
+
+def credential(cert, key):
+    chain = X509CertChain()
+    with open(cert) as f:
+        chain.parsePemList(f.read())
+    with open(key) as f:
+        return chain, parsePEMKey(f.read(), private=True)
+
+
+def report(conn, role):
+    emit(
+        event="handshake",
+        role=role,
+        version=NAMES.get(tuple(conn.version)),
+        suite=conn.session.cipherSuite,
+        # tlslite-ng sets `resumed` for TLS 1.2 and older only; a TLS 1.3
+        # PSK resumption leaves it False, so say nothing there.
+        resumed=bool(conn.resumed) if tuple(conn.version) < (3, 4) else None,
+        alpn=(conn.session.appProto or b"").decode() or None,
+        sni=conn.session.serverName or None,
+    )
+
+
+def failed(e, role):
+    alert = getattr(e, "description", None)
+    sent = isinstance(e, TLSLocalAlert)
+    emit(event="error", role=role, message=str(e) or type(e).__name__,
+         alert_sent=alert if sent else None,
+         alert_received=alert if isinstance(e, TLSRemoteAlert) else None)
+
+
+def list_suites():
+    import tlslite
+    s = HandshakeSettings()
+    s.keyExchangeNames = s.keyExchangeNames + ["ecdh_anon", "dh_anon", "dhe_dsa"]
+    getters = (CipherSuite.getTLS13Suites, CipherSuite.getCertSuites, CipherSuite.getDheCertSuites,
+               CipherSuite.getEcdheCertSuites, CipherSuite.getEcdsaSuites, CipherSuite.getDheDsaSuites,
+               CipherSuite.getAnonSuites, CipherSuite.getEcdhAnonSuites)
+    suites = {}
+    for name, v in VERSIONS.items():
+        for g in getters:
+            for code in g(s, v):
+                suites.setdefault(str(code), name)
+    emit(event="list", version=tlslite.__version__, suites=suites,
+         groups=list(s.eccCurves) + list(s.dhGroups))
+
+
+def server(cert, key, conns, o):
+    chain, pkey = credential(cert, key)
+    s = settings(o)
+    cache = SessionCache()
+    alpn = [p.encode() for p in o["alpn"].split(",")] if "alpn" in o else None
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(4)
+    emit(event="listening", port=lsock.getsockname()[1])
+    for _ in range(conns):
+        sock, _ = lsock.accept()
+        sock.settimeout(10)
+        conn = TLSConnection(sock)
+        try:
+            conn.handshakeServer(certChain=chain, privateKey=pkey, settings=s,
+                                 reqCert=bool(o.get("reqcert")), sessionCache=cache, alpn=alpn)
+        except Exception as e:  # any failure is the case's outcome
+            failed(e, "server")
+            sock.close()
+            continue
+        report(conn, "server")
+        try:
+            data = b""
+            while len(data) < len(PING):
+                chunk = conn.read(max=len(PING) - len(data))
+                if not chunk:
+                    break
+                data += chunk
+            conn.write(data)
+            conn.close()
+        except Exception as e:
+            emit(event="exchange-error", message=str(e))
+        sock.close()
+
+
+def client(port, conns, o):
+    s = settings(o)
+    chain, pkey = credential(o["cert"], o["key"]) if "cert" in o else (None, None)
+    alpn = [p.encode() for p in o["alpn"].split(",")] if "alpn" in o else None
+    session = None
+    for _ in range(conns):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        conn = TLSConnection(sock)
+        try:
+            conn.handshakeClientCert(certChain=chain, privateKey=pkey, session=session, settings=s,
+                                     serverName=o.get("sni"), alpn=alpn)
+        except Exception as e:
+            failed(e, "client")
+            return
+        report(conn, "client")
+        try:
+            conn.write(PING)
+            data = b""
+            while len(data) < len(PONG):
+                chunk = conn.read(max=len(PONG) - len(data))
+                if not chunk:
+                    break
+                data += chunk
+            emit(event="pong", ok=len(data) == len(PONG))
+            session = conn.session
+            conn.close()
+        except Exception as e:
+            emit(event="pong", ok=False, message=str(e))
+            return
+        sock.close()
+
+
+def main(argv):
+    if argv[0] == "list":
+        list_suites()
+    elif argv[0] == "server":
+        server(argv[1], argv[2], int(argv[3]), options(argv[4:]))
+    elif argv[0] == "client":
+        client(int(argv[1]), int(argv[2]), options(argv[3:]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
