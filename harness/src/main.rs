@@ -242,6 +242,10 @@ struct ProbeArgs {
     /// alerts a server sends then (as s_client does); 0 skips it.
     #[arg(long, default_value_t = probe::DEFAULT_LINGER.as_secs_f64())]
     linger: f64,
+    /// Write each connection's bytes as pcapng, with its key log in a
+    /// Decryption Secrets Block, so Wireshark opens it decrypted.
+    #[arg(long)]
+    pcap: Option<PathBuf>,
     /// state, msg, json (one object per line) or summary.
     #[arg(long, default_value = "summary")]
     format: TraceFormat,
@@ -284,6 +288,10 @@ struct ServeArgs {
     /// state, msg, json (one object per line, with peer and timestamp) or summary.
     #[arg(long, default_value = "state")]
     format: TraceFormat,
+    /// Append each connection's bytes to this pcapng file as it ends, with
+    /// its key log in a Decryption Secrets Block (Wireshark decrypts it).
+    #[arg(long)]
+    pcap: Option<PathBuf>,
     #[command(flatten)]
     tls: TlsArgs,
 }
@@ -472,6 +480,7 @@ fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
         timeout: seconds(a.tls.timeout)?,
         handshake_timeout: seconds(a.handshake_timeout)?,
         linger: non_negative_seconds(a.linger)?,
+        pcap: a.pcap.clone(),
     };
     let outcome = probe::probe(&opts)?;
     let mut stdout = std::io::stdout().lock();
@@ -511,6 +520,7 @@ fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         handshake_timeout: seconds(a.handshake_timeout)?,
         connection_timeout: seconds(a.connection_timeout)?,
         max_connections: usize::from(a.max_connections),
+        pcap: a.pcap.clone(),
         accept_timeout: a
             .accept_timeout
             .or(a.once.then_some(60.0))

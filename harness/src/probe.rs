@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::case::{alert, Role};
 use crate::error::HarnessError;
+use crate::pcap::{self, Capture, End, PcapFile};
 use crate::report::diagnosis;
 use crate::session::SavedSession;
 use crate::settings::TlsSettings;
@@ -88,6 +89,8 @@ pub struct ProbeOptions {
     /// How long to keep reading after the handshake, for tickets and
     /// alerts the server sends then; zero skips it.
     pub linger: Duration,
+    /// Write each connection's bytes and keys here as pcapng.
+    pub pcap: Option<PathBuf>,
 }
 
 /// How long `probe` reads after the handshake unless told otherwise:
@@ -307,6 +310,13 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         .map_err(|e| HarnessError::Trace(e.to_string()))?;
     opts.tls.apply(&mut b, Role::Client)?;
     TlsSettings::verify_with(&mut b, opts.cafile.as_ref(), SslVerifyMode::PEER)?;
+    let pcap = match &opts.pcap {
+        Some(path) => {
+            pcap::keys_into_captures(&mut b, opts.tls.keylog_sink()?)?;
+            Some(PcapFile::create(path).map_err(|e| HarnessError::writing(path, e))?)
+        }
+        None => None,
+    };
     let ctx = b.build();
 
     let name = default_servername(opts.servername.clone(), &host);
@@ -329,9 +339,19 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         if let Ok(peer) = stream.peer_addr() {
             conn.peer = peer.to_string();
         }
+        let capture = pcap.as_ref().and_then(|_| {
+            Some(Capture::new(
+                stream.local_addr().ok()?,
+                stream.peer_addr().ok()?,
+            ))
+        });
         let handshake_deadline = Instant::now() + opts.handshake_timeout;
-        let stream = Bounded::new(stream, opts.timeout, handshake_deadline);
+        let stream = Bounded::new(stream, opts.timeout, handshake_deadline)
+            .recording(capture.as_ref(), End::Client);
         let mut ssl = Ssl::new(&ctx)?;
+        if let Some(c) = &capture {
+            pcap::attach(&mut ssl, c)?;
+        }
         if let Some(n) = &name {
             ssl.set_hostname(n)?;
             ssl.param_mut().set_host(n)?;
@@ -384,6 +404,10 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             }
         }
         conn.diagnose();
+        if let (Some(file), Some(c)) = (&pcap, &capture) {
+            file.append(c)
+                .map_err(|e| HarnessError::writing(file.path(), e))?;
+        }
         let failed = conn.failure.is_some();
         out.connections.push(conn);
         if failed {

@@ -14,6 +14,7 @@ mod pool;
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{SslContextBuilder, SslMethod, SslVerifyMode};
@@ -25,6 +26,7 @@ use pool::Pool;
 
 use crate::case::Role;
 use crate::error::HarnessError;
+use crate::pcap::{self, PcapFile};
 use crate::probe::{diagnosis_block, summary, TraceFormat};
 use crate::settings::TlsSettings;
 
@@ -66,6 +68,8 @@ pub struct ServeOptions {
     /// Stop when no client has connected for this long; with `once`, an
     /// error.
     pub accept_timeout: Option<Duration>,
+    /// Append each connection's bytes and keys here as pcapng.
+    pub pcap: Option<PathBuf>,
 }
 
 /// What `serve` tells its caller besides the traces.
@@ -110,6 +114,14 @@ pub fn serve(
     b.trace_handshakes(TraceOptions::default().messages(true))
         .map_err(|e| HarnessError::Trace(e.to_string()))?;
     opts.tls.apply(&mut b, Role::Server)?;
+    let pcap = match &opts.pcap {
+        Some(path) => {
+            pcap::keys_into_captures(&mut b, opts.tls.keylog_sink()?)?;
+            let file = PcapFile::create(path).map_err(|e| HarnessError::writing(path, e))?;
+            Some(Arc::new(file))
+        }
+        None => None,
+    };
     // Kept alive while serving: the generated PKI's files live in it.
     let mut _pki_dir = None;
     let mut root = None;
@@ -161,7 +173,7 @@ pub fn serve(
         connection: opts.connection_timeout,
     };
     let workers = if opts.once { 1 } else { opts.max_connections };
-    let mut pool = Pool::start(workers, &ctx, limits);
+    let mut pool = Pool::start(workers, &ctx, limits, pcap);
     let mut last_accept = Instant::now();
     let mut first_ok = None;
     let accepting = loop {

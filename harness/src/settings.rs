@@ -10,6 +10,7 @@ use openssl::ssl::{SslContextBuilder, SslFiletype, SslVerifyMode};
 
 use crate::case::{Role, Version};
 use crate::error::HarnessError;
+use crate::pcap::KeyLogSink;
 use crate::peer::inproc::set_alpn_select;
 use crate::peer::inproc::{alpn_wire, ffdhe2048};
 
@@ -91,22 +92,30 @@ impl TlsSettings {
                 HarnessError::Usage(format!("--key does not match the --cert leaf ({e})"))
             })?;
         }
-        if let Some(path) = &self.keylog {
-            let file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| HarnessError::writing(path, e))?;
-            let file = Mutex::new(file);
-            b.set_keylog_callback(move |_, line| {
-                // A key log is a debugging aid; failing to write one must
-                // not break the handshake.
-                if let Ok(mut f) = file.lock() {
-                    let _ = writeln!(f, "{line}");
-                }
-            });
+        if let Some(sink) = self.keylog_sink()? {
+            b.set_keylog_callback(move |_, line| sink(line));
         }
         Ok(())
+    }
+
+    /// A writer of key log lines to the `keylog` file, when one is set.
+    pub fn keylog_sink(&self) -> Result<Option<KeyLogSink>, HarnessError> {
+        let Some(path) = &self.keylog else {
+            return Ok(None);
+        };
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| HarnessError::writing(path, e))?;
+        let file = Mutex::new(file);
+        Ok(Some(Box::new(move |line: &str| {
+            // A key log is a debugging aid; failing to write one must not
+            // break the handshake.
+            if let Ok(mut f) = file.lock() {
+                let _ = writeln!(f, "{line}");
+            }
+        })))
     }
 
     /// Verifies the peer against `cafile`, or the system trust when `None`.

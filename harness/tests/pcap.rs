@@ -1,6 +1,10 @@
 //! A recorded connection written as pcapng opens decrypted in tshark:
 //! the TLS 1.3 messages after the ServerHello are visible only through the
-//! key log in the file's Decryption Secrets Block.
+//! key log in the file's Decryption Secrets Block. Also `probe --pcap`
+//! against `openssl s_server` and `serve --pcap` against `openssl
+//! s_client`.
+
+mod common;
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -62,9 +66,14 @@ fn handshake_types(capture: &Capture, port: u16) -> BTreeSet<u8> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tls.pcapng");
     capture.write_pcapng(&path).unwrap();
+    types_in_file(&path, port)
+}
+
+/// The handshake message types tshark sees in the pcapng file at `path`.
+fn types_in_file(path: &std::path::Path, port: u16) -> BTreeSet<u8> {
     let out = Command::new("tshark")
         .arg("-r")
-        .arg(&path)
+        .arg(path)
         .args(["-d", &format!("tcp.port=={port},tls")])
         .args(["-T", "fields", "-e", "tls.handshake.type"])
         .output()
@@ -99,4 +108,82 @@ fn without_the_key_log_the_encrypted_messages_stay_hidden() {
     let types = handshake_types(&capture, port);
     assert!(types.contains(&1) && types.contains(&2), "{types:?}");
     assert!(!types.contains(&11), "{types:?}");
+}
+
+/// TLS 1.3 handshake types only a decrypting reader sees.
+const ENCRYPTED: [u8; 4] = [8, 11, 15, 20];
+
+#[test]
+fn probe_pcap_against_s_server_opens_decrypted() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_pki(dir.path());
+    let f = |n: &str| dir.path().join(n).to_str().unwrap().to_owned();
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-accept", "127.0.0.1:0", "-tls1_3"])
+        .args([
+            "-cert",
+            &f("server-ecdsa-p256.crt"),
+            "-key",
+            &f("server-ecdsa-p256.key"),
+        ])
+        .args(["-cert_chain", &f("intermediate.pem")]);
+    let server = common::Proc::spawn(cmd);
+    let line = common::Proc::wait_line(&server.stdout, common::LIMIT, "ACCEPT", |l| {
+        l.starts_with("ACCEPT ")
+    });
+    let addr = line.trim_start_matches("ACCEPT ").trim().to_owned();
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let pcap = f("probe.pcapng");
+    let out = common::run(common::harness(&[
+        "probe",
+        &addr,
+        "--tls1_3",
+        "--cafile",
+        &f("root.pem"),
+        "--servername",
+        "localhost",
+        "--linger",
+        "0.3",
+        "--pcap",
+        &pcap,
+    ]));
+    assert!(out.status.success(), "{}{}", out.stdout, out.stderr);
+    drop(server);
+    let types = types_in_file(std::path::Path::new(&pcap), port);
+    for t in ENCRYPTED {
+        assert!(types.contains(&t), "handshake type {t} not in {types:?}");
+    }
+}
+
+#[test]
+fn serve_pcap_with_s_client_opens_decrypted() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("serve.pcapng");
+    let server = common::Proc::spawn(common::harness(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--key-type",
+        "ecdsa-p256",
+        "--once",
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]));
+    let line = common::Proc::wait_line(&server.stderr, common::LIMIT, "serve's address", |l| {
+        l.starts_with("listening on ")
+    });
+    let addr = line.trim_start_matches("listening on ").trim().to_owned();
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let mut client = Command::new("openssl");
+    client.args(["s_client", "-connect", &addr, "-tls1_3", "-quiet"]);
+    let mut client = common::Proc::spawn(client);
+    std::thread::sleep(Duration::from_millis(500));
+    client.close_stdin();
+    client.wait(common::LIMIT);
+    let mut server = server;
+    assert!(server.wait(common::LIMIT).success(), "serve --once failed");
+    let types = types_in_file(&pcap, port);
+    for t in ENCRYPTED {
+        assert!(types.contains(&t), "handshake type {t} not in {types:?}");
+    }
 }

@@ -9,6 +9,7 @@ use openssl::ssl::{HandshakeError, Ssl, SslContext};
 use openssl_handshake::{Diagnosis, HandshakeTrace};
 use serde::Serialize;
 
+use crate::pcap::{self, Capture, End, PcapFile};
 use crate::probe::bounded::Bounded;
 use crate::probe::{json_line, rfc3339};
 
@@ -91,13 +92,37 @@ impl ConnectionReport {
 }
 
 /// Serves one accepted connection: the handshake, then, like `s_server`,
-/// reads what the client sends until it closes, then close_notify.
+/// reads what the client sends until it closes, then close_notify. With
+/// `pcap`, the connection is appended to it when it ends.
 pub(super) fn handle(
     tcp: TcpStream,
     peer: SocketAddr,
     accepted: SystemTime,
     ctx: &SslContext,
     limits: Limits,
+    pcap: Option<&PcapFile>,
+) -> ConnectionReport {
+    let capture = pcap.and_then(|_| Some(Capture::new(peer, tcp.local_addr().ok()?)));
+    let mut report = serve_one(tcp, peer, accepted, ctx, limits, capture.as_ref());
+    if let (Some(file), Some(c)) = (pcap, &capture) {
+        if let Err(e) = file.append(c) {
+            let note = format!("writing {}: {e}", file.path().display());
+            report.error = Some(match report.error.take() {
+                Some(err) => format!("{err}; {note}"),
+                None => note,
+            });
+        }
+    }
+    report
+}
+
+fn serve_one(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    accepted: SystemTime,
+    ctx: &SslContext,
+    limits: Limits,
+    capture: Option<&Capture>,
 ) -> ConnectionReport {
     let start = Instant::now();
     let mut report = ConnectionReport {
@@ -128,14 +153,21 @@ pub(super) fn handle(
         return finish(report, None);
     }
     let _ = tcp.set_nodelay(true);
-    let stream = Bounded::new(tcp, limits.io, start + limits.handshake);
-    let ssl = match Ssl::new(ctx) {
+    let stream =
+        Bounded::new(tcp, limits.io, start + limits.handshake).recording(capture, End::Server);
+    let mut ssl = match Ssl::new(ctx) {
         Ok(ssl) => ssl,
         Err(e) => {
             report.error = Some(format!("SSL_new: {e}"));
             return finish(report, None);
         }
     };
+    if let Some(c) = capture {
+        if let Err(e) = pcap::attach(&mut ssl, c) {
+            report.error = Some(format!("keeping the key log for --pcap: {e}"));
+            return finish(report, None);
+        }
+    }
     // Why the handshake ended, and whether one of the limits ended it.
     let handshake_over = |io: Option<&io::Error>, other: String| {
         if Instant::now() >= start + limits.handshake {

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 use openssl::ssl::SslContext;
 
 use super::connection::{self, ConnectionReport, Limits};
+use crate::pcap::PcapFile;
 
 /// A fixed set of workers fed through a queue that never holds more
 /// connections than there are idle workers.
@@ -29,18 +30,31 @@ struct Job {
 impl Pool {
     /// Starts `workers` threads serving with `ctx` under `limits`. They
     /// end when the pool is dropped and the queue is empty.
-    pub(super) fn start(workers: usize, ctx: &SslContext, limits: Limits) -> Pool {
+    pub(super) fn start(
+        workers: usize,
+        ctx: &SslContext,
+        limits: Limits,
+        pcap: Option<Arc<PcapFile>>,
+    ) -> Pool {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let (report, done) = mpsc::channel();
         for _ in 0..workers {
             let (queue, ctx, report) = (queue.clone(), ctx.clone(), report.clone());
+            let pcap = pcap.clone();
             std::thread::spawn(move || loop {
                 // The guard is dropped at the end of the statement, so the
                 // next worker can wait while this one serves.
                 let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
                 let Ok(job) = next else { return };
-                let r = connection::handle(job.tcp, job.peer, job.accepted, &ctx, limits);
+                let r = connection::handle(
+                    job.tcp,
+                    job.peer,
+                    job.accepted,
+                    &ctx,
+                    limits,
+                    pcap.as_deref(),
+                );
                 if report.send(r).is_err() {
                     return;
                 }
