@@ -19,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{ErrorCode, Ssl, SslConnector, SslContext, SslSession, SslStream};
-use openssl_handshake::pki::{KeyType, Pki};
+use testkit::pki::{KeyType, Pki};
 
 use crate::config::{self, BulkSuite, Config, Group, HandshakeCase, Resumption, Spec};
 use crate::error::BenchError;

@@ -19,8 +19,8 @@ use openssl::ssl::{
     HandshakeError, MidHandshakeSslStream, Ssl, SslContext, SslMethod, SslSessionCacheMode,
     SslStream, SslVerifyMode,
 };
-use openssl_handshake::pki::{KeyType, Pki};
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Pki};
 
 /// Growth allowed after the warm-up: allocator bookkeeping, not a leak of
 /// even one 10-byte allocation per connection over 10,000 of them.

@@ -8,8 +8,8 @@ use std::thread;
 
 use common::*;
 use openssl::ssl::{Ssl, SslContext, SslMethod, SslVerifyMode};
-use openssl_handshake::pki::KeyType;
 use openssl_handshake::{SslContextBuilderExt, SslRefExt, TraceOptions};
+use testkit::pki::KeyType;
 
 #[test]
 fn a_single_ssl_can_be_traced_without_its_context() {

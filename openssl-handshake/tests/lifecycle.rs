@@ -6,8 +6,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use openssl_handshake::pki::KeyType;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use testkit::pki::KeyType;
 
 #[test]
 fn each_recorder_is_freed_with_its_ssl() {

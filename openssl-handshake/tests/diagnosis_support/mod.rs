@@ -13,8 +13,8 @@ use std::time::Duration;
 use openssl::ssl::{
     HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslStream, SslVerifyMode,
 };
-use openssl_handshake::pki::{Credential, Pki};
 use openssl_handshake::{Cause, HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use testkit::pki::{Credential, Pki};
 
 /// Every socket wait in these tests gives up after this long.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
