@@ -4,7 +4,6 @@
 //!
 //! It depends on `openssl` alone, not on `openssl-handshake`, so the library
 //! can take it as a dev-dependency. Nothing here is fit for production.
-#![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod duplex;
