@@ -18,7 +18,7 @@ target=$(rustc -vV | sed -n 's/^host: //p')
 if [[ " ${steps[*]} " == *" valgrind "* ]]; then
     command -v valgrind >/dev/null || { echo "ci/sanitize.sh: valgrind missing; apt-get install valgrind" >&2; exit 1; }
     cargo build -q -p openssl-handshake --example leak_check
-    mapfile -t bins < <(cargo test -p openssl-handshake -p harness --no-run --message-format=json 2>/dev/null |
+    mapfile -t bins < <(cargo test -p openssl-handshake -p openssl-handshake-testkit -p harness --no-run --message-format=json 2>/dev/null |
         python3 -c 'import json,sys
 for l in sys.stdin:
     m=json.loads(l)

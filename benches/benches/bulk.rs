@@ -12,7 +12,7 @@ use benches::config::{Cipher, Config, BULK_SIZES, BULK_SUITES};
 use benches::limit::{self, Sealer};
 use benches::workload::BulkWorkload;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use openssl_handshake::pki::Pki;
+use testkit::pki::Pki;
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();

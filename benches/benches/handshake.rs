@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use benches::config::{Config, HANDSHAKES};
 use benches::workload::HandshakeWorkload;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use openssl_handshake::pki::Pki;
+use testkit::pki::Pki;
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();

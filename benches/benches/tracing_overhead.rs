@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use benches::config::{Config, BULK_SUITES, HANDSHAKES};
 use benches::workload::{BulkWorkload, HandshakeWorkload};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use openssl_handshake::pki::Pki;
+use testkit::pki::Pki;
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();

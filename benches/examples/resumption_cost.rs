@@ -10,7 +10,7 @@
 
 use benches::config::{Config, Resumption};
 use benches::workload::HandshakeWorkload;
-use openssl_handshake::pki::Pki;
+use testkit::pki::Pki;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

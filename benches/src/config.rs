@@ -8,9 +8,9 @@ use std::fmt;
 use openssl::ssl::{
     SslAcceptor, SslConnector, SslContext, SslMethod, SslOptions, SslVerifyMode, SslVersion,
 };
-use openssl_handshake::pki::{KeyType, Pki};
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 use serde::{Deserialize, Serialize};
+use testkit::pki::{KeyType, Pki};
 
 use crate::error::BenchError;
 use crate::sys;

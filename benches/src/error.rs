@@ -34,7 +34,7 @@ pub enum BenchError {
     Stalled(&'static str),
     /// The test PKI could not be generated.
     #[error("test PKI: {0}")]
-    Pki(#[from] openssl_handshake::pki::PkiError),
+    Pki(#[from] testkit::pki::PkiError),
     /// Tracing could not be attached.
     #[error("attaching tracing: {0}")]
     Trace(#[from] openssl_handshake::Error),

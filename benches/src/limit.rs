@@ -23,7 +23,7 @@ use openssl::nid::Nid;
 use openssl::pkey::{PKey, PKeyRef, Private};
 use openssl::rsa::Padding;
 use openssl::sign::{RsaPssSaltlen, Signer, Verifier};
-use openssl_handshake::pki::{KeyType, Pki};
+use testkit::pki::{KeyType, Pki};
 
 use crate::config::{Cipher, Group, HandshakeCase};
 use crate::error::BenchError;

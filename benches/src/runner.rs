@@ -13,9 +13,9 @@
 
 use std::time::{Duration, Instant};
 
-use openssl_handshake::pki::Pki;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
+use testkit::pki::Pki;
 
 use crate::config::{Config, Resumption, BULK_SIZES, BULK_SUITES, HANDSHAKES};
 use crate::error::BenchError;

@@ -1,25 +1,23 @@
 //! The workloads both the criterion benches and the runner call, so the
 //! two always measure the same thing.
 //!
-//! Client and server run on one thread over an in-memory pipe, and each
-//! side's time is accumulated separately around its own OpenSSL calls
-//! (creating the `SSL`, every handshake step, reads, writes and the
-//! final free). Both sides are in the same process, so their sum is the
+//! Client and server run on one thread over an in-memory pipe
+//! ([`testkit::duplex`]), and each side's time is accumulated separately
+//! around its own OpenSSL calls (creating the `SSL`, every handshake step,
+//! reads, writes and the final free). Both sides are in the same process, so their sum is the
 //! CPU cost of one connection; neither side ever waits for the other.
 //! [`tcp_handshakes`] is the loopback variant with the two sides on two
 //! threads.
 #![forbid(unsafe_code)]
 
-use std::cell::RefCell;
-use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::ops::AddAssign;
-use std::rc::Rc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{ErrorCode, Ssl, SslConnector, SslContext, SslSession, SslStream};
-use openssl_handshake::pki::{KeyType, Pki};
+use testkit::duplex::{self, DuplexStream};
+use testkit::pki::{KeyType, Pki};
 
 use crate::config::{self, BulkSuite, Config, Group, HandshakeCase, Resumption, Spec};
 use crate::error::BenchError;
@@ -153,8 +151,8 @@ impl HandshakeWorkload {
 /// connection: the client's time is encryption (send), the server's is
 /// decryption (receive).
 pub struct BulkWorkload {
-    client: SslStream<MemStream>,
-    server: SslStream<MemStream>,
+    client: SslStream<DuplexStream>,
+    server: SslStream<DuplexStream>,
     payload: Vec<u8>,
     buf: Vec<u8>,
 }
@@ -266,7 +264,7 @@ pub fn memory_per_connection(
     for _ in 0..n {
         let (mut c, mut s) = handshake(&server, &client, None, &mut Timing::default())?;
         exchange_ping(&mut c, &mut s)?;
-        c.get_ref().release();
+        c.get_ref().shrink_buffers();
         clients.push(c);
         servers.push(s);
     }
@@ -346,8 +344,8 @@ fn handshake(
     client: &SslConnector,
     session: Option<&SslSession>,
     timing: &mut Timing,
-) -> Result<(SslStream<MemStream>, SslStream<MemStream>), BenchError> {
-    let (client_io, server_io) = MemStream::pair();
+) -> Result<(SslStream<DuplexStream>, SslStream<DuplexStream>), BenchError> {
+    let (client_io, server_io) = duplex::pair();
 
     let start = Instant::now();
     let mut ssl = client.configure()?.into_ssl(HOST)?;
@@ -386,18 +384,24 @@ fn handshake(
 /// its session from the server's cache, so session-id resumption would
 /// never hit.
 fn close(
-    mut c: SslStream<MemStream>,
-    mut s: SslStream<MemStream>,
+    mut c: SslStream<DuplexStream>,
+    mut s: SslStream<DuplexStream>,
     timing: &mut Timing,
 ) -> Result<(), BenchError> {
+    // Both close_notify alerts go out before either end is dropped: a
+    // write to a dropped end fails.
     let start = Instant::now();
     c.shutdown()
         .map_err(|e| BenchError::tls("client close_notify", e))?;
-    drop(c);
     timing.client += start.elapsed();
     let start = Instant::now();
     s.shutdown()
         .map_err(|e| BenchError::tls("server close_notify", e))?;
+    timing.server += start.elapsed();
+    let start = Instant::now();
+    drop(c);
+    timing.client += start.elapsed();
+    let start = Instant::now();
     drop(s);
     timing.server += start.elapsed();
     Ok(())
@@ -415,8 +419,8 @@ fn step(result: Result<(), openssl::ssl::Error>, during: &'static str) -> Result
 /// The server writes [`PING`] and the client reads it, processing any
 /// TLS 1.3 tickets queued before it.
 fn exchange_ping(
-    c: &mut SslStream<MemStream>,
-    s: &mut SslStream<MemStream>,
+    c: &mut SslStream<DuplexStream>,
+    s: &mut SslStream<DuplexStream>,
 ) -> Result<(), BenchError> {
     s.ssl_write(PING)
         .map_err(|e| BenchError::tls("server write", e))?;
@@ -430,82 +434,6 @@ fn exchange_ping(
         }
     }
     Ok(())
-}
-
-/// One direction's bytes: a buffer and how much of it was read.
-#[derive(Debug, Default)]
-struct Buffer {
-    data: Vec<u8>,
-    read: usize,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Pipe(Rc<RefCell<Buffer>>);
-
-/// One end of an in-memory connection. Reads say "would block" when
-/// nothing is buffered, as a non-blocking socket does, and writes always
-/// succeed.
-#[derive(Debug)]
-pub struct MemStream {
-    incoming: Pipe,
-    outgoing: Pipe,
-}
-
-impl MemStream {
-    /// The client's end and the server's end of one connection.
-    fn pair() -> (MemStream, MemStream) {
-        let (a, b) = (Pipe::default(), Pipe::default());
-        (
-            MemStream {
-                incoming: a.clone(),
-                outgoing: b.clone(),
-            },
-            MemStream {
-                incoming: b,
-                outgoing: a,
-            },
-        )
-    }
-
-    /// Frees both directions' buffers, which are empty between records,
-    /// so that the memory workload counts only what OpenSSL holds.
-    fn release(&self) {
-        for pipe in [&self.incoming, &self.outgoing] {
-            let mut b = pipe.0.borrow_mut();
-            b.data = Vec::new();
-            b.read = 0;
-        }
-    }
-}
-
-impl Read for MemStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut b = self.incoming.0.borrow_mut();
-        let available = &b.data[b.read..];
-        if available.is_empty() {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        let n = buf.len().min(available.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        b.read += n;
-        if b.read == b.data.len() {
-            // Keeps the capacity: bulk rounds reuse it without allocating.
-            b.data.clear();
-            b.read = 0;
-        }
-        Ok(n)
-    }
-}
-
-impl Write for MemStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.outgoing.0.borrow_mut().data.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 use benches::config::{Config, HANDSHAKES};
 use benches::workload;
 use benches::{BenchOptions, BenchReport, Kind};
-use openssl_handshake::pki::Pki;
 use regex::Regex;
+use testkit::pki::Pki;
 
 #[test]
 fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use benches::config::{Config, Resumption, BULK_SUITES, HANDSHAKES};
 use benches::workload::{BulkWorkload, HandshakeWorkload};
-use openssl_handshake::pki::Pki;
+use testkit::pki::Pki;
 
 fn pki() -> &'static Pki {
     static PKI: OnceLock<Pki> = OnceLock::new();

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use openssl::ssl::{Ssl, SslContext, SslMethod};
-use openssl_handshake::pki::{KeyType, Pki};
+use testkit::pki::{KeyType, Pki};
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 
 /// Reads come from the fuzz input, then EOF; writes are dropped.

@@ -4,8 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-pub use openssl_handshake::pki::Negative;
 use serde::{Deserialize, Serialize};
+pub use testkit::pki::Negative;
 
 use crate::library::SuiteInfo;
 
@@ -106,7 +106,7 @@ impl FromStr for Version {
     }
 }
 
-/// A certificate key type. Mirrors `openssl_handshake::pki::KeyType` so that
+/// A certificate key type. Mirrors `testkit::pki::KeyType` so that
 /// cases serialize on their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

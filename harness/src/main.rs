@@ -17,7 +17,7 @@ use harness::serve::{self, Notice, ServeOptions, ServerIdentity};
 use harness::settings::TlsSettings;
 use harness::transport::Transport;
 use harness::HarnessError;
-use openssl_handshake::pki::{Overwrite, Pki};
+use testkit::pki::{Overwrite, Pki};
 
 /// Interop matrix and handshake tracing for OpenSSL.
 #[derive(Parser)]

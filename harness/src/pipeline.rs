@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openssl_handshake::pki::Pki;
+use testkit::pki::Pki;
 
 use crate::case::Case;
 use crate::error::HarnessError;

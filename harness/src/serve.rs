@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{SslContextBuilder, SslMethod, SslVerifyMode};
-use openssl_handshake::pki::{KeyType, Pki};
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Pki};
 
 pub use connection::{ConnectionReport, Limits};
 use pool::Pool;

@@ -67,7 +67,7 @@ mod tests {
     use std::thread;
 
     use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod, SslVerifyMode, SslVersion};
-    use openssl_handshake::pki::{KeyType, Pki};
+    use testkit::pki::{KeyType, Pki};
 
     use super::*;
 

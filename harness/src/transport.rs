@@ -2,15 +2,14 @@
 //! in-memory pipe. Every read and write has a time-out, so a stalled peer
 //! turns into an error instead of a hang.
 
-use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::str::FromStr;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use testkit::duplex::{self, DuplexStream};
 
 /// How the two endpoints of a case are connected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +57,7 @@ pub enum Conn {
     /// A TCP stream with read and write time-outs set.
     Tcp(TcpStream),
     /// One end of an in-memory pipe.
-    Memory(MemoryStream),
+    Memory(DuplexStream),
 }
 
 impl Read for Conn {
@@ -92,7 +91,7 @@ pub enum Listener {
     /// A bound loopback listener and the time-out for each operation.
     Tcp(TcpListener, Duration),
     /// Receives the server ends of in-memory pipes.
-    Memory(Receiver<MemoryStream>, Duration),
+    Memory(Receiver<DuplexStream>, Duration),
 }
 
 impl Listener {
@@ -137,7 +136,7 @@ pub enum Dialer {
     /// The listener's address and the time-out for each operation.
     Tcp(SocketAddr, Duration),
     /// Sends server ends of new pipes to the listener.
-    Memory(Sender<MemoryStream>, Duration),
+    Memory(Sender<DuplexStream>, Duration),
 }
 
 impl Dialer {
@@ -148,7 +147,7 @@ impl Dialer {
                 tcp_conn(TcpStream::connect_timeout(addr, *timeout)?, *timeout)
             }
             Dialer::Memory(tx, timeout) => {
-                let (a, b) = MemoryStream::pair(*timeout);
+                let (a, b) = memory_pair(*timeout);
                 tx.send(b).map_err(|_| {
                     io::Error::new(io::ErrorKind::ConnectionRefused, "the server side is gone")
                 })?;
@@ -170,110 +169,13 @@ fn timed_out(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, format!("{what} timed out"))
 }
 
-/// One end of an in-memory, bidirectional pipe. Reads block until data
-/// arrives, the other end is dropped (end of file), or the time-out passes.
-#[derive(Debug)]
-pub struct MemoryStream {
-    rx: Arc<Pipe>,
-    tx: Arc<Pipe>,
-    timeout: Duration,
-}
-
-#[derive(Debug, Default)]
-struct Pipe {
-    state: Mutex<PipeState>,
-    ready: Condvar,
-}
-
-#[derive(Debug, Default)]
-struct PipeState {
-    bytes: VecDeque<u8>,
-    closed: bool,
-}
-
-impl Pipe {
-    fn lock(&self) -> MutexGuard<'_, PipeState> {
-        // A panic while holding the lock leaves only bytes behind, which
-        // are still consistent, so a poisoned lock is safe to reuse.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl MemoryStream {
-    /// Two connected ends.
-    pub fn pair(timeout: Duration) -> (MemoryStream, MemoryStream) {
-        let ab = Arc::new(Pipe::default());
-        let ba = Arc::new(Pipe::default());
-        (
-            MemoryStream {
-                rx: ba.clone(),
-                tx: ab.clone(),
-                timeout,
-            },
-            MemoryStream {
-                rx: ab,
-                tx: ba,
-                timeout,
-            },
-        )
-    }
-}
-
-impl Read for MemoryStream {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let deadline = Instant::now() + self.timeout;
-        let mut st = self.rx.lock();
-        loop {
-            if !st.bytes.is_empty() {
-                let n = buf.len().min(st.bytes.len());
-                for (dst, src) in buf.iter_mut().zip(st.bytes.drain(..n)) {
-                    *dst = src;
-                }
-                return Ok(n);
-            }
-            if st.closed {
-                return Ok(0);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(timed_out("read"));
-            }
-            st = self
-                .rx
-                .ready
-                .wait_timeout(st, deadline - now)
-                .map(|(g, _)| g)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
-    }
-}
-
-impl Write for MemoryStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut st = self.tx.lock();
-        if st.closed {
-            return Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "the other end is closed",
-            ));
-        }
-        st.bytes.extend(buf);
-        self.tx.ready.notify_all();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for MemoryStream {
-    fn drop(&mut self) {
-        for pipe in [&self.tx, &self.rx] {
-            pipe.lock().closed = true;
-            pipe.ready.notify_all();
-        }
-    }
+/// Two connected in-memory ends whose reads wait for data, the other end's
+/// drop (end of file), or the time-out.
+fn memory_pair(timeout: Duration) -> (DuplexStream, DuplexStream) {
+    let (mut a, mut b) = duplex::pair();
+    a.set_read_timeout(Some(timeout));
+    b.set_read_timeout(Some(timeout));
+    (a, b)
 }
 
 #[cfg(test)]
@@ -282,7 +184,7 @@ mod tests {
 
     #[test]
     fn memory_pipe_carries_bytes_and_times_out() {
-        let (mut a, mut b) = MemoryStream::pair(Duration::from_millis(50));
+        let (mut a, mut b) = memory_pair(Duration::from_millis(50));
         a.write_all(b"ping").expect("write");
         let mut buf = [0u8; 8];
         assert_eq!(b.read(&mut buf).expect("read"), 4);

@@ -13,7 +13,7 @@ use harness::pipeline;
 use harness::report::{self, Format, Report, Summary, SCHEMA_VERSION};
 use harness::run::{run_one, Planned, RunOptions, Status};
 use harness::transport::Transport;
-use openssl_handshake::pki::Pki;
+use testkit::pki::Pki;
 
 #[test]
 fn a_failed_case_reports_its_diagnosis_in_every_format() {

@@ -10,7 +10,7 @@ use harness::peer::Peer;
 use harness::pipeline;
 use harness::run::{run_one, Planned, RunOptions, Status};
 use harness::transport::Transport;
-use openssl_handshake::pki::Pki;
+use testkit::pki::Pki;
 
 fn setup() -> (Vec<harness::case::Case>, Arc<dyn Peer>, RunOptions) {
     let (_, cases) = pipeline::plan().expect("plan");

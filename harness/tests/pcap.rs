@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use harness::pcap::{Capture, End};
 use openssl::ssl::{SslAcceptor, SslConnector, SslMethod, SslVerifyMode, SslVersion};
-use openssl_handshake::pki::{KeyType, Pki};
+use testkit::pki::{KeyType, Pki};
 
 /// One TLS 1.3 connection, the client's side recorded; with `keys`, the
 /// client's key log goes into the capture too.

@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime};
 
 use common::{harness, run, Proc, LIMIT};
 use openssl::ssl::{SslAcceptor, SslMethod, SslVersion};
-use openssl_handshake::pki::{KeyType, Pki};
 use serde_json::Value;
+use testkit::pki::{KeyType, Pki};
 
 /// How long both the probe and s_client wait after the handshake. On
 /// loopback the server's tickets and alerts arrive within milliseconds;

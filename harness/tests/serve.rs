@@ -12,8 +12,8 @@ use std::time::{Duration, Instant, SystemTime};
 use common::{harness, Proc, LIMIT};
 use harness::hostile::{self, HostileOptions};
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
-use openssl_handshake::pki::Pki;
 use serde_json::Value;
+use testkit::pki::Pki;
 
 /// Starts `tls-harness serve` on a free port with `args` (and a generated
 /// ECDSA certificate unless they give one); returns the guard and the

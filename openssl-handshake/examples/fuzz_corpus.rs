@@ -15,8 +15,8 @@ use std::thread;
 use std::time::Duration;
 
 use openssl::ssl::{Ssl, SslContext, SslMethod, SslVerifyMode, SslVersion};
-use openssl_handshake::pki::{KeyType, Pki};
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Pki};
 
 type Result<T> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 

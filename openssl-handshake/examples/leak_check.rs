@@ -9,56 +9,21 @@
 //! The heap is read with glibc's `mallinfo2`, which counts OpenSSL's
 //! allocations as well as Rust's. Exits non-zero on growth.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::error::Error;
-use std::io::{self, Read, Write};
-use std::rc::Rc;
 
 use openssl::ssl::{
     HandshakeError, MidHandshakeSslStream, Ssl, SslContext, SslMethod, SslSessionCacheMode,
     SslStream, SslVerifyMode,
 };
-use openssl_handshake::pki::{KeyType, Pki};
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use testkit::duplex::{self, DuplexStream};
+use testkit::pki::{KeyType, Pki};
 
 /// Growth allowed after the warm-up: allocator bookkeeping, not a leak of
 /// even one 10-byte allocation per connection over 10,000 of them.
 const SLACK_BYTES: i64 = 64 * 1024;
 
-type Queue = Rc<RefCell<VecDeque<u8>>>;
-
-#[derive(Debug)]
-struct Mem {
-    incoming: Queue,
-    outgoing: Queue,
-}
-
-impl Read for Mem {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut q = self.incoming.borrow_mut();
-        if q.is_empty() {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        let n = buf.len().min(q.len());
-        for (d, s) in buf.iter_mut().zip(q.drain(..n)) {
-            *d = s;
-        }
-        Ok(n)
-    }
-}
-
-impl Write for Mem {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.outgoing.borrow_mut().extend(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-type Progress = Result<SslStream<Mem>, MidHandshakeSslStream<Mem>>;
+type Progress = Result<SslStream<DuplexStream>, MidHandshakeSslStream<DuplexStream>>;
 
 fn step(p: Progress) -> Result<Progress, Box<dyn Error>> {
     match p {
@@ -71,7 +36,9 @@ fn step(p: Progress) -> Result<Progress, Box<dyn Error>> {
     }
 }
 
-fn start(r: Result<SslStream<Mem>, HandshakeError<Mem>>) -> Result<Progress, Box<dyn Error>> {
+fn start(
+    r: Result<SslStream<DuplexStream>, HandshakeError<DuplexStream>>,
+) -> Result<Progress, Box<dyn Error>> {
     match r {
         Ok(s) => Ok(Ok(s)),
         Err(HandshakeError::WouldBlock(m)) => Ok(Err(m)),
@@ -80,15 +47,9 @@ fn start(r: Result<SslStream<Mem>, HandshakeError<Mem>>) -> Result<Progress, Box
 }
 
 fn one_connection(server: &SslContext, client: &SslContext) -> Result<(), Box<dyn Error>> {
-    let (a, b): (Queue, Queue) = Default::default();
-    let mut c = start(Ssl::new(client)?.connect(Mem {
-        incoming: b.clone(),
-        outgoing: a.clone(),
-    }))?;
-    let mut s = start(Ssl::new(server)?.accept(Mem {
-        incoming: a,
-        outgoing: b,
-    }))?;
+    let (client_io, server_io) = duplex::pair();
+    let mut c = start(Ssl::new(client)?.connect(client_io))?;
+    let mut s = start(Ssl::new(server)?.accept(server_io))?;
     for _ in 0..10 {
         c = step(c)?;
         s = step(s)?;

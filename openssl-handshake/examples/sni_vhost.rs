@@ -23,8 +23,8 @@ use openssl::hash::MessageDigest;
 use openssl::ssl::{
     NameType, SniError, Ssl, SslAcceptor, SslAcceptorBuilder, SslConnector, SslMethod, SslRef,
 };
-use openssl_handshake::pki::{KeyType, Pki};
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_openssl::SslStream;

@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod};
-use openssl_handshake::pki::{KeyType, Pki};
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_openssl::SslStream;

@@ -13,8 +13,8 @@ use std::thread;
 use std::time::Duration;
 
 use openssl::ssl::{SslAcceptor, SslConnector, SslMethod};
-use openssl_handshake::pki::{KeyType, Pki};
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Pki};
 
 fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let pki = Pki::generate()?;

@@ -12,7 +12,9 @@
 //! use std::thread;
 //!
 //! use openssl::ssl::{SslAcceptor, SslConnector, SslMethod, SslVerifyMode};
-//! use openssl_handshake::{pki::{KeyType, Pki}, SslContextBuilderExt, TraceOptions};
+//! use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+//! // Throwaway certificates from the workspace's testkit crate.
+//! use testkit::pki::{KeyType, Pki};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let pki = Pki::generate()?;
@@ -61,7 +63,6 @@ mod ffi;
 mod log;
 mod micros;
 mod negotiated;
-pub mod pki;
 mod render;
 mod sys;
 mod telemetry;

@@ -8,8 +8,9 @@ use std::thread;
 
 use common::*;
 use openssl::ssl::{Ssl, SslContext, SslMethod, SslVerifyMode};
-use openssl_handshake::pki::KeyType;
 use openssl_handshake::{SslContextBuilderExt, SslRefExt, TraceOptions};
+use testkit::duplex::{self, DuplexStream};
+use testkit::pki::KeyType;
 
 #[test]
 fn a_single_ssl_can_be_traced_without_its_context() {
@@ -72,41 +73,6 @@ fn attaching_twice_replaces_the_options() {
     );
 }
 
-/// One direction of an in-memory connection: reads say "would block"
-/// when nothing is buffered, as a non-blocking socket does.
-#[derive(Clone, Default, Debug)]
-struct Pipe(std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u8>>>);
-
-#[derive(Debug)]
-struct MemStream {
-    incoming: Pipe,
-    outgoing: Pipe,
-}
-
-impl std::io::Read for MemStream {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let mut q = self.incoming.0.borrow_mut();
-        if q.is_empty() {
-            return Err(std::io::ErrorKind::WouldBlock.into());
-        }
-        let n = buf.len().min(q.len());
-        for (dst, src) in buf.iter_mut().zip(q.drain(..n)) {
-            *dst = src;
-        }
-        Ok(n)
-    }
-}
-
-impl std::io::Write for MemStream {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.outgoing.0.borrow_mut().extend(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn a_trace_read_mid_handshake_is_a_consistent_snapshot() {
     use openssl::ssl::HandshakeError;
@@ -114,14 +80,11 @@ fn a_trace_read_mid_handshake_is_a_consistent_snapshot() {
 
     let server = server_ctx(KeyType::EcdsaP256, |_| {});
     let client = client_ctx(|_| {});
-    let (c2s, s2c) = (Pipe::default(), Pipe::default());
+    let (client_io, server_io) = duplex::pair();
     let mut ssl = Ssl::new(&client).unwrap();
     ssl.set_hostname("localhost").unwrap();
     ssl.param_mut().set_host("localhost").unwrap();
-    let mid = match ssl.connect(MemStream {
-        incoming: s2c.clone(),
-        outgoing: c2s.clone(),
-    }) {
+    let mid = match ssl.connect(client_io) {
         Err(HandshakeError::WouldBlock(mid)) => mid,
         _ => panic!("a non-blocking client must wait for the server"),
     };
@@ -139,15 +102,14 @@ fn a_trace_read_mid_handshake_is_a_consistent_snapshot() {
     );
 
     // Drive both sides to the end in one thread.
-    let srv = match Ssl::new(&server).unwrap().accept(MemStream {
-        incoming: c2s,
-        outgoing: s2c,
-    }) {
+    let srv = match Ssl::new(&server).unwrap().accept(server_io) {
         Err(HandshakeError::WouldBlock(mid)) => mid,
         _ => panic!("the server needs the client's Finished"),
     };
-    type Progress =
-        Result<openssl::ssl::SslStream<MemStream>, openssl::ssl::MidHandshakeSslStream<MemStream>>;
+    type Progress = Result<
+        openssl::ssl::SslStream<DuplexStream>,
+        openssl::ssl::MidHandshakeSslStream<DuplexStream>,
+    >;
     fn step(p: Progress) -> Progress {
         match p {
             Err(mid) => match mid.handshake() {
@@ -177,8 +139,8 @@ fn a_trace_read_mid_handshake_is_a_consistent_snapshot() {
 /// Runs a whole handshake in memory on this thread.
 fn handshake_in_memory(server: &SslContext, client: &SslContext) -> (bool, bool) {
     use openssl::ssl::{HandshakeError, MidHandshakeSslStream, SslStream};
-    type Progress = Result<SslStream<MemStream>, MidHandshakeSslStream<MemStream>>;
-    fn start(r: Result<SslStream<MemStream>, HandshakeError<MemStream>>) -> Option<Progress> {
+    type Progress = Result<SslStream<DuplexStream>, MidHandshakeSslStream<DuplexStream>>;
+    fn start(r: Result<SslStream<DuplexStream>, HandshakeError<DuplexStream>>) -> Option<Progress> {
         match r {
             Ok(s) => Some(Ok(s)),
             Err(HandshakeError::WouldBlock(m)) => Some(Err(m)),
@@ -191,15 +153,9 @@ fn handshake_in_memory(server: &SslContext, client: &SslContext) -> (bool, bool)
             done => Some(done),
         }
     }
-    let (c2s, s2c) = (Pipe::default(), Pipe::default());
-    let mut c = start(Ssl::new(client).unwrap().connect(MemStream {
-        incoming: s2c.clone(),
-        outgoing: c2s.clone(),
-    }));
-    let mut s = start(Ssl::new(server).unwrap().accept(MemStream {
-        incoming: c2s,
-        outgoing: s2c,
-    }));
+    let (client_io, server_io) = duplex::pair();
+    let mut c = start(Ssl::new(client).unwrap().connect(client_io));
+    let mut s = start(Ssl::new(server).unwrap().accept(server_io));
     for _ in 0..10 {
         c = step(c);
         s = step(s);

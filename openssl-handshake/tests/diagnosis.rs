@@ -15,8 +15,8 @@ use openssl::ssl::{
     SslVersion,
 };
 use openssl::x509::store::X509StoreBuilder;
-use openssl_handshake::pki::{KeyType, Negative};
 use openssl_handshake::{Cause, Fault};
+use testkit::pki::{KeyType, Negative};
 
 fn tls12(b: &mut SslContextBuilder) {
     b.set_max_proto_version(Some(SslVersion::TLS1_2))
@@ -28,7 +28,7 @@ fn tls13(b: &mut SslContextBuilder) {
         .expect("min version");
 }
 
-fn rsa() -> &'static openssl_handshake::pki::Credential {
+fn rsa() -> &'static testkit::pki::Credential {
     pki().server(KeyType::Rsa2048)
 }
 

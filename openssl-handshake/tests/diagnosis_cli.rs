@@ -20,8 +20,8 @@ use openssl::ssl::{
     SslVersion,
 };
 use openssl::x509::store::X509StoreBuilder;
-use openssl_handshake::pki::{Credential, KeyType, Negative, PkiFiles};
 use openssl_handshake::{Cause, HandshakeTrace};
+use testkit::pki::{Credential, KeyType, Negative, PkiFiles};
 
 /// Kills and reaps the child when dropped, whatever happened.
 struct Reaped(Child);

@@ -8,8 +8,8 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 
 use openssl::ssl::{HandshakeError, Ssl, SslVersion};
-use openssl_handshake::pki::KeyType;
 use openssl_handshake::{EventKind, HandshakeTrace};
+use testkit::pki::KeyType;
 
 use common::{client_ctx, server_ctx, set_timeouts};
 
@@ -150,8 +150,8 @@ fn a_rejected_record_is_recorded() {
 #[test]
 fn a_failure_after_the_server_hello_keeps_what_was_agreed() {
     use openssl::ssl::{SslContext, SslMethod};
-    use openssl_handshake::pki::Negative;
     use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+    use testkit::pki::Negative;
 
     // The negative credentials carry P-256 keys.
     const SUITE: &str = "ECDHE-ECDSA-AES128-GCM-SHA256";

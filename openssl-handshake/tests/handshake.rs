@@ -12,11 +12,11 @@ use std::thread;
 use common::*;
 use openssl::ssl::{SslOptions, SslVerifyMode, SslVersion};
 use openssl_handshake::decode::Body;
-use openssl_handshake::pki::{KeyType, Negative};
 use openssl_handshake::{
     AlertLevel, Direction, EventKind, HandshakeTrace, Outcome, Resumption, SslContextBuilderExt,
     TraceOptions,
 };
+use testkit::pki::{KeyType, Negative};
 
 fn tls12(b: &mut openssl::ssl::SslContextBuilder, cipher: &str) {
     b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();

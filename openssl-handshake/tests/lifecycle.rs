@@ -6,8 +6,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use openssl_handshake::pki::KeyType;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use testkit::pki::KeyType;
 
 #[test]
 fn each_recorder_is_freed_with_its_ssl() {
@@ -118,28 +118,11 @@ fn a_handshake_dropped_unfinished_reaches_the_hook_as_abandoned() {
 
 #[test]
 fn a_trace_stops_growing_at_max_events() {
-    use std::io::{self, Read, Write};
-
-    /// Never has anything to read: every handshake call would block.
-    #[derive(Debug)]
-    struct Silent;
-    impl Read for Silent {
-        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-            Err(io::ErrorKind::WouldBlock.into())
-        }
-    }
-    impl Write for Silent {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
+    // The peer end never writes: every handshake call would block.
+    let (io, _peer) = testkit::duplex::pair();
     let client = client_ctx(|_| {});
     let Err(openssl::ssl::HandshakeError::WouldBlock(mut mid)) =
-        openssl::ssl::Ssl::new(&client).unwrap().connect(Silent)
+        openssl::ssl::Ssl::new(&client).unwrap().connect(io)
     else {
         panic!("nothing to read: would block");
     };
@@ -268,31 +251,14 @@ fn a_malformed_client_certificate_keeps_the_callers_errors() {
 
 /// A real TLS 1.2 ClientHello record, taken from a client writing into memory.
 fn client_hello_record() -> Vec<u8> {
-    use std::io::{self, Read, Write};
-    #[derive(Debug)]
-    struct Capture(std::sync::Arc<Mutex<Vec<u8>>>);
-    impl Read for Capture {
-        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-            Err(io::ErrorKind::WouldBlock.into())
-        }
-    }
-    impl Write for Capture {
-        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    let out = std::sync::Arc::new(Mutex::new(Vec::new()));
     let mut b = openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_client()).unwrap();
     b.set_max_proto_version(Some(openssl::ssl::SslVersion::TLS1_2))
         .unwrap();
     let ctx = b.build();
-    let _ = openssl::ssl::Ssl::new(&ctx)
-        .unwrap()
-        .connect(Capture(out.clone()));
-    let bytes = out.lock().unwrap().clone();
-    bytes
+    let (mut io, _peer) = testkit::duplex::pair();
+    io.record_writes();
+    match openssl::ssl::Ssl::new(&ctx).unwrap().connect(io) {
+        Err(openssl::ssl::HandshakeError::WouldBlock(mid)) => mid.get_ref().written().to_vec(),
+        _ => panic!("a client with no server waits after its ClientHello"),
+    }
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use openssl::dh::Dh;
 use openssl::ssl::{SslContextBuilder, SslVerifyMode, SslVersion};
-use openssl_handshake::pki::KeyType;
+use testkit::pki::KeyType;
 
 use common::{client_ctx, connect, pki, server_ctx};
 

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslVersion};
-use openssl_handshake::pki::KeyType;
+use testkit::pki::KeyType;
 
 /// Kills and reaps the child when dropped, whatever happened.
 struct Reaped(Child);

@@ -15,9 +15,9 @@ use common::*;
 use openssl::ssl::{SslContextBuilder, SslVersion};
 use openssl::x509::store::X509StoreBuilder;
 use openssl_handshake::decode::{decode_handshake, DecodeError};
-use openssl_handshake::pki::KeyType;
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions, SCHEMA_VERSION};
 use serde_json::Value;
+use testkit::pki::KeyType;
 
 fn schema_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("schema")

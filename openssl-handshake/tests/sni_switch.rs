@@ -7,8 +7,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use openssl::ssl::{SniError, SslContext, SslContextBuilder, SslMethod};
-use openssl_handshake::pki::KeyType;
 use openssl_handshake::{Direction, HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use testkit::pki::KeyType;
 
 use common::{client_ctx, connect_with, pki};
 

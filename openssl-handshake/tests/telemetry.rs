@@ -5,8 +5,8 @@
 mod common;
 
 use openssl::ssl::SslVersion;
-use openssl_handshake::pki::{KeyType, Negative};
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Negative};
 
 use common::{client_ctx, connect, pki, server_ctx};
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use openssl::dh::Dh;
 use openssl::ssl::{Ssl, SslVerifyMode};
-use openssl_handshake::pki::KeyType;
+use testkit::pki::KeyType;
 
 /// Kills and reaps the child when dropped, whatever happened.
 struct Reaped(Child);

@@ -29,8 +29,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use openssl::dh::Dh;
 use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslSession, SslVerifyMode, SslVersion};
-use openssl_handshake::pki::KeyType;
 use serde_json::Value;
+use testkit::pki::KeyType;
 
 use fields::{compare_message, TsharkMessage};
 

@@ -16,8 +16,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod};
-use openssl_handshake::pki::{KeyType, Pki};
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Pki};
 
 use super::HostileError;
 

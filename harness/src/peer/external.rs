@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use openssl_handshake::pki::{Pki, PkiFiles};
+use testkit::pki::{Pki, PkiFiles};
 
 use super::inproc::{key_type, PSK_IDENTITY, PSK_KEY};
 use super::process::Captured;

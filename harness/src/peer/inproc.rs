@@ -11,8 +11,8 @@ use openssl::ssl::{
     SslStream, SslVerifyMode,
 };
 use openssl::x509::verify::X509CheckFlags;
-use openssl_handshake::pki::{KeyType, Negative, Pki};
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Negative, Pki};
 
 use super::{Capabilities, Peer, PeerKind, SideOutcome, PING, PONG};
 use crate::case::{Case, Endpoint, Identity, KeyKind, Role};

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::sync::Arc;
 
-use openssl_handshake::pki::{Credential, Pki};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{ring, CryptoProvider};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
@@ -19,6 +18,7 @@ use rustls::{
     ClientConfig, ClientConnection, ConnectionCommon, DigitallySignedStruct, HandshakeKind,
     ProtocolVersion, RootCertStore, ServerConfig, ServerConnection, SignatureScheme, StreamOwned,
 };
+use testkit::pki::{Credential, Pki};
 
 use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::inproc::key_type;

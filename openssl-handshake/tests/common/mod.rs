@@ -11,8 +11,8 @@ use openssl::ssl::{
     HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslSession, SslStream,
     SslVerifyMode,
 };
-use openssl_handshake::pki::{KeyType, Pki};
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Pki};
 
 /// Every socket wait in the tests gives up after this long.
 pub const TIMEOUT: Duration = Duration::from_secs(10);

@@ -13,8 +13,9 @@ use std::time::Duration;
 use openssl::ssl::{
     HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslStream, SslVerifyMode,
 };
-use openssl_handshake::pki::{Credential, Pki};
 use openssl_handshake::{Cause, HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use testkit::duplex;
+use testkit::pki::{Credential, Pki};
 
 /// Every socket wait in these tests gives up after this long.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -161,26 +162,6 @@ pub fn read_record(tcp: &mut TcpStream) -> io::Result<Vec<u8>> {
     Ok([header.to_vec(), body].concat())
 }
 
-/// A stream that keeps what is written and has nothing to read.
-#[derive(Debug)]
-struct Capture(Vec<u8>);
-
-impl Read for Capture {
-    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-        Err(io::ErrorKind::WouldBlock.into())
-    }
-}
-
-impl Write for Capture {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The bytes of the ClientHello an untraced default client sends.
 pub fn client_hello_bytes() -> Vec<u8> {
     let ctx = SslContext::builder(SslMethod::tls_client())
@@ -188,8 +169,11 @@ pub fn client_hello_bytes() -> Vec<u8> {
         .build();
     let mut ssl = Ssl::new(&ctx).expect("ssl");
     ssl.set_hostname("localhost").expect("sni");
-    match ssl.connect(Capture(Vec::new())) {
-        Err(HandshakeError::WouldBlock(mid)) => mid.get_ref().0.clone(),
+    // The peer end never answers, so the client stops after its first flight.
+    let (mut io, _peer) = duplex::pair();
+    io.record_writes();
+    match ssl.connect(io) {
+        Err(HandshakeError::WouldBlock(mid)) => mid.get_ref().written().to_vec(),
         Ok(_) => panic!("a handshake cannot finish without a server"),
         Err(e) => panic!("capturing a ClientHello: {e}"),
     }

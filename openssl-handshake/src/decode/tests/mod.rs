@@ -23,50 +23,10 @@ use openssl::ssl::{
 };
 use openssl::x509::X509;
 use openssl::x509::{X509Builder, X509Name, X509NameBuilder, X509NameRef};
-use std::cell::RefCell;
 use std::collections::HashSet;
-use std::collections::VecDeque;
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::rc::Rc;
 
 // ----- in-memory handshakes -------------------------------------------
-
-type Queue = Rc<RefCell<VecDeque<u8>>>;
-type Log = Rc<RefCell<Vec<u8>>>;
-
-/// One end of an in-memory connection; everything it writes is also logged.
-struct End {
-    incoming: Queue,
-    outgoing: Queue,
-    log: Log,
-}
-
-impl Read for End {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut queue = self.incoming.borrow_mut();
-        if queue.is_empty() {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        let n = buf.len().min(queue.len());
-        for (slot, byte) in buf.iter_mut().zip(queue.drain(..n)) {
-            *slot = byte;
-        }
-        Ok(n)
-    }
-}
-
-impl Write for End {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.outgoing.borrow_mut().extend(buf.iter().copied());
-        self.log.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The handshake messages each side sent in plaintext records.
 struct Transcript {
@@ -83,22 +43,11 @@ fn step(result: Result<(), openssl::ssl::Error>) -> bool {
 }
 
 fn run_handshake(client_ctx: &SslContext, server_ctx: &SslContext) -> Transcript {
-    let to_server: Queue = Rc::default();
-    let to_client: Queue = Rc::default();
-    let client_log: Log = Rc::default();
-    let server_log: Log = Rc::default();
+    let (mut client_end, mut server_end) = testkit::duplex::pair();
+    client_end.record_writes();
+    server_end.record_writes();
     let mut client_ssl = Ssl::new(client_ctx).unwrap();
     client_ssl.set_hostname("example.test").unwrap();
-    let client_end = End {
-        incoming: to_client.clone(),
-        outgoing: to_server.clone(),
-        log: client_log.clone(),
-    };
-    let server_end = End {
-        incoming: to_server,
-        outgoing: to_client,
-        log: server_log.clone(),
-    };
     let mut client = SslStream::new(client_ssl, client_end).unwrap();
     let mut server = SslStream::new(Ssl::new(server_ctx).unwrap(), server_end).unwrap();
     let (mut client_done, mut server_done) = (false, false);
@@ -115,11 +64,9 @@ fn run_handshake(client_ctx: &SslContext, server_ctx: &SslContext) -> Transcript
     }
     assert!(client_done && server_done, "handshake did not finish");
     let tls12 = client.ssl().version2() == Some(SslVersion::TLS1_2);
-    let client_wire = client_log.borrow().clone();
-    let server_wire = server_log.borrow().clone();
     Transcript {
-        client: plaintext_handshake_messages(&client_wire, tls12),
-        server: plaintext_handshake_messages(&server_wire, tls12),
+        client: plaintext_handshake_messages(client.get_ref().written(), tls12),
+        server: plaintext_handshake_messages(server.get_ref().written(), tls12),
     }
 }
 
