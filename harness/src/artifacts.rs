@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::pcap::PcapFile;
 use crate::peer::PeerKind;
-use crate::run::Pairing;
+use crate::run::{CaseResult, Pairing};
 use crate::transport::Tap;
 
 /// Which side of a pairing is recorded: the in-process OpenSSL client if
@@ -47,6 +47,24 @@ pub fn write(dir: &Path, id: &str, tap: &Tap) -> std::io::Result<PathBuf> {
         file.append(&capture)?;
     }
     Ok(file.path().to_path_buf())
+}
+
+/// Saves a failed case's connections from `tap` into `dir` and names the
+/// file in `result`, or says there why there is none: no tap (neither
+/// side in process), no connection, or the file could not be written.
+pub fn save(result: &mut CaseResult, dir: &Path, tap: Option<&Tap>) {
+    let outcome = match tap {
+        None => Err(
+            "neither side runs in this process, so there is no stream or key log to record".into(),
+        ),
+        Some(tap) if tap.captures().is_empty() => Err("no connection was opened".to_string()),
+        Some(tap) => write(dir, &result.id, tap)
+            .map_err(|e| format!("writing it into {}: {e}", dir.display())),
+    };
+    match outcome {
+        Ok(path) => result.artifact = Some(path),
+        Err(why) => result.artifact_note = Some(format!("no pcapng: {why}")),
+    }
 }
 
 #[cfg(test)]

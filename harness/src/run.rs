@@ -350,20 +350,7 @@ pub fn run_one(
             result.diagnosis = sides.diagnosis();
             result.sides = Some(sides);
             if let Some(dir) = &opts.artifacts {
-                match &recorded {
-                    Some((_, tap)) => match artifacts::write(dir, &result.id, tap) {
-                        Ok(path) => result.artifact = Some(path),
-                        Err(e) => {
-                            result.artifact_note =
-                                Some(format!("writing the pcapng into {}: {e}", dir.display()))
-                        }
-                    },
-                    None => {
-                        result.artifact_note = Some(
-                            "no pcapng: neither side runs in this process, so there is no stream or key log to record".into(),
-                        )
-                    }
-                }
+                artifacts::save(&mut result, dir, recorded.as_ref().map(|(_, t)| t));
             }
         }
     }
