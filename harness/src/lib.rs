@@ -16,6 +16,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod artifacts;
 pub mod case;
 pub mod error;
 pub mod hostile;

@@ -167,6 +167,11 @@ struct MatrixArgs {
     /// (connections + 2) of these, whatever its sides are still doing.
     #[arg(long, default_value_t = 5.0)]
     timeout: f64,
+    /// Write DIR/<case id>.pcapng for each failed case: its connections as
+    /// the in-process side saw them, with its key log, so Wireshark
+    /// decrypts TLS 1.3. Each failed case's report names its file.
+    #[arg(long, value_name = "DIR")]
+    artifacts: Option<PathBuf>,
 }
 
 /// The TLS flags probe and serve share.
@@ -362,6 +367,7 @@ fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         io_timeout: seconds(a.timeout)?,
         progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
         external_scope: a.external_scope,
+        artifacts: a.artifacts,
     };
     if a.list {
         return list(&opts, a.format, a.out.as_ref()).map(|_| true);

@@ -261,6 +261,11 @@ impl<S> Recording<S> {
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.inner
     }
+
+    /// The capture the bytes go into.
+    pub fn capture(&self) -> &Capture {
+        &self.capture
+    }
 }
 
 impl<S: Read> Read for Recording<S> {

@@ -46,6 +46,8 @@ pub struct MatrixOptions {
     pub external_scope: ExternalScope,
     /// The user's command peer (`--peer-cmd`), played as the `command` kind.
     pub command: Option<CommandSpec>,
+    /// Where failed cases' pcapng files go (`--artifacts`).
+    pub artifacts: Option<std::path::PathBuf>,
 }
 
 /// Which cases the pairings with an external peer run.
@@ -241,6 +243,7 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
         jobs: opts.jobs,
         io_timeout: opts.io_timeout,
         progress: opts.progress,
+        artifacts: opts.artifacts.clone(),
     };
     let mut results = Vec::new();
     for p in &m.pairings {

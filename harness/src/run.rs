@@ -2,6 +2,7 @@
 //! transport, `jobs` cases at a time, every one under a time-out. Then
 //! judges what happened against the oracle's expectation.
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -10,9 +11,10 @@ use std::time::{Duration, Instant};
 use openssl_handshake::{Cause, Diagnosis, HandshakeTrace, Resumption};
 use serde::{Deserialize, Serialize};
 
+use crate::artifacts;
 use crate::case::{alert, Case, Expectation, ExpectedAlert, ResumeKind, Role};
 use crate::peer::{Peer, PeerKind, ServerControl, SideOutcome};
-use crate::transport::{Dialer, Transport};
+use crate::transport::{Dialer, Tap, Transport};
 
 /// The result of one case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -124,6 +126,13 @@ pub struct CaseResult {
     /// specific evidence; failures only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<Diagnosis>,
+    /// The pcapng file of a failed case's connections (`--artifacts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<PathBuf>,
+    /// Why a failed case has no such file although `--artifacts` asked
+    /// for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_note: Option<String>,
 }
 
 /// Both sides of a failed case, one entry per connection.
@@ -184,6 +193,9 @@ pub struct RunOptions {
     pub io_timeout: Duration,
     /// Show a progress bar.
     pub progress: bool,
+    /// Where failed cases' pcapng files go; connections are only
+    /// recorded when this is set.
+    pub artifacts: Option<PathBuf>,
 }
 
 /// Runs the planned cases with `client` and `server` peers, in parallel,
@@ -248,6 +260,8 @@ pub fn run(
                 elapsed_ms: 0.0,
                 sides: None,
                 diagnosis: None,
+                artifact: None,
+                artifact_note: None,
             })
         })
         .collect()
@@ -298,6 +312,8 @@ pub fn run_one(
         elapsed_ms: 0.0,
         sides: None,
         diagnosis: None,
+        artifact: None,
+        artifact_note: None,
     };
     if p.skip.is_some() {
         return result;
@@ -307,8 +323,19 @@ pub fn run_one(
         result.reason = Some(reason.clone());
         return result;
     }
+    let recorded = opts
+        .artifacts
+        .as_ref()
+        .and_then(|_| artifacts::recorded_side(pairing))
+        .map(|role| (role, Tap::default()));
     let start = Instant::now();
-    let (client_out, server_out) = pair(case, client.clone(), server.clone(), opts);
+    let (client_out, server_out) = pair(
+        case,
+        client.clone(),
+        server.clone(),
+        opts,
+        recorded.as_ref().map(|(r, t)| (*r, t)),
+    );
     result.elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
     result.observed = Some(observe(&client_out, &server_out));
     match judge(case, &client_out, &server_out) {
@@ -322,6 +349,9 @@ pub fn run_one(
             };
             result.diagnosis = sides.diagnosis();
             result.sides = Some(sides);
+            if let Some(dir) = &opts.artifacts {
+                artifacts::save(&mut result, dir, recorded.as_ref().map(|(_, t)| t));
+            }
         }
     }
     result
@@ -338,12 +368,16 @@ pub fn case_limit(io_timeout: Duration, connections: usize) -> Duration {
 /// for both until the case's deadline. A side that is still busy then is
 /// left behind (its own time-outs end it) and reported as timed out, so a
 /// stalled peer can't stretch the case.
+/// With `recorded`, that side's connections go into the tap.
 fn pair(
     case: &Case,
     client: Arc<dyn Peer>,
     server: Arc<dyn Peer>,
     opts: &RunOptions,
+    recorded: Option<(Role, &Tap)>,
 ) -> (Vec<SideOutcome>, Vec<SideOutcome>) {
+    let tap_of = |role: Role| recorded.filter(|(r, _)| *r == role).map(|(_, t)| t.clone());
+    let (client_tap, server_tap) = (tap_of(Role::Client), tap_of(Role::Server));
     let connections = if case.resume.is_some() { 2 } else { 1 };
     let deadline = Instant::now() + case_limit(opts.io_timeout, connections);
     let (ctx, crx) = mpsc::channel();
@@ -365,7 +399,13 @@ fn pair(
         let io_timeout = opts.io_timeout;
         std::thread::spawn(move || {
             let out = match ready_rx.recv_timeout(io_timeout * 2) {
-                Ok(addr) => client.connect(&c, Dialer::Tcp(addr, io_timeout), connections),
+                Ok(addr) => {
+                    let mut dialer = Dialer::Tcp(addr, io_timeout);
+                    if let Some(tap) = &client_tap {
+                        dialer = dialer.recorded(tap);
+                    }
+                    client.connect(&c, dialer, connections)
+                }
                 // The server failed to start; its own outcome says why.
                 Err(_) => Vec::new(),
             };
@@ -379,7 +419,7 @@ fn pair(
         } else {
             opts.transport
         };
-        let (listener, dialer) = match transport.pair(opts.io_timeout) {
+        let (mut listener, mut dialer) = match transport.pair(opts.io_timeout) {
             Ok(p) => p,
             Err(e) => {
                 let o = SideOutcome::broken(
@@ -390,6 +430,12 @@ fn pair(
                 return (Vec::new(), vec![o]);
             }
         };
+        if let Some(tap) = &server_tap {
+            listener = listener.recorded(tap);
+        }
+        if let Some(tap) = &client_tap {
+            dialer = dialer.recorded(tap);
+        }
         let c = case.clone();
         std::thread::spawn(move || {
             let _ = stx.send(server.serve(&c, listener, connections));

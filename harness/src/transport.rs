@@ -6,10 +6,13 @@ use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::str::FromStr;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use testkit::duplex::{self, DuplexStream};
+
+use crate::pcap::{Capture, End, Recording};
 
 /// How the two endpoints of a case are connected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +61,18 @@ pub enum Conn {
     Tcp(TcpStream),
     /// One end of an in-memory pipe.
     Memory(DuplexStream),
+    /// A stream whose bytes go into a capture (see [`Tap`]).
+    Recorded(Box<Recording<Conn>>),
+}
+
+impl Conn {
+    /// The capture this connection's bytes go into, when it is recorded.
+    pub fn capture(&self) -> Option<&Capture> {
+        match self {
+            Conn::Recorded(r) => Some(r.capture()),
+            _ => None,
+        }
+    }
 }
 
 impl Read for Conn {
@@ -65,6 +80,7 @@ impl Read for Conn {
         match self {
             Conn::Tcp(s) => s.read(buf),
             Conn::Memory(s) => s.read(buf),
+            Conn::Recorded(s) => s.read(buf),
         }
     }
 }
@@ -74,6 +90,7 @@ impl Write for Conn {
         match self {
             Conn::Tcp(s) => s.write(buf),
             Conn::Memory(s) => s.write(buf),
+            Conn::Recorded(s) => s.write(buf),
         }
     }
 
@@ -81,6 +98,7 @@ impl Write for Conn {
         match self {
             Conn::Tcp(s) => s.flush(),
             Conn::Memory(s) => s.flush(),
+            Conn::Recorded(s) => s.flush(),
         }
     }
 }
@@ -92,12 +110,25 @@ pub enum Listener {
     Tcp(TcpListener, Duration),
     /// Receives the server ends of in-memory pipes.
     Memory(Receiver<DuplexStream>, Duration),
+    /// Records every accepted connection into the tap.
+    Recorded(Box<Listener>, Tap),
 }
 
 impl Listener {
+    /// This listener, its connections recorded into `tap`.
+    pub fn recorded(self, tap: &Tap) -> Listener {
+        Listener::Recorded(Box::new(self), tap.clone())
+    }
+
+    /// Whether connections are recorded.
+    pub fn is_recorded(&self) -> bool {
+        matches!(self, Listener::Recorded(..))
+    }
+
     /// Waits for the next connection, at most the time-out.
     pub fn accept(&self) -> io::Result<Conn> {
         match self {
+            Listener::Recorded(inner, tap) => Ok(tap.wrap(inner.accept()?, End::Server)),
             Listener::Tcp(l, timeout) => {
                 // std has no accept time-out; poll a non-blocking listener.
                 l.set_nonblocking(true)?;
@@ -137,12 +168,25 @@ pub enum Dialer {
     Tcp(SocketAddr, Duration),
     /// Sends server ends of new pipes to the listener.
     Memory(Sender<DuplexStream>, Duration),
+    /// Records every connection it opens into the tap.
+    Recorded(Box<Dialer>, Tap),
 }
 
 impl Dialer {
+    /// This dialer, its connections recorded into `tap`.
+    pub fn recorded(self, tap: &Tap) -> Dialer {
+        Dialer::Recorded(Box::new(self), tap.clone())
+    }
+
+    /// Whether connections are recorded.
+    pub fn is_recorded(&self) -> bool {
+        matches!(self, Dialer::Recorded(..))
+    }
+
     /// Opens a connection.
     pub fn dial(&self) -> io::Result<Conn> {
         match self {
+            Dialer::Recorded(inner, tap) => Ok(tap.wrap(inner.dial()?, End::Client)),
             Dialer::Tcp(addr, timeout) => {
                 tcp_conn(TcpStream::connect_timeout(addr, *timeout)?, *timeout)
             }
@@ -163,6 +207,49 @@ fn tcp_conn(s: TcpStream, timeout: Duration) -> io::Result<Conn> {
     // Handshake flights are small; don't let Nagle hold them back.
     s.set_nodelay(true)?;
     Ok(Conn::Tcp(s))
+}
+
+/// Records the connections of one case (`matrix --artifacts`), one
+/// [`Capture`] each, in the order they opened. In-memory connections have
+/// no addresses, so they get loopback ones: the client 127.0.0.1 on a port
+/// of its own, the server 127.0.0.2:443.
+#[derive(Debug, Clone, Default)]
+pub struct Tap {
+    captures: Arc<Mutex<Vec<Capture>>>,
+}
+
+/// The server port of in-memory connections in a capture.
+pub const MEMORY_SERVER_PORT: u16 = 443;
+
+impl Tap {
+    /// The captures so far.
+    pub fn captures(&self) -> Vec<Capture> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Capture>> {
+        // Captures are pushed whole, so a poisoned list is still whole.
+        self.captures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wrap(&self, conn: Conn, end: End) -> Conn {
+        let mut captures = self.lock();
+        let tcp = match &conn {
+            Conn::Tcp(s) => s.local_addr().and_then(|l| Ok((l, s.peer_addr()?))).ok(),
+            _ => None,
+        };
+        let (client, server) = match (tcp, end) {
+            (Some((local, peer)), End::Client) => (local, peer),
+            (Some((local, peer)), End::Server) => (peer, local),
+            (None, _) => (
+                SocketAddr::from(([127, 0, 0, 1], 49152 + captures.len() as u16)),
+                SocketAddr::from(([127, 0, 0, 2], MEMORY_SERVER_PORT)),
+            ),
+        };
+        let capture = Capture::new(client, server);
+        captures.push(capture.clone());
+        Conn::Recorded(Box::new(capture.record(conn, end)))
+    }
 }
 
 fn timed_out(what: &str) -> io::Error {

@@ -32,6 +32,7 @@ fn a_failed_case_reports_its_diagnosis_in_every_format() {
         jobs: 1,
         io_timeout: Duration::from_secs(5),
         progress: false,
+        artifacts: None,
     };
     let planned = Planned {
         index: 0,

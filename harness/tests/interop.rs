@@ -91,6 +91,7 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
         io_timeout: Duration::from_secs(10),
         progress: false,
         external_scope: ExternalScope::Subset,
+        artifacts: None,
         command: None,
     };
     let report = run_matrix(&opts).expect("the matrix runs");
@@ -209,6 +210,7 @@ fn a_command_peer_plays_the_server_it_is_given() {
         io_timeout: Duration::from_secs(10),
         progress: false,
         external_scope: ExternalScope::Subset,
+        artifacts: None,
         command: Some(spec),
     };
     let report = run_matrix(&opts).expect("the matrix runs");

@@ -21,6 +21,7 @@ fn setup() -> (Vec<harness::case::Case>, Arc<dyn Peer>, RunOptions) {
         jobs: 1,
         io_timeout: Duration::from_secs(5),
         progress: false,
+        artifacts: None,
     };
     (cases, peer, opts)
 }
@@ -169,6 +170,7 @@ fn a_stalled_peer_fails_with_a_time_out_within_the_case_limit() {
             jobs: 1,
             io_timeout: Duration::from_millis(200),
             progress: false,
+            artifacts: None,
         };
         let start = std::time::Instant::now();
         let p = Planned {

@@ -20,6 +20,7 @@ use crate::error::HarnessError;
 use crate::library::Library;
 use crate::matrix::HOST;
 use crate::oracle::linked_capabilities;
+use crate::pcap;
 use crate::session::SavedSession;
 use crate::transport::{Conn, Dialer, Listener};
 
@@ -60,7 +61,21 @@ impl Inproc {
 
     /// Builds the traced `SSL_CTX` for `ep` playing `role`.
     pub fn context(&self, ep: &Endpoint, role: Role) -> Result<SslContext, HarnessError> {
+        self.context_with(ep, role, false)
+    }
+
+    /// As [`Inproc::context`]; with `keylog`, each connection's key log
+    /// lines go into the capture [`pcap::attach`]ed to it.
+    fn context_with(
+        &self,
+        ep: &Endpoint,
+        role: Role,
+        keylog: bool,
+    ) -> Result<SslContext, HarnessError> {
         let mut b = SslContextBuilder::new(SslMethod::tls())?;
+        if keylog {
+            pcap::keys_into_captures(&mut b, None)?;
+        }
         b.trace_handshakes(TraceOptions::default())
             .map_err(|e| HarnessError::Trace(e.to_string()))?;
         // The level first: installing a certificate or a cipher list is
@@ -119,7 +134,8 @@ impl Inproc {
                     other.identity = identity;
                     other.sni = None;
                     other.sni_identity = None;
-                    let switch_to = self.context(&other, Role::Server)?;
+                    // Connections switched to it log their keys there.
+                    let switch_to = self.context_with(&other, Role::Server, keylog)?;
                     let name = name.clone();
                     b.set_servername_callback(move |ssl, _alert| {
                         if ssl.servername(NameType::HOST_NAME) == Some(name.as_str()) {
@@ -180,7 +196,7 @@ impl Peer for Inproc {
     }
 
     fn serve(&self, case: &Case, listener: Listener, connections: usize) -> Vec<SideOutcome> {
-        let ctx = match self.context(&case.server, Role::Server) {
+        let ctx = match self.context_with(&case.server, Role::Server, listener.is_recorded()) {
             Ok(ctx) => ctx,
             Err(e) => {
                 return vec![SideOutcome::broken(
@@ -199,7 +215,7 @@ impl Peer for Inproc {
                     break;
                 }
             };
-            let o = match Ssl::new(&ctx) {
+            let o = match Ssl::new(&ctx).and_then(|ssl| recorded(ssl, &conn)) {
                 Ok(ssl) => finish(Role::Server, ssl.accept(conn)),
                 Err(e) => SideOutcome::broken(Role::Server, format!("SSL_new: {e}"), false),
             };
@@ -213,7 +229,7 @@ impl Peer for Inproc {
     }
 
     fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
-        let ctx = match self.context(&case.client, Role::Client) {
+        let ctx = match self.context_with(&case.client, Role::Client, dialer.is_recorded()) {
             Ok(ctx) => ctx,
             Err(e) => {
                 return vec![SideOutcome::broken(
@@ -233,7 +249,10 @@ impl Peer for Inproc {
                     break;
                 }
             };
-            let mut ssl = match self.client_ssl(&ctx, &case.client) {
+            let ssl = self
+                .client_ssl(&ctx, &case.client)
+                .and_then(|ssl| Ok(recorded(ssl, &conn)?));
+            let mut ssl = match ssl {
                 Ok(ssl) => ssl,
                 Err(e) => {
                     out.push(SideOutcome::broken(Role::Client, e.to_string(), false));
@@ -256,6 +275,15 @@ impl Peer for Inproc {
         }
         out
     }
+}
+
+/// Ties `ssl` to the capture of `conn`, when it is recorded, so its key
+/// log goes there.
+fn recorded(mut ssl: Ssl, conn: &Conn) -> Result<Ssl, openssl::error::ErrorStack> {
+    if let Some(capture) = conn.capture() {
+        pcap::attach(&mut ssl, capture)?;
+    }
+    Ok(ssl)
 }
 
 /// Completes a client connection: ping, pong, close; keeps the session.

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{diagnosis, Report};
+use super::{artifact_text, diagnosis, Report};
 use crate::case::Version;
 use crate::run::{CaseResult, Status};
 
@@ -82,6 +82,9 @@ fn testcase(out: &mut String, r: &CaseResult) {
             if let Some(d) = &r.diagnosis {
                 out.push_str(&escape(&diagnosis::block(d, "")));
             }
+            if let Some(a) = artifact_text(r) {
+                let _ = writeln!(out, "{}", escape(&a));
+            }
             if let Some(sides) = &r.sides {
                 for o in sides.client.iter().chain(&sides.server) {
                     let _ = writeln!(out, "{} side:", o.role);
@@ -93,7 +96,17 @@ fn testcase(out: &mut String, r: &CaseResult) {
                     }
                 }
             }
-            out.push_str("      </failure>\n    </testcase>\n");
+            out.push_str("      </failure>\n");
+            // The attachment convention of Jenkins' JUnit plugin, which
+            // then offers the file for download.
+            if let Some(path) = &r.artifact {
+                let _ = writeln!(
+                    out,
+                    "      <system-out>[[ATTACHMENT|{}]]</system-out>",
+                    escape(&path.display().to_string())
+                );
+            }
+            out.push_str("    </testcase>\n");
         }
     }
 }

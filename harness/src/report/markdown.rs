@@ -123,6 +123,15 @@ pub fn render(report: &Report) -> String {
         if let Some(d) = &r.diagnosis {
             let _ = writeln!(out, "  - diagnosis: {}", diagnosis::markdown(d));
         }
+        match (&r.artifact, &r.artifact_note) {
+            (Some(path), _) => {
+                let _ = writeln!(out, "  - pcapng: `{}`", path.display());
+            }
+            (None, Some(note)) => {
+                let _ = writeln!(out, "  - pcapng: none, {note}");
+            }
+            (None, None) => {}
+        }
     }
 
     for (status, title) in [

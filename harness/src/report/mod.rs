@@ -143,6 +143,16 @@ pub fn render(report: &Report, format: Format) -> String {
     }
 }
 
+/// A failed case's `--artifacts` file, or why it has none: "pcapng:
+/// PATH" or "pcapng: none, REASON". `None` when nothing was asked.
+pub fn artifact_text(r: &CaseResult) -> Option<String> {
+    match (&r.artifact, &r.artifact_note) {
+        (Some(path), _) => Some(format!("pcapng: {}", path.display())),
+        (None, Some(note)) => Some(format!("pcapng: none, {note}")),
+        (None, None) => None,
+    }
+}
+
 /// The implementations in a report's pairings, and the counts of each
 /// (client, server) pair: the interop view.
 pub struct PairingView {

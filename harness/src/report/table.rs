@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{diagnosis, outcome_text, PairingView, Report};
+use super::{artifact_text, diagnosis, outcome_text, PairingView, Report};
 use crate::case::Version;
 use crate::run::Status;
 
@@ -74,6 +74,9 @@ pub fn render(report: &Report) -> String {
                     diagnosis::line(d)
                 );
             }
+            if let Some(a) = artifact_text(r) {
+                let _ = writeln!(out, "  {:<11} {:<width$}  {:>10}  {a}", "", "", "");
+            }
             for note in &r.case.notes {
                 let _ = writeln!(out, "  {:<11} {:<width$}  {:>10}  note: {note}", "", "", "");
             }
@@ -109,6 +112,9 @@ pub fn render(report: &Report) -> String {
             );
             if let Some(d) = &r.diagnosis {
                 let _ = writeln!(out, "       diagnosis: {}", diagnosis::line(d));
+            }
+            if let Some(a) = artifact_text(r) {
+                let _ = writeln!(out, "       {a}");
             }
         }
         for p in &report.peers {
