@@ -18,6 +18,7 @@
 
 pub mod case;
 pub mod error;
+pub mod ffi;
 pub mod hostile;
 pub mod library;
 pub mod matrix;
@@ -30,7 +31,7 @@ pub mod report;
 pub mod run;
 pub mod scan;
 pub mod serve;
-pub mod session;
+pub use ffi as session;
 pub mod settings;
 pub mod transport;
 
