@@ -96,7 +96,7 @@ pub fn renegotiate<S>(stream: &mut SslStream<S>) -> Result<(), ErrorStack> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::net::{TcpListener, TcpStream};
     use std::thread;
 
@@ -152,7 +152,9 @@ mod tests {
 
     /// A server that allows client renegotiation; returns its address and
     /// the thread, which reads until the client closes.
-    fn renegotiating_server(max: SslVersion) -> (std::net::SocketAddr, thread::JoinHandle<()>) {
+    pub(crate) fn renegotiating_server(
+        max: SslVersion,
+    ) -> (std::net::SocketAddr, thread::JoinHandle<()>) {
         let pki = Pki::generate().unwrap();
         let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
         pki.server(KeyType::EcdsaP256)

@@ -245,3 +245,21 @@ fn check_server_trace(
         t.handshakes
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use openssl::ssl::SslVersion;
+
+    use super::*;
+    use crate::ffi::tests::renegotiating_server;
+
+    #[test]
+    fn a_server_that_allows_renegotiation_is_seen_to_carry_it_out() {
+        let (addr, server) = renegotiating_server(SslVersion::TLS1_2);
+        let r = request(addr, Duration::from_secs(5)).expect("the request is made");
+        assert_eq!(r.reply(), Reply::Renegotiated, "{}", r.describe());
+        server
+            .join()
+            .expect("the server thread ends when the client closes");
+    }
+}
