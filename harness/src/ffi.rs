@@ -20,6 +20,7 @@ use openssl::ssl::{SslContext, SslRef, SslSession, SslStream};
 use openssl_sys::SSL;
 
 // openssl-sys does not declare it; as in ssl.h: `int SSL_renegotiate(SSL *s);`
+// (checked against the header by `the_declaration_matches_ssl_h`).
 extern "C" {
     fn SSL_renegotiate(s: *mut SSL) -> c_int;
 }
@@ -213,5 +214,42 @@ pub(crate) mod tests {
         let _ = tls.shutdown();
         drop(tls);
         server.join().unwrap();
+    }
+
+    /// The C compiler accepts SSL_renegotiate as an `int (*)(SSL *)`, the
+    /// C spelling of the Rust declaration, only if ssl.h agrees; -Werror
+    /// turns an incompatible pointer into a failure.
+    #[test]
+    fn the_declaration_matches_ssl_h() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("renegotiate.c");
+        std::fs::write(
+            &src,
+            "#include <openssl/ssl.h>\nint (*check)(SSL *) = SSL_renegotiate;\n",
+        )
+        .unwrap();
+        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+        let out = std::process::Command::new(&cc)
+            .args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only"])
+            .arg(&src)
+            .output()
+            .unwrap_or_else(|e| panic!("could not run the C compiler `{cc}` (install gcc): {e}"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // And a wrong prototype is refused, so the check can fail.
+        std::fs::write(
+            &src,
+            "#include <openssl/ssl.h>\nlong (*check)(const SSL *) = SSL_renegotiate;\n",
+        )
+        .unwrap();
+        let out = std::process::Command::new(&cc)
+            .args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only"])
+            .arg(&src)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
     }
 }
