@@ -59,7 +59,7 @@ pub enum HarnessError {
     Hostile(#[from] crate::hostile::HostileError),
     /// A saved session could not be offered for resumption.
     #[error(transparent)]
-    Session(#[from] crate::session::SessionError),
+    Session(#[from] crate::ffi::SessionError),
 }
 
 impl HarnessError {

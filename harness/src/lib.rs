@@ -19,6 +19,7 @@
 pub mod artifacts;
 pub mod case;
 pub mod error;
+pub mod ffi;
 pub mod hostile;
 pub mod library;
 pub mod matrix;
@@ -31,7 +32,6 @@ pub mod report;
 pub mod run;
 pub mod scan;
 pub mod serve;
-pub mod session;
 pub mod settings;
 pub mod transport;
 

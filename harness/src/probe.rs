@@ -19,9 +19,9 @@ use serde::Serialize;
 
 use crate::case::{alert, Role};
 use crate::error::HarnessError;
+use crate::ffi::SavedSession;
 use crate::pcap::{self, Capture, End, PcapFile};
 use crate::report::diagnosis;
-use crate::session::SavedSession;
 use crate::settings::TlsSettings;
 use bounded::Bounded;
 

@@ -19,10 +19,6 @@ pub(crate) const CT_ALERT: u8 = 21;
 pub(crate) const CT_HANDSHAKE: u8 = 22;
 /// The handshake type of a ClientHello.
 pub(crate) const HT_CLIENT_HELLO: u8 = 1;
-/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3).
-pub(crate) const SCSV_RENEGOTIATION: u16 = 0x00ff;
-/// The renegotiation_info extension (RFC 5746 section 3.2).
-pub(crate) const EXT_RENEGOTIATION_INFO: u16 = 0xff01;
 
 /// A ClientHello taken apart into its fields (RFC 8446 section 4.1.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,6 +243,7 @@ mod tests {
         assert_eq!(again, hello);
         assert!(parses_as_client_hello(&hello.body()));
         let tls12 = ClientHello::capture(Some(SslVersion::TLS1_2)).expect("capture 1.2");
-        assert!(tls12.suites.contains(&SCSV_RENEGOTIATION));
+        // TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3).
+        assert!(tls12.suites.contains(&0x00ff));
     }
 }

@@ -12,12 +12,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openssl::ssl::SslVersion;
-
-use super::{
-    good_client_context, resolve, wire, CaseResult, ClientHello, Expected, HostileError,
-    HostileOptions, Observed, Rng, Spec, Suite,
-};
+use super::hello::ClientHello;
+use super::suite::{good_client_context, resolve, Observed, Rng, Spec, Suite};
+use super::{wire, CaseResult, Expected, HostileError, HostileOptions};
 
 /// Runs the trickle case alone against a listening server.
 pub fn run(target: &str, opts: &HostileOptions) -> Result<CaseResult, HostileError> {
@@ -26,7 +23,6 @@ pub fn run(target: &str, opts: &HostileOptions) -> Result<CaseResult, HostileErr
         opts,
         server: None,
         hello: ClientHello::capture(None)?,
-        hello12: ClientHello::capture(Some(SslVersion::TLS1_2))?,
         good: good_client_context().map_err(|e| HostileError::Capture(e.to_string()))?,
         rng: Rng(opts.seed),
         idle_limit: opts.idle_limit.unwrap_or(Duration::from_secs(12)),

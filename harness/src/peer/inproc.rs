@@ -17,11 +17,11 @@ use testkit::pki::{KeyType, Negative, Pki};
 use super::{Capabilities, Peer, PeerKind, SideOutcome, PING, PONG};
 use crate::case::{Case, Endpoint, Identity, KeyKind, Role};
 use crate::error::HarnessError;
+use crate::ffi::SavedSession;
 use crate::library::Library;
 use crate::matrix::HOST;
 use crate::oracle::linked_capabilities;
 use crate::pcap;
-use crate::session::SavedSession;
 use crate::transport::{Conn, Dialer, Listener};
 
 /// The PSK identity both sides use for PSK suites.

@@ -23,7 +23,7 @@ use openssl_handshake::{
     Diagnosis, HandshakeTrace, Negotiated, SslContextBuilderExt, TraceOptions,
 };
 
-use crate::session::SavedSession;
+use crate::ffi::SavedSession;
 use serde::Serialize;
 
 use super::facts::Hello;

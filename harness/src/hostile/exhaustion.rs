@@ -1,0 +1,236 @@
+//! Exhausting the server: a peer that sends nothing, one that leaves in
+//! the middle of the handshake, and a flood of connections.
+
+use std::fmt::Write as _;
+use std::io::{self, Write as _};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use openssl_handshake::Outcome;
+
+use super::suite::{connect_failed, Observed, Spec, Suite};
+use super::wire::{self, Answer, End, Script};
+use super::{CaseResult, ConnectionRecord, Expected, TracedServer};
+
+pub(super) fn slowloris(s: &mut Suite) -> CaseResult {
+    let wait = s.idle_limit;
+    let spec = Spec {
+        id: "slowloris",
+        sends: format!("a connection that sends nothing (waits up to {:.1}s)", wait.as_secs_f64()),
+        expected: Expected::Close,
+        why: "the server must not let an idle peer hold a connection: its read time-out ends SSL_accept \
+              and it closes; with nothing received there is nothing to alert about",
+    };
+    s.case(spec, |s, e| {
+        s.wire_case(
+            e,
+            &Script {
+                send: &[],
+                half_close: false,
+                wait,
+            },
+        )
+    })
+}
+
+pub(super) fn closed_mid_handshake(s: &mut Suite) -> CaseResult {
+    let spec = Spec {
+        id: "closed-mid-handshake",
+        sends: "a genuine ClientHello, then end of stream once the server's first flight arrives".into(),
+        expected: Expected::FatalAlertOrClose { any_of: vec![50] },
+        why: "the server is waiting for the client's next flight when the stream ends; OpenSSL sends \
+              decode_error on an unexpected EOF only when BIO_eof() reports it, which the openssl \
+              crate's BIO does not, so a Rust server fails with SSL_ERROR_SYSCALL and closes",
+    };
+    let hello = s.hello.record();
+    s.case(spec, |s, e| {
+        let start = Instant::now();
+        let timeout = s.opts.timeout;
+        let mut tcp = match wire::connect(s.addr, timeout) {
+            Ok(t) => t,
+            Err(err) => return connect_failed(&err),
+        };
+        let local = tcp.local_addr().ok();
+        let _ = tcp.write_all(&hello);
+        let (bytes, end) = first_flight(&mut tcp, start + timeout);
+        let (rest, end) = if end.closed() {
+            (Vec::new(), end)
+        } else {
+            let _ = tcp.shutdown(Shutdown::Write);
+            wire::read_until_close(&mut tcp, Instant::now() + timeout)
+        };
+        let answer = Answer {
+            local,
+            bytes: [bytes, rest].concat(),
+            end,
+            elapsed: start.elapsed(),
+        };
+        s.judge(e, &answer, timeout, true)
+    })
+}
+
+/// Reads until at least one whole record has arrived.
+fn first_flight(tcp: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
+    let mut got = Vec::new();
+    while Instant::now() < deadline {
+        let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
+        let (bytes, end) = wire::read_until_close(tcp, slice);
+        got.extend_from_slice(&bytes);
+        if end.closed() {
+            return (got, end);
+        }
+        if wire::records(&got).next().is_some() {
+            break;
+        }
+    }
+    (got, End::StillOpen)
+}
+
+pub(super) fn flood(s: &mut Suite) -> CaseResult {
+    let (n, batch) = (s.opts.flood, s.opts.flood_batch.max(1));
+    let connect_timeout = s.opts.flood_connect_timeout;
+    let spec = Spec {
+        id: "flood",
+        sends: format!(
+            "{n} connections opened {batch} at a time (connect time-out {:.1}s), held, then all closed",
+            connect_timeout.as_secs_f64()
+        ),
+        expected: Expected::ServerSurvives,
+        why: "when the accept queue is full the kernel drops SYNs, so connects may time out; that is \
+              allowed. Every connect must end within its time-out and the server must serve a good \
+              client once the flood is closed",
+    };
+    s.case(spec, |s, _| {
+        let start = Instant::now();
+        let before_hooks = s.server.map(|sv| sv.hook_count());
+        let before_records = s.server.map(|sv| sv.record_count());
+        let addr = s.addr;
+        let mut open: Vec<TcpStream> = Vec::with_capacity(n);
+        let (mut timed_out, mut refused, mut other) = (0usize, 0usize, 0usize);
+        let mut first_other = None;
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(batch);
+            left -= k;
+            let results: Vec<io::Result<TcpStream>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..k)
+                    .map(|_| scope.spawn(move || TcpStream::connect_timeout(&addr, connect_timeout)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join()
+                            .unwrap_or_else(|_| Err(io::Error::other("the connect thread panicked")))
+                    })
+                    .collect()
+            });
+            for r in results {
+                match r {
+                    Ok(t) => open.push(t),
+                    Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
+                        timed_out += 1
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => refused += 1,
+                    Err(e) => {
+                        other += 1;
+                        first_other.get_or_insert(e.to_string());
+                    }
+                }
+            }
+        }
+        let connected = open.len();
+        let locals: Vec<SocketAddr> = open.iter().filter_map(|t| t.local_addr().ok()).collect();
+        drop(open);
+        let mut actual = format!(
+            "{connected} connected, {timed_out} timed out, {refused} refused, {other} other errors; \
+             all {connected} closed after {:.2}s",
+            start.elapsed().as_secs_f64()
+        );
+        if let Some(e) = &first_other {
+            let _ = write!(actual, " (first error: {e})");
+        }
+        let mut problems = Vec::new();
+        if connected == 0 {
+            problems.push("no flood connection got through".into());
+        }
+        let trace = match (s.server, before_hooks, before_records) {
+            (Some(server), Some(hooks0), Some(records0)) => {
+                Some(flood_traces(server, &locals, hooks0, records0, s.opts.timeout, &mut problems))
+            }
+            _ => None,
+        };
+        Observed {
+            actual,
+            problems,
+            trace,
+        }
+    })
+}
+
+/// Every flood connection the server accepted must have a record, none
+/// may have succeeded, and the completion hook must have fired exactly
+/// once for each one whose handshake ended (a time-out leaves it in
+/// progress, and then the hook does not fire).
+fn flood_traces(
+    server: &TracedServer,
+    locals: &[SocketAddr],
+    hooks0: usize,
+    records0: usize,
+    wait: Duration,
+    problems: &mut Vec<String>,
+) -> String {
+    let deadline = Instant::now() + wait;
+    while server.record_count() < records0 + locals.len() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let records: Vec<ConnectionRecord> = server
+        .records()
+        .into_iter()
+        .skip(records0)
+        .filter(|r| locals.contains(&r.peer))
+        .collect();
+    if records.len() != locals.len() {
+        problems.push(format!(
+            "{} of {} flood connections left no server record within {:.1}s",
+            locals.len() - records.len().min(locals.len()),
+            locals.len(),
+            wait.as_secs_f64()
+        ));
+    }
+    let (mut failed, mut waiting, mut succeeded, mut untraced) = (0, 0, 0, 0);
+    for r in &records {
+        match r.trace.as_ref().map(|t| &t.outcome) {
+            Some(Outcome::Failed(_)) => failed += 1,
+            Some(Outcome::Succeeded) => succeeded += 1,
+            Some(_) => waiting += 1, // in progress
+            None => untraced += 1,
+        }
+    }
+    if succeeded > 0 {
+        problems.push(format!(
+            "{succeeded} flood connections are traced as successful handshakes"
+        ));
+    }
+    if untraced > 0 {
+        problems.push(format!("{untraced} flood connections have no trace"));
+    }
+    // Every handshake reaches the hook once: a failed one when it fails, one
+    // still in progress at its time-out when the server drops its SSL
+    // (reported as abandoned), which may be just after its record was kept.
+    let expected_hooks = failed + waiting;
+    let hooks_now = || server.hook_count() - hooks0.min(server.hook_count());
+    while hooks_now() < expected_hooks && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let hooks = hooks_now();
+    if hooks != expected_hooks {
+        problems.push(format!(
+            "the completion hook fired {hooks} times for {failed} failed and {waiting} \
+             abandoned handshakes"
+        ));
+    }
+    format!(
+        "{} records: {failed} failed, {waiting} in progress (timed out), {succeeded} succeeded; hook fired {hooks} times",
+        records.len()
+    )
+}

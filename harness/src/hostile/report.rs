@@ -1,0 +1,121 @@
+//! The suite's report: one result per case, as a table or JSON.
+
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::Expected;
+
+/// One case: what was sent, what was expected and what happened.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    /// Stable name, e.g. `oversized-record`.
+    pub id: String,
+    /// What the hostile client sends.
+    pub sends: String,
+    /// The expected outcome.
+    pub expected: Expected,
+    /// [`Expected::describe`].
+    pub expected_text: String,
+    /// Why that is the right outcome (RFC section, OpenSSL behaviour).
+    pub why: String,
+    /// What the server did, seen from the wire.
+    pub actual: String,
+    /// The good handshake after the case, or why it failed.
+    pub server_alive: String,
+    /// The server-side trace of the case's connection (in-process target).
+    pub trace: Option<String>,
+    /// Every way the case fell short; empty when it passed.
+    pub problems: Vec<String>,
+    /// Whether the case passed.
+    pub passed: bool,
+    /// Wall time of the case, including the good handshake after it.
+    pub elapsed_ms: u64,
+}
+
+/// The suite's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostileReport {
+    /// [`SCHEMA_VERSION`](super::SCHEMA_VERSION).
+    pub schema_version: u32,
+    /// The address the cases were sent to, and what it was.
+    pub target: String,
+    /// The linked OpenSSL.
+    pub openssl: String,
+    /// Every case, in the order run.
+    pub cases: Vec<CaseResult>,
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failed: usize,
+    /// "N passed, N failed".
+    pub summary: String,
+}
+
+impl HostileReport {
+    /// Whether every case passed.
+    pub fn ok(&self) -> bool {
+        self.failed == 0
+    }
+
+    /// The report as text in `format`. The table ends with the summary
+    /// line; JSON carries it in `summary`.
+    pub fn render(&self, format: ReportFormat) -> String {
+        match format {
+            ReportFormat::Table => self.table(),
+            ReportFormat::Json => {
+                // Serializing plain structs of strings and numbers cannot
+                // fail; the fallback keeps the signature infallible anyway.
+                serde_json::to_string_pretty(self)
+                    .map(|s| s + "\n")
+                    .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}\n"))
+            }
+        }
+    }
+
+    fn table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "hostile peers against {} ({})",
+            self.target, self.openssl
+        );
+        for c in &self.cases {
+            let verdict = if c.passed { "pass" } else { "FAIL" };
+            let _ = writeln!(out, "[{verdict}] {:<22} {}", c.id, c.sends);
+            let _ = writeln!(out, "       expected: {}", c.expected_text);
+            let _ = writeln!(out, "       actual:   {}", c.actual);
+            let _ = writeln!(out, "       server:   {}", c.server_alive);
+            if let Some(t) = &c.trace {
+                let _ = writeln!(out, "       trace:    {t}");
+            }
+            for p in &c.problems {
+                let _ = writeln!(out, "       problem:  {p}");
+            }
+        }
+        let _ = writeln!(out, "{}", self.summary);
+        out
+    }
+}
+
+/// The report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// One block per case, then "N passed, N failed".
+    Table,
+    /// [`HostileReport`] as JSON.
+    Json,
+}
+
+impl FromStr for ReportFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "table" => Ok(ReportFormat::Table),
+            "json" => Ok(ReportFormat::Json),
+            other => Err(format!("unknown format {other:?}; use table or json")),
+        }
+    }
+}

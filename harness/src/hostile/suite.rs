@@ -1,0 +1,256 @@
+//! The suite runner: starts or resolves the target, runs every case and
+//! after each one checks that a good client is still served.
+
+use std::io::{self, Write as _};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
+
+use super::hello::ClientHello;
+use super::judge::outcome_text;
+use super::wire::{self, Script};
+use super::{
+    exhaustion, malformed, renegotiate, trickle, CaseResult, Expected, HostileError,
+    HostileOptions, HostileReport, Target, TracedServer, SCHEMA_VERSION,
+};
+
+/// Runs every case against `target` and reports each one.
+pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, HostileError> {
+    let (server, addr, label, idle_limit) = match &target {
+        Target::Address(a) => {
+            let addr = resolve(a)?;
+            let idle = opts.idle_limit.unwrap_or(Duration::from_secs(12));
+            (None, addr, a.clone(), idle)
+        }
+        Target::InProcess(o) => {
+            let s = TracedServer::start(o)?;
+            let addr = s.addr();
+            let idle = opts
+                .idle_limit
+                .unwrap_or(o.read_timeout + Duration::from_secs(1));
+            (
+                Some(s),
+                addr,
+                format!("in-process traced server {addr}"),
+                idle,
+            )
+        }
+    };
+    let mut suite = Suite {
+        addr,
+        opts,
+        server: server.as_ref(),
+        hello: ClientHello::capture(None)?,
+        good: good_client_context().map_err(|e| HostileError::Capture(e.to_string()))?,
+        rng: Rng(opts.seed),
+        idle_limit,
+    };
+    suite
+        .good_handshake()
+        .map_err(|reason| HostileError::TargetDown {
+            target: addr,
+            reason,
+        })?;
+
+    let cases: [fn(&mut Suite) -> CaseResult; 12] = [
+        malformed::random_bytes,
+        malformed::truncated_client_hello,
+        malformed::oversized_record,
+        malformed::wrong_length_field,
+        malformed::garbage_body,
+        malformed::sslv2_hello,
+        malformed::unknown_suites,
+        exhaustion::slowloris,
+        trickle::trickle,
+        exhaustion::closed_mid_handshake,
+        renegotiate::renegotiation,
+        exhaustion::flood,
+    ];
+    let results: Vec<CaseResult> = cases.iter().map(|case| case(&mut suite)).collect();
+    let passed = results.iter().filter(|r| r.passed).count();
+    let failed = results.len() - passed;
+    Ok(HostileReport {
+        schema_version: SCHEMA_VERSION,
+        target: label,
+        openssl: openssl::version::version().to_string(),
+        cases: results,
+        passed,
+        failed,
+        summary: format!("{passed} passed, {failed} failed"),
+    })
+}
+
+pub(super) fn resolve(target: &str) -> Result<SocketAddr, HostileError> {
+    let err = |reason: String| HostileError::Address {
+        target: target.to_string(),
+        reason,
+    };
+    target
+        .to_socket_addrs()
+        .map_err(|e| err(e.to_string()))?
+        .next()
+        .ok_or_else(|| err("it resolves to no address".into()))
+}
+
+/// Everything the cases share.
+pub(super) struct Suite<'a> {
+    pub(super) addr: SocketAddr,
+    pub(super) opts: &'a HostileOptions,
+    pub(super) server: Option<&'a TracedServer>,
+    pub(super) hello: ClientHello,
+    pub(super) good: SslContext,
+    pub(super) rng: Rng,
+    pub(super) idle_limit: Duration,
+}
+
+/// What a case body observed.
+pub(super) struct Observed {
+    pub(super) actual: String,
+    pub(super) problems: Vec<String>,
+    pub(super) trace: Option<String>,
+}
+
+/// The parts of a case fixed before it runs.
+pub(super) struct Spec {
+    pub(super) id: &'static str,
+    pub(super) sends: String,
+    pub(super) expected: Expected,
+    pub(super) why: &'static str,
+}
+
+impl Suite<'_> {
+    /// Runs a case body, then the good handshake, and judges the whole.
+    pub(super) fn case(
+        &mut self,
+        spec: Spec,
+        body: impl FnOnce(&mut Self, &Expected) -> Observed,
+    ) -> CaseResult {
+        let start = Instant::now();
+        let mut spec = spec;
+        if self.server.is_none() {
+            spec.expected = spec.expected.for_any_implementation();
+        }
+        let mut seen = body(self, &spec.expected);
+        let server_alive = match self.good_handshake() {
+            Ok(desc) => format!("served a good client afterwards ({desc})"),
+            Err(e) => {
+                seen.problems.push(format!(
+                    "the server did not serve a good client afterwards: {e}"
+                ));
+                format!("good handshake afterwards failed: {e}")
+            }
+        };
+        CaseResult {
+            id: spec.id.into(),
+            sends: spec.sends,
+            expected_text: spec.expected.describe(),
+            expected: spec.expected,
+            why: spec.why.into(),
+            actual: seen.actual,
+            server_alive,
+            trace: seen.trace,
+            passed: seen.problems.is_empty(),
+            problems: seen.problems,
+            elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// A real handshake by a well-behaved client; for the in-process
+    /// server, its server-side trace must say it succeeded.
+    pub(super) fn good_handshake(&self) -> Result<String, String> {
+        let timeout = self.opts.timeout;
+        let tcp = wire::connect(self.addr, timeout).map_err(|e| format!("connect: {e}"))?;
+        let local = tcp.local_addr().ok();
+        let ssl = Ssl::new(&self.good).map_err(|e| e.to_string())?;
+        let mut tls = ssl.connect(tcp).map_err(|e| format!("handshake: {e}"))?;
+        let desc = format!(
+            "{} {}",
+            tls.ssl().version_str(),
+            tls.ssl().current_cipher().map_or("?", |c| c.name())
+        );
+        tls.write_all(b"tls-harness hostile: good client\n")
+            .map_err(|e| format!("writing after the handshake: {e}"))?;
+        // close_notify is a courtesy; the handshake is what is checked.
+        let _ = tls.shutdown();
+        drop(tls);
+        if let (Some(server), Some(local)) = (self.server, local) {
+            let rec = server
+                .record_for(local, timeout)
+                .ok_or("the in-process server left no record of the good client")?;
+            match &rec.trace {
+                Some(t) if t.succeeded() && rec.handshake_ok => {}
+                Some(t) => return Err(format!("server-side trace: {}", outcome_text(t))),
+                None => return Err("the server recorded no trace for the good client".into()),
+            }
+        }
+        Ok(desc)
+    }
+
+    /// Sends `script` and judges the answer and, in process, the trace.
+    /// A case that sends `bytes`, then reads the answer until the server
+    /// closes or the time-out passes.
+    pub(super) fn send_case(&mut self, spec: Spec, bytes: &[u8]) -> CaseResult {
+        let wait = self.opts.timeout;
+        self.case(spec, |s, e| {
+            s.wire_case(
+                e,
+                &Script {
+                    send: bytes,
+                    half_close: false,
+                    wait,
+                },
+            )
+        })
+    }
+
+    pub(super) fn wire_case(&mut self, expected: &Expected, script: &Script) -> Observed {
+        let answer = match wire::converse(self.addr, self.opts.timeout, script) {
+            Ok(a) => a,
+            Err(e) => {
+                return Observed {
+                    actual: format!("could not connect: {e}"),
+                    problems: vec![format!("could not connect: {e}")],
+                    trace: None,
+                }
+            }
+        };
+        self.judge(expected, &answer, script.wait, false)
+    }
+}
+
+pub(super) fn good_client_context() -> Result<SslContext, openssl::error::ErrorStack> {
+    let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
+    // The check is that the server still completes handshakes; which CA
+    // signed it is not the point, and an address target's CA is unknown.
+    b.set_verify(SslVerifyMode::NONE);
+    Ok(b.build())
+}
+
+pub(super) fn connect_failed(e: &io::Error) -> Observed {
+    Observed {
+        actual: format!("could not connect: {e}"),
+        problems: vec![format!("could not connect: {e}")],
+        trace: None,
+    }
+}
+
+/// splitmix64: small, seedable, and good enough for garbage bytes.
+pub(crate) struct Rng(pub(super) u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub(crate) fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let v = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+}
