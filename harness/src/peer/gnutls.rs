@@ -14,17 +14,18 @@
 //!   no data on the first one.
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::external::{self, PkiDir};
 use super::process::{first_line, output, Captured, ChildGuard, FreePortServer};
-use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
+use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer};
+use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{alert, Case, Endpoint, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
 use crate::matrix::HOST;
-use crate::transport::{Dialer, Listener};
 
 const CLIENT: &str = "gnutls-cli";
 const SERVER: &str = "gnutls-serv";
@@ -70,13 +71,6 @@ impl Gnutls {
             implemented,
             catalogue,
             caps,
-        }
-    }
-
-    fn implementation(&self) -> String {
-        match &self.version {
-            Ok(v) => v.clone(),
-            Err(_) => "gnutls (missing)".into(),
         }
     }
 
@@ -265,38 +259,32 @@ impl Gnutls {
     }
 }
 
-impl Peer for Gnutls {
-    fn kind(&self) -> PeerKind {
-        PeerKind::GnutlsCli
+impl ProcessPeer for Gnutls {
+    const KIND: PeerKind = PeerKind::GnutlsCli;
+    const NEEDS_TCP: &'static str = "gnutls-cli needs a TCP transport";
+
+    fn description(&self) -> String {
+        describe_version("gnutls-cli", &self.version)
     }
 
-    fn describe(&self) -> String {
+    fn caps(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    fn implementation(&self) -> String {
         match &self.version {
-            Ok(v) => format!("gnutls-cli ({v})"),
-            Err(e) => format!("gnutls-cli (unavailable: {e})"),
+            Ok(v) => v.clone(),
+            Err(_) => "gnutls (missing)".into(),
         }
     }
 
-    fn capabilities(&self) -> Capabilities {
-        self.caps.clone()
-    }
-
-    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
-        self.serve_own_port(
-            case,
-            connections,
-            ServerControl::unattended(Duration::from_secs(5)),
-        )
-    }
-
-    fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
-        let Dialer::Tcp(addr, timeout) = dialer else {
-            return vec![external::not_run(
-                Role::Client,
-                &self.implementation(),
-                "gnutls-cli needs a TCP transport".into(),
-            )];
-        };
+    fn run_client(
+        &self,
+        case: &Case,
+        addr: SocketAddr,
+        timeout: Duration,
+        connections: usize,
+    ) -> Vec<SideOutcome> {
         let args = match self.client_args(case, addr.port(), connections) {
             Ok(a) => a,
             Err(e) => return vec![external::not_run(Role::Client, &self.implementation(), e)],
@@ -314,31 +302,14 @@ impl Peer for Gnutls {
         };
         // Read from stdin only on the last connection (the resumed one
         // under --resume); it waits in the pipe until then.
-        let _ = g.write_stdin(PING);
-        let pong_line = PONG.strip_suffix(b"\n").unwrap_or(PONG);
-        let pong = g
-            .wait_for_line(deadline, "the server's answer", |l| {
-                l.as_bytes() == pong_line
-            })
-            .is_ok();
-        g.close_stdin();
-        g.wait_exit(deadline);
+        let pong = ping_pong(&mut g, deadline, |l| l.as_bytes() == pong_line());
         let cap = g.finish();
         let mut outs = self.parse_client(&cap, &case.client, pong, connections);
         external::attach(&mut outs, &cap);
         outs
     }
 
-    fn binds_own_port(&self) -> bool {
-        true
-    }
-
-    fn serve_own_port(
-        &self,
-        case: &Case,
-        connections: usize,
-        ctl: ServerControl,
-    ) -> Vec<SideOutcome> {
+    fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome> {
         let deadline = external::process_deadline(ctl.io_timeout, connections);
         let args = |port: u16| self.server_args(case, port);
         let server = FreePortServer {

@@ -22,6 +22,7 @@ pub mod gnutls;
 pub mod inproc;
 pub mod openssl_cli;
 pub mod process;
+pub mod process_peer;
 pub mod rustls;
 pub mod tlslite;
 

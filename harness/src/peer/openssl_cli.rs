@@ -10,16 +10,17 @@
 //!   session the first one wrote with `-sess_out`/`-sess_in`.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::capabilities::{Feature, SuiteSupport};
 use super::external::{self, PkiDir};
 use super::process::{first_line, output, Captured, ChildGuard};
-use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
+use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer};
+use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role, Version};
 use crate::matrix::HOST;
-use crate::transport::{Dialer, Listener};
 
 /// The program and the Debian package that provides it.
 const PROGRAM: &str = "openssl";
@@ -41,13 +42,6 @@ impl OpensslCli {
             .map_err(|e| e.to_string());
         let caps = declare(&version);
         OpensslCli { pki, version, caps }
-    }
-
-    fn implementation(&self) -> String {
-        match &self.version {
-            Ok(v) => v.clone(),
-            Err(_) => "openssl (missing)".into(),
-        }
     }
 
     /// The flags both tools share: versions, suites, groups, security level.
@@ -179,20 +173,12 @@ impl OpensslCli {
                 return external::not_run(Role::Client, &self.implementation(), e.to_string())
             }
         };
-        // s_client sends what it reads on stdin once the handshake is done.
-        let _ = g.write_stdin(PING);
-        let pong = g
-            // s_client writes received data straight to fd 1 while its
-            // buffered session printout (TLS 1.3 tickets) may still be
-            // flushing, so the pong can land in the middle of a line.
-            .wait_for_line(deadline, "the server's answer", |l| {
-                l.as_bytes()
-                    .ends_with(PONG.strip_suffix(b"\n").unwrap_or(PONG))
-            })
-            .is_ok();
-        // End of input makes s_client send close_notify and exit.
-        g.close_stdin();
-        g.wait_exit(deadline);
+        // s_client sends what it reads on stdin once the handshake is done,
+        // and end of input makes it send close_notify and exit. It writes
+        // received data straight to fd 1 while its buffered session
+        // printout (TLS 1.3 tickets) may still be flushing, so the pong can
+        // land in the middle of a line.
+        let pong = ping_pong(&mut g, deadline, |l| l.as_bytes().ends_with(pong_line()));
         let cap = g.finish();
         let mut o = parse_client(&cap, pong, &self.implementation());
         external::attach(std::slice::from_mut(&mut o), &cap);
@@ -200,40 +186,32 @@ impl OpensslCli {
     }
 }
 
-impl Peer for OpensslCli {
-    fn kind(&self) -> PeerKind {
-        PeerKind::OpensslCli
+impl ProcessPeer for OpensslCli {
+    const KIND: PeerKind = PeerKind::OpensslCli;
+    const NEEDS_TCP: &'static str = "s_client needs a TCP transport";
+
+    fn description(&self) -> String {
+        describe_version("openssl-cli", &self.version)
     }
 
-    fn describe(&self) -> String {
+    fn caps(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    fn implementation(&self) -> String {
         match &self.version {
-            Ok(v) => format!("openssl-cli ({v})"),
-            Err(e) => format!("openssl-cli (unavailable: {e})"),
+            Ok(v) => v.clone(),
+            Err(_) => "openssl (missing)".into(),
         }
     }
 
-    fn capabilities(&self) -> Capabilities {
-        self.caps.clone()
-    }
-
-    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
-        // The runner calls serve_own_port for this peer; a direct call
-        // still works, on a port of the server's own.
-        self.serve_own_port(
-            case,
-            connections,
-            ServerControl::unattended(Duration::from_secs(5)),
-        )
-    }
-
-    fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
-        let Dialer::Tcp(addr, timeout) = dialer else {
-            return vec![external::not_run(
-                Role::Client,
-                &self.implementation(),
-                "s_client needs a TCP transport".into(),
-            )];
-        };
+    fn run_client(
+        &self,
+        case: &Case,
+        addr: SocketAddr,
+        timeout: Duration,
+        connections: usize,
+    ) -> Vec<SideOutcome> {
         let dir = match tempfile::tempdir() {
             Ok(d) => d,
             Err(e) => {
@@ -259,16 +237,7 @@ impl Peer for OpensslCli {
         out
     }
 
-    fn binds_own_port(&self) -> bool {
-        true
-    }
-
-    fn serve_own_port(
-        &self,
-        case: &Case,
-        connections: usize,
-        ctl: ServerControl,
-    ) -> Vec<SideOutcome> {
+    fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome> {
         let deadline = external::process_deadline(ctl.io_timeout, connections);
         let args = self.server_args(case, connections);
         let mut g = match ChildGuard::spawn(PROGRAM, &args, PACKAGE) {
