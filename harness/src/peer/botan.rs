@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use super::capabilities::{Feature, SuiteSupport};
 use super::external::{self, PkiDir};
-use super::process::{first_line, output, Captured, ChildGuard, FreePortServer};
+use super::own_port::FreePortServer;
+use super::process::{first_line, output, Captured, ChildGuard};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, KeyKind, Role, Version};

@@ -31,7 +31,8 @@ use std::time::{Duration, Instant};
 
 use super::capabilities::Feature;
 use super::external::{self, PkiDir};
-use super::process::{wait_listening, ChildGuard};
+use super::own_port::wait_listening;
+use super::process::ChildGuard;
 use super::process_peer::{ping_pong, pong_line, ProcessPeer};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role};

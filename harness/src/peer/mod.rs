@@ -21,6 +21,7 @@ pub mod external;
 pub mod gnutls;
 pub mod inproc;
 pub mod openssl_cli;
+pub mod own_port;
 pub mod process;
 pub mod process_peer;
 pub mod rustls;
