@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::external::{self, PkiDir};
-use super::process::{first_line, output, Captured, ChildGuard};
+use super::process::{first_line, Captured, ChildGuard};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role};
