@@ -14,7 +14,6 @@
 //!   can't play the cases where the client must refuse the server.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,7 +21,7 @@ use super::capabilities::{Feature, SuiteSupport};
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
 use super::process::{first_line, output, Captured, ChildGuard};
-use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer};
+use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
@@ -169,13 +168,8 @@ impl ProcessPeer for Botan {
             .unwrap_or_else(|_| "botan (missing)".into())
     }
 
-    fn run_client(
-        &self,
-        case: &Case,
-        addr: SocketAddr,
-        timeout: Duration,
-        connections: usize,
-    ) -> Vec<SideOutcome> {
+    fn run_client(&self, case: &Case, server: Tcp, connections: usize) -> Vec<SideOutcome> {
+        let Tcp { addr, timeout } = server;
         let me = self.implementation();
         let policy = match self.write_policy(&case.client) {
             Ok(p) => p,

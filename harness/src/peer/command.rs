@@ -25,7 +25,6 @@
 //! can't express (PSK, client certificates, resumption, SNI switching,
 //! ALPN), so a case it can't do shows as a failure, which is the point.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,7 +32,7 @@ use super::capabilities::Feature;
 use super::external::{self, PkiDir};
 use super::own_port::wait_listening;
 use super::process::ChildGuard;
-use super::process_peer::{ping_pong, pong_line, ProcessPeer};
+use super::process_peer::{ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role};
 
@@ -207,13 +206,8 @@ impl ProcessPeer for Command {
         format!("command {}", self.name)
     }
 
-    fn run_client(
-        &self,
-        case: &Case,
-        addr: SocketAddr,
-        timeout: Duration,
-        _connections: usize,
-    ) -> Vec<SideOutcome> {
+    fn run_client(&self, case: &Case, server: Tcp, _connections: usize) -> Vec<SideOutcome> {
+        let Tcp { addr, timeout } = server;
         let me = self.implementation();
         if self.is_server() {
             return vec![external::not_run(

@@ -11,6 +11,14 @@ use super::{Capabilities, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG
 use crate::case::{Case, Role};
 use crate::transport::{Dialer, Listener};
 
+/// Where a client connects, and its per-operation time-out.
+pub struct Tcp {
+    /// The server's address.
+    pub addr: SocketAddr,
+    /// The run's per-operation time-out.
+    pub timeout: Duration,
+}
+
 /// A peer whose sides are external processes on loopback; every such type
 /// is a [`Peer`] through this trait.
 pub trait ProcessPeer: Send + Sync {
@@ -29,14 +37,8 @@ pub trait ProcessPeer: Send + Sync {
     /// The implementation's name and version, for the external view.
     fn implementation(&self) -> String;
 
-    /// Plays the client against the server at `addr`.
-    fn run_client(
-        &self,
-        case: &Case,
-        addr: SocketAddr,
-        timeout: Duration,
-        connections: usize,
-    ) -> Vec<SideOutcome>;
+    /// Plays the client against a server on TCP.
+    fn run_client(&self, case: &Case, server: Tcp, connections: usize) -> Vec<SideOutcome>;
 
     /// Plays the server on a port of its own, as [`Peer::serve_own_port`].
     fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome>;
@@ -73,7 +75,7 @@ impl<T: ProcessPeer> Peer for T {
                 T::NEEDS_TCP.into(),
             )];
         };
-        self.run_client(case, addr, timeout, connections)
+        self.run_client(case, Tcp { addr, timeout }, connections)
     }
 
     fn binds_own_port(&self) -> bool {

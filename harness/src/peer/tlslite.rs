@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use serde_json::Value;
 use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::external::{self, PkiDir};
 use super::process::{output, Captured, ChildGuard};
-use super::process_peer::ProcessPeer;
+use super::process_peer::{ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{alert, Case, Endpoint, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
@@ -332,13 +331,8 @@ impl ProcessPeer for Tlslite {
         self.caps.implementation.clone()
     }
 
-    fn run_client(
-        &self,
-        case: &Case,
-        addr: SocketAddr,
-        timeout: Duration,
-        connections: usize,
-    ) -> Vec<SideOutcome> {
+    fn run_client(&self, case: &Case, server: Tcp, connections: usize) -> Vec<SideOutcome> {
+        let Tcp { addr, timeout } = server;
         let me = self.implementation();
         let mut args = vec![
             self.script(),

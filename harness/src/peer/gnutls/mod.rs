@@ -14,14 +14,13 @@
 //!   no data on the first one.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
 use super::process::{first_line, output, Captured, ChildGuard};
-use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer};
+use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{alert, Case, Endpoint, Role, Version};
 use crate::library::SuiteInfo;
@@ -282,13 +281,8 @@ impl ProcessPeer for Gnutls {
         }
     }
 
-    fn run_client(
-        &self,
-        case: &Case,
-        addr: SocketAddr,
-        timeout: Duration,
-        connections: usize,
-    ) -> Vec<SideOutcome> {
+    fn run_client(&self, case: &Case, server: Tcp, connections: usize) -> Vec<SideOutcome> {
+        let Tcp { addr, timeout } = server;
         let args = match self.client_args(case, addr.port(), connections) {
             Ok(a) => a,
             Err(e) => return vec![external::not_run(Role::Client, &self.implementation(), e)],

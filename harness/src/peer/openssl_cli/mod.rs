@@ -9,13 +9,12 @@
 //! - The client runs once per connection; a resumed connection reads the
 //!   session the first one wrote with `-sess_out`/`-sess_in`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::external::{self, PkiDir};
 use super::process::{first_line, Captured, ChildGuard};
-use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer};
+use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role};
 use crate::matrix::HOST;
@@ -207,13 +206,8 @@ impl ProcessPeer for OpensslCli {
         }
     }
 
-    fn run_client(
-        &self,
-        case: &Case,
-        addr: SocketAddr,
-        timeout: Duration,
-        connections: usize,
-    ) -> Vec<SideOutcome> {
+    fn run_client(&self, case: &Case, server: Tcp, connections: usize) -> Vec<SideOutcome> {
+        let Tcp { addr, timeout } = server;
         let dir = match tempfile::tempdir() {
             Ok(d) => d,
             Err(e) => {
