@@ -19,11 +19,12 @@ use std::time::{Duration, Instant};
 
 use super::capabilities::{Feature, SuiteSupport};
 use super::external::{self, PkiDir};
-use super::process::{first_line, output, Captured, ChildGuard, FreePortServer};
-use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
+use super::own_port::FreePortServer;
+use super::process::{first_line, output, Captured, ChildGuard};
+use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
+use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
-use crate::transport::{Dialer, Listener};
 
 const PROGRAM: &str = "botan";
 const PACKAGE: &str = "botan";
@@ -51,12 +52,6 @@ impl Botan {
             catalogue,
             caps,
         }
-    }
-
-    fn implementation(&self) -> String {
-        self.version
-            .clone()
-            .unwrap_or_else(|_| "botan (missing)".into())
     }
 
     /// The text policy for an endpoint.
@@ -155,39 +150,27 @@ impl Botan {
     }
 }
 
-impl Peer for Botan {
-    fn kind(&self) -> PeerKind {
-        PeerKind::Botan
+impl ProcessPeer for Botan {
+    const KIND: PeerKind = PeerKind::Botan;
+    const NEEDS_TCP: &'static str = "botan tls_client needs a TCP transport";
+
+    fn description(&self) -> String {
+        describe_version("botan", &self.version)
     }
 
-    fn describe(&self) -> String {
-        match &self.version {
-            Ok(v) => format!("botan ({v})"),
-            Err(e) => format!("botan (unavailable: {e})"),
-        }
+    fn caps(&self) -> &Capabilities {
+        &self.caps
     }
 
-    fn capabilities(&self) -> Capabilities {
-        self.caps.clone()
+    fn implementation(&self) -> String {
+        self.version
+            .clone()
+            .unwrap_or_else(|_| "botan (missing)".into())
     }
 
-    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
-        self.serve_own_port(
-            case,
-            connections,
-            ServerControl::unattended(Duration::from_secs(5)),
-        )
-    }
-
-    fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
+    fn run_client(&self, case: &Case, server: Tcp, connections: usize) -> Vec<SideOutcome> {
+        let Tcp { addr, timeout } = server;
         let me = self.implementation();
-        let Dialer::Tcp(addr, timeout) = dialer else {
-            return vec![external::not_run(
-                Role::Client,
-                &me,
-                "botan tls_client needs a TCP transport".into(),
-            )];
-        };
         let policy = match self.write_policy(&case.client) {
             Ok(p) => p,
             Err(e) => return vec![external::not_run(Role::Client, &me, e)],
@@ -214,13 +197,7 @@ impl Peer for Botan {
             Ok(g) => g,
             Err(e) => return vec![external::not_run(Role::Client, &me, e.to_string())],
         };
-        let _ = g.write_stdin(PING);
-        let pong_line = String::from_utf8_lossy(PONG.strip_suffix(b"\n").unwrap_or(PONG));
-        let pong = g
-            .wait_for_line(deadline, "the server's answer", |l| l == pong_line)
-            .is_ok();
-        g.close_stdin();
-        g.wait_exit(deadline);
+        let pong = ping_pong(&mut g, deadline, |l| l.as_bytes() == pong_line());
         let cap = g.finish();
         let lines: Vec<&String> = cap.lines.iter().collect();
         let (view, done) = self.parse_block(&lines);
@@ -229,16 +206,7 @@ impl Peer for Botan {
         vec![o]
     }
 
-    fn binds_own_port(&self) -> bool {
-        true
-    }
-
-    fn serve_own_port(
-        &self,
-        case: &Case,
-        connections: usize,
-        ctl: ServerControl,
-    ) -> Vec<SideOutcome> {
+    fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome> {
         let me = self.implementation();
         let deadline = external::process_deadline(ctl.io_timeout, connections);
         let policy = match self.write_policy(&case.server) {

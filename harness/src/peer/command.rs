@@ -30,10 +30,11 @@ use std::time::{Duration, Instant};
 
 use super::capabilities::Feature;
 use super::external::{self, PkiDir};
-use super::process::{wait_listening, ChildGuard};
-use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
+use super::own_port::wait_listening;
+use super::process::ChildGuard;
+use super::process_peer::{ping_pong, pong_line, ProcessPeer, Tcp};
+use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role};
-use crate::transport::{Dialer, Listener};
 
 /// A user's command as a peer.
 pub struct Command {
@@ -134,10 +135,6 @@ impl Command {
         self.template.contains("{cert}")
     }
 
-    fn implementation(&self) -> String {
-        format!("command {}", self.name)
-    }
-
     /// The template with its placeholders filled in, each value quoted.
     fn command_line(&self, case: &Case, role: Role, port: u16) -> String {
         let ep: &Endpoint = match role {
@@ -193,28 +190,24 @@ impl Command {
     }
 }
 
-impl Peer for Command {
-    fn kind(&self) -> PeerKind {
-        PeerKind::Command
-    }
+impl ProcessPeer for Command {
+    const KIND: PeerKind = PeerKind::Command;
+    const NEEDS_TCP: &'static str = "a command needs a TCP transport";
 
-    fn describe(&self) -> String {
+    fn description(&self) -> String {
         format!("command ({}: {})", self.name, self.template)
     }
 
-    fn capabilities(&self) -> Capabilities {
-        self.caps.clone()
+    fn caps(&self) -> &Capabilities {
+        &self.caps
     }
 
-    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
-        self.serve_own_port(
-            case,
-            connections,
-            ServerControl::unattended(Duration::from_secs(5)),
-        )
+    fn implementation(&self) -> String {
+        format!("command {}", self.name)
     }
 
-    fn connect(&self, case: &Case, dialer: Dialer, _connections: usize) -> Vec<SideOutcome> {
+    fn run_client(&self, case: &Case, server: Tcp, _connections: usize) -> Vec<SideOutcome> {
+        let Tcp { addr, timeout } = server;
         let me = self.implementation();
         if self.is_server() {
             return vec![external::not_run(
@@ -223,40 +216,19 @@ impl Peer for Command {
                 "this command is a server (its template has {cert})".into(),
             )];
         }
-        let Dialer::Tcp(addr, timeout) = dialer else {
-            return vec![external::not_run(
-                Role::Client,
-                &me,
-                "a command needs a TCP transport".into(),
-            )];
-        };
         let line = self.command_line(case, Role::Client, addr.port());
         let mut g = match self.spawn(&line) {
             Ok(g) => g,
             Err(e) => return vec![external::not_run(Role::Client, &me, e)],
         };
         let deadline = external::process_deadline(timeout, 1);
-        let _ = g.write_stdin(PING);
-        let pong = String::from_utf8_lossy(PONG.strip_suffix(b"\n").unwrap_or(PONG)).into_owned();
-        let answered = g
-            .wait_for_line(deadline, "the server's answer", |l| l.contains(&pong))
-            .is_ok();
-        g.close_stdin();
-        g.wait_exit(deadline);
+        let pong = String::from_utf8_lossy(pong_line());
+        let answered = ping_pong(&mut g, deadline, |l| l.contains(pong.as_ref()));
         let cap = g.finish();
         vec![self.outcome(Role::Client, &cap, answered)]
     }
 
-    fn binds_own_port(&self) -> bool {
-        true
-    }
-
-    fn serve_own_port(
-        &self,
-        case: &Case,
-        connections: usize,
-        ctl: ServerControl,
-    ) -> Vec<SideOutcome> {
+    fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome> {
         let me = self.implementation();
         if !self.is_server() {
             return vec![external::not_run(

@@ -21,7 +21,9 @@ pub mod external;
 pub mod gnutls;
 pub mod inproc;
 pub mod openssl_cli;
+pub mod own_port;
 pub mod process;
+pub mod process_peer;
 pub mod rustls;
 pub mod tlslite;
 

@@ -18,10 +18,10 @@ use serde_json::Value;
 use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::external::{self, PkiDir};
 use super::process::{output, Captured, ChildGuard};
-use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome};
+use super::process_peer::{ProcessPeer, Tcp};
+use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{alert, Case, Endpoint, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
-use crate::transport::{Dialer, Listener};
 
 const DRIVER: &str = include_str!("tlslite_driver.py");
 const PACKAGE: &str = "tlslite-ng (pip, in the venv ci/test.sh makes under target/)";
@@ -70,10 +70,6 @@ impl Tlslite {
             .as_ref()
             .map(|f| f.path().display().to_string())
             .unwrap_or_default()
-    }
-
-    fn implementation(&self) -> String {
-        self.caps.implementation.clone()
     }
 
     fn declare(&self) -> Capabilities {
@@ -316,35 +312,28 @@ impl Tlslite {
     }
 }
 
-impl Peer for Tlslite {
-    fn kind(&self) -> PeerKind {
-        PeerKind::Tlslite
-    }
+impl ProcessPeer for Tlslite {
+    const KIND: PeerKind = PeerKind::Tlslite;
+    const NEEDS_TCP: &'static str = "needs TCP";
 
-    fn describe(&self) -> String {
+    fn description(&self) -> String {
         match &self.caps.available {
             Ok(()) => format!("tlslite ({} under {})", self.implementation(), self.python),
             Err(e) => format!("tlslite (unavailable: {e})"),
         }
     }
 
-    fn capabilities(&self) -> Capabilities {
-        self.caps.clone()
+    fn caps(&self) -> &Capabilities {
+        &self.caps
     }
 
-    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
-        self.serve_own_port(
-            case,
-            connections,
-            ServerControl::unattended(Duration::from_secs(5)),
-        )
+    fn implementation(&self) -> String {
+        self.caps.implementation.clone()
     }
 
-    fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
+    fn run_client(&self, case: &Case, server: Tcp, connections: usize) -> Vec<SideOutcome> {
+        let Tcp { addr, timeout } = server;
         let me = self.implementation();
-        let Dialer::Tcp(addr, timeout) = dialer else {
-            return vec![external::not_run(Role::Client, &me, "needs TCP".into())];
-        };
         let mut args = vec![
             self.script(),
             "client".into(),
@@ -372,16 +361,7 @@ impl Peer for Tlslite {
         self.parse(Role::Client, &cap, connections)
     }
 
-    fn binds_own_port(&self) -> bool {
-        true
-    }
-
-    fn serve_own_port(
-        &self,
-        case: &Case,
-        connections: usize,
-        ctl: ServerControl,
-    ) -> Vec<SideOutcome> {
+    fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome> {
         let me = self.implementation();
         let Some(cred) = self.pki.credential(case.server.identity, Role::Server) else {
             return vec![external::not_run(

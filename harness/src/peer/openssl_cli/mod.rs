@@ -9,21 +9,23 @@
 //! - The client runs once per connection; a resumed connection reads the
 //!   session the first one wrote with `-sess_out`/`-sess_in`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::capabilities::{Feature, SuiteSupport};
 use super::external::{self, PkiDir};
-use super::process::{first_line, output, Captured, ChildGuard};
-use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
-use crate::case::{Case, Endpoint, Role, Version};
+use super::process::{first_line, Captured, ChildGuard};
+use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
+use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
+use crate::case::{Case, Endpoint, Role};
 use crate::matrix::HOST;
-use crate::transport::{Dialer, Listener};
 
 /// The program and the Debian package that provides it.
 const PROGRAM: &str = "openssl";
 const PACKAGE: &str = "openssl";
+
+mod declaration;
+
+use declaration::declare;
 
 /// The `openssl` command-line tool as a peer.
 pub struct OpensslCli {
@@ -41,13 +43,6 @@ impl OpensslCli {
             .map_err(|e| e.to_string());
         let caps = declare(&version);
         OpensslCli { pki, version, caps }
-    }
-
-    fn implementation(&self) -> String {
-        match &self.version {
-            Ok(v) => v.clone(),
-            Err(_) => "openssl (missing)".into(),
-        }
     }
 
     /// The flags both tools share: versions, suites, groups, security level.
@@ -179,20 +174,12 @@ impl OpensslCli {
                 return external::not_run(Role::Client, &self.implementation(), e.to_string())
             }
         };
-        // s_client sends what it reads on stdin once the handshake is done.
-        let _ = g.write_stdin(PING);
-        let pong = g
-            // s_client writes received data straight to fd 1 while its
-            // buffered session printout (TLS 1.3 tickets) may still be
-            // flushing, so the pong can land in the middle of a line.
-            .wait_for_line(deadline, "the server's answer", |l| {
-                l.as_bytes()
-                    .ends_with(PONG.strip_suffix(b"\n").unwrap_or(PONG))
-            })
-            .is_ok();
-        // End of input makes s_client send close_notify and exit.
-        g.close_stdin();
-        g.wait_exit(deadline);
+        // s_client sends what it reads on stdin once the handshake is done,
+        // and end of input makes it send close_notify and exit. It writes
+        // received data straight to fd 1 while its buffered session
+        // printout (TLS 1.3 tickets) may still be flushing, so the pong can
+        // land in the middle of a line.
+        let pong = ping_pong(&mut g, deadline, |l| l.as_bytes().ends_with(pong_line()));
         let cap = g.finish();
         let mut o = parse_client(&cap, pong, &self.implementation());
         external::attach(std::slice::from_mut(&mut o), &cap);
@@ -200,40 +187,27 @@ impl OpensslCli {
     }
 }
 
-impl Peer for OpensslCli {
-    fn kind(&self) -> PeerKind {
-        PeerKind::OpensslCli
+impl ProcessPeer for OpensslCli {
+    const KIND: PeerKind = PeerKind::OpensslCli;
+    const NEEDS_TCP: &'static str = "s_client needs a TCP transport";
+
+    fn description(&self) -> String {
+        describe_version("openssl-cli", &self.version)
     }
 
-    fn describe(&self) -> String {
+    fn caps(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    fn implementation(&self) -> String {
         match &self.version {
-            Ok(v) => format!("openssl-cli ({v})"),
-            Err(e) => format!("openssl-cli (unavailable: {e})"),
+            Ok(v) => v.clone(),
+            Err(_) => "openssl (missing)".into(),
         }
     }
 
-    fn capabilities(&self) -> Capabilities {
-        self.caps.clone()
-    }
-
-    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
-        // The runner calls serve_own_port for this peer; a direct call
-        // still works, on a port of the server's own.
-        self.serve_own_port(
-            case,
-            connections,
-            ServerControl::unattended(Duration::from_secs(5)),
-        )
-    }
-
-    fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
-        let Dialer::Tcp(addr, timeout) = dialer else {
-            return vec![external::not_run(
-                Role::Client,
-                &self.implementation(),
-                "s_client needs a TCP transport".into(),
-            )];
-        };
+    fn run_client(&self, case: &Case, server: Tcp, connections: usize) -> Vec<SideOutcome> {
+        let Tcp { addr, timeout } = server;
         let dir = match tempfile::tempdir() {
             Ok(d) => d,
             Err(e) => {
@@ -259,16 +233,7 @@ impl Peer for OpensslCli {
         out
     }
 
-    fn binds_own_port(&self) -> bool {
-        true
-    }
-
-    fn serve_own_port(
-        &self,
-        case: &Case,
-        connections: usize,
-        ctl: ServerControl,
-    ) -> Vec<SideOutcome> {
+    fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome> {
         let deadline = external::process_deadline(ctl.io_timeout, connections);
         let args = self.server_args(case, connections);
         let mut g = match ChildGuard::spawn(PROGRAM, &args, PACKAGE) {
@@ -320,86 +285,6 @@ impl Peer for OpensslCli {
         external::attach(&mut outs, &cap);
         outs
     }
-}
-
-/// The declaration, read from the tool: `openssl ciphers -s -V -<version>`
-/// lists the suites it can use at each version, and a version the tool was
-/// built without is an unknown option.
-fn declare(version: &Result<String, String>) -> Capabilities {
-    // "OpenSSL 3.0.13 30 Jan 2024 (Library: ...)" → "openssl-cli OpenSSL 3.0.13".
-    let short = version.as_deref().map_or("openssl".to_string(), |v| {
-        v.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
-    });
-    let mut caps = Capabilities::new(format!("openssl-cli {short}"));
-    if let Err(e) = version {
-        caps.available = Err(e.clone());
-        return caps;
-    }
-    let mut codes: HashMap<u16, Version> = HashMap::new();
-    caps.versions.clear();
-    for v in Version::ALL {
-        let flag = format!("-{}", v.id());
-        // Every RFC 8446 suite as a candidate: the default list leaves
-        // out the CCM ones, which -ciphersuites can still turn on.
-        let args = [
-            "ciphers",
-            "-s",
-            "-V",
-            "-psk",
-            "-srp",
-            &flag,
-            "-ciphersuites",
-            TLS13_SUITES,
-            "ALL:@SECLEVEL=0",
-        ];
-        let Ok(cap) = output(PROGRAM, &args, PACKAGE, Duration::from_secs(10)) else {
-            continue;
-        };
-        let listed: Vec<u16> = cap.stdout.lines().filter_map(suite_code).collect();
-        if cap.code != Some(0) || listed.is_empty() {
-            continue;
-        }
-        caps.versions.push(v);
-        for code in listed {
-            codes.entry(code).or_insert(v);
-        }
-    }
-    caps.suites = SuiteSupport::ByCode(codes);
-    caps.tls13_needs_certificate = true;
-    // OpenSSL 3 allows TLS 1.1 and older only at security level 0.
-    caps.old_versions_need_level0 = version.as_deref().is_ok_and(|v| {
-        v.split_whitespace()
-            .nth(1)
-            .is_some_and(|n| !n.starts_with("1."))
-    });
-    caps.lack(
-        Role::Server,
-        Feature::AlpnRefusal,
-        "with no protocol in common s_server ignores the extension instead of sending no_application_protocol",
-    )
-    .lack(
-        Role::Server,
-        Feature::SniSwitch,
-        "s_server has no chain option for its -cert2 certificate, so the switched certificate reaches the client without its intermediate",
-    )
-    .lack(
-        Role::Client,
-        Feature::NegativeClientCertificate,
-        "the harness has no negative client certificates",
-    )
-}
-
-/// The five suites of RFC 8446, appendix B.4.
-const TLS13_SUITES: &str = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:\
-    TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256";
-
-/// "          0xC0,0x0A - ECDHE-ECDSA-AES256-SHA  TLSv1 Kx=ECDH ..." → 0xc00a.
-fn suite_code(line: &str) -> Option<u16> {
-    let word = line.split_whitespace().next()?;
-    let (hi, lo) = word.split_once(',')?;
-    let hi = u16::from_str_radix(hi.strip_prefix("0x")?, 16).ok()?;
-    let lo = u16::from_str_radix(lo.strip_prefix("0x")?, 16).ok()?;
-    Some(hi << 8 | lo)
 }
 
 fn path(p: &std::path::Path) -> String {
@@ -565,6 +450,7 @@ fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
 
 #[cfg(test)]
 mod tests {
+    use super::declaration::suite_code;
     use super::*;
 
     fn cap(lines: &[&str]) -> Captured {

@@ -17,18 +17,22 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::external::{self, PkiDir};
-use super::process::{first_line, output, Captured, ChildGuard, FreePortServer};
-use super::{Capabilities, ExternalView, Peer, PeerKind, ServerControl, SideOutcome, PING, PONG};
-use crate::case::{alert, Case, Endpoint, KeyKind, Role, Version};
+use super::own_port::FreePortServer;
+use super::process::{first_line, output, Captured, ChildGuard};
+use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
+use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
+use crate::case::{alert, Case, Endpoint, Role, Version};
 use crate::library::SuiteInfo;
 use crate::matrix::HOST;
-use crate::transport::{Dialer, Listener};
 
 const CLIENT: &str = "gnutls-cli";
 const SERVER: &str = "gnutls-serv";
 const PACKAGE: &str = "gnutls-bin";
+
+mod declaration;
+
+use declaration::{declare, suite_code, tokens, CIPHERS};
 
 /// GnuTLS's command-line tools as a peer.
 pub struct Gnutls {
@@ -70,13 +74,6 @@ impl Gnutls {
             implemented,
             catalogue,
             caps,
-        }
-    }
-
-    fn implementation(&self) -> String {
-        match &self.version {
-            Ok(v) => v.clone(),
-            Err(_) => "gnutls (missing)".into(),
         }
     }
 
@@ -265,38 +262,27 @@ impl Gnutls {
     }
 }
 
-impl Peer for Gnutls {
-    fn kind(&self) -> PeerKind {
-        PeerKind::GnutlsCli
+impl ProcessPeer for Gnutls {
+    const KIND: PeerKind = PeerKind::GnutlsCli;
+    const NEEDS_TCP: &'static str = "gnutls-cli needs a TCP transport";
+
+    fn description(&self) -> String {
+        describe_version("gnutls-cli", &self.version)
     }
 
-    fn describe(&self) -> String {
+    fn caps(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    fn implementation(&self) -> String {
         match &self.version {
-            Ok(v) => format!("gnutls-cli ({v})"),
-            Err(e) => format!("gnutls-cli (unavailable: {e})"),
+            Ok(v) => v.clone(),
+            Err(_) => "gnutls (missing)".into(),
         }
     }
 
-    fn capabilities(&self) -> Capabilities {
-        self.caps.clone()
-    }
-
-    fn serve(&self, case: &Case, _listener: Listener, connections: usize) -> Vec<SideOutcome> {
-        self.serve_own_port(
-            case,
-            connections,
-            ServerControl::unattended(Duration::from_secs(5)),
-        )
-    }
-
-    fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
-        let Dialer::Tcp(addr, timeout) = dialer else {
-            return vec![external::not_run(
-                Role::Client,
-                &self.implementation(),
-                "gnutls-cli needs a TCP transport".into(),
-            )];
-        };
+    fn run_client(&self, case: &Case, server: Tcp, connections: usize) -> Vec<SideOutcome> {
+        let Tcp { addr, timeout } = server;
         let args = match self.client_args(case, addr.port(), connections) {
             Ok(a) => a,
             Err(e) => return vec![external::not_run(Role::Client, &self.implementation(), e)],
@@ -314,31 +300,14 @@ impl Peer for Gnutls {
         };
         // Read from stdin only on the last connection (the resumed one
         // under --resume); it waits in the pipe until then.
-        let _ = g.write_stdin(PING);
-        let pong_line = PONG.strip_suffix(b"\n").unwrap_or(PONG);
-        let pong = g
-            .wait_for_line(deadline, "the server's answer", |l| {
-                l.as_bytes() == pong_line
-            })
-            .is_ok();
-        g.close_stdin();
-        g.wait_exit(deadline);
+        let pong = ping_pong(&mut g, deadline, |l| l.as_bytes() == pong_line());
         let cap = g.finish();
         let mut outs = self.parse_client(&cap, &case.client, pong, connections);
         external::attach(&mut outs, &cap);
         outs
     }
 
-    fn binds_own_port(&self) -> bool {
-        true
-    }
-
-    fn serve_own_port(
-        &self,
-        case: &Case,
-        connections: usize,
-        ctl: ServerControl,
-    ) -> Vec<SideOutcome> {
+    fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome> {
         let deadline = external::process_deadline(ctl.io_timeout, connections);
         let args = |port: u16| self.server_args(case, port);
         let server = FreePortServer {
@@ -567,60 +536,6 @@ fn describe(d: &str) -> (Option<String>, Option<String>) {
     (version, cipher)
 }
 
-/// OpenSSL `Enc=` values and GnuTLS cipher names.
-const CIPHERS: [(&str, &str); 13] = [
-    ("AESGCM(128)", "AES-128-GCM"),
-    ("AESGCM(256)", "AES-256-GCM"),
-    ("AES(128)", "AES-128-CBC"),
-    ("AES(256)", "AES-256-CBC"),
-    ("CHACHA20/POLY1305(256)", "CHACHA20-POLY1305"),
-    ("AESCCM(128)", "AES-128-CCM"),
-    ("AESCCM(256)", "AES-256-CCM"),
-    ("AESCCM8(128)", "AES-128-CCM-8"),
-    ("AESCCM8(256)", "AES-256-CCM-8"),
-    ("Camellia(128)", "CAMELLIA-128-CBC"),
-    ("Camellia(256)", "CAMELLIA-256-CBC"),
-    ("3DES(168)", "3DES-CBC"),
-    ("RC4(128)", "ARCFOUR-128"),
-];
-
-/// A suite's GnuTLS priority names.
-#[derive(Debug, PartialEq, Eq)]
-struct Tokens {
-    /// `None` for TLS 1.3 suites, which leave the key exchange to the groups.
-    kx: Option<&'static str>,
-    cipher: &'static str,
-    mac: &'static str,
-}
-
-fn tokens(s: &SuiteInfo) -> Option<Tokens> {
-    let cipher = CIPHERS.iter().find(|c| c.0 == s.enc)?.1;
-    let mac = match s.mac.as_str() {
-        "AEAD" => "AEAD",
-        "SHA1" => "SHA1",
-        "SHA256" => "SHA256",
-        "SHA384" => "SHA384",
-        "MD5" => "MD5",
-        _ => return None,
-    };
-    let kx = match (s.kx.as_str(), s.au.as_str()) {
-        ("any", _) => None,
-        ("RSA", "RSA") => Some("RSA"),
-        ("DH", "RSA") => Some("DHE-RSA"),
-        ("DH", "DSS") => Some("DHE-DSS"),
-        ("ECDH", "RSA") => Some("ECDHE-RSA"),
-        ("ECDH", "ECDSA") => Some("ECDHE-ECDSA"),
-        ("PSK", "PSK") => Some("PSK"),
-        ("DHEPSK", "PSK") => Some("DHE-PSK"),
-        ("ECDHEPSK", "PSK") => Some("ECDHE-PSK"),
-        ("RSAPSK", "RSA") => Some("RSA-PSK"),
-        ("DH", "None") => Some("ANON-DH"),
-        ("ECDH", "None") => Some("ANON-ECDH"),
-        _ => return None,
-    };
-    Some(Tokens { kx, cipher, mac })
-}
-
 fn push_new<T: PartialEq>(v: &mut Vec<T>, x: T) {
     if !v.contains(&x) {
         v.push(x);
@@ -629,145 +544,6 @@ fn push_new<T: PartialEq>(v: &mut Vec<T>, x: T) {
 
 fn path(p: &std::path::Path) -> String {
     p.display().to_string()
-}
-
-/// The declaration, read from `gnutls-cli -l`: its protocols, its suites
-/// with the lowest version of each, its groups and signature schemes. A
-/// suite whose OpenSSL metadata has no GnuTLS priority names can't be
-/// configured, so it is left out.
-fn declare(
-    version: &Result<String, String>,
-    listing: &str,
-    catalogue: &[SuiteInfo],
-) -> Capabilities {
-    let name = version.clone().unwrap_or_else(|_| "gnutls".into());
-    let mut caps = Capabilities::new(name.clone());
-    if let Err(e) = version {
-        caps.available = Err(e.clone());
-        return caps;
-    }
-    let field = |key: &str| -> Vec<String> {
-        listing
-            .lines()
-            .find_map(|l| l.strip_prefix(key))
-            .map(|rest| rest.split(',').map(|w| w.trim().to_string()).collect())
-            .unwrap_or_default()
-    };
-    caps.versions = field("Protocols:")
-        .iter()
-        .filter_map(|p| match p.as_str() {
-            "VERS-SSL3.0" => Some(Version::Ssl3),
-            "VERS-TLS1.0" => Some(Version::Tls1),
-            "VERS-TLS1.1" => Some(Version::Tls1_1),
-            "VERS-TLS1.2" => Some(Version::Tls1_2),
-            "VERS-TLS1.3" => Some(Version::Tls1_3),
-            _ => None,
-        })
-        .collect();
-    let expressible = |code: u16| {
-        catalogue
-            .iter()
-            .find(|s| s.id == code)
-            .map_or(true, |s| tokens(s).is_some())
-    };
-    caps.suites = SuiteSupport::ByCode(
-        listing
-            .lines()
-            .filter_map(suite_code)
-            .filter(|(c, _)| expressible(*c))
-            .collect(),
-    );
-    caps.groups = Some(
-        field("Groups:")
-            .iter()
-            .filter_map(|g| {
-                let g = g.strip_prefix("GROUP-")?;
-                Some(match g {
-                    "SECP256R1" => "P-256".to_string(),
-                    "SECP384R1" => "P-384".to_string(),
-                    "SECP521R1" => "P-521".to_string(),
-                    other => other
-                        .to_ascii_lowercase()
-                        .replace("x25519", "X25519")
-                        .replace("x448", "X448"),
-                })
-            })
-            .collect(),
-    );
-    caps.signature_schemes = field("PK-signatures:");
-    let signs = |p: &str| caps.signature_schemes.iter().any(|s| s.starts_with(p));
-    caps.keys = KeyKind::ALL
-        .into_iter()
-        .filter(|k| match k {
-            KeyKind::Rsa2048 => signs("SIGN-RSA"),
-            KeyKind::EcdsaP256 | KeyKind::EcdsaP384 => signs("SIGN-ECDSA"),
-            KeyKind::Ed25519 => signs("SIGN-EdDSA-Ed25519"),
-            KeyKind::Dsa2048 => signs("SIGN-DSA"),
-        })
-        .collect();
-    caps.alerts = vec![
-        AlertDialect {
-            failure: FailureKind::MissingClientCertificate12,
-            alert: Some(alert::DECODE_ERROR),
-            note: "GNUTLS_E_NO_CERTIFICATE_FOUND maps to decode_error; seen with `openssl s_client -tls1_2` against `gnutls-serv --require-client-cert`".into(),
-        },
-        AlertDialect {
-            failure: FailureKind::ClientVersionsTooHigh,
-            alert: Some(alert::HANDSHAKE_FAILURE),
-            note: "with TLS 1.3 disabled gnutls-serv ignores supported_versions, negotiates TLS 1.2 and finds none of the client's TLS 1.3 suites; seen with `openssl s_client -tls1_3` against a TLS 1.2 gnutls-serv".into(),
-        },
-    ];
-    // `--version` prints "gnutls-cli 3.7.9".
-    let buggy = name
-        .split_whitespace()
-        .last()
-        .is_some_and(|n| n.starts_with("3.7."));
-    let mut caps = caps
-        .lack(
-            Role::Server,
-            Feature::SniSwitch,
-            "gnutls-serv serves one certificate per key type and can't switch on SNI",
-        )
-        .lack(
-            Role::Server,
-            Feature::AlpnServerOrder,
-            "gnutls-serv picks ALPN in the client's order and has no option for its own",
-        )
-        .lack(
-            Role::Client,
-            Feature::NegativeClientCertificate,
-            "the harness has no negative client certificates",
-        );
-    if buggy {
-        caps = caps.lack(
-            Role::Client,
-            Feature::EphemeralPsk,
-            format!("{name} crashes (SIGSEGV) after DHE-PSK and ECDHE-PSK handshakes, also against openssl s_server"),
-        );
-    }
-    caps
-}
-
-/// "TLS_AES_128_GCM_SHA256   0x13, 0x01   TLS1.3" → (0x1301, TLS 1.3).
-fn suite_code(line: &str) -> Option<(u16, Version)> {
-    if !line.starts_with("TLS_") {
-        return None;
-    }
-    let mut words = line.split_whitespace().skip(1);
-    let hi = words.next()?.trim_end_matches(',').strip_prefix("0x")?;
-    let lo = words.next()?.strip_prefix("0x")?;
-    let v = match words.next()? {
-        "SSL3.0" => Version::Ssl3,
-        "TLS1.0" => Version::Tls1,
-        "TLS1.1" => Version::Tls1_1,
-        "TLS1.2" => Version::Tls1_2,
-        "TLS1.3" => Version::Tls1_3,
-        _ => return None,
-    };
-    Some((
-        u16::from_str_radix(hi, 16).ok()? << 8 | u16::from_str_radix(lo, 16).ok()?,
-        v,
-    ))
 }
 
 /// The alert gnutls-serv sends for the handshake errors it prints, where
@@ -785,91 +561,4 @@ fn alert_for_error(error: &str) -> Option<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn suite(name: &str, kx: &str, au: &str, enc: &str, mac: &str, tls13: bool) -> SuiteInfo {
-        SuiteInfo {
-            name: name.into(),
-            standard_name: None,
-            id: 0,
-            min_version: if tls13 {
-                Version::Tls1_3
-            } else {
-                Version::Tls1_2
-            },
-            max_version: if tls13 {
-                Version::Tls1_3
-            } else {
-                Version::Tls1_2
-            },
-            kx: kx.into(),
-            au: au.into(),
-            enc: enc.into(),
-            mac: mac.into(),
-        }
-    }
-
-    #[test]
-    fn suites_become_priority_tokens() {
-        let s = suite(
-            "ECDHE-RSA-AES128-GCM-SHA256",
-            "ECDH",
-            "RSA",
-            "AESGCM(128)",
-            "AEAD",
-            false,
-        );
-        assert_eq!(
-            tokens(&s),
-            Some(Tokens {
-                kx: Some("ECDHE-RSA"),
-                cipher: "AES-128-GCM",
-                mac: "AEAD"
-            })
-        );
-        let s = suite(
-            "TLS_CHACHA20_POLY1305_SHA256",
-            "any",
-            "any",
-            "CHACHA20/POLY1305(256)",
-            "AEAD",
-            true,
-        );
-        assert_eq!(tokens(&s).map(|t| t.kx), Some(None));
-        let s = suite(
-            "ARIA128-GCM-SHA256",
-            "RSA",
-            "RSA",
-            "ARIAGCM(128)",
-            "AEAD",
-            false,
-        );
-        assert_eq!(tokens(&s), None);
-    }
-
-    #[test]
-    fn description_gives_version_and_cipher() {
-        let (v, c) = describe("(TLS1.2-X.509)-(ECDHE-SECP256R1)-(RSA-SHA256)-(AES-128-GCM)");
-        assert_eq!(v.as_deref(), Some("TLSv1.2"));
-        assert_eq!(c.as_deref(), Some("AES-128-GCM"));
-        let (v, c) = describe("(TLS1.3-X.509)--(AES-256-GCM)");
-        assert_eq!(
-            (v.as_deref(), c.as_deref()),
-            (Some("TLSv1.3"), Some("AES-256-GCM"))
-        );
-    }
-
-    #[test]
-    fn suite_list_lines_give_codes() {
-        assert_eq!(
-            suite_code("TLS_AES_128_GCM_SHA256   \t0x13, 0x01\tTLS1.3"),
-            Some((0x1301, Version::Tls1_3))
-        );
-        assert_eq!(
-            suite_code("TLS_PSK_AES_128_CBC_SHA256  \t0x00, 0xae\tTLS1.2"),
-            Some((0x00ae, Version::Tls1_2))
-        );
-        assert_eq!(suite_code("Certificate types: CTYPE-X509"), None);
-    }
-}
+mod tests;

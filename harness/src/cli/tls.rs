@@ -1,0 +1,250 @@
+//! `tls-harness probe` and `tls-harness serve`: the TLS flags they share
+//! and each one's own.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use harness::case::{KeyKind, Version};
+use harness::probe::{self, ProbeOptions, TraceFormat};
+use harness::serve::{self, Notice, ServeOptions, ServerIdentity};
+use harness::settings::TlsSettings;
+use harness::HarnessError;
+
+use crate::{non_negative_seconds, seconds};
+
+/// The TLS flags probe and serve share.
+#[derive(Args)]
+pub(crate) struct TlsArgs {
+    /// Use only TLS 1.0.
+    #[arg(long = "tls1")]
+    tls1: bool,
+    /// Use only TLS 1.1.
+    #[arg(long = "tls1_1")]
+    tls1_1: bool,
+    /// Use only TLS 1.2.
+    #[arg(long = "tls1_2")]
+    tls1_2: bool,
+    /// Use only TLS 1.3.
+    #[arg(long = "tls1_3")]
+    tls1_3: bool,
+    /// Lowest version (ssl3, tls1, tls1_1, tls1_2, tls1_3).
+    #[arg(long)]
+    min_version: Option<Version>,
+    /// Highest version.
+    #[arg(long)]
+    max_version: Option<Version>,
+    /// TLS 1.2-and-older cipher list, OpenSSL syntax.
+    #[arg(long)]
+    cipher: Option<String>,
+    /// TLS 1.3 suites, colon-separated.
+    #[arg(long)]
+    ciphersuites: Option<String>,
+    /// Groups, colon-separated (X25519:P-256:...).
+    #[arg(long)]
+    groups: Option<String>,
+    /// Signature algorithms, colon-separated.
+    #[arg(long)]
+    sigalgs: Option<String>,
+    /// ALPN protocols, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    alpn: Vec<String>,
+    /// Security level (0-5).
+    #[arg(long)]
+    seclevel: Option<u32>,
+    /// Append NSS key log lines to this file.
+    #[arg(long)]
+    keylog: Option<PathBuf>,
+    /// Seconds each connect, read and write may take.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+}
+
+#[derive(Args)]
+pub(crate) struct ProbeArgs {
+    /// The server, HOST:PORT.
+    target: String,
+    /// SNI name and the name to verify (default: HOST, when it is a name).
+    #[arg(long)]
+    servername: Option<String>,
+    /// Trust anchors (PEM); default: the system trust store.
+    #[arg(long)]
+    cafile: Option<PathBuf>,
+    /// Client certificate chain (PEM, leaf first).
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// Client private key (PEM).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Make a second connection after the first.
+    #[arg(long)]
+    reconnect: bool,
+    /// Seconds each whole handshake may take, however the server paces it.
+    #[arg(long, default_value_t = 30.0)]
+    handshake_timeout: f64,
+    /// Seconds to keep reading after the handshake, for the tickets and
+    /// alerts a server sends then (as s_client does); 0 skips it.
+    #[arg(long, default_value_t = probe::DEFAULT_LINGER.as_secs_f64())]
+    linger: f64,
+    /// Write each connection's bytes as pcapng, with its key log in a
+    /// Decryption Secrets Block, so Wireshark opens it decrypted.
+    #[arg(long)]
+    pcap: Option<PathBuf>,
+    /// state, msg, json (one object per line) or summary.
+    #[arg(long, default_value = "summary")]
+    format: TraceFormat,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+#[derive(Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
+    #[arg(long)]
+    listen: String,
+    /// Certificate chain (PEM, leaf first, as SSL_CTX_use_certificate_chain_file reads it).
+    #[arg(long, requires = "key", conflicts_with = "key_type")]
+    cert: Option<PathBuf>,
+    /// Private key (PEM).
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Generate the test PKI and serve its leaf of this type (rsa2048, ecdsa-p256, ecdsa-p384, ed25519).
+    #[arg(long)]
+    key_type: Option<KeyKind>,
+    /// Require a client certificate that verifies against this CA file.
+    #[arg(long)]
+    verify_client: Option<PathBuf>,
+    /// Exit after the first connection; the exit code says whether its handshake succeeded.
+    #[arg(long)]
+    once: bool,
+    /// Connections served at once, 1 to 4096 (one worker thread each); more are closed at accept.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    max_connections: u16,
+    /// Seconds a whole handshake may take, from accept.
+    #[arg(long, default_value_t = 10.0)]
+    handshake_timeout: f64,
+    /// Seconds a whole connection may last, from accept.
+    #[arg(long, default_value_t = 60.0)]
+    connection_timeout: f64,
+    /// Exit when no client connects for this many seconds (default with --once: 60, else never).
+    #[arg(long)]
+    accept_timeout: Option<f64>,
+    /// state, msg, json (one object per line, with peer and timestamp) or summary.
+    #[arg(long, default_value = "state")]
+    format: TraceFormat,
+    /// Append each connection's bytes to this pcapng file as it ends, with
+    /// its key log in a Decryption Secrets Block (Wireshark decrypts it).
+    #[arg(long)]
+    pcap: Option<PathBuf>,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+pub(crate) fn tls_settings(
+    a: &TlsArgs,
+    cert: Option<(PathBuf, PathBuf)>,
+) -> Result<TlsSettings, HarnessError> {
+    let only: Vec<Version> = [
+        (a.tls1, Version::Tls1),
+        (a.tls1_1, Version::Tls1_1),
+        (a.tls1_2, Version::Tls1_2),
+        (a.tls1_3, Version::Tls1_3),
+    ]
+    .into_iter()
+    .filter_map(|(on, v)| on.then_some(v))
+    .collect();
+    let (min_version, max_version) = match only.as_slice() {
+        [] => (a.min_version, a.max_version),
+        [v] => (Some(*v), Some(*v)),
+        _ => {
+            return Err(HarnessError::Usage(
+                "give at most one of --tls1, --tls1_1, --tls1_2, --tls1_3".into(),
+            ))
+        }
+    };
+    Ok(TlsSettings {
+        min_version,
+        max_version,
+        cipher: a.cipher.clone(),
+        ciphersuites: a.ciphersuites.clone(),
+        groups: a.groups.clone(),
+        sigalgs: a.sigalgs.clone(),
+        alpn: a.alpn.clone(),
+        seclevel: a.seclevel,
+        keylog: a.keylog.clone(),
+        cert,
+    })
+}
+
+pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
+    let cert = a.cert.clone().zip(a.key.clone());
+    let opts = ProbeOptions {
+        target: a.target.clone(),
+        servername: a.servername.clone(),
+        tls: tls_settings(&a.tls, cert)?,
+        cafile: a.cafile.clone(),
+        reconnect: a.reconnect,
+        timeout: seconds(a.tls.timeout)?,
+        handshake_timeout: seconds(a.handshake_timeout)?,
+        linger: non_negative_seconds(a.linger)?,
+        pcap: a.pcap.clone(),
+    };
+    let outcome = probe::probe(&opts)?;
+    let mut stdout = std::io::stdout().lock();
+    for (i, c) in outcome.connections.iter().enumerate() {
+        let _ = stdout.write_all(c.render(a.format, i + 1).as_bytes());
+    }
+    let _ = stdout.flush();
+    for n in outcome.connections.iter().flat_map(|c| &c.notes) {
+        eprintln!("note: {n}");
+    }
+    match outcome.failure() {
+        Some(f) => {
+            eprintln!("tls-harness probe {}: {f}", a.target);
+            Ok(false)
+        }
+        None => Ok(true),
+    }
+}
+
+pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
+    let cert = a.cert.clone().zip(a.key.clone());
+    let identity = match (a.key_type, &cert) {
+        (Some(k), _) => ServerIdentity::Generated(harness::peer::inproc::key_type(k)),
+        (None, Some(_)) => ServerIdentity::Files,
+        (None, None) => {
+            ServerIdentity::Generated(harness::peer::inproc::key_type(KeyKind::Rsa2048))
+        }
+    };
+    let opts = ServeOptions {
+        listen: a.listen.clone(),
+        identity,
+        verify_client: a.verify_client.clone(),
+        tls: tls_settings(&a.tls, cert)?,
+        once: a.once,
+        format: a.format,
+        timeout: seconds(a.tls.timeout)?,
+        handshake_timeout: seconds(a.handshake_timeout)?,
+        connection_timeout: seconds(a.connection_timeout)?,
+        max_connections: usize::from(a.max_connections),
+        pcap: a.pcap.clone(),
+        accept_timeout: a
+            .accept_timeout
+            .or(a.once.then_some(60.0))
+            .map(seconds)
+            .transpose()?,
+    };
+    let mut stdout = std::io::stdout();
+    serve::serve(&opts, &mut stdout, &mut |notice| match notice {
+        Notice::Listening { addr, root } => {
+            eprintln!("listening on {addr}");
+            if let Some(root) = root {
+                eprintln!("root CA: {}", root.display());
+            }
+        }
+        Notice::Refused { peer, open } => {
+            eprintln!("refused {peer}: {open} connections already open (--max-connections)")
+        }
+        _ => {}
+    })
+}

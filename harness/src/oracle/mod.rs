@@ -1,0 +1,249 @@
+//! The oracle: what a case must do, worked out from the two endpoint
+//! configs, the suites' `SSL_CIPHER` metadata and the library's abilities.
+//!
+//! It never runs a handshake. Each rule below follows the RFCs and the
+//! OpenSSL behaviour it models, and names the alert OpenSSL sends:
+//!
+//! | rule | failure | alert (sender) |
+//! |------|---------|----------------|
+//! | no common version | client max below server min | protocol_version (server) |
+//! | no common version | client min above server max | protocol_version (client) |
+//! | no shared suite | nothing the server can serve | handshake_failure (server) |
+//! | no shared group (TLS 1.3) | no key share possible | handshake_failure (server) |
+//! | client certificate required, none sent | TLS 1.3 | certificate_required (server) |
+//! | client certificate required, none sent | TLS 1.2 and older | handshake_failure (server) |
+//! | ALPN with no overlap | server refuses | no_application_protocol (server) |
+//! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) |
+
+use crate::case::{
+    alert, Case, Endpoint, Expectation, Identity, Negative, ResumeKind, Role, Version,
+};
+use crate::library::Library;
+use crate::matrix::GROUPS;
+use crate::peer::capabilities::{Capabilities, FailureKind, SuiteSupport};
+
+mod negotiation;
+
+use negotiation::{
+    effective_server_identity, failure, groups_overlap, negotiated_alpn, negotiated_suite,
+    negotiated_version, suite_unsupported, unsupported, usable_range,
+};
+
+/// Computes expectations for cases.
+pub struct Oracle<'a> {
+    library: &'a Library,
+    verify_error: &'a dyn Fn(Negative) -> i32,
+    /// The linked OpenSSL's own declaration: both sides of the default
+    /// matrix.
+    linked: Capabilities,
+}
+
+/// The declaration of the linked OpenSSL, read from the library: the
+/// versions it was built with, its suite catalogue, the matrix's groups
+/// it accepts.
+pub fn linked_capabilities(library: &Library) -> Capabilities {
+    // "OpenSSL 3.0.13 30 Jan 2024" → "inproc OpenSSL 3.0.13".
+    let short: Vec<&str> = library.version_text.split_whitespace().take(2).collect();
+    let mut caps = Capabilities::new(format!("inproc {}", short.join(" ")));
+    caps.versions = Version::ALL
+        .into_iter()
+        .filter(|v| library.missing(*v).is_none())
+        .collect();
+    caps.old_versions_need_level0 = library.is_openssl3();
+    caps.tls13_needs_certificate = true;
+    caps.suites = SuiteSupport::Catalogue;
+    caps.groups = Some(
+        GROUPS
+            .iter()
+            .filter(|g| library.group_known(g))
+            .map(|g| g.to_string())
+            .collect(),
+    );
+    caps
+}
+
+/// One side of a pairing as the oracle sees it.
+struct Side<'c> {
+    role: Role,
+    ep: &'c Endpoint,
+    caps: &'c Capabilities,
+}
+
+impl<'a> Oracle<'a> {
+    /// An oracle for `library`. `verify_error` gives the exact verify error
+    /// each negative certificate must produce (the pki's
+    /// `Negative::expected_verify_error`).
+    pub fn new(library: &'a Library, verify_error: &'a dyn Fn(Negative) -> i32) -> Self {
+        Oracle {
+            library,
+            verify_error,
+            linked: linked_capabilities(library),
+        }
+    }
+
+    /// The expectation for `case` with the linked OpenSSL on both sides.
+    pub fn expect(&self, case: &Case) -> Expectation {
+        self.expect_between(case, &self.linked, &self.linked)
+    }
+
+    /// The expectation for `case` between a client and a server that
+    /// declare `client` and `server`.
+    pub fn expect_between(
+        &self,
+        case: &Case,
+        client: &Capabilities,
+        server: &Capabilities,
+    ) -> Expectation {
+        if self.library.missing(case.version).is_some() {
+            let sides = match (
+                client.implementation == self.linked.implementation,
+                server.implementation == self.linked.implementation,
+            ) {
+                (true, true) => "client and server",
+                (true, false) => "client",
+                (false, true) => "server",
+                (false, false) => "the harness",
+            };
+            return unsupported(format!(
+                "{sides} ({}): lacks {} (the linked OpenSSL was built without {})",
+                self.linked.implementation,
+                case.version.display(),
+                case.version.openssl_name()
+            ));
+        }
+        if let Some(reason) = case
+            .client
+            .suites
+            .iter()
+            .chain(&case.server.suites)
+            .find_map(suite_unsupported)
+        {
+            return unsupported(reason);
+        }
+        let refusal = client
+            .refuses(Role::Client, case)
+            .or_else(|| server.refuses(Role::Server, case));
+        if let Some(reason) = refusal {
+            return unsupported(reason);
+        }
+        let c = Side {
+            role: Role::Client,
+            ep: &case.client,
+            caps: client,
+        };
+        let s = Side {
+            role: Role::Server,
+            ep: &case.server,
+            caps: server,
+        };
+
+        let (cmin, cmax) = usable_range(&c).unwrap_or(c.ep.version_range());
+        // OpenSSL's client refuses to send a ClientHello in which no suite
+        // can be used at any version it enables ("no ciphers available").
+        if usable_range(&c).is_some()
+            && !c.ep.suites.is_empty()
+            && !Version::ALL
+                .into_iter()
+                .filter(|v| (cmin..=cmax).contains(v))
+                .any(|v| c.ep.suites.iter().any(|x| c.caps.suite_at(x, v)))
+        {
+            return failure(
+                None,
+                None,
+                format!(
+                    "the client has no suite it can offer from {cmin} to {cmax} (no ciphers available)"
+                ),
+            );
+        }
+
+        let v = match negotiated_version(&c, &s) {
+            Ok(v) => v,
+            Err(failure) => return failure,
+        };
+
+        let Some(suite) = negotiated_suite(&c, &s, v) else {
+            return failure(
+                Some((Role::Server, alert::HANDSHAKE_FAILURE)),
+                None,
+                format!("no suite the client offers at {v} can be served by the server"),
+            );
+        };
+
+        if v == Version::Tls1_3 && !groups_overlap(&case.client.groups, &case.server.groups) {
+            return failure(
+                Some((Role::Server, alert::HANDSHAKE_FAILURE)),
+                None,
+                "no key-exchange group in common".into(),
+            );
+        }
+
+        let certificate_auth = !matches!(suite.au.as_str(), "None" | "PSK");
+        if case.client.verify_peer && certificate_auth {
+            if let Identity::Negative(problem) =
+                effective_server_identity(&case.client, &case.server)
+            {
+                return failure(
+                    None,
+                    Some((self.verify_error)(problem)),
+                    format!(
+                        "the server's certificate is {} and the client verifies it",
+                        problem.name()
+                    ),
+                );
+            }
+        }
+
+        // OpenSSL only asks for a client certificate when the suite
+        // authenticates the server with one (RFC 5246, section 7.4.4).
+        if case.server.verify_peer && certificate_auth && case.client.identity == Identity::None {
+            let description = if v == Version::Tls1_3 {
+                Some(alert::CERTIFICATE_REQUIRED)
+            } else {
+                server
+                    .alert_for(FailureKind::MissingClientCertificate12)
+                    .unwrap_or(Some(alert::HANDSHAKE_FAILURE))
+            };
+            return failure(
+                description.map(|d| (Role::Server, d)),
+                None,
+                "the server requires a client certificate and the client has none".into(),
+            );
+        }
+
+        let alpn = match negotiated_alpn(&case.client.alpn, &case.server.alpn) {
+            Ok(p) => p,
+            Err(()) => {
+                return failure(
+                    Some((Role::Server, alert::NO_APPLICATION_PROTOCOL)),
+                    None,
+                    "no ALPN protocol in common".into(),
+                )
+            }
+        };
+
+        let group = match (case.client.groups.as_slice(), case.server.groups.as_slice()) {
+            ([c], [s]) if c == s && (v == Version::Tls1_3 || suite.needs_ec_group()) => {
+                Some(c.clone())
+            }
+            _ => None,
+        };
+
+        let resumed = case.resume.map(|kind| match (kind, v) {
+            (_, Version::Tls1_3) => ResumeKind::Tls13Psk,
+            (ResumeKind::Tls13Psk, _) => ResumeKind::Ticket,
+            (k, _) => k,
+        });
+
+        Expectation::Success {
+            version: v,
+            suite: suite.name.clone(),
+            group,
+            alpn,
+            sni: case.client.sni.clone(),
+            resumed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

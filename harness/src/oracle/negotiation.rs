@@ -1,0 +1,203 @@
+//! The rules that decide how two sides meet: the version, suite, group,
+//! ALPN and server identity they settle on, and the expectations a broken
+//! rule yields.
+
+use super::Side;
+use crate::case::{alert, Endpoint, Expectation, ExpectedAlert, Identity, Role, Version};
+use crate::library::SuiteInfo;
+use crate::peer::capabilities::FailureKind;
+
+/// The range of versions a side can really use: those its implementation
+/// speaks, and with OpenSSL 3 TLS 1.1 and older only at security level 0.
+pub(super) fn usable_range(side: &Side<'_>) -> Option<(Version, Version)> {
+    let (lo, hi) = side.ep.version_range();
+    let lo = if side.caps.old_versions_need_level0 && side.ep.security_level != Some(0) {
+        lo.max(Version::Tls1_2)
+    } else {
+        lo
+    };
+    let spoken: Vec<Version> = Version::ALL
+        .into_iter()
+        .filter(|v| (lo..=hi).contains(v) && side.caps.versions.contains(v))
+        .filter(|v| *v != Version::Tls1_3 || signs_in_tls13(side))
+        .collect();
+    Some((*spoken.first()?, *spoken.last()?))
+}
+
+/// Whether a side may offer TLS 1.3 as far as its credentials go: a
+/// server of an implementation with OpenSSL's rule needs a key that signs
+/// in TLS 1.3, or a PSK (seen with `s_server -tls1_3` and a DSA leaf: it
+/// answers a TLS 1.3 client with protocol_version). A client always may.
+pub(super) fn signs_in_tls13(side: &Side<'_>) -> bool {
+    if side.role == Role::Client || !side.caps.tls13_needs_certificate || side.ep.psk {
+        return true;
+    }
+    match side.ep.identity {
+        Identity::Certificate(k) => k.serves("any", Version::Tls1_3),
+        // The matrix gives negatives keys that sign in TLS 1.3.
+        Identity::Negative(_) => true,
+        Identity::None => false,
+    }
+}
+
+pub(super) fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, Expectation> {
+    let Some((cmin, cmax)) = usable_range(c) else {
+        return Err(failure(
+            None,
+            None,
+            "the client can use none of its versions (no protocols available)".into(),
+        ));
+    };
+    let Some((smin, smax)) = usable_range(s) else {
+        // Seen with `s_server -tls1_3` and only a DSA leaf.
+        return Err(failure(
+            Some((Role::Server, alert::PROTOCOL_VERSION)),
+            None,
+            "the server can use none of its versions with its credentials".into(),
+        ));
+    };
+    let both = |v: &Version| c.caps.versions.contains(v) && s.caps.versions.contains(v);
+    if let Some(v) = Version::ALL
+        .into_iter()
+        .rev()
+        .filter(both)
+        .find(|v| (cmin..=cmax).contains(v) && (smin..=smax).contains(v))
+    {
+        return Ok(v);
+    }
+    if cmax < smin {
+        let alert = s
+            .caps
+            .alert_for(FailureKind::ClientVersionsTooLow)
+            .unwrap_or(Some(alert::PROTOCOL_VERSION));
+        return Err(failure(
+            alert.map(|a| (Role::Server, a)),
+            None,
+            format!("the client's highest version ({cmax}) is below the server's lowest ({smin})"),
+        ));
+    }
+    let why =
+        format!("the client's lowest version ({cmin}) is above the server's highest ({smax})");
+    if let Some(alert) = c.caps.alert_for(FailureKind::OwnVersionsTooHigh) {
+        return Err(failure(alert.map(|a| (Role::Client, a)), None, why));
+    }
+    if cmax == Version::Tls1_3 {
+        // A TLS 1.3 client lists its versions in supported_versions, so
+        // the server is the one that finds none in common (RFC 8446,
+        // section 4.2.1); OpenSSL's server sends protocol_version.
+        let alert = s
+            .caps
+            .alert_for(FailureKind::ClientVersionsTooHigh)
+            .unwrap_or(Some(alert::PROTOCOL_VERSION));
+        return Err(failure(alert.map(|a| (Role::Server, a)), None, why));
+    }
+    // Without supported_versions the server answers with its own highest
+    // version, which the client refuses.
+    Err(failure(
+        Some((Role::Client, alert::PROTOCOL_VERSION)),
+        None,
+        why,
+    ))
+}
+
+/// OpenSSL's server picks by the client's order unless told otherwise:
+/// the first client suite that both implementations have at `v`, that the
+/// server enables and can serve.
+pub(super) fn negotiated_suite<'c>(
+    c: &Side<'c>,
+    s: &Side<'_>,
+    v: Version,
+) -> Option<&'c SuiteInfo> {
+    c.ep.suites.iter().find(|suite| {
+        c.caps.suite_at(suite, v)
+            && s.caps.suite_at(suite, v)
+            && s.ep.suites.iter().any(|x| x.name == suite.name)
+            && server_can_serve(suite, c.ep, s.ep, v)
+    })
+}
+
+/// Whether the server has what `suite` needs: a certificate for its
+/// authentication, the PSK, and a group for ECDHE.
+pub(super) fn server_can_serve(suite: &SuiteInfo, c: &Endpoint, s: &Endpoint, v: Version) -> bool {
+    if suite.needs_psk() && !(c.psk && s.psk) {
+        return false;
+    }
+    if suite.needs_ec_group() && !groups_overlap(&c.groups, &s.groups) {
+        return false;
+    }
+    let au = if suite.kx == "RSAPSK" {
+        "RSA"
+    } else {
+        suite.au.as_str()
+    };
+    match au {
+        "None" | "PSK" => true,
+        needed => match effective_server_identity(c, s) {
+            Identity::Certificate(k) => k.serves(needed, v),
+            // The oracle doesn't know a negative leaf's key type, so the
+            // matrix serves negatives only with TLS 1.3 suites, where any
+            // key type will do.
+            Identity::Negative(_) => needed == "any",
+            Identity::None => false,
+        },
+    }
+}
+
+/// The certificate the server ends up presenting, after any SNI switch.
+pub(super) fn effective_server_identity(c: &Endpoint, s: &Endpoint) -> Identity {
+    match (&c.sni, &s.sni, s.sni_identity) {
+        (Some(asked), Some(name), Some(id)) if asked == name => id,
+        _ => s.identity,
+    }
+}
+
+/// Empty means "library default", which always overlaps.
+pub(super) fn groups_overlap(c: &[String], s: &[String]) -> bool {
+    c.is_empty() || s.is_empty() || c.iter().any(|g| s.contains(g))
+}
+
+/// ALPN as OpenSSL's `SSL_select_next_proto` does it on the harness
+/// server: the first server protocol the client also offers. `Ok(None)`
+/// when either side doesn't use ALPN; `Err` when both do and share none.
+pub(super) fn negotiated_alpn(c: &[String], s: &[String]) -> Result<Option<String>, ()> {
+    if c.is_empty() || s.is_empty() {
+        return Ok(None);
+    }
+    s.iter()
+        .find(|p| c.contains(p))
+        .cloned()
+        .map(Some)
+        .ok_or(())
+}
+
+/// Why the harness can't run a case using `suite`, if it can't.
+pub(super) fn suite_unsupported(suite: &SuiteInfo) -> Option<String> {
+    let pre = format!("{} ({}/{})", suite.name, suite.kx, suite.au);
+    if suite.kx == "SRP" || suite.au == "SRP" {
+        return Some(format!(
+            "client and server (harness): lack SRP credentials for SRP suites (the linked OpenSSL 3 still has the deprecated SRP API, but neither the openssl crate nor openssl-handshake's FFI module declares it) [{pre}]"
+        ));
+    }
+    if suite.au.contains("GOST") || suite.kx.contains("GOST") {
+        return Some(format!(
+            "server (test PKI): lacks a GOST credential for GOST suites [{pre}]"
+        ));
+    }
+    None
+}
+
+pub(super) fn unsupported(reason: String) -> Expectation {
+    Expectation::Unsupported { reason }
+}
+
+pub(super) fn failure(
+    alert: Option<(Role, u8)>,
+    verify_error: Option<i32>,
+    why: String,
+) -> Expectation {
+    Expectation::Failure {
+        alert: alert.map(|(from, description)| ExpectedAlert { from, description }),
+        verify_error,
+        why,
+    }
+}

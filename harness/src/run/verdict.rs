@@ -1,0 +1,356 @@
+//! The verdict on a case: what the two sides report, checked against the
+//! oracle's expectation, and what a report shows of it.
+
+use openssl_handshake::{HandshakeTrace, Resumption};
+
+use super::Observed;
+use crate::case::{alert, Case, Expectation, ExpectedAlert, ResumeKind, Role};
+use crate::peer::SideOutcome;
+
+/// Checks what happened against the expectation; `Err` says how it differs.
+pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Result<(), String> {
+    if let Some(t) = client.iter().chain(server).find(|o| o.timed_out) {
+        return Err(format!(
+            "time-out: the {} stalled{}: {}",
+            t.role,
+            t.trace
+                .as_ref()
+                .and_then(last_state)
+                .map(|s| format!(" in \"{s}\""))
+                .unwrap_or_default(),
+            t.error.as_deref().unwrap_or("no answer")
+        ));
+    }
+    let connections = if case.resume.is_some() { 2 } else { 1 };
+    // A connection on which the client by design sent nothing (gnutls-cli
+    // --resume) only needs the server's handshake to have worked.
+    let all_ok = client.len() == connections
+        && server.len() == connections
+        && client
+            .iter()
+            .zip(server)
+            .all(|(c, s)| c.ok() && (s.ok() || (c.exchange_skipped && s.handshake_ok)));
+    match &case.expect {
+        Expectation::Pending | Expectation::Unsupported { .. } => {
+            Err("the case ran without an expectation (a harness bug)".into())
+        }
+        Expectation::Success {
+            version,
+            suite,
+            group,
+            alpn,
+            sni,
+            resumed,
+        } => {
+            if !all_ok {
+                return Err(format!(
+                    "expected success, but {}",
+                    describe_failure(client, server)
+                ));
+            }
+            let c = negotiated(client.first());
+            let s = negotiated(server.first());
+            // The in-process side's trace is the reference; with two
+            // in-process sides, the client's.
+            let n = c
+                .or(s)
+                .ok_or("neither side's trace has negotiated parameters")?;
+            let mut wrong = Vec::new();
+            if n.version != version.openssl_name() {
+                wrong.push(format!(
+                    "version {} (expected {})",
+                    n.version,
+                    version.openssl_name()
+                ));
+            }
+            if &n.cipher_openssl != suite {
+                wrong.push(format!("suite {} (expected {suite})", n.cipher_openssl));
+            }
+            if let Some(g) = group {
+                let got = c
+                    .and_then(|n| n.group.as_deref())
+                    .or(s.and_then(|n| n.group.as_deref()));
+                if got.map(normalize_group) != Some(normalize_group(g)) {
+                    wrong.push(format!("group {} (expected {g})", got.unwrap_or("none")));
+                }
+            }
+            if &n.alpn != alpn {
+                wrong.push(format!("ALPN {:?} (expected {alpn:?})", n.alpn));
+            }
+            if sni.is_some() {
+                // An external server may not say which name it saw; the
+                // client's verification of the switched certificate (the
+                // default one names another host) then witnesses it.
+                let seen = s.map(|n| n.sni.clone()).or_else(|| {
+                    server
+                        .first()
+                        .and_then(|o| o.external.as_ref())
+                        .and_then(|v| v.sni.clone().map(Some))
+                });
+                if let Some(seen) = seen {
+                    if &seen != sni {
+                        wrong.push(format!("server saw SNI {seen:?} (expected {sni:?})"));
+                    }
+                }
+            }
+            if n.resumed.is_some() {
+                wrong.push("the first connection resumed".into());
+            }
+            if let Some(kind) = resumed {
+                let last = negotiated(client.last()).and_then(|n| n.resumed);
+                let server_last = negotiated(server.last()).and_then(|n| n.resumed);
+                let got = server_last.or(last);
+                if got.map(resumption_kind) != Some(Some(*kind)) {
+                    wrong.push(format!(
+                        "second connection resumed: {} (expected {})",
+                        got.map(|r| format!("{r:?}")).unwrap_or_else(|| "no".into()),
+                        kind.name()
+                    ));
+                }
+            }
+            wrong.extend(disagreements(client, server));
+            if wrong.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("handshake succeeded with {}", wrong.join(", ")))
+            }
+        }
+        Expectation::Failure {
+            alert: expected_alert,
+            verify_error,
+            why,
+        } => {
+            if all_ok {
+                return Err(format!(
+                    "expected failure ({why}), but the handshake succeeded"
+                ));
+            }
+            if let Some(a) = expected_alert {
+                if !alert_seen(a, client, server) {
+                    return Err(format!(
+                        "expected {} to send {} ({}), but {}",
+                        a.from,
+                        alert::name(a.description),
+                        a.description,
+                        describe_failure(client, server)
+                    ));
+                }
+            }
+            if let Some(code) = verify_error {
+                let got = client.iter().find_map(verify_of);
+                // An external client that names the verification failure
+                // without an X509_V_ERR code (GnuTLS's "issuer is
+                // unknown" covers several) agrees when it rejected it.
+                let rejected_without_code = got.is_none()
+                    && client.iter().any(|o| {
+                        o.external
+                            .as_ref()
+                            .is_some_and(|v| v.verify_error.is_some() && !o.handshake_ok)
+                    });
+                if got != Some(*code) && !rejected_without_code {
+                    return Err(format!(
+                        "expected verify error {code}, got {}; {}",
+                        got.map(|c| c.to_string()).unwrap_or_else(|| "none".into()),
+                        describe_failure(client, server)
+                    ));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Where an external peer's own report contradicts the in-process side's
+/// trace of the same connection, each disagreement with both views.
+fn disagreements(client: &[SideOutcome], server: &[SideOutcome]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, (c, s)) in client.iter().zip(server).enumerate() {
+        let (ext, traced, ext_role) = match (&c.external, &s.external) {
+            (Some(v), None) => (v, negotiated(Some(s)), Role::Client),
+            (None, Some(v)) => (v, negotiated(Some(c)), Role::Server),
+            _ => continue,
+        };
+        let Some(n) = traced else { continue };
+        let other = match ext_role {
+            Role::Client => "server",
+            Role::Server => "client",
+        };
+        let mut differ = |what: &str, theirs: Option<String>, ours: Option<String>| {
+            if let Some(t) = theirs {
+                if Some(&t) != ours.as_ref() {
+                    out.push(format!(
+                        "connection {}: {} says {what} {t}, the in-process {other}'s trace says {}",
+                        i + 1,
+                        ext.implementation,
+                        ours.unwrap_or_else(|| "none".into())
+                    ));
+                }
+            }
+        };
+        differ("version", ext.version.clone(), Some(n.version.clone()));
+        differ("suite", ext.suite.clone(), Some(n.cipher_openssl.clone()));
+        differ("ALPN", ext.alpn.clone(), n.alpn.clone());
+        differ(
+            "resumed",
+            ext.resumed.map(|r| r.to_string()),
+            Some(n.resumed.is_some().to_string()),
+        );
+    }
+    out
+}
+
+fn negotiated(o: Option<&SideOutcome>) -> Option<&openssl_handshake::Negotiated> {
+    o?.trace.as_ref()?.negotiated.as_ref()
+}
+
+fn resumption_kind(r: Resumption) -> Option<ResumeKind> {
+    match r {
+        Resumption::SessionId => Some(ResumeKind::SessionId),
+        Resumption::Ticket => Some(ResumeKind::Ticket),
+        Resumption::Psk => Some(ResumeKind::Tls13Psk),
+        _ => None,
+    }
+}
+
+/// "secp256r1", "prime256v1", "P-256" all name one group.
+fn normalize_group(g: &str) -> String {
+    match g.to_ascii_lowercase().as_str() {
+        "secp256r1" | "prime256v1" | "p-256" => "p-256".into(),
+        "secp384r1" | "p-384" => "p-384".into(),
+        "secp521r1" | "p-521" => "p-521".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether the expected alert was sent by its side or received by the
+/// other. The sender's trace is the better witness; a TLS 1.3 client
+/// whose certificate is refused only reads the alert after its handshake,
+/// which its error text then names.
+fn alert_seen(a: &ExpectedAlert, client: &[SideOutcome], server: &[SideOutcome]) -> bool {
+    let (sender, receiver) = match a.from {
+        Role::Client => (client, server),
+        Role::Server => (server, client),
+    };
+    let sent = sender.iter().filter_map(|o| o.trace.as_ref()).any(|t| {
+        t.alert_sent()
+            .is_some_and(|x| x.description == a.description)
+    });
+    let received = receiver.iter().filter_map(|o| o.trace.as_ref()).any(|t| {
+        t.alert_received()
+            .is_some_and(|x| x.description == a.description)
+    });
+    let ext_sent = sender
+        .iter()
+        .filter_map(|o| o.external.as_ref())
+        .any(|v| v.alert_sent == Some(a.description));
+    let ext_received = receiver
+        .iter()
+        .filter_map(|o| o.external.as_ref())
+        .any(|v| v.alert_received == Some(a.description));
+    if ext_sent || ext_received {
+        return true;
+    }
+    let words = alert::name(a.description).replace('_', " ");
+    let named = receiver
+        .iter()
+        .filter_map(|o| o.error.as_deref())
+        .any(|e| e.contains(&words));
+    sent || received || named
+}
+
+fn verify_of(o: &SideOutcome) -> Option<i32> {
+    let from_trace = o.trace.as_ref().and_then(|t| {
+        t.failure()
+            .and_then(|f| f.verify.as_ref().map(|v| v.code))
+            .or_else(|| t.negotiated.as_ref().map(|n| n.verify.code))
+    });
+    from_trace.or(o.verify_code).filter(|&c| c != 0)
+}
+
+fn last_state(t: &HandshakeTrace) -> Option<String> {
+    t.states().last().map(|s| s.long.to_string())
+}
+
+/// Both sides' failures, in a sentence.
+fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
+    let side = |name: &str, outs: &[SideOutcome]| -> Option<String> {
+        let o = outs.iter().find(|o| !o.ok())?;
+        let mut parts = Vec::new();
+        if let Some(f) = o.trace.as_ref().and_then(|t| t.failure()) {
+            parts.push(f.to_string());
+        } else if let Some(t) = &o.trace {
+            if let Some(a) = t.alert_sent() {
+                parts.push(format!("sent {a}"));
+            }
+            if let Some(a) = t.alert_received() {
+                parts.push(format!("received {a}"));
+            }
+        }
+        if let Some(e) = &o.error {
+            parts.push(e.clone());
+        }
+        let name = match &o.external {
+            Some(v) => format!("{name} ({})", v.implementation),
+            None => name.to_string(),
+        };
+        Some(format!(
+            "{name}: {}",
+            if parts.is_empty() {
+                "failed".into()
+            } else {
+                parts.join("; ")
+            }
+        ))
+    };
+    let parts: Vec<String> = [side("client", client), side("server", server)]
+        .into_iter()
+        .flatten()
+        .collect();
+    if parts.is_empty() {
+        "both sides succeeded".into()
+    } else {
+        parts.join(" | ")
+    }
+}
+
+/// The client's view of what was negotiated, or how it failed.
+pub(super) fn observe(client: &[SideOutcome], server: &[SideOutcome]) -> Observed {
+    let s = negotiated(server.first());
+    // With an external client, the in-process server's trace speaks.
+    let c = negotiated(client.first()).or(s);
+    let failed = client.iter().chain(server).any(|o| !o.ok());
+    Observed {
+        version: c.map(|n| n.version.clone()),
+        suite: c.map(|n| n.cipher_openssl.clone()),
+        group: c
+            .and_then(|n| n.group.clone())
+            .or_else(|| s.and_then(|n| n.group.clone())),
+        signature: c.and_then(|n| n.peer_signature.clone()),
+        alpn: c.and_then(|n| n.alpn.clone()),
+        sni: s.and_then(|n| n.sni.clone()),
+        resumed: negotiated(client.last())
+            .or(negotiated(server.last()))
+            .filter(|_| client.len() > 1)
+            .and_then(|n| n.resumed)
+            .map(|r| format!("{r:?}")),
+        handshake_ms: client
+            .first()
+            .and_then(|o| o.trace.as_ref())
+            .or(server.first().and_then(|o| o.trace.as_ref()))
+            .and_then(|t| t.duration)
+            .map(|d| d.as_secs_f64() * 1e3),
+        failure: failed.then(|| describe_failure(client, server)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_normalize() {
+        assert_eq!(normalize_group("prime256v1"), normalize_group("P-256"));
+        assert_eq!(normalize_group("X25519"), normalize_group("x25519"));
+        assert_ne!(normalize_group("P-384"), normalize_group("P-256"));
+    }
+}

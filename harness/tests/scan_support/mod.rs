@@ -1,0 +1,182 @@
+//! What the scan tests share: starting `openssl s_server`, running
+//! `tls-harness scan`, and reading its JSON report.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use openssl::asn1::Asn1Time;
+use openssl::x509::X509;
+use serde_json::Value;
+
+use crate::common::{self, harness, run, Proc};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+pub fn p(dir: &Path, name: &str) -> String {
+    dir.join(name).to_str().expect("utf-8 path").to_string()
+}
+
+pub fn require(tool: &str, package: &str) {
+    let found = Command::new(tool)
+        .arg("--help")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    assert!(found, "{tool} is required for this test: install {package}");
+}
+
+/// `openssl s_server -www` on a free port with the RSA leaf and its
+/// intermediate, plus `extra`.
+pub fn s_server(d: &Path, extra: &[&str]) -> (Proc, String) {
+    require("openssl", "openssl");
+    let port = common::free_port().to_string();
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-accept", &port, "-www"])
+        .args(["-cert", &p(d, "server-rsa2048.crt")])
+        .args(["-key", &p(d, "server-rsa2048.key")])
+        .args(["-cert_chain", &p(d, "intermediate.pem")])
+        .args(extra);
+    let proc = Proc::spawn(cmd);
+    Proc::wait_line(&proc.stdout, WAIT, "s_server to accept", |l| {
+        l.starts_with("ACCEPT")
+    });
+    (proc, format!("127.0.0.1:{port}"))
+}
+
+/// Runs a scan with the test PKI's root as trust anchor; returns the exit
+/// code and the report text.
+pub fn scan(d: &Path, addr: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let out = d.join("scan.out");
+    let mut args = vec!["scan", addr, "--servername", "localhost", "--timeout", "3"];
+    let root = p(d, "root.pem");
+    let out_s = out.to_str().expect("utf-8 path").to_string();
+    args.extend(["--cafile", &root, "--out", &out_s]);
+    args.extend_from_slice(extra);
+    let o = run(harness(&args));
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        o.status.code().is_some_and(|c| c < 2),
+        "scan failed: {}",
+        o.stderr
+    );
+    (o.status.code(), text)
+}
+
+pub fn scan_json(d: &Path, addr: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let (_, text) = scan(d, addr, &args);
+    serde_json::from_str(&text).expect("scan JSON")
+}
+
+pub fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn version<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]["versions"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["version"] == id))
+        .unwrap_or_else(|| panic!("no finding for {id}"))
+}
+
+pub fn suites_of<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]["suites"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["version"] == id))
+        .unwrap_or_else(|| panic!("no suites for {id}"))
+}
+
+pub fn groups_of<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]["groups"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["version"] == id))
+        .unwrap_or_else(|| panic!("no groups for {id}"))
+}
+
+pub fn resumption<'a>(r: &'a Value, kind: &str) -> &'a Value {
+    r["findings"]["resumption"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["kind"] == kind))
+        .unwrap_or_else(|| panic!("no resumption finding {kind}"))
+}
+
+/// Every probe id a finding names has a trace in the report, and each
+/// probe was one connection.
+pub fn check_probes(r: &Value) {
+    let probes = r["probes"].as_object().expect("probes");
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if k == "probes" || k == "probe" {
+                        match x {
+                            Value::String(s) => out.push(s.clone()),
+                            other => out.extend(strings(other)),
+                        }
+                    } else {
+                        walk(x, out);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut named = Vec::new();
+    walk(&r["findings"], &mut named);
+    assert!(!named.is_empty());
+    for id in &named {
+        let rec = probes
+            .get(id)
+            .unwrap_or_else(|| panic!("finding names probe {id}, which the report lacks"));
+        assert!(rec["trace"]["events"].is_array(), "probe {id} has no trace");
+    }
+    assert_eq!(
+        r["connections"].as_u64(),
+        Some(probes.len() as u64),
+        "one connection per probe"
+    );
+}
+
+/// The diagnosis the report carries for probe `id`.
+pub fn diagnosis<'a>(r: &'a Value, id: &str) -> &'a Value {
+    let d = &r["probes"][id]["diagnosis"];
+    assert!(
+        d.is_object(),
+        "probe {id} has no diagnosis: {}",
+        r["probes"][id]
+    );
+    for key in ["cause", "summary", "fault", "fix"] {
+        assert!(d[key].is_string(), "{id}: no {key} in {d}");
+    }
+    assert!(d["evidence"].is_array(), "{id}: no evidence in {d}");
+    d
+}
+
+/// The line the table's "failed probes" section has for probe `id`.
+pub fn failed_row<'a>(table: &'a str, id: &str) -> &'a str {
+    let section = table
+        .split_once("\nfailed probes\n")
+        .unwrap_or_else(|| panic!("no failed probes section: {table}"))
+        .1;
+    section
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(id))
+        .unwrap_or_else(|| panic!("no failed probe {id}: {section}"))
+}
+
+pub fn days_left(cert_file: &str) -> i64 {
+    let pem = std::fs::read(cert_file).expect("cert");
+    let c = X509::from_pem(&pem).expect("pem");
+    let now = Asn1Time::days_from_now(0).expect("now");
+    i64::from(now.diff(c.not_after()).expect("diff").days)
+}
