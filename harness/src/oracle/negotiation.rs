@@ -175,7 +175,7 @@ pub(super) fn suite_unsupported(suite: &SuiteInfo) -> Option<String> {
     let pre = format!("{} ({}/{})", suite.name, suite.kx, suite.au);
     if suite.kx == "SRP" || suite.au == "SRP" {
         return Some(format!(
-            "client and server (harness): lack SRP credentials for SRP suites (the linked OpenSSL 3 still has the deprecated SRP API, but neither the openssl crate nor openssl-handshake's FFI module declares it) [{pre}]"
+            "client and server (harness): lack SRP credentials for SRP suites (the linked OpenSSL 3 still has the deprecated SRP API, which the openssl crate does not wrap and the harness's FFI module does not set up yet) [{pre}]"
         ));
     }
     if suite.au.contains("GOST") || suite.kx.contains("GOST") {
