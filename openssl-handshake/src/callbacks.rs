@@ -26,7 +26,7 @@ use crate::attach::{Hook, TraceOptions};
 use crate::cert::CertificateInfo;
 use crate::diagnosis::LocalConfig;
 use crate::error::Error;
-use crate::event::{Direction, ExitStatus, Message, RecordHeader, Side};
+use crate::event::{Direction, ExitStatus, RecordHeader, Side};
 use crate::ffi;
 use crate::log::{self, Entry, Log, RawMessage};
 use crate::micros;
@@ -372,19 +372,25 @@ fn on_info(
     // The server chose them before writing it, the client learnt them by
     // reading it; states are recorded even with messages off.
     // (A client reading a ServerHello it then refuses has no cipher yet.)
-    let agreed = state
-        .log
-        .reached(&["TLS_ST_SW_SRVR_HELLO", "TLS_ST_CR_SRVR_HELLO"])
-        && (ssl.current_cipher().is_some() || ffi::pending_cipher(ssl).is_some());
+    let agreed = || {
+        state
+            .log
+            .reached(&["TLS_ST_SW_SRVR_HELLO", "TLS_ST_CR_SRVR_HELLO"])
+            && (ssl.current_cipher().is_some() || ffi::pending_cipher(ssl).is_some())
+    };
     // On success nobody may ever ask what was agreed: unless the hook or a
     // telemetry feature needs it now, it is read from the SSL when the
     // trace is (the values stay put once the handshake is done).
     let wanted_now = state.hook_due && recorder.options.on_complete.is_some();
-    if outcome == Outcome::Succeeded && !wanted_now && !telemetry::ENABLED {
+    if outcome != Outcome::Succeeded {
+        if agreed() {
+            state.read_negotiated(ssl);
+        }
+    } else if wanted_now || telemetry::ENABLED {
+        state.read_negotiated(ssl);
+    } else {
         state.trace.negotiated = None;
         state.negotiated_pending = true;
-    } else if outcome == Outcome::Succeeded || agreed {
-        state.read_negotiated(ssl);
     }
     state.trace.outcome = outcome;
     state.trace.duration = Some(micros::truncate(state.handshake_started.elapsed()));
@@ -424,8 +430,8 @@ fn failure(ssl: &SslRef, ret: c_int, trace: &HandshakeTrace) -> Failure {
     let verify = (code != 0).then(|| VerifyResult::from_code(code));
     let mut reason = ffi::peek_error_reason();
     if reason.is_empty() || reason == UNEXPECTED_EOF {
-        let after = match last_message_name(trace) {
-            Some(m) => format!("after {m}"),
+        let after = match trace.last_handshake_message() {
+            Some(m) => format!("after {}", m.name()),
             None => "before any handshake message".to_owned(),
         };
         let error = ErrorCode::from_raw(ffi::error_code(ssl, ret));
@@ -449,7 +455,7 @@ const UNEXPECTED_EOF: &str = "unexpected eof while reading";
 fn failure_of(trace: &HandshakeTrace, verify: Option<VerifyResult>, reason: String) -> Failure {
     Failure {
         state: last_state(trace),
-        last_message: last_message(trace),
+        last_message: trace.last_message_text(),
         alert_sent: trace.alert_sent().cloned(),
         alert_received: trace.alert_received().cloned(),
         verify,
@@ -464,28 +470,6 @@ fn last_state(trace: &HandshakeTrace) -> String {
         .last()
         .map(|s| s.long.to_string())
         .unwrap_or_default()
-}
-
-/// "read ClientHello": the last handshake message seen.
-fn last_message(trace: &HandshakeTrace) -> Option<String> {
-    let m = last_handshake_message(trace)?;
-    let dir = match m.direction {
-        Direction::Read => "read",
-        Direction::Write => "wrote",
-    };
-    Some(format!("{dir} {}", m.name()))
-}
-
-/// "ServerHelloDone": the name of the last handshake message seen.
-fn last_message_name(trace: &HandshakeTrace) -> Option<String> {
-    last_handshake_message(trace).map(Message::name)
-}
-
-fn last_handshake_message(trace: &HandshakeTrace) -> Option<&Message> {
-    trace
-        .messages()
-        .filter(|m| m.handshake_type.is_some())
-        .last()
 }
 
 fn run_hook(

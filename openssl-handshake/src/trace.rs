@@ -196,6 +196,23 @@ impl HandshakeTrace {
         self.alerts().find(|a| a.direction == Direction::Write)
     }
 
+    /// The last handshake message read or written.
+    pub fn last_handshake_message(&self) -> Option<&Message> {
+        self.messages()
+            .filter(|m| m.handshake_type.is_some())
+            .last()
+    }
+
+    /// "read ClientHello": the last handshake message and its direction.
+    pub(crate) fn last_message_text(&self) -> Option<String> {
+        let m = self.last_handshake_message()?;
+        let dir = match m.direction {
+            Direction::Read => "read",
+            Direction::Write => "wrote",
+        };
+        Some(format!("{dir} {}", m.name()))
+    }
+
     /// The first alert the peer sent.
     pub fn alert_received(&self) -> Option<&Alert> {
         self.alerts().find(|a| a.direction == Direction::Read)

@@ -165,22 +165,6 @@ pub(crate) fn level_name(level: u8) -> String {
 
 /// The RFC name of an alert description, with its number.
 pub(crate) fn alert_name(desc: u8) -> String {
-    let name = match desc {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        22 => "record_overflow",
-        40 => "handshake_failure",
-        47 => "illegal_parameter",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        100 => "no_renegotiation",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        _ => "alert",
-    };
+    let name = openssl_handshake::alert_name(desc).unwrap_or("alert");
     format!("{name}({desc})")
 }

@@ -221,16 +221,7 @@ impl<'a> Facts<'a> {
         if let Some(m) = self.failure.and_then(|f| f.last_message.clone()) {
             return Some(m);
         }
-        let m = self
-            .trace
-            .messages()
-            .filter(|m| m.handshake_type.is_some())
-            .last()?;
-        let dir = match m.direction {
-            Direction::Read => "read",
-            Direction::Write => "wrote",
-        };
-        Some(format!("{dir} {}", m.name()))
+        self.trace.last_message_text()
     }
 
     /// The fault of the other end.
@@ -274,24 +265,12 @@ pub(crate) fn alert_text(a: &Alert) -> String {
     }
 }
 
-/// The alert's description in words: OpenSSL's, or the RFC's where
+/// The alert's description in words: OpenSSL's, or the IANA name where
 /// OpenSSL has none.
 pub(crate) fn alert_name(a: &Alert) -> String {
-    let rfc = match a.description {
-        alert::INAPPROPRIATE_FALLBACK => "inappropriate fallback",
-        alert::CERTIFICATE_REQUIRED => "certificate required",
-        alert::NO_APPLICATION_PROTOCOL => "no application protocol",
-        alert::UNRECOGNIZED_NAME => "unrecognized name",
-        109 => "missing extension",
-        110 => "unsupported extension",
-        113 => "bad certificate status response",
-        115 => "unknown psk identity",
-        _ => "",
-    };
-    if a.text == "unknown" && !rfc.is_empty() {
-        rfc.to_owned()
-    } else {
-        a.text.to_string()
+    match crate::alert::alert_name(a.description) {
+        Some(iana) if a.text == "unknown" => iana.replace('_', " "),
+        _ => a.text.to_string(),
     }
 }
 

@@ -235,14 +235,7 @@ impl Diagnosis {
             || "before SSL initialization".to_owned(),
             |s| s.long.to_string(),
         );
-        let last = trace.and_then(|t| {
-            let m = t.messages().filter(|m| m.handshake_type.is_some()).last()?;
-            let dir = match m.direction {
-                crate::Direction::Read => "read",
-                crate::Direction::Write => "wrote",
-            };
-            Some(format!("{dir} {}", m.name()))
-        });
+        let last = trace.and_then(HandshakeTrace::last_message_text);
         Diagnosis::new(
             Cause::TimedOut,
             Fault::Unknown,
