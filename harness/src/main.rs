@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use harness::report::{self, Format};
+use harness::settings::seconds;
 use harness::HarnessError;
 use testkit::pki::{Overwrite, Pki};
 
@@ -242,19 +242,4 @@ fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), HarnessError> {
                 })
         }
     }
-}
-
-/// Like [`seconds`], but zero is allowed (it switches something off).
-fn non_negative_seconds(s: f64) -> Result<Duration, HarnessError> {
-    Duration::try_from_secs_f64(s)
-        .map_err(|_| HarnessError::Usage(format!("{s} is not a number of seconds (0 or more)")))
-}
-
-fn seconds(s: f64) -> Result<Duration, HarnessError> {
-    Duration::try_from_secs_f64(s)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            HarnessError::Usage(format!("time-out {s} is not a positive number of seconds"))
-        })
 }

@@ -5,6 +5,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use openssl::ssl::{SslContextBuilder, SslFiletype, SslVerifyMode};
 
@@ -133,4 +134,20 @@ impl TlsSettings {
         b.set_verify(mode);
         Ok(())
     }
+}
+
+/// A command line time-out in seconds: positive and finite.
+pub fn seconds(s: f64) -> Result<Duration, HarnessError> {
+    Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            HarnessError::Usage(format!("time-out {s} is not a positive number of seconds"))
+        })
+}
+
+/// Like [`seconds`], but zero is allowed (it switches something off).
+pub fn non_negative_seconds(s: f64) -> Result<Duration, HarnessError> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| HarnessError::Usage(format!("{s} is not a number of seconds (0 or more)")))
 }

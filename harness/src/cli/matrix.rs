@@ -12,7 +12,8 @@ use harness::report::{self, Format};
 use harness::transport::Transport;
 use harness::HarnessError;
 
-use crate::{emit, seconds};
+use crate::emit;
+use harness::settings::seconds;
 
 #[derive(Args)]
 pub(crate) struct MatrixArgs {

@@ -11,7 +11,7 @@ use harness::serve::{self, Notice, ServeOptions, ServerIdentity};
 use harness::settings::TlsSettings;
 use harness::HarnessError;
 
-use crate::{non_negative_seconds, seconds};
+use harness::settings::{non_negative_seconds, seconds};
 
 /// The TLS flags probe and serve share.
 #[derive(Args)]

@@ -2,7 +2,6 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
 
@@ -11,6 +10,7 @@ use super::policy::Policy;
 use super::render::{render, ScanFormat};
 use super::{scan, ScanOptions};
 use crate::error::HarnessError;
+use crate::settings::seconds;
 
 /// `tls-harness scan HOST:PORT ...`.
 #[derive(Debug, Args)]
@@ -110,13 +110,4 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
         }
     }
     Ok(ok)
-}
-
-fn seconds(s: f64) -> Result<Duration, HarnessError> {
-    Duration::try_from_secs_f64(s)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| {
-            HarnessError::Usage(format!("time-out {s} is not a positive number of seconds"))
-        })
 }
