@@ -238,6 +238,27 @@ fn state_log_after_the_handshake_equals_s_client() {
     }
 }
 
+/// A failed handshake's state log equals s_client's too, down to the
+/// lines OpenSSL prints once the `SSL` is in error ("error in error").
+#[test]
+fn state_log_of_a_failed_handshake_equals_s_client() {
+    require_openssl();
+    let pki = test_pki();
+    // TLS 1.2 with a client certificate required: the server answers the
+    // probe's empty Certificate with a fatal handshake_failure.
+    let (_server, addr) = s_server(&pki, &["-tls1_2", "-Verify", "1"]);
+    let reference = s_client_state(&addr, &pki, &["-tls1_2"]);
+    assert!(
+        reference
+            .iter()
+            .any(|l| l.starts_with("SSL3 alert read:fatal:")),
+        "s_client saw the server's fatal alert: {reference:#?}"
+    );
+    let state = probe(&addr, &pki, "state", &["--tls1_2"]);
+    assert_eq!(state.status.code(), Some(1), "{}", state.stderr);
+    assert_eq!(lines(&state.stdout), reference);
+}
+
 /// A server that closes right after its handshake: the probe stops
 /// reading at its close_notify, records it, and answers with its own, as
 /// s_client does.

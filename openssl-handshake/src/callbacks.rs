@@ -84,7 +84,7 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
 pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
     let recorder = ssl.ex_data(*RECORDER_INDEX.get()?.as_ref().ok()?)?;
     let mut state = recorder.lock();
-    if state.negotiated_pending && state.trace.outcome == Outcome::Succeeded {
+    if state.negotiated_pending && state.outcome == Outcome::Succeeded {
         state.read_negotiated(ssl);
     }
     Some(state.snapshot(recorder.options.raw_bytes))
@@ -112,9 +112,21 @@ pub(crate) struct Recorder {
     state: Mutex<RecorderState>,
 }
 
+/// What the trace will say, kept apart rather than as a [`HandshakeTrace`]
+/// so that what most connections never fill takes a pointer, not its size.
 struct RecorderState {
-    /// Everything but the events, which are in `log` until read.
-    trace: HandshakeTrace,
+    side: Side,
+    outcome: Outcome,
+    negotiated: Option<Box<Negotiated>>,
+    /// This end's configuration, read when a handshake fails.
+    local: Option<Box<LocalConfig>>,
+    duration: Option<Duration>,
+    bytes_sent: u64,
+    bytes_received: u64,
+    handshakes: u32,
+    hook_panic: Option<String>,
+    joined_late: bool,
+    /// The events, in compact form until read.
     log: Log,
     /// The peer's chain, parsed into the trace only when someone reads it.
     peer_chain: Vec<X509>,
@@ -137,7 +149,16 @@ impl Recorder {
             options,
             started: now,
             state: Mutex::new(RecorderState {
-                trace: HandshakeTrace::new(side),
+                side,
+                outcome: Outcome::InProgress,
+                negotiated: None,
+                local: None,
+                duration: None,
+                bytes_sent: 0,
+                bytes_received: 0,
+                handshakes: 0,
+                hook_panic: None,
+                joined_late: false,
                 log: Log::new(MAX_EVENTS),
                 peer_chain: Vec::new(),
                 record: [None; 2],
@@ -170,16 +191,17 @@ impl Drop for Recorder {
         // Runs inside SSL_free, called from C: nothing may unwind.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
             let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-            let unfinished =
-                state.trace.outcome == Outcome::InProgress && state.trace.handshakes > 0;
+            let unfinished = state.outcome == Outcome::InProgress && state.handshakes > 0;
             let hook = self.options.on_complete.clone();
             let Some(hook) = hook.filter(|_| unfinished && state.hook_due) else {
                 return;
             };
             let failure = failure_of(&state.events_so_far(), None, ABANDONED.to_owned());
-            state.trace.outcome = Outcome::Failed(Box::new(failure));
-            state.trace.duration = Some(micros::truncate(state.handshake_started.elapsed()));
-            telemetry::finished(&state.trace, &state.span, || state.snapshot(false));
+            state.outcome = Outcome::Failed(Box::new(failure));
+            state.duration = Some(micros::truncate(state.handshake_started.elapsed()));
+            if telemetry::ENABLED {
+                telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
+            }
             let trace = state.snapshot(self.options.raw_bytes);
             let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
         }));
@@ -190,15 +212,30 @@ impl RecorderState {
     /// Reads what was agreed from `ssl`, except the peer chain, which is
     /// parsed only when the trace is read.
     fn read_negotiated(&mut self, ssl: &SslRef) {
-        let (negotiated, chain) = Negotiated::read(ssl, self.trace.side);
-        self.trace.negotiated = Some(negotiated);
+        let (negotiated, chain) = Negotiated::read(ssl, self.side);
+        self.negotiated = Some(Box::new(negotiated));
         self.peer_chain = chain;
         self.negotiated_pending = false;
     }
 
+    /// The trace without its events.
+    fn summary(&self) -> HandshakeTrace {
+        let mut trace = HandshakeTrace::new(self.side);
+        trace.outcome = self.outcome.clone();
+        trace.negotiated = self.negotiated.as_deref().cloned();
+        trace.local = self.local.as_deref().cloned();
+        trace.duration = self.duration;
+        trace.bytes_sent = self.bytes_sent;
+        trace.bytes_received = self.bytes_received;
+        trace.handshakes = self.handshakes;
+        trace.hook_panic = self.hook_panic.clone();
+        trace.joined_late = self.joined_late;
+        trace
+    }
+
     /// The trace with its events decoded and the peer chain parsed.
     fn snapshot(&self, keep_raw: bool) -> HandshakeTrace {
-        let mut trace = self.trace.clone();
+        let mut trace = self.summary();
         trace.events = self.log.events(true, keep_raw);
         trace.events_dropped = self.log.dropped;
         if let Some(n) = &mut trace.negotiated {
@@ -218,7 +255,7 @@ impl RecorderState {
     /// The trace with its events but nothing decoded: enough to say where
     /// a handshake failed.
     fn events_so_far(&self) -> HandshakeTrace {
-        let mut trace = self.trace.clone();
+        let mut trace = self.summary();
         trace.events = self.log.events(false, false);
         trace
     }
@@ -295,74 +332,77 @@ fn on_info(
     where_: c_int,
     ret: c_int,
 ) -> Option<(HandshakeTrace, Hook)> {
+    // One time for everything this call records: they happen together.
+    let at = recorder.at();
     let mut state = recorder.lock();
     let state = &mut *state;
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
-        state.trace.handshakes += 1;
-        state.trace.side = if ssl.is_server() {
+        state.handshakes += 1;
+        state.side = if ssl.is_server() {
             Side::Server
         } else {
             Side::Client
         };
-        if state.trace.outcome != Outcome::InProgress || state.trace.handshakes == 1 {
-            state.trace.outcome = Outcome::InProgress;
+        if state.outcome != Outcome::InProgress || state.handshakes == 1 {
+            state.outcome = Outcome::InProgress;
             state.handshake_started = Instant::now();
             state.hook_due = true;
-            state.span = telemetry::handshake_span(state.trace.side);
+            state.span = telemetry::handshake_span(state.side);
         }
-        state.log.push(recorder.at(), Entry::HandshakeStart);
-    } else if state.trace.handshakes == 0 && ffi::in_init(ssl) {
+        state.log.push(at, Entry::HandshakeStart);
+    } else if state.handshakes == 0 && ffi::in_init(ssl) {
         // The SSL reached a traced context mid-handshake (an SNI switch
         // from an untraced one): what came before is lost, but the rest
         // is recorded and the hook still hears how it ended.
-        state.trace.handshakes = 1;
-        state.trace.joined_late = true;
+        state.handshakes = 1;
+        state.joined_late = true;
         state.handshake_started = Instant::now();
         state.hook_due = true;
-        state.span = telemetry::handshake_span(state.trace.side);
+        state.span = telemetry::handshake_span(state.side);
     }
     if where_ & sys::SSL_CB_LOOP != 0 {
-        let (long, short) = ffi::state_texts(ssl);
-        let state_value = ffi::state(ssl).raw();
+        let value = ffi::state(ssl).raw();
+        let texts = ffi::state_texts(ssl, value);
         state.log.push(
-            recorder.at(),
+            at,
             Entry::State {
-                state: state_value,
-                long,
-                short,
+                state: value,
+                texts,
             },
         );
     }
     if where_ & sys::SSL_CB_ALERT != 0 {
-        state.log.push(recorder.at(), Entry::Alert { where_, ret });
+        state.log.push(at, Entry::Alert { where_, ret });
     }
     let mut finished = None;
     if where_ & sys::SSL_CB_EXIT != 0 {
         let status = exit_status(ssl, ret);
-        let (long, _) = ffi::state_texts(ssl);
+        let value = ffi::state(ssl).raw();
+        let texts = ffi::state_texts(ssl, value);
         state.log.push(
-            recorder.at(),
+            at,
             Entry::Exit {
                 ret,
                 status,
-                state: long,
+                state: value,
+                texts,
             },
         );
-        if status == ExitStatus::Failed && state.trace.outcome == Outcome::InProgress {
+        if status == ExitStatus::Failed && state.outcome == Outcome::InProgress {
             if let Some(record) =
                 state.record[Direction::Read as usize].filter(|_| !state.read_record_accepted)
             {
                 state.read_record_accepted = true;
-                state.log.push(recorder.at(), Entry::Unaccepted(record));
+                state.log.push(at, Entry::Unaccepted(record));
             }
             let so_far = state.events_so_far();
             finished = Some(Outcome::Failed(Box::new(failure(ssl, ret, &so_far))));
-            state.trace.local = Some(LocalConfig::read(ssl));
+            state.local = Some(Box::new(LocalConfig::read(ssl)));
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {
-        state.log.push(recorder.at(), Entry::HandshakeDone);
-        if state.trace.outcome == Outcome::InProgress {
+        state.log.push(at, Entry::HandshakeDone);
+        if state.outcome == Outcome::InProgress {
             finished = Some(Outcome::Succeeded);
         }
     }
@@ -389,13 +429,15 @@ fn on_info(
     } else if wanted_now || telemetry::ENABLED {
         state.read_negotiated(ssl);
     } else {
-        state.trace.negotiated = None;
+        state.negotiated = None;
         state.negotiated_pending = true;
     }
-    state.trace.outcome = outcome;
-    state.trace.duration = Some(micros::truncate(state.handshake_started.elapsed()));
-    (state.trace.bytes_sent, state.trace.bytes_received) = ffi::bytes_sent_received(ssl);
-    telemetry::finished(&state.trace, &state.span, || state.snapshot(false));
+    state.outcome = outcome;
+    state.duration = Some(micros::truncate(state.handshake_started.elapsed()));
+    (state.bytes_sent, state.bytes_received) = ffi::bytes_sent_received(ssl);
+    if telemetry::ENABLED {
+        telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
+    }
     let hook = recorder
         .options
         .on_complete
@@ -478,7 +520,7 @@ fn run_hook(
     hook: &(dyn Fn(&HandshakeTrace) + Send + Sync),
 ) {
     if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook(trace))) {
-        recorder.lock().trace.hook_panic = Some(panic_message(payload.as_ref()));
+        recorder.lock().hook_panic = Some(panic_message(payload.as_ref()));
     }
 }
 
@@ -546,13 +588,13 @@ pub(crate) unsafe extern "C" fn msg_callback(
         }
         let record_version = state.record[direction as usize].map(|r| r.version);
         let message = RawMessage {
-            bytes: bytes.into(),
+            bytes,
             version: version as u16,
             record_version,
             content_type: content_type as u8,
             direction,
         };
-        state.log.push_message(recorder.at(), message);
+        state.log.push(recorder.at(), Entry::Message(message));
     }));
 }
 

@@ -20,6 +20,10 @@ use openssl::x509::{X509NameRef, X509Ref};
 use crate::event::HandshakeState;
 use crate::sys;
 
+mod state_texts;
+
+pub(crate) use state_texts::{state_texts, StateTexts};
+
 /// A string OpenSSL returns from its static tables.
 ///
 /// # Safety
@@ -66,15 +70,16 @@ impl StaticText {
     }
 }
 
-/// `SSL_state_string_long` and `SSL_state_string`, as static pointers.
-pub(crate) fn state_texts(ssl: &SslRef) -> (StaticText, StaticText) {
-    // SAFETY: `ssl` is live; both functions return static strings.
-    unsafe {
-        (
-            StaticText(openssl_sys::SSL_state_string_long(ssl.as_ptr())),
-            StaticText(openssl_sys::SSL_state_string(ssl.as_ptr())),
-        )
-    }
+/// `SSL_state_string_long`, as a static pointer.
+fn state_string_long(ssl: &SslRef) -> StaticText {
+    // SAFETY: `ssl` is live; the function returns a static string.
+    StaticText(unsafe { openssl_sys::SSL_state_string_long(ssl.as_ptr()) })
+}
+
+/// `SSL_state_string`, as a static pointer.
+fn state_string_short(ssl: &SslRef) -> StaticText {
+    // SAFETY: `ssl` is live; the function returns a static string.
+    StaticText(unsafe { openssl_sys::SSL_state_string(ssl.as_ptr()) })
 }
 
 /// `SSL_alert_type_string_long` and `SSL_alert_desc_string_long` of the

@@ -1,9 +1,12 @@
 //! The compact log the trampolines append to on the handshake path.
 //!
-//! An entry is 32 bytes: state strings stay as OpenSSL's static pointers,
-//! alerts as the two integers the callback passed, messages as their
-//! bytes. Everything is turned into the public [`Event`]s, and messages
-//! decoded, only when someone reads the trace.
+//! Entries are packed into one byte buffer: a tag, the time in
+//! microseconds, the entry's fields, and for a message its bytes in place.
+//! A state costs 11 bytes, since its texts are learnt per state number
+//! (see `ffi::state_texts`). One buffer, rather than a vector of entries
+//! and an allocation per message, is what keeps a traced connection to a
+//! few KiB and the handshake path almost free of allocations. Events are
+//! built, and messages decoded, only when someone reads the trace.
 
 use std::time::Duration;
 
@@ -15,18 +18,17 @@ use crate::event::{
     Direction, Event, EventKind, Exit, ExitStatus, HandshakeState, Message, RecordHeader,
     StateChange,
 };
-use crate::ffi::{self, StaticText};
+use crate::ffi::{self, StateTexts};
 use crate::sys;
 
 /// What one callback recorded.
 #[derive(Clone, Copy)]
-pub(crate) enum Entry {
+pub(crate) enum Entry<'a> {
     HandshakeStart,
     HandshakeDone,
     State {
         state: u32,
-        long: StaticText,
-        short: StaticText,
+        texts: StateTexts,
     },
     Alert {
         where_: c_int,
@@ -35,23 +37,24 @@ pub(crate) enum Entry {
     Exit {
         ret: c_int,
         status: ExitStatus,
-        state: StaticText,
+        state: u32,
+        texts: StateTexts,
     },
-    /// Index into [`Log::messages`].
-    Message(u32),
+    Message(RawMessage<'a>),
     Unaccepted(RecordHeader),
 }
 
 /// A record the message callback reported, with its bytes.
-pub(crate) struct RawMessage {
-    pub(crate) bytes: Box<[u8]>,
+#[derive(Clone, Copy)]
+pub(crate) struct RawMessage<'a> {
+    pub(crate) bytes: &'a [u8],
     pub(crate) version: u16,
     pub(crate) record_version: Option<u16>,
     pub(crate) content_type: u8,
     pub(crate) direction: Direction,
 }
 
-impl RawMessage {
+impl RawMessage<'_> {
     fn handshake_type(&self) -> Option<HandshakeType> {
         (i32::from(self.content_type) == sys::SSL3_RT_HANDSHAKE)
             .then(|| self.bytes.first().map(|t| HandshakeType(*t)))
@@ -62,8 +65,11 @@ impl RawMessage {
 /// Entries in order, each with its time in microseconds since the
 /// recorder was made (a handshake past 71 minutes saturates).
 pub(crate) struct Log {
-    entries: Vec<(u32, Entry)>,
-    messages: Vec<RawMessage>,
+    bytes: Vec<u8>,
+    /// Texts of states that were not learnt (an `SSL` in error), which
+    /// entries refer to by index.
+    own_texts: Vec<StateTexts>,
+    count: usize,
     limit: usize,
     /// Entries refused because the log was full.
     pub(crate) dropped: u64,
@@ -73,49 +79,112 @@ impl Log {
     /// A log that keeps at most `limit` entries.
     pub(crate) fn new(limit: usize) -> Self {
         Log {
-            entries: Vec::with_capacity(ENTRIES_STEP),
-            messages: Vec::new(),
+            bytes: Vec::new(),
+            own_texts: Vec::new(),
+            count: 0,
             limit,
             dropped: 0,
         }
     }
 
-    fn full(&mut self) -> bool {
-        let full = self.entries.len() >= self.limit;
-        self.dropped += u64::from(full);
-        full
-    }
-
-    pub(crate) fn push(&mut self, at: Duration, entry: Entry) {
-        if !self.full() {
-            grow_by_steps(&mut self.entries, ENTRIES_STEP);
-            self.entries.push((micros(at), entry));
+    pub(crate) fn push(&mut self, at: Duration, entry: Entry<'_>) {
+        let length = match entry {
+            Entry::Message(m) => u32::try_from(m.bytes.len()).ok(),
+            _ => Some(0),
+        };
+        let (true, Some(length)) = (self.count < self.limit, length) else {
+            self.dropped += 1;
+            return;
+        };
+        self.count += 1;
+        let need = HEADER + MAX_FIELDS + length as usize;
+        if self.bytes.capacity() - self.bytes.len() < need {
+            self.bytes.reserve_exact(need.max(STEP));
+        }
+        let at = u32::try_from(at.as_micros()).unwrap_or(u32::MAX);
+        let texts = |log: &mut Log, texts: StateTexts| match texts {
+            StateTexts::Learnt(_) => LEARNT,
+            own => {
+                log.own_texts.push(own);
+                (log.own_texts.len() - 1) as u16
+            }
+        };
+        let tag = match entry {
+            Entry::HandshakeStart => tag::START,
+            Entry::HandshakeDone => tag::DONE,
+            Entry::State { .. } => tag::STATE,
+            Entry::Alert { .. } => tag::ALERT,
+            Entry::Exit { .. } => tag::EXIT,
+            Entry::Message(_) => tag::MESSAGE,
+            Entry::Unaccepted(_) => tag::UNACCEPTED,
+        };
+        self.bytes.push(tag);
+        self.bytes.extend_from_slice(&at.to_le_bytes());
+        match entry {
+            Entry::HandshakeStart | Entry::HandshakeDone => {}
+            Entry::State { state, texts: t } => {
+                let t = texts(self, t);
+                self.bytes.extend_from_slice(&state.to_le_bytes());
+                self.bytes.extend_from_slice(&t.to_le_bytes());
+            }
+            Entry::Alert { where_, ret } => {
+                self.bytes.extend_from_slice(&where_.to_le_bytes());
+                self.bytes.extend_from_slice(&ret.to_le_bytes());
+            }
+            Entry::Exit {
+                ret,
+                status,
+                state,
+                texts: t,
+            } => {
+                let t = texts(self, t);
+                self.bytes.extend_from_slice(&ret.to_le_bytes());
+                self.bytes.push(status as u8);
+                self.bytes.extend_from_slice(&state.to_le_bytes());
+                self.bytes.extend_from_slice(&t.to_le_bytes());
+            }
+            Entry::Message(m) => {
+                let record = m.record_version.unwrap_or(NO_RECORD);
+                let flags = u8::from(m.record_version.is_some())
+                    | u8::from(m.direction == Direction::Write) << 1;
+                self.bytes.extend_from_slice(&m.version.to_le_bytes());
+                self.bytes.extend_from_slice(&record.to_le_bytes());
+                self.bytes.extend_from_slice(&[flags, m.content_type]);
+                self.bytes.extend_from_slice(&length.to_le_bytes());
+                self.bytes.extend_from_slice(m.bytes);
+            }
+            Entry::Unaccepted(h) => {
+                self.bytes.push(h.content_type);
+                self.bytes.extend_from_slice(&h.version.to_le_bytes());
+                self.bytes.extend_from_slice(&h.length.to_le_bytes());
+            }
         }
     }
 
-    pub(crate) fn push_message(&mut self, at: Duration, message: RawMessage) {
-        if !self.full() {
-            let index = self.messages.len() as u32;
-            grow_by_steps(&mut self.messages, MESSAGES_STEP);
-            self.messages.push(message);
-            grow_by_steps(&mut self.entries, ENTRIES_STEP);
-            self.entries.push((micros(at), Entry::Message(index)));
+    /// The entries in order, each with its time in microseconds.
+    pub(crate) fn entries(&self) -> Entries<'_> {
+        Entries {
+            log: self,
+            rest: &self.bytes,
         }
     }
 
     /// Whether the state machine entered any of the states named.
     pub(crate) fn reached(&self, names: &[&str]) -> bool {
-        self.entries.iter().any(|(_, e)| match e {
-            Entry::State { state, .. } => HandshakeState::from_running(*state)
+        self.entries().any(|(_, e)| match e {
+            Entry::State { state, .. } => HandshakeState::from_running(state)
                 .name()
                 .is_some_and(|n| names.contains(&n)),
             _ => false,
         })
     }
 
-    /// The bytes of the first handshake message of type `t`.
-    pub(crate) fn first_message(&self, t: HandshakeType) -> Option<&RawMessage> {
-        self.messages.iter().find(|m| m.handshake_type() == Some(t))
+    /// The first handshake message of type `t`.
+    pub(crate) fn first_message(&self, t: HandshakeType) -> Option<RawMessage<'_>> {
+        self.entries().find_map(|(_, e)| match e {
+            Entry::Message(m) if m.handshake_type() == Some(t) => Some(m),
+            _ => None,
+        })
     }
 
     /// The public events; messages decoded when `decode` is set, their
@@ -124,63 +193,181 @@ impl Log {
         // The key exchange messages' layout follows from the suite that the
         // ServerHello before them selected.
         let mut suite = None;
-        self.entries
-            .iter()
-            .filter_map(|&(at, entry)| {
-                let kind = match entry {
-                    Entry::Message(i) => {
-                        let raw = self.messages.get(i as usize)?;
-                        let m = message(raw, decode.then_some(&mut suite), keep_raw);
-                        EventKind::Message(Box::new(m))
-                    }
-                    other => event_kind(other)?,
-                };
-                Some(Event {
-                    at: Duration::from_micros(u64::from(at)),
-                    kind,
-                })
+        self.entries()
+            .map(|(at, entry)| Event {
+                at: Duration::from_micros(u64::from(at)),
+                kind: match entry {
+                    Entry::Message(raw) => EventKind::Message(Box::new(message(
+                        &raw,
+                        decode.then_some(&mut suite),
+                        keep_raw,
+                    ))),
+                    other => event_kind(other),
+                },
             })
             .collect()
     }
 }
 
-/// The event of an entry other than a message (`None` for a message,
-/// which [`Log::events`] builds from its bytes).
-fn event_kind(entry: Entry) -> Option<EventKind> {
-    Some(match entry {
-        Entry::HandshakeStart => EventKind::HandshakeStart,
-        Entry::HandshakeDone => EventKind::HandshakeDone,
-        Entry::State { state, long, short } => EventKind::State(StateChange {
-            state: HandshakeState::from_running(state),
-            long: long.text(),
-            short: short.text(),
-        }),
-        Entry::Alert { where_, ret } => EventKind::Alert(alert(where_, ret)),
-        Entry::Exit { ret, status, state } => EventKind::Exit(Exit {
-            ret,
-            status,
-            state: state.text(),
-        }),
-        Entry::Unaccepted(header) => EventKind::UnacceptedRecord(header),
-        Entry::Message(_) => return None,
-    })
+/// The tag that starts each entry.
+mod tag {
+    pub(super) const START: u8 = 0;
+    pub(super) const DONE: u8 = 1;
+    pub(super) const STATE: u8 = 2;
+    pub(super) const ALERT: u8 = 3;
+    pub(super) const EXIT: u8 = 4;
+    pub(super) const MESSAGE: u8 = 5;
+    pub(super) const UNACCEPTED: u8 = 6;
 }
 
-/// A full TLS 1.3 handshake records 31 to 33 entries per side, about 12
-/// of them messages; a log grows in steps rather than doubling, since the
-/// slack of a doubled vector would be most of what tracing costs in memory
-/// per connection.
-const ENTRIES_STEP: usize = 36;
-const MESSAGES_STEP: usize = 12;
+/// Tag and time.
+const HEADER: usize = 5;
+/// The most fixed-size bytes an entry has after its header (an exit).
+const MAX_FIELDS: usize = 11;
+/// A state's texts are the learnt ones for its number.
+const LEARNT: u16 = u16::MAX;
+const NO_RECORD: u16 = 0;
+/// The log grows by at least this much at a time: enough for a resumed
+/// handshake in one or two steps, and slack of at most this much after a
+/// full one (a TLS 1.3 handshake logs about 3 KiB per side, most of it the
+/// messages' bytes).
+const STEP: usize = 512;
 
-fn grow_by_steps<T>(v: &mut Vec<T>, step: usize) {
-    if v.len() == v.capacity() {
-        v.reserve_exact(step);
+/// Reads the entries back in the order [`Log::push`] wrote them.
+pub(crate) struct Entries<'a> {
+    log: &'a Log,
+    rest: &'a [u8],
+}
+
+impl<'a> Entries<'a> {
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let head = self.rest.get(..N)?.try_into().ok()?;
+        self.rest = &self.rest[N..];
+        Some(head)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.take().map(u16::from_le_bytes)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.take().map(u32::from_le_bytes)
+    }
+
+    fn i32(&mut self) -> Option<i32> {
+        self.take().map(i32::from_le_bytes)
+    }
+
+    fn texts(&mut self, state: u32) -> Option<StateTexts> {
+        match self.u16()? {
+            LEARNT => Some(StateTexts::Learnt(state)),
+            i => self.log.own_texts.get(usize::from(i)).copied(),
+        }
+    }
+
+    fn next_entry(&mut self) -> Option<(u32, Entry<'a>)> {
+        let [tag] = self.take()?;
+        let at = self.u32()?;
+        let entry = match tag {
+            tag::START => Entry::HandshakeStart,
+            tag::DONE => Entry::HandshakeDone,
+            tag::STATE => {
+                let state = self.u32()?;
+                let texts = self.texts(state)?;
+                Entry::State { state, texts }
+            }
+            tag::ALERT => Entry::Alert {
+                where_: self.i32()?,
+                ret: self.i32()?,
+            },
+            tag::EXIT => {
+                let ret = self.i32()?;
+                let [status] = self.take()?;
+                let state = self.u32()?;
+                Entry::Exit {
+                    ret,
+                    status: exit_status(status)?,
+                    state,
+                    texts: self.texts(state)?,
+                }
+            }
+            tag::MESSAGE => {
+                let version = self.u16()?;
+                let record = self.u16()?;
+                let [flags, content_type] = self.take()?;
+                let length = self.u32()? as usize;
+                let bytes = self.rest.get(..length)?;
+                self.rest = &self.rest[length..];
+                Entry::Message(RawMessage {
+                    bytes,
+                    version,
+                    record_version: (flags & 1 != 0).then_some(record),
+                    content_type,
+                    direction: if flags & 2 != 0 {
+                        Direction::Write
+                    } else {
+                        Direction::Read
+                    },
+                })
+            }
+            tag::UNACCEPTED => {
+                let [content_type] = self.take()?;
+                Entry::Unaccepted(RecordHeader {
+                    content_type,
+                    version: self.u16()?,
+                    length: self.u16()?,
+                })
+            }
+            _ => return None,
+        };
+        Some((at, entry))
     }
 }
 
-fn micros(at: Duration) -> u32 {
-    u32::try_from(at.as_micros()).unwrap_or(u32::MAX)
+impl<'a> Iterator for Entries<'a> {
+    type Item = (u32, Entry<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let next = self.next_entry();
+        if next.is_none() {
+            // Only this module writes the buffer, so a short read means the
+            // end; stop there rather than misread what follows.
+            self.rest = &[];
+        }
+        next
+    }
+}
+
+fn exit_status(byte: u8) -> Option<ExitStatus> {
+    [ExitStatus::Done, ExitStatus::WouldBlock, ExitStatus::Failed]
+        .into_iter()
+        .find(|s| *s as u8 == byte)
+}
+
+/// The event of an entry that is not a message.
+fn event_kind(entry: Entry<'_>) -> EventKind {
+    match entry {
+        Entry::HandshakeStart => EventKind::HandshakeStart,
+        Entry::HandshakeDone => EventKind::HandshakeDone,
+        Entry::State { state, texts } => {
+            let (long, short) = texts.texts();
+            EventKind::State(StateChange {
+                state: HandshakeState::from_running(state),
+                long,
+                short,
+            })
+        }
+        Entry::Alert { where_, ret } => EventKind::Alert(alert(where_, ret)),
+        Entry::Exit {
+            ret, status, texts, ..
+        } => EventKind::Exit(Exit {
+            ret,
+            status,
+            state: texts.texts().0,
+        }),
+        Entry::Unaccepted(header) => EventKind::UnacceptedRecord(header),
+        Entry::Message(m) => EventKind::Message(Box::new(message(&m, None, false))),
+    }
 }
 
 /// The alert the info callback reported with `where_` and `ret`.
@@ -203,7 +390,7 @@ fn alert(where_: c_int, ret: c_int) -> Alert {
 
 /// The public message; decoded when `suite` is given, which carries the
 /// suite a ServerHello selected from one message to the next.
-fn message(m: &RawMessage, suite: Option<&mut Option<u16>>, keep_raw: bool) -> Message {
+fn message(m: &RawMessage<'_>, suite: Option<&mut Option<u16>>, keep_raw: bool) -> Message {
     let mut message = Message {
         direction: m.direction,
         version: m.version,
@@ -218,7 +405,7 @@ fn message(m: &RawMessage, suite: Option<&mut Option<u16>>, keep_raw: bool) -> M
     if let Some(suite) = suite {
         if i32::from(m.content_type) == sys::SSL3_RT_HANDSHAKE {
             let context = decode::DecodeContext::new(m.version, *suite);
-            match decode::decode_handshake_in(&m.bytes, context) {
+            match decode::decode_handshake_in(m.bytes, context) {
                 Ok(msg) => message.body = Some(msg.body),
                 Err(e) => message.decode_error = Some(e),
             }
@@ -234,8 +421,95 @@ fn message(m: &RawMessage, suite: Option<&mut Option<u16>>, keep_raw: bool) -> M
 /// messages were not recorded.
 pub(crate) fn ticket_offered(log: &Log) -> Option<bool> {
     let hello = log.first_message(HandshakeType::CLIENT_HELLO)?;
-    match decode::decode_handshake(&hello.bytes, false).ok()?.body {
+    match decode::decode_handshake(hello.bytes, false).ok()?.body {
         Body::ClientHello(hello) => Some(hello.session_ticket.is_some_and(|n| n > 0)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(bytes: &[u8], record_version: Option<u16>, direction: Direction) -> Entry<'_> {
+        Entry::Message(RawMessage {
+            bytes,
+            version: 0x0303,
+            record_version,
+            content_type: sys::SSL3_RT_HANDSHAKE as u8,
+            direction,
+        })
+    }
+
+    /// Every kind of entry reads back as written, in order, with its time.
+    #[test]
+    fn entries_read_back_as_written() {
+        let mut log = Log::new(16);
+        let at = |us| Duration::from_micros(us);
+        let hello = [1u8, 0, 0, 2, 3, 3];
+        log.push(at(1), Entry::HandshakeStart);
+        log.push(at(2), message(&hello, Some(0x0301), Direction::Write));
+        log.push(
+            at(3),
+            Entry::Alert {
+                where_: 0x4008,
+                ret: 0x0228,
+            },
+        );
+        let header = RecordHeader {
+            content_type: 22,
+            version: 0x0303,
+            length: 513,
+        };
+        log.push(at(4), Entry::Unaccepted(header));
+        log.push(at(5), message(&[], None, Direction::Read));
+        log.push(at(u64::MAX / 2), Entry::HandshakeDone);
+        let read: Vec<_> = log.entries().collect();
+        assert_eq!(read.len(), 6);
+        assert_eq!(
+            read.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5, u32::MAX]
+        );
+        assert!(matches!(read[0].1, Entry::HandshakeStart));
+        let Entry::Message(m) = read[1].1 else {
+            panic!("not a message")
+        };
+        assert_eq!(m.bytes, hello);
+        assert_eq!(m.record_version, Some(0x0301));
+        assert_eq!(m.direction, Direction::Write);
+        assert_eq!(m.handshake_type(), Some(HandshakeType::CLIENT_HELLO));
+        assert!(matches!(
+            read[2].1,
+            Entry::Alert {
+                where_: 0x4008,
+                ret: 0x0228
+            }
+        ));
+        assert!(matches!(read[3].1, Entry::Unaccepted(h) if h == header));
+        let Entry::Message(empty) = read[4].1 else {
+            panic!("not a message")
+        };
+        assert!(empty.bytes.is_empty() && empty.record_version.is_none());
+        assert_eq!(empty.direction, Direction::Read);
+        assert!(matches!(read[5].1, Entry::HandshakeDone));
+        assert_eq!(
+            log.first_message(HandshakeType::CLIENT_HELLO)
+                .map(|m| m.bytes),
+            Some(&hello[..])
+        );
+    }
+
+    /// Past its limit the log counts what it refuses and keeps the rest.
+    #[test]
+    fn a_full_log_counts_what_it_drops() {
+        let mut log = Log::new(2);
+        for _ in 0..5 {
+            log.push(
+                Duration::ZERO,
+                message(&[2, 0, 0, 0], None, Direction::Read),
+            );
+        }
+        assert_eq!(log.entries().count(), 2);
+        assert_eq!(log.dropped, 3);
     }
 }
