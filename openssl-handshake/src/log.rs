@@ -99,64 +99,74 @@ impl Log {
         self.count += 1;
         let need = HEADER + MAX_FIELDS + length as usize;
         if self.bytes.capacity() - self.bytes.len() < need {
-            self.bytes.reserve_exact(need.max(STEP));
+            let step = if self.bytes.capacity() == 0 {
+                FIRST
+            } else {
+                STEP
+            };
+            self.bytes.reserve_exact(need.max(step));
         }
-        let at = u32::try_from(at.as_micros()).unwrap_or(u32::MAX);
-        let texts = |log: &mut Log, texts: StateTexts| match texts {
-            StateTexts::Learnt(_) => LEARNT,
-            own => {
-                log.own_texts.push(own);
-                (log.own_texts.len() - 1) as u16
-            }
-        };
-        let tag = match entry {
-            Entry::HandshakeStart => tag::START,
-            Entry::HandshakeDone => tag::DONE,
-            Entry::State { .. } => tag::STATE,
-            Entry::Alert { .. } => tag::ALERT,
-            Entry::Exit { .. } => tag::EXIT,
-            Entry::Message(_) => tag::MESSAGE,
-            Entry::Unaccepted(_) => tag::UNACCEPTED,
-        };
-        self.bytes.push(tag);
-        self.bytes.extend_from_slice(&at.to_le_bytes());
+        let micros = at.as_secs().saturating_mul(1_000_000) + u64::from(at.subsec_micros());
+        let mut f = Fields::default();
+        match entry {
+            Entry::HandshakeStart => f.put(&[tag::START]),
+            Entry::HandshakeDone => f.put(&[tag::DONE]),
+            Entry::State { .. } => f.put(&[tag::STATE]),
+            Entry::Alert { .. } => f.put(&[tag::ALERT]),
+            Entry::Exit { .. } => f.put(&[tag::EXIT]),
+            Entry::Message(_) => f.put(&[tag::MESSAGE]),
+            Entry::Unaccepted(_) => f.put(&[tag::UNACCEPTED]),
+        }
+        f.put(&u32::try_from(micros).unwrap_or(u32::MAX).to_le_bytes());
         match entry {
             Entry::HandshakeStart | Entry::HandshakeDone => {}
-            Entry::State { state, texts: t } => {
-                let t = texts(self, t);
-                self.bytes.extend_from_slice(&state.to_le_bytes());
-                self.bytes.extend_from_slice(&t.to_le_bytes());
+            Entry::State { state, texts } => {
+                f.put(&state.to_le_bytes());
+                f.put(&self.texts_index(texts).to_le_bytes());
             }
             Entry::Alert { where_, ret } => {
-                self.bytes.extend_from_slice(&where_.to_le_bytes());
-                self.bytes.extend_from_slice(&ret.to_le_bytes());
+                f.put(&where_.to_le_bytes());
+                f.put(&ret.to_le_bytes());
             }
             Entry::Exit {
                 ret,
                 status,
                 state,
-                texts: t,
+                texts,
             } => {
-                let t = texts(self, t);
-                self.bytes.extend_from_slice(&ret.to_le_bytes());
-                self.bytes.push(status as u8);
-                self.bytes.extend_from_slice(&state.to_le_bytes());
-                self.bytes.extend_from_slice(&t.to_le_bytes());
+                f.put(&ret.to_le_bytes());
+                f.put(&[status as u8]);
+                f.put(&state.to_le_bytes());
+                f.put(&self.texts_index(texts).to_le_bytes());
             }
             Entry::Message(m) => {
-                let record = m.record_version.unwrap_or(NO_RECORD);
                 let flags = u8::from(m.record_version.is_some())
                     | u8::from(m.direction == Direction::Write) << 1;
-                self.bytes.extend_from_slice(&m.version.to_le_bytes());
-                self.bytes.extend_from_slice(&record.to_le_bytes());
-                self.bytes.extend_from_slice(&[flags, m.content_type]);
-                self.bytes.extend_from_slice(&length.to_le_bytes());
-                self.bytes.extend_from_slice(m.bytes);
+                f.put(&m.version.to_le_bytes());
+                f.put(&m.record_version.unwrap_or(NO_RECORD).to_le_bytes());
+                f.put(&[flags, m.content_type]);
+                f.put(&length.to_le_bytes());
             }
             Entry::Unaccepted(h) => {
-                self.bytes.push(h.content_type);
-                self.bytes.extend_from_slice(&h.version.to_le_bytes());
-                self.bytes.extend_from_slice(&h.length.to_le_bytes());
+                f.put(&[h.content_type]);
+                f.put(&h.version.to_le_bytes());
+                f.put(&h.length.to_le_bytes());
+            }
+        }
+        self.bytes.extend_from_slice(&f.bytes[..f.len]);
+        if let Entry::Message(m) = entry {
+            self.bytes.extend_from_slice(m.bytes);
+        }
+    }
+
+    /// What an entry stores for `texts`: [`LEARNT`], or where its own are.
+    fn texts_index(&mut self, texts: StateTexts) -> u16 {
+        match texts {
+            StateTexts::Learnt(_) => LEARNT,
+            own => {
+                self.own_texts.push(own);
+                // At most `limit` entries, far below u16::MAX.
+                (self.own_texts.len() - 1) as u16
             }
         }
     }
@@ -227,11 +237,30 @@ const MAX_FIELDS: usize = 11;
 /// A state's texts are the learnt ones for its number.
 const LEARNT: u16 = u16::MAX;
 const NO_RECORD: u16 = 0;
-/// The log grows by at least this much at a time: enough for a resumed
-/// handshake in one or two steps, and slack of at most this much after a
-/// full one (a TLS 1.3 handshake logs about 3 KiB per side, most of it the
-/// messages' bytes).
+/// The first allocation: a resumed handshake's log fits in it.
+const FIRST: usize = 1024;
+/// Later, the log grows by at least this much at a time, which leaves slack
+/// of at most this much after a full handshake (a TLS 1.3 handshake logs
+/// about 3 KiB per side, most of it the messages' bytes).
 const STEP: usize = 512;
+
+/// An entry's fixed-size part, assembled before one copy into the log.
+#[derive(Default)]
+struct Fields {
+    bytes: [u8; HEADER + MAX_FIELDS],
+    len: usize,
+}
+
+impl Fields {
+    #[inline(always)]
+    fn put(&mut self, b: &[u8]) {
+        // Every entry's fields fit, by the choice of MAX_FIELDS.
+        if let Some(slot) = self.bytes.get_mut(self.len..self.len + b.len()) {
+            slot.copy_from_slice(b);
+            self.len += b.len();
+        }
+    }
+}
 
 /// Reads the entries back in the order [`Log::push`] wrote them.
 pub(crate) struct Entries<'a> {
