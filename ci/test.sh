@@ -95,7 +95,7 @@ cargo bench -q --workspace -- --test
 echo "== tls-harness bench --quick"
 "$harness" bench --quick --format json --out target/bench.json
 jq -e '
-    .schema_version == 1 and (.rows | length > 0)
+    .schema_version == 2 and (.rows | length > 0)
     and all(.rows[]; (.untraced | type) == "number" and (.traced_ratio | type) == "number"
         and (.kind == "memory" or (.id | test("^resumption/.*/tls12-"))
              or (.limit_fraction | type) == "number"))

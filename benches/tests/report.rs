@@ -5,7 +5,7 @@
 
 use benches::config::{Config, HANDSHAKES};
 use benches::workload;
-use benches::{BenchOptions, BenchReport, Kind};
+use benches::{BenchOptions, BenchReport, Bound, Kind};
 use regex::Regex;
 use testkit::pki::Pki;
 
@@ -62,7 +62,20 @@ fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
     let parsed = BenchReport::from_json(&json).unwrap();
     let ids = |r: &BenchReport| r.rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&parsed), ids(&report));
-    assert_eq!(parsed.targets.len(), 4);
+    assert_eq!(parsed.targets.len(), 8);
+    // The memory rows ran, so their targets were measured, as the extra
+    // bytes tracing holds, which must not exceed the threshold.
+    let memory: Vec<_> = parsed
+        .targets
+        .iter()
+        .filter(|t| t.row.starts_with("memory/default/"))
+        .collect();
+    assert_eq!(memory.len(), 2);
+    for t in memory {
+        assert_eq!(t.bound, Bound::AtMost, "{t:?}");
+        let row = report.rows.iter().find(|r| r.id == t.row).expect("row");
+        assert_eq!(t.measured, Some(row.traced - row.untraced), "{t:?}");
+    }
     assert!(report
         .to_table()
         .contains("handshake/default/tls13-ed25519-x25519"));
