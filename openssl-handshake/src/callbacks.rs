@@ -26,11 +26,12 @@ use crate::attach::{Hook, TraceOptions};
 use crate::cert::CertificateInfo;
 use crate::diagnosis::LocalConfig;
 use crate::error::Error;
-use crate::event::{Direction, ExitStatus, RecordHeader, Side};
+use crate::event::{Direction, ExitStatus, Side};
 use crate::ffi;
 use crate::log::{self, Entry, Log, RawMessage};
 use crate::micros;
 use crate::negotiated::{Negotiated, VerifyResult};
+use crate::records::LastRecords;
 use crate::sys;
 use crate::telemetry;
 use crate::trace::{Failure, HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS};
@@ -109,6 +110,7 @@ fn recorder_index() -> Result<Index<Ssl, Recorder>, Error> {
 pub(crate) struct Recorder {
     options: TraceOptions,
     started: Instant,
+    records: LastRecords,
     state: Mutex<RecorderState>,
 }
 
@@ -130,11 +132,6 @@ struct RecorderState {
     log: Log,
     /// The peer's chain, parsed into the trace only when someone reads it.
     peer_chain: Vec<X509>,
-    /// The last record header seen, per direction.
-    record: [Option<RecordHeader>; 2],
-    /// Whether the content of the last record read reached the message
-    /// callback; a failure with it unread means OpenSSL rejected it.
-    read_record_accepted: bool,
     handshake_started: Instant,
     hook_due: bool,
     /// The handshake succeeded and `trace.negotiated` is yet to be read.
@@ -148,6 +145,7 @@ impl Recorder {
         Recorder {
             options,
             started: now,
+            records: LastRecords::new(),
             state: Mutex::new(RecorderState {
                 side,
                 outcome: Outcome::InProgress,
@@ -161,8 +159,6 @@ impl Recorder {
                 joined_late: false,
                 log: Log::new(MAX_EVENTS),
                 peer_chain: Vec::new(),
-                record: [None; 2],
-                read_record_accepted: true,
                 handshake_started: now,
                 hook_due: false,
                 negotiated_pending: false,
@@ -389,10 +385,7 @@ fn on_info(
             },
         );
         if status == ExitStatus::Failed && state.outcome == Outcome::InProgress {
-            if let Some(record) =
-                state.record[Direction::Read as usize].filter(|_| !state.read_record_accepted)
-            {
-                state.read_record_accepted = true;
+            if let Some(record) = recorder.records.take_unaccepted() {
                 state.log.push(at, Entry::Unaccepted(record));
             }
             let so_far = state.events_so_far();
@@ -575,26 +568,20 @@ pub(crate) unsafe extern "C" fn msg_callback(
         } else {
             Direction::Read
         };
-        let mut state = recorder.lock();
         if content_type == sys::SSL3_RT_HEADER {
-            state.record[direction as usize] = RecordHeader::parse(bytes);
-            if direction == Direction::Read {
-                state.read_record_accepted = false;
-            }
+            recorder.records.header(direction, bytes);
             return;
         }
-        if direction == Direction::Read {
-            state.read_record_accepted = true;
-        }
-        let record_version = state.record[direction as usize].map(|r| r.version);
         let message = RawMessage {
             bytes,
             version: version as u16,
-            record_version,
+            record_version: recorder.records.content(direction),
             content_type: content_type as u8,
             direction,
         };
-        state.log.push(recorder.at(), Entry::Message(message));
+        let at = recorder.at();
+        let mut state = recorder.lock();
+        state.log.push(at, Entry::Message(message));
     }));
 }
 

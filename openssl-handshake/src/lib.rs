@@ -63,6 +63,7 @@ mod ffi;
 mod log;
 mod micros;
 mod negotiated;
+mod records;
 mod render;
 mod sys;
 mod telemetry;

@@ -1,0 +1,94 @@
+//! The last record header seen each way, kept outside the recorder's lock.
+//!
+//! The message callback reports a header before every record, so during a
+//! handshake these calls are as many as the messages; with the headers in
+//! relaxed atomics they cost no lock. Only the thread driving the `SSL`
+//! runs its callbacks, so no ordering beyond that is needed.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+
+use crate::event::{Direction, RecordHeader};
+
+pub(crate) struct LastRecords {
+    /// Per direction, a header packed by [`pack`]; 0 for none yet.
+    headers: [AtomicU64; 2],
+    /// Whether the content of the last record read reached the message
+    /// callback; a failure with it unread means OpenSSL rejected it.
+    read_accepted: AtomicBool,
+}
+
+impl LastRecords {
+    pub(crate) fn new() -> Self {
+        LastRecords {
+            headers: [AtomicU64::new(0), AtomicU64::new(0)],
+            read_accepted: AtomicBool::new(true),
+        }
+    }
+
+    /// A record header (`SSL3_RT_HEADER`) went by.
+    pub(crate) fn header(&self, direction: Direction, bytes: &[u8]) {
+        let packed = RecordHeader::parse(bytes).map_or(0, pack);
+        self.headers[direction as usize].store(packed, Relaxed);
+        if direction == Direction::Read {
+            self.read_accepted.store(false, Relaxed);
+        }
+    }
+
+    /// A record's content went by; returns the version its header carried.
+    pub(crate) fn content(&self, direction: Direction) -> Option<u16> {
+        if direction == Direction::Read {
+            self.read_accepted.store(true, Relaxed);
+        }
+        unpack(self.headers[direction as usize].load(Relaxed)).map(|h| h.version)
+    }
+
+    /// The last record read if OpenSSL never passed on its content, once.
+    pub(crate) fn take_unaccepted(&self) -> Option<RecordHeader> {
+        if self.read_accepted.swap(true, Relaxed) {
+            return None;
+        }
+        unpack(self.headers[Direction::Read as usize].load(Relaxed))
+    }
+}
+
+const PRESENT: u64 = 1 << 40;
+
+fn pack(h: RecordHeader) -> u64 {
+    PRESENT | u64::from(h.content_type) | u64::from(h.version) << 8 | u64::from(h.length) << 24
+}
+
+fn unpack(v: u64) -> Option<RecordHeader> {
+    (v & PRESENT != 0).then_some(RecordHeader {
+        content_type: v as u8,
+        version: (v >> 8) as u16,
+        length: (v >> 24) as u16,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_record_whose_content_never_came_is_reported_once() {
+        let records = LastRecords::new();
+        assert_eq!(records.take_unaccepted(), None);
+        records.header(Direction::Read, &[22, 3, 3, 0xff, 0xfe]);
+        let header = RecordHeader {
+            content_type: 22,
+            version: 0x0303,
+            length: 0xfffe,
+        };
+        assert_eq!(records.take_unaccepted(), Some(header));
+        assert_eq!(records.take_unaccepted(), None);
+        records.header(Direction::Read, &[21, 3, 1, 0, 2]);
+        assert_eq!(records.content(Direction::Read), Some(0x0301));
+        assert_eq!(records.take_unaccepted(), None);
+        assert_eq!(records.content(Direction::Write), None);
+        records.header(Direction::Write, &[23, 3, 3, 0, 1]);
+        assert_eq!(records.content(Direction::Write), Some(0x0303));
+        // A header too short to parse leaves no version.
+        records.header(Direction::Write, &[23, 3]);
+        assert_eq!(records.content(Direction::Write), None);
+    }
+}
