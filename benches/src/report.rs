@@ -285,9 +285,12 @@ impl BenchReport {
         }
         let _ = writeln!(out, "\ntargets:");
         for t in &self.targets {
+            // Ratios to four places, so that a miss never prints as the
+            // threshold itself; bytes whole.
+            let places = if t.threshold >= 10.0 { 0 } else { 4 };
             let measured = t
                 .measured
-                .map_or("not run".to_owned(), |m| format!("{m:.3}"));
+                .map_or("not run".to_owned(), |m| format!("{m:.places$}"));
             let verdict = match t.met {
                 Some(true) => "met",
                 Some(false) => "MISSED",
