@@ -30,11 +30,13 @@ use crate::event::{Direction, ExitStatus, Side};
 use crate::ffi;
 use crate::log::{self, Entry, Log, RawMessage};
 use crate::micros;
-use crate::negotiated::{Negotiated, VerifyResult};
+use crate::negotiated::Negotiated;
 use crate::records::LastRecords;
+
+mod outcome;
 use crate::sys;
 use crate::telemetry;
-use crate::trace::{Failure, HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS};
+use crate::trace::{HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS};
 
 /// Installs the trampolines on a context and stores `options` in its
 /// ex_data, replacing options from an earlier call.
@@ -192,7 +194,7 @@ impl Drop for Recorder {
             let Some(hook) = hook.filter(|_| unfinished && state.hook_due) else {
                 return;
             };
-            let failure = failure_of(&state.events_so_far(), None, ABANDONED.to_owned());
+            let failure = outcome::failure_of(&state.events_so_far(), None, ABANDONED.to_owned());
             state.outcome = Outcome::Failed(Box::new(failure));
             state.duration = Some(micros::truncate(state.handshake_started.elapsed()));
             if telemetry::ENABLED {
@@ -271,6 +273,16 @@ fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
         // which spans this callback.
         return Some(unsafe { &*(existing as *const Recorder) });
     }
+    create_recorder(ssl, index)
+}
+
+/// The first callback on `ssl`: its recorder, made from its context's
+/// options. Out of line, as it runs once per connection.
+#[cold]
+#[inline(never)]
+fn create_recorder<'a>(ssl: *mut SSL, index: Index<Ssl, Recorder>) -> Option<&'a Recorder> {
+    // SAFETY: as in `recorder`, which passes on the SSL OpenSSL gave it.
+    let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
     let options = ssl_ref
         .ssl_context()
         .ex_data(context_index().ok()?)?
@@ -333,28 +345,10 @@ fn on_info(
     let mut state = recorder.lock();
     let state = &mut *state;
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
-        state.handshakes += 1;
-        state.side = if ssl.is_server() {
-            Side::Server
-        } else {
-            Side::Client
-        };
-        if state.outcome != Outcome::InProgress || state.handshakes == 1 {
-            state.outcome = Outcome::InProgress;
-            state.handshake_started = Instant::now();
-            state.hook_due = true;
-            state.span = telemetry::handshake_span(state.side);
-        }
+        outcome::begin(state, ssl);
         state.log.push(at, Entry::HandshakeStart);
     } else if state.handshakes == 0 && ffi::in_init(ssl) {
-        // The SSL reached a traced context mid-handshake (an SNI switch
-        // from an untraced one): what came before is lost, but the rest
-        // is recorded and the hook still hears how it ended.
-        state.handshakes = 1;
-        state.joined_late = true;
-        state.handshake_started = Instant::now();
-        state.hook_due = true;
-        state.span = telemetry::handshake_span(state.side);
+        outcome::join_late(state);
     }
     if where_ & sys::SSL_CB_LOOP != 0 {
         let value = ffi::state(ssl).raw();
@@ -385,12 +379,7 @@ fn on_info(
             },
         );
         if status == ExitStatus::Failed && state.outcome == Outcome::InProgress {
-            if let Some(record) = recorder.records.take_unaccepted() {
-                state.log.push(at, Entry::Unaccepted(record));
-            }
-            let so_far = state.events_so_far();
-            finished = Some(Outcome::Failed(Box::new(failure(ssl, ret, &so_far))));
-            state.local = Some(Box::new(LocalConfig::read(ssl)));
+            finished = Some(outcome::failed(recorder, state, ssl, ret, at));
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {
@@ -400,50 +389,7 @@ fn on_info(
         }
     }
     let outcome = finished?;
-    // A failure after the ServerHello still agreed on a version and a
-    // suite (and perhaps a group and the peer's chain): keep what it did.
-    // The server chose them before writing it, the client learnt them by
-    // reading it; states are recorded even with messages off.
-    // (A client reading a ServerHello it then refuses has no cipher yet.)
-    let agreed = || {
-        state
-            .log
-            .reached(&["TLS_ST_SW_SRVR_HELLO", "TLS_ST_CR_SRVR_HELLO"])
-            && (ssl.current_cipher().is_some() || ffi::pending_cipher(ssl).is_some())
-    };
-    // On success nobody may ever ask what was agreed: unless the hook or a
-    // telemetry feature needs it now, it is read from the SSL when the
-    // trace is (the values stay put once the handshake is done).
-    let wanted_now = state.hook_due && recorder.options.on_complete.is_some();
-    if outcome != Outcome::Succeeded {
-        if agreed() {
-            state.read_negotiated(ssl);
-        }
-    } else if wanted_now || telemetry::ENABLED {
-        state.read_negotiated(ssl);
-    } else {
-        state.negotiated = None;
-        state.negotiated_pending = true;
-    }
-    state.outcome = outcome;
-    state.duration = Some(micros::truncate(state.handshake_started.elapsed()));
-    (state.bytes_sent, state.bytes_received) = ffi::bytes_sent_received(ssl);
-    if telemetry::ENABLED {
-        telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
-    }
-    let hook = recorder
-        .options
-        .on_complete
-        .clone()
-        .filter(|_| state.hook_due)?;
-    state.hook_due = false;
-    // Decoding a malformed certificate through the openssl crate drains the
-    // thread's error queue, which the caller of SSL_connect/SSL_accept has
-    // yet to read: set it aside and put it back.
-    let pending = openssl::error::ErrorStack::get();
-    let trace = state.snapshot(recorder.options.raw_bytes);
-    pending.put();
-    Some((trace, hook))
+    outcome::finish(recorder, state, ssl, outcome)
 }
 
 fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {
@@ -458,53 +404,6 @@ fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {
         }
     }
     ExitStatus::Failed
-}
-
-fn failure(ssl: &SslRef, ret: c_int, trace: &HandshakeTrace) -> Failure {
-    let code = ffi::verify_result(ssl);
-    let verify = (code != 0).then(|| VerifyResult::from_code(code));
-    let mut reason = ffi::peek_error_reason();
-    if reason.is_empty() || reason == UNEXPECTED_EOF {
-        let after = match trace.last_handshake_message() {
-            Some(m) => format!("after {}", m.name()),
-            None => "before any handshake message".to_owned(),
-        };
-        let error = ErrorCode::from_raw(ffi::error_code(ssl, ret));
-        reason = if reason == UNEXPECTED_EOF || error == ErrorCode::SYSCALL {
-            format!("the peer closed the connection (EOF) {after}")
-        } else if error == ErrorCode::ZERO_RETURN {
-            format!("the peer closed the connection with close_notify {after}")
-        } else {
-            format!("the handshake stopped {after} with no error from OpenSSL")
-        };
-    }
-    failure_of(trace, verify, reason)
-}
-
-/// OpenSSL's reason when the transport reaches EOF mid-record or
-/// mid-handshake.
-const UNEXPECTED_EOF: &str = "unexpected eof while reading";
-
-/// A failure with what the trace itself tells: where it stopped, the last
-/// message and the alerts each way.
-fn failure_of(trace: &HandshakeTrace, verify: Option<VerifyResult>, reason: String) -> Failure {
-    Failure {
-        state: last_state(trace),
-        last_message: trace.last_message_text(),
-        alert_sent: trace.alert_sent().cloned(),
-        alert_received: trace.alert_received().cloned(),
-        verify,
-        reason,
-    }
-}
-
-/// The last state the handshake reached.
-fn last_state(trace: &HandshakeTrace) -> String {
-    trace
-        .states()
-        .last()
-        .map(|s| s.long.to_string())
-        .unwrap_or_default()
 }
 
 fn run_hook(

@@ -1,0 +1,176 @@
+//! How a handshake ends: the rarely taken paths of the info callback,
+//! kept out of line so that the code run for every state stays small
+//! (what it displaces from the instruction cache is OpenSSL's own).
+
+use std::time::{Duration, Instant};
+
+use libc::c_int;
+use openssl::ssl::{ErrorCode, SslRef};
+
+use super::{Recorder, RecorderState};
+use crate::attach::Hook;
+use crate::diagnosis::LocalConfig;
+use crate::event::Side;
+use crate::ffi;
+use crate::log::Entry;
+use crate::micros;
+use crate::negotiated::VerifyResult;
+use crate::telemetry;
+use crate::trace::{Failure, HandshakeTrace, Outcome};
+
+/// A handshake starts (`SSL_CB_HANDSHAKE_START`).
+#[cold]
+#[inline(never)]
+pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef) {
+    state.handshakes += 1;
+    state.side = if ssl.is_server() {
+        Side::Server
+    } else {
+        Side::Client
+    };
+    if state.outcome != Outcome::InProgress || state.handshakes == 1 {
+        state.outcome = Outcome::InProgress;
+        state.handshake_started = Instant::now();
+        state.hook_due = true;
+        state.span = telemetry::handshake_span(state.side);
+    }
+}
+
+/// The SSL reached a traced context mid-handshake (an SNI switch from an
+/// untraced one): what came before is lost, but the rest is recorded and
+/// the hook still hears how it ended.
+#[cold]
+#[inline(never)]
+pub(super) fn join_late(state: &mut RecorderState) {
+    state.handshakes = 1;
+    state.joined_late = true;
+    state.handshake_started = Instant::now();
+    state.hook_due = true;
+    state.span = telemetry::handshake_span(state.side);
+}
+
+/// The handshake under way failed at an exit with `ret`.
+#[cold]
+#[inline(never)]
+pub(super) fn failed(
+    recorder: &Recorder,
+    state: &mut RecorderState,
+    ssl: &SslRef,
+    ret: c_int,
+    at: Duration,
+) -> Outcome {
+    if let Some(record) = recorder.records.take_unaccepted() {
+        state.log.push(at, Entry::Unaccepted(record));
+    }
+    let so_far = state.events_so_far();
+    let failure = failure(ssl, ret, &so_far);
+    state.local = Some(Box::new(LocalConfig::read(ssl)));
+    Outcome::Failed(Box::new(failure))
+}
+
+/// Settles the trace of a handshake that ended with `outcome`; returns the
+/// finished trace and the hook when the hook is due, so that it runs after
+/// the lock is released.
+#[inline(never)]
+pub(super) fn finish(
+    recorder: &Recorder,
+    state: &mut RecorderState,
+    ssl: &SslRef,
+    outcome: Outcome,
+) -> Option<(HandshakeTrace, Hook)> {
+    // A failure after the ServerHello still agreed on a version and a
+    // suite (and perhaps a group and the peer's chain): keep what it did.
+    // The server chose them before writing it, the client learnt them by
+    // reading it; states are recorded even with messages off.
+    // (A client reading a ServerHello it then refuses has no cipher yet.)
+    let agreed = || {
+        state
+            .log
+            .reached(&["TLS_ST_SW_SRVR_HELLO", "TLS_ST_CR_SRVR_HELLO"])
+            && (ssl.current_cipher().is_some() || ffi::pending_cipher(ssl).is_some())
+    };
+    // On success nobody may ever ask what was agreed: unless the hook or a
+    // telemetry feature needs it now, it is read from the SSL when the
+    // trace is (the values stay put once the handshake is done).
+    let wanted_now = state.hook_due && recorder.options.on_complete.is_some();
+    if outcome != Outcome::Succeeded {
+        if agreed() {
+            state.read_negotiated(ssl);
+        }
+    } else if wanted_now || telemetry::ENABLED {
+        state.read_negotiated(ssl);
+    } else {
+        state.negotiated = None;
+        state.negotiated_pending = true;
+    }
+    state.outcome = outcome;
+    state.duration = Some(micros::truncate(state.handshake_started.elapsed()));
+    (state.bytes_sent, state.bytes_received) = ffi::bytes_sent_received(ssl);
+    if telemetry::ENABLED {
+        telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
+    }
+    let hook = recorder
+        .options
+        .on_complete
+        .clone()
+        .filter(|_| state.hook_due)?;
+    state.hook_due = false;
+    // Decoding a malformed certificate through the openssl crate drains the
+    // thread's error queue, which the caller of SSL_connect/SSL_accept has
+    // yet to read: set it aside and put it back.
+    let pending = openssl::error::ErrorStack::get();
+    let trace = state.snapshot(recorder.options.raw_bytes);
+    pending.put();
+    Some((trace, hook))
+}
+
+fn failure(ssl: &SslRef, ret: c_int, trace: &HandshakeTrace) -> Failure {
+    let code = ffi::verify_result(ssl);
+    let verify = (code != 0).then(|| VerifyResult::from_code(code));
+    let mut reason = ffi::peek_error_reason();
+    if reason.is_empty() || reason == UNEXPECTED_EOF {
+        let after = match trace.last_handshake_message() {
+            Some(m) => format!("after {}", m.name()),
+            None => "before any handshake message".to_owned(),
+        };
+        let error = ErrorCode::from_raw(ffi::error_code(ssl, ret));
+        reason = if reason == UNEXPECTED_EOF || error == ErrorCode::SYSCALL {
+            format!("the peer closed the connection (EOF) {after}")
+        } else if error == ErrorCode::ZERO_RETURN {
+            format!("the peer closed the connection with close_notify {after}")
+        } else {
+            format!("the handshake stopped {after} with no error from OpenSSL")
+        };
+    }
+    failure_of(trace, verify, reason)
+}
+
+/// OpenSSL's reason when the transport reaches EOF mid-record or
+/// mid-handshake.
+const UNEXPECTED_EOF: &str = "unexpected eof while reading";
+
+/// A failure with what the trace itself tells: where it stopped, the last
+/// message and the alerts each way.
+pub(super) fn failure_of(
+    trace: &HandshakeTrace,
+    verify: Option<VerifyResult>,
+    reason: String,
+) -> Failure {
+    Failure {
+        state: last_state(trace),
+        last_message: trace.last_message_text(),
+        alert_sent: trace.alert_sent().cloned(),
+        alert_received: trace.alert_received().cloned(),
+        verify,
+        reason,
+    }
+}
+
+/// The last state the handshake reached.
+fn last_state(trace: &HandshakeTrace) -> String {
+    trace
+        .states()
+        .last()
+        .map(|s| s.long.to_string())
+        .unwrap_or_default()
+}
