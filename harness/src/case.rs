@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use openssl_handshake::ProtocolVersion;
 use serde::{Deserialize, Serialize};
 pub use testkit::pki::Negative;
 
@@ -48,13 +49,7 @@ impl Version {
 
     /// The name OpenSSL uses (`SSL_get_version`, `SSL_CIPHER_get_version`).
     pub fn openssl_name(self) -> &'static str {
-        match self {
-            Version::Ssl3 => "SSLv3",
-            Version::Tls1 => "TLSv1",
-            Version::Tls1_1 => "TLSv1.1",
-            Version::Tls1_2 => "TLSv1.2",
-            Version::Tls1_3 => "TLSv1.3",
-        }
+        ProtocolVersion::from(self).name()
     }
 
     /// The name a reader expects: "SSLv3", "TLS 1.0", ...
@@ -70,14 +65,33 @@ impl Version {
 
     /// Parses OpenSSL's name; "TLSv1.0" is accepted as well as "TLSv1".
     pub fn from_openssl_name(s: &str) -> Option<Version> {
-        match s {
-            "SSLv3" => Some(Version::Ssl3),
-            "TLSv1" | "TLSv1.0" => Some(Version::Tls1),
-            "TLSv1.1" => Some(Version::Tls1_1),
-            "TLSv1.2" => Some(Version::Tls1_2),
-            "TLSv1.3" => Some(Version::Tls1_3),
-            _ => None,
+        s.parse::<ProtocolVersion>()
+            .ok()
+            .and_then(|v| Version::try_from(v).ok())
+    }
+}
+
+impl From<Version> for ProtocolVersion {
+    fn from(v: Version) -> Self {
+        match v {
+            Version::Ssl3 => ProtocolVersion::Ssl3,
+            Version::Tls1 => ProtocolVersion::Tls1,
+            Version::Tls1_1 => ProtocolVersion::Tls1_1,
+            Version::Tls1_2 => ProtocolVersion::Tls1_2,
+            Version::Tls1_3 => ProtocolVersion::Tls1_3,
         }
+    }
+}
+
+impl TryFrom<ProtocolVersion> for Version {
+    /// A version the matrix does not run (DTLS, an unnamed codepoint).
+    type Error = ProtocolVersion;
+
+    fn try_from(v: ProtocolVersion) -> Result<Self, ProtocolVersion> {
+        Version::ALL
+            .into_iter()
+            .find(|ours| ProtocolVersion::from(*ours) == v)
+            .ok_or(v)
     }
 }
 

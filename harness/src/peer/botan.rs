@@ -17,6 +17,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use openssl_handshake::ProtocolVersion;
+
 use super::capabilities::{Feature, SuiteSupport};
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
@@ -124,9 +126,9 @@ impl Botan {
                 done = true;
                 let (ver, suite) = rest.split_once(" using ").unwrap_or((rest, ""));
                 v.version = match ver.trim() {
-                    "TLS v1.0" => Some("TLSv1".into()),
-                    "TLS v1.1" => Some("TLSv1.1".into()),
-                    "TLS v1.2" => Some("TLSv1.2".into()),
+                    "TLS v1.0" => Some(ProtocolVersion::Tls1),
+                    "TLS v1.1" => Some(ProtocolVersion::Tls1_1),
+                    "TLS v1.2" => Some(ProtocolVersion::Tls1_2),
                     _ => None,
                 };
                 if !suite.is_empty() {

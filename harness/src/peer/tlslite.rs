@@ -13,6 +13,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use openssl_handshake::ProtocolVersion;
 use serde_json::Value;
 
 use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
@@ -266,7 +267,7 @@ impl Tlslite {
                     view.version = v["version"]
                         .as_str()
                         .and_then(|x| x.parse::<Version>().ok())
-                        .map(|x| x.openssl_name().to_string());
+                        .map(ProtocolVersion::from);
                     view.suite = v["suite"].as_u64().and_then(|c| self.suite_name(c));
                     view.resumed = v["resumed"].as_bool();
                     view.alpn = v["alpn"].as_str().map(str::to_string);

@@ -345,7 +345,7 @@ fn parse_client(cap: &Captured, pong: bool, implementation: &str) -> SideOutcome
             v.alpn = Some(p.trim().to_string());
         }
         if let Some(p) = l.trim_start().strip_prefix("Protocol  : ") {
-            v.version = Some(p.trim().to_string());
+            v.version = p.trim().parse().ok();
         }
         if let Some(rest) = l.strip_prefix("verify error:num=") {
             let (num, text) = rest.split_once(':').unwrap_or((rest, ""));
@@ -407,7 +407,7 @@ fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
         let established = b.iter().any(|l| l == "CONNECTION ESTABLISHED");
         for l in b {
             if let Some(p) = l.strip_prefix("Protocol version: ") {
-                v.version = Some(p.trim().to_string());
+                v.version = p.trim().parse().ok();
             }
             if let Some(p) = l.strip_prefix("Ciphersuite: ") {
                 v.suite = Some(p.trim().to_string());
@@ -450,6 +450,8 @@ fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
 
 #[cfg(test)]
 mod tests {
+    use openssl_handshake::ProtocolVersion;
+
     use super::declaration::suite_code;
     use super::*;
 
@@ -484,7 +486,7 @@ mod tests {
         );
         assert!(o.ok());
         let v = o.external.expect("view");
-        assert_eq!(v.version.as_deref(), Some("TLSv1.3"));
+        assert_eq!(v.version, Some(ProtocolVersion::Tls1_3));
         assert_eq!(v.suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
         assert_eq!(v.alpn.as_deref(), Some("h2"));
         assert_eq!(v.resumed, Some(false));
