@@ -49,11 +49,11 @@ use issuing::Ca;
 #[non_exhaustive]
 pub enum PkiError {
     /// An OpenSSL call (key generation, signing, encoding) failed.
-    #[error("OpenSSL failed while building the test PKI: {0}")]
+    #[error("OpenSSL failed while building the test PKI")]
     Openssl(#[from] ErrorStack),
     /// Creating the output directory or writing a file failed.
     #[error(
-        "could not write test PKI output {}: {source} (check that the directory exists or can be created, is writable and has free space)",
+        "could not write test PKI output {} (check that the directory exists or can be created, is writable and has free space)",
         path.display()
     )]
     Io {

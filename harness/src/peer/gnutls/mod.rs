@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openssl_handshake::ProtocolVersion;
+use testkit::error_chain::Chain;
 
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
@@ -54,7 +55,7 @@ impl Gnutls {
     /// what they support (`gnutls-cli -l`).
     pub fn new(pki: Arc<PkiDir>, catalogue: Vec<SuiteInfo>) -> Self {
         let mut version = first_line(CLIENT, &["--version"], PACKAGE, Duration::from_secs(10))
-            .map_err(|e| e.to_string());
+            .map_err(|e| Chain(&e).to_string());
         if version.is_ok() && super::process::which(SERVER).is_none() {
             version = Err(format!("{SERVER} not found; install {PACKAGE}"));
         }
@@ -296,7 +297,7 @@ impl ProcessPeer for Gnutls {
                 return vec![external::not_run(
                     Role::Client,
                     &self.implementation(),
-                    e.to_string(),
+                    Chain(&e).to_string(),
                 )]
             }
         };

@@ -12,6 +12,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use testkit::error_chain::Chain;
+
 use super::external::{self, PkiDir};
 use super::process::{first_line, Captured, ChildGuard};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
@@ -40,7 +42,7 @@ impl OpensslCli {
     /// version and for the suites it can use at each version.
     pub fn new(pki: Arc<PkiDir>) -> Self {
         let version = first_line(PROGRAM, &["version"], PACKAGE, Duration::from_secs(10))
-            .map_err(|e| e.to_string());
+            .map_err(|e| Chain(&e).to_string());
         let caps = declare(&version);
         OpensslCli { pki, version, caps }
     }
@@ -171,7 +173,11 @@ impl OpensslCli {
         let mut g = match ChildGuard::spawn(PROGRAM, &args, PACKAGE) {
             Ok(g) => g,
             Err(e) => {
-                return external::not_run(Role::Client, &self.implementation(), e.to_string())
+                return external::not_run(
+                    Role::Client,
+                    &self.implementation(),
+                    Chain(&e).to_string(),
+                )
             }
         };
         // s_client sends what it reads on stdin once the handshake is done,
@@ -242,7 +248,7 @@ impl ProcessPeer for OpensslCli {
                 return vec![external::not_run(
                     Role::Server,
                     &self.implementation(),
-                    e.to_string(),
+                    Chain(&e).to_string(),
                 )]
             }
         };
