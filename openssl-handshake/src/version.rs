@@ -137,9 +137,10 @@ pub struct UnknownVersion(pub String);
 impl FromStr for ProtocolVersion {
     type Err = UnknownVersion;
 
-    /// Reads what [`Display`](fmt::Display) writes; also "TLSv1.0", as
-    /// GnuTLS writes TLS 1.0, and "unknown", as `SSL_get_version` writes
-    /// a version it cannot name.
+    /// Reads what [`Display`](fmt::Display) writes; also "TLSv1.0", which
+    /// tools that spell every version with its minor number write for
+    /// TLS 1.0, and "unknown", as `SSL_get_version` writes a version it
+    /// cannot name.
     fn from_str(s: &str) -> Result<Self, UnknownVersion> {
         if let Some(n) = NAMED.iter().find(|n| n.2 == s) {
             return Ok(n.0);
