@@ -101,10 +101,15 @@ impl fmt::Display for Version {
     }
 }
 
-impl FromStr for Version {
-    type Err = String;
+/// A command-line or policy value that names no version the matrix runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown protocol version {0:?}; use ssl3, tls1, tls1_1, tls1_2 or tls1_3")]
+pub struct UnknownVersion(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for Version {
+    type Err = UnknownVersion;
+
+    fn from_str(s: &str) -> Result<Self, UnknownVersion> {
         let lower = s.to_ascii_lowercase().replace(['.', '-', 'v', ' '], "_");
         let v = match lower.as_str() {
             "ssl3" | "ssl_3" | "ssl3_0" | "ssl_3_0" => Version::Ssl3,
@@ -112,9 +117,7 @@ impl FromStr for Version {
             "tls1_1" | "tls_1_1" | "tls11" => Version::Tls1_1,
             "tls1_2" | "tls_1_2" | "tls12" => Version::Tls1_2,
             "tls1_3" | "tls_1_3" | "tls13" => Version::Tls1_3,
-            _ => Version::from_openssl_name(s).ok_or_else(|| {
-                format!("unknown protocol version {s:?}; use ssl3, tls1, tls1_1, tls1_2 or tls1_3")
-            })?,
+            _ => Version::from_openssl_name(s).ok_or_else(|| UnknownVersion(s.to_owned()))?,
         };
         Ok(v)
     }
@@ -450,6 +453,23 @@ mod tests {
         }
         assert_eq!("1.2".parse::<Version>().ok(), None);
         assert_eq!("TLS1.2".parse::<Version>(), Ok(Version::Tls1_2));
+        assert_eq!(
+            "tls9".parse::<Version>(),
+            Err(UnknownVersion("tls9".into()))
+        );
+    }
+
+    #[test]
+    fn versions_convert_to_the_librarys_and_keep_their_order() {
+        for w in Version::ALL.windows(2) {
+            let (a, b) = (ProtocolVersion::from(w[0]), ProtocolVersion::from(w[1]));
+            assert!(a < b, "{a} < {b}");
+        }
+        for v in Version::ALL {
+            assert_eq!(Version::try_from(ProtocolVersion::from(v)), Ok(v));
+        }
+        let dtls = ProtocolVersion::Dtls1_2;
+        assert_eq!(Version::try_from(dtls), Err(dtls));
     }
 
     #[test]
