@@ -3,12 +3,14 @@
 
 use thiserror::Error;
 
-/// A workload or measurement that could not be completed.
+/// A workload or measurement that could not be completed. Each message
+/// says what failed and leaves the cause to `source()`
+/// ([`testkit::error_chain::Chain`] prints both).
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum BenchError {
     /// An OpenSSL call failed outside a connection.
-    #[error("OpenSSL failed: {0}")]
+    #[error("OpenSSL failed")]
     Openssl(#[from] openssl::error::ErrorStack),
     /// A handshake, read or write failed.
     #[error("TLS failed during {during}: {reason}")]
@@ -33,13 +35,13 @@ pub enum BenchError {
     #[error("in-memory {0} stalled: neither side made progress")]
     Stalled(&'static str),
     /// The test PKI could not be generated.
-    #[error("test PKI: {0}")]
+    #[error(transparent)]
     Pki(#[from] testkit::pki::PkiError),
     /// Tracing could not be attached.
-    #[error("attaching tracing: {0}")]
+    #[error("attaching tracing")]
     Trace(#[from] openssl_handshake::Error),
     /// A socket of the loopback variant failed.
-    #[error("loopback I/O: {0}")]
+    #[error("loopback I/O")]
     Io(#[from] std::io::Error),
     /// The loopback server thread panicked.
     #[error("loopback server thread panicked")]

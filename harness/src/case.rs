@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use openssl_handshake::ProtocolVersion;
 use serde::{Deserialize, Serialize};
 pub use testkit::pki::Negative;
 
@@ -48,13 +49,7 @@ impl Version {
 
     /// The name OpenSSL uses (`SSL_get_version`, `SSL_CIPHER_get_version`).
     pub fn openssl_name(self) -> &'static str {
-        match self {
-            Version::Ssl3 => "SSLv3",
-            Version::Tls1 => "TLSv1",
-            Version::Tls1_1 => "TLSv1.1",
-            Version::Tls1_2 => "TLSv1.2",
-            Version::Tls1_3 => "TLSv1.3",
-        }
+        ProtocolVersion::from(self).name()
     }
 
     /// The name a reader expects: "SSLv3", "TLS 1.0", ...
@@ -70,14 +65,33 @@ impl Version {
 
     /// Parses OpenSSL's name; "TLSv1.0" is accepted as well as "TLSv1".
     pub fn from_openssl_name(s: &str) -> Option<Version> {
-        match s {
-            "SSLv3" => Some(Version::Ssl3),
-            "TLSv1" | "TLSv1.0" => Some(Version::Tls1),
-            "TLSv1.1" => Some(Version::Tls1_1),
-            "TLSv1.2" => Some(Version::Tls1_2),
-            "TLSv1.3" => Some(Version::Tls1_3),
-            _ => None,
+        s.parse::<ProtocolVersion>()
+            .ok()
+            .and_then(|v| Version::try_from(v).ok())
+    }
+}
+
+impl From<Version> for ProtocolVersion {
+    fn from(v: Version) -> Self {
+        match v {
+            Version::Ssl3 => ProtocolVersion::Ssl3,
+            Version::Tls1 => ProtocolVersion::Tls1,
+            Version::Tls1_1 => ProtocolVersion::Tls1_1,
+            Version::Tls1_2 => ProtocolVersion::Tls1_2,
+            Version::Tls1_3 => ProtocolVersion::Tls1_3,
         }
+    }
+}
+
+impl TryFrom<ProtocolVersion> for Version {
+    /// A version the matrix does not run (DTLS, an unnamed codepoint).
+    type Error = ProtocolVersion;
+
+    fn try_from(v: ProtocolVersion) -> Result<Self, ProtocolVersion> {
+        Version::ALL
+            .into_iter()
+            .find(|ours| ProtocolVersion::from(*ours) == v)
+            .ok_or(v)
     }
 }
 
@@ -87,10 +101,15 @@ impl fmt::Display for Version {
     }
 }
 
-impl FromStr for Version {
-    type Err = String;
+/// A command-line or policy value that names no version the matrix runs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown protocol version {0:?}; use ssl3, tls1, tls1_1, tls1_2 or tls1_3")]
+pub struct UnknownVersion(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for Version {
+    type Err = UnknownVersion;
+
+    fn from_str(s: &str) -> Result<Self, UnknownVersion> {
         let lower = s.to_ascii_lowercase().replace(['.', '-', 'v', ' '], "_");
         let v = match lower.as_str() {
             "ssl3" | "ssl_3" | "ssl3_0" | "ssl_3_0" => Version::Ssl3,
@@ -98,9 +117,7 @@ impl FromStr for Version {
             "tls1_1" | "tls_1_1" | "tls11" => Version::Tls1_1,
             "tls1_2" | "tls_1_2" | "tls12" => Version::Tls1_2,
             "tls1_3" | "tls_1_3" | "tls13" => Version::Tls1_3,
-            _ => Version::from_openssl_name(s).ok_or_else(|| {
-                format!("unknown protocol version {s:?}; use ssl3, tls1, tls1_1, tls1_2 or tls1_3")
-            })?,
+            _ => Version::from_openssl_name(s).ok_or_else(|| UnknownVersion(s.to_owned()))?,
         };
         Ok(v)
     }
@@ -436,6 +453,23 @@ mod tests {
         }
         assert_eq!("1.2".parse::<Version>().ok(), None);
         assert_eq!("TLS1.2".parse::<Version>(), Ok(Version::Tls1_2));
+        assert_eq!(
+            "tls9".parse::<Version>(),
+            Err(UnknownVersion("tls9".into()))
+        );
+    }
+
+    #[test]
+    fn versions_convert_to_the_librarys_and_keep_their_order() {
+        for w in Version::ALL.windows(2) {
+            let (a, b) = (ProtocolVersion::from(w[0]), ProtocolVersion::from(w[1]));
+            assert!(a < b, "{a} < {b}");
+        }
+        for v in Version::ALL {
+            assert_eq!(Version::try_from(ProtocolVersion::from(v)), Ok(v));
+        }
+        let dtls = ProtocolVersion::Dtls1_2;
+        assert_eq!(Version::try_from(dtls), Err(dtls));
     }
 
     #[test]

@@ -4,20 +4,24 @@ use std::path::PathBuf;
 
 /// Everything that can stop the harness before or outside a case. A case
 /// that fails is a result, not an error.
+///
+/// Each message says what the harness was doing and leaves the cause to
+/// `source()`; print it with [`testkit::error_chain::Chain`], which adds
+/// each cause once.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HarnessError {
     /// OpenSSL refused a configuration.
-    #[error("OpenSSL rejected the configuration: {0}")]
+    #[error("OpenSSL rejected the configuration")]
     OpenSsl(#[from] openssl::error::ErrorStack),
     /// The tracing core refused to attach.
-    #[error("could not attach handshake tracing: {0}")]
-    Trace(String),
+    #[error("could not attach handshake tracing")]
+    Trace(#[from] openssl_handshake::Error),
     /// The test PKI could not be built or written.
-    #[error("test PKI: {0}")]
-    Pki(String),
+    #[error(transparent)]
+    Pki(#[from] testkit::pki::PkiError),
     /// A file could not be read or written.
-    #[error("{action} {path}: {source}; check that the path exists and is writable")]
+    #[error("{action} {path}")]
     File {
         /// What the harness was doing ("reading", "writing").
         action: &'static str,
@@ -28,7 +32,7 @@ pub enum HarnessError {
         source: std::io::Error,
     },
     /// A network operation failed.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Io {
         /// What the harness was doing.
         what: String,
@@ -40,7 +44,7 @@ pub enum HarnessError {
     #[error("{0}")]
     Usage(String),
     /// A JSON report could not be read.
-    #[error("{path}: not a tls-harness JSON report ({source}); pass files written by `tls-harness matrix --format json`")]
+    #[error("{path}: not a tls-harness JSON report (pass files written by `tls-harness matrix --format json`)")]
     Report {
         /// The file.
         path: PathBuf,
@@ -52,11 +56,14 @@ pub enum HarnessError {
     #[error("cannot merge reports: {0}")]
     Merge(String),
     /// A benchmark could not be run (a workload failed or did not resume).
-    #[error("benchmark failed: {0}")]
+    #[error("benchmark failed")]
     Bench(#[from] benches::BenchError),
     /// The hostile suite could not be set up.
-    #[error("hostile suite: {0}")]
+    #[error("hostile suite")]
     Hostile(#[from] crate::hostile::HostileError),
+    /// A `scan --policy` could not be loaded.
+    #[error(transparent)]
+    Policy(#[from] crate::scan::policy::PolicyError),
     /// A saved session could not be offered for resumption.
     #[error(transparent)]
     Session(#[from] crate::ffi::SessionError),

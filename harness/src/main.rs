@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use harness::report::{self, Format};
 use harness::settings::seconds;
 use harness::HarnessError;
+use testkit::error_chain::Chain;
 use testkit::pki::{Overwrite, Pki};
 
 mod cli {
@@ -135,7 +136,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("tls-harness: {e}");
+            eprintln!("tls-harness: {}", Chain(&e));
             ExitCode::from(2)
         }
     }
@@ -143,17 +144,15 @@ fn main() -> ExitCode {
 
 fn pki(out: PathBuf, format: &str, force: bool) -> Result<bool, HarnessError> {
     std::fs::create_dir_all(&out).map_err(|e| HarnessError::writing(&out, e))?;
-    let pki = Pki::generate().map_err(|e| HarnessError::Pki(e.to_string()))?;
-    let files = pki
-        .write_pem_with(
-            &out,
-            if force {
-                Overwrite::Any
-            } else {
-                Overwrite::Ours
-            },
-        )
-        .map_err(|e| HarnessError::Pki(e.to_string()))?;
+    let pki = Pki::generate()?;
+    let files = pki.write_pem_with(
+        &out,
+        if force {
+            Overwrite::Any
+        } else {
+            Overwrite::Ours
+        },
+    )?;
     let paths: Vec<String> = files
         .all()
         .iter()

@@ -147,7 +147,7 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
         .collect();
     // One PKI for the whole run: generating keys is the slow part. The
     // external peers read the same PKI from PEM files.
-    let pki = Arc::new(Pki::generate().map_err(|e| HarnessError::Pki(e.to_string()))?);
+    let pki = Arc::new(Pki::generate()?);
     let pairings = pairings(&opts.peers);
     let pki_dir = if pairings
         .iter()

@@ -306,8 +306,7 @@ pub fn rfc3339(t: SystemTime) -> String {
 pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     let (host, addrs) = resolve(&opts.target)?;
     let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
-    b.trace_handshakes(TraceOptions::default().messages(true))
-        .map_err(|e| HarnessError::Trace(e.to_string()))?;
+    b.trace_handshakes(TraceOptions::default().messages(true))?;
     opts.tls.apply(&mut b, Role::Client)?;
     TlsSettings::verify_with(&mut b, opts.cafile.as_ref(), SslVerifyMode::PEER)?;
     let pcap = match &opts.pcap {

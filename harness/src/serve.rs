@@ -111,8 +111,7 @@ pub fn serve(
         ));
     }
     let mut b = SslContextBuilder::new(SslMethod::tls_server())?;
-    b.trace_handshakes(TraceOptions::default().messages(true))
-        .map_err(|e| HarnessError::Trace(e.to_string()))?;
+    b.trace_handshakes(TraceOptions::default().messages(true))?;
     opts.tls.apply(&mut b, Role::Server)?;
     let pcap = match &opts.pcap {
         Some(path) => {
@@ -126,13 +125,11 @@ pub fn serve(
     let mut _pki_dir = None;
     let mut root = None;
     if let ServerIdentity::Generated(k) = opts.identity {
-        let pki = Pki::generate().map_err(|e| HarnessError::Pki(e.to_string()))?;
+        let pki = Pki::generate()?;
         pki.server(k).install(&mut b)?;
         let dir =
             tempfile::tempdir().map_err(|e| HarnessError::writing(std::env::temp_dir(), e))?;
-        let files = pki
-            .write_pem(dir.path())
-            .map_err(|e| HarnessError::Pki(e.to_string()))?;
+        let files = pki.write_pem(dir.path())?;
         root = Some(files.root.clone());
         _pki_dir = Some(dir);
     }

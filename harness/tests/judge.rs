@@ -73,6 +73,50 @@ fn a_wrong_suite_expectation_fails_with_both_traces() {
         .is_some_and(|t| t.state_log().starts_with("SSL_connect:")));
 }
 
+/// Versions are compared as values: a TLS 1.2 handshake judged against a
+/// TLS 1.3 expectation fails naming both, and an external peer's report of
+/// another version than the trace's is a disagreement.
+#[test]
+fn a_wrong_version_expectation_or_report_fails() {
+    use harness::peer::ExternalView;
+    use openssl_handshake::ProtocolVersion;
+
+    let (cases, peer, opts) = setup();
+    let good = case(&cases, "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/default");
+    assert_eq!(run(good.clone(), &peer, &opts).status, Status::Pass);
+    let mut c = good.clone();
+    if let Expectation::Success { version, .. } = &mut c.expect {
+        *version = Version::Tls1_3;
+    }
+    let r = run(c, &peer, &opts);
+    assert_eq!(r.status, Status::Fail);
+    let reason = r.reason.unwrap_or_default();
+    assert!(
+        reason.contains("version TLSv1.2 (expected TLSv1.3)"),
+        "{reason}"
+    );
+
+    // The same connection, its client now an external peer reporting a
+    // version: the server's trace is the reference.
+    let sides = r.sides.expect("traces kept for failures");
+    let (mut client, server) = (sides.client, sides.server);
+    let report = |v| ExternalView {
+        implementation: "a peer".into(),
+        version: Some(v),
+        suite: Some("ECDHE-RSA-AES128-GCM-SHA256".into()),
+        resumed: Some(false),
+        ..ExternalView::default()
+    };
+    client[0].external = Some(report(ProtocolVersion::Tls1_2));
+    assert_eq!(harness::run::judge(&good, &client, &server), Ok(()));
+    client[0].external = Some(report(ProtocolVersion::Tls1_3));
+    let err = harness::run::judge(&good, &client, &server).unwrap_err();
+    assert!(
+        err.contains("a peer says version TLSv1.3, the in-process server's trace says TLSv1.2"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_wrong_alert_expectation_fails() {
     let (cases, peer, opts) = setup();

@@ -68,6 +68,7 @@ mod render;
 mod sys;
 mod telemetry;
 mod trace;
+mod version;
 
 pub use alert::alert_name;
 pub use attach::{SslContextBuilderExt, SslRefExt, TraceOptions};
@@ -82,3 +83,4 @@ pub use event::{
 };
 pub use negotiated::{Negotiated, Resumption, VerifyResult};
 pub use trace::{trace, Failure, HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS, SCHEMA_VERSION};
+pub use version::{ProtocolVersion, UnknownVersion};

@@ -3,7 +3,7 @@
 
 use openssl::nid::Nid;
 use openssl::pkey::Id;
-use openssl::ssl::{NameType, SslRef, SslVersion};
+use openssl::ssl::{NameType, SslRef};
 use openssl::x509::X509;
 use serde::{Deserialize, Serialize};
 
@@ -11,13 +11,15 @@ use crate::cert::CertificateInfo;
 use crate::decode::Body;
 use crate::event::{Direction, Event, EventKind, Side};
 use crate::ffi;
+use crate::version::ProtocolVersion;
 
 /// What was agreed in a finished handshake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Negotiated {
-    /// Protocol version as OpenSSL names it: "TLSv1.3", "TLSv1.2", ...
-    pub version: String,
+    /// The protocol version; it prints, and is in JSON, as OpenSSL names
+    /// it: "TLSv1.3", "TLSv1.2", ...
+    pub version: ProtocolVersion,
     /// The suite's OpenSSL name, e.g. "ECDHE-RSA-AES128-GCM-SHA256".
     pub cipher_openssl: String,
     /// The suite's IANA name, e.g. "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".
@@ -97,8 +99,10 @@ impl Negotiated {
     /// read.
     pub(crate) fn read(ssl: &SslRef, side: Side) -> (Negotiated, Vec<X509>) {
         let cipher = ssl.current_cipher().or_else(|| ffi::pending_cipher(ssl));
-        let version = ssl.version_str().to_owned();
-        let resumed = ssl.session_reused().then(|| resumption(ssl, side));
+        let version = ssl
+            .version2()
+            .map_or(ProtocolVersion::Other(0), ProtocolVersion::from);
+        let resumed = ssl.session_reused().then(|| resumption(ssl, side, version));
         let chain = peer_chain(ssl, side);
         let negotiated = Negotiated {
             cipher_openssl: cipher.map(|c| c.name().to_owned()).unwrap_or_default(),
@@ -164,9 +168,9 @@ impl Negotiated {
     }
 }
 
-fn resumption(ssl: &SslRef, side: Side) -> Resumption {
-    match (ssl.version2(), side) {
-        (Some(SslVersion::TLS1_3), _) => Resumption::Psk,
+fn resumption(ssl: &SslRef, side: Side, version: ProtocolVersion) -> Resumption {
+    match (version, side) {
+        (ProtocolVersion::Tls1_3, _) => Resumption::Psk,
         (_, Side::Client) => by_ticket(ssl.session().map(ffi::session_has_ticket)),
         (_, Side::Server) => Resumption::Unknown,
     }

@@ -67,7 +67,7 @@ pub(crate) fn finished(trace: &HandshakeTrace, span: &Span, full: impl FnOnce() 
 fn agreed(trace: &HandshakeTrace) -> (&str, &str, &str) {
     match &trace.negotiated {
         Some(n) => (
-            n.version.as_str(),
+            n.version.name(),
             n.cipher_iana
                 .as_deref()
                 .unwrap_or(n.cipher_openssl.as_str()),

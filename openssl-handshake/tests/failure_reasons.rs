@@ -8,7 +8,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::thread;
 
 use openssl::ssl::{HandshakeError, Ssl, SslVersion};
-use openssl_handshake::{EventKind, HandshakeTrace};
+use openssl_handshake::{EventKind, HandshakeTrace, ProtocolVersion};
 use testkit::pki::KeyType;
 
 use common::{client_ctx, server_ctx, set_timeouts};
@@ -173,7 +173,7 @@ fn a_failure_after_the_server_hello_keeps_what_was_agreed() {
             .negotiated
             .as_ref()
             .unwrap_or_else(|| panic!("{side}: nothing agreed: {}", trace.state_log()));
-        assert_eq!(n.version, "TLSv1.2", "{side}");
+        assert_eq!(n.version, ProtocolVersion::Tls1_2, "{side}");
         assert_eq!(n.cipher_openssl, SUITE, "{side}");
     }
     let verify = &pair.client.negotiated.as_ref().unwrap().verify;

@@ -13,8 +13,8 @@ use common::*;
 use openssl::ssl::{SslOptions, SslVerifyMode, SslVersion};
 use openssl_handshake::decode::Body;
 use openssl_handshake::{
-    AlertLevel, Direction, EventKind, HandshakeTrace, Outcome, Resumption, SslContextBuilderExt,
-    TraceOptions,
+    AlertLevel, Direction, EventKind, HandshakeTrace, Outcome, ProtocolVersion, Resumption,
+    SslContextBuilderExt, TraceOptions,
 };
 use testkit::pki::{KeyType, Negative};
 
@@ -74,7 +74,7 @@ fn tls12_rsa_key_exchange_shows_the_classic_sequence() {
         .all(|l| l.starts_with("SSL_accept:") || l.starts_with("SSL3 alert")));
 
     let n = pair.client.negotiated.as_ref().expect("negotiated");
-    assert_eq!(n.version, "TLSv1.2");
+    assert_eq!(n.version, ProtocolVersion::Tls1_2);
     assert_eq!(n.cipher_openssl, "AES128-GCM-SHA256");
     assert_eq!(
         n.cipher_iana.as_deref(),
@@ -173,7 +173,7 @@ fn tls13_shows_encrypted_extensions_and_certificate_verify() {
         ],
     );
     let n = pair.client.negotiated.as_ref().unwrap();
-    assert_eq!(n.version, "TLSv1.3");
+    assert_eq!(n.version, ProtocolVersion::Tls1_3);
     assert_eq!(n.alpn.as_deref(), Some("h2"));
     assert_eq!(n.peer_signature.as_deref(), Some("ecdsa_secp256r1_sha256"));
     assert_eq!(
@@ -241,7 +241,10 @@ fn client_authentication_is_traced_on_both_sides() {
         b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
         b.set_cert_store(pki().trust_store().unwrap());
     });
-    for (version, tls12_only) in [("TLSv1.2", true), ("TLSv1.3", false)] {
+    for (version, tls12_only) in [
+        (ProtocolVersion::Tls1_2, true),
+        (ProtocolVersion::Tls1_3, false),
+    ] {
         let client = client_ctx(|b| {
             pki().client(KeyType::EcdsaP256).install(b).unwrap();
             if tls12_only {

@@ -5,7 +5,7 @@
 mod common;
 
 use openssl::ssl::SslVersion;
-use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{HandshakeTrace, ProtocolVersion, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Negative};
 
 use common::{client_ctx, connect, pki, server_ctx};
@@ -134,7 +134,10 @@ fn each_finished_handshake_is_one_tracing_event() {
         let e = find(side, "succeeded");
         assert_eq!(e.level, Level::INFO);
         assert_eq!(e.parent.as_deref(), Some("tls_handshake"));
-        assert_eq!(e.fields["version"], "TLSv1.3");
+        assert_eq!(
+            e.fields["version"].parse::<ProtocolVersion>(),
+            Ok(ProtocolVersion::Tls1_3)
+        );
         assert_eq!(e.fields["suite"], suite(trace));
         assert_eq!(
             e.fields["group"],
@@ -212,7 +215,7 @@ fn each_finished_handshake_is_counted() {
         let s = suite(&ok.client);
         let labels = [
             ("side", side),
-            ("version", "TLSv1.3"),
+            ("version", ProtocolVersion::Tls1_3.name()),
             ("suite", s.as_str()),
             ("outcome", "succeeded"),
         ];

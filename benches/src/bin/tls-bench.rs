@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use benches::{BenchOptions, BenchReport};
 use regex::Regex;
+use testkit::error_chain::Chain;
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -53,7 +54,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    let report = benches::run(&opts).map_err(|e| e.to_string())?;
+    let report = benches::run(&opts).map_err(|e| Chain(&e).to_string())?;
     if json {
         println!("{}", report.to_json());
     } else {

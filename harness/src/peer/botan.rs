@@ -17,6 +17,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use openssl_handshake::ProtocolVersion;
+use testkit::error_chain::Chain;
+
 use super::capabilities::{Feature, SuiteSupport};
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
@@ -44,7 +47,7 @@ impl Botan {
     pub fn new(pki: Arc<PkiDir>, catalogue: Vec<SuiteInfo>) -> Self {
         let version = first_line(PROGRAM, &["version"], PACKAGE, Duration::from_secs(10))
             .map(|v| format!("botan {v}"))
-            .map_err(|e| e.to_string());
+            .map_err(|e| Chain(&e).to_string());
         let caps = declare(&version, &catalogue);
         Botan {
             pki,
@@ -124,9 +127,9 @@ impl Botan {
                 done = true;
                 let (ver, suite) = rest.split_once(" using ").unwrap_or((rest, ""));
                 v.version = match ver.trim() {
-                    "TLS v1.0" => Some("TLSv1".into()),
-                    "TLS v1.1" => Some("TLSv1.1".into()),
-                    "TLS v1.2" => Some("TLSv1.2".into()),
+                    "TLS v1.0" => Some(ProtocolVersion::Tls1),
+                    "TLS v1.1" => Some(ProtocolVersion::Tls1_1),
+                    "TLS v1.2" => Some(ProtocolVersion::Tls1_2),
                     _ => None,
                 };
                 if !suite.is_empty() {
@@ -195,7 +198,7 @@ impl ProcessPeer for Botan {
         let deadline = external::process_deadline(timeout, connections);
         let mut g = match ChildGuard::spawn_line_buffered(PROGRAM, &args, PACKAGE) {
             Ok(g) => g,
-            Err(e) => return vec![external::not_run(Role::Client, &me, e.to_string())],
+            Err(e) => return vec![external::not_run(Role::Client, &me, Chain(&e).to_string())],
         };
         let pong = ping_pong(&mut g, deadline, |l| l.as_bytes() == pong_line());
         let cap = g.finish();

@@ -28,6 +28,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use testkit::error_chain::Chain;
+
 use super::capabilities::Feature;
 use super::external::{self, PkiDir};
 use super::own_port::wait_listening;
@@ -170,7 +172,7 @@ impl Command {
 
     fn spawn(&self, line: &str) -> Result<ChildGuard, String> {
         ChildGuard::spawn("sh", &["-c".to_string(), line.to_string()], "dash")
-            .map_err(|e| e.to_string())
+            .map_err(|e| Chain(&e).to_string())
     }
 
     /// What a command reports: nothing about the handshake, so only how it

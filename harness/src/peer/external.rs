@@ -35,9 +35,7 @@ impl PkiDir {
                 what: "creating a temporary directory for the PKI".into(),
                 source: e,
             })?;
-        let files = pki
-            .write_pem(dir.path())
-            .map_err(|e| HarnessError::Pki(e.to_string()))?;
+        let files = pki.write_pem(dir.path())?;
         let psk_passwd = dir.path().join("psk-passwd");
         let line = format!("{}:{}\n", String::from_utf8_lossy(PSK_IDENTITY), psk_hex());
         std::fs::write(&psk_passwd, line).map_err(|e| HarnessError::writing(&psk_passwd, e))?;

@@ -76,8 +76,7 @@ impl Inproc {
         if keylog {
             pcap::keys_into_captures(&mut b, None)?;
         }
-        b.trace_handshakes(TraceOptions::default())
-            .map_err(|e| HarnessError::Trace(e.to_string()))?;
+        b.trace_handshakes(TraceOptions::default())?;
         // The level first: installing a certificate or a cipher list is
         // checked against it.
         if let Some(level) = ep.security_level {

@@ -33,7 +33,7 @@ use std::str::FromStr;
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::Duration;
 
-use openssl_handshake::HandshakeTrace;
+use openssl_handshake::{HandshakeTrace, ProtocolVersion};
 use serde::{Deserialize, Serialize};
 
 use crate::case::{Case, Role};
@@ -158,8 +158,8 @@ pub struct ExternalView {
     pub command: String,
     /// How the process ended.
     pub exit: String,
-    /// The negotiated version, in OpenSSL's spelling ("TLSv1.3").
-    pub version: Option<String>,
+    /// The negotiated version; in JSON, OpenSSL's spelling ("TLSv1.3").
+    pub version: Option<ProtocolVersion>,
     /// The negotiated suite: OpenSSL's name when the peer's own name maps
     /// onto one of the case's suites, else the peer's spelling.
     pub suite: Option<String>,

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use testkit::error_chain::Chain;
+
 use super::process::{ChildGuard, ProcessError};
 
 /// How to start a server that can't bind port 0 and say which port it got.
@@ -39,7 +41,7 @@ impl FreePortServer<'_> {
             } else {
                 ChildGuard::spawn(self.program, &args, self.package)
             };
-            let mut g = spawned.map_err(|e| e.to_string())?;
+            let mut g = spawned.map_err(|e| Chain(&e).to_string())?;
             let what = format!("{} to listen", self.program);
             let ready = g.wait_for_line(Instant::now() + ready_within, &what, |l| {
                 (self.listening)(l) || l.contains("bind") || l.contains("Address already in use")
@@ -66,7 +68,7 @@ impl FreePortServer<'_> {
                     }
                 }
                 Err(e) => {
-                    last_error = e.to_string();
+                    last_error = Chain(&e).to_string();
                     break;
                 }
             }

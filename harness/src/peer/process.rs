@@ -34,7 +34,7 @@ pub enum ProcessError {
         package: String,
     },
     /// The program exists but could not be started.
-    #[error("could not start {program}: {source}")]
+    #[error("could not start {program}")]
     Spawn {
         /// The program.
         program: String,

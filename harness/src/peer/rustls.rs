@@ -170,8 +170,7 @@ impl Rustls {
         if error.is_none() {
             v.version = conn
                 .protocol_version()
-                .and_then(version_of)
-                .map(|v| v.openssl_name().to_string());
+                .map(|v| openssl_handshake::ProtocolVersion::from(u16::from(v)));
             v.suite = conn.negotiated_cipher_suite().map(|s| {
                 let code = u16::from(s.suite());
                 self.catalogue
@@ -299,14 +298,7 @@ fn group_name(code: u16) -> Option<&'static str> {
 }
 
 fn version_of(v: ProtocolVersion) -> Option<Version> {
-    match v {
-        ProtocolVersion::SSLv3 => Some(Version::Ssl3),
-        ProtocolVersion::TLSv1_0 => Some(Version::Tls1),
-        ProtocolVersion::TLSv1_1 => Some(Version::Tls1_1),
-        ProtocolVersion::TLSv1_2 => Some(Version::Tls1_2),
-        ProtocolVersion::TLSv1_3 => Some(Version::Tls1_3),
-        _ => None,
-    }
+    Version::try_from(openssl_handshake::ProtocolVersion::from(u16::from(v))).ok()
 }
 
 fn der_of(

@@ -13,7 +13,9 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use openssl_handshake::ProtocolVersion;
 use serde_json::Value;
+use testkit::error_chain::Chain;
 
 use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::external::{self, PkiDir};
@@ -93,7 +95,7 @@ impl Tlslite {
                     self.python,
                     c.stderr.lines().last().unwrap_or("")
                 ),
-                Err(e) => e.to_string(),
+                Err(e) => Chain(&e).to_string(),
             };
             caps.available = Err(why);
             return caps;
@@ -266,7 +268,7 @@ impl Tlslite {
                     view.version = v["version"]
                         .as_str()
                         .and_then(|x| x.parse::<Version>().ok())
-                        .map(|x| x.openssl_name().to_string());
+                        .map(ProtocolVersion::from);
                     view.suite = v["suite"].as_u64().and_then(|c| self.suite_name(c));
                     view.resumed = v["resumed"].as_bool();
                     view.alpn = v["alpn"].as_str().map(str::to_string);
@@ -353,7 +355,7 @@ impl ProcessPeer for Tlslite {
         }
         let mut g = match ChildGuard::spawn(&self.python, &args, PACKAGE) {
             Ok(g) => g,
-            Err(e) => return vec![external::not_run(Role::Client, &me, e.to_string())],
+            Err(e) => return vec![external::not_run(Role::Client, &me, Chain(&e).to_string())],
         };
         g.close_stdin();
         g.wait_exit(external::process_deadline(timeout, connections));
@@ -389,7 +391,7 @@ impl ProcessPeer for Tlslite {
         }
         let mut g = match ChildGuard::spawn(&self.python, &args, PACKAGE) {
             Ok(g) => g,
-            Err(e) => return vec![external::not_run(Role::Server, &me, e.to_string())],
+            Err(e) => return vec![external::not_run(Role::Server, &me, Chain(&e).to_string())],
         };
         let deadline = external::process_deadline(ctl.io_timeout, connections);
         let ready = g.wait_for_line(

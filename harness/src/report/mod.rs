@@ -226,8 +226,8 @@ pub(crate) fn outcome_text(r: &CaseResult) -> String {
         (_, Status::Skipped | Status::Unsupported) => String::new(),
         (Some(o), _) if o.failure.is_none() => {
             let mut parts: Vec<String> = Vec::new();
-            if let Some(v) = &o.version {
-                parts.push(v.clone());
+            if let Some(v) = o.version {
+                parts.push(v.to_string());
             }
             if let Some(s) = &o.suite {
                 parts.push(s.clone());

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use openssl_handshake::{Cause, Diagnosis};
+use openssl_handshake::{Cause, Diagnosis, ProtocolVersion};
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts;
@@ -50,8 +50,8 @@ impl Status {
 /// What a successful handshake settled on, as the client saw it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Observed {
-    /// Negotiated version, OpenSSL's name.
-    pub version: Option<String>,
+    /// Negotiated version; in JSON, OpenSSL's name.
+    pub version: Option<ProtocolVersion>,
     /// Negotiated suite, OpenSSL's name.
     pub suite: Option<String>,
     /// Key-exchange group.

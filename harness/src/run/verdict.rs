@@ -1,7 +1,7 @@
 //! The verdict on a case: what the two sides report, checked against the
 //! oracle's expectation, and what a report shows of it.
 
-use openssl_handshake::{HandshakeTrace, Resumption};
+use openssl_handshake::{HandshakeTrace, ProtocolVersion, Resumption};
 
 use super::Observed;
 use crate::case::{alert, Case, Expectation, ExpectedAlert, ResumeKind, Role};
@@ -56,7 +56,7 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
                 .or(s)
                 .ok_or("neither side's trace has negotiated parameters")?;
             let mut wrong = Vec::new();
-            if n.version != version.openssl_name() {
+            if n.version != ProtocolVersion::from(*version) {
                 wrong.push(format!(
                     "version {} (expected {})",
                     n.version,
@@ -175,28 +175,31 @@ fn disagreements(client: &[SideOutcome], server: &[SideOutcome]) -> Vec<String> 
             Role::Client => "server",
             Role::Server => "client",
         };
-        let mut differ = |what: &str, theirs: Option<String>, ours: Option<String>| {
-            if let Some(t) = theirs {
-                if Some(&t) != ours.as_ref() {
-                    out.push(format!(
-                        "connection {}: {} says {what} {t}, the in-process {other}'s trace says {}",
-                        i + 1,
-                        ext.implementation,
-                        ours.unwrap_or_else(|| "none".into())
-                    ));
-                }
+        for (what, contradiction) in [
+            ("version", differ(ext.version, Some(n.version))),
+            ("suite", differ(ext.suite.as_ref(), Some(&n.cipher_openssl))),
+            ("ALPN", differ(ext.alpn.as_ref(), n.alpn.as_ref())),
+            ("resumed", differ(ext.resumed, Some(n.resumed.is_some()))),
+        ] {
+            if let Some((theirs, ours)) = contradiction {
+                out.push(format!(
+                    "connection {}: {} says {what} {theirs}, the in-process {other}'s trace says {ours}",
+                    i + 1,
+                    ext.implementation,
+                ));
             }
-        };
-        differ("version", ext.version.clone(), Some(n.version.clone()));
-        differ("suite", ext.suite.clone(), Some(n.cipher_openssl.clone()));
-        differ("ALPN", ext.alpn.clone(), n.alpn.clone());
-        differ(
-            "resumed",
-            ext.resumed.map(|r| r.to_string()),
-            Some(n.resumed.is_some().to_string()),
-        );
+        }
     }
     out
+}
+
+/// Both views as text when the peer says something the trace does not.
+fn differ<T: PartialEq + ToString>(theirs: Option<T>, ours: Option<T>) -> Option<(String, String)> {
+    let t = theirs?;
+    (Some(&t) != ours.as_ref()).then(|| {
+        let ours = ours.map_or_else(|| "none".to_owned(), |o| o.to_string());
+        (t.to_string(), ours)
+    })
 }
 
 fn negotiated(o: Option<&SideOutcome>) -> Option<&openssl_handshake::Negotiated> {
@@ -320,7 +323,7 @@ pub(super) fn observe(client: &[SideOutcome], server: &[SideOutcome]) -> Observe
     let c = negotiated(client.first()).or(s);
     let failed = client.iter().chain(server).any(|o| !o.ok());
     Observed {
-        version: c.map(|n| n.version.clone()),
+        version: c.map(|n| n.version),
         suite: c.map(|n| n.cipher_openssl.clone()),
         group: c
             .and_then(|n| n.group.clone())

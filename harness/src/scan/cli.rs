@@ -58,12 +58,7 @@ pub struct ScanArgs {
 /// Runs the scan; `Ok(false)` when a policy rule failed.
 pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     // Load the policy first: a typo should not cost a scan.
-    let policy = a
-        .policy
-        .as_deref()
-        .map(Policy::load)
-        .transpose()
-        .map_err(|e| HarnessError::Usage(e.to_string()))?;
+    let policy = a.policy.as_deref().map(Policy::load).transpose()?;
     if a.jobs == 0 {
         return Err(HarnessError::Usage("--jobs must be at least 1".into()));
     }

@@ -117,12 +117,5 @@ impl Hello {
 
 /// The version a wire value names.
 pub fn version_of(wire: u16) -> Option<Version> {
-    match wire {
-        0x0300 => Some(Version::Ssl3),
-        0x0301 => Some(Version::Tls1),
-        0x0302 => Some(Version::Tls1_1),
-        0x0303 => Some(Version::Tls1_2),
-        0x0304 => Some(Version::Tls1_3),
-        _ => None,
-    }
+    Version::try_from(openssl_handshake::ProtocolVersion::from(wire)).ok()
 }

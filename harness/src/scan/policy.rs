@@ -72,7 +72,7 @@ pub struct Policy {
 #[non_exhaustive]
 pub enum PolicyError {
     /// The file could not be read.
-    #[error("policy {path}: {source}; give a file path or one of mozilla-modern, mozilla-intermediate, mozilla-old")]
+    #[error("policy {path}: cannot read it (give a file path or one of mozilla-modern, mozilla-intermediate, mozilla-old)")]
     Read {
         /// The path.
         path: String,
@@ -81,12 +81,13 @@ pub enum PolicyError {
         source: std::io::Error,
     },
     /// The file is not a valid policy.
-    #[error("policy {path}: {message}")]
+    #[error("policy {path}: not a valid policy")]
     Parse {
         /// The path.
         path: String,
         /// What the TOML parser said.
-        message: String,
+        #[source]
+        source: toml::de::Error,
     },
 }
 
@@ -142,9 +143,9 @@ impl Policy {
             path: spec.to_owned(),
             source,
         })?;
-        let mut p: Policy = toml::from_str(&text).map_err(|e| PolicyError::Parse {
+        let mut p: Policy = toml::from_str(&text).map_err(|source| PolicyError::Parse {
             path: spec.to_owned(),
-            message: e.to_string(),
+            source,
         })?;
         p.name.get_or_insert_with(|| spec.to_owned());
         Ok(p)

@@ -7,6 +7,7 @@ use crate::decode::{
 use crate::event::{Alert, AlertLevel, Direction, Message, Side};
 use crate::negotiated::VerifyResult;
 use crate::trace::{Failure, HandshakeTrace};
+use crate::version::ProtocolVersion;
 
 use super::{Fault, LocalConfig};
 
@@ -276,14 +277,8 @@ pub(crate) fn alert_name(a: &Alert) -> String {
 
 /// "TLS 1.2" for 0x0303; the hex value for what has no name.
 pub(crate) fn version_name(v: u16) -> String {
-    match v {
-        0x0300 => "SSL 3.0".into(),
-        0x0301 => "TLS 1.0".into(),
-        0x0302 => "TLS 1.1".into(),
-        0x0303 => "TLS 1.2".into(),
-        0x0304 => "TLS 1.3".into(),
-        other => format!("0x{other:04x}"),
-    }
+    let v = ProtocolVersion::from(v);
+    v.spelled_out().map_or_else(|| v.to_string(), str::to_owned)
 }
 
 /// RFC 8701 GREASE values: 0x?A?A with both bytes equal.

@@ -6,6 +6,8 @@ mod ladder;
 mod messages;
 mod state;
 
+use crate::version::ProtocolVersion;
+
 pub use json::json;
 pub use ladder::ladder;
 pub use messages::message_log;
@@ -40,15 +42,9 @@ pub fn unhex(text: &str) -> Result<Vec<u8>, String> {
 
 /// "TLS 1.2" for 0x0303, as `openssl -msg` names versions.
 pub fn version_name(version: u16) -> String {
-    match version {
-        0x0300 => "SSL 3.0".into(),
-        0x0301 => "TLS 1.0".into(),
-        0x0302 => "TLS 1.1".into(),
-        0x0303 => "TLS 1.2".into(),
-        0x0304 => "TLS 1.3".into(),
-        0xfeff => "DTLS 1.0".into(),
-        0xfefd => "DTLS 1.2".into(),
-        other => format!("version 0x{other:04x}"),
+    match ProtocolVersion::from(version).spelled_out() {
+        Some(name) => name.to_owned(),
+        None => format!("version 0x{version:04x}"),
     }
 }
 

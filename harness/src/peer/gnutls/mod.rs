@@ -17,6 +17,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use openssl_handshake::ProtocolVersion;
+use testkit::error_chain::Chain;
+
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
 use super::process::{first_line, output, Captured, ChildGuard};
@@ -52,7 +55,7 @@ impl Gnutls {
     /// what they support (`gnutls-cli -l`).
     pub fn new(pki: Arc<PkiDir>, catalogue: Vec<SuiteInfo>) -> Self {
         let mut version = first_line(CLIENT, &["--version"], PACKAGE, Duration::from_secs(10))
-            .map_err(|e| e.to_string());
+            .map_err(|e| Chain(&e).to_string());
         if version.is_ok() && super::process::which(SERVER).is_none() {
             version = Err(format!("{SERVER} not found; install {PACKAGE}"));
         }
@@ -239,11 +242,11 @@ impl Gnutls {
     fn suite_name(
         &self,
         ep: &Endpoint,
-        version: Option<&str>,
+        version: Option<ProtocolVersion>,
         cipher: &str,
         kx: Option<&str>,
     ) -> String {
-        let v = version.and_then(Version::from_openssl_name);
+        let v = version.and_then(|v| Version::try_from(v).ok());
         let fits = |s: &&SuiteInfo| {
             v.map_or(true, |v| s.allows(v))
                 && tokens(s).is_some_and(|t| {
@@ -294,7 +297,7 @@ impl ProcessPeer for Gnutls {
                 return vec![external::not_run(
                     Role::Client,
                     &self.implementation(),
-                    e.to_string(),
+                    Chain(&e).to_string(),
                 )]
             }
         };
@@ -411,7 +414,7 @@ impl Gnutls {
                 v.resumed = Some(false);
             }
             if let Some(c) = cipher {
-                v.suite = Some(self.suite_name(ep, v.version.as_deref(), &c, None));
+                v.suite = Some(self.suite_name(ep, v.version, &c, None));
             }
             let last = i + 1 == n;
             let mut o =
@@ -478,8 +481,8 @@ impl Gnutls {
             }
             if let Some(c) = cipher {
                 // In TLS 1.3 the suite doesn't fix the key exchange.
-                let kx = kx.filter(|_| v.version.as_deref() != Some("TLSv1.3"));
-                v.suite = Some(self.suite_name(ep, v.version.as_deref(), &c, kx.as_deref()));
+                let kx = kx.filter(|_| v.version != Some(ProtocolVersion::Tls1_3));
+                v.suite = Some(self.suite_name(ep, v.version, &c, kx.as_deref()));
             }
             // --echo answers every record; the client's read of the answer
             // is the witness that the exchange worked.
@@ -509,24 +512,18 @@ fn finished_server_blocks(lines: &[String]) -> usize {
 }
 
 /// "(TLS1.3-X.509)-(ECDHE-SECP256R1)-(RSA-PSS-RSAE-SHA256)-(AES-256-GCM)"
-/// → ("TLSv1.3", "AES-256-GCM"): the version opens it and the cipher is
+/// → (TLS 1.3, "AES-256-GCM"): the version opens it and the cipher is
 /// the first group that names one.
-fn describe(d: &str) -> (Option<String>, Option<String>) {
+fn describe(d: &str) -> (Option<ProtocolVersion>, Option<String>) {
     // A resumed session has an empty group: "(TLS1.3-X.509)--(AES-256-GCM)".
     let groups: Vec<&str> = d
         .split(')')
         .map(|g| g.trim_start_matches('-').trim_start_matches('('))
         .collect();
+    // "TLS1.2" is OpenSSL's "TLSv1.2"; "TLS1.0" its "TLSv1".
     let version = groups.first().and_then(|g| {
-        let v = g.split('-').next()?;
-        v.strip_prefix("TLS").map(|n| format!("TLSv{n}"))
-    });
-    let version = version.map(|v| {
-        if v == "TLSv1.0" {
-            "TLSv1".to_string()
-        } else {
-            v
-        }
+        let n = g.split('-').next()?.strip_prefix("TLS")?;
+        format!("TLSv{n}").parse().ok()
     });
     let cipher = groups
         .iter()

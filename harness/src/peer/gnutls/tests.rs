@@ -64,13 +64,15 @@ fn suites_become_priority_tokens() {
 #[test]
 fn description_gives_version_and_cipher() {
     let (v, c) = describe("(TLS1.2-X.509)-(ECDHE-SECP256R1)-(RSA-SHA256)-(AES-128-GCM)");
-    assert_eq!(v.as_deref(), Some("TLSv1.2"));
+    assert_eq!(v, Some(ProtocolVersion::Tls1_2));
     assert_eq!(c.as_deref(), Some("AES-128-GCM"));
     let (v, c) = describe("(TLS1.3-X.509)--(AES-256-GCM)");
     assert_eq!(
-        (v.as_deref(), c.as_deref()),
-        (Some("TLSv1.3"), Some("AES-256-GCM"))
+        (v, c.as_deref()),
+        (Some(ProtocolVersion::Tls1_3), Some("AES-256-GCM"))
     );
+    let (v, _) = describe("(TLS1.0-X.509)-(ECDHE-SECP256R1)-(RSA-SHA1)-(AES-128-CBC)-(SHA1)");
+    assert_eq!(v, Some(ProtocolVersion::Tls1));
 }
 
 #[test]

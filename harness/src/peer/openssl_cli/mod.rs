@@ -12,6 +12,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use testkit::error_chain::Chain;
+
 use super::external::{self, PkiDir};
 use super::process::{first_line, Captured, ChildGuard};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
@@ -40,7 +42,7 @@ impl OpensslCli {
     /// version and for the suites it can use at each version.
     pub fn new(pki: Arc<PkiDir>) -> Self {
         let version = first_line(PROGRAM, &["version"], PACKAGE, Duration::from_secs(10))
-            .map_err(|e| e.to_string());
+            .map_err(|e| Chain(&e).to_string());
         let caps = declare(&version);
         OpensslCli { pki, version, caps }
     }
@@ -171,7 +173,11 @@ impl OpensslCli {
         let mut g = match ChildGuard::spawn(PROGRAM, &args, PACKAGE) {
             Ok(g) => g,
             Err(e) => {
-                return external::not_run(Role::Client, &self.implementation(), e.to_string())
+                return external::not_run(
+                    Role::Client,
+                    &self.implementation(),
+                    Chain(&e).to_string(),
+                )
             }
         };
         // s_client sends what it reads on stdin once the handshake is done,
@@ -242,7 +248,7 @@ impl ProcessPeer for OpensslCli {
                 return vec![external::not_run(
                     Role::Server,
                     &self.implementation(),
-                    e.to_string(),
+                    Chain(&e).to_string(),
                 )]
             }
         };
@@ -345,7 +351,7 @@ fn parse_client(cap: &Captured, pong: bool, implementation: &str) -> SideOutcome
             v.alpn = Some(p.trim().to_string());
         }
         if let Some(p) = l.trim_start().strip_prefix("Protocol  : ") {
-            v.version = Some(p.trim().to_string());
+            v.version = p.trim().parse().ok();
         }
         if let Some(rest) = l.strip_prefix("verify error:num=") {
             let (num, text) = rest.split_once(':').unwrap_or((rest, ""));
@@ -407,7 +413,7 @@ fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
         let established = b.iter().any(|l| l == "CONNECTION ESTABLISHED");
         for l in b {
             if let Some(p) = l.strip_prefix("Protocol version: ") {
-                v.version = Some(p.trim().to_string());
+                v.version = p.trim().parse().ok();
             }
             if let Some(p) = l.strip_prefix("Ciphersuite: ") {
                 v.suite = Some(p.trim().to_string());
@@ -450,6 +456,8 @@ fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
 
 #[cfg(test)]
 mod tests {
+    use openssl_handshake::ProtocolVersion;
+
     use super::declaration::suite_code;
     use super::*;
 
@@ -484,7 +492,7 @@ mod tests {
         );
         assert!(o.ok());
         let v = o.external.expect("view");
-        assert_eq!(v.version.as_deref(), Some("TLSv1.3"));
+        assert_eq!(v.version, Some(ProtocolVersion::Tls1_3));
         assert_eq!(v.suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
         assert_eq!(v.alpn.as_deref(), Some("h2"));
         assert_eq!(v.resumed, Some(false));

@@ -1,0 +1,60 @@
+//! What `tls-harness` prints when it stops on an error: what it was doing,
+//! then each cause once, and a bad version names itself.
+
+mod common;
+
+use common::{harness, run};
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// The operating system's words for reading `path`, which must fail.
+fn os_error_reading(path: &std::path::Path) -> String {
+    let e = std::fs::read_to_string(path).expect_err("the file must not exist");
+    let text = e.to_string();
+    assert!(!text.is_empty());
+    text
+}
+
+#[test]
+fn a_missing_policy_file_names_the_file_and_its_cause_once() {
+    let d = tempfile::tempdir().expect("temp dir");
+    let policy = d.path().join("no-such-policy.toml");
+    let cause = os_error_reading(&policy);
+    let path = policy.to_str().expect("utf-8");
+    // The policy loads before any connection, so the target is never tried.
+    let o = run(harness(&["scan", "127.0.0.1:9", "--policy", path]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    let line = o.stderr.trim_end();
+    assert!(line.starts_with("tls-harness: policy "), "{line}");
+    assert_eq!(count(line, path), 1, "{line}");
+    assert_eq!(count(line, &cause), 1, "{line}");
+    assert!(line.ends_with(&format!(": {cause}")), "{line}");
+    assert!(line.contains("mozilla-modern"), "{line}");
+}
+
+#[test]
+fn a_missing_report_names_the_file_and_its_cause_once() {
+    let d = tempfile::tempdir().expect("temp dir");
+    let report = d.path().join("no-such-report.json");
+    let cause = os_error_reading(&report);
+    let path = report.to_str().expect("utf-8");
+    let o = run(harness(&["merge", path]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    let line = o.stderr.trim_end();
+    assert_eq!(line, format!("tls-harness: reading {path}: {cause}"));
+}
+
+#[test]
+fn a_bad_version_flag_is_refused_naming_the_value() {
+    let o = run(harness(&["matrix", "--versions", "tls1_2,tls9"]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(o.stderr.contains("\"tls9\""), "{}", o.stderr);
+    assert!(o.stderr.contains("--versions"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("tls1_3"),
+        "lists the valid values: {}",
+        o.stderr
+    );
+}
