@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::fingerprint::Identification;
 use super::Expected;
 
 /// One case: what was sent, what was expected and what happened.
@@ -43,6 +44,9 @@ pub struct HostileReport {
     pub target: String,
     /// The linked OpenSSL.
     pub openssl: String,
+    /// The target's implementation, as the fingerprint names it, with the
+    /// answers it rests on.
+    pub implementation: Identification,
     /// Every case, in the order run.
     pub cases: Vec<CaseResult>,
     /// Cases that passed.
@@ -81,6 +85,7 @@ impl HostileReport {
             "hostile peers against {} ({})",
             self.target, self.openssl
         );
+        self.implementation_lines(&mut out);
         for c in &self.cases {
             let verdict = if c.passed { "pass" } else { "FAIL" };
             let _ = writeln!(out, "[{verdict}] {:<22} {}", c.id, c.sends);
@@ -96,6 +101,38 @@ impl HostileReport {
         }
         let _ = writeln!(out, "{}", self.summary);
         out
+    }
+}
+
+impl HostileReport {
+    fn implementation_lines(&self, out: &mut String) {
+        let id = &self.implementation;
+        let _ = writeln!(out, "implementation: {}", id.summary);
+        if let Some(seen) = &id.seen_with {
+            let _ = writeln!(out, "       table entry seen with {seen}");
+        }
+        for e in &id.basis {
+            let _ = writeln!(out, "       {:<24} {}", e.probe, e.observed);
+            let _ = writeln!(out, "       {:<24} -> {}", "", e.means);
+        }
+        if !id.known {
+            for a in &id.answers {
+                let _ = writeln!(out, "       {:<24} {}", a.probe.id(), a.observed);
+            }
+            for r in &id.ruled_out {
+                let against: Vec<String> = r
+                    .contradicted_by
+                    .iter()
+                    .map(|e| format!("{} (expected: {})", e.probe, e.means))
+                    .collect();
+                let why = if against.is_empty() {
+                    "nothing contradicts it".to_string()
+                } else {
+                    format!("contradicted by {}", against.join("; "))
+                };
+                let _ = writeln!(out, "       not {}: {} match(es); {why}", r.name, r.matched);
+            }
+        }
     }
 }
 
