@@ -37,7 +37,9 @@ impl RustlsServer {
         config.ticketer = ring::Ticketer::new().expect("rustls ticketer");
         let config = Arc::new(config);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("non-blocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();

@@ -237,7 +237,9 @@ fn first_answer(s: &mut TcpStream, deadline: Instant) -> Answer {
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) => {}
             Err(_) => return closed(&bytes),
         }
@@ -328,11 +330,7 @@ fn records(mut bytes: &[u8]) -> impl Iterator<Item = (u8, u16, &[u8])> {
         let header = bytes.get(..5)?;
         let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
         let body = bytes.get(5..5 + len)?;
-        let rec = (
-            header[0],
-            u16::from_be_bytes([header[1], header[2]]),
-            body,
-        );
+        let rec = (header[0], u16::from_be_bytes([header[1], header[2]]), body);
         bytes = &bytes[5 + len..];
         Some(rec)
     })
@@ -486,9 +484,7 @@ mod tests {
                         .count(),
                     2
                 ),
-                Probe::HrrTrigger => assert!(h
-                    .extensions
-                    .contains(&(EXT_KEY_SHARE, vec![0, 0]))),
+                Probe::HrrTrigger => assert!(h.extensions.contains(&(EXT_KEY_SHARE, vec![0, 0]))),
                 Probe::Tls13Hello => {
                     assert!(has(EXT_SUPPORTED_VERSIONS) && has(EXT_KEY_SHARE) && has(EXT_GROUPS))
                 }

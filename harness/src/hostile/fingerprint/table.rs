@@ -221,8 +221,9 @@ pub(super) const TABLE: &[Implementation] = &[
                     hrr: false,
                     order: &[0, 11, 22, 23, 35, 0xff01],
                 },
-                evidence: "extensions in ascending type order, renegotiation_info last; no session_ticket \
-                           (tls_server has no ticket key); heartbeat not acknowledged",
+                evidence: "extensions in ascending type order (Botan 2 keeps them in a std::map keyed by \
+                           type), so renegotiation_info last; no session_ticket (tls_server has no \
+                           ticket key); heartbeat not acknowledged",
             },
             Trait {
                 probe: Probe::Tls12Hello,

@@ -58,13 +58,24 @@ fn answers_mixing_two_implementations_name_neither() {
     ];
     let id = conclude(&answers);
     assert!(!id.known, "{}", id.summary);
-    let openssl = id.ruled_out.iter().find(|r| r.name == "OpenSSL").expect("listed");
+    let openssl = id
+        .ruled_out
+        .iter()
+        .find(|r| r.name == "OpenSSL")
+        .expect("listed");
     assert!(openssl
         .contradicted_by
         .iter()
         .any(|e| e.probe == "duplicate-extension"));
-    let gnutls = id.ruled_out.iter().find(|r| r.name == "GnuTLS").expect("listed");
-    assert!(gnutls.contradicted_by.iter().any(|e| e.probe == "tls13-hello"));
+    let gnutls = id
+        .ruled_out
+        .iter()
+        .find(|r| r.name == "GnuTLS")
+        .expect("listed");
+    assert!(gnutls
+        .contradicted_by
+        .iter()
+        .any(|e| e.probe == "tls13-hello"));
 }
 
 #[test]
@@ -90,8 +101,15 @@ fn a_tls12_only_server_is_judged_on_what_tls12_shows() {
     assert!(id.known, "{id:#?}");
     assert_eq!(id.name, "OpenSSL");
     assert!(id.basis.len() >= MIN_MATCHES);
-    let botan = id.ruled_out.iter().find(|r| r.name == "Botan 2").expect("listed");
-    assert!(botan.matched >= 1, "TLS 1.2 for a TLS 1.3 hello is Botan-like");
+    let botan = id
+        .ruled_out
+        .iter()
+        .find(|r| r.name == "Botan 2")
+        .expect("listed");
+    assert!(
+        botan.matched >= 1,
+        "TLS 1.2 for a TLS 1.3 hello is Botan-like"
+    );
     assert!(!botan.contradicted_by.is_empty());
 }
 
