@@ -81,35 +81,65 @@ fn file(dir: &Path, name: &str) -> String {
     dir.join(name).display().to_string()
 }
 
-#[test]
-fn openssl_s_server_is_named_openssl() {
+/// `openssl s_server` with `key` and `extra` options, and its address.
+fn s_server(key: &str, extra: &[&str]) -> Identification {
     require("openssl", "version", "the openssl package");
     let (_keep, dir) = pki();
     let port = free_port();
     let mut cmd = Command::new("openssl");
     cmd.args(["s_server", "-quiet", "-accept"])
         .arg(format!("127.0.0.1:{port}"))
-        .args(["-cert", &file(&dir, "server-rsa2048.crt")])
-        .args(["-key", &file(&dir, "server-rsa2048.key")]);
+        .args(["-cert", &file(&dir, &format!("server-{key}.crt"))])
+        .args(["-key", &file(&dir, &format!("server-{key}.key"))])
+        .args(extra);
     let mut p = Proc::spawn(cmd);
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     wait_listening(&mut p, addr);
-    assert_named(&identify(addr), "OpenSSL");
+    identify(addr)
 }
 
 #[test]
-fn gnutls_serv_is_named_gnutls() {
+fn openssl_s_server_is_named_openssl() {
+    assert_named(&s_server("rsa2048", &[]), "OpenSSL");
+}
+
+#[test]
+fn openssl_without_tls13_or_tickets_is_still_named_openssl() {
+    // What it does with the TLS 1.3 probes and whether it acknowledges
+    // session_ticket is configuration; the rest still tells.
+    assert_named(
+        &s_server("ecdsa-p256", &["-no_tls1_3", "-no_ticket"]),
+        "OpenSSL",
+    );
+}
+
+/// `gnutls-serv --echo` with `extra` options.
+fn gnutls_serv(extra: &[&str]) -> Identification {
     require("gnutls-serv", "--version", "gnutls-bin");
     let (_keep, dir) = pki();
     let port = free_port();
     let mut cmd = Command::new("gnutls-serv");
     cmd.args(["--echo", "--port", &port.to_string()])
         .args(["--x509certfile", &file(&dir, "server-rsa2048.crt")])
-        .args(["--x509keyfile", &file(&dir, "server-rsa2048.key")]);
+        .args(["--x509keyfile", &file(&dir, "server-rsa2048.key")])
+        .args(extra);
     let mut p = Proc::spawn(cmd);
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     wait_listening(&mut p, addr);
-    assert_named(&identify(addr), "GnuTLS");
+    identify(addr)
+}
+
+#[test]
+fn gnutls_serv_is_named_gnutls() {
+    assert_named(&gnutls_serv(&[]), "GnuTLS");
+}
+
+#[test]
+fn gnutls_without_tls13_or_tickets_is_still_named_gnutls() {
+    assert_named(
+        &gnutls_serv(&["--noticket", "--priority", "NORMAL:-VERS-TLS1.3"]),
+        "GnuTLS",
+    );
 }
 
 #[test]

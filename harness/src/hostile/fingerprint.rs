@@ -25,6 +25,8 @@ use table::{Expect, Implementation, Trait, TABLE};
 
 use super::suite::Rng;
 
+const TLS13: u16 = 0x0304;
+
 /// How many answers must match before the target is named.
 pub const MIN_MATCHES: usize = 3;
 
@@ -98,7 +100,17 @@ pub fn identify(addr: SocketAddr, timeout: Duration, seed: u64) -> Identificatio
 
 /// Matches answers against the table. Pure: no network.
 pub fn conclude(answers: &[(Probe, Answer)]) -> Identification {
-    let scored: Vec<Score> = TABLE.iter().map(|imp| score(imp, answers)).collect();
+    // A server that answers the plain TLS 1.3 hello with TLS 1.2 does not
+    // speak TLS 1.3 (by configuration or at all): how it answers the
+    // other TLS 1.3 probes is its TLS 1.2 code's business.
+    let no_tls13 = answers.iter().any(|(p, a)| {
+        *p == Probe::Tls13Hello
+            && matches!(a, Answer::ServerHello { version, .. } if *version < TLS13)
+    });
+    let scored: Vec<Score> = TABLE
+        .iter()
+        .map(|imp| score(imp, answers, no_tls13))
+        .collect();
     let uncontradicted: Vec<&Score> = scored.iter().filter(|s| s.against.is_empty()).collect();
     let answers_out = answers
         .iter()
@@ -146,6 +158,9 @@ pub fn conclude(answers: &[(Probe, Answer)]) -> Identification {
                     one.imp.name,
                     one.matched.len()
                 ),
+                many if many.iter().all(|s| s.matched.is_empty()) => {
+                    "no answer says anything about the implementations in the table".to_string()
+                }
                 many => format!(
                     "the answers fit {}",
                     many.iter()
@@ -181,7 +196,7 @@ struct Score {
     against: Vec<Evidence>,
 }
 
-fn score(imp: &'static Implementation, answers: &[(Probe, Answer)]) -> Score {
+fn score(imp: &'static Implementation, answers: &[(Probe, Answer)], no_tls13: bool) -> Score {
     let mut s = Score {
         imp,
         matched: Vec::new(),
@@ -196,7 +211,7 @@ fn score(imp: &'static Implementation, answers: &[(Probe, Answer)]) -> Score {
             observed: answer.describe(),
             means: t.evidence.into(),
         };
-        match verdict(t, answer) {
+        match verdict(t, answer, no_tls13) {
             Verdict::Match => s.matched.push(evidence()),
             Verdict::Contradiction => s.against.push(evidence()),
             Verdict::Neutral => {}
@@ -212,8 +227,10 @@ enum Verdict {
     Neutral,
 }
 
-/// Whether `answer` matches, contradicts or says nothing about `t`.
-fn verdict(t: &Trait, answer: &Answer) -> Verdict {
+/// Whether `answer` matches, contradicts or says nothing about `t`;
+/// `no_tls13`: the server answered the plain TLS 1.3 hello with an older
+/// version.
+fn verdict(t: &Trait, answer: &Answer, no_tls13: bool) -> Verdict {
     use Verdict::*;
     let hello = match answer {
         Answer::ServerHello {
@@ -241,7 +258,11 @@ fn verdict(t: &Trait, answer: &Answer) -> Verdict {
     };
     // A TLS 1.2 answer to something only TLS 1.3 has is up to the
     // server's configuration.
-    if t.probe.tls13_only() && hello.is_some_and(|h| h.0 != 0x0304) {
+    let below_tls13 = match hello {
+        Some(h) => h.0 < TLS13,
+        None => no_tls13,
+    };
+    if t.probe.tls13_only() && below_tls13 {
         return match t.expect {
             Expect::Negotiates(v) if hello.is_some_and(|h| h.0 == v) => Match,
             _ => Neutral,

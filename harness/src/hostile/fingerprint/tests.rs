@@ -43,7 +43,7 @@ fn a_server_that_never_answers_is_unknown_for_lack_of_evidence() {
     let answers: Vec<(Probe, Answer)> = Probe::ALL.iter().map(|p| (*p, Answer::NoAnswer)).collect();
     let id = conclude(&answers);
     assert!(!id.known);
-    assert!(id.summary.contains("fit"), "{}", id.summary);
+    assert!(id.summary.contains("no answer says"), "{}", id.summary);
 }
 
 #[test]
@@ -119,4 +119,43 @@ fn one_or_two_matches_are_not_enough_to_name() {
     let id = conclude(&answers);
     assert!(!id.known);
     assert!(id.summary.contains("fewer than"), "{}", id.summary);
+}
+
+#[test]
+fn answers_that_fit_several_implementations_name_them_all_and_pick_none() {
+    // key_share first with the alert GnuTLS and rustls both send: only
+    // the TLS 1.2 order or the repeated extension would tell them apart.
+    let answers = vec![
+        (Probe::Tls13Hello, hello(0x0304, false, &[51, 43])),
+        (Probe::NoSupportedGroups, alert(40)),
+        (Probe::NoSignatureAlgorithms, alert(40)),
+        (Probe::EmptySuites, alert(50)),
+    ];
+    let id = conclude(&answers);
+    assert!(!id.known, "{id:#?}");
+    assert!(id.summary.contains("GnuTLS and rustls"), "{}", id.summary);
+}
+
+#[test]
+fn a_server_without_tls13_is_not_judged_by_its_alerts_to_tls13_only_probes() {
+    // OpenSSL with -no_tls1_3 and an ECDSA key: TLS 1.2 for the TLS 1.3
+    // hello, then handshake_failure where a TLS 1.3 OpenSSL sends
+    // missing_extension.
+    let tls12 = Answer::ServerHello {
+        version: 0x0303,
+        hello_retry_request: false,
+        extensions: vec![0xff01, 11, 35, 23],
+        session_id_len: 0,
+        ec_point_formats: Some(vec![0, 1, 2]),
+    };
+    let answers = vec![
+        (Probe::Tls13Hello, tls12.clone()),
+        (Probe::Tls12Hello, tls12),
+        (Probe::NoSupportedGroups, alert(40)),
+        (Probe::NoSignatureAlgorithms, alert(40)),
+        (Probe::EmptySuites, alert(47)),
+        (Probe::DuplicateExtension, alert(47)),
+    ];
+    let id = conclude(&answers);
+    assert_eq!(id.name, "OpenSSL", "{id:#?}");
 }
