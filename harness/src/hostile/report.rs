@@ -120,17 +120,13 @@ impl HostileReport {
                 let _ = writeln!(out, "       {:<24} {}", a.probe.id(), a.observed);
             }
             for r in &id.ruled_out {
-                let against: Vec<String> = r
-                    .contradicted_by
-                    .iter()
-                    .map(|e| format!("{} (expected: {})", e.probe, e.means))
-                    .collect();
-                let why = if against.is_empty() {
-                    "nothing contradicts it".to_string()
-                } else {
-                    format!("contradicted by {}", against.join("; "))
-                };
-                let _ = writeln!(out, "       not {}: {} match(es); {why}", r.name, r.matched);
+                let _ = writeln!(out, "       not {} ({} matched):", r.name, r.matched);
+                if r.contradicted_by.is_empty() {
+                    let _ = writeln!(out, "         nothing contradicts it");
+                }
+                for e in &r.contradicted_by {
+                    let _ = writeln!(out, "         {}: it would show {}", e.probe, e.means);
+                }
             }
         }
     }
@@ -154,5 +150,50 @@ impl FromStr for ReportFormat {
             "json" => Ok(ReportFormat::Json),
             other => Err(format!("unknown format {other:?}; use table or json")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fingerprint::{conclude, Answer, Probe};
+    use super::*;
+
+    fn report(answers: &[(Probe, Answer)]) -> HostileReport {
+        HostileReport {
+            schema_version: super::super::SCHEMA_VERSION,
+            target: "127.0.0.1:1".into(),
+            openssl: "OpenSSL".into(),
+            implementation: conclude(answers),
+            cases: Vec::new(),
+            passed: 0,
+            failed: 0,
+            summary: "0 passed, 0 failed".into(),
+        }
+    }
+
+    #[test]
+    fn an_unknown_target_shows_every_answer_and_why_each_implementation_is_out() {
+        let answers: Vec<(Probe, Answer)> =
+            Probe::ALL.iter().map(|p| (*p, Answer::Closed)).collect();
+        let r = report(&answers);
+        let table = r.render(ReportFormat::Table);
+        println!("{table}");
+        assert!(table.contains("\nimplementation: unknown ("), "{table}");
+        for p in Probe::ALL {
+            assert!(table.contains(p.id()), "{} listed:\n{table}", p.id());
+        }
+        assert!(
+            table.contains("not OpenSSL: 0 match(es); contradicted by"),
+            "{table}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&r.render(ReportFormat::Json)).expect("JSON");
+        assert_eq!(json["implementation"]["name"], "unknown");
+        assert_eq!(json["implementation"]["known"], false);
+        assert_eq!(json["implementation"]["answers"][0]["probe"], "tls13-hello");
+        assert_eq!(
+            json["implementation"]["answers"][0]["answer"]["kind"],
+            "closed"
+        );
     }
 }
