@@ -3,8 +3,8 @@
 //! [`identify`] sends a handful of fixed ClientHellos ([`Probe`]), each on
 //! its own connection, and keeps the first answer to each: the extensions
 //! of the ServerHello in the order they were written, or the alert a
-//! malformed hello drew. The [table](table) says what each known
-//! implementation answers. An answer either matches an implementation's
+//! malformed hello drew. The table (`fingerprint/table.rs`) says what
+//! each known implementation answers. An answer either matches an implementation's
 //! entry, contradicts it, or says nothing about it (a configuration could
 //! explain it). The target is named only when exactly one implementation
 //! is left uncontradicted and at least [`MIN_MATCHES`] answers match it;

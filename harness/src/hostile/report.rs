@@ -102,9 +102,7 @@ impl HostileReport {
         let _ = writeln!(out, "{}", self.summary);
         out
     }
-}
 
-impl HostileReport {
     fn implementation_lines(&self, out: &mut String) {
         let id = &self.implementation;
         let _ = writeln!(out, "implementation: {}", id.summary);
@@ -120,12 +118,16 @@ impl HostileReport {
                 let _ = writeln!(out, "       {:<24} {}", a.probe.id(), a.observed);
             }
             for r in &id.ruled_out {
-                let _ = writeln!(out, "       not {} ({} matched):", r.name, r.matched);
+                let _ = writeln!(
+                    out,
+                    "       not {} ({} matched); where it differs:",
+                    r.name, r.matched
+                );
                 if r.contradicted_by.is_empty() {
-                    let _ = writeln!(out, "         nothing contradicts it");
+                    let _ = writeln!(out, "         nowhere");
                 }
                 for e in &r.contradicted_by {
-                    let _ = writeln!(out, "         {}: it would show {}", e.probe, e.means);
+                    let _ = writeln!(out, "         {:<24} {}", e.probe, e.means);
                 }
             }
         }
@@ -183,7 +185,7 @@ mod tests {
             assert!(table.contains(p.id()), "{} listed:\n{table}", p.id());
         }
         assert!(
-            table.contains("not OpenSSL: 0 match(es); contradicted by"),
+            table.contains("not OpenSSL (0 matched); where it differs:\n"),
             "{table}"
         );
         let json: serde_json::Value =

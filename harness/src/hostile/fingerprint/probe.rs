@@ -493,6 +493,25 @@ mod tests {
     }
 
     #[test]
+    fn any_bytes_read_back_give_an_answer_or_none_never_a_panic() {
+        let mut rng = Rng(3);
+        for n in 0..5000 {
+            let mut bytes = vec![0u8; n % 300];
+            rng.fill(&mut bytes);
+            // Half of them look like the start of a handshake or alert record.
+            if n % 2 == 0 && bytes.len() >= 5 {
+                bytes[0] = if n % 4 == 0 { CT_HANDSHAKE } else { CT_ALERT };
+                bytes[3] = 0;
+                bytes[4] %= 64;
+                if bytes.len() > 5 && n % 4 == 0 {
+                    bytes[5] = 2;
+                }
+            }
+            let _ = parse(&bytes);
+        }
+    }
+
+    #[test]
     fn answers_are_read_from_complete_records_only() {
         // An alert record.
         assert_eq!(
