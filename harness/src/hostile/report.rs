@@ -109,8 +109,13 @@ impl HostileReport {
         if let Some(seen) = &id.seen_with {
             let _ = writeln!(out, "       table entry seen with {seen}");
         }
+        let mut last_probe = "";
         for e in &id.basis {
-            let _ = writeln!(out, "       {:<24} {}", e.probe, e.observed);
+            // Several entries can rest on one answer: it is shown once.
+            if e.probe != last_probe {
+                let _ = writeln!(out, "       {:<24} {}", e.probe, e.observed);
+                last_probe = &e.probe;
+            }
             let _ = writeln!(out, "       {:<24} -> {}", "", e.means);
         }
         if !id.known {
