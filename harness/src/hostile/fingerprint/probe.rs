@@ -428,7 +428,7 @@ fn prefixed(data: &[u8]) -> Vec<u8> {
 }
 
 /// The RFC name of an extension type, or its number.
-pub fn extension_name(ty: u16) -> String {
+pub(crate) fn extension_name(ty: u16) -> String {
     let name = match ty {
         0 => "server_name",
         1 => "max_fragment_length",
@@ -454,7 +454,7 @@ pub fn extension_name(ty: u16) -> String {
 }
 
 /// "TLS 1.2", "TLS 1.3", or the number.
-pub fn version_name(v: u16) -> String {
+pub(crate) fn version_name(v: u16) -> String {
     match v {
         0x0300 => "SSL 3.0".into(),
         0x0301..=0x0304 => format!("TLS 1.{}", v - 0x0301),
