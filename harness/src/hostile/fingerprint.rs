@@ -7,7 +7,7 @@
 //! each known implementation answers. An answer either matches an implementation's
 //! entry, contradicts it, or says nothing about it (a configuration could
 //! explain it). The target is named only when exactly one implementation
-//! is left uncontradicted and at least [`MIN_MATCHES`] answers match it;
+//! is left uncontradicted and at least [`MIN_MATCHES`] entries of its row match;
 //! since every other implementation is then contradicted by some answer,
 //! the evidence is distinctive. Otherwise it is "unknown", with every
 //! answer and what ruled each implementation out.
@@ -27,7 +27,8 @@ use super::suite::Rng;
 
 const TLS13: u16 = 0x0304;
 
-/// How many answers must match before the target is named.
+/// How many entries of an implementation's row must match before the
+/// target is named.
 pub const MIN_MATCHES: usize = 3;
 
 /// What the fingerprint concluded.
@@ -154,7 +155,7 @@ pub fn conclude(answers: &[(Probe, Answer)]) -> Identification {
             let why = match uncontradicted.as_slice() {
                 [] => "no implementation in the table fits every answer".to_string(),
                 [one] => format!(
-                    "only {} fits, but on {} matching answer(s), fewer than {MIN_MATCHES}",
+                    "only {} fits, but on {} matching entries, fewer than {MIN_MATCHES}",
                     one.imp.name,
                     one.matched.len()
                 ),
