@@ -10,11 +10,16 @@
 //! are in [`CaseResult::why`]), never from running the case. After every
 //! case a good client must complete a real handshake.
 //!
+//! Before any hostile input, [`fingerprint`] probes the target with a few
+//! fixed ClientHellos and names its implementation when the answers are
+//! distinctive, else reports it as unknown with the answers.
+//!
 //! Every network wait has a time-out, so a misbehaving server turns into a
 //! failed case, never a hung suite.
 
 mod exhaustion;
 mod expected;
+pub mod fingerprint;
 pub mod hello;
 mod judge;
 mod malformed;
@@ -34,7 +39,7 @@ pub use server::{ConnectionRecord, InProcessOptions, TracedServer};
 pub use suite::run;
 
 /// The version of the JSON layout of [`HostileReport`].
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Where the suite sends its cases.
 #[derive(Debug, Clone)]

@@ -33,6 +33,17 @@ fn check(report: &hostile::HostileReport) {
     assert_eq!(json["cases"].as_array().map(Vec::len), Some(12));
     assert_eq!(report.cases.len(), 12, "every case is reported");
     assert_eq!(report.failed, 0, "{table}");
+    // Both targets here are the linked OpenSSL, so the fingerprint must
+    // name it, in the table and in the JSON.
+    assert_eq!(report.implementation.name, "OpenSSL", "{table}");
+    assert!(
+        table.contains("\nimplementation: OpenSSL ("),
+        "the table names the implementation"
+    );
+    assert_eq!(json["implementation"]["name"], "OpenSSL");
+    assert!(json["implementation"]["basis"]
+        .as_array()
+        .is_some_and(|b| !b.is_empty()));
 }
 
 #[test]

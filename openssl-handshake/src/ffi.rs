@@ -154,8 +154,12 @@ pub(crate) fn verify_error_string(code: i32) -> String {
 /// `SSL_get_negotiated_group` named by `SSL_group_to_name` ("x25519",
 /// "secp256r1", "ffdhe2048"...).
 pub(crate) fn negotiated_group(ssl: &SslRef) -> Option<String> {
-    // SAFETY: `ssl` is live; the ctrl takes no pointer argument and the
-    // name is a static string or null.
+    // OpenSSL 3.0's ctrl reads `s->session->kex_group` without a null
+    // check, and a server whose client left after a HelloRetryRequest has
+    // no session: asking then would crash the process.
+    ssl.session()?;
+    // SAFETY: `ssl` is live and has a session (checked above); the ctrl
+    // takes no pointer argument and the name is a static string or null.
     unsafe {
         let nid = openssl_sys::SSL_ctrl(
             ssl.as_ptr(),

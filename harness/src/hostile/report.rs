@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::fingerprint::Identification;
 use super::Expected;
 
 /// One case: what was sent, what was expected and what happened.
@@ -43,6 +44,9 @@ pub struct HostileReport {
     pub target: String,
     /// The linked OpenSSL.
     pub openssl: String,
+    /// The target's implementation, as the fingerprint names it, with the
+    /// answers it rests on.
+    pub implementation: Identification,
     /// Every case, in the order run.
     pub cases: Vec<CaseResult>,
     /// Cases that passed.
@@ -81,6 +85,7 @@ impl HostileReport {
             "hostile peers against {} ({})",
             self.target, self.openssl
         );
+        self.implementation_lines(&mut out);
         for c in &self.cases {
             let verdict = if c.passed { "pass" } else { "FAIL" };
             let _ = writeln!(out, "[{verdict}] {:<22} {}", c.id, c.sends);
@@ -96,6 +101,41 @@ impl HostileReport {
         }
         let _ = writeln!(out, "{}", self.summary);
         out
+    }
+
+    fn implementation_lines(&self, out: &mut String) {
+        let id = &self.implementation;
+        let _ = writeln!(out, "implementation: {}", id.summary);
+        if let Some(seen) = &id.seen_with {
+            let _ = writeln!(out, "       table entry seen with {seen}");
+        }
+        let mut last_probe = "";
+        for e in &id.basis {
+            // Several entries can rest on one answer: it is shown once.
+            if e.probe != last_probe {
+                let _ = writeln!(out, "       {:<24} {}", e.probe, e.observed);
+                last_probe = &e.probe;
+            }
+            let _ = writeln!(out, "       {:<24} -> {}", "", e.means);
+        }
+        if !id.known {
+            for a in &id.answers {
+                let _ = writeln!(out, "       {:<24} {}", a.probe.id(), a.observed);
+            }
+            for r in &id.ruled_out {
+                let _ = writeln!(
+                    out,
+                    "       not {} ({} matched); where it differs:",
+                    r.name, r.matched
+                );
+                if r.contradicted_by.is_empty() {
+                    let _ = writeln!(out, "         nowhere");
+                }
+                for e in &r.contradicted_by {
+                    let _ = writeln!(out, "         {:<24} {}", e.probe, e.means);
+                }
+            }
+        }
     }
 }
 
@@ -117,5 +157,50 @@ impl FromStr for ReportFormat {
             "json" => Ok(ReportFormat::Json),
             other => Err(format!("unknown format {other:?}; use table or json")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fingerprint::{conclude, Answer, Probe};
+    use super::*;
+
+    fn report(answers: &[(Probe, Answer)]) -> HostileReport {
+        HostileReport {
+            schema_version: super::super::SCHEMA_VERSION,
+            target: "127.0.0.1:1".into(),
+            openssl: "OpenSSL".into(),
+            implementation: conclude(answers),
+            cases: Vec::new(),
+            passed: 0,
+            failed: 0,
+            summary: "0 passed, 0 failed".into(),
+        }
+    }
+
+    #[test]
+    fn an_unknown_target_shows_every_answer_and_why_each_implementation_is_out() {
+        let answers: Vec<(Probe, Answer)> =
+            Probe::ALL.iter().map(|p| (*p, Answer::Closed)).collect();
+        let r = report(&answers);
+        let table = r.render(ReportFormat::Table);
+        println!("{table}");
+        assert!(table.contains("\nimplementation: unknown ("), "{table}");
+        for p in Probe::ALL {
+            assert!(table.contains(p.id()), "{} listed:\n{table}", p.id());
+        }
+        assert!(
+            table.contains("not OpenSSL (0 matched); where it differs:\n"),
+            "{table}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&r.render(ReportFormat::Json)).expect("JSON");
+        assert_eq!(json["implementation"]["name"], "unknown");
+        assert_eq!(json["implementation"]["known"], false);
+        assert_eq!(json["implementation"]["answers"][0]["probe"], "tls13-hello");
+        assert_eq!(
+            json["implementation"]["answers"][0]["answer"]["kind"],
+            "closed"
+        );
     }
 }

@@ -11,7 +11,7 @@ use super::hello::ClientHello;
 use super::judge::outcome_text;
 use super::wire::{self, Script};
 use super::{
-    exhaustion, malformed, renegotiate, trickle, CaseResult, Expected, HostileError,
+    exhaustion, fingerprint, malformed, renegotiate, trickle, CaseResult, Expected, HostileError,
     HostileOptions, HostileReport, Target, TracedServer, SCHEMA_VERSION,
 };
 
@@ -52,6 +52,8 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
             target: addr,
             reason,
         })?;
+    // Before any hostile input, so the answers are those of a fresh server.
+    let implementation = fingerprint::identify(addr, opts.timeout, opts.seed);
 
     let cases: [fn(&mut Suite) -> CaseResult; 12] = [
         malformed::random_bytes,
@@ -74,6 +76,7 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         schema_version: SCHEMA_VERSION,
         target: label,
         openssl: openssl::version::version().to_string(),
+        implementation,
         cases: results,
         passed,
         failed,

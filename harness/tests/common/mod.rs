@@ -85,6 +85,11 @@ impl Proc {
         }
     }
 
+    /// The child's exit status, if it has exited.
+    pub fn try_exit(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Every line still to come on `rx`, after the child has exited.
     pub fn drain(rx: &Receiver<String>) -> Vec<String> {
         let mut out = Vec::new();

@@ -1,0 +1,338 @@
+//! Naming the target's TLS implementation from what it does.
+//!
+//! [`identify`] sends a handful of fixed ClientHellos ([`Probe`]), each on
+//! its own connection, and keeps the first answer to each: the extensions
+//! of the ServerHello in the order they were written, or the alert a
+//! malformed hello drew. The table (`fingerprint/table.rs`) says what
+//! each known implementation answers. An answer either matches an implementation's
+//! entry, contradicts it, or says nothing about it (a configuration could
+//! explain it). The target is named only when exactly one implementation
+//! is left uncontradicted and at least [`MIN_MATCHES`] entries of its row match;
+//! since every other implementation is then contradicted by some answer,
+//! the evidence is distinctive. Otherwise it is "unknown", with every
+//! answer and what ruled each implementation out.
+
+mod probe;
+mod table;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use probe::{Answer, Probe};
+use table::{Expect, Implementation, Trait, TABLE};
+
+use super::suite::Rng;
+
+const TLS13: u16 = 0x0304;
+
+/// How many entries of an implementation's row must match before the
+/// target is named.
+pub const MIN_MATCHES: usize = 3;
+
+/// What the fingerprint concluded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Identification {
+    /// The implementation, or "unknown".
+    pub name: String,
+    /// Whether an implementation was named.
+    pub known: bool,
+    /// The versions the named implementation's entries were seen with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seen_with: Option<String>,
+    /// The answers that matched the named implementation: the basis of
+    /// the name. Empty when unknown.
+    pub basis: Vec<Evidence>,
+    /// Why each other implementation was ruled out, or, when unknown, why
+    /// each was not named.
+    pub ruled_out: Vec<RuledOut>,
+    /// Every probe and its answer.
+    pub answers: Vec<ProbeAnswer>,
+    /// One line: the name and on how many answers it rests.
+    pub summary: String,
+}
+
+/// One answer matched against one table entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// The probe's id.
+    pub probe: String,
+    /// The answer, in words.
+    pub observed: String,
+    /// What the table says about the implementation.
+    pub means: String,
+}
+
+/// An implementation that was not named, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuledOut {
+    /// The implementation.
+    pub name: String,
+    /// Answers that matched it.
+    pub matched: usize,
+    /// Answers that contradict it.
+    pub contradicted_by: Vec<Evidence>,
+}
+
+/// A probe and the target's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProbeAnswer {
+    /// The probe.
+    pub probe: Probe,
+    /// What it sent, in words.
+    pub sends: String,
+    /// The answer.
+    pub answer: Answer,
+    /// The answer in words.
+    pub observed: String,
+}
+
+/// Probes the server at `addr` (every wait bounded by `timeout`) and
+/// names its implementation when the answers allow it.
+pub fn identify(addr: SocketAddr, timeout: Duration, seed: u64) -> Identification {
+    let mut rng = Rng(seed);
+    let answers = Probe::ALL
+        .iter()
+        .map(|&p| (p, probe::send(addr, timeout, p, &mut rng)))
+        .collect::<Vec<_>>();
+    conclude(&answers)
+}
+
+/// Matches answers against the table. Pure: no network.
+pub fn conclude(answers: &[(Probe, Answer)]) -> Identification {
+    // A server that answers the plain TLS 1.3 hello with TLS 1.2 does not
+    // speak TLS 1.3 (by configuration or at all): how it answers the
+    // other TLS 1.3 probes is its TLS 1.2 code's business.
+    let no_tls13 = answers.iter().any(|(p, a)| {
+        *p == Probe::Tls13Hello
+            && matches!(a, Answer::ServerHello { version, .. } if *version < TLS13)
+    });
+    let scored: Vec<Score> = TABLE
+        .iter()
+        .map(|imp| score(imp, answers, no_tls13))
+        .collect();
+    let uncontradicted: Vec<&Score> = scored.iter().filter(|s| s.against.is_empty()).collect();
+    let answers_out = answers
+        .iter()
+        .map(|(p, a)| ProbeAnswer {
+            probe: *p,
+            sends: p.sends().into(),
+            answer: a.clone(),
+            observed: a.describe(),
+        })
+        .collect();
+    let named = match uncontradicted.as_slice() {
+        [only] if only.matched.len() >= MIN_MATCHES => Some(*only),
+        _ => None,
+    };
+    let ruled_out = scored
+        .iter()
+        .filter(|s| named.map_or(true, |n| n.imp.name != s.imp.name))
+        .map(|s| RuledOut {
+            name: s.imp.name.into(),
+            matched: s.matched.len(),
+            contradicted_by: s.against.clone(),
+        })
+        .collect();
+    match named {
+        Some(n) => Identification {
+            name: n.imp.name.into(),
+            known: true,
+            seen_with: Some(n.imp.seen_with.into()),
+            summary: format!(
+                "{} ({} entries of its table row matched by the answers to {} probes; \
+                 every other implementation in the table is contradicted)",
+                n.imp.name,
+                n.matched.len(),
+                probes_in(&n.matched)
+            ),
+            basis: n.matched.clone(),
+            ruled_out,
+            answers: answers_out,
+        },
+        None => {
+            let why = match uncontradicted.as_slice() {
+                [] => "no implementation in the table fits every answer".to_string(),
+                [one] => format!(
+                    "only {} fits, but on {} matching entries, fewer than {MIN_MATCHES}",
+                    one.imp.name,
+                    one.matched.len()
+                ),
+                many if many.iter().all(|s| s.matched.is_empty()) => {
+                    "no answer says anything about the implementations in the table".to_string()
+                }
+                many => format!(
+                    "the answers fit {}",
+                    many.iter()
+                        .map(|s| s.imp.name)
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ),
+            };
+            Identification {
+                name: "unknown".into(),
+                known: false,
+                seen_with: None,
+                summary: format!("unknown ({why})"),
+                basis: Vec::new(),
+                ruled_out,
+                answers: answers_out,
+            }
+        }
+    }
+}
+
+/// How many different probes `evidence` comes from.
+fn probes_in(evidence: &[Evidence]) -> usize {
+    let mut probes: Vec<&str> = evidence.iter().map(|e| e.probe.as_str()).collect();
+    probes.sort_unstable();
+    probes.dedup();
+    probes.len()
+}
+
+struct Score {
+    imp: &'static Implementation,
+    matched: Vec<Evidence>,
+    against: Vec<Evidence>,
+}
+
+fn score(imp: &'static Implementation, answers: &[(Probe, Answer)], no_tls13: bool) -> Score {
+    let mut s = Score {
+        imp,
+        matched: Vec::new(),
+        against: Vec::new(),
+    };
+    for t in imp.traits {
+        let Some((_, answer)) = answers.iter().find(|(p, _)| *p == t.probe) else {
+            continue;
+        };
+        let evidence = || Evidence {
+            probe: t.probe.id().into(),
+            observed: answer.describe(),
+            means: t.evidence.into(),
+        };
+        match verdict(t, answer, no_tls13) {
+            Verdict::Match => s.matched.push(evidence()),
+            Verdict::Contradiction => s.against.push(evidence()),
+            Verdict::Neutral => {}
+        }
+    }
+    s
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Match,
+    Contradiction,
+    Neutral,
+}
+
+/// Whether `answer` matches, contradicts or says nothing about `t`;
+/// `no_tls13`: the server answered the plain TLS 1.3 hello with an older
+/// version.
+fn verdict(t: &Trait, answer: &Answer, no_tls13: bool) -> Verdict {
+    use Verdict::*;
+    let hello = match answer {
+        Answer::ServerHello {
+            version,
+            hello_retry_request,
+            extensions,
+            session_id_len,
+            ec_point_formats,
+        } => Some((
+            *version,
+            *hello_retry_request,
+            extensions,
+            *session_id_len,
+            ec_point_formats,
+        )),
+        _ => None,
+    };
+    let alert = match answer {
+        Answer::Alert {
+            level,
+            description,
+            record_version,
+        } => Some((*level, *description, *record_version)),
+        _ => None,
+    };
+    // A TLS 1.2 answer to something only TLS 1.3 has is up to the
+    // server's configuration.
+    let below_tls13 = match hello {
+        Some(h) => h.0 < TLS13,
+        None => no_tls13,
+    };
+    if t.probe.tls13_only() && below_tls13 {
+        return match t.expect {
+            Expect::Negotiates(v) if hello.is_some_and(|h| h.0 == v) => Match,
+            _ => Neutral,
+        };
+    }
+    match t.expect {
+        Expect::Order {
+            version,
+            hrr,
+            order,
+        } => match hello {
+            Some((v, r, exts, _, _)) if v == version && r == hrr => {
+                if !is_subsequence(exts, order) {
+                    Contradiction
+                } else if exts.len() >= 2 {
+                    Match
+                } else {
+                    // One extension or none has no order to show.
+                    Neutral
+                }
+            }
+            _ => Neutral,
+        },
+        Expect::PointFormats(formats) => match hello {
+            Some((0x0303, _, _, _, Some(f))) if f.as_slice() == formats => Match,
+            Some((0x0303, _, _, _, Some(_))) => Contradiction,
+            _ => Neutral,
+        },
+        Expect::TicketSessionId(len) => match hello {
+            Some((0x0303, _, exts, sid, _)) if exts.contains(&35) => {
+                if sid == len {
+                    Match
+                } else {
+                    Contradiction
+                }
+            }
+            _ => Neutral,
+        },
+        Expect::Negotiates(v) => match hello {
+            Some((hv, false, ..)) if hv == v => Match,
+            Some(_) => Contradiction,
+            None => Neutral,
+        },
+        Expect::Alert(d) => match (alert, hello) {
+            (Some((2, ad, _)), _) if ad == d => Match,
+            (Some(_), _) | (None, Some(_)) => Contradiction,
+            // Each implementation here alerts; a silent close is another's.
+            (None, None) if *answer == Answer::Closed => Contradiction,
+            (None, None) => Neutral,
+        },
+        Expect::AlertRecordVersion(v) => match alert {
+            Some((_, _, rv)) if rv == v => Match,
+            Some(_) => Contradiction,
+            None => Neutral,
+        },
+        Expect::Accepts => match (alert, hello) {
+            (_, Some(_)) => Match,
+            (Some(_), _) => Contradiction,
+            (None, None) if *answer == Answer::Closed => Contradiction,
+            (None, None) => Neutral,
+        },
+    }
+}
+
+/// Whether `seen` appears in `order` in the same relative order.
+fn is_subsequence(seen: &[u16], order: &[u16]) -> bool {
+    let mut rest = order.iter();
+    seen.iter().all(|s| rest.any(|o| o == s))
+}
+
+#[cfg(test)]
+mod tests;
