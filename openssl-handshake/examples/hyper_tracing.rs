@@ -11,14 +11,15 @@
 //! cargo run -p openssl-handshake --features tracing --example hyper_tracing
 //! ```
 
+mod common;
+
 use std::convert::Infallible;
-use std::error::Error;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+
+use common::{traced_acceptor, traced_connector, within, BoxError, WAIT};
 
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
@@ -26,8 +27,8 @@ use hyper::header::HOST;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod};
-use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use openssl::ssl::{Ssl, SslAcceptor, SslConnector};
+use openssl_handshake::TraceOptions;
 use testkit::pki::{KeyType, Pki};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_openssl::SslStream;
@@ -35,13 +36,8 @@ use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
-type BoxError = Box<dyn Error + Send + Sync>;
-
 /// Requests the client makes, each on its own connection.
 const PATHS: [&str; 2] = ["/first", "/second"];
-/// The bound on every network wait: a peer that stalls becomes an error
-/// naming the step, never a hang.
-const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BoxError> {
@@ -55,20 +51,15 @@ async fn main() -> Result<(), BoxError> {
         .try_init()?;
 
     let pki = Pki::generate()?;
-    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
-    pki.server(KeyType::EcdsaP256).install(&mut acceptor)?;
-    // With the `tracing` feature, this one line is all it takes for the
-    // handshakes to appear in the service's logs: no hook needed.
-    acceptor.trace_handshakes(TraceOptions::default())?;
-    let acceptor = acceptor.build();
+    // With the `tracing` feature, tracing on (`trace_handshakes`, inside
+    // `traced_acceptor`) is all it takes for the handshakes to appear in
+    // the service's logs: no hook needed.
+    let acceptor = traced_acceptor(&pki, KeyType::EcdsaP256, TraceOptions::default())?.build();
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(accept_loop(listener, acceptor));
 
-    let mut connector = SslConnector::builder(SslMethod::tls())?;
-    connector.set_cert_store(pki.trust_store()?);
-    connector.trace_handshakes(TraceOptions::default())?;
-    let connector = connector.build();
+    let connector = traced_connector(&pki)?;
     for path in PATHS {
         let (status, body) = get(&connector, addr, path).await?;
         println!("GET {path}: {status} {body:?}");
@@ -172,18 +163,6 @@ async fn get(
         status,
         String::from_utf8_lossy(&body.to_bytes()).into_owned(),
     ))
-}
-
-/// Awaits `step`, failing with a message naming it if it takes longer
-/// than [`WAIT`].
-async fn within<T, E: Into<BoxError>>(
-    what: &str,
-    step: impl Future<Output = Result<T, E>>,
-) -> Result<T, BoxError> {
-    match tokio::time::timeout(WAIT, step).await {
-        Ok(result) => result.map_err(|e| format!("{what}: {}", e.into()).into()),
-        Err(_) => Err(format!("{what}: no progress within {WAIT:?}").into()),
-    }
 }
 
 /// A `tracing` layer counting the crate's handshake events: info for a

@@ -12,24 +12,20 @@
 //! cargo run -p openssl-handshake --example sni_vhost
 //! ```
 
+mod common;
+
 use std::collections::HashMap;
-use std::error::Error;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::time::Duration;
 
+use common::{traced_acceptor, traced_connector, within, BoxError};
 use openssl::hash::MessageDigest;
-use openssl::ssl::{
-    NameType, SniError, Ssl, SslAcceptor, SslAcceptorBuilder, SslConnector, SslMethod, SslRef,
-};
-use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl::ssl::{NameType, SniError, Ssl, SslConnector, SslRef};
+use openssl_handshake::{HandshakeTrace, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_openssl::SslStream;
-
-type BoxError = Box<dyn Error + Send + Sync>;
 
 /// The virtual hosts and the key type of the certificate each serves.
 const HOSTS: [(&str, KeyType); 2] = [
@@ -40,9 +36,6 @@ const HOSTS: [(&str, KeyType); 2] = [
 const DEFAULT: KeyType = KeyType::EcdsaP384;
 /// The names the clients ask for: every host, then one the server lacks.
 const ASKED: [&str; 3] = ["rsa.example", "ecdsa.example", "unknown.example"];
-/// The bound on every network wait: a peer that stalls becomes an error
-/// naming the step, never a hang.
-const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BoxError> {
@@ -52,14 +45,19 @@ async fn main() -> Result<(), BoxError> {
     // its own, and tracing costs nothing until a connection uses it.
     let mut vhosts = HashMap::new();
     for (host, key) in HOSTS {
-        vhosts.insert(host, server_context(&pki, key)?.build().into_context());
+        vhosts.insert(
+            host,
+            traced_acceptor(&pki, key, TraceOptions::default())?
+                .build()
+                .into_context(),
+        );
     }
     // The front context every connection starts on. A switched connection
     // keeps the trace it began here (with these options), so the server's
     // trace covers the whole handshake, ClientHello included. After the
     // switch OpenSSL takes the certificate and key from the host's context;
     // protocol options and suites stay those of the front.
-    let mut front = server_context(&pki, DEFAULT)?;
+    let mut front = traced_acceptor(&pki, DEFAULT, TraceOptions::default())?;
     front.set_servername_callback(move |ssl, _alert| {
         // Host names are case-insensitive; SNI carries them as sent.
         let asked = ssl
@@ -86,10 +84,7 @@ async fn main() -> Result<(), BoxError> {
         Ok::<_, BoxError>(traces)
     });
 
-    let mut connector = SslConnector::builder(SslMethod::tls())?;
-    connector.set_cert_store(pki.trust_store()?);
-    connector.trace_handshakes(TraceOptions::default())?;
-    let connector = connector.build();
+    let connector = traced_connector(&pki)?;
     let mut served = Vec::new();
     for name in ASKED {
         served.push(connect(&connector, addr, name).await?);
@@ -135,14 +130,6 @@ async fn main() -> Result<(), BoxError> {
     }
     println!("every connection got its host's certificate");
     Ok(())
-}
-
-/// A traced server context presenting the PKI's `key` certificate.
-fn server_context(pki: &Pki, key: KeyType) -> Result<SslAcceptorBuilder, BoxError> {
-    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
-    pki.server(key).install(&mut b)?;
-    b.trace_handshakes(TraceOptions::default())?;
-    Ok(b)
 }
 
 /// The server's side of one connection: the handshake, then a clean
@@ -230,16 +217,4 @@ fn summary(t: &HandshakeTrace) -> String {
         t.messages().next().map_or("-".to_owned(), |m| m.name()),
         t.duration.unwrap_or_default()
     )
-}
-
-/// Awaits `step`, failing with a message naming it if it takes longer
-/// than [`WAIT`].
-async fn within<T, E: Into<BoxError>>(
-    what: &str,
-    step: impl Future<Output = Result<T, E>>,
-) -> Result<T, BoxError> {
-    match tokio::time::timeout(WAIT, step).await {
-        Ok(result) => result.map_err(|e| format!("{what}: {}", e.into()).into()),
-        Err(_) => Err(format!("{what}: no progress within {WAIT:?}").into()),
-    }
 }

@@ -13,29 +13,24 @@
 //! cargo run -p openssl-handshake --example tokio_openssl
 //! ```
 
+mod common;
+
 use std::collections::HashMap;
-use std::error::Error;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod};
-use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use common::{traced_acceptor, traced_connector, within, BoxError};
+use openssl::ssl::{Ssl, SslConnector};
+use openssl_handshake::{HandshakeTrace, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_openssl::SslStream;
 
-type BoxError = Box<dyn Error + Send + Sync>;
-
 /// How many clients connect at once.
 const CONNECTIONS: usize = 3;
-/// The bound on every network wait: a peer that stalls becomes an error
-/// naming the step, never a hang.
-const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BoxError> {
@@ -43,18 +38,15 @@ async fn main() -> Result<(), BoxError> {
     // installs its own certificate here instead.
     let pki = Pki::generate()?;
 
-    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
-    pki.server(KeyType::EcdsaP256).install(&mut acceptor)?;
     let logged = Arc::new(AtomicUsize::new(0));
     let counter = logged.clone();
-    // The one line that turns tracing on. The hook runs on the task that
-    // drives the handshake, once, when it succeeds or fails: the place to
-    // log it.
-    acceptor.trace_handshakes(TraceOptions::default().on_complete(move |t| {
+    // Tracing with a hook. The hook runs on the task that drives the
+    // handshake, once, when it succeeds or fails: the place to log it.
+    let hook = TraceOptions::default().on_complete(move |t| {
         counter.fetch_add(1, Ordering::Relaxed);
         log_handshake(t);
-    }))?;
-    let acceptor = acceptor.build();
+    });
+    let acceptor = traced_acceptor(&pki, KeyType::EcdsaP256, hook)?.build();
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -74,10 +66,7 @@ async fn main() -> Result<(), BoxError> {
         Ok::<_, BoxError>(traces)
     });
 
-    let mut connector = SslConnector::builder(SslMethod::tls())?;
-    connector.set_cert_store(pki.trust_store()?);
-    connector.trace_handshakes(TraceOptions::default())?;
-    let connector = connector.build();
+    let connector = traced_connector(&pki)?;
     let clients: Vec<_> = (0..CONNECTIONS)
         .map(|i| tokio::spawn(client(connector.clone(), addr, i)))
         .collect();
@@ -169,16 +158,4 @@ async fn client(
     }
     let trace = openssl_handshake::trace(tls.ssl()).ok_or("client: no trace")?;
     Ok((local, trace))
-}
-
-/// Awaits `step`, failing with a message naming it if it takes longer
-/// than [`WAIT`].
-async fn within<T, E: Into<BoxError>>(
-    what: &str,
-    step: impl Future<Output = Result<T, E>>,
-) -> Result<T, BoxError> {
-    match tokio::time::timeout(WAIT, step).await {
-        Ok(result) => result.map_err(|e| format!("{what}: {}", e.into()).into()),
-        Err(_) => Err(format!("{what}: no progress within {WAIT:?}").into()),
-    }
 }
