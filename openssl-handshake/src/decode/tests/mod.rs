@@ -236,3 +236,21 @@ fn tls13_transcript() -> Transcript {
         &server_ctx(&cert, &key, None, false),
     )
 }
+
+/// A TLS 1.2 handshake in which the server, presenting `cert`, asks for
+/// a client certificate.
+fn tls12_transcript(cert: &X509, key: &PKey<Private>) -> Transcript {
+    run_handshake(
+        &client_ctx(Some(SslVersion::TLS1_2), None),
+        &server_ctx(cert, key, None, true),
+    )
+}
+
+/// A TLS 1.3 handshake with a HelloRetryRequest: the client's key share
+/// is for X25519, the server (presenting `cert`) accepts P-256 only.
+fn retry_transcript(cert: &X509, key: &PKey<Private>) -> Transcript {
+    run_handshake(
+        &client_ctx(None, Some("X25519:P-256")),
+        &server_ctx(cert, key, Some("P-256"), false),
+    )
+}
