@@ -15,11 +15,10 @@ mod common;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::{traced_acceptor, traced_connector, within, BoxError, WAIT};
+use common::{accept, connect, traced_acceptor, traced_connector, within, BoxError, WAIT};
 
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
@@ -31,7 +30,6 @@ use openssl::ssl::{Ssl, SslAcceptor, SslConnector};
 use openssl_handshake::TraceOptions;
 use testkit::pki::{KeyType, Pki};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_openssl::SslStream;
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
@@ -116,9 +114,8 @@ async fn accept_loop(listener: TcpListener, acceptor: SslAcceptor) {
 /// One connection: the TLS handshake, then HTTP/1.1 until the client
 /// closes.
 async fn serve(ssl: Ssl, tcp: TcpStream) -> Result<(), BoxError> {
-    let mut tls = SslStream::new(ssl, tcp)?;
     // A client that never finishes its handshake must not hold a task.
-    within("server handshake", Pin::new(&mut tls).accept()).await?;
+    let (_, tls) = accept(ssl, tcp).await?;
     hyper::server::conn::http1::Builder::new()
         // Nor one that connects and never sends a request.
         .timer(TokioTimer::new())
@@ -139,10 +136,8 @@ async fn get(
     addr: SocketAddr,
     path: &str,
 ) -> Result<(StatusCode, String), BoxError> {
-    let tcp = within("connect", TcpStream::connect(addr)).await?;
     let ssl = connector.configure()?.into_ssl(Pki::HOST)?;
-    let mut tls = SslStream::new(ssl, tcp)?;
-    within("client handshake", Pin::new(&mut tls).connect()).await?;
+    let (_, tls) = connect(addr, ssl).await?;
     let (mut sender, connection) = within(
         "HTTP handshake",
         hyper::client::conn::http1::handshake(TokioIo::new(tls)),

@@ -16,16 +16,15 @@ mod common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::pin::Pin;
 
-use common::{traced_acceptor, traced_connector, within, BoxError};
+use common::{
+    accept, close_after_client, close_first, traced_acceptor, traced_connector, within, BoxError,
+};
 use openssl::hash::MessageDigest;
 use openssl::ssl::{NameType, SniError, Ssl, SslConnector, SslRef};
 use openssl_handshake::{HandshakeTrace, TraceOptions};
 use testkit::pki::{KeyType, Pki};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_openssl::SslStream;
 
 /// The virtual hosts and the key type of the certificate each serves.
 const HOSTS: [(&str, KeyType); 2] = [
@@ -135,17 +134,8 @@ async fn main() -> Result<(), BoxError> {
 /// The server's side of one connection: the handshake, then a clean
 /// close. Returns the client's address and the server's trace.
 async fn serve(ssl: Ssl, tcp: TcpStream) -> Result<(SocketAddr, HandshakeTrace), BoxError> {
-    let peer = tcp.peer_addr()?;
-    let mut tls = SslStream::new(ssl, tcp)?;
-    within("server handshake", Pin::new(&mut tls).accept()).await?;
-    // Wait for the client's close_notify before answering with ours, so
-    // neither side writes to a socket the other has already closed.
-    let n = within("server read to close", tls.read(&mut [0u8; 1])).await?;
-    if n != 0 {
-        return Err("the client sent data".into());
-    }
-    within("server close", tls.shutdown()).await?;
-    let trace = openssl_handshake::trace(tls.ssl()).ok_or("server: no trace")?;
+    let (peer, tls) = accept(ssl, tcp).await?;
+    let trace = close_after_client(tls, "the client sent data").await?;
     Ok((peer, trace))
 }
 
@@ -156,8 +146,6 @@ async fn connect(
     addr: SocketAddr,
     name: &'static str,
 ) -> Result<(&'static str, SocketAddr, Vec<u8>), BoxError> {
-    let tcp = within("connect", TcpStream::connect(addr)).await?;
-    let local = tcp.local_addr()?;
     let mut config = connector.configure()?;
     // The test PKI issues every server certificate for localhost, so the
     // client checks the chain and that name, while SNI still carries
@@ -165,15 +153,9 @@ async fn connect(
     // it checks `name` itself.
     config.set_verify_hostname(false);
     config.param_mut().set_host(Pki::HOST)?;
-    let ssl = config.into_ssl(name)?;
-    let mut tls = SslStream::new(ssl, tcp)?;
-    within("client handshake", Pin::new(&mut tls).connect()).await?;
+    let (local, mut tls) = common::connect(addr, config.into_ssl(name)?).await?;
     let peer_cert = peer_fingerprint(tls.ssl())?;
-    within("client close", tls.shutdown()).await?;
-    let n = within("client read to close", tls.read(&mut [0u8; 1])).await?;
-    if n != 0 {
-        return Err("the server sent data".into());
-    }
+    close_first(&mut tls, "the server sent data".to_owned()).await?;
     Ok((name, local, peer_cert))
 }
 

@@ -17,17 +17,18 @@ mod common;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use common::{traced_acceptor, traced_connector, within, BoxError};
+use common::{
+    accept, close_after_client, close_first, connect, traced_acceptor, traced_connector, within,
+    BoxError,
+};
 use openssl::ssl::{Ssl, SslConnector};
 use openssl_handshake::{HandshakeTrace, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_openssl::SslStream;
 
 /// How many clients connect at once.
 const CONNECTIONS: usize = 3;
@@ -115,21 +116,11 @@ fn log_handshake(t: &HandshakeTrace) {
 /// The server's side of one connection: handshake, echo one line, then a
 /// clean close. Returns the client's address and the server's trace.
 async fn serve(ssl: Ssl, tcp: TcpStream) -> Result<(SocketAddr, HandshakeTrace), BoxError> {
-    let peer = tcp.peer_addr()?;
-    let mut tls = SslStream::new(ssl, tcp)?;
-    within("server handshake", Pin::new(&mut tls).accept()).await?;
+    let (peer, mut tls) = accept(ssl, tcp).await?;
     let mut line = [0u8; 64];
     let n = within("server read", tls.read(&mut line)).await?;
     within("server write", tls.write_all(&line[..n])).await?;
-    // Wait for the client's close_notify before answering with ours, so
-    // neither side writes to a socket the other has already closed.
-    let rest = within("server read to close", tls.read(&mut line)).await?;
-    if rest != 0 {
-        return Err("the client sent more than one line".into());
-    }
-    within("server close", tls.shutdown()).await?;
-    // The trace stays readable for as long as the connection lives.
-    let trace = openssl_handshake::trace(tls.ssl()).ok_or("server: no trace")?;
+    let trace = close_after_client(tls, "the client sent more than one line").await?;
     Ok((peer, trace))
 }
 
@@ -139,11 +130,8 @@ async fn client(
     addr: SocketAddr,
     i: usize,
 ) -> Result<(SocketAddr, HandshakeTrace), BoxError> {
-    let tcp = within("connect", TcpStream::connect(addr)).await?;
-    let local = tcp.local_addr()?;
     let ssl = connector.configure()?.into_ssl(Pki::HOST)?;
-    let mut tls = SslStream::new(ssl, tcp)?;
-    within("client handshake", Pin::new(&mut tls).connect()).await?;
+    let (local, mut tls) = connect(addr, ssl).await?;
     let sent = format!("hello from client {i}\n");
     within("client write", tls.write_all(sent.as_bytes())).await?;
     let mut echo = vec![0u8; sent.len()];
@@ -151,11 +139,7 @@ async fn client(
     if echo != sent.as_bytes() {
         return Err(format!("client {i}: the echo differs from what was sent").into());
     }
-    within("client close", tls.shutdown()).await?;
-    let rest = within("client read to close", tls.read(&mut echo)).await?;
-    if rest != 0 {
-        return Err(format!("client {i}: data after the echo").into());
-    }
+    close_first(&mut tls, format!("client {i}: data after the echo")).await?;
     let trace = openssl_handshake::trace(tls.ssl()).ok_or("client: no trace")?;
     Ok((local, trace))
 }
