@@ -31,6 +31,7 @@ use common::*;
 use openssl::dh::Dh;
 use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslSession, SslVerifyMode, SslVersion};
 use serde_json::Value;
+use testkit::command::stdout_of;
 use testkit::pki::KeyType;
 
 use fields::{compare_message, TsharkMessage};
@@ -251,7 +252,8 @@ fn connect_once(
 /// tshark's dissection of `pcap`: per client port, the handshake messages in
 /// wire order.
 fn dissect(pcap: &Path, keylog: &Path, port: u16) -> BTreeMap<u16, Vec<TsharkMessage>> {
-    let out = Command::new("tshark")
+    let mut tshark = Command::new("tshark");
+    tshark
         .arg("-r")
         .arg(pcap)
         .arg("-o")
@@ -260,15 +262,9 @@ fn dissect(pcap: &Path, keylog: &Path, port: u16) -> BTreeMap<u16, Vec<TsharkMes
         .arg(format!("tcp.port=={port},tls"))
         .args(["-Y", "tls.handshake", "-T", "json", "--no-duplicate-keys"])
         .args(["-J", "tcp tls"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run tshark -r");
-    assert!(
-        out.status.success(),
-        "tshark -r: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let packets: Value = serde_json::from_slice(&out.stdout).expect("tshark JSON");
+        .stdin(Stdio::null());
+    let packets: Value =
+        serde_json::from_slice(&stdout_of(&mut tshark, "tshark")).expect("tshark JSON");
     let mut by_port: BTreeMap<u16, Vec<TsharkMessage>> = BTreeMap::new();
     for packet in packets.as_array().expect("packet list") {
         let layers = &packet["_source"]["layers"];

@@ -143,16 +143,10 @@ fn signed_cert(
 /// What the `openssl` command-line tool prints with `args`; it must
 /// succeed.
 fn openssl_cli(args: &[&str]) -> Vec<u8> {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("the openssl command-line tool is needed: install openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    testkit::command::stdout_of(
+        std::process::Command::new("openssl").args(args),
+        "the openssl package",
+    )
 }
 
 fn localhost_cert() -> (X509, PKey<Private>) {
