@@ -14,12 +14,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 fn handshakes(c: &mut Criterion) {
     for case in &HANDSHAKES {
-        let mut group = c.benchmark_group(format!("handshake/{}", case.name));
-        every_config(&mut group, |config, traced| {
+        every_config(c, format!("handshake/{}", case.name), |config, traced| {
             let mut w = HandshakeWorkload::full(pki(), case, config, traced).expect("workload");
             move |n| w.run(n).expect("handshakes")
         });
-        group.finish();
     }
 }
 

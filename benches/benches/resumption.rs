@@ -14,12 +14,15 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 fn resumptions(c: &mut Criterion) {
     for kind in Resumption::ALL {
-        let mut group = c.benchmark_group(format!("resumption/{}", kind.name()));
-        every_config(&mut group, |config, traced| {
-            let mut w = HandshakeWorkload::resumed(pki(), kind, config, traced).expect("workload");
-            move |n| w.run(n).expect("resumed handshakes")
-        });
-        group.finish();
+        every_config(
+            c,
+            format!("resumption/{}", kind.name()),
+            |config, traced| {
+                let mut w =
+                    HandshakeWorkload::resumed(pki(), kind, config, traced).expect("workload");
+                move |n| w.run(n).expect("resumed handshakes")
+            },
+        );
     }
 }
 

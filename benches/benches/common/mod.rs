@@ -7,8 +7,7 @@ use std::sync::OnceLock;
 
 use benches::config::Config;
 use benches::workload::Timing;
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, BenchmarkId};
+use criterion::{BenchmarkId, Criterion};
 use testkit::pki::Pki;
 
 pub fn pki() -> &'static Pki {
@@ -25,15 +24,14 @@ pub fn label(traced: bool) -> &'static str {
     }
 }
 
-/// Benches the workload `run` makes for each configuration, untraced and
-/// traced, as `<config>/<label>` in `group`; `run(config, traced)` returns
-/// the closure that times `n` rounds.
-pub fn every_config<R>(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    mut run: impl FnMut(Config, bool) -> R,
-) where
+/// The group `name`: the workload `run` makes for each configuration,
+/// untraced and traced, as `<config>/<label>`; `run(config, traced)`
+/// returns the closure that times `n` rounds.
+pub fn every_config<R>(c: &mut Criterion, name: String, mut run: impl FnMut(Config, bool) -> R)
+where
     R: FnMut(u64) -> Timing,
 {
+    let mut group = c.benchmark_group(name);
     for config in Config::ALL {
         for traced in [false, true] {
             let mut rounds = run(config, traced);
@@ -42,4 +40,5 @@ pub fn every_config<R>(
             });
         }
     }
+    group.finish();
 }
