@@ -8,6 +8,8 @@ use std::sync::{mpsc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use testkit::command::stdout_of;
+
 use super::TIMEOUT;
 
 /// A child process, killed and reaped when dropped, whatever happened.
@@ -75,13 +77,9 @@ impl Drop for Reaped {
 pub fn openssl() -> Command {
     static CHECKED: OnceLock<()> = OnceLock::new();
     CHECKED.get_or_init(|| {
-        let found = Command::new("openssl")
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        assert!(
-            found,
-            "the `openssl` command is missing: install the `openssl` package"
+        stdout_of(
+            Command::new("openssl").arg("version"),
+            "the openssl package",
         );
     });
     Command::new("openssl")
