@@ -6,18 +6,13 @@
 // undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
-use std::sync::OnceLock;
+mod common;
 
 use benches::config::{Cipher, Config, BULK_SIZES, BULK_SUITES};
 use benches::limit::{self, Sealer};
 use benches::workload::BulkWorkload;
+use common::pki;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use testkit::pki::Pki;
-
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate().expect("test PKI"))
-}
 
 fn bulk(c: &mut Criterion) {
     for size in BULK_SIZES {
@@ -28,14 +23,7 @@ fn bulk(c: &mut Criterion) {
                 let mut w = BulkWorkload::new(pki(), suite, Config::Default, false, size)
                     .expect("workload");
                 group.bench_function(BenchmarkId::from_parameter(suite.name), |b| {
-                    b.iter_custom(|n| {
-                        let t = w.run(n).expect("bulk");
-                        if send {
-                            t.client
-                        } else {
-                            t.server
-                        }
-                    })
+                    b.iter_custom(|n| w.run(n).expect("bulk").bulk_side(send))
                 });
             }
             group.finish();

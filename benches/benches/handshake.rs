@@ -5,32 +5,19 @@
 // undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
-use std::sync::OnceLock;
+mod common;
 
-use benches::config::{Config, HANDSHAKES};
+use benches::config::HANDSHAKES;
 use benches::workload::HandshakeWorkload;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use testkit::pki::Pki;
-
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate().expect("test PKI"))
-}
+use common::{every_config, pki};
+use criterion::{criterion_group, criterion_main, Criterion};
 
 fn handshakes(c: &mut Criterion) {
     for case in &HANDSHAKES {
-        let mut group = c.benchmark_group(format!("handshake/{}", case.name));
-        for config in Config::ALL {
-            for traced in [false, true] {
-                let mut w = HandshakeWorkload::full(pki(), case, config, traced).expect("workload");
-                let id =
-                    BenchmarkId::new(config.name(), if traced { "traced" } else { "untraced" });
-                group.bench_function(id, |b| {
-                    b.iter_custom(|n| w.run(n).expect("handshakes").total())
-                });
-            }
-        }
-        group.finish();
+        every_config(c, format!("handshake/{}", case.name), |config, traced| {
+            let mut w = HandshakeWorkload::full(pki(), case, config, traced).expect("workload");
+            move |n| w.run(n).expect("handshakes")
+        });
     }
 }
 

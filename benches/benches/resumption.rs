@@ -5,33 +5,24 @@
 // undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
-use std::sync::OnceLock;
+mod common;
 
-use benches::config::{Config, Resumption};
+use benches::config::Resumption;
 use benches::workload::HandshakeWorkload;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use testkit::pki::Pki;
-
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate().expect("test PKI"))
-}
+use common::{every_config, pki};
+use criterion::{criterion_group, criterion_main, Criterion};
 
 fn resumptions(c: &mut Criterion) {
     for kind in Resumption::ALL {
-        let mut group = c.benchmark_group(format!("resumption/{}", kind.name()));
-        for config in Config::ALL {
-            for traced in [false, true] {
+        every_config(
+            c,
+            format!("resumption/{}", kind.name()),
+            |config, traced| {
                 let mut w =
                     HandshakeWorkload::resumed(pki(), kind, config, traced).expect("workload");
-                let id =
-                    BenchmarkId::new(config.name(), if traced { "traced" } else { "untraced" });
-                group.bench_function(id, |b| {
-                    b.iter_custom(|n| w.run(n).expect("resumed handshakes").total())
-                });
-            }
-        }
-        group.finish();
+                move |n| w.run(n).expect("resumed handshakes")
+            },
+        );
     }
 }
 

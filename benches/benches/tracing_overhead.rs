@@ -6,25 +6,12 @@
 // undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
-use std::sync::OnceLock;
+mod common;
 
 use benches::config::{Config, BULK_SUITES, HANDSHAKES};
 use benches::workload::{BulkWorkload, HandshakeWorkload};
+use common::{label, pki};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use testkit::pki::Pki;
-
-fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate().expect("test PKI"))
-}
-
-fn label(traced: bool) -> &'static str {
-    if traced {
-        "traced"
-    } else {
-        "untraced"
-    }
-}
 
 fn overhead(c: &mut Criterion) {
     let case = HANDSHAKES
@@ -53,14 +40,7 @@ fn overhead(c: &mut Criterion) {
             let mut w =
                 BulkWorkload::new(pki(), suite, Config::Default, traced, size).expect("workload");
             group.bench_function(label(traced), |b| {
-                b.iter_custom(|n| {
-                    let t = w.run(n).expect("bulk");
-                    if send {
-                        t.client
-                    } else {
-                        t.server
-                    }
-                })
+                b.iter_custom(|n| w.run(n).expect("bulk").bulk_side(send))
             });
         }
         group.finish();

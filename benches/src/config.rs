@@ -118,13 +118,13 @@ impl Resumption {
             Resumption::Tls13Psk => Version::Tls13,
             _ => Version::Tls12,
         };
-        HandshakeCase {
-            name: self.name(),
+        hs(
+            self.name(),
             version,
-            key: KeyType::EcdsaP256,
-            group: Group::X25519,
-            mtls: false,
-        }
+            KeyType::EcdsaP256,
+            Group::X25519,
+            false,
+        )
     }
 }
 
@@ -318,6 +318,42 @@ pub(crate) struct Spec<'a> {
     pub traced: bool,
     pub resumption: Option<Resumption>,
     pub suite: Option<&'a BulkSuite>,
+}
+
+impl<'a> Spec<'a> {
+    /// Full handshakes of `case`.
+    pub(crate) fn full(case: HandshakeCase, config: Config, traced: bool) -> Self {
+        Spec {
+            case,
+            config,
+            traced,
+            resumption: None,
+            suite: None,
+        }
+    }
+
+    /// Handshakes resuming a session of `kind`.
+    pub(crate) fn resumed(kind: Resumption, config: Config, traced: bool) -> Self {
+        Spec {
+            resumption: Some(kind),
+            ..Spec::full(kind.case(), config, traced)
+        }
+    }
+
+    /// A connection negotiating `suite` (ECDSA P-256, X25519) for bulk data.
+    pub(crate) fn bulk(suite: &'a BulkSuite, config: Config, traced: bool) -> Self {
+        let case = hs(
+            suite.name,
+            suite.version,
+            KeyType::EcdsaP256,
+            Group::X25519,
+            false,
+        );
+        Spec {
+            suite: Some(suite),
+            ..Spec::full(case, config, traced)
+        }
+    }
 }
 
 /// The server context and client connector for `spec`.

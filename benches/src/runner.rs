@@ -305,8 +305,7 @@ fn handshake_row(
 }
 
 fn bulk_row(id: String, config: Config, bytes: f64, rounds: &[Round], send: bool) -> Row {
-    let side = |t: &Timing| if send { t.client } else { t.server };
-    let rate = |t: &Timing| bytes / side(t).as_secs_f64() / 1e6;
+    let rate = |t: &Timing| bytes / t.bulk_side(send).as_secs_f64() / 1e6;
     let pairs: Vec<(f64, f64)> = rounds
         .iter()
         .map(|r| (rate(&r.untraced), rate(&r.traced)))

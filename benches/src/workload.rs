@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use openssl::ssl::{ErrorCode, Ssl, SslConnector, SslContext, SslSession, SslStream};
 use testkit::duplex::{self, DuplexStream};
-use testkit::pki::{KeyType, Pki};
+use testkit::pki::Pki;
 
-use crate::config::{self, BulkSuite, Config, Group, HandshakeCase, Resumption, Spec};
+use crate::config::{self, BulkSuite, Config, HandshakeCase, Resumption, Spec};
 use crate::error::BenchError;
 use crate::sys;
 
@@ -43,6 +43,16 @@ impl Timing {
     /// Both sides together: the CPU cost of the work on one core.
     pub fn total(&self) -> Duration {
         self.client + self.server
+    }
+
+    /// In a bulk workload, the sending side's time when `send`, else the
+    /// receiving side's.
+    pub fn bulk_side(&self, send: bool) -> Duration {
+        if send {
+            self.client
+        } else {
+            self.server
+        }
     }
 }
 
@@ -72,14 +82,7 @@ impl HandshakeWorkload {
         config: Config,
         traced: bool,
     ) -> Result<Self, BenchError> {
-        let spec = Spec {
-            case: *case,
-            config,
-            traced,
-            resumption: None,
-            suite: None,
-        };
-        let (server, client) = config::contexts(pki, &spec)?;
+        let (server, client) = config::contexts(pki, &Spec::full(*case, config, traced))?;
         Ok(HandshakeWorkload {
             server,
             client,
@@ -97,14 +100,7 @@ impl HandshakeWorkload {
         config: Config,
         traced: bool,
     ) -> Result<Self, BenchError> {
-        let spec = Spec {
-            case: kind.case(),
-            config,
-            traced,
-            resumption: Some(kind),
-            suite: None,
-        };
-        let (server, client) = config::contexts(pki, &spec)?;
+        let (server, client) = config::contexts(pki, &Spec::resumed(kind, config, traced))?;
         let mut timing = Timing::default();
         let (mut c, mut s) = handshake(&server, &client, None, &mut timing)?;
         exchange_ping(&mut c, &mut s)?;
@@ -167,20 +163,7 @@ impl BulkWorkload {
         traced: bool,
         size: usize,
     ) -> Result<Self, BenchError> {
-        let spec = Spec {
-            case: HandshakeCase {
-                name: suite.name,
-                version: suite.version,
-                key: KeyType::EcdsaP256,
-                group: Group::X25519,
-                mtls: false,
-            },
-            config,
-            traced,
-            resumption: None,
-            suite: Some(suite),
-        };
-        let (server, client) = config::contexts(pki, &spec)?;
+        let (server, client) = config::contexts(pki, &Spec::bulk(suite, config, traced))?;
         let (mut c, mut s) = handshake(&server, &client, None, &mut Timing::default())?;
         // Drains the tickets so that every round reads application data only.
         exchange_ping(&mut c, &mut s)?;
@@ -246,13 +229,7 @@ pub fn memory_per_connection(
     traced: bool,
     n: usize,
 ) -> Result<MemoryUse, BenchError> {
-    let spec = Spec {
-        case: config::HANDSHAKES[3],
-        config,
-        traced,
-        resumption: None,
-        suite: None,
-    };
+    let spec = Spec::full(config::HANDSHAKES[3], config, traced);
     let (server, client) = config::contexts(pki, &spec)?;
     // One connection first, so that lazily allocated global state (ex_data
     // indexes, error strings) is not charged to the measured ones.
@@ -290,14 +267,7 @@ pub fn tcp_handshakes(
     traced: bool,
     n: u64,
 ) -> Result<Timing, BenchError> {
-    let spec = Spec {
-        case: *case,
-        config,
-        traced,
-        resumption: None,
-        suite: None,
-    };
-    let (server, client) = config::contexts(pki, &spec)?;
+    let (server, client) = config::contexts(pki, &Spec::full(*case, config, traced))?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let server_side = thread::spawn(move || -> Result<Duration, BenchError> {
@@ -449,13 +419,7 @@ mod tests {
         let mut w = HandshakeWorkload::resumed(&pki, kind, Config::Default, false).unwrap();
         w.run(1).unwrap();
         // A fresh server context has other ticket keys.
-        let spec = Spec {
-            case: kind.case(),
-            config: Config::Default,
-            traced: false,
-            resumption: Some(kind),
-            suite: None,
-        };
+        let spec = Spec::resumed(kind, Config::Default, false);
         w.server = config::contexts(&pki, &spec).unwrap().0;
         match w.run(1) {
             Err(BenchError::NotResumed { case, round: 0 }) => assert_eq!(case, kind.name()),

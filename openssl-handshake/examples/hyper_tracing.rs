@@ -11,14 +11,14 @@
 //! cargo run -p openssl-handshake --features tracing --example hyper_tracing
 //! ```
 
+mod common;
+
 use std::convert::Infallible;
-use std::error::Error;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+
+use common::{accept, connect, traced_acceptor, traced_connector, within, BoxError, WAIT};
 
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
@@ -26,22 +26,16 @@ use hyper::header::HOST;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod};
-use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use openssl::ssl::{Ssl, SslAcceptor, SslConnector};
+use openssl_handshake::TraceOptions;
 use testkit::pki::{KeyType, Pki};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_openssl::SslStream;
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
-type BoxError = Box<dyn Error + Send + Sync>;
-
 /// Requests the client makes, each on its own connection.
 const PATHS: [&str; 2] = ["/first", "/second"];
-/// The bound on every network wait: a peer that stalls becomes an error
-/// naming the step, never a hang.
-const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BoxError> {
@@ -55,20 +49,15 @@ async fn main() -> Result<(), BoxError> {
         .try_init()?;
 
     let pki = Pki::generate()?;
-    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
-    pki.server(KeyType::EcdsaP256).install(&mut acceptor)?;
-    // With the `tracing` feature, this one line is all it takes for the
-    // handshakes to appear in the service's logs: no hook needed.
-    acceptor.trace_handshakes(TraceOptions::default())?;
-    let acceptor = acceptor.build();
+    // With the `tracing` feature, tracing on (`trace_handshakes`, inside
+    // `traced_acceptor`) is all it takes for the handshakes to appear in
+    // the service's logs: no hook needed.
+    let acceptor = traced_acceptor(&pki, KeyType::EcdsaP256, TraceOptions::default())?.build();
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(accept_loop(listener, acceptor));
 
-    let mut connector = SslConnector::builder(SslMethod::tls())?;
-    connector.set_cert_store(pki.trust_store()?);
-    connector.trace_handshakes(TraceOptions::default())?;
-    let connector = connector.build();
+    let connector = traced_connector(&pki)?;
     for path in PATHS {
         let (status, body) = get(&connector, addr, path).await?;
         println!("GET {path}: {status} {body:?}");
@@ -125,9 +114,8 @@ async fn accept_loop(listener: TcpListener, acceptor: SslAcceptor) {
 /// One connection: the TLS handshake, then HTTP/1.1 until the client
 /// closes.
 async fn serve(ssl: Ssl, tcp: TcpStream) -> Result<(), BoxError> {
-    let mut tls = SslStream::new(ssl, tcp)?;
     // A client that never finishes its handshake must not hold a task.
-    within("server handshake", Pin::new(&mut tls).accept()).await?;
+    let (_, tls) = accept(ssl, tcp).await?;
     hyper::server::conn::http1::Builder::new()
         // Nor one that connects and never sends a request.
         .timer(TokioTimer::new())
@@ -148,10 +136,8 @@ async fn get(
     addr: SocketAddr,
     path: &str,
 ) -> Result<(StatusCode, String), BoxError> {
-    let tcp = within("connect", TcpStream::connect(addr)).await?;
     let ssl = connector.configure()?.into_ssl(Pki::HOST)?;
-    let mut tls = SslStream::new(ssl, tcp)?;
-    within("client handshake", Pin::new(&mut tls).connect()).await?;
+    let (_, tls) = connect(addr, ssl).await?;
     let (mut sender, connection) = within(
         "HTTP handshake",
         hyper::client::conn::http1::handshake(TokioIo::new(tls)),
@@ -172,18 +158,6 @@ async fn get(
         status,
         String::from_utf8_lossy(&body.to_bytes()).into_owned(),
     ))
-}
-
-/// Awaits `step`, failing with a message naming it if it takes longer
-/// than [`WAIT`].
-async fn within<T, E: Into<BoxError>>(
-    what: &str,
-    step: impl Future<Output = Result<T, E>>,
-) -> Result<T, BoxError> {
-    match tokio::time::timeout(WAIT, step).await {
-        Ok(result) => result.map_err(|e| format!("{what}: {}", e.into()).into()),
-        Err(_) => Err(format!("{what}: no progress within {WAIT:?}").into()),
-    }
 }
 
 /// A `tracing` layer counting the crate's handshake events: info for a

@@ -12,24 +12,19 @@
 //! cargo run -p openssl-handshake --example sni_vhost
 //! ```
 
+mod common;
+
 use std::collections::HashMap;
-use std::error::Error;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::time::Duration;
 
-use openssl::hash::MessageDigest;
-use openssl::ssl::{
-    NameType, SniError, Ssl, SslAcceptor, SslAcceptorBuilder, SslConnector, SslMethod, SslRef,
+use common::{
+    accept, close_after_client, close_first, traced_acceptor, traced_connector, within, BoxError,
 };
-use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl::hash::MessageDigest;
+use openssl::ssl::{NameType, SniError, Ssl, SslConnector, SslRef};
+use openssl_handshake::{HandshakeTrace, TraceOptions};
 use testkit::pki::{KeyType, Pki};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_openssl::SslStream;
-
-type BoxError = Box<dyn Error + Send + Sync>;
 
 /// The virtual hosts and the key type of the certificate each serves.
 const HOSTS: [(&str, KeyType); 2] = [
@@ -40,9 +35,6 @@ const HOSTS: [(&str, KeyType); 2] = [
 const DEFAULT: KeyType = KeyType::EcdsaP384;
 /// The names the clients ask for: every host, then one the server lacks.
 const ASKED: [&str; 3] = ["rsa.example", "ecdsa.example", "unknown.example"];
-/// The bound on every network wait: a peer that stalls becomes an error
-/// naming the step, never a hang.
-const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BoxError> {
@@ -52,14 +44,19 @@ async fn main() -> Result<(), BoxError> {
     // its own, and tracing costs nothing until a connection uses it.
     let mut vhosts = HashMap::new();
     for (host, key) in HOSTS {
-        vhosts.insert(host, server_context(&pki, key)?.build().into_context());
+        vhosts.insert(
+            host,
+            traced_acceptor(&pki, key, TraceOptions::default())?
+                .build()
+                .into_context(),
+        );
     }
     // The front context every connection starts on. A switched connection
     // keeps the trace it began here (with these options), so the server's
     // trace covers the whole handshake, ClientHello included. After the
     // switch OpenSSL takes the certificate and key from the host's context;
     // protocol options and suites stay those of the front.
-    let mut front = server_context(&pki, DEFAULT)?;
+    let mut front = traced_acceptor(&pki, DEFAULT, TraceOptions::default())?;
     front.set_servername_callback(move |ssl, _alert| {
         // Host names are case-insensitive; SNI carries them as sent.
         let asked = ssl
@@ -86,10 +83,7 @@ async fn main() -> Result<(), BoxError> {
         Ok::<_, BoxError>(traces)
     });
 
-    let mut connector = SslConnector::builder(SslMethod::tls())?;
-    connector.set_cert_store(pki.trust_store()?);
-    connector.trace_handshakes(TraceOptions::default())?;
-    let connector = connector.build();
+    let connector = traced_connector(&pki)?;
     let mut served = Vec::new();
     for name in ASKED {
         served.push(connect(&connector, addr, name).await?);
@@ -137,28 +131,11 @@ async fn main() -> Result<(), BoxError> {
     Ok(())
 }
 
-/// A traced server context presenting the PKI's `key` certificate.
-fn server_context(pki: &Pki, key: KeyType) -> Result<SslAcceptorBuilder, BoxError> {
-    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
-    pki.server(key).install(&mut b)?;
-    b.trace_handshakes(TraceOptions::default())?;
-    Ok(b)
-}
-
 /// The server's side of one connection: the handshake, then a clean
 /// close. Returns the client's address and the server's trace.
 async fn serve(ssl: Ssl, tcp: TcpStream) -> Result<(SocketAddr, HandshakeTrace), BoxError> {
-    let peer = tcp.peer_addr()?;
-    let mut tls = SslStream::new(ssl, tcp)?;
-    within("server handshake", Pin::new(&mut tls).accept()).await?;
-    // Wait for the client's close_notify before answering with ours, so
-    // neither side writes to a socket the other has already closed.
-    let n = within("server read to close", tls.read(&mut [0u8; 1])).await?;
-    if n != 0 {
-        return Err("the client sent data".into());
-    }
-    within("server close", tls.shutdown()).await?;
-    let trace = openssl_handshake::trace(tls.ssl()).ok_or("server: no trace")?;
+    let (peer, tls) = accept(ssl, tcp).await?;
+    let trace = close_after_client(tls, "the client sent data").await?;
     Ok((peer, trace))
 }
 
@@ -169,8 +146,6 @@ async fn connect(
     addr: SocketAddr,
     name: &'static str,
 ) -> Result<(&'static str, SocketAddr, Vec<u8>), BoxError> {
-    let tcp = within("connect", TcpStream::connect(addr)).await?;
-    let local = tcp.local_addr()?;
     let mut config = connector.configure()?;
     // The test PKI issues every server certificate for localhost, so the
     // client checks the chain and that name, while SNI still carries
@@ -178,15 +153,9 @@ async fn connect(
     // it checks `name` itself.
     config.set_verify_hostname(false);
     config.param_mut().set_host(Pki::HOST)?;
-    let ssl = config.into_ssl(name)?;
-    let mut tls = SslStream::new(ssl, tcp)?;
-    within("client handshake", Pin::new(&mut tls).connect()).await?;
+    let (local, mut tls) = common::connect(addr, config.into_ssl(name)?).await?;
     let peer_cert = peer_fingerprint(tls.ssl())?;
-    within("client close", tls.shutdown()).await?;
-    let n = within("client read to close", tls.read(&mut [0u8; 1])).await?;
-    if n != 0 {
-        return Err("the server sent data".into());
-    }
+    close_first(&mut tls, "the server sent data".to_owned()).await?;
     Ok((name, local, peer_cert))
 }
 
@@ -230,16 +199,4 @@ fn summary(t: &HandshakeTrace) -> String {
         t.messages().next().map_or("-".to_owned(), |m| m.name()),
         t.duration.unwrap_or_default()
     )
-}
-
-/// Awaits `step`, failing with a message naming it if it takes longer
-/// than [`WAIT`].
-async fn within<T, E: Into<BoxError>>(
-    what: &str,
-    step: impl Future<Output = Result<T, E>>,
-) -> Result<T, BoxError> {
-    match tokio::time::timeout(WAIT, step).await {
-        Ok(result) => result.map_err(|e| format!("{what}: {}", e.into()).into()),
-        Err(_) => Err(format!("{what}: no progress within {WAIT:?}").into()),
-    }
 }

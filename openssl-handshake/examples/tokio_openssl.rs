@@ -13,29 +13,25 @@
 //! cargo run -p openssl-handshake --example tokio_openssl
 //! ```
 
+mod common;
+
 use std::collections::HashMap;
-use std::error::Error;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use openssl::ssl::{Ssl, SslAcceptor, SslConnector, SslMethod};
-use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use common::{
+    accept, close_after_client, close_first, connect, traced_acceptor, traced_connector, within,
+    BoxError,
+};
+use openssl::ssl::{Ssl, SslConnector};
+use openssl_handshake::{HandshakeTrace, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio_openssl::SslStream;
-
-type BoxError = Box<dyn Error + Send + Sync>;
 
 /// How many clients connect at once.
 const CONNECTIONS: usize = 3;
-/// The bound on every network wait: a peer that stalls becomes an error
-/// naming the step, never a hang.
-const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BoxError> {
@@ -43,18 +39,15 @@ async fn main() -> Result<(), BoxError> {
     // installs its own certificate here instead.
     let pki = Pki::generate()?;
 
-    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
-    pki.server(KeyType::EcdsaP256).install(&mut acceptor)?;
     let logged = Arc::new(AtomicUsize::new(0));
     let counter = logged.clone();
-    // The one line that turns tracing on. The hook runs on the task that
-    // drives the handshake, once, when it succeeds or fails: the place to
-    // log it.
-    acceptor.trace_handshakes(TraceOptions::default().on_complete(move |t| {
+    // Tracing with a hook. The hook runs on the task that drives the
+    // handshake, once, when it succeeds or fails: the place to log it.
+    let hook = TraceOptions::default().on_complete(move |t| {
         counter.fetch_add(1, Ordering::Relaxed);
         log_handshake(t);
-    }))?;
-    let acceptor = acceptor.build();
+    });
+    let acceptor = traced_acceptor(&pki, KeyType::EcdsaP256, hook)?.build();
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -74,10 +67,7 @@ async fn main() -> Result<(), BoxError> {
         Ok::<_, BoxError>(traces)
     });
 
-    let mut connector = SslConnector::builder(SslMethod::tls())?;
-    connector.set_cert_store(pki.trust_store()?);
-    connector.trace_handshakes(TraceOptions::default())?;
-    let connector = connector.build();
+    let connector = traced_connector(&pki)?;
     let clients: Vec<_> = (0..CONNECTIONS)
         .map(|i| tokio::spawn(client(connector.clone(), addr, i)))
         .collect();
@@ -126,21 +116,11 @@ fn log_handshake(t: &HandshakeTrace) {
 /// The server's side of one connection: handshake, echo one line, then a
 /// clean close. Returns the client's address and the server's trace.
 async fn serve(ssl: Ssl, tcp: TcpStream) -> Result<(SocketAddr, HandshakeTrace), BoxError> {
-    let peer = tcp.peer_addr()?;
-    let mut tls = SslStream::new(ssl, tcp)?;
-    within("server handshake", Pin::new(&mut tls).accept()).await?;
+    let (peer, mut tls) = accept(ssl, tcp).await?;
     let mut line = [0u8; 64];
     let n = within("server read", tls.read(&mut line)).await?;
     within("server write", tls.write_all(&line[..n])).await?;
-    // Wait for the client's close_notify before answering with ours, so
-    // neither side writes to a socket the other has already closed.
-    let rest = within("server read to close", tls.read(&mut line)).await?;
-    if rest != 0 {
-        return Err("the client sent more than one line".into());
-    }
-    within("server close", tls.shutdown()).await?;
-    // The trace stays readable for as long as the connection lives.
-    let trace = openssl_handshake::trace(tls.ssl()).ok_or("server: no trace")?;
+    let trace = close_after_client(tls, "the client sent more than one line").await?;
     Ok((peer, trace))
 }
 
@@ -150,11 +130,8 @@ async fn client(
     addr: SocketAddr,
     i: usize,
 ) -> Result<(SocketAddr, HandshakeTrace), BoxError> {
-    let tcp = within("connect", TcpStream::connect(addr)).await?;
-    let local = tcp.local_addr()?;
     let ssl = connector.configure()?.into_ssl(Pki::HOST)?;
-    let mut tls = SslStream::new(ssl, tcp)?;
-    within("client handshake", Pin::new(&mut tls).connect()).await?;
+    let (local, mut tls) = connect(addr, ssl).await?;
     let sent = format!("hello from client {i}\n");
     within("client write", tls.write_all(sent.as_bytes())).await?;
     let mut echo = vec![0u8; sent.len()];
@@ -162,23 +139,7 @@ async fn client(
     if echo != sent.as_bytes() {
         return Err(format!("client {i}: the echo differs from what was sent").into());
     }
-    within("client close", tls.shutdown()).await?;
-    let rest = within("client read to close", tls.read(&mut echo)).await?;
-    if rest != 0 {
-        return Err(format!("client {i}: data after the echo").into());
-    }
+    close_first(&mut tls, format!("client {i}: data after the echo")).await?;
     let trace = openssl_handshake::trace(tls.ssl()).ok_or("client: no trace")?;
     Ok((local, trace))
-}
-
-/// Awaits `step`, failing with a message naming it if it takes longer
-/// than [`WAIT`].
-async fn within<T, E: Into<BoxError>>(
-    what: &str,
-    step: impl Future<Output = Result<T, E>>,
-) -> Result<T, BoxError> {
-    match tokio::time::timeout(WAIT, step).await {
-        Ok(result) => result.map_err(|e| format!("{what}: {}", e.into()).into()),
-        Err(_) => Err(format!("{what}: no progress within {WAIT:?}").into()),
-    }
 }

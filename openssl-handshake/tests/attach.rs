@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
 use std::thread;
 
 use common::*;
@@ -19,16 +18,9 @@ fn a_single_ssl_can_be_traced_without_its_context() {
     b.set_verify(SslVerifyMode::NONE);
     let untraced = b.build();
 
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let srv = thread::spawn(move || {
-        let (tcp, _) = listener.accept().unwrap();
-        set_timeouts(&tcp);
-        let tls = Ssl::new(&server).unwrap().accept(tcp).unwrap();
-        trace_of(&tls)
-    });
-    let tcp = TcpStream::connect(addr).unwrap();
-    set_timeouts(&tcp);
+    let (listener, addr) = listener();
+    let srv = thread::spawn(move || trace_of(&accept_tls(&listener, &server).unwrap()));
+    let tcp = connect_tcp(addr);
 
     let mut plain = Ssl::new(&untraced).unwrap();
     assert!(
@@ -62,6 +54,10 @@ fn attaching_twice_replaces_the_options() {
         pair.server.messages().count(),
         0,
         "the second call turned messages off"
+    );
+    assert!(
+        pair.server.states().count() > 5,
+        "with messages off the states are still recorded"
     );
     assert_eq!(
         pair.server

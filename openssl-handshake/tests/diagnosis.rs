@@ -3,38 +3,23 @@
 //! and checked from every side that can see it. The expected cause is the
 //! configuration the test broke.
 
-mod diagnosis_support;
+mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use diagnosis_support::*;
-use openssl::ssl::{
-    AlpnError, SniError, SslAlert, SslContextBuilder, SslMode, SslOptions, SslVerifyMode,
-    SslVersion,
+use common::diagnosis::*;
+use common::{
+    client_ctx, connect_tcp, listener, pki, raw_server, server_ctx_with, set_timeouts_to, TIMEOUT,
 };
-use openssl::x509::store::X509StoreBuilder;
+use openssl::ssl::{SslMode, SslOptions, SslVersion};
 use openssl_handshake::{Cause, Fault};
-use testkit::pki::{KeyType, Negative};
-
-fn tls12(b: &mut SslContextBuilder) {
-    b.set_max_proto_version(Some(SslVersion::TLS1_2))
-        .expect("max version");
-}
-
-fn tls13(b: &mut SslContextBuilder) {
-    b.set_min_proto_version(Some(SslVersion::TLS1_3))
-        .expect("min version");
-}
-
-fn rsa() -> &'static testkit::pki::Credential {
-    pki().server(KeyType::Rsa2048)
-}
+use testkit::pki::KeyType;
 
 #[test]
 fn no_shared_version() {
-    let server = server_ctx(rsa(), |b| {
+    let server = server_ctx_with(rsa(), |b| {
         b.set_min_proto_version(Some(SslVersion::TLS1_2))
             .expect("min");
     });
@@ -69,7 +54,7 @@ fn no_shared_version() {
 
 #[test]
 fn no_shared_cipher_tls12() {
-    let server = server_ctx(rsa(), |b| {
+    let server = server_ctx_with(rsa(), |b| {
         tls12(b);
         b.set_cipher_list("ECDHE-RSA-AES128-GCM-SHA256")
             .expect("ciphers");
@@ -97,7 +82,7 @@ fn no_shared_cipher_tls12() {
 
 #[test]
 fn no_shared_cipher_tls13() {
-    let server = server_ctx(rsa(), |b| {
+    let server = server_ctx_with(rsa(), |b| {
         tls13(b);
         b.set_ciphersuites("TLS_AES_128_GCM_SHA256")
             .expect("suites");
@@ -115,7 +100,7 @@ fn no_shared_cipher_tls13() {
 #[test]
 fn suites_removed_by_the_security_level() {
     // Both list a suite with a SHA-1 MAC, which security level 4 forbids.
-    let server = server_ctx(pki().server(KeyType::EcdsaP384), |b| {
+    let server = server_ctx_with(pki().server(KeyType::EcdsaP384), |b| {
         tls12(b);
         b.set_cipher_list("ECDHE-ECDSA-AES256-SHA:ECDHE-ECDSA-AES256-GCM-SHA384:@SECLEVEL=4")
             .expect("ciphers");
@@ -143,7 +128,7 @@ fn suites_removed_by_the_security_level() {
 
 #[test]
 fn no_shared_group() {
-    let server = server_ctx(rsa(), |b| {
+    let server = server_ctx_with(rsa(), |b| {
         tls13(b);
         b.set_groups_list("P-384").expect("groups");
     });
@@ -158,7 +143,7 @@ fn no_shared_group() {
 
 #[test]
 fn no_shared_signature_scheme() {
-    let server = server_ctx(rsa(), tls13);
+    let server = server_ctx_with(rsa(), tls13);
     let client = client_ctx(|b| {
         tls13(b);
         b.set_sigalgs_list("ECDSA+SHA256").expect("sigalgs");
@@ -174,7 +159,7 @@ fn no_shared_signature_scheme() {
 
 #[test]
 fn no_shared_certificate_type() {
-    let server = server_ctx(rsa(), tls12);
+    let server = server_ctx_with(rsa(), tls12);
     let client = client_ctx(|b| {
         tls12(b);
         b.set_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256")
@@ -189,15 +174,10 @@ fn no_shared_certificate_type() {
     assert_cause(&p.client, Cause::HelloRefused, "ECDSA suites, RSA server");
 }
 
-fn require_client_cert(b: &mut SslContextBuilder) {
-    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
-    b.set_cert_store(pki().trust_store().expect("store"));
-}
-
 #[test]
 fn client_cert_required_but_not_sent() {
     for (name, version) in [("TLS 1.2", tls12 as fn(&mut _)), ("TLS 1.3", tls13)] {
-        let server = server_ctx(rsa(), |b| {
+        let server = server_ctx_with(rsa(), |b| {
             version(b);
             require_client_cert(b);
         });
@@ -212,10 +192,9 @@ fn client_cert_required_but_not_sent() {
 fn client_cert_rejected() {
     for (name, version) in [("TLS 1.2", tls12 as fn(&mut _)), ("TLS 1.3", tls13)] {
         // The server trusts nothing, so the client's certificate fails.
-        let server = server_ctx(rsa(), |b| {
+        let server = server_ctx_with(rsa(), |b| {
             version(b);
-            b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
-            b.set_cert_store(X509StoreBuilder::new().expect("store").build());
+            reject_client_certs(b);
         });
         let client = client_ctx(|b| {
             version(b);
@@ -233,20 +212,9 @@ fn client_cert_rejected() {
 
 #[test]
 fn server_certificate_negatives() {
-    let cases = [
-        (Negative::Expired, Cause::ServerCertExpired),
-        (Negative::NotYetValid, Cause::ServerCertNotYetValid),
-        (Negative::WrongHost, Cause::ServerCertWrongHost),
-        (Negative::SelfSigned, Cause::ServerCertSelfSigned),
-        (Negative::UntrustedRoot, Cause::ServerCertUntrustedRoot),
-        (
-            Negative::MissingIntermediate,
-            Cause::ServerCertMissingIntermediate,
-        ),
-    ];
-    for (negative, cause) in cases {
+    for (negative, cause) in SERVER_CERT_NEGATIVES {
         for (name, version) in [("TLS 1.2", tls12 as fn(&mut _)), ("TLS 1.3", tls13)] {
-            let server = server_ctx(pki().negative(negative), version);
+            let server = server_ctx_with(pki().negative(negative), version);
             let client = client_ctx(version);
             let p = pair(&server, &client, "localhost");
             let what = format!("{negative} over {name}");
@@ -264,16 +232,7 @@ fn server_certificate_negatives() {
 
 #[test]
 fn sni_name_unknown() {
-    let server = server_ctx(rsa(), |b| {
-        b.set_servername_callback(|ssl, alert| {
-            if ssl.servername(openssl::ssl::NameType::HOST_NAME) == Some("localhost") {
-                Ok(())
-            } else {
-                *alert = SslAlert::UNRECOGNIZED_NAME;
-                Err(SniError::ALERT_FATAL)
-            }
-        });
-    });
+    let server = server_ctx_with(rsa(), serve_localhost_only);
     let client = client_ctx(|_| {});
     let p = pair(&server, &client, "unknown.example");
     assert_cause(&p.server, Cause::SniUnknown, "unserved SNI name");
@@ -286,11 +245,7 @@ fn sni_name_unknown() {
 
 #[test]
 fn alpn_mismatch() {
-    let server = server_ctx(rsa(), |b| {
-        b.set_alpn_select_callback(|_, client| {
-            openssl::ssl::select_next_proto(b"\x08http/1.1", client).ok_or(AlpnError::ALERT_FATAL)
-        });
-    });
+    let server = server_ctx_with(rsa(), require_http11);
     let client = client_ctx(|b| {
         b.set_alpn_protos(b"\x02h2").expect("alpn");
     });
@@ -305,7 +260,7 @@ fn alpn_mismatch() {
 
 #[test]
 fn inappropriate_fallback() {
-    let server = server_ctx(rsa(), |_| {});
+    let server = server_ctx_with(rsa(), |_| {});
     let client = client_ctx(|b| {
         tls12(b);
         b.set_mode(SslMode::SEND_FALLBACK_SCSV);
@@ -325,9 +280,8 @@ fn inappropriate_fallback() {
 
 #[test]
 fn http_spoken_to_a_tls_port() {
-    let (addr, server) = traced_server(&server_ctx(rsa(), |_| {}));
-    let mut tcp = TcpStream::connect(addr).expect("connect");
-    set_timeouts(&tcp, TIMEOUT);
+    let (addr, server) = traced_server(&server_ctx_with(rsa(), |_| {}));
+    let mut tcp = connect_tcp(addr);
     tcp.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .expect("write");
     let _ = tcp.read(&mut [0u8; 64]);
@@ -363,7 +317,7 @@ fn peer_closed_mid_handshake() {
     );
 
     // The client sends a ClientHello and hangs up.
-    let (addr, server) = traced_server(&server_ctx(rsa(), |_| {}));
+    let (addr, server) = traced_server(&server_ctx_with(rsa(), |_| {}));
     let mut tcp = TcpStream::connect(addr).expect("connect");
     tcp.write_all(&client_hello_bytes()).expect("write hello");
     let _ = tcp.shutdown(Shutdown::Both);
@@ -379,15 +333,11 @@ fn peer_closed_mid_handshake() {
 #[test]
 fn timed_out() {
     // A client that connects and says nothing; the server gives up.
-    let mut b =
-        openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).expect("ctx");
-    rsa().install(&mut b).expect("credential");
-    let traces = hooked(&mut b);
-    let ctx = b.build();
+    let (ctx, traces) = hooked_server();
     let (l, addr) = listener();
     let silent = TcpStream::connect(addr).expect("connect");
     let (tcp, _) = l.accept().expect("accept");
-    set_timeouts(&tcp, Duration::from_millis(200));
+    set_timeouts_to(&tcp, Duration::from_millis(200));
     let ssl = openssl::ssl::Ssl::new(&ctx).expect("ssl");
     let result = ssl.accept(tcp);
     assert!(result.is_err(), "nothing was sent, so no handshake");
@@ -404,7 +354,7 @@ fn timed_out() {
     let ctx = b.build();
     let tcp = TcpStream::connect(addr).expect("connect");
     let (silent, _) = l.accept().expect("accept");
-    set_timeouts(&tcp, Duration::from_millis(200));
+    set_timeouts_to(&tcp, Duration::from_millis(200));
     let result = openssl::ssl::Ssl::new(&ctx).expect("ssl").connect(tcp);
     assert!(result.is_err(), "nothing was answered, so no handshake");
     drop(result);
@@ -415,7 +365,7 @@ fn timed_out() {
 
 #[test]
 fn renegotiation_refused() {
-    let server = server_ctx(rsa(), |b| {
+    let server = server_ctx_with(rsa(), |b| {
         tls12(b);
         b.set_options(SslOptions::NO_RENEGOTIATION);
     });
@@ -458,9 +408,8 @@ fn unexpected_message() {
     assert_eq!(trace.diagnosis().expect("diagnosis").fault, Fault::Server);
 
     // A client that opens with a ServerHello-typed message.
-    let (addr, server) = traced_server(&server_ctx(rsa(), |_| {}));
-    let mut tcp = TcpStream::connect(addr).expect("connect");
-    set_timeouts(&tcp, TIMEOUT);
+    let (addr, server) = traced_server(&server_ctx_with(rsa(), |_| {}));
+    let mut tcp = connect_tcp(addr);
     let mut hello = client_hello_bytes();
     hello[5] = 0x02; // handshake type: ServerHello
     tcp.write_all(&hello).expect("write");
@@ -477,7 +426,7 @@ fn unexpected_message() {
 
 #[test]
 fn success_has_no_diagnosis_and_json_round_trips() {
-    let server = server_ctx(rsa(), |_| {});
+    let server = server_ctx_with(rsa(), |_| {});
     let client = client_ctx(|_| {});
     let p = pair(&server, &client, "localhost");
     assert!(p.client.succeeded() && p.server.succeeded());
@@ -489,7 +438,7 @@ fn success_has_no_diagnosis_and_json_round_trips() {
     );
 
     let failed = pair(
-        &server_ctx(rsa(), |b| {
+        &server_ctx_with(rsa(), |b| {
             b.set_min_proto_version(Some(SslVersion::TLS1_3))
                 .expect("min");
         }),

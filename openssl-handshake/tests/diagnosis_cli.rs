@@ -3,64 +3,23 @@
 //! `openssl s_server`. The tool is broken the same way the in-process peer
 //! was, and the traced side's diagnosis must name the cause.
 
-mod diagnosis_support;
+mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use diagnosis_support::*;
-use openssl::ssl::{
-    AlpnError, SniError, SslAlert, SslContextBuilder, SslMode, SslOptions, SslVerifyMode,
-    SslVersion,
-};
-use openssl::x509::store::X509StoreBuilder;
+use common::diagnosis::*;
+use common::tool::{line_where, lines_of, openssl, Reaped};
+use common::{client_ctx, listener, pki, server_ctx_with, set_timeouts_to, TIMEOUT};
+use openssl::ssl::{SslMode, SslOptions, SslVersion};
 use openssl_handshake::{Cause, HandshakeTrace};
 use testkit::pki::{Credential, KeyType, Negative, PkiFiles};
-
-/// Kills and reaps the child when dropped, whatever happened.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Reaped {
-    /// Waits (bounded) for the child to exit on its own.
-    fn wait(&mut self) {
-        let deadline = Instant::now() + TIMEOUT;
-        while self.0.try_wait().expect("poll child").is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "openssl did not exit within {TIMEOUT:?}"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-fn openssl() -> Command {
-    static CHECKED: OnceLock<()> = OnceLock::new();
-    CHECKED.get_or_init(|| {
-        let found = Command::new("openssl")
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        assert!(
-            found,
-            "the `openssl` command is missing: install the `openssl` package"
-        );
-    });
-    Command::new("openssl")
-}
 
 /// The test PKI as files, with each credential's leaf and chain apart.
 struct Files {
@@ -137,41 +96,27 @@ fn try_s_server(args: &[String]) -> Result<(Reaped, std::net::SocketAddr), Strin
     if !args.iter().any(|a| a == "-cert") {
         cmd.args(credential_args("rsa", pki().server(KeyType::Rsa2048)));
     }
-    let mut child = Reaped(
+    let mut child = Reaped::spawn(
         cmd.args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn openssl s_server"),
-    );
-    let out = child.0.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
+            .stderr(Stdio::piped()),
+    )
+    .expect("spawn openssl s_server");
+    let out = lines_of(child.stdout.take().expect("stdout"));
+    match line_where(&out, |l| l.starts_with("ACCEPT"), drop) {
+        Ok(_) => {}
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
             }
+            return Err(format!("exited before accepting: {err}"));
         }
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line.starts_with("ACCEPT") => break,
-            Ok(_) => continue,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let mut err = String::new();
-                if let Some(mut e) = child.0.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
-                return Err(format!("exited before accepting: {err}"));
-            }
-            Err(e) => panic!("openssl s_server did not start within {TIMEOUT:?}: {e}"),
-        }
+        Err(e) => panic!("openssl s_server did not start within {TIMEOUT:?}: {e}"),
     }
     // Drained, so that the tool never blocks on (or dies of) its stderr.
-    if let Some(mut e) = child.0.stderr.take() {
+    if let Some(mut e) = child.stderr.take() {
         thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));
     }
     Ok((child, format!("127.0.0.1:{port}").parse().expect("address")))
@@ -185,41 +130,26 @@ fn against_s_client(
     input: &[u8],
 ) -> HandshakeTrace {
     let (addr, handle) = traced_server(server);
-    let mut child = Reaped(
+    let mut child = Reaped::spawn(
         openssl()
             .args(["s_client", "-connect", &addr.to_string()])
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn openssl s_client"),
-    );
-    if let Some(mut stdin) = child.0.stdin.take() {
+            .stderr(Stdio::null()),
+    )
+    .expect("spawn openssl s_client");
+    if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(input);
         // Give the tool time to act on the input before its stdin closes.
         thread::sleep(Duration::from_millis(300));
     }
-    child.wait();
+    child.wait_exit();
     handle.join().expect("server thread")
 }
 
 fn root() -> String {
     path(&files().pki.root)
-}
-
-fn tls12(b: &mut SslContextBuilder) {
-    b.set_max_proto_version(Some(SslVersion::TLS1_2))
-        .expect("max version");
-}
-
-fn tls13(b: &mut SslContextBuilder) {
-    b.set_min_proto_version(Some(SslVersion::TLS1_3))
-        .expect("min version");
-}
-
-fn rsa() -> &'static Credential {
-    pki().server(KeyType::Rsa2048)
 }
 
 fn strings(args: &[&str]) -> Vec<String> {
@@ -234,7 +164,7 @@ fn against_s_server(args: &[String], client: &openssl::ssl::SslContext) -> Hands
 
 #[test]
 fn version_with_the_tool() {
-    let server = server_ctx(rsa(), |b| {
+    let server = server_ctx_with(rsa(), |b| {
         b.set_min_proto_version(Some(SslVersion::TLS1_2))
             .expect("min");
     });
@@ -248,7 +178,7 @@ fn version_with_the_tool() {
 
 #[test]
 fn suites_with_the_tool() {
-    let server = server_ctx(rsa(), |b| {
+    let server = server_ctx_with(rsa(), |b| {
         tls12(b);
         b.set_cipher_list("ECDHE-RSA-AES128-GCM-SHA256")
             .expect("ciphers");
@@ -274,7 +204,7 @@ fn suites_with_the_tool() {
 
 #[test]
 fn groups_with_the_tool() {
-    let server = server_ctx(rsa(), |b| {
+    let server = server_ctx_with(rsa(), |b| {
         tls13(b);
         b.set_groups_list("P-384").expect("groups");
     });
@@ -291,7 +221,7 @@ fn groups_with_the_tool() {
 
 #[test]
 fn signature_schemes_with_the_tool() {
-    let server = server_ctx(rsa(), tls13);
+    let server = server_ctx_with(rsa(), tls13);
     let t = against_s_client(&server, &["-tls1_3", "-sigalgs", "ECDSA+SHA256"], b"");
     assert_cause(
         &t,
@@ -311,10 +241,7 @@ fn signature_schemes_with_the_tool() {
 fn client_certificates_with_the_tool() {
     for version in ["-tls1_2", "-tls1_3"] {
         // Required and not sent.
-        let server = server_ctx(rsa(), |b| {
-            b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
-            b.set_cert_store(pki().trust_store().expect("store"));
-        });
+        let server = server_ctx_with(rsa(), require_client_cert);
         let t = against_s_client(&server, &[version], b"");
         assert_cause(
             &t,
@@ -332,10 +259,7 @@ fn client_certificates_with_the_tool() {
 
         // Sent and rejected: the verifier trusts none of the test PKI.
         let client_files = files().pki.client(KeyType::EcdsaP256);
-        let server = server_ctx(rsa(), |b| {
-            b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
-            b.set_cert_store(X509StoreBuilder::new().expect("store").build());
-        });
+        let server = server_ctx_with(rsa(), reject_client_certs);
         let t = against_s_client(
             &server,
             &[
@@ -381,21 +305,10 @@ fn client_certificates_with_the_tool() {
 
 #[test]
 fn server_certificates_with_the_tool() {
-    let cases = [
-        (Negative::Expired, Cause::ServerCertExpired),
-        (Negative::NotYetValid, Cause::ServerCertNotYetValid),
-        (Negative::WrongHost, Cause::ServerCertWrongHost),
-        (Negative::SelfSigned, Cause::ServerCertSelfSigned),
-        (Negative::UntrustedRoot, Cause::ServerCertUntrustedRoot),
-        (
-            Negative::MissingIntermediate,
-            Cause::ServerCertMissingIntermediate,
-        ),
-    ];
-    for (negative, cause) in cases {
+    for (negative, cause) in SERVER_CERT_NEGATIVES {
         for version in ["-tls1_2", "-tls1_3"] {
             let what = format!("{negative} {version}");
-            let server = server_ctx(pki().negative(negative), |_| {});
+            let server = server_ctx_with(pki().negative(negative), |_| {});
             let t = against_s_client(
                 &server,
                 &[
@@ -422,16 +335,7 @@ fn server_certificates_with_the_tool() {
 
 #[test]
 fn sni_with_the_tool() {
-    let server = server_ctx(rsa(), |b| {
-        b.set_servername_callback(|ssl, alert| {
-            if ssl.servername(openssl::ssl::NameType::HOST_NAME) == Some("localhost") {
-                Ok(())
-            } else {
-                *alert = SslAlert::UNRECOGNIZED_NAME;
-                Err(SniError::ALERT_FATAL)
-            }
-        });
-    });
+    let server = server_ctx_with(rsa(), serve_localhost_only);
     let t = against_s_client(&server, &["-servername", "unknown.example"], b"");
     assert_cause(
         &t,
@@ -466,11 +370,7 @@ fn sni_with_the_tool() {
 
 #[test]
 fn alpn_with_the_tool() {
-    let server = server_ctx(rsa(), |b| {
-        b.set_alpn_select_callback(|_, client| {
-            openssl::ssl::select_next_proto(b"\x08http/1.1", client).ok_or(AlpnError::ALERT_FATAL)
-        });
-    });
+    let server = server_ctx_with(rsa(), require_http11);
     let t = against_s_client(&server, &["-alpn", "h2"], b"");
     assert_cause(&t, Cause::AlpnMismatch, "s_client -alpn h2");
 
@@ -483,7 +383,7 @@ fn alpn_with_the_tool() {
 
 #[test]
 fn fallback_with_the_tool() {
-    let server = server_ctx(rsa(), |_| {});
+    let server = server_ctx_with(rsa(), |_| {});
     let t = against_s_client(&server, &["-tls1_2", "-fallback_scsv"], b"");
     assert_cause(&t, Cause::InappropriateFallback, "s_client -fallback_scsv");
 
@@ -501,7 +401,7 @@ fn fallback_with_the_tool() {
 
 #[test]
 fn renegotiation_with_the_tool() {
-    let server = server_ctx(rsa(), |b| {
+    let server = server_ctx_with(rsa(), |b| {
         tls12(b);
         b.set_options(SslOptions::NO_RENEGOTIATION);
     });
@@ -525,7 +425,7 @@ fn renegotiation_with_the_tool() {
 fn not_tls_from_the_tool() {
     // `-starttls postgres` opens with PostgreSQL's SSLRequest packet, as a
     // client configured for STARTTLS does against a direct-TLS port.
-    let server = server_ctx(rsa(), |_| {});
+    let server = server_ctx_with(rsa(), |_| {});
     let t = against_s_client(&server, &["-starttls", "postgres"], b"");
     assert_cause(&t, Cause::PlaintextToTlsPort, "s_client -starttls postgres");
 }
@@ -534,13 +434,9 @@ fn not_tls_from_the_tool() {
 fn time_out_from_the_tool() {
     // `-starttls smtp` waits for the server's greeting, which a TLS server
     // never sends: the server gives up waiting for a ClientHello.
-    let mut b =
-        openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).expect("ctx");
-    rsa().install(&mut b).expect("credential");
-    let traces = hooked(&mut b);
-    let ctx = b.build();
+    let (ctx, traces) = hooked_server();
     let (l, addr) = listener();
-    let mut child = Reaped(
+    let mut child = Reaped::spawn(
         openssl()
             .args([
                 "s_client",
@@ -551,17 +447,16 @@ fn time_out_from_the_tool() {
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn openssl s_client"),
-    );
+            .stderr(Stdio::null()),
+    )
+    .expect("spawn openssl s_client");
     let (tcp, _) = l.accept().expect("accept");
-    set_timeouts(&tcp, Duration::from_millis(300));
+    set_timeouts_to(&tcp, Duration::from_millis(300));
     let result = openssl::ssl::Ssl::new(&ctx).expect("ssl").accept(tcp);
     assert!(result.is_err(), "s_client sent nothing");
     drop(result);
     let trace = traces.recv_timeout(TIMEOUT).expect("the hook saw it");
     assert_cause(&trace, Cause::TimedOut, "s_client -starttls smtp");
-    let _ = child.0.kill();
-    child.wait();
+    let _ = child.kill();
+    child.wait_exit();
 }

@@ -4,14 +4,14 @@
 mod common;
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::thread;
 
 use openssl::ssl::{HandshakeError, Ssl, SslVersion};
 use openssl_handshake::{EventKind, HandshakeTrace, ProtocolVersion};
 use testkit::pki::KeyType;
 
-use common::{client_ctx, server_ctx, set_timeouts};
+use common::{client_ctx, connect_tcp, listener, raw_server, server_ctx, set_timeouts};
 
 /// A client stream that hangs up (closes its socket) instead of sending
 /// its second flight: the server sees EOF after its own first flight.
@@ -49,16 +49,25 @@ fn failed<S>(r: Result<openssl::ssl::SslStream<S>, HandshakeError<S>>) -> Handsh
     }
 }
 
+/// The trace of a default traced client whose handshake must fail against
+/// a raw TCP peer that runs `peer` on the connection.
+fn client_failing_against(peer: impl FnOnce(TcpStream) + Send + 'static) -> HandshakeTrace {
+    let (addr, server) = raw_server(peer);
+    let tcp = connect_tcp(addr);
+    let ctx = client_ctx(|_| {});
+    let trace = failed(Ssl::new(&ctx).unwrap().connect(tcp));
+    server.join().unwrap();
+    trace
+}
+
 #[test]
 fn a_client_hanging_up_after_the_servers_flight_is_named() {
     let server = server_ctx(KeyType::Rsa2048, |b| {
         b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
     });
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
+    let (listener, addr) = listener();
     let client = thread::spawn(move || {
-        let tcp = TcpStream::connect(addr).unwrap();
-        set_timeouts(&tcp);
+        let tcp = connect_tcp(addr);
         let ctx = client_ctx(|_| {});
         let stream = HangUpOnSecondFlight {
             tcp,
@@ -80,20 +89,11 @@ fn a_client_hanging_up_after_the_servers_flight_is_named() {
 
 #[test]
 fn a_server_hanging_up_after_the_client_hello_is_named() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = thread::spawn(move || {
-        let (mut tcp, _) = listener.accept().unwrap();
-        set_timeouts(&tcp);
+    let trace = client_failing_against(|mut tcp| {
         let mut buf = [0u8; 5];
         tcp.read_exact(&mut buf).unwrap();
         // Hang up with the ClientHello unanswered.
     });
-    let tcp = TcpStream::connect(addr).unwrap();
-    set_timeouts(&tcp);
-    let ctx = client_ctx(|_| {});
-    let trace = failed(Ssl::new(&ctx).unwrap().connect(tcp));
-    server.join().unwrap();
     let failure = trace.failure().expect("failed");
     assert_eq!(
         failure.reason,
@@ -106,8 +106,6 @@ fn a_server_hanging_up_after_the_client_hello_is_named() {
 /// the trace still records the record it came in.
 #[test]
 fn a_rejected_record_is_recorded() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
     let finished: Vec<u8> = {
         let mut m = vec![20u8, 0, 0, 12];
         m.extend([0u8; 12]);
@@ -116,20 +114,13 @@ fn a_rejected_record_is_recorded() {
         r
     };
     let sent_len = finished.len() - 5;
-    let server = thread::spawn(move || {
-        let (mut tcp, _) = listener.accept().unwrap();
-        set_timeouts(&tcp);
+    let trace = client_failing_against(move |mut tcp| {
         let mut buf = [0u8; 5];
         tcp.read_exact(&mut buf).unwrap();
         tcp.write_all(&finished).unwrap();
         let mut rest = Vec::new();
         let _ = tcp.read_to_end(&mut rest);
     });
-    let tcp = TcpStream::connect(addr).unwrap();
-    set_timeouts(&tcp);
-    let ctx = client_ctx(|_| {});
-    let trace = failed(Ssl::new(&ctx).unwrap().connect(tcp));
-    server.join().unwrap();
     let failure = trace.failure().expect("failed");
     assert_eq!(failure.reason, "unexpected message");
     let rejected = trace
@@ -183,17 +174,9 @@ fn a_failure_after_the_server_hello_keeps_what_was_agreed() {
 /// Before the ServerHello nothing is agreed, and the trace says so.
 #[test]
 fn a_failure_before_the_server_hello_agreed_nothing() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = thread::spawn(move || {
-        let (mut tcp, _) = listener.accept().unwrap();
+    let trace = client_failing_against(|mut tcp| {
         let mut buf = [0u8; 5];
         tcp.read_exact(&mut buf).unwrap();
     });
-    let tcp = TcpStream::connect(addr).unwrap();
-    set_timeouts(&tcp);
-    let ctx = client_ctx(|_| {});
-    let trace = failed(Ssl::new(&ctx).unwrap().connect(tcp));
-    server.join().unwrap();
     assert!(trace.negotiated.is_none(), "{:?}", trace.negotiated);
 }

@@ -9,6 +9,7 @@ use std::process::Command;
 
 use openssl::dh::Dh;
 use openssl::ssl::{SslContextBuilder, SslVerifyMode, SslVersion};
+use testkit::command::stdout_of;
 use testkit::pki::KeyType;
 
 use common::{client_ctx, connect, pki, server_ctx};
@@ -77,23 +78,18 @@ fn the_clients_certificate_verify_scheme_reaches_the_servers_trace() {
 
 /// RFC 7919's ffdhe2048 parameters, as `openssl genpkey` writes them.
 fn ffdhe2048() -> Dh<openssl::pkey::Params> {
-    let out = Command::new("openssl")
-        .args([
+    let pem = stdout_of(
+        Command::new("openssl").args([
             "genpkey",
             "-genparam",
             "-algorithm",
             "DH",
             "-pkeyopt",
             "group:ffdhe2048",
-        ])
-        .output()
-        .expect("run openssl genpkey (install the openssl command)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ]),
+        "the openssl package",
     );
-    Dh::params_from_pem(&out.stdout).expect("DH parameters")
+    Dh::params_from_pem(&pem).expect("DH parameters")
 }
 
 #[test]

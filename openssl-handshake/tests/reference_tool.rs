@@ -7,45 +7,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::io::Read;
+use std::net::TcpStream;
+use std::process::Stdio;
 use std::thread;
-use std::time::{Duration, Instant};
 
+use common::tool::{line_where, lines_of, openssl, Reaped};
 use common::*;
 use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslVersion};
 use testkit::pki::KeyType;
-
-/// Kills and reaps the child when dropped, whatever happened.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Reaped {
-    /// Waits for the child to exit and returns its stderr.
-    fn finish(mut self) -> String {
-        let deadline = Instant::now() + TIMEOUT;
-        while self.0.try_wait().expect("poll child").is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "openssl did not exit within {TIMEOUT:?}"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-        let mut err = String::new();
-        if let Some(mut e) = self.0.stderr.take() {
-            e.read_to_string(&mut err).expect("read stderr");
-        }
-        err
-    }
-}
 
 /// The lines the tools' info callback prints.
 fn state_lines(output: &str) -> String {
@@ -60,30 +30,10 @@ fn state_lines(output: &str) -> String {
         .collect()
 }
 
-/// Lines of a child's stdout, delivered through a channel so that every
-/// wait on them has a time-out.
-fn lines_of(out: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn wait_for_line(rx: &mpsc::Receiver<String>, want: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if want(&line) => return line,
-            Ok(_) => continue,
-            Err(e) => panic!("openssl did not print the expected line within {TIMEOUT:?}: {e}"),
-        }
-    }
+fn wait_for_line(rx: &std::sync::mpsc::Receiver<String>, want: impl Fn(&str) -> bool) -> String {
+    line_where(rx, want, drop).unwrap_or_else(|e| {
+        panic!("openssl did not print the expected line within {TIMEOUT:?}: {e}")
+    })
 }
 
 struct Case {
@@ -129,22 +79,14 @@ fn cases() -> Vec<Case> {
 
 /// Our traced server: handshake, send PING, read to the client's
 /// close_notify, close. Serves `n` connections and returns their traces.
-fn serve(listener: TcpListener, ctx: SslContext, n: usize) -> thread::JoinHandle<Vec<String>> {
+fn serve(
+    listener: std::net::TcpListener,
+    ctx: SslContext,
+    n: usize,
+) -> thread::JoinHandle<Vec<String>> {
     thread::spawn(move || {
         (0..n)
-            .map(|_| {
-                let (tcp, _) = listener.accept().expect("accept");
-                set_timeouts(&tcp);
-                let mut tls = Ssl::new(&ctx)
-                    .unwrap()
-                    .accept(tcp)
-                    .expect("server handshake");
-                tls.write_all(PING).unwrap();
-                let mut buf = [0u8; 64];
-                while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
-                let _ = tls.shutdown();
-                trace_of(&tls).state_log()
-            })
+            .map(|_| serve_one(&listener, &ctx).state_log())
             .collect()
     })
 }
@@ -154,15 +96,15 @@ fn client_state_log_matches_s_client() {
     let dir = tempfile::tempdir().unwrap();
     let files = pki().write_pem(dir.path()).unwrap();
     for case in cases() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (listener, addr) = listener();
+        let port = addr.port();
         let server = server_ctx(case.key, case.configure);
         let served = serve(listener, server, 2);
 
         // The reference: s_client reads PING (and any tickets before it),
         // then stdin closes and it sends close_notify, as our client does.
-        let mut child = Reaped(
-            Command::new("openssl")
+        let mut child = Reaped::spawn(
+            openssl()
                 .args([
                     "s_client",
                     "-connect",
@@ -176,18 +118,16 @@ fn client_state_log_matches_s_client() {
                 .args(case.tool_flags)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("run openssl s_client (install the openssl package)"),
-        );
-        let out = lines_of(child.0.stdout.take().unwrap());
+                .stderr(Stdio::piped()),
+        )
+        .expect("run openssl s_client (install the openssl package)");
+        let out = lines_of(child.stdout.take().unwrap());
         wait_for_line(&out, |l| l == "ping");
-        drop(child.0.stdin.take());
+        drop(child.stdin.take());
         let reference = state_lines(&child.finish());
 
         let client = client_ctx(case.configure);
-        let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        set_timeouts(&tcp);
+        let tcp = connect_tcp(addr);
         let mut ssl = Ssl::new(&client).unwrap();
         ssl.set_hostname("localhost").unwrap();
         let mut tls = ssl.connect(tcp).expect("client handshake");
@@ -217,8 +157,8 @@ fn server_state_log_matches_s_server() {
     let files = pki().write_pem(dir.path()).unwrap();
     for case in cases() {
         let leaf = files.server(case.key);
-        let mut child = Reaped(
-            Command::new("openssl")
+        let mut child = Reaped::spawn(
+            openssl()
                 .args([
                     "s_server",
                     "-accept",
@@ -236,11 +176,10 @@ fn server_state_log_matches_s_server() {
                 .args(case.tool_flags)
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("run openssl s_server (install the openssl package)"),
-        );
-        let out = lines_of(child.0.stdout.take().unwrap());
+                .stderr(Stdio::piped()),
+        )
+        .expect("run openssl s_server (install the openssl package)");
+        let out = lines_of(child.stdout.take().unwrap());
         let accept = wait_for_line(&out, |l| l.starts_with("ACCEPT "));
         let port: u16 = accept
             .rsplit(':')
@@ -265,22 +204,15 @@ fn server_state_log_matches_s_server() {
         run_client(port);
         let reference = state_lines(&child.finish());
 
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let (listener, addr) = listener();
         let server = server_ctx(case.key, case.configure);
         let ours_thread = thread::spawn(move || {
-            let (tcp, _) = listener.accept().expect("accept");
-            set_timeouts(&tcp);
-            let mut tls = Ssl::new(&server)
-                .unwrap()
-                .accept(tcp)
-                .expect("server handshake");
-            let mut buf = [0u8; 64];
-            while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
+            let mut tls = accept_tls(&listener, &server).expect("server handshake");
+            read_to_close(&mut tls);
             let _ = tls.shutdown();
             trace_of(&tls).state_log()
         });
-        run_client(port);
+        run_client(addr.port());
         let ours = ours_thread.join().expect("server thread");
 
         assert!(

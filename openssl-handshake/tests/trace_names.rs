@@ -5,27 +5,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::tool::{lines_of, openssl, Reaped};
 use common::*;
 use openssl::dh::Dh;
-use openssl::ssl::{Ssl, SslVerifyMode};
+use openssl::ssl::SslVerifyMode;
 use testkit::pki::KeyType;
-
-/// Kills and reaps the child when dropped, whatever happened.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Headers in `-trace` output whose more-indented lines that follow are
 /// one name each.
@@ -84,8 +73,7 @@ fn trace_names(output: &str) -> Vec<String> {
 fn s_client_against_traced_server(tool_flags: &[&str], dhe: bool) -> (String, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let files = pki().write_pem(dir.path()).expect("PEM files");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
+    let (listener, addr) = listener();
     let server = server_ctx(KeyType::Rsa2048, |b| {
         b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
         b.set_cert_store(pki().trust_store().expect("trust store"));
@@ -94,29 +82,12 @@ fn s_client_against_traced_server(tool_flags: &[&str], dhe: bool) -> (String, St
                 .expect("DH params");
         }
     });
-    let served = thread::spawn(move || {
-        let (tcp, _) = listener.accept().expect("accept");
-        set_timeouts(&tcp);
-        let mut tls = Ssl::new(&server)
-            .expect("ssl")
-            .accept(tcp)
-            .expect("server handshake");
-        tls.write_all(PING).expect("write");
-        let mut buf = [0u8; 64];
-        while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
-        let _ = tls.shutdown();
-        trace_of(&tls).message_log()
-    });
+    let served = thread::spawn(move || serve_one(&listener, &server).message_log());
 
     let client = files.client(KeyType::Rsa2048);
-    let mut child = Reaped(
-        Command::new("openssl")
-            .args([
-                "s_client",
-                "-trace",
-                "-connect",
-                &format!("127.0.0.1:{port}"),
-            ])
+    let mut child = Reaped::spawn(
+        openssl()
+            .args(["s_client", "-trace", "-connect", &addr.to_string()])
             .args(["-servername", "localhost", "-CAfile"])
             .arg(&files.root)
             .arg("-cert")
@@ -128,19 +99,10 @@ fn s_client_against_traced_server(tool_flags: &[&str], dhe: bool) -> (String, St
             .args(tool_flags)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run openssl s_client (install the openssl package)"),
-    );
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.0.stdout.take().expect("stdout");
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+            .stderr(Stdio::null()),
+    )
+    .expect("run openssl s_client (install the openssl package)");
+    let rx = lines_of(child.stdout.take().expect("stdout"));
     let deadline = Instant::now() + TIMEOUT;
     let mut output = String::new();
     let mut closed = false;
@@ -151,7 +113,7 @@ fn s_client_against_traced_server(tool_flags: &[&str], dhe: bool) -> (String, St
                 // The payload may follow a hex dump line without a newline.
                 if line.ends_with("ping") && !closed {
                     // Closing stdin makes s_client send close_notify and exit.
-                    drop(child.0.stdin.take());
+                    drop(child.stdin.take());
                     closed = true;
                 }
                 output.push_str(&line);

@@ -18,18 +18,20 @@ mod fields;
 mod hellos;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::tool::{line_where, lines_of, Reaped};
 use common::*;
 use openssl::dh::Dh;
 use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslSession, SslVerifyMode, SslVersion};
 use serde_json::Value;
+use testkit::command::stdout_of;
 use testkit::pki::KeyType;
 
 use fields::{compare_message, TsharkMessage};
@@ -85,55 +87,36 @@ const CASES: &[Case] = &[
     },
 ];
 
-/// Kills (SIGKILL) and reaps tshark when dropped, whatever happened.
-struct Capture(Child);
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+/// tshark capturing; killed (SIGKILL) and reaped when dropped, whatever
+/// happened.
+struct Capture(Reaped);
 
 impl Capture {
     /// Starts tshark on `lo` for `port` and waits until it captures.
     fn start(port: u16, file: &Path) -> Capture {
-        let child = Command::new("tshark")
-            .args(["-q", "-i", "lo", "-f"])
-            .arg(format!("tcp port {port}"))
-            .arg("-w")
-            .arg(file)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn();
+        let child = Reaped::spawn(
+            Command::new("tshark")
+                .args(["-q", "-i", "lo", "-f"])
+                .arg(format!("tcp port {port}"))
+                .arg("-w")
+                .arg(file)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped()),
+        );
         let mut child = match child {
             Ok(child) => child,
             Err(e) => panic!("cannot run tshark ({e}): install tshark (apt-get install tshark)"),
         };
-        let stderr = child.stderr.take().expect("tshark stderr");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        let capture = Capture(child);
-        let deadline = Instant::now() + TIMEOUT;
+        let rx = lines_of(child.stderr.take().expect("tshark stderr"));
         let mut seen = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) if line.contains("Capturing on") => break,
-                Ok(line) => seen.push(line),
-                Err(_) => panic!(
-                    "tshark did not start capturing on lo within {TIMEOUT:?} \
-                     (capturing needs root): {seen:?}"
-                ),
-            }
+        if line_where(&rx, |l| l.contains("Capturing on"), |l| seen.push(l)).is_err() {
+            panic!(
+                "tshark did not start capturing on lo within {TIMEOUT:?} \
+                 (capturing needs root): {seen:?}"
+            );
         }
-        capture
+        Capture(child)
     }
 
     /// Stops the capture with SIGINT, which makes tshark flush the file.
@@ -144,14 +127,7 @@ impl Capture {
         // yet reaped (Capture owns it), so the id cannot name another process.
         let sent = unsafe { libc::kill(pid, libc::SIGINT) };
         assert_eq!(sent, 0, "SIGINT to tshark ({pid})");
-        let deadline = Instant::now() + TIMEOUT;
-        while self.0.try_wait().expect("poll tshark").is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "tshark did not stop within {TIMEOUT:?}"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
+        self.0.wait_exit();
     }
 }
 
@@ -240,21 +216,8 @@ fn connect_once(
     let addr = listener.local_addr().expect("local addr");
     let listener = listener.try_clone().expect("listener");
     let server = server.clone();
-    let server_side = thread::spawn(move || {
-        let (tcp, _) = listener.accept().expect("accept");
-        set_timeouts(&tcp);
-        let mut tls = Ssl::new(&server)
-            .expect("server ssl")
-            .accept(tcp)
-            .expect("server handshake");
-        tls.write_all(PING).expect("server write");
-        let mut buf = [0u8; 64];
-        while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
-        let _ = tls.shutdown();
-        trace_of(&tls)
-    });
-    let tcp = TcpStream::connect(addr).expect("connect");
-    set_timeouts(&tcp);
+    let server_side = thread::spawn(move || serve_one(&listener, &server));
+    let tcp = connect_tcp(addr);
     let client_port = tcp.local_addr().expect("client addr").port();
     let mut ssl = Ssl::new(client).expect("client ssl");
     ssl.set_hostname("localhost").expect("sni");
@@ -289,7 +252,8 @@ fn connect_once(
 /// tshark's dissection of `pcap`: per client port, the handshake messages in
 /// wire order.
 fn dissect(pcap: &Path, keylog: &Path, port: u16) -> BTreeMap<u16, Vec<TsharkMessage>> {
-    let out = Command::new("tshark")
+    let mut tshark = Command::new("tshark");
+    tshark
         .arg("-r")
         .arg(pcap)
         .arg("-o")
@@ -298,15 +262,9 @@ fn dissect(pcap: &Path, keylog: &Path, port: u16) -> BTreeMap<u16, Vec<TsharkMes
         .arg(format!("tcp.port=={port},tls"))
         .args(["-Y", "tls.handshake", "-T", "json", "--no-duplicate-keys"])
         .args(["-J", "tcp tls"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run tshark -r");
-    assert!(
-        out.status.success(),
-        "tshark -r: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let packets: Value = serde_json::from_slice(&out.stdout).expect("tshark JSON");
+        .stdin(Stdio::null());
+    let packets: Value =
+        serde_json::from_slice(&stdout_of(&mut tshark, "tshark")).expect("tshark JSON");
     let mut by_port: BTreeMap<u16, Vec<TsharkMessage>> = BTreeMap::new();
     for packet in packets.as_array().expect("packet list") {
         let layers = &packet["_source"]["layers"];

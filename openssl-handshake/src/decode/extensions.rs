@@ -282,13 +282,7 @@ pub(super) fn ext_empty(data: &[u8]) -> Res<()> {
 
 /// ec_point_formats: `ECPointFormat ec_point_format_list<1..2^8-1>`.
 pub(super) fn ext_ec_point_formats(data: &[u8]) -> Res<Vec<u8>> {
-    let mut reader = Reader::new(data);
-    let list = reader.vec(1)?;
-    reader.finish("the format list")?;
-    if list.is_empty() {
-        return bad("empty format list");
-    }
-    Ok(list.to_vec())
+    byte_list(data, "the format list", "empty format list")
 }
 
 /// renegotiation_info: `opaque renegotiated_connection<0..255>`, in hex.
@@ -301,13 +295,19 @@ pub(super) fn ext_renegotiation_info(data: &[u8]) -> Res<String> {
 
 /// psk_key_exchange_modes: `PskKeyExchangeMode ke_modes<1..255>`.
 pub(super) fn ext_psk_key_exchange_modes(data: &[u8]) -> Res<Vec<u8>> {
+    byte_list(data, "ke_modes", "empty ke_modes")
+}
+
+/// The whole of `data` as one non-empty list of one-byte values with a
+/// one-byte length, `field<1..255>`; `field` and `empty` name it in errors.
+fn byte_list(data: &[u8], field: &str, empty: &str) -> Res<Vec<u8>> {
     let mut reader = Reader::new(data);
-    let modes = reader.vec(1)?;
-    reader.finish("ke_modes")?;
-    if modes.is_empty() {
-        return bad("empty ke_modes");
+    let list = reader.vec(1)?;
+    reader.finish(field)?;
+    if list.is_empty() {
+        return bad(empty);
     }
-    Ok(modes.to_vec())
+    Ok(list.to_vec())
 }
 
 /// pre_shared_key in a ServerHello: `uint16 selected_identity`.

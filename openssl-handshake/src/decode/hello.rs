@@ -9,7 +9,7 @@ use super::names::{CipherSuite, NamedGroup, SignatureScheme};
 use super::reader::{be16, hex};
 
 /// The parts of a ClientHello worth recording.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ClientHello {
     /// `legacy_version` (`client_version` before TLS 1.3).
@@ -74,6 +74,24 @@ pub struct HelloExtensions {
 }
 
 impl HelloExtensions {
+    /// Reads the extensions `block` holds, in order: their types, the
+    /// shared ones each hello records alike, and the rest handed to
+    /// `own`, which reads those its hello records.
+    fn read(
+        block: Option<&[u8]>,
+        mut own: impl FnMut(&Extension<'_>) -> Res<()>,
+    ) -> Res<(Vec<u16>, HelloExtensions)> {
+        let mut types = Vec::new();
+        let mut common = HelloExtensions::default();
+        for ext in split_extensions(block.unwrap_or_default())? {
+            types.push(ext.ty);
+            if !common.take(&ext)? {
+                own(&ext)?;
+            }
+        }
+        Ok((types, common))
+    }
+
     /// Reads `ext` into `self` when it is one of these; returns whether it was.
     fn take(&mut self, ext: &Extension<'_>) -> Res<bool> {
         match ext.ty {
@@ -171,27 +189,9 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
             .map(|c| CipherSuite::new(c.0))
             .collect(),
         compression_methods: hello.comp.iter().map(|c| c.0).collect(),
-        sni: None,
-        alpn: Vec::new(),
-        supported_versions: Vec::new(),
-        supported_groups: Vec::new(),
-        key_share_groups: Vec::new(),
-        signature_algorithms: Vec::new(),
-        session_ticket: None,
-        psk_identities: 0,
-        psk_identity_lengths: Vec::new(),
-        psk_binder_lengths: Vec::new(),
-        key_share_lengths: Vec::new(),
-        psk_key_exchange_modes: Vec::new(),
-        early_data: false,
-        common: HelloExtensions::default(),
-        extensions: Vec::new(),
+        ..ClientHello::default()
     };
-    for ext in split_extensions(block.unwrap_or_default())? {
-        view.extensions.push(ext.ty);
-        if view.common.take(&ext)? {
-            continue;
-        }
+    (view.extensions, view.common) = HelloExtensions::read(block, |ext| {
         let data = ext.data;
         match ext.ty {
             EXT_SERVER_NAME => {
@@ -235,7 +235,8 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
             }
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(view)
 }
 
@@ -267,11 +268,7 @@ pub(super) fn decode_server_hello(body: &[u8]) -> Res<ServerHello> {
         common: HelloExtensions::default(),
         extensions: Vec::new(),
     };
-    for ext in split_extensions(block.unwrap_or_default())? {
-        view.extensions.push(ext.ty);
-        if view.common.take(&ext)? {
-            continue;
-        }
+    (view.extensions, view.common) = HelloExtensions::read(block, |ext| {
         let data = ext.data;
         match ext.ty {
             EXT_SUPPORTED_VERSIONS => {
@@ -302,6 +299,7 @@ pub(super) fn decode_server_hello(body: &[u8]) -> Res<ServerHello> {
             }
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(view)
 }

@@ -124,11 +124,7 @@ pub struct CipherSuite {
 impl CipherSuite {
     /// Looks the identifier up in `tls-parser`'s cipher suite table.
     pub fn new(id: u16) -> Self {
-        let name = if is_grease(id) {
-            Some("GREASE".to_owned())
-        } else {
-            TlsCipherSuite::from_id(id).map(|suite| suite.name.to_owned())
-        };
+        let name = name_or_grease(id, |id| TlsCipherSuite::from_id(id).map(|suite| suite.name));
         Self { id, name }
     }
 }
@@ -147,15 +143,8 @@ pub struct NamedGroup {
 impl NamedGroup {
     /// Names the identifier.
     pub fn new(id: u16) -> Self {
-        let name = if is_grease(id) {
-            Some("GREASE")
-        } else {
-            group_name(id)
-        };
-        Self {
-            id,
-            name: name.map(str::to_owned),
-        }
+        let name = name_or_grease(id, group_name);
+        Self { id, name }
     }
 }
 
@@ -174,16 +163,19 @@ pub struct SignatureScheme {
 impl SignatureScheme {
     /// Names the identifier.
     pub fn new(id: u16) -> Self {
-        let name = if is_grease(id) {
-            Some("GREASE")
-        } else {
-            signature_scheme_name(id)
-        };
-        Self {
-            id,
-            name: name.map(str::to_owned),
-        }
+        let name = name_or_grease(id, signature_scheme_name);
+        Self { id, name }
     }
+}
+
+/// `GREASE` for an RFC 8701 value, else the name `table` gives `id`.
+fn name_or_grease(id: u16, table: impl FnOnce(u16) -> Option<&'static str>) -> Option<String> {
+    let name = if is_grease(id) {
+        Some("GREASE")
+    } else {
+        table(id)
+    };
+    name.map(str::to_owned)
 }
 
 macro_rules! display_named {

@@ -206,10 +206,7 @@ fn self_signed() -> Diagnosis {
 }
 
 fn untrusted_root(chain: Option<&Certificate>) -> Diagnosis {
-    let root = chain
-        .and_then(|c| c.issuers.last())
-        .map(|i| common_name(i).unwrap_or(i).to_owned())
-        .unwrap_or_else(|| "a CA".to_owned());
+    let root = short_name_or(chain.and_then(|c| c.issuers.last()), "a CA");
     Diagnosis::new(
         Cause::ServerCertUntrustedRoot,
         Fault::Unknown,
@@ -220,10 +217,7 @@ fn untrusted_root(chain: Option<&Certificate>) -> Diagnosis {
 }
 
 fn missing_intermediate(chain: Option<&Certificate>) -> Diagnosis {
-    let issuer = chain
-        .and_then(|c| c.issuers.first())
-        .map(|i| common_name(i).unwrap_or(i).to_owned())
-        .unwrap_or_else(|| "an intermediate CA".to_owned());
+    let issuer = short_name_or(chain.and_then(|c| c.issuers.first()), "an intermediate CA");
     Diagnosis::new(
         Cause::ServerCertMissingIntermediate,
         Fault::Server,
@@ -244,6 +238,15 @@ fn self_issued(chain: Option<&Certificate>, i: usize) -> bool {
 }
 
 /// "localhost" out of "C = US, O = Example, CN = localhost".
+/// The common name of `name` (all of it when it has none), or `otherwise`
+/// when there is no name.
+fn short_name_or(name: Option<&String>, otherwise: &str) -> String {
+    name.map_or_else(
+        || otherwise.to_owned(),
+        |n| common_name(n).unwrap_or(n).to_owned(),
+    )
+}
+
 fn common_name(name: &str) -> Option<&str> {
     name.split(", ")
         .find_map(|part| part.strip_prefix("CN = "))

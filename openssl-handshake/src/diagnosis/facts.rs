@@ -164,20 +164,22 @@ impl<'a> Facts<'a> {
 
     /// Whether this end sent alert `description`.
     pub fn sent_alert(&self, description: u8) -> bool {
-        self.sent.is_some_and(|a| a.description == description)
-            || self
-                .trace
-                .alerts()
-                .any(|a| a.direction == Direction::Write && a.description == description)
+        self.has_alert(Direction::Write, self.sent, description)
     }
 
     /// Whether the peer sent alert `description`.
     pub fn received_alert(&self, description: u8) -> bool {
-        self.received.is_some_and(|a| a.description == description)
+        self.has_alert(Direction::Read, self.received, description)
+    }
+
+    /// Whether alert `description` went in `direction`: as the one
+    /// recorded for that direction, or anywhere in the trace.
+    fn has_alert(&self, direction: Direction, recorded: Option<&Alert>, description: u8) -> bool {
+        recorded.is_some_and(|a| a.description == description)
             || self
                 .trace
                 .alerts()
-                .any(|a| a.direction == Direction::Read && a.description == description)
+                .any(|a| a.direction == direction && a.description == description)
     }
 
     /// Whether either end sent alert `description`.

@@ -152,14 +152,7 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
         )
         .with_some("ClientHello.supported_versions", hello.map(supported_list))
         .with_some("ServerHello version", chosen.map(version_name))
-        .with_some(
-            "local.min_version",
-            f.local.and_then(|l| l.min_version).map(version_name),
-        )
-        .with_some(
-            "local.max_version",
-            f.local.and_then(|l| l.max_version).map(version_name),
-        )
+        .with_configured_range(f.local)
         .with_some("alert", f.any_alert().map(alert_text))
         .with_some("OpenSSL reason", f.reason_text())
 }
@@ -178,16 +171,23 @@ fn nothing_enabled(f: &Facts<'_>) -> Diagnosis {
         "Widen this end's version range, or lower its security level if it must speak TLS 1.1 \
          or older (OpenSSL 3 allows those only at security level 0).",
     )
-    .with_some(
-        "local.min_version",
-        f.local.and_then(|l| l.min_version).map(version_name),
-    )
-    .with_some(
-        "local.max_version",
-        f.local.and_then(|l| l.max_version).map(version_name),
-    )
+    .with_configured_range(f.local)
     .with_some("local.security_level", f.local.map(|l| l.security_level))
     .with_some("OpenSSL reason", f.reason_text())
+}
+
+impl Diagnosis {
+    /// Adds the version range this end was configured with, as set.
+    fn with_configured_range(self, local: Option<&LocalConfig>) -> Diagnosis {
+        self.with_some(
+            "local.min_version",
+            local.and_then(|l| l.min_version).map(version_name),
+        )
+        .with_some(
+            "local.max_version",
+            local.and_then(|l| l.max_version).map(version_name),
+        )
+    }
 }
 
 fn fix(fault: Fault) -> &'static str {
@@ -297,25 +297,10 @@ mod tests {
     fn hello(legacy: u16, versions: &[u16]) -> ClientHello {
         ClientHello {
             legacy_version: legacy,
-            random: String::new(),
-            session_id: String::new(),
             cipher_suites: vec![CipherSuite::new(0x1301)],
             compression_methods: vec![0],
-            sni: None,
-            alpn: Vec::new(),
             supported_versions: versions.to_vec(),
-            supported_groups: Vec::new(),
-            key_share_groups: Vec::new(),
-            signature_algorithms: Vec::new(),
-            session_ticket: None,
-            psk_identities: 0,
-            psk_identity_lengths: Vec::new(),
-            psk_binder_lengths: Vec::new(),
-            key_share_lengths: Vec::new(),
-            psk_key_exchange_modes: Vec::new(),
-            early_data: false,
-            common: Default::default(),
-            extensions: Vec::new(),
+            ..ClientHello::default()
         }
     }
 

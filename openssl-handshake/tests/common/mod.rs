@@ -1,10 +1,17 @@
-//! Paired client and server threads over loopback TCP, both traced.
+//! What the integration tests share: the test PKI, traced contexts, and
+//! paired client and server threads over loopback TCP.
+//!
+//! [`tool`] runs the command-line tools the tests compare with, and
+//! [`diagnosis`] holds the failure-cause tests' peers and checks.
 #![allow(dead_code)]
 
+pub mod diagnosis;
+pub mod tool;
+
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::OnceLock;
-use std::thread;
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use openssl::ssl::{
@@ -12,7 +19,7 @@ use openssl::ssl::{
     SslVerifyMode,
 };
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
-use testkit::pki::{KeyType, Pki};
+use testkit::pki::{Credential, KeyType, Pki};
 
 /// Every socket wait in the tests gives up after this long.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -28,11 +35,13 @@ pub fn pki() -> &'static Pki {
 
 /// A traced server context with `key`'s credential, tuned by `f`.
 pub fn server_ctx(key: KeyType, f: impl FnOnce(&mut SslContextBuilder)) -> SslContext {
+    server_ctx_with(pki().server(key), f)
+}
+
+/// A traced server context presenting `cred`, tuned by `f`.
+pub fn server_ctx_with(cred: &Credential, f: impl FnOnce(&mut SslContextBuilder)) -> SslContext {
     let mut b = SslContext::builder(SslMethod::tls_server()).expect("server ctx");
-    pki()
-        .server(key)
-        .install(&mut b)
-        .expect("install server credential");
+    cred.install(&mut b).expect("install server credential");
     b.trace_handshakes(TraceOptions::default())
         .expect("attach tracing");
     f(&mut b);
@@ -54,7 +63,8 @@ pub fn client_ctx(f: impl FnOnce(&mut SslContextBuilder)) -> SslContext {
 pub struct Pair {
     pub client: HandshakeTrace,
     pub server: HandshakeTrace,
-    /// The client's session after the exchange, for resumption.
+    /// The client's session after the exchange, for resumption; `None`
+    /// also when the connection did not keep it.
     pub session: Option<SslSession>,
 }
 
@@ -71,37 +81,23 @@ pub fn connect_with(
     session: Option<&SslSession>,
     sni: &str,
 ) -> Pair {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
+    let (listener, addr) = listener();
     let server = server.clone();
-    let server_side = thread::spawn(move || {
-        let (tcp, _) = listener.accept().expect("accept");
-        set_timeouts(&tcp);
-        let ssl = Ssl::new(&server).expect("server ssl");
-        match ssl.accept(tcp) {
-            Ok(mut tls) => {
-                tls.write_all(PING).expect("server write");
-                let mut buf = [0u8; 64];
-                // Until the client's close_notify (0) or an error.
-                while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
-                let _ = tls.shutdown();
-                trace_of(&tls)
-            }
-            Err(e) => failed_trace(e),
+    let server_side = thread::spawn(move || match accept_tls(&listener, &server) {
+        Ok(mut tls) => {
+            serve_ping(&mut tls);
+            trace_of(&tls)
         }
+        Err(e) => failed_trace(e),
     });
 
-    let tcp = TcpStream::connect(addr).expect("connect");
-    set_timeouts(&tcp);
-    let mut ssl = Ssl::new(client).expect("client ssl");
-    ssl.set_hostname(sni).expect("sni");
-    ssl.param_mut().set_host("localhost").expect("verify host");
+    let mut ssl = client_ssl(client, sni);
     if let Some(s) = session {
         // SAFETY: the session comes from an earlier connection made from
         // this same `client` context.
         unsafe { ssl.set_session(s) }.expect("set session");
     }
-    let (client_trace, session) = match ssl.connect(tcp) {
+    let (client_trace, session) = match ssl.connect(connect_tcp(addr)) {
         Ok(mut tls) => {
             let mut buf = [0u8; 5];
             tls.read_exact(&mut buf).expect("client reads ping");
@@ -120,16 +116,89 @@ pub fn connect_with(
     }
 }
 
+/// A loopback listener on a free port, and its address.
+pub fn listener() -> (TcpListener, SocketAddr) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = l.local_addr().expect("local addr");
+    (l, addr)
+}
+
+/// A TCP connection to `addr` whose every wait gives up after [`TIMEOUT`].
+pub fn connect_tcp(addr: SocketAddr) -> TcpStream {
+    let tcp = TcpStream::connect(addr).expect("connect");
+    set_timeouts(&tcp);
+    tcp
+}
+
 pub fn set_timeouts(tcp: &TcpStream) {
-    tcp.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-    tcp.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
+    set_timeouts_to(tcp, TIMEOUT);
+}
+
+pub fn set_timeouts_to(tcp: &TcpStream, t: Duration) {
+    tcp.set_read_timeout(Some(t)).expect("read timeout");
+    tcp.set_write_timeout(Some(t)).expect("write timeout");
+}
+
+/// A client `SSL` of `ctx` asking for `sni` and checking the host
+/// "localhost".
+pub fn client_ssl(ctx: &SslContext, sni: &str) -> Ssl {
+    let mut ssl = Ssl::new(ctx).expect("client ssl");
+    ssl.set_hostname(sni).expect("sni");
+    ssl.param_mut().set_host("localhost").expect("verify host");
+    ssl
+}
+
+/// Accepts one connection on `listener` and runs `ctx`'s server handshake
+/// on it.
+pub fn accept_tls(
+    listener: &TcpListener,
+    ctx: &SslContext,
+) -> Result<SslStream<TcpStream>, HandshakeError<TcpStream>> {
+    let (tcp, _) = listener.accept().expect("accept");
+    set_timeouts(&tcp);
+    Ssl::new(ctx).expect("server ssl").accept(tcp)
+}
+
+/// Accepts one connection on `listener` and serves it with `ctx`: a
+/// handshake that must succeed, then [`serve_ping`].
+pub fn serve_one(listener: &TcpListener, ctx: &SslContext) -> HandshakeTrace {
+    let mut tls = accept_tls(listener, ctx).expect("server handshake");
+    serve_ping(&mut tls);
+    trace_of(&tls)
+}
+
+/// The server's part after its handshake: [`PING`], then read until the
+/// client closes, then close_notify.
+pub fn serve_ping<S: Read + Write>(tls: &mut SslStream<S>) {
+    tls.write_all(PING).expect("server write");
+    read_to_close(tls);
+    let _ = tls.shutdown();
+}
+
+/// Reads until the peer's close_notify (0) or an error.
+pub fn read_to_close(tls: &mut impl Read) {
+    let mut buf = [0u8; 64];
+    while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
+}
+
+/// A raw TCP server that runs `behave` on the one connection it accepts.
+pub fn raw_server(behave: impl FnOnce(TcpStream) + Send + 'static) -> (SocketAddr, JoinHandle<()>) {
+    let (l, addr) = listener();
+    let handle = thread::spawn(move || {
+        let (tcp, _) = l.accept().expect("accept");
+        set_timeouts(&tcp);
+        behave(tcp);
+    });
+    (addr, handle)
 }
 
 pub fn trace_of<S>(tls: &SslStream<S>) -> HandshakeTrace {
     openssl_handshake::trace(tls.ssl()).expect("tracing attached")
 }
 
-fn failed_trace<S>(e: HandshakeError<S>) -> HandshakeTrace {
+/// The trace of a handshake that failed; blocking sockets must not
+/// time out.
+pub fn failed_trace<S>(e: HandshakeError<S>) -> HandshakeTrace {
     match e {
         HandshakeError::Failure(mid) => {
             openssl_handshake::trace(mid.ssl()).expect("tracing attached")

@@ -1,19 +1,19 @@
+use super::openssl_cli;
 use crate::decode::dh_groups::dh_group_name;
 use openssl::dh::Dh;
 
 /// The parameters `openssl genpkey -genparam -pkeyopt group:NAME` writes.
 fn openssl_group(name: &str) -> (Vec<u8>, Vec<u8>) {
-    let out = std::process::Command::new("openssl")
-        .args(["genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt"])
-        .arg(format!("group:{name}"))
-        .output()
-        .expect("the openssl command-line tool is needed: install openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dh = Dh::params_from_pem(&out.stdout).unwrap();
+    let group = format!("group:{name}");
+    let out = openssl_cli(&[
+        "genpkey",
+        "-genparam",
+        "-algorithm",
+        "DH",
+        "-pkeyopt",
+        &group,
+    ]);
+    let dh = Dh::params_from_pem(&out).unwrap();
     (dh.prime_p().to_vec(), dh.generator().to_vec())
 }
 

@@ -68,14 +68,8 @@ fn random_bytes_never_panic() {
 #[test]
 fn mutated_real_messages_never_panic() {
     let (cert, key) = localhost_cert();
-    let tls12 = run_handshake(
-        &client_ctx(Some(SslVersion::TLS1_2), None),
-        &server_ctx(&cert, &key, None, true),
-    );
-    let retry = run_handshake(
-        &client_ctx(None, Some("X25519:P-256")),
-        &server_ctx(&cert, &key, Some("P-256"), false),
-    );
+    let tls12 = tls12_transcript(&cert, &key);
+    let retry = retry_transcript(&cert, &key);
     let mut corpus: Vec<Vec<u8>> = Vec::new();
     corpus.extend(tls12.client);
     corpus.extend(tls12.server);

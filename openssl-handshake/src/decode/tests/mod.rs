@@ -101,26 +101,52 @@ fn plaintext_handshake_messages(wire: &[u8], tls12: bool) -> Vec<Vec<u8>> {
 fn make_cert(subject: &[(&str, &str)]) -> (X509, PKey<Private>) {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
     let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
-    let mut name = X509NameBuilder::new().unwrap();
-    for (field, value) in subject {
-        name.append_entry_by_text(field, value).unwrap();
+    let name = built_name(subject);
+    (signed_cert(&name, &name, &key, Some(7)), key)
+}
+
+fn built_name(entries: &[(&str, &str)]) -> X509Name {
+    let mut builder = X509NameBuilder::new().unwrap();
+    for (field, value) in entries {
+        builder.append_entry_by_text(field, value).unwrap();
     }
-    let name = name.build();
+    builder.build()
+}
+
+/// A certificate of `subject` (holding `key`) issued by `issuer`,
+/// self-signed with `key` and valid from today for a day.
+fn signed_cert(
+    subject: &X509NameRef,
+    issuer: &X509NameRef,
+    key: &PKey<Private>,
+    serial: Option<u32>,
+) -> X509 {
     let mut builder = X509Builder::new().unwrap();
     builder.set_version(2).unwrap();
-    let serial = BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap();
-    builder.set_serial_number(&serial).unwrap();
-    builder.set_subject_name(&name).unwrap();
-    builder.set_issuer_name(&name).unwrap();
-    builder.set_pubkey(&key).unwrap();
+    if let Some(serial) = serial {
+        let serial = BigNum::from_u32(serial).unwrap().to_asn1_integer().unwrap();
+        builder.set_serial_number(&serial).unwrap();
+    }
+    builder.set_subject_name(subject).unwrap();
+    builder.set_issuer_name(issuer).unwrap();
+    builder.set_pubkey(key).unwrap();
     builder
         .set_not_before(&Asn1Time::days_from_now(0).unwrap())
         .unwrap();
     builder
         .set_not_after(&Asn1Time::days_from_now(1).unwrap())
         .unwrap();
-    builder.sign(&key, MessageDigest::sha256()).unwrap();
-    (builder.build(), key)
+    builder.sign(key, MessageDigest::sha256()).unwrap();
+    builder.build()
+}
+
+/// What the `openssl` command-line tool prints with `args`; it must
+/// succeed.
+fn openssl_cli(args: &[&str]) -> Vec<u8> {
+    testkit::command::stdout_of(
+        std::process::Command::new("openssl").args(args),
+        "the openssl package",
+    )
 }
 
 fn localhost_cert() -> (X509, PKey<Private>) {
@@ -202,5 +228,23 @@ fn tls13_transcript() -> Transcript {
     run_handshake(
         &client_ctx(None, None),
         &server_ctx(&cert, &key, None, false),
+    )
+}
+
+/// A TLS 1.2 handshake in which the server, presenting `cert`, asks for
+/// a client certificate.
+fn tls12_transcript(cert: &X509, key: &PKey<Private>) -> Transcript {
+    run_handshake(
+        &client_ctx(Some(SslVersion::TLS1_2), None),
+        &server_ctx(cert, key, None, true),
+    )
+}
+
+/// A TLS 1.3 handshake with a HelloRetryRequest: the client's key share
+/// is for X25519, the server (presenting `cert`) accepts P-256 only.
+fn retry_transcript(cert: &X509, key: &PKey<Private>) -> Transcript {
+    run_handshake(
+        &client_ctx(None, Some("X25519:P-256")),
+        &server_ctx(cert, key, Some("P-256"), false),
     )
 }

@@ -28,30 +28,10 @@ fn name_from_rdns(rdns: &[Vec<Vec<u8>>]) -> X509Name {
     X509Name::from_der(&tlv(0x30, &sets)).unwrap()
 }
 
-fn built_name(entries: &[(&str, &str)]) -> X509Name {
-    let mut builder = X509NameBuilder::new().unwrap();
-    for (field, value) in entries {
-        builder.append_entry_by_text(field, value).unwrap();
-    }
-    builder.build()
-}
-
 /// A certificate with these names, signed by a throwaway key.
 fn cert_with(subject: &X509NameRef, issuer: &X509NameRef) -> X509 {
     let (_, key) = localhost_cert();
-    let mut builder = X509Builder::new().unwrap();
-    builder.set_version(2).unwrap();
-    builder.set_subject_name(subject).unwrap();
-    builder.set_issuer_name(issuer).unwrap();
-    builder.set_pubkey(&key).unwrap();
-    builder
-        .set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    builder
-        .set_not_after(&Asn1Time::days_from_now(1).unwrap())
-        .unwrap();
-    builder.sign(&key, MessageDigest::sha256()).unwrap();
-    builder.build()
+    signed_cert(subject, issuer, &key, None)
 }
 
 /// What `openssl x509 -noout -subject -issuer` prints for `cert`, without
@@ -60,17 +40,9 @@ fn openssl_cli_names(cert: &X509) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cert.pem");
     std::fs::write(&path, cert.to_pem().unwrap()).unwrap();
-    let out = std::process::Command::new("openssl")
-        .args(["x509", "-noout", "-subject", "-issuer", "-in"])
-        .arg(&path)
-        .output()
-        .expect("the openssl command-line tool is needed: install openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let path = path.to_str().expect("UTF-8 temp path");
+    let out = openssl_cli(&["x509", "-noout", "-subject", "-issuer", "-in", path]);
+    let text = String::from_utf8(out).unwrap();
     let field = |prefix: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(prefix))

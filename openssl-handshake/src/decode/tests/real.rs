@@ -84,10 +84,7 @@ fn hello_retry_request_from_openssl() {
         HELLO_RETRY_REQUEST_RANDOM
     );
     let (cert, key) = localhost_cert();
-    let transcript = run_handshake(
-        &client_ctx(None, Some("X25519:P-256")),
-        &server_ctx(&cert, &key, Some("P-256"), false),
-    );
+    let transcript = retry_transcript(&cert, &key);
     assert_eq!(transcript.server.len(), 2);
     let retry = server_hello(&transcript.server[0]);
     assert!(retry.hello_retry_request);
@@ -117,19 +114,8 @@ fn hello_retry_request_from_openssl() {
 #[test]
 fn tls12_handshake_from_openssl() {
     let (cert, key) = localhost_cert();
-    let transcript = run_handshake(
-        &client_ctx(Some(SslVersion::TLS1_2), None),
-        &server_ctx(&cert, &key, None, true),
-    );
-    let server: Vec<_> = transcript
-        .server
-        .iter()
-        .map(|m| decode_handshake(m, false).unwrap())
-        .collect();
-    let types: Vec<_> = server
-        .iter()
-        .map(|m| m.handshake_type.to_string())
-        .collect();
+    let transcript = tls12_transcript(&cert, &key);
+    let (server, types) = decoded(&transcript.server);
     assert_eq!(
         types,
         [
@@ -207,15 +193,7 @@ fn tls12_handshake_from_openssl() {
     assert!(ticket.lifetime_hint_secs > 0);
     assert_eq!((ticket.age_add, ticket.nonce.as_deref()), (None, None));
 
-    let client: Vec<_> = transcript
-        .client
-        .iter()
-        .map(|m| decode_handshake(m, false).unwrap())
-        .collect();
-    let types: Vec<_> = client
-        .iter()
-        .map(|m| m.handshake_type.to_string())
-        .collect();
+    let (client, types) = decoded(&transcript.client);
     assert_eq!(types, ["ClientHello", "Certificate", "ClientKeyExchange"]);
     let Body::ClientHello(hello) = &client[0].body else {
         panic!("{:?}", client[0])
@@ -231,4 +209,17 @@ fn tls12_handshake_from_openssl() {
     };
     assert_eq!(ckx.kind, KeyExchangeKind::Ecdhe);
     assert_eq!(ckx.exchange_len, point_len);
+}
+
+/// Each message decoded, and the names of their types in order.
+fn decoded(messages: &[Vec<u8>]) -> (Vec<HandshakeMessage>, Vec<String>) {
+    let decoded: Vec<_> = messages
+        .iter()
+        .map(|m| decode_handshake(m, false).unwrap())
+        .collect();
+    let types = decoded
+        .iter()
+        .map(|m| m.handshake_type.to_string())
+        .collect();
+    (decoded, types)
 }

@@ -1,56 +1,87 @@
 //! Helpers for the diagnosis tests: traced ends that tolerate failure on
-//! either side, raw TCP peers that misbehave on purpose, and an assertion
-//! that prints the whole diagnosis and trace when the cause differs.
-#![allow(dead_code)]
+//! either side, the configurations each cause is built from (the
+//! in-process and the `openssl`-tool tests break a peer the same way),
+//! and an assertion that prints the whole diagnosis and trace when the
+//! cause differs.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc;
-use std::sync::OnceLock;
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
 use openssl::ssl::{
-    HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslStream, SslVerifyMode,
+    AlpnError, HandshakeError, NameType, SniError, Ssl, SslAlert, SslContext, SslContextBuilder,
+    SslMethod, SslStream, SslVerifyMode, SslVersion,
 };
+use openssl::x509::store::X509StoreBuilder;
 use openssl_handshake::{Cause, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use testkit::duplex;
-use testkit::pki::{Credential, Pki};
+use testkit::pki::{Credential, KeyType, Negative};
 
-/// Every socket wait in these tests gives up after this long.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+use super::{
+    accept_tls, client_ssl, connect_tcp, listener, pki, read_to_close, trace_of, Pair, PING,
+};
 
-pub fn pki() -> &'static Pki {
-    static PKI: OnceLock<Pki> = OnceLock::new();
-    PKI.get_or_init(|| Pki::generate().expect("test PKI"))
+/// Each server certificate that fails verification, with the cause it
+/// must be diagnosed as.
+pub const SERVER_CERT_NEGATIVES: [(Negative, Cause); 6] = [
+    (Negative::Expired, Cause::ServerCertExpired),
+    (Negative::NotYetValid, Cause::ServerCertNotYetValid),
+    (Negative::WrongHost, Cause::ServerCertWrongHost),
+    (Negative::SelfSigned, Cause::ServerCertSelfSigned),
+    (Negative::UntrustedRoot, Cause::ServerCertUntrustedRoot),
+    (
+        Negative::MissingIntermediate,
+        Cause::ServerCertMissingIntermediate,
+    ),
+];
+
+/// The server credential most tests present.
+pub fn rsa() -> &'static Credential {
+    pki().server(KeyType::Rsa2048)
 }
 
-/// A traced server context presenting `cred`, tuned by `f`.
-pub fn server_ctx(cred: &Credential, f: impl FnOnce(&mut SslContextBuilder)) -> SslContext {
-    let mut b = SslContext::builder(SslMethod::tls_server()).expect("server ctx");
-    cred.install(&mut b).expect("install server credential");
-    b.trace_handshakes(TraceOptions::default())
-        .expect("attach tracing");
-    f(&mut b);
-    b.build()
+pub fn tls12(b: &mut SslContextBuilder) {
+    b.set_max_proto_version(Some(SslVersion::TLS1_2))
+        .expect("max version");
 }
 
-/// A traced client context that verifies against the test root, tuned by
-/// `f`.
-pub fn client_ctx(f: impl FnOnce(&mut SslContextBuilder)) -> SslContext {
-    let mut b = SslContext::builder(SslMethod::tls_client()).expect("client ctx");
-    b.set_verify(SslVerifyMode::PEER);
-    b.set_cert_store(pki().trust_store().expect("trust store"));
-    b.trace_handshakes(TraceOptions::default())
-        .expect("attach tracing");
-    f(&mut b);
-    b.build()
+pub fn tls13(b: &mut SslContextBuilder) {
+    b.set_min_proto_version(Some(SslVersion::TLS1_3))
+        .expect("min version");
 }
 
-/// Both sides' traces of one connection.
-pub struct Pair {
-    pub client: HandshakeTrace,
-    pub server: HandshakeTrace,
+/// The server demands a client certificate issued by the test root.
+pub fn require_client_cert(b: &mut SslContextBuilder) {
+    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+    b.set_cert_store(pki().trust_store().expect("store"));
+}
+
+/// The server demands a client certificate and trusts none.
+pub fn reject_client_certs(b: &mut SslContextBuilder) {
+    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+    b.set_cert_store(X509StoreBuilder::new().expect("store").build());
+}
+
+/// The server serves "localhost" alone and refuses any other SNI name
+/// with a fatal unrecognized_name alert.
+pub fn serve_localhost_only(b: &mut SslContextBuilder) {
+    b.set_servername_callback(|ssl, alert| {
+        if ssl.servername(NameType::HOST_NAME) == Some("localhost") {
+            Ok(())
+        } else {
+            *alert = SslAlert::UNRECOGNIZED_NAME;
+            Err(SniError::ALERT_FATAL)
+        }
+    });
+}
+
+/// The server speaks http/1.1 alone and fails a handshake offering
+/// nothing else.
+pub fn require_http11(b: &mut SslContextBuilder) {
+    b.set_alpn_select_callback(|_, client| {
+        openssl::ssl::select_next_proto(b"\x08http/1.1", client).ok_or(AlpnError::ALERT_FATAL)
+    });
 }
 
 /// One connection over loopback between the two traced contexts, the
@@ -61,18 +92,8 @@ pub fn pair(server: &SslContext, client: &SslContext, sni: &str) -> Pair {
     Pair {
         client,
         server: server.join().expect("server thread"),
+        session: None,
     }
-}
-
-pub fn listener() -> (TcpListener, SocketAddr) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let addr = l.local_addr().expect("local addr");
-    (l, addr)
-}
-
-pub fn set_timeouts(tcp: &TcpStream, t: Duration) {
-    tcp.set_read_timeout(Some(t)).expect("read timeout");
-    tcp.set_write_timeout(Some(t)).expect("write timeout");
 }
 
 /// A traced server that accepts one connection; after a handshake it sends
@@ -80,19 +101,13 @@ pub fn set_timeouts(tcp: &TcpStream, t: Duration) {
 pub fn traced_server(ctx: &SslContext) -> (SocketAddr, JoinHandle<HandshakeTrace>) {
     let (l, addr) = listener();
     let ctx = ctx.clone();
-    let handle = thread::spawn(move || {
-        let (tcp, _) = l.accept().expect("accept");
-        set_timeouts(&tcp, TIMEOUT);
-        let ssl = Ssl::new(&ctx).expect("server ssl");
-        match ssl.accept(tcp) {
-            Ok(mut tls) => {
-                let _ = tls.write_all(b"ping\n");
-                let mut buf = [0u8; 64];
-                while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
-                trace_of(&tls)
-            }
-            Err(e) => failed_trace(e),
+    let handle = thread::spawn(move || match accept_tls(&l, &ctx) {
+        Ok(mut tls) => {
+            let _ = tls.write_all(PING);
+            read_to_close(&mut tls);
+            trace_of(&tls)
         }
+        Err(e) => unfinished_trace(e),
     });
     (addr, handle)
 }
@@ -107,12 +122,7 @@ pub fn traced_client(
     sni: &str,
     tune: impl FnOnce(&mut SslStream<TcpStream>),
 ) -> HandshakeTrace {
-    let tcp = TcpStream::connect(addr).expect("connect");
-    set_timeouts(&tcp, TIMEOUT);
-    let mut ssl = Ssl::new(ctx).expect("client ssl");
-    ssl.set_hostname(sni).expect("sni");
-    ssl.param_mut().set_host("localhost").expect("verify host");
-    match ssl.connect(tcp) {
+    match client_ssl(ctx, sni).connect(connect_tcp(addr)) {
         Ok(mut tls) => {
             let mut buf = [0u8; 5];
             let _ = tls.read(&mut buf);
@@ -121,35 +131,19 @@ pub fn traced_client(
             let _ = tls.shutdown();
             trace
         }
-        Err(e) => failed_trace(e),
+        Err(e) => unfinished_trace(e),
     }
 }
 
-pub fn trace_of<S>(tls: &SslStream<S>) -> HandshakeTrace {
-    openssl_handshake::trace(tls.ssl()).expect("tracing attached")
-}
-
-pub fn failed_trace<S>(e: HandshakeError<S>) -> HandshakeTrace {
+/// The trace of a handshake that did not finish: failed, or given up on
+/// when a socket wait timed out.
+pub fn unfinished_trace<S>(e: HandshakeError<S>) -> HandshakeTrace {
     match e {
-        HandshakeError::Failure(mid) => {
-            openssl_handshake::trace(mid.ssl()).expect("tracing attached")
-        }
         HandshakeError::WouldBlock(mid) => {
             openssl_handshake::trace(mid.ssl()).expect("tracing attached")
         }
-        HandshakeError::SetupFailure(e) => panic!("setup failed: {e}"),
+        e => super::failed_trace(e),
     }
-}
-
-/// A raw TCP server that runs `behave` on the one connection it accepts.
-pub fn raw_server(behave: impl FnOnce(TcpStream) + Send + 'static) -> (SocketAddr, JoinHandle<()>) {
-    let (l, addr) = listener();
-    let handle = thread::spawn(move || {
-        let (tcp, _) = l.accept().expect("accept");
-        set_timeouts(&tcp, TIMEOUT);
-        behave(tcp);
-    });
-    (addr, handle)
 }
 
 /// Reads one TLS record (header and body) from `tcp`.
@@ -238,4 +232,14 @@ pub fn renegotiate<S>(tls: &mut SslStream<S>) {
     // is borrowed mutably); SSL_renegotiate only schedules a new handshake.
     let scheduled = unsafe { SSL_renegotiate(foreign_types::ForeignTypeRef::as_ptr(tls.ssl())) };
     assert_eq!(scheduled, 1, "SSL_renegotiate");
+}
+
+/// A server context for the silent-peer tests: the RSA credential and a
+/// hook instead of the default tracing, so that an abandoned handshake's
+/// trace still arrives.
+pub fn hooked_server() -> (SslContext, mpsc::Receiver<HandshakeTrace>) {
+    let mut b = SslContext::builder(SslMethod::tls_server()).expect("ctx");
+    rsa().install(&mut b).expect("credential");
+    let traces = hooked(&mut b);
+    (b.build(), traces)
 }

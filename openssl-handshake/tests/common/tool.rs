@@ -1,0 +1,119 @@
+//! The command-line tools the tests compare with (`openssl`, `tshark`),
+//! run as child processes whose every wait is bounded.
+
+use std::io::{BufRead, BufReader, Read};
+use std::ops::{Deref, DerefMut};
+use std::process::{Child, Command};
+use std::sync::{mpsc, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use testkit::command::stdout_of;
+
+use super::TIMEOUT;
+
+/// A child process, killed and reaped when dropped, whatever happened.
+pub struct Reaped {
+    child: Child,
+    program: String,
+}
+
+impl Reaped {
+    /// Starts `cmd`.
+    pub fn spawn(cmd: &mut Command) -> std::io::Result<Reaped> {
+        let program = cmd.get_program().to_string_lossy().into_owned();
+        Ok(Reaped {
+            child: cmd.spawn()?,
+            program,
+        })
+    }
+
+    /// Waits (bounded by [`TIMEOUT`]) for the child to exit on its own.
+    pub fn wait_exit(&mut self) {
+        let deadline = Instant::now() + TIMEOUT;
+        while self.child.try_wait().expect("poll child").is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "{} did not exit within {TIMEOUT:?}",
+                self.program
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for the child to exit and returns its stderr.
+    pub fn finish(mut self) -> String {
+        self.wait_exit();
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            e.read_to_string(&mut err).expect("read stderr");
+        }
+        err
+    }
+}
+
+impl Deref for Reaped {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.child
+    }
+}
+
+impl DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The `openssl` command, after checking once that it is installed: a
+/// missing tool fails the test saying what to install.
+pub fn openssl() -> Command {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
+        stdout_of(
+            Command::new("openssl").arg("version"),
+            "the openssl package",
+        );
+    });
+    Command::new("openssl")
+}
+
+/// Lines of a child's output, delivered through a channel so that every
+/// wait on them has a time-out. The output is read to its end even when
+/// nobody listens any more, so the child never blocks on (or dies of) a
+/// full or closed pipe.
+pub fn lines_of(out: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// The first line `want` accepts within [`TIMEOUT`]; the lines before it
+/// are passed to `skipped`. An error when the output ends first
+/// (`Disconnected`) or time runs out.
+pub fn line_where(
+    rx: &mpsc::Receiver<String>,
+    want: impl Fn(&str) -> bool,
+    mut skipped: impl FnMut(String),
+) -> Result<String, mpsc::RecvTimeoutError> {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if want(&line) => return Ok(line),
+            Ok(line) => skipped(line),
+            Err(e) => return Err(e),
+        }
+    }
+}
