@@ -88,6 +88,9 @@ pub enum Feature {
     EphemeralPsk,
     /// Plain pre-shared keys at all.
     Psk,
+    /// SRP logins (RFC 5054): a client's user and password, a server's
+    /// verifier.
+    Srp,
     /// Anonymous (unauthenticated) suites.
     Anonymous,
     /// Resuming a session on a second connection.
@@ -115,6 +118,7 @@ impl Feature {
             }
             Feature::EphemeralPsk => "DHE-PSK and ECDHE-PSK",
             Feature::Psk => "pre-shared keys",
+            Feature::Srp => "SRP (RFC 5054)",
             Feature::Anonymous => "anonymous suites",
             Feature::Resumption => "session resumption",
             Feature::SessionTickets => "TLS 1.2 session tickets",
@@ -160,6 +164,7 @@ impl Feature {
                         .any(|x| x.kx == "DHEPSK" || x.kx == "ECDHEPSK")
             }
             Feature::Psk => ep.psk,
+            Feature::Srp => ep.srp.is_some(),
             Feature::Anonymous => ep.suites.iter().any(|x| x.au == "None"),
             Feature::Resumption => case.resume.is_some(),
             Feature::SessionTickets => {
@@ -197,6 +202,9 @@ pub enum FailureKind {
     ClientVersionsTooHigh,
     /// Server: the client's highest version is below its lowest.
     ClientVersionsTooLow,
+    /// Server: an SRP client's password is wrong, so its Finished does not
+    /// decrypt.
+    SrpWrongPassword,
     /// Client: its lowest version is above the server's highest; the alert
     /// is the client's when its ClientHello lets the server answer with
     /// an older version, which the client then refuses.
