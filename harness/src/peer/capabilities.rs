@@ -298,6 +298,15 @@ impl Capabilities {
             };
             return Some(format!("{side}: lacks {wanted}"));
         }
+        // A declared lack first: it says why better than the suites it
+        // leaves out (rustls's PSK, Botan's SRP).
+        if let Some(l) = self
+            .lacks
+            .iter()
+            .find(|l| l.role == role && l.feature.needed(role, case))
+        {
+            return Some(format!("{side}: lacks {} ({})", l.feature.name(), l.why));
+        }
         if let Some(s) = ep.suites.iter().find(|s| !self.has_suite(s)) {
             return Some(format!(
                 "{side}: lacks suite {} ({}, 0x{:04x})",
@@ -322,10 +331,7 @@ impl Capabilities {
                 }
             }
         }
-        self.lacks
-            .iter()
-            .find(|l| l.role == role && l.feature.needed(role, case))
-            .map(|l| format!("{side}: lacks {} ({})", l.feature.name(), l.why))
+        None
     }
 }
 

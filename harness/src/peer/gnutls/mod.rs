@@ -21,6 +21,7 @@ use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
 use super::process::{first_line, output, Captured, ChildGuard};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
+use super::capabilities::Feature;
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{alert, Case, Endpoint, Role, Version};
 use crate::library::SuiteInfo;
@@ -31,6 +32,7 @@ const SERVER: &str = "gnutls-serv";
 const PACKAGE: &str = "gnutls-bin";
 
 mod declaration;
+mod srp;
 
 use declaration::{declare, suite_code, tokens, CIPHERS};
 
@@ -43,6 +45,8 @@ pub struct Gnutls {
     implemented: HashSet<u16>,
     /// The linked OpenSSL's suites, to name what GnuTLS reports.
     catalogue: Vec<SuiteInfo>,
+    /// gnutls-serv's SRP files, when srptool made them.
+    srp: Option<srp::SrpFiles>,
     caps: Capabilities,
 }
 
@@ -62,7 +66,13 @@ impl Gnutls {
                 .unwrap_or_default(),
             Err(_) => String::new(),
         };
-        let caps = declare(&version, &listing, &catalogue);
+        let mut caps = declare(&version, &listing, &catalogue);
+        let srp = version.as_ref().ok().map(|_| srp::make());
+        if let Some(Err(e)) = &srp {
+            let why = format!("the harness could not make its SRP password files: {e}");
+            caps = caps.lack(Role::Server, Feature::Srp, why);
+        }
+        let srp = srp.and_then(Result::ok);
         let implemented = listing
             .lines()
             .filter_map(suite_code)
@@ -73,6 +83,7 @@ impl Gnutls {
             version,
             implemented,
             catalogue,
+            srp,
             caps,
         }
     }
@@ -183,6 +194,11 @@ impl Gnutls {
         if ep.psk {
             a.extend(["--pskpasswd".into(), path(&self.pki.psk_passwd)]);
         }
+        if ep.srp.is_some() {
+            let files = self.srp.as_ref().ok_or("no SRP password files")?;
+            a.extend(["--srppasswd".into(), path(&files.passwd)]);
+            a.extend(["--srppasswdconf".into(), path(&files.conf)]);
+        }
         if !ep.tickets {
             a.push("--noticket".into());
         }
@@ -222,6 +238,10 @@ impl Gnutls {
                 "--pskkey".into(),
                 external::psk_hex(),
             ]);
+        }
+        if let Some(p) = ep.srp {
+            let (user, password) = external::srp_user_password(p);
+            a.extend(["--srpusername".into(), user, "--srppasswd".into(), password]);
         }
         if connections > 1 {
             a.push("--resume".into());
