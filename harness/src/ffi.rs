@@ -113,6 +113,15 @@ pub struct SrpLogin {
     pub password: &'static CStr,
 }
 
+/// A C string literal, checked when compiled (`c"..."` literals need a
+/// newer Rust than this workspace's minimum).
+pub const fn c_string(bytes: &'static [u8]) -> &'static CStr {
+    match CStr::from_bytes_with_nul(bytes) {
+        Ok(c) => c,
+        Err(_) => panic!("not a NUL-terminated string without inner NULs"),
+    }
+}
+
 /// Why an SRP login could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SrpError {
@@ -184,10 +193,7 @@ mod srp {
     /// `SRP_get_default_gN`: RFC 5054's 2048-bit group, which every SRP
     /// client accepts and which costs a fraction of the 8192-bit default
     /// of `openssl srp`.
-    pub(super) const GROUP: &CStr = match CStr::from_bytes_with_nul(b"2048\0") {
-        Ok(c) => c,
-        Err(_) => panic!("a C string literal"),
-    };
+    pub(super) const GROUP: &CStr = super::c_string(b"2048\0");
 
     // openssl-sys declares none of them; as in ssl.h (deprecated in 3.0,
     // checked against the header by `the_declarations_match_ssl_h`).
@@ -412,6 +418,70 @@ pub(crate) mod tests {
         let _ = tls.shutdown();
         drop(tls);
         server.join().unwrap();
+    }
+
+    #[cfg(ossl_srp)]
+    static USER: SrpLogin = SrpLogin {
+        user: c_string(b"alice\0"),
+        password: c_string(b"password123\0"),
+    };
+
+    /// One TLS 1.2 SRP handshake: the server knows USER; the client logs
+    /// in with `login`. Returns the client's result and the suite.
+    #[cfg(ossl_srp)]
+    fn srp_handshake(login: &'static SrpLogin) -> Result<String, String> {
+        use openssl::ssl::SslContextBuilder;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let mut b = SslContextBuilder::new(SslMethod::tls()).unwrap();
+            b.set_cipher_list("SRP-AES-128-CBC-SHA").unwrap();
+            set_server_srp(&mut b, &USER).unwrap();
+            let ctx = b.build();
+            let (tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            let _ = Ssl::new(&ctx).unwrap().accept(tcp);
+        });
+        let mut b = SslContextBuilder::new(SslMethod::tls()).unwrap();
+        b.set_cipher_list("SRP-AES-128-CBC-SHA").unwrap();
+        b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+        set_client_srp(&mut b, login).unwrap();
+        let ctx = b.build();
+        let tcp = TcpStream::connect(addr).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let r = Ssl::new(&ctx).unwrap().connect(tcp);
+        server.join().unwrap();
+        match r {
+            Ok(tls) => Ok(tls.ssl().current_cipher().unwrap().name().to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[cfg(ossl_srp)]
+    #[test]
+    fn an_srp_login_negotiates_an_srp_suite() {
+        assert_eq!(srp_handshake(&USER).as_deref(), Ok("SRP-AES-128-CBC-SHA"));
+    }
+
+    #[cfg(ossl_srp)]
+    #[test]
+    fn a_wrong_password_or_user_is_refused() {
+        static WRONG: SrpLogin = SrpLogin {
+            user: c_string(b"alice\0"),
+            password: c_string(b"not alice's\0"),
+        };
+        static UNKNOWN: SrpLogin = SrpLogin {
+            user: c_string(b"bob\0"),
+            password: c_string(b"password123\0"),
+        };
+        // The keys differ, so the server can't read the client's Finished.
+        let e = srp_handshake(&WRONG).unwrap_err();
+        assert!(e.contains("bad record mac"), "{e}");
+        // OpenSSL's default alert when the username callback refuses.
+        let e = srp_handshake(&UNKNOWN).unwrap_err();
+        assert!(e.contains("unknown psk identity"), "{e}");
     }
 
     /// The C compiler accepts each declared function as a pointer of the

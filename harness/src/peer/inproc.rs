@@ -1,7 +1,6 @@
 //! The in-process peer: OpenSSL linked into this binary, each context
 //! traced with [`SslContextBuilderExt::trace_handshakes`].
 
-use std::ffi::CStr;
 use std::io::{Read, Write};
 use std::sync::Arc;
 
@@ -18,7 +17,7 @@ use testkit::pki::{KeyType, Negative, Pki};
 use super::{Capabilities, Peer, PeerKind, SideOutcome, PING, PONG};
 use crate::case::{Case, Endpoint, Identity, KeyKind, Role, SrpPassword};
 use crate::error::HarnessError;
-use crate::ffi::{self, SavedSession, SrpLogin};
+use crate::ffi::{self, c_string, SavedSession, SrpLogin};
 use crate::library::Library;
 use crate::matrix::HOST;
 use crate::oracle::linked_capabilities;
@@ -48,14 +47,6 @@ pub fn srp_login(password: SrpPassword) -> &'static SrpLogin {
     match password {
         SrpPassword::Right => &SRP_LOGIN,
         SrpPassword::Wrong => &SRP_WRONG_LOGIN,
-    }
-}
-
-/// A C string literal, checked when compiled.
-const fn c_string(bytes: &'static [u8]) -> &'static CStr {
-    match CStr::from_bytes_with_nul(bytes) {
-        Ok(c) => c,
-        Err(_) => panic!("not a NUL-terminated string without inner NULs"),
     }
 }
 
