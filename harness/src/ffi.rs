@@ -514,7 +514,10 @@ pub(crate) mod tests {
         // And a wrong prototype is refused, so the check can fail.
         assert!(compile("long (*check)(const SSL *) = SSL_renegotiate;").is_err());
         #[cfg(ossl_srp)]
-        assert!(compile("int (*check)(SSL_CTX *, int (*)(SSL *, void *)) = SSL_CTX_set_srp_username_callback;").is_err());
+        assert!(compile(
+            "int (*check)(SSL_CTX *, int (*)(SSL *, void *)) = SSL_CTX_set_srp_username_callback;"
+        )
+        .is_err());
     }
 
     /// Compiles `line` after the SSL and SRP headers, deprecated

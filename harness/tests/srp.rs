@@ -51,7 +51,7 @@ fn srp_suites_negotiate_with_gnutls_both_ways_and_a_wrong_password_gets_bad_reco
             keys: None,
             options: Some(vec!["default".into(), "mismatch-srp-password".into()]),
         },
-        peers: vec![PeerKind::GnutlsCli, PeerKind::OpensslCli],
+        peers: vec![PeerKind::Inproc, PeerKind::GnutlsCli, PeerKind::OpensslCli],
         transport: Transport::Tcp,
         jobs: 2,
         shard: None,
@@ -84,7 +84,11 @@ fn srp_suites_negotiate_with_gnutls_both_ways_and_a_wrong_password_gets_bad_reco
             } else {
                 "srp"
             };
-            let r = result(&report.results, &format!("tls1_2/{suite}/{key}/default"), pairing);
+            let r = result(
+                &report.results,
+                &format!("tls1_2/{suite}/{key}/default"),
+                pairing,
+            );
             assert_eq!(
                 r.status,
                 Status::Pass,

@@ -62,9 +62,11 @@ pub fn linked_capabilities(library: &Library) -> Capabilities {
     );
     if !crate::ffi::SRP_AVAILABLE {
         let why = crate::ffi::SrpError::Unavailable.to_string();
-        caps = caps
-            .lack(Role::Client, Feature::Srp, why.clone())
-            .lack(Role::Server, Feature::Srp, why);
+        caps = caps.lack(Role::Client, Feature::Srp, why.clone()).lack(
+            Role::Server,
+            Feature::Srp,
+            why,
+        );
     }
     caps
 }

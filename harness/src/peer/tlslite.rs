@@ -369,7 +369,10 @@ impl ProcessPeer for Tlslite {
         let me = self.implementation();
         // An SRP-only server needs no certificate: "-" says so.
         let (chain, key) = match self.pki.credential(case.server.identity, Role::Server) {
-            Some(c) => (c.full_chain.display().to_string(), c.key.display().to_string()),
+            Some(c) => (
+                c.full_chain.display().to_string(),
+                c.key.display().to_string(),
+            ),
             None if case.server.srp.is_some() => ("-".into(), "-".into()),
             None => {
                 return vec![external::not_run(

@@ -17,11 +17,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::capabilities::Feature;
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
 use super::process::{first_line, output, Captured, ChildGuard};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
-use super::capabilities::Feature;
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{alert, Case, Endpoint, Role, Version};
 use crate::library::SuiteInfo;

@@ -53,7 +53,9 @@ pub(super) fn make() -> Result<SrpFiles, String> {
         }
         last = salt;
     }
-    Err(format!("srptool kept drawing salts with a small first byte (last: {last})"))
+    Err(format!(
+        "srptool kept drawing salts with a small first byte (last: {last})"
+    ))
 }
 
 /// Adds the harness user to `passwd` with a 16-byte salt; returns the

@@ -60,9 +60,11 @@ pub(super) fn declare(version: &Result<String, String>) -> Capabilities {
             .nth(1)
             .is_some_and(|n| !n.starts_with("1."))
     });
-    let major3 = version
-        .as_deref()
-        .is_ok_and(|v| v.split_whitespace().nth(1).is_some_and(|n| n.starts_with("3.")));
+    let major3 = version.as_deref().is_ok_and(|v| {
+        v.split_whitespace()
+            .nth(1)
+            .is_some_and(|n| n.starts_with("3."))
+    });
     if major3 {
         // apps/lib/tlssrp_depr.c passes SSL_CTX_set_srp_cb_arg the address
         // of its own pointer parameter, dead once set-up returns. Seen with
