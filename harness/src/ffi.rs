@@ -231,10 +231,10 @@ mod srp {
     ) -> Result<(), SrpError> {
         let ctx = b.as_ptr();
         // SAFETY: `ctx` is the builder's valid SSL_CTX, borrowed mutably.
-        // OpenSSL copies the name (strdup) and never writes through the
-        // pointer, whose `char *` is only ssl.h's missing const; both
-        // strings are 'static, so they outlive the context whatever it
-        // keeps.
+        // OpenSSL never writes through the pointer (its `char *` is only
+        // ssl.h's missing const). It copies the name; older releases keep
+        // the password's pointer as given, which is why both are 'static:
+        // they outlive the context whatever it keeps.
         let r = unsafe { SSL_CTX_set_srp_username(ctx, login.user.as_ptr().cast_mut()) };
         check("SSL_CTX_set_srp_username", r)?;
         // SAFETY: as above, for the password.
