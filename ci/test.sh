@@ -19,6 +19,8 @@ command -v botan >/dev/null 2>&1 || missing+=(botan)
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v stdbuf >/dev/null 2>&1 || missing+=(coreutils)
+# gnutls-serv's SRP password file is made by srptool under setsid.
+command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
 # tshark's dissection of a live capture is the decoder's reference (tests/tshark.rs).
 command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 # The tlslite peer runs tlslite-ng from a virtual environment made below.
@@ -42,7 +44,7 @@ fi
 # Under CI the interop tests need the external peers: a missing one is a
 # failure, never a skipped test.
 if [ "${CI:-}" = true ]; then
-    for tool in openssl gnutls-cli gnutls-serv botan tshark; do
+    for tool in openssl gnutls-cli gnutls-serv srptool botan tshark; do
         if ! command -v "$tool" >/dev/null 2>&1; then
             echo "ci/test.sh: $tool not found under CI=true; install openssl, gnutls-bin, botan and tshark" >&2
             exit 1

@@ -204,6 +204,17 @@ pub enum Identity {
     Negative(Negative),
 }
 
+/// Which password an SRP side holds for the harness user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SrpPassword {
+    /// The password the server's verifier was made from.
+    Right,
+    /// Another one, which the server finds out only when the client's
+    /// Finished does not decrypt.
+    Wrong,
+}
+
 /// How a case resumes its session on a second connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -249,6 +260,10 @@ pub struct Endpoint {
     pub identity: Identity,
     /// Whether this side has the harness's pre-shared key.
     pub psk: bool,
+    /// SRP: the client logs in as the harness user with this password;
+    /// the server knows that user's right password.
+    #[serde(default)]
+    pub srp: Option<SrpPassword>,
     /// Client: verify the server against the test root and host name
     /// "localhost". Server: require a client certificate from the test PKI.
     pub verify_peer: bool,
@@ -272,6 +287,7 @@ impl Default for Endpoint {
             security_level: None,
             identity: Identity::None,
             psk: false,
+            srp: None,
             verify_peer: false,
             sni: None,
             sni_identity: None,
@@ -424,6 +440,8 @@ pub enum Expectation {
 
 /// The alert descriptions the oracle names (RFC 8446 section 6, RFC 7301).
 pub mod alert {
+    /// bad_record_mac.
+    pub const BAD_RECORD_MAC: u8 = 20;
     /// handshake_failure.
     pub const HANDSHAKE_FAILURE: u8 = 40;
     /// decode_error.

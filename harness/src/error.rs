@@ -67,6 +67,9 @@ pub enum HarnessError {
     /// A saved session could not be offered for resumption.
     #[error(transparent)]
     Session(#[from] crate::ffi::SessionError),
+    /// An SRP login could not be set up.
+    #[error("SRP: {0}")]
+    Srp(#[from] crate::ffi::SrpError),
 }
 
 impl HarnessError {

@@ -1,6 +1,8 @@
 //! The harness's only calls into OpenSSL that the `openssl` crate does not
-//! make safe: offering a saved session (`SSL_set_session`) and asking for a
-//! renegotiation (`SSL_renegotiate`).
+//! make safe: offering a saved session (`SSL_set_session`), asking for a
+//! renegotiation (`SSL_renegotiate`) and SRP logins (`SSL_CTX_set_srp_*`,
+//! OpenSSL 3's deprecated SRP API, present when the linked library was
+//! built with SRP and its 3.0 deprecations: cfg `ossl_srp`, from build.rs).
 //!
 //! `SSL_set_session(3)` requires the session to come from the same
 //! `SSL_CTX` as the connection it is offered on. [`SavedSession`] keeps the
@@ -10,13 +12,18 @@
 //! `SSL_renegotiate(3)` only marks a live connection as wanting a new
 //! handshake; [`renegotiate`] takes the connection by `&mut SslRef`, which
 //! is a valid `SSL *` that no one else is using.
+//!
+//! The SRP setters take [`SrpLogin`]s of `'static` C strings, so whatever
+//! pointer OpenSSL keeps (the server callback's argument, the client's
+//! name and password) outlives every context.
 #![allow(unsafe_code)]
 
+use std::ffi::CStr;
 use std::os::raw::c_int;
 
 use foreign_types::ForeignTypeRef;
 use openssl::error::ErrorStack;
-use openssl::ssl::{SslContext, SslRef, SslSession, SslStream};
+use openssl::ssl::{SslContext, SslContextBuilder, SslRef, SslSession, SslStream};
 use openssl_sys::SSL;
 
 // openssl-sys does not declare it; as in ssl.h: `int SSL_renegotiate(SSL *s);`
@@ -93,6 +100,203 @@ pub fn renegotiate<S>(stream: &mut SslStream<S>) -> Result<(), ErrorStack> {
         Ok(())
     } else {
         Err(ErrorStack::get())
+    }
+}
+
+/// An SRP user name and password as C strings that live as long as the
+/// program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SrpLogin {
+    /// The user name (at most 255 bytes, as RFC 5054 allows).
+    pub user: &'static CStr,
+    /// The password.
+    pub password: &'static CStr,
+}
+
+/// A C string literal, checked when compiled (`c"..."` literals need a
+/// newer Rust than this workspace's minimum).
+pub const fn c_string(bytes: &'static [u8]) -> &'static CStr {
+    match CStr::from_bytes_with_nul(bytes) {
+        Ok(c) => c,
+        Err(_) => panic!("not a NUL-terminated string without inner NULs"),
+    }
+}
+
+/// Why an SRP login could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SrpError {
+    /// The linked OpenSSL has no SRP API.
+    #[error("the linked OpenSSL was built without SRP or without its deprecated 3.0 API (OPENSSL_NO_SRP or OPENSSL_NO_DEPRECATED_3_0)")]
+    Unavailable,
+    /// OpenSSL refused a setting.
+    #[error("{call} failed")]
+    OpenSsl {
+        /// The call that failed.
+        call: &'static str,
+        /// OpenSSL's errors.
+        #[source]
+        source: ErrorStack,
+    },
+}
+
+/// Whether the linked OpenSSL has the SRP API.
+pub const SRP_AVAILABLE: bool = cfg!(ossl_srp);
+
+/// Makes a client log in with `login` when an SRP suite is negotiated
+/// (`SSL_CTX_set_srp_username(3)`, `SSL_CTX_set_srp_password(3)`).
+pub fn set_client_srp(b: &mut SslContextBuilder, login: &'static SrpLogin) -> Result<(), SrpError> {
+    #[cfg(ossl_srp)]
+    {
+        srp::set_client(b, login)
+    }
+    #[cfg(not(ossl_srp))]
+    {
+        let _ = (b, login);
+        Err(SrpError::Unavailable)
+    }
+}
+
+/// Makes a server accept `login` on SRP suites: its username callback
+/// finds the user and sets a verifier made from the password with a fresh
+/// salt (`SSL_set_srp_server_param_pw(3)`) in the 2048-bit group of RFC
+/// 5054, appendix A. Another user name ends the handshake with OpenSSL's
+/// default for an unknown SRP user, unknown_psk_identity.
+pub fn set_server_srp(b: &mut SslContextBuilder, login: &'static SrpLogin) -> Result<(), SrpError> {
+    #[cfg(ossl_srp)]
+    {
+        srp::set_server(b, login)
+    }
+    #[cfg(not(ossl_srp))]
+    {
+        let _ = (b, login);
+        Err(SrpError::Unavailable)
+    }
+}
+
+#[cfg(ossl_srp)]
+mod srp {
+    use std::ffi::CStr;
+    use std::os::raw::{c_char, c_int, c_void};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use openssl::error::ErrorStack;
+    use openssl::ssl::SslContextBuilder;
+    use openssl_sys::{SSL, SSL_AD_INTERNAL_ERROR, SSL_CTX, SSL_ERROR_NONE};
+
+    use super::{SrpError, SrpLogin};
+
+    /// `SSL3_AL_FATAL` in ssl3.h: what the username callback returns to
+    /// end the handshake with the alert it left in `*ad`.
+    pub(super) const SSL3_AL_FATAL: c_int = 2;
+
+    /// The group id `SSL_set_srp_server_param_pw` looks up with
+    /// `SRP_get_default_gN`: RFC 5054's 2048-bit group, which every SRP
+    /// client accepts and which costs a fraction of the 8192-bit default
+    /// of `openssl srp`.
+    pub(super) const GROUP: &CStr = super::c_string(b"2048\0");
+
+    // openssl-sys declares none of them; as in ssl.h (deprecated in 3.0,
+    // checked against the header by `the_declarations_match_ssl_h`).
+    extern "C" {
+        fn SSL_CTX_set_srp_username(ctx: *mut SSL_CTX, name: *mut c_char) -> c_int;
+        fn SSL_CTX_set_srp_password(ctx: *mut SSL_CTX, password: *mut c_char) -> c_int;
+        fn SSL_CTX_set_srp_cb_arg(ctx: *mut SSL_CTX, arg: *mut c_void) -> c_int;
+        fn SSL_CTX_set_srp_username_callback(
+            ctx: *mut SSL_CTX,
+            cb: Option<unsafe extern "C" fn(*mut SSL, *mut c_int, *mut c_void) -> c_int>,
+        ) -> c_int;
+        fn SSL_get_srp_username(s: *mut SSL) -> *mut c_char;
+        fn SSL_set_srp_server_param_pw(
+            s: *mut SSL,
+            user: *const c_char,
+            pass: *const c_char,
+            grp: *const c_char,
+        ) -> c_int;
+    }
+
+    fn check(call: &'static str, r: c_int) -> Result<(), SrpError> {
+        if r == 1 {
+            Ok(())
+        } else {
+            Err(SrpError::OpenSsl {
+                call,
+                source: ErrorStack::get(),
+            })
+        }
+    }
+
+    pub(super) fn set_client(
+        b: &mut SslContextBuilder,
+        login: &'static SrpLogin,
+    ) -> Result<(), SrpError> {
+        let ctx = b.as_ptr();
+        // SAFETY: `ctx` is the builder's valid SSL_CTX, borrowed mutably.
+        // OpenSSL never writes through the pointer (its `char *` is only
+        // ssl.h's missing const). It copies the name; older releases keep
+        // the password's pointer as given, which is why both are 'static:
+        // they outlive the context whatever it keeps.
+        let r = unsafe { SSL_CTX_set_srp_username(ctx, login.user.as_ptr().cast_mut()) };
+        check("SSL_CTX_set_srp_username", r)?;
+        // SAFETY: as above, for the password.
+        let r = unsafe { SSL_CTX_set_srp_password(ctx, login.password.as_ptr().cast_mut()) };
+        check("SSL_CTX_set_srp_password", r)
+    }
+
+    pub(super) fn set_server(
+        b: &mut SslContextBuilder,
+        login: &'static SrpLogin,
+    ) -> Result<(), SrpError> {
+        let ctx = b.as_ptr();
+        let arg: *const SrpLogin = login;
+        // SAFETY: `ctx` is the builder's valid SSL_CTX. The argument is a
+        // 'static SrpLogin that the callback only reads, so it stays valid
+        // for every connection of the context.
+        let r = unsafe { SSL_CTX_set_srp_cb_arg(ctx, arg.cast_mut().cast()) };
+        check("SSL_CTX_set_srp_cb_arg", r)?;
+        // SAFETY: `ctx` is valid; the callback has ssl.h's signature
+        // (checked by the declaration test) and catches every panic.
+        let r = unsafe { SSL_CTX_set_srp_username_callback(ctx, Some(lookup)) };
+        check("SSL_CTX_set_srp_username_callback", r)
+    }
+
+    /// The server's username callback: the harness user gets a verifier,
+    /// anyone else the default alert OpenSSL left in `*ad`
+    /// (unknown_psk_identity).
+    unsafe extern "C" fn lookup(ssl: *mut SSL, ad: *mut c_int, arg: *mut c_void) -> c_int {
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: `arg` is the &'static SrpLogin set_server installed,
+            // and nothing writes to it.
+            let login = unsafe { &*arg.cast::<SrpLogin>() };
+            // SAFETY: `ssl` is the connection OpenSSL calls back for; the
+            // name it returns is NUL-terminated, owned by that connection
+            // and read before anything else touches it.
+            let name = unsafe { SSL_get_srp_username(ssl) };
+            // SAFETY: checked non-null just before; NUL-terminated as said.
+            if name.is_null() || unsafe { CStr::from_ptr(name) } != login.user {
+                return SSL3_AL_FATAL;
+            }
+            // SAFETY: `ssl` is valid for the call and the three strings
+            // are NUL-terminated; OpenSSL copies what it keeps.
+            let r = unsafe {
+                SSL_set_srp_server_param_pw(
+                    ssl,
+                    login.user.as_ptr(),
+                    login.password.as_ptr(),
+                    GROUP.as_ptr(),
+                )
+            };
+            if r < 0 {
+                // SAFETY: `ad` is the writable int OpenSSL passed.
+                unsafe { *ad = SSL_AD_INTERNAL_ERROR };
+                return SSL3_AL_FATAL;
+            }
+            SSL_ERROR_NONE
+        }));
+        r.unwrap_or_else(|_| {
+            // SAFETY: as above: OpenSSL's writable alert slot.
+            unsafe { *ad = SSL_AD_INTERNAL_ERROR };
+            SSL3_AL_FATAL
+        })
     }
 }
 
@@ -216,40 +420,132 @@ pub(crate) mod tests {
         server.join().unwrap();
     }
 
-    /// The C compiler accepts SSL_renegotiate as an `int (*)(SSL *)`, the
-    /// C spelling of the Rust declaration, only if ssl.h agrees; -Werror
-    /// turns an incompatible pointer into a failure.
+    #[cfg(ossl_srp)]
+    static USER: SrpLogin = SrpLogin {
+        user: c_string(b"alice\0"),
+        password: c_string(b"password123\0"),
+    };
+
+    /// One TLS 1.2 SRP handshake: the server knows USER; the client logs
+    /// in with `login`. Returns the client's result and the suite.
+    #[cfg(ossl_srp)]
+    fn srp_handshake(login: &'static SrpLogin) -> Result<String, String> {
+        use openssl::ssl::SslContextBuilder;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = thread::spawn(move || {
+            let mut b = SslContextBuilder::new(SslMethod::tls()).unwrap();
+            b.set_cipher_list("SRP-AES-128-CBC-SHA").unwrap();
+            set_server_srp(&mut b, &USER).unwrap();
+            let ctx = b.build();
+            let (tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            let _ = Ssl::new(&ctx).unwrap().accept(tcp);
+        });
+        let mut b = SslContextBuilder::new(SslMethod::tls()).unwrap();
+        b.set_cipher_list("SRP-AES-128-CBC-SHA").unwrap();
+        b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+        set_client_srp(&mut b, login).unwrap();
+        let ctx = b.build();
+        let tcp = TcpStream::connect(addr).unwrap();
+        tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let r = Ssl::new(&ctx).unwrap().connect(tcp);
+        server.join().unwrap();
+        match r {
+            Ok(tls) => Ok(tls.ssl().current_cipher().unwrap().name().to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[cfg(ossl_srp)]
     #[test]
-    fn the_declaration_matches_ssl_h() {
+    fn an_srp_login_negotiates_an_srp_suite() {
+        assert_eq!(srp_handshake(&USER).as_deref(), Ok("SRP-AES-128-CBC-SHA"));
+    }
+
+    #[cfg(ossl_srp)]
+    #[test]
+    fn a_wrong_password_or_user_is_refused() {
+        static WRONG: SrpLogin = SrpLogin {
+            user: c_string(b"alice\0"),
+            password: c_string(b"not alice's\0"),
+        };
+        static UNKNOWN: SrpLogin = SrpLogin {
+            user: c_string(b"bob\0"),
+            password: c_string(b"password123\0"),
+        };
+        // The keys differ, so the server can't read the client's Finished.
+        let e = srp_handshake(&WRONG).unwrap_err();
+        assert!(e.contains("bad record mac"), "{e}");
+        // OpenSSL's default alert when the username callback refuses.
+        let e = srp_handshake(&UNKNOWN).unwrap_err();
+        assert!(e.contains("unknown psk identity"), "{e}");
+    }
+
+    /// The C compiler accepts each declared function as a pointer of the
+    /// C type that spells the Rust declaration only if ssl.h agrees;
+    /// -Werror turns an incompatible pointer into a failure. The SRP
+    /// constants are checked with static assertions.
+    #[test]
+    fn the_declarations_match_ssl_h() {
+        let mut checks = vec!["int (*renegotiate)(SSL *) = SSL_renegotiate;".to_string()];
+        #[cfg(ossl_srp)]
+        checks.extend(
+            [
+                "int (*username)(SSL_CTX *, char *) = SSL_CTX_set_srp_username;",
+                "int (*password)(SSL_CTX *, char *) = SSL_CTX_set_srp_password;",
+                "int (*cb_arg)(SSL_CTX *, void *) = SSL_CTX_set_srp_cb_arg;",
+                "int (*username_cb)(SSL_CTX *, int (*)(SSL *, int *, void *)) = SSL_CTX_set_srp_username_callback;",
+                "char *(*get_username)(SSL *) = SSL_get_srp_username;",
+                "int (*param_pw)(SSL *, const char *, const char *, const char *) = SSL_set_srp_server_param_pw;",
+                &format!("_Static_assert(SSL3_AL_FATAL == {}, \"SSL3_AL_FATAL\");", super::srp::SSL3_AL_FATAL),
+                "_Static_assert(SSL_ERROR_NONE == 0, \"SSL_ERROR_NONE\");",
+                "_Static_assert(SSL_AD_INTERNAL_ERROR == 80, \"SSL_AD_INTERNAL_ERROR\");",
+            ]
+            .map(String::from),
+        );
+        for line in &checks {
+            if let Err(e) = compile(line) {
+                panic!("{line}\n{e}");
+            }
+        }
+        // And a wrong prototype is refused, so the check can fail.
+        assert!(compile("long (*check)(const SSL *) = SSL_renegotiate;").is_err());
+        #[cfg(ossl_srp)]
+        assert!(compile(
+            "int (*check)(SSL_CTX *, int (*)(SSL *, void *)) = SSL_CTX_set_srp_username_callback;"
+        )
+        .is_err());
+    }
+
+    /// Compiles `line` after the SSL and SRP headers, deprecated
+    /// declarations allowed (the SRP API is deprecated in OpenSSL 3.0).
+    fn compile(line: &str) -> Result<(), String> {
         let dir = tempfile::tempdir().unwrap();
-        let src = dir.path().join("renegotiate.c");
+        let src = dir.path().join("decl.c");
         std::fs::write(
             &src,
-            "#include <openssl/ssl.h>\nint (*check)(SSL *) = SSL_renegotiate;\n",
+            format!(
+                "#define OPENSSL_SUPPRESS_DEPRECATED\n#include <openssl/ssl.h>\n#include <openssl/srp.h>\n{line}\n"
+            ),
         )
         .unwrap();
         let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-        let out = std::process::Command::new(&cc)
-            .args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only"])
+        let mut cmd = std::process::Command::new(&cc);
+        cmd.args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only"]);
+        if let Some(include) = option_env!("HARNESS_OPENSSL_INCLUDE") {
+            cmd.arg(format!("-I{include}"));
+        }
+        let out = cmd
             .arg(&src)
             .output()
             .unwrap_or_else(|e| panic!("could not run the C compiler `{cc}` (install gcc): {e}"));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // And a wrong prototype is refused, so the check can fail.
-        std::fs::write(
-            &src,
-            "#include <openssl/ssl.h>\nlong (*check)(const SSL *) = SSL_renegotiate;\n",
-        )
-        .unwrap();
-        let out = std::process::Command::new(&cc)
-            .args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only"])
-            .arg(&src)
-            .output()
-            .unwrap();
-        assert!(!out.status.success());
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
     }
 }

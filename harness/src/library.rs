@@ -77,6 +77,12 @@ impl SuiteInfo {
         self.kx.contains("PSK")
     }
 
+    /// Whether the suite needs an SRP login (`Kx=SRP`; its authentication
+    /// is SRP itself, or a certificate for SRP-RSA and SRP-DSS).
+    pub fn needs_srp(&self) -> bool {
+        self.kx == "SRP"
+    }
+
     /// Whether the key exchange is ephemeral elliptic-curve Diffie-Hellman,
     /// which needs a group that both sides support.
     pub fn needs_ec_group(&self) -> bool {

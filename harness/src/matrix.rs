@@ -10,7 +10,8 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::case::{
-    Case, CaseKind, Endpoint, Expectation, Identity, KeyKind, Negative, ResumeKind, Version,
+    Case, CaseKind, Endpoint, Expectation, Identity, KeyKind, Negative, ResumeKind, SrpPassword,
+    Version,
 };
 use crate::library::{Library, SuiteInfo};
 use crate::oracle::Oracle;
@@ -124,6 +125,10 @@ impl Builder<'_> {
                 c.server.identity = identity;
                 c.client.psk = psk;
                 c.server.psk = psk;
+                if s.needs_srp() {
+                    c.client.srp = Some(SrpPassword::Right);
+                    c.server.srp = Some(SrpPassword::Right);
+                }
                 if s.au == "None" {
                     c.notes.push(
                         "anonymous suites need @SECLEVEL=0: the harness lowered it".to_string(),
@@ -310,6 +315,28 @@ impl Builder<'_> {
             c.server.verify_peer = true;
             self.push(c);
         }
+
+        // An SRP client with the wrong password.
+        let srp = self
+            .library
+            .suites
+            .iter()
+            .filter(|s| s.allows(Version::Tls1_2) && s.needs_srp() && s.au == "SRP")
+            .min_by_key(|s| (!s.enc.starts_with("AES(128)"), s.id))
+            .cloned();
+        if let Some(suite) = srp {
+            let mut c = self.base(
+                CaseKind::Mismatch,
+                Version::Tls1_2,
+                Some(&suite),
+                "srp",
+                "mismatch-srp-password",
+            );
+            c.server.identity = Identity::None;
+            c.client.srp = Some(SrpPassword::Wrong);
+            c.server.srp = Some(SrpPassword::Right);
+            self.push(c);
+        }
     }
 
     /// Server certificates that must fail the client's verification, at
@@ -387,7 +414,12 @@ impl Builder<'_> {
         self.library
             .suites
             .iter()
-            .filter(|s| s.allows(v) && (s.au == au || v == Version::Tls1_3) && !s.needs_psk())
+            .filter(|s| {
+                s.allows(v)
+                    && (s.au == au || v == Version::Tls1_3)
+                    && !s.needs_psk()
+                    && !s.needs_srp()
+            })
             .min_by_key(|s| {
                 (
                     s.kx != "ECDH" && s.kx != "any",
@@ -404,6 +436,8 @@ fn credential_for(s: &SuiteInfo) -> (Identity, bool, String) {
     let psk = s.needs_psk();
     let (identity, label) = match (s.kx.as_str(), s.au.as_str()) {
         ("RSAPSK", _) => (Identity::Certificate(KeyKind::Rsa2048), "rsa2048+psk"),
+        ("SRP", "RSA") => (Identity::Certificate(KeyKind::Rsa2048), "rsa2048+srp"),
+        ("SRP", "DSS") => (Identity::Certificate(KeyKind::Dsa2048), "dsa2048+srp"),
         ("SRP", _) => (Identity::None, "srp"),
         (_, "PSK") => (Identity::None, "psk"),
         (_, "RSA") | (_, "any") => (Identity::Certificate(KeyKind::Rsa2048), "rsa2048"),

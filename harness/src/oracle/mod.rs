@@ -13,14 +13,15 @@
 //! | client certificate required, none sent | TLS 1.3 | certificate_required (server) |
 //! | client certificate required, none sent | TLS 1.2 and older | handshake_failure (server) |
 //! | ALPN with no overlap | server refuses | no_application_protocol (server) |
+//! | wrong SRP password | the client's Finished fails to decrypt | bad_record_mac (server) |
 //! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) |
 
 use crate::case::{
-    alert, Case, Endpoint, Expectation, Identity, Negative, ResumeKind, Role, Version,
+    alert, Case, Endpoint, Expectation, Identity, Negative, ResumeKind, Role, SrpPassword, Version,
 };
 use crate::library::Library;
 use crate::matrix::GROUPS;
-use crate::peer::capabilities::{Capabilities, FailureKind, SuiteSupport};
+use crate::peer::capabilities::{Capabilities, FailureKind, Feature, SuiteSupport};
 
 mod negotiation;
 
@@ -59,6 +60,14 @@ pub fn linked_capabilities(library: &Library) -> Capabilities {
             .map(|g| g.to_string())
             .collect(),
     );
+    if !crate::ffi::SRP_AVAILABLE {
+        let why = crate::ffi::SrpError::Unavailable.to_string();
+        caps = caps.lack(Role::Client, Feature::Srp, why.clone()).lack(
+            Role::Server,
+            Feature::Srp,
+            why,
+        );
+    }
     caps
 }
 
@@ -177,7 +186,7 @@ impl<'a> Oracle<'a> {
             );
         }
 
-        let certificate_auth = !matches!(suite.au.as_str(), "None" | "PSK");
+        let certificate_auth = !matches!(suite.au.as_str(), "None" | "PSK" | "SRP");
         if case.client.verify_peer && certificate_auth {
             if let Identity::Negative(problem) =
                 effective_server_identity(&case.client, &case.server)
@@ -220,6 +229,21 @@ impl<'a> Oracle<'a> {
                 )
             }
         };
+
+        // A wrong SRP password gives the client other keys than the
+        // server's, which the server finds out when the client's Finished
+        // fails to decrypt.
+        if suite.needs_srp() && case.client.srp == Some(SrpPassword::Wrong) {
+            let description = server
+                .alert_for(FailureKind::SrpWrongPassword)
+                .unwrap_or(Some(alert::BAD_RECORD_MAC));
+            return failure(
+                description.map(|d| (Role::Server, d)),
+                None,
+                "the client's SRP password is not the one the server's verifier was made from"
+                    .into(),
+            );
+        }
 
         let group = match (case.client.groups.as_slice(), case.server.groups.as_slice()) {
             ([c], [s]) if c == s && (v == Version::Tls1_3 || suite.needs_ec_group()) => {

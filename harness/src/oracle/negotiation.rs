@@ -117,9 +117,12 @@ pub(super) fn negotiated_suite<'c>(
 }
 
 /// Whether the server has what `suite` needs: a certificate for its
-/// authentication, the PSK, and a group for ECDHE.
+/// authentication, the PSK or SRP login, and a group for ECDHE.
 pub(super) fn server_can_serve(suite: &SuiteInfo, c: &Endpoint, s: &Endpoint, v: Version) -> bool {
     if suite.needs_psk() && !(c.psk && s.psk) {
+        return false;
+    }
+    if suite.needs_srp() && !(c.srp.is_some() && s.srp.is_some()) {
         return false;
     }
     if suite.needs_ec_group() && !groups_overlap(&c.groups, &s.groups) {
@@ -131,7 +134,7 @@ pub(super) fn server_can_serve(suite: &SuiteInfo, c: &Endpoint, s: &Endpoint, v:
         suite.au.as_str()
     };
     match au {
-        "None" | "PSK" => true,
+        "None" | "PSK" | "SRP" => true,
         needed => match effective_server_identity(c, s) {
             Identity::Certificate(k) => k.serves(needed, v),
             // The oracle doesn't know a negative leaf's key type, so the
@@ -173,11 +176,6 @@ pub(super) fn negotiated_alpn(c: &[String], s: &[String]) -> Result<Option<Strin
 /// Why the harness can't run a case using `suite`, if it can't.
 pub(super) fn suite_unsupported(suite: &SuiteInfo) -> Option<String> {
     let pre = format!("{} ({}/{})", suite.name, suite.kx, suite.au);
-    if suite.kx == "SRP" || suite.au == "SRP" {
-        return Some(format!(
-            "client and server (harness): lack SRP credentials for SRP suites (the linked OpenSSL 3 still has the deprecated SRP API, which the openssl crate does not wrap and the harness's FFI module does not set up yet) [{pre}]"
-        ));
-    }
     if suite.au.contains("GOST") || suite.kx.contains("GOST") {
         return Some(format!(
             "server (test PKI): lacks a GOST credential for GOST suites [{pre}]"

@@ -1,5 +1,5 @@
 use super::*;
-use crate::case::{CaseKind, ExpectedAlert, KeyKind};
+use crate::case::{CaseKind, ExpectedAlert, KeyKind, SrpPassword};
 use crate::library::{SuiteInfo, VersionSupport};
 
 fn suite(name: &str, min: Version, kx: &str, au: &str) -> SuiteInfo {
@@ -295,6 +295,46 @@ fn psk_suite_needs_psk_on_both_sides() {
 }
 
 #[test]
+fn srp_suites_need_an_srp_login_on_both_sides_and_srp_rsa_a_certificate() {
+    let s = suite("SRP-AES-128-CBC-SHA", Version::Tls1_2, "SRP", "SRP");
+    let mut c = case(Version::Tls1_2, s);
+    c.server.identity = Identity::None;
+    c.client.srp = Some(SrpPassword::Right);
+    assert!(matches!(expect(&c), Expectation::Failure { .. }));
+    c.server.srp = Some(SrpPassword::Right);
+    match expect(&c) {
+        Expectation::Success { suite, .. } => assert_eq!(suite, "SRP-AES-128-CBC-SHA"),
+        other => panic!("{other:?}"),
+    }
+    // The server's certificate signs SRP-RSA's key exchange.
+    let s = suite("SRP-RSA-AES-128-CBC-SHA", Version::Tls1_2, "SRP", "RSA");
+    let mut c = case(Version::Tls1_2, s);
+    c.client.srp = Some(SrpPassword::Right);
+    c.server.srp = Some(SrpPassword::Right);
+    assert!(matches!(expect(&c), Expectation::Success { .. }));
+    c.server.identity = Identity::None;
+    let a = alert_of(&expect(&c)).expect("an alert");
+    assert_eq!(
+        (a.from, a.description),
+        (Role::Server, alert::HANDSHAKE_FAILURE)
+    );
+}
+
+#[test]
+fn a_wrong_srp_password_is_bad_record_mac_from_the_server() {
+    let s = suite("SRP-AES-128-CBC-SHA", Version::Tls1_2, "SRP", "SRP");
+    let mut c = case(Version::Tls1_2, s);
+    c.server.identity = Identity::None;
+    c.client.srp = Some(SrpPassword::Wrong);
+    c.server.srp = Some(SrpPassword::Right);
+    let a = alert_of(&expect(&c)).expect("an alert");
+    assert_eq!(
+        (a.from, a.description),
+        (Role::Server, alert::BAD_RECORD_MAC)
+    );
+}
+
+#[test]
 fn no_shared_group_in_tls13_is_handshake_failure() {
     let mut c = case(Version::Tls1_3, tls13());
     c.client.groups = vec!["X25519".into()];
@@ -385,14 +425,7 @@ fn sni_switches_to_the_good_certificate() {
 }
 
 #[test]
-fn srp_suites_are_unsupported_with_reason_and_dss_ones_run() {
-    let c = case(Version::Tls1_2, suite("X", Version::Tls1_2, "SRP", "SRP"));
-    match expect(&c) {
-        Expectation::Unsupported { reason } => {
-            assert!(reason.contains("SRP credentials"), "{reason}")
-        }
-        other => panic!("{other:?}"),
-    }
+fn dss_suites_run_and_a_dsa_only_server_refuses_tls13() {
     let mut c = case(
         Version::Tls1_2,
         suite("DHE-DSS-X", Version::Tls1, "DH", "DSS"),

@@ -88,6 +88,9 @@ pub enum Feature {
     EphemeralPsk,
     /// Plain pre-shared keys at all.
     Psk,
+    /// SRP logins (RFC 5054): a client's user and password, a server's
+    /// verifier.
+    Srp,
     /// Anonymous (unauthenticated) suites.
     Anonymous,
     /// Resuming a session on a second connection.
@@ -115,6 +118,7 @@ impl Feature {
             }
             Feature::EphemeralPsk => "DHE-PSK and ECDHE-PSK",
             Feature::Psk => "pre-shared keys",
+            Feature::Srp => "SRP (RFC 5054)",
             Feature::Anonymous => "anonymous suites",
             Feature::Resumption => "session resumption",
             Feature::SessionTickets => "TLS 1.2 session tickets",
@@ -160,6 +164,7 @@ impl Feature {
                         .any(|x| x.kx == "DHEPSK" || x.kx == "ECDHEPSK")
             }
             Feature::Psk => ep.psk,
+            Feature::Srp => ep.srp.is_some(),
             Feature::Anonymous => ep.suites.iter().any(|x| x.au == "None"),
             Feature::Resumption => case.resume.is_some(),
             Feature::SessionTickets => {
@@ -197,6 +202,9 @@ pub enum FailureKind {
     ClientVersionsTooHigh,
     /// Server: the client's highest version is below its lowest.
     ClientVersionsTooLow,
+    /// Server: an SRP client's password is wrong, so its Finished does not
+    /// decrypt.
+    SrpWrongPassword,
     /// Client: its lowest version is above the server's highest; the alert
     /// is the client's when its ClientHello lets the server answer with
     /// an older version, which the client then refuses.
@@ -290,6 +298,15 @@ impl Capabilities {
             };
             return Some(format!("{side}: lacks {wanted}"));
         }
+        // A declared lack first: it says why better than the suites it
+        // leaves out (rustls's PSK, Botan's SRP).
+        if let Some(l) = self
+            .lacks
+            .iter()
+            .find(|l| l.role == role && l.feature.needed(role, case))
+        {
+            return Some(format!("{side}: lacks {} ({})", l.feature.name(), l.why));
+        }
         if let Some(s) = ep.suites.iter().find(|s| !self.has_suite(s)) {
             return Some(format!(
                 "{side}: lacks suite {} ({}, 0x{:04x})",
@@ -314,10 +331,7 @@ impl Capabilities {
                 }
             }
         }
-        self.lacks
-            .iter()
-            .find(|l| l.role == role && l.feature.needed(role, case))
-            .map(|l| format!("{side}: lacks {} ({})", l.feature.name(), l.why))
+        None
     }
 }
 

@@ -117,6 +117,7 @@ impl Command {
         caps.roles = vec![plays];
         for f in [
             Feature::Psk,
+            Feature::Srp,
             Feature::ClientCertificate,
             Feature::Resumption,
             Feature::SniSwitch,

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use testkit::pki::{Pki, PkiFiles};
 
-use super::inproc::{key_type, PSK_IDENTITY, PSK_KEY};
+use super::inproc::{key_type, srp_login, PSK_IDENTITY, PSK_KEY};
 use super::process::Captured;
 use super::{ExternalView, SideOutcome};
-use crate::case::{alert, Identity, Role};
+use crate::case::{alert, Identity, Role, SrpPassword};
 use crate::error::HarnessError;
 
 /// The run's PKI as files in a temporary directory that lives as long as
@@ -90,6 +90,16 @@ pub struct Credential {
 /// The harness PSK in hex, as both command-line tools take it.
 pub fn psk_hex() -> String {
     PSK_KEY.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The harness's SRP user and the password a side with `password` holds,
+/// as text for command lines and password files.
+pub fn srp_user_password(password: SrpPassword) -> (String, String) {
+    let login = srp_login(password);
+    (
+        login.user.to_string_lossy().into_owned(),
+        login.password.to_string_lossy().into_owned(),
+    )
 }
 
 /// How long an external process may live in all: enough for every

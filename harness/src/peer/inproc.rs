@@ -15,9 +15,9 @@ use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Negative, Pki};
 
 use super::{Capabilities, Peer, PeerKind, SideOutcome, PING, PONG};
-use crate::case::{Case, Endpoint, Identity, KeyKind, Role};
+use crate::case::{Case, Endpoint, Identity, KeyKind, Role, SrpPassword};
 use crate::error::HarnessError;
-use crate::ffi::SavedSession;
+use crate::ffi::{self, c_string, SavedSession, SrpLogin};
 use crate::library::Library;
 use crate::matrix::HOST;
 use crate::oracle::linked_capabilities;
@@ -29,6 +29,26 @@ pub const PSK_IDENTITY: &[u8] = b"tls-harness";
 /// The pre-shared key: 32 fixed bytes; the harness only tests, so it
 /// needs to be neither secret nor random.
 pub const PSK_KEY: [u8; 32] = *b"tls-harness pre-shared key 32 by";
+
+/// The harness's SRP user with the password the servers' verifiers are
+/// made from.
+pub static SRP_LOGIN: SrpLogin = SrpLogin {
+    user: c_string(b"tls-harness\0"),
+    password: c_string(b"tls-harness SRP password\0"),
+};
+/// The same user with a password that is not theirs.
+pub static SRP_WRONG_LOGIN: SrpLogin = SrpLogin {
+    user: c_string(b"tls-harness\0"),
+    password: c_string(b"not the tls-harness password\0"),
+};
+
+/// The login a client with `password` uses.
+pub fn srp_login(password: SrpPassword) -> &'static SrpLogin {
+    match password {
+        SrpPassword::Right => &SRP_LOGIN,
+        SrpPassword::Wrong => &SRP_WRONG_LOGIN,
+    }
+}
 
 /// The in-process OpenSSL peer, sharing one generated test PKI.
 pub struct Inproc {
@@ -104,6 +124,9 @@ impl Inproc {
                 if ep.psk {
                     set_client_psk(&mut b);
                 }
+                if let Some(password) = ep.srp {
+                    ffi::set_client_srp(&mut b, srp_login(password))?;
+                }
                 if ep.verify_peer {
                     b.set_verify(SslVerifyMode::PEER);
                     b.set_cert_store(self.pki.trust_store()?);
@@ -115,6 +138,9 @@ impl Inproc {
                 }
                 if ep.psk {
                     set_server_psk(&mut b);
+                }
+                if ep.srp.is_some() {
+                    ffi::set_server_srp(&mut b, &SRP_LOGIN)?;
                 }
                 if ep.verify_peer {
                     b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);

@@ -258,6 +258,8 @@ fn declare() -> Capabilities {
         Feature::Psk,
         "rustls has no external pre-shared keys",
     )
+    .lack(Role::Client, Feature::Srp, "rustls has no SRP suites")
+    .lack(Role::Server, Feature::Srp, "rustls has no SRP suites")
     .lack(
         Role::Server,
         Feature::Psk,

@@ -353,6 +353,10 @@ impl ProcessPeer for Tlslite {
         if let Some(n) = &case.client.sni {
             args.extend(["--sni".into(), n.clone()]);
         }
+        if let Some(p) = case.client.srp {
+            let (user, password) = external::srp_user_password(p);
+            args.extend(["--srp".into(), format!("{user}:{password}")]);
+        }
         let mut g = match ChildGuard::spawn(&self.python, &args, PACKAGE) {
             Ok(g) => g,
             Err(e) => return vec![external::not_run(Role::Client, &me, Chain(&e).to_string())],
@@ -365,20 +369,32 @@ impl ProcessPeer for Tlslite {
 
     fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome> {
         let me = self.implementation();
-        let Some(cred) = self.pki.credential(case.server.identity, Role::Server) else {
-            return vec![external::not_run(
-                Role::Server,
-                &me,
-                "needs a certificate".into(),
-            )];
+        // An SRP-only server needs no certificate: "-" says so.
+        let (chain, key) = match self.pki.credential(case.server.identity, Role::Server) {
+            Some(c) => (
+                c.full_chain.display().to_string(),
+                c.key.display().to_string(),
+            ),
+            None if case.server.srp.is_some() => ("-".into(), "-".into()),
+            None => {
+                return vec![external::not_run(
+                    Role::Server,
+                    &me,
+                    "needs a certificate".into(),
+                )]
+            }
         };
         let mut args = vec![
             self.script(),
             "server".into(),
-            cred.full_chain.display().to_string(),
-            cred.key.display().to_string(),
+            chain,
+            key,
             connections.to_string(),
         ];
+        if let Some(p) = case.server.srp {
+            let (user, password) = external::srp_user_password(p);
+            args.extend(["--srp".into(), format!("{user}:{password}")]);
+        }
         match self.common(&case.server) {
             Ok(a) => args.extend(a),
             Err(e) => return vec![external::not_run(Role::Server, &me, e)],
@@ -457,6 +473,8 @@ fn tokens(s: &SuiteInfo) -> Option<(&'static str, &'static str, Option<&'static 
         ("DH", "DSS") => Some("dhe_dsa"),
         ("DH", "None") => Some("dh_anon"),
         ("ECDH", "None") => Some("ecdh_anon"),
+        ("SRP", "SRP") => Some("srp_sha"),
+        ("SRP", "RSA") => Some("srp_sha_rsa"),
         _ => return None,
     };
     Some((cipher, mac, kx))

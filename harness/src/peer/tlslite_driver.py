@@ -3,11 +3,14 @@ reports each step as a JSON line on stdout.
 
   list                                  what tlslite-ng supports, from its own API
   server CERT KEY CONNS [options]       listens on 127.0.0.1:0, says the port
+                                        (CERT and KEY "-": none, for SRP alone)
   client PORT CONNS [options]           connects CONNS times, resuming after the first
 
 options: --min V --max V (tls1, tls1_1, tls1_2, tls1_3), --ciphers, --macs,
 --kx, --groups (comma-separated tlslite names), --alpn a,b, --sni NAME,
---cert F --key F (client), --reqcert (server), --notickets (server).
+--cert F --key F (client), --reqcert (server), --notickets (server),
+--srp USER:PASSWORD (the client's login; the server's one user, whose
+verifier it makes in RFC 5054's 2048-bit group).
 """
 import json
 import os
@@ -17,6 +20,7 @@ import sys
 from tlslite.api import HandshakeSettings, SessionCache, TLSConnection, X509CertChain, parsePEMKey
 from tlslite.constants import CipherSuite
 from tlslite.errors import TLSLocalAlert, TLSRemoteAlert
+from tlslite.verifierdb import VerifierDB
 
 VERSIONS = {"tls1": (3, 1), "tls1_1": (3, 2), "tls1_2": (3, 3), "tls1_3": (3, 4)}
 NAMES = {v: k for k, v in VERSIONS.items()}
@@ -64,6 +68,8 @@ def settings(o):
 
 
 def credential(cert, key):
+    if cert == "-":
+        return None, None
     chain = X509CertChain()
     with open(cert) as f:
         chain.parsePemList(f.read())
@@ -99,7 +105,8 @@ def list_suites():
     s.keyExchangeNames = s.keyExchangeNames + ["ecdh_anon", "dh_anon", "dhe_dsa"]
     getters = (CipherSuite.getTLS13Suites, CipherSuite.getCertSuites, CipherSuite.getDheCertSuites,
                CipherSuite.getEcdheCertSuites, CipherSuite.getEcdsaSuites, CipherSuite.getDheDsaSuites,
-               CipherSuite.getAnonSuites, CipherSuite.getEcdhAnonSuites)
+               CipherSuite.getAnonSuites, CipherSuite.getEcdhAnonSuites, CipherSuite.getSrpSuites,
+               CipherSuite.getSrpCertSuites)
     suites = {}
     for name, v in VERSIONS.items():
         for g in getters:
@@ -114,6 +121,17 @@ def server(cert, key, conns, o):
     s = settings(o)
     cache = SessionCache()
     alpn = [p.encode() for p in o["alpn"].split(",")] if "alpn" in o else None
+    verifiers = None
+    if "srp" in o:
+        user, password = o["srp"].split(":", 1)
+        verifiers = VerifierDB()
+        # OpenSSL's client hashes the salt back from a number, without its
+        # leading zero bytes: with a salt that starts with 0 it derives
+        # other keys. Such salts are left out so no case flips at random.
+        entry = VerifierDB.makeVerifier(user, password, 2048)
+        while entry[2][0] == 0:
+            entry = VerifierDB.makeVerifier(user, password, 2048)
+        verifiers[user.encode()] = entry
     lsock = socket.socket()
     lsock.bind(("127.0.0.1", 0))
     lsock.listen(4)
@@ -123,7 +141,7 @@ def server(cert, key, conns, o):
         sock.settimeout(10)
         conn = TLSConnection(sock)
         try:
-            conn.handshakeServer(certChain=chain, privateKey=pkey, settings=s,
+            conn.handshakeServer(verifierDB=verifiers, certChain=chain, privateKey=pkey, settings=s,
                                  reqCert=bool(o.get("reqcert")), sessionCache=cache, alpn=alpn)
         except Exception as e:  # any failure is the case's outcome
             failed(e, "server")
@@ -153,8 +171,13 @@ def client(port, conns, o):
         sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         conn = TLSConnection(sock)
         try:
-            conn.handshakeClientCert(certChain=chain, privateKey=pkey, session=session, settings=s,
-                                     serverName=o.get("sni"), alpn=alpn)
+            if "srp" in o:
+                user, password = o["srp"].split(":", 1)
+                conn.handshakeClientSRP(bytearray(user.encode()), bytearray(password.encode()), session=session,
+                                        settings=s, serverName=o.get("sni"))
+            else:
+                conn.handshakeClientCert(certChain=chain, privateKey=pkey, session=session,
+                                         settings=s, serverName=o.get("sni"), alpn=alpn)
         except Exception as e:
             failed(e, "client")
             return

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use openssl_handshake::ProtocolVersion;
 use testkit::error_chain::Chain;
 
+use super::capabilities::Feature;
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
 use super::process::{first_line, output, Captured, ChildGuard};
@@ -34,6 +35,7 @@ const SERVER: &str = "gnutls-serv";
 const PACKAGE: &str = "gnutls-bin";
 
 mod declaration;
+mod srp;
 
 use declaration::{declare, suite_code, tokens, CIPHERS};
 
@@ -46,6 +48,8 @@ pub struct Gnutls {
     implemented: HashSet<u16>,
     /// The linked OpenSSL's suites, to name what GnuTLS reports.
     catalogue: Vec<SuiteInfo>,
+    /// gnutls-serv's SRP files, when srptool made them.
+    srp: Option<srp::SrpFiles>,
     caps: Capabilities,
 }
 
@@ -65,7 +69,13 @@ impl Gnutls {
                 .unwrap_or_default(),
             Err(_) => String::new(),
         };
-        let caps = declare(&version, &listing, &catalogue);
+        let mut caps = declare(&version, &listing, &catalogue);
+        let srp = version.as_ref().ok().map(|_| srp::make());
+        if let Some(Err(e)) = &srp {
+            let why = format!("the harness could not make its SRP password files: {e}");
+            caps = caps.lack(Role::Server, Feature::Srp, why);
+        }
+        let srp = srp.and_then(Result::ok);
         let implemented = listing
             .lines()
             .filter_map(suite_code)
@@ -76,6 +86,7 @@ impl Gnutls {
             version,
             implemented,
             catalogue,
+            srp,
             caps,
         }
     }
@@ -186,6 +197,11 @@ impl Gnutls {
         if ep.psk {
             a.extend(["--pskpasswd".into(), path(&self.pki.psk_passwd)]);
         }
+        if ep.srp.is_some() {
+            let files = self.srp.as_ref().ok_or("no SRP password files")?;
+            a.extend(["--srppasswd".into(), path(&files.passwd)]);
+            a.extend(["--srppasswdconf".into(), path(&files.conf)]);
+        }
         if !ep.tickets {
             a.push("--noticket".into());
         }
@@ -225,6 +241,10 @@ impl Gnutls {
                 "--pskkey".into(),
                 external::psk_hex(),
             ]);
+        }
+        if let Some(p) = ep.srp {
+            let (user, password) = external::srp_user_password(p);
+            a.extend(["--srpusername".into(), user, "--srppasswd".into(), password]);
         }
         if connections > 1 {
             a.push("--resume".into());

@@ -60,6 +60,28 @@ pub(super) fn declare(version: &Result<String, String>) -> Capabilities {
             .nth(1)
             .is_some_and(|n| !n.starts_with("1."))
     });
+    let major3 = version.as_deref().is_ok_and(|v| {
+        v.split_whitespace()
+            .nth(1)
+            .is_some_and(|n| n.starts_with("3."))
+    });
+    if major3 {
+        // apps/lib/tlssrp_depr.c passes SSL_CTX_set_srp_cb_arg the address
+        // of its own pointer parameter, dead once set-up returns. Seen with
+        // 3.0.22: s_server reads a garbage user name and answers
+        // unknown_psk_identity; s_client ignores -srppass and stalls.
+        caps = caps
+            .lack(
+                Role::Server,
+                Feature::Srp,
+                "s_server -srpvfile hands its SRP callback a dangling argument (openssl/openssl#32566) and refuses the login with unknown_psk_identity",
+            )
+            .lack(
+                Role::Client,
+                Feature::Srp,
+                "s_client -srpuser hands its SRP callback a dangling argument (openssl/openssl#32565), loses -srppass and stalls",
+            );
+    }
     caps.lack(
         Role::Server,
         Feature::AlpnRefusal,

@@ -1,0 +1,100 @@
+//! gnutls-serv's SRP password files (`--srppasswd`, `--srppasswdconf`),
+//! made with GnuTLS's own `srptool` for the harness user.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::PACKAGE;
+use crate::case::SrpPassword;
+use crate::peer::external;
+use crate::peer::process::{output, ChildGuard};
+
+/// The two files, in a temporary directory that lives as long as this.
+pub(super) struct SrpFiles {
+    _dir: tempfile::TempDir,
+    /// `user:verifier:salt:index` lines.
+    pub(super) passwd: PathBuf,
+    /// The groups the index points into.
+    pub(super) conf: PathBuf,
+}
+
+/// `srptool --create-conf` writes RFC 5054's groups; `srptool -u` adds the
+/// harness user with a verifier in group 3, the 2048-bit one.
+pub(super) fn make() -> Result<SrpFiles, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("tls-harness-srp")
+        .tempdir()
+        .map_err(|e| format!("a temporary directory for the SRP files: {e}"))?;
+    let passwd = dir.path().join("tpasswd");
+    let conf = dir.path().join("tpasswd.conf");
+    let conf_arg = conf.display().to_string();
+    let limit = Duration::from_secs(10);
+    let made = output("srptool", &["--create-conf", &conf_arg], PACKAGE, limit)
+        .map_err(|e| e.to_string())?;
+    if made.code != Some(0) {
+        return Err(format!("srptool --create-conf: {}", made.exit));
+    }
+    // OpenSSL's client hashes the salt back from a number (BN_bin2bn, then
+    // BN_bn2bin in SRP_Calc_x), without its leading zero bytes, so against
+    // a salt that starts with 0 it derives other keys. A 16-byte salt
+    // whose first byte is 64 or more takes 22 characters in srptool's
+    // base64 (its first block of one byte, two characters); a shorter
+    // one is drawn again, so no run flips at random.
+    let mut last = String::new();
+    for _ in 0..16 {
+        let _ = std::fs::remove_file(&passwd);
+        let salt = add_user(&passwd, &conf_arg, limit)?;
+        if salt.len() == 22 {
+            return Ok(SrpFiles {
+                _dir: dir,
+                passwd,
+                conf,
+            });
+        }
+        last = salt;
+    }
+    Err(format!(
+        "srptool kept drawing salts with a small first byte (last: {last})"
+    ))
+}
+
+/// Adds the harness user to `passwd` with a 16-byte salt; returns the
+/// salt as srptool wrote it.
+fn add_user(passwd: &Path, conf: &str, limit: Duration) -> Result<String, String> {
+    let (user, password) = external::srp_user_password(SrpPassword::Right);
+    // srptool reads the password with getpass(3), which asks the
+    // controlling terminal when there is one; under setsid there is none,
+    // so it reads the pipe.
+    let args: Vec<String> = [
+        "srptool",
+        "--passwd",
+        &passwd.display().to_string(),
+        "--passwd-conf",
+        conf,
+        "--index",
+        "3",
+        "--salt",
+        "16",
+        "--username",
+        &user,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut g = ChildGuard::spawn("setsid", &args, "util-linux").map_err(|e| e.to_string())?;
+    let _ = g.write_stdin(format!("{password}\n").as_bytes());
+    g.close_stdin();
+    let exited = g.wait_exit(Instant::now() + limit);
+    let cap = g.finish();
+    let written = std::fs::read_to_string(passwd).unwrap_or_default();
+    // user:verifier:salt:index
+    let fields: Vec<&str> = written.trim().split(':').collect();
+    match fields.as_slice() {
+        [u, _, salt, _] if exited && cap.code == Some(0) && *u == user => Ok(salt.to_string()),
+        _ => Err(format!(
+            "srptool did not add the user ({}): {}",
+            cap.exit,
+            cap.stderr.trim()
+        )),
+    }
+}
