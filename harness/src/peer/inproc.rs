@@ -14,7 +14,7 @@ use openssl::x509::verify::X509CheckFlags;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Negative, Pki};
 
-use super::{Capabilities, Peer, PeerKind, SideOutcome, PING, PONG};
+use super::{one_after_another, Capabilities, Peer, PeerKind, SideOutcome, PING, PONG};
 use crate::case::{Case, Endpoint, Identity, KeyKind, Role, SrpPassword};
 use crate::error::HarnessError;
 use crate::ffi::{self, c_string, SavedSession, SrpLogin};
@@ -231,26 +231,20 @@ impl Peer for Inproc {
                 )]
             }
         };
-        let mut out = Vec::with_capacity(connections);
-        for _ in 0..connections {
-            let conn = match listener.accept() {
-                Ok(c) => c,
-                Err(e) => {
-                    out.push(io_outcome(Role::Server, "accept", &e));
-                    break;
+        one_after_another(
+            connections,
+            |o| !o.handshake_ok,
+            |_| {
+                let conn = match listener.accept() {
+                    Ok(c) => c,
+                    Err(e) => return io_outcome(Role::Server, "accept", &e),
+                };
+                match Ssl::new(&ctx).and_then(|ssl| recorded(ssl, &conn)) {
+                    Ok(ssl) => finish(Role::Server, ssl.accept(conn)),
+                    Err(e) => SideOutcome::broken(Role::Server, format!("SSL_new: {e}"), false),
                 }
-            };
-            let o = match Ssl::new(&ctx).and_then(|ssl| recorded(ssl, &conn)) {
-                Ok(ssl) => finish(Role::Server, ssl.accept(conn)),
-                Err(e) => SideOutcome::broken(Role::Server, format!("SSL_new: {e}"), false),
-            };
-            let stop = !o.handshake_ok;
-            out.push(o);
-            if stop {
-                break;
-            }
-        }
-        out
+            },
+        )
     }
 
     fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
@@ -264,40 +258,32 @@ impl Peer for Inproc {
                 )]
             }
         };
-        let mut out = Vec::with_capacity(connections);
         let mut session: Option<SavedSession> = None;
-        for i in 0..connections {
-            let conn = match dialer.dial() {
-                Ok(c) => c,
-                Err(e) => {
-                    out.push(io_outcome(Role::Client, "connect", &e));
-                    break;
+        let out = one_after_another(
+            connections,
+            |o| !o.ok(),
+            |i| {
+                let conn = match dialer.dial() {
+                    Ok(c) => c,
+                    Err(e) => return io_outcome(Role::Client, "connect", &e),
+                };
+                let ssl = self
+                    .client_ssl(&ctx, &case.client)
+                    .and_then(|ssl| Ok(recorded(ssl, &conn)?));
+                let mut ssl = match ssl {
+                    Ok(ssl) => ssl,
+                    Err(e) => return SideOutcome::broken(Role::Client, e.to_string(), false),
+                };
+                if let Some(s) = session.as_ref().filter(|_| i > 0) {
+                    if let Err(e) = s.offer(&mut ssl) {
+                        return SideOutcome::broken(Role::Client, e.to_string(), false);
+                    }
                 }
-            };
-            let ssl = self
-                .client_ssl(&ctx, &case.client)
-                .and_then(|ssl| Ok(recorded(ssl, &conn)?));
-            let mut ssl = match ssl {
-                Ok(ssl) => ssl,
-                Err(e) => {
-                    out.push(SideOutcome::broken(Role::Client, e.to_string(), false));
-                    break;
-                }
-            };
-            if let Some(s) = session.as_ref().filter(|_| i > 0) {
-                if let Err(e) = s.offer(&mut ssl) {
-                    out.push(SideOutcome::broken(Role::Client, e.to_string(), false));
-                    break;
-                }
-            }
-            let (o, s) = finish_client(ssl.connect(conn));
-            session = s;
-            let stop = !o.ok();
-            out.push(o);
-            if stop {
-                break;
-            }
-        }
+                let (o, s) = finish_client(ssl.connect(conn));
+                session = s;
+                o
+            },
+        );
         out
     }
 }

@@ -242,6 +242,26 @@ impl SideOutcome {
     }
 }
 
+/// Up to `connections` connections, made one after another by `one` (given
+/// each one's index), stopping after the first for which `stop` holds: a
+/// later connection would only repeat its failure.
+pub(crate) fn one_after_another(
+    connections: usize,
+    stop: impl Fn(&SideOutcome) -> bool,
+    mut one: impl FnMut(usize) -> SideOutcome,
+) -> Vec<SideOutcome> {
+    let mut out = Vec::with_capacity(connections);
+    for i in 0..connections {
+        let o = one(i);
+        let last = stop(&o);
+        out.push(o);
+        if last {
+            break;
+        }
+    }
+    out
+}
+
 /// How a server that binds its own port hands it to the client, and
 /// learns that the client is done.
 pub struct ServerControl {

@@ -22,7 +22,9 @@ use testkit::pki::{Credential, Pki};
 
 use super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::inproc::key_type;
-use super::{Capabilities, ExternalView, Peer, PeerKind, SideOutcome, PING, PONG};
+use super::{
+    one_after_another, Capabilities, ExternalView, Peer, PeerKind, SideOutcome, PING, PONG,
+};
 use crate::case::{alert, Case, Endpoint, Identity, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
 use crate::matrix::HOST;
@@ -384,31 +386,20 @@ impl Peer for Rustls {
             Ok(c) => c,
             Err(e) => return vec![broken(Role::Server, format!("rustls server setup: {e}"))],
         };
-        let mut out = Vec::with_capacity(connections);
-        for _ in 0..connections {
-            let sock = match listener.accept() {
-                Ok(s) => s,
-                Err(e) => {
-                    out.push(io_broken(Role::Server, "accept", &e));
-                    break;
+        one_after_another(
+            connections,
+            |o| !o.handshake_ok,
+            |_| {
+                let sock = match listener.accept() {
+                    Ok(s) => s,
+                    Err(e) => return io_broken(Role::Server, "accept", &e),
+                };
+                match ServerConnection::new(config.clone()) {
+                    Ok(conn) => self.finish_server(&mut StreamOwned::new(conn, sock)),
+                    Err(e) => broken(Role::Server, e.to_string()),
                 }
-            };
-            let conn = match ServerConnection::new(config.clone()) {
-                Ok(c) => c,
-                Err(e) => {
-                    out.push(broken(Role::Server, e.to_string()));
-                    break;
-                }
-            };
-            let mut s = StreamOwned::new(conn, sock);
-            let o = self.finish_server(&mut s);
-            let stop = !o.handshake_ok;
-            out.push(o);
-            if stop {
-                break;
-            }
-        }
-        out
+            },
+        )
     }
 
     fn connect(&self, case: &Case, dialer: Dialer, connections: usize) -> Vec<SideOutcome> {
@@ -421,31 +412,20 @@ impl Peer for Rustls {
         let Ok(server_name) = ServerName::try_from(name) else {
             return vec![broken(Role::Client, "not a DNS name".into())];
         };
-        let mut out = Vec::with_capacity(connections);
-        for _ in 0..connections {
-            let sock = match dialer.dial() {
-                Ok(s) => s,
-                Err(e) => {
-                    out.push(io_broken(Role::Client, "connect", &e));
-                    break;
+        one_after_another(
+            connections,
+            |o| !o.ok(),
+            |_| {
+                let sock = match dialer.dial() {
+                    Ok(s) => s,
+                    Err(e) => return io_broken(Role::Client, "connect", &e),
+                };
+                match ClientConnection::new(config.clone(), server_name.clone()) {
+                    Ok(conn) => self.finish_client(&mut StreamOwned::new(conn, sock)),
+                    Err(e) => broken(Role::Client, e.to_string()),
                 }
-            };
-            let conn = match ClientConnection::new(config.clone(), server_name.clone()) {
-                Ok(c) => c,
-                Err(e) => {
-                    out.push(broken(Role::Client, e.to_string()));
-                    break;
-                }
-            };
-            let mut s = StreamOwned::new(conn, sock);
-            let o = self.finish_client(&mut s);
-            let stop = !o.ok();
-            out.push(o);
-            if stop {
-                break;
-            }
-        }
-        out
+            },
+        )
     }
 }
 
