@@ -245,10 +245,7 @@ impl ProcessPeer for Botan {
             Err(e) => return vec![external::not_run(Role::Server, &me, e)],
         };
         let _ = ctl.ready.send(external::loopback(port));
-        let made = ctl
-            .client_done
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or(connections);
+        let made = ctl.connections_made(deadline, connections);
         let limit = Instant::now() + ctl.io_timeout;
         g.wait_until(limit, |lines| finished(lines) >= made.max(1));
         let cap = g.finish();

@@ -261,10 +261,7 @@ impl ProcessPeer for Command {
         }
         let _ = ctl.ready.send(external::loopback(port));
         let deadline = external::process_deadline(ctl.io_timeout, connections);
-        let made = ctl
-            .client_done
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or(connections);
+        let made = ctl.connections_made(deadline, connections);
         // A server that exited with an error before it was stopped failed.
         let exited = g.wait_exit(Instant::now() + Duration::from_millis(50));
         let cap = g.finish();

@@ -31,7 +31,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::mpsc::{Receiver, Sender};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use openssl_handshake::{HandshakeTrace, ProtocolVersion};
 use serde::{Deserialize, Serialize};
@@ -275,6 +275,14 @@ pub struct ServerControl {
 }
 
 impl ServerControl {
+    /// How many connections the client says it made, waiting until
+    /// `deadline` for it to say; all of them if it never does.
+    pub fn connections_made(&self, deadline: Instant, connections: usize) -> usize {
+        self.client_done
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .unwrap_or(connections)
+    }
+
     /// Controls for a server whose address nobody waits for and that is
     /// not told when the client is done: a peer that binds its own port,
     /// called through [`Peer::serve`] directly.

@@ -425,10 +425,7 @@ impl ProcessPeer for Tlslite {
             return self.parse(Role::Server, &cap, 1);
         };
         let _ = ctl.ready.send(external::loopback(port));
-        let made = ctl
-            .client_done
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or(connections);
+        let made = ctl.connections_made(deadline, connections);
         let limit = Instant::now() + ctl.io_timeout;
         g.wait_until(limit, |lines| {
             lines

@@ -272,10 +272,7 @@ impl ProcessPeer for OpensslCli {
             return vec![o];
         };
         let _ = ctl.ready.send(addr);
-        let made = ctl
-            .client_done
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or(connections);
+        let made = ctl.connections_made(deadline, connections);
         if made >= connections {
             // -naccept: it exits by itself after the last connection.
             g.wait_exit(deadline);
