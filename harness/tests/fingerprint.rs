@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_port, write_pki, Proc};
+use common::{free_port, require, write_pki, Proc};
 use harness::hostile::fingerprint::{self, Identification};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -36,20 +36,6 @@ fn assert_named(id: &Identification, name: &str) {
     assert!(
         id.ruled_out.iter().all(|r| !r.contradicted_by.is_empty()),
         "{id:#?}"
-    );
-}
-
-/// Fails, naming the package, when `tool` does not run.
-fn require(tool: &str, version_arg: &str, package: &str) {
-    let ok = Command::new(tool)
-        .arg(version_arg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "{tool} did not run: install {package} (ci/test.sh installs it)"
     );
 }
 

@@ -23,14 +23,7 @@ const LINGER: &str = "2";
 const HOLD: Duration = Duration::from_secs(2);
 
 fn require_openssl() {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "this test needs the openssl command line tool: apt-get install openssl"
-    );
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
 }
 
 struct TestPki {
@@ -344,14 +337,7 @@ fn reconnect_prints_one_json_object_per_connection() {
 /// says so itself, and the probe names the alert it received.
 #[test]
 fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
-    let found = Command::new("gnutls-serv")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "this test needs gnutls-serv: apt-get install gnutls-bin"
-    );
+    common::require("gnutls-serv", "--version", "gnutls-bin");
     let pki = test_pki();
     let chain = pki.dir.path().join("server-ecdsa-p256.chain.pem");
     let port = common::free_port().to_string();

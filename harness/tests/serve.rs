@@ -332,14 +332,7 @@ fn s_client(addr: &str, root: &str) {
 /// included, equals `openssl s_server -state` for the same client.
 #[test]
 fn state_log_equals_s_server_to_the_close() {
-    let found = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "this test needs the openssl command: apt-get install openssl"
-    );
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
     let dir = tempfile::tempdir().expect("temp dir");
     let files = Pki::generate()
         .expect("PKI")

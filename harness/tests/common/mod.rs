@@ -173,6 +173,12 @@ pub fn have_openssl() -> bool {
     found
 }
 
+/// Fails the test, saying to install `install`, unless `tool version_arg`
+/// runs and succeeds.
+pub fn require(tool: &str, version_arg: &str, install: &str) {
+    testkit::command::stdout_of(Command::new(tool).arg(version_arg), install);
+}
+
 /// Writes the test PKI with `tls-harness pki`.
 pub fn write_pki(dir: &Path) {
     let o = run(harness(&[
