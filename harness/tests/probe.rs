@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -384,12 +384,7 @@ fn a_trickling_server_meets_the_handshake_deadline() {
         // A handshake record announcing a 16 KiB ServerHello, dribbled.
         let mut bytes = vec![0x16, 0x03, 0x03, 0x40, 0x00, 0x02, 0x00, 0x3f, 0xfb];
         bytes.resize(5 + 0x4000, 0);
-        for b in bytes {
-            if tcp.write_all(&[b]).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
+        common::trickle(&mut tcp, &bytes, Duration::from_millis(500));
     });
     let out = run(harness(&[
         "probe",

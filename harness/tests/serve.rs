@@ -146,12 +146,7 @@ fn the_handshake_deadline_ends_a_trickling_client() {
         // a byte at a time: far more bytes than the deadline lets through.
         let mut bytes = vec![0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc];
         bytes.resize(5 + 512, 0);
-        for b in bytes {
-            if writer.write_all(&[b]).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
+        common::trickle(&mut writer, &bytes, Duration::from_millis(500));
     });
     assert!(
         closed_within(&mut tcp, LIMIT).is_some(),

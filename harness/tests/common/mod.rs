@@ -3,7 +3,7 @@
 //! child process, whatever happens to the test.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -171,6 +171,17 @@ pub fn have_openssl() -> bool {
         eprintln!("skipping: the openssl command is not installed");
     }
     found
+}
+
+/// Writes `bytes` one at a time, `every` apart, until all are written or
+/// the other side is gone.
+pub fn trickle(w: &mut impl Write, bytes: &[u8], every: Duration) {
+    for b in bytes {
+        if w.write_all(&[*b]).is_err() {
+            return;
+        }
+        std::thread::sleep(every);
+    }
 }
 
 /// Fails the test, saying to install `install`, unless `tool version_arg`
