@@ -14,7 +14,7 @@ use std::thread;
 use std::time::Duration;
 
 use harness::pcap::{Capture, End};
-use openssl::ssl::{SslAcceptor, SslConnector, SslMethod, SslVerifyMode, SslVersion};
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
 use testkit::command::stdout_of;
 use testkit::pki::{KeyType, Pki};
 
@@ -22,10 +22,7 @@ use testkit::pki::{KeyType, Pki};
 /// client's key log goes into the capture too.
 fn recorded(keys: bool) -> (Capture, u16) {
     let pki = Pki::generate().unwrap();
-    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
-    pki.server(KeyType::EcdsaP256)
-        .install(&mut acceptor)
-        .unwrap();
+    let mut acceptor = pki.server(KeyType::EcdsaP256).acceptor().unwrap();
     acceptor
         .set_min_proto_version(Some(SslVersion::TLS1_3))
         .unwrap();

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use common::{harness, run, Proc, LIMIT};
-use openssl::ssl::{SslAcceptor, SslMethod, SslVersion};
+use openssl::ssl::SslVersion;
 use serde_json::Value;
 use testkit::pki::{KeyType, Pki};
 
@@ -261,11 +261,11 @@ fn close_notify_from_the_server_is_traced() {
     let pki = test_pki();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
-    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
-    pki.pki
+    let mut b = pki
+        .pki
         .server(KeyType::EcdsaP256)
-        .install(&mut b)
-        .expect("server credential");
+        .acceptor()
+        .expect("server with the ECDSA credential");
     b.set_max_proto_version(Some(SslVersion::TLS1_3))
         .expect("version");
     let acceptor = b.build();
