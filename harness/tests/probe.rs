@@ -386,16 +386,9 @@ fn a_trickling_server_meets_the_handshake_deadline() {
         bytes.resize(5 + 0x4000, 0);
         common::trickle(&mut tcp, &bytes, Duration::from_millis(500));
     });
-    let out = run(harness(&[
-        "probe",
-        &addr,
-        "--timeout",
-        "5",
-        "--handshake-timeout",
-        "2",
-        "--format",
-        "json",
-    ]));
+    let mut args = vec!["probe", &addr];
+    args.extend(common::TRICKLE_LIMITS);
+    let out = run(harness(&args));
     assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
     assert!(out.stderr.contains("--handshake-timeout"), "{}", out.stderr);
     let line = &json_lines(&out.stdout)[0];

@@ -130,14 +130,7 @@ fn slow_clients_do_not_delay_a_good_one() {
 /// time-out; the 2 s handshake deadline ends it.
 #[test]
 fn the_handshake_deadline_ends_a_trickling_client() {
-    let (server, addr) = serve(&[
-        "--timeout",
-        "5",
-        "--handshake-timeout",
-        "2",
-        "--format",
-        "json",
-    ]);
+    let (server, addr) = serve(&common::TRICKLE_LIMITS);
     let mut tcp = connect(addr);
     let local = tcp.local_addr().expect("local address");
     let mut writer = tcp.try_clone().expect("clone");

@@ -173,6 +173,18 @@ pub fn have_openssl() -> bool {
     found
 }
 
+/// The options the trickle tests give `probe` and `serve`: a 5 s read
+/// time-out that a byte every half second never trips, a 2 s handshake
+/// deadline that ends the handshake, and JSON output.
+pub const TRICKLE_LIMITS: [&str; 6] = [
+    "--timeout",
+    "5",
+    "--handshake-timeout",
+    "2",
+    "--format",
+    "json",
+];
+
 /// Writes `bytes` one at a time, `every` apart, until all are written or
 /// the other side is gone.
 pub fn trickle(w: &mut impl Write, bytes: &[u8], every: Duration) {
