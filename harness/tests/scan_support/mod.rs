@@ -17,20 +17,10 @@ pub fn p(dir: &Path, name: &str) -> String {
     dir.join(name).to_str().expect("utf-8 path").to_string()
 }
 
-pub fn require(tool: &str, package: &str) {
-    let found = Command::new(tool)
-        .arg("--help")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok();
-    assert!(found, "{tool} is required for this test: install {package}");
-}
-
 /// `openssl s_server -www` on a free port with the RSA leaf and its
 /// intermediate, plus `extra`.
 pub fn s_server(d: &Path, extra: &[&str]) -> (Proc, String) {
-    require("openssl", "openssl");
+    common::require("openssl", "version", "openssl");
     let port = common::free_port().to_string();
     let mut cmd = Command::new("openssl");
     cmd.args(["s_server", "-accept", &port, "-www"])
