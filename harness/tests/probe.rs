@@ -59,17 +59,10 @@ fn p(path: &Path) -> &str {
 /// `openssl s_server` with the ECDSA leaf and its intermediate, plus
 /// `extra`; returns the guard and the address it listens on.
 fn s_server(pki: &TestPki, extra: &[&str]) -> (Proc, String) {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-accept", "127.0.0.1:0"])
-        .args(["-cert", p(&pki.leaf), "-key", p(&pki.key)])
-        .args(["-cert_chain", p(&pki.intermediate)])
-        .args(extra);
-    let server = Proc::spawn(cmd);
-    let line = Proc::wait_line(&server.stdout, LIMIT, "s_server's ACCEPT line", |l| {
-        l.starts_with("ACCEPT ")
-    });
-    let addr = line.trim_start_matches("ACCEPT ").trim().to_string();
-    (server, addr)
+    let mut args = vec!["-cert", p(&pki.leaf), "-key", p(&pki.key)];
+    args.extend(["-cert_chain", p(&pki.intermediate)]);
+    args.extend(extra);
+    common::s_server(&args)
 }
 
 /// The `-state` lines `openssl s_client` prints against `addr`, its stdin

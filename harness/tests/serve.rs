@@ -333,21 +333,18 @@ fn state_log_equals_s_server_to_the_close() {
     );
     let root = files.root.to_str().expect("utf-8").to_string();
 
-    let mut cmd = Command::new("openssl");
-    cmd.args([
-        "s_server",
-        "-accept",
-        "127.0.0.1:0",
+    let (mut reference, reference_addr) = common::s_server(&[
         "-state",
         "-naccept",
         "1",
-    ])
-    .args(["-cert", &chain, "-chainCAfile", &chain, "-key", &key]);
-    let mut reference = Proc::spawn(cmd);
-    let ready = Proc::wait_line(&reference.stdout, LIMIT, "s_server's ACCEPT", |l| {
-        l.starts_with("ACCEPT ")
-    });
-    s_client(ready.trim_start_matches("ACCEPT ").trim(), &root);
+        "-cert",
+        &chain,
+        "-chainCAfile",
+        &chain,
+        "-key",
+        &key,
+    ]);
+    s_client(&reference_addr, &root);
     reference.wait(LIMIT);
     // -state goes to stderr, among s_server's other messages.
     let expected: Vec<String> = Proc::drain(&reference.stderr)

@@ -202,6 +202,19 @@ pub fn require(tool: &str, version_arg: &str, install: &str) {
     testkit::command::stdout_of(Command::new(tool).arg(version_arg), install);
 }
 
+/// `openssl s_server -accept 127.0.0.1:0` with `args`, once it accepts;
+/// returns the guard and the address its ACCEPT line names.
+pub fn s_server(args: &[&str]) -> (Proc, String) {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-accept", "127.0.0.1:0"]).args(args);
+    let server = Proc::spawn(cmd);
+    let line = Proc::wait_line(&server.stdout, LIMIT, "s_server's ACCEPT line", |l| {
+        l.starts_with("ACCEPT ")
+    });
+    let addr = line.trim_start_matches("ACCEPT ").trim().to_string();
+    (server, addr)
+}
+
 /// Writes the test PKI with `tls-harness pki`.
 pub fn write_pki(dir: &Path) {
     let o = run(harness(&[
