@@ -276,13 +276,7 @@ fn verdict(t: &Trait, answer: &Answer, no_tls13: bool) -> Verdict {
                 version: TLS12,
                 ec_point_formats: Some(f),
                 ..
-            } => {
-                if f.as_slice() == formats {
-                    Match
-                } else {
-                    Contradiction
-                }
-            }
+            } => agreement(f.as_slice() == formats),
             _ => Neutral,
         },
         Expect::TicketSessionId(len) => match answer {
@@ -291,13 +285,7 @@ fn verdict(t: &Trait, answer: &Answer, no_tls13: bool) -> Verdict {
                 extensions,
                 session_id_len,
                 ..
-            } if extensions.contains(&35) => {
-                if *session_id_len == len {
-                    Match
-                } else {
-                    Contradiction
-                }
-            }
+            } if extensions.contains(&35) => agreement(*session_id_len == len),
             _ => Neutral,
         },
         Expect::Negotiates(v) => match answer {
@@ -329,6 +317,15 @@ fn verdict(t: &Trait, answer: &Answer, no_tls13: bool) -> Verdict {
             Answer::Alert { .. } | Answer::Closed => Contradiction,
             _ => Neutral,
         },
+    }
+}
+
+/// A match when the answer agrees with the trait, else a contradiction.
+fn agreement(agrees: bool) -> Verdict {
+    if agrees {
+        Verdict::Match
+    } else {
+        Verdict::Contradiction
     }
 }
 
