@@ -5,6 +5,8 @@
 //! other side, and a note instead of a file when neither side is in
 //! process.
 
+mod run_support;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -19,9 +21,10 @@ use harness::peer::openssl_cli::OpensslCli;
 use harness::peer::rustls::Rustls;
 use harness::peer::Peer;
 use harness::pipeline;
-use harness::report::{self, Format, Report, Summary, SCHEMA_VERSION};
+use harness::report::{self, Format};
 use harness::run::{run, CaseResult, Planned, RunOptions, Status};
 use harness::transport::{Transport, MEMORY_SERVER_PORT};
+use testkit::command::stdout_of;
 use testkit::pki::Pki;
 
 const BROKEN: &str = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default";
@@ -96,18 +99,11 @@ fn run_and_find(client: Arc<dyn Peer>, server: Arc<dyn Peer>, opts: &RunOptions)
 }
 
 fn tshark(path: &Path, args: &[&str]) -> String {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(path)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("running tshark: {e}; install tshark (apt-get install tshark)"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        Command::new("tshark").arg("-r").arg(path).args(args),
+        "tshark (apt-get install tshark)",
     );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The server's port, from the first packet (the client's SYN).
@@ -180,20 +176,7 @@ fn a_failed_case_over_memory_gets_loopback_addresses() {
 
 /// Each report format names the file of the failed case.
 fn assert_every_format_names(broken: CaseResult, path: &Path) {
-    let mut report = Report {
-        schema_version: SCHEMA_VERSION,
-        tool: "tls-harness".into(),
-        tool_version: "test".into(),
-        openssl: openssl::version::version().into(),
-        peers: Vec::new(),
-        transport: "memory".into(),
-        jobs: 1,
-        shard: None,
-        wall_ms: 1.0,
-        summary: Summary::default(),
-        results: vec![broken],
-    };
-    report.recount();
+    let report = run_support::report_of(vec![broken]);
     let path = path.to_str().expect("utf-8 path");
     let json: serde_json::Value =
         serde_json::from_str(&report::render(&report, Format::Json)).expect("JSON");

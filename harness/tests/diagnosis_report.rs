@@ -3,6 +3,8 @@
 //! `diagnosis.cause`, `.evidence` and `.fix`, and JUnit's failure text
 //! leads with it.
 
+mod run_support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,8 +12,8 @@ use harness::case::Version;
 use harness::peer::inproc::Inproc;
 use harness::peer::Peer;
 use harness::pipeline;
-use harness::report::{self, Format, Report, Summary, SCHEMA_VERSION};
-use harness::run::{run_one, Planned, RunOptions, Status};
+use harness::report::{self, Format};
+use harness::run::{run_one, Planned, Status};
 use harness::transport::Transport;
 use testkit::pki::Pki;
 
@@ -27,13 +29,7 @@ fn a_failed_case_reports_its_diagnosis_in_every_format() {
     case.server.min_version = Some(Version::Tls1_3);
     case.server.max_version = Some(Version::Tls1_3);
     let peer: Arc<dyn Peer> = Arc::new(Inproc::new(Arc::new(Pki::generate().expect("pki"))));
-    let opts = RunOptions {
-        transport: Transport::Memory,
-        jobs: 1,
-        io_timeout: Duration::from_secs(5),
-        progress: false,
-        artifacts: None,
-    };
+    let opts = run_support::options(Transport::Memory, Duration::from_secs(5));
     let planned = Planned {
         index: 0,
         case,
@@ -47,20 +43,7 @@ fn a_failed_case_reports_its_diagnosis_in_every_format() {
         .expect("a failed case has a diagnosis");
     assert_eq!(d.cause.name(), "no_shared_version", "{d}");
 
-    let mut report = Report {
-        schema_version: SCHEMA_VERSION,
-        tool: "tls-harness".into(),
-        tool_version: "test".into(),
-        openssl: openssl::version::version().into(),
-        peers: Vec::new(),
-        transport: "memory".into(),
-        jobs: 1,
-        shard: None,
-        wall_ms: 1.0,
-        summary: Summary::default(),
-        results: vec![result],
-    };
-    report.recount();
+    let report = run_support::report_of(vec![result]);
 
     let table = report::render(&report, Format::Table);
     assert!(

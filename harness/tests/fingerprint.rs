@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_port, write_pki, Proc};
+use common::{free_port, require, write_pki, Proc};
 use harness::hostile::fingerprint::{self, Identification};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -39,20 +39,6 @@ fn assert_named(id: &Identification, name: &str) {
     );
 }
 
-/// Fails, naming the package, when `tool` does not run.
-fn require(tool: &str, version_arg: &str, package: &str) {
-    let ok = Command::new(tool)
-        .arg(version_arg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "{tool} did not run: install {package} (ci/test.sh installs it)"
-    );
-}
-
 /// Waits until `addr` accepts connections; fails if `p` exits first.
 fn wait_listening(p: &mut Proc, addr: SocketAddr) {
     let deadline = Instant::now() + START;
@@ -68,6 +54,15 @@ fn wait_listening(p: &mut Proc, addr: SocketAddr) {
         std::thread::sleep(Duration::from_millis(50));
     }
     panic!("{} did not listen on {addr} within {START:?}", p.name);
+}
+
+/// Starts `cmd`, a server that listens on `port`, and identifies it once
+/// it does.
+fn identify_server(cmd: Command, port: u16) -> Identification {
+    let mut p = Proc::spawn(cmd);
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    wait_listening(&mut p, addr);
+    identify(addr)
 }
 
 fn pki() -> (tempfile::TempDir, PathBuf) {
@@ -92,10 +87,7 @@ fn s_server(key: &str, extra: &[&str]) -> Identification {
         .args(["-cert", &file(&dir, &format!("server-{key}.crt"))])
         .args(["-key", &file(&dir, &format!("server-{key}.key"))])
         .args(extra);
-    let mut p = Proc::spawn(cmd);
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    wait_listening(&mut p, addr);
-    identify(addr)
+    identify_server(cmd, port)
 }
 
 #[test]
@@ -123,10 +115,7 @@ fn gnutls_serv(extra: &[&str]) -> Identification {
         .args(["--x509certfile", &file(&dir, "server-rsa2048.crt")])
         .args(["--x509keyfile", &file(&dir, "server-rsa2048.key")])
         .args(extra);
-    let mut p = Proc::spawn(cmd);
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    wait_listening(&mut p, addr);
-    identify(addr)
+    identify_server(cmd, port)
 }
 
 #[test]
@@ -152,10 +141,7 @@ fn botan_tls_server_is_named_botan() {
         .arg(file(&dir, "server-rsa2048.crt"))
         .arg(file(&dir, "server-rsa2048.key"))
         .arg(format!("--port={port}"));
-    let mut p = Proc::spawn(cmd);
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    wait_listening(&mut p, addr);
-    assert_named(&identify(addr), "Botan 2");
+    assert_named(&identify_server(cmd, port), "Botan 2");
 }
 
 /// The Python with tlslite-ng, found as the tlslite peer finds it.
@@ -187,10 +173,7 @@ fn tlslite_server_is_named_tlslite() {
         .arg(format!("127.0.0.1:{port}"))
         // It serves files from its working directory.
         .current_dir(keep.path());
-    let mut p = Proc::spawn(cmd);
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    wait_listening(&mut p, addr);
-    assert_named(&identify(addr), "tlslite-ng");
+    assert_named(&identify_server(cmd, port), "tlslite-ng");
 }
 
 #[test]

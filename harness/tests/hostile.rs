@@ -1,22 +1,12 @@
 //! The hostile-peer suite, run in full against the in-process traced
 //! server and against a `tls-harness serve` process.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+mod common;
+
 use std::time::Duration;
 
+use common::{harness, Proc};
 use harness::hostile::{self, HostileOptions, InProcessOptions, ReportFormat, Target};
-
-/// Kills and reaps the child, whatever happens to the test.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn check(report: &hostile::HostileReport) {
     let table = report.render(ReportFormat::Table);
@@ -59,35 +49,23 @@ fn hostile_peers_against_the_in_process_server() {
 
 #[test]
 fn hostile_peers_against_tls_harness_serve() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tls-harness"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--key-type",
-            "ecdsa-p256",
-            "--timeout",
-            "2",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tls-harness serve");
-    let stderr = child.stderr.take().expect("piped stderr");
-    let _guard = Reaped(child);
+    let server = Proc::spawn(harness(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--key-type",
+        "ecdsa-p256",
+        "--timeout",
+        "2",
+    ]));
     // serve announces "listening on ADDR" on stderr before its first accept.
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("listening on ") {
-                let _ = tx.send(addr.trim().to_string());
-            }
-        }
-    });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("tls-harness serve announced its address");
+    let line = Proc::wait_line(
+        &server.stderr,
+        Duration::from_secs(30),
+        "tls-harness serve to announce its address",
+        |l| l.starts_with("listening on "),
+    );
+    let addr = line.trim_start_matches("listening on ").trim().to_string();
     let opts = HostileOptions {
         // serve --timeout 2 drops an idle peer after 2 s.
         idle_limit: Some(Duration::from_secs(4)),

@@ -1,6 +1,8 @@
 //! The runner and judge through the library: real cases, and the same
 //! cases with a wrong expectation, which must fail and keep both traces.
 
+mod run_support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,13 +18,7 @@ fn setup() -> (Vec<harness::case::Case>, Arc<dyn Peer>, RunOptions) {
     let (_, cases) = pipeline::plan().expect("plan");
     let pki = Arc::new(Pki::generate().expect("pki"));
     let peer: Arc<dyn Peer> = Arc::new(Inproc::new(pki));
-    let opts = RunOptions {
-        transport: Transport::Memory,
-        jobs: 1,
-        io_timeout: Duration::from_secs(5),
-        progress: false,
-        artifacts: None,
-    };
+    let opts = run_support::options(Transport::Memory, Duration::from_secs(5));
     (cases, peer, opts)
 }
 
@@ -209,13 +205,7 @@ fn a_stalled_peer_fails_with_a_time_out_within_the_case_limit() {
     let client: Arc<dyn Peer> = Arc::new(Inproc::new(pki));
     let silent: Arc<dyn Peer> = Arc::new(Silent);
     for transport in [T::Tcp, T::Memory] {
-        let opts = RunOptions {
-            transport,
-            jobs: 1,
-            io_timeout: Duration::from_millis(200),
-            progress: false,
-            artifacts: None,
-        };
+        let opts = run_support::options(transport, Duration::from_millis(200));
         let start = std::time::Instant::now();
         let p = Planned {
             index: 0,

@@ -14,17 +14,15 @@ use std::thread;
 use std::time::Duration;
 
 use harness::pcap::{Capture, End};
-use openssl::ssl::{SslAcceptor, SslConnector, SslMethod, SslVerifyMode, SslVersion};
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
+use testkit::command::stdout_of;
 use testkit::pki::{KeyType, Pki};
 
 /// One TLS 1.3 connection, the client's side recorded; with `keys`, the
 /// client's key log goes into the capture too.
 fn recorded(keys: bool) -> (Capture, u16) {
     let pki = Pki::generate().unwrap();
-    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
-    pki.server(KeyType::EcdsaP256)
-        .install(&mut acceptor)
-        .unwrap();
+    let mut acceptor = pki.server(KeyType::EcdsaP256).acceptor().unwrap();
     acceptor
         .set_min_proto_version(Some(SslVersion::TLS1_3))
         .unwrap();
@@ -71,19 +69,15 @@ fn handshake_types(capture: &Capture, port: u16) -> BTreeSet<u8> {
 
 /// The handshake message types tshark sees in the pcapng file at `path`.
 fn types_in_file(path: &std::path::Path, port: u16) -> BTreeSet<u8> {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(path)
-        .args(["-d", &format!("tcp.port=={port},tls")])
-        .args(["-T", "fields", "-e", "tls.handshake.type"])
-        .output()
-        .expect("run tshark (install it: apt-get install tshark)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = stdout_of(
+        Command::new("tshark")
+            .arg("-r")
+            .arg(path)
+            .args(["-d", &format!("tcp.port=={port},tls")])
+            .args(["-T", "fields", "-e", "tls.handshake.type"]),
+        "tshark (apt-get install tshark)",
     );
-    String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out)
         .split(|c: char| c == ',' || c.is_whitespace())
         .filter_map(|t| t.parse().ok())
         .collect()

@@ -1,19 +1,18 @@
 //! `tls-harness pki`: private keys readable by their owner only, and a key
 //! file the command did not write is not replaced without `--force`.
 
+mod common;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
+
+use common::{harness, run, Output};
 
 fn pki(out: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tls-harness"))
-        .arg("pki")
-        .arg("--out")
-        .arg(out)
-        .args(extra)
-        .output()
-        .expect("run tls-harness pki")
+    let mut args = vec!["pki", "--out", out.to_str().expect("utf-8 path")];
+    args.extend(extra);
+    run(harness(&args))
 }
 
 fn mode(p: &Path) -> u32 {
@@ -24,12 +23,8 @@ fn mode(p: &Path) -> u32 {
 fn keys_are_written_0600() {
     let dir = tempfile::tempdir().unwrap();
     let out = pki(dir.path(), &["--format", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let paths: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success(), "{}", out.stderr);
+    let paths: Vec<String> = serde_json::from_str(&out.stdout).unwrap();
     let keys: Vec<&String> = paths.iter().filter(|p| p.ends_with(".key")).collect();
     assert_eq!(
         keys.len(),
@@ -48,17 +43,13 @@ fn a_foreign_key_needs_force() {
     fs::write(&theirs, b"someone's key").unwrap();
     let out = pki(dir.path(), &[]);
     assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = &out.stderr;
     assert!(stderr.contains(&theirs.display().to_string()), "{stderr}");
     assert!(stderr.contains("--force"), "{stderr}");
     assert_eq!(fs::read(&theirs).unwrap(), b"someone's key");
 
     let out = pki(dir.path(), &["--force"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", out.stderr);
     assert_ne!(fs::read(&theirs).unwrap(), b"someone's key");
     assert_eq!(mode(&theirs), 0o600);
 }

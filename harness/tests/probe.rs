@@ -5,14 +5,14 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use common::{harness, run, Proc, LIMIT};
-use openssl::ssl::{SslAcceptor, SslMethod, SslVersion};
+use openssl::ssl::SslVersion;
 use serde_json::Value;
 use testkit::pki::{KeyType, Pki};
 
@@ -23,14 +23,7 @@ const LINGER: &str = "2";
 const HOLD: Duration = Duration::from_secs(2);
 
 fn require_openssl() {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        ok,
-        "this test needs the openssl command line tool: apt-get install openssl"
-    );
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
 }
 
 struct TestPki {
@@ -66,17 +59,10 @@ fn p(path: &Path) -> &str {
 /// `openssl s_server` with the ECDSA leaf and its intermediate, plus
 /// `extra`; returns the guard and the address it listens on.
 fn s_server(pki: &TestPki, extra: &[&str]) -> (Proc, String) {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-accept", "127.0.0.1:0"])
-        .args(["-cert", p(&pki.leaf), "-key", p(&pki.key)])
-        .args(["-cert_chain", p(&pki.intermediate)])
-        .args(extra);
-    let server = Proc::spawn(cmd);
-    let line = Proc::wait_line(&server.stdout, LIMIT, "s_server's ACCEPT line", |l| {
-        l.starts_with("ACCEPT ")
-    });
-    let addr = line.trim_start_matches("ACCEPT ").trim().to_string();
-    (server, addr)
+    let mut args = vec!["-cert", p(&pki.leaf), "-key", p(&pki.key)];
+    args.extend(["-cert_chain", p(&pki.intermediate)]);
+    args.extend(extra);
+    common::s_server(&args)
 }
 
 /// The `-state` lines `openssl s_client` prints against `addr`, its stdin
@@ -268,11 +254,11 @@ fn close_notify_from_the_server_is_traced() {
     let pki = test_pki();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
-    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
-    pki.pki
+    let mut b = pki
+        .pki
         .server(KeyType::EcdsaP256)
-        .install(&mut b)
-        .expect("server credential");
+        .acceptor()
+        .expect("server with the ECDSA credential");
     b.set_max_proto_version(Some(SslVersion::TLS1_3))
         .expect("version");
     let acceptor = b.build();
@@ -344,14 +330,7 @@ fn reconnect_prints_one_json_object_per_connection() {
 /// says so itself, and the probe names the alert it received.
 #[test]
 fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
-    let found = Command::new("gnutls-serv")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "this test needs gnutls-serv: apt-get install gnutls-bin"
-    );
+    common::require("gnutls-serv", "--version", "gnutls-bin");
     let pki = test_pki();
     let chain = pki.dir.path().join("server-ecdsa-p256.chain.pem");
     let port = common::free_port().to_string();
@@ -398,23 +377,11 @@ fn a_trickling_server_meets_the_handshake_deadline() {
         // A handshake record announcing a 16 KiB ServerHello, dribbled.
         let mut bytes = vec![0x16, 0x03, 0x03, 0x40, 0x00, 0x02, 0x00, 0x3f, 0xfb];
         bytes.resize(5 + 0x4000, 0);
-        for b in bytes {
-            if tcp.write_all(&[b]).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
+        common::trickle(&mut tcp, &bytes, Duration::from_millis(500));
     });
-    let out = run(harness(&[
-        "probe",
-        &addr,
-        "--timeout",
-        "5",
-        "--handshake-timeout",
-        "2",
-        "--format",
-        "json",
-    ]));
+    let mut args = vec!["probe", &addr];
+    args.extend(common::TRICKLE_LIMITS);
+    let out = run(harness(&args));
     assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
     assert!(out.stderr.contains("--handshake-timeout"), "{}", out.stderr);
     let line = &json_lines(&out.stdout)[0];

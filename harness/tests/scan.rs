@@ -328,7 +328,7 @@ fn default_server_tls13_resumption_fallback_and_policies() {
 
 #[test]
 fn gnutls_serv_priority_string() {
-    require("gnutls-serv", "gnutls-bin");
+    common::require("gnutls-serv", "--version", "gnutls-bin");
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);

@@ -130,14 +130,7 @@ fn slow_clients_do_not_delay_a_good_one() {
 /// time-out; the 2 s handshake deadline ends it.
 #[test]
 fn the_handshake_deadline_ends_a_trickling_client() {
-    let (server, addr) = serve(&[
-        "--timeout",
-        "5",
-        "--handshake-timeout",
-        "2",
-        "--format",
-        "json",
-    ]);
+    let (server, addr) = serve(&common::TRICKLE_LIMITS);
     let mut tcp = connect(addr);
     let local = tcp.local_addr().expect("local address");
     let mut writer = tcp.try_clone().expect("clone");
@@ -146,12 +139,7 @@ fn the_handshake_deadline_ends_a_trickling_client() {
         // a byte at a time: far more bytes than the deadline lets through.
         let mut bytes = vec![0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc];
         bytes.resize(5 + 512, 0);
-        for b in bytes {
-            if writer.write_all(&[b]).is_err() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
+        common::trickle(&mut writer, &bytes, Duration::from_millis(500));
     });
     assert!(
         closed_within(&mut tcp, LIMIT).is_some(),
@@ -332,14 +320,7 @@ fn s_client(addr: &str, root: &str) {
 /// included, equals `openssl s_server -state` for the same client.
 #[test]
 fn state_log_equals_s_server_to_the_close() {
-    let found = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found,
-        "this test needs the openssl command: apt-get install openssl"
-    );
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
     let dir = tempfile::tempdir().expect("temp dir");
     let files = Pki::generate()
         .expect("PKI")
@@ -352,21 +333,18 @@ fn state_log_equals_s_server_to_the_close() {
     );
     let root = files.root.to_str().expect("utf-8").to_string();
 
-    let mut cmd = Command::new("openssl");
-    cmd.args([
-        "s_server",
-        "-accept",
-        "127.0.0.1:0",
+    let (mut reference, reference_addr) = common::s_server(&[
         "-state",
         "-naccept",
         "1",
-    ])
-    .args(["-cert", &chain, "-chainCAfile", &chain, "-key", &key]);
-    let mut reference = Proc::spawn(cmd);
-    let ready = Proc::wait_line(&reference.stdout, LIMIT, "s_server's ACCEPT", |l| {
-        l.starts_with("ACCEPT ")
-    });
-    s_client(ready.trim_start_matches("ACCEPT ").trim(), &root);
+        "-cert",
+        &chain,
+        "-chainCAfile",
+        &chain,
+        "-key",
+        &key,
+    ]);
+    s_client(&reference_addr, &root);
     reference.wait(LIMIT);
     // -state goes to stderr, among s_server's other messages.
     let expected: Vec<String> = Proc::drain(&reference.stderr)

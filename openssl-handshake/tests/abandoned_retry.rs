@@ -12,6 +12,7 @@ use std::thread;
 use common::*;
 use openssl::ssl::{HandshakeError, Ssl, SslContext, SslMethod, SslVerifyMode};
 use openssl_handshake::Outcome;
+use testkit::first_flight::first_flight;
 use testkit::pki::KeyType;
 
 #[test]
@@ -68,12 +69,7 @@ fn client_hello(groups: &str) -> Vec<u8> {
     b.set_verify(SslVerifyMode::NONE);
     b.set_groups_list(groups).expect("client groups");
     let ctx = b.build();
-    let ssl = Ssl::new(&ctx).expect("client ssl");
-    match ssl.connect(Capture::default()) {
-        Err(HandshakeError::WouldBlock(mid)) => mid.get_ref().written.clone(),
-        Err(e) => panic!("capturing the ClientHello: {e}"),
-        Ok(_) => panic!("a handshake without a server"),
-    }
+    first_flight(Ssl::new(&ctx).expect("client ssl")).expect("capturing the ClientHello")
 }
 
 /// Reads one whole TLS record.
@@ -84,27 +80,4 @@ fn read_record(tcp: &mut TcpStream) -> io::Result<Vec<u8>> {
     record.resize(5 + len, 0);
     tcp.read_exact(&mut record[5..])?;
     Ok(record)
-}
-
-/// A stream with nothing to read that keeps what is written to it.
-#[derive(Debug, Default)]
-struct Capture {
-    written: Vec<u8>,
-}
-
-impl Read for Capture {
-    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-        Err(io::ErrorKind::WouldBlock.into())
-    }
-}
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }

@@ -1,6 +1,7 @@
 //! Test material shared by openssl-handshake's tests, examples and benches
 //! and by `tls-harness`: a disposable test PKI ([`pki`]), an in-memory
-//! duplex stream ([`duplex`]), the output of a command-line tool
+//! duplex stream ([`duplex`]), a client's first flight
+//! ([`first_flight`]), the output of a command-line tool
 //! ([`command`]) and the error printer of the command-line tools
 //! ([`error_chain`]).
 //!
@@ -11,4 +12,5 @@
 pub mod command;
 pub mod duplex;
 pub mod error_chain;
+pub mod first_flight;
 pub mod pki;

@@ -38,7 +38,7 @@ use std::path::PathBuf;
 
 use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
-use openssl::ssl::SslContextBuilder;
+use openssl::ssl::{SslAcceptor, SslAcceptorBuilder, SslContextBuilder, SslMethod};
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::{X509Req, X509};
 
@@ -100,6 +100,14 @@ impl Credential {
             b.add_extra_chain_cert(cert.clone())?;
         }
         b.check_private_key()
+    }
+
+    /// A server configured as Mozilla's "intermediate" profile
+    /// (`SslAcceptor::mozilla_intermediate_v5`), presenting this credential.
+    pub fn acceptor(&self) -> Result<SslAcceptorBuilder, ErrorStack> {
+        let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
+        self.install(&mut b)?;
+        Ok(b)
     }
 
     /// The leaf then the chain as PEM, the format

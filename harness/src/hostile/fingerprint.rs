@@ -25,6 +25,7 @@ use table::{Expect, Implementation, Trait, TABLE};
 
 use super::suite::Rng;
 
+const TLS12: u16 = 0x0303;
 const TLS13: u16 = 0x0304;
 
 /// How many entries of an implementation's row must match before the
@@ -233,39 +234,17 @@ enum Verdict {
 /// version.
 fn verdict(t: &Trait, answer: &Answer, no_tls13: bool) -> Verdict {
     use Verdict::*;
-    let hello = match answer {
-        Answer::ServerHello {
-            version,
-            hello_retry_request,
-            extensions,
-            session_id_len,
-            ec_point_formats,
-        } => Some((
-            *version,
-            *hello_retry_request,
-            extensions,
-            *session_id_len,
-            ec_point_formats,
-        )),
-        _ => None,
-    };
-    let alert = match answer {
-        Answer::Alert {
-            level,
-            description,
-            record_version,
-        } => Some((*level, *description, *record_version)),
-        _ => None,
-    };
     // A TLS 1.2 answer to something only TLS 1.3 has is up to the
     // server's configuration.
-    let below_tls13 = match hello {
-        Some(h) => h.0 < TLS13,
-        None => no_tls13,
+    let below_tls13 = match answer {
+        Answer::ServerHello { version, .. } => *version < TLS13,
+        _ => no_tls13,
     };
     if t.probe.tls13_only() && below_tls13 {
         return match t.expect {
-            Expect::Negotiates(v) if hello.is_some_and(|h| h.0 == v) => Match,
+            Expect::Negotiates(v) if matches!(answer, Answer::ServerHello { version, .. } if *version == v) => {
+                Match
+            }
             _ => Neutral,
         };
     }
@@ -274,11 +253,16 @@ fn verdict(t: &Trait, answer: &Answer, no_tls13: bool) -> Verdict {
             version,
             hrr,
             order,
-        } => match hello {
-            Some((v, r, exts, _, _)) if v == version && r == hrr => {
-                if !is_subsequence(exts, order) {
+        } => match answer {
+            Answer::ServerHello {
+                version: v,
+                hello_retry_request: r,
+                extensions,
+                ..
+            } if *v == version && *r == hrr => {
+                if !is_subsequence(extensions, order) {
                     Contradiction
-                } else if exts.len() >= 2 {
+                } else if extensions.len() >= 2 {
                     Match
                 } else {
                     // One extension or none has no order to show.
@@ -287,44 +271,61 @@ fn verdict(t: &Trait, answer: &Answer, no_tls13: bool) -> Verdict {
             }
             _ => Neutral,
         },
-        Expect::PointFormats(formats) => match hello {
-            Some((0x0303, _, _, _, Some(f))) if f.as_slice() == formats => Match,
-            Some((0x0303, _, _, _, Some(_))) => Contradiction,
+        Expect::PointFormats(formats) => match answer {
+            Answer::ServerHello {
+                version: TLS12,
+                ec_point_formats: Some(f),
+                ..
+            } => agreement(f.as_slice() == formats),
             _ => Neutral,
         },
-        Expect::TicketSessionId(len) => match hello {
-            Some((0x0303, _, exts, sid, _)) if exts.contains(&35) => {
-                if sid == len {
-                    Match
-                } else {
-                    Contradiction
-                }
-            }
+        Expect::TicketSessionId(len) => match answer {
+            Answer::ServerHello {
+                version: TLS12,
+                extensions,
+                session_id_len,
+                ..
+            } if extensions.contains(&35) => agreement(*session_id_len == len),
             _ => Neutral,
         },
-        Expect::Negotiates(v) => match hello {
-            Some((hv, false, ..)) if hv == v => Match,
-            Some(_) => Contradiction,
-            None => Neutral,
+        Expect::Negotiates(v) => match answer {
+            Answer::ServerHello {
+                version,
+                hello_retry_request: false,
+                ..
+            } if *version == v => Match,
+            Answer::ServerHello { .. } => Contradiction,
+            _ => Neutral,
         },
-        Expect::Alert(d) => match (alert, hello) {
-            (Some((2, ad, _)), _) if ad == d => Match,
-            (Some(_), _) | (None, Some(_)) => Contradiction,
+        Expect::Alert(d) => match answer {
+            Answer::Alert {
+                level: 2,
+                description,
+                ..
+            } if *description == d => Match,
             // Each implementation here alerts; a silent close is another's.
-            (None, None) if *answer == Answer::Closed => Contradiction,
-            (None, None) => Neutral,
+            Answer::Alert { .. } | Answer::ServerHello { .. } | Answer::Closed => Contradiction,
+            _ => Neutral,
         },
-        Expect::AlertRecordVersion(v) => match alert {
-            Some((_, _, rv)) if rv == v => Match,
-            Some(_) => Contradiction,
-            None => Neutral,
+        Expect::AlertRecordVersion(v) => match answer {
+            Answer::Alert { record_version, .. } if *record_version == v => Match,
+            Answer::Alert { .. } => Contradiction,
+            _ => Neutral,
         },
-        Expect::Accepts => match (alert, hello) {
-            (_, Some(_)) => Match,
-            (Some(_), _) => Contradiction,
-            (None, None) if *answer == Answer::Closed => Contradiction,
-            (None, None) => Neutral,
+        Expect::Accepts => match answer {
+            Answer::ServerHello { .. } => Match,
+            Answer::Alert { .. } | Answer::Closed => Contradiction,
+            _ => Neutral,
         },
+    }
+}
+
+/// A match when the answer agrees with the trait, else a contradiction.
+fn agreement(agrees: bool) -> Verdict {
+    if agrees {
+        Verdict::Match
+    } else {
+        Verdict::Contradiction
     }
 }
 

@@ -7,9 +7,8 @@
 //! the suites list, ...). The rest of the bytes stay realistic, so a server
 //! rejects them for the one reason the case is about.
 
-use std::io::{self, Read, Write};
-
-use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion};
+use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion};
+use testkit::first_flight::first_flight;
 
 use super::HostileError;
 
@@ -45,17 +44,7 @@ impl ClientHello {
         let ctx = b.build();
         let mut ssl = Ssl::new(&ctx).map_err(|e| capture_err(&e))?;
         ssl.set_hostname("localhost").map_err(|e| capture_err(&e))?;
-        // The stream never has anything to read, so the client stops right
-        // after writing its first flight, which is the ClientHello.
-        let written = match ssl.connect(Capture::default()) {
-            Err(HandshakeError::WouldBlock(mid)) => mid.get_ref().written.clone(),
-            Err(e) => return Err(capture_err(&e)),
-            Ok(_) => {
-                return Err(HostileError::Capture(
-                    "the client finished a handshake without a server".into(),
-                ))
-            }
-        };
+        let written = first_flight(ssl).map_err(|e| capture_err(&e))?;
         ClientHello::parse_record(&written)
     }
 
@@ -205,29 +194,6 @@ impl<'a> Reader<'a> {
             .iter()
             .fold(0usize, |n, b| (n << 8) | usize::from(*b));
         self.take(len)
-    }
-}
-
-/// A stream with nothing to read that keeps what is written to it.
-#[derive(Debug, Default)]
-struct Capture {
-    written: Vec<u8>,
-}
-
-impl Read for Capture {
-    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-        Err(io::ErrorKind::WouldBlock.into())
-    }
-}
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.written.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 

@@ -72,16 +72,9 @@ fn check_trace(
     eof_alert: bool,
     problems: &mut Vec<String>,
 ) -> String {
-    let Some(rec) = local.and_then(|l| server.record_for(l, wait)) else {
-        problems.push("the in-process server left no record of the connection".into());
-        return "no record".into();
-    };
-    let Some(t) = &rec.trace else {
-        problems.push(format!(
-            "no trace was recorded for the connection ({})",
-            rec.error.as_deref().unwrap_or("no error")
-        ));
-        return "no trace".into();
+    let t = match server.traced(local, wait, problems) {
+        Ok((_, t)) => t,
+        Err(note) => return note,
     };
     if t.succeeded() {
         problems.push("the trace says the handshake succeeded".into());
@@ -113,7 +106,7 @@ fn check_trace(
             s.map_or("no alert was sent".into(), |a| format!("it sent {a}"))
         )),
     }
-    outcome_text(t)
+    outcome_text(&t)
 }
 
 fn level_matches(level: AlertLevel, wire: u8) -> bool {

@@ -202,13 +202,9 @@ fn check_server_trace(
     wait: Duration,
     problems: &mut Vec<String>,
 ) -> String {
-    let Some(rec) = local.and_then(|l| server.record_for(l, wait)) else {
-        problems.push("the in-process server left no record of the connection".into());
-        return "no record".into();
-    };
-    let Some(t) = &rec.trace else {
-        problems.push("no trace was recorded for the connection".into());
-        return "no trace".into();
+    let (rec, t) = match server.traced(local, wait, problems) {
+        Ok(found) => found,
+        Err(note) => return note,
     };
     if !rec.handshake_ok {
         problems.push("the first handshake is not recorded as a success".into());
@@ -241,7 +237,7 @@ fn check_server_trace(
     }
     format!(
         "{}; handshakes: {}",
-        outcome_text_all_alerts(t),
+        outcome_text_all_alerts(&t),
         t.handshakes
     )
 }

@@ -177,6 +177,29 @@ impl TracedServer {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
+
+    /// The record and trace of the connection from `local`, waiting up to
+    /// `wait`. When either is missing, says so in `problems` and returns
+    /// the short account the report gives instead.
+    pub(crate) fn traced(
+        &self,
+        local: Option<SocketAddr>,
+        wait: Duration,
+        problems: &mut Vec<String>,
+    ) -> Result<(ConnectionRecord, HandshakeTrace), String> {
+        let Some(mut rec) = local.and_then(|l| self.record_for(l, wait)) else {
+            problems.push("the in-process server left no record of the connection".into());
+            return Err("no record".into());
+        };
+        let Some(trace) = rec.trace.take() else {
+            problems.push(format!(
+                "no trace was recorded for the connection ({})",
+                rec.error.as_deref().unwrap_or("no error")
+            ));
+            return Err("no trace".into());
+        };
+        Ok((rec, trace))
+    }
 }
 
 impl Drop for TracedServer {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{diagnosis, PairingView, Report};
+use super::{diagnosis, failure_reason, PairingView, Report};
 use crate::case::{KeyKind, Version};
 use crate::run::Status;
 
@@ -93,13 +93,7 @@ pub fn render(report: &Report) -> String {
         if !failed.is_empty() {
             let _ = writeln!(out, "\nInterop failures:\n");
             for r in failed {
-                let _ = writeln!(
-                    out,
-                    "- `{}` ({}): {}",
-                    r.id,
-                    r.pairing,
-                    r.reason.as_deref().unwrap_or("failed")
-                );
+                let _ = writeln!(out, "- `{}` ({}): {}", r.id, r.pairing, failure_reason(r));
             }
         }
     }
@@ -114,12 +108,7 @@ pub fn render(report: &Report) -> String {
         out.push_str("None.\n");
     }
     for r in failures {
-        let _ = writeln!(
-            out,
-            "- `{}`: {}",
-            r.id,
-            r.reason.as_deref().unwrap_or("failed")
-        );
+        let _ = writeln!(out, "- `{}`: {}", r.id, failure_reason(r));
         if let Some(d) = &r.diagnosis {
             let _ = writeln!(out, "  - diagnosis: {}", diagnosis::markdown(d));
         }

@@ -143,6 +143,11 @@ pub fn render(report: &Report, format: Format) -> String {
     }
 }
 
+/// Why a failed case failed; "failed" when it does not say.
+fn failure_reason(r: &CaseResult) -> &str {
+    r.reason.as_deref().unwrap_or("failed")
+}
+
 /// A failed case's `--artifacts` file, or why it has none: "pcapng:
 /// PATH" or "pcapng: none, REASON". `None` when nothing was asked.
 pub fn artifact_text(r: &CaseResult) -> Option<String> {

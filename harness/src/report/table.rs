@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{artifact_text, diagnosis, outcome_text, PairingView, Report};
+use super::{artifact_text, diagnosis, failure_reason, outcome_text, PairingView, Report};
 use crate::case::Version;
 use crate::run::Status;
 
@@ -108,7 +108,7 @@ pub fn render(report: &Report) -> String {
                 "  FAIL {} ({}): {}",
                 r.id,
                 r.pairing,
-                r.reason.as_deref().unwrap_or("failed")
+                failure_reason(r)
             );
             if let Some(d) = &r.diagnosis {
                 let _ = writeln!(out, "       diagnosis: {}", diagnosis::line(d));

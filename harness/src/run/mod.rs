@@ -252,24 +252,37 @@ pub fn run(
         .into_iter()
         .zip(plan.iter())
         .map(|(r, p)| {
-            r.unwrap_or_else(|| CaseResult {
-                id: pairing_of(client.as_ref(), server.as_ref()).result_id(&p.case.id),
-                pairing: pairing_of(client.as_ref(), server.as_ref()),
-                index: p.index,
-                status: Status::Fail,
-                reason: Some(
-                    "the harness crashed while running this case; run it alone to see why".into(),
-                ),
-                case: p.case.clone(),
-                observed: None,
-                elapsed_ms: 0.0,
-                sides: None,
-                diagnosis: None,
-                artifact: None,
-                artifact_note: None,
+            r.unwrap_or_else(|| {
+                unobserved(
+                    p,
+                    pairing_of(client.as_ref(), server.as_ref()),
+                    Status::Fail,
+                    Some(
+                        "the harness crashed while running this case; run it alone to see why"
+                            .into(),
+                    ),
+                )
             })
         })
         .collect()
+}
+
+/// The result of `p` before anything of it is observed.
+fn unobserved(p: &Planned, pairing: Pairing, status: Status, reason: Option<String>) -> CaseResult {
+    CaseResult {
+        id: pairing.result_id(&p.case.id),
+        pairing,
+        index: p.index,
+        status,
+        reason,
+        case: p.case.clone(),
+        observed: None,
+        elapsed_ms: 0.0,
+        sides: None,
+        diagnosis: None,
+        artifact: None,
+        artifact_note: None,
+    }
 }
 
 fn pairing_of(client: &dyn Peer, server: &dyn Peer) -> Pairing {
@@ -306,20 +319,7 @@ pub fn run_one(
 ) -> CaseResult {
     let case = &p.case;
     let pairing = pairing_of(client.as_ref(), server.as_ref());
-    let mut result = CaseResult {
-        id: pairing.result_id(&case.id),
-        pairing,
-        index: p.index,
-        status: Status::Skipped,
-        reason: p.skip.clone(),
-        case: case.clone(),
-        observed: None,
-        elapsed_ms: 0.0,
-        sides: None,
-        diagnosis: None,
-        artifact: None,
-        artifact_note: None,
-    };
+    let mut result = unobserved(p, pairing, Status::Skipped, p.skip.clone());
     if p.skip.is_some() {
         return result;
     }

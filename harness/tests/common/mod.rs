@@ -3,7 +3,7 @@
 //! child process, whatever happens to the test.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -171,6 +171,48 @@ pub fn have_openssl() -> bool {
         eprintln!("skipping: the openssl command is not installed");
     }
     found
+}
+
+/// The options the trickle tests give `probe` and `serve`: a 5 s read
+/// time-out that a byte every half second never trips, a 2 s handshake
+/// deadline that ends the handshake, and JSON output.
+pub const TRICKLE_LIMITS: [&str; 6] = [
+    "--timeout",
+    "5",
+    "--handshake-timeout",
+    "2",
+    "--format",
+    "json",
+];
+
+/// Writes `bytes` one at a time, `every` apart, until all are written or
+/// the other side is gone.
+pub fn trickle(w: &mut impl Write, bytes: &[u8], every: Duration) {
+    for b in bytes {
+        if w.write_all(&[*b]).is_err() {
+            return;
+        }
+        std::thread::sleep(every);
+    }
+}
+
+/// Fails the test, saying to install `install`, unless `tool version_arg`
+/// runs and succeeds.
+pub fn require(tool: &str, version_arg: &str, install: &str) {
+    testkit::command::stdout_of(Command::new(tool).arg(version_arg), install);
+}
+
+/// `openssl s_server -accept 127.0.0.1:0` with `args`, once it accepts;
+/// returns the guard and the address its ACCEPT line names.
+pub fn s_server(args: &[&str]) -> (Proc, String) {
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_server", "-accept", "127.0.0.1:0"]).args(args);
+    let server = Proc::spawn(cmd);
+    let line = Proc::wait_line(&server.stdout, LIMIT, "s_server's ACCEPT line", |l| {
+        l.starts_with("ACCEPT ")
+    });
+    let addr = line.trim_start_matches("ACCEPT ").trim().to_string();
+    (server, addr)
 }
 
 /// Writes the test PKI with `tls-harness pki`.

@@ -2,7 +2,6 @@
 //! `tls-harness scan`, and reading its JSON report.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use openssl::asn1::Asn1Time;
@@ -17,32 +16,15 @@ pub fn p(dir: &Path, name: &str) -> String {
     dir.join(name).to_str().expect("utf-8 path").to_string()
 }
 
-pub fn require(tool: &str, package: &str) {
-    let found = Command::new(tool)
-        .arg("--help")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok();
-    assert!(found, "{tool} is required for this test: install {package}");
-}
-
 /// `openssl s_server -www` on a free port with the RSA leaf and its
 /// intermediate, plus `extra`.
 pub fn s_server(d: &Path, extra: &[&str]) -> (Proc, String) {
-    require("openssl", "openssl");
-    let port = common::free_port().to_string();
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-accept", &port, "-www"])
-        .args(["-cert", &p(d, "server-rsa2048.crt")])
-        .args(["-key", &p(d, "server-rsa2048.key")])
-        .args(["-cert_chain", &p(d, "intermediate.pem")])
-        .args(extra);
-    let proc = Proc::spawn(cmd);
-    Proc::wait_line(&proc.stdout, WAIT, "s_server to accept", |l| {
-        l.starts_with("ACCEPT")
-    });
-    (proc, format!("127.0.0.1:{port}"))
+    common::require("openssl", "version", "openssl");
+    let (cert, key) = (p(d, "server-rsa2048.crt"), p(d, "server-rsa2048.key"));
+    let chain = p(d, "intermediate.pem");
+    let mut args = vec!["-www", "-cert", &cert, "-key", &key, "-cert_chain", &chain];
+    args.extend(extra);
+    common::s_server(&args)
 }
 
 /// Runs a scan with the test PKI's root as trust anchor; returns the exit

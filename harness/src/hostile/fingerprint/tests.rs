@@ -10,6 +10,25 @@ fn hello(version: u16, hrr: bool, extensions: &[u16]) -> Answer {
     }
 }
 
+/// What an OpenSSL without TLS 1.3 answers every hello with.
+fn openssl_tls12_hello() -> Answer {
+    Answer::ServerHello {
+        version: 0x0303,
+        hello_retry_request: false,
+        extensions: vec![0xff01, 11, 35, 23],
+        session_id_len: 0,
+        ec_point_formats: Some(vec![0, 1, 2]),
+    }
+}
+
+/// The entry for `name` among those `id` ruled out.
+fn ruled_out<'a>(id: &'a Identification, name: &str) -> &'a RuledOut {
+    id.ruled_out
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("{name} listed as ruled out"))
+}
+
 fn alert(description: u8) -> Answer {
     Answer::Alert {
         level: 2,
@@ -58,20 +77,12 @@ fn answers_mixing_two_implementations_name_neither() {
     ];
     let id = conclude(&answers);
     assert!(!id.known, "{}", id.summary);
-    let openssl = id
-        .ruled_out
-        .iter()
-        .find(|r| r.name == "OpenSSL")
-        .expect("listed");
+    let openssl = ruled_out(&id, "OpenSSL");
     assert!(openssl
         .contradicted_by
         .iter()
         .any(|e| e.probe == "duplicate-extension"));
-    let gnutls = id
-        .ruled_out
-        .iter()
-        .find(|r| r.name == "GnuTLS")
-        .expect("listed");
+    let gnutls = ruled_out(&id, "GnuTLS");
     assert!(gnutls
         .contradicted_by
         .iter()
@@ -82,13 +93,7 @@ fn answers_mixing_two_implementations_name_neither() {
 fn a_tls12_only_server_is_judged_on_what_tls12_shows() {
     // An OpenSSL configured without TLS 1.3: every TLS 1.3 probe gets a
     // TLS 1.2 ServerHello, which is neutral for all but Botan 2's entry.
-    let tls12 = Answer::ServerHello {
-        version: 0x0303,
-        hello_retry_request: false,
-        extensions: vec![0xff01, 11, 35, 23],
-        session_id_len: 0,
-        ec_point_formats: Some(vec![0, 1, 2]),
-    };
+    let tls12 = openssl_tls12_hello();
     let answers = vec![
         (Probe::Tls13Hello, tls12.clone()),
         (Probe::Tls12Hello, tls12.clone()),
@@ -101,11 +106,7 @@ fn a_tls12_only_server_is_judged_on_what_tls12_shows() {
     assert!(id.known, "{id:#?}");
     assert_eq!(id.name, "OpenSSL");
     assert!(id.basis.len() >= MIN_MATCHES);
-    let botan = id
-        .ruled_out
-        .iter()
-        .find(|r| r.name == "Botan 2")
-        .expect("listed");
+    let botan = ruled_out(&id, "Botan 2");
     assert!(
         botan.matched >= 1,
         "TLS 1.2 for a TLS 1.3 hello is Botan-like"
@@ -141,13 +142,7 @@ fn a_server_without_tls13_is_not_judged_by_its_alerts_to_tls13_only_probes() {
     // OpenSSL with -no_tls1_3 and an ECDSA key: TLS 1.2 for the TLS 1.3
     // hello, then handshake_failure where a TLS 1.3 OpenSSL sends
     // missing_extension.
-    let tls12 = Answer::ServerHello {
-        version: 0x0303,
-        hello_retry_request: false,
-        extensions: vec![0xff01, 11, 35, 23],
-        session_id_len: 0,
-        ec_point_formats: Some(vec![0, 1, 2]),
-    };
+    let tls12 = openssl_tls12_hello();
     let answers = vec![
         (Probe::Tls13Hello, tls12.clone()),
         (Probe::Tls12Hello, tls12),
