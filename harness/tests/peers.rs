@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{harness, have_openssl, lines_with, run, write_pki, Proc};
+use common::{harness, lines_with, require, run, write_pki, Proc};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -141,9 +141,7 @@ fn s_client(d: &Path, addr: &str, version: &str) -> common::Output {
 
 #[test]
 fn probe_state_equals_s_client_state_against_s_server() {
-    if !have_openssl() {
-        return;
-    }
+    require("openssl", "version", "the openssl package");
     let dir = tempfile::tempdir().expect("tempdir");
     write_pki(dir.path());
     let d = dir.path();
@@ -202,9 +200,7 @@ fn probe_state_equals_s_client_state_against_s_server() {
 
 #[test]
 fn serve_state_equals_s_server_state_for_s_client() {
-    if !have_openssl() {
-        return;
-    }
+    require("openssl", "version", "the openssl package");
     let dir = tempfile::tempdir().expect("tempdir");
     write_pki(dir.path());
     let d = dir.path();

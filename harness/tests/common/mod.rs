@@ -155,24 +155,6 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("addr").port()
 }
 
-/// Whether the `openssl` command exists. Under CI it must.
-pub fn have_openssl() -> bool {
-    let found = Command::new("openssl")
-        .arg("version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the openssl command is required under CI"
-        );
-        eprintln!("skipping: the openssl command is not installed");
-    }
-    found
-}
-
 /// The options the trickle tests give `probe` and `serve`: a 5 s read
 /// time-out that a byte every half second never trips, a 2 s handshake
 /// deadline that ends the handshake, and JSON output.
