@@ -313,11 +313,7 @@ pub(crate) mod tests {
     /// One TLS 1.2 handshake against a fresh server; returns the session.
     fn handshake(client: &SslContext) -> SavedSession {
         let pki = Pki::generate().unwrap();
-        let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
-        pki.server(KeyType::EcdsaP256)
-            .install(&mut acceptor)
-            .unwrap();
-        let acceptor = acceptor.build();
+        let acceptor = pki.server(KeyType::EcdsaP256).acceptor().unwrap().build();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let server = thread::spawn(move || {

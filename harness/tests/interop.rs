@@ -13,21 +13,11 @@ use std::time::Duration;
 use harness::matrix::Filter;
 use harness::peer::PeerKind;
 use harness::pipeline::{run_matrix, ExternalScope, MatrixOptions};
-use harness::run::{CaseResult, Pairing, Status};
+use harness::run::{Pairing, Status};
 use harness::transport::Transport;
 
-/// Whether `program` is on PATH; under CI its absence fails the test.
-fn need(program: &str, package: &str) -> bool {
-    let found = harness::peer::process::which(program).is_some();
-    if !found {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "{program} not found; install {package} (required under CI=true)"
-        );
-        eprintln!("skipping: {program} not found; install {package}");
-    }
-    found
-}
+mod run_support;
+use run_support::{assert_pass, find, observed_failure, require_program};
 
 const WORKING: &[&str] = &[
     "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/default",
@@ -48,26 +38,13 @@ const MISMATCH: &[&str] = &[
     "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/mismatch-suite",
 ];
 
-fn find<'a>(results: &'a [CaseResult], id: &str, pairing: Pairing) -> &'a CaseResult {
-    let full = pairing.result_id(id);
-    results
-        .iter()
-        .find(|r| r.id == full)
-        .unwrap_or_else(|| panic!("no result {full}"))
-}
-
 #[test]
 fn cross_implementation_matrix_both_ways_leaves_no_child() {
-    let openssl = need("openssl", "openssl");
-    let gnutls = need("gnutls-cli", "gnutls-bin") && need("gnutls-serv", "gnutls-bin");
+    require_program("openssl", "openssl");
+    require_program("gnutls-cli", "gnutls-bin");
+    require_program("gnutls-serv", "gnutls-bin");
     // rustls runs in process: nothing to install.
-    let mut peers = vec![PeerKind::Rustls];
-    if openssl {
-        peers.push(PeerKind::OpensslCli);
-    }
-    if gnutls {
-        peers.push(PeerKind::GnutlsCli);
-    }
+    let peers = vec![PeerKind::Rustls, PeerKind::OpensslCli, PeerKind::GnutlsCli];
     let opts = MatrixOptions {
         filter: Filter {
             versions: Some(vec![
@@ -113,14 +90,7 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
             },
         ] {
             for id in WORKING {
-                let r = find(&report.results, id, pairing);
-                assert_eq!(
-                    r.status,
-                    Status::Pass,
-                    "{}: {}",
-                    r.id,
-                    r.reason.as_deref().unwrap_or("")
-                );
+                assert_pass(find(&report.results, id, pairing));
             }
             for id in MISMATCH {
                 let r = find(&report.results, id, pairing);
@@ -135,20 +105,10 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
                     );
                     continue;
                 }
-                assert_eq!(
-                    r.status,
-                    Status::Pass,
-                    "{}: {}",
-                    r.id,
-                    r.reason.as_deref().unwrap_or("")
-                );
+                assert_pass(r);
                 // The inproc side saw handshake_failure: it received it
                 // from the external server, or sent it to the external client.
-                let failure = r
-                    .observed
-                    .as_ref()
-                    .and_then(|o| o.failure.clone())
-                    .unwrap_or_default();
+                let failure = observed_failure(r);
                 assert!(
                     failure.contains("alert handshake_failure (40)"),
                     "{}: the inproc side did not see handshake_failure: {failure}",
@@ -189,9 +149,7 @@ fn children_of_this_process() -> Vec<String> {
 
 #[test]
 fn a_command_peer_plays_the_server_it_is_given() {
-    if !need("openssl", "openssl") {
-        return;
-    }
+    require_program("openssl", "openssl");
     let spec = "sserver=openssl s_server -accept 127.0.0.1:{port} -cert {cert} -cert_chain {cert} \
                 -key {key} -rev -quiet -{version}"
         .parse()

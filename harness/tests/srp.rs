@@ -17,33 +17,21 @@ use harness::case::Version;
 use harness::matrix::Filter;
 use harness::peer::PeerKind;
 use harness::pipeline::{run_matrix, ExternalScope, MatrixOptions};
-use harness::run::{CaseResult, Pairing, Status};
+use harness::run::{Pairing, Status};
 use harness::transport::Transport;
 
-fn require(program: &str, package: &str) {
-    assert!(
-        harness::peer::process::which(program).is_some(),
-        "{program} not found; install {package}"
-    );
-}
+mod run_support;
+use run_support::{assert_pass, find, observed_failure, require_program};
 
 const SUITES: [&str; 2] = ["SRP-AES-128-CBC-SHA", "SRP-RSA-AES-128-CBC-SHA"];
 
-fn result<'a>(results: &'a [CaseResult], id: &str, pairing: Pairing) -> &'a CaseResult {
-    let full = pairing.result_id(id);
-    results
-        .iter()
-        .find(|r| r.id == full)
-        .unwrap_or_else(|| panic!("no result {full}"))
-}
-
 #[test]
 fn srp_suites_negotiate_with_gnutls_both_ways_and_a_wrong_password_gets_bad_record_mac() {
-    require("gnutls-cli", "gnutls-bin");
-    require("gnutls-serv", "gnutls-bin");
-    require("srptool", "gnutls-bin");
-    require("setsid", "util-linux");
-    require("openssl", "openssl");
+    require_program("gnutls-cli", "gnutls-bin");
+    require_program("gnutls-serv", "gnutls-bin");
+    require_program("srptool", "gnutls-bin");
+    require_program("setsid", "util-linux");
+    require_program("openssl", "openssl");
     let opts = MatrixOptions {
         filter: Filter {
             versions: Some(vec![Version::Tls1_2]),
@@ -84,40 +72,24 @@ fn srp_suites_negotiate_with_gnutls_both_ways_and_a_wrong_password_gets_bad_reco
             } else {
                 "srp"
             };
-            let r = result(
+            let r = find(
                 &report.results,
                 &format!("tls1_2/{suite}/{key}/default"),
                 pairing,
             );
-            assert_eq!(
-                r.status,
-                Status::Pass,
-                "{}: {}",
-                r.id,
-                r.reason.as_deref().unwrap_or("")
-            );
+            assert_pass(r);
             // The in-process side's trace names the suite; an external
             // side's own report, when it differs, fails the case.
             let observed = r.observed.as_ref().and_then(|o| o.suite.as_deref());
             assert_eq!(observed, Some(suite), "{}", r.id);
         }
-        let r = result(
+        let r = find(
             &report.results,
             "tls1_2/SRP-AES-128-CBC-SHA/srp/mismatch-srp-password",
             pairing,
         );
-        assert_eq!(
-            r.status,
-            Status::Pass,
-            "{}: {}",
-            r.id,
-            r.reason.as_deref().unwrap_or("")
-        );
-        let failure = r
-            .observed
-            .as_ref()
-            .and_then(|o| o.failure.clone())
-            .unwrap_or_default();
+        assert_pass(r);
+        let failure = observed_failure(r);
         assert!(
             failure.contains("bad_record_mac (20)"),
             "{}: the in-process side did not see bad_record_mac: {failure}",
@@ -134,7 +106,7 @@ fn srp_suites_negotiate_with_gnutls_both_ways_and_a_wrong_password_gets_bad_reco
             server: inproc,
         },
     ] {
-        let r = result(
+        let r = find(
             &report.results,
             "tls1_2/SRP-AES-128-CBC-SHA/srp/default",
             pairing,

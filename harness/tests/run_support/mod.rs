@@ -1,11 +1,12 @@
 //! What the tests that run cases through the library share: the options
-//! of a quiet run and the report `matrix` would write of its results.
+//! of a quiet run, the report `matrix` would write of its results, and
+//! how a result is found and checked.
 #![allow(dead_code)]
 
 use std::time::Duration;
 
 use harness::report::{Report, Summary, SCHEMA_VERSION};
-use harness::run::{CaseResult, RunOptions};
+use harness::run::{CaseResult, Pairing, RunOptions, Status};
 use harness::transport::Transport;
 
 /// One case at a time over `transport`, each wait at most `io_timeout`,
@@ -37,4 +38,41 @@ pub fn report_of(results: Vec<CaseResult>) -> Report {
     };
     report.recount();
     report
+}
+
+/// Fails, naming the package, unless `program` is on PATH: a test that
+/// needs a peer never passes without it.
+pub fn require_program(program: &str, package: &str) {
+    assert!(
+        harness::peer::process::which(program).is_some(),
+        "{program} not found; install {package}"
+    );
+}
+
+/// The result of case `id` for `pairing`.
+pub fn find<'a>(results: &'a [CaseResult], id: &str, pairing: Pairing) -> &'a CaseResult {
+    let full = pairing.result_id(id);
+    results
+        .iter()
+        .find(|r| r.id == full)
+        .unwrap_or_else(|| panic!("no result {full}"))
+}
+
+/// Checks that `r` passed, showing its reason if not.
+pub fn assert_pass(r: &CaseResult) {
+    assert_eq!(
+        r.status,
+        Status::Pass,
+        "{}: {}",
+        r.id,
+        r.reason.as_deref().unwrap_or("")
+    );
+}
+
+/// The failure the in-process side observed, empty if none.
+pub fn observed_failure(r: &CaseResult) -> String {
+    r.observed
+        .as_ref()
+        .and_then(|o| o.failure.clone())
+        .unwrap_or_default()
 }
