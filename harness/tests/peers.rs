@@ -28,34 +28,42 @@ fn serve(args: &[&str]) -> (Proc, String) {
     (proc, addr)
 }
 
+/// `tls-harness probe` of `addr`, trusting the root written in `d` and
+/// verifying the name "localhost", plus `args`.
+fn probe_pki(d: &Path, addr: &str, args: &[&str]) -> common::Output {
+    let root = p(d, "root.pem");
+    let mut all = vec![
+        "probe",
+        addr,
+        "--cafile",
+        &root,
+        "--servername",
+        "localhost",
+    ];
+    all.extend_from_slice(args);
+    run(harness(&all))
+}
+
+/// `serve` with the `key` leaf (e.g. "ecdsa-p256") written in `d`, plus `args`.
+fn serve_pki(d: &Path, key: &str, args: &[&str]) -> (Proc, String) {
+    let cert = p(d, &format!("server-{key}.chain.pem"));
+    let key = p(d, &format!("server-{key}.key"));
+    let mut all = vec!["--cert", &cert, "--key", &key];
+    all.extend_from_slice(args);
+    serve(&all)
+}
+
 #[test]
 fn probe_and_serve_agree() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_pki(dir.path());
     let d = dir.path();
-    let (mut server, addr) = serve(&[
-        "--cert",
-        &p(d, "server-ecdsa-p256.chain.pem"),
-        "--key",
-        &p(d, "server-ecdsa-p256.key"),
-        "--format",
-        "summary",
-        "--alpn",
-        "h2",
-    ]);
-    let o = run(harness(&[
-        "probe",
+    let (mut server, addr) = serve_pki(d, "ecdsa-p256", &["--format", "summary", "--alpn", "h2"]);
+    let o = probe_pki(
+        d,
         &addr,
-        "--cafile",
-        &p(d, "root.pem"),
-        "--servername",
-        "localhost",
-        "--tls1_2",
-        "--alpn",
-        "h2",
-        "--format",
-        "summary",
-    ]));
+        &["--tls1_2", "--alpn", "h2", "--format", "summary"],
+    );
     assert!(o.status.success(), "probe failed: {}{}", o.stdout, o.stderr);
     assert!(server.wait(WAIT).success());
     let served = Proc::drain(&server.stdout).join("\n");
@@ -172,17 +180,7 @@ fn probe_state_equals_s_client_state_against_s_server() {
 
         let (mut real_server, addr) = s_server(d, &no_tickets);
         let flag = &version[1..];
-        let ours = run(harness(&[
-            "probe",
-            &addr,
-            "--cafile",
-            &p(d, "root.pem"),
-            "--servername",
-            "localhost",
-            &format!("--{flag}"),
-            "--format",
-            "state",
-        ]));
+        let ours = probe_pki(d, &addr, &[&format!("--{flag}"), "--format", "state"]);
         assert!(ours.status.success(), "probe: {}", ours.stderr);
         real_server.wait(WAIT);
         let got: Vec<String> = ours
@@ -215,14 +213,7 @@ fn serve_state_equals_s_server_state_for_s_client() {
         let expected = lines_with(&out, "SSL_accept:");
         assert!(expected.len() > 4, "s_server printed no state lines: {out}");
 
-        let (mut ours, addr) = serve(&[
-            "--cert",
-            &p(d, "server-rsa2048.chain.pem"),
-            "--key",
-            &p(d, "server-rsa2048.key"),
-            "--format",
-            "state",
-        ]);
+        let (mut ours, addr) = serve_pki(d, "rsa2048", &["--format", "state"]);
         let c = s_client(d, &addr, version);
         assert!(c.status.success(), "s_client against serve: {}", c.stderr);
         assert!(ours.wait(WAIT).success());
