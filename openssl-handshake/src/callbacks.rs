@@ -351,15 +351,7 @@ fn on_info(
         outcome::join_late(state);
     }
     if where_ & sys::SSL_CB_LOOP != 0 {
-        let value = ffi::state(ssl).raw();
-        let texts = ffi::state_texts(ssl, value);
-        state.log.push(
-            at,
-            Entry::State {
-                state: value,
-                texts,
-            },
-        );
+        state.log.push(at, Entry::State(ffi::seen_state(ssl)));
     }
     if where_ & sys::SSL_CB_ALERT != 0 {
         state.log.push(at, Entry::Alert { where_, ret });
@@ -367,15 +359,13 @@ fn on_info(
     let mut finished = None;
     if where_ & sys::SSL_CB_EXIT != 0 {
         let status = exit_status(ssl, ret);
-        let value = ffi::state(ssl).raw();
-        let texts = ffi::state_texts(ssl, value);
+        let seen = ffi::seen_state(ssl);
         state.log.push(
             at,
             Entry::Exit {
                 ret,
                 status,
-                state: value,
-                texts,
+                state: seen,
             },
         );
         if status == ExitStatus::Failed && state.outcome == Outcome::InProgress {

@@ -17,12 +17,11 @@ use openssl::ssl::{SslCipher, SslCipherRef, SslRef, SslSessionRef};
 use openssl::stack::{Stack, StackRef};
 use openssl::x509::{X509NameRef, X509Ref};
 
-use crate::event::HandshakeState;
 use crate::sys;
 
 mod state_texts;
 
-pub(crate) use state_texts::{state_texts, StateTexts};
+pub(crate) use state_texts::{seen_state, SeenState};
 
 /// A string OpenSSL returns from its static tables.
 ///
@@ -44,10 +43,10 @@ unsafe fn static_str(p: *const c_char) -> Cow<'static, str> {
     }
 }
 
-/// `SSL_get_state`.
-pub(crate) fn state(ssl: &SslRef) -> HandshakeState {
+/// `SSL_get_state`'s raw value.
+fn state_raw(ssl: &SslRef) -> u32 {
     // SAFETY: `ssl` is a live SSL for the duration of the call.
-    HandshakeState::from_running(unsafe { sys::SSL_get_state(ssl.as_ptr()) })
+    unsafe { sys::SSL_get_state(ssl.as_ptr()) }
 }
 
 /// A string from one of libssl's static tables, kept as the pointer

@@ -3,7 +3,7 @@
 //! Entries are packed into one byte buffer: a tag, the time in
 //! microseconds, the entry's fields, and for a message its bytes in place.
 //! A state costs 11 bytes, since its texts are learnt per state number
-//! (see `ffi::state_texts`). One buffer, rather than a vector of entries
+//! (see `ffi::seen_state`). One buffer, rather than a vector of entries
 //! and an allocation per message, is what keeps a traced connection to a
 //! few KiB and the handshake path almost free of allocations. Events are
 //! built, and messages decoded, only when someone reads the trace.
@@ -18,7 +18,7 @@ use crate::event::{
     Direction, Event, EventKind, Exit, ExitStatus, HandshakeState, Message, RecordHeader,
     StateChange,
 };
-use crate::ffi::{self, StateTexts};
+use crate::ffi::{self, SeenState, StaticText};
 use crate::sys;
 
 /// What one callback recorded.
@@ -26,10 +26,7 @@ use crate::sys;
 pub(crate) enum Entry<'a> {
     HandshakeStart,
     HandshakeDone,
-    State {
-        state: u32,
-        texts: StateTexts,
-    },
+    State(SeenState),
     Alert {
         where_: c_int,
         ret: c_int,
@@ -37,8 +34,7 @@ pub(crate) enum Entry<'a> {
     Exit {
         ret: c_int,
         status: ExitStatus,
-        state: u32,
-        texts: StateTexts,
+        state: SeenState,
     },
     Message(RawMessage<'a>),
     Unaccepted(RecordHeader),
@@ -68,7 +64,7 @@ pub(crate) struct Log {
     bytes: Vec<u8>,
     /// Texts of states that were not learnt (an `SSL` in error), which
     /// entries refer to by index.
-    own_texts: Vec<StateTexts>,
+    own_texts: Vec<(StaticText, StaticText)>,
     count: usize,
     limit: usize,
     /// Entries refused because the log was full.
@@ -111,7 +107,7 @@ impl Log {
         match entry {
             Entry::HandshakeStart => f.put(&[tag::START]),
             Entry::HandshakeDone => f.put(&[tag::DONE]),
-            Entry::State { .. } => f.put(&[tag::STATE]),
+            Entry::State(_) => f.put(&[tag::STATE]),
             Entry::Alert { .. } => f.put(&[tag::ALERT]),
             Entry::Exit { .. } => f.put(&[tag::EXIT]),
             Entry::Message(_) => f.put(&[tag::MESSAGE]),
@@ -120,24 +116,15 @@ impl Log {
         f.put(&u32::try_from(micros).unwrap_or(u32::MAX).to_le_bytes());
         match entry {
             Entry::HandshakeStart | Entry::HandshakeDone => {}
-            Entry::State { state, texts } => {
-                f.put(&state.to_le_bytes());
-                f.put(&self.texts_index(texts).to_le_bytes());
-            }
+            Entry::State(state) => self.put_state(&mut f, state),
             Entry::Alert { where_, ret } => {
                 f.put(&where_.to_le_bytes());
                 f.put(&ret.to_le_bytes());
             }
-            Entry::Exit {
-                ret,
-                status,
-                state,
-                texts,
-            } => {
+            Entry::Exit { ret, status, state } => {
                 f.put(&ret.to_le_bytes());
                 f.put(&[status as u8]);
-                f.put(&state.to_le_bytes());
-                f.put(&self.texts_index(texts).to_le_bytes());
+                self.put_state(&mut f, state);
             }
             Entry::Message(m) => {
                 let flags = u8::from(m.record_version.is_some())
@@ -159,16 +146,18 @@ impl Log {
         }
     }
 
-    /// What an entry stores for `texts`: [`LEARNT`], or where its own are.
-    fn texts_index(&mut self, texts: StateTexts) -> u16 {
-        match texts {
-            StateTexts::Learnt(_) => LEARNT,
-            own => {
+    /// A state's number, then [`LEARNT`] or where its own texts are kept.
+    fn put_state(&mut self, f: &mut Fields, seen: SeenState) {
+        let texts = match seen.own {
+            None => LEARNT,
+            Some(own) => {
                 self.own_texts.push(own);
                 // At most `limit` entries, far below u16::MAX.
                 (self.own_texts.len() - 1) as u16
             }
-        }
+        };
+        f.put(&seen.state.to_le_bytes());
+        f.put(&texts.to_le_bytes());
     }
 
     /// The entries in order, each with its time in microseconds.
@@ -182,7 +171,7 @@ impl Log {
     /// Whether the state machine entered any of the states named.
     pub(crate) fn reached(&self, names: &[&str]) -> bool {
         self.entries().any(|(_, e)| match e {
-            Entry::State { state, .. } => HandshakeState::from_running(state)
+            Entry::State(seen) => HandshakeState::from_running(seen.state)
                 .name()
                 .is_some_and(|n| names.contains(&n)),
             _ => false,
@@ -206,14 +195,7 @@ impl Log {
         self.entries()
             .map(|(at, entry)| Event {
                 at: Duration::from_micros(u64::from(at)),
-                kind: match entry {
-                    Entry::Message(raw) => EventKind::Message(Box::new(message(
-                        &raw,
-                        decode.then_some(&mut suite),
-                        keep_raw,
-                    ))),
-                    other => event_kind(other),
-                },
+                kind: event_kind(entry, decode.then_some(&mut suite), keep_raw),
             })
             .collect()
     }
@@ -287,11 +269,13 @@ impl<'a> Entries<'a> {
         self.take().map(i32::from_le_bytes)
     }
 
-    fn texts(&mut self, state: u32) -> Option<StateTexts> {
-        match self.u16()? {
-            LEARNT => Some(StateTexts::Learnt(state)),
-            i => self.log.own_texts.get(usize::from(i)).copied(),
-        }
+    fn seen_state(&mut self) -> Option<SeenState> {
+        let state = self.u32()?;
+        let own = match self.u16()? {
+            LEARNT => None,
+            i => Some(*self.log.own_texts.get(usize::from(i))?),
+        };
+        Some(SeenState { state, own })
     }
 
     fn next_entry(&mut self) -> Option<(u32, Entry<'a>)> {
@@ -300,11 +284,7 @@ impl<'a> Entries<'a> {
         let entry = match tag {
             tag::START => Entry::HandshakeStart,
             tag::DONE => Entry::HandshakeDone,
-            tag::STATE => {
-                let state = self.u32()?;
-                let texts = self.texts(state)?;
-                Entry::State { state, texts }
-            }
+            tag::STATE => Entry::State(self.seen_state()?),
             tag::ALERT => Entry::Alert {
                 where_: self.i32()?,
                 ret: self.i32()?,
@@ -312,12 +292,10 @@ impl<'a> Entries<'a> {
             tag::EXIT => {
                 let ret = self.i32()?;
                 let [status] = self.take()?;
-                let state = self.u32()?;
                 Entry::Exit {
                     ret,
                     status: exit_status(status)?,
-                    state,
-                    texts: self.texts(state)?,
+                    state: self.seen_state()?,
                 }
             }
             tag::MESSAGE => {
@@ -373,29 +351,28 @@ fn exit_status(byte: u8) -> Option<ExitStatus> {
         .find(|s| *s as u8 == byte)
 }
 
-/// The event of an entry that is not a message.
-fn event_kind(entry: Entry<'_>) -> EventKind {
+/// The event of an entry; a message is decoded when `suite` is given (see
+/// [`message`]) and keeps its bytes when `keep_raw` is set.
+fn event_kind(entry: Entry<'_>, suite: Option<&mut Option<u16>>, keep_raw: bool) -> EventKind {
     match entry {
         Entry::HandshakeStart => EventKind::HandshakeStart,
         Entry::HandshakeDone => EventKind::HandshakeDone,
-        Entry::State { state, texts } => {
-            let (long, short) = texts.texts();
+        Entry::State(seen) => {
+            let (long, short) = seen.texts();
             EventKind::State(StateChange {
-                state: HandshakeState::from_running(state),
+                state: HandshakeState::from_running(seen.state),
                 long,
                 short,
             })
         }
         Entry::Alert { where_, ret } => EventKind::Alert(alert(where_, ret)),
-        Entry::Exit {
-            ret, status, texts, ..
-        } => EventKind::Exit(Exit {
+        Entry::Exit { ret, status, state } => EventKind::Exit(Exit {
             ret,
             status,
-            state: texts.texts().0,
+            state: state.texts().0,
         }),
         Entry::Unaccepted(header) => EventKind::UnacceptedRecord(header),
-        Entry::Message(m) => EventKind::Message(Box::new(message(&m, None, false))),
+        Entry::Message(m) => EventKind::Message(Box::new(message(&m, suite, keep_raw))),
     }
 }
 

@@ -15,39 +15,40 @@ use openssl::ssl::SslRef;
 
 use super::StaticText;
 
-/// A state's texts: the learnt ones for its number, or a pair of its own.
+/// A state as the info callback saw it: `SSL_get_state`'s raw value, and
+/// its texts when they are not the ones learnt for that value.
 #[derive(Clone, Copy)]
-pub(crate) enum StateTexts {
-    Learnt(u32),
-    Own(StaticText, StaticText),
+pub(crate) struct SeenState {
+    pub(crate) state: u32,
+    pub(crate) own: Option<(StaticText, StaticText)>,
 }
 
-impl StateTexts {
+impl SeenState {
     /// `SSL_state_string_long` and `SSL_state_string`.
     pub(crate) fn texts(self) -> (Cow<'static, str>, Cow<'static, str>) {
-        let (long, short) = match self {
-            StateTexts::Learnt(state) => match SLOTS.get(state as usize) {
-                Some(slot) => (slot.long.load(Ordering::Acquire), slot.short()),
-                None => (ptr::null_mut(), ptr::null_mut()),
-            },
-            StateTexts::Own(long, short) => return (long.text(), short.text()),
+        let (long, short) = match (self.own, SLOTS.get(self.state as usize)) {
+            (Some((long, short)), _) => return (long.text(), short.text()),
+            (None, Some(slot)) => (slot.long.load(Ordering::Acquire), slot.short()),
+            (None, None) => (ptr::null_mut(), ptr::null_mut()),
         };
         (StaticText(long).text(), StaticText(short).text())
     }
 }
 
-/// The texts `ssl` gives for its current state, `state`.
-pub(crate) fn state_texts(ssl: &SslRef, state: u32) -> StateTexts {
+/// The state `ssl` is in, with its texts learnt or kept.
+pub(crate) fn seen_state(ssl: &SslRef) -> SeenState {
+    let state = super::state_raw(ssl);
     let long = super::state_string_long(ssl);
+    let learnt = |own| SeenState { state, own };
     let Some(slot) = SLOTS.get(state as usize) else {
-        return StateTexts::Own(long, super::state_string_short(ssl));
+        return learnt(Some((long, super::state_string_short(ssl))));
     };
-    let learnt = slot.long.load(Ordering::Acquire);
-    if ptr::eq(learnt, long.0) {
-        return StateTexts::Learnt(state);
+    let known = slot.long.load(Ordering::Acquire);
+    if ptr::eq(known, long.0) {
+        return learnt(None);
     }
     let short = super::state_string_short(ssl);
-    if learnt.is_null() && long.text() != ERROR {
+    if known.is_null() && long.text() != ERROR {
         // Racing threads store the same pair, so either store may win; the
         // release on `long` publishes `short` to whoever reads it.
         slot.short.store(short.0.cast_mut(), Ordering::Relaxed);
@@ -58,10 +59,10 @@ pub(crate) fn state_texts(ssl: &SslRef, state: u32) -> StateTexts {
             Ordering::Acquire,
         );
         if won.is_ok() || won.is_err_and(|p| ptr::eq(p, long.0)) {
-            return StateTexts::Learnt(state);
+            return learnt(None);
         }
     }
-    StateTexts::Own(long, short)
+    learnt(Some((long, short)))
 }
 
 /// What `SSL_state_string_long` says of an `SSL` in error, whatever its state.
@@ -105,16 +106,17 @@ mod tests {
             .expect("context")
             .build();
         let ssl = Ssl::new(&ctx).expect("ssl");
-        let state = super::super::state(&ssl).raw();
+        let state = super::super::state_raw(&ssl);
         let (long, short) = (
             super::super::state_string_long(&ssl).text(),
             super::super::state_string_short(&ssl).text(),
         );
         assert_eq!(long, "before SSL initialization");
         for _ in 0..2 {
-            let texts = state_texts(&ssl, state);
-            assert!(matches!(texts, StateTexts::Learnt(s) if s == state));
-            assert_eq!(texts.texts(), (long.clone(), short.clone()));
+            let seen = seen_state(&ssl);
+            assert_eq!(seen.state, state);
+            assert!(seen.own.is_none(), "learnt, not kept");
+            assert_eq!(seen.texts(), (long.clone(), short.clone()));
         }
     }
 }
