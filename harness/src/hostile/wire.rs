@@ -41,7 +41,7 @@ pub(crate) struct Answer {
 impl Answer {
     /// The first plaintext alert record: (level, description).
     pub(crate) fn alert(&self) -> Option<(u8, u8)> {
-        records(&self.bytes).find_map(|(ty, body)| match (ty, body) {
+        records(&self.bytes).find_map(|(ty, _, body)| match (ty, body) {
             (CT_ALERT, [level, desc]) => Some((*level, *desc)),
             _ => None,
         })
@@ -137,19 +137,14 @@ pub(crate) fn read_until_close(s: &mut TcpStream, deadline: Instant) -> (Vec<u8>
     }
 }
 
-/// The complete records in `bytes`, as (content type, body).
-pub(crate) fn records(mut bytes: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
+/// The complete records in `bytes`, as (content type, version, body).
+pub(crate) fn records(mut bytes: &[u8]) -> impl Iterator<Item = (u8, u16, &[u8])> {
     std::iter::from_fn(move || {
-        if bytes.len() < 5 {
-            return None;
-        }
-        let len = usize::from(u16::from_be_bytes([bytes[3], bytes[4]]));
-        let end = 5 + len;
-        if bytes.len() < end {
-            return None;
-        }
-        let rec = (bytes[0], &bytes[5..end]);
-        bytes = &bytes[end..];
+        let header = bytes.get(..5)?;
+        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        let body = bytes.get(5..5 + len)?;
+        let rec = (header[0], u16::from_be_bytes([header[1], header[2]]), body);
+        bytes = &bytes[5 + len..];
         Some(rec)
     })
 }

@@ -8,6 +8,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use openssl_handshake::decode::{decode_handshake, Body};
+use openssl_handshake::ProtocolVersion;
 use serde::Serialize;
 
 use super::super::hello::{ClientHello, CT_ALERT, CT_HANDSHAKE};
@@ -168,7 +169,9 @@ impl Answer {
                 let exts: Vec<String> = extensions.iter().map(|t| extension_name(*t)).collect();
                 let mut s = format!(
                     "{what} {} with [{}]; {session_id_len}-byte session id",
-                    version_name(*version),
+                    ProtocolVersion::from(*version)
+                        .spelled_out()
+                        .map_or_else(|| format!("version {version:#06x}"), str::to_owned),
                     exts.join(", ")
                 );
                 if let Some(f) = ec_point_formats {
@@ -268,7 +271,7 @@ fn incomplete(bytes: &[u8]) -> Answer {
 /// else the first handshake message, which may span records.
 fn parse(bytes: &[u8]) -> Option<Answer> {
     let mut message = Vec::new();
-    for (ty, version, body) in records(bytes) {
+    for (ty, version, body) in wire::records(bytes) {
         match ty {
             CT_ALERT if message.is_empty() => {
                 return Some(match body {
@@ -322,18 +325,6 @@ fn server_hello(message: &[u8]) -> Answer {
             reason: format!("a ServerHello that does not decode: {e}"),
         },
     }
-}
-
-/// The complete records in `bytes`: (content type, version, body).
-fn records(mut bytes: &[u8]) -> impl Iterator<Item = (u8, u16, &[u8])> {
-    std::iter::from_fn(move || {
-        let header = bytes.get(..5)?;
-        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
-        let body = bytes.get(5..5 + len)?;
-        let rec = (header[0], u16::from_be_bytes([header[1], header[2]]), body);
-        bytes = &bytes[5 + len..];
-        Some(rec)
-    })
 }
 
 const EXT_SERVER_NAME: u16 = 0;
@@ -451,15 +442,6 @@ pub(crate) fn extension_name(ty: u16) -> String {
         other => return format!("extension({other:#06x})"),
     };
     name.into()
-}
-
-/// "TLS 1.2", "TLS 1.3", or the number.
-pub(crate) fn version_name(v: u16) -> String {
-    match v {
-        0x0300 => "SSL 3.0".into(),
-        0x0301..=0x0304 => format!("TLS 1.{}", v - 0x0301),
-        other => format!("version {other:#06x}"),
-    }
 }
 
 #[cfg(test)]
