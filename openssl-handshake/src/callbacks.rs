@@ -13,7 +13,9 @@
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Clock;
 
 use foreign_types::ForeignTypeRef;
 use libc::{c_int, c_void, size_t};
@@ -29,7 +31,6 @@ use crate::error::Error;
 use crate::event::{Direction, ExitStatus, Side};
 use crate::ffi;
 use crate::log::{self, Entry, Log, RawMessage};
-use crate::micros;
 use crate::negotiated::Negotiated;
 use crate::records::LastRecords;
 
@@ -57,9 +58,18 @@ pub(crate) fn attach_to_context(
     builder.set_ex_data(ctx_index, options);
     // SAFETY: the builder owns a live SSL_CTX, and both trampolines have
     // exactly the signatures ssl.h declares (checked by the header test).
+    // The message callback's argument is the connection's recorder, set
+    // on each SSL when its recorder is made; connections copy the
+    // context's at creation, so it must hold none.
     unsafe {
         sys::SSL_CTX_set_info_callback(builder.as_ptr(), Some(info_callback));
         sys::SSL_CTX_set_msg_callback(builder.as_ptr(), messages.then_some(msg_callback));
+        openssl_sys::SSL_CTX_ctrl(
+            builder.as_ptr(),
+            sys::SSL_CTRL_SET_MSG_CALLBACK_ARG,
+            0,
+            std::ptr::null_mut(),
+        );
     }
     Ok(())
 }
@@ -80,12 +90,20 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
         sys::SSL_set_info_callback(ssl.as_ptr(), Some(info_callback));
         sys::SSL_set_msg_callback(ssl.as_ptr(), messages.then_some(msg_callback));
     }
+    if let Some(recorder) = ssl.ex_data(index) {
+        // The recorder that set_ex_data may just have replaced is gone;
+        // this one is what the message callback must see.
+        set_msg_argument(ssl.as_ptr(), recorder);
+    }
     Ok(())
 }
 
 /// A copy of the trace recorded so far on `ssl`.
 pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
-    let recorder = ssl.ex_data(*RECORDER_INDEX.get()?.as_ref().ok()?)?;
+    let Some(Ok(index)) = RECORDER_INDEX.get() else {
+        return None;
+    };
+    let recorder = ssl.ex_data(*index)?;
     let mut state = recorder.lock();
     if state.negotiated_pending && state.outcome == Outcome::Succeeded {
         state.read_negotiated(ssl);
@@ -111,7 +129,7 @@ fn recorder_index() -> Result<Index<Ssl, Recorder>, Error> {
 /// One connection's trace and the options it was made with.
 pub(crate) struct Recorder {
     options: TraceOptions,
-    started: Instant,
+    clock: Clock,
     records: LastRecords,
     state: Mutex<RecorderState>,
 }
@@ -134,7 +152,8 @@ struct RecorderState {
     log: Log,
     /// The peer's chain, parsed into the trace only when someone reads it.
     peer_chain: Vec<X509>,
-    handshake_started: Instant,
+    /// When the handshake under way started, on the recorder's clock.
+    handshake_started: u64,
     hook_due: bool,
     /// The handshake succeeded and `trace.negotiated` is yet to be read.
     negotiated_pending: bool,
@@ -143,10 +162,9 @@ struct RecorderState {
 
 impl Recorder {
     fn new(options: TraceOptions, side: Side) -> Self {
-        let now = Instant::now();
         Recorder {
             options,
-            started: now,
+            clock: Clock::start(),
             records: LastRecords::new(),
             state: Mutex::new(RecorderState {
                 side,
@@ -161,7 +179,7 @@ impl Recorder {
                 joined_late: false,
                 log: Log::new(MAX_EVENTS),
                 peer_chain: Vec::new(),
-                handshake_started: now,
+                handshake_started: 0,
                 hook_due: false,
                 negotiated_pending: false,
                 span: telemetry::Span::none(),
@@ -175,9 +193,24 @@ impl Recorder {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Time since the recorder was made.
-    fn at(&self) -> Duration {
-        self.started.elapsed()
+    /// Microseconds since the recorder was made.
+    #[inline]
+    fn at(&self) -> u64 {
+        self.clock.micros()
+    }
+
+    /// The info callback's commonest call: the handshake moved to a new
+    /// state. Kept to a few instructions, as it runs a dozen times or more
+    /// per handshake.
+    #[inline]
+    fn state_entered(&self, ssl: &SslRef) {
+        let at = self.at();
+        let seen = ffi::entered_state(ssl);
+        let mut state = self.lock();
+        if state.handshakes == 0 && ffi::in_init(ssl) {
+            outcome::join_late(&mut state, at);
+        }
+        state.log.push_state(at, seen);
     }
 }
 
@@ -188,6 +221,7 @@ impl Drop for Recorder {
     fn drop(&mut self) {
         // Runs inside SSL_free, called from C: nothing may unwind.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            let now = self.at();
             let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
             let unfinished = state.outcome == Outcome::InProgress && state.handshakes > 0;
             let hook = self.options.on_complete.clone();
@@ -196,7 +230,7 @@ impl Drop for Recorder {
             };
             let failure = outcome::failure_of(&state.events_so_far(), None, ABANDONED.to_owned());
             state.outcome = Outcome::Failed(Box::new(failure));
-            state.duration = Some(micros::truncate(state.handshake_started.elapsed()));
+            state.duration = Some(state.duration_until(now));
             if telemetry::ENABLED {
                 telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
             }
@@ -207,6 +241,12 @@ impl Drop for Recorder {
 }
 
 impl RecorderState {
+    /// How long the handshake under way has taken at `now`, on the
+    /// recorder's clock.
+    fn duration_until(&self, now: u64) -> Duration {
+        Duration::from_micros(now.saturating_sub(self.handshake_started))
+    }
+
     /// Reads what was agreed from `ssl`, except the peer chain, which is
     /// parsed only when the trace is read.
     fn read_negotiated(&mut self, ssl: &SslRef) {
@@ -262,8 +302,13 @@ impl RecorderState {
 /// The recorder of `ssl`, created from its context's options at the first
 /// callback. `None` when the context carries no options, which happens
 /// only if the SSL was moved to an untraced context (SNI switching).
+#[inline]
 fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
-    let index = recorder_index().ok()?;
+    // Set before any callback is installed, so present whenever one runs.
+    let Some(Ok(index)) = RECORDER_INDEX.get() else {
+        return None;
+    };
+    let index = *index;
     // SAFETY: OpenSSL passes the live SSL the callback is about; it
     // outlives this callback, and the recorder lives in its ex_data until
     // the SSL is freed, which cannot happen during its own callback.
@@ -310,8 +355,28 @@ fn create_recorder<'a>(ssl: *mut SSL, index: Index<Ssl, Recorder>) -> Option<&'a
         sys::SSL_set_msg_callback(ssl, messages.then_some(msg_callback));
     }
     let created = ssl_mut.ex_data(index)?;
+    set_msg_argument(ssl, created);
     // SAFETY: as above.
     Some(unsafe { &*(created as *const Recorder) })
+}
+
+/// Makes `recorder` the message callback's argument on `ssl`, which saves
+/// that callback (a dozen calls a handshake) the ex_data lookup.
+///
+/// The argument is only ever the recorder in the SSL's own ex_data: set
+/// here right after that recorder is stored, before OpenSSL can call
+/// back, and the recorder lives until the SSL is freed or this crate
+/// replaces it (which sets the argument again). The context's argument is
+/// cleared when the trampolines are installed, so an SSL never starts
+/// with a stale one. The message callback and its argument belong to the
+/// tracer, as OpenSSL pairs them.
+fn set_msg_argument(ssl: *mut SSL, recorder: &Recorder) {
+    let arg = recorder as *const Recorder as *mut c_void;
+    // SAFETY: `ssl` is live (the callers hold it); SSL_CTRL_SET_MSG_CALLBACK_ARG
+    // only stores the pointer, which OpenSSL never dereferences.
+    unsafe {
+        openssl_sys::SSL_ctrl(ssl, sys::SSL_CTRL_SET_MSG_CALLBACK_ARG, 0, arg);
+    }
 }
 
 /// `void (*cb)(const SSL *ssl, int where, int ret)` for
@@ -326,15 +391,26 @@ pub(crate) unsafe extern "C" fn info_callback(ssl: *const SSL, where_: c_int, re
         };
         // SAFETY: see `recorder`.
         let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
-        if let Some((trace, hook)) = on_info(recorder, ssl_ref, where_, ret) {
-            run_hook(recorder, &trace, hook.as_ref());
+        if where_ & !(sys::SSL_ST_CONNECT | sys::SSL_ST_ACCEPT) == sys::SSL_CB_LOOP {
+            recorder.state_entered(ssl_ref);
+        } else {
+            on_info(recorder, ssl_ref, where_, ret);
         }
     }));
 }
 
-/// Records one info event; returns the finished trace and the hook when
-/// the hook is due, so that it runs after the lock is released.
-fn on_info(
+/// Records one info event other than a plain state change, and runs the
+/// hook (after the lock is released) if the handshake just ended.
+#[inline(never)]
+fn on_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) {
+    if let Some((trace, hook)) = record_info(recorder, ssl, where_, ret) {
+        run_hook(recorder, &trace, hook.as_ref());
+    }
+}
+
+/// What [`on_info`] records; returns the finished trace and the hook when
+/// the hook is due.
+fn record_info(
     recorder: &Recorder,
     ssl: &SslRef,
     where_: c_int,
@@ -345,13 +421,13 @@ fn on_info(
     let mut state = recorder.lock();
     let state = &mut *state;
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
-        outcome::begin(state, ssl);
+        outcome::begin(state, ssl, at);
         state.log.push(at, Entry::HandshakeStart);
     } else if state.handshakes == 0 && ffi::in_init(ssl) {
-        outcome::join_late(state);
+        outcome::join_late(state, at);
     }
     if where_ & sys::SSL_CB_LOOP != 0 {
-        state.log.push(at, Entry::State(ffi::seen_state(ssl)));
+        state.log.push_state(at, ffi::seen_state(ssl));
     }
     if where_ & sys::SSL_CB_ALERT != 0 {
         state.log.push(at, Entry::Alert { where_, ret });
@@ -359,7 +435,12 @@ fn on_info(
     let mut finished = None;
     if where_ & sys::SSL_CB_EXIT != 0 {
         let status = exit_status(ssl, ret);
-        let seen = ffi::seen_state(ssl);
+        // Only a failed exit can find the SSL in error.
+        let seen = if status == ExitStatus::Failed {
+            ffi::seen_state(ssl)
+        } else {
+            ffi::entered_state(ssl)
+        };
         state.log.push(
             at,
             Entry::Exit {
@@ -423,7 +504,7 @@ pub(crate) unsafe extern "C" fn msg_callback(
     buf: *const c_void,
     len: size_t,
     ssl: *mut SSL,
-    _arg: *mut c_void,
+    arg: *mut c_void,
 ) {
     // Application data and TLS 1.3 inner content types are never
     // recorded, and neither is any other pseudo content type (OpenSSL can
@@ -446,7 +527,14 @@ pub(crate) unsafe extern "C" fn msg_callback(
         if content_type == sys::SSL3_RT_HEADER && !ffi::in_init(ssl_ref) {
             return;
         }
-        let Some(recorder) = recorder(ssl) else {
+        let recorder = if arg.is_null() {
+            recorder(ssl)
+        } else {
+            // SAFETY: a non-null argument is this SSL's recorder (see
+            // `set_msg_argument`), alive while the SSL is.
+            Some(unsafe { &*(arg as *const Recorder) })
+        };
+        let Some(recorder) = recorder else {
             return;
         };
         // SAFETY: OpenSSL guarantees `buf` holds `len` bytes for the
@@ -469,8 +557,7 @@ pub(crate) unsafe extern "C" fn msg_callback(
             direction,
         };
         let at = recorder.at();
-        let mut state = recorder.lock();
-        state.log.push(at, Entry::Message(message));
+        recorder.lock().log.push_message(at, message);
     }));
 }
 

@@ -21,7 +21,7 @@ use crate::sys;
 
 mod state_texts;
 
-pub(crate) use state_texts::{seen_state, SeenState};
+pub(crate) use state_texts::{entered_state, seen_state, SeenState};
 
 /// A string OpenSSL returns from its static tables.
 ///

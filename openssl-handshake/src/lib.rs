@@ -55,6 +55,7 @@ mod alert;
 mod attach;
 mod callbacks;
 mod cert;
+mod clock;
 pub mod decode;
 mod diagnosis;
 mod error;

@@ -83,26 +83,50 @@ impl Log {
         }
     }
 
-    pub(crate) fn push(&mut self, at: Duration, entry: Entry<'_>) {
-        let length = match entry {
-            Entry::Message(m) => u32::try_from(m.bytes.len()).ok(),
-            _ => Some(0),
-        };
-        let (true, Some(length)) = (self.count < self.limit, length) else {
+    /// A state the handshake moved to: the commonest entry, written
+    /// directly rather than through [`Log::push`].
+    #[inline]
+    pub(crate) fn push_state(&mut self, at: u64, seen: SeenState) {
+        if seen.own.is_some() {
+            return self.push(at, Entry::State(seen));
+        }
+        let mut e = [0; HEADER + STATE_FIELDS];
+        e[0] = tag::STATE;
+        e[1..5].copy_from_slice(&saturated(at).to_le_bytes());
+        e[5..9].copy_from_slice(&seen.state.to_le_bytes());
+        e[9..].copy_from_slice(&LEARNT.to_le_bytes());
+        if self.admit(e.len()) {
+            self.bytes.extend_from_slice(&e);
+        }
+    }
+
+    /// A record the message callback reported, with its bytes.
+    #[inline]
+    pub(crate) fn push_message(&mut self, at: u64, m: RawMessage<'_>) {
+        let Ok(length) = u32::try_from(m.bytes.len()) else {
             self.dropped += 1;
             return;
         };
-        self.count += 1;
-        let need = HEADER + MAX_FIELDS + length as usize;
-        if self.bytes.capacity() - self.bytes.len() < need {
-            let step = if self.bytes.capacity() == 0 {
-                FIRST
-            } else {
-                STEP
-            };
-            self.bytes.reserve_exact(need.max(step));
+        let flags =
+            u8::from(m.record_version.is_some()) | u8::from(m.direction == Direction::Write) << 1;
+        let mut e = [0; HEADER + MESSAGE_FIELDS];
+        e[0] = tag::MESSAGE;
+        e[1..5].copy_from_slice(&saturated(at).to_le_bytes());
+        e[5..7].copy_from_slice(&m.version.to_le_bytes());
+        e[7..9].copy_from_slice(&m.record_version.unwrap_or(NO_RECORD).to_le_bytes());
+        e[9] = flags;
+        e[10] = m.content_type;
+        e[11..].copy_from_slice(&length.to_le_bytes());
+        if self.admit(e.len() + m.bytes.len()) {
+            self.bytes.extend_from_slice(&e);
+            self.bytes.extend_from_slice(m.bytes);
         }
-        let micros = at.as_secs().saturating_mul(1_000_000) + u64::from(at.subsec_micros());
+    }
+
+    /// Any entry, made at `at` microseconds. The callbacks write states
+    /// and messages with the two above; this is the general path.
+    #[inline(never)]
+    pub(crate) fn push(&mut self, at: u64, entry: Entry<'_>) {
         let mut f = Fields::default();
         match entry {
             Entry::HandshakeStart => f.put(&[tag::START]),
@@ -110,13 +134,14 @@ impl Log {
             Entry::State(_) => f.put(&[tag::STATE]),
             Entry::Alert { .. } => f.put(&[tag::ALERT]),
             Entry::Exit { .. } => f.put(&[tag::EXIT]),
-            Entry::Message(_) => f.put(&[tag::MESSAGE]),
+            Entry::Message(m) => return self.push_message(at, m),
             Entry::Unaccepted(_) => f.put(&[tag::UNACCEPTED]),
         }
-        f.put(&u32::try_from(micros).unwrap_or(u32::MAX).to_le_bytes());
+        f.put(&saturated(at).to_le_bytes());
+        let mut own = None;
         match entry {
-            Entry::HandshakeStart | Entry::HandshakeDone => {}
-            Entry::State(state) => self.put_state(&mut f, state),
+            Entry::HandshakeStart | Entry::HandshakeDone | Entry::Message(_) => {}
+            Entry::State(state) => own = self.put_state(&mut f, state),
             Entry::Alert { where_, ret } => {
                 f.put(&where_.to_le_bytes());
                 f.put(&ret.to_le_bytes());
@@ -124,15 +149,7 @@ impl Log {
             Entry::Exit { ret, status, state } => {
                 f.put(&ret.to_le_bytes());
                 f.put(&[status as u8]);
-                self.put_state(&mut f, state);
-            }
-            Entry::Message(m) => {
-                let flags = u8::from(m.record_version.is_some())
-                    | u8::from(m.direction == Direction::Write) << 1;
-                f.put(&m.version.to_le_bytes());
-                f.put(&m.record_version.unwrap_or(NO_RECORD).to_le_bytes());
-                f.put(&[flags, m.content_type]);
-                f.put(&length.to_le_bytes());
+                own = self.put_state(&mut f, state);
             }
             Entry::Unaccepted(h) => {
                 f.put(&[h.content_type]);
@@ -140,24 +157,46 @@ impl Log {
                 f.put(&h.length.to_le_bytes());
             }
         }
-        self.bytes.extend_from_slice(&f.bytes[..f.len]);
-        if let Entry::Message(m) = entry {
-            self.bytes.extend_from_slice(m.bytes);
+        if self.admit(f.len) {
+            self.own_texts.extend(own);
+            self.bytes.extend_from_slice(&f.bytes[..f.len]);
         }
     }
 
-    /// A state's number, then [`LEARNT`] or where its own texts are kept.
-    fn put_state(&mut self, f: &mut Fields, seen: SeenState) {
-        let texts = match seen.own {
-            None => LEARNT,
-            Some(own) => {
-                self.own_texts.push(own);
-                // At most `limit` entries, far below u16::MAX.
-                (self.own_texts.len() - 1) as u16
-            }
+    /// Counts in an entry of `need` bytes and makes room for it; false
+    /// (and counted as dropped) once the log is full.
+    #[inline]
+    fn admit(&mut self, need: usize) -> bool {
+        if self.count >= self.limit {
+            self.dropped += 1;
+            return false;
+        }
+        self.count += 1;
+        if self.bytes.capacity() - self.bytes.len() < need {
+            self.grow(need);
+        }
+        true
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, need: usize) {
+        let step = if self.bytes.capacity() == 0 {
+            FIRST
+        } else {
+            STEP
         };
+        self.bytes.reserve_exact(need.max(step));
+    }
+
+    /// A state's number, then [`LEARNT`] or where its own texts will be
+    /// kept; returns those texts, to be kept if the entry is admitted.
+    fn put_state(&self, f: &mut Fields, seen: SeenState) -> Option<(StaticText, StaticText)> {
+        // At most `limit` entries, far below u16::MAX.
+        let texts = seen.own.map_or(LEARNT, |_| self.own_texts.len() as u16);
         f.put(&seen.state.to_le_bytes());
         f.put(&texts.to_le_bytes());
+        seen.own
     }
 
     /// The entries in order, each with its time in microseconds.
@@ -201,6 +240,12 @@ impl Log {
     }
 }
 
+/// A time as the log keeps it: microseconds, saturating at 71 minutes.
+#[inline]
+fn saturated(micros: u64) -> u32 {
+    u32::try_from(micros).unwrap_or(u32::MAX)
+}
+
 /// The tag that starts each entry.
 mod tag {
     pub(super) const START: u8 = 0;
@@ -216,6 +261,10 @@ mod tag {
 const HEADER: usize = 5;
 /// The most fixed-size bytes an entry has after its header (an exit).
 const MAX_FIELDS: usize = 11;
+/// A state's number and where its texts are.
+const STATE_FIELDS: usize = 6;
+/// A message's versions, flags, content type and length.
+const MESSAGE_FIELDS: usize = 10;
 /// A state's texts are the learnt ones for its number.
 const LEARNT: u16 = u16::MAX;
 const NO_RECORD: u16 = 0;
@@ -451,12 +500,11 @@ mod tests {
     #[test]
     fn entries_read_back_as_written() {
         let mut log = Log::new(16);
-        let at = |us| Duration::from_micros(us);
         let hello = [1u8, 0, 0, 2, 3, 3];
-        log.push(at(1), Entry::HandshakeStart);
-        log.push(at(2), message(&hello, Some(0x0301), Direction::Write));
+        log.push(1, Entry::HandshakeStart);
+        log.push(2, message(&hello, Some(0x0301), Direction::Write));
         log.push(
-            at(3),
+            3,
             Entry::Alert {
                 where_: 0x4008,
                 ret: 0x0228,
@@ -467,14 +515,30 @@ mod tests {
             version: 0x0303,
             length: 513,
         };
-        log.push(at(4), Entry::Unaccepted(header));
-        log.push(at(5), message(&[], None, Direction::Read));
-        log.push(at(u64::MAX / 2), Entry::HandshakeDone);
+        log.push(4, Entry::Unaccepted(header));
+        let Entry::Message(empty) = message(&[], None, Direction::Read) else {
+            unreachable!("made as a message")
+        };
+        log.push_message(5, empty);
+        let entered = SeenState {
+            state: 3,
+            own: None,
+        };
+        log.push_state(6, entered);
+        log.push(
+            7,
+            Entry::Exit {
+                ret: -1,
+                status: ExitStatus::WouldBlock,
+                state: entered,
+            },
+        );
+        log.push(u64::MAX, Entry::HandshakeDone);
         let read: Vec<_> = log.entries().collect();
-        assert_eq!(read.len(), 6);
+        assert_eq!(read.len(), 8);
         assert_eq!(
             read.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
-            [1, 2, 3, 4, 5, u32::MAX]
+            [1, 2, 3, 4, 5, 6, 7, u32::MAX]
         );
         assert!(matches!(read[0].1, Entry::HandshakeStart));
         let Entry::Message(m) = read[1].1 else {
@@ -497,7 +561,25 @@ mod tests {
         };
         assert!(empty.bytes.is_empty() && empty.record_version.is_none());
         assert_eq!(empty.direction, Direction::Read);
-        assert!(matches!(read[5].1, Entry::HandshakeDone));
+        assert!(matches!(
+            read[5].1,
+            Entry::State(SeenState {
+                state: 3,
+                own: None
+            })
+        ));
+        assert!(matches!(
+            read[6].1,
+            Entry::Exit {
+                ret: -1,
+                status: ExitStatus::WouldBlock,
+                state: SeenState {
+                    state: 3,
+                    own: None
+                }
+            }
+        ));
+        assert!(matches!(read[7].1, Entry::HandshakeDone));
         assert_eq!(
             log.first_message(HandshakeType::CLIENT_HELLO)
                 .map(|m| m.bytes),
@@ -510,10 +592,7 @@ mod tests {
     fn a_full_log_counts_what_it_drops() {
         let mut log = Log::new(2);
         for _ in 0..5 {
-            log.push(
-                Duration::ZERO,
-                message(&[2, 0, 0, 0], None, Direction::Read),
-            );
+            log.push(0, message(&[2, 0, 0, 0], None, Direction::Read));
         }
         assert_eq!(log.entries().count(), 2);
         assert_eq!(log.dropped, 3);

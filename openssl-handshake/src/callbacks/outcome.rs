@@ -2,8 +2,6 @@
 //! kept out of line so that the code run for every state stays small
 //! (what it displaces from the instruction cache is OpenSSL's own).
 
-use std::time::{Duration, Instant};
-
 use libc::c_int;
 use openssl::ssl::{ErrorCode, SslRef};
 
@@ -13,7 +11,6 @@ use crate::diagnosis::LocalConfig;
 use crate::event::Side;
 use crate::ffi;
 use crate::log::Entry;
-use crate::micros;
 use crate::negotiated::VerifyResult;
 use crate::telemetry;
 use crate::trace::{Failure, HandshakeTrace, Outcome};
@@ -21,7 +18,7 @@ use crate::trace::{Failure, HandshakeTrace, Outcome};
 /// A handshake starts (`SSL_CB_HANDSHAKE_START`).
 #[cold]
 #[inline(never)]
-pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef) {
+pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef, at: u64) {
     state.handshakes += 1;
     state.side = if ssl.is_server() {
         Side::Server
@@ -30,7 +27,7 @@ pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef) {
     };
     if state.outcome != Outcome::InProgress || state.handshakes == 1 {
         state.outcome = Outcome::InProgress;
-        state.handshake_started = Instant::now();
+        state.handshake_started = at;
         state.hook_due = true;
         state.span = telemetry::handshake_span(state.side);
     }
@@ -41,10 +38,10 @@ pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef) {
 /// the hook still hears how it ended.
 #[cold]
 #[inline(never)]
-pub(super) fn join_late(state: &mut RecorderState) {
+pub(super) fn join_late(state: &mut RecorderState, at: u64) {
     state.handshakes = 1;
     state.joined_late = true;
-    state.handshake_started = Instant::now();
+    state.handshake_started = at;
     state.hook_due = true;
     state.span = telemetry::handshake_span(state.side);
 }
@@ -57,7 +54,7 @@ pub(super) fn failed(
     state: &mut RecorderState,
     ssl: &SslRef,
     ret: c_int,
-    at: Duration,
+    at: u64,
 ) -> Outcome {
     if let Some(record) = recorder.records.take_unaccepted() {
         state.log.push(at, Entry::Unaccepted(record));
@@ -104,7 +101,7 @@ pub(super) fn finish(
         state.negotiated_pending = true;
     }
     state.outcome = outcome;
-    state.duration = Some(micros::truncate(state.handshake_started.elapsed()));
+    state.duration = Some(state.duration_until(recorder.at()));
     (state.bytes_sent, state.bytes_received) = ffi::bytes_sent_received(ssl);
     if telemetry::ENABLED {
         telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));

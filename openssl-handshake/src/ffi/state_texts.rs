@@ -65,6 +65,22 @@ pub(crate) fn seen_state(ssl: &SslRef) -> SeenState {
     learnt(Some((long, short)))
 }
 
+/// The state a loop callback (`SSL_CB_LOOP`) reports. OpenSSL's state
+/// machine makes those calls only as it moves on, never once the `SSL` is
+/// in error (it refuses to run at all then), so a learnt state's texts are
+/// the ones OpenSSL would give and need no call to ask: this is the path
+/// taken for most states.
+#[inline]
+pub(crate) fn entered_state(ssl: &SslRef) -> SeenState {
+    let state = super::state_raw(ssl);
+    match SLOTS.get(state as usize) {
+        Some(slot) if !slot.long.load(Ordering::Relaxed).is_null() => {
+            SeenState { state, own: None }
+        }
+        _ => seen_state(ssl),
+    }
+}
+
 /// What `SSL_state_string_long` says of an `SSL` in error, whatever its state.
 const ERROR: &str = "error";
 
