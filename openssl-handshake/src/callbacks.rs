@@ -15,7 +15,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use crate::clock::Clock;
+use crate::clock::{self, Clock};
 
 use foreign_types::ForeignTypeRef;
 use libc::{c_int, c_void, size_t};
@@ -47,6 +47,7 @@ pub(crate) fn attach_to_context(
 ) -> Result<(), Error> {
     let ctx_index = context_index()?;
     recorder_index()?;
+    clock::prepare();
     // SAFETY: the builder owns a live SSL_CTX.
     let existing = unsafe { sys::SSL_CTX_get_info_callback(builder.as_ptr()) };
     if let Some(existing) = existing {
@@ -78,6 +79,7 @@ pub(crate) fn attach_to_context(
 /// cannot be changed any more.
 pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(), Error> {
     let index = recorder_index()?;
+    clock::prepare();
     let messages = options.messages;
     let side = if ssl.is_server() {
         Side::Server

@@ -28,6 +28,12 @@ enum Origin {
     Monotonic(timespec),
 }
 
+/// Decides, once per process and off the handshake path, whether clocks
+/// may use the time stamp counter (it reads a sysfs file).
+pub(crate) fn prepare() {
+    counter::prepare();
+}
+
 impl Clock {
     /// A clock that reads 0 now.
     pub(crate) fn start() -> Self {
@@ -117,9 +123,13 @@ mod counter {
         unsafe { core::arch::x86_64::_rdtsc() }
     }
 
+    pub(super) fn prepare() {
+        BASE.get_or_init(first_reading);
+    }
+
     /// The counter now and its rate, once the rate is known.
     pub(super) fn now_and_scale() -> Option<(u64, u64)> {
-        let base = (*BASE.get_or_init(first_reading))?;
+        let base = (*BASE.get()?)?;
         let ticks = read();
         let scale = SCALE.load(Relaxed);
         // Until there is a rate, the monotonic clock says when enough time
@@ -195,6 +205,8 @@ mod counter {
         0
     }
 
+    pub(super) fn prepare() {}
+
     pub(super) fn now_and_scale() -> Option<(u64, u64)> {
         None
     }
@@ -216,6 +228,7 @@ mod tests {
     /// elapsed times read around it, less the microsecond truncation and
     /// the counter's rate error.
     fn agrees_with_instant(sleep: Duration) {
+        prepare();
         let t0 = Instant::now();
         let clock = Clock::start();
         let t1 = Instant::now();

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use libc::c_char;
 use openssl::ssl::SslRef;
@@ -39,13 +39,13 @@ impl SeenState {
 pub(crate) fn seen_state(ssl: &SslRef) -> SeenState {
     let state = super::state_raw(ssl);
     let long = super::state_string_long(ssl);
-    let learnt = |own| SeenState { state, own };
+    let seen = |own| SeenState { state, own };
     let Some(slot) = SLOTS.get(state as usize) else {
-        return learnt(Some((long, super::state_string_short(ssl))));
+        return seen(Some((long, super::state_string_short(ssl))));
     };
     let known = slot.long.load(Ordering::Acquire);
     if ptr::eq(known, long.0) {
-        return learnt(None);
+        return seen(None);
     }
     let short = super::state_string_short(ssl);
     if known.is_null() && long.text() != ERROR {
@@ -59,10 +59,11 @@ pub(crate) fn seen_state(ssl: &SslRef) -> SeenState {
             Ordering::Acquire,
         );
         if won.is_ok() || won.is_err_and(|p| ptr::eq(p, long.0)) {
-            return learnt(None);
+            mark_learnt(state);
+            return seen(None);
         }
     }
-    learnt(Some((long, short)))
+    seen(Some((long, short)))
 }
 
 /// The state a loop callback (`SSL_CB_LOOP`) reports. OpenSSL's state
@@ -73,11 +74,10 @@ pub(crate) fn seen_state(ssl: &SslRef) -> SeenState {
 #[inline]
 pub(crate) fn entered_state(ssl: &SslRef) -> SeenState {
     let state = super::state_raw(ssl);
-    match SLOTS.get(state as usize) {
-        Some(slot) if !slot.long.load(Ordering::Relaxed).is_null() => {
-            SeenState { state, own: None }
-        }
-        _ => seen_state(ssl),
+    if learnt(state) {
+        SeenState { state, own: None }
+    } else {
+        seen_state(ssl)
     }
 }
 
@@ -108,6 +108,27 @@ impl Slot {
 
 static SLOTS: [Slot; SLOT_COUNT] = [Slot::EMPTY; SLOT_COUNT];
 
+/// One bit per slot, set once its texts are learnt: what the loop
+/// callback checks, in one cache line rather than one per state.
+static LEARNT: [AtomicU64; SLOT_COUNT / 64] = [const { AtomicU64::new(0) }; SLOT_COUNT / 64];
+
+#[inline]
+fn learnt(state: u32) -> bool {
+    let state = state as usize;
+    LEARNT
+        .get(state / 64)
+        .is_some_and(|bits| bits.load(Ordering::Acquire) & 1 << (state % 64) != 0)
+}
+
+/// Set once the slot's pointers are; the release publishes them to
+/// whoever sees the bit.
+fn mark_learnt(state: u32) {
+    let state = state as usize;
+    if let Some(bits) = LEARNT.get(state / 64) {
+        bits.fetch_or(1 << (state % 64), Ordering::Release);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use openssl::ssl::{Ssl, SslContext, SslMethod};
@@ -134,5 +155,12 @@ mod tests {
             assert!(seen.own.is_none(), "learnt, not kept");
             assert_eq!(seen.texts(), (long.clone(), short.clone()));
         }
+        // Learnt now, so the loop callback's path gives the same without
+        // asking OpenSSL.
+        assert!(learnt(state));
+        let entered = entered_state(&ssl);
+        assert_eq!(entered.state, state);
+        assert!(entered.own.is_none());
+        assert_eq!(entered.texts(), (long, short));
     }
 }
