@@ -30,7 +30,7 @@ use crate::diagnosis::LocalConfig;
 use crate::error::Error;
 use crate::event::{Direction, ExitStatus, Side};
 use crate::ffi;
-use crate::log::{self, Entry, Log, RawMessage};
+use crate::log::{self, Log, RawMessage};
 use crate::negotiated::Negotiated;
 use crate::records::LastRecords;
 
@@ -107,7 +107,7 @@ pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
     };
     let recorder = ssl.ex_data(*index)?;
     let mut state = recorder.lock();
-    if state.negotiated_pending && state.outcome == Outcome::Succeeded {
+    if state.negotiated_pending && matches!(state.outcome, Outcome::Succeeded) {
         state.read_negotiated(ssl);
     }
     Some(state.snapshot(recorder.options.raw_bytes))
@@ -225,7 +225,7 @@ impl Drop for Recorder {
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
             let now = self.at();
             let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-            let unfinished = state.outcome == Outcome::InProgress && state.handshakes > 0;
+            let unfinished = matches!(state.outcome, Outcome::InProgress) && state.handshakes > 0;
             let hook = self.options.on_complete.clone();
             let Some(hook) = hook.filter(|_| unfinished && state.hook_due) else {
                 return;
@@ -424,7 +424,7 @@ fn record_info(
     let state = &mut *state;
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
         outcome::begin(state, ssl, at);
-        state.log.push(at, Entry::HandshakeStart);
+        state.log.push_mark(at, false);
     } else if state.handshakes == 0 && ffi::in_init(ssl) {
         outcome::join_late(state, at);
     }
@@ -432,7 +432,7 @@ fn record_info(
         state.log.push_state(at, ffi::seen_state(ssl));
     }
     if where_ & sys::SSL_CB_ALERT != 0 {
-        state.log.push(at, Entry::Alert { where_, ret });
+        state.log.push_alert(at, where_, ret);
     }
     let mut finished = None;
     if where_ & sys::SSL_CB_EXIT != 0 {
@@ -443,21 +443,14 @@ fn record_info(
         } else {
             ffi::entered_state(ssl)
         };
-        state.log.push(
-            at,
-            Entry::Exit {
-                ret,
-                status,
-                state: seen,
-            },
-        );
-        if status == ExitStatus::Failed && state.outcome == Outcome::InProgress {
+        state.log.push_exit(at, ret, status, seen);
+        if status == ExitStatus::Failed && matches!(state.outcome, Outcome::InProgress) {
             finished = Some(outcome::failed(recorder, state, ssl, ret, at));
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {
-        state.log.push(at, Entry::HandshakeDone);
-        if state.outcome == Outcome::InProgress {
+        state.log.push_mark(at, true);
+        if matches!(state.outcome, Outcome::InProgress) {
             finished = Some(Outcome::Succeeded);
         }
     }

@@ -83,21 +83,50 @@ impl Log {
         }
     }
 
-    /// A state the handshake moved to: the commonest entry, written
-    /// directly rather than through [`Log::push`].
+    // One push per kind of entry, each writing its fixed-size part in
+    // one copy: the callbacks run these on every state and message.
+
+    /// A state the handshake moved to.
     #[inline]
     pub(crate) fn push_state(&mut self, at: u64, seen: SeenState) {
-        if seen.own.is_some() {
-            return self.push(at, Entry::State(seen));
-        }
-        let mut e = [0; HEADER + STATE_FIELDS];
-        e[0] = tag::STATE;
-        e[1..5].copy_from_slice(&saturated(at).to_le_bytes());
-        e[5..9].copy_from_slice(&seen.state.to_le_bytes());
-        e[9..].copy_from_slice(&LEARNT.to_le_bytes());
-        if self.admit(e.len()) {
-            self.bytes.extend_from_slice(&e);
-        }
+        let mut e = head::<{ HEADER + STATE_FIELDS }>(tag::STATE, at);
+        e[5..].copy_from_slice(&self.state_fields(seen));
+        self.put_fixed(e, seen.own);
+    }
+
+    /// The start or end of a handshake.
+    #[inline]
+    pub(crate) fn push_mark(&mut self, at: u64, done: bool) {
+        let tag = if done { tag::DONE } else { tag::START };
+        self.put_fixed(head::<HEADER>(tag, at), None);
+    }
+
+    /// A `SSL_connect`/`SSL_accept` exit and the state it left in.
+    #[inline]
+    pub(crate) fn push_exit(&mut self, at: u64, ret: c_int, status: ExitStatus, seen: SeenState) {
+        let mut e = head::<{ HEADER + EXIT_FIELDS }>(tag::EXIT, at);
+        e[5..9].copy_from_slice(&ret.to_le_bytes());
+        e[9] = status as u8;
+        e[10..].copy_from_slice(&self.state_fields(seen));
+        self.put_fixed(e, seen.own);
+    }
+
+    /// An alert sent or received, as the info callback reports it.
+    #[inline]
+    pub(crate) fn push_alert(&mut self, at: u64, where_: c_int, ret: c_int) {
+        let mut e = head::<{ HEADER + ALERT_FIELDS }>(tag::ALERT, at);
+        e[5..9].copy_from_slice(&where_.to_le_bytes());
+        e[9..].copy_from_slice(&ret.to_le_bytes());
+        self.put_fixed(e, None);
+    }
+
+    /// A record read whose content OpenSSL never passed on.
+    pub(crate) fn push_unaccepted(&mut self, at: u64, h: RecordHeader) {
+        let mut e = head::<{ HEADER + UNACCEPTED_FIELDS }>(tag::UNACCEPTED, at);
+        e[5] = h.content_type;
+        e[6..8].copy_from_slice(&h.version.to_le_bytes());
+        e[8..].copy_from_slice(&h.length.to_le_bytes());
+        self.put_fixed(e, None);
     }
 
     /// A record the message callback reported, with its bytes.
@@ -109,9 +138,7 @@ impl Log {
         };
         let flags =
             u8::from(m.record_version.is_some()) | u8::from(m.direction == Direction::Write) << 1;
-        let mut e = [0; HEADER + MESSAGE_FIELDS];
-        e[0] = tag::MESSAGE;
-        e[1..5].copy_from_slice(&saturated(at).to_le_bytes());
+        let mut e = head::<{ HEADER + MESSAGE_FIELDS }>(tag::MESSAGE, at);
         e[5..7].copy_from_slice(&m.version.to_le_bytes());
         e[7..9].copy_from_slice(&m.record_version.unwrap_or(NO_RECORD).to_le_bytes());
         e[9] = flags;
@@ -123,43 +150,25 @@ impl Log {
         }
     }
 
-    /// Any entry, made at `at` microseconds. The callbacks write states
-    /// and messages with the two above; this is the general path.
-    #[inline(never)]
-    pub(crate) fn push(&mut self, at: u64, entry: Entry<'_>) {
-        let mut f = Fields::default();
-        match entry {
-            Entry::HandshakeStart => f.put(&[tag::START]),
-            Entry::HandshakeDone => f.put(&[tag::DONE]),
-            Entry::State(_) => f.put(&[tag::STATE]),
-            Entry::Alert { .. } => f.put(&[tag::ALERT]),
-            Entry::Exit { .. } => f.put(&[tag::EXIT]),
-            Entry::Message(m) => return self.push_message(at, m),
-            Entry::Unaccepted(_) => f.put(&[tag::UNACCEPTED]),
-        }
-        f.put(&saturated(at).to_le_bytes());
-        let mut own = None;
-        match entry {
-            Entry::HandshakeStart | Entry::HandshakeDone | Entry::Message(_) => {}
-            Entry::State(state) => own = self.put_state(&mut f, state),
-            Entry::Alert { where_, ret } => {
-                f.put(&where_.to_le_bytes());
-                f.put(&ret.to_le_bytes());
-            }
-            Entry::Exit { ret, status, state } => {
-                f.put(&ret.to_le_bytes());
-                f.put(&[status as u8]);
-                own = self.put_state(&mut f, state);
-            }
-            Entry::Unaccepted(h) => {
-                f.put(&[h.content_type]);
-                f.put(&h.version.to_le_bytes());
-                f.put(&h.length.to_le_bytes());
-            }
-        }
-        if self.admit(f.len) {
+    /// A state's number, then [`LEARNT`] or the index its own texts will
+    /// have (see [`Log::put_fixed`]).
+    #[inline]
+    fn state_fields(&self, seen: SeenState) -> [u8; STATE_FIELDS] {
+        // At most `limit` entries, far below u16::MAX.
+        let texts = seen.own.map_or(LEARNT, |_| self.own_texts.len() as u16);
+        let mut f = [0; STATE_FIELDS];
+        f[..4].copy_from_slice(&seen.state.to_le_bytes());
+        f[4..].copy_from_slice(&texts.to_le_bytes());
+        f
+    }
+
+    /// Appends an entry of fixed size, and the state texts it refers to
+    /// if it has its own.
+    #[inline]
+    fn put_fixed<const N: usize>(&mut self, e: [u8; N], own: Option<(StaticText, StaticText)>) {
+        if self.admit(N) {
             self.own_texts.extend(own);
-            self.bytes.extend_from_slice(&f.bytes[..f.len]);
+            self.bytes.extend_from_slice(&e);
         }
     }
 
@@ -187,16 +196,6 @@ impl Log {
             STEP
         };
         self.bytes.reserve_exact(need.max(step));
-    }
-
-    /// A state's number, then [`LEARNT`] or where its own texts will be
-    /// kept; returns those texts, to be kept if the entry is admitted.
-    fn put_state(&self, f: &mut Fields, seen: SeenState) -> Option<(StaticText, StaticText)> {
-        // At most `limit` entries, far below u16::MAX.
-        let texts = seen.own.map_or(LEARNT, |_| self.own_texts.len() as u16);
-        f.put(&seen.state.to_le_bytes());
-        f.put(&texts.to_le_bytes());
-        seen.own
     }
 
     /// The entries in order, each with its time in microseconds.
@@ -240,6 +239,15 @@ impl Log {
     }
 }
 
+/// An entry of `N` bytes with its tag and time filled in.
+#[inline]
+fn head<const N: usize>(tag: u8, at: u64) -> [u8; N] {
+    let mut e = [0; N];
+    e[0] = tag;
+    e[1..5].copy_from_slice(&saturated(at).to_le_bytes());
+    e
+}
+
 /// A time as the log keeps it: microseconds, saturating at 71 minutes.
 #[inline]
 fn saturated(micros: u64) -> u32 {
@@ -259,10 +267,14 @@ mod tag {
 
 /// Tag and time.
 const HEADER: usize = 5;
-/// The most fixed-size bytes an entry has after its header (an exit).
-const MAX_FIELDS: usize = 11;
 /// A state's number and where its texts are.
 const STATE_FIELDS: usize = 6;
+/// An alert's `where` and `ret`.
+const ALERT_FIELDS: usize = 8;
+/// A record header's type, version and length.
+const UNACCEPTED_FIELDS: usize = 5;
+/// An exit's return value and status, then its state.
+const EXIT_FIELDS: usize = 5 + STATE_FIELDS;
 /// A message's versions, flags, content type and length.
 const MESSAGE_FIELDS: usize = 10;
 /// A state's texts are the learnt ones for its number.
@@ -274,24 +286,6 @@ const FIRST: usize = 1024;
 /// of at most this much after a full handshake (a TLS 1.3 handshake logs
 /// about 3 KiB per side, most of it the messages' bytes).
 const STEP: usize = 512;
-
-/// An entry's fixed-size part, assembled before one copy into the log.
-#[derive(Default)]
-struct Fields {
-    bytes: [u8; HEADER + MAX_FIELDS],
-    len: usize,
-}
-
-impl Fields {
-    #[inline(always)]
-    fn put(&mut self, b: &[u8]) {
-        // Every entry's fields fit, by the choice of MAX_FIELDS.
-        if let Some(slot) = self.bytes.get_mut(self.len..self.len + b.len()) {
-            slot.copy_from_slice(b);
-            self.len += b.len();
-        }
-    }
-}
 
 /// Reads the entries back in the order [`Log::push`] wrote them.
 pub(crate) struct Entries<'a> {
@@ -486,14 +480,14 @@ pub(crate) fn ticket_offered(log: &Log) -> Option<bool> {
 mod tests {
     use super::*;
 
-    fn message(bytes: &[u8], record_version: Option<u16>, direction: Direction) -> Entry<'_> {
-        Entry::Message(RawMessage {
+    fn message(bytes: &[u8], record_version: Option<u16>, direction: Direction) -> RawMessage<'_> {
+        RawMessage {
             bytes,
             version: 0x0303,
             record_version,
             content_type: sys::SSL3_RT_HANDSHAKE as u8,
             direction,
-        })
+        }
     }
 
     /// Every kind of entry reads back as written, in order, with its time.
@@ -501,39 +495,23 @@ mod tests {
     fn entries_read_back_as_written() {
         let mut log = Log::new(16);
         let hello = [1u8, 0, 0, 2, 3, 3];
-        log.push(1, Entry::HandshakeStart);
-        log.push(2, message(&hello, Some(0x0301), Direction::Write));
-        log.push(
-            3,
-            Entry::Alert {
-                where_: 0x4008,
-                ret: 0x0228,
-            },
-        );
+        log.push_mark(1, false);
+        log.push_message(2, message(&hello, Some(0x0301), Direction::Write));
+        log.push_alert(3, 0x4008, 0x0228);
         let header = RecordHeader {
             content_type: 22,
             version: 0x0303,
             length: 513,
         };
-        log.push(4, Entry::Unaccepted(header));
-        let Entry::Message(empty) = message(&[], None, Direction::Read) else {
-            unreachable!("made as a message")
-        };
-        log.push_message(5, empty);
+        log.push_unaccepted(4, header);
+        log.push_message(5, message(&[], None, Direction::Read));
         let entered = SeenState {
             state: 3,
             own: None,
         };
         log.push_state(6, entered);
-        log.push(
-            7,
-            Entry::Exit {
-                ret: -1,
-                status: ExitStatus::WouldBlock,
-                state: entered,
-            },
-        );
-        log.push(u64::MAX, Entry::HandshakeDone);
+        log.push_exit(7, -1, ExitStatus::WouldBlock, entered);
+        log.push_mark(u64::MAX, true);
         let read: Vec<_> = log.entries().collect();
         assert_eq!(read.len(), 8);
         assert_eq!(
@@ -592,7 +570,7 @@ mod tests {
     fn a_full_log_counts_what_it_drops() {
         let mut log = Log::new(2);
         for _ in 0..5 {
-            log.push(0, message(&[2, 0, 0, 0], None, Direction::Read));
+            log.push_message(0, message(&[2, 0, 0, 0], None, Direction::Read));
         }
         assert_eq!(log.entries().count(), 2);
         assert_eq!(log.dropped, 3);

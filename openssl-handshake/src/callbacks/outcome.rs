@@ -10,7 +10,6 @@ use crate::attach::Hook;
 use crate::diagnosis::LocalConfig;
 use crate::event::Side;
 use crate::ffi;
-use crate::log::Entry;
 use crate::negotiated::VerifyResult;
 use crate::telemetry;
 use crate::trace::{Failure, HandshakeTrace, Outcome};
@@ -25,7 +24,7 @@ pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef, at: u64) {
     } else {
         Side::Client
     };
-    if state.outcome != Outcome::InProgress || state.handshakes == 1 {
+    if !matches!(state.outcome, Outcome::InProgress) || state.handshakes == 1 {
         state.outcome = Outcome::InProgress;
         state.handshake_started = at;
         state.hook_due = true;
@@ -57,7 +56,7 @@ pub(super) fn failed(
     at: u64,
 ) -> Outcome {
     if let Some(record) = recorder.records.take_unaccepted() {
-        state.log.push(at, Entry::Unaccepted(record));
+        state.log.push_unaccepted(at, record);
     }
     let so_far = state.events_so_far();
     let failure = failure(ssl, ret, &so_far);
@@ -90,7 +89,7 @@ pub(super) fn finish(
     // telemetry feature needs it now, it is read from the SSL when the
     // trace is (the values stay put once the handshake is done).
     let wanted_now = state.hook_due && recorder.options.on_complete.is_some();
-    if outcome != Outcome::Succeeded {
+    if !matches!(outcome, Outcome::Succeeded) {
         if agreed() {
             state.read_negotiated(ssl);
         }
