@@ -85,6 +85,11 @@ pub trait SslContextBuilderExt {
     /// Calling it again replaces the options. It replaces any message
     /// callback already set, and refuses with
     /// [`Error::InfoCallbackInUse`] if another info callback is set.
+    ///
+    /// The message callback's argument (`SSL_CTX_set_msg_callback_arg`,
+    /// `SSL_set_msg_callback_arg`) then belongs to the tracer, which keeps
+    /// each connection's recorder there: code that sets it through FFI on a
+    /// traced context or connection breaks the tracer's invariants.
     fn trace_handshakes(&mut self, options: TraceOptions) -> Result<(), Error>;
 }
 
