@@ -93,8 +93,8 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
         sys::SSL_set_msg_callback(ssl.as_ptr(), messages.then_some(msg_callback));
     }
     if let Some(recorder) = ssl.ex_data(index) {
-        // The recorder that set_ex_data may just have replaced is gone;
-        // this one is what the message callback must see.
+        // Whether set_ex_data replaced an earlier recorder in place or
+        // stored a new box, this is the one the message callback must see.
         set_msg_argument(ssl.as_ptr(), recorder);
     }
     Ok(())

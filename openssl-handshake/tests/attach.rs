@@ -41,6 +41,30 @@ fn a_single_ssl_can_be_traced_without_its_context() {
     assert!(openssl_handshake::trace(&Ssl::new(&untraced).unwrap()).is_none());
 }
 
+/// Attaching to an SSL mid-handshake (here from its servername callback,
+/// after the first callbacks made its recorder) replaces the recorder.
+/// The message callback finds the recorder through its argument, so that
+/// must follow: later messages land in the new recorder, with its options,
+/// not in the freed first one.
+#[test]
+fn attaching_mid_handshake_records_into_the_new_recorder() {
+    let server = server_ctx(KeyType::EcdsaP256, |b| {
+        b.set_servername_callback(|ssl, _| {
+            ssl.trace_handshake(TraceOptions::default().raw_bytes(true))
+                .map_err(|_| openssl::ssl::SniError::ALERT_FATAL)
+        });
+    });
+    let client = client_ctx(|_| {});
+    let pair = connect(&server, &client, None);
+    assert!(pair.server.succeeded());
+    let messages: Vec<_> = pair.server.messages().collect();
+    assert!(messages.len() > 3, "{} messages", messages.len());
+    assert!(
+        messages.iter().all(|m| m.raw.is_some()),
+        "every message kept its bytes, as only the new options ask"
+    );
+}
+
 #[test]
 fn attaching_twice_replaces_the_options() {
     let server = server_ctx(KeyType::EcdsaP256, |b| {
