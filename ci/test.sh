@@ -85,7 +85,15 @@ harness=target/release/tls-harness
 cargo build -q --release -p harness
 peers=inproc,openssl-cli,gnutls-cli,rustls,botan,tlslite
 echo "== tls-harness matrix --peers $peers --external-scope full"
-"$harness" matrix --peers "$peers" --external-scope full | tail -n 1
+# The whole table goes to a file; the log gets its last line and, when a
+# case fails, each failed case with the lines that explain it.
+matrix_out=target/matrix.txt
+if ! "$harness" matrix --peers "$peers" --external-scope full >"$matrix_out"; then
+    grep -A3 -E '^[[:space:]]+FAIL[[:space:]]' "$matrix_out" || true
+    tail -n 1 "$matrix_out"
+    exit 1
+fi
+tail -n 1 "$matrix_out"
 
 echo "== tls-harness hostile --in-process"
 "$harness" hostile --in-process | tail -n 1
