@@ -15,8 +15,6 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use crate::clock::{self, Clock};
-
 use foreign_types::ForeignTypeRef;
 use libc::{c_int, c_void, size_t};
 use openssl::ex_data::Index;
@@ -26,6 +24,7 @@ use openssl_sys::SSL;
 
 use crate::attach::{Hook, TraceOptions};
 use crate::cert::CertificateInfo;
+use crate::clock::{self, Clock};
 use crate::diagnosis::LocalConfig;
 use crate::error::Error;
 use crate::event::{Direction, ExitStatus, Side};
@@ -80,32 +79,13 @@ pub(crate) fn attach_to_context(
 pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(), Error> {
     let index = recorder_index()?;
     clock::prepare();
-    let messages = options.messages;
-    let side = if ssl.is_server() {
-        Side::Server
-    } else {
-        Side::Client
-    };
-    ssl.set_ex_data(index, Recorder::new(options, side));
-    // SAFETY: `ssl` is live, and the trampolines match ssl.h.
-    unsafe {
-        sys::SSL_set_info_callback(ssl.as_ptr(), Some(info_callback));
-        sys::SSL_set_msg_callback(ssl.as_ptr(), messages.then_some(msg_callback));
-    }
-    if let Some(recorder) = ssl.ex_data(index) {
-        // Whether set_ex_data replaced an earlier recorder in place or
-        // stored a new box, this is the one the message callback must see.
-        set_msg_argument(ssl.as_ptr(), recorder);
-    }
+    install(ssl, index, options);
     Ok(())
 }
 
 /// A copy of the trace recorded so far on `ssl`.
 pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
-    let Some(Ok(index)) = RECORDER_INDEX.get() else {
-        return None;
-    };
-    let recorder = ssl.ex_data(*index)?;
+    let recorder = ssl.ex_data(installed_index()?)?;
     let mut state = recorder.lock();
     if state.negotiated_pending && matches!(state.outcome, Outcome::Succeeded) {
         state.read_negotiated(ssl);
@@ -126,6 +106,16 @@ fn recorder_index() -> Result<Index<Ssl, Recorder>, Error> {
     RECORDER_INDEX
         .get_or_init(|| Ssl::new_ex_index().map_err(Error::ExDataIndex))
         .clone()
+}
+
+/// The recorder index without cloning its result: attaching made it
+/// before any trampoline was installed, so it is there whenever one runs.
+#[inline]
+fn installed_index() -> Option<Index<Ssl, Recorder>> {
+    match RECORDER_INDEX.get() {
+        Some(Ok(index)) => Some(*index),
+        _ => None,
+    }
 }
 
 /// One connection's trace and the options it was made with.
@@ -306,11 +296,7 @@ impl RecorderState {
 /// only if the SSL was moved to an untraced context (SNI switching).
 #[inline]
 fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
-    // Set before any callback is installed, so present whenever one runs.
-    let Some(Ok(index)) = RECORDER_INDEX.get() else {
-        return None;
-    };
-    let index = *index;
+    let index = installed_index()?;
     // SAFETY: OpenSSL passes the live SSL the callback is about; it
     // outlives this callback, and the recorder lives in its ex_data until
     // the SSL is freed, which cannot happen during its own callback.
@@ -334,32 +320,47 @@ fn create_recorder<'a>(ssl: *mut SSL, index: Index<Ssl, Recorder>) -> Option<&'a
         .ssl_context()
         .ex_data(context_index().ok()?)?
         .clone();
-    let side = if ssl_ref.is_server() {
-        Side::Server
-    } else {
-        Side::Client
-    };
     // SAFETY: the callback is the only code touching this SSL while it
     // runs (OpenSSL is inside a call on it); setting ex_data is what
     // OpenSSL's own callbacks are allowed to do.
     let ssl_mut = unsafe { SslRef::from_ptr_mut(ssl) };
+    let created = install(ssl_mut, index, options)?;
+    // SAFETY: as in `recorder`: the recorder lives in the SSL's ex_data,
+    // which outlives this callback.
+    Some(unsafe { &*(created as *const Recorder) })
+}
+
+/// Stores a recorder made from `options` in `ssl`'s ex_data, replacing
+/// any earlier one, and points the SSL's own trampolines and message
+/// callback argument at it.
+fn install(
+    ssl: &mut SslRef,
+    index: Index<Ssl, Recorder>,
+    options: TraceOptions,
+) -> Option<&Recorder> {
     let messages = options.messages;
-    ssl_mut.set_ex_data(index, Recorder::new(options, side));
+    let side = if ssl.is_server() {
+        Side::Server
+    } else {
+        Side::Client
+    };
+    ssl.set_ex_data(index, Recorder::new(options, side));
     // A servername callback may move this SSL to another context
     // (`SSL_set_SSL_CTX`, how virtual hosting is done). The info callback
     // is looked up on the SSL before its current context, and the message
     // callback was copied from the first one, so set both on the SSL: the
     // trace then survives a switch to an untraced context, and one that
     // began on a traced context reached by a switch gets its messages.
-    // SAFETY: `ssl` is live (see above) and both trampolines match ssl.h.
+    // SAFETY: `ssl` is live and both trampolines match ssl.h.
     unsafe {
-        sys::SSL_set_info_callback(ssl, Some(info_callback));
-        sys::SSL_set_msg_callback(ssl, messages.then_some(msg_callback));
+        sys::SSL_set_info_callback(ssl.as_ptr(), Some(info_callback));
+        sys::SSL_set_msg_callback(ssl.as_ptr(), messages.then_some(msg_callback));
     }
-    let created = ssl_mut.ex_data(index)?;
-    set_msg_argument(ssl, created);
-    // SAFETY: as above.
-    Some(unsafe { &*(created as *const Recorder) })
+    // Whether set_ex_data replaced an earlier recorder in place or stored
+    // a new box, this is the one the message callback must see.
+    let recorder = ssl.ex_data(index)?;
+    set_msg_argument(ssl.as_ptr(), recorder);
+    Some(recorder)
 }
 
 /// Makes `recorder` the message callback's argument on `ssl`, which saves
@@ -455,7 +456,7 @@ fn record_info(
         }
     }
     let outcome = finished?;
-    outcome::finish(recorder, state, ssl, outcome)
+    outcome::finish(recorder, state, ssl, outcome, at)
 }
 
 fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {

@@ -13,6 +13,10 @@
 
 use libc::{clock_gettime, timespec, CLOCK_MONOTONIC};
 
+/// Where Linux says which clock it keeps time with.
+#[cfg_attr(not(any(test, target_arch = "x86_64")), allow(dead_code))]
+const CLOCKSOURCE: &str = "/sys/devices/system/clocksource/clocksource0/current_clocksource";
+
 /// Microseconds since a fixed start.
 pub(crate) struct Clock {
     origin: Origin,
@@ -153,8 +157,7 @@ mod counter {
     }
 
     fn first_reading() -> Option<Reading> {
-        let clocksource = "/sys/devices/system/clocksource/clocksource0/current_clocksource";
-        let source = std::fs::read_to_string(clocksource).ok()?;
+        let source = std::fs::read_to_string(super::CLOCKSOURCE).ok()?;
         if source.trim() != "tsc" {
             return None;
         }
@@ -267,10 +270,7 @@ mod tests {
     fn micros_track_instant() {
         agrees_with_instant(Duration::from_millis(20));
         agrees_with_instant(Duration::from_millis(20));
-        let tsc = std::fs::read_to_string(
-            "/sys/devices/system/clocksource/clocksource0/current_clocksource",
-        )
-        .is_ok_and(|s| s.trim() == "tsc");
+        let tsc = std::fs::read_to_string(CLOCKSOURCE).is_ok_and(|s| s.trim() == "tsc");
         let valgrind = std::env::var("LD_PRELOAD").is_ok_and(|p| p.contains("vgpreload"));
         if cfg!(target_arch = "x86_64") && tsc && !valgrind {
             assert!(counter::usable(), "the counter could not be bracketed");

@@ -91,14 +91,14 @@ impl Log {
     pub(crate) fn push_state(&mut self, at: u64, seen: SeenState) {
         let mut e = head::<{ HEADER + STATE_FIELDS }>(tag::STATE, at);
         e[5..].copy_from_slice(&self.state_fields(seen));
-        self.put_fixed(e, seen.own);
+        self.put(e, &[], seen.own);
     }
 
     /// The start or end of a handshake.
     #[inline]
     pub(crate) fn push_mark(&mut self, at: u64, done: bool) {
         let tag = if done { tag::DONE } else { tag::START };
-        self.put_fixed(head::<HEADER>(tag, at), None);
+        self.put(head::<HEADER>(tag, at), &[], None);
     }
 
     /// A `SSL_connect`/`SSL_accept` exit and the state it left in.
@@ -108,7 +108,7 @@ impl Log {
         e[5..9].copy_from_slice(&ret.to_le_bytes());
         e[9] = status as u8;
         e[10..].copy_from_slice(&self.state_fields(seen));
-        self.put_fixed(e, seen.own);
+        self.put(e, &[], seen.own);
     }
 
     /// An alert sent or received, as the info callback reports it.
@@ -117,7 +117,7 @@ impl Log {
         let mut e = head::<{ HEADER + ALERT_FIELDS }>(tag::ALERT, at);
         e[5..9].copy_from_slice(&where_.to_le_bytes());
         e[9..].copy_from_slice(&ret.to_le_bytes());
-        self.put_fixed(e, None);
+        self.put(e, &[], None);
     }
 
     /// A record read whose content OpenSSL never passed on.
@@ -126,7 +126,7 @@ impl Log {
         e[5] = h.content_type;
         e[6..8].copy_from_slice(&h.version.to_le_bytes());
         e[8..].copy_from_slice(&h.length.to_le_bytes());
-        self.put_fixed(e, None);
+        self.put(e, &[], None);
     }
 
     /// A record the message callback reported, with its bytes.
@@ -144,14 +144,11 @@ impl Log {
         e[9] = flags;
         e[10] = m.content_type;
         e[11..].copy_from_slice(&length.to_le_bytes());
-        if self.admit(e.len() + m.bytes.len()) {
-            self.bytes.extend_from_slice(&e);
-            self.bytes.extend_from_slice(m.bytes);
-        }
+        self.put(e, m.bytes, None);
     }
 
     /// A state's number, then [`LEARNT`] or the index its own texts will
-    /// have (see [`Log::put_fixed`]).
+    /// have (see [`Log::put`]).
     #[inline]
     fn state_fields(&self, seen: SeenState) -> [u8; STATE_FIELDS] {
         // At most `limit` entries, far below u16::MAX.
@@ -162,13 +159,19 @@ impl Log {
         f
     }
 
-    /// Appends an entry of fixed size, and the state texts it refers to
-    /// if it has its own.
+    /// Appends an entry: its fixed-size part, then `tail` (a message's
+    /// bytes), keeping the state texts it refers to if it has its own.
     #[inline]
-    fn put_fixed<const N: usize>(&mut self, e: [u8; N], own: Option<(StaticText, StaticText)>) {
-        if self.admit(N) {
+    fn put<const N: usize>(
+        &mut self,
+        e: [u8; N],
+        tail: &[u8],
+        own: Option<(StaticText, StaticText)>,
+    ) {
+        if self.admit(N + tail.len()) {
             self.own_texts.extend(own);
             self.bytes.extend_from_slice(&e);
+            self.bytes.extend_from_slice(tail);
         }
     }
 
@@ -287,7 +290,7 @@ const FIRST: usize = 1024;
 /// about 3 KiB per side, most of it the messages' bytes).
 const STEP: usize = 512;
 
-/// Reads the entries back in the order [`Log::push`] wrote them.
+/// Reads the entries back in the order the pushes wrote them.
 pub(crate) struct Entries<'a> {
     log: &'a Log,
     rest: &'a [u8],

@@ -64,7 +64,8 @@ pub(super) fn failed(
     Outcome::Failed(Box::new(failure))
 }
 
-/// Settles the trace of a handshake that ended with `outcome`; returns the
+/// Settles the trace of a handshake that ended with `outcome` at `at`
+/// (the time of the callback that ended it); returns the
 /// finished trace and the hook when the hook is due, so that it runs after
 /// the lock is released.
 #[inline(never)]
@@ -73,6 +74,7 @@ pub(super) fn finish(
     state: &mut RecorderState,
     ssl: &SslRef,
     outcome: Outcome,
+    at: u64,
 ) -> Option<(HandshakeTrace, Hook)> {
     // A failure after the ServerHello still agreed on a version and a
     // suite (and perhaps a group and the peer's chain): keep what it did.
@@ -100,7 +102,7 @@ pub(super) fn finish(
         state.negotiated_pending = true;
     }
     state.outcome = outcome;
-    state.duration = Some(state.duration_until(recorder.at()));
+    state.duration = Some(state.duration_until(at));
     (state.bytes_sent, state.bytes_received) = ffi::bytes_sent_received(ssl);
     if telemetry::ENABLED {
         telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
