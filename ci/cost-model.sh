@@ -14,8 +14,9 @@
 # caches and branch predictor depend on where code and heap blocks land,
 # and OpenSSL's own work varies with the heap (buffer sizes it clears,
 # lookups it repeats), so two builds of one source have differed by up to
-# 4,000 estimated cycles (0.4 points). Judge a change by the functions it
-# touches, not by the total.
+# 4,000 estimated cycles (0.4 points), and one function's row moves when
+# another's code changes, as they compete for cache sets. Judge a change
+# over several builds, not by one estimate.
 #
 # Under valgrind the library reads CLOCK_MONOTONIC rather than the time
 # stamp counter, so the clock's share is larger here than on hardware.
