@@ -213,13 +213,14 @@ impl Drop for Recorder {
     fn drop(&mut self) {
         // Runs inside SSL_free, called from C: nothing may unwind.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-            let now = self.at();
             let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
             let unfinished = matches!(state.outcome, Outcome::InProgress) && state.handshakes > 0;
             let hook = self.options.on_complete.clone();
             let Some(hook) = hook.filter(|_| unfinished && state.hook_due) else {
                 return;
             };
+            // Read only when a hook will hear of it: every SSL_free runs this.
+            let now = self.clock.micros();
             let failure = outcome::failure_of(&state.events_so_far(), None, ABANDONED.to_owned());
             state.outcome = Outcome::Failed(Box::new(failure));
             state.duration = Some(state.duration_until(now));
