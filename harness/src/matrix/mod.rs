@@ -6,15 +6,15 @@
 
 use std::collections::HashSet;
 
-use regex::Regex;
-use serde::{Deserialize, Serialize};
-
 use crate::case::{
     Case, CaseKind, Endpoint, Expectation, Identity, KeyKind, Negative, ResumeKind, SrpPassword,
     Version,
 };
 use crate::library::{Library, SuiteInfo};
 use crate::oracle::Oracle;
+
+mod filter;
+pub use filter::Filter;
 
 /// The host name the client asks for and verifies (the pki's leaves name it).
 pub const HOST: &str = "localhost";
@@ -41,69 +41,6 @@ pub fn build(library: &Library, oracle: &Oracle<'_>) -> Vec<Case> {
         c.expect = oracle.expect(c);
     }
     cases
-}
-
-/// Which cases a run keeps; the others are reported as skipped, never dropped.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Filter {
-    /// Keep only these versions.
-    pub versions: Option<Vec<Version>>,
-    /// Keep only cases whose suite (OpenSSL or IANA name) matches.
-    #[serde(with = "regex_serde")]
-    pub suites: Option<Regex>,
-    /// Keep only these credential labels ("rsa2048", "ecdsa" for both
-    /// curves, "psk", "anon", "expired", ...).
-    pub keys: Option<Vec<String>>,
-    /// Keep only these options ("default", "mtls", "resume" for every
-    /// resumption kind, "alpn", "sni", "group", "mismatch", "verify", ...).
-    pub options: Option<Vec<String>>,
-}
-
-impl Filter {
-    /// Why `case` is left out, or `None` when it runs.
-    pub fn skip_reason(&self, case: &Case, library: &Library) -> Option<String> {
-        if let Some(vs) = &self.versions {
-            if !vs.contains(&case.version) {
-                return Some(format!(
-                    "left out by --versions ({} not selected)",
-                    case.version.id()
-                ));
-            }
-        }
-        if let Some(re) = &self.suites {
-            let names = case.suite.iter().flat_map(|n| {
-                let std = library.suite(n).and_then(|s| s.standard_name.clone());
-                std::iter::once(n.clone()).chain(std)
-            });
-            let hit = names.into_iter().any(|n| re.is_match(&n));
-            if !hit {
-                return Some(format!("left out by --suites {:?}", re.as_str()));
-            }
-        }
-        if let Some(keys) = &self.keys {
-            if !keys.iter().any(|k| family_match(&case.key, k)) {
-                return Some(format!("left out by --keys ({} not selected)", case.key));
-            }
-        }
-        if let Some(opts) = &self.options {
-            if !opts.iter().any(|o| family_match(&case.option, o)) {
-                return Some(format!(
-                    "left out by --options ({} not selected)",
-                    case.option
-                ));
-            }
-        }
-        None
-    }
-}
-
-/// `value` is `wanted` or belongs to its family: "resume" selects
-/// "resume-ticket", "ecdsa" selects "ecdsa-p256".
-fn family_match(value: &str, wanted: &str) -> bool {
-    value == wanted
-        || value
-            .strip_prefix(wanted)
-            .is_some_and(|rest| rest.starts_with('-') || rest.starts_with('+'))
 }
 
 struct Builder<'a> {
@@ -503,24 +440,6 @@ pub fn shard_of(id: &str, n: u32) -> u32 {
     (h % u64::from(n.max(1))) as u32 + 1
 }
 
-mod regex_serde {
-    use regex::Regex;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(re: &Option<Regex>, s: S) -> Result<S::Ok, S::Error> {
-        match re {
-            Some(re) => s.serialize_some(re.as_str()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Regex>, D::Error> {
-        let s: Option<String> = Option::deserialize(d)?;
-        s.map(|s| Regex::new(&s).map_err(serde::de::Error::custom))
-            .transpose()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,31 +498,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn filter_families_and_skip_reasons() {
-        let (lib, cases) = matrix();
-        let f = Filter {
-            options: Some(vec!["resume".into()]),
-            ..Filter::default()
-        };
-        let kept: Vec<_> = cases
-            .iter()
-            .filter(|c| f.skip_reason(c, &lib).is_none())
-            .collect();
-        assert!(!kept.is_empty());
-        assert!(kept.iter().all(|c| c.option.starts_with("resume-")));
-        let skipped = cases
-            .iter()
-            .find(|c| c.option == "default")
-            .expect("a default case");
-        assert!(f
-            .skip_reason(skipped, &lib)
-            .expect("skipped")
-            .contains("--options"));
-        assert!(family_match("ecdsa-p384", "ecdsa"));
-        assert!(!family_match("ecdsa-p384", "ecd"));
     }
 
     #[test]

@@ -1,0 +1,123 @@
+//! Which cases of the matrix a run keeps: the `--versions`, `--suites`,
+//! `--keys` and `--options` selections, each left-out case with its reason.
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::case::{Case, Version};
+use crate::library::Library;
+
+/// Which cases a run keeps; the others are reported as skipped, never dropped.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Filter {
+    /// Keep only these versions.
+    pub versions: Option<Vec<Version>>,
+    /// Keep only cases whose suite (OpenSSL or IANA name) matches.
+    #[serde(with = "regex_serde")]
+    pub suites: Option<Regex>,
+    /// Keep only these credential labels ("rsa2048", "ecdsa" for both
+    /// curves, "psk", "anon", "expired", ...).
+    pub keys: Option<Vec<String>>,
+    /// Keep only these options ("default", "mtls", "resume" for every
+    /// resumption kind, "alpn", "sni", "group", "mismatch", "verify", ...).
+    pub options: Option<Vec<String>>,
+}
+
+impl Filter {
+    /// Why `case` is left out, or `None` when it runs.
+    pub fn skip_reason(&self, case: &Case, library: &Library) -> Option<String> {
+        if let Some(vs) = &self.versions {
+            if !vs.contains(&case.version) {
+                return Some(format!(
+                    "left out by --versions ({} not selected)",
+                    case.version.id()
+                ));
+            }
+        }
+        if let Some(re) = &self.suites {
+            let names = case.suite.iter().flat_map(|n| {
+                let std = library.suite(n).and_then(|s| s.standard_name.clone());
+                std::iter::once(n.clone()).chain(std)
+            });
+            let hit = names.into_iter().any(|n| re.is_match(&n));
+            if !hit {
+                return Some(format!("left out by --suites {:?}", re.as_str()));
+            }
+        }
+        if let Some(keys) = &self.keys {
+            if !keys.iter().any(|k| family_match(&case.key, k)) {
+                return Some(format!("left out by --keys ({} not selected)", case.key));
+            }
+        }
+        if let Some(opts) = &self.options {
+            if !opts.iter().any(|o| family_match(&case.option, o)) {
+                return Some(format!(
+                    "left out by --options ({} not selected)",
+                    case.option
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// `value` is `wanted` or belongs to its family: "resume" selects
+/// "resume-ticket", "ecdsa" selects "ecdsa-p256".
+fn family_match(value: &str, wanted: &str) -> bool {
+    value == wanted
+        || value
+            .strip_prefix(wanted)
+            .is_some_and(|rest| rest.starts_with('-') || rest.starts_with('+'))
+}
+
+mod regex_serde {
+    use regex::Regex;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(re: &Option<Regex>, s: S) -> Result<S::Ok, S::Error> {
+        match re {
+            Some(re) => s.serialize_some(re.as_str()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Regex>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        s.map(|s| Regex::new(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matrix::build;
+    use crate::oracle::Oracle;
+
+    #[test]
+    fn filter_families_and_skip_reasons() {
+        let lib = Library::probe().expect("probe the linked OpenSSL");
+        let verify = |_| 0;
+        let cases = build(&lib, &Oracle::new(&lib, &verify));
+        let f = Filter {
+            options: Some(vec!["resume".into()]),
+            ..Filter::default()
+        };
+        let kept: Vec<_> = cases
+            .iter()
+            .filter(|c| f.skip_reason(c, &lib).is_none())
+            .collect();
+        assert!(!kept.is_empty());
+        assert!(kept.iter().all(|c| c.option.starts_with("resume-")));
+        let skipped = cases
+            .iter()
+            .find(|c| c.option == "default")
+            .expect("a default case");
+        assert!(f
+            .skip_reason(skipped, &lib)
+            .expect("skipped")
+            .contains("--options"));
+        assert!(family_match("ecdsa-p384", "ecdsa"));
+        assert!(!family_match("ecdsa-p384", "ecd"));
+    }
+}
