@@ -13,12 +13,13 @@ pub enum BenchError {
     #[error("OpenSSL failed")]
     Openssl(#[from] openssl::error::ErrorStack),
     /// A handshake, read or write failed.
-    #[error("TLS failed during {during}: {reason}")]
+    #[error("TLS failed during {during}")]
     Tls {
         /// What the workload was doing.
         during: &'static str,
-        /// OpenSSL's description of the failure.
-        reason: String,
+        /// OpenSSL's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A handshake offered a session but the peers did a full handshake.
     #[error("{case}: round {round} did a full handshake instead of resuming")]
@@ -49,10 +50,13 @@ pub enum BenchError {
 }
 
 impl BenchError {
-    pub(crate) fn tls(during: &'static str, e: impl std::fmt::Display) -> Self {
+    pub(crate) fn tls(
+        during: &'static str,
+        e: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         BenchError::Tls {
             during,
-            reason: e.to_string(),
+            source: e.into(),
         }
     }
 }

@@ -68,7 +68,7 @@ pub enum HarnessError {
     #[error(transparent)]
     Session(#[from] crate::ffi::SessionError),
     /// An SRP login could not be set up.
-    #[error("SRP: {0}")]
+    #[error("SRP login could not be set up")]
     Srp(#[from] crate::ffi::SrpError),
 }
 

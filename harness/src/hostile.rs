@@ -86,24 +86,37 @@ impl Default for HostileOptions {
     }
 }
 
+/// An error from another library, kept whole as a [`HostileError`]'s source.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why the suite could not run at all. A case that fails is a result in
 /// the report, not an error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HostileError {
     /// The in-process server could not be started.
-    #[error("could not start the in-process traced server: {0}")]
-    Server(String),
+    #[error("could not start the in-process traced server")]
+    Server(#[source] Cause),
     /// No genuine ClientHello could be captured from the linked OpenSSL.
-    #[error("could not capture a genuine ClientHello from the linked OpenSSL: {0}")]
-    Capture(String),
-    /// The target address is not usable.
-    #[error("target {target:?}: {reason}; give HOST:PORT, e.g. 127.0.0.1:4433")]
+    #[error("could not capture a genuine ClientHello from the linked OpenSSL")]
+    Capture(#[source] Cause),
+    /// What the linked OpenSSL wrote is not one ClientHello in one record.
+    #[error("the ClientHello captured from the linked OpenSSL {0}")]
+    CapturedHello(&'static str),
+    /// The target is not an address that resolves.
+    #[error("target {target:?} is not a usable address (give HOST:PORT, e.g. 127.0.0.1:4433)")]
     Address {
         /// What was given.
         target: String,
-        /// Why it can't be used.
-        reason: String,
+        /// Why it does not resolve.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The target resolves, but to no address.
+    #[error("target {target:?} resolves to no address; give HOST:PORT, e.g. 127.0.0.1:4433")]
+    NoAddress {
+        /// What was given.
+        target: String,
     },
     /// The target did not complete a good handshake before any hostile
     /// input, so nothing it does afterwards would mean anything.

@@ -59,7 +59,7 @@ enum Command {
         /// JSON reports written by `matrix --format json`.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// table, json, junit or markdown.
+        /// How to write the merged report.
         #[arg(long, default_value = "json")]
         format: Format,
         /// Write the report here instead of stdout.
@@ -80,7 +80,7 @@ struct HostileArgs {
     /// Start an in-process traced server on 127.0.0.1:0 and check its server-side traces too.
     #[arg(long)]
     in_process: bool,
-    /// table or json.
+    /// How to write the report.
     #[arg(long, default_value = "table")]
     format: harness::hostile::ReportFormat,
     /// Seconds each connect, read and write may take.
@@ -105,7 +105,7 @@ struct BenchArgs {
     /// Short measurements (under a minute in all); noisier figures.
     #[arg(long)]
     quick: bool,
-    /// table or json.
+    /// How to write the report.
     #[arg(long, default_value = "table", value_parser = ["table", "json"])]
     format: String,
     /// Run only rows whose id matches this regex (e.g. '^bulk/default/tls13').

@@ -51,26 +51,14 @@ pub struct MatrixOptions {
 }
 
 /// Which cases the pairings with an external peer run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExternalScope {
-    /// [`matrix::interop_subset`]: a representative slice, fast enough for
-    /// every run.
+    /// A representative slice, fast enough for every run (the cases
+    /// `matrix::interop_subset` picks).
     #[default]
     Subset,
     /// Every case.
     Full,
-}
-
-impl std::str::FromStr for ExternalScope {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "subset" => Ok(ExternalScope::Subset),
-            "full" => Ok(ExternalScope::Full),
-            other => Err(format!("unknown scope {other:?}; use subset or full")),
-        }
-    }
 }
 
 /// The pairings a run makes from the peer kinds it was given: inproc with

@@ -10,7 +10,6 @@ pub use after::{PostHandshake, ReadEnd};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime};
 
 use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslVerifyMode};
@@ -26,7 +25,7 @@ use crate::settings::TlsSettings;
 use bounded::Bounded;
 
 /// How `probe` and `serve` print a trace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TraceFormat {
     /// Exactly the `-state` lines of `openssl s_client`/`s_server`.
     State,
@@ -38,22 +37,6 @@ pub enum TraceFormat {
     /// A few lines: what was negotiated, or why it failed and the
     /// failure's diagnosis.
     Summary,
-}
-
-impl FromStr for TraceFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "state" => Ok(TraceFormat::State),
-            "msg" => Ok(TraceFormat::Msg),
-            "json" => Ok(TraceFormat::Json),
-            "summary" => Ok(TraceFormat::Summary),
-            other => Err(format!(
-                "unknown trace format {other:?}; use state, msg, json or summary"
-            )),
-        }
-    }
 }
 
 impl TraceFormat {

@@ -4,7 +4,6 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::str::FromStr;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -15,25 +14,14 @@ use testkit::duplex::{self, DuplexStream};
 use crate::pcap::{Capture, End, Recording};
 
 /// How the two endpoints of a case are connected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     /// TCP over 127.0.0.1, each case on its own port chosen by the kernel.
     Tcp,
     /// A pair of in-memory pipes; no sockets.
+    #[value(alias = "mem")]
     Memory,
-}
-
-impl FromStr for Transport {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "tcp" => Ok(Transport::Tcp),
-            "memory" | "mem" => Ok(Transport::Memory),
-            other => Err(format!("unknown transport {other:?}; use tcp or memory")),
-        }
-    }
 }
 
 impl Transport {

@@ -102,7 +102,8 @@ pub enum EventKind {
     UnacceptedRecord(RecordHeader),
 }
 
-/// The five-byte header of a TLS record.
+/// The five-byte header of a TLS record. Exhaustive: the wire format fixes
+/// its fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordHeader {
     /// The content type byte (22 handshake, 21 alert, 23 application data;

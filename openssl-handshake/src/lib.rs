@@ -45,8 +45,7 @@
 //! # }
 //! ```
 //!
-//! The design notes are in the repository's `DESIGN.md`: a trace lives in
-//! the `SSL`'s ex_data and is freed with it; there is no global lock on
+//! How it stays cheap and safe: a trace lives in the `SSL`'s ex_data and is freed with it; there is no global lock on
 //! the handshake path; messages are decoded when the trace is read, not
 //! while the handshake runs.
 #![warn(missing_docs)]

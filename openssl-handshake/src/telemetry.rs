@@ -86,7 +86,8 @@ fn cause(full: &HandshakeTrace) -> &'static str {
 #[cfg(feature = "tracing")]
 fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str) {
     let (version, suite, group) = agreed(trace);
-    let duration_us = trace.duration.map_or(0, |d| d.as_micros() as u64);
+    // Left out, not zero, if the handshake's end was never seen.
+    let duration_us = trace.duration.map(|d| d.as_micros() as u64);
     let side = trace.side.to_string();
     match trace.failure() {
         None => tracing::info!(

@@ -132,7 +132,14 @@ impl fmt::Display for ProtocolVersion {
     "{0:?} is not a protocol version; write it as OpenSSL prints it (SSLv3, TLSv1, TLSv1.1, \
      TLSv1.2, TLSv1.3, DTLSv1, DTLSv1.2) or as a codepoint such as 0x0304"
 )]
-pub struct UnknownVersion(pub String);
+pub struct UnknownVersion(String);
+
+impl UnknownVersion {
+    /// The string that was given.
+    pub fn given(&self) -> &str {
+        &self.0
+    }
+}
 
 impl FromStr for ProtocolVersion {
     type Err = UnknownVersion;

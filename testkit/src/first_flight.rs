@@ -8,9 +8,12 @@ use crate::duplex;
 /// Why no first flight was captured.
 #[derive(Debug, thiserror::Error)]
 pub enum FirstFlightError {
+    /// The client could not be set up.
+    #[error("the client could not be set up")]
+    Setup(#[source] openssl::error::ErrorStack),
     /// The client failed before it had written its hello.
-    #[error("{0}")]
-    Handshake(String),
+    #[error("the client failed before it had written its hello")]
+    Handshake(#[source] openssl::ssl::Error),
     /// The client finished a handshake, which a lone client cannot.
     #[error("the client finished a handshake without a server")]
     Finished,
@@ -26,7 +29,8 @@ pub fn first_flight(ssl: Ssl) -> Result<Vec<u8>, FirstFlightError> {
     client.record_writes();
     match ssl.connect(client) {
         Err(HandshakeError::WouldBlock(mid)) => Ok(mid.get_ref().written().to_vec()),
-        Err(e) => Err(FirstFlightError::Handshake(e.to_string())),
+        Err(HandshakeError::SetupFailure(e)) => Err(FirstFlightError::Setup(e)),
+        Err(HandshakeError::Failure(mid)) => Err(FirstFlightError::Handshake(mid.into_error())),
         Ok(_) => Err(FirstFlightError::Finished),
     }
 }

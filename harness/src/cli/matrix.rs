@@ -34,8 +34,7 @@ pub(crate) struct MatrixArgs {
     /// the inproc client and as the client of the inproc server.
     #[arg(long, value_delimiter = ',', default_value = "inproc")]
     peers: Vec<PeerKind>,
-    /// Which cases pairings with external peers run: subset (a
-    /// representative slice) or full (every case).
+    /// Which cases pairings with external peers run.
     #[arg(long, default_value = "subset")]
     external_scope: ExternalScope,
     /// Your own server or client as the `command` peer: NAME=TEMPLATE, run
@@ -45,7 +44,7 @@ pub(crate) struct MatrixArgs {
     /// what it receives). Adds `command` to --peers.
     #[arg(long)]
     peer_cmd: Option<harness::peer::command::CommandSpec>,
-    /// tcp (loopback, a fresh port per case) or memory.
+    /// How the two ends of a case are connected.
     #[arg(long, default_value = "tcp")]
     transport: Transport,
     /// Cases run at once; defaults to the number of cores.
@@ -57,7 +56,7 @@ pub(crate) struct MatrixArgs {
     /// List each pairing's cases and their expectations without running them.
     #[arg(long)]
     list: bool,
-    /// table, json, junit or markdown.
+    /// How to write the report.
     #[arg(long, default_value = "table")]
     format: Format,
     /// Write the report here instead of stdout.

@@ -90,7 +90,7 @@ pub(crate) struct ProbeArgs {
     /// Decryption Secrets Block, so Wireshark opens it decrypted.
     #[arg(long)]
     pcap: Option<PathBuf>,
-    /// state, msg, json (one object per line) or summary.
+    /// How to print each trace.
     #[arg(long, default_value = "summary")]
     format: TraceFormat,
     #[command(flatten)]
@@ -129,7 +129,7 @@ pub(crate) struct ServeArgs {
     /// Exit when no client connects for this many seconds (default with --once: 60, else never).
     #[arg(long)]
     accept_timeout: Option<f64>,
-    /// state, msg, json (one object per line, with peer and timestamp) or summary.
+    /// How to print each trace.
     #[arg(long, default_value = "state")]
     format: TraceFormat,
     /// Append each connection's bytes to this pcapng file as it ends, with

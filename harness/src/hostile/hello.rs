@@ -10,7 +10,7 @@
 use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion};
 use testkit::first_flight::first_flight;
 
-use super::HostileError;
+use super::{Cause, HostileError};
 
 /// Record content types (RFC 8446 section 5.1).
 pub(crate) const CT_ALERT: u8 = 21;
@@ -37,20 +37,22 @@ impl ClientHello {
     /// ClientHello, and parses what it wrote. `max` caps the version it
     /// offers (TLS 1.2 for the renegotiation case).
     pub(crate) fn capture(max: Option<SslVersion>) -> Result<ClientHello, HostileError> {
-        let capture_err = |e: &dyn std::fmt::Display| HostileError::Capture(e.to_string());
-        let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|e| capture_err(&e))?;
+        fn capture_err(e: impl Into<Cause>) -> HostileError {
+            HostileError::Capture(e.into())
+        }
+        let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(capture_err)?;
         b.set_verify(SslVerifyMode::NONE);
-        b.set_max_proto_version(max).map_err(|e| capture_err(&e))?;
+        b.set_max_proto_version(max).map_err(capture_err)?;
         let ctx = b.build();
-        let mut ssl = Ssl::new(&ctx).map_err(|e| capture_err(&e))?;
-        ssl.set_hostname("localhost").map_err(|e| capture_err(&e))?;
-        let written = first_flight(ssl).map_err(|e| capture_err(&e))?;
+        let mut ssl = Ssl::new(&ctx).map_err(capture_err)?;
+        ssl.set_hostname("localhost").map_err(capture_err)?;
+        let written = first_flight(ssl).map_err(capture_err)?;
         ClientHello::parse_record(&written)
     }
 
     /// Parses one handshake record holding exactly one ClientHello.
     pub(crate) fn parse_record(bytes: &[u8]) -> Result<ClientHello, HostileError> {
-        let bad = |what: &str| HostileError::Capture(format!("the captured ClientHello {what}"));
+        let bad = HostileError::CapturedHello;
         let mut r = Reader(bytes);
         if r.u8() != Some(CT_HANDSHAKE) {
             return Err(bad("is not in a handshake record"));

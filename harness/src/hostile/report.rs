@@ -1,7 +1,6 @@
 //! The suite's report: one result per case, as a table or JSON.
 
 use std::fmt::Write as _;
-use std::str::FromStr;
 
 use serde::Serialize;
 
@@ -140,24 +139,12 @@ impl HostileReport {
 }
 
 /// The report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
     /// One block per case, then "N passed, N failed".
     Table,
     /// [`HostileReport`] as JSON.
     Json,
-}
-
-impl FromStr for ReportFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "table" => Ok(ReportFormat::Table),
-            "json" => Ok(ReportFormat::Json),
-            other => Err(format!("unknown format {other:?}; use table or json")),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use openssl::ssl::{HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 
-use super::HostileError;
+use super::{Cause, HostileError};
 
 /// How the in-process server is set up.
 #[derive(Debug, Clone)]
@@ -83,24 +83,26 @@ impl TracedServer {
     /// Generates a PKI, builds the traced context and starts listening on
     /// 127.0.0.1 with a port the kernel picks.
     pub fn start(opts: &InProcessOptions) -> Result<TracedServer, HostileError> {
-        let server_err = |e: &dyn std::fmt::Display| HostileError::Server(e.to_string());
+        fn server_err(e: impl Into<Cause>) -> HostileError {
+            HostileError::Server(e.into())
+        }
         let shared = Arc::new(Shared::default());
-        let pki = Pki::generate().map_err(|e| server_err(&e))?;
-        let mut b = SslContextBuilder::new(SslMethod::tls_server()).map_err(|e| server_err(&e))?;
+        let pki = Pki::generate().map_err(server_err)?;
+        let mut b = SslContextBuilder::new(SslMethod::tls_server()).map_err(server_err)?;
         let hooked = shared.clone();
         b.trace_handshakes(
             TraceOptions::default().on_complete(move |t| lock(&hooked.hooked).push(t.clone())),
         )
-        .map_err(|e| server_err(&e))?;
+        .map_err(server_err)?;
         pki.server(opts.key_type)
             .install(&mut b)
-            .map_err(|e| server_err(&e))?;
+            .map_err(server_err)?;
         let ctx = b.build();
 
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| server_err(&e))?;
-        let addr = listener.local_addr().map_err(|e| server_err(&e))?;
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(server_err)?;
+        let addr = listener.local_addr().map_err(server_err)?;
         // Polled, so that dropping the server can stop the accept loop.
-        listener.set_nonblocking(true).map_err(|e| server_err(&e))?;
+        listener.set_nonblocking(true).map_err(server_err)?;
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel::<TcpStream>();
         let rx = Arc::new(Mutex::new(rx));

@@ -42,7 +42,7 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         opts,
         server: server.as_ref(),
         hello: ClientHello::capture(None)?,
-        good: good_client_context().map_err(|e| HostileError::Capture(e.to_string()))?,
+        good: good_client_context().map_err(|e| HostileError::Capture(e.into()))?,
         rng: Rng(opts.seed),
         idle_limit,
     };
@@ -85,15 +85,16 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
 }
 
 pub(super) fn resolve(target: &str) -> Result<SocketAddr, HostileError> {
-    let err = |reason: String| HostileError::Address {
-        target: target.to_string(),
-        reason,
-    };
     target
         .to_socket_addrs()
-        .map_err(|e| err(e.to_string()))?
+        .map_err(|source| HostileError::Address {
+            target: target.to_string(),
+            source,
+        })?
         .next()
-        .ok_or_else(|| err("it resolves to no address".into()))
+        .ok_or_else(|| HostileError::NoAddress {
+            target: target.to_string(),
+        })
 }
 
 /// Everything the cases share.

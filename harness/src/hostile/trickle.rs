@@ -23,7 +23,7 @@ pub fn run(target: &str, opts: &HostileOptions) -> Result<CaseResult, HostileErr
         opts,
         server: None,
         hello: ClientHello::capture(None)?,
-        good: good_client_context().map_err(|e| HostileError::Capture(e.to_string()))?,
+        good: good_client_context().map_err(|e| HostileError::Capture(e.into()))?,
         rng: Rng(opts.seed),
         idle_limit: opts.idle_limit.unwrap_or(Duration::from_secs(12)),
     };

@@ -8,7 +8,6 @@ pub mod markdown;
 pub mod table;
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -104,33 +103,19 @@ impl fmt::Display for Summary {
     }
 }
 
-/// The report formats of `matrix --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The report formats of `matrix --format`, `merge --format` and
+/// `scan --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// A table grouped by version, for terminals.
+    /// Aligned text for terminals.
     Table,
-    /// Versioned JSON with every case.
+    /// Versioned JSON with every result, for machines.
     Json,
     /// JUnit XML for CI systems.
     Junit,
-    /// Markdown: versions by key types, then the failures.
+    /// Markdown for CI summaries: an overview table, then the failures.
+    #[value(alias = "md")]
     Markdown,
-}
-
-impl FromStr for Format {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "table" => Ok(Format::Table),
-            "json" => Ok(Format::Json),
-            "junit" => Ok(Format::Junit),
-            "markdown" | "md" => Ok(Format::Markdown),
-            other => Err(format!(
-                "unknown report format {other:?}; use table, json, junit or markdown"
-            )),
-        }
-    }
 }
 
 /// Renders `report` in `format`.

@@ -7,9 +7,10 @@ use clap::Args;
 
 use super::conn::Limits;
 use super::policy::Policy;
-use super::render::{render, ScanFormat};
+use super::render::render;
 use super::{scan, ScanOptions};
 use crate::error::HarnessError;
+use crate::report::Format;
 use crate::settings::seconds;
 
 /// `tls-harness scan HOST:PORT ...`.
@@ -38,9 +39,9 @@ pub struct ScanArgs {
     /// mozilla-modern, mozilla-intermediate, mozilla-old, or a TOML policy file.
     #[arg(long)]
     pub policy: Option<String>,
-    /// table, json, junit or markdown.
+    /// How to write the report.
     #[arg(long, default_value = "table")]
-    pub format: ScanFormat,
+    pub format: Format,
     /// Write the report here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,

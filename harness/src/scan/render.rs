@@ -6,51 +6,21 @@
 //! test case per policy rule, and one per finding family.
 
 use std::fmt::Write;
-use std::str::FromStr;
 
 use super::policy::RuleOutcome;
 use super::{ScanReport, Verdict};
-use crate::report::diagnosis;
 use crate::report::junit::escape;
-
-/// The formats `scan --format` takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScanFormat {
-    /// Aligned text.
-    Table,
-    /// The whole report, traces included, on one line.
-    Json,
-    /// JUnit XML.
-    Junit,
-    /// A Markdown table.
-    Markdown,
-}
-
-impl FromStr for ScanFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "table" => Ok(ScanFormat::Table),
-            "json" => Ok(ScanFormat::Json),
-            "junit" => Ok(ScanFormat::Junit),
-            "markdown" | "md" => Ok(ScanFormat::Markdown),
-            other => Err(format!(
-                "unknown format {other:?}; use table, json, junit or markdown"
-            )),
-        }
-    }
-}
+use crate::report::{diagnosis, Format};
 
 /// Renders `r` in format `f`.
-pub fn render(r: &ScanReport, f: ScanFormat) -> String {
+pub fn render(r: &ScanReport, f: Format) -> String {
     match f {
-        ScanFormat::Table => table(r),
+        Format::Table => table(r),
         // Compact: the traces make it a machine format (indenting them
         // doubles the size); `jq .` prints it for reading.
-        ScanFormat::Json => serde_json::to_string(r).unwrap_or_default() + "\n",
-        ScanFormat::Junit => junit(r),
-        ScanFormat::Markdown => markdown(r),
+        Format::Json => serde_json::to_string(r).unwrap_or_default() + "\n",
+        Format::Junit => junit(r),
+        Format::Markdown => markdown(r),
     }
 }
 
