@@ -157,8 +157,12 @@ pub struct Exit {
     pub ret: i32,
     /// What the return means.
     pub status: ExitStatus,
-    /// `SSL_state_string_long` where it returned.
-    pub state: Cow<'static, str>,
+    /// `SSL_get_state` where it returned: after a failure, the state it
+    /// failed in.
+    pub state: HandshakeState,
+    /// `SSL_state_string_long` where it returned, as `-state` prints it
+    /// ("error" once the handshake has failed).
+    pub long: Cow<'static, str>,
 }
 
 /// How a handshake call returned.

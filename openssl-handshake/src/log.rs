@@ -415,7 +415,8 @@ fn event_kind(entry: Entry<'_>, suite: Option<&mut Option<u16>>, keep_raw: bool)
         Entry::Exit { ret, status, state } => EventKind::Exit(Exit {
             ret,
             status,
-            state: state.texts().0,
+            state: HandshakeState::from_running(state.state),
+            long: state.texts().0,
         }),
         Entry::Unaccepted(header) => EventKind::UnacceptedRecord(header),
         Entry::Message(m) => EventKind::Message(Box::new(message(&m, suite, keep_raw))),

@@ -6,7 +6,9 @@ use openssl::ssl::SslRef;
 use serde::{Deserialize, Serialize};
 
 use crate::diagnosis::{Diagnosis, LocalConfig};
-use crate::event::{Alert, Direction, Event, EventKind, ExitStatus, Message, Side, StateChange};
+use crate::event::{
+    Alert, Direction, Event, EventKind, ExitStatus, HandshakeState, Message, Side, StateChange,
+};
 use crate::negotiated::{Negotiated, VerifyResult};
 
 /// The version of the JSON layout of [`HandshakeTrace`], which
@@ -16,7 +18,10 @@ use crate::negotiated::{Negotiated, VerifyResult};
 /// Version 2: durations are integers of microseconds (`at_us`,
 /// `duration_us`) and a message's `decode_error` is an object with a
 /// `kind`, no longer a string.
-pub const SCHEMA_VERSION: u32 = 2;
+///
+/// Version 3: an exit's and a failure's `state` is the state's `ssl.h`
+/// name; the text `-state` prints is in `long` and `state_text`.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The most events one trace records; later ones are only counted in
 /// [`HandshakeTrace::events_dropped`]. A full handshake records about 40.
@@ -89,9 +94,12 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Failure {
-    /// The last state the handshake reached (`SSL_state_string_long`);
-    /// OpenSSL itself reports "error" once it has failed.
-    pub state: String,
+    /// The last state the handshake reached, by its `ssl.h` name; `None`
+    /// when it failed before reaching any.
+    pub state: Option<HandshakeState>,
+    /// That state as `SSL_state_string_long` puts it, the words
+    /// `openssl -state` prints; empty when there is no state.
+    pub state_text: String,
     /// The last handshake message read or written before the failure,
     /// e.g. "read ClientHello", when messages were recorded.
     pub last_message: Option<String>,
@@ -108,7 +116,7 @@ pub struct Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "handshake failed after \"{}\"", self.state)?;
+        write!(f, "handshake failed after \"{}\"", self.state_text)?;
         if let Some(m) = &self.last_message {
             write!(f, " ({m})")?;
         }

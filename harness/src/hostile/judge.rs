@@ -133,7 +133,7 @@ pub(super) fn outcome_text(t: &HandshakeTrace) -> String {
             } else {
                 f.reason.as_str()
             };
-            format!("failed in \"{}\" ({reason}); {alert}", f.state)
+            format!("failed in \"{}\" ({reason}); {alert}", f.state_text)
         }
         other => format!("{other:?}; {alert}"),
     }

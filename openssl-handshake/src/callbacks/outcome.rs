@@ -154,21 +154,14 @@ pub(super) fn failure_of(
     verify: Option<VerifyResult>,
     reason: String,
 ) -> Failure {
+    let last = trace.states().last();
     Failure {
-        state: last_state(trace),
+        state: last.map(|s| s.state),
+        state_text: last.map(|s| s.long.to_string()).unwrap_or_default(),
         last_message: trace.last_message_text(),
         alert_sent: trace.alert_sent().cloned(),
         alert_received: trace.alert_received().cloned(),
         verify,
         reason,
     }
-}
-
-/// The last state the handshake reached.
-fn last_state(trace: &HandshakeTrace) -> String {
-    trace
-        .states()
-        .last()
-        .map(|s| s.long.to_string())
-        .unwrap_or_default()
 }

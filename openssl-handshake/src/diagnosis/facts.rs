@@ -209,7 +209,7 @@ impl<'a> Facts<'a> {
     /// The last state reached.
     pub fn state(&self) -> String {
         match self.failure {
-            Some(f) if !f.state.is_empty() => f.state.clone(),
+            Some(f) if !f.state_text.is_empty() => f.state_text.clone(),
             _ => self
                 .trace
                 .states()

@@ -26,8 +26,8 @@ pub fn state_log(trace: &HandshakeTrace) -> String {
                 };
                 writeln!(out, "SSL3 alert {dir}:{}:{}", a.level_text, a.text)
             }
-            EventKind::Exit(x) if x.ret == 0 => writeln!(out, "{prefix}:failed in {}", x.state),
-            EventKind::Exit(x) if x.ret < 0 => writeln!(out, "{prefix}:error in {}", x.state),
+            EventKind::Exit(x) if x.ret == 0 => writeln!(out, "{prefix}:failed in {}", x.long),
+            EventKind::Exit(x) if x.ret < 0 => writeln!(out, "{prefix}:error in {}", x.long),
             _ => Ok(()),
         };
     }
