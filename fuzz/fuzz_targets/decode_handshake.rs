@@ -6,13 +6,14 @@
 
 use libfuzzer_sys::fuzz_target;
 use openssl_handshake::decode::{decode_handshake_in, DecodeContext};
+use openssl_handshake::ProtocolVersion;
 
 fuzz_target!(|data: &[u8]| {
     if let Some((flags, msg)) = data.split_first() {
         let version = match flags & 3 {
-            1 | 3 => 0x0304,
-            2 => 0x0303,
-            _ => 0,
+            1 | 3 => Some(ProtocolVersion::Tls1_3),
+            2 => Some(ProtocolVersion::Tls1_2),
+            _ => None,
         };
         let suite = match (flags >> 2) & 3 {
             1 => Some(0xc02f), // ECDHE-RSA-AES128-GCM-SHA256

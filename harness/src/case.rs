@@ -455,7 +455,7 @@ pub mod alert {
 
     /// The IANA name of an alert description.
     pub fn name(description: u8) -> &'static str {
-        openssl_handshake::alert_name(description).unwrap_or("unknown alert")
+        openssl_handshake::Alert::name_of(description).unwrap_or("unknown alert")
     }
 }
 

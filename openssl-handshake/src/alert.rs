@@ -36,6 +36,14 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The IANA name of an alert description, `None` when unassigned.
+    pub fn name_of(description: u8) -> Option<&'static str> {
+        IANA_ALERTS
+            .binary_search_by_key(&description, |(code, _)| *code)
+            .ok()
+            .map(|i| IANA_ALERTS[i].1)
+    }
+
     /// Whether this is the close_notify alert (an orderly shutdown).
     pub fn is_close_notify(&self) -> bool {
         self.description == 0
@@ -118,17 +126,9 @@ const IANA_ALERTS: &[(u8, &str)] = &[
     (121, "ech_required"),
 ];
 
-/// The IANA name of an alert description, `None` when unassigned.
-pub fn alert_name(description: u8) -> Option<&'static str> {
-    IANA_ALERTS
-        .binary_search_by_key(&description, |(code, _)| *code)
-        .ok()
-        .map(|i| IANA_ALERTS[i].1)
-}
-
-/// [`alert_name`], or "unassigned(N)".
+/// [`Alert::name_of`], or "unassigned(N)".
 pub(crate) fn alert_name_or_code(description: u8) -> Cow<'static, str> {
-    match alert_name(description) {
+    match Alert::name_of(description) {
         Some(name) => Cow::Borrowed(name),
         None => Cow::Owned(format!("unassigned({description})")),
     }
@@ -152,10 +152,10 @@ mod tests {
 
     #[test]
     fn openssl_unknowns_have_names() {
-        assert_eq!(alert_name(86), Some("inappropriate_fallback"));
-        assert_eq!(alert_name(116), Some("certificate_required"));
-        assert_eq!(alert_name(121), Some("ech_required"));
-        assert_eq!(alert_name(1), None);
+        assert_eq!(Alert::name_of(86), Some("inappropriate_fallback"));
+        assert_eq!(Alert::name_of(116), Some("certificate_required"));
+        assert_eq!(Alert::name_of(121), Some("ech_required"));
+        assert_eq!(Alert::name_of(1), None);
         assert_eq!(alert_name_or_code(255), "unassigned(255)");
     }
 

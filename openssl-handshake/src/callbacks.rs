@@ -36,7 +36,7 @@ use crate::records::LastRecords;
 mod outcome;
 use crate::sys;
 use crate::telemetry;
-use crate::trace::{HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS};
+use crate::trace::{Failure, HandshakeTrace, Outcome};
 
 /// Installs the trampolines on a context and stores `options` in its
 /// ex_data, replacing options from an earlier call.
@@ -169,7 +169,7 @@ impl Recorder {
                 handshakes: 0,
                 hook_panic: None,
                 joined_late: false,
-                log: Log::new(MAX_EVENTS),
+                log: Log::new(HandshakeTrace::MAX_EVENTS),
                 peer_chain: Vec::new(),
                 handshake_started: 0,
                 hook_due: false,
@@ -221,7 +221,8 @@ impl Drop for Recorder {
             };
             // Read only when a hook will hear of it: every SSL_free runs this.
             let now = self.clock.micros();
-            let failure = outcome::failure_of(&state.events_so_far(), None, ABANDONED.to_owned());
+            let failure =
+                outcome::failure_of(&state.events_so_far(), None, Failure::ABANDONED.to_owned());
             state.outcome = Outcome::Failed(Box::new(failure));
             state.duration = Some(state.duration_until(now));
             if telemetry::ENABLED {

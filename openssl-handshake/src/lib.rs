@@ -70,7 +70,6 @@ mod telemetry;
 mod trace;
 mod version;
 
-pub use alert::alert_name;
 pub use attach::{SslContextBuilderExt, SslRefExt, TraceOptions};
 pub use cert::{CertificateInfo, Extension};
 pub use diagnosis::{
@@ -82,5 +81,5 @@ pub use event::{
     RecordHeader, Side, StateChange,
 };
 pub use negotiated::{Negotiated, Resumption, VerifyResult};
-pub use trace::{trace, Failure, HandshakeTrace, Outcome, ABANDONED, MAX_EVENTS, SCHEMA_VERSION};
+pub use trace::{trace, Failure, HandshakeTrace, Outcome};
 pub use version::{ProtocolVersion, UnknownVersion};

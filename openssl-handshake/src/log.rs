@@ -20,6 +20,7 @@ use crate::event::{
 };
 use crate::ffi::{self, SeenState, StaticText};
 use crate::sys;
+use crate::version::ProtocolVersion;
 
 /// What one callback recorded.
 #[derive(Clone, Copy)]
@@ -457,7 +458,9 @@ fn message(m: &RawMessage<'_>, suite: Option<&mut Option<u16>>, keep_raw: bool) 
     };
     if let Some(suite) = suite {
         if i32::from(m.content_type) == sys::SSL3_RT_HANDSHAKE {
-            let context = decode::DecodeContext::new(m.version, *suite);
+            // The callback's version is 0 before one is agreed.
+            let version = (m.version != 0).then(|| ProtocolVersion::from(m.version));
+            let context = decode::DecodeContext::new(version, *suite);
             match decode::decode_handshake_in(m.bytes, context) {
                 Ok(msg) => message.body = Some(msg.body),
                 Err(e) => message.decode_error = Some(e),

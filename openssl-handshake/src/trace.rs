@@ -11,31 +11,11 @@ use crate::event::{
 };
 use crate::negotiated::{Negotiated, VerifyResult};
 
-/// The version of the JSON layout of [`HandshakeTrace`], which
-/// `schema/trace.schema.json` in the crate describes. It changes whenever
-/// a field is renamed or removed, or its type changes.
-///
-/// Version 2: durations are integers of microseconds (`at_us`,
-/// `duration_us`) and a message's `decode_error` is an object with a
-/// `kind`, no longer a string.
-///
-/// Version 3: an exit's and a failure's `state` is the state's `ssl.h`
-/// name; the text `-state` prints is in `long` and `state_text`.
-pub const SCHEMA_VERSION: u32 = 3;
-
-/// The most events one trace records; later ones are only counted in
-/// [`HandshakeTrace::events_dropped`]. A full handshake records about 40.
-pub const MAX_EVENTS: usize = 1024;
-
-/// The reason a failure carries when the `SSL` was freed mid-handshake.
-pub const ABANDONED: &str = "the connection was dropped with its handshake unfinished \
-     (a time-out, a closed connection, or the application gave up)";
-
 /// The handshake of one connection, as recorded from inside OpenSSL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HandshakeTrace {
-    /// [`SCHEMA_VERSION`] of the layout this trace was written with.
+    /// [`HandshakeTrace::SCHEMA_VERSION`] of the layout this trace was written with.
     pub schema_version: u32,
     /// Client or server.
     pub side: Side,
@@ -62,7 +42,7 @@ pub struct HandshakeTrace {
     /// caught so it could not unwind into OpenSSL.
     pub hook_panic: Option<String>,
     /// Events not recorded because the trace reached
-    /// [`MAX_EVENTS`]: a peer that keeps renegotiating or updating keys
+    /// [`HandshakeTrace::MAX_EVENTS`]: a peer that keeps renegotiating or updating keys
     /// cannot grow a connection's trace without bound.
     #[serde(default)]
     pub events_dropped: u64,
@@ -114,6 +94,30 @@ pub struct Failure {
     pub reason: String,
 }
 
+impl HandshakeTrace {
+    /// The version of the JSON layout of a trace, which
+    /// `schema/trace.schema.json` in the crate describes. It changes
+    /// whenever a field is renamed or removed, or its type changes.
+    ///
+    /// Version 2: durations are integers of microseconds (`at_us`,
+    /// `duration_us`) and a message's `decode_error` is an object with a
+    /// `kind`, no longer a string.
+    ///
+    /// Version 3: an exit's and a failure's `state` is the state's `ssl.h`
+    /// name; the text `-state` prints is in `long` and `state_text`.
+    pub const SCHEMA_VERSION: u32 = 3;
+
+    /// The most events one trace records; later ones are only counted in
+    /// [`HandshakeTrace::events_dropped`]. A full handshake records about 40.
+    pub const MAX_EVENTS: usize = 1024;
+}
+
+impl Failure {
+    /// The reason a failure carries when the `SSL` was freed mid-handshake.
+    pub const ABANDONED: &'static str = "the connection was dropped with its handshake \
+         unfinished (a time-out, a closed connection, or the application gave up)";
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "handshake failed after \"{}\"", self.state_text)?;
@@ -139,7 +143,7 @@ impl std::fmt::Display for Failure {
 impl HandshakeTrace {
     pub(crate) fn new(side: Side) -> Self {
         HandshakeTrace {
-            schema_version: SCHEMA_VERSION,
+            schema_version: HandshakeTrace::SCHEMA_VERSION,
             side,
             events: Vec::new(),
             outcome: Outcome::InProgress,
@@ -246,7 +250,7 @@ impl HandshakeTrace {
         crate::render::message_log(self)
     }
 
-    /// The trace as JSON, with [`SCHEMA_VERSION`], in the layout that the
+    /// The trace as JSON, with [`HandshakeTrace::SCHEMA_VERSION`], in the layout that the
     /// JSON Schema `schema/trace.schema.json` (draft 2020-12) describes;
     /// serde reads it back into an equal trace.
     pub fn to_json(&self) -> String {

@@ -566,7 +566,10 @@ fn json_round_trips_and_carries_the_schema_version() {
     let pair = connect(&server, &client, None);
     let json = pair.server.to_json();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(value["schema_version"], openssl_handshake::SCHEMA_VERSION);
+    assert_eq!(
+        value["schema_version"],
+        openssl_handshake::HandshakeTrace::SCHEMA_VERSION
+    );
     let back: HandshakeTrace = serde_json::from_str(&json).unwrap();
     assert_eq!(back, pair.server);
     assert!(

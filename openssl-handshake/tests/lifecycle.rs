@@ -112,7 +112,7 @@ fn a_handshake_dropped_unfinished_reaches_the_hook_as_abandoned() {
     let reports = reports.lock().unwrap();
     assert_eq!(reports.len(), 1, "dropping the SSL reported it once");
     let failure = reports[0].failure().expect("reported as a failure");
-    assert_eq!(failure.reason, openssl_handshake::ABANDONED);
+    assert_eq!(failure.reason, openssl_handshake::Failure::ABANDONED);
     assert_eq!(failure.last_message.as_deref(), Some("wrote ClientHello"));
 }
 
@@ -126,14 +126,17 @@ fn a_trace_stops_growing_at_max_events() {
     else {
         panic!("nothing to read: would block");
     };
-    for _ in 0..openssl_handshake::MAX_EVENTS {
+    for _ in 0..openssl_handshake::HandshakeTrace::MAX_EVENTS {
         mid = match mid.handshake() {
             Err(openssl::ssl::HandshakeError::WouldBlock(m)) => m,
             _ => panic!("still nothing to read"),
         };
     }
     let trace = openssl_handshake::trace(mid.ssl()).unwrap();
-    assert_eq!(trace.events.len(), openssl_handshake::MAX_EVENTS);
+    assert_eq!(
+        trace.events.len(),
+        openssl_handshake::HandshakeTrace::MAX_EVENTS
+    );
     assert!(trace.events_dropped > 0);
 }
 

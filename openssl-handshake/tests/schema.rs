@@ -4,7 +4,7 @@
 //!
 //! The fixtures are real traces (TLS 1.2 and 1.3, success and failure,
 //! client and server). After a deliberate layout change, bump
-//! `SCHEMA_VERSION`, update the schema, and write them again with
+//! `HandshakeTrace::SCHEMA_VERSION`, update the schema, and write them again with
 //! `OPENSSL_HANDSHAKE_WRITE_FIXTURES=1 cargo test -p openssl-handshake --test schema`.
 
 mod common;
@@ -15,7 +15,7 @@ use common::*;
 use openssl::ssl::{SslContextBuilder, SslVersion};
 use openssl::x509::store::X509StoreBuilder;
 use openssl_handshake::decode::{decode_handshake, DecodeError};
-use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions, SCHEMA_VERSION};
+use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use serde_json::Value;
 use testkit::pki::KeyType;
 
@@ -149,7 +149,11 @@ fn every_fixture_matches_the_schema() {
     }
     for (name, json) in &fixtures {
         assert_valid(&validator, name, json);
-        assert_eq!(json["schema_version"], SCHEMA_VERSION, "{name}");
+        assert_eq!(
+            json["schema_version"],
+            HandshakeTrace::SCHEMA_VERSION,
+            "{name}"
+        );
     }
 }
 

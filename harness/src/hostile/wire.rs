@@ -160,6 +160,6 @@ pub(crate) fn level_name(level: u8) -> String {
 
 /// The RFC name of an alert description, with its number.
 pub(crate) fn alert_name(desc: u8) -> String {
-    let name = openssl_handshake::alert_name(desc).unwrap_or("alert");
+    let name = openssl_handshake::Alert::name_of(desc).unwrap_or("alert");
     format!("{name}({desc})")
 }

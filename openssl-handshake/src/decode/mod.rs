@@ -37,6 +37,8 @@ mod ticket;
 
 use serde::{Deserialize, Serialize};
 
+use crate::version::ProtocolVersion;
+
 pub use certificate::{Certificate, CertificateRequest, CertificateVerify};
 pub use encrypted_extensions::EncryptedExtensions;
 pub use error::DecodeError;
@@ -112,15 +114,15 @@ pub struct Finished {
 #[non_exhaustive]
 pub struct DecodeContext {
     /// The protocol version of the connection (the message callback's
-    /// `version`, e.g. 0x0303), or 0 when unknown.
-    pub version: u16,
+    /// `version`), `None` when unknown.
+    pub version: Option<ProtocolVersion>,
     /// The cipher suite from the connection's ServerHello, when known.
     pub cipher_suite: Option<u16>,
 }
 
 impl DecodeContext {
-    /// A context for `version` (0 when unknown) and the selected suite.
-    pub fn new(version: u16, cipher_suite: Option<u16>) -> Self {
+    /// A context for `version` (`None` when unknown) and the selected suite.
+    pub fn new(version: Option<ProtocolVersion>, cipher_suite: Option<u16>) -> Self {
         Self {
             version,
             cipher_suite,
@@ -128,16 +130,20 @@ impl DecodeContext {
     }
 
     fn tls13(self) -> bool {
-        self.version == 0x0304
+        self.version == Some(ProtocolVersion::Tls1_3)
     }
 
     /// Whether signatures carry a SignatureAndHashAlgorithm (TLS 1.2 and
     /// later); `None` when the version is unknown.
     fn signature_scheme_sent(self) -> Option<bool> {
-        match self.version {
-            0 => None,
-            v => Some(v >= 0x0303 && v != 0xfeff),
-        }
+        self.version.map(|v| match v {
+            ProtocolVersion::Ssl3
+            | ProtocolVersion::Tls1
+            | ProtocolVersion::Tls1_1
+            | ProtocolVersion::Dtls1 => false,
+            ProtocolVersion::Other(wire) => wire >= 0x0303,
+            _ => true,
+        })
     }
 
     fn key_exchange(self) -> Option<KeyExchangeKind> {
@@ -162,7 +168,7 @@ impl DecodeContext {
 /// of bytes after it, and [`DecodeError::Malformed`] for any other departure
 /// from the message's layout (the reason names the field or extension).
 pub fn decode_handshake(msg: &[u8], tls13: bool) -> Result<HandshakeMessage, DecodeError> {
-    let version = if tls13 { 0x0304 } else { 0 };
+    let version = tls13.then_some(ProtocolVersion::Tls1_3);
     decode_handshake_in(msg, DecodeContext::new(version, None))
 }
 

@@ -271,7 +271,7 @@ pub(crate) fn alert_text(a: &Alert) -> String {
 /// The alert's description in words: OpenSSL's, or the IANA name where
 /// OpenSSL has none.
 pub(crate) fn alert_name(a: &Alert) -> String {
-    match crate::alert::alert_name(a.description) {
+    match Alert::name_of(a.description) {
         Some(iana) if a.text == "unknown" => iana.replace('_', " "),
         _ => a.text.to_string(),
     }

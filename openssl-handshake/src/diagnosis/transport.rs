@@ -4,7 +4,7 @@
 
 use crate::decode::HandshakeType;
 use crate::event::{Direction, Side};
-use crate::trace::ABANDONED;
+use crate::trace::Failure;
 
 use super::facts::{alert, alert_text, Facts};
 use super::{Cause, Diagnosis, Fault};
@@ -33,7 +33,7 @@ pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
 
 fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
     let failure = f.failure?;
-    if failure.reason != ABANDONED {
+    if failure.reason != Failure::ABANDONED {
         return None;
     }
     let silence = if f.read_any_handshake() {
@@ -53,7 +53,7 @@ fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
             "Check that the peer is reachable and speaks TLS on that port, and that the time-out is \
              longer than its handshake takes.",
         )
-        .with("OpenSSL reason", ABANDONED)
+        .with("OpenSSL reason", Failure::ABANDONED)
         .with("last state", f.state())
         .with_some("last message", f.last_message()),
     )

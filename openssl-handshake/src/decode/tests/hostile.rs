@@ -1,26 +1,27 @@
 use super::*;
 use crate::decode::{decode_handshake_in, DecodeContext};
+use crate::ProtocolVersion;
 
 /// Unknown and TLS 1.3, then TLS 1.2 under ECDHE, DHE and RSA suites.
 const CONTEXTS: [DecodeContext; 5] = [
     DecodeContext {
-        version: 0,
+        version: None,
         cipher_suite: None,
     },
     DecodeContext {
-        version: 0x0304,
+        version: Some(ProtocolVersion::Tls1_3),
         cipher_suite: None,
     },
     DecodeContext {
-        version: 0x0303,
+        version: Some(ProtocolVersion::Tls1_2),
         cipher_suite: Some(0xc02f),
     },
     DecodeContext {
-        version: 0x0303,
+        version: Some(ProtocolVersion::Tls1_2),
         cipher_suite: Some(0x009e),
     },
     DecodeContext {
-        version: 0x0303,
+        version: Some(ProtocolVersion::Tls1_2),
         cipher_suite: Some(0x009c),
     },
 ];

@@ -3,14 +3,16 @@
 
 use super::*;
 use crate::decode::{decode_handshake_in, DecodeContext};
+use crate::ProtocolVersion;
 use openssl::bn::BigNum;
 
-const TLS12: u16 = 0x0303;
+const TLS12: Option<ProtocolVersion> = Some(ProtocolVersion::Tls1_2);
+const TLS13: Option<ProtocolVersion> = Some(ProtocolVersion::Tls1_3);
 const ECDHE_RSA: u16 = 0xc02f;
 const DHE_RSA: u16 = 0x009e;
 const RSA: u16 = 0x009c;
 
-fn in_context(msg: &[u8], version: u16, suite: Option<u16>) -> Body {
+fn in_context(msg: &[u8], version: Option<ProtocolVersion>, suite: Option<u16>) -> Body {
     decode_handshake_in(msg, DecodeContext::new(version, suite))
         .unwrap()
         .body
@@ -41,7 +43,11 @@ fn dhe_server_key_exchange_names_its_group() {
         assert_eq!(kx.named_group, None);
     }
     // TLS 1.1 has no scheme: the same bytes then leave two over.
-    assert!(decode_handshake_in(&msg, DecodeContext::new(0x0302, Some(DHE_RSA))).is_err());
+    assert!(decode_handshake_in(
+        &msg,
+        DecodeContext::new(Some(ProtocolVersion::Tls1_1), Some(DHE_RSA))
+    )
+    .is_err());
     // A DHE body under an ECDHE suite is rejected with the reason.
     let err = decode_handshake_in(&msg, DecodeContext::new(TLS12, Some(ECDHE_RSA))).unwrap_err();
     assert!(err.to_string().contains("ECCurveType"), "{err}");
@@ -53,7 +59,9 @@ fn dhe_server_key_exchange_names_its_group() {
     body.extend(vec_prefixed(2, &[5]));
     body.extend(vec_prefixed(2, &[1; 8]));
     body.extend(vec_prefixed(2, &[9; 4]));
-    let Body::ServerKeyExchange(kx) = in_context(&wrap(12, &body), 0x0301, Some(DHE_RSA)) else {
+    let Body::ServerKeyExchange(kx) =
+        in_context(&wrap(12, &body), Some(ProtocolVersion::Tls1), Some(DHE_RSA))
+    else {
         panic!()
     };
     assert_eq!((kx.dh_bits(), kx.dh_group_name()), (Some(2048), None));
@@ -84,7 +92,7 @@ fn certificate_verify_with_and_without_a_scheme() {
     let mut body = 0x0403u16.to_be_bytes().to_vec();
     body.extend(vec_prefixed(2, &[0x30; 70]));
     let msg = wrap(15, &body);
-    for version in [TLS12, 0x0304, 0] {
+    for version in [TLS12, TLS13, None] {
         let Body::CertificateVerify(cv) = in_context(&msg, version, None) else {
             panic!()
         };
@@ -92,7 +100,7 @@ fn certificate_verify_with_and_without_a_scheme() {
         assert_eq!(cv.signature_len, 70);
     }
     let legacy = wrap(15, &vec_prefixed(2, &[0x30; 128]));
-    for version in [0x0301, 0] {
+    for version in [Some(ProtocolVersion::Tls1), None] {
         let Body::CertificateVerify(cv) = in_context(&legacy, version, None) else {
             panic!()
         };
@@ -108,7 +116,7 @@ fn encrypted_extensions_layout() {
     exts.extend(ext(42, &[]));
     exts.extend(ext(28, &[0x40, 0x01]));
     exts.extend(ext(1, &[2]));
-    let Body::EncryptedExtensions(ee) = in_context(&wrap(8, &vec_prefixed(2, &exts)), 0x0304, None)
+    let Body::EncryptedExtensions(ee) = in_context(&wrap(8, &vec_prefixed(2, &exts)), TLS13, None)
     else {
         panic!()
     };
