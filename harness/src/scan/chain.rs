@@ -135,7 +135,7 @@ pub fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
         }
         Err(e) => f.chain_verify.1 = e,
     }
-    f.hostname_match = if hostname_matches(leaf, &f.hostname) {
+    f.hostname_match = if crate::ffi::host::certificate_names(leaf, &f.hostname) {
         Verdict::Yes
     } else {
         Verdict::No
@@ -211,61 +211,4 @@ fn verify_chain(p: &Prober, chain: &[X509]) -> Result<(i32, String), String> {
         Ok((c.error().as_raw(), c.error().error_string().to_owned()))
     })
     .map_err(e)
-}
-
-/// RFC 6125 matching: DNS SANs with a wildcard only as the whole
-/// left-most label, IP SANs by address; the CN only when there is no DNS SAN.
-pub fn hostname_matches(leaf: &X509Ref, name: &str) -> bool {
-    let name = name.trim_end_matches('.').to_ascii_lowercase();
-    let ip: Option<std::net::IpAddr> = name.parse().ok();
-    let sans = leaf.subject_alt_names();
-    let mut dns_sans = 0;
-    for g in sans.iter().flat_map(|s| s.iter()) {
-        if let Some(d) = g.dnsname() {
-            dns_sans += 1;
-            if ip.is_none() && dns_matches(&d.to_ascii_lowercase(), &name) {
-                return true;
-            }
-        } else if let (Some(bytes), Some(ip)) = (g.ipaddress(), ip) {
-            let same = match ip {
-                std::net::IpAddr::V4(a) => bytes == a.octets(),
-                std::net::IpAddr::V6(a) => bytes == a.octets(),
-            };
-            if same {
-                return true;
-            }
-        }
-    }
-    if dns_sans == 0 && ip.is_none() {
-        return leaf
-            .subject_name()
-            .entries_by_nid(openssl::nid::Nid::COMMONNAME)
-            .filter_map(|e| e.data().to_string().ok())
-            .any(|cn| dns_matches(&cn.to_ascii_lowercase(), &name));
-    }
-    false
-}
-
-fn dns_matches(pattern: &str, name: &str) -> bool {
-    let pattern = pattern.trim_end_matches('.');
-    match pattern.strip_prefix("*.") {
-        Some(rest) => name
-            .split_once('.')
-            .is_some_and(|(label, tail)| !label.is_empty() && tail == rest),
-        None => pattern == name,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::dns_matches;
-
-    #[test]
-    fn wildcards_cover_one_label() {
-        assert!(dns_matches("*.example.com", "www.example.com"));
-        assert!(!dns_matches("*.example.com", "a.b.example.com"));
-        assert!(!dns_matches("*.example.com", "example.com"));
-        assert!(dns_matches("localhost", "localhost"));
-        assert!(!dns_matches("localhost", "localhost2"));
-    }
 }

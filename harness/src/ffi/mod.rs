@@ -1,8 +1,9 @@
 //! The harness's only calls into OpenSSL that the `openssl` crate does not
 //! make safe: offering a saved session (`SSL_set_session`), asking for a
-//! renegotiation (`SSL_renegotiate`) and SRP logins (`SSL_CTX_set_srp_*`,
+//! renegotiation (`SSL_renegotiate`), SRP logins (`SSL_CTX_set_srp_*`,
 //! OpenSSL 3's deprecated SRP API, present when the linked library was
-//! built with SRP and its 3.0 deprecations: cfg `ossl_srp`, from build.rs).
+//! built with SRP and its 3.0 deprecations: cfg `ossl_srp`, from build.rs),
+//! and matching a certificate to a host name ([`host`]).
 //!
 //! `SSL_set_session(3)` requires the session to come from the same
 //! `SSL_CTX` as the connection it is offered on. [`SavedSession`] keeps the
@@ -17,6 +18,8 @@
 //! pointer OpenSSL keeps (the server callback's argument, the client's
 //! name and password) outlives every context.
 #![allow(unsafe_code)]
+
+pub mod host;
 
 use std::ffi::CStr;
 use std::os::raw::c_int;
