@@ -149,17 +149,22 @@ def server(cert, key, conns, o):
             continue
         report(conn, "server")
         try:
-            data = b""
-            while len(data) < len(PING):
-                chunk = conn.read(max=len(PING) - len(data))
-                if not chunk:
-                    break
-                data += chunk
-            conn.write(data)
+            conn.write(read_up_to(conn, len(PING)))
             conn.close()
         except Exception as e:
             emit(event="exchange-error", message=str(e))
         sock.close()
+
+
+def read_up_to(conn, n):
+    """Reads until n bytes arrived or the peer closed."""
+    data = b""
+    while len(data) < n:
+        chunk = conn.read(max=n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def client(port, conns, o):
@@ -184,13 +189,7 @@ def client(port, conns, o):
         report(conn, "client")
         try:
             conn.write(PING)
-            data = b""
-            while len(data) < len(PONG):
-                chunk = conn.read(max=len(PONG) - len(data))
-                if not chunk:
-                    break
-                data += chunk
-            emit(event="pong", ok=len(data) == len(PONG))
+            emit(event="pong", ok=len(read_up_to(conn, len(PONG))) == len(PONG))
             session = conn.session
             conn.close()
         except Exception as e:
