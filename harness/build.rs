@@ -2,7 +2,7 @@
 //!
 //! - the rustls peer which rustls it was built with: the version Cargo.lock
 //!   resolved, so reports name the implementation exactly;
-//! - src/ffi.rs whether the linked OpenSSL has the SRP API it declares
+//! - src/ffi/ whether the linked OpenSSL has the SRP API it declares
 //!   (cfg `ossl_srp`), and the test of those declarations where the headers
 //!   are. openssl-sys exports `DEP_OPENSSL_CONF` (the `OPENSSL_NO_*`
 //!   switches the library was built with) and `DEP_OPENSSL_INCLUDE` to

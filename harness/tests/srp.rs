@@ -1,5 +1,5 @@
 //! SRP (RFC 5054) suites through the matrix: the in-process OpenSSL's SRP
-//! login (harness/src/ffi.rs) against GnuTLS's `gnutls-serv --srppasswd`
+//! login (harness/src/ffi/mod.rs) against GnuTLS's `gnutls-serv --srppasswd`
 //! (files made with `srptool`) and `gnutls-cli --srpusername`, both ways,
 //! and a client with the wrong password, which the server must refuse
 //! with bad_record_mac when the client's Finished does not decrypt.
