@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README "Run the tests"): installs what a fresh
-# Debian machine with Rust lacks, then runs fmt, clippy, the test suite, the
+# Debian machine with Rust lacks, then runs fmt, the 600-line limit, clippy,
+# the test suite, the docs (broken intra-doc links fail), the examples, the
 # interop matrix against the external peers, the hostile-peer suite, every
 # benchmark once, a quick `tls-harness bench` whose JSON is checked, and a
 # short fuzz run of each target.
@@ -81,6 +82,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p openssl-handshake --all-targets --features tracing,metrics -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== cargo doc -D warnings (broken intra-doc links fail)"
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p openssl-handshake --features tracing,metrics
 echo "== examples (each exits non-zero on any failure)"
 cargo run -q -p openssl-handshake --example tokio_openssl
 cargo run -q -p openssl-handshake --features tracing --example hyper_tracing

@@ -66,7 +66,7 @@ pub(crate) struct MatrixArgs {
     /// (connections + 2) of these, whatever its sides are still doing.
     #[arg(long, default_value_t = 5.0)]
     timeout: f64,
-    /// Write DIR/<case id>.pcapng for each failed case: its connections as
+    /// Write DIR/CASE_ID.pcapng for each failed case: its connections as
     /// the in-process side saw them, with its key log, so Wireshark
     /// decrypts TLS 1.3. Each failed case's report names its file.
     #[arg(long, value_name = "DIR")]
