@@ -143,7 +143,7 @@ impl HostileReport {
 pub enum ReportFormat {
     /// One block per case, then "N passed, N failed".
     Table,
-    /// [`HostileReport`] as JSON.
+    /// The whole report as JSON.
     Json,
 }
 
