@@ -13,6 +13,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod config;
 mod error;
 pub mod limit;

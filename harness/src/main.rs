@@ -53,7 +53,7 @@ enum Command {
     /// Send hostile peers (malformed hellos, oversized records, slowloris, a flood, ...) to a TLS server.
     Hostile(HostileArgs),
     /// Handshake rate and bulk throughput, traced against untraced and against the crypto limit.
-    Bench(BenchArgs),
+    Bench(BenchCommand),
     /// Join JSON shard reports into one report.
     Merge {
         /// JSON reports written by `matrix --format json`.
@@ -101,16 +101,9 @@ struct HostileArgs {
 }
 
 #[derive(Args)]
-struct BenchArgs {
-    /// Short measurements (under a minute in all); noisier figures.
-    #[arg(long)]
-    quick: bool,
-    /// How to write the report.
-    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
-    format: String,
-    /// Run only rows whose id matches this regex (e.g. '^bulk/default/tls13').
-    #[arg(long)]
-    filter: Option<String>,
+struct BenchCommand {
+    #[command(flatten)]
+    run: benches::cli::BenchArgs,
     /// Write the report here instead of stdout.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -207,23 +200,9 @@ fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
     Ok(report.ok())
 }
 
-fn bench_cmd(a: BenchArgs) -> Result<bool, HarnessError> {
-    let filter = a
-        .filter
-        .map(|f| regex::Regex::new(&f))
-        .transpose()
-        .map_err(|e| HarnessError::Usage(format!("--filter: {e}")))?;
-    let opts = benches::BenchOptions {
-        quick: a.quick,
-        filter,
-    };
-    let report = benches::run(&opts)?;
-    let text = if a.format == "json" {
-        report.to_json() + "\n"
-    } else {
-        report.to_table()
-    };
-    emit(&text, a.out.as_ref())?;
+fn bench_cmd(a: BenchCommand) -> Result<bool, HarnessError> {
+    let report = benches::run(&a.run.options())?;
+    emit(&a.run.render(&report), a.out.as_ref())?;
     Ok(true)
 }
 
@@ -240,5 +219,18 @@ fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), HarnessError> {
                     source: e,
                 })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks a command's definition only when it is parsed in a
+    /// debug build; this walks every subcommand, so a clash (two flags or
+    /// groups of one name) fails here rather than when a user runs it.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -8,14 +8,45 @@
 //! ```
 #![forbid(unsafe_code)]
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use benches::{BenchOptions, BenchReport};
-use regex::Regex;
+use benches::cli::BenchArgs;
+use benches::BenchReport;
+use clap::{Parser, Subcommand};
 use testkit::error_chain::Chain;
 
+/// Handshake rate and bulk throughput of OpenSSL, traced and untraced,
+/// against the machine's crypto limit.
+#[derive(Parser)]
+#[command(name = "tls-bench", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: BenchArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Set two JSON reports side by side, row by row, as OTHER/BASE ratios.
+    Compare {
+        /// The report to compare against.
+        base: PathBuf,
+        /// The report to set beside it.
+        other: PathBuf,
+    },
+}
+
 fn main() -> ExitCode {
-    match run(std::env::args().skip(1).collect()) {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Compare { base, other }) => compare(&base, &other),
+        None => benches::run(&cli.run.options())
+            .map(|report| print!("{}", cli.run.render(&report)))
+            .map_err(|e| Chain(&e).to_string()),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tls-bench: {e}");
@@ -24,41 +55,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Vec<String>) -> Result<(), String> {
-    if args.first().map(String::as_str) == Some("compare") {
-        let [_, base, other] = args.as_slice() else {
-            return Err("usage: tls-bench compare BASE.json OTHER.json".into());
-        };
-        let read = |p: &str| -> Result<BenchReport, String> {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
-            BenchReport::from_json(&text).map_err(|e| format!("{p}: {e}"))
-        };
-        print!("{}", BenchReport::compare(&read(base)?, &read(other)?));
-        return Ok(());
-    }
-    let mut opts = BenchOptions::default();
-    let mut json = false;
-    let mut it = args.into_iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--quick" => opts.quick = true,
-            "--format" => match it.next().as_deref() {
-                Some("json") => json = true,
-                Some("table") => json = false,
-                other => return Err(format!("--format takes table or json, not {other:?}")),
-            },
-            "--filter" => {
-                let re = it.next().ok_or("--filter takes a regex")?;
-                opts.filter = Some(Regex::new(&re).map_err(|e| e.to_string())?);
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    let report = benches::run(&opts).map_err(|e| Chain(&e).to_string())?;
-    if json {
-        println!("{}", report.to_json());
-    } else {
-        print!("{}", report.to_table());
-    }
+fn compare(base: &Path, other: &Path) -> Result<(), String> {
+    let read = |p: &Path| -> Result<BenchReport, String> {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        BenchReport::from_json(&text).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    print!("{}", BenchReport::compare(&read(base)?, &read(other)?));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// As in tls-harness: clap's own checks of the definition, run eagerly.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }
