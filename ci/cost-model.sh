@@ -60,6 +60,7 @@ counts() {
 counts "$out/untraced" >"$out/u.txt"
 counts "$out/traced" >"$out/t.txt"
 grep -q '^PROGRAM TOTALS' "$out/t.txt" || { echo "ci/cost-model.sh: no counts in the traced run" >&2; exit 1; }
+: >"$out/rows.txt"
 awk -F'\t' -v n="$n" -v kind="$kind" '
     function est(v) { return v[1] + 12 * (v[2] + v[3] + v[4]) + 15 * (v[5] + v[6]) }
     FNR == NR { u[$1] = $2; next }
@@ -70,8 +71,7 @@ awk -F'\t' -v n="$n" -v kind="$kind" '
             for (i = 1; i <= 6; i++) { total[i] = d[i]; base[i] = b[i] / n }
         } else if (est(d) > 100) {
             name = $1; sub(/^[^:]*:/, "", name)
-            rows[++k] = sprintf("%8.0f %7.0f %6.1f %6.1f %6.1f  %s", est(d), d[1], d[2], d[3] + d[4], d[5] + d[6], name)
-            key[k] = est(d)
+            printf "  %8.0f %7.0f %6.1f %6.1f %6.1f  %s\n", est(d), d[1], d[2], d[3] + d[4], d[5] + d[6], name > rows
         }
     }
     END {
@@ -82,9 +82,6 @@ awk -F'\t' -v n="$n" -v kind="$kind" '
         printf "  branches mispredicted  %8.0f  (%+.2f %%)\n", total[5] + total[6], 100 * (total[5] + total[6]) / (base[5] + base[6])
         printf "  estimated cycles       %8.0f  of %.0f untraced: ratio %.4f\n", est(total), est(base), est(base) / (est(base) + est(total))
         printf "\nfunctions adding the most (estimated cycles, instructions, L1i misses, L1d misses, mispredictions):\n"
-        for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (key[j] > key[i]) {
-            s = rows[i]; rows[i] = rows[j]; rows[j] = s; s = key[i]; key[i] = key[j]; key[j] = s
-        }
-        for (i = 1; i <= k && i <= 15; i++) print "  " rows[i]
     }
-' "$out/u.txt" "$out/t.txt"
+' rows="$out/rows.txt" "$out/u.txt" "$out/t.txt"
+sort -rn "$out/rows.txt" | head -n 15
