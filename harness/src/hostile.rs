@@ -113,7 +113,7 @@ pub enum HostileError {
         source: std::io::Error,
     },
     /// The target resolves, but to no address.
-    #[error("target {target:?} resolves to no address; give HOST:PORT, e.g. 127.0.0.1:4433")]
+    #[error("target {target:?} resolves to no address (give HOST:PORT, e.g. 127.0.0.1:4433)")]
     NoAddress {
         /// What was given.
         target: String,
