@@ -19,6 +19,7 @@ mod error;
 pub mod limit;
 mod report;
 mod runner;
+mod stats;
 mod sys;
 pub mod workload;
 

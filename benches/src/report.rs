@@ -9,7 +9,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
-use crate::runner::{median, Method};
+use crate::runner::Method;
+use crate::stats::{median, median_interval, spread};
 
 /// The version of the JSON layout; bumped when a field changes meaning
 /// or disappears.
@@ -49,10 +50,18 @@ pub struct Row {
     /// Median of the per-round traced/untraced ratios. Above 1 is better
     /// for rates; for memory it is the extra memory tracing holds.
     pub traced_ratio: f64,
+    /// A 95 % confidence interval for `traced_ratio`'s true value, from
+    /// the per-round ratios' order statistics; `None` under 6 rounds.
+    #[serde(default)]
+    pub traced_ratio_interval: Option<[f64; 2]>,
     /// The crypto limit in the row's unit, when the work has one.
     pub limit: Option<f64>,
     /// `untraced / limit`: how close to the raw crypto the row runs.
     pub limit_fraction: Option<f64>,
+    /// A 95 % confidence interval for `limit_fraction`, as for
+    /// `traced_ratio_interval`.
+    #[serde(default)]
+    pub limit_fraction_interval: Option<[f64; 2]>,
     /// `untraced` of this tuned row over the same default row.
     pub tuned_vs_default: Option<f64>,
     /// (max − min) / median of `untraced` across rounds.
@@ -85,8 +94,10 @@ impl Row {
             untraced: med,
             traced: median(pairs.iter().map(|p| p.1).collect()),
             traced_ratio: median(ratios.clone()),
+            traced_ratio_interval: median_interval(ratios.clone()),
             limit: None,
             limit_fraction: None,
+            limit_fraction_interval: None,
             tuned_vs_default: None,
             noise: if med > 0.0 {
                 spread(&untraced) / med
@@ -97,16 +108,6 @@ impl Row {
             client_us: None,
             server_us: None,
         }
-    }
-}
-
-fn spread(v: &[f64]) -> f64 {
-    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
-    if v.is_empty() {
-        0.0
-    } else {
-        max - min
     }
 }
 
@@ -125,6 +126,11 @@ pub struct Target {
     pub threshold: f64,
     /// The figure this run measured; `None` if the row was filtered out.
     pub measured: Option<f64>,
+    /// For a ratio, the 95 % confidence interval of its true value: a
+    /// miss whose interval reaches the threshold may be the machine's
+    /// noise, one whose interval lies wholly past it is not.
+    #[serde(default)]
+    pub interval: Option<[f64; 2]>,
     /// Whether it was met; `None` if not measured.
     pub met: Option<bool>,
 }
@@ -198,14 +204,13 @@ impl BenchReport {
         let targets = TARGETS
             .iter()
             .map(|&(name, row, metric, bound, threshold)| {
-                let measured = rows
-                    .iter()
-                    .find(|r| r.id == row)
-                    .and_then(|r| match metric {
-                        "traced_ratio" => Some(r.traced_ratio),
-                        "traced_minus_untraced" => Some(r.traced - r.untraced),
-                        _ => r.limit_fraction,
-                    });
+                let found = rows.iter().find(|r| r.id == row);
+                let (measured, interval) = match (found, metric) {
+                    (None, _) => (None, None),
+                    (Some(r), "traced_ratio") => (Some(r.traced_ratio), r.traced_ratio_interval),
+                    (Some(r), "traced_minus_untraced") => (Some(r.traced - r.untraced), None),
+                    (Some(r), _) => (r.limit_fraction, r.limit_fraction_interval),
+                };
                 Target {
                     name: name.to_owned(),
                     row: row.to_owned(),
@@ -213,6 +218,7 @@ impl BenchReport {
                     bound,
                     threshold,
                     measured,
+                    interval,
                     met: measured.map(|m| bound.holds(m, threshold)),
                 }
             })
@@ -288,9 +294,12 @@ impl BenchReport {
             // Ratios to four places, so that a miss never prints as the
             // threshold itself; bytes whole.
             let places = if t.threshold >= 10.0 { 0 } else { 4 };
-            let measured = t
+            let mut measured = t
                 .measured
                 .map_or("not run".to_owned(), |m| format!("{m:.places$}"));
+            if let Some([low, high]) = t.interval {
+                let _ = write!(measured, " (95 % CI {low:.places$}–{high:.places$})");
+            }
             let verdict = match t.met {
                 Some(true) => "met",
                 Some(false) => "MISSED",
@@ -407,7 +416,8 @@ const NOTES: [&str; 5] = [
      OpenSSL calls; a handshake's rate is 1 / (client + server time), creation and free included",
     "untraced and traced variants (and the raw AEAD limit for bulk) alternate within each round, \
      in an order that flips every round; figures are medians over rounds, ratios medians of \
-     per-round ratios",
+     per-round ratios, each with a distribution-free 95 % confidence interval from the \
+     per-round ratios' order statistics (none under 6 rounds)",
     "limit for bulk: EVP on 16 KiB records, one context, nonce changed per record; for \
      handshakes: key-share generation and derivation on both sides plus one signature and one \
      verification (two of each for mTLS); chain verification is not counted, so it is an \
@@ -437,5 +447,66 @@ fn number(v: f64) -> String {
         format!("{v:.0}")
     } else {
         format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ratio target carries the interval of its row; a memory target,
+    /// a difference of two medians, has none.
+    #[test]
+    fn a_ratio_target_reports_its_rows_interval() {
+        // Ratios 0.90, 0.91, ..., 1.10 in a shuffled order.
+        let pairs: Vec<(f64, f64)> = (0..21)
+            .map(|i| (i * 8) % 21)
+            .map(|i| (100.0, 90.0 + f64::from(i)))
+            .collect();
+        let id = "resumption/default/tls12-session-id";
+        let row = Row::from_pairs(
+            id.to_owned(),
+            Kind::Resumption,
+            Config::Default,
+            "h/s",
+            &pairs,
+        );
+        let memory = Row::from_pairs(
+            "memory/default/tls13-ecdsa-p256-x25519/client".to_owned(),
+            Kind::Memory,
+            Config::Default,
+            "bytes/conn",
+            &pairs,
+        );
+        let method = Method {
+            rounds: 21,
+            batch_ms: 1,
+            limit_budget_ms: 1,
+            memory_connections: 1,
+        };
+        let report = BenchReport::new(false, method, vec![row, memory], Duration::ZERO);
+        let target = |row: &str| {
+            report
+                .targets
+                .iter()
+                .find(|t| t.row == row)
+                .expect("target")
+        };
+        let ratio = target(id);
+        assert_eq!(ratio.measured, Some(1.0));
+        // The 6th smallest and 6th largest of 21 (see stats.rs).
+        let [low, high] = ratio.interval.expect("21 rounds give an interval");
+        assert!(
+            (low - 0.95).abs() < 1e-9 && (high - 1.05).abs() < 1e-9,
+            "{low} {high}"
+        );
+        assert_eq!(ratio.met, Some(true));
+        assert_eq!(
+            target("memory/default/tls13-ecdsa-p256-x25519/client").interval,
+            None
+        );
+        assert!(report
+            .to_table()
+            .contains("1.0000 (95 % CI 0.9500–1.0500) met"));
     }
 }

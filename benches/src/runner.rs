@@ -21,6 +21,7 @@ use crate::config::{Config, Resumption, BULK_SIZES, BULK_SUITES, HANDSHAKES};
 use crate::error::BenchError;
 use crate::limit::{self, AeadLimit, HandshakeLimits};
 use crate::report::{BenchReport, Kind, Row};
+use crate::stats::{median, median_interval};
 use crate::workload::{self, BulkWorkload, HandshakeWorkload, Timing};
 
 /// What to run.
@@ -321,9 +322,9 @@ fn bulk_row(id: String, config: Config, bytes: f64, rounds: &[Round], send: bool
         .collect();
     if limits.len() == rounds.len() {
         row.limit = Some(median(limits.clone()));
-        row.limit_fraction = Some(median(
-            pairs.iter().zip(&limits).map(|((u, _), l)| u / l).collect(),
-        ));
+        let fractions: Vec<f64> = pairs.iter().zip(&limits).map(|((u, _), l)| u / l).collect();
+        row.limit_fraction_interval = median_interval(fractions.clone());
+        row.limit_fraction = Some(median(fractions));
     }
     row
 }
@@ -333,19 +334,5 @@ fn size_label(size: usize) -> String {
         s if s >= 1 << 20 => format!("{}MiB", s >> 20),
         s if s >= 1 << 10 => format!("{}KiB", s >> 10),
         s => format!("{s}B"),
-    }
-}
-
-/// The median; the mean of the middle two for an even count.
-pub(crate) fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
     }
 }
