@@ -326,12 +326,10 @@ fn reconnect_prints_one_json_object_per_connection() {
     );
 }
 
-/// The same rejection from GnuTLS: gnutls-serv requiring a certificate
-/// says so itself, and the probe names the alert it received.
-#[test]
-fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
+/// `gnutls-serv --require-client-cert` on 127.0.0.1 with the PKI's ECDSA
+/// leaf, offering what `priority` allows; returns it and its address.
+fn gnutls_serv_requiring_a_certificate(pki: &TestPki, priority: &str) -> (Proc, String) {
     common::require("gnutls-serv", "--version", "gnutls-bin");
-    let pki = test_pki();
     let chain = pki.dir.path().join("server-ecdsa-p256.chain.pem");
     let port = common::free_port().to_string();
     // gnutls-serv reports on stderr, unbuffered.
@@ -339,12 +337,20 @@ fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
     cmd.args(["--port", &port, "--require-client-cert"])
         .args(["--x509certfile", p(&chain), "--x509keyfile", p(&pki.key)])
         .args(["--x509cafile", p(&pki.root)])
-        .args(["--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"]);
+        .args(["--priority", priority]);
     let server = Proc::spawn(cmd);
     Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv listening", |l| {
         l.contains("listening on IPv4")
     });
-    let addr = format!("127.0.0.1:{port}");
+    (server, format!("127.0.0.1:{port}"))
+}
+
+/// The same rejection from GnuTLS: gnutls-serv requiring a certificate
+/// says so itself, and the probe names the alert it received.
+#[test]
+fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
+    let pki = test_pki();
+    let (server, addr) = gnutls_serv_requiring_a_certificate(&pki, "NORMAL:-VERS-ALL:+VERS-TLS1.3");
     let out = probe(&addr, &pki, "json", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
     assert!(
@@ -358,8 +364,44 @@ fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
         line["post_handshake"]["alerts_received"][0]["description"],
         116
     );
+    assert_eq!(line["diagnosis"]["cause"], "client_cert_required");
     Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv's own verdict", |l| {
         l.contains("Certificate is required")
+    });
+}
+
+/// In TLS 1.2 GnuTLS answers the empty Certificate with decode_error,
+/// not the handshake_failure OpenSSL sends; the diagnosis still names
+/// the missing certificate, and gives the alert it rests on.
+#[test]
+fn gnutls_serv_tls12_answers_a_missing_certificate_with_decode_error() {
+    let pki = test_pki();
+    let (server, addr) = gnutls_serv_requiring_a_certificate(&pki, "NORMAL:-VERS-ALL:+VERS-TLS1.2");
+    let out = probe(&addr, &pki, "json", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("decode_error (50)"), "{}", out.stderr);
+    let d = &json_lines(&out.stdout)[0]["diagnosis"];
+    assert_eq!(d["cause"], "client_cert_required", "{d}");
+    assert_eq!(d["fault"], "client", "{d}");
+    assert!(
+        d["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("decode error")),
+        "{d}"
+    );
+    let evidence = |source: &str| {
+        d["evidence"]
+            .as_array()
+            .expect("evidence")
+            .iter()
+            .find(|e| e["source"] == source)
+            .map(|e| e["value"].clone())
+            .unwrap_or_else(|| panic!("no {source} evidence: {d}"))
+    };
+    assert_eq!(evidence("CertificateRequest read"), "true");
+    assert_eq!(evidence("client Certificate entries"), "0");
+    Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv's own verdict", |l| {
+        l.contains("No certificate was found")
     });
 }
 

@@ -85,12 +85,28 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
     let requested = f.certificate_request.is_some();
     let sent_certs = f.client_certificate.map(|c| c.subjects.len());
     let empty = requested && sent_certs.map_or(true, |n| n == 0);
-    if received.description == alert::CERTIFICATE_REQUIRED
-        || (empty && received.description == alert::HANDSHAKE_FAILURE)
+    let description = received.description;
+    // Servers name a missing certificate differently: certificate_required
+    // (TLS 1.3), handshake_failure (OpenSSL, TLS 1.2), decode_error (GnuTLS,
+    // TLS 1.2, though the empty list is well formed); and an alert about a
+    // certificate, when this client sent an empty list, can only be about
+    // the missing one.
+    let answered_empty_list = requested
+        && sent_certs == Some(0)
+        && (description == alert::DECODE_ERROR
+            || alert::ABOUT_A_CERTIFICATE.contains(&description));
+    if description == alert::CERTIFICATE_REQUIRED
+        || (empty && description == alert::HANDSHAKE_FAILURE)
+        || answered_empty_list
     {
+        let answer = if description == alert::CERTIFICATE_REQUIRED {
+            String::new()
+        } else {
+            format!(" (the server's answer: {})", alert_name(received))
+        };
         return Some(
             required(format!(
-                "the server requires a client certificate and this client sent {}",
+                "the server requires a client certificate and this client sent {}{answer}",
                 if sent_certs.is_some() {
                     "an empty Certificate message"
                 } else {

@@ -15,6 +15,7 @@ use super::{Fault, LocalConfig};
 pub(crate) mod alert {
     pub const UNEXPECTED_MESSAGE: u8 = 10;
     pub const HANDSHAKE_FAILURE: u8 = 40;
+    pub const DECODE_ERROR: u8 = 50;
     pub const BAD_CERTIFICATE: u8 = 42;
     pub const UNSUPPORTED_CERTIFICATE: u8 = 43;
     pub const CERTIFICATE_REVOKED: u8 = 44;
