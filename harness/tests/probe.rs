@@ -326,23 +326,29 @@ fn reconnect_prints_one_json_object_per_connection() {
     );
 }
 
-/// `gnutls-serv --require-client-cert` on 127.0.0.1 with the PKI's ECDSA
-/// leaf, offering what `priority` allows; returns it and its address.
-fn gnutls_serv_requiring_a_certificate(pki: &TestPki, priority: &str) -> (Proc, String) {
+/// `gnutls-serv` on 127.0.0.1 with the PKI's ECDSA leaf and `extra`
+/// arguments; returns it and its address.
+fn gnutls_serv(pki: &TestPki, extra: &[&str]) -> (Proc, String) {
     common::require("gnutls-serv", "--version", "gnutls-bin");
     let chain = pki.dir.path().join("server-ecdsa-p256.chain.pem");
     let port = common::free_port().to_string();
     // gnutls-serv reports on stderr, unbuffered.
     let mut cmd = Command::new("gnutls-serv");
-    cmd.args(["--port", &port, "--require-client-cert"])
+    cmd.args(["--port", &port])
         .args(["--x509certfile", p(&chain), "--x509keyfile", p(&pki.key)])
         .args(["--x509cafile", p(&pki.root)])
-        .args(["--priority", priority]);
+        .args(extra);
     let server = Proc::spawn(cmd);
     Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv listening", |l| {
         l.contains("listening on IPv4")
     });
     (server, format!("127.0.0.1:{port}"))
+}
+
+/// [`gnutls_serv`] requiring a client certificate, offering what
+/// `priority` allows.
+fn gnutls_serv_requiring_a_certificate(pki: &TestPki, priority: &str) -> (Proc, String) {
+    gnutls_serv(pki, &["--require-client-cert", "--priority", priority])
 }
 
 /// The same rejection from GnuTLS: gnutls-serv requiring a certificate
@@ -403,6 +409,44 @@ fn gnutls_serv_tls12_answers_a_missing_certificate_with_decode_error() {
     Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv's own verdict", |l| {
         l.contains("No certificate was found")
     });
+}
+
+/// GnuTLS limited to one version answers a ClientHello of only the other
+/// with handshake_failure, not protocol_version: from the client's side
+/// that is a refused hello, and with one version offered the version is
+/// among the suspects the diagnosis names. (TLS 1.3 is offered in
+/// supported_versions; TLS 1.2 alone only by the client's own range.)
+#[test]
+fn a_single_version_refused_with_handshake_failure_names_the_version() {
+    let pki = test_pki();
+    for (server, client, offered, evidence) in [
+        ("TLS1.2", "--tls1_3", "TLS 1.3", "TLS 1.3"),
+        ("TLS1.3", "--tls1_2", "TLS 1.2", "absent"),
+    ] {
+        let priority = format!("NORMAL:-VERS-ALL:+VERS-{server}");
+        let (_server, addr) = gnutls_serv(&pki, &["--priority", &priority]);
+        let out = probe(&addr, &pki, "json", &[client]);
+        assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("handshake_failure (40)"),
+            "{}",
+            out.stderr
+        );
+        let d = &json_lines(&out.stdout)[0]["diagnosis"];
+        assert_eq!(d["cause"], "hello_refused", "{d}");
+        let summary = d["summary"].as_str().unwrap_or_default();
+        assert!(
+            summary.contains("no version, suite") && summary.contains(&format!("(only {offered})")),
+            "{d}"
+        );
+        let versions = d["evidence"]
+            .as_array()
+            .expect("evidence")
+            .iter()
+            .find(|e| e["source"] == "ClientHello.supported_versions")
+            .unwrap_or_else(|| panic!("no supported_versions evidence: {d}"));
+        assert_eq!(versions["value"], evidence, "{d}");
+    }
 }
 
 /// A server that answers a byte every half second, each inside the 5 s

@@ -5,8 +5,8 @@
 use crate::decode::{ClientHello, HandshakeType};
 use crate::event::{Direction, Side};
 
-use super::facts::{alert, alert_name, alert_text, is_grease, list, Facts};
-use super::{names, Cause, Diagnosis, Fault, LocalConfig};
+use super::facts::{alert, alert_name, alert_text, is_grease, list, version_name, Facts};
+use super::{names, version, Cause, Diagnosis, Fault, LocalConfig};
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV and TLS_FALLBACK_SCSV: signals, not
 /// suites.
@@ -148,20 +148,35 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
     if !refused || f.server_hello.is_some() {
         return None;
     }
+    // A server without the one version offered may still answer
+    // handshake_failure rather than protocol_version (GnuTLS limited to
+    // TLS 1.2 does so to a TLS 1.3-only client, and the other way round),
+    // so a single version joins the suspects.
+    let only = version::only_version(hello, f.local);
+    let versions = if only.is_some() { "versions, " } else { "" };
     Some(
         Diagnosis::new(
             Cause::HelloRefused,
             Fault::Unknown,
             format!(
-                "the server refused this client's ClientHello ({}): it shares no suite, group \
-                 or signature scheme it accepts with what this client offered; the server's \
-                 own diagnosis names which",
-                alert_name(received)
+                "the server refused this client's ClientHello ({}): it shares no {}suite, \
+                 group or signature scheme it accepts with what this client offered{}; the \
+                 server's own diagnosis names which",
+                alert_name(received),
+                if only.is_some() { "version, " } else { "" },
+                only.map_or(String::new(), |v| format!(" (only {})", version_name(v))),
             ),
-            "Compare this offer with the server's configuration (`tls-harness scan` lists what \
-             it accepts), then widen the client's suites, groups or signature schemes.",
+            format!(
+                "Compare this offer with the server's configuration (`tls-harness scan` lists \
+                 what it accepts), then widen the client's {versions}suites, groups or \
+                 signature schemes."
+            ),
         )
         .with("alert received", alert_text(received))
+        .with(
+            "ClientHello.supported_versions",
+            version::supported_list(hello),
+        )
         .with("ClientHello.cipher_suites", list(&offered_names(hello), 12))
         .with("ClientHello.supported_groups", group_names(hello))
         .with("ClientHello.signature_algorithms", sigalg_names(hello)),

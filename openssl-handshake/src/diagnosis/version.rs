@@ -217,7 +217,7 @@ fn offered(h: &ClientHello) -> Vec<u16> {
     v
 }
 
-fn supported_list(h: &ClientHello) -> String {
+pub(super) fn supported_list(h: &ClientHello) -> String {
     let v = offered(h);
     if v.is_empty() {
         "absent".to_owned()
@@ -226,6 +226,20 @@ fn supported_list(h: &ClientHello) -> String {
             .map(version_name)
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// The one version a ClientHello offers, if it offers exactly one: from
+/// its supported_versions, or without them its legacy version when this
+/// end's own minimum (`local`, the client's) is that version too.
+pub(super) fn only_version(h: &ClientHello, local: Option<&LocalConfig>) -> Option<u16> {
+    match offered(h)[..] {
+        [one] => Some(one),
+        [] => {
+            let min = local.and_then(|l| effective_range(l).0)?;
+            (min == h.legacy_version).then_some(min)
+        }
+        _ => None,
     }
 }
 
