@@ -291,7 +291,12 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
     b.trace_handshakes(TraceOptions::default().messages(true))?;
     opts.tls.apply(&mut b, Role::Client)?;
-    TlsSettings::verify_with(&mut b, opts.cafile.as_ref(), SslVerifyMode::PEER)?;
+    TlsSettings::verify_with(
+        &mut b,
+        "--cafile",
+        opts.cafile.as_ref(),
+        SslVerifyMode::PEER,
+    )?;
     let pcap = match &opts.pcap {
         Some(path) => {
             pcap::keys_into_captures(&mut b, opts.tls.keylog_sink()?)?;

@@ -136,6 +136,7 @@ pub fn serve(
     if let Some(ca) = &opts.verify_client {
         TlsSettings::verify_with(
             &mut b,
+            "--verify-client",
             Some(ca),
             SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
         )?;

@@ -119,16 +119,28 @@ impl TlsSettings {
         })))
     }
 
-    /// Verifies the peer against `cafile`, or the system trust when `None`.
+    /// Verifies the peer against `cafile`, or the system trust when `None`;
+    /// `flag` is the option that named the file, for the error.
     pub fn verify_with(
         b: &mut SslContextBuilder,
+        flag: &str,
         cafile: Option<&PathBuf>,
         mode: SslVerifyMode,
     ) -> Result<(), HarnessError> {
         match cafile {
-            Some(f) => b.set_ca_file(f).map_err(|e| {
-                HarnessError::Usage(format!("--cafile {}: not a PEM CA file ({e})", f.display()))
-            })?,
+            Some(f) => {
+                // OpenSSL's error for a file it cannot open is its own
+                // fopen trace; the operating system's words are clearer.
+                std::fs::File::open(f).map_err(|e| {
+                    HarnessError::Usage(format!(
+                        "{flag} {}: {e} (it takes a PEM file of CA certificates)",
+                        f.display()
+                    ))
+                })?;
+                b.set_ca_file(f).map_err(|e| {
+                    HarnessError::Usage(format!("{flag} {}: not a PEM CA file ({e})", f.display()))
+                })?;
+            }
             None => b.set_default_verify_paths()?,
         }
         b.set_verify(mode);

@@ -58,3 +58,36 @@ fn a_bad_version_flag_is_refused_naming_the_value() {
         o.stderr
     );
 }
+
+/// A CA file that does not exist is named with the option that gave it
+/// and the operating system's reason, before anything listens or connects.
+#[test]
+fn a_missing_ca_file_names_its_option_and_cause() {
+    let d = tempfile::tempdir().expect("temp dir");
+    let ca = d.path().join("no-such-ca.pem");
+    let cause = os_error_reading(&ca);
+    let path = ca.to_str().expect("utf-8");
+    for (args, flag) in [
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--once",
+                "--verify-client",
+                path,
+            ],
+            "--verify-client",
+        ),
+        (vec!["probe", "127.0.0.1:9", "--cafile", path], "--cafile"),
+    ] {
+        let o = run(harness(&args));
+        assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+        let line = o.stderr.trim_end();
+        assert!(
+            line.starts_with(&format!("tls-harness: {flag} {path}: ")),
+            "{line}"
+        );
+        assert_eq!(count(line, &cause), 1, "{line}");
+    }
+}
