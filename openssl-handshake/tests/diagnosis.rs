@@ -78,6 +78,13 @@ fn no_shared_cipher_tls12() {
         local.contains("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
         "{local}"
     );
+    // The summary names what this TLS 1.2-only server could choose: its
+    // one TLS 1.2 suite, not the TLS 1.3 suites its list also holds.
+    let summary = p.server.diagnosis().expect("diagnosis").summary;
+    assert!(
+        summary.ends_with("this server accepts TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -53,13 +53,21 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         .filter(|id| local.usable_ciphers.contains(id))
         .collect();
     if common.is_empty() {
+        // What the server could pick within its version range and security
+        // level, rather than its whole list: a TLS 1.2-only server's list
+        // still names the TLS 1.3 suites.
+        let accepts = if local.usable_ciphers.is_empty() {
+            &configured
+        } else {
+            &local.usable_ciphers
+        };
         let d = Diagnosis::new(
             Cause::NoSharedCipher,
             Fault::Unknown,
             format!(
                 "the client offered only {}; this server accepts {}",
                 list(&offered_names(hello), SHOWN),
-                list(&local_names(local, &configured), SHOWN)
+                list(&local_names(local, accepts), SHOWN)
             ),
             "Enable on one side a suite the other offers (SSL_CTX_set_cipher_list for TLS 1.2, \
              SSL_CTX_set_ciphersuites for TLS 1.3), preferring AES-GCM or ChaCha20 suites.",
