@@ -15,13 +15,13 @@ use super::{Fault, LocalConfig};
 pub(crate) mod alert {
     pub const UNEXPECTED_MESSAGE: u8 = 10;
     pub const HANDSHAKE_FAILURE: u8 = 40;
-    pub const DECODE_ERROR: u8 = 50;
     pub const BAD_CERTIFICATE: u8 = 42;
     pub const UNSUPPORTED_CERTIFICATE: u8 = 43;
     pub const CERTIFICATE_REVOKED: u8 = 44;
     pub const CERTIFICATE_EXPIRED: u8 = 45;
     pub const CERTIFICATE_UNKNOWN: u8 = 46;
     pub const UNKNOWN_CA: u8 = 48;
+    pub const DECODE_ERROR: u8 = 50;
     pub const PROTOCOL_VERSION: u8 = 70;
     pub const INSUFFICIENT_SECURITY: u8 = 71;
     pub const INAPPROPRIATE_FALLBACK: u8 = 86;

@@ -161,17 +161,19 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
     // TLS 1.2 does so to a TLS 1.3-only client, and the other way round),
     // so a single version joins the suspects.
     let only = version::only_version(hello, f.local);
-    let versions = if only.is_some() { "versions, " } else { "" };
+    let (version, versions) = match only {
+        Some(_) => ("version, ", "versions, "),
+        None => ("", ""),
+    };
     Some(
         Diagnosis::new(
             Cause::HelloRefused,
             Fault::Unknown,
             format!(
-                "the server refused this client's ClientHello ({}): it shares no {}suite, \
-                 group or signature scheme it accepts with what this client offered{}; the \
-                 server's own diagnosis names which",
+                "the server refused this client's ClientHello ({}): it shares no {version}\
+                 suite, group or signature scheme it accepts with what this client offered{}; \
+                 the server's own diagnosis names which",
                 alert_name(received),
-                if only.is_some() { "version, " } else { "" },
                 only.map_or(String::new(), |v| format!(" (only {})", version_name(v))),
             ),
             format!(
