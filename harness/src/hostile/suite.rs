@@ -5,7 +5,7 @@ use std::io::{self, Write as _};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
+use openssl::ssl::{HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
 
 use super::hello::ClientHello;
 use super::judge::outcome_text;
@@ -167,7 +167,9 @@ impl Suite<'_> {
         let tcp = wire::connect(self.addr, timeout).map_err(|e| format!("connect: {e}"))?;
         let local = tcp.local_addr().ok();
         let ssl = Ssl::new(&self.good).map_err(|e| e.to_string())?;
-        let mut tls = ssl.connect(tcp).map_err(|e| format!("handshake: {e}"))?;
+        let mut tls = ssl
+            .connect(tcp)
+            .map_err(|e| format!("handshake: {}", handshake_error(e, timeout)))?;
         let desc = format!(
             "{} {}",
             tls.ssl().version_str(),
@@ -223,6 +225,21 @@ impl Suite<'_> {
     }
 }
 
+/// Why a client handshake over a [`wire::connect`] socket failed: its read
+/// time-out passing shows as "would block", which here means silence.
+pub(super) fn handshake_error<S: std::fmt::Debug>(
+    e: HandshakeError<S>,
+    timeout: Duration,
+) -> String {
+    match e {
+        HandshakeError::WouldBlock(_) => format!(
+            "the server stopped answering ({} s read time-out)",
+            timeout.as_secs_f64()
+        ),
+        e => e.to_string(),
+    }
+}
+
 pub(super) fn good_client_context() -> Result<SslContext, openssl::error::ErrorStack> {
     let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
     // The check is that the server still completes handshakes; which CA
@@ -256,5 +273,31 @@ impl Rng {
             let v = self.next_u64().to_le_bytes();
             chunk.copy_from_slice(&v[..chunk.len()]);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    /// A listener that accepts nothing and says nothing: the good client's
+    /// wait ends at its read time-out, and says so.
+    #[test]
+    fn a_silent_server_is_reported_as_silence_not_a_would_block() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
+        let tcp = TcpStream::connect(listener.local_addr().expect("address")).expect("connect");
+        let timeout = Duration::from_millis(200);
+        tcp.set_read_timeout(Some(timeout)).expect("time-out");
+        let ctx = good_client_context().expect("context");
+        let e = Ssl::new(&ctx)
+            .expect("ssl")
+            .connect(tcp)
+            .expect_err("nothing answers");
+        assert_eq!(
+            handshake_error(e, timeout),
+            "the server stopped answering (0.2 s read time-out)"
+        );
     }
 }
