@@ -396,13 +396,7 @@ fn gnutls_serv_tls12_answers_a_missing_certificate_with_decode_error() {
         "{d}"
     );
     let evidence = |source: &str| {
-        d["evidence"]
-            .as_array()
-            .expect("evidence")
-            .iter()
-            .find(|e| e["source"] == source)
-            .map(|e| e["value"].clone())
-            .unwrap_or_else(|| panic!("no {source} evidence: {d}"))
+        common::evidence(d, source).unwrap_or_else(|| panic!("no {source} evidence: {d}"))
     };
     assert_eq!(evidence("CertificateRequest read"), "true");
     assert_eq!(evidence("client Certificate entries"), "0");
@@ -439,13 +433,9 @@ fn a_single_version_refused_with_handshake_failure_names_the_version() {
             summary.contains("no version, suite") && summary.contains(&format!("(only {offered})")),
             "{d}"
         );
-        let versions = d["evidence"]
-            .as_array()
-            .expect("evidence")
-            .iter()
-            .find(|e| e["source"] == "ClientHello.supported_versions")
+        let versions = common::evidence(d, "ClientHello.supported_versions")
             .unwrap_or_else(|| panic!("no supported_versions evidence: {d}"));
-        assert_eq!(versions["value"], evidence, "{d}");
+        assert_eq!(versions, evidence, "{d}");
     }
 }
 
@@ -502,13 +492,9 @@ fn a_version_mismatch_is_diagnosed_in_summary_and_json() {
     assert_eq!(d["cause"], "no_shared_version", "{d}");
     assert!(d["fix"].as_str().is_some_and(|f| !f.is_empty()), "{d}");
     // The client's offer, --tls1_3, is the evidence.
-    let offered = d["evidence"]
-        .as_array()
-        .expect("evidence")
-        .iter()
-        .find(|e| e["source"] == "ClientHello.supported_versions")
+    let offered = common::evidence(d, "ClientHello.supported_versions")
         .unwrap_or_else(|| panic!("no supported_versions evidence: {d}"));
-    assert_eq!(offered["value"], "TLS 1.3", "{d}");
+    assert_eq!(offered, "TLS 1.3", "{d}");
 }
 
 /// A handshake that succeeds carries no diagnosis.

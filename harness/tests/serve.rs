@@ -253,14 +253,7 @@ fn a_tls1_only_client_is_diagnosed() {
     let d = &line["diagnosis"];
     assert_eq!(d["cause"], "no_shared_version", "{d}");
     assert!(d["fix"].as_str().is_some_and(|f| !f.is_empty()), "{d}");
-    let evidence = |source: &str| {
-        d["evidence"]
-            .as_array()
-            .expect("evidence")
-            .iter()
-            .find(|e| e["source"] == source)
-            .map(|e| e["value"].clone())
-    };
+    let evidence = |source: &str| common::evidence(d, source);
     // What each side was set to: the server's --min-version, the
     // client's one version.
     assert_eq!(evidence("local.min_version"), Some("TLS 1.2".into()), "{d}");

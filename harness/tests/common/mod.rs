@@ -214,3 +214,12 @@ pub fn lines_with(text: &str, prefix: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// The value of the evidence from `source` in a JSON diagnosis, if any.
+pub fn evidence(diagnosis: &serde_json::Value, source: &str) -> Option<serde_json::Value> {
+    diagnosis["evidence"]
+        .as_array()?
+        .iter()
+        .find(|e| e["source"] == source)
+        .map(|e| e["value"].clone())
+}
