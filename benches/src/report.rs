@@ -259,13 +259,14 @@ impl BenchReport {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "# {} · {} · {} CPUs · benches {} · {} rounds × {} ms{}",
+            "# {} · {} · {} CPUs · benches {} · {} rounds × {} ms in {} slices{}",
             self.openssl_version,
             self.cpu_model,
             self.cpus,
             self.crate_version,
             self.method.rounds,
             self.method.batch_ms,
+            self.method.slices,
             if self.quick { " (quick)" } else { "" }
         );
         let _ = writeln!(
@@ -414,8 +415,8 @@ const TARGETS: [(&str, &str, &str, Bound, f64); 8] = [
 const NOTES: [&str; 5] = [
     "client and server run in memory on one thread; each side's time is summed around its own \
      OpenSSL calls; a handshake's rate is 1 / (client + server time), creation and free included",
-    "untraced and traced variants (and the raw AEAD limit for bulk) alternate within each round, \
-     in an order that flips every round; figures are medians over rounds, ratios medians of \
+    "untraced and traced variants take turns within each round, in slices of the batch whose \
+     order flips from slice to slice, and the raw AEAD limit for bulk follows them; figures are medians over rounds, ratios medians of \
      per-round ratios, each with a distribution-free 95 % confidence interval from the \
      per-round ratios' order statistics (none under 6 rounds)",
     "limit for bulk: EVP on 16 KiB records, one context, nonce changed per record; for \
@@ -481,6 +482,7 @@ mod tests {
         let method = Method {
             rounds: 21,
             batch_ms: 1,
+            slices: 1,
             limit_budget_ms: 1,
             memory_connections: 1,
         };

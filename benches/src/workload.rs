@@ -6,7 +6,7 @@
 //! around its own OpenSSL calls (creating the `SSL`, every handshake step,
 //! reads, writes and the final free). Both sides are in the same process, so their sum is the
 //! CPU cost of one connection; neither side ever waits for the other.
-//! [`tcp_handshakes`] is the loopback variant with the two sides on two
+//! [`LoopbackWorkload`] is the loopback variant with the two sides on two
 //! threads.
 #![forbid(unsafe_code)]
 
@@ -153,18 +153,29 @@ pub struct BulkWorkload {
     buf: Vec<u8>,
 }
 
-impl BulkWorkload {
-    /// A connection negotiating `suite`, writing `size` bytes per
-    /// `SSL_write`.
+/// The two contexts bulk connections of one suite come from. Built once
+/// and kept: a client context loads the system's CA store, which takes
+/// tens of milliseconds, far longer than a batch of records.
+pub struct BulkContexts {
+    server: SslContext,
+    client: SslConnector,
+}
+
+impl BulkContexts {
+    /// Contexts negotiating `suite`.
     pub fn new(
         pki: &Pki,
         suite: &BulkSuite,
         config: Config,
         traced: bool,
-        size: usize,
     ) -> Result<Self, BenchError> {
         let (server, client) = config::contexts(pki, &Spec::bulk(suite, config, traced))?;
-        let (mut c, mut s) = handshake(&server, &client, None, &mut Timing::default())?;
+        Ok(BulkContexts { server, client })
+    }
+
+    /// A fresh connection, writing `size` bytes per `SSL_write`.
+    pub fn connect(&self, size: usize) -> Result<BulkWorkload, BenchError> {
+        let (mut c, mut s) = handshake(&self.server, &self.client, None, &mut Timing::default())?;
         // Drains the tickets so that every round reads application data only.
         exchange_ping(&mut c, &mut s)?;
         Ok(BulkWorkload {
@@ -173,6 +184,20 @@ impl BulkWorkload {
             payload: (0..size).map(|i| i as u8).collect(),
             buf: vec![0; 16 * 1024],
         })
+    }
+}
+
+impl BulkWorkload {
+    /// A connection negotiating `suite`, writing `size` bytes per
+    /// `SSL_write`, from contexts of its own.
+    pub fn new(
+        pki: &Pki,
+        suite: &BulkSuite,
+        config: Config,
+        traced: bool,
+        size: usize,
+    ) -> Result<Self, BenchError> {
+        BulkContexts::new(pki, suite, config, traced)?.connect(size)
     }
 
     /// The negotiated suite's OpenSSL name, to check the case.
@@ -256,18 +281,36 @@ pub fn memory_per_connection(
     })
 }
 
-/// `n` full handshakes of `case` over loopback TCP, server on its own
-/// thread. Each connection ends with the server sending one byte, which
-/// the client reads, so that TLS 1.3 tickets are not written to a closed
-/// socket. Times are wall-clock per side, including the waits.
-pub fn tcp_handshakes(
-    pki: &Pki,
-    case: &HandshakeCase,
-    config: Config,
-    traced: bool,
-    n: u64,
-) -> Result<Timing, BenchError> {
-    let (server, client) = config::contexts(pki, &Spec::full(*case, config, traced))?;
+/// Full handshakes of one case over loopback TCP, server on its own
+/// thread, from contexts built once.
+pub struct LoopbackWorkload {
+    server: SslContext,
+    client: SslConnector,
+}
+
+impl LoopbackWorkload {
+    /// Contexts for full handshakes of `case`.
+    pub fn new(
+        pki: &Pki,
+        case: &HandshakeCase,
+        config: Config,
+        traced: bool,
+    ) -> Result<Self, BenchError> {
+        let (server, client) = config::contexts(pki, &Spec::full(*case, config, traced))?;
+        Ok(LoopbackWorkload { server, client })
+    }
+
+    /// Runs `n` handshakes over one listener; see [`tcp_handshakes`].
+    pub fn run(&self, n: u64) -> Result<Timing, BenchError> {
+        tcp_handshakes(self.server.clone(), &self.client, n)
+    }
+}
+
+/// `n` full handshakes over loopback TCP, server on its own thread. Each
+/// connection ends with the server sending one byte, which the client
+/// reads, so that TLS 1.3 tickets are not written to a closed socket.
+/// Times are wall-clock per side, including the waits.
+fn tcp_handshakes(server: SslContext, client: &SslConnector, n: u64) -> Result<Timing, BenchError> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let server_side = thread::spawn(move || -> Result<Duration, BenchError> {
