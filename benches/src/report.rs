@@ -416,9 +416,10 @@ const NOTES: [&str; 5] = [
     "client and server run in memory on one thread; each side's time is summed around its own \
      OpenSSL calls; a handshake's rate is 1 / (client + server time), creation and free included",
     "untraced and traced variants take turns within each round, in slices of the batch whose \
-     order flips from slice to slice, and the raw AEAD limit for bulk follows them; figures are medians over rounds, ratios medians of \
-     per-round ratios, each with a distribution-free 95 % confidence interval from the \
-     per-round ratios' order statistics (none under 6 rounds)",
+     order flips from slice to slice, and the raw AEAD limit for bulk follows them; figures \
+     are medians over rounds, ratios medians of per-round ratios, each with a \
+     distribution-free 95 % confidence interval from the per-round ratios' order statistics \
+     (none under 6 rounds)",
     "limit for bulk: EVP on 16 KiB records, one context, nonce changed per record; for \
      handshakes: key-share generation and derivation on both sides plus one signature and one \
      verification (two of each for mTLS); chain verification is not counted, so it is an \

@@ -23,7 +23,7 @@ use crate::error::BenchError;
 use crate::limit::{self, AeadLimit, HandshakeLimits};
 use crate::report::{BenchReport, Kind, Row};
 use crate::stats::{median, median_interval};
-use crate::workload::{self, BulkContexts, HandshakeWorkload, LoopbackWorkload, Timing};
+use crate::workload::{self, BulkContexts, HandshakeWorkload, Timing};
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -68,8 +68,9 @@ impl Method {
             // which the median sets aside, instead of a third of them.
             // Within a round, ten 5 ms turns per variant rather than one of
             // 50 ms: a burst shorter than a round then lands on both
-            // variants. On a shared 2-core host this cut the spread of one
-            // run's TLS 1.2 resumption ratio from about ±2.5 to ±1 point.
+            // variants. On a shared 2-core host this cut the standard
+            // deviation of one run's TLS 1.2 resumption ratio from about 2
+            // points to under 1.
             Method {
                 rounds: 21,
                 batch_ms: 50,
@@ -204,12 +205,12 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
         let case = &HANDSHAKES[3];
         let id = format!("loopback/{config}/{}", case.name);
         if wants(&id) {
-            let untraced = LoopbackWorkload::new(&pki, case, config, false)?;
-            let traced = LoopbackWorkload::new(&pki, case, config, true)?;
+            let untraced = HandshakeWorkload::full(&pki, case, config, false)?;
+            let traced = HandshakeWorkload::full(&pki, case, config, true)?;
             let (n, rounds) = sample(
                 &method,
-                &mut |n| untraced.run(n),
-                &mut |n| traced.run(n),
+                &mut |n| untraced.run_over_loopback(n),
+                &mut |n| traced.run_over_loopback(n),
                 None,
             )?;
             let bound = 1.0 / limits.full(case)?.as_secs_f64();

@@ -4,10 +4,10 @@
 //! Client and server run on one thread over an in-memory pipe
 //! ([`testkit::duplex`]), and each side's time is accumulated separately
 //! around its own OpenSSL calls (creating the `SSL`, every handshake step,
-//! reads, writes and the final free). Both sides are in the same process, so their sum is the
-//! CPU cost of one connection; neither side ever waits for the other.
-//! [`LoopbackWorkload`] is the loopback variant with the two sides on two
-//! threads.
+//! reads, writes and the final free). Both sides are in the same process,
+//! so their sum is the CPU cost of one connection; neither side ever waits
+//! for the other. [`HandshakeWorkload::run_over_loopback`] is the loopback
+//! variant with the two sides on two threads.
 #![forbid(unsafe_code)]
 
 use std::net::{TcpListener, TcpStream};
@@ -116,6 +116,13 @@ impl HandshakeWorkload {
             session: Some(session),
             resumption: Some(kind),
         })
+    }
+
+    /// Runs `n` full handshakes over loopback TCP instead of in memory,
+    /// server on its own thread, each side's time wall-clock, waits
+    /// included. A resumption workload's session is not offered.
+    pub fn run_over_loopback(&self, n: u64) -> Result<Timing, BenchError> {
+        tcp_handshakes(self.server.clone(), &self.client, n)
     }
 
     /// Runs `n` handshakes. A resumption workload checks on both sides
@@ -279,31 +286,6 @@ pub fn memory_per_connection(
         client: per(all.saturating_sub(without_clients)),
         server: per(without_clients.saturating_sub(before.min(without_clients))),
     })
-}
-
-/// Full handshakes of one case over loopback TCP, server on its own
-/// thread, from contexts built once.
-pub struct LoopbackWorkload {
-    server: SslContext,
-    client: SslConnector,
-}
-
-impl LoopbackWorkload {
-    /// Contexts for full handshakes of `case`.
-    pub fn new(
-        pki: &Pki,
-        case: &HandshakeCase,
-        config: Config,
-        traced: bool,
-    ) -> Result<Self, BenchError> {
-        let (server, client) = config::contexts(pki, &Spec::full(*case, config, traced))?;
-        Ok(LoopbackWorkload { server, client })
-    }
-
-    /// Runs `n` handshakes over one listener; see [`tcp_handshakes`].
-    pub fn run(&self, n: u64) -> Result<Timing, BenchError> {
-        tcp_handshakes(self.server.clone(), &self.client, n)
-    }
 }
 
 /// `n` full handshakes over loopback TCP, server on its own thread. Each

@@ -14,9 +14,9 @@ fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
     let pki = Pki::generate().unwrap();
     let m = workload::memory_per_connection(&pki, Config::Default, true, 4).unwrap();
     assert!(m.client > 0.0 && m.server > 0.0, "{m:?}");
-    let t = workload::LoopbackWorkload::new(&pki, &HANDSHAKES[3], Config::Tuned, true)
+    let t = workload::HandshakeWorkload::full(&pki, &HANDSHAKES[3], Config::Tuned, true)
         .unwrap()
-        .run(3)
+        .run_over_loopback(3)
         .unwrap();
     assert!(t.client > std::time::Duration::ZERO);
 
