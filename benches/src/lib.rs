@@ -7,7 +7,11 @@
 //! measure the same thing.
 //!
 //! ```no_run
-//! let report = benches::run(&benches::BenchOptions { quick: true, filter: None })?;
+//! let options = benches::BenchOptions {
+//!     quick: true,
+//!     ..Default::default()
+//! };
+//! let report = benches::run(&options)?;
 //! print!("{}", report.to_table());
 //! # Ok::<(), benches::BenchError>(())
 //! ```

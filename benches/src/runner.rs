@@ -33,6 +33,8 @@ pub struct BenchOptions {
     pub quick: bool,
     /// Runs only the rows whose id matches, e.g. `^bulk/default/tls13`.
     pub filter: Option<Regex>,
+    /// Rounds per row instead of the default (21, or 3 with `quick`).
+    pub rounds: Option<usize>,
 }
 
 /// How long and how often each figure is measured.
@@ -54,7 +56,15 @@ pub struct Method {
 
 impl Method {
     fn for_options(opts: &BenchOptions) -> Method {
-        if opts.quick {
+        let mut method = Method::defaults(opts.quick);
+        if let Some(rounds) = opts.rounds {
+            method.rounds = rounds.max(1);
+        }
+        method
+    }
+
+    fn defaults(quick: bool) -> Method {
+        if quick {
             Method {
                 rounds: 3,
                 batch_ms: 25,

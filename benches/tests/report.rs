@@ -25,11 +25,14 @@ fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
          |bulk/default/tls13-aes128gcm/1KiB/send|memory/default/|loopback/tuned/)",
     )
     .unwrap();
+    // Six rounds, the fewest for which a ratio has a 95 % interval.
     let report = benches::run(&BenchOptions {
         quick: true,
         filter: Some(filter),
+        rounds: Some(6),
     })
     .unwrap();
+    assert_eq!(report.method.rounds, 6);
     let kinds: Vec<Kind> = report.rows.iter().map(|r| r.kind).collect();
     assert_eq!(
         kinds,
@@ -49,6 +52,13 @@ fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
             "{row:?}"
         );
         assert!(row.noise.is_finite(), "{row:?}");
+        if row.kind != Kind::Memory {
+            let [low, high] = row.traced_ratio_interval.expect("an interval");
+            assert!(
+                low <= row.traced_ratio && row.traced_ratio <= high,
+                "{row:?}"
+            );
+        }
         if row.kind != Kind::Memory && row.kind != Kind::Resumption {
             let f = row.limit_fraction.expect("a limit");
             assert!(f.is_finite() && f > 0.0, "{row:?}");
