@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+mod compare;
 pub mod config;
 mod error;
 pub mod limit;

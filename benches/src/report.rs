@@ -135,6 +135,36 @@ pub struct Target {
     pub met: Option<bool>,
 }
 
+impl Target {
+    /// `metric >= threshold`, what the target asks.
+    pub(crate) fn condition(&self) -> String {
+        format!("{} {} {}", self.metric, self.bound.symbol(), self.threshold)
+    }
+
+    /// The figure measured, with its interval when it has one.
+    pub(crate) fn figure(&self) -> String {
+        // Ratios to four places, so that a miss never prints as the
+        // threshold itself; bytes whole.
+        let places = if self.threshold >= 10.0 { 0 } else { 4 };
+        let mut figure = self
+            .measured
+            .map_or("not run".to_owned(), |m| format!("{m:.places$}"));
+        if let Some([low, high]) = self.interval {
+            let _ = write!(figure, " (95 % CI {low:.places$}–{high:.places$})");
+        }
+        figure
+    }
+
+    /// `met`, `MISSED`, or `-` when not measured.
+    pub(crate) fn verdict(&self) -> &'static str {
+        match self.met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "-",
+        }
+    }
+}
+
 /// Which side of its threshold a target's figure must be on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -292,61 +322,16 @@ impl BenchReport {
         }
         let _ = writeln!(out, "\ntargets:");
         for t in &self.targets {
-            // Ratios to four places, so that a miss never prints as the
-            // threshold itself; bytes whole.
-            let places = if t.threshold >= 10.0 { 0 } else { 4 };
-            let mut measured = t
-                .measured
-                .map_or("not run".to_owned(), |m| format!("{m:.places$}"));
-            if let Some([low, high]) = t.interval {
-                let _ = write!(measured, " (95 % CI {low:.places$}–{high:.places$})");
-            }
-            let verdict = match t.met {
-                Some(true) => "met",
-                Some(false) => "MISSED",
-                None => "-",
-            };
             let _ = writeln!(
                 out,
-                "  {:<52} {} {} {}: {measured} {verdict}",
+                "  {:<52} {}: {} {}",
                 t.name,
-                t.metric,
-                t.bound.symbol(),
-                t.threshold
+                t.condition(),
+                t.figure(),
+                t.verdict()
             );
         }
         let _ = writeln!(out, "elapsed: {:.1} s", self.elapsed_s);
-        out
-    }
-
-    /// Rows present in both reports, `other / base` for the untraced
-    /// figure, traced figure and traced ratio; for comparing two builds
-    /// (system against vendored OpenSSL) or two machines.
-    pub fn compare(base: &BenchReport, other: &BenchReport) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "# base:  {}", base.openssl_version);
-        let _ = writeln!(out, "# other: {}", other.openssl_version);
-        let _ = writeln!(
-            out,
-            "{:<58} {:>12} {:>12} {:>12} {:>10} {:>10}",
-            "row", "unit", "base", "other", "other/base", "tr/untr"
-        );
-        for b in &base.rows {
-            let Some(o) = other.rows.iter().find(|o| o.id == b.id) else {
-                continue;
-            };
-            let _ = writeln!(
-                out,
-                "{:<58} {:>12} {:>12} {:>12} {:>10.3} {:>4.2}/{:<4.2}",
-                b.id,
-                b.unit,
-                number(b.untraced),
-                number(o.untraced),
-                o.untraced / b.untraced,
-                b.traced_ratio,
-                o.traced_ratio,
-            );
-        }
         out
     }
 }
@@ -442,7 +427,7 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn number(v: f64) -> String {
+pub(crate) fn number(v: f64) -> String {
     if !v.is_finite() {
         "-".to_owned()
     } else if v >= 100.0 {
