@@ -103,14 +103,7 @@ mod tests {
             row("resumption/default/tls12-session-id", low),
             row("resumption/default/tls12-ticket", 0.96),
         ];
-        let method = Method {
-            rounds: 21,
-            batch_ms: 1,
-            slices: 1,
-            limit_budget_ms: 1,
-            memory_connections: 1,
-        };
-        BenchReport::new(false, method, rows, Duration::ZERO)
+        BenchReport::new(false, Method::defaults(false), rows, Duration::ZERO)
     }
 
     /// Only the row whose intervals lie apart is marked, and each target

@@ -63,7 +63,7 @@ impl Method {
         method
     }
 
-    fn defaults(quick: bool) -> Method {
+    pub(crate) fn defaults(quick: bool) -> Method {
         if quick {
             Method {
                 rounds: 3,
