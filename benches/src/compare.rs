@@ -128,11 +128,11 @@ mod tests {
             .nth(1)
             .expect("targets");
         assert!(
-            targets.contains("base   0.9600 (95 % CI 0.9550–0.9650) MISSED"),
+            targets.contains("base   0.9600 (95 % CI 0.9550–0.9650) MISSED\n"),
             "{targets}"
         );
         assert!(
-            targets.contains("other  0.9900 (95 % CI 0.9850–0.9950) met"),
+            targets.contains("other  0.9900 (95 % CI 0.9850–0.9950) met\n"),
             "{targets}"
         );
     }

@@ -133,6 +133,12 @@ pub struct Target {
     pub interval: Option<[f64; 2]>,
     /// Whether it was met; `None` if not measured.
     pub met: Option<bool>,
+    /// Whether the interval lies wholly on the side of the threshold
+    /// that `met` says: `false` when it reaches across, so that another
+    /// run may well give the other verdict (`--rounds` narrows it);
+    /// `None` without an interval.
+    #[serde(default)]
+    pub beyond_noise: Option<bool>,
 }
 
 impl Target {
@@ -155,12 +161,17 @@ impl Target {
         figure
     }
 
-    /// `met`, `MISSED`, or `-` when not measured.
-    pub(crate) fn verdict(&self) -> &'static str {
-        match self.met {
+    /// `met`, `MISSED`, or `-` when not measured; `within noise` added
+    /// when the interval reaches across the threshold.
+    pub(crate) fn verdict(&self) -> String {
+        let verdict = match self.met {
             Some(true) => "met",
             Some(false) => "MISSED",
             None => "-",
+        };
+        match self.beyond_noise {
+            Some(false) => format!("{verdict}, within noise"),
+            _ => verdict.to_owned(),
         }
     }
 }
@@ -250,6 +261,9 @@ impl BenchReport {
                     measured,
                     interval,
                     met: measured.map(|m| bound.holds(m, threshold)),
+                    beyond_noise: interval.map(|[low, high]| {
+                        bound.holds(low, threshold) == bound.holds(high, threshold)
+                    }),
                 }
             })
             .collect();
@@ -465,14 +479,12 @@ mod tests {
             "bytes/conn",
             &pairs,
         );
-        let method = Method {
-            rounds: 21,
-            batch_ms: 1,
-            slices: 1,
-            limit_budget_ms: 1,
-            memory_connections: 1,
-        };
-        let report = BenchReport::new(false, method, vec![row, memory], Duration::ZERO);
+        let report = BenchReport::new(
+            false,
+            Method::defaults(false),
+            vec![row, memory],
+            Duration::ZERO,
+        );
         let target = |row: &str| {
             report
                 .targets
@@ -489,12 +501,12 @@ mod tests {
             "{low} {high}"
         );
         assert_eq!(ratio.met, Some(true));
-        assert_eq!(
-            target("memory/default/tls13-ecdsa-p256-x25519/client").interval,
-            None
-        );
+        // 0.95 is below the 0.97 the target sets: met, but not beyond noise.
+        assert_eq!(ratio.beyond_noise, Some(false));
+        let memory = target("memory/default/tls13-ecdsa-p256-x25519/client");
+        assert_eq!((memory.interval, memory.beyond_noise), (None, None));
         assert!(report
             .to_table()
-            .contains("1.0000 (95 % CI 0.9500–1.0500) met"));
+            .contains("1.0000 (95 % CI 0.9500–1.0500) met, within noise\n"));
     }
 }
