@@ -249,7 +249,9 @@ impl ProcessPeer for Command {
             Ok(g) => g,
             Err(e) => return vec![external::not_run(Role::Server, &me, e)],
         };
-        if !wait_listening(port, Instant::now() + ctl.io_timeout) {
+        // The command may be a script whose child listens: any socket on
+        // the port counts.
+        if !wait_listening(port, None, Instant::now() + ctl.io_timeout) {
             let cap = g.finish();
             let mut o = external::not_run(
                 Role::Server,

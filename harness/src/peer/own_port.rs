@@ -44,19 +44,24 @@ impl FreePortServer<'_> {
             let mut g = spawned.map_err(|e| Chain(&e).to_string())?;
             let what = format!("{} to listen", self.program);
             let ready = g.wait_for_line(Instant::now() + ready_within, &what, |l| {
-                (self.listening)(l) || l.contains("bind") || l.contains("Address already in use")
+                (self.listening)(l) || bind_failed(l)
             });
             match ready {
+                // Checked first: gnutls-serv puts the failure on the line
+                // that announces listening, and then listens on IPv6 only,
+                // which `wait_listening` would take for success.
+                Ok(l) if bind_failed(&l) => last_error = l,
                 Ok(l) if (self.listening)(&l) => {
                     // Some servers (botan tls_server) say so before they
-                    // call listen(): wait until the kernel agrees.
-                    if !wait_listening(port, Instant::now() + ready_within) {
-                        return Err(format!(
-                            "{} said it listens on {port}, but nothing does",
-                            self.program
-                        ));
+                    // bind: wait until the kernel shows a socket of theirs.
+                    if wait_listening(port, Some(g.id()), Instant::now() + ready_within) {
+                        return Ok((g, port));
                     }
-                    return Ok((g, port));
+                    last_error = format!(
+                        "{} said it listens on {port}, but no socket of its own does \
+                         (another process may hold the port)",
+                        self.program
+                    );
                 }
                 Ok(l) => last_error = l,
                 Err(ProcessError::Exited { status, .. }) => {
@@ -77,10 +82,17 @@ impl FreePortServer<'_> {
     }
 }
 
+/// Whether a server's line says it could not bind its port.
+fn bind_failed(line: &str) -> bool {
+    line.contains("bind") || line.contains("Address already in use")
+}
+
 /// Waits until a TCP socket listens on `port` (IPv4 or IPv6, any
 /// address), as `/proc/net/tcp` shows it, or `deadline` passes; returns
-/// whether one does. Where /proc is missing it can't tell and says yes.
-pub fn wait_listening(port: u16, deadline: Instant) -> bool {
+/// whether one does. With an `owner`, only a socket that process holds
+/// counts: another may have taken the port after the owner failed to bind
+/// it. Where /proc is missing it can't tell and says yes.
+pub fn wait_listening(port: u16, owner: Option<u32>, deadline: Instant) -> bool {
     let needle = format!(":{port:04X} ");
     loop {
         let mut readable = false;
@@ -89,14 +101,18 @@ pub fn wait_listening(port: u16, deadline: Instant) -> bool {
                 continue;
             };
             readable = true;
-            // "  0: 00000000:1F90 00000000:0000 0A ..." — state 0A is LISTEN.
-            let listening = text.lines().any(|l| {
-                let mut f = l.split_whitespace();
-                let local = f.nth(1).unwrap_or("");
-                let state = f.nth(1).unwrap_or("");
-                state == "0A" && format!("{local} ").ends_with(&needle)
+            // "  0: 00000000:1F90 00000000:0000 0A ... 0 0 12345 ...": local
+            // address, state (0A is LISTEN) and, tenth, the socket's inode.
+            let mut inodes = text.lines().filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
+                (*state == "0A" && format!("{local} ").ends_with(&needle)).then_some(*inode)
             });
-            if listening {
+            let found = match owner {
+                None => inodes.next().is_some(),
+                Some(pid) => inodes.any(|inode| holds_socket(pid, inode)),
+            };
+            if found {
                 return true;
             }
         }
@@ -107,5 +123,85 @@ pub fn wait_listening(port: u16, deadline: Instant) -> bool {
             return false;
         }
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Whether process `pid` has the socket with `inode` open; yes where its
+/// descriptors can't be read.
+fn holds_socket(pid: u32, inode: &str) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return true;
+    };
+    let socket = format!("socket:[{inode}]");
+    fds.flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.as_os_str() == socket.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{Ipv4Addr, TcpListener};
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A port another process takes between `free_port` and the server's
+    /// bind is given up for a fresh one, even where the server (here
+    /// gnutls-serv) announces listening on the same line as the failure.
+    #[test]
+    fn a_port_taken_before_the_server_binds_is_given_up() {
+        let taken: Mutex<Option<TcpListener>> = Mutex::new(None);
+        let args = |port: u16| {
+            let mut taken = taken.lock().map_err(|e| e.to_string())?;
+            if taken.is_none() {
+                let l =
+                    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(|e| e.to_string())?;
+                *taken = Some(l);
+            }
+            Ok(vec!["-p".to_owned(), port.to_string(), "--echo".to_owned()])
+        };
+        let server = FreePortServer {
+            program: "gnutls-serv",
+            package: "gnutls-bin",
+            args: &args,
+            listening: &crate::peer::gnutls::listening,
+            line_buffered: true,
+        };
+        let (_server, port) = server
+            .start(Duration::from_secs(10))
+            .expect("gnutls-serv (apt-get install gnutls-bin) starts on a second port");
+        let held = taken
+            .lock()
+            .expect("lock")
+            .take()
+            .expect("the first port was taken");
+        let first = held.local_addr().expect("address").port();
+        assert_ne!(
+            port, first,
+            "the server was reported on the port it failed to bind"
+        );
+    }
+
+    /// A server that says it listens but binds nothing is not taken to
+    /// listen because another process holds its port.
+    #[test]
+    fn a_listener_of_another_process_does_not_count() {
+        let taken: Mutex<Vec<TcpListener>> = Mutex::new(Vec::new());
+        let args = |port: u16| {
+            let l = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(|e| e.to_string())?;
+            taken.lock().map_err(|e| e.to_string())?.push(l);
+            Ok(vec!["-c".to_owned(), "echo listening; sleep 5".to_owned()])
+        };
+        let server = FreePortServer {
+            program: "sh",
+            package: "dash",
+            args: &args,
+            listening: &|l: &str| l == "listening",
+            line_buffered: false,
+        };
+        let err = server
+            .start(Duration::from_millis(200))
+            .map(|(_, port)| port)
+            .expect_err("no attempt listened on a socket of its own");
+        assert!(err.contains("no socket of its own"), "{err}");
     }
 }

@@ -337,7 +337,7 @@ impl ProcessPeer for Gnutls {
             program: SERVER,
             package: PACKAGE,
             args: &args,
-            listening: &|l: &str| l.starts_with("Echo Server listening on IPv4"),
+            listening: &listening,
             line_buffered: true,
         };
         let (mut g, port) = match server.start(ctl.io_timeout) {
@@ -355,6 +355,12 @@ impl ProcessPeer for Gnutls {
         external::attach(&mut outs, &cap);
         outs
     }
+}
+
+/// Whether gnutls-serv's line says it listens on IPv4: it ends in
+/// `...done` once the bind succeeded.
+pub(crate) fn listening(line: &str) -> bool {
+    line.starts_with("Echo Server listening on IPv4") && line.ends_with("...done")
 }
 
 impl Gnutls {
