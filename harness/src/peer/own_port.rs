@@ -68,7 +68,7 @@ impl FreePortServer<'_> {
                     let cap = g.finish();
                     last_error =
                         format!("{} exited ({status}): {}", self.program, cap.stderr.trim());
-                    if !cap.stderr.contains("bind") && !cap.stderr.contains("in use") {
+                    if !bind_failed(&cap.stderr) {
                         break;
                     }
                 }
@@ -84,7 +84,7 @@ impl FreePortServer<'_> {
 
 /// Whether a server's line says it could not bind its port.
 fn bind_failed(line: &str) -> bool {
-    line.contains("bind") || line.contains("Address already in use")
+    line.contains("bind") || line.contains("in use")
 }
 
 /// Waits until a TCP socket listens on `port` (IPv4 or IPv6, any
