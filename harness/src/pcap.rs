@@ -43,9 +43,19 @@ struct State {
 struct Segment {
     /// Microseconds since the Unix epoch.
     at: u64,
+    /// When bytes were last added to it.
+    last: u64,
     from_client: bool,
+    /// Read by this end, rather than written.
+    read: bool,
     bytes: Vec<u8>,
 }
+
+/// Reads this close together join one segment: a TLS reader takes a
+/// record's header and its body in two reads of bytes that arrived
+/// together, and a segment per read would show five-byte segments that
+/// were never on the wire.
+const JOIN_READS_US: u64 = 1_000;
 
 /// Which end of the connection a [`Recording`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,21 +111,37 @@ impl Capture {
 
     /// Records bytes this end wrote, as the `end` side.
     pub fn sent(&self, end: End, bytes: &[u8]) {
-        self.push(end == End::Client, bytes);
+        self.push(end == End::Client, false, bytes);
     }
 
     /// Records bytes this end read, as the `end` side.
     pub fn received(&self, end: End, bytes: &[u8]) {
-        self.push(end == End::Server, bytes);
+        self.push(end == End::Server, true, bytes);
     }
 
-    fn push(&self, from_client: bool, bytes: &[u8]) {
+    fn push(&self, from_client: bool, read: bool, bytes: &[u8]) {
+        self.push_at(now_us(), from_client, read, bytes);
+    }
+
+    fn push_at(&self, at: u64, from_client: bool, read: bool, bytes: &[u8]) {
         if bytes.is_empty() {
             return;
         }
-        self.lock().segments.push(Segment {
-            at: now_us(),
+        let mut s = self.lock();
+        if let Some(last) = s.segments.last_mut().filter(|g| {
+            read && g.read
+                && g.from_client == from_client
+                && at.saturating_sub(g.last) <= JOIN_READS_US
+        }) {
+            last.bytes.extend_from_slice(bytes);
+            last.last = at;
+            return;
+        }
+        s.segments.push(Segment {
+            at,
+            last: at,
             from_client,
+            read,
             bytes: bytes.to_vec(),
         });
     }
@@ -460,6 +486,43 @@ mod tests {
         );
         // A header with its checksum in place sums to all ones.
         assert_eq!(checksum(&p[..20]), 0);
+    }
+
+    /// A record read as header and body is one segment; a write, a read
+    /// after one, or a read long after the last starts another.
+    #[test]
+    fn reads_back_to_back_join_one_segment() {
+        let any = "127.0.0.1:1".parse().expect("address");
+        let c = Capture::new(any, any);
+        // (time in µs, from the client, read by this end, length)
+        let pushes = [
+            (0, false, true, 5),
+            (10, false, true, 4),
+            (20, true, false, 5),
+            (30, true, false, 2),
+            (40, false, true, 5),
+            (40 + JOIN_READS_US + 1, false, true, 2),
+        ];
+        for (at, from_client, read, len) in pushes {
+            c.push_at(at, from_client, read, &vec![0; len]);
+        }
+        let s = c.lock();
+        let shape: Vec<(u64, bool, usize)> = s
+            .segments
+            .iter()
+            .map(|g| (g.at, g.from_client, g.bytes.len()))
+            .collect();
+        let late = 40 + JOIN_READS_US + 1;
+        assert_eq!(
+            shape,
+            [
+                (0, false, 9),
+                (20, true, 5),
+                (30, true, 2),
+                (40, false, 5),
+                (late, false, 2)
+            ]
+        );
     }
 
     #[test]
