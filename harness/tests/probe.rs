@@ -12,6 +12,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use common::{harness, run, Proc, LIMIT};
+use harness::peer::process::ChildGuard;
 use openssl::ssl::SslVersion;
 use serde_json::Value;
 use testkit::pki::{KeyType, Pki};
@@ -328,26 +329,17 @@ fn reconnect_prints_one_json_object_per_connection() {
 
 /// `gnutls-serv` on 127.0.0.1 with the PKI's ECDSA leaf and `extra`
 /// arguments; returns it and its address.
-fn gnutls_serv(pki: &TestPki, extra: &[&str]) -> (Proc, String) {
-    common::require("gnutls-serv", "--version", "gnutls-bin");
+fn gnutls_serv(pki: &TestPki, extra: &[&str]) -> (ChildGuard, String) {
     let chain = pki.dir.path().join("server-ecdsa-p256.chain.pem");
-    let port = common::free_port().to_string();
-    // gnutls-serv reports on stderr, unbuffered.
-    let mut cmd = Command::new("gnutls-serv");
-    cmd.args(["--port", &port])
-        .args(["--x509certfile", p(&chain), "--x509keyfile", p(&pki.key)])
-        .args(["--x509cafile", p(&pki.root)])
-        .args(extra);
-    let server = Proc::spawn(cmd);
-    Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv listening", |l| {
-        l.contains("listening on IPv4")
-    });
-    (server, format!("127.0.0.1:{port}"))
+    let mut args = vec!["--x509certfile", p(&chain), "--x509keyfile", p(&pki.key)];
+    args.extend(["--x509cafile", p(&pki.root)]);
+    args.extend(extra);
+    common::gnutls_serv(&args)
 }
 
 /// [`gnutls_serv`] requiring a client certificate, offering what
 /// `priority` allows.
-fn gnutls_serv_requiring_a_certificate(pki: &TestPki, priority: &str) -> (Proc, String) {
+fn gnutls_serv_requiring_a_certificate(pki: &TestPki, priority: &str) -> (ChildGuard, String) {
     gnutls_serv(pki, &["--require-client-cert", "--priority", priority])
 }
 
@@ -356,7 +348,8 @@ fn gnutls_serv_requiring_a_certificate(pki: &TestPki, priority: &str) -> (Proc, 
 #[test]
 fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
     let pki = test_pki();
-    let (server, addr) = gnutls_serv_requiring_a_certificate(&pki, "NORMAL:-VERS-ALL:+VERS-TLS1.3");
+    let (mut server, addr) =
+        gnutls_serv_requiring_a_certificate(&pki, "NORMAL:-VERS-ALL:+VERS-TLS1.3");
     let out = probe(&addr, &pki, "json", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
     assert!(
@@ -371,7 +364,7 @@ fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
         116
     );
     assert_eq!(line["diagnosis"]["cause"], "client_cert_required");
-    Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv's own verdict", |l| {
+    common::wait_for(&mut server, "gnutls-serv's own verdict", |l| {
         l.contains("Certificate is required")
     });
 }
@@ -382,7 +375,8 @@ fn gnutls_serv_requiring_a_certificate_fails_the_probe() {
 #[test]
 fn gnutls_serv_tls12_answers_a_missing_certificate_with_decode_error() {
     let pki = test_pki();
-    let (server, addr) = gnutls_serv_requiring_a_certificate(&pki, "NORMAL:-VERS-ALL:+VERS-TLS1.2");
+    let (mut server, addr) =
+        gnutls_serv_requiring_a_certificate(&pki, "NORMAL:-VERS-ALL:+VERS-TLS1.2");
     let out = probe(&addr, &pki, "json", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
     assert!(out.stderr.contains("decode_error (50)"), "{}", out.stderr);
@@ -400,7 +394,7 @@ fn gnutls_serv_tls12_answers_a_missing_certificate_with_decode_error() {
     };
     assert_eq!(evidence("CertificateRequest read"), "true");
     assert_eq!(evidence("client Certificate entries"), "0");
-    Proc::wait_line(&server.stderr, LIMIT, "gnutls-serv's own verdict", |l| {
+    common::wait_for(&mut server, "gnutls-serv's own verdict", |l| {
         l.contains("No certificate was found")
     });
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{harness, run, write_pki, Proc};
+use common::{harness, run, write_pki};
 use openssl::x509::X509;
 use serde_json::Value;
 
@@ -328,30 +328,23 @@ fn default_server_tls13_resumption_fallback_and_policies() {
 
 #[test]
 fn gnutls_serv_priority_string() {
-    common::require("gnutls-serv", "--version", "gnutls-bin");
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let port = common::free_port().to_string();
     let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:\
                     -KX-ALL:+ECDHE-RSA:-GROUP-ALL:+GROUP-SECP256R1:+GROUP-X25519";
-    let mut cmd = Command::new("gnutls-serv");
-    cmd.args(["-p", &port, "--echo", "--disable-client-cert", "--noticket"])
-        .args(["--x509certfile", &p(d, "server-rsa2048.chain.pem")])
-        .args(["--x509keyfile", &p(d, "server-rsa2048.key")])
-        .args(["--priority", priority]);
-    let _server = Proc::spawn(cmd);
-    // gnutls-serv block-buffers its "listening" line into a pipe: wait
-    // for the port instead.
-    let deadline = std::time::Instant::now() + WAIT;
-    while std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("port"))).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "gnutls-serv did not listen within {WAIT:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let r = scan_json(d, &format!("127.0.0.1:{port}"), &[]);
+    let (_server, addr) = common::gnutls_serv(&[
+        "--echo",
+        "--disable-client-cert",
+        "--noticket",
+        "--x509certfile",
+        &p(d, "server-rsa2048.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-rsa2048.key"),
+        "--priority",
+        priority,
+    ]);
+    let r = scan_json(d, &addr, &[]);
     check_probes(&r);
 
     // +VERS-TLS1.2 alone.

@@ -10,6 +10,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
+use harness::peer::own_port::FreePortServer;
+use harness::peer::process::ChildGuard;
+
 /// The tls-harness binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_tls-harness");
 
@@ -153,6 +156,36 @@ pub fn harness(args: &[&str]) -> Command {
 pub fn free_port() -> u16 {
     let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
     l.local_addr().expect("addr").port()
+}
+
+/// `gnutls-serv` with `args` on a loopback port, started as the matrix
+/// starts it: a port another process took first is given up for another.
+/// Returns the server and its address.
+pub fn gnutls_serv(args: &[&str]) -> (ChildGuard, String) {
+    require("gnutls-serv", "--version", "gnutls-bin");
+    let args = |port: u16| {
+        let mut a = vec!["--port".to_owned(), port.to_string()];
+        a.extend(args.iter().map(|s| (*s).to_owned()));
+        Ok(a)
+    };
+    let server = FreePortServer {
+        program: "gnutls-serv",
+        package: "gnutls-bin",
+        args: &args,
+        listening: &harness::peer::gnutls::listening,
+        line_buffered: true,
+    };
+    let (g, port) = server
+        .start(LIMIT)
+        .unwrap_or_else(|e| panic!("gnutls-serv did not start: {e}"));
+    (g, format!("127.0.0.1:{port}"))
+}
+
+/// Waits for a line of `server`'s output that `pred` accepts.
+pub fn wait_for(server: &mut ChildGuard, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    server
+        .wait_for_line(Instant::now() + LIMIT, what, pred)
+        .unwrap_or_else(|e| panic!("waiting for {what}: {e}; saw {:?}", server.seen()))
 }
 
 /// The options the trickle tests give `probe` and `serve`: a 5 s read

@@ -2,15 +2,12 @@
 //! `tls-harness scan`, and reading its JSON report.
 
 use std::path::Path;
-use std::time::Duration;
 
 use openssl::asn1::Asn1Time;
 use openssl::x509::X509;
 use serde_json::Value;
 
 use crate::common::{self, harness, run, Proc};
-
-pub const WAIT: Duration = Duration::from_secs(20);
 
 pub fn p(dir: &Path, name: &str) -> String {
     dir.join(name).to_str().expect("utf-8 path").to_string()

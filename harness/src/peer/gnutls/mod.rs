@@ -357,10 +357,11 @@ impl ProcessPeer for Gnutls {
     }
 }
 
-/// Whether gnutls-serv's line says it listens on IPv4: it ends in
-/// `...done` once the bind succeeded.
-pub(crate) fn listening(line: &str) -> bool {
-    line.starts_with("Echo Server listening on IPv4") && line.ends_with("...done")
+/// Whether gnutls-serv's line says it listens on IPv4 (`Echo Server` or,
+/// without `--echo`, `HTTP Server`): it ends in `...done` once the bind
+/// succeeded.
+pub fn listening(line: &str) -> bool {
+    line.contains("Server listening on IPv4") && line.ends_with("...done")
 }
 
 impl Gnutls {
