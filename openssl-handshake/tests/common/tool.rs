@@ -105,9 +105,19 @@ pub fn lines_of(out: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 pub fn line_where(
     rx: &mpsc::Receiver<String>,
     want: impl Fn(&str) -> bool,
+    skipped: impl FnMut(String),
+) -> Result<String, mpsc::RecvTimeoutError> {
+    line_within(rx, TIMEOUT, want, skipped)
+}
+
+/// [`line_where`] with a limit of its own, for a tool slower to start.
+pub fn line_within(
+    rx: &mpsc::Receiver<String>,
+    limit: Duration,
+    want: impl Fn(&str) -> bool,
     mut skipped: impl FnMut(String),
 ) -> Result<String, mpsc::RecvTimeoutError> {
-    let deadline = Instant::now() + TIMEOUT;
+    let deadline = Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
