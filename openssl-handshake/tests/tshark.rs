@@ -88,8 +88,8 @@ const CASES: &[Case] = &[
 ];
 
 /// How long tshark may take to start capturing. It loads every dissector
-/// first: 14 s was measured with its files out of the page cache, under
-/// half a second once cached.
+/// and asks its extcap helpers for interfaces first: one start took 14 s
+/// on this project's CI machine, the next ones under half a second.
 const TSHARK_START: Duration = Duration::from_secs(60);
 
 /// tshark capturing; killed (SIGKILL) and reaped when dropped, whatever
