@@ -159,15 +159,7 @@ mod tests {
             }
             Ok(vec!["-p".to_owned(), port.to_string(), "--echo".to_owned()])
         };
-        let server = FreePortServer {
-            program: "gnutls-serv",
-            package: "gnutls-bin",
-            args: &args,
-            listening: &crate::peer::gnutls::listening,
-            line_buffered: true,
-        };
-        let (_server, port) = server
-            .start(Duration::from_secs(10))
+        let (_server, port) = crate::peer::gnutls::start_server(&args, Duration::from_secs(10))
             .expect("gnutls-serv (apt-get install gnutls-bin) starts on a second port");
         let held = taken
             .lock()

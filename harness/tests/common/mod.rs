@@ -10,7 +10,6 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use harness::peer::own_port::FreePortServer;
 use harness::peer::process::ChildGuard;
 
 /// The tls-harness binary cargo built for these tests.
@@ -168,15 +167,7 @@ pub fn gnutls_serv(args: &[&str]) -> (ChildGuard, String) {
         a.extend(args.iter().map(|s| (*s).to_owned()));
         Ok(a)
     };
-    let server = FreePortServer {
-        program: "gnutls-serv",
-        package: "gnutls-bin",
-        args: &args,
-        listening: &harness::peer::gnutls::listening,
-        line_buffered: true,
-    };
-    let (g, port) = server
-        .start(LIMIT)
+    let (g, port) = harness::peer::gnutls::start_server(&args, LIMIT)
         .unwrap_or_else(|e| panic!("gnutls-serv did not start: {e}"));
     (g, format!("127.0.0.1:{port}"))
 }

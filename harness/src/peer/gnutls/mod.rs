@@ -333,14 +333,7 @@ impl ProcessPeer for Gnutls {
     fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome> {
         let deadline = external::process_deadline(ctl.io_timeout, connections);
         let args = |port: u16| self.server_args(case, port);
-        let server = FreePortServer {
-            program: SERVER,
-            package: PACKAGE,
-            args: &args,
-            listening: &listening,
-            line_buffered: true,
-        };
-        let (mut g, port) = match server.start(ctl.io_timeout) {
+        let (mut g, port) = match start_server(&args, ctl.io_timeout) {
             Ok(s) => s,
             Err(e) => return vec![external::not_run(Role::Server, &self.implementation(), e)],
         };
@@ -357,10 +350,27 @@ impl ProcessPeer for Gnutls {
     }
 }
 
+/// Starts gnutls-serv with `args` (given the port) on a loopback port that
+/// was free a moment ago, as [`FreePortServer`] does, within
+/// `ready_within`; returns it and its port.
+pub fn start_server(
+    args: &dyn Fn(u16) -> Result<Vec<String>, String>,
+    ready_within: Duration,
+) -> Result<(ChildGuard, u16), String> {
+    FreePortServer {
+        program: SERVER,
+        package: PACKAGE,
+        args,
+        listening: &listening,
+        line_buffered: true,
+    }
+    .start(ready_within)
+}
+
 /// Whether gnutls-serv's line says it listens on IPv4 (`Echo Server` or,
 /// without `--echo`, `HTTP Server`): it ends in `...done` once the bind
 /// succeeded.
-pub fn listening(line: &str) -> bool {
+fn listening(line: &str) -> bool {
     line.contains("Server listening on IPv4") && line.ends_with("...done")
 }
 
