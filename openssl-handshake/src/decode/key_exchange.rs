@@ -34,14 +34,20 @@ pub enum KeyExchangeKind {
 
 impl KeyExchangeKind {
     /// The kind of the suite `id`, when `tls-parser` knows the suite.
+    ///
+    /// Anonymous suites (`ADH-*`, `AECDH-*`) are ephemeral Diffie-Hellman
+    /// with nothing signed, as OpenSSL treats them (kDHE or kECDHE with
+    /// aNULL); tls-parser files them under static DH and ECDH with no
+    /// authentication.
     pub fn of_suite(id: u16) -> Option<Self> {
         let suite = TlsCipherSuite::from_id(id)?;
-        if suite.au == TlsCipherAu::Psk {
-            return Some(Self::Other);
-        }
+        let anonymous = suite.au == TlsCipherAu::Null;
         Some(match suite.kx {
-            TlsCipherKx::Ecdhe => Self::Ecdhe,
+            _ if suite.au == TlsCipherAu::Psk => Self::Other,
+            TlsCipherKx::Ecdhe | TlsCipherKx::Aecdh => Self::Ecdhe,
+            TlsCipherKx::Ecdh if anonymous => Self::Ecdhe,
             TlsCipherKx::Dhe => Self::Dhe,
+            TlsCipherKx::Dh if anonymous => Self::Dhe,
             TlsCipherKx::Rsa => Self::Rsa,
             _ => Self::Other,
         })

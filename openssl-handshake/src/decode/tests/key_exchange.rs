@@ -68,6 +68,44 @@ fn dhe_server_key_exchange_names_its_group() {
     assert_eq!((kx.signature_scheme, kx.signature_len), (None, 4));
 }
 
+/// `ADH-*` and `AECDH-*` suites: ephemeral parameters with no signature,
+/// which tls-parser files under static DH and ECDH.
+#[test]
+fn anonymous_suites_carry_unsigned_ephemeral_parameters() {
+    // TLS_DH_anon_WITH_AES_128_CBC_SHA and TLS_ECDH_anon_WITH_AES_128_CBC_SHA.
+    const ADH: u16 = 0x0034;
+    const AECDH: u16 = 0xc018;
+    let p = BigNum::get_rfc2409_prime_1024().unwrap().to_vec();
+    let mut dh = vec_prefixed(2, &p);
+    dh.extend(vec_prefixed(2, &[2]));
+    dh.extend(vec_prefixed(2, &[0x42; 128]));
+    let Body::ServerKeyExchange(kx) = in_context(&wrap(12, &dh), TLS12, Some(ADH)) else {
+        panic!()
+    };
+    assert_eq!(kx.kind, KeyExchangeKind::Dhe);
+    // RFC 2409 group 2, what OpenSSL picks for ADH-AES128-SHA, has no
+    // name in OpenSSL.
+    assert_eq!((kx.dh_bits(), kx.dh_group_name()), (Some(1024), None));
+    assert_eq!((kx.signature_scheme, kx.signature_len), (None, 0));
+
+    let mut ec = vec![3];
+    ec.extend(0x001du16.to_be_bytes());
+    ec.extend(vec_prefixed(1, &[9; 32]));
+    let Body::ServerKeyExchange(kx) = in_context(&wrap(12, &ec), TLS12, Some(AECDH)) else {
+        panic!()
+    };
+    assert_eq!(kx.kind, KeyExchangeKind::Ecdhe);
+    assert_eq!(kx.named_group.map(|g| g.id), Some(0x001d));
+    assert_eq!((kx.point_len, kx.signature_len), (Some(32), 0));
+
+    let Body::ClientKeyExchange(ckx) =
+        in_context(&wrap(16, &vec_prefixed(2, &[7; 128])), TLS12, Some(ADH))
+    else {
+        panic!()
+    };
+    assert_eq!((ckx.kind, ckx.exchange_len), (KeyExchangeKind::Dhe, 128));
+}
+
 #[test]
 fn client_key_exchange_follows_the_suite() {
     let point = wrap(16, &vec_prefixed(1, &[4; 65]));
