@@ -203,12 +203,13 @@ impl Policy {
             );
         }
 
-        let suites: Vec<(String, Option<String>)> = f
-            .suites
-            .iter()
-            .flat_map(|s| s.accepted.iter().zip(&s.iana))
-            .map(|(n, i)| (n.clone(), (!i.is_empty()).then(|| i.clone())))
-            .collect();
+        // Each suite once, however many versions accept it.
+        let mut suites: Vec<(String, Option<String>)> = Vec::new();
+        for (n, i) in f.suites.iter().flat_map(|s| s.accepted.iter().zip(&s.iana)) {
+            if !suites.iter().any(|(seen, _)| seen == n) {
+                suites.push((n.clone(), (!i.is_empty()).then(|| i.clone())));
+            }
+        }
         let suite_probes: Vec<String> = f.suites.iter().flat_map(|s| s.probes.clone()).collect();
         let is =
             |(o, i): &(String, Option<String>), want: &str| o == want || i.as_deref() == Some(want);
@@ -371,10 +372,17 @@ impl Policy {
             );
         }
         if let Some(min) = self.min_dh_bits {
+            // Which suites to reconfigure: each once, whatever the version.
+            let mut small: Vec<&str> = Vec::new();
+            for (_, suite, _) in f.dh.suites.iter().filter(|(_, _, b)| *b < min) {
+                if !small.contains(&suite.as_str()) {
+                    small.push(suite);
+                }
+            }
             let failed =
                 f.dh.min_bits
                     .filter(|b| *b < min)
-                    .map(|b| format!("DH prime of {b} bits, below {min}"));
+                    .map(|b| format!("DH prime of {b} bits, below {min}: {}", small.join(", ")));
             let ok = f.dh.min_bits.map_or("no DHE suite accepted".into(), |b| {
                 format!("smallest DH prime {b} bits")
             });
