@@ -72,6 +72,12 @@ impl SuiteInfo {
         self.min_version <= v && v <= self.max_version
     }
 
+    /// Whether the server is not authenticated at all (`Au=None`: the
+    /// `ADH-*` and `AECDH-*` suites), so anyone in the path can pose as it.
+    pub fn is_anonymous(&self) -> bool {
+        self.au == "None"
+    }
+
     /// Whether the key exchange uses a pre-shared key.
     pub fn needs_psk(&self) -> bool {
         self.kx.contains("PSK")

@@ -500,9 +500,10 @@ fn sni_unknown_name_alert_and_default_certificate() {
 
 /// `ADH-*` suites send their DH prime unsigned: the scan must still read
 /// it, or a server handing out 1024-bit primes to anonymous clients passes
-/// a 2048-bit policy. The expected sizes come from `openssl s_client`.
+/// a 2048-bit policy. The expected sizes come from `openssl s_client`,
+/// which suites are anonymous from `openssl ciphers -v`.
 #[test]
-fn anonymous_dh_suites_report_their_primes() {
+fn anonymous_dh_suites_are_named_with_their_primes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
@@ -533,12 +534,26 @@ fn anonymous_dh_suites_report_their_primes() {
             .unwrap_or_else(|| panic!("s_client {suite}: no DH temp key: {}", o.stdout))
     };
     let (anon_bits, signed_bits) = (temp_key_bits(anon), temp_key_bits(signed));
+    let authentication = |suite: &str| -> String {
+        let mut c = Command::new("openssl");
+        c.args(["ciphers", "-v", &format!("{suite}:@SECLEVEL=0")]);
+        let o = run(c);
+        // It lists the TLS 1.3 suites too: take the line of `suite`.
+        o.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(suite))
+            .and_then(|l| l.split_whitespace().find_map(|f| f.strip_prefix("Au=")))
+            .unwrap_or_else(|| panic!("openssl ciphers -v {suite}: {}", o.stdout))
+            .to_owned()
+    };
+    assert_eq!(authentication(anon), "None");
+    assert_ne!(authentication(signed), "None");
 
     let policy = d.join("dh.toml");
     std::fs::write(
         &policy,
         format!(
-            "allowed_suites = [\"{signed}\"]\nmin_dh_bits = {}\n",
+            "allowed_suites = [\"{signed}\"]\nmin_dh_bits = {}\nforbid_anonymous_suites = true\n",
             anon_bits + 1
         ),
     )
@@ -551,6 +566,7 @@ fn anonymous_dh_suites_report_their_primes() {
         let mut accepted = strings(&suites_of(&r, v)["accepted"]);
         accepted.sort();
         assert_eq!(accepted, [anon, signed], "{v}");
+        assert_eq!(strings(&suites_of(&r, v)["anonymous"]), [anon], "{v}");
         for (suite, bits) in [(anon, anon_bits), (signed, signed_bits)] {
             let row = serde_json::json!([v, suite, bits]);
             assert!(
@@ -585,4 +601,23 @@ fn anonymous_dh_suites_report_their_primes() {
             anon_bits + 1
         )
     );
+    let anonymous = rule("forbid_anonymous_suites");
+    assert_eq!(anonymous["outcome"], "fail");
+    assert_eq!(
+        anonymous["detail"],
+        format!("accepts suites that authenticate no server: {anon}")
+    );
+
+    // The table says so on each version's suites row.
+    let (_, table) = scan(d, &addr, &[]);
+    for v in ["TLS 1.1", "TLS 1.2"] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with("suites") && l.contains(v))
+            .unwrap_or_else(|| panic!("no {v} suites row: {table}"));
+        assert!(
+            row.contains(&format!("anonymous, so no server authentication: {anon}")),
+            "{row}"
+        );
+    }
 }

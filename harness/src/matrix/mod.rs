@@ -66,7 +66,7 @@ impl Builder<'_> {
                     c.client.srp = Some(SrpPassword::Right);
                     c.server.srp = Some(SrpPassword::Right);
                 }
-                if s.au == "None" {
+                if s.is_anonymous() {
                     c.notes.push(
                         "anonymous suites need @SECLEVEL=0: the harness lowered it".to_string(),
                     );

@@ -165,7 +165,7 @@ impl Feature {
             }
             Feature::Psk => ep.psk,
             Feature::Srp => ep.srp.is_some(),
-            Feature::Anonymous => ep.suites.iter().any(|x| x.au == "None"),
+            Feature::Anonymous => ep.suites.iter().any(|x| x.is_anonymous()),
             Feature::Resumption => case.resume.is_some(),
             Feature::SessionTickets => {
                 role == Role::Server && case.resume == Some(crate::case::ResumeKind::Ticket)

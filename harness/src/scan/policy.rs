@@ -37,6 +37,9 @@ pub struct Policy {
     /// Each of these suites must be accepted.
     #[serde(default)]
     pub require_suites: Vec<String>,
+    /// No suite without server authentication (`ADH-*`, `AECDH-*`) may
+    /// be accepted.
+    pub forbid_anonymous_suites: Option<bool>,
     /// Only these groups may be accepted.
     pub allowed_groups: Option<Vec<String>>,
     /// None of these groups may be accepted.
@@ -244,6 +247,21 @@ impl Policy {
                 &suite_probes,
             );
         }
+        if self.forbid_anonymous_suites == Some(true) {
+            let anonymous = once(f.suites.iter().flat_map(|s| &s.anonymous));
+            let failed = (!anonymous.is_empty()).then(|| {
+                format!(
+                    "accepts suites that authenticate no server: {}",
+                    anonymous.join(", ")
+                )
+            });
+            rule(
+                "forbid_anonymous_suites",
+                failed,
+                "no anonymous suite accepted".into(),
+                &suite_probes,
+            );
+        }
         if !self.require_suites.is_empty() {
             let missing: Vec<&str> = self
                 .require_suites
@@ -372,13 +390,12 @@ impl Policy {
             );
         }
         if let Some(min) = self.min_dh_bits {
-            // Which suites to reconfigure: each once, whatever the version.
-            let mut small: Vec<&str> = Vec::new();
-            for (_, suite, _) in f.dh.suites.iter().filter(|(_, _, b)| *b < min) {
-                if !small.contains(&suite.as_str()) {
-                    small.push(suite);
-                }
-            }
+            let small = once(
+                f.dh.suites
+                    .iter()
+                    .filter(|(_, _, b)| *b < min)
+                    .map(|(_, suite, _)| suite),
+            );
             let failed =
                 f.dh.min_bits
                     .filter(|b| *b < min)
@@ -480,6 +497,18 @@ impl Policy {
 }
 
 /// Group names as the scan reports them (IANA), from OpenSSL's aliases.
+/// Each name once, in first-seen order: a suite accepted at several
+/// versions is one thing to reconfigure.
+fn once<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for n in names {
+        if !out.contains(&n.as_str()) {
+            out.push(n);
+        }
+    }
+    out
+}
+
 fn canonical_group(name: &str) -> String {
     match name.to_ascii_lowercase().as_str() {
         "p-256" | "prime256v1" | "secp256r1" => "secp256r1".into(),

@@ -78,10 +78,18 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
             Some(false) => "client order",
             None => "order: n/a",
         };
+        let anonymous = if s.anonymous.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; anonymous, so no server authentication: {}",
+                s.anonymous.join(", ")
+            )
+        };
         row(
             "suites",
             s.version.display().into(),
-            format!("{} ({order})", list(&s.accepted)),
+            format!("{} ({order}){anonymous}", list(&s.accepted)),
             &s.probes,
         );
     }

@@ -25,6 +25,9 @@ pub struct SuiteFinding {
     pub server_order: Option<bool>,
     /// DH prime bits of each accepted DHE suite's ServerKeyExchange.
     pub dh_bits: Vec<(String, usize)>,
+    /// The accepted suites that authenticate no server (`ADH-*`,
+    /// `AECDH-*`), in the same order.
+    pub anonymous: Vec<String>,
     /// Why the enumeration stopped, in the last probe's words.
     pub stopped: String,
     /// The probes, in order.
@@ -75,6 +78,7 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
         iana: Vec::new(),
         server_order: None,
         dh_bits: Vec::new(),
+        anonymous: Vec::new(),
         stopped: String::new(),
         probes: Vec::new(),
     };
@@ -93,6 +97,9 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
                 let s = left.remove(i);
                 if let Some(bits) = a.hello.dh_bits {
                     f.dh_bits.push((s.name.clone(), bits));
+                }
+                if s.is_anonymous() {
+                    f.anonymous.push(s.name.clone());
                 }
                 f.accepted.push(s.name.clone());
                 f.iana.push(s.standard_name.clone().unwrap_or_default());
