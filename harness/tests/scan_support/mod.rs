@@ -1,5 +1,7 @@
 //! What the scan tests share: starting `openssl s_server`, running
 //! `tls-harness scan`, and reading its JSON report.
+// Each scan test file includes this module and uses part of it.
+#![allow(dead_code)]
 
 use std::path::Path;
 
