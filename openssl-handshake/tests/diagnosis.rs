@@ -13,8 +13,9 @@ use common::diagnosis::*;
 use common::{
     client_ctx, connect_tcp, listener, pki, raw_server, server_ctx_with, set_timeouts_to, TIMEOUT,
 };
-use openssl::ssl::{SslMode, SslOptions, SslVersion};
+use openssl::ssl::{Ssl, SslContext, SslMethod, SslMode, SslOptions, SslVersion};
 use openssl_handshake::{Cause, Fault};
+use testkit::first_flight::first_flight;
 use testkit::pki::KeyType;
 
 #[test]
@@ -461,4 +462,108 @@ fn success_has_no_diagnosis_and_json_round_trips() {
         assert!(json.get(key).is_some(), "{key} in {json}");
     }
     assert_eq!(json["cause"], "no_shared_version");
+}
+
+/// A TLS 1.0-1.1 client against a server with no minimum version but
+/// security level 2: OpenSSL 3 settles TLS 1.1, then cannot make its SHA-1
+/// and MD5 signatures, and names signatures. The cause is the version.
+#[test]
+fn old_client_against_a_security_level_that_forbids_its_signatures() {
+    let server = server_ctx_with(rsa(), |b| {
+        b.set_min_proto_version(None).expect("min");
+        b.set_security_level(2);
+    });
+    let client = client_ctx(|b| {
+        b.set_min_proto_version(Some(SslVersion::TLS1))
+            .expect("min");
+        b.set_max_proto_version(Some(SslVersion::TLS1_1))
+            .expect("max");
+        b.set_security_level(0);
+        b.set_cipher_list("DEFAULT:@SECLEVEL=0").expect("ciphers");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(
+        &p.server,
+        Cause::NoSharedVersion,
+        "client TLS 1.0-1.1, server at security level 2",
+    );
+    let reason = evidence(&p.server, "OpenSSL reason").unwrap_or_default();
+    assert!(
+        reason.contains("no suitable signature algorithm"),
+        "{reason}"
+    );
+    let d = p.server.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary.contains("at most TLS 1.1") && d.summary.contains("security level 2"),
+        "{d}"
+    );
+}
+
+/// A TLS 1.2 ClientHello without signature_algorithms (legal, RFC 5246
+/// 7.4.1.4.1) leaves the server SHA-1, which security level 2 forbids.
+#[test]
+fn tls12_client_without_signature_algorithms() {
+    let server = server_ctx_with(rsa(), |b| b.set_security_level(2));
+    let hello = {
+        let mut b = SslContext::builder(SslMethod::tls_client()).expect("client ctx");
+        tls12(&mut b);
+        without_extension(
+            &first_flight(Ssl::new(&b.build()).expect("ssl")).expect("ClientHello"),
+            SIGNATURE_ALGORITHMS,
+        )
+    };
+    let (addr, server) = traced_server(&server);
+    let mut tcp = connect_tcp(addr);
+    tcp.write_all(&hello).expect("write");
+    let _ = tcp.read(&mut [0u8; 64]);
+    drop(tcp);
+    let trace = server.join().expect("server thread");
+    assert_cause(
+        &trace,
+        Cause::NoSharedSignatureScheme,
+        "TLS 1.2 without signature_algorithms",
+    );
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary.contains("no signature_algorithms") && d.summary.contains("security level 2"),
+        "{d}"
+    );
+}
+
+const SIGNATURE_ALGORITHMS: u16 = 13;
+
+/// `record` (one ClientHello record) with extension `drop` taken out and
+/// the three lengths that enclose it shortened to match.
+fn without_extension(record: &[u8], drop: u16) -> Vec<u8> {
+    let be16 = |b: &[u8], at: usize| usize::from(u16::from_be_bytes([b[at], b[at + 1]]));
+    // Record header (5), handshake header (4), version (2), random (32).
+    let mut at = 5 + 4 + 2 + 32;
+    at += 1 + usize::from(record[at]); // session id
+    at += 2 + be16(record, at); // cipher suites
+    at += 1 + usize::from(record[at]); // compression methods
+    let extensions_at = at;
+    let mut kept = Vec::new();
+    at += 2;
+    while at < record.len() {
+        let end = at + 4 + be16(record, at + 2);
+        if be16(record, at) != usize::from(drop) {
+            kept.extend_from_slice(&record[at..end]);
+        }
+        at = end;
+    }
+    assert!(
+        kept.len() < be16(record, extensions_at),
+        "no extension {drop}"
+    );
+    let mut body = record[9..extensions_at].to_vec();
+    body.extend_from_slice(&u16::try_from(kept.len()).expect("short").to_be_bytes());
+    body.extend_from_slice(&kept);
+    let mut out = record[..5].to_vec();
+    out[3..5].copy_from_slice(&u16::try_from(body.len() + 4).expect("short").to_be_bytes());
+    out.push(record[5]);
+    out.extend_from_slice(&u32::try_from(body.len()).expect("short").to_be_bytes()[1..]);
+    out.extend_from_slice(&body);
+    out
 }

@@ -220,6 +220,9 @@ fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
         .local
         .and_then(|l| l.certificate.as_ref())
         .map(|c| c.key_type.clone());
+    if hello.signature_algorithms.is_empty() {
+        return sha1_only(f, key);
+    }
     Diagnosis::new(
         Cause::NoSharedSignatureScheme,
         Fault::Unknown,
@@ -234,6 +237,34 @@ fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
     )
     .with("ClientHello.signature_algorithms", sigalg_names(hello))
     .with_some("local certificate key type", key)
+    .with_some("OpenSSL reason", f.reason_text())
+}
+
+/// A TLS 1.2 ClientHello without signature_algorithms, which leaves the
+/// server SHA-1 alone (RFC 5246, 7.4.1.4.1); OpenSSL 3 forbids SHA-1
+/// signatures from security level 1 on.
+fn sha1_only(f: &Facts<'_>, key: Option<String>) -> Diagnosis {
+    let level = f.local.map(|l| l.security_level);
+    let forbids = level.filter(|l| *l >= 1).map_or(String::new(), |l| {
+        format!(", which this server's security level {l} forbids")
+    });
+    Diagnosis::new(
+        Cause::NoSharedSignatureScheme,
+        if forbids.is_empty() {
+            Fault::Unknown
+        } else {
+            Fault::Client
+        },
+        format!(
+            "the client sent no signature_algorithms extension, so TLS 1.2 leaves this server \
+             only SHA-1 signatures{forbids}"
+        ),
+        "Make the client send signature_algorithms with SHA-256 or better, as current TLS \
+         stacks do; a server accepts SHA-1 signatures only at security level 0.",
+    )
+    .with("ClientHello.signature_algorithms", "absent")
+    .with_some("local certificate key type", key)
+    .with_some("local.security_level", level)
     .with_some("OpenSSL reason", f.reason_text())
 }
 

@@ -13,7 +13,9 @@ const TLS1_3: u16 = 0x0304;
 const FALLBACK_SCSV: u16 = 0x5600;
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
-    fallback(f).or_else(|| no_shared_version(f))
+    fallback(f)
+        .or_else(|| no_shared_version(f))
+        .or_else(|| too_old_to_sign(f))
 }
 
 fn fallback(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -21,7 +23,7 @@ fn fallback(f: &Facts<'_>) -> Option<Diagnosis> {
         return None;
     }
     let hello = f.client_hello;
-    let client_max = hello.map(|h| offered(h).last().copied().unwrap_or(h.legacy_version));
+    let client_max = hello.map(highest);
     let server_max = match f.side {
         Side::Server => f.local.map(|l| l.max_version.unwrap_or(TLS1_3)),
         Side::Client => None,
@@ -72,6 +74,44 @@ fn no_shared_version(f: &Facts<'_>) -> Option<Diagnosis> {
     }
 }
 
+/// A TLS 1.1-or-older client meets a server whose version range allows
+/// that version but whose security level forbids the SHA-1 (and MD5)
+/// signatures those versions use, as OpenSSL 3 does from level 1 on:
+/// OpenSSL settles the version, finds nothing to sign with, and names
+/// signatures, not versions. Even RSA key transport fails this way.
+fn too_old_to_sign(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Server || !f.reason_has(&["no suitable signature algorithm"]) {
+        return None;
+    }
+    let hello = f.client_hello?;
+    let local = f.local?;
+    if highest(hello) >= TLS1_2 || local.security_level == 0 {
+        return None;
+    }
+    Some(
+        Diagnosis::new(
+            Cause::NoSharedVersion,
+            Fault::Client,
+            format!(
+                "the client offered {}; TLS 1.1 and older sign with SHA-1 (and MD5), which \
+                 this server's security level {} forbids, so it accepts TLS 1.2 and up",
+                describe_offer(hello, None),
+                local.security_level
+            ),
+            fix(Fault::Client),
+        )
+        .with(
+            "ClientHello.legacy_version",
+            version_name(hello.legacy_version),
+        )
+        .with("ClientHello.supported_versions", supported_list(hello))
+        .with_configured_range(Some(local))
+        .with("local.security_level", local.security_level)
+        .with_some("alert", f.any_alert().map(alert_text))
+        .with_some("OpenSSL reason", f.reason_text()),
+    )
+}
+
 /// The server: the client's offer against its own range.
 fn server_view(f: &Facts<'_>) -> Diagnosis {
     let hello = f.client_hello;
@@ -79,7 +119,7 @@ fn server_view(f: &Facts<'_>) -> Diagnosis {
         describe_offer(h, None)
     });
     let (min, max) = f.local.map_or((None, None), effective_range);
-    let client_max = hello.map(|h| offered(h).last().copied().unwrap_or(h.legacy_version));
+    let client_max = hello.map(highest);
     let fault = match (client_max, min, max) {
         (Some(c), Some(lo), _) if c < lo => {
             if c < TLS1_2 {
@@ -120,7 +160,7 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
     let chosen = f
         .server_hello
         .map(|s| s.selected_version.unwrap_or(s.legacy_version));
-    let client_max = hello.map(|h| offered(h).last().copied().unwrap_or(h.legacy_version));
+    let client_max = hello.map(highest);
     let (summary, fault) = match chosen {
         Some(v) => (
             format!(
@@ -205,6 +245,12 @@ fn fix(fault: Fault) -> &'static str {
 
 /// The versions a ClientHello offers, ascending: supported_versions when
 /// present, else nothing (only the legacy maximum is known).
+/// The highest version a ClientHello offers: the top of
+/// supported_versions, else its legacy_version.
+fn highest(h: &ClientHello) -> u16 {
+    offered(h).last().copied().unwrap_or(h.legacy_version)
+}
+
 fn offered(h: &ClientHello) -> Vec<u16> {
     let mut v: Vec<u16> = h
         .supported_versions
