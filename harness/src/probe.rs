@@ -502,39 +502,49 @@ fn handshake_failure(e: HandshakeError<Bounded>) -> (Option<HandshakeTrace>, Pro
     }
 }
 
-/// A few lines on what a trace negotiated, or how it failed.
+/// A few lines on what a trace negotiated, or how it failed. A failure
+/// comes first, with whatever was agreed before it after, so that a
+/// handshake that died after the ServerHello never reads as a success.
 pub fn summary(t: &HandshakeTrace) -> String {
-    let mut s = String::new();
     let side = match t.side {
         openssl_handshake::Side::Client => "client",
         openssl_handshake::Side::Server => "server",
     };
-    if let Some(n) = &t.negotiated {
-        s += &format!("{side}: {} {}", n.version, n.cipher_openssl);
-        if let Some(g) = &n.group {
-            s += &format!(" group={g}");
-        }
-        if let Some(sig) = &n.peer_signature {
-            s += &format!(" peer-signature={sig}");
-        }
-        if let Some(a) = &n.alpn {
-            s += &format!(" alpn={a}");
-        }
-        if let Some(sni) = &n.sni {
-            s += &format!(" sni={sni}");
-        }
-        if let Some(r) = &n.resumed {
-            s += &format!(" resumed={r:?}");
-        }
-        s += &format!(" verify={} ({})", n.verify.code, n.verify.text);
-    } else if let Some(f) = t.failure() {
-        s += &format!("{side}: {f}");
-    } else {
-        s += &format!("{side}: handshake did not finish");
-    }
+    let mut s = match (t.failure(), &t.negotiated) {
+        (Some(f), Some(n)) => format!("{side}: {f}; agreed before that: {}", agreed(n)),
+        (Some(f), None) => format!("{side}: {f}"),
+        (None, Some(n)) => format!(
+            "{side}: {} verify={} ({})",
+            agreed(n),
+            n.verify.code,
+            n.verify.text
+        ),
+        (None, None) => format!("{side}: handshake did not finish"),
+    };
     if let Some(d) = t.duration {
         s += &format!(" in {:.2} ms", d.as_secs_f64() * 1e3);
     }
     s.push('\n');
+    s
+}
+
+/// Version, suite and what else was negotiated, on one line.
+fn agreed(n: &openssl_handshake::Negotiated) -> String {
+    let mut s = format!("{} {}", n.version, n.cipher_openssl);
+    if let Some(g) = &n.group {
+        s += &format!(" group={g}");
+    }
+    if let Some(sig) = &n.peer_signature {
+        s += &format!(" peer-signature={sig}");
+    }
+    if let Some(a) = &n.alpn {
+        s += &format!(" alpn={a}");
+    }
+    if let Some(sni) = &n.sni {
+        s += &format!(" sni={sni}");
+    }
+    if let Some(r) = &n.resumed {
+        s += &format!(" resumed={r:?}");
+    }
     s
 }

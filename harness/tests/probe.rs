@@ -244,6 +244,18 @@ fn state_log_of_a_failed_handshake_equals_s_client() {
     let state = probe(&addr, &pki, "state", &["--tls1_2"]);
     assert_eq!(state.status.code(), Some(1), "{}", state.stderr);
     assert_eq!(lines(&state.stdout), reference);
+
+    // The summary leads with the failure; what the ServerHello agreed
+    // follows it, and nothing there reads as a verified success.
+    let summary = probe(&addr, &pki, "summary", &["--tls1_2"]);
+    let first = summary.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("client: handshake failed after ")
+            && first.contains("handshake_failure (40); agreed before that: TLSv1.2 ")
+            && !first.contains("verify="),
+        "{}",
+        summary.stdout
+    );
 }
 
 /// A server that closes right after its handshake: the probe stops
