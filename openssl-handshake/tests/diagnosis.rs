@@ -10,9 +10,7 @@ use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
 use common::diagnosis::*;
-use common::{
-    client_ctx, connect_tcp, listener, pki, raw_server, server_ctx_with, set_timeouts_to, TIMEOUT,
-};
+use common::{client_ctx, listener, pki, raw_server, server_ctx_with, set_timeouts_to, TIMEOUT};
 use openssl::ssl::{Ssl, SslContext, SslMethod, SslMode, SslOptions, SslVersion};
 use openssl_handshake::{Cause, Fault};
 use testkit::first_flight::first_flight;
@@ -24,15 +22,7 @@ fn no_shared_version() {
         b.set_min_proto_version(Some(SslVersion::TLS1_2))
             .expect("min");
     });
-    // OpenSSL 3 sends TLS 1.1 and older only at security level 0.
-    let client = client_ctx(|b| {
-        b.set_min_proto_version(Some(SslVersion::TLS1))
-            .expect("min");
-        b.set_max_proto_version(Some(SslVersion::TLS1_1))
-            .expect("max");
-        b.set_security_level(0);
-        b.set_cipher_list("DEFAULT:@SECLEVEL=0").expect("ciphers");
-    });
+    let client = tls10_11_client();
     let p = pair(&server, &client, "localhost");
     assert_cause(
         &p.server,
@@ -288,13 +278,10 @@ fn inappropriate_fallback() {
 
 #[test]
 fn http_spoken_to_a_tls_port() {
-    let (addr, server) = traced_server(&server_ctx_with(rsa(), |_| {}));
-    let mut tcp = connect_tcp(addr);
-    tcp.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .expect("write");
-    let _ = tcp.read(&mut [0u8; 64]);
-    drop(tcp);
-    let trace = server.join().expect("server thread");
+    let trace = server_trace_of_bytes(
+        &server_ctx_with(rsa(), |_| {}),
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
     assert_cause(&trace, Cause::PlaintextToTlsPort, "HTTP request to TLS");
 }
 
@@ -416,14 +403,9 @@ fn unexpected_message() {
     assert_eq!(trace.diagnosis().expect("diagnosis").fault, Fault::Server);
 
     // A client that opens with a ServerHello-typed message.
-    let (addr, server) = traced_server(&server_ctx_with(rsa(), |_| {}));
-    let mut tcp = connect_tcp(addr);
     let mut hello = client_hello_bytes();
     hello[5] = 0x02; // handshake type: ServerHello
-    tcp.write_all(&hello).expect("write");
-    let _ = tcp.read(&mut [0u8; 64]);
-    drop(tcp);
-    let trace = server.join().expect("server thread");
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &hello);
     assert_cause(
         &trace,
         Cause::UnexpectedMessage,
@@ -473,14 +455,7 @@ fn old_client_against_a_security_level_that_forbids_its_signatures() {
         b.set_min_proto_version(None).expect("min");
         b.set_security_level(2);
     });
-    let client = client_ctx(|b| {
-        b.set_min_proto_version(Some(SslVersion::TLS1))
-            .expect("min");
-        b.set_max_proto_version(Some(SslVersion::TLS1_1))
-            .expect("max");
-        b.set_security_level(0);
-        b.set_cipher_list("DEFAULT:@SECLEVEL=0").expect("ciphers");
-    });
+    let client = tls10_11_client();
     let p = pair(&server, &client, "localhost");
     assert_cause(
         &p.server,
@@ -513,12 +488,7 @@ fn tls12_client_without_signature_algorithms() {
             SIGNATURE_ALGORITHMS,
         )
     };
-    let (addr, server) = traced_server(&server);
-    let mut tcp = connect_tcp(addr);
-    tcp.write_all(&hello).expect("write");
-    let _ = tcp.read(&mut [0u8; 64]);
-    drop(tcp);
-    let trace = server.join().expect("server thread");
+    let trace = server_trace_of_bytes(&server, &hello);
     assert_cause(
         &trace,
         Cause::NoSharedSignatureScheme,
@@ -530,6 +500,19 @@ fn tls12_client_without_signature_algorithms() {
         d.summary.contains("no signature_algorithms") && d.summary.contains("security level 2"),
         "{d}"
     );
+}
+
+/// A client of TLS 1.0 and 1.1 only, which OpenSSL 3 sends only at
+/// security level 0.
+fn tls10_11_client() -> SslContext {
+    client_ctx(|b| {
+        b.set_min_proto_version(Some(SslVersion::TLS1))
+            .expect("min");
+        b.set_max_proto_version(Some(SslVersion::TLS1_1))
+            .expect("max");
+        b.set_security_level(0);
+        b.set_cipher_list("DEFAULT:@SECLEVEL=0").expect("ciphers");
+    })
 }
 
 const SIGNATURE_ALGORITHMS: u16 = 13;

@@ -157,6 +157,17 @@ pub fn read_record(tcp: &mut TcpStream) -> io::Result<Vec<u8>> {
 }
 
 /// The bytes of the ClientHello an untraced default client sends.
+/// What a traced server on `ctx` made of `bytes` from a raw client that
+/// then reads a little of the answer and hangs up.
+pub fn server_trace_of_bytes(ctx: &SslContext, bytes: &[u8]) -> HandshakeTrace {
+    let (addr, server) = traced_server(ctx);
+    let mut tcp = connect_tcp(addr);
+    tcp.write_all(bytes).expect("write");
+    let _ = tcp.read(&mut [0u8; 64]);
+    drop(tcp);
+    server.join().expect("server thread")
+}
+
 pub fn client_hello_bytes() -> Vec<u8> {
     let ctx = SslContext::builder(SslMethod::tls_client())
         .expect("ctx")
