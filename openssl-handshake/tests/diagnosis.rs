@@ -473,6 +473,15 @@ fn old_client_against_a_security_level_that_forbids_its_signatures() {
         d.summary.contains("at most TLS 1.1") && d.summary.contains("security level 2"),
         "{d}"
     );
+    // The client sees only internal_error in answer to its ClientHello.
+    assert_cause(
+        &p.client,
+        Cause::NoSharedVersion,
+        "client TLS 1.0-1.1, server at security level 2",
+    );
+    let d = p.client.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(d.summary.contains("internal_error"), "{d}");
 }
 
 /// A TLS 1.2 ClientHello without signature_algorithms (legal, RFC 5246

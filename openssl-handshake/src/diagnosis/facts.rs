@@ -24,6 +24,7 @@ pub(crate) mod alert {
     pub const DECODE_ERROR: u8 = 50;
     pub const PROTOCOL_VERSION: u8 = 70;
     pub const INSUFFICIENT_SECURITY: u8 = 71;
+    pub const INTERNAL_ERROR: u8 = 80;
     pub const INAPPROPRIATE_FALLBACK: u8 = 86;
     pub const NO_RENEGOTIATION: u8 = 100;
     pub const UNRECOGNIZED_NAME: u8 = 112;

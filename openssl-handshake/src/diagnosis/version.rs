@@ -16,6 +16,7 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     fallback(f)
         .or_else(|| no_shared_version(f))
         .or_else(|| too_old_to_sign(f))
+        .or_else(|| refused_as_too_old(f))
 }
 
 fn fallback(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -108,6 +109,43 @@ fn too_old_to_sign(f: &Facts<'_>) -> Option<Diagnosis> {
         .with_configured_range(Some(local))
         .with("local.security_level", local.security_level)
         .with_some("alert", f.any_alert().map(alert_text))
+        .with_some("OpenSSL reason", f.reason_text()),
+    )
+}
+
+/// The client's side of [`too_old_to_sign`]: all it sees is internal_error
+/// in answer to a ClientHello of TLS 1.1 or older.
+fn refused_as_too_old(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Client || f.server_hello.is_some() {
+        return None;
+    }
+    let received = f
+        .received
+        .filter(|a| a.description == alert::INTERNAL_ERROR)?;
+    let hello = f.client_hello?;
+    if highest(hello) >= TLS1_2 {
+        return None;
+    }
+    let min = f.local.and_then(|l| l.min_version);
+    Some(
+        Diagnosis::new(
+            Cause::NoSharedVersion,
+            Fault::Client,
+            format!(
+                "the server answered this client's ClientHello, which offered {}, with \
+                 internal_error: what a server on OpenSSL 3 does when its security level (1 \
+                 and up) forbids the SHA-1 and MD5 signatures of TLS 1.1 and older",
+                describe_offer(hello, min)
+            ),
+            fix(Fault::Client),
+        )
+        .with(
+            "ClientHello.legacy_version",
+            version_name(hello.legacy_version),
+        )
+        .with("ClientHello.supported_versions", supported_list(hello))
+        .with("alert received", alert_text(received))
+        .with_configured_range(f.local)
         .with_some("OpenSSL reason", f.reason_text()),
     )
 }
