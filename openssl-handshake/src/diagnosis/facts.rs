@@ -14,6 +14,7 @@ use super::{Fault, LocalConfig};
 /// Alert descriptions (RFC 8446 section 6).
 pub(crate) mod alert {
     pub const UNEXPECTED_MESSAGE: u8 = 10;
+    pub const BAD_RECORD_MAC: u8 = 20;
     pub const HANDSHAKE_FAILURE: u8 = 40;
     pub const BAD_CERTIFICATE: u8 = 42;
     pub const UNSUPPORTED_CERTIFICATE: u8 = 43;

@@ -14,6 +14,7 @@ mod facts;
 mod local;
 mod names;
 mod negotiation;
+mod record;
 mod transport;
 mod version;
 
@@ -98,6 +99,10 @@ pub enum Cause {
     RenegotiationRefused,
     /// A message arrived that the state machine did not expect.
     UnexpectedMessage,
+    /// The record layer refused a record once the handshake was under
+    /// way: a version field other than the agreed one, or one that failed
+    /// decryption (bad_record_mac).
+    RecordRejected,
     /// Nothing above fits; the evidence is the raw record. A cause name
     /// this version does not know reads back as this one.
     #[serde(other)]
@@ -131,6 +136,7 @@ impl Cause {
             Cause::TimedOut => "timed_out",
             Cause::RenegotiationRefused => "renegotiation_refused",
             Cause::UnexpectedMessage => "unexpected_message",
+            Cause::RecordRejected => "record_rejected",
             Cause::Unknown => "unknown",
         }
     }
@@ -270,12 +276,13 @@ impl fmt::Display for Diagnosis {
 /// no fatal alert or refused renegotiation was recorded.
 pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
     let f = Facts::of(trace)?;
-    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 7] = [
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 8] = [
         transport::diagnose,
         version::diagnose,
         certificate::diagnose,
         client_auth::diagnose,
         negotiation::diagnose,
+        record::diagnose,
         transport::diagnose_late,
         certificate::diagnose_late,
     ];

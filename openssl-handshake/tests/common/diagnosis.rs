@@ -160,10 +160,18 @@ pub fn read_record(tcp: &mut TcpStream) -> io::Result<Vec<u8>> {
 /// What a traced server on `ctx` made of `bytes` from a raw client that
 /// then reads a little of the answer and hangs up.
 pub fn server_trace_of_bytes(ctx: &SslContext, bytes: &[u8]) -> HandshakeTrace {
+    server_trace_of_flights(ctx, &[bytes])
+}
+
+/// As [`server_trace_of_bytes`], with a read of the answer after each
+/// flight.
+pub fn server_trace_of_flights(ctx: &SslContext, flights: &[&[u8]]) -> HandshakeTrace {
     let (addr, server) = traced_server(ctx);
     let mut tcp = connect_tcp(addr);
-    tcp.write_all(bytes).expect("write");
-    let _ = tcp.read(&mut [0u8; 64]);
+    for flight in flights {
+        tcp.write_all(flight).expect("write");
+        let _ = tcp.read(&mut [0u8; 16 * 1024]);
+    }
     drop(tcp);
     server.join().expect("server thread")
 }

@@ -1,0 +1,135 @@
+//! Records the record layer refused once the handshake was under way: a
+//! version field other than the agreed one, or a record that did not
+//! decrypt. Before any handshake message such bytes are not TLS at all,
+//! which `transport` names.
+
+use crate::decode::KeyExchangeKind;
+use crate::event::{EventKind, RecordHeader};
+
+use super::facts::{alert, alert_text, version_name, Facts};
+use super::{Cause, Diagnosis, Fault};
+
+pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
+    if !f.read_any_handshake() {
+        return None;
+    }
+    wrong_version(f).or_else(|| bad_record_mac(f))
+}
+
+/// OpenSSL compares each record's version field with the agreed version
+/// (in TLS 1.3 with 0x0303 once records are protected) and refuses one
+/// that differs without reading it.
+fn wrong_version(f: &Facts<'_>) -> Option<Diagnosis> {
+    if !f.reason_has(&["wrong version number"]) {
+        return None;
+    }
+    let record = last_unaccepted(f);
+    let agreed = f
+        .server_hello
+        .map(|s| s.selected_version.unwrap_or(s.legacy_version));
+    let what = record.map_or("a record".to_owned(), |r| {
+        format!(
+            "{} record ({} bytes) with record version {}",
+            content_type(r.content_type),
+            r.length,
+            version_name(r.version)
+        )
+    });
+    let after = agreed.map_or(String::new(), |v| {
+        format!(" after {} was agreed", version_name(v))
+    });
+    Some(
+        Diagnosis::new(
+            Cause::RecordRejected,
+            f.peer_fault(),
+            format!(
+                "{} sent {what}{after}; OpenSSL refuses a record whose version field is not \
+                 the agreed one, so {} never read it",
+                f.them(),
+                f.me()
+            ),
+            format!(
+                "Fix {}'s record layer: once the version is agreed, every record it sends must \
+                 carry it (0x0303 in TLS 1.2 and 1.3).",
+                f.them()
+            ),
+        )
+        .with_some("record refused", record.map(describe))
+        .with_some("agreed version", agreed.map(version_name))
+        .with_some("alert sent", f.sent.map(alert_text))
+        .with_some("OpenSSL reason", f.reason_text())
+        .with("last state", f.state()),
+    )
+}
+
+/// A record that failed decryption: the two ends hold different keys, or
+/// the bytes changed on the way.
+fn bad_record_mac(f: &Facts<'_>) -> Option<Diagnosis> {
+    // A received alert's reason reads "sslv3 alert bad record mac" too,
+    // so the alert decides which end failed to decrypt.
+    let there = f.received_alert(alert::BAD_RECORD_MAC);
+    let here = !there && f.reason_has(&["bad record mac", "decryption failed"]);
+    if !here && !there {
+        return None;
+    }
+    let (sender, reader, fault) = if here {
+        (f.them(), f.me(), f.peer_fault())
+    } else {
+        (f.me(), f.them(), Fault::Unknown)
+    };
+    let rsa = f
+        .server_hello
+        .and_then(|s| KeyExchangeKind::of_suite(s.cipher_suite.id))
+        == Some(KeyExchangeKind::Rsa);
+    let keys = if rsa {
+        "a bad premaster secret in the RSA ClientKeyExchange: a broken client, or a \
+         Bleichenbacher-style probe"
+    } else {
+        "a broken TLS stack"
+    };
+    Some(
+        Diagnosis::new(
+            Cause::RecordRejected,
+            fault,
+            format!(
+                "{reader} could not decrypt {sender}'s record (bad_record_mac) after {}: the two \
+                 ends derived different keys ({keys}), or the bytes were changed in transit",
+                f.last_message()
+                    .map(|m| format!("{} {m}", f.me()))
+                    .unwrap_or_else(|| format!("\"{}\"", f.state()))
+            ),
+            "Capture the connection (`--pcap`) and check that nothing between the ends rewrites \
+             it; if nothing does, the sender's TLS stack computes its keys wrongly.",
+        )
+        .with_some("record refused", last_unaccepted(f).map(describe))
+        .with_some("alert sent", f.sent.map(alert_text))
+        .with_some("alert received", f.received.map(alert_text))
+        .with_some("OpenSSL reason", f.reason_text())
+        .with("last state", f.state()),
+    )
+}
+
+/// The last record this end read the header of but refused.
+fn last_unaccepted(f: &Facts<'_>) -> Option<RecordHeader> {
+    f.trace.events.iter().rev().find_map(|e| match e.kind {
+        EventKind::UnacceptedRecord(h) => Some(h),
+        _ => None,
+    })
+}
+
+fn content_type(t: u8) -> String {
+    match t {
+        20 => "a change_cipher_spec".to_owned(),
+        21 => "an alert".to_owned(),
+        22 => "a handshake".to_owned(),
+        23 => "an application_data".to_owned(),
+        other => format!("a type-{other}"),
+    }
+}
+
+fn describe(r: RecordHeader) -> String {
+    format!(
+        "content type {}, version 0x{:04x}, length {}",
+        r.content_type, r.version, r.length
+    )
+}

@@ -1,0 +1,105 @@
+//! Records the record layer refuses once the handshake is under way,
+//! built on purpose: a record with another version than the agreed one,
+//! and a Finished changed in transit.
+
+mod common;
+
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+
+use common::diagnosis::*;
+use common::{client_ctx, client_ssl, connect_tcp, server_ctx_with};
+use openssl::ssl::{Ssl, SslContext, SslMethod};
+use openssl_handshake::{Cause, Fault};
+use testkit::first_flight::first_flight;
+
+/// After a TLS 1.2 ClientHello, an alert record stamped TLS 1.0: OpenSSL
+/// refuses it unread ("wrong version number").
+#[test]
+fn a_record_with_another_version_than_the_agreed_one() {
+    let hello = {
+        let mut b = SslContext::builder(SslMethod::tls_client()).expect("client ctx");
+        tls12(&mut b);
+        first_flight(Ssl::new(&b.build()).expect("ssl")).expect("ClientHello")
+    };
+    // A warning close_notify in a record whose version field says TLS 1.0.
+    let alert = [21, 3, 1, 0, 2, 1, 0];
+    let trace = server_trace_of_flights(&server_ctx_with(rsa(), tls12), &[&hello, &alert]);
+    assert_cause(&trace, Cause::RecordRejected, "TLS 1.0 record in TLS 1.2");
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary
+            .contains("an alert record (2 bytes) with record version TLS 1.0 after TLS 1.2"),
+        "{d}"
+    );
+    assert_eq!(
+        evidence(&trace, "record refused").as_deref(),
+        Some("content type 21, version 0x0301, length 2")
+    );
+}
+
+/// The client's second flight (ClientKeyExchange, ChangeCipherSpec,
+/// Finished) with its last byte flipped: the server cannot decrypt the
+/// Finished and answers bad_record_mac.
+#[test]
+fn a_finished_changed_in_transit() {
+    let (addr, server) = traced_server(&server_ctx_with(rsa(), tls12));
+    let tcp = Flip {
+        tcp: connect_tcp(addr),
+        writes: 0,
+    };
+    let client = client_ssl(&client_ctx(tls12), "localhost").connect(tcp);
+    let client = match client {
+        Ok(_) => panic!("the server cannot accept a changed Finished"),
+        Err(e) => unfinished_trace(e),
+    };
+    let server = server.join().expect("server thread");
+    assert_cause(&server, Cause::RecordRejected, "a flipped Finished");
+    let d = server.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary
+            .starts_with("this server could not decrypt the client's record (bad_record_mac)"),
+        "{d}"
+    );
+    // The client hears bad_record_mac about its own record.
+    assert_cause(&client, Cause::RecordRejected, "a flipped Finished");
+    let d = client.diagnosis().expect("diagnosis");
+    assert!(
+        d.summary
+            .starts_with("the server could not decrypt this client's record (bad_record_mac)"),
+        "{d}"
+    );
+}
+
+/// A TCP stream that flips the last byte of its second write.
+struct Flip {
+    tcp: TcpStream,
+    writes: usize,
+}
+
+impl Read for Flip {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Flip {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writes += 1;
+        if self.writes != 2 {
+            return self.tcp.write(buf);
+        }
+        let mut changed = buf.to_vec();
+        if let Some(last) = changed.last_mut() {
+            *last ^= 1;
+        }
+        self.tcp.write_all(&changed)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
