@@ -496,7 +496,6 @@ impl Policy {
     }
 }
 
-/// Group names as the scan reports them (IANA), from OpenSSL's aliases.
 /// Each name once, in first-seen order: a suite accepted at several
 /// versions is one thing to reconfigure.
 fn once<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
@@ -509,6 +508,7 @@ fn once<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
     out
 }
 
+/// Group names as the scan reports them (IANA), from OpenSSL's aliases.
 fn canonical_group(name: &str) -> String {
     match name.to_ascii_lowercase().as_str() {
         "p-256" | "prime256v1" | "secp256r1" => "secp256r1".into(),
