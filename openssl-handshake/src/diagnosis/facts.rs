@@ -280,10 +280,20 @@ pub(crate) fn alert_name(a: &Alert) -> String {
     }
 }
 
-/// "TLS 1.2" for 0x0303; the hex value for what has no name.
+/// "TLS 1.2" for 0x0303, "TLS 1.3 draft 18 (0x7f12)" for a pre-RFC 8446
+/// draft; the hex value for what has no name.
 pub(crate) fn version_name(v: u16) -> String {
+    if is_tls13_draft(v) {
+        return format!("TLS 1.3 draft {} (0x{v:04x})", v & 0xff);
+    }
     let v = ProtocolVersion::from(v);
     v.spelled_out().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+/// The versions TLS 1.3's drafts used before RFC 8446: 0x7f00 plus the
+/// draft's number.
+pub(crate) fn is_tls13_draft(v: u16) -> bool {
+    v >> 8 == 0x7f
 }
 
 /// RFC 8701 GREASE values: 0x?A?A with both bytes equal.

@@ -4,7 +4,7 @@
 use crate::decode::{ClientHello, HandshakeType};
 use crate::event::{Direction, Side};
 
-use super::facts::{alert, alert_text, is_grease, version_name, Facts};
+use super::facts::{alert, alert_text, is_grease, is_tls13_draft, version_name, Facts};
 use super::{Cause, Diagnosis, Fault, LocalConfig};
 
 const TLS1_2: u16 = 0x0303;
@@ -159,6 +159,7 @@ fn server_view(f: &Facts<'_>) -> Diagnosis {
     let (min, max) = f.local.map_or((None, None), effective_range);
     let client_max = hello.map(highest);
     let fault = match (client_max, min, max) {
+        _ if hello.is_some_and(only_drafts) => Fault::Client,
         (Some(c), Some(lo), _) if c < lo => {
             if c < TLS1_2 {
                 Fault::Client
@@ -283,6 +284,13 @@ fn fix(fault: Fault) -> &'static str {
 
 /// The versions a ClientHello offers, ascending: supported_versions when
 /// present, else nothing (only the legacy maximum is known).
+/// Whether a ClientHello offers TLS 1.3 drafts and nothing else, which no
+/// server speaks since RFC 8446.
+fn only_drafts(h: &ClientHello) -> bool {
+    let v = offered(h);
+    !v.is_empty() && v.iter().all(|v| is_tls13_draft(*v))
+}
+
 /// The highest version a ClientHello offers: the top of
 /// supported_versions, else its legacy_version.
 fn highest(h: &ClientHello) -> u16 {
@@ -417,6 +425,16 @@ mod tests {
             describe_offer(&hello(0x0302, &[]), Some(0x0301)),
             "only TLS 1.0 and 1.1"
         );
+        // draft-ietf-tls-tls13-18 and -28 (RFC 8446 section 4.2.1's
+        // predecessors numbered their versions 0x7f00 + draft).
+        let drafts = hello(0x0303, &[0x7f12, 0x7f1c]);
+        assert_eq!(
+            describe_offer(&drafts, None),
+            "only TLS 1.3 draft 18 (0x7f12) and 1.3 draft 28 (0x7f1c)"
+        );
+        assert!(only_drafts(&drafts));
+        assert!(!only_drafts(&hello(0x0303, &[0x7f1c, 0x0304])));
+        assert!(!only_drafts(&hello(0x0303, &[])));
     }
 
     #[test]
