@@ -73,6 +73,34 @@ fn a_finished_changed_in_transit() {
     );
 }
 
+/// TLS 1.2 PSK with a different key on each side: the server cannot
+/// decrypt the client's Finished, and the diagnosis names the keys.
+#[test]
+fn different_pre_shared_keys() {
+    const SUITE: &str = "PSK-AES128-CBC-SHA";
+    let server = server_ctx_with(rsa(), |b| {
+        tls12(b);
+        b.set_cipher_list(SUITE).expect("suite");
+        b.set_psk_server_callback(|_, _, psk| {
+            psk[..16].fill(2);
+            Ok(16)
+        });
+    });
+    let client = client_ctx(|b| {
+        tls12(b);
+        b.set_cipher_list(SUITE).expect("suite");
+        b.set_psk_client_callback(|_, _, identity, psk| {
+            identity[..7].copy_from_slice(b"client\0");
+            psk[..16].fill(1);
+            Ok(16)
+        });
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(&p.server, Cause::RecordRejected, "two pre-shared keys");
+    let d = p.server.diagnosis().expect("diagnosis");
+    assert!(d.summary.contains("(different pre-shared keys)"), "{d}");
+}
+
 /// A TCP stream that flips the last byte of its second write.
 struct Flip {
     tcp: TcpStream,

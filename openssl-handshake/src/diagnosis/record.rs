@@ -77,11 +77,18 @@ fn bad_record_mac(f: &Facts<'_>) -> Option<Diagnosis> {
     } else {
         (f.me(), f.them(), Fault::Unknown)
     };
-    let rsa = f
-        .server_hello
-        .and_then(|s| KeyExchangeKind::of_suite(s.cipher_suite.id))
-        == Some(KeyExchangeKind::Rsa);
-    let keys = if rsa {
+    // What the keys come from names the likeliest reason they differ.
+    let suite = f.server_hello.map(|s| &s.cipher_suite);
+    let named = |part: &str| {
+        suite
+            .and_then(|s| s.name.as_deref())
+            .is_some_and(|n| n.contains(part))
+    };
+    let keys = if named("_SRP_") {
+        "a wrong SRP password"
+    } else if named("_PSK_") {
+        "different pre-shared keys"
+    } else if suite.and_then(|s| KeyExchangeKind::of_suite(s.id)) == Some(KeyExchangeKind::Rsa) {
         "a bad premaster secret in the RSA ClientKeyExchange: a broken client, or a \
          Bleichenbacher-style probe"
     } else {
