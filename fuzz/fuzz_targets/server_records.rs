@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use openssl::ssl::{Ssl, SslContext, SslMethod};
-use testkit::pki::{KeyType, Pki};
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use testkit::pki::{KeyType, Pki};
 
 /// Reads come from the fuzz input, then EOF; writes are dropped.
 struct Input<'a>(&'a [u8]);

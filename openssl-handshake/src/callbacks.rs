@@ -506,14 +506,15 @@ pub(crate) unsafe extern "C" fn msg_callback(
 ) {
     // Application data and TLS 1.3 inner content types are never
     // recorded, and neither is any other pseudo content type (OpenSSL can
-    // report key material through this callback in some builds).
+    // report key material through this callback in some builds), but for
+    // an SSLv2-format ClientHello, which comes as content type 0.
     let wanted = matches!(
         content_type,
         sys::SSL3_RT_HEADER
             | sys::SSL3_RT_CHANGE_CIPHER_SPEC
             | sys::SSL3_RT_ALERT
             | sys::SSL3_RT_HANDSHAKE
-    );
+    ) || (content_type == 0 && version == sys::SSL2_VERSION);
     if !wanted || buf.is_null() {
         return;
     }

@@ -211,6 +211,9 @@ impl Message {
     pub fn name(&self) -> String {
         match (i32::from(self.content_type), self.handshake_type) {
             (sys::SSL3_RT_HANDSHAKE, Some(t)) => t.to_string(),
+            (0, Some(t)) if i32::from(self.version) == sys::SSL2_VERSION => {
+                format!("{t} (SSLv2 format)")
+            }
             (sys::SSL3_RT_CHANGE_CIPHER_SPEC, _) => "ChangeCipherSpec".into(),
             (sys::SSL3_RT_ALERT, _) => "Alert".into(),
             (other, _) => format!("ContentType({other})"),

@@ -52,10 +52,19 @@ pub(crate) struct RawMessage<'a> {
 }
 
 impl RawMessage<'_> {
+    /// The first byte of a handshake message, or of an SSLv2-format
+    /// ClientHello, whose CLIENT-HELLO type is 1 as in TLS.
     fn handshake_type(&self) -> Option<HandshakeType> {
-        (i32::from(self.content_type) == sys::SSL3_RT_HANDSHAKE)
+        (i32::from(self.content_type) == sys::SSL3_RT_HANDSHAKE || self.sslv2_hello())
             .then(|| self.bytes.first().map(|t| HandshakeType(*t)))
             .flatten()
+    }
+
+    /// The one SSL 2.0 message OpenSSL reads: a CLIENT-HELLO.
+    fn sslv2_hello(&self) -> bool {
+        self.content_type == 0
+            && i32::from(self.version) == sys::SSL2_VERSION
+            && self.bytes.first() == Some(&1)
     }
 }
 
@@ -457,6 +466,12 @@ fn message(m: &RawMessage<'_>, suite: Option<&mut Option<u16>>, keep_raw: bool) 
         raw: keep_raw.then(|| m.bytes.to_vec()),
     };
     if let Some(suite) = suite {
+        if m.sslv2_hello() {
+            match decode::decode_sslv2_client_hello(m.bytes) {
+                Ok(hello) => message.body = Some(Body::ClientHello(hello)),
+                Err(e) => message.decode_error = Some(e),
+            }
+        }
         if i32::from(m.content_type) == sys::SSL3_RT_HANDSHAKE {
             // The callback's version is 0 before one is agreed.
             let version = (m.version != 0).then(|| ProtocolVersion::from(m.version));

@@ -102,6 +102,9 @@ c_constants! {
     SSL3_RT_HEADER: c_int = 0x100;
     SSL3_RT_INNER_CONTENT_TYPE: c_int = 0x101;
     SSL3_RT_HEADER_LENGTH: c_int = 5;
+    // The version an SSLv2-format ClientHello is reported with (content
+    // type 0).
+    SSL2_VERSION: c_int = 0x0002;
     SSL3_AL_WARNING: c_int = 1;
     SSL3_AL_FATAL: c_int = 2;
 

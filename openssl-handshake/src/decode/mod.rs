@@ -31,6 +31,7 @@ mod hello;
 mod key_exchange;
 mod names;
 mod reader;
+mod sslv2;
 #[cfg(test)]
 mod tests;
 mod ticket;
@@ -50,6 +51,7 @@ pub(crate) use names::{
     trace_psk_mode_name,
 };
 pub use names::{CipherSuite, HandshakeType, NamedGroup, SignatureScheme};
+pub use sslv2::decode_sslv2_client_hello;
 pub use ticket::NewSessionTicket;
 
 use certificate::{decode_certificate, decode_certificate_request, decode_certificate_verify};

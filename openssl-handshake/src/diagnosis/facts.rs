@@ -6,6 +6,7 @@ use crate::decode::{
 };
 use crate::event::{Alert, AlertLevel, Direction, Message, Side};
 use crate::negotiated::VerifyResult;
+use crate::sys;
 use crate::trace::{Failure, HandshakeTrace};
 use crate::version::ProtocolVersion;
 
@@ -281,8 +282,12 @@ pub(crate) fn alert_name(a: &Alert) -> String {
 }
 
 /// "TLS 1.2" for 0x0303, "TLS 1.3 draft 18 (0x7f12)" for a pre-RFC 8446
-/// draft; the hex value for what has no name.
+/// draft, "SSL 2.0" for what an SSLv2-format hello may offer; the hex
+/// value for what has no name.
 pub(crate) fn version_name(v: u16) -> String {
+    if i32::from(v) == sys::SSL2_VERSION {
+        return "SSL 2.0".to_owned();
+    }
     if is_tls13_draft(v) {
         return format!("TLS 1.3 draft {} (0x{v:04x})", v & 0xff);
     }

@@ -433,6 +433,8 @@ mod tests {
             "only TLS 1.3 draft 18 (0x7f12) and 1.3 draft 28 (0x7f1c)"
         );
         assert!(only_drafts(&drafts));
+        // An SSLv2-format hello offering SSL 2.0 itself (SSL2_VERSION).
+        assert_eq!(describe_offer(&hello(0x0002, &[]), None), "at most SSL 2.0");
         assert!(!only_drafts(&hello(0x0303, &[0x7f1c, 0x0304])));
         assert!(!only_drafts(&hello(0x0303, &[])));
     }

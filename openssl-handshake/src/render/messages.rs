@@ -8,6 +8,7 @@ use crate::decode::{
     self, Body, CipherSuite, HelloExtensions, KeyExchangeKind, NamedGroup, SignatureScheme,
 };
 use crate::event::{EventKind, Message};
+use crate::sys;
 use crate::trace::HandshakeTrace;
 
 /// The message log of `trace`.
@@ -38,15 +39,25 @@ fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
         22 => "Handshake",
         _ => "Record",
     };
-    write!(
-        out,
-        "{} {}, {} [length {:04x}]",
-        m.direction.arrow(),
-        version_name(m.version),
-        content,
-        m.length
-    )?;
-    if m.content_type == 22 {
+    if m.content_type == 0 && i32::from(m.version) == sys::SSL2_VERSION {
+        // As `s_server -msg` prints an SSLv2-format ClientHello.
+        write!(
+            out,
+            "{} Not TLS data or unknown version (version=2, content_type=0) [length {:04x}]",
+            m.direction.arrow(),
+            m.length
+        )?;
+    } else {
+        write!(
+            out,
+            "{} {}, {} [length {:04x}]",
+            m.direction.arrow(),
+            version_name(m.version),
+            content,
+            m.length
+        )?;
+    }
+    if m.content_type == 22 || m.handshake_type.is_some() {
         write!(out, ", {}", m.name())?;
     }
     if let Some(v) = m.record_version {

@@ -7,6 +7,7 @@ mod key_exchange;
 mod layouts;
 mod name_format;
 mod real;
+mod sslv2;
 
 use super::hello::HELLO_RETRY_REQUEST_RANDOM;
 use super::reader::{be, be16, hex};

@@ -1,0 +1,120 @@
+//! An SSLv2-format ClientHello, as old clients and scanners still send
+//! it: a traced server records and decodes it, its message log names it
+//! as `openssl s_server -msg` does, and the diagnosis reads its version.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+
+use common::diagnosis::*;
+use common::tool::{line_where, lines_of, openssl, Reaped};
+use common::{pki, server_ctx_with, set_timeouts, TIMEOUT};
+use openssl_handshake::decode::Body;
+use openssl_handshake::{Cause, Fault};
+use testkit::pki::KeyType;
+
+/// An SSL 2.0 CLIENT-HELLO record (RFC 5246 appendix E.2) offering TLS 1.0
+/// and TLS_RSA_WITH_AES_128_CBC_SHA, with a 16-byte challenge.
+fn v2_hello_record() -> Vec<u8> {
+    let specs = [0x00, 0x00, 0x2f];
+    let challenge = [0x5a; 16];
+    let mut body = vec![1, 0x03, 0x01];
+    for len in [specs.len(), 0, challenge.len()] {
+        body.extend(u16::try_from(len).expect("short").to_be_bytes());
+    }
+    body.extend(specs);
+    body.extend(challenge);
+    // A two-byte header: the top bit set, then a 15-bit length.
+    let len = u16::try_from(body.len()).expect("short") | 0x8000;
+    let mut record = len.to_be_bytes().to_vec();
+    record.extend(body);
+    record
+}
+
+#[test]
+fn a_traced_server_reads_an_sslv2_format_hello() {
+    // No minimum version, security level 2: OpenSSL takes the hello, settles
+    // TLS 1.0, then cannot sign for it.
+    let server = server_ctx_with(rsa(), |b| {
+        b.set_min_proto_version(None).expect("min");
+        b.set_security_level(2);
+    });
+    let trace = server_trace_of_bytes(&server, &v2_hello_record());
+    let hello = trace.messages().next().expect("the hello is recorded");
+    assert_eq!(hello.name(), "ClientHello (SSLv2 format)");
+    let Some(Body::ClientHello(h)) = &hello.body else {
+        panic!("not decoded: {hello:?}")
+    };
+    assert_eq!(h.legacy_version, 0x0301);
+    assert_eq!(
+        h.cipher_suites.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [0x002f]
+    );
+
+    assert_cause(
+        &trace,
+        Cause::NoSharedVersion,
+        "SSLv2-format hello for TLS 1.0",
+    );
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(d.summary.contains("at most TLS 1.0"), "{d}");
+
+    // The message log's header line is the one s_server -msg prints for the
+    // same bytes, then our name for the message.
+    let reference = s_server_msg_line(&v2_hello_record());
+    let log = trace.message_log();
+    let ours = log.lines().next().unwrap_or_default();
+    assert_eq!(
+        ours,
+        format!("{reference}, ClientHello (SSLv2 format)"),
+        "{log}"
+    );
+}
+
+/// The first line `openssl s_server -msg` prints on reading `record`.
+fn s_server_msg_line(record: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files = pki().write_pem(dir.path()).expect("pem");
+    let leaf = files.server(KeyType::Rsa2048);
+    let mut child = Reaped::spawn(
+        openssl()
+            .args([
+                "s_server",
+                "-accept",
+                "127.0.0.1:0",
+                "-naccept",
+                "1",
+                "-msg",
+            ])
+            .args(["-cipher", "ALL:@SECLEVEL=0", "-min_protocol", "TLSv1"])
+            .arg("-cert")
+            .arg(&leaf.chain)
+            .arg("-key")
+            .arg(&leaf.key)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .expect("run openssl s_server (install the openssl package)");
+    let out = lines_of(child.stdout.take().expect("stdout"));
+    let waited = |want: &dyn Fn(&str) -> bool| {
+        line_where(&out, want, drop).unwrap_or_else(|e| {
+            panic!("openssl s_server printed no such line within {TIMEOUT:?}: {e}")
+        })
+    };
+    let accept = waited(&|l| l.starts_with("ACCEPT "));
+    let port: u16 = accept
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port in ACCEPT line");
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    set_timeouts(&tcp);
+    tcp.write_all(record).expect("write");
+    let line = waited(&|l| l.starts_with("<<< "));
+    let _ = tcp.read(&mut [0u8; 64]);
+    line
+}
