@@ -451,10 +451,7 @@ fn success_has_no_diagnosis_and_json_round_trips() {
 /// and MD5 signatures, and names signatures. The cause is the version.
 #[test]
 fn old_client_against_a_security_level_that_forbids_its_signatures() {
-    let server = server_ctx_with(rsa(), |b| {
-        b.set_min_proto_version(None).expect("min");
-        b.set_security_level(2);
-    });
+    let server = server_ctx_with(rsa(), no_minimum_at_level_2);
     let client = tls10_11_client();
     let p = pair(&server, &client, "localhost");
     assert_cause(

@@ -12,7 +12,7 @@ use std::net::TcpStream;
 use std::process::Stdio;
 use std::thread;
 
-use common::tool::{line_where, lines_of, openssl, Reaped};
+use common::tool::{line_where, lines_of, openssl, s_server, Reaped};
 use common::*;
 use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslVersion};
 use testkit::pki::KeyType;
@@ -156,36 +156,9 @@ fn server_state_log_matches_s_server() {
     let dir = tempfile::tempdir().unwrap();
     let files = pki().write_pem(dir.path()).unwrap();
     for case in cases() {
-        let leaf = files.server(case.key);
-        let mut child = Reaped::spawn(
-            openssl()
-                .args([
-                    "s_server",
-                    "-accept",
-                    "127.0.0.1:0",
-                    "-naccept",
-                    "1",
-                    "-state",
-                ])
-                .arg("-cert")
-                .arg(&leaf.chain)
-                .arg("-chainCAfile")
-                .arg(&leaf.chain)
-                .arg("-key")
-                .arg(&leaf.key)
-                .args(case.tool_flags)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped()),
-        )
-        .expect("run openssl s_server (install the openssl package)");
-        let out = lines_of(child.stdout.take().unwrap());
-        let accept = wait_for_line(&out, |l| l.starts_with("ACCEPT "));
-        let port: u16 = accept
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("port in ACCEPT line");
+        let mut args = vec!["-naccept", "1", "-state"];
+        args.extend(case.tool_flags);
+        let (child, _out, port) = s_server(files.server(case.key), &args);
 
         // The same client against s_server and against our server:
         // handshake, then close_notify.

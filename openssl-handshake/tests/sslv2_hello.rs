@@ -6,10 +6,9 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
 
 use common::diagnosis::*;
-use common::tool::{line_where, lines_of, openssl, Reaped};
+use common::tool::{line_where, s_server};
 use common::{pki, server_ctx_with, set_timeouts, TIMEOUT};
 use openssl_handshake::decode::Body;
 use openssl_handshake::{Cause, Fault};
@@ -37,10 +36,7 @@ fn v2_hello_record() -> Vec<u8> {
 fn a_traced_server_reads_an_sslv2_format_hello() {
     // No minimum version, security level 2: OpenSSL takes the hello, settles
     // TLS 1.0, then cannot sign for it.
-    let server = server_ctx_with(rsa(), |b| {
-        b.set_min_proto_version(None).expect("min");
-        b.set_security_level(2);
-    });
+    let server = server_ctx_with(rsa(), no_minimum_at_level_2);
     let trace = server_trace_of_bytes(&server, &v2_hello_record());
     let hello = trace.messages().next().expect("the hello is recorded");
     assert_eq!(hello.name(), "ClientHello (SSLv2 format)");
@@ -78,43 +74,24 @@ fn a_traced_server_reads_an_sslv2_format_hello() {
 fn s_server_msg_line(record: &[u8]) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
     let files = pki().write_pem(dir.path()).expect("pem");
-    let leaf = files.server(KeyType::Rsa2048);
-    let mut child = Reaped::spawn(
-        openssl()
-            .args([
-                "s_server",
-                "-accept",
-                "127.0.0.1:0",
-                "-naccept",
-                "1",
-                "-msg",
-            ])
-            .args(["-cipher", "ALL:@SECLEVEL=0", "-min_protocol", "TLSv1"])
-            .arg("-cert")
-            .arg(&leaf.chain)
-            .arg("-key")
-            .arg(&leaf.key)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    )
-    .expect("run openssl s_server (install the openssl package)");
-    let out = lines_of(child.stdout.take().expect("stdout"));
-    let waited = |want: &dyn Fn(&str) -> bool| {
-        line_where(&out, want, drop).unwrap_or_else(|e| {
-            panic!("openssl s_server printed no such line within {TIMEOUT:?}: {e}")
-        })
-    };
-    let accept = waited(&|l| l.starts_with("ACCEPT "));
-    let port: u16 = accept
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port in ACCEPT line");
+    let (_child, out, port) = s_server(
+        files.server(KeyType::Rsa2048),
+        &[
+            "-naccept",
+            "1",
+            "-msg",
+            "-cipher",
+            "ALL:@SECLEVEL=0",
+            "-min_protocol",
+            "TLSv1",
+        ],
+    );
     let mut tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     set_timeouts(&tcp);
     tcp.write_all(record).expect("write");
-    let line = waited(&|l| l.starts_with("<<< "));
+    let line = line_where(&out, |l| l.starts_with("<<< "), drop).unwrap_or_else(|e| {
+        panic!("openssl s_server printed no message line within {TIMEOUT:?}: {e}")
+    });
     let _ = tcp.read(&mut [0u8; 64]);
     line
 }

@@ -46,6 +46,13 @@ pub fn tls12(b: &mut SslContextBuilder) {
         .expect("max version");
 }
 
+/// No minimum version, security level 2: TLS 1.0 is in range, but the
+/// level forbids the SHA-1 and MD5 signatures TLS 1.1 and older make.
+pub fn no_minimum_at_level_2(b: &mut SslContextBuilder) {
+    b.set_min_proto_version(None).expect("min");
+    b.set_security_level(2);
+}
+
 pub fn tls13(b: &mut SslContextBuilder) {
     b.set_min_proto_version(Some(SslVersion::TLS1_3))
         .expect("min version");

@@ -3,12 +3,13 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::ops::{Deref, DerefMut};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use testkit::command::stdout_of;
+use testkit::pki::LeafFiles;
 
 use super::TIMEOUT;
 
@@ -83,6 +84,37 @@ pub fn openssl() -> Command {
         );
     });
     Command::new("openssl")
+}
+
+/// `openssl s_server` on a free loopback port, serving `leaf` (its chain,
+/// also as `-chainCAfile`, and key) with `args`: the child, its stdout's
+/// lines, and the port from its `ACCEPT` line.
+pub fn s_server(leaf: &LeafFiles, args: &[&str]) -> (Reaped, mpsc::Receiver<String>, u16) {
+    let mut child = Reaped::spawn(
+        openssl()
+            .args(["s_server", "-accept", "127.0.0.1:0"])
+            .arg("-cert")
+            .arg(&leaf.chain)
+            .arg("-chainCAfile")
+            .arg(&leaf.chain)
+            .arg("-key")
+            .arg(&leaf.key)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .expect("run openssl s_server (install the openssl package)");
+    let out = lines_of(child.stdout.take().expect("stdout"));
+    let accept = line_where(&out, |l| l.starts_with("ACCEPT "), drop).unwrap_or_else(|e| {
+        panic!("openssl s_server printed no ACCEPT line within {TIMEOUT:?}: {e}")
+    });
+    let port = accept
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port in ACCEPT line");
+    (child, out, port)
 }
 
 /// Lines of a child's output, delivered through a channel so that every
