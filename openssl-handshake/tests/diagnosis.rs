@@ -155,6 +155,31 @@ fn no_shared_signature_scheme() {
     assert_cause(&p.client, Cause::HelloRefused, "RSA key, ECDSA-only client");
 }
 
+/// A client that signs only with SHA-1 (gnutls-cli `+SIGN-RSA-SHA1` does
+/// so): the RSA key could, but security level 2 forbids SHA-1.
+#[test]
+fn sha1_only_signature_schemes_at_security_level_2() {
+    let server = server_ctx_with(rsa(), |b| {
+        tls12(b);
+        b.set_security_level(2);
+    });
+    let client = client_ctx(|b| {
+        tls12(b);
+        b.set_security_level(0);
+        b.set_sigalgs_list("RSA+SHA1").expect("sigalgs");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(&p.server, Cause::NoSharedSignatureScheme, "SHA-1 only");
+    let d = p.server.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary
+            .contains("could make rsa_pkcs1_sha1: SHA-1 signatures")
+            && d.summary.contains("security level 2"),
+        "{d}"
+    );
+}
+
 #[test]
 fn no_shared_certificate_type() {
     let server = server_ctx_with(rsa(), tls12);

@@ -12,6 +12,7 @@ use super::{names, version, Cause, Diagnosis, Fault, LocalConfig};
 /// suites.
 const SIGNALLING: [u16; 2] = [0x00ff, 0x5600];
 const SHOWN: usize = 6;
+const TLS1_3: u16 = 0x0304;
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     names::diagnose(f).or_else(|| match f.side {
@@ -223,6 +224,18 @@ fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
     if hello.signature_algorithms.is_empty() {
         return sha1_only(f, key);
     }
+    // The key can make some of them: something else ruled those out.
+    let tls13 = version::highest(hello) >= TLS1_3
+        && f.local
+            .and_then(|l| l.max_version)
+            .map_or(true, |m| m >= TLS1_3);
+    let usable = key
+        .as_deref()
+        .map(|k| fitting(hello, k, tls13))
+        .unwrap_or_default();
+    if !usable.is_empty() {
+        return ruled_out(f, hello, key, &usable);
+    }
     Diagnosis::new(
         Cause::NoSharedSignatureScheme,
         Fault::Unknown,
@@ -237,6 +250,54 @@ fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
     )
     .with("ClientHello.signature_algorithms", sigalg_names(hello))
     .with_some("local certificate key type", key)
+    .with_some("OpenSSL reason", f.reason_text())
+}
+
+/// Schemes the server's key could make, refused all the same: by its
+/// security level (OpenSSL 3 forbids SHA-1 signatures from level 1 on) or
+/// by its own signature-scheme list.
+fn ruled_out(
+    f: &Facts<'_>,
+    hello: &ClientHello,
+    key: Option<String>,
+    usable: &[String],
+) -> Diagnosis {
+    let level = f.local.map_or(0, |l| l.security_level);
+    let sha1 = usable.iter().all(|n| n.ends_with("_sha1"));
+    let (why, fault, fix) = if sha1 && level >= 1 {
+        (
+            format!("SHA-1 signatures, which this server's security level {level} forbids"),
+            Fault::Client,
+            "Enable SHA-256 or stronger signature schemes on the client \
+             (SSL_CTX_set1_sigalgs_list); a server allows SHA-1 signatures only at security \
+             level 0.",
+        )
+    } else {
+        (
+            format!(
+                "this server's security level {level} or its own signature-scheme list rules \
+                 them out"
+            ),
+            Fault::Unknown,
+            "Compare the client's signature schemes with the server's own list \
+             (SSL_CTX_set1_sigalgs_list) and security level, and enable one both allow.",
+        )
+    };
+    Diagnosis::new(
+        Cause::NoSharedSignatureScheme,
+        fault,
+        format!(
+            "the client accepts only the signature schemes {}; of those this server's {} \
+             certificate could make {}: {why}",
+            sigalg_names(hello),
+            key.as_deref().unwrap_or("configured"),
+            list(usable, SHOWN)
+        ),
+        fix,
+    )
+    .with("ClientHello.signature_algorithms", sigalg_names(hello))
+    .with_some("local certificate key type", key)
+    .with("local.security_level", level)
     .with_some("OpenSSL reason", f.reason_text())
 }
 
@@ -346,18 +407,21 @@ fn suite_fits_key(suite: &str, key: &str) -> bool {
 /// Whether the ClientHello's signature schemes include one `key` can make
 /// (no extension: the defaults, which every key fits).
 fn sigalgs_fit(h: &ClientHello, key: &str, tls13: bool) -> bool {
-    if h.signature_algorithms.is_empty() {
-        return true;
-    }
-    h.signature_algorithms.iter().any(|s| {
-        let n = s.name.as_deref().unwrap_or("");
-        match key {
+    h.signature_algorithms.is_empty() || !fitting(h, key, tls13).is_empty()
+}
+
+/// The ClientHello's signature schemes that `key` can make.
+fn fitting(h: &ClientHello, key: &str, tls13: bool) -> Vec<String> {
+    h.signature_algorithms
+        .iter()
+        .filter_map(|s| s.name.clone())
+        .filter(|n| match key {
             "RSA" => n.starts_with("rsa_pss_rsae_") || (!tls13 && n.starts_with("rsa_pkcs1_")),
             "RSA-PSS" => n.starts_with("rsa_pss_pss_"),
             "EC" => n.starts_with("ecdsa_"),
             "Ed25519" => n == "ed25519",
             "Ed448" => n == "ed448",
             _ => true,
-        }
-    })
+        })
+        .collect()
 }

@@ -293,7 +293,7 @@ fn only_drafts(h: &ClientHello) -> bool {
 
 /// The highest version a ClientHello offers: the top of
 /// supported_versions, else its legacy_version.
-fn highest(h: &ClientHello) -> u16 {
+pub(super) fn highest(h: &ClientHello) -> u16 {
     offered(h).last().copied().unwrap_or(h.legacy_version)
 }
 
