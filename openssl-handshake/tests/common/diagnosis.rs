@@ -15,7 +15,7 @@ use openssl::ssl::{
 };
 use openssl::x509::store::X509StoreBuilder;
 use openssl_handshake::{Cause, HandshakeTrace, SslContextBuilderExt, TraceOptions};
-use testkit::duplex;
+use testkit::first_flight::first_flight;
 use testkit::pki::{Credential, KeyType, Negative};
 
 use super::{
@@ -189,14 +189,7 @@ pub fn client_hello_bytes() -> Vec<u8> {
         .build();
     let mut ssl = Ssl::new(&ctx).expect("ssl");
     ssl.set_hostname("localhost").expect("sni");
-    // The peer end never answers, so the client stops after its first flight.
-    let (mut io, _peer) = duplex::pair();
-    io.record_writes();
-    match ssl.connect(io) {
-        Err(HandshakeError::WouldBlock(mid)) => mid.get_ref().written().to_vec(),
-        Ok(_) => panic!("a handshake cannot finish without a server"),
-        Err(e) => panic!("capturing a ClientHello: {e}"),
-    }
+    first_flight(ssl).expect("capturing a ClientHello")
 }
 
 /// A traced context whose completion hook sends each finished trace (also
