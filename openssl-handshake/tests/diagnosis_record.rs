@@ -99,6 +99,7 @@ fn different_pre_shared_keys() {
     assert_cause(&p.server, Cause::RecordRejected, "two pre-shared keys");
     let d = p.server.diagnosis().expect("diagnosis");
     assert!(d.summary.contains("(different pre-shared keys)"), "{d}");
+    assert!(d.fix.contains("same pre-shared key"), "{d}");
 }
 
 /// A TCP stream that flips the last byte of its second write.

@@ -84,15 +84,26 @@ fn bad_record_mac(f: &Facts<'_>) -> Option<Diagnosis> {
             .and_then(|s| s.name.as_deref())
             .is_some_and(|n| n.contains(part))
     };
-    let keys = if named("_SRP_") {
-        "a wrong SRP password"
+    let capture = "Capture the connection (`--pcap`) and check that nothing between the ends \
+                   rewrites it; if nothing does, the sender's TLS stack computes its keys wrongly.";
+    let (keys, fix) = if named("_SRP_") {
+        (
+            "a wrong SRP password",
+            "Check the client's SRP user name and password against the server's verifier.",
+        )
     } else if named("_PSK_") {
-        "different pre-shared keys"
+        (
+            "different pre-shared keys",
+            "Give both ends the same pre-shared key for the identity the client sends.",
+        )
     } else if suite.and_then(|s| KeyExchangeKind::of_suite(s.id)) == Some(KeyExchangeKind::Rsa) {
-        "a bad premaster secret in the RSA ClientKeyExchange: a broken client, or a \
-         Bleichenbacher-style probe"
+        (
+            "a bad premaster secret in the RSA ClientKeyExchange: a broken client, or a \
+             Bleichenbacher-style probe",
+            capture,
+        )
     } else {
-        "a broken TLS stack"
+        ("a broken TLS stack", capture)
     };
     Some(
         Diagnosis::new(
@@ -105,8 +116,7 @@ fn bad_record_mac(f: &Facts<'_>) -> Option<Diagnosis> {
                     .map(|m| format!("{} {m}", f.me()))
                     .unwrap_or_else(|| format!("\"{}\"", f.state()))
             ),
-            "Capture the connection (`--pcap`) and check that nothing between the ends rewrites \
-             it; if nothing does, the sender's TLS stack computes its keys wrongly.",
+            fix,
         )
         .with_some("record refused", last_unaccepted(f).map(describe))
         .with_some("alert sent", f.sent.map(alert_text))
