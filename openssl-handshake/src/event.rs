@@ -206,14 +206,18 @@ pub struct Message {
 }
 
 impl Message {
+    /// Whether OpenSSL reported this as SSL 2.0 (version 2, content type
+    /// 0): an SSLv2-format ClientHello.
+    pub(crate) fn sslv2_format(&self) -> bool {
+        self.content_type == 0 && i32::from(self.version) == sys::SSL2_VERSION
+    }
+
     /// A name for what this record holds: the handshake type, or the
     /// content type for other records.
     pub fn name(&self) -> String {
         match (i32::from(self.content_type), self.handshake_type) {
             (sys::SSL3_RT_HANDSHAKE, Some(t)) => t.to_string(),
-            (0, Some(t)) if i32::from(self.version) == sys::SSL2_VERSION => {
-                format!("{t} (SSLv2 format)")
-            }
+            (_, Some(t)) if self.sslv2_format() => format!("{t} (SSLv2 format)"),
             (sys::SSL3_RT_CHANGE_CIPHER_SPEC, _) => "ChangeCipherSpec".into(),
             (sys::SSL3_RT_ALERT, _) => "Alert".into(),
             (other, _) => format!("ContentType({other})"),

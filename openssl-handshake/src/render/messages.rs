@@ -8,7 +8,6 @@ use crate::decode::{
     self, Body, CipherSuite, HelloExtensions, KeyExchangeKind, NamedGroup, SignatureScheme,
 };
 use crate::event::{EventKind, Message};
-use crate::sys;
 use crate::trace::HandshakeTrace;
 
 /// The message log of `trace`.
@@ -39,7 +38,7 @@ fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
         22 => "Handshake",
         _ => "Record",
     };
-    if m.content_type == 0 && i32::from(m.version) == sys::SSL2_VERSION {
+    if m.sslv2_format() {
         // As `s_server -msg` prints an SSLv2-format ClientHello.
         write!(
             out,
