@@ -10,6 +10,7 @@
 
 pub mod connection;
 mod pool;
+mod www;
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -70,6 +71,9 @@ pub struct ServeOptions {
     pub accept_timeout: Option<Duration>,
     /// Append each connection's bytes and keys here as pcapng.
     pub pcap: Option<PathBuf>,
+    /// Answer an HTTP request after the handshake with the connection's
+    /// trace, as `s_server -www` answers with its session.
+    pub www: bool,
 }
 
 /// What `serve` tells its caller besides the traces.
@@ -171,7 +175,7 @@ pub fn serve(
         connection: opts.connection_timeout,
     };
     let workers = if opts.once { 1 } else { opts.max_connections };
-    let mut pool = Pool::start(workers, &ctx, limits, pcap);
+    let mut pool = Pool::start(workers, &ctx, limits, pcap, opts.www);
     let mut last_accept = Instant::now();
     let mut first_ok = None;
     let accepting = loop {

@@ -315,16 +315,7 @@ fn s_client(addr: &str, root: &str) {
 fn state_log_equals_s_server_to_the_close() {
     common::require("openssl", "version", "openssl (apt-get install openssl)");
     let dir = tempfile::tempdir().expect("temp dir");
-    let files = Pki::generate()
-        .expect("PKI")
-        .write_pem(dir.path())
-        .expect("PEM files");
-    let path = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
-    let (chain, key) = (
-        path("server-ecdsa-p256.chain.pem"),
-        path("server-ecdsa-p256.key"),
-    );
-    let root = files.root.to_str().expect("utf-8").to_string();
+    let (chain, key, root) = ecdsa_files(&dir);
 
     let (mut reference, reference_addr) = common::s_server(&[
         "-state",
@@ -353,4 +344,68 @@ fn state_log_equals_s_server_to_the_close() {
     s_client(&addr.to_string(), &root);
     assert!(server.wait(LIMIT).success());
     assert_eq!(Proc::drain(&server.stdout), expected);
+}
+
+/// The test PKI's ECDSA P-256 chain and key and its root, written to `dir`.
+fn ecdsa_files(dir: &tempfile::TempDir) -> (String, String, String) {
+    let files = Pki::generate()
+        .expect("PKI")
+        .write_pem(dir.path())
+        .expect("PEM files");
+    let path = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
+    (
+        path("server-ecdsa-p256.chain.pem"),
+        path("server-ecdsa-p256.key"),
+        files.root.to_str().expect("utf-8").to_string(),
+    )
+}
+
+/// Sends an HTTP GET over TLS to `addr` and reads the response to the
+/// server's close.
+fn http_get(addr: &str) -> String {
+    let mut b = SslConnector::builder(SslMethod::tls()).expect("connector");
+    b.set_verify(SslVerifyMode::NONE);
+    let tcp = connect(addr.parse().expect("an address"));
+    let mut tls = b.build().connect("localhost", tcp).expect("handshake");
+    tls.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("request");
+    let mut response = Vec::new();
+    tls.read_to_end(&mut response)
+        .expect("response to the close");
+    String::from_utf8(response).expect("text")
+}
+
+/// `--www` answers a GET with the connection's trace: its `-state` lines
+/// are those `openssl s_server -www -state` prints for the same request.
+#[test]
+fn www_answers_with_the_trace() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (chain, key, _) = ecdsa_files(&dir);
+    let identity = ["-cert", &chain, "-chainCAfile", &chain, "-key", &key];
+    let (mut reference, reference_addr) =
+        common::s_server(&[&["-www", "-state", "-naccept", "1"][..], &identity].concat());
+    let reference_page = http_get(&reference_addr);
+    reference.wait(LIMIT);
+    assert!(
+        reference_page.starts_with("HTTP/1.0 200 ok"),
+        "{reference_page}"
+    );
+    let expected = common::lines_with(&Proc::drain(&reference.stderr).join("\n"), "SSL_accept:");
+    assert!(expected.len() > 5, "{expected:#?}");
+
+    let (mut server, addr) = serve(&["--once", "--www", "--cert", &chain, "--key", &key]);
+    let page = http_get(&addr.to_string());
+    assert!(server.wait(LIMIT).success());
+    let (head, body) = page.split_once("\r\n\r\n").expect("a response head");
+    assert!(head.starts_with("HTTP/1.0 200 OK\r\n"), "{head}");
+    assert!(
+        head.contains(&format!("Content-Length: {}\r\n", body.len())),
+        "{head}"
+    );
+    assert!(body.starts_with("server: TLSv1.3 "), "{body}");
+    assert_eq!(common::lines_with(body, "SSL_accept:"), expected);
+    assert!(
+        body.contains("<<< TLS 1.3, Handshake"),
+        "the message log: {body}"
+    );
 }

@@ -136,6 +136,10 @@ pub(crate) struct ServeArgs {
     /// its key log in a Decryption Secrets Block (Wireshark decrypts it).
     #[arg(long)]
     pcap: Option<PathBuf>,
+    /// Answer an HTTP request (GET or HEAD) after the handshake with the
+    /// connection's trace, as `s_server -www` answers with its session.
+    #[arg(long)]
+    www: bool,
     #[command(flatten)]
     tls: TlsArgs,
 }
@@ -228,6 +232,7 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         connection_timeout: seconds(a.connection_timeout)?,
         max_connections: usize::from(a.max_connections),
         pcap: a.pcap.clone(),
+        www: a.www,
         accept_timeout: a
             .accept_timeout
             .or(a.once.then_some(60.0))

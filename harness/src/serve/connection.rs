@@ -93,7 +93,9 @@ impl ConnectionReport {
 
 /// Serves one accepted connection: the handshake, then, like `s_server`,
 /// reads what the client sends until it closes, then close_notify. With
-/// `pcap`, the connection is appended to it when it ends.
+/// `www`, an HTTP request is answered with the trace instead, and the
+/// connection closed after it. With `pcap`, the connection is appended to
+/// it when it ends.
 pub(super) fn handle(
     tcp: TcpStream,
     peer: SocketAddr,
@@ -101,9 +103,10 @@ pub(super) fn handle(
     ctx: &SslContext,
     limits: Limits,
     pcap: Option<&PcapFile>,
+    www: bool,
 ) -> ConnectionReport {
     let capture = pcap.and_then(|_| Some(Capture::new(peer, tcp.local_addr().ok()?)));
-    let mut report = serve_one(tcp, peer, accepted, ctx, limits, capture.as_ref());
+    let mut report = serve_one(tcp, peer, accepted, ctx, limits, www, capture.as_ref());
     if let (Some(file), Some(c)) = (pcap, &capture) {
         if let Err(e) = file.append(c) {
             let note = format!("writing {}: {e}", file.path().display());
@@ -122,6 +125,7 @@ fn serve_one(
     accepted: SystemTime,
     ctx: &SslContext,
     limits: Limits,
+    www: bool,
     capture: Option<&Capture>,
 ) -> ConnectionReport {
     let start = Instant::now();
@@ -195,9 +199,17 @@ fn serve_one(
         Ok(mut s) => {
             report.handshake_ok = true;
             s.get_mut().deadline = start + limits.connection;
+            // An answered request ends the connection from this side, as
+            // `s_server -www` does; the client's close_notify is then read.
+            let answered = www && matches!(super::www::answer(&mut s), Ok(true));
+            if answered {
+                let _ = s.shutdown();
+            }
             let mut buf = [0u8; 16 * 1024];
             while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
-            let _ = s.shutdown();
+            if !answered {
+                let _ = s.shutdown();
+            }
             report.trace = openssl_handshake::trace(s.ssl());
         }
         Err(HandshakeError::Failure(mid)) => {

@@ -28,13 +28,15 @@ struct Job {
 }
 
 impl Pool {
-    /// Starts `workers` threads serving with `ctx` under `limits`. They
-    /// end when the pool is dropped and the queue is empty.
+    /// Starts `workers` threads serving with `ctx` under `limits` (and
+    /// answering HTTP with `www`). They end when the pool is dropped and
+    /// the queue is empty.
     pub(super) fn start(
         workers: usize,
         ctx: &SslContext,
         limits: Limits,
         pcap: Option<Arc<PcapFile>>,
+        www: bool,
     ) -> Pool {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
@@ -54,6 +56,7 @@ impl Pool {
                     &ctx,
                     limits,
                     pcap.as_deref(),
+                    www,
                 );
                 if report.send(r).is_err() {
                     return;
