@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::io::{self, Read, Write};
-use std::net::TcpStream;
-
 use common::diagnosis::*;
 use common::{client_ctx, client_ssl, connect_tcp, server_ctx_with};
 use openssl::ssl::{Ssl, SslContext, SslMethod};
@@ -45,10 +42,12 @@ fn a_record_with_another_version_than_the_agreed_one() {
 #[test]
 fn a_finished_changed_in_transit() {
     let (addr, server) = traced_server(&server_ctx_with(rsa(), tls12));
-    let tcp = Flip {
-        tcp: connect_tcp(addr),
-        writes: 0,
+    let flip_last = |w: &mut Vec<u8>| {
+        if let Some(last) = w.last_mut() {
+            *last ^= 1;
+        }
     };
+    let tcp = Altered::new(connect_tcp(addr), 2, flip_last);
     let client = client_ssl(&client_ctx(tls12), "localhost").connect(tcp);
     let client = match client {
         Ok(_) => panic!("the server cannot accept a changed Finished"),
@@ -100,35 +99,4 @@ fn different_pre_shared_keys() {
     let d = p.server.diagnosis().expect("diagnosis");
     assert!(d.summary.contains("(different pre-shared keys)"), "{d}");
     assert!(d.fix.contains("same pre-shared key"), "{d}");
-}
-
-/// A TCP stream that flips the last byte of its second write.
-struct Flip {
-    tcp: TcpStream,
-    writes: usize,
-}
-
-impl Read for Flip {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.tcp.read(buf)
-    }
-}
-
-impl Write for Flip {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writes += 1;
-        if self.writes != 2 {
-            return self.tcp.write(buf);
-        }
-        let mut changed = buf.to_vec();
-        if let Some(last) = changed.last_mut() {
-            *last ^= 1;
-        }
-        self.tcp.write_all(&changed)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.tcp.flush()
-    }
 }

@@ -12,6 +12,7 @@ mod certificate;
 mod client_auth;
 mod facts;
 mod local;
+mod message;
 mod names;
 mod negotiation;
 mod record;
@@ -103,6 +104,12 @@ pub enum Cause {
     /// way: a version field other than the agreed one, or one that failed
     /// decryption (bad_record_mac).
     RecordRejected,
+    /// A handshake message did not parse, or broke a rule of its format
+    /// (decode_error, illegal_parameter).
+    MalformedMessage,
+    /// A Finished did not match the handshake its reader saw: the ends
+    /// hashed different messages or derived different secrets.
+    FinishedMismatch,
     /// Nothing above fits; the evidence is the raw record. A cause name
     /// this version does not know reads back as this one.
     #[serde(other)]
@@ -137,6 +144,8 @@ impl Cause {
             Cause::RenegotiationRefused => "renegotiation_refused",
             Cause::UnexpectedMessage => "unexpected_message",
             Cause::RecordRejected => "record_rejected",
+            Cause::MalformedMessage => "malformed_message",
+            Cause::FinishedMismatch => "finished_mismatch",
             Cause::Unknown => "unknown",
         }
     }
@@ -276,8 +285,9 @@ impl fmt::Display for Diagnosis {
 /// no fatal alert or refused renegotiation was recorded.
 pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
     let f = Facts::of(trace)?;
-    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 8] = [
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 10] = [
         transport::diagnose,
+        message::diagnose,
         version::diagnose,
         certificate::diagnose,
         client_auth::diagnose,
@@ -285,6 +295,7 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
         record::diagnose,
         transport::diagnose_late,
         certificate::diagnose_late,
+        message::diagnose_late,
     ];
     families
         .iter()

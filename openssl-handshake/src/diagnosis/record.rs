@@ -1,7 +1,8 @@
-//! Records the record layer refused once the handshake was under way: a
-//! version field other than the agreed one, or a record that did not
-//! decrypt. Before any handshake message such bytes are not TLS at all,
-//! which `transport` names.
+//! Records the record layer refused: one longer than TLS allows, and,
+//! once the handshake was under way, a version field other than the
+//! agreed one or a record that did not decrypt. Before any handshake
+//! message those two mean the bytes are not TLS at all, which
+//! `transport` names.
 
 use crate::decode::KeyExchangeKind;
 use crate::event::{EventKind, RecordHeader};
@@ -10,10 +11,66 @@ use super::facts::{alert, alert_text, version_name, Facts};
 use super::{Cause, Diagnosis, Fault};
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
+    if let Some(d) = overflow(f) {
+        return Some(d);
+    }
     if !f.read_any_handshake() {
         return None;
     }
     wrong_version(f).or_else(|| bad_record_mac(f))
+}
+
+/// The most plaintext a record may carry (RFC 5246 section 6.2.1, RFC
+/// 8446 section 5.1).
+const MAX_PLAINTEXT: usize = 1 << 14;
+
+/// A record longer than the limit (record_overflow): OpenSSL refuses it
+/// from its header, before reading it.
+fn overflow(f: &Facts<'_>) -> Option<Diagnosis> {
+    let here = f.sent_alert(alert::RECORD_OVERFLOW)
+        || f.reason_has(&[
+            "data length too long",
+            "encrypted length too long",
+            "packet length too long",
+        ]);
+    let there = !here && f.received_alert(alert::RECORD_OVERFLOW);
+    if !here && !there {
+        return None;
+    }
+    let (sender, fault) = if here {
+        (f.them(), f.peer_fault())
+    } else {
+        (f.me(), Fault::Unknown)
+    };
+    let record = last_unaccepted(f).filter(|_| here);
+    let what = record.map_or("a record".to_owned(), |r| {
+        format!(
+            "{} record of {} bytes",
+            content_type(r.content_type),
+            r.length
+        )
+    });
+    Some(
+        Diagnosis::new(
+            Cause::RecordRejected,
+            fault,
+            format!(
+                "{sender} sent {what}, longer than its reader accepts (record_overflow): a \
+                 record carries at most 2^14 ({MAX_PLAINTEXT}) bytes of plaintext, less when the ends \
+                 agreed a record_size_limit or max_fragment_length, and only a little more \
+                 when encrypted"
+            ),
+            format!(
+                "Fix the record layer of {sender}'s TLS stack to split its data into records \
+                 within the limit."
+            ),
+        )
+        .with_some("record refused", record.map(describe))
+        .with_some("alert sent", f.sent.map(alert_text))
+        .with_some("alert received", f.received.map(alert_text))
+        .with_some("OpenSSL reason", f.reason_text())
+        .with("last state", f.state()),
+    )
 }
 
 /// OpenSSL compares each record's version field with the agreed version
@@ -68,7 +125,11 @@ fn bad_record_mac(f: &Facts<'_>) -> Option<Diagnosis> {
     // A received alert's reason reads "sslv3 alert bad record mac" too,
     // so the alert decides which end failed to decrypt.
     let there = f.received_alert(alert::BAD_RECORD_MAC);
-    let here = !there && f.reason_has(&["bad record mac", "decryption failed"]);
+    // After the handshake there is no failure, so no reason: the alert
+    // this end sent tells.
+    let here = !there
+        && (f.reason_has(&["bad record mac", "decryption failed"])
+            || f.sent_alert(alert::BAD_RECORD_MAC));
     if !here && !there {
         return None;
     }

@@ -163,7 +163,6 @@ pub fn read_record(tcp: &mut TcpStream) -> io::Result<Vec<u8>> {
     Ok([header.to_vec(), body].concat())
 }
 
-/// The bytes of the ClientHello an untraced default client sends.
 /// What a traced server on `ctx` made of `bytes` from a raw client that
 /// then reads a little of the answer and hangs up.
 pub fn server_trace_of_bytes(ctx: &SslContext, bytes: &[u8]) -> HandshakeTrace {
@@ -183,6 +182,7 @@ pub fn server_trace_of_flights(ctx: &SslContext, flights: &[&[u8]]) -> Handshake
     server.join().expect("server thread")
 }
 
+/// The bytes of the ClientHello an untraced default client sends.
 pub fn client_hello_bytes() -> Vec<u8> {
     let ctx = SslContext::builder(SslMethod::tls_client())
         .expect("ctx")
@@ -261,4 +261,47 @@ pub fn hooked_server() -> (SslContext, mpsc::Receiver<HandshakeTrace>) {
     rsa().install(&mut b).expect("credential");
     let traces = hooked(&mut b);
     (b.build(), traces)
+}
+
+/// A TCP stream that changes its `nth` write (counted from 1) with
+/// `change` on the way out: a middlebox, or a bit flipped in transit.
+pub struct Altered<F> {
+    tcp: TcpStream,
+    writes: usize,
+    nth: usize,
+    change: F,
+}
+
+impl<F: FnMut(&mut Vec<u8>)> Altered<F> {
+    pub fn new(tcp: TcpStream, nth: usize, change: F) -> Self {
+        Altered {
+            tcp,
+            writes: 0,
+            nth,
+            change,
+        }
+    }
+}
+
+impl<F> Read for Altered<F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tcp.read(buf)
+    }
+}
+
+impl<F: FnMut(&mut Vec<u8>)> Write for Altered<F> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writes += 1;
+        if self.writes != self.nth {
+            return self.tcp.write(buf);
+        }
+        let mut changed = buf.to_vec();
+        (self.change)(&mut changed);
+        self.tcp.write_all(&changed)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
 }

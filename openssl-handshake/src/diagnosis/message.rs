@@ -1,0 +1,254 @@
+//! Handshake messages that arrived whole but are wrong: one that does not
+//! parse or breaks a rule of its own format (OpenSSL answers
+//! decode_error or illegal_parameter), and a Finished that does not match
+//! the handshake its reader saw (decrypt_error).
+
+use crate::decode::HandshakeType;
+use crate::event::{Alert, Direction};
+
+use super::facts::{alert, alert_text, version_name, Facts};
+use super::{Cause, Diagnosis, Fault};
+
+/// OpenSSL's reasons for a message it could not parse or that broke a
+/// rule of its format, each with what it means in plain words.
+const MALFORMED: [(&str, &str); 19] = [
+    (
+        "length mismatch",
+        "a length field disagrees with the bytes that follow it",
+    ),
+    ("length too short", "it is shorter than its format requires"),
+    ("bad length", "a length field is out of range"),
+    ("bad handshake length", "its length is out of range"),
+    (
+        "excessive message size",
+        "it is longer than this end accepts for that message (for a certificate chain, \
+         SSL_CTX_set_max_cert_list sets the limit, 100 KiB by default)",
+    ),
+    (
+        "bad extension",
+        "an extension is malformed, repeated, or not allowed in that message",
+    ),
+    ("parse tlsext", "its extensions do not parse"),
+    ("clienthello tlsext", "its extensions do not parse"),
+    (
+        "no compression specified",
+        "its compression_methods lack null (0), which every ClientHello must offer \
+         (RFC 5246 section 7.4.1.2, RFC 8446 section 4.1.2)",
+    ),
+    (
+        "bad legacy version",
+        "it offers supported_versions with a legacy_version of SSL 3.0 or below, where TLS 1.3 \
+         requires 0x0303 (RFC 8446 section 4.1.2)",
+    ),
+    (
+        "missing sigalgs extension",
+        "it offers TLS 1.3 without signature_algorithms, which TLS 1.3 requires \
+         (RFC 8446 section 4.2.3)",
+    ),
+    (
+        "missing supported groups extension",
+        "it offers a key_share without supported_groups, which must accompany it \
+         (RFC 8446 section 9.2)",
+    ),
+    ("bad digest length", "its verify_data has the wrong length"),
+    (
+        "bad key share",
+        "its key exchange value (key_share or ClientKeyExchange) does not parse or holds an \
+         invalid public key",
+    ),
+    ("bad ecpoint", "its ECDH public key is not a valid point"),
+    ("bad dh value", "its DH public value is out of range"),
+    (
+        "dh public value length is wrong",
+        "its DH public value is not as long as the prime",
+    ),
+    ("missing tmp dh key", "it carries no DH public value"),
+    (
+        "invalid ccs message",
+        "its ChangeCipherSpec is not the single byte 1",
+    ),
+];
+
+/// The precise cases: OpenSSL named what it could not parse.
+pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
+    let reason = f.reason();
+    let named = MALFORMED
+        .iter()
+        .find(|(r, _)| reason.contains(r))
+        .map(|(_, m)| *m)
+        .or_else(|| {
+            f.sent_alert(alert::MISSING_EXTENSION)
+                .then(|| missing(&reason))
+        });
+    named
+        .map(|meaning| malformed_here(f, meaning))
+        .or_else(|| finished_mismatch(f))
+}
+
+/// What no other family explained: an alert that says a message was
+/// malformed, without a reason OpenSSL named (or after the handshake,
+/// with none at all).
+pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
+    let malformed = |a: u8| matches!(a, alert::DECODE_ERROR | alert::ILLEGAL_PARAMETER);
+    if f.sent.is_some_and(|a| malformed(a.description)) {
+        return Some(malformed_here(
+            f,
+            "it does not parse, or a field holds a value its format forbids",
+        ));
+    }
+    f.received
+        .filter(|a| malformed(a.description))
+        .map(|a| malformed_there(f, a))
+}
+
+/// The message this end read last and was processing when it failed,
+/// or, when it was refused before the message callback saw it (too long,
+/// say), the point it came after.
+fn offending_message(f: &Facts<'_>) -> String {
+    match f.trace.last_handshake_message() {
+        Some(m) if m.direction == Direction::Read => format!("{}'s {}", f.them(), m.name()),
+        Some(m) => format!(
+            "a message {} sent after {} wrote {}",
+            f.them(),
+            f.me(),
+            m.name()
+        ),
+        None => format!("a message from {}", f.them()),
+    }
+}
+
+/// The peer's message that this end refused, meaning what is wrong.
+fn malformed_here(f: &Facts<'_>, meaning: &str) -> Diagnosis {
+    let what = offending_message(f);
+    let refused = f
+        .sent
+        .map_or(String::new(), |a| format!(" ({})", alert_text(a)));
+    Diagnosis::new(
+        Cause::MalformedMessage,
+        f.peer_fault(),
+        format!(
+            "{what} is malformed: {meaning}; {} refused it{refused}",
+            f.me()
+        ),
+        format!(
+            "Fix the TLS stack of {} (or whatever rewrites the connection on the way): the \
+             message log shows the message as it arrived.",
+            f.them()
+        ),
+    )
+    .with_some("ClientHello.legacy_version", legacy_version(f))
+    .with_some("decoded here", decoded(f))
+    .with_raw(f)
+}
+
+/// What a message refused with missing_extension lacks, as far as
+/// OpenSSL's reason tells.
+fn missing(reason: &str) -> &'static str {
+    if reason.contains("no suitable key share") {
+        // Sent only when the extension is absent; an empty one gets a
+        // HelloRetryRequest instead.
+        "it offers TLS 1.3 with supported_groups but no key_share, which must accompany them \
+         (RFC 8446 section 9.2)"
+    } else {
+        "it lacks an extension that TLS 1.3 requires there"
+    }
+}
+
+/// The ClientHello's legacy_version, when that is what was wrong.
+fn legacy_version(f: &Facts<'_>) -> Option<String> {
+    if !f.reason_has(&["bad legacy version"]) {
+        return None;
+    }
+    f.client_hello.map(|h| version_name(h.legacy_version))
+}
+
+/// What this library's own decoder found wrong with the last message
+/// read, if anything: a second opinion on OpenSSL's.
+fn decoded(f: &Facts<'_>) -> Option<String> {
+    let last = f.trace.last_handshake_message()?;
+    let error = last.decode_error.as_ref()?;
+    (last.direction == Direction::Read).then(|| error.to_string())
+}
+
+/// The peer refused this end's message as malformed.
+fn malformed_there(f: &Facts<'_>, received: &Alert) -> Diagnosis {
+    let mine = f
+        .trace
+        .messages()
+        .filter(|m| m.direction == Direction::Write && m.handshake_type.is_some())
+        .last()
+        .map_or_else(
+            || format!("a message of {}", f.me()),
+            |m| format!("{}'s {}", f.me(), m.name()),
+        );
+    Diagnosis::new(
+        Cause::MalformedMessage,
+        Fault::Unknown,
+        format!(
+            "{} refused {mine} ({}): it could not parse it, or found a field it forbids",
+            f.them(),
+            alert_text(received)
+        ),
+        format!(
+            "Capture the connection (`--pcap`) and check the message against the RFC: if it \
+             conforms, {}'s TLS stack is at fault; if not, this end's is.",
+            f.them()
+        ),
+    )
+    .with_raw(f)
+}
+
+/// A Finished whose verify_data is not what its reader computed: the two
+/// ends hashed different handshake messages, or derived different
+/// secrets. Seen from the sender, a decrypt_error right after its
+/// Finished says the same, unless it also sent a CertificateVerify, whose
+/// bad signature draws that alert too.
+fn finished_mismatch(f: &Facts<'_>) -> Option<Diagnosis> {
+    let here = f.reason_has(&["digest check failed"]);
+    let there = !here
+        && f.received_alert(alert::DECRYPT_ERROR)
+        && f.trace
+            .last_handshake_message()
+            .is_some_and(|m| m.direction == Direction::Write)
+        && f.saw(Direction::Write, HandshakeType::FINISHED)
+        && !f.saw(Direction::Write, HandshakeType::CERTIFICATE_VERIFY);
+    if !here && !there {
+        return None;
+    }
+    let (summary, fault, culprit) = if here {
+        (
+            format!(
+                "{}'s Finished does not match the handshake {} saw (digest check failed)",
+                f.them(),
+                f.me()
+            ),
+            f.peer_fault(),
+            format!("{}'s TLS stack computes its", f.them()),
+        )
+    } else {
+        (
+            format!(
+                "{} could not verify {}'s Finished (decrypt_error)",
+                f.them(),
+                f.me()
+            ),
+            Fault::Unknown,
+            "one of the two TLS stacks computes the".to_owned(),
+        )
+    };
+    Some(
+        Diagnosis::new(
+            Cause::FinishedMismatch,
+            fault,
+            format!(
+                "{summary}: the two ends hashed different handshake messages, or derived \
+                 different secrets"
+            ),
+            format!(
+                "Capture the connection (`--pcap`) and check that nothing between the ends \
+                 rewrites a handshake message; if nothing does, {culprit} Finished wrongly."
+            ),
+        )
+        .with_raw(f),
+    )
+}

@@ -1,0 +1,187 @@
+//! Messages that arrive whole but are wrong, built on purpose: a
+//! ClientHello that breaks its format, a record longer than TLS allows,
+//! and a Finished over a handshake changed in transit.
+
+mod common;
+
+use common::diagnosis::*;
+use common::{client_ctx, client_ssl, connect_tcp, server_ctx_with};
+use openssl::ssl::{SslOptions, SslVersion};
+use openssl_handshake::{Cause, Fault};
+
+/// Where the fields of a ClientHello record start.
+struct HelloLayout {
+    /// The compression_methods length byte.
+    compression: usize,
+    /// The extensions' two length bytes.
+    extensions: usize,
+}
+
+fn layout(record: &[u8]) -> HelloLayout {
+    let u16_at = |i: usize| usize::from(u16::from_be_bytes([record[i], record[i + 1]]));
+    // Record header 5, handshake header 4, legacy_version 2, random 32.
+    let session_id = 5 + 4 + 2 + 32;
+    let suites = session_id + 1 + usize::from(record[session_id]);
+    let compression = suites + 2 + u16_at(suites);
+    let extensions = compression + 1 + usize::from(record[compression]);
+    assert_eq!(
+        extensions + 2 + u16_at(extensions),
+        record.len(),
+        "one ClientHello"
+    );
+    HelloLayout {
+        compression,
+        extensions,
+    }
+}
+
+/// Removes `n` bytes at `at` from a ClientHello record, shortening the
+/// record, the handshake message and, when `in_extensions`, the
+/// extensions block.
+fn cut(record: &mut Vec<u8>, at: usize, n: usize, in_extensions: bool) {
+    let shorten = |r: &mut Vec<u8>, i: usize, width: usize| {
+        let mut v = r[i..i + width]
+            .iter()
+            .fold(0usize, |v, b| v << 8 | usize::from(*b));
+        v -= n;
+        for k in (0..width).rev() {
+            r[i + k] = (v & 0xff) as u8;
+            v >>= 8;
+        }
+    };
+    let extensions = layout(record).extensions;
+    record.drain(at..at + n);
+    shorten(record, 3, 2);
+    shorten(record, 6, 3);
+    if in_extensions {
+        shorten(record, extensions, 2);
+    }
+}
+
+/// Every ClientHello must offer null compression; OpenSSL refuses one
+/// that offers only DEFLATE.
+#[test]
+fn a_client_hello_without_null_compression() {
+    let mut hello = client_hello_bytes();
+    let at = layout(&hello).compression;
+    assert_eq!(
+        &hello[at..at + 2],
+        [1, 0],
+        "a default client offers null alone"
+    );
+    hello[at + 1] = 1; // DEFLATE
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &hello);
+    assert_cause(&trace, Cause::MalformedMessage, "no null compression");
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary.starts_with(
+            "the client's ClientHello is malformed: its compression_methods lack null"
+        ),
+        "{d}"
+    );
+}
+
+/// A TLS 1.3 ClientHello with supported_groups but no key_share breaks
+/// RFC 8446 section 9.2; OpenSSL answers missing_extension. The server
+/// enables the offered groups, so it is not a question of groups.
+#[test]
+fn a_tls13_client_hello_without_key_share() {
+    let mut hello = client_hello_bytes();
+    let (start, len) = extension(&hello, 51).expect("a default client sends key_share");
+    cut(&mut hello, start, len, true);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), tls13), &hello);
+    assert_cause(&trace, Cause::MalformedMessage, "no key_share");
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(d.summary.contains("no key_share"), "{d}");
+    assert_eq!(
+        evidence(&trace, "alert sent").as_deref(),
+        Some("fatal alert \"missing extension\" (109)")
+    );
+}
+
+/// Where extension `kind` starts in a ClientHello record, and its whole
+/// length (type, length and body).
+fn extension(record: &[u8], kind: u16) -> Option<(usize, usize)> {
+    let mut at = layout(record).extensions + 2;
+    while at + 4 <= record.len() {
+        let t = u16::from_be_bytes([record[at], record[at + 1]]);
+        let len = 4 + usize::from(u16::from_be_bytes([record[at + 2], record[at + 3]]));
+        if t == kind {
+            return Some((at, len));
+        }
+        at += len;
+    }
+    None
+}
+
+/// A handshake record one byte over 2^14 is refused from its header with
+/// record_overflow, before anything else is read.
+#[test]
+fn a_record_longer_than_tls_allows() {
+    const LENGTH: usize = (1 << 14) + 1;
+    let mut record = vec![22, 3, 1];
+    record.extend_from_slice(&(LENGTH as u16).to_be_bytes());
+    record.resize(5 + LENGTH, 0);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &record);
+    assert_cause(&trace, Cause::RecordRejected, "an oversized record");
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary.starts_with(&format!(
+            "the client sent a handshake record of {LENGTH} bytes"
+        )),
+        "{d}"
+    );
+    assert_eq!(
+        evidence(&trace, "alert sent").as_deref(),
+        Some("fatal alert record_overflow (22)")
+    );
+}
+
+/// TLS 1.2 without extended master secret derives its keys from the
+/// randoms alone, so a ClientHello changed elsewhere (here the SNI name,
+/// which this server ignores) still gives both ends the same keys; only
+/// the Finished, over the whole handshake, tells them apart.
+#[test]
+fn a_finished_over_a_changed_hello() {
+    let (addr, server) = traced_server(&server_ctx_with(rsa(), tls12));
+    let rename = |hello: &mut Vec<u8>| {
+        let at = hello
+            .windows(9)
+            .position(|w| w == b"localhost")
+            .expect("the SNI name");
+        hello[at] = b'L';
+    };
+    let tcp = Altered::new(connect_tcp(addr), 1, rename);
+    let client = client_ctx(|b| {
+        b.set_max_proto_version(Some(SslVersion::TLS1_2))
+            .expect("TLS 1.2");
+        // SSL_OP_NO_EXTENDED_MASTER_SECRET (ssl.h), which rust-openssl
+        // does not name.
+        b.set_options(SslOptions::from_bits_retain(1));
+    });
+    let client = client_ssl(&client, "localhost").connect(tcp);
+    let client = match client {
+        Ok(_) => panic!("the server cannot accept a changed handshake"),
+        Err(e) => unfinished_trace(e),
+    };
+    let server = server.join().expect("server thread");
+    assert_cause(&server, Cause::FinishedMismatch, "a renamed SNI");
+    let d = server.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary
+            .starts_with("the client's Finished does not match the handshake this server saw"),
+        "{d}"
+    );
+    // The client hears decrypt_error right after its Finished.
+    assert_cause(&client, Cause::FinishedMismatch, "a renamed SNI");
+    let d = client.diagnosis().expect("diagnosis");
+    assert!(
+        d.summary
+            .starts_with("the server could not verify this client's Finished (decrypt_error)"),
+        "{d}"
+    );
+}
