@@ -5,58 +5,10 @@
 mod common;
 
 use common::diagnosis::*;
+use common::hello::{cut, extension, layout};
 use common::{client_ctx, client_ssl, connect_tcp, server_ctx_with};
 use openssl::ssl::{SslOptions, SslVersion};
 use openssl_handshake::{Cause, Fault};
-
-/// Where the fields of a ClientHello record start.
-struct HelloLayout {
-    /// The compression_methods length byte.
-    compression: usize,
-    /// The extensions' two length bytes.
-    extensions: usize,
-}
-
-fn layout(record: &[u8]) -> HelloLayout {
-    let u16_at = |i: usize| usize::from(u16::from_be_bytes([record[i], record[i + 1]]));
-    // Record header 5, handshake header 4, legacy_version 2, random 32.
-    let session_id = 5 + 4 + 2 + 32;
-    let suites = session_id + 1 + usize::from(record[session_id]);
-    let compression = suites + 2 + u16_at(suites);
-    let extensions = compression + 1 + usize::from(record[compression]);
-    assert_eq!(
-        extensions + 2 + u16_at(extensions),
-        record.len(),
-        "one ClientHello"
-    );
-    HelloLayout {
-        compression,
-        extensions,
-    }
-}
-
-/// Removes `n` bytes at `at` from a ClientHello record, shortening the
-/// record, the handshake message and, when `in_extensions`, the
-/// extensions block.
-fn cut(record: &mut Vec<u8>, at: usize, n: usize, in_extensions: bool) {
-    let shorten = |r: &mut Vec<u8>, i: usize, width: usize| {
-        let mut v = r[i..i + width]
-            .iter()
-            .fold(0usize, |v, b| v << 8 | usize::from(*b));
-        v -= n;
-        for k in (0..width).rev() {
-            r[i + k] = (v & 0xff) as u8;
-            v >>= 8;
-        }
-    };
-    let extensions = layout(record).extensions;
-    record.drain(at..at + n);
-    shorten(record, 3, 2);
-    shorten(record, 6, 3);
-    if in_extensions {
-        shorten(record, extensions, 2);
-    }
-}
 
 /// Every ClientHello must offer null compression; OpenSSL refuses one
 /// that offers only DEFLATE.
@@ -99,21 +51,6 @@ fn a_tls13_client_hello_without_key_share() {
         evidence(&trace, "alert sent").as_deref(),
         Some("fatal alert \"missing extension\" (109)")
     );
-}
-
-/// Where extension `kind` starts in a ClientHello record, and its whole
-/// length (type, length and body).
-fn extension(record: &[u8], kind: u16) -> Option<(usize, usize)> {
-    let mut at = layout(record).extensions + 2;
-    while at + 4 <= record.len() {
-        let t = u16::from_be_bytes([record[at], record[at + 1]]);
-        let len = 4 + usize::from(u16::from_be_bytes([record[at + 2], record[at + 3]]));
-        if t == kind {
-            return Some((at, len));
-        }
-        at += len;
-    }
-    None
 }
 
 /// A handshake record one byte over 2^14 is refused from its header with

@@ -11,7 +11,7 @@ use super::{Cause, Diagnosis, Fault};
 
 /// OpenSSL's reasons for a message it could not parse or that broke a
 /// rule of its format, each with what it means in plain words.
-const MALFORMED: [(&str, &str); 19] = [
+const MALFORMED: [(&str, &str); 20] = [
     (
         "length mismatch",
         "a length field disagrees with the bytes that follow it",
@@ -63,6 +63,11 @@ const MALFORMED: [(&str, &str); 19] = [
         "its DH public value is not as long as the prime",
     ),
     ("missing tmp dh key", "it carries no DH public value"),
+    (
+        "inconsistent extms",
+        "it resumes a session made with extended_master_secret but leaves that extension \
+         out, which RFC 7627 section 5.3 forbids",
+    ),
     (
         "invalid ccs message",
         "its ChangeCipherSpec is not the single byte 1",

@@ -62,17 +62,36 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         } else {
             &local.usable_ciphers
         };
-        let d = Diagnosis::new(
-            Cause::NoSharedCipher,
-            Fault::Unknown,
-            format!(
-                "the client offered only {}; this server accepts {}",
-                list(&offered_names(hello), SHOWN),
-                list(&local_names(local, accepts), SHOWN)
-            ),
-            "Enable on one side a suite the other offers (SSL_CTX_set_cipher_list for TLS 1.2, \
-             SSL_CTX_set_ciphersuites for TLS 1.3), preferring AES-GCM or ChaCha20 suites.",
-        );
+        // A client offering nothing a current stack should enable is the
+        // one to change, whatever the server could be talked into.
+        let d = if !offered.is_empty() && offered.iter().all(|id| obsolete(*id)) {
+            Diagnosis::new(
+                Cause::NoSharedCipher,
+                Fault::Client,
+                format!(
+                    "the client offered only obsolete suites ({}: export-grade, anonymous, \
+                     NULL, RC4 or single-DES), which current servers do not enable; this server \
+                     accepts {}",
+                    list(&offered_names(hello), SHOWN),
+                    list(&local_names(local, accepts), SHOWN)
+                ),
+                "Make the client offer current suites: ECDHE with AES-GCM or ChaCha20-Poly1305 \
+                 for TLS 1.2, and TLS 1.3.",
+            )
+        } else {
+            Diagnosis::new(
+                Cause::NoSharedCipher,
+                Fault::Unknown,
+                format!(
+                    "the client offered only {}; this server accepts {}",
+                    list(&offered_names(hello), SHOWN),
+                    list(&local_names(local, accepts), SHOWN)
+                ),
+                "Enable on one side a suite the other offers (SSL_CTX_set_cipher_list for TLS \
+                 1.2, SSL_CTX_set_ciphersuites for TLS 1.3), preferring AES-GCM or ChaCha20 \
+                 suites.",
+            )
+        };
         return Some(suite_evidence(d, hello, local));
     }
     if usable.is_empty() {
@@ -424,4 +443,18 @@ fn fitting(h: &ClientHello, key: &str, tls13: bool) -> Vec<String> {
             _ => true,
         })
         .collect()
+}
+
+/// A suite no current TLS stack enables: export-grade, anonymous, without
+/// encryption, or with RC4, RC2 or single DES.
+fn obsolete(id: u16) -> bool {
+    use tls_parser::{TlsCipherAu, TlsCipherEnc, TlsCipherSuite};
+    TlsCipherSuite::from_id(id).is_some_and(|s| {
+        s.name.contains("EXPORT")
+            || s.au == TlsCipherAu::Null
+            || matches!(
+                s.enc,
+                TlsCipherEnc::Null | TlsCipherEnc::Rc4 | TlsCipherEnc::Rc2 | TlsCipherEnc::Des
+            )
+    })
 }

@@ -7,6 +7,8 @@ use crate::event::{Direction, Side};
 use super::facts::{alert, alert_text, is_grease, is_tls13_draft, version_name, Facts};
 use super::{Cause, Diagnosis, Fault, LocalConfig};
 
+/// The highest version RFC 7568 prohibits.
+const SSL3: u16 = 0x0300;
 const TLS1_2: u16 = 0x0303;
 const TLS1_3: u16 = 0x0304;
 /// The TLS_FALLBACK_SCSV signalling suite (RFC 7507).
@@ -160,6 +162,7 @@ fn server_view(f: &Facts<'_>) -> Diagnosis {
     let client_max = hello.map(highest);
     let fault = match (client_max, min, max) {
         _ if hello.is_some_and(only_drafts) => Fault::Client,
+        (Some(c), _, _) if c <= SSL3 => Fault::Client,
         (Some(c), Some(lo), _) if c < lo => {
             if c < TLS1_2 {
                 Fault::Client

@@ -1,11 +1,13 @@
 //! What the integration tests share: the test PKI, traced contexts, and
 //! paired client and server threads over loopback TCP.
 //!
-//! [`tool`] runs the command-line tools the tests compare with, and
-//! [`diagnosis`] holds the failure-cause tests' peers and checks.
+//! [`tool`] runs the command-line tools the tests compare with,
+//! [`diagnosis`] holds the failure-cause tests' peers and checks, and
+//! [`hello`] edits ClientHello bytes.
 #![allow(dead_code)]
 
 pub mod diagnosis;
+pub mod hello;
 pub mod tool;
 
 use std::io::{Read, Write};
