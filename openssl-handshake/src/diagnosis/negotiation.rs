@@ -64,34 +64,36 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         };
         // A client offering nothing a current stack should enable is the
         // one to change, whatever the server could be talked into.
-        let d = if !offered.is_empty() && offered.iter().all(|id| obsolete(*id)) {
-            Diagnosis::new(
-                Cause::NoSharedCipher,
+        let retired = !offered.is_empty() && offered.iter().all(|id| obsolete(*id));
+        let names = list(&offered_names(hello), SHOWN);
+        let (fault, offered_text, fix) = if retired {
+            (
                 Fault::Client,
                 format!(
-                    "the client offered only obsolete suites ({}: export-grade, anonymous, \
-                     NULL, RC4 or single-DES), which current servers do not enable; this server \
-                     accepts {}",
-                    list(&offered_names(hello), SHOWN),
-                    list(&local_names(local, accepts), SHOWN)
+                    "obsolete suites ({names}: export-grade, anonymous, NULL, RC4 or \
+                     single-DES), which current servers do not enable"
                 ),
                 "Make the client offer current suites: ECDHE with AES-GCM or ChaCha20-Poly1305 \
                  for TLS 1.2, and TLS 1.3.",
             )
         } else {
-            Diagnosis::new(
-                Cause::NoSharedCipher,
+            (
                 Fault::Unknown,
-                format!(
-                    "the client offered only {}; this server accepts {}",
-                    list(&offered_names(hello), SHOWN),
-                    list(&local_names(local, accepts), SHOWN)
-                ),
+                names,
                 "Enable on one side a suite the other offers (SSL_CTX_set_cipher_list for TLS \
                  1.2, SSL_CTX_set_ciphersuites for TLS 1.3), preferring AES-GCM or ChaCha20 \
                  suites.",
             )
         };
+        let d = Diagnosis::new(
+            Cause::NoSharedCipher,
+            fault,
+            format!(
+                "the client offered only {offered_text}; this server accepts {}",
+                list(&local_names(local, accepts), SHOWN)
+            ),
+            fix,
+        );
         return Some(suite_evidence(d, hello, local));
     }
     if usable.is_empty() {
