@@ -57,7 +57,7 @@ fn a_client_offering_export_suites_only() {
     assert!(
         d.summary.starts_with(
             "the client offered only obsolete suites (TLS_RSA_EXPORT_WITH_RC4_40_MD5, \
-             TLS_RSA_EXPORT_WITH_DES40_CBC_SHA:"
+             TLS_RSA_EXPORT_WITH_DES40_CBC_SHA: export-grade)"
         ),
         "{d}"
     );

@@ -64,14 +64,16 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         };
         // A client offering nothing a current stack should enable is the
         // one to change, whatever the server could be talked into.
-        let retired = !offered.is_empty() && offered.iter().all(|id| obsolete(*id));
+        let why: Option<Vec<&str>> = offered.iter().map(|id| obsolete(*id)).collect();
         let names = list(&offered_names(hello), SHOWN);
-        let (fault, offered_text, fix) = if retired {
+        let (fault, offered_text, fix) = if let Some(mut why) = why.filter(|w| !w.is_empty()) {
+            why.sort_unstable();
+            why.dedup();
             (
                 Fault::Client,
                 format!(
-                    "obsolete suites ({names}: export-grade, anonymous, NULL, RC4 or \
-                     single-DES), which current servers do not enable"
+                    "obsolete suites ({names}: {}), which current servers do not enable",
+                    why.join(", ")
                 ),
                 "Make the client offer current suites: ECDHE with AES-GCM or ChaCha20-Poly1305 \
                  for TLS 1.2, and TLS 1.3.",
@@ -447,16 +449,21 @@ fn fitting(h: &ClientHello, key: &str, tls13: bool) -> Vec<String> {
         .collect()
 }
 
-/// A suite no current TLS stack enables: export-grade, anonymous, without
-/// encryption, or with RC4, RC2 or single DES.
-fn obsolete(id: u16) -> bool {
+/// Why no current TLS stack enables suite `id`, if it is one of those:
+/// export-grade, anonymous, without encryption, or with RC4, RC2 or
+/// single DES.
+fn obsolete(id: u16) -> Option<&'static str> {
     use tls_parser::{TlsCipherAu, TlsCipherEnc, TlsCipherSuite};
-    TlsCipherSuite::from_id(id).is_some_and(|s| {
-        s.name.contains("EXPORT")
-            || s.au == TlsCipherAu::Null
-            || matches!(
-                s.enc,
-                TlsCipherEnc::Null | TlsCipherEnc::Rc4 | TlsCipherEnc::Rc2 | TlsCipherEnc::Des
-            )
-    })
+    let s = TlsCipherSuite::from_id(id)?;
+    if s.name.contains("EXPORT") {
+        return Some("export-grade");
+    }
+    match (s.au, s.enc) {
+        (_, TlsCipherEnc::Null) => Some("no encryption"),
+        (TlsCipherAu::Null, _) => Some("anonymous"),
+        (_, TlsCipherEnc::Rc4) => Some("RC4"),
+        (_, TlsCipherEnc::Rc2) => Some("RC2"),
+        (_, TlsCipherEnc::Des) => Some("single DES"),
+        _ => None,
+    }
 }
