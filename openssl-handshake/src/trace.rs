@@ -105,7 +105,10 @@ impl HandshakeTrace {
     ///
     /// Version 3: an exit's and a failure's `state` is the state's `ssl.h`
     /// name; the text `-state` prints is in `long` and `state_text`.
-    pub const SCHEMA_VERSION: u32 = 3;
+    ///
+    /// Version 4: a KeyUpdate's body is decoded (`KeyUpdate`), no longer
+    /// `Other`.
+    pub const SCHEMA_VERSION: u32 = 4;
 
     /// The most events one trace records; later ones are only counted in
     /// [`HandshakeTrace::events_dropped`]. A full handshake records about 40.

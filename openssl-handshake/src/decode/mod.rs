@@ -29,6 +29,7 @@ mod error;
 mod extensions;
 mod hello;
 mod key_exchange;
+mod key_update;
 mod names;
 mod reader;
 mod sslv2;
@@ -46,6 +47,7 @@ pub use error::DecodeError;
 pub use hello::HelloExtensions;
 pub use hello::{ClientHello, ServerHello};
 pub use key_exchange::{ClientKeyExchange, KeyExchangeKind, ServerKeyExchange};
+pub use key_update::KeyUpdate;
 pub(crate) use names::{
     trace_certificate_type_name, trace_compression_name, trace_group_name, trace_point_format_name,
     trace_psk_mode_name,
@@ -58,6 +60,7 @@ use certificate::{decode_certificate, decode_certificate_request, decode_certifi
 use encrypted_extensions::decode_encrypted_extensions;
 use hello::{decode_client_hello, decode_server_hello};
 use key_exchange::{decode_client_key_exchange, decode_server_key_exchange};
+use key_update::decode_key_update;
 use reader::be;
 use ticket::decode_new_session_ticket;
 
@@ -97,6 +100,8 @@ pub enum Body {
     CertificateVerify(CertificateVerify),
     /// A Finished.
     Finished(Finished),
+    /// A TLS 1.3 KeyUpdate.
+    KeyUpdate(KeyUpdate),
     /// Any other type: only the header is decoded.
     Other,
 }
@@ -238,6 +243,7 @@ pub fn decode_handshake_in(
         HandshakeType::FINISHED => Ok(Body::Finished(Finished {
             verify_data_len: body.len(),
         })),
+        HandshakeType::KEY_UPDATE => decode_key_update(body).map(Body::KeyUpdate),
         _ => Ok(Body::Other),
     };
     let body = decoded.map_err(|f| f.into_error(handshake_type))?;

@@ -250,6 +250,7 @@ fn details(body: &Body) -> Vec<String> {
             t.age_add.map_or(String::new(), |_| " (TLS 1.3)".to_owned())
         )],
         Body::Finished(f) => vec![format!("verify_data={} bytes", f.verify_data_len)],
+        Body::KeyUpdate(k) => vec![format!("{} ({})", k.request_name(), k.request_update)],
         Body::Other => Vec::new(),
     }
 }

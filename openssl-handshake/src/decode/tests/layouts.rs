@@ -193,7 +193,7 @@ fn unknown_and_undecoded_types_are_other() {
     assert_eq!(HandshakeType(99).name(), None);
     assert_eq!(serde_json::to_string(&HandshakeType(99)).unwrap(), "99");
 
-    for ty in [0u8, 5, 14, 24, 25] {
+    for ty in [0u8, 5, 14, 25] {
         let decoded = decode_handshake(&wrap(ty, &[0xde, 0xad]), true).unwrap();
         assert_eq!(decoded.body, Body::Other);
     }
@@ -266,4 +266,23 @@ fn registry_names() {
     assert_eq!(SignatureScheme::new(0x0303).to_string(), "ecdsa_sha224");
     assert_eq!(SignatureScheme::new(0x0807).to_string(), "ed25519");
     assert_eq!(SignatureScheme::new(0x0a0a).to_string(), "GREASE");
+}
+
+#[test]
+fn key_update_names_its_request() {
+    for (value, name) in [(0u8, "update_not_requested"), (1, "update_requested")] {
+        let decoded = decode_handshake(&wrap(24, &[value]), true).unwrap();
+        let Body::KeyUpdate(k) = decoded.body else {
+            panic!("a KeyUpdate: {decoded:?}");
+        };
+        assert_eq!((k.request_update, k.request_name()), (value, name));
+    }
+    // RFC 8446 section 4.6.3: any other value is illegal_parameter.
+    let err = decode_handshake(&wrap(24, &[2]), true).unwrap_err();
+    assert!(
+        err.to_string().contains("request_update 2 is neither"),
+        "{err}"
+    );
+    let err = decode_handshake(&wrap(24, &[0, 0]), true).unwrap_err();
+    assert!(matches!(err, DecodeError::Malformed { .. }), "{err}");
 }
