@@ -11,7 +11,7 @@ use super::{Cause, Diagnosis, Fault};
 
 /// OpenSSL's reasons for a message it could not parse or that broke a
 /// rule of its format, each with what it means in plain words.
-const MALFORMED: [(&str, &str); 20] = [
+const MALFORMED: [(&str, &str); 21] = [
     (
         "length mismatch",
         "a length field disagrees with the bytes that follow it",
@@ -67,6 +67,11 @@ const MALFORMED: [(&str, &str); 20] = [
         "inconsistent extms",
         "it resumes a session made with extended_master_secret but leaves that extension \
          out, which RFC 7627 section 5.3 forbids",
+    ),
+    (
+        "renegotiation mismatch",
+        "its renegotiation_info is not what RFC 5746 section 3 requires: empty in a first \
+         handshake, the previous Finished data in a renegotiation",
     ),
     (
         "invalid ccs message",
