@@ -4,9 +4,11 @@
 
 mod common;
 
+use std::io::Write;
+
 use common::diagnosis::*;
 use common::hello::{cut, extension, layout};
-use common::{client_ctx, client_ssl, connect_tcp, server_ctx_with};
+use common::{client_ctx, client_ssl, connect_tcp, raw_server, server_ctx_with};
 use openssl::ssl::{SslOptions, SslVersion};
 use openssl_handshake::{Cause, Fault};
 
@@ -119,6 +121,33 @@ fn a_finished_over_a_changed_hello() {
     assert!(
         d.summary
             .starts_with("the server could not verify this client's Finished (decrypt_error)"),
+        "{d}"
+    );
+}
+
+/// A server that answers the ClientHello with decode_error: from the
+/// client's side it could not parse the hello, which says more than a
+/// refusal of the offer would. Who is wrong the client cannot tell.
+#[test]
+fn a_server_that_cannot_parse_the_client_hello() {
+    let (addr, server) = raw_server(|mut tcp| {
+        let _ = read_record(&mut tcp);
+        // A fatal decode_error alert in a TLS 1.2 record.
+        let _ = tcp.write_all(&[21, 3, 3, 0, 2, 2, 50]);
+    });
+    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_cause(
+        &trace,
+        Cause::MalformedMessage,
+        "decode_error for the hello",
+    );
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Unknown, "{d}");
+    assert!(
+        d.summary.starts_with(
+            "the server refused this client's ClientHello (fatal alert decode_error (50))"
+        ),
         "{d}"
     );
 }
