@@ -29,18 +29,25 @@ if [ $# -eq 0 ]; then
         grep -v -E 'timing|lucky13|minerva|marvin|bleichenbacher|fuzzed-(ciphertext|MAC|padding|plaintext)|large-number-of-extensions|aes-gcm-nonces' |
         sed 's/\.py$//')
 fi
-port=46000
 for script in "$@"; do
-    port=$((port + 1))
+    # Port 0, read back from serve's announcement: a fixed port may be
+    # some other program's ephemeral one.
     # shellcheck disable=SC2086 # SERVE_ARGS is a list of options
-    "$harness" serve --listen "127.0.0.1:$port" --cert "$pki/server-rsa2048.chain.pem" \
+    "$harness" serve --listen 127.0.0.1:0 --cert "$pki/server-rsa2048.chain.pem" \
         --key "$pki/server-rsa2048.key" --www --format json ${SERVE_ARGS:---seclevel 0} \
-        >"$out/$script.jsonl" 2>/dev/null &
+        >"$out/$script.jsonl" 2>"$out/$script.serve.log" &
     server=$!
-    sleep 0.3
+    port=
+    for _ in $(seq 50); do
+        port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$out/$script.serve.log")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "ci/tlsfuzzer-survey.sh: serve did not start:" >&2; cat "$out/$script.serve.log" >&2; exit 1; }
     (cd "$fuzzer" && PYTHONPATH=".:$tlslite" timeout 120 "$python" "scripts/$script.py" \
         -h 127.0.0.1 -p "$port" >"$out/$script.out" 2>&1) || true
-    kill "$server"; wait "$server" 2>/dev/null || true
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
     echo "$script: $(grep -E '^(PASS|FAIL):' "$out/$script.out" | tr '\n' ' ')"
 done
 echo "traces and tlsfuzzer's output: $out"
