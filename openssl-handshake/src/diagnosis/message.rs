@@ -1,7 +1,8 @@
 //! Handshake messages that arrived whole but are wrong: one that does not
 //! parse or breaks a rule of its own format (OpenSSL answers
 //! decode_error or illegal_parameter), and a Finished that does not match
-//! the handshake its reader saw (decrypt_error).
+//! the handshake its reader saw (decrypt_error). Either end can tell: the
+//! reader from OpenSSL's reason, the sender from the alert it gets back.
 
 use crate::decode::HandshakeType;
 use crate::event::{Alert, Direction};
