@@ -18,7 +18,7 @@ use common::diagnosis::*;
 use common::tool::{line_where, lines_of, openssl, Reaped};
 use common::{client_ctx, listener, pki, server_ctx_with, set_timeouts_to, TIMEOUT};
 use openssl::ssl::{SslMode, SslOptions, SslVersion};
-use openssl_handshake::{Cause, HandshakeTrace};
+use openssl_handshake::{Cause, Fault, HandshakeTrace};
 use testkit::pki::{Credential, KeyType, Negative, PkiFiles};
 
 /// The test PKI as files, with each credential's leaf and chain apart.
@@ -200,6 +200,28 @@ fn suites_with_the_tool() {
         &client,
     );
     assert_cause(&t, Cause::HelloRefused, "s_server with another suite");
+}
+
+/// An s_client with TLS 1.3 on and no TLS 1.3 suite refuses itself ("no
+/// ciphers available") and sends a bare internal_error alert instead of
+/// its ClientHello; the server sees the alert record where the hello
+/// belongs.
+#[test]
+fn a_client_that_gives_up_before_its_hello() {
+    let server = server_ctx_with(rsa(), |_| {});
+    let t = against_s_client(
+        &server,
+        &["-ciphersuites", "", "-cipher", "AES256-SHA"],
+        b"",
+    );
+    assert_cause(&t, Cause::UnexpectedMessage, "s_client -ciphersuites ''");
+    let d = t.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary
+            .starts_with("the client sent an alert where its ClientHello belongs"),
+        "{d}"
+    );
 }
 
 #[test]

@@ -42,6 +42,9 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     }
     let local = f.local?;
     let offered: Vec<u16> = suites(hello);
+    if let Some(d) = suites_of_another_version(hello, local, &offered) {
+        return Some(suite_evidence(d, hello, local));
+    }
     let configured: Vec<u16> = local.ciphers.iter().map(|c| c.id).collect();
     let common: Vec<u16> = offered
         .iter()
@@ -447,6 +450,60 @@ fn fitting(h: &ClientHello, key: &str, tls13: bool) -> Vec<String> {
             _ => true,
         })
         .collect()
+}
+
+/// TLS 1.3 suites (0x13xx) serve TLS 1.3 alone, the others only older
+/// versions: an offer whose suites all belong to a version other than the
+/// one the server settles on fails whatever either side enables. The
+/// server takes the highest version both allow, so a client that offers
+/// TLS 1.3 without a TLS 1.3 suite fails against every TLS 1.3 server.
+fn suites_of_another_version(
+    hello: &ClientHello,
+    local: &LocalConfig,
+    offered: &[u16],
+) -> Option<Diagnosis> {
+    let tls13_suite = |id: &u16| id >> 8 == 0x13;
+    let client_max = version::highest(hello);
+    let settled = client_max.min(local.max_version.unwrap_or(TLS1_3));
+    let fits = if settled >= TLS1_3 {
+        offered.iter().any(tls13_suite)
+    } else {
+        !offered.iter().all(tls13_suite)
+    };
+    if fits || offered.is_empty() {
+        return None;
+    }
+    let names = list(&offered_names(hello), SHOWN);
+    let (summary, fault, fix) = if settled >= TLS1_3 {
+        (
+            format!(
+                "the client offered TLS 1.3 but only suites of TLS 1.2 and older ({names}); \
+                 this server settles on TLS 1.3, the highest version both allow, and those \
+                 suites cannot be used with it"
+            ),
+            Fault::Client,
+            "Give the client TLS 1.3 suites (SSL_CTX_set_ciphersuites), or turn TLS 1.3 off \
+             in it.",
+        )
+    } else {
+        (
+            format!(
+                "the client offered only TLS 1.3 suites ({names}), but {} is the highest \
+                 version both allow, and TLS 1.3 suites cannot be used with it",
+                version_name(settled)
+            ),
+            // A client whose own range stops below TLS 1.3 contradicts
+            // itself; otherwise the server could enable TLS 1.3 instead.
+            if client_max < TLS1_3 {
+                Fault::Client
+            } else {
+                Fault::Unknown
+            },
+            "Enable TLS 1.3 on the server, or give the client suites for older versions \
+             (SSL_CTX_set_cipher_list).",
+        )
+    };
+    Some(Diagnosis::new(Cause::NoSharedCipher, fault, summary, fix))
 }
 
 /// Why no current TLS stack enables suite `id`, if it is one of those:

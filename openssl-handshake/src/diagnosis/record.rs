@@ -188,14 +188,14 @@ fn bad_record_mac(f: &Facts<'_>) -> Option<Diagnosis> {
 }
 
 /// The last record this end read the header of but refused.
-fn last_unaccepted(f: &Facts<'_>) -> Option<RecordHeader> {
+pub(super) fn last_unaccepted(f: &Facts<'_>) -> Option<RecordHeader> {
     f.trace.events.iter().rev().find_map(|e| match e.kind {
         EventKind::UnacceptedRecord(h) => Some(h),
         _ => None,
     })
 }
 
-fn content_type(t: u8) -> String {
+pub(super) fn content_type(t: u8) -> String {
     match t {
         20 => "a change_cipher_spec".to_owned(),
         21 => "an alert".to_owned(),
@@ -205,7 +205,7 @@ fn content_type(t: u8) -> String {
     }
 }
 
-fn describe(r: RecordHeader) -> String {
+pub(super) fn describe(r: RecordHeader) -> String {
     format!(
         "content type {}, version 0x{:04x}, length {}",
         r.content_type, r.version, r.length

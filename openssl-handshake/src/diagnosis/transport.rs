@@ -3,11 +3,11 @@
 //! renegotiation and an out-of-order message.
 
 use crate::decode::HandshakeType;
-use crate::event::{Direction, Side};
+use crate::event::{Direction, RecordHeader, Side};
 use crate::trace::Failure;
 
 use super::facts::{alert, alert_text, Facts};
-use super::{Cause, Diagnosis, Fault};
+use super::{record, Cause, Diagnosis, Fault};
 
 /// Reasons OpenSSL gives when the bytes it read are no TLS record.
 const NOT_TLS: [&str; 5] = [
@@ -157,6 +157,9 @@ fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
     if !f.alert(alert::UNEXPECTED_MESSAGE) && !f.reason_has(&["unexpected message"]) {
         return None;
     }
+    if let Some(r) = record::last_unaccepted(f).filter(|_| !f.read_any_handshake()) {
+        return Some(before_hello(f, r));
+    }
     // The end that sent the alert received the message; the other sent it.
     let (sender, fault) = if f.received_alert(alert::UNEXPECTED_MESSAGE) {
         (f.me(), Fault::of(f.side))
@@ -176,6 +179,47 @@ fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with_raw(f),
     )
+}
+
+/// The peer's first record was not a handshake record. An alert there
+/// means it gave up before its hello: an OpenSSL client that finds no
+/// usable suite sends internal_error instead of a ClientHello.
+fn before_hello(f: &Facts<'_>, r: RecordHeader) -> Diagnosis {
+    let hello = match f.side {
+        Side::Server => "ClientHello",
+        Side::Client => "ServerHello",
+    };
+    let (summary, fix) = if r.content_type == 21 {
+        (
+            format!(
+                "{} sent an alert where its {hello} belongs: it gave up before the handshake \
+                 began, most likely on its own configuration",
+                f.them()
+            ),
+            format!(
+                "Read {}'s own error: an OpenSSL client with no suite for its highest version \
+                 (say TLS 1.3 enabled with no TLS 1.3 suites: \"no ciphers available\") sends \
+                 such an alert instead of its ClientHello.",
+                f.them()
+            ),
+        )
+    } else {
+        (
+            format!(
+                "{} sent {} record where its {hello} belongs",
+                f.them(),
+                record::content_type(r.content_type)
+            ),
+            format!(
+                "Make {} start with a {hello}: it is not speaking TLS as it should, or \
+                 something between the ends rewrites the stream.",
+                f.them()
+            ),
+        )
+    };
+    Diagnosis::new(Cause::UnexpectedMessage, f.peer_fault(), summary, fix)
+        .with("record refused", record::describe(r))
+        .with_raw(f)
 }
 
 /// The peer hung up without an alert.

@@ -69,3 +69,18 @@ pub fn extension(record: &[u8], kind: u16) -> Option<(usize, usize)> {
     }
     None
 }
+
+/// `record` with its cipher_suites replaced by `suites`, which must not
+/// be more than it had.
+pub fn with_suites(record: &[u8], suites: &[u16]) -> Vec<u8> {
+    let mut hello = record.to_vec();
+    let at = layout(&hello).suites;
+    let had = usize::from(u16::from_be_bytes([hello[at], hello[at + 1]]));
+    let want = 2 * suites.len();
+    cut(&mut hello, at + 2 + want, had - want, false);
+    hello[at..at + 2].copy_from_slice(&(want as u16).to_be_bytes());
+    for (i, id) in suites.iter().enumerate() {
+        hello[at + 2 + 2 * i..at + 4 + 2 * i].copy_from_slice(&id.to_be_bytes());
+    }
+    hello
+}

@@ -1,0 +1,107 @@
+//! ClientHellos whose offer cannot work, built by editing a real one:
+//! only what the RFCs have retired (SSL 3.0, RFC 7568; export-grade
+//! suites), or suites of another version than the one the server settles
+//! on. The client is the one to change, whatever a server could be talked
+//! into.
+
+mod common;
+
+use common::diagnosis::*;
+use common::hello::with_suites;
+use common::server_ctx_with;
+use openssl::ssl::{SslContext, SslMethod, SslVersion};
+use openssl_handshake::{Cause, Fault};
+use testkit::first_flight::first_flight;
+
+/// A TLS 1.2 ClientHello (no supported_versions), to edit.
+fn tls12_hello() -> Vec<u8> {
+    let mut b = SslContext::builder(SslMethod::tls_client()).expect("client ctx");
+    b.set_max_proto_version(Some(SslVersion::TLS1_2))
+        .expect("TLS 1.2");
+    first_flight(openssl::ssl::Ssl::new(&b.build()).expect("ssl")).expect("ClientHello")
+}
+
+/// The same hello stamped SSL 3.0: refused whatever the server's range,
+/// as no OpenSSL 3 build speaks SSL 3.0.
+#[test]
+fn a_client_offering_ssl3_only() {
+    let mut hello = tls12_hello();
+    hello[9..11].copy_from_slice(&[3, 0]);
+    // No minimum version and level 0: the server's own range is no excuse.
+    let server = server_ctx_with(rsa(), |b| {
+        b.set_min_proto_version(None).expect("no minimum");
+        b.set_security_level(0);
+    });
+    let trace = server_trace_of_bytes(&server, &hello);
+    assert_cause(&trace, Cause::NoSharedVersion, "SSL 3.0 only");
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(d.summary.contains("SSL 3.0"), "{d}");
+}
+
+/// A hello whose suites are all export-grade (RFC 5246 appendix A.5
+/// forbids them): TLS_RSA_EXPORT_WITH_RC4_40_MD5 and
+/// TLS_RSA_EXPORT_WITH_DES40_CBC_SHA.
+#[test]
+fn a_client_offering_export_suites_only() {
+    let hello = with_suites(&tls12_hello(), &[0x0003, 0x0008]);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), tls12), &hello);
+    assert_cause(&trace, Cause::NoSharedCipher, "export suites only");
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary.starts_with(
+            "the client offered only obsolete suites (TLS_RSA_EXPORT_WITH_RC4_40_MD5, \
+             TLS_RSA_EXPORT_WITH_DES40_CBC_SHA: export-grade)"
+        ),
+        "{d}"
+    );
+}
+
+/// TLS_RSA_WITH_AES_256_CBC_SHA, a TLS 1.2 suite.
+const TLS12_SUITE: u16 = 0x0035;
+/// TLS_AES_128_GCM_SHA256, a TLS 1.3 suite.
+const TLS13_SUITE: u16 = 0x1301;
+
+/// A default (TLS 1.3) ClientHello with a TLS 1.2 suite alone: the server
+/// settles on TLS 1.3, where that suite cannot be used, though both
+/// sides enable it.
+#[test]
+fn a_tls13_client_hello_with_tls12_suites_only() {
+    let hello = with_suites(&client_hello_bytes(), &[TLS12_SUITE]);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &hello);
+    assert_cause(
+        &trace,
+        Cause::NoSharedCipher,
+        "TLS 1.3 with a TLS 1.2 suite",
+    );
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary.starts_with(
+            "the client offered TLS 1.3 but only suites of TLS 1.2 and older \
+             (TLS_RSA_WITH_AES_256_CBC_SHA)"
+        ),
+        "{d}"
+    );
+}
+
+/// The other way round: TLS 1.3 suites alone in a TLS 1.2 hello.
+#[test]
+fn a_tls12_client_hello_with_tls13_suites_only() {
+    let hello = with_suites(&tls12_hello(), &[TLS13_SUITE]);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &hello);
+    assert_cause(
+        &trace,
+        Cause::NoSharedCipher,
+        "TLS 1.2 with a TLS 1.3 suite",
+    );
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary.starts_with(
+            "the client offered only TLS 1.3 suites (TLS_AES_128_GCM_SHA256), but TLS 1.2"
+        ),
+        "{d}"
+    );
+}
