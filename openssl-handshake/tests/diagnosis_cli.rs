@@ -214,13 +214,11 @@ fn a_client_that_gives_up_before_its_hello() {
         &["-ciphersuites", "", "-cipher", "AES256-SHA"],
         b"",
     );
-    assert_cause(&t, Cause::UnexpectedMessage, "s_client -ciphersuites ''");
-    let d = t.diagnosis().expect("diagnosis");
-    assert_eq!(d.fault, Fault::Client, "{d}");
-    assert!(
-        d.summary
-            .starts_with("the client sent an alert where its ClientHello belongs"),
-        "{d}"
+    assert_diagnosis(
+        &t,
+        (Cause::UnexpectedMessage, Fault::Client),
+        "the client sent an alert where its ClientHello belongs",
+        "s_client -ciphersuites ''",
     );
 }
 

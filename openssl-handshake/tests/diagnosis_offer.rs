@@ -33,9 +33,12 @@ fn a_client_offering_ssl3_only() {
         b.set_security_level(0);
     });
     let trace = server_trace_of_bytes(&server, &hello);
-    assert_cause(&trace, Cause::NoSharedVersion, "SSL 3.0 only");
-    let d = trace.diagnosis().expect("diagnosis");
-    assert_eq!(d.fault, Fault::Client, "{d}");
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::NoSharedVersion, Fault::Client),
+        "the client offered",
+        "SSL 3.0 only",
+    );
     assert!(d.summary.contains("SSL 3.0"), "{d}");
 }
 
@@ -46,15 +49,12 @@ fn a_client_offering_ssl3_only() {
 fn a_client_offering_export_suites_only() {
     let hello = with_suites(&tls12_hello(), &[0x0003, 0x0008]);
     let trace = server_trace_of_bytes(&server_ctx_with(rsa(), tls12), &hello);
-    assert_cause(&trace, Cause::NoSharedCipher, "export suites only");
-    let d = trace.diagnosis().expect("diagnosis");
-    assert_eq!(d.fault, Fault::Client, "{d}");
-    assert!(
-        d.summary.starts_with(
-            "the client offered only obsolete suites (TLS_RSA_EXPORT_WITH_RC4_40_MD5, \
-             TLS_RSA_EXPORT_WITH_DES40_CBC_SHA: export-grade)"
-        ),
-        "{d}"
+    assert_diagnosis(
+        &trace,
+        (Cause::NoSharedCipher, Fault::Client),
+        "the client offered only obsolete suites (TLS_RSA_EXPORT_WITH_RC4_40_MD5, \
+             TLS_RSA_EXPORT_WITH_DES40_CBC_SHA: export-grade)",
+        "export suites only",
     );
 }
 
@@ -70,19 +70,12 @@ const TLS13_SUITE: u16 = 0x1301;
 fn a_tls13_client_hello_with_tls12_suites_only() {
     let hello = with_suites(&client_hello_bytes(), &[TLS12_SUITE]);
     let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &hello);
-    assert_cause(
+    assert_diagnosis(
         &trace,
-        Cause::NoSharedCipher,
+        (Cause::NoSharedCipher, Fault::Client),
+        "the client offered TLS 1.3 but only suites of TLS 1.2 and older \
+             (TLS_RSA_WITH_AES_256_CBC_SHA)",
         "TLS 1.3 with a TLS 1.2 suite",
-    );
-    let d = trace.diagnosis().expect("diagnosis");
-    assert_eq!(d.fault, Fault::Client, "{d}");
-    assert!(
-        d.summary.starts_with(
-            "the client offered TLS 1.3 but only suites of TLS 1.2 and older \
-             (TLS_RSA_WITH_AES_256_CBC_SHA)"
-        ),
-        "{d}"
     );
 }
 
@@ -91,17 +84,10 @@ fn a_tls13_client_hello_with_tls12_suites_only() {
 fn a_tls12_client_hello_with_tls13_suites_only() {
     let hello = with_suites(&tls12_hello(), &[TLS13_SUITE]);
     let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &hello);
-    assert_cause(
+    assert_diagnosis(
         &trace,
-        Cause::NoSharedCipher,
+        (Cause::NoSharedCipher, Fault::Client),
+        "the client offered only TLS 1.3 suites (TLS_AES_128_GCM_SHA256), but TLS 1.2",
         "TLS 1.2 with a TLS 1.3 suite",
-    );
-    let d = trace.diagnosis().expect("diagnosis");
-    assert_eq!(d.fault, Fault::Client, "{d}");
-    assert!(
-        d.summary.starts_with(
-            "the client offered only TLS 1.3 suites (TLS_AES_128_GCM_SHA256), but TLS 1.2"
-        ),
-        "{d}"
     );
 }

@@ -14,7 +14,9 @@ use openssl::ssl::{
     SslMethod, SslStream, SslVerifyMode, SslVersion,
 };
 use openssl::x509::store::X509StoreBuilder;
-use openssl_handshake::{Cause, HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{
+    Cause, Diagnosis, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions,
+};
 use testkit::first_flight::first_flight;
 use testkit::pki::{Credential, KeyType, Negative};
 
@@ -226,6 +228,21 @@ pub fn assert_cause(trace: &HandshakeTrace, want: Cause, what: &str) {
     assert!(!d.summary.is_empty() && !d.fix.is_empty(), "{what}: {d}");
     let json = serde_json::to_value(&d).expect("diagnosis serializes");
     assert_eq!(json["cause"], want.name(), "{what}: {json}");
+}
+
+/// [`assert_cause`], then the fault and how the summary begins; returns
+/// the diagnosis for further checks.
+pub fn assert_diagnosis(
+    trace: &HandshakeTrace,
+    (cause, fault): (Cause, Fault),
+    summary_start: &str,
+    what: &str,
+) -> Diagnosis {
+    assert_cause(trace, cause, what);
+    let d = trace.diagnosis().expect("checked by assert_cause");
+    assert_eq!(d.fault, fault, "{what}: {d}");
+    assert!(d.summary.starts_with(summary_start), "{what}: {d}");
+    d
 }
 
 /// The value of the evidence from `source`, when there is one.
