@@ -222,6 +222,21 @@ fn a_client_that_gives_up_before_its_hello() {
     );
 }
 
+/// s_client offering TLS 1.3 with RSA+SHA256 alone: RSASSA-PKCS1-v1_5,
+/// which TLS 1.3 forbids in the handshake, so the RSA server has no
+/// scheme to sign with; the client's offer contradicts itself.
+#[test]
+fn pkcs1_signatures_alone_in_tls13() {
+    let server = server_ctx_with(rsa(), |_| {});
+    let t = against_s_client(&server, &["-tls1_3", "-sigalgs", "RSA+SHA256"], b"");
+    assert_diagnosis(
+        &t,
+        (Cause::NoSharedSignatureScheme, Fault::Client),
+        "the client offered TLS 1.3 but accepts only the signature schemes rsa_pkcs1_sha256",
+        "s_client -tls1_3 -sigalgs RSA+SHA256",
+    );
+}
+
 #[test]
 fn groups_with_the_tool() {
     let server = server_ctx_with(rsa(), |b| {

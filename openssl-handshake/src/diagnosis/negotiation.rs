@@ -262,6 +262,12 @@ fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
     if !usable.is_empty() {
         return ruled_out(f, hello, key, &usable);
     }
+    if let Some(k) = key
+        .as_deref()
+        .filter(|k| tls13 && !fitting(hello, k, false).is_empty())
+    {
+        return pkcs1_in_tls13(f, hello, k);
+    }
     Diagnosis::new(
         Cause::NoSharedSignatureScheme,
         Fault::Unknown,
@@ -276,6 +282,27 @@ fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
     )
     .with("ClientHello.signature_algorithms", sigalg_names(hello))
     .with_some("local certificate key type", key)
+    .with_some("OpenSSL reason", f.reason_text())
+}
+
+/// A TLS 1.3 client whose only RSA schemes are RSASSA-PKCS1-v1_5: TLS
+/// 1.3 keeps those for certificates and forbids them in CertificateVerify
+/// (RFC 8446 section 4.2.3), so an RSA server has nothing to sign with.
+fn pkcs1_in_tls13(f: &Facts<'_>, hello: &ClientHello, key: &str) -> Diagnosis {
+    Diagnosis::new(
+        Cause::NoSharedSignatureScheme,
+        Fault::Client,
+        format!(
+            "the client offered TLS 1.3 but accepts only the signature schemes {}: TLS 1.3 \
+             keeps RSASSA-PKCS1-v1_5 for certificates and forbids it in the handshake (RFC \
+             8446 section 4.2.3), so this server's {key} certificate has none to sign with",
+            sigalg_names(hello)
+        ),
+        "Enable rsa_pss_rsae_* schemes on the client (SSL_CTX_set1_sigalgs_list), or turn TLS \
+         1.3 off in it.",
+    )
+    .with("ClientHello.signature_algorithms", sigalg_names(hello))
+    .with("local certificate key type", key)
     .with_some("OpenSSL reason", f.reason_text())
 }
 
