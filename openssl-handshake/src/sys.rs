@@ -105,6 +105,8 @@ c_constants! {
     // The version an SSLv2-format ClientHello is reported with (content
     // type 0).
     SSL2_VERSION: c_int = 0x0002;
+    // SSL_key_update's request, for the tests (tests/key_update.rs).
+    SSL_KEY_UPDATE_REQUESTED: c_int = 1;
     SSL3_AL_WARNING: c_int = 1;
     SSL3_AL_FATAL: c_int = 2;
 
@@ -325,5 +327,6 @@ c_functions! {
     pub fn SSL_get_ciphers(s: *const SSL) -> *mut stack_st_SSL_CIPHER;
     pub fn SSL_get1_supported_ciphers(s: *mut SSL) -> *mut stack_st_SSL_CIPHER;
     pub fn SSL_renegotiate(s: *mut SSL) -> c_int;
+    pub fn SSL_key_update(s: *mut SSL, updatetype: c_int) -> c_int;
     pub fn X509_NAME_print_ex(out: *mut BIO, nm: *const X509_NAME, indent: c_int, flags: c_ulong) -> c_int;
 }

@@ -15,12 +15,14 @@ use openssl_handshake::{Direction, HandshakeTrace};
 use testkit::pki::KeyType;
 
 /// `SSL_KEY_UPDATE_REQUESTED` (ssl.h): the peer must update its keys too.
+/// The library's header check covers this value and the declaration below
+/// in its sys module.
 const REQUESTED: libc::c_int = 1;
 
 #[allow(unsafe_code)] // the one call the `openssl` crate lacks
 fn key_update<S>(tls: &mut SslStream<S>, kind: libc::c_int) {
     extern "C" {
-        // int SSL_key_update(SSL *s, int updatetype);
+        // int SSL_key_update(SSL *s, int updatetype);, as sys.rs declares it.
         fn SSL_key_update(s: *mut openssl_sys::SSL, updatetype: libc::c_int) -> libc::c_int;
     }
     // SAFETY: the stream owns a live SSL that this thread alone uses (it
