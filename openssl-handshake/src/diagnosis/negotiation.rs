@@ -251,10 +251,7 @@ fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
         return sha1_only(f, key);
     }
     // The key can make some of them: something else ruled those out.
-    let tls13 = version::highest(hello) >= TLS1_3
-        && f.local
-            .and_then(|l| l.max_version)
-            .map_or(true, |m| m >= TLS1_3);
+    let tls13 = settled_version(hello, f.local) >= TLS1_3;
     let usable = key
         .as_deref()
         .map(|k| fitting(hello, k, tls13))
@@ -479,6 +476,13 @@ fn fitting(h: &ClientHello, key: &str, tls13: bool) -> Vec<String> {
         .collect()
 }
 
+/// The version a server settles on: the highest both allow (the server's
+/// own maximum unknown is taken as TLS 1.3).
+fn settled_version(hello: &ClientHello, local: Option<&LocalConfig>) -> u16 {
+    let server_max = local.and_then(|l| l.max_version).unwrap_or(TLS1_3);
+    version::highest(hello).min(server_max)
+}
+
 /// TLS 1.3 suites (0x13xx) serve TLS 1.3 alone, the others only older
 /// versions: an offer whose suites all belong to a version other than the
 /// one the server settles on fails whatever either side enables. The
@@ -491,7 +495,7 @@ fn suites_of_another_version(
 ) -> Option<Diagnosis> {
     let tls13_suite = |id: &u16| id >> 8 == 0x13;
     let client_max = version::highest(hello);
-    let settled = client_max.min(local.max_version.unwrap_or(TLS1_3));
+    let settled = settled_version(hello, Some(local));
     let fits = if settled >= TLS1_3 {
         offered.iter().any(tls13_suite)
     } else {

@@ -65,11 +65,7 @@ fn overflow(f: &Facts<'_>) -> Option<Diagnosis> {
                  within the limit."
             ),
         )
-        .with_some("record refused", record.map(describe))
-        .with_some("alert sent", f.sent.map(alert_text))
-        .with_some("alert received", f.received.map(alert_text))
-        .with_some("OpenSSL reason", f.reason_text())
-        .with("last state", f.state()),
+        .with_record(f, record),
     )
 }
 
@@ -179,12 +175,20 @@ fn bad_record_mac(f: &Facts<'_>) -> Option<Diagnosis> {
             ),
             fix,
         )
-        .with_some("record refused", last_unaccepted(f).map(describe))
-        .with_some("alert sent", f.sent.map(alert_text))
-        .with_some("alert received", f.received.map(alert_text))
-        .with_some("OpenSSL reason", f.reason_text())
-        .with("last state", f.state()),
+        .with_record(f, last_unaccepted(f)),
     )
+}
+
+impl Diagnosis {
+    /// The refused record, when there is one, then the alerts each way,
+    /// OpenSSL's reason and the last state.
+    fn with_record(self, f: &Facts<'_>, record: Option<RecordHeader>) -> Diagnosis {
+        self.with_some("record refused", record.map(describe))
+            .with_some("alert sent", f.sent.map(alert_text))
+            .with_some("alert received", f.received.map(alert_text))
+            .with_some("OpenSSL reason", f.reason_text())
+            .with("last state", f.state())
+    }
 }
 
 /// The last record this end read the header of but refused.
