@@ -237,6 +237,50 @@ fn pkcs1_signatures_alone_in_tls13() {
     );
 }
 
+/// s_client with its default TLS 1.2 suites but only CCM suites for TLS
+/// 1.3, which the server does not enable: the server settles on TLS 1.3,
+/// so the TLS 1.2 suites both list cannot help, and either side could
+/// change.
+#[test]
+fn tls13_suites_apart_from_the_older_ones() {
+    let server = server_ctx_with(rsa(), |_| {});
+    let args = ["-ciphersuites", "TLS_AES_128_CCM_SHA256"];
+    let t = against_s_client(&server, &args, b"");
+    let d = assert_diagnosis(
+        &t,
+        (Cause::NoSharedCipher, Fault::Unknown),
+        "the client's suites for TLS 1.3 are only TLS_AES_128_CCM_SHA256; this server accepts \
+         TLS_AES_256_GCM_SHA384",
+        "s_client -ciphersuites TLS_AES_128_CCM_SHA256",
+    );
+    assert!(
+        d.summary
+            .contains("TLS 1.3 is the highest version both allow"),
+        "{d}"
+    );
+}
+
+/// s_client offering binary curves alone (RFC 8422 deprecates them) with
+/// ECDHE suites alone: the client is the one to change.
+#[test]
+fn deprecated_groups_alone() {
+    let server = server_ctx_with(rsa(), tls12);
+    let args = [
+        "-tls1_2",
+        "-groups",
+        "sect571r1:sect283k1",
+        "-cipher",
+        "ECDHE",
+    ];
+    let t = against_s_client(&server, &args, b"");
+    assert_diagnosis(
+        &t,
+        (Cause::NoSharedGroup, Fault::Client),
+        "the client offered only groups RFC 8422 deprecates (sect571r1, sect283k1)",
+        "s_client -groups sect571r1:sect283k1",
+    );
+}
+
 #[test]
 fn groups_with_the_tool() {
     let server = server_ctx_with(rsa(), |b| {

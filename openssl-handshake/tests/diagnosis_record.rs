@@ -36,6 +36,28 @@ fn a_record_with_another_version_than_the_agreed_one() {
     );
 }
 
+/// After a TLS 1.3 ClientHello, the same alert stamped TLS 1.0, as
+/// testssl.sh closes its probes: TLS 1.3 records say TLS 1.2 (RFC 8446
+/// section 5.1), and OpenSSL holds the peer to it.
+#[test]
+fn a_tls13_record_with_another_version_than_tls12() {
+    let hello = client_hello_bytes();
+    let alert = [21, 3, 1, 0, 2, 1, 0];
+    let trace = server_trace_of_flights(&server_ctx_with(rsa(), tls13), &[&hello, &alert]);
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::RecordRejected, Fault::Client),
+        "the client sent an alert record (2 bytes) with record version TLS 1.0 after TLS 1.3 \
+         was agreed; every TLS 1.3 record after the ClientHello must say TLS 1.2 (0x0303)",
+        "TLS 1.0 record in TLS 1.3",
+    );
+    assert_eq!(
+        evidence(&trace, "record refused").as_deref(),
+        Some("content type 21, version 0x0301, length 2"),
+        "{d}"
+    );
+}
+
 /// The client's second flight (ClientKeyExchange, ChangeCipherSpec,
 /// Finished) with its last byte flipped: the server cannot decrypt the
 /// Finished and answers bad_record_mac.

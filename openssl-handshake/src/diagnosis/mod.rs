@@ -16,6 +16,7 @@ mod message;
 mod names;
 mod negotiation;
 mod record;
+mod retired;
 mod transport;
 mod version;
 

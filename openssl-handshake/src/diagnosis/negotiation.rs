@@ -6,6 +6,7 @@ use crate::decode::{ClientHello, HandshakeType};
 use crate::event::{Direction, Side};
 
 use super::facts::{alert, alert_name, alert_text, is_grease, list, version_name, Facts};
+use super::retired::{deprecated_group, obsolete};
 use super::{names, version, Cause, Diagnosis, Fault, LocalConfig};
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV and TLS_FALLBACK_SCSV: signals, not
@@ -41,10 +42,19 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         return None;
     }
     let local = f.local?;
-    let offered: Vec<u16> = suites(hello);
-    if let Some(d) = suites_of_another_version(hello, local, &offered) {
+    let all_offered = suites(hello);
+    if let Some(d) = suites_of_another_version(hello, local, &all_offered) {
         return Some(suite_evidence(d, hello, local));
     }
+    // Only the settled version's suites can be picked: a TLS 1.2 suite
+    // both sides list does not help a TLS 1.3 handshake, nor the converse.
+    let settled = settled_version(hello, Some(local));
+    let offered: Vec<u16> = all_offered
+        .iter()
+        .copied()
+        .filter(|id| is_tls13_suite(*id) == (settled >= TLS1_3))
+        .collect();
+    let set_aside = all_offered.len() - offered.len();
     let configured: Vec<u16> = local.ciphers.iter().map(|c| c.id).collect();
     let common: Vec<u16> = offered
         .iter()
@@ -68,7 +78,7 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         // A client offering nothing a current stack should enable is the
         // one to change, whatever the server could be talked into.
         let why: Option<Vec<&str>> = offered.iter().map(|id| obsolete(*id)).collect();
-        let names = list(&offered_names(hello), SHOWN);
+        let names = list(&names_of(hello, &offered), SHOWN);
         let (fault, offered_text, fix) = if let Some(mut why) = why.filter(|w| !w.is_empty()) {
             why.sort_unstable();
             why.dedup();
@@ -90,15 +100,23 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
                  suites.",
             )
         };
-        let d = Diagnosis::new(
-            Cause::NoSharedCipher,
-            fault,
+        let accepts = list(&local_names(local, accepts), SHOWN);
+        let summary = if set_aside == 0 {
+            format!("the client offered only {offered_text}; this server accepts {accepts}")
+        } else {
+            let (these, those) = if settled >= TLS1_3 {
+                ("TLS 1.3", "TLS 1.2 and older")
+            } else {
+                ("TLS 1.2 and older", "TLS 1.3")
+            };
             format!(
-                "the client offered only {offered_text}; this server accepts {}",
-                list(&local_names(local, accepts), SHOWN)
-            ),
-            fix,
-        );
+                "the client's suites for {these} are only {offered_text}; this server accepts \
+                 {accepts} ({} is the highest version both allow, and the client's {set_aside} \
+                 suites for {those} cannot be used with it)",
+                version_name(settled)
+            )
+        };
+        let d = Diagnosis::new(Cause::NoSharedCipher, fault, summary, fix);
         return Some(suite_evidence(d, hello, local));
     }
     if usable.is_empty() {
@@ -221,25 +239,38 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
 }
 
 fn no_group(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
-    Diagnosis::new(
-        Cause::NoSharedGroup,
-        Fault::Unknown,
-        format!(
-            "the client offered only the groups {}; this server enables none of them",
-            group_names(hello)
-        ),
-        "Enable a common group on both ends (SSL_CTX_set1_groups_list), e.g. x25519 and \
-         secp256r1.",
-    )
-    .with("ClientHello.supported_groups", group_names(hello))
-    .with(
-        "ClientHello.key_share",
-        list(
-            &named(hello.key_share_groups.iter().map(|g| (g.id, &g.name))),
-            12,
-        ),
-    )
-    .with_some("OpenSSL reason", f.reason_text())
+    let names = group_names(hello);
+    let mut offered = hello.supported_groups.iter().filter(|g| !is_grease(g.id));
+    // A client offering nothing a current stack should enable is the one
+    // to change, as with obsolete suites.
+    let d = if offered.all(|g| deprecated_group(g.id)) && !hello.supported_groups.is_empty() {
+        Diagnosis::new(
+            Cause::NoSharedGroup,
+            Fault::Client,
+            format!(
+                "the client offered only groups RFC 8422 deprecates ({names}), which current \
+                 servers do not enable; this server enables none of them"
+            ),
+            "Make the client offer current groups: x25519 and secp256r1 (and secp384r1).",
+        )
+    } else {
+        Diagnosis::new(
+            Cause::NoSharedGroup,
+            Fault::Unknown,
+            format!("the client offered only the groups {names}; this server enables none of them"),
+            "Enable a common group on both ends (SSL_CTX_set1_groups_list), e.g. x25519 and \
+             secp256r1.",
+        )
+    };
+    d.with("ClientHello.supported_groups", group_names(hello))
+        .with(
+            "ClientHello.key_share",
+            list(
+                &named(hello.key_share_groups.iter().map(|g| (g.id, &g.name))),
+                12,
+            ),
+        )
+        .with_some("OpenSSL reason", f.reason_text())
 }
 
 fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
@@ -400,12 +431,23 @@ fn suites(h: &ClientHello) -> Vec<u16> {
 }
 
 fn offered_names(h: &ClientHello) -> Vec<String> {
+    names_of(h, &suites(h))
+}
+
+/// The names of the offered suites among `ids`, in the client's order.
+fn names_of(h: &ClientHello, ids: &[u16]) -> Vec<String> {
     named(
         h.cipher_suites
             .iter()
-            .filter(|c| !is_grease(c.id) && !SIGNALLING.contains(&c.id))
+            .filter(|c| ids.contains(&c.id))
             .map(|c| (c.id, &c.name)),
     )
+}
+
+/// TLS 1.3 suites (0x13xx) serve TLS 1.3 alone, the others only older
+/// versions.
+fn is_tls13_suite(id: u16) -> bool {
+    id >> 8 == 0x13
 }
 
 fn local_names(local: &LocalConfig, ids: &[u16]) -> Vec<String> {
@@ -483,9 +525,8 @@ fn settled_version(hello: &ClientHello, local: Option<&LocalConfig>) -> u16 {
     version::highest(hello).min(server_max)
 }
 
-/// TLS 1.3 suites (0x13xx) serve TLS 1.3 alone, the others only older
-/// versions: an offer whose suites all belong to a version other than the
-/// one the server settles on fails whatever either side enables. The
+/// An offer whose suites all belong to a version other than the one the
+/// server settles on fails whatever either side enables. The
 /// server takes the highest version both allow, so a client that offers
 /// TLS 1.3 without a TLS 1.3 suite fails against every TLS 1.3 server.
 fn suites_of_another_version(
@@ -493,13 +534,12 @@ fn suites_of_another_version(
     local: &LocalConfig,
     offered: &[u16],
 ) -> Option<Diagnosis> {
-    let tls13_suite = |id: &u16| id >> 8 == 0x13;
     let client_max = version::highest(hello);
     let settled = settled_version(hello, Some(local));
     let fits = if settled >= TLS1_3 {
-        offered.iter().any(tls13_suite)
+        offered.iter().any(|id| is_tls13_suite(*id))
     } else {
-        !offered.iter().all(tls13_suite)
+        !offered.iter().all(|id| is_tls13_suite(*id))
     };
     if fits || offered.is_empty() {
         return None;
@@ -535,23 +575,4 @@ fn suites_of_another_version(
         )
     };
     Some(Diagnosis::new(Cause::NoSharedCipher, fault, summary, fix))
-}
-
-/// Why no current TLS stack enables suite `id`, if it is one of those:
-/// export-grade, anonymous, without encryption, or with RC4, RC2 or
-/// single DES.
-fn obsolete(id: u16) -> Option<&'static str> {
-    use tls_parser::{TlsCipherAu, TlsCipherEnc, TlsCipherSuite};
-    let s = TlsCipherSuite::from_id(id)?;
-    if s.name.contains("EXPORT") {
-        return Some("export-grade");
-    }
-    match (s.au, s.enc) {
-        (_, TlsCipherEnc::Null) => Some("no encryption"),
-        (TlsCipherAu::Null, _) => Some("anonymous"),
-        (_, TlsCipherEnc::Rc4) => Some("RC4"),
-        (_, TlsCipherEnc::Rc2) => Some("RC2"),
-        (_, TlsCipherEnc::Des) => Some("single DES"),
-        _ => None,
-    }
 }

@@ -24,6 +24,8 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
 /// 8446 section 5.1).
 const MAX_PLAINTEXT: usize = 1 << 14;
 
+const TLS1_3: u16 = 0x0304;
+
 /// A record longer than the limit (record_overflow): OpenSSL refuses it
 /// from its header, before reading it.
 fn overflow(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -91,13 +93,19 @@ fn wrong_version(f: &Facts<'_>) -> Option<Diagnosis> {
     let after = agreed.map_or(String::new(), |v| {
         format!(" after {} was agreed", version_name(v))
     });
+    // TLS 1.3 keeps 0x0303 in the field (RFC 8446 section 5.1).
+    let rule = if agreed.is_some_and(|v| v >= TLS1_3) {
+        "every TLS 1.3 record after the ClientHello must say TLS 1.2 (0x0303) in its version \
+         field (RFC 8446 section 5.1), and OpenSSL refuses one that does not"
+    } else {
+        "OpenSSL refuses a record whose version field is not the agreed one"
+    };
     Some(
         Diagnosis::new(
             Cause::RecordRejected,
             f.peer_fault(),
             format!(
-                "{} sent {what}{after}; OpenSSL refuses a record whose version field is not \
-                 the agreed one, so {} never read it",
+                "{} sent {what}{after}; {rule}, so {} never read it",
                 f.them(),
                 f.me()
             ),

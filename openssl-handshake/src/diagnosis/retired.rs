@@ -1,0 +1,29 @@
+//! What the RFCs have retired from a ClientHello's offer: suites and
+//! groups no current TLS stack should enable. A client offering only
+//! these is the one to change, whatever a server could be talked into.
+
+/// The groups RFC 8422 (section 5.1.1) deprecates: the curves RFC 4492
+/// numbered 1 to 22 (all but secp256r1, secp384r1 and secp521r1 of its
+/// 25), and its two explicit-curve code points.
+pub(super) fn deprecated_group(id: u16) -> bool {
+    (1..=22).contains(&id) || id == 0xff01 || id == 0xff02
+}
+
+/// Why no current TLS stack enables suite `id`, if it is one of those:
+/// export-grade, anonymous, without encryption, or with RC4, RC2 or
+/// single DES.
+pub(super) fn obsolete(id: u16) -> Option<&'static str> {
+    use tls_parser::{TlsCipherAu, TlsCipherEnc, TlsCipherSuite};
+    let s = TlsCipherSuite::from_id(id)?;
+    if s.name.contains("EXPORT") {
+        return Some("export-grade");
+    }
+    match (s.au, s.enc) {
+        (_, TlsCipherEnc::Null) => Some("no encryption"),
+        (TlsCipherAu::Null, _) => Some("anonymous"),
+        (_, TlsCipherEnc::Rc4) => Some("RC4"),
+        (_, TlsCipherEnc::Rc2) => Some("RC2"),
+        (_, TlsCipherEnc::Des) => Some("single DES"),
+        _ => None,
+    }
+}
