@@ -281,6 +281,22 @@ fn deprecated_groups_alone() {
     );
 }
 
+/// s_client with ECDHE suites and finite-field groups alone: it sends no
+/// supported_groups extension at all, so the server has no curve.
+#[test]
+fn ecdhe_suites_without_a_curve() {
+    let server = server_ctx_with(rsa(), tls12);
+    let args = ["-tls1_2", "-cipher", "ECDHE", "-groups", "ffdhe2048"];
+    let t = against_s_client(&server, &args, b"");
+    assert_diagnosis(
+        &t,
+        (Cause::NoSharedGroup, Fault::Client),
+        "the only suites this server could pick for the client are ECDHE \
+         (TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        "s_client -cipher ECDHE -groups ffdhe2048",
+    );
+}
+
 #[test]
 fn groups_with_the_tool() {
     let server = server_ctx_with(rsa(), |b| {

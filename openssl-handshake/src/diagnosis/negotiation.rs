@@ -165,6 +165,26 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     if !hello.supported_groups.is_empty() {
         return Some(no_group(f, hello));
     }
+    let fitting: Vec<u16> = usable.iter().copied().filter(fits_key).collect();
+    let names = local_names(local, &fitting);
+    if names.iter().all(|n| n.contains("ECDHE")) {
+        // OpenSSL's client and GnuTLS's both leave the extension out when
+        // only finite-field groups are enabled, ECDHE suites or not.
+        let d = Diagnosis::new(
+            Cause::NoSharedGroup,
+            Fault::Client,
+            format!(
+                "the only suites this server could pick for the client are ECDHE ({}), but \
+                 the client sent no supported_groups extension, so it named no elliptic curve to \
+                 use them with, and OpenSSL picks an ECDHE suite only with a curve both support \
+                 (RFC 8422 section 4: such a client should send the extension)",
+                list(&names, SHOWN)
+            ),
+            "Enable an elliptic curve on the client (x25519 or secp256r1, \
+             SSL_CTX_set1_groups_list), or suites of another key exchange.",
+        );
+        return Some(suite_evidence(d, hello, local));
+    }
     let d = Diagnosis::new(
         Cause::NoSharedCipher,
         Fault::Unknown,
