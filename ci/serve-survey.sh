@@ -8,7 +8,9 @@ start_serve() {
     local name=$1
     shift
     # Port 0, read back from serve's announcement: a fixed port may be
-    # some other program's ephemeral one.
+    # some other program's ephemeral one. The log exists before serve
+    # starts, as the background job opens it in its own time.
+    : >"$out/$name.serve.log"
     "$harness" serve --listen 127.0.0.1:0 --cert "$pki/server-rsa2048.chain.pem" \
         --key "$pki/server-rsa2048.key" --www --format json "$@" \
         >"$out/$name.jsonl" 2>"$out/$name.serve.log" &
