@@ -91,3 +91,19 @@ fn a_tls12_client_hello_with_tls13_suites_only() {
         "TLS 1.2 with a TLS 1.3 suite",
     );
 }
+
+/// A hello offering no suite at all, as gnutls-cli sends one when none of
+/// its suites suits its versions: cipher_suites must hold at least one
+/// (RFC 5246 section 7.4.1.2), so the hello is malformed.
+#[test]
+fn a_client_hello_without_suites() {
+    let hello = with_suites(&tls12_hello(), &[]);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), tls12), &hello);
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::MalformedMessage, Fault::Client),
+        "the client's ClientHello is malformed: its cipher_suites list is empty",
+        "no suites",
+    );
+    assert!(d.summary.contains("RFC 5246 section 7.4.1.2"), "{d}");
+}

@@ -120,10 +120,12 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
         return None;
     }
     let last = sent_chain.subjects.len().saturating_sub(1);
-    let d = if a.description == alert::CERTIFICATE_EXPIRED || own.is_some_and(|c| c.expired) {
-        expired(own)
-    } else if own.is_some_and(|c| c.not_yet_valid) {
+    // certificate_expired also means "not currently valid" (RFC 5246
+    // section 7.2.2); rustls sends it for a certificate not valid yet.
+    let d = if own.is_some_and(|c| c.not_yet_valid) {
         not_yet_valid(own)
+    } else if a.description == alert::CERTIFICATE_EXPIRED || own.is_some_and(|c| c.expired) {
+        expired(own)
     } else if own.is_some_and(|c| c.self_signed) || (last == 0 && self_issued(Some(sent_chain), 0))
     {
         self_signed()

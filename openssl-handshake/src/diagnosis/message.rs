@@ -12,7 +12,7 @@ use super::{Cause, Diagnosis, Fault};
 
 /// OpenSSL's reasons for a message it could not parse or that broke a
 /// rule of its format, each with what it means in plain words.
-const MALFORMED: [(&str, &str); 21] = [
+const MALFORMED: [(&str, &str); 22] = [
     (
         "length mismatch",
         "a length field disagrees with the bytes that follow it",
@@ -28,6 +28,11 @@ const MALFORMED: [(&str, &str); 21] = [
     (
         "bad extension",
         "an extension is malformed, repeated, or not allowed in that message",
+    ),
+    (
+        "no ciphers specified",
+        "its cipher_suites list is empty, where every ClientHello must offer at least one suite \
+         (RFC 5246 section 7.4.1.2, RFC 8446 section 4.1.2)",
     ),
     ("parse tlsext", "its extensions do not parse"),
     ("clienthello tlsext", "its extensions do not parse"),
