@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use openssl_handshake::ProtocolVersion;
+use openssl_handshake::{Cause, ProtocolVersion};
 use serde::{Deserialize, Serialize};
 pub use testkit::pki::Negative;
 
@@ -401,6 +401,28 @@ pub struct ExpectedAlert {
     pub description: u8,
 }
 
+/// The causes the diagnosis of a traced (in-process OpenSSL) side may
+/// name for an expected failure, per role; an empty list is not checked.
+/// Several are allowed where peers legally differ in what they let that
+/// side see (a bare handshake_failure against a precise alert).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpectedCauses {
+    /// What the client's diagnosis may name.
+    pub client: Vec<Cause>,
+    /// What the server's diagnosis may name.
+    pub server: Vec<Cause>,
+}
+
+impl ExpectedCauses {
+    /// The causes `role`'s diagnosis may name.
+    pub fn of(&self, role: Role) -> &[Cause] {
+        match role {
+            Role::Client => &self.client,
+            Role::Server => &self.server,
+        }
+    }
+}
+
 /// What the oracle expects, computed from configs and suite metadata only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -430,6 +452,9 @@ pub enum Expectation {
         verify_error: Option<i32>,
         /// Why it must fail, in words.
         why: String,
+        /// What each traced side's diagnosis may name.
+        #[serde(default)]
+        causes: ExpectedCauses,
     },
     /// The case can't run here, and why.
     Unsupported {

@@ -46,6 +46,7 @@ fn plan() -> Vec<Planned> {
         alert: None,
         verify_error: None,
         why: "broken on purpose: the handshake succeeds".into(),
+        causes: Default::default(),
     };
     let passing = pick(PASSING);
     assert!(

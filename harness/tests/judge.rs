@@ -12,6 +12,7 @@ use harness::peer::Peer;
 use harness::pipeline;
 use harness::run::{run_one, Planned, RunOptions, Status};
 use harness::transport::Transport;
+use openssl_handshake::Cause;
 use testkit::pki::Pki;
 
 fn setup() -> (Vec<harness::case::Case>, Arc<dyn Peer>, RunOptions) {
@@ -135,6 +136,29 @@ fn a_wrong_alert_expectation_fails() {
         });
     }
     assert_eq!(run(c, &peer, &opts).status, Status::Fail);
+}
+
+/// The same case with another cause expected of the server: the failure
+/// happened as expected, but its diagnosis does not name that cause.
+#[test]
+fn a_wrong_cause_expectation_fails() {
+    let (cases, peer, opts) = setup();
+    let mut c = case(
+        &cases,
+        "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/mismatch-client-cert",
+    );
+    if let Expectation::Failure { causes, .. } = &mut c.expect {
+        assert_eq!(causes.server, [Cause::ClientCertRequired]);
+        causes.server = vec![Cause::AlpnMismatch];
+    }
+    let r = run(c, &peer, &opts);
+    assert_eq!(r.status, Status::Fail);
+    let reason = r.reason.unwrap_or_default();
+    assert!(
+        reason
+            .contains("the server's diagnosis names client_cert_required (expected alpn_mismatch)"),
+        "{reason}"
+    );
 }
 
 #[test]

@@ -16,6 +16,8 @@
 //! | wrong SRP password | the client's Finished fails to decrypt | bad_record_mac (server) |
 //! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) |
 
+use openssl_handshake::Cause;
+
 use crate::case::{
     alert, Case, Endpoint, Expectation, Identity, Negative, ResumeKind, Role, SrpPassword, Version,
 };
@@ -26,7 +28,7 @@ use crate::peer::capabilities::{Capabilities, FailureKind, Feature, SuiteSupport
 mod negotiation;
 
 use negotiation::{
-    effective_server_identity, failure, groups_overlap, negotiated_alpn, negotiated_suite,
+    causes, effective_server_identity, failure, groups_overlap, negotiated_alpn, negotiated_suite,
     negotiated_version, suite_unsupported, unsupported, usable_range,
 };
 
@@ -162,6 +164,16 @@ impl<'a> Oracle<'a> {
                 format!(
                     "the client has no suite it can offer from {cmin} to {cmax} (no ciphers available)"
                 ),
+                // The server sees what the client does instead: OpenSSL
+                // sends a bare alert, GnuTLS a hello without suites.
+                causes(
+                    &[Cause::NoSharedCipher],
+                    &[
+                        Cause::MalformedMessage,
+                        Cause::UnexpectedMessage,
+                        Cause::PeerClosed,
+                    ],
+                ),
             );
         }
 
@@ -175,6 +187,16 @@ impl<'a> Oracle<'a> {
                 Some((Role::Server, alert::HANDSHAKE_FAILURE)),
                 None,
                 format!("no suite the client offers at {v} can be served by the server"),
+                // What rules a suite out may be its key type, its group or
+                // the signature schemes, which the server names.
+                causes(
+                    &[Cause::HelloRefused],
+                    &[
+                        Cause::NoSharedCipher,
+                        Cause::NoSharedSignatureScheme,
+                        Cause::NoSharedGroup,
+                    ],
+                ),
             );
         };
 
@@ -183,6 +205,7 @@ impl<'a> Oracle<'a> {
                 Some((Role::Server, alert::HANDSHAKE_FAILURE)),
                 None,
                 "no key-exchange group in common".into(),
+                causes(&[Cause::HelloRefused], &[Cause::NoSharedGroup]),
             );
         }
 
@@ -197,6 +220,13 @@ impl<'a> Oracle<'a> {
                     format!(
                         "the server's certificate is {} and the client verifies it",
                         problem.name()
+                    ),
+                    // The server knows its certificate but not the name
+                    // the client checked, nor always which check failed
+                    // (bad_certificate covers them all).
+                    causes(
+                        &[server_cert_cause(problem)],
+                        &[server_cert_cause(problem), Cause::ServerCertInvalid],
                     ),
                 );
             }
@@ -216,6 +246,7 @@ impl<'a> Oracle<'a> {
                 description.map(|d| (Role::Server, d)),
                 None,
                 "the server requires a client certificate and the client has none".into(),
+                causes(&[Cause::ClientCertRequired], &[Cause::ClientCertRequired]),
             );
         }
 
@@ -226,6 +257,7 @@ impl<'a> Oracle<'a> {
                     Some((Role::Server, alert::NO_APPLICATION_PROTOCOL)),
                     None,
                     "no ALPN protocol in common".into(),
+                    causes(&[Cause::AlpnMismatch], &[Cause::AlpnMismatch]),
                 )
             }
         };
@@ -242,6 +274,7 @@ impl<'a> Oracle<'a> {
                 None,
                 "the client's SRP password is not the one the server's verifier was made from"
                     .into(),
+                causes(&[Cause::RecordRejected], &[Cause::RecordRejected]),
             );
         }
 
@@ -266,6 +299,19 @@ impl<'a> Oracle<'a> {
             sni: case.client.sni.clone(),
             resumed,
         }
+    }
+}
+
+/// What a client's diagnosis names when it refuses a server certificate
+/// with `problem`.
+fn server_cert_cause(problem: Negative) -> Cause {
+    match problem {
+        Negative::Expired => Cause::ServerCertExpired,
+        Negative::NotYetValid => Cause::ServerCertNotYetValid,
+        Negative::WrongHost => Cause::ServerCertWrongHost,
+        Negative::SelfSigned => Cause::ServerCertSelfSigned,
+        Negative::UntrustedRoot => Cause::ServerCertUntrustedRoot,
+        Negative::MissingIntermediate => Cause::ServerCertMissingIntermediate,
     }
 }
 

@@ -3,7 +3,11 @@
 //! rule yields.
 
 use super::Side;
-use crate::case::{alert, Endpoint, Expectation, ExpectedAlert, Identity, Role, Version};
+use openssl_handshake::Cause;
+
+use crate::case::{
+    alert, Endpoint, Expectation, ExpectedAlert, ExpectedCauses, Identity, Role, Version,
+};
 use crate::library::SuiteInfo;
 use crate::peer::capabilities::FailureKind;
 
@@ -46,6 +50,7 @@ pub(super) fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, 
             None,
             None,
             "the client can use none of its versions (no protocols available)".into(),
+            causes(&[Cause::NoSharedVersion], &[]),
         ));
     };
     let Some((smin, smax)) = usable_range(s) else {
@@ -54,6 +59,7 @@ pub(super) fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, 
             Some((Role::Server, alert::PROTOCOL_VERSION)),
             None,
             "the server can use none of its versions with its credentials".into(),
+            no_version(),
         ));
     };
     let both = |v: &Version| c.caps.versions.contains(v) && s.caps.versions.contains(v);
@@ -74,12 +80,18 @@ pub(super) fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, 
             alert.map(|a| (Role::Server, a)),
             None,
             format!("the client's highest version ({cmax}) is below the server's lowest ({smin})"),
+            no_version(),
         ));
     }
     let why =
         format!("the client's lowest version ({cmin}) is above the server's highest ({smax})");
     if let Some(alert) = c.caps.alert_for(FailureKind::OwnVersionsTooHigh) {
-        return Err(failure(alert.map(|a| (Role::Client, a)), None, why));
+        return Err(failure(
+            alert.map(|a| (Role::Client, a)),
+            None,
+            why,
+            no_version(),
+        ));
     }
     if cmax == Version::Tls1_3 {
         // A TLS 1.3 client lists its versions in supported_versions, so
@@ -89,7 +101,12 @@ pub(super) fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, 
             .caps
             .alert_for(FailureKind::ClientVersionsTooHigh)
             .unwrap_or(Some(alert::PROTOCOL_VERSION));
-        return Err(failure(alert.map(|a| (Role::Server, a)), None, why));
+        return Err(failure(
+            alert.map(|a| (Role::Server, a)),
+            None,
+            why,
+            no_version(),
+        ));
     }
     // Without supported_versions the server answers with its own highest
     // version, which the client refuses.
@@ -97,6 +114,7 @@ pub(super) fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, 
         Some((Role::Client, alert::PROTOCOL_VERSION)),
         None,
         why,
+        no_version(),
     ))
 }
 
@@ -192,10 +210,30 @@ pub(super) fn failure(
     alert: Option<(Role, u8)>,
     verify_error: Option<i32>,
     why: String,
+    causes: ExpectedCauses,
 ) -> Expectation {
     Expectation::Failure {
         alert: alert.map(|(from, description)| ExpectedAlert { from, description }),
         verify_error,
         why,
+        causes,
     }
+}
+
+/// What each side's diagnosis may name.
+pub(super) fn causes(client: &[Cause], server: &[Cause]) -> ExpectedCauses {
+    ExpectedCauses {
+        client: client.to_vec(),
+        server: server.to_vec(),
+    }
+}
+
+/// No version in common: the server names it; the client names it when
+/// it refused the server's version or heard protocol_version, and a
+/// refused hello when the server said only handshake_failure.
+pub(super) fn no_version() -> ExpectedCauses {
+    causes(
+        &[Cause::NoSharedVersion, Cause::HelloRefused],
+        &[Cause::NoSharedVersion],
+    )
 }

@@ -177,9 +177,32 @@ fn a_client_whose_suites_fit_none_of_its_versions_fails_before_sending() {
     c.client.security_level = Some(0);
     c.server.security_level = Some(0);
     match expect(&c) {
-        Expectation::Failure { alert, why, .. } => {
+        Expectation::Failure {
+            alert, why, causes, ..
+        } => {
             assert_eq!(alert, None);
             assert!(why.contains("no ciphers available"), "{why}");
+            // The client names it; the server sees whatever the client
+            // sends instead of a usable hello.
+            assert_eq!(causes.client, [Cause::NoSharedCipher]);
+            assert!(causes.server.contains(&Cause::MalformedMessage));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_refused_server_certificate_names_its_problem_on_both_sides() {
+    let mut c = case(Version::Tls1_3, tls13());
+    c.client.verify_peer = true;
+    c.server.identity = Identity::Negative(Negative::NotYetValid);
+    match expect(&c) {
+        Expectation::Failure { causes, .. } => {
+            assert_eq!(causes.client, [Cause::ServerCertNotYetValid]);
+            assert_eq!(
+                causes.server,
+                [Cause::ServerCertNotYetValid, Cause::ServerCertInvalid]
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -4,7 +4,7 @@
 use openssl_handshake::{HandshakeTrace, ProtocolVersion, Resumption};
 
 use super::Observed;
-use crate::case::{alert, Case, Expectation, ExpectedAlert, ResumeKind, Role};
+use crate::case::{alert, Case, Expectation, ExpectedAlert, ExpectedCauses, ResumeKind, Role};
 use crate::peer::SideOutcome;
 
 /// Checks what happened against the expectation; `Err` says how it differs.
@@ -119,6 +119,7 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
             alert: expected_alert,
             verify_error,
             why,
+            causes,
         } => {
             if all_ok {
                 return Err(format!(
@@ -155,9 +156,40 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
                     ));
                 }
             }
-            Ok(())
+            diagnosed_as(causes, client, server)
         }
     }
+}
+
+/// Whether each traced side whose handshake failed names a cause the
+/// oracle allows for its role: the diagnosis is judged with the outcome.
+fn diagnosed_as(
+    causes: &ExpectedCauses,
+    client: &[SideOutcome],
+    server: &[SideOutcome],
+) -> Result<(), String> {
+    for (role, outcomes) in [(Role::Client, client), (Role::Server, server)] {
+        let allowed = causes.of(role);
+        if allowed.is_empty() {
+            continue;
+        }
+        let diagnoses = outcomes
+            .iter()
+            .filter_map(|o| o.trace.as_ref())
+            .filter_map(HandshakeTrace::diagnosis);
+        for d in diagnoses {
+            if !allowed.contains(&d.cause) {
+                let names: Vec<&str> = allowed.iter().map(|c| c.name()).collect();
+                return Err(format!(
+                    "the {role}'s diagnosis names {} (expected {}): {}",
+                    d.cause,
+                    names.join(" or "),
+                    d.summary
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where an external peer's own report contradicts the in-process side's
