@@ -18,6 +18,7 @@ use openssl::stack::{Stack, StackRef};
 use openssl::x509::{X509NameRef, X509Ref};
 
 use crate::sys;
+use crate::version::ProtocolVersion;
 
 mod state_texts;
 
@@ -274,7 +275,8 @@ pub(crate) fn proto_version_bounds(ssl: &SslRef) -> (c_int, c_int) {
 
 /// One suite of a cipher list: its two-byte id, OpenSSL name and IANA
 /// name.
-pub(crate) type CipherEntry = (u16, String, Option<String>);
+/// A suite's id, OpenSSL name, IANA name and lowest version.
+pub(crate) type CipherEntry = (u16, String, Option<String>, Option<u16>);
 
 /// `SSL_get_ciphers`: the suites this `SSL` is configured with, in
 /// preference order, before any filtering by version or security level.
@@ -317,6 +319,9 @@ fn cipher_entries(stack: &StackRef<SslCipher>) -> Vec<CipherEntry> {
                 u16::from_be_bytes(c.protocol_id()),
                 c.name().to_owned(),
                 c.standard_name().map(str::to_owned),
+                // SSL_CIPHER_get_version names the lowest version the
+                // suite can be used with.
+                ProtocolVersion::from_name(c.version()).map(ProtocolVersion::wire),
             )
         })
         .collect()

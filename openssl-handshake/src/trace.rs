@@ -108,7 +108,9 @@ impl HandshakeTrace {
     ///
     /// Version 4: a KeyUpdate's body is decoded (`KeyUpdate`), no longer
     /// `Other`.
-    pub const SCHEMA_VERSION: u32 = 4;
+    ///
+    /// Version 5: each of `local.ciphers` has its `min_version`.
+    pub const SCHEMA_VERSION: u32 = 5;
 
     /// The most events one trace records; later ones are only counted in
     /// [`HandshakeTrace::events_dropped`]. A full handshake records about 40.

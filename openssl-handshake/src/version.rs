@@ -76,6 +76,12 @@ impl ProtocolVersion {
         self.named().map(|&(_, _, _, long)| long)
     }
 
+    /// The version `SSL_get_version` (or `SSL_CIPHER_get_version`) names
+    /// `name`, e.g. "TLSv1.2".
+    pub(crate) fn from_name(name: &str) -> Option<ProtocolVersion> {
+        NAMED.iter().find(|n| n.2 == name).map(|n| n.0)
+    }
+
     fn named(self) -> Option<&'static (ProtocolVersion, u16, &'static str, &'static str)> {
         NAMED.iter().find(|n| n.0 == self)
     }

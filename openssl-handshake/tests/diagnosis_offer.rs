@@ -107,3 +107,47 @@ fn a_client_hello_without_suites() {
     );
     assert!(d.summary.contains("RFC 5246 section 7.4.1.2"), "{d}");
 }
+
+/// TLS_RSA_WITH_AES_128_GCM_SHA256, usable from TLS 1.2 on.
+const GCM_SUITE: u16 = 0x009c;
+
+/// A server open to TLS 1.0 and 1.1 (security level 0 allows them).
+fn down_to_tls1(b: &mut openssl::ssl::SslContextBuilder) {
+    b.set_min_proto_version(None).expect("no minimum");
+    b.set_security_level(0);
+}
+
+/// A TLS 1.1 hello offering only a suite that needs TLS 1.2: both sides
+/// list it, and the client's own range rules it out.
+#[test]
+fn a_tls11_client_hello_with_tls12_suites_only() {
+    let mut hello = with_suites(&tls12_hello(), &[GCM_SUITE]);
+    hello[9..11].copy_from_slice(&[3, 2]);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), down_to_tls1), &hello);
+    assert_diagnosis(
+        &trace,
+        (Cause::NoSharedCipher, Fault::Client),
+        "the client offered at most TLS 1.1, but the suites both sides list \
+         (TLS_RSA_WITH_AES_128_GCM_SHA256) need TLS 1.2 or later",
+        "TLS 1.1 with a TLS 1.2 suite",
+    );
+}
+
+/// The same suite in a TLS 1.2 hello, to a server that stops at TLS 1.1.
+#[test]
+fn a_tls11_server_and_tls12_suites_only() {
+    let hello = with_suites(&tls12_hello(), &[GCM_SUITE]);
+    let server = server_ctx_with(rsa(), |b| {
+        down_to_tls1(b);
+        b.set_max_proto_version(Some(SslVersion::TLS1_1))
+            .expect("TLS 1.1");
+    });
+    let trace = server_trace_of_bytes(&server, &hello);
+    assert_diagnosis(
+        &trace,
+        (Cause::NoSharedCipher, Fault::Server),
+        "this server allows at most TLS 1.1, but the suites both sides list \
+         (TLS_RSA_WITH_AES_128_GCM_SHA256) need TLS 1.2 or later",
+        "a TLS 1.1 server",
+    );
+}

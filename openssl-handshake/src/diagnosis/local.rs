@@ -53,6 +53,9 @@ pub struct LocalCipher {
     pub name: String,
     /// The IANA name, when OpenSSL knows it.
     pub iana: Option<String>,
+    /// The lowest version it can be used with (0x0303 for the AEAD and
+    /// SHA-256 suites of TLS 1.2), as `SSL_CIPHER_get_version` names it.
+    pub min_version: Option<u16>,
 }
 
 /// The parts of this end's own certificate a diagnosis looks at.
@@ -99,7 +102,12 @@ impl LocalConfig {
             max_version: version(max),
             ciphers: ffi::configured_ciphers(ssl)
                 .into_iter()
-                .map(|(id, name, iana)| LocalCipher { id, name, iana })
+                .map(|(id, name, iana, min_version)| LocalCipher {
+                    id,
+                    name,
+                    iana,
+                    min_version,
+                })
                 .collect(),
             usable_ciphers: ffi::supported_ciphers(ssl)
                 .into_iter()

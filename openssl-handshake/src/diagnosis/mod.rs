@@ -17,6 +17,7 @@ mod names;
 mod negotiation;
 mod record;
 mod retired;
+mod suite_version;
 mod transport;
 mod version;
 

@@ -7,12 +7,15 @@ use crate::event::{Direction, Side};
 
 use super::facts::{alert, alert_name, alert_text, is_grease, list, version_name, Facts};
 use super::retired::{deprecated_group, obsolete};
+use super::suite_version::{
+    is_tls13_suite, settled_version, suites_need_newer_version, suites_of_another_version,
+};
 use super::{names, version, Cause, Diagnosis, Fault, LocalConfig};
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV and TLS_FALLBACK_SCSV: signals, not
 /// suites.
 const SIGNALLING: [u16; 2] = [0x00ff, 0x5600];
-const SHOWN: usize = 6;
+pub(super) const SHOWN: usize = 6;
 const TLS1_3: u16 = 0x0304;
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -120,6 +123,9 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         return Some(suite_evidence(d, hello, local));
     }
     if usable.is_empty() {
+        if let Some(d) = suites_need_newer_version(local, &common, settled) {
+            return Some(suite_evidence(d, hello, local));
+        }
         let d = Diagnosis::new(
             Cause::NoSharedCipher,
             Fault::Server,
@@ -450,7 +456,7 @@ fn suites(h: &ClientHello) -> Vec<u16> {
         .collect()
 }
 
-fn offered_names(h: &ClientHello) -> Vec<String> {
+pub(super) fn offered_names(h: &ClientHello) -> Vec<String> {
     names_of(h, &suites(h))
 }
 
@@ -464,13 +470,7 @@ fn names_of(h: &ClientHello, ids: &[u16]) -> Vec<String> {
     )
 }
 
-/// TLS 1.3 suites (0x13xx) serve TLS 1.3 alone, the others only older
-/// versions.
-fn is_tls13_suite(id: u16) -> bool {
-    id >> 8 == 0x13
-}
-
-fn local_names(local: &LocalConfig, ids: &[u16]) -> Vec<String> {
+pub(super) fn local_names(local: &LocalConfig, ids: &[u16]) -> Vec<String> {
     ids.iter()
         .map(|id| match local.ciphers.iter().find(|c| c.id == *id) {
             Some(c) => c.iana.clone().unwrap_or_else(|| c.name.clone()),
@@ -536,63 +536,4 @@ fn fitting(h: &ClientHello, key: &str, tls13: bool) -> Vec<String> {
             _ => true,
         })
         .collect()
-}
-
-/// The version a server settles on: the highest both allow (the server's
-/// own maximum unknown is taken as TLS 1.3).
-fn settled_version(hello: &ClientHello, local: Option<&LocalConfig>) -> u16 {
-    let server_max = local.and_then(|l| l.max_version).unwrap_or(TLS1_3);
-    version::highest(hello).min(server_max)
-}
-
-/// An offer whose suites all belong to a version other than the one the
-/// server settles on fails whatever either side enables. The
-/// server takes the highest version both allow, so a client that offers
-/// TLS 1.3 without a TLS 1.3 suite fails against every TLS 1.3 server.
-fn suites_of_another_version(
-    hello: &ClientHello,
-    local: &LocalConfig,
-    offered: &[u16],
-) -> Option<Diagnosis> {
-    let client_max = version::highest(hello);
-    let settled = settled_version(hello, Some(local));
-    let fits = if settled >= TLS1_3 {
-        offered.iter().any(|id| is_tls13_suite(*id))
-    } else {
-        !offered.iter().all(|id| is_tls13_suite(*id))
-    };
-    if fits || offered.is_empty() {
-        return None;
-    }
-    let names = list(&offered_names(hello), SHOWN);
-    let (summary, fault, fix) = if settled >= TLS1_3 {
-        (
-            format!(
-                "the client offered TLS 1.3 but only suites of TLS 1.2 and older ({names}); \
-                 this server settles on TLS 1.3, the highest version both allow, and those \
-                 suites cannot be used with it"
-            ),
-            Fault::Client,
-            "Give the client TLS 1.3 suites (SSL_CTX_set_ciphersuites), or turn TLS 1.3 off \
-             in it.",
-        )
-    } else {
-        (
-            format!(
-                "the client offered only TLS 1.3 suites ({names}), but {} is the highest \
-                 version both allow, and TLS 1.3 suites cannot be used with it",
-                version_name(settled)
-            ),
-            // A client whose own range stops below TLS 1.3 contradicts
-            // itself; otherwise the server could enable TLS 1.3 instead.
-            if client_max < TLS1_3 {
-                Fault::Client
-            } else {
-                Fault::Unknown
-            },
-            "Enable TLS 1.3 on the server, or give the client suites for older versions \
-             (SSL_CTX_set_cipher_list).",
-        )
-    };
-    Some(Diagnosis::new(Cause::NoSharedCipher, fault, summary, fix))
 }
