@@ -173,7 +173,7 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     }
     let fitting: Vec<u16> = usable.iter().copied().filter(fits_key).collect();
     let names = local_names(local, &fitting);
-    if names.iter().all(|n| n.contains("ECDHE")) {
+    if !names.is_empty() && names.iter().all(|n| n.contains("ECDHE")) {
         // OpenSSL's client and GnuTLS's both leave the extension out when
         // only finite-field groups are enabled, ECDHE suites or not.
         let d = Diagnosis::new(
@@ -266,10 +266,15 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
 
 fn no_group(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
     let names = group_names(hello);
-    let mut offered = hello.supported_groups.iter().filter(|g| !is_grease(g.id));
+    let offered: Vec<u16> = hello
+        .supported_groups
+        .iter()
+        .map(|g| g.id)
+        .filter(|id| !is_grease(*id))
+        .collect();
     // A client offering nothing a current stack should enable is the one
     // to change, as with obsolete suites.
-    let d = if offered.all(|g| deprecated_group(g.id)) && !hello.supported_groups.is_empty() {
+    let d = if !offered.is_empty() && offered.iter().all(|id| deprecated_group(*id)) {
         Diagnosis::new(
             Cause::NoSharedGroup,
             Fault::Client,
