@@ -133,7 +133,8 @@ fn a_tls11_client_hello_with_tls12_suites_only() {
     );
 }
 
-/// The same suite in a TLS 1.2 hello, to a server that stops at TLS 1.1.
+/// The same suite in a TLS 1.2 hello, to a server that stops at TLS 1.1;
+/// and in a TLS 1.1 hello to that server, where either side could move.
 #[test]
 fn a_tls11_server_and_tls12_suites_only() {
     let hello = with_suites(&tls12_hello(), &[GCM_SUITE]);
@@ -149,5 +150,14 @@ fn a_tls11_server_and_tls12_suites_only() {
         "this server allows at most TLS 1.1, but the suites both sides list \
          (TLS_RSA_WITH_AES_128_GCM_SHA256) need TLS 1.2 or later",
         "a TLS 1.1 server",
+    );
+    let mut tls11 = hello;
+    tls11[9..11].copy_from_slice(&[3, 2]);
+    let trace = server_trace_of_bytes(&server, &tls11);
+    assert_diagnosis(
+        &trace,
+        (Cause::NoSharedCipher, Fault::Unknown),
+        "both sides allow at most TLS 1.1",
+        "a TLS 1.1 client and server",
     );
 }

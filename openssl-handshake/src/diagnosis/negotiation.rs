@@ -123,7 +123,7 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         return Some(suite_evidence(d, hello, local));
     }
     if usable.is_empty() {
-        if let Some(d) = suites_need_newer_version(local, &common, settled) {
+        if let Some(d) = suites_need_newer_version(hello, local, &common, settled) {
             return Some(suite_evidence(d, hello, local));
         }
         let d = Diagnosis::new(

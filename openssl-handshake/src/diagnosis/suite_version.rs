@@ -28,6 +28,7 @@ pub(super) fn settled_version(hello: &ClientHello, local: Option<&LocalConfig>) 
 /// `SSL_CIPHER_get_version` says): the side whose range stops lower is
 /// the one to change.
 pub(super) fn suites_need_newer_version(
+    hello: &ClientHello,
     local: &LocalConfig,
     common: &[u16],
     settled: u16,
@@ -46,7 +47,17 @@ pub(super) fn suites_need_newer_version(
     }
     let names = list(&local_names(local, common), SHOWN);
     let server_allows_more = local.max_version.map_or(true, |m| m > settled);
-    let (fault, whose, fix) = if server_allows_more {
+    let client_allows_more = version::highest(hello) > settled;
+    let (fault, whose, fix) = if server_allows_more == client_allows_more {
+        (
+            Fault::Unknown,
+            "both sides allow at most",
+            format!(
+                "Enable {} on both sides, or suites their versions can use.",
+                version_name(lowest)
+            ),
+        )
+    } else if server_allows_more {
         (
             Fault::Client,
             "the client offered at most",
