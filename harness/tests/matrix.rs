@@ -180,6 +180,17 @@ fn list_prints_ids_and_expectations_without_running() {
         .iter()
         .all(|l| l.starts_with("tls1_3/") && l.contains("/mismatch-")));
     assert!(lines.iter().all(|l| l.contains("\tfailure: ")), "{lines:?}");
+    // Each names what the diagnosis must say, e.g. for a version mismatch.
+    assert!(
+        lines.iter().all(|l| l.contains(" [diagnosis ")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("server: no_shared_version]")),
+        "{lines:?}"
+    );
 }
 
 #[test]

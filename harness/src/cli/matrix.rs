@@ -183,7 +183,26 @@ pub(crate) fn expectation_text(e: &harness::case::Expectation) -> String {
         Expectation::Success { version, suite, .. } => {
             format!("success {} {suite}", version.openssl_name())
         }
-        Expectation::Failure { why, .. } => format!("failure: {why}"),
+        Expectation::Failure { why, causes, .. } => {
+            let named = |role: &str, c: &[openssl_handshake::Cause]| {
+                (!c.is_empty()).then(|| {
+                    let names: Vec<&str> = c.iter().map(|c| c.name()).collect();
+                    format!("{role}: {}", names.join(" or "))
+                })
+            };
+            let expected: Vec<String> = [
+                named("client", &causes.client),
+                named("server", &causes.server),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if expected.is_empty() {
+                format!("failure: {why}")
+            } else {
+                format!("failure: {why} [diagnosis {}]", expected.join("; "))
+            }
+        }
         Expectation::Unsupported { reason } => format!("unsupported: {reason}"),
         Expectation::Pending => "pending".into(),
     }
