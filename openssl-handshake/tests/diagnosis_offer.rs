@@ -161,3 +161,20 @@ fn a_tls11_server_and_tls12_suites_only() {
         "a TLS 1.1 client and server",
     );
 }
+
+/// A hello whose legacy_version says TLS 1.3 but which has no
+/// supported_versions, offering only a TLS 1.3 suite: without the
+/// extension a server negotiates TLS 1.2 at most (RFC 8446 section
+/// 4.2.1), as tlsfuzzer's test-tls13-version-negotiation checks.
+#[test]
+fn a_tls13_legacy_version_without_supported_versions() {
+    let mut hello = with_suites(&tls12_hello(), &[TLS13_SUITE]);
+    hello[9..11].copy_from_slice(&[3, 4]);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &hello);
+    assert_diagnosis(
+        &trace,
+        (Cause::NoSharedCipher, Fault::Client),
+        "the client offered only TLS 1.3 suites (TLS_AES_128_GCM_SHA256), but TLS 1.2",
+        "legacy_version TLS 1.3, no supported_versions",
+    );
+}

@@ -295,9 +295,14 @@ fn only_drafts(h: &ClientHello) -> bool {
 }
 
 /// The highest version a ClientHello offers: the top of
-/// supported_versions, else its legacy_version.
+/// supported_versions, else its legacy_version, but at most TLS 1.2: a
+/// server negotiates TLS 1.2 or older with a hello lacking the extension
+/// even if its legacy_version says TLS 1.3 (RFC 8446 section 4.2.1).
 pub(super) fn highest(h: &ClientHello) -> u16 {
-    offered(h).last().copied().unwrap_or(h.legacy_version)
+    offered(h)
+        .last()
+        .copied()
+        .unwrap_or(h.legacy_version.min(TLS1_2))
 }
 
 fn offered(h: &ClientHello) -> Vec<u16> {
