@@ -2,19 +2,21 @@
 //! configs, the suites' `SSL_CIPHER` metadata and the library's abilities.
 //!
 //! It never runs a handshake. Each rule below follows the RFCs and the
-//! OpenSSL behaviour it models, and names the alert OpenSSL sends:
+//! OpenSSL behaviour it models, names the alert OpenSSL sends and the
+//! causes a traced side's diagnosis may give (client / server; "any of"
+//! where peers legally show that side different things):
 //!
-//! | rule | failure | alert (sender) |
-//! |------|---------|----------------|
-//! | no common version | client max below server min | protocol_version (server) |
-//! | no common version | client min above server max | protocol_version (client) |
-//! | no shared suite | nothing the server can serve | handshake_failure (server) |
-//! | no shared group (TLS 1.3) | no key share possible | handshake_failure (server) |
-//! | client certificate required, none sent | TLS 1.3 | certificate_required (server) |
-//! | client certificate required, none sent | TLS 1.2 and older | handshake_failure (server) |
-//! | ALPN with no overlap | server refuses | no_application_protocol (server) |
-//! | wrong SRP password | the client's Finished fails to decrypt | bad_record_mac (server) |
-//! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) |
+//! | rule | failure | alert (sender) | diagnosis |
+//! |------|---------|----------------|-----------|
+//! | no common version | client max below server min | protocol_version (server) | no_shared_version or hello_refused / no_shared_version |
+//! | no common version | client min above server max | protocol_version (client) | the same |
+//! | no shared suite | nothing the server can serve | handshake_failure (server) | hello_refused / no_shared_cipher, _signature_scheme or _group |
+//! | no shared group (TLS 1.3) | no key share possible | handshake_failure (server) | hello_refused / no_shared_group |
+//! | client certificate required, none sent | TLS 1.3 | certificate_required (server) | client_cert_required on both |
+//! | client certificate required, none sent | TLS 1.2 and older | handshake_failure (server) | client_cert_required on both |
+//! | ALPN with no overlap | server refuses | no_application_protocol (server) | alpn_mismatch on both |
+//! | wrong SRP password | the client's Finished fails to decrypt | bad_record_mac (server) | record_rejected on both |
+//! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) | its server_cert_* / that or server_cert_invalid |
 
 use openssl_handshake::Cause;
 
