@@ -421,6 +421,13 @@ impl ExpectedCauses {
             Role::Server => &self.server,
         }
     }
+
+    /// The causes `role`'s diagnosis may name, as "a or b"; empty when
+    /// it is not checked.
+    pub fn alternatives(&self, role: Role) -> String {
+        let names: Vec<&str> = self.of(role).iter().map(|c| c.name()).collect();
+        names.join(" or ")
+    }
 }
 
 /// What the oracle expects, computed from configs and suite metadata only.

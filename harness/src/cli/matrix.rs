@@ -184,19 +184,12 @@ pub(crate) fn expectation_text(e: &harness::case::Expectation) -> String {
             format!("success {} {suite}", version.openssl_name())
         }
         Expectation::Failure { why, causes, .. } => {
-            let named = |role: &str, c: &[openssl_handshake::Cause]| {
-                (!c.is_empty()).then(|| {
-                    let names: Vec<&str> = c.iter().map(|c| c.name()).collect();
-                    format!("{role}: {}", names.join(" or "))
-                })
-            };
-            let expected: Vec<String> = [
-                named("client", &causes.client),
-                named("server", &causes.server),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            use harness::case::Role;
+            let expected: Vec<String> = [Role::Client, Role::Server]
+                .into_iter()
+                .filter(|r| !causes.of(*r).is_empty())
+                .map(|r| format!("{r}: {}", causes.alternatives(r)))
+                .collect();
             if expected.is_empty() {
                 format!("failure: {why}")
             } else {

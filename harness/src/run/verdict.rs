@@ -179,11 +179,10 @@ fn diagnosed_as(
             .filter_map(HandshakeTrace::diagnosis);
         for d in diagnoses {
             if !allowed.contains(&d.cause) {
-                let names: Vec<&str> = allowed.iter().map(|c| c.name()).collect();
                 return Err(format!(
                     "the {role}'s diagnosis names {} (expected {}): {}",
                     d.cause,
-                    names.join(" or "),
+                    causes.alternatives(role),
                     d.summary
                 ));
             }

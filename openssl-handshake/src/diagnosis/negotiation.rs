@@ -8,15 +8,15 @@ use crate::event::{Direction, Side};
 use super::facts::{alert, alert_name, alert_text, is_grease, list, version_name, Facts};
 use super::retired::{deprecated_group, obsolete};
 use super::suite_version::{
-    is_tls13_suite, settled_version, suites_need_newer_version, suites_of_another_version,
+    serves, settled_version, suites_need_newer_version, suites_of_another_version,
 };
-use super::{names, version, Cause, Diagnosis, Fault, LocalConfig};
+use super::version::{self, TLS1_3};
+use super::{names, Cause, Diagnosis, Fault, LocalConfig};
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV and TLS_FALLBACK_SCSV: signals, not
 /// suites.
 const SIGNALLING: [u16; 2] = [0x00ff, 0x5600];
 pub(super) const SHOWN: usize = 6;
-const TLS1_3: u16 = 0x0304;
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     names::diagnose(f).or_else(|| match f.side {
@@ -46,16 +46,16 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     }
     let local = f.local?;
     let all_offered = suites(hello);
-    if let Some(d) = suites_of_another_version(hello, local, &all_offered) {
+    let settled = settled_version(hello, Some(local));
+    if let Some(d) = suites_of_another_version(hello, &all_offered, settled) {
         return Some(suite_evidence(d, hello, local));
     }
     // Only the settled version's suites can be picked: a TLS 1.2 suite
     // both sides list does not help a TLS 1.3 handshake, nor the converse.
-    let settled = settled_version(hello, Some(local));
     let offered: Vec<u16> = all_offered
         .iter()
         .copied()
-        .filter(|id| is_tls13_suite(*id) == (settled >= TLS1_3))
+        .filter(|id| serves(*id, settled))
         .collect();
     let set_aside = all_offered.len() - offered.len();
     let configured: Vec<u16> = local.ciphers.iter().map(|c| c.id).collect();

@@ -8,6 +8,7 @@ use crate::decode::KeyExchangeKind;
 use crate::event::{EventKind, RecordHeader};
 
 use super::facts::{alert, alert_text, version_name, Facts};
+use super::version::TLS1_3;
 use super::{Cause, Diagnosis, Fault};
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -23,8 +24,6 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
 /// The most plaintext a record may carry (RFC 5246 section 6.2.1, RFC
 /// 8446 section 5.1).
 const MAX_PLAINTEXT: usize = 1 << 14;
-
-const TLS1_3: u16 = 0x0304;
 
 /// A record longer than the limit (record_overflow): OpenSSL refuses it
 /// from its header, before reading it.

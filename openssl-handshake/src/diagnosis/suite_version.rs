@@ -6,14 +6,13 @@ use crate::decode::ClientHello;
 
 use super::facts::{list, version_name};
 use super::negotiation::{local_names, offered_names, SHOWN};
-use super::{version, Cause, Diagnosis, Fault, LocalConfig};
+use super::version::{self, TLS1_3};
+use super::{Cause, Diagnosis, Fault, LocalConfig};
 
-const TLS1_3: u16 = 0x0304;
-
-/// TLS 1.3 suites (0x13xx) serve TLS 1.3 alone, the others only older
-/// versions.
-pub(super) fn is_tls13_suite(id: u16) -> bool {
-    id >> 8 == 0x13
+/// Whether suite `id` can serve `version`: TLS 1.3 suites (0x13xx) serve
+/// TLS 1.3 alone, the others only older versions.
+pub(super) fn serves(id: u16, version: u16) -> bool {
+    (id >> 8 == 0x13) == (version >= TLS1_3)
 }
 
 /// The version a server settles on: the highest both allow (the server's
@@ -95,17 +94,11 @@ pub(super) fn suites_need_newer_version(
 /// TLS 1.3 without a TLS 1.3 suite fails against every TLS 1.3 server.
 pub(super) fn suites_of_another_version(
     hello: &ClientHello,
-    local: &LocalConfig,
     offered: &[u16],
+    settled: u16,
 ) -> Option<Diagnosis> {
     let client_max = version::highest(hello);
-    let settled = settled_version(hello, Some(local));
-    let fits = if settled >= TLS1_3 {
-        offered.iter().any(|id| is_tls13_suite(*id))
-    } else {
-        !offered.iter().all(|id| is_tls13_suite(*id))
-    };
-    if fits || offered.is_empty() {
+    if offered.is_empty() || offered.iter().any(|id| serves(*id, settled)) {
         return None;
     }
     let names = list(&offered_names(hello), SHOWN);
