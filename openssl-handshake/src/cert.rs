@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::ffi;
 
+mod usage;
+
+pub(crate) use usage::usages;
+
 /// The fields of one certificate of a peer's chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -30,12 +34,23 @@ pub struct CertificateInfo {
     pub public_key_algorithm: String,
     /// Key size in bits.
     pub public_key_bits: u32,
+    /// The key's strength in bits of security, as OpenSSL rates it for
+    /// its security levels (`EVP_PKEY_get_security_bits`): 112 for RSA
+    /// 2048, 128 for P-256.
+    pub public_key_security_bits: u32,
     /// Curve of an EC key, e.g. "prime256v1".
     pub curve: Option<String>,
     /// Subject alternative names, e.g. "DNS:localhost", "IP:127.0.0.1".
     pub subject_alt_names: Vec<String>,
     /// Every extension by name, with whether it is critical.
     pub extensions: Vec<Extension>,
+    /// What keyUsage allows ("Digital Signature", ...); `None` without
+    /// the extension, which allows any use.
+    pub key_usage: Option<Vec<String>>,
+    /// The purposes extendedKeyUsage names that OpenSSL recognises ("TLS
+    /// Web Server Authentication", ...); `None` without the extension,
+    /// which allows any purpose.
+    pub extended_key_usage: Option<Vec<String>>,
 }
 
 /// One X.509v3 extension.
@@ -56,22 +71,25 @@ impl CertificateInfo {
             .to_bn()
             .and_then(|bn| bn.to_hex_str().map(|s| s.to_string()))
             .unwrap_or_else(|_| "unreadable".to_owned());
-        let signature_algorithm = nid_name(cert.signature_algorithm().object().nid());
-        let (public_key_algorithm, public_key_bits, curve) = match cert.public_key() {
-            Ok(key) => {
-                let curve = (key.id() == Id::EC)
-                    .then(|| key.ec_key().ok())
-                    .flatten()
-                    .and_then(|ec| ec.group().curve_name())
-                    .map(nid_name);
-                (
-                    nid_name(Nid::from_raw(key.id().as_raw())),
-                    key.bits(),
-                    curve,
-                )
-            }
-            Err(_) => ("unreadable".to_owned(), 0, None),
-        };
+        let signature_algorithm = signature_algorithm(cert);
+        let (public_key_algorithm, public_key_bits, public_key_security_bits, curve) =
+            match cert.public_key() {
+                Ok(key) => {
+                    let curve = (key.id() == Id::EC)
+                        .then(|| key.ec_key().ok())
+                        .flatten()
+                        .and_then(|ec| ec.group().curve_name())
+                        .map(nid_name);
+                    (
+                        nid_name(Nid::from_raw(key.id().as_raw())),
+                        key.bits(),
+                        key.security_bits(),
+                        curve,
+                    )
+                }
+                Err(_) => ("unreadable".to_owned(), 0, 0, None),
+            };
+        let (key_usage, extended_key_usage) = usages(cert);
         let subject_alt_names = cert
             .subject_alt_names()
             .map(|names| names.iter().map(general_name).collect())
@@ -86,14 +104,22 @@ impl CertificateInfo {
             subject: ffi::name_oneline(cert.subject_name()),
             public_key_algorithm,
             public_key_bits,
+            public_key_security_bits,
             curve,
             subject_alt_names,
             extensions: ffi::extensions(cert)
                 .into_iter()
                 .map(|(name, critical)| Extension { name, critical })
                 .collect(),
+            key_usage,
+            extended_key_usage,
         }
     }
+}
+
+/// The signature the issuer made on `cert`, e.g. "sha256WithRSAEncryption".
+pub(crate) fn signature_algorithm(cert: &X509Ref) -> String {
+    nid_name(cert.signature_algorithm().object().nid())
 }
 
 fn nid_name(nid: Nid) -> String {

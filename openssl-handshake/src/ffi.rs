@@ -228,6 +228,38 @@ pub(crate) fn bytes_sent_received(ssl: &SslRef) -> (u64, u64) {
     }
 }
 
+/// Whether OpenSSL's purpose check lets `cert` identify a TLS server
+/// (`server`) or a TLS client: its key usage, extended key usage and
+/// Netscape certificate type, read as a verifier reads an end-entity
+/// certificate.
+pub(crate) fn fit_for_tls(cert: &X509Ref, server: bool) -> bool {
+    let purpose = if server {
+        openssl_sys::X509_PURPOSE_SSL_SERVER
+    } else {
+        openssl_sys::X509_PURPOSE_SSL_CLIENT
+    };
+    // SAFETY: `cert` is live. The check takes a mutable pointer only to
+    // cache the parsed extensions, which OpenSSL does under its own lock,
+    // as it does for every verification of a shared certificate.
+    unsafe { sys::X509_check_purpose(cert.as_ptr(), purpose, 0) == 1 }
+}
+
+/// The key usage and extended key usage bits OpenSSL reads from `cert`
+/// (`X509v3_KU_*`, `XKU_*`), each `None` without its extension.
+pub(crate) fn usages(cert: &X509Ref) -> (Option<u32>, Option<u32>) {
+    // SAFETY: as in `fit_for_tls`: the getters only fill OpenSSL's cache
+    // of the certificate's extensions. Each returns UINT32_MAX when the
+    // extension is absent.
+    let (ku, xku) = unsafe {
+        (
+            openssl_sys::X509_get_key_usage(cert.as_ptr()),
+            openssl_sys::X509_get_extended_key_usage(cert.as_ptr()),
+        )
+    };
+    let present = |bits: u32| (bits != u32::MAX).then_some(bits);
+    (present(ku), present(xku))
+}
+
 /// The extensions of a certificate: (name, critical), in order.
 pub(crate) fn extensions(cert: &X509Ref) -> Vec<(String, bool)> {
     // SAFETY: `cert` is live; each extension pointer is owned by the

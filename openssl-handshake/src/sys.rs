@@ -3,7 +3,8 @@
 //! Everything here is declared through the macros below, which also record
 //! each declaration as text (`CALLBACK_TYPES`, `CONSTANTS`, `FUNCTIONS`). The
 //! `header_check` test module turns those records into C and compiles them against
-//! the installed `<openssl/ssl.h>`, so a signature or value that drifts from
+//! the installed `<openssl/ssl.h>` (and `<openssl/x509v3.h>` for the one
+//! certificate check), so a signature or value that drifts from
 //! the header fails the build of that test instead of becoming undefined
 //! behaviour at run time.
 // The declarations mirror ssl.h, and the header check requires every
@@ -15,7 +16,9 @@
 mod header_check;
 
 use libc::{c_char, c_int, c_uint, c_ulong, c_void, size_t};
-use openssl_sys::{stack_st_SSL_CIPHER, BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_SESSION, X509_NAME};
+use openssl_sys::{
+    stack_st_SSL_CIPHER, BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_SESSION, X509, X509_NAME,
+};
 
 /// `OSSL_HANDSHAKE_STATE`: a C enum without negative members, which C
 /// compilers lay out as `unsigned int`; the header check asserts that.
@@ -329,4 +332,5 @@ c_functions! {
     pub fn SSL_renegotiate(s: *mut SSL) -> c_int;
     pub fn SSL_key_update(s: *mut SSL, updatetype: c_int) -> c_int;
     pub fn X509_NAME_print_ex(out: *mut BIO, nm: *const X509_NAME, indent: c_int, flags: c_ulong) -> c_int;
+    pub fn X509_check_purpose(x: *mut X509, id: c_int, ca: c_int) -> c_int;
 }

@@ -110,7 +110,12 @@ impl HandshakeTrace {
     /// `Other`.
     ///
     /// Version 5: each of `local.ciphers` has its `min_version`.
-    pub const SCHEMA_VERSION: u32 = 5;
+    ///
+    /// Version 6: certificates carry their key's security bits, key usage
+    /// and extended key usage; `local.certificate` also its key size,
+    /// signature algorithm and whether it may identify a TLS server or
+    /// client.
+    pub const SCHEMA_VERSION: u32 = 6;
 
     /// The most events one trace records; later ones are only counted in
     /// [`HandshakeTrace::events_dropped`]. A full handshake records about 40.

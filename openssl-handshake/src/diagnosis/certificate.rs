@@ -9,6 +9,9 @@
 use crate::decode::Certificate;
 use crate::event::Side;
 
+use super::cert_policy::{
+    self, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, INVALID_PURPOSE,
+};
 use super::facts::{alert, alert_name, alert_text, Facts};
 use super::{Cause, Diagnosis, Fault, LocalCertificate};
 
@@ -81,6 +84,15 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
         UNABLE_TO_GET_ISSUER_CERT_LOCALLY
         | UNABLE_TO_GET_ISSUER_CERT
         | UNABLE_TO_VERIFY_LEAF_SIGNATURE => untrusted_root(chain),
+        INVALID_PURPOSE | EE_KEY_TOO_SMALL | CA_KEY_TOO_SMALL | CA_MD_TOO_WEAK => {
+            let received = f
+                .trace
+                .negotiated
+                .as_ref()
+                .map_or(&[][..], |n| &n.peer_chain);
+            let level = f.local.map(|l| l.security_level);
+            cert_policy::client_verify(v.code, received, level)?
+        }
         _ => Diagnosis::new(
             Cause::ServerCertInvalid,
             Fault::Server,
@@ -137,6 +149,8 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
              (select it by SNI), or have clients use a name the certificate covers.",
         )
         .with_some("local certificate names", own.map(|c| c.names.join(", ")))
+    } else if let Some(d) = own.and_then(cert_policy::server_own) {
+        d.with_some("local certificate", own.map(describe))
     } else if last == 0 {
         missing_intermediate(Some(sent_chain))
     } else if a.description == alert::UNKNOWN_CA || self_issued(Some(sent_chain), last) {
@@ -161,6 +175,20 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
                 "local certificate validity",
                 own.map(|c| format!("{} to {}", c.not_before, c.not_after)),
             ),
+    )
+}
+
+/// What a client's policy weighs in this end's certificate.
+fn describe(c: &LocalCertificate) -> String {
+    let usage = |u: &Option<Vec<String>>| u.as_ref().map_or("any".to_owned(), |u| u.join(", "));
+    format!(
+        "{}-bit {} key ({} bits of security), signed with {}, key usage: {}, extended key usage: {}",
+        c.key_bits,
+        c.key_type,
+        c.security_bits,
+        c.signature_algorithm,
+        usage(&c.key_usage),
+        usage(&c.extended_key_usage)
     )
 }
 
@@ -302,6 +330,13 @@ mod tests {
             expired: false,
             not_yet_valid: false,
             self_signed: false,
+            key_bits: 256,
+            security_bits: 128,
+            signature_algorithm: "ecdsa-with-SHA256".into(),
+            key_usage: None,
+            extended_key_usage: None,
+            tls_server_use: true,
+            tls_client_use: true,
         }
     }
 

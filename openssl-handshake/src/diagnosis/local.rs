@@ -78,6 +78,21 @@ pub struct LocalCertificate {
     pub not_yet_valid: bool,
     /// Whether it names itself as its issuer.
     pub self_signed: bool,
+    /// Key size in bits.
+    pub key_bits: u32,
+    /// The key's strength in bits of security, as OpenSSL's security
+    /// levels count it (112 for RSA 2048, 128 for P-256).
+    pub security_bits: u32,
+    /// The signature its issuer made, e.g. "sha256WithRSAEncryption".
+    pub signature_algorithm: String,
+    /// What keyUsage allows; `None` without the extension.
+    pub key_usage: Option<Vec<String>>,
+    /// The purposes extendedKeyUsage names; `None` without the extension.
+    pub extended_key_usage: Option<Vec<String>>,
+    /// Whether OpenSSL's purpose check lets it identify a TLS server.
+    pub tls_server_use: bool,
+    /// Whether OpenSSL's purpose check lets it identify a TLS client.
+    pub tls_client_use: bool,
 }
 
 impl LocalConfig {
@@ -124,11 +139,10 @@ impl LocalConfig {
 impl LocalCertificate {
     fn of(cert: &X509Ref) -> LocalCertificate {
         let now = Asn1Time::days_from_now(0).ok();
-        let before_now = |t: &openssl::asn1::Asn1TimeRef| {
-            now.as_ref()
-                .and_then(|n| t.compare(n).ok())
-                .map(|o| o.is_lt())
-        };
+        // A certificate is valid from notBefore to notAfter, both
+        // included (RFC 5280 section 4.1.2.5).
+        let against_now =
+            |t: &openssl::asn1::Asn1TimeRef| now.as_ref().and_then(|n| t.compare(n).ok());
         let common_name = cert
             .subject_name()
             .entries_by_nid(openssl::nid::Nid::COMMONNAME)
@@ -154,28 +168,37 @@ impl LocalCertificate {
                     .collect()
             })
             .unwrap_or_default();
-        let key_type = match cert.public_key().map(|k| k.id()) {
-            Ok(Id::RSA) => "RSA".to_owned(),
-            Ok(Id::RSA_PSS) => "RSA-PSS".to_owned(),
-            Ok(Id::EC) => "EC".to_owned(),
-            Ok(Id::ED25519) => "Ed25519".to_owned(),
-            Ok(Id::ED448) => "Ed448".to_owned(),
-            Ok(other) => format!("key type {}", other.as_raw()),
-            Err(_) => "unknown".to_owned(),
-        };
         let self_signed = cert
             .subject_name()
             .try_cmp(cert.issuer_name())
             .is_ok_and(|o| o.is_eq());
+        let key = cert.public_key().ok();
+        let key_type = match key.as_ref().map(|k| k.id()) {
+            Some(Id::RSA) => "RSA".to_owned(),
+            Some(Id::RSA_PSS) => "RSA-PSS".to_owned(),
+            Some(Id::EC) => "EC".to_owned(),
+            Some(Id::ED25519) => "Ed25519".to_owned(),
+            Some(Id::ED448) => "Ed448".to_owned(),
+            Some(other) => format!("key type {}", other.as_raw()),
+            None => "unknown".to_owned(),
+        };
+        let (key_usage, extended_key_usage) = crate::cert::usages(cert);
         LocalCertificate {
             common_name,
             names,
             key_type,
             not_before: cert.not_before().to_string(),
             not_after: cert.not_after().to_string(),
-            expired: before_now(cert.not_after()).unwrap_or(false),
-            not_yet_valid: before_now(cert.not_before()).is_some_and(|b| !b),
+            expired: against_now(cert.not_after()).is_some_and(|o| o.is_lt()),
+            not_yet_valid: against_now(cert.not_before()).is_some_and(|o| o.is_gt()),
             self_signed,
+            key_bits: key.as_ref().map_or(0, |k| k.bits()),
+            security_bits: key.as_ref().map_or(0, |k| k.security_bits()),
+            signature_algorithm: crate::cert::signature_algorithm(cert),
+            key_usage,
+            extended_key_usage,
+            tls_server_use: ffi::fit_for_tls(cert, true),
+            tls_client_use: ffi::fit_for_tls(cert, false),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! has its own file; [`diagnose`] asks them in order, from the most
 //! specific evidence (a verify error, a named alert) to the least.
 
+mod cert_policy;
 mod certificate;
 mod client_auth;
 mod facts;
@@ -81,6 +82,12 @@ pub enum Cause {
     ServerCertMissingIntermediate,
     /// The server's certificate is self-signed.
     ServerCertSelfSigned,
+    /// A certificate of the server's chain has a key, or a signature
+    /// digest, weaker than the client's security level allows.
+    ServerCertWeak,
+    /// The server's certificate is not for identifying a TLS server: its
+    /// key usage or extended key usage rules that out.
+    ServerCertWrongPurpose,
     /// The server's certificate failed verification for another reason.
     ServerCertInvalid,
     /// The server does not serve the name the client asked for (SNI).
@@ -135,6 +142,8 @@ impl Cause {
             Cause::ServerCertUntrustedRoot => "server_cert_untrusted_root",
             Cause::ServerCertMissingIntermediate => "server_cert_missing_intermediate",
             Cause::ServerCertSelfSigned => "server_cert_self_signed",
+            Cause::ServerCertWeak => "server_cert_weak",
+            Cause::ServerCertWrongPurpose => "server_cert_wrong_purpose",
             Cause::ServerCertInvalid => "server_cert_invalid",
             Cause::SniUnknown => "sni_unknown",
             Cause::AlpnMismatch => "alpn_mismatch",

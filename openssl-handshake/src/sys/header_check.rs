@@ -36,7 +36,7 @@ fn c_type(rust: &str) -> String {
         "c_void" => "void".into(),
         "size_t" => "size_t".into(),
         "u64" => "uint64_t".into(),
-        "SSL" | "SSL_CTX" | "SSL_SESSION" | "SSL_CIPHER" | "BIO" | "X509_NAME" => t,
+        "SSL" | "SSL_CTX" | "SSL_SESSION" | "SSL_CIPHER" | "BIO" | "X509" | "X509_NAME" => t,
         "stack_st_SSL_CIPHER" => "STACK_OF(SSL_CIPHER)".into(),
         "InfoCallback" | "MsgCallback" => format!("rs_{t}"),
         other => panic!("header_check does not know the C spelling of Rust type `{other}`; add it"),
@@ -68,7 +68,9 @@ fn header(name: &str) -> String {
 
 fn c_source() -> String {
     let mut c =
-        String::from("#include <stdint.h>\n#include <openssl/ssl.h>\n#include <openssl/bio.h>\n\n");
+        String::from(
+        "#include <stdint.h>\n#include <openssl/ssl.h>\n#include <openssl/bio.h>\n#include <openssl/x509v3.h>\n\n",
+    );
     for (name, types) in sys::CALLBACK_TYPES {
         let args: Vec<String> = types[1..].iter().map(|t| c_type(t)).collect();
         c += &format!(

@@ -1,0 +1,217 @@
+//! Server certificates valid in themselves that the client's policy
+//! refuses: a key or a signature digest under its security level, or a
+//! certificate that may not identify a TLS server. Each is issued here by
+//! a CA of the test's own, since the test PKI's credentials all pass;
+//! the server runs at security level 0 so that it loads them at all.
+
+mod common;
+
+use common::diagnosis::{assert_cause, pair};
+use openssl::asn1::Asn1Time;
+use openssl::bn::BigNum;
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::ssl::{SslContext, SslMethod, SslVerifyMode};
+use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, SubjectAlternativeName};
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::{X509Name, X509};
+use openssl_handshake::{Cause, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions};
+
+struct Leaf {
+    key: PKey<Private>,
+    digest: MessageDigest,
+    client_auth_only: bool,
+}
+
+fn p256() -> PKey<Private> {
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("P-256");
+    PKey::from_ec_key(EcKey::generate(&group).expect("EC key")).expect("pkey")
+}
+
+fn name(cn: &str) -> X509Name {
+    let mut n = X509Name::builder().expect("name");
+    n.append_entry_by_text("CN", cn).expect("CN");
+    n.build()
+}
+
+fn certificate(
+    subject: &str,
+    key: &PKey<Private>,
+    issuer: Option<(&X509, &PKey<Private>)>,
+    digest: MessageDigest,
+    client_auth_only: bool,
+) -> X509 {
+    let mut b = X509::builder().expect("builder");
+    b.set_version(2).expect("version");
+    let serial = BigNum::from_u32(rand_serial()).and_then(|n| n.to_asn1_integer());
+    b.set_serial_number(&serial.expect("serial"))
+        .expect("serial");
+    b.set_subject_name(&name(subject)).expect("subject");
+    b.set_pubkey(key).expect("key");
+    b.set_not_before(&Asn1Time::days_from_now(0).expect("time"))
+        .expect("not before");
+    b.set_not_after(&Asn1Time::days_from_now(30).expect("time"))
+        .expect("not after");
+    let (issuer_name, signing_key) = match issuer {
+        Some((cert, key)) => (cert.subject_name().to_owned().expect("name"), key),
+        None => (name(subject), key),
+    };
+    b.set_issuer_name(&issuer_name).expect("issuer");
+    if issuer.is_none() {
+        let ca = BasicConstraints::new().critical().ca().build();
+        b.append_extension(ca.expect("CA")).expect("CA");
+    } else {
+        let san = SubjectAlternativeName::new()
+            .dns("localhost")
+            .build(&b.x509v3_context(None, None));
+        b.append_extension(san.expect("SAN")).expect("SAN");
+        let mut eku = ExtendedKeyUsage::new();
+        if client_auth_only {
+            eku.client_auth();
+        } else {
+            eku.server_auth();
+        }
+        b.append_extension(eku.build().expect("EKU")).expect("EKU");
+    }
+    b.sign(signing_key, digest).expect("sign");
+    b.build()
+}
+
+fn rand_serial() -> u32 {
+    let mut bytes = [0u8; 4];
+    openssl::rand::rand_bytes(&mut bytes).expect("random");
+    u32::from_be_bytes(bytes) >> 1
+}
+
+/// Both sides' traces of a client at `client_level` meeting a server that
+/// presents `leaf`, issued by a root the client trusts.
+fn handshake(leaf: Leaf, client_level: u32) -> (HandshakeTrace, HandshakeTrace) {
+    let ca_key = PKey::from_rsa(Rsa::generate(2048).expect("RSA")).expect("pkey");
+    let ca = certificate(
+        "Policy Test Root",
+        &ca_key,
+        None,
+        MessageDigest::sha256(),
+        false,
+    );
+    let cert = certificate(
+        "localhost",
+        &leaf.key,
+        Some((&ca, &ca_key)),
+        leaf.digest,
+        leaf.client_auth_only,
+    );
+
+    let mut server = SslContext::builder(SslMethod::tls_server()).expect("server");
+    server.set_security_level(0);
+    server.set_certificate(&cert).expect("certificate");
+    server.set_private_key(&leaf.key).expect("key");
+    server
+        .trace_handshakes(TraceOptions::default())
+        .expect("trace");
+
+    let mut client = SslContext::builder(SslMethod::tls_client()).expect("client");
+    client.set_security_level(client_level);
+    client.set_verify(SslVerifyMode::PEER);
+    let mut store = X509StoreBuilder::new().expect("store");
+    store.add_cert(ca).expect("root");
+    client.set_cert_store(store.build());
+    client
+        .trace_handshakes(TraceOptions::default())
+        .expect("trace");
+
+    let p = pair(&server.build(), &client.build(), "localhost");
+    (p.client, p.server)
+}
+
+fn summary(trace: &HandshakeTrace) -> String {
+    let d = trace.diagnosis().expect("a diagnosis");
+    assert_eq!(d.fault, Fault::Server, "{d}");
+    d.summary
+}
+
+#[test]
+fn an_rsa_1024_leaf_under_security_level_2() {
+    let key = PKey::from_rsa(Rsa::generate(1024).expect("RSA")).expect("pkey");
+    let leaf = Leaf {
+        key,
+        digest: MessageDigest::sha256(),
+        client_auth_only: false,
+    };
+    let (client, server) = handshake(leaf, 2);
+    let what = "RSA 1024 leaf, client at level 2";
+    assert_cause(&client, Cause::ServerCertWeak, what);
+    let s = summary(&client);
+    assert!(s.contains("1024-bit RSA key, 80 bits of security"), "{s}");
+    assert!(
+        s.contains("security level 2 requires keys of at least 112"),
+        "{s}"
+    );
+    assert_cause(&server, Cause::ServerCertWeak, what);
+    let s = summary(&server);
+    assert!(s.contains("1024-bit RSA key, 80 bits of security"), "{s}");
+}
+
+#[test]
+fn a_sha1_signed_leaf_under_security_level_1() {
+    let leaf = Leaf {
+        key: p256(),
+        digest: MessageDigest::sha1(),
+        client_auth_only: false,
+    };
+    let (client, server) = handshake(leaf, 1);
+    let what = "SHA-1 signed leaf, client at level 1";
+    assert_cause(&client, Cause::ServerCertWeak, what);
+    let s = summary(&client);
+    assert!(s.contains("signed with sha1WithRSAEncryption"), "{s}");
+    assert!(
+        s.contains("security level 1 requires signatures of at least 80"),
+        "{s}"
+    );
+    assert_cause(&server, Cause::ServerCertWeak, what);
+    assert!(summary(&server).contains("signed with sha1WithRSAEncryption"));
+}
+
+#[test]
+fn a_leaf_for_tls_clients_only() {
+    let leaf = Leaf {
+        key: p256(),
+        digest: MessageDigest::sha256(),
+        client_auth_only: true,
+    };
+    let (client, server) = handshake(leaf, 2);
+    let what = "extendedKeyUsage clientAuth alone";
+    for trace in [&client, &server] {
+        assert_cause(trace, Cause::ServerCertWrongPurpose, what);
+        let s = summary(trace);
+        assert!(
+            s.contains("extendedKeyUsage names TLS Web Client Authentication"),
+            "{s}"
+        );
+    }
+}
+
+/// The premise of the tests above: the same kind of leaf passes where
+/// the policy allows it, so the policy alone made the difference.
+#[test]
+fn the_same_leaves_pass_where_the_policy_allows_them() {
+    let key = PKey::from_rsa(Rsa::generate(1024).expect("RSA")).expect("pkey");
+    let weak = Leaf {
+        key,
+        digest: MessageDigest::sha256(),
+        client_auth_only: false,
+    };
+    let sha1 = Leaf {
+        key: p256(),
+        digest: MessageDigest::sha1(),
+        client_auth_only: false,
+    };
+    for (leaf, level) in [(weak, 1), (sha1, 0)] {
+        let (client, server) = handshake(leaf, level);
+        assert!(client.succeeded(), "{:?}", client.outcome);
+        assert!(server.succeeded(), "{:?}", server.outcome);
+    }
+}
