@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use common::{harness, run, Output};
+use testkit::pki::Negative;
 
 fn pki(out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["pki", "--out", out.to_str().expect("utf-8 path")];
@@ -28,7 +29,7 @@ fn keys_are_written_0600() {
     let keys: Vec<&String> = paths.iter().filter(|p| p.ends_with(".key")).collect();
     assert_eq!(
         keys.len(),
-        2 * 5 + 6,
+        2 * 5 + Negative::ALL.len(),
         "a key per leaf (five key types) and negative"
     );
     for k in keys {

@@ -266,8 +266,8 @@ mod tests {
         let plain = verify(&pki().trust_store().unwrap(), cred);
         let for_host = verify(&store_for(Some(Pki::HOST), X509PurposeId::SSL_SERVER), cred);
         assert_eq!(for_host, n.expected_verify_error(), "{n} with host check");
-        if n == Negative::WrongHost {
-            // Proves the host name is the only thing wrong with it.
+        if matches!(n, Negative::WrongHost | Negative::WrongPurpose) {
+            // Proves the host name (or purpose) is the only thing wrong with it.
             assert_eq!(
                 plain,
                 X509VerifyResult::OK.as_raw(),
@@ -314,6 +314,11 @@ mod tests {
             pki().intermediate().issued(&cred.cert),
             X509VerifyResult::OK
         );
+    }
+
+    #[test]
+    fn negative_wrong_purpose() {
+        check_negative(Negative::WrongPurpose);
     }
 
     #[test]

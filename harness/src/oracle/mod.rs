@@ -314,6 +314,7 @@ fn server_cert_cause(problem: Negative) -> Cause {
         Negative::SelfSigned => Cause::ServerCertSelfSigned,
         Negative::UntrustedRoot => Cause::ServerCertUntrustedRoot,
         Negative::MissingIntermediate => Cause::ServerCertMissingIntermediate,
+        Negative::WrongPurpose => Cause::ServerCertWrongPurpose,
     }
 }
 

@@ -26,7 +26,7 @@ use super::{
 
 /// Each server certificate that fails verification, with the cause it
 /// must be diagnosed as.
-pub const SERVER_CERT_NEGATIVES: [(Negative, Cause); 6] = [
+pub const SERVER_CERT_NEGATIVES: [(Negative, Cause); 7] = [
     (Negative::Expired, Cause::ServerCertExpired),
     (Negative::NotYetValid, Cause::ServerCertNotYetValid),
     (Negative::WrongHost, Cause::ServerCertWrongHost),
@@ -36,6 +36,7 @@ pub const SERVER_CERT_NEGATIVES: [(Negative, Cause); 6] = [
         Negative::MissingIntermediate,
         Cause::ServerCertMissingIntermediate,
     ),
+    (Negative::WrongPurpose, Cause::ServerCertWrongPurpose),
 ];
 
 /// The server credential most tests present.

@@ -251,7 +251,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("pki");
         let files = pki().write_pem(&out).unwrap();
-        assert_eq!(files.all().len(), 3 + 2 * KeyType::ALL.len() * 3 + 6 * 2);
+        assert_eq!(
+            files.all().len(),
+            3 + 2 * KeyType::ALL.len() * 3 + Negative::ALL.len() * 2
+        );
         for path in files.all() {
             assert!(path.is_file(), "{}", path.display());
             assert_eq!(path.parent(), Some(out.as_path()));

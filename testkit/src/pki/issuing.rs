@@ -140,6 +140,9 @@ enum Profile<'a> {
         dns: &'a str,
         ip: Option<&'a str>,
         key_encipherment: bool,
+        /// extendedKeyUsage names clientAuth instead of serverAuth: a
+        /// certificate issued for the other role.
+        for_clients: bool,
     },
     Client,
 }
@@ -151,6 +154,7 @@ impl Profile<'_> {
             ip: Some(SERVER_IP),
             // TLS 1.2 static-RSA key exchange encrypts to the certificate key.
             key_encipherment: k == KeyType::Rsa2048,
+            for_clients: false,
         }
     }
 }
@@ -235,13 +239,21 @@ fn issue<T: HasPublic>(
             usage.key_cert_sign().crl_sign();
         }
         Profile::Server {
-            key_encipherment, ..
+            key_encipherment,
+            for_clients,
+            ..
         } => {
             usage.digital_signature();
             if key_encipherment {
                 usage.key_encipherment();
             }
-            extended = Some(ExtendedKeyUsage::new().server_auth().build()?);
+            let mut purposes = ExtendedKeyUsage::new();
+            if for_clients {
+                purposes.client_auth();
+            } else {
+                purposes.server_auth();
+            }
+            extended = Some(purposes.build()?);
         }
         Profile::Client => {
             usage.digital_signature();
@@ -334,6 +346,7 @@ fn negative(n: Negative, intermediate: &Ca) -> Result<Credential, ErrorStack> {
         dns: Pki::HOST,
         ip: Some(SERVER_IP),
         key_encipherment: false,
+        for_clients: false,
     };
     let with_intermediate = || vec![intermediate.cert.clone()];
     let (cert, chain) = match n {
@@ -350,6 +363,7 @@ fn negative(n: Negative, intermediate: &Ca) -> Result<Credential, ErrorStack> {
                 dns: WRONG_HOST,
                 ip: None,
                 key_encipherment: false,
+                for_clients: false,
             };
             let subject = name(WRONG_HOST)?;
             let cert = intermediate.credential(&subject, &key, &wrong, LEAF_DAYS)?;
@@ -368,6 +382,18 @@ fn negative(n: Negative, intermediate: &Ca) -> Result<Credential, ErrorStack> {
             intermediate.credential(&host, &key, &server, LEAF_DAYS)?,
             Vec::new(),
         ),
+        Negative::WrongPurpose => {
+            let for_clients = Profile::Server {
+                dns: Pki::HOST,
+                ip: Some(SERVER_IP),
+                key_encipherment: false,
+                for_clients: true,
+            };
+            (
+                intermediate.credential(&host, &key, &for_clients, LEAF_DAYS)?,
+                with_intermediate(),
+            )
+        }
     };
     Ok(Credential { cert, key, chain })
 }

@@ -139,17 +139,22 @@ pub enum Negative {
     UntrustedRoot,
     /// Issued by the intermediate, but served without it.
     MissingIntermediate,
+    /// Issued by the intermediate for TLS clients: extendedKeyUsage names
+    /// clientAuth, not serverAuth. Fails only when the client checks the
+    /// purpose, as TLS clients do.
+    WrongPurpose,
 }
 
 impl Negative {
     /// Every negative variant, in declaration order.
-    pub const ALL: [Negative; 6] = [
+    pub const ALL: [Negative; 7] = [
         Negative::Expired,
         Negative::NotYetValid,
         Negative::WrongHost,
         Negative::SelfSigned,
         Negative::UntrustedRoot,
         Negative::MissingIntermediate,
+        Negative::WrongPurpose,
     ];
 
     /// Stable lower-case name, used in file names and on command lines.
@@ -161,6 +166,7 @@ impl Negative {
             Negative::SelfSigned => "self-signed",
             Negative::UntrustedRoot => "untrusted-root",
             Negative::MissingIntermediate => "missing-intermediate",
+            Negative::WrongPurpose => "wrong-purpose",
         }
     }
 
@@ -181,6 +187,7 @@ impl Negative {
             Negative::MissingIntermediate => {
                 openssl_sys::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
             }
+            Negative::WrongPurpose => openssl_sys::X509_V_ERR_INVALID_PURPOSE,
         }
     }
 }
