@@ -19,6 +19,7 @@ use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, SubjectAltern
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509Name, X509};
 use openssl_handshake::{Cause, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use testkit::pki::KeyType;
 
 struct Leaf {
     key: PKey<Private>,
@@ -214,4 +215,32 @@ fn the_same_leaves_pass_where_the_policy_allows_them() {
         assert!(client.succeeded(), "{:?}", client.outcome);
         assert!(server.succeeded(), "{:?}", server.outcome);
     }
+}
+
+/// The other role: a server certificate (extendedKeyUsage serverAuth)
+/// presented as a client certificate.
+#[test]
+fn a_server_certificate_sent_as_a_client_certificate() {
+    let server = common::server_ctx_with(common::pki().server(KeyType::EcdsaP256), |b| {
+        common::diagnosis::require_client_cert(b)
+    });
+    let client = common::client_ctx(|b| {
+        common::pki()
+            .server(KeyType::EcdsaP256)
+            .install(b)
+            .expect("client credential");
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_cause(
+        &p.server,
+        Cause::ClientCertRejected,
+        "serverAuth-only client certificate",
+    );
+    let d = p.server.diagnosis().expect("a diagnosis");
+    assert_eq!(d.fault, Fault::Client, "{d}");
+    assert!(
+        d.summary.contains("not for identifying a TLS client"),
+        "{d}"
+    );
+    assert!(d.fix.contains("clientAuth"), "{d}");
 }

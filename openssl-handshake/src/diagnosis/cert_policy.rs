@@ -21,8 +21,11 @@ const COMMON_LEVEL: u32 = 2;
 
 const SERVER_AUTH: &str = "TLS Web Server Authentication";
 const SERVER_GATED_CRYPTO: &str = "Netscape Server Gated Crypto";
+const CLIENT_AUTH: &str = "TLS Web Client Authentication";
 /// keyUsage bits that OpenSSL's TLS server purpose accepts (any one).
 const SERVER_KEY_USAGES: [&str; 3] = ["Digital Signature", "Key Encipherment", "Key Agreement"];
+/// keyUsage bits that OpenSSL's TLS client purpose accepts (any one).
+const CLIENT_KEY_USAGES: [&str; 2] = ["Digital Signature", "Key Agreement"];
 
 /// The bits of security OpenSSL's security `level` requires of keys and
 /// signature digests (SSL_CTX_set_security_level(3)).
@@ -37,29 +40,63 @@ fn required_bits(level: u32) -> u32 {
     }
 }
 
-/// The client's verify error `code`, when it is one of this policy's,
-/// read against the `chain` the server sent (leaf first) and the
-/// client's security `level`.
-pub(super) fn client_verify(
+/// Whose certificate a verifier refused.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Holder {
+    Server,
+    Client,
+}
+
+impl Holder {
+    fn name(self) -> &'static str {
+        match self {
+            Holder::Server => "server",
+            Holder::Client => "client",
+        }
+    }
+
+    /// The peer that verified the certificate.
+    fn verifier(self) -> &'static str {
+        match self {
+            Holder::Server => "client",
+            Holder::Client => "server",
+        }
+    }
+
+    /// What a refusal is diagnosed as: the server's certificate has a
+    /// cause of each kind, a client's is rejected.
+    fn diagnosis(self, server_cause: Cause, summary: String, fix: &str) -> Diagnosis {
+        match self {
+            Holder::Server => Diagnosis::new(server_cause, Fault::Server, summary, fix),
+            Holder::Client => {
+                Diagnosis::new(Cause::ClientCertRejected, Fault::Client, summary, fix)
+            }
+        }
+    }
+}
+
+/// A verify error `code`, when it is one of this policy's, read against
+/// the `chain` the `holder` sent (leaf first; empty when the verifier
+/// kept none) and the verifier's security `level`.
+pub(super) fn verify_error(
     code: i32,
+    holder: Holder,
     chain: &[CertificateInfo],
     level: Option<u32>,
 ) -> Option<Diagnosis> {
+    let verifier = holder.verifier();
     let needs = |what: &str| match level {
         Some(l) => format!(
-            "this client's security level {l} requires {what} of at least {} bits of security",
+            "this {verifier}'s security level {l} requires {what} of at least {} bits of security",
             required_bits(l)
         ),
-        None => format!("this client's security level requires a stronger {what}"),
+        None => format!("this {verifier}'s security level requires stronger {what}"),
     };
+    let leaf_role = format!("the {}'s certificate", holder.name());
     let d = match code {
         EE_KEY_TOO_SMALL => {
             let leaf = chain.first();
-            weak_key(
-                leaf,
-                whose(leaf, "the server's certificate"),
-                &needs("keys"),
-            )
+            weak_key(holder, leaf, whose(leaf, &leaf_role), &needs("keys"))
         }
         CA_KEY_TOO_SMALL => {
             let weakest = chain
@@ -68,55 +105,61 @@ pub(super) fn client_verify(
                 .min_by_key(|c| c.public_key_security_bits);
             let who = match weakest {
                 Some(_) => whose(weakest, "the CA certificate"),
-                None => "a CA certificate of the verified chain (perhaps a root the server does \
-                         not send)"
-                    .to_owned(),
+                None => format!(
+                    "a CA certificate of the {}'s chain (perhaps a root it does not send)",
+                    holder.name()
+                ),
             };
-            weak_key(weakest, who, &needs("keys"))
+            weak_key(holder, weakest, who, &needs("keys"))
         }
         CA_MD_TOO_WEAK => {
             let signed = chain
                 .iter()
                 .position(|c| weak_digest(&c.signature_algorithm));
             let what = match signed {
-                Some(i) => format!(
-                    "{} is signed with {}",
-                    whose(
-                        chain.get(i),
-                        if i == 0 {
-                            "the server's certificate"
-                        } else {
-                            "the CA certificate"
-                        }
-                    ),
-                    chain[i].signature_algorithm
+                Some(i) => {
+                    let role = if i == 0 {
+                        leaf_role.as_str()
+                    } else {
+                        "the CA certificate"
+                    };
+                    format!(
+                        "{} is signed with {}",
+                        whose(chain.get(i), role),
+                        chain[i].signature_algorithm
+                    )
+                }
+                None => format!(
+                    "a certificate of the {}'s chain is signed with a weak digest",
+                    holder.name()
                 ),
-                None => "a certificate of the server's chain is signed with a weak digest".into(),
             };
-            Diagnosis::new(
+            holder.diagnosis(
                 Cause::ServerCertWeak,
-                Fault::Server,
                 format!(
                     "{what}; OpenSSL 3 counts SHA-1 and MD5 signatures as under 80 bits of \
                      security, and {}",
                     needs("signatures")
                 ),
-                "Have the CA reissue the certificate signed with SHA-256 or stronger.",
+                STRONGER_DIGEST,
             )
         }
         INVALID_PURPOSE => {
             let leaf = chain.first();
-            let why = leaf.and_then(|c| not_for_servers(&c.extended_key_usage, &c.key_usage));
+            let why = leaf.and_then(|c| not_for(holder, &c.extended_key_usage, &c.key_usage));
             let summary = match (leaf, why) {
                 (Some(c), Some(why)) => format!(
-                    "the server's certificate ({}) is not for identifying a TLS server: {why}",
-                    short(&c.subject)
+                    "{} is not for identifying a TLS {}: {why}",
+                    whose(Some(c), &leaf_role),
+                    holder.name()
                 ),
-                _ => "a certificate of the server's chain is not for identifying a TLS server \
-                      (a CA's extendedKeyUsage can rule that out for all it issues)"
-                    .to_owned(),
+                _ => format!(
+                    "a certificate of the {0}'s chain is not for identifying a TLS {0} (its \
+                     extendedKeyUsage or keyUsage, or a CA's, rules that out)",
+                    holder.name()
+                ),
             };
-            wrong_purpose(summary)
+            wrong_purpose(holder, summary)
         }
         _ => return None,
     };
@@ -127,11 +170,12 @@ pub(super) fn client_verify(
 /// own certificate is one that clients' policies refuse.
 pub(super) fn server_own(own: &LocalCertificate) -> Option<Diagnosis> {
     if !own.tls_server_use {
-        let why = not_for_servers(&own.extended_key_usage, &own.key_usage)
+        let why = not_for(Holder::Server, &own.extended_key_usage, &own.key_usage)
             .unwrap_or_else(|| "OpenSSL's purpose check rules it out".to_owned());
-        return Some(wrong_purpose(format!(
-            "this server's certificate is not for identifying a TLS server: {why}"
-        )));
+        return Some(wrong_purpose(
+            Holder::Server,
+            format!("this server's certificate is not for identifying a TLS server: {why}"),
+        ));
     }
     let required = required_bits(COMMON_LEVEL);
     if own.security_bits < required {
@@ -156,18 +200,26 @@ pub(super) fn server_own(own: &LocalCertificate) -> Option<Diagnosis> {
                  and MD5 signatures at security level 1 and above",
                 own.signature_algorithm
             ),
-            "Have the CA reissue the certificate signed with SHA-256 or stronger.",
+            STRONGER_DIGEST,
         ));
     }
     None
 }
+
+const STRONGER_DIGEST: &str =
+    "Have the CA reissue the certificate signed with SHA-256 or stronger.";
 
 const STRONGER_KEY: &str =
     "Reissue the certificate with a stronger key: RSA of 2048 bits or more, \
      or ECDSA P-256. Lowering the client's security level (@SECLEVEL in its cipher string) would \
      accept it, but also weaker keys and suites on every connection.";
 
-fn weak_key(cert: Option<&CertificateInfo>, whose: String, needs: &str) -> Diagnosis {
+fn weak_key(
+    holder: Holder,
+    cert: Option<&CertificateInfo>,
+    whose: String,
+    needs: &str,
+) -> Diagnosis {
     let has = cert.map_or_else(
         || "has a key too small".to_owned(),
         |c| {
@@ -182,43 +234,53 @@ fn weak_key(cert: Option<&CertificateInfo>, whose: String, needs: &str) -> Diagn
             )
         },
     );
-    Diagnosis::new(
+    holder.diagnosis(
         Cause::ServerCertWeak,
-        Fault::Server,
         format!("{whose} {has}; {needs}"),
         STRONGER_KEY,
     )
 }
 
-fn wrong_purpose(summary: String) -> Diagnosis {
-    Diagnosis::new(
-        Cause::ServerCertWrongPurpose,
-        Fault::Server,
-        summary,
-        "Give the server a certificate whose extendedKeyUsage includes serverAuth (TLS Web \
-         Server Authentication), or has no extendedKeyUsage at all, and whose keyUsage, if \
-         present, allows Digital Signature.",
-    )
+fn wrong_purpose(holder: Holder, summary: String) -> Diagnosis {
+    let fix = match holder {
+        Holder::Server => {
+            "Give the server a certificate whose extendedKeyUsage includes serverAuth (TLS Web \
+             Server Authentication), or has no extendedKeyUsage at all, and whose keyUsage, if \
+             present, allows Digital Signature."
+        }
+        Holder::Client => {
+            "Give the client a certificate whose extendedKeyUsage includes clientAuth (TLS Web \
+             Client Authentication), or has no extendedKeyUsage at all, and whose keyUsage, if \
+             present, allows Digital Signature."
+        }
+    };
+    holder.diagnosis(Cause::ServerCertWrongPurpose, summary, fix)
 }
 
-/// Why these usages rule out a TLS server, or `None` if they do not.
-fn not_for_servers(extended: &Option<Vec<String>>, key: &Option<Vec<String>>) -> Option<String> {
+/// Why these usages rule out the holder's role, or `None` if they do not.
+fn not_for(
+    holder: Holder,
+    extended: &Option<Vec<String>>,
+    key: &Option<Vec<String>>,
+) -> Option<String> {
+    let (purposes_allowed, usages_allowed): (&[&str], &[&str]) = match holder {
+        Holder::Server => (&[SERVER_AUTH, SERVER_GATED_CRYPTO], &SERVER_KEY_USAGES),
+        Holder::Client => (&[CLIENT_AUTH], &CLIENT_KEY_USAGES),
+    };
     if let Some(purposes) = extended {
         if !purposes
             .iter()
-            .any(|p| p == SERVER_AUTH || p == SERVER_GATED_CRYPTO)
+            .any(|p| purposes_allowed.contains(&p.as_str()))
         {
             return Some(format!(
-                "its extendedKeyUsage names {}, not TLS Web Server Authentication",
-                none_or_list(purposes)
+                "its extendedKeyUsage names {}, not {}",
+                none_or_list(purposes),
+                purposes_allowed[0]
             ));
         }
     }
     if let Some(usages) = key {
-        if !usages
-            .iter()
-            .any(|u| SERVER_KEY_USAGES.contains(&u.as_str()))
-        {
+        if !usages.iter().any(|u| usages_allowed.contains(&u.as_str())) {
             return Some(format!("its keyUsage allows only {}", none_or_list(usages)));
         }
     }
@@ -291,13 +353,16 @@ mod tests {
     fn usages_that_rule_out_a_server() {
         let names = |n: &[&str]| Some(n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
         let client_only = names(&["TLS Web Client Authentication"]);
-        assert!(not_for_servers(&client_only, &None)
+        assert!(not_for(Holder::Server, &client_only, &None)
             .is_some_and(|w| w.contains("names TLS Web Client Authentication")));
-        assert_eq!(not_for_servers(&names(&[SERVER_AUTH]), &None), None);
-        assert_eq!(not_for_servers(&None, &None), None);
+        assert_eq!(not_for(Holder::Server, &names(&[SERVER_AUTH]), &None), None);
+        assert_eq!(not_for(Holder::Server, &None, &None), None);
         let signing_only = names(&["Certificate Sign", "CRL Sign"]);
-        assert!(not_for_servers(&None, &signing_only)
+        assert!(not_for(Holder::Server, &None, &signing_only)
             .is_some_and(|w| w.contains("allows only Certificate Sign, CRL Sign")));
-        assert_eq!(not_for_servers(&None, &names(&["Key Encipherment"])), None);
+        assert_eq!(
+            not_for(Holder::Server, &None, &names(&["Key Encipherment"])),
+            None
+        );
     }
 }

@@ -10,7 +10,7 @@ use crate::decode::Certificate;
 use crate::event::Side;
 
 use super::cert_policy::{
-    self, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, INVALID_PURPOSE,
+    self, Holder, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, INVALID_PURPOSE,
 };
 use super::facts::{alert, alert_name, alert_text, Facts};
 use super::{Cause, Diagnosis, Fault, LocalCertificate};
@@ -91,7 +91,7 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
                 .as_ref()
                 .map_or(&[][..], |n| &n.peer_chain);
             let level = f.local.map(|l| l.security_level);
-            cert_policy::client_verify(v.code, received, level)?
+            cert_policy::verify_error(v.code, Holder::Server, received, level)?
         }
         _ => Diagnosis::new(
             Cause::ServerCertInvalid,

@@ -3,6 +3,7 @@
 
 use crate::event::Side;
 
+use super::cert_policy::{self, Holder};
 use super::facts::{alert, alert_name, alert_text, Facts};
 use super::{Cause, Diagnosis, Fault};
 
@@ -51,7 +52,18 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         .client_certificate
         .and_then(|c| c.subjects.first())
         .map_or("its certificate".to_owned(), |s| format!("[{s}]"));
-    Some(
+    // A key, digest or purpose this server's policy refuses is named as
+    // such; the chain is there only if OpenSSL kept it.
+    let policy = f.verify.and_then(|v| {
+        let chain = f
+            .trace
+            .negotiated
+            .as_ref()
+            .map_or(&[][..], |n| &n.peer_chain);
+        let level = f.local.map(|l| l.security_level);
+        cert_policy::verify_error(v.code, Holder::Client, chain, level)
+    });
+    let d = policy.unwrap_or_else(|| {
         Diagnosis::new(
             Cause::ClientCertRejected,
             Fault::Client,
@@ -61,7 +73,9 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
                  {why}), or add its issuing CA to the server's client-CA store."
             ),
         )
-        .with_some(
+    });
+    Some(
+        d.with_some(
             "verify result",
             f.verify.map(|v| format!("{} ({})", v.code, v.text)),
         )
