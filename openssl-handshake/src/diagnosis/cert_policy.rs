@@ -1,10 +1,10 @@
 //! Certificates valid in themselves that a verifier's policy refuses: a
 //! key or a signature digest weaker than its security level allows, or a
-//! certificate whose key usage rules out identifying a TLS server.
+//! certificate whose key usage rules out the role it is used in.
 //!
-//! The client reads which from its verify error and the chain it
-//! received; the server, which hears only an alert, from its own
-//! certificate.
+//! The verifier reads which from its verify error and the chain it
+//! received; a server whose certificate was refused, which hears only an
+//! alert, reads it from its own certificate.
 
 use crate::cert::CertificateInfo;
 
@@ -65,7 +65,7 @@ impl Holder {
 
     /// What a refusal is diagnosed as: the server's certificate has a
     /// cause of each kind, a client's is rejected.
-    fn diagnosis(self, server_cause: Cause, summary: String, fix: &str) -> Diagnosis {
+    fn diagnosis(self, server_cause: Cause, summary: String, fix: String) -> Diagnosis {
         match self {
             Holder::Server => Diagnosis::new(server_cause, Fault::Server, summary, fix),
             Holder::Client => {
@@ -141,7 +141,7 @@ pub(super) fn verify_error(
                      security, and {}",
                     needs("signatures")
                 ),
-                STRONGER_DIGEST,
+                STRONGER_DIGEST.to_owned(),
             )
         }
         INVALID_PURPOSE => {
@@ -178,7 +178,8 @@ pub(super) fn server_own(own: &LocalCertificate) -> Option<Diagnosis> {
         ));
     }
     let required = required_bits(COMMON_LEVEL);
-    if own.security_bits < required {
+    // 0 when OpenSSL could not rate the key: no evidence either way.
+    if (1..required).contains(&own.security_bits) {
         return Some(Diagnosis::new(
             Cause::ServerCertWeak,
             Fault::Server,
@@ -188,7 +189,7 @@ pub(super) fn server_own(own: &LocalCertificate) -> Option<Diagnosis> {
                  and OpenSSL's own from 3.2) require {required}",
                 own.key_bits, own.key_type, own.security_bits
             ),
-            STRONGER_KEY,
+            stronger_key(Holder::Server),
         ));
     }
     if weak_digest(&own.signature_algorithm) {
@@ -209,10 +210,14 @@ pub(super) fn server_own(own: &LocalCertificate) -> Option<Diagnosis> {
 const STRONGER_DIGEST: &str =
     "Have the CA reissue the certificate signed with SHA-256 or stronger.";
 
-const STRONGER_KEY: &str =
-    "Reissue the certificate with a stronger key: RSA of 2048 bits or more, \
-     or ECDSA P-256. Lowering the client's security level (@SECLEVEL in its cipher string) would \
-     accept it, but also weaker keys and suites on every connection.";
+fn stronger_key(holder: Holder) -> String {
+    format!(
+        "Reissue the certificate with a stronger key: RSA of 2048 bits or more, or ECDSA P-256. \
+         Lowering the {}'s security level (@SECLEVEL in its cipher string) would accept it, but \
+         also weaker keys and suites on every connection.",
+        holder.verifier()
+    )
+}
 
 fn weak_key(
     holder: Holder,
@@ -237,7 +242,7 @@ fn weak_key(
     holder.diagnosis(
         Cause::ServerCertWeak,
         format!("{whose} {has}; {needs}"),
-        STRONGER_KEY,
+        stronger_key(holder),
     )
 }
 
@@ -254,7 +259,7 @@ fn wrong_purpose(holder: Holder, summary: String) -> Diagnosis {
              present, allows Digital Signature."
         }
     };
-    holder.diagnosis(Cause::ServerCertWrongPurpose, summary, fix)
+    holder.diagnosis(Cause::ServerCertWrongPurpose, summary, fix.to_owned())
 }
 
 /// Why these usages rule out the holder's role, or `None` if they do not.
