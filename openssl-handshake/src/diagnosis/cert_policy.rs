@@ -197,8 +197,9 @@ pub(super) fn server_own(own: &LocalCertificate) -> Option<Diagnosis> {
             Cause::ServerCertWeak,
             Fault::Server,
             format!(
-                "this server's certificate is signed with {}; OpenSSL 3 clients refuse SHA-1 \
-                 and MD5 signatures at security level 1 and above",
+                "this server's certificate is signed with {}; current clients refuse SHA-1 and \
+                 MD5 signatures (OpenSSL 3 at security level 1 and above, GnuTLS, rustls, \
+                 browsers)",
                 own.signature_algorithm
             ),
             STRONGER_DIGEST,
