@@ -145,10 +145,6 @@ pub fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
 
 fn summary(c: &X509Ref) -> CertSummary {
     let info = CertificateInfo::from_x509(c);
-    let text = c
-        .to_text()
-        .map(|t| String::from_utf8_lossy(&t).into_owned())
-        .unwrap_or_default();
     let days = Asn1Time::days_from_now(0)
         .ok()
         .and_then(|now| now.diff(c.not_after()).ok())
@@ -170,19 +166,11 @@ fn summary(c: &X509Ref) -> CertSummary {
         key_bits: info.public_key_bits,
         signature_algorithm: info.signature_algorithm,
         subject_alt_names: info.subject_alt_names,
-        key_usage: extension_text(&text, "X509v3 Key Usage"),
-        extended_key_usage: extension_text(&text, "X509v3 Extended Key Usage"),
+        key_usage: info.key_usage.map(|u| u.join(", ")),
+        extended_key_usage: info.extended_key_usage.map(|u| u.join(", ")),
         days_to_expiry: days,
         lifespan_days: c.not_before().diff(c.not_after()).ok().map(|d| d.days),
     }
-}
-
-/// The line after an extension's heading in `openssl x509 -text` output:
-/// the `openssl` crate does not expose the key usage bits.
-fn extension_text(text: &str, heading: &str) -> Option<String> {
-    let mut lines = text.lines();
-    lines.find(|l| l.trim_start().starts_with(heading))?;
-    lines.next().map(|l| l.trim().to_owned())
 }
 
 /// Verifies the chain as sent, without a name, against `--cafile` or the

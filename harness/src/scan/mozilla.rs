@@ -4,8 +4,8 @@
 //! (<https://wiki.mozilla.org/Security/Server_Side_TLS>, machine-readable
 //! at <https://ssl-config.mozilla.org/guidelines/5.7.json>): the
 //! protocol versions, cipher suites (OpenSSL names), groups, certificate
-//! types and curves, RSA and DH sizes and the maximum certificate
-//! lifespan of each profile.
+//! types, curves and signatures, RSA and DH sizes and the maximum
+//! certificate lifespan of each profile.
 
 use super::policy::Policy;
 use crate::case::Version;
@@ -50,6 +50,12 @@ const OLD_EXTRA: [&str; 17] = [
 
 const GROUPS: [&str; 3] = ["x25519", "prime256v1", "secp384r1"];
 
+const ECDSA_SIGNATURES: [&str; 3] = [
+    "ecdsa-with-SHA256",
+    "ecdsa-with-SHA384",
+    "ecdsa-with-SHA512",
+];
+
 /// The names `--policy` takes for the built-in profiles.
 pub const NAMES: [&str; 3] = ["mozilla-modern", "mozilla-intermediate", "mozilla-old"];
 
@@ -71,6 +77,7 @@ pub fn builtin(name: &str) -> Option<Policy> {
             allowed_suites: Some(strings(&TLS13_SUITES)),
             certificate_types: Some(strings(&["ecdsa"])),
             certificate_curves: Some(strings(&["prime256v1", "secp384r1"])),
+            certificate_signatures: Some(strings(&ECDSA_SIGNATURES)),
             max_certificate_lifespan_days: Some(90),
             ..base
         },
@@ -81,6 +88,9 @@ pub fn builtin(name: &str) -> Option<Policy> {
             )),
             certificate_types: Some(strings(&["ecdsa", "rsa"])),
             certificate_curves: Some(strings(&["prime256v1", "secp384r1"])),
+            certificate_signatures: Some(strings(
+                &[&["sha256WithRSAEncryption"][..], &ECDSA_SIGNATURES[..]].concat(),
+            )),
             min_rsa_bits: Some(2048),
             min_dh_bits: Some(2048),
             max_certificate_lifespan_days: Some(366),
@@ -92,6 +102,7 @@ pub fn builtin(name: &str) -> Option<Policy> {
                 &[&TLS13_SUITES[..], &INTERMEDIATE_TLS12[..], &OLD_EXTRA[..]].concat(),
             )),
             certificate_types: Some(strings(&["rsa"])),
+            certificate_signatures: Some(strings(&["sha256WithRSAEncryption"])),
             min_rsa_bits: Some(2048),
             min_dh_bits: Some(1024),
             max_certificate_lifespan_days: Some(366),

@@ -52,6 +52,9 @@ pub struct Policy {
     pub certificate_types: Option<Vec<String>>,
     /// The curves an ECDSA leaf may use ("prime256v1", "secp384r1", ...).
     pub certificate_curves: Option<Vec<String>>,
+    /// The signatures the leaf may be signed with, as OpenSSL names them
+    /// ("sha256WithRSAEncryption", "ecdsa-with-SHA256", ...).
+    pub certificate_signatures: Option<Vec<String>>,
     /// The smallest RSA leaf key.
     pub min_rsa_bits: Option<u32>,
     /// The smallest finite-field DH prime.
@@ -372,6 +375,23 @@ impl Policy {
                     "leaf curve: {}",
                     curve.as_deref().unwrap_or("none (not ECDSA)")
                 ),
+                cp,
+            );
+        }
+        if let Some(allowed) = &self.certificate_signatures {
+            let signature = leaf.map(|c| c.signature_algorithm.as_str());
+            let failed = match signature {
+                Some(s) if allowed.iter().any(|a| a == s) => None,
+                Some(s) => Some(format!(
+                    "the leaf is signed with {s}; the policy allows {}",
+                    allowed.join(", ")
+                )),
+                None => Some("no certificate was received".into()),
+            };
+            rule(
+                "certificate_signatures",
+                failed,
+                format!("the leaf is signed with {}", signature.unwrap_or("?")),
                 cp,
             );
         }
