@@ -237,8 +237,8 @@ fn client_cert_rejected() {
 fn server_certificate_negatives() {
     for (negative, cause) in SERVER_CERT_NEGATIVES {
         for (name, version) in [("TLS 1.2", tls12 as fn(&mut _)), ("TLS 1.3", tls13)] {
-            let server = server_ctx_with(pki().negative(negative), version);
-            let client = client_ctx(version);
+            let server = negative_server(negative, version);
+            let client = negative_client(negative, version);
             let p = pair(&server, &client, "localhost");
             let what = format!("{negative} over {name}");
             assert_cause(&p.client, cause, &what);

@@ -400,29 +400,35 @@ fn client_certificates_with_the_tool() {
 
 #[test]
 fn server_certificates_with_the_tool() {
+    let root = root();
     for (negative, cause) in SERVER_CERT_NEGATIVES {
         for version in ["-tls1_2", "-tls1_3"] {
             let what = format!("{negative} {version}");
-            let server = server_ctx_with(pki().negative(negative), |_| {});
-            let t = against_s_client(
-                &server,
-                &[
-                    version,
-                    "-CAfile",
-                    &root(),
-                    "-verify_return_error",
-                    "-verify_hostname",
-                    "localhost",
-                    "-servername",
-                    "localhost",
-                ],
-                b"",
-            );
+            let server = negative_server(negative, |_| {});
+            let level = |l: Option<u32>| l.map(|l| format!("DEFAULT:@SECLEVEL={l}"));
+            let client_level = level(negative.client_level());
+            let mut client_args = vec![
+                version,
+                "-CAfile",
+                &root,
+                "-verify_return_error",
+                "-verify_hostname",
+                "localhost",
+                "-servername",
+                "localhost",
+            ];
+            if let Some(l) = &client_level {
+                client_args.extend(["-cipher", l]);
+            }
+            let t = against_s_client(&server, &client_args, b"");
             assert_cause(&t, cause, &format!("s_client verifying, {what}"));
 
             let mut args = credential_args(negative.name(), pki().negative(negative));
             args.push(version.to_owned());
-            let t = against_s_server(&args, &client_ctx(|_| {}));
+            if let Some(l) = level(negative.server_level()) {
+                args.extend(["-cipher".to_owned(), l]);
+            }
+            let t = against_s_server(&args, &negative_client(negative, |_| {}));
             assert_cause(&t, cause, &format!("s_server serving {what}"));
         }
     }

@@ -234,12 +234,17 @@ mod tests {
         PKI.get_or_init(|| Pki::generate().expect("generate test PKI"))
     }
 
-    fn store_for(host: Option<&str>, purpose: X509PurposeId) -> X509Store {
+    /// A store that checks the host, the purpose and, as a TLS peer at
+    /// that security level would, key and signature strength.
+    fn store_for(host: Option<&str>, purpose: X509PurposeId, level: Option<u32>) -> X509Store {
         let mut param = X509VerifyParam::new().unwrap();
         if let Some(host) = host {
             param.set_host(host).unwrap();
         }
         param.set_purpose(purpose).unwrap();
+        if let Some(level) = level {
+            param.set_auth_level(level as i32);
+        }
         let mut b = pki().trust_store_builder().unwrap();
         b.set_param(&param).unwrap();
         b.build()
@@ -264,10 +269,12 @@ mod tests {
     fn check_negative(n: Negative) {
         let cred = pki().negative(n);
         let plain = verify(&pki().trust_store().unwrap(), cred);
-        let for_host = verify(&store_for(Some(Pki::HOST), X509PurposeId::SSL_SERVER), cred);
+        let store = store_for(Some(Pki::HOST), X509PurposeId::SSL_SERVER, n.client_level());
+        let for_host = verify(&store, cred);
         assert_eq!(for_host, n.expected_verify_error(), "{n} with host check");
-        if matches!(n, Negative::WrongHost | Negative::WrongPurpose) {
-            // Proves the host name (or purpose) is the only thing wrong with it.
+        if matches!(n, Negative::WrongHost | Negative::WrongPurpose) || n.client_level().is_some() {
+            // Proves the host name (or purpose, or strength) is the only
+            // thing wrong with it.
             assert_eq!(
                 plain,
                 X509VerifyResult::OK.as_raw(),
@@ -322,9 +329,26 @@ mod tests {
     }
 
     #[test]
+    fn negative_weak_key() {
+        check_negative(Negative::WeakKey);
+        let key = &pki().negative(Negative::WeakKey).key;
+        assert_eq!((key.id(), key.bits()), (openssl::pkey::Id::RSA, 1024));
+    }
+
+    #[test]
+    fn negative_sha1_signature() {
+        check_negative(Negative::Sha1Signature);
+        let cert = &pki().negative(Negative::Sha1Signature).cert;
+        assert_eq!(
+            cert.signature_algorithm().object().nid(),
+            Nid::SHA1WITHRSAENCRYPTION
+        );
+    }
+
+    #[test]
     fn good_leaves_verify() {
         let ok = X509VerifyResult::OK.as_raw();
-        let servers = store_for(Some(Pki::HOST), X509PurposeId::SSL_SERVER);
+        let servers = store_for(Some(Pki::HOST), X509PurposeId::SSL_SERVER, Some(2));
         let by_ip = {
             let mut param = X509VerifyParam::new().unwrap();
             param.set_ip("127.0.0.1".parse().unwrap()).unwrap();
@@ -332,7 +356,7 @@ mod tests {
             b.set_param(&param).unwrap();
             b.build()
         };
-        let clients = store_for(None, X509PurposeId::SSL_CLIENT);
+        let clients = store_for(None, X509PurposeId::SSL_CLIENT, Some(2));
         for k in KeyType::ALL {
             assert_eq!(verify(&servers, pki().server(k)), ok, "server {k}");
             assert_eq!(verify(&by_ip, pki().server(k)), ok, "server {k} by IP");
@@ -366,7 +390,20 @@ mod tests {
         client: Option<&Credential>,
         tweak: impl FnOnce(&mut SslConnectorBuilder),
     ) -> Result<Option<SslVersion>, i32> {
+        handshake_at(None, server, client, tweak)
+    }
+
+    /// As [`handshake`], the server at security level `server_level`.
+    fn handshake_at(
+        server_level: Option<u32>,
+        server: &Credential,
+        client: Option<&Credential>,
+        tweak: impl FnOnce(&mut SslConnectorBuilder),
+    ) -> Result<Option<SslVersion>, i32> {
         let mut sb = SslContext::builder(SslMethod::tls_server()).unwrap();
+        if let Some(level) = server_level {
+            sb.set_security_level(level);
+        }
         server.install(&mut sb).unwrap();
         if client.is_some() {
             sb.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
@@ -430,7 +467,11 @@ mod tests {
     #[test]
     fn negatives_fail_tls_with_expected_error() {
         for n in Negative::ALL {
-            let result = handshake(pki().negative(n), None, |_| {});
+            let result = handshake_at(n.server_level(), pki().negative(n), None, |cb| {
+                if let Some(level) = n.client_level() {
+                    cb.set_security_level(level);
+                }
+            });
             assert_eq!(result, Err(n.expected_verify_error()), "{n}");
         }
     }

@@ -289,6 +289,10 @@ impl Builder<'_> {
                 "verify",
             );
             c.server.identity = Identity::Negative(p);
+            // A weak key or signature: the server must be let to load it,
+            // and the client held to a level that refuses it.
+            c.server.security_level = p.server_level();
+            c.client.security_level = p.client_level();
             self.push(c);
         }
     }

@@ -213,9 +213,12 @@ impl<'a> Oracle<'a> {
 
         let certificate_auth = !matches!(suite.au.as_str(), "None" | "PSK" | "SRP");
         if case.client.verify_peer && certificate_auth {
-            if let Identity::Negative(problem) =
-                effective_server_identity(&case.client, &case.server)
-            {
+            // A client whose own policy accepts the certificate carries on.
+            let refused = match effective_server_identity(&case.client, &case.server) {
+                Identity::Negative(n) if c.caps.accepts(n).is_none() => Some(n),
+                _ => None,
+            };
+            if let Some(problem) = refused {
                 return failure(
                     None,
                     Some((self.verify_error)(problem)),
@@ -315,6 +318,7 @@ fn server_cert_cause(problem: Negative) -> Cause {
         Negative::UntrustedRoot => Cause::ServerCertUntrustedRoot,
         Negative::MissingIntermediate => Cause::ServerCertMissingIntermediate,
         Negative::WrongPurpose => Cause::ServerCertWrongPurpose,
+        Negative::WeakKey | Negative::Sha1Signature => Cause::ServerCertWeak,
     }
 }
 

@@ -487,3 +487,35 @@ fn resumption_kind_follows_the_version() {
         }
     ));
 }
+
+#[test]
+fn a_client_whose_own_policy_accepts_a_negative_is_expected_to_succeed() {
+    let lib = library(true);
+    let verify = |_: Negative| 66;
+    let oracle = Oracle::new(&lib, &verify);
+    let mut c = case(Version::Tls1_3, tls13());
+    c.server.identity = Identity::Negative(Negative::WeakKey);
+    let strict = &oracle.linked;
+    match oracle.expect_between(&c, strict, strict) {
+        Expectation::Failure { causes, .. } => {
+            assert_eq!(causes.client, [Cause::ServerCertWeak]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let lenient = strict
+        .clone()
+        .accept(Negative::WeakKey, "a policy of its own");
+    assert!(
+        matches!(
+            oracle.expect_between(&c, &lenient, strict),
+            Expectation::Success { .. }
+        ),
+        "a client accepting the key completes the handshake"
+    );
+    // Its acceptance is of that certificate alone.
+    c.server.identity = Identity::Negative(Negative::Sha1Signature);
+    assert!(matches!(
+        oracle.expect_between(&c, &lenient, strict),
+        Expectation::Failure { .. }
+    ));
+}

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::{Case, Identity, KeyKind, Role, Version};
+use crate::case::{Case, Identity, KeyKind, Negative, Role, Version};
 use crate::library::SuiteInfo;
 
 /// One implementation's declaration.
@@ -45,6 +45,21 @@ pub struct Capabilities {
     pub lacks: Vec<Lack>,
     /// Failures it answers with another alert than OpenSSL.
     pub alerts: Vec<AlertDialect>,
+    /// Server certificates that fail OpenSSL's verification but that its
+    /// verifying client accepts, each with the reason (a policy of its
+    /// own, not a fault).
+    #[serde(default)]
+    pub client_accepts: Vec<Acceptance>,
+}
+
+/// A server certificate a verifying client accepts although OpenSSL's
+/// client refuses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acceptance {
+    /// The certificate.
+    pub negative: Negative,
+    /// Why, checked with the implementation's own tools.
+    pub why: String,
 }
 
 /// Which suites an implementation has.
@@ -99,6 +114,8 @@ pub enum Feature {
     SessionTickets,
     /// Requesting or sending a client certificate.
     ClientCertificate,
+    /// Server: sign with an RSA key of 1024 bits (the weak-key negative).
+    WeakServerKey,
     /// ALPN at all.
     Alpn,
     /// SNI at all.
@@ -123,6 +140,7 @@ impl Feature {
             Feature::Resumption => "session resumption",
             Feature::SessionTickets => "TLS 1.2 session tickets",
             Feature::ClientCertificate => "client certificates",
+            Feature::WeakServerKey => "signing with a 1024-bit RSA key",
             Feature::Alpn => "ALPN",
             Feature::Sni => "SNI",
         }
@@ -175,6 +193,9 @@ impl Feature {
             }
             Feature::Alpn => !ep.alpn.is_empty(),
             Feature::Sni => ep.sni.is_some(),
+            Feature::WeakServerKey => {
+                role == Role::Server && s.identity == Identity::Negative(Negative::WeakKey)
+            }
         }
     }
 }
@@ -227,7 +248,25 @@ impl Capabilities {
             signature_schemes: Vec::new(),
             lacks: Vec::new(),
             alerts: Vec::new(),
+            client_accepts: Vec::new(),
         }
+    }
+
+    /// Declares that its verifying client accepts `negative`.
+    pub fn accept(mut self, negative: Negative, why: impl Into<String>) -> Self {
+        self.client_accepts.push(Acceptance {
+            negative,
+            why: why.into(),
+        });
+        self
+    }
+
+    /// Why its verifying client accepts `negative`, if it does.
+    pub fn accepts(&self, negative: Negative) -> Option<&str> {
+        self.client_accepts
+            .iter()
+            .find(|a| a.negative == negative)
+            .map(|a| a.why.as_str())
     }
 
     /// Adds a lack.

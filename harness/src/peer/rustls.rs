@@ -287,6 +287,11 @@ fn declare() -> Capabilities {
         Feature::NegativeClientCertificate,
         "the harness has no negative client certificates",
     )
+    .lack(
+        Role::Server,
+        Feature::WeakServerKey,
+        "rustls (ring) loads no RSA key under 2048 bits: \"failed to parse private key\"",
+    )
 }
 
 /// The matrix's name of a group by its code.

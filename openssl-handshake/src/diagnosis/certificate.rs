@@ -129,7 +129,18 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
     };
     let host_refused = host_mismatch && a.description == alert::HANDSHAKE_FAILURE;
     if !(about_cert || host_refused) {
-        return None;
+        // A client that will not verify a signature made with this key, or
+        // on this certificate, may say so with decrypt_error (rustls does,
+        // for an RSA key under 2048 bits and for a SHA-1 signature).
+        if a.description != alert::DECRYPT_ERROR {
+            return None;
+        }
+        let d = own.and_then(cert_policy::server_own)?;
+        return Some(
+            d.with("alert received", alert_text(a))
+                .with_some("local certificate", own.map(describe))
+                .with_chain(Some(sent_chain)),
+        );
     }
     let last = sent_chain.subjects.len().saturating_sub(1);
     // certificate_expired also means "not currently valid" (RFC 5246

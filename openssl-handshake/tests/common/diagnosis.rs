@@ -26,7 +26,7 @@ use super::{
 
 /// Each server certificate that fails verification, with the cause it
 /// must be diagnosed as.
-pub const SERVER_CERT_NEGATIVES: [(Negative, Cause); 7] = [
+pub const SERVER_CERT_NEGATIVES: [(Negative, Cause); 9] = [
     (Negative::Expired, Cause::ServerCertExpired),
     (Negative::NotYetValid, Cause::ServerCertNotYetValid),
     (Negative::WrongHost, Cause::ServerCertWrongHost),
@@ -37,7 +37,34 @@ pub const SERVER_CERT_NEGATIVES: [(Negative, Cause); 7] = [
         Cause::ServerCertMissingIntermediate,
     ),
     (Negative::WrongPurpose, Cause::ServerCertWrongPurpose),
+    (Negative::WeakKey, Cause::ServerCertWeak),
+    (Negative::Sha1Signature, Cause::ServerCertWeak),
 ];
+
+/// A traced server presenting `n`, at the security level that lets it
+/// load it, tuned by `f`.
+pub fn negative_server(n: Negative, f: impl FnOnce(&mut SslContextBuilder)) -> SslContext {
+    let mut b = SslContext::builder(SslMethod::tls_server()).expect("server ctx");
+    if let Some(level) = n.server_level() {
+        b.set_security_level(level);
+    }
+    pki().negative(n).install(&mut b).expect("install negative");
+    b.trace_handshakes(TraceOptions::default())
+        .expect("attach tracing");
+    f(&mut b);
+    b.build()
+}
+
+/// A traced, verifying client at the security level that refuses `n`,
+/// tuned by `f`.
+pub fn negative_client(n: Negative, f: impl FnOnce(&mut SslContextBuilder)) -> SslContext {
+    super::client_ctx(|b| {
+        if let Some(level) = n.client_level() {
+            b.set_security_level(level);
+        }
+        f(b);
+    })
+}
 
 /// The server credential most tests present.
 pub fn rsa() -> &'static Credential {

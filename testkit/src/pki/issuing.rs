@@ -11,6 +11,7 @@ use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{HasPublic, Id, PKey, PKeyRef, Private};
+use openssl::rsa::Rsa;
 use openssl::stack::Stack;
 use openssl::x509::extension::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
@@ -130,6 +131,8 @@ enum Signer<'a> {
     /// Self-signed: the certificate names itself as issuer.
     Itself(&'a PKeyRef<Private>),
     Ca(&'a Ca),
+    /// The CA, signing with SHA-1, which verifiers now refuse.
+    CaWithSha1(&'a Ca),
 }
 
 enum Profile<'a> {
@@ -212,7 +215,7 @@ fn issue<T: HasPublic>(
 ) -> Result<X509, ErrorStack> {
     let (issuer, signing_key): (Option<&X509Ref>, &PKeyRef<Private>) = match signer {
         Signer::Itself(k) => (None, k),
-        Signer::Ca(ca) => (Some(&ca.cert), &ca.key),
+        Signer::Ca(ca) | Signer::CaWithSha1(ca) => (Some(&ca.cert), &ca.key),
     };
     let mut b = X509Builder::new()?;
     b.set_version(2)?;
@@ -285,7 +288,11 @@ fn issue<T: HasPublic>(
             .build(&b.x509v3_context(issuer, None))?;
         b.append_extension(aki)?;
     }
-    b.sign(signing_key, digest_for(signing_key))?;
+    let digest = match signer {
+        Signer::CaWithSha1(_) => MessageDigest::sha1(),
+        _ => digest_for(signing_key),
+    };
+    b.sign(signing_key, digest)?;
     Ok(b.build())
 }
 
@@ -381,6 +388,25 @@ fn negative(n: Negative, intermediate: &Ca) -> Result<Credential, ErrorStack> {
         Negative::MissingIntermediate => (
             intermediate.credential(&host, &key, &server, LEAF_DAYS)?,
             Vec::new(),
+        ),
+        Negative::WeakKey => {
+            let weak = PKey::from_rsa(Rsa::generate(1024)?)?;
+            let cert = intermediate.credential(&host, &weak, &server, LEAF_DAYS)?;
+            return Ok(Credential {
+                cert,
+                key: weak,
+                chain: with_intermediate(),
+            });
+        }
+        Negative::Sha1Signature => (
+            issue(
+                &host,
+                &key,
+                &server,
+                LEAF_DAYS,
+                Signer::CaWithSha1(intermediate),
+            )?,
+            with_intermediate(),
         ),
         Negative::WrongPurpose => {
             let for_clients = Profile::Server {

@@ -143,11 +143,18 @@ pub enum Negative {
     /// clientAuth, not serverAuth. Fails only when the client checks the
     /// purpose, as TLS clients do.
     WrongPurpose,
+    /// Issued by the intermediate with an RSA key of 1024 bits (80 bits of
+    /// security). Fails at OpenSSL security level 2 and above; a server
+    /// loads it only at level 1 or below (see [`Negative::server_level`]).
+    WeakKey,
+    /// Issued by the intermediate, signed with SHA-1. Fails at OpenSSL
+    /// security level 1 and above; a server loads it only at level 0.
+    Sha1Signature,
 }
 
 impl Negative {
     /// Every negative variant, in declaration order.
-    pub const ALL: [Negative; 7] = [
+    pub const ALL: [Negative; 9] = [
         Negative::Expired,
         Negative::NotYetValid,
         Negative::WrongHost,
@@ -155,6 +162,8 @@ impl Negative {
         Negative::UntrustedRoot,
         Negative::MissingIntermediate,
         Negative::WrongPurpose,
+        Negative::WeakKey,
+        Negative::Sha1Signature,
     ];
 
     /// Stable lower-case name, used in file names and on command lines.
@@ -167,6 +176,8 @@ impl Negative {
             Negative::UntrustedRoot => "untrusted-root",
             Negative::MissingIntermediate => "missing-intermediate",
             Negative::WrongPurpose => "wrong-purpose",
+            Negative::WeakKey => "weak-key",
+            Negative::Sha1Signature => "sha1-signature",
         }
     }
 
@@ -188,6 +199,30 @@ impl Negative {
                 openssl_sys::X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
             }
             Negative::WrongPurpose => openssl_sys::X509_V_ERR_INVALID_PURPOSE,
+            Negative::WeakKey => openssl_sys::X509_V_ERR_EE_KEY_TOO_SMALL,
+            Negative::Sha1Signature => openssl_sys::X509_V_ERR_CA_MD_TOO_WEAK,
+        }
+    }
+
+    /// The OpenSSL security level a verifier needs to refuse this
+    /// credential with [`Negative::expected_verify_error`]: the others
+    /// fail at any level, these only at or above it.
+    pub const fn client_level(self) -> Option<u32> {
+        match self {
+            Negative::WeakKey => Some(2),
+            Negative::Sha1Signature => Some(1),
+            _ => None,
+        }
+    }
+
+    /// The highest OpenSSL security level at which a server loads this
+    /// credential (OpenSSL checks its own certificate against its level
+    /// too); `None` when any level does.
+    pub const fn server_level(self) -> Option<u32> {
+        match self {
+            Negative::WeakKey => Some(1),
+            Negative::Sha1Signature => Some(0),
+            _ => None,
         }
     }
 }

@@ -6,7 +6,7 @@
 
 use super::super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
 use super::super::Capabilities;
-use crate::case::{alert, KeyKind, Role, Version};
+use crate::case::{alert, KeyKind, Negative, Role, Version};
 use crate::library::SuiteInfo;
 
 /// OpenSSL `Enc=` values and GnuTLS cipher names.
@@ -172,6 +172,13 @@ pub(super) fn declare(
             Role::Client,
             Feature::NegativeClientCertificate,
             "the harness has no negative client certificates",
+        )
+        .accept(
+            Negative::WeakKey,
+            format!(
+                "{name}'s default priority (NORMAL) verifies a chain with a 1024-bit RSA leaf, \
+                 where OpenSSL at security level 2 refuses it"
+            ),
         );
     if buggy {
         caps = caps.lack(
