@@ -8,6 +8,7 @@
 
 use crate::cert::CertificateInfo;
 
+use super::facts::Facts;
 use super::{Cause, Diagnosis, Fault, LocalCertificate};
 
 pub(super) const INVALID_PURPOSE: i32 = 26;
@@ -75,10 +76,22 @@ impl Holder {
     }
 }
 
+/// This end's verify error `code` about the `holder`'s certificate, read
+/// against the chain the trace kept and this end's security level.
+pub(super) fn verify_error_in(f: &Facts<'_>, code: i32, holder: Holder) -> Option<Diagnosis> {
+    let chain = f
+        .trace
+        .negotiated
+        .as_ref()
+        .map_or(&[][..], |n| &n.peer_chain);
+    let level = f.local.map(|l| l.security_level);
+    verify_error(code, holder, chain, level)
+}
+
 /// A verify error `code`, when it is one of this policy's, read against
 /// the `chain` the `holder` sent (leaf first; empty when the verifier
 /// kept none) and the verifier's security `level`.
-pub(super) fn verify_error(
+fn verify_error(
     code: i32,
     holder: Holder,
     chain: &[CertificateInfo],

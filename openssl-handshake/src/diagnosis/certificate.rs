@@ -85,13 +85,7 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
         | UNABLE_TO_GET_ISSUER_CERT
         | UNABLE_TO_VERIFY_LEAF_SIGNATURE => untrusted_root(chain),
         INVALID_PURPOSE | EE_KEY_TOO_SMALL | CA_KEY_TOO_SMALL | CA_MD_TOO_WEAK => {
-            let received = f
-                .trace
-                .negotiated
-                .as_ref()
-                .map_or(&[][..], |n| &n.peer_chain);
-            let level = f.local.map(|l| l.security_level);
-            cert_policy::verify_error(v.code, Holder::Server, received, level)?
+            cert_policy::verify_error_in(f, v.code, Holder::Server)?
         }
         _ => Diagnosis::new(
             Cause::ServerCertInvalid,

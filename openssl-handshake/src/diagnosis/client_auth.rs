@@ -54,15 +54,9 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         .map_or("its certificate".to_owned(), |s| format!("[{s}]"));
     // A key, digest or purpose this server's policy refuses is named as
     // such; the chain is there only if OpenSSL kept it.
-    let policy = f.verify.and_then(|v| {
-        let chain = f
-            .trace
-            .negotiated
-            .as_ref()
-            .map_or(&[][..], |n| &n.peer_chain);
-        let level = f.local.map(|l| l.security_level);
-        cert_policy::verify_error(v.code, Holder::Client, chain, level)
-    });
+    let policy = f
+        .verify
+        .and_then(|v| cert_policy::verify_error_in(f, v.code, Holder::Client));
     let d = policy.unwrap_or_else(|| {
         Diagnosis::new(
             Cause::ClientCertRejected,
