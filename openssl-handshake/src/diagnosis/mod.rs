@@ -12,6 +12,7 @@ mod cert_policy;
 mod certificate;
 mod client_auth;
 mod facts;
+mod key_exchange;
 mod local;
 mod message;
 mod names;
@@ -88,6 +89,9 @@ pub enum Cause {
     /// The server's certificate is not for identifying a TLS server: its
     /// key usage or extended key usage rules that out.
     ServerCertWrongPurpose,
+    /// The server chose DHE with a prime shorter than the client's
+    /// security level allows.
+    WeakDhParameters,
     /// The server's certificate failed verification for another reason.
     ServerCertInvalid,
     /// The server does not serve the name the client asked for (SNI).
@@ -144,6 +148,7 @@ impl Cause {
             Cause::ServerCertSelfSigned => "server_cert_self_signed",
             Cause::ServerCertWeak => "server_cert_weak",
             Cause::ServerCertWrongPurpose => "server_cert_wrong_purpose",
+            Cause::WeakDhParameters => "weak_dh_parameters",
             Cause::ServerCertInvalid => "server_cert_invalid",
             Cause::SniUnknown => "sni_unknown",
             Cause::AlpnMismatch => "alpn_mismatch",
@@ -296,12 +301,13 @@ impl fmt::Display for Diagnosis {
 /// no fatal alert or refused renegotiation was recorded.
 pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
     let f = Facts::of(trace)?;
-    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 10] = [
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 11] = [
         transport::diagnose,
         message::diagnose,
         version::diagnose,
         certificate::diagnose,
         client_auth::diagnose,
+        key_exchange::diagnose,
         negotiation::diagnose,
         record::diagnose,
         transport::diagnose_late,

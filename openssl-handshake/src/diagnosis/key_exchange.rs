@@ -1,0 +1,114 @@
+//! A key exchange weaker than the client's security level allows: DHE
+//! with a prime too short (the Logjam-era 1024-bit parameters), which
+//! OpenSSL's client refuses with "dh key too small" once the server has
+//! sent them.
+
+use crate::decode::{Body, KeyExchangeKind, ServerKeyExchange};
+use crate::event::{Direction, Message, Side};
+
+use super::facts::{alert, alert_name, alert_text, Facts};
+use super::{Cause, Diagnosis, Fault};
+
+/// The shortest DH prime OpenSSL's security level 2 accepts: most
+/// distributions' default, and OpenSSL's own from 3.2.
+const COMMON_MIN_DH_BITS: u32 = 2048;
+
+const FIX: &str = "Give the server DH parameters of 2048 bits or more (an RFC 7919 group such as \
+     ffdhe2048, or SSL_CTX_set_dh_auto), or have it prefer ECDHE suites. Lowering the client's \
+     security level (@SECLEVEL) would accept them, but also weaker keys and suites on every \
+     connection.";
+
+pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
+    let ske = dhe_parameters(f)?;
+    let bits = ske.dh_bits?;
+    match f.side {
+        Side::Client if f.reason_has(&["dh key too small"]) => {
+            let needs = f.local.map_or_else(
+                || "this client's security level requires more".to_owned(),
+                |l| {
+                    format!(
+                        "this client's security level {} requires at least {}",
+                        l.security_level,
+                        min_dh_bits(l.security_level)
+                    )
+                },
+            );
+            Some(
+                Diagnosis::new(
+                    Cause::WeakDhParameters,
+                    Fault::Server,
+                    format!("the server chose DHE with a {bits}-bit prime; {needs}"),
+                    FIX,
+                )
+                .with("ServerKeyExchange.dh_bits", bits)
+                .with_raw(f),
+            )
+        }
+        // The client refused the handshake as soon as it had read these
+        // parameters: before its ClientKeyExchange, with no other cause in
+        // sight.
+        Side::Server if bits < COMMON_MIN_DH_BITS && refused_after_key_exchange(f) => {
+            let a = f.received?;
+            Some(
+                Diagnosis::new(
+                    Cause::WeakDhParameters,
+                    Fault::Server,
+                    format!(
+                        "the client refused the handshake ({}) right after this server's DHE \
+                         parameters, a {bits}-bit prime; clients at OpenSSL security level 2 \
+                         or above (most distributions' default, and OpenSSL's own from 3.2) \
+                         refuse primes under {COMMON_MIN_DH_BITS} bits",
+                        alert_name(a)
+                    ),
+                    FIX,
+                )
+                .with("ServerKeyExchange.dh_bits", bits)
+                .with("alert received", alert_text(a)),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// The DH prime bits each security level requires
+/// (SSL_CTX_set_security_level(3): the same as for RSA keys).
+fn min_dh_bits(level: u32) -> u32 {
+    match level {
+        0 => 0,
+        1 => 1024,
+        2 => 2048,
+        3 => 3072,
+        4 => 7680,
+        _ => 15360,
+    }
+}
+
+/// The server's DHE parameters, if this handshake had any.
+fn dhe_parameters<'a>(f: &Facts<'a>) -> Option<&'a ServerKeyExchange> {
+    f.trace.messages().find_map(|m| match m.body.as_ref()? {
+        Body::ServerKeyExchange(s) if s.kind == KeyExchangeKind::Dhe => Some(s),
+        _ => None,
+    })
+}
+
+/// Whether the peer's fatal handshake_failure or insufficient_security
+/// came before it sent anything after the ServerHelloDone.
+fn refused_after_key_exchange(f: &Facts<'_>) -> bool {
+    let refusal = f.received.is_some_and(|a| {
+        matches!(
+            a.description,
+            alert::HANDSHAKE_FAILURE | alert::INSUFFICIENT_SECURITY
+        )
+    });
+    let client_went_on = f
+        .trace
+        .messages()
+        .any(|m| m.direction == Direction::Read && after_hello(m));
+    refusal && !client_went_on
+}
+
+/// A client's handshake message after its ClientHello: Certificate,
+/// ClientKeyExchange, CertificateVerify or Finished.
+fn after_hello(m: &Message) -> bool {
+    m.handshake_type.is_some() && !matches!(m.body, Some(Body::ClientHello(_)))
+}
