@@ -18,6 +18,7 @@ mod message;
 mod names;
 mod negotiation;
 mod record;
+mod renegotiation;
 mod retired;
 mod suite_version;
 mod transport;
@@ -111,6 +112,9 @@ pub enum Cause {
     TimedOut,
     /// The peer refused to renegotiate.
     RenegotiationRefused,
+    /// The server lacks secure renegotiation (RFC 5746), which OpenSSL 3
+    /// clients require.
+    NoSecureRenegotiation,
     /// A message arrived that the state machine did not expect.
     UnexpectedMessage,
     /// The record layer refused a record once the handshake was under
@@ -158,6 +162,7 @@ impl Cause {
             Cause::PeerClosed => "peer_closed",
             Cause::TimedOut => "timed_out",
             Cause::RenegotiationRefused => "renegotiation_refused",
+            Cause::NoSecureRenegotiation => "no_secure_renegotiation",
             Cause::UnexpectedMessage => "unexpected_message",
             Cause::RecordRejected => "record_rejected",
             Cause::MalformedMessage => "malformed_message",
@@ -301,8 +306,9 @@ impl fmt::Display for Diagnosis {
 /// no fatal alert or refused renegotiation was recorded.
 pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
     let f = Facts::of(trace)?;
-    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 11] = [
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 12] = [
         transport::diagnose,
+        renegotiation::diagnose,
         message::diagnose,
         version::diagnose,
         certificate::diagnose,

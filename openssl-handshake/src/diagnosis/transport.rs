@@ -1,12 +1,12 @@
 //! Causes below TLS itself: a time-out, a peer that is not speaking TLS
-//! (or is spoken to in plaintext), a peer that hung up, a refused
-//! renegotiation and an out-of-order message.
+//! (or is spoken to in plaintext), a peer that hung up and an
+//! out-of-order message.
 
 use crate::decode::HandshakeType;
 use crate::event::{Direction, RecordHeader, Side};
 use crate::trace::Failure;
 
-use super::facts::{alert, alert_text, Facts};
+use super::facts::{alert, Facts};
 use super::{record, Cause, Diagnosis, Fault};
 
 /// Reasons OpenSSL gives when the bytes it read are no TLS record.
@@ -23,7 +23,6 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     timed_out(f)
         .or_else(|| plaintext_to_tls(f))
         .or_else(|| tls_to_plaintext(f))
-        .or_else(|| renegotiation_refused(f))
 }
 
 /// The causes to consider once nothing more specific fits.
@@ -111,45 +110,6 @@ fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
         .with_some("OpenSSL reason", f.reason_text())
         .with("handshake messages read", 0)
         .with("bytes received", f.trace.bytes_received),
-    )
-}
-
-fn renegotiation_refused(f: &Facts<'_>) -> Option<Diagnosis> {
-    let by_alert = f.alert(alert::NO_RENEGOTIATION);
-    if !by_alert && !f.reason_has(&["no renegotiation"]) {
-        return None;
-    }
-    let refuser = if f.sent_alert(alert::NO_RENEGOTIATION) {
-        f.me()
-    } else {
-        f.them()
-    };
-    // The end that refuses is not the one that asked.
-    let asker = if refuser.ends_with("server") {
-        "the client"
-    } else {
-        "the server"
-    };
-    Some(
-        Diagnosis::new(
-            Cause::RenegotiationRefused,
-            Fault::Unknown,
-            format!(
-                "{asker} asked to renegotiate and {refuser} refuses renegotiation \
-                 (no_renegotiation)"
-            ),
-            "Do not renegotiate (use TLS 1.3 key updates or a new connection), or allow \
-             renegotiation on the refusing side.",
-        )
-        .with("handshakes on this connection", f.trace.handshakes)
-        .with_some(
-            "alert",
-            f.trace
-                .alerts()
-                .find(|a| a.description == alert::NO_RENEGOTIATION)
-                .map(alert_text),
-        )
-        .with_some("OpenSSL reason", f.reason_text()),
     )
 }
 
