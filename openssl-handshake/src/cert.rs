@@ -1,6 +1,7 @@
 //! [`CertificateInfo`]: the anatomy of one certificate, as a reader of
 //! `openssl x509 -text` would look for it.
 
+use openssl::asn1::{Asn1Time, Asn1TimeRef};
 use openssl::nid::Nid;
 use openssl::pkey::Id;
 use openssl::x509::{GeneralNameRef, X509Ref};
@@ -28,6 +29,10 @@ pub struct CertificateInfo {
     pub not_before: String,
     /// End of validity, as OpenSSL prints it.
     pub not_after: String,
+    /// Start of validity in seconds since the Unix epoch.
+    pub not_before_unix: i64,
+    /// End of validity in seconds since the Unix epoch.
+    pub not_after_unix: i64,
     /// Subject name.
     pub subject: String,
     /// e.g. "rsaEncryption", "id-ecPublicKey", "ED25519".
@@ -101,6 +106,8 @@ impl CertificateInfo {
             issuer: ffi::name_oneline(cert.issuer_name()),
             not_before: cert.not_before().to_string(),
             not_after: cert.not_after().to_string(),
+            not_before_unix: unix_seconds(cert.not_before()),
+            not_after_unix: unix_seconds(cert.not_after()),
             subject: ffi::name_oneline(cert.subject_name()),
             public_key_algorithm,
             public_key_bits,
@@ -115,6 +122,13 @@ impl CertificateInfo {
             extended_key_usage,
         }
     }
+}
+
+/// `t` in seconds since the Unix epoch; 0 if OpenSSL cannot compare it.
+pub(crate) fn unix_seconds(t: &Asn1TimeRef) -> i64 {
+    Asn1Time::from_unix(0)
+        .and_then(|epoch| epoch.diff(t))
+        .map_or(0, |d| i64::from(d.days) * 86_400 + i64::from(d.secs))
 }
 
 /// The signature the issuer made on `cert`, e.g. "sha256WithRSAEncryption".

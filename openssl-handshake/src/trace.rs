@@ -111,8 +111,8 @@ impl HandshakeTrace {
     ///
     /// Version 5: each of `local.ciphers` has its `min_version`.
     ///
-    /// Version 6: certificates carry their key's security bits, key usage
-    /// and extended key usage; `local.certificate` also its key size,
+    /// Version 6: certificates carry their key's security bits, key usage,
+    /// extended key usage and validity in Unix seconds; `local.certificate` also its key size,
     /// signature algorithm and whether it may identify a TLS server or
     /// client.
     pub const SCHEMA_VERSION: u32 = 6;

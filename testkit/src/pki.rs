@@ -329,6 +329,15 @@ mod tests {
     }
 
     #[test]
+    fn negative_expired_intermediate() {
+        check_negative(Negative::ExpiredIntermediate);
+        let cred = pki().negative(Negative::ExpiredIntermediate);
+        let now = openssl::asn1::Asn1Time::days_from_now(0).unwrap();
+        assert!(cred.cert.not_after() > now, "the leaf is current");
+        assert!(cred.chain[0].not_after() < now, "its CA is not");
+    }
+
+    #[test]
     fn negative_weak_key() {
         check_negative(Negative::WeakKey);
         let key = &pki().negative(Negative::WeakKey).key;

@@ -311,7 +311,7 @@ impl<'a> Oracle<'a> {
 /// with `problem`.
 fn server_cert_cause(problem: Negative) -> Cause {
     match problem {
-        Negative::Expired => Cause::ServerCertExpired,
+        Negative::Expired | Negative::ExpiredIntermediate => Cause::ServerCertExpired,
         Negative::NotYetValid => Cause::ServerCertNotYetValid,
         Negative::WrongHost => Cause::ServerCertWrongHost,
         Negative::SelfSigned => Cause::ServerCertSelfSigned,

@@ -4,6 +4,7 @@
 use openssl::x509::{X509Name, X509};
 use serde::{Deserialize, Serialize};
 
+use crate::cert::unix_seconds;
 use crate::ffi::name_oneline;
 
 use super::error::{bad, Res};
@@ -11,7 +12,8 @@ use super::extensions::*;
 use super::names::SignatureScheme;
 use super::reader::{hex, u16_list, Reader};
 
-/// A Certificate message: the subject and issuer of every certificate in it.
+/// A Certificate message: the subject, issuer and validity of every
+/// certificate in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Certificate {
@@ -26,6 +28,11 @@ pub struct Certificate {
     pub issuers: Vec<String>,
     /// The DER length of each certificate.
     pub der_lengths: Vec<usize>,
+    /// The notBefore of each certificate in seconds since the Unix epoch
+    /// (0 for an entry that does not parse).
+    pub not_before_unix: Vec<i64>,
+    /// The notAfter of each certificate, likewise.
+    pub not_after_unix: Vec<i64>,
 }
 
 /// A CertificateRequest message.
@@ -58,6 +65,8 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
         subjects: Vec::new(),
         issuers: Vec::new(),
         der_lengths: Vec::new(),
+        not_before_unix: Vec::new(),
+        not_after_unix: Vec::new(),
     };
     let mut entries = Reader::new(list);
     while !entries.is_empty() {
@@ -69,18 +78,24 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
             let extensions = entries.vec(2)?;
             split_extensions(extensions).map_err(|f| f.in_extension("certificate entry"))?;
         }
-        let (subject, issuer) = match X509::from_der(der) {
+        let (subject, issuer, validity) = match X509::from_der(der) {
             Ok(cert) => (
                 name_oneline(cert.subject_name()),
                 name_oneline(cert.issuer_name()),
+                (
+                    unix_seconds(cert.not_before()),
+                    unix_seconds(cert.not_after()),
+                ),
             ),
             Err(_) => {
                 let placeholder = format!("<unparseable certificate: {} bytes>", der.len());
-                (placeholder.clone(), placeholder)
+                (placeholder.clone(), placeholder, (0, 0))
             }
         };
         view.subjects.push(subject);
         view.issuers.push(issuer);
+        view.not_before_unix.push(validity.0);
+        view.not_after_unix.push(validity.1);
         view.der_lengths.push(der.len());
     }
     Ok(view)

@@ -6,6 +6,10 @@
 //! the client's alert, and reads the rest from its own certificate
 //! ([`super::LocalCertificate`]) and the chain it sent.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use openssl::asn1::Asn1Time;
+
 use crate::decode::Certificate;
 use crate::event::Side;
 
@@ -64,8 +68,8 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
     let alone = chain.is_some_and(|c| c.subjects.len() == 1);
     let sni = f.client_hello.and_then(|h| h.sni.as_deref());
     let d = match v.code {
-        CERT_HAS_EXPIRED => expired(None),
-        CERT_NOT_YET_VALID => not_yet_valid(None),
+        CERT_HAS_EXPIRED => out_of_date(chain, true),
+        CERT_NOT_YET_VALID => out_of_date(chain, false),
         HOSTNAME_MISMATCH | IP_ADDRESS_MISMATCH => wrong_host(
             leaf.map(String::as_str),
             sni,
@@ -140,9 +144,14 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
     // certificate_expired also means "not currently valid" (RFC 5246
     // section 7.2.2); rustls sends it for a certificate not valid yet.
     let d = if own.is_some_and(|c| c.not_yet_valid) {
-        not_yet_valid(own)
-    } else if a.description == alert::CERTIFICATE_EXPIRED || own.is_some_and(|c| c.expired) {
-        expired(own)
+        not_yet_valid(own.map(|c| c.not_before.as_str()))
+    } else if own.is_some_and(|c| c.expired) {
+        expired(own.map(|c| c.not_after.as_str()))
+    } else if a.description == alert::CERTIFICATE_EXPIRED || first_out_of_date(sent_chain).is_some()
+    {
+        // This server's own certificate is current: the chain it sent
+        // says which one is not (GnuTLS says bad_certificate for it).
+        out_of_date(Some(sent_chain), true)
     } else if own.is_some_and(|c| c.self_signed) || (last == 0 && self_issued(Some(sent_chain), 0))
     {
         self_signed()
@@ -197,8 +206,88 @@ fn describe(c: &LocalCertificate) -> String {
     )
 }
 
-fn expired(own: Option<&LocalCertificate>) -> Diagnosis {
-    let when = own.map_or(String::new(), |c| format!(" (notAfter {})", c.not_after));
+/// Which certificate of the chain the server sent (leaf first) is out of
+/// its validity: its own, as a rule; an intermediate it still sends after
+/// the CA replaced it; or, when every one it sent is current, the root
+/// the client trusts at the end of the chain. `expired_hint` says which
+/// cause to give when the chain cannot tell.
+fn out_of_date(chain: Option<&Certificate>, expired_hint: bool) -> Diagnosis {
+    let found = chain.and_then(first_out_of_date);
+    let text = |t: i64| {
+        Asn1Time::from_unix(t as libc::time_t).map_or_else(|_| t.to_string(), |a| a.to_string())
+    };
+    let words = |expired: bool| {
+        if expired {
+            (Cause::ServerCertExpired, "has expired", "notAfter")
+        } else {
+            (
+                Cause::ServerCertNotYetValid,
+                "is not valid yet",
+                "notBefore",
+            )
+        }
+    };
+    match (found, chain) {
+        (Some((0, true, t)), _) => expired(Some(&text(t))),
+        (Some((0, false, t)), _) => not_yet_valid(Some(&text(t))),
+        (Some((i, is_expired, t)), Some(c)) => {
+            let (cause, state, date) = words(is_expired);
+            Diagnosis::new(
+                cause,
+                Fault::Server,
+                format!(
+                    "the CA certificate the server sends with its own, {}, {state} ({date} \
+                     {}); the server's own certificate is current",
+                    short_name_or(c.subjects.get(i), "an intermediate"),
+                    text(t)
+                ),
+                "Serve the CA's current intermediate certificate in place of the out-of-date \
+                 one (the CA publishes it): the leaf, then the intermediates it was issued \
+                 under.",
+            )
+        }
+        (_, Some(c)) if !c.subjects.is_empty() => {
+            let (cause, state, _) = words(expired_hint);
+            Diagnosis::new(
+                cause,
+                Fault::Unknown,
+                format!(
+                    "every certificate the server sent is current, so the one that {state} is \
+                     the root the client trusts at the end of the chain ({})",
+                    short_name_or(c.issuers.last(), "a root CA")
+                ),
+                "Update the client's trust store (e.g. the ca-certificates package), or have \
+                 the server send a chain that leads to a current root the client trusts.",
+            )
+        }
+        _ if expired_hint => expired(None),
+        _ => not_yet_valid(None),
+    }
+}
+
+/// The first certificate of `chain` out of its validity now: its index,
+/// whether it has expired (rather than not begun), and the date passed.
+fn first_out_of_date(chain: &Certificate) -> Option<(usize, bool, i64)> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    (0..chain.subjects.len()).find_map(|i| {
+        let (from, until) = (
+            *chain.not_before_unix.get(i)?,
+            *chain.not_after_unix.get(i)?,
+        );
+        if until != 0 && until < now {
+            Some((i, true, until))
+        } else if from > now {
+            Some((i, false, from))
+        } else {
+            None
+        }
+    })
+}
+
+fn expired(not_after: Option<&str>) -> Diagnosis {
+    let when = not_after.map_or(String::new(), |d| format!(" (notAfter {d})"));
     Diagnosis::new(
         Cause::ServerCertExpired,
         Fault::Server,
@@ -207,8 +296,8 @@ fn expired(own: Option<&LocalCertificate>) -> Diagnosis {
     )
 }
 
-fn not_yet_valid(own: Option<&LocalCertificate>) -> Diagnosis {
-    let when = own.map_or(String::new(), |c| format!(" (notBefore {})", c.not_before));
+fn not_yet_valid(not_before: Option<&str>) -> Diagnosis {
+    let when = not_before.map_or(String::new(), |d| format!(" (notBefore {d})"));
     Diagnosis::new(
         Cause::ServerCertNotYetValid,
         Fault::Server,

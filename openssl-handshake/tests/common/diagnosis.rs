@@ -26,7 +26,7 @@ use super::{
 
 /// Each server certificate that fails verification, with the cause it
 /// must be diagnosed as.
-pub const SERVER_CERT_NEGATIVES: [(Negative, Cause); 9] = [
+pub const SERVER_CERT_NEGATIVES: [(Negative, Cause); 10] = [
     (Negative::Expired, Cause::ServerCertExpired),
     (Negative::NotYetValid, Cause::ServerCertNotYetValid),
     (Negative::WrongHost, Cause::ServerCertWrongHost),
@@ -37,6 +37,7 @@ pub const SERVER_CERT_NEGATIVES: [(Negative, Cause); 9] = [
         Cause::ServerCertMissingIntermediate,
     ),
     (Negative::WrongPurpose, Cause::ServerCertWrongPurpose),
+    (Negative::ExpiredIntermediate, Cause::ServerCertExpired),
     (Negative::WeakKey, Cause::ServerCertWeak),
     (Negative::Sha1Signature, Cause::ServerCertWeak),
 ];

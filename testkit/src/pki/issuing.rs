@@ -29,6 +29,7 @@ const ORG: &str = "openssl-handshake test";
 const ROOT_CN: &str = "openssl-handshake test Root CA";
 const INTERMEDIATE_CN: &str = "openssl-handshake test Intermediate CA";
 pub(super) const UNTRUSTED_ROOT_CN: &str = "Untrusted Root";
+const EXPIRED_INTERMEDIATE_CN: &str = "Expired Intermediate CA";
 const CLIENT_CN: &str = "client";
 pub(super) const SERVER_IP: &str = "127.0.0.1";
 const WRONG_HOST: &str = "wrong.example";
@@ -86,7 +87,7 @@ impl Pki {
         }
         let negatives = Negative::ALL
             .iter()
-            .map(|&n| negative(n, &intermediate))
+            .map(|&n| negative(n, &root, &intermediate))
             .collect::<Result<_, _>>()?;
 
         Ok(Pki {
@@ -346,7 +347,7 @@ fn server_from_csr(
     Ok((Credential { cert, key, chain }, csr))
 }
 
-fn negative(n: Negative, intermediate: &Ca) -> Result<Credential, ErrorStack> {
+fn negative(n: Negative, root: &Ca, intermediate: &Ca) -> Result<Credential, ErrorStack> {
     let key = KeyType::EcdsaP256.generate()?;
     let host = name(Pki::HOST)?;
     let server = Profile::Server {
@@ -389,6 +390,17 @@ fn negative(n: Negative, intermediate: &Ca) -> Result<Credential, ErrorStack> {
             intermediate.credential(&host, &key, &server, LEAF_DAYS)?,
             Vec::new(),
         ),
+        Negative::ExpiredIntermediate => {
+            // An intermediate the root issued, out of date since yesterday,
+            // and a current leaf under it: only the CA certificate fails.
+            let ca_key = KeyType::EcdsaP256.generate()?;
+            let subject = name(EXPIRED_INTERMEDIATE_CN)?;
+            let profile = Profile::Ca { pathlen: Some(0) };
+            let cert = root.credential(&subject, &ca_key, &profile, (-60, -1))?;
+            let expired = Ca { cert, key: ca_key };
+            let leaf = expired.credential(&host, &key, &server, LEAF_DAYS)?;
+            (leaf, vec![expired.cert])
+        }
         Negative::WeakKey => {
             let weak = PKey::from_rsa(Rsa::generate(1024)?)?;
             let cert = intermediate.credential(&host, &weak, &server, LEAF_DAYS)?;

@@ -143,6 +143,9 @@ pub enum Negative {
     /// clientAuth, not serverAuth. Fails only when the client checks the
     /// purpose, as TLS clients do.
     WrongPurpose,
+    /// Current, but issued by an intermediate of the root that expired
+    /// yesterday, which the server sends with it.
+    ExpiredIntermediate,
     /// Issued by the intermediate with an RSA key of 1024 bits (80 bits of
     /// security). Fails at OpenSSL security level 2 and above; a server
     /// loads it only at level 1 or below (see [`Negative::server_level`]).
@@ -154,7 +157,7 @@ pub enum Negative {
 
 impl Negative {
     /// Every negative variant, in declaration order.
-    pub const ALL: [Negative; 9] = [
+    pub const ALL: [Negative; 10] = [
         Negative::Expired,
         Negative::NotYetValid,
         Negative::WrongHost,
@@ -162,6 +165,7 @@ impl Negative {
         Negative::UntrustedRoot,
         Negative::MissingIntermediate,
         Negative::WrongPurpose,
+        Negative::ExpiredIntermediate,
         Negative::WeakKey,
         Negative::Sha1Signature,
     ];
@@ -176,6 +180,7 @@ impl Negative {
             Negative::UntrustedRoot => "untrusted-root",
             Negative::MissingIntermediate => "missing-intermediate",
             Negative::WrongPurpose => "wrong-purpose",
+            Negative::ExpiredIntermediate => "expired-intermediate",
             Negative::WeakKey => "weak-key",
             Negative::Sha1Signature => "sha1-signature",
         }
@@ -190,7 +195,9 @@ impl Negative {
     /// [`Negative::MissingIntermediate`].
     pub const fn expected_verify_error(self) -> i32 {
         match self {
-            Negative::Expired => openssl_sys::X509_V_ERR_CERT_HAS_EXPIRED,
+            Negative::Expired | Negative::ExpiredIntermediate => {
+                openssl_sys::X509_V_ERR_CERT_HAS_EXPIRED
+            }
             Negative::NotYetValid => openssl_sys::X509_V_ERR_CERT_NOT_YET_VALID,
             Negative::WrongHost => openssl_sys::X509_V_ERR_HOSTNAME_MISMATCH,
             Negative::SelfSigned => openssl_sys::X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,
