@@ -1,12 +1,17 @@
 //! Server certificates valid in themselves that the client's policy
-//! refuses: a key or a signature digest under its security level, or a
-//! certificate that may not identify a TLS server. Each is issued here by
-//! a CA of the test's own, since the test PKI's credentials all pass;
-//! the server runs at security level 0 so that it loads them at all.
+//! refuses: a key or a signature digest under its security level, a
+//! certificate that may not identify a TLS server, or one whose keyUsage
+//! rules out the key exchange the server chose (checked with gnutls-cli,
+//! as OpenSSL's client does not check it). Each is issued here by a CA of
+//! the test's own, since the test PKI's credentials all pass; the server
+//! runs at security level 0 so that it loads them at all.
 
 mod common;
 
-use common::diagnosis::{assert_cause, pair};
+use std::process::Stdio;
+
+use common::diagnosis::{assert_cause, assert_diagnosis, pair, traced_server};
+use common::tool::{gnutls_cli, Reaped};
 use openssl::asn1::Asn1Time;
 use openssl::bn::BigNum;
 use openssl::ec::{EcGroup, EcKey};
@@ -14,8 +19,10 @@ use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
-use openssl::ssl::{SslContext, SslMethod, SslVerifyMode};
-use openssl::x509::extension::{BasicConstraints, ExtendedKeyUsage, SubjectAlternativeName};
+use openssl::ssl::{SslContext, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion};
+use openssl::x509::extension::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
+};
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509Name, X509};
 use openssl_handshake::{Cause, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions};
@@ -76,6 +83,11 @@ fn certificate(
             eku.server_auth();
         }
         b.append_extension(eku.build().expect("EKU")).expect("EKU");
+        // Signing alone, as an ECDHE-only deployment issues it: enough for
+        // TLS 1.3 and ECDHE, not for RSA key transport.
+        let usage = KeyUsage::new().critical().digital_signature().build();
+        b.append_extension(usage.expect("keyUsage"))
+            .expect("keyUsage");
     }
     b.sign(signing_key, digest).expect("sign");
     b.build()
@@ -87,9 +99,9 @@ fn rand_serial() -> u32 {
     u32::from_be_bytes(bytes) >> 1
 }
 
-/// Both sides' traces of a client at `client_level` meeting a server that
-/// presents `leaf`, issued by a root the client trusts.
-fn handshake(leaf: Leaf, client_level: u32) -> (HandshakeTrace, HandshakeTrace) {
+/// A traced server at security level 0 presenting `leaf`, issued by a
+/// root of its own, and that root.
+fn server_with(leaf: &Leaf, tune: impl FnOnce(&mut SslContextBuilder)) -> (SslContext, X509) {
     let ca_key = PKey::from_rsa(Rsa::generate(2048).expect("RSA")).expect("pkey");
     let ca = certificate(
         "Policy Test Root",
@@ -105,7 +117,6 @@ fn handshake(leaf: Leaf, client_level: u32) -> (HandshakeTrace, HandshakeTrace) 
         leaf.digest,
         leaf.client_auth_only,
     );
-
     let mut server = SslContext::builder(SslMethod::tls_server()).expect("server");
     server.set_security_level(0);
     server.set_certificate(&cert).expect("certificate");
@@ -113,7 +124,14 @@ fn handshake(leaf: Leaf, client_level: u32) -> (HandshakeTrace, HandshakeTrace) 
     server
         .trace_handshakes(TraceOptions::default())
         .expect("trace");
+    tune(&mut server);
+    (server.build(), ca)
+}
 
+/// Both sides' traces of a client at `client_level` meeting a server that
+/// presents `leaf`, issued by a root the client trusts.
+fn handshake(leaf: Leaf, client_level: u32) -> (HandshakeTrace, HandshakeTrace) {
+    let (server, ca) = server_with(&leaf, |_| {});
     let mut client = SslContext::builder(SslMethod::tls_client()).expect("client");
     client.set_security_level(client_level);
     client.set_verify(SslVerifyMode::PEER);
@@ -124,7 +142,7 @@ fn handshake(leaf: Leaf, client_level: u32) -> (HandshakeTrace, HandshakeTrace) 
         .trace_handshakes(TraceOptions::default())
         .expect("trace");
 
-    let p = pair(&server.build(), &client.build(), "localhost");
+    let p = pair(&server, &client.build(), "localhost");
     (p.client, p.server)
 }
 
@@ -243,4 +261,49 @@ fn a_server_certificate_sent_as_a_client_certificate() {
         "{d}"
     );
     assert!(d.fix.contains("clientAuth"), "{d}");
+}
+
+/// RSA key transport to a certificate whose keyUsage is signing alone:
+/// OpenSSL's server picks the suite anyway, gnutls-cli refuses it (RFC
+/// 5246 section 7.4.2 wants keyEncipherment) with internal_error.
+#[test]
+fn rsa_key_transport_to_a_signing_only_certificate() {
+    let key = PKey::from_rsa(Rsa::generate(2048).expect("RSA")).expect("pkey");
+    let leaf = Leaf {
+        key,
+        digest: MessageDigest::sha256(),
+        client_auth_only: false,
+    };
+    let (server, ca) = server_with(&leaf, |b| {
+        b.set_max_proto_version(Some(SslVersion::TLS1_2))
+            .expect("TLS 1.2");
+        b.set_cipher_list("AES128-GCM-SHA256").expect("RSA suite");
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, ca.to_pem().expect("PEM")).expect("write root");
+    let (addr, handle) = traced_server(&server);
+    let mut client = Reaped::spawn(
+        gnutls_cli()
+            .args(["--port", &addr.port().to_string(), "--x509cafile"])
+            .arg(&root)
+            .args([
+                "--priority",
+                "NORMAL:-KX-ALL:+RSA:-VERS-TLS1.3",
+                "localhost",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("spawn gnutls-cli");
+    client.wait_exit();
+    let trace = handle.join().expect("server thread");
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::ServerCertWrongPurpose, Fault::Server),
+        "this server chose TLS_RSA_WITH_AES_128_GCM_SHA256, RSA key transport",
+        "RSA key transport, keyUsage digitalSignature",
+    );
+    assert!(d.summary.contains("keyUsage (Digital Signature)"), "{d}");
 }

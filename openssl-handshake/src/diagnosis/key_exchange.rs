@@ -1,7 +1,8 @@
-//! A key exchange weaker than the client's security level allows: DHE
-//! with a prime too short (the Logjam-era 1024-bit parameters), which
-//! OpenSSL's client refuses with "dh key too small" once the server has
-//! sent them.
+//! A key exchange the client will not go through with: DHE with a prime
+//! shorter than its security level allows (the Logjam-era 1024-bit
+//! parameters, "dh key too small"), or RSA key transport to a
+//! certificate whose keyUsage forbids encryption, which GnuTLS refuses
+//! and OpenSSL's own server still picks.
 
 use crate::decode::{Body, KeyExchangeKind, ServerKeyExchange};
 use crate::event::{Direction, Message, Side};
@@ -19,6 +20,47 @@ const FIX: &str = "Give the server DH parameters of 2048 bits or more (an RFC 79
      connection.";
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
+    weak_dh(f).or_else(|| rsa_without_key_encipherment(f))
+}
+
+/// TLS 1.2 RSA key transport encrypts the premaster secret to the
+/// certificate's key, which keyUsage must then allow (RFC 5246 section
+/// 7.4.2: keyEncipherment). OpenSSL's server picks such a suite anyway.
+fn rsa_without_key_encipherment(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Server {
+        return None;
+    }
+    let suite = f.server_hello?.cipher_suite.name.as_deref()?;
+    let usages = f.local?.certificate.as_ref()?.key_usage.as_ref()?;
+    if !suite.starts_with("TLS_RSA_WITH_") || usages.iter().any(|u| u == "Key Encipherment") {
+        return None;
+    }
+    let a = f.received?;
+    if !client_stopped_after_hello(f) {
+        return None;
+    }
+    Some(
+        Diagnosis::new(
+            Cause::ServerCertWrongPurpose,
+            Fault::Server,
+            format!(
+                "this server chose {suite}, RSA key transport, which encrypts to its \
+                 certificate's key, but the certificate's keyUsage ({}) does not allow \
+                 encryption (RFC 5246 section 7.4.2 requires keyEncipherment); the client \
+                 refused it ({})",
+                usages.join(", "),
+                alert_name(a)
+            ),
+            "Prefer ECDHE suites, which need only digitalSignature, and drop the RSA \
+             key-transport suites (TLS_RSA_WITH_*), or reissue the certificate with keyUsage \
+             keyEncipherment as well.",
+        )
+        .with("local certificate key usage", usages.join(", "))
+        .with("alert received", alert_text(a)),
+    )
+}
+
+fn weak_dh(f: &Facts<'_>) -> Option<Diagnosis> {
     let ske = dhe_parameters(f)?;
     let bits = ske.dh_bits?;
     match f.side {
@@ -91,8 +133,8 @@ fn dhe_parameters<'a>(f: &Facts<'a>) -> Option<&'a ServerKeyExchange> {
     })
 }
 
-/// Whether the peer's fatal handshake_failure or insufficient_security
-/// came before it sent anything after the ServerHelloDone.
+/// Whether the client answered the server's flight with a fatal
+/// handshake_failure or insufficient_security, and nothing else.
 fn refused_after_key_exchange(f: &Facts<'_>) -> bool {
     let refusal = f.received.is_some_and(|a| {
         matches!(
@@ -100,11 +142,14 @@ fn refused_after_key_exchange(f: &Facts<'_>) -> bool {
             alert::HANDSHAKE_FAILURE | alert::INSUFFICIENT_SECURITY
         )
     });
-    let client_went_on = f
-        .trace
+    refusal && client_stopped_after_hello(f)
+}
+
+/// Whether the client sent no handshake message after its ClientHello.
+fn client_stopped_after_hello(f: &Facts<'_>) -> bool {
+    !f.trace
         .messages()
-        .any(|m| m.direction == Direction::Read && after_hello(m));
-    refusal && !client_went_on
+        .any(|m| m.direction == Direction::Read && after_hello(m))
 }
 
 /// A client's handshake message after its ClientHello: Certificate,

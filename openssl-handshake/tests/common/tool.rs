@@ -86,6 +86,18 @@ pub fn openssl() -> Command {
     Command::new("openssl")
 }
 
+/// The `gnutls-cli` command, after checking once that it is installed.
+pub fn gnutls_cli() -> Command {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
+        stdout_of(
+            Command::new("gnutls-cli").arg("--version"),
+            "the gnutls-bin package",
+        );
+    });
+    Command::new("gnutls-cli")
+}
+
 /// `openssl s_server` on a free loopback port, serving `leaf` (its chain,
 /// also as `-chainCAfile`, and key) with `args`: the child, its stdout's
 /// lines, and the port from its `ACCEPT` line.
