@@ -11,20 +11,14 @@ mod common;
 use std::process::Stdio;
 
 use common::diagnosis::{assert_cause, assert_diagnosis, pair, traced_server};
+use common::issue::{certificate, p256, CURRENT};
 use common::tool::{gnutls_cli, Reaped};
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
 use openssl::pkey::{PKey, Private};
 use openssl::rsa::Rsa;
 use openssl::ssl::{SslContext, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion};
-use openssl::x509::extension::{
-    BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectAlternativeName,
-};
 use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::{X509Name, X509};
+use openssl::x509::X509;
 use openssl_handshake::{Cause, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use testkit::pki::KeyType;
 
@@ -32,71 +26,6 @@ struct Leaf {
     key: PKey<Private>,
     digest: MessageDigest,
     client_auth_only: bool,
-}
-
-fn p256() -> PKey<Private> {
-    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("P-256");
-    PKey::from_ec_key(EcKey::generate(&group).expect("EC key")).expect("pkey")
-}
-
-fn name(cn: &str) -> X509Name {
-    let mut n = X509Name::builder().expect("name");
-    n.append_entry_by_text("CN", cn).expect("CN");
-    n.build()
-}
-
-fn certificate(
-    subject: &str,
-    key: &PKey<Private>,
-    issuer: Option<(&X509, &PKey<Private>)>,
-    digest: MessageDigest,
-    client_auth_only: bool,
-) -> X509 {
-    let mut b = X509::builder().expect("builder");
-    b.set_version(2).expect("version");
-    let serial = BigNum::from_u32(rand_serial()).and_then(|n| n.to_asn1_integer());
-    b.set_serial_number(&serial.expect("serial"))
-        .expect("serial");
-    b.set_subject_name(&name(subject)).expect("subject");
-    b.set_pubkey(key).expect("key");
-    b.set_not_before(&Asn1Time::days_from_now(0).expect("time"))
-        .expect("not before");
-    b.set_not_after(&Asn1Time::days_from_now(30).expect("time"))
-        .expect("not after");
-    let (issuer_name, signing_key) = match issuer {
-        Some((cert, key)) => (cert.subject_name().to_owned().expect("name"), key),
-        None => (name(subject), key),
-    };
-    b.set_issuer_name(&issuer_name).expect("issuer");
-    if issuer.is_none() {
-        let ca = BasicConstraints::new().critical().ca().build();
-        b.append_extension(ca.expect("CA")).expect("CA");
-    } else {
-        let san = SubjectAlternativeName::new()
-            .dns("localhost")
-            .build(&b.x509v3_context(None, None));
-        b.append_extension(san.expect("SAN")).expect("SAN");
-        let mut eku = ExtendedKeyUsage::new();
-        if client_auth_only {
-            eku.client_auth();
-        } else {
-            eku.server_auth();
-        }
-        b.append_extension(eku.build().expect("EKU")).expect("EKU");
-        // Signing alone, as an ECDHE-only deployment issues it: enough for
-        // TLS 1.3 and ECDHE, not for RSA key transport.
-        let usage = KeyUsage::new().critical().digital_signature().build();
-        b.append_extension(usage.expect("keyUsage"))
-            .expect("keyUsage");
-    }
-    b.sign(signing_key, digest).expect("sign");
-    b.build()
-}
-
-fn rand_serial() -> u32 {
-    let mut bytes = [0u8; 4];
-    openssl::rand::rand_bytes(&mut bytes).expect("random");
-    u32::from_be_bytes(bytes) >> 1
 }
 
 /// A traced server at security level 0 presenting `leaf`, issued by a
@@ -109,6 +38,7 @@ fn server_with(leaf: &Leaf, tune: impl FnOnce(&mut SslContextBuilder)) -> (SslCo
         None,
         MessageDigest::sha256(),
         false,
+        CURRENT,
     );
     let cert = certificate(
         "localhost",
@@ -116,6 +46,7 @@ fn server_with(leaf: &Leaf, tune: impl FnOnce(&mut SslContextBuilder)) -> (SslCo
         Some((&ca, &ca_key)),
         leaf.digest,
         leaf.client_auth_only,
+        CURRENT,
     );
     let mut server = SslContext::builder(SslMethod::tls_server()).expect("server");
     server.set_security_level(0);

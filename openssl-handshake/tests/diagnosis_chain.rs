@@ -1,10 +1,18 @@
 //! Which certificate of a chain is at fault: a current leaf sent with an
 //! intermediate that has expired reads as the intermediate's fault on
-//! both sides, not as "the server's certificate has expired".
+//! both sides, not as "the server's certificate has expired"; a client's
+//! expired certificate reads as that, not as an untrusted one.
 
 mod common;
 
-use common::diagnosis::{assert_cause, negative_client, negative_server, pair};
+use common::diagnosis::{
+    assert_cause, assert_diagnosis, negative_client, negative_server, pair, rsa,
+};
+use common::issue::{certificate, p256, CURRENT};
+use common::{client_ctx, server_ctx_with};
+use openssl::hash::MessageDigest;
+use openssl::ssl::SslVerifyMode;
+use openssl::x509::store::X509StoreBuilder;
 use openssl_handshake::{Cause, Fault};
 use testkit::pki::Negative;
 
@@ -33,4 +41,46 @@ fn an_expired_intermediate_is_named_on_both_sides() {
             "{d}"
         );
     }
+}
+
+/// The client's own certificate out of date: the server names it, with
+/// the date, and asks for a renewal, not for another CA.
+#[test]
+fn an_expired_client_certificate_is_named_by_the_server() {
+    let ca_key = p256();
+    let ca = certificate(
+        "Client CA",
+        &ca_key,
+        None,
+        MessageDigest::sha256(),
+        false,
+        CURRENT,
+    );
+    let key = p256();
+    let leaf = certificate(
+        "localhost",
+        &key,
+        Some((&ca, &ca_key)),
+        MessageDigest::sha256(),
+        true,
+        (-60, -1),
+    );
+    let server = server_ctx_with(rsa(), |b| {
+        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+        let mut store = X509StoreBuilder::new().expect("store");
+        store.add_cert(ca.clone()).expect("client CA");
+        b.set_cert_store(store.build());
+    });
+    let client = client_ctx(|b| {
+        b.set_certificate(&leaf).expect("client certificate");
+        b.set_private_key(&key).expect("client key");
+    });
+    let p = pair(&server, &client, "localhost");
+    let d = assert_diagnosis(
+        &p.server,
+        (Cause::ClientCertRejected, Fault::Client),
+        "the client's certificate has expired (notAfter ",
+        "an expired client certificate",
+    );
+    assert!(d.fix.starts_with("Renew the client's certificate"), "{d}");
 }

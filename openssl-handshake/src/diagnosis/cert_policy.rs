@@ -49,7 +49,7 @@ pub(super) enum Holder {
 }
 
 impl Holder {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Holder::Server => "server",
             Holder::Client => "client",
@@ -57,7 +57,7 @@ impl Holder {
     }
 
     /// The peer that verified the certificate.
-    fn verifier(self) -> &'static str {
+    pub(super) fn verifier(self) -> &'static str {
         match self {
             Holder::Server => "client",
             Holder::Client => "server",
@@ -66,7 +66,7 @@ impl Holder {
 
     /// What a refusal is diagnosed as: the server's certificate has a
     /// cause of each kind, a client's is rejected.
-    fn diagnosis(self, server_cause: Cause, summary: String, fix: String) -> Diagnosis {
+    pub(super) fn diagnosis(self, server_cause: Cause, summary: String, fix: String) -> Diagnosis {
         match self {
             Holder::Server => Diagnosis::new(server_cause, Fault::Server, summary, fix),
             Holder::Client => {

@@ -6,10 +6,6 @@
 //! the client's alert, and reads the rest from its own certificate
 //! ([`super::LocalCertificate`]) and the chain it sent.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use openssl::asn1::Asn1Time;
-
 use crate::decode::Certificate;
 use crate::event::Side;
 
@@ -17,11 +13,12 @@ use super::cert_policy::{
     self, Holder, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, INVALID_PURPOSE,
 };
 use super::facts::{alert, alert_name, alert_text, Facts};
+use super::validity::{
+    expired, first_out_of_date, not_yet_valid, out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID,
+};
 use super::{Cause, Diagnosis, Fault, LocalCertificate};
 
 const UNABLE_TO_GET_ISSUER_CERT: i32 = 2;
-const CERT_NOT_YET_VALID: i32 = 9;
-const CERT_HAS_EXPIRED: i32 = 10;
 const DEPTH_ZERO_SELF_SIGNED_CERT: i32 = 18;
 const SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
 const UNABLE_TO_GET_ISSUER_CERT_LOCALLY: i32 = 20;
@@ -68,8 +65,8 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
     let alone = chain.is_some_and(|c| c.subjects.len() == 1);
     let sni = f.client_hello.and_then(|h| h.sni.as_deref());
     let d = match v.code {
-        CERT_HAS_EXPIRED => out_of_date(chain, true),
-        CERT_NOT_YET_VALID => out_of_date(chain, false),
+        CERT_HAS_EXPIRED => out_of_date(chain, true, Holder::Server),
+        CERT_NOT_YET_VALID => out_of_date(chain, false, Holder::Server),
         HOSTNAME_MISMATCH | IP_ADDRESS_MISMATCH => wrong_host(
             leaf.map(String::as_str),
             sni,
@@ -144,14 +141,14 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
     // certificate_expired also means "not currently valid" (RFC 5246
     // section 7.2.2); rustls sends it for a certificate not valid yet.
     let d = if own.is_some_and(|c| c.not_yet_valid) {
-        not_yet_valid(own.map(|c| c.not_before.as_str()))
+        not_yet_valid(own.map(|c| c.not_before.as_str()), Holder::Server)
     } else if own.is_some_and(|c| c.expired) {
-        expired(own.map(|c| c.not_after.as_str()))
+        expired(own.map(|c| c.not_after.as_str()), Holder::Server)
     } else if a.description == alert::CERTIFICATE_EXPIRED || first_out_of_date(sent_chain).is_some()
     {
         // This server's own certificate is current: the chain it sent
         // says which one is not (GnuTLS says bad_certificate for it).
-        out_of_date(Some(sent_chain), true)
+        out_of_date(Some(sent_chain), true, Holder::Server)
     } else if own.is_some_and(|c| c.self_signed) || (last == 0 && self_issued(Some(sent_chain), 0))
     {
         self_signed()
@@ -203,106 +200,6 @@ fn describe(c: &LocalCertificate) -> String {
         c.signature_algorithm,
         usage(&c.key_usage),
         usage(&c.extended_key_usage)
-    )
-}
-
-/// Which certificate of the chain the server sent (leaf first) is out of
-/// its validity: its own, as a rule; an intermediate it still sends after
-/// the CA replaced it; or, when every one it sent is current, the root
-/// the client trusts at the end of the chain. `expired_hint` says which
-/// cause to give when the chain cannot tell.
-fn out_of_date(chain: Option<&Certificate>, expired_hint: bool) -> Diagnosis {
-    let found = chain.and_then(first_out_of_date);
-    let text = |t: i64| {
-        Asn1Time::from_unix(t as libc::time_t).map_or_else(|_| t.to_string(), |a| a.to_string())
-    };
-    let words = |expired: bool| {
-        if expired {
-            (Cause::ServerCertExpired, "has expired", "notAfter")
-        } else {
-            (
-                Cause::ServerCertNotYetValid,
-                "is not valid yet",
-                "notBefore",
-            )
-        }
-    };
-    match (found, chain) {
-        (Some((0, true, t)), _) => expired(Some(&text(t))),
-        (Some((0, false, t)), _) => not_yet_valid(Some(&text(t))),
-        (Some((i, is_expired, t)), Some(c)) => {
-            let (cause, state, date) = words(is_expired);
-            Diagnosis::new(
-                cause,
-                Fault::Server,
-                format!(
-                    "the CA certificate the server sends with its own, {}, {state} ({date} \
-                     {}); the server's own certificate is current",
-                    short_name_or(c.subjects.get(i), "an intermediate"),
-                    text(t)
-                ),
-                "Serve the CA's current intermediate certificate in place of the out-of-date \
-                 one (the CA publishes it): the leaf, then the intermediates it was issued \
-                 under.",
-            )
-        }
-        (_, Some(c)) if !c.subjects.is_empty() => {
-            let (cause, state, _) = words(expired_hint);
-            Diagnosis::new(
-                cause,
-                Fault::Unknown,
-                format!(
-                    "every certificate the server sent is current, so the one that {state} is \
-                     the root the client trusts at the end of the chain ({})",
-                    short_name_or(c.issuers.last(), "a root CA")
-                ),
-                "Update the client's trust store (e.g. the ca-certificates package), or have \
-                 the server send a chain that leads to a current root the client trusts.",
-            )
-        }
-        _ if expired_hint => expired(None),
-        _ => not_yet_valid(None),
-    }
-}
-
-/// The first certificate of `chain` out of its validity now: its index,
-/// whether it has expired (rather than not begun), and the date passed.
-fn first_out_of_date(chain: &Certificate) -> Option<(usize, bool, i64)> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    (0..chain.subjects.len()).find_map(|i| {
-        let (from, until) = (
-            *chain.not_before_unix.get(i)?,
-            *chain.not_after_unix.get(i)?,
-        );
-        if until != 0 && until < now {
-            Some((i, true, until))
-        } else if from > now {
-            Some((i, false, from))
-        } else {
-            None
-        }
-    })
-}
-
-fn expired(not_after: Option<&str>) -> Diagnosis {
-    let when = not_after.map_or(String::new(), |d| format!(" (notAfter {d})"));
-    Diagnosis::new(
-        Cause::ServerCertExpired,
-        Fault::Server,
-        format!("the server's certificate has expired{when}"),
-        "Renew the server's certificate and install the new one (with its chain).",
-    )
-}
-
-fn not_yet_valid(not_before: Option<&str>) -> Diagnosis {
-    let when = not_before.map_or(String::new(), |d| format!(" (notBefore {d})"));
-    Diagnosis::new(
-        Cause::ServerCertNotYetValid,
-        Fault::Server,
-        format!("the server's certificate is not valid yet{when}"),
-        "Check both machines' clocks, or install a certificate that is valid now.",
     )
 }
 
@@ -364,7 +261,7 @@ fn self_issued(chain: Option<&Certificate>, i: usize) -> bool {
 /// "localhost" out of "C = US, O = Example, CN = localhost".
 /// The common name of `name` (all of it when it has none), or `otherwise`
 /// when there is no name.
-fn short_name_or(name: Option<&String>, otherwise: &str) -> String {
+pub(super) fn short_name_or(name: Option<&String>, otherwise: &str) -> String {
     name.map_or_else(
         || otherwise.to_owned(),
         |n| common_name(n).unwrap_or(n).to_owned(),

@@ -5,6 +5,7 @@ use crate::event::Side;
 
 use super::cert_policy::{self, Holder};
 use super::facts::{alert, alert_name, alert_text, Facts};
+use super::validity::{out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID};
 use super::{Cause, Diagnosis, Fault};
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -52,11 +53,16 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         .client_certificate
         .and_then(|c| c.subjects.first())
         .map_or("its certificate".to_owned(), |s| format!("[{s}]"));
-    // A key, digest or purpose this server's policy refuses is named as
-    // such; the chain is there only if OpenSSL kept it.
-    let policy = f
-        .verify
-        .and_then(|v| cert_policy::verify_error_in(f, v.code, Holder::Client));
+    // A certificate out of date, or a key, digest or purpose this
+    // server's policy refuses, is named as such.
+    let policy = f.verify.and_then(|v| match v.code {
+        CERT_NOT_YET_VALID | CERT_HAS_EXPIRED => Some(out_of_date(
+            f.client_certificate,
+            v.code == CERT_HAS_EXPIRED,
+            Holder::Client,
+        )),
+        code => cert_policy::verify_error_in(f, code, Holder::Client),
+    });
     let d = policy.unwrap_or_else(|| {
         Diagnosis::new(
             Cause::ClientCertRejected,

@@ -22,6 +22,7 @@ mod renegotiation;
 mod retired;
 mod suite_version;
 mod transport;
+mod validity;
 mod version;
 
 use std::fmt;

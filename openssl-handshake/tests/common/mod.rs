@@ -8,6 +8,7 @@
 
 pub mod diagnosis;
 pub mod hello;
+pub mod issue;
 pub mod tool;
 
 use std::io::{Read, Write};

@@ -77,25 +77,26 @@ impl Drop for Reaped {
 /// missing tool fails the test saying what to install.
 pub fn openssl() -> Command {
     static CHECKED: OnceLock<()> = OnceLock::new();
-    CHECKED.get_or_init(|| {
-        stdout_of(
-            Command::new("openssl").arg("version"),
-            "the openssl package",
-        );
-    });
-    Command::new("openssl")
+    checked(&CHECKED, "openssl", "version", "the openssl package")
 }
 
-/// The `gnutls-cli` command, after checking once that it is installed.
+/// The `gnutls-cli` command, checked likewise.
 pub fn gnutls_cli() -> Command {
     static CHECKED: OnceLock<()> = OnceLock::new();
-    CHECKED.get_or_init(|| {
-        stdout_of(
-            Command::new("gnutls-cli").arg("--version"),
-            "the gnutls-bin package",
-        );
+    checked(
+        &CHECKED,
+        "gnutls-cli",
+        "--version",
+        "the gnutls-bin package",
+    )
+}
+
+/// `program`, once `program version_arg` has run (the first time only).
+fn checked(once: &OnceLock<()>, program: &str, version_arg: &str, package: &str) -> Command {
+    once.get_or_init(|| {
+        stdout_of(Command::new(program).arg(version_arg), package);
     });
-    Command::new("gnutls-cli")
+    Command::new(program)
 }
 
 /// `openssl s_server` on a free loopback port, serving `leaf` (its chain,

@@ -1,0 +1,132 @@
+//! Certificates out of their validity period: which one of the chain as
+//! sent (the leaf, an intermediate the peer still sends after its CA
+//! replaced it, or, when all it sent are current, the root the verifier
+//! trusts), for either end's chain.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use openssl::asn1::Asn1Time;
+
+use crate::decode::Certificate;
+
+use super::cert_policy::Holder;
+use super::certificate::short_name_or;
+use super::{Cause, Diagnosis, Fault};
+
+pub(super) const CERT_NOT_YET_VALID: i32 = 9;
+pub(super) const CERT_HAS_EXPIRED: i32 = 10;
+
+/// The diagnosis of a chain (leaf first, as `holder` sent it) refused for
+/// its dates. `expired_hint` says which cause to give when the chain
+/// cannot tell (the verify error or alert said which).
+pub(super) fn out_of_date(
+    chain: Option<&Certificate>,
+    expired_hint: bool,
+    holder: Holder,
+) -> Diagnosis {
+    let who = holder.name();
+    let verifier = holder.verifier();
+    match (chain.and_then(first_out_of_date), chain) {
+        (Some((0, true, t)), _) => expired(Some(&date(t)), holder),
+        (Some((0, false, t)), _) => not_yet_valid(Some(&date(t)), holder),
+        (Some((i, is_expired, t)), Some(c)) => {
+            let (cause, state, field) = words(is_expired);
+            holder.diagnosis(
+                cause,
+                format!(
+                    "the CA certificate the {who} sends with its own, {}, {state} ({field} {}); \
+                     the {who}'s own certificate is current",
+                    short_name_or(c.subjects.get(i), "an intermediate"),
+                    date(t)
+                ),
+                format!(
+                    "Have the {who} send the CA's current intermediate certificate in place of \
+                     the out-of-date one (the CA publishes it): the leaf, then the \
+                     intermediates it was issued under."
+                ),
+            )
+        }
+        (_, Some(c)) if !c.subjects.is_empty() => {
+            let (cause, state, _) = words(expired_hint);
+            let d = holder.diagnosis(
+                cause,
+                format!(
+                    "every certificate the {who} sent is current, so the one that {state} is \
+                     the root the {verifier} trusts at the end of the chain ({})",
+                    short_name_or(c.issuers.last(), "a root CA")
+                ),
+                format!(
+                    "Update the {verifier}'s trust store (e.g. the ca-certificates package), or \
+                     have the {who} send a chain that leads to a current root the {verifier} \
+                     trusts."
+                ),
+            );
+            Diagnosis {
+                fault: Fault::Unknown,
+                ..d
+            }
+        }
+        _ if expired_hint => expired(None, holder),
+        _ => not_yet_valid(None, holder),
+    }
+}
+
+/// The `holder`'s own certificate has expired (on `not_after`).
+pub(super) fn expired(not_after: Option<&str>, holder: Holder) -> Diagnosis {
+    let who = holder.name();
+    let when = not_after.map_or(String::new(), |d| format!(" (notAfter {d})"));
+    holder.diagnosis(
+        Cause::ServerCertExpired,
+        format!("the {who}'s certificate has expired{when}"),
+        format!("Renew the {who}'s certificate and install the new one (with its chain)."),
+    )
+}
+
+/// The `holder`'s own certificate is not valid until `not_before`.
+pub(super) fn not_yet_valid(not_before: Option<&str>, holder: Holder) -> Diagnosis {
+    let who = holder.name();
+    let when = not_before.map_or(String::new(), |d| format!(" (notBefore {d})"));
+    holder.diagnosis(
+        Cause::ServerCertNotYetValid,
+        format!("the {who}'s certificate is not valid yet{when}"),
+        "Check both machines' clocks, or install a certificate that is valid now.".to_owned(),
+    )
+}
+
+/// The first certificate of `chain` out of its validity now: its index,
+/// whether it has expired (rather than not begun), and the date passed.
+pub(super) fn first_out_of_date(chain: &Certificate) -> Option<(usize, bool, i64)> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    (0..chain.subjects.len()).find_map(|i| {
+        let (from, until) = (
+            *chain.not_before_unix.get(i)?,
+            *chain.not_after_unix.get(i)?,
+        );
+        if until != 0 && until < now {
+            Some((i, true, until))
+        } else if from > now {
+            Some((i, false, from))
+        } else {
+            None
+        }
+    })
+}
+
+fn words(expired: bool) -> (Cause, &'static str, &'static str) {
+    if expired {
+        (Cause::ServerCertExpired, "has expired", "notAfter")
+    } else {
+        (
+            Cause::ServerCertNotYetValid,
+            "is not valid yet",
+            "notBefore",
+        )
+    }
+}
+
+/// Unix seconds as OpenSSL prints a time ("Dec  1 10:43:00 2026 GMT").
+fn date(t: i64) -> String {
+    Asn1Time::from_unix(t as libc::time_t).map_or_else(|_| t.to_string(), |a| a.to_string())
+}
