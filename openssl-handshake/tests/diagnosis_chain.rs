@@ -84,3 +84,46 @@ fn an_expired_client_certificate_is_named_by_the_server() {
     );
     assert!(d.fix.starts_with("Renew the client's certificate"), "{d}");
 }
+
+/// Every certificate the server sends is current, but the root the client
+/// trusts has expired: the client's store is the one out of date. The
+/// server also sends the test PKI's intermediate, no part of this chain,
+/// as misconfigured servers send stray certificates.
+#[test]
+fn an_expired_root_in_the_clients_store() {
+    let root_key = p256();
+    let root = certificate(
+        "Expired Root",
+        &root_key,
+        None,
+        MessageDigest::sha256(),
+        false,
+        (-60, -1),
+    );
+    let key = p256();
+    let leaf = certificate(
+        "localhost",
+        &key,
+        Some((&root, &root_key)),
+        MessageDigest::sha256(),
+        false,
+        CURRENT,
+    );
+    let server = server_ctx_with(rsa(), |b| {
+        b.set_certificate(&leaf).expect("leaf");
+        b.set_private_key(&key).expect("key");
+    });
+    let client = client_ctx(|b| {
+        let mut store = X509StoreBuilder::new().expect("store");
+        store.add_cert(root.clone()).expect("root");
+        b.set_cert_store(store.build());
+    });
+    let p = pair(&server, &client, "localhost");
+    assert_diagnosis(
+        &p.client,
+        (Cause::ServerCertExpired, Fault::Unknown),
+        "every certificate the server sent is current, so the one that has expired is the root \
+         the client trusts at the end of the chain (Expired Root)",
+        "an expired root in the client's store",
+    );
+}

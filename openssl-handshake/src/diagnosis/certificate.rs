@@ -227,7 +227,7 @@ fn self_signed() -> Diagnosis {
 }
 
 fn untrusted_root(chain: Option<&Certificate>) -> Diagnosis {
-    let root = short_name_or(chain.and_then(|c| c.issuers.last()), "a CA");
+    let root = short_name_or(chain.and_then(top_issuer), "a CA");
     Diagnosis::new(
         Cause::ServerCertUntrustedRoot,
         Fault::Unknown,
@@ -249,6 +249,20 @@ fn missing_intermediate(chain: Option<&Certificate>) -> Diagnosis {
         "Configure the server to send the full chain (leaf then intermediates, e.g. \
          SSL_CTX_use_certificate_chain_file).",
     )
+}
+
+/// The issuer the chain ends at: followed from the leaf through the
+/// certificates sent, which may hold others that are no part of it.
+pub(super) fn top_issuer(chain: &Certificate) -> Option<&String> {
+    let mut at = 0;
+    for _ in 0..chain.subjects.len() {
+        let issuer = chain.issuers.get(at)?;
+        match (0..chain.subjects.len()).find(|&j| j != at && &chain.subjects[j] == issuer) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    chain.issuers.get(at)
 }
 
 /// Whether certificate `i` of a chain names itself as its issuer.

@@ -10,7 +10,7 @@ use openssl::asn1::Asn1Time;
 use crate::decode::Certificate;
 
 use super::cert_policy::Holder;
-use super::certificate::short_name_or;
+use super::certificate::{short_name_or, top_issuer};
 use super::{Cause, Diagnosis, Fault};
 
 pub(super) const CERT_NOT_YET_VALID: i32 = 9;
@@ -53,7 +53,7 @@ pub(super) fn out_of_date(
                 format!(
                     "every certificate the {who} sent is current, so the one that {state} is \
                      the root the {verifier} trusts at the end of the chain ({})",
-                    short_name_or(c.issuers.last(), "a root CA")
+                    short_name_or(top_issuer(c), "a root CA")
                 ),
                 format!(
                     "Update the {verifier}'s trust store (e.g. the ca-certificates package), or \
