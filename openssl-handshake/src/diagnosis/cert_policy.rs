@@ -8,13 +8,14 @@
 
 use crate::cert::CertificateInfo;
 
+use super::certificate::short_name_or;
 use super::facts::Facts;
 use super::{Cause, Diagnosis, Fault, LocalCertificate};
 
-pub(super) const INVALID_PURPOSE: i32 = 26;
-pub(super) const EE_KEY_TOO_SMALL: i32 = 66;
-pub(super) const CA_KEY_TOO_SMALL: i32 = 67;
-pub(super) const CA_MD_TOO_WEAK: i32 = 68;
+const INVALID_PURPOSE: i32 = 26;
+const EE_KEY_TOO_SMALL: i32 = 66;
+const CA_KEY_TOO_SMALL: i32 = 67;
+const CA_MD_TOO_WEAK: i32 = 68;
 
 /// The security level most current distributions build OpenSSL with,
 /// and OpenSSL's own default from 3.2.
@@ -324,16 +325,9 @@ fn weak_digest(algorithm: &str) -> bool {
 /// `role` followed by the certificate's common name, when there is one.
 fn whose(cert: Option<&CertificateInfo>, role: &str) -> String {
     match cert {
-        Some(c) => format!("{role} ({})", short(&c.subject)),
+        Some(c) => format!("{role} ({})", short_name_or(Some(&c.subject), role)),
         None => role.to_owned(),
     }
-}
-
-/// The common name of a one-line name, or all of it.
-fn short(name: &str) -> &str {
-    name.split(", ")
-        .find_map(|part| part.strip_prefix("CN = "))
-        .unwrap_or(name)
 }
 
 #[cfg(test)]

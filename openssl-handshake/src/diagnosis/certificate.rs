@@ -9,9 +9,7 @@
 use crate::decode::Certificate;
 use crate::event::Side;
 
-use super::cert_policy::{
-    self, Holder, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, INVALID_PURPOSE,
-};
+use super::cert_policy::{self, Holder};
 use super::facts::{alert, alert_name, alert_text, Facts};
 use super::validity::{
     expired, first_out_of_date, not_yet_valid, out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID,
@@ -85,21 +83,22 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
         UNABLE_TO_GET_ISSUER_CERT_LOCALLY
         | UNABLE_TO_GET_ISSUER_CERT
         | UNABLE_TO_VERIFY_LEAF_SIGNATURE => untrusted_root(chain),
-        INVALID_PURPOSE | EE_KEY_TOO_SMALL | CA_KEY_TOO_SMALL | CA_MD_TOO_WEAK => {
-            cert_policy::verify_error_in(f, v.code, Holder::Server)?
-        }
-        _ => Diagnosis::new(
-            Cause::ServerCertInvalid,
-            Fault::Server,
-            format!(
-                "this client could not verify the server's certificate: {}",
-                v.text
-            ),
-            format!(
-                "Fix the server's certificate or the client's trust settings for: {}.",
-                v.text
-            ),
-        ),
+        // A key, digest or purpose the client's policy refuses, else the
+        // verify error's own words.
+        code => cert_policy::verify_error_in(f, code, Holder::Server).unwrap_or_else(|| {
+            Diagnosis::new(
+                Cause::ServerCertInvalid,
+                Fault::Server,
+                format!(
+                    "this client could not verify the server's certificate: {}",
+                    v.text
+                ),
+                format!(
+                    "Fix the server's certificate or the client's trust settings for: {}.",
+                    v.text
+                ),
+            )
+        }),
     };
     Some(
         d.with("verify result", format!("{} ({})", v.code, v.text))
