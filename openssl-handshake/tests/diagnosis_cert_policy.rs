@@ -2,56 +2,47 @@
 //! refuses: a key or a signature digest under its security level, a
 //! certificate that may not identify a TLS server, or one whose keyUsage
 //! rules out the key exchange the server chose (checked with gnutls-cli,
-//! as OpenSSL's client does not check it). Each is issued here by a CA of
-//! the test's own, since the test PKI's credentials all pass; the server
-//! runs at security level 0 so that it loads them at all.
+//! as OpenSSL's client does not check it). The first three are the test
+//! PKI's negatives, served at the level that loads them; the last is
+//! issued here, as the test PKI's RSA leaf allows keyEncipherment.
 
 mod common;
 
 use std::process::Stdio;
 
+use common::diagnosis::negative_server;
 use common::diagnosis::{assert_cause, assert_diagnosis, pair, traced_server};
-use common::issue::{certificate, p256, CURRENT};
+use common::issue::{certificate, CURRENT};
 use common::tool::{gnutls_cli, Reaped};
+use common::{client_ctx, pki, server_ctx_with};
 use openssl::hash::MessageDigest;
-use openssl::pkey::{PKey, Private};
+use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
-use openssl::ssl::{SslContext, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion};
-use openssl::x509::store::X509StoreBuilder;
+use openssl::ssl::{SslContext, SslContextBuilder, SslMethod, SslVersion};
 use openssl::x509::X509;
 use openssl_handshake::{Cause, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions};
-use testkit::pki::KeyType;
+use testkit::pki::{KeyType, Negative};
 
-struct Leaf {
-    key: PKey<Private>,
-    digest: MessageDigest,
-    client_auth_only: bool,
-}
-
-/// A traced server at security level 0 presenting `leaf`, issued by a
-/// root of its own, and that root.
-fn server_with(leaf: &Leaf, tune: impl FnOnce(&mut SslContextBuilder)) -> (SslContext, X509) {
+/// A traced server at security level 0 presenting an RSA leaf for
+/// localhost whose keyUsage is digitalSignature alone, issued by a root of
+/// its own, and that root.
+fn signing_only_server(tune: impl FnOnce(&mut SslContextBuilder)) -> (SslContext, X509) {
+    let key = PKey::from_rsa(Rsa::generate(2048).expect("RSA")).expect("pkey");
     let ca_key = PKey::from_rsa(Rsa::generate(2048).expect("RSA")).expect("pkey");
-    let ca = certificate(
-        "Policy Test Root",
-        &ca_key,
-        None,
-        MessageDigest::sha256(),
-        false,
-        CURRENT,
-    );
+    let sha256 = MessageDigest::sha256();
+    let ca = certificate("Policy Test Root", &ca_key, None, sha256, false, CURRENT);
     let cert = certificate(
         "localhost",
-        &leaf.key,
+        &key,
         Some((&ca, &ca_key)),
-        leaf.digest,
-        leaf.client_auth_only,
+        sha256,
+        false,
         CURRENT,
     );
     let mut server = SslContext::builder(SslMethod::tls_server()).expect("server");
     server.set_security_level(0);
     server.set_certificate(&cert).expect("certificate");
-    server.set_private_key(&leaf.key).expect("key");
+    server.set_private_key(&key).expect("key");
     server
         .trace_handshakes(TraceOptions::default())
         .expect("trace");
@@ -60,20 +51,11 @@ fn server_with(leaf: &Leaf, tune: impl FnOnce(&mut SslContextBuilder)) -> (SslCo
 }
 
 /// Both sides' traces of a client at `client_level` meeting a server that
-/// presents `leaf`, issued by a root the client trusts.
-fn handshake(leaf: Leaf, client_level: u32) -> (HandshakeTrace, HandshakeTrace) {
-    let (server, ca) = server_with(&leaf, |_| {});
-    let mut client = SslContext::builder(SslMethod::tls_client()).expect("client");
-    client.set_security_level(client_level);
-    client.set_verify(SslVerifyMode::PEER);
-    let mut store = X509StoreBuilder::new().expect("store");
-    store.add_cert(ca).expect("root");
-    client.set_cert_store(store.build());
-    client
-        .trace_handshakes(TraceOptions::default())
-        .expect("trace");
-
-    let p = pair(&server, &client.build(), "localhost");
+/// presents the test PKI's negative `n` (at the level that loads it).
+fn handshake(n: Negative, client_level: u32) -> (HandshakeTrace, HandshakeTrace) {
+    let server = negative_server(n, |_| {});
+    let client = client_ctx(|b| b.set_security_level(client_level));
+    let p = pair(&server, &client, "localhost");
     (p.client, p.server)
 }
 
@@ -85,13 +67,7 @@ fn summary(trace: &HandshakeTrace) -> String {
 
 #[test]
 fn an_rsa_1024_leaf_under_security_level_2() {
-    let key = PKey::from_rsa(Rsa::generate(1024).expect("RSA")).expect("pkey");
-    let leaf = Leaf {
-        key,
-        digest: MessageDigest::sha256(),
-        client_auth_only: false,
-    };
-    let (client, server) = handshake(leaf, 2);
+    let (client, server) = handshake(Negative::WeakKey, 2);
     let what = "RSA 1024 leaf, client at level 2";
     assert_cause(&client, Cause::ServerCertWeak, what);
     let s = summary(&client);
@@ -107,12 +83,7 @@ fn an_rsa_1024_leaf_under_security_level_2() {
 
 #[test]
 fn a_sha1_signed_leaf_under_security_level_1() {
-    let leaf = Leaf {
-        key: p256(),
-        digest: MessageDigest::sha1(),
-        client_auth_only: false,
-    };
-    let (client, server) = handshake(leaf, 1);
+    let (client, server) = handshake(Negative::Sha1Signature, 1);
     let what = "SHA-1 signed leaf, client at level 1";
     assert_cause(&client, Cause::ServerCertWeak, what);
     let s = summary(&client);
@@ -127,12 +98,7 @@ fn a_sha1_signed_leaf_under_security_level_1() {
 
 #[test]
 fn a_leaf_for_tls_clients_only() {
-    let leaf = Leaf {
-        key: p256(),
-        digest: MessageDigest::sha256(),
-        client_auth_only: true,
-    };
-    let (client, server) = handshake(leaf, 2);
+    let (client, server) = handshake(Negative::WrongPurpose, 2);
     let what = "extendedKeyUsage clientAuth alone";
     for trace in [&client, &server] {
         assert_cause(trace, Cause::ServerCertWrongPurpose, what);
@@ -148,19 +114,8 @@ fn a_leaf_for_tls_clients_only() {
 /// the policy allows it, so the policy alone made the difference.
 #[test]
 fn the_same_leaves_pass_where_the_policy_allows_them() {
-    let key = PKey::from_rsa(Rsa::generate(1024).expect("RSA")).expect("pkey");
-    let weak = Leaf {
-        key,
-        digest: MessageDigest::sha256(),
-        client_auth_only: false,
-    };
-    let sha1 = Leaf {
-        key: p256(),
-        digest: MessageDigest::sha1(),
-        client_auth_only: false,
-    };
-    for (leaf, level) in [(weak, 1), (sha1, 0)] {
-        let (client, server) = handshake(leaf, level);
+    for (n, level) in [(Negative::WeakKey, 1), (Negative::Sha1Signature, 0)] {
+        let (client, server) = handshake(n, level);
         assert!(client.succeeded(), "{:?}", client.outcome);
         assert!(server.succeeded(), "{:?}", server.outcome);
     }
@@ -170,11 +125,11 @@ fn the_same_leaves_pass_where_the_policy_allows_them() {
 /// presented as a client certificate.
 #[test]
 fn a_server_certificate_sent_as_a_client_certificate() {
-    let server = common::server_ctx_with(common::pki().server(KeyType::EcdsaP256), |b| {
+    let server = server_ctx_with(pki().server(KeyType::EcdsaP256), |b| {
         common::diagnosis::require_client_cert(b)
     });
-    let client = common::client_ctx(|b| {
-        common::pki()
+    let client = client_ctx(|b| {
+        pki()
             .server(KeyType::EcdsaP256)
             .install(b)
             .expect("client credential");
@@ -199,13 +154,7 @@ fn a_server_certificate_sent_as_a_client_certificate() {
 /// 5246 section 7.4.2 wants keyEncipherment) with internal_error.
 #[test]
 fn rsa_key_transport_to_a_signing_only_certificate() {
-    let key = PKey::from_rsa(Rsa::generate(2048).expect("RSA")).expect("pkey");
-    let leaf = Leaf {
-        key,
-        digest: MessageDigest::sha256(),
-        client_auth_only: false,
-    };
-    let (server, ca) = server_with(&leaf, |b| {
+    let (server, ca) = signing_only_server(|b| {
         b.set_max_proto_version(Some(SslVersion::TLS1_2))
             .expect("TLS 1.2");
         b.set_cipher_list("AES128-GCM-SHA256").expect("RSA suite");
