@@ -237,6 +237,24 @@ fn pkcs1_signatures_alone_in_tls13() {
     );
 }
 
+/// s_client pinned to TLS 1.1 against a server whose only certificate is
+/// Ed25519: the suites and groups match, but EdDSA signs only through TLS
+/// 1.2's signature_algorithms, and OpenSSL says just "no shared cipher".
+#[test]
+fn an_ed25519_server_below_tls12() {
+    let server = server_ctx_with(pki().server(KeyType::Ed25519), |b| {
+        b.set_min_proto_version(None).expect("min");
+        b.set_security_level(0);
+    });
+    let t = against_s_client(&server, &["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], b"");
+    assert_diagnosis(
+        &t,
+        (Cause::NoSharedSignatureScheme, Fault::Client),
+        "this server's certificate has an Ed25519 key, which signs only from TLS 1.2 on",
+        "s_client -tls1_1 against an Ed25519 server",
+    );
+}
+
 /// s_client with its default TLS 1.2 suites but only CCM suites for TLS
 /// 1.3, which the server does not enable: the server settles on TLS 1.3,
 /// so the TLS 1.2 suites both list cannot help, and either side could

@@ -10,7 +10,7 @@ use super::retired::{deprecated_group, obsolete};
 use super::suite_version::{
     serves, settled_version, suites_need_newer_version, suites_of_another_version,
 };
-use super::version::{self, TLS1_3};
+use super::version::{self, TLS1_2, TLS1_3};
 use super::{names, Cause, Diagnosis, Fault, LocalConfig};
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV and TLS_FALLBACK_SCSV: signals, not
@@ -164,6 +164,13 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
              enable on the client suites for the server's key type.",
         );
         return Some(suite_evidence(d, hello, local));
+    }
+    if let Some(k) = key.filter(|k| settled < TLS1_2 && signs_from_tls12_only(k)) {
+        return Some(suite_evidence(
+            key_needs_tls12(k, settled, local),
+            hello,
+            local,
+        ));
     }
     if key.is_some_and(|k| !sigalgs_fit(hello, k, false)) {
         return Some(no_sigalg(f, hello));
@@ -342,6 +349,40 @@ fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
     .with("ClientHello.signature_algorithms", sigalg_names(hello))
     .with_some("local certificate key type", key)
     .with_some("OpenSSL reason", f.reason_text())
+}
+
+/// Keys whose signatures TLS defines only through TLS 1.2's
+/// signature_algorithms: EdDSA (RFC 8422 section 5.1.3) and RSA-PSS
+/// with its own key type (RFC 8446 section 4.2.3). TLS 1.0 and 1.1 sign
+/// with RSA PKCS#1 v1.5, DSA or ECDSA over fixed digests, so such a
+/// certificate serves no suite there, though suites and groups match.
+fn signs_from_tls12_only(key: &str) -> bool {
+    matches!(key, "Ed25519" | "Ed448" | "RSA-PSS")
+}
+
+/// The server's certificate cannot sign at the version the two ends
+/// settled on, which is below TLS 1.2.
+fn key_needs_tls12(key: &str, settled: u16, local: &LocalConfig) -> Diagnosis {
+    let version = version_name(settled);
+    let summary = format!(
+        "this server's certificate has an {key} key, which signs only from TLS 1.2 on          (TLS 1.0 and 1.1 have no signature_algorithms to name it), and {version} is the          highest version both ends allow"
+    );
+    if local.max_version.is_some_and(|m| m < TLS1_2) {
+        return Diagnosis::new(
+            Cause::NoSharedSignatureScheme,
+            Fault::Server,
+            summary,
+            "Enable TLS 1.2 and 1.3 on the server (TLS 1.0 and 1.1 are deprecated, RFC 8996),              or give it an ECDSA or RSA certificate.",
+        );
+    }
+    Diagnosis::new(
+        Cause::NoSharedSignatureScheme,
+        Fault::Client,
+        summary,
+        format!(
+            "Enable TLS 1.2 and 1.3 on the client ({version} is deprecated, RFC 8996); a server              that must still serve it needs an ECDSA or RSA certificate beside its {key} one."
+        ),
+    )
 }
 
 /// A TLS 1.3 client whose only RSA schemes are RSASSA-PKCS1-v1_5: TLS

@@ -9,7 +9,7 @@ use super::{Cause, Diagnosis, Fault, LocalConfig};
 
 /// The highest version RFC 7568 prohibits.
 const SSL3: u16 = 0x0300;
-const TLS1_2: u16 = 0x0303;
+pub(super) const TLS1_2: u16 = 0x0303;
 pub(super) const TLS1_3: u16 = 0x0304;
 /// The TLS_FALLBACK_SCSV signalling suite (RFC 7507).
 const FALLBACK_SCSV: u16 = 0x5600;
