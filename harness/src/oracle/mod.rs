@@ -10,7 +10,7 @@
 //! |------|---------|----------------|-----------|
 //! | no common version | client max below server min | protocol_version (server) | no_shared_version or hello_refused / no_shared_version |
 //! | no common version | client min above server max | protocol_version (client) | the same |
-//! | no shared suite | nothing the server can serve | handshake_failure (server) | hello_refused / no_shared_cipher, _signature_scheme or _group |
+//! | no shared suite | nothing the server can serve | handshake_failure (server) | hello_refused / no_shared_cipher (none listed by both), _signature_scheme (none its certificate authenticates) or _group (none with a group in common) |
 //! | no shared group (TLS 1.3) | no key share possible | handshake_failure (server) | hello_refused / no_shared_group |
 //! | client certificate required, none sent | TLS 1.3 | certificate_required (server) | client_cert_required on both |
 //! | client certificate required, none sent | TLS 1.2 and older | handshake_failure (server) | client_cert_required on both |
@@ -31,7 +31,7 @@ mod negotiation;
 
 use negotiation::{
     causes, effective_server_identity, failure, groups_overlap, negotiated_alpn, negotiated_suite,
-    negotiated_version, suite_unsupported, unsupported, usable_range,
+    negotiated_version, server_refusal, suite_unsupported, unsupported, usable_range,
 };
 
 /// Computes expectations for cases.
@@ -189,16 +189,9 @@ impl<'a> Oracle<'a> {
                 Some((Role::Server, alert::HANDSHAKE_FAILURE)),
                 None,
                 format!("no suite the client offers at {v} can be served by the server"),
-                // What rules a suite out may be its key type, its group or
-                // the signature schemes, which the server names.
-                causes(
-                    &[Cause::HelloRefused],
-                    &[
-                        Cause::NoSharedCipher,
-                        Cause::NoSharedSignatureScheme,
-                        Cause::NoSharedGroup,
-                    ],
-                ),
+                // The client hears only handshake_failure; the server
+                // names the rule that left no suite.
+                causes(&[Cause::HelloRefused], &server_refusal(&c, &s, v)),
             );
         };
 

@@ -137,15 +137,66 @@ pub(super) fn negotiated_suite<'c>(
 /// Whether the server has what `suite` needs: a certificate for its
 /// authentication, the PSK or SRP login, and a group for ECDHE.
 pub(super) fn server_can_serve(suite: &SuiteInfo, c: &Endpoint, s: &Endpoint, v: Version) -> bool {
-    if suite.needs_psk() && !(c.psk && s.psk) {
-        return false;
+    has_login(suite, c, s) && has_group(suite, c, s) && authenticates(suite, c, s, v)
+}
+
+/// What the server's diagnosis names when it can serve none of the
+/// client's suites at `v`: the first rule, in the order a server applies
+/// them, that leaves no suite standing. Nothing listed on both sides is
+/// no_shared_cipher; none its certificate can authenticate at `v` (an
+/// ECDSA suite for an RSA key, Ed25519 before TLS 1.2) is
+/// no_shared_signature_scheme; none with a group in common is
+/// no_shared_group. Suites out for a missing PSK or SRP login name no
+/// rule of the three, so any of them may be named.
+pub(super) fn server_refusal(c: &Side<'_>, s: &Side<'_>, v: Version) -> Vec<Cause> {
+    let any = vec![
+        Cause::NoSharedCipher,
+        Cause::NoSharedSignatureScheme,
+        Cause::NoSharedGroup,
+    ];
+    let listed: Vec<&SuiteInfo> =
+        c.ep.suites
+            .iter()
+            .filter(|x| c.caps.suite_at(x, v) && s.caps.suite_at(x, v))
+            .filter(|x| s.ep.suites.iter().any(|y| y.name == x.name))
+            .collect();
+    if listed.is_empty() {
+        return vec![Cause::NoSharedCipher];
     }
-    if suite.needs_srp() && !(c.srp.is_some() && s.srp.is_some()) {
-        return false;
+    let signed: Vec<&SuiteInfo> = listed
+        .into_iter()
+        .filter(|x| authenticates(x, c.ep, s.ep, v))
+        .collect();
+    if signed.is_empty() {
+        return vec![Cause::NoSharedSignatureScheme];
     }
-    if suite.needs_ec_group() && !groups_overlap(&c.groups, &s.groups) {
-        return false;
+    let logged_in: Vec<&SuiteInfo> = signed
+        .into_iter()
+        .filter(|x| has_login(x, c.ep, s.ep))
+        .collect();
+    if logged_in.is_empty() {
+        return any;
     }
+    if !logged_in.iter().any(|x| has_group(x, c.ep, s.ep)) {
+        return vec![Cause::NoSharedGroup];
+    }
+    any
+}
+
+/// The PSK or SRP login a suite needs, if any, is there on both sides.
+fn has_login(suite: &SuiteInfo, c: &Endpoint, s: &Endpoint) -> bool {
+    (!suite.needs_psk() || (c.psk && s.psk))
+        && (!suite.needs_srp() || (c.srp.is_some() && s.srp.is_some()))
+}
+
+/// An ECDHE suite has a group both sides allow.
+fn has_group(suite: &SuiteInfo, c: &Endpoint, s: &Endpoint) -> bool {
+    !suite.needs_ec_group() || groups_overlap(&c.groups, &s.groups)
+}
+
+/// The server's certificate, after any SNI switch, can authenticate
+/// `suite` at `v` (or the suite needs none).
+fn authenticates(suite: &SuiteInfo, c: &Endpoint, s: &Endpoint, v: Version) -> bool {
     let au = if suite.kx == "RSAPSK" {
         "RSA"
     } else {

@@ -519,3 +519,49 @@ fn a_client_whose_own_policy_accepts_a_negative_is_expected_to_succeed() {
         Expectation::Failure { .. }
     ));
 }
+
+fn aes128_gcm_rsa() -> SuiteInfo {
+    suite("AES128-GCM-SHA256", Version::Tls1_2, "RSA", "RSA")
+}
+
+fn ecdhe_ecdsa() -> SuiteInfo {
+    suite("ECDHE-ECDSA-AES128-SHA", Version::Tls1, "ECDH", "ECDSA")
+}
+
+/// The server's causes for a case with no suite it can serve, from a
+/// library that has every suite the case lists.
+fn server_refusal_of(c: &Case) -> Vec<Cause> {
+    let mut lib = library(true);
+    lib.suites.extend([aes128_gcm_rsa(), ecdhe_ecdsa()]);
+    let verify = |_| 0;
+    match Oracle::new(&lib, &verify).expect(c) {
+        Expectation::Failure { causes, why, .. } => {
+            assert!(why.contains("no suite"), "{why}");
+            assert_eq!(causes.client, [Cause::HelloRefused]);
+            causes.server
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_server_without_a_suite_names_the_rule_that_left_none() {
+    // Nothing listed on both sides.
+    let mut c = case(Version::Tls1_2, ecdhe_rsa());
+    c.server.suites = vec![aes128_gcm_rsa()];
+    assert_eq!(server_refusal_of(&c), [Cause::NoSharedCipher]);
+    // Listed by both, but for a key type the server lacks.
+    let c = case(Version::Tls1_2, ecdhe_ecdsa());
+    assert_eq!(server_refusal_of(&c), [Cause::NoSharedSignatureScheme]);
+    // An Ed25519 key serves ECDSA suites, but signs only from TLS 1.2 on.
+    let mut c = case(Version::Tls1_1, ecdhe_ecdsa());
+    c.server.identity = Identity::Certificate(KeyKind::Ed25519);
+    c.client.security_level = Some(0);
+    c.server.security_level = Some(0);
+    assert_eq!(server_refusal_of(&c), [Cause::NoSharedSignatureScheme]);
+    // The key fits, the ECDHE suite has no group both allow.
+    let mut c = case(Version::Tls1_2, ecdhe_rsa());
+    c.client.groups = vec!["X25519".into()];
+    c.server.groups = vec!["P-384".into()];
+    assert_eq!(server_refusal_of(&c), [Cause::NoSharedGroup]);
+}
