@@ -55,11 +55,9 @@ pub(super) fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, 
     };
     let Some((smin, smax)) = usable_range(s) else {
         // Seen with `s_server -tls1_3` and only a DSA leaf.
-        return Err(failure(
+        return Err(version_failure(
             Some((Role::Server, alert::PROTOCOL_VERSION)),
-            None,
             "the server can use none of its versions with its credentials".into(),
-            no_version(),
         ));
     };
     let both = |v: &Version| c.caps.versions.contains(v) && s.caps.versions.contains(v);
@@ -76,22 +74,15 @@ pub(super) fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, 
             .caps
             .alert_for(FailureKind::ClientVersionsTooLow)
             .unwrap_or(Some(alert::PROTOCOL_VERSION));
-        return Err(failure(
+        return Err(version_failure(
             alert.map(|a| (Role::Server, a)),
-            None,
             format!("the client's highest version ({cmax}) is below the server's lowest ({smin})"),
-            no_version(),
         ));
     }
     let why =
         format!("the client's lowest version ({cmin}) is above the server's highest ({smax})");
     if let Some(alert) = c.caps.alert_for(FailureKind::OwnVersionsTooHigh) {
-        return Err(failure(
-            alert.map(|a| (Role::Client, a)),
-            None,
-            why,
-            no_version(),
-        ));
+        return Err(version_failure(alert.map(|a| (Role::Client, a)), why));
     }
     if cmax == Version::Tls1_3 {
         // A TLS 1.3 client lists its versions in supported_versions, so
@@ -101,20 +92,13 @@ pub(super) fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, 
             .caps
             .alert_for(FailureKind::ClientVersionsTooHigh)
             .unwrap_or(Some(alert::PROTOCOL_VERSION));
-        return Err(failure(
-            alert.map(|a| (Role::Server, a)),
-            None,
-            why,
-            no_version(),
-        ));
+        return Err(version_failure(alert.map(|a| (Role::Server, a)), why));
     }
     // Without supported_versions the server answers with its own highest
     // version, which the client refuses.
-    Err(failure(
+    Err(version_failure(
         Some((Role::Client, alert::PROTOCOL_VERSION)),
-        None,
         why,
-        no_version(),
     ))
 }
 
@@ -279,12 +263,16 @@ pub(super) fn causes(client: &[Cause], server: &[Cause]) -> ExpectedCauses {
     }
 }
 
-/// No version in common: the server names it; the client names it when
-/// it refused the server's version or heard protocol_version, and a
-/// refused hello when the server said only handshake_failure.
-pub(super) fn no_version() -> ExpectedCauses {
-    causes(
-        &[Cause::NoSharedVersion, Cause::HelloRefused],
-        &[Cause::NoSharedVersion],
-    )
+/// No version in common, with `alert` expected: the server names it; the
+/// client names it when it refused the server's version itself or heard
+/// protocol_version, and a refused hello when the server said only
+/// handshake_failure, which could mean a suite or group as well. Without
+/// an expected alert, either.
+fn version_failure(alert: Option<(Role, u8)>, why: String) -> Expectation {
+    let client: &[Cause] = match alert {
+        Some((Role::Server, alert::HANDSHAKE_FAILURE)) => &[Cause::HelloRefused],
+        Some(_) => &[Cause::NoSharedVersion],
+        None => &[Cause::NoSharedVersion, Cause::HelloRefused],
+    };
+    failure(alert, None, why, causes(client, &[Cause::NoSharedVersion]))
 }

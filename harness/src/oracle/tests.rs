@@ -1,6 +1,7 @@
 use super::*;
 use crate::case::{CaseKind, ExpectedAlert, KeyKind, SrpPassword};
 use crate::library::{SuiteInfo, VersionSupport};
+use crate::peer::capabilities::AlertDialect;
 
 fn suite(name: &str, min: Version, kx: &str, au: &str) -> SuiteInfo {
     SuiteInfo {
@@ -564,4 +565,34 @@ fn a_server_without_a_suite_names_the_rule_that_left_none() {
     c.client.groups = vec!["X25519".into()];
     c.server.groups = vec!["P-384".into()];
     assert_eq!(server_refusal_of(&c), [Cause::NoSharedGroup]);
+}
+
+#[test]
+fn the_client_names_no_shared_version_unless_it_heard_only_handshake_failure() {
+    let client_causes = |e: Expectation| match e {
+        Expectation::Failure { causes, .. } => causes.client,
+        other => panic!("{other:?}"),
+    };
+    let mut c = case(Version::Tls1_3, tls13());
+    c.server.pin(Version::Tls1_2);
+    assert_eq!(client_causes(expect(&c)), [Cause::NoSharedVersion]);
+    // A server that answers a TLS 1.3-only client with handshake_failure
+    // (gnutls-serv limited to TLS 1.2) leaves the client only a refused
+    // hello.
+    let lib = library(true);
+    let verify = |_| 0;
+    let o = Oracle::new(&lib, &verify);
+    let mut gnutls = linked_capabilities(&lib);
+    gnutls.implementation = "gnutls".into();
+    gnutls.alerts = vec![AlertDialect {
+        failure: FailureKind::ClientVersionsTooHigh,
+        alert: Some(alert::HANDSHAKE_FAILURE),
+        note: String::new(),
+    }];
+    let e = o.expect_between(&c, &o.linked, &gnutls);
+    assert_eq!(
+        alert_of(&e).map(|a| a.description),
+        Some(alert::HANDSHAKE_FAILURE)
+    );
+    assert_eq!(client_causes(e), [Cause::HelloRefused]);
 }
