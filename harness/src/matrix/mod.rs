@@ -289,6 +289,9 @@ impl Builder<'_> {
                 "verify",
             );
             c.server.identity = Identity::Negative(p);
+            // A client that checks a name sends it (RFC 6066), which lets
+            // the server tell a wrong host from other objections.
+            c.client.sni = Some(HOST.into());
             // A weak key or signature: the server must be let to load it,
             // and the client held to a level that refuses it.
             c.server.security_level = p.server_level();

@@ -16,7 +16,7 @@
 //! | client certificate required, none sent | TLS 1.2 and older | handshake_failure (server) | client_cert_required on both |
 //! | ALPN with no overlap | server refuses | no_application_protocol (server) | alpn_mismatch on both |
 //! | wrong SRP password | the client's Finished fails to decrypt | bad_record_mac (server) | record_rejected on both |
-//! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) | its server_cert_* / that or server_cert_invalid |
+//! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) | its server_cert_* on both (a wrong host without SNI: that or server_cert_invalid on the server) |
 
 use openssl_handshake::Cause;
 
@@ -212,6 +212,7 @@ impl<'a> Oracle<'a> {
                 _ => None,
             };
             if let Some(problem) = refused {
+                let named = server_cert_cause(problem);
                 return failure(
                     None,
                     Some((self.verify_error)(problem)),
@@ -219,12 +220,18 @@ impl<'a> Oracle<'a> {
                         "the server's certificate is {} and the client verifies it",
                         problem.name()
                     ),
-                    // The server knows its certificate but not the name
-                    // the client checked, nor always which check failed
-                    // (bad_certificate covers them all).
+                    // The server hears only an alert (bad_certificate
+                    // from most clients, whatever the problem) and reads
+                    // the rest from its own certificate and the chain it
+                    // sent; the name the client checked it knows only
+                    // from SNI.
                     causes(
-                        &[server_cert_cause(problem)],
-                        &[server_cert_cause(problem), Cause::ServerCertInvalid],
+                        &[named],
+                        if problem == Negative::WrongHost && case.client.sni.is_none() {
+                            &[Cause::ServerCertWrongHost, Cause::ServerCertInvalid]
+                        } else {
+                            std::slice::from_ref(&named)
+                        },
                     ),
                 );
             }

@@ -200,13 +200,22 @@ fn a_refused_server_certificate_names_its_problem_on_both_sides() {
     match expect(&c) {
         Expectation::Failure { causes, .. } => {
             assert_eq!(causes.client, [Cause::ServerCertNotYetValid]);
-            assert_eq!(
-                causes.server,
-                [Cause::ServerCertNotYetValid, Cause::ServerCertInvalid]
-            );
+            assert_eq!(causes.server, [Cause::ServerCertNotYetValid]);
         }
         other => panic!("{other:?}"),
     }
+    // A wrong host the server can tell only from the name the client sent.
+    c.server.identity = Identity::Negative(Negative::WrongHost);
+    let server_causes = |c: &Case| match expect(c) {
+        Expectation::Failure { causes, .. } => causes.server,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        server_causes(&c),
+        [Cause::ServerCertWrongHost, Cause::ServerCertInvalid]
+    );
+    c.client.sni = Some("localhost".into());
+    assert_eq!(server_causes(&c), [Cause::ServerCertWrongHost]);
 }
 
 #[test]
