@@ -436,6 +436,9 @@ fn record_info(
     }
     if where_ & sys::SSL_CB_ALERT != 0 {
         state.log.push_alert(at, where_, ret);
+        if where_ & sys::SSL_CB_READ_ALERT == sys::SSL_CB_READ_ALERT {
+            outcome::alert_heard(state, ssl, ret);
+        }
     }
     let mut finished = None;
     if where_ & sys::SSL_CB_EXIT != 0 {

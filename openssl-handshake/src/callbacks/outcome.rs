@@ -45,6 +45,21 @@ pub(super) fn join_late(state: &mut RecorderState, at: u64) {
     state.span = telemetry::handshake_span(state.side);
 }
 
+/// An alert from the peer, `(level << 8) | description` in `ret`. A fatal
+/// one after a handshake that succeeded ends the connection all the same
+/// (a TLS 1.3 server refuses a client's certificate after the client's
+/// side of the handshake is done): this end's configuration is read then,
+/// as a failed handshake's is, so that the diagnosis can weigh its
+/// certificate.
+#[cold]
+#[inline(never)]
+pub(super) fn alert_heard(state: &mut RecorderState, ssl: &SslRef, ret: c_int) {
+    const FATAL: c_int = 2;
+    if ret >> 8 == FATAL && matches!(state.outcome, Outcome::Succeeded) && state.local.is_none() {
+        state.local = Some(Box::new(LocalConfig::read(ssl)));
+    }
+}
+
 /// The handshake under way failed at an exit with `ret`.
 #[cold]
 #[inline(never)]
