@@ -147,6 +147,19 @@ fn a_server_certificate_sent_as_a_client_certificate() {
         "{d}"
     );
     assert!(d.fix.contains("clientAuth"), "{d}");
+    // The client, refused with an alert, reads the same from its own.
+    assert_cause(
+        &p.client,
+        Cause::ClientCertRejected,
+        "serverAuth-only client certificate (client side)",
+    );
+    let d = p.client.diagnosis().expect("a diagnosis");
+    assert!(
+        d.summary
+            .contains("this client's certificate is not for identifying a TLS client"),
+        "{d}"
+    );
+    assert!(d.fix.contains("clientAuth"), "{d}");
 }
 
 /// RSA key transport to a certificate whose keyUsage is signing alone:

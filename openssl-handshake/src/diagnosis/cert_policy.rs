@@ -9,6 +9,7 @@
 use crate::cert::CertificateInfo;
 
 use super::certificate::short_name_or;
+use super::facts::alert::UNSUPPORTED_CERTIFICATE;
 use super::facts::Facts;
 use super::{Cause, Diagnosis, Fault, LocalCertificate};
 
@@ -180,43 +181,55 @@ fn verify_error(
     Some(d)
 }
 
-/// The server, refused with an alert about its certificate: whether its
-/// own certificate is one that clients' policies refuse.
-pub(super) fn server_own(own: &LocalCertificate) -> Option<Diagnosis> {
-    if !own.tls_server_use {
-        let why = not_for(Holder::Server, &own.extended_key_usage, &own.key_usage)
+/// The `holder`, refused with `alert` about its certificate: whether its
+/// own certificate is one that verifiers' policies refuse. Clients check
+/// a server certificate's purpose; servers differ (OpenSSL and rustls
+/// refuse a client certificate for another purpose with
+/// unsupported_certificate, GnuTLS does not check), so a client's purpose
+/// is named only under that alert.
+pub(super) fn own_refused(own: &LocalCertificate, holder: Holder, alert: u8) -> Option<Diagnosis> {
+    let who = holder.name();
+    let verifier = holder.verifier();
+    let usable = match holder {
+        Holder::Server => own.tls_server_use,
+        Holder::Client => own.tls_client_use || alert != UNSUPPORTED_CERTIFICATE,
+    };
+    if !usable {
+        let why = not_for(holder, &own.extended_key_usage, &own.key_usage)
             .unwrap_or_else(|| "OpenSSL's purpose check rules it out".to_owned());
         return Some(wrong_purpose(
-            Holder::Server,
-            format!("this server's certificate is not for identifying a TLS server: {why}"),
+            holder,
+            format!("this {who}'s certificate is not for identifying a TLS {who}: {why}"),
         ));
     }
     let required = required_bits(COMMON_LEVEL);
     // 0 when OpenSSL could not rate the key: no evidence either way.
     if (1..required).contains(&own.security_bits) {
-        return Some(Diagnosis::new(
+        return Some(holder.diagnosis(
             Cause::ServerCertWeak,
-            Fault::Server,
             format!(
-                "this server's certificate has a {}-bit {} key, {} bits of security; clients at \
-                 OpenSSL security level {COMMON_LEVEL} or above (most distributions' default, \
+                "this {who}'s certificate has a {}-bit {} key, {} bits of security; {verifier}s \
+                 at OpenSSL security level {COMMON_LEVEL} or above (most distributions' default, \
                  and OpenSSL's own from 3.2) require {required}",
                 own.key_bits, own.key_type, own.security_bits
             ),
-            stronger_key(Holder::Server),
+            stronger_key(holder),
         ));
     }
     if weak_digest(&own.signature_algorithm) {
-        return Some(Diagnosis::new(
+        let browsers = match holder {
+            Holder::Server => ", browsers",
+            Holder::Client => "",
+        };
+        return Some(holder.diagnosis(
             Cause::ServerCertWeak,
-            Fault::Server,
             format!(
-                "this server's certificate is signed with {}; current clients refuse SHA-1 and \
-                 MD5 signatures (OpenSSL 3 at security level 1 and above, GnuTLS, rustls, \
-                 browsers)",
+                "this {who}'s certificate is signed with {}; current {verifier}s refuse SHA-1 \
+                 and MD5 signatures (OpenSSL 3 at security level 1 and above, GnuTLS, \
+                 rustls{browsers})",
                 own.signature_algorithm
             ),
-            STRONGER_DIGEST,
+            STRONGER_DIGEST.to_owned(),
         ));
     }
     None

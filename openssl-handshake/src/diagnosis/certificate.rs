@@ -71,7 +71,7 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
             "Connect with a name the certificate covers, or issue the server a certificate whose \
              subjectAltName includes the name clients use.",
         ),
-        DEPTH_ZERO_SELF_SIGNED_CERT => self_signed(),
+        DEPTH_ZERO_SELF_SIGNED_CERT => self_signed(Holder::Server),
         SELF_SIGNED_CERT_IN_CHAIN => untrusted_root(chain),
         UNABLE_TO_GET_ISSUER_CERT_LOCALLY
         | UNABLE_TO_GET_ISSUER_CERT
@@ -129,7 +129,7 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
         if a.description != alert::DECRYPT_ERROR {
             return None;
         }
-        let d = own.and_then(cert_policy::server_own)?;
+        let d = own.and_then(|c| cert_policy::own_refused(c, Holder::Server, a.description))?;
         return Some(
             d.with("alert received", alert_text(a))
                 .with_some("local certificate", own.map(describe))
@@ -150,7 +150,7 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
         out_of_date(Some(sent_chain), true, Holder::Server)
     } else if own.is_some_and(|c| c.self_signed) || (last == 0 && self_issued(Some(sent_chain), 0))
     {
-        self_signed()
+        self_signed(Holder::Server)
     } else if host_mismatch {
         wrong_host(
             sent_chain.subjects.first().map(String::as_str),
@@ -159,7 +159,9 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
              (select it by SNI), or have clients use a name the certificate covers.",
         )
         .with_some("local certificate names", own.map(|c| c.names.join(", ")))
-    } else if let Some(d) = own.and_then(cert_policy::server_own) {
+    } else if let Some(d) =
+        own.and_then(|c| cert_policy::own_refused(c, Holder::Server, a.description))
+    {
         d.with_some("local certificate", own.map(describe))
     } else if last == 0 {
         missing_intermediate(Some(sent_chain))
@@ -215,13 +217,18 @@ fn wrong_host(leaf: Option<&str>, sni: Option<&str>, fix: &str) -> Diagnosis {
     )
 }
 
-fn self_signed() -> Diagnosis {
-    Diagnosis::new(
+/// The `holder`'s leaf is its own issuer.
+pub(super) fn self_signed(holder: Holder) -> Diagnosis {
+    let (who, verifier) = (holder.name(), holder.verifier());
+    holder.diagnosis(
         Cause::ServerCertSelfSigned,
-        Fault::Server,
-        "the server's certificate is self-signed: no CA the client trusts vouches for it",
-        "Give the server a certificate issued by a CA the client trusts, or add this certificate \
-         to the client's trust store.",
+        format!(
+            "the {who}'s certificate is self-signed: no CA the {verifier} trusts vouches for it"
+        ),
+        format!(
+            "Give the {who} a certificate issued by a CA the {verifier} trusts, or add this \
+             certificate to the {verifier}'s trust store."
+        ),
     )
 }
 
@@ -265,7 +272,7 @@ pub(super) fn top_issuer(chain: &Certificate) -> Option<&String> {
 }
 
 /// Whether certificate `i` of a chain names itself as its issuer.
-fn self_issued(chain: Option<&Certificate>, i: usize) -> bool {
+pub(super) fn self_issued(chain: Option<&Certificate>, i: usize) -> bool {
     chain.is_some_and(
         |c| matches!((c.subjects.get(i), c.issuers.get(i)), (Some(s), Some(is)) if s == is),
     )
@@ -306,7 +313,7 @@ fn covers(cert: &LocalCertificate, host: &str) -> bool {
 
 impl Diagnosis {
     /// Adds the chain's subjects and issuers, leaf first.
-    fn with_chain(self, chain: Option<&Certificate>) -> Diagnosis {
+    pub(super) fn with_chain(self, chain: Option<&Certificate>) -> Diagnosis {
         let Some(c) = chain else {
             return self;
         };

@@ -4,8 +4,9 @@
 use crate::event::Side;
 
 use super::cert_policy::{self, Holder};
+use super::certificate::{self_issued, self_signed};
 use super::facts::{alert, alert_name, alert_text, Facts};
-use super::validity::{out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID};
+use super::validity::{first_out_of_date, out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID};
 use super::{Cause, Diagnosis, Fault};
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -132,24 +133,52 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
             .with("alert received", alert_text(received)),
         );
     }
+    // access_denied: the server read the certificate and turned it away
+    // (RFC 8446 section 6.2); GnuTLS says so for one that fails its checks.
+    let denied = description == alert::ACCESS_DENIED;
     if sent_certs.is_some_and(|n| n > 0)
-        && alert::ABOUT_A_CERTIFICATE.contains(&received.description)
+        && (alert::ABOUT_A_CERTIFICATE.contains(&description) || denied)
         && f.verify.map_or(true, |v| v.is_ok())
     {
         let subject = f
             .client_certificate
             .and_then(|c| c.subjects.first())
             .map_or(String::new(), |s| format!(" [{s}]"));
+        // What any server refuses in what this client sent, a certificate
+        // out of date or a self-signed leaf, else what servers' policies
+        // refuse in its own leaf: its purpose, key or signature.
+        let sent = f.client_certificate;
+        let own = f.local.and_then(|l| l.certificate.as_ref());
+        let refused = sent
+            .filter(|c| first_out_of_date(c).is_some())
+            .map(|c| out_of_date(Some(c), true, Holder::Client))
+            .or_else(|| {
+                sent.filter(|c| c.subjects.len() == 1 && self_issued(Some(c), 0))
+                    .map(|_| self_signed(Holder::Client))
+            })
+            .or_else(|| own.and_then(|c| cert_policy::own_refused(c, Holder::Client, description)));
+        if let Some(d) = refused {
+            return Some(
+                d.with("alert received", alert_text(received))
+                    .with_chain(sent),
+            );
+        }
         return Some(
             Diagnosis::new(
                 Cause::ClientCertRejected,
                 Fault::Client,
                 format!(
-                    "the server rejected this client's certificate{subject}: {}",
-                    alert_name(received)
+                    "the server rejected this client's certificate{subject}: {}{}",
+                    alert_name(received),
+                    if denied {
+                        " (its verification or access control turned the certificate away)"
+                    } else {
+                        ""
+                    }
                 ),
                 "Use a client certificate issued by a CA the server trusts, valid now and for \
-                 client authentication; the server's log names the verify error.",
+                 client authentication, for an identity the server admits; the server's log \
+                 names the verify error.",
             )
             .with("alert received", alert_text(received))
             .with("CertificateRequest read", requested),

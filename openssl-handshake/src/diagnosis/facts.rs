@@ -25,6 +25,7 @@ pub(crate) mod alert {
     pub const CERTIFICATE_UNKNOWN: u8 = 46;
     pub const ILLEGAL_PARAMETER: u8 = 47;
     pub const UNKNOWN_CA: u8 = 48;
+    pub const ACCESS_DENIED: u8 = 49;
     pub const DECODE_ERROR: u8 = 50;
     pub const DECRYPT_ERROR: u8 = 51;
     pub const PROTOCOL_VERSION: u8 = 70;

@@ -91,6 +91,17 @@ pub fn gnutls_cli() -> Command {
     )
 }
 
+/// The `gnutls-serv` command, checked likewise.
+pub fn gnutls_serv() -> Command {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    checked(
+        &CHECKED,
+        "gnutls-serv",
+        "--version",
+        "the gnutls-bin package",
+    )
+}
+
 /// `program`, once `program version_arg` has run (the first time only).
 fn checked(once: &OnceLock<()>, program: &str, version_arg: &str, package: &str) -> Command {
     once.get_or_init(|| {

@@ -1,0 +1,145 @@
+//! A traced client whose certificate a server turns away names what is
+//! wrong with it, read from what it sent and its own certificate: the
+//! server sends only an alert, and servers differ in which one and in
+//! what they check. Checked against gnutls-serv, which says access_denied
+//! for every certificate it refuses and does not check a client
+//! certificate's purpose, and `openssl s_server`, which does.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::diagnosis::{assert_diagnosis, traced_client};
+use common::tool::{gnutls_serv, s_server, Reaped};
+use common::{client_ctx, client_ssl, connect_tcp, pki, trace_of, TIMEOUT};
+use openssl::ssl::SslContextBuilder;
+use openssl_handshake::{Cause, Fault, HandshakeTrace};
+use testkit::pki::{KeyType, Negative, PkiFiles};
+
+fn files() -> &'static (tempfile::TempDir, PkiFiles) {
+    static FILES: OnceLock<(tempfile::TempDir, PkiFiles)> = OnceLock::new();
+    FILES.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let written = pki().write_pem(dir.path()).expect("write PKI");
+        (dir, written)
+    })
+}
+
+/// gnutls-serv requiring and verifying a client certificate against the
+/// test root, on a free loopback port.
+fn gnutls_server() -> (Reaped, SocketAddr) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let pki = &files().1;
+    let leaf = pki.server(KeyType::Rsa2048);
+    let mut child = Reaped::spawn(
+        gnutls_serv()
+            .args(["-p", &port.to_string(), "--echo", "--require-client-cert"])
+            .arg("--verify-client-cert")
+            .arg("--x509certfile")
+            .arg(&leaf.chain)
+            .arg("--x509keyfile")
+            .arg(&leaf.key)
+            .arg("--x509cafile")
+            .arg(&pki.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("run gnutls-serv (install the gnutls-bin package)");
+    // It block-buffers its "listening" line into a pipe: wait until the
+    // port takes a connection instead.
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + TIMEOUT;
+    while TcpStream::connect(addr).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("gnutls-serv exited before listening: {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gnutls-serv did not listen within {TIMEOUT:?}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    (child, addr)
+}
+
+/// A traced client presenting `install`'s certificate to `addr`.
+fn client_with(addr: SocketAddr, install: impl FnOnce(&mut SslContextBuilder)) -> HandshakeTrace {
+    let ctx = client_ctx(install);
+    traced_client(&ctx, addr, "localhost", |_| {})
+}
+
+fn negative(n: Negative) -> impl FnOnce(&mut SslContextBuilder) {
+    move |b| pki().negative(n).install(b).expect("client credential")
+}
+
+#[test]
+fn gnutls_serv_denies_an_expired_and_a_self_signed_client_certificate() {
+    let (_server, addr) = gnutls_server();
+    let t = client_with(addr, negative(Negative::Expired));
+    let d = assert_diagnosis(
+        &t,
+        (Cause::ClientCertRejected, Fault::Client),
+        "the client's certificate has expired (notAfter",
+        "gnutls-serv and an expired client certificate",
+    );
+    assert!(d.to_string().contains("access_denied"), "{d}");
+
+    let (_server, addr) = gnutls_server();
+    let t = client_with(addr, negative(Negative::SelfSigned));
+    assert_diagnosis(
+        &t,
+        (Cause::ClientCertRejected, Fault::Client),
+        "the client's certificate is self-signed",
+        "gnutls-serv and a self-signed client certificate",
+    );
+}
+
+/// A server certificate (extendedKeyUsage serverAuth) as a client's: s_server
+/// refuses it with unsupported_certificate, gnutls-serv accepts it.
+#[test]
+fn a_server_certificate_as_a_client_certificate_depends_on_the_server() {
+    let server_leaf = |b: &mut SslContextBuilder| {
+        pki()
+            .server(KeyType::EcdsaP256)
+            .install(b)
+            .expect("client credential")
+    };
+    let pki_files = &files().1;
+    let root = pki_files.root.to_str().expect("utf-8");
+    let (_server, _out, port) = s_server(
+        pki_files.server(KeyType::Rsa2048),
+        &["-Verify", "2", "-verify_return_error", "-CAfile", root],
+    );
+    let t = client_with(SocketAddr::from(([127, 0, 0, 1], port)), server_leaf);
+    let d = assert_diagnosis(
+        &t,
+        (Cause::ClientCertRejected, Fault::Client),
+        "this client's certificate is not for identifying a TLS client: its extendedKeyUsage \
+         names TLS Web Server Authentication",
+        "s_server and a serverAuth-only client certificate",
+    );
+    assert!(d.to_string().contains("unsupported_certificate"), "{d}");
+
+    // gnutls-serv echoes what it reads once it has accepted the client.
+    let (_server, addr) = gnutls_server();
+    let ctx = client_ctx(server_leaf);
+    let mut tls = client_ssl(&ctx, "localhost")
+        .connect(connect_tcp(addr))
+        .expect("handshake with gnutls-serv");
+    tls.write_all(b"ping\n").expect("write");
+    let mut echo = [0u8; 5];
+    tls.read_exact(&mut echo).expect("gnutls-serv's echo");
+    assert_eq!(&echo, b"ping\n");
+    let t = trace_of(&tls);
+    assert!(t.succeeded(), "{:?}", t.outcome);
+    assert!(t.diagnosis().is_none(), "{:?}", t.diagnosis());
+}
