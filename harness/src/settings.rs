@@ -77,17 +77,23 @@ impl TlsSettings {
             b.set_tmp_dh(&dh)?;
         }
         if let Some((cert, key)) = &self.cert {
-            b.set_certificate_chain_file(cert).map_err(|e| {
-                HarnessError::Usage(format!(
-                    "--cert {}: not a PEM certificate chain ({e})",
-                    cert.display()
-                ))
-            })?;
+            b.set_certificate_chain_file(cert)
+                .map_err(|e| self.unloadable(cert, &e))?;
             b.set_private_key_file(key, SslFiletype::PEM).map_err(|e| {
-                HarnessError::Usage(format!(
-                    "--key {}: not a PEM private key ({e})",
-                    key.display()
-                ))
+                // OpenSSL compares the key with the certificate as it loads it.
+                let mismatch = e.errors().iter().any(|x| {
+                    x.reason()
+                        .is_some_and(|r| r.contains("key values mismatch"))
+                });
+                HarnessError::Usage(if mismatch {
+                    format!(
+                        "--key {} does not match the --cert leaf {} ({e})",
+                        key.display(),
+                        cert.display()
+                    )
+                } else {
+                    format!("--key {}: not a PEM private key ({e})", key.display())
+                })
             })?;
             b.check_private_key().map_err(|e| {
                 HarnessError::Usage(format!("--key does not match the --cert leaf ({e})"))
@@ -97,6 +103,34 @@ impl TlsSettings {
             b.set_keylog_callback(move |_, line| sink(line));
         }
         Ok(())
+    }
+
+    /// Why `--cert` would not load: a certificate the security level
+    /// refuses (OpenSSL checks the leaf's key and the chain's signatures
+    /// as it loads them) is told apart from a file that is not a chain.
+    fn unloadable(&self, cert: &std::path::Path, e: &openssl::error::ErrorStack) -> HarnessError {
+        let weak = e.errors().iter().any(|x| {
+            x.reason()
+                .is_some_and(|r| r.contains("key too small") || r.contains("md too weak"))
+        });
+        let level = self
+            .seclevel
+            .map_or("the default security level".to_owned(), |l| {
+                format!("security level {l}")
+            });
+        HarnessError::Usage(if weak {
+            format!(
+                "--cert {}: {level} refuses this certificate's key or signature ({e}); pass a \
+                 lower --seclevel (1 allows 1024-bit RSA keys, 0 SHA-1 and MD5 signatures) to \
+                 load it anyway, or use a stronger certificate",
+                cert.display()
+            )
+        } else {
+            format!(
+                "--cert {}: not a PEM certificate chain ({e})",
+                cert.display()
+            )
+        })
     }
 
     /// A writer of key log lines to the `keylog` file, when one is set.

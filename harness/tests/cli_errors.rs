@@ -91,3 +91,42 @@ fn a_missing_ca_file_names_its_option_and_cause() {
         assert_eq!(count(line, &cause), 1, "{line}");
     }
 }
+
+/// A certificate the security level refuses is named as such, with the
+/// option that loads it anyway, not as a file that is no chain; a key for
+/// another certificate is named as a mismatch, not as no key.
+#[test]
+fn a_refused_certificate_and_a_mismatched_key_say_so() {
+    let d = tempfile::tempdir().expect("temp dir");
+    common::write_pki(d.path());
+    let file = |name: &str| d.path().join(name).to_str().expect("utf-8").to_owned();
+    let (weak, weak_key) = (file("neg-weak-key.chain.pem"), file("neg-weak-key.key"));
+    let o = run(harness(&[
+        "probe",
+        "127.0.0.1:9",
+        "--cert",
+        &weak,
+        "--key",
+        &weak_key,
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(o.stderr.contains("ee key too small"), "{}", o.stderr);
+    assert!(o.stderr.contains("lower --seclevel"), "{}", o.stderr);
+    assert!(!o.stderr.contains("not a PEM"), "{}", o.stderr);
+
+    let rsa = file("server-rsa2048.chain.pem");
+    let o = run(harness(&[
+        "probe",
+        "127.0.0.1:9",
+        "--cert",
+        &rsa,
+        "--key",
+        &weak_key,
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("does not match the --cert leaf"),
+        "{}",
+        o.stderr
+    );
+}
