@@ -1,22 +1,25 @@
-//! A traced client whose certificate a server turns away names what is
-//! wrong with it, read from what it sent and its own certificate: the
-//! server sends only an alert, and servers differ in which one and in
-//! what they check. Checked against gnutls-serv, which says access_denied
-//! for every certificate it refuses and does not check a client
-//! certificate's purpose, and `openssl s_server`, which does.
+//! A client certificate refused, as each end names it. The traced client
+//! reads what it sent and its own certificate, as the server sends only an
+//! alert and servers differ in which one and in what they check: checked
+//! against gnutls-serv, which says access_denied for every certificate it
+//! refuses and does not check a client certificate's purpose, and `openssl
+//! s_server`, which does. The traced server reads its verify error against
+//! the chain the client sent: checked with s_client, which sends only the
+//! leaf unless given `-cert_chain`, and gnutls-cli, which sends the file.
 
 mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::diagnosis::{assert_diagnosis, traced_client};
-use common::tool::{gnutls_serv, s_server, Reaped};
-use common::{client_ctx, client_ssl, connect_tcp, pki, trace_of, TIMEOUT};
+use common::diagnosis::{assert_diagnosis, require_client_cert, traced_client, traced_server};
+use common::tool::{gnutls_cli, gnutls_serv, openssl, s_server, Reaped};
+use common::{client_ctx, client_ssl, connect_tcp, pki, server_ctx_with, trace_of, TIMEOUT};
 use openssl::ssl::SslContextBuilder;
 use openssl_handshake::{Cause, Fault, HandshakeTrace};
 use testkit::pki::{KeyType, Negative, PkiFiles};
@@ -142,4 +145,70 @@ fn a_server_certificate_as_a_client_certificate_depends_on_the_server() {
     let t = trace_of(&tls);
     assert!(t.succeeded(), "{:?}", t.outcome);
     assert!(t.diagnosis().is_none(), "{:?}", t.diagnosis());
+}
+
+/// The tool `tool` with `args`, presenting the test PKI's file `chain` and
+/// `key`, against a traced server that requires a client certificate from
+/// the test root; the server's trace.
+fn server_heard(tool: &str, chain: &Path, key: &Path) -> HandshakeTrace {
+    let server = server_ctx_with(pki().server(KeyType::Rsa2048), require_client_cert);
+    let (addr, handle) = traced_server(&server);
+    let root = &files().1.root;
+    let mut cmd = if tool == "s_client" {
+        let mut c = openssl();
+        c.args(["s_client", "-connect", &addr.to_string()])
+            .arg("-cert")
+            .arg(chain)
+            .arg("-key")
+            .arg(key)
+            .arg("-CAfile")
+            .arg(root);
+        c
+    } else {
+        let mut c = gnutls_cli();
+        c.args(["--port", &addr.port().to_string()])
+            .arg("--x509certfile")
+            .arg(chain)
+            .arg("--x509keyfile")
+            .arg(key)
+            .arg("--x509cafile")
+            .arg(root)
+            .arg("localhost");
+        c
+    };
+    let mut child = Reaped::spawn(
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("spawn the tool");
+    // Its stdin closes at once: it ends after the handshake.
+    drop(child.stdin.take());
+    child.wait_exit();
+    handle.join().expect("server thread")
+}
+
+/// A leaf without its intermediate, and a chain to a root the server does
+/// not trust.
+#[test]
+fn a_server_names_the_chain_a_client_sent() {
+    let pki_files = &files().1;
+    let leaf = pki_files.client(KeyType::EcdsaP256);
+    // s_client -cert sends the first certificate of the file alone.
+    let t = server_heard("s_client", &leaf.chain, &leaf.key);
+    assert_diagnosis(
+        &t,
+        (Cause::ClientCertRejected, Fault::Client),
+        "the client sent only its leaf certificate, issued by openssl-handshake test \
+         Intermediate CA, without that intermediate",
+        "s_client -cert without -cert_chain",
+    );
+    let untrusted = pki_files.negative(Negative::UntrustedRoot);
+    let t = server_heard("gnutls-cli", &untrusted.chain, &untrusted.key);
+    assert_diagnosis(
+        &t,
+        (Cause::ClientCertRejected, Fault::Unknown),
+        "the client's chain ends at Untrusted Root, which the server does not trust",
+        "gnutls-cli with a chain to an untrusted root",
+    );
 }

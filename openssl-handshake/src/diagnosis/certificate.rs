@@ -60,7 +60,6 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
     let v = f.verify.filter(|v| !v.is_ok())?;
     let chain = f.server_certificate;
     let leaf = chain.and_then(|c| c.subjects.first());
-    let alone = chain.is_some_and(|c| c.subjects.len() == 1);
     let sni = f.client_hello.and_then(|h| h.sni.as_deref());
     let d = match v.code {
         CERT_HAS_EXPIRED => out_of_date(chain, true, Holder::Server),
@@ -71,34 +70,24 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
             "Connect with a name the certificate covers, or issue the server a certificate whose \
              subjectAltName includes the name clients use.",
         ),
-        DEPTH_ZERO_SELF_SIGNED_CERT => self_signed(Holder::Server),
-        SELF_SIGNED_CERT_IN_CHAIN => untrusted_root(chain),
-        UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-        | UNABLE_TO_GET_ISSUER_CERT
-        | UNABLE_TO_VERIFY_LEAF_SIGNATURE
-            if alone && !self_issued(chain, 0) =>
-        {
-            missing_intermediate(chain)
-        }
-        UNABLE_TO_GET_ISSUER_CERT_LOCALLY
-        | UNABLE_TO_GET_ISSUER_CERT
-        | UNABLE_TO_VERIFY_LEAF_SIGNATURE => untrusted_root(chain),
-        // A key, digest or purpose the client's policy refuses, else the
-        // verify error's own words.
-        code => cert_policy::verify_error_in(f, code, Holder::Server).unwrap_or_else(|| {
-            Diagnosis::new(
-                Cause::ServerCertInvalid,
-                Fault::Server,
-                format!(
-                    "this client could not verify the server's certificate: {}",
-                    v.text
-                ),
-                format!(
-                    "Fix the server's certificate or the client's trust settings for: {}.",
-                    v.text
-                ),
-            )
-        }),
+        // A chain that leads to no trusted root; a key, digest or purpose
+        // the client's policy refuses; else the verify error's own words.
+        code => chain_error(code, chain, Holder::Server)
+            .or_else(|| cert_policy::verify_error_in(f, code, Holder::Server))
+            .unwrap_or_else(|| {
+                Diagnosis::new(
+                    Cause::ServerCertInvalid,
+                    Fault::Server,
+                    format!(
+                        "this client could not verify the server's certificate: {}",
+                        v.text
+                    ),
+                    format!(
+                        "Fix the server's certificate or the client's trust settings for: {}.",
+                        v.text
+                    ),
+                )
+            }),
     };
     Some(
         d.with("verify result", format!("{} ({})", v.code, v.text))
@@ -164,9 +153,9 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
     {
         d.with_some("local certificate", own.map(describe))
     } else if last == 0 {
-        missing_intermediate(Some(sent_chain))
+        missing_intermediate(Some(sent_chain), Holder::Server)
     } else if a.description == alert::UNKNOWN_CA || self_issued(Some(sent_chain), last) {
-        untrusted_root(Some(sent_chain))
+        untrusted_root(Some(sent_chain), Holder::Server)
     } else {
         Diagnosis::new(
             Cause::ServerCertInvalid,
@@ -232,28 +221,69 @@ pub(super) fn self_signed(holder: Holder) -> Diagnosis {
     )
 }
 
-fn untrusted_root(chain: Option<&Certificate>) -> Diagnosis {
+/// A verify error about the chain the `holder` sent: its leaf is
+/// self-signed, it lacks the intermediate its leaf names, or it leads to
+/// no root the verifier trusts.
+pub(super) fn chain_error(
+    code: i32,
+    chain: Option<&Certificate>,
+    holder: Holder,
+) -> Option<Diagnosis> {
+    let alone = chain.is_some_and(|c| c.subjects.len() == 1);
+    Some(match code {
+        DEPTH_ZERO_SELF_SIGNED_CERT => self_signed(holder),
+        SELF_SIGNED_CERT_IN_CHAIN => untrusted_root(chain, holder),
+        UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        | UNABLE_TO_GET_ISSUER_CERT
+        | UNABLE_TO_VERIFY_LEAF_SIGNATURE
+            if alone && !self_issued(chain, 0) =>
+        {
+            missing_intermediate(chain, holder)
+        }
+        UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+        | UNABLE_TO_GET_ISSUER_CERT
+        | UNABLE_TO_VERIFY_LEAF_SIGNATURE => untrusted_root(chain, holder),
+        _ => return None,
+    })
+}
+
+/// Either end may lack the root, so neither is named at fault.
+fn untrusted_root(chain: Option<&Certificate>, holder: Holder) -> Diagnosis {
     let root = short_name_or(chain.and_then(top_issuer), "a CA");
+    let (who, verifier) = (holder.name(), holder.verifier());
+    let cause = match holder {
+        Holder::Server => Cause::ServerCertUntrustedRoot,
+        Holder::Client => Cause::ClientCertRejected,
+    };
+    let store = match holder {
+        Holder::Server => "trust store",
+        Holder::Client => "client-CA store",
+    };
     Diagnosis::new(
-        Cause::ServerCertUntrustedRoot,
+        cause,
         Fault::Unknown,
-        format!("the server's chain ends at {root}, which the client does not trust"),
-        "Add that root CA to the client's trust store, or give the server a certificate from a \
-         CA the client trusts.",
+        format!("the {who}'s chain ends at {root}, which the {verifier} does not trust"),
+        format!(
+            "Add that root CA to the {verifier}'s {store}, or give the {who} a certificate from \
+             a CA the {verifier} trusts."
+        ),
     )
 }
 
-fn missing_intermediate(chain: Option<&Certificate>) -> Diagnosis {
+fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) -> Diagnosis {
     let issuer = short_name_or(chain.and_then(|c| c.issuers.first()), "an intermediate CA");
-    Diagnosis::new(
+    let (who, verifier) = (holder.name(), holder.verifier());
+    let how = match holder {
+        Holder::Server => "e.g. SSL_CTX_use_certificate_chain_file",
+        Holder::Client => "e.g. SSL_CTX_use_certificate_chain_file, or s_client -cert_chain",
+    };
+    holder.diagnosis(
         Cause::ServerCertMissingIntermediate,
-        Fault::Server,
         format!(
-            "the server sent only its leaf certificate, issued by {issuer}, without that \
-             intermediate; the client cannot build a chain to its trusted root"
+            "the {who} sent only its leaf certificate, issued by {issuer}, without that \
+             intermediate; the {verifier} cannot build a chain to its trusted root"
         ),
-        "Configure the server to send the full chain (leaf then intermediates, e.g. \
-         SSL_CTX_use_certificate_chain_file).",
+        format!("Configure the {who} to send the full chain (leaf then intermediates, {how})."),
     )
 }
 

@@ -4,7 +4,7 @@
 use crate::event::Side;
 
 use super::cert_policy::{self, Holder};
-use super::certificate::{self_issued, self_signed};
+use super::certificate::{chain_error, self_issued, self_signed};
 use super::facts::{alert, alert_name, alert_text, Facts};
 use super::validity::{first_out_of_date, out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID};
 use super::{Cause, Diagnosis, Fault};
@@ -54,15 +54,17 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         .client_certificate
         .and_then(|c| c.subjects.first())
         .map_or("its certificate".to_owned(), |s| format!("[{s}]"));
-    // A certificate out of date, or a key, digest or purpose this
-    // server's policy refuses, is named as such.
+    // A certificate out of date, a chain that leads to no root this server
+    // trusts, or a key, digest or purpose its policy refuses, is named as
+    // such.
     let policy = f.verify.and_then(|v| match v.code {
         CERT_NOT_YET_VALID | CERT_HAS_EXPIRED => Some(out_of_date(
             f.client_certificate,
             v.code == CERT_HAS_EXPIRED,
             Holder::Client,
         )),
-        code => cert_policy::verify_error_in(f, code, Holder::Client),
+        code => chain_error(code, f.client_certificate, Holder::Client)
+            .or_else(|| cert_policy::verify_error_in(f, code, Holder::Client)),
     });
     let d = policy.unwrap_or_else(|| {
         Diagnosis::new(
