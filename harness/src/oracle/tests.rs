@@ -1,7 +1,6 @@
 use super::*;
 use crate::case::{CaseKind, ExpectedAlert, KeyKind, SrpPassword};
 use crate::library::{SuiteInfo, VersionSupport};
-use crate::peer::capabilities::AlertDialect;
 
 fn suite(name: &str, min: Version, kx: &str, au: &str) -> SuiteInfo {
     SuiteInfo {
@@ -530,78 +529,4 @@ fn a_client_whose_own_policy_accepts_a_negative_is_expected_to_succeed() {
     ));
 }
 
-fn aes128_gcm_rsa() -> SuiteInfo {
-    suite("AES128-GCM-SHA256", Version::Tls1_2, "RSA", "RSA")
-}
-
-fn ecdhe_ecdsa() -> SuiteInfo {
-    suite("ECDHE-ECDSA-AES128-SHA", Version::Tls1, "ECDH", "ECDSA")
-}
-
-/// The server's causes for a case with no suite it can serve, from a
-/// library that has every suite the case lists.
-fn server_refusal_of(c: &Case) -> Vec<Cause> {
-    let mut lib = library(true);
-    lib.suites.extend([aes128_gcm_rsa(), ecdhe_ecdsa()]);
-    let verify = |_| 0;
-    match Oracle::new(&lib, &verify).expect(c) {
-        Expectation::Failure { causes, why, .. } => {
-            assert!(why.contains("no suite"), "{why}");
-            assert_eq!(causes.client, [Cause::HelloRefused]);
-            causes.server
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-#[test]
-fn a_server_without_a_suite_names_the_rule_that_left_none() {
-    // Nothing listed on both sides.
-    let mut c = case(Version::Tls1_2, ecdhe_rsa());
-    c.server.suites = vec![aes128_gcm_rsa()];
-    assert_eq!(server_refusal_of(&c), [Cause::NoSharedCipher]);
-    // Listed by both, but for a key type the server lacks.
-    let c = case(Version::Tls1_2, ecdhe_ecdsa());
-    assert_eq!(server_refusal_of(&c), [Cause::NoSharedSignatureScheme]);
-    // An Ed25519 key serves ECDSA suites, but signs only from TLS 1.2 on.
-    let mut c = case(Version::Tls1_1, ecdhe_ecdsa());
-    c.server.identity = Identity::Certificate(KeyKind::Ed25519);
-    c.client.security_level = Some(0);
-    c.server.security_level = Some(0);
-    assert_eq!(server_refusal_of(&c), [Cause::NoSharedSignatureScheme]);
-    // The key fits, the ECDHE suite has no group both allow.
-    let mut c = case(Version::Tls1_2, ecdhe_rsa());
-    c.client.groups = vec!["X25519".into()];
-    c.server.groups = vec!["P-384".into()];
-    assert_eq!(server_refusal_of(&c), [Cause::NoSharedGroup]);
-}
-
-#[test]
-fn the_client_names_no_shared_version_unless_it_heard_only_handshake_failure() {
-    let client_causes = |e: Expectation| match e {
-        Expectation::Failure { causes, .. } => causes.client,
-        other => panic!("{other:?}"),
-    };
-    let mut c = case(Version::Tls1_3, tls13());
-    c.server.pin(Version::Tls1_2);
-    assert_eq!(client_causes(expect(&c)), [Cause::NoSharedVersion]);
-    // A server that answers a TLS 1.3-only client with handshake_failure
-    // (gnutls-serv limited to TLS 1.2) leaves the client only a refused
-    // hello.
-    let lib = library(true);
-    let verify = |_| 0;
-    let o = Oracle::new(&lib, &verify);
-    let mut gnutls = linked_capabilities(&lib);
-    gnutls.implementation = "gnutls".into();
-    gnutls.alerts = vec![AlertDialect {
-        failure: FailureKind::ClientVersionsTooHigh,
-        alert: Some(alert::HANDSHAKE_FAILURE),
-        note: String::new(),
-    }];
-    let e = o.expect_between(&c, &o.linked, &gnutls);
-    assert_eq!(
-        alert_of(&e).map(|a| a.description),
-        Some(alert::HANDSHAKE_FAILURE)
-    );
-    assert_eq!(client_causes(e), [Cause::HelloRefused]);
-}
+mod refusals;
