@@ -273,9 +273,15 @@ impl RecorderState {
         if let Some(n) = &mut trace.negotiated {
             n.refine_from_wire(&trace.events);
             n.refine_resumption(|| log::ticket_offered(&self.log));
-            if n.peer_chain.is_empty() && !self.peer_chain.is_empty() {
-                n.peer_chain = self
-                    .peer_chain
+            if n.peer_chain.is_empty() {
+                let sent;
+                let chain = if self.peer_chain.is_empty() {
+                    sent = log::peer_certificates(&self.log);
+                    &sent
+                } else {
+                    &self.peer_chain
+                };
+                n.peer_chain = chain
                     .iter()
                     .map(|c| CertificateInfo::from_x509(c))
                     .collect();

@@ -11,11 +11,13 @@
 use std::time::Duration;
 
 use libc::c_int;
+use openssl::x509::X509;
 
 use crate::decode::{self, Body, HandshakeType};
 use crate::event::{Direction, Event, ExitStatus, HandshakeState, RecordHeader};
 use crate::ffi::{SeenState, StaticText};
 use crate::sys;
+use crate::version::ProtocolVersion;
 
 mod events;
 
@@ -412,6 +414,26 @@ pub(crate) fn ticket_offered(log: &Log) -> Option<bool> {
         Body::ClientHello(hello) => Some(hello.session_ticket.is_some_and(|n| n > 0)),
         _ => None,
     }
+}
+
+/// The certificates of the first Certificate message read from the peer,
+/// for a peer whose chain OpenSSL did not keep (a server drops a client's
+/// chain that failed verification); none when messages were not recorded.
+pub(crate) fn peer_certificates(log: &Log) -> Vec<X509> {
+    log.entries()
+        .find_map(|(_, e)| match e {
+            Entry::Message(m)
+                if m.direction == Direction::Read
+                    && m.handshake_type() == Some(HandshakeType::CERTIFICATE) =>
+            {
+                Some(decode::certificates_in(
+                    m.bytes,
+                    ProtocolVersion::from(m.version) == ProtocolVersion::Tls1_3,
+                ))
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -147,11 +147,14 @@ fn a_server_certificate_as_a_client_certificate_depends_on_the_server() {
     assert!(t.diagnosis().is_none(), "{:?}", t.diagnosis());
 }
 
-/// The tool `tool` with `args`, presenting the test PKI's file `chain` and
-/// `key`, against a traced server that requires a client certificate from
-/// the test root; the server's trace.
+/// The tool `tool`, presenting the test PKI's files `chain` and `key`, to
+/// a traced server at security level 2 that requires a client certificate
+/// from the test root; the server's trace.
 fn server_heard(tool: &str, chain: &Path, key: &Path) -> HandshakeTrace {
-    let server = server_ctx_with(pki().server(KeyType::Rsa2048), require_client_cert);
+    let server = server_ctx_with(pki().server(KeyType::Rsa2048), |b| {
+        require_client_cert(b);
+        b.set_security_level(2);
+    });
     let (addr, handle) = traced_server(&server);
     let root = &files().1.root;
     let mut cmd = if tool == "s_client" {
@@ -211,4 +214,32 @@ fn a_server_names_the_chain_a_client_sent() {
         "the client's chain ends at Untrusted Root, which the server does not trust",
         "gnutls-cli with a chain to an untrusted root",
     );
+}
+
+/// OpenSSL keeps no client chain that failed verification; the server
+/// reads the certificates from the client's Certificate message instead,
+/// and names the purpose and the key size.
+#[test]
+fn a_server_names_what_its_policy_refuses_in_a_client_certificate() {
+    let pki_files = &files().1;
+    let leaf = pki_files.server(KeyType::EcdsaP256);
+    let t = server_heard("gnutls-cli", &leaf.chain, &leaf.key);
+    assert_diagnosis(
+        &t,
+        (Cause::ClientCertRejected, Fault::Client),
+        "the client's certificate (localhost) is not for identifying a TLS client: its \
+         extendedKeyUsage names TLS Web Server Authentication",
+        "gnutls-cli with a server certificate",
+    );
+    let weak = pki_files.negative(Negative::WeakKey);
+    let t = server_heard("gnutls-cli", &weak.chain, &weak.key);
+    assert_diagnosis(
+        &t,
+        (Cause::ClientCertRejected, Fault::Client),
+        "the client's certificate (localhost) has a 1024-bit RSA key, 80 bits of security; \
+         this server's security level 2 requires keys of at least 112",
+        "gnutls-cli with a 1024-bit RSA certificate",
+    );
+    let chain = &t.negotiated.as_ref().expect("negotiated").peer_chain;
+    assert_eq!(chain.len(), 2, "the chain as the client sent it: {chain:?}");
 }

@@ -55,11 +55,7 @@ pub struct CertificateRequest {
 }
 
 pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
-    let mut reader = Reader::new(body);
-    let context = if tls13 { reader.vec(1)? } else { &[] };
-    let list = reader.vec(3)?;
-    reader.finish("certificate_list")?;
-
+    let (context, ders) = certificate_entries(body, tls13)?;
     let mut view = Certificate {
         request_context: hex(context),
         subjects: Vec::new(),
@@ -68,16 +64,7 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
         not_before_unix: Vec::new(),
         not_after_unix: Vec::new(),
     };
-    let mut entries = Reader::new(list);
-    while !entries.is_empty() {
-        let der = entries.vec(3)?;
-        if der.is_empty() {
-            return bad("empty certificate entry");
-        }
-        if tls13 {
-            let extensions = entries.vec(2)?;
-            split_extensions(extensions).map_err(|f| f.in_extension("certificate entry"))?;
-        }
+    for der in ders {
         let (subject, issuer, validity) = match X509::from_der(der) {
             Ok(cert) => (
                 name_oneline(cert.subject_name()),
@@ -99,6 +86,46 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
         view.der_lengths.push(der.len());
     }
     Ok(view)
+}
+
+/// A Certificate message body's request context (TLS 1.3) and the DER of
+/// each certificate, in the order sent.
+fn certificate_entries(body: &[u8], tls13: bool) -> Res<(&[u8], Vec<&[u8]>)> {
+    let mut reader = Reader::new(body);
+    let context = if tls13 { reader.vec(1)? } else { &[] };
+    let list = reader.vec(3)?;
+    reader.finish("certificate_list")?;
+    let mut ders = Vec::new();
+    let mut entries = Reader::new(list);
+    while !entries.is_empty() {
+        let der = entries.vec(3)?;
+        if der.is_empty() {
+            return bad("empty certificate entry");
+        }
+        if tls13 {
+            let extensions = entries.vec(2)?;
+            split_extensions(extensions).map_err(|f| f.in_extension("certificate entry"))?;
+        }
+        ders.push(der);
+    }
+    Ok((context, ders))
+}
+
+/// The certificates a whole Certificate handshake message carries, each
+/// that parses as X.509, in the order sent; none when the message does
+/// not decode.
+pub(crate) fn certificates_in(message: &[u8], tls13: bool) -> Vec<X509> {
+    let Some(body) = message.get(4..) else {
+        return Vec::new();
+    };
+    certificate_entries(body, tls13).map_or_else(
+        |_| Vec::new(),
+        |(_, ders)| {
+            ders.into_iter()
+                .filter_map(|d| X509::from_der(d).ok())
+                .collect()
+        },
+    )
 }
 
 pub(super) fn decode_certificate_request(body: &[u8], tls13: bool) -> Res<CertificateRequest> {

@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::version::ProtocolVersion;
 
+pub(crate) use certificate::certificates_in;
 pub use certificate::{Certificate, CertificateRequest, CertificateVerify};
 pub use encrypted_extensions::EncryptedExtensions;
 pub use error::DecodeError;
