@@ -40,7 +40,9 @@ pub struct Negotiated {
     pub sni: Option<String>,
     /// `None` for a full handshake, else how the session was resumed.
     pub resumed: Option<Resumption>,
-    /// The peer's certificate chain, leaf first.
+    /// The peer's certificate chain, leaf first: as OpenSSL holds it, or,
+    /// when it kept none (a server drops a client chain that failed
+    /// verification), as the peer's Certificate message carried it.
     pub peer_chain: Vec<CertificateInfo>,
     /// The result of verifying the peer's certificate.
     pub verify: VerifyResult,
