@@ -20,6 +20,7 @@ mod negotiation;
 mod record;
 mod renegotiation;
 mod retired;
+mod schemes;
 mod suite_version;
 mod transport;
 mod validity;

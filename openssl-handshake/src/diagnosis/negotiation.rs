@@ -7,6 +7,7 @@ use crate::event::{Direction, Side};
 
 use super::facts::{alert, alert_name, alert_text, is_grease, list, version_name, Facts};
 use super::retired::{deprecated_group, obsolete};
+use super::schemes;
 use super::suite_version::{
     serves, settled_version, suites_need_newer_version, suites_of_another_version,
 };
@@ -570,16 +571,5 @@ fn sigalgs_fit(h: &ClientHello, key: &str, tls13: bool) -> bool {
 
 /// The ClientHello's signature schemes that `key` can make.
 fn fitting(h: &ClientHello, key: &str, tls13: bool) -> Vec<String> {
-    h.signature_algorithms
-        .iter()
-        .filter_map(|s| s.name.clone())
-        .filter(|n| match key {
-            "RSA" => n.starts_with("rsa_pss_rsae_") || (!tls13 && n.starts_with("rsa_pkcs1_")),
-            "RSA-PSS" => n.starts_with("rsa_pss_pss_"),
-            "EC" => n.starts_with("ecdsa_"),
-            "Ed25519" => n == "ed25519",
-            "Ed448" => n == "ed448",
-            _ => true,
-        })
-        .collect()
+    schemes::fitting(&h.signature_algorithms, key, tls13)
 }
