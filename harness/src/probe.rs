@@ -135,7 +135,8 @@ impl fmt::Display for ProbeFailure {
                 if *from == Role::Server && *description == alert::CERTIFICATE_REQUIRED {
                     write!(
                         f,
-                        "; the server requires a client certificate (--cert, --key)"
+                        "; the server requires a client certificate and this client sent none \
+                         it could use (--cert, --key)"
                     )?;
                 }
                 Ok(())

@@ -243,3 +243,41 @@ fn a_server_names_what_its_policy_refuses_in_a_client_certificate() {
     let chain = &t.negotiated.as_ref().expect("negotiated").peer_chain;
     assert_eq!(chain.len(), 2, "the chain as the client sent it: {chain:?}");
 }
+
+/// A client with an ECDSA certificate, asked by `s_server -client_sigalgs`
+/// for RSA signatures alone: OpenSSL's client sends an empty Certificate
+/// message, and the diagnosis says why rather than that it has none.
+#[test]
+fn a_client_certificate_the_request_rules_out() {
+    let pki_files = &files().1;
+    let root = pki_files.root.to_str().expect("utf-8");
+    for version in ["-tls1_2", "-tls1_3"] {
+        let (_server, _out, port) = s_server(
+            pki_files.server(KeyType::Rsa2048),
+            &[
+                version,
+                "-Verify",
+                "2",
+                "-CAfile",
+                root,
+                "-client_sigalgs",
+                "RSA+SHA256:RSA-PSS+SHA256",
+            ],
+        );
+        let t = client_with(SocketAddr::from(([127, 0, 0, 1], port)), |b| {
+            pki()
+                .client(KeyType::EcdsaP256)
+                .install(b)
+                .expect("client credential")
+        });
+        assert_diagnosis(
+            &t,
+            (Cause::ClientCertRequired, Fault::Unknown),
+            "the server requires a client certificate and this client has one, but sent an \
+             empty Certificate message: the server's CertificateRequest accepts only the \
+             signature schemes rsa_pkcs1_sha256, rsa_pss_rsae_sha256, none of which this \
+             client's EC key can make",
+            &format!("s_server {version} -client_sigalgs RSA only"),
+        );
+    }
+}

@@ -2,10 +2,12 @@
 //! and rejected.
 
 use crate::event::Side;
+use crate::version::ProtocolVersion;
 
 use super::cert_policy::{self, Holder};
 use super::certificate::{chain_error, self_issued, self_signed};
-use super::facts::{alert, alert_name, alert_text, Facts};
+use super::facts::{alert, alert_name, alert_text, list, Facts};
+use super::schemes;
 use super::validity::{first_out_of_date, out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID};
 use super::{Cause, Diagnosis, Fault};
 
@@ -116,6 +118,9 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
         || (empty && description == alert::HANDSHAKE_FAILURE)
         || answered_empty_list
     {
+        if let Some(d) = unusable_certificate(f) {
+            return Some(d.with("alert received", alert_text(received)));
+        }
         let answer = if description == alert::CERTIFICATE_REQUIRED {
             String::new()
         } else {
@@ -187,6 +192,70 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
         );
     }
     None
+}
+
+/// This client has a certificate and sent none: OpenSSL's client sends
+/// one only when the server's CertificateRequest allows a signature
+/// scheme its key can make, and before TLS 1.3 its certificate type.
+fn unusable_certificate(f: &Facts<'_>) -> Option<Diagnosis> {
+    let own = f.local?.certificate.as_ref()?;
+    let request = f.certificate_request?;
+    let key = own.key_type.as_str();
+    let tls13 = f
+        .trace
+        .negotiated
+        .as_ref()
+        .is_some_and(|n| n.version == ProtocolVersion::Tls1_3);
+    let schemes = &request.signature_algorithms;
+    let scheme_names: Vec<String> = schemes
+        .iter()
+        .map(|s| s.name.clone().unwrap_or_else(|| format!("0x{:04x}", s.id)))
+        .collect();
+    let why = if !schemes.is_empty() && schemes::fitting(schemes, key, tls13).is_empty() {
+        format!(
+            "the server's CertificateRequest accepts only the signature schemes {}, none of \
+             which this client's {key} key can make",
+            list(&scheme_names, 12)
+        )
+    } else if !request.certificate_types.is_empty()
+        && !request.certificate_types.contains(&certificate_type(key))
+    {
+        format!(
+            "the server's CertificateRequest accepts only the certificate types {:?} (RFC 5246 \
+             section 7.4.4), not this client's {key} key's ({})",
+            request.certificate_types,
+            certificate_type(key)
+        )
+    } else {
+        return None;
+    };
+    Some(
+        Diagnosis::new(
+            Cause::ClientCertRequired,
+            Fault::Unknown,
+            format!(
+                "the server requires a client certificate and this client has one, but sent an \
+                 empty Certificate message: {why}, so OpenSSL's client sent none"
+            ),
+            "Give the client a certificate whose key the server's CertificateRequest allows, or \
+             widen what the server asks for (SSL_CTX_set1_client_sigalgs_list).",
+        )
+        .with(
+            "CertificateRequest.signature_algorithms",
+            list(&scheme_names, 12),
+        )
+        .with("local certificate key type", key),
+    )
+}
+
+/// The TLS 1.2 ClientCertificateType a key signs as: rsa_sign (1),
+/// dss_sign (2), or ecdsa_sign (64), which RFC 8422 also gives EdDSA.
+fn certificate_type(key: &str) -> u8 {
+    match key {
+        "RSA" | "RSA-PSS" => 1,
+        "DSA" => 2,
+        _ => 64,
+    }
 }
 
 fn required(summary: String) -> Diagnosis {
