@@ -208,6 +208,18 @@ fn client_cert_required_but_not_sent() {
         let p = pair(&server, &client, "localhost");
         assert_cause(&p.server, Cause::ClientCertRequired, name);
         assert_cause(&p.client, Cause::ClientCertRequired, name);
+        // What the server asked for: a client holding a certificate whose
+        // key makes none of these schemes sends none.
+        let d = p.server.diagnosis().expect("a diagnosis");
+        let asked = d
+            .evidence
+            .iter()
+            .find(|e| e.source == "CertificateRequest.signature_algorithms")
+            .unwrap_or_else(|| panic!("{name}: no CertificateRequest evidence: {d}"));
+        assert!(
+            asked.value.contains("ecdsa_secp256r1_sha256"),
+            "{name}: {d}"
+        );
     }
 }
 

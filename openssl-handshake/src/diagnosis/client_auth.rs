@@ -1,6 +1,7 @@
 //! Causes about the client's certificate: required but not sent, or sent
 //! and rejected.
 
+use crate::decode::SignatureScheme;
 use crate::event::Side;
 use crate::version::ProtocolVersion;
 
@@ -37,6 +38,13 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
                 f.local.map(|l| l.require_peer_cert),
             )
             .with_some("client Certificate entries", sent_certs)
+            // A client holding a certificate sends none whose key makes
+            // none of these (OpenSSL's does so).
+            .with_some(
+                "CertificateRequest.signature_algorithms",
+                f.certificate_request
+                    .map(|r| scheme_names(&r.signature_algorithms)),
+            )
             .with_raw(f),
         );
     }
@@ -207,15 +215,11 @@ fn unusable_certificate(f: &Facts<'_>) -> Option<Diagnosis> {
         .as_ref()
         .is_some_and(|n| n.version == ProtocolVersion::Tls1_3);
     let schemes = &request.signature_algorithms;
-    let scheme_names: Vec<String> = schemes
-        .iter()
-        .map(|s| s.name.clone().unwrap_or_else(|| format!("0x{:04x}", s.id)))
-        .collect();
     let why = if !schemes.is_empty() && schemes::fitting(schemes, key, tls13).is_empty() {
         format!(
             "the server's CertificateRequest accepts only the signature schemes {}, none of \
              which this client's {key} key can make",
-            list(&scheme_names, 12)
+            scheme_names(schemes)
         )
     } else if !request.certificate_types.is_empty()
         && !request.certificate_types.contains(&certificate_type(key))
@@ -242,10 +246,18 @@ fn unusable_certificate(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with(
             "CertificateRequest.signature_algorithms",
-            list(&scheme_names, 12),
+            scheme_names(schemes),
         )
         .with("local certificate key type", key),
     )
+}
+
+fn scheme_names(schemes: &[SignatureScheme]) -> String {
+    let names: Vec<String> = schemes
+        .iter()
+        .map(|s| s.name.clone().unwrap_or_else(|| format!("0x{:04x}", s.id)))
+        .collect();
+    list(&names, 12)
 }
 
 /// The TLS 1.2 ClientCertificateType a key signs as: rsa_sign (1),
