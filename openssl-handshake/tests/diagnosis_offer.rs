@@ -58,6 +58,21 @@ fn a_client_offering_export_suites_only() {
     );
 }
 
+/// A hello offering TLS_RSA_WITH_3DES_EDE_CBC_SHA alone, as
+/// `gnutls-cli --priority NORMAL:-KX-ALL:+RSA:-CIPHER-ALL:+3DES-CBC` does:
+/// 64-bit blocks (Sweet32), in no default list of OpenSSL 3.
+#[test]
+fn a_client_offering_3des_only() {
+    let hello = with_suites(&tls12_hello(), &[0x000a]);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), tls12), &hello);
+    assert_diagnosis(
+        &trace,
+        (Cause::NoSharedCipher, Fault::Client),
+        "the client offered only obsolete suites (TLS_RSA_WITH_3DES_EDE_CBC_SHA: 3DES (Sweet32))",
+        "3DES only",
+    );
+}
+
 /// TLS_RSA_WITH_AES_256_CBC_SHA, a TLS 1.2 suite.
 const TLS12_SUITE: u16 = 0x0035;
 /// TLS_AES_128_GCM_SHA256, a TLS 1.3 suite.

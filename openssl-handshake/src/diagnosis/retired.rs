@@ -10,8 +10,10 @@ pub(super) fn deprecated_group(id: u16) -> bool {
 }
 
 /// Why no current TLS stack enables suite `id`, if it is one of those:
-/// export-grade, anonymous, without encryption, or with RC4, RC2 or
-/// single DES.
+/// export-grade, anonymous, without encryption, or with RC4, RC2, single
+/// DES, IDEA (both taken out of TLS 1.2 by RFC 5469) or 3DES (64-bit
+/// blocks, CVE-2016-2183 "Sweet32"; OpenSSL 3 offers it in no default
+/// list, nor do Mozilla's recommendations).
 pub(super) fn obsolete(id: u16) -> Option<&'static str> {
     use tls_parser::{TlsCipherAu, TlsCipherEnc, TlsCipherSuite};
     let s = TlsCipherSuite::from_id(id)?;
@@ -24,6 +26,8 @@ pub(super) fn obsolete(id: u16) -> Option<&'static str> {
         (_, TlsCipherEnc::Rc4) => Some("RC4"),
         (_, TlsCipherEnc::Rc2) => Some("RC2"),
         (_, TlsCipherEnc::Des) => Some("single DES"),
+        (_, TlsCipherEnc::Idea) => Some("IDEA"),
+        (_, TlsCipherEnc::TripleDes) => Some("3DES (Sweet32)"),
         _ => None,
     }
 }
