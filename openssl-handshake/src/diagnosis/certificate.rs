@@ -4,7 +4,9 @@
 //!
 //! The client tells them apart by its verify error. The server sees only
 //! the client's alert, and reads the rest from its own certificate
-//! ([`super::LocalCertificate`]) and the chain it sent.
+//! ([`super::LocalCertificate`]) and the chain it sent. The chain rules
+//! (self-signed, missing intermediate, untrusted root) serve a server
+//! verifying a client's chain too.
 
 use crate::decode::Certificate;
 use crate::event::Side;
