@@ -25,7 +25,7 @@ use crate::case::{
 };
 use crate::library::Library;
 use crate::matrix::GROUPS;
-use crate::peer::capabilities::{Capabilities, FailureKind, Feature, SuiteSupport};
+use crate::peer::capabilities::{Capabilities, EmptyOffer, FailureKind, Feature, SuiteSupport};
 
 mod negotiation;
 
@@ -57,6 +57,7 @@ pub fn linked_capabilities(library: &Library) -> Capabilities {
     caps.old_versions_need_level0 = library.is_openssl3();
     caps.tls13_needs_certificate = true;
     caps.suites = SuiteSupport::Catalogue;
+    caps.empty_offer = EmptyOffer::BareAlert;
     caps.groups = Some(
         GROUPS
             .iter()
@@ -170,11 +171,15 @@ impl<'a> Oracle<'a> {
                 // sends a bare alert, GnuTLS a hello without suites.
                 causes(
                     &[Cause::NoSharedCipher],
-                    &[
-                        Cause::MalformedMessage,
-                        Cause::UnexpectedMessage,
-                        Cause::PeerClosed,
-                    ],
+                    match client.empty_offer {
+                        EmptyOffer::BareAlert => &[Cause::UnexpectedMessage],
+                        EmptyOffer::HelloWithoutSuites => &[Cause::MalformedMessage],
+                        EmptyOffer::Unknown => &[
+                            Cause::MalformedMessage,
+                            Cause::UnexpectedMessage,
+                            Cause::PeerClosed,
+                        ],
+                    },
                 ),
             );
         }

@@ -185,7 +185,19 @@ fn a_client_whose_suites_fit_none_of_its_versions_fails_before_sending() {
             // The client names it; the server sees whatever the client
             // sends instead of a usable hello.
             assert_eq!(causes.client, [Cause::NoSharedCipher]);
-            assert!(causes.server.contains(&Cause::MalformedMessage));
+            assert_eq!(causes.server, [Cause::UnexpectedMessage]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A client that sends a hello without suites instead (GnuTLS).
+    let lib = library(true);
+    let verify = |_| 0;
+    let o = Oracle::new(&lib, &verify);
+    let mut gnutls = linked_capabilities(&lib);
+    gnutls.empty_offer = EmptyOffer::HelloWithoutSuites;
+    match o.expect_between(&c, &gnutls, &o.linked) {
+        Expectation::Failure { causes, .. } => {
+            assert_eq!(causes.server, [Cause::MalformedMessage]);
         }
         other => panic!("{other:?}"),
     }

@@ -50,6 +50,25 @@ pub struct Capabilities {
     /// own, not a fault).
     #[serde(default)]
     pub client_accepts: Vec<Acceptance>,
+    /// What its client sends when it has no suite to offer.
+    #[serde(default)]
+    pub empty_offer: EmptyOffer,
+}
+
+/// What a client with no suite it may offer sends instead of a usable
+/// ClientHello.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmptyOffer {
+    /// Not declared: a server may see any of the three below.
+    #[default]
+    Unknown,
+    /// A bare alert where the ClientHello belongs (OpenSSL: "no ciphers
+    /// available", then internal_error).
+    BareAlert,
+    /// A ClientHello without any suite (GnuTLS), which RFC 5246 section
+    /// 7.4.1.2 forbids.
+    HelloWithoutSuites,
 }
 
 /// A server certificate a verifying client accepts although OpenSSL's
@@ -249,6 +268,7 @@ impl Capabilities {
             lacks: Vec::new(),
             alerts: Vec::new(),
             client_accepts: Vec::new(),
+            empty_offer: EmptyOffer::Unknown,
         }
     }
 

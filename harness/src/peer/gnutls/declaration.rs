@@ -4,7 +4,7 @@
 //! exchange, cipher and MAC of a priority string; `gnutls-cli -l` gives
 //! the suites, protocols and groups GnuTLS implements.
 
-use super::super::capabilities::{AlertDialect, FailureKind, Feature, SuiteSupport};
+use super::super::capabilities::{AlertDialect, EmptyOffer, FailureKind, Feature, SuiteSupport};
 use super::super::Capabilities;
 use crate::case::{alert, KeyKind, Negative, Role, Version};
 use crate::library::SuiteInfo;
@@ -81,6 +81,9 @@ pub(super) fn declare(
         caps.available = Err(e.clone());
         return caps;
     }
+    // Seen with gnutls-cli offering PSK suites at TLS 1.0 to a server that
+    // has them only from TLS 1.2 (the matrix's psk cases).
+    caps.empty_offer = EmptyOffer::HelloWithoutSuites;
     let field = |key: &str| -> Vec<String> {
         listing
             .lines()

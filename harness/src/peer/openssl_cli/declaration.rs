@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{PACKAGE, PROGRAM};
 use crate::case::{Role, Version};
-use crate::peer::capabilities::{Feature, SuiteSupport};
+use crate::peer::capabilities::{EmptyOffer, Feature, SuiteSupport};
 use crate::peer::process::output;
 use crate::peer::Capabilities;
 
@@ -23,6 +23,8 @@ pub(super) fn declare(version: &Result<String, String>) -> Capabilities {
         caps.available = Err(e.clone());
         return caps;
     }
+    // Seen with `s_client -ciphersuites "" -cipher AES256-SHA` at TLS 1.3.
+    caps.empty_offer = EmptyOffer::BareAlert;
     let mut codes: HashMap<u16, Version> = HashMap::new();
     caps.versions.clear();
     for v in Version::ALL {
