@@ -142,6 +142,7 @@ pub struct Pki {
     servers: Vec<Credential>,
     clients: Vec<Credential>,
     negatives: Vec<Credential>,
+    client_negatives: Vec<Credential>,
     /// The CSR of each server leaf, indexed by key type.
     csrs: Vec<X509Req>,
 }
@@ -184,6 +185,15 @@ impl Pki {
     /// The server credential that must fail verification as `n` describes.
     pub fn negative(&self, n: Negative) -> &Credential {
         &self.negatives[n as usize]
+    }
+
+    /// The client credential (CN=client, clientAuth) with the problem `n`
+    /// describes, which a server verifying client certificates refuses
+    /// with the same verify error as the server credential; except
+    /// [`Negative::WrongHost`], whose name no server checks, and
+    /// [`Negative::WrongPurpose`], which is for TLS servers only.
+    pub fn client_negative(&self, n: Negative) -> &Credential {
+        &self.client_negatives[n as usize]
     }
 
     /// A certificate store trusting only the root.
@@ -282,6 +292,22 @@ mod tests {
             );
         } else {
             assert_eq!(plain, n.expected_verify_error(), "{n} without host check");
+        }
+    }
+
+    /// A server verifying client certificates (purpose sslclient) at the
+    /// level that refuses them finds the same problem in each client
+    /// negative as a client in the server one, but no name to check.
+    #[test]
+    fn client_negatives_fail_a_server_verification() {
+        for n in Negative::ALL {
+            let store = store_for(None, X509PurposeId::SSL_CLIENT, n.client_level());
+            let got = verify(&store, pki().client_negative(n));
+            let want = match n {
+                Negative::WrongHost => X509VerifyResult::OK.as_raw(),
+                _ => n.expected_verify_error(),
+            };
+            assert_eq!(got, want, "client {n}");
         }
     }
 

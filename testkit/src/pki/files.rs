@@ -41,7 +41,8 @@ impl Pki {
     /// `server-{k}.crt` (leaf only), `server-{k}.key` (PKCS#8),
     /// `server-{k}.chain.pem` (leaf then intermediate) and the same for
     /// `client-{k}`; `server-rsa2048.csr`; for each negative `n`
-    /// `neg-{n}.chain.pem` and `neg-{n}.key`.
+    /// `neg-{n}.chain.pem` and `neg-{n}.key`, and the client's
+    /// `neg-client-{n}.chain.pem` and `neg-client-{n}.key`.
     ///
     /// `openssl s_server -cert` reads only the first certificate of a file;
     /// to serve a whole chain file pass it to `-chainCAfile` as well, e.g.
@@ -116,9 +117,13 @@ impl Pki {
             }
         }
         for n in Negative::ALL {
-            let c = self.negative(n);
-            out.push(file(format!("neg-{n}.chain.pem"), c.try_chain_pem()?));
-            out.push(key(format!("neg-{n}.key"), c)?);
+            for (prefix, c) in [
+                ("neg", self.negative(n)),
+                ("neg-client", self.client_negative(n)),
+            ] {
+                out.push(file(format!("{prefix}-{n}.chain.pem"), c.try_chain_pem()?));
+                out.push(key(format!("{prefix}-{n}.key"), c)?);
+            }
         }
         Ok(out)
     }
@@ -172,6 +177,7 @@ pub struct PkiFiles {
     servers: Vec<LeafFiles>,
     clients: Vec<LeafFiles>,
     negatives: Vec<NegativeFiles>,
+    client_negatives: Vec<NegativeFiles>,
 }
 
 impl PkiFiles {
@@ -182,6 +188,10 @@ impl PkiFiles {
             key: dir.join(format!("{prefix}.key")),
             chain: dir.join(format!("{prefix}.chain.pem")),
         };
+        let negative = |prefix: String| NegativeFiles {
+            chain: dir.join(format!("{prefix}.chain.pem")),
+            key: dir.join(format!("{prefix}.key")),
+        };
         PkiFiles {
             dir: dir.to_path_buf(),
             root: dir.join("root.pem"),
@@ -189,11 +199,9 @@ impl PkiFiles {
             csr: dir.join(format!("server-{}.csr", KeyType::Rsa2048)),
             servers: KeyType::ALL.map(|k| leaf(format!("server-{k}"))).to_vec(),
             clients: KeyType::ALL.map(|k| leaf(format!("client-{k}"))).to_vec(),
-            negatives: Negative::ALL
-                .map(|n| NegativeFiles {
-                    chain: dir.join(format!("neg-{n}.chain.pem")),
-                    key: dir.join(format!("neg-{n}.key")),
-                })
+            negatives: Negative::ALL.map(|n| negative(format!("neg-{n}"))).to_vec(),
+            client_negatives: Negative::ALL
+                .map(|n| negative(format!("neg-client-{n}")))
                 .to_vec(),
         }
     }
@@ -213,6 +221,12 @@ impl PkiFiles {
         &self.negatives[n as usize]
     }
 
+    /// Files of the client's negative credential `n`
+    /// (`neg-client-{n}.*`; see [`Pki::client_negative`]).
+    pub fn client_negative(&self, n: Negative) -> &NegativeFiles {
+        &self.client_negatives[n as usize]
+    }
+
     /// Every file written, e.g. to list them to the user.
     pub fn all(&self) -> Vec<&Path> {
         let mut all = vec![
@@ -223,7 +237,7 @@ impl PkiFiles {
         for leaf in self.servers.iter().chain(&self.clients) {
             all.extend([leaf.cert.as_path(), &leaf.key, &leaf.chain]);
         }
-        for neg in &self.negatives {
+        for neg in self.negatives.iter().chain(&self.client_negatives) {
             all.extend([neg.chain.as_path(), &neg.key]);
         }
         all
@@ -253,7 +267,7 @@ mod tests {
         let files = pki().write_pem(&out).unwrap();
         assert_eq!(
             files.all().len(),
-            3 + 2 * KeyType::ALL.len() * 3 + Negative::ALL.len() * 2
+            3 + 2 * KeyType::ALL.len() * 3 + 2 * Negative::ALL.len() * 2
         );
         for path in files.all() {
             assert!(path.is_file(), "{}", path.display());
@@ -310,10 +324,22 @@ mod tests {
             .key
             .ends_with("client-ed25519.key"));
 
-        for n in Negative::ALL {
-            let (f, cred) = (files.negative(n), pki().negative(n));
-            assert!(f.chain.ends_with(format!("neg-{}.chain.pem", n.name())));
-            assert!(f.key.ends_with(format!("neg-{}.key", n.name())));
+        let negatives = Negative::ALL.into_iter().flat_map(|n| {
+            [
+                (n, "neg", files.negative(n), pki().negative(n)),
+                (
+                    n,
+                    "neg-client",
+                    files.client_negative(n),
+                    pki().client_negative(n),
+                ),
+            ]
+        });
+        for (n, prefix, f, cred) in negatives {
+            assert!(f
+                .chain
+                .ends_with(format!("{prefix}-{}.chain.pem", n.name())));
+            assert!(f.key.ends_with(format!("{prefix}-{}.key", n.name())));
             let chain = X509::stack_from_pem(&read(&f.chain)).unwrap();
             assert_eq!(chain.len(), 1 + cred.chain.len(), "{n}");
             assert_eq!(der(&chain[0]), der(&cred.cert));

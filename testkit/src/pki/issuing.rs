@@ -85,10 +85,14 @@ impl Pki {
                 chain: vec![intermediate.cert.clone()],
             });
         }
-        let negatives = Negative::ALL
-            .iter()
-            .map(|&n| negative(n, &root, &intermediate))
-            .collect::<Result<_, _>>()?;
+        let negatives_of = |holder| {
+            Negative::ALL
+                .iter()
+                .map(|&n| negative(n, holder, &root, &intermediate))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let negatives = negatives_of(Holder::Server)?;
+        let client_negatives = negatives_of(Holder::Client)?;
 
         Ok(Pki {
             root,
@@ -96,6 +100,7 @@ impl Pki {
             servers,
             clients,
             negatives,
+            client_negatives,
             csrs,
         })
     }
@@ -270,7 +275,7 @@ fn issue<T: HasPublic>(
     // would report a different verify error than OpenSSL 3 does.
     if !matches!(
         (signer, profile),
-        (Signer::Itself(_), Profile::Server { .. })
+        (Signer::Itself(_), Profile::Server { .. } | Profile::Client)
     ) {
         b.append_extension(usage.build()?)?;
     }
@@ -347,47 +352,79 @@ fn server_from_csr(
     Ok((Credential { cert, key, chain }, csr))
 }
 
-fn negative(n: Negative, root: &Ca, intermediate: &Ca) -> Result<Credential, ErrorStack> {
+/// Whose negative credential to issue: a server's (for `localhost`,
+/// serverAuth) or a client's (CN=client, clientAuth).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    Server,
+    Client,
+}
+
+fn negative(
+    n: Negative,
+    holder: Holder,
+    root: &Ca,
+    intermediate: &Ca,
+) -> Result<Credential, ErrorStack> {
     let key = KeyType::EcdsaP256.generate()?;
-    let host = name(Pki::HOST)?;
     let server = Profile::Server {
         dns: Pki::HOST,
         ip: Some(SERVER_IP),
         key_encipherment: false,
         for_clients: false,
     };
+    // The profile a holder's certificate should have, and one for the
+    // other purpose.
+    let (host, own, other) = match holder {
+        Holder::Server => (
+            name(Pki::HOST)?,
+            server,
+            Profile::Server {
+                dns: Pki::HOST,
+                ip: Some(SERVER_IP),
+                key_encipherment: false,
+                for_clients: true,
+            },
+        ),
+        Holder::Client => (name(CLIENT_CN)?, Profile::Client, server),
+    };
     let with_intermediate = || vec![intermediate.cert.clone()];
     let (cert, chain) = match n {
         Negative::Expired => (
-            intermediate.credential(&host, &key, &server, (-60, -1))?,
+            intermediate.credential(&host, &key, &own, (-60, -1))?,
             with_intermediate(),
         ),
         Negative::NotYetValid => (
-            intermediate.credential(&host, &key, &server, (1, 30))?,
+            intermediate.credential(&host, &key, &own, (1, 30))?,
             with_intermediate(),
         ),
+        // A client certificate names no host a server checks: this one is
+        // as good as any client's.
         Negative::WrongHost => {
-            let wrong = Profile::Server {
-                dns: WRONG_HOST,
-                ip: None,
-                key_encipherment: false,
-                for_clients: false,
+            let wrong = match holder {
+                Holder::Server => Profile::Server {
+                    dns: WRONG_HOST,
+                    ip: None,
+                    key_encipherment: false,
+                    for_clients: false,
+                },
+                Holder::Client => Profile::Client,
             };
             let subject = name(WRONG_HOST)?;
             let cert = intermediate.credential(&subject, &key, &wrong, LEAF_DAYS)?;
             (cert, with_intermediate())
         }
         Negative::SelfSigned => (
-            issue(&host, &key, &server, LEAF_DAYS, Signer::Itself(&key))?,
+            issue(&host, &key, &own, LEAF_DAYS, Signer::Itself(&key))?,
             Vec::new(),
         ),
         Negative::UntrustedRoot => {
-            let other = Ca::root(UNTRUSTED_ROOT_CN, KeyType::EcdsaP256.generate()?)?;
-            let cert = other.credential(&host, &key, &server, LEAF_DAYS)?;
-            (cert, vec![other.cert])
+            let untrusted = Ca::root(UNTRUSTED_ROOT_CN, KeyType::EcdsaP256.generate()?)?;
+            let cert = untrusted.credential(&host, &key, &own, LEAF_DAYS)?;
+            (cert, vec![untrusted.cert])
         }
         Negative::MissingIntermediate => (
-            intermediate.credential(&host, &key, &server, LEAF_DAYS)?,
+            intermediate.credential(&host, &key, &own, LEAF_DAYS)?,
             Vec::new(),
         ),
         Negative::ExpiredIntermediate => {
@@ -398,12 +435,12 @@ fn negative(n: Negative, root: &Ca, intermediate: &Ca) -> Result<Credential, Err
             let profile = Profile::Ca { pathlen: Some(0) };
             let cert = root.credential(&subject, &ca_key, &profile, (-60, -1))?;
             let expired = Ca { cert, key: ca_key };
-            let leaf = expired.credential(&host, &key, &server, LEAF_DAYS)?;
+            let leaf = expired.credential(&host, &key, &own, LEAF_DAYS)?;
             (leaf, vec![expired.cert])
         }
         Negative::WeakKey => {
             let weak = PKey::from_rsa(Rsa::generate(1024)?)?;
-            let cert = intermediate.credential(&host, &weak, &server, LEAF_DAYS)?;
+            let cert = intermediate.credential(&host, &weak, &own, LEAF_DAYS)?;
             return Ok(Credential {
                 cert,
                 key: weak,
@@ -414,24 +451,16 @@ fn negative(n: Negative, root: &Ca, intermediate: &Ca) -> Result<Credential, Err
             issue(
                 &host,
                 &key,
-                &server,
+                &own,
                 LEAF_DAYS,
                 Signer::CaWithSha1(intermediate),
             )?,
             with_intermediate(),
         ),
-        Negative::WrongPurpose => {
-            let for_clients = Profile::Server {
-                dns: Pki::HOST,
-                ip: Some(SERVER_IP),
-                key_encipherment: false,
-                for_clients: true,
-            };
-            (
-                intermediate.credential(&host, &key, &for_clients, LEAF_DAYS)?,
-                with_intermediate(),
-            )
-        }
+        Negative::WrongPurpose => (
+            intermediate.credential(&host, &key, &other, LEAF_DAYS)?,
+            with_intermediate(),
+        ),
     };
     Ok(Credential { cert, key, chain })
 }
