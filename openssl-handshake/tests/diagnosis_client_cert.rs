@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::diagnosis::{assert_diagnosis, require_client_cert, traced_client, traced_server};
+use common::diagnosis::{assert_diagnosis, require_client_cert, traced_server, unfinished_trace};
 use common::tool::{gnutls_cli, gnutls_serv, openssl, s_server, Reaped};
 use common::{client_ctx, client_ssl, connect_tcp, pki, server_ctx_with, trace_of, TIMEOUT};
 use openssl::ssl::SslContextBuilder;
@@ -74,10 +74,21 @@ fn gnutls_server() -> (Reaped, SocketAddr) {
     (child, addr)
 }
 
-/// A traced client presenting `install`'s certificate to `addr`.
+/// A traced client presenting `install`'s certificate to `addr`. It
+/// writes a line and reads once: an echoing server (gnutls-serv --echo,
+/// s_server -rev) answers at once, one that refuses the certificate
+/// after the client's side of a TLS 1.3 handshake sends its alert.
 fn client_with(addr: SocketAddr, install: impl FnOnce(&mut SslContextBuilder)) -> HandshakeTrace {
     let ctx = client_ctx(install);
-    traced_client(&ctx, addr, "localhost", |_| {})
+    match client_ssl(&ctx, "localhost").connect(connect_tcp(addr)) {
+        Ok(mut tls) => {
+            let _ = tls.write_all(b"ping\n");
+            let mut buf = [0u8; 5];
+            let _ = tls.read(&mut buf);
+            trace_of(&tls)
+        }
+        Err(e) => unfinished_trace(e),
+    }
 }
 
 fn negative(n: Negative) -> impl FnOnce(&mut SslContextBuilder) {
@@ -279,5 +290,81 @@ fn a_client_certificate_the_request_rules_out() {
              client's EC key can make",
             &format!("s_server {version} -client_sigalgs RSA only"),
         );
+    }
+}
+
+/// Every client negative of the test PKI against s_server and gnutls-serv,
+/// each requiring a client certificate from the test root: the client
+/// names the problem whichever alert the server sends (OpenSSL's
+/// unknown_ca, unsupported_certificate, certificate_expired, ...;
+/// GnuTLS's access_denied for all). gnutls-serv 3.7 checks neither a
+/// client certificate's purpose nor its key size at its default priority,
+/// and no server checks a name in it.
+#[test]
+fn every_client_negative_against_both_servers() {
+    let pki_files = &files().1;
+    let root = pki_files.root.to_str().expect("utf-8");
+    let cases = [
+        (Negative::Expired, "the client's certificate has expired"),
+        (Negative::NotYetValid, "the client's certificate is not valid yet"),
+        (Negative::WrongHost, ""),
+        (Negative::SelfSigned, "the client's certificate is self-signed"),
+        (Negative::UntrustedRoot, "the client's chain ends at Untrusted Root"),
+        (Negative::MissingIntermediate, "the client sent only its leaf certificate"),
+        (
+            Negative::WrongPurpose,
+            "this client's certificate is not for identifying a TLS client",
+        ),
+        (
+            Negative::ExpiredIntermediate,
+            "the CA certificate the client sends with its own, Expired Intermediate CA, has expired",
+        ),
+        (Negative::WeakKey, "this client's certificate has a 1024-bit RSA key"),
+        (Negative::Sha1Signature, "this client's certificate is signed with sha1"),
+    ];
+    for (n, summary) in cases {
+        let (_s_server, _out, port) = s_server(
+            pki_files.server(KeyType::Rsa2048),
+            &[
+                "-rev",
+                "-Verify",
+                "3",
+                "-verify_return_error",
+                "-CAfile",
+                root,
+            ],
+        );
+        let (_gnutls, gnutls) = gnutls_server();
+        let servers = [
+            (SocketAddr::from(([127, 0, 0, 1], port)), "s_server", true),
+            (
+                gnutls,
+                "gnutls-serv",
+                !matches!(n, Negative::WrongPurpose | Negative::WeakKey),
+            ),
+        ];
+        for (addr, server, refuses) in servers {
+            let t = client_with(addr, |b| {
+                // The level at which its holder can load it at all.
+                if let Some(level) = n.server_level() {
+                    b.set_security_level(level);
+                }
+                pki()
+                    .client_negative(n)
+                    .install(b)
+                    .expect("client credential")
+            });
+            let what = format!("{server} and the client negative {n}");
+            if !refuses || n == Negative::WrongHost {
+                assert!(t.succeeded(), "{what}: {:?}", t.outcome);
+                assert!(t.diagnosis().is_none(), "{what}: {:?}", t.diagnosis());
+                continue;
+            }
+            let d = t
+                .diagnosis()
+                .unwrap_or_else(|| panic!("{what}: no diagnosis"));
+            assert_eq!(d.cause, Cause::ClientCertRejected, "{what}: {d}");
+            assert!(d.summary.starts_with(summary), "{what}: {d}");
+        }
     }
 }

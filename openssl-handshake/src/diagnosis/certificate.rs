@@ -250,7 +250,7 @@ pub(super) fn chain_error(
 }
 
 /// Either end may lack the root, so neither is named at fault.
-fn untrusted_root(chain: Option<&Certificate>, holder: Holder) -> Diagnosis {
+pub(super) fn untrusted_root(chain: Option<&Certificate>, holder: Holder) -> Diagnosis {
     let root = short_name_or(chain.and_then(top_issuer), "a CA");
     let (who, verifier) = (holder.name(), holder.verifier());
     let cause = match holder {
@@ -272,7 +272,7 @@ fn untrusted_root(chain: Option<&Certificate>, holder: Holder) -> Diagnosis {
     )
 }
 
-fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) -> Diagnosis {
+pub(super) fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) -> Diagnosis {
     let issuer = short_name_or(chain.and_then(|c| c.issuers.first()), "an intermediate CA");
     let (who, verifier) = (holder.name(), holder.verifier());
     let how = match holder {

@@ -1,12 +1,14 @@
 //! Causes about the client's certificate: required but not sent, or sent
 //! and rejected.
 
-use crate::decode::SignatureScheme;
+use crate::decode::{Certificate, SignatureScheme};
 use crate::event::Side;
 use crate::version::ProtocolVersion;
 
 use super::cert_policy::{self, Holder};
-use super::certificate::{chain_error, self_issued, self_signed};
+use super::certificate::{
+    chain_error, missing_intermediate, self_issued, self_signed, untrusted_root,
+};
 use super::facts::{alert, alert_name, alert_text, list, Facts};
 use super::schemes;
 use super::validity::{first_out_of_date, out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID};
@@ -171,6 +173,7 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
                 sent.filter(|c| c.subjects.len() == 1 && self_issued(Some(c), 0))
                     .map(|_| self_signed(Holder::Client))
             })
+            .or_else(|| issuer_unknown(sent, description))
             .or_else(|| own.and_then(|c| cert_policy::own_refused(c, Holder::Client, description)));
         if let Some(d) = refused {
             return Some(
@@ -200,6 +203,22 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
         );
     }
     None
+}
+
+/// A server that found no trusted issuer for what this client sent
+/// (unknown_ca from OpenSSL, access_denied from GnuTLS): a leaf sent
+/// alone lacks its intermediate, a chain that ends at a self-issued
+/// certificate ends at a root the server does not trust.
+fn issuer_unknown(sent: Option<&Certificate>, description: u8) -> Option<Diagnosis> {
+    if ![alert::UNKNOWN_CA, alert::ACCESS_DENIED].contains(&description) {
+        return None;
+    }
+    let c = sent?;
+    let last = c.subjects.len().checked_sub(1)?;
+    if last == 0 {
+        return Some(missing_intermediate(sent, Holder::Client));
+    }
+    self_issued(sent, last).then(|| untrusted_root(sent, Holder::Client))
 }
 
 /// This client has a certificate and sent none: OpenSSL's client sends
