@@ -162,6 +162,11 @@ fn a_server_certificate_as_a_client_certificate_depends_on_the_server() {
 /// a traced server at security level 2 that requires a client certificate
 /// from the test root; the server's trace.
 fn server_heard(tool: &str, chain: &Path, key: &Path) -> HandshakeTrace {
+    server_heard_with(tool, chain, key, &[])
+}
+
+/// [`server_heard`] with more arguments for the tool.
+fn server_heard_with(tool: &str, chain: &Path, key: &Path, args: &[&str]) -> HandshakeTrace {
     let server = server_ctx_with(pki().server(KeyType::Rsa2048), |b| {
         require_client_cert(b);
         b.set_security_level(2);
@@ -190,6 +195,7 @@ fn server_heard(tool: &str, chain: &Path, key: &Path) -> HandshakeTrace {
             .arg("localhost");
         c
     };
+    cmd.args(args);
     let mut child = Reaped::spawn(
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -365,6 +371,59 @@ fn every_client_negative_against_both_servers() {
                 .unwrap_or_else(|| panic!("{what}: no diagnosis"));
             assert_eq!(d.cause, Cause::ClientCertRejected, "{what}: {d}");
             assert!(d.summary.starts_with(summary), "{what}: {d}");
+        }
+    }
+}
+
+/// Every client negative presented by s_client (with its whole chain) and
+/// gnutls-cli to a traced server at security level 2 that requires a
+/// client certificate from the test root: the server names each from its
+/// verify error and the chain the client sent.
+#[test]
+fn a_server_names_every_client_negative_from_both_tools() {
+    let pki_files = &files().1;
+    let cases = [
+        (Negative::Expired, "has expired"),
+        (Negative::NotYetValid, "is not valid yet"),
+        (Negative::WrongHost, ""),
+        (Negative::SelfSigned, "is self-signed"),
+        (Negative::UntrustedRoot, "ends at Untrusted Root"),
+        (
+            Negative::MissingIntermediate,
+            "sent only its leaf certificate",
+        ),
+        (
+            Negative::WrongPurpose,
+            "is not for identifying a TLS client",
+        ),
+        (
+            Negative::ExpiredIntermediate,
+            "Expired Intermediate CA, has expired",
+        ),
+        (Negative::WeakKey, "1024-bit RSA key"),
+        (Negative::Sha1Signature, "signed with sha1WithRSAEncryption"),
+    ];
+    for (n, phrase) in cases {
+        let f = pki_files.client_negative(n);
+        let chain = f.chain.to_str().expect("utf-8");
+        // s_client sends its -cert alone unless -cert_chain completes it,
+        // and loads a weak certificate only at a level that allows it.
+        let mut s_client = vec!["-cert_chain", chain];
+        if n.server_level().is_some() {
+            s_client.extend(["-cipher", "DEFAULT@SECLEVEL=0"]);
+        }
+        for (tool, args) in [("s_client", s_client), ("gnutls-cli", vec![])] {
+            let t = server_heard_with(tool, &f.chain, &f.key, &args);
+            let what = format!("{tool} presenting the client negative {n}");
+            if n == Negative::WrongHost {
+                assert!(t.succeeded(), "{what}: {:?}", t.outcome);
+                continue;
+            }
+            let d = t
+                .diagnosis()
+                .unwrap_or_else(|| panic!("{what}: no diagnosis"));
+            assert_eq!(d.cause, Cause::ClientCertRejected, "{what}: {d}");
+            assert!(d.summary.contains(phrase), "{what}: {d}");
         }
     }
 }

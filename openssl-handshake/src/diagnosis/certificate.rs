@@ -231,7 +231,7 @@ pub(super) fn chain_error(
     chain: Option<&Certificate>,
     holder: Holder,
 ) -> Option<Diagnosis> {
-    let alone = chain.is_some_and(|c| c.subjects.len() == 1);
+    let alone = chain.is_some_and(leaf_alone);
     Some(match code {
         DEPTH_ZERO_SELF_SIGNED_CERT => self_signed(holder),
         SELF_SIGNED_CERT_IN_CHAIN => untrusted_root(chain, holder),
@@ -292,6 +292,18 @@ pub(super) fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) 
 /// The issuer the chain ends at: followed from the leaf through the
 /// certificates sent, which may hold others that are no part of it.
 pub(super) fn top_issuer(chain: &Certificate) -> Option<&String> {
+    chain.issuers.get(top(chain)?)
+}
+
+/// Whether no certificate sent leads on from the leaf: it came alone, or
+/// with others (even itself again) that are not its issuer's.
+pub(super) fn leaf_alone(chain: &Certificate) -> bool {
+    top(chain) == Some(0)
+}
+
+/// The certificate the chain ends at, followed from the leaf: the first
+/// whose issuer was not sent (or is itself).
+fn top(chain: &Certificate) -> Option<usize> {
     let mut at = 0;
     for _ in 0..chain.subjects.len() {
         let issuer = chain.issuers.get(at)?;
@@ -300,7 +312,7 @@ pub(super) fn top_issuer(chain: &Certificate) -> Option<&String> {
             None => break,
         }
     }
-    chain.issuers.get(at)
+    Some(at)
 }
 
 /// Whether certificate `i` of a chain names itself as its issuer.

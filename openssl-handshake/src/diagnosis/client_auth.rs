@@ -7,7 +7,7 @@ use crate::version::ProtocolVersion;
 
 use super::cert_policy::{self, Holder};
 use super::certificate::{
-    chain_error, missing_intermediate, self_issued, self_signed, untrusted_root,
+    chain_error, leaf_alone, missing_intermediate, self_issued, self_signed, untrusted_root,
 };
 use super::facts::{alert, alert_name, alert_text, list, Facts};
 use super::schemes;
@@ -214,10 +214,10 @@ fn issuer_unknown(sent: Option<&Certificate>, description: u8) -> Option<Diagnos
         return None;
     }
     let c = sent?;
-    let last = c.subjects.len().checked_sub(1)?;
-    if last == 0 {
+    if leaf_alone(c) && !self_issued(sent, 0) {
         return Some(missing_intermediate(sent, Holder::Client));
     }
+    let last = c.subjects.len().checked_sub(1)?;
     self_issued(sent, last).then(|| untrusted_root(sent, Holder::Client))
 }
 
