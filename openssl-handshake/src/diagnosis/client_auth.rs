@@ -150,6 +150,19 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
             .with("alert received", alert_text(received)),
         );
     }
+    // A server that will not verify a signature made with this client's
+    // key, or on its certificate, may say so with decrypt_error (rustls
+    // does, for an RSA key under 2048 bits and for a SHA-1 signature).
+    if sent_certs.is_some_and(|n| n > 0) && description == alert::DECRYPT_ERROR {
+        let own = f.local.and_then(|l| l.certificate.as_ref());
+        if let Some(d) = own.and_then(|c| cert_policy::own_refused(c, Holder::Client, description))
+        {
+            return Some(
+                d.with("alert received", alert_text(received))
+                    .with_chain(f.client_certificate),
+            );
+        }
+    }
     // access_denied: the server read the certificate and turned it away
     // (RFC 8446 section 6.2); GnuTLS says so for one that fails its checks.
     let denied = description == alert::ACCESS_DENIED;
