@@ -200,7 +200,9 @@ pub enum Identity {
     None,
     /// A leaf of this key type chained through the intermediate CA.
     Certificate(KeyKind),
-    /// A server leaf that must fail verification.
+    /// A leaf that must fail verification: the test PKI's negative server
+    /// credential, or on a client its client negative
+    /// (`Pki::client_negative`).
     Negative(Negative),
 }
 

@@ -36,6 +36,7 @@ pub fn build(library: &Library, oracle: &Oracle<'_>) -> Vec<Case> {
     b.options();
     b.mismatches();
     b.negatives();
+    b.client_negatives();
     let mut cases = b.cases;
     for c in &mut cases {
         c.expect = oracle.expect(c);
@@ -296,6 +297,28 @@ impl Builder<'_> {
             // and the client held to a level that refuses it.
             c.server.security_level = p.server_level();
             c.client.security_level = p.client_level();
+            self.push(c);
+        }
+    }
+
+    /// Client certificates that must fail the server's verification, at
+    /// TLS 1.3 as the server negatives are: the client loads its
+    /// certificate at the level that allows it, the server verifies at
+    /// the level that refuses it.
+    fn client_negatives(&mut self) {
+        let suite = self.representative(Version::Tls1_3, "any").cloned();
+        for n in Negative::ALL {
+            let mut c = self.base(
+                CaseKind::Negative,
+                Version::Tls1_3,
+                suite.as_ref(),
+                n.name(),
+                "client-verify",
+            );
+            c.server.verify_peer = true;
+            c.client.identity = Identity::Negative(n);
+            c.client.security_level = n.server_level();
+            c.server.security_level = n.client_level();
             self.push(c);
         }
     }

@@ -16,6 +16,7 @@
 //! | client certificate required, none sent | TLS 1.2 and older | handshake_failure (server) | client_cert_required on both |
 //! | ALPN with no overlap | server refuses | no_application_protocol (server) | alpn_mismatch on both |
 //! | wrong SRP password | the client's Finished fails to decrypt | bad_record_mac (server) | record_rejected on both |
+//! | client certificate fails verification | the pki's client negative | (server) | client_cert_rejected on both |
 //! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) | its server_cert_* on both (a wrong host without SNI: that or server_cert_invalid on the server) |
 
 use openssl_handshake::Cause;
@@ -238,6 +239,32 @@ impl<'a> Oracle<'a> {
                             std::slice::from_ref(&named)
                         },
                     ),
+                );
+            }
+        }
+
+        // A client certificate the server verifies and refuses; none checks
+        // a name in it.
+        if case.server.verify_peer && certificate_auth {
+            let refused = match case.client.identity {
+                Identity::Negative(n)
+                    if n != Negative::WrongHost && s.caps.server_accepts(n).is_none() =>
+                {
+                    Some(n)
+                }
+                _ => None,
+            };
+            if let Some(problem) = refused {
+                // The alert differs by server (OpenSSL names the verify
+                // error, GnuTLS says access_denied); both sides name it.
+                return failure(
+                    None,
+                    None,
+                    format!(
+                        "the client's certificate is {} and the server verifies it",
+                        problem.name()
+                    ),
+                    causes(&[Cause::ClientCertRejected], &[Cause::ClientCertRejected]),
                 );
             }
         }

@@ -542,3 +542,32 @@ fn a_client_whose_own_policy_accepts_a_negative_is_expected_to_succeed() {
 }
 
 mod refusals;
+
+#[test]
+fn a_refused_client_certificate_is_named_on_both_sides_unless_the_server_accepts_it() {
+    let mut c = case(Version::Tls1_3, tls13());
+    c.server.verify_peer = true;
+    c.client.identity = Identity::Negative(Negative::Expired);
+    match expect(&c) {
+        Expectation::Failure { causes, .. } => {
+            assert_eq!(causes.client, [Cause::ClientCertRejected]);
+            assert_eq!(causes.server, [Cause::ClientCertRejected]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // No server checks a name in a client certificate.
+    c.client.identity = Identity::Negative(Negative::WrongHost);
+    assert!(matches!(expect(&c), Expectation::Success { .. }));
+    // A server whose policy of its own accepts it (gnutls-serv and a
+    // serverAuth-only client certificate).
+    c.client.identity = Identity::Negative(Negative::WrongPurpose);
+    assert!(matches!(expect(&c), Expectation::Failure { .. }));
+    let lib = library(true);
+    let verify = |_| 0;
+    let o = Oracle::new(&lib, &verify);
+    let gnutls = linked_capabilities(&lib).server_accept(Negative::WrongPurpose, "no EKU check");
+    assert!(matches!(
+        o.expect_between(&c, &o.linked, &gnutls),
+        Expectation::Success { .. }
+    ));
+}

@@ -50,6 +50,10 @@ pub struct Capabilities {
     /// own, not a fault).
     #[serde(default)]
     pub client_accepts: Vec<Acceptance>,
+    /// Client certificates that fail OpenSSL's verification but that its
+    /// server, verifying client certificates, accepts.
+    #[serde(default)]
+    pub server_accepts: Vec<Acceptance>,
     /// What its client sends when it has no suite to offer.
     #[serde(default)]
     pub empty_offer: EmptyOffer,
@@ -71,8 +75,7 @@ pub enum EmptyOffer {
     HelloWithoutSuites,
 }
 
-/// A server certificate a verifying client accepts although OpenSSL's
-/// client refuses it.
+/// A certificate a verifying peer accepts although OpenSSL refuses it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acceptance {
     /// The certificate.
@@ -133,8 +136,9 @@ pub enum Feature {
     SessionTickets,
     /// Requesting or sending a client certificate.
     ClientCertificate,
-    /// Server: sign with an RSA key of 1024 bits (the weak-key negative).
-    WeakServerKey,
+    /// Sign with an RSA key of 1024 bits (the weak-key negative: the
+    /// server's, or the client's).
+    WeakKey,
     /// ALPN at all.
     Alpn,
     /// SNI at all.
@@ -159,7 +163,7 @@ impl Feature {
             Feature::Resumption => "session resumption",
             Feature::SessionTickets => "TLS 1.2 session tickets",
             Feature::ClientCertificate => "client certificates",
-            Feature::WeakServerKey => "signing with a 1024-bit RSA key",
+            Feature::WeakKey => "signing with a 1024-bit RSA key",
             Feature::Alpn => "ALPN",
             Feature::Sni => "SNI",
         }
@@ -212,9 +216,7 @@ impl Feature {
             }
             Feature::Alpn => !ep.alpn.is_empty(),
             Feature::Sni => ep.sni.is_some(),
-            Feature::WeakServerKey => {
-                role == Role::Server && s.identity == Identity::Negative(Negative::WeakKey)
-            }
+            Feature::WeakKey => ep.identity == Identity::Negative(Negative::WeakKey),
         }
     }
 }
@@ -268,6 +270,7 @@ impl Capabilities {
             lacks: Vec::new(),
             alerts: Vec::new(),
             client_accepts: Vec::new(),
+            server_accepts: Vec::new(),
             empty_offer: EmptyOffer::Unknown,
         }
     }
@@ -284,6 +287,23 @@ impl Capabilities {
     /// Why its verifying client accepts `negative`, if it does.
     pub fn accepts(&self, negative: Negative) -> Option<&str> {
         self.client_accepts
+            .iter()
+            .find(|a| a.negative == negative)
+            .map(|a| a.why.as_str())
+    }
+
+    /// Declares that its server accepts the client negative `negative`.
+    pub fn server_accept(mut self, negative: Negative, why: impl Into<String>) -> Self {
+        self.server_accepts.push(Acceptance {
+            negative,
+            why: why.into(),
+        });
+        self
+    }
+
+    /// Why its server accepts the client negative `negative`, if it does.
+    pub fn server_accepts(&self, negative: Negative) -> Option<&str> {
+        self.server_accepts
             .iter()
             .find(|a| a.negative == negative)
             .map(|a| a.why.as_str())

@@ -64,8 +64,11 @@ impl PkiDir {
                     key: f.key.clone(),
                 })
             }
-            (Identity::Negative(p), _) => {
-                let f = self.files.negative(p);
+            (Identity::Negative(p), role) => {
+                let f = match role {
+                    Role::Server => self.files.negative(p),
+                    Role::Client => self.files.client_negative(p),
+                };
                 Some(Credential {
                     leaf: f.chain.clone(),
                     full_chain: f.chain.clone(),

@@ -186,7 +186,8 @@ impl Inproc {
             (Identity::None, _) => return Ok(()),
             (Identity::Certificate(k), Role::Server) => self.pki.server(key_type(k)),
             (Identity::Certificate(k), Role::Client) => self.pki.client(key_type(k)),
-            (Identity::Negative(p), _) => self.pki.negative(p),
+            (Identity::Negative(p), Role::Server) => self.pki.negative(p),
+            (Identity::Negative(p), Role::Client) => self.pki.client_negative(p),
         };
         cred.install(b)?;
         Ok(())

@@ -102,7 +102,8 @@ impl Rustls {
             (Identity::None, _) => None,
             (Identity::Certificate(k), Role::Server) => Some(self.pki.server(key_type(k))),
             (Identity::Certificate(k), Role::Client) => Some(self.pki.client(key_type(k))),
-            (Identity::Negative(n), _) => Some(self.pki.negative(n)),
+            (Identity::Negative(n), Role::Server) => Some(self.pki.negative(n)),
+            (Identity::Negative(n), Role::Client) => Some(self.pki.client_negative(n)),
         }
     }
 
@@ -283,13 +284,13 @@ fn declare() -> Capabilities {
         "the harness gives the rustls server one certificate",
     )
     .lack(
-        Role::Client,
-        Feature::NegativeClientCertificate,
-        "the harness has no negative client certificates",
+        Role::Server,
+        Feature::WeakKey,
+        "rustls (ring) loads no RSA key under 2048 bits: \"failed to parse private key\"",
     )
     .lack(
-        Role::Server,
-        Feature::WeakServerKey,
+        Role::Client,
+        Feature::WeakKey,
         "rustls (ring) loads no RSA key under 2048 bits: \"failed to parse private key\"",
     )
 }

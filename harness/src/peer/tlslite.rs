@@ -190,14 +190,9 @@ impl Tlslite {
             .lack(Role::Server, Feature::SniSwitch, "the driver serves one certificate")
             .lack(
                 Role::Server,
-                Feature::WeakServerKey,
+                Feature::WeakKey,
                 "tlslite-ng 0.8.2 signs TLS 1.3 with RSA-PSS and SHA-512, too long for a \
                  1024-bit key (\"The ending limit too short for selected hash and salt length\")",
-            )
-            .lack(
-                Role::Client,
-                Feature::NegativeClientCertificate,
-                "the harness has no negative client certificates",
             )
     }
 

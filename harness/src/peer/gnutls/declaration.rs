@@ -171,16 +171,25 @@ pub(super) fn declare(
             Feature::AlpnServerOrder,
             "gnutls-serv picks ALPN in the client's order and has no option for its own",
         )
-        .lack(
-            Role::Client,
-            Feature::NegativeClientCertificate,
-            "the harness has no negative client certificates",
-        )
         .accept(
             Negative::WeakKey,
             format!(
                 "{name}'s default priority (NORMAL) verifies a chain with a 1024-bit RSA leaf, \
                  where OpenSSL at security level 2 refuses it"
+            ),
+        )
+        .server_accept(
+            Negative::WeakKey,
+            format!(
+                "gnutls-serv ({name}) at its default priority accepts a client certificate with \
+                 a 1024-bit RSA key"
+            ),
+        )
+        .server_accept(
+            Negative::WrongPurpose,
+            format!(
+                "gnutls-serv ({name}) does not check a client certificate's extendedKeyUsage: it \
+                 accepts one for serverAuth alone"
             ),
         );
     if buggy {

@@ -94,11 +94,6 @@ pub(super) fn declare(version: &Result<String, String>) -> Capabilities {
         Feature::SniSwitch,
         "s_server has no chain option for its -cert2 certificate, so the switched certificate reaches the client without its intermediate",
     )
-    .lack(
-        Role::Client,
-        Feature::NegativeClientCertificate,
-        "the harness has no negative client certificates",
-    )
 }
 
 /// The five suites of RFC 8446, appendix B.4.
