@@ -150,17 +150,19 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
             .with("alert received", alert_text(received)),
         );
     }
+    let sent = f.client_certificate;
+    let own = f.local.and_then(|l| l.certificate.as_ref());
+    let own_refused = || own.and_then(|c| cert_policy::own_refused(c, Holder::Client, description));
+    let with_evidence = |d: Diagnosis| {
+        d.with("alert received", alert_text(received))
+            .with_chain(sent)
+    };
     // A server that will not verify a signature made with this client's
     // key, or on its certificate, may say so with decrypt_error (rustls
     // does, for an RSA key under 2048 bits and for a SHA-1 signature).
     if sent_certs.is_some_and(|n| n > 0) && description == alert::DECRYPT_ERROR {
-        let own = f.local.and_then(|l| l.certificate.as_ref());
-        if let Some(d) = own.and_then(|c| cert_policy::own_refused(c, Holder::Client, description))
-        {
-            return Some(
-                d.with("alert received", alert_text(received))
-                    .with_chain(f.client_certificate),
-            );
+        if let Some(d) = own_refused() {
+            return Some(with_evidence(d));
         }
     }
     // access_denied: the server read the certificate and turned it away
@@ -177,8 +179,6 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
         // What any server refuses in what this client sent, a certificate
         // out of date or a self-signed leaf, else what servers' policies
         // refuse in its own leaf: its purpose, key or signature.
-        let sent = f.client_certificate;
-        let own = f.local.and_then(|l| l.certificate.as_ref());
         let refused = sent
             .filter(|c| first_out_of_date(c).is_some())
             .map(|c| out_of_date(Some(c), true, Holder::Client))
@@ -187,12 +187,9 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
                     .map(|_| self_signed(Holder::Client))
             })
             .or_else(|| issuer_unknown(sent, description))
-            .or_else(|| own.and_then(|c| cert_policy::own_refused(c, Holder::Client, description)));
+            .or_else(own_refused);
         if let Some(d) = refused {
-            return Some(
-                d.with("alert received", alert_text(received))
-                    .with_chain(sent),
-            );
+            return Some(with_evidence(d));
         }
         return Some(
             Diagnosis::new(
