@@ -73,6 +73,29 @@ fn a_client_offering_3des_only() {
     );
 }
 
+/// testssl.sh's probe for IDEA and 3DES adds the old Netscape FIPS code
+/// points (0xfeff), which no registry assigns: retired suites still, the
+/// client's to change; unassigned code points alone name no fault.
+#[test]
+fn retired_suites_with_unassigned_code_points() {
+    let server = server_ctx_with(rsa(), tls12);
+    let hello = with_suites(&tls12_hello(), &[0x0007, 0x000a, 0xfeff]);
+    assert_diagnosis(
+        &server_trace_of_bytes(&server, &hello),
+        (Cause::NoSharedCipher, Fault::Client),
+        "the client offered only obsolete suites (TLS_RSA_WITH_IDEA_CBC_SHA, \
+         TLS_RSA_WITH_3DES_EDE_CBC_SHA, 0xfeff: 3DES (Sweet32), IDEA, unassigned)",
+        "IDEA, 3DES and an unassigned code point",
+    );
+    let hello = with_suites(&tls12_hello(), &[0xfeff]);
+    assert_diagnosis(
+        &server_trace_of_bytes(&server, &hello),
+        (Cause::NoSharedCipher, Fault::Unknown),
+        "the client offered only 0xfeff",
+        "an unassigned code point alone",
+    );
+}
+
 /// TLS_RSA_WITH_AES_256_CBC_SHA, a TLS 1.2 suite.
 const TLS12_SUITE: u16 = 0x0035;
 /// TLS_AES_128_GCM_SHA256, a TLS 1.3 suite.

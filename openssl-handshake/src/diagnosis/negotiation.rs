@@ -6,7 +6,7 @@ use crate::decode::{ClientHello, HandshakeType};
 use crate::event::{Direction, Side};
 
 use super::facts::{alert, alert_name, alert_text, is_grease, list, version_name, Facts};
-use super::retired::{deprecated_group, obsolete};
+use super::retired::{all_retired, deprecated_group};
 use super::schemes;
 use super::suite_version::{
     serves, settled_version, suites_need_newer_version, suites_of_another_version,
@@ -81,11 +81,8 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         };
         // A client offering nothing a current stack should enable is the
         // one to change, whatever the server could be talked into.
-        let why: Option<Vec<&str>> = offered.iter().map(|id| obsolete(*id)).collect();
         let names = list(&names_of(hello, &offered), SHOWN);
-        let (fault, offered_text, fix) = if let Some(mut why) = why.filter(|w| !w.is_empty()) {
-            why.sort_unstable();
-            why.dedup();
+        let (fault, offered_text, fix) = if let Some(why) = all_retired(&offered) {
             (
                 Fault::Client,
                 format!(

@@ -9,6 +9,24 @@ pub(super) fn deprecated_group(id: u16) -> bool {
     (1..=22).contains(&id) || id == 0xff01 || id == 0xff02
 }
 
+/// Why no current TLS stack enables any of `offered`, when each is
+/// retired ([`obsolete`]) or a code point no registry assigns (scanners
+/// add the old Netscape FIPS and draft GOST ones), and at least one is
+/// retired: each reason once.
+pub(super) fn all_retired(offered: &[u16]) -> Option<Vec<&'static str>> {
+    let mut why = Vec::new();
+    for &id in offered {
+        match obsolete(id) {
+            Some(reason) => why.push(reason),
+            None if tls_parser::TlsCipherSuite::from_id(id).is_none() => why.push("unassigned"),
+            None => return None,
+        }
+    }
+    why.sort_unstable();
+    why.dedup();
+    (why.iter().any(|w| *w != "unassigned")).then_some(why)
+}
+
 /// Why no current TLS stack enables suite `id`, if it is one of those:
 /// export-grade, anonymous, without encryption, or with RC4, RC2, single
 /// DES, IDEA (both taken out of TLS 1.2 by RFC 5469) or 3DES (64-bit
