@@ -301,25 +301,29 @@ impl Builder<'_> {
         }
     }
 
-    /// Client certificates that must fail the server's verification, at
-    /// TLS 1.3 as the server negatives are: the client loads its
-    /// certificate at the level that allows it, the server verifies at
-    /// the level that refuses it.
+    /// Client certificates that must fail the server's verification: at
+    /// TLS 1.3, where the server refuses after the client's side of the
+    /// handshake is done, and at TLS 1.2 with the RSA server, where it
+    /// refuses within the handshake. The client loads its certificate at
+    /// the level that allows it, the server verifies at the level that
+    /// refuses it.
     fn client_negatives(&mut self) {
-        let suite = self.representative(Version::Tls1_3, "any").cloned();
-        for n in Negative::ALL {
-            let mut c = self.base(
-                CaseKind::Negative,
-                Version::Tls1_3,
-                suite.as_ref(),
-                n.name(),
-                "client-verify",
-            );
-            c.server.verify_peer = true;
-            c.client.identity = Identity::Negative(n);
-            c.client.security_level = n.server_level();
-            c.server.security_level = n.client_level();
-            self.push(c);
+        for (v, au) in [(Version::Tls1_3, "any"), (Version::Tls1_2, "RSA")] {
+            let suite = self.representative(v, au).cloned();
+            for n in Negative::ALL {
+                let mut c = self.base(
+                    CaseKind::Negative,
+                    v,
+                    suite.as_ref(),
+                    n.name(),
+                    "client-verify",
+                );
+                c.server.verify_peer = true;
+                c.client.identity = Identity::Negative(n);
+                c.client.security_level = n.server_level();
+                c.server.security_level = n.client_level();
+                self.push(c);
+            }
         }
     }
 
