@@ -8,7 +8,7 @@
 //!
 //! | rule | failure | alert (sender) | diagnosis |
 //! |------|---------|----------------|-----------|
-//! | no common version | client max below server min | protocol_version (server) | no_shared_version or hello_refused / no_shared_version |
+//! | no common version | client max below server min | protocol_version (server) | no_shared_version (hello_refused where the server says only handshake_failure) / no_shared_version |
 //! | no common version | client min above server max | protocol_version (client) | the same |
 //! | no shared suite | nothing the server can serve | handshake_failure (server) | hello_refused / no_shared_cipher (none listed by both), _signature_scheme (none its certificate authenticates) or _group (none with a group in common) |
 //! | no shared group (TLS 1.3) | no key share possible | handshake_failure (server) | hello_refused / no_shared_group |
