@@ -358,6 +358,11 @@ fn covers(cert: &LocalCertificate, host: &str) -> bool {
 impl Diagnosis {
     /// Adds the chain's subjects and issuers, leaf first.
     pub(super) fn with_chain(self, chain: Option<&Certificate>) -> Diagnosis {
+        self.with_chain_named("Certificate chain", chain)
+    }
+
+    /// [`Diagnosis::with_chain`] as evidence from `source`.
+    pub(super) fn with_chain_named(self, source: &str, chain: Option<&Certificate>) -> Diagnosis {
         let Some(c) = chain else {
             return self;
         };
@@ -367,7 +372,7 @@ impl Diagnosis {
             .zip(&c.issuers)
             .map(|(s, i)| format!("[{s}] issued by [{i}]"))
             .collect();
-        self.with("Certificate chain", lines.join("; "))
+        self.with(source, lines.join("; "))
     }
 }
 

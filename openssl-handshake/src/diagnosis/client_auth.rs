@@ -1,7 +1,7 @@
 //! Causes about the client's certificate: required but not sent, or sent
 //! and rejected.
 
-use crate::decode::{Certificate, SignatureScheme};
+use crate::decode::Certificate;
 use crate::event::Side;
 use crate::version::ProtocolVersion;
 
@@ -9,7 +9,7 @@ use super::cert_policy::{self, Holder};
 use super::certificate::{
     chain_error, leaf_alone, missing_intermediate, self_issued, self_signed, untrusted_root,
 };
-use super::facts::{alert, alert_name, alert_text, list, Facts};
+use super::facts::{alert, alert_name, alert_text, Facts};
 use super::schemes;
 use super::validity::{first_out_of_date, out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID};
 use super::{Cause, Diagnosis, Fault};
@@ -45,7 +45,7 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
             .with_some(
                 "CertificateRequest.signature_algorithms",
                 f.certificate_request
-                    .map(|r| scheme_names(&r.signature_algorithms)),
+                    .map(|r| schemes::names(&r.signature_algorithms)),
             )
             .with_raw(f),
         );
@@ -94,17 +94,7 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
             "verify result",
             f.verify.map(|v| format!("{} ({})", v.code, v.text)),
         )
-        .with_some(
-            "client Certificate",
-            f.client_certificate.map(|c| {
-                c.subjects
-                    .iter()
-                    .zip(&c.issuers)
-                    .map(|(s, i)| format!("[{s}] issued by [{i}]"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            }),
-        )
+        .with_chain_named("client Certificate", f.client_certificate)
         .with_some("alert sent", f.sent.map(alert_text)),
     )
 }
@@ -248,7 +238,7 @@ fn unusable_certificate(f: &Facts<'_>) -> Option<Diagnosis> {
         format!(
             "the server's CertificateRequest accepts only the signature schemes {}, none of \
              which this client's {key} key can make",
-            scheme_names(schemes)
+            schemes::names(schemes)
         )
     } else if !request.certificate_types.is_empty()
         && !request.certificate_types.contains(&certificate_type(key))
@@ -275,18 +265,10 @@ fn unusable_certificate(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with(
             "CertificateRequest.signature_algorithms",
-            scheme_names(schemes),
+            schemes::names(schemes),
         )
         .with("local certificate key type", key),
     )
-}
-
-fn scheme_names(schemes: &[SignatureScheme]) -> String {
-    let names: Vec<String> = schemes
-        .iter()
-        .map(|s| s.name.clone().unwrap_or_else(|| format!("0x{:04x}", s.id)))
-        .collect();
-    list(&names, 12)
 }
 
 /// The TLS 1.2 ClientCertificateType a key signs as: rsa_sign (1),

@@ -531,14 +531,11 @@ fn group_names(h: &ClientHello) -> String {
 }
 
 fn sigalg_names(h: &ClientHello) -> String {
-    list(
-        &named(h.signature_algorithms.iter().map(|s| (s.id, &s.name))),
-        12,
-    )
+    schemes::names(&h.signature_algorithms)
 }
 
 /// Names, or hex ids, without GREASE.
-fn named<'a>(items: impl Iterator<Item = (u16, &'a Option<String>)>) -> Vec<String> {
+pub(super) fn named<'a>(items: impl Iterator<Item = (u16, &'a Option<String>)>) -> Vec<String> {
     items
         .filter(|(id, _)| !is_grease(*id))
         .map(|(id, n)| n.clone().unwrap_or_else(|| format!("0x{id:04x}")))

@@ -3,6 +3,15 @@
 
 use crate::decode::SignatureScheme;
 
+use super::facts::list;
+use super::negotiation::named;
+
+/// The schemes by name (hex where unnamed), without GREASE, a dozen at
+/// most.
+pub(super) fn names(schemes: &[SignatureScheme]) -> String {
+    list(&named(schemes.iter().map(|s| (s.id, &s.name))), 12)
+}
+
 /// The schemes of `offered` that a key of `key_type` (as
 /// [`super::LocalCertificate::key_type`] names it) can make; in TLS 1.3
 /// RSASSA-PKCS1-v1_5 is not among them (RFC 8446 section 4.2.3).
