@@ -22,6 +22,7 @@
 //! verify_data; tickets, PSK identities and binders, key shares, public
 //! values and signatures are only measured.
 
+mod alert_record;
 mod certificate;
 mod dh_groups;
 mod encrypted_extensions;
@@ -41,6 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::version::ProtocolVersion;
 
+pub use alert_record::AlertRecord;
 pub(crate) use certificate::certificates_in;
 pub use certificate::{Certificate, CertificateRequest, CertificateVerify};
 pub use encrypted_extensions::EncryptedExtensions;
@@ -77,7 +79,8 @@ pub struct HandshakeMessage {
     pub body: Body,
 }
 
-/// The body of a handshake message, for the types that are decoded further.
+/// The body of a handshake message, for the types that are decoded further,
+/// or of an alert record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Body {
@@ -103,6 +106,8 @@ pub enum Body {
     Finished(Finished),
     /// A TLS 1.3 KeyUpdate.
     KeyUpdate(KeyUpdate),
+    /// An alert record's level and description.
+    Alert(AlertRecord),
     /// Any other type: only the header is decoded.
     Other,
 }

@@ -89,6 +89,9 @@ fn message(m: &RawMessage<'_>, suite: Option<&mut Option<u16>>, keep_raw: bool) 
                 Err(e) => message.decode_error = Some(e),
             }
         }
+        if i32::from(m.content_type) == sys::SSL3_RT_ALERT {
+            message.body = decode::AlertRecord::from_bytes(m.bytes).map(Body::Alert);
+        }
         if let Some(Body::ServerHello(hello)) = &message.body {
             *suite = Some(hello.cipher_suite.id);
         }

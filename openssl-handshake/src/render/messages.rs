@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::version_name;
+use crate::alert::alert_name_or_code;
 use crate::decode::{
     self, Body, CipherSuite, HelloExtensions, KeyExchangeKind, NamedGroup, SignatureScheme,
 };
@@ -58,6 +59,15 @@ fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
     }
     if m.content_type == 22 || m.handshake_type.is_some() {
         write!(out, ", {}", m.name())?;
+    }
+    if let Some(Body::Alert(a)) = &m.body {
+        // As `s_client -msg` ends an alert record's line.
+        write!(
+            out,
+            ", {} {}",
+            a.level_name(),
+            alert_name_or_code(a.description)
+        )?;
     }
     if let Some(v) = m.record_version {
         write!(out, " (record {})", version_name(v))?;
@@ -251,7 +261,8 @@ fn details(body: &Body) -> Vec<String> {
         )],
         Body::Finished(f) => vec![format!("verify_data={} bytes", f.verify_data_len)],
         Body::KeyUpdate(k) => vec![format!("{} ({})", k.request_name(), k.request_update)],
-        Body::Other => Vec::new(),
+        // An alert says all it has on its header line.
+        Body::Other | Body::Alert(_) => Vec::new(),
     }
 }
 
