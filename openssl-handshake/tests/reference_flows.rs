@@ -1,0 +1,504 @@
+//! The state log equals, line for line, what `openssl s_client -state` and
+//! `openssl s_server -state` print for handshakes beyond a plain full one:
+//! a HelloRetryRequest, a client certificate, resumption by session id, by
+//! ticket and by TLS 1.3 PSK, and TLS 1.3 early data.
+//!
+//! As in `reference_tool.rs`, the real binary and our traced endpoint meet
+//! the same peer with the same I/O pattern, and the binary's output is the
+//! expectation. A resumed flow compares both connections: the one that
+//! made the session and the one that resumed it.
+
+mod common;
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::Stdio;
+use std::thread;
+
+use common::tool::{line_where, lines_of, openssl, s_server, Reaped};
+use common::*;
+use openssl::ssl::{
+    Ssl, SslContext, SslContextBuilder, SslOptions, SslSession, SslStream, SslVerifyMode,
+    SslVersion,
+};
+use openssl_handshake::HandshakeTrace;
+use testkit::pki::{KeyType, PkiFiles};
+
+/// The client certificate's key: RSA, whose signatures (unlike ECDSA's)
+/// always have the same length, so that the CertificateVerify lines match.
+const CLIENT_KEY: KeyType = KeyType::Rsa2048;
+
+/// The bytes a client sends as early data.
+const EARLY: &[u8] = b"early\n";
+
+/// How a flow's second connection resumes the first's session.
+#[derive(Clone, Copy, PartialEq)]
+enum Resume {
+    No,
+    Yes,
+    /// Resumes and sends [`EARLY`] as TLS 1.3 early data.
+    WithEarlyData,
+}
+
+struct Flow {
+    name: &'static str,
+    /// Our server's settings, and the same for s_server.
+    server: fn(&mut SslContextBuilder),
+    s_server: &'static [&'static str],
+    /// Our client's settings, and the same for s_client.
+    client: fn(&mut SslContextBuilder),
+    s_client: &'static [&'static str],
+    client_cert: bool,
+    resume: Resume,
+}
+
+fn tls12(b: &mut SslContextBuilder) {
+    b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+}
+
+fn tls13(b: &mut SslContextBuilder) {
+    b.set_min_proto_version(Some(SslVersion::TLS1_3)).unwrap();
+}
+
+fn flows() -> Vec<Flow> {
+    vec![
+        Flow {
+            name: "TLS 1.3 HelloRetryRequest",
+            server: |b| {
+                tls13(b);
+                b.set_groups_list("P-256").unwrap();
+            },
+            s_server: &["-tls1_3", "-groups", "P-256"],
+            client: |b| {
+                tls13(b);
+                b.set_groups_list("X25519:P-256").unwrap();
+            },
+            s_client: &["-tls1_3", "-groups", "X25519:P-256"],
+            client_cert: false,
+            resume: Resume::No,
+        },
+        Flow {
+            name: "TLS 1.3 client certificate",
+            server: |b| {
+                tls13(b);
+                require_client_cert(b);
+            },
+            s_server: &["-tls1_3", "-Verify", "1"],
+            client: tls13,
+            s_client: &["-tls1_3"],
+            client_cert: true,
+            resume: Resume::No,
+        },
+        Flow {
+            name: "TLS 1.2 client certificate",
+            server: |b| {
+                tls12(b);
+                require_client_cert(b);
+            },
+            s_server: &["-tls1_2", "-Verify", "1"],
+            client: tls12,
+            s_client: &["-tls1_2"],
+            client_cert: true,
+            resume: Resume::No,
+        },
+        Flow {
+            name: "TLS 1.2 session-id resumption",
+            server: |b| {
+                tls12(b);
+                b.set_options(SslOptions::NO_TICKET);
+            },
+            s_server: &["-tls1_2", "-no_ticket"],
+            client: tls12,
+            s_client: &["-tls1_2"],
+            client_cert: false,
+            resume: Resume::Yes,
+        },
+        Flow {
+            name: "TLS 1.2 ticket resumption",
+            server: tls12,
+            s_server: &["-tls1_2"],
+            client: tls12,
+            s_client: &["-tls1_2"],
+            client_cert: false,
+            resume: Resume::Yes,
+        },
+        Flow {
+            name: "TLS 1.3 PSK resumption",
+            server: tls13,
+            s_server: &["-tls1_3"],
+            client: tls13,
+            s_client: &["-tls1_3"],
+            client_cert: false,
+            resume: Resume::Yes,
+        },
+        Flow {
+            name: "TLS 1.3 early data",
+            server: |b| {
+                tls13(b);
+                b.set_max_early_data(16384).unwrap();
+            },
+            s_server: &["-tls1_3", "-early_data"],
+            client: tls13,
+            s_client: &["-tls1_3"],
+            client_cert: false,
+            resume: Resume::WithEarlyData,
+        },
+    ]
+}
+
+/// As `s_server -Verify 1 -CAfile root.pem` does: the CertificateRequest
+/// names the root as the CA a client certificate must chain to.
+fn require_client_cert(b: &mut SslContextBuilder) {
+    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+    b.set_cert_store(pki().trust_store().unwrap());
+    b.add_client_ca(pki().root()).unwrap();
+}
+
+impl Flow {
+    fn connections(&self) -> usize {
+        if self.resume == Resume::No {
+            1
+        } else {
+            2
+        }
+    }
+
+    fn our_client(&self) -> SslContext {
+        client_ctx(|b| {
+            (self.client)(b);
+            if self.client_cert {
+                pki().client(CLIENT_KEY).install(b).unwrap();
+            }
+        })
+    }
+}
+
+/// One connection's state lines and message header lines.
+#[derive(Debug)]
+struct Logs {
+    states: String,
+    messages: String,
+}
+
+impl Logs {
+    fn of(trace: &HandshakeTrace) -> Logs {
+        Logs {
+            states: trace.state_log(),
+            messages: message_headers(&trace.message_log()),
+        }
+    }
+}
+
+/// The header line `-msg` prints for each TLS message, in order: record
+/// headers and TLS 1.3's inner content type are left out, which a trace
+/// does not list as messages. Our message log adds the record layer's
+/// version to each line, "(record TLS 1.2)", which is taken off, and writes
+/// the info callback's alert lines ("<<< Alert warning: ..."), which are
+/// left out.
+fn message_headers(output: &str) -> String {
+    output
+        .lines()
+        .filter(|l| l.starts_with(">>> ") || l.starts_with("<<< "))
+        .filter(|l| !l.contains(" RecordHeader ") && !l.contains(" InnerContent "))
+        .filter(|l| !l[4..].starts_with("Alert "))
+        .map(|l| match l.find(" (record ") {
+            Some(at) if l.ends_with(')') => format!("{}\n", &l[..at]),
+            _ => format!("{l}\n"),
+        })
+        .collect()
+}
+
+/// The lines the tools' info callback prints, one string per connection
+/// (each starts with "before SSL initialization", which OpenSSL reports
+/// twice as a handshake starts).
+fn state_lines(output: &str) -> Vec<String> {
+    let mut connections: Vec<String> = Vec::new();
+    let mut before = false;
+    for l in output.lines() {
+        let state = l.starts_with("SSL_connect:") || l.starts_with("SSL_accept:");
+        if !state && !l.starts_with("SSL3 alert") {
+            continue;
+        }
+        let starts = l.ends_with(":before SSL initialization");
+        if (starts && !before) || connections.is_empty() {
+            connections.push(String::new());
+        }
+        before = starts;
+        let last = connections.last_mut().expect("pushed above");
+        last.push_str(l);
+        last.push('\n');
+    }
+    connections
+}
+
+/// Our traced server for `flow`: reads early data when the flow sends it,
+/// completes the handshake, then sends PING and reads to the client's
+/// close_notify. Serves `n` connections; returns their state logs.
+fn our_server(flow: &Flow, n: usize) -> (SocketAddr, thread::JoinHandle<Vec<Logs>>) {
+    let (listener, addr) = listener();
+    // s_server's session id context, the `int` 1: sessions carry it, and
+    // so do the tickets whose lengths the message lines show.
+    let ctx = server_ctx(KeyType::Rsa2048, |b| {
+        (flow.server)(b);
+        b.set_session_id_context(&1i32.to_ne_bytes()).unwrap();
+    });
+    let early = flow.resume == Resume::WithEarlyData;
+    let handle = thread::spawn(move || {
+        (0..n)
+            .map(|_| serve_one_flow(&listener, &ctx, early))
+            .collect()
+    });
+    (addr, handle)
+}
+
+fn serve_one_flow(listener: &TcpListener, ctx: &SslContext, early: bool) -> Logs {
+    let (tcp, _) = listener.accept().expect("accept");
+    set_timeouts(&tcp);
+    let mut tls = SslStream::new(Ssl::new(ctx).unwrap(), tcp).unwrap();
+    if early {
+        let mut buf = [0u8; 64];
+        while tls.read_early_data(&mut buf).expect("read early data") > 0 {}
+    }
+    tls.accept().expect("server handshake");
+    serve_ping(&mut tls);
+    Logs::of(&trace_of(&tls))
+}
+
+/// s_client against `addr` for each connection of `flow`, as our client
+/// runs: read PING (and any tickets before it), then close. Returns each
+/// run's logs.
+fn s_client_runs(flow: &Flow, addr: SocketAddr, files: &PkiFiles, dir: &Path) -> Vec<Logs> {
+    let session = dir.join("session.pem");
+    let early = dir.join("early.txt");
+    std::fs::write(&early, EARLY).unwrap();
+    (0..flow.connections())
+        .map(|i| {
+            let mut cmd = openssl();
+            cmd.args(["s_client", "-connect", &addr.to_string(), "-state", "-msg"])
+                .args(["-servername", "localhost", "-verify_hostname", "localhost"])
+                .arg("-CAfile")
+                .arg(&files.root)
+                .args(flow.s_client);
+            if flow.client_cert {
+                let leaf = files.client(CLIENT_KEY);
+                // -cert sends the leaf alone; -cert_chain adds what follows.
+                cmd.arg("-cert").arg(&leaf.cert).arg("-key").arg(&leaf.key);
+                cmd.arg("-cert_chain").arg(&files.intermediate);
+            }
+            match (i, flow.resume) {
+                (_, Resume::No) => {}
+                (0, _) => {
+                    cmd.arg("-sess_out").arg(&session);
+                }
+                (_, Resume::Yes) => {
+                    cmd.arg("-sess_in").arg(&session);
+                }
+                (_, Resume::WithEarlyData) => {
+                    cmd.arg("-sess_in")
+                        .arg(&session)
+                        .arg("-early_data")
+                        .arg(&early);
+                }
+            }
+            let mut child = Reaped::spawn(
+                cmd.stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped()),
+            )
+            .expect("run openssl s_client (install the openssl package)");
+            let out = lines_of(child.stdout.take().unwrap());
+            let mut seen = String::new();
+            // s_client writes what it reads straight to stdout while its
+            // own prints (a ticket's dump) may sit in a buffer, so PING can
+            // end a line rather than fill one.
+            let ping = |l: &str| l.ends_with("ping");
+            if let Err(e) = line_where(&out, ping, |l| seen += &format!("{l}\n")) {
+                let rest = child.finish();
+                panic!(
+                    "{}: s_client read no ping ({e}) after:\n{seen}\n{rest}",
+                    flow.name
+                )
+            }
+            drop(child.stdin.take());
+            let states = child.finish();
+            // The child has exited: the rest of its stdout is in the channel.
+            seen.extend(out.iter().map(|l| format!("{l}\n")));
+            // What s_client prints of the session comes before the data.
+            if i > 0 {
+                assert!(
+                    seen.contains("\nReused, "),
+                    "{}: s_client did not resume:\n{seen}",
+                    flow.name
+                );
+            }
+            if i > 0 && flow.resume == Resume::WithEarlyData {
+                assert!(
+                    seen.contains("\nEarly data was accepted"),
+                    "{}: early data refused:\n{seen}",
+                    flow.name
+                );
+            }
+            let mut lines = state_lines(&states);
+            assert_eq!(
+                lines.len(),
+                1,
+                "{}: one connection per s_client run",
+                flow.name
+            );
+            Logs {
+                states: lines.remove(0),
+                messages: message_headers(&seen),
+            }
+        })
+        .collect()
+}
+
+/// Our traced client for each connection of `flow`, against `addr`.
+#[allow(unsafe_code)] // SSL_set_session, which the openssl crate marks unsafe
+fn our_client_runs(flow: &Flow, addr: SocketAddr) -> Vec<Logs> {
+    let ctx = flow.our_client();
+    let mut session: Option<SslSession> = None;
+    (0..flow.connections())
+        .map(|i| {
+            let mut ssl = client_ssl(&ctx, "localhost");
+            if let Some(s) = &session {
+                // SAFETY: the session comes from an earlier connection of
+                // this same context.
+                unsafe { ssl.set_session(s) }.expect("set session");
+            }
+            let mut tls = SslStream::new(ssl, connect_tcp(addr)).unwrap();
+            if session.is_some() && flow.resume == Resume::WithEarlyData {
+                tls.write_early_data(EARLY).expect("write early data");
+            }
+            tls.connect().expect("client handshake");
+            assert_eq!(tls.ssl().session_reused(), i > 0, "{}: resumed", flow.name);
+            let mut buf = [0u8; 5];
+            tls.read_exact(&mut buf).expect("client reads ping");
+            session = tls.ssl().session().map(|s| s.to_owned());
+            let _ = tls.shutdown();
+            Logs::of(&trace_of(&tls))
+        })
+        .collect()
+}
+
+#[test]
+fn client_state_logs_match_s_client_beyond_a_full_handshake() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = pki().write_pem(dir.path()).unwrap();
+    for flow in flows() {
+        let n = flow.connections();
+        let (addr, served) = our_server(&flow, n);
+        let reference = s_client_runs(&flow, addr, &files, dir.path());
+        served.join().expect("server thread");
+
+        let (addr, served) = our_server(&flow, n);
+        let ours = our_client_runs(&flow, addr);
+        served.join().expect("server thread");
+        let messages: String = reference.iter().map(|r| r.messages.as_str()).collect();
+        compare(&flow, "client", "s_client", &ours, &reference, &messages);
+    }
+}
+
+#[test]
+fn server_state_logs_match_s_server_beyond_a_full_handshake() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = pki().write_pem(dir.path()).unwrap();
+    for flow in flows() {
+        let n = flow.connections();
+        let naccept = n.to_string();
+        let mut args = vec!["-naccept", &naccept, "-state", "-msg"];
+        args.extend(flow.s_server);
+        if flow.client_cert {
+            args.extend(["-CAfile", files.root.to_str().unwrap()]);
+        }
+        let (child, out, port) = s_server(files.server(KeyType::Rsa2048), &args);
+        the_same_client(&flow, ("127.0.0.1", port));
+        let states = state_lines(&child.finish());
+        // The child has exited: the rest of its stdout is in the channel.
+        let stdout: String = out.iter().map(|l| format!("{l}\n")).collect();
+        let messages = message_headers(&stdout);
+        let reference: Vec<Logs> = states
+            .into_iter()
+            .map(|states| Logs {
+                states,
+                messages: String::new(),
+            })
+            .collect();
+
+        let (addr, served) = our_server(&flow, n);
+        the_same_client(&flow, addr);
+        let ours = served.join().expect("server thread");
+        compare(&flow, "server", "s_server", &ours, &reference, &messages);
+    }
+}
+
+/// The client both servers meet: handshake (resuming and sending early
+/// data as the flow says), close_notify, then read to the server's close
+/// (which also takes in TLS 1.3 tickets).
+#[allow(unsafe_code)] // SSL_set_session, which the openssl crate marks unsafe
+fn the_same_client(flow: &Flow, addr: impl std::net::ToSocketAddrs) {
+    let ctx = flow.our_client();
+    let addr = addr.to_socket_addrs().unwrap().next().unwrap();
+    let mut session: Option<SslSession> = None;
+    for i in 0..flow.connections() {
+        let tcp = TcpStream::connect(addr).unwrap();
+        set_timeouts(&tcp);
+        let mut ssl = client_ssl(&ctx, "localhost");
+        if let Some(s) = &session {
+            // SAFETY: the session comes from an earlier connection of this
+            // same context.
+            unsafe { ssl.set_session(s) }.expect("set session");
+        }
+        let mut tls = SslStream::new(ssl, tcp).unwrap();
+        if session.is_some() && flow.resume == Resume::WithEarlyData {
+            tls.write_early_data(EARLY).expect("write early data");
+        }
+        tls.connect().expect("client handshake");
+        assert_eq!(tls.ssl().session_reused(), i > 0, "{}: resumed", flow.name);
+        let _ = tls.shutdown();
+        let mut buf = [0u8; 64];
+        while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
+        session = tls.ssl().session().map(|s| s.to_owned());
+    }
+}
+
+/// Each connection's state lines, and the message headers of all of
+/// them in order (`messages`: s_server prints its connections' -msg lines
+/// without a mark between them).
+fn compare(flow: &Flow, side: &str, tool: &str, ours: &[Logs], reference: &[Logs], messages: &str) {
+    assert_eq!(
+        reference.len(),
+        flow.connections(),
+        "{}: {tool} printed {} connections:\n{reference:#?}",
+        flow.name,
+        reference.len()
+    );
+    assert_eq!(ours.len(), reference.len(), "{}: connections", flow.name);
+    for (i, (o, r)) in ours.iter().zip(reference).enumerate() {
+        assert!(
+            r.states.lines().count() > 5,
+            "{}: {tool} printed too little:\n{}",
+            flow.name,
+            r.states
+        );
+        assert_eq!(
+            o.states,
+            r.states,
+            "{}, connection {}: our {side}'s state log differs from {tool}'s",
+            flow.name,
+            i + 1
+        );
+    }
+    assert!(
+        messages.lines().count() > 5,
+        "{}: {tool} -msg printed too little",
+        flow.name
+    );
+    let ours: String = ours.iter().map(|o| o.messages.as_str()).collect();
+    assert_eq!(
+        ours, messages,
+        "{}: our {side}'s message headers differ from {tool} -msg's",
+        flow.name
+    );
+}
