@@ -16,13 +16,13 @@ use std::path::Path;
 use std::process::Stdio;
 use std::thread;
 
+use common::reference::{assert_logs_match, message_headers, state_lines, Logs};
 use common::tool::{line_where, lines_of, openssl, s_server, Reaped};
 use common::*;
 use openssl::ssl::{
     Ssl, SslContext, SslContextBuilder, SslOptions, SslSession, SslStream, SslVerifyMode,
     SslVersion,
 };
-use openssl_handshake::HandshakeTrace;
 use testkit::pki::{KeyType, PkiFiles};
 
 /// The client certificate's key: RSA, whose signatures (unlike ECDSA's)
@@ -172,64 +172,6 @@ impl Flow {
             }
         })
     }
-}
-
-/// One connection's state lines and message header lines.
-#[derive(Debug)]
-struct Logs {
-    states: String,
-    messages: String,
-}
-
-impl Logs {
-    fn of(trace: &HandshakeTrace) -> Logs {
-        Logs {
-            states: trace.state_log(),
-            messages: message_headers(&trace.message_log()),
-        }
-    }
-}
-
-/// The header line `-msg` prints for each TLS message, in order: record
-/// headers and TLS 1.3's inner content type are left out, which a trace
-/// does not list as messages. Our message log adds the record layer's
-/// version to each line, "(record TLS 1.2)", which is taken off, and writes
-/// the info callback's alert lines ("<<< Alert warning: ..."), which are
-/// left out.
-fn message_headers(output: &str) -> String {
-    output
-        .lines()
-        .filter(|l| l.starts_with(">>> ") || l.starts_with("<<< "))
-        .filter(|l| !l.contains(" RecordHeader ") && !l.contains(" InnerContent "))
-        .filter(|l| !l[4..].starts_with("Alert "))
-        .map(|l| match l.find(" (record ") {
-            Some(at) if l.ends_with(')') => format!("{}\n", &l[..at]),
-            _ => format!("{l}\n"),
-        })
-        .collect()
-}
-
-/// The lines the tools' info callback prints, one string per connection
-/// (each starts with "before SSL initialization", which OpenSSL reports
-/// twice as a handshake starts).
-fn state_lines(output: &str) -> Vec<String> {
-    let mut connections: Vec<String> = Vec::new();
-    let mut before = false;
-    for l in output.lines() {
-        let state = l.starts_with("SSL_connect:") || l.starts_with("SSL_accept:");
-        if !state && !l.starts_with("SSL3 alert") {
-            continue;
-        }
-        let starts = l.ends_with(":before SSL initialization");
-        if (starts && !before) || connections.is_empty() {
-            connections.push(String::new());
-        }
-        before = starts;
-        let last = connections.last_mut().expect("pushed above");
-        last.push_str(l);
-        last.push('\n');
-    }
-    connections
 }
 
 /// Our traced server for `flow`: reads early data when the flow sends it,
@@ -463,42 +405,13 @@ fn the_same_client(flow: &Flow, addr: impl std::net::ToSocketAddrs) {
     }
 }
 
-/// Each connection's state lines, and the message headers of all of
-/// them in order (`messages`: s_server prints its connections' -msg lines
-/// without a mark between them).
+/// Each connection's state lines, and the message lines of all of them.
 fn compare(flow: &Flow, side: &str, tool: &str, ours: &[Logs], reference: &[Logs], messages: &str) {
     assert_eq!(
         reference.len(),
         flow.connections(),
-        "{}: {tool} printed {} connections:\n{reference:#?}",
-        flow.name,
-        reference.len()
-    );
-    assert_eq!(ours.len(), reference.len(), "{}: connections", flow.name);
-    for (i, (o, r)) in ours.iter().zip(reference).enumerate() {
-        assert!(
-            r.states.lines().count() > 5,
-            "{}: {tool} printed too little:\n{}",
-            flow.name,
-            r.states
-        );
-        assert_eq!(
-            o.states,
-            r.states,
-            "{}, connection {}: our {side}'s state log differs from {tool}'s",
-            flow.name,
-            i + 1
-        );
-    }
-    assert!(
-        messages.lines().count() > 5,
-        "{}: {tool} -msg printed too little",
+        "{}: {tool} connections:\n{reference:#?}",
         flow.name
     );
-    let ours: String = ours.iter().map(|o| o.messages.as_str()).collect();
-    assert_eq!(
-        ours, messages,
-        "{}: our {side}'s message headers differ from {tool} -msg's",
-        flow.name
-    );
+    assert_logs_match(flow.name, side, tool, ours, reference, messages);
 }

@@ -3,12 +3,14 @@
 //!
 //! [`tool`] runs the command-line tools the tests compare with,
 //! [`diagnosis`] holds the failure-cause tests' peers and checks, and
-//! [`hello`] edits ClientHello bytes.
+//! [`hello`] edits ClientHello bytes, and [`reference`] compares traces
+//! with what s_client and s_server print.
 #![allow(dead_code)]
 
 pub mod diagnosis;
 pub mod hello;
 pub mod issue;
+pub mod reference;
 pub mod tool;
 
 use std::io::{Read, Write};
