@@ -127,3 +127,45 @@ fn an_expired_root_in_the_clients_store() {
         "an expired root in the client's store",
     );
 }
+
+/// A private CA that issues leaves directly, which the client does not
+/// trust: the leaf arrives alone and OpenSSL reports the same verify error
+/// as for a missing intermediate, so the fix names both ways out.
+#[test]
+fn a_leaf_from_a_private_root_the_client_lacks() {
+    let root_key = p256();
+    let root = certificate(
+        "Private Root",
+        &root_key,
+        None,
+        MessageDigest::sha256(),
+        false,
+        CURRENT,
+    );
+    let key = p256();
+    let leaf = certificate(
+        "localhost",
+        &key,
+        Some((&root, &root_key)),
+        MessageDigest::sha256(),
+        false,
+        CURRENT,
+    );
+    let server = server_ctx_with(rsa(), |b| {
+        b.set_certificate(&leaf).expect("leaf");
+        b.set_private_key(&key).expect("key");
+    });
+    let p = pair(&server, &client_ctx(|_| {}), "localhost");
+    let d = assert_diagnosis(
+        &p.client,
+        (Cause::ServerCertMissingIntermediate, Fault::Server),
+        "the server sent only its leaf certificate, issued by Private Root",
+        "a leaf from a private root the client lacks",
+    );
+    assert!(
+        d.fix.ends_with(
+            "if Private Root is itself a root CA, add it to the client's trust store instead."
+        ),
+        "{d}"
+    );
+}

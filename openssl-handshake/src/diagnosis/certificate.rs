@@ -272,12 +272,19 @@ pub(super) fn untrusted_root(chain: Option<&Certificate>, holder: Holder) -> Dia
     )
 }
 
+/// The verify error is the same whether the leaf's issuer is an
+/// intermediate the holder left out or a root the verifier lacks (a
+/// private CA issuing leaves directly), so the fix names both; the first
+/// is by far the commoner.
 pub(super) fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) -> Diagnosis {
     let issuer = short_name_or(chain.and_then(|c| c.issuers.first()), "an intermediate CA");
     let (who, verifier) = (holder.name(), holder.verifier());
-    let how = match holder {
-        Holder::Server => "e.g. SSL_CTX_use_certificate_chain_file",
-        Holder::Client => "e.g. SSL_CTX_use_certificate_chain_file, or s_client -cert_chain",
+    let (how, store) = match holder {
+        Holder::Server => ("e.g. SSL_CTX_use_certificate_chain_file", "trust store"),
+        Holder::Client => (
+            "e.g. SSL_CTX_use_certificate_chain_file, or s_client -cert_chain",
+            "client-CA store",
+        ),
     };
     holder.diagnosis(
         Cause::ServerCertMissingIntermediate,
@@ -285,7 +292,10 @@ pub(super) fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) 
             "the {who} sent only its leaf certificate, issued by {issuer}, without that \
              intermediate; the {verifier} cannot build a chain to its trusted root"
         ),
-        format!("Configure the {who} to send the full chain (leaf then intermediates, {how})."),
+        format!(
+            "Configure the {who} to send the full chain (leaf then intermediates, {how}); if \
+             {issuer} is itself a root CA, add it to the {verifier}'s {store} instead."
+        ),
     )
 }
 
