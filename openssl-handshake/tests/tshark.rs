@@ -3,7 +3,9 @@
 //! EncryptedExtensions, Certificate, CertificateRequest, ServerKeyExchange,
 //! ClientKeyExchange, CertificateVerify and NewSessionTicket must be in both
 //! peers' JSON traces with the same value, or be named in
-//! [`fields::NOT_IN_JSON`] with the reason it is not.
+//! [`fields::NOT_IN_JSON`] with the reason it is not. Each alert record
+//! in a trace has the level and description tshark decrypts from the same
+//! place on the wire.
 //!
 //! The handshakes run between two traced peers over loopback TCP while
 //! tshark captures the port; the client's key log lets tshark decrypt the
@@ -261,9 +263,19 @@ fn connect_once(
     (traced, next_session)
 }
 
-/// tshark's dissection of `pcap`: per client port, the handshake messages in
-/// wire order.
-fn dissect(pcap: &Path, keylog: &Path, port: u16) -> BTreeMap<u16, Vec<TsharkMessage>> {
+/// An alert on the wire, decrypted: who sent it, its level and description.
+type WireAlert = (bool, u8, u8);
+
+/// tshark's dissection of `pcap`: per client port, the handshake messages
+/// and the alerts, each in wire order.
+fn dissect(
+    pcap: &Path,
+    keylog: &Path,
+    port: u16,
+) -> (
+    BTreeMap<u16, Vec<TsharkMessage>>,
+    BTreeMap<u16, Vec<WireAlert>>,
+) {
     let mut tshark = Command::new("tshark");
     tshark
         .arg("-r")
@@ -272,12 +284,14 @@ fn dissect(pcap: &Path, keylog: &Path, port: u16) -> BTreeMap<u16, Vec<TsharkMes
         .arg(format!("tls.keylog_file:{}", keylog.display()))
         .arg("-d")
         .arg(format!("tcp.port=={port},tls"))
-        .args(["-Y", "tls.handshake", "-T", "json", "--no-duplicate-keys"])
+        .args(["-Y", "tls.handshake or tls.alert_message"])
+        .args(["-T", "json", "--no-duplicate-keys"])
         .args(["-J", "tcp tls"])
         .stdin(Stdio::null());
     let packets: Value =
         serde_json::from_slice(&stdout_of(&mut tshark, "tshark")).expect("tshark JSON");
     let mut by_port: BTreeMap<u16, Vec<TsharkMessage>> = BTreeMap::new();
+    let mut alerts: BTreeMap<u16, Vec<WireAlert>> = BTreeMap::new();
     for packet in packets.as_array().expect("packet list") {
         let layers = &packet["_source"]["layers"];
         let src: u16 = layers["tcp"]["tcp.srcport"]
@@ -300,10 +314,37 @@ fn dissect(pcap: &Path, keylog: &Path, port: u16) -> BTreeMap<u16, Vec<TsharkMes
                         by_port.entry(client_port).or_default().push(m);
                     }
                 }
+                for alert in as_list(&record["tls.alert_message"]) {
+                    let field = |f: &str| alert[f].as_str().and_then(|v| v.parse().ok());
+                    let level = field("tls.alert_message.level").expect("alert level");
+                    let desc = field("tls.alert_message.desc").expect("alert description");
+                    let wire = alerts.entry(client_port).or_default();
+                    wire.push((from_client, level, desc));
+                }
             }
         }
     }
-    by_port
+    (by_port, alerts)
+}
+
+/// The alert records of a trace, as (sent by the client, level,
+/// description).
+fn trace_alerts(trace: &Value, client_side: bool) -> Vec<WireAlert> {
+    trace["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| &e["kind"])
+        .filter(|k| k["type"] == "message" && k["content_type"] == 21)
+        .map(|k| {
+            let alert = &k["body"]["Alert"];
+            let byte = |f: &str| alert[f].as_u64().and_then(|v| u8::try_from(v).ok());
+            let level = byte("level").unwrap_or_else(|| panic!("an undecoded alert: {k}"));
+            let desc = byte("description").unwrap_or_else(|| panic!("an undecoded alert: {k}"));
+            let wrote = k["direction"] == "write";
+            (wrote == client_side, level, desc)
+        })
+        .collect()
 }
 
 fn as_list(v: &Value) -> Vec<&Value> {
@@ -350,7 +391,7 @@ fn decoded_messages_match_tsharks_dissection() {
     capture.stop();
     std::fs::write(&keylog_path, keylog.lock().expect("keylog").as_bytes()).expect("keylog");
 
-    let dissected = dissect(&pcap, &keylog_path, port);
+    let (dissected, wire_alerts) = dissect(&pcap, &keylog_path, port);
     let mut problems = Vec::new();
     let mut compared = 0usize;
     for traced in &traced {
@@ -385,6 +426,34 @@ fn decoded_messages_match_tsharks_dissection() {
             }
         }
     }
+    // Each alert record a trace holds is the one tshark decrypted from the
+    // same sender at the same place in that connection.
+    let mut alerts_compared = 0usize;
+    for traced in &traced {
+        let wire = wire_alerts
+            .get(&traced.client_port)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (side, trace, client_side) in [
+            ("client", &traced.client, true),
+            ("server", &traced.server, false),
+        ] {
+            let mut nth: BTreeMap<bool, usize> = BTreeMap::new();
+            for ours in trace_alerts(trace, client_side) {
+                let n = nth.entry(ours.0).or_default();
+                let on_wire = wire.iter().filter(|a| a.0 == ours.0).nth(*n);
+                *n += 1;
+                alerts_compared += 1;
+                if on_wire != Some(&ours) {
+                    problems.push(format!(
+                        "{} ({side}'s trace): alert (from client, level, description) {ours:?}, \
+                         tshark: {on_wire:?}",
+                        traced.name
+                    ));
+                }
+            }
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // Every case has its key messages on the wire, seen from both sides.
     for ty in [1u8, 2, 11, 13, 15, 12, 8, 4] {
@@ -394,4 +463,10 @@ fn decoded_messages_match_tsharks_dissection() {
         );
     }
     assert!(compared >= 2 * 30, "only {compared} messages compared");
+    // Each connection closes with close_notify: the client's in both
+    // traces, the server's in its own.
+    assert!(
+        alerts_compared >= 3 * traced.len(),
+        "only {alerts_compared} alerts compared"
+    );
 }
