@@ -11,8 +11,11 @@ use common::diagnosis::{
 use common::issue::{certificate, p256, CURRENT};
 use common::{client_ctx, server_ctx_with};
 use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::ssl::SslContext;
 use openssl::ssl::SslVerifyMode;
 use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::X509;
 use openssl_handshake::{Cause, Fault};
 use testkit::pki::Negative;
 
@@ -100,19 +103,7 @@ fn an_expired_root_in_the_clients_store() {
         false,
         (-60, -1),
     );
-    let key = p256();
-    let leaf = certificate(
-        "localhost",
-        &key,
-        Some((&root, &root_key)),
-        MessageDigest::sha256(),
-        false,
-        CURRENT,
-    );
-    let server = server_ctx_with(rsa(), |b| {
-        b.set_certificate(&leaf).expect("leaf");
-        b.set_private_key(&key).expect("key");
-    });
+    let server = serving_leaf_of(&root, &root_key);
     let client = client_ctx(|b| {
         let mut store = X509StoreBuilder::new().expect("store");
         store.add_cert(root.clone()).expect("root");
@@ -142,19 +133,7 @@ fn a_leaf_from_a_private_root_the_client_lacks() {
         false,
         CURRENT,
     );
-    let key = p256();
-    let leaf = certificate(
-        "localhost",
-        &key,
-        Some((&root, &root_key)),
-        MessageDigest::sha256(),
-        false,
-        CURRENT,
-    );
-    let server = server_ctx_with(rsa(), |b| {
-        b.set_certificate(&leaf).expect("leaf");
-        b.set_private_key(&key).expect("key");
-    });
+    let server = serving_leaf_of(&root, &root_key);
     let p = pair(&server, &client_ctx(|_| {}), "localhost");
     let d = assert_diagnosis(
         &p.client,
@@ -168,4 +147,21 @@ fn a_leaf_from_a_private_root_the_client_lacks() {
         ),
         "{d}"
     );
+}
+
+/// A traced server whose certificate `root` issued, sent alone.
+fn serving_leaf_of(root: &X509, root_key: &PKey<Private>) -> SslContext {
+    let key = p256();
+    let leaf = certificate(
+        "localhost",
+        &key,
+        Some((root, root_key)),
+        MessageDigest::sha256(),
+        false,
+        CURRENT,
+    );
+    server_ctx_with(rsa(), |b| {
+        b.set_certificate(&leaf).expect("leaf");
+        b.set_private_key(&key).expect("key");
+    })
 }

@@ -16,12 +16,12 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::process::Stdio;
 use std::thread;
 
-use common::reference::{assert_logs_match, message_headers, state_lines, Logs};
+use common::reference::{
+    assert_logs_match, message_headers, require_client_cert, state_lines, tls12, tls13, Logs,
+};
 use common::tool::{lines_of, openssl, s_server, Reaped};
 use common::*;
-use openssl::ssl::{
-    HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion,
-};
+use openssl::ssl::{HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
 use openssl::x509::store::X509StoreBuilder;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, PkiFiles};
@@ -36,21 +36,6 @@ struct Case {
     s_client: &'static [&'static str],
     /// Whether the client trusts the test root.
     trusting: bool,
-}
-
-fn tls12(b: &mut SslContextBuilder) {
-    b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
-}
-
-fn tls13(b: &mut SslContextBuilder) {
-    b.set_min_proto_version(Some(SslVersion::TLS1_3)).unwrap();
-}
-
-/// As `s_server -Verify 1 -CAfile root.pem` does.
-fn require_client_cert(b: &mut SslContextBuilder) {
-    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
-    b.set_cert_store(pki().trust_store().unwrap());
-    b.add_client_ca(pki().root()).unwrap();
 }
 
 fn cases() -> Vec<Case> {

@@ -16,13 +16,12 @@ use std::path::Path;
 use std::process::Stdio;
 use std::thread;
 
-use common::reference::{assert_logs_match, message_headers, state_lines, Logs};
+use common::reference::{
+    assert_logs_match, message_headers, require_client_cert, state_lines, tls12, tls13, Logs,
+};
 use common::tool::{line_where, lines_of, openssl, s_server, Reaped};
 use common::*;
-use openssl::ssl::{
-    Ssl, SslContext, SslContextBuilder, SslOptions, SslSession, SslStream, SslVerifyMode,
-    SslVersion,
-};
+use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslOptions, SslSession, SslStream};
 use testkit::pki::{KeyType, PkiFiles};
 
 /// The client certificate's key: RSA, whose signatures (unlike ECDSA's)
@@ -51,14 +50,6 @@ struct Flow {
     s_client: &'static [&'static str],
     client_cert: bool,
     resume: Resume,
-}
-
-fn tls12(b: &mut SslContextBuilder) {
-    b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
-}
-
-fn tls13(b: &mut SslContextBuilder) {
-    b.set_min_proto_version(Some(SslVersion::TLS1_3)).unwrap();
 }
 
 fn flows() -> Vec<Flow> {
@@ -145,14 +136,6 @@ fn flows() -> Vec<Flow> {
             resume: Resume::WithEarlyData,
         },
     ]
-}
-
-/// As `s_server -Verify 1 -CAfile root.pem` does: the CertificateRequest
-/// names the root as the CA a client certificate must chain to.
-fn require_client_cert(b: &mut SslContextBuilder) {
-    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
-    b.set_cert_store(pki().trust_store().unwrap());
-    b.add_client_ca(pki().root()).unwrap();
 }
 
 impl Flow {

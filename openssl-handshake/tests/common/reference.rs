@@ -1,7 +1,10 @@
 //! Comparing a trace with what `openssl s_client`/`s_server -state -msg`
-//! print for the same connection.
+//! print for the same connection, and the settings both sides share.
 
+use openssl::ssl::{SslContextBuilder, SslVerifyMode, SslVersion};
 use openssl_handshake::HandshakeTrace;
+
+use super::pki;
 
 /// One connection's state lines and message header lines.
 #[derive(Debug)]
@@ -96,4 +99,20 @@ pub fn assert_logs_match(
         ours, messages,
         "{name}: our {side}'s message lines differ from {tool} -msg's"
     );
+}
+
+pub fn tls12(b: &mut SslContextBuilder) {
+    b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+}
+
+pub fn tls13(b: &mut SslContextBuilder) {
+    b.set_min_proto_version(Some(SslVersion::TLS1_3)).unwrap();
+}
+
+/// As `s_server -Verify 1 -CAfile root.pem` does: the CertificateRequest
+/// names the root as the CA a client certificate must chain to.
+pub fn require_client_cert(b: &mut SslContextBuilder) {
+    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+    b.set_cert_store(pki().trust_store().unwrap());
+    b.add_client_ca(pki().root()).unwrap();
 }
