@@ -1,7 +1,9 @@
 //! The state log equals, line for line, what `openssl s_client -state` and
-//! `openssl s_server -state` print for handshakes beyond a plain full one:
+//! `openssl s_server -state` print, and the message lines what `-msg`
+//! prints, for handshakes beyond a plain full one:
 //! a HelloRetryRequest, a client certificate, resumption by session id, by
-//! ticket and by TLS 1.3 PSK, and TLS 1.3 early data.
+//! ticket and by TLS 1.3 PSK, TLS 1.3 early data, and a TLS 1.2
+//! renegotiation the client asks for.
 //!
 //! As in `reference_tool.rs`, the real binary and our traced endpoint meet
 //! the same peer with the same I/O pattern, and the binary's output is the
@@ -10,12 +12,13 @@
 
 mod common;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Stdio;
 use std::thread;
 
+use common::diagnosis::renegotiate;
 use common::reference::{
     assert_logs_match, message_headers, require_client_cert, state_lines, tls12, tls13, Logs,
 };
@@ -27,6 +30,11 @@ use testkit::pki::{KeyType, PkiFiles};
 /// The client certificate's key: RSA, whose signatures (unlike ECDSA's)
 /// always have the same length, so that the CertificateVerify lines match.
 const CLIENT_KEY: KeyType = KeyType::Rsa2048;
+
+/// `SSL_OP_ALLOW_CLIENT_RENEGOTIATION` (ssl.h: `SSL_OP_BIT(8)`), which
+/// neither openssl crate names: an OpenSSL 3 server refuses a client's
+/// renegotiation without it.
+const SSL_OP_ALLOW_CLIENT_RENEGOTIATION: u64 = 1 << 8;
 
 /// The bytes a client sends as early data.
 const EARLY: &[u8] = b"early\n";
@@ -50,6 +58,8 @@ struct Flow {
     s_client: &'static [&'static str],
     client_cert: bool,
     resume: Resume,
+    /// After the data, the client renegotiates (TLS 1.2): s_client's `R`.
+    renegotiate: bool,
 }
 
 fn flows() -> Vec<Flow> {
@@ -68,6 +78,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_3", "-groups", "X25519:P-256"],
             client_cert: false,
             resume: Resume::No,
+            renegotiate: false,
         },
         Flow {
             name: "TLS 1.3 client certificate",
@@ -80,6 +91,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_3"],
             client_cert: true,
             resume: Resume::No,
+            renegotiate: false,
         },
         Flow {
             name: "TLS 1.2 client certificate",
@@ -92,6 +104,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_2"],
             client_cert: true,
             resume: Resume::No,
+            renegotiate: false,
         },
         Flow {
             name: "TLS 1.2 session-id resumption",
@@ -104,6 +117,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_2"],
             client_cert: false,
             resume: Resume::Yes,
+            renegotiate: false,
         },
         Flow {
             name: "TLS 1.2 ticket resumption",
@@ -113,6 +127,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_2"],
             client_cert: false,
             resume: Resume::Yes,
+            renegotiate: false,
         },
         Flow {
             name: "TLS 1.3 PSK resumption",
@@ -122,6 +137,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_3"],
             client_cert: false,
             resume: Resume::Yes,
+            renegotiate: false,
         },
         Flow {
             name: "TLS 1.3 early data",
@@ -134,6 +150,22 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_3"],
             client_cert: false,
             resume: Resume::WithEarlyData,
+            renegotiate: false,
+        },
+        Flow {
+            name: "TLS 1.2 renegotiation",
+            server: |b| {
+                tls12(b);
+                b.set_options(SslOptions::from_bits_retain(
+                    SSL_OP_ALLOW_CLIENT_RENEGOTIATION,
+                ));
+            },
+            s_server: &["-tls1_2", "-client_renegotiation"],
+            client: tls12,
+            s_client: &["-tls1_2"],
+            client_cert: false,
+            resume: Resume::No,
+            renegotiate: true,
         },
     ]
 }
@@ -157,10 +189,19 @@ impl Flow {
     }
 }
 
+/// What our server does after its handshake.
+#[derive(Clone, Copy)]
+enum After {
+    /// Sends PING, which s_client waits for, then reads to the close.
+    Ping,
+    /// Reads to the close, as s_server does.
+    Read,
+}
+
 /// Our traced server for `flow`: reads early data when the flow sends it,
-/// completes the handshake, then sends PING and reads to the client's
-/// close_notify. Serves `n` connections; returns their state logs.
-fn our_server(flow: &Flow, n: usize) -> (SocketAddr, thread::JoinHandle<Vec<Logs>>) {
+/// completes the handshake, then does `after` and closes. Serves `n`
+/// connections; returns their logs.
+fn our_server(flow: &Flow, n: usize, after: After) -> (SocketAddr, thread::JoinHandle<Vec<Logs>>) {
     let (listener, addr) = listener();
     // s_server's session id context, the `int` 1: sessions carry it, and
     // so do the tickets whose lengths the message lines show.
@@ -171,13 +212,13 @@ fn our_server(flow: &Flow, n: usize) -> (SocketAddr, thread::JoinHandle<Vec<Logs
     let early = flow.resume == Resume::WithEarlyData;
     let handle = thread::spawn(move || {
         (0..n)
-            .map(|_| serve_one_flow(&listener, &ctx, early))
+            .map(|_| serve_one_flow(&listener, &ctx, early, after))
             .collect()
     });
     (addr, handle)
 }
 
-fn serve_one_flow(listener: &TcpListener, ctx: &SslContext, early: bool) -> Logs {
+fn serve_one_flow(listener: &TcpListener, ctx: &SslContext, early: bool, after: After) -> Logs {
     let (tcp, _) = listener.accept().expect("accept");
     set_timeouts(&tcp);
     let mut tls = SslStream::new(Ssl::new(ctx).unwrap(), tcp).unwrap();
@@ -186,7 +227,13 @@ fn serve_one_flow(listener: &TcpListener, ctx: &SslContext, early: bool) -> Logs
         while tls.read_early_data(&mut buf).expect("read early data") > 0 {}
     }
     tls.accept().expect("server handshake");
-    serve_ping(&mut tls);
+    match after {
+        After::Ping => serve_ping(&mut tls),
+        After::Read => {
+            read_to_close(&mut tls);
+            let _ = tls.shutdown();
+        }
+    }
     Logs::of(&trace_of(&tls))
 }
 
@@ -245,7 +292,13 @@ fn s_client_runs(flow: &Flow, addr: SocketAddr, files: &PkiFiles, dir: &Path) ->
                     flow.name
                 )
             }
-            drop(child.stdin.take());
+            let mut stdin = child.stdin.take().expect("stdin");
+            if flow.renegotiate {
+                // s_client renegotiates at a line starting with R, and
+                // finishes the handshake before it reads on (to the EOF).
+                stdin.write_all(b"R\n").expect("s_client's stdin");
+            }
+            drop(stdin);
             let states = child.finish();
             // The child has exited: the rest of its stdout is in the channel.
             seen.extend(out.iter().map(|l| format!("{l}\n")));
@@ -301,6 +354,9 @@ fn our_client_runs(flow: &Flow, addr: SocketAddr) -> Vec<Logs> {
             let mut buf = [0u8; 5];
             tls.read_exact(&mut buf).expect("client reads ping");
             session = tls.ssl().session().map(|s| s.to_owned());
+            if flow.renegotiate {
+                renegotiate_now(&mut tls);
+            }
             let _ = tls.shutdown();
             Logs::of(&trace_of(&tls))
         })
@@ -313,11 +369,11 @@ fn client_state_logs_match_s_client_beyond_a_full_handshake() {
     let files = pki().write_pem(dir.path()).unwrap();
     for flow in flows() {
         let n = flow.connections();
-        let (addr, served) = our_server(&flow, n);
+        let (addr, served) = our_server(&flow, n, After::Ping);
         let reference = s_client_runs(&flow, addr, &files, dir.path());
         served.join().expect("server thread");
 
-        let (addr, served) = our_server(&flow, n);
+        let (addr, served) = our_server(&flow, n, After::Ping);
         let ours = our_client_runs(&flow, addr);
         served.join().expect("server thread");
         let messages: String = reference.iter().map(|r| r.messages.as_str()).collect();
@@ -351,7 +407,7 @@ fn server_state_logs_match_s_server_beyond_a_full_handshake() {
             })
             .collect();
 
-        let (addr, served) = our_server(&flow, n);
+        let (addr, served) = our_server(&flow, n, After::Read);
         the_same_client(&flow, addr);
         let ours = served.join().expect("server thread");
         compare(&flow, "server", "s_server", &ours, &reference, &messages);
@@ -381,6 +437,9 @@ fn the_same_client(flow: &Flow, addr: impl std::net::ToSocketAddrs) {
         }
         tls.connect().expect("client handshake");
         assert_eq!(tls.ssl().session_reused(), i > 0, "{}: resumed", flow.name);
+        if flow.renegotiate {
+            renegotiate_now(&mut tls);
+        }
         let _ = tls.shutdown();
         let mut buf = [0u8; 64];
         while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
@@ -397,4 +456,10 @@ fn compare(flow: &Flow, side: &str, tool: &str, ours: &[Logs], reference: &[Logs
         flow.name
     );
     assert_logs_match(flow.name, side, tool, ours, reference, messages);
+}
+
+/// A client-initiated renegotiation, run to its end.
+fn renegotiate_now(tls: &mut SslStream<TcpStream>) {
+    renegotiate(tls);
+    tls.do_handshake().expect("renegotiation");
 }
