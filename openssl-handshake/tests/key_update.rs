@@ -8,29 +8,12 @@ mod common;
 use std::io::{Read, Write};
 use std::thread;
 
+use common::diagnosis::{key_update, KEY_UPDATE_REQUESTED};
 use common::*;
-use openssl::ssl::{SslStream, SslVersion};
+use openssl::ssl::SslVersion;
 use openssl_handshake::decode::{Body, HandshakeType};
 use openssl_handshake::{Direction, HandshakeTrace};
 use testkit::pki::KeyType;
-
-/// `SSL_KEY_UPDATE_REQUESTED` (ssl.h): the peer must update its keys too.
-/// The library's header check covers this value and the declaration below
-/// in its sys module.
-const REQUESTED: libc::c_int = 1;
-
-#[allow(unsafe_code)] // the one call the `openssl` crate lacks
-fn key_update<S>(tls: &mut SslStream<S>, kind: libc::c_int) {
-    extern "C" {
-        // int SSL_key_update(SSL *s, int updatetype);, as sys.rs declares it.
-        fn SSL_key_update(s: *mut openssl_sys::SSL, updatetype: libc::c_int) -> libc::c_int;
-    }
-    // SAFETY: the stream owns a live SSL that this thread alone uses (it
-    // is borrowed mutably); SSL_key_update only schedules the message.
-    let scheduled =
-        unsafe { SSL_key_update(foreign_types::ForeignTypeRef::as_ptr(tls.ssl()), kind) };
-    assert_eq!(scheduled, 1, "SSL_key_update");
-}
 
 /// The KeyUpdate messages of `trace`, in order: direction and request.
 fn key_updates(trace: &HandshakeTrace) -> Vec<(Direction, u8)> {
@@ -67,7 +50,7 @@ fn a_requested_key_update_is_answered_and_traced_on_both_sides() {
     let mut tls = client_ssl(&client_ctx(tls13), "localhost")
         .connect(connect_tcp(addr))
         .expect("client handshake");
-    key_update(&mut tls, REQUESTED);
+    key_update(&mut tls, KEY_UPDATE_REQUESTED);
     tls.write_all(b"x").expect("client writes");
     let mut reply = [0u8; 1];
     tls.read_exact(&mut reply).expect("client reads the reply");

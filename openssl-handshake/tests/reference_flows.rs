@@ -2,8 +2,8 @@
 //! `openssl s_server -state` print, and the message lines what `-msg`
 //! prints, for handshakes beyond a plain full one:
 //! a HelloRetryRequest, a client certificate, resumption by session id, by
-//! ticket and by TLS 1.3 PSK, TLS 1.3 early data, and a TLS 1.2
-//! renegotiation the client asks for.
+//! ticket and by TLS 1.3 PSK, TLS 1.3 early data, and what a client asks
+//! for after the handshake: a TLS 1.2 renegotiation, a TLS 1.3 key update.
 //!
 //! As in `reference_tool.rs`, the real binary and our traced endpoint meet
 //! the same peer with the same I/O pattern, and the binary's output is the
@@ -18,7 +18,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::thread;
 
-use common::diagnosis::renegotiate;
+use common::diagnosis::{key_update, renegotiate, KEY_UPDATE_REQUESTED};
 use common::reference::{
     assert_logs_match, message_headers, require_client_cert, state_lines, tls12, tls13, Logs,
 };
@@ -39,6 +39,38 @@ const SSL_OP_ALLOW_CLIENT_RENEGOTIATION: u64 = 1 << 8;
 /// The bytes a client sends as early data.
 const EARLY: &[u8] = b"early\n";
 
+/// What a client asks for after the handshake, as s_client's commands
+/// do.
+#[derive(Clone, Copy, PartialEq)]
+enum Then {
+    Nothing,
+    /// A TLS 1.2 renegotiation: s_client's `R`.
+    Renegotiate,
+    /// A TLS 1.3 key update that asks the peer to update too: `K`.
+    KeyUpdate,
+}
+
+impl Then {
+    /// The line that has s_client do it.
+    fn command(self) -> Option<&'static [u8]> {
+        match self {
+            Then::Nothing => None,
+            Then::Renegotiate => Some(b"R\n"),
+            Then::KeyUpdate => Some(b"K\n"),
+        }
+    }
+
+    /// Has our client do it, to the end (the key update's message sent).
+    fn run(self, tls: &mut SslStream<TcpStream>) {
+        match self {
+            Then::Nothing => return,
+            Then::Renegotiate => renegotiate(tls),
+            Then::KeyUpdate => key_update(tls, KEY_UPDATE_REQUESTED),
+        }
+        tls.do_handshake().expect("renegotiation or key update");
+    }
+}
+
 /// How a flow's second connection resumes the first's session.
 #[derive(Clone, Copy, PartialEq)]
 enum Resume {
@@ -58,8 +90,8 @@ struct Flow {
     s_client: &'static [&'static str],
     client_cert: bool,
     resume: Resume,
-    /// After the data, the client renegotiates (TLS 1.2): s_client's `R`.
-    renegotiate: bool,
+    /// What the client asks for once the handshake is done.
+    then: Then,
 }
 
 fn flows() -> Vec<Flow> {
@@ -78,7 +110,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_3", "-groups", "X25519:P-256"],
             client_cert: false,
             resume: Resume::No,
-            renegotiate: false,
+            then: Then::Nothing,
         },
         Flow {
             name: "TLS 1.3 client certificate",
@@ -91,7 +123,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_3"],
             client_cert: true,
             resume: Resume::No,
-            renegotiate: false,
+            then: Then::Nothing,
         },
         Flow {
             name: "TLS 1.2 client certificate",
@@ -104,7 +136,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_2"],
             client_cert: true,
             resume: Resume::No,
-            renegotiate: false,
+            then: Then::Nothing,
         },
         Flow {
             name: "TLS 1.2 session-id resumption",
@@ -117,7 +149,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_2"],
             client_cert: false,
             resume: Resume::Yes,
-            renegotiate: false,
+            then: Then::Nothing,
         },
         Flow {
             name: "TLS 1.2 ticket resumption",
@@ -127,7 +159,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_2"],
             client_cert: false,
             resume: Resume::Yes,
-            renegotiate: false,
+            then: Then::Nothing,
         },
         Flow {
             name: "TLS 1.3 PSK resumption",
@@ -137,7 +169,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_3"],
             client_cert: false,
             resume: Resume::Yes,
-            renegotiate: false,
+            then: Then::Nothing,
         },
         Flow {
             name: "TLS 1.3 early data",
@@ -150,7 +182,7 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_3"],
             client_cert: false,
             resume: Resume::WithEarlyData,
-            renegotiate: false,
+            then: Then::Nothing,
         },
         Flow {
             name: "TLS 1.2 renegotiation",
@@ -165,7 +197,17 @@ fn flows() -> Vec<Flow> {
             s_client: &["-tls1_2"],
             client_cert: false,
             resume: Resume::No,
-            renegotiate: true,
+            then: Then::Renegotiate,
+        },
+        Flow {
+            name: "TLS 1.3 key update",
+            server: tls13,
+            s_server: &["-tls1_3"],
+            client: tls13,
+            s_client: &["-tls1_3"],
+            client_cert: false,
+            resume: Resume::No,
+            then: Then::KeyUpdate,
         },
     ]
 }
@@ -293,10 +335,10 @@ fn s_client_runs(flow: &Flow, addr: SocketAddr, files: &PkiFiles, dir: &Path) ->
                 )
             }
             let mut stdin = child.stdin.take().expect("stdin");
-            if flow.renegotiate {
-                // s_client renegotiates at a line starting with R, and
-                // finishes the handshake before it reads on (to the EOF).
-                stdin.write_all(b"R\n").expect("s_client's stdin");
+            if let Some(command) = flow.then.command() {
+                // s_client acts on a command line, and finishes what it
+                // starts before it reads on (to the EOF).
+                stdin.write_all(command).expect("s_client's stdin");
             }
             drop(stdin);
             let states = child.finish();
@@ -354,9 +396,7 @@ fn our_client_runs(flow: &Flow, addr: SocketAddr) -> Vec<Logs> {
             let mut buf = [0u8; 5];
             tls.read_exact(&mut buf).expect("client reads ping");
             session = tls.ssl().session().map(|s| s.to_owned());
-            if flow.renegotiate {
-                renegotiate_now(&mut tls);
-            }
+            flow.then.run(&mut tls);
             let _ = tls.shutdown();
             Logs::of(&trace_of(&tls))
         })
@@ -437,9 +477,7 @@ fn the_same_client(flow: &Flow, addr: impl std::net::ToSocketAddrs) {
         }
         tls.connect().expect("client handshake");
         assert_eq!(tls.ssl().session_reused(), i > 0, "{}: resumed", flow.name);
-        if flow.renegotiate {
-            renegotiate_now(&mut tls);
-        }
+        flow.then.run(&mut tls);
         let _ = tls.shutdown();
         let mut buf = [0u8; 64];
         while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
@@ -455,11 +493,17 @@ fn compare(flow: &Flow, side: &str, tool: &str, ours: &[Logs], reference: &[Logs
         "{}: {tool} connections:\n{reference:#?}",
         flow.name
     );
+    // What the client asked for after the handshake is on the wire, so
+    // that equal logs are not two that both left it out.
+    let hellos = messages.matches(", ClientHello").count();
+    match flow.then {
+        Then::Nothing => {}
+        Then::Renegotiate => assert_eq!(hellos, 2, "{}: {tool}:\n{messages}", flow.name),
+        Then::KeyUpdate => assert!(
+            messages.contains(", KeyUpdate"),
+            "{}: {tool}:\n{messages}",
+            flow.name
+        ),
+    }
     assert_logs_match(flow.name, side, tool, ours, reference, messages);
-}
-
-/// A client-initiated renegotiation, run to its end.
-fn renegotiate_now(tls: &mut SslStream<TcpStream>) {
-    renegotiate(tls);
-    tls.do_handshake().expect("renegotiation");
 }

@@ -299,6 +299,27 @@ pub fn renegotiate<S>(tls: &mut SslStream<S>) {
     assert_eq!(scheduled, 1, "SSL_renegotiate");
 }
 
+/// `SSL_KEY_UPDATE_REQUESTED` (ssl.h): the peer must update its keys too.
+/// The library's header check covers this value and the declaration below
+/// in its sys module.
+pub const KEY_UPDATE_REQUESTED: libc::c_int = 1;
+
+/// Schedules a TLS 1.3 key update of `kind` on `tls` (`SSL_key_update`,
+/// which the `openssl` crate does not wrap); it is sent at the next write
+/// or handshake call.
+#[allow(unsafe_code)] // the one call the `openssl` crate lacks
+pub fn key_update<S>(tls: &mut SslStream<S>, kind: libc::c_int) {
+    extern "C" {
+        // int SSL_key_update(SSL *s, int updatetype);, as sys.rs declares it.
+        fn SSL_key_update(s: *mut openssl_sys::SSL, updatetype: libc::c_int) -> libc::c_int;
+    }
+    // SAFETY: the stream owns a live SSL that this thread alone uses (it
+    // is borrowed mutably); SSL_key_update only schedules the message.
+    let scheduled =
+        unsafe { SSL_key_update(foreign_types::ForeignTypeRef::as_ptr(tls.ssl()), kind) };
+    assert_eq!(scheduled, 1, "SSL_key_update");
+}
+
 /// A server context for the silent-peer tests: the RSA credential and a
 /// hook instead of the default tracing, so that an abandoned handshake's
 /// trace still arrives.
