@@ -1,7 +1,7 @@
 //! `tls-harness probe` against `openssl s_server` and a small in-process
 //! server: what it reads after the handshake, its exit code, its JSON Lines
-//! and its state log, which must equal `openssl s_client -state` for the
-//! same server configuration.
+//! and its state log and message lines, which must equal what `openssl
+//! s_client -state` and `-msg` print for the same server configuration.
 
 mod common;
 
@@ -15,6 +15,7 @@ use common::{harness, run, Proc, LIMIT};
 use harness::peer::process::ChildGuard;
 use openssl::ssl::SslVersion;
 use serde_json::Value;
+use testkit::msg_lines::message_lines;
 use testkit::pki::{KeyType, Pki};
 
 /// How long both the probe and s_client wait after the handshake. On
@@ -222,6 +223,45 @@ fn state_log_after_the_handshake_equals_s_client() {
                 .count();
             assert_eq!(post["tickets"], tickets as u64, "{post}");
         }
+    }
+}
+
+/// `probe --format msg`: each message line equals the one `openssl
+/// s_client -msg` prints against the same server (the probe's lines add
+/// the record layer's version, and decoded fields on indented lines). An
+/// RSA server, whose signatures always have the same length.
+#[test]
+fn message_lines_equal_s_client_msg() {
+    require_openssl();
+    let pki = test_pki();
+    let rsa = |ext: &str| pki.dir.path().join(format!("server-rsa2048.{ext}"));
+    let (cert, key) = (rsa("crt"), rsa("key"));
+    let args = [
+        "-cert",
+        p(&cert),
+        "-key",
+        p(&key),
+        "-cert_chain",
+        p(&pki.intermediate),
+    ];
+    let (_server, addr) = common::s_server(&args);
+    for version in ["-tls1_3", "-tls1_2"] {
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_client", "-connect", &addr, "-msg", version])
+            .args(["-CAfile", p(&pki.root), "-servername", "localhost"]);
+        let mut client = Proc::spawn(cmd);
+        std::thread::sleep(HOLD);
+        client.close_stdin();
+        client.wait(LIMIT);
+        let reference = message_lines(&(Proc::drain(&client.stdout).join("\n") + "\n"));
+        assert!(
+            reference.contains(", NewSessionTicket\n") && reference.contains(" close_notify\n"),
+            "{version}: s_client -msg:\n{reference}"
+        );
+        let flag = version.replace('-', "--");
+        let msg = probe(&addr, &pki, "msg", &[&flag]);
+        assert!(msg.status.success(), "{version}: {}", msg.stderr);
+        assert_eq!(message_lines(&msg.stdout), reference, "{version}");
     }
 }
 

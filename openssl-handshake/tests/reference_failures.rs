@@ -17,7 +17,7 @@ use std::process::Stdio;
 use std::thread;
 
 use common::reference::{
-    assert_logs_match, message_headers, require_client_cert, state_lines, tls12, tls13, Logs,
+    assert_logs_match, message_lines, require_client_cert, state_lines, tls12, tls13, Logs,
 };
 use common::tool::{lines_of, openssl, s_server, Reaped};
 use common::*;
@@ -155,7 +155,7 @@ fn s_client_run(case: &Case, addr: SocketAddr, files: &PkiFiles) -> (Logs, Strin
     assert_eq!(lines.len(), 1, "{}: one connection:\n{states}", case.name);
     let logs = Logs {
         states: lines.remove(0),
-        messages: message_headers(&stdout),
+        messages: message_lines(&stdout),
     };
     (logs, stdout)
 }
@@ -242,7 +242,7 @@ fn failed_server_logs_match_s_server() {
             "s_server",
             &[ours],
             &reference,
-            &message_headers(&stdout),
+            &message_lines(&stdout),
         );
     }
 }

@@ -20,7 +20,7 @@ use std::thread;
 
 use common::diagnosis::{key_update, renegotiate, KEY_UPDATE_REQUESTED};
 use common::reference::{
-    assert_logs_match, message_headers, require_client_cert, state_lines, tls12, tls13, Logs,
+    assert_logs_match, message_lines, require_client_cert, state_lines, tls12, tls13, Logs,
 };
 use common::tool::{line_where, lines_of, openssl, s_server, Reaped};
 use common::*;
@@ -368,7 +368,7 @@ fn s_client_runs(flow: &Flow, addr: SocketAddr, files: &PkiFiles, dir: &Path) ->
             );
             Logs {
                 states: lines.remove(0),
-                messages: message_headers(&seen),
+                messages: message_lines(&seen),
             }
         })
         .collect()
@@ -438,7 +438,7 @@ fn server_state_logs_match_s_server_beyond_a_full_handshake() {
         let states = state_lines(&child.finish());
         // The child has exited: the rest of its stdout is in the channel.
         let stdout: String = out.iter().map(|l| format!("{l}\n")).collect();
-        let messages = message_headers(&stdout);
+        let messages = message_lines(&stdout);
         let reference: Vec<Logs> = states
             .into_iter()
             .map(|states| Logs {

@@ -2,8 +2,8 @@
 //! and by `tls-harness`: a disposable test PKI ([`pki`]), an in-memory
 //! duplex stream ([`duplex`]), a client's first flight
 //! ([`first_flight`]), the output of a command-line tool
-//! ([`command`]) and the error printer of the command-line tools
-//! ([`error_chain`]).
+//! ([`command`]), the message lines of `s_client -msg` ([`msg_lines`]) and
+//! the error printer of the command-line tools ([`error_chain`]).
 //!
 //! It depends on `openssl` alone, not on `openssl-handshake`, so the library
 //! can take it as a dev-dependency. Nothing here is fit for production.
@@ -13,4 +13,5 @@ pub mod command;
 pub mod duplex;
 pub mod error_chain;
 pub mod first_flight;
+pub mod msg_lines;
 pub mod pki;

@@ -17,29 +17,12 @@ impl Logs {
     pub fn of(trace: &HandshakeTrace) -> Logs {
         Logs {
             states: trace.state_log(),
-            messages: message_headers(&trace.message_log()),
+            messages: message_lines(&trace.message_log()),
         }
     }
 }
 
-/// The header line `-msg` prints for each TLS message, in order: record
-/// headers and TLS 1.3's inner content type are left out, which a trace
-/// does not list as messages. Our message log adds the record layer's
-/// version to each line, "(record TLS 1.2)", which is taken off, and writes
-/// the info callback's alert lines ("<<< Alert warning: ..."), which are
-/// left out.
-pub fn message_headers(output: &str) -> String {
-    output
-        .lines()
-        .filter(|l| l.starts_with(">>> ") || l.starts_with("<<< "))
-        .filter(|l| !l.contains(" RecordHeader ") && !l.contains(" InnerContent "))
-        .filter(|l| !l[4..].starts_with("Alert "))
-        .map(|l| match l.find(" (record ") {
-            Some(at) if l.ends_with(')') => format!("{}\n", &l[..at]),
-            _ => format!("{l}\n"),
-        })
-        .collect()
-}
+pub use testkit::msg_lines::message_lines;
 
 /// The lines the tools' info callback prints, one string per connection
 /// (each starts with "before SSL initialization", which OpenSSL reports
