@@ -66,6 +66,14 @@ impl Holder {
         }
     }
 
+    /// Where the verifier keeps the CAs it trusts for this holder.
+    pub(super) fn verifier_store(self) -> &'static str {
+        match self {
+            Holder::Server => "trust store",
+            Holder::Client => "client-CA store",
+        }
+    }
+
     /// What a refusal is diagnosed as: the server's certificate has a
     /// cause of each kind, a client's is rejected.
     pub(super) fn diagnosis(self, server_cause: Cause, summary: String, fix: String) -> Diagnosis {

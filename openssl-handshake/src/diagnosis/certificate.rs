@@ -257,10 +257,7 @@ pub(super) fn untrusted_root(chain: Option<&Certificate>, holder: Holder) -> Dia
         Holder::Server => Cause::ServerCertUntrustedRoot,
         Holder::Client => Cause::ClientCertRejected,
     };
-    let store = match holder {
-        Holder::Server => "trust store",
-        Holder::Client => "client-CA store",
-    };
+    let store = holder.verifier_store();
     Diagnosis::new(
         cause,
         Fault::Unknown,
@@ -279,12 +276,10 @@ pub(super) fn untrusted_root(chain: Option<&Certificate>, holder: Holder) -> Dia
 pub(super) fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) -> Diagnosis {
     let issuer = short_name_or(chain.and_then(|c| c.issuers.first()), "an intermediate CA");
     let (who, verifier) = (holder.name(), holder.verifier());
-    let (how, store) = match holder {
-        Holder::Server => ("e.g. SSL_CTX_use_certificate_chain_file", "trust store"),
-        Holder::Client => (
-            "e.g. SSL_CTX_use_certificate_chain_file, or s_client -cert_chain",
-            "client-CA store",
-        ),
+    let store = holder.verifier_store();
+    let how = match holder {
+        Holder::Server => "e.g. SSL_CTX_use_certificate_chain_file",
+        Holder::Client => "e.g. SSL_CTX_use_certificate_chain_file, or s_client -cert_chain",
     };
     holder.diagnosis(
         Cause::ServerCertMissingIntermediate,
