@@ -2,8 +2,10 @@
 //! `openssl s_server -state` print, and the message lines what `-msg`
 //! prints, for handshakes beyond a plain full one:
 //! a HelloRetryRequest, a client certificate, resumption by session id, by
-//! ticket and by TLS 1.3 PSK, TLS 1.3 early data, and what a client asks
-//! for after the handshake: a TLS 1.2 renegotiation, a TLS 1.3 key update.
+//! ticket and by TLS 1.3 PSK, TLS 1.3 early data, and what happens after
+//! the handshake: a TLS 1.2 renegotiation and a TLS 1.3 key update the
+//! client asks for, and TLS 1.3 post-handshake authentication (client side
+//! only: s_server asks for a certificate only at a command on its input).
 //!
 //! As in `reference_tool.rs`, the real binary and our traced endpoint meet
 //! the same peer with the same I/O pattern, and the binary's output is the
@@ -18,218 +20,16 @@ use std::path::Path;
 use std::process::Stdio;
 use std::thread;
 
-use common::diagnosis::{key_update, renegotiate, KEY_UPDATE_REQUESTED};
-use common::reference::{
-    assert_logs_match, message_lines, require_client_cert, state_lines, tls12, tls13, Logs,
-};
+use common::reference::{assert_logs_match, message_lines, request_client_cert, state_lines, Logs};
 use common::tool::{line_where, lines_of, openssl, s_server, Reaped};
 use common::*;
-use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslOptions, SslSession, SslStream};
+use openssl::ssl::{Ssl, SslContext, SslSession, SslStream};
 use testkit::pki::{KeyType, PkiFiles};
 
-/// The client certificate's key: RSA, whose signatures (unlike ECDSA's)
-/// always have the same length, so that the CertificateVerify lines match.
-const CLIENT_KEY: KeyType = KeyType::Rsa2048;
+#[path = "reference_flows/flows.rs"]
+mod flows;
 
-/// `SSL_OP_ALLOW_CLIENT_RENEGOTIATION` (ssl.h: `SSL_OP_BIT(8)`), which
-/// neither openssl crate names: an OpenSSL 3 server refuses a client's
-/// renegotiation without it.
-const SSL_OP_ALLOW_CLIENT_RENEGOTIATION: u64 = 1 << 8;
-
-/// The bytes a client sends as early data.
-const EARLY: &[u8] = b"early\n";
-
-/// What a client asks for after the handshake, as s_client's commands
-/// do.
-#[derive(Clone, Copy, PartialEq)]
-enum Then {
-    Nothing,
-    /// A TLS 1.2 renegotiation: s_client's `R`.
-    Renegotiate,
-    /// A TLS 1.3 key update that asks the peer to update too: `K`.
-    KeyUpdate,
-}
-
-impl Then {
-    /// The line that has s_client do it.
-    fn command(self) -> Option<&'static [u8]> {
-        match self {
-            Then::Nothing => None,
-            Then::Renegotiate => Some(b"R\n"),
-            Then::KeyUpdate => Some(b"K\n"),
-        }
-    }
-
-    /// Has our client do it, to the end (the key update's message sent).
-    fn run(self, tls: &mut SslStream<TcpStream>) {
-        match self {
-            Then::Nothing => return,
-            Then::Renegotiate => renegotiate(tls),
-            Then::KeyUpdate => key_update(tls, KEY_UPDATE_REQUESTED),
-        }
-        tls.do_handshake().expect("renegotiation or key update");
-    }
-}
-
-/// How a flow's second connection resumes the first's session.
-#[derive(Clone, Copy, PartialEq)]
-enum Resume {
-    No,
-    Yes,
-    /// Resumes and sends [`EARLY`] as TLS 1.3 early data.
-    WithEarlyData,
-}
-
-struct Flow {
-    name: &'static str,
-    /// Our server's settings, and the same for s_server.
-    server: fn(&mut SslContextBuilder),
-    s_server: &'static [&'static str],
-    /// Our client's settings, and the same for s_client.
-    client: fn(&mut SslContextBuilder),
-    s_client: &'static [&'static str],
-    client_cert: bool,
-    resume: Resume,
-    /// What the client asks for once the handshake is done.
-    then: Then,
-}
-
-fn flows() -> Vec<Flow> {
-    vec![
-        Flow {
-            name: "TLS 1.3 HelloRetryRequest",
-            server: |b| {
-                tls13(b);
-                b.set_groups_list("P-256").unwrap();
-            },
-            s_server: &["-tls1_3", "-groups", "P-256"],
-            client: |b| {
-                tls13(b);
-                b.set_groups_list("X25519:P-256").unwrap();
-            },
-            s_client: &["-tls1_3", "-groups", "X25519:P-256"],
-            client_cert: false,
-            resume: Resume::No,
-            then: Then::Nothing,
-        },
-        Flow {
-            name: "TLS 1.3 client certificate",
-            server: |b| {
-                tls13(b);
-                require_client_cert(b);
-            },
-            s_server: &["-tls1_3", "-Verify", "1"],
-            client: tls13,
-            s_client: &["-tls1_3"],
-            client_cert: true,
-            resume: Resume::No,
-            then: Then::Nothing,
-        },
-        Flow {
-            name: "TLS 1.2 client certificate",
-            server: |b| {
-                tls12(b);
-                require_client_cert(b);
-            },
-            s_server: &["-tls1_2", "-Verify", "1"],
-            client: tls12,
-            s_client: &["-tls1_2"],
-            client_cert: true,
-            resume: Resume::No,
-            then: Then::Nothing,
-        },
-        Flow {
-            name: "TLS 1.2 session-id resumption",
-            server: |b| {
-                tls12(b);
-                b.set_options(SslOptions::NO_TICKET);
-            },
-            s_server: &["-tls1_2", "-no_ticket"],
-            client: tls12,
-            s_client: &["-tls1_2"],
-            client_cert: false,
-            resume: Resume::Yes,
-            then: Then::Nothing,
-        },
-        Flow {
-            name: "TLS 1.2 ticket resumption",
-            server: tls12,
-            s_server: &["-tls1_2"],
-            client: tls12,
-            s_client: &["-tls1_2"],
-            client_cert: false,
-            resume: Resume::Yes,
-            then: Then::Nothing,
-        },
-        Flow {
-            name: "TLS 1.3 PSK resumption",
-            server: tls13,
-            s_server: &["-tls1_3"],
-            client: tls13,
-            s_client: &["-tls1_3"],
-            client_cert: false,
-            resume: Resume::Yes,
-            then: Then::Nothing,
-        },
-        Flow {
-            name: "TLS 1.3 early data",
-            server: |b| {
-                tls13(b);
-                b.set_max_early_data(16384).unwrap();
-            },
-            s_server: &["-tls1_3", "-early_data"],
-            client: tls13,
-            s_client: &["-tls1_3"],
-            client_cert: false,
-            resume: Resume::WithEarlyData,
-            then: Then::Nothing,
-        },
-        Flow {
-            name: "TLS 1.2 renegotiation",
-            server: |b| {
-                tls12(b);
-                b.set_options(SslOptions::from_bits_retain(
-                    SSL_OP_ALLOW_CLIENT_RENEGOTIATION,
-                ));
-            },
-            s_server: &["-tls1_2", "-client_renegotiation"],
-            client: tls12,
-            s_client: &["-tls1_2"],
-            client_cert: false,
-            resume: Resume::No,
-            then: Then::Renegotiate,
-        },
-        Flow {
-            name: "TLS 1.3 key update",
-            server: tls13,
-            s_server: &["-tls1_3"],
-            client: tls13,
-            s_client: &["-tls1_3"],
-            client_cert: false,
-            resume: Resume::No,
-            then: Then::KeyUpdate,
-        },
-    ]
-}
-
-impl Flow {
-    fn connections(&self) -> usize {
-        if self.resume == Resume::No {
-            1
-        } else {
-            2
-        }
-    }
-
-    fn our_client(&self) -> SslContext {
-        client_ctx(|b| {
-            (self.client)(b);
-            if self.client_cert {
-                pki().client(CLIENT_KEY).install(b).unwrap();
-            }
-        })
-    }
-}
+use flows::{flows, Flow, Resume, Then, CLIENT_KEY, DONE, EARLY, REPLY};
 
 /// What our server does after its handshake.
 #[derive(Clone, Copy)]
@@ -252,15 +52,23 @@ fn our_server(flow: &Flow, n: usize, after: After) -> (SocketAddr, thread::JoinH
         b.set_session_id_context(&1i32.to_ne_bytes()).unwrap();
     });
     let early = flow.resume == Resume::WithEarlyData;
+    let ask = flow.then == Then::ServerAsksForCertificate;
     let handle = thread::spawn(move || {
         (0..n)
-            .map(|_| serve_one_flow(&listener, &ctx, early, after))
+            .map(|_| serve_one_flow(&listener, &ctx, (early, ask), after))
             .collect()
     });
     (addr, handle)
 }
 
-fn serve_one_flow(listener: &TcpListener, ctx: &SslContext, early: bool, after: After) -> Logs {
+/// One connection: `early` says whether to read early data first, `ask`
+/// whether to ask for the client's certificate once the handshake is done.
+fn serve_one_flow(
+    listener: &TcpListener,
+    ctx: &SslContext,
+    (early, ask): (bool, bool),
+    after: After,
+) -> Logs {
     let (tcp, _) = listener.accept().expect("accept");
     set_timeouts(&tcp);
     let mut tls = SslStream::new(Ssl::new(ctx).unwrap(), tcp).unwrap();
@@ -269,14 +77,39 @@ fn serve_one_flow(listener: &TcpListener, ctx: &SslContext, early: bool, after: 
         while tls.read_early_data(&mut buf).expect("read early data") > 0 {}
     }
     tls.accept().expect("server handshake");
-    match after {
-        After::Ping => serve_ping(&mut tls),
-        After::Read => {
-            read_to_close(&mut tls);
-            let _ = tls.shutdown();
+    if ask {
+        // PING carries the request. A TLS 1.3 server reads the answer as
+        // it reads data, so the client sends REPLY after it; the new
+        // ticket the answer earns goes out before DONE, which tells the
+        // client that all of it is over: both clients read to one point.
+        request_client_cert(&mut tls);
+        tls.write_all(PING).expect("server write");
+        let mut reply = [0u8; 2];
+        tls.read_exact(&mut reply).expect("the client's reply");
+        tls.write_all(DONE).expect("server write");
+        read_to_close(&mut tls);
+        let _ = tls.shutdown();
+    } else {
+        match after {
+            After::Ping => serve_ping(&mut tls),
+            After::Read => {
+                read_to_close(&mut tls);
+                let _ = tls.shutdown();
+            }
         }
     }
-    Logs::of(&trace_of(&tls))
+    let trace = trace_of(&tls);
+    if ask {
+        // The certificate that came after the handshake is the peer's.
+        let chain = trace.negotiated.as_ref().map(|n| n.peer_chain.len());
+        assert_eq!(
+            chain,
+            Some(2),
+            "the client's leaf and intermediate:\n{trace:?}"
+        );
+        assert!(trace.succeeded(), "{trace:?}");
+    }
+    Logs::of(&trace)
 }
 
 /// s_client against `addr` for each connection of `flow`, as our client
@@ -326,15 +159,22 @@ fn s_client_runs(flow: &Flow, addr: SocketAddr, files: &PkiFiles, dir: &Path) ->
             // s_client writes what it reads straight to stdout while its
             // own prints (a ticket's dump) may sit in a buffer, so PING can
             // end a line rather than fill one.
-            let ping = |l: &str| l.ends_with("ping");
-            if let Err(e) = line_where(&out, ping, |l| seen += &format!("{l}\n")) {
-                let rest = child.finish();
-                panic!(
-                    "{}: s_client read no ping ({e}) after:\n{seen}\n{rest}",
-                    flow.name
-                )
-            }
+            // s_client is killed with the panic, when it comes.
+            let mut wait_for = |last: &str| {
+                let line = |l: &str| l.ends_with(last);
+                if let Err(e) = line_where(&out, line, |l| seen += &format!("{l}\n")) {
+                    panic!(
+                        "{}: s_client read no {last} ({e}) after:\n{seen}",
+                        flow.name
+                    )
+                }
+            };
+            wait_for("ping");
             let mut stdin = child.stdin.take().expect("stdin");
+            if flow.then == Then::ServerAsksForCertificate {
+                stdin.write_all(REPLY).expect("s_client's stdin");
+                wait_for("done");
+            }
             if let Some(command) = flow.then.command() {
                 // s_client acts on a command line, and finishes what it
                 // starts before it reads on (to the EOF).
@@ -395,6 +235,11 @@ fn our_client_runs(flow: &Flow, addr: SocketAddr) -> Vec<Logs> {
             assert_eq!(tls.ssl().session_reused(), i > 0, "{}: resumed", flow.name);
             let mut buf = [0u8; 5];
             tls.read_exact(&mut buf).expect("client reads ping");
+            if flow.then == Then::ServerAsksForCertificate {
+                tls.write_all(REPLY).expect("client writes");
+                tls.read_exact(&mut buf).expect("client reads DONE");
+                assert_eq!(&buf[..], DONE);
+            }
             session = tls.ssl().session().map(|s| s.to_owned());
             flow.then.run(&mut tls);
             let _ = tls.shutdown();
@@ -426,6 +271,11 @@ fn server_state_logs_match_s_server_beyond_a_full_handshake() {
     let dir = tempfile::tempdir().unwrap();
     let files = pki().write_pem(dir.path()).unwrap();
     for flow in flows() {
+        if flow.then == Then::ServerAsksForCertificate {
+            // s_server asks only at a command on its input while it
+            // serves, which this client-driven exchange cannot time.
+            continue;
+        }
         let n = flow.connections();
         let naccept = n.to_string();
         let mut args = vec!["-naccept", &naccept, "-state", "-msg"];
@@ -499,6 +349,11 @@ fn compare(flow: &Flow, side: &str, tool: &str, ours: &[Logs], reference: &[Logs
     match flow.then {
         Then::Nothing => {}
         Then::Renegotiate => assert_eq!(hellos, 2, "{}: {tool}:\n{messages}", flow.name),
+        Then::ServerAsksForCertificate => assert!(
+            messages.contains(", CertificateRequest\n"),
+            "{}: {tool}:\n{messages}",
+            flow.name
+        ),
         Then::KeyUpdate => assert!(
             messages.contains(", KeyUpdate"),
             "{}: {tool}:\n{messages}",

@@ -1,7 +1,7 @@
 //! Comparing a trace with what `openssl s_client`/`s_server -state -msg`
 //! print for the same connection, and the settings both sides share.
 
-use openssl::ssl::{SslContextBuilder, SslVerifyMode, SslVersion};
+use openssl::ssl::{SslContextBuilder, SslStream, SslVerifyMode, SslVersion};
 use openssl_handshake::HandshakeTrace;
 
 use super::pki;
@@ -98,4 +98,40 @@ pub fn require_client_cert(b: &mut SslContextBuilder) {
     b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
     b.set_cert_store(pki().trust_store().unwrap());
     b.add_client_ca(pki().root()).unwrap();
+}
+
+/// `SSL_VERIFY_POST_HANDSHAKE` (ssl.h), which the openssl crate does not
+/// name: the server verifies a client certificate it asks for after the
+/// handshake, and asks for none during it.
+const SSL_VERIFY_POST_HANDSHAKE: i32 = 0x08;
+
+/// A server that asks for a client certificate only after its handshake.
+pub fn ask_for_client_cert_after_handshake(b: &mut SslContextBuilder) {
+    let mode = SslVerifyMode::from_bits_retain(SSL_VERIFY_POST_HANDSHAKE);
+    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT | mode);
+}
+
+/// A client that answers a TLS 1.3 certificate request after the
+/// handshake (`SSL_CTX_set_post_handshake_auth`, s_client `-enable_pha`).
+#[allow(unsafe_code)] // a call the `openssl` crate does not wrap
+pub fn answer_certificate_requests_after_handshake(b: &mut SslContextBuilder) {
+    // SAFETY: the builder owns a live SSL_CTX; the call sets one flag.
+    unsafe { openssl_sys::SSL_CTX_set_post_handshake_auth(b.as_ptr(), 1) };
+}
+
+/// Schedules a TLS 1.3 certificate request on an established server
+/// connection (`SSL_verify_client_post_handshake`); it goes out with the
+/// next write.
+#[allow(unsafe_code)] // a call the `openssl` crate does not wrap
+pub fn request_client_cert<S>(tls: &mut SslStream<S>) {
+    extern "C" {
+        // __owur int SSL_verify_client_post_handshake(SSL *s); (ssl.h)
+        fn SSL_verify_client_post_handshake(s: *mut openssl_sys::SSL) -> libc::c_int;
+    }
+    // SAFETY: the stream owns a live SSL that this thread alone uses (it
+    // is borrowed mutably); the call only schedules the request.
+    let scheduled = unsafe {
+        SSL_verify_client_post_handshake(foreign_types::ForeignTypeRef::as_ptr(tls.ssl()))
+    };
+    assert_eq!(scheduled, 1, "SSL_verify_client_post_handshake");
 }
