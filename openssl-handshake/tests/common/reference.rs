@@ -6,6 +6,8 @@ use openssl_handshake::HandshakeTrace;
 
 use super::pki;
 
+pub use testkit::msg_lines::message_lines;
+
 /// One connection's state lines and message header lines.
 #[derive(Debug)]
 pub struct Logs {
@@ -21,8 +23,6 @@ impl Logs {
         }
     }
 }
-
-pub use testkit::msg_lines::message_lines;
 
 /// The lines the tools' info callback prints, one string per connection
 /// (each starts with "before SSL initialization", which OpenSSL reports
