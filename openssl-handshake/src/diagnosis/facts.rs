@@ -311,6 +311,14 @@ pub(crate) fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
 }
 
+/// Names, or hex ids, without GREASE.
+pub(crate) fn named<'a>(items: impl Iterator<Item = (u16, &'a Option<String>)>) -> Vec<String> {
+    items
+        .filter(|(id, _)| !is_grease(*id))
+        .map(|(id, n)| n.clone().unwrap_or_else(|| format!("0x{id:04x}")))
+        .collect()
+}
+
 /// The first `max` items joined by ", ", with "and N more" after them.
 pub(crate) fn list(items: &[String], max: usize) -> String {
     if items.is_empty() {

@@ -5,7 +5,7 @@
 use crate::decode::{ClientHello, HandshakeType};
 use crate::event::{Direction, Side};
 
-use super::facts::{alert, alert_name, alert_text, is_grease, list, version_name, Facts};
+use super::facts::{alert, alert_name, alert_text, is_grease, list, named, version_name, Facts};
 use super::retired::{all_retired, deprecated_group};
 use super::schemes;
 use super::suite_version::{
@@ -532,14 +532,6 @@ fn group_names(h: &ClientHello) -> String {
 
 fn sigalg_names(h: &ClientHello) -> String {
     schemes::names(&h.signature_algorithms)
-}
-
-/// Names, or hex ids, without GREASE.
-pub(super) fn named<'a>(items: impl Iterator<Item = (u16, &'a Option<String>)>) -> Vec<String> {
-    items
-        .filter(|(id, _)| !is_grease(*id))
-        .map(|(id, n)| n.clone().unwrap_or_else(|| format!("0x{id:04x}")))
-        .collect()
 }
 
 /// Whether a TLS 1.2 suite (OpenSSL name) authenticates with `key`;

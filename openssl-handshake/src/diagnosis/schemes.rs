@@ -3,8 +3,7 @@
 
 use crate::decode::SignatureScheme;
 
-use super::facts::list;
-use super::negotiation::named;
+use super::facts::{list, named};
 
 /// The schemes by name (hex where unnamed), without GREASE, a dozen at
 /// most.
