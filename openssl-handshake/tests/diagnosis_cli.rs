@@ -15,7 +15,7 @@ use std::thread;
 use std::time::Duration;
 
 use common::diagnosis::*;
-use common::tool::{line_where, lines_of, openssl, Reaped};
+use common::tool::{line_where, openssl, Reaped, OPENSSL_S_SERVER};
 use common::{client_ctx, listener, pki, server_ctx_with, set_timeouts_to, TIMEOUT};
 use openssl::ssl::{SslMode, SslOptions, SslVersion};
 use openssl_handshake::{Cause, Fault, HandshakeTrace};
@@ -96,14 +96,7 @@ fn try_s_server(args: &[String]) -> Result<(Reaped, std::net::SocketAddr), Strin
     if !args.iter().any(|a| a == "-cert") {
         cmd.args(credential_args("rsa", pki().server(KeyType::Rsa2048)));
     }
-    let mut child = Reaped::spawn(
-        cmd.args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    )
-    .expect("spawn openssl s_server");
-    let out = lines_of(child.stdout.take().expect("stdout"));
+    let (mut child, out) = Reaped::piped(cmd.args(args), OPENSSL_S_SERVER);
     match line_where(&out, |l| l.starts_with("ACCEPT"), drop) {
         Ok(_) => {}
         Err(mpsc::RecvTimeoutError::Disconnected) => {

@@ -15,7 +15,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::process::Stdio;
 use std::thread;
 
 use common::reference::{
@@ -23,7 +22,7 @@ use common::reference::{
     assert_logs_match, message_lines, request_client_cert, require_client_cert, state_lines, tls12,
     tls13, Logs,
 };
-use common::tool::{lines_of, openssl, s_server, Reaped};
+use common::tool::{openssl, s_server, Reaped, OPENSSL_S_CLIENT};
 use common::*;
 use openssl::ssl::{HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
 use openssl::x509::store::X509StoreBuilder;
@@ -184,13 +183,7 @@ fn s_client_run(case: &Case, addr: SocketAddr, files: &PkiFiles) -> (Logs, Strin
     } else {
         cmd.args(["-no-CAfile", "-no-CApath", "-no-CAstore"]);
     }
-    let mut child = Reaped::spawn(
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    )
-    .expect("run openssl s_client (install the openssl package)");
-    let out = lines_of(child.stdout.take().unwrap());
+    let (mut child, out) = Reaped::piped(&mut cmd, OPENSSL_S_CLIENT);
     // Held open until s_client exits: at the end of its input it would
     // close the connection itself, racing the server's refusal.
     let stdin = child.stdin.take().expect("stdin");

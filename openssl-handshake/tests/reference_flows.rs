@@ -17,11 +17,10 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Stdio;
 use std::thread;
 
 use common::reference::{assert_logs_match, message_lines, request_client_cert, state_lines, Logs};
-use common::tool::{line_where, lines_of, openssl, s_server, Reaped};
+use common::tool::{line_where, openssl, s_server, Reaped, OPENSSL_S_CLIENT};
 use common::*;
 use openssl::ssl::{Ssl, SslContext, SslSession, SslStream};
 use testkit::pki::{KeyType, PkiFiles};
@@ -148,13 +147,7 @@ fn s_client_runs(flow: &Flow, addr: SocketAddr, files: &PkiFiles, dir: &Path) ->
                         .arg(&early);
                 }
             }
-            let mut child = Reaped::spawn(
-                cmd.stdin(Stdio::piped())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped()),
-            )
-            .expect("run openssl s_client (install the openssl package)");
-            let out = lines_of(child.stdout.take().unwrap());
+            let (mut child, out) = Reaped::piped(&mut cmd, OPENSSL_S_CLIENT);
             let mut seen = String::new();
             // s_client writes what it reads straight to stdout while its
             // own prints (a ticket's dump) may sit in a buffer, so PING can

@@ -9,10 +9,9 @@ mod common;
 
 use std::io::Read;
 use std::net::TcpStream;
-use std::process::Stdio;
 use std::thread;
 
-use common::tool::{line_where, lines_of, openssl, s_server, Reaped};
+use common::tool::{line_where, openssl, s_server, Reaped, OPENSSL_S_CLIENT};
 use common::*;
 use openssl::ssl::{Ssl, SslContext, SslContextBuilder, SslVersion};
 use testkit::pki::KeyType;
@@ -103,7 +102,7 @@ fn client_state_log_matches_s_client() {
 
         // The reference: s_client reads PING (and any tickets before it),
         // then stdin closes and it sends close_notify, as our client does.
-        let mut child = Reaped::spawn(
+        let (mut child, out) = Reaped::piped(
             openssl()
                 .args([
                     "s_client",
@@ -115,13 +114,9 @@ fn client_state_log_matches_s_client() {
                 ])
                 .arg("-CAfile")
                 .arg(&files.root)
-                .args(case.tool_flags)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped()),
-        )
-        .expect("run openssl s_client (install the openssl package)");
-        let out = lines_of(child.stdout.take().unwrap());
+                .args(case.tool_flags),
+            OPENSSL_S_CLIENT,
+        );
         wait_for_line(&out, |l| l == "ping");
         drop(child.stdin.take());
         let reference = state_lines(&child.finish());

@@ -29,6 +29,20 @@ impl Reaped {
         })
     }
 
+    /// Starts `cmd` with all three standard streams piped, as the tools
+    /// that are talked to and read from are: the child, and its stdout's
+    /// lines. `what` names the tool and where it comes from when it fails
+    /// to start.
+    pub fn piped(cmd: &mut Command, what: &str) -> (Reaped, mpsc::Receiver<String>) {
+        let cmd = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = Reaped::spawn(cmd).unwrap_or_else(|e| panic!("run {what}: {e}"));
+        let out = lines_of(child.stdout.take().expect("stdout was piped"));
+        (child, out)
+    }
+
     /// Waits (bounded by [`TIMEOUT`]) for the child to exit on its own.
     pub fn wait_exit(&mut self) {
         let deadline = Instant::now() + TIMEOUT;
@@ -73,6 +87,11 @@ impl Drop for Reaped {
     }
 }
 
+/// How a test names `openssl s_server` when it does not start.
+pub const OPENSSL_S_SERVER: &str = "openssl s_server (install the openssl package)";
+/// How a test names `openssl s_client` when it does not start.
+pub const OPENSSL_S_CLIENT: &str = "openssl s_client (install the openssl package)";
+
 /// The `openssl` command, after checking once that it is installed: a
 /// missing tool fails the test saying what to install.
 pub fn openssl() -> Command {
@@ -114,7 +133,7 @@ fn checked(once: &OnceLock<()>, program: &str, version_arg: &str, package: &str)
 /// also as `-chainCAfile`, and key) with `args`: the child, its stdout's
 /// lines, and the port from its `ACCEPT` line.
 pub fn s_server(leaf: &LeafFiles, args: &[&str]) -> (Reaped, mpsc::Receiver<String>, u16) {
-    let mut child = Reaped::spawn(
+    let (child, out) = Reaped::piped(
         openssl()
             .args(["s_server", "-accept", "127.0.0.1:0"])
             .arg("-cert")
@@ -123,13 +142,9 @@ pub fn s_server(leaf: &LeafFiles, args: &[&str]) -> (Reaped, mpsc::Receiver<Stri
             .arg(&leaf.chain)
             .arg("-key")
             .arg(&leaf.key)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    )
-    .expect("run openssl s_server (install the openssl package)");
-    let out = lines_of(child.stdout.take().expect("stdout"));
+            .args(args),
+        OPENSSL_S_SERVER,
+    );
     let accept = line_where(&out, |l| l.starts_with("ACCEPT "), drop).unwrap_or_else(|e| {
         panic!("openssl s_server printed no ACCEPT line within {TIMEOUT:?}: {e}")
     });
