@@ -149,6 +149,9 @@ struct RecorderState {
     hook_due: bool,
     /// The handshake succeeded and `trace.negotiated` is yet to be read.
     negotiated_pending: bool,
+    /// A fatal alert after the handshake succeeded was reported to the
+    /// telemetry features.
+    late_failure_reported: bool,
     span: telemetry::Span,
 }
 
@@ -174,6 +177,7 @@ impl Recorder {
                 handshake_started: 0,
                 hook_due: false,
                 negotiated_pending: false,
+                late_failure_reported: false,
                 span: telemetry::Span::none(),
             }),
         }
@@ -442,9 +446,7 @@ fn record_info(
     }
     if where_ & sys::SSL_CB_ALERT != 0 {
         state.log.push_alert(at, where_, ret);
-        if where_ & sys::SSL_CB_READ_ALERT == sys::SSL_CB_READ_ALERT {
-            outcome::alert_heard(state, ssl, ret);
-        }
+        outcome::alert(state, ssl, where_, ret);
     }
     let mut finished = None;
     if where_ & sys::SSL_CB_EXIT != 0 {

@@ -61,6 +61,47 @@ pub(crate) fn finished(trace: &HandshakeTrace, span: &Span, full: impl FnOnce() 
     let _ = (trace, span, full);
 }
 
+/// Reports a fatal alert, sent or heard, after a handshake that
+/// succeeded (and was reported as such): the connection failed all the
+/// same, most often because the server refused the client's certificate
+/// after a TLS 1.3 client's side of the handshake was done. `full` gives
+/// the decoded trace the cause is diagnosed from.
+pub(crate) fn failed_after(
+    trace: &HandshakeTrace,
+    span: &Span,
+    full: impl FnOnce() -> HandshakeTrace,
+) {
+    #[cfg(any(feature = "tracing", feature = "metrics"))]
+    {
+        let full = full();
+        let diagnosis = full.diagnosis();
+        let cause = diagnosis.as_ref().map_or("unknown", |d| d.cause.name());
+        #[cfg(feature = "tracing")]
+        {
+            let (version, suite, group) = agreed(trace);
+            let alert = full.alerts().last().map_or("", |a| a.name.as_ref());
+            let reason = diagnosis.as_ref().map_or("", |d| d.summary.as_str());
+            tracing::warn!(
+                target: "openssl_handshake",
+                parent: span,
+                side = %trace.side,
+                outcome = "failed_after_handshake",
+                version,
+                suite,
+                group,
+                cause,
+                alert,
+                reason,
+                "TLS connection failed after its handshake"
+            );
+        }
+        #[cfg(feature = "metrics")]
+        failure(trace, cause);
+    }
+    #[cfg(not(any(feature = "tracing", feature = "metrics")))]
+    let _ = (trace, span, full);
+}
+
 /// The labels both facades use: (version, suite, group), empty when not
 /// agreed.
 #[cfg(any(feature = "tracing", feature = "metrics"))]
@@ -120,10 +161,7 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str) {
 #[cfg(feature = "metrics")]
 fn record(trace: &HandshakeTrace, cause: &'static str) {
     let (version, suite, _) = agreed(trace);
-    let side = match trace.side {
-        crate::event::Side::Client => "client",
-        crate::event::Side::Server => "server",
-    };
+    let side = side_label(trace);
     let outcome = if trace.succeeded() {
         "succeeded"
     } else {
@@ -146,11 +184,24 @@ fn record(trace: &HandshakeTrace, cause: &'static str) {
         .record(d.as_secs_f64());
     }
     if !trace.succeeded() {
-        metrics::counter!(
-            "openssl_handshake_failures_total",
-            "side" => side,
-            "cause" => cause
-        )
-        .increment(1);
+        failure(trace, cause);
+    }
+}
+
+#[cfg(feature = "metrics")]
+fn failure(trace: &HandshakeTrace, cause: &'static str) {
+    metrics::counter!(
+        "openssl_handshake_failures_total",
+        "side" => side_label(trace),
+        "cause" => cause
+    )
+    .increment(1);
+}
+
+#[cfg(feature = "metrics")]
+fn side_label(trace: &HandshakeTrace) -> &'static str {
+    match trace.side {
+        crate::event::Side::Client => "client",
+        crate::event::Side::Server => "server",
     }
 }

@@ -1,5 +1,6 @@
 //! The `tracing` and `metrics` features: one event and one set of metrics
-//! per finished handshake, with what the trace says.
+//! per finished handshake, with what the trace says, and one more when a
+//! connection whose handshake succeeded fails on a fatal alert.
 #![cfg(any(feature = "tracing", feature = "metrics"))]
 
 mod common;
@@ -8,12 +9,16 @@ use openssl::ssl::SslVersion;
 use openssl_handshake::{HandshakeTrace, ProtocolVersion, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Negative};
 
-use common::{client_ctx, connect, pki, server_ctx};
+use common::{client_ctx, connect, diagnosis, pki, server_ctx};
 
-/// One successful TLS 1.3 handshake and one that fails on the server's
-/// untrusted certificate, run once for the whole test binary.
-fn handshakes() -> &'static (common::Pair, common::Pair) {
-    static RUN: std::sync::OnceLock<(common::Pair, common::Pair)> = std::sync::OnceLock::new();
+/// One successful TLS 1.3 handshake, one that fails on the server's
+/// untrusted certificate, and one whose server requires a certificate the
+/// client does not have: the client's side of that handshake succeeds, and
+/// the server's refusal reaches it after. Run once for the whole test
+/// binary.
+fn handshakes() -> &'static (common::Pair, common::Pair, common::Pair) {
+    type Run = (common::Pair, common::Pair, common::Pair);
+    static RUN: std::sync::OnceLock<Run> = std::sync::OnceLock::new();
     RUN.get_or_init(|| {
         install();
         let server = server_ctx(KeyType::EcdsaP256, |b| {
@@ -28,7 +33,12 @@ fn handshakes() -> &'static (common::Pair, common::Pair) {
             .unwrap();
         b.trace_handshakes(TraceOptions::default()).unwrap();
         let bad = connect(&b.build(), &client_ctx(|_| {}), None);
-        (ok, bad)
+        let demanding = server_ctx(KeyType::Rsa2048, |b| {
+            diagnosis::tls13(b);
+            diagnosis::require_client_cert(b);
+        });
+        let refused = diagnosis::pair(&demanding, &client_ctx(|_| {}), "localhost");
+        (ok, bad, refused)
     })
 }
 
@@ -121,9 +131,13 @@ mod capture {
 #[test]
 fn each_finished_handshake_is_one_tracing_event() {
     use tracing::Level;
-    let (ok, bad) = handshakes();
+    let (ok, bad, refused) = handshakes();
     let events = capture::EVENTS.lock().unwrap().clone();
-    assert_eq!(events.len(), 4, "two handshakes, two sides: {events:#?}");
+    assert_eq!(
+        events.len(),
+        7,
+        "three handshakes, two sides, and the refused client's failure after its handshake: {events:#?}"
+    );
     let find = |side: &str, outcome: &str| {
         events
             .iter()
@@ -153,6 +167,34 @@ fn each_finished_handshake_is_one_tracing_event() {
         assert_eq!(e.fields["cause"], "server_cert_untrusted_root", "{side}");
     }
     assert!(bad.client.failure().is_some() && bad.server.failure().is_some());
+
+    // The refused client: its handshake succeeded (one info event), then the
+    // server's alert failed the connection (one warn event); the server's
+    // handshake itself failed.
+    assert!(refused.client.succeeded() && refused.server.failure().is_some());
+    let client = |outcome: &str| {
+        let n = events
+            .iter()
+            .filter(|e| e.fields["side"] == "client" && e.fields["outcome"] == outcome)
+            .count();
+        (n, find("client", outcome))
+    };
+    let (n, _) = client("succeeded");
+    assert_eq!(n, 2, "the good handshake and the refused one");
+    let (n, e) = client("failed_after_handshake");
+    assert_eq!(n, 1, "{events:#?}");
+    assert_eq!(e.level, Level::WARN);
+    assert_eq!(e.parent.as_deref(), Some("tls_handshake"));
+    assert_eq!(e.fields["cause"], "client_cert_required");
+    assert_eq!(e.fields["alert"], "certificate_required");
+    let diagnosis = refused.client.diagnosis().expect("diagnosed");
+    assert_eq!(e.fields["reason"], diagnosis.summary);
+    let refusing = events.iter().filter(|e| {
+        e.fields["side"] == "server"
+            && e.fields["outcome"] == "failed"
+            && e.fields["cause"] == "client_cert_required"
+    });
+    assert_eq!(refusing.count(), 1, "{events:#?}");
 }
 
 #[cfg(feature = "metrics")]
@@ -198,7 +240,7 @@ mod metrics_capture {
 #[cfg(feature = "metrics")]
 #[test]
 fn each_finished_handshake_is_counted() {
-    let (ok, bad) = handshakes();
+    let (ok, bad, refused) = handshakes();
     let all = metrics_capture::metrics();
     let value = |name: &str, labels: &[(&str, &str)]| -> u64 {
         let mut want: Vec<(String, String)> = labels
@@ -211,7 +253,10 @@ fn each_finished_handshake_is_counted() {
             .map(|(_, _, v)| *v)
             .sum()
     };
-    for side in ["client", "server"] {
+    // The refused client's handshake itself succeeded, with the same suite
+    // as the good one.
+    assert_eq!(suite(&refused.client), suite(&ok.client));
+    for (side, succeeded) in [("client", 2), ("server", 1)] {
         let s = suite(&ok.client);
         let labels = [
             ("side", side),
@@ -219,9 +264,10 @@ fn each_finished_handshake_is_counted() {
             ("suite", s.as_str()),
             ("outcome", "succeeded"),
         ];
-        assert_eq!(value("openssl_handshake_total", &labels), 1, "{all:#?}");
+        let n = value("openssl_handshake_total", &labels);
+        assert_eq!(n, succeeded, "{side}: {all:#?}");
         let d = [("side", side), ("outcome", "succeeded")];
-        assert_eq!(value("openssl_handshake_duration_seconds", &d), 1);
+        assert_eq!(value("openssl_handshake_duration_seconds", &d), succeeded);
     }
     assert!(bad.client.failure().is_some());
     let failures = |side: &str, cause: &str| {
@@ -233,5 +279,10 @@ fn each_finished_handshake_is_counted() {
     for side in ["client", "server"] {
         let n = failures(side, "server_cert_untrusted_root");
         assert_eq!(n, 1, "{side}: {all:#?}");
+        // The server's failed handshake, and the client's connection that
+        // failed after its handshake succeeded.
+        let n = failures(side, "client_cert_required");
+        assert_eq!(n, 1, "{side}: {all:#?}");
     }
+    assert!(refused.client.succeeded() && refused.server.failure().is_some());
 }

@@ -11,6 +11,7 @@ use crate::diagnosis::LocalConfig;
 use crate::event::Side;
 use crate::ffi;
 use crate::negotiated::VerifyResult;
+use crate::sys;
 use crate::telemetry;
 use crate::trace::{Failure, HandshakeTrace, Outcome};
 
@@ -45,18 +46,30 @@ pub(super) fn join_late(state: &mut RecorderState, at: u64) {
     state.span = telemetry::handshake_span(state.side);
 }
 
-/// An alert from the peer, `(level << 8) | description` in `ret`. A fatal
-/// one after a handshake that succeeded ends the connection all the same
-/// (a TLS 1.3 server refuses a client's certificate after the client's
-/// side of the handshake is done): this end's configuration is read then,
-/// as a failed handshake's is, so that the diagnosis can weigh its
-/// certificate.
+/// An alert sent or heard, `(level << 8) | description` in `ret`. A fatal
+/// one after a handshake that succeeded ends the connection all the same:
+/// a TLS 1.3 server refuses a client's certificate after the client's side
+/// of the handshake is done, and a certificate asked for after the
+/// handshake is refused after both are. The outcome stays what the
+/// handshake was (its hook has run), but:
+/// - for an alert heard, this end's configuration is read, as a failed
+///   handshake's is, so that the diagnosis can weigh its certificate;
+/// - the telemetry features report the failure, once, so that a service
+///   counting failures sees the refusals its handshakes cannot.
 #[cold]
 #[inline(never)]
-pub(super) fn alert_heard(state: &mut RecorderState, ssl: &SslRef, ret: c_int) {
+pub(super) fn alert(state: &mut RecorderState, ssl: &SslRef, where_: c_int, ret: c_int) {
     const FATAL: c_int = 2;
-    if ret >> 8 == FATAL && matches!(state.outcome, Outcome::Succeeded) && state.local.is_none() {
+    if ret >> 8 != FATAL || !matches!(state.outcome, Outcome::Succeeded) {
+        return;
+    }
+    let heard = where_ & sys::SSL_CB_READ_ALERT == sys::SSL_CB_READ_ALERT;
+    if heard && state.local.is_none() {
         state.local = Some(Box::new(LocalConfig::read(ssl)));
+    }
+    if telemetry::ENABLED && !state.late_failure_reported {
+        state.late_failure_reported = true;
+        telemetry::failed_after(&state.summary(), &state.span, || state.snapshot(false));
     }
 }
 
