@@ -9,15 +9,16 @@ use openssl::ssl::SslVersion;
 use openssl_handshake::{HandshakeTrace, ProtocolVersion, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Negative};
 
-use common::{client_ctx, connect, diagnosis, pki, server_ctx};
+use common::{client_ctx, connect, diagnosis, pki, server_ctx, tool};
 
 /// One successful TLS 1.3 handshake, one that fails on the server's
 /// untrusted certificate, and one whose server requires a certificate the
 /// client does not have: the client's side of that handshake succeeds, and
-/// the server's refusal reaches it after. Run once for the whole test
-/// binary.
-fn handshakes() -> &'static (common::Pair, common::Pair, common::Pair) {
-    type Run = (common::Pair, common::Pair, common::Pair);
+/// the server's refusal reaches it after. Then the last again, with
+/// `openssl s_server` refusing (the client's trace). Run once for the whole
+/// test binary.
+fn handshakes() -> &'static (common::Pair, common::Pair, common::Pair, HandshakeTrace) {
+    type Run = (common::Pair, common::Pair, common::Pair, HandshakeTrace);
     static RUN: std::sync::OnceLock<Run> = std::sync::OnceLock::new();
     RUN.get_or_init(|| {
         install();
@@ -38,8 +39,28 @@ fn handshakes() -> &'static (common::Pair, common::Pair, common::Pair) {
             diagnosis::require_client_cert(b);
         });
         let refused = diagnosis::pair(&demanding, &client_ctx(|_| {}), "localhost");
-        (ok, bad, refused)
+        (ok, bad, refused, refused_by_s_server())
     })
+}
+
+/// A client without a certificate against `openssl s_server` requiring
+/// one at TLS 1.3.
+fn refused_by_s_server() -> HandshakeTrace {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let files = pki().write_pem(dir.path()).expect("PEM files");
+    let args = [
+        "-naccept",
+        "1",
+        "-tls1_3",
+        "-Verify",
+        "1",
+        "-verify_return_error",
+    ];
+    let (child, _out, port) = tool::s_server(files.server(KeyType::Rsa2048), &args);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let trace = diagnosis::traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    child.finish();
+    trace
 }
 
 fn install() {
@@ -131,12 +152,13 @@ mod capture {
 #[test]
 fn each_finished_handshake_is_one_tracing_event() {
     use tracing::Level;
-    let (ok, bad, refused) = handshakes();
+    let (ok, bad, refused, by_tool) = handshakes();
     let events = capture::EVENTS.lock().unwrap().clone();
     assert_eq!(
         events.len(),
-        7,
-        "three handshakes, two sides, and the refused client's failure after its handshake: {events:#?}"
+        9,
+        "three handshakes, two sides, and the refused client's failure after its handshake; \
+         then that client's two against s_server: {events:#?}"
     );
     let find = |side: &str, outcome: &str| {
         events
@@ -179,16 +201,23 @@ fn each_finished_handshake_is_one_tracing_event() {
             .count();
         (n, find("client", outcome))
     };
+    assert!(by_tool.succeeded(), "{by_tool:#?}");
     let (n, _) = client("succeeded");
-    assert_eq!(n, 2, "the good handshake and the refused one");
-    let (n, e) = client("failed_after_handshake");
-    assert_eq!(n, 1, "{events:#?}");
-    assert_eq!(e.level, Level::WARN);
-    assert_eq!(e.parent.as_deref(), Some("tls_handshake"));
-    assert_eq!(e.fields["cause"], "client_cert_required");
-    assert_eq!(e.fields["alert"], "certificate_required");
-    let diagnosis = refused.client.diagnosis().expect("diagnosed");
-    assert_eq!(e.fields["reason"], diagnosis.summary);
+    assert_eq!(n, 3, "the good handshake and the two refused ones");
+    let late: Vec<_> = events
+        .iter()
+        .filter(|e| e.fields["outcome"] == "failed_after_handshake")
+        .collect();
+    assert_eq!(late.len(), 2, "{events:#?}");
+    for (e, trace) in late.iter().zip([&refused.client, by_tool]) {
+        assert_eq!(e.fields["side"], "client");
+        assert_eq!(e.level, Level::WARN);
+        assert_eq!(e.parent.as_deref(), Some("tls_handshake"));
+        assert_eq!(e.fields["cause"], "client_cert_required");
+        assert_eq!(e.fields["alert"], "certificate_required");
+        let diagnosis = trace.diagnosis().expect("diagnosed");
+        assert_eq!(e.fields["reason"], diagnosis.summary);
+    }
     let refusing = events.iter().filter(|e| {
         e.fields["side"] == "server"
             && e.fields["outcome"] == "failed"
@@ -240,7 +269,7 @@ mod metrics_capture {
 #[cfg(feature = "metrics")]
 #[test]
 fn each_finished_handshake_is_counted() {
-    let (ok, bad, refused) = handshakes();
+    let (ok, bad, refused, _) = handshakes();
     let all = metrics_capture::metrics();
     let value = |name: &str, labels: &[(&str, &str)]| -> u64 {
         let mut want: Vec<(String, String)> = labels
@@ -256,7 +285,7 @@ fn each_finished_handshake_is_counted() {
     // The refused client's handshake itself succeeded, with the same suite
     // as the good one.
     assert_eq!(suite(&refused.client), suite(&ok.client));
-    for (side, succeeded) in [("client", 2), ("server", 1)] {
+    for (side, succeeded) in [("client", 3), ("server", 1)] {
         let s = suite(&ok.client);
         let labels = [
             ("side", side),
@@ -279,10 +308,12 @@ fn each_finished_handshake_is_counted() {
     for side in ["client", "server"] {
         let n = failures(side, "server_cert_untrusted_root");
         assert_eq!(n, 1, "{side}: {all:#?}");
-        // The server's failed handshake, and the client's connection that
-        // failed after its handshake succeeded.
-        let n = failures(side, "client_cert_required");
-        assert_eq!(n, 1, "{side}: {all:#?}");
+    }
+    // The server's failed handshake; the client's two connections that
+    // failed after their handshakes succeeded.
+    for (side, n) in [("client", 2), ("server", 1)] {
+        let have = failures(side, "client_cert_required");
+        assert_eq!(have, n, "{side}: {all:#?}");
     }
     assert!(refused.client.succeeded() && refused.server.failure().is_some());
 }
