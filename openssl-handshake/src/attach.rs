@@ -68,6 +68,13 @@ impl TraceOptions {
     /// finished trace. It runs on the thread driving the handshake, after
     /// the connection's trace lock is released. A panic in it is caught
     /// and recorded in [`HandshakeTrace::hook_panic`].
+    ///
+    /// A TLS 1.3 client's handshake is over before the server has judged
+    /// its certificate, so its hook hears of success even when the server
+    /// then refuses it. The refusal arrives as an alert at the client's
+    /// next read; the trace read then ([`crate::trace()`]) names it in
+    /// [`HandshakeTrace::diagnosis`], and the `tracing` and `metrics`
+    /// features report it as a failure after the handshake.
     pub fn on_complete(mut self, hook: impl Fn(&HandshakeTrace) + Send + Sync + 'static) -> Self {
         self.on_complete = Some(Arc::new(hook));
         self
