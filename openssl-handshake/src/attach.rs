@@ -18,6 +18,7 @@ pub struct TraceOptions {
     pub(crate) messages: bool,
     pub(crate) raw_bytes: bool,
     pub(crate) on_complete: Option<Hook>,
+    pub(crate) on_failure_after_handshake: Option<Hook>,
 }
 
 impl Default for TraceOptions {
@@ -27,6 +28,7 @@ impl Default for TraceOptions {
             messages: true,
             raw_bytes: false,
             on_complete: None,
+            on_failure_after_handshake: None,
         }
     }
 }
@@ -37,6 +39,10 @@ impl fmt::Debug for TraceOptions {
             .field("messages", &self.messages)
             .field("raw_bytes", &self.raw_bytes)
             .field("on_complete", &self.on_complete.is_some())
+            .field(
+                "on_failure_after_handshake",
+                &self.on_failure_after_handshake.is_some(),
+            )
             .finish()
     }
 }
@@ -71,12 +77,27 @@ impl TraceOptions {
     ///
     /// A TLS 1.3 client's handshake is over before the server has judged
     /// its certificate, so its hook hears of success even when the server
-    /// then refuses it. The refusal arrives as an alert at the client's
-    /// next read; the trace read then ([`crate::trace()`]) names it in
-    /// [`HandshakeTrace::diagnosis`], and the `tracing` and `metrics`
-    /// features report it as a failure after the handshake.
+    /// then refuses it: [`TraceOptions::on_failure_after_handshake`] hears
+    /// of the refusal.
     pub fn on_complete(mut self, hook: impl Fn(&HandshakeTrace) + Send + Sync + 'static) -> Self {
         self.on_complete = Some(Arc::new(hook));
+        self
+    }
+
+    /// Calls `hook` once when a connection whose handshake succeeded ends
+    /// on a fatal alert, sent or heard, with the trace so far: its
+    /// `outcome` is still the handshake's success, and
+    /// [`HandshakeTrace::diagnosis`] names the failure. This is how a TLS
+    /// 1.3 client hears that the server refused its certificate (at its
+    /// first read after the handshake), and how both ends hear of a
+    /// certificate refused after the handshake. It runs as
+    /// [`TraceOptions::on_complete`] does, and a panic in it is caught
+    /// likewise.
+    pub fn on_failure_after_handshake(
+        mut self,
+        hook: impl Fn(&HandshakeTrace) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_failure_after_handshake = Some(Arc::new(hook));
         self
     }
 }

@@ -423,8 +423,8 @@ fn on_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) {
     }
 }
 
-/// What [`on_info`] records; returns the finished trace and the hook when
-/// the hook is due.
+/// What [`on_info`] records; returns the trace and the hook when a hook
+/// is due.
 fn record_info(
     recorder: &Recorder,
     ssl: &SslRef,
@@ -444,9 +444,10 @@ fn record_info(
     if where_ & sys::SSL_CB_LOOP != 0 {
         state.log.push_state(at, ffi::seen_state(ssl));
     }
+    let mut due = None;
     if where_ & sys::SSL_CB_ALERT != 0 {
         state.log.push_alert(at, where_, ret);
-        outcome::alert(state, ssl, where_, ret);
+        due = outcome::alert(recorder, state, ssl, where_, ret);
     }
     let mut finished = None;
     if where_ & sys::SSL_CB_EXIT != 0 {
@@ -468,8 +469,10 @@ fn record_info(
             finished = Some(Outcome::Succeeded);
         }
     }
-    let outcome = finished?;
-    outcome::finish(recorder, state, ssl, outcome, at)
+    match finished {
+        Some(outcome) => outcome::finish(recorder, state, ssl, outcome, at),
+        None => due,
+    }
 }
 
 fn exit_status(ssl: &SslRef, ret: c_int) -> ExitStatus {

@@ -13,15 +13,15 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::OnceLock;
+use std::sync::{mpsc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::diagnosis::{assert_diagnosis, require_client_cert, traced_server, unfinished_trace};
 use common::tool::{gnutls_cli, gnutls_serv, openssl, s_server, Reaped};
 use common::{client_ctx, client_ssl, connect_tcp, pki, server_ctx_with, trace_of, TIMEOUT};
-use openssl::ssl::SslContextBuilder;
-use openssl_handshake::{Cause, Fault, HandshakeTrace};
+use openssl::ssl::{SslContextBuilder, SslVersion};
+use openssl_handshake::{Cause, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Negative, PkiFiles};
 
 fn files() -> &'static (tempfile::TempDir, PkiFiles) {
@@ -426,4 +426,49 @@ fn a_server_names_every_client_negative_from_both_tools() {
             assert!(d.summary.contains(phrase), "{what}: {d}");
         }
     }
+}
+
+/// A TLS 1.3 client's handshake is over before the server judges its
+/// certificate: its completion hook hears of success, and the refusal,
+/// arriving at its first read, reaches `on_failure_after_handshake` once.
+/// From our own server and from gnutls-serv.
+#[test]
+fn a_refusal_after_the_client_handshake_reaches_its_own_hook() {
+    let (_gnutls, gnutls) = gnutls_server();
+    let ours = server_ctx_with(pki().server(KeyType::Rsa2048), |b| {
+        require_client_cert(b);
+        b.set_min_proto_version(Some(SslVersion::TLS1_3))
+            .expect("TLS 1.3 only");
+    });
+    let (addr, server) = traced_server(&ours);
+    for (peer, addr) in [("our server", addr), ("gnutls-serv", gnutls)] {
+        let (completed_tx, completed) = mpsc::channel();
+        let (failed_tx, failed) = mpsc::channel();
+        let options = TraceOptions::default()
+            .on_complete(move |t| {
+                let _ = completed_tx.send(t.clone());
+            })
+            .on_failure_after_handshake(move |t| {
+                let _ = failed_tx.send(t.clone());
+            });
+        let trace = client_with(addr, |b| {
+            b.trace_handshakes(options).expect("attach tracing");
+        });
+        let done = completed.try_recv().expect("the completion hook ran");
+        assert!(done.succeeded(), "{peer}: {done:?}");
+        assert!(completed.try_recv().is_err(), "{peer}: one completion");
+        let late = failed.try_recv().expect("the refusal reached its hook");
+        assert!(failed.try_recv().is_err(), "{peer}: one late failure");
+        // The outcome is still the handshake's; the diagnosis names why the
+        // connection failed, in the hook as in the trace read after it.
+        assert!(late.succeeded() && trace.succeeded(), "{peer}");
+        assert_eq!(late.negotiated, trace.negotiated, "{peer}");
+        for t in [&late, &trace] {
+            let cause = t.diagnosis().map(|d| d.cause);
+            assert_eq!(cause, Some(Cause::ClientCertRequired), "{peer}: {t:?}");
+        }
+    }
+    let server = server.join().expect("server thread");
+    let cause = server.diagnosis().map(|d| d.cause);
+    assert_eq!(cause, Some(Cause::ClientCertRequired), "{server:?}");
 }

@@ -54,23 +54,47 @@ pub(super) fn join_late(state: &mut RecorderState, at: u64) {
 /// handshake was (its hook has run), but:
 /// - for an alert heard, this end's configuration is read, as a failed
 ///   handshake's is, so that the diagnosis can weigh its certificate;
-/// - the telemetry features report the failure, once, so that a service
-///   counting failures sees the refusals its handshakes cannot.
+/// - the telemetry features and [`TraceOptions::on_failure_after_handshake`]
+///   hear of the failure, once, so that a service counting failures sees
+///   the refusals its handshakes cannot. Returns the trace and that hook
+///   when it is due.
+///
+/// [`TraceOptions::on_failure_after_handshake`]: crate::TraceOptions::on_failure_after_handshake
 #[cold]
 #[inline(never)]
-pub(super) fn alert(state: &mut RecorderState, ssl: &SslRef, where_: c_int, ret: c_int) {
+pub(super) fn alert(
+    recorder: &Recorder,
+    state: &mut RecorderState,
+    ssl: &SslRef,
+    where_: c_int,
+    ret: c_int,
+) -> Option<(HandshakeTrace, Hook)> {
     const FATAL: c_int = 2;
     if ret >> 8 != FATAL || !matches!(state.outcome, Outcome::Succeeded) {
-        return;
+        return None;
     }
     let heard = where_ & sys::SSL_CB_READ_ALERT == sys::SSL_CB_READ_ALERT;
     if heard && state.local.is_none() {
         state.local = Some(Box::new(LocalConfig::read(ssl)));
     }
-    if telemetry::ENABLED && !state.late_failure_reported {
-        state.late_failure_reported = true;
+    if state.late_failure_reported {
+        return None;
+    }
+    state.late_failure_reported = true;
+    let hook = recorder.options.on_failure_after_handshake.clone();
+    if !telemetry::ENABLED && hook.is_none() {
+        return None;
+    }
+    if state.negotiated_pending {
+        state.read_negotiated(ssl);
+    }
+    let pending = openssl::error::ErrorStack::get();
+    if telemetry::ENABLED {
         telemetry::failed_after(&state.summary(), &state.span, || state.snapshot(false));
     }
+    let due = hook.map(|hook| (state.snapshot(recorder.options.raw_bytes), hook));
+    pending.put();
+    due
 }
 
 /// The handshake under way failed at an exit with `ret`.
@@ -132,22 +156,27 @@ pub(super) fn finish(
     state.outcome = outcome;
     state.duration = Some(state.duration_until(at));
     (state.bytes_sent, state.bytes_received) = ffi::bytes_sent_received(ssl);
-    if telemetry::ENABLED {
-        telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
-    }
     let hook = recorder
         .options
         .on_complete
         .clone()
-        .filter(|_| state.hook_due)?;
-    state.hook_due = false;
+        .filter(|_| state.hook_due);
+    if !telemetry::ENABLED && hook.is_none() {
+        return None;
+    }
     // Decoding a malformed certificate through the openssl crate drains the
     // thread's error queue, which the caller of SSL_connect/SSL_accept has
     // yet to read: set it aside and put it back.
     let pending = openssl::error::ErrorStack::get();
-    let trace = state.snapshot(recorder.options.raw_bytes);
+    if telemetry::ENABLED {
+        telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
+    }
+    let due = hook.map(|hook| {
+        state.hook_due = false;
+        (state.snapshot(recorder.options.raw_bytes), hook)
+    });
     pending.put();
-    Some((trace, hook))
+    due
 }
 
 fn failure(ssl: &SslRef, ret: c_int, trace: &HandshakeTrace) -> Failure {
