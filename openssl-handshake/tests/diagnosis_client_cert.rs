@@ -18,10 +18,16 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::diagnosis::{assert_diagnosis, require_client_cert, traced_server, unfinished_trace};
+use common::reference;
 use common::tool::{gnutls_cli, gnutls_serv, openssl, s_server, Reaped};
-use common::{client_ctx, client_ssl, connect_tcp, pki, server_ctx_with, trace_of, TIMEOUT};
+use common::{
+    accept_tls, client_ctx, client_ssl, connect_tcp, listener, pki, server_ctx_with, trace_of,
+    PING, TIMEOUT,
+};
 use openssl::ssl::{SslContextBuilder, SslVersion};
-use openssl_handshake::{Cause, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{
+    Cause, Direction, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions,
+};
 use testkit::pki::{KeyType, Negative, PkiFiles};
 
 fn files() -> &'static (tempfile::TempDir, PkiFiles) {
@@ -428,6 +434,55 @@ fn a_server_names_every_client_negative_from_both_tools() {
     }
 }
 
+/// Both hooks of a traced context: what each heard, in order.
+struct Hooks {
+    completed: mpsc::Receiver<HandshakeTrace>,
+    failed_after: mpsc::Receiver<HandshakeTrace>,
+}
+
+impl Hooks {
+    /// Sets both hooks on `b`.
+    fn on(b: &mut SslContextBuilder) -> Hooks {
+        let (completed_tx, completed) = mpsc::channel();
+        let (failed_tx, failed_after) = mpsc::channel();
+        let options = TraceOptions::default()
+            .on_complete(move |t| {
+                let _ = completed_tx.send(t.clone());
+            })
+            .on_failure_after_handshake(move |t| {
+                let _ = failed_tx.send(t.clone());
+            });
+        b.trace_handshakes(options).expect("attach tracing");
+        Hooks {
+            completed,
+            failed_after,
+        }
+    }
+
+    /// Asserts that the handshake succeeded and that the connection then
+    /// failed for want of a client certificate, each heard once; returns
+    /// what the second hook heard.
+    fn assert_refused_after_success(&self, who: &str) -> HandshakeTrace {
+        let done = self.completed.try_recv().expect("the completion hook ran");
+        assert!(done.succeeded(), "{who}: {done:?}");
+        assert!(self.completed.try_recv().is_err(), "{who}: one completion");
+        let late = self
+            .failed_after
+            .try_recv()
+            .expect("the refusal reached its hook");
+        assert!(
+            self.failed_after.try_recv().is_err(),
+            "{who}: one late failure"
+        );
+        // The outcome is still the handshake's; the diagnosis names why the
+        // connection failed.
+        assert!(late.succeeded(), "{who}");
+        let cause = late.diagnosis().map(|d| d.cause);
+        assert_eq!(cause, Some(Cause::ClientCertRequired), "{who}: {late:?}");
+        late
+    }
+}
+
 /// A TLS 1.3 client's handshake is over before the server judges its
 /// certificate: its completion hook hears of success, and the refusal,
 /// arriving at its first read, reaches `on_failure_after_handshake` once.
@@ -442,33 +497,62 @@ fn a_refusal_after_the_client_handshake_reaches_its_own_hook() {
     });
     let (addr, server) = traced_server(&ours);
     for (peer, addr) in [("our server", addr), ("gnutls-serv", gnutls)] {
-        let (completed_tx, completed) = mpsc::channel();
-        let (failed_tx, failed) = mpsc::channel();
-        let options = TraceOptions::default()
-            .on_complete(move |t| {
-                let _ = completed_tx.send(t.clone());
-            })
-            .on_failure_after_handshake(move |t| {
-                let _ = failed_tx.send(t.clone());
-            });
-        let trace = client_with(addr, |b| {
-            b.trace_handshakes(options).expect("attach tracing");
-        });
-        let done = completed.try_recv().expect("the completion hook ran");
-        assert!(done.succeeded(), "{peer}: {done:?}");
-        assert!(completed.try_recv().is_err(), "{peer}: one completion");
-        let late = failed.try_recv().expect("the refusal reached its hook");
-        assert!(failed.try_recv().is_err(), "{peer}: one late failure");
-        // The outcome is still the handshake's; the diagnosis names why the
-        // connection failed, in the hook as in the trace read after it.
-        assert!(late.succeeded() && trace.succeeded(), "{peer}");
+        let mut hooks = None;
+        let trace = client_with(addr, |b| hooks = Some(Hooks::on(b)));
+        let late = hooks.expect("hooks set").assert_refused_after_success(peer);
+        // What the hook heard is what the trace read after it says.
+        assert!(trace.succeeded(), "{peer}");
         assert_eq!(late.negotiated, trace.negotiated, "{peer}");
-        for t in [&late, &trace] {
-            let cause = t.diagnosis().map(|d| d.cause);
-            assert_eq!(cause, Some(Cause::ClientCertRequired), "{peer}: {t:?}");
-        }
+        assert_eq!(late.diagnosis(), trace.diagnosis(), "{peer}");
     }
     let server = server.join().expect("server thread");
     let cause = server.diagnosis().map(|d| d.cause);
     assert_eq!(cause, Some(Cause::ClientCertRequired), "{server:?}");
+}
+
+/// A TLS 1.3 server that asks for a certificate after the handshake and
+/// refuses the client's empty answer: both handshakes succeeded, and both
+/// ends' second hooks hear of the refusal, the server's as the alert it
+/// sends, the client's as the one it reads.
+#[test]
+fn a_certificate_refused_after_both_handshakes_reaches_both_hooks() {
+    let mut server_hooks = None;
+    let ours = server_ctx_with(pki().server(KeyType::Rsa2048), |b| {
+        reference::tls13(b);
+        reference::ask_for_client_cert_after_handshake(b);
+        server_hooks = Some(Hooks::on(b));
+    });
+    let (listener, addr) = listener();
+    let server = thread::spawn(move || {
+        let mut tls = accept_tls(&listener, &ours).expect("handshake");
+        // PING carries the request; the answer, read next, is refused.
+        reference::request_client_cert(&mut tls);
+        tls.write_all(PING).expect("server write");
+        let refused = tls.read_exact(&mut [0u8; 1]);
+        assert!(refused.is_err(), "the server took a missing certificate");
+    });
+    let mut client_hooks = None;
+    let client = client_ctx(|b| {
+        reference::answer_certificate_requests_after_handshake(b);
+        client_hooks = Some(Hooks::on(b));
+    });
+    let mut tls = client_ssl(&client, "localhost")
+        .connect(connect_tcp(addr))
+        .expect("handshake");
+    // The request and PING, then where the refusal arrives.
+    let _ = tls.read(&mut [0u8; 16]);
+    let _ = tls.read(&mut [0u8; 16]);
+    server.join().expect("server thread");
+    let late = server_hooks
+        .expect("hooks")
+        .assert_refused_after_success("server");
+    let sent = late.alerts().last().expect("the server's alert");
+    assert_eq!(sent.direction, Direction::Write);
+    assert_eq!(sent.name, "certificate_required");
+    let late = client_hooks
+        .expect("hooks")
+        .assert_refused_after_success("client");
+    let heard = late.alerts().last().expect("the server's alert");
+    assert_eq!(heard.direction, Direction::Read);
+    assert_eq!(heard.name, "certificate_required");
 }
