@@ -149,8 +149,9 @@ struct RecorderState {
     hook_due: bool,
     /// The handshake succeeded and `trace.negotiated` is yet to be read.
     negotiated_pending: bool,
-    /// A fatal alert after the handshake succeeded was reported to the
-    /// telemetry features.
+    /// A fatal alert after the handshake succeeded was reported (to the
+    /// telemetry features and `on_failure_after_handshake`); once is enough,
+    /// as the connection is over.
     late_failure_reported: bool,
     span: telemetry::Span,
 }
