@@ -1,5 +1,5 @@
-//! The `extern "C"` trampolines OpenSSL calls, and the per-connection
-//! recorder they write to.
+//! The `extern "C"` trampolines OpenSSL calls, and how they find the
+//! per-connection recorder they write to (`recorder.rs`).
 //!
 //! Each `SSL` gets its own [`Recorder`] in ex_data, created at the first
 //! callback and dropped by OpenSSL's ex_data free hook with the `SSL`. The
@@ -12,31 +12,26 @@
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
+use std::sync::OnceLock;
 
 use foreign_types::ForeignTypeRef;
 use libc::{c_int, c_void, size_t};
 use openssl::ex_data::Index;
 use openssl::ssl::{ErrorCode, Ssl, SslContext, SslContextBuilder, SslRef};
-use openssl::x509::X509;
 use openssl_sys::SSL;
 
 use crate::attach::{Hook, TraceOptions};
-use crate::cert::CertificateInfo;
-use crate::clock::{self, Clock};
-use crate::diagnosis::LocalConfig;
+use crate::clock;
 use crate::error::Error;
 use crate::event::{Direction, ExitStatus, Side};
 use crate::ffi;
-use crate::log::{self, Log, RawMessage};
-use crate::negotiated::Negotiated;
-use crate::records::LastRecords;
+use crate::log::RawMessage;
 
 mod outcome;
+mod recorder;
 use crate::sys;
-use crate::telemetry;
-use crate::trace::{Failure, HandshakeTrace, Outcome};
+use crate::trace::{HandshakeTrace, Outcome};
+use recorder::{Recorder, RecorderState};
 
 /// Installs the trampolines on a context and stores `options` in its
 /// ex_data, replacing options from an earlier call.
@@ -115,192 +110,6 @@ fn installed_index() -> Option<Index<Ssl, Recorder>> {
     match RECORDER_INDEX.get() {
         Some(Ok(index)) => Some(*index),
         _ => None,
-    }
-}
-
-/// One connection's trace and the options it was made with.
-pub(crate) struct Recorder {
-    options: TraceOptions,
-    clock: Clock,
-    records: LastRecords,
-    state: Mutex<RecorderState>,
-}
-
-/// What the trace will say, kept apart rather than as a [`HandshakeTrace`]
-/// so that what most connections never fill takes a pointer, not its size.
-struct RecorderState {
-    side: Side,
-    outcome: Outcome,
-    negotiated: Option<Box<Negotiated>>,
-    /// This end's configuration, read when a handshake fails.
-    local: Option<Box<LocalConfig>>,
-    duration: Option<Duration>,
-    bytes_sent: u64,
-    bytes_received: u64,
-    handshakes: u32,
-    hook_panic: Option<String>,
-    joined_late: bool,
-    /// The events, in compact form until read.
-    log: Log,
-    /// The peer's chain, parsed into the trace only when someone reads it.
-    peer_chain: Vec<X509>,
-    /// When the handshake under way started, on the recorder's clock.
-    handshake_started: u64,
-    hook_due: bool,
-    /// The handshake succeeded and `trace.negotiated` is yet to be read.
-    negotiated_pending: bool,
-    /// A fatal alert after the handshake succeeded was reported (to the
-    /// telemetry features and `on_failure_after_handshake`); once is enough,
-    /// as the connection is over.
-    late_failure_reported: bool,
-    span: telemetry::Span,
-}
-
-impl Recorder {
-    fn new(options: TraceOptions, side: Side) -> Self {
-        Recorder {
-            options,
-            clock: Clock::start(),
-            records: LastRecords::new(),
-            state: Mutex::new(RecorderState {
-                side,
-                outcome: Outcome::InProgress,
-                negotiated: None,
-                local: None,
-                duration: None,
-                bytes_sent: 0,
-                bytes_received: 0,
-                handshakes: 0,
-                hook_panic: None,
-                joined_late: false,
-                log: Log::new(HandshakeTrace::MAX_EVENTS),
-                peer_chain: Vec::new(),
-                handshake_started: 0,
-                hook_due: false,
-                negotiated_pending: false,
-                late_failure_reported: false,
-                span: telemetry::Span::none(),
-            }),
-        }
-    }
-
-    /// A panic while the lock was held leaves the trace as it was, which is
-    /// still worth reading, so poisoning is ignored.
-    fn lock(&self) -> MutexGuard<'_, RecorderState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Microseconds since the recorder was made.
-    #[inline]
-    fn at(&self) -> u64 {
-        self.clock.micros()
-    }
-
-    /// The info callback's commonest call: the handshake moved to a new
-    /// state. Kept to a few instructions, as it runs a dozen times or more
-    /// per handshake.
-    #[inline]
-    fn state_entered(&self, ssl: &SslRef) {
-        let at = self.at();
-        let seen = ffi::entered_state(ssl);
-        let mut state = self.lock();
-        if state.handshakes == 0 && ffi::in_init(ssl) {
-            outcome::join_late(&mut state, at);
-        }
-        state.log.push_state(at, seen);
-    }
-}
-
-/// A handshake still in progress when its `SSL` is freed never reaches
-/// the info callback's exit; the hook hears of it here instead, as a
-/// failure, so that services counting failures see time-outs too.
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        // Runs inside SSL_free, called from C: nothing may unwind.
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-            let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-            let unfinished = matches!(state.outcome, Outcome::InProgress) && state.handshakes > 0;
-            let hook = self.options.on_complete.clone();
-            let Some(hook) = hook.filter(|_| unfinished && state.hook_due) else {
-                return;
-            };
-            // Read only when a hook will hear of it: every SSL_free runs this.
-            let now = self.clock.micros();
-            let failure =
-                outcome::failure_of(&state.events_so_far(), None, Failure::ABANDONED.to_owned());
-            state.outcome = Outcome::Failed(Box::new(failure));
-            state.duration = Some(state.duration_until(now));
-            if telemetry::ENABLED {
-                telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
-            }
-            let trace = state.snapshot(self.options.raw_bytes);
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
-        }));
-    }
-}
-
-impl RecorderState {
-    /// How long the handshake under way has taken at `now`, on the
-    /// recorder's clock.
-    fn duration_until(&self, now: u64) -> Duration {
-        Duration::from_micros(now.saturating_sub(self.handshake_started))
-    }
-
-    /// Reads what was agreed from `ssl`, except the peer chain, which is
-    /// parsed only when the trace is read.
-    fn read_negotiated(&mut self, ssl: &SslRef) {
-        let (negotiated, chain) = Negotiated::read(ssl, self.side);
-        self.negotiated = Some(Box::new(negotiated));
-        self.peer_chain = chain;
-        self.negotiated_pending = false;
-    }
-
-    /// The trace without its events.
-    fn summary(&self) -> HandshakeTrace {
-        let mut trace = HandshakeTrace::new(self.side);
-        trace.outcome = self.outcome.clone();
-        trace.negotiated = self.negotiated.as_deref().cloned();
-        trace.local = self.local.as_deref().cloned();
-        trace.duration = self.duration;
-        trace.bytes_sent = self.bytes_sent;
-        trace.bytes_received = self.bytes_received;
-        trace.handshakes = self.handshakes;
-        trace.hook_panic = self.hook_panic.clone();
-        trace.joined_late = self.joined_late;
-        trace
-    }
-
-    /// The trace with its events decoded and the peer chain parsed.
-    fn snapshot(&self, keep_raw: bool) -> HandshakeTrace {
-        let mut trace = self.summary();
-        trace.events = self.log.events(true, keep_raw);
-        trace.events_dropped = self.log.dropped;
-        if let Some(n) = &mut trace.negotiated {
-            n.refine_from_wire(&trace.events);
-            n.refine_resumption(|| log::ticket_offered(&self.log));
-            if n.peer_chain.is_empty() {
-                let sent;
-                let chain = if self.peer_chain.is_empty() {
-                    sent = log::peer_certificates(&self.log);
-                    &sent
-                } else {
-                    &self.peer_chain
-                };
-                n.peer_chain = chain
-                    .iter()
-                    .map(|c| CertificateInfo::from_x509(c))
-                    .collect();
-            }
-        }
-        trace
-    }
-
-    /// The trace with its events but nothing decoded: enough to say where
-    /// a handshake failed.
-    fn events_so_far(&self) -> HandshakeTrace {
-        let mut trace = self.summary();
-        trace.events = self.log.events(false, false);
-        trace
     }
 }
 

@@ -1,0 +1,209 @@
+//! The per-connection recorder: one connection's trace, in compact form
+//! until read, and the options it was made with. It lives in the `SSL`'s
+//! ex_data and is dropped with it.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use openssl::ssl::SslRef;
+use openssl::x509::X509;
+
+use super::outcome;
+use crate::attach::TraceOptions;
+use crate::cert::CertificateInfo;
+use crate::clock::Clock;
+use crate::diagnosis::LocalConfig;
+use crate::event::Side;
+use crate::ffi;
+use crate::log::{self, Log};
+use crate::negotiated::Negotiated;
+use crate::records::LastRecords;
+use crate::telemetry;
+use crate::trace::{Failure, HandshakeTrace, Outcome};
+
+/// One connection's trace and the options it was made with.
+pub(crate) struct Recorder {
+    pub(super) options: TraceOptions,
+    pub(super) clock: Clock,
+    pub(super) records: LastRecords,
+    pub(super) state: Mutex<RecorderState>,
+}
+
+/// What the trace will say, kept apart rather than as a [`HandshakeTrace`]
+/// so that what most connections never fill takes a pointer, not its size.
+pub(super) struct RecorderState {
+    pub(super) side: Side,
+    pub(super) outcome: Outcome,
+    pub(super) negotiated: Option<Box<Negotiated>>,
+    /// This end's configuration, read when a handshake fails.
+    pub(super) local: Option<Box<LocalConfig>>,
+    pub(super) duration: Option<Duration>,
+    pub(super) bytes_sent: u64,
+    pub(super) bytes_received: u64,
+    pub(super) handshakes: u32,
+    pub(super) hook_panic: Option<String>,
+    pub(super) joined_late: bool,
+    /// The events, in compact form until read.
+    pub(super) log: Log,
+    /// The peer's chain, parsed into the trace only when someone reads it.
+    pub(super) peer_chain: Vec<X509>,
+    /// When the handshake under way started, on the recorder's clock.
+    pub(super) handshake_started: u64,
+    pub(super) hook_due: bool,
+    /// The handshake succeeded and `trace.negotiated` is yet to be read.
+    pub(super) negotiated_pending: bool,
+    /// A fatal alert after the handshake succeeded was reported (to the
+    /// telemetry features and `on_failure_after_handshake`); once is enough,
+    /// as the connection is over.
+    pub(super) late_failure_reported: bool,
+    pub(super) span: telemetry::Span,
+}
+
+impl Recorder {
+    pub(super) fn new(options: TraceOptions, side: Side) -> Self {
+        Recorder {
+            options,
+            clock: Clock::start(),
+            records: LastRecords::new(),
+            state: Mutex::new(RecorderState {
+                side,
+                outcome: Outcome::InProgress,
+                negotiated: None,
+                local: None,
+                duration: None,
+                bytes_sent: 0,
+                bytes_received: 0,
+                handshakes: 0,
+                hook_panic: None,
+                joined_late: false,
+                log: Log::new(HandshakeTrace::MAX_EVENTS),
+                peer_chain: Vec::new(),
+                handshake_started: 0,
+                hook_due: false,
+                negotiated_pending: false,
+                late_failure_reported: false,
+                span: telemetry::Span::none(),
+            }),
+        }
+    }
+
+    /// A panic while the lock was held leaves the trace as it was, which is
+    /// still worth reading, so poisoning is ignored.
+    pub(super) fn lock(&self) -> MutexGuard<'_, RecorderState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Microseconds since the recorder was made.
+    #[inline]
+    pub(super) fn at(&self) -> u64 {
+        self.clock.micros()
+    }
+
+    /// The info callback's commonest call: the handshake moved to a new
+    /// state. Kept to a few instructions, as it runs a dozen times or more
+    /// per handshake.
+    #[inline]
+    pub(super) fn state_entered(&self, ssl: &SslRef) {
+        let at = self.at();
+        let seen = ffi::entered_state(ssl);
+        let mut state = self.lock();
+        if state.handshakes == 0 && ffi::in_init(ssl) {
+            outcome::join_late(&mut state, at);
+        }
+        state.log.push_state(at, seen);
+    }
+}
+
+/// A handshake still in progress when its `SSL` is freed never reaches
+/// the info callback's exit; the hook hears of it here instead, as a
+/// failure, so that services counting failures see time-outs too.
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        // Runs inside SSL_free, called from C: nothing may unwind.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+            let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+            let unfinished = matches!(state.outcome, Outcome::InProgress) && state.handshakes > 0;
+            let hook = self.options.on_complete.clone();
+            let Some(hook) = hook.filter(|_| unfinished && state.hook_due) else {
+                return;
+            };
+            // Read only when a hook will hear of it: every SSL_free runs this.
+            let now = self.clock.micros();
+            let failure =
+                outcome::failure_of(&state.events_so_far(), None, Failure::ABANDONED.to_owned());
+            state.outcome = Outcome::Failed(Box::new(failure));
+            state.duration = Some(state.duration_until(now));
+            if telemetry::ENABLED {
+                telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
+            }
+            let trace = state.snapshot(self.options.raw_bytes);
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
+        }));
+    }
+}
+
+impl RecorderState {
+    /// How long the handshake under way has taken at `now`, on the
+    /// recorder's clock.
+    pub(super) fn duration_until(&self, now: u64) -> Duration {
+        Duration::from_micros(now.saturating_sub(self.handshake_started))
+    }
+
+    /// Reads what was agreed from `ssl`, except the peer chain, which is
+    /// parsed only when the trace is read.
+    pub(super) fn read_negotiated(&mut self, ssl: &SslRef) {
+        let (negotiated, chain) = Negotiated::read(ssl, self.side);
+        self.negotiated = Some(Box::new(negotiated));
+        self.peer_chain = chain;
+        self.negotiated_pending = false;
+    }
+
+    /// The trace without its events.
+    pub(super) fn summary(&self) -> HandshakeTrace {
+        let mut trace = HandshakeTrace::new(self.side);
+        trace.outcome = self.outcome.clone();
+        trace.negotiated = self.negotiated.as_deref().cloned();
+        trace.local = self.local.as_deref().cloned();
+        trace.duration = self.duration;
+        trace.bytes_sent = self.bytes_sent;
+        trace.bytes_received = self.bytes_received;
+        trace.handshakes = self.handshakes;
+        trace.hook_panic = self.hook_panic.clone();
+        trace.joined_late = self.joined_late;
+        trace
+    }
+
+    /// The trace with its events decoded and the peer chain parsed.
+    pub(super) fn snapshot(&self, keep_raw: bool) -> HandshakeTrace {
+        let mut trace = self.summary();
+        trace.events = self.log.events(true, keep_raw);
+        trace.events_dropped = self.log.dropped;
+        if let Some(n) = &mut trace.negotiated {
+            n.refine_from_wire(&trace.events);
+            n.refine_resumption(|| log::ticket_offered(&self.log));
+            if n.peer_chain.is_empty() {
+                let sent;
+                let chain = if self.peer_chain.is_empty() {
+                    sent = log::peer_certificates(&self.log);
+                    &sent
+                } else {
+                    &self.peer_chain
+                };
+                n.peer_chain = chain
+                    .iter()
+                    .map(|c| CertificateInfo::from_x509(c))
+                    .collect();
+            }
+        }
+        trace
+    }
+
+    /// The trace with its events but nothing decoded: enough to say where
+    /// a handshake failed.
+    pub(super) fn events_so_far(&self) -> HandshakeTrace {
+        let mut trace = self.summary();
+        trace.events = self.log.events(false, false);
+        trace
+    }
+}
