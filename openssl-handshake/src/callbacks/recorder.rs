@@ -61,6 +61,11 @@ pub(super) struct RecorderState {
 }
 
 impl Recorder {
+    // `#[inline]` on what the trampolines call: in another module, these
+    // would otherwise sit in another codegen unit and stay out of line.
+
+    /// A recorder for one connection, made at its first callback.
+    #[inline]
     pub(super) fn new(options: TraceOptions, side: Side) -> Self {
         Recorder {
             options,
@@ -90,6 +95,7 @@ impl Recorder {
 
     /// A panic while the lock was held leaves the trace as it was, which is
     /// still worth reading, so poisoning is ignored.
+    #[inline]
     pub(super) fn lock(&self) -> MutexGuard<'_, RecorderState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
