@@ -8,6 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step's header says how far into the run it starts, so a slow CI
+# run shows where its time went.
+step() { echo "== $* (at ${SECONDS} s)"; }
+
 # System packages: OpenSSL 3 headers for openssl-sys, the openssl and
 # gnutls command-line tools the interop tests talk to, and a C compiler
 # for the header check.
@@ -67,9 +71,9 @@ for component in rustfmt clippy; do
     fi
 done
 
-echo "== cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all --check
-echo "== source files of at most 600 lines"
+step "source files of at most 600 lines"
 # Files hold one concept each; a file past this has grown a second one.
 long=$(git ls-files '*.rs' | xargs wc -l | awk '$2 != "total" && $1 > 600')
 if [ -n "$long" ]; then
@@ -77,26 +81,26 @@ if [ -n "$long" ]; then
     echo "$long" >&2
     exit 1
 fi
-echo "== cargo clippy -D warnings"
+step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p openssl-handshake --all-targets --features tracing,metrics -- -D warnings
-echo "== cargo test"
+step "cargo test"
 cargo test --workspace
-echo "== cargo doc -D warnings (broken intra-doc links fail)"
+step "cargo doc -D warnings (broken intra-doc links fail)"
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p openssl-handshake --features tracing,metrics
-echo "== examples (each exits non-zero on any failure)"
+step "examples (each exits non-zero on any failure)"
 cargo run -q -p openssl-handshake --example tokio_openssl
 cargo run -q -p openssl-handshake --features tracing --example hyper_tracing
 cargo run -q -p openssl-handshake --example sni_vhost
-echo "== cargo test -p openssl-handshake --features tracing,metrics"
+step "cargo test -p openssl-handshake --features tracing,metrics"
 cargo test -q -p openssl-handshake --features tracing,metrics --test telemetry
 
 # The main job: every pairing with the external peers must end with 0 failed.
 harness=target/release/tls-harness
 cargo build -q --release -p harness
 peers=inproc,openssl-cli,gnutls-cli,rustls,botan,tlslite
-echo "== tls-harness matrix --peers $peers --external-scope full"
+step "tls-harness matrix --peers $peers --external-scope full"
 # The whole table goes to a file; the log gets its last line and, when a
 # case fails, each failed case with the lines that explain it.
 matrix_out=target/matrix.txt
@@ -107,14 +111,14 @@ if ! "$harness" matrix --peers "$peers" --external-scope full >"$matrix_out"; th
 fi
 tail -n 1 "$matrix_out"
 
-echo "== tls-harness hostile --in-process"
+step "tls-harness hostile --in-process"
 "$harness" hostile --in-process | tail -n 1
 
 # Speeds are not checked (CI machines are noisy); that every bench runs and
 # every ratio is present is.
-echo "== cargo bench -- --test"
+step "cargo bench -- --test"
 cargo bench -q --workspace -- --test
-echo "== tls-harness bench --quick"
+step "tls-harness bench --quick"
 "$harness" bench --quick --format json --out target/bench.json
 jq -e '
     .schema_version == 2 and (.rows | length > 0)
@@ -125,5 +129,6 @@ jq -e '
     { echo "ci/test.sh: tls-harness bench JSON lacks a ratio" >&2; exit 1; }
 echo "bench JSON: $(jq '.rows | length' target/bench.json) rows, every ratio present"
 
-echo "== fuzz smoke (10 s per target)"
+step "fuzz smoke (10 s per target)"
 bash ci/fuzz.sh 10
+echo "== all steps passed in ${SECONDS} s"
