@@ -91,14 +91,18 @@ RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p openssl-handshake --features tracing,metrics
 step "examples (each exits non-zero on any failure)"
 cargo run -q -p openssl-handshake --example tokio_openssl
-cargo run -q -p openssl-handshake --features tracing --example hyper_tracing
+# Both features, as the telemetry tests below use, so one build serves both.
+cargo run -q -p openssl-handshake --features tracing,metrics --example hyper_tracing
 cargo run -q -p openssl-handshake --example sni_vhost
 step "cargo test -p openssl-handshake --features tracing,metrics"
 cargo test -q -p openssl-handshake --features tracing,metrics --test telemetry
 
 # The main job: every pairing with the external peers must end with 0 failed.
 harness=target/release/tls-harness
-cargo build -q --release -p harness
+# With the benches: building the harness alone resolves its dependencies'
+# features without the dev-dependencies' ones, so `cargo bench` below
+# would build most of the release tree a second time (about 4 minutes).
+cargo build -q --release --workspace --bins --benches
 peers=inproc,openssl-cli,gnutls-cli,rustls,botan,tlslite
 step "tls-harness matrix --peers $peers --external-scope full"
 # The whole table goes to a file; the log gets its last line and, when a
