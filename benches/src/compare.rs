@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{number, BenchReport, Row};
+use crate::report::{number, BenchReport, Row, UNOPTIMIZED};
 
 impl BenchReport {
     /// Rows present in both reports: each run's untraced figure and
@@ -16,6 +16,9 @@ impl BenchReport {
         let mut out = String::new();
         let _ = writeln!(out, "# base:  {}", base.openssl_version);
         let _ = writeln!(out, "# other: {}", other.openssl_version);
+        if !(base.optimized && other.optimized) {
+            out.push_str(UNOPTIMIZED);
+        }
         let _ = writeln!(
             out,
             "{:<58} {:>12} {:>12} {:>12} {:>10}  {:<21} tr/untr other",

@@ -217,6 +217,12 @@ pub struct BenchReport {
     pub cpus: usize,
     /// Whether this was a `--quick` run.
     pub quick: bool,
+    /// Whether the measured code was a release build, as told by debug
+    /// assertions being off (code cannot see its optimization level). A
+    /// debug build shows that every row runs; its speeds say nothing.
+    /// Reports written before the field existed came from release builds.
+    #[serde(default = "optimized_before_the_field")]
+    pub optimized: bool,
     /// Wall time of the run, s.
     pub elapsed_s: f64,
     /// Rounds, batch length and the rest of the noise-reduction settings.
@@ -229,6 +235,14 @@ pub struct BenchReport {
     pub rows: Vec<Row>,
     /// The issue's targets, checked.
     pub targets: Vec<Target>,
+}
+
+/// The line a report from a debug build starts its table with.
+pub(crate) const UNOPTIMIZED: &str = "# UNOPTIMIZED BUILD: its speeds and speed ratios mean \
+     nothing (the rows still run); build with --release (cargo run --release, cargo bench)\n";
+
+fn optimized_before_the_field() -> bool {
+    true
 }
 
 impl BenchReport {
@@ -274,6 +288,7 @@ impl BenchReport {
             cpu_model: cpu_model(),
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             quick,
+            optimized: !cfg!(debug_assertions),
             elapsed_s: elapsed.as_secs_f64(),
             method,
             notes: NOTES.iter().map(|s| (*s).to_owned()).collect(),
@@ -313,6 +328,9 @@ impl BenchReport {
             self.method.slices,
             if self.quick { " (quick)" } else { "" }
         );
+        if !self.optimized {
+            out.push_str(UNOPTIMIZED);
+        }
         let _ = writeln!(
             out,
             "{:<58} {:>12} {:>12} {:>12} {:>8} {:>7} {:>7} {:>6}",

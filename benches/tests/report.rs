@@ -89,7 +89,17 @@ fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
         let row = report.rows.iter().find(|r| r.id == t.row).expect("row");
         assert_eq!(t.measured, Some(row.traced - row.untraced), "{t:?}");
     }
-    assert!(report
-        .to_table()
-        .contains("handshake/default/tls13-ed25519-x25519"));
+    let table = report.to_table();
+    assert!(table.contains("handshake/default/tls13-ed25519-x25519"));
+    // A debug build's figures must say they are not speeds.
+    assert_eq!(report.optimized, !cfg!(debug_assertions));
+    assert_eq!(table.contains("UNOPTIMIZED BUILD"), cfg!(debug_assertions));
+    // Reports from before the field were all from release builds.
+    let mut older = value;
+    older.as_object_mut().unwrap().remove("optimized").unwrap();
+    assert!(
+        BenchReport::from_json(&older.to_string())
+            .unwrap()
+            .optimized
+    );
 }
