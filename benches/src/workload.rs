@@ -29,6 +29,8 @@ const HOST: &str = Pki::HOST;
 /// What the server sends after a priming handshake, so that a TLS 1.3
 /// client reads (and keeps) the tickets that follow the handshake.
 const PING: &[u8] = b"ping";
+/// How long a loopback socket waits for its peer before failing.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Time spent inside each side's calls.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -300,7 +302,7 @@ fn tcp_handshakes(server: SslContext, client: &SslConnector, n: u64) -> Result<T
         for _ in 0..n {
             let (tcp, _) = listener.accept()?;
             let start = Instant::now();
-            tcp.set_nodelay(true)?;
+            let tcp = with_timeouts(tcp)?;
             let mut tls = Ssl::new(&server)?
                 .accept(tcp)
                 .map_err(|e| BenchError::tls("loopback accept", e))?;
@@ -311,25 +313,43 @@ fn tcp_handshakes(server: SslContext, client: &SslConnector, n: u64) -> Result<T
         }
         Ok(spent)
     });
-    let mut spent = Duration::ZERO;
-    let mut one = [0u8; 1];
-    for _ in 0..n {
-        let start = Instant::now();
-        let tcp = TcpStream::connect(addr)?;
-        tcp.set_nodelay(true)?;
-        let mut tls = client
-            .connect(HOST, tcp)
-            .map_err(|e| BenchError::tls("loopback connect", e))?;
-        tls.ssl_read(&mut one)
-            .map_err(|e| BenchError::tls("loopback read", e))?;
-        drop(tls);
-        spent += start.elapsed();
+    let client_side = || -> Result<Duration, BenchError> {
+        let mut spent = Duration::ZERO;
+        let mut one = [0u8; 1];
+        for _ in 0..n {
+            let start = Instant::now();
+            let tcp = with_timeouts(TcpStream::connect(addr)?)?;
+            let mut tls = client
+                .connect(HOST, tcp)
+                .map_err(|e| BenchError::tls("loopback connect", e))?;
+            tls.ssl_read(&mut one)
+                .map_err(|e| BenchError::tls("loopback read", e))?;
+            drop(tls);
+            spent += start.elapsed();
+        }
+        Ok(spent)
+    };
+    let client_spent = client_side();
+    if client_spent.is_err() {
+        // The server may be waiting in accept for a connection that will
+        // not come; one closed at once ends the wait (its handshake then
+        // fails on end of file), so the join below cannot hang.
+        let _ = TcpStream::connect(addr);
     }
-    let server_spent = server_side.join().map_err(|_| BenchError::ServerThread)??;
+    let server_spent = server_side.join().map_err(|_| BenchError::ServerThread)?;
     Ok(Timing {
-        client: spent,
-        server: server_spent,
+        client: client_spent?,
+        server: server_spent?,
     })
+}
+
+/// A loopback socket that gives up on a peer silent for [`IO_TIMEOUT`],
+/// with Nagle off as a handshake's small writes want.
+fn with_timeouts(tcp: TcpStream) -> Result<TcpStream, BenchError> {
+    tcp.set_nodelay(true)?;
+    tcp.set_read_timeout(Some(IO_TIMEOUT))?;
+    tcp.set_write_timeout(Some(IO_TIMEOUT))?;
+    Ok(tcp)
 }
 
 /// Creates both `SSL`s and drives them to the end of the handshake,
@@ -449,6 +469,29 @@ mod tests {
         match w.run(1) {
             Err(BenchError::NotResumed { case, round: 0 }) => assert_eq!(case, kind.name()),
             other => panic!("expected NotResumed, got {other:?}"),
+        }
+    }
+
+    /// A client that refuses the server's certificate ends the loopback
+    /// run with its own reason, after the server's thread has ended.
+    #[test]
+    fn a_failed_loopback_handshake_ends_the_run_with_the_clients_reason() {
+        let (pki, stranger) = (Pki::generate().unwrap(), Pki::generate().unwrap());
+        let case = &config::HANDSHAKES[0];
+        let mut w = HandshakeWorkload::full(&pki, case, Config::Default, true).unwrap();
+        // A client that trusts another root.
+        w.client = config::contexts(&stranger, &Spec::full(*case, Config::Default, true))
+            .unwrap()
+            .1;
+        match w.run_over_loopback(5) {
+            Err(BenchError::Tls { during, source }) => {
+                assert_eq!(during, "loopback connect");
+                assert!(
+                    source.to_string().contains("certificate verify failed"),
+                    "{source}"
+                );
+            }
+            other => panic!("expected the client's verify failure, got {other:?}"),
         }
     }
 }
