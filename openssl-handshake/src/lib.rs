@@ -26,9 +26,10 @@
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! let addr = listener.local_addr()?;
 //! let client = thread::spawn(move || -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//!     // Connected first, so that the accept below returns whatever fails here.
+//!     let tcp = TcpStream::connect(addr)?;
 //!     let mut connector = SslConnector::builder(SslMethod::tls())?;
 //!     connector.set_verify(SslVerifyMode::NONE);
-//!     let tcp = TcpStream::connect(addr)?;
 //!     let mut tls = connector.build().connect("localhost", tcp)?;
 //!     tls.shutdown()?;
 //!     Ok(())
