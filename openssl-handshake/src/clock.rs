@@ -118,11 +118,6 @@ mod counter {
         at: timespec,
     }
 
-    // SAFETY: a timespec is two integers.
-    unsafe impl Send for Reading {}
-    // SAFETY: as above.
-    unsafe impl Sync for Reading {}
-
     #[inline]
     pub(super) fn read() -> u64 {
         // SAFETY: RDTSC exists on every x86_64 CPU and has no preconditions.
