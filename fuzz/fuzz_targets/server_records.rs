@@ -29,6 +29,8 @@ impl Write for Input<'_> {
     }
 }
 
+// The expects below fail only when OpenSSL cannot make a key, a context or
+// an SSL at all: the machine's fault, not an input's, and nothing to fuzz.
 fn server() -> &'static SslContext {
     static CTX: OnceLock<SslContext> = OnceLock::new();
     CTX.get_or_init(|| {
