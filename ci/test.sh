@@ -99,8 +99,8 @@ cargo test -q -p openssl-handshake --features tracing,metrics --test telemetry
 
 # The main job: every pairing with the external peers must end with 0 failed.
 # The debug harness `cargo test` built: the matrix's time goes to the peers'
-# processes and waits (67 s here against 69 s in release), and a release
-# tree would cost five more minutes of building.
+# processes and waits (67 to 93 s in debug, 69 s in release, on one host),
+# and a release tree would cost five more minutes of building.
 harness=target/debug/tls-harness
 peers=inproc,openssl-cli,gnutls-cli,rustls,botan,tlslite
 step "tls-harness matrix --peers $peers --external-scope full"
