@@ -61,6 +61,15 @@ pub enum HarnessError {
     /// The hostile suite could not be set up.
     #[error("hostile suite")]
     Hostile(#[from] crate::hostile::HostileError),
+    /// A scan's target never answered a hello: nothing listens there, or
+    /// it speaks no TLS, so there is nothing to judge.
+    #[error("cannot scan {target}: {reason}")]
+    ScanTarget {
+        /// The target as given.
+        target: String,
+        /// What the probes saw.
+        reason: String,
+    },
     /// A `scan --policy` could not be loaded.
     #[error(transparent)]
     Policy(#[from] crate::scan::policy::PolicyError),

@@ -24,6 +24,10 @@ pub struct Library {
     /// Every cipher suite of `ALL:@SECLEVEL=0` plus the TLS 1.3 suites,
     /// in the library's own order.
     pub suites: Vec<SuiteInfo>,
+    /// The suites that encrypt nothing (`eNULL`, which `ALL` leaves out):
+    /// never in the matrix, but a scan must find a server that accepts one.
+    #[serde(default)]
+    pub cleartext_suites: Vec<SuiteInfo>,
 }
 
 /// Whether the linked library can speak one protocol version.
@@ -106,11 +110,13 @@ impl Library {
                 missing: version_missing(v),
             })
             .collect();
+        let (suites, cleartext_suites) = enumerate_suites()?;
         Ok(Library {
             version_text: openssl::version::version().to_string(),
             version_number: openssl::version::number(),
             versions,
-            suites: enumerate_suites()?,
+            suites,
+            cleartext_suites,
         })
     }
 
@@ -200,8 +206,8 @@ impl std::io::Write for Sink {
 /// from `SSL_bytes_to_cipher_list` fed with every two-byte code: it returns
 /// each suite the library knows, disabled or not. A candidate is kept when
 /// the library accepts it alone as a cipher list (so its algorithms are
-/// available) and it is not an eNULL suite, which `ALL` leaves out.
-fn enumerate_suites() -> Result<Vec<SuiteInfo>, HarnessError> {
+/// available); eNULL suites, which `ALL` leaves out, come back apart.
+fn enumerate_suites() -> Result<(Vec<SuiteInfo>, Vec<SuiteInfo>), HarnessError> {
     let ctx = SslContext::builder(SslMethod::tls())?.build();
     let ssl = openssl::ssl::Ssl::new(&ctx)?;
     let mut codes = Vec::with_capacity(2 * 65536);
@@ -209,7 +215,7 @@ fn enumerate_suites() -> Result<Vec<SuiteInfo>, HarnessError> {
         codes.extend_from_slice(&code.to_be_bytes());
     }
     let lists = ssl.bytes_to_cipher_list(&codes, false)?;
-    let mut out = Vec::new();
+    let (mut out, mut cleartext) = (Vec::new(), Vec::new());
     for c in lists.suites.iter() {
         let version = match Version::from_openssl_name(c.version()) {
             Some(v) => v,
@@ -232,25 +238,30 @@ fn enumerate_suites() -> Result<Vec<SuiteInfo>, HarnessError> {
             enc: fields.enc,
             mac: fields.mac,
         };
-        if enabled_in_all(&info) {
+        if enables(&info, ":!eNULL") {
             out.push(info);
+        } else if enables(&info, "") {
+            cleartext.push(info);
         }
     }
     // Same order as `openssl ciphers`: TLS 1.3 first, then by id; stable
     // across runs, which keeps case ids and shards deterministic.
-    out.sort_by(|a, b| b.is_tls13().cmp(&a.is_tls13()).then(a.id.cmp(&b.id)));
-    out.dedup_by(|a, b| a.name == b.name);
-    Ok(out)
+    for list in [&mut out, &mut cleartext] {
+        list.sort_by(|a, b| b.is_tls13().cmp(&a.is_tls13()).then(a.id.cmp(&b.id)));
+        list.dedup_by(|a, b| a.name == b.name);
+    }
+    Ok((out, cleartext))
 }
 
-fn enabled_in_all(s: &SuiteInfo) -> bool {
+/// Whether `s`, followed by `filter`, is a cipher list the library accepts.
+fn enables(s: &SuiteInfo, filter: &str) -> bool {
     let Ok(mut b) = SslContextBuilder::new(SslMethod::tls()) else {
         return false;
     };
     if s.is_tls13() {
         b.set_ciphersuites(&s.name).is_ok()
     } else {
-        b.set_cipher_list(&format!("{}:!eNULL:@SECLEVEL=0", s.name))
+        b.set_cipher_list(&format!("{}{filter}:@SECLEVEL=0", s.name))
             .is_ok()
     }
 }
@@ -320,6 +331,8 @@ mod tests {
             assert!(!s.kx.is_empty() && !s.au.is_empty(), "{s:?}");
             assert!(s.enc != "None", "ALL excludes eNULL: {s:?}");
         }
+        assert!(lib.cleartext_suites.iter().all(|s| s.enc == "None"));
+        assert!(lib.cleartext_suites.iter().any(|s| s.name == "NULL-SHA256"));
         if let Some(s) = lib.suite("ECDHE-RSA-AES128-GCM-SHA256") {
             assert_eq!((s.kx.as_str(), s.au.as_str()), ("ECDH", "RSA"));
             assert_eq!(s.min_version, Version::Tls1_2);

@@ -412,9 +412,16 @@ fn a_silent_server_times_out() {
         "--out",
         out.to_str().expect("utf-8"),
     ]));
-    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+    // Nothing answered: the command fails, and still writes what it saw.
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("no probe got a ServerHello"),
+        "{}",
+        o.stderr
+    );
     let r: Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("json");
+    assert!(r["cannot_scan"].is_string(), "{}", r["cannot_scan"]);
     for v in r["findings"]["versions"].as_array().expect("versions") {
         if v["version"] == "ssl3" {
             continue;
@@ -430,6 +437,33 @@ fn a_silent_server_times_out() {
         assert_eq!(diagnosis(&r, &id)["cause"], "timed_out", "{id}");
     }
     drop(hold);
+}
+
+#[test]
+fn a_port_nothing_listens_on_cannot_be_scanned_nor_pass_a_policy() {
+    // A port that was just free: connecting is refused.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("p.toml");
+    std::fs::write(&policy, "forbid_suites = [\"AES128-SHA\"]\n").expect("policy");
+    let o = run(harness(&[
+        "scan",
+        &addr,
+        "--policy",
+        policy.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(
+        o.stderr
+            .contains(&format!("cannot scan {addr}: no connection could be made")),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stdout.contains("CANNOT SCAN"), "{}", o.stdout);
+    assert!(!o.stdout.contains("policy"), "{}", o.stdout);
 }
 
 #[test]

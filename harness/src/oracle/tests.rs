@@ -47,6 +47,7 @@ fn library(without_ssl3: bool) -> Library {
             })
             .collect(),
         suites: vec![ecdhe_rsa(), tls13()],
+        cleartext_suites: Vec::new(),
     }
 }
 

@@ -79,7 +79,11 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
         raw_bytes: a.raw_bytes,
     };
     let mut report = scan(&opts)?;
-    report.policy = policy.map(|p| p.check(&report.findings));
+    // Rules that forbid things would all pass a server that was never
+    // reached, so a policy is only checked against real findings.
+    if report.cannot_scan.is_none() {
+        report.policy = policy.map(|p| p.check(&report.findings));
+    }
     let ok = report.policy.as_ref().map_or(true, |p| p.ok());
     let text = render(&report, a.format);
     match &a.out {
@@ -105,5 +109,11 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
             eprintln!("policy {}: failed rules: {}", p.name, failed.join(", "));
         }
     }
-    Ok(ok)
+    match report.cannot_scan {
+        Some(reason) => Err(HarnessError::ScanTarget {
+            target: report.target,
+            reason,
+        }),
+        None => Ok(ok),
+    }
 }

@@ -227,6 +227,18 @@ impl Prober {
         attempt
     }
 
+    /// Every TLS 1.3 suite the linked OpenSSL implements, by id.
+    fn every_tls13_suite(&self) -> String {
+        let names: Vec<&str> = self
+            .library
+            .suites
+            .iter()
+            .filter(|s| s.is_tls13())
+            .map(|s| s.name.as_str())
+            .collect();
+        names.join(":")
+    }
+
     fn context(&self, offer: &Offer) -> Result<SslContextBuilder, String> {
         let e = |what: &str, err: openssl::error::ErrorStack| format!("{what}: {err}");
         let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|x| e("context", x))?;
@@ -258,9 +270,14 @@ impl Prober {
             .unwrap_or("ALL:COMPLEMENTOFALL");
         b.set_cipher_list(&format!("{list}:@SECLEVEL=0"))
             .map_err(|x| e("cipher list", x))?;
-        if let Some(s) = &offer.ciphersuites {
-            b.set_ciphersuites(s).map_err(|x| e("ciphersuites", x))?;
-        }
+        // OpenSSL's default TLS 1.3 list leaves out the CCM suites, so a
+        // server that allows only those would read as refusing TLS 1.3.
+        let suites = match &offer.ciphersuites {
+            Some(s) => s.clone(),
+            None => self.every_tls13_suite(),
+        };
+        b.set_ciphersuites(&suites)
+            .map_err(|x| e("ciphersuites", x))?;
         if let Some(g) = &offer.groups {
             b.set_groups_list(g).map_err(|x| e("groups", x))?;
         }

@@ -76,6 +76,7 @@ impl Hello {
                     let name = library
                         .suites
                         .iter()
+                        .chain(&library.cleartext_suites)
                         .find(|s| s.id == id)
                         .map(|s| s.name.clone())
                         .or_else(|| sh.cipher_suite.name.clone())

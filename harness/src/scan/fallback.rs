@@ -37,8 +37,15 @@ pub fn scan(p: &Prober, accepted: &[Version]) -> FallbackFinding {
     let [.., lower, _best] = accepted else {
         return FallbackFinding {
             supported: Verdict::NotApplicable,
-            detail: "the server accepts a single version; there is nothing to fall back from"
-                .into(),
+            detail: format!(
+                "the server accepts {} version{}; there is nothing to fall back from",
+                if accepted.is_empty() {
+                    "no"
+                } else {
+                    "a single"
+                },
+                if accepted.is_empty() { "s" } else { "" }
+            ),
             probes: Vec::new(),
         };
     };

@@ -134,6 +134,10 @@ pub struct ScanReport {
     pub connections: usize,
     /// Connections allowed at once.
     pub jobs: usize,
+    /// Why the findings say nothing about a TLS server: no connection
+    /// could be made, or no probe got a ServerHello. A policy is not
+    /// checked then, and the command exits 2.
+    pub cannot_scan: Option<String>,
     /// The findings, each naming its probes.
     pub findings: Findings,
     /// The policy check, when one was asked for.
@@ -182,6 +186,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         .map(|v| v.version)
         .collect();
 
+    let cannot_scan = unscannable(&prober, &version_attempts, &base);
     let cert_curve = base.chain.first().and_then(|c| groups::curve_group(c));
 
     // Round 2: enumerations and checks, all at once.
@@ -220,9 +225,30 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         wall_ms: started.elapsed().as_secs_f64() * 1e3,
         connections: prober.connections(),
         jobs: opts.jobs,
+        cannot_scan,
         findings,
         policy: None,
         probes: prober.into_records(),
+    })
+}
+
+/// Why the first round leaves nothing to scan: no connection was made, or
+/// no probe got a ServerHello (a plain-text service, or a server refusing
+/// every version this OpenSSL can offer). Findings drawn from that would
+/// be empty, and a policy of prohibitions would pass them.
+fn unscannable(p: &Prober, versions: &[conn::Attempt], base: &conn::Attempt) -> Option<String> {
+    if versions
+        .iter()
+        .chain([base])
+        .any(|a| a.hello.version.is_some())
+    {
+        return None;
+    }
+    let seen = base.error.as_deref().unwrap_or("no ServerHello");
+    Some(if p.connections() == 0 {
+        format!("no connection could be made ({seen}); is the server up and the port right?")
+    } else {
+        format!("no probe got a ServerHello, at any version ({seen}); is this port a TLS service?")
     })
 }
 

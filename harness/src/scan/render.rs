@@ -86,10 +86,15 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
                 s.anonymous.join(", ")
             )
         };
+        let cleartext = if s.cleartext.is_empty() {
+            String::new()
+        } else {
+            format!("; no encryption at all: {}", s.cleartext.join(", "))
+        };
         row(
             "suites",
             s.version.display().into(),
-            format!("{} ({order}){anonymous}", list(&s.accepted)),
+            format!("{} ({order}){anonymous}{cleartext}", list(&s.accepted)),
             &s.probes,
         );
     }
@@ -324,7 +329,7 @@ fn table(r: &ScanReport) -> String {
 }
 
 fn header(r: &ScanReport) -> String {
-    format!(
+    let mut s = format!(
         "scan {} (SNI {}) with {}: {} connections, {:.0} ms, {} at once\n\n",
         r.target,
         r.servername.as_deref().unwrap_or("none"),
@@ -332,7 +337,11 @@ fn header(r: &ScanReport) -> String {
         r.connections,
         r.wall_ms,
         r.jobs
-    )
+    );
+    if let Some(reason) = &r.cannot_scan {
+        let _ = writeln!(s, "CANNOT SCAN: {reason}\n");
+    }
+    s
 }
 
 fn outcome(o: RuleOutcome) -> &'static str {
@@ -395,13 +404,22 @@ fn junit(r: &ScanReport) -> String {
         .filter(|x| x.outcome == RuleOutcome::Fail)
         .count();
     let findings = rows(r);
+    let unreached = usize::from(r.cannot_scan.is_some());
     let _ = writeln!(
         s,
-        "<testsuites name=\"tls-harness scan {}\" tests=\"{}\" failures=\"{failures}\" time=\"{:.3}\">",
+        "<testsuites name=\"tls-harness scan {}\" tests=\"{}\" failures=\"{}\" time=\"{:.3}\">",
         escape(&r.target),
-        rules.len() + findings.len(),
+        rules.len() + findings.len() + unreached,
+        failures + unreached,
         r.wall_ms / 1e3
     );
+    if let Some(reason) = &r.cannot_scan {
+        let _ = writeln!(
+            s,
+            "  <testsuite name=\"scan\" tests=\"1\" failures=\"1\">\n    <testcase classname=\"scan\" name=\"the target answers TLS\">\n      <failure message=\"{}\" type=\"cannot_scan\"/>\n    </testcase>\n  </testsuite>",
+            escape(reason)
+        );
+    }
     if let Some(p) = &r.policy {
         let _ = writeln!(
             s,

@@ -31,7 +31,7 @@ pub fn from_versions(attempts: &[Attempt]) -> RenegotiationFinding {
     if old.is_empty() {
         return RenegotiationFinding {
             secure: Verdict::NotApplicable,
-            detail: "no TLS 1.2-or-older handshake: TLS 1.3 has no renegotiation".into(),
+            detail: "no TLS 1.2-or-older ServerHello, and TLS 1.3 has no renegotiation".into(),
             probes: Vec::new(),
         };
     }

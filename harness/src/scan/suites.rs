@@ -28,6 +28,9 @@ pub struct SuiteFinding {
     /// The accepted suites that authenticate no server (`ADH-*`,
     /// `AECDH-*`), in the same order.
     pub anonymous: Vec<String>,
+    /// The accepted suites that encrypt nothing (`NULL-*`, eNULL), in the
+    /// same order.
+    pub cleartext: Vec<String>,
     /// Why the enumeration stopped, in the last probe's words.
     pub stopped: String,
     /// The probes, in order.
@@ -45,14 +48,17 @@ pub fn scan(p: &Prober, accepted: &[Version]) -> Vec<SuiteFinding> {
     })
 }
 
-/// The suites a client can offer at `v`: PSK and SRP suites need
-/// credentials the scan does not have.
+/// The suites a client can offer at `v`, those that encrypt nothing
+/// last: PSK and SRP suites need credentials the scan does not have.
 fn candidates(p: &Prober, v: Version) -> Vec<&SuiteInfo> {
-    p.library()
-        .suites
-        .iter()
+    known(p)
         .filter(|s| s.allows(v) && !s.needs_psk() && s.kx != "SRP")
         .collect()
+}
+
+fn known(p: &Prober) -> impl Iterator<Item = &SuiteInfo> {
+    let lib = p.library();
+    lib.suites.iter().chain(&lib.cleartext_suites)
 }
 
 fn offer(v: Version, suites: &[&SuiteInfo]) -> Offer {
@@ -79,6 +85,7 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
         server_order: None,
         dh_bits: Vec::new(),
         anonymous: Vec::new(),
+        cleartext: Vec::new(),
         stopped: String::new(),
         probes: Vec::new(),
     };
@@ -101,6 +108,9 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
                 if s.is_anonymous() {
                     f.anonymous.push(s.name.clone());
                 }
+                if s.enc == "None" {
+                    f.cleartext.push(s.name.clone());
+                }
                 f.accepted.push(s.name.clone());
                 f.iana.push(s.standard_name.clone().unwrap_or_default());
             }
@@ -120,12 +130,11 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
         f.stopped = "every suite the linked OpenSSL offers was accepted".into();
     }
     if f.accepted.len() >= 2 {
-        let all = &p.library().suites;
         let reversed: Vec<&SuiteInfo> = f
             .accepted
             .iter()
             .rev()
-            .filter_map(|n| all.iter().find(|s| &s.name == n))
+            .filter_map(|n| known(p).find(|s| &s.name == n))
             .collect();
         let id = format!("suites/{}/order", v.id());
         let a = p.run(&id, &offer(v, &reversed), None);

@@ -1,0 +1,429 @@
+//! Checking a scan's findings against a policy: one [`RuleResult`] per
+//! rule the policy sets.
+
+use super::{Policy, PolicyResult, RuleOutcome, RuleResult};
+use crate::case::Version;
+use crate::scan::suites::SuiteFinding;
+use crate::scan::{Findings, Verdict};
+
+/// Which of a version's accepted suites a rule is about.
+type SuitesOf = fn(&SuiteFinding) -> &Vec<String>;
+
+impl Policy {
+    /// Checks every rule that is set.
+    pub fn check(&self, f: &Findings) -> PolicyResult {
+        let mut rules = Vec::new();
+        let accepted: Vec<Version> = f
+            .versions
+            .iter()
+            .filter(|v| v.accepted == Verdict::Yes)
+            .map(|v| v.version)
+            .collect();
+        let version_probes: Vec<String> =
+            f.versions.iter().flat_map(|v| v.probes.clone()).collect();
+        let mut rule = |rule: &str, failed: Option<String>, ok: String, probes: &[String]| {
+            rules.push(RuleResult {
+                rule: rule.to_owned(),
+                outcome: if failed.is_some() {
+                    RuleOutcome::Fail
+                } else {
+                    RuleOutcome::Pass
+                },
+                detail: failed.unwrap_or(ok),
+                probes: probes.to_vec(),
+            });
+        };
+        let names = |vs: &[Version]| {
+            vs.iter()
+                .map(|v| v.display())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(min) = self.min_version {
+            let low: Vec<Version> = accepted.iter().copied().filter(|v| *v < min).collect();
+            let failed = (!low.is_empty())
+                .then(|| format!("accepts {}, below {}", names(&low), min.display()));
+            rule(
+                "min_version",
+                failed,
+                format!("accepts {}", names(&accepted)),
+                &version_probes,
+            );
+        }
+        if let Some(max) = self.max_version {
+            let high: Vec<Version> = accepted.iter().copied().filter(|v| *v > max).collect();
+            let failed = (!high.is_empty())
+                .then(|| format!("accepts {}, above {}", names(&high), max.display()));
+            rule(
+                "max_version",
+                failed,
+                format!("accepts {}", names(&accepted)),
+                &version_probes,
+            );
+        }
+
+        // Each suite once, however many versions accept it.
+        let mut suites: Vec<(String, Option<String>)> = Vec::new();
+        for (n, i) in f.suites.iter().flat_map(|s| s.accepted.iter().zip(&s.iana)) {
+            if !suites.iter().any(|(seen, _)| seen == n) {
+                suites.push((n.clone(), (!i.is_empty()).then(|| i.clone())));
+            }
+        }
+        let suite_probes: Vec<String> = f.suites.iter().flat_map(|s| s.probes.clone()).collect();
+        let is =
+            |(o, i): &(String, Option<String>), want: &str| o == want || i.as_deref() == Some(want);
+        if let Some(allowed) = &self.allowed_suites {
+            let extra: Vec<&str> = suites
+                .iter()
+                .filter(|s| !allowed.iter().any(|a| is(s, a)))
+                .map(|s| s.0.as_str())
+                .collect();
+            let failed = (!extra.is_empty())
+                .then(|| format!("accepts suites outside the policy: {}", extra.join(", ")));
+            rule(
+                "allowed_suites",
+                failed,
+                format!("{} suites, all allowed", suites.len()),
+                &suite_probes,
+            );
+        }
+        if !self.forbid_suites.is_empty() {
+            let bad: Vec<&str> = self
+                .forbid_suites
+                .iter()
+                .filter(|want| suites.iter().any(|s| is(s, want)))
+                .map(String::as_str)
+                .collect();
+            let failed =
+                (!bad.is_empty()).then(|| format!("accepts forbidden suites: {}", bad.join(", ")));
+            rule(
+                "forbid_suites",
+                failed,
+                "no forbidden suite accepted".into(),
+                &suite_probes,
+            );
+        }
+        // Suites forbidden for what they lack: (rule, on, the suites, why).
+        let lacking: [(_, _, SuitesOf, _); 2] = [
+            (
+                "forbid_anonymous_suites",
+                self.forbid_anonymous_suites,
+                |s| &s.anonymous,
+                ("authenticate no server", "anonymous"),
+            ),
+            (
+                "forbid_cleartext_suites",
+                self.forbid_cleartext_suites,
+                |s| &s.cleartext,
+                ("encrypt nothing", "cleartext"),
+            ),
+        ];
+        for (name, _, of, (what, kind)) in lacking.into_iter().filter(|c| c.1 == Some(true)) {
+            let bad = once(f.suites.iter().flat_map(of));
+            let failed = (!bad.is_empty())
+                .then(|| format!("accepts suites that {what}: {}", bad.join(", ")));
+            rule(
+                name,
+                failed,
+                format!("no {kind} suite accepted"),
+                &suite_probes,
+            );
+        }
+        if !self.require_suites.is_empty() {
+            let missing: Vec<&str> = self
+                .require_suites
+                .iter()
+                .filter(|want| !suites.iter().any(|s| is(s, want)))
+                .map(String::as_str)
+                .collect();
+            let failed =
+                (!missing.is_empty()).then(|| format!("does not accept: {}", missing.join(", ")));
+            rule(
+                "require_suites",
+                failed,
+                "every required suite accepted".into(),
+                &suite_probes,
+            );
+        }
+
+        // Groups accepted at any version.
+        let mut groups: Vec<String> = Vec::new();
+        for g in f.groups.iter().flat_map(|g| &g.accepted) {
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+        let gp: &Vec<String> = &f.groups.iter().flat_map(|g| g.probes.clone()).collect();
+        let has = |want: &str| groups.iter().any(|g| g == &canonical_group(want));
+        if let Some(allowed) = &self.allowed_groups {
+            let allowed: Vec<String> = allowed.iter().map(|g| canonical_group(g)).collect();
+            let extra: Vec<&str> = groups
+                .iter()
+                .filter(|g| !allowed.contains(g))
+                .map(String::as_str)
+                .collect();
+            let failed = (!extra.is_empty())
+                .then(|| format!("accepts groups outside the policy: {}", extra.join(", ")));
+            rule(
+                "allowed_groups",
+                failed,
+                format!("accepts {}", groups.join(", ")),
+                gp,
+            );
+        }
+        if !self.forbid_groups.is_empty() {
+            let bad: Vec<&str> = self
+                .forbid_groups
+                .iter()
+                .filter(|g| has(g))
+                .map(String::as_str)
+                .collect();
+            let failed =
+                (!bad.is_empty()).then(|| format!("accepts forbidden groups: {}", bad.join(", ")));
+            rule(
+                "forbid_groups",
+                failed,
+                format!("accepts {}", groups.join(", ")),
+                gp,
+            );
+        }
+        if !self.require_groups.is_empty() {
+            let missing: Vec<&str> = self
+                .require_groups
+                .iter()
+                .filter(|g| !has(g))
+                .map(String::as_str)
+                .collect();
+            let failed =
+                (!missing.is_empty()).then(|| format!("does not accept: {}", missing.join(", ")));
+            rule(
+                "require_groups",
+                failed,
+                format!("accepts {}", groups.join(", ")),
+                gp,
+            );
+        }
+
+        let leaf = f.chain.certificates.first();
+        let cp = &f.chain.probes;
+        if let Some(types) = &self.certificate_types {
+            let kind = leaf.map(|c| key_kind(&c.key_algorithm));
+            let failed = match kind {
+                Some(k) if types.iter().any(|t| t.eq_ignore_ascii_case(k)) => None,
+                Some(k) => Some(format!(
+                    "the leaf key is {k}; the policy allows {}",
+                    types.join(", ")
+                )),
+                None => Some("no certificate was received".into()),
+            };
+            rule(
+                "certificate_types",
+                failed,
+                format!("the leaf key is {}", kind.unwrap_or("?")),
+                cp,
+            );
+        }
+        if let Some(curves) = &self.certificate_curves {
+            let curve = leaf.and_then(|c| c.key.split_whitespace().nth(2).map(str::to_owned));
+            let failed = match &curve {
+                Some(c) if !curves.contains(c) => Some(format!(
+                    "the leaf's curve is {c}; the policy allows {}",
+                    curves.join(", ")
+                )),
+                _ => None,
+            };
+            rule(
+                "certificate_curves",
+                failed,
+                format!(
+                    "leaf curve: {}",
+                    curve.as_deref().unwrap_or("none (not ECDSA)")
+                ),
+                cp,
+            );
+        }
+        if let Some(allowed) = &self.certificate_signatures {
+            let signature = leaf.map(|c| c.signature_algorithm.as_str());
+            let failed = match signature {
+                Some(s) if allowed.iter().any(|a| a == s) => None,
+                Some(s) => Some(format!(
+                    "the leaf is signed with {s}; the policy allows {}",
+                    allowed.join(", ")
+                )),
+                None => Some("no certificate was received".into()),
+            };
+            rule(
+                "certificate_signatures",
+                failed,
+                format!("the leaf is signed with {}", signature.unwrap_or("?")),
+                cp,
+            );
+        }
+        if let Some(min) = self.min_rsa_bits {
+            let rsa = leaf.filter(|c| key_kind(&c.key_algorithm) == "rsa");
+            let failed = rsa
+                .filter(|c| c.key_bits < min)
+                .map(|c| format!("RSA key of {} bits, below {min}", c.key_bits));
+            rule(
+                "min_rsa_bits",
+                failed,
+                rsa.map_or("the leaf key is not RSA".into(), |c| {
+                    format!("RSA key of {} bits", c.key_bits)
+                }),
+                cp,
+            );
+        }
+        if let Some(min) = self.min_dh_bits {
+            let small = once(
+                f.dh.suites
+                    .iter()
+                    .filter(|(_, _, b)| *b < min)
+                    .map(|(_, suite, _)| suite),
+            );
+            let failed =
+                f.dh.min_bits
+                    .filter(|b| *b < min)
+                    .map(|b| format!("DH prime of {b} bits, below {min}: {}", small.join(", ")));
+            let ok = f.dh.min_bits.map_or("no DHE suite accepted".into(), |b| {
+                format!("smallest DH prime {b} bits")
+            });
+            rule("min_dh_bits", failed, ok, &f.dh.probes);
+        }
+        if let Some(max) = self.max_certificate_lifespan_days {
+            let life = leaf.and_then(|c| c.lifespan_days);
+            let failed = life
+                .filter(|d| *d > max)
+                .map(|d| format!("the leaf is valid for {d} days, more than {max}"));
+            rule(
+                "max_certificate_lifespan_days",
+                failed,
+                format!(
+                    "the leaf is valid for {} days",
+                    life.map_or("?".into(), |d| d.to_string())
+                ),
+                cp,
+            );
+        }
+        if let Some(min) = self.min_days_to_expiry {
+            let days = f.chain.leaf_days_to_expiry;
+            let failed = match days {
+                Some(d) if d < min => {
+                    Some(format!("the leaf expires in {d} days, fewer than {min}"))
+                }
+                None => Some("no certificate was received".into()),
+                _ => None,
+            };
+            rule(
+                "min_days_to_expiry",
+                failed,
+                format!("the leaf expires in {} days", days.unwrap_or_default()),
+                cp,
+            );
+        }
+        if self.require_valid_certificate == Some(true) {
+            let failed = match &f.chain.handshake_verify {
+                Some((0, _)) => None,
+                Some((code, text)) => Some(format!("verify error {code}: {text}")),
+                None => Some(format!("no verify result: {}", f.chain.chain_verify.1)),
+            };
+            rule(
+                "require_valid_certificate",
+                failed,
+                "the chain verifies for the name".into(),
+                cp,
+            );
+        }
+        if self.require_fallback_scsv == Some(true) {
+            let fb = &f.fallback_scsv;
+            let failed = matches!(fb.supported, Verdict::No | Verdict::NotTestable)
+                .then(|| fb.detail.clone());
+            rule(
+                "require_fallback_scsv",
+                failed,
+                fb.detail.clone(),
+                &fb.probes,
+            );
+        }
+        if self.require_secure_renegotiation == Some(true) {
+            let r = &f.renegotiation;
+            let failed =
+                matches!(r.secure, Verdict::No | Verdict::NotTestable).then(|| r.detail.clone());
+            rule(
+                "require_secure_renegotiation",
+                failed,
+                r.detail.clone(),
+                &r.probes,
+            );
+        }
+        if let Some(warn) = self.max_days_to_expiry_warning {
+            let days = f.chain.leaf_days_to_expiry;
+            let soon = days.is_some_and(|d| d < warn);
+            rules.push(RuleResult {
+                rule: "max_days_to_expiry_warning".into(),
+                outcome: if soon {
+                    RuleOutcome::Warn
+                } else {
+                    RuleOutcome::Pass
+                },
+                detail: match days {
+                    Some(d) if soon => format!("the leaf expires in {d} days, within {warn}"),
+                    Some(d) => format!("the leaf expires in {d} days"),
+                    None => "no certificate was received".into(),
+                },
+                probes: cp.clone(),
+            });
+        }
+        PolicyResult {
+            name: self.name.clone().unwrap_or_else(|| "policy".into()),
+            rules,
+        }
+    }
+}
+
+/// Each name once, in first-seen order: a suite accepted at several
+/// versions is one thing to reconfigure.
+fn once<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for n in names {
+        if !out.contains(&n.as_str()) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// Group names as the scan reports them (IANA), from OpenSSL's aliases.
+fn canonical_group(name: &str) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "p-256" | "prime256v1" | "secp256r1" => "secp256r1".into(),
+        "p-384" | "secp384r1" => "secp384r1".into(),
+        "p-521" | "secp521r1" => "secp521r1".into(),
+        "x25519" => "x25519".into(),
+        "x448" => "x448".into(),
+        _ => name.to_owned(),
+    }
+}
+
+/// "rsa", "ecdsa", "ed25519", ... from a key algorithm's long name.
+fn key_kind(algorithm: &str) -> &'static str {
+    match algorithm {
+        "rsaEncryption" | "RSA" => "rsa",
+        "rsassaPss" | "RSASSA-PSS" => "rsa-pss",
+        "id-ecPublicKey" => "ecdsa",
+        "ED25519" => "ed25519",
+        "ED448" => "ed448",
+        "dsaEncryption" => "dsa",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_aliases_meet() {
+        assert_eq!(canonical_group("P-256"), canonical_group("prime256v1"));
+        assert_eq!(canonical_group("secp384r1"), canonical_group("P-384"));
+    }
+}
