@@ -61,6 +61,14 @@ pub enum HarnessError {
     /// The hostile suite could not be set up.
     #[error("hostile suite")]
     Hostile(#[from] crate::hostile::HostileError),
+    /// A peer named in `--peers` cannot run here (its tool is missing).
+    #[error("--peers {peer}: {reason}; install it, or pass --allow-unavailable-peers to report its cases as unsupported")]
+    PeerUnavailable {
+        /// The peer kind.
+        peer: String,
+        /// Why it cannot run, as the peer found it.
+        reason: String,
+    },
     /// A scan's target never answered a hello: nothing listens there, or
     /// it speaks no TLS, so there is nothing to judge.
     #[error("cannot scan {target}: {reason}")]

@@ -48,6 +48,9 @@ pub struct MatrixOptions {
     pub command: Option<CommandSpec>,
     /// Where failed cases' pcapng files go (`--artifacts`).
     pub artifacts: Option<std::path::PathBuf>,
+    /// Report a peer that cannot run here as unsupported cases rather than
+    /// refusing to run: a CI job that names a peer must not pass without it.
+    pub allow_unavailable_peers: bool,
 }
 
 /// Which cases the pairings with an external peer run.
@@ -120,6 +123,9 @@ pub struct PairingPlan {
 /// declarations, without running anything.
 pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> {
     let (library, cases) = plan()?;
+    opts.filter
+        .check(&cases, &library)
+        .map_err(HarnessError::Usage)?;
     let planned: Vec<Planned> = cases
         .into_iter()
         .enumerate()
@@ -180,6 +186,16 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
             (_, None) => continue,
         };
         peers.push(peer);
+    }
+    if !opts.allow_unavailable_peers {
+        for p in &peers {
+            if let Err(reason) = p.capabilities().available {
+                return Err(HarnessError::PeerUnavailable {
+                    peer: p.kind().to_string(),
+                    reason,
+                });
+            }
+        }
     }
     let find = |k: PeerKind| peers.iter().find(|p| p.kind() == k).cloned();
     let verify = expected_verify_error;

@@ -130,3 +130,85 @@ fn a_refused_certificate_and_a_mismatched_key_say_so() {
         o.stderr
     );
 }
+
+/// A misspelt filter value would run nothing and pass: it is refused,
+/// naming the value and the ones that exist.
+#[test]
+fn a_filter_that_selects_nothing_is_refused() {
+    for (flag, value, known) in [
+        ("--keys", "ecdsa-p265", "ecdsa-p256"),
+        ("--options", "nosuch", "mtls"),
+        ("--suites", "^NOMATCH$", "IANA"),
+    ] {
+        let o = run(harness(&["matrix", "--list", flag, value]));
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", o.stdout);
+        assert!(o.stderr.contains(flag), "{}", o.stderr);
+        assert!(o.stderr.contains(value), "{}", o.stderr);
+        assert!(o.stderr.contains(known), "{}", o.stderr);
+    }
+    // Each value exists, but no case has both.
+    let o = run(harness(&[
+        "matrix",
+        "--list",
+        "--keys",
+        "psk",
+        "--options",
+        "mtls",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(o.stderr.contains("together select no case"), "{}", o.stderr);
+}
+
+/// A peer named in --peers that cannot run fails the run unless told
+/// otherwise; a CI job that asked for it must not pass without it.
+#[test]
+fn a_named_peer_that_cannot_run_stops_the_matrix() {
+    let args = [
+        "matrix",
+        "--list",
+        "--peers",
+        "tlslite",
+        "--versions",
+        "tls1_3",
+        "--keys",
+        "rsa2048",
+        "--options",
+        "default",
+    ];
+    let mut c = harness(&args);
+    c.env("TLS_HARNESS_TLSLITE_PYTHON", "/nonexistent/python");
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(o.stderr.contains("--peers tlslite"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("--allow-unavailable-peers"),
+        "{}",
+        o.stderr
+    );
+
+    let mut c = harness(&args);
+    c.arg("--allow-unavailable-peers")
+        .env("TLS_HARNESS_TLSLITE_PYTHON", "/nonexistent/python");
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+    assert!(o.stdout.contains("unsupported: "), "{}", o.stdout);
+}
+
+/// Where the report goes is checked before the run, not after it.
+#[test]
+fn an_unwritable_report_path_is_refused_before_the_run() {
+    let o = run(harness(&["matrix", "--out", "/nonexistent/dir/r.json"]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(
+        o.stderr.contains("/nonexistent/dir is not a directory"),
+        "{}",
+        o.stderr
+    );
+    let o = run(harness(&["matrix", "--jobs", "0"]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(
+        o.stderr.contains("--jobs must be at least 1"),
+        "{}",
+        o.stderr
+    );
+}

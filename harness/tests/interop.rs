@@ -69,6 +69,7 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
         progress: false,
         external_scope: ExternalScope::Subset,
         artifacts: None,
+        allow_unavailable_peers: false,
         command: None,
     };
     let report = run_matrix(&opts).expect("the matrix runs");
@@ -169,6 +170,7 @@ fn a_command_peer_plays_the_server_it_is_given() {
         progress: false,
         external_scope: ExternalScope::Subset,
         artifacts: None,
+        allow_unavailable_peers: false,
         command: Some(spec),
     };
     let report = run_matrix(&opts).expect("the matrix runs");

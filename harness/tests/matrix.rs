@@ -161,6 +161,21 @@ fn shards_merge_back_into_the_whole() {
         |r: &harness::report::Report| r.results.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&merged), ids(&whole));
     assert_eq!(merged.summary, whole.summary);
+
+    // An incomplete or repeated set would read as a smaller whole run.
+    for (given, why) in [
+        (vec![&files[0]], "shard 2/2 is missing"),
+        (
+            vec![&files[0], &files[0], &files[1]],
+            "shard 1/2 was given more than once",
+        ),
+    ] {
+        let mut cmd = Command::new(common::BIN);
+        cmd.arg("merge").args(given);
+        let o = run(cmd);
+        assert_eq!(o.status.code(), Some(2), "{why}: {}", o.stdout);
+        assert!(o.stderr.contains(why), "{}", o.stderr);
+    }
 }
 
 #[test]

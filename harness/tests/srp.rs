@@ -47,6 +47,7 @@ fn srp_suites_negotiate_with_gnutls_both_ways_and_a_wrong_password_gets_bad_reco
         progress: false,
         external_scope: ExternalScope::Full,
         artifacts: None,
+        allow_unavailable_peers: false,
         command: None,
     };
     let report = run_matrix(&opts).expect("the matrix runs");

@@ -71,6 +71,10 @@ pub(crate) struct MatrixArgs {
     /// decrypts TLS 1.3. Each failed case's report names its file.
     #[arg(long, value_name = "DIR")]
     artifacts: Option<PathBuf>,
+    /// Run even when a peer named in --peers cannot run here (its tool is
+    /// missing), reporting its cases as unsupported; without this, exit 2.
+    #[arg(long)]
+    allow_unavailable_peers: bool,
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
@@ -99,6 +103,21 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    if jobs == 0 {
+        return Err(HarnessError::Usage("--jobs must be at least 1".into()));
+    }
+    // Where the results go is checked before a run that may take minutes.
+    if let Some(dir) = a.out.as_ref().and_then(|p| p.parent()) {
+        if !dir.as_os_str().is_empty() && !dir.is_dir() {
+            return Err(HarnessError::Usage(format!(
+                "--out: {} is not a directory",
+                dir.display()
+            )));
+        }
+    }
+    if let Some(dir) = &a.artifacts {
+        std::fs::create_dir_all(dir).map_err(|e| HarnessError::writing(dir, e))?;
+    }
     let mut peers = a.peers;
     if a.peer_cmd.is_some() && !peers.contains(&PeerKind::Command) {
         peers.push(PeerKind::Command);
@@ -114,6 +133,7 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
         external_scope: a.external_scope,
         artifacts: a.artifacts,
+        allow_unavailable_peers: a.allow_unavailable_peers,
     };
     if a.list {
         return list(&opts, a.format, a.out.as_ref()).map(|_| true);

@@ -35,12 +35,7 @@ impl Filter {
             }
         }
         if let Some(re) = &self.suites {
-            let names = case.suite.iter().flat_map(|n| {
-                let std = library.suite(n).and_then(|s| s.standard_name.clone());
-                std::iter::once(n.clone()).chain(std)
-            });
-            let hit = names.into_iter().any(|n| re.is_match(&n));
-            if !hit {
+            if !suite_matches(re, case, library) {
                 return Some(format!("left out by --suites {:?}", re.as_str()));
             }
         }
@@ -59,6 +54,57 @@ impl Filter {
         }
         None
     }
+}
+
+impl Filter {
+    /// Refuses a `--keys`, `--options` or `--suites` value that selects no
+    /// case of `cases`, and filters that together select none: a misspelt
+    /// filter would otherwise run nothing and pass.
+    pub fn check(&self, cases: &[Case], library: &Library) -> Result<(), String> {
+        let each_known = |flag: &str, wanted: &[String], of: fn(&Case) -> &str| {
+            let Some(w) = wanted
+                .iter()
+                .find(|w| !cases.iter().any(|c| family_match(of(c), w)))
+            else {
+                return Ok(());
+            };
+            let mut known: Vec<&str> = cases.iter().map(of).collect();
+            known.sort_unstable();
+            known.dedup();
+            Err(format!(
+                "{flag} {w}: no case has it (known: {})",
+                known.join(", ")
+            ))
+        };
+        if let Some(keys) = &self.keys {
+            each_known("--keys", keys, |c| &c.key)?;
+        }
+        if let Some(options) = &self.options {
+            each_known("--options", options, |c| &c.option)?;
+        }
+        if let Some(re) = &self.suites {
+            if !cases.iter().any(|c| suite_matches(re, c, library)) {
+                return Err(format!(
+                    "--suites {:?} matches no suite of the matrix (OpenSSL or IANA names)",
+                    re.as_str()
+                ));
+            }
+        }
+        if !cases.iter().any(|c| self.skip_reason(c, library).is_none()) {
+            return Err(
+                "--versions, --suites, --keys and --options together select no case".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Whether the case's suite, by OpenSSL or IANA name, matches `re`.
+fn suite_matches(re: &Regex, case: &Case, library: &Library) -> bool {
+    case.suite.iter().any(|n| {
+        let std = library.suite(n).and_then(|s| s.standard_name.as_deref());
+        re.is_match(n) || std.is_some_and(|s| re.is_match(s))
+    })
 }
 
 /// `value` is `wanted` or belongs to its family: "resume" selects

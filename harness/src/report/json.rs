@@ -30,18 +30,31 @@ pub fn parse(text: &str, path: &Path) -> Result<Report, HarnessError> {
 }
 
 /// Joins shard reports into one: results in matrix order, counts summed,
-/// wall time the longest shard's. Shards must come from the same OpenSSL
-/// and may not disagree about a case.
+/// wall time the longest shard's. The reports must be shards 1 to N of
+/// one N, each once, from the same OpenSSL, peers and transport, and may
+/// not disagree about a case: a merge that lacks a shard would read as a
+/// whole run with fewer cases.
 pub fn merge(mut reports: Vec<Report>) -> Result<Report, HarnessError> {
+    check_shards(&reports)?;
     let Some(mut merged) = reports.pop() else {
         return Err(HarnessError::Merge("no reports given".into()));
     };
     for r in reports {
+        let differs = |what: &str, a: String, b: String| {
+            HarnessError::Merge(format!("shards ran with different {what} ({a} and {b})"))
+        };
         if r.openssl != merged.openssl {
-            return Err(HarnessError::Merge(format!(
-                "shards ran against different OpenSSL builds ({} and {})",
-                r.openssl, merged.openssl
-            )));
+            return Err(differs("OpenSSL builds", r.openssl, merged.openssl));
+        }
+        if r.peers != merged.peers {
+            return Err(differs(
+                "peers",
+                r.peers.join(", "),
+                merged.peers.join(", "),
+            ));
+        }
+        if r.transport != merged.transport {
+            return Err(differs("transports", r.transport, merged.transport));
         }
         merged.wall_ms = merged.wall_ms.max(r.wall_ms);
         merged.results.extend(r.results);
@@ -59,4 +72,41 @@ pub fn merge(mut reports: Vec<Report>) -> Result<Report, HarnessError> {
     merged.shard = None;
     merged.recount();
     Ok(merged)
+}
+
+/// Every report is a shard of the same count, and each shard is there once.
+fn check_shards(reports: &[Report]) -> Result<(), HarnessError> {
+    let mut shards = Vec::new();
+    for r in reports {
+        let Some([k, n]) = r.shard else {
+            return Err(HarnessError::Merge(
+                "a report of a whole run (no --shard) has nothing to be merged with".into(),
+            ));
+        };
+        shards.push((k, n));
+    }
+    let Some(&(_, n)) = shards.first() else {
+        return Ok(());
+    };
+    if let Some(&(k, other)) = shards.iter().find(|s| s.1 != n) {
+        return Err(HarnessError::Merge(format!(
+            "shard {k}/{other} and shards of {n} split the matrix differently"
+        )));
+    }
+    for k in 1..=n {
+        match shards.iter().filter(|s| s.0 == k).count() {
+            0 => {
+                return Err(HarnessError::Merge(format!(
+                    "shard {k}/{n} is missing: pass every shard of the run"
+                )))
+            }
+            1 => {}
+            _ => {
+                return Err(HarnessError::Merge(format!(
+                    "shard {k}/{n} was given more than once"
+                )))
+            }
+        }
+    }
+    Ok(())
 }
