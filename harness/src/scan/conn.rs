@@ -380,6 +380,12 @@ impl Prober {
                 let chain = chain_of(s.ssl());
                 let session = SavedSession::of(s.ssl());
                 let negotiated = trace.as_ref().and_then(|t| t.negotiated.clone());
+                // The ticket wait's deadline has passed: without a new one
+                // the close_notify is never written, and a server that
+                // sees the connection end without it drops the session
+                // from its cache (`s_server -no_ticket`'s stateful TLS 1.3
+                // tickets read as no resumption at all).
+                s.get_mut().deadline = Instant::now() + self.limits.io;
                 let _ = s.shutdown();
                 Ok(Attempt {
                     id: id.to_owned(),

@@ -192,6 +192,8 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
         .filter(|g| library.group_known(g.openssl))
         .collect();
     let mut order = Vec::new();
+    // At TLS 1.3: what a usable key share does to the server's order.
+    let mut key_share = None;
     // What the anchor case means when the server follows the client's order.
     let mut hidden = None;
     // The certificate's curve, once found accepted (TLS 1.2 only).
@@ -252,17 +254,70 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
             Some(g) if g == order[1].id => Some(false),
             _ => None,
         };
+        if v == Version::Tls1_3 && f.server_order == Some(false) {
+            key_share = Some(without_key_share(p, &mut f, &order, left.first().copied()));
+        }
     }
     f.note = match (f.server_order, hidden) {
         // The server takes the client's first acceptable group, so the
         // groups offered before the certificate's curve are not accepted.
         (Some(false), Some(h)) => Some(h),
         (_, Some(_)) => Some(f.detail.clone()),
-        _ => None,
+        _ => key_share,
     };
     f.preferred = order.first().map(|g| g.iana.to_owned());
     f.accepted = order.iter().map(|g| g.iana.to_owned()).collect();
     f
+}
+
+/// At TLS 1.3 the client sends a key share for its first group, and a
+/// server may take a usable key share before its own order (OpenSSL does,
+/// asking with a HelloRetryRequest only when none is usable): so the top
+/// two groups swapped, the second with its key share, answered with that
+/// second group says nothing of the order yet. Offering them behind a
+/// group the server refused (`decoy`, which gets the key share) makes the
+/// server choose by its order; returns the note the finding carries.
+fn without_key_share(
+    p: &Prober,
+    f: &mut GroupFinding,
+    order: &[GroupName],
+    decoy: Option<GroupName>,
+) -> String {
+    let Some(decoy) = decoy else {
+        f.server_order = None;
+        return format!(
+            "a key share for {} was taken over {}; whether the server's own order would \
+             choose otherwise is not testable, as it accepts every group this OpenSSL \
+             can offer (none is left to carry a key share it refuses)",
+            order[1].iana, order[0].iana
+        );
+    };
+    let id = format!("groups/{}/order-without-key-share", Version::Tls1_3.id());
+    let a = p.run(
+        &id,
+        &offer(Version::Tls1_3, &None, &[decoy, order[1], order[0]]),
+        None,
+    );
+    f.probes.push(id);
+    f.server_order = match a.hello.group {
+        Some(g) if g == order[0].id => Some(true),
+        Some(g) if g == order[1].id => Some(false),
+        _ => None,
+    };
+    match f.server_order {
+        Some(true) => format!(
+            "a key share it accepts is taken first (no HelloRetryRequest); without one it \
+             asks for {}, its own first choice",
+            order[0].iana
+        ),
+        _ => format!(
+            "offered behind {} (refused, with the key share), it chose {}",
+            decoy.iana,
+            a.hello
+                .group
+                .map_or_else(|| "nothing".to_owned(), iana_name)
+        ),
+    }
 }
 
 fn offer(v: Version, cipher_list: &Option<String>, groups: &[GroupName]) -> Offer {

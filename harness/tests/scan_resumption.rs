@@ -1,0 +1,41 @@
+//! `tls-harness scan` against stateful TLS 1.3 tickets (`s_server
+//! -no_ticket`): the session lives in the server's cache, which a server
+//! clears when a connection ends without close_notify, so the scan must
+//! close its ticket probe properly to see the resumption that is there.
+
+mod common;
+mod scan_support;
+
+use std::process::Command;
+
+use common::{run, write_pki};
+
+use scan_support::*;
+
+#[test]
+fn stateful_tls13_tickets_resume() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = s_server(d, &["-no_ticket"]);
+    // The reference: s_client, given time for the tickets, then resuming.
+    let session = p(d, "s_client.session");
+    let s_client = |session_flag: &str| {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(format!(
+            "sleep 1 | openssl s_client -connect {addr} -tls1_3 {session_flag} {session}"
+        ));
+        run(c).stdout
+    };
+    assert!(s_client("-sess_out").contains("New, TLSv1.3"));
+    let again = s_client("-sess_in");
+    assert!(again.contains("Reused, TLSv1.3"), "{again}");
+
+    let r = scan_json(d, &addr, &[]);
+    check_probes(&r);
+    let psk = resumption(&r, "psk");
+    assert_eq!(psk["resumed"], "yes", "{psk}");
+    // -no_ticket: no TLS 1.2 ticket, and the id cache answers instead.
+    assert_eq!(resumption(&r, "ticket")["resumed"], "no");
+    assert_eq!(resumption(&r, "session_id")["resumed"], "yes");
+}
