@@ -184,13 +184,18 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
             "chain",
             format!("#{i}"),
             format!(
-                "subject: {}; issuer: {}; key: {}; valid {} .. {} ({} days left); SANs: {}; key usage: {}",
+                "subject: {}; issuer: {}; key: {}; valid {} .. {} ({}); SANs: {}; key usage: {}",
                 c.subject,
                 c.issuer,
                 c.key,
                 c.not_before,
                 c.not_after,
-                c.days_to_expiry.map_or("?".into(), |d| d.to_string()),
+                match c.days_to_expiry {
+                    Some(-1) => "EXPIRED 1 day ago".into(),
+                    Some(d) if d < 0 => format!("EXPIRED {} days ago", -d),
+                    Some(d) => format!("{d} days left"),
+                    None => "? days left".into(),
+                },
                 list(&c.subject_alt_names),
                 c.key_usage.as_deref().unwrap_or("-")
             ),
