@@ -261,6 +261,9 @@ fn record_info(
     }
     let mut finished = None;
     if where_ & sys::SSL_CB_EXIT != 0 {
+        // Before anything here can touch errno: a failed exit's socket
+        // error, when the transport was a socket.
+        let os_error = (ret <= 0).then(std::io::Error::last_os_error);
         let status = exit_status(ssl, ret);
         // Only a failed exit can find the SSL in error.
         let seen = if status == ExitStatus::Failed {
@@ -270,7 +273,7 @@ fn record_info(
         };
         state.log.push_exit(at, ret, status, seen);
         if status == ExitStatus::Failed && matches!(state.outcome, Outcome::InProgress) {
-            finished = Some(outcome::failed(recorder, state, ssl, ret, at));
+            finished = Some(outcome::failed(recorder, state, ssl, ret, os_error, at));
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {

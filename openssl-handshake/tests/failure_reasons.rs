@@ -87,18 +87,57 @@ fn a_client_hanging_up_after_the_servers_flight_is_named() {
     );
 }
 
+/// Reads one whole record, so that closing sends a FIN, not a reset.
+fn read_record(tcp: &mut TcpStream) {
+    let mut header = [0u8; 5];
+    tcp.read_exact(&mut header).unwrap();
+    let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
+    tcp.read_exact(&mut body).unwrap();
+}
+
 #[test]
 fn a_server_hanging_up_after_the_client_hello_is_named() {
     let trace = client_failing_against(|mut tcp| {
-        let mut buf = [0u8; 5];
-        tcp.read_exact(&mut buf).unwrap();
+        read_record(&mut tcp);
         // Hang up with the ClientHello unanswered.
+        tcp.shutdown(Shutdown::Both).unwrap();
     });
     let failure = trace.failure().expect("failed");
     assert_eq!(
         failure.reason,
         "the peer closed the connection (EOF) after ClientHello"
     );
+}
+
+/// A socket closed with data unread sends a reset, not a FIN (RFC 1122,
+/// 4.2.2.13): the failure names the reset as the socket reported it.
+#[test]
+fn a_server_resetting_after_the_client_hello_is_named() {
+    let (addr, server) = raw_server(|mut tcp| {
+        let mut header = [0u8; 5];
+        tcp.read_exact(&mut header).unwrap();
+        // Dropped with the rest of the ClientHello unread.
+    });
+    let tcp = connect_tcp(addr);
+    let ctx = client_ctx(|_| {});
+    let (trace, os) = match Ssl::new(&ctx).unwrap().connect(tcp) {
+        Err(HandshakeError::Failure(mid)) => (
+            openssl_handshake::trace(mid.ssl()).expect("traced"),
+            mid.error().io_error().map(|e| e.to_string()),
+        ),
+        _ => panic!("expected a handshake failure"),
+    };
+    server.join().unwrap();
+    // What the stream itself saw, independent of the trace.
+    let os = os.expect("an I/O error");
+    assert!(os.contains("reset"), "{os}");
+    let failure = trace.failure().expect("failed");
+    assert_eq!(
+        failure.reason,
+        format!("the connection failed: {os} after ClientHello")
+    );
+    let d = trace.diagnosis().expect("diagnosis");
+    assert!(d.summary.contains("reset the connection (TCP RST)"), "{d}");
 }
 
 /// A server that answers the ClientHello with a Finished message: OpenSSL

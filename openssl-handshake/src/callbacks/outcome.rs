@@ -2,6 +2,8 @@
 //! kept out of line so that the code run for every state stays small
 //! (what it displaces from the instruction cache is OpenSSL's own).
 
+use std::io;
+
 use libc::c_int;
 use openssl::ssl::{ErrorCode, SslRef};
 
@@ -105,13 +107,14 @@ pub(super) fn failed(
     state: &mut RecorderState,
     ssl: &SslRef,
     ret: c_int,
+    os_error: Option<io::Error>,
     at: u64,
 ) -> Outcome {
     if let Some(record) = recorder.records.take_unaccepted() {
         state.log.push_unaccepted(at, record);
     }
     let so_far = state.events_so_far();
-    let failure = failure(ssl, ret, &so_far);
+    let failure = failure(ssl, ret, os_error, &so_far);
     state.local = Some(Box::new(LocalConfig::read(ssl)));
     Outcome::Failed(Box::new(failure))
 }
@@ -179,7 +182,12 @@ pub(super) fn finish(
     due
 }
 
-fn failure(ssl: &SslRef, ret: c_int, trace: &HandshakeTrace) -> Failure {
+fn failure(
+    ssl: &SslRef,
+    ret: c_int,
+    os_error: Option<io::Error>,
+    trace: &HandshakeTrace,
+) -> Failure {
     let code = ffi::verify_result(ssl);
     let verify = (code != 0).then(|| VerifyResult::from_code(code));
     let mut reason = ffi::peek_error_reason();
@@ -189,7 +197,12 @@ fn failure(ssl: &SslRef, ret: c_int, trace: &HandshakeTrace) -> Failure {
             None => "before any handshake message".to_owned(),
         };
         let error = ErrorCode::from_raw(ffi::error_code(ssl, ret));
-        reason = if reason == UNEXPECTED_EOF || error == ErrorCode::SYSCALL {
+        let broken = os_error.filter(|e| error == ErrorCode::SYSCALL && connection_lost(e));
+        reason = if let Some(e) = broken {
+            // A reset is not a close: a middlebox or a crashed peer, not
+            // one that hung up.
+            format!("the connection failed: {e} {after}")
+        } else if reason == UNEXPECTED_EOF || error == ErrorCode::SYSCALL {
             format!("the peer closed the connection (EOF) {after}")
         } else if error == ErrorCode::ZERO_RETURN {
             format!("the peer closed the connection with close_notify {after}")
@@ -198,6 +211,24 @@ fn failure(ssl: &SslRef, ret: c_int, trace: &HandshakeTrace) -> Failure {
         };
     }
     failure_of(trace, verify, reason)
+}
+
+/// Whether errno names a connection that broke under the handshake. Only
+/// these are believed: a stream that is not a socket leaves errno as some
+/// earlier call set it, and an end of file sets none.
+fn connection_lost(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::ECONNRESET
+                | libc::ECONNABORTED
+                | libc::EPIPE
+                | libc::ETIMEDOUT
+                | libc::ENETDOWN
+                | libc::ENETUNREACH
+                | libc::EHOSTUNREACH
+        )
+    )
 }
 
 /// OpenSSL's reason when the transport reaches EOF mid-record or

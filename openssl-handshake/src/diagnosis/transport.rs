@@ -196,12 +196,17 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
     if !(failure.reason.is_empty() || f.reason_has(&closed)) {
         return None;
     }
+    let how = if f.reason_has(&["connection reset"]) {
+        "reset the connection (TCP RST)"
+    } else {
+        "closed the connection"
+    };
     Some(
         Diagnosis::new(
             Cause::PeerClosed,
             f.peer_fault(),
             format!(
-                "{} closed the connection without an alert, after {}",
+                "{} {how} without an alert, after {}",
                 f.them(),
                 f.last_message()
                     .map(|m| format!("{} {m}", f.me()))
@@ -209,14 +214,15 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
             ),
             format!(
                 "Look in {}'s own log for why it hung up (a crash, a filter, or a TLS stack that \
-                 closes instead of alerting).",
+                 closes instead of alerting); a reset often comes from a firewall or load \
+                 balancer in between.",
                 f.them()
             ),
         )
         .with(
-            "OpenSSL reason",
+            "how it ended",
             f.reason_text()
-                .unwrap_or("none (the connection just ended)"),
+                .unwrap_or("no reason from OpenSSL (the connection just ended)"),
         )
         .with("last state", f.state())
         .with_some("last message", f.last_message())
