@@ -12,17 +12,17 @@ use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use openssl::ssl::{HandshakeError, Ssl, SslContextBuilder, SslMethod, SslVerifyMode};
+use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslRef, SslVerifyMode};
 use openssl_handshake::{Diagnosis, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use serde::Serialize;
 
 use crate::case::{alert, Role};
 use crate::error::HarnessError;
+use crate::ffi::socket_tls::{SocketTls, Stop};
 use crate::ffi::SavedSession;
 use crate::pcap::{self, Capture, End, PcapFile};
 use crate::report::diagnosis;
 use crate::settings::TlsSettings;
-use bounded::Bounded;
 
 /// How `probe` and `serve` print a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -334,8 +334,6 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             ))
         });
         let handshake_deadline = Instant::now() + opts.handshake_timeout;
-        let stream = Bounded::new(stream, opts.timeout, handshake_deadline)
-            .recording(capture.as_ref(), End::Client);
         let mut ssl = Ssl::new(&ctx)?;
         if let Some(c) = &capture {
             pcap::attach(&mut ssl, c)?;
@@ -349,14 +347,16 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         if let Some(saved) = &session {
             saved.offer(&mut ssl)?;
         }
-        match ssl.connect(stream) {
-            Ok(mut s) => {
+        let recording = capture.clone().map(|c| (c, End::Client));
+        let mut s = SocketTls::new(ssl, stream, opts.timeout, handshake_deadline, recording)?;
+        match s.connect() {
+            Ok(()) => {
                 // Read what the server sends after the handshake, then
                 // close as s_client does at end of input: close_notify,
                 // without waiting for the server's.
                 let reading = after::read_after(&mut s, opts.linger);
-                s.get_mut().deadline = Instant::now() + opts.timeout;
-                let _ = s.shutdown();
+                s.set_deadline(Instant::now() + opts.timeout);
+                s.shutdown();
                 conn.trace = openssl_handshake::trace(s.ssl());
                 let post = PostHandshake::new(reading, conn.trace.as_ref());
                 conn.failure = post.failure();
@@ -378,9 +378,9 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                     }
                 }
             }
-            Err(e) => {
+            Err(stop) => {
                 let late = Instant::now() >= handshake_deadline;
-                let (trace, mut failure) = handshake_failure(e);
+                let (trace, mut failure) = handshake_failure(s.ssl(), stop);
                 if late {
                     failure = ProbeFailure::TimedOut(format!(
                         "the handshake did not finish within {:.1} s (--handshake-timeout)",
@@ -463,44 +463,38 @@ fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFa
     Err(last)
 }
 
-fn handshake_failure(e: HandshakeError<Bounded>) -> (Option<HandshakeTrace>, ProbeFailure) {
-    match e {
-        HandshakeError::SetupFailure(s) => (None, ProbeFailure::Other(s.to_string())),
-        HandshakeError::WouldBlock(mid) => (
-            openssl_handshake::trace(mid.ssl()),
-            ProbeFailure::TimedOut("the server stopped answering during the handshake".into()),
-        ),
-        HandshakeError::Failure(mid) => {
-            let trace = openssl_handshake::trace(mid.ssl());
-            let verify = mid.ssl().verify_result();
-            let failure = if verify.as_raw() != 0 {
-                ProbeFailure::Verify {
-                    code: verify.as_raw(),
-                    text: verify.error_string().to_string(),
-                }
-            } else if let Some(a) = trace.as_ref().and_then(|t| t.alert_received()) {
-                ProbeFailure::Alert {
-                    from: Role::Server,
-                    description: a.description,
-                }
-            } else if let Some(a) = trace.as_ref().and_then(|t| t.alert_sent()) {
-                ProbeFailure::Alert {
-                    from: Role::Client,
-                    description: a.description,
-                }
-            } else if mid.error().io_error().is_some_and(|io| {
-                matches!(
-                    io.kind(),
-                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-                )
-            }) {
-                ProbeFailure::TimedOut("the server stopped answering during the handshake".into())
-            } else {
-                ProbeFailure::Other(mid.error().to_string())
-            };
-            (trace, failure)
+fn handshake_failure(ssl: &SslRef, stop: Stop) -> (Option<HandshakeTrace>, ProbeFailure) {
+    let trace = openssl_handshake::trace(ssl);
+    let verify = ssl.verify_result();
+    let failure = if stop == Stop::TimedOut {
+        ProbeFailure::TimedOut("the server stopped answering during the handshake".into())
+    } else if verify.as_raw() != 0 {
+        ProbeFailure::Verify {
+            code: verify.as_raw(),
+            text: verify.error_string().to_string(),
         }
-    }
+    } else if let Some(a) = trace.as_ref().and_then(|t| t.alert_received()) {
+        ProbeFailure::Alert {
+            from: Role::Server,
+            description: a.description,
+        }
+    } else if stop == Stop::Eof {
+        // OpenSSL's own decode_error for it never reached the server.
+        ProbeFailure::Other("the server closed the connection (end of file)".into())
+    } else if let Some(a) = trace.as_ref().and_then(|t| t.alert_sent()) {
+        ProbeFailure::Alert {
+            from: Role::Client,
+            description: a.description,
+        }
+    } else {
+        ProbeFailure::Other(match stop {
+            Stop::Failed(e) => e,
+            Stop::Eof => "the server closed the connection (end of file)".into(),
+            Stop::CloseNotify => "the server closed the connection with close_notify".into(),
+            Stop::TimedOut => unreachable!("handled first"),
+        })
+    };
+    (trace, failure)
 }
 
 /// A few lines on what a trace negotiated, or how it failed. A failure

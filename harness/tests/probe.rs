@@ -556,3 +556,33 @@ fn a_successful_probe_has_no_diagnosis() {
     assert!(summary.status.success(), "{}", summary.stderr);
     assert!(!summary.stdout.contains("diagnosis:"), "{}", summary.stdout);
 }
+
+/// A server that hangs up after reading the ClientHello: over a socket,
+/// OpenSSL alerts decode_error and ends "in error", and the probe prints
+/// those lines as s_client does.
+#[test]
+fn state_log_of_a_peer_hanging_up_equals_s_client() {
+    require_openssl();
+    let pki = test_pki();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for mut tcp in listener.incoming().take(2).flatten() {
+            let mut header = [0u8; 5];
+            if tcp.read_exact(&mut header).is_ok() {
+                let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
+                let _ = tcp.read_exact(&mut body);
+            }
+            let _ = tcp.shutdown(std::net::Shutdown::Both);
+        }
+    });
+    let reference = s_client_state(&addr, &pki, &[]);
+    assert_eq!(
+        reference.last().map(String::as_str),
+        Some("SSL_connect:error in error")
+    );
+    let state = probe(&addr, &pki, "state", &[]);
+    assert_eq!(state.status.code(), Some(1), "{}", state.stderr);
+    assert_eq!(lines(&state.stdout), reference);
+    assert!(state.stderr.contains("end of file"), "{}", state.stderr);
+}

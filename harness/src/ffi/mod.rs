@@ -3,7 +3,8 @@
 //! renegotiation (`SSL_renegotiate`), SRP logins (`SSL_CTX_set_srp_*`,
 //! OpenSSL 3's deprecated SRP API, present when the linked library was
 //! built with SRP and its 3.0 deprecations: cfg `ossl_srp`, from build.rs),
-//! and matching a certificate to a host name ([`host`]).
+//! matching a certificate to a host name ([`host`]), and TLS over
+//! OpenSSL's own socket BIO ([`socket_tls`]).
 //!
 //! `SSL_set_session(3)` requires the session to come from the same
 //! `SSL_CTX` as the connection it is offered on. [`SavedSession`] keeps the
@@ -20,6 +21,7 @@
 #![allow(unsafe_code)]
 
 pub mod host;
+pub mod socket_tls;
 
 use std::ffi::CStr;
 use std::os::raw::c_int;
@@ -489,7 +491,40 @@ pub(crate) mod tests {
     /// constants are checked with static assertions.
     #[test]
     fn the_declarations_match_ssl_h() {
-        let mut checks = vec!["int (*renegotiate)(SSL *) = SSL_renegotiate;".to_string()];
+        let mut checks = vec![
+            "int (*renegotiate)(SSL *) = SSL_renegotiate;".to_string(),
+            "void (*set_cb)(BIO *, BIO_callback_fn_ex) = BIO_set_callback_ex;".into(),
+            "long (*cb)(BIO *, int, const char *, size_t, int, long, int, size_t *) = 0; \
+             BIO_callback_fn_ex same_cb = 0; void check_cb(void) { cb = same_cb; }"
+                .into(),
+            "void (*set_arg)(BIO *, char *) = BIO_set_callback_arg;".into(),
+            "char *(*get_arg)(const BIO *) = BIO_get_callback_arg;".into(),
+        ];
+        {
+            use super::socket_tls as s;
+            checks.extend([
+                format!(
+                    "_Static_assert(BIO_CB_READ == {}, \"BIO_CB_READ\");",
+                    s::BIO_CB_READ
+                ),
+                format!(
+                    "_Static_assert(BIO_CB_WRITE == {}, \"BIO_CB_WRITE\");",
+                    s::BIO_CB_WRITE
+                ),
+                format!(
+                    "_Static_assert(BIO_CB_RETURN == {}, \"BIO_CB_RETURN\");",
+                    s::BIO_CB_RETURN
+                ),
+                format!(
+                    "_Static_assert(BIO_NOCLOSE == {}, \"BIO_NOCLOSE\");",
+                    s::BIO_NOCLOSE
+                ),
+                format!(
+                    "_Static_assert(SSL_R_UNEXPECTED_EOF_WHILE_READING == {}, \"eof\");",
+                    s::SSL_R_UNEXPECTED_EOF_WHILE_READING
+                ),
+            ]);
+        }
         #[cfg(ossl_srp)]
         checks.extend(
             [

@@ -5,17 +5,15 @@
 //! `openssl s_client`, the probe keeps reading for a while, then sends
 //! close_notify.
 
-use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
-use openssl::ssl::{ErrorCode, SslStream};
 use openssl_handshake::decode::HandshakeType;
 use openssl_handshake::{Alert, AlertLevel, Direction, EventKind, HandshakeTrace};
 use serde::Serialize;
 
-use super::bounded::Bounded;
 use super::ProbeFailure;
 use crate::case::Role;
+use crate::ffi::socket_tls::{SocketTls, Stop};
 
 /// The close_notify alert description.
 const CLOSE_NOTIFY: u8 = 0;
@@ -69,7 +67,7 @@ pub(super) struct Reading {
 /// waits for input: tickets and alerts are processed, application data is
 /// counted and dropped. Stops early when the server closes or an error
 /// ends the connection.
-pub(super) fn read_after(s: &mut SslStream<Bounded>, linger: Duration) -> Reading {
+pub(super) fn read_after(s: &mut SocketTls, linger: Duration) -> Reading {
     let mut reading = Reading {
         ended: ReadEnd::Skipped,
         error: None,
@@ -79,31 +77,22 @@ pub(super) fn read_after(s: &mut SslStream<Bounded>, linger: Duration) -> Readin
         return reading;
     }
     let deadline = Instant::now() + linger;
-    s.get_mut().deadline = deadline;
+    s.set_deadline(deadline);
     let mut buf = [0u8; 16 * 1024];
     reading.ended = loop {
         if Instant::now() >= deadline {
             break ReadEnd::TimeUp;
         }
-        match s.ssl_read(&mut buf) {
+        match s.read(&mut buf) {
             Ok(n) => reading.app_data_bytes += n as u64,
-            Err(e) => match e.code() {
-                ErrorCode::ZERO_RETURN => break ReadEnd::CloseNotify,
-                // A time-out or the deadline: loop to check the time.
-                ErrorCode::WANT_READ | ErrorCode::WANT_WRITE => {}
-                ErrorCode::SYSCALL => match e.io_error().map(|io| io.kind()) {
-                    None => break ReadEnd::Eof,
-                    Some(ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
-                    Some(_) => {
-                        reading.error = Some(e.to_string());
-                        break ReadEnd::Error;
-                    }
-                },
-                _ => {
-                    reading.error = Some(e.to_string());
-                    break ReadEnd::Error;
-                }
-            },
+            Err(Stop::CloseNotify) => break ReadEnd::CloseNotify,
+            // A time-out or the deadline: loop to check the time.
+            Err(Stop::TimedOut) => {}
+            Err(Stop::Eof) => break ReadEnd::Eof,
+            Err(Stop::Failed(e)) => {
+                reading.error = Some(e);
+                break ReadEnd::Error;
+            }
         }
     };
     reading

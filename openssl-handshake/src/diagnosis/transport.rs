@@ -23,6 +23,7 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     timed_out(f)
         .or_else(|| plaintext_to_tls(f))
         .or_else(|| tls_to_plaintext(f))
+        .or_else(|| f.sent.and_then(|_| peer_closed(f)))
 }
 
 /// The causes to consider once nothing more specific fits.
@@ -185,7 +186,12 @@ fn before_hello(f: &Facts<'_>, r: RecordHeader) -> Diagnosis {
 /// The peer hung up without an alert.
 fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
     let failure = f.failure?;
-    if f.received.is_some() || f.sent.is_some() || f.verify.is_some() {
+    // Over a socket BIO, OpenSSL answers an end of file with a
+    // decode_error of its own, which the peer that hung up never reads:
+    // still a hang-up, not a malformed message.
+    let eof_alert = f.sent.is_some_and(|a| a.description == alert::DECODE_ERROR)
+        && f.reason_has(&["unexpected eof", "(eof)"]);
+    if f.received.is_some() || (f.sent.is_some() && !eof_alert) || f.verify.is_some() {
         return None;
     }
     let closed = [

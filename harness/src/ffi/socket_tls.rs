@@ -1,0 +1,295 @@
+//! A TLS connection over OpenSSL's own socket BIO, as `s_client` and
+//! `s_server` run theirs, for `probe` and `serve`.
+//!
+//! The `openssl` crate's streams read through a BIO of its own, which
+//! never answers `BIO_eof`: when a peer hangs up, OpenSSL sees a bare
+//! system error instead of end of file, skips the decode_error alert and
+//! the error state it enters on a socket, and the trace's last lines then
+//! differ from what `s_client -state` prints for the same peer. Over the
+//! socket BIO they are the same, and a reset stays apart from an end of
+//! file (errno against `unexpected eof while reading`).
+//!
+//! A BIO callback bounds every read and write: before each, the socket's
+//! time-out is set to what is left of the per-call limit and the deadline
+//! (so a peer trickling a byte inside each time-out still ends at the
+//! deadline), and after each, the bytes go to the `--pcap` capture.
+//!
+//! The `SSL` owns the BIO (`SSL_set_bio`); the BIO does not own the socket
+//! (`BIO_NOCLOSE`), which [`SocketTls`] keeps, and the callback's argument
+//! is a box that [`SocketTls`] drops only after the `SSL`.
+
+use std::io;
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::os::raw::{c_char, c_int, c_long};
+use std::panic::{self, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use foreign_types::ForeignType;
+use openssl::error::ErrorStack;
+use openssl::ssl::{Ssl, SslRef};
+use openssl_sys::{BIO, SSL};
+
+use crate::pcap::{Capture, End};
+
+/// `long (*BIO_callback_fn_ex)(BIO *b, int oper, const char *argp, usize
+/// len, int argi, long argl, int ret, usize *processed)`.
+type BioCallbackEx = unsafe extern "C" fn(
+    *mut BIO,
+    c_int,
+    *const c_char,
+    usize,
+    c_int,
+    c_long,
+    c_int,
+    *mut usize,
+) -> c_long;
+
+// openssl-sys does not declare these; as in bio.h (checked against the
+// header by `the_declarations_match_ssl_h`).
+extern "C" {
+    fn BIO_set_callback_ex(b: *mut BIO, callback: Option<BioCallbackEx>);
+    fn BIO_set_callback_arg(b: *mut BIO, arg: *mut c_char);
+    fn BIO_get_callback_arg(b: *const BIO) -> *mut c_char;
+}
+
+/// bio.h's callback operations, and `BIO_NOCLOSE`.
+pub(super) const BIO_CB_READ: c_int = 0x02;
+pub(super) const BIO_CB_WRITE: c_int = 0x03;
+pub(super) const BIO_CB_RETURN: c_int = 0x80;
+pub(super) const BIO_NOCLOSE: c_int = 0x00;
+const READ_DONE: c_int = BIO_CB_READ | BIO_CB_RETURN;
+const WRITE_DONE: c_int = BIO_CB_WRITE | BIO_CB_RETURN;
+
+/// sslerr.h's reason code for end of file where a record was due.
+pub(super) const SSL_R_UNEXPECTED_EOF_WHILE_READING: c_int = 294;
+
+/// The socket, its limits and its capture: what the BIO callback reads.
+struct Wire {
+    tcp: TcpStream,
+    io: Duration,
+    deadline: Instant,
+    capture: Option<(Capture, End)>,
+    /// A wait was refused because the deadline had passed.
+    expired: bool,
+}
+
+/// Why a read, a write or the handshake stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// A wait ran past its per-call time-out or the deadline.
+    TimedOut,
+    /// The peer sent close_notify.
+    CloseNotify,
+    /// The peer closed the connection without close_notify.
+    Eof,
+    /// OpenSSL's error, or the socket's.
+    Failed(String),
+}
+
+/// One TLS connection over a TCP socket, driven through OpenSSL's socket BIO.
+pub struct SocketTls {
+    // Dropped before `wire`: freeing the SSL frees the BIO, which calls
+    // the callback (BIO_CB_FREE) with `wire` as its argument.
+    ssl: Ssl,
+    wire: Box<Wire>,
+}
+
+impl SocketTls {
+    /// `ssl` over `tcp`, each wait at most `io` and none past `deadline`,
+    /// its bytes recorded into `capture` as `end`.
+    pub fn new(
+        ssl: Ssl,
+        tcp: TcpStream,
+        io: Duration,
+        deadline: Instant,
+        capture: Option<(Capture, End)>,
+    ) -> Result<Self, ErrorStack> {
+        let mut wire = Box::new(Wire {
+            tcp,
+            io,
+            deadline,
+            capture,
+            expired: false,
+        });
+        // SAFETY: the descriptor stays open as long as `wire.tcp`, which
+        // outlives the SSL that owns the BIO (field order); BIO_NOCLOSE
+        // leaves closing it to the TcpStream.
+        let bio = unsafe { openssl_sys::BIO_new_socket(wire.tcp.as_raw_fd(), BIO_NOCLOSE) };
+        if bio.is_null() {
+            return Err(ErrorStack::get());
+        }
+        let arg = (&mut *wire as *mut Wire).cast::<c_char>();
+        // SAFETY: `bio` is a fresh BIO; the callback has bio.h's signature
+        // (checked by the declaration test) and its argument, the boxed
+        // `Wire`, lives at a fixed address until after the BIO is freed.
+        // SSL_set_bio takes the one reference for both directions.
+        unsafe {
+            BIO_set_callback_arg(bio, arg);
+            BIO_set_callback_ex(bio, Some(on_bio));
+            openssl_sys::SSL_set_bio(ssl.as_ptr(), bio, bio);
+        }
+        Ok(SocketTls { ssl, wire })
+    }
+
+    /// The connection, for its trace and what it negotiated.
+    pub fn ssl(&self) -> &SslRef {
+        &self.ssl
+    }
+
+    /// The socket.
+    pub fn tcp(&self) -> &TcpStream {
+        &self.wire.tcp
+    }
+
+    /// Moves the deadline, as the connection enters another phase.
+    pub fn set_deadline(&mut self, deadline: Instant) {
+        self.wire.deadline = deadline;
+    }
+
+    /// `SSL_connect`.
+    pub fn connect(&mut self) -> Result<(), Stop> {
+        // SAFETY: the SSL is live and owned by `self`.
+        self.call(|ssl| unsafe { openssl_sys::SSL_connect(ssl) })
+            .map(drop)
+    }
+
+    /// `SSL_accept`.
+    pub fn accept(&mut self) -> Result<(), Stop> {
+        // SAFETY: the SSL is live and owned by `self`.
+        self.call(|ssl| unsafe { openssl_sys::SSL_accept(ssl) })
+            .map(drop)
+    }
+
+    /// `SSL_read` into `buf`: the bytes read, at least one.
+    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Stop> {
+        let len = c_int::try_from(buf.len()).unwrap_or(c_int::MAX);
+        let ptr = buf.as_mut_ptr().cast();
+        // SAFETY: `buf` holds at least `len` writable bytes for the call.
+        let n = self.call(|ssl| unsafe { openssl_sys::SSL_read(ssl, ptr, len) })?;
+        // A successful SSL_read returns a positive count.
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// `SSL_write` of all of `buf`.
+    pub fn write_all(&mut self, mut buf: &[u8]) -> Result<(), Stop> {
+        while !buf.is_empty() {
+            let len = c_int::try_from(buf.len()).unwrap_or(c_int::MAX);
+            let ptr = buf.as_ptr().cast();
+            // SAFETY: `buf` holds at least `len` readable bytes for the call.
+            let n = self.call(|ssl| unsafe { openssl_sys::SSL_write(ssl, ptr, len) })?;
+            buf = buf
+                .get(usize::try_from(n).unwrap_or(0)..)
+                .unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// Sends close_notify without waiting for the peer's, as `s_client`
+    /// does at the end of its input.
+    pub fn shutdown(&mut self) {
+        // SAFETY: the SSL is live and owned by `self`.
+        let _ = self.call(|ssl| unsafe { openssl_sys::SSL_shutdown(ssl) });
+    }
+
+    /// Runs one OpenSSL I/O call; a positive return is its result.
+    fn call(&mut self, f: impl FnOnce(*mut SSL) -> c_int) -> Result<c_int, Stop> {
+        // SSL_get_error reads the thread's queue, which must start empty.
+        // SAFETY: no arguments; clears this thread's error queue.
+        unsafe { openssl_sys::ERR_clear_error() };
+        self.wire.expired = false;
+        let ret = f(self.ssl.as_ptr());
+        if ret > 0 {
+            return Ok(ret);
+        }
+        let os = io::Error::last_os_error();
+        // SAFETY: the SSL is live; `ret` is what the call just returned.
+        let code = unsafe { openssl_sys::SSL_get_error(self.ssl.as_ptr(), ret) };
+        let errors = ErrorStack::get();
+        Err(if self.wire.expired {
+            Stop::TimedOut
+        } else {
+            match code {
+                openssl_sys::SSL_ERROR_ZERO_RETURN => Stop::CloseNotify,
+                openssl_sys::SSL_ERROR_WANT_READ | openssl_sys::SSL_ERROR_WANT_WRITE => {
+                    Stop::TimedOut
+                }
+                openssl_sys::SSL_ERROR_SYSCALL if errors.errors().is_empty() => {
+                    match os.raw_os_error() {
+                        Some(0) | None => Stop::Eof,
+                        Some(_) => Stop::Failed(os.to_string()),
+                    }
+                }
+                _ if errors
+                    .errors()
+                    .iter()
+                    .any(|e| e.reason_code() == SSL_R_UNEXPECTED_EOF_WHILE_READING) =>
+                {
+                    Stop::Eof
+                }
+                _ => Stop::Failed(errors.to_string()),
+            }
+        })
+    }
+}
+
+/// The BIO callback: bounds each wait before it, records the bytes after.
+unsafe extern "C" fn on_bio(
+    bio: *mut BIO,
+    oper: c_int,
+    argp: *const c_char,
+    _len: usize,
+    _argi: c_int,
+    _argl: c_long,
+    ret: c_int,
+    processed: *mut usize,
+) -> c_long {
+    // SAFETY: the argument is the `Wire` set in `SocketTls::new`, alive
+    // until after this BIO is freed; OpenSSL calls back on the thread
+    // driving the SSL, which holds `&mut SocketTls`, and nothing else
+    // touches the wire during the call.
+    let wire = unsafe { BIO_get_callback_arg(bio).cast::<Wire>().as_mut() };
+    let Some(wire) = wire else {
+        return c_long::from(ret);
+    };
+    let result = panic::catch_unwind(AssertUnwindSafe(|| match oper {
+        BIO_CB_READ | BIO_CB_WRITE => before(wire, oper == BIO_CB_READ),
+        READ_DONE | WRITE_DONE => {
+            if ret > 0 && !processed.is_null() && !argp.is_null() {
+                // SAFETY: after a successful read or write, `argp` is the
+                // buffer and `*processed` the bytes moved through it.
+                let bytes = unsafe { std::slice::from_raw_parts(argp.cast::<u8>(), *processed) };
+                if let Some((c, end)) = &wire.capture {
+                    if oper == READ_DONE {
+                        c.received(*end, bytes);
+                    } else {
+                        c.sent(*end, bytes);
+                    }
+                }
+            }
+            c_long::from(ret)
+        }
+        _ => c_long::from(ret),
+    }));
+    result.unwrap_or(-1)
+}
+
+/// Before a read or write: the socket's time-out for it, or a refusal
+/// (which OpenSSL returns as the call's failure) once the deadline passed.
+fn before(wire: &mut Wire, read: bool) -> c_long {
+    let left = wire.deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        wire.expired = true;
+        return -1;
+    }
+    let wait = Some(left.min(wire.io));
+    let set = if read {
+        wire.tcp.set_read_timeout(wait)
+    } else {
+        wire.tcp.set_write_timeout(wait)
+    };
+    match set {
+        Ok(()) => 1,
+        Err(_) => -1,
+    }
+}
