@@ -293,3 +293,35 @@ fn before(wire: &mut Wire, read: bool) -> c_long {
         Err(_) => -1,
     }
 }
+
+/// Application data as a stream: close_notify and end of file read as 0.
+impl io::Read for SocketTls {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match SocketTls::read(self, buf) {
+            Ok(n) => Ok(n),
+            Err(Stop::CloseNotify | Stop::Eof) => Ok(0),
+            Err(stop) => Err(stop.into()),
+        }
+    }
+}
+
+impl io::Write for SocketTls {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf).map_err(io::Error::from)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl From<Stop> for io::Error {
+    fn from(stop: Stop) -> Self {
+        match stop {
+            Stop::TimedOut => io::Error::new(io::ErrorKind::TimedOut, "time-out"),
+            Stop::CloseNotify | Stop::Eof => io::ErrorKind::UnexpectedEof.into(),
+            Stop::Failed(e) => io::Error::other(e),
+        }
+    }
+}

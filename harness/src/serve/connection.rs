@@ -1,16 +1,16 @@
 //! One connection of `serve`: its handshake and the reads after it, each
 //! bounded by the connection's own limits.
 
-use std::io::{self, Read};
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
-use openssl::ssl::{HandshakeError, Ssl, SslContext};
+use openssl::ssl::{Ssl, SslContext};
 use openssl_handshake::{Diagnosis, HandshakeTrace};
 use serde::Serialize;
 
+use crate::ffi::socket_tls::{SocketTls, Stop};
 use crate::pcap::{self, Capture, End, PcapFile};
-use crate::probe::bounded::Bounded;
 use crate::probe::{json_line, rfc3339};
 
 /// The time-outs every connection gets.
@@ -151,14 +151,12 @@ fn serve_one(
         r
     };
     // Accepted from a polled listener: the socket itself must block, with
-    // the time-outs that Bounded sets before each call.
+    // the time-outs that SocketTls sets before each call.
     if let Err(e) = tcp.set_nonblocking(false) {
         report.error = Some(format!("socket set-up: {e}"));
         return finish(report, None);
     }
     let _ = tcp.set_nodelay(true);
-    let stream =
-        Bounded::new(tcp, limits.io, start + limits.handshake).recording(capture, End::Server);
     let mut ssl = match Ssl::new(ctx) {
         Ok(ssl) => ssl,
         Err(e) => {
@@ -172,65 +170,55 @@ fn serve_one(
             return finish(report, None);
         }
     }
-    // Why the handshake ended, and whether one of the limits ended it.
-    let handshake_over = |io: Option<&io::Error>, other: String| {
-        if Instant::now() >= start + limits.handshake {
-            let why = format!(
-                "the handshake did not finish within {:.1} s (--handshake-timeout)",
-                limits.handshake.as_secs_f64()
-            );
-            (why.clone(), Some(why))
-        } else if io.is_some_and(|e| {
-            matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            )
-        }) {
-            let why = format!(
-                "the client sent nothing for {:.1} s (--timeout)",
-                limits.io.as_secs_f64()
-            );
-            (why.clone(), Some(why))
-        } else {
-            (other, None)
+    let recording = capture.map(|c| (c.clone(), End::Server));
+    let mut s = match SocketTls::new(ssl, tcp, limits.io, start + limits.handshake, recording) {
+        Ok(s) => s,
+        Err(e) => {
+            report.error = Some(format!("socket BIO: {e}"));
+            return finish(report, None);
         }
     };
-    match ssl.accept(stream) {
-        Ok(mut s) => {
+    match s.accept() {
+        Ok(()) => {
             report.handshake_ok = true;
-            s.get_mut().deadline = start + limits.connection;
+            s.set_deadline(start + limits.connection);
             // An answered request ends the connection from this side, as
             // `s_server -www` does; the client's close_notify is then read.
             let answered = www && matches!(super::www::answer(&mut s), Ok(true));
             if answered {
-                let _ = s.shutdown();
+                s.shutdown();
             }
             let mut buf = [0u8; 16 * 1024];
-            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+            while s.read(&mut buf).is_ok() {}
             if !answered {
-                let _ = s.shutdown();
+                s.shutdown();
             }
             report.trace = openssl_handshake::trace(s.ssl());
         }
-        Err(HandshakeError::Failure(mid)) => {
-            report.trace = openssl_handshake::trace(mid.ssl());
-            let other = match report.trace.as_ref().and_then(|t| t.failure()) {
-                Some(f) => f.to_string(),
-                None => mid.error().to_string(),
+        Err(stop) => {
+            report.trace = openssl_handshake::trace(s.ssl());
+            // Why the handshake ended, and whether one of the limits ended it.
+            let (error, limit) = if Instant::now() >= start + limits.handshake {
+                let why = format!(
+                    "the handshake did not finish within {:.1} s (--handshake-timeout)",
+                    limits.handshake.as_secs_f64()
+                );
+                (why.clone(), Some(why))
+            } else if stop == Stop::TimedOut {
+                let why = format!(
+                    "the client sent nothing for {:.1} s (--timeout)",
+                    limits.io.as_secs_f64()
+                );
+                (why.clone(), Some(why))
+            } else {
+                let other = match report.trace.as_ref().and_then(|t| t.failure()) {
+                    Some(f) => f.to_string(),
+                    None => io::Error::from(stop).to_string(),
+                };
+                (other, None)
             };
-            let (error, limit) = handshake_over(mid.error().io_error(), other);
             report.error = Some(error);
             timed_out = limit;
-        }
-        Err(HandshakeError::WouldBlock(mid)) => {
-            report.trace = openssl_handshake::trace(mid.ssl());
-            let other = mid.error().to_string();
-            let (error, limit) = handshake_over(mid.error().io_error(), other);
-            report.error = Some(error);
-            timed_out = limit;
-        }
-        Err(HandshakeError::SetupFailure(e)) => {
-            report.error = Some(format!("handshake set-up: {e}"));
         }
     }
     finish(report, timed_out)

@@ -6,8 +6,9 @@
 
 use std::io::{self, Read, Write};
 
-use openssl::ssl::SslStream;
 use openssl_handshake::HandshakeTrace;
+
+use crate::ffi::socket_tls::SocketTls;
 
 use crate::probe::{summary, TraceFormat};
 
@@ -20,7 +21,7 @@ const MAX_HEAD: usize = 16 * 1024;
 /// Reads a request head (up to the blank line, the end of the stream or
 /// [`MAX_HEAD`] bytes) and answers it with the connection's trace as it
 /// stands. `Ok(false)` when the client closed before sending anything.
-pub(super) fn answer<S: Read + Write>(stream: &mut SslStream<S>) -> io::Result<bool> {
+pub(super) fn answer(stream: &mut SocketTls) -> io::Result<bool> {
     let head = read_head(stream)?;
     if head.is_empty() {
         return Ok(false);
