@@ -519,6 +519,14 @@ pub fn summary(t: &HandshakeTrace) -> String {
     if let Some(d) = t.duration {
         s += &format!(" in {:.2} ms", d.as_secs_f64() * 1e3);
     }
+    if t.handshakes > 1 {
+        // A renegotiation: what was agreed, and the time, are the last
+        // handshake's, not the connection's first.
+        s += &format!(
+            " (the last of {} handshakes on this connection: renegotiated)",
+            t.handshakes
+        );
+    }
     s.push('\n');
     s
 }
@@ -542,4 +550,37 @@ fn agreed(n: &openssl_handshake::Negotiated) -> String {
         s += &format!(" resumed={r:?}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpStream;
+
+    use openssl::ssl::{SslConnector, SslVersion};
+    use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+
+    /// After a renegotiation the trace's figures are the last handshake's,
+    /// and the summary says so rather than reading as one handshake.
+    #[test]
+    fn a_renegotiated_connection_is_summed_up_as_such() {
+        let (addr, server) = crate::ffi::tests::renegotiating_server(SslVersion::TLS1_2);
+        let mut b = SslConnector::builder(openssl::ssl::SslMethod::tls()).unwrap();
+        b.set_verify(openssl::ssl::SslVerifyMode::NONE);
+        b.trace_handshakes(TraceOptions::default()).unwrap();
+        let ctx = b.build().into_context();
+        let tcp = TcpStream::connect(addr).unwrap();
+        let mut tls = openssl::ssl::Ssl::new(&ctx).unwrap().connect(tcp).unwrap();
+        crate::ffi::renegotiate(&mut tls).unwrap();
+        tls.do_handshake().unwrap();
+        let trace = openssl_handshake::trace(tls.ssl()).unwrap();
+        let _ = tls.shutdown();
+        drop(tls);
+        server.join().unwrap();
+        assert_eq!(trace.handshakes, 2);
+        let text = super::summary(&trace);
+        assert!(
+            text.contains("(the last of 2 handshakes on this connection: renegotiated)"),
+            "{text}"
+        );
+    }
 }
