@@ -50,6 +50,25 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
             .with_raw(f),
         );
     }
+    // TLS 1.2 lets an ECDSA client key only on a curve the server allows
+    // as a group (RFC 8422, 5.6); OpenSSL checks it at CertificateVerify.
+    if sent_certs.is_some_and(|n| n > 0) && f.reason_has(&["wrong curve"]) {
+        return Some(
+            Diagnosis::new(
+                Cause::ClientCertRejected,
+                Fault::Unknown,
+                "the client's certificate key is on an elliptic curve this server does not \
+                 allow as a group, which TLS 1.2 requires of an ECDSA client key"
+                    .to_owned(),
+                "Add the curve of the client's key to this server's groups \
+                 (SSL_CTX_set1_groups_list), or give the client a certificate on a curve the \
+                 server allows; TLS 1.3 has no such rule."
+                    .to_owned(),
+            )
+            .with_chain_named("client Certificate", f.client_certificate)
+            .with_raw(f),
+        );
+    }
     let rejected_by_verify = f.verify.is_some_and(|v| !v.is_ok());
     let rejected_by_alert = sent_certs.is_some_and(|n| n > 0)
         && f.sent

@@ -1,0 +1,62 @@
+//! A TLS 1.2 client certificate whose ECDSA key is on a curve the server
+//! does not allow as a group: OpenSSL refuses it at CertificateVerify
+//! ("wrong curve"). The message is well formed; the mismatch is one of
+//! configuration, and the server's diagnosis says so. Checked against
+//! `openssl s_client` as the client.
+
+mod common;
+
+use std::process::Stdio;
+
+use common::diagnosis::{assert_diagnosis, require_client_cert, traced_server};
+use common::tool::{openssl, Reaped};
+use common::{pki, server_ctx_with};
+use openssl::ssl::SslVersion;
+use openssl_handshake::{Cause, Fault};
+use testkit::pki::KeyType;
+
+#[test]
+fn a_client_key_on_a_curve_outside_the_servers_groups_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = pki().write_pem(dir.path()).expect("write PKI");
+    let server = server_ctx_with(pki().server(KeyType::Rsa2048), |b| {
+        require_client_cert(b);
+        b.set_max_proto_version(Some(SslVersion::TLS1_2))
+            .expect("max");
+        b.set_groups_list("P-384").expect("groups");
+    });
+    let (addr, handle) = traced_server(&server);
+    let leaf = files.client(KeyType::EcdsaP256);
+    let mut child = Reaped::spawn(
+        openssl()
+            .args(["s_client", "-connect", &addr.to_string(), "-tls1_2"])
+            .args(["-groups", "P-384:P-256"])
+            .arg("-cert")
+            .arg(&leaf.chain)
+            // s_client -cert sends the leaf alone; the chain file again
+            // adds its intermediate.
+            .arg("-cert_chain")
+            .arg(&leaf.chain)
+            .arg("-key")
+            .arg(&leaf.key)
+            .arg("-CAfile")
+            .arg(&files.root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("spawn s_client");
+    drop(child.stdin.take());
+    child.wait_exit();
+    let trace = handle.join().expect("server thread");
+    // OpenSSL's own reason, the reference for what happened.
+    let failure = trace.failure().expect("the handshake failed");
+    assert!(failure.reason.contains("wrong curve"), "{failure}");
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::ClientCertRejected, Fault::Unknown),
+        "the client's certificate key is on an elliptic curve this server does not allow",
+        "a P-256 client key against a P-384-only server",
+    );
+    assert!(d.fix.contains("SSL_CTX_set1_groups_list"), "{d}");
+}
