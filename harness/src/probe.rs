@@ -380,7 +380,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             }
             Err(stop) => {
                 let late = Instant::now() >= handshake_deadline;
-                let (trace, mut failure) = handshake_failure(s.ssl(), stop);
+                let (trace, mut failure) = handshake_failure(s.ssl(), stop, opts.timeout);
                 if late {
                     failure = ProbeFailure::TimedOut(format!(
                         "the handshake did not finish within {:.1} s (--handshake-timeout)",
@@ -463,11 +463,27 @@ fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFa
     Err(last)
 }
 
-fn handshake_failure(ssl: &SslRef, stop: Stop) -> (Option<HandshakeTrace>, ProbeFailure) {
+fn handshake_failure(
+    ssl: &SslRef,
+    stop: Stop,
+    timeout: Duration,
+) -> (Option<HandshakeTrace>, ProbeFailure) {
     let trace = openssl_handshake::trace(ssl);
     let verify = ssl.verify_result();
     let failure = if stop == Stop::TimedOut {
-        ProbeFailure::TimedOut("the server stopped answering during the handshake".into())
+        // A server that never spoke is a different fault from one that
+        // stalled mid-flight: say which, and which limit fired.
+        let heard = trace.as_ref().and_then(|t| {
+            t.messages()
+                .filter(|m| m.direction == openssl_handshake::Direction::Read)
+                .last()
+                .map(|m| m.name())
+        });
+        let limit = format!("{:.1} s (--timeout)", timeout.as_secs_f64());
+        ProbeFailure::TimedOut(match heard {
+            None => format!("the server sent nothing within {limit}"),
+            Some(last) => format!("the server stopped answering for {limit} after its {last}"),
+        })
     } else if verify.as_raw() != 0 {
         ProbeFailure::Verify {
             code: verify.as_raw(),
@@ -486,6 +502,14 @@ fn handshake_failure(ssl: &SslRef, stop: Stop) -> (Option<HandshakeTrace>, Probe
             from: Role::Client,
             description: a.description,
         }
+    } else if let Some(f) = trace
+        .as_ref()
+        .and_then(|t| t.failure())
+        .filter(|f| !f.reason.is_empty())
+    {
+        // OpenSSL's reason as the trace holds it, not the raw error-queue
+        // line with its codes and source file.
+        ProbeFailure::Other(f.reason.clone())
     } else {
         ProbeFailure::Other(match stop {
             Stop::Failed(e) => e,
