@@ -139,6 +139,40 @@ pub(crate) fn verify_result(ssl: &SslRef) -> i32 {
     ssl.verify_result().as_raw()
 }
 
+/// The name this end checks its peer's certificate against: the first
+/// host name set on its verify parameters, else the IP address.
+pub(crate) fn expected_name(ssl: &SslRef) -> Option<String> {
+    // SAFETY: the SSL is live; its parameters live as long as it does.
+    let param = unsafe { openssl_sys::SSL_get0_param(ssl.as_ptr()) };
+    if param.is_null() {
+        return None;
+    }
+    // SAFETY: `param` is valid; get0_host returns a string the parameters
+    // own (or null), copied before anything can change them.
+    let host = unsafe { sys::X509_VERIFY_PARAM_get0_host(param, 0) };
+    if !host.is_null() {
+        // SAFETY: a NUL-terminated string, checked non-null.
+        return Some(
+            unsafe { CStr::from_ptr(host) }
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    // SAFETY: `param` is valid; get1_ip_asc returns a fresh string (or
+    // null) that the caller frees with OPENSSL_free.
+    let ip = unsafe { sys::X509_VERIFY_PARAM_get1_ip_asc(param) };
+    if ip.is_null() {
+        return None;
+    }
+    // SAFETY: a NUL-terminated string, checked non-null, freed once after
+    // being copied.
+    unsafe {
+        let text = CStr::from_ptr(ip).to_string_lossy().into_owned();
+        openssl_sys::OPENSSL_free(ip.cast());
+        Some(text)
+    }
+}
+
 /// `X509_verify_cert_error_string`: the text of a verify code.
 pub(crate) fn verify_error_string(code: i32) -> String {
     // SAFETY: takes any value and returns a static string (a generic

@@ -18,6 +18,7 @@ mod header_check;
 use libc::{c_char, c_int, c_uint, c_ulong, c_void, size_t};
 use openssl_sys::{
     stack_st_SSL_CIPHER, BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_SESSION, X509, X509_NAME,
+    X509_VERIFY_PARAM,
 };
 
 /// `OSSL_HANDSHAKE_STATE`: a C enum without negative members, which C
@@ -333,4 +334,6 @@ c_functions! {
     pub fn SSL_key_update(s: *mut SSL, updatetype: c_int) -> c_int;
     pub fn X509_NAME_print_ex(out: *mut BIO, nm: *const X509_NAME, indent: c_int, flags: c_ulong) -> c_int;
     pub fn X509_check_purpose(x: *mut X509, id: c_int, ca: c_int) -> c_int;
+    pub fn X509_VERIFY_PARAM_get0_host(param: *mut X509_VERIFY_PARAM, idx: c_int) -> *mut c_char;
+    pub fn X509_VERIFY_PARAM_get1_ip_asc(param: *mut X509_VERIFY_PARAM) -> *mut c_char;
 }

@@ -62,7 +62,12 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
     let v = f.verify.filter(|v| !v.is_ok())?;
     let chain = f.server_certificate;
     let leaf = chain.and_then(|c| c.subjects.first());
-    let sni = f.client_hello.and_then(|h| h.sni.as_deref());
+    // The name checked, which is the SNI name unless only an address was
+    // set (no SNI is sent for an IP address).
+    let sni = f
+        .local
+        .and_then(|l| l.expected_name.as_deref())
+        .or_else(|| f.client_hello.and_then(|h| h.sni.as_deref()));
     let d = match v.code {
         CERT_HAS_EXPIRED => out_of_date(chain, true, Holder::Server),
         CERT_NOT_YET_VALID => out_of_date(chain, false, Holder::Server),

@@ -41,6 +41,11 @@ pub struct LocalConfig {
     pub require_peer_cert: bool,
     /// This end's own certificate, when it has one.
     pub certificate: Option<LocalCertificate>,
+    /// The host name or IP address this end checks its peer's certificate
+    /// against (its verify parameters), when one is set; absent from the
+    /// JSON otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_name: Option<String>,
 }
 
 /// One configured cipher suite.
@@ -132,6 +137,7 @@ impl LocalConfig {
             verify_peer: verify.contains(SslVerifyMode::PEER),
             require_peer_cert: verify.contains(SslVerifyMode::FAIL_IF_NO_PEER_CERT),
             certificate: ssl.certificate().map(LocalCertificate::of),
+            expected_name: ffi::expected_name(ssl),
         }
     }
 }

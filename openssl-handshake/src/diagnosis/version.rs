@@ -458,6 +458,7 @@ mod tests {
             verify_peer: false,
             require_peer_cert: false,
             certificate: None,
+            expected_name: None,
         };
         assert_eq!(
             describe_local(&local(Some(TLS1_2), None, 1)),
