@@ -202,8 +202,18 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
     for n in outcome.connections.iter().flat_map(|c| &c.notes) {
         eprintln!("note: {n}");
     }
-    match outcome.failure() {
-        Some(f) => {
+    let failed = outcome
+        .connections
+        .iter()
+        .enumerate()
+        .find_map(|(i, c)| c.failure.as_ref().map(|f| (i, f)));
+    match failed {
+        // With --reconnect, say which connection failed.
+        Some((i, f)) if outcome.connections.len() > 1 => {
+            eprintln!("tls-harness probe {} (connection {}): {f}", a.target, i + 1);
+            Ok(false)
+        }
+        Some((_, f)) => {
             eprintln!("tls-harness probe {}: {f}", a.target);
             Ok(false)
         }
