@@ -140,7 +140,10 @@ pub(crate) fn verify_result(ssl: &SslRef) -> i32 {
 }
 
 /// The name this end checks its peer's certificate against: the first
-/// host name set on its verify parameters, else the IP address.
+/// host name set on its verify parameters, else the IP address. With no
+/// address set, OpenSSL queues an error ("passed a null parameter"), which
+/// the caller must not leave for the application (`LocalConfig::read`
+/// drops it).
 pub(crate) fn expected_name(ssl: &SslRef) -> Option<String> {
     // SAFETY: the SSL is live; its parameters live as long as it does.
     let param = unsafe { openssl_sys::SSL_get0_param(ssl.as_ptr()) };

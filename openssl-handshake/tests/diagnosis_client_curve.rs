@@ -2,15 +2,15 @@
 //! does not allow as a group: OpenSSL refuses it at CertificateVerify
 //! ("wrong curve"). The message is well formed; the mismatch is one of
 //! configuration, and the server's diagnosis says so. Checked against
-//! `openssl s_client` as the client.
+//! `openssl s_client` as the client and `openssl s_server` as the server.
 
 mod common;
 
 use std::process::Stdio;
 
 use common::diagnosis::{assert_diagnosis, require_client_cert, traced_server};
-use common::tool::{openssl, Reaped};
-use common::{pki, server_ctx_with};
+use common::tool::{openssl, s_server, Reaped};
+use common::{client_ctx, client_ssl, connect_tcp, pki, server_ctx_with};
 use openssl::ssl::SslVersion;
 use openssl_handshake::{Cause, Fault};
 use testkit::pki::KeyType;
@@ -59,4 +59,47 @@ fn a_client_key_on_a_curve_outside_the_servers_groups_is_named() {
         "a P-256 client key against a P-384-only server",
     );
     assert!(d.fix.contains("SSL_CTX_set1_groups_list"), "{d}");
+}
+
+/// The client hears only illegal_parameter after its whole flight: it
+/// cannot tell which message was refused, and says so, naming the flight
+/// and the signature's part in it.
+#[test]
+fn the_client_names_its_whole_flight_and_the_signature() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = pki().write_pem(dir.path()).expect("write PKI");
+    let root = files.root.to_str().expect("utf-8").to_owned();
+    let (server, _out, port) = s_server(
+        files.server(KeyType::Rsa2048),
+        &[
+            "-tls1_2", "-groups", "P-384", "-Verify", "1", "-CAfile", &root, "-naccept", "1",
+        ],
+    );
+    let client = client_ctx(|b| {
+        pki()
+            .client(KeyType::EcdsaP256)
+            .install(b)
+            .expect("client cert");
+        b.set_groups_list("P-384").expect("groups");
+    });
+    let addr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let trace = match client_ssl(&client, "localhost").connect(connect_tcp(addr)) {
+        Err(openssl::ssl::HandshakeError::Failure(mid)) => {
+            openssl_handshake::trace(mid.ssl()).expect("traced")
+        }
+        _ => panic!("s_server refuses the P-256 client key"),
+    };
+    // The reference: s_server's own error names the curve.
+    let log = server.finish();
+    assert!(log.contains("wrong curve"), "{log}");
+    let d = trace.diagnosis().expect("diagnosis");
+    assert!(
+        d.summary.contains(
+            "a message of this client's last flight (Certificate, ClientKeyExchange, \
+             CertificateVerify, Finished)"
+        ) && d
+            .summary
+            .contains("a CertificateVerify made with a key the peer does not allow"),
+        "{d}"
+    );
 }

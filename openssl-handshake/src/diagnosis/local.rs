@@ -109,6 +109,10 @@ impl LocalConfig {
         // aside and put it back.
         let pending = openssl::error::ErrorStack::get();
         let config = LocalConfig::read_unguarded(ssl);
+        // Getters that find nothing may queue errors of their own (the IP
+        // getter does when no address is set): drop them, or the caller
+        // would read them as its handshake's.
+        drop(openssl::error::ErrorStack::get());
         pending.put();
         config
     }

@@ -188,20 +188,39 @@ fn decoded(f: &Facts<'_>) -> Option<String> {
 
 /// The peer refused this end's message as malformed.
 fn malformed_there(f: &Facts<'_>, received: &Alert) -> Diagnosis {
-    let mine = f
+    // The alert answers this end's last flight as a whole: which of its
+    // messages was refused cannot be told from here.
+    let handshake: Vec<_> = f
         .trace
         .messages()
-        .filter(|m| m.direction == Direction::Write && m.handshake_type.is_some())
-        .last()
-        .map_or_else(
-            || format!("a message of {}", f.me()),
-            |m| format!("{}'s {}", f.me(), m.name()),
-        );
+        .filter(|m| m.handshake_type.is_some())
+        .collect();
+    let start = handshake
+        .iter()
+        .rposition(|m| m.direction == Direction::Read)
+        .map_or(0, |i| i + 1);
+    let flight: Vec<String> = handshake[start..].iter().map(|m| m.name()).collect();
+    let mine = match flight.as_slice() {
+        [] => format!("a message of {}", f.me()),
+        [one] => format!("{}'s {one}", f.me()),
+        many => format!(
+            "a message of {}'s last flight ({})",
+            f.me(),
+            many.join(", ")
+        ),
+    };
+    // A signature the peer's policy cannot accept is refused the same way.
+    let signed = if f.saw(Direction::Write, HandshakeType::CERTIFICATE_VERIFY) && flight.len() > 1 {
+        "; a CertificateVerify made with a key the peer does not allow (an ECDSA key on a \
+         curve outside its groups, say) draws this alert too"
+    } else {
+        ""
+    };
     Diagnosis::new(
         Cause::MalformedMessage,
         Fault::Unknown,
         format!(
-            "{} refused {mine} ({}): it could not parse it, or found a field it forbids",
+            "{} refused {mine} ({}): it could not parse it, or found a field it forbids{signed}",
             f.them(),
             alert_text(received)
         ),
