@@ -265,3 +265,37 @@ fn client_hello_record() -> Vec<u8> {
         _ => panic!("a client with no server waits after its ClientHello"),
     }
 }
+
+/// Reading a trace (which reads the peer's chain, the group and the
+/// signature from the SSL) leaves nothing in this thread's OpenSSL error
+/// queue: a stale error there would be read as the next SSL call's.
+#[test]
+fn reading_a_trace_leaves_the_error_queue_empty() {
+    for version in [
+        openssl::ssl::SslVersion::TLS1_2,
+        openssl::ssl::SslVersion::TLS1_3,
+    ] {
+        let server = server_ctx(KeyType::EcdsaP256, |b| {
+            b.set_max_proto_version(Some(version)).unwrap();
+        });
+        let client = client_ctx(|_| {});
+        let (listener, addr) = listener();
+        let side = std::thread::spawn(move || {
+            let mut tls = accept_tls(&listener, &server).expect("server handshake");
+            let trace = openssl_handshake::trace(tls.ssl()).expect("traced");
+            assert!(trace.failure().is_none());
+            let queued = openssl::error::ErrorStack::get();
+            let _ = tls.shutdown();
+            queued
+        });
+        let tls = client_ssl(&client, "localhost")
+            .connect(connect_tcp(addr))
+            .expect("client handshake");
+        let trace = openssl_handshake::trace(tls.ssl()).expect("traced");
+        assert!(trace.negotiated.is_some());
+        let queued = openssl::error::ErrorStack::get();
+        assert!(queued.errors().is_empty(), "{version:?} client: {queued}");
+        let queued = side.join().unwrap();
+        assert!(queued.errors().is_empty(), "{version:?} server: {queued}");
+    }
+}

@@ -95,6 +95,8 @@ pub(super) fn alert(
         telemetry::failed_after(&state.summary(), &state.span, || state.snapshot(false));
     }
     let due = hook.map(|hook| (state.snapshot(recorder.options.raw_bytes), hook));
+    // What the snapshot's decoding queued is not the application's.
+    drop(openssl::error::ErrorStack::get());
     pending.put();
     due
 }
@@ -178,6 +180,7 @@ pub(super) fn finish(
         state.hook_due = false;
         (state.snapshot(recorder.options.raw_bytes), hook)
     });
+    drop(openssl::error::ErrorStack::get());
     pending.put();
     due
 }
