@@ -3,7 +3,6 @@
 //! including what the server sends after the handshake ([`after`]).
 
 pub mod after;
-pub mod bounded;
 
 pub use after::{PostHandshake, ReadEnd};
 

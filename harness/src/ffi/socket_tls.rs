@@ -1,5 +1,5 @@
 //! A TLS connection over OpenSSL's own socket BIO, as `s_client` and
-//! `s_server` run theirs, for `probe` and `serve`.
+//! `s_server` run theirs, for `probe`, `serve` and `scan`.
 //!
 //! The `openssl` crate's streams read through a BIO of its own, which
 //! never answers `BIO_eof`: when a peer hangs up, OpenSSL sees a bare
@@ -168,6 +168,16 @@ impl SocketTls {
         // SAFETY: `buf` holds at least `len` writable bytes for the call.
         let n = self.call(|ssl| unsafe { openssl_sys::SSL_read(ssl, ptr, len) })?;
         // A successful SSL_read returns a positive count.
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// `SSL_peek` into `buf`: processes what arrives (tickets, alerts)
+    /// without consuming application data.
+    pub fn peek(&mut self, buf: &mut [u8]) -> Result<usize, Stop> {
+        let len = c_int::try_from(buf.len()).unwrap_or(c_int::MAX);
+        let ptr = buf.as_mut_ptr().cast();
+        // SAFETY: `buf` holds at least `len` writable bytes for the call.
+        let n = self.call(|ssl| unsafe { openssl_sys::SSL_peek(ssl, ptr, len) })?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 

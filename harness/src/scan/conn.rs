@@ -15,8 +15,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{
-    HandshakeError, Ssl, SslContextBuilder, SslFiletype, SslMethod, SslMode, SslOptions,
-    SslVerifyMode,
+    Ssl, SslContextBuilder, SslFiletype, SslMethod, SslMode, SslOptions, SslVerifyMode,
 };
 use openssl::x509::X509;
 use openssl_handshake::{
@@ -28,8 +27,8 @@ use serde::Serialize;
 
 use super::facts::Hello;
 use crate::case::Version;
+use crate::ffi::socket_tls::{SocketTls, Stop};
 use crate::library::Library;
-use crate::probe::bounded::Bounded;
 
 /// Where to connect and what to call the server.
 #[derive(Debug, Clone)]
@@ -349,22 +348,20 @@ impl Prober {
         }
         let stream = self.connect()?;
         self.connections.fetch_add(1, Ordering::Relaxed);
-        let stream = Bounded::new(
-            stream,
-            self.limits.io,
-            Instant::now() + self.limits.handshake,
-        );
+        let deadline = Instant::now() + self.limits.handshake;
+        let mut s = SocketTls::new(ssl, stream, self.limits.io, deadline, None)
+            .map_err(|e| e.to_string())?;
         let lib = &self.library;
-        match ssl.connect(stream) {
-            Ok(mut s) => {
+        match s.connect() {
+            Ok(()) => {
                 if offer.wait_tickets {
                     // TLS 1.3 tickets follow the handshake. Short bounded
                     // peeks let them arrive; stop at the first ticket, so
                     // a server that sends them at once costs one step.
                     let until = Instant::now() + TICKET_WAIT.min(self.limits.io);
                     while Instant::now() < until {
-                        s.get_mut().deadline = (Instant::now() + TICKET_STEP).min(until);
-                        let _ = s.ssl_peek(&mut [0u8; 1]);
+                        s.set_deadline((Instant::now() + TICKET_STEP).min(until));
+                        let _ = s.peek(&mut [0u8; 1]);
                         let got = openssl_handshake::trace(s.ssl()).is_some_and(|t| {
                             t.messages().any(|m| {
                                 m.handshake_type
@@ -385,8 +382,8 @@ impl Prober {
                 // sees the connection end without it drops the session
                 // from its cache (`s_server -no_ticket`'s stateful TLS 1.3
                 // tickets read as no resumption at all).
-                s.get_mut().deadline = Instant::now() + self.limits.io;
-                let _ = s.shutdown();
+                s.set_deadline(Instant::now() + self.limits.io);
+                s.shutdown();
                 Ok(Attempt {
                     id: id.to_owned(),
                     ok: true,
@@ -398,16 +395,9 @@ impl Prober {
                     chain,
                 })
             }
-            Err(HandshakeError::SetupFailure(e)) => Err(e.to_string()),
-            Err(HandshakeError::Failure(mid)) | Err(HandshakeError::WouldBlock(mid)) => {
-                let trace = openssl_handshake::trace(mid.ssl());
-                // A read time-out surfaces as "would block": say what it is.
-                let timed_out = mid.error().io_error().is_some_and(|e| {
-                    matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    )
-                }) || mid.error().code() == openssl::ssl::ErrorCode::WANT_READ;
+            Err(stop) => {
+                let trace = openssl_handshake::trace(s.ssl());
+                let timed_out = stop == Stop::TimedOut;
                 let failure = trace
                     .as_ref()
                     .and_then(|t| t.failure().map(|f| f.to_string()));
@@ -426,7 +416,7 @@ impl Prober {
                         (format!("time-out: {limit}{after}"), Some(d))
                     }
                     (false, Some(f)) => (f, None),
-                    (false, None) => (mid.error().to_string(), None),
+                    (false, None) => (io::Error::from(stop).to_string(), None),
                 };
                 Ok(Attempt {
                     id: id.to_owned(),
@@ -436,7 +426,7 @@ impl Prober {
                     error: Some(error),
                     diagnosis,
                     session: None,
-                    chain: chain_of(mid.ssl()),
+                    chain: chain_of(s.ssl()),
                 })
             }
         }
