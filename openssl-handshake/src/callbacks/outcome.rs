@@ -5,7 +5,7 @@
 use std::io;
 
 use libc::c_int;
-use openssl::ssl::{ErrorCode, SslRef};
+use openssl::ssl::{ErrorCode, SslRef, SslVerifyMode};
 
 use super::{Recorder, RecorderState};
 use crate::attach::Hook;
@@ -192,7 +192,10 @@ fn failure(
     trace: &HandshakeTrace,
 ) -> Failure {
     let code = ffi::verify_result(ssl);
-    let verify = (code != 0).then(|| VerifyResult::from_code(code));
+    // Without SSL_VERIFY_PEER the result is computed but never enforced:
+    // it did not fail this handshake, and a diagnosis must not blame it.
+    let enforced = ssl.verify_mode().contains(SslVerifyMode::PEER);
+    let verify = (code != 0 && enforced).then(|| VerifyResult::from_code(code));
     let mut reason = ffi::peek_error_reason();
     if reason.is_empty() || reason == UNEXPECTED_EOF {
         let after = match trace.last_handshake_message() {

@@ -1,8 +1,13 @@
+//! Client set-ups that fail for their configuration, not a broken peer.
+//!
 //! A TLS 1.2 client certificate whose ECDSA key is on a curve the server
 //! does not allow as a group: OpenSSL refuses it at CertificateVerify
 //! ("wrong curve"). The message is well formed; the mismatch is one of
-//! configuration, and the server's diagnosis says so. Checked against
-//! `openssl s_client` as the client and `openssl s_server` as the server.
+//! configuration, and the server's diagnosis says so, while the client,
+//! which hears only an alert after its whole flight, names the flight.
+//! And a verify result that was never enforced (SSL_VERIFY_NONE) is not
+//! taken for a cause. Checked against `openssl s_client` as the client
+//! and `openssl s_server` as the server.
 
 mod common;
 
@@ -12,7 +17,7 @@ use common::diagnosis::{assert_diagnosis, require_client_cert, traced_server};
 use common::tool::{openssl, s_server, Reaped};
 use common::{client_ctx, client_ssl, connect_tcp, pki, server_ctx_with};
 use openssl::ssl::SslVersion;
-use openssl_handshake::{Cause, Fault};
+use openssl_handshake::{Cause, Fault, SslContextBuilderExt};
 use testkit::pki::KeyType;
 
 #[test]
@@ -102,4 +107,40 @@ fn the_client_names_its_whole_flight_and_the_signature() {
             .contains("a CertificateVerify made with a key the peer does not allow"),
         "{d}"
     );
+}
+
+/// A client that verifies nothing (SSL_VERIFY_NONE, no trust store) still
+/// gets a verify result from OpenSSL, which never failed its handshake:
+/// the failure is the certificate the server wanted, as s_server says.
+#[test]
+fn an_unenforced_verify_result_is_not_the_cause() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = pki().write_pem(dir.path()).expect("write PKI");
+    let root = files.root.to_str().expect("utf-8").to_owned();
+    let (server, _out, port) = s_server(
+        files.server(KeyType::Rsa2048),
+        &["-tls1_2", "-Verify", "1", "-CAfile", &root, "-naccept", "1"],
+    );
+    let mut b = openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_client())
+        .expect("client ctx");
+    b.set_verify(openssl::ssl::SslVerifyMode::NONE);
+    b.trace_handshakes(openssl_handshake::TraceOptions::default())
+        .expect("trace");
+    let client = b.build();
+    let addr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let (trace, verify) = match client_ssl(&client, "localhost").connect(connect_tcp(addr)) {
+        Err(openssl::ssl::HandshakeError::Failure(mid)) => (
+            openssl_handshake::trace(mid.ssl()).expect("traced"),
+            mid.ssl().verify_result().as_raw(),
+        ),
+        _ => panic!("s_server requires a client certificate"),
+    };
+    let log = server.finish();
+    assert!(log.contains("peer did not return a certificate"), "{log}");
+    // OpenSSL did compute a failing result; it was not enforced.
+    assert_ne!(verify, 0);
+    let failure = trace.failure().expect("failed");
+    assert!(failure.verify.is_none(), "{failure}");
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.cause, Cause::ClientCertRequired, "{d}");
 }
