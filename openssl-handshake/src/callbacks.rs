@@ -278,7 +278,9 @@ fn record_info(
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {
         state.log.push_mark(at, true);
-        if matches!(state.outcome, Outcome::InProgress) {
+        if state.refusing_renegotiation {
+            outcome::renegotiation_refused(state);
+        } else if matches!(state.outcome, Outcome::InProgress) {
             finished = Some(Outcome::Succeeded);
         }
     }

@@ -3,13 +3,21 @@
 //! server always has it, so the client's signal is cut from its
 //! ClientHello in transit: a server that hears none answers as a legacy
 //! server does, with no renegotiation_info in its ServerHello.
+//!
+//! And a server that refuses a client's renegotiation: OpenSSL marks the
+//! refused hello as a handshake started and done, which is none.
 
 mod common;
 
 use common::diagnosis::*;
 use common::hello::{cut, extension, layout};
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use common::{client_ctx, client_ssl, connect_tcp, server_ctx_with};
-use openssl_handshake::{Cause, Fault};
+use openssl::ssl::SslOptions;
+use openssl_handshake::{Cause, Fault, Outcome, SslContextBuilderExt, TraceOptions};
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746 section 3.3).
 const SCSV: [u8; 2] = [0x00, 0xff];
@@ -54,4 +62,39 @@ fn a_server_without_secure_renegotiation() {
         evidence(&client, "ServerHello.renegotiation_info present").as_deref(),
         Some("false")
     );
+}
+
+/// The refused renegotiation is neither a second handshake nor a second
+/// success: the hook ran once, for the handshake there was.
+#[test]
+fn a_refused_renegotiation_is_no_second_handshake() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let server = server_ctx_with(rsa(), move |b| {
+        tls12(b);
+        b.set_options(SslOptions::NO_RENEGOTIATION);
+        let hook = move |_: &openssl_handshake::HandshakeTrace| {
+            counted.fetch_add(1, Ordering::SeqCst);
+        };
+        b.trace_handshakes(TraceOptions::default().on_complete(hook))
+            .expect("trace");
+    });
+    let (addr, server) = traced_server(&server);
+    let client = traced_client(&client_ctx(tls12), addr, "localhost", |tls| {
+        renegotiate(tls);
+        let _ = tls.do_handshake();
+        let _ = tls.read(&mut [0u8; 16]);
+    });
+    let server = server.join().expect("server thread");
+    // What the client heard: the server's no_renegotiation warning.
+    assert!(
+        client
+            .alerts()
+            .any(|a| a.description == 100 && a.direction == openssl_handshake::Direction::Read),
+        "{}",
+        client.state_log()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "{}", server.state_log());
+    assert_eq!(server.handshakes, 1, "{}", server.state_log());
+    assert!(matches!(server.outcome, Outcome::Succeeded));
 }

@@ -27,12 +27,26 @@ pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef, at: u64) {
     } else {
         Side::Client
     };
+    state.refusing_renegotiation = false;
     if !matches!(state.outcome, Outcome::InProgress) || state.handshakes == 1 {
         state.outcome = Outcome::InProgress;
         state.handshake_started = at;
         state.hook_due = true;
         state.span = telemetry::handshake_span(state.side);
     }
+}
+
+/// OpenSSL marks a renegotiation it refused (a no_renegotiation warning
+/// sent) as a handshake that started and finished: it was none. The
+/// connection goes on under its earlier handshake, whose outcome stands,
+/// and neither the hook nor the telemetry hears of a second success.
+#[cold]
+#[inline(never)]
+pub(super) fn renegotiation_refused(state: &mut RecorderState) {
+    state.refusing_renegotiation = false;
+    state.handshakes = state.handshakes.saturating_sub(1);
+    state.outcome = Outcome::Succeeded;
+    state.hook_due = false;
 }
 
 /// The SSL reached a traced context mid-handshake (an SNI switch from an
@@ -72,6 +86,14 @@ pub(super) fn alert(
     ret: c_int,
 ) -> Option<(HandshakeTrace, Hook)> {
     const FATAL: c_int = 2;
+    const NO_RENEGOTIATION: c_int = 100;
+    if where_ & sys::SSL_CB_WRITE_ALERT == sys::SSL_CB_WRITE_ALERT
+        && ret & 0xff == NO_RENEGOTIATION
+        && state.handshakes > 1
+        && matches!(state.outcome, Outcome::InProgress)
+    {
+        state.refusing_renegotiation = true;
+    }
     if ret >> 8 != FATAL || !matches!(state.outcome, Outcome::Succeeded) {
         return None;
     }

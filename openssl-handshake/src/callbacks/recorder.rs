@@ -57,6 +57,9 @@ pub(super) struct RecorderState {
     /// telemetry features and `on_failure_after_handshake`); once is enough,
     /// as the connection is over.
     pub(super) late_failure_reported: bool,
+    /// This end sent no_renegotiation during the handshake under way: it
+    /// refused a renegotiation, which is no handshake.
+    pub(super) refusing_renegotiation: bool,
     pub(super) span: telemetry::Span,
 }
 
@@ -88,6 +91,7 @@ impl Recorder {
                 hook_due: false,
                 negotiated_pending: false,
                 late_failure_reported: false,
+                refusing_renegotiation: false,
                 span: telemetry::Span::none(),
             }),
         }
