@@ -32,6 +32,9 @@ pub enum BenchError {
     /// The first connection of a resumption case yielded no session.
     #[error("{0}: the client received no session to resume")]
     NoSession(&'static str),
+    /// `--filter` selected no row, so nothing would be measured.
+    #[error("--filter {0:?} matches no row id (kind/config/case[/size][/side]; e.g. ^handshake/default or resumption/.*/tls12)")]
+    NothingSelected(String),
     /// Neither side made progress, which in memory means a bug.
     #[error("in-memory {0} stalled: neither side made progress")]
     Stalled(&'static str),

@@ -161,6 +161,15 @@ impl Target {
         figure
     }
 
+    /// [`Target::verdict`], except that a speed measured by an unoptimized
+    /// build is not judged (memory is: it does not depend on the build).
+    pub(crate) fn verdict_of(&self, optimized: bool) -> String {
+        if !optimized && self.bound == Bound::AtLeast && self.measured.is_some() {
+            return "not judged (unoptimized build)".to_owned();
+        }
+        self.verdict()
+    }
+
     /// `met`, `MISSED`, or `-` when not measured; `within noise` added
     /// when the interval reaches across the threshold.
     pub(crate) fn verdict(&self) -> String {
@@ -360,7 +369,7 @@ impl BenchReport {
                 t.name,
                 t.condition(),
                 t.figure(),
-                t.verdict()
+                t.verdict_of(self.optimized)
             );
         }
         let _ = writeln!(out, "elapsed: {:.1} s", self.elapsed_s);
@@ -497,12 +506,14 @@ mod tests {
             "bytes/conn",
             &pairs,
         );
-        let report = BenchReport::new(
+        let mut report = BenchReport::new(
             false,
             Method::defaults(false),
             vec![row, memory],
             Duration::ZERO,
         );
+        // Judged as a release build's figures would be.
+        report.optimized = true;
         let target = |row: &str| {
             report
                 .targets
@@ -526,5 +537,10 @@ mod tests {
         assert!(report
             .to_table()
             .contains("1.0000 (95 % CI 0.9500–1.0500) met, within noise\n"));
+        // An unoptimized build's speed is shown but not judged.
+        report.optimized = false;
+        assert!(report
+            .to_table()
+            .contains("1.0000 (95 % CI 0.9500–1.0500) not judged (unoptimized build)\n"));
     }
 }

@@ -244,6 +244,11 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
             rows.push(row);
         }
     }
+    if rows.is_empty() {
+        // Nothing was measured (every row was skipped before its work).
+        let filter = opts.filter.as_ref().map_or("", |r| r.as_str());
+        return Err(BenchError::NothingSelected(filter.to_owned()));
+    }
     Ok(BenchReport::new(
         opts.quick,
         method,

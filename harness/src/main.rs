@@ -201,9 +201,21 @@ fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
 }
 
 fn bench_cmd(a: BenchCommand) -> Result<bool, HarnessError> {
+    out_dir_exists(a.out.as_ref())?;
     let report = benches::run(&a.run.options())?;
     emit(&a.run.render(&report), a.out.as_ref())?;
     Ok(true)
+}
+
+/// Refuses an `--out` whose directory does not exist, before a run that
+/// may take minutes rather than after it.
+pub(crate) fn out_dir_exists(out: Option<&PathBuf>) -> Result<(), HarnessError> {
+    match out.and_then(|p| p.parent()) {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(HarnessError::Usage(
+            format!("--out: {} is not a directory", dir.display()),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), HarnessError> {

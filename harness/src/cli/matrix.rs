@@ -106,15 +106,7 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
     if jobs == 0 {
         return Err(HarnessError::Usage("--jobs must be at least 1".into()));
     }
-    // Where the results go is checked before a run that may take minutes.
-    if let Some(dir) = a.out.as_ref().and_then(|p| p.parent()) {
-        if !dir.as_os_str().is_empty() && !dir.is_dir() {
-            return Err(HarnessError::Usage(format!(
-                "--out: {} is not a directory",
-                dir.display()
-            )));
-        }
-    }
+    crate::out_dir_exists(a.out.as_ref())?;
     if let Some(dir) = &a.artifacts {
         std::fs::create_dir_all(dir).map_err(|e| HarnessError::writing(dir, e))?;
     }
