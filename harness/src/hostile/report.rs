@@ -81,7 +81,7 @@ impl HostileReport {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "hostile peers against {} ({})",
+            "hostile peers against {} (sent by tls-harness with {})",
             self.target, self.openssl
         );
         self.implementation_lines(&mut out);

@@ -37,14 +37,14 @@ pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef, at: u64) {
 }
 
 /// OpenSSL marks a renegotiation it refused (a no_renegotiation warning
-/// sent) as a handshake that started and finished: it was none. The
-/// connection goes on under its earlier handshake, whose outcome stands,
-/// and neither the hook nor the telemetry hears of a second success.
+/// sent) as a handshake that started and finished: it was started (and
+/// `handshakes` counts it) but it never ran. The connection goes on under
+/// its earlier handshake, whose outcome stands, and neither the hook nor
+/// the telemetry hears of a second success.
 #[cold]
 #[inline(never)]
 pub(super) fn renegotiation_refused(state: &mut RecorderState) {
     state.refusing_renegotiation = false;
-    state.handshakes = state.handshakes.saturating_sub(1);
     state.outcome = Outcome::Succeeded;
     state.hook_due = false;
 }

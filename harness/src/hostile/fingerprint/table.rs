@@ -159,7 +159,7 @@ const DUPLICATE_ILLEGAL_PARAMETER: Trait = Trait::new(
 pub(super) const TABLE: &[Implementation] = &[
     Implementation {
         name: "OpenSSL",
-        seen_with: "OpenSSL 3.0.22 (openssl s_server; tls-harness serve)",
+        seen_with: "OpenSSL 3.0.19 and 3.0.22 (openssl s_server; tls-harness serve)",
         traits: &[
             Trait::order(
                 Probe::Tls13Hello,
