@@ -87,7 +87,10 @@ fn first_flight(tcp: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
 }
 
 pub(super) fn flood(s: &mut Suite) -> CaseResult {
-    let (n, batch) = (s.opts.flood, s.opts.flood_batch.clamp(1, s.opts.flood.max(1)));
+    let (n, batch) = (
+        s.opts.flood,
+        s.opts.flood_batch.clamp(1, s.opts.flood.max(1)),
+    );
     let connect_timeout = s.opts.flood_connect_timeout;
     let spec = Spec {
         id: "flood",
