@@ -15,14 +15,16 @@
 //! deadline), and after each, the bytes go to the `--pcap` capture.
 //!
 //! The `SSL` owns the BIO (`SSL_set_bio`); the BIO does not own the socket
-//! (`BIO_NOCLOSE`), which [`SocketTls`] keeps, and the callback's argument
-//! is a box that [`SocketTls`] drops only after the `SSL`.
+//! (`BIO_NOCLOSE`), which [`SocketTls`] keeps with the callback's argument
+//! and frees only after the `SSL`.
 
 use std::io;
+use std::mem::ManuallyDrop;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::os::raw::{c_char, c_int, c_long};
 use std::panic::{self, AssertUnwindSafe};
+use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use foreign_types::ForeignType;
@@ -89,10 +91,24 @@ pub enum Stop {
 
 /// One TLS connection over a TCP socket, driven through OpenSSL's socket BIO.
 pub struct SocketTls {
-    // Dropped before `wire`: freeing the SSL frees the BIO, which calls
-    // the callback (BIO_CB_FREE) with `wire` as its argument.
-    ssl: Ssl,
-    wire: Box<Wire>,
+    ssl: ManuallyDrop<Ssl>,
+    /// The callback's argument, owned here (from `Box::into_raw`) and
+    /// freed after the SSL, whose BIO calls back with it until freed
+    /// (BIO_CB_FREE). Held as a pointer, not a Box, because the callback
+    /// reaches it through C while an SSL call runs; Rust code touches it
+    /// only between calls.
+    wire: NonNull<Wire>,
+}
+
+impl Drop for SocketTls {
+    fn drop(&mut self) {
+        // SAFETY: the SSL is dropped once, here, before the wire its BIO
+        // points to; the wire came from Box::into_raw and is freed once.
+        unsafe {
+            ManuallyDrop::drop(&mut self.ssl);
+            drop(Box::from_raw(self.wire.as_ptr()));
+        }
+    }
 }
 
 impl SocketTls {
@@ -105,31 +121,41 @@ impl SocketTls {
         deadline: Instant,
         capture: Option<(Capture, End)>,
     ) -> Result<Self, ErrorStack> {
-        let mut wire = Box::new(Wire {
+        let fd = tcp.as_raw_fd();
+        // SAFETY: the descriptor stays open as long as the wire's
+        // TcpStream, which is freed after the SSL that owns the BIO (see
+        // Drop); BIO_NOCLOSE leaves closing it to the TcpStream.
+        let bio = unsafe { openssl_sys::BIO_new_socket(fd, BIO_NOCLOSE) };
+        if bio.is_null() {
+            return Err(ErrorStack::get());
+        }
+        let wire = NonNull::from(Box::leak(Box::new(Wire {
             tcp,
             io,
             deadline,
             capture,
             expired: false,
-        });
-        // SAFETY: the descriptor stays open as long as `wire.tcp`, which
-        // outlives the SSL that owns the BIO (field order); BIO_NOCLOSE
-        // leaves closing it to the TcpStream.
-        let bio = unsafe { openssl_sys::BIO_new_socket(wire.tcp.as_raw_fd(), BIO_NOCLOSE) };
-        if bio.is_null() {
-            return Err(ErrorStack::get());
-        }
-        let arg = (&mut *wire as *mut Wire).cast::<c_char>();
+        })));
         // SAFETY: `bio` is a fresh BIO; the callback has bio.h's signature
-        // (checked by the declaration test) and its argument, the boxed
-        // `Wire`, lives at a fixed address until after the BIO is freed.
+        // (checked by the declaration test) and its argument, the wire,
+        // lives at a fixed address until after the BIO is freed (Drop).
         // SSL_set_bio takes the one reference for both directions.
         unsafe {
-            BIO_set_callback_arg(bio, arg);
+            BIO_set_callback_arg(bio, wire.as_ptr().cast::<c_char>());
             BIO_set_callback_ex(bio, Some(on_bio));
             openssl_sys::SSL_set_bio(ssl.as_ptr(), bio, bio);
         }
-        Ok(SocketTls { ssl, wire })
+        Ok(SocketTls {
+            ssl: ManuallyDrop::new(ssl),
+            wire,
+        })
+    }
+
+    /// The wire, between SSL calls (never held across one).
+    fn wire(&mut self) -> &mut Wire {
+        // SAFETY: the wire lives until Drop; `&mut self` means no SSL call,
+        // and so no callback, is running.
+        unsafe { self.wire.as_mut() }
     }
 
     /// The connection, for its trace and what it negotiated.
@@ -139,12 +165,14 @@ impl SocketTls {
 
     /// The socket.
     pub fn tcp(&self) -> &TcpStream {
-        &self.wire.tcp
+        // SAFETY: as in `wire`: `&self` excludes a running SSL call, which
+        // needs `&mut self`.
+        unsafe { &self.wire.as_ref().tcp }
     }
 
     /// Moves the deadline, as the connection enters another phase.
     pub fn set_deadline(&mut self, deadline: Instant) {
-        self.wire.deadline = deadline;
+        self.wire().deadline = deadline;
     }
 
     /// `SSL_connect`.
@@ -207,7 +235,7 @@ impl SocketTls {
         // SSL_get_error reads the thread's queue, which must start empty.
         // SAFETY: no arguments; clears this thread's error queue.
         unsafe { openssl_sys::ERR_clear_error() };
-        self.wire.expired = false;
+        self.wire().expired = false;
         let ret = f(self.ssl.as_ptr());
         if ret > 0 {
             return Ok(ret);
@@ -216,7 +244,7 @@ impl SocketTls {
         // SAFETY: the SSL is live; `ret` is what the call just returned.
         let code = unsafe { openssl_sys::SSL_get_error(self.ssl.as_ptr(), ret) };
         let errors = ErrorStack::get();
-        Err(if self.wire.expired {
+        Err(if self.wire().expired {
             Stop::TimedOut
         } else {
             match code {
