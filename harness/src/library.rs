@@ -128,6 +128,11 @@ impl Library {
             .and_then(|s| s.missing.as_deref())
     }
 
+    /// Every suite the library implements, those that encrypt nothing last.
+    pub fn all_suites(&self) -> impl Iterator<Item = &SuiteInfo> {
+        self.suites.iter().chain(&self.cleartext_suites)
+    }
+
     /// The suite with OpenSSL name `name`.
     pub fn suite(&self, name: &str) -> Option<&SuiteInfo> {
         self.suites.iter().find(|s| s.name == name)

@@ -179,9 +179,13 @@ pub struct ProbeOutcome {
 }
 
 impl ProbeOutcome {
-    /// The first failure, if any connection failed.
-    pub fn failure(&self) -> Option<&ProbeFailure> {
-        self.connections.iter().find_map(|c| c.failure.as_ref())
+    /// The first failure, if any connection failed, with the number of
+    /// its connection (from 1).
+    pub fn failure(&self) -> Option<(usize, &ProbeFailure)> {
+        self.connections
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| c.failure.as_ref().map(|f| (i + 1, f)))
     }
 
     /// The traces, one per connection that got as far as a handshake.
@@ -406,6 +410,22 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     Ok(out)
 }
 
+/// A server that never spoke is a different fault from one that stalled
+/// mid-flight: which, and which limit fired.
+fn stalled(trace: Option<&HandshakeTrace>, timeout: Duration) -> String {
+    let heard = trace.and_then(|t| {
+        t.messages()
+            .filter(|m| m.direction == openssl_handshake::Direction::Read)
+            .last()
+            .map(|m| m.name())
+    });
+    let limit = format!("{:.1} s (--timeout)", timeout.as_secs_f64());
+    match heard {
+        None => format!("the server sent nothing within {limit}"),
+        Some(last) => format!("the server stopped answering for {limit} after its {last}"),
+    }
+}
+
 /// HOST (brackets removed) and the addresses of `HOST:PORT`.
 pub(crate) fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), HarnessError> {
     let (host, _) = target.rsplit_once(':').ok_or_else(|| {
@@ -471,53 +491,39 @@ fn handshake_failure(
 ) -> (Option<HandshakeTrace>, ProbeFailure) {
     let trace = openssl_handshake::trace(ssl);
     let verify = ssl.verify_result();
-    let failure = if stop == Stop::TimedOut {
-        // A server that never spoke is a different fault from one that
-        // stalled mid-flight: say which, and which limit fired.
-        let heard = trace.as_ref().and_then(|t| {
-            t.messages()
-                .filter(|m| m.direction == openssl_handshake::Direction::Read)
-                .last()
-                .map(|m| m.name())
-        });
-        let limit = format!("{:.1} s (--timeout)", timeout.as_secs_f64());
-        ProbeFailure::TimedOut(match heard {
-            None => format!("the server sent nothing within {limit}"),
-            Some(last) => format!("the server stopped answering for {limit} after its {last}"),
-        })
-    } else if verify.as_raw() != 0 {
-        ProbeFailure::Verify {
-            code: verify.as_raw(),
-            text: verify.error_string().to_string(),
-        }
-    } else if let Some(a) = trace.as_ref().and_then(|t| t.alert_received()) {
-        ProbeFailure::Alert {
-            from: Role::Server,
-            description: a.description,
-        }
-    } else if stop == Stop::Eof {
-        // OpenSSL's own decode_error for it never reached the server.
-        ProbeFailure::Other("the server closed the connection (end of file)".into())
-    } else if let Some(a) = trace.as_ref().and_then(|t| t.alert_sent()) {
-        ProbeFailure::Alert {
-            from: Role::Client,
-            description: a.description,
-        }
-    } else if let Some(f) = trace
+    let alert = |a: Option<&openssl_handshake::Alert>| a.map(|a| a.description);
+    let received = alert(trace.as_ref().and_then(|t| t.alert_received()));
+    let sent = alert(trace.as_ref().and_then(|t| t.alert_sent()));
+    // OpenSSL's reason as the trace holds it, not the raw error-queue line
+    // with its codes and source file.
+    let reason = trace
         .as_ref()
         .and_then(|t| t.failure())
-        .filter(|f| !f.reason.is_empty())
-    {
-        // OpenSSL's reason as the trace holds it, not the raw error-queue
-        // line with its codes and source file.
-        ProbeFailure::Other(f.reason.clone())
-    } else {
-        ProbeFailure::Other(match stop {
-            Stop::Failed(e) => e,
-            Stop::Eof => "the server closed the connection (end of file)".into(),
-            Stop::CloseNotify => "the server closed the connection with close_notify".into(),
-            Stop::TimedOut => unreachable!("handled first"),
-        })
+        .map(|f| f.reason.clone())
+        .filter(|r| !r.is_empty());
+    let failure = match (stop, received, sent, reason) {
+        (Stop::TimedOut, ..) => ProbeFailure::TimedOut(stalled(trace.as_ref(), timeout)),
+        _ if verify.as_raw() != 0 => ProbeFailure::Verify {
+            code: verify.as_raw(),
+            text: verify.error_string().to_string(),
+        },
+        (_, Some(description), ..) => ProbeFailure::Alert {
+            from: Role::Server,
+            description,
+        },
+        // OpenSSL's own decode_error for it never reached the server.
+        (Stop::Eof, ..) => {
+            ProbeFailure::Other("the server closed the connection (end of file)".into())
+        }
+        (_, _, Some(description), _) => ProbeFailure::Alert {
+            from: Role::Client,
+            description,
+        },
+        (_, _, _, Some(reason)) => ProbeFailure::Other(reason),
+        (Stop::Failed(e), ..) => ProbeFailure::Other(e),
+        (Stop::CloseNotify, ..) => {
+            ProbeFailure::Other("the server closed the connection with close_notify".into())
+        }
     };
     (trace, failure)
 }

@@ -261,9 +261,6 @@ fn record_info(
     }
     let mut finished = None;
     if where_ & sys::SSL_CB_EXIT != 0 {
-        // Before anything here can touch errno: a failed exit's socket
-        // error, when the transport was a socket.
-        let os_error = (ret <= 0).then(std::io::Error::last_os_error);
         let status = exit_status(ssl, ret);
         // Only a failed exit can find the SSL in error.
         let seen = if status == ExitStatus::Failed {
@@ -273,6 +270,10 @@ fn record_info(
         };
         state.log.push_exit(at, ret, status, seen);
         if status == ExitStatus::Failed && matches!(state.outcome, Outcome::InProgress) {
+            // A failed exit's socket error, when the transport was a
+            // socket: nothing since the failing call sets errno (OpenSSL's
+            // error-queue lookups keep it, the log's pushes only allocate).
+            let os_error = std::io::Error::last_os_error();
             finished = Some(outcome::failed(recorder, state, ssl, ret, os_error, at));
         }
     }

@@ -120,6 +120,19 @@ pub(crate) fn error_code(ssl: &SslRef, ret: c_int) -> c_int {
     unsafe { openssl_sys::SSL_get_error(ssl.as_ptr(), ret) }
 }
 
+/// Runs `f` with this thread's OpenSSL error queue set aside: what the
+/// caller of SSL_connect/SSL_accept has yet to read is put back as it was,
+/// and whatever `f` queued (getters that find nothing, decoding a
+/// malformed certificate through the openssl crate) is dropped, so that
+/// the caller never reads it as its own.
+pub(crate) fn with_error_queue_aside<T>(f: impl FnOnce() -> T) -> T {
+    let pending = openssl::error::ErrorStack::get();
+    let out = f();
+    drop(openssl::error::ErrorStack::get());
+    pending.put();
+    out
+}
+
 /// The reason of the newest entry in OpenSSL's error queue, left in the
 /// queue for the caller of `SSL_connect`/`SSL_accept` to see.
 pub(crate) fn peek_error_reason() -> String {
@@ -142,8 +155,8 @@ pub(crate) fn verify_result(ssl: &SslRef) -> i32 {
 /// The name this end checks its peer's certificate against: the first
 /// host name set on its verify parameters, else the IP address. With no
 /// address set, OpenSSL queues an error ("passed a null parameter"), which
-/// the caller must not leave for the application (`LocalConfig::read`
-/// drops it).
+/// the caller must not leave for the application (call it inside
+/// [`with_error_queue_aside`]).
 pub(crate) fn expected_name(ssl: &SslRef) -> Option<String> {
     // SAFETY: the SSL is live; its parameters live as long as it does.
     let param = unsafe { openssl_sys::SSL_get0_param(ssl.as_ptr()) };

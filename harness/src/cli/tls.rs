@@ -202,15 +202,10 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
     for n in outcome.connections.iter().flat_map(|c| &c.notes) {
         eprintln!("note: {n}");
     }
-    let failed = outcome
-        .connections
-        .iter()
-        .enumerate()
-        .find_map(|(i, c)| c.failure.as_ref().map(|f| (i, f)));
-    match failed {
+    match outcome.failure() {
         // With --reconnect, say which connection failed.
-        Some((i, f)) if outcome.connections.len() > 1 => {
-            eprintln!("tls-harness probe {} (connection {}): {f}", a.target, i + 1);
+        Some((n, f)) if outcome.connections.len() > 1 => {
+            eprintln!("tls-harness probe {} (connection {n}): {f}", a.target);
             Ok(false)
         }
         Some((_, f)) => {

@@ -22,7 +22,7 @@ use std::io;
 use std::mem::ManuallyDrop;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
-use std::os::raw::{c_char, c_int, c_long};
+use std::os::raw::{c_char, c_int, c_long, c_void};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
@@ -191,21 +191,26 @@ impl SocketTls {
 
     /// `SSL_read` into `buf`: the bytes read, at least one.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Stop> {
-        let len = c_int::try_from(buf.len()).unwrap_or(c_int::MAX);
-        let ptr = buf.as_mut_ptr().cast();
-        // SAFETY: `buf` holds at least `len` writable bytes for the call.
-        let n = self.call(|ssl| unsafe { openssl_sys::SSL_read(ssl, ptr, len) })?;
-        // A successful SSL_read returns a positive count.
-        Ok(usize::try_from(n).unwrap_or(0))
+        self.read_with(openssl_sys::SSL_read, buf)
     }
 
     /// `SSL_peek` into `buf`: processes what arrives (tickets, alerts)
     /// without consuming application data.
     pub fn peek(&mut self, buf: &mut [u8]) -> Result<usize, Stop> {
+        self.read_with(openssl_sys::SSL_peek, buf)
+    }
+
+    /// `SSL_read` or `SSL_peek` (one signature) into `buf`.
+    fn read_with(
+        &mut self,
+        op: unsafe extern "C" fn(*mut SSL, *mut c_void, c_int) -> c_int,
+        buf: &mut [u8],
+    ) -> Result<usize, Stop> {
         let len = c_int::try_from(buf.len()).unwrap_or(c_int::MAX);
         let ptr = buf.as_mut_ptr().cast();
         // SAFETY: `buf` holds at least `len` writable bytes for the call.
-        let n = self.call(|ssl| unsafe { openssl_sys::SSL_peek(ssl, ptr, len) })?;
+        let n = self.call(|ssl| unsafe { op(ssl, ptr, len) })?;
+        // A successful call returns a positive count.
         Ok(usize::try_from(n).unwrap_or(0))
     }
 

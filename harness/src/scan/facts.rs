@@ -74,9 +74,7 @@ impl Hello {
                     h.version = version_of(wire);
                     let id = sh.cipher_suite.id;
                     let name = library
-                        .suites
-                        .iter()
-                        .chain(&library.cleartext_suites)
+                        .all_suites()
                         .find(|s| s.id == id)
                         .map(|s| s.name.clone())
                         .or_else(|| sh.cipher_suite.name.clone())

@@ -78,19 +78,16 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
             Some(false) => "client order",
             None => "order: n/a",
         };
-        let anonymous = if s.anonymous.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; anonymous, so no server authentication: {}",
-                s.anonymous.join(", ")
-            )
+        // The accepted suites that lack something, each kind named once.
+        let lacking = |what: &str, names: &[String]| {
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!("; {what}: {}", names.join(", "))
+            }
         };
-        let cleartext = if s.cleartext.is_empty() {
-            String::new()
-        } else {
-            format!("; no encryption at all: {}", s.cleartext.join(", "))
-        };
+        let anonymous = lacking("anonymous, so no server authentication", &s.anonymous);
+        let cleartext = lacking("no encryption at all", &s.cleartext);
         row(
             "suites",
             s.version.display().into(),

@@ -51,14 +51,10 @@ pub fn scan(p: &Prober, accepted: &[Version]) -> Vec<SuiteFinding> {
 /// The suites a client can offer at `v`, those that encrypt nothing
 /// last: PSK and SRP suites need credentials the scan does not have.
 fn candidates(p: &Prober, v: Version) -> Vec<&SuiteInfo> {
-    known(p)
+    p.library()
+        .all_suites()
         .filter(|s| s.allows(v) && !s.needs_psk() && s.kx != "SRP")
         .collect()
-}
-
-fn known(p: &Prober) -> impl Iterator<Item = &SuiteInfo> {
-    let lib = p.library();
-    lib.suites.iter().chain(&lib.cleartext_suites)
 }
 
 fn offer(v: Version, suites: &[&SuiteInfo]) -> Offer {
@@ -134,7 +130,7 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
             .accepted
             .iter()
             .rev()
-            .filter_map(|n| known(p).find(|s| &s.name == n))
+            .filter_map(|n| p.library().all_suites().find(|s| &s.name == n))
             .collect();
         let id = format!("suites/{}/order", v.id());
         let a = p.run(&id, &offer(v, &reversed), None);

@@ -112,15 +112,12 @@ pub(super) fn alert(
     if state.negotiated_pending {
         state.read_negotiated(ssl);
     }
-    let pending = openssl::error::ErrorStack::get();
-    if telemetry::ENABLED {
-        telemetry::failed_after(&state.summary(), &state.span, || state.snapshot(false));
-    }
-    let due = hook.map(|hook| (state.snapshot(recorder.options.raw_bytes), hook));
-    // What the snapshot's decoding queued is not the application's.
-    drop(openssl::error::ErrorStack::get());
-    pending.put();
-    due
+    ffi::with_error_queue_aside(|| {
+        if telemetry::ENABLED {
+            telemetry::failed_after(&state.summary(), &state.span, || state.snapshot(false));
+        }
+        hook.map(|hook| (state.snapshot(recorder.options.raw_bytes), hook))
+    })
 }
 
 /// The handshake under way failed at an exit with `ret`.
@@ -131,7 +128,7 @@ pub(super) fn failed(
     state: &mut RecorderState,
     ssl: &SslRef,
     ret: c_int,
-    os_error: Option<io::Error>,
+    os_error: io::Error,
     at: u64,
 ) -> Outcome {
     if let Some(record) = recorder.records.take_unaccepted() {
@@ -191,28 +188,18 @@ pub(super) fn finish(
     if !telemetry::ENABLED && hook.is_none() {
         return None;
     }
-    // Decoding a malformed certificate through the openssl crate drains the
-    // thread's error queue, which the caller of SSL_connect/SSL_accept has
-    // yet to read: set it aside and put it back.
-    let pending = openssl::error::ErrorStack::get();
-    if telemetry::ENABLED {
-        telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
-    }
-    let due = hook.map(|hook| {
-        state.hook_due = false;
-        (state.snapshot(recorder.options.raw_bytes), hook)
-    });
-    drop(openssl::error::ErrorStack::get());
-    pending.put();
-    due
+    ffi::with_error_queue_aside(|| {
+        if telemetry::ENABLED {
+            telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
+        }
+        hook.map(|hook| {
+            state.hook_due = false;
+            (state.snapshot(recorder.options.raw_bytes), hook)
+        })
+    })
 }
 
-fn failure(
-    ssl: &SslRef,
-    ret: c_int,
-    os_error: Option<io::Error>,
-    trace: &HandshakeTrace,
-) -> Failure {
+fn failure(ssl: &SslRef, ret: c_int, os_error: io::Error, trace: &HandshakeTrace) -> Failure {
     let code = ffi::verify_result(ssl);
     // Without SSL_VERIFY_PEER the result is computed but never enforced:
     // it did not fail this handshake, and a diagnosis must not blame it.
@@ -225,11 +212,10 @@ fn failure(
             None => "before any handshake message".to_owned(),
         };
         let error = ErrorCode::from_raw(ffi::error_code(ssl, ret));
-        let broken = os_error.filter(|e| error == ErrorCode::SYSCALL && connection_lost(e));
-        reason = if let Some(e) = broken {
+        reason = if error == ErrorCode::SYSCALL && connection_lost(&os_error) {
             // A reset is not a close: a middlebox or a crashed peer, not
             // one that hung up.
-            format!("the connection failed: {e} {after}")
+            format!("the connection failed: {os_error} {after}")
         } else if reason == UNEXPECTED_EOF || error == ErrorCode::SYSCALL {
             format!("the peer closed the connection (EOF) {after}")
         } else if error == ErrorCode::ZERO_RETURN {

@@ -104,17 +104,9 @@ impl LocalConfig {
     /// Reads the configuration of `ssl`. Called from the callback that
     /// records a failed handshake, never on a successful one.
     pub(crate) fn read(ssl: &SslRef) -> LocalConfig {
-        // The caller of SSL_connect/SSL_accept has yet to read the error
-        // queue, and the certificate getters below can drain it: set it
-        // aside and put it back.
-        let pending = openssl::error::ErrorStack::get();
-        let config = LocalConfig::read_unguarded(ssl);
-        // Getters that find nothing may queue errors of their own (the IP
-        // getter does when no address is set): drop them, or the caller
-        // would read them as its handshake's.
-        drop(openssl::error::ErrorStack::get());
-        pending.put();
-        config
+        // The certificate getters can drain the caller's errors, and the IP
+        // getter queues one of its own when no address is set.
+        ffi::with_error_queue_aside(|| LocalConfig::read_unguarded(ssl))
     }
 
     fn read_unguarded(ssl: &SslRef) -> LocalConfig {
