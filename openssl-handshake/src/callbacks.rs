@@ -42,6 +42,7 @@ pub(crate) fn attach_to_context(
     let ctx_index = context_index()?;
     recorder_index()?;
     clock::prepare();
+    crate::telemetry::describe();
     // SAFETY: the builder owns a live SSL_CTX.
     let existing = unsafe { sys::SSL_CTX_get_info_callback(builder.as_ptr()) };
     if let Some(existing) = existing {
@@ -74,6 +75,7 @@ pub(crate) fn attach_to_context(
 pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(), Error> {
     let index = recorder_index()?;
     clock::prepare();
+    crate::telemetry::describe();
     install(ssl, index, options);
     Ok(())
 }

@@ -2,8 +2,11 @@
 //! service already uses (features `tracing` and `metrics`).
 //!
 //! Both run once per handshake, when it ends, from what the trace already
-//! holds: nothing is decoded for them. Without a subscriber or recorder
-//! installed they cost a check each.
+//! holds. A failure is decoded and diagnosed for its `cause`: with
+//! `metrics` always (the facade cannot tell whether a recorder is
+//! installed), with `tracing` alone only when a subscriber wants the event.
+//! The span of a handshake closes when it ends, so that its length is the
+//! handshake's, not the connection's.
 
 use crate::trace::HandshakeTrace;
 
@@ -32,7 +35,7 @@ impl Span {
 pub(crate) fn handshake_span(side: crate::event::Side) -> Span {
     #[cfg(feature = "tracing")]
     {
-        tracing::info_span!(target: "openssl_handshake", "tls_handshake", side = %side)
+        tracing::info_span!(target: "openssl_handshake", "tls_handshake", side = side_name(side))
     }
     #[cfg(not(feature = "tracing"))]
     {
@@ -41,21 +44,68 @@ pub(crate) fn handshake_span(side: crate::event::Side) -> Span {
     }
 }
 
-/// Reports a handshake that has just succeeded or failed. `full` gives
-/// the decoded trace a failure's cause is diagnosed from; it is called
-/// for failures only, and only with a feature on.
+/// Names the metrics for exporters that print descriptions and units.
+/// Each context that turns tracing on calls this, as a recorder may be
+/// installed after the first.
+pub(crate) fn describe() {
+    #[cfg(feature = "metrics")]
+    {
+        metrics::describe_counter!(
+            "openssl_handshake_total",
+            "TLS handshakes that ended, by side, version, suite, resumption and outcome"
+        );
+        metrics::describe_histogram!(
+            "openssl_handshake_duration_seconds",
+            metrics::Unit::Seconds,
+            "How long TLS handshakes took, from the first callback to the last"
+        );
+        metrics::describe_counter!(
+            "openssl_handshake_failures_total",
+            "Failed TLS handshakes, and connections that failed on a fatal alert after their \
+             handshake, by the diagnosis's cause"
+        );
+    }
+}
+
+/// Whether a handshake that ended so is reported to anyone (see the
+/// module's notes): what was negotiated and a failure's diagnosis are
+/// worked out only then.
+pub(crate) fn heard(failed: bool) -> bool {
+    #[cfg(feature = "metrics")]
+    {
+        let _ = failed;
+        true
+    }
+    #[cfg(all(feature = "tracing", not(feature = "metrics")))]
+    {
+        if failed {
+            tracing::enabled!(target: "openssl_handshake", tracing::Level::WARN)
+        } else {
+            tracing::enabled!(target: "openssl_handshake", tracing::Level::INFO)
+        }
+    }
+    #[cfg(not(any(feature = "tracing", feature = "metrics")))]
+    {
+        let _ = failed;
+        false
+    }
+}
+
+/// Reports a handshake that has just succeeded or failed, in its `span`,
+/// which the caller then closes. `full` gives the decoded trace a
+/// failure's cause is diagnosed from; it is called for failures only, and
+/// only when they are heard.
 pub(crate) fn finished(trace: &HandshakeTrace, span: &Span, full: impl FnOnce() -> HandshakeTrace) {
     #[cfg(any(feature = "tracing", feature = "metrics"))]
     {
-        let cause = if trace.succeeded() {
-            "none"
-        } else {
-            cause(&full())
-        };
-        #[cfg(feature = "tracing")]
-        event(trace, span, cause);
-        #[cfg(feature = "metrics")]
-        record(trace, cause);
+        let succeeded = trace.succeeded();
+        if heard(!succeeded) {
+            let cause = if succeeded { "none" } else { cause(&full()) };
+            #[cfg(feature = "tracing")]
+            event(trace, span, cause);
+            #[cfg(feature = "metrics")]
+            record(trace, cause);
+        }
     }
     #[cfg(not(any(feature = "tracing", feature = "metrics")))]
     let _ = (trace, span, full);
@@ -65,14 +115,14 @@ pub(crate) fn finished(trace: &HandshakeTrace, span: &Span, full: impl FnOnce() 
 /// succeeded (and was reported as such): the connection failed all the
 /// same, most often because the server refused the client's certificate
 /// after a TLS 1.3 client's side of the handshake was done. `full` gives
-/// the decoded trace the cause is diagnosed from.
-pub(crate) fn failed_after(
-    trace: &HandshakeTrace,
-    span: &Span,
-    full: impl FnOnce() -> HandshakeTrace,
-) {
+/// the decoded trace the cause is diagnosed from. The handshake's span
+/// has closed by then: the event goes to whatever span is current.
+pub(crate) fn failed_after(trace: &HandshakeTrace, full: impl FnOnce() -> HandshakeTrace) {
     #[cfg(any(feature = "tracing", feature = "metrics"))]
     {
+        if !heard(true) {
+            return;
+        }
         let full = full();
         let diagnosis = full.diagnosis();
         let cause = diagnosis.as_ref().map_or("unknown", |d| d.cause.name());
@@ -83,12 +133,12 @@ pub(crate) fn failed_after(
             let reason = diagnosis.as_ref().map_or("", |d| d.summary.as_str());
             tracing::warn!(
                 target: "openssl_handshake",
-                parent: span,
-                side = %trace.side,
+                side = side_name(trace.side),
                 outcome = "failed_after_handshake",
-                version,
-                suite,
-                group,
+                version = given(version),
+                suite = given(suite),
+                group = given(group),
+                resumed = resumed(trace),
                 cause,
                 alert,
                 reason,
@@ -99,7 +149,7 @@ pub(crate) fn failed_after(
         failure(trace, cause);
     }
     #[cfg(not(any(feature = "tracing", feature = "metrics")))]
-    let _ = (trace, span, full);
+    let _ = (trace, full);
 }
 
 /// The labels both facades use: (version, suite, group), empty when not
@@ -124,12 +174,27 @@ fn cause(full: &HandshakeTrace) -> &'static str {
     full.diagnosis().map_or("unknown", |d| d.cause.name())
 }
 
+/// Whether the handshake resumed a session; left out when nothing was
+/// agreed.
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+fn resumed(trace: &HandshakeTrace) -> Option<bool> {
+    trace.negotiated.as_ref().map(|n| n.resumed.is_some())
+}
+
+/// A field left out of the event, rather than empty, when not agreed.
+#[cfg(feature = "tracing")]
+fn given(value: &str) -> Option<&str> {
+    (!value.is_empty()).then_some(value)
+}
+
 #[cfg(feature = "tracing")]
 fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str) {
     let (version, suite, group) = agreed(trace);
+    let (version, suite, group) = (given(version), given(suite), given(group));
     // Left out, not zero, if the handshake's end was never seen.
     let duration_us = trace.duration.map(|d| d.as_micros() as u64);
-    let side = trace.side.to_string();
+    let side = side_name(trace.side);
+    let resumed = resumed(trace);
     match trace.failure() {
         None => tracing::info!(
             target: "openssl_handshake",
@@ -139,29 +204,39 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str) {
             version,
             suite,
             group,
+            resumed,
             duration_us,
             "TLS handshake succeeded"
         ),
-        Some(f) => tracing::warn!(
-            target: "openssl_handshake",
-            parent: span,
-            side,
-            outcome = "failed",
-            version,
-            suite,
-            group,
-            duration_us,
-            cause,
-            reason = %f,
-            "TLS handshake failed"
-        ),
+        Some(f) => {
+            let reason = f.to_string();
+            tracing::warn!(
+                target: "openssl_handshake",
+                parent: span,
+                side,
+                outcome = "failed",
+                version,
+                suite,
+                group,
+                resumed,
+                duration_us,
+                cause,
+                reason = reason.as_str(),
+                "TLS handshake failed"
+            )
+        }
     }
 }
 
 #[cfg(feature = "metrics")]
 fn record(trace: &HandshakeTrace, cause: &'static str) {
     let (version, suite, _) = agreed(trace);
-    let side = side_label(trace);
+    let side = side_name(trace.side);
+    let resumed = match resumed(trace) {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "",
+    };
     let outcome = if trace.succeeded() {
         "succeeded"
     } else {
@@ -172,6 +247,7 @@ fn record(trace: &HandshakeTrace, cause: &'static str) {
         "side" => side,
         "version" => version.to_owned(),
         "suite" => suite.to_owned(),
+        "resumed" => resumed,
         "outcome" => outcome
     )
     .increment(1);
@@ -192,15 +268,17 @@ fn record(trace: &HandshakeTrace, cause: &'static str) {
 fn failure(trace: &HandshakeTrace, cause: &'static str) {
     metrics::counter!(
         "openssl_handshake_failures_total",
-        "side" => side_label(trace),
+        "side" => side_name(trace.side),
         "cause" => cause
     )
     .increment(1);
 }
 
-#[cfg(feature = "metrics")]
-fn side_label(trace: &HandshakeTrace) -> &'static str {
-    match trace.side {
+/// The side as both facades name it: one string type for every event,
+/// span and label.
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+fn side_name(side: crate::event::Side) -> &'static str {
+    match side {
         crate::event::Side::Client => "client",
         crate::event::Side::Server => "server",
     }

@@ -126,6 +126,12 @@ impl Failure {
     /// The reason a failure carries when the `SSL` was freed mid-handshake.
     pub const ABANDONED: &'static str = "the connection was dropped with its handshake \
          unfinished (a time-out, a closed connection, or the application gave up)";
+
+    /// Whether the `SSL` was freed mid-handshake: the failure was never
+    /// seen by OpenSSL, and its reason is [`Failure::ABANDONED`].
+    pub fn abandoned(&self) -> bool {
+        self.reason == Self::ABANDONED
+    }
 }
 
 impl std::fmt::Display for Failure {

@@ -5,20 +5,31 @@
 
 mod common;
 
-use openssl::ssl::SslVersion;
+use openssl::ssl::{Ssl, SslContext, SslStream, SslVersion};
 use openssl_handshake::{HandshakeTrace, ProtocolVersion, SslContextBuilderExt, TraceOptions};
+use testkit::duplex::DuplexStream;
 use testkit::pki::{KeyType, Negative};
 
-use common::{client_ctx, connect, diagnosis, pki, server_ctx, tool};
+use common::{client_ctx, client_ssl, connect, diagnosis, pki, server_ctx, tool};
 
-/// One successful TLS 1.3 handshake, one that fails on the server's
-/// untrusted certificate, and one whose server requires a certificate the
-/// client does not have: the client's side of that handshake succeeds, and
-/// the server's refusal reaches it after. Then the last again, with
-/// `openssl s_server` refusing (the client's trace). Run once for the whole
-/// test binary.
-fn handshakes() -> &'static (common::Pair, common::Pair, common::Pair, HandshakeTrace) {
-    type Run = (common::Pair, common::Pair, common::Pair, HandshakeTrace);
+/// What the test binary's handshakes did, run once for all its tests.
+struct Run {
+    /// One successful TLS 1.3 handshake.
+    ok: common::Pair,
+    /// One that fails on the server's untrusted certificate.
+    bad: common::Pair,
+    /// One whose server requires a certificate the client does not have:
+    /// the client's side of that handshake succeeds, and the server's
+    /// refusal reaches it after.
+    refused: common::Pair,
+    /// The last again, with `openssl s_server` refusing (the client's trace).
+    by_tool: HandshakeTrace,
+    /// Whether both spans of a handshake in memory had closed while both
+    /// of its `SSL`s were still alive (`None` without `tracing`).
+    spans_closed_at_end: Option<bool>,
+}
+
+fn handshakes() -> &'static Run {
     static RUN: std::sync::OnceLock<Run> = std::sync::OnceLock::new();
     RUN.get_or_init(|| {
         install();
@@ -39,7 +50,16 @@ fn handshakes() -> &'static (common::Pair, common::Pair, common::Pair, Handshake
             diagnosis::require_client_cert(b);
         });
         let refused = diagnosis::pair(&demanding, &client_ctx(|_| {}), "localhost");
-        (ok, bad, refused, refused_by_s_server())
+        let by_tool = refused_by_s_server();
+        let spans_closed_at_end = spans_closed_while_alive(&server);
+        abandon_halfway(&server);
+        Run {
+            ok,
+            bad,
+            refused,
+            by_tool,
+            spans_closed_at_end,
+        }
     })
 }
 
@@ -61,6 +81,45 @@ fn refused_by_s_server() -> HandshakeTrace {
     let trace = diagnosis::traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
     child.finish();
     trace
+}
+
+type Ends = (SslStream<DuplexStream>, SslStream<DuplexStream>);
+
+/// A client and a server on `server` in memory, on this thread, each
+/// having taken `steps` turns (or finished).
+fn in_memory(server: &SslContext, steps: usize) -> Ends {
+    let (c, s) = testkit::duplex::pair();
+    let ssl = client_ssl(&client_ctx(|_| {}), "localhost");
+    let mut client = SslStream::new(ssl, c).expect("client stream");
+    let mut server = SslStream::new(Ssl::new(server).expect("server ssl"), s).expect("stream");
+    for _ in 0..steps {
+        let done = [client.connect().is_ok(), server.accept().is_ok()];
+        if done == [true, true] {
+            break;
+        }
+    }
+    (client, server)
+}
+
+/// A handshake that finishes while its connection lives on: its spans
+/// must close with it, not with the connection.
+fn spans_closed_while_alive(server: &SslContext) -> Option<bool> {
+    let ends = in_memory(server, 10);
+    assert!(ends.0.ssl().is_init_finished() && ends.1.ssl().is_init_finished());
+    #[cfg(feature = "tracing")]
+    let closed = Some(capture::last_parents_closed(2));
+    #[cfg(not(feature = "tracing"))]
+    let closed = None;
+    drop(ends);
+    closed
+}
+
+/// A connection dropped halfway, as a time-out drops it: the server has
+/// written its flight and waits for the client's; no hook is set.
+fn abandon_halfway(server: &SslContext) {
+    let (client, server) = in_memory(server, 1);
+    assert!(server.ssl().is_server() && !server.ssl().is_init_finished());
+    drop((server, client));
 }
 
 fn install() {
@@ -90,26 +149,52 @@ mod capture {
     pub struct Seen {
         pub level: Level,
         pub fields: BTreeMap<String, String>,
+        /// How each field was recorded: "str", "u64", "bool" or "debug".
+        pub kinds: BTreeMap<String, &'static str>,
         pub parent: Option<String>,
+        parent_id: Option<u64>,
     }
 
     pub static EVENTS: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
     static SPANS: Mutex<BTreeMap<u64, String>> = Mutex::new(BTreeMap::new());
+    static CLOSED: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+    /// Whether the spans of the last `n` events have all closed.
+    pub fn last_parents_closed(n: usize) -> bool {
+        let events = EVENTS.lock().unwrap();
+        let closed = CLOSED.lock().unwrap();
+        events.len() >= n
+            && events[events.len() - n..]
+                .iter()
+                .all(|e| e.parent_id.is_some_and(|id| closed.contains(&id)))
+    }
     static NEXT: AtomicU64 = AtomicU64::new(1);
 
     struct Capture;
 
-    struct Fields(BTreeMap<String, String>);
+    #[derive(Default)]
+    struct Fields(BTreeMap<String, String>, BTreeMap<String, &'static str>);
+
+    impl Fields {
+        fn put(&mut self, field: &Field, value: String, kind: &'static str) {
+            self.0.insert(field.name().to_owned(), value);
+            self.1.insert(field.name().to_owned(), kind);
+        }
+    }
 
     impl Visit for Fields {
         fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            self.0.insert(
-                field.name().to_owned(),
-                format!("{value:?}").trim_matches('"').to_owned(),
-            );
+            let text = format!("{value:?}").trim_matches('"').to_owned();
+            self.put(field, text, "debug");
         }
         fn record_str(&mut self, field: &Field, value: &str) {
-            self.0.insert(field.name().to_owned(), value.to_owned());
+            self.put(field, value.to_owned(), "str");
+        }
+        fn record_bool(&mut self, field: &Field, value: bool) {
+            self.put(field, value.to_string(), "bool");
+        }
+        fn record_u64(&mut self, field: &Field, value: u64) {
+            self.put(field, value.to_string(), "u64");
         }
     }
 
@@ -128,19 +213,24 @@ mod capture {
         fn record(&self, _: &Id, _: &Record<'_>) {}
         fn record_follows_from(&self, _: &Id, _: &Id) {}
         fn event(&self, event: &Event<'_>) {
-            let mut fields = Fields(BTreeMap::new());
+            let mut fields = Fields::default();
             event.record(&mut fields);
-            let parent = event
-                .parent()
-                .and_then(|id| SPANS.lock().unwrap().get(&id.into_u64()).cloned());
+            let parent_id = event.parent().map(|id| id.into_u64());
+            let parent = parent_id.and_then(|id| SPANS.lock().unwrap().get(&id).cloned());
             EVENTS.lock().unwrap().push(Seen {
                 level: *event.metadata().level(),
                 fields: fields.0,
+                kinds: fields.1,
                 parent,
+                parent_id,
             });
         }
         fn enter(&self, _: &Id) {}
         fn exit(&self, _: &Id) {}
+        fn try_close(&self, id: Id) -> bool {
+            CLOSED.lock().unwrap().push(id.into_u64());
+            true
+        }
     }
 
     pub fn install() {
@@ -152,13 +242,20 @@ mod capture {
 #[test]
 fn each_finished_handshake_is_one_tracing_event() {
     use tracing::Level;
-    let (ok, bad, refused, by_tool) = handshakes();
+    let Run {
+        ok,
+        bad,
+        refused,
+        by_tool,
+        spans_closed_at_end,
+    } = handshakes();
     let events = capture::EVENTS.lock().unwrap().clone();
     assert_eq!(
         events.len(),
-        9,
+        13,
         "three handshakes, two sides, and the refused client's failure after its handshake; \
-         then that client's two against s_server: {events:#?}"
+         then that client's two against s_server; then two handshakes in memory, one \
+         finished and one dropped halfway, two sides each: {events:#?}"
     );
     let find = |side: &str, outcome: &str| {
         events
@@ -181,29 +278,77 @@ fn each_finished_handshake_is_one_tracing_event() {
         );
         let us: u128 = e.fields["duration_us"].parse().unwrap();
         assert_eq!(us, trace.duration.unwrap().as_micros());
+        assert_eq!(e.fields["resumed"], "false");
+        // One type per field, whichever event carries it.
+        for (field, kind) in [
+            ("side", "str"),
+            ("version", "str"),
+            ("duration_us", "u64"),
+            ("resumed", "bool"),
+        ] {
+            assert_eq!(e.kinds[field], kind, "{field}");
+        }
     }
+    assert_eq!(
+        *spans_closed_at_end,
+        Some(true),
+        "a handshake's span closes when it ends, not with its connection"
+    );
     // The server's root is not the client's: both ends' diagnoses say so.
+    // A client refusing the server's certificate reads it, so the client's
+    // event has what was agreed; nothing is left empty.
     for side in ["client", "server"] {
-        let e = find(side, "failed");
+        let e = events
+            .iter()
+            .find(|e| {
+                e.fields["side"] == side
+                    && e.fields.get("cause").map(String::as_str)
+                        == Some("server_cert_untrusted_root")
+            })
+            .unwrap_or_else(|| panic!("no {side} untrusted-root event in {events:#?}"));
         assert_eq!(e.level, Level::WARN);
-        assert_eq!(e.fields["cause"], "server_cert_untrusted_root", "{side}");
+        assert_eq!(e.fields["outcome"], "failed");
+        assert_eq!(e.kinds["reason"], "str");
+        assert!(e.fields.values().all(|v| !v.is_empty()), "{e:#?}");
     }
     assert!(bad.client.failure().is_some() && bad.server.failure().is_some());
+
+    // Dropped halfway without a hook: both ends still report the failure.
+    for side in ["client", "server"] {
+        let n = events
+            .iter()
+            .filter(|e| {
+                e.fields["side"] == side
+                    && e.fields.get("cause").map(String::as_str) == Some("timed_out")
+            })
+            .count();
+        assert_eq!(n, 1, "{side}: {events:#?}");
+    }
+    let client_abandoned = events
+        .iter()
+        .find(|e| {
+            e.fields["side"] == "client"
+                && e.fields.get("cause").map(String::as_str) == Some("timed_out")
+        })
+        .expect("found above");
+    assert!(
+        !client_abandoned.fields.contains_key("version"),
+        "a client that never read a ServerHello agreed nothing: {client_abandoned:#?}"
+    );
 
     // The refused client: its handshake succeeded (one info event), then the
     // server's alert failed the connection (one warn event); the server's
     // handshake itself failed.
     assert!(refused.client.succeeded() && refused.server.failure().is_some());
-    let client = |outcome: &str| {
-        let n = events
-            .iter()
-            .filter(|e| e.fields["side"] == "client" && e.fields["outcome"] == outcome)
-            .count();
-        (n, find("client", outcome))
-    };
     assert!(by_tool.succeeded(), "{by_tool:#?}");
-    let (n, _) = client("succeeded");
-    assert_eq!(n, 3, "the good handshake and the two refused ones");
+    let succeeded = events
+        .iter()
+        .filter(|e| e.fields["side"] == "client" && e.fields["outcome"] == "succeeded")
+        .count();
+    assert_eq!(
+        succeeded, 4,
+        "the good handshake, the two refused ones, the one in memory"
+    );
     let late: Vec<_> = events
         .iter()
         .filter(|e| e.fields["outcome"] == "failed_after_handshake")
@@ -212,16 +357,21 @@ fn each_finished_handshake_is_one_tracing_event() {
     for (e, trace) in late.iter().zip([&refused.client, by_tool]) {
         assert_eq!(e.fields["side"], "client");
         assert_eq!(e.level, Level::WARN);
-        assert_eq!(e.parent.as_deref(), Some("tls_handshake"));
+        assert_eq!(
+            e.parent, None,
+            "the handshake's span has closed; the event goes to the current span"
+        );
         assert_eq!(e.fields["cause"], "client_cert_required");
         assert_eq!(e.fields["alert"], "certificate_required");
         let diagnosis = trace.diagnosis().expect("diagnosed");
         assert_eq!(e.fields["reason"], diagnosis.summary);
+        assert_eq!(e.kinds["side"], "str");
+        assert_eq!(e.kinds["reason"], "str");
     }
     let refusing = events.iter().filter(|e| {
         e.fields["side"] == "server"
             && e.fields["outcome"] == "failed"
-            && e.fields["cause"] == "client_cert_required"
+            && e.fields.get("cause").map(String::as_str) == Some("client_cert_required")
     });
     assert_eq!(refusing.count(), 1, "{events:#?}");
 }
@@ -269,7 +419,9 @@ mod metrics_capture {
 #[cfg(feature = "metrics")]
 #[test]
 fn each_finished_handshake_is_counted() {
-    let (ok, bad, refused, _) = handshakes();
+    let Run {
+        ok, bad, refused, ..
+    } = handshakes();
     let all = metrics_capture::metrics();
     let value = |name: &str, labels: &[(&str, &str)]| -> u64 {
         let mut want: Vec<(String, String)> = labels
@@ -285,12 +437,14 @@ fn each_finished_handshake_is_counted() {
     // The refused client's handshake itself succeeded, with the same suite
     // as the good one.
     assert_eq!(suite(&refused.client), suite(&ok.client));
-    for (side, succeeded) in [("client", 3), ("server", 1)] {
+    // The good one, the refused client's two, the one in memory.
+    for (side, succeeded) in [("client", 4), ("server", 2)] {
         let s = suite(&ok.client);
         let labels = [
             ("side", side),
             ("version", ProtocolVersion::Tls1_3.name()),
             ("suite", s.as_str()),
+            ("resumed", "false"),
             ("outcome", "succeeded"),
         ];
         let n = value("openssl_handshake_total", &labels);
@@ -308,6 +462,8 @@ fn each_finished_handshake_is_counted() {
     for side in ["client", "server"] {
         let n = failures(side, "server_cert_untrusted_root");
         assert_eq!(n, 1, "{side}: {all:#?}");
+        // Dropped halfway, with no hook set.
+        assert_eq!(failures(side, "timed_out"), 1, "{side}: {all:#?}");
     }
     // The server's failed handshake; the client's two connections that
     // failed after their handshakes succeeded.

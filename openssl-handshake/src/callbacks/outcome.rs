@@ -47,6 +47,7 @@ pub(super) fn renegotiation_refused(state: &mut RecorderState) {
     state.refusing_renegotiation = false;
     state.outcome = Outcome::Succeeded;
     state.hook_due = false;
+    state.span = telemetry::Span::none();
 }
 
 /// The SSL reached a traced context mid-handshake (an SNI switch from an
@@ -114,7 +115,7 @@ pub(super) fn alert(
     }
     ffi::with_error_queue_aside(|| {
         if telemetry::ENABLED {
-            telemetry::failed_after(&state.summary(), &state.span, || state.snapshot(false));
+            telemetry::failed_after(&state.summary(), || state.snapshot(false));
         }
         hook.map(|hook| (state.snapshot(recorder.options.raw_bytes), hook))
     })
@@ -171,7 +172,7 @@ pub(super) fn finish(
         if agreed() {
             state.read_negotiated(ssl);
         }
-    } else if wanted_now || telemetry::ENABLED {
+    } else if wanted_now || (telemetry::ENABLED && telemetry::heard(false)) {
         state.read_negotiated(ssl);
     } else {
         state.negotiated = None;
@@ -190,7 +191,10 @@ pub(super) fn finish(
     }
     ffi::with_error_queue_aside(|| {
         if telemetry::ENABLED {
-            telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
+            let summary = state.summary();
+            // The span closes once the event is in it.
+            let span = std::mem::replace(&mut state.span, telemetry::Span::none());
+            telemetry::finished(&summary, &span, || state.snapshot(false));
         }
         hook.map(|hook| {
             state.hook_due = false;

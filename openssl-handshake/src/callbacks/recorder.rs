@@ -126,29 +126,37 @@ impl Recorder {
 }
 
 /// A handshake still in progress when its `SSL` is freed never reaches
-/// the info callback's exit; the hook hears of it here instead, as a
-/// failure, so that services counting failures see time-outs too.
+/// the info callback's exit; the hook and the telemetry features hear of
+/// it here instead, as a failure, so that services counting failures see
+/// time-outs too.
 impl Drop for Recorder {
     fn drop(&mut self) {
         // Runs inside SSL_free, called from C: nothing may unwind.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
             let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
-            let unfinished = matches!(state.outcome, Outcome::InProgress) && state.handshakes > 0;
+            let unreported = matches!(state.outcome, Outcome::InProgress)
+                && state.handshakes > 0
+                && state.hook_due;
             let hook = self.options.on_complete.clone();
-            let Some(hook) = hook.filter(|_| unfinished && state.hook_due) else {
+            if !unreported || (hook.is_none() && !telemetry::ENABLED) {
                 return;
-            };
-            // Read only when a hook will hear of it: every SSL_free runs this.
+            }
+            // Read only when someone will hear of it: every SSL_free runs this.
             let now = self.clock.micros();
             let failure =
                 outcome::failure_of(&state.events_so_far(), None, Failure::ABANDONED.to_owned());
             state.outcome = Outcome::Failed(Box::new(failure));
             state.duration = Some(state.duration_until(now));
             if telemetry::ENABLED {
-                telemetry::finished(&state.summary(), &state.span, || state.snapshot(false));
+                let summary = state.summary();
+                // The span closes once the event is in it.
+                let span = std::mem::replace(&mut state.span, telemetry::Span::none());
+                telemetry::finished(&summary, &span, || state.snapshot(false));
             }
-            let trace = state.snapshot(self.options.raw_bytes);
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
+            if let Some(hook) = hook {
+                let trace = state.snapshot(self.options.raw_bytes);
+                let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
+            }
         }));
     }
 }

@@ -33,7 +33,7 @@ pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
 
 fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
     let failure = f.failure?;
-    if failure.reason != Failure::ABANDONED {
+    if !failure.abandoned() {
         return None;
     }
     let silence = if f.read_any_handshake() {
@@ -53,7 +53,7 @@ fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
             "Check that the peer is reachable and speaks TLS on that port, and that the time-out is \
              longer than its handshake takes.",
         )
-        .with("OpenSSL reason", Failure::ABANDONED)
+        .with("how it ended", Failure::ABANDONED)
         .with("last state", f.state())
         .with_some("last message", f.last_message()),
     )
