@@ -94,6 +94,32 @@ cargo run -q -p openssl-handshake --example tokio_openssl
 # Both features, as the telemetry tests below use, so one build serves both.
 cargo run -q -p openssl-handshake --features tracing,metrics --example hyper_tracing
 cargo run -q -p openssl-handshake --example sni_vhost
+step "example diagnose against openssl s_server: a refusal exits 1 naming its cause, a success 0"
+check_diagnose() {
+    local want_rc=$1 want=$2 dir port out rc=0
+    shift 2
+    dir=$(mktemp -d)
+    target/debug/tls-harness pki --out "$dir" >/dev/null
+    # stdin held open: s_server quits at its end.
+    sleep 30 | openssl s_server -accept 127.0.0.1:0 -naccept 1 -cert "$dir/server-rsa2048.chain.pem" \
+        -cert_chain "$dir/server-rsa2048.chain.pem" -key "$dir/server-rsa2048.key" >"$dir/s_server.log" 2>&1 &
+    for _ in $(seq 100); do
+        port=$(sed -n 's/^ACCEPT 127.0.0.1:\([0-9]*\)$/\1/p' "$dir/s_server.log")
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "ci/test.sh: openssl s_server did not start:" >&2; cat "$dir/s_server.log" >&2; exit 1; }
+    out=$(target/debug/examples/diagnose connect "127.0.0.1:$port" --servername localhost "${@/ROOT/$dir/root.pem}") || rc=$?
+    if [ "$rc" != "$want_rc" ] || ! grep -q "$want" <<<"$out"; then
+        echo "ci/test.sh: diagnose $* exited $rc (want $want_rc) and printed (want \"$want\"):" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    echo "diagnose: ${want#^} (exit $rc)"
+}
+check_diagnose 1 "^server_cert_untrusted_root:"
+check_diagnose 0 "^the handshake succeeded" --cafile ROOT
+
 step "cargo test -p openssl-handshake --features tracing,metrics"
 cargo test -q -p openssl-handshake --features tracing,metrics --test telemetry
 

@@ -1,7 +1,8 @@
-//! One traced handshake against a real peer, and why it failed.
+//! One traced handshake against a real peer, and why it failed. Exits 1
+//! when the handshake failed (or timed out), 0 when it succeeded.
 //!
 //! ```text
-//! # as a client (verifies the server against --cafile):
+//! # as a client (verifies the server against --cafile, else the system's roots):
 //! cargo run -p openssl-handshake --example diagnose -- connect 127.0.0.1:4433 \
 //!     [--cafile root.pem] [--servername localhost] [--max tls1_2]
 //! # as a server, for one connection:
@@ -12,18 +13,21 @@
 use std::error::Error;
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use openssl::ssl::{
     HandshakeError, Ssl, SslContext, SslFiletype, SslMethod, SslVerifyMode, SslVersion,
 };
-use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{Diagnosis, HandshakeTrace, Outcome, SslContextBuilderExt, TraceOptions};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client reads after its handshake, for a refusal that comes then.
+const LINGER: Duration = Duration::from_secs(1);
 
-fn main() -> Result<()> {
+fn main() -> Result<ExitCode> {
     let args = Args(std::env::args().skip(1).collect());
     let (mode, addr) = match args.0.as_slice() {
         [mode, addr, ..] => (mode.as_str(), addr.as_str()),
@@ -34,11 +38,23 @@ fn main() -> Result<()> {
         "accept" => accept(addr, &args)?,
         other => return Err(format!("unknown mode {other:?}; use connect or accept").into()),
     };
-    match trace.diagnosis() {
-        Some(d) => println!("{d}"),
-        None => println!("the handshake succeeded"),
-    }
-    Ok(())
+    // A handshake still in progress is one this program's time-out ended.
+    let diagnosis = if matches!(trace.outcome, Outcome::InProgress) {
+        let limit = format!("read time-out of {} s", TIMEOUT.as_secs());
+        Some(Diagnosis::timed_out(Some(&trace), &limit))
+    } else {
+        trace.diagnosis()
+    };
+    Ok(match diagnosis {
+        Some(d) => {
+            println!("{d}");
+            ExitCode::FAILURE
+        }
+        None => {
+            println!("the handshake succeeded");
+            ExitCode::SUCCESS
+        }
+    })
 }
 
 struct Args(Vec<String>);
@@ -69,8 +85,9 @@ fn connect(addr: &str, args: &Args) -> Result<HandshakeTrace> {
     let mut b = SslContext::builder(SslMethod::tls_client())?;
     b.set_max_proto_version(version(args.flag("--max"))?)?;
     b.set_verify(SslVerifyMode::PEER);
-    if let Some(ca) = args.flag("--cafile") {
-        b.set_ca_file(ca)?;
+    match args.flag("--cafile") {
+        Some(ca) => b.set_ca_file(ca)?,
+        None => b.set_default_verify_paths()?,
     }
     b.trace_handshakes(TraceOptions::default())?;
     let ctx = b.build();
@@ -83,7 +100,8 @@ fn connect(addr: &str, args: &Args) -> Result<HandshakeTrace> {
     Ok(match ssl.connect(tcp) {
         Ok(mut tls) => {
             // A TLS 1.3 server's verdict on a client certificate comes
-            // after the client's handshake is done.
+            // after the client's handshake is done: wait a moment for it.
+            tls.get_ref().set_read_timeout(Some(LINGER))?;
             let _ = tls.read(&mut [0u8; 1]);
             openssl_handshake::trace(tls.ssl())
         }
