@@ -167,6 +167,13 @@ fn version_with_the_tool() {
     let client = client_ctx(tls12);
     let t = against_s_server(&strings(&["-tls1_3"]), &client);
     assert_cause(&t, Cause::NoSharedVersion, "s_server -tls1_3");
+
+    // A server that speaks only TLS 1.1 chooses it from a client offering
+    // 1.2 and 1.3 too, whose security level then refuses its signature.
+    let old = strings(&["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]);
+    let t = against_s_server(&old, &client_ctx(|_| {}));
+    let why = (Cause::NoSharedVersion, Fault::Server);
+    assert_diagnosis(&t, why, "the server chose TLS 1.1", "s_server -tls1_1");
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
         .or_else(|| no_shared_version(f))
         .or_else(|| too_old_to_sign(f))
         .or_else(|| refused_as_too_old(f))
+        .or_else(|| server_too_old_to_sign(f))
 }
 
 fn fallback(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -148,6 +149,52 @@ fn refused_as_too_old(f: &Facts<'_>) -> Option<Diagnosis> {
         .with("ClientHello.supported_versions", supported_list(hello))
         .with("alert received", alert_text(received))
         .with_configured_range(f.local)
+        .with_some("OpenSSL reason", f.reason_text()),
+    )
+}
+
+/// The client's side of [`too_old_to_sign`] with the roles swapped: a
+/// server that chose TLS 1.1 or older signs its key exchange with MD5 and
+/// SHA-1, which this client's security level (1 and up) forbids, so the
+/// client refuses the ServerKeyExchange once the version is settled.
+fn server_too_old_to_sign(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Client || !f.reason_has(&["legacy sigalg disallowed"]) {
+        return None;
+    }
+    let chosen = f.server_hello.map(|s| s.legacy_version)?;
+    let local = f.local?;
+    if chosen >= TLS1_2 || local.security_level == 0 {
+        return None;
+    }
+    let hello = f.client_hello;
+    let min = local.min_version;
+    let offered_newer = hello.is_some_and(|h| highest(h) >= TLS1_2);
+    let fault = if offered_newer {
+        Fault::Server
+    } else {
+        Fault::Client
+    };
+    let offer = hello.map_or("its versions".to_owned(), |h| describe_offer(h, min));
+    Some(
+        Diagnosis::new(
+            Cause::NoSharedVersion,
+            fault,
+            format!(
+                "the server chose {}; this client offered {offer}, but TLS 1.1 and older sign                  with MD5 and SHA-1, which this client's security level {} forbids, so it                  refused the server's signature",
+                version_name(chosen),
+                local.security_level
+            ),
+            if offered_newer {
+                "Enable TLS 1.2 or 1.3 on the server (SSL_CTX_set_min/max_proto_version);                  a server that speaks only TLS 1.1 or older is out of date."
+            } else {
+                "Let this client offer TLS 1.2 or 1.3; if it must speak TLS 1.1 or older,                  only security level 0 allows it (@SECLEVEL=0)."
+            },
+        )
+        .with_some("ClientHello.supported_versions", hello.map(supported_list))
+        .with("ServerHello version", version_name(chosen))
+        .with_configured_range(Some(local))
+        .with("local.security_level", local.security_level)
+        .with_some("alert sent", f.sent.map(alert_text))
         .with_some("OpenSSL reason", f.reason_text()),
     )
 }
