@@ -5,17 +5,20 @@
 
 mod common;
 
+use std::process::Stdio;
+
 use common::diagnosis::{
-    assert_cause, assert_diagnosis, negative_client, negative_server, pair, rsa,
+    assert_cause, assert_diagnosis, negative_client, negative_server, pair, rsa, traced_server,
 };
 use common::issue::{certificate, p256, CURRENT};
-use common::{client_ctx, server_ctx_with};
+use common::tool::gnutls_cli;
+use common::{client_ctx, pki, server_ctx_with};
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
-use openssl::ssl::{SslContext, SslVerifyMode};
+use openssl::ssl::{SslContext, SslMethod, SslVerifyMode};
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::X509;
-use openssl_handshake::{Cause, Fault};
+use openssl_handshake::{Cause, Fault, SslContextBuilderExt, TraceOptions};
 use testkit::pki::Negative;
 
 #[test]
@@ -120,7 +123,8 @@ fn an_expired_root_in_the_clients_store() {
 
 /// A private CA that issues leaves directly, which the client does not
 /// trust: the leaf arrives alone and OpenSSL reports the same verify error
-/// as for a missing intermediate, so the fix names both ways out.
+/// as for a missing intermediate, so the summary and the fix name both
+/// ways out and neither end is blamed.
 #[test]
 fn a_leaf_from_a_private_root_the_client_lacks() {
     let root_key = p256();
@@ -136,7 +140,7 @@ fn a_leaf_from_a_private_root_the_client_lacks() {
     let p = pair(&server, &client_ctx(|_| {}), "localhost");
     let d = assert_diagnosis(
         &p.client,
-        (Cause::ServerCertMissingIntermediate, Fault::Server),
+        (Cause::ServerCertMissingIntermediate, Fault::Unknown),
         "the server sent only its leaf certificate, issued by Private Root",
         "a leaf from a private root the client lacks",
     );
@@ -148,7 +152,7 @@ fn a_leaf_from_a_private_root_the_client_lacks() {
     );
 }
 
-/// A traced server whose certificate `root` issued, sent alone.
+/// A traced server whose only certificate `root` issued, sent alone.
 fn serving_leaf_of(root: &X509, root_key: &PKey<Private>) -> SslContext {
     let key = p256();
     let leaf = certificate(
@@ -159,8 +163,68 @@ fn serving_leaf_of(root: &X509, root_key: &PKey<Private>) -> SslContext {
         false,
         CURRENT,
     );
-    server_ctx_with(rsa(), |b| {
-        b.set_certificate(&leaf).expect("leaf");
-        b.set_private_key(&key).expect("key");
-    })
+    let mut b = SslContext::builder(SslMethod::tls_server()).expect("server context");
+    b.set_certificate(&leaf).expect("leaf");
+    b.set_private_key(&key).expect("key");
+    b.trace_handshakes(TraceOptions::default())
+        .expect("attach tracing");
+    b.build()
+}
+
+/// gnutls-cli answers every verify failure with bad_certificate. Here it
+/// trusts the chain and refuses only the host name, as its own output
+/// says: the server, which cannot see why, must not claim an untrusted
+/// root (a chain sent with its root) or a missing intermediate (a leaf
+/// sent alone), only point at them.
+#[test]
+fn a_bare_bad_certificate_blames_nothing_the_server_cannot_see() {
+    let root_key = p256();
+    let private_root = certificate(
+        "Private Root",
+        &root_key,
+        None,
+        MessageDigest::sha256(),
+        false,
+        CURRENT,
+    );
+    let with_root = server_ctx_with(rsa(), |b| {
+        b.add_extra_chain_cert(pki().root().clone()).expect("root");
+    });
+    let cases = [
+        (
+            with_root,
+            pki().root(),
+            "the chain ends at openssl-handshake test Root CA",
+        ),
+        (
+            serving_leaf_of(&private_root, &root_key),
+            &private_root,
+            "this server sent only its leaf, issued by Private Root",
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (server, ca, hint) in cases {
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, ca.to_pem().expect("PEM")).expect("write CA");
+        let (addr, handle) = traced_server(&server);
+        let out = gnutls_cli()
+            .args(["--port", &addr.port().to_string(), "--x509cafile"])
+            .arg(&ca_file)
+            .args(["--verify-hostname", "foo.example", "127.0.0.1"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run gnutls-cli");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("The name in the certificate does not match the expected"),
+            "gnutls-cli should refuse the name alone: {said}"
+        );
+        let d = assert_diagnosis(
+            &handle.join().expect("server thread"),
+            (Cause::ServerCertInvalid, Fault::Unknown),
+            "the client rejected this server's certificate (bad certificate) without saying why",
+            hint,
+        );
+        assert!(d.summary.contains(hint), "{d}");
+    }
 }

@@ -219,6 +219,7 @@ impl<'a> Oracle<'a> {
             };
             if let Some(problem) = refused {
                 let named = server_cert_cause(problem);
+                let named_or_invalid = [named, Cause::ServerCertInvalid];
                 return failure(
                     None,
                     Some((self.verify_error)(problem)),
@@ -231,12 +232,18 @@ impl<'a> Oracle<'a> {
                     // the rest from its own certificate and the chain it
                     // sent; the name the client checked it knows only
                     // from SNI.
+                    // A bare bad_certificate (GnuTLS) does not say
+                    // whether the root or an intermediate was missing.
                     causes(
                         &[named],
-                        if problem == Negative::WrongHost && case.client.sni.is_none() {
-                            &[Cause::ServerCertWrongHost, Cause::ServerCertInvalid]
-                        } else {
-                            std::slice::from_ref(&named)
+                        match problem {
+                            Negative::WrongHost if case.client.sni.is_none() => {
+                                &[Cause::ServerCertWrongHost, Cause::ServerCertInvalid]
+                            }
+                            Negative::UntrustedRoot | Negative::MissingIntermediate => {
+                                &named_or_invalid
+                            }
+                            _ => std::slice::from_ref(&named),
                         },
                     ),
                 );

@@ -159,21 +159,15 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
         own.and_then(|c| cert_policy::own_refused(c, Holder::Server, a.description))
     {
         d.with_some("local certificate", own.map(describe))
-    } else if last == 0 {
-        missing_intermediate(Some(sent_chain), Holder::Server)
-    } else if a.description == alert::UNKNOWN_CA || self_issued(Some(sent_chain), last) {
-        untrusted_root(Some(sent_chain), Holder::Server)
+    } else if a.description == alert::UNKNOWN_CA {
+        // The client could not find an issuer: which one the chain says.
+        if last == 0 {
+            missing_intermediate(Some(sent_chain), Holder::Server)
+        } else {
+            untrusted_root(Some(sent_chain), Holder::Server)
+        }
     } else {
-        Diagnosis::new(
-            Cause::ServerCertInvalid,
-            Fault::Unknown,
-            format!(
-                "the client rejected this server's certificate ({})",
-                alert_name(a)
-            ),
-            "Check the certificate against the client's trust store and policy; the client's \
-             own log names the verify error.",
-        )
+        rejected_unsaid(a, sent_chain)
     };
     Some(
         d.with("alert received", alert_text(a))
@@ -183,6 +177,37 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
                 "local certificate validity",
                 own.map(|c| format!("{} to {}", c.not_before, c.not_after)),
             ),
+    )
+}
+
+/// A client that rejected this server's chain with an alert that names
+/// no reason (GnuTLS answers every verify failure with bad_certificate):
+/// the chain suggests where to look, but the client's log alone says.
+fn rejected_unsaid(a: &crate::event::Alert, chain: &Certificate) -> Diagnosis {
+    let last = chain.subjects.len().saturating_sub(1);
+    let hint = if leaf_alone(chain) && !self_issued(Some(chain), 0) {
+        let issuer = short_name_or(chain.issuers.first(), "an intermediate CA");
+        format!(
+            "; this server sent only its leaf, issued by {issuer}: if that is an intermediate, \
+             the client cannot build the chain without it, and if it is a root, the client may \
+             not trust it"
+        )
+    } else if self_issued(Some(chain), last) {
+        let root = short_name_or(chain.subjects.get(last), "its root");
+        format!("; the chain ends at {root}, which the client may not trust")
+    } else {
+        String::new()
+    };
+    Diagnosis::new(
+        Cause::ServerCertInvalid,
+        Fault::Unknown,
+        format!(
+            "the client rejected this server's certificate ({}) without saying why{hint}",
+            alert_name(a)
+        ),
+        "Read the client's own log for its verify error (an untrusted root, a missing \
+         intermediate, a host name the certificate does not cover, a name constraint or a \
+         policy), then fix the certificate or the client's trust store.",
     )
 }
 
@@ -276,8 +301,9 @@ pub(super) fn untrusted_root(chain: Option<&Certificate>, holder: Holder) -> Dia
 
 /// The verify error is the same whether the leaf's issuer is an
 /// intermediate the holder left out or a root the verifier lacks (a
-/// private CA issuing leaves directly), so the fix names both; the first
-/// is by far the commoner.
+/// private CA issuing leaves directly): neither end can tell which, so the
+/// summary and the fix name both, and neither end is named at fault. The
+/// first is by far the commoner, and names the cause.
 pub(super) fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) -> Diagnosis {
     let issuer = short_name_or(chain.and_then(|c| c.issuers.first()), "an intermediate CA");
     let (who, verifier) = (holder.name(), holder.verifier());
@@ -286,11 +312,17 @@ pub(super) fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) 
         Holder::Server => "e.g. SSL_CTX_use_certificate_chain_file",
         Holder::Client => "e.g. SSL_CTX_use_certificate_chain_file, or s_client -cert_chain",
     };
-    holder.diagnosis(
-        Cause::ServerCertMissingIntermediate,
+    let cause = match holder {
+        Holder::Server => Cause::ServerCertMissingIntermediate,
+        Holder::Client => Cause::ClientCertRejected,
+    };
+    Diagnosis::new(
+        cause,
+        Fault::Unknown,
         format!(
-            "the {who} sent only its leaf certificate, issued by {issuer}, without that \
-             intermediate; the {verifier} cannot build a chain to its trusted root"
+            "the {who} sent only its leaf certificate, issued by {issuer}, which the {verifier} \
+             could not find: most often an intermediate the {who} left out, else a root the \
+             {verifier} does not trust"
         ),
         format!(
             "Configure the {who} to send the full chain (leaf then intermediates, {how}); if \
