@@ -253,7 +253,9 @@ fn unusable_certificate(f: &Facts<'_>) -> Option<Diagnosis> {
         .as_ref()
         .is_some_and(|n| n.version == ProtocolVersion::Tls1_3);
     let schemes = &request.signature_algorithms;
-    let why = if !schemes.is_empty() && schemes::fitting(schemes, key, tls13).is_empty() {
+    let why = if !schemes.is_empty()
+        && schemes::fitting(schemes, key, Some(own.key_bits), tls13).is_empty()
+    {
         format!(
             "the server's CertificateRequest accepts only the signature schemes {}, none of \
              which this client's {key} key can make",

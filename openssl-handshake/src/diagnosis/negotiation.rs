@@ -7,12 +7,15 @@ use crate::event::{Direction, Side};
 
 use super::facts::{alert, alert_name, alert_text, is_grease, list, named, version_name, Facts};
 use super::retired::{all_retired, deprecated_group};
-use super::schemes;
 use super::suite_version::{
     serves, settled_version, suites_need_newer_version, suites_of_another_version,
 };
 use super::version::{self, TLS1_2, TLS1_3};
 use super::{names, Cause, Diagnosis, Fault, LocalConfig};
+
+mod signatures;
+
+use signatures::{no_sigalg, sigalg_names, sigalgs_fit};
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV and TLS_FALLBACK_SCSV: signals, not
 /// suites.
@@ -309,46 +312,6 @@ fn no_group(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
         .with_some("OpenSSL reason", f.reason_text())
 }
 
-fn no_sigalg(f: &Facts<'_>, hello: &ClientHello) -> Diagnosis {
-    let key = f
-        .local
-        .and_then(|l| l.certificate.as_ref())
-        .map(|c| c.key_type.clone());
-    if hello.signature_algorithms.is_empty() {
-        return sha1_only(f, key);
-    }
-    // The key can make some of them: something else ruled those out.
-    let tls13 = settled_version(hello, f.local) >= TLS1_3;
-    let usable = key
-        .as_deref()
-        .map(|k| fitting(hello, k, tls13))
-        .unwrap_or_default();
-    if !usable.is_empty() {
-        return ruled_out(f, hello, key, &usable);
-    }
-    if let Some(k) = key
-        .as_deref()
-        .filter(|k| tls13 && !fitting(hello, k, false).is_empty())
-    {
-        return pkcs1_in_tls13(f, hello, k);
-    }
-    Diagnosis::new(
-        Cause::NoSharedSignatureScheme,
-        Fault::Unknown,
-        format!(
-            "the client accepts only the signature schemes {}, none of which this server's {} \
-             certificate can make",
-            sigalg_names(hello),
-            key.as_deref().unwrap_or("configured")
-        ),
-        "Give the server a certificate whose key type the client accepts, or enable matching \
-         signature schemes on the client (SSL_CTX_set1_sigalgs_list).",
-    )
-    .with("ClientHello.signature_algorithms", sigalg_names(hello))
-    .with_some("local certificate key type", key)
-    .with_some("OpenSSL reason", f.reason_text())
-}
-
 /// Keys whose signatures TLS defines only through TLS 1.2's
 /// signature_algorithms: EdDSA (RFC 8422 section 5.1.3) and RSA-PSS
 /// with its own key type (RFC 8446 section 4.2.3). TLS 1.0 and 1.1 sign
@@ -363,14 +326,17 @@ fn signs_from_tls12_only(key: &str) -> bool {
 fn key_needs_tls12(key: &str, settled: u16, local: &LocalConfig) -> Diagnosis {
     let version = version_name(settled);
     let summary = format!(
-        "this server's certificate has an {key} key, which signs only from TLS 1.2 on          (TLS 1.0 and 1.1 have no signature_algorithms to name it), and {version} is the          highest version both ends allow"
+        "this server's certificate has an {key} key, which signs only from TLS 1.2 on \
+         (TLS 1.0 and 1.1 have no signature_algorithms to name it), and {version} is the \
+         highest version both ends allow"
     );
     if local.max_version.is_some_and(|m| m < TLS1_2) {
         return Diagnosis::new(
             Cause::NoSharedSignatureScheme,
             Fault::Server,
             summary,
-            "Enable TLS 1.2 and 1.3 on the server (TLS 1.0 and 1.1 are deprecated, RFC 8996),              or give it an ECDSA or RSA certificate.",
+            "Enable TLS 1.2 and 1.3 on the server (TLS 1.0 and 1.1 are deprecated, RFC 8996), \
+             or give it an ECDSA or RSA certificate.",
         );
     }
     Diagnosis::new(
@@ -378,106 +344,10 @@ fn key_needs_tls12(key: &str, settled: u16, local: &LocalConfig) -> Diagnosis {
         Fault::Client,
         summary,
         format!(
-            "Enable TLS 1.2 and 1.3 on the client ({version} is deprecated, RFC 8996); a server              that must still serve it needs an ECDSA or RSA certificate beside its {key} one."
+            "Enable TLS 1.2 and 1.3 on the client ({version} is deprecated, RFC 8996); a server \
+             that must still serve it needs an ECDSA or RSA certificate beside its {key} one."
         ),
     )
-}
-
-/// A TLS 1.3 client whose only RSA schemes are RSASSA-PKCS1-v1_5: TLS
-/// 1.3 keeps those for certificates and forbids them in CertificateVerify
-/// (RFC 8446 section 4.2.3), so an RSA server has nothing to sign with.
-fn pkcs1_in_tls13(f: &Facts<'_>, hello: &ClientHello, key: &str) -> Diagnosis {
-    Diagnosis::new(
-        Cause::NoSharedSignatureScheme,
-        Fault::Client,
-        format!(
-            "the client offered TLS 1.3 but accepts only the signature schemes {}: TLS 1.3 \
-             keeps RSASSA-PKCS1-v1_5 for certificates and forbids it in the handshake (RFC \
-             8446 section 4.2.3), so this server's {key} certificate has none to sign with",
-            sigalg_names(hello)
-        ),
-        "Enable rsa_pss_rsae_* schemes on the client (SSL_CTX_set1_sigalgs_list), or turn TLS \
-         1.3 off in it.",
-    )
-    .with("ClientHello.signature_algorithms", sigalg_names(hello))
-    .with("local certificate key type", key)
-    .with_some("OpenSSL reason", f.reason_text())
-}
-
-/// Schemes the server's key could make, refused all the same: by its
-/// security level (OpenSSL 3 forbids SHA-1 signatures from level 1 on) or
-/// by its own signature-scheme list.
-fn ruled_out(
-    f: &Facts<'_>,
-    hello: &ClientHello,
-    key: Option<String>,
-    usable: &[String],
-) -> Diagnosis {
-    let level = f.local.map_or(0, |l| l.security_level);
-    let sha1 = usable.iter().all(|n| n.ends_with("_sha1"));
-    let (why, fault, fix) = if sha1 && level >= 1 {
-        (
-            format!("SHA-1 signatures, which this server's security level {level} forbids"),
-            Fault::Client,
-            "Enable SHA-256 or stronger signature schemes on the client \
-             (SSL_CTX_set1_sigalgs_list); a server allows SHA-1 signatures only at security \
-             level 0.",
-        )
-    } else {
-        (
-            format!(
-                "this server's security level {level} or its own signature-scheme list rules \
-                 them out"
-            ),
-            Fault::Unknown,
-            "Compare the client's signature schemes with the server's own list \
-             (SSL_CTX_set1_sigalgs_list) and security level, and enable one both allow.",
-        )
-    };
-    Diagnosis::new(
-        Cause::NoSharedSignatureScheme,
-        fault,
-        format!(
-            "the client accepts only the signature schemes {}; of those this server's {} \
-             certificate could make {}: {why}",
-            sigalg_names(hello),
-            key.as_deref().unwrap_or("configured"),
-            list(usable, SHOWN)
-        ),
-        fix,
-    )
-    .with("ClientHello.signature_algorithms", sigalg_names(hello))
-    .with_some("local certificate key type", key)
-    .with("local.security_level", level)
-    .with_some("OpenSSL reason", f.reason_text())
-}
-
-/// A TLS 1.2 ClientHello without signature_algorithms, which leaves the
-/// server SHA-1 alone (RFC 5246, 7.4.1.4.1); OpenSSL 3 forbids SHA-1
-/// signatures from security level 1 on.
-fn sha1_only(f: &Facts<'_>, key: Option<String>) -> Diagnosis {
-    let level = f.local.map(|l| l.security_level);
-    let forbids = level.filter(|l| *l >= 1).map_or(String::new(), |l| {
-        format!(", which this server's security level {l} forbids")
-    });
-    Diagnosis::new(
-        Cause::NoSharedSignatureScheme,
-        if forbids.is_empty() {
-            Fault::Unknown
-        } else {
-            Fault::Client
-        },
-        format!(
-            "the client sent no signature_algorithms extension, so TLS 1.2 leaves this server \
-             only SHA-1 signatures{forbids}"
-        ),
-        "Make the client send signature_algorithms with SHA-256 or better, as current TLS \
-         stacks do; a server accepts SHA-1 signatures only at security level 0.",
-    )
-    .with("ClientHello.signature_algorithms", "absent")
-    .with_some("local certificate key type", key)
-    .with_some("local.security_level", level)
-    .with_some("OpenSSL reason", f.reason_text())
 }
 
 fn suite_evidence(d: Diagnosis, hello: &ClientHello, local: &LocalConfig) -> Diagnosis {
@@ -530,10 +400,6 @@ fn group_names(h: &ClientHello) -> String {
     )
 }
 
-fn sigalg_names(h: &ClientHello) -> String {
-    schemes::names(&h.signature_algorithms)
-}
-
 /// Whether a TLS 1.2 suite (OpenSSL name) authenticates with `key`;
 /// TLS 1.3 suites work with any key.
 fn suite_fits_key(suite: &str, key: &str) -> bool {
@@ -547,15 +413,4 @@ fn suite_fits_key(suite: &str, key: &str) -> bool {
         "RSA" | "RSA-PSS" => !ecdsa,
         _ => true,
     }
-}
-
-/// Whether the ClientHello's signature schemes include one `key` can make
-/// (no extension: the defaults, which every key fits).
-fn sigalgs_fit(h: &ClientHello, key: &str, tls13: bool) -> bool {
-    h.signature_algorithms.is_empty() || !fitting(h, key, tls13).is_empty()
-}
-
-/// The ClientHello's signature schemes that `key` can make.
-fn fitting(h: &ClientHello, key: &str, tls13: bool) -> Vec<String> {
-    schemes::fitting(&h.signature_algorithms, key, tls13)
 }

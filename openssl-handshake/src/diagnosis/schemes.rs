@@ -12,19 +12,39 @@ pub(super) fn names(schemes: &[SignatureScheme]) -> String {
 }
 
 /// The schemes of `offered` that a key of `key_type` (as
-/// [`super::LocalCertificate::key_type`] names it) can make; in TLS 1.3
-/// RSASSA-PKCS1-v1_5 is not among them (RFC 8446 section 4.2.3).
-pub(super) fn fitting(offered: &[SignatureScheme], key_type: &str, tls13: bool) -> Vec<String> {
+/// [`super::LocalCertificate::key_type`] names it) and `key_bits` can
+/// make. In TLS 1.3 RSASSA-PKCS1-v1_5 is not among them, and an ECDSA
+/// scheme names its curve, which an EC key's size tells (RFC 8446 section
+/// 4.2.3).
+pub(super) fn fitting(
+    offered: &[SignatureScheme],
+    key_type: &str,
+    key_bits: Option<u32>,
+    tls13: bool,
+) -> Vec<String> {
+    let curve_scheme = key_bits.and_then(tls13_ecdsa).map(|(_, s)| s);
     offered
         .iter()
         .filter_map(|s| s.name.clone())
         .filter(|n| match key_type {
             "RSA" => n.starts_with("rsa_pss_rsae_") || (!tls13 && n.starts_with("rsa_pkcs1_")),
             "RSA-PSS" => n.starts_with("rsa_pss_pss_"),
+            "EC" if tls13 && key_bits.is_some() => curve_scheme == Some(n.as_str()),
             "EC" => n.starts_with("ecdsa_"),
             "Ed25519" => n == "ed25519",
             "Ed448" => n == "ed448",
             _ => true,
         })
         .collect()
+}
+
+/// The curve of a `bits`-bit EC key and the one TLS 1.3 scheme it signs
+/// with (the NIST curves OpenSSL uses for these sizes).
+pub(super) fn tls13_ecdsa(bits: u32) -> Option<(&'static str, &'static str)> {
+    match bits {
+        256 => Some(("P-256", "ecdsa_secp256r1_sha256")),
+        384 => Some(("P-384", "ecdsa_secp384r1_sha384")),
+        521 => Some(("P-521", "ecdsa_secp521r1_sha512")),
+        _ => None,
+    }
 }
