@@ -55,6 +55,12 @@ pub struct HandshakeTrace {
     /// [`HandshakeTrace::diagnosis`].
     #[serde(default)]
     pub local: Option<LocalConfig>,
+    /// OpenSSL's reason for the first fatal alert this end sent after its
+    /// handshake succeeded, e.g. "unexpected eof while reading" for a peer
+    /// that closed without close_notify (OpenSSL answers that with a
+    /// decode_error of its own); absent (in JSON too) when there was none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub late_alert_reason: Option<String>,
 }
 
 /// Where a handshake stands.
@@ -172,6 +178,7 @@ impl HandshakeTrace {
             events_dropped: 0,
             joined_late: false,
             local: None,
+            late_alert_reason: None,
         }
     }
 

@@ -102,6 +102,11 @@ pub(super) fn alert(
     if heard && state.local.is_none() {
         state.local = Some(Box::new(LocalConfig::read(ssl)));
     }
+    if !heard && state.late_reason.is_none() {
+        // OpenSSL queues its reason before it sends the alert.
+        let reason = ffi::peek_error_reason();
+        state.late_reason = (!reason.is_empty()).then_some(reason);
+    }
     if state.late_failure_reported {
         return None;
     }

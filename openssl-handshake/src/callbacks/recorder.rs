@@ -60,6 +60,9 @@ pub(super) struct RecorderState {
     /// This end sent no_renegotiation during the handshake under way: it
     /// refused a renegotiation, which is no handshake.
     pub(super) refusing_renegotiation: bool,
+    /// OpenSSL's reason for the first fatal alert sent after the handshake
+    /// succeeded.
+    pub(super) late_reason: Option<String>,
     pub(super) span: telemetry::Span,
 }
 
@@ -92,6 +95,7 @@ impl Recorder {
                 negotiated_pending: false,
                 late_failure_reported: false,
                 refusing_renegotiation: false,
+                late_reason: None,
                 span: telemetry::Span::none(),
             }),
         }
@@ -189,6 +193,7 @@ impl RecorderState {
         trace.handshakes = self.handshakes;
         trace.hook_panic = self.hook_panic.clone();
         trace.joined_late = self.joined_late;
+        trace.late_alert_reason = self.late_reason.clone();
         trace
     }
 

@@ -153,16 +153,20 @@ impl<'a> Facts<'a> {
 
     /// OpenSSL's reason, lower case; empty when there was none.
     pub fn reason(&self) -> String {
-        self.failure
-            .map(|f| f.reason.to_ascii_lowercase())
+        self.reason_text()
+            .map(str::to_ascii_lowercase)
             .unwrap_or_default()
     }
 
-    /// OpenSSL's reason as recorded, when there was one.
+    /// OpenSSL's reason as recorded, when there was one: the failure's, or
+    /// for a handshake that succeeded, that of the fatal alert this end
+    /// sent after it.
     pub fn reason_text(&self) -> Option<&str> {
-        self.failure
-            .map(|f| f.reason.as_str())
-            .filter(|r| !r.is_empty())
+        match self.failure {
+            Some(f) => Some(f.reason.as_str()),
+            None => self.trace.late_alert_reason.as_deref(),
+        }
+        .filter(|r| !r.is_empty())
     }
 
     /// Whether OpenSSL's reason contains any of `words`.

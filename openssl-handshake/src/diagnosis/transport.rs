@@ -183,14 +183,16 @@ fn before_hello(f: &Facts<'_>, r: RecordHeader) -> Diagnosis {
         .with_raw(f)
 }
 
-/// The peer hung up without an alert.
+/// The peer hung up without an alert, during the handshake or after it.
 fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
-    let failure = f.failure?;
     // Over a socket BIO, OpenSSL answers an end of file with a
     // decode_error of its own, which the peer that hung up never reads:
     // still a hang-up, not a malformed message.
     let eof_alert = f.sent.is_some_and(|a| a.description == alert::DECODE_ERROR)
         && f.reason_has(&["unexpected eof", "(eof)"]);
+    if f.failure.is_none() && !eof_alert {
+        return None;
+    }
     if f.received.is_some() || (f.sent.is_some() && !eof_alert) || f.verify.is_some() {
         return None;
     }
@@ -199,7 +201,7 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
         "connection reset",
         "the peer closed the connection",
     ];
-    if !(failure.reason.is_empty() || f.reason_has(&closed)) {
+    if !(f.reason_text().is_none() || f.reason_has(&closed)) {
         return None;
     }
     let how = if f.reason_has(&["connection reset"]) {

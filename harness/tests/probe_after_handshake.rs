@@ -1,0 +1,72 @@
+//! A server that closes the connection without close_notify once its
+//! handshake is done, as many HTTPS servers do. OpenSSL's client answers
+//! the end of file with a decode_error of its own ("unexpected eof while
+//! reading", which `openssl s_client` prints too): the probe must say the
+//! server hung up, not that its last message was malformed.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::Command;
+
+use common::{harness, run, Proc, LIMIT};
+use serde_json::Value;
+use testkit::pki::{KeyType, Pki};
+
+/// Serves `n` connections: each handshake, then a close without
+/// close_notify (the stream is dropped, not shut down).
+fn hanging_up_after_the_handshake(pki: &Pki, n: usize) -> String {
+    let acceptor = pki
+        .server(KeyType::EcdsaP256)
+        .acceptor()
+        .expect("acceptor")
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().take(n).flatten() {
+            drop(acceptor.accept(tcp));
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_close_without_close_notify_after_the_handshake_is_a_hang_up() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let pki = Pki::generate().expect("PKI");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = pki.write_pem(dir.path()).expect("PEM files");
+    let root = files.root.to_str().expect("utf-8 path").to_owned();
+    let addr = hanging_up_after_the_handshake(&pki, 2);
+
+    let mut reference = Command::new("openssl");
+    reference.args(["s_client", "-connect", &addr, "-CAfile", &root]);
+    let mut client = Proc::spawn(reference);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    client.close_stdin();
+    client.wait(LIMIT);
+    let said = Proc::drain(&client.stderr).join("\n");
+    assert!(said.contains("unexpected eof while reading"), "{said}");
+
+    let args = [
+        "probe",
+        &addr,
+        "--cafile",
+        &root,
+        "--servername",
+        "localhost",
+    ];
+    let out = run(harness(&[&args[..], &["--format", "json"]].concat()));
+    let line: Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    let trace = &line["trace"];
+    assert_eq!(trace["outcome"]["status"], "succeeded", "{line:#}");
+    assert_eq!(trace["late_alert_reason"], "unexpected eof while reading");
+    let diagnosis = &line["diagnosis"];
+    assert_eq!(diagnosis["cause"], "peer_closed", "{diagnosis:#}");
+    let summary = diagnosis["summary"].as_str().expect("a summary");
+    assert!(
+        summary.starts_with("the server closed the connection without an alert"),
+        "{summary}"
+    );
+}
