@@ -32,7 +32,9 @@ pub struct Negotiated {
     /// The signature scheme the peer signed with, e.g.
     /// "rsa_pss_rsae_sha256": from its ServerKeyExchange or
     /// CertificateVerify when messages are recorded, else from its key
-    /// type and digest; `None` when the peer did not sign.
+    /// type and digest ("rsa_pkcs1_md5_sha1" for TLS 1.0 and 1.1, which
+    /// has no code point); `None` when the peer did not sign, as in a
+    /// resumed handshake.
     pub peer_signature: Option<String>,
     /// The ALPN protocol selected.
     pub alpn: Option<String>,
@@ -106,11 +108,16 @@ impl Negotiated {
             .map_or(ProtocolVersion::Other(0), ProtocolVersion::from);
         let resumed = ssl.session_reused().then(|| resumption(ssl, side, version));
         let chain = peer_chain(ssl, side);
+        // A resumed handshake signs nothing, and before TLS 1.3 exchanges
+        // no key either; OpenSSL answers both from the original session.
+        let abbreviated = resumed.is_some();
+        let fresh_key = !abbreviated || version == ProtocolVersion::Tls1_3;
         let negotiated = Negotiated {
             cipher_openssl: cipher.map(|c| c.name().to_owned()).unwrap_or_default(),
             cipher_iana: cipher.and_then(|c| c.standard_name()).map(str::to_owned),
-            group: ffi::negotiated_group(ssl),
+            group: ffi::negotiated_group(ssl).filter(|_| fresh_key),
             peer_signature: ffi::peer_signature_nids(ssl)
+                .filter(|_| !abbreviated)
                 .map(|(key, hash)| signature_scheme(key, hash, chain.first())),
             alpn: ssl
                 .selected_alpn_protocol()
@@ -207,12 +214,18 @@ fn signature_scheme(key: Nid, hash: Option<Nid>, leaf: Option<&X509>) -> String 
         Some(Nid::SHA256) => "sha256",
         Some(Nid::SHA384) => "sha384",
         Some(Nid::SHA512) => "sha512",
-        _ => "",
+        // TLS 1.0 and 1.1 sign with RSA over MD5 and SHA-1 joined, which
+        // has no code point; the name follows the scheme names' pattern.
+        Some(Nid::MD5_SHA1) => "md5_sha1",
+        Some(other) => other.short_name().unwrap_or("unknown"),
+        None => "unknown",
     };
     match key {
         k if k.as_raw() == openssl_sys::NID_ED25519 => "ed25519".to_owned(),
         k if k.as_raw() == openssl_sys::NID_ED448 => "ed448".to_owned(),
-        Nid::RSA => format!("rsa_pkcs1_{hash}"),
+        // OpenSSL names the key type (EVP_PKEY_RSA, rsaEncryption); NID_rsa
+        // is the older name of the same.
+        Nid::RSA | Nid::RSAENCRYPTION => format!("rsa_pkcs1_{hash}"),
         Nid::RSASSAPSS => {
             let pss_key = leaf
                 .and_then(|c| c.public_key().ok())
@@ -229,5 +242,30 @@ fn signature_scheme(key: Nid, hash: Option<Nid>, leaf: Option<&X509>) -> String 
             "{}_{hash}",
             other.short_name().unwrap_or("unknown").to_lowercase()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// OpenSSL reports an RSA key as rsaEncryption (EVP_PKEY_RSA), and a
+    /// TLS 1.0/1.1 signature's digest as MD5-SHA1, as `s_client` prints
+    /// ("Peer signature type: RSA", "Peer signing digest: MD5-SHA1").
+    #[test]
+    fn rsa_schemes_are_named_from_what_openssl_reports() {
+        let rsa = Nid::RSAENCRYPTION;
+        assert_eq!(
+            signature_scheme(rsa, Some(Nid::SHA256), None),
+            "rsa_pkcs1_sha256"
+        );
+        assert_eq!(
+            signature_scheme(rsa, Some(Nid::MD5_SHA1), None),
+            "rsa_pkcs1_md5_sha1"
+        );
+        assert_eq!(
+            signature_scheme(Nid::X9_62_ID_ECPUBLICKEY, Some(Nid::SHA1), None),
+            "ecdsa_sha1"
+        );
     }
 }

@@ -319,6 +319,11 @@ fn resume(
             t.side,
             t.state_log()
         );
+        // No ServerKeyExchange or CertificateVerify: nothing was signed,
+        // and before TLS 1.3 no key exchanged (s_client prints no "Server
+        // Temp Key" for a reused TLS 1.2 session).
+        assert_eq!(n.peer_signature, None, "{}", t.side);
+        assert_eq!(n.group.is_some(), kind == Resumption::Psk, "{}", t.side);
     }
     assert!(
         !states(&second.client)
