@@ -103,7 +103,7 @@ const POLL: Duration = Duration::from_millis(5);
 /// file, when the PKI was generated) before the first accept, and every
 /// refused connection; each connection's trace goes to `out` when it
 /// ends. With `once`, returns after one connection, and `Ok(true)` when
-/// its handshake succeeded.
+/// it succeeded: its handshake did, and no fatal alert ended it after.
 pub fn serve(
     opts: &ServeOptions,
     out: &mut dyn Write,
@@ -182,7 +182,7 @@ pub fn serve(
         // Reports first: a connection that has ended frees its worker
         // before the next accept.
         while let Some(r) = pool.finished(Duration::ZERO) {
-            first_ok.get_or_insert(r.handshake_ok);
+            first_ok.get_or_insert(r.connection_ok());
             print_report(out, &r, opts.format)?;
         }
         match listener.accept() {
@@ -208,7 +208,7 @@ pub fn serve(
                 }
                 // The idle wait: a finished connection ends it early.
                 if let Some(r) = pool.finished(POLL) {
-                    first_ok.get_or_insert(r.handshake_ok);
+                    first_ok.get_or_insert(r.connection_ok());
                     print_report(out, &r, opts.format)?;
                 }
             }
@@ -225,7 +225,7 @@ pub fn serve(
         let left = drain_end.saturating_duration_since(Instant::now());
         match pool.finished(left) {
             Some(r) => {
-                first_ok.get_or_insert(r.handshake_ok);
+                first_ok.get_or_insert(r.connection_ok());
                 print_report(out, &r, opts.format)?;
             }
             None => {

@@ -409,3 +409,59 @@ fn www_answers_with_the_trace() {
         "the message log: {body}"
     );
 }
+
+/// `s_client -tls1_2` asks for a renegotiation (its `R` command), which
+/// serve refuses, as `s_server -no_renegotiation` does: OpenSSL marks the
+/// refused hello as a handshake started and done, but s_server counts one
+/// finished handshake, and so must serve. s_client then ends the
+/// connection with a fatal alert, so `--once` fails.
+#[test]
+fn a_refused_renegotiation_is_no_second_handshake() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (chain, key, root) = ecdsa_files(&dir);
+    let renegotiating_client = |addr: &str| {
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_client", "-connect", addr, "-CAfile", &root, "-tls1_2"]);
+        let mut client = Proc::spawn(cmd);
+        std::thread::sleep(Duration::from_secs(1));
+        client.write_stdin(b"R\n");
+        std::thread::sleep(Duration::from_secs(1));
+        client.close_stdin();
+        client.wait(LIMIT);
+    };
+
+    let (mut reference, reference_addr) = common::s_server(&[
+        "-naccept",
+        "1",
+        "-no_renegotiation",
+        "-cert",
+        &chain,
+        "-chainCAfile",
+        &chain,
+        "-key",
+        &key,
+    ]);
+    renegotiating_client(&reference_addr);
+    reference.wait(LIMIT);
+    let stats = Proc::drain(&reference.stdout).join("\n");
+    assert!(stats.contains("1 server accepts that finished"), "{stats}");
+
+    let (mut server, addr) = serve(&[
+        "--once", "--cert", &chain, "--key", &key, "--format", "summary",
+    ]);
+    renegotiating_client(&addr.to_string());
+    let status = server.wait(LIMIT);
+    let out = Proc::drain(&server.stdout).join("\n");
+    assert!(
+        out.contains("(refused a renegotiation the peer asked for)"),
+        "{out}"
+    );
+    assert!(!out.contains("(the last of"), "{out}");
+    assert!(out.contains("handshakes completed on this connection: 1"), "{out}");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "the client ended it with a fatal alert: {out}"
+    );
+}

@@ -66,6 +66,18 @@ pub enum Resumption {
     Unknown,
 }
 
+impl Resumption {
+    /// The name JSON gives it: "session_id", "ticket", "psk", "unknown".
+    pub fn name(self) -> &'static str {
+        match self {
+            Resumption::SessionId => "session_id",
+            Resumption::Ticket => "ticket",
+            Resumption::Psk => "psk",
+            Resumption::Unknown => "unknown",
+        }
+    }
+}
+
 /// `SSL_get_verify_result`: an X509 verify code and its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]

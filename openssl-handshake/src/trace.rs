@@ -36,8 +36,13 @@ pub struct HandshakeTrace {
     /// Bytes read from the transport by the time the handshake ended.
     pub bytes_received: u64,
     /// How many handshakes this connection started (renegotiation adds
-    /// one).
+    /// one), those this end refused included.
     pub handshakes: u32,
+    /// How many of those were renegotiations this end refused (a
+    /// no_renegotiation warning sent), which OpenSSL reports as started and
+    /// done though none ran; absent from JSON when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub renegotiations_refused: u32,
     /// The message of a completion hook that panicked; the panic was
     /// caught so it could not unwind into OpenSSL.
     pub hook_panic: Option<String>,
@@ -174,6 +179,7 @@ impl HandshakeTrace {
             bytes_sent: 0,
             bytes_received: 0,
             handshakes: 0,
+            renegotiations_refused: 0,
             hook_panic: None,
             events_dropped: 0,
             joined_late: false,
@@ -294,4 +300,8 @@ impl HandshakeTrace {
 /// holds a lock on the connection.
 pub fn trace(ssl: &SslRef) -> Option<HandshakeTrace> {
     crate::callbacks::snapshot(ssl)
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -114,7 +114,7 @@ pub(crate) struct ServeArgs {
     /// Require a client certificate that verifies against this CA file.
     #[arg(long)]
     verify_client: Option<PathBuf>,
-    /// Exit after the first connection; the exit code says whether its handshake succeeded.
+    /// Exit after the first connection; the exit code says whether it succeeded (its handshake did, and no fatal alert ended it after).
     #[arg(long)]
     once: bool,
     /// Connections served at once, 1 to 4096 (one worker thread each); more are closed at accept.

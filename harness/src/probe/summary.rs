@@ -25,13 +25,18 @@ pub fn summary(t: &HandshakeTrace) -> String {
     if let Some(d) = t.duration {
         s += &format!(" in {:.2} ms", d.as_secs_f64() * 1e3);
     }
-    if t.handshakes > 1 {
+    // OpenSSL counts a renegotiation this end refused as a handshake
+    // started and done; none ran.
+    let completed = t.handshakes.saturating_sub(t.renegotiations_refused);
+    if completed > 1 {
         // A renegotiation: what was agreed, and the time, are the last
         // handshake's, not the connection's first.
-        s += &format!(
-            " (the last of {} handshakes on this connection: renegotiated)",
-            t.handshakes
-        );
+        s += &format!(" (the last of {completed} handshakes on this connection: renegotiated)");
+    }
+    match t.renegotiations_refused {
+        0 => {}
+        1 => s += " (refused a renegotiation the peer asked for)",
+        n => s += &format!(" (refused {n} renegotiations the peer asked for)"),
     }
     s.push('\n');
     s
@@ -53,7 +58,7 @@ fn agreed(n: &openssl_handshake::Negotiated) -> String {
         s += &format!(" sni={sni}");
     }
     if let Some(r) = &n.resumed {
-        s += &format!(" resumed={r:?}");
+        s += &format!(" resumed={}", r.name());
     }
     s
 }

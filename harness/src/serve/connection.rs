@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime};
 
 use openssl::ssl::{Ssl, SslContext};
-use openssl_handshake::{Diagnosis, HandshakeTrace};
+use openssl_handshake::{AlertLevel, Diagnosis, HandshakeTrace};
 use serde::Serialize;
 
 use crate::ffi::socket_tls::{SocketTls, Stop};
@@ -47,6 +47,17 @@ pub struct ConnectionReport {
 }
 
 impl ConnectionReport {
+    /// Whether the connection succeeded: its handshake did, and no fatal
+    /// alert (sent or heard; one after a successful handshake can only
+    /// come later) ended it.
+    pub fn connection_ok(&self) -> bool {
+        self.handshake_ok
+            && !self
+                .trace
+                .as_ref()
+                .is_some_and(|t| t.alerts().any(|a| a.level == AlertLevel::Fatal))
+    }
+
     /// A connection closed at accept because `open` connections, the
     /// limit, were already being served.
     pub fn refused(peer: SocketAddr, open: usize) -> Self {

@@ -48,6 +48,14 @@ impl Proc {
         }
     }
 
+    /// Writes `bytes` to the child's stdin (a command to `s_client`).
+    pub fn write_stdin(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().expect("stdin still open");
+        stdin.write_all(bytes).expect("write to the child's stdin");
+        stdin.flush().expect("flush the child's stdin");
+    }
+
     /// Closes the child's stdin, as `< /dev/null` would.
     pub fn close_stdin(&mut self) {
         drop(self.child.stdin.take());

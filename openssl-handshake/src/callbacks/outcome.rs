@@ -45,6 +45,7 @@ pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef, at: u64) {
 #[inline(never)]
 pub(super) fn renegotiation_refused(state: &mut RecorderState) {
     state.refusing_renegotiation = false;
+    state.renegotiations_refused += 1;
     state.outcome = Outcome::Succeeded;
     state.hook_due = false;
     state.span = telemetry::Span::none();

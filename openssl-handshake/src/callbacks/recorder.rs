@@ -42,6 +42,7 @@ pub(super) struct RecorderState {
     pub(super) bytes_sent: u64,
     pub(super) bytes_received: u64,
     pub(super) handshakes: u32,
+    pub(super) renegotiations_refused: u32,
     pub(super) hook_panic: Option<String>,
     pub(super) joined_late: bool,
     /// The events, in compact form until read.
@@ -86,6 +87,7 @@ impl Recorder {
                 bytes_sent: 0,
                 bytes_received: 0,
                 handshakes: 0,
+                renegotiations_refused: 0,
                 hook_panic: None,
                 joined_late: false,
                 log: Log::new(HandshakeTrace::MAX_EVENTS),
@@ -191,6 +193,7 @@ impl RecorderState {
         trace.bytes_sent = self.bytes_sent;
         trace.bytes_received = self.bytes_received;
         trace.handshakes = self.handshakes;
+        trace.renegotiations_refused = self.renegotiations_refused;
         trace.hook_panic = self.hook_panic.clone();
         trace.joined_late = self.joined_late;
         trace.late_alert_reason = self.late_reason.clone();

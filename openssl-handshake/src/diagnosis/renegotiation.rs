@@ -64,7 +64,16 @@ fn renegotiation_refused(f: &Facts<'_>) -> Option<Diagnosis> {
             "Do not renegotiate (use TLS 1.3 key updates or a new connection), or allow \
              renegotiation on the refusing side.",
         )
-        .with("handshakes on this connection", f.trace.handshakes)
+        .with(
+            "handshakes completed on this connection",
+            f.trace
+                .handshakes
+                .saturating_sub(f.trace.renegotiations_refused),
+        )
+        .with_some(
+            "renegotiations this end refused",
+            Some(f.trace.renegotiations_refused).filter(|n| *n > 0),
+        )
         .with_some(
             "alert",
             f.trace
