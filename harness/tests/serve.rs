@@ -458,7 +458,10 @@ fn a_refused_renegotiation_is_no_second_handshake() {
         "{out}"
     );
     assert!(!out.contains("(the last of"), "{out}");
-    assert!(out.contains("handshakes completed on this connection: 1"), "{out}");
+    assert!(
+        out.contains("handshakes completed on this connection: 1"),
+        "{out}"
+    );
     assert_eq!(
         status.code(),
         Some(1),

@@ -314,26 +314,6 @@ fn inappropriate_fallback() {
 }
 
 #[test]
-fn http_spoken_to_a_tls_port() {
-    let trace = server_trace_of_bytes(
-        &server_ctx_with(rsa(), |_| {}),
-        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
-    );
-    assert_cause(&trace, Cause::PlaintextToTlsPort, "HTTP request to TLS");
-}
-
-#[test]
-fn tls_spoken_to_a_plaintext_port() {
-    let (addr, server) = raw_server(|mut tcp| {
-        let _ = tcp.read(&mut [0u8; 4096]);
-        let _ = tcp.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-    });
-    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
-    server.join().expect("server thread");
-    assert_cause(&trace, Cause::TlsToPlaintextPort, "ClientHello to HTTP");
-}
-
-#[test]
 fn peer_closed_mid_handshake() {
     // The server reads the ClientHello and hangs up.
     let (addr, server) = raw_server(|mut tcp| {

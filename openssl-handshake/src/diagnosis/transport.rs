@@ -90,7 +90,9 @@ fn plaintext_to_tls(f: &Facts<'_>) -> Option<Diagnosis> {
     )
 }
 
-/// A client whose ClientHello was answered with something that is not TLS.
+/// A client whose ClientHello was answered with something that is not TLS:
+/// text is another protocol's greeting or answer; binary bytes say only
+/// that no TLS server (or something else in between) answered.
 fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
     if f.side != Side::Client
         || f.read_any_handshake()
@@ -99,18 +101,63 @@ fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
     {
         return None;
     }
-    Some(
-        Diagnosis::new(
+    // The five bytes OpenSSL read as a record header.
+    let first = record::last_unaccepted(f).map(|h| {
+        let [v1, v2] = h.version.to_be_bytes();
+        let [l1, l2] = h.length.to_be_bytes();
+        [h.content_type, v1, v2, l1, l2]
+    });
+    let text = first.filter(|b| {
+        b.iter()
+            .all(|c| c.is_ascii_graphic() || b" \r\n\t".contains(c))
+    });
+    let d = match text {
+        Some(t) => {
+            let t = String::from_utf8_lossy(&t).into_owned();
+            let ssh = t.starts_with("SSH-");
+            Diagnosis::new(
+                Cause::TlsToPlaintextPort,
+                Fault::Client,
+                format!(
+                    "this client sent a TLS ClientHello and the server answered in text ({t:?}): \
+                     the port speaks {}",
+                    if ssh {
+                        "SSH"
+                    } else {
+                        "plaintext (HTTP, SMTP before STARTTLS, ...)"
+                    }
+                ),
+                if ssh {
+                    "Connect to the server's TLS port; this one is SSH's."
+                } else {
+                    "Connect to the server's TLS port, or use the protocol's plaintext upgrade \
+                     (STARTTLS) before starting TLS."
+                },
+            )
+            .with("first bytes received", format!("{t:?}"))
+        }
+        None => Diagnosis::new(
             Cause::TlsToPlaintextPort,
-            Fault::Client,
-            "this client sent a TLS ClientHello and the server answered with bytes that are not \
-             TLS: the port speaks plaintext (HTTP, SMTP before STARTTLS, ...)",
-            "Connect to the server's TLS port, or use the protocol's plaintext upgrade (STARTTLS) \
-             before starting TLS.",
+            Fault::Unknown,
+            "this client sent a TLS ClientHello and the server answered with binary bytes that \
+             are not TLS: no TLS server answered, or something between the ends did",
+            "Check that the port runs a TLS server and that nothing in between (a proxy, a \
+             load balancer in another mode) answers for it.",
         )
-        .with_some("OpenSSL reason", f.reason_text())
-        .with("handshake messages read", 0)
-        .with("bytes received", f.trace.bytes_received),
+        .with_some(
+            "first bytes received",
+            first.map(|b| {
+                b.iter()
+                    .map(|c| format!("{c:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
+        ),
+    };
+    Some(
+        d.with_some("OpenSSL reason", f.reason_text())
+            .with("handshake messages read", 0)
+            .with("bytes received", f.trace.bytes_received),
     )
 }
 
@@ -165,12 +212,16 @@ fn before_hello(f: &Facts<'_>, r: RecordHeader) -> Diagnosis {
             ),
         )
     } else {
-        (
+        let what = if r.content_type == 22 {
+            format!("a handshake record whose message is not the {hello} that must come first")
+        } else {
             format!(
-                "{} sent {} record where its {hello} belongs",
-                f.them(),
+                "{} record where its {hello} belongs",
                 record::content_type(r.content_type)
-            ),
+            )
+        };
+        (
+            format!("{} sent {what}", f.them()),
             format!(
                 "Make {} start with a {hello}: it is not speaking TLS as it should, or \
                  something between the ends rewrites the stream.",

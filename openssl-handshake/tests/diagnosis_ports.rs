@@ -1,0 +1,77 @@
+//! A port that does not speak what the other end sends: plaintext to a
+//! TLS server, a ClientHello to another protocol's server.
+
+mod common;
+
+use std::io::{Read, Write};
+
+use common::diagnosis::{assert_cause, rsa, server_trace_of_bytes, traced_client};
+use common::{client_ctx, raw_server, server_ctx_with};
+use openssl_handshake::{Cause, Fault};
+
+#[test]
+fn http_spoken_to_a_tls_port() {
+    let trace = server_trace_of_bytes(
+        &server_ctx_with(rsa(), |_| {}),
+        b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    );
+    assert_cause(&trace, Cause::PlaintextToTlsPort, "HTTP request to TLS");
+}
+
+/// Text answers are another protocol's; binary ones say only that no TLS
+/// server answered, which blames neither end.
+#[test]
+fn tls_spoken_to_a_plaintext_port() {
+    let answers: [(&'static [u8], Fault, &str); 3] = [
+        (
+            b"HTTP/1.1 400 Bad Request\r\n\r\n",
+            Fault::Client,
+            "speaks plaintext (HTTP",
+        ),
+        (
+            b"SSH-2.0-OpenSSH_9.2p1\r\n",
+            Fault::Client,
+            "the port speaks SSH",
+        ),
+        (
+            &[0x5f, 0xeb, 0xdb, 0x11, 0x07, 0x42, 0x99],
+            Fault::Unknown,
+            "binary bytes",
+        ),
+    ];
+    for (answer, fault, says) in answers {
+        let (addr, server) = raw_server(move |mut tcp| {
+            let _ = tcp.read(&mut [0u8; 4096]);
+            let _ = tcp.write_all(answer);
+        });
+        let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+        server.join().expect("server thread");
+        assert_cause(&trace, Cause::TlsToPlaintextPort, says);
+        let d = trace.diagnosis().expect("diagnosed");
+        assert!(d.fault == fault && d.summary.contains(says), "{d}");
+    }
+}
+
+/// A handshake record whose message is not a ServerHello ("hello" where
+/// the message type belongs): OpenSSL refuses it as an unexpected message.
+#[test]
+fn a_first_handshake_record_without_a_server_hello() {
+    let (addr, server) = raw_server(|mut tcp| {
+        let _ = tcp.read(&mut [0u8; 4096]);
+        let _ = tcp.write_all(&[22, 3, 3, 0, 5, b'h', b'e', b'l', b'l', b'o']);
+    });
+    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_cause(
+        &trace,
+        Cause::UnexpectedMessage,
+        "hello in a handshake record",
+    );
+    let d = trace.diagnosis().expect("diagnosed");
+    assert!(
+        d.summary
+            == "the server sent a handshake record whose message is not the ServerHello \
+                      that must come first",
+        "{d}"
+    );
+}
