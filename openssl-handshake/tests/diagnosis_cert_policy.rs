@@ -12,13 +12,14 @@ use std::process::Stdio;
 
 use common::diagnosis::negative_server;
 use common::diagnosis::{assert_cause, assert_diagnosis, pair, traced_server};
-use common::issue::{certificate, CURRENT};
+use common::issue::{certificate, certificate_with_usage, CURRENT};
 use common::tool::{gnutls_cli, Reaped};
 use common::{client_ctx, pki, server_ctx_with};
 use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
 use openssl::ssl::{SslContext, SslContextBuilder, SslMethod, SslVersion};
+use openssl::x509::extension::KeyUsage;
 use openssl::x509::X509;
 use openssl_handshake::{Cause, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Negative};
@@ -27,18 +28,26 @@ use testkit::pki::{KeyType, Negative};
 /// localhost whose keyUsage is digitalSignature alone, issued by a root of
 /// its own, and that root.
 fn signing_only_server(tune: impl FnOnce(&mut SslContextBuilder)) -> (SslContext, X509) {
+    server_with_usage(
+        |u| {
+            u.digital_signature();
+        },
+        tune,
+    )
+}
+
+/// A traced server at security level 0 whose RSA leaf's keyUsage is set
+/// by `usage`, and the root that issued it.
+fn server_with_usage(
+    usage: impl FnOnce(&mut KeyUsage),
+    tune: impl FnOnce(&mut SslContextBuilder),
+) -> (SslContext, X509) {
     let key = PKey::from_rsa(Rsa::generate(2048).expect("RSA")).expect("pkey");
     let ca_key = PKey::from_rsa(Rsa::generate(2048).expect("RSA")).expect("pkey");
     let sha256 = MessageDigest::sha256();
     let ca = certificate("Policy Test Root", &ca_key, None, sha256, false, CURRENT);
-    let cert = certificate(
-        "localhost",
-        &key,
-        Some((&ca, &ca_key)),
-        sha256,
-        false,
-        CURRENT,
-    );
+    let issuer = Some((&ca, &ca_key));
+    let cert = certificate_with_usage("localhost", &key, issuer, sha256, false, CURRENT, usage);
     let mut server = SslContext::builder(SslMethod::tls_server()).expect("server");
     server.set_security_level(0);
     server.set_certificate(&cert).expect("certificate");
@@ -172,26 +181,7 @@ fn rsa_key_transport_to_a_signing_only_certificate() {
             .expect("TLS 1.2");
         b.set_cipher_list("AES128-GCM-SHA256").expect("RSA suite");
     });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().join("root.pem");
-    std::fs::write(&root, ca.to_pem().expect("PEM")).expect("write root");
-    let (addr, handle) = traced_server(&server);
-    let mut client = Reaped::spawn(
-        gnutls_cli()
-            .args(["--port", &addr.port().to_string(), "--x509cafile"])
-            .arg(&root)
-            .args([
-                "--priority",
-                "NORMAL:-KX-ALL:+RSA:-VERS-TLS1.3",
-                "localhost",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    )
-    .expect("spawn gnutls-cli");
-    client.wait_exit();
-    let trace = handle.join().expect("server thread");
+    let trace = gnutls_cli_to(&server, &ca, "NORMAL:-KX-ALL:+RSA:-VERS-TLS1.3");
     let d = assert_diagnosis(
         &trace,
         (Cause::ServerCertWrongPurpose, Fault::Server),
@@ -199,4 +189,55 @@ fn rsa_key_transport_to_a_signing_only_certificate() {
         "RSA key transport, keyUsage digitalSignature",
     );
     assert!(d.summary.contains("keyUsage (Digital Signature)"), "{d}");
+}
+
+/// The server's trace of gnutls-cli, trusting `ca`, with `priority`.
+fn gnutls_cli_to(server: &SslContext, ca: &X509, priority: &str) -> HandshakeTrace {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, ca.to_pem().expect("PEM")).expect("write root");
+    let (addr, handle) = traced_server(server);
+    let mut client = Reaped::spawn(
+        gnutls_cli()
+            .args(["--port", &addr.port().to_string(), "--x509cafile"])
+            .arg(&root)
+            .args(["--priority", priority, "localhost"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("spawn gnutls-cli");
+    client.wait_exit();
+    handle.join().expect("server thread")
+}
+
+/// The mirror case: a certificate whose keyUsage allows encryption alone
+/// signs the TLS 1.3 CertificateVerify or an ECDHE ServerKeyExchange;
+/// OpenSSL's server signs anyway, gnutls-cli refuses it ("Peer's
+/// certificate does not allow digital signatures", in its debug log).
+#[test]
+fn signing_with_an_encryption_only_certificate() {
+    let cases = [
+        ("NORMAL:-VERS-ALL:+VERS-TLS1.3", "CertificateVerify"),
+        (
+            "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+ECDHE-RSA",
+            "ServerKeyExchange",
+        ),
+    ];
+    for (priority, signed) in cases {
+        let (server, ca) = server_with_usage(
+            |u| {
+                u.key_encipherment();
+            },
+            |_| {},
+        );
+        let trace = gnutls_cli_to(&server, &ca, priority);
+        let d = assert_diagnosis(
+            &trace,
+            (Cause::ServerCertWrongPurpose, Fault::Server),
+            &format!("this server signed its {signed} with its certificate's key"),
+            priority,
+        );
+        assert!(d.summary.contains("keyUsage (Key Encipherment)"), "{d}");
+    }
 }

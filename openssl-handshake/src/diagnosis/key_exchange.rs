@@ -4,7 +4,7 @@
 //! certificate whose keyUsage forbids encryption, which GnuTLS refuses
 //! and OpenSSL's own server still picks.
 
-use crate::decode::{Body, KeyExchangeKind, ServerKeyExchange};
+use crate::decode::{Body, HandshakeType, KeyExchangeKind, ServerKeyExchange};
 use crate::event::{Direction, Message, Side};
 
 use super::facts::{alert, alert_name, alert_text, Facts};
@@ -20,7 +20,53 @@ const FIX: &str = "Give the server DH parameters of 2048 bits or more (an RFC 79
      connection.";
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
-    weak_dh(f).or_else(|| rsa_without_key_encipherment(f))
+    weak_dh(f)
+        .or_else(|| rsa_without_key_encipherment(f))
+        .or_else(|| signing_without_digital_signature(f))
+}
+
+/// The mirror of [`rsa_without_key_encipherment`]: the server signed its
+/// handshake (a TLS 1.3 CertificateVerify, a TLS 1.2 ServerKeyExchange)
+/// with a certificate whose keyUsage does not allow digitalSignature,
+/// which GnuTLS refuses and OpenSSL's own server does anyway.
+fn signing_without_digital_signature(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Server {
+        return None;
+    }
+    let usages = f.local?.certificate.as_ref()?.key_usage.as_ref()?;
+    if usages.iter().any(|u| u == "Digital Signature") {
+        return None;
+    }
+    let signed = f.trace.messages().find_map(|m| {
+        let t = m.handshake_type?;
+        let signing = [
+            HandshakeType::CERTIFICATE_VERIFY,
+            HandshakeType::SERVER_KEY_EXCHANGE,
+        ];
+        (m.direction == Direction::Write && signing.contains(&t)).then_some(t)
+    })?;
+    let a = f.received?;
+    if !client_stopped_after_hello(f) {
+        return None;
+    }
+    Some(
+        Diagnosis::new(
+            Cause::ServerCertWrongPurpose,
+            Fault::Server,
+            format!(
+                "this server signed its {} with its certificate's key, but the certificate's \
+                 keyUsage ({}) does not allow signing (digitalSignature); the client refused it \
+                 ({})",
+                signed.name().unwrap_or("handshake"),
+                usages.join(", "),
+                alert_name(a)
+            ),
+            "Reissue the certificate with keyUsage digitalSignature, which TLS 1.3 and the \
+             ECDHE and DHE suites need.",
+        )
+        .with("local certificate key usage", usages.join(", "))
+        .with("alert received", alert_text(a)),
+    )
 }
 
 /// TLS 1.2 RSA key transport encrypts the premaster secret to the

@@ -37,7 +37,33 @@ pub fn certificate(
     issuer: Option<(&X509, &PKey<Private>)>,
     digest: MessageDigest,
     client_auth_only: bool,
+    dates: (i64, i64),
+) -> X509 {
+    // Signing alone, as an ECDHE-only deployment issues it: enough for
+    // TLS 1.3 and ECDHE, not for RSA key transport.
+    let signing = |u: &mut KeyUsage| {
+        u.digital_signature();
+    };
+    certificate_with_usage(
+        subject,
+        key,
+        issuer,
+        digest,
+        client_auth_only,
+        dates,
+        signing,
+    )
+}
+
+/// [`certificate`] with a leaf's keyUsage set by `usage` (critical).
+pub fn certificate_with_usage(
+    subject: &str,
+    key: &PKey<Private>,
+    issuer: Option<(&X509, &PKey<Private>)>,
+    digest: MessageDigest,
+    client_auth_only: bool,
     (from, to): (i64, i64),
+    usage: impl FnOnce(&mut KeyUsage),
 ) -> X509 {
     let mut b = X509::builder().expect("builder");
     b.set_version(2).expect("version");
@@ -68,10 +94,9 @@ pub fn certificate(
             eku.server_auth();
         }
         b.append_extension(eku.build().expect("EKU")).expect("EKU");
-        // Signing alone, as an ECDHE-only deployment issues it: enough for
-        // TLS 1.3 and ECDHE, not for RSA key transport.
-        let usage = KeyUsage::new().critical().digital_signature().build();
-        b.append_extension(usage.expect("keyUsage"))
+        let mut key_usage = KeyUsage::new();
+        usage(key_usage.critical());
+        b.append_extension(key_usage.build().expect("keyUsage"))
             .expect("keyUsage");
     }
     b.sign(signing_key, digest).expect("sign");
