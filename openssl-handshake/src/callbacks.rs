@@ -258,6 +258,10 @@ fn record_info(
     }
     let mut due = None;
     if where_ & sys::SSL_CB_ALERT != 0 {
+        // Without messages recorded, the alert's report comes first.
+        if where_ & sys::SSL_CB_WRITE_ALERT == sys::SSL_CB_WRITE_ALERT {
+            refused_record_first(recorder, state, at);
+        }
         state.log.push_alert(at, where_, ret);
         due = outcome::alert(recorder, state, ssl, where_, ret);
     }
@@ -388,8 +392,22 @@ pub(crate) unsafe extern "C" fn msg_callback(
             direction,
         };
         let at = recorder.at();
-        recorder.lock().log.push_message(at, message);
+        let mut state = recorder.lock();
+        if content_type == sys::SSL3_RT_ALERT && direction == Direction::Write {
+            refused_record_first(recorder, &mut state, at);
+        }
+        state.log.push_message(at, message);
     }));
+}
+
+/// An alert this end writes may answer a record it refused: the record
+/// goes in the log first, as it came first.
+#[cold]
+#[inline(never)]
+fn refused_record_first(recorder: &Recorder, state: &mut RecorderState, at: u64) {
+    if let Some(record) = recorder.records.take_unaccepted() {
+        state.log.push_unaccepted(at, record);
+    }
 }
 
 #[cfg(test)]

@@ -3,17 +3,15 @@
 
 /// One line per TLS message, in order, as `-msg` heads each: record
 /// headers and TLS 1.3's inner content type are left out, which a trace
-/// does not list as messages. A trace's message log adds the record
-/// layer's version to each line ("(record TLS 1.2)"), which is taken off,
-/// and writes the info callback's alert lines ("<<< Alert warning: ..."),
-/// which are left out. Indented lines (decoded fields, hex dumps) are
-/// dropped.
+/// does not list as messages (but for a record OpenSSL refused). A trace's
+/// message log adds the record layer's version to each line ("(record TLS
+/// 1.2)"), which is taken off. Indented lines (decoded fields, hex dumps)
+/// are dropped.
 pub fn message_lines(output: &str) -> String {
     output
         .lines()
         .filter(|l| l.starts_with(">>> ") || l.starts_with("<<< "))
         .filter(|l| !l.contains(" RecordHeader ") && !l.contains(" InnerContent "))
-        .filter(|l| !l[4..].starts_with("Alert "))
         .map(|l| match l.find(" (record ") {
             Some(at) if l.ends_with(')') => format!("{}\n", &l[..at]),
             _ => format!("{l}\n"),
@@ -33,8 +31,7 @@ mod tests {
                     <<< TLS 1.3, Alert [length 0002], warning close_notify\n";
         let ours = ">>> TLS 1.3, Handshake [length 00ee], ClientHello (record TLS 1.0)\n    \
                     client_version=TLS 1.2\n\
-                    <<< TLS 1.3, Alert [length 0002], warning close_notify (record TLS 1.2)\n\
-                    <<< Alert warning: close notify (0)\n";
+                    <<< TLS 1.3, Alert [length 0002], warning close_notify (record TLS 1.2)\n";
         let want = ">>> TLS 1.3, Handshake [length 00ee], ClientHello\n\
                     <<< TLS 1.3, Alert [length 0002], warning close_notify\n";
         assert_eq!(message_lines(tool), want);

@@ -8,17 +8,20 @@ use crate::alert::alert_name_or_code;
 use crate::decode::{
     self, Body, CipherSuite, HelloExtensions, KeyExchangeKind, NamedGroup, SignatureScheme,
 };
-use crate::event::{EventKind, Message};
+use crate::event::{EventKind, Message, RecordHeader};
 use crate::trace::HandshakeTrace;
 
 /// The message log of `trace`.
 pub fn message_log(trace: &HandshakeTrace) -> String {
     let mut out = String::new();
+    // With messages recorded, each alert has its record's line already;
+    // the info callback's report of it is for traces without them.
+    let alert_records = trace.messages().next().is_some();
     for event in &trace.events {
         // Writing to a String cannot fail.
         let _ = match &event.kind {
             EventKind::Message(m) => write_message(&mut out, m),
-            EventKind::Alert(a) => writeln!(
+            EventKind::Alert(a) if !alert_records => writeln!(
                 out,
                 "{} Alert {}: {} ({})",
                 a.direction.arrow(),
@@ -26,10 +29,34 @@ pub fn message_log(trace: &HandshakeTrace) -> String {
                 a.text,
                 a.description
             ),
+            EventKind::UnacceptedRecord(h) => write_refused(&mut out, h),
             _ => Ok(()),
         };
     }
     out
+}
+
+/// A record OpenSSL read the header of and refused: its header's line as
+/// `s_client -msg` prints it, then what the header said.
+fn write_refused(out: &mut String, h: &RecordHeader) -> std::fmt::Result {
+    if h.version >> 8 == 3 {
+        writeln!(
+            out,
+            "<<< {}, RecordHeader [length 0005]",
+            version_name(h.version)
+        )?;
+    } else {
+        writeln!(
+            out,
+            "<<< Not TLS data or unknown version (version={}, content_type=256) [length 0005]",
+            h.version
+        )?;
+    }
+    writeln!(
+        out,
+        "    refused by OpenSSL: content type {}, version 0x{:04x}, length {}",
+        h.content_type, h.version, h.length
+    )
 }
 
 fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
