@@ -185,7 +185,12 @@ impl Command {
             ..ExternalView::default()
         };
         if !ok {
-            v.error = Some(format!("the command failed ({})", cap.exit));
+            // The exit follows in the summary (`attach`).
+            v.error = Some(if cap.code == Some(0) {
+                "the command ended before the case did".to_owned()
+            } else {
+                "the command failed".to_owned()
+            });
         }
         let mut o = external::outcome(role, v, ok, ok, None);
         external::attach(std::slice::from_mut(&mut o), cap);

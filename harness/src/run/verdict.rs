@@ -310,7 +310,8 @@ fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
     let side = |name: &str, outs: &[SideOutcome]| -> Option<String> {
         let o = outs.iter().find(|o| !o.ok())?;
         let mut parts = Vec::new();
-        if let Some(f) = o.trace.as_ref().and_then(|t| t.failure()) {
+        let failure = o.trace.as_ref().and_then(|t| t.failure());
+        if let Some(f) = failure {
             parts.push(f.to_string());
         } else if let Some(t) = &o.trace {
             if let Some(a) = t.alert_sent() {
@@ -320,8 +321,11 @@ fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
                 parts.push(format!("received {a}"));
             }
         }
-        if let Some(e) = &o.error {
-            parts.push(e.clone());
+        // OpenSSL's error line repeats the reason the failure already gives.
+        let repeats =
+            |e: &str| failure.is_some_and(|f| !f.reason.is_empty() && e.contains(&f.reason));
+        if let Some(e) = o.error.as_deref().filter(|e| !repeats(e)) {
+            parts.push(e.to_owned());
         }
         let name = match &o.external {
             Some(v) => format!("{name} ({})", v.implementation),
@@ -380,6 +384,28 @@ pub(super) fn observe(client: &[SideOutcome], server: &[SideOutcome]) -> Observe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The error line OpenSSL gives for a failed handshake names the same
+    /// reason as the trace's failure: it is said once.
+    #[test]
+    fn a_failure_is_described_without_repeating_its_reason() {
+        let fixture =
+            include_str!("../../../openssl-handshake/schema/fixtures/tls13-unknown-ca-client.json");
+        let trace: HandshakeTrace = serde_json::from_str(fixture).expect("fixture");
+        let stack = "error:0A000086:SSL routines:tls_post_process_server_certificate:\
+                     certificate verify failed:../ssl/statem/statem_clnt.c:1889:";
+        let mut client = SideOutcome::broken(Role::Client, stack.to_owned(), false);
+        client.trace = Some(trace);
+        let text = describe_failure(&[client.clone()], &[]);
+        assert_eq!(
+            text.matches("certificate verify failed").count(),
+            1,
+            "{text}"
+        );
+        client.error = Some("time-out waiting for the peer".into());
+        let text = describe_failure(&[client], &[]);
+        assert!(text.ends_with("; time-out waiting for the peer"), "{text}");
+    }
 
     #[test]
     fn group_names_normalize() {
