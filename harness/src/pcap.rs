@@ -66,7 +66,8 @@ pub enum End {
     Server,
 }
 
-fn now_us() -> u64 {
+/// The wall clock in microseconds, as segments are stamped.
+pub fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64)
@@ -109,9 +110,12 @@ impl Capture {
         }
     }
 
-    /// Records bytes this end wrote, as the `end` side.
-    pub fn sent(&self, end: End, bytes: &[u8]) {
-        self.push(end == End::Client, false, bytes);
+    /// Records bytes this end wrote, as the `end` side, stamped with
+    /// `started` ([`now_us`] before the write): once the write returns,
+    /// the peer may already have answered, and its answer must not come
+    /// first.
+    pub fn sent(&self, end: End, bytes: &[u8], started: u64) {
+        self.push_at(started, end == End::Client, false, bytes);
     }
 
     /// Records bytes this end read, as the `end` side.
@@ -304,8 +308,9 @@ impl<S: Read> Read for Recording<S> {
 
 impl<S: Write> Write for Recording<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let started = now_us();
         let n = self.inner.write(buf)?;
-        self.capture.sent(self.end, &buf[..n]);
+        self.capture.sent(self.end, &buf[..n], started);
         Ok(n)
     }
 

@@ -72,6 +72,8 @@ struct Wire {
     io: Duration,
     deadline: Instant,
     capture: Option<(Capture, End)>,
+    /// When the write under way began, for the capture's time stamp.
+    write_started: u64,
     /// A wait was refused because the deadline had passed.
     expired: bool,
 }
@@ -134,6 +136,7 @@ impl SocketTls {
             io,
             deadline,
             capture,
+            write_started: 0,
             expired: false,
         })));
         // SAFETY: `bio` is a fresh BIO; the callback has bio.h's signature
@@ -306,7 +309,7 @@ unsafe extern "C" fn on_bio(
                     if oper == READ_DONE {
                         c.received(*end, bytes);
                     } else {
-                        c.sent(*end, bytes);
+                        c.sent(*end, bytes, wire.write_started);
                     }
                 }
             }
@@ -320,6 +323,9 @@ unsafe extern "C" fn on_bio(
 /// Before a read or write: the socket's time-out for it, or a refusal
 /// (which OpenSSL returns as the call's failure) once the deadline passed.
 fn before(wire: &mut Wire, read: bool) -> c_long {
+    if !read && wire.capture.is_some() {
+        wire.write_started = crate::pcap::now_us();
+    }
     let left = wire.deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
         wire.expired = true;
