@@ -13,6 +13,7 @@
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use foreign_types::ForeignTypeRef;
 use libc::{c_int, c_void, size_t};
@@ -23,7 +24,7 @@ use openssl_sys::SSL;
 use crate::attach::{Hook, TraceOptions};
 use crate::clock;
 use crate::error::Error;
-use crate::event::{Direction, ExitStatus, Side};
+use crate::event::{Direction, Event, EventKind, ExitStatus, Side};
 use crate::ffi;
 use crate::log::RawMessage;
 
@@ -87,7 +88,18 @@ pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
     if state.negotiated_pending && matches!(state.outcome, Outcome::Succeeded) {
         state.read_negotiated(ssl);
     }
-    Some(state.snapshot(recorder.options.raw_bytes))
+    let mut trace = state.snapshot(recorder.options.raw_bytes);
+    // A handshake waiting mid-record: the header read is all there is of
+    // it, and what a time-out's diagnosis names.
+    if matches!(trace.outcome, Outcome::InProgress) {
+        if let Some(header) = recorder.records.unaccepted() {
+            trace.events.push(Event {
+                at: Duration::from_micros(recorder.at()),
+                kind: EventKind::UnacceptedRecord(header),
+            });
+        }
+    }
+    Some(trace)
 }
 
 static CONTEXT_INDEX: OnceLock<Result<Index<SslContext, TraceOptions>, Error>> = OnceLock::new();

@@ -99,6 +99,8 @@ pub enum EventKind {
     /// A record the peer sent that OpenSSL read the header of but never
     /// accepted the content of (it failed on it): the only trace of, say,
     /// an unexpected handshake message or bytes that are not TLS at all.
+    /// In a trace read while the handshake is in progress, the last one
+    /// may be a record whose rest has not arrived yet.
     UnacceptedRecord(RecordHeader),
 }
 

@@ -5,9 +5,12 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::diagnosis::{assert_cause, rsa, server_trace_of_bytes, traced_client};
-use common::{client_ctx, raw_server, server_ctx_with};
-use openssl_handshake::{Cause, Fault};
+use common::diagnosis::{
+    assert_cause, client_hello_bytes, rsa, server_trace_of_bytes, traced_client, unfinished_trace,
+};
+use common::{client_ctx, listener, raw_server, server_ctx_with, set_timeouts_to};
+use openssl::ssl::Ssl;
+use openssl_handshake::{Cause, Diagnosis, Fault};
 
 #[test]
 fn http_spoken_to_a_tls_port() {
@@ -74,4 +77,33 @@ fn a_first_handshake_record_without_a_server_hello() {
                       that must come first",
         "{d}"
     );
+}
+
+/// A client that sends part of its ClientHello record and stalls: the
+/// time-out's diagnosis names the record begun, not a silent peer.
+#[test]
+fn a_record_begun_and_never_finished() {
+    let hello = client_hello_bytes();
+    let declared = u16::from_be_bytes([hello[3], hello[4]]);
+    let (l, addr) = listener();
+    let client = std::thread::spawn(move || {
+        let mut tcp = std::net::TcpStream::connect(addr).expect("connect");
+        tcp.write_all(&hello[..51]).expect("part of the hello");
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    });
+    let (tcp, _) = l.accept().expect("accept");
+    set_timeouts_to(&tcp, std::time::Duration::from_millis(300));
+    let server = server_ctx_with(rsa(), |_| {});
+    let err = Ssl::new(&server)
+        .expect("ssl")
+        .accept(tcp)
+        .expect_err("stalled");
+    let trace = unfinished_trace(err);
+    let d = Diagnosis::timed_out(Some(&trace), "read time-out of 0.3 s");
+    let want = format!(
+        "the peer sent the header of a handshake record of {declared} bytes, then stalled \
+         before the rest"
+    );
+    assert!(d.summary.contains(&want), "{d}");
+    client.join().expect("client thread");
 }

@@ -274,19 +274,22 @@ impl Diagnosis {
             |s| s.long.to_string(),
         );
         let last = trace.and_then(HandshakeTrace::last_message_text);
+        let begun = trace.and_then(record::begun);
+        let waited = match begun {
+            Some(h) => record::stalled_in("the peer", h),
+            None => "the peer was too slow, or silent".to_owned(),
+        };
         Diagnosis::new(
             Cause::TimedOut,
             Fault::Unknown,
-            format!(
-                "this end gave up waiting after \"{state}\": the peer was too slow, or silent \
-                 ({limit})"
-            ),
+            format!("this end gave up waiting after \"{state}\": {waited} ({limit})"),
             "Check that the peer is reachable and speaks TLS on that port, and that the time-out \
              is longer than its handshake takes.",
         )
         .with("time-out", limit)
         .with("last state", &state)
         .with_some("last message", last)
+        .with_some("record begun", begun.map(record::describe))
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crate::decode::KeyExchangeKind;
 use crate::event::{EventKind, RecordHeader};
+use crate::trace::HandshakeTrace;
 
 use super::facts::{alert, alert_text, version_name, Facts};
 use super::version::TLS1_3;
@@ -204,6 +205,31 @@ pub(super) fn last_unaccepted(f: &Facts<'_>) -> Option<RecordHeader> {
         EventKind::UnacceptedRecord(h) => Some(h),
         _ => None,
     })
+}
+
+/// A record whose header was the last thing read, after every message:
+/// the peer began it and never sent the rest, when the handshake then
+/// stalled.
+pub(super) fn begun(trace: &HandshakeTrace) -> Option<RecordHeader> {
+    trace
+        .events
+        .iter()
+        .rev()
+        .take_while(|e| !matches!(e.kind, EventKind::Message(_)))
+        .find_map(|e| match e.kind {
+            EventKind::UnacceptedRecord(h) => Some(h),
+            _ => None,
+        })
+}
+
+/// "the server sent the header of a handshake record of 127 bytes, then
+/// stalled before the rest".
+pub(super) fn stalled_in(who: &str, h: RecordHeader) -> String {
+    format!(
+        "{who} sent the header of {} record of {} bytes, then stalled before the rest",
+        content_type(h.content_type),
+        h.length
+    )
 }
 
 pub(super) fn content_type(t: u8) -> String {

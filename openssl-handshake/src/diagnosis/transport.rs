@@ -36,7 +36,10 @@ fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
     if !failure.abandoned() {
         return None;
     }
-    let silence = if f.read_any_handshake() {
+    let begun = record::begun(f.trace);
+    let silence = if let Some(h) = begun {
+        record::stalled_in(f.them(), h)
+    } else if f.read_any_handshake() {
         format!("{} stopped answering", f.them())
     } else {
         format!("{} sent no handshake message", f.them())
@@ -55,7 +58,8 @@ fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with("how it ended", Failure::ABANDONED)
         .with("last state", f.state())
-        .with_some("last message", f.last_message()),
+        .with_some("last message", f.last_message())
+        .with_some("record begun", begun.map(record::describe)),
     )
 }
 
