@@ -9,7 +9,7 @@
 //! verifying a client's chain too.
 
 use crate::decode::Certificate;
-use crate::event::Side;
+use crate::event::{Direction, Side};
 
 use super::cert_policy::{self, Holder};
 use super::facts::{alert, alert_name, alert_text, Facts};
@@ -71,12 +71,34 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
     let d = match v.code {
         CERT_HAS_EXPIRED => out_of_date(chain, true, Holder::Server),
         CERT_NOT_YET_VALID => out_of_date(chain, false, Holder::Server),
-        HOSTNAME_MISMATCH | IP_ADDRESS_MISMATCH => wrong_host(
-            leaf.map(String::as_str),
-            sni,
-            "Connect with a name the certificate covers, or issue the server a certificate whose \
-             subjectAltName includes the name clients use.",
-        ),
+        HOSTNAME_MISMATCH | IP_ADDRESS_MISMATCH => {
+            let d = wrong_host(
+                leaf.map(String::as_str),
+                sni,
+                "Connect with a name the certificate covers, or issue the server a certificate \
+                 whose subjectAltName includes the name clients use.",
+            );
+            // A server that said it hosts no such name (a warning
+            // unrecognized_name) served its default certificate: the name
+            // may be the client's mistake as well as a host left out.
+            let unknown_name = f.trace.alerts().find(|a| {
+                a.direction == Direction::Read && a.description == alert::UNRECOGNIZED_NAME
+            });
+            match unknown_name {
+                Some(a) => Diagnosis {
+                    fault: Fault::Unknown,
+                    summary: format!(
+                        "{}, which the server said it does not host ({}): it sent its default \
+                         certificate",
+                        d.summary,
+                        alert_name(a)
+                    ),
+                    ..d
+                }
+                .with("alert received", alert_text(a)),
+                None => d,
+            }
+        }
         // A chain that leads to no trusted root; a key, digest or purpose
         // the client's policy refuses; else the verify error's own words.
         code => chain_error(code, chain, Holder::Server)
