@@ -127,15 +127,7 @@ fn an_expired_root_in_the_clients_store() {
 /// ways out and neither end is blamed.
 #[test]
 fn a_leaf_from_a_private_root_the_client_lacks() {
-    let root_key = p256();
-    let root = certificate(
-        "Private Root",
-        &root_key,
-        None,
-        MessageDigest::sha256(),
-        false,
-        CURRENT,
-    );
+    let (root, root_key) = private_root();
     let server = serving_leaf_of(&root, &root_key);
     let p = pair(&server, &client_ctx(|_| {}), "localhost");
     let d = assert_diagnosis(
@@ -150,6 +142,14 @@ fn a_leaf_from_a_private_root_the_client_lacks() {
         ),
         "{d}"
     );
+}
+
+/// A root CA "Private Root" (P-256), which no test trust store holds.
+fn private_root() -> (X509, PKey<Private>) {
+    let key = p256();
+    let sha256 = MessageDigest::sha256();
+    let root = certificate("Private Root", &key, None, sha256, false, CURRENT);
+    (root, key)
 }
 
 /// A traced server whose only certificate `root` issued, sent alone.
@@ -178,15 +178,7 @@ fn serving_leaf_of(root: &X509, root_key: &PKey<Private>) -> SslContext {
 /// sent alone), only point at them.
 #[test]
 fn a_bare_bad_certificate_blames_nothing_the_server_cannot_see() {
-    let root_key = p256();
-    let private_root = certificate(
-        "Private Root",
-        &root_key,
-        None,
-        MessageDigest::sha256(),
-        false,
-        CURRENT,
-    );
+    let (private_root, root_key) = private_root();
     let with_root = server_ctx_with(rsa(), |b| {
         b.add_extra_chain_cert(pki().root().clone()).expect("root");
     });

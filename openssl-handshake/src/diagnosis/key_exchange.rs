@@ -45,6 +45,29 @@ fn signing_without_digital_signature(f: &Facts<'_>) -> Option<Diagnosis> {
         ];
         (m.direction == Direction::Write && signing.contains(&t)).then_some(t)
     })?;
+    refused_for_usage(
+        f,
+        usages,
+        format!(
+            "this server signed its {} with its certificate's key, but the certificate's \
+             keyUsage ({}) does not allow signing (digitalSignature)",
+            signed.name().unwrap_or("handshake"),
+            usages.join(", ")
+        ),
+        "Reissue the certificate with keyUsage digitalSignature, which TLS 1.3 and the ECDHE \
+         and DHE suites need.",
+    )
+}
+
+/// A client that refused the handshake, before a message of its own after
+/// its hello, from a server that used its key as its certificate's
+/// keyUsage does not allow (`what`).
+fn refused_for_usage(
+    f: &Facts<'_>,
+    usages: &[String],
+    what: String,
+    fix: &str,
+) -> Option<Diagnosis> {
     let a = f.received?;
     if !client_stopped_after_hello(f) {
         return None;
@@ -53,16 +76,8 @@ fn signing_without_digital_signature(f: &Facts<'_>) -> Option<Diagnosis> {
         Diagnosis::new(
             Cause::ServerCertWrongPurpose,
             Fault::Server,
-            format!(
-                "this server signed its {} with its certificate's key, but the certificate's \
-                 keyUsage ({}) does not allow signing (digitalSignature); the client refused it \
-                 ({})",
-                signed.name().unwrap_or("handshake"),
-                usages.join(", "),
-                alert_name(a)
-            ),
-            "Reissue the certificate with keyUsage digitalSignature, which TLS 1.3 and the \
-             ECDHE and DHE suites need.",
+            format!("{what}; the client refused it ({})", alert_name(a)),
+            fix,
         )
         .with("local certificate key usage", usages.join(", "))
         .with("alert received", alert_text(a)),
@@ -81,28 +96,18 @@ fn rsa_without_key_encipherment(f: &Facts<'_>) -> Option<Diagnosis> {
     if !suite.starts_with("TLS_RSA_WITH_") || usages.iter().any(|u| u == "Key Encipherment") {
         return None;
     }
-    let a = f.received?;
-    if !client_stopped_after_hello(f) {
-        return None;
-    }
-    Some(
-        Diagnosis::new(
-            Cause::ServerCertWrongPurpose,
-            Fault::Server,
-            format!(
-                "this server chose {suite}, RSA key transport, which encrypts to its \
-                 certificate's key, but the certificate's keyUsage ({}) does not allow \
-                 encryption (RFC 5246 section 7.4.2 requires keyEncipherment); the client \
-                 refused it ({})",
-                usages.join(", "),
-                alert_name(a)
-            ),
-            "Prefer ECDHE suites, which need only digitalSignature, and drop the RSA \
-             key-transport suites (TLS_RSA_WITH_*), or reissue the certificate with keyUsage \
-             keyEncipherment as well.",
-        )
-        .with("local certificate key usage", usages.join(", "))
-        .with("alert received", alert_text(a)),
+    refused_for_usage(
+        f,
+        usages,
+        format!(
+            "this server chose {suite}, RSA key transport, which encrypts to its certificate's \
+             key, but the certificate's keyUsage ({}) does not allow encryption (RFC 5246 \
+             section 7.4.2 requires keyEncipherment)",
+            usages.join(", ")
+        ),
+        "Prefer ECDHE suites, which need only digitalSignature, and drop the RSA key-transport \
+         suites (TLS_RSA_WITH_*), or reissue the certificate with keyUsage keyEncipherment as \
+         well.",
     )
 }
 
