@@ -10,6 +10,7 @@ use crate::decode::{
 };
 use crate::event::{EventKind, Message, RecordHeader};
 use crate::trace::HandshakeTrace;
+use tls_parser::TlsExtensionType;
 
 /// The message log of `trace`.
 pub fn message_log(trace: &HandshakeTrace) -> String {
@@ -161,17 +162,22 @@ fn details(body: &Body) -> Vec<String> {
                 v.push("early_data".to_owned());
             }
             v.extend(hello_extensions(&h.common));
+            v.push(extension_order(&h.extensions));
             v
         }
         Body::ServerHello(h) => {
-            let version = h.selected_version.unwrap_or(h.legacy_version);
-            let mut v = vec![
-                format!("version={}", version_name(version)),
+            // As `-trace`: the field, then the extension that overrides it.
+            let mut v = vec![format!("server_version={}", version_name(h.legacy_version))];
+            v.extend(
+                h.selected_version
+                    .map(|s| format!("supported_versions={}", version_name(s))),
+            );
+            v.extend([
                 format!("random={}", h.random),
                 format!("session_id={}", or_empty(&h.session_id)),
                 format!("cipher_suite={}", suite(&h.cipher_suite)),
                 format!("compression_method: {}", compression(h.compression_method)),
-            ];
+            ]);
             v.extend(h.key_share_group.as_ref().map(|g| match h.key_share_len {
                 Some(n) => format!("key_share={} (len={n})", group(g)),
                 None => format!("key_share={}", group(g)),
@@ -185,6 +191,7 @@ fn details(body: &Body) -> Vec<String> {
                 v.push("server_name acknowledged".to_owned());
             }
             v.extend(hello_extensions(&h.common));
+            v.push(extension_order(&h.extensions));
             if h.hello_retry_request {
                 v.push("HelloRetryRequest".to_owned());
             }
@@ -291,6 +298,20 @@ fn details(body: &Body) -> Vec<String> {
         // An alert says all it has on its header line.
         Body::Other | Body::Alert(_) => Vec::new(),
     }
+}
+
+/// Every extension a hello carried, in the order sent, by tls-parser's
+/// names: the lines above decode only those the trace keeps.
+fn extension_order(types: &[u16]) -> String {
+    let named = types.iter().map(|&t| {
+        let name = TlsExtensionType(t).to_string();
+        if name.starts_with("TlsExtensionType(") {
+            format!("unknown ({t})")
+        } else {
+            format!("{name} ({t})")
+        }
+    });
+    format!("extensions={}", list(named))
 }
 
 /// The extensions both hellos may carry, in `-trace` wording.
