@@ -76,7 +76,6 @@ pub(crate) fn attach_to_context(
 pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(), Error> {
     let index = recorder_index()?;
     clock::prepare();
-    crate::telemetry::describe();
     install(ssl, index, options);
     Ok(())
 }
@@ -90,8 +89,10 @@ pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
     }
     let mut trace = state.snapshot(recorder.options.raw_bytes);
     // A handshake waiting mid-record: the header read is all there is of
-    // it, and what a time-out's diagnosis names.
-    if matches!(trace.outcome, Outcome::InProgress) {
+    // it, and what a time-out's diagnosis names. (A message spanning
+    // records is passed on whole, so between its records the last header's
+    // content is unaccepted too; the record layer says which wait it is.)
+    if matches!(trace.outcome, Outcome::InProgress) && ffi::reading_record_body(ssl) {
         if let Some(header) = recorder.records.unaccepted() {
             trace.events.push(Event {
                 at: Duration::from_micros(recorder.at()),
@@ -270,10 +271,6 @@ fn record_info(
     }
     let mut due = None;
     if where_ & sys::SSL_CB_ALERT != 0 {
-        // Without messages recorded, the alert's report comes first.
-        if where_ & sys::SSL_CB_WRITE_ALERT == sys::SSL_CB_WRITE_ALERT {
-            refused_record_first(recorder, state, at);
-        }
         state.log.push_alert(at, where_, ret);
         due = outcome::alert(recorder, state, ssl, where_, ret);
     }

@@ -114,6 +114,14 @@ pub(crate) fn in_init(ssl: &SslRef) -> bool {
     unsafe { sys::SSL_in_init(ssl.as_ptr()) != 0 }
 }
 
+/// Whether the record layer is waiting for the rest of a record whose
+/// header it read (`SSL_rstate_string` "RB"), rather than for the next
+/// record's header.
+pub(crate) fn reading_record_body(ssl: &SslRef) -> bool {
+    // SAFETY: `ssl` is live; SSL_rstate_string returns a static string.
+    unsafe { static_str(sys::SSL_rstate_string(ssl.as_ptr())) == "RB" }
+}
+
 /// `SSL_get_error` for a return value, without consuming the error queue.
 pub(crate) fn error_code(ssl: &SslRef, ret: c_int) -> c_int {
     // SAFETY: `ssl` is live; SSL_get_error only reads state.

@@ -27,12 +27,9 @@ impl LastRecords {
 
     /// A record header (`SSL3_RT_HEADER`) went by.
     pub(crate) fn header(&self, direction: Direction, bytes: &[u8]) {
-        let header = RecordHeader::parse(bytes);
-        self.headers[direction as usize].store(header.map_or(0, pack), Relaxed);
-        // TLS 1.3's compatibility ChangeCipherSpec is dropped without
-        // reaching the message callback: it is not a record refused.
-        let compat_ccs = header.is_some_and(|h| h.content_type == CCS && h.length == 1);
-        if direction == Direction::Read && !compat_ccs {
+        let packed = RecordHeader::parse(bytes).map_or(0, pack);
+        self.headers[direction as usize].store(packed, Relaxed);
+        if direction == Direction::Read {
             self.read_accepted.store(false, Relaxed);
         }
     }
@@ -63,7 +60,6 @@ impl LastRecords {
 }
 
 const PRESENT: u64 = 1 << 40;
-const CCS: u8 = 20;
 
 fn pack(h: RecordHeader) -> u64 {
     PRESENT | u64::from(h.content_type) | u64::from(h.version) << 8 | u64::from(h.length) << 24

@@ -149,9 +149,6 @@ impl Drop for Recorder {
             }
             // Read only when someone will hear of it: every SSL_free runs this.
             let now = self.clock.micros();
-            if let Some(record) = self.records.take_unaccepted() {
-                state.log.push_unaccepted(now, record);
-            }
             let failure =
                 outcome::failure_of(&state.events_so_far(), None, Failure::ABANDONED.to_owned());
             state.outcome = Outcome::Failed(Box::new(failure));

@@ -180,14 +180,18 @@ fn server_too_old_to_sign(f: &Facts<'_>) -> Option<Diagnosis> {
             Cause::NoSharedVersion,
             fault,
             format!(
-                "the server chose {}; this client offered {offer}, but TLS 1.1 and older sign                  with MD5 and SHA-1, which this client's security level {} forbids, so it                  refused the server's signature",
+                "the server chose {}; this client offered {offer}, but TLS 1.1 and older sign \
+                 with MD5 and SHA-1, which this client's security level {} forbids, so it \
+                 refused the server's signature",
                 version_name(chosen),
                 local.security_level
             ),
             if offered_newer {
-                "Enable TLS 1.2 or 1.3 on the server (SSL_CTX_set_min/max_proto_version);                  a server that speaks only TLS 1.1 or older is out of date."
+                "Enable TLS 1.2 or 1.3 on the server (SSL_CTX_set_min/max_proto_version); \
+                 a server that speaks only TLS 1.1 or older is out of date."
             } else {
-                "Let this client offer TLS 1.2 or 1.3; if it must speak TLS 1.1 or older,                  only security level 0 allows it (@SECLEVEL=0)."
+                "Let this client offer TLS 1.2 or 1.3; if it must speak TLS 1.1 or older, \
+                 only security level 0 allows it (@SECLEVEL=0)."
             },
         )
         .with_some("ClientHello.supported_versions", hello.map(supported_list))

@@ -255,6 +255,12 @@ pub fn assert_cause(trace: &HandshakeTrace, want: Cause, what: &str) {
     let d = trace.diagnosis().expect("checked above");
     eprintln!("{what} ({} side):\n{d}\n", trace.side);
     assert!(!d.summary.is_empty() && !d.fix.is_empty(), "{what}: {d}");
+    // A string broken across lines without `\` keeps the indentation
+    // (OpenSSL's own dates have two spaces: "Dec  2").
+    assert!(
+        !d.summary.contains("   ") && !d.fix.contains("   "),
+        "{what}: a run of spaces in {d}"
+    );
     let json = serde_json::to_value(&d).expect("diagnosis serializes");
     assert_eq!(json["cause"], want.name(), "{what}: {json}");
 }
