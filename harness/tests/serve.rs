@@ -420,15 +420,21 @@ fn a_refused_renegotiation_is_no_second_handshake() {
     common::require("openssl", "version", "openssl (apt-get install openssl)");
     let dir = tempfile::tempdir().expect("temp dir");
     let (chain, key, root) = ecdsa_files(&dir);
+    // s_client asks once its handshake is done; the server ends the
+    // connection (and, with one connection allowed, its process) after the
+    // client's fatal alert, so no sleep decides the order.
     let renegotiating_client = |addr: &str| {
         let mut cmd = Command::new("openssl");
         cmd.args(["s_client", "-connect", addr, "-CAfile", &root, "-tls1_2"]);
         let mut client = Proc::spawn(cmd);
-        std::thread::sleep(Duration::from_secs(1));
+        Proc::wait_line(&client.stdout, LIMIT, "s_client's handshake", |l| {
+            l.contains("Verify return code")
+        });
         client.write_stdin(b"R\n");
-        std::thread::sleep(Duration::from_secs(1));
-        client.close_stdin();
-        client.wait(LIMIT);
+        Proc::wait_line(&client.stderr, LIMIT, "s_client renegotiating", |l| {
+            l.starts_with("RENEGOTIATING")
+        });
+        client
     };
 
     let (mut reference, reference_addr) = common::s_server(&[
@@ -442,16 +448,18 @@ fn a_refused_renegotiation_is_no_second_handshake() {
         "-key",
         &key,
     ]);
-    renegotiating_client(&reference_addr);
+    let client = renegotiating_client(&reference_addr);
     reference.wait(LIMIT);
+    drop(client);
     let stats = Proc::drain(&reference.stdout).join("\n");
     assert!(stats.contains("1 server accepts that finished"), "{stats}");
 
     let (mut server, addr) = serve(&[
         "--once", "--cert", &chain, "--key", &key, "--format", "summary",
     ]);
-    renegotiating_client(&addr.to_string());
+    let client = renegotiating_client(&addr.to_string());
     let status = server.wait(LIMIT);
+    drop(client);
     let out = Proc::drain(&server.stdout).join("\n");
     assert!(
         out.contains("(refused a renegotiation the peer asked for)"),

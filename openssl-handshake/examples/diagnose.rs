@@ -19,7 +19,9 @@ use std::time::Duration;
 use openssl::ssl::{
     HandshakeError, Ssl, SslContext, SslFiletype, SslMethod, SslVerifyMode, SslVersion,
 };
-use openssl_handshake::{Diagnosis, HandshakeTrace, Outcome, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{
+    AlertLevel, Diagnosis, HandshakeTrace, Outcome, SslContextBuilderExt, TraceOptions,
+};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -39,21 +41,28 @@ fn main() -> Result<ExitCode> {
         other => return Err(format!("unknown mode {other:?}; use connect or accept").into()),
     };
     // A handshake still in progress is one this program's time-out ended.
-    let diagnosis = if matches!(trace.outcome, Outcome::InProgress) {
+    let timed_out = matches!(trace.outcome, Outcome::InProgress);
+    let diagnosis = if timed_out {
         let limit = format!("read time-out of {} s", TIMEOUT.as_secs());
         Some(Diagnosis::timed_out(Some(&trace), &limit))
     } else {
         trace.diagnosis()
     };
-    Ok(match diagnosis {
-        Some(d) => {
-            println!("{d}");
-            ExitCode::FAILURE
-        }
-        None => {
-            println!("the handshake succeeded");
-            ExitCode::SUCCESS
-        }
+    // A fatal alert after a handshake that succeeded failed the connection;
+    // a warning (say unrecognized_name) did not.
+    let failed = timed_out
+        || trace.failure().is_some()
+        || trace.alerts().any(|a| a.level == AlertLevel::Fatal);
+    if !failed {
+        println!("the handshake succeeded");
+    }
+    if let Some(d) = diagnosis {
+        println!("{d}");
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
 }
 

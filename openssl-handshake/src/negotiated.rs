@@ -229,8 +229,7 @@ fn signature_scheme(key: Nid, hash: Option<Nid>, leaf: Option<&X509>) -> String 
         // TLS 1.0 and 1.1 sign with RSA over MD5 and SHA-1 joined, which
         // has no code point; the name follows the scheme names' pattern.
         Some(Nid::MD5_SHA1) => "md5_sha1",
-        Some(other) => other.short_name().unwrap_or("unknown"),
-        None => "unknown",
+        Some(_) | None => "unknown",
     };
     match key {
         k if k.as_raw() == openssl_sys::NID_ED25519 => "ed25519".to_owned(),

@@ -193,6 +193,16 @@ impl HandshakeTrace {
         self.outcome == Outcome::Succeeded
     }
 
+    /// How many handshakes this connection completed: those started, less
+    /// the renegotiations this end refused and one that failed or is still
+    /// under way.
+    pub fn handshakes_completed(&self) -> u32 {
+        let unfinished = u32::from(!self.succeeded());
+        self.handshakes
+            .saturating_sub(self.renegotiations_refused)
+            .saturating_sub(unfinished)
+    }
+
     /// The failure, when the handshake failed.
     pub fn failure(&self) -> Option<&Failure> {
         match &self.outcome {
@@ -202,8 +212,9 @@ impl HandshakeTrace {
     }
 
     /// Why the handshake failed, in plain words, with the evidence and a
-    /// fix; `None` when it did not fail (nor was a fatal alert or a
-    /// refused renegotiation recorded).
+    /// fix; `None` when it did not fail and no fatal alert, refused
+    /// renegotiation or warning unrecognized_name was recorded (a
+    /// diagnosis of a handshake that succeeded explains such an alert).
     pub fn diagnosis(&self) -> Option<Diagnosis> {
         crate::diagnosis::diagnose(self)
     }

@@ -27,7 +27,7 @@ pub fn summary(t: &HandshakeTrace) -> String {
     }
     // OpenSSL counts a renegotiation this end refused as a handshake
     // started and done; none ran.
-    let completed = t.handshakes.saturating_sub(t.renegotiations_refused);
+    let completed = t.handshakes_completed();
     if completed > 1 {
         // A renegotiation: what was agreed, and the time, are the last
         // handshake's, not the connection's first.

@@ -88,10 +88,15 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
                 Some(a) => Diagnosis {
                     fault: Fault::Unknown,
                     summary: format!(
-                        "{}, which the server said it does not host ({}): it sent its default \
-                         certificate",
+                        "{}, which the server said it does not host ({}), so it served a \
+                         certificate for another name (most likely its default)",
                         d.summary,
                         alert_name(a)
+                    ),
+                    fix: format!(
+                        "Connect with a name the server hosts, or add a virtual host (an SNI \
+                         entry) for {} on the server.",
+                        sni.unwrap_or("that name")
                     ),
                     ..d
                 }
@@ -183,7 +188,7 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
         d.with_some("local certificate", own.map(describe))
     } else if a.description == alert::UNKNOWN_CA {
         // The client could not find an issuer: which one the chain says.
-        if last == 0 {
+        if leaf_alone(sent_chain) && !self_issued(Some(sent_chain), 0) {
             missing_intermediate(Some(sent_chain), Holder::Server)
         } else {
             untrusted_root(Some(sent_chain), Holder::Server)

@@ -76,7 +76,10 @@ fn refused_for_usage(
         Diagnosis::new(
             Cause::ServerCertWrongPurpose,
             Fault::Server,
-            format!("{what}; the client refused it ({})", alert_name(a)),
+            format!(
+                "{what}; the client then ended the handshake ({})",
+                alert_name(a)
+            ),
             fix,
         )
         .with("local certificate key usage", usages.join(", "))

@@ -225,9 +225,13 @@ pub(super) fn begun(trace: &HandshakeTrace) -> Option<RecordHeader> {
 /// "the server sent the header of a handshake record of 127 bytes, then
 /// stalled before the rest".
 pub(super) fn stalled_in(who: &str, h: RecordHeader) -> String {
+    // TLS 1.3 encrypts the handshake under the outer type application_data.
+    let kind = match h.content_type {
+        23 => "an encrypted (application_data)".to_owned(),
+        t => content_type(t),
+    };
     format!(
-        "{who} sent the header of {} record of {} bytes, then stalled before the rest",
-        content_type(h.content_type),
+        "{who} sent the header of {kind} record of {} bytes, then stalled before the rest",
         h.length
     )
 }

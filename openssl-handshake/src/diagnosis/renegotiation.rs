@@ -66,9 +66,7 @@ fn renegotiation_refused(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with(
             "handshakes completed on this connection",
-            f.trace
-                .handshakes
-                .saturating_sub(f.trace.renegotiations_refused),
+            f.trace.handshakes_completed(),
         )
         .with_some(
             "renegotiations this end refused",

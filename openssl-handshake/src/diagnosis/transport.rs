@@ -143,8 +143,15 @@ fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
         None => Diagnosis::new(
             Cause::TlsToPlaintextPort,
             Fault::Unknown,
-            "this client sent a TLS ClientHello and the server answered with binary bytes that \
-             are not TLS: no TLS server answered, or something between the ends did",
+            format!(
+                "this client sent a TLS ClientHello and the server answered with {} that are \
+                 not TLS: no TLS server answered, or something between the ends did",
+                if first.is_some() {
+                    "binary bytes"
+                } else {
+                    "bytes"
+                }
+            ),
             "Check that the port runs a TLS server and that nothing in between (a proxy, a \
              load balancer in another mode) answers for it.",
         )
@@ -275,12 +282,23 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
                     .map(|m| format!("{} {m}", f.me()))
                     .unwrap_or_else(|| format!("\"{}\"", f.state()))
             ),
-            format!(
-                "Look in {}'s own log for why it hung up (a crash, a filter, or a TLS stack that \
-                 closes instead of alerting); a reset often comes from a firewall or load \
-                 balancer in between.",
-                f.them()
-            ),
+            if f.failure.is_none() {
+                // After a handshake that succeeded: most often an
+                // application that closes its socket without SSL_shutdown.
+                format!(
+                    "Have {} send close_notify (SSL_shutdown) before it closes; where a \
+                     truncated stream cannot harm the protocol, this end may accept it \
+                     (SSL_OP_IGNORE_UNEXPECTED_EOF).",
+                    f.them()
+                )
+            } else {
+                format!(
+                    "Look in {}'s own log for why it hung up (a crash, a filter, or a TLS stack \
+                     that closes instead of alerting); a reset often comes from a firewall or \
+                     load balancer in between.",
+                    f.them()
+                )
+            },
         )
         .with(
             "how it ended",
