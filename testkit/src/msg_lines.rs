@@ -3,7 +3,9 @@
 
 /// One line per TLS message, in order, as `-msg` heads each: record
 /// headers and TLS 1.3's inner content type are left out, which a trace
-/// does not list as messages (but for a record OpenSSL refused). A trace's
+/// does not list as messages. (A trace prints a record OpenSSL refused as
+/// `-msg` prints its header: "RecordHeader" lines are dropped on both
+/// sides, so only the "Not TLS data ..." form is compared.) A trace's
 /// message log adds the record layer's version to each line ("(record TLS
 /// 1.2)"), which is taken off. Indented lines (decoded fields, hex dumps)
 /// are dropped.
