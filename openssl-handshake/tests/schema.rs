@@ -275,3 +275,28 @@ fn decode_errors_match_the_schema() {
         "a decode error as a plain string is not the layout"
     );
 }
+
+/// The fields a trace carries only sometimes: a server that refused a
+/// renegotiation has `renegotiations_refused`, which the schema allows
+/// (and which is left out of other traces).
+#[test]
+fn a_refused_renegotiation_matches_the_schema() {
+    use common::diagnosis::{renegotiate, rsa, traced_client, traced_server};
+    use std::io::Read;
+    let server = server_ctx_with(rsa(), |b| {
+        tls12(b, "ECDHE-RSA-AES128-GCM-SHA256");
+        b.set_options(openssl::ssl::SslOptions::NO_RENEGOTIATION);
+    });
+    let (addr, server) = traced_server(&server);
+    let client = client_ctx(|b| tls12(b, "ECDHE-RSA-AES128-GCM-SHA256"));
+    let _ = traced_client(&client, addr, "localhost", |tls| {
+        renegotiate(tls);
+        let _ = tls.do_handshake();
+        let _ = tls.read(&mut [0u8; 16]);
+    });
+    let trace = server.join().expect("server thread");
+    let json: Value = serde_json::from_str(&trace.to_json()).expect("to_json is JSON");
+    assert_eq!(json["renegotiations_refused"], 1, "{json:#}");
+    assert_eq!(trace.handshakes_completed(), 1);
+    assert_valid(&validator(), "a refused renegotiation", &json);
+}
