@@ -105,3 +105,25 @@ fn a_tls12_dhe_group_is_named() {
     assert_eq!(n.cipher_openssl, "DHE-RSA-AES128-GCM-SHA256");
     assert_eq!(n.group.as_deref(), Some("ffdhe2048"));
 }
+
+/// TLS 1.0 and 1.1 sign with RSA over MD5 and SHA-1 joined (RFC 4346
+/// section 7.4.3), which has no code point; `s_client` prints "Peer
+/// signature type: RSA" and "Peer signing digest: MD5-SHA1".
+#[test]
+fn a_tls11_rsa_signature_is_named_md5_sha1() {
+    let tls11 = |b: &mut SslContextBuilder| {
+        b.set_security_level(0);
+        b.set_min_proto_version(Some(SslVersion::TLS1_1)).unwrap();
+        b.set_max_proto_version(Some(SslVersion::TLS1_1)).unwrap();
+    };
+    let p = connect(
+        &server_ctx(KeyType::Rsa2048, tls11),
+        &client_ctx(tls11),
+        None,
+    );
+    assert!(p.client.succeeded(), "{}", p.client.state_log());
+    assert_eq!(
+        peer_signature(&p.client).as_deref(),
+        Some("rsa_pkcs1_md5_sha1")
+    );
+}
