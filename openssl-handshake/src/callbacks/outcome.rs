@@ -197,10 +197,7 @@ pub(super) fn finish(
     }
     ffi::with_error_queue_aside(|| {
         if telemetry::ENABLED {
-            let summary = state.summary();
-            // The span closes once the event is in it.
-            let span = std::mem::replace(&mut state.span, telemetry::Span::none());
-            telemetry::finished(&summary, &span, || state.snapshot(false));
+            state.report_finished();
         }
         hook.map(|hook| {
             state.hook_due = false;

@@ -154,10 +154,7 @@ impl Drop for Recorder {
             state.outcome = Outcome::Failed(Box::new(failure));
             state.duration = Some(state.duration_until(now));
             if telemetry::ENABLED {
-                let summary = state.summary();
-                // The span closes once the event is in it.
-                let span = std::mem::replace(&mut state.span, telemetry::Span::none());
-                telemetry::finished(&summary, &span, || state.snapshot(false));
+                state.report_finished();
             }
             if let Some(hook) = hook {
                 let trace = state.snapshot(self.options.raw_bytes);
@@ -181,6 +178,14 @@ impl RecorderState {
         self.negotiated = Some(Box::new(negotiated));
         self.peer_chain = chain;
         self.negotiated_pending = false;
+    }
+
+    /// Reports the handshake that just ended to the telemetry features,
+    /// then closes its span (once the event is in it).
+    pub(super) fn report_finished(&mut self) {
+        let summary = self.summary();
+        let span = std::mem::replace(&mut self.span, telemetry::Span::none());
+        telemetry::finished(&summary, &span, || self.snapshot(false));
     }
 
     /// The trace without its events.

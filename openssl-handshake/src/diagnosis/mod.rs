@@ -283,8 +283,7 @@ impl Diagnosis {
             Cause::TimedOut,
             Fault::Unknown,
             format!("this end gave up waiting after \"{state}\": {waited} ({limit})"),
-            "Check that the peer is reachable and speaks TLS on that port, and that the time-out \
-             is longer than its handshake takes.",
+            TIMED_OUT_FIX,
         )
         .with("time-out", limit)
         .with("last state", &state)
@@ -292,6 +291,11 @@ impl Diagnosis {
         .with_some("record begun", begun.map(record::describe))
     }
 }
+
+/// What to do about a handshake a time-out ended, the caller's or the
+/// application's.
+const TIMED_OUT_FIX: &str = "Check that the peer is reachable and speaks TLS on that port, and \
+     that the time-out is longer than its handshake takes.";
 
 /// Several lines: the cause and summary, the fault and fix, then each
 /// piece of evidence.

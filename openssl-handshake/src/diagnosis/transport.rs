@@ -53,8 +53,7 @@ fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
                  application gave up first",
                 f.state()
             ),
-            "Check that the peer is reachable and speaks TLS on that port, and that the time-out is \
-             longer than its handshake takes.",
+            super::TIMED_OUT_FIX,
         )
         .with("how it ended", Failure::ABANDONED)
         .with("last state", f.state())
