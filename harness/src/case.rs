@@ -478,6 +478,10 @@ pub mod alert {
     pub const BAD_RECORD_MAC: u8 = 20;
     /// handshake_failure.
     pub const HANDSHAKE_FAILURE: u8 = 40;
+    /// bad_certificate.
+    pub const BAD_CERTIFICATE: u8 = 42;
+    /// unknown_ca.
+    pub const UNKNOWN_CA: u8 = 48;
     /// decode_error.
     pub const DECODE_ERROR: u8 = 50;
     /// protocol_version.

@@ -17,7 +17,7 @@
 //! | ALPN with no overlap | server refuses | no_application_protocol (server) | alpn_mismatch on both |
 //! | wrong SRP password | the client's Finished fails to decrypt | bad_record_mac (server) | record_rejected on both |
 //! | client certificate fails verification | the pki's client negative | (server) | client_cert_rejected on both |
-//! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) | its server_cert_* on both (a wrong host without SNI: that or server_cert_invalid on the server) |
+//! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) | its server_cert_* on both (on the server, that or server_cert_invalid for a wrong host without SNI, and for an issuer not found when the client's alert is not unknown_ca) |
 
 use openssl_handshake::Cause;
 
@@ -220,6 +220,11 @@ impl<'a> Oracle<'a> {
             if let Some(problem) = refused {
                 let named = server_cert_cause(problem);
                 let named_or_invalid = [named, Cause::ServerCertInvalid];
+                // Only unknown_ca tells the server that no issuer was found.
+                let issuer_unknown_said = c
+                    .caps
+                    .alert_for(FailureKind::ServerIssuerUnknown)
+                    .map_or(true, |a| a == Some(alert::UNKNOWN_CA));
                 return failure(
                     None,
                     Some((self.verify_error)(problem)),
@@ -232,15 +237,18 @@ impl<'a> Oracle<'a> {
                     // the rest from its own certificate and the chain it
                     // sent; the name the client checked it knows only
                     // from SNI.
-                    // A bare bad_certificate (GnuTLS) does not say
-                    // whether the root or an intermediate was missing.
+                    // Another alert (GnuTLS's bare bad_certificate) does
+                    // not say whether the root or an intermediate was
+                    // missing.
                     causes(
                         &[named],
                         match problem {
                             Negative::WrongHost if case.client.sni.is_none() => {
                                 &[Cause::ServerCertWrongHost, Cause::ServerCertInvalid]
                             }
-                            Negative::UntrustedRoot | Negative::MissingIntermediate => {
+                            Negative::UntrustedRoot | Negative::MissingIntermediate
+                                if !issuer_unknown_said =>
+                            {
                                 &named_or_invalid
                             }
                             _ => std::slice::from_ref(&named),

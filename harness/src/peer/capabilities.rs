@@ -247,6 +247,10 @@ pub enum FailureKind {
     /// Server: an SRP client's password is wrong, so its Finished does not
     /// decrypt.
     SrpWrongPassword,
+    /// Client: the server's chain leads to no root it trusts (the root is
+    /// not one it trusts, or an intermediate was left out), which OpenSSL
+    /// answers with unknown_ca; the server can tell which only from that.
+    ServerIssuerUnknown,
     /// Client: its lowest version is above the server's highest; the alert
     /// is the client's when its ClientHello lets the server answer with
     /// an older version, which the client then refuses.

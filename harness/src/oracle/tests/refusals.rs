@@ -79,3 +79,39 @@ fn the_client_names_no_shared_version_unless_it_heard_only_handshake_failure() {
     );
     assert_eq!(client_causes(e), [Cause::HelloRefused]);
 }
+
+#[test]
+fn a_server_reads_an_unknown_issuer_exactly_only_from_unknown_ca() {
+    let lib = library(true);
+    let verify = |_| 0;
+    let o = Oracle::new(&lib, &verify);
+    let server_causes = |e: Expectation| match e {
+        Expectation::Failure { causes, .. } => causes.server,
+        other => panic!("{other:?}"),
+    };
+    let mut gnutls = linked_capabilities(&lib);
+    gnutls.implementation = "gnutls".into();
+    gnutls.alerts = vec![AlertDialect {
+        failure: FailureKind::ServerIssuerUnknown,
+        alert: Some(alert::BAD_CERTIFICATE),
+        note: String::new(),
+    }];
+    let mut c = case(Version::Tls1_3, tls13());
+    c.client.verify_peer = true;
+    for (problem, named) in [
+        (Negative::UntrustedRoot, Cause::ServerCertUntrustedRoot),
+        (
+            Negative::MissingIntermediate,
+            Cause::ServerCertMissingIntermediate,
+        ),
+    ] {
+        c.server.identity = Identity::Negative(problem);
+        // OpenSSL's unknown_ca lets the server name the problem.
+        assert_eq!(server_causes(expect(&c)), [named]);
+        // A bare bad_certificate leaves it a certificate refused.
+        assert_eq!(
+            server_causes(o.expect_between(&c, &gnutls, &o.linked)),
+            [named, Cause::ServerCertInvalid]
+        );
+    }
+}

@@ -150,6 +150,11 @@ pub(super) fn declare(
             note: "GNUTLS_E_NO_CERTIFICATE_FOUND maps to decode_error; seen with `openssl s_client -tls1_2` against `gnutls-serv --require-client-cert`".into(),
         },
         AlertDialect {
+            failure: FailureKind::ServerIssuerUnknown,
+            alert: Some(alert::BAD_CERTIFICATE),
+            note: "gnutls-cli answers every certificate it cannot verify with bad_certificate; seen with `gnutls-cli --x509cafile` against `openssl s_server` serving a chain from another root, and a leaf without its intermediate".into(),
+        },
+        AlertDialect {
             failure: FailureKind::ClientVersionsTooHigh,
             alert: Some(alert::HANDSHAKE_FAILURE),
             note: "with TLS 1.3 disabled gnutls-serv ignores supported_versions, negotiates TLS 1.2 and finds none of the client's TLS 1.3 suites; seen with `openssl s_client -tls1_3` against a TLS 1.2 gnutls-serv".into(),
