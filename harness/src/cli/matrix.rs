@@ -38,10 +38,11 @@ pub(crate) struct MatrixArgs {
     #[arg(long, default_value = "subset")]
     external_scope: ExternalScope,
     /// Your own server or client as the `command` peer: NAME=TEMPLATE, run
-    /// by sh with {port} {cert} {key} {ca} {version} {suite} filled in. A
-    /// template with {cert} is a server (it listens on {port} and answers
-    /// each line); any other is a client (it sends its stdin and prints
-    /// what it receives). Adds `command` to --peers.
+    /// by sh with {port} {cert} {key} {ca} {version} {suite} {cipher}
+    /// {ciphersuites} {seclevel} filled in, each already quoted. A template
+    /// with {cert} is a server (it listens on {port} and answers each
+    /// line); any other is a client (it sends its stdin, prints what it
+    /// receives and exits when its stdin ends). Adds `command` to --peers.
     #[arg(long)]
     peer_cmd: Option<harness::peer::command::CommandSpec>,
     /// How the two ends of a case are connected.

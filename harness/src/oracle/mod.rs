@@ -219,39 +219,39 @@ impl<'a> Oracle<'a> {
             };
             if let Some(problem) = refused {
                 let named = server_cert_cause(problem);
-                let named_or_invalid = [named, Cause::ServerCertInvalid];
+                // A client that reports nothing of its own (a user's
+                // command) is judged by what the server heard.
+                let opaque = c.caps.verify_unreported;
                 // Only unknown_ca tells the server that no issuer was found.
                 let issuer_unknown_said = c
                     .caps
                     .alert_for(FailureKind::ServerIssuerUnknown)
                     .map_or(true, |a| a == Some(alert::UNKNOWN_CA));
+                // The server hears only an alert and reads the rest from
+                // its own certificate and the chain it sent; the name the
+                // client checked it knows only from SNI, and another alert
+                // than unknown_ca (GnuTLS's bare bad_certificate) does not
+                // say whether the root or an intermediate was missing.
+                let widened = opaque
+                    || (problem == Negative::WrongHost && case.client.sni.is_none())
+                    || (matches!(
+                        problem,
+                        Negative::UntrustedRoot | Negative::MissingIntermediate
+                    ) && !issuer_unknown_said);
+                let named_or_invalid = [named, Cause::ServerCertInvalid];
                 return failure(
                     None,
-                    Some((self.verify_error)(problem)),
+                    (!opaque).then(|| (self.verify_error)(problem)),
                     format!(
                         "the server's certificate is {} and the client verifies it",
                         problem.name()
                     ),
-                    // The server hears only an alert (bad_certificate
-                    // from most clients, whatever the problem) and reads
-                    // the rest from its own certificate and the chain it
-                    // sent; the name the client checked it knows only
-                    // from SNI.
-                    // Another alert (GnuTLS's bare bad_certificate) does
-                    // not say whether the root or an intermediate was
-                    // missing.
                     causes(
                         &[named],
-                        match problem {
-                            Negative::WrongHost if case.client.sni.is_none() => {
-                                &[Cause::ServerCertWrongHost, Cause::ServerCertInvalid]
-                            }
-                            Negative::UntrustedRoot | Negative::MissingIntermediate
-                                if !issuer_unknown_said =>
-                            {
-                                &named_or_invalid
-                            }
-                            _ => std::slice::from_ref(&named),
+                        if widened {
+                            &named_or_invalid
+                        } else {
+                            std::slice::from_ref(&named)
                         },
                     ),
                 );

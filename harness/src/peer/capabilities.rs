@@ -57,6 +57,11 @@ pub struct Capabilities {
     /// What its client sends when it has no suite to offer.
     #[serde(default)]
     pub empty_offer: EmptyOffer,
+    /// Its client's verification failures reach the harness only as a
+    /// failed handshake, with no X509_V_ERR code or words of its own, and
+    /// its alert for them is not known (a user's command).
+    #[serde(default)]
+    pub verify_unreported: bool,
 }
 
 /// What a client with no suite it may offer sends instead of a usable
@@ -143,6 +148,16 @@ pub enum Feature {
     Alpn,
     /// SNI at all.
     Sni,
+    /// Limiting its key-exchange groups to the case's.
+    GroupChoice,
+    /// Running at the security level the case sets for it, where the
+    /// case depends on it: versions below TLS 1.2 (OpenSSL 3 allows them
+    /// only at level 0), loading a weak credential of its own, or refusing
+    /// the peer's for its strength.
+    SecurityLevel,
+    /// Limiting its suites to the case's, where the two ends list none in
+    /// common at a version both allow.
+    SuiteChoice,
 }
 
 impl Feature {
@@ -166,6 +181,9 @@ impl Feature {
             Feature::WeakKey => "signing with a 1024-bit RSA key",
             Feature::Alpn => "ALPN",
             Feature::Sni => "SNI",
+            Feature::GroupChoice => "a group list of the case's",
+            Feature::SecurityLevel => "a security level of the case's",
+            Feature::SuiteChoice => "a suite list of the case's",
         }
     }
 
@@ -217,6 +235,26 @@ impl Feature {
             Feature::Alpn => !ep.alpn.is_empty(),
             Feature::Sni => ep.sni.is_some(),
             Feature::WeakKey => ep.identity == Identity::Negative(Negative::WeakKey),
+            Feature::GroupChoice => !ep.groups.is_empty(),
+            Feature::SecurityLevel => {
+                let peer = if role == Role::Client { s } else { c };
+                let negative = |id: Identity| match id {
+                    Identity::Negative(n) => Some(n),
+                    _ => None,
+                };
+                ep.security_level.is_some()
+                    && (ep.version_range().0 < Version::Tls1_2
+                        || negative(ep.identity).is_some_and(|n| n.server_level().is_some())
+                        || (ep.verify_peer
+                            && negative(peer.identity).is_some_and(|n| n.client_level().is_some())))
+            }
+            Feature::SuiteChoice => {
+                let ((clo, chi), (slo, shi)) = (c.version_range(), s.version_range());
+                !c.suites.is_empty()
+                    && !s.suites.is_empty()
+                    && !c.suites.iter().any(|x| s.suites.contains(x))
+                    && clo.max(slo) <= chi.min(shi)
+            }
         }
     }
 }
@@ -276,6 +314,7 @@ impl Capabilities {
             client_accepts: Vec::new(),
             server_accepts: Vec::new(),
             empty_offer: EmptyOffer::Unknown,
+            verify_unreported: false,
         }
     }
 

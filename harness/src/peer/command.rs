@@ -10,20 +10,27 @@
 //! | `{cert}` | the endpoint's certificate chain, PEM, leaf first |
 //! | `{key}` | its private key, PEM |
 //! | `{ca}` | the test root CA, PEM |
-//! | `{version}` | the case's version: ssl3, tls1, tls1_1, tls1_2 or tls1_3 |
+//! | `{version}` | the highest version this end may use (the case's, unless the case limits this end otherwise): ssl3, tls1, tls1_1, tls1_2 or tls1_3 |
 //! | `{suite}` | the endpoint's first suite, OpenSSL's name |
+//! | `{cipher}` | its suites below TLS 1.3, OpenSSL's names joined by `:` (`DEFAULT` when it has none) |
+//! | `{ciphersuites}` | its TLS 1.3 suites joined by `:` (OpenSSL's default three when it has none) |
+//! | `{seclevel}` | the security level it runs at: the case's, else the linked OpenSSL's default |
 //!
 //! A template with `{cert}` is a server: it must listen on 127.0.0.1 or
 //! any address at `{port}` and answer each line it reads (an echo server
 //! will do). Any other template is a client: it must send what it reads
 //! on stdin and print what it receives, as `openssl s_client` does.
 //!
-//! A command says nothing about what it negotiated, so the in-process
-//! side's trace is the witness of every case; the command's exit and
-//! output are kept in the report. It can't say what it supports either:
-//! its declaration is the linked OpenSSL's less what a single command line
-//! can't express (PSK, client certificates, resumption, SNI switching,
-//! ALPN), so a case it can't do shows as a failure, which is the point.
+//! A command says nothing about what it negotiated or why it refused a
+//! certificate, so the in-process side's trace is the witness of every
+//! case; the command's exit and output are kept in the report. It can't
+//! say what it supports either: its declaration is the linked OpenSSL's
+//! less what a single command line can't express (PSK, client
+//! certificates, resumption, SNI switching, ALPN, a group list,
+//! anonymous suites) and what
+//! its template leaves out (a suite list where the two ends share none, a
+//! security level), so a case it can't do shows as a failure, which is
+//! the point, and a case its template can't set up is unsupported.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,7 +43,7 @@ use super::own_port::wait_listening;
 use super::process::ChildGuard;
 use super::process_peer::{ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
-use crate::case::{Case, Endpoint, Role};
+use crate::case::{Case, Endpoint, Role, Version};
 
 /// A user's command as a peer.
 pub struct Command {
@@ -44,6 +51,8 @@ pub struct Command {
     template: String,
     pki: Arc<PkiDir>,
     caps: Capabilities,
+    /// `{seclevel}` where the case sets none.
+    default_level: u32,
 }
 
 /// Why a `--peer-cmd` value can't be used.
@@ -54,7 +63,7 @@ pub enum CommandSpecError {
     #[error("--peer-cmd {0:?}: write NAME=TEMPLATE")]
     NoName(String),
     /// A `{...}` that is not a placeholder.
-    #[error("--peer-cmd {spec:?}: unknown placeholder {{{name}}}; use port, cert, key, ca, version or suite")]
+    #[error("--peer-cmd {spec:?}: unknown placeholder {{{name}}}; use port, cert, key, ca, version, suite, cipher, ciphersuites or seclevel (for a shell's own braces, run a script)")]
     UnknownPlaceholder {
         /// The whole value.
         spec: String,
@@ -104,7 +113,21 @@ impl std::str::FromStr for CommandSpec {
     }
 }
 
-const PLACEHOLDERS: [&str; 6] = ["port", "cert", "key", "ca", "version", "suite"];
+const PLACEHOLDERS: [&str; 9] = [
+    "port",
+    "cert",
+    "key",
+    "ca",
+    "version",
+    "suite",
+    "cipher",
+    "ciphersuites",
+    "seclevel",
+];
+
+/// OpenSSL's TLS 1.3 suites when none are configured.
+const DEFAULT_CIPHERSUITES: &str =
+    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
 
 impl Command {
     /// A peer running `spec` with the PKI files in `pki`.
@@ -122,14 +145,34 @@ impl Command {
             Feature::Resumption,
             Feature::SniSwitch,
             Feature::Alpn,
+            Feature::GroupChoice,
+            // A server with no certificate: `{cert}` would be empty.
+            Feature::Anonymous,
         ] {
             caps = caps.lack(plays, f, why);
         }
+        let uses = |p: &str| spec.template.contains(&format!("{{{p}}}"));
+        if !["suite", "cipher", "ciphersuites"].into_iter().any(uses) {
+            caps = caps.lack(
+                plays,
+                Feature::SuiteChoice,
+                "the template has no {suite}, {cipher} or {ciphersuites}",
+            );
+        }
+        if !uses("seclevel") {
+            caps = caps.lack(
+                plays,
+                Feature::SecurityLevel,
+                "the template has no {seclevel}",
+            );
+        }
+        caps.verify_unreported = true;
         Command {
             name: spec.name.clone(),
             template: spec.template.clone(),
             pki,
             caps,
+            default_level: default_security_level(),
         }
     }
 
@@ -155,13 +198,28 @@ impl Command {
             ),
             ("{key}", path(cred.as_ref().map(|c| c.key.as_path()))),
             ("{ca}", self.pki.files.root.display().to_string()),
-            ("{version}", case.version.id().to_string()),
+            (
+                "{version}",
+                ep.max_version.unwrap_or(case.version).id().to_string(),
+            ),
             (
                 "{suite}",
                 ep.suites
                     .first()
                     .map(|s| s.name.clone())
                     .unwrap_or_default(),
+            ),
+            (
+                "{cipher}",
+                suite_list(ep, false).unwrap_or("DEFAULT".into()),
+            ),
+            (
+                "{ciphersuites}",
+                suite_list(ep, true).unwrap_or(DEFAULT_CIPHERSUITES.into()),
+            ),
+            (
+                "{seclevel}",
+                ep.security_level.unwrap_or(self.default_level).to_string(),
             ),
         ];
         let mut line = self.template.clone();
@@ -279,6 +337,26 @@ impl ProcessPeer for Command {
     }
 }
 
+/// The endpoint's TLS 1.3 suites (`tls13`) or older ones, joined by `:`;
+/// `None` when it has none of them.
+fn suite_list(ep: &Endpoint, tls13: bool) -> Option<String> {
+    let names: Vec<&str> = ep
+        .suites
+        .iter()
+        .filter(|s| (s.min_version == Version::Tls1_3) == tls13)
+        .map(|s| s.name.as_str())
+        .collect();
+    (!names.is_empty()).then(|| names.join(":"))
+}
+
+/// The linked OpenSSL's security level for a context that sets none (the
+/// system's configuration may raise it); 1, OpenSSL's own, if no context
+/// can be made.
+fn default_security_level() -> u32 {
+    openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls())
+        .map_or(1, |b| b.build().security_level())
+}
+
 /// Quotes a value for `sh`.
 fn quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', r"'\''"))
@@ -306,6 +384,79 @@ mod tests {
             "x=run --cert {cert}".parse::<CommandSpec>(),
             Err(CommandSpecError::NoPort(_))
         ));
+    }
+
+    /// The matrix's cases over the linked OpenSSL, and a command peer
+    /// made from `template`.
+    fn cases_and(template: &str) -> (Vec<Case>, Command) {
+        let library = crate::library::Library::probe().expect("linked OpenSSL");
+        let verify = |n: crate::case::Negative| n.expected_verify_error();
+        let oracle = crate::oracle::Oracle::new(&library, &verify);
+        let cases = crate::matrix::build(&library, &oracle);
+        let pki = testkit::pki::Pki::generate().expect("test PKI");
+        let dir = Arc::new(PkiDir::write(&pki).expect("PKI files"));
+        let spec: CommandSpec = template.parse().expect("valid template");
+        let command = Command::new(&spec, dir, crate::oracle::linked_capabilities(&library));
+        (cases, command)
+    }
+
+    fn find<'a>(cases: &'a [Case], key: &str, option: &str, v: Version) -> &'a Case {
+        cases
+            .iter()
+            .find(|c| c.key == key && c.option == option && c.version == v)
+            .unwrap_or_else(|| panic!("no case {key}/{option} at {v}"))
+    }
+
+    #[test]
+    fn placeholders_give_this_end_its_own_settings() {
+        let (cases, command) = cases_and(
+            "s=srv {port} {cert} v={version} c={cipher} cs={ciphersuites} l={seclevel} s={suite}",
+        );
+        // A server limited below the case's version gets its own highest.
+        let high = find(&cases, "rsa2048", "mismatch-version-high", Version::Tls1_3);
+        let line = command.command_line(high, Role::Server, 1);
+        assert!(line.contains("v='tls1_2'"), "{line}");
+        let first = &high.server.suites[0].name;
+        assert!(line.contains(&format!("c='{first}'")), "{line}");
+        // No TLS 1.3 suite of its own: OpenSSL's default three.
+        assert!(
+            line.contains(&format!("cs='{DEFAULT_CIPHERSUITES}'")),
+            "{line}"
+        );
+        // A weak key loads only at the level the case gives the server.
+        let weak = find(&cases, "weak-key", "verify", Version::Tls1_3);
+        let level = weak
+            .server
+            .security_level
+            .expect("a level for the weak key");
+        let line = command.command_line(weak, Role::Server, 1);
+        assert!(line.contains(&format!("l='{level}'")), "{line}");
+        assert!(line.contains("v='tls1_3'"), "{line}");
+        assert_eq!(command.caps.refuses(Role::Server, weak), None);
+    }
+
+    #[test]
+    fn a_case_the_template_cannot_set_up_is_unsupported() {
+        let (cases, bare) = cases_and("s=srv {port} {cert} -{version}");
+        let refusal = |c: &Case| bare.caps.refuses(Role::Server, c).unwrap_or_default();
+        let suite = find(&cases, "rsa2048", "mismatch-suite", Version::Tls1_3);
+        assert!(refusal(suite).contains("{suite}"), "{}", refusal(suite));
+        let weak = find(&cases, "weak-key", "verify", Version::Tls1_3);
+        assert!(refusal(weak).contains("{seclevel}"), "{}", refusal(weak));
+        let group = find(&cases, "rsa2048", "mismatch-group", Version::Tls1_3);
+        assert!(refusal(group).contains("group list"), "{}", refusal(group));
+        // Neither matters where the versions already part the two ends,
+        // or where a lowered level changes nothing for a TLS 1.3 suite.
+        let high = find(&cases, "rsa2048", "mismatch-version-high", Version::Tls1_3);
+        assert_eq!(bare.caps.refuses(Role::Server, high), None);
+        let plain = cases
+            .iter()
+            .find(|c| c.version == Version::Tls1_3 && c.option == "default" && c.key == "rsa2048")
+            .expect("a TLS 1.3 suite case");
+        assert_eq!(bare.caps.refuses(Role::Server, plain), None);
+        // A client can't report why it refused a certificate.
+        let (_, client) = cases_and("c=cli {port} {ca}");
+        assert!(client.caps.verify_unreported);
     }
 
     #[test]

@@ -115,3 +115,33 @@ fn a_server_reads_an_unknown_issuer_exactly_only_from_unknown_ca() {
         );
     }
 }
+
+#[test]
+fn a_client_that_reports_nothing_is_judged_by_what_the_server_heard() {
+    let lib = library(true);
+    let verify = |_| 10;
+    let o = Oracle::new(&lib, &verify);
+    let mut command = linked_capabilities(&lib);
+    command.verify_unreported = true;
+    let mut c = case(Version::Tls1_3, tls13());
+    c.client.verify_peer = true;
+    c.server.identity = Identity::Negative(Negative::Expired);
+    match o.expect_between(&c, &command, &o.linked) {
+        Expectation::Failure {
+            verify_error,
+            causes,
+            ..
+        } => {
+            assert_eq!(verify_error, None);
+            assert_eq!(
+                causes.server,
+                [Cause::ServerCertExpired, Cause::ServerCertInvalid]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match o.expect_between(&c, &o.linked, &o.linked) {
+        Expectation::Failure { verify_error, .. } => assert_eq!(verify_error, Some(10)),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,161 @@
+//! The command peer (`--peer-cmd`): a user's own server or client, here
+//! `openssl s_server` and `s_client` as the README gives them, run through
+//! every case they can play, expected failures included.
+//!
+//! Without `openssl` the test is skipped locally; under `CI=true` it fails.
+
+use std::time::Duration;
+
+use harness::case::Version;
+use harness::matrix::Filter;
+use harness::peer::PeerKind;
+use harness::pipeline::{run_matrix, ExternalScope, MatrixOptions};
+use harness::report::Report;
+use harness::run::{Pairing, Status};
+use harness::transport::Transport;
+
+mod run_support;
+use run_support::{find, require_program};
+
+/// The README's templates.
+const SERVER: &str = "mine=openssl s_server -accept 127.0.0.1:{port} -cert {cert} \
+    -cert_chain {cert} -key {key} -rev -quiet -{version} \
+    -cipher {cipher}:@SECLEVEL={seclevel} -ciphersuites {ciphersuites}";
+const CLIENT: &str = "theirs=openssl s_client -connect 127.0.0.1:{port} -CAfile {ca} \
+    -servername localhost -verify_return_error -verify_hostname localhost -{version} \
+    -cipher {cipher}:@SECLEVEL={seclevel} -ciphersuites {ciphersuites}";
+
+const TO_COMMAND: Pairing = Pairing {
+    client: PeerKind::Inproc,
+    server: PeerKind::Command,
+};
+const FROM_COMMAND: Pairing = Pairing {
+    client: PeerKind::Command,
+    server: PeerKind::Inproc,
+};
+
+fn run(template: &str, options: &[&str]) -> Report {
+    require_program("openssl", "openssl");
+    let opts = MatrixOptions {
+        filter: Filter {
+            versions: Some(vec![Version::Tls1_2, Version::Tls1_3]),
+            suites: None,
+            keys: None,
+            options: Some(options.iter().map(|o| o.to_string()).collect()),
+        },
+        peers: vec![PeerKind::Command],
+        transport: Transport::Tcp,
+        jobs: 2,
+        shard: None,
+        io_timeout: Duration::from_secs(10),
+        progress: false,
+        external_scope: ExternalScope::Full,
+        artifacts: None,
+        allow_unavailable_peers: false,
+        command: Some(template.parse().expect("a valid --peer-cmd")),
+    };
+    let report = run_matrix(&opts).expect("the matrix runs");
+    let failed: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .map(|r| format!("{}: {}", r.id, r.reason.as_deref().unwrap_or("")))
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    report
+}
+
+fn status(report: &Report, id: &str, pairing: Pairing) -> (Status, String) {
+    let r = find(&report.results, id, pairing);
+    (r.status, r.reason.clone().unwrap_or_default())
+}
+
+#[test]
+fn a_command_server_is_given_this_ends_settings() {
+    let options = [
+        "default",
+        "verify",
+        "mismatch-version-high",
+        "mismatch-suite",
+        "mismatch-group",
+    ];
+    let report = run(SERVER, &options);
+    // Limited to TLS 1.2 while the client asks for 1.3: {version} is the
+    // server's own, so the case fails as it should.
+    for id in [
+        "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/mismatch-version-high",
+        "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/mismatch-suite",
+        // Served only at the level the case gives it.
+        "tls1_3/TLS_AES_128_GCM_SHA256/weak-key/verify",
+        // OpenSSL leaves CCM out unless {ciphersuites} lists it.
+        "tls1_3/TLS_AES_128_CCM_SHA256/rsa2048/default",
+    ] {
+        let (s, why) = status(&report, id, TO_COMMAND);
+        assert_eq!(s, Status::Pass, "{id}: {why}");
+    }
+    // No placeholder gives a group list.
+    let (s, why) = status(
+        &report,
+        "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/mismatch-group",
+        TO_COMMAND,
+    );
+    assert_eq!(s, Status::Unsupported);
+    assert!(why.contains("lacks a group list"), "{why}");
+    // A template with {cert} is a server only.
+    let (s, why) = status(
+        &report,
+        "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default",
+        FROM_COMMAND,
+    );
+    assert_eq!(s, Status::Unsupported);
+    assert!(
+        why.contains("client (command mine): lacks the client role"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_command_client_that_refuses_a_certificate_passes_on_what_the_server_heard() {
+    let report = run(CLIENT, &["default", "verify", "mismatch-suite"]);
+    for id in [
+        "tls1_3/TLS_AES_128_GCM_SHA256/expired/verify",
+        "tls1_3/TLS_AES_128_GCM_SHA256/untrusted-root/verify",
+        "tls1_3/TLS_AES_128_GCM_SHA256/wrong-host/verify",
+        "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/mismatch-suite",
+    ] {
+        let (s, why) = status(&report, id, FROM_COMMAND);
+        assert_eq!(s, Status::Pass, "{id}: {why}");
+    }
+}
+
+#[test]
+fn a_command_client_that_does_not_verify_fails_the_verify_cases() {
+    let lax = "lax=openssl s_client -connect 127.0.0.1:{port} -servername localhost -{version}";
+    require_program("openssl", "openssl");
+    let opts = MatrixOptions {
+        filter: Filter {
+            versions: Some(vec![Version::Tls1_3]),
+            suites: None,
+            keys: Some(vec!["expired".into()]),
+            options: Some(vec!["verify".into()]),
+        },
+        peers: vec![PeerKind::Command],
+        transport: Transport::Tcp,
+        jobs: 1,
+        shard: None,
+        io_timeout: Duration::from_secs(10),
+        progress: false,
+        external_scope: ExternalScope::Full,
+        artifacts: None,
+        allow_unavailable_peers: false,
+        command: Some(lax.parse().expect("a valid --peer-cmd")),
+    };
+    let report = run_matrix(&opts).expect("the matrix runs");
+    let (s, why) = status(
+        &report,
+        "tls1_3/TLS_AES_128_GCM_SHA256/expired/verify",
+        FROM_COMMAND,
+    );
+    assert_eq!(s, Status::Fail);
+    assert!(why.contains("but the handshake succeeded"), "{why}");
+}
