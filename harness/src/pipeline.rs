@@ -21,7 +21,7 @@ use crate::peer::openssl_cli::OpensslCli;
 use crate::peer::rustls::Rustls;
 use crate::peer::tlslite::Tlslite;
 use crate::peer::{Peer, PeerKind};
-use crate::report::{Report, Summary, SCHEMA_VERSION};
+use crate::report::{Report, Selection, Summary, SCHEMA_VERSION};
 use crate::run::{self, Pairing, Planned, RunOptions};
 use crate::transport::Transport;
 
@@ -273,6 +273,14 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
         },
         jobs: opts.jobs,
         shard: opts.shard.map(|(k, n)| [k, n]),
+        selection: Some(Selection {
+            filter: opts.filter.clone(),
+            external_scope: match opts.external_scope {
+                ExternalScope::Subset => "subset".into(),
+                ExternalScope::Full => "full".into(),
+            },
+            timeout_ms: u64::try_from(opts.io_timeout.as_millis()).unwrap_or(u64::MAX),
+        }),
         wall_ms: 0.0,
         summary: Summary::default(),
         results,

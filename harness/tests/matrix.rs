@@ -176,6 +176,29 @@ fn shards_merge_back_into_the_whole() {
         assert_eq!(o.status.code(), Some(2), "{why}: {}", o.stdout);
         assert!(o.stderr.contains(why), "{}", o.stderr);
     }
+
+    // Shard 2 of a run with another time-out is not shard 2 of this one.
+    let other = dir.path().join("other2.json");
+    let o = matrix(&[
+        "--format",
+        "json",
+        "--shard",
+        "2/2",
+        "--timeout",
+        "7",
+        "--out",
+        other.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", o.stderr);
+    let mut cmd = Command::new(common::BIN);
+    cmd.arg("merge").args([&files[0], &other]);
+    let o = run(cmd);
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(
+        o.stderr.contains("shards ran with different selections") && o.stderr.contains("7000 ms"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Which cases of the matrix a run keeps: the `--versions`, `--suites`,
 //! `--keys` and `--options` selections, each left-out case with its reason.
 
+use std::fmt;
+
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +23,35 @@ pub struct Filter {
     /// Keep only these options ("default", "mtls", "resume" for every
     /// resumption kind, "alpn", "sni", "group", "mismatch", "verify", ...).
     pub options: Option<Vec<String>>,
+}
+
+/// Two filters select alike when their lists and their suite pattern's
+/// text are equal.
+impl PartialEq for Filter {
+    fn eq(&self, other: &Self) -> bool {
+        self.versions == other.versions
+            && self.suites.as_ref().map(Regex::as_str) == other.suites.as_ref().map(Regex::as_str)
+            && self.keys == other.keys
+            && self.options == other.options
+    }
+}
+
+impl fmt::Display for Filter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |l: &Option<Vec<String>>| l.as_ref().map_or("all".into(), |l| l.join(","));
+        let versions = self
+            .versions
+            .as_ref()
+            .map(|v| v.iter().map(|v| v.id().to_owned()).collect::<Vec<_>>());
+        write!(
+            f,
+            "--versions {} --suites {} --keys {} --options {}",
+            list(&versions),
+            self.suites.as_ref().map_or("all", Regex::as_str),
+            list(&self.keys),
+            list(&self.options)
+        )
+    }
 }
 
 impl Filter {

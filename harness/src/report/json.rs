@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{Report, SCHEMA_VERSION};
+use super::{Report, Selection, SCHEMA_VERSION};
 use crate::error::HarnessError;
 
 /// Renders the report as pretty JSON.
@@ -31,7 +31,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Report, HarnessError> {
 
 /// Joins shard reports into one: results in matrix order, counts summed,
 /// wall time the longest shard's. The reports must be shards 1 to N of
-/// one N, each once, from the same OpenSSL, peers and transport, and may
+/// one N, each once, from the same OpenSSL, peers, transport and
+/// selection (filters, scope, time-out), and may
 /// not disagree about a case: a merge that lacks a shard would read as a
 /// whole run with fewer cases.
 pub fn merge(mut reports: Vec<Report>) -> Result<Report, HarnessError> {
@@ -55,6 +56,14 @@ pub fn merge(mut reports: Vec<Report>) -> Result<Report, HarnessError> {
         }
         if r.transport != merged.transport {
             return Err(differs("transports", r.transport, merged.transport));
+        }
+        if r.selection != merged.selection {
+            let said = |s: Option<Selection>| s.map_or("none recorded".into(), |s| s.to_string());
+            return Err(differs(
+                "selections",
+                said(r.selection),
+                said(merged.selection),
+            ));
         }
         merged.wall_ms = merged.wall_ms.max(r.wall_ms);
         merged.results.extend(r.results);

@@ -12,6 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::case::Version;
+use crate::matrix::Filter;
 use crate::peer::PeerKind;
 use crate::run::{CaseResult, Pairing, Status};
 
@@ -38,12 +39,37 @@ pub struct Report {
     pub jobs: usize,
     /// `[k, n]` when this report is shard k of n.
     pub shard: Option<[u32; 2]>,
+    /// What the run was asked to select; shards of one run share it.
+    /// Absent from reports written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<Selection>,
     /// Wall time of the whole run, in milliseconds.
     pub wall_ms: f64,
     /// The counts by status.
     pub summary: Summary,
     /// Every case, in matrix order.
     pub results: Vec<CaseResult>,
+}
+
+/// What a run was asked to select, beyond its peers and transport.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// `--versions`, `--suites`, `--keys` and `--options`.
+    pub filter: Filter,
+    /// `--external-scope`: "subset" or "full".
+    pub external_scope: String,
+    /// `--timeout`, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl fmt::Display for Selection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} --external-scope {} --timeout {} ms",
+            self.filter, self.external_scope, self.timeout_ms
+        )
+    }
 }
 
 impl Report {

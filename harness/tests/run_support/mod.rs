@@ -32,6 +32,7 @@ pub fn report_of(results: Vec<CaseResult>) -> Report {
         transport: "memory".into(),
         jobs: 1,
         shard: None,
+        selection: None,
         wall_ms: 1.0,
         summary: Summary::default(),
         results,
