@@ -52,6 +52,15 @@ pub enum HarnessError {
         #[source]
         source: serde_json::Error,
     },
+    /// A whole run in which no case could run: every one it selected was
+    /// unsupported or skipped, so a pass would say nothing.
+    #[error("nothing ran: {unsupported} case(s) cannot run here and {skipped} were left out by the filters (the report says why each); select cases a pairing can play (`--list` shows them)")]
+    NothingRan {
+        /// Cases that could not run here.
+        unsupported: usize,
+        /// Cases left out by a filter.
+        skipped: usize,
+    },
     /// JSON reports that can't be merged.
     #[error("cannot merge reports: {0}")]
     Merge(String),

@@ -212,3 +212,36 @@ fn an_unwritable_report_path_is_refused_before_the_run() {
         o.stderr
     );
 }
+
+#[test]
+fn a_run_in_which_nothing_could_run_exits_2_with_its_report() {
+    // rustls speaks no TLS 1.0, and inproc is not paired with itself.
+    let args = [
+        "matrix",
+        "--peers",
+        "rustls",
+        "--versions",
+        "tls1",
+        "--keys",
+        "rsa2048",
+        "--options",
+        "default",
+    ];
+    let o = run(harness(&args));
+    assert_eq!(o.status.code(), Some(2), "{}{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("lacks TLS 1.0"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("0 passed, 0 failed, 2 unsupported"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stderr.contains("nothing ran: 2 case(s) cannot run here"),
+        "{}",
+        o.stderr
+    );
+    // A shard of such a selection is part of a run, not the whole.
+    let shard: Vec<&str> = args.iter().copied().chain(["--shard", "1/1"]).collect();
+    let o = run(harness(&shard));
+    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+}

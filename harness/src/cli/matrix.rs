@@ -136,6 +136,14 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
     if a.out.is_some() || a.format != Format::Table {
         eprintln!("{}", report.summary);
     }
+    // A shard may hold no case a pairing can play; a whole run may not.
+    let s = &report.summary;
+    if s.passed + s.failed == 0 && opts.shard.is_none() {
+        return Err(HarnessError::NothingRan {
+            unsupported: s.unsupported,
+            skipped: s.skipped,
+        });
+    }
     Ok(report.ok())
 }
 
