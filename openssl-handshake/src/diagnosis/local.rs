@@ -181,6 +181,7 @@ impl LocalCertificate {
             Some(Id::EC) => "EC".to_owned(),
             Some(Id::ED25519) => "Ed25519".to_owned(),
             Some(Id::ED448) => "Ed448".to_owned(),
+            Some(Id::DSA) => "DSA".to_owned(),
             Some(other) => format!("key type {}", other.as_raw()),
             None => "unknown".to_owned(),
         };

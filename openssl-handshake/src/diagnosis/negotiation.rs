@@ -50,7 +50,13 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     }
     let local = f.local?;
     let all_offered = suites(hello);
-    let settled = settled_version(hello, Some(local));
+    let key = local.certificate.as_ref().map(|c| c.key_type.as_str());
+    // OpenSSL's server leaves TLS 1.3 out without a certificate that can
+    // sign in it, and TLS 1.3 has no DSA scheme (RFC 8446 section 4.2.3).
+    let settled = match settled_version(hello, Some(local)) {
+        v if v >= TLS1_3 && key == Some("DSA") => TLS1_2,
+        v => v,
+    };
     if let Some(d) = suites_of_another_version(hello, &all_offered, settled) {
         return Some(suite_evidence(d, hello, local));
     }
@@ -143,7 +149,6 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     }
     // Suites in common survive the security level: what removed them is
     // the certificate, the signature schemes or the groups.
-    let key = local.certificate.as_ref().map(|c| c.key_type.as_str());
     let fits_key = |id: &u16| {
         let name = local
             .ciphers
@@ -153,18 +158,11 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         key.map_or(true, |k| name.map_or(true, |n| suite_fits_key(n, k)))
     };
     if let Some(k) = key.filter(|_| !usable.iter().any(fits_key)) {
-        let d = Diagnosis::new(
-            Cause::NoSharedSignatureScheme,
-            Fault::Unknown,
-            format!(
-                "the suites both sides allow ({}) need a certificate type this server lacks: \
-                 its certificate's key is {k}",
-                list(&local_names(local, &usable), SHOWN)
-            ),
-            "Give the server a certificate of the type those suites need (or a second one), or \
-             enable on the client suites for the server's key type.",
-        );
-        return Some(suite_evidence(d, hello, local));
+        return Some(suite_evidence(
+            wrong_key_type(k, local, &usable),
+            hello,
+            local,
+        ));
     }
     if let Some(k) = key.filter(|k| settled < TLS1_2 && signs_from_tls12_only(k)) {
         return Some(suite_evidence(
@@ -403,14 +401,47 @@ fn group_names(h: &ClientHello) -> String {
 /// Whether a TLS 1.2 suite (OpenSSL name) authenticates with `key`;
 /// TLS 1.3 suites work with any key.
 fn suite_fits_key(suite: &str, key: &str) -> bool {
+    // TLS 1.3 suites name no key type, but there is no DSA scheme.
     if suite.starts_with("TLS_") {
-        return true;
+        return key != "DSA";
     }
-    let ecdsa = suite.contains("ECDSA");
+    let (ecdsa, dss) = (suite.contains("ECDSA"), suite.contains("DSS"));
     let psk_or_anon = suite.contains("PSK") || suite.contains("ADH") || suite.contains("AECDH");
     match key {
         "EC" | "Ed25519" | "Ed448" => ecdsa || psk_or_anon,
-        "RSA" | "RSA-PSS" => !ecdsa,
+        "RSA" | "RSA-PSS" => !ecdsa && !dss,
+        "DSA" => dss || psk_or_anon,
         _ => true,
     }
+}
+
+/// The suites both ends allow (`usable`) all authenticate with another
+/// key type than the server's certificate has.
+fn wrong_key_type(key: &str, local: &LocalConfig, usable: &[u16]) -> Diagnosis {
+    let both = list(&local_names(local, usable), SHOWN);
+    if key == "DSA" {
+        // OpenSSL's DEFAULT list has no DSS suite, and TLS 1.3 none at all.
+        return Diagnosis::new(
+            Cause::NoSharedSignatureScheme,
+            Fault::Server,
+            format!(
+                "this server's certificate has a DSA key, which authenticates only the \
+                 DHE-DSS suites of TLS 1.2 and older (none in OpenSSL's DEFAULT list, and \
+                 TLS 1.3 has no DSA at all); the suites both sides allow ({both}) need an RSA \
+                 or ECDSA certificate"
+            ),
+            "Give the server an RSA or ECDSA certificate (DSA is obsolete); a server that \
+             must keep it needs DHE-DSS suites enabled on both ends, at TLS 1.2 or older.",
+        );
+    }
+    Diagnosis::new(
+        Cause::NoSharedSignatureScheme,
+        Fault::Unknown,
+        format!(
+            "the suites both sides allow ({both}) need a certificate type this server lacks: \
+             its certificate's key is {key}"
+        ),
+        "Give the server a certificate of the type those suites need (or a second one), or \
+         enable on the client suites for the server's key type.",
+    )
 }
