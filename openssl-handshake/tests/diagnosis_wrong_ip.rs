@@ -41,6 +41,19 @@ fn a_certificate_that_does_not_cover_the_address_names_it() {
     let d = trace.diagnosis().expect("diagnosis");
     assert_eq!(d.cause, Cause::ServerCertWrongHost, "{d}");
     assert!(d.summary.ends_with("the client asked for 127.0.0.1"), "{d}");
+    // The address was checked, never sent: no SNI in the ClientHello.
+    let evidence = |k: &str| {
+        d.evidence
+            .iter()
+            .find(|e| e.source == k)
+            .map(|e| e.value.clone())
+    };
+    assert_eq!(
+        evidence("name checked").as_deref(),
+        Some("127.0.0.1"),
+        "{d}"
+    );
+    assert_eq!(evidence("ClientHello.sni"), None, "{d}");
     assert_eq!(
         trace
             .local

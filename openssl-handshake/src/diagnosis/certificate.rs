@@ -64,10 +64,9 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
     let leaf = chain.and_then(|c| c.subjects.first());
     // The name checked, which is the SNI name unless only an address was
     // set (no SNI is sent for an IP address).
-    let sni = f
-        .local
-        .and_then(|l| l.expected_name.as_deref())
-        .or_else(|| f.client_hello.and_then(|h| h.sni.as_deref()));
+    let sent = f.client_hello.and_then(|h| h.sni.as_deref());
+    let checked = f.local.and_then(|l| l.expected_name.as_deref());
+    let sni = checked.or(sent);
     let d = match v.code {
         CERT_HAS_EXPIRED => out_of_date(chain, true, Holder::Server),
         CERT_NOT_YET_VALID => out_of_date(chain, false, Holder::Server),
@@ -126,7 +125,8 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
     Some(
         d.with("verify result", format!("{} ({})", v.code, v.text))
             .with_chain(chain)
-            .with_some("ClientHello.sni", sni)
+            .with_some("name checked", checked.filter(|c| Some(*c) != sent))
+            .with_some("ClientHello.sni", sent)
             .with_some("alert sent", f.sent.map(alert_text)),
     )
 }
