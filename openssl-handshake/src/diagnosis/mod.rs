@@ -315,9 +315,11 @@ impl fmt::Display for Diagnosis {
 /// no fatal alert or refused renegotiation was recorded.
 pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
     let f = Facts::of(trace)?;
-    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 12] = [
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 13] = [
         transport::diagnose,
         renegotiation::diagnose,
+        // OpenSSL calls it a bad extension, but the extension parses.
+        names::unoffered_alpn,
         message::diagnose,
         version::diagnose,
         certificate::diagnose,

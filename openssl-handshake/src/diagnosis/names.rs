@@ -1,8 +1,11 @@
 //! Causes about the names in the ClientHello: a server name (SNI) the
-//! server does not serve, and no application protocol (ALPN) in common.
+//! server does not serve, and no application protocol (ALPN) in common,
+//! or one the server chose that the client never offered.
 
 use super::facts::{alert, alert_text, list, Facts};
 use super::{Cause, Diagnosis, Fault};
+use crate::decode::Body;
+use crate::event::{Direction, Side};
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     sni(f).or_else(|| alpn(f))
@@ -50,15 +53,66 @@ fn alpn(f: &Facts<'_>) -> Option<Diagnosis> {
     } else {
         format!("only {}", list(&offered, 8))
     };
+    let fix = if offered.is_empty() {
+        "Offer on the client a protocol the server accepts (h2 or http/1.1 for HTTPS), or let \
+         the server accept clients that offer none."
+            .to_owned()
+    } else {
+        format!(
+            "Add one of the client's protocols ({}) to the server's ALPN list, or offer on the \
+             client one the server accepts.",
+            list(&offered, 8)
+        )
+    };
     Some(
         Diagnosis::new(
             Cause::AlpnMismatch,
             Fault::Unknown,
             format!("the client offered {offer} (ALPN) and the server accepts none of them"),
-            "Offer on the client a protocol the server accepts (e.g. h2 or http/1.1), or add the \
-             client's protocol to the server's ALPN list.",
+            fix,
         )
         .with("ClientHello.alpn", list(&offered, 8))
+        .with_some("alert", f.any_alert().map(alert_text))
+        .with_some("OpenSSL reason", f.reason_text()),
+    )
+}
+
+/// The client: the server chose an application protocol this client did
+/// not offer, which RFC 7301 section 3.2 forbids (the server must pick one
+/// of the client's or refuse), and OpenSSL refuses it ("bad extension",
+/// as though the extension were malformed).
+pub(super) fn unoffered_alpn(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Client {
+        return None;
+    }
+    let chosen = f.trace.messages().find_map(|m| match &m.body {
+        Some(Body::ServerHello(h)) if m.direction == Direction::Read => h.alpn.clone(),
+        Some(Body::EncryptedExtensions(e)) if m.direction == Direction::Read => e.alpn.clone(),
+        _ => None,
+    })?;
+    let offered = f.client_hello.map(|h| h.alpn.clone()).unwrap_or_default();
+    if offered.contains(&chosen) {
+        return None;
+    }
+    let offer = if offered.is_empty() {
+        "none".to_owned()
+    } else {
+        list(&offered, 8)
+    };
+    Some(
+        Diagnosis::new(
+            Cause::AlpnMismatch,
+            Fault::Server,
+            format!(
+                "the server chose the application protocol {chosen} (ALPN), which this client \
+                 did not offer (it offered {offer}); a server must choose one the client offers \
+                 or refuse with no_application_protocol (RFC 7301 section 3.2)"
+            ),
+            "Make the server choose a protocol from the client's list, or refuse with \
+             no_application_protocol when it has none of them.",
+        )
+        .with("ClientHello.alpn", offer)
+        .with("server's choice", chosen)
         .with_some("alert", f.any_alert().map(alert_text))
         .with_some("OpenSSL reason", f.reason_text()),
     )
