@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::case::{alert, Role};
 use crate::error::HarnessError;
-use crate::ffi::socket_tls::{SocketTls, Stop};
+use crate::ffi::socket_tls::{stopped_at_limit, SocketTls, Stop};
 use crate::ffi::SavedSession;
 use crate::pcap::{self, Capture, End, PcapFile};
 use crate::report::diagnosis;
@@ -385,12 +385,15 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             }
             Err(stop) => {
                 let late = Instant::now() >= handshake_deadline;
-                let (trace, mut failure) = handshake_failure(s.ssl(), stop, opts.timeout);
+                let (mut trace, mut failure) = handshake_failure(s.ssl(), stop, opts.timeout);
                 if late {
                     failure = ProbeFailure::TimedOut(format!(
                         "the handshake did not finish within {:.1} s (--handshake-timeout)",
                         opts.handshake_timeout.as_secs_f64()
                     ));
+                }
+                if let ProbeFailure::TimedOut(why) = &failure {
+                    stopped_at_limit(trace.as_mut(), why);
                 }
                 conn.trace = trace;
                 conn.failure = Some(failure);

@@ -508,6 +508,14 @@ fn a_trickling_server_meets_the_handshake_deadline() {
     assert!(out.stderr.contains("--handshake-timeout"), "{}", out.stderr);
     let line = &json_lines(&out.stdout)[0];
     assert_eq!(line["diagnosis"]["cause"], "timed_out", "{line}");
+    // The peer never closed: the trace's reason is the limit that fired.
+    let reason = line["trace"]["outcome"]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.starts_with("this end stopped waiting: ") && reason.contains("--handshake-timeout"),
+        "{reason}"
+    );
     server.join().expect("server thread");
 }
 

@@ -101,8 +101,8 @@ fn a_record_begun_and_never_finished() {
     let trace = unfinished_trace(err);
     let d = Diagnosis::timed_out(Some(&trace), "read time-out of 0.3 s");
     let want = format!(
-        "the peer sent the header of a handshake record of {declared} bytes, then stalled \
-         before the rest"
+        "the peer sent the header of a handshake record of {declared} bytes, then not the \
+         rest in time"
     );
     assert!(d.summary.contains(&want), "{d}");
     client.join().expect("client thread");

@@ -91,6 +91,16 @@ pub enum Stop {
     Failed(String),
 }
 
+/// Gives a handshake this end stopped at one of its own limits that
+/// reason, `why`. The BIO callback refused the read OpenSSL was making,
+/// which the trace can only take for an end of file: a peer trickling a
+/// record that never ends read as "the peer closed the connection".
+pub fn stopped_at_limit(trace: Option<&mut openssl_handshake::HandshakeTrace>, why: &str) {
+    if let Some(openssl_handshake::Outcome::Failed(f)) = trace.map(|t| &mut t.outcome) {
+        f.reason = format!("this end stopped waiting: {why}");
+    }
+}
+
 /// One TLS connection over a TCP socket, driven through OpenSSL's socket BIO.
 pub struct SocketTls {
     ssl: ManuallyDrop<Ssl>,

@@ -9,7 +9,7 @@ use openssl::ssl::{Ssl, SslContext};
 use openssl_handshake::{AlertLevel, Diagnosis, HandshakeTrace};
 use serde::Serialize;
 
-use crate::ffi::socket_tls::{SocketTls, Stop};
+use crate::ffi::socket_tls::{stopped_at_limit, SocketTls, Stop};
 use crate::pcap::{self, Capture, End, PcapFile};
 use crate::probe::{json_line, rfc3339};
 
@@ -228,6 +228,9 @@ fn serve_one(
                 };
                 (other, None)
             };
+            if let Some(why) = &limit {
+                stopped_at_limit(report.trace.as_mut(), why);
+            }
             report.error = Some(error);
             timed_out = limit;
         }

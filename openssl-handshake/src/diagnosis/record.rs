@@ -231,7 +231,8 @@ pub(super) fn stalled_in(who: &str, h: RecordHeader) -> String {
         t => content_type(t),
     };
     format!(
-        "{who} sent the header of {kind} record of {} bytes, then stalled before the rest",
+        "{who} sent the header of {kind} record of {} bytes, then not the rest in time \
+         (it stalled, or trickled too slowly)",
         h.length
     )
 }
