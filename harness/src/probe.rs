@@ -105,11 +105,20 @@ pub enum ProbeFailure {
         description: u8,
     },
     /// The handshake completed, then a fatal alert ended the connection:
-    /// how a TLS 1.3 server rejects the client's certificate.
+    /// how a TLS 1.3 server rejects the client's certificate. (A fatal
+    /// alert of this client's own answering the server's close is
+    /// [`ProbeFailure::ClosedAfterHandshake`].)
     AlertAfterHandshake {
         /// Who sent it.
         from: Role,
         /// Its description.
+        description: u8,
+    },
+    /// The handshake completed, then the server closed the connection
+    /// without close_notify, which OpenSSL answers with a decode_error of
+    /// its own (a truncation; many servers close so).
+    ClosedAfterHandshake {
+        /// The alert this client sent for it.
         description: u8,
     },
     /// Anything else, in OpenSSL's words.
@@ -142,6 +151,13 @@ impl fmt::Display for ProbeFailure {
                 }
                 Ok(())
             }
+            ProbeFailure::ClosedAfterHandshake { description } => write!(
+                f,
+                "closed after the handshake: the server closed the connection without \
+                 close_notify, and this client answered with fatal alert {} ({description}), as \
+                 OpenSSL does to a truncation",
+                alert::name(*description)
+            ),
             ProbeFailure::Other(m) => write!(f, "handshake failed: {m}"),
         }
     }

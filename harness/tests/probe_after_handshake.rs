@@ -72,4 +72,12 @@ fn a_close_without_close_notify_after_the_handshake_is_a_hang_up() {
     );
     let fix = diagnosis["fix"].as_str().expect("a fix");
     assert!(fix.contains("close_notify (SSL_shutdown)"), "{fix}");
+    // Nobody rejected anything: the headline says the server closed.
+    let failure = line["failure"].as_str().expect("a failure");
+    assert!(
+        failure.starts_with(
+            "closed after the handshake: the server closed the connection without close_notify"
+        ),
+        "{failure}"
+    );
 }

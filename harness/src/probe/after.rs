@@ -157,6 +157,9 @@ impl PostHandshake {
             });
         }
         if let Some(description) = fatal(&self.alerts_sent) {
+            if self.ended == ReadEnd::Eof {
+                return Some(ProbeFailure::ClosedAfterHandshake { description });
+            }
             return Some(ProbeFailure::AlertAfterHandshake {
                 from: Role::Client,
                 description,

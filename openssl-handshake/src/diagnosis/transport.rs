@@ -89,7 +89,7 @@ fn plaintext_to_tls(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with_some("OpenSSL reason", f.reason_text())
         .with("handshake messages read", 0)
-        .with("bytes received", f.trace.bytes_received),
+        .with("bytes received in the handshake", f.trace.bytes_received),
     )
 }
 
@@ -167,7 +167,7 @@ fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
     Some(
         d.with_some("OpenSSL reason", f.reason_text())
             .with("handshake messages read", 0)
-            .with("bytes received", f.trace.bytes_received),
+            .with("bytes received in the handshake", f.trace.bytes_received),
     )
 }
 
@@ -306,6 +306,6 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with("last state", f.state())
         .with_some("last message", f.last_message())
-        .with("bytes received", f.trace.bytes_received),
+        .with("bytes received in the handshake", f.trace.bytes_received),
     )
 }
