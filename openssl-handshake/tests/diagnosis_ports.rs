@@ -107,3 +107,28 @@ fn a_record_begun_and_never_finished() {
     assert!(d.summary.contains(&want), "{d}");
     client.join().expect("client thread");
 }
+
+/// A server that answers the ClientHello with internal_error failed on
+/// its own (RFC 8446 section 6.2): the fault is its, the reason in its log.
+#[test]
+fn a_server_that_fails_on_its_own() {
+    let (addr, server) = raw_server(|mut tcp| {
+        let _ = tcp.read(&mut [0u8; 4096]);
+        let _ = tcp.write_all(&[21, 3, 3, 0, 2, 2, 80]);
+    });
+    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_cause(
+        &trace,
+        Cause::Unknown,
+        "internal_error after the ClientHello",
+    );
+    let d = trace.diagnosis().expect("diagnosed");
+    assert_eq!(d.fault, Fault::Server, "{d}");
+    assert!(
+        d.summary
+            .starts_with("the server ended the handshake after \"SSLv3/TLS write client hello\" with internal_error"),
+        "{d}"
+    );
+    assert!(d.fix.starts_with("Read the server's log"), "{d}");
+}

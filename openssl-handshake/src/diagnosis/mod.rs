@@ -339,6 +339,32 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
 
 /// Nothing fits: the raw record of the failure.
 fn unknown(f: &Facts<'_>) -> Diagnosis {
+    // internal_error says the sender failed on its own, "unrelated to the
+    // peer or the correctness of the protocol" (RFC 8446 section 6.2).
+    if let Some(a) = f
+        .received
+        .filter(|a| a.description == facts::alert::INTERNAL_ERROR)
+    {
+        let them = f.them();
+        return Diagnosis::new(
+            Cause::Unknown,
+            match f.side {
+                Side::Client => Fault::Server,
+                Side::Server => Fault::Client,
+            },
+            format!(
+                "{them} ended the handshake after \"{}\" with internal_error: a failure of its \
+                 own, which TLS says is unrelated to this end or the protocol (RFC 8446 section \
+                 6.2), so only its log names it",
+                f.state()
+            ),
+            format!(
+                "Read {them}'s log for the error it hit at this point ({}).",
+                alert_text(a)
+            ),
+        )
+        .with_raw(f);
+    }
     Diagnosis::new(
         Cause::Unknown,
         Fault::Unknown,
