@@ -413,6 +413,14 @@ fn client_certificates_with_the_tool() {
             Cause::ClientCertRejected,
             &format!("s_server {version} rejecting"),
         );
+        // The certificate is fine; the server trusts another CA.
+        let d = t.diagnosis().expect("a diagnosis");
+        assert_eq!(d.fault, Fault::Unknown, "{d}");
+        assert!(
+            d.summary
+                .ends_with("so the server most likely does not trust its issuer"),
+            "{d}"
+        );
     }
 }
 

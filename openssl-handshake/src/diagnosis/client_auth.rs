@@ -200,12 +200,16 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
         if let Some(d) = refused {
             return Some(with_evidence(d));
         }
+        // Nothing this end can see is wrong with it: the server's trust
+        // (or its access control) is as likely at fault as the certificate.
         return Some(
             Diagnosis::new(
                 Cause::ClientCertRejected,
-                Fault::Client,
+                Fault::Unknown,
                 format!(
-                    "the server rejected this client's certificate{subject}: {}{}",
+                    "the server rejected this client's certificate{subject}: {}{}; it is in \
+                     date, and its purpose, key and signature are ones servers accept, so the \
+                     server most likely does not trust its issuer",
                     alert_name(received),
                     if denied {
                         " (its verification or access control turned the certificate away)"
@@ -213,9 +217,9 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
                         ""
                     }
                 ),
-                "Use a client certificate issued by a CA the server trusts, valid now and for \
-                 client authentication, for an identity the server admits; the server's log \
-                 names the verify error.",
+                "Check that the server trusts the CA that issued this client's certificate (and \
+                 admits its identity); else use one issued by a CA the server trusts. The \
+                 server's log names the verify error.",
             )
             .with("alert received", alert_text(received))
             .with("CertificateRequest read", requested),
