@@ -148,16 +148,19 @@ impl Negotiated {
     /// Takes the peer's signature scheme and a finite-field group from the
     /// messages on the wire, which say exactly what was used where the
     /// `SSL` only gives a key type and a digest: the scheme of the last
-    /// ServerKeyExchange or CertificateVerify read, and the DH group a
-    /// ServerKeyExchange carried ("ffdhe2048", or its size).
+    /// ServerKeyExchange or CertificateVerify read, the DH group a
+    /// ServerKeyExchange carried ("ffdhe2048", or its size), and on a
+    /// server the name a ClientHello asked for when OpenSSL kept none.
     pub(crate) fn refine_from_wire(&mut self, events: &[Event]) {
         let mut scheme = None;
         let mut dh = None;
+        let mut sni = None;
         for m in events.iter().filter_map(|e| match &e.kind {
             EventKind::Message(m) if m.direction == Direction::Read => Some(m),
             _ => None,
         }) {
             match &m.body {
+                Some(Body::ClientHello(h)) => sni = h.sni.clone().or(sni),
                 Some(Body::ServerKeyExchange(ske)) => {
                     scheme = ske.signature_scheme.clone().or(scheme);
                     dh = ske
@@ -177,6 +180,12 @@ impl Negotiated {
         }
         if self.group.is_none() {
             self.group = dh;
+        }
+        // OpenSSL's server keeps the name of a TLS 1.2 session it resumes
+        // only if a servername callback accepted it the first time; the
+        // ClientHello still carries it.
+        if self.sni.is_none() {
+            self.sni = sni;
         }
     }
 

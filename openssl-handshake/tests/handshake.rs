@@ -324,6 +324,9 @@ fn resume(
         // Temp Key" for a reused TLS 1.2 session).
         assert_eq!(n.peer_signature, None, "{}", t.side);
         assert_eq!(n.group.is_some(), kind == Resumption::Psk, "{}", t.side);
+        // The ClientHello asked for the name again, whatever the session
+        // kept (a TLS 1.2 server's keeps none without a servername callback).
+        assert_eq!(n.sni.as_deref(), Some("localhost"), "{}", t.side);
     }
     assert!(
         !states(&second.client)
