@@ -349,13 +349,15 @@ pub(crate) unsafe extern "C" fn msg_callback(
     ssl: *mut SSL,
     arg: *mut c_void,
 ) {
-    // Application data and TLS 1.3 inner content types are never
-    // recorded, and neither is any other pseudo content type (OpenSSL can
-    // report key material through this callback in some builds), but for
-    // an SSLv2-format ClientHello, which comes as content type 0.
+    // Application data is never recorded, and neither is any other pseudo
+    // content type (OpenSSL can report key material through this callback
+    // in some builds), but for an SSLv2-format ClientHello, which comes as
+    // content type 0. A TLS 1.3 record's inner content type only says the
+    // record decrypted.
     let wanted = matches!(
         content_type,
         sys::SSL3_RT_HEADER
+            | sys::SSL3_RT_INNER_CONTENT_TYPE
             | sys::SSL3_RT_CHANGE_CIPHER_SPEC
             | sys::SSL3_RT_ALERT
             | sys::SSL3_RT_HANDSHAKE
@@ -366,9 +368,14 @@ pub(crate) unsafe extern "C" fn msg_callback(
     let _ = panic::catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: OpenSSL passes the live SSL the record belongs to.
         let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
-        // Record headers arrive for every record of bulk transfer; outside
-        // a handshake they are dropped before any lookup or lock.
-        if content_type == sys::SSL3_RT_HEADER && !ffi::in_init(ssl_ref) {
+        // Record headers (and TLS 1.3's inner content types) arrive for
+        // every record of bulk transfer; outside a handshake they are
+        // dropped before any lookup or lock.
+        let per_record = matches!(
+            content_type,
+            sys::SSL3_RT_HEADER | sys::SSL3_RT_INNER_CONTENT_TYPE
+        );
+        if per_record && !ffi::in_init(ssl_ref) {
             return;
         }
         let recorder = if arg.is_null() {
@@ -391,6 +398,12 @@ pub(crate) unsafe extern "C" fn msg_callback(
         };
         if content_type == sys::SSL3_RT_HEADER {
             recorder.records.header(direction, bytes);
+            return;
+        }
+        if content_type == sys::SSL3_RT_INNER_CONTENT_TYPE {
+            // The record decrypted: a message in it that never comes was
+            // refused as a message, not as a record.
+            recorder.records.decrypted(direction);
             return;
         }
         let message = RawMessage {

@@ -42,6 +42,14 @@ impl LastRecords {
         unpack(self.headers[direction as usize].load(Relaxed)).map(|h| h.version)
     }
 
+    /// A TLS 1.3 record decrypted (its inner content type went by): the
+    /// record layer accepted it, whatever becomes of its message.
+    pub(crate) fn decrypted(&self, direction: Direction) {
+        if direction == Direction::Read {
+            self.read_accepted.store(true, Relaxed);
+        }
+    }
+
     /// The last record read if OpenSSL has not (yet) passed on its content.
     pub(crate) fn unaccepted(&self) -> Option<RecordHeader> {
         if self.read_accepted.load(Relaxed) {

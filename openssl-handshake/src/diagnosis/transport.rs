@@ -179,21 +179,45 @@ fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
         return Some(before_hello(f, r));
     }
     // The end that sent the alert received the message; the other sent it.
-    let (sender, fault) = if f.received_alert(alert::UNEXPECTED_MESSAGE) {
+    let heard = f.received_alert(alert::UNEXPECTED_MESSAGE);
+    let (sender, fault) = if heard {
         (f.me(), Fault::of(f.side))
     } else {
         (f.them(), f.peer_fault())
+    };
+    // OpenSSL refuses a message of a type it does not expect before its
+    // message callback sees it (an encrypted one included): then the log
+    // ends with what this end wrote.
+    const ALERT: u8 = 21;
+    let unlogged = !heard
+        && f.trace
+            .messages()
+            .filter(|m| m.content_type != ALERT)
+            .last()
+            .map_or(true, |m| m.direction == Direction::Write);
+    let (summary_tail, fix) = if unlogged {
+        (
+            "; OpenSSL refused it by its type before logging it",
+            "Make sure both ends run a conforming TLS stack (no proxy rewriting the stream); \
+             the message is not in the log, but a capture decrypted with the session's keys \
+             shows it (tls-harness --pcap, or a key log for Wireshark).",
+        )
+    } else {
+        (
+            "",
+            "Make sure both ends run a conforming TLS stack (no proxy rewriting the stream); \
+             the message log shows the message out of place.",
+        )
     };
     Some(
         Diagnosis::new(
             Cause::UnexpectedMessage,
             fault,
             format!(
-                "{sender} sent a message the other end did not expect at \"{}\"",
+                "{sender} sent a message the other end did not expect at \"{}\"{summary_tail}",
                 f.state()
             ),
-            "Make sure both ends run a conforming TLS stack (no proxy rewriting the stream); \
-             the message log shows the message out of place.",
+            fix,
         )
         .with_raw(f),
     )
