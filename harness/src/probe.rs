@@ -382,6 +382,13 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 let post = PostHandshake::new(reading, conn.trace.as_ref());
                 conn.failure = post.failure();
                 conn.post_handshake = Some(post);
+                if opts.linger.is_zero() && verdict_comes_later(conn.trace.as_ref()) {
+                    conn.notes.push(
+                        "--linger 0: a TLS 1.3 server judges the client's certificate after \
+                         its own handshake is done, so the server's verdict on it was not read"
+                            .into(),
+                    );
+                }
                 // Saved after the reads, so a TLS 1.3 ticket is in it.
                 session = SavedSession::of(s.ssl());
                 if round == 1 {
@@ -427,6 +434,21 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         }
     }
     Ok(out)
+}
+
+/// A TLS 1.3 handshake in which the server asked for a certificate: its
+/// answer to the one sent comes after the client's side is done.
+fn verdict_comes_later(trace: Option<&HandshakeTrace>) -> bool {
+    trace.is_some_and(|t| {
+        t.negotiated
+            .as_ref()
+            .is_some_and(|n| n.version == openssl_handshake::ProtocolVersion::Tls1_3)
+            && t.messages().any(|m| {
+                m.direction == openssl_handshake::Direction::Read
+                    && m.handshake_type
+                        == Some(openssl_handshake::decode::HandshakeType::CERTIFICATE_REQUEST)
+            })
+    })
 }
 
 /// A server that never spoke is a different fault from one that stalled
