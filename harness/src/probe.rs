@@ -384,8 +384,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 conn.post_handshake = Some(post);
                 if opts.linger.is_zero() && verdict_comes_later(conn.trace.as_ref()) {
                     conn.notes.push(
-                        "--linger 0: a TLS 1.3 server judges the client's certificate after \
-                         its own handshake is done, so the server's verdict on it was not read"
+                        "--linger 0: a TLS 1.3 server's verdict on the client's certificate \
+                         arrives after this client's handshake is done, so it was not read"
                             .into(),
                     );
                 }
@@ -408,6 +408,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             }
             Err(stop) => {
                 let late = Instant::now() >= handshake_deadline;
+                // Only a wait this end refused makes the trace's own reason wrong.
+                let refused_wait = stop == Stop::TimedOut;
                 let (mut trace, mut failure) = handshake_failure(s.ssl(), stop, opts.timeout);
                 if late {
                     failure = ProbeFailure::TimedOut(format!(
@@ -415,7 +417,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                         opts.handshake_timeout.as_secs_f64()
                     ));
                 }
-                if let ProbeFailure::TimedOut(why) = &failure {
+                if let (true, ProbeFailure::TimedOut(why)) = (refused_wait, &failure) {
                     stopped_at_limit(trace.as_mut(), why);
                 }
                 conn.trace = trace;

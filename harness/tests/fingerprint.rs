@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_port, require, write_pki, Proc};
+use common::{free_port, require, tlslite_python, write_pki, Proc};
 use harness::hostile::fingerprint::{self, Identification};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -142,14 +142,6 @@ fn botan_tls_server_is_named_botan() {
         .arg(file(&dir, "server-rsa2048.key"))
         .arg(format!("--port={port}"));
     assert_named(&identify_server(cmd, port), "Botan 2");
-}
-
-/// The Python with tlslite-ng, found as the tlslite peer finds it.
-fn tlslite_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TLS_HARNESS_TLSLITE_PYTHON") {
-        return PathBuf::from(p);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tlslite-venv/bin/python")
 }
 
 #[test]

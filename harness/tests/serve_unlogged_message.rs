@@ -8,19 +8,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
-use common::{harness, Proc, LIMIT};
+use common::{harness, tlslite_python, Proc, LIMIT};
 use serde_json::Value;
-
-/// The Python with tlslite-ng, found as the tlslite peer finds it.
-fn tlslite_python() -> PathBuf {
-    if let Some(p) = std::env::var_os("TLS_HARNESS_TLSLITE_PYTHON") {
-        return PathBuf::from(p);
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tlslite-venv/bin/python")
-}
 
 /// tlslite-ng's client, with the test client's certificate, against `addr`.
 fn tlslite_client(dir: &Path, addr: &str) {
@@ -32,16 +24,14 @@ fn tlslite_client(dir: &Path, addr: &str) {
         python.display()
     );
     let pem = |f: &str| dir.join(f).to_str().expect("utf-8 path").to_owned();
-    let _ = Command::new(&python)
-        .arg(&script)
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script)
         .args(["client", "-c", &pem("client-rsa2048.chain.pem")])
         .args(["-k", &pem("client-rsa2048.key")])
-        .arg(addr.replace("127.0.0.1", "localhost"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("run tlslite-ng's client");
+        .arg(addr.replace("127.0.0.1", "localhost"));
+    let mut client = Proc::spawn(cmd);
+    client.close_stdin();
+    client.wait(LIMIT);
 }
 
 #[test]

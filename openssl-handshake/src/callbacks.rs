@@ -352,16 +352,16 @@ pub(crate) unsafe extern "C" fn msg_callback(
     // Application data is never recorded, and neither is any other pseudo
     // content type (OpenSSL can report key material through this callback
     // in some builds), but for an SSLv2-format ClientHello, which comes as
-    // content type 0. A TLS 1.3 record's inner content type only says the
-    // record decrypted.
+    // content type 0. A TLS 1.3 record read only says, by its inner
+    // content type, that it decrypted.
     let wanted = matches!(
         content_type,
         sys::SSL3_RT_HEADER
-            | sys::SSL3_RT_INNER_CONTENT_TYPE
             | sys::SSL3_RT_CHANGE_CIPHER_SPEC
             | sys::SSL3_RT_ALERT
             | sys::SSL3_RT_HANDSHAKE
-    ) || (content_type == 0 && version == sys::SSL2_VERSION);
+    ) || (content_type == sys::SSL3_RT_INNER_CONTENT_TYPE && write_p == 0)
+        || (content_type == 0 && version == sys::SSL2_VERSION);
     if !wanted || buf.is_null() {
         return;
     }
@@ -401,9 +401,7 @@ pub(crate) unsafe extern "C" fn msg_callback(
             return;
         }
         if content_type == sys::SSL3_RT_INNER_CONTENT_TYPE {
-            // The record decrypted: a message in it that never comes was
-            // refused as a message, not as a record.
-            recorder.records.decrypted(direction);
+            recorder.records.decrypted();
             return;
         }
         let message = RawMessage {
@@ -427,9 +425,7 @@ pub(crate) unsafe extern "C" fn msg_callback(
 #[cold]
 #[inline(never)]
 fn refused_record_first(recorder: &Recorder, state: &mut RecorderState, at: u64) {
-    if let Some(record) = recorder.records.take_unaccepted() {
-        state.log.push_unaccepted(at, record);
-    }
+    outcome::log_refused_record(recorder, state, at);
 }
 
 #[cfg(test)]

@@ -15,6 +15,16 @@ pub(crate) struct LastRecords {
     /// Whether the content of the last record read reached the message
     /// callback; a failure with it unread means OpenSSL rejected it.
     read_accepted: AtomicBool,
+    /// Whether the last record read decrypted (TLS 1.3 reports its inner
+    /// content type before the checks that may still refuse it).
+    read_decrypted: AtomicBool,
+}
+
+/// A record read whose content OpenSSL never passed on.
+pub(crate) struct Unaccepted {
+    pub(crate) header: RecordHeader,
+    /// It decrypted first: OpenSSL refused what was inside.
+    pub(crate) decrypted: bool,
 }
 
 impl LastRecords {
@@ -22,6 +32,7 @@ impl LastRecords {
         LastRecords {
             headers: [AtomicU64::new(0), AtomicU64::new(0)],
             read_accepted: AtomicBool::new(true),
+            read_decrypted: AtomicBool::new(false),
         }
     }
 
@@ -31,6 +42,7 @@ impl LastRecords {
         self.headers[direction as usize].store(packed, Relaxed);
         if direction == Direction::Read {
             self.read_accepted.store(false, Relaxed);
+            self.read_decrypted.store(false, Relaxed);
         }
     }
 
@@ -42,12 +54,10 @@ impl LastRecords {
         unpack(self.headers[direction as usize].load(Relaxed)).map(|h| h.version)
     }
 
-    /// A TLS 1.3 record decrypted (its inner content type went by): the
-    /// record layer accepted it, whatever becomes of its message.
-    pub(crate) fn decrypted(&self, direction: Direction) {
-        if direction == Direction::Read {
-            self.read_accepted.store(true, Relaxed);
-        }
+    /// The TLS 1.3 record being read decrypted (its inner content type
+    /// went by).
+    pub(crate) fn decrypted(&self) {
+        self.read_decrypted.store(true, Relaxed);
     }
 
     /// The last record read if OpenSSL has not (yet) passed on its content.
@@ -59,11 +69,14 @@ impl LastRecords {
     }
 
     /// The last record read if OpenSSL never passed on its content, once.
-    pub(crate) fn take_unaccepted(&self) -> Option<RecordHeader> {
+    pub(crate) fn take_unaccepted(&self) -> Option<Unaccepted> {
         if self.read_accepted.swap(true, Relaxed) {
             return None;
         }
-        unpack(self.headers[Direction::Read as usize].load(Relaxed))
+        unpack(self.headers[Direction::Read as usize].load(Relaxed)).map(|header| Unaccepted {
+            header,
+            decrypted: self.read_decrypted.load(Relaxed),
+        })
     }
 }
 
@@ -88,18 +101,22 @@ mod tests {
     #[test]
     fn a_read_record_whose_content_never_came_is_reported_once() {
         let records = LastRecords::new();
-        assert_eq!(records.take_unaccepted(), None);
+        assert!(records.take_unaccepted().is_none());
         records.header(Direction::Read, &[22, 3, 3, 0xff, 0xfe]);
         let header = RecordHeader {
             content_type: 22,
             version: 0x0303,
             length: 0xfffe,
         };
-        assert_eq!(records.take_unaccepted(), Some(header));
-        assert_eq!(records.take_unaccepted(), None);
+        assert_eq!(records.take_unaccepted().map(|u| u.header), Some(header));
+        assert!(records.take_unaccepted().is_none());
         records.header(Direction::Read, &[21, 3, 1, 0, 2]);
         assert_eq!(records.content(Direction::Read), Some(0x0301));
-        assert_eq!(records.take_unaccepted(), None);
+        assert!(records.take_unaccepted().is_none());
+        // A record that decrypted and was refused says so.
+        records.header(Direction::Read, &[23, 3, 3, 0, 20]);
+        records.decrypted();
+        assert!(records.take_unaccepted().is_some_and(|u| u.decrypted));
         assert_eq!(records.content(Direction::Write), None);
         records.header(Direction::Write, &[23, 3, 3, 0, 1]);
         assert_eq!(records.content(Direction::Write), Some(0x0303));

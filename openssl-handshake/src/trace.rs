@@ -101,7 +101,10 @@ pub struct Failure {
     /// The certificate verification error, when verification failed.
     pub verify: Option<VerifyResult>,
     /// OpenSSL's reason string from its error queue, e.g. "no shared
-    /// cipher"; empty when the queue held none.
+    /// cipher", or what the trace tells when the queue held none ("the
+    /// peer closed the connection (EOF) after ClientHello"). An
+    /// application that stopped the handshake itself may put its own
+    /// reason here (`tls-harness` does when its time limits fire).
     pub reason: String,
 }
 

@@ -116,4 +116,20 @@ fn a_dsa_server_needs_dss_suites() {
     let dss = "DHE-DSS-AES256-GCM-SHA384";
     let (ok, t) = run(Some(dss), &["-tls1_2", "-cipher", dss]);
     assert!(ok && t.succeeded(), "{:?}", t.outcome);
+    // The server enables DHE-DSS, a default client offers none of it (and
+    // TLS 1.3, which the DSA key rules out, not the versions).
+    let (ok, t) = run(Some(dss), &[]);
+    assert!(!ok, "a default s_client offers no DHE-DSS suite");
+    let d = assert_diagnosis(
+        &t,
+        (Cause::NoSharedSignatureScheme, Fault::Unknown),
+        "this server's certificate has a DSA key",
+        "a DSA server with DHE-DSS alone",
+    );
+    assert!(
+        d.summary
+            .contains("of which this server enables TLS_DHE_DSS_WITH_AES_256_GCM_SHA384")
+            && !d.summary.contains("highest version"),
+        "{d}"
+    );
 }

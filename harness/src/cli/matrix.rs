@@ -74,6 +74,7 @@ pub(crate) struct MatrixArgs {
     artifacts: Option<PathBuf>,
     /// Run even when a peer named in --peers cannot run here (its tool is
     /// missing), reporting its cases as unsupported; without this, exit 2.
+    /// A run in which no case could run at all still exits 2.
     #[arg(long)]
     allow_unavailable_peers: bool,
 }
@@ -138,7 +139,7 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
     }
     // A shard may hold no case a pairing can play; a whole run may not.
     let s = &report.summary;
-    if s.passed + s.failed == 0 && opts.shard.is_none() {
+    if s.passed + s.failed == 0 && opts.shard.map_or(true, |(_, n)| n == 1) {
         return Err(HarnessError::NothingRan {
             unsupported: s.unsupported,
             skipped: s.skipped,

@@ -25,14 +25,20 @@ pub struct Filter {
     pub options: Option<Vec<String>>,
 }
 
-/// Two filters select alike when their lists and their suite pattern's
-/// text are equal.
+/// Two filters select alike when their lists hold the same values, in
+/// any order, and their suite patterns read the same.
 impl PartialEq for Filter {
     fn eq(&self, other: &Self) -> bool {
-        self.versions == other.versions
+        fn sorted<T: Ord + Clone>(l: &Option<Vec<T>>) -> Option<Vec<T>> {
+            l.clone().map(|mut l| {
+                l.sort();
+                l
+            })
+        }
+        sorted(&self.versions) == sorted(&other.versions)
             && self.suites.as_ref().map(Regex::as_str) == other.suites.as_ref().map(Regex::as_str)
-            && self.keys == other.keys
-            && self.options == other.options
+            && sorted(&self.keys) == sorted(&other.keys)
+            && sorted(&self.options) == sorted(&other.options)
     }
 }
 

@@ -288,6 +288,8 @@ pub enum FailureKind {
     /// Client: the server's chain leads to no root it trusts (the root is
     /// not one it trusts, or an intermediate was left out), which OpenSSL
     /// answers with unknown_ca; the server can tell which only from that.
+    /// A verifying client that answers otherwise must declare it, or its
+    /// server sides are held to unknown_ca's exact causes.
     ServerIssuerUnknown,
     /// Client: its lowest version is above the server's highest; the alert
     /// is the client's when its ClientHello lets the server answer with

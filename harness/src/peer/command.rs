@@ -146,10 +146,15 @@ impl Command {
             Feature::SniSwitch,
             Feature::Alpn,
             Feature::GroupChoice,
-            // A server with no certificate: `{cert}` would be empty.
-            Feature::Anonymous,
         ] {
             caps = caps.lack(plays, f, why);
+        }
+        if server {
+            caps = caps.lack(
+                plays,
+                Feature::Anonymous,
+                "a server without a certificate leaves {cert} empty",
+            );
         }
         let uses = |p: &str| spec.template.contains(&format!("{{{p}}}"));
         if !["suite", "cipher", "ciphersuites"].into_iter().any(uses) {

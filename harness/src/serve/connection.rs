@@ -208,6 +208,8 @@ fn serve_one(
         }
         Err(stop) => {
             report.trace = openssl_handshake::trace(s.ssl());
+            // Only a wait this end refused makes the trace's own reason wrong.
+            let refused_wait = stop == Stop::TimedOut;
             // Why the handshake ended, and whether one of the limits ended it.
             let (error, limit) = if Instant::now() >= start + limits.handshake {
                 let why = format!(
@@ -228,7 +230,7 @@ fn serve_one(
                 };
                 (other, None)
             };
-            if let Some(why) = &limit {
+            if let (true, Some(why)) = (refused_wait, &limit) {
                 stopped_at_limit(report.trace.as_mut(), why);
             }
             report.error = Some(error);

@@ -255,3 +255,12 @@ pub fn evidence(diagnosis: &serde_json::Value, source: &str) -> Option<serde_jso
         .find(|e| e["source"] == source)
         .map(|e| e["value"].clone())
 }
+
+/// The Python with tlslite-ng, found as the tlslite peer finds it:
+/// `$TLS_HARNESS_TLSLITE_PYTHON`, else the venv ci/test.sh makes.
+pub fn tlslite_python() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("TLS_HARNESS_TLSLITE_PYTHON") {
+        return std::path::PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tlslite-venv/bin/python")
+}

@@ -127,6 +127,22 @@ pub(super) fn alert(
     })
 }
 
+/// Logs the last record read if OpenSSL refused it. A TLS 1.3 record that
+/// decrypted and whose message OpenSSL refused by its type ("unexpected
+/// message", before the message callback sees it) was accepted as a
+/// record; one refused after decrypting (empty, or too long) was not.
+pub(super) fn log_refused_record(recorder: &Recorder, state: &mut RecorderState, at: u64) {
+    if let Some(record) = recorder.records.take_unaccepted() {
+        let message_refused = record.decrypted && ffi::peek_error_reason() == UNEXPECTED_MESSAGE;
+        if !message_refused {
+            state.log.push_unaccepted(at, record.header);
+        }
+    }
+}
+
+/// OpenSSL's reason for a message of a type not expected where it came.
+const UNEXPECTED_MESSAGE: &str = "unexpected message";
+
 /// The handshake under way failed at an exit with `ret`.
 #[cold]
 #[inline(never)]
@@ -138,9 +154,7 @@ pub(super) fn failed(
     os_error: io::Error,
     at: u64,
 ) -> Outcome {
-    if let Some(record) = recorder.records.take_unaccepted() {
-        state.log.push_unaccepted(at, record);
-    }
+    log_refused_record(recorder, state, at);
     let so_far = state.events_so_far();
     let failure = failure(ssl, ret, os_error, &so_far);
     state.local = Some(Box::new(LocalConfig::read(ssl)));

@@ -200,16 +200,46 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
         if let Some(d) = refused {
             return Some(with_evidence(d));
         }
-        // Nothing this end can see is wrong with it: the server's trust
-        // (or its access control) is as likely at fault as the certificate.
+        // Nothing this end checked explains it: the chain it sent is in
+        // date and not a lone self-signed leaf, and its own certificate's
+        // key and signature are ones servers take (its purpose is checked
+        // above only for unsupported_certificate).
+        let own_purpose = match own {
+            Some(c) if !c.tls_client_use => {
+                "; its certificate is not marked for TLS client authentication (clientAuth), \
+                 which some servers require"
+            }
+            _ => "",
+        };
+        let (summary, fix) = match description {
+            alert::CERTIFICATE_REVOKED => (
+                "the server says it is revoked: it checked a CRL or OCSP answer this end \
+                 cannot see"
+                    .to_owned(),
+                "Ask the certificate's CA whether it was revoked, and use a current one.",
+            ),
+            alert::CERTIFICATE_EXPIRED => (
+                "the server says it expired, while by this end's clock the chain it sent is \
+                 in date: one of the two clocks is most likely wrong"
+                    .to_owned(),
+                "Check the server's clock (and this end's) against a time source.",
+            ),
+            _ => (
+                format!(
+                    "the chain it sent is in date, so the server most likely does not trust \
+                     its issuer{own_purpose}"
+                ),
+                "Check that the server trusts the CA that issued this client's certificate \
+                 (and admits its identity); else use one issued by a CA the server trusts. The \
+                 server's log names the verify error.",
+            ),
+        };
         return Some(
             Diagnosis::new(
                 Cause::ClientCertRejected,
                 Fault::Unknown,
                 format!(
-                    "the server rejected this client's certificate{subject}: {}{}; it is in \
-                     date, and its purpose, key and signature are ones servers accept, so the \
-                     server most likely does not trust its issuer",
+                    "the server rejected this client's certificate{subject}: {}{}; {summary}",
                     alert_name(received),
                     if denied {
                         " (its verification or access control turned the certificate away)"
@@ -217,9 +247,7 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
                         ""
                     }
                 ),
-                "Check that the server trusts the CA that issued this client's certificate (and \
-                 admits its identity); else use one issued by a CA the server trusts. The \
-                 server's log names the verify error.",
+                fix,
             )
             .with("alert received", alert_text(received))
             .with("CertificateRequest read", requested),

@@ -85,11 +85,17 @@ pub(super) fn unoffered_alpn(f: &Facts<'_>) -> Option<Diagnosis> {
     if f.side != Side::Client {
         return None;
     }
-    let chosen = f.trace.messages().find_map(|m| match &m.body {
-        Some(Body::ServerHello(h)) if m.direction == Direction::Read => h.alpn.clone(),
-        Some(Body::EncryptedExtensions(e)) if m.direction == Direction::Read => e.alpn.clone(),
-        _ => None,
-    })?;
+    // The last choice, as `client_hello` is the last offer (a
+    // renegotiation offers again).
+    let chosen = f
+        .trace
+        .messages()
+        .filter_map(|m| match &m.body {
+            Some(Body::ServerHello(h)) if m.direction == Direction::Read => h.alpn.clone(),
+            Some(Body::EncryptedExtensions(e)) if m.direction == Direction::Read => e.alpn.clone(),
+            _ => None,
+        })
+        .last()?;
     let offered = f.client_hello.map(|h| h.alpn.clone()).unwrap_or_default();
     if offered.contains(&chosen) {
         return None;

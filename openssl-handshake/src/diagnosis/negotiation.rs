@@ -57,6 +57,18 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         v if v >= TLS1_3 && key == Some("DSA") => TLS1_2,
         v => v,
     };
+    // Named before the suite lists, whose texts assume a version both
+    // ends allow rules TLS 1.3 out.
+    if key == Some("DSA") {
+        let usable: Vec<u16> = all_offered
+            .iter()
+            .copied()
+            .filter(|id| serves(*id, settled) && local.usable_ciphers.contains(id))
+            .collect();
+        if !usable.iter().any(|id| fits(local, "DSA", *id)) {
+            return Some(suite_evidence(dsa_server(local, &usable), hello, local));
+        }
+    }
     if let Some(d) = suites_of_another_version(hello, &all_offered, settled) {
         return Some(suite_evidence(d, hello, local));
     }
@@ -149,14 +161,7 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     }
     // Suites in common survive the security level: what removed them is
     // the certificate, the signature schemes or the groups.
-    let fits_key = |id: &u16| {
-        let name = local
-            .ciphers
-            .iter()
-            .find(|c| c.id == *id)
-            .map(|c| c.name.as_str());
-        key.map_or(true, |k| name.map_or(true, |n| suite_fits_key(n, k)))
-    };
+    let fits_key = |id: &u16| key.map_or(true, |k| fits(local, k, *id));
     if let Some(k) = key.filter(|_| !usable.iter().any(fits_key)) {
         return Some(suite_evidence(
             wrong_key_type(k, local, &usable),
@@ -415,25 +420,71 @@ fn suite_fits_key(suite: &str, key: &str) -> bool {
     }
 }
 
+/// Whether the configured suite `id` can be used with a certificate key
+/// of type `key` (a suite this end does not list is given the benefit).
+fn fits(local: &LocalConfig, key: &str, id: u16) -> bool {
+    local
+        .ciphers
+        .iter()
+        .find(|c| c.id == id)
+        .map_or(true, |c| suite_fits_key(&c.name, key))
+}
+
+/// A DSA server none of whose suites the client can take: TLS 1.3 has no
+/// DSA scheme, and below it only DHE-DSS suites use the key, which
+/// OpenSSL's DEFAULT list leaves out. `usable` are the suites both ends
+/// allow at the version they settle on.
+fn dsa_server(local: &LocalConfig, usable: &[u16]) -> Diagnosis {
+    let dss: Vec<u16> = local
+        .ciphers
+        .iter()
+        .filter(|c| suite_fits_key(&c.name, "DSA") && c.name.contains("DSS"))
+        .map(|c| c.id)
+        .collect();
+    let (fault, enabled) = if dss.is_empty() {
+        (
+            Fault::Server,
+            "none of which this server enables (OpenSSL's DEFAULT list has none)".to_owned(),
+        )
+    } else {
+        (
+            Fault::Unknown,
+            format!(
+                "of which this server enables {}",
+                list(&local_names(local, &dss), SHOWN)
+            ),
+        )
+    };
+    let ecdsa = usable.iter().filter(|id| !fits(local, "RSA", **id)).count();
+    let needs = match (ecdsa, usable.len() - ecdsa) {
+        (0, _) => "an RSA certificate",
+        (_, 0) => "an ECDSA certificate",
+        _ => "an RSA or ECDSA certificate",
+    };
+    let offer = if usable.is_empty() {
+        "the client offers none of them".to_owned()
+    } else {
+        format!(
+            "the suites both sides allow ({}) need {needs}",
+            list(&local_names(local, usable), SHOWN)
+        )
+    };
+    Diagnosis::new(
+        Cause::NoSharedSignatureScheme,
+        fault,
+        format!(
+            "this server's certificate has a DSA key, which authenticates only the DHE-DSS \
+             suites of TLS 1.2 and older (TLS 1.3 has no DSA at all), {enabled}; {offer}"
+        ),
+        "Give the server an RSA or ECDSA certificate (DSA is obsolete); a server that must \
+         keep it needs DHE-DSS suites enabled on both ends, at TLS 1.2 or older.",
+    )
+}
+
 /// The suites both ends allow (`usable`) all authenticate with another
 /// key type than the server's certificate has.
 fn wrong_key_type(key: &str, local: &LocalConfig, usable: &[u16]) -> Diagnosis {
     let both = list(&local_names(local, usable), SHOWN);
-    if key == "DSA" {
-        // OpenSSL's DEFAULT list has no DSS suite, and TLS 1.3 none at all.
-        return Diagnosis::new(
-            Cause::NoSharedSignatureScheme,
-            Fault::Server,
-            format!(
-                "this server's certificate has a DSA key, which authenticates only the \
-                 DHE-DSS suites of TLS 1.2 and older (none in OpenSSL's DEFAULT list, and \
-                 TLS 1.3 has no DSA at all); the suites both sides allow ({both}) need an RSA \
-                 or ECDSA certificate"
-            ),
-            "Give the server an RSA or ECDSA certificate (DSA is obsolete); a server that \
-             must keep it needs DHE-DSS suites enabled on both ends, at TLS 1.2 or older.",
-        );
-    }
     Diagnosis::new(
         Cause::NoSharedSignatureScheme,
         Fault::Unknown,

@@ -188,11 +188,11 @@ fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
     // OpenSSL refuses a message of a type it does not expect before its
     // message callback sees it (an encrypted one included): then the log
     // ends with what this end wrote.
-    const ALERT: u8 = 21;
     let unlogged = !heard
+        && f.reason_has(&["unexpected message"])
         && f.trace
             .messages()
-            .filter(|m| m.content_type != ALERT)
+            .filter(|m| i32::from(m.content_type) != crate::sys::SSL3_RT_ALERT)
             .last()
             .map_or(true, |m| m.direction == Direction::Write);
     let (summary_tail, fix) = if unlogged {
