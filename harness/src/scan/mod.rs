@@ -115,6 +115,10 @@ pub struct Findings {
     pub fallback_scsv: fallback::FallbackFinding,
     /// Secure renegotiation (RFC 5746).
     pub renegotiation: renegotiation::RenegotiationFinding,
+    /// The names (OpenSSL's and IANA's) of every suite the linked OpenSSL
+    /// could offer: whether the server takes any other is unknown.
+    #[serde(skip)]
+    pub testable_suites: Vec<String>,
 }
 
 /// The result of a scan.
@@ -215,6 +219,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             chain: chain::from_base(p, &base),
             renegotiation: renegotiation::from_versions(&version_attempts),
             versions,
+            testable_suites: p
+                .library()
+                .all_suites()
+                .flat_map(|s| std::iter::once(s.name.clone()).chain(s.standard_name.clone()))
+                .collect(),
         }
     });
     Ok(ScanReport {

@@ -1,6 +1,8 @@
 //! Checking a scan's findings against a policy: one [`RuleResult`] per
 //! rule the policy sets.
 
+use std::cell::RefCell;
+
 use super::{Policy, PolicyResult, RuleOutcome, RuleResult};
 use crate::case::Version;
 use crate::scan::suites::SuiteFinding;
@@ -12,7 +14,7 @@ type SuitesOf = fn(&SuiteFinding) -> &Vec<String>;
 impl Policy {
     /// Checks every rule that is set.
     pub fn check(&self, f: &Findings) -> PolicyResult {
-        let mut rules = Vec::new();
+        let rules = RefCell::new(Vec::new());
         let accepted: Vec<Version> = f
             .versions
             .iter()
@@ -21,8 +23,8 @@ impl Policy {
             .collect();
         let version_probes: Vec<String> =
             f.versions.iter().flat_map(|v| v.probes.clone()).collect();
-        let mut rule = |rule: &str, failed: Option<String>, ok: String, probes: &[String]| {
-            rules.push(RuleResult {
+        let rule = |rule: &str, failed: Option<String>, ok: String, probes: &[String]| {
+            rules.borrow_mut().push(RuleResult {
                 rule: rule.to_owned(),
                 outcome: if failed.is_some() {
                     RuleOutcome::Fail
@@ -32,6 +34,30 @@ impl Policy {
                 detail: failed.unwrap_or(ok),
                 probes: probes.to_vec(),
             });
+        };
+        // A rule the scan could not fully test: worth a look, not a pass.
+        let warn = |rule: &str, detail: String, probes: &[String]| {
+            rules.borrow_mut().push(RuleResult {
+                rule: rule.to_owned(),
+                outcome: RuleOutcome::Warn,
+                detail,
+                probes: probes.to_vec(),
+            });
+        };
+        let untestable = |names: &[String]| -> Vec<String> {
+            names
+                .iter()
+                .filter(|n| !f.testable_suites.contains(n))
+                .cloned()
+                .collect()
+        };
+        let cannot_offer = |names: &[String]| {
+            format!(
+                "not testable: the linked OpenSSL cannot offer {}, so whether the server accepts \
+                 {} is unknown",
+                names.join(", "),
+                if names.len() == 1 { "it" } else { "them" }
+            )
         };
         let names = |vs: &[Version]| {
             vs.iter()
@@ -96,12 +122,24 @@ impl Policy {
                 .collect();
             let failed =
                 (!bad.is_empty()).then(|| format!("accepts forbidden suites: {}", bad.join(", ")));
-            rule(
-                "forbid_suites",
-                failed,
-                "no forbidden suite accepted".into(),
-                &suite_probes,
-            );
+            let untested = untestable(&self.forbid_suites);
+            if failed.is_none() && !untested.is_empty() {
+                warn(
+                    "forbid_suites",
+                    format!(
+                        "no forbidden suite the scan offered was accepted; {}",
+                        cannot_offer(&untested)
+                    ),
+                    &suite_probes,
+                );
+            } else {
+                rule(
+                    "forbid_suites",
+                    failed,
+                    "no forbidden suite accepted".into(),
+                    &suite_probes,
+                );
+            }
         }
         // Suites forbidden for what they lack: (rule, on, the suites, why).
         let lacking: [(_, _, SuitesOf, _); 2] = [
@@ -130,20 +168,30 @@ impl Policy {
             );
         }
         if !self.require_suites.is_empty() {
+            let untested = untestable(&self.require_suites);
             let missing: Vec<&str> = self
                 .require_suites
                 .iter()
-                .filter(|want| !suites.iter().any(|s| is(s, want)))
+                .filter(|want| !suites.iter().any(|s| is(s, want)) && !untested.contains(want))
                 .map(String::as_str)
                 .collect();
-            let failed =
-                (!missing.is_empty()).then(|| format!("does not accept: {}", missing.join(", ")));
-            rule(
-                "require_suites",
-                failed,
-                "every required suite accepted".into(),
-                &suite_probes,
-            );
+            let failed = (!missing.is_empty()).then(|| {
+                let mut d = format!("does not accept: {}", missing.join(", "));
+                if !untested.is_empty() {
+                    d += &format!("; {}", cannot_offer(&untested));
+                }
+                d
+            });
+            if failed.is_none() && !untested.is_empty() {
+                warn("require_suites", cannot_offer(&untested), &suite_probes);
+            } else {
+                rule(
+                    "require_suites",
+                    failed,
+                    "every required suite accepted".into(),
+                    &suite_probes,
+                );
+            }
         }
 
         // Groups accepted at any version.
@@ -358,7 +406,7 @@ impl Policy {
         if let Some(warn) = self.max_days_to_expiry_warning {
             let days = f.chain.leaf_days_to_expiry;
             let soon = days.is_some_and(|d| d < warn);
-            rules.push(RuleResult {
+            rules.borrow_mut().push(RuleResult {
                 rule: "max_days_to_expiry_warning".into(),
                 outcome: if soon {
                     RuleOutcome::Warn
@@ -375,7 +423,7 @@ impl Policy {
         }
         PolicyResult {
             name: self.name.clone().unwrap_or_else(|| "policy".into()),
-            rules,
+            rules: rules.into_inner(),
         }
     }
 }
