@@ -257,6 +257,10 @@ pub fn failures(r: &ScanReport) -> Vec<(&str, Failure<'_>)> {
     r.probes
         .iter()
         .filter_map(|(id, p)| {
+            // A handshake that went through (a warning on the way) did not fail.
+            if p.error.is_none() && p.trace.as_ref().is_some_and(|t| t.succeeded()) {
+                return None;
+            }
             let f = match (&p.diagnosis, &p.error) {
                 (Some(d), _) => Failure::Diagnosed(d),
                 (None, Some(e)) => Failure::Undiagnosed(e),

@@ -53,10 +53,18 @@ pub fn scan(p: &Prober, base: &Attempt) -> SniFinding {
                 None,
             );
             let leaf = a.chain.first().and_then(|c| c.to_der().ok());
+            // A server that does not know the name may say so with a
+            // warning and carry on with its default certificate.
+            let warned = match (a.hello.alert, &leaf) {
+                (Some(d @ alert::UNRECOGNIZED_NAME), Some(_)) => {
+                    format!("warning alert {} ({d}), then ", alert::name(d))
+                }
+                _ => String::new(),
+            };
             let behaviour = match (a.hello.alert, &leaf) {
                 (Some(d), None) => format!("alert {} ({d})", alert::name(d)),
                 (_, Some(l)) if Some(l) == base_leaf.as_ref() => {
-                    "same certificate as the base probe".to_owned()
+                    format!("{warned}the same certificate as the base probe")
                 }
                 (_, Some(_)) => {
                     let subject = a
@@ -64,7 +72,7 @@ pub fn scan(p: &Prober, base: &Attempt) -> SniFinding {
                         .first()
                         .map(|c| openssl_handshake::CertificateInfo::from_x509(c).subject)
                         .unwrap_or_default();
-                    format!("a different certificate ({subject})")
+                    format!("{warned}a different certificate ({subject})")
                 }
                 (None, None) => a.error.unwrap_or_else(|| "no certificate".into()),
             };
