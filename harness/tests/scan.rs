@@ -237,7 +237,7 @@ fn default_server_tls13_resumption_fallback_and_policies() {
         assert!(
             c["behaviour"]
                 .as_str()
-                .is_some_and(|b| b.starts_with("same certificate")),
+                .is_some_and(|b| b == "the same certificate as the base probe"),
             "{c}"
         );
     }
