@@ -15,6 +15,11 @@ pub struct AlpnFinding {
     pub selected: Vec<String>,
     /// What happened when none of its protocols was left: no ALPN, or an alert.
     pub on_no_overlap: String,
+    /// A protocol the server chose that the offer did not hold, while the
+    /// offer held some of its own (RFC 7301 section 3.2 forbids it, and
+    /// OpenSSL's client refuses the answer), with the offer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_offered: Option<String>,
     /// The probes, in order.
     pub probes: Vec<String>,
 }
@@ -26,6 +31,7 @@ impl AlpnFinding {
             offered: Vec::new(),
             selected: Vec::new(),
             on_no_overlap: "the ALPN probe panicked".into(),
+            not_offered: None,
             probes: Vec::new(),
         }
     }
@@ -37,6 +43,7 @@ pub fn scan(p: &Prober, accepted: &[Version], protocols: &[String]) -> AlpnFindi
         offered: protocols.to_vec(),
         selected: Vec::new(),
         on_no_overlap: String::new(),
+        not_offered: None,
         probes: Vec::new(),
     };
     let Some(&v) = accepted.last() else {
@@ -69,8 +76,19 @@ pub fn scan(p: &Prober, accepted: &[Version], protocols: &[String]) -> AlpnFindi
                 left.retain(|x| *x != sel);
                 f.selected.push(sel);
             }
-            Some(sel) => {
+            Some(sel) if left.is_empty() => {
                 f.on_no_overlap = format!("selected {sel:?}, which was not offered");
+                break;
+            }
+            Some(sel) => {
+                // The answer ends the rounds: what it does with no overlap
+                // was not asked.
+                f.not_offered = Some(format!(
+                    "chose {sel:?} when offered {}, which was not offered (RFC 7301 forbids \
+                     it, and OpenSSL's client refuses the answer)",
+                    offer_list.join(", ")
+                ));
+                f.on_no_overlap = "not probed".into();
                 break;
             }
             None => {

@@ -136,11 +136,21 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
     row(
         "alpn",
         format!("offered {}", list(&a.offered)),
-        format!(
-            "selected {}; with no overlap: {}",
-            list(&a.selected),
-            a.on_no_overlap
-        ),
+        match &a.not_offered {
+            Some(n) if a.selected.is_empty() => {
+                format!("{n}; with no overlap: {}", a.on_no_overlap)
+            }
+            Some(n) => format!(
+                "selected {}, then {n}; with no overlap: {}",
+                list(&a.selected),
+                a.on_no_overlap
+            ),
+            None => format!(
+                "selected {}; with no overlap: {}",
+                list(&a.selected),
+                a.on_no_overlap
+            ),
+        },
         &a.probes,
     );
     for c in &f.sni.cases {

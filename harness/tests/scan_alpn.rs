@@ -1,0 +1,54 @@
+//! A server that answers every ALPN offer with a protocol of its own
+//! (Botan 2's `tls_server` says `echo/0.1`): the scan names the answer
+//! and the offer it came to, which RFC 7301 forbids, and says that what
+//! the server does with no overlap was not probed.
+
+mod common;
+mod scan_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{free_port, require, run, write_pki, Proc, LIMIT};
+
+use scan_support::*;
+
+#[test]
+fn a_protocol_the_scan_did_not_offer_is_named() {
+    require("botan", "version", "botan");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let port = free_port();
+    let mut cmd = Command::new("botan");
+    cmd.arg("tls_server")
+        .arg(p(d, "server-rsa2048.chain.pem"))
+        .arg(p(d, "server-rsa2048.key"))
+        .arg(format!("--port={port}"));
+    let server = Proc::spawn(cmd);
+    Proc::wait_line(&server.stdout, LIMIT, "botan listening", |l| {
+        l.contains("Listening for new connections")
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let addr = format!("127.0.0.1:{port}");
+    // The reference: OpenSSL's client refuses the answer.
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", &addr, "-alpn", "h2,http/1.1"]);
+    let o = run(c);
+    assert!(
+        (o.stdout.clone() + &o.stderr).contains("bad extension"),
+        "{}{}",
+        o.stdout,
+        o.stderr
+    );
+    let report = scan_json(d, &addr, &[]);
+    let a = &report["findings"]["alpn"];
+    assert!(strings(&a["selected"]).is_empty(), "{a}");
+    assert!(
+        a["not_offered"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("chose \"echo/0.1\" when offered h2, http/1.1")),
+        "{a}"
+    );
+    assert_eq!(a["on_no_overlap"], "not probed", "{a}");
+}
