@@ -255,7 +255,12 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
             _ => None,
         };
         if v == Version::Tls1_3 && f.server_order == Some(false) {
-            key_share = Some(without_key_share(p, &mut f, &order, left.first().copied()));
+            key_share = Some(without_key_share(
+                p,
+                &mut f,
+                &mut order,
+                left.first().copied(),
+            ));
         }
     }
     f.note = match (f.server_order, hidden) {
@@ -276,11 +281,14 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
 /// two groups swapped, the second with its key share, answered with that
 /// second group says nothing of the order yet. Offering them behind a
 /// group the server refused (`decoy`, which gets the key share) makes the
-/// server choose by its order; returns the note the finding carries.
+/// server choose by its order, asked both ways round, as a server whose
+/// favourite is the second group answers the first way as a client-order
+/// one would. Puts the server's favourite first; returns the note the
+/// finding carries.
 fn without_key_share(
     p: &Prober,
     f: &mut GroupFinding,
-    order: &[GroupName],
+    order: &mut [GroupName],
     decoy: Option<GroupName>,
 ) -> String {
     let Some(decoy) = decoy else {
@@ -292,22 +300,33 @@ fn without_key_share(
             order[1].iana, order[0].iana
         );
     };
-    let id = format!("groups/{}/order-without-key-share", Version::Tls1_3.id());
-    let a = p.run(
-        &id,
-        &offer(Version::Tls1_3, &None, &[decoy, order[1], order[0]]),
-        None,
-    );
-    f.probes.push(id);
+    let ask = |f: &mut GroupFinding, id: &str, groups: [GroupName; 3]| {
+        let id = format!("groups/{}/{id}", Version::Tls1_3.id());
+        let a = p.run(&id, &offer(Version::Tls1_3, &None, &groups), None);
+        f.probes.push(id);
+        a
+    };
+    let a = ask(f, "order-without-key-share", [decoy, order[1], order[0]]);
     f.server_order = match a.hello.group {
         Some(g) if g == order[0].id => Some(true),
-        Some(g) if g == order[1].id => Some(false),
+        Some(g) if g == order[1].id => {
+            // Its first choice, or the client's: the other way round tells.
+            let b = ask(f, "order-without-key-share/2", [decoy, order[0], order[1]]);
+            match b.hello.group {
+                Some(g) if g == order[1].id => {
+                    order.swap(0, 1);
+                    Some(true)
+                }
+                Some(g) if g == order[0].id => Some(false),
+                _ => None,
+            }
+        }
         _ => None,
     };
     match f.server_order {
         Some(true) => format!(
             "a key share it accepts is taken first (no HelloRetryRequest); without one it \
-             asks for {}, its own first choice",
+             asks for {}, its own first choice, whichever the client lists first",
             order[0].iana
         ),
         _ => format!(
