@@ -245,7 +245,17 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
         // server's order from the client's (a key share for a large FFDHE
         // group would cost both sides hundreds of milliseconds).
         let mut swapped = vec![order[1], order[0]];
-        swapped.extend(anchor(&order).filter(|c| c.id != order[0].id && c.id != order[1].id));
+        // An ECDSA leaf's curve goes last, accepted as a key-exchange group
+        // or not: a server may serve the certificate only to clients that
+        // list its curve (RFC 8422 section 5.1; tlslite-ng does).
+        let leaf_curve = cert_curve
+            .filter(|_| v < Version::Tls1_3)
+            .and_then(|c| GROUPS.iter().copied().find(|g| g.id == c));
+        swapped.extend(
+            anchor(&order)
+                .or(leaf_curve)
+                .filter(|c| c.id != order[0].id && c.id != order[1].id),
+        );
         let id = format!("groups/{}/order", v.id());
         let a = p.run(&id, &offer(v, &cipher_list, &swapped), None);
         f.probes.push(id);
