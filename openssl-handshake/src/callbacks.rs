@@ -414,18 +414,11 @@ pub(crate) unsafe extern "C" fn msg_callback(
         let at = recorder.at();
         let mut state = recorder.lock();
         if content_type == sys::SSL3_RT_ALERT && direction == Direction::Write {
-            refused_record_first(recorder, &mut state, at);
+            // It may answer a record it refused: that goes first.
+            outcome::log_refused_record(recorder, &mut state, at);
         }
         state.log.push_message(at, message);
     }));
-}
-
-/// An alert this end writes may answer a record it refused: the record
-/// goes in the log first, as it came first.
-#[cold]
-#[inline(never)]
-fn refused_record_first(recorder: &Recorder, state: &mut RecorderState, at: u64) {
-    outcome::log_refused_record(recorder, state, at);
 }
 
 #[cfg(test)]

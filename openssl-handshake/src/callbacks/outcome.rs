@@ -131,6 +131,10 @@ pub(super) fn alert(
 /// decrypted and whose message OpenSSL refused by its type ("unexpected
 /// message", before the message callback sees it) was accepted as a
 /// record; one refused after decrypting (empty, or too long) was not.
+/// Out of line: the message callback reaches it only for an alert it
+/// writes.
+#[cold]
+#[inline(never)]
 pub(super) fn log_refused_record(recorder: &Recorder, state: &mut RecorderState, at: u64) {
     if let Some(record) = recorder.records.take_unaccepted() {
         let message_refused = record.decrypted && ffi::peek_error_reason() == UNEXPECTED_MESSAGE;

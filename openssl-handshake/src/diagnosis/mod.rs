@@ -348,10 +348,7 @@ fn unknown(f: &Facts<'_>) -> Diagnosis {
         let them = f.them();
         return Diagnosis::new(
             Cause::Unknown,
-            match f.side {
-                Side::Client => Fault::Server,
-                Side::Server => Fault::Client,
-            },
+            f.peer_fault(),
             format!(
                 "{them} ended the handshake after \"{}\" with internal_error: a failure of its \
                  own, which TLS says is unrelated to this end or the protocol (RFC 8446 section \

@@ -438,7 +438,7 @@ fn dsa_server(local: &LocalConfig, usable: &[u16]) -> Diagnosis {
     let dss: Vec<u16> = local
         .ciphers
         .iter()
-        .filter(|c| suite_fits_key(&c.name, "DSA") && c.name.contains("DSS"))
+        .filter(|c| c.name.contains("DSS"))
         .map(|c| c.id)
         .collect();
     let (fault, enabled) = if dss.is_empty() {
