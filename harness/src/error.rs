@@ -87,6 +87,21 @@ pub enum HarnessError {
         /// What the probes saw.
         reason: String,
     },
+    /// A `scan --policy` met every rule it could check, but some rest on
+    /// probes the server never answered: the policy is not verified.
+    #[error(
+        "scan of {target} incomplete: policy rules {rules} not verified, as {probes} got no \
+         answer even on a retry; rerun, or give the server longer (--timeout, \
+         --handshake-timeout) or fewer connections at once (--jobs)"
+    )]
+    ScanIncomplete {
+        /// The target as given.
+        target: String,
+        /// The rules not verified, comma-separated.
+        rules: String,
+        /// The unanswered probes, space-separated.
+        probes: String,
+    },
     /// A `scan --policy` could not be loaded.
     #[error(transparent)]
     Policy(#[from] crate::scan::policy::PolicyError),

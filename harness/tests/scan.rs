@@ -426,11 +426,12 @@ fn a_silent_server_times_out() {
         if v["version"] == "ssl3" {
             continue;
         }
-        assert_eq!(v["accepted"], "no", "{v}");
+        // Silence is no refusal: whether it takes the version is unknown.
+        assert_eq!(v["accepted"], "not_testable", "{v}");
         assert!(
             v["detail"]
                 .as_str()
-                .is_some_and(|d| d.starts_with("time-out")),
+                .is_some_and(|d| d.starts_with("no answer, twice: time-out")),
             "{v}"
         );
         let id = format!("version/{}", v["version"].as_str().expect("id"));

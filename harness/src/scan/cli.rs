@@ -109,11 +109,26 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
             eprintln!("policy {}: failed rules: {}", p.name, failed.join(", "));
         }
     }
-    match report.cannot_scan {
-        Some(reason) => Err(HarnessError::ScanTarget {
+    if let Some(reason) = report.cannot_scan {
+        return Err(HarnessError::ScanTarget {
             target: report.target,
             reason,
+        });
+    }
+    // A failed rule is a verdict (1); rules left unchecked are not (2).
+    let unverified = report.policy.as_ref().map(|p| p.unverified().join(", "));
+    match unverified {
+        Some(rules) if ok && !rules.is_empty() => Err(HarnessError::ScanIncomplete {
+            target: report.target,
+            rules,
+            probes: report
+                .findings
+                .unanswered
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" "),
         }),
-        None => Ok(ok),
+        _ => Ok(ok),
     }
 }

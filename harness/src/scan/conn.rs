@@ -100,6 +100,10 @@ pub struct Attempt {
     pub session: Option<SavedSession>,
     /// The server's chain, leaf first, as received.
     pub chain: Vec<X509>,
+    /// Why the server gave nothing to judge by: no connection, or a
+    /// time-out before any ServerHello. Such a probe says neither yes nor
+    /// no, and what rests on it is incomplete.
+    pub unanswered: Option<String>,
 }
 
 impl Attempt {
@@ -110,6 +114,7 @@ impl Attempt {
             ok: false,
             hello: Hello::default(),
             negotiated: None,
+            unanswered: Some(error.clone()),
             error: Some(error),
             diagnosis: None,
             session: None,
@@ -132,6 +137,12 @@ pub struct ProbeRecord {
     /// The traced handshake; `None` when the TCP connection failed. Its
     /// messages keep their bytes only with `--raw-bytes`.
     pub trace: Option<HandshakeTrace>,
+    /// Why the server gave nothing to judge by, even on a retry: no
+    /// connection, or a time-out before any ServerHello.
+    pub unanswered: Option<String>,
+    /// Why the first attempt was repeated, when it got no answer; the
+    /// rest of this record is the retry's.
+    pub retried_after: Option<String>,
 }
 
 /// Makes probes and keeps their traces.
@@ -202,14 +213,22 @@ impl Prober {
         self.records.into_inner().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs one traced handshake and records it under `id`.
+    /// Runs one traced handshake and records it under `id`. A probe the
+    /// server does not answer is made once more: a server may drop or
+    /// stall one connection of many (a rate limit, a full backlog), which
+    /// says nothing about the offer.
     pub fn run(&self, id: &str, offer: &Offer, resume: Option<&SavedSession>) -> Attempt {
         let _slot = self.slots.take();
         let started = Instant::now();
-        let mut attempt = match self.handshake(id, offer, resume) {
+        let once = || match self.handshake(id, offer, resume) {
             Ok(a) => a,
             Err(error) => Attempt::failed(id, error),
         };
+        let mut attempt = once();
+        let retried_after = attempt.unanswered.clone();
+        if retried_after.is_some() {
+            attempt = once();
+        }
         if attempt.diagnosis.is_none() {
             attempt.diagnosis = attempt.hello.trace.as_ref().and_then(|t| t.diagnosis());
         }
@@ -219,11 +238,22 @@ impl Prober {
             diagnosis: attempt.diagnosis.clone(),
             elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
             trace: attempt.hello.trace.clone(),
+            unanswered: attempt.unanswered.clone(),
+            retried_after,
         };
         if let Ok(mut records) = self.records.lock() {
             records.insert(id.to_owned(), record);
         }
         attempt
+    }
+
+    /// The probes made so far that got no answer, even on a retry, with why.
+    pub fn unanswered(&self) -> BTreeMap<String, String> {
+        let records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        records
+            .iter()
+            .filter_map(|(id, r)| Some((id.clone(), r.unanswered.clone()?)))
+            .collect()
     }
 
     /// Every TLS 1.3 suite the linked OpenSSL implements, by id.
@@ -393,6 +423,7 @@ impl Prober {
                     diagnosis: None,
                     session,
                     chain,
+                    unanswered: None,
                 })
             }
             Err(stop) => {
@@ -401,10 +432,19 @@ impl Prober {
                 let failure = trace
                     .as_ref()
                     .and_then(|t| t.failure().map(|f| f.to_string()));
-                let limit = format!(
-                    "no answer within {:?} (the handshake may take {:?})",
-                    self.limits.io, self.limits.handshake
-                );
+                // Which limit ended it: a silent peer meets the wait for
+                // each read, a trickling one the whole handshake's.
+                let limit = if Instant::now() >= deadline {
+                    format!(
+                        "the handshake took longer than {:?} (--handshake-timeout)",
+                        self.limits.handshake
+                    )
+                } else {
+                    format!(
+                        "no answer within {:?} (--timeout; the handshake may take {:?})",
+                        self.limits.io, self.limits.handshake
+                    )
+                };
                 let (error, diagnosis) = match (timed_out, failure) {
                     (true, _) => {
                         let after = trace
@@ -418,15 +458,20 @@ impl Prober {
                     (false, Some(f)) => (f, None),
                     (false, None) => (io::Error::from(stop).to_string(), None),
                 };
+                let hello = Hello::read(trace, lib);
+                // Stalled after its ServerHello, the server still answered
+                // what most probes ask: which version and suite it takes.
+                let unanswered = (timed_out && hello.version.is_none()).then(|| error.clone());
                 Ok(Attempt {
                     id: id.to_owned(),
                     ok: false,
-                    hello: Hello::read(trace, lib),
+                    hello,
                     negotiated: None,
                     error: Some(error),
                     diagnosis,
                     session: None,
                     chain: chain_of(s.ssl()),
+                    unanswered,
                 })
             }
         }

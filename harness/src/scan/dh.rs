@@ -38,16 +38,15 @@ pub fn from_findings(suites: &[SuiteFinding], groups: &[GroupFinding]) -> DhFind
             .unwrap_or_default(),
         probes: Vec::new(),
     };
-    for s in suites {
-        if s.dh_bits.is_empty() {
-            continue;
-        }
+    // "No DHE suite" rests on every probe of the enumerations as much as
+    // a prime size does: an enumeration cut short may have missed one.
+    for s in suites.iter().filter(|s| s.version < Version::Tls1_3) {
         for (name, bits) in &s.dh_bits {
             f.suites.push((s.version, name.clone(), *bits));
         }
         f.probes.extend(s.probes.iter().cloned());
     }
-    if let Some(g) = tls13.filter(|_| !f.ffdhe_groups.is_empty()) {
+    if let Some(g) = tls13 {
         f.probes.extend(g.probes.iter().cloned());
     }
     f.min_bits = f.suites.iter().map(|(_, _, b)| *b).min();

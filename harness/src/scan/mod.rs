@@ -119,6 +119,10 @@ pub struct Findings {
     /// could offer: whether the server takes any other is unknown.
     #[serde(skip)]
     pub testable_suites: Vec<String>,
+    /// The probes that got no answer, even on a retry (no connection, or
+    /// a time-out before any ServerHello), with why: what rests on them
+    /// is incomplete, and a policy rule resting on them is not verified.
+    pub unanswered: BTreeMap<String, String>,
 }
 
 /// The result of a scan.
@@ -194,7 +198,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
     let cert_curve = base.chain.first().and_then(|c| groups::curve_group(c));
 
     // Round 2: enumerations and checks, all at once.
-    let findings = std::thread::scope(|s| {
+    let mut findings = std::thread::scope(|s| {
         let suites = s.spawn(|| suites::scan(p, &accepted));
         let groups = s.spawn(|| groups::scan(p, &accepted, cert_curve));
         let sigalgs = s.spawn(|| sigalgs::scan(p, &accepted));
@@ -224,8 +228,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
                 .all_suites()
                 .flat_map(|s| std::iter::once(s.name.clone()).chain(s.standard_name.clone()))
                 .collect(),
+            unanswered: p.unanswered(),
         }
     });
+    rest_na_on_versions(&mut findings);
     Ok(ScanReport {
         schema_version: SCAN_SCHEMA_VERSION,
         target: opts.target.clone(),
@@ -239,6 +245,23 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         policy: None,
         probes: prober.into_records(),
     })
+}
+
+/// A check found not to apply because of the versions the server
+/// accepts rests on the version probes: had one gone unanswered, the
+/// check might apply after all.
+fn rest_na_on_versions(f: &mut Findings) {
+    let versions: Vec<String> = f.versions.iter().flat_map(|v| v.probes.clone()).collect();
+    let na = |verdict: Verdict, probes: &mut Vec<String>| {
+        if verdict == Verdict::NotApplicable && probes.is_empty() {
+            probes.clone_from(&versions);
+        }
+    };
+    for r in &mut f.resumption {
+        na(r.resumed, &mut r.probes);
+    }
+    na(f.fallback_scsv.supported, &mut f.fallback_scsv.probes);
+    na(f.renegotiation.secure, &mut f.renegotiation.probes);
 }
 
 /// Why the first round leaves nothing to scan: no connection was made, or

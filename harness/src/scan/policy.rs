@@ -100,7 +100,7 @@ pub enum PolicyError {
     },
 }
 
-/// Pass, fail, or a warning that does not fail.
+/// Pass, fail, a warning that does not fail, or not verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleOutcome {
@@ -110,6 +110,9 @@ pub enum RuleOutcome {
     Fail,
     /// Worth a look; does not fail.
     Warn,
+    /// A probe it rests on got no answer, even on a retry: neither met
+    /// nor broken. Unless a rule fails, the scan exits 2.
+    Unverified,
 }
 
 /// One rule checked.
@@ -138,6 +141,27 @@ impl PolicyResult {
     /// Whether no rule failed.
     pub fn ok(&self) -> bool {
         self.rules.iter().all(|r| r.outcome != RuleOutcome::Fail)
+    }
+
+    /// The rules not verified for want of an answer.
+    pub fn unverified(&self) -> Vec<&str> {
+        self.rules
+            .iter()
+            .filter(|r| r.outcome == RuleOutcome::Unverified)
+            .map(|r| r.rule.as_str())
+            .collect()
+    }
+
+    /// "pass", "FAIL", or "NOT VERIFIED" when no rule failed but some
+    /// could not be checked.
+    pub fn verdict(&self) -> &'static str {
+        if !self.ok() {
+            "FAIL"
+        } else if !self.unverified().is_empty() {
+            "NOT VERIFIED"
+        } else {
+            "pass"
+        }
     }
 }
 

@@ -257,6 +257,17 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         yn(rn.secure, &rn.detail),
         &rn.probes,
     );
+    for row in &mut out {
+        let silent: Vec<&str> = row
+            .probes
+            .iter()
+            .filter(|p| f.unanswered.contains_key(*p))
+            .map(String::as_str)
+            .collect();
+        if !silent.is_empty() {
+            row.value += &format!("; incomplete: no answer to {}", silent.join(", "));
+        }
+    }
     out
 }
 
@@ -325,12 +336,7 @@ fn table(r: &ScanReport) -> String {
         }
     }
     if let Some(p) = &r.policy {
-        let _ = writeln!(
-            s,
-            "\npolicy {}: {}",
-            p.name,
-            if p.ok() { "pass" } else { "FAIL" }
-        );
+        let _ = writeln!(s, "\npolicy {}: {}", p.name, p.verdict());
         for rule in &p.rules {
             let _ = writeln!(
                 s,
@@ -357,6 +363,19 @@ fn header(r: &ScanReport) -> String {
     if let Some(reason) = &r.cannot_scan {
         let _ = writeln!(s, "CANNOT SCAN: {reason}\n");
     }
+    let silent = &r.findings.unanswered;
+    if r.cannot_scan.is_none() && !silent.is_empty() {
+        let ids: Vec<&str> = silent.keys().map(String::as_str).collect();
+        let _ = writeln!(
+            s,
+            "INCOMPLETE: {} of the probes got no answer, even on a retry ({}): the rows \
+             marked incomplete rest on them, and an unanswered version was not enumerated; \
+             rerun, or give the server longer (--timeout, --handshake-timeout) or fewer \
+             connections at once (--jobs)\n",
+            ids.len(),
+            ids.join(" ")
+        );
+    }
     s
 }
 
@@ -365,6 +384,7 @@ fn outcome(o: RuleOutcome) -> &'static str {
         RuleOutcome::Pass => "pass",
         RuleOutcome::Fail => "FAIL",
         RuleOutcome::Warn => "warn",
+        RuleOutcome::Unverified => "not verified",
     }
 }
 
@@ -419,11 +439,16 @@ fn junit(r: &ScanReport) -> String {
         .iter()
         .filter(|x| x.outcome == RuleOutcome::Fail)
         .count();
+    // A rule not verified is an error, not a pass: the check did not run.
+    let errors = rules
+        .iter()
+        .filter(|x| x.outcome == RuleOutcome::Unverified)
+        .count();
     let findings = rows(r);
     let unreached = usize::from(r.cannot_scan.is_some());
     let _ = writeln!(
         s,
-        "<testsuites name=\"tls-harness scan {}\" tests=\"{}\" failures=\"{}\" time=\"{:.3}\">",
+        "<testsuites name=\"tls-harness scan {}\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" time=\"{:.3}\">",
         escape(&r.target),
         rules.len() + findings.len() + unreached,
         failures + unreached,
@@ -439,7 +464,7 @@ fn junit(r: &ScanReport) -> String {
     if let Some(p) = &r.policy {
         let _ = writeln!(
             s,
-            "  <testsuite name=\"policy {}\" tests=\"{}\" failures=\"{failures}\">",
+            "  <testsuite name=\"policy {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">",
             escape(&p.name),
             rules.len()
         );
@@ -456,6 +481,14 @@ fn junit(r: &ScanReport) -> String {
                     let _ = writeln!(
                         s,
                         ">\n      <failure message=\"{}\" type=\"policy\">{}</failure>\n    </testcase>",
+                        escape(&rule.detail),
+                        escape(&evidence)
+                    );
+                }
+                RuleOutcome::Unverified => {
+                    let _ = writeln!(
+                        s,
+                        ">\n      <error message=\"{}\" type=\"not_verified\">{}</error>\n    </testcase>",
                         escape(&rule.detail),
                         escape(&evidence)
                     );

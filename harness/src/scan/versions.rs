@@ -12,7 +12,8 @@ use crate::case::Version;
 pub struct VersionFinding {
     /// The version.
     pub version: Version,
-    /// Yes, no, or not testable with the linked OpenSSL.
+    /// Yes, no, or not testable (the linked OpenSSL lacks it, or the
+    /// server did not answer).
     pub accepted: Verdict,
     /// What the probe saw.
     pub detail: String,
@@ -90,6 +91,14 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
         (Some(got), _) => (
             Verdict::No,
             format!("the server answered with {}", got.display()),
+        ),
+        // Silence is no refusal: whether it takes the version is unknown.
+        (None, _) if a.unanswered.is_some() => (
+            Verdict::NotTestable,
+            format!(
+                "no answer, twice: {}",
+                a.unanswered.as_deref().unwrap_or_default()
+            ),
         ),
         (None, _) => (
             Verdict::No,

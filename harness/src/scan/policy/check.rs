@@ -2,6 +2,7 @@
 //! rule the policy sets.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use super::{Policy, PolicyResult, RuleOutcome, RuleResult};
 use crate::case::Version;
@@ -95,7 +96,12 @@ impl Policy {
                 suites.push((n.clone(), (!i.is_empty()).then(|| i.clone())));
             }
         }
-        let suite_probes: Vec<String> = f.suites.iter().flat_map(|s| s.probes.clone()).collect();
+        // What is enumerated at each accepted version rests on the version
+        // probes too: a version left unanswered was never enumerated.
+        let with_versions = |probes: Vec<&String>| -> Vec<String> {
+            probes.into_iter().chain(&version_probes).cloned().collect()
+        };
+        let suite_probes = with_versions(f.suites.iter().flat_map(|s| &s.probes).collect());
         let is =
             |(o, i): &(String, Option<String>), want: &str| o == want || i.as_deref() == Some(want);
         if let Some(allowed) = &self.allowed_suites {
@@ -201,7 +207,7 @@ impl Policy {
                 groups.push(g.clone());
             }
         }
-        let gp: &Vec<String> = &f.groups.iter().flat_map(|g| g.probes.clone()).collect();
+        let gp = &with_versions(f.groups.iter().flat_map(|g| &g.probes).collect());
         let has = |want: &str| groups.iter().any(|g| g == &canonical_group(want));
         if let Some(allowed) = &self.allowed_groups {
             let allowed: Vec<String> = allowed.iter().map(|g| canonical_group(g)).collect();
@@ -335,7 +341,12 @@ impl Policy {
             let ok = f.dh.min_bits.map_or("no DHE suite accepted".into(), |b| {
                 format!("smallest DH prime {b} bits")
             });
-            rule("min_dh_bits", failed, ok, &f.dh.probes);
+            rule(
+                "min_dh_bits",
+                failed,
+                ok,
+                &with_versions(f.dh.probes.iter().collect()),
+            );
         }
         if let Some(max) = self.max_certificate_lifespan_days {
             let life = leaf.and_then(|c| c.lifespan_days);
@@ -389,7 +400,7 @@ impl Policy {
                 "require_fallback_scsv",
                 failed,
                 fb.detail.clone(),
-                &fb.probes,
+                &with_versions(fb.probes.iter().collect()),
             );
         }
         if self.require_secure_renegotiation == Some(true) {
@@ -421,11 +432,58 @@ impl Policy {
                 probes: cp.clone(),
             });
         }
+        let mut rules = rules.into_inner();
+        for r in &mut rules {
+            settle_unanswered(r, &f.unanswered);
+        }
         PolicyResult {
             name: self.name.clone().unwrap_or_else(|| "policy".into()),
-            rules: rules.into_inner(),
+            rules,
         }
     }
+}
+
+/// Rules that fail on something the server was seen to accept or send:
+/// a probe left unanswered elsewhere cannot undo that. The others fail
+/// on an absence (a suite not accepted, no certificate, no SCSV answer),
+/// which an unanswered probe may be the cause of.
+const FAIL_ON_WHAT_WAS_SEEN: [&str; 12] = [
+    "min_version",
+    "max_version",
+    "allowed_suites",
+    "forbid_suites",
+    "forbid_anonymous_suites",
+    "forbid_cleartext_suites",
+    "allowed_groups",
+    "forbid_groups",
+    "certificate_curves",
+    "min_rsa_bits",
+    "min_dh_bits",
+    "max_certificate_lifespan_days",
+];
+
+/// A rule resting on a probe that got no answer is not verified, unless
+/// it failed on what was seen.
+fn settle_unanswered(r: &mut RuleResult, unanswered: &BTreeMap<String, String>) {
+    let silent: Vec<&str> = r
+        .probes
+        .iter()
+        .filter(|p| unanswered.contains_key(*p))
+        .map(String::as_str)
+        .collect();
+    let Some(first) = silent.first() else {
+        return;
+    };
+    if r.outcome == RuleOutcome::Fail && FAIL_ON_WHAT_WAS_SEEN.contains(&r.rule.as_str()) {
+        return;
+    }
+    r.outcome = RuleOutcome::Unverified;
+    r.detail = format!(
+        "no answer to {} ({}); as far as seen: {}",
+        silent.join(", "),
+        unanswered.get(*first).map_or("", String::as_str),
+        r.detail
+    );
 }
 
 /// Each name once, in first-seen order: a suite accepted at several

@@ -1,0 +1,144 @@
+//! A server that stops answering part-way through a scan (a rate limit,
+//! a full backlog, a load balancer dropping connections) must not pass a
+//! policy it fails: a probe that got no answer, even on a retry, is
+//! neither a yes nor a no. The server here is `openssl s_server` behind a
+//! proxy that passes on the first connections and holds every later one
+//! open in silence.
+
+mod common;
+mod scan_support;
+
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use common::{harness, run, write_pki};
+use serde_json::Value;
+
+use scan_support::*;
+
+/// Connections the proxy passes on: the scan's first round (the base
+/// probe and one per version OpenSSL can offer, SSLv3 not being one).
+const ANSWERED: usize = 5;
+
+/// Passes the first `ANSWERED` connections on to `upstream`; holds the
+/// rest open, reading nothing, until the test ends.
+fn stalling_proxy(upstream: String, stop: Arc<AtomicBool>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    listener.set_nonblocking(true).expect("nonblocking");
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        let mut n = 0;
+        while !stop.load(Ordering::Relaxed) {
+            match listener.accept() {
+                Ok((client, _)) => {
+                    n += 1;
+                    client.set_nonblocking(false).expect("blocking");
+                    if n <= ANSWERED {
+                        pipe(client, &upstream);
+                    } else {
+                        held.push(client);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+    });
+    addr
+}
+
+fn pipe(client: TcpStream, upstream: &str) {
+    let server = TcpStream::connect(upstream).expect("upstream");
+    for (mut from, mut to) in [
+        (
+            client.try_clone().expect("clone"),
+            server.try_clone().expect("clone"),
+        ),
+        (server, client),
+    ] {
+        thread::spawn(move || {
+            let _ = io::copy(&mut from, &mut to);
+            let _ = to.shutdown(std::net::Shutdown::Write);
+        });
+    }
+}
+
+#[test]
+fn a_server_that_stops_answering_does_not_pass_a_policy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, upstream) = s_server(d, &[]);
+    // The reference: the server takes AES128-SHA at TLS 1.2, a suite
+    // Mozilla's intermediate configuration leaves out.
+    let mut c = Command::new("openssl");
+    c.args([
+        "s_client",
+        "-connect",
+        &upstream,
+        "-tls1_2",
+        "-cipher",
+        "AES128-SHA",
+    ]);
+    let o = run(c);
+    assert!(o.stdout.contains("Cipher is AES128-SHA"), "{}", o.stdout);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let addr = stalling_proxy(upstream, stop.clone());
+    let out = d.join("scan.json");
+    let (root, out_s) = (p(d, "root.pem"), p(d, "scan.json"));
+    let o = run(harness(&[
+        "scan",
+        &addr,
+        "--servername",
+        "localhost",
+        "--cafile",
+        &root,
+        "--timeout",
+        "1",
+        "--policy",
+        "mozilla-intermediate",
+        "--format",
+        "json",
+        "--out",
+        &out_s,
+    ]));
+    stop.store(true, Ordering::Relaxed);
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("incomplete") && o.stderr.contains("allowed_suites"),
+        "{}",
+        o.stderr
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("JSON");
+    // The first round was answered: both versions are taken.
+    for v in ["tls1_2", "tls1_3"] {
+        assert_eq!(version(&r, v)["accepted"], "yes", "{}", version(&r, v));
+    }
+    // Everything after went unanswered, each probe tried twice.
+    let silent = r["findings"]["unanswered"].as_object().expect("unanswered");
+    assert!(silent.contains_key("suites/tls1_2/1"), "{silent:?}");
+    let first = &r["probes"]["suites/tls1_2/1"];
+    assert!(first["retried_after"].is_string(), "{first}");
+    assert!(first["unanswered"].is_string(), "{first}");
+    let rules = r["policy"]["rules"].as_array().expect("rules");
+    let rule = |name: &str| {
+        rules
+            .iter()
+            .find(|x| x["rule"] == name)
+            .unwrap_or_else(|| panic!("no rule {name}: {rules:?}"))
+    };
+    assert_eq!(rule("allowed_suites")["outcome"], "unverified");
+    assert!(rules.iter().all(|x| x["outcome"] != "fail"), "{rules:?}");
+    // The chain came from an answered probe: its rules stand.
+    assert_eq!(rule("min_rsa_bits")["outcome"], "pass");
+}
