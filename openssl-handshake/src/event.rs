@@ -129,6 +129,13 @@ impl RecordHeader {
             _ => None,
         }
     }
+
+    /// Whether the five bytes read as a TLS record header: a content type
+    /// TLS defines (change_cipher_spec 20 to heartbeat 24) and a version
+    /// of SSL 3.0 to TLS 1.3, whatever the length says.
+    pub(crate) fn looks_like_tls(&self) -> bool {
+        (20..=24).contains(&self.content_type) && (0x0300..=0x0304).contains(&self.version)
+    }
 }
 
 /// A state change as the info callback reported it.

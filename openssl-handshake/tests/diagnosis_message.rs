@@ -76,6 +76,31 @@ fn a_record_longer_than_tls_allows() {
     );
 }
 
+/// A header announcing more than any record may hold (65,535 bytes, past
+/// the 2^14 + 2048 OpenSSL reads at most) is a TLS record refused for its
+/// length, though OpenSSL's reason, "packet length too long", is the one
+/// it gives for bytes that are no TLS at all.
+#[test]
+fn a_record_longer_than_any_reader_takes() {
+    let mut record = vec![22, 3, 3, 0xff, 0xff];
+    record.resize(5 + 100, 0);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &record);
+    assert_eq!(
+        trace.failure().map(|f| f.reason.as_str()),
+        Some("packet length too long")
+    );
+    assert_diagnosis(
+        &trace,
+        (Cause::RecordRejected, Fault::Client),
+        "the client sent a handshake record of 65535 bytes",
+        "a record longer than OpenSSL reads",
+    );
+    assert_eq!(
+        evidence(&trace, "alert sent").as_deref(),
+        Some("fatal alert record_overflow (22)")
+    );
+}
+
 /// TLS 1.2 without extended master secret derives its keys from the
 /// randoms alone, so a ClientHello changed elsewhere (here the SNI name,
 /// which this server ignores) still gives both ends the same keys; only

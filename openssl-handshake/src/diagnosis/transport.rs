@@ -18,6 +18,18 @@ const NOT_TLS: [&str; 5] = [
     "record length mismatch",
 ];
 
+/// Whether OpenSSL read bytes that are no TLS record. It says "packet
+/// length too long" as well for a well-formed header announcing more than
+/// a record may hold: that is a TLS record refused for its length
+/// (`record.rs`), not another protocol.
+fn not_tls(f: &Facts<'_>) -> bool {
+    let oversized = || {
+        f.reason_has(&["packet length too long"])
+            && record::last_unaccepted(f).is_some_and(|h| h.looks_like_tls())
+    };
+    f.reason_has(&NOT_TLS) && !oversized()
+}
+
 /// The causes that the transport shows before any TLS content matters.
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     timed_out(f)
@@ -68,7 +80,7 @@ fn plaintext_to_tls(f: &Facts<'_>) -> Option<Diagnosis> {
         return None;
     }
     let http = f.reason_has(&["http request", "https proxy request"]);
-    if !http && !f.reason_has(&NOT_TLS) {
+    if !http && !not_tls(f) {
         return None;
     }
     let what = if http {
@@ -100,7 +112,7 @@ fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
     if f.side != Side::Client
         || f.read_any_handshake()
         || !f.saw(Direction::Write, HandshakeType::CLIENT_HELLO)
-        || !f.reason_has(&NOT_TLS)
+        || !not_tls(f)
     {
         return None;
     }
