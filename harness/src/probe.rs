@@ -14,7 +14,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslRef, SslVerifyMode};
-use openssl_handshake::{Diagnosis, HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{
+    AlertLevel, Diagnosis, Direction, HandshakeTrace, SslContextBuilderExt, TraceOptions,
+};
 use serde::Serialize;
 
 use crate::case::{alert, Role};
@@ -535,7 +537,12 @@ fn handshake_failure(
     let trace = openssl_handshake::trace(ssl);
     let verify = ssl.verify_result();
     let alert = |a: Option<&openssl_handshake::Alert>| a.map(|a| a.description);
-    let received = alert(trace.as_ref().and_then(|t| t.alert_received()));
+    // The server's verdict is its fatal alert; a warning before it (an
+    // unrecognized_name, say) ended nothing.
+    let received = alert(trace.as_ref().and_then(|t| {
+        t.alerts()
+            .find(|a| a.direction == Direction::Read && a.level == AlertLevel::Fatal)
+    }));
     let sent = alert(trace.as_ref().and_then(|t| t.alert_sent()));
     // OpenSSL's reason as the trace holds it, not the raw error-queue line
     // with its codes and source file.

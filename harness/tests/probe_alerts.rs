@@ -1,0 +1,67 @@
+//! Which alert a failed probe's last line names: the fatal one that ended
+//! the handshake, not a warning that came before it.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::Command;
+use std::thread;
+use std::time::Duration;
+
+use common::{harness, run};
+
+/// A warning unrecognized_name (as servers send for a name they do not
+/// know), then a ServerHello cut short after its version.
+const ANSWER: [u8; 18] = [
+    0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x70, // warning unrecognized_name
+    0x16, 0x03, 0x03, 0x00, 0x06, // a handshake record of 6 bytes
+    0x02, 0x00, 0x00, 0x02, 0x03, 0x03, // ServerHello of 2 bytes: a version
+];
+
+/// A server that answers one ClientHello with [`ANSWER`].
+fn server() -> (String, thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let handle = thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("time-out");
+        let _ = tcp.read(&mut [0u8; 4096]);
+        let _ = tcp.write_all(&ANSWER);
+        // Read the client's alert, so that it is not met by a reset.
+        let _ = tcp.read(&mut [0u8; 64]);
+    });
+    (addr, handle)
+}
+
+#[test]
+fn a_warning_before_a_bad_server_hello_is_not_the_verdict() {
+    // The reference: s_client hears the warning and sends its own fatal
+    // alert for the truncated hello.
+    let (addr, handle) = server();
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", &addr, "-state"]);
+    let o = run(c);
+    handle.join().expect("server thread");
+    let text = |prefix: &str| {
+        o.stdout
+            .lines()
+            .chain(o.stderr.lines())
+            .find_map(|l| l.strip_prefix(prefix).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {prefix:?} line: {} {}", o.stdout, o.stderr))
+    };
+    assert_eq!(text("SSL3 alert read:"), "warning:unrecognized name");
+    let sent = text("SSL3 alert write:fatal:").replace(' ', "_");
+
+    let (addr, handle) = server();
+    let out = run(harness(&["probe", &addr]));
+    handle.join().expect("server thread");
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(&format!("the client sent fatal alert {sent} ")),
+        "{last}"
+    );
+    assert!(!last.contains("unrecognized_name"), "{last}");
+}
