@@ -412,7 +412,9 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 let late = Instant::now() >= handshake_deadline;
                 // Only a wait this end refused makes the trace's own reason wrong.
                 let refused_wait = stop == Stop::TimedOut;
-                let (mut trace, mut failure) = handshake_failure(s.ssl(), stop, opts.timeout);
+                let received = s.bytes_received();
+                let (mut trace, mut failure) =
+                    handshake_failure(s.ssl(), stop, opts.timeout, received);
                 if late {
                     failure = ProbeFailure::TimedOut(format!(
                         "the handshake did not finish within {:.1} s (--handshake-timeout)",
@@ -456,8 +458,9 @@ fn verdict_comes_later(trace: Option<&HandshakeTrace>) -> bool {
 }
 
 /// A server that never spoke is a different fault from one that stalled
-/// mid-flight: which, and which limit fired.
-fn stalled(trace: Option<&HandshakeTrace>, timeout: Duration) -> String {
+/// mid-flight: which, and which limit fired. `received` counts bytes too
+/// few to make a record header, which no trace event shows.
+fn stalled(trace: Option<&HandshakeTrace>, timeout: Duration, received: u64) -> String {
     let heard = trace.and_then(|t| {
         t.messages()
             .filter(|m| m.direction == openssl_handshake::Direction::Read)
@@ -466,7 +469,11 @@ fn stalled(trace: Option<&HandshakeTrace>, timeout: Duration) -> String {
     });
     let limit = format!("{:.1} s (--timeout)", timeout.as_secs_f64());
     match heard {
-        None => format!("the server sent nothing within {limit}"),
+        None if received == 0 => format!("the server sent nothing within {limit}"),
+        None => format!(
+            "the server sent {received} byte{} but no whole message, then nothing within {limit}",
+            if received == 1 { "" } else { "s" }
+        ),
         Some(last) => format!("the server stopped answering for {limit} after its {last}"),
     }
 }
@@ -533,6 +540,7 @@ fn handshake_failure(
     ssl: &SslRef,
     stop: Stop,
     timeout: Duration,
+    bytes_in: u64,
 ) -> (Option<HandshakeTrace>, ProbeFailure) {
     let trace = openssl_handshake::trace(ssl);
     let verify = ssl.verify_result();
@@ -552,7 +560,7 @@ fn handshake_failure(
         .map(|f| f.reason.clone())
         .filter(|r| !r.is_empty());
     let failure = match (stop, received, sent, reason) {
-        (Stop::TimedOut, ..) => ProbeFailure::TimedOut(stalled(trace.as_ref(), timeout)),
+        (Stop::TimedOut, ..) => ProbeFailure::TimedOut(stalled(trace.as_ref(), timeout, bytes_in)),
         _ if verify.as_raw() != 0 => ProbeFailure::Verify {
             code: verify.as_raw(),
             text: verify.error_string().to_string(),

@@ -76,6 +76,8 @@ struct Wire {
     write_started: u64,
     /// A wait was refused because the deadline had passed.
     expired: bool,
+    /// Bytes read from the socket, whole records or not.
+    received: u64,
 }
 
 /// Why a read, a write or the handshake stopped.
@@ -148,6 +150,7 @@ impl SocketTls {
             capture,
             write_started: 0,
             expired: false,
+            received: 0,
         })));
         // SAFETY: `bio` is a fresh BIO; the callback has bio.h's signature
         // (checked by the declaration test) and its argument, the wire,
@@ -169,6 +172,12 @@ impl SocketTls {
         // SAFETY: the wire lives until Drop; `&mut self` means no SSL call,
         // and so no callback, is running.
         unsafe { self.wire.as_mut() }
+    }
+
+    /// Bytes read from the peer so far, a record's first bytes included
+    /// before OpenSSL has the whole header.
+    pub fn bytes_received(&mut self) -> u64 {
+        self.wire().received
     }
 
     /// The connection, for its trace and what it negotiated.
@@ -315,6 +324,9 @@ unsafe extern "C" fn on_bio(
                 // SAFETY: after a successful read or write, `argp` is the
                 // buffer and `*processed` the bytes moved through it.
                 let bytes = unsafe { std::slice::from_raw_parts(argp.cast::<u8>(), *processed) };
+                if oper == READ_DONE {
+                    wire.received += bytes.len() as u64;
+                }
                 if let Some((c, end)) = &wire.capture {
                     if oper == READ_DONE {
                         c.received(*end, bytes);

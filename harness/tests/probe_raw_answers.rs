@@ -1,5 +1,5 @@
-//! Which alert a failed probe's last line names: the fatal one that ended
-//! the handshake, not a warning that came before it.
+//! Servers answering with hand-made bytes: what a failed probe's last
+//! line says of them.
 
 mod common;
 
@@ -21,6 +21,12 @@ const ANSWER: [u8; 18] = [
 
 /// A server that answers one ClientHello with [`ANSWER`].
 fn server() -> (String, thread::JoinHandle<()>) {
+    answering(&ANSWER, Duration::ZERO)
+}
+
+/// A server that answers one ClientHello with `answer`, then waits `hold`
+/// before reading again.
+fn answering(answer: &'static [u8], hold: Duration) -> (String, thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let handle = thread::spawn(move || {
@@ -28,13 +34,16 @@ fn server() -> (String, thread::JoinHandle<()>) {
         tcp.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("time-out");
         let _ = tcp.read(&mut [0u8; 4096]);
-        let _ = tcp.write_all(&ANSWER);
+        let _ = tcp.write_all(answer);
+        thread::sleep(hold);
         // Read the client's alert, so that it is not met by a reset.
         let _ = tcp.read(&mut [0u8; 64]);
     });
     (addr, handle)
 }
 
+/// The verdict is the fatal alert that ended the handshake, not a
+/// warning that came before it.
 #[test]
 fn a_warning_before_a_bad_server_hello_is_not_the_verdict() {
     // The reference: s_client hears the warning and sends its own fatal
@@ -64,4 +73,19 @@ fn a_warning_before_a_bad_server_hello_is_not_the_verdict() {
         "{last}"
     );
     assert!(!last.contains("unrecognized_name"), "{last}");
+}
+
+/// Three bytes of a record header, then silence: the server did answer,
+/// which points elsewhere than a server that sent nothing.
+#[test]
+fn a_server_stalling_inside_a_record_header_did_send_something() {
+    let (addr, handle) = answering(&[0x16, 0x03, 0x03], Duration::from_secs(3));
+    let out = run(harness(&["probe", &addr, "--timeout", "1"]));
+    handle.join().expect("server thread");
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("the server sent 3 bytes but no whole message, then nothing within 1.0 s"),
+        "{last}"
+    );
 }
