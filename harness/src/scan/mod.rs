@@ -203,7 +203,13 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         let groups = s.spawn(|| groups::scan(p, &accepted, cert_curve));
         let sigalgs = s.spawn(|| sigalgs::scan(p, &accepted));
         let alpn = s.spawn(|| alpn::scan(p, &accepted, &opts.alpn));
-        let sni = s.spawn(|| sni::scan(p, &base));
+        // The other tasks probe accepted versions only, which a target
+        // that never answered has none of; the SNI probes would wait on it
+        // again.
+        let sni = s.spawn(|| match cannot_scan {
+            None => sni::scan(p, &base),
+            Some(_) => sni::SniFinding::failed(),
+        });
         let resumption = s.spawn(|| resumption::scan(p, &accepted));
         let fallback = s.spawn(|| fallback::scan(p, &accepted));
         let suites = suites.join().unwrap_or_default();
