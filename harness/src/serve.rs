@@ -98,6 +98,8 @@ pub enum Notice<'a> {
 
 /// How often the accept loop looks for a new connection while idle.
 const POLL: Duration = Duration::from_millis(5);
+/// How often a failing accept is reported while it keeps failing.
+const ACCEPT_WARNING_EVERY: Duration = Duration::from_secs(10);
 
 /// Runs the server. `notify` hears the bound address (and the root CA
 /// file, when the PKI was generated) before the first accept, and every
@@ -177,6 +179,7 @@ pub fn serve(
     let workers = if opts.once { 1 } else { opts.max_connections };
     let mut pool = Pool::start(workers, &ctx, limits, pcap, opts.www);
     let mut last_accept = Instant::now();
+    let mut accept_warned: Option<Instant> = None;
     let mut first_ok = None;
     let accepting = loop {
         // Reports first: a connection that has ended frees its worker
@@ -212,9 +215,22 @@ pub fn serve(
                     print_report(out, &r, opts.format)?;
                 }
             }
-            // A connection reset before it was accepted, or no descriptor
-            // left: the server keeps going.
-            Err(_) => std::thread::sleep(POLL),
+            // A connection reset before it was accepted is the client's
+            // business; no descriptor left (EMFILE, ENFILE) is the
+            // operator's, said once a burst. The server keeps going.
+            Err(e) => {
+                if e.kind() != io::ErrorKind::ConnectionAborted
+                    && accept_warned.map_or(true, |t| t.elapsed() >= ACCEPT_WARNING_EVERY)
+                {
+                    eprintln!(
+                        "tls-harness serve: cannot accept a connection: {e}; clients wait in \
+                         the backlog (out of file descriptors? raise `ulimit -n` or lower \
+                         --max-connections)"
+                    );
+                    accept_warned = Some(Instant::now());
+                }
+                std::thread::sleep(POLL);
+            }
         }
     };
     drop(listener);
