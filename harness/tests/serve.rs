@@ -490,3 +490,35 @@ fn a_refused_renegotiation_is_no_second_handshake() {
         "the client ended it with a fatal alert: {out}"
     );
 }
+
+/// Out of file descriptors, the server cannot accept: clients wait in the
+/// backlog, and the operator is told why on stderr.
+#[test]
+fn running_out_of_descriptors_is_reported() {
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", "ulimit -n 64 && exec \"$0\" \"$@\"", common::BIN])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--key-type",
+            "ecdsa-p256",
+        ])
+        .args(["--max-connections", "4096"]);
+    let p = Proc::spawn(cmd);
+    let line = Proc::wait_line(&p.stderr, LIMIT, "serve's address", |l| {
+        l.starts_with("listening on ")
+    });
+    let addr: SocketAddr = line
+        .trim_start_matches("listening on ")
+        .trim()
+        .parse()
+        .expect("an address");
+    // More idle connections than the 64 descriptors allow.
+    let held: Vec<TcpStream> = (0..100).map(|_| connect(addr)).collect();
+    let warning = Proc::wait_line(&p.stderr, LIMIT, "the accept warning", |l| {
+        l.contains("cannot accept a connection")
+    });
+    assert!(warning.contains("Too many open files"), "{warning}");
+    drop(held);
+}
