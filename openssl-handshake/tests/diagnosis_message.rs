@@ -164,3 +164,52 @@ fn a_server_that_cannot_parse_the_client_hello() {
         "decode_error for the hello",
     );
 }
+
+/// A TLS 1.2 ServerHello choosing TLS_AES_128_GCM_SHA256, a TLS 1.3 suite
+/// a TLS 1.2-only client never offers: OpenSSL refuses it with
+/// illegal_parameter, and the diagnosis names the suite.
+#[test]
+fn a_server_hello_choosing_a_suite_not_offered() {
+    let (addr, server) = raw_server(|mut tcp| {
+        let _ = read_record(&mut tcp);
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7; 32]); // random
+        body.push(0); // no session id
+        body.extend_from_slice(&[0x13, 0x01, 0]); // the suite, null compression
+        body.extend_from_slice(&[0, 0]); // no extensions
+        let mut record = vec![
+            22,
+            3,
+            3,
+            0,
+            (4 + body.len()) as u8,
+            2,
+            0,
+            0,
+            body.len() as u8,
+        ];
+        record.extend_from_slice(&body);
+        let _ = tcp.write_all(&record);
+    });
+    let trace = traced_client(&client_ctx(tls12), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_eq!(
+        trace.failure().map(|f| f.reason.as_str()),
+        Some("wrong cipher returned")
+    );
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::MalformedMessage, Fault::Server),
+        "the server's ServerHello is malformed: it chose a cipher suite this end did not offer",
+        "a suite not offered",
+    );
+    assert_eq!(
+        evidence(&trace, "ServerHello.cipher_suite").as_deref(),
+        Some("0x1301 TLS_AES_128_GCM_SHA256"),
+        "{d}"
+    );
+    assert_eq!(
+        evidence(&trace, "alert sent").as_deref(),
+        Some("fatal alert illegal_parameter (47)")
+    );
+}

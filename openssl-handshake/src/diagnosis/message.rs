@@ -12,7 +12,7 @@ use super::{Cause, Diagnosis, Fault};
 
 /// OpenSSL's reasons for a message it could not parse or that broke a
 /// rule of its format, each with what it means in plain words.
-const MALFORMED: [(&str, &str); 22] = [
+const MALFORMED: [(&str, &str); 24] = [
     (
         "length mismatch",
         "a length field disagrees with the bytes that follow it",
@@ -82,6 +82,16 @@ const MALFORMED: [(&str, &str); 22] = [
     (
         "invalid ccs message",
         "its ChangeCipherSpec is not the single byte 1",
+    ),
+    (
+        "unknown cipher returned",
+        "it chose a cipher suite this end does not have, and so never offered (RFC 5246 \
+         section 7.4.1.3, RFC 8446 section 4.1.3: the suite must be one the ClientHello lists)",
+    ),
+    (
+        "wrong cipher returned",
+        "it chose a cipher suite this end did not offer, or one that does not belong to the \
+         version it chose (RFC 5246 section 7.4.1.3, RFC 8446 section 4.1.3)",
     ),
 ];
 
@@ -153,6 +163,7 @@ fn malformed_here(f: &Facts<'_>, meaning: &str) -> Diagnosis {
         ),
     )
     .with_some("ClientHello.legacy_version", legacy_version(f))
+    .with_some("ServerHello.cipher_suite", chosen_suite(f))
     .with_some("decoded here", decoded(f))
     .with_raw(f)
 }
@@ -176,6 +187,20 @@ fn legacy_version(f: &Facts<'_>) -> Option<String> {
         return None;
     }
     f.client_hello.map(|h| version_name(h.legacy_version))
+}
+
+/// The suite a ServerHello chose, when choosing it was what was wrong.
+fn chosen_suite(f: &Facts<'_>) -> Option<String> {
+    if !f.reason_has(&["cipher returned"]) {
+        return None;
+    }
+    f.server_hello.map(|h| {
+        let s = &h.cipher_suite;
+        match &s.name {
+            Some(name) => format!("0x{:04x} {name}", s.id),
+            None => format!("0x{:04x}", s.id),
+        }
+    })
 }
 
 /// What this library's own decoder found wrong with the last message
