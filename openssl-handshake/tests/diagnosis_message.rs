@@ -213,3 +213,36 @@ fn a_server_hello_choosing_a_suite_not_offered() {
         Some("fatal alert illegal_parameter (47)")
     );
 }
+
+/// Records that carry nothing, sent after the ClientHello until OpenSSL
+/// stops taking them: warning alerts (user_canceled), then empty
+/// handshake records (TLS 1.2, where they are sent in the clear).
+#[test]
+fn a_flood_of_records_that_say_nothing() {
+    let warning = [21, 3, 3, 0, 2, 1, 90];
+    let empty = [22, 3, 3, 0, 0];
+    for (record, reason, what) in [
+        (
+            &warning[..],
+            "too many warn alerts",
+            "warning alerts in a row",
+        ),
+        (
+            &empty[..],
+            "record too small",
+            "empty records one after another",
+        ),
+    ] {
+        let flood = record.repeat(40);
+        let hello = client_hello_bytes();
+        let trace = server_trace_of_flights(&server_ctx_with(rsa(), tls12), &[&hello, &flood]);
+        assert_eq!(trace.failure().map(|f| f.reason.as_str()), Some(reason));
+        let d = assert_diagnosis(
+            &trace,
+            (Cause::UnexpectedMessage, Fault::Client),
+            "the client sent ",
+            reason,
+        );
+        assert!(d.summary.contains(what), "{d}");
+    }
+}

@@ -3,7 +3,7 @@
 //! out-of-order message.
 
 use crate::decode::HandshakeType;
-use crate::event::{Direction, RecordHeader, Side};
+use crate::event::{AlertLevel, Direction, RecordHeader, Side};
 use crate::trace::Failure;
 
 use super::facts::{alert, Facts};
@@ -187,6 +187,9 @@ fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
     if !f.alert(alert::UNEXPECTED_MESSAGE) && !f.reason_has(&["unexpected message"]) {
         return None;
     }
+    if let Some(d) = flood(f) {
+        return Some(d);
+    }
     if let Some(r) = record::last_unaccepted(f).filter(|_| !f.read_any_handshake()) {
         return Some(before_hello(f, r));
     }
@@ -230,6 +233,49 @@ fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
                 f.state()
             ),
             fix,
+        )
+        .with_raw(f),
+    )
+}
+
+/// Records that say nothing, one after another, past the run OpenSSL
+/// takes (`MAX_WARN_ALERT_COUNT`, `MAX_EMPTY_RECORDS` in its record
+/// layer): it ends the handshake with unexpected_message rather than be
+/// kept busy.
+fn flood(f: &Facts<'_>) -> Option<Diagnosis> {
+    let them = f.them();
+    let (what, limit) = if f.reason_has(&["too many warn alerts"]) {
+        let read = f
+            .trace
+            .alerts()
+            .filter(|a| a.direction == Direction::Read && a.level == AlertLevel::Warning)
+            .count();
+        (
+            format!("{read} warning alerts in a row"),
+            "the 5th warning alert",
+        )
+    } else if f.reason_has(&["record too small"]) {
+        (
+            "empty records one after another".to_owned(),
+            "the 33rd empty record",
+        )
+    } else {
+        return None;
+    };
+    Some(
+        Diagnosis::new(
+            Cause::UnexpectedMessage,
+            f.peer_fault(),
+            format!(
+                "{them} sent {what}, and OpenSSL ends a handshake at {limit} in a row: a \
+                 stack that repeats itself in a loop, or a peer keeping the handshake busy; {} \
+                 ended it with unexpected_message",
+                f.me()
+            ),
+            format!(
+                "Fix {them}'s TLS stack, which should send no run of records that carry \
+                 nothing, or keep such a peer out."
+            ),
         )
         .with_raw(f),
     )
