@@ -416,6 +416,22 @@ pub(crate) fn ticket_offered(log: &Log) -> Option<bool> {
     }
 }
 
+/// The finite-field group of a TLS 1.2 DHE ServerKeyExchange, read or
+/// written, for `suite` ("ffdhe2048", or "DH 1024 bits" for parameters no
+/// standard names): OpenSSL names no group for DHE. `None` without one,
+/// or when messages were not recorded.
+pub(crate) fn dh_group(log: &Log, suite: u16) -> Option<String> {
+    let m = log.first_message(HandshakeType::SERVER_KEY_EXCHANGE)?;
+    let context = decode::DecodeContext::new(Some(ProtocolVersion::from(m.version)), Some(suite));
+    match decode::decode_handshake_in(m.bytes, context).ok()?.body {
+        Body::ServerKeyExchange(ske) => ske
+            .dh_group_name()
+            .map(str::to_owned)
+            .or_else(|| ske.dh_bits().map(|bits| format!("DH {bits} bits"))),
+        _ => None,
+    }
+}
+
 /// The certificates of the first Certificate message read from the peer,
 /// for a peer whose chain OpenSSL did not keep (a server drops a client's
 /// chain that failed verification); none when messages were not recorded.

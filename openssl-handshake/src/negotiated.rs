@@ -156,20 +156,25 @@ impl Negotiated {
         let mut dh = None;
         let mut sni = None;
         for m in events.iter().filter_map(|e| match &e.kind {
-            EventKind::Message(m) if m.direction == Direction::Read => Some(m),
+            EventKind::Message(m) => Some(m),
             _ => None,
         }) {
+            let read = m.direction == Direction::Read;
             match &m.body {
-                Some(Body::ClientHello(h)) => sni = h.sni.clone().or(sni),
+                Some(Body::ClientHello(h)) if read => sni = h.sni.clone().or(sni),
+                // A server's own ServerKeyExchange names the group as well
+                // as the one a client reads; its signature is no peer's.
                 Some(Body::ServerKeyExchange(ske)) => {
-                    scheme = ske.signature_scheme.clone().or(scheme);
+                    if read {
+                        scheme = ske.signature_scheme.clone().or(scheme);
+                    }
                     dh = ske
                         .dh_group_name()
                         .map(str::to_owned)
                         .or_else(|| ske.dh_bits().map(|bits| format!("DH {bits} bits")))
                         .or(dh);
                 }
-                Some(Body::CertificateVerify(cv)) => {
+                Some(Body::CertificateVerify(cv)) if read => {
                     scheme = cv.signature_scheme.clone().or(scheme);
                 }
                 _ => {}

@@ -5,11 +5,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use openssl::dh::Dh;
 use openssl::ssl::{SslContextBuilder, SslVerifyMode, SslVersion};
-use testkit::command::stdout_of;
 use testkit::pki::KeyType;
 
 use common::{client_ctx, connect, pki, server_ctx};
@@ -76,34 +72,22 @@ fn the_clients_certificate_verify_scheme_reaches_the_servers_trace() {
     }
 }
 
-/// RFC 7919's ffdhe2048 parameters, as `openssl genpkey` writes them.
-fn ffdhe2048() -> Dh<openssl::pkey::Params> {
-    let pem = stdout_of(
-        Command::new("openssl").args([
-            "genpkey",
-            "-genparam",
-            "-algorithm",
-            "DH",
-            "-pkeyopt",
-            "group:ffdhe2048",
-        ]),
-        "the openssl package",
-    );
-    Dh::params_from_pem(&pem).expect("DH parameters")
-}
-
 #[test]
 fn a_tls12_dhe_group_is_named() {
     let server = server_ctx(KeyType::Rsa2048, |b| {
         tls12(b);
         b.set_cipher_list("DHE-RSA-AES128-GCM-SHA256").unwrap();
-        b.set_tmp_dh(&ffdhe2048()).unwrap();
+        b.set_tmp_dh(&common::ffdhe2048()).unwrap();
     });
     let pair = connect(&server, &client_ctx(tls12), None);
-    assert!(pair.client.succeeded(), "{:?}", pair.client.outcome);
-    let n = pair.client.negotiated.as_ref().unwrap();
-    assert_eq!(n.cipher_openssl, "DHE-RSA-AES128-GCM-SHA256");
-    assert_eq!(n.group.as_deref(), Some("ffdhe2048"));
+    // The client reads the group in the ServerKeyExchange; the server
+    // wrote it there.
+    for t in [&pair.client, &pair.server] {
+        assert!(t.succeeded(), "{:?}", t.outcome);
+        let n = t.negotiated.as_ref().unwrap();
+        assert_eq!(n.cipher_openssl, "DHE-RSA-AES128-GCM-SHA256");
+        assert_eq!(n.group.as_deref(), Some("ffdhe2048"), "{:?}", t.side);
+    }
 }
 
 /// TLS 1.0 and 1.1 sign with RSA over MD5 and SHA-1 joined (RFC 4346

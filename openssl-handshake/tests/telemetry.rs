@@ -16,6 +16,9 @@ use common::{client_ctx, client_ssl, connect, diagnosis, pki, server_ctx, tool};
 struct Run {
     /// One successful TLS 1.3 handshake.
     ok: common::Pair,
+    /// One successful TLS 1.2 handshake with DHE in ffdhe2048, a group
+    /// OpenSSL does not name.
+    dhe: common::Pair,
     /// One that fails on the server's untrusted certificate.
     bad: common::Pair,
     /// One whose server requires a certificate the client does not have:
@@ -37,6 +40,12 @@ fn handshakes() -> &'static Run {
             b.set_min_proto_version(Some(SslVersion::TLS1_3)).unwrap();
         });
         let ok = connect(&server, &client_ctx(|_| {}), None);
+        let dhe_server = server_ctx(KeyType::Rsa2048, |b| {
+            b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+            b.set_cipher_list("DHE-RSA-AES128-GCM-SHA256").unwrap();
+            b.set_tmp_dh(&common::ffdhe2048()).unwrap();
+        });
+        let dhe = connect(&dhe_server, &client_ctx(|_| {}), None);
         let mut b =
             openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).unwrap();
         pki()
@@ -55,6 +64,7 @@ fn handshakes() -> &'static Run {
         abandon_halfway(&server);
         Run {
             ok,
+            dhe,
             bad,
             refused,
             by_tool,
@@ -244,6 +254,7 @@ fn each_finished_handshake_is_one_tracing_event() {
     use tracing::Level;
     let Run {
         ok,
+        dhe,
         bad,
         refused,
         by_tool,
@@ -252,8 +263,8 @@ fn each_finished_handshake_is_one_tracing_event() {
     let events = capture::EVENTS.lock().unwrap().clone();
     assert_eq!(
         events.len(),
-        13,
-        "three handshakes, two sides, and the refused client's failure after its handshake; \
+        15,
+        "four handshakes, two sides, and the refused client's failure after its handshake; \
          then that client's two against s_server; then two handshakes in memory, one \
          finished and one dropped halfway, two sides each: {events:#?}"
     );
@@ -288,6 +299,19 @@ fn each_finished_handshake_is_one_tracing_event() {
         ] {
             assert_eq!(e.kinds[field], kind, "{field}");
         }
+    }
+    // OpenSSL names no DHE group; the event has it from the
+    // ServerKeyExchange, on both sides, as the traces do.
+    for (side, trace) in [("client", &dhe.client), ("server", &dhe.server)] {
+        let e = events
+            .iter()
+            .find(|e| e.fields["side"] == side && e.fields.get("suite") == Some(&suite(trace)))
+            .unwrap_or_else(|| panic!("no {side} DHE event in {events:#?}"));
+        assert_eq!(e.fields["group"], "ffdhe2048", "{side}");
+        assert_eq!(
+            trace.negotiated.as_ref().unwrap().group.as_deref(),
+            Some("ffdhe2048")
+        );
     }
     assert_eq!(
         *spans_closed_at_end,
@@ -346,8 +370,8 @@ fn each_finished_handshake_is_one_tracing_event() {
         .filter(|e| e.fields["side"] == "client" && e.fields["outcome"] == "succeeded")
         .count();
     assert_eq!(
-        succeeded, 4,
-        "the good handshake, the two refused ones, the one in memory"
+        succeeded, 5,
+        "the good handshake, the DHE one, the two refused ones, the one in memory"
     );
     let late: Vec<_> = events
         .iter()
@@ -449,8 +473,12 @@ fn each_finished_handshake_is_counted() {
         ];
         let n = value("openssl_handshake_total", &labels);
         assert_eq!(n, succeeded, "{side}: {all:#?}");
+        // The TLS 1.2 DHE handshake is timed too.
         let d = [("side", side), ("outcome", "succeeded")];
-        assert_eq!(value("openssl_handshake_duration_seconds", &d), succeeded);
+        assert_eq!(
+            value("openssl_handshake_duration_seconds", &d),
+            succeeded + 1
+        );
     }
     assert!(bad.client.failure().is_some());
     let failures = |side: &str, cause: &str| {

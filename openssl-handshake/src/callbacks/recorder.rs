@@ -21,6 +21,7 @@ use crate::negotiated::Negotiated;
 use crate::records::LastRecords;
 use crate::telemetry;
 use crate::trace::{Failure, HandshakeTrace, Outcome};
+use crate::version::ProtocolVersion;
 
 /// One connection's trace and the options it was made with.
 pub(crate) struct Recorder {
@@ -174,7 +175,19 @@ impl RecorderState {
     /// Reads what was agreed from `ssl`, except the peer chain, which is
     /// parsed only when the trace is read.
     pub(super) fn read_negotiated(&mut self, ssl: &SslRef) {
-        let (negotiated, chain) = Negotiated::read(ssl, self.side);
+        let (mut negotiated, chain) = Negotiated::read(ssl, self.side);
+        // A TLS 1.2 DHE group is known only from the ServerKeyExchange,
+        // which is decoded here alone: the telemetry features report the
+        // group without the trace being read.
+        let fresh_dhe = negotiated.group.is_none()
+            && negotiated.resumed.is_none()
+            && negotiated.version < ProtocolVersion::Tls1_3;
+        if fresh_dhe {
+            if let Some(suite) = ssl.current_cipher().or_else(|| ffi::pending_cipher(ssl)) {
+                let [hi, lo] = suite.protocol_id();
+                negotiated.group = log::dh_group(&self.log, u16::from_be_bytes([hi, lo]));
+            }
+        }
         self.negotiated = Some(Box::new(negotiated));
         self.peer_chain = chain;
         self.negotiated_pending = false;

@@ -229,3 +229,19 @@ pub fn assert_in_order(have: &[String], want: &[&str]) {
         );
     }
 }
+
+/// RFC 7919's ffdhe2048 parameters, as `openssl genpkey` writes them.
+pub fn ffdhe2048() -> openssl::dh::Dh<openssl::pkey::Params> {
+    let pem = testkit::command::stdout_of(
+        std::process::Command::new("openssl").args([
+            "genpkey",
+            "-genparam",
+            "-algorithm",
+            "DH",
+            "-pkeyopt",
+            "group:ffdhe2048",
+        ]),
+        "the openssl package",
+    );
+    openssl::dh::Dh::params_from_pem(&pem).expect("DH parameters")
+}
