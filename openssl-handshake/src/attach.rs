@@ -55,7 +55,10 @@ impl TraceOptions {
 
     /// Records handshake messages, ChangeCipherSpec and alert records
     /// through the message callback (on by default). Off, only states,
-    /// alerts and exits are recorded.
+    /// alerts and exits are recorded, which costs less (about 0.7 points
+    /// of a TLS 1.2 resumption) but leaves a failure's diagnosis without
+    /// the messages: what the peer offered or sent is unknown, and some
+    /// causes read `unknown`.
     pub fn messages(mut self, on: bool) -> Self {
         self.messages = on;
         self

@@ -62,8 +62,9 @@ pub struct HandshakeTrace {
     pub local: Option<LocalConfig>,
     /// OpenSSL's reason for the first fatal alert this end sent after its
     /// handshake succeeded, e.g. "unexpected eof while reading" for a peer
-    /// that closed without close_notify (OpenSSL answers that with a
-    /// decode_error of its own); absent (in JSON too) when there was none.
+    /// that closed without close_notify (OpenSSL answers an end of file
+    /// it reads with a decode_error of its own); absent (in JSON too) when
+    /// there was none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late_alert_reason: Option<String>,
 }
@@ -273,7 +274,8 @@ impl HandshakeTrace {
         self.alerts().find(|a| a.direction == Direction::Read)
     }
 
-    /// Whether any exit was a would-block return (non-blocking I/O).
+    /// How many exits were would-block returns (non-blocking I/O); 0 for
+    /// blocking I/O.
     pub fn would_block_count(&self) -> usize {
         self.events
             .iter()
