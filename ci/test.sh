@@ -28,6 +28,8 @@ command -v stdbuf >/dev/null 2>&1 || missing+=(coreutils)
 command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
 # tshark's dissection of a live capture is the decoder's reference (tests/tshark.rs).
 command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+# The certificate decoder is checked against OpenSSL's on every system root.
+[ -d /etc/ssl/certs ] && ls /etc/ssl/certs/*.pem >/dev/null 2>&1 || missing+=(ca-certificates)
 # The tlslite peer runs tlslite-ng from a virtual environment made below.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)

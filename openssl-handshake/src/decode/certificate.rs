@@ -11,6 +11,7 @@ use super::error::{bad, Res};
 use super::extensions::*;
 use super::names::SignatureScheme;
 use super::reader::{hex, u16_list, Reader};
+use super::tbs_fields;
 
 /// A Certificate message: the subject, issuer and validity of every
 /// certificate in it.
@@ -65,19 +66,22 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
         not_after_unix: Vec::new(),
     };
     for der in ders {
-        let (subject, issuer, validity) = match X509::from_der(der) {
-            Ok(cert) => (
-                name_oneline(cert.subject_name()),
-                name_oneline(cert.issuer_name()),
-                (
-                    unix_seconds(cert.not_before()),
-                    unix_seconds(cert.not_after()),
+        let (subject, issuer, validity) = match tbs_fields::read(der) {
+            Some(f) => (f.subject, f.issuer, (f.not_before, f.not_after)),
+            None => match X509::from_der(der) {
+                Ok(cert) => (
+                    name_oneline(cert.subject_name()),
+                    name_oneline(cert.issuer_name()),
+                    (
+                        unix_seconds(cert.not_before()),
+                        unix_seconds(cert.not_after()),
+                    ),
                 ),
-            ),
-            Err(_) => {
-                let placeholder = format!("<unparseable certificate: {} bytes>", der.len());
-                (placeholder.clone(), placeholder, (0, 0))
-            }
+                Err(_) => {
+                    let placeholder = format!("<unparseable certificate: {} bytes>", der.len());
+                    (placeholder.clone(), placeholder, (0, 0))
+                }
+            },
         };
         view.subjects.push(subject);
         view.issuers.push(issuer);

@@ -34,6 +34,7 @@ mod key_update;
 mod names;
 mod reader;
 mod sslv2;
+mod tbs_fields;
 #[cfg(test)]
 mod tests;
 mod ticket;

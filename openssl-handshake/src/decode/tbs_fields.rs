@@ -1,0 +1,160 @@
+//! The subject, issuer and validity of a DER certificate, found in its
+//! TBSCertificate without decoding the rest.
+//!
+//! OpenSSL 3's `d2i_X509` decodes the public key too, through its
+//! provider decoders, which costs far more than the names (and takes
+//! process-wide locks); a Certificate message's view needs none of it, and
+//! a failure's diagnosis decodes every such message as the handshake
+//! ends. The fields are still read by OpenSSL: each name by
+//! `d2i_X509_NAME` and printed as `X509_NAME_print_ex` prints it, each
+//! time by `ASN1_TIME_set_string_X509`. Only the DER framing around them
+//! (RFC 5280 section 4.1) is walked here; anything unexpected returns
+//! `None`, and the caller decodes the whole certificate instead.
+
+use openssl::asn1::Asn1Time;
+use openssl::x509::X509Name;
+
+use crate::cert::unix_seconds;
+use crate::ffi::name_oneline;
+
+const SEQUENCE: u8 = 0x30;
+const INTEGER: u8 = 0x02;
+const UTC_TIME: u8 = 0x17;
+const GENERALIZED_TIME: u8 = 0x18;
+/// `[0] EXPLICIT Version` (context-specific, constructed).
+const VERSION: u8 = 0xa0;
+
+/// What a Certificate message shows of one certificate.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct TbsFields {
+    pub(super) subject: String,
+    pub(super) issuer: String,
+    pub(super) not_before: i64,
+    pub(super) not_after: i64,
+}
+
+/// The fields of `der`, or `None` when its framing is not as expected.
+pub(super) fn read(der: &[u8]) -> Option<TbsFields> {
+    let (certificate, _) = contents(der, SEQUENCE)?;
+    let (tbs, _) = contents(certificate, SEQUENCE)?;
+    let mut rest = tbs;
+    if rest.first() == Some(&VERSION) {
+        rest = contents(rest, VERSION)?.1;
+    }
+    rest = contents(rest, INTEGER)?.1; // serialNumber
+    rest = contents(rest, SEQUENCE)?.1; // signature
+    let (issuer, rest) = whole(rest, SEQUENCE)?;
+    let (validity, rest) = contents(rest, SEQUENCE)?;
+    let (subject, _) = whole(rest, SEQUENCE)?;
+    let (not_before, validity) = time(validity)?;
+    let (not_after, _) = time(validity)?;
+    let (subject, issuer) = (
+        X509Name::from_der(subject).ok()?,
+        X509Name::from_der(issuer).ok()?,
+    );
+    Some(TbsFields {
+        subject: name_oneline(&subject),
+        issuer: name_oneline(&issuer),
+        not_before,
+        not_after,
+    })
+}
+
+/// A UTCTime or GeneralizedTime at the start of `der`, in Unix seconds,
+/// and what follows it.
+fn time(der: &[u8]) -> Option<(i64, &[u8])> {
+    let tag = *der.first()?;
+    if tag != UTC_TIME && tag != GENERALIZED_TIME {
+        return None;
+    }
+    let (text, rest) = contents(der, tag)?;
+    let t = Asn1Time::from_str_x509(std::str::from_utf8(text).ok()?).ok()?;
+    Some((unix_seconds(&t), rest))
+}
+
+/// The contents of the element with `tag` at the start of `der`, and
+/// what follows it.
+fn contents(der: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (header, length) = header(der, tag)?;
+    let end = header.checked_add(length)?;
+    Some((der.get(header..end)?, der.get(end..)?))
+}
+
+/// The element with `tag` at the start of `der`, its tag and length
+/// included, and what follows it.
+fn whole(der: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (header, length) = header(der, tag)?;
+    let end = header.checked_add(length)?;
+    Some((der.get(..end)?, der.get(end..)?))
+}
+
+/// The size of the tag-and-length header at the start of `der`, and the
+/// length it gives, when its tag is `tag`. DER lengths are definite; up
+/// to four length bytes, far more than a certificate needs.
+fn header(der: &[u8], tag: u8) -> Option<(usize, usize)> {
+    if *der.first()? != tag {
+        return None;
+    }
+    let first = *der.get(1)?;
+    if first < 0x80 {
+        return Some((2, usize::from(first)));
+    }
+    let n = usize::from(first & 0x7f);
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let bytes = der.get(2..2 + n)?;
+    let length = bytes
+        .iter()
+        .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
+    Some((2 + n, length))
+}
+
+#[cfg(test)]
+mod tests {
+    use openssl::x509::X509;
+
+    use super::*;
+
+    /// What the whole certificate, decoded by OpenSSL, says of the same
+    /// fields.
+    fn by_openssl(cert: &X509) -> TbsFields {
+        TbsFields {
+            subject: name_oneline(cert.subject_name()),
+            issuer: name_oneline(cert.issuer_name()),
+            not_before: unix_seconds(cert.not_before()),
+            not_after: unix_seconds(cert.not_after()),
+        }
+    }
+
+    /// Every certificate of the system's trust store: the same fields as
+    /// OpenSSL's full decode.
+    #[test]
+    fn the_fields_are_openssls_for_every_system_root() {
+        let dir = std::path::Path::new("/etc/ssl/certs");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).expect("the system's trust store (ca-certificates)") {
+            let path = entry.expect("entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("pem") {
+                continue;
+            }
+            let Ok(pem) = std::fs::read(&path) else {
+                continue;
+            };
+            for cert in X509::stack_from_pem(&pem).unwrap_or_default() {
+                let der = cert.to_der().expect("DER");
+                assert_eq!(read(&der), Some(by_openssl(&cert)), "{}", path.display());
+                seen += 1;
+            }
+        }
+        assert!(seen > 50, "only {seen} certificates in {}", dir.display());
+    }
+
+    #[test]
+    fn anything_unexpected_is_left_to_openssl() {
+        assert_eq!(read(&[]), None);
+        assert_eq!(read(&[0x30, 0x80, 0, 0]), None, "indefinite length");
+        assert_eq!(read(&[0x30, 0x03, 0x30, 0x01]), None, "truncated");
+        assert_eq!(read(&[0x31, 0x00]), None, "not a SEQUENCE");
+    }
+}
