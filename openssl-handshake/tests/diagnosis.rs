@@ -340,6 +340,25 @@ fn peer_closed_mid_handshake() {
         "client hung up after its ClientHello",
     );
     assert_eq!(trace.diagnosis().expect("diagnosis").fault, Fault::Client);
+
+    // A client that connects and closes without a byte (a TCP health
+    // check), and one that leaves after part of a record header.
+    for (sent, cause) in [
+        (&[][..], Cause::ClosedBeforeHello),
+        (&[22, 3, 1][..], Cause::PeerClosed),
+    ] {
+        let (addr, server) = traced_server(&server_ctx_with(rsa(), |_| {}));
+        let mut tcp = TcpStream::connect(addr).expect("connect");
+        tcp.write_all(sent).expect("write");
+        let _ = tcp.shutdown(Shutdown::Both);
+        let trace = server.join().expect("server thread");
+        assert_eq!(trace.bytes_received, sent.len() as u64);
+        assert_cause(
+            &trace,
+            cause,
+            &format!("{} bytes, then a close", sent.len()),
+        );
+    }
 }
 
 #[test]

@@ -179,6 +179,7 @@ impl<'a> Oracle<'a> {
                             Cause::MalformedMessage,
                             Cause::UnexpectedMessage,
                             Cause::PeerClosed,
+                            Cause::ClosedBeforeHello,
                         ],
                     },
                 ),

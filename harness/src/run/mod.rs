@@ -169,7 +169,7 @@ impl Sides {
 fn specificity(cause: Cause) -> u8 {
     match cause {
         Cause::Unknown => 0,
-        Cause::PeerClosed | Cause::TimedOut => 1,
+        Cause::PeerClosed | Cause::ClosedBeforeHello | Cause::TimedOut => 1,
         Cause::HelloRefused | Cause::UnexpectedMessage => 2,
         _ => 3,
     }

@@ -110,6 +110,11 @@ pub enum Cause {
     TlsToPlaintextPort,
     /// The peer closed the connection mid-handshake without an alert.
     PeerClosed,
+    /// A client connected and closed (or reset) the connection without
+    /// sending a byte: most often a TCP health check or a port scan, not a
+    /// TLS client. Apart from [`Cause::PeerClosed`] so that monitoring
+    /// can set it aside.
+    ClosedBeforeHello,
     /// The handshake was abandoned unfinished (a time-out).
     TimedOut,
     /// The peer refused to renegotiate.
@@ -162,6 +167,7 @@ impl Cause {
             Cause::PlaintextToTlsPort => "plaintext_to_tls_port",
             Cause::TlsToPlaintextPort => "tls_to_plaintext_port",
             Cause::PeerClosed => "peer_closed",
+            Cause::ClosedBeforeHello => "closed_before_hello",
             Cause::TimedOut => "timed_out",
             Cause::RenegotiationRefused => "renegotiation_refused",
             Cause::NoSecureRenegotiation => "no_secure_renegotiation",

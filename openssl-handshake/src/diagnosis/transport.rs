@@ -326,6 +326,28 @@ fn before_hello(f: &Facts<'_>, r: RecordHeader) -> Diagnosis {
         .with_raw(f)
 }
 
+/// A client that connected and went without a byte: nothing of TLS
+/// happened, and nobody need be at fault.
+fn closed_before_hello(f: &Facts<'_>, how: &str) -> Diagnosis {
+    Diagnosis::new(
+        Cause::ClosedBeforeHello,
+        Fault::Unknown,
+        format!(
+            "the client connected and {how} without sending a byte: most often a TCP health \
+             check (a load balancer's) or a port scan, not a TLS client"
+        ),
+        "Nothing to fix for a health check or a scan (leave this cause out of alerts); a \
+         client that meant to speak TLS gave up before its ClientHello, and its own log says \
+         why.",
+    )
+    .with(
+        "how it ended",
+        f.reason_text()
+            .unwrap_or("no reason from OpenSSL (the connection just ended)"),
+    )
+    .with("bytes received in the handshake", 0)
+}
+
 /// The peer hung up without an alert, during the handshake or after it.
 fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
     // Over a socket BIO, OpenSSL answers an end of file with a
@@ -352,6 +374,9 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
     } else {
         "closed the connection"
     };
+    if f.side == Side::Server && f.trace.bytes_received == 0 && f.failure.is_some() {
+        return Some(closed_before_hello(f, how));
+    }
     Some(
         Diagnosis::new(
             Cause::PeerClosed,
