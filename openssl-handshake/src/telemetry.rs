@@ -100,9 +100,16 @@ pub(crate) fn finished(trace: &HandshakeTrace, span: &Span, full: impl FnOnce() 
     {
         let succeeded = trace.succeeded();
         if heard(!succeeded) {
-            let cause = if succeeded { "none" } else { cause(&full()) };
+            let (cause, _sni) = if succeeded {
+                ("none", server_name(trace))
+            } else {
+                let full = full();
+                (cause(&full), server_name(&full))
+            };
             #[cfg(feature = "tracing")]
-            event(trace, span, cause);
+            event(trace, span, cause, _sni.as_deref());
+            #[cfg(not(feature = "tracing"))]
+            let _ = span;
             #[cfg(feature = "metrics")]
             record(trace, cause);
         }
@@ -131,6 +138,7 @@ pub(crate) fn failed_after(trace: &HandshakeTrace, full: impl FnOnce() -> Handsh
             let (version, suite, group) = agreed(trace);
             let alert = full.alerts().last().map_or("", |a| a.name.as_ref());
             let reason = diagnosis.as_ref().map_or("", |d| d.summary.as_str());
+            let sni = server_name(&full);
             tracing::warn!(
                 target: "openssl_handshake",
                 side = side_name(trace.side),
@@ -139,6 +147,7 @@ pub(crate) fn failed_after(trace: &HandshakeTrace, full: impl FnOnce() -> Handsh
                 suite = given(suite),
                 group = given(group),
                 resumed = resumed(trace),
+                sni = sni.as_deref(),
                 cause,
                 alert,
                 reason,
@@ -168,6 +177,24 @@ fn agreed(trace: &HandshakeTrace) -> (&str, &str, &str) {
     }
 }
 
+/// The server name the client asked for (SNI): what was agreed holds it,
+/// else the ClientHello (a failure, or a server resuming a TLS 1.2
+/// session, which OpenSSL keeps no name for). For the log event only: the
+/// client chooses it, so it is no fit for a metric label.
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+fn server_name(trace: &HandshakeTrace) -> Option<String> {
+    trace
+        .negotiated
+        .as_ref()
+        .and_then(|n| n.sni.clone())
+        .or_else(|| {
+            trace.messages().find_map(|m| match &m.body {
+                Some(crate::decode::Body::ClientHello(h)) => h.sni.clone(),
+                _ => None,
+            })
+        })
+}
+
 /// The diagnosis's stable cause name: few values, fit for a metric label.
 #[cfg(any(feature = "tracing", feature = "metrics"))]
 fn cause(full: &HandshakeTrace) -> &'static str {
@@ -188,7 +215,7 @@ fn given(value: &str) -> Option<&str> {
 }
 
 #[cfg(feature = "tracing")]
-fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str) {
+fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&str>) {
     let (version, suite, group) = agreed(trace);
     let (version, suite, group) = (given(version), given(suite), given(group));
     // Left out, not zero, if the handshake's end was never seen.
@@ -205,6 +232,7 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str) {
             suite,
             group,
             resumed,
+            sni,
             duration_us,
             "TLS handshake succeeded"
         ),
@@ -219,6 +247,7 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str) {
                 suite,
                 group,
                 resumed,
+                sni,
                 duration_us,
                 cause,
                 reason = reason.as_str(),

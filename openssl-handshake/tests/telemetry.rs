@@ -26,9 +26,11 @@ struct Run {
     /// refusal reaches it after.
     refused: common::Pair,
     /// The last again, with `openssl s_server` refusing (the client's trace).
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     by_tool: HandshakeTrace,
     /// Whether both spans of a handshake in memory had closed while both
     /// of its `SSL`s were still alive (`None` without `tracing`).
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     spans_closed_at_end: Option<bool>,
 }
 
@@ -290,6 +292,8 @@ fn each_finished_handshake_is_one_tracing_event() {
         let us: u128 = e.fields["duration_us"].parse().unwrap();
         assert_eq!(us, trace.duration.unwrap().as_micros());
         assert_eq!(e.fields["resumed"], "false");
+        // The name the client asked for, on both sides.
+        assert_eq!(e.fields["sni"], "localhost");
         // One type per field, whichever event carries it.
         for (field, kind) in [
             ("side", "str"),
@@ -444,7 +448,11 @@ mod metrics_capture {
 #[test]
 fn each_finished_handshake_is_counted() {
     let Run {
-        ok, bad, refused, ..
+        ok,
+        dhe,
+        bad,
+        refused,
+        ..
     } = handshakes();
     let all = metrics_capture::metrics();
     let value = |name: &str, labels: &[(&str, &str)]| -> u64 {
@@ -479,6 +487,17 @@ fn each_finished_handshake_is_counted() {
             value("openssl_handshake_duration_seconds", &d),
             succeeded + 1
         );
+    }
+    for side in ["client", "server"] {
+        let s = suite(&dhe.client);
+        let labels = [
+            ("side", side),
+            ("version", ProtocolVersion::Tls1_2.name()),
+            ("suite", s.as_str()),
+            ("resumed", "false"),
+            ("outcome", "succeeded"),
+        ];
+        assert_eq!(value("openssl_handshake_total", &labels), 1, "{side}");
     }
     assert!(bad.client.failure().is_some());
     let failures = |side: &str, cause: &str| {
