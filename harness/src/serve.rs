@@ -222,10 +222,16 @@ pub fn serve(
                 if e.kind() != io::ErrorKind::ConnectionAborted
                     && accept_warned.map_or(true, |t| t.elapsed() >= ACCEPT_WARNING_EVERY)
                 {
+                    // EMFILE and ENFILE (Linux's numbers): this process's or
+                    // the system's descriptors.
+                    let hint = if matches!(e.raw_os_error(), Some(24 | 23)) {
+                        " (raise `ulimit -n` or lower --max-connections)"
+                    } else {
+                        ""
+                    };
                     eprintln!(
                         "tls-harness serve: cannot accept a connection: {e}; clients wait in \
-                         the backlog (out of file descriptors? raise `ulimit -n` or lower \
-                         --max-connections)"
+                         the backlog{hint}"
                     );
                     accept_warned = Some(Instant::now());
                 }

@@ -21,13 +21,34 @@ use serde_json::Value;
 
 use scan_support::*;
 
-/// Connections the proxy passes on: the scan's first round (the base
-/// probe and one per version OpenSSL can offer, SSLv3 not being one).
+/// Connections the stalling proxy passes on: the scan's first round (the
+/// base probe and one per version OpenSSL can offer, SSLv3 not being one).
 const ANSWERED: usize = 5;
+
+/// What the proxy does with its `n`th connection (from 1).
+#[derive(Clone, Copy)]
+enum Action {
+    Pass,
+    /// Hold it open, reading nothing.
+    Stall,
+    /// Close it at once, as a middlebox dropping it would.
+    Drop,
+}
 
 /// Passes the first `ANSWERED` connections on to `upstream`; holds the
 /// rest open, reading nothing, until the test ends.
 fn stalling_proxy(upstream: String, stop: Arc<AtomicBool>) -> String {
+    proxy(upstream, stop, |n| {
+        if n <= ANSWERED {
+            Action::Pass
+        } else {
+            Action::Stall
+        }
+    })
+}
+
+/// Runs `act` on each connection, passing some on to `upstream`.
+fn proxy(upstream: String, stop: Arc<AtomicBool>, act: fn(usize) -> Action) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     listener.set_nonblocking(true).expect("nonblocking");
@@ -39,10 +60,10 @@ fn stalling_proxy(upstream: String, stop: Arc<AtomicBool>) -> String {
                 Ok((client, _)) => {
                     n += 1;
                     client.set_nonblocking(false).expect("blocking");
-                    if n <= ANSWERED {
-                        pipe(client, &upstream);
-                    } else {
-                        held.push(client);
+                    match act(n) {
+                        Action::Pass => pipe(client, &upstream),
+                        Action::Stall => held.push(client),
+                        Action::Drop => drop(client),
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -141,4 +162,65 @@ fn a_server_that_stops_answering_does_not_pass_a_policy() {
     assert!(rules.iter().all(|x| x["outcome"] != "fail"), "{rules:?}");
     // The chain came from an answered probe: its rules stand.
     assert_eq!(rule("min_rsa_bits")["outcome"], "pass");
+}
+
+/// A middlebox dropping every other connection: each dropped probe is
+/// made again, so the scan sees what the server takes and the policy
+/// fails as it does on the server itself.
+#[test]
+fn connections_dropped_now_and_then_are_retried() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, upstream) = s_server(d, &[]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let addr = proxy(upstream, stop.clone(), |n| {
+        if n % 2 == 0 {
+            Action::Drop
+        } else {
+            Action::Pass
+        }
+    });
+    let (root, out) = (p(d, "root.pem"), p(d, "scan.json"));
+    let o = run(harness(&[
+        "scan",
+        &addr,
+        "--servername",
+        "localhost",
+        "--cafile",
+        &root,
+        "--jobs",
+        "1",
+        "--policy",
+        "mozilla-intermediate",
+        "--format",
+        "json",
+        "--out",
+        &out,
+    ]));
+    stop.store(true, Ordering::Relaxed);
+    assert_eq!(o.status.code(), Some(1), "{}", o.stderr);
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("scan.json")).expect("report"))
+            .expect("JSON");
+    for v in ["tls1_2", "tls1_3"] {
+        assert_eq!(version(&r, v)["accepted"], "yes", "{}", version(&r, v));
+    }
+    let probes = r["probes"].as_object().expect("probes");
+    assert!(
+        probes.values().any(|p| p["retried_after"].is_string()),
+        "no probe was retried"
+    );
+    let rules = r["policy"]["rules"].as_array().expect("rules");
+    let suites = rules
+        .iter()
+        .find(|x| x["rule"] == "allowed_suites")
+        .expect("allowed_suites");
+    assert_eq!(suites["outcome"], "fail", "{suites}");
+    assert!(
+        suites["detail"]
+            .as_str()
+            .is_some_and(|t| t.contains("AES128-SHA")),
+        "{suites}"
+    );
 }

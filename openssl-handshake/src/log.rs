@@ -416,12 +416,21 @@ pub(crate) fn ticket_offered(log: &Log) -> Option<bool> {
     }
 }
 
-/// The finite-field group of a TLS 1.2 DHE ServerKeyExchange, read or
-/// written, for `suite` ("ffdhe2048", or "DH 1024 bits" for parameters no
+/// The finite-field group of the last TLS 1.2 DHE ServerKeyExchange,
+/// read or written, for `suite` ("ffdhe2048", or "DH 1024 bits" for parameters no
 /// standard names): OpenSSL names no group for DHE. `None` without one,
 /// or when messages were not recorded.
 pub(crate) fn dh_group(log: &Log, suite: u16) -> Option<String> {
-    let m = log.first_message(HandshakeType::SERVER_KEY_EXCHANGE)?;
+    // The last: a renegotiation's, as the trace's refinement reads it.
+    let m = log
+        .entries()
+        .filter_map(|(_, e)| match e {
+            Entry::Message(m) if m.handshake_type() == Some(HandshakeType::SERVER_KEY_EXCHANGE) => {
+                Some(m)
+            }
+            _ => None,
+        })
+        .last()?;
     let context = decode::DecodeContext::new(Some(ProtocolVersion::from(m.version)), Some(suite));
     match decode::decode_handshake_in(m.bytes, context).ok()?.body {
         Body::ServerKeyExchange(ske) => ske

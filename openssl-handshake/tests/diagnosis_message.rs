@@ -225,7 +225,7 @@ fn a_flood_of_records_that_say_nothing() {
         (
             &warning[..],
             "too many warn alerts",
-            "warning alerts in a row",
+            "warning alerts one after another (5 in the trace)",
         ),
         (
             &empty[..],

@@ -104,22 +104,43 @@ pub struct Attempt {
     /// time-out before any ServerHello. Such a probe says neither yes nor
     /// no, and what rests on it is incomplete.
     pub unanswered: Option<String>,
+    /// The connection ended before a byte came back: worth one retry, as
+    /// a middlebox may drop one connection of many; twice, the endpoint
+    /// refuses the offer without an alert.
+    pub closed_silently: bool,
 }
 
 impl Attempt {
-    /// A probe that could not make its handshake.
+    /// A probe this end could not set up (its own configuration).
     pub fn failed(id: &str, error: String) -> Self {
         Attempt {
             id: id.to_owned(),
             ok: false,
             hello: Hello::default(),
             negotiated: None,
-            unanswered: Some(error.clone()),
+            unanswered: None,
+            closed_silently: false,
             error: Some(error),
             diagnosis: None,
             session: None,
             chain: Vec::new(),
         }
+    }
+
+    /// A probe whose TCP connection could not be made.
+    fn unreached(id: &str, error: String) -> Self {
+        Attempt {
+            unanswered: Some(error.clone()),
+            ..Attempt::failed(id, error)
+        }
+    }
+
+    /// Whether the probe is worth making once more.
+    fn retry(&self) -> Option<String> {
+        self.unanswered.clone().or_else(|| {
+            self.closed_silently
+                .then(|| self.error.clone().unwrap_or_default())
+        })
     }
 }
 
@@ -214,7 +235,8 @@ impl Prober {
     }
 
     /// Runs one traced handshake and records it under `id`. A probe the
-    /// server does not answer is made once more: a server may drop or
+    /// server does not answer, or whose connection ends before a byte
+    /// comes back, is made once more: a server or a middlebox may drop or
     /// stall one connection of many (a rate limit, a full backlog), which
     /// says nothing about the offer.
     pub fn run(&self, id: &str, offer: &Offer, resume: Option<&SavedSession>) -> Attempt {
@@ -225,7 +247,7 @@ impl Prober {
             Err(error) => Attempt::failed(id, error),
         };
         let mut attempt = once();
-        let retried_after = attempt.unanswered.clone();
+        let retried_after = attempt.retry();
         if retried_after.is_some() {
             attempt = once();
         }
@@ -376,7 +398,10 @@ impl Prober {
         if let Some(s) = resume {
             s.offer(&mut ssl).map_err(|e| e.to_string())?;
         }
-        let stream = self.connect()?;
+        let stream = match self.connect() {
+            Ok(s) => s,
+            Err(e) => return Ok(Attempt::unreached(id, e)),
+        };
         self.connections.fetch_add(1, Ordering::Relaxed);
         let deadline = Instant::now() + self.limits.handshake;
         let mut s = SocketTls::new(ssl, stream, self.limits.io, deadline, None)
@@ -424,6 +449,7 @@ impl Prober {
                     session,
                     chain,
                     unanswered: None,
+                    closed_silently: false,
                 })
             }
             Err(stop) => {
@@ -462,6 +488,7 @@ impl Prober {
                 // Stalled after its ServerHello, the server still answered
                 // what most probes ask: which version and suite it takes.
                 let unanswered = (timed_out && hello.version.is_none()).then(|| error.clone());
+                let closed_silently = !timed_out && s.bytes_received() == 0;
                 Ok(Attempt {
                     id: id.to_owned(),
                     ok: false,
@@ -472,6 +499,7 @@ impl Prober {
                     session: None,
                     chain: chain_of(s.ssl()),
                     unanswered,
+                    closed_silently,
                 })
             }
         }

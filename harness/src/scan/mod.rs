@@ -39,7 +39,9 @@ use crate::probe;
 use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 
 /// The JSON layout version of [`ScanReport`].
-pub const SCAN_SCHEMA_VERSION: u32 = 1;
+/// 2: a policy rule may be `unverified`; `findings.unanswered`, and per
+/// probe `unanswered` and `retried_after`.
+pub const SCAN_SCHEMA_VERSION: u32 = 2;
 
 /// What `scan` needs.
 #[derive(Debug, Clone)]

@@ -150,6 +150,38 @@ mod tests {
         assert!(seen > 50, "only {seen} certificates in {}", dir.display());
     }
 
+    /// A version 1 certificate (no `[0] version`) whose notAfter is past
+    /// 2049, so a GeneralizedTime (RFC 5280 section 4.1.2.5).
+    #[test]
+    fn a_v1_certificate_with_a_generalized_time() {
+        use openssl::ec::{EcGroup, EcKey};
+        use openssl::hash::MessageDigest;
+        use openssl::nid::Nid;
+        use openssl::pkey::PKey;
+        use openssl::x509::{X509Builder, X509NameBuilder};
+
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).expect("curve");
+        let key = PKey::from_ec_key(EcKey::generate(&group).expect("key")).expect("pkey");
+        let mut name = X509NameBuilder::new().expect("name");
+        name.append_entry_by_text("O", "tbs test").expect("O");
+        name.append_entry_by_text("CN", "v1.example").expect("CN");
+        let name = name.build();
+        let mut b = X509Builder::new().expect("builder");
+        b.set_subject_name(&name).expect("subject");
+        b.set_issuer_name(&name).expect("issuer");
+        b.set_pubkey(&key).expect("pubkey");
+        let before = Asn1Time::from_str_x509("20260101000000Z").expect("time");
+        let after = Asn1Time::from_str_x509("20600101000000Z").expect("time");
+        b.set_not_before(&before).expect("notBefore");
+        b.set_not_after(&after).expect("notAfter");
+        b.sign(&key, MessageDigest::sha256()).expect("sign");
+        let cert = b.build();
+        assert_eq!(cert.version(), 0, "a version 1 certificate");
+        let der = cert.to_der().expect("DER");
+        assert!(der.windows(2).any(|w| w == [GENERALIZED_TIME, 15]));
+        assert_eq!(read(&der), Some(by_openssl(&cert)));
+    }
+
     #[test]
     fn anything_unexpected_is_left_to_openssl() {
         assert_eq!(read(&[]), None);

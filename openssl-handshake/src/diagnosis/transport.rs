@@ -251,7 +251,7 @@ fn flood(f: &Facts<'_>) -> Option<Diagnosis> {
             .filter(|a| a.direction == Direction::Read && a.level == AlertLevel::Warning)
             .count();
         (
-            format!("{read} warning alerts in a row"),
+            format!("warning alerts one after another ({read} in the trace)"),
             "the 5th warning alert",
         )
     } else if f.reason_has(&["record too small"]) {

@@ -407,11 +407,13 @@ impl Policy {
             let r = &f.renegotiation;
             let failed =
                 matches!(r.secure, Verdict::No | Verdict::NotTestable).then(|| r.detail.clone());
+            // Every ServerHello below TLS 1.3 is asked: an unanswered
+            // version is one not seen.
             rule(
                 "require_secure_renegotiation",
                 failed,
                 r.detail.clone(),
-                &r.probes,
+                &with_versions(r.probes.iter().collect()),
             );
         }
         if let Some(warn) = self.max_days_to_expiry_warning {
@@ -432,9 +434,19 @@ impl Policy {
                 probes: cp.clone(),
             });
         }
+        // A fallback answered without inappropriate_fallback, or a
+        // ServerHello seen without renegotiation_info, is a failure seen;
+        // NotTestable is an absence.
+        let mut seen: Vec<&str> = FAIL_ON_WHAT_WAS_SEEN.to_vec();
+        if f.fallback_scsv.supported == Verdict::No {
+            seen.push("require_fallback_scsv");
+        }
+        if f.renegotiation.secure == Verdict::No {
+            seen.push("require_secure_renegotiation");
+        }
         let mut rules = rules.into_inner();
         for r in &mut rules {
-            settle_unanswered(r, &f.unanswered);
+            settle_unanswered(r, &f.unanswered, &seen);
         }
         PolicyResult {
             name: self.name.clone().unwrap_or_else(|| "policy".into()),
@@ -446,7 +458,8 @@ impl Policy {
 /// Rules that fail on something the server was seen to accept or send:
 /// a probe left unanswered elsewhere cannot undo that. The others fail
 /// on an absence (a suite not accepted, no certificate, no SCSV answer),
-/// which an unanswered probe may be the cause of.
+/// which an unanswered probe may be the cause of; two of them fail on
+/// what was seen with some findings (see `check`).
 const FAIL_ON_WHAT_WAS_SEEN: [&str; 12] = [
     "min_version",
     "max_version",
@@ -463,8 +476,8 @@ const FAIL_ON_WHAT_WAS_SEEN: [&str; 12] = [
 ];
 
 /// A rule resting on a probe that got no answer is not verified, unless
-/// it failed on what was seen.
-fn settle_unanswered(r: &mut RuleResult, unanswered: &BTreeMap<String, String>) {
+/// it failed on what was seen (`seen` names those rules).
+fn settle_unanswered(r: &mut RuleResult, unanswered: &BTreeMap<String, String>, seen: &[&str]) {
     let silent: Vec<&str> = r
         .probes
         .iter()
@@ -474,7 +487,7 @@ fn settle_unanswered(r: &mut RuleResult, unanswered: &BTreeMap<String, String>) 
     let Some(first) = silent.first() else {
         return;
     };
-    if r.outcome == RuleOutcome::Fail && FAIL_ON_WHAT_WAS_SEEN.contains(&r.rule.as_str()) {
+    if r.outcome == RuleOutcome::Fail && seen.contains(&r.rule.as_str()) {
         return;
     }
     r.outcome = RuleOutcome::Unverified;
@@ -526,6 +539,55 @@ fn key_kind(algorithm: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn result(rule: &str, outcome: RuleOutcome, probes: &[&str]) -> RuleResult {
+        RuleResult {
+            rule: rule.into(),
+            outcome,
+            detail: "seen".into(),
+            probes: probes.iter().map(|p| (*p).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn an_unanswered_probe_unverifies_all_but_a_failure_seen() {
+        let unanswered = BTreeMap::from([("version/tls1".to_owned(), "time-out".to_owned())]);
+        let seen = ["allowed_suites", "require_fallback_scsv"];
+        let settled = |rule: &str, outcome, probes: &[&str]| {
+            let mut r = result(rule, outcome, probes);
+            settle_unanswered(&mut r, &unanswered, &seen);
+            r
+        };
+        // A suite seen accepted stands, whatever else went unanswered.
+        let r = settled(
+            "allowed_suites",
+            RuleOutcome::Fail,
+            &["suites/tls1_2/1", "version/tls1"],
+        );
+        assert_eq!((r.outcome, r.detail.as_str()), (RuleOutcome::Fail, "seen"));
+        let r = settled(
+            "require_fallback_scsv",
+            RuleOutcome::Fail,
+            &["version/tls1"],
+        );
+        assert_eq!(r.outcome, RuleOutcome::Fail);
+        // An absence, a pass or a warning resting on silence is unverified.
+        for (rule, outcome) in [
+            ("require_suites", RuleOutcome::Fail),
+            ("min_version", RuleOutcome::Pass),
+            ("forbid_suites", RuleOutcome::Warn),
+        ] {
+            let r = settled(rule, outcome, &["version/tls1_2", "version/tls1"]);
+            assert_eq!(r.outcome, RuleOutcome::Unverified, "{rule}");
+            assert_eq!(
+                r.detail,
+                "no answer to version/tls1 (time-out); as far as seen: seen"
+            );
+        }
+        // Resting on answered probes only, nothing changes.
+        let r = settled("min_version", RuleOutcome::Pass, &["version/tls1_2"]);
+        assert_eq!(r.outcome, RuleOutcome::Pass);
+    }
 
     #[test]
     fn group_aliases_meet() {
