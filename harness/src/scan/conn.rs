@@ -161,8 +161,9 @@ pub struct ProbeRecord {
     /// Why the server gave nothing to judge by, even on a retry: no
     /// connection, or a time-out before any ServerHello.
     pub unanswered: Option<String>,
-    /// Why the first attempt was repeated, when it got no answer; the
-    /// rest of this record is the retry's.
+    /// Why the first attempt was repeated, when it got no answer or its
+    /// connection ended before a byte came back; the rest of this record
+    /// is the retry's, but for `elapsed_ms`, which counts both.
     pub retried_after: Option<String>,
 }
 

@@ -90,8 +90,9 @@ const MALFORMED: [(&str, &str); 24] = [
     ),
     (
         "wrong cipher returned",
-        "it chose a cipher suite this end did not offer, or one that does not belong to the \
-         version it chose (RFC 5246 section 7.4.1.3, RFC 8446 section 4.1.3)",
+        "it chose a cipher suite this end did not offer, one that does not belong to the \
+         version it chose, or not the one its HelloRetryRequest chose (RFC 5246 section \
+         7.4.1.3, RFC 8446 sections 4.1.3 and 4.1.4)",
     ),
 ];
 

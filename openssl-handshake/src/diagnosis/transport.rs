@@ -267,7 +267,7 @@ fn flood(f: &Facts<'_>) -> Option<Diagnosis> {
             Cause::UnexpectedMessage,
             f.peer_fault(),
             format!(
-                "{them} sent {what}, and OpenSSL ends a handshake at {limit} in a row: a \
+                "{them} sent {what}, and OpenSSL ends a connection at {limit} in a row: a \
                  stack that repeats itself in a loop, or a peer keeping the handshake busy; {} \
                  ended it with unexpected_message",
                 f.me()
