@@ -104,9 +104,8 @@ pub struct Attempt {
     /// time-out before any ServerHello. Such a probe says neither yes nor
     /// no, and what rests on it is incomplete.
     pub unanswered: Option<String>,
-    /// The connection ended before a byte came back: worth one retry, as
-    /// a middlebox may drop one connection of many; twice, the endpoint
-    /// refuses the offer without an alert.
+    /// The connection ended before a byte came back: worth one retry (a
+    /// middlebox may drop one of many); twice, a refusal without an alert.
     pub closed_silently: bool,
 }
 
@@ -161,9 +160,8 @@ pub struct ProbeRecord {
     /// Why the server gave nothing to judge by, even on a retry: no
     /// connection, or a time-out before any ServerHello.
     pub unanswered: Option<String>,
-    /// Why the first attempt was repeated, when it got no answer or its
-    /// connection ended before a byte came back; the rest of this record
-    /// is the retry's, but for `elapsed_ms`, which counts both.
+    /// Why the first attempt was repeated (no answer, or no byte back);
+    /// the rest of this record is the retry's, but `elapsed_ms` counts both.
     pub retried_after: Option<String>,
 }
 
