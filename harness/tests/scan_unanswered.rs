@@ -139,6 +139,13 @@ fn a_server_that_stops_answering_does_not_pass_a_policy() {
         "{}",
         o.stderr
     );
+    // It names the unanswered probes the unverified rules rest on, not
+    // those no rule reads (SNI).
+    assert!(
+        o.stderr.contains("suites/tls1_2/1") && !o.stderr.contains("sni/"),
+        "{}",
+        o.stderr
+    );
     let r: Value =
         serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("JSON");
     // The first round was answered: both versions are taken.

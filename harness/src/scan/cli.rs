@@ -107,6 +107,14 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
             .collect();
         if !failed.is_empty() {
             eprintln!("policy {}: failed rules: {}", p.name, failed.join(", "));
+            let unverified = p.unverified();
+            if !unverified.is_empty() {
+                eprintln!(
+                    "policy {}: not verified, for want of an answer: {}",
+                    p.name,
+                    unverified.join(", ")
+                );
+            }
         }
     }
     if let Some(reason) = report.cannot_scan {
@@ -118,17 +126,25 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     // A failed rule is a verdict (1); rules left unchecked are not (2).
     let unverified = report.policy.as_ref().map(|p| p.unverified().join(", "));
     match unverified {
-        Some(rules) if ok && !rules.is_empty() => Err(HarnessError::ScanIncomplete {
-            target: report.target,
-            rules,
-            probes: report
-                .findings
-                .unanswered
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" "),
-        }),
+        Some(rules) if ok && !rules.is_empty() => {
+            // The unanswered probes those rules rest on.
+            let rested: Vec<&str> = report
+                .policy
+                .iter()
+                .flat_map(|p| &p.rules)
+                .filter(|r| r.outcome == super::policy::RuleOutcome::Unverified)
+                .flat_map(|r| &r.probes)
+                .filter(|id| report.findings.unanswered.contains_key(*id))
+                .map(String::as_str)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            Err(HarnessError::ScanIncomplete {
+                target: report.target.clone(),
+                rules,
+                probes: rested.join(" "),
+            })
+        }
         _ => Ok(ok),
     }
 }
