@@ -68,6 +68,12 @@ fn time(der: &[u8]) -> Option<(i64, &[u8])> {
         return None;
     }
     let (text, rest) = contents(der, tag)?;
+    // RFC 5280's forms are digits then Z; anything else (a NUL byte would
+    // make the openssl crate panic) is left to the full decode.
+    let (digits, zone) = text.split_at(text.len().checked_sub(1)?);
+    if zone != b"Z" || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
     let t = Asn1Time::from_str_x509(std::str::from_utf8(text).ok()?).ok()?;
     Some((unix_seconds(&t), rest))
 }
@@ -188,5 +194,10 @@ mod tests {
         assert_eq!(read(&[0x30, 0x80, 0, 0]), None, "indefinite length");
         assert_eq!(read(&[0x30, 0x03, 0x30, 0x01]), None, "truncated");
         assert_eq!(read(&[0x31, 0x00]), None, "not a SEQUENCE");
+        // A time holding a NUL byte (the fuzzer's find: the openssl crate
+        // panics on one), and one that is not digits then Z.
+        assert_eq!(time(&[UTC_TIME, 3, b'2', 0, b'Z']), None);
+        assert_eq!(time(&[UTC_TIME, 3, b'2', b'6', b'+']), None);
+        assert_eq!(time(&[UTC_TIME, 0]), None);
     }
 }
