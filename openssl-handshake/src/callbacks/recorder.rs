@@ -174,6 +174,9 @@ impl RecorderState {
 
     /// Reads what was agreed from `ssl`, except the peer chain, which is
     /// parsed only when the trace is read.
+    // Out of line: it runs once per handshake at most, and inlined into
+    // `outcome::finish` it would crowd the handshake path's code.
+    #[inline(never)]
     pub(super) fn read_negotiated(&mut self, ssl: &SslRef) {
         let (mut negotiated, chain) = Negotiated::read(ssl, self.side);
         // A TLS 1.2 DHE group is known only from the ServerKeyExchange,
