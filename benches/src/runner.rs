@@ -183,15 +183,19 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
                 }
             }
         }
-        let memory_case = HANDSHAKES[3].name;
-        let base = format!("memory/{config}/{memory_case}");
-        let (client_id, server_id) = (format!("{base}/client"), format!("{base}/server"));
-        if wants(&client_id) || wants(&server_id) {
+        // The ECDSA chain is small; the RSA one (2048-bit leaf) shows how
+        // the figures grow with the certificates.
+        for case in [HANDSHAKES[3], HANDSHAKES[2]] {
+            let base = format!("memory/{config}/{}", case.name);
+            let (client_id, server_id) = (format!("{base}/client"), format!("{base}/server"));
+            if !wants(&client_id) && !wants(&server_id) {
+                continue;
+            }
             let mut samples = Vec::new();
             for _ in 0..method.rounds.min(3) {
                 let conns = method.memory_connections;
-                let u = workload::memory_per_connection(&pki, config, false, conns)?;
-                let t = workload::memory_per_connection(&pki, config, true, conns)?;
+                let u = workload::memory_per_connection(&pki, case, config, false, conns)?;
+                let t = workload::memory_per_connection(&pki, case, config, true, conns)?;
                 samples.push((u, t));
             }
             let side = |f: fn(&workload::MemoryUse) -> f64| -> Vec<(f64, f64)> {

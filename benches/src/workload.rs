@@ -252,21 +252,24 @@ pub struct MemoryUse {
     pub server: f64,
 }
 
-/// Opens `n` TLS 1.3 (ECDSA P-256, X25519) connections, each having
-/// exchanged one small record after the handshake, and measures the heap
-/// they hold: the bytes freed by dropping every client, then every
-/// server. Context-wide state (the server's session cache) is not per
-/// connection and is not counted.
+/// Opens `n` connections of `case`, each having exchanged one small
+/// record after the handshake, and measures the heap they hold: the bytes
+/// freed by dropping every client, then every server. Context-wide and
+/// process-wide state (the server's session cache, the Certificate
+/// messages a trace shares between connections) is not per connection
+/// and is not counted.
 pub fn memory_per_connection(
     pki: &Pki,
+    case: HandshakeCase,
     config: Config,
     traced: bool,
     n: usize,
 ) -> Result<MemoryUse, BenchError> {
-    let spec = Spec::full(config::HANDSHAKES[3], config, traced);
+    let spec = Spec::full(case, config, traced);
     let (server, client) = config::contexts(pki, &spec)?;
     // One connection first, so that lazily allocated global state (ex_data
-    // indexes, error strings) is not charged to the measured ones.
+    // indexes, error strings, shared Certificate messages) is not charged
+    // to the measured ones.
     let (c, s) = handshake(&server, &client, None, &mut Timing::default())?;
     close(c, s, &mut Timing::default())?;
     let mut clients = Vec::with_capacity(n);

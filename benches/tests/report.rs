@@ -12,7 +12,7 @@ use testkit::pki::Pki;
 #[test]
 fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
     let pki = Pki::generate().unwrap();
-    let m = workload::memory_per_connection(&pki, Config::Default, true, 4).unwrap();
+    let m = workload::memory_per_connection(&pki, HANDSHAKES[3], Config::Default, true, 4).unwrap();
     assert!(m.client > 0.0 && m.server > 0.0, "{m:?}");
     let t = workload::HandshakeWorkload::full(&pki, &HANDSHAKES[3], Config::Tuned, true)
         .unwrap()
@@ -39,6 +39,8 @@ fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
         [
             Kind::Handshake,
             Kind::Bulk,
+            Kind::Memory,
+            Kind::Memory,
             Kind::Memory,
             Kind::Memory,
             Kind::Resumption,
@@ -75,7 +77,7 @@ fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
     let parsed = BenchReport::from_json(&json).unwrap();
     let ids = |r: &BenchReport| r.rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&parsed), ids(&report));
-    assert_eq!(parsed.targets.len(), 8);
+    assert_eq!(parsed.targets.len(), 10);
     // The memory rows ran, so their targets were measured, as the extra
     // bytes tracing holds, which must not exceed the threshold.
     let memory: Vec<_> = parsed
@@ -83,7 +85,7 @@ fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
         .iter()
         .filter(|t| t.row.starts_with("memory/default/"))
         .collect();
-    assert_eq!(memory.len(), 2);
+    assert_eq!(memory.len(), 4);
     for t in memory {
         assert_eq!(t.bound, Bound::AtMost, "{t:?}");
         let row = report.rows.iter().find(|r| r.id == t.row).expect("row");
