@@ -1,25 +1,30 @@
 //! The compact log the trampolines append to on the handshake path.
 //!
 //! Entries are packed into one byte buffer: a tag, the time in
-//! microseconds, the entry's fields, and for a message its bytes in place.
+//! microseconds, the entry's fields, and for a message its bytes in place
+//! (for a Certificate message, the index of a copy connections share: see
+//! [`shared`]).
 //! A state costs 11 bytes, since its texts are learnt per state number
 //! (see `ffi::seen_state`). One buffer, rather than a vector of entries
 //! and an allocation per message, is what keeps a traced connection to a
 //! few KiB and the handshake path almost free of allocations. Events are
 //! built, and messages decoded, only when someone reads the trace.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use libc::c_int;
-use openssl::x509::X509;
 
-use crate::decode::{self, Body, HandshakeType};
+use crate::decode::HandshakeType;
 use crate::event::{Direction, Event, ExitStatus, HandshakeState, RecordHeader};
 use crate::ffi::{SeenState, StaticText};
 use crate::sys;
-use crate::version::ProtocolVersion;
 
 mod events;
+mod queries;
+mod shared;
+
+pub(crate) use queries::{dh_group, peer_certificates, ticket_offered};
 
 /// What one callback recorded.
 #[derive(Clone, Copy)]
@@ -74,6 +79,9 @@ pub(crate) struct Log {
     /// Texts of states that were not learnt (an `SSL` in error), which
     /// entries refer to by index.
     own_texts: Vec<(StaticText, StaticText)>,
+    /// Messages kept once per process (see [`shared`]), which entries
+    /// refer to by index.
+    shared: Vec<Arc<[u8]>>,
     count: usize,
     limit: usize,
     /// Entries refused because the log was full.
@@ -86,6 +94,7 @@ impl Log {
         Log {
             bytes: Vec::new(),
             own_texts: Vec::new(),
+            shared: Vec::new(),
             count: 0,
             limit,
             dropped: 0,
@@ -141,19 +150,28 @@ impl Log {
     /// A record the message callback reported, with its bytes.
     #[inline]
     pub(crate) fn push_message(&mut self, at: u64, m: RawMessage<'_>) {
+        if shared::worth_sharing(&m) {
+            return self.push_shared(at, m);
+        }
         let Ok(length) = u32::try_from(m.bytes.len()) else {
             self.dropped += 1;
             return;
         };
-        let flags =
-            u8::from(m.record_version.is_some()) | u8::from(m.direction == Direction::Write) << 1;
-        let mut e = head::<{ HEADER + MESSAGE_FIELDS }>(tag::MESSAGE, at);
-        e[5..7].copy_from_slice(&m.version.to_le_bytes());
-        e[7..9].copy_from_slice(&m.record_version.unwrap_or(NO_RECORD).to_le_bytes());
-        e[9] = flags;
-        e[10] = m.content_type;
-        e[11..].copy_from_slice(&length.to_le_bytes());
-        self.put(e, m.bytes, None);
+        self.put(message_entry(tag::MESSAGE, at, &m, length), m.bytes, None);
+    }
+
+    /// A message whose bytes are kept once per process: the entry holds
+    /// the index of its shared copy where a message's length would be.
+    #[cold]
+    #[inline(never)]
+    fn push_shared(&mut self, at: u64, m: RawMessage<'_>) {
+        // At most `limit` entries, far below u32::MAX.
+        let index = self.shared.len() as u32;
+        let e = message_entry(tag::SHARED_MESSAGE, at, &m, index);
+        if self.admit(e.len()) {
+            self.shared.push(shared::share(m.bytes, m.direction));
+            self.bytes.extend_from_slice(&e);
+        }
     }
 
     /// A state's number, then [`LEARNT`] or the index its own texts will
@@ -251,6 +269,21 @@ impl Log {
     }
 }
 
+/// A message's entry, without its bytes: its versions, flags, content
+/// type, and `last` (its length, or its shared copy's index).
+#[inline]
+fn message_entry(tag: u8, at: u64, m: &RawMessage<'_>, last: u32) -> [u8; HEADER + MESSAGE_FIELDS] {
+    let flags =
+        u8::from(m.record_version.is_some()) | u8::from(m.direction == Direction::Write) << 1;
+    let mut e = head::<{ HEADER + MESSAGE_FIELDS }>(tag, at);
+    e[5..7].copy_from_slice(&m.version.to_le_bytes());
+    e[7..9].copy_from_slice(&m.record_version.unwrap_or(NO_RECORD).to_le_bytes());
+    e[9] = flags;
+    e[10] = m.content_type;
+    e[11..].copy_from_slice(&last.to_le_bytes());
+    e
+}
+
 /// An entry of `N` bytes with its tag and time filled in.
 #[inline]
 fn head<const N: usize>(tag: u8, at: u64) -> [u8; N] {
@@ -275,6 +308,7 @@ mod tag {
     pub(super) const EXIT: u8 = 4;
     pub(super) const MESSAGE: u8 = 5;
     pub(super) const UNACCEPTED: u8 = 6;
+    pub(super) const SHARED_MESSAGE: u8 = 7;
 }
 
 /// Tag and time.
@@ -353,13 +387,18 @@ impl<'a> Entries<'a> {
                     state: self.seen_state()?,
                 }
             }
-            tag::MESSAGE => {
+            tag::MESSAGE | tag::SHARED_MESSAGE => {
                 let version = self.u16()?;
                 let record = self.u16()?;
                 let [flags, content_type] = self.take()?;
-                let length = self.u32()? as usize;
-                let bytes = self.rest.get(..length)?;
-                self.rest = &self.rest[length..];
+                let last = self.u32()? as usize;
+                let bytes = if tag == tag::MESSAGE {
+                    let bytes = self.rest.get(..last)?;
+                    self.rest = &self.rest[last..];
+                    bytes
+                } else {
+                    self.log.shared.get(last)?
+                };
                 Entry::Message(RawMessage {
                     bytes,
                     version,
@@ -404,61 +443,6 @@ fn exit_status(byte: u8) -> Option<ExitStatus> {
     [ExitStatus::Done, ExitStatus::WouldBlock, ExitStatus::Failed]
         .into_iter()
         .find(|s| *s as u8 == byte)
-}
-
-/// Whether the first ClientHello offered a session ticket; `None` when
-/// messages were not recorded.
-pub(crate) fn ticket_offered(log: &Log) -> Option<bool> {
-    let hello = log.first_message(HandshakeType::CLIENT_HELLO)?;
-    match decode::decode_handshake(hello.bytes, false).ok()?.body {
-        Body::ClientHello(hello) => Some(hello.session_ticket.is_some_and(|n| n > 0)),
-        _ => None,
-    }
-}
-
-/// The finite-field group of the last TLS 1.2 DHE ServerKeyExchange,
-/// read or written, for `suite` ("ffdhe2048", or "DH 1024 bits" for parameters no
-/// standard names): OpenSSL names no group for DHE. `None` without one,
-/// or when messages were not recorded.
-pub(crate) fn dh_group(log: &Log, suite: u16) -> Option<String> {
-    // The last: a renegotiation's, as the trace's refinement reads it.
-    let m = log
-        .entries()
-        .filter_map(|(_, e)| match e {
-            Entry::Message(m) if m.handshake_type() == Some(HandshakeType::SERVER_KEY_EXCHANGE) => {
-                Some(m)
-            }
-            _ => None,
-        })
-        .last()?;
-    let context = decode::DecodeContext::new(Some(ProtocolVersion::from(m.version)), Some(suite));
-    match decode::decode_handshake_in(m.bytes, context).ok()?.body {
-        Body::ServerKeyExchange(ske) => ske
-            .dh_group_name()
-            .map(str::to_owned)
-            .or_else(|| ske.dh_bits().map(|bits| format!("DH {bits} bits"))),
-        _ => None,
-    }
-}
-
-/// The certificates of the first Certificate message read from the peer,
-/// for a peer whose chain OpenSSL did not keep (a server drops a client's
-/// chain that failed verification); none when messages were not recorded.
-pub(crate) fn peer_certificates(log: &Log) -> Vec<X509> {
-    log.entries()
-        .find_map(|(_, e)| match e {
-            Entry::Message(m)
-                if m.direction == Direction::Read
-                    && m.handshake_type() == Some(HandshakeType::CERTIFICATE) =>
-            {
-                Some(decode::certificates_in(
-                    m.bytes,
-                    ProtocolVersion::from(m.version) == ProtocolVersion::Tls1_3,
-                ))
-            }
-            _ => None,
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -548,6 +532,35 @@ mod tests {
                 .map(|m| m.bytes),
             Some(&hello[..])
         );
+    }
+
+    /// A Certificate message reads back as written, between other entries,
+    /// and two connections' logs hold one copy of it.
+    #[test]
+    fn certificate_messages_are_shared() {
+        let mut chain = vec![0x5a; 700];
+        chain[0] = HandshakeType::CERTIFICATE.0;
+        let logs: Vec<Log> = (0..2)
+            .map(|i| {
+                let mut log = Log::new(8);
+                log.push_mark(i, false);
+                log.push_message(2, message(&chain, Some(0x0303), Direction::Read));
+                log.push_message(3, message(&[20, 0, 0, 0], None, Direction::Read));
+                log
+            })
+            .collect();
+        for log in &logs {
+            let read: Vec<_> = log.entries().collect();
+            assert_eq!(read.len(), 3);
+            let Entry::Message(m) = read[1].1 else {
+                panic!("not a message")
+            };
+            assert_eq!((read[1].0, m.bytes), (2, &chain[..]));
+            assert_eq!(m.record_version, Some(0x0303));
+            assert_eq!(m.direction, Direction::Read);
+            assert!(matches!(read[2].1, Entry::Message(f) if f.bytes == [20, 0, 0, 0]));
+        }
+        assert!(Arc::ptr_eq(&logs[0].shared[0], &logs[1].shared[0]));
     }
 
     /// Past its limit the log counts what it refuses and keeps the rest.

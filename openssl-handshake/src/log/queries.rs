@@ -1,0 +1,64 @@
+//! What the rest of the crate asks of a log without building its events:
+//! each reads the one message it needs.
+
+use openssl::x509::X509;
+
+use super::{Entry, Log};
+use crate::decode::{self, Body, HandshakeType};
+use crate::event::Direction;
+use crate::version::ProtocolVersion;
+
+/// Whether the first ClientHello offered a session ticket; `None` when
+/// messages were not recorded.
+pub(crate) fn ticket_offered(log: &Log) -> Option<bool> {
+    let hello = log.first_message(HandshakeType::CLIENT_HELLO)?;
+    match decode::decode_handshake(hello.bytes, false).ok()?.body {
+        Body::ClientHello(hello) => Some(hello.session_ticket.is_some_and(|n| n > 0)),
+        _ => None,
+    }
+}
+
+/// The finite-field group of the last TLS 1.2 DHE ServerKeyExchange,
+/// read or written, for `suite` ("ffdhe2048", or "DH 1024 bits" for parameters no
+/// standard names): OpenSSL names no group for DHE. `None` without one,
+/// or when messages were not recorded.
+pub(crate) fn dh_group(log: &Log, suite: u16) -> Option<String> {
+    // The last: a renegotiation's, as the trace's refinement reads it.
+    let m = log
+        .entries()
+        .filter_map(|(_, e)| match e {
+            Entry::Message(m) if m.handshake_type() == Some(HandshakeType::SERVER_KEY_EXCHANGE) => {
+                Some(m)
+            }
+            _ => None,
+        })
+        .last()?;
+    let context = decode::DecodeContext::new(Some(ProtocolVersion::from(m.version)), Some(suite));
+    match decode::decode_handshake_in(m.bytes, context).ok()?.body {
+        Body::ServerKeyExchange(ske) => ske
+            .dh_group_name()
+            .map(str::to_owned)
+            .or_else(|| ske.dh_bits().map(|bits| format!("DH {bits} bits"))),
+        _ => None,
+    }
+}
+
+/// The certificates of the first Certificate message read from the peer,
+/// for a peer whose chain OpenSSL did not keep (a server drops a client's
+/// chain that failed verification); none when messages were not recorded.
+pub(crate) fn peer_certificates(log: &Log) -> Vec<X509> {
+    log.entries()
+        .find_map(|(_, e)| match e {
+            Entry::Message(m)
+                if m.direction == Direction::Read
+                    && m.handshake_type() == Some(HandshakeType::CERTIFICATE) =>
+            {
+                Some(decode::certificates_in(
+                    m.bytes,
+                    ProtocolVersion::from(m.version) == ProtocolVersion::Tls1_3,
+                ))
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}

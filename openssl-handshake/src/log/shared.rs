@@ -1,0 +1,148 @@
+//! Certificate and CertificateRequest messages kept once per process
+//! rather than once per connection.
+//!
+//! A server sends the same Certificate message on every connection, and a
+//! client that keeps reaching one server reads the same one each time.
+//! Those bytes are most of what a traced connection holds (a 2 KB RSA
+//! chain, against about 1.5 KB for the rest of a TLS 1.3 handshake's log),
+//! so a log refers to a shared copy instead. A few recent messages are
+//! kept per direction; one that matches none of them takes the place of
+//! the oldest. When every peer sends its own chain (client certificates
+//! at a server, a client reaching many servers), each connection still
+//! holds its peer's, as it would without sharing.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::RawMessage;
+use crate::decode::HandshakeType;
+use crate::event::Direction;
+use crate::sys;
+
+/// Shorter messages are copied into the log: sharing them saves less than
+/// the lookup costs.
+const MIN: usize = 256;
+/// Longer ones too, so that what peers send cannot make the shared
+/// messages large: the most they hold is `2 * SLOTS * MAX` bytes.
+const MAX: usize = 16 * 1024;
+/// Messages kept per direction: a server's chains for a few names or key
+/// types, or a client's for a few servers.
+const SLOTS: usize = 8;
+
+/// The recent messages of one direction, replaced oldest first.
+struct Recent {
+    slots: [Option<Arc<[u8]>>; SLOTS],
+    next: usize,
+}
+
+const EMPTY: Option<Arc<[u8]>> = None;
+
+static READ: Mutex<Recent> = Mutex::new(Recent {
+    slots: [EMPTY; SLOTS],
+    next: 0,
+});
+static WRITTEN: Mutex<Recent> = Mutex::new(Recent {
+    slots: [EMPTY; SLOTS],
+    next: 0,
+});
+
+/// Whether `m` is a message worth sharing. Checked for every message on
+/// the handshake path, so its length is looked at first: a resumption's
+/// messages are all shorter than [`MIN`] but for the ClientHello.
+#[inline]
+pub(super) fn worth_sharing(m: &RawMessage<'_>) -> bool {
+    (MIN..=MAX).contains(&m.bytes.len())
+        && i32::from(m.content_type) == sys::SSL3_RT_HANDSHAKE
+        && matches!(
+            HandshakeType(m.bytes[0]),
+            HandshakeType::CERTIFICATE | HandshakeType::CERTIFICATE_REQUEST
+        )
+}
+
+/// A shared copy of `bytes`: one a connection made earlier, or a new one
+/// that later connections will find.
+pub(super) fn share(bytes: &[u8], direction: Direction) -> Arc<[u8]> {
+    let recent = match direction {
+        Direction::Read => &READ,
+        Direction::Write => &WRITTEN,
+    };
+    // A panic while the lock was held leaves whole slots behind.
+    let mut recent = recent.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(hit) = recent.slots.iter().flatten().find(|s| ***s == *bytes) {
+        return Arc::clone(hit);
+    }
+    let copy: Arc<[u8]> = Arc::from(bytes);
+    let i = recent.next;
+    recent.next = (i + 1) % SLOTS;
+    let evicted = recent.slots[i].replace(Arc::clone(&copy));
+    drop(recent);
+    // Freed, if this was its last holder, after the lock is released.
+    drop(evicted);
+    copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Certificate message of `len` bytes whose content starts with `fill`.
+    fn certificate(len: usize, fill: u8) -> Vec<u8> {
+        let mut m = vec![fill; len];
+        m[0] = HandshakeType::CERTIFICATE.0;
+        m
+    }
+
+    fn raw(bytes: &[u8], content_type: i32) -> RawMessage<'_> {
+        RawMessage {
+            bytes,
+            version: 0x0304,
+            record_version: None,
+            content_type: content_type as u8,
+            direction: Direction::Read,
+        }
+    }
+
+    /// Only handshake Certificate and CertificateRequest messages within
+    /// the size bounds are shared.
+    #[test]
+    fn what_is_shared() {
+        let cert = certificate(MIN, 7);
+        assert!(worth_sharing(&raw(&cert, sys::SSL3_RT_HANDSHAKE)));
+        let mut request = cert.clone();
+        request[0] = HandshakeType::CERTIFICATE_REQUEST.0;
+        assert!(worth_sharing(&raw(&request, sys::SSL3_RT_HANDSHAKE)));
+        let mut hello = cert.clone();
+        hello[0] = HandshakeType::CLIENT_HELLO.0;
+        assert!(!worth_sharing(&raw(&hello, sys::SSL3_RT_HANDSHAKE)));
+        assert!(!worth_sharing(&raw(&cert, sys::SSL3_RT_ALERT)));
+        assert!(!worth_sharing(&raw(
+            &certificate(MIN - 1, 7),
+            sys::SSL3_RT_HANDSHAKE
+        )));
+        assert!(!worth_sharing(&raw(
+            &certificate(MAX + 1, 7),
+            sys::SSL3_RT_HANDSHAKE
+        )));
+    }
+
+    /// The same bytes in one direction give the same copy; other bytes, or
+    /// the other direction, another; a message displaced by newer ones is
+    /// copied afresh but keeps its bytes.
+    #[test]
+    fn identical_messages_share_one_copy() {
+        // Lengths no other test uses, as the slots are process-wide.
+        let a = certificate(MIN + 11, 1);
+        let first = share(&a, Direction::Read);
+        let again = share(&a, Direction::Read);
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(*first, *a);
+        let other = share(&certificate(MIN + 11, 2), Direction::Read);
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert!(!Arc::ptr_eq(&first, &share(&a, Direction::Write)));
+        for fill in 0..SLOTS as u8 {
+            share(&certificate(MIN + 12, fill + 3), Direction::Read);
+        }
+        let later = share(&a, Direction::Read);
+        assert!(!Arc::ptr_eq(&first, &later));
+        assert_eq!(*later, *a);
+    }
+}
