@@ -35,22 +35,22 @@ pub(super) struct TbsFields {
 
 /// The fields of `der`, or `None` when its framing is not as expected.
 pub(super) fn read(der: &[u8]) -> Option<TbsFields> {
-    let (certificate, _) = contents(der, SEQUENCE)?;
-    let (tbs, _) = contents(certificate, SEQUENCE)?;
+    let certificate = element(der, SEQUENCE)?.contents;
+    let tbs = element(certificate, SEQUENCE)?.contents;
     let mut rest = tbs;
     if rest.first() == Some(&VERSION) {
-        rest = contents(rest, VERSION)?.1;
+        rest = element(rest, VERSION)?.rest;
     }
-    rest = contents(rest, INTEGER)?.1; // serialNumber
-    rest = contents(rest, SEQUENCE)?.1; // signature
-    let (issuer, rest) = whole(rest, SEQUENCE)?;
-    let (validity, rest) = contents(rest, SEQUENCE)?;
-    let (subject, _) = whole(rest, SEQUENCE)?;
-    let (not_before, validity) = time(validity)?;
-    let (not_after, _) = time(validity)?;
+    rest = element(rest, INTEGER)?.rest; // serialNumber
+    rest = element(rest, SEQUENCE)?.rest; // signature
+    let issuer = element(rest, SEQUENCE)?;
+    let validity = element(issuer.rest, SEQUENCE)?;
+    let subject = element(validity.rest, SEQUENCE)?;
+    let (not_before, rest) = time(validity.contents)?;
+    let (not_after, _) = time(rest)?;
     let (subject, issuer) = (
-        X509Name::from_der(subject).ok()?,
-        X509Name::from_der(issuer).ok()?,
+        X509Name::from_der(subject.whole).ok()?,
+        X509Name::from_der(issuer.whole).ok()?,
     );
     Some(TbsFields {
         subject: name_oneline(&subject),
@@ -67,7 +67,11 @@ fn time(der: &[u8]) -> Option<(i64, &[u8])> {
     if tag != UTC_TIME && tag != GENERALIZED_TIME {
         return None;
     }
-    let (text, rest) = contents(der, tag)?;
+    let Element {
+        contents: text,
+        rest,
+        ..
+    } = element(der, tag)?;
     // RFC 5280's forms are digits then Z; anything else (a NUL byte would
     // make the openssl crate panic) is left to the full decode.
     let (digits, zone) = text.split_at(text.len().checked_sub(1)?);
@@ -78,25 +82,29 @@ fn time(der: &[u8]) -> Option<(i64, &[u8])> {
     Some((unix_seconds(&t), rest))
 }
 
-/// The contents of the element with `tag` at the start of `der`, and
-/// what follows it.
-fn contents(der: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (header, length) = header(der, tag)?;
-    let end = header.checked_add(length)?;
-    Some((der.get(header..end)?, der.get(end..)?))
+/// One DER element and what follows it.
+struct Element<'a> {
+    /// The element, its tag and length included (how a name is decoded).
+    whole: &'a [u8],
+    contents: &'a [u8],
+    rest: &'a [u8],
 }
 
-/// The element with `tag` at the start of `der`, its tag and length
-/// included, and what follows it.
-fn whole(der: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+/// The element with `tag` at the start of `der`.
+fn element(der: &[u8], tag: u8) -> Option<Element<'_>> {
     let (header, length) = header(der, tag)?;
     let end = header.checked_add(length)?;
-    Some((der.get(..end)?, der.get(end..)?))
+    Some(Element {
+        whole: der.get(..end)?,
+        contents: der.get(header..end)?,
+        rest: der.get(end..)?,
+    })
 }
 
 /// The size of the tag-and-length header at the start of `der`, and the
 /// length it gives, when its tag is `tag`. DER lengths are definite; up
-/// to four length bytes, far more than a certificate needs.
+/// to four length bytes, far more than a certificate needs. Like
+/// OpenSSL's decoder, this takes a length in more bytes than it needs.
 fn header(der: &[u8], tag: u8) -> Option<(usize, usize)> {
     if *der.first()? != tag {
         return None;
