@@ -99,12 +99,7 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
         }
     }
     if let Some(p) = &report.policy {
-        let failed: Vec<&str> = p
-            .rules
-            .iter()
-            .filter(|r| r.outcome == super::policy::RuleOutcome::Fail)
-            .map(|r| r.rule.as_str())
-            .collect();
+        let failed = p.failed();
         if !failed.is_empty() {
             eprintln!("policy {}: failed rules: {}", p.name, failed.join(", "));
             let unverified = p.unverified();
@@ -124,27 +119,12 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
         });
     }
     // A failed rule is a verdict (1); rules left unchecked are not (2).
-    let unverified = report.policy.as_ref().map(|p| p.unverified().join(", "));
-    match unverified {
-        Some(rules) if ok && !rules.is_empty() => {
-            // The unanswered probes those rules rest on.
-            let rested: Vec<&str> = report
-                .policy
-                .iter()
-                .flat_map(|p| &p.rules)
-                .filter(|r| r.outcome == super::policy::RuleOutcome::Unverified)
-                .flat_map(|r| &r.probes)
-                .filter(|id| report.findings.unanswered.contains_key(*id))
-                .map(String::as_str)
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            Err(HarnessError::ScanIncomplete {
-                target: report.target.clone(),
-                rules,
-                probes: rested.join(" "),
-            })
-        }
+    match &report.policy {
+        Some(p) if ok && !p.unverified().is_empty() => Err(HarnessError::ScanIncomplete {
+            target: report.target.clone(),
+            rules: p.unverified().join(", "),
+            probes: p.unanswered_probes(&report.findings.unanswered).join(" "),
+        }),
         _ => Ok(ok),
     }
 }

@@ -11,6 +11,7 @@
 //! max_days_to_expiry_warning = 30
 //! ```
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -143,11 +144,34 @@ impl PolicyResult {
         self.rules.iter().all(|r| r.outcome != RuleOutcome::Fail)
     }
 
+    /// The rules that failed.
+    pub fn failed(&self) -> Vec<&str> {
+        self.named(RuleOutcome::Fail)
+    }
+
     /// The rules not verified for want of an answer.
     pub fn unverified(&self) -> Vec<&str> {
-        self.rules
+        self.named(RuleOutcome::Unverified)
+    }
+
+    /// The probes the unverified rules rest on that went unanswered
+    /// (`unanswered` as the findings hold them), each once, in order.
+    pub fn unanswered_probes<'a>(&'a self, unanswered: &BTreeMap<String, String>) -> Vec<&'a str> {
+        let probes: BTreeSet<&str> = self
+            .rules
             .iter()
             .filter(|r| r.outcome == RuleOutcome::Unverified)
+            .flat_map(|r| &r.probes)
+            .filter(|id| unanswered.contains_key(*id))
+            .map(String::as_str)
+            .collect();
+        probes.into_iter().collect()
+    }
+
+    fn named(&self, outcome: RuleOutcome) -> Vec<&str> {
+        self.rules
+            .iter()
+            .filter(|r| r.outcome == outcome)
             .map(|r| r.rule.as_str())
             .collect()
     }
