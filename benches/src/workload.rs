@@ -255,7 +255,7 @@ pub struct MemoryUse {
 /// Opens `n` connections of `case`, each having exchanged one small
 /// record after the handshake, and measures the heap they hold: the bytes
 /// freed by dropping every client, then every server. Context-wide and
-/// process-wide state (the server's session cache, the Certificate
+/// per-thread state (the server's session cache, the Certificate
 /// messages a trace shares between connections) is not per connection
 /// and is not counted.
 pub fn memory_per_connection(

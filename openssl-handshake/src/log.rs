@@ -79,7 +79,7 @@ pub(crate) struct Log {
     /// Texts of states that were not learnt (an `SSL` in error), which
     /// entries refer to by index.
     own_texts: Vec<(StaticText, StaticText)>,
-    /// Messages kept once per process (see [`shared`]), which entries
+    /// Messages kept once per thread (see [`shared`]), which entries
     /// refer to by index.
     shared: Vec<Arc<[u8]>>,
     count: usize,
@@ -160,7 +160,7 @@ impl Log {
         self.put(message_entry(tag::MESSAGE, at, &m, length), m.bytes, None);
     }
 
-    /// A message whose bytes are kept once per process: the entry holds
+    /// A message whose bytes are kept once per thread: the entry holds
     /// the index of its shared copy where a message's length would be.
     #[cold]
     #[inline(never)]

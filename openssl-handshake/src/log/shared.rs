@@ -1,17 +1,19 @@
-//! Certificate and CertificateRequest messages kept once per process
+//! Certificate and CertificateRequest messages kept once per thread
 //! rather than once per connection.
 //!
 //! A server sends the same Certificate message on every connection, and a
 //! client that keeps reaching one server reads the same one each time.
 //! Those bytes are most of what a traced connection holds (a 2 KB RSA
 //! chain, against about 1.5 KB for the rest of a TLS 1.3 handshake's log),
-//! so a log refers to a shared copy instead. A few recent messages are
-//! kept per direction; one that matches none of them takes the place of
-//! the oldest. When every peer sends its own chain (client certificates
-//! at a server, a client reaching many servers), each connection still
-//! holds its peer's, as it would without sharing.
+//! so a log refers to a shared copy instead. Each thread keeps a few
+//! recent messages per direction, so that no lock is taken on the
+//! handshake path; one that matches none of them takes the place of the
+//! oldest. When every peer sends its own chain (client certificates at a
+//! server, a client reaching many servers), each connection still holds
+//! its peer's, as it would without sharing.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::cell::RefCell;
+use std::sync::Arc;
 
 use super::RawMessage;
 use crate::decode::HandshakeType;
@@ -22,11 +24,11 @@ use crate::sys;
 /// the lookup costs.
 const MIN: usize = 256;
 /// Longer ones too, so that what peers send cannot make the shared
-/// messages large: the most they hold is `2 * SLOTS * MAX` bytes.
+/// messages large: a thread holds at most `2 * SLOTS * MAX` bytes of them.
 const MAX: usize = 16 * 1024;
 /// Messages kept per direction: a server's chains for a few names or key
 /// types, or a client's for a few servers.
-const SLOTS: usize = 8;
+const SLOTS: usize = 4;
 
 /// The recent messages of one direction, replaced oldest first.
 struct Recent {
@@ -34,16 +36,27 @@ struct Recent {
     next: usize,
 }
 
-const EMPTY: Option<Arc<[u8]>> = None;
+impl Recent {
+    const EMPTY: Recent = Recent {
+        slots: [const { None }; SLOTS],
+        next: 0,
+    };
 
-static READ: Mutex<Recent> = Mutex::new(Recent {
-    slots: [EMPTY; SLOTS],
-    next: 0,
-});
-static WRITTEN: Mutex<Recent> = Mutex::new(Recent {
-    slots: [EMPTY; SLOTS],
-    next: 0,
-});
+    fn share(&mut self, bytes: &[u8]) -> Arc<[u8]> {
+        if let Some(hit) = self.slots.iter().flatten().find(|s| ***s == *bytes) {
+            return Arc::clone(hit);
+        }
+        let copy: Arc<[u8]> = Arc::from(bytes);
+        self.slots[self.next] = Some(Arc::clone(&copy));
+        self.next = (self.next + 1) % SLOTS;
+        copy
+    }
+}
+
+thread_local! {
+    /// Read, then written.
+    static RECENT: RefCell<[Recent; 2]> = const { RefCell::new([Recent::EMPTY, Recent::EMPTY]) };
+}
 
 /// Whether `m` is a message worth sharing. Checked for every message on
 /// the handshake path, so its length is looked at first: a resumption's
@@ -58,26 +71,19 @@ pub(super) fn worth_sharing(m: &RawMessage<'_>) -> bool {
         )
 }
 
-/// A shared copy of `bytes`: one a connection made earlier, or a new one
-/// that later connections will find.
+/// A shared copy of `bytes`: one this thread made earlier, or a new one
+/// that later connections will find. A thread being torn down gets a
+/// copy of its own.
 pub(super) fn share(bytes: &[u8], direction: Direction) -> Arc<[u8]> {
-    let recent = match direction {
-        Direction::Read => &READ,
-        Direction::Write => &WRITTEN,
+    let side = match direction {
+        Direction::Read => 0,
+        Direction::Write => 1,
     };
-    // A panic while the lock was held leaves whole slots behind.
-    let mut recent = recent.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(hit) = recent.slots.iter().flatten().find(|s| ***s == *bytes) {
-        return Arc::clone(hit);
-    }
-    let copy: Arc<[u8]> = Arc::from(bytes);
-    let i = recent.next;
-    recent.next = (i + 1) % SLOTS;
-    let evicted = recent.slots[i].replace(Arc::clone(&copy));
-    drop(recent);
-    // Freed, if this was its last holder, after the lock is released.
-    drop(evicted);
-    copy
+    RECENT
+        .try_with(|recent| Some(recent.try_borrow_mut().ok()?[side].share(bytes)))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Arc::from(bytes))
 }
 
 #[cfg(test)]
@@ -126,10 +132,9 @@ mod tests {
 
     /// The same bytes in one direction give the same copy; other bytes, or
     /// the other direction, another; a message displaced by newer ones is
-    /// copied afresh but keeps its bytes.
+    /// copied afresh but keeps its bytes; another thread makes its own.
     #[test]
     fn identical_messages_share_one_copy() {
-        // Lengths no other test uses, as the slots are process-wide.
         let a = certificate(MIN + 11, 1);
         let first = share(&a, Direction::Read);
         let again = share(&a, Direction::Read);
@@ -144,5 +149,9 @@ mod tests {
         let later = share(&a, Direction::Read);
         assert!(!Arc::ptr_eq(&first, &later));
         assert_eq!(*later, *a);
+        let elsewhere = std::thread::spawn(move || share(&a, Direction::Read))
+            .join()
+            .expect("thread");
+        assert!(!Arc::ptr_eq(&later, &elsewhere));
     }
 }
