@@ -174,6 +174,8 @@ fn merge(files: Vec<PathBuf>, format: Format, out: Option<PathBuf>) -> Result<bo
     let merged = report::json::merge(reports)?;
     emit(&report::render(&merged, format), out.as_ref())?;
     eprintln!("{}", merged.summary);
+    // Shards may each play nothing; their whole, as an unsharded run, may not.
+    cli::matrix::something_ran(&merged.summary)?;
     Ok(merged.ok())
 }
 

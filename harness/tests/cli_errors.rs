@@ -240,8 +240,30 @@ fn a_run_in_which_nothing_could_run_exits_2_with_its_report() {
         "{}",
         o.stderr
     );
-    // A shard of such a selection is part of a run, not the whole.
-    let shard: Vec<&str> = args.iter().copied().chain(["--shard", "1/2"]).collect();
-    let o = run(harness(&shard));
-    assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+    // A shard of such a selection is part of a run, not the whole; the
+    // shards merged are.
+    let d = tempfile::tempdir().expect("temp dir");
+    let mut shards = Vec::new();
+    for k in ["1/2", "2/2"] {
+        let path = d.path().join(format!("shard{}.json", &k[..1]));
+        let out = path.to_str().expect("utf-8").to_owned();
+        let extra = ["--shard", k, "--format", "json", "--out", &out];
+        let shard: Vec<&str> = args.iter().copied().chain(extra).collect();
+        let o = run(harness(&shard));
+        assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+        shards.push(out);
+    }
+    let o = run(harness(&[
+        "merge",
+        &shards[0],
+        &shards[1],
+        "--out",
+        "/dev/null",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("nothing ran: 2 case(s) cannot run here"),
+        "{}",
+        o.stderr
+    );
 }

@@ -8,7 +8,7 @@ use harness::case::Version;
 use harness::matrix::Filter;
 use harness::peer::PeerKind;
 use harness::pipeline::{self, ExternalScope, MatrixOptions};
-use harness::report::{self, Format};
+use harness::report::{self, Format, Summary};
 use harness::transport::Transport;
 use harness::HarnessError;
 
@@ -138,14 +138,22 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         eprintln!("{}", report.summary);
     }
     // A shard may hold no case a pairing can play; a whole run may not.
-    let s = &report.summary;
-    if s.passed + s.failed == 0 && opts.shard.map_or(true, |(_, n)| n == 1) {
+    if opts.shard.map_or(true, |(_, n)| n == 1) {
+        something_ran(&report.summary)?;
+    }
+    Ok(report.ok())
+}
+
+/// A whole run (unsharded, or its merged shards) in which no case ran
+/// would pass having tested nothing.
+pub(crate) fn something_ran(s: &Summary) -> Result<(), HarnessError> {
+    if s.passed + s.failed == 0 {
         return Err(HarnessError::NothingRan {
             unsupported: s.unsupported,
             skipped: s.skipped,
         });
     }
-    Ok(report.ok())
+    Ok(())
 }
 
 /// `matrix --list`: every pairing's cases with the expectation its peers'
