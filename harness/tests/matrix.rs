@@ -80,6 +80,17 @@ fn junit_has_a_suite_per_version_and_counts() {
     let cases = o.stdout.matches("<testcase ").count();
     let open = o.stdout.matches("<testcase").count();
     assert_eq!(cases, open);
+    // Cases the filters left out are not listed (the JSON keeps them).
+    let json = matrix(&["--format", "json"]);
+    let report = json::parse(&json.stdout, "json".as_ref()).expect("report");
+    let s = &report.summary;
+    assert!(s.skipped > 0, "the filters leave cases out");
+    assert!(o.stdout.starts_with(&format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tls-harness\" tests=\"{cases}\" failures=\"0\" skipped=\"{}\"",
+        s.unsupported
+    )), "{}", o.stdout);
+    assert_eq!(cases, s.passed + s.failed + s.unsupported);
+    assert!(!o.stdout.contains("left out"), "{}", o.stdout);
     assert!(o
         .stdout
         .contains("name=\"tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/mismatch-suite\""));

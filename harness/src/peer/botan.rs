@@ -289,7 +289,7 @@ impl Botan {
             outs.push(external::not_run(
                 Role::Server,
                 &self.implementation(),
-                format!("botan tls_server saw no connection ({})", cap.exit),
+                format!("botan tls_server reported no connection ({})", cap.exit),
             ));
         }
         outs

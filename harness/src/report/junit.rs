@@ -1,11 +1,15 @@
 //! JUnit XML: a test suite per protocol version, a test case per matrix
-//! case. Failures carry both sides' state logs; unsupported and skipped
-//! cases are `<skipped>` with their reason.
+//! case run or unsupported. Failures carry both sides' state logs and an
+//! external peer's own output; unsupported cases are `<skipped>` with
+//! their reason. Cases the filters left out are not listed (the JSON
+//! report keeps them): thousands of them would bury the few unsupported
+//! ones a CI page shows as skipped.
 
 use std::fmt::Write;
 
 use super::{artifact_text, diagnosis, Report};
 use crate::case::Version;
+use crate::peer::ExternalView;
 use crate::run::{CaseResult, Status};
 
 /// Renders the report as JUnit XML.
@@ -16,13 +20,16 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "<testsuites name=\"tls-harness\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
-        report.results.len(),
+        s.passed + s.failed + s.unsupported,
         s.failed,
-        s.unsupported + s.skipped,
+        s.unsupported,
         report.wall_ms / 1e3
     );
     for v in Version::ALL {
-        let rows: Vec<&CaseResult> = report.of_version(v).collect();
+        let rows: Vec<&CaseResult> = report
+            .of_version(v)
+            .filter(|r| r.status != Status::Skipped)
+            .collect();
         if rows.is_empty() {
             continue;
         }
@@ -34,7 +41,7 @@ pub fn render(report: &Report) -> String {
             v.id(),
             rows.len(),
             count(Status::Fail),
-            count(Status::Unsupported) + count(Status::Skipped),
+            count(Status::Unsupported),
         );
         let _ = writeln!(
             out,
@@ -67,7 +74,7 @@ fn testcase(out: &mut String, r: &CaseResult) {
     });
     match r.status {
         Status::Pass => out.push_str("/>\n"),
-        Status::Skipped | Status::Unsupported => {
+        Status::Unsupported => {
             let _ = writeln!(
                 out,
                 ">\n      <skipped message=\"{}: {reason}\"/>\n    </testcase>",
@@ -94,6 +101,9 @@ fn testcase(out: &mut String, r: &CaseResult) {
                     if let Some(e) = &o.error {
                         let _ = writeln!(out, "error: {}", escape(e));
                     }
+                    if let Some(x) = &o.external {
+                        out.push_str(&escape(&external_text(x)));
+                    }
                 }
             }
             out.push_str("      </failure>\n");
@@ -108,7 +118,38 @@ fn testcase(out: &mut String, r: &CaseResult) {
             }
             out.push_str("    </testcase>\n");
         }
+        Status::Skipped => {}
     }
+}
+
+/// What an external peer ran and printed, so that a CI page shows the
+/// peer's own account (a refused option, a crash) next to the verdict:
+/// its command line, how it ended, and the end of its output.
+fn external_text(x: &ExternalView) -> String {
+    /// Enough of a tool's output to hold its error, not a whole trace.
+    const TAIL: usize = 20;
+    let mut text = format!("command: {}\nexit: {}\n", x.command, x.exit);
+    for (name, output) in [("stdout", &x.stdout), ("stderr", &x.stderr)] {
+        let lines: Vec<&str> = output.lines().collect();
+        if lines.is_empty() {
+            continue;
+        }
+        let shown = &lines[lines.len().saturating_sub(TAIL)..];
+        let cut = lines.len() - shown.len();
+        let _ = writeln!(
+            text,
+            "{name}{}:",
+            if cut > 0 {
+                format!(" (last {} of {} lines)", shown.len(), lines.len())
+            } else {
+                String::new()
+            }
+        );
+        for l in shown {
+            let _ = writeln!(text, "  {l}");
+        }
+    }
+    text
 }
 
 /// Escapes text for XML attributes and content, dropping characters XML
@@ -132,10 +173,39 @@ pub fn escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{escape, external_text, ExternalView};
 
     #[test]
     fn escape_handles_markup_and_control_characters() {
         assert_eq!(escape("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&apos;");
+    }
+
+    /// A peer's command, exit and the end of its output, which hold why it
+    /// refused to run (here, the priority string gnutls-serv rejected).
+    #[test]
+    fn an_external_peer_shows_its_command_and_the_end_of_its_output() {
+        let stdout: Vec<String> = (1..=25).map(|i| format!("line {i}")).collect();
+        let x = ExternalView {
+            command: "gnutls-serv -p 1234 --priority NORMAL:-VERS-TLS1.3".into(),
+            exit: "exit status 1".into(),
+            stdout: stdout.join("\n"),
+            stderr: "Syntax error at: -VERS-TLS1.3\n".into(),
+            ..ExternalView::default()
+        };
+        let text = external_text(&x);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[..4],
+            [
+                "command: gnutls-serv -p 1234 --priority NORMAL:-VERS-TLS1.3",
+                "exit: exit status 1",
+                "stdout (last 20 of 25 lines):",
+                "  line 6",
+            ]
+        );
+        assert_eq!(
+            lines[lines.len() - 3..],
+            ["  line 25", "stderr:", "  Syntax error at: -VERS-TLS1.3"]
+        );
     }
 }

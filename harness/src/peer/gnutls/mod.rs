@@ -525,7 +525,7 @@ impl Gnutls {
         if outs.is_empty() {
             let error = errors
                 .next()
-                .unwrap_or_else(|| "gnutls-serv saw no connection".into());
+                .unwrap_or_else(|| "gnutls-serv reported no connection".into());
             outs.push(external::not_run(
                 Role::Server,
                 &self.implementation(),

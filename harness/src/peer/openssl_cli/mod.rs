@@ -441,7 +441,7 @@ fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
         let mut o = external::not_run(
             Role::Server,
             implementation,
-            format!("s_server saw no connection ({})", cap.exit),
+            format!("s_server reported no connection ({})", cap.exit),
         );
         if let Some(v) = o.external.as_mut() {
             v.exit = cap.exit.clone();
