@@ -122,8 +122,12 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
             causes,
         } => {
             if all_ok {
+                let agreed = negotiated(client.first())
+                    .or(negotiated(server.first()))
+                    .map(|n| format!(" with {} {}", n.version, n.cipher_openssl))
+                    .unwrap_or_default();
                 return Err(format!(
-                    "expected failure ({why}), but the handshake succeeded"
+                    "expected failure ({why}), but the handshake succeeded{agreed}"
                 ));
             }
             if let Some(a) = expected_alert {

@@ -356,6 +356,11 @@ fn parse_client(cap: &Captured, pong: bool, implementation: &str) -> SideOutcome
             v.verify_error = Some(format!("{} ({})", text.trim(), num.trim()));
         }
     }
+    // The session block names a protocol after a failed handshake too:
+    // the one the client tried, not one agreed.
+    if !handshake_ok {
+        v.version = None;
+    }
     alerts(&cap.lines, &mut v);
     v.error = error_line(&cap.lines);
     external::outcome(
@@ -502,12 +507,17 @@ mod tests {
                 "SSL3 alert read:fatal:handshake failure",
                 "40E7:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../ssl/record/rec_layer_s3.c:1605:SSL alert number 40",
                 "New, (NONE), Cipher is (NONE)",
+                // s_client 3.0 names the version it tried (here, -tls1_1
+                // against a TLS 1.2-only server), which was never agreed.
+                "    Protocol  : TLSv1.1",
             ]),
             false,
             "OpenSSL test",
         );
         assert!(!o.handshake_ok);
-        assert_eq!(o.external.and_then(|v| v.alert_received), Some(40));
+        let v = o.external.expect("view");
+        assert_eq!(v.alert_received, Some(40));
+        assert_eq!(v.version, None);
     }
 
     #[test]
