@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{SslContextBuilder, SslMethod, SslVerifyMode};
+use openssl::x509::X509Name;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 
@@ -146,6 +147,15 @@ pub fn serve(
             Some(ca),
             SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
         )?;
+        // The CertificateRequest names these CAs, as `s_server -Verify 1
+        // -CAfile` does: a client holding several certificates picks by them.
+        let names = X509Name::load_client_ca_file(ca).map_err(|e| {
+            HarnessError::Usage(format!(
+                "--verify-client {}: no CA names to send ({e})",
+                ca.display()
+            ))
+        })?;
+        b.set_client_ca_list(names);
         b.set_session_id_context(b"tls-harness serve")?;
     }
     let ctx = b.build();

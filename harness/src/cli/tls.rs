@@ -111,7 +111,7 @@ pub(crate) struct ServeArgs {
     /// Generate the test PKI and serve its leaf of this type (rsa2048, ecdsa-p256, ecdsa-p384, ed25519).
     #[arg(long)]
     key_type: Option<KeyKind>,
-    /// Require a client certificate that verifies against this CA file.
+    /// Require a client certificate that verifies against this CA file, whose CAs the CertificateRequest names (as `s_server -Verify 1 -CAfile` does).
     #[arg(long)]
     verify_client: Option<PathBuf>,
     /// Exit after the first connection; the exit code says whether it succeeded (its handshake did, and no fatal alert ended it after).
