@@ -158,6 +158,9 @@ pub enum Feature {
     /// Limiting its suites to the case's, where the two ends list none in
     /// common at a version both allow.
     SuiteChoice,
+    /// Limiting its versions to the case's, where the two ends' ranges
+    /// share none (a version mismatch).
+    VersionChoice,
 }
 
 impl Feature {
@@ -184,6 +187,7 @@ impl Feature {
             Feature::GroupChoice => "a group list of the case's",
             Feature::SecurityLevel => "a security level of the case's",
             Feature::SuiteChoice => "a suite list of the case's",
+            Feature::VersionChoice => "a version range of the case's",
         }
     }
 
@@ -254,6 +258,10 @@ impl Feature {
                     && !s.suites.is_empty()
                     && !c.suites.iter().any(|x| s.suites.contains(x))
                     && clo.max(slo) <= chi.min(shi)
+            }
+            Feature::VersionChoice => {
+                let ((clo, chi), (slo, shi)) = (c.version_range(), s.version_range());
+                clo.max(slo) > chi.min(shi)
             }
         }
     }

@@ -29,7 +29,7 @@
 //! certificates, resumption, SNI switching, ALPN, a group list,
 //! anonymous suites) and what
 //! its template leaves out (a suite list where the two ends share none, a
-//! security level), so a case it can't do shows as a failure, which is
+//! security level, a version range they share none of), so a case it can't do shows as a failure, which is
 //! the point, and a case its template can't set up is unsupported.
 
 use std::sync::Arc;
@@ -162,6 +162,13 @@ impl Command {
                 plays,
                 Feature::SuiteChoice,
                 "the template has no {suite}, {cipher} or {ciphersuites}",
+            );
+        }
+        if !uses("version") {
+            caps = caps.lack(
+                plays,
+                Feature::VersionChoice,
+                "the template has no {version}",
             );
         }
         if !uses("seclevel") {
@@ -462,6 +469,13 @@ mod tests {
         // A client can't report why it refused a certificate.
         let (_, client) = cases_and("c=cli {port} {ca}");
         assert!(client.caps.verify_unreported);
+        // Without {version} a command runs at its own range, so it can't
+        // hold a version mismatch; the rest it can.
+        let (cases, fixed) = cases_and("s=srv {port} {cert} {suite} {seclevel}");
+        let refusal = |c: &Case| fixed.caps.refuses(Role::Server, c).unwrap_or_default();
+        assert!(refusal(high).contains("{version}"), "{}", refusal(high));
+        let plain = find(&cases, "rsa2048", "default", Version::Tls1_3);
+        assert_eq!(fixed.caps.refuses(Role::Server, plain), None);
     }
 
     #[test]
