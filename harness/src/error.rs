@@ -71,9 +71,9 @@ pub enum HarnessError {
     #[error("hostile suite")]
     Hostile(#[from] crate::hostile::HostileError),
     /// A peer named in `--peers` cannot run here (its tool is missing).
-    #[error("--peers {peer}: {reason}; install it, or pass --allow-unavailable-peers to report its cases as unsupported")]
+    #[error("{peer}: {reason}; install it, or pass --allow-unavailable-peers to report its cases as unsupported")]
     PeerUnavailable {
-        /// The peer kind.
+        /// The option that named it: `--peers KIND` or `--peer-cmd NAME`.
         peer: String,
         /// Why it cannot run, as the peer found it.
         reason: String,

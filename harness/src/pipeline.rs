@@ -190,10 +190,11 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
     if !opts.allow_unavailable_peers {
         for p in &peers {
             if let Err(reason) = p.capabilities().available {
-                return Err(HarnessError::PeerUnavailable {
-                    peer: p.kind().to_string(),
-                    reason,
-                });
+                let peer = match (p.kind(), &opts.command) {
+                    (PeerKind::Command, Some(c)) => format!("--peer-cmd {}", c.name),
+                    (kind, _) => format!("--peers {kind}"),
+                };
+                return Err(HarnessError::PeerUnavailable { peer, reason });
             }
         }
     }

@@ -267,3 +267,25 @@ fn a_run_in_which_nothing_could_run_exits_2_with_its_report() {
         o.stderr
     );
 }
+
+#[test]
+fn a_command_peer_whose_program_sh_cannot_find_stops_the_run() {
+    let o = run(harness(&[
+        "matrix",
+        "--peer-cmd",
+        "x=/nonexistent/tls-server {port} {cert} {key}",
+        "--versions",
+        "tls1_3",
+        "--keys",
+        "rsa2048",
+        "--options",
+        "default",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr
+            .starts_with("tls-harness: --peer-cmd x: /nonexistent/tls-server: not found by sh"),
+        "{}",
+        o.stderr
+    );
+}

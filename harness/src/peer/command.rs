@@ -179,6 +179,7 @@ impl Command {
             );
         }
         caps.verify_unreported = true;
+        caps.available = program_found(&spec.template);
         Command {
             name: spec.name.clone(),
             template: spec.template.clone(),
@@ -369,6 +370,34 @@ fn default_security_level() -> u32 {
         .map_or(1, |b| b.build().security_level())
 }
 
+/// Whether `sh` finds the template's program, as `command -v` says, so
+/// that a misspelt one stops the run before every case fails with exit
+/// status 127. A first word `sh` would expand or split (quotes, `$`,
+/// braces, operators) is left to the run.
+fn program_found(template: &str) -> Result<(), String> {
+    let Some(word) = template.split_whitespace().next() else {
+        return Err("the template is empty".into());
+    };
+    let plain = word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._-/+".contains(c));
+    if !plain {
+        return Ok(());
+    }
+    let found = std::process::Command::new("sh")
+        .args(["-c", "command -v -- \"$1\"", "sh", word])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match found {
+        Ok(s) if s.success() => Ok(()),
+        Ok(_) => Err(format!(
+            "{word}: not found by sh (not a program on PATH, nor a builtin)"
+        )),
+        Err(e) => Err(format!("running sh to look for {word}: {e}")),
+    }
+}
+
 /// Quotes a value for `sh`.
 fn quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', r"'\''"))
@@ -422,7 +451,7 @@ mod tests {
     #[test]
     fn placeholders_give_this_end_its_own_settings() {
         let (cases, command) = cases_and(
-            "s=srv {port} {cert} v={version} c={cipher} cs={ciphersuites} l={seclevel} s={suite}",
+            "s=openssl {port} {cert} v={version} c={cipher} cs={ciphersuites} l={seclevel} s={suite}",
         );
         // A server limited below the case's version gets its own highest.
         let high = find(&cases, "rsa2048", "mismatch-version-high", Version::Tls1_3);
@@ -449,7 +478,7 @@ mod tests {
 
     #[test]
     fn a_case_the_template_cannot_set_up_is_unsupported() {
-        let (cases, bare) = cases_and("s=srv {port} {cert} -{version}");
+        let (cases, bare) = cases_and("s=openssl {port} {cert} -{version}");
         let refusal = |c: &Case| bare.caps.refuses(Role::Server, c).unwrap_or_default();
         let suite = find(&cases, "rsa2048", "mismatch-suite", Version::Tls1_3);
         assert!(refusal(suite).contains("{suite}"), "{}", refusal(suite));
@@ -467,15 +496,28 @@ mod tests {
             .expect("a TLS 1.3 suite case");
         assert_eq!(bare.caps.refuses(Role::Server, plain), None);
         // A client can't report why it refused a certificate.
-        let (_, client) = cases_and("c=cli {port} {ca}");
+        let (_, client) = cases_and("c=openssl {port} {ca}");
         assert!(client.caps.verify_unreported);
         // Without {version} a command runs at its own range, so it can't
         // hold a version mismatch; the rest it can.
-        let (cases, fixed) = cases_and("s=srv {port} {cert} {suite} {seclevel}");
+        let (cases, fixed) = cases_and("s=openssl {port} {cert} {suite} {seclevel}");
         let refusal = |c: &Case| fixed.caps.refuses(Role::Server, c).unwrap_or_default();
         assert!(refusal(high).contains("{version}"), "{}", refusal(high));
         let plain = find(&cases, "rsa2048", "default", Version::Tls1_3);
         assert_eq!(fixed.caps.refuses(Role::Server, plain), None);
+    }
+
+    #[test]
+    fn a_program_sh_cannot_find_makes_the_command_unavailable() {
+        assert_eq!(program_found("openssl s_server -accept {port}"), Ok(()));
+        assert_eq!(program_found("exec openssl s_client {port}"), Ok(()));
+        assert_eq!(program_found("$TOOL {port}"), Ok(()), "left to sh");
+        let missing = program_found("/nonexistent/tls-server {port} {cert}").unwrap_err();
+        assert!(
+            missing.starts_with("/nonexistent/tls-server: not found"),
+            "{missing}"
+        );
+        assert!(program_found("no-such-tls-tool-here {port}").is_err());
     }
 
     #[test]
