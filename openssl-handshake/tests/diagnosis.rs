@@ -220,6 +220,9 @@ fn client_cert_required_but_not_sent() {
             asked.value.contains("ecdsa_secp256r1_sha256"),
             "{name}: {d}"
         );
+        // The empty Certificate read, as `s_server -trace` words it.
+        let log = p.server.message_log();
+        assert!(log.contains("certificate_list, length=0"), "{name}: {log}");
     }
 }
 

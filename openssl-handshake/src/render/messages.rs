@@ -219,6 +219,11 @@ fn details(body: &Body) -> Vec<String> {
             );
             v
         }
+        // An empty one (a client with no certificate to send) as `-trace`
+        // words it.
+        Body::Certificate(c) if c.subjects.is_empty() => {
+            vec!["certificate_list, length=0".to_owned()]
+        }
         Body::Certificate(c) => c
             .subjects
             .iter()
