@@ -379,7 +379,7 @@ fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
         HandshakeError::Failure(mid) => {
             let timed_out = mid.error().io_error().is_some_and(is_timeout);
             let error = match mid.error().io_error() {
-                Some(io) if timed_out => format!("time-out waiting for the peer ({})", io_text(io)),
+                Some(io) if timed_out => format!("time-out waiting for the peer ({io})"),
                 _ => mid.error().to_string(),
             };
             SideOutcome {
@@ -425,6 +425,11 @@ fn is_timeout(e: &std::io::Error) -> bool {
 }
 
 fn io_text(e: &std::io::Error) -> String {
+    if is_timeout(e) {
+        // A socket read time-out surfaces as EAGAIN, whose own words
+        // ("Resource temporarily unavailable") hide what happened.
+        return format!("no answer within the time-out ({e})");
+    }
     // An SSL error wrapped in io::Error carries OpenSSL's reason.
     e.to_string()
 }

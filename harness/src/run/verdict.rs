@@ -10,14 +10,20 @@ use crate::peer::SideOutcome;
 /// Checks what happened against the expectation; `Err` says how it differs.
 pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Result<(), String> {
     if let Some(t) = client.iter().chain(server).find(|o| o.timed_out) {
-        return Err(format!(
-            "time-out: the {} stalled{}: {}",
-            t.role,
+        // A TLS 1.3 client's last state after its handshake is reading a
+        // ticket, which would say the wait was part of the handshake.
+        let when = if t.handshake_ok {
+            " after its handshake finished".to_owned()
+        } else {
             t.trace
                 .as_ref()
                 .and_then(last_state)
                 .map(|s| format!(" in \"{s}\""))
-                .unwrap_or_default(),
+                .unwrap_or_default()
+        };
+        return Err(format!(
+            "time-out: the {} stalled{when}: {}",
+            t.role,
             t.error.as_deref().unwrap_or("no answer")
         ));
     }
