@@ -147,7 +147,10 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
         .iter()
         .any(|p| p.client.is_external() || p.server.is_external())
     {
-        Some(Arc::new(PkiDir::write(&pki)?))
+        // Kept beside the failures' captures, so that the command lines the
+        // report gives for external peers can be run again.
+        let keep = opts.artifacts.as_ref().map(|a| a.join("pki"));
+        Some(Arc::new(PkiDir::write(&pki, keep.as_deref())?))
     } else {
         None
     };

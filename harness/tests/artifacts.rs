@@ -195,7 +195,7 @@ fn assert_every_format_names(broken: CaseResult, path: &Path) {
 #[test]
 fn with_openssl_cli_the_in_process_side_is_recorded() {
     let pki = Arc::new(Pki::generate().expect("pki"));
-    let pki_dir = Arc::new(PkiDir::write(&pki).expect("pki files"));
+    let pki_dir = Arc::new(PkiDir::write(&pki, None).expect("pki files"));
     let cli: Arc<dyn Peer> = Arc::new(OpensslCli::new(pki_dir));
     for (client, server) in [(inproc(&pki), cli.clone()), (cli.clone(), inproc(&pki))] {
         let dir = tempfile::tempdir().expect("tempdir");

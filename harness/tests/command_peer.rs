@@ -4,6 +4,7 @@
 //!
 //! Without `openssl` the test is skipped locally; under `CI=true` it fails.
 
+use std::path::Path;
 use std::time::Duration;
 
 use harness::case::Version;
@@ -36,6 +37,11 @@ const FROM_COMMAND: Pairing = Pairing {
 
 /// A full-scope run of `template` as the command peer over `filter`.
 fn matrix(template: &str, filter: Filter) -> Report {
+    matrix_keeping(template, filter, None)
+}
+
+/// [`matrix`], with `--artifacts` when `artifacts` is given.
+fn matrix_keeping(template: &str, filter: Filter, artifacts: Option<&Path>) -> Report {
     require_program("openssl", "openssl");
     let opts = MatrixOptions {
         filter,
@@ -46,7 +52,7 @@ fn matrix(template: &str, filter: Filter) -> Report {
         io_timeout: Duration::from_secs(10),
         progress: false,
         external_scope: ExternalScope::Full,
-        artifacts: None,
+        artifacts: artifacts.map(Path::to_path_buf),
         allow_unavailable_peers: false,
         command: Some(template.parse().expect("a valid --peer-cmd")),
     };
@@ -140,7 +146,8 @@ fn a_command_client_that_refuses_a_certificate_passes_on_what_the_server_heard()
 #[test]
 fn a_command_client_that_does_not_verify_fails_the_verify_cases() {
     let lax = "lax=openssl s_client -connect 127.0.0.1:{port} -servername localhost -{version}";
-    let report = matrix(
+    let artifacts = tempfile::tempdir().expect("temp dir");
+    let report = matrix_keeping(
         lax,
         Filter {
             versions: Some(vec![Version::Tls1_3]),
@@ -148,12 +155,19 @@ fn a_command_client_that_does_not_verify_fails_the_verify_cases() {
             keys: Some(vec!["expired".into()]),
             options: Some(vec!["verify".into()]),
         },
+        Some(artifacts.path()),
     );
-    let (s, why) = status(
-        &report,
-        "tls1_3/TLS_AES_128_GCM_SHA256/expired/verify",
-        FROM_COMMAND,
+    // The failure's capture, and the PKI that command lines name, stay.
+    let root = std::fs::read_to_string(artifacts.path().join("pki/root.pem")).expect("root.pem");
+    assert!(root.starts_with("-----BEGIN CERTIFICATE-----"), "{root}");
+    let id = "tls1_3/TLS_AES_128_GCM_SHA256/expired/verify";
+    let failed = find(&report.results, id, FROM_COMMAND);
+    assert!(
+        failed.artifact.as_deref().is_some_and(Path::is_file),
+        "{:?}",
+        failed.artifact_note
     );
+    let (s, why) = status(&report, id, FROM_COMMAND);
     assert_eq!(s, Status::Fail);
     assert!(
         why.ends_with("but the handshake succeeded with TLSv1.3 TLS_AES_128_GCM_SHA256"),

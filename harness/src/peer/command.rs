@@ -435,7 +435,7 @@ mod tests {
         let oracle = crate::oracle::Oracle::new(&library, &verify);
         let cases = crate::matrix::build(&library, &oracle);
         let pki = testkit::pki::Pki::generate().expect("test PKI");
-        let dir = Arc::new(PkiDir::write(&pki).expect("PKI files"));
+        let dir = Arc::new(PkiDir::write(&pki, None).expect("PKI files"));
         let spec: CommandSpec = template.parse().expect("valid template");
         let command = Command::new(&spec, dir, crate::oracle::linked_capabilities(&library));
         (cases, command)

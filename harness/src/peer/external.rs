@@ -3,7 +3,7 @@
 //! alerts out of their output.
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use testkit::pki::{Pki, PkiFiles};
@@ -14,10 +14,10 @@ use super::{ExternalView, SideOutcome};
 use crate::case::{alert, Identity, Role, SrpPassword};
 use crate::error::HarnessError;
 
-/// The run's PKI as files in a temporary directory that lives as long as
-/// this value, plus a GnuTLS PSK password file.
+/// The run's PKI as files, plus a GnuTLS PSK password file: in a temporary
+/// directory that lives as long as this value, or in one that is kept.
 pub struct PkiDir {
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     /// The written files.
     pub files: PkiFiles,
     /// `tls-harness:HEX`, the format of `gnutls-serv --pskpasswd`.
@@ -26,21 +26,32 @@ pub struct PkiDir {
 
 impl PkiDir {
     /// Writes `pki` (the same one the in-process peer uses, so both trust
-    /// the same root) to a fresh temporary directory.
-    pub fn write(pki: &Pki) -> Result<PkiDir, HarnessError> {
-        let dir = tempfile::Builder::new()
-            .prefix("tls-harness-pki")
-            .tempdir()
-            .map_err(|e| HarnessError::Io {
-                what: "creating a temporary directory for the PKI".into(),
-                source: e,
-            })?;
-        let files = pki.write_pem(dir.path())?;
-        let psk_passwd = dir.path().join("psk-passwd");
+    /// the same root) to `keep`, which stays, or else to a fresh temporary
+    /// directory.
+    pub fn write(pki: &Pki, keep: Option<&Path>) -> Result<PkiDir, HarnessError> {
+        let (temp, path) = match keep {
+            Some(p) => {
+                std::fs::create_dir_all(p).map_err(|e| HarnessError::writing(p, e))?;
+                (None, p.to_path_buf())
+            }
+            None => {
+                let dir = tempfile::Builder::new()
+                    .prefix("tls-harness-pki")
+                    .tempdir()
+                    .map_err(|e| HarnessError::Io {
+                        what: "creating a temporary directory for the PKI".into(),
+                        source: e,
+                    })?;
+                let path = dir.path().to_path_buf();
+                (Some(dir), path)
+            }
+        };
+        let files = pki.write_pem(&path)?;
+        let psk_passwd = path.join("psk-passwd");
         let line = format!("{}:{}\n", String::from_utf8_lossy(PSK_IDENTITY), psk_hex());
         std::fs::write(&psk_passwd, line).map_err(|e| HarnessError::writing(&psk_passwd, e))?;
         Ok(PkiDir {
-            _dir: dir,
+            _dir: temp,
             files,
             psk_passwd,
         })
