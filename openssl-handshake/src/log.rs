@@ -2,8 +2,8 @@
 //!
 //! Entries are packed into one byte buffer: a tag, the time in
 //! microseconds, the entry's fields, and for a message its bytes in place
-//! (for a Certificate message, the index of a copy connections share: see
-//! [`shared`]).
+//! (for a Certificate or CertificateRequest message of 256 B to 16 KiB,
+//! the index of a copy a thread's connections share: see [`shared`]).
 //! A state costs 11 bytes, since its texts are learnt per state number
 //! (see `ffi::seen_state`). One buffer, rather than a vector of entries
 //! and an allocation per message, is what keeps a traced connection to a
@@ -165,8 +165,10 @@ impl Log {
     #[cold]
     #[inline(never)]
     fn push_shared(&mut self, at: u64, m: RawMessage<'_>) {
-        // At most `limit` entries, far below u32::MAX.
-        let index = self.shared.len() as u32;
+        let Ok(index) = u32::try_from(self.shared.len()) else {
+            self.dropped += 1;
+            return;
+        };
         let e = message_entry(tag::SHARED_MESSAGE, at, &m, index);
         if self.admit(e.len()) {
             self.shared.push(shared::share(m.bytes, m.direction));
@@ -330,7 +332,8 @@ const NO_RECORD: u16 = 0;
 const FIRST: usize = 1024;
 /// Later, the log grows by at least this much at a time, which leaves slack
 /// of at most this much after a full handshake (a TLS 1.3 handshake logs
-/// about 3 KiB per side, most of it the messages' bytes).
+/// one to two KB per side besides its shared Certificate message, most of
+/// it the messages' bytes).
 const STEP: usize = 512;
 
 /// Reads the entries back in the order the pushes wrote them.
@@ -538,29 +541,42 @@ mod tests {
     /// and two connections' logs hold one copy of it.
     #[test]
     fn certificate_messages_are_shared() {
+        let mut request = vec![0x3c; 300];
+        request[0] = HandshakeType::CERTIFICATE_REQUEST.0;
         let mut chain = vec![0x5a; 700];
         chain[0] = HandshakeType::CERTIFICATE.0;
         let logs: Vec<Log> = (0..2)
             .map(|i| {
                 let mut log = Log::new(8);
                 log.push_mark(i, false);
-                log.push_message(2, message(&chain, Some(0x0303), Direction::Read));
-                log.push_message(3, message(&[20, 0, 0, 0], None, Direction::Read));
+                log.push_message(2, message(&request, Some(0x0303), Direction::Read));
+                log.push_message(3, message(&chain, Some(0x0303), Direction::Read));
+                log.push_message(4, message(&[20, 0, 0, 0], None, Direction::Read));
                 log
             })
             .collect();
         for log in &logs {
             let read: Vec<_> = log.entries().collect();
-            assert_eq!(read.len(), 3);
-            let Entry::Message(m) = read[1].1 else {
-                panic!("not a message")
-            };
-            assert_eq!((read[1].0, m.bytes), (2, &chain[..]));
-            assert_eq!(m.record_version, Some(0x0303));
-            assert_eq!(m.direction, Direction::Read);
-            assert!(matches!(read[2].1, Entry::Message(f) if f.bytes == [20, 0, 0, 0]));
+            assert_eq!(read.len(), 4);
+            for (i, bytes) in [(1, &request), (2, &chain)] {
+                let Entry::Message(m) = read[i].1 else {
+                    panic!("not a message")
+                };
+                assert_eq!((read[i].0, m.bytes), (i as u32 + 1, &bytes[..]));
+                assert_eq!(m.record_version, Some(0x0303));
+                assert_eq!(m.direction, Direction::Read);
+            }
+            assert!(matches!(read[3].1, Entry::Message(f) if f.bytes == [20, 0, 0, 0]));
         }
-        assert!(Arc::ptr_eq(&logs[0].shared[0], &logs[1].shared[0]));
+        for i in 0..2 {
+            assert!(Arc::ptr_eq(&logs[0].shared[i], &logs[1].shared[i]));
+        }
+        // A full log refuses a shared message as it does any other.
+        let mut full = Log::new(1);
+        full.push_mark(0, false);
+        full.push_message(1, message(&chain, None, Direction::Read));
+        assert!(full.shared.is_empty());
+        assert_eq!((full.entries().count(), full.dropped), (1, 1));
     }
 
     /// Past its limit the log counts what it refuses and keeps the rest.

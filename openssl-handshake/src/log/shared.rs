@@ -4,13 +4,17 @@
 //! A server sends the same Certificate message on every connection, and a
 //! client that keeps reaching one server reads the same one each time.
 //! Those bytes are most of what a traced connection holds (a 2 KB RSA
-//! chain, against about 1.5 KB for the rest of a TLS 1.3 handshake's log),
-//! so a log refers to a shared copy instead. Each thread keeps a few
-//! recent messages per direction, so that no lock is taken on the
+//! chain, against one to two KB for the rest of a TLS 1.3 handshake's log),
+//! so a log refers to a shared copy instead. Each thread keeps the few
+//! messages per direction it met last, so that no lock is taken on the
 //! handshake path; one that matches none of them takes the place of the
-//! oldest. When every peer sends its own chain (client certificates at a
-//! server, a client reaching many servers), each connection still holds
-//! its peer's, as it would without sharing.
+//! one least recently met. They outlive the connections that brought them
+//! (at most `2 * SLOTS * MAX` bytes a thread, freed when it exits). When
+//! every peer sends its own chain (client certificates at a server, a
+//! client reaching many servers), each connection still holds its peer's,
+//! as it would without sharing. A TLS 1.3 message with a
+//! certificate_request_context (post-handshake authentication) is never
+//! shared: its random context makes it unique.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -30,25 +34,27 @@ const MAX: usize = 16 * 1024;
 /// types, or a client's for a few servers.
 const SLOTS: usize = 4;
 
-/// The recent messages of one direction, replaced oldest first.
+/// The messages of one direction, the one met last first.
 struct Recent {
     slots: [Option<Arc<[u8]>>; SLOTS],
-    next: usize,
 }
 
 impl Recent {
+    const NONE: Option<Arc<[u8]>> = None;
     const EMPTY: Recent = Recent {
-        slots: [const { None }; SLOTS],
-        next: 0,
+        slots: [Self::NONE; SLOTS],
     };
 
     fn share(&mut self, bytes: &[u8]) -> Arc<[u8]> {
-        if let Some(hit) = self.slots.iter().flatten().find(|s| ***s == *bytes) {
-            return Arc::clone(hit);
+        if let Some(i) = self.slots.iter().position(|s| s.as_deref() == Some(bytes)) {
+            self.slots[..=i].rotate_right(1);
+            if let Some(hit) = &self.slots[0] {
+                return Arc::clone(hit);
+            }
         }
         let copy: Arc<[u8]> = Arc::from(bytes);
-        self.slots[self.next] = Some(Arc::clone(&copy));
-        self.next = (self.next + 1) % SLOTS;
+        self.slots.rotate_right(1);
+        self.slots[0] = Some(Arc::clone(&copy));
         copy
     }
 }
@@ -69,7 +75,12 @@ pub(super) fn worth_sharing(m: &RawMessage<'_>) -> bool {
             HandshakeType(m.bytes[0]),
             HandshakeType::CERTIFICATE | HandshakeType::CERTIFICATE_REQUEST
         )
+        // In TLS 1.3 both start with the context's length (RFC 8446
+        // sections 4.3.2 and 4.4.2), empty during the handshake.
+        && !(m.version == TLS1_3 && m.bytes[4] != 0)
 }
+
+const TLS1_3: u16 = 0x0304;
 
 /// A shared copy of `bytes`: one this thread made earlier, or a new one
 /// that later connections will find. A thread being torn down gets a
@@ -90,17 +101,19 @@ pub(super) fn share(bytes: &[u8], direction: Direction) -> Arc<[u8]> {
 mod tests {
     use super::*;
 
-    /// A Certificate message of `len` bytes whose content starts with `fill`.
+    /// A TLS 1.3 Certificate message of `len` bytes, its context empty,
+    /// filled with `fill`.
     fn certificate(len: usize, fill: u8) -> Vec<u8> {
         let mut m = vec![fill; len];
         m[0] = HandshakeType::CERTIFICATE.0;
+        m[4] = 0;
         m
     }
 
     fn raw(bytes: &[u8], content_type: i32) -> RawMessage<'_> {
         RawMessage {
             bytes,
-            version: 0x0304,
+            version: TLS1_3,
             record_version: None,
             content_type: content_type as u8,
             direction: Direction::Read,
@@ -128,6 +141,16 @@ mod tests {
             &certificate(MAX + 1, 7),
             sys::SSL3_RT_HANDSHAKE
         )));
+        // Post-handshake authentication's context makes a message unique;
+        // before TLS 1.3 that byte is a length of the message's own.
+        let mut with_context = cert.clone();
+        with_context[4] = 32;
+        assert!(!worth_sharing(&raw(&with_context, sys::SSL3_RT_HANDSHAKE)));
+        let tls12 = RawMessage {
+            version: 0x0303,
+            ..raw(&with_context, sys::SSL3_RT_HANDSHAKE)
+        };
+        assert!(worth_sharing(&tls12));
     }
 
     /// The same bytes in one direction give the same copy; other bytes, or
@@ -153,5 +176,23 @@ mod tests {
             .join()
             .expect("thread");
         assert!(!Arc::ptr_eq(&later, &elsewhere));
+    }
+
+    /// Meeting a message again keeps it: the one least recently met goes.
+    #[test]
+    fn a_message_met_again_stays() {
+        let hot = certificate(MIN + 21, 1);
+        let kept = share(&hot, Direction::Write);
+        let others: Vec<Vec<u8>> = (0..SLOTS as u8)
+            .map(|f| certificate(MIN + 22, f + 2))
+            .collect();
+        for (i, other) in others.iter().enumerate() {
+            if i + 1 == SLOTS {
+                // The hot one met again before the last newcomer.
+                assert!(Arc::ptr_eq(&kept, &share(&hot, Direction::Write)));
+            }
+            share(other, Direction::Write);
+        }
+        assert!(Arc::ptr_eq(&kept, &share(&hot, Direction::Write)));
     }
 }
