@@ -149,8 +149,7 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
     {
         // Kept beside the failures' captures, so that the command lines the
         // report gives for external peers can be run again.
-        let keep = opts.artifacts.as_ref().map(|a| a.join("pki"));
-        Some(Arc::new(PkiDir::write(&pki, keep.as_deref())?))
+        Some(Arc::new(PkiDir::write(&pki, opts.artifacts.as_deref())?))
     } else {
         None
     };

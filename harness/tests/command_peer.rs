@@ -157,8 +157,17 @@ fn a_command_client_that_does_not_verify_fails_the_verify_cases() {
         },
         Some(artifacts.path()),
     );
-    // The failure's capture, and the PKI that command lines name, stay.
-    let root = std::fs::read_to_string(artifacts.path().join("pki/root.pem")).expect("root.pem");
+    // The failure's capture, and the run's own PKI, stay.
+    let pki: Vec<_> = std::fs::read_dir(artifacts.path())
+        .expect("the artifacts directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(pki.len(), 1, "{pki:?}");
+    assert!(pki[0]
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("pki-")));
+    let root = std::fs::read_to_string(pki[0].join("root.pem")).expect("root.pem");
     assert!(root.starts_with("-----BEGIN CERTIFICATE-----"), "{root}");
     let id = "tls1_3/TLS_AES_128_GCM_SHA256/expired/verify";
     let failed = find(&report.results, id, FROM_COMMAND);

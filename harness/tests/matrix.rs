@@ -91,6 +91,19 @@ fn junit_has_a_suite_per_version_and_counts() {
     )), "{}", o.stdout);
     assert_eq!(cases, s.passed + s.failed + s.unsupported);
     assert!(!o.stdout.contains("left out"), "{}", o.stdout);
+    let left_out: usize = o
+        .stdout
+        .split("<property name=\"left_out\" value=\"")
+        .skip(1)
+        .map(|v| {
+            v.split('"')
+                .next()
+                .expect("a value")
+                .parse::<usize>()
+                .expect("a count")
+        })
+        .sum();
+    assert_eq!(left_out, s.skipped);
     assert!(o
         .stdout
         .contains("name=\"tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/mismatch-suite\""));

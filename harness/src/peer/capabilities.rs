@@ -253,18 +253,20 @@ impl Feature {
                             && negative(peer.identity).is_some_and(|n| n.client_level().is_some())))
             }
             Feature::SuiteChoice => {
-                let ((clo, chi), (slo, shi)) = (c.version_range(), s.version_range());
                 !c.suites.is_empty()
                     && !s.suites.is_empty()
                     && !c.suites.iter().any(|x| s.suites.contains(x))
-                    && clo.max(slo) <= chi.min(shi)
+                    && versions_shared(case)
             }
-            Feature::VersionChoice => {
-                let ((clo, chi), (slo, shi)) = (c.version_range(), s.version_range());
-                clo.max(slo) > chi.min(shi)
-            }
+            Feature::VersionChoice => !versions_shared(case),
         }
     }
+}
+
+/// Whether the two ends' version ranges overlap.
+fn versions_shared(case: &Case) -> bool {
+    let ((clo, chi), (slo, shi)) = (case.client.version_range(), case.server.version_range());
+    clo.max(slo) <= chi.min(shi)
 }
 
 /// A failure an implementation answers with its own alert.

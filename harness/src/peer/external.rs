@@ -26,25 +26,26 @@ pub struct PkiDir {
 
 impl PkiDir {
     /// Writes `pki` (the same one the in-process peer uses, so both trust
-    /// the same root) to `keep`, which stays, or else to a fresh temporary
-    /// directory.
+    /// the same root) to a fresh directory: `pki-XXXXXX` in `keep`, which
+    /// stays (runs sharing `keep`, such as shards, each get their own), or
+    /// else a temporary one.
     pub fn write(pki: &Pki, keep: Option<&Path>) -> Result<PkiDir, HarnessError> {
-        let (temp, path) = match keep {
-            Some(p) => {
-                std::fs::create_dir_all(p).map_err(|e| HarnessError::writing(p, e))?;
-                (None, p.to_path_buf())
-            }
-            None => {
-                let dir = tempfile::Builder::new()
-                    .prefix("tls-harness-pki")
-                    .tempdir()
-                    .map_err(|e| HarnessError::Io {
-                        what: "creating a temporary directory for the PKI".into(),
-                        source: e,
-                    })?;
-                let path = dir.path().to_path_buf();
-                (Some(dir), path)
-            }
+        let made = match keep {
+            Some(dir) => std::fs::create_dir_all(dir)
+                .and_then(|()| tempfile::Builder::new().prefix("pki-").tempdir_in(dir)),
+            None => tempfile::Builder::new().prefix("tls-harness-pki").tempdir(),
+        };
+        let dir = made.map_err(|e| HarnessError::Io {
+            what: "creating a directory for the PKI".into(),
+            source: e,
+        })?;
+        let path = dir.path().to_path_buf();
+        let temp = if keep.is_some() {
+            // Kept: the report's command lines name it.
+            let _ = dir.keep();
+            None
+        } else {
+            Some(dir)
         };
         let files = pki.write_pem(&path)?;
         let psk_passwd = path.join("psk-passwd");

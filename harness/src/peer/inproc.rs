@@ -351,11 +351,9 @@ fn success(
         Ok(()) => (true, None, false),
         Err((what, e)) => {
             let t = is_timeout(&e);
-            (
-                false,
-                Some(format!("{what} after the handshake: {}", io_text(&e))),
-                t,
-            )
+            // A time-out's report says it came after the handshake.
+            let when = if t { "" } else { " after the handshake" };
+            (false, Some(format!("{what}{when}: {}", io_text(&e))), t)
         }
     };
     SideOutcome {
@@ -379,7 +377,7 @@ fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
         HandshakeError::Failure(mid) => {
             let timed_out = mid.error().io_error().is_some_and(is_timeout);
             let error = match mid.error().io_error() {
-                Some(io) if timed_out => format!("time-out waiting for the peer ({io})"),
+                Some(io) if timed_out => io_text(io),
                 _ => mid.error().to_string(),
             };
             SideOutcome {

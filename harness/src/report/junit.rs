@@ -1,9 +1,10 @@
 //! JUnit XML: a test suite per protocol version, a test case per matrix
 //! case run or unsupported. Failures carry both sides' state logs and an
 //! external peer's own output; unsupported cases are `<skipped>` with
-//! their reason. Cases the filters left out are not listed (the JSON
-//! report keeps them): thousands of them would bury the few unsupported
-//! ones a CI page shows as skipped.
+//! their reason. Cases the filters or `--external-scope` left out are not
+//! listed, only counted (each suite's `left_out` property; the JSON report
+//! keeps them): thousands of them would bury the few unsupported ones a CI
+//! page shows as skipped.
 
 use std::fmt::Write;
 
@@ -26,13 +27,16 @@ pub fn render(report: &Report) -> String {
         report.wall_ms / 1e3
     );
     for v in Version::ALL {
-        let rows: Vec<&CaseResult> = report
-            .of_version(v)
-            .filter(|r| r.status != Status::Skipped)
-            .collect();
-        if rows.is_empty() {
+        let all: Vec<&CaseResult> = report.of_version(v).collect();
+        if all.is_empty() {
             continue;
         }
+        // A version all left out still gets its (empty) suite and count.
+        let left_out = all.iter().filter(|r| r.status == Status::Skipped).count();
+        let rows: Vec<&CaseResult> = all
+            .into_iter()
+            .filter(|r| r.status != Status::Skipped)
+            .collect();
         let count = |st: Status| rows.iter().filter(|r| r.status == st).count();
         let time: f64 = rows.iter().map(|r| r.elapsed_ms).sum::<f64>() / 1e3;
         let _ = writeln!(
@@ -45,7 +49,7 @@ pub fn render(report: &Report) -> String {
         );
         let _ = writeln!(
             out,
-            "    <properties><property name=\"openssl\" value=\"{}\"/></properties>",
+            "    <properties><property name=\"openssl\" value=\"{}\"/><property name=\"left_out\" value=\"{left_out}\"/></properties>",
             escape(&report.openssl)
         );
         for r in rows {

@@ -10,22 +10,7 @@ use crate::peer::SideOutcome;
 /// Checks what happened against the expectation; `Err` says how it differs.
 pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Result<(), String> {
     if let Some(t) = client.iter().chain(server).find(|o| o.timed_out) {
-        // A TLS 1.3 client's last state after its handshake is reading a
-        // ticket, which would say the wait was part of the handshake.
-        let when = if t.handshake_ok {
-            " after its handshake finished".to_owned()
-        } else {
-            t.trace
-                .as_ref()
-                .and_then(last_state)
-                .map(|s| format!(" in \"{s}\""))
-                .unwrap_or_default()
-        };
-        return Err(format!(
-            "time-out: the {} stalled{when}: {}",
-            t.role,
-            t.error.as_deref().unwrap_or("no answer")
-        ));
+        return Err(time_out(t));
     }
     let connections = if case.resume.is_some() { 2 } else { 1 };
     // A connection on which the client by design sent nothing (gnutls-cli
@@ -311,6 +296,26 @@ fn verify_of(o: &SideOutcome) -> Option<i32> {
     from_trace.or(o.verify_code).filter(|&c| c != 0)
 }
 
+/// A side that gave up waiting, and where.
+fn time_out(t: &SideOutcome) -> String {
+    // A TLS 1.3 client's last state after its handshake is reading a
+    // ticket, which would say the wait was part of the handshake.
+    let when = if t.handshake_ok {
+        " after its handshake finished".to_owned()
+    } else {
+        t.trace
+            .as_ref()
+            .and_then(last_state)
+            .map(|s| format!(" in \"{s}\""))
+            .unwrap_or_default()
+    };
+    format!(
+        "time-out: the {} stalled{when}: {}",
+        t.role,
+        t.error.as_deref().unwrap_or("no answer")
+    )
+}
+
 fn last_state(t: &HandshakeTrace) -> Option<String> {
     t.states().last().map(|s| s.long.to_string())
 }
@@ -415,6 +420,30 @@ mod tests {
         client.error = Some("time-out waiting for the peer".into());
         let text = describe_failure(&[client], &[]);
         assert!(text.ends_with("; time-out waiting for the peer"), "{text}");
+    }
+
+    /// A wait after the handshake is not put in the state it ended in.
+    #[test]
+    fn a_time_out_after_the_handshake_says_so() {
+        let fixture =
+            include_str!("../../../openssl-handshake/schema/fixtures/tls13-success-client.json");
+        let mut client = SideOutcome::broken(
+            Role::Client,
+            "ping/pong: no answer within the time-out (os error 11)".into(),
+            true,
+        );
+        client.trace = Some(serde_json::from_str(fixture).expect("fixture"));
+        let stalled = time_out(&client);
+        assert!(
+            stalled.starts_with("time-out: the client stalled in \""),
+            "{stalled}"
+        );
+        client.handshake_ok = true;
+        assert_eq!(
+            time_out(&client),
+            "time-out: the client stalled after its handshake finished: \
+             ping/pong: no answer within the time-out (os error 11)"
+        );
     }
 
     #[test]
