@@ -289,3 +289,45 @@ fn a_command_peer_whose_program_sh_cannot_find_stops_the_run() {
         o.stderr
     );
 }
+
+#[test]
+fn a_peer_that_never_listens_is_a_junit_error_not_a_failure() {
+    let o = run(harness(&[
+        "matrix",
+        "--peers",
+        "command",
+        "--peer-cmd",
+        "x=sh -c 'exit 3' {port} {cert}",
+        "--timeout",
+        "2",
+        "--versions",
+        "tls1_3",
+        "--keys",
+        "rsa2048",
+        "--options",
+        "default",
+        "--suites",
+        "TLS_AES_128_GCM_SHA256",
+        "--format",
+        "junit",
+    ]));
+    // Still a failed run: nothing was tested.
+    assert_eq!(o.status.code(), Some(1), "{}{}", o.stdout, o.stderr);
+    let head = o.stdout.lines().nth(1).unwrap_or_default();
+    assert!(
+        head.contains("failures=\"0\" errors=\"1\""),
+        "{head}\n{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("<error message=") && o.stdout.contains("type=\"setup\""),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("nothing listened on port"),
+        "{}",
+        o.stdout
+    );
+    assert!(!o.stdout.contains("<failure"), "{}", o.stdout);
+}

@@ -86,7 +86,7 @@ fn junit_has_a_suite_per_version_and_counts() {
     let s = &report.summary;
     assert!(s.skipped > 0, "the filters leave cases out");
     assert!(o.stdout.starts_with(&format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tls-harness\" tests=\"{cases}\" failures=\"0\" skipped=\"{}\"",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"tls-harness\" tests=\"{cases}\" failures=\"0\" errors=\"0\" skipped=\"{}\"",
         s.unsupported
     )), "{}", o.stdout);
     assert_eq!(cases, s.passed + s.failed + s.unsupported);

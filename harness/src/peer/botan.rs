@@ -286,7 +286,7 @@ impl Botan {
             })
             .collect();
         if outs.is_empty() {
-            outs.push(external::not_run(
+            outs.push(external::reported_nothing(
                 Role::Server,
                 &self.implementation(),
                 format!("botan tls_server reported no connection ({})", cap.exit),

@@ -143,13 +143,23 @@ pub fn alert_from_words(words: &str) -> Option<u8> {
     (0..=u8::MAX).find(|&d| alert::name(d) == want)
 }
 
-/// An outcome for a peer that could not run at all.
+/// An outcome for a peer that could not run at all: its configuration
+/// could not be written, or its process did not start or listen.
 pub fn not_run(role: Role, implementation: &str, error: String) -> SideOutcome {
+    let mut o = reported_nothing(role, implementation, error);
+    o.setup_failed = true;
+    if let Some(v) = o.external.as_mut() {
+        v.exit = "not started".into();
+    }
+    o
+}
+
+/// An outcome for a peer whose process ran but reported no connection.
+pub fn reported_nothing(role: Role, implementation: &str, error: String) -> SideOutcome {
     let mut o = SideOutcome::broken(role, error.clone(), false);
     o.external = Some(ExternalView {
         implementation: implementation.into(),
         error: Some(error),
-        exit: "not started".into(),
         ..ExternalView::default()
     });
     o
@@ -199,6 +209,7 @@ pub fn outcome(
         timed_out: false,
         exchange_skipped: false,
         external: Some(view),
+        setup_failed: false,
     }
 }
 

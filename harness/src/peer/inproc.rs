@@ -225,10 +225,9 @@ impl Peer for Inproc {
         let ctx = match self.context_with(&case.server, Role::Server, listener.is_recorded()) {
             Ok(ctx) => ctx,
             Err(e) => {
-                return vec![SideOutcome::broken(
+                return vec![SideOutcome::not_set_up(
                     Role::Server,
                     format!("server setup: {e}"),
-                    false,
                 )]
             }
         };
@@ -252,10 +251,9 @@ impl Peer for Inproc {
         let ctx = match self.context_with(&case.client, Role::Client, dialer.is_recorded()) {
             Ok(ctx) => ctx,
             Err(e) => {
-                return vec![SideOutcome::broken(
+                return vec![SideOutcome::not_set_up(
                     Role::Client,
                     format!("client setup: {e}"),
-                    false,
                 )]
             }
         };
@@ -366,13 +364,14 @@ fn success(
         timed_out,
         exchange_skipped: false,
         external: None,
+        setup_failed: false,
     }
 }
 
 fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
     match e {
         HandshakeError::SetupFailure(stack) => {
-            SideOutcome::broken(role, format!("handshake setup: {stack}"), false)
+            SideOutcome::not_set_up(role, format!("handshake setup: {stack}"))
         }
         HandshakeError::Failure(mid) => {
             let timed_out = mid.error().io_error().is_some_and(is_timeout);
@@ -394,6 +393,7 @@ fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
                 timed_out,
                 exchange_skipped: false,
                 external: None,
+                setup_failed: false,
             }
         }
         // Blocking streams with time-outs report a stall as "would block".
@@ -407,6 +407,7 @@ fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
             timed_out: true,
             exchange_skipped: false,
             external: None,
+            setup_failed: false,
         },
     }
 }

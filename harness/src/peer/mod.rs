@@ -147,6 +147,11 @@ pub struct SideOutcome {
     /// What an external peer reported; `None` for the in-process peer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external: Option<ExternalView>,
+    /// The side never got as far as a connection: its configuration was
+    /// refused, or its process did not start or listen. The case tested
+    /// nothing, which CI reports as an error rather than a failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub setup_failed: bool,
 }
 
 /// What an external peer's own output says about one connection.
@@ -233,6 +238,15 @@ impl SideOutcome {
             timed_out,
             exchange_skipped: false,
             external: None,
+            setup_failed: false,
+        }
+    }
+
+    /// A side that could not be set up (see [`SideOutcome::setup_failed`]).
+    pub fn not_set_up(role: Role, error: String) -> Self {
+        SideOutcome {
+            setup_failed: true,
+            ..SideOutcome::broken(role, error, false)
         }
     }
 

@@ -390,7 +390,12 @@ impl Peer for Rustls {
     fn serve(&self, case: &Case, listener: Listener, connections: usize) -> Vec<SideOutcome> {
         let config = match self.server_config(&case.server) {
             Ok(c) => c,
-            Err(e) => return vec![broken(Role::Server, format!("rustls server setup: {e}"))],
+            Err(e) => {
+                return vec![not_set_up(
+                    Role::Server,
+                    format!("rustls server setup: {e}"),
+                )]
+            }
         };
         one_after_another(
             connections,
@@ -412,11 +417,16 @@ impl Peer for Rustls {
         // One config for every connection: its session store resumes.
         let config = match self.client_config(&case.client) {
             Ok(c) => c,
-            Err(e) => return vec![broken(Role::Client, format!("rustls client setup: {e}"))],
+            Err(e) => {
+                return vec![not_set_up(
+                    Role::Client,
+                    format!("rustls client setup: {e}"),
+                )]
+            }
         };
         let name = case.client.sni.clone().unwrap_or_else(|| HOST.to_string());
         let Ok(server_name) = ServerName::try_from(name) else {
-            return vec![broken(Role::Client, "not a DNS name".into())];
+            return vec![not_set_up(Role::Client, "not a DNS name".into())];
         };
         one_after_another(
             connections,
@@ -535,6 +545,10 @@ fn complete<T>(
 }
 
 fn broken(role: Role, error: String) -> SideOutcome {
+    super::external::reported_nothing(role, &Rustls::implementation(), error)
+}
+
+fn not_set_up(role: Role, error: String) -> SideOutcome {
     super::external::not_run(role, &Rustls::implementation(), error)
 }
 

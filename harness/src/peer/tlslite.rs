@@ -303,7 +303,7 @@ impl Tlslite {
             outs.push(external::outcome(role, view, done, false, None));
         }
         if outs.is_empty() {
-            outs.push(external::not_run(
+            outs.push(external::reported_nothing(
                 role,
                 &self.implementation(),
                 format!("the tlslite driver reported nothing ({})", cap.exit),

@@ -1,7 +1,8 @@
 //! JUnit XML: a test suite per protocol version, a test case per matrix
 //! case run or unsupported. Failures carry both sides' state logs and an
-//! external peer's own output; unsupported cases are `<skipped>` with
-//! their reason. Cases the filters or `--external-scope` left out are not
+//! external peer's own output; a failed case whose peer never got as far
+//! as a connection is an `<error>` instead; unsupported cases are
+//! `<skipped>` with their reason. Cases the filters or `--external-scope` left out are not
 //! listed, only counted (each suite's `left_out` property; the JSON report
 //! keeps them): thousands of them would bury the few unsupported ones a CI
 //! page shows as skipped.
@@ -17,12 +18,13 @@ use crate::run::{CaseResult, Status};
 pub fn render(report: &Report) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let s = &report.summary;
+    let errors = report.results.iter().filter(|r| set_up_failed(r)).count();
     // Writing to a String cannot fail, here and below.
     let _ = writeln!(
         out,
-        "<testsuites name=\"tls-harness\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+        "<testsuites name=\"tls-harness\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" skipped=\"{}\" time=\"{:.3}\">",
         s.passed + s.failed + s.unsupported,
-        s.failed,
+        s.failed - errors,
         s.unsupported,
         report.wall_ms / 1e3
     );
@@ -38,13 +40,15 @@ pub fn render(report: &Report) -> String {
             .filter(|r| r.status != Status::Skipped)
             .collect();
         let count = |st: Status| rows.iter().filter(|r| r.status == st).count();
-        let time: f64 = rows.iter().map(|r| r.elapsed_ms).sum::<f64>() / 1e3;
+        let errors = rows.iter().filter(|r| set_up_failed(r)).count();
+        // A fold from 0.0: an empty f64 sum is -0.0, which prints "-0.000".
+        let time = rows.iter().fold(0.0, |t, r| t + r.elapsed_ms) / 1e3;
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{time:.3}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{errors}\" skipped=\"{}\" time=\"{time:.3}\">",
             v.id(),
             rows.len(),
-            count(Status::Fail),
+            count(Status::Fail) - errors,
             count(Status::Unsupported),
         );
         let _ = writeln!(
@@ -59,6 +63,13 @@ pub fn render(report: &Report) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// A failed case whose peer never got as far as a connection: it tested
+/// nothing, so it is a JUnit error (the harness or the machine), not a
+/// failure (an interop result).
+fn set_up_failed(r: &CaseResult) -> bool {
+    r.status == Status::Fail && r.sides.as_ref().is_some_and(|s| s.setup_failed())
 }
 
 fn testcase(out: &mut String, r: &CaseResult) {
@@ -86,9 +97,14 @@ fn testcase(out: &mut String, r: &CaseResult) {
             );
         }
         Status::Fail => {
+            let (element, kind) = if set_up_failed(r) {
+                ("error", "setup")
+            } else {
+                ("failure", "mismatch")
+            };
             let _ = writeln!(
                 out,
-                ">\n      <failure message=\"{reason}\" type=\"mismatch\">"
+                ">\n      <{element} message=\"{reason}\" type=\"{kind}\">"
             );
             if let Some(d) = &r.diagnosis {
                 out.push_str(&escape(&diagnosis::block(d, "")));
@@ -110,7 +126,7 @@ fn testcase(out: &mut String, r: &CaseResult) {
                     }
                 }
             }
-            out.push_str("      </failure>\n");
+            let _ = writeln!(out, "      </{element}>");
             // The attachment convention of Jenkins' JUnit plugin, which
             // then offers the file for download.
             if let Some(path) = &r.artifact {

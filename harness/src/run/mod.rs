@@ -150,6 +150,15 @@ pub struct Sides {
 }
 
 impl Sides {
+    /// Whether a side never got as far as a connection (see
+    /// [`SideOutcome::setup_failed`](crate::peer::SideOutcome::setup_failed)).
+    pub fn setup_failed(&self) -> bool {
+        self.client
+            .iter()
+            .chain(&self.server)
+            .any(|o| o.setup_failed)
+    }
+
     /// The diagnosis of the traced connection with the most specific
     /// cause; the server's first on a tie, as it sees the client's offer
     /// against its own configuration.

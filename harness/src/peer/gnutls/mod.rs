@@ -526,7 +526,7 @@ impl Gnutls {
             let error = errors
                 .next()
                 .unwrap_or_else(|| "gnutls-serv reported no connection".into());
-            outs.push(external::not_run(
+            outs.push(external::reported_nothing(
                 Role::Server,
                 &self.implementation(),
                 error,

@@ -443,7 +443,7 @@ fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
         ));
     }
     if out.is_empty() {
-        let mut o = external::not_run(
+        let mut o = external::reported_nothing(
             Role::Server,
             implementation,
             format!("s_server reported no connection ({})", cap.exit),
