@@ -104,6 +104,11 @@ fn junit_has_a_suite_per_version_and_counts() {
         })
         .sum();
     assert_eq!(left_out, s.skipped);
+    // The peers, with their versions, as the JSON names them.
+    for peer in &report.peers {
+        let property = format!("<property name=\"peer\" value=\"{peer}\"/>");
+        assert!(o.stdout.contains(&property), "{property}\n{}", o.stdout);
+    }
     assert!(o
         .stdout
         .contains("name=\"tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/mismatch-suite\""));

@@ -51,11 +51,16 @@ pub fn render(report: &Report) -> String {
             count(Status::Fail) - errors,
             count(Status::Unsupported),
         );
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "    <properties><property name=\"openssl\" value=\"{}\"/><property name=\"left_out\" value=\"{left_out}\"/></properties>",
+            "    <properties><property name=\"openssl\" value=\"{}\"/><property name=\"left_out\" value=\"{left_out}\"/>",
             escape(&report.openssl)
         );
+        // Each peer with its version, so a CI page says what was paired.
+        for p in &report.peers {
+            let _ = write!(out, "<property name=\"peer\" value=\"{}\"/>", escape(p));
+        }
+        out.push_str("</properties>\n");
         for r in rows {
             testcase(&mut out, r);
         }
