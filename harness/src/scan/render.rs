@@ -435,15 +435,9 @@ fn markdown(r: &ScanReport) -> String {
 fn junit(r: &ScanReport) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let rules = r.policy.as_ref().map_or(&[][..], |p| &p.rules[..]);
-    let failures = rules
-        .iter()
-        .filter(|x| x.outcome == RuleOutcome::Fail)
-        .count();
+    let failures = r.policy.as_ref().map_or(0, |p| p.failed().len());
     // A rule not verified is an error, not a pass: the check did not run.
-    let errors = rules
-        .iter()
-        .filter(|x| x.outcome == RuleOutcome::Unverified)
-        .count();
+    let errors = r.policy.as_ref().map_or(0, |p| p.unverified().len());
     let findings = rows(r);
     let unreached = usize::from(r.cannot_scan.is_some());
     let _ = writeln!(
