@@ -3,11 +3,14 @@
 //! deadline, and always killed and reaped by a guard.
 //!
 //! The guard is the one place that owns a child. Each child leads a
-//! process group of its own, which the guard's `Drop` kills whole (a
-//! wrapper such as stdbuf and whatever the tool forks go with it) before
-//! it reaps the child, so a child never outlives its case, whether the
-//! case passes, fails, times out or panics. [`kill_on_signal`] does the
-//! same for every live group when the harness gets SIGINT or SIGTERM.
+//! process group of its own, which the guard kills whole (a wrapper such
+//! as stdbuf and whatever the tool forks go with it) before it reaps the
+//! child, also when the child exited by itself and left something
+//! running, so nothing a peer started outlives its case, whether the case
+//! passes, fails, times out or panics. The child's exit is watched without
+//! reaping it: until it is reaped, its pid stays the group's id and cannot
+//! pass to an unrelated process. [`kill_on_signal`] kills every live group
+//! when the harness gets SIGINT or SIGTERM.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -18,8 +21,15 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
 /// Most bytes of each stream kept in a result; the rest is cut, with a note.
 const CAPTURE_LIMIT: usize = 32 * 1024;
+
+/// How long a finished child's output is awaited once its group is dead:
+/// only a process that left the group (`setsid`) can hold it open longer.
+const OUTPUT_GRACE: Duration = Duration::from_secs(1);
 
 /// Why a child could not be started or waited for.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +109,8 @@ pub struct ChildGuard {
     capture: Arc<Mutex<(String, String)>>,
     readers: Vec<JoinHandle<()>>,
     killed: bool,
+    /// The exit status, once the child is reaped.
+    status: Option<ExitStatus>,
 }
 
 impl ChildGuard {
@@ -176,6 +188,7 @@ impl ChildGuard {
             capture,
             readers,
             killed: false,
+            status: None,
         })
     }
 
@@ -218,10 +231,7 @@ impl ChildGuard {
                     // that closed its streams and lives on is not waited
                     // for past the deadline.
                     let status = if self.wait_exit(deadline) {
-                        self.child
-                            .try_wait()
-                            .ok()
-                            .flatten()
+                        self.reap()
                             .map(|s| describe(&s))
                             .unwrap_or_else(|| "exit status unknown".into())
                     } else {
@@ -270,10 +280,8 @@ impl ChildGuard {
     /// whether it did.
     pub fn wait_exit(&mut self, deadline: Instant) -> bool {
         loop {
-            match self.child.try_wait() {
-                Ok(Some(_)) => return true,
-                Ok(None) => {}
-                Err(_) => return false,
+            if self.exited() {
+                return true;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -288,13 +296,13 @@ impl ChildGuard {
                     // Output closed: the exit is imminent; poll for it
                     // until the deadline.
                     loop {
-                        match self.child.try_wait() {
-                            Ok(Some(_)) => return true,
-                            Ok(None) if Instant::now() < deadline => {
-                                std::thread::sleep(Duration::from_millis(5))
-                            }
-                            _ => return false,
+                        if self.exited() {
+                            return true;
                         }
+                        if Instant::now() >= deadline {
+                            return false;
+                        }
+                        std::thread::sleep(Duration::from_millis(5));
                     }
                 }
             }
@@ -305,26 +313,19 @@ impl ChildGuard {
     /// everything it printed.
     pub fn finish(mut self) -> Captured {
         self.stdin = None;
-        let status = match self.child.try_wait() {
-            Ok(Some(s)) => Some(s),
-            _ => {
-                self.killed = true;
-                self.kill_group();
-                self.child.wait().ok()
-            }
-        };
-        // The readers end at end of file, which the dead child's closed
-        // pipes deliver; nothing else holds them.
-        for r in self.readers.drain(..) {
-            let _ = r.join();
-        }
-        while let Ok((_, line)) = self.lines.try_recv() {
-            self.seen.push(line);
-        }
-        let (stdout, stderr) = {
+        self.killed = !self.exited();
+        let status = self.reap();
+        let held_open = !self.await_output();
+        let (stdout, mut stderr) = {
             let c = self.capture.lock().unwrap_or_else(|p| p.into_inner());
             (c.0.clone(), c.1.clone())
         };
+        if held_open {
+            stderr.push_str(
+                "[tls-harness: output still open after the peer's process group was killed: \
+                 a process it started left the group and was not waited for]\n",
+            );
+        }
         let (exit, code) = match status {
             _ if self.killed => ("killed by the harness after the case ended".into(), None),
             Some(s) => (describe(&s), s.code()),
@@ -342,26 +343,57 @@ impl ChildGuard {
 }
 
 impl ChildGuard {
-    /// Kills the child's process group (the child and all it started)
-    /// while the child is not reaped: only then is the group id surely
-    /// still its own, and not reused by another process.
-    fn kill_group(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
+    /// Whether the child has exited (or been reaped), without reaping it.
+    fn exited(&self) -> bool {
+        if self.status.is_some() {
+            return true;
+        }
+        let Ok(pid) = i32::try_from(self.child.id()) else {
+            return false;
+        };
+        let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+        matches!(waitid(Id::Pid(Pid::from_raw(pid)), flags), Ok(s) if s != WaitStatus::StillAlive)
+    }
+
+    /// Kills the child's process group (the child, if it still runs, and
+    /// anything it left running), then reaps the child. The group is
+    /// killed first because only an unreaped child keeps the group id
+    /// surely its own.
+    fn reap(&mut self) -> Option<ExitStatus> {
+        if self.status.is_none() {
             kill_group(self.child.id());
             let _ = self.child.kill();
+            live_groups().remove(&self.child.id());
+            self.status = self.child.wait().ok();
         }
-        live_groups().remove(&self.child.id());
+        self.status
+    }
+
+    /// Takes in the output still to come, for at most [`OUTPUT_GRACE`]
+    /// once the group is dead; false when a reader was left running.
+    fn await_output(&mut self) -> bool {
+        let deadline = Instant::now() + OUTPUT_GRACE;
+        while self.readers.iter().any(|r| !r.is_finished()) && Instant::now() < deadline {
+            if let Ok((_, line)) = self.lines.recv_timeout(Duration::from_millis(10)) {
+                self.seen.push(line);
+            }
+        }
+        while let Ok((_, line)) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        // A reader still blocked on a pipe someone holds is left to end
+        // by itself (dropping its handle detaches it).
+        let all_done = self.readers.iter().all(|r| r.is_finished());
+        self.readers.clear();
+        all_done
     }
 }
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
-        // `finish` may already have reaped the child; then only its group
-        // (anything it left running) is killed. After SIGKILL the wait is
-        // short.
+        // After SIGKILL the wait is short.
         self.stdin = None;
-        self.kill_group();
-        let _ = self.child.wait();
+        self.reap();
     }
 }
 
@@ -545,6 +577,34 @@ mod tests {
             .expect("a pid");
         let pid: u32 = line.trim().parse().expect("a number");
         drop(g.finish());
+        assert!(ends_soon(pid), "the grandchild {pid} outlived the guard");
+    }
+
+    #[test]
+    fn a_child_that_exited_leaves_nothing_running_and_no_wait() {
+        // The shell exits at once; its background grandchild keeps the
+        // output pipes open and would hold `finish` for 30 s.
+        let args = vec!["-c".into(), "sleep 30 & echo $!".into()];
+        let mut g = ChildGuard::spawn("sh", &args, "dash").expect("sh");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let line = g
+            .wait_for_line(deadline, "the grandchild's pid", |l| !l.is_empty())
+            .expect("a pid");
+        let pid: u32 = line.trim().parse().expect("a number");
+        assert!(g.wait_exit(deadline), "the shell exits by itself");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(g.finish());
+        });
+        let c = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("finish returned");
+        assert_eq!(c.code, Some(0), "{}", c.exit);
+        assert!(ends_soon(pid), "the grandchild {pid} outlived the guard");
+    }
+
+    /// Whether process `pid` is gone (or a zombie) within 5 s.
+    fn ends_soon(pid: u32) -> bool {
         let gone = || {
             std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
                 s.rsplit_once(')')
@@ -555,7 +615,7 @@ mod tests {
         while !gone() && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
-        assert!(gone(), "the grandchild {pid} outlived the guard");
+        gone()
     }
 
     #[test]
