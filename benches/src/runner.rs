@@ -104,7 +104,7 @@ fn one_slice() -> u64 {
 pub fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
     let started = Instant::now();
     let method = Method::for_options(opts);
-    let wants = |id: &str| opts.filter.as_ref().map_or(true, |r| r.is_match(id));
+    let wants = |id: &str| opts.filter.as_ref().is_none_or(|r| r.is_match(id));
     let pki = Pki::generate()?;
     let mut limits = HandshakeLimits::new(&pki, Duration::from_millis(method.limit_budget_ms));
     let mut rows = Vec::new();
@@ -286,7 +286,7 @@ fn sample(
     for r in 0..method.rounds {
         let (mut u, mut t) = (Timing::default(), Timing::default());
         for s in 0..slices {
-            if (r as u64 + s) % 2 == 0 {
+            if (r as u64 + s).is_multiple_of(2) {
                 u += untraced(slice)?;
                 t += traced(slice)?;
             } else {

@@ -131,7 +131,7 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
         .enumerate()
         .filter(|(_, c)| {
             opts.shard
-                .map_or(true, |(k, n)| matrix::shard_of(&c.id, n) == k)
+                .is_none_or(|(k, n)| matrix::shard_of(&c.id, n) == k)
         })
         .map(|(index, case)| Planned {
             index,

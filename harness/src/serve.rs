@@ -230,7 +230,7 @@ pub fn serve(
             // operator's, said once a burst. The server keeps going.
             Err(e) => {
                 if e.kind() != io::ErrorKind::ConnectionAborted
-                    && accept_warned.map_or(true, |t| t.elapsed() >= ACCEPT_WARNING_EVERY)
+                    && accept_warned.is_none_or(|t| t.elapsed() >= ACCEPT_WARNING_EVERY)
                 {
                     // EMFILE and ENFILE (Linux's numbers): this process's or
                     // the system's descriptors.

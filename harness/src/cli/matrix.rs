@@ -138,7 +138,7 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         eprintln!("{}", report.summary);
     }
     // A shard may hold no case a pairing can play; a whole run may not.
-    if opts.shard.map_or(true, |(_, n)| n == 1) {
+    if opts.shard.is_none_or(|(_, n)| n == 1) {
         something_ran(&report.summary)?;
     }
     Ok(report.ok())

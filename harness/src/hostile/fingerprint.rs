@@ -129,7 +129,7 @@ pub fn conclude(answers: &[(Probe, Answer)]) -> Identification {
     };
     let ruled_out = scored
         .iter()
-        .filter(|s| named.map_or(true, |n| n.imp.name != s.imp.name))
+        .filter(|s| named.is_none_or(|n| n.imp.name != s.imp.name))
         .map(|s| RuledOut {
             name: s.imp.name.into(),
             matched: s.matched.len(),

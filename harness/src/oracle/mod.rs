@@ -227,7 +227,7 @@ impl<'a> Oracle<'a> {
                 let issuer_unknown_said = c
                     .caps
                     .alert_for(FailureKind::ServerIssuerUnknown)
-                    .map_or(true, |a| a == Some(alert::UNKNOWN_CA));
+                    .is_none_or(|a| a == Some(alert::UNKNOWN_CA));
                 // The server hears only an alert and reads the rest from
                 // its own certificate and the chain it sent; the name the
                 // client checked it knows only from SNI, and another alert

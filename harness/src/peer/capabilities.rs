@@ -395,7 +395,7 @@ impl Capabilities {
 
     /// Whether it knows `group` (matrix spelling).
     pub fn has_group(&self, group: &str) -> bool {
-        self.groups.as_ref().map_or(true, |gs| {
+        self.groups.as_ref().is_none_or(|gs| {
             gs.iter()
                 .any(|g| normalize_group(g) == normalize_group(group))
         })

@@ -84,7 +84,7 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     if report.cannot_scan.is_none() {
         report.policy = policy.map(|p| p.check(&report.findings));
     }
-    let ok = report.policy.as_ref().map_or(true, |p| p.ok());
+    let ok = report.policy.as_ref().is_none_or(|p| p.ok());
     let text = render(&report, a.format);
     match &a.out {
         Some(path) => std::fs::write(path, text).map_err(|e| HarnessError::writing(path, e))?,

@@ -81,7 +81,7 @@ pub(super) fn be16(bytes: &[u8]) -> u16 {
 
 /// A list of two-byte values filling `data` exactly.
 pub(super) fn u16_list(data: &[u8], what: &str) -> Res<Vec<u16>> {
-    if data.len() % 2 != 0 {
+    if !data.len().is_multiple_of(2) {
         return bad(format!("{what} has an odd length ({})", data.len()));
     }
     Ok(data.chunks_exact(2).map(be16).collect())

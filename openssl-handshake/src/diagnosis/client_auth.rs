@@ -122,7 +122,7 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
     let received = f.received?;
     let requested = f.certificate_request.is_some();
     let sent_certs = f.client_certificate.map(|c| c.subjects.len());
-    let empty = requested && sent_certs.map_or(true, |n| n == 0);
+    let empty = requested && sent_certs.is_none_or(|n| n == 0);
     let description = received.description;
     // Servers name a missing certificate differently: certificate_required
     // (TLS 1.3), handshake_failure (OpenSSL, TLS 1.2), decode_error (GnuTLS,
@@ -179,7 +179,7 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
     let denied = description == alert::ACCESS_DENIED;
     if sent_certs.is_some_and(|n| n > 0)
         && (alert::ABOUT_A_CERTIFICATE.contains(&description) || denied)
-        && f.verify.map_or(true, |v| v.is_ok())
+        && f.verify.is_none_or(|v| v.is_ok())
     {
         let subject = f
             .client_certificate

@@ -161,7 +161,7 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     }
     // Suites in common survive the security level: what removed them is
     // the certificate, the signature schemes or the groups.
-    let fits_key = |id: &u16| key.map_or(true, |k| fits(local, k, *id));
+    let fits_key = |id: &u16| key.is_none_or(|k| fits(local, k, *id));
     if let Some(k) = key.filter(|_| !usable.iter().any(fits_key)) {
         return Some(suite_evidence(
             wrong_key_type(k, local, &usable),
@@ -427,7 +427,7 @@ fn fits(local: &LocalConfig, key: &str, id: u16) -> bool {
         .ciphers
         .iter()
         .find(|c| c.id == id)
-        .map_or(true, |c| suite_fits_key(&c.name, key))
+        .is_none_or(|c| suite_fits_key(&c.name, key))
 }
 
 /// A DSA server none of whose suites the client can take: TLS 1.3 has no

@@ -45,7 +45,7 @@ pub(super) fn suites_need_newer_version(
         return None;
     }
     let names = list(&local_names(local, common), SHOWN);
-    let server_allows_more = local.max_version.map_or(true, |m| m > settled);
+    let server_allows_more = local.max_version.is_none_or(|m| m > settled);
     let client_allows_more = version::highest(hello) > settled;
     let (fault, whose, fix) = if server_allows_more == client_allows_more {
         (

@@ -209,7 +209,7 @@ fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
             .messages()
             .filter(|m| i32::from(m.content_type) != crate::sys::SSL3_RT_ALERT)
             .last()
-            .map_or(true, |m| m.direction == Direction::Write);
+            .is_none_or(|m| m.direction == Direction::Write);
     let (summary_tail, fix) = if unlogged {
         (
             "; OpenSSL refused it by its type before logging it",

@@ -27,7 +27,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The bytes of a hex string, or why it is not one.
 pub fn unhex(text: &str) -> Result<Vec<u8>, String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(format!("hex string has odd length {}", text.len()));
     }
     (0..text.len())

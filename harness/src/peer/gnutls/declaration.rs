@@ -106,7 +106,7 @@ pub(super) fn declare(
         catalogue
             .iter()
             .find(|s| s.id == code)
-            .map_or(true, |s| tokens(s).is_some())
+            .is_none_or(|s| tokens(s).is_some())
     };
     caps.suites = SuiteSupport::ByCode(
         listing

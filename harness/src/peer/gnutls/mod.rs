@@ -268,7 +268,7 @@ impl Gnutls {
     ) -> String {
         let v = version.and_then(|v| Version::try_from(v).ok());
         let fits = |s: &&SuiteInfo| {
-            v.map_or(true, |v| s.allows(v))
+            v.is_none_or(|v| s.allows(v))
                 && tokens(s).is_some_and(|t| {
                     t.cipher == cipher && (kx.is_none() || t.kx.is_none() || t.kx == kx)
                 })
