@@ -121,12 +121,14 @@ pub(crate) fn request(addr: SocketAddr, timeout: Duration) -> Result<Renegotiati
     let tcp = wire::connect(addr, timeout).map_err(|e| format!("connect: {e}"))?;
     let local = tcp.local_addr().ok();
     let ssl = Ssl::new(&ctx).map_err(|e| e.to_string())?;
-    let mut tls = ssl.connect(tcp).map_err(|e| {
-        let why = super::suite::handshake_error(e, timeout);
-        format!("the TLS 1.2 handshake failed: {why}")
-    })?;
+    let mut tls = ssl
+        .connect(wire::Deadlined::new(tcp, timeout))
+        .map_err(|e| {
+            let why = super::suite::handshake_error(e, timeout);
+            format!("the TLS 1.2 handshake failed: {why}")
+        })?;
     ffi::renegotiate(&mut tls).map_err(|e| format!("SSL_renegotiate refused: {e}"))?;
-    // wire::connect set read and write time-outs, so this cannot hang.
+    // Deadlined bounds the whole exchange, not only each read.
     let result = tls.do_handshake().map_err(|e| e.to_string());
     let trace = openssl_handshake::trace(tls.ssl());
     Ok(Renegotiation {

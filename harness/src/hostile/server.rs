@@ -19,6 +19,7 @@ use openssl::ssl::{HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod
 use openssl_handshake::{HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 
+use super::wire::Deadlined;
 use super::{Cause, HostileError};
 
 /// How the in-process server is set up.
@@ -251,12 +252,13 @@ fn handle(stream: TcpStream, ctx: &SslContext, timeout: Duration) -> ConnectionR
         Ok(ssl) => ssl,
         Err(e) => return broken(format!("SSL_new: {e}")),
     };
-    match ssl.accept(stream) {
+    // The whole connection, handshake included, has a deadline: a client
+    // that sends a byte now and then, or keeps talking, can hold a worker
+    // only so long.
+    match ssl.accept(Deadlined::new(stream, timeout)) {
         Ok(mut s) => {
-            // A client that keeps talking can hold a worker only so long.
-            let deadline = Instant::now() + timeout * 4;
             let mut buf = [0u8; 4096];
-            while Instant::now() < deadline && matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+            while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
             let _ = s.shutdown();
             ConnectionRecord {
                 peer,

@@ -179,7 +179,7 @@ impl Suite<'_> {
         let local = tcp.local_addr().ok();
         let ssl = Ssl::new(&self.good).map_err(|e| e.to_string())?;
         let mut tls = ssl
-            .connect(tcp)
+            .connect(wire::Deadlined::new(tcp, timeout))
             .map_err(|e| format!("handshake: {}", handshake_error(e, timeout)))?;
         let desc = format!(
             "{} {}",
@@ -247,6 +247,11 @@ pub(super) fn handshake_error<S: std::fmt::Debug>(
             "the server stopped answering ({} s read time-out)",
             timeout.as_secs_f64()
         ),
+        // The exchange's deadline (`wire::Deadlined`) says so itself.
+        HandshakeError::Failure(mid) => match mid.error().io_error() {
+            Some(io) if io.kind() == io::ErrorKind::TimedOut => io.to_string(),
+            _ => mid.error().to_string(),
+        },
         e => e.to_string(),
     }
 }

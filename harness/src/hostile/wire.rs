@@ -106,6 +106,86 @@ pub(crate) fn connect(addr: SocketAddr, timeout: Duration) -> io::Result<TcpStre
     Ok(s)
 }
 
+/// The time a whole TLS exchange (handshakes, a write, the close) gets, in
+/// time-outs: a per-read time-out alone lets a peer that sends a byte now
+/// and then hold a handshake for ever.
+pub(crate) const EXCHANGE_TIME_OUTS: u32 = 4;
+
+/// A socket whose every read and write also ends at a deadline for the
+/// whole exchange; past it they fail with [`io::ErrorKind::TimedOut`].
+#[derive(Debug)]
+pub(crate) struct Deadlined {
+    stream: TcpStream,
+    per_wait: Duration,
+    deadline: Instant,
+    within: Duration,
+}
+
+impl Deadlined {
+    /// `stream`, each wait bounded by `per_wait` and all of them by
+    /// [`EXCHANGE_TIME_OUTS`] times it from now.
+    pub(crate) fn new(stream: TcpStream, per_wait: Duration) -> Self {
+        let within = per_wait.saturating_mul(EXCHANGE_TIME_OUTS);
+        Deadlined {
+            stream,
+            per_wait,
+            deadline: Instant::now() + within,
+            within,
+        }
+    }
+
+    /// The wait's time-out: the shorter of `per_wait` and what is left.
+    fn bound(&self, set: fn(&TcpStream, Option<Duration>) -> io::Result<()>) -> io::Result<()> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.passed());
+        }
+        set(&self.stream, Some(self.per_wait.min(left)))
+    }
+
+    /// A wait that timed out at the deadline says so, not "would block".
+    fn settle<T>(&self, r: io::Result<T>) -> io::Result<T> {
+        match r {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() >= self.deadline => {
+                Err(self.passed())
+            }
+            r => r,
+        }
+    }
+
+    fn passed(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "the exchange did not finish within {:.1} s ({EXCHANGE_TIME_OUTS} times the \
+                 {:.1} s time-out)",
+                self.within.as_secs_f64(),
+                self.per_wait.as_secs_f64()
+            ),
+        )
+    }
+}
+
+impl Read for Deadlined {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.bound(TcpStream::set_read_timeout)?;
+        let r = self.stream.read(buf);
+        self.settle(r)
+    }
+}
+
+impl Write for Deadlined {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.bound(TcpStream::set_write_timeout)?;
+        let r = self.stream.write(buf);
+        self.settle(r)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
 /// Reads until end of file, a reset, or `deadline`.
 pub(crate) fn read_until_close(s: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
     let mut bytes = Vec::new();
@@ -162,4 +242,45 @@ pub(crate) fn level_name(level: u8) -> String {
 pub(crate) fn alert_name(desc: u8) -> String {
     let name = openssl_handshake::Alert::name_of(desc).unwrap_or("alert");
     format!("{name}({desc})")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A peer that answers every wait in time, a byte at a time, is still
+    /// cut off at the exchange's deadline.
+    #[test]
+    fn a_trickling_peer_meets_the_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        std::thread::spawn(move || {
+            let (mut peer, _) = listener.accept().expect("accept");
+            for _ in 0..200 {
+                if peer.write_all(b"x").is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let per_wait = Duration::from_millis(200);
+        let mut s = Deadlined::new(connect(addr, per_wait).expect("connect"), per_wait);
+        let start = Instant::now();
+        let mut buf = [0u8; 16];
+        let err = loop {
+            match s.read(&mut buf) {
+                Ok(n) => assert!(n > 0, "the peer does not close"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+        assert!(
+            err.to_string().contains("did not finish within 0.8 s"),
+            "{err}"
+        );
+        // The peer trickles for 10 s; the reads stop near 0.8 s.
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
 }
