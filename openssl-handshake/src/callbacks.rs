@@ -136,7 +136,10 @@ fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
     let index = installed_index()?;
     // SAFETY: OpenSSL passes the live SSL the callback is about; it
     // outlives this callback, and the recorder lives in its ex_data until
-    // the SSL is freed, which cannot happen during its own callback.
+    // the SSL is freed, which cannot happen during its own callback, or
+    // until `install` replaces it, which runs in `trace_handshake` and
+    // never inside a trampoline (an application's own callback, such as a
+    // servername callback, may call it between two of ours).
     let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
     if let Some(existing) = ssl_ref.ex_data(index) {
         // SAFETY: see above; the reference is tied to the SSL's lifetime,
@@ -176,6 +179,11 @@ fn install(
     options: TraceOptions,
 ) -> Option<&Recorder> {
     let messages = options.messages;
+    if let Some(replaced) = ssl.ex_data(index) {
+        // Its handshake goes on under the new recorder, which reports it:
+        // dropping this one must not report it abandoned.
+        replaced.lock().hook_due = false;
+    }
     let side = if ssl.is_server() {
         Side::Server
     } else {

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use common::*;
@@ -63,6 +64,40 @@ fn attaching_mid_handshake_records_into_the_new_recorder() {
         messages.iter().all(|m| m.raw.is_some()),
         "every message kept its bytes, as only the new options ask"
     );
+}
+
+/// The replaced recorder's handshake was not abandoned: its hook hears
+/// nothing, and the new recorder's hook hears the handshake succeed.
+#[test]
+fn attaching_mid_handshake_reports_once_to_the_new_options() {
+    let heard = |log: &Arc<Mutex<Vec<String>>>| {
+        let log = log.clone();
+        move |t: &openssl_handshake::HandshakeTrace| {
+            let what = match t.failure() {
+                Some(f) => format!("failed: {}", f.reason),
+                None => "succeeded".to_owned(),
+            };
+            log.lock().unwrap().push(what);
+        }
+    };
+    let first: Arc<Mutex<Vec<String>>> = Arc::default();
+    let second: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (on_first, on_second) = (heard(&first), heard(&second));
+    let server = server_ctx(KeyType::EcdsaP256, move |b| {
+        b.trace_handshakes(TraceOptions::default().on_complete(on_first))
+            .unwrap();
+        b.set_servername_callback(move |ssl, _| {
+            let options = TraceOptions::default().on_complete(on_second.clone());
+            ssl.trace_handshake(options)
+                .map_err(|_| openssl::ssl::SniError::ALERT_FATAL)
+        });
+    });
+    let client = client_ctx(|_| {});
+    let pair = connect(&server, &client, None);
+    assert!(pair.server.succeeded());
+    drop(pair);
+    assert_eq!(*first.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(*second.lock().unwrap(), ["succeeded"]);
 }
 
 #[test]
