@@ -182,18 +182,47 @@ impl TlsSettings {
     }
 }
 
-/// A command line time-out in seconds: positive and finite.
+/// The longest time-out taken: a day. The harness multiplies time-outs
+/// (a case gets several) and adds them to the clock, which a value near
+/// `Duration::MAX` would overflow.
+const LONGEST: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A command line time-out in seconds: positive, at most a day.
 pub fn seconds(s: f64) -> Result<Duration, HarnessError> {
     Duration::try_from_secs_f64(s)
         .ok()
-        .filter(|d| !d.is_zero())
+        .filter(|d| !d.is_zero() && *d <= LONGEST)
         .ok_or_else(|| {
-            HarnessError::Usage(format!("time-out {s} is not a positive number of seconds"))
+            HarnessError::Usage(format!(
+                "time-out {s} is not a number of seconds above 0 and at most 86400 (a day)"
+            ))
         })
 }
 
 /// Like [`seconds`], but zero is allowed (it switches something off).
 pub fn non_negative_seconds(s: f64) -> Result<Duration, HarnessError> {
     Duration::try_from_secs_f64(s)
-        .map_err(|_| HarnessError::Usage(format!("{s} is not a number of seconds (0 or more)")))
+        .ok()
+        .filter(|d| *d <= LONGEST)
+        .ok_or_else(|| {
+            HarnessError::Usage(format!(
+                "{s} is not a number of seconds from 0 to 86400 (a day)"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_outs_are_positive_and_at_most_a_day() {
+        assert_eq!(seconds(2.5).ok(), Some(Duration::from_millis(2500)));
+        assert_eq!(seconds(86_400.0).ok(), Some(LONGEST));
+        for bad in [0.0, -1.0, f64::NAN, 86_400.5, 1e19, f64::INFINITY] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(non_negative_seconds(0.0).ok(), Some(Duration::ZERO));
+        assert!(non_negative_seconds(1e19).is_err());
+    }
 }
