@@ -29,6 +29,12 @@ pub enum BenchError {
         /// Which round, from zero.
         round: u64,
     },
+    /// A session was offered on a connection of another context than the
+    /// one that made it, which OpenSSL does not allow.
+    #[error(
+        "the session to resume belongs to another client context; this is a bug in the workload"
+    )]
+    SessionOfAnotherContext,
     /// The first connection of a resumption case yielded no session.
     #[error("{0}: the client received no session to resume")]
     NoSession(&'static str),

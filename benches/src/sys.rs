@@ -4,8 +4,9 @@
 // The three unsafe calls of the crate, each with its SAFETY comment.
 #![allow(unsafe_code)]
 
-use openssl::error::ErrorStack;
-use openssl::ssl::{SslContextBuilder, SslRef, SslSession};
+use openssl::ssl::{SslContext, SslContextBuilder, SslRef, SslSession};
+
+use crate::error::BenchError;
 
 /// `SSL_CTRL_CLEAR_MODE` from ssl.h; openssl-sys has no constant for it.
 const SSL_CTRL_CLEAR_MODE: libc::c_int = 78;
@@ -26,16 +27,35 @@ pub(crate) fn keep_record_buffers(b: &mut SslContextBuilder) {
     }
 }
 
-/// A client session to resume, tied to the client context it came from.
+/// A client session to resume, with the context that made it.
 ///
-/// `SSL_set_session` requires the session to come from the same context
-/// as the `SSL`, which `openssl` cannot check and so marks unsafe; keeping
-/// the session only inside the workload that made it with its context
-/// upholds that.
-pub(crate) fn offer_session(ssl: &mut SslRef, session: &SslSession) -> Result<(), ErrorStack> {
-    // SAFETY: callers pass a session obtained from a connection of the
-    // same client context `ssl` was made from (see HandshakeWorkload).
-    unsafe { ssl.set_session(session) }
+/// `SSL_set_session` requires the session to come from the context the
+/// `SSL` was made from, which `openssl` cannot check and so marks unsafe;
+/// the pair is taken from one connection, and [`SavedSession::offer`]
+/// checks the `SSL` against it.
+pub(crate) struct SavedSession {
+    session: SslSession,
+    context: SslContext,
+}
+
+impl SavedSession {
+    /// The session `ssl` holds after its handshake, with its context.
+    pub(crate) fn of(ssl: &SslRef) -> Option<Self> {
+        Some(SavedSession {
+            session: ssl.session()?.to_owned(),
+            context: ssl.ssl_context().to_owned(),
+        })
+    }
+
+    /// Offers the session for resumption on `ssl`'s handshake.
+    pub(crate) fn offer(&self, ssl: &mut SslRef) -> Result<(), BenchError> {
+        if !std::ptr::eq(ssl.ssl_context(), &*self.context) {
+            return Err(BenchError::SessionOfAnotherContext);
+        }
+        // SAFETY: `ssl` was made from the context that made the session,
+        // as just checked, which is what SSL_set_session(3) requires.
+        Ok(unsafe { ssl.set_session(&self.session) }?)
+    }
 }
 
 /// Bytes currently allocated through malloc, in all arenas: ordinary

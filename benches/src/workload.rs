@@ -15,13 +15,13 @@ use std::ops::AddAssign;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use openssl::ssl::{ErrorCode, Ssl, SslConnector, SslContext, SslSession, SslStream};
+use openssl::ssl::{ErrorCode, Ssl, SslConnector, SslContext, SslStream};
 use testkit::duplex::{self, DuplexStream};
 use testkit::pki::Pki;
 
 use crate::config::{self, BulkSuite, Config, HandshakeCase, Resumption, Spec};
 use crate::error::BenchError;
-use crate::sys;
+use crate::sys::{self, SavedSession};
 
 /// The host name the client asks for and verifies.
 const HOST: &str = Pki::HOST;
@@ -70,9 +70,8 @@ impl AddAssign for Timing {
 pub struct HandshakeWorkload {
     server: SslContext,
     client: SslConnector,
-    /// The session every round offers; it came from `client`, which is
-    /// what makes offering it sound (see `sys::offer_session`).
-    session: Option<SslSession>,
+    /// The session every round offers, made by `client`.
+    session: Option<SavedSession>,
     resumption: Option<Resumption>,
 }
 
@@ -106,11 +105,7 @@ impl HandshakeWorkload {
         let mut timing = Timing::default();
         let (mut c, mut s) = handshake(&server, &client, None, &mut timing)?;
         exchange_ping(&mut c, &mut s)?;
-        let session = c
-            .ssl()
-            .session()
-            .map(|s| s.to_owned())
-            .ok_or(BenchError::NoSession(kind.name()))?;
+        let session = SavedSession::of(c.ssl()).ok_or(BenchError::NoSession(kind.name()))?;
         close(c, s, &mut timing)?;
         Ok(HandshakeWorkload {
             server,
@@ -360,7 +355,7 @@ fn with_timeouts(tcp: TcpStream) -> Result<TcpStream, BenchError> {
 fn handshake(
     server: &SslContext,
     client: &SslConnector,
-    session: Option<&SslSession>,
+    session: Option<&SavedSession>,
     timing: &mut Timing,
 ) -> Result<(SslStream<DuplexStream>, SslStream<DuplexStream>), BenchError> {
     let (client_io, server_io) = duplex::pair();
@@ -368,7 +363,7 @@ fn handshake(
     let start = Instant::now();
     let mut ssl = client.configure()?.into_ssl(HOST)?;
     if let Some(session) = session {
-        sys::offer_session(&mut ssl, session)?;
+        session.offer(&mut ssl)?;
     }
     let mut c = SslStream::new(ssl, client_io)?;
     timing.client += start.elapsed();
