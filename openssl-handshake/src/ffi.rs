@@ -28,8 +28,8 @@ pub(crate) use state_texts::{entered_state, seen_state, SeenState};
 ///
 /// # Safety
 /// `p` is null or points to a NUL-terminated string that lives as long as
-/// libssl stays loaded, which is the rest of the process: OpenSSL's state,
-/// alert and error strings are literals in the library.
+/// libssl stays loaded, which is the rest of the process: OpenSSL's state
+/// and alert strings are literals in the library.
 unsafe fn static_str(p: *const c_char) -> Cow<'static, str> {
     if p.is_null() {
         return Cow::Borrowed("");
@@ -42,6 +42,22 @@ unsafe fn static_str(p: *const c_char) -> Cow<'static, str> {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => Cow::Owned(s.to_string_lossy().into_owned()),
     }
+}
+
+/// A copy of a string OpenSSL returns that need not be static: a name in
+/// a table that is loaded or extended at run time (error strings, object
+/// names), or one the `SSL_CTX` owns (group names).
+///
+/// # Safety
+/// `p` is null or points to a NUL-terminated string that stays valid and
+/// unchanged for the duration of this call.
+unsafe fn copied_str(p: *const c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: non-null and valid for this call per the contract; the
+    // bytes are copied before it returns.
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
 /// `SSL_get_state`'s raw value.
@@ -145,13 +161,14 @@ pub(crate) fn with_error_queue_aside<T>(f: impl FnOnce() -> T) -> T {
 /// queue for the caller of `SSL_connect`/`SSL_accept` to see.
 pub(crate) fn peek_error_reason() -> String {
     // SAFETY: peeking reads the thread's queue without changing it; the
-    // reason string is static.
+    // reason string lives in OpenSSL's error-string table, which no call
+    // of this thread changes while it is copied.
     unsafe {
         let code = openssl_sys::ERR_peek_last_error();
         if code == 0 {
             return String::new();
         }
-        static_str(openssl_sys::ERR_reason_error_string(code)).into_owned()
+        copied_str(openssl_sys::ERR_reason_error_string(code))
     }
 }
 
@@ -199,13 +216,13 @@ pub(crate) fn expected_name(ssl: &SslRef) -> Option<String> {
 
 /// `X509_verify_cert_error_string`: the text of a verify code.
 pub(crate) fn verify_error_string(code: i32) -> String {
-    // SAFETY: takes any value and returns a static string (a generic
-    // "error number N" text, from a static buffer, for unknown codes).
+    // SAFETY: takes any value and returns a string literal (OpenSSL 3
+    // answers an unknown code with "unknown certificate verification
+    // error"), copied at once.
     unsafe {
-        static_str(openssl_sys::X509_verify_cert_error_string(
+        copied_str(openssl_sys::X509_verify_cert_error_string(
             libc::c_long::from(code),
         ))
-        .into_owned()
     }
 }
 
@@ -217,7 +234,8 @@ pub(crate) fn negotiated_group(ssl: &SslRef) -> Option<String> {
     // no session: asking then would crash the process.
     ssl.session()?;
     // SAFETY: `ssl` is live and has a session (checked above); the ctrl
-    // takes no pointer argument and the name is a static string or null.
+    // takes no pointer argument, and the name (null, or a string the
+    // SSL's context owns, which outlives the call) is copied at once.
     unsafe {
         let nid = openssl_sys::SSL_ctrl(
             ssl.as_ptr(),
@@ -232,7 +250,7 @@ pub(crate) fn negotiated_group(ssl: &SslRef) -> Option<String> {
         if name.is_null() {
             return Some(format!("group {nid}"));
         }
-        Some(static_str(name).into_owned())
+        Some(copied_str(name))
     }
 }
 
@@ -321,7 +339,8 @@ pub(crate) fn usages(cert: &X509Ref) -> (Option<u32>, Option<u32>) {
 /// The extensions of a certificate: (name, critical), in order.
 pub(crate) fn extensions(cert: &X509Ref) -> Vec<(String, bool)> {
     // SAFETY: `cert` is live; each extension pointer is owned by the
-    // certificate and used only within this call; names are static.
+    // certificate and used only within this call; names are copied from
+    // OpenSSL's object table.
     unsafe {
         let count = openssl_sys::X509_get_ext_count(cert.as_ptr());
         (0..count.max(0))
@@ -333,7 +352,7 @@ pub(crate) fn extensions(cert: &X509Ref) -> Vec<(String, bool)> {
                 let obj = openssl_sys::X509_EXTENSION_get_object(ext);
                 let nid = openssl_sys::OBJ_obj2nid(obj);
                 let name = if nid != 0 {
-                    static_str(openssl_sys::OBJ_nid2ln(nid)).into_owned()
+                    copied_str(openssl_sys::OBJ_nid2ln(nid))
                 } else {
                     let mut buf = [0 as c_char; 80];
                     let n = openssl_sys::OBJ_obj2txt(buf.as_mut_ptr(), buf.len() as c_int, obj, 1);
