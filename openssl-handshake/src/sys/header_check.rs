@@ -175,19 +175,7 @@ fn every_header_constant_is_declared() {
             }
         }
     }
-    let enum_body = ssl
-        .split("typedef enum {")
-        .find_map(|rest| {
-            rest.split_once("} OSSL_HANDSHAKE_STATE;")
-                .map(|(body, _)| body)
-        })
-        .expect("OSSL_HANDSHAKE_STATE in ssl.h");
-    for (i, name) in enum_body
-        .split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .enumerate()
-    {
+    for (i, name) in handshake_states(&ssl).into_iter().enumerate() {
         let value = sys::all_constants()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| *v);
@@ -209,4 +197,43 @@ fn every_header_constant_is_declared() {
         wanted.len() > 30,
         "the header scan found too little: {wanted:?}"
     );
+}
+
+/// The members of `OSSL_HANDSHAKE_STATE` in a header's text, in order;
+/// none has an initializer, so each one's value is its position.
+fn handshake_states(header: &str) -> Vec<&str> {
+    let body = header
+        .split("typedef enum {")
+        .find_map(|rest| {
+            rest.split_once("} OSSL_HANDSHAKE_STATE;")
+                .map(|(body, _)| body)
+        })
+        .expect("OSSL_HANDSHAKE_STATE in the header");
+    assert!(!body.contains('='), "a member has an initializer");
+    body.split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// Both numberings, whichever headers this build has: `event.rs` picks one
+/// at run time by the version of the libssl loaded, so the one these
+/// headers do not cover must be right too. Each is checked against its
+/// release's enum, kept verbatim in `handshake_states/`.
+#[test]
+fn both_state_numberings_match_their_releases() {
+    let releases = [
+        (
+            include_str!("handshake_states/openssl-3.0.19.h"),
+            sys::states_30::HANDSHAKE_STATES,
+        ),
+        (
+            include_str!("handshake_states/openssl-3.6.3.h"),
+            sys::states_32::HANDSHAKE_STATES,
+        ),
+    ];
+    for (header, declared) in releases {
+        let members: Vec<(&str, i64)> = handshake_states(header).into_iter().zip(0..).collect();
+        assert_eq!(declared, members.as_slice(), "{}", &header[..120]);
+    }
 }
