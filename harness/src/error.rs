@@ -11,8 +11,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HarnessError {
-    /// OpenSSL refused a configuration.
-    #[error("OpenSSL rejected the configuration")]
+    /// An OpenSSL call failed: most often a setting it refused (a cipher,
+    /// group or file this build or its input lacks), else making an `SSL`.
+    #[error("OpenSSL refused a setting or a call (its reason follows)")]
     OpenSsl(#[from] openssl::error::ErrorStack),
     /// The tracing core refused to attach.
     #[error("could not attach handshake tracing")]
@@ -65,10 +66,10 @@ pub enum HarnessError {
     #[error("cannot merge reports: {0}")]
     Merge(String),
     /// A benchmark could not be run (a workload failed or did not resume).
-    #[error("benchmark failed")]
+    #[error("the benchmark could not run")]
     Bench(#[from] benches::BenchError),
     /// The hostile suite could not be set up.
-    #[error("hostile suite")]
+    #[error("the hostile suite could not run")]
     Hostile(#[from] crate::hostile::HostileError),
     /// A peer named in `--peers` cannot run here (its tool is missing).
     #[error("{peer}: {reason}; install it, or pass --allow-unavailable-peers to report its cases as unsupported")]
