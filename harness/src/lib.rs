@@ -29,6 +29,7 @@ pub mod peer;
 pub mod pipeline;
 pub mod probe;
 pub mod report;
+pub mod resolve;
 pub mod run;
 pub mod scan;
 pub mod serve;

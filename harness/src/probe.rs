@@ -9,7 +9,7 @@ pub use after::{PostHandshake, ReadEnd};
 pub use summary::summary;
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -311,7 +311,7 @@ pub fn rfc3339(t: SystemTime) -> String {
 
 /// Connects to the target and traces the handshake(s).
 pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
-    let (host, addrs) = resolve(&opts.target)?;
+    let (host, addrs) = resolve(&opts.target, opts.timeout)?;
     let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
     b.trace_handshakes(TraceOptions::default().messages(true))?;
     opts.tls.apply(&mut b, Role::Client)?;
@@ -478,8 +478,12 @@ fn stalled(trace: Option<&HandshakeTrace>, timeout: Duration, received: u64) -> 
     }
 }
 
-/// HOST (brackets removed) and the addresses of `HOST:PORT`.
-pub(crate) fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), HarnessError> {
+/// HOST (brackets removed) and the addresses of `HOST:PORT`, looked up
+/// within `timeout`.
+pub(crate) fn resolve(
+    target: &str,
+    timeout: Duration,
+) -> Result<(String, Vec<SocketAddr>), HarnessError> {
     let (host, _) = target.rsplit_once(':').ok_or_else(|| {
         HarnessError::Usage(format!(
             "{target:?} is not HOST:PORT (e.g. example.com:443 or 127.0.0.1:4433)"
@@ -489,13 +493,10 @@ pub(crate) fn resolve(target: &str) -> Result<(String, Vec<SocketAddr>), Harness
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let addrs: Vec<SocketAddr> = target
-        .to_socket_addrs()
-        .map_err(|e| HarnessError::Io {
-            what: format!("resolving {target}"),
-            source: e,
-        })?
-        .collect();
+    let addrs = crate::resolve::addresses(target, timeout).map_err(|e| HarnessError::Io {
+        what: format!("resolving {target}"),
+        source: e,
+    })?;
     Ok((host, addrs))
 }
 

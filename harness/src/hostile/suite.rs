@@ -2,7 +2,7 @@
 //! after each one checks that a good client is still served.
 
 use std::io::{self, Write as _};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
@@ -19,7 +19,7 @@ use super::{
 pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, HostileError> {
     let (server, addr, label, idle_limit) = match &target {
         Target::Address(a) => {
-            let addr = resolve(a)?;
+            let addr = resolve(a, opts.timeout)?;
             let idle = opts.idle_limit.unwrap_or(Duration::from_secs(12));
             (None, addr, a.clone(), idle)
         }
@@ -84,13 +84,13 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
     })
 }
 
-pub(super) fn resolve(target: &str) -> Result<SocketAddr, HostileError> {
-    target
-        .to_socket_addrs()
+pub(super) fn resolve(target: &str, timeout: Duration) -> Result<SocketAddr, HostileError> {
+    crate::resolve::addresses(target, timeout)
         .map_err(|source| HostileError::Address {
             target: target.to_string(),
             source,
         })?
+        .into_iter()
         .next()
         .ok_or_else(|| HostileError::NoAddress {
             target: target.to_string(),

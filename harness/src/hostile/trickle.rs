@@ -19,7 +19,7 @@ use super::{wire, CaseResult, Expected, HostileError, HostileOptions};
 /// Runs the trickle case alone against a listening server.
 pub fn run(target: &str, opts: &HostileOptions) -> Result<CaseResult, HostileError> {
     let mut suite = Suite {
-        addr: resolve(target)?,
+        addr: resolve(target, opts.timeout)?,
         opts,
         server: None,
         hello: ClientHello::capture(None)?,

@@ -29,7 +29,7 @@ pub mod versions;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -159,7 +159,7 @@ pub struct ScanReport {
 /// Scans the target.
 pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
     let started = Instant::now();
-    let target = resolve(&opts.target, opts.servername.clone())?;
+    let target = resolve(&opts.target, opts.servername.clone(), opts.limits.io)?;
     let library = Library::probe()?;
     let openssl = library.version_text.clone();
     let prober = Prober::new(
@@ -292,8 +292,12 @@ fn unscannable(p: &Prober, versions: &[conn::Attempt], base: &conn::Attempt) -> 
     })
 }
 
-fn resolve(target: &str, servername: Option<String>) -> Result<Target, HarnessError> {
-    let (host, addrs) = probe::resolve(target)?;
+fn resolve(
+    target: &str,
+    servername: Option<String>,
+    timeout: Duration,
+) -> Result<Target, HarnessError> {
+    let (host, addrs) = probe::resolve(target, timeout)?;
     Ok(Target {
         servername: probe::default_servername(servername, &host),
         host,
