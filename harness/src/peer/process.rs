@@ -14,13 +14,15 @@
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
 use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
@@ -28,8 +30,10 @@ use nix::unistd::Pid;
 const CAPTURE_LIMIT: usize = 32 * 1024;
 
 /// How long a finished child's output is awaited once its group is dead:
-/// only a process that left the group (`setsid`) can hold it open longer.
-const OUTPUT_GRACE: Duration = Duration::from_secs(1);
+/// only a process that left the group (`setsid`) can hold it open longer,
+/// and the readers end at once otherwise, but on a loaded machine a reader
+/// thread may wait a while for its turn.
+const OUTPUT_GRACE: Duration = Duration::from_secs(3);
 
 /// Why a child could not be started or waited for.
 #[derive(Debug, thiserror::Error)]
@@ -313,8 +317,11 @@ impl ChildGuard {
     /// everything it printed.
     pub fn finish(mut self) -> Captured {
         self.stdin = None;
-        self.killed = !self.exited();
+        let running = !self.exited();
         let status = self.reap();
+        // Running when looked at, and ended by the kill rather than by
+        // itself in between (which closing its stdin often brings about).
+        self.killed = running && status.is_none_or(|s| s.signal() == Some(Signal::SIGKILL as i32));
         let held_open = !self.await_output();
         let (stdout, mut stderr) = {
             let c = self.capture.lock().unwrap_or_else(|p| p.into_inner());
@@ -352,7 +359,12 @@ impl ChildGuard {
             return false;
         };
         let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
-        matches!(waitid(Id::Pid(Pid::from_raw(pid)), flags), Ok(s) if s != WaitStatus::StillAlive)
+        match waitid(Id::Pid(Pid::from_raw(pid)), flags) {
+            Ok(s) => s != WaitStatus::StillAlive,
+            // Reaped by someone else (SIGCHLD ignored, a waitpid(-1)).
+            Err(Errno::ECHILD) => true,
+            Err(_) => false,
+        }
     }
 
     /// Kills the child's process group (the child, if it still runs, and
@@ -421,9 +433,10 @@ fn kill_group(leader: u32) {
 /// behind. Call it once, from the program's main.
 pub fn kill_on_signal() -> Result<(), String> {
     ctrlc::set_handler(|| {
-        let groups: Vec<u32> = live_groups().iter().copied().collect();
-        for g in groups {
-            kill_group(g);
+        // Killed with the set locked, so no guard reaps a child (freeing
+        // its group id for reuse) between the copy and the kill.
+        for g in live_groups().iter() {
+            kill_group(*g);
         }
         std::process::exit(130);
     })

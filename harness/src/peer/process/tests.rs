@@ -66,6 +66,34 @@ fn a_child_that_exited_leaves_nothing_running_and_no_wait() {
     assert!(ends_soon(pid), "the grandchild {pid} outlived the guard");
 }
 
+#[test]
+fn output_held_by_a_process_that_left_the_group_is_not_waited_for() {
+    // setsid takes the grandchild out of the group, so killing the group
+    // misses it and it keeps the output pipes open for 30 s.
+    // The pid is printed once the new session exists, from inside it.
+    let args = vec![
+        "-c".into(),
+        "setsid sh -c 'echo $$; exec sleep 30' &".into(),
+    ];
+    let mut g = ChildGuard::spawn("sh", &args, "dash").expect("sh");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = g
+        .wait_for_line(deadline, "the grandchild's pid", |l| !l.is_empty())
+        .expect("a pid");
+    let pid = line.trim().to_owned();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(g.finish());
+    });
+    let c = rx.recv_timeout(Duration::from_secs(10));
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status();
+    let c = c.expect("finish returned");
+    assert!(c.stderr.contains("output still open"), "{}", c.stderr);
+    assert!(c.stdout.contains(&pid));
+}
+
 /// Whether process `pid` is gone (or a zombie) within 5 s.
 fn ends_soon(pid: u32) -> bool {
     let gone = || {
