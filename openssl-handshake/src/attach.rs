@@ -133,7 +133,9 @@ impl SslContextBuilderExt for SslContextBuilder {
 /// Tracing for one connection whose context was built without it.
 pub trait SslRefExt {
     /// Installs the callbacks on this `SSL` only, with a fresh trace.
-    /// Calling it again starts a new trace with the new options.
+    /// Calling it again starts a new trace with the new options; a
+    /// handshake under way is then reported once, by the new trace
+    /// (marked `joined_late`), and the replaced options' hook does not run.
     fn trace_handshake(&mut self, options: TraceOptions) -> Result<(), Error>;
 }
 

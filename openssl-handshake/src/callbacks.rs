@@ -137,9 +137,10 @@ fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
     // SAFETY: OpenSSL passes the live SSL the callback is about; it
     // outlives this callback, and the recorder lives in its ex_data until
     // the SSL is freed, which cannot happen during its own callback, or
-    // until `install` replaces it, which runs in `trace_handshake` and
-    // never inside a trampoline (an application's own callback, such as a
-    // servername callback, may call it between two of ours).
+    // until `trace_handshake` replaces it, which never runs inside a
+    // trampoline (an application's own callback, such as a servername
+    // callback, may call it between two of ours); a trampoline's own
+    // `create_recorder` installs one only where there is none.
     let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
     if let Some(existing) = ssl_ref.ex_data(index) {
         // SAFETY: see above; the reference is tied to the SSL's lifetime,
@@ -179,11 +180,14 @@ fn install(
     options: TraceOptions,
 ) -> Option<&Recorder> {
     let messages = options.messages;
-    if let Some(replaced) = ssl.ex_data(index) {
-        // Its handshake goes on under the new recorder, which reports it:
-        // dropping this one must not report it abandoned.
-        replaced.lock().hook_due = false;
-    }
+    // A handshake under way goes on under the new recorder, which takes
+    // it over and reports it: dropping the old one must not report it
+    // abandoned.
+    let under_way = ssl.ex_data(index).is_some_and(|replaced| {
+        let mut state = replaced.lock();
+        state.hook_due = false;
+        state.handshakes > 0 && matches!(state.outcome, Outcome::InProgress)
+    });
     let side = if ssl.is_server() {
         Side::Server
     } else {
@@ -205,6 +209,10 @@ fn install(
     // a new box, this is the one the message callback must see.
     let recorder = ssl.ex_data(index)?;
     set_msg_argument(ssl.as_ptr(), recorder);
+    if under_way {
+        let at = recorder.at();
+        outcome::join_late(&mut recorder.lock(), at);
+    }
     Some(recorder)
 }
 

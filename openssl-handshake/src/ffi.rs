@@ -161,8 +161,9 @@ pub(crate) fn with_error_queue_aside<T>(f: impl FnOnce() -> T) -> T {
 /// queue for the caller of `SSL_connect`/`SSL_accept` to see.
 pub(crate) fn peek_error_reason() -> String {
     // SAFETY: peeking reads the thread's queue without changing it; the
-    // reason string lives in OpenSSL's error-string table, which no call
-    // of this thread changes while it is copied.
+    // reason string lives in OpenSSL's error-string table and is copied at
+    // once. (An application that unloaded error strings or a provider on
+    // another thread while handshakes run could free it; none does that.)
     unsafe {
         let code = openssl_sys::ERR_peek_last_error();
         if code == 0 {

@@ -52,8 +52,9 @@ pub struct HandshakeTrace {
     #[serde(default)]
     pub events_dropped: u64,
     /// Tracing began mid-handshake: the connection was moved to a traced
-    /// context by a servername callback, so the events before the switch
-    /// (the ClientHello among them) are missing.
+    /// context by a servername callback, or `trace_handshake` started a
+    /// new trace, so the events before (the ClientHello among them) are
+    /// missing.
     #[serde(default)]
     pub joined_late: bool,
     /// This end's configuration, read when the handshake failed, for

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 use common::*;
-use openssl::ssl::{Ssl, SslContext, SslMethod, SslVerifyMode};
+use foreign_types::ForeignTypeRef;
+use openssl::ssl::{ErrorCode, Ssl, SslContext, SslMethod, SslStream, SslVerifyMode};
 use openssl_handshake::{SslContextBuilderExt, SslRefExt, TraceOptions};
 use testkit::duplex::{self, DuplexStream};
 use testkit::pki::KeyType;
@@ -98,6 +99,41 @@ fn attaching_mid_handshake_reports_once_to_the_new_options() {
     drop(pair);
     assert_eq!(*first.lock().unwrap(), Vec::<String>::new());
     assert_eq!(*second.lock().unwrap(), ["succeeded"]);
+}
+
+/// A handshake taken over by a new trace and then dropped unfinished is
+/// reported abandoned once, by the new trace, though no callback ran after
+/// the switch.
+#[test]
+fn a_handshake_taken_over_and_dropped_is_reported_once() {
+    let first: Arc<Mutex<Vec<String>>> = Arc::default();
+    let second: Arc<Mutex<Vec<String>>> = Arc::default();
+    let heard = |log: &Arc<Mutex<Vec<String>>>| {
+        let log = log.clone();
+        move |t: &openssl_handshake::HandshakeTrace| {
+            log.lock().unwrap().push(format!("{:?}", t.succeeded()));
+        }
+    };
+    let client = client_ctx(|b| {
+        b.trace_handshakes(TraceOptions::default().on_complete(heard(&first)))
+            .unwrap();
+    });
+    // No server: the ClientHello goes out and no answer comes.
+    let (client_io, _server_io) = duplex::pair();
+    let mut stream = SslStream::new(Ssl::new(&client).unwrap(), client_io).unwrap();
+    let waiting = stream.connect().unwrap_err();
+    assert_eq!(waiting.code(), ErrorCode::WANT_READ, "{waiting}");
+    // SAFETY: the stream owns the SSL and is borrowed mutably for as long
+    // as the reference lives; the openssl crate gives no `&mut SslRef` of
+    // a stream mid-handshake, which is what an application's own callback
+    // would hold.
+    #[allow(unsafe_code)]
+    let ssl = unsafe { openssl::ssl::SslRef::from_ptr_mut(stream.ssl().as_ptr()) };
+    ssl.trace_handshake(TraceOptions::default().on_complete(heard(&second)))
+        .unwrap();
+    drop(stream);
+    assert_eq!(*first.lock().unwrap(), Vec::<String>::new());
+    assert_eq!(*second.lock().unwrap(), ["false"]);
 }
 
 #[test]

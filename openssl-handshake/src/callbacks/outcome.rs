@@ -52,8 +52,9 @@ pub(super) fn renegotiation_refused(state: &mut RecorderState) {
 }
 
 /// The SSL reached a traced context mid-handshake (an SNI switch from an
-/// untraced one): what came before is lost, but the rest is recorded and
-/// the hook still hears how it ended.
+/// untraced one), or `trace_handshake` replaced its recorder: what came
+/// before is lost (to this recorder), but the rest is recorded and the
+/// hook still hears how it ended.
 #[cold]
 #[inline(never)]
 pub(super) fn join_late(state: &mut RecorderState, at: u64) {
