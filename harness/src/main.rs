@@ -83,13 +83,13 @@ struct HostileArgs {
     /// How to write the report.
     #[arg(long, default_value = "table")]
     format: harness::hostile::ReportFormat,
-    /// Seconds each connect, read and write may take.
+    /// Seconds each connect, read and write may take; a whole TLS exchange, four times it.
     #[arg(long, default_value_t = 5.0)]
     timeout: f64,
     /// Seconds the server may keep an idle connection (default 12; in process, its time-out + 1).
     #[arg(long)]
     idle_limit: Option<f64>,
-    /// Read time-out of the in-process server, in seconds.
+    /// Read time-out of the in-process server, in seconds; a whole connection, four times it.
     #[arg(long, default_value_t = 2.0)]
     server_timeout: f64,
     /// Connections the flood opens.

@@ -2,8 +2,9 @@
 //!
 //! It is shaped like a small production service: one thread accepts, a
 //! fixed pool of workers runs the handshakes, and every accepted socket
-//! gets a read and write time-out, so an idle or stalled peer costs a
-//! worker for at most that long. Each connection leaves a
+//! gets a read and write time-out and the whole connection four of them,
+//! so an idle, stalled or trickling peer costs a worker for at most that
+//! long. Each connection leaves a
 //! [`ConnectionRecord`] with the server-side trace, keyed by the peer's
 //! address so that a case can find the record of its own connection.
 

@@ -236,8 +236,9 @@ impl Suite<'_> {
     }
 }
 
-/// Why a client handshake over a [`wire::connect`] socket failed: its read
-/// time-out passing shows as "would block", which here means silence.
+/// Why a client handshake over a [`wire::Deadlined`] socket failed: its
+/// read time-out passing shows as "would block", which here means silence,
+/// and the exchange's deadline as an I/O error that says so.
 pub(super) fn handshake_error<S: std::fmt::Debug>(
     e: HandshakeError<S>,
     timeout: Duration,
@@ -247,11 +248,16 @@ pub(super) fn handshake_error<S: std::fmt::Debug>(
             "the server stopped answering ({} s read time-out)",
             timeout.as_secs_f64()
         ),
-        // The exchange's deadline (`wire::Deadlined`) says so itself.
-        HandshakeError::Failure(mid) => match mid.error().io_error() {
-            Some(io) if io.kind() == io::ErrorKind::TimedOut => io.to_string(),
-            _ => mid.error().to_string(),
-        },
+        HandshakeError::Failure(ref mid)
+            if mid
+                .error()
+                .io_error()
+                .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut) =>
+        {
+            mid.error()
+                .io_error()
+                .map_or_else(String::new, |io| io.to_string())
+        }
         e => e.to_string(),
     }
 }
