@@ -76,7 +76,20 @@ pub(crate) fn attach_to_context(
 pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(), Error> {
     let index = recorder_index()?;
     clock::prepare();
-    install(ssl, index, options);
+    // A handshake under way goes on under the new recorder, which takes
+    // it over and reports it: dropping the old one must not report it
+    // abandoned. (Only here is a recorder replaced.)
+    let under_way = ssl.ex_data(index).is_some_and(|replaced| {
+        let mut state = replaced.lock();
+        state.hook_due = false;
+        state.handshakes > 0 && matches!(state.outcome, Outcome::InProgress)
+    });
+    if let Some(recorder) = install(ssl, index, options) {
+        if under_way {
+            let at = recorder.at();
+            outcome::join_late(&mut recorder.lock(), at);
+        }
+    }
     Ok(())
 }
 
@@ -180,14 +193,6 @@ fn install(
     options: TraceOptions,
 ) -> Option<&Recorder> {
     let messages = options.messages;
-    // A handshake under way goes on under the new recorder, which takes
-    // it over and reports it: dropping the old one must not report it
-    // abandoned.
-    let under_way = ssl.ex_data(index).is_some_and(|replaced| {
-        let mut state = replaced.lock();
-        state.hook_due = false;
-        state.handshakes > 0 && matches!(state.outcome, Outcome::InProgress)
-    });
     let side = if ssl.is_server() {
         Side::Server
     } else {
@@ -209,10 +214,6 @@ fn install(
     // a new box, this is the one the message callback must see.
     let recorder = ssl.ex_data(index)?;
     set_msg_argument(ssl.as_ptr(), recorder);
-    if under_way {
-        let at = recorder.at();
-        outcome::join_late(&mut recorder.lock(), at);
-    }
     Some(recorder)
 }
 
