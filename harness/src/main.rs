@@ -113,7 +113,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // An interrupted run must not leave peer processes behind.
     if let Err(e) = harness::peer::process::kill_on_signal() {
-        eprintln!("tls-harness: {e}");
+        eprintln!("tls-harness: installing the SIGINT/SIGTERM handler: {e} (an interrupted run may leave peer processes behind)");
     }
     let result = match cli.command {
         Command::Matrix(a) => matrix(a),

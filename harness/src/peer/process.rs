@@ -430,8 +430,9 @@ fn kill_group(leader: u32) {
 
 /// Installs a SIGINT/SIGTERM handler that kills every live child's process
 /// group and exits with 130, so an interrupted run leaves no peer process
-/// behind. Call it once, from the program's main.
-pub fn kill_on_signal() -> Result<(), String> {
+/// behind. Call it once, from the program's main; it fails when a handler
+/// is already installed or the signals cannot be caught.
+pub fn kill_on_signal() -> Result<(), ctrlc::Error> {
     ctrlc::set_handler(|| {
         // Killed with the set locked, so no guard reaps a child (freeing
         // its group id for reuse) between the copy and the kill.
@@ -440,7 +441,6 @@ pub fn kill_on_signal() -> Result<(), String> {
         }
         std::process::exit(130);
     })
-    .map_err(|e| format!("installing the SIGINT/SIGTERM handler: {e}"))
 }
 
 fn reader(
