@@ -23,6 +23,8 @@ use openssl::error::ErrorStack;
 use openssl::ex_data::Index;
 use openssl::ssl::{Ssl, SslContextBuilder, SslRef};
 
+use crate::ffi::no_unwind;
+
 /// The bytes of one connection and its key log, shared by the stream
 /// wrapper and the key log callback.
 #[derive(Clone, Debug)]
@@ -256,12 +258,14 @@ pub fn keys_into_captures(
 ) -> Result<(), ErrorStack> {
     let index = capture_index()?;
     b.set_keylog_callback(move |ssl, line| {
-        if let Some(capture) = ssl.ex_data(index) {
-            capture.keylog(line);
-        }
-        if let Some(f) = &also {
-            f(line);
-        }
+        no_unwind((), || {
+            if let Some(capture) = ssl.ex_data(index) {
+                capture.keylog(line);
+            }
+            if let Some(f) = &also {
+                f(line);
+            }
+        })
     });
     Ok(())
 }

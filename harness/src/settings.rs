@@ -100,7 +100,7 @@ impl TlsSettings {
             })?;
         }
         if let Some(sink) = self.keylog_sink()? {
-            b.set_keylog_callback(move |_, line| sink(line));
+            b.set_keylog_callback(move |_, line| crate::ffi::no_unwind((), || sink(line)));
         }
         Ok(())
     }

@@ -4,7 +4,8 @@
 //! OpenSSL 3's deprecated SRP API, present when the linked library was
 //! built with SRP and its 3.0 deprecations: cfg `ossl_srp`, from build.rs),
 //! matching a certificate to a host name ([`host`]), and TLS over
-//! OpenSSL's own socket BIO ([`socket_tls`]).
+//! OpenSSL's own socket BIO ([`socket_tls`]); and [`no_unwind`], which keeps
+//! panics out of the `openssl` crate's callback trampolines.
 //!
 //! `SSL_set_session(3)` requires the session to come from the same
 //! `SSL_CTX` as the connection it is offered on. [`SavedSession`] keeps the
@@ -21,7 +22,10 @@
 #![allow(unsafe_code)]
 
 pub mod host;
+mod no_unwind;
 pub mod socket_tls;
+
+pub use no_unwind::no_unwind;
 
 use std::ffi::CStr;
 use std::os::raw::c_int;

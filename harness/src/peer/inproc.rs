@@ -7,8 +7,8 @@ use std::sync::Arc;
 use openssl::dh::Dh;
 use openssl::pkey::Params;
 use openssl::ssl::{
-    AlpnError, HandshakeError, NameType, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions,
-    SslStream, SslVerifyMode,
+    AlpnError, HandshakeError, NameType, SniError, Ssl, SslContext, SslContextBuilder, SslMethod,
+    SslOptions, SslStream, SslVerifyMode,
 };
 use openssl::x509::verify::X509CheckFlags;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
@@ -17,7 +17,7 @@ use testkit::pki::{KeyType, Negative, Pki};
 use super::{one_after_another, Capabilities, Peer, PeerKind, SideOutcome, PING, PONG};
 use crate::case::{Case, Endpoint, Identity, KeyKind, Role, SrpPassword};
 use crate::error::HarnessError;
-use crate::ffi::{self, c_string, SavedSession, SrpLogin};
+use crate::ffi::{self, c_string, no_unwind, SavedSession, SrpLogin};
 use crate::library::Library;
 use crate::matrix::HOST;
 use crate::oracle::linked_capabilities;
@@ -163,11 +163,13 @@ impl Inproc {
                     let switch_to = self.context_with(&other, Role::Server, keylog)?;
                     let name = name.clone();
                     b.set_servername_callback(move |ssl, _alert| {
-                        if ssl.servername(NameType::HOST_NAME) == Some(name.as_str()) {
-                            ssl.set_ssl_context(&switch_to)
-                                .map_err(|_| openssl::ssl::SniError::ALERT_FATAL)?;
-                        }
-                        Ok(())
+                        no_unwind(Err(SniError::ALERT_FATAL), || {
+                            if ssl.servername(NameType::HOST_NAME) == Some(name.as_str()) {
+                                ssl.set_ssl_context(&switch_to)
+                                    .map_err(|_| SniError::ALERT_FATAL)?;
+                            }
+                            Ok(())
+                        })
                     });
                 }
             }
@@ -451,10 +453,12 @@ pub fn alpn_wire(protocols: &[String]) -> Vec<u8> {
 pub fn set_alpn_select(b: &mut SslContextBuilder, protocols: &[String]) {
     let ours: Vec<Vec<u8>> = protocols.iter().map(|p| p.as_bytes().to_vec()).collect();
     b.set_alpn_select_callback(move |_, client| {
-        let offered = split_alpn(client);
-        ours.iter()
-            .find_map(|p| offered.iter().find(|o| **o == p.as_slice()).copied())
-            .ok_or(AlpnError::ALERT_FATAL)
+        no_unwind(Err(AlpnError::ALERT_FATAL), || {
+            let offered = split_alpn(client);
+            ours.iter()
+                .find_map(|p| offered.iter().find(|o| **o == p.as_slice()).copied())
+                .ok_or(AlpnError::ALERT_FATAL)
+        })
     });
 }
 
@@ -475,26 +479,31 @@ fn split_alpn(mut wire: &[u8]) -> Vec<&[u8]> {
 
 /// Gives a client the harness PSK.
 pub fn set_client_psk(b: &mut SslContextBuilder) {
+    // Ok(0) is how a PSK callback says it has no key: the handshake fails.
     b.set_psk_client_callback(|_, _hint, identity, psk| {
-        // The identity is written as a C string.
-        if identity.len() <= PSK_IDENTITY.len() || psk.len() < PSK_KEY.len() {
-            return Ok(0);
-        }
-        identity[..PSK_IDENTITY.len()].copy_from_slice(PSK_IDENTITY);
-        identity[PSK_IDENTITY.len()] = 0;
-        psk[..PSK_KEY.len()].copy_from_slice(&PSK_KEY);
-        Ok(PSK_KEY.len())
+        no_unwind(Ok(0), || {
+            // The identity is written as a C string.
+            if identity.len() <= PSK_IDENTITY.len() || psk.len() < PSK_KEY.len() {
+                return Ok(0);
+            }
+            identity[..PSK_IDENTITY.len()].copy_from_slice(PSK_IDENTITY);
+            identity[PSK_IDENTITY.len()] = 0;
+            psk[..PSK_KEY.len()].copy_from_slice(&PSK_KEY);
+            Ok(PSK_KEY.len())
+        })
     });
 }
 
 /// Gives a server the harness PSK for the harness identity.
 pub fn set_server_psk(b: &mut SslContextBuilder) {
     b.set_psk_server_callback(|_, identity, psk| {
-        if identity != Some(PSK_IDENTITY) || psk.len() < PSK_KEY.len() {
-            return Ok(0);
-        }
-        psk[..PSK_KEY.len()].copy_from_slice(&PSK_KEY);
-        Ok(PSK_KEY.len())
+        no_unwind(Ok(0), || {
+            if identity != Some(PSK_IDENTITY) || psk.len() < PSK_KEY.len() {
+                return Ok(0);
+            }
+            psk[..PSK_KEY.len()].copy_from_slice(&PSK_KEY);
+            Ok(PSK_KEY.len())
+        })
     });
 }
 
