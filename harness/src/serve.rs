@@ -160,10 +160,14 @@ pub fn serve(
     }
     let ctx = b.build();
 
-    let listener = TcpListener::bind(&opts.listen).map_err(|e| HarnessError::Io {
-        what: format!("listening on {}", opts.listen),
-        source: e,
-    })?;
+    // A host name in --listen is looked up within the I/O time-out, as a
+    // probe's target is, rather than for as long as the resolver takes.
+    let listener = crate::resolve::addresses(&opts.listen, opts.timeout)
+        .and_then(|addrs| TcpListener::bind(&addrs[..]))
+        .map_err(|e| HarnessError::Io {
+            what: format!("listening on {}", opts.listen),
+            source: e,
+        })?;
     let addr = listener.local_addr().map_err(|e| HarnessError::Io {
         what: "reading the bound address".into(),
         source: e,
