@@ -10,7 +10,9 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum BenchError {
     /// An OpenSSL call failed outside a connection.
-    #[error("OpenSSL failed")]
+    #[error(
+        "OpenSSL refused a setting or a call while the workload was set up (its reason follows)"
+    )]
     Openssl(#[from] openssl::error::ErrorStack),
     /// A handshake, read or write failed.
     #[error("TLS failed during {during}")]
@@ -48,13 +50,13 @@ pub enum BenchError {
     #[error(transparent)]
     Pki(#[from] testkit::pki::PkiError),
     /// Tracing could not be attached.
-    #[error("attaching tracing")]
+    #[error("could not attach handshake tracing to the workload's contexts")]
     Trace(#[from] openssl_handshake::Error),
     /// A socket of the loopback variant failed.
-    #[error("loopback I/O")]
+    #[error("a socket of the loopback workload failed (its reason follows)")]
     Io(#[from] std::io::Error),
     /// The loopback server thread panicked.
-    #[error("loopback server thread panicked")]
+    #[error("the loopback workload's server thread panicked (its message is above, on stderr)")]
     ServerThread,
 }
 
