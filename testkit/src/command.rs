@@ -1,13 +1,16 @@
 //! The command-line tools tests compare with (`openssl`, `tshark`), run
 //! to their end for their output.
 
+use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a tool may run: these finish in well under a second, so one
 /// that has not after a minute is stuck, and the test says so.
 const LIMIT: Duration = Duration::from_secs(60);
+
+/// How often the child is asked whether it has exited.
+const POLL: Duration = Duration::from_millis(5);
 
 /// Runs `cmd` to its end and returns what it wrote to stdout.
 ///
@@ -18,32 +21,100 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// with its stderr; and when it runs past a minute (it is killed): in a
 /// test, each is the failure to report.
 pub fn stdout_of(cmd: &mut Command, install: &str) -> Vec<u8> {
+    stdout_within(cmd, install, LIMIT)
+}
+
+fn stdout_within(cmd: &mut Command, install: &str, limit: Duration) -> Vec<u8> {
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let child = cmd
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {program} ({e}): install {install}"));
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = match rx.recv_timeout(LIMIT) {
-        Ok(out) => out.unwrap_or_else(|e| panic!("waiting for {program}: {e}")),
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            panic!("{program} did not finish within {} s", LIMIT.as_secs());
+    // Both pipes are drained on threads of their own, so a tool filling
+    // one never blocks, while this thread keeps the unreaped child: only
+    // it waits for or kills the child, so the kill cannot reach another
+    // process that reused the pid.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(POLL),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "{program} did not finish within {:.1} s",
+                    limit.as_secs_f64()
+                );
+            }
+            Err(e) => panic!("waiting for {program}: {e}"),
         }
     };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
     assert!(
-        out.status.success(),
+        status.success(),
         "{program} {:?}: {}",
         cmd.get_args().collect::<Vec<_>>(),
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&stderr)
     );
-    out.stdout
+    stdout
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_and_failures_come_back() {
+        let out = stdout_of(
+            Command::new("sh").args(["-c", "echo out; echo err >&2"]),
+            "sh",
+        );
+        assert_eq!(out, b"out\n");
+        let failed = std::panic::catch_unwind(|| {
+            stdout_of(
+                Command::new("sh").args(["-c", "echo why >&2; exit 3"]),
+                "sh",
+            )
+        });
+        let message = *failed
+            .expect_err("a failure")
+            .downcast::<String>()
+            .expect("text");
+        assert!(message.contains("why"), "{message}");
+    }
+
+    #[test]
+    fn a_tool_past_its_limit_is_killed_and_named() {
+        let started = Instant::now();
+        let stuck = std::panic::catch_unwind(|| {
+            stdout_within(Command::new("sleep").arg("30"), "coreutils", POLL * 20)
+        });
+        let message = *stuck
+            .expect_err("a time-out")
+            .downcast::<String>()
+            .expect("text");
+        assert!(
+            message.contains("sleep did not finish within 0.1 s"),
+            "{message}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the kill ended the wait"
+        );
+    }
 }
