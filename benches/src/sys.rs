@@ -67,3 +67,29 @@ pub(crate) fn heap_in_use() -> usize {
     let info = unsafe { libc::mallinfo2() };
     info.uordblks + info.hblkhd
 }
+
+#[cfg(test)]
+mod tests {
+    /// The constant openssl-sys lacks has ssl.h's value, and the check can
+    /// tell a wrong one.
+    #[test]
+    fn the_constant_matches_ssl_h() {
+        let include: Vec<std::path::PathBuf> = option_env!("BENCHES_OPENSSL_INCLUDE")
+            .map(Into::into)
+            .into_iter()
+            .collect();
+        let check = |value: libc::c_int| {
+            testkit::c_check::compile(
+                &format!(
+                    "#include <openssl/ssl.h>\n\
+                     _Static_assert(SSL_CTRL_CLEAR_MODE == {value}, \"SSL_CTRL_CLEAR_MODE\");\n"
+                ),
+                &include,
+            )
+        };
+        if let Err(e) = check(super::SSL_CTRL_CLEAR_MODE) {
+            panic!("SSL_CTRL_CLEAR_MODE differs from ssl.h:\n{e}");
+        }
+        assert!(check(super::SSL_CTRL_CLEAR_MODE + 1).is_err());
+    }
+}

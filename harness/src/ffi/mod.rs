@@ -561,29 +561,13 @@ pub(crate) mod tests {
     /// Compiles `line` after the SSL and SRP headers, deprecated
     /// declarations allowed (the SRP API is deprecated in OpenSSL 3.0).
     fn compile(line: &str) -> Result<(), String> {
-        let dir = tempfile::tempdir().unwrap();
-        let src = dir.path().join("decl.c");
-        std::fs::write(
-            &src,
-            format!(
-                "#define OPENSSL_SUPPRESS_DEPRECATED\n#include <openssl/ssl.h>\n#include <openssl/srp.h>\n{line}\n"
-            ),
-        )
-        .unwrap();
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-        let mut cmd = std::process::Command::new(&cc);
-        cmd.args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only"]);
-        if let Some(include) = option_env!("HARNESS_OPENSSL_INCLUDE") {
-            cmd.arg(format!("-I{include}"));
-        }
-        let out = cmd
-            .arg(&src)
-            .output()
-            .unwrap_or_else(|e| panic!("could not run the C compiler `{cc}` (install gcc): {e}"));
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
+        let source = format!(
+            "#define OPENSSL_SUPPRESS_DEPRECATED\n#include <openssl/ssl.h>\n#include <openssl/srp.h>\n{line}\n"
+        );
+        let include: Vec<std::path::PathBuf> = option_env!("HARNESS_OPENSSL_INCLUDE")
+            .map(Into::into)
+            .into_iter()
+            .collect();
+        testkit::c_check::compile(&source, &include)
     }
 }

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::process::Command;
 
 use crate::sys;
 
@@ -103,52 +102,21 @@ fn c_source() -> String {
 
 #[test]
 fn declarations_match_the_headers() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let src = dir.path().join("check.c");
-    std::fs::write(&src, c_source()).expect("write C source");
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
-    let mut cmd = Command::new(&cc);
-    cmd.args([
-        "-std=c11",
-        "-Wall",
-        "-Werror",
-        "-Wincompatible-pointer-types",
-        "-c",
-        "-o",
-    ])
-    .arg(dir.path().join("check.o"))
-    .arg(&src);
-    for d in include_dirs() {
-        cmd.arg("-I").arg(d);
+    if let Err(diagnostics) = testkit::c_check::compile(&c_source(), &include_dirs()) {
+        panic!(
+            "sys.rs does not match the OpenSSL headers:\n{diagnostics}\n--- generated C ---\n{}",
+            c_source()
+        );
     }
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("could not run the C compiler `{cc}`: {e}"));
-    assert!(
-        out.status.success(),
-        "sys.rs does not match the OpenSSL headers:\n{}\n--- generated C ---\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        c_source()
-    );
 }
 
 #[test]
 fn a_wrong_declaration_is_caught() {
     // The check above must be able to fail: a deliberately wrong prototype
-    // and a wrong constant are rejected by the same compiler invocation.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let src = dir.path().join("wrong.c");
+    // is rejected by the same compiler invocation.
     let wrong = "#include <openssl/ssl.h>\n\
                  void (*const w)(SSL_CTX *, void (*)(SSL *, int, int)) = SSL_CTX_set_info_callback;\n";
-    std::fs::write(&src, wrong).expect("write C source");
-    let mut cmd = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".to_owned()));
-    cmd.args(["-std=c11", "-Werror", "-c", "-o"])
-        .arg(dir.path().join("w.o"))
-        .arg(&src);
-    for d in include_dirs() {
-        cmd.arg("-I").arg(d);
-    }
-    assert!(!cmd.output().expect("C compiler runs").status.success());
+    assert!(testkit::c_check::compile(wrong, &include_dirs()).is_err());
 }
 
 /// Every `SSL_CB_*`, `SSL3_RT_*` content type, `SSL3_MT_*` and handshake
