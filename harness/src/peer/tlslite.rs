@@ -176,18 +176,25 @@ impl Tlslite {
                 "tlslite-ng's server carries on without ALPN when nothing matches",
             )
             .lack(
-                Role::Client,
-                Feature::ClientCertificate,
-                "after tlslite-ng 0.8.2's TLS 1.3 answer to a CertificateRequest, OpenSSL sends unexpected_message",
-            )
-            .lack(
                 Role::Server,
                 Feature::ClientCertificate,
                 "a tlslite-ng server asks for a client certificate but checks no chain",
             )
-            .lack(Role::Client, Feature::Psk, "tlslite-ng has PSK for TLS 1.3 only")
-            .lack(Role::Server, Feature::Psk, "tlslite-ng has PSK for TLS 1.3 only")
-            .lack(Role::Server, Feature::SniSwitch, "the driver serves one certificate")
+            .lack(
+                Role::Client,
+                Feature::Psk,
+                "tlslite-ng has PSK for TLS 1.3 only",
+            )
+            .lack(
+                Role::Server,
+                Feature::Psk,
+                "tlslite-ng has PSK for TLS 1.3 only",
+            )
+            .lack(
+                Role::Server,
+                Feature::SniSwitch,
+                "the driver serves one certificate",
+            )
             .lack(
                 Role::Server,
                 Feature::WeakKey,

@@ -169,6 +169,12 @@ def read_up_to(conn, n):
 
 def client(port, conns, o):
     s = settings(o)
+    # tlslite-ng 0.8.2's client decides whether to compress its certificate
+    # (RFC 8879) from its own ClientHello, not from the server's
+    # CertificateRequest, so it sends a CompressedCertificate to a server
+    # that offered no compression, which the server rightly refuses with
+    # unexpected_message. It compresses nothing, then.
+    s.certificate_compression_send = []
     chain, pkey = credential(o["cert"], o["key"]) if "cert" in o else (None, None)
     alpn = [p.encode() for p in o["alpn"].split(",")] if "alpn" in o else None
     session = None
