@@ -1,10 +1,19 @@
-//! Finite-field Diffie-Hellman: the prime size of each DHE suite's
+//! Finite-field Diffie-Hellman: the prime of each DHE suite's
 //! ServerKeyExchange (read during the suite enumeration, so no extra
-//! connection) and the FFDHE groups accepted at TLS 1.3.
+//! connection), named when it is an RFC 7919 group's; the FFDHE groups
+//! accepted at TLS 1.3; and below TLS 1.3, whether the server picks its
+//! prime from the client's supported_groups (RFC 7919) and which.
+//!
+//! OpenSSL 3 lists FFDHE groups in supported_groups only in a ClientHello
+//! that also offers TLS 1.3, so the negotiation below TLS 1.3 is asked of
+//! servers that do not speak TLS 1.3 (they answer such a ClientHello with
+//! their best older version); a server that speaks TLS 1.3 would choose
+//! it, and for those the question is not testable here.
 
 use serde::Serialize;
 
-use super::groups::GroupFinding;
+use super::conn::{Offer, Prober};
+use super::groups::{GroupFinding, GROUPS};
 use super::suites::SuiteFinding;
 use crate::case::Version;
 
@@ -15,18 +24,33 @@ pub struct DhFinding {
     pub min_bits: Option<usize>,
     /// Each DHE suite with its prime size, per version.
     pub suites: Vec<(Version, String, usize)>,
+    /// The well-known groups whose primes the DHE suites below TLS 1.3
+    /// used in the suite enumeration ("ffdhe2048", RFC 3526's "modp_2048",
+    /// ...), as OpenSSL names them.
+    pub named_primes: Vec<String>,
     /// RFC 7919 groups accepted (TLS 1.3 key shares).
     pub ffdhe_groups: Vec<String>,
+    /// RFC 7919 groups the server took from supported_groups below TLS
+    /// 1.3, in the order it chose them; `None` when not testable.
+    pub negotiated_below_tls13: Option<Vec<String>>,
+    /// What ended that enumeration, or why there was none.
+    pub negotiation_detail: String,
     /// The probes this rests on.
     pub probes: Vec<String>,
 }
 
-/// Gathers the DH facts from the suite and group enumerations.
-pub fn from_findings(suites: &[SuiteFinding], groups: &[GroupFinding]) -> DhFinding {
+/// Gathers the DH facts from the suite and group enumerations and the
+/// negotiation below TLS 1.3 ([`negotiation`]).
+pub fn from_findings(
+    suites: &[SuiteFinding],
+    groups: &[GroupFinding],
+    negotiation: Negotiation,
+) -> DhFinding {
     let tls13 = groups.iter().find(|g| g.version == Some(Version::Tls1_3));
     let mut f = DhFinding {
         min_bits: None,
         suites: Vec::new(),
+        named_primes: Vec::new(),
         ffdhe_groups: tls13
             .map(|g| {
                 g.accepted
@@ -36,6 +60,8 @@ pub fn from_findings(suites: &[SuiteFinding], groups: &[GroupFinding]) -> DhFind
                     .collect()
             })
             .unwrap_or_default(),
+        negotiated_below_tls13: negotiation.accepted,
+        negotiation_detail: negotiation.detail,
         probes: Vec::new(),
     };
     // "No DHE suite" rests on every probe of the enumerations as much as
@@ -44,11 +70,96 @@ pub fn from_findings(suites: &[SuiteFinding], groups: &[GroupFinding]) -> DhFind
         for (name, bits) in &s.dh_bits {
             f.suites.push((s.version, name.clone(), *bits));
         }
+        for (_, group) in &s.dh_groups {
+            if !f.named_primes.contains(group) {
+                f.named_primes.push(group.clone());
+            }
+        }
         f.probes.extend(s.probes.iter().cloned());
     }
     if let Some(g) = tls13 {
         f.probes.extend(g.probes.iter().cloned());
     }
+    f.probes.extend(negotiation.probes);
+    if f.negotiated_below_tls13.is_none() && f.suites.is_empty() {
+        // Nothing to negotiate: the server took no DHE suite below TLS 1.3.
+        f.negotiated_below_tls13 = Some(Vec::new());
+        f.negotiation_detail = "no DHE suite below TLS 1.3".into();
+    }
     f.min_bits = f.suites.iter().map(|(_, _, b)| *b).min();
     f
+}
+
+/// The RFC 7919 negotiation below TLS 1.3.
+#[derive(Debug, Default)]
+pub struct Negotiation {
+    /// The groups taken from supported_groups; `None`: not testable.
+    pub accepted: Option<Vec<String>>,
+    /// What ended the enumeration, or why there was none.
+    pub detail: String,
+    /// The probes.
+    pub probes: Vec<String>,
+}
+
+/// Offers the FFDHE groups with DHE suites alone, removes the one whose
+/// prime the server used, and repeats, at the best version below TLS 1.3.
+pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
+    let mut n = Negotiation::default();
+    let Some(&best) = accepted.iter().rev().find(|&&v| v < Version::Tls1_3) else {
+        n.accepted = Some(Vec::new());
+        n.detail = "no version below TLS 1.3".into();
+        return n;
+    };
+    if accepted.contains(&Version::Tls1_3) {
+        n.detail = "not testable: OpenSSL lists FFDHE groups only in a ClientHello that \
+                    offers TLS 1.3, which this server would choose"
+            .into();
+        return n;
+    }
+    let library = p.library();
+    let mut left: Vec<&str> = GROUPS
+        .iter()
+        .filter(|g| (256..=260).contains(&g.id) && library.group_known(g.openssl))
+        .map(|g| g.openssl)
+        .collect();
+    let mut order = Vec::new();
+    while !left.is_empty() {
+        let id = format!("dh/{}/{}", best.id(), n.probes.len() + 1);
+        let offer = Offer {
+            min: Some(best),
+            max: Some(Version::Tls1_3),
+            cipher_list: Some("DHE:!aNULL:!PSK".into()),
+            groups: Some(left.join(":")),
+            ..Offer::default()
+        };
+        let a = p.run(&id, &offer, None);
+        n.probes.push(id);
+        let taken = a
+            .hello
+            .dh_group
+            .as_deref()
+            .and_then(|g| left.iter().position(|x| *x == g));
+        match taken {
+            Some(i) => order.push(left.remove(i).to_owned()),
+            None => {
+                n.detail = match (&a.hello.dh_group, a.hello.dh_bits, a.error) {
+                    (Some(g), _, _) => format!(
+                        "the server used the {g} prime, which was not offered: it picks its \
+                         prime itself"
+                    ),
+                    (None, Some(bits), _) => format!(
+                        "the server used a {bits}-bit prime of its own, not an offered group"
+                    ),
+                    (None, None, Some(e)) => e,
+                    (None, None, None) => "no DHE key exchange in the server's answer".into(),
+                };
+                break;
+            }
+        }
+    }
+    if left.is_empty() {
+        n.detail = "every FFDHE group this OpenSSL can offer was taken".into();
+    }
+    n.accepted = Some(order);
+    n
 }

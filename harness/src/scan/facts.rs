@@ -27,6 +27,8 @@ pub struct Hello {
     pub hello_retry: bool,
     /// Bits of the DH prime of a DHE ServerKeyExchange.
     pub dh_bits: Option<usize>,
+    /// The well-known group whose prime that is, if it is one ("ffdhe2048").
+    pub dh_group: Option<String>,
     /// The scheme the server signed with (ServerKeyExchange or CertificateVerify).
     pub signature: Option<u16>,
     /// The CertificateRequest, when the server sent one.
@@ -91,6 +93,7 @@ impl Hello {
                         h.group = Some(g.id);
                     }
                     h.dh_bits = ske.dh_bits().and_then(|b| usize::try_from(b).ok());
+                    h.dh_group = ske.dh_group_name().map(str::to_owned);
                     h.signature = ske.signature_scheme_id();
                 }
                 Body::CertificateVerify(cv) => h.signature = cv.signature_scheme_id(),

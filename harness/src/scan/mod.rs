@@ -214,10 +214,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         });
         let resumption = s.spawn(|| resumption::scan(p, &accepted));
         let fallback = s.spawn(|| fallback::scan(p, &accepted));
+        let dh = s.spawn(|| dh::negotiation(p, &accepted));
         let suites = suites.join().unwrap_or_default();
         let groups = groups.join().unwrap_or_default();
         Findings {
-            dh: dh::from_findings(&suites, &groups),
+            dh: dh::from_findings(&suites, &groups, dh.join().unwrap_or_default()),
             suites,
             groups,
             sigalgs: sigalgs.join().unwrap_or_default(),

@@ -123,11 +123,28 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         );
     }
     let dh = &f.dh;
+    let below = match &dh.negotiated_below_tls13 {
+        Some(g) if !g.is_empty() => list(g),
+        Some(_) => format!("none ({})", dh.negotiation_detail),
+        None => dh.negotiation_detail.clone(),
+    };
     let dh_text = match (dh.min_bits, dh.ffdhe_groups.is_empty()) {
-        (None, true) => "no finite-field DH".to_owned(),
+        (None, true)
+            if dh
+                .negotiated_below_tls13
+                .as_ref()
+                .is_some_and(Vec::is_empty) =>
+        {
+            "no finite-field DH".to_owned()
+        }
         (bits, _) => format!(
-            "smallest DHE prime {}; FFDHE groups: {}",
+            "smallest DHE prime {}{}; FFDHE groups: TLS 1.3 {}; below TLS 1.3 {below}",
             bits.map_or("-".into(), |b| format!("{b} bits")),
+            if dh.named_primes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", dh.named_primes.join(", "))
+            },
             list(&dh.ffdhe_groups)
         ),
     };

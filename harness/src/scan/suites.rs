@@ -25,6 +25,8 @@ pub struct SuiteFinding {
     pub server_order: Option<bool>,
     /// DH prime bits of each accepted DHE suite's ServerKeyExchange.
     pub dh_bits: Vec<(String, usize)>,
+    /// The well-known group of each DHE suite whose prime is one's.
+    pub dh_groups: Vec<(String, String)>,
     /// The accepted suites that authenticate no server (`ADH-*`,
     /// `AECDH-*`), in the same order.
     pub anonymous: Vec<String>,
@@ -80,6 +82,7 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
         iana: Vec::new(),
         server_order: None,
         dh_bits: Vec::new(),
+        dh_groups: Vec::new(),
         anonymous: Vec::new(),
         cleartext: Vec::new(),
         stopped: String::new(),
@@ -100,6 +103,9 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
                 let s = left.remove(i);
                 if let Some(bits) = a.hello.dh_bits {
                     f.dh_bits.push((s.name.clone(), bits));
+                }
+                if let Some(group) = &a.hello.dh_group {
+                    f.dh_groups.push((s.name.clone(), group.clone()));
                 }
                 if s.is_anonymous() {
                     f.anonymous.push(s.name.clone());

@@ -200,15 +200,50 @@ impl Policy {
             }
         }
 
-        // Groups accepted at any version.
+        // Groups accepted at any version: below TLS 1.3 also the FFDHE
+        // groups taken from supported_groups or whose primes DHE suites used.
         let mut groups: Vec<String> = Vec::new();
-        for g in f.groups.iter().flat_map(|g| &g.accepted) {
+        let dh = &f.dh;
+        let below = dh.negotiated_below_tls13.iter().flatten();
+        let primes = dh.named_primes.iter().filter(|g| g.starts_with("ffdhe"));
+        for g in f
+            .groups
+            .iter()
+            .flat_map(|g| &g.accepted)
+            .chain(below)
+            .chain(primes)
+        {
             if !groups.contains(g) {
                 groups.push(g.clone());
             }
         }
-        let gp = &with_versions(f.groups.iter().flat_map(|g| &g.probes).collect());
+        let gp = &with_versions(
+            f.groups
+                .iter()
+                .flat_map(|g| &g.probes)
+                .chain(&dh.probes)
+                .collect(),
+        );
         let has = |want: &str| groups.iter().any(|g| g == &canonical_group(want));
+        // A rule about FFDHE groups that passes (or fails only for want of
+        // them) is a warning where the server's choice below TLS 1.3
+        // could not be asked.
+        let ffdhe_unknown = |names: &[&str]| -> bool {
+            dh.negotiated_below_tls13.is_none()
+                && names
+                    .iter()
+                    .any(|n| canonical_group(n).starts_with("ffdhe"))
+        };
+        let not_asked = |rule_name: &str, what: String| {
+            warn(
+                rule_name,
+                format!(
+                    "{what}; FFDHE groups below TLS 1.3 {}",
+                    dh.negotiation_detail
+                ),
+                gp,
+            );
+        };
         if let Some(allowed) = &self.allowed_groups {
             let allowed: Vec<String> = allowed.iter().map(|g| canonical_group(g)).collect();
             let extra: Vec<&str> = groups
@@ -218,12 +253,22 @@ impl Policy {
                 .collect();
             let failed = (!extra.is_empty())
                 .then(|| format!("accepts groups outside the policy: {}", extra.join(", ")));
-            rule(
-                "allowed_groups",
-                failed,
-                format!("accepts {}", groups.join(", ")),
-                gp,
-            );
+            let others: Vec<&str> = super::super::groups::GROUPS
+                .iter()
+                .map(|g| g.iana)
+                .filter(|g| !allowed.iter().any(|a| a == g))
+                .collect();
+            match failed {
+                None if ffdhe_unknown(&others) => {
+                    not_asked("allowed_groups", format!("accepts {}", groups.join(", ")))
+                }
+                failed => rule(
+                    "allowed_groups",
+                    failed,
+                    format!("accepts {}", groups.join(", ")),
+                    gp,
+                ),
+            }
         }
         if !self.forbid_groups.is_empty() {
             let bad: Vec<&str> = self
@@ -234,12 +279,18 @@ impl Policy {
                 .collect();
             let failed =
                 (!bad.is_empty()).then(|| format!("accepts forbidden groups: {}", bad.join(", ")));
-            rule(
-                "forbid_groups",
-                failed,
-                format!("accepts {}", groups.join(", ")),
-                gp,
-            );
+            let forbidden: Vec<&str> = self.forbid_groups.iter().map(String::as_str).collect();
+            match failed {
+                None if ffdhe_unknown(&forbidden) => {
+                    not_asked("forbid_groups", format!("accepts {}", groups.join(", ")))
+                }
+                failed => rule(
+                    "forbid_groups",
+                    failed,
+                    format!("accepts {}", groups.join(", ")),
+                    gp,
+                ),
+            }
         }
         if !self.require_groups.is_empty() {
             let missing: Vec<&str> = self
@@ -250,12 +301,20 @@ impl Policy {
                 .collect();
             let failed =
                 (!missing.is_empty()).then(|| format!("does not accept: {}", missing.join(", ")));
-            rule(
-                "require_groups",
-                failed,
-                format!("accepts {}", groups.join(", ")),
-                gp,
-            );
+            let only_ffdhe = missing
+                .iter()
+                .all(|g| canonical_group(g).starts_with("ffdhe"));
+            match failed {
+                Some(why) if only_ffdhe && ffdhe_unknown(&missing) => {
+                    not_asked("require_groups", format!("{why} at TLS 1.3"))
+                }
+                failed => rule(
+                    "require_groups",
+                    failed,
+                    format!("accepts {}", groups.join(", ")),
+                    gp,
+                ),
+            }
         }
 
         let leaf = f.chain.certificates.first();
@@ -537,61 +596,4 @@ fn key_kind(algorithm: &str) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn result(rule: &str, outcome: RuleOutcome, probes: &[&str]) -> RuleResult {
-        RuleResult {
-            rule: rule.into(),
-            outcome,
-            detail: "seen".into(),
-            probes: probes.iter().map(|p| (*p).to_owned()).collect(),
-        }
-    }
-
-    #[test]
-    fn an_unanswered_probe_unverifies_all_but_a_failure_seen() {
-        let unanswered = BTreeMap::from([("version/tls1".to_owned(), "time-out".to_owned())]);
-        let seen = ["allowed_suites", "require_fallback_scsv"];
-        let settled = |rule: &str, outcome, probes: &[&str]| {
-            let mut r = result(rule, outcome, probes);
-            settle_unanswered(&mut r, &unanswered, &seen);
-            r
-        };
-        // A suite seen accepted stands, whatever else went unanswered.
-        let r = settled(
-            "allowed_suites",
-            RuleOutcome::Fail,
-            &["suites/tls1_2/1", "version/tls1"],
-        );
-        assert_eq!((r.outcome, r.detail.as_str()), (RuleOutcome::Fail, "seen"));
-        let r = settled(
-            "require_fallback_scsv",
-            RuleOutcome::Fail,
-            &["version/tls1"],
-        );
-        assert_eq!(r.outcome, RuleOutcome::Fail);
-        // An absence, a pass or a warning resting on silence is unverified.
-        for (rule, outcome) in [
-            ("require_suites", RuleOutcome::Fail),
-            ("min_version", RuleOutcome::Pass),
-            ("forbid_suites", RuleOutcome::Warn),
-        ] {
-            let r = settled(rule, outcome, &["version/tls1_2", "version/tls1"]);
-            assert_eq!(r.outcome, RuleOutcome::Unverified, "{rule}");
-            assert_eq!(
-                r.detail,
-                "no answer to version/tls1 (time-out); as far as seen: seen"
-            );
-        }
-        // Resting on answered probes only, nothing changes.
-        let r = settled("min_version", RuleOutcome::Pass, &["version/tls1_2"]);
-        assert_eq!(r.outcome, RuleOutcome::Pass);
-    }
-
-    #[test]
-    fn group_aliases_meet() {
-        assert_eq!(canonical_group("P-256"), canonical_group("prime256v1"));
-        assert_eq!(canonical_group("secp384r1"), canonical_group("P-384"));
-    }
-}
+mod tests;
