@@ -534,3 +534,34 @@ fn sni_unknown_name_alert_and_default_certificate() {
     );
     assert!(md.contains("| sni/unknown | `sni_unknown`: "), "{md}");
 }
+
+/// A server of one version still answers a retry below it: gnutls-serv
+/// checks the SCSV (inappropriate_fallback, as `openssl s_client -tls1_2
+/// -fallback_scsv` shows by hand), `openssl s_server -tls1_3` refuses the
+/// version first (protocol_version), which says nothing of the SCSV.
+#[test]
+fn a_single_version_server_is_asked_one_version_below() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_gnutls, addr) = common::gnutls_serv(&[
+        "--echo",
+        "--x509certfile",
+        &p(d, "server-rsa2048.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-rsa2048.key"),
+        "--priority",
+        "NORMAL:-VERS-ALL:+VERS-TLS1.3",
+    ]);
+    let fb = &scan_json(d, &addr, &[])["findings"]["fallback_scsv"];
+    assert_eq!(fb["supported"], "yes", "{fb}");
+    let (_openssl, addr) = s_server(d, &["-tls1_3"]);
+    let fb = &scan_json(d, &addr, &[])["findings"]["fallback_scsv"];
+    assert_eq!(fb["supported"], "not_applicable", "{fb}");
+    assert!(
+        fb["detail"]
+            .as_str()
+            .is_some_and(|t| t.contains("protocol_version")),
+        "{fb}"
+    );
+}

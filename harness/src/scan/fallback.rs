@@ -32,28 +32,27 @@ impl FallbackFinding {
 /// inappropriate_fallback.
 const INAPPROPRIATE_FALLBACK: u8 = 86;
 
-/// Offers the second-best accepted version with the SCSV.
+/// Offers the second-best accepted version with the SCSV; where the
+/// server accepts a single version, the one below it, which the server
+/// refuses either way: only inappropriate_fallback then says anything.
 pub fn scan(p: &Prober, accepted: &[Version]) -> FallbackFinding {
-    let [.., lower, _best] = accepted else {
-        return FallbackFinding {
-            supported: Verdict::NotApplicable,
-            detail: format!(
-                "the server accepts {} version{}; there is nothing to fall back from",
-                if accepted.is_empty() {
-                    "no"
-                } else {
-                    "a single"
-                },
-                if accepted.is_empty() { "s" } else { "" }
-            ),
-            probes: Vec::new(),
-        };
+    let (lower, single) = match accepted {
+        [.., lower, _best] => (*lower, false),
+        [only] => match Version::ALL
+            .iter()
+            .rev()
+            .find(|v| *v < only && **v >= Version::Tls1)
+        {
+            Some(below) => (*below, true),
+            None => return not_applicable(format!("the server accepts only {}", only.display())),
+        },
+        [] => return not_applicable("the server accepts no version".into()),
     };
     let a = p.run(
         "fallback",
         &Offer {
-            min: Some(*lower),
-            max: Some(*lower),
+            min: Some(lower),
+            max: Some(lower),
             fallback_scsv: true,
             ..Offer::default()
         },
@@ -65,6 +64,15 @@ pub fn scan(p: &Prober, accepted: &[Version]) -> FallbackFinding {
             format!(
                 "{} with the SCSV: alert inappropriate_fallback",
                 lower.display()
+            ),
+        ),
+        Some(d) if single => (
+            Verdict::NotApplicable,
+            format!(
+                "the server accepts only one version, so no retry below it can succeed; {} with \
+                 the SCSV: alert {} ({d}), which does not say whether it checks the SCSV",
+                lower.display(),
+                alert::name(d)
             ),
         ),
         Some(d) => (
@@ -88,5 +96,13 @@ pub fn scan(p: &Prober, accepted: &[Version]) -> FallbackFinding {
         supported,
         detail,
         probes: vec!["fallback".into()],
+    }
+}
+
+fn not_applicable(why: String) -> FallbackFinding {
+    FallbackFinding {
+        supported: Verdict::NotApplicable,
+        detail: format!("{why}; there is nothing to fall back from"),
+        probes: Vec::new(),
     }
 }
