@@ -208,10 +208,12 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
             "chain",
             format!("#{i}"),
             format!(
-                "subject: {}; issuer: {}; key: {}; valid {} .. {} ({}); SANs: {}; key usage: {}",
+                "subject: {}; issuer: {}; key: {}; signed with {}; valid {} .. {} ({}); SANs: {}; \
+                 key usage: {}",
                 c.subject,
                 c.issuer,
                 c.key,
+                c.signature_algorithm,
                 c.not_before,
                 c.not_after,
                 match c.days_to_expiry {
