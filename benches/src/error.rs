@@ -10,9 +10,7 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum BenchError {
     /// An OpenSSL call failed outside a connection.
-    #[error(
-        "OpenSSL refused a setting or a call while the workload was set up (its reason follows)"
-    )]
+    #[error("OpenSSL refused a setting or a call of the workload (its reason follows)")]
     Openssl(#[from] openssl::error::ErrorStack),
     /// A handshake, read or write failed.
     #[error("TLS failed during {during}")]

@@ -11,6 +11,10 @@ use std::time::Duration;
 /// The addresses of `HOST:PORT`, or an error of kind `TimedOut` when the
 /// resolver gives no answer within `timeout`.
 pub fn addresses(target: &str, timeout: Duration) -> io::Result<Vec<SocketAddr>> {
+    // An address needs no resolver, and so no thread or time-out.
+    if let Ok(addr) = target.parse::<SocketAddr>() {
+        return Ok(vec![addr]);
+    }
     lookup_within(target, timeout, |name| {
         name.to_socket_addrs().map(Iterator::collect)
     })

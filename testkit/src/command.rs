@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How long a tool may run: these finish in well under a second, so one
@@ -36,17 +37,19 @@ fn stdout_within(cmd: &mut Command, install: &str, limit: Duration) -> Vec<u8> {
     // one never blocks, while this thread keeps the unreaped child: only
     // it waits for or kills the child, so the kill cannot reach another
     // process that reused the pid.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+    let (tx, rx) = mpsc::channel();
+    let drain = |pipe: Option<Box<dyn Read + Send>>, which: usize| {
+        let tx = tx.clone();
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
             if let Some(mut pipe) = pipe {
                 let _ = pipe.read_to_end(&mut bytes);
             }
-            bytes
-        })
+            let _ = tx.send((which, bytes));
+        });
     };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    drain(child.stdout.take().map(|p| Box::new(p) as _), 0);
+    drain(child.stderr.take().map(|p| Box::new(p) as _), 1);
     let deadline = Instant::now() + limit;
     let status = loop {
         match child.try_wait() {
@@ -63,8 +66,20 @@ fn stdout_within(cmd: &mut Command, install: &str, limit: Duration) -> Vec<u8> {
             Err(e) => panic!("waiting for {program}: {e}"),
         }
     };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
+    // A process the tool left behind may hold its output open: the
+    // limit covers that wait too.
+    let mut output = [Vec::new(), Vec::new()];
+    for _ in 0..2 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((which, bytes)) => output[which] = bytes,
+            Err(_) => panic!(
+                "{program} exited but something it started kept its output open past {:.1} s",
+                limit.as_secs_f64()
+            ),
+        }
+    }
+    let [stdout, stderr] = output;
     assert!(
         status.success(),
         "{program} {:?}: {}",
@@ -115,6 +130,27 @@ mod tests {
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "the kill ended the wait"
+        );
+    }
+
+    #[test]
+    fn output_held_open_by_a_leftover_process_ends_at_the_limit() {
+        let started = Instant::now();
+        let held = std::panic::catch_unwind(|| {
+            stdout_within(
+                Command::new("sh").args(["-c", "sleep 5 & echo started"]),
+                "sh",
+                POLL * 40,
+            )
+        });
+        let message = *held
+            .expect_err("a time-out")
+            .downcast::<String>()
+            .expect("text");
+        assert!(message.contains("kept its output open"), "{message}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the limit ended the wait"
         );
     }
 }

@@ -91,7 +91,7 @@ pub fn from_findings(
 }
 
 /// The RFC 7919 negotiation below TLS 1.3.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Negotiation {
     /// The groups taken from supported_groups; `None`: not testable.
     pub accepted: Option<Vec<String>>,
@@ -101,10 +101,25 @@ pub struct Negotiation {
     pub probes: Vec<String>,
 }
 
+impl Negotiation {
+    /// The finding when its task could not run.
+    pub fn failed() -> Self {
+        Negotiation {
+            accepted: None,
+            detail: "not testable: the DH negotiation probe panicked".into(),
+            probes: Vec::new(),
+        }
+    }
+}
+
 /// Offers the FFDHE groups with DHE suites alone, removes the one whose
 /// prime the server used, and repeats, at the best version below TLS 1.3.
 pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
-    let mut n = Negotiation::default();
+    let mut n = Negotiation {
+        accepted: None,
+        detail: String::new(),
+        probes: Vec::new(),
+    };
     let Some(&best) = accepted.iter().rev().find(|&&v| v < Version::Tls1_3) else {
         n.accepted = Some(Vec::new());
         n.detail = "no version below TLS 1.3".into();
@@ -116,6 +131,8 @@ pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
             .into();
         return n;
     }
+    // From the lowest version too, so a server with DHE only there is asked.
+    let lowest = accepted.first().copied().unwrap_or(best);
     let library = p.library();
     let mut left: Vec<&str> = GROUPS
         .iter()
@@ -126,9 +143,10 @@ pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
     while !left.is_empty() {
         let id = format!("dh/{}/{}", best.id(), n.probes.len() + 1);
         let offer = Offer {
-            min: Some(best),
+            min: Some(lowest),
             max: Some(Version::Tls1_3),
-            cipher_list: Some("DHE:!aNULL:!PSK".into()),
+            // Anonymous DHE included: it negotiates its group the same way.
+            cipher_list: Some("DHE:!PSK".into()),
             groups: Some(left.join(":")),
             ..Offer::default()
         };
@@ -138,21 +156,39 @@ pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
             .hello
             .dh_group
             .as_deref()
+            .filter(|_| a.hello.version != Some(Version::Tls1_3))
             .and_then(|g| left.iter().position(|x| *x == g));
         match taken {
             Some(i) => order.push(left.remove(i).to_owned()),
             None => {
-                n.detail = match (&a.hello.dh_group, a.hello.dh_bits, a.error) {
-                    (Some(g), _, _) => format!(
-                        "the server used the {g} prime, which was not offered: it picks its \
-                         prime itself"
+                let (detail, own_prime) = match (&a.hello.dh_group, a.hello.dh_bits, a.error) {
+                    _ if a.hello.version == Some(Version::Tls1_3) => {
+                        ("the server answered with TLS 1.3".to_owned(), false)
+                    }
+                    (Some(g), _, _) => (
+                        format!(
+                            "the server used the {g} prime, which was not offered: it picks \
+                             its prime itself"
+                        ),
+                        true,
                     ),
-                    (None, Some(bits), _) => format!(
-                        "the server used a {bits}-bit prime of its own, not an offered group"
+                    (None, Some(bits), _) => (
+                        format!(
+                            "the server used a {bits}-bit prime of its own, not an offered group"
+                        ),
+                        true,
                     ),
-                    (None, None, Some(e)) => e,
-                    (None, None, None) => "no DHE key exchange in the server's answer".into(),
+                    (None, None, Some(e)) => (e, false),
+                    (None, None, None) => {
+                        ("no DHE key exchange in the server's answer".into(), false)
+                    }
                 };
+                n.detail = detail;
+                if own_prime {
+                    // Groups "taken" before were its own prime coinciding
+                    // with an offered one, not a negotiation.
+                    order.clear();
+                }
                 break;
             }
         }

@@ -218,7 +218,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         let suites = suites.join().unwrap_or_default();
         let groups = groups.join().unwrap_or_default();
         Findings {
-            dh: dh::from_findings(&suites, &groups, dh.join().unwrap_or_default()),
+            dh: dh::from_findings(
+                &suites,
+                &groups,
+                dh.join().unwrap_or_else(|_| dh::Negotiation::failed()),
+            ),
             suites,
             groups,
             sigalgs: sigalgs.join().unwrap_or_default(),

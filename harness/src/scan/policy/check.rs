@@ -201,18 +201,12 @@ impl Policy {
         }
 
         // Groups accepted at any version: below TLS 1.3 also the FFDHE
-        // groups taken from supported_groups or whose primes DHE suites used.
+        // groups taken from supported_groups (not a prime the server
+        // picks itself: a parameter, which min_dh_bits judges).
         let mut groups: Vec<String> = Vec::new();
         let dh = &f.dh;
         let below = dh.negotiated_below_tls13.iter().flatten();
-        let primes = dh.named_primes.iter().filter(|g| g.starts_with("ffdhe"));
-        for g in f
-            .groups
-            .iter()
-            .flat_map(|g| &g.accepted)
-            .chain(below)
-            .chain(primes)
-        {
+        for g in f.groups.iter().flat_map(|g| &g.accepted).chain(below) {
             if !groups.contains(g) {
                 groups.push(g.clone());
             }
@@ -578,6 +572,7 @@ fn canonical_group(name: &str) -> String {
         "p-521" | "secp521r1" => "secp521r1".into(),
         "x25519" => "x25519".into(),
         "x448" => "x448".into(),
+        n if n.starts_with("ffdhe") => n.to_owned(),
         _ => name.to_owned(),
     }
 }
