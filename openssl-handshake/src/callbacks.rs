@@ -32,6 +32,7 @@ mod outcome;
 mod recorder;
 use crate::sys;
 use crate::trace::{HandshakeTrace, Outcome};
+pub(crate) use outcome::failure_of;
 use recorder::{Recorder, RecorderState};
 
 /// Installs the trampolines on a context and stores `options` in its

@@ -208,6 +208,25 @@ impl HandshakeTrace {
             .saturating_sub(unfinished)
     }
 
+    /// Records that this end gave up on the handshake (one of its own
+    /// time-limits fired) as a failure for `reason`. A trace still in
+    /// progress, as a blocking socket's time-out leaves it (OpenSSL took
+    /// the timed-out wait for one to retry), fails where it stood; one
+    /// that failed, as a wait refused outright does (OpenSSL took it for
+    /// an end of file), takes `reason` instead of OpenSSL's; one that
+    /// succeeded is left alone.
+    pub fn gave_up(&mut self, reason: impl Into<String>) {
+        let reason = reason.into();
+        match &mut self.outcome {
+            Outcome::Succeeded => {}
+            Outcome::Failed(f) => f.reason = reason,
+            Outcome::InProgress => {
+                let failure = crate::callbacks::failure_of(self, None, reason);
+                self.outcome = Outcome::Failed(Box::new(failure));
+            }
+        }
+    }
+
     /// The failure, when the handshake failed.
     pub fn failure(&self) -> Option<&Failure> {
         match &self.outcome {
@@ -321,4 +340,35 @@ pub fn trace(ssl: &SslRef) -> Option<HandshakeTrace> {
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(reason: &str) -> Outcome {
+        let mut t = HandshakeTrace::new(Side::Client);
+        t.gave_up(reason);
+        t.outcome
+    }
+
+    #[test]
+    fn giving_up_fails_a_handshake_in_progress() {
+        let Outcome::Failed(f) = failed("time-out") else {
+            panic!("still in progress");
+        };
+        assert_eq!(f.reason, "time-out");
+        assert_eq!(f.state, None);
+    }
+
+    #[test]
+    fn giving_up_replaces_a_failure_reason_and_keeps_a_success() {
+        let mut t = HandshakeTrace::new(Side::Server);
+        t.gave_up("first");
+        t.gave_up("second");
+        assert_eq!(t.failure().map(|f| f.reason.as_str()), Some("second"));
+        t.outcome = Outcome::Succeeded;
+        t.gave_up("late");
+        assert!(t.succeeded());
+    }
 }

@@ -95,11 +95,13 @@ pub enum Stop {
 
 /// Gives a handshake this end stopped at one of its own limits that
 /// reason, `why`. The BIO callback refused the read OpenSSL was making,
-/// which the trace can only take for an end of file: a peer trickling a
-/// record that never ends read as "the peer closed the connection".
+/// which the trace can only take for an end of file (a peer trickling a
+/// record that never ends read as "the peer closed the connection"), or
+/// the socket's time-out ended the wait, which OpenSSL takes for one to
+/// retry (the trace still in progress, with no reason at all).
 pub fn stopped_at_limit(trace: Option<&mut openssl_handshake::HandshakeTrace>, why: &str) {
-    if let Some(openssl_handshake::Outcome::Failed(f)) = trace.map(|t| &mut t.outcome) {
-        f.reason = format!("this end stopped waiting: {why}");
+    if let Some(t) = trace {
+        t.gave_up(format!("this end stopped waiting: {why}"));
     }
 }
 

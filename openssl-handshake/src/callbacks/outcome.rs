@@ -277,7 +277,7 @@ const UNEXPECTED_EOF: &str = "unexpected eof while reading";
 
 /// A failure with what the trace itself tells: where it stopped, the last
 /// message and the alerts each way.
-pub(super) fn failure_of(
+pub(crate) fn failure_of(
     trace: &HandshakeTrace,
     verify: Option<VerifyResult>,
     reason: String,
