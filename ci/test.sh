@@ -106,7 +106,8 @@ check_diagnose() {
     sleep 30 | openssl s_server -accept 127.0.0.1:0 -naccept 1 -cert "$dir/server-rsa2048.chain.pem" \
         -cert_chain "$dir/server-rsa2048.chain.pem" -key "$dir/server-rsa2048.key" >"$dir/s_server.log" 2>&1 &
     for _ in $(seq 100); do
-        port=$(sed -n 's/^ACCEPT 127.0.0.1:\([0-9]*\)$/\1/p' "$dir/s_server.log")
+        # The log may not exist yet: s_server's shell opens it (set -e).
+        port=$(sed -n 's/^ACCEPT 127.0.0.1:\([0-9]*\)$/\1/p' "$dir/s_server.log" 2>/dev/null || true)
         [ -n "$port" ] && break
         sleep 0.1
     done
