@@ -10,9 +10,8 @@ mod common;
 mod scan_support;
 
 use std::process::Command;
-use std::time::Duration;
 
-use common::{free_port, run, tlslite_python, write_pki, Proc};
+use common::{run, write_pki};
 
 use scan_support::*;
 
@@ -21,37 +20,17 @@ fn a_servers_favourite_second_in_the_clients_list_is_its_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let python = tlslite_python();
-    let script = python.with_file_name("tls.py");
-    assert!(
-        script.is_file(),
-        "no tlslite-ng tls.py next to {}",
-        python.display()
-    );
-    let port = free_port();
-    let mut cmd = Command::new(&python);
-    cmd.arg(&script)
-        .args(["server", "-k", &p(d, "server-ecdsa-p256.key")])
-        .args(["-c", &p(d, "server-ecdsa-p256.chain.pem")])
-        .args([
+    let (_server, addr) = tlslite_server(
+        d,
+        "server-ecdsa-p256.key",
+        "server-ecdsa-p256.chain.pem",
+        &[
             "--groups",
             "secp384r1,x25519,ffdhe3072",
             "--max-ver",
             "tls1.3",
-        ])
-        .arg(format!("localhost:{port}"))
-        .current_dir(d);
-    let _server = Proc::spawn(cmd);
-    let addr = format!("127.0.0.1:{port}");
-    // Python takes a moment to listen.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "tlslite-ng did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        ],
+    );
     // The reference: X25519 listed before P-384, the key share on P-256,
     // which it refuses: s_client gets secp384r1.
     let mut c = Command::new("openssl");

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub(crate) use probe::exchange;
 pub use probe::{Answer, Probe};
 use table::{Expect, Implementation, Trait, TABLE};
 

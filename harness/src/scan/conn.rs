@@ -26,8 +26,10 @@ use crate::ffi::SavedSession;
 use serde::Serialize;
 
 use super::facts::Hello;
+pub use super::offer::Offer;
 use crate::case::Version;
 use crate::ffi::socket_tls::{SocketTls, Stop};
+use crate::hostile::fingerprint::{exchange, Answer};
 use crate::library::Library;
 
 /// Where to connect and what to call the server.
@@ -50,35 +52,6 @@ pub struct Limits {
     pub io: Duration,
     /// The whole handshake.
     pub handshake: Duration,
-}
-
-/// What the client offers on one probe; `None` keeps OpenSSL's default.
-#[derive(Debug, Clone, Default)]
-pub struct Offer {
-    /// Lowest version.
-    pub min: Option<Version>,
-    /// Highest version.
-    pub max: Option<Version>,
-    /// TLS 1.2-and-older suites, OpenSSL syntax (`@SECLEVEL=0` is added).
-    pub cipher_list: Option<String>,
-    /// TLS 1.3 suites.
-    pub ciphersuites: Option<String>,
-    /// Supported groups, OpenSSL names.
-    pub groups: Option<String>,
-    /// Signature algorithms, OpenSSL names.
-    pub sigalgs: Option<String>,
-    /// ALPN protocols.
-    pub alpn: Vec<String>,
-    /// Overrides the SNI: `Some(None)` sends none.
-    pub sni: Option<Option<String>>,
-    /// Refuse tickets (`SSL_OP_NO_TICKET`), so TLS 1.2 resumes by id.
-    pub no_ticket: bool,
-    /// Send `TLS_FALLBACK_SCSV`.
-    pub fallback_scsv: bool,
-    /// After the handshake, read briefly so TLS 1.3 tickets arrive.
-    pub wait_tickets: bool,
-    /// Check the chain against `--cafile` (or the system store) and the name.
-    pub verify: bool,
 }
 
 /// What one probe saw.
@@ -154,8 +127,9 @@ pub struct ProbeRecord {
     pub diagnosis: Option<Diagnosis>,
     /// Milliseconds from connect to close.
     pub elapsed_ms: f64,
-    /// The traced handshake; `None` when the TCP connection failed. Its
-    /// messages keep their bytes only with `--raw-bytes`.
+    /// The traced handshake; `None` when the TCP connection failed or the
+    /// probe wrote its ClientHello itself ([`Prober::raw`]). Its messages
+    /// keep their bytes only with `--raw-bytes`.
     pub trace: Option<HandshakeTrace>,
     /// Why the server gave nothing to judge by, even on a retry: no
     /// connection, or a time-out before any ServerHello.
@@ -254,7 +228,7 @@ impl Prober {
             attempt.diagnosis = attempt.hello.trace.as_ref().and_then(|t| t.diagnosis());
         }
         let record = ProbeRecord {
-            offer: describe(offer, resume.is_some()),
+            offer: offer.describe(resume.is_some()),
             error: attempt.error.clone(),
             diagnosis: attempt.diagnosis.clone(),
             elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
@@ -266,6 +240,45 @@ impl Prober {
             records.insert(id.to_owned(), record);
         }
         attempt
+    }
+
+    /// Sends `record`, a ClientHello written byte by byte for what the
+    /// linked OpenSSL cannot offer, reads the first answer and records it
+    /// under `id` with `offer` saying what was sent (no trace: OpenSSL
+    /// took no part). No answer, or a connection closed without one, is
+    /// tried once more, as in [`Prober::run`].
+    pub fn raw(&self, id: &str, offer: &str, record: &[u8]) -> Answer {
+        let _slot = self.slots.take();
+        let started = Instant::now();
+        let once = || match self.connect() {
+            Ok(mut s) => {
+                self.connections.fetch_add(1, Ordering::Relaxed);
+                // The answer to a hello is one wait.
+                let wait = self.limits.io.min(self.limits.handshake);
+                exchange(&mut s, record, Instant::now() + wait)
+            }
+            Err(reason) => Answer::NoConnection { reason },
+        };
+        let unanswered = |a: &Answer| matches!(a, Answer::NoAnswer | Answer::NoConnection { .. });
+        let mut answer = once();
+        let retried_after =
+            (unanswered(&answer) || answer == Answer::Closed).then(|| answer.describe());
+        if retried_after.is_some() {
+            answer = once();
+        }
+        let record = ProbeRecord {
+            offer: offer.to_owned(),
+            error: (!matches!(answer, Answer::ServerHello { .. })).then(|| answer.describe()),
+            diagnosis: None,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
+            trace: None,
+            unanswered: unanswered(&answer).then(|| answer.describe()),
+            retried_after,
+        };
+        if let Ok(mut records) = self.records.lock() {
+            records.insert(id.to_owned(), record);
+        }
+        answer
     }
 
     /// The probes made so far that got no answer, even on a retry, with why.
@@ -525,43 +538,6 @@ fn chain_of(ssl: &openssl::ssl::SslRef) -> Vec<X509> {
     ssl.peer_cert_chain()
         .map(|s| s.iter().map(|c| c.to_owned()).collect())
         .unwrap_or_default()
-}
-
-fn describe(o: &Offer, resuming: bool) -> String {
-    let mut parts = Vec::new();
-    let v = |x: Option<Version>| x.map_or("any", |v| v.id());
-    parts.push(format!("versions {}..{}", v(o.min), v(o.max)));
-    if let Some(c) = &o.cipher_list {
-        parts.push(format!("ciphers {c}"));
-    }
-    if let Some(c) = &o.ciphersuites {
-        parts.push(format!("ciphersuites {c}"));
-    }
-    if let Some(g) = &o.groups {
-        parts.push(format!("groups {g}"));
-    }
-    if let Some(s) = &o.sigalgs {
-        parts.push(format!("sigalgs {s}"));
-    }
-    if !o.alpn.is_empty() {
-        parts.push(format!("alpn {}", o.alpn.join(",")));
-    }
-    match &o.sni {
-        Some(Some(n)) => parts.push(format!("sni {n}")),
-        Some(None) => parts.push("no sni".into()),
-        None => {}
-    }
-    for (on, what) in [
-        (o.no_ticket, "no ticket"),
-        (o.fallback_scsv, "fallback scsv"),
-        (o.verify, "verify"),
-        (resuming, "resuming"),
-    ] {
-        if on {
-            parts.push(what.into());
-        }
-    }
-    parts.join("; ")
 }
 
 /// A counting semaphore: at most `n` connections at once.

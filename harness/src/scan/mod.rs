@@ -18,12 +18,14 @@ pub mod facts;
 pub mod fallback;
 pub mod groups;
 pub mod mozilla;
+pub mod offer;
 pub mod policy;
 pub mod render;
 pub mod renegotiation;
 pub mod resumption;
 pub mod sigalgs;
 pub mod sni;
+pub mod ssl3;
 pub mod suites;
 pub mod versions;
 
@@ -190,9 +192,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         (v, base.join())
     });
     let base = base.unwrap_or_else(|_| conn::Attempt::failed("base", "the probe panicked".into()));
+    // The enumerations run OpenSSL's client, which cannot speak a version
+    // the linked library lacks (SSLv3, asked with a hello of the scan's own).
     let accepted: Vec<_> = versions
         .iter()
-        .filter(|v| v.accepted == Verdict::Yes)
+        .filter(|v| v.accepted == Verdict::Yes && p.library().missing(v.version).is_none())
         .map(|v| v.version)
         .collect();
 

@@ -1,5 +1,6 @@
 //! Which protocol versions the server accepts: one probe per version,
-//! offering that version alone and every suite.
+//! offering that version alone and every suite (SSLv3, which the linked
+//! OpenSSL lacks, by a ClientHello of the scan's own: `ssl3.rs`).
 
 use serde::Serialize;
 
@@ -63,6 +64,9 @@ pub fn probe_id(v: Version) -> String {
 
 fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
     if let Some(why) = p.library().missing(v) {
+        if v == Version::Ssl3 {
+            return (super::ssl3::probe(p), None);
+        }
         return (
             VersionFinding {
                 version: v,

@@ -116,6 +116,8 @@ pub enum Answer {
     ServerHello {
         /// The negotiated version: supported_versions, else the legacy field.
         version: u16,
+        /// The suite it chose.
+        suite: u16,
         /// Whether it was a HelloRetryRequest.
         hello_retry_request: bool,
         /// Every extension type, in the order sent.
@@ -157,6 +159,7 @@ impl Answer {
             Answer::ServerHello {
                 version,
                 hello_retry_request,
+                suite: _,
                 extensions,
                 session_id_len,
                 ec_point_formats,
@@ -208,10 +211,15 @@ pub(super) fn send(addr: SocketAddr, timeout: Duration, probe: Probe, rng: &mut 
             }
         }
     };
+    exchange(&mut s, &record, start + timeout)
+}
+
+/// Writes `record` to `s` and reads the first answer, until `deadline`.
+pub(crate) fn exchange(s: &mut TcpStream, record: &[u8], deadline: Instant) -> Answer {
     // A server that rejects the hello early may close before it is all
     // written; whatever it sent first is still the answer.
-    let _ = s.write_all(&record).and_then(|_| s.flush());
-    first_answer(&mut s, start + timeout)
+    let _ = s.write_all(record).and_then(|_| s.flush());
+    first_answer(s, deadline)
 }
 
 /// Reads until a complete first message, end of stream or `deadline`.
@@ -312,6 +320,7 @@ fn server_hello(message: &[u8]) -> Answer {
         Ok(m) => match m.body {
             Body::ServerHello(sh) => Answer::ServerHello {
                 version: sh.selected_version.unwrap_or(sh.legacy_version),
+                suite: sh.cipher_suite.id,
                 hello_retry_request: sh.hello_retry_request,
                 extensions: sh.extensions,
                 session_id_len: sh.session_id.len() / 2,

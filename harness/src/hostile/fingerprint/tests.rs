@@ -3,6 +3,7 @@ use super::*;
 fn hello(version: u16, hrr: bool, extensions: &[u16]) -> Answer {
     Answer::ServerHello {
         version,
+        suite: 0x1301,
         hello_retry_request: hrr,
         extensions: extensions.to_vec(),
         session_id_len: 32,
@@ -14,6 +15,7 @@ fn hello(version: u16, hrr: bool, extensions: &[u16]) -> Answer {
 fn openssl_tls12_hello() -> Answer {
     Answer::ServerHello {
         version: 0x0303,
+        suite: 0xc02f,
         hello_retry_request: false,
         extensions: vec![0xff01, 11, 35, 23],
         session_id_len: 0,

@@ -1,0 +1,74 @@
+//! What a probe's client offers: versions, suites, groups and the rest,
+//! each left to OpenSSL's default when unset.
+
+use crate::case::Version;
+
+/// What the client offers on one probe; `None` keeps OpenSSL's default.
+#[derive(Debug, Clone, Default)]
+pub struct Offer {
+    /// Lowest version.
+    pub min: Option<Version>,
+    /// Highest version.
+    pub max: Option<Version>,
+    /// TLS 1.2-and-older suites, OpenSSL syntax (`@SECLEVEL=0` is added).
+    pub cipher_list: Option<String>,
+    /// TLS 1.3 suites.
+    pub ciphersuites: Option<String>,
+    /// Supported groups, OpenSSL names.
+    pub groups: Option<String>,
+    /// Signature algorithms, OpenSSL names.
+    pub sigalgs: Option<String>,
+    /// ALPN protocols.
+    pub alpn: Vec<String>,
+    /// Overrides the SNI: `Some(None)` sends none.
+    pub sni: Option<Option<String>>,
+    /// Refuse tickets (`SSL_OP_NO_TICKET`), so TLS 1.2 resumes by id.
+    pub no_ticket: bool,
+    /// Send `TLS_FALLBACK_SCSV`.
+    pub fallback_scsv: bool,
+    /// After the handshake, read briefly so TLS 1.3 tickets arrive.
+    pub wait_tickets: bool,
+    /// Check the chain against `--cafile` (or the system store) and the name.
+    pub verify: bool,
+}
+
+impl Offer {
+    /// The offer in short, for the report's record of each probe.
+    pub fn describe(&self, resuming: bool) -> String {
+        let o = self;
+        let mut parts = Vec::new();
+        let v = |x: Option<Version>| x.map_or("any", |v| v.id());
+        parts.push(format!("versions {}..{}", v(o.min), v(o.max)));
+        if let Some(c) = &o.cipher_list {
+            parts.push(format!("ciphers {c}"));
+        }
+        if let Some(c) = &o.ciphersuites {
+            parts.push(format!("ciphersuites {c}"));
+        }
+        if let Some(g) = &o.groups {
+            parts.push(format!("groups {g}"));
+        }
+        if let Some(s) = &o.sigalgs {
+            parts.push(format!("sigalgs {s}"));
+        }
+        if !o.alpn.is_empty() {
+            parts.push(format!("alpn {}", o.alpn.join(",")));
+        }
+        match &o.sni {
+            Some(Some(n)) => parts.push(format!("sni {n}")),
+            Some(None) => parts.push("no sni".into()),
+            None => {}
+        }
+        for (on, what) in [
+            (o.no_ticket, "no ticket"),
+            (o.fallback_scsv, "fallback scsv"),
+            (o.verify, "verify"),
+            (resuming, "resuming"),
+        ] {
+            if on {
+                parts.push(what.into());
+            }
+        }
+        parts.join("; ")
+    }
+}
