@@ -28,6 +28,9 @@ command -v stdbuf >/dev/null 2>&1 || missing+=(coreutils)
 command -v setsid >/dev/null 2>&1 || missing+=(util-linux)
 # tshark's dissection of a live capture is the decoder's reference (tests/tshark.rs).
 command -v tshark >/dev/null 2>&1 || missing+=(tshark)
+# testssl.sh's table of suite names is the reference for the names scan gives
+# the suites OpenSSL 3 dropped (harness/src/scan/legacy_suites/tests.rs).
+[ -f /etc/testssl/cipher-mapping.txt ] || missing+=(testssl.sh)
 # The certificate decoder is checked against OpenSSL's on every system root.
 [ -d /etc/ssl/certs ] && ls /etc/ssl/certs/*.pem >/dev/null 2>&1 || missing+=(ca-certificates)
 # The tlslite peer runs tlslite-ng from a virtual environment made below.

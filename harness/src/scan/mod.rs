@@ -17,8 +17,10 @@ pub mod dh;
 pub mod facts;
 pub mod fallback;
 pub mod groups;
+pub mod legacy_suites;
 pub mod mozilla;
 pub mod offer;
+pub mod own_hello;
 pub mod policy;
 pub mod render;
 pub mod renegotiation;
@@ -35,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::case::Version;
 use crate::error::HarnessError;
 use crate::library::Library;
 use crate::probe;
@@ -206,6 +209,13 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
     // Round 2: enumerations and checks, all at once.
     let mut findings = std::thread::scope(|s| {
         let suites = s.spawn(|| suites::scan(p, &accepted));
+        // SSLv3's suites, asked with the scan's own hellos, when it is taken.
+        let ssl3_taken = versions.iter().any(|v| {
+            v.version == Version::Ssl3
+                && v.accepted == Verdict::Yes
+                && !accepted.contains(&v.version)
+        });
+        let ssl3 = s.spawn(move || ssl3_taken.then(|| ssl3::suites(p)));
         let groups = s.spawn(|| groups::scan(p, &accepted, cert_curve));
         let sigalgs = s.spawn(|| sigalgs::scan(p, &accepted));
         let alpn = s.spawn(|| alpn::scan(p, &accepted, &opts.alpn));
@@ -219,7 +229,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         let resumption = s.spawn(|| resumption::scan(p, &accepted));
         let fallback = s.spawn(|| fallback::scan(p, &accepted));
         let dh = s.spawn(|| dh::negotiation(p, &accepted));
-        let suites = suites.join().unwrap_or_default();
+        let mut suites = suites.join().unwrap_or_default();
+        if let Ok(Some(f)) = ssl3.join() {
+            suites.insert(0, f);
+        }
         let groups = groups.join().unwrap_or_default();
         Findings {
             dh: dh::from_findings(
@@ -244,6 +257,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
                 .library()
                 .all_suites()
                 .flat_map(|s| std::iter::once(s.name.clone()).chain(s.standard_name.clone()))
+                .chain(legacy_suites::LEGACY_SUITES.iter().flat_map(|l| {
+                    let iana = openssl_handshake::decode::CipherSuite::new(l.id).name;
+                    std::iter::once(l.name.to_owned()).chain(iana)
+                }))
                 .collect(),
             unanswered: p.unanswered(),
         }

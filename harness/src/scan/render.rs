@@ -88,10 +88,17 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         };
         let anonymous = lacking("anonymous, so no server authentication", &s.anonymous);
         let cleartext = lacking("no encryption at all", &s.cleartext);
+        let legacy = lacking(
+            "dropped from OpenSSL 3.0, found with the scan's own hellos",
+            &s.legacy,
+        );
         row(
             "suites",
             s.version.display().into(),
-            format!("{} ({order}){anonymous}{cleartext}", list(&s.accepted)),
+            format!(
+                "{} ({order}){anonymous}{cleartext}{legacy}",
+                list(&s.accepted)
+            ),
             &s.probes,
         );
     }

@@ -4,13 +4,16 @@
 //! chosen, offer the rest, and so on until the server refuses: one
 //! connection per accepted suite plus one. When the server picks by its
 //! own preference, the sequence is that preference; one more probe
-//! offering the accepted suites in reverse tells whether it does.
+//! offering the accepted suites in reverse tells whether it does. The
+//! suites OpenSSL 3.0 dropped are asked after, the same way, with hellos of
+//! the scan's own.
 
 use serde::Serialize;
 
 use super::conn::{Offer, Prober};
+use super::{legacy_suites, own_hello};
 use crate::case::Version;
-use crate::library::SuiteInfo;
+use crate::library::{Library, SuiteInfo};
 
 /// The suites of one version.
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +36,11 @@ pub struct SuiteFinding {
     /// The accepted suites that encrypt nothing (`NULL-*`, eNULL), in the
     /// same order.
     pub cleartext: Vec<String>,
+    /// The accepted suites OpenSSL 3.0 dropped (3DES, RC4, DES, SEED,
+    /// export: `legacy_suites.rs`), asked with hellos of the scan's own;
+    /// below SSLv3 they follow the others in `accepted`, in the order the
+    /// server chose among them.
+    pub legacy: Vec<String>,
     /// Why the enumeration stopped, in the last probe's words.
     pub stopped: String,
     /// The probes, in order.
@@ -74,20 +82,62 @@ fn offer(v: Version, suites: &[&SuiteInfo]) -> Offer {
     o
 }
 
+impl SuiteFinding {
+    /// Nothing found yet at `v`.
+    pub fn new(version: Version) -> Self {
+        SuiteFinding {
+            version,
+            accepted: Vec::new(),
+            iana: Vec::new(),
+            server_order: None,
+            dh_bits: Vec::new(),
+            dh_groups: Vec::new(),
+            anonymous: Vec::new(),
+            cleartext: Vec::new(),
+            legacy: Vec::new(),
+            stopped: String::new(),
+            probes: Vec::new(),
+        }
+    }
+
+    /// Adds the suite with wire id `id` to those accepted, named as the
+    /// linked OpenSSL names it, else as the legacy table does, else by
+    /// its IANA name.
+    pub fn accept(&mut self, lib: &Library, id: u16) {
+        let iana = || openssl_handshake::decode::CipherSuite::new(id).name;
+        let (name, standard, anonymous, cleartext) = match lib.all_suites().find(|s| s.id == id) {
+            Some(s) => (
+                s.name.clone(),
+                s.standard_name.clone(),
+                s.is_anonymous(),
+                s.enc == "None",
+            ),
+            None => match legacy_suites::by_id(id) {
+                Some(l) => {
+                    self.legacy.push(l.name.to_owned());
+                    (l.name.to_owned(), iana(), l.is_anonymous(), false)
+                }
+                None => {
+                    let n = iana().unwrap_or_else(|| format!("{id:#06x}"));
+                    let (anonymous, cleartext) = (n.contains("_anon_"), n.contains("_NULL_"));
+                    (n.clone(), Some(n), anonymous, cleartext)
+                }
+            },
+        };
+        if anonymous {
+            self.anonymous.push(name.clone());
+        }
+        if cleartext {
+            self.cleartext.push(name.clone());
+        }
+        self.accepted.push(name);
+        self.iana.push(standard.unwrap_or_default());
+    }
+}
+
 fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
     let mut left = candidates(p, v);
-    let mut f = SuiteFinding {
-        version: v,
-        accepted: Vec::new(),
-        iana: Vec::new(),
-        server_order: None,
-        dh_bits: Vec::new(),
-        dh_groups: Vec::new(),
-        anonymous: Vec::new(),
-        cleartext: Vec::new(),
-        stopped: String::new(),
-        probes: Vec::new(),
-    };
+    let mut f = SuiteFinding::new(v);
     while !left.is_empty() {
         let id = format!("suites/{}/{}", v.id(), f.probes.len() + 1);
         let a = p.run(&id, &offer(v, &left), None);
@@ -107,14 +157,7 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
                 if let Some(group) = &a.hello.dh_group {
                     f.dh_groups.push((s.name.clone(), group.clone()));
                 }
-                if s.is_anonymous() {
-                    f.anonymous.push(s.name.clone());
-                }
-                if s.enc == "None" {
-                    f.cleartext.push(s.name.clone());
-                }
-                f.accepted.push(s.name.clone());
-                f.iana.push(s.standard_name.clone().unwrap_or_default());
+                f.accept(p.library(), s.id);
             }
             None => {
                 f.stopped = match (&a.hello.suite, a.error) {
@@ -148,5 +191,25 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
             _ => None,
         };
     }
+    if v < Version::Tls1_3 {
+        let lacking = legacy_lacking(p.library());
+        if !lacking.is_empty() {
+            let prefix = format!("suites/{}/legacy", v.id());
+            let e = own_hello::enumerate(p, v, &lacking, &prefix);
+            for id in e.accepted {
+                f.accept(p.library(), id);
+            }
+            f.probes.extend(e.probes);
+        }
+    }
     f
+}
+
+/// The legacy suites the linked OpenSSL cannot offer itself.
+pub fn legacy_lacking(lib: &Library) -> Vec<u16> {
+    legacy_suites::LEGACY_SUITES
+        .iter()
+        .map(|l| l.id)
+        .filter(|id| lib.all_suites().all(|s| s.id != *id))
+        .collect()
 }

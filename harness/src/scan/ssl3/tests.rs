@@ -1,25 +1,17 @@
-use openssl_handshake::decode::{decode_handshake, Body};
-
 use super::*;
 
+const SSL3: u16 = 0x0300;
+
 #[test]
-fn the_hello_is_an_sslv3_client_hello_without_extensions() {
-    let rec = client_hello();
-    // Record header: handshake, SSLv3, and a length that covers the rest.
-    assert_eq!(rec[..3], [CT_HANDSHAKE, 3, 0]);
-    assert_eq!(
-        usize::from(u16::from_be_bytes([rec[3], rec[4]])),
-        rec.len() - 5
-    );
-    let m = decode_handshake(&rec[5..], false).expect("decodes");
-    let Body::ClientHello(h) = m.body else {
-        panic!("not a ClientHello: {:?}", m.handshake_type);
-    };
-    assert_eq!(h.legacy_version, SSL3);
-    assert_eq!(h.cipher_suites.len(), SUITES.len());
-    assert!(h.extensions.is_empty());
-    // The body ends with null compression: no extensions block follows.
-    assert_eq!(rec[rec.len() - 2..], [1, 0]);
+fn candidates_hold_the_dropped_suites_and_nothing_newer_than_tls1() {
+    let lib = Library::probe().expect("the linked OpenSSL");
+    let ids = candidates(&lib);
+    // 3DES and RC4, which OpenSSL 3.0 dropped, AES-SHA, which it kept.
+    for id in [0x000a, 0x0005, 0x002f] {
+        assert!(ids.contains(&id), "{id:#06x}");
+    }
+    // Neither GCM (TLS 1.2) nor a TLS 1.3 suite.
+    assert!(!ids.contains(&0x009c) && !ids.contains(&0x1301));
 }
 
 fn hello(version: u16, suite: u16) -> Answer {

@@ -1,0 +1,164 @@
+//! ClientHellos the scan writes itself, for what the linked OpenSSL cannot
+//! offer (SSLv3, and the suites OpenSSL 3.0 dropped: 3DES, RC4, DES,
+//! SEED, export), as sslscan and testssl.sh write them. Only the first
+//! answer is read: no handshake follows.
+
+use crate::case::Version;
+use crate::hostile::fingerprint::Answer;
+use crate::hostile::hello::{handshake_message, record, CT_HANDSHAKE, HT_CLIENT_HELLO};
+
+use super::conn::Prober;
+
+/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV: RFC 5746's signal, the one
+/// extension an SSLv3 hello can carry.
+const RENEGOTIATION_SCSV: u16 = 0x00ff;
+
+/// x25519, secp256r1, secp384r1, secp521r1: for the ECDHE suites.
+const GROUPS: [u16; 4] = [0x001d, 0x0017, 0x0018, 0x0019];
+
+/// TLS 1.2's signature schemes, SHA-1 ones included, as an old server may
+/// sign with nothing else.
+const SIGALGS: [u16; 11] = [
+    0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0203, 0x0201,
+];
+
+/// A ClientHello at `v` offering `suites` (and the renegotiation SCSV),
+/// in one record. SSLv3's has no extensions block at all; a TLS one names
+/// `servername` and carries what ECDHE suites and TLS 1.2 need.
+pub fn client_hello(v: Version, suites: &[u16], servername: Option<&str>) -> Vec<u8> {
+    let version = wire(v);
+    let mut body = version.to_be_bytes().to_vec();
+    let mut random = [0u8; 32];
+    // No handshake follows: a failed draw, leaving zeros, changes nothing
+    // the server answers.
+    let _ = openssl::rand::rand_bytes(&mut random);
+    body.extend_from_slice(&random);
+    body.push(0);
+    let mut ids = suites.to_vec();
+    ids.push(RENEGOTIATION_SCSV);
+    put_list(&mut body, 2, &u16s(&ids));
+    body.extend_from_slice(&[1, 0]);
+    if v != Version::Ssl3 {
+        let mut exts = Vec::new();
+        if let Some(name) = servername {
+            let mut entry = vec![0];
+            put_list(&mut entry, 2, name.as_bytes());
+            let mut list = Vec::new();
+            put_list(&mut list, 2, &entry);
+            put_extension(&mut exts, 0, &list);
+        }
+        put_extension(&mut exts, 11, &[1, 0]);
+        let mut groups = Vec::new();
+        put_list(&mut groups, 2, &u16s(&GROUPS));
+        put_extension(&mut exts, 10, &groups);
+        if v == Version::Tls1_2 {
+            let mut sigalgs = Vec::new();
+            put_list(&mut sigalgs, 2, &u16s(&SIGALGS));
+            put_extension(&mut exts, 13, &sigalgs);
+        }
+        put_list(&mut body, 2, &exts);
+    }
+    // TLS 1.0's record version, as OpenSSL writes a first ClientHello at
+    // any TLS version: some servers refuse a higher one.
+    let record_version = if v == Version::Ssl3 { version } else { 0x0301 };
+    record(
+        CT_HANDSHAKE,
+        record_version,
+        &handshake_message(HT_CLIENT_HELLO, &body),
+    )
+}
+
+/// The version's two bytes on the wire.
+pub fn wire(v: Version) -> u16 {
+    openssl_handshake::ProtocolVersion::from(v).wire()
+}
+
+/// The suite a server answered `v` with, when it did so with a ServerHello
+/// at `v`.
+pub fn chosen(answer: &Answer, v: Version) -> Option<u16> {
+    match answer {
+        Answer::ServerHello { version, suite, .. } if *version == wire(v) => Some(*suite),
+        _ => None,
+    }
+}
+
+/// The suites a server accepts among `candidates` at `v`, asked as the
+/// OpenSSL-driven enumeration asks: offer all, note the one chosen, offer
+/// the rest, until it refuses; then the accepted ones reversed, to learn
+/// whose order wins. Probes are named `{prefix}/1`, ..., `{prefix}/order`.
+pub fn enumerate(p: &Prober, v: Version, candidates: &[u16], prefix: &str) -> Enumeration {
+    let name = p.target().servername.clone();
+    let ask = |id: &str, suites: &[u16]| {
+        let offer = format!(
+            "a {} ClientHello written by the scan, offering {}",
+            v.display(),
+            suites
+                .iter()
+                .map(|s| format!("{s:#06x}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        p.raw(id, &offer, &client_hello(v, suites, name.as_deref()))
+    };
+    let mut left = candidates.to_vec();
+    let mut e = Enumeration::default();
+    while !left.is_empty() {
+        let id = format!("{prefix}/{}", e.probes.len() + 1);
+        let answer = ask(&id, &left);
+        e.probes.push(id);
+        match chosen(&answer, v).and_then(|s| left.iter().position(|x| *x == s)) {
+            Some(i) => e.accepted.push(left.remove(i)),
+            None => {
+                e.stopped = match chosen(&answer, v) {
+                    Some(s) => format!("the server chose {s:#06x}, which was not offered"),
+                    None => answer.describe(),
+                };
+                break;
+            }
+        }
+    }
+    if e.accepted.len() >= 2 {
+        let reversed: Vec<u16> = e.accepted.iter().rev().copied().collect();
+        let id = format!("{prefix}/order");
+        let answer = ask(&id, &reversed);
+        e.probes.push(id);
+        e.server_order = match chosen(&answer, v) {
+            Some(s) if Some(&s) == e.accepted.first() => Some(true),
+            Some(s) if Some(&s) == e.accepted.last() => Some(false),
+            _ => None,
+        };
+    }
+    e
+}
+
+/// What [`enumerate`] found.
+#[derive(Debug, Default)]
+pub struct Enumeration {
+    /// Wire ids, in the order the server chose them.
+    pub accepted: Vec<u16>,
+    /// Whether its order wins (`None`: fewer than two, or no clear answer).
+    pub server_order: Option<bool>,
+    /// The last answer, when it was no suite: why the enumeration stopped.
+    pub stopped: String,
+    /// The probes, in order.
+    pub probes: Vec<String>,
+}
+
+fn u16s(values: &[u16]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_be_bytes()).collect()
+}
+
+/// `data` after its length in `width` bytes.
+fn put_list(out: &mut Vec<u8>, width: usize, data: &[u8]) {
+    let len = (data.len() as u32).to_be_bytes();
+    out.extend_from_slice(&len[4 - width..]);
+    out.extend_from_slice(data);
+}
+
+fn put_extension(out: &mut Vec<u8>, ty: u16, data: &[u8]) {
+    out.extend_from_slice(&ty.to_be_bytes());
+    put_list(out, 2, data);
+}
+
+#[cfg(test)]
+mod tests;

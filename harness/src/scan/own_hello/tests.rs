@@ -1,0 +1,57 @@
+use openssl_handshake::decode::{decode_handshake, Body, ClientHello};
+
+use super::*;
+
+/// The record's header, and its ClientHello decoded.
+fn parse(rec: &[u8], record_version: u16) -> ClientHello {
+    assert_eq!(rec[0], CT_HANDSHAKE);
+    assert_eq!(u16::from_be_bytes([rec[1], rec[2]]), record_version);
+    assert_eq!(
+        usize::from(u16::from_be_bytes([rec[3], rec[4]])),
+        rec.len() - 5
+    );
+    let m = decode_handshake(&rec[5..], false).expect("decodes");
+    match m.body {
+        Body::ClientHello(h) => h,
+        _ => panic!("not a ClientHello: {:?}", m.handshake_type),
+    }
+}
+
+#[test]
+fn an_sslv3_hello_has_no_extensions_block() {
+    let rec = client_hello(Version::Ssl3, &[0x000a, 0x0005], Some("ignored.example"));
+    let h = parse(&rec, 0x0300);
+    assert_eq!(h.legacy_version, 0x0300);
+    let ids: Vec<u16> = h.cipher_suites.iter().map(|s| s.id).collect();
+    assert_eq!(ids, [0x000a, 0x0005, RENEGOTIATION_SCSV]);
+    // The body ends with null compression: no extensions block follows.
+    assert_eq!(rec[rec.len() - 2..], [1, 0]);
+}
+
+#[test]
+fn a_tls12_hello_names_the_server_and_carries_groups_and_sigalgs() {
+    let rec = client_hello(Version::Tls1_2, &[0xc012], Some("localhost"));
+    let h = parse(&rec, 0x0301);
+    assert_eq!(h.legacy_version, 0x0303);
+    assert_eq!(h.sni.as_deref(), Some("localhost"));
+    assert_eq!(h.extensions, [0, 11, 10, 13]);
+    // TLS 1.0's has no signature_algorithms (RFC 5246 brought it).
+    let h = parse(&client_hello(Version::Tls1, &[0xc012], None), 0x0301);
+    assert_eq!(h.legacy_version, 0x0301);
+    assert_eq!(h.extensions, [11, 10]);
+}
+
+#[test]
+fn only_a_server_hello_at_the_version_chooses() {
+    let hello = |version| Answer::ServerHello {
+        version,
+        suite: 0x000a,
+        hello_retry_request: false,
+        extensions: Vec::new(),
+        session_id_len: 0,
+        ec_point_formats: None,
+    };
+    assert_eq!(chosen(&hello(0x0302), Version::Tls1_1), Some(0x000a));
+    assert_eq!(chosen(&hello(0x0303), Version::Tls1_1), None);
+    assert_eq!(chosen(&Answer::Closed, Version::Tls1_1), None);
+}
