@@ -536,7 +536,7 @@ fn sni_unknown_name_alert_and_default_certificate() {
     assert_eq!(code, Some(0));
     assert!(md.contains("| finding | item | result | probes |"), "{md}");
     assert!(
-        md.contains("| sni | unknown-name.tls-harness.invalid |"),
+        md.contains("| sni | unknown name | unknown-name.tls-harness.invalid: "),
         "{md}"
     );
     assert!(md.contains("| sni/unknown | `sni_unknown`: "), "{md}");

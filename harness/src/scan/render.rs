@@ -178,12 +178,12 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         &a.probes,
     );
     for c in &f.sni.cases {
-        row(
-            "sni",
-            c.name.clone().unwrap_or_else(|| "(no SNI)".into()),
-            c.behaviour.clone(),
-            std::slice::from_ref(&c.probe),
-        );
+        // The name is too long for the item column: it leads the value.
+        let (item, value) = match &c.name {
+            Some(n) => ("unknown name".into(), format!("{n}: {}", c.behaviour)),
+            None => ("(no SNI)".into(), c.behaviour.clone()),
+        };
+        row("sni", item, value, std::slice::from_ref(&c.probe));
     }
     for x in &f.resumption {
         row(
