@@ -86,7 +86,11 @@ fn tls12_server_preference_suites_groups_dh_alpn_client_auth() {
             "{v}"
         );
     }
-    // OpenSSL 3.0 has no SSLv3: the scan's own SSLv3 hello is refused.
+    // OpenSSL 3.0 has neither SSLv2 nor SSLv3: the scan's own hellos are
+    // refused.
+    let ssl2 = &r["findings"]["sslv2"];
+    assert_eq!(ssl2["accepted"], "no", "{ssl2}");
+    assert_eq!(ssl2["detail"], "refused: fatal alert protocol_version (70)");
     let ssl3 = version(&r, "ssl3");
     assert_eq!(ssl3["accepted"], "no", "{ssl3}");
     assert!(

@@ -2,7 +2,9 @@
 //! ClientHellos: SSLv3, which tlslite-ng serves when told to (`--ssl3`; its
 //! own client is the reference), and the suites OpenSSL 3.0 dropped, 3DES
 //! and RC4 among them, which tlslite-ng runs when listed (gnutls-cli,
-//! offering one suite at a time, is the reference for which).
+//! offering one suite at a time, is the reference for which); and SSLv2,
+//! which nothing on this machine speaks, against a scripted front that
+//! answers SSLv2 hellos and passes the rest to openssl s_server.
 
 mod common;
 mod scan_support;
@@ -156,5 +158,83 @@ fn a_server_without_sslv3_refuses_the_hello() {
             .as_str()
             .is_some_and(|s| s == "refused: fatal alert protocol_version (70)"),
         "{v}"
+    );
+}
+
+/// An SSLv2 SERVER-HELLO (type 4, no session-id hit, X.509, version 2), a
+/// stand-in certificate, the cipher specs RC4_128_WITH_MD5 and
+/// DES_192_EDE3_CBC_WITH_MD5, and a 16-byte connection id.
+fn sslv2_server_hello() -> Vec<u8> {
+    let mut m = vec![4, 0, 1, 0, 2, 0, 3, 0, 6, 0, 16, 0x30, 0x01, 0x00];
+    m.extend_from_slice(&[0x01, 0x00, 0x80, 0x07, 0x00, 0xc0]);
+    m.extend_from_slice(&[9; 16]);
+    let mut out = vec![0x80, m.len() as u8];
+    out.extend_from_slice(&m);
+    out
+}
+
+/// A front on `upstream` that answers a hello in SSLv2's format (top bit
+/// of its first byte set) with [`sslv2_server_hello`] and passes every
+/// other connection on.
+fn sslv2_front(upstream: String) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let mut client = client;
+                let mut first = [0u8; 1];
+                if client.read_exact(&mut first).is_err() {
+                    return;
+                }
+                if first[0] & 0x80 != 0 {
+                    let _ = client.write_all(&sslv2_server_hello());
+                    return;
+                }
+                let Ok(mut server) = std::net::TcpStream::connect(&upstream) else {
+                    return;
+                };
+                let _ = server.write_all(&first);
+                let (mut c2, mut s2) = match (client.try_clone(), server.try_clone()) {
+                    (Ok(c), Ok(s)) => (c, s),
+                    _ => return,
+                };
+                std::thread::spawn(move || std::io::copy(&mut s2, &mut c2));
+                let _ = std::io::copy(&mut client, &mut server);
+                let _ = server.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    addr
+}
+
+#[test]
+fn an_sslv2_server_hello_is_a_yes_and_fails_min_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, upstream) = s_server(d, &[]);
+    let addr = sslv2_front(upstream);
+    let policy = d.join("policy.toml");
+    std::fs::write(&policy, "min_version = \"tls1_2\"\n").expect("write policy");
+    let r = scan_json(d, &addr, &["--policy", policy.to_str().expect("utf-8")]);
+    let v = &r["findings"]["sslv2"];
+    assert_eq!(v["accepted"], "yes", "{v}");
+    assert_eq!(
+        v["detail"],
+        "SERVER-HELLO with RC4_128_WITH_MD5, DES_192_EDE3_CBC_WITH_MD5"
+    );
+    // The rest is s_server's: TLS 1.2 taken, SSLv3 refused.
+    assert_eq!(version(&r, "tls1_2")["accepted"], "yes");
+    assert_eq!(version(&r, "ssl3")["accepted"], "no");
+    let x = rule(&r, "min_version");
+    assert_eq!(x["outcome"], "fail", "{x}");
+    assert!(
+        x["detail"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("accepts SSLv2, below TLS 1.2")),
+        "{x}"
     );
 }

@@ -12,6 +12,7 @@
 //! the evidence is distinctive. Otherwise it is "unknown", with every
 //! answer and what ruled each implementation out.
 
+mod answer;
 mod probe;
 mod table;
 
@@ -20,8 +21,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub(crate) use probe::exchange;
-pub use probe::{Answer, Probe};
+pub(crate) use answer::exchange;
+pub use answer::Answer;
+pub use probe::Probe;
 use table::{Expect, Implementation, Trait, TABLE};
 
 use super::suite::Rng;

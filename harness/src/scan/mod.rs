@@ -27,6 +27,7 @@ pub mod renegotiation;
 pub mod resumption;
 pub mod sigalgs;
 pub mod sni;
+pub mod ssl2;
 pub mod ssl3;
 pub mod suites;
 pub mod versions;
@@ -98,6 +99,8 @@ impl Verdict {
 /// Everything the scan found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Findings {
+    /// SSLv2, which is no [`Version`] any other part of the tool runs.
+    pub sslv2: ssl2::Sslv2Finding,
     /// Each protocol version.
     pub versions: Vec<versions::VersionFinding>,
     /// Suites per accepted version, with the server's order.
@@ -180,7 +183,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
 
     // Round 1: one probe per version, and a default handshake with
     // verification for the chain, client auth and the SNI comparison.
-    let ((versions, version_attempts), base) = std::thread::scope(|s| {
+    let ((versions, version_attempts), base, sslv2) = std::thread::scope(|s| {
         let base = s.spawn(|| {
             p.run(
                 "base",
@@ -191,9 +194,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
                 None,
             )
         });
+        let sslv2 = s.spawn(|| ssl2::probe(p));
         let v = versions::scan(p);
-        (v, base.join())
+        (v, base.join(), sslv2.join())
     });
+    let sslv2 = sslv2.unwrap_or_else(|_| ssl2::Sslv2Finding::failed());
     let base = base.unwrap_or_else(|_| conn::Attempt::failed("base", "the probe panicked".into()));
     // The enumerations run OpenSSL's client, which cannot speak a version
     // the linked library lacks (SSLv3, asked with a hello of the scan's own).
@@ -252,6 +257,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             client_auth: client_auth::from_base(&base, opts.client_cert.is_some()),
             chain: chain::from_base(p, &base),
             renegotiation: renegotiation::from_versions(&version_attempts),
+            sslv2,
             versions,
             testable_suites: p
                 .library()

@@ -8,6 +8,7 @@ use crate::hostile::fingerprint::Answer;
 use crate::hostile::hello::{handshake_message, record, CT_HANDSHAKE, HT_CLIENT_HELLO};
 
 use super::conn::Prober;
+use super::Verdict;
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV: RFC 5746's signal, the one
 /// extension an SSLv3 hello can carry.
@@ -79,6 +80,39 @@ pub fn chosen(answer: &Answer, v: Version) -> Option<u16> {
     match answer {
         Answer::ServerHello { version, suite, .. } if *version == wire(v) => Some(*suite),
         _ => None,
+    }
+}
+
+/// What an answer other than the hello asked for says: an alert or a
+/// closed connection refuses, silence or bytes that are not TLS say
+/// nothing. Worded as the OpenSSL-driven probes' refusals are.
+pub fn not_a_hello(answer: &Answer) -> (Verdict, String) {
+    match answer {
+        Answer::Alert {
+            level, description, ..
+        } => {
+            let level = if *level == 1 { "warning" } else { "fatal" };
+            let name = openssl_handshake::Alert::name_of(*description).unwrap_or("alert");
+            (
+                Verdict::No,
+                format!("refused: {level} alert {name} ({description})"),
+            )
+        }
+        Answer::ServerHello { .. }
+        | Answer::Sslv2ServerHello { .. }
+        | Answer::Sslv2Error { .. } => (Verdict::No, format!("answered: {}", answer.describe())),
+        Answer::Closed => (
+            Verdict::No,
+            "the server closed the connection without an answer, twice".into(),
+        ),
+        Answer::NoAnswer | Answer::NoConnection { .. } => (
+            Verdict::NotTestable,
+            format!("no answer, twice: {}", answer.describe()),
+        ),
+        Answer::Unreadable { .. } => (
+            Verdict::NotTestable,
+            format!("the answer does not read as TLS: {}", answer.describe()),
+        ),
     }
 }
 

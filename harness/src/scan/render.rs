@@ -64,6 +64,12 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
             probes: probes.to_vec(),
         })
     };
+    row(
+        "versions",
+        "SSLv2".into(),
+        yn(f.sslv2.accepted, &f.sslv2.detail),
+        &f.sslv2.probes,
+    );
     for v in &f.versions {
         row(
             "versions",

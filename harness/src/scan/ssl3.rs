@@ -11,7 +11,7 @@ use crate::library::Library;
 use super::conn::Prober;
 use super::legacy_suites::LEGACY_SUITES;
 use super::own_hello::{self, wire};
-use super::suites::SuiteFinding;
+use super::suites::{self, SuiteFinding};
 use super::versions::{probe_id, VersionFinding};
 use super::Verdict;
 
@@ -66,22 +66,17 @@ fn candidates(lib: &Library) -> Vec<u16> {
     ids
 }
 
-/// What the answer says of SSLv3; suites are named as OpenSSL names
-/// them, as in the other versions' rows, where `lib` knows them.
+/// What the answer says of SSLv3; suites are named as in the other
+/// versions' rows.
 fn verdict(answer: &Answer, lib: &Library) -> (Verdict, String) {
     match answer {
-        Answer::ServerHello { version, suite, .. } if *version == wire(Version::Ssl3) => {
-            let name = match lib.all_suites().find(|s| s.id == *suite) {
-                Some(s) => s.name.clone(),
-                None => openssl_handshake::decode::CipherSuite::new(*suite)
-                    .name
-                    .unwrap_or_else(|| format!("{suite:#06x}")),
-            };
-            (
-                Verdict::Yes,
-                format!("ServerHello SSLv3 {name} (to a hello of the scan's own)"),
-            )
-        }
+        Answer::ServerHello { version, suite, .. } if *version == wire(Version::Ssl3) => (
+            Verdict::Yes,
+            format!(
+                "ServerHello SSLv3 {} (to a hello of the scan's own)",
+                suites::name_of(lib, *suite).name
+            ),
+        ),
         Answer::ServerHello { version, .. } => (
             Verdict::No,
             format!(
@@ -89,29 +84,7 @@ fn verdict(answer: &Answer, lib: &Library) -> (Verdict, String) {
                  which it may not choose"
             ),
         ),
-        // Worded as the other versions' refusals are.
-        Answer::Alert {
-            level, description, ..
-        } => {
-            let level = if *level == 1 { "warning" } else { "fatal" };
-            let name = openssl_handshake::Alert::name_of(*description).unwrap_or("alert");
-            (
-                Verdict::No,
-                format!("refused: {level} alert {name} ({description})"),
-            )
-        }
-        Answer::Closed => (
-            Verdict::No,
-            "the server closed the connection without an answer, twice".into(),
-        ),
-        Answer::NoAnswer | Answer::NoConnection { .. } => (
-            Verdict::NotTestable,
-            format!("no answer, twice: {}", answer.describe()),
-        ),
-        Answer::Unreadable { .. } => (
-            Verdict::NotTestable,
-            format!("the answer does not read as TLS: {}", answer.describe()),
-        ),
+        other => own_hello::not_a_hello(other),
     }
 }
 

@@ -100,38 +100,67 @@ impl SuiteFinding {
         }
     }
 
-    /// Adds the suite with wire id `id` to those accepted, named as the
-    /// linked OpenSSL names it, else as the legacy table does, else by
-    /// its IANA name.
+    /// Adds the suite with wire id `id` to those accepted.
     pub fn accept(&mut self, lib: &Library, id: u16) {
-        let iana = || openssl_handshake::decode::CipherSuite::new(id).name;
-        let (name, standard, anonymous, cleartext) = match lib.all_suites().find(|s| s.id == id) {
-            Some(s) => (
-                s.name.clone(),
-                s.standard_name.clone(),
-                s.is_anonymous(),
-                s.enc == "None",
-            ),
-            None => match legacy_suites::by_id(id) {
-                Some(l) => {
-                    self.legacy.push(l.name.to_owned());
-                    (l.name.to_owned(), iana(), l.is_anonymous(), false)
-                }
-                None => {
-                    let n = iana().unwrap_or_else(|| format!("{id:#06x}"));
-                    let (anonymous, cleartext) = (n.contains("_anon_"), n.contains("_NULL_"));
-                    (n.clone(), Some(n), anonymous, cleartext)
-                }
-            },
+        let n = name_of(lib, id);
+        if n.legacy {
+            self.legacy.push(n.name.clone());
+        }
+        if n.anonymous {
+            self.anonymous.push(n.name.clone());
+        }
+        if n.cleartext {
+            self.cleartext.push(n.name.clone());
+        }
+        self.accepted.push(n.name);
+        self.iana.push(n.iana.unwrap_or_default());
+    }
+}
+
+/// A suite's names and what it lacks.
+pub struct SuiteName {
+    /// As the linked OpenSSL names it, else as the legacy table does, else
+    /// its IANA name (else its id).
+    pub name: String,
+    /// Its IANA name, when known.
+    pub iana: Option<String>,
+    /// It authenticates no server.
+    pub anonymous: bool,
+    /// It encrypts nothing.
+    pub cleartext: bool,
+    /// One OpenSSL 3.0 dropped (`legacy_suites.rs`).
+    pub legacy: bool,
+}
+
+/// The suite with wire id `id`, named.
+pub fn name_of(lib: &Library, id: u16) -> SuiteName {
+    let iana = || openssl_handshake::decode::CipherSuite::new(id).name;
+    if let Some(s) = lib.all_suites().find(|s| s.id == id) {
+        return SuiteName {
+            name: s.name.clone(),
+            iana: s.standard_name.clone(),
+            anonymous: s.is_anonymous(),
+            cleartext: s.enc == "None",
+            legacy: false,
         };
-        if anonymous {
-            self.anonymous.push(name.clone());
-        }
-        if cleartext {
-            self.cleartext.push(name.clone());
-        }
-        self.accepted.push(name);
-        self.iana.push(standard.unwrap_or_default());
+    }
+    if let Some(l) = legacy_suites::by_id(id) {
+        return SuiteName {
+            name: l.name.to_owned(),
+            iana: iana(),
+            anonymous: l.is_anonymous(),
+            cleartext: false,
+            legacy: true,
+        };
+    }
+    let iana = iana();
+    let name = iana.clone().unwrap_or_else(|| format!("{id:#06x}"));
+    SuiteName {
+        anonymous: name.contains("_anon_"),
+        cleartext: name.contains("_NULL_"),
+        iana,
+        name,
+        legacy: false,
     }
 }
 

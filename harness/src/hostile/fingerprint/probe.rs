@@ -1,19 +1,15 @@
 //! The fingerprint's probes: fixed ClientHellos, each sent on its own
-//! connection, and the server's first answer to each, read until it is
-//! complete (a ServerHello or an alert) so that no probe waits out its
-//! time-out on a server that is waiting for the client's next flight.
+//! connection; `answer.rs` reads what comes back.
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use openssl_handshake::decode::{decode_handshake, Body};
-use openssl_handshake::ProtocolVersion;
 use serde::Serialize;
 
-use super::super::hello::{ClientHello, CT_ALERT, CT_HANDSHAKE};
+use super::super::hello::ClientHello;
 use super::super::suite::Rng;
-use super::super::wire::{self, alert_name, level_name};
+use super::super::wire;
+use super::answer::{exchange, Answer};
 
 /// The probes, each named by what its ClientHello does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -108,97 +104,6 @@ impl Probe {
     }
 }
 
-/// How the server answered one probe.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Answer {
-    /// A ServerHello or a HelloRetryRequest.
-    ServerHello {
-        /// The negotiated version: supported_versions, else the legacy field.
-        version: u16,
-        /// The suite it chose.
-        suite: u16,
-        /// Whether it was a HelloRetryRequest.
-        hello_retry_request: bool,
-        /// Every extension type, in the order sent.
-        extensions: Vec<u16>,
-        /// Length of the session id.
-        session_id_len: usize,
-        /// The ec_point_formats extension's list, when sent.
-        ec_point_formats: Option<Vec<u8>>,
-    },
-    /// A plaintext alert.
-    Alert {
-        /// 1 warning, 2 fatal.
-        level: u8,
-        /// The alert description.
-        description: u8,
-        /// The version field of the record that carried it.
-        record_version: u16,
-    },
-    /// The server closed (or reset) the connection without either.
-    Closed,
-    /// Nothing complete came back within the time-out.
-    NoAnswer,
-    /// Bytes that are not a ServerHello or an alert.
-    Unreadable {
-        /// Why they could not be read.
-        reason: String,
-    },
-    /// The probe could not connect.
-    NoConnection {
-        /// The error.
-        reason: String,
-    },
-}
-
-impl Answer {
-    /// One line in words.
-    pub fn describe(&self) -> String {
-        match self {
-            Answer::ServerHello {
-                version,
-                hello_retry_request,
-                suite: _,
-                extensions,
-                session_id_len,
-                ec_point_formats,
-            } => {
-                let what = if *hello_retry_request {
-                    "HelloRetryRequest"
-                } else {
-                    "ServerHello"
-                };
-                let exts: Vec<String> = extensions.iter().map(|t| extension_name(*t)).collect();
-                let mut s = format!(
-                    "{what} {} with [{}]; {session_id_len}-byte session id",
-                    ProtocolVersion::from(*version)
-                        .spelled_out()
-                        .map_or_else(|| format!("version {version:#06x}"), str::to_owned),
-                    exts.join(", ")
-                );
-                if let Some(f) = ec_point_formats {
-                    s.push_str(&format!("; ec_point_formats {f:?}"));
-                }
-                s
-            }
-            Answer::Alert {
-                level,
-                description,
-                record_version,
-            } => format!(
-                "{} {} (record version {record_version:#06x})",
-                level_name(*level),
-                alert_name(*description)
-            ),
-            Answer::Closed => "closed without an alert".into(),
-            Answer::NoAnswer => "no answer within the time-out".into(),
-            Answer::Unreadable { reason } => format!("unreadable answer: {reason}"),
-            Answer::NoConnection { reason } => format!("could not connect: {reason}"),
-        }
-    }
-}
-
 /// Sends `probe` on a new connection and reads the first answer.
 pub(super) fn send(addr: SocketAddr, timeout: Duration, probe: Probe, rng: &mut Rng) -> Answer {
     let record = probe.record(rng);
@@ -212,128 +117,6 @@ pub(super) fn send(addr: SocketAddr, timeout: Duration, probe: Probe, rng: &mut 
         }
     };
     exchange(&mut s, &record, start + timeout)
-}
-
-/// Writes `record` to `s` and reads the first answer, until `deadline`.
-pub(crate) fn exchange(s: &mut TcpStream, record: &[u8], deadline: Instant) -> Answer {
-    // A server that rejects the hello early may close before it is all
-    // written; whatever it sent first is still the answer.
-    let _ = s.write_all(record).and_then(|_| s.flush());
-    first_answer(s, deadline)
-}
-
-/// Reads until a complete first message, end of stream or `deadline`.
-fn first_answer(s: &mut TcpStream, deadline: Instant) -> Answer {
-    let mut bytes = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        if let Some(a) = parse(&bytes) {
-            return a;
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return if bytes.is_empty() {
-                Answer::NoAnswer
-            } else {
-                incomplete(&bytes)
-            };
-        }
-        let slice = (deadline - now).clamp(Duration::from_millis(1), Duration::from_millis(200));
-        if s.set_read_timeout(Some(slice)).is_err() {
-            return Answer::Closed;
-        }
-        match s.read(&mut buf) {
-            Ok(0) => return closed(&bytes),
-            Ok(n) => bytes.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
-            Err(_) => return closed(&bytes),
-        }
-    }
-}
-
-fn closed(bytes: &[u8]) -> Answer {
-    if bytes.is_empty() {
-        Answer::Closed
-    } else {
-        incomplete(bytes)
-    }
-}
-
-fn incomplete(bytes: &[u8]) -> Answer {
-    Answer::Unreadable {
-        reason: format!(
-            "{} byte(s) that do not complete a record, starting {:02x?}",
-            bytes.len(),
-            &bytes[..bytes.len().min(5)]
-        ),
-    }
-}
-
-/// The answer in `bytes`, once complete: the first record, when an alert,
-/// else the first handshake message, which may span records.
-fn parse(bytes: &[u8]) -> Option<Answer> {
-    let mut message = Vec::new();
-    for (ty, version, body) in wire::records(bytes) {
-        match ty {
-            CT_ALERT if message.is_empty() => {
-                return Some(match body {
-                    [level, description] => Answer::Alert {
-                        level: *level,
-                        description: *description,
-                        record_version: version,
-                    },
-                    _ => Answer::Unreadable {
-                        reason: format!("an alert record of {} bytes", body.len()),
-                    },
-                });
-            }
-            CT_HANDSHAKE => {
-                message.extend_from_slice(body);
-                if message.len() >= 4 {
-                    let len = usize::from(message[1]) << 16
-                        | usize::from(message[2]) << 8
-                        | usize::from(message[3]);
-                    if message.len() >= 4 + len {
-                        message.truncate(4 + len);
-                        return Some(server_hello(&message));
-                    }
-                }
-            }
-            other => {
-                return Some(Answer::Unreadable {
-                    reason: format!("a record of content type {other} before any ServerHello"),
-                })
-            }
-        }
-    }
-    None
-}
-
-fn server_hello(message: &[u8]) -> Answer {
-    match decode_handshake(message, false) {
-        Ok(m) => match m.body {
-            Body::ServerHello(sh) => Answer::ServerHello {
-                version: sh.selected_version.unwrap_or(sh.legacy_version),
-                suite: sh.cipher_suite.id,
-                hello_retry_request: sh.hello_retry_request,
-                extensions: sh.extensions,
-                session_id_len: sh.session_id.len() / 2,
-                ec_point_formats: sh.common.ec_point_formats,
-            },
-            _ => Answer::Unreadable {
-                reason: format!("a {} message first", m.handshake_type),
-            },
-        },
-        Err(e) => Answer::Unreadable {
-            reason: format!("a ServerHello that does not decode: {e}"),
-        },
-    }
 }
 
 const EXT_SERVER_NAME: u16 = 0;
@@ -427,32 +210,6 @@ fn prefixed(data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The RFC name of an extension type, or its number.
-pub(crate) fn extension_name(ty: u16) -> String {
-    let name = match ty {
-        0 => "server_name",
-        1 => "max_fragment_length",
-        5 => "status_request",
-        10 => "supported_groups",
-        11 => "ec_point_formats",
-        13 => "signature_algorithms",
-        15 => "heartbeat",
-        16 => "application_layer_protocol_negotiation",
-        18 => "signed_certificate_timestamp",
-        22 => "encrypt_then_mac",
-        23 => "extended_master_secret",
-        35 => "session_ticket",
-        41 => "pre_shared_key",
-        42 => "early_data",
-        43 => "supported_versions",
-        44 => "cookie",
-        51 => "key_share",
-        0xff01 => "renegotiation_info",
-        other => return format!("extension({other:#06x})"),
-    };
-    name.into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,49 +238,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn any_bytes_read_back_give_an_answer_or_none_never_a_panic() {
-        let mut rng = Rng(3);
-        for n in 0..5000 {
-            let mut bytes = vec![0u8; n % 300];
-            rng.fill(&mut bytes);
-            // Half of them look like the start of a handshake or alert record.
-            if n % 2 == 0 && bytes.len() >= 5 {
-                bytes[0] = if n % 4 == 0 { CT_HANDSHAKE } else { CT_ALERT };
-                bytes[3] = 0;
-                bytes[4] %= 64;
-                if bytes.len() > 5 && n % 4 == 0 {
-                    bytes[5] = 2;
-                }
-            }
-            let _ = parse(&bytes);
-        }
-    }
-
-    #[test]
-    fn answers_are_read_from_complete_records_only() {
-        // An alert record.
-        assert_eq!(
-            parse(&[21, 3, 1, 0, 2, 2, 50]),
-            Some(Answer::Alert {
-                level: 2,
-                description: 50,
-                record_version: 0x0301
-            })
-        );
-        // Half a record: not yet.
-        assert_eq!(parse(&[22, 3, 3, 0, 40, 2, 0]), None);
-        // A handshake message that is not a ServerHello.
-        assert!(matches!(
-            parse(&[22, 3, 3, 0, 4, 14, 0, 0, 0]),
-            Some(Answer::Unreadable { .. })
-        ));
-        // Application data first.
-        assert!(matches!(
-            parse(&[23, 3, 3, 0, 1, 0]),
-            Some(Answer::Unreadable { .. })
-        ));
     }
 }

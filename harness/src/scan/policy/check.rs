@@ -22,8 +22,14 @@ impl Policy {
             .filter(|v| v.accepted == Verdict::Yes)
             .map(|v| v.version)
             .collect();
-        let version_probes: Vec<String> =
-            f.versions.iter().flat_map(|v| v.probes.clone()).collect();
+        let version_probes: Vec<String> = f
+            .versions
+            .iter()
+            .flat_map(|v| v.probes.clone())
+            .chain(f.sslv2.probes.clone())
+            .collect();
+        // SSLv2 is below every version a policy can name.
+        let sslv2 = (f.sslv2.accepted == Verdict::Yes).then_some("SSLv2");
         let rule = |rule: &str, failed: Option<String>, ok: String, probes: &[String]| {
             rules.borrow_mut().push(RuleResult {
                 rule: rule.to_owned(),
@@ -60,31 +66,32 @@ impl Policy {
                 if names.len() == 1 { "it" } else { "them" }
             )
         };
-        let names = |vs: &[Version]| {
-            vs.iter()
-                .map(|v| v.display())
+        let names = |vs: &[Version], sslv2: Option<&str>| {
+            sslv2
+                .into_iter()
+                .chain(vs.iter().map(|v| v.display()))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
         if let Some(min) = self.min_version {
             let low: Vec<Version> = accepted.iter().copied().filter(|v| *v < min).collect();
-            let failed = (!low.is_empty())
-                .then(|| format!("accepts {}, below {}", names(&low), min.display()));
+            let failed = (!low.is_empty() || sslv2.is_some())
+                .then(|| format!("accepts {}, below {}", names(&low, sslv2), min.display()));
             rule(
                 "min_version",
                 failed,
-                format!("accepts {}", names(&accepted)),
+                format!("accepts {}", names(&accepted, sslv2)),
                 &version_probes,
             );
         }
         if let Some(max) = self.max_version {
             let high: Vec<Version> = accepted.iter().copied().filter(|v| *v > max).collect();
             let failed = (!high.is_empty())
-                .then(|| format!("accepts {}, above {}", names(&high), max.display()));
+                .then(|| format!("accepts {}, above {}", names(&high, None), max.display()));
             rule(
                 "max_version",
                 failed,
-                format!("accepts {}", names(&accepted)),
+                format!("accepts {}", names(&accepted, sslv2)),
                 &version_probes,
             );
         }
@@ -238,6 +245,14 @@ impl Policy {
                 gp,
             );
         };
+        let accepts = format!("accepts {}", groups.join(", "));
+        // A group rule, or a warning (`unknown`) where its answer rests on
+        // FFDHE groups below TLS 1.3 that could not be asked.
+        let group_rule = |name: &str, failed: Option<String>, unknown: Option<String>| match unknown
+        {
+            Some(what) => not_asked(name, what),
+            None => rule(name, failed, accepts.clone(), gp),
+        };
         if let Some(allowed) = &self.allowed_groups {
             let allowed: Vec<String> = allowed.iter().map(|g| canonical_group(g)).collect();
             let extra: Vec<&str> = groups
@@ -252,39 +267,16 @@ impl Policy {
                 .map(|g| g.iana)
                 .filter(|g| !allowed.iter().any(|a| a == g))
                 .collect();
-            match failed {
-                None if ffdhe_unknown(&others) => {
-                    not_asked("allowed_groups", format!("accepts {}", groups.join(", ")))
-                }
-                failed => rule(
-                    "allowed_groups",
-                    failed,
-                    format!("accepts {}", groups.join(", ")),
-                    gp,
-                ),
-            }
+            let unknown = (failed.is_none() && ffdhe_unknown(&others)).then(|| accepts.clone());
+            group_rule("allowed_groups", failed, unknown);
         }
         if !self.forbid_groups.is_empty() {
-            let bad: Vec<&str> = self
-                .forbid_groups
-                .iter()
-                .filter(|g| has(g))
-                .map(String::as_str)
-                .collect();
+            let forbidden: Vec<&str> = self.forbid_groups.iter().map(String::as_str).collect();
+            let bad: Vec<&str> = forbidden.iter().copied().filter(|g| has(g)).collect();
             let failed =
                 (!bad.is_empty()).then(|| format!("accepts forbidden groups: {}", bad.join(", ")));
-            let forbidden: Vec<&str> = self.forbid_groups.iter().map(String::as_str).collect();
-            match failed {
-                None if ffdhe_unknown(&forbidden) => {
-                    not_asked("forbid_groups", format!("accepts {}", groups.join(", ")))
-                }
-                failed => rule(
-                    "forbid_groups",
-                    failed,
-                    format!("accepts {}", groups.join(", ")),
-                    gp,
-                ),
-            }
+            let unknown = (failed.is_none() && ffdhe_unknown(&forbidden)).then(|| accepts.clone());
+            group_rule("forbid_groups", failed, unknown);
         }
         if !self.require_groups.is_empty() {
             let missing: Vec<&str> = self
@@ -298,17 +290,11 @@ impl Policy {
             let only_ffdhe = missing
                 .iter()
                 .all(|g| canonical_group(g).starts_with("ffdhe"));
-            match failed {
-                Some(why) if only_ffdhe && ffdhe_unknown(&missing) => {
-                    not_asked("require_groups", format!("{why} at TLS 1.3"))
-                }
-                failed => rule(
-                    "require_groups",
-                    failed,
-                    format!("accepts {}", groups.join(", ")),
-                    gp,
-                ),
-            }
+            let unknown = failed
+                .as_ref()
+                .filter(|_| only_ffdhe && ffdhe_unknown(&missing))
+                .map(|why| format!("{why} at TLS 1.3"));
+            group_rule("require_groups", failed, unknown);
         }
 
         let leaf = f.chain.certificates.first();
