@@ -128,6 +128,26 @@ fn an_sslv3_server_with_3des_and_rc4_is_found_and_fails_its_policy() {
         assert!(at_ssl3.contains(&n.to_owned()), "{n}: {s3}");
     }
 
+    // What that configuration opens, by name: 3DES (SWEET32), RC4, CBC at
+    // SSLv3 (POODLE) and at TLS 1.0 (BEAST); no export suite, no SSLv2.
+    let weakness = |name: &str| {
+        r["findings"]["weaknesses"]
+            .as_array()
+            .and_then(|ws| ws.iter().find(|w| w["name"] == name))
+            .unwrap_or_else(|| panic!("no weakness {name}"))["affected"]
+            .clone()
+    };
+    for (name, affected) in [
+        ("SWEET32", "yes"),
+        ("RC4", "yes"),
+        ("POODLE", "yes"),
+        ("BEAST", "yes"),
+        ("FREAK", "no"),
+        ("LOGJAM", "no"),
+        ("DROWN", "no"),
+    ] {
+        assert_eq!(weakness(name), affected, "{name}");
+    }
     for (name, names) in [("min_version", "SSLv3"), ("forbid_suites", "RC4-SHA")] {
         let x = rule(&r, name);
         assert_eq!(x["outcome"], "fail", "{x}");

@@ -31,6 +31,7 @@ pub mod ssl2;
 pub mod ssl3;
 pub mod suites;
 pub mod versions;
+pub mod weaknesses;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -111,6 +112,8 @@ pub struct Findings {
     pub sigalgs: Vec<sigalgs::SigalgFinding>,
     /// Finite-field DH parameters.
     pub dh: dh::DhFinding,
+    /// The named attacks the rest leaves the server open to.
+    pub weaknesses: Vec<weaknesses::Weakness>,
     /// ALPN.
     pub alpn: alpn::AlpnFinding,
     /// Behaviour on an unknown or missing server name.
@@ -259,6 +262,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             renegotiation: renegotiation::from_versions(&version_attempts),
             sslv2,
             versions,
+            weaknesses: Vec::new(),
             testable_suites: p
                 .library()
                 .all_suites()
@@ -272,6 +276,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         }
     });
     rest_na_on_versions(&mut findings);
+    findings.weaknesses = weaknesses::from_findings(&findings);
     Ok(ScanReport {
         schema_version: SCAN_SCHEMA_VERSION,
         target: opts.target.clone(),

@@ -191,6 +191,14 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         };
         row("sni", item, value, std::slice::from_ref(&c.probe));
     }
+    for w in &f.weaknesses {
+        row(
+            "weaknesses",
+            w.name.into(),
+            format!("{} ({})", yn(w.affected, &w.detail), w.reference),
+            &w.probes,
+        );
+    }
     for x in &f.resumption {
         row(
             "resumption",
