@@ -258,3 +258,81 @@ fn an_sslv2_server_hello_is_a_yes_and_fails_min_version() {
         "{x}"
     );
 }
+
+/// tlslite-ng with 3DES alone and a 1024-bit DH prime: every TLS version
+/// is refused with the linked OpenSSL's suites and taken with the scan's
+/// own hellos; the prime is read from their ServerKeyExchange, and a
+/// policy naming the suite as OpenSSL 1.1 did (DHE-, not EDH-) still
+/// matches it.
+#[test]
+fn a_3des_only_server_with_a_1024_bit_prime_fails_its_policy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let dh = p(d, "dh1024.pem");
+    let mut gen = Command::new("openssl");
+    gen.args(["dhparam", "-out", &dh, "1024"]);
+    assert!(run(gen).status.success(), "openssl dhparam");
+    let (_server, addr) = tlslite_server(
+        d,
+        "server-rsa2048.key",
+        "server-rsa2048.chain.pem",
+        &["--cipherlist", "3des", "--param", &dh],
+    );
+    let policy = d.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "min_dh_bits = 2048\nforbid_suites = [\"DHE-RSA-DES-CBC3-SHA\"]\n",
+    )
+    .expect("write policy");
+    let r = scan_json(d, &addr, &["--policy", policy.to_str().expect("utf-8")]);
+    for v in ["tls1", "tls1_1", "tls1_2"] {
+        let x = version(&r, v);
+        assert_eq!(x["accepted"], "yes", "{x}");
+        assert!(strings(&suites_of(&r, v)["legacy"]).contains(&"EDH-RSA-DES-CBC3-SHA".into()));
+    }
+    assert!(r["cannot_scan"].is_null(), "{}", r["cannot_scan"]);
+    assert_eq!(r["findings"]["dh"]["min_bits"], 1024);
+    for name in ["min_dh_bits", "forbid_suites"] {
+        assert_eq!(rule(&r, name)["outcome"], "fail", "{}", rule(&r, name));
+    }
+}
+
+/// gnutls-serv with a DSA certificate signs only with a DSA scheme the
+/// client lists: the scan's TLS 1.2 hello must list them to find DHE-DSS
+/// with 3DES there, which gnutls-cli completes a handshake with.
+#[test]
+fn a_dsa_server_s_3des_suite_is_found_at_tls12() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = common::gnutls_serv(&[
+        "--x509certfile",
+        &p(d, "server-dsa2048.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-dsa2048.key"),
+        "--priority",
+        "NORMAL:+3DES-CBC:+DHE-DSS:+SIGN-DSA-SHA1:+SIGN-DSA-SHA256:-VERS-TLS1.3",
+    ]);
+    let port = addr.rsplit(':').next().expect("port");
+    let mut c = Command::new("gnutls-cli");
+    c.args([
+        "--priority",
+        "NONE:+VERS-TLS1.2:+DHE-DSS:+3DES-CBC:+SHA1:+COMP-NULL:+SIGN-DSA-SHA1:+SIGN-DSA-SHA256:+GROUP-ALL",
+        "--insecure",
+        "-p",
+        port,
+        "localhost",
+    ])
+    .stdin(std::process::Stdio::null());
+    let reference = run(c).stdout;
+    assert!(reference.contains("Handshake was completed"), "{reference}");
+    let r = scan_json(d, &addr, &[]);
+    let legacy = strings(&suites_of(&r, "tls1_2")["legacy"]);
+    assert_eq!(
+        legacy,
+        ["EDH-DSS-DES-CBC3-SHA"],
+        "{}",
+        suites_of(&r, "tls1_2")
+    );
+}

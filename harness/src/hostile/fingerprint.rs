@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub(crate) use answer::exchange;
+pub(crate) use answer::exchange_flight;
 pub use answer::Answer;
 pub use probe::Probe;
 use table::{Expect, Implementation, Trait, TABLE};

@@ -47,7 +47,7 @@ pub fn scan(p: &Prober, accepted: &[Version], protocols: &[String]) -> AlpnFindi
         probes: Vec::new(),
     };
     let Some(&v) = accepted.last() else {
-        f.on_no_overlap = "not testable: no version accepted".into();
+        f.on_no_overlap = "not testable: no version the linked OpenSSL speaks was accepted".into();
         return f;
     };
     let mut left = protocols.to_vec();

@@ -29,7 +29,7 @@ use super::facts::Hello;
 pub use super::offer::Offer;
 use crate::case::Version;
 use crate::ffi::socket_tls::{SocketTls, Stop};
-use crate::hostile::fingerprint::{exchange, Answer};
+use crate::hostile::fingerprint::{exchange_flight, Answer};
 use crate::library::Library;
 
 /// Where to connect and what to call the server.
@@ -243,11 +243,12 @@ impl Prober {
     }
 
     /// Sends `record`, a ClientHello written byte by byte for what the
-    /// linked OpenSSL cannot offer, reads the first answer and records it
-    /// under `id` with `offer` saying what was sent (no trace: OpenSSL
-    /// took no part). No answer, or a connection closed without one, is
-    /// tried once more, as in [`Prober::run`].
-    pub fn raw(&self, id: &str, offer: &str, record: &[u8]) -> Answer {
+    /// linked OpenSSL cannot offer, reads the first answer (and after a
+    /// ServerHello below TLS 1.3 the rest of its flight, each message
+    /// whole) and records it under `id` with `offer` saying what was sent
+    /// (no trace: OpenSSL took no part). No answer, or a connection closed
+    /// without one, is tried once more, as in [`Prober::run`].
+    pub fn raw(&self, id: &str, offer: &str, record: &[u8]) -> (Answer, Vec<Vec<u8>>) {
         let _slot = self.slots.take();
         let started = Instant::now();
         let once = || match self.connect() {
@@ -255,16 +256,16 @@ impl Prober {
                 self.connections.fetch_add(1, Ordering::Relaxed);
                 // The answer to a hello is one wait.
                 let wait = self.limits.io.min(self.limits.handshake);
-                exchange(&mut s, record, Instant::now() + wait)
+                exchange_flight(&mut s, record, Instant::now() + wait)
             }
-            Err(reason) => Answer::NoConnection { reason },
+            Err(reason) => (Answer::NoConnection { reason }, Vec::new()),
         };
         let unanswered = |a: &Answer| matches!(a, Answer::NoAnswer | Answer::NoConnection { .. });
-        let mut answer = once();
+        let (mut answer, mut flight) = once();
         let retried_after =
             (unanswered(&answer) || answer == Answer::Closed).then(|| answer.describe());
         if retried_after.is_some() {
-            answer = once();
+            (answer, flight) = once();
         }
         let record = ProbeRecord {
             offer: offer.to_owned(),
@@ -278,7 +279,7 @@ impl Prober {
         if let Ok(mut records) = self.records.lock() {
             records.insert(id.to_owned(), record);
         }
-        answer
+        (answer, flight)
     }
 
     /// The probes made so far that got no answer, even on a retry, with why.

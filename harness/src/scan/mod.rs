@@ -211,7 +211,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         .map(|v| v.version)
         .collect();
 
-    let cannot_scan = unscannable(&prober, &version_attempts, &base);
+    // A version taken only through the scan's own hellos is an answer too.
+    let own_yes =
+        sslv2.accepted == Verdict::Yes || versions.iter().any(|v| v.accepted == Verdict::Yes);
+    let cannot_scan = unscannable(&prober, &version_attempts, &base, own_yes);
     let cert_curve = base.chain.first().and_then(|c| groups::curve_group(c));
 
     // Round 2: enumerations and checks, all at once.
@@ -269,7 +272,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
                 .flat_map(|s| std::iter::once(s.name.clone()).chain(s.standard_name.clone()))
                 .chain(legacy_suites::LEGACY_SUITES.iter().flat_map(|l| {
                     let iana = openssl_handshake::decode::CipherSuite::new(l.id).name;
-                    std::iter::once(l.name.to_owned()).chain(iana)
+                    let alias = l.alias.map(str::to_owned);
+                    std::iter::once(l.name.to_owned()).chain(iana).chain(alias)
                 }))
                 .collect(),
             unanswered: p.unanswered(),
@@ -313,11 +317,17 @@ fn rest_na_on_versions(f: &mut Findings) {
 /// no probe got a ServerHello (a plain-text service, or a server refusing
 /// every version this OpenSSL can offer). Findings drawn from that would
 /// be empty, and a policy of prohibitions would pass them.
-fn unscannable(p: &Prober, versions: &[conn::Attempt], base: &conn::Attempt) -> Option<String> {
-    if versions
-        .iter()
-        .chain([base])
-        .any(|a| a.hello.version.is_some())
+fn unscannable(
+    p: &Prober,
+    versions: &[conn::Attempt],
+    base: &conn::Attempt,
+    answered: bool,
+) -> Option<String> {
+    if answered
+        || versions
+            .iter()
+            .chain([base])
+            .any(|a| a.hello.version.is_some())
     {
         return None;
     }

@@ -3,6 +3,8 @@
 //! SEED, export), as sslscan and testssl.sh write them. Only the first
 //! answer is read: no handshake follows.
 
+use openssl_handshake::decode::{decode_handshake_in, Body, DecodeContext};
+
 use crate::case::Version;
 use crate::hostile::fingerprint::Answer;
 use crate::hostile::hello::{handshake_message, record, CT_HANDSHAKE, HT_CLIENT_HELLO};
@@ -17,10 +19,12 @@ const RENEGOTIATION_SCSV: u16 = 0x00ff;
 /// x25519, secp256r1, secp384r1, secp521r1: for the ECDHE suites.
 const GROUPS: [u16; 4] = [0x001d, 0x0017, 0x0018, 0x0019];
 
-/// TLS 1.2's signature schemes, SHA-1 ones included, as an old server may
-/// sign with nothing else.
-const SIGALGS: [u16; 11] = [
-    0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0203, 0x0201,
+/// TLS 1.2's signature schemes for ECDSA, RSA and DSA keys, SHA-1 ones
+/// included, as an old server may sign with nothing else (a server may
+/// sign only with a scheme listed: RFC 5246, 7.4.1.4.1).
+const SIGALGS: [u16; 15] = [
+    0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0402, 0x0502, 0x0602,
+    0x0203, 0x0201, 0x0202,
 ];
 
 /// A ClientHello at `v` offering `suites` (and the renegotiation SCSV),
@@ -118,9 +122,17 @@ pub fn not_a_hello(answer: &Answer) -> (Verdict, String) {
 
 /// The suites a server accepts among `candidates` at `v`, asked as the
 /// OpenSSL-driven enumeration asks: offer all, note the one chosen, offer
-/// the rest, until it refuses; then the accepted ones reversed, to learn
-/// whose order wins. Probes are named `{prefix}/1`, ..., `{prefix}/order`.
-pub fn enumerate(p: &Prober, v: Version, candidates: &[u16], prefix: &str) -> Enumeration {
+/// the rest, until it refuses; then, with `ask_order`, the accepted ones
+/// reversed, to learn whose order wins. Probes are named `{prefix}/1`,
+/// ..., `{prefix}/order`. Each DHE suite's prime is read from the
+/// ServerKeyExchange that follows its ServerHello.
+pub fn enumerate(
+    p: &Prober,
+    v: Version,
+    candidates: &[u16],
+    prefix: &str,
+    ask_order: bool,
+) -> Enumeration {
     let name = p.target().servername.clone();
     let ask = |id: &str, suites: &[u16]| {
         let offer = format!(
@@ -138,10 +150,16 @@ pub fn enumerate(p: &Prober, v: Version, candidates: &[u16], prefix: &str) -> En
     let mut e = Enumeration::default();
     while !left.is_empty() {
         let id = format!("{prefix}/{}", e.probes.len() + 1);
-        let answer = ask(&id, &left);
+        let (answer, flight) = ask(&id, &left);
         e.probes.push(id);
         match chosen(&answer, v).and_then(|s| left.iter().position(|x| *x == s)) {
-            Some(i) => e.accepted.push(left.remove(i)),
+            Some(i) => {
+                let suite = left.remove(i);
+                if let Some(dh) = dh_prime(&flight, v, suite) {
+                    e.dh.push((suite, dh));
+                }
+                e.accepted.push(suite);
+            }
             None => {
                 e.stopped = match chosen(&answer, v) {
                     Some(s) => format!("the server chose {s:#06x}, which was not offered"),
@@ -151,10 +169,10 @@ pub fn enumerate(p: &Prober, v: Version, candidates: &[u16], prefix: &str) -> En
             }
         }
     }
-    if e.accepted.len() >= 2 {
+    if ask_order && e.accepted.len() >= 2 {
         let reversed: Vec<u16> = e.accepted.iter().rev().copied().collect();
         let id = format!("{prefix}/order");
-        let answer = ask(&id, &reversed);
+        let (answer, _) = ask(&id, &reversed);
         e.probes.push(id);
         e.server_order = match chosen(&answer, v) {
             Some(s) if Some(&s) == e.accepted.first() => Some(true),
@@ -165,13 +183,41 @@ pub fn enumerate(p: &Prober, v: Version, candidates: &[u16], prefix: &str) -> En
     e
 }
 
+/// The DHE prime of the ServerKeyExchange in `flight`, decoded as `suite`
+/// at `v` lays it out: its size in bits and, when it is one, the
+/// well-known group's name.
+fn dh_prime(flight: &[Vec<u8>], v: Version, suite: u16) -> Option<DhPrime> {
+    let ctx = DecodeContext::new(Some(v.into()), Some(suite));
+    flight
+        .iter()
+        .find_map(|m| match decode_handshake_in(m, ctx).ok()?.body {
+            Body::ServerKeyExchange(ske) => Some(DhPrime {
+                bits: usize::try_from(ske.dh_bits()?).ok()?,
+                group: ske.dh_group_name().map(str::to_owned),
+            }),
+            _ => None,
+        })
+}
+
+/// A DHE prime a server sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DhPrime {
+    /// Its size in bits.
+    pub bits: usize,
+    /// The well-known group it is, if one.
+    pub group: Option<String>,
+}
+
 /// What [`enumerate`] found.
 #[derive(Debug, Default)]
 pub struct Enumeration {
     /// Wire ids, in the order the server chose them.
     pub accepted: Vec<u16>,
-    /// Whether its order wins (`None`: fewer than two, or no clear answer).
+    /// Whether its order wins (`None`: fewer than two, no clear answer,
+    /// or not asked).
     pub server_order: Option<bool>,
+    /// The DHE prime each accepted DHE suite came with.
+    pub dh: Vec<(u16, DhPrime)>,
     /// The last answer, when it was no suite: why the enumeration stopped.
     pub stopped: String,
     /// The probes, in order.

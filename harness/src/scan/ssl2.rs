@@ -43,7 +43,7 @@ const SPECS: [(u32, &str); 7] = [
 
 /// Asks the server.
 pub fn probe(p: &Prober) -> Sslv2Finding {
-    let answer = p.raw(
+    let (answer, _) = p.raw(
         PROBE,
         "an SSLv2 CLIENT-HELLO written by the scan, offering every SSLv2 cipher spec",
         &client_hello(),

@@ -19,7 +19,7 @@ use super::Verdict;
 pub fn probe(p: &Prober) -> VersionFinding {
     let id = probe_id(Version::Ssl3);
     let hello = own_hello::client_hello(Version::Ssl3, &candidates(p.library()), None);
-    let answer = p.raw(
+    let (answer, _) = p.raw(
         &id,
         "an SSLv3 ClientHello written by the scan (the linked OpenSSL has no SSLv3)",
         &hello,
@@ -36,14 +36,15 @@ pub fn probe(p: &Prober) -> VersionFinding {
 /// The suites a server that takes SSLv3 accepts there, and whose order wins.
 pub fn suites(p: &Prober) -> SuiteFinding {
     let v = Version::Ssl3;
-    let e = own_hello::enumerate(p, v, &candidates(p.library()), "suites/ssl3");
+    let e = own_hello::enumerate(p, v, &candidates(p.library()), "suites/ssl3", true);
     let mut f = SuiteFinding::new(v);
-    for id in e.accepted {
-        f.accept(p.library(), id);
-    }
     f.server_order = e.server_order;
-    f.stopped = e.stopped;
-    f.probes = e.probes;
+    f.stopped = if e.stopped.is_empty() {
+        "every suite offered was accepted".into()
+    } else {
+        e.stopped.clone()
+    };
+    f.take(p.library(), e);
     f
 }
 

@@ -37,9 +37,9 @@ pub struct SuiteFinding {
     /// same order.
     pub cleartext: Vec<String>,
     /// The accepted suites OpenSSL 3.0 dropped (3DES, RC4, DES, SEED,
-    /// export: `legacy_suites.rs`), asked with hellos of the scan's own;
-    /// below SSLv3 they follow the others in `accepted`, in the order the
-    /// server chose among them.
+    /// export: `legacy_suites.rs`), asked with hellos of the scan's own; at
+    /// TLS 1.0 to 1.2 they follow the others in `accepted`, in the order
+    /// the server chose among them (`server_order` is about the others).
     pub legacy: Vec<String>,
     /// Why the enumeration stopped, in the last probe's words.
     pub stopped: String,
@@ -98,6 +98,22 @@ impl SuiteFinding {
             stopped: String::new(),
             probes: Vec::new(),
         }
+    }
+
+    /// Adds what an enumeration with the scan's own hellos found: its
+    /// suites, their DH primes and its probes.
+    pub fn take(&mut self, lib: &Library, e: own_hello::Enumeration) {
+        for id in e.accepted {
+            self.accept(lib, id);
+            let name = self.accepted.last().cloned().unwrap_or_default();
+            if let Some((_, dh)) = e.dh.iter().find(|(s, _)| *s == id) {
+                self.dh_bits.push((name.clone(), dh.bits));
+                if let Some(g) = &dh.group {
+                    self.dh_groups.push((name, g.clone()));
+                }
+            }
+        }
+        self.probes.extend(e.probes);
     }
 
     /// Adds the suite with wire id `id` to those accepted.
@@ -224,11 +240,15 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
         let lacking = legacy_lacking(p.library());
         if !lacking.is_empty() {
             let prefix = format!("suites/{}/legacy", v.id());
-            let e = own_hello::enumerate(p, v, &lacking, &prefix);
-            for id in e.accepted {
-                f.accept(p.library(), id);
+            // Their order among OpenSSL's is not asked: the row's order
+            // is that of OpenSSL's suites, these follow; it is theirs where
+            // OpenSSL's found none.
+            let only = f.accepted.is_empty();
+            let e = own_hello::enumerate(p, v, &lacking, &prefix, only);
+            if only {
+                f.server_order = e.server_order;
             }
-            f.probes.extend(e.probes);
+            f.take(p.library(), e);
         }
     }
     f

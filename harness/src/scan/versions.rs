@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::conn::{Attempt, Offer, Prober};
 use super::Verdict;
+use super::{own_hello, suites};
 use crate::case::Version;
 
 /// Whether the server accepts one version.
@@ -111,13 +112,53 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
                 .unwrap_or_else(|| "no ServerHello".to_owned()),
         ),
     };
-    (
-        VersionFinding {
-            version: v,
-            accepted,
-            detail,
-            probes: vec![id],
-        },
-        Some(a),
-    )
+    let mut f = VersionFinding {
+        version: v,
+        accepted,
+        detail,
+        probes: vec![id],
+    };
+    // Not when the refusal was of the version itself.
+    let version_refused = a
+        .diagnosis
+        .as_ref()
+        .is_some_and(|d| d.cause == openssl_handshake::Cause::NoSharedVersion);
+    if f.accepted == Verdict::No
+        && a.hello.version.is_none()
+        && !version_refused
+        && v < Version::Tls1_3
+    {
+        with_dropped_suites(p, &mut f);
+    }
+    (f, Some(a))
+}
+
+/// A version refused with the linked OpenSSL's suites is asked once more
+/// with those OpenSSL 3.0 dropped, in a hello of the scan's own: a server
+/// may take nothing newer than 3DES.
+fn with_dropped_suites(p: &Prober, f: &mut VersionFinding) {
+    let dropped = suites::legacy_lacking(p.library());
+    if dropped.is_empty() {
+        return;
+    }
+    let v = f.version;
+    let id = format!("{}/legacy", probe_id(v));
+    let name = p.target().servername.clone();
+    let hello = own_hello::client_hello(v, &dropped, name.as_deref());
+    let offer = format!(
+        "a {} ClientHello written by the scan, offering the suites OpenSSL 3.0 dropped",
+        v.display()
+    );
+    let (answer, _) = p.raw(&id, &offer, &hello);
+    f.probes.push(id);
+    if let Some(suite) = own_hello::chosen(&answer, v) {
+        f.accepted = Verdict::Yes;
+        f.detail = format!(
+            "ServerHello {} {} to a hello of the scan's own, offering the suites OpenSSL 3.0 \
+             dropped (refused with the linked OpenSSL's: {})",
+            v.display(),
+            suites::name_of(p.library(), suite).name,
+            f.detail
+        );
+    }
 }

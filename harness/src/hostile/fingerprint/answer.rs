@@ -133,28 +133,103 @@ pub(crate) fn exchange(s: &mut TcpStream, record: &[u8], deadline: Instant) -> A
     first_answer(s, deadline)
 }
 
-/// Reads until a complete first message, end of stream or `deadline`.
-fn first_answer(s: &mut TcpStream, deadline: Instant) -> Answer {
+/// Writes `record` and reads the first answer; after a ServerHello below
+/// TLS 1.3, the rest of its flight too, up to ServerHelloDone or
+/// `deadline`: every handshake message of it whole, header included (the
+/// ServerKeyExchange holds a DHE prime the ServerHello does not name).
+pub(crate) fn exchange_flight(
+    s: &mut TcpStream,
+    record: &[u8],
+    deadline: Instant,
+) -> (Answer, Vec<Vec<u8>>) {
+    let _ = s.write_all(record).and_then(|_| s.flush());
     let mut bytes = Vec::new();
+    let answer = match read_until(s, &mut bytes, deadline, parse) {
+        Ok(a) => a,
+        Err(stop) => stop.answer(&bytes),
+    };
+    if !matches!(answer, Answer::ServerHello { version, .. } if version < 0x0304) {
+        return (answer, Vec::new());
+    }
+    let flight = read_until(s, &mut bytes, deadline, |b| {
+        let (messages, ended) = handshake_messages(b);
+        (ended
+            || messages
+                .iter()
+                .any(|m| m.first() == Some(&HT_SERVER_HELLO_DONE)))
+        .then_some(messages)
+    });
+    (
+        answer,
+        flight.unwrap_or_else(|_| handshake_messages(&bytes).0),
+    )
+}
+
+/// ServerHelloDone's handshake type.
+const HT_SERVER_HELLO_DONE: u8 = 14;
+
+/// The complete handshake messages at the start of `bytes`, and whether a
+/// record of another type ended them.
+fn handshake_messages(bytes: &[u8]) -> (Vec<Vec<u8>>, bool) {
+    let mut stream = Vec::new();
+    let mut ended = false;
+    for (ty, _, body) in wire::records(bytes) {
+        if ty != CT_HANDSHAKE {
+            ended = true;
+            break;
+        }
+        stream.extend_from_slice(body);
+    }
+    let mut messages = Vec::new();
+    let mut rest = stream.as_slice();
+    while let [_, a, b, c, ..] = rest {
+        let len = 4 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c));
+        let Some(m) = rest.get(..len) else { break };
+        messages.push(m.to_vec());
+        rest = &rest[len..];
+    }
+    (messages, ended)
+}
+
+/// Why a read ended without what it waited for.
+enum Stopped {
+    Deadline,
+    Closed,
+}
+
+impl Stopped {
+    fn answer(self, bytes: &[u8]) -> Answer {
+        match self {
+            Stopped::Deadline if bytes.is_empty() => Answer::NoAnswer,
+            Stopped::Deadline => incomplete(bytes),
+            Stopped::Closed => closed(bytes),
+        }
+    }
+}
+
+/// Reads into `bytes` until `done` finds what it waits for in them, the
+/// stream ends, or `deadline`.
+fn read_until<T>(
+    s: &mut TcpStream,
+    bytes: &mut Vec<u8>,
+    deadline: Instant,
+    done: impl Fn(&[u8]) -> Option<T>,
+) -> Result<T, Stopped> {
     let mut buf = [0u8; 4096];
     loop {
-        if let Some(a) = parse(&bytes) {
-            return a;
+        if let Some(t) = done(bytes) {
+            return Ok(t);
         }
         let now = Instant::now();
         if now >= deadline {
-            return if bytes.is_empty() {
-                Answer::NoAnswer
-            } else {
-                incomplete(&bytes)
-            };
+            return Err(Stopped::Deadline);
         }
         let slice = (deadline - now).clamp(Duration::from_millis(1), Duration::from_millis(200));
         if s.set_read_timeout(Some(slice)).is_err() {
-            return Answer::Closed;
+            return Err(Stopped::Closed);
         }
         match s.read(&mut buf) {
-            Ok(0) => return closed(&bytes),
+            Ok(0) => return Err(Stopped::Closed),
             Ok(n) => bytes.extend_from_slice(&buf[..n]),
             Err(e)
                 if matches!(
@@ -163,8 +238,17 @@ fn first_answer(s: &mut TcpStream, deadline: Instant) -> Answer {
                         | io::ErrorKind::TimedOut
                         | io::ErrorKind::Interrupted
                 ) => {}
-            Err(_) => return closed(&bytes),
+            Err(_) => return Err(Stopped::Closed),
         }
+    }
+}
+
+/// Reads until a complete first message, end of stream or `deadline`.
+fn first_answer(s: &mut TcpStream, deadline: Instant) -> Answer {
+    let mut bytes = Vec::new();
+    match read_until(s, &mut bytes, deadline, parse) {
+        Ok(a) => a,
+        Err(stop) => stop.answer(&bytes),
     }
 }
 

@@ -35,3 +35,19 @@ fn ids_are_unique_and_anonymous_ones_named() {
         );
     }
 }
+
+#[test]
+fn renamed_suites_have_both_names_in_ssl3_h() {
+    let header = std::fs::read_to_string("/usr/include/openssl/ssl3.h")
+        .expect("/usr/include/openssl/ssl3.h; install libssl-dev");
+    let renamed: Vec<_> = LEGACY_SUITES.iter().filter(|s| s.alias.is_some()).collect();
+    assert_eq!(renamed.len(), 6);
+    for s in renamed {
+        let alias = s.alias.unwrap_or_default();
+        for n in [s.name, alias] {
+            assert!(header.contains(&format!("\"{n}\"")), "{n} not in ssl3.h");
+        }
+        assert_eq!(canonical(alias), s.name);
+    }
+    assert_eq!(canonical("DES-CBC3-SHA"), "DES-CBC3-SHA");
+}

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Policy, PolicyResult, RuleOutcome, RuleResult};
 use crate::case::Version;
+use crate::scan::legacy_suites;
 use crate::scan::suites::SuiteFinding;
 use crate::scan::{Findings, Verdict};
 
@@ -109,8 +110,11 @@ impl Policy {
             probes.into_iter().chain(&version_probes).cloned().collect()
         };
         let suite_probes = with_versions(f.suites.iter().flat_map(|s| &s.probes).collect());
-        let is =
-            |(o, i): &(String, Option<String>), want: &str| o == want || i.as_deref() == Some(want);
+        // OpenSSL 1.1 renamed some suites it later dropped (EDH- to DHE-).
+        let is = |(o, i): &(String, Option<String>), want: &str| {
+            let want = legacy_suites::canonical(want);
+            o == want || i.as_deref() == Some(want)
+        };
         if let Some(allowed) = &self.allowed_suites {
             let extra: Vec<&str> = suites
                 .iter()

@@ -2,7 +2,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::hostile::fingerprint::exchange;
+use crate::hostile::fingerprint::exchange_flight;
 
 use super::*;
 
@@ -28,7 +28,7 @@ fn answer_to(reply: Vec<u8>) -> Answer {
         s.write_all(&reply).expect("reply");
     });
     let mut s = TcpStream::connect(addr).expect("connect");
-    let a = exchange(
+    let (a, _) = exchange_flight(
         &mut s,
         &client_hello(),
         Instant::now() + Duration::from_secs(5),
