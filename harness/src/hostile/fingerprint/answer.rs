@@ -456,4 +456,21 @@ mod tests {
             Some(Answer::Unreadable { .. })
         ));
     }
+
+    #[test]
+    fn a_flight_is_split_into_whole_messages_across_records() {
+        // ServerHelloDone (4 bytes) and a 6-byte message of type 12, cut
+        // across two handshake records, then half of a third message.
+        let stream = [12, 0, 0, 2, 0xaa, 0xbb, 14, 0, 0, 0, 11, 0, 0, 9, 1];
+        let mut bytes = vec![22, 3, 3, 0, 3];
+        bytes.extend_from_slice(&stream[..3]);
+        bytes.extend_from_slice(&[22, 3, 3, 0, 12]);
+        bytes.extend_from_slice(&stream[3..]);
+        let (messages, ended) = handshake_messages(&bytes);
+        assert_eq!(messages, [vec![12, 0, 0, 2, 0xaa, 0xbb], vec![14, 0, 0, 0]]);
+        assert!(!ended);
+        // An alert record ends the flight.
+        bytes.extend_from_slice(&[21, 3, 3, 0, 2, 2, 40]);
+        assert!(handshake_messages(&bytes).1);
+    }
 }
