@@ -203,29 +203,28 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
     });
     let sslv2 = sslv2.unwrap_or_else(|_| ssl2::Sslv2Finding::failed());
     let base = base.unwrap_or_else(|_| conn::Attempt::failed("base", "the probe panicked".into()));
-    // The enumerations run OpenSSL's client, which cannot speak a version
-    // the linked library lacks (SSLv3, asked with a hello of the scan's own).
+    // The enumerations and checks run OpenSSL's client: only at versions
+    // it reached itself. Where only the scan's own hellos were answered
+    // (SSLv3, or a server of nothing newer than 3DES), the suites alone
+    // are asked, with more of them.
     let accepted: Vec<_> = versions
         .iter()
-        .filter(|v| v.accepted == Verdict::Yes && p.library().missing(v.version).is_none())
+        .filter(|v| v.accepted == Verdict::Yes && v.openssl_reached)
         .map(|v| v.version)
         .collect();
-
-    // A version taken only through the scan's own hellos is an answer too.
-    let own_yes =
-        sslv2.accepted == Verdict::Yes || versions.iter().any(|v| v.accepted == Verdict::Yes);
-    let cannot_scan = unscannable(&prober, &version_attempts, &base, own_yes);
+    let own_only: Vec<_> = versions
+        .iter()
+        .filter(|v| v.accepted == Verdict::Yes && !v.openssl_reached)
+        .map(|v| v.version)
+        .collect();
+    let cannot_scan = unscannable(&prober, &version_attempts, &base, &own_only, &sslv2);
     let cert_curve = base.chain.first().and_then(|c| groups::curve_group(c));
 
     // Round 2: enumerations and checks, all at once.
     let mut findings = std::thread::scope(|s| {
-        let suites = s.spawn(|| suites::scan(p, &accepted));
+        let suites = s.spawn(|| suites::scan(p, &accepted, &own_only));
         // SSLv3's suites, asked with the scan's own hellos, when it is taken.
-        let ssl3_taken = versions.iter().any(|v| {
-            v.version == Version::Ssl3
-                && v.accepted == Verdict::Yes
-                && !accepted.contains(&v.version)
-        });
+        let ssl3_taken = own_only.contains(&Version::Ssl3);
         let ssl3 = s.spawn(move || ssl3_taken.then(|| ssl3::suites(p)));
         let groups = s.spawn(|| groups::scan(p, &accepted, cert_curve));
         let sigalgs = s.spawn(|| sigalgs::scan(p, &accepted));
@@ -280,6 +279,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         }
     });
     rest_na_on_versions(&mut findings);
+    if cannot_scan.is_some() && !own_only.is_empty() {
+        unasked_without_openssl(&mut findings);
+    }
     findings.weaknesses = weaknesses::from_findings(&findings);
     Ok(ScanReport {
         schema_version: SCAN_SCHEMA_VERSION,
@@ -313,6 +315,23 @@ fn rest_na_on_versions(f: &mut Findings) {
     na(f.renegotiation.secure, &mut f.renegotiation.probes);
 }
 
+/// Where only the scan's own hellos reached the server, the questions
+/// OpenSSL's handshakes ask were not asked: no question does not arise.
+fn unasked_without_openssl(f: &mut Findings) {
+    let why = "the linked OpenSSL reached no version of the server's";
+    let unask = |verdict: &mut Verdict, detail: &mut String| {
+        if *verdict == Verdict::NotApplicable {
+            *verdict = Verdict::NotTestable;
+            *detail = why.to_owned();
+        }
+    };
+    for r in &mut f.resumption {
+        unask(&mut r.resumed, &mut r.detail);
+    }
+    unask(&mut f.fallback_scsv.supported, &mut f.fallback_scsv.detail);
+    unask(&mut f.renegotiation.secure, &mut f.renegotiation.detail);
+}
+
 /// Why the first round leaves nothing to scan: no connection was made, or
 /// no probe got a ServerHello (a plain-text service, or a server refusing
 /// every version this OpenSSL can offer). Findings drawn from that would
@@ -321,18 +340,32 @@ fn unscannable(
     p: &Prober,
     versions: &[conn::Attempt],
     base: &conn::Attempt,
-    answered: bool,
+    own_only: &[Version],
+    sslv2: &ssl2::Sslv2Finding,
 ) -> Option<String> {
-    if answered
-        || versions
-            .iter()
-            .chain([base])
-            .any(|a| a.hello.version.is_some())
+    if versions
+        .iter()
+        .chain([base])
+        .any(|a| a.hello.version.is_some())
     {
         return None;
     }
     let seen = base.error.as_deref().unwrap_or("no ServerHello");
-    Some(if p.connections() == 0 {
+    // What only the scan's own hellos reached stands; the rest rests on
+    // handshakes of OpenSSL's, which got nowhere.
+    let mut own: Vec<&str> = own_only.iter().map(|v| v.display()).collect();
+    if sslv2.accepted == Verdict::Yes {
+        own.insert(0, "SSLv2");
+    }
+    Some(if !own.is_empty() {
+        format!(
+            "the linked OpenSSL got no ServerHello at any version ({seen}); only the scan's own \
+             hellos were answered, at {}: their versions and suites rows stand, but the chain, \
+             groups, signature schemes, ALPN, SNI, resumption and any policy rest on \
+             handshakes of OpenSSL's and could not be asked",
+            own.join(", ")
+        )
+    } else if p.connections() == 0 {
         format!("no connection could be made ({seen}); is the server up and the port right?")
     } else {
         format!("no probe got a ServerHello, at any version ({seen}); is this port a TLS service?")

@@ -1,7 +1,7 @@
 //! ClientHellos the scan writes itself, for what the linked OpenSSL cannot
 //! offer (SSLv3, and the suites OpenSSL 3.0 dropped: 3DES, RC4, DES,
-//! SEED, export), as sslscan and testssl.sh write them. Only the first
-//! answer is read: no handshake follows.
+//! SEED, export), as sslscan and testssl.sh write them. The answer is read
+//! as far as the ServerKeyExchange (for a DHE prime): no handshake follows.
 
 use openssl_handshake::decode::{decode_handshake_in, Body, DecodeContext};
 
@@ -12,8 +12,8 @@ use crate::hostile::hello::{handshake_message, record, CT_HANDSHAKE, HT_CLIENT_H
 use super::conn::Prober;
 use super::Verdict;
 
-/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV: RFC 5746's signal, the one
-/// extension an SSLv3 hello can carry.
+/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV: RFC 5746's signal, which a hello
+/// without extensions (SSLv3's) can still carry.
 const RENEGOTIATION_SCSV: u16 = 0x00ff;
 
 /// x25519, secp256r1, secp384r1, secp521r1: for the ECDHE suites.
@@ -120,6 +120,18 @@ pub fn not_a_hello(answer: &Answer) -> (Verdict, String) {
     }
 }
 
+/// A probe `id`: a hello at `v` offering `suites`, and the answer.
+pub fn ask(p: &Prober, id: &str, v: Version, suites: &[u16]) -> (Answer, Vec<Vec<u8>>) {
+    let ids: Vec<String> = suites.iter().map(|s| format!("{s:#06x}")).collect();
+    let offer = format!(
+        "a {} ClientHello written by the scan, offering {}",
+        v.display(),
+        ids.join(" ")
+    );
+    let name = p.target().servername.clone();
+    p.raw(id, &offer, &client_hello(v, suites, name.as_deref()))
+}
+
 /// The suites a server accepts among `candidates` at `v`, asked as the
 /// OpenSSL-driven enumeration asks: offer all, note the one chosen, offer
 /// the rest, until it refuses; then, with `ask_order`, the accepted ones
@@ -133,19 +145,7 @@ pub fn enumerate(
     prefix: &str,
     ask_order: bool,
 ) -> Enumeration {
-    let name = p.target().servername.clone();
-    let ask = |id: &str, suites: &[u16]| {
-        let offer = format!(
-            "a {} ClientHello written by the scan, offering {}",
-            v.display(),
-            suites
-                .iter()
-                .map(|s| format!("{s:#06x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        p.raw(id, &offer, &client_hello(v, suites, name.as_deref()))
-    };
+    let ask = |id: &str, suites: &[u16]| ask(p, id, v, suites);
     let mut left = candidates.to_vec();
     let mut e = Enumeration::default();
     while !left.is_empty() {

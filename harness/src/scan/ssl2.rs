@@ -20,6 +20,8 @@ pub struct Sslv2Finding {
     pub accepted: Verdict,
     /// What the probe saw.
     pub detail: String,
+    /// The cipher specs its SERVER-HELLO named, e.g. "RC4_128_WITH_MD5".
+    pub cipher_specs: Vec<String>,
     /// The probe this rests on.
     pub probes: Vec<String>,
 }
@@ -52,6 +54,7 @@ pub fn probe(p: &Prober) -> Sslv2Finding {
     Sslv2Finding {
         accepted,
         detail,
+        cipher_specs: spec_names(&answer),
         probes: vec![PROBE.to_owned()],
     }
 }
@@ -62,6 +65,7 @@ impl Sslv2Finding {
         Sslv2Finding {
             accepted: Verdict::NotTestable,
             detail: "the probe panicked".into(),
+            cipher_specs: Vec::new(),
             probes: Vec::new(),
         }
     }
@@ -91,19 +95,27 @@ fn client_hello() -> Vec<u8> {
     out
 }
 
-fn verdict(answer: &Answer) -> (Verdict, String) {
+/// The cipher specs of an SSLv2 SERVER-HELLO, by name.
+fn spec_names(answer: &Answer) -> Vec<String> {
     match answer {
         Answer::Sslv2ServerHello {
             version,
             cipher_specs,
-        } if *version == SSL2 => {
-            let names: Vec<String> = cipher_specs
-                .iter()
-                .map(|c| match SPECS.iter().find(|(code, _)| code == c) {
-                    Some((_, name)) => (*name).to_owned(),
-                    None => format!("{c:#08x}"),
-                })
-                .collect();
+        } if *version == SSL2 => cipher_specs
+            .iter()
+            .map(|c| match SPECS.iter().find(|(code, _)| code == c) {
+                Some((_, name)) => (*name).to_owned(),
+                None => format!("{c:#08x}"),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn verdict(answer: &Answer) -> (Verdict, String) {
+    match answer {
+        Answer::Sslv2ServerHello { version, .. } if *version == SSL2 => {
+            let names = spec_names(answer);
             let detail = if names.is_empty() {
                 "SERVER-HELLO with no cipher spec: SSLv2 is on, its ciphers off, which \
                  CVE-2015-3197 let clients use anyway"

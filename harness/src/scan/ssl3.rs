@@ -30,6 +30,7 @@ pub fn probe(p: &Prober) -> VersionFinding {
         accepted,
         detail,
         probes: vec![id],
+        openssl_reached: false,
     }
 }
 

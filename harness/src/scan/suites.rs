@@ -47,12 +47,23 @@ pub struct SuiteFinding {
     pub probes: Vec<String>,
 }
 
-/// Enumerates the suites of every accepted version, versions in parallel.
-pub fn scan(p: &Prober, accepted: &[Version]) -> Vec<SuiteFinding> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = accepted
+/// Enumerates the suites of every accepted version, versions in parallel:
+/// those OpenSSL's handshakes reached (`accepted`) with them and then the
+/// scan's own hellos, those only the scan's own hellos reached (`own_only`,
+/// TLS 1.0 to 1.2) with those alone.
+pub fn scan(p: &Prober, accepted: &[Version], own_only: &[Version]) -> Vec<SuiteFinding> {
+    let mut versions: Vec<(Version, bool)> = accepted.iter().map(|&v| (v, true)).collect();
+    versions.extend(
+        own_only
             .iter()
-            .map(|&v| s.spawn(move || enumerate(p, v)))
+            .filter(|v| p.library().missing(**v).is_none())
+            .map(|&v| (v, false)),
+    );
+    versions.sort();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = versions
+            .iter()
+            .map(|&(v, openssl)| s.spawn(move || enumerate(p, v, openssl)))
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     })
@@ -180,8 +191,12 @@ pub fn name_of(lib: &Library, id: u16) -> SuiteName {
     }
 }
 
-fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
-    let mut left = candidates(p, v);
+fn enumerate(p: &Prober, v: Version, openssl: bool) -> SuiteFinding {
+    let mut left = if openssl {
+        candidates(p, v)
+    } else {
+        Vec::new()
+    };
     let mut f = SuiteFinding::new(v);
     while !left.is_empty() {
         let id = format!("suites/{}/{}", v.id(), f.probes.len() + 1);
@@ -216,7 +231,9 @@ fn enumerate(p: &Prober, v: Version) -> SuiteFinding {
             }
         }
     }
-    if left.is_empty() && f.stopped.is_empty() {
+    if !openssl {
+        f.stopped = "the server took none of the linked OpenSSL's suites".into();
+    } else if left.is_empty() && f.stopped.is_empty() {
         f.stopped = "every suite the linked OpenSSL offers was accepted".into();
     }
     if f.accepted.len() >= 2 {

@@ -21,6 +21,10 @@ pub struct VersionFinding {
     pub detail: String,
     /// The probe this rests on.
     pub probes: Vec<String>,
+    /// Whether a handshake of the linked OpenSSL's got a ServerHello at
+    /// it: false where only a hello of the scan's own did, so that nothing
+    /// OpenSSL's handshakes ask can be asked there.
+    pub openssl_reached: bool,
 }
 
 /// Probes every version in parallel; returns the findings and the
@@ -42,6 +46,7 @@ pub fn scan(p: &Prober) -> (Vec<VersionFinding>, Vec<Attempt>) {
                             accepted: Verdict::NotTestable,
                             detail: "the probe panicked".into(),
                             probes: Vec::new(),
+                            openssl_reached: false,
                         },
                         None,
                     )
@@ -74,6 +79,7 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
                 accepted: Verdict::NotTestable,
                 detail: why.to_owned(),
                 probes: Vec::new(),
+                openssl_reached: false,
             },
             None,
         );
@@ -114,6 +120,7 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
     };
     let mut f = VersionFinding {
         version: v,
+        openssl_reached: accepted == Verdict::Yes,
         accepted,
         detail,
         probes: vec![id],
@@ -143,13 +150,7 @@ fn with_dropped_suites(p: &Prober, f: &mut VersionFinding) {
     }
     let v = f.version;
     let id = format!("{}/legacy", probe_id(v));
-    let name = p.target().servername.clone();
-    let hello = own_hello::client_hello(v, &dropped, name.as_deref());
-    let offer = format!(
-        "a {} ClientHello written by the scan, offering the suites OpenSSL 3.0 dropped",
-        v.display()
-    );
-    let (answer, _) = p.raw(&id, &offer, &hello);
+    let (answer, _) = own_hello::ask(p, &id, v, &dropped);
     f.probes.push(id);
     if let Some(suite) = own_hello::chosen(&answer, v) {
         f.accepted = Verdict::Yes;

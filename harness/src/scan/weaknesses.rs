@@ -1,7 +1,8 @@
 //! The named attacks a server's versions and suites leave it open to, as
-//! testssl.sh lists them, read from what the scan found (no probe of its
+//! testssl.sh judges them, read from what the scan found (no probe of its
 //! own): SWEET32 from a 64-bit block cipher, POODLE from SSLv3 with CBC,
-//! and so on. Each says which finding it rests on.
+//! and so on. Each says which findings it rests on, and is not testable
+//! where one of them is unknown.
 
 use serde::Serialize;
 
@@ -28,131 +29,183 @@ pub struct Weakness {
 
 /// Every weakness, judged from `f`.
 pub fn from_findings(f: &Findings) -> Vec<Weakness> {
-    judge(&f.sslv2, &f.versions, &f.suites, f.dh.min_bits)
+    judge(&f.sslv2, &f.versions, &f.suites)
 }
+
+/// An accepted suite: its name, IANA name and version.
+struct Accepted<'a> {
+    name: &'a str,
+    iana: &'a str,
+    version: Version,
+}
+
+/// What the weaknesses read: the accepted suites, and where those are
+/// unknown.
+struct Evidence<'a> {
+    versions: &'a [VersionFinding],
+    suites: &'a [SuiteFinding],
+}
+
+impl Evidence<'_> {
+    fn accepted(&self) -> impl Iterator<Item = Accepted<'_>> {
+        self.suites.iter().flat_map(|s| {
+            s.accepted.iter().zip(&s.iana).map(|(name, iana)| Accepted {
+                name,
+                iana,
+                version: s.version,
+            })
+        })
+    }
+
+    fn taken(&self, v: Version) -> Verdict {
+        let found = self.versions.iter().find(|x| x.version == v);
+        found.map_or(Verdict::NotTestable, |x| x.accepted)
+    }
+
+    /// Versions below TLS 1.3 whose suites are unknown: not answered, or
+    /// taken with none found.
+    fn unknown(&self, among: &[Version]) -> Vec<&'static str> {
+        among
+            .iter()
+            .filter(|&&v| match self.taken(v) {
+                Verdict::Yes => !self
+                    .suites
+                    .iter()
+                    .any(|s| s.version == v && !s.accepted.is_empty()),
+                Verdict::No => false,
+                _ => true,
+            })
+            .map(|v| v.display())
+            .collect()
+    }
+
+    fn probes_at(&self, vs: &[Version]) -> Vec<String> {
+        let versions = self.versions.iter().filter(|x| vs.contains(&x.version));
+        let suites = self.suites.iter().filter(|s| vs.contains(&s.version));
+        versions
+            .flat_map(|x| x.probes.clone())
+            .chain(suites.flat_map(|s| s.probes.clone()))
+            .collect()
+    }
+}
+
+const BELOW_TLS13: [Version; 4] = [
+    Version::Ssl3,
+    Version::Tls1,
+    Version::Tls1_1,
+    Version::Tls1_2,
+];
 
 /// Every weakness, judged from the findings it rests on.
 fn judge(
     sslv2: &Sslv2Finding,
     versions: &[VersionFinding],
     suites: &[SuiteFinding],
-    dh_min_bits: Option<usize>,
 ) -> Vec<Weakness> {
-    let version = |v: Version| versions.iter().find(|x| x.version == v);
-    let taken = |v: Version| version(v).map_or(Verdict::NotTestable, |x| x.accepted);
-    let suite_probes: Vec<String> = suites.iter().flat_map(|s| s.probes.clone()).collect();
-    // The accepted suites whose IANA name matches, each with its versions.
-    let using = |test: &dyn Fn(&str) -> bool| -> Vec<String> {
-        let mut out: Vec<(String, Vec<&str>)> = Vec::new();
-        for s in suites {
-            for (name, iana) in s.accepted.iter().zip(&s.iana) {
-                if !test(iana) {
-                    continue;
-                }
-                match out.iter_mut().find(|(n, _)| n == name) {
-                    Some((_, vs)) => vs.push(s.version.display()),
-                    None => out.push((name.clone(), vec![s.version.display()])),
+    let e = Evidence { versions, suites };
+    let weakness = |name, reference, affected, detail| Weakness {
+        name,
+        reference,
+        affected,
+        detail,
+        probes: Vec::new(),
+    };
+    // Suites matching `test` at any version, and SSLv2 specs matching
+    // `spec`: yes where one is accepted.
+    let by_suites =
+        |name, reference, test: &dyn Fn(&str) -> bool, spec: &dyn Fn(&str) -> bool, what: &str| {
+            let mut found: Vec<(String, Vec<&str>)> = Vec::new();
+            for a in e.accepted().filter(|a| test(a.iana)) {
+                match found.iter_mut().find(|(n, _)| n == a.name) {
+                    Some((_, vs)) => vs.push(a.version.display()),
+                    None => found.push((a.name.to_owned(), vec![a.version.display()])),
                 }
             }
-        }
-        out.into_iter()
-            .map(|(n, vs)| format!("{n} at {}", vs.join(", ")))
-            .collect()
-    };
-    let by_suites = |name, reference, test: &dyn Fn(&str) -> bool, what: &str| {
-        let found = using(test);
-        let (affected, detail) = if found.is_empty() {
-            (Verdict::No, format!("no {what} accepted"))
-        } else {
-            (Verdict::Yes, found.join("; "))
+            let mut lines: Vec<String> = found
+                .into_iter()
+                .map(|(n, vs)| format!("{n} at {}", vs.join(", ")))
+                .collect();
+            let specs: Vec<&str> = sslv2
+                .cipher_specs
+                .iter()
+                .map(String::as_str)
+                .filter(|s| spec(s))
+                .collect();
+            if !specs.is_empty() {
+                lines.push(format!("{} at SSLv2", specs.join(", ")));
+            }
+            let mut unknown = e.unknown(&BELOW_TLS13);
+            if sslv2.accepted == Verdict::NotTestable {
+                unknown.insert(0, "SSLv2");
+            }
+            let (affected, detail) = match (lines.is_empty(), unknown.is_empty()) {
+                (false, _) => (Verdict::Yes, lines.join("; ")),
+                (true, true) => (Verdict::No, format!("no {what} accepted")),
+                (true, false) => (
+                    Verdict::NotTestable,
+                    format!(
+                        "no {what} found, but the suites at {} are unknown",
+                        unknown.join(", ")
+                    ),
+                ),
+            };
+            let mut w = weakness(name, reference, affected, detail);
+            w.probes = sslv2
+                .probes
+                .iter()
+                .cloned()
+                .chain(e.probes_at(&BELOW_TLS13))
+                .collect();
+            w
         };
-        Weakness {
-            name,
-            reference,
-            affected,
-            detail,
-            probes: suite_probes.clone(),
-        }
-    };
-    let cbc_at = |v: Version| {
-        suites
-            .iter()
-            .filter(|s| s.version == v)
-            .flat_map(cbc_suites)
-            .collect::<Vec<_>>()
-    };
-    // CBC suites at any of `vs`: yes where one is taken with one, not
-    // testable where none is and one's answer is unknown.
-    let cbc_by_version = |name, reference, vs: &[Version]| {
+    // CBC suites at any of `vs`.
+    let cbc_at = |name, reference, vs: &[Version]| {
         let mut found = Vec::new();
-        let mut unknown = Vec::new();
         let mut safe = Vec::new();
-        let mut probes = Vec::new();
         for &v in vs {
-            probes.extend(version(v).map(|x| x.probes.clone()).unwrap_or_default());
-            let at_v = suites.iter().filter(|s| s.version == v);
-            probes.extend(at_v.flat_map(|s| s.probes.clone()));
-            match taken(v) {
-                Verdict::Yes => {
-                    let cbc = cbc_at(v);
-                    if cbc.is_empty() {
-                        safe.push(format!("{} taken, but no CBC suite", v.display()));
-                    } else {
-                        found.push(format!("CBC suites at {}: {}", v.display(), cbc.join(", ")));
-                    }
+            let cbc: Vec<&str> = e
+                .accepted()
+                .filter(|a| a.version == v && a.iana.contains("_CBC_"))
+                .map(|a| a.name)
+                .collect();
+            match e.taken(v) {
+                Verdict::Yes if !cbc.is_empty() => {
+                    found.push(format!("CBC suites at {}: {}", v.display(), cbc.join(", ")))
                 }
+                Verdict::Yes => safe.push(format!("{} taken, but no CBC suite", v.display())),
                 Verdict::No => safe.push(format!("{} not taken", v.display())),
-                _ => unknown.push(v.display()),
+                _ => {}
             }
         }
+        let unknown = e.unknown(vs);
         let (affected, detail) = match (found.is_empty(), unknown.is_empty()) {
             (false, _) => (Verdict::Yes, found.join("; ")),
             (true, true) => (Verdict::No, safe.join("; ")),
             (true, false) => (
                 Verdict::NotTestable,
-                format!("whether it takes {} is unknown", unknown.join(", ")),
+                format!("the suites at {} are unknown", unknown.join(", ")),
             ),
         };
-        Weakness {
-            name,
-            reference,
-            affected,
-            detail,
-            probes,
-        }
+        let mut w = weakness(name, reference, affected, detail);
+        w.probes = e.probes_at(vs);
+        w
     };
-    let drown = Weakness {
-        name: "DROWN",
-        reference: "CVE-2016-0800",
-        affected: sslv2.accepted,
-        detail: match sslv2.accepted {
+    let mut drown = weakness(
+        "DROWN",
+        "CVE-2016-0800",
+        sslv2.accepted,
+        match sslv2.accepted {
             Verdict::Yes => {
                 "this server speaks SSLv2 (any server sharing its key is open too)".into()
             }
             _ => format!("SSLv2: {}", sslv2.detail),
         },
-        probes: sslv2.probes.clone(),
-    };
-    let logjam = {
-        let mut w = by_suites(
-            "LOGJAM",
-            "CVE-2015-4000",
-            &|n| n.contains("_DH") && n.contains("EXPORT"),
-            "export DHE suite",
-        );
-        match dh_min_bits {
-            Some(bits) if bits <= 1024 => {
-                w.affected = Verdict::Yes;
-                w.detail = format!("a {bits}-bit DH prime; {}", w.detail);
-            }
-            Some(bits) => w.detail = format!("{}; smallest DH prime {bits} bits", w.detail),
-            None => {}
-        }
-        w
-    };
+    );
+    drown.probes = sslv2.probes.clone();
+    let sixty_four_bit = |s: &str| ["DES", "IDEA", "RC2"].iter().any(|c| s.contains(c));
     vec![
         drown,
-        cbc_by_version("POODLE", "CVE-2014-3566", &[Version::Ssl3]),
+        cbc_at("POODLE", "CVE-2014-3566", &[Version::Ssl3]),
         by_suites(
             "SWEET32",
             "CVE-2016-2183",
@@ -161,28 +214,66 @@ fn judge(
                     .iter()
                     .any(|c| n.contains(c))
             },
+            &sixty_four_bit,
             "64-bit block cipher",
         ),
-        by_suites("RC4", "RFC 7465", &|n| n.contains("_RC4_"), "RC4 suite"),
+        by_suites(
+            "RC4",
+            "RFC 7465",
+            &|n| n.contains("_RC4_"),
+            &|s| s.contains("RC4"),
+            "RC4 suite",
+        ),
         by_suites(
             "FREAK",
             "CVE-2015-0204",
             &|n| n.starts_with("TLS_RSA_EXPORT"),
+            &|_| false,
             "export RSA suite",
         ),
-        logjam,
-        cbc_by_version("BEAST", "CVE-2011-3389", &[Version::Ssl3, Version::Tls1]),
+        logjam(
+            &e,
+            by_suites(
+                "LOGJAM",
+                "CVE-2015-4000",
+                &|n| n.starts_with("TLS_DHE_") && n.contains("_EXPORT_"),
+                &|_| false,
+                "export DHE suite",
+            ),
+        ),
+        cbc_at("BEAST", "CVE-2011-3389", &[Version::Ssl3, Version::Tls1]),
     ]
 }
 
-/// The CBC suites of one version's finding.
-fn cbc_suites(s: &SuiteFinding) -> Vec<String> {
-    s.accepted
-        .iter()
-        .zip(&s.iana)
-        .filter(|(_, iana)| iana.contains("_CBC_"))
-        .map(|(n, _)| n.clone())
-        .collect()
+/// LOGJAM beyond export suites: a well-known prime of 1024 bits or fewer,
+/// which one precomputation breaks for every server using it. A prime of
+/// the server's own that small is noted (`min_dh_bits` judges it), as
+/// testssl.sh notes it.
+fn logjam(e: &Evidence, mut w: Weakness) -> Weakness {
+    let mut common = Vec::new();
+    let mut own = None;
+    for s in e.suites {
+        for (suite, bits) in s.dh_bits.iter().filter(|(_, b)| *b <= 1024) {
+            match s.dh_groups.iter().find(|(n, _)| n == suite) {
+                Some((_, group)) => common.push(format!("{suite} with {group} ({bits} bits)")),
+                None => own = Some(own.map_or(*bits, |o: usize| o.min(*bits))),
+            }
+        }
+    }
+    if !common.is_empty() {
+        let known = format!("a well-known DH prime: {}", common.join(", "));
+        w.detail = match w.affected {
+            Verdict::Yes => format!("{}; {known}", w.detail),
+            _ => known,
+        };
+        w.affected = Verdict::Yes;
+    } else if let Some(bits) = own {
+        w.detail = format!(
+            "{}; but a {bits}-bit DH prime of the server's own",
+            w.detail
+        );
+    }
+    w
 }
 
 #[cfg(test)]

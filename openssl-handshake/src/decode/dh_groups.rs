@@ -4,7 +4,10 @@
 //! A TLS 1.2 ServerKeyExchange carries the DHE prime itself, never a group
 //! name. OpenSSL 3.0's automatic parameters are the RFC 3526 MODP groups,
 //! which `BN_get_rfc3526_prime_*` hands out; RFC 5114's come from
-//! `DH_get_*`. The RFC 7919 primes have no getter in the `openssl` crate,
+//! `DH_get_*`. RFC 2409's Oakley groups 1 and 2 (768 and 1024 bits, the
+//! primes most 1024-bit DHE servers shared, which LOGJAM broke by one
+//! precomputation), which OpenSSL names no group, are `modp_768` and
+//! `modp_1024` after their IKE names. The RFC 7919 primes have no getter in the `openssl` crate,
 //! so they are built from their definition in RFC 7919 appendix A:
 //! `p = 2^b - 2^{b-64} + {[2^{b-130} e] + X} * 2^64 - 1`.
 
@@ -61,7 +64,9 @@ fn known_groups() -> Result<Vec<Group>, ErrorStack> {
             g: two.clone(),
         });
     }
-    let modp: [(&str, PrimeGetter); 6] = [
+    let modp: [(&str, PrimeGetter); 8] = [
+        ("modp_768", BigNum::get_rfc2409_prime_768),
+        ("modp_1024", BigNum::get_rfc2409_prime_1024),
         ("modp_1536", BigNum::get_rfc3526_prime_1536),
         ("modp_2048", BigNum::get_rfc3526_prime_2048),
         ("modp_3072", BigNum::get_rfc3526_prime_3072),

@@ -110,10 +110,11 @@ impl Policy {
             probes.into_iter().chain(&version_probes).cloned().collect()
         };
         let suite_probes = with_versions(f.suites.iter().flat_map(|s| &s.probes).collect());
-        // OpenSSL 1.1 renamed some suites it later dropped (EDH- to DHE-).
+        // OpenSSL 1.1 renamed some suites it later dropped (EDH- to DHE-):
+        // either name matches, whichever the finding uses.
         let is = |(o, i): &(String, Option<String>), want: &str| {
-            let want = legacy_suites::canonical(want);
-            o == want || i.as_deref() == Some(want)
+            let canonical = |n: &str| legacy_suites::canonical(n).to_owned();
+            canonical(o) == canonical(want) || i.as_deref() == Some(want)
         };
         if let Some(allowed) = &self.allowed_suites {
             let extra: Vec<&str> = suites

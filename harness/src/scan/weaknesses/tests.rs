@@ -33,7 +33,7 @@ fn suites_name_the_attacks_they_open() {
             ),
         ],
     );
-    let ws = judge(vec![tls12], &[]);
+    let ws = weaknesses_of(vec![tls12], &[Version::Tls1_2]);
     for name in ["SWEET32", "RC4", "FREAK", "LOGJAM"] {
         assert_eq!(verdict(&ws, name).affected, Verdict::Yes, "{name}");
     }
@@ -50,7 +50,7 @@ fn suites_name_the_attacks_they_open() {
 #[test]
 fn cbc_at_sslv3_or_tls1_is_poodle_or_beast_and_aead_alone_is_not() {
     let aes = ("AES128-SHA", "TLS_RSA_WITH_AES_128_CBC_SHA");
-    let ws = judge(
+    let ws = weaknesses_of(
         vec![suites(Version::Ssl3, &[aes]), suites(Version::Tls1, &[aes])],
         &[Version::Ssl3, Version::Tls1],
     );
@@ -68,14 +68,18 @@ fn cbc_at_sslv3_or_tls1_is_poodle_or_beast_and_aead_alone_is_not() {
         assert_eq!(verdict(&ws, name).affected, Verdict::No, "{name}");
     }
     let rc4 = ("RC4-SHA", "TLS_RSA_WITH_RC4_128_SHA");
-    let ws = judge(vec![suites(Version::Tls1, &[rc4])], &[Version::Tls1]);
+    let ws = weaknesses_of(vec![suites(Version::Tls1, &[rc4])], &[Version::Tls1]);
     assert_eq!(verdict(&ws, "BEAST").affected, Verdict::No);
 }
 
 /// The weaknesses of `suites`, with `taken` the versions accepted (the
-/// others refused), no SSLv2 and a 2048-bit DH prime.
-fn judge(suites: Vec<SuiteFinding>, taken: &[Version]) -> Vec<Weakness> {
-    let versions: Vec<VersionFinding> = Version::ALL
+/// others refused) and no SSLv2.
+fn weaknesses_of(suites: Vec<SuiteFinding>, taken: &[Version]) -> Vec<Weakness> {
+    judge(&sslv2(Verdict::No, &[]), &versions(taken), &suites)
+}
+
+fn versions(taken: &[Version]) -> Vec<VersionFinding> {
+    Version::ALL
         .iter()
         .map(|&version| VersionFinding {
             version,
@@ -86,12 +90,67 @@ fn judge(suites: Vec<SuiteFinding>, taken: &[Version]) -> Vec<Weakness> {
             },
             detail: String::new(),
             probes: Vec::new(),
+            openssl_reached: taken.contains(&version),
         })
-        .collect();
-    let sslv2 = Sslv2Finding {
-        accepted: Verdict::No,
-        detail: "refused".into(),
-        probes: Vec::new(),
-    };
-    super::judge(&sslv2, &versions, &suites, Some(2048))
+        .collect()
+}
+
+fn sslv2(accepted: Verdict, specs: &[&str]) -> Sslv2Finding {
+    Sslv2Finding {
+        accepted,
+        detail: String::new(),
+        cipher_specs: specs.iter().map(|s| (*s).to_owned()).collect(),
+        probes: vec!["version/ssl2".into()],
+    }
+}
+
+#[test]
+fn sslv2_specs_count_as_suites() {
+    let s = sslv2(
+        Verdict::Yes,
+        &["RC4_128_WITH_MD5", "DES_192_EDE3_CBC_WITH_MD5"],
+    );
+    let ws = judge(&s, &versions(&[]), &[]);
+    assert_eq!(verdict(&ws, "DROWN").affected, Verdict::Yes);
+    assert_eq!(verdict(&ws, "RC4").detail, "RC4_128_WITH_MD5 at SSLv2");
+    assert_eq!(
+        verdict(&ws, "SWEET32").detail,
+        "DES_192_EDE3_CBC_WITH_MD5 at SSLv2"
+    );
+}
+
+#[test]
+fn unknown_suites_are_not_testable_not_a_no() {
+    // TLS 1.0 taken, its suites never found.
+    let ws = weaknesses_of(Vec::new(), &[Version::Tls1]);
+    for name in ["SWEET32", "RC4", "BEAST"] {
+        let w = verdict(&ws, name);
+        assert_eq!(w.affected, Verdict::NotTestable, "{name}: {}", w.detail);
+        assert!(w.detail.contains("TLS 1.0"), "{}", w.detail);
+    }
+}
+
+#[test]
+fn logjam_is_a_well_known_small_prime_not_any_small_prime() {
+    let dhe = ("DHE-RSA-AES128-SHA", "TLS_DHE_RSA_WITH_AES_128_CBC_SHA");
+    let mut own = suites(Version::Tls1_2, &[dhe]);
+    own.dh_bits.push((dhe.0.into(), 1024));
+    let ws = weaknesses_of(vec![own.clone()], &[Version::Tls1_2]);
+    let w = verdict(&ws, "LOGJAM");
+    assert_eq!(w.affected, Verdict::No);
+    assert!(
+        w.detail
+            .ends_with("but a 1024-bit DH prime of the server's own"),
+        "{}",
+        w.detail
+    );
+    let mut common = own;
+    common.dh_groups.push((dhe.0.into(), "modp_1024".into()));
+    let ws = weaknesses_of(vec![common], &[Version::Tls1_2]);
+    let w = verdict(&ws, "LOGJAM");
+    assert_eq!(w.affected, Verdict::Yes);
+    assert_eq!(
+        w.detail,
+        "a well-known DH prime: DHE-RSA-AES128-SHA with modp_1024 (1024 bits)"
+    );
 }

@@ -83,9 +83,12 @@ fn anonymous_suites_carry_unsigned_ephemeral_parameters() {
         panic!()
     };
     assert_eq!(kx.kind, KeyExchangeKind::Dhe);
-    // RFC 2409 group 2, what OpenSSL picks for ADH-AES128-SHA, has no
-    // name in OpenSSL.
-    assert_eq!((kx.dh_bits(), kx.dh_group_name()), (Some(1024), None));
+    // RFC 2409 group 2, what OpenSSL picks for ADH-AES128-SHA, which
+    // OpenSSL names no group: IKE's name.
+    assert_eq!(
+        (kx.dh_bits(), kx.dh_group_name()),
+        (Some(1024), Some("modp_1024"))
+    );
     assert_eq!((kx.signature_scheme, kx.signature_len), (None, 0));
 
     let mut ec = vec![3];
