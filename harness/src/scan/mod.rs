@@ -316,7 +316,8 @@ fn rest_na_on_versions(f: &mut Findings) {
 }
 
 /// Where only the scan's own hellos reached the server, the questions
-/// OpenSSL's handshakes ask were not asked: no question does not arise.
+/// OpenSSL's handshakes ask went unasked, which is not their not arising
+/// (n/a).
 fn unasked_without_openssl(f: &mut Findings) {
     let why = "the linked OpenSSL reached no version of the server's";
     let unask = |verdict: &mut Verdict, detail: &mut String| {

@@ -1,6 +1,8 @@
 //! Which protocol versions the server accepts: one probe per version,
 //! offering that version alone and every suite (SSLv3, which the linked
-//! OpenSSL lacks, by a ClientHello of the scan's own: `ssl3.rs`).
+//! OpenSSL lacks, by a ClientHello of the scan's own: `ssl3.rs`); a version
+//! refused with the linked OpenSSL's suites is asked once more with those
+//! OpenSSL 3.0 dropped.
 
 use serde::Serialize;
 
