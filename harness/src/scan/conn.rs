@@ -269,7 +269,9 @@ impl Prober {
         }
         let record = ProbeRecord {
             offer: offer.to_owned(),
-            error: (!matches!(answer, Answer::ServerHello { .. })).then(|| answer.describe()),
+            // Worded as the version rows word it.
+            error: (!matches!(answer, Answer::ServerHello { .. }))
+                .then(|| super::own_hello::not_a_hello(&answer).1),
             diagnosis: None,
             elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
             trace: None,
