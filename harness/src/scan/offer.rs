@@ -35,34 +35,33 @@ pub struct Offer {
 impl Offer {
     /// The offer in short, for the report's record of each probe.
     pub fn describe(&self, resuming: bool) -> String {
-        let o = self;
         let mut parts = Vec::new();
         let v = |x: Option<Version>| x.map_or("any", |v| v.id());
-        parts.push(format!("versions {}..{}", v(o.min), v(o.max)));
-        if let Some(c) = &o.cipher_list {
+        parts.push(format!("versions {}..{}", v(self.min), v(self.max)));
+        if let Some(c) = &self.cipher_list {
             parts.push(format!("ciphers {c}"));
         }
-        if let Some(c) = &o.ciphersuites {
+        if let Some(c) = &self.ciphersuites {
             parts.push(format!("ciphersuites {c}"));
         }
-        if let Some(g) = &o.groups {
+        if let Some(g) = &self.groups {
             parts.push(format!("groups {g}"));
         }
-        if let Some(s) = &o.sigalgs {
+        if let Some(s) = &self.sigalgs {
             parts.push(format!("sigalgs {s}"));
         }
-        if !o.alpn.is_empty() {
-            parts.push(format!("alpn {}", o.alpn.join(",")));
+        if !self.alpn.is_empty() {
+            parts.push(format!("alpn {}", self.alpn.join(",")));
         }
-        match &o.sni {
+        match &self.sni {
             Some(Some(n)) => parts.push(format!("sni {n}")),
             Some(None) => parts.push("no sni".into()),
             None => {}
         }
         for (on, what) in [
-            (o.no_ticket, "no ticket"),
-            (o.fallback_scsv, "fallback scsv"),
-            (o.verify, "verify"),
+            (self.no_ticket, "no ticket"),
+            (self.fallback_scsv, "fallback scsv"),
+            (self.verify, "verify"),
             (resuming, "resuming"),
         ] {
             if on {

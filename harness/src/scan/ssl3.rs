@@ -9,7 +9,6 @@ use crate::hostile::fingerprint::Answer;
 use crate::library::Library;
 
 use super::conn::Prober;
-use super::legacy_suites::LEGACY_SUITES;
 use super::own_hello::{self, wire};
 use super::suites::{self, SuiteFinding};
 use super::versions::{probe_id, VersionFinding};
@@ -59,11 +58,7 @@ fn candidates(lib: &Library) -> Vec<u16> {
         s.min_version <= Version::Tls1 && !s.needs_psk() && s.kx != "SRP"
     };
     let mut ids: Vec<u16> = lib.suites.iter().filter(usable).map(|s| s.id).collect();
-    for l in &LEGACY_SUITES {
-        if lib.all_suites().all(|s| s.id != l.id) {
-            ids.push(l.id);
-        }
-    }
+    ids.extend(suites::legacy_lacking(lib));
     ids.extend(lib.cleartext_suites.iter().filter(usable).map(|s| s.id));
     ids
 }

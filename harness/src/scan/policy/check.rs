@@ -113,8 +113,8 @@ impl Policy {
         // OpenSSL 1.1 renamed some suites it later dropped (EDH- to DHE-):
         // either name matches, whichever the finding uses.
         let is = |(o, i): &(String, Option<String>), want: &str| {
-            let canonical = |n: &str| legacy_suites::canonical(n).to_owned();
-            canonical(o) == canonical(want) || i.as_deref() == Some(want)
+            legacy_suites::canonical(o) == legacy_suites::canonical(want)
+                || i.as_deref() == Some(want)
         };
         if let Some(allowed) = &self.allowed_suites {
             let extra: Vec<&str> = suites
