@@ -267,8 +267,9 @@ fn an_sslv2_server_hello_is_a_yes_and_fails_min_version() {
 /// is refused with the linked OpenSSL's suites and taken with the scan's
 /// own hellos, whose suites and DH prime (read from the ServerKeyExchange)
 /// stand; what rests on OpenSSL's handshakes cannot be asked, so the scan
-/// says CANNOT SCAN, names what its own hellos reached, checks no policy
-/// and exits 2.
+/// says CANNOT SCAN and names what its own hellos reached. A policy fails
+/// on what they saw (exit 1); its other rules are not verified, and where
+/// none fails the scan exits 2.
 #[test]
 fn a_3des_only_server_is_reached_by_own_hellos_alone() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -284,28 +285,34 @@ fn a_3des_only_server_is_reached_by_own_hellos_alone() {
         "server-rsa2048.chain.pem",
         &["--cipherlist", "3des", "--param", &dh],
     );
-    let out = p(d, "scan.json");
-    let o = run(common::harness(&[
-        "scan",
-        &addr,
-        "--servername",
-        "localhost",
-        "--policy",
-        "mozilla-old",
-        "--format",
-        "json",
-        "--out",
-        &out,
-    ]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("JSON");
+    // What the server was configured with breaks each of these rules but
+    // the last, which rests on OpenSSL's handshakes.
+    let broken = p(d, "broken.toml");
+    std::fs::write(
+        &broken,
+        "min_version = \"tls1_2\"\nforbid_suites = [\"DES-CBC3-SHA\"]\nmin_dh_bits = 2048\n\
+         require_valid_certificate = true\n",
+    )
+    .expect("policy");
+    let (code, r) = scan_own_only(d, &addr, &broken);
+    assert_eq!(code, Some(1), "{}", r["policy"]);
     let why = r["cannot_scan"].as_str().unwrap_or_default();
     assert!(
         why.contains("only the scan's own hellos were answered, at TLS 1.0, TLS 1.1, TLS 1.2"),
         "{why}"
     );
-    assert!(r["policy"].is_null(), "{}", r["policy"]);
+    for name in ["min_version", "forbid_suites", "min_dh_bits"] {
+        assert_eq!(rule(&r, name)["outcome"], "fail", "{}", rule(&r, name));
+    }
+    let cert = rule(&r, "require_valid_certificate");
+    assert_eq!(cert["outcome"], "unverified", "{cert}");
+    assert!(
+        cert["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("reached no version"),
+        "{cert}"
+    );
     for v in ["tls1", "tls1_1", "tls1_2"] {
         let x = version(&r, v);
         assert_eq!(x["accepted"], "yes", "{x}");
@@ -323,6 +330,50 @@ fn a_3des_only_server_is_reached_by_own_hellos_alone() {
     for x in r["findings"]["resumption"].as_array().expect("resumption") {
         assert_eq!(x["resumed"], "not_testable", "{x}");
     }
+
+    // Rules the server meets: the version rule passes, as every version
+    // was asked; a suite rule does not pass on the own hellos alone.
+    let met = p(d, "met.toml");
+    std::fs::write(
+        &met,
+        "min_version = \"tls1\"\nforbid_suites = [\"RC4-SHA\"]\nrequire_valid_certificate = true\n",
+    )
+    .expect("policy");
+    let (code, r) = scan_own_only(d, &addr, &met);
+    assert_eq!(code, Some(2), "{}", r["policy"]);
+    assert_eq!(rule(&r, "min_version")["outcome"], "pass");
+    for name in ["forbid_suites", "require_valid_certificate"] {
+        assert_eq!(
+            rule(&r, name)["outcome"],
+            "unverified",
+            "{}",
+            rule(&r, name)
+        );
+    }
+}
+
+/// A scan expected to end CANNOT SCAN (which `scan_support::scan` refuses):
+/// its exit code and JSON report.
+fn scan_own_only(
+    d: &std::path::Path,
+    addr: &str,
+    policy: &str,
+) -> (Option<i32>, serde_json::Value) {
+    let out = p(d, "scan.json");
+    let o = run(common::harness(&[
+        "scan",
+        addr,
+        "--servername",
+        "localhost",
+        "--policy",
+        policy,
+        "--format",
+        "json",
+        "--out",
+        &out,
+    ]));
+    let r = serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("JSON");
+    (o.status.code(), r)
 }
 
 /// gnutls-serv with a DSA certificate signs only with a DSA scheme the

@@ -8,7 +8,7 @@ use clap::Args;
 use super::conn::Limits;
 use super::policy::Policy;
 use super::render::render;
-use super::{scan, ScanOptions};
+use super::{scan, ScanOptions, Verdict};
 use crate::error::HarnessError;
 use crate::report::Format;
 use crate::settings::seconds;
@@ -80,10 +80,17 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     };
     let mut report = scan(&opts)?;
     // Rules that forbid things would all pass a server that was never
-    // reached, so a policy is only checked against real findings.
-    if report.cannot_scan.is_none() {
-        report.policy = policy.map(|p| p.check(&report.findings));
-    }
+    // reached, so a policy is only checked against real findings: where
+    // only the scan's own hellos reached it, against theirs alone.
+    let f = &report.findings;
+    let own_hellos_only = report.cannot_scan.is_some()
+        && (f.sslv2.accepted == Verdict::Yes
+            || f.versions.iter().any(|v| v.accepted == Verdict::Yes));
+    report.policy = match policy {
+        Some(p) if report.cannot_scan.is_none() => Some(p.check(f)),
+        Some(p) if own_hellos_only => Some(p.check(f).reached_by_own_hellos_only()),
+        _ => None,
+    };
     let ok = report.policy.as_ref().is_none_or(|p| p.ok());
     let text = render(&report, a.format);
     match &a.out {
@@ -104,15 +111,20 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
             eprintln!("policy {}: failed rules: {}", p.name, failed.join(", "));
             let unverified = p.unverified();
             if !unverified.is_empty() {
+                let why = match report.cannot_scan {
+                    Some(_) => "as the linked OpenSSL reached no version of the server's",
+                    None => "for want of an answer",
+                };
                 eprintln!(
-                    "policy {}: not verified, for want of an answer: {}",
+                    "policy {}: not verified, {why}: {}",
                     p.name,
                     unverified.join(", ")
                 );
             }
         }
     }
-    if let Some(reason) = report.cannot_scan {
+    // A rule the own hellos saw broken is a verdict even so.
+    if let Some(reason) = report.cannot_scan.filter(|_| ok) {
         return Err(HarnessError::ScanTarget {
             target: report.target,
             reason,

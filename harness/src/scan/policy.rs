@@ -189,6 +189,45 @@ impl PolicyResult {
     }
 }
 
+/// The rules the scan's own hellos can judge where OpenSSL's reached no
+/// version: those resting on the versions, and on the suites and DH
+/// primes the own hellos saw accepted.
+const JUDGED_BY_OWN_HELLOS: [&str; 7] = [
+    "min_version",
+    "max_version",
+    "allowed_suites",
+    "forbid_suites",
+    "forbid_anonymous_suites",
+    "forbid_cleartext_suites",
+    "min_dh_bits",
+];
+
+impl PolicyResult {
+    /// The policy as far as it can be judged where only the scan's own
+    /// hellos reached the server. Every version was asked, so the version
+    /// rules stand; a suite or DH rule fails on what the own hellos saw
+    /// accepted, but does not pass on it, as OpenSSL's refused hellos may
+    /// hide suites of its own; every other rule rests on OpenSSL's
+    /// handshakes and is not verified.
+    pub fn reached_by_own_hellos_only(mut self) -> Self {
+        for r in &mut self.rules {
+            let judged = JUDGED_BY_OWN_HELLOS.contains(&r.rule.as_str());
+            if judged && (r.outcome == RuleOutcome::Fail || r.rule.ends_with("_version")) {
+                continue;
+            }
+            r.outcome = RuleOutcome::Unverified;
+            let why = "it rests on handshakes of the linked OpenSSL's, which reached no version \
+                       of the server's";
+            r.detail = if judged {
+                format!("{why}; as far as the scan's own hellos saw: {}", r.detail)
+            } else {
+                why.to_owned()
+            };
+        }
+        self
+    }
+}
+
 impl Policy {
     /// A built-in policy by name, or a TOML file.
     pub fn load(spec: &str) -> Result<Policy, PolicyError> {

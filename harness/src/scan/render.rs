@@ -377,13 +377,15 @@ fn table(r: &ScanReport) -> String {
     }
     if let Some(p) = &r.policy {
         let _ = writeln!(s, "\npolicy {}: {}", p.name, p.verdict());
+        let w = p.rules.iter().map(|r| outcome(r.outcome).len()).max();
         for rule in &p.rules {
             let _ = writeln!(
                 s,
-                "  {:<4} {:<30} {}",
+                "  {:<w$} {:<30} {}",
                 outcome(rule.outcome),
                 rule.rule,
-                rule.detail
+                rule.detail,
+                w = w.unwrap_or(4)
             );
         }
     }

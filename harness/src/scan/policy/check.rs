@@ -61,7 +61,7 @@ impl Policy {
         };
         let cannot_offer = |names: &[String]| {
             format!(
-                "not testable: the linked OpenSSL cannot offer {}, so whether the server accepts \
+                "not testable: the scan cannot offer {}, so whether the server accepts \
                  {} is unknown",
                 names.join(", "),
                 if names.len() == 1 { "it" } else { "them" }
