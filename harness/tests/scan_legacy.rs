@@ -332,16 +332,30 @@ fn a_3des_only_server_is_reached_by_own_hellos_alone() {
     }
 
     // Rules the server meets: the version rule passes, as every version
-    // was asked; a suite rule does not pass on the own hellos alone.
+    // was asked, and so does secure renegotiation, read from the own
+    // hellos' ServerHellos, where gnutls-cli sees it too; a suite rule
+    // does not pass on the own hellos alone.
+    assert!(
+        gnutls_safe_renegotiation(&addr),
+        "gnutls-cli saw no safe renegotiation"
+    );
     let met = p(d, "met.toml");
     std::fs::write(
         &met,
-        "min_version = \"tls1\"\nforbid_suites = [\"RC4-SHA\"]\nrequire_valid_certificate = true\n",
+        "min_version = \"tls1\"\nrequire_secure_renegotiation = true\n\
+         forbid_suites = [\"RC4-SHA\"]\nrequire_valid_certificate = true\n",
     )
     .expect("policy");
     let (code, r) = scan_own_only(d, &addr, &met);
     assert_eq!(code, Some(2), "{}", r["policy"]);
-    assert_eq!(rule(&r, "min_version")["outcome"], "pass");
+    for name in ["min_version", "require_secure_renegotiation"] {
+        assert_eq!(rule(&r, name)["outcome"], "pass", "{}", rule(&r, name));
+    }
+    let probes = strings(&r["findings"]["renegotiation"]["probes"]);
+    assert!(
+        probes.contains(&"version/tls1_2/legacy".into()),
+        "{probes:?}"
+    );
     for name in ["forbid_suites", "require_valid_certificate"] {
         assert_eq!(
             rule(&r, name)["outcome"],
@@ -350,6 +364,26 @@ fn a_3des_only_server_is_reached_by_own_hellos_alone() {
             rule(&r, name)
         );
     }
+}
+
+/// Whether gnutls-cli, offering 3DES at TLS 1.2, reports RFC 5746's safe
+/// renegotiation in the session's options.
+fn gnutls_safe_renegotiation(addr: &str) -> bool {
+    common::require("gnutls-cli", "--version", "gnutls-bin");
+    let port = addr.rsplit(':').next().expect("port");
+    let mut c = Command::new("gnutls-cli");
+    c.args([
+        "--priority",
+        "NONE:+VERS-TLS1.2:+KX-ALL:+3DES-CBC:+SHA1:+COMP-NULL:+SIGN-ALL:+CURVE-ALL",
+        "--insecure",
+        "-p",
+        port,
+        "localhost",
+    ])
+    .stdin(std::process::Stdio::null());
+    let out = run(c).stdout;
+    out.lines()
+        .any(|l| l.starts_with("- Options:") && l.contains("safe renegotiation"))
 }
 
 /// A scan expected to end CANNOT SCAN (which `scan_support::scan` refuses):

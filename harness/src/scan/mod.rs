@@ -261,7 +261,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
                 .unwrap_or_else(|_| fallback::FallbackFinding::failed()),
             client_auth: client_auth::from_base(&base, opts.client_cert.is_some()),
             chain: chain::from_base(p, &base),
-            renegotiation: renegotiation::from_versions(&version_attempts),
+            renegotiation: renegotiation::from_versions(&version_attempts, &versions),
             sslv2,
             versions,
             weaknesses: Vec::new(),

@@ -189,12 +189,16 @@ impl PolicyResult {
     }
 }
 
-/// The rules the scan's own hellos can judge where OpenSSL's reached no
-/// version: those resting on the versions, and on the suites and DH
-/// primes the own hellos saw accepted.
-const JUDGED_BY_OWN_HELLOS: [&str; 7] = [
-    "min_version",
-    "max_version",
+/// Where only the scan's own hellos reached the server, the rules they
+/// judge as OpenSSL's handshakes would: every version was asked, and every
+/// ServerHello below TLS 1.3 read for renegotiation_info.
+const STAND_ON_OWN_HELLOS: [&str; 3] =
+    ["min_version", "max_version", "require_secure_renegotiation"];
+
+/// ... and those they can only fail: a suite or DH prime they saw
+/// accepted breaks the rule, but OpenSSL's refused hellos may hide suites
+/// of its own that a pass would have to rule out.
+const FAIL_ON_OWN_HELLOS: [&str; 5] = [
     "allowed_suites",
     "forbid_suites",
     "forbid_anonymous_suites",
@@ -204,21 +208,19 @@ const JUDGED_BY_OWN_HELLOS: [&str; 7] = [
 
 impl PolicyResult {
     /// The policy as far as it can be judged where only the scan's own
-    /// hellos reached the server. Every version was asked, so the version
-    /// rules stand; a suite or DH rule fails on what the own hellos saw
-    /// accepted, but does not pass on it, as OpenSSL's refused hellos may
-    /// hide suites of its own; every other rule rests on OpenSSL's
-    /// handshakes and is not verified.
+    /// hellos reached the server: every rule but those they judge (the
+    /// two lists above) rests on OpenSSL's handshakes and is not verified.
     pub fn reached_by_own_hellos_only(mut self) -> Self {
         for r in &mut self.rules {
-            let judged = JUDGED_BY_OWN_HELLOS.contains(&r.rule.as_str());
-            if judged && (r.outcome == RuleOutcome::Fail || r.rule.ends_with("_version")) {
+            let rule = r.rule.as_str();
+            let partial = FAIL_ON_OWN_HELLOS.contains(&rule);
+            if STAND_ON_OWN_HELLOS.contains(&rule) || (partial && r.outcome == RuleOutcome::Fail) {
                 continue;
             }
             r.outcome = RuleOutcome::Unverified;
             let why = "it rests on handshakes of the linked OpenSSL's, which reached no version \
                        of the server's";
-            r.detail = if judged {
+            r.detail = if partial {
                 format!("{why}; as far as the scan's own hellos saw: {}", r.detail)
             } else {
                 why.to_owned()

@@ -10,6 +10,7 @@ use crate::library::Library;
 
 use super::conn::Prober;
 use super::own_hello::{self, wire};
+use super::renegotiation;
 use super::suites::{self, SuiteFinding};
 use super::versions::{probe_id, VersionFinding};
 use super::Verdict;
@@ -28,6 +29,7 @@ pub fn probe(p: &Prober) -> VersionFinding {
         version: Version::Ssl3,
         accepted,
         detail,
+        own_hello: renegotiation::Seen::from_answer(&id, &answer, Version::Ssl3),
         probes: vec![id],
         openssl_reached: false,
     }

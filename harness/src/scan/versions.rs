@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::conn::{Attempt, Offer, Prober};
 use super::Verdict;
-use super::{own_hello, suites};
+use super::{own_hello, renegotiation, suites};
 use crate::case::Version;
 
 /// Whether the server accepts one version.
@@ -27,6 +27,10 @@ pub struct VersionFinding {
     /// it: false where only a hello of the scan's own did, so that nothing
     /// OpenSSL's handshakes ask can be asked there.
     pub openssl_reached: bool,
+    /// Where a hello of the scan's own got the ServerHello, what it
+    /// carried that later findings read; not in the report.
+    #[serde(skip)]
+    pub own_hello: Option<renegotiation::Seen>,
 }
 
 /// Probes every version in parallel; returns the findings and the
@@ -49,6 +53,7 @@ pub fn scan(p: &Prober) -> (Vec<VersionFinding>, Vec<Attempt>) {
                             detail: "the probe panicked".into(),
                             probes: Vec::new(),
                             openssl_reached: false,
+                            own_hello: None,
                         },
                         None,
                     )
@@ -82,6 +87,7 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
                 detail: why.to_owned(),
                 probes: Vec::new(),
                 openssl_reached: false,
+                own_hello: None,
             },
             None,
         );
@@ -126,6 +132,7 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
         accepted,
         detail,
         probes: vec![id],
+        own_hello: None,
     };
     // Not when the refusal was of the version itself.
     let version_refused = a
@@ -153,8 +160,8 @@ fn with_dropped_suites(p: &Prober, f: &mut VersionFinding) {
     let v = f.version;
     let id = format!("{}/legacy", probe_id(v));
     let (answer, _) = own_hello::ask(p, &id, v, &dropped);
-    f.probes.push(id);
     if let Some(suite) = own_hello::chosen(&answer, v) {
+        f.own_hello = renegotiation::Seen::from_answer(&id, &answer, v);
         f.accepted = Verdict::Yes;
         f.detail = format!(
             "ServerHello {} {} to a hello of the scan's own, offering the suites OpenSSL 3.0 \
@@ -164,4 +171,5 @@ fn with_dropped_suites(p: &Prober, f: &mut VersionFinding) {
             f.detail
         );
     }
+    f.probes.push(id);
 }

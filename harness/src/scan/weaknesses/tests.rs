@@ -91,6 +91,7 @@ fn versions(taken: &[Version]) -> Vec<VersionFinding> {
             detail: String::new(),
             probes: Vec::new(),
             openssl_reached: taken.contains(&version),
+            own_hello: None,
         })
         .collect()
 }
