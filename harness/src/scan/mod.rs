@@ -48,7 +48,10 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// The JSON layout version of [`ScanReport`].
 /// 2: a policy rule may be `unverified`; `findings.unanswered`, and per
 /// probe `unanswered` and `retried_after`.
-pub const SCAN_SCHEMA_VERSION: u32 = 2;
+/// 3: `findings.sslv2` and `findings.weaknesses`, per version
+/// `openssl_reached`, per suite finding `legacy`; a report with
+/// `cannot_scan` may carry a `policy`, judged on the scan's own hellos.
+pub const SCAN_SCHEMA_VERSION: u32 = 3;
 
 /// What `scan` needs.
 #[derive(Debug, Clone)]
