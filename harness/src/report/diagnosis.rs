@@ -8,7 +8,13 @@ use openssl_handshake::Diagnosis;
 
 /// One line: `cause: summary; fix: ...`.
 pub fn line(d: &Diagnosis) -> String {
-    format!("{}: {}; fix: {}", d.cause, d.summary, d.fix)
+    format!("{}; fix: {}", without_fix(d), d.fix)
+}
+
+/// One line without the fix, for a failure that was the point (a scan's
+/// probe that maps where a server stops): `cause: summary`.
+pub fn without_fix(d: &Diagnosis) -> String {
+    format!("{}: {}", d.cause, d.summary)
 }
 
 /// A block for summaries, each line starting with `indent`: the cause and

@@ -53,6 +53,10 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// `cannot_scan` may carry a `policy`, judged on the scan's own hellos.
 pub const SCAN_SCHEMA_VERSION: u32 = 3;
 
+/// The id of the probe that makes a default handshake, with verification:
+/// what a client with no special settings gets.
+pub const BASE_PROBE: &str = "base";
+
 /// What `scan` needs.
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -192,7 +196,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
     let ((versions, version_attempts), base, sslv2) = std::thread::scope(|s| {
         let base = s.spawn(|| {
             p.run(
-                "base",
+                BASE_PROBE,
                 &Offer {
                     verify: true,
                     ..Offer::default()
@@ -205,7 +209,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         (v, base.join(), sslv2.join())
     });
     let sslv2 = sslv2.unwrap_or_else(|_| ssl2::Sslv2Finding::failed());
-    let base = base.unwrap_or_else(|_| conn::Attempt::failed("base", "the probe panicked".into()));
+    let base =
+        base.unwrap_or_else(|_| conn::Attempt::failed(BASE_PROBE, "the probe panicked".into()));
     // The enumerations and checks run OpenSSL's client: only at versions
     // it reached itself. Where only the scan's own hellos were answered
     // (SSLv3, or a server of nothing newer than 3DES), the suites alone

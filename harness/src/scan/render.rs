@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use super::policy::RuleOutcome;
-use super::{ScanReport, Verdict};
+use super::{ScanReport, Verdict, BASE_PROBE};
 use crate::report::junit::escape;
 use crate::report::{diagnosis, Format};
 
@@ -341,16 +341,21 @@ pub enum Failure<'a> {
 }
 
 impl Failure<'_> {
-    fn line(&self) -> String {
+    /// The failure of probe `id`. Only the default handshake's comes with
+    /// the diagnosis's fix: the other probes offer less on purpose, and
+    /// their refusals are the findings, not something to fix in a client.
+    fn line(&self, id: &str) -> String {
         match self {
-            Failure::Diagnosed(d) => diagnosis::line(d),
+            Failure::Diagnosed(d) if id == BASE_PROBE => diagnosis::line(d),
+            Failure::Diagnosed(d) => diagnosis::without_fix(d),
             Failure::Undiagnosed(e) => (*e).to_owned(),
         }
     }
 
-    fn markdown(&self) -> String {
+    fn markdown(&self, id: &str) -> String {
         match self {
-            Failure::Diagnosed(d) => diagnosis::markdown(d),
+            Failure::Diagnosed(d) if id == BASE_PROBE => diagnosis::markdown(d),
+            Failure::Diagnosed(d) => format!("`{}`: {}", d.cause, d.summary),
             Failure::Undiagnosed(e) => (*e).to_owned(),
         }
     }
@@ -372,7 +377,7 @@ fn table(r: &ScanReport) -> String {
     if !failed.is_empty() {
         s += "\nfailed probes\n";
         for (id, f) in failed {
-            let _ = writeln!(s, "  {id:<22} {}", f.line());
+            let _ = writeln!(s, "  {id:<22} {}", f.line(id));
         }
     }
     if let Some(p) = &r.policy {
@@ -452,7 +457,7 @@ fn markdown(r: &ScanReport) -> String {
     if !failed.is_empty() {
         s += "\n### Failed probes\n\n| probe | diagnosis |\n|---|---|\n";
         for (id, f) in failed {
-            let _ = writeln!(s, "| {id} | {} |", cell(&f.markdown()));
+            let _ = writeln!(s, "| {id} | {} |", cell(&f.markdown(id)));
         }
     }
     if let Some(p) = &r.policy {
