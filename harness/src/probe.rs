@@ -361,11 +361,15 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         if let Some(c) = &capture {
             pcap::attach(&mut ssl, c)?;
         }
-        if let Some(n) = &name {
-            ssl.set_hostname(n)?;
-            ssl.param_mut().set_host(n)?;
-        } else if let Ok(ip) = host.parse::<IpAddr>() {
-            ssl.param_mut().set_ip(ip)?;
+        // An address is checked as one and not sent as SNI, which allows
+        // no IP literal (RFC 6066, section 3), as gnutls-cli does.
+        let expected = name.as_deref().unwrap_or(host.as_str());
+        match expected.parse::<IpAddr>() {
+            Ok(ip) => ssl.param_mut().set_ip(ip)?,
+            Err(_) => {
+                ssl.set_hostname(expected)?;
+                ssl.param_mut().set_host(expected)?;
+            }
         }
         if let Some(saved) = &session {
             saved.offer(&mut ssl)?;

@@ -51,3 +51,34 @@ fn a_name_the_server_does_not_host_is_not_blamed_on_the_server_alone() {
         "{alert}"
     );
 }
+
+/// An address given as the name is checked against the certificate's IP
+/// subjectAltNames (the test PKI's server has 127.0.0.1) and, as RFC 6066
+/// allows no IP literal in SNI, not sent; gnutls-cli does the same.
+#[test]
+fn an_address_as_the_name_is_checked_as_one_and_not_sent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_pki(dir.path());
+    let file = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_owned();
+    let (_server, addr) = gnutls_serv(&[
+        "--x509certfile",
+        &file("server-rsa2048.chain.pem"),
+        "--x509keyfile",
+        &file("server-rsa2048.key"),
+    ]);
+    let out = run(harness(&[
+        "probe",
+        &addr,
+        "--cafile",
+        &file("root.pem"),
+        "--servername",
+        "127.0.0.1",
+        "--format",
+        "json",
+    ]));
+    assert!(out.status.success(), "{}{}", out.stdout, out.stderr);
+    let line: Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    let n = &line["trace"]["negotiated"];
+    assert_eq!(n["verify"]["code"], 0, "{n:#}");
+    assert!(n["sni"].is_null(), "{n:#}");
+}

@@ -95,10 +95,7 @@ impl CertificateInfo {
                 Err(_) => ("unreadable".to_owned(), 0, 0, None),
             };
         let (key_usage, extended_key_usage) = usages(cert);
-        let subject_alt_names = cert
-            .subject_alt_names()
-            .map(|names| names.iter().map(general_name).collect())
-            .unwrap_or_default();
+        let subject_alt_names = subject_alt_names(cert);
         CertificateInfo {
             version: cert.version() + 1,
             serial,
@@ -122,6 +119,14 @@ impl CertificateInfo {
             extended_key_usage,
         }
     }
+}
+
+/// `cert`'s subjectAltName entries, each as "DNS:localhost",
+/// "IP:127.0.0.1" and so on.
+pub(crate) fn subject_alt_names(cert: &X509Ref) -> Vec<String> {
+    cert.subject_alt_names()
+        .map(|names| names.iter().map(general_name).collect())
+        .unwrap_or_default()
 }
 
 /// `t` in seconds since the Unix epoch; 0 if OpenSSL cannot compare it.

@@ -64,7 +64,8 @@ pub(crate) struct TlsArgs {
 pub(crate) struct ProbeArgs {
     /// The server, HOST:PORT.
     target: String,
-    /// SNI name and the name to verify (default: HOST, when it is a name).
+    /// SNI name and the name to verify (default: HOST); an IP address is
+    /// verified but not sent as SNI, which allows none.
     #[arg(long)]
     servername: Option<String>,
     /// Trust anchors (PEM); default: the system trust store.

@@ -4,7 +4,7 @@
 use openssl::x509::{X509Name, X509};
 use serde::{Deserialize, Serialize};
 
-use crate::cert::unix_seconds;
+use crate::cert::{subject_alt_names, unix_seconds};
 use crate::ffi::name_oneline;
 
 use super::error::{bad, Res};
@@ -34,6 +34,12 @@ pub struct Certificate {
     pub not_before_unix: Vec<i64>,
     /// The notAfter of each certificate, likewise.
     pub not_after_unix: Vec<i64>,
+    /// The first certificate's subjectAltName entries ("DNS:localhost",
+    /// "IP:127.0.0.1"), what a host name is checked against (its CN only
+    /// where it has none, RFC 6125); absent when it has none or does not
+    /// parse.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leaf_subject_alt_names: Vec<String>,
 }
 
 /// A CertificateRequest message.
@@ -64,6 +70,11 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
         der_lengths: Vec::new(),
         not_before_unix: Vec::new(),
         not_after_unix: Vec::new(),
+        leaf_subject_alt_names: ders
+            .first()
+            .and_then(|der| X509::from_der(der).ok())
+            .map(|leaf| subject_alt_names(&leaf))
+            .unwrap_or_default(),
     };
     for der in ders {
         let (subject, issuer, validity) = match tbs_fields::read(der) {

@@ -61,7 +61,6 @@ pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
 fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
     let v = f.verify.filter(|v| !v.is_ok())?;
     let chain = f.server_certificate;
-    let leaf = chain.and_then(|c| c.subjects.first());
     // The name checked, which is the SNI name unless only an address was
     // set (no SNI is sent for an IP address).
     let sent = f.client_hello.and_then(|h| h.sni.as_deref());
@@ -72,7 +71,7 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
         CERT_NOT_YET_VALID => out_of_date(chain, false, Holder::Server),
         HOSTNAME_MISMATCH | IP_ADDRESS_MISMATCH => {
             let d = wrong_host(
-                leaf.map(String::as_str),
+                chain,
                 sni,
                 "Connect with a name the certificate covers, or issue the server a certificate \
                  whose subjectAltName includes the name clients use.",
@@ -176,7 +175,7 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
         self_signed(Holder::Server)
     } else if host_mismatch {
         wrong_host(
-            sent_chain.subjects.first().map(String::as_str),
+            Some(sent_chain),
             sni,
             "Serve a certificate whose subjectAltName includes the name the client asks for \
              (select it by SNI), or have clients use a name the certificate covers.",
@@ -252,17 +251,38 @@ fn describe(c: &LocalCertificate) -> String {
     )
 }
 
-fn wrong_host(leaf: Option<&str>, sni: Option<&str>, fix: &str) -> Diagnosis {
-    let for_whom = leaf
-        .map(|s| format!("is for {}", common_name(s).unwrap_or(s)))
-        .unwrap_or_else(|| "does not cover the name".to_owned());
-    let asked = sni.map_or("another name".to_owned(), str::to_owned);
+fn wrong_host(chain: Option<&Certificate>, asked: Option<&str>, fix: &str) -> Diagnosis {
+    let for_whom = chain.map_or_else(
+        || "does not cover the name".to_owned(),
+        |c| covered_names(c, asked),
+    );
+    let asked = asked.map_or("another name".to_owned(), str::to_owned);
     Diagnosis::new(
         Cause::ServerCertWrongHost,
         Fault::Server,
         format!("the server's certificate {for_whom}; the client asked for {asked}"),
         fix,
     )
+}
+
+/// What the leaf of `chain` is for, as OpenSSL checks `asked` against it
+/// (RFC 6125): an address against its IP subjectAltNames, a host name
+/// against its DNS ones, or its CN where it has none.
+fn covered_names(chain: &Certificate, asked: Option<&str>) -> String {
+    let ip = asked.is_some_and(|a| a.parse::<std::net::IpAddr>().is_ok());
+    let prefix = if ip { "IP:" } else { "DNS:" };
+    let names: Vec<&str> = chain
+        .leaf_subject_alt_names
+        .iter()
+        .filter_map(|n| n.strip_prefix(prefix))
+        .collect();
+    let cn = chain.subjects.first().map(|s| common_name(s).unwrap_or(s));
+    match (names.is_empty(), ip, cn) {
+        (false, _, _) => format!("is for {} (subjectAltName)", names.join(", ")),
+        (true, true, _) => "names no IP address".to_owned(),
+        (true, false, Some(cn)) => format!("is for {cn} (its CN: it has no DNS subjectAltName)"),
+        (true, false, None) => "does not cover the name".to_owned(),
+    }
 }
 
 /// The `holder`'s leaf is its own issuer.

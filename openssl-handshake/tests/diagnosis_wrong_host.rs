@@ -1,0 +1,178 @@
+//! A certificate that does not cover the name the client checks: the
+//! diagnosis names what it does cover, as OpenSSL checked it, and the name
+//! asked for. A client that checks its server by IP address sends no SNI
+//! name, so that name comes from its verify parameters.
+
+mod common;
+
+use std::net::IpAddr;
+
+use common::{accept_tls, client_ctx, connect_tcp, failed_trace, listener, pki, trace_of};
+use openssl::asn1::Asn1Time;
+use openssl::bn::{BigNum, MsbOption};
+use openssl::ec::{EcGroup, EcKey};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::{PKey, Private};
+use openssl::ssl::{HandshakeError, Ssl, SslContext, SslMethod, SslVerifyMode};
+use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
+use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::{X509NameBuilder, X509};
+use openssl_handshake::{Cause, SslContextBuilderExt, TraceOptions};
+use testkit::pki::Negative;
+
+/// A P-256 key.
+fn key() -> PKey<Private> {
+    let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+    PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap()
+}
+
+/// A certificate for `key` with subject CN `cn`, issued by `issuer` (its
+/// own when `None`), with DNS subjectAltNames `sans`; a CA if it has none.
+fn certificate(
+    cn: &str,
+    sans: &[&str],
+    key: &PKey<Private>,
+    issuer: Option<(&X509, &PKey<Private>)>,
+) -> X509 {
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_nid(Nid::COMMONNAME, cn).unwrap();
+    let name = name.build();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    let mut serial = BigNum::new().unwrap();
+    serial.rand(64, MsbOption::MAYBE_ZERO, false).unwrap();
+    b.set_serial_number(&serial.to_asn1_integer().unwrap())
+        .unwrap();
+    b.set_subject_name(&name).unwrap();
+    let (issuer_name, signer) = match issuer {
+        Some((ca, ca_key)) => (ca.subject_name(), ca_key),
+        None => (name.as_ref(), key),
+    };
+    b.set_issuer_name(issuer_name).unwrap();
+    b.set_pubkey(key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(7).unwrap())
+        .unwrap();
+    if sans.is_empty() {
+        b.append_extension(BasicConstraints::new().critical().ca().build().unwrap())
+            .unwrap();
+    } else {
+        let mut alt = SubjectAlternativeName::new();
+        for s in sans {
+            alt.dns(s);
+        }
+        let ctx = b.x509v3_context(issuer.map(|i| &**i.0), None);
+        let alt = alt.build(&ctx).unwrap();
+        b.append_extension(alt).unwrap();
+    }
+    b.sign(signer, MessageDigest::sha256()).unwrap();
+    b.build()
+}
+
+/// OpenSSL ignores the CN of a certificate with DNS subjectAltNames
+/// (RFC 6125): the diagnosis names those, not a CN that matches.
+#[test]
+fn a_name_only_the_cn_carries_is_not_what_the_certificate_is_for() {
+    let sans = ["other.example", "*.svc.example"];
+    let (ca_key, key) = (self::key(), self::key());
+    let ca = certificate("test CA", &[], &ca_key, None);
+    let cert = certificate("localhost", &sans, &key, Some((&ca, &ca_key)));
+    let mut b = SslContext::builder(SslMethod::tls_server()).unwrap();
+    b.set_certificate(&cert).unwrap();
+    b.set_private_key(&key).unwrap();
+    b.trace_handshakes(TraceOptions::default()).unwrap();
+    let server = b.build();
+    let (l, addr) = listener();
+    let side = std::thread::spawn(move || match accept_tls(&l, &server) {
+        Ok(tls) => trace_of(&tls),
+        Err(e) => failed_trace(e),
+    });
+    let mut c = SslContext::builder(SslMethod::tls_client()).unwrap();
+    c.set_verify(SslVerifyMode::PEER);
+    let mut store = X509StoreBuilder::new().unwrap();
+    store.add_cert(ca).unwrap();
+    c.set_cert_store(store.build());
+    c.trace_handshakes(TraceOptions::default()).unwrap();
+    let mut ssl = Ssl::new(&c.build()).unwrap();
+    ssl.set_hostname("localhost").unwrap();
+    ssl.param_mut().set_host("localhost").unwrap();
+    let client = match ssl.connect(connect_tcp(addr)) {
+        Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).unwrap(),
+        _ => panic!("the certificate does not cover localhost"),
+    };
+    let server = side.join().expect("server thread");
+    // OpenSSL's verdict: X509_V_ERR_HOSTNAME_MISMATCH (62).
+    let code = client
+        .failure()
+        .and_then(|f| f.verify.as_ref())
+        .map(|v| v.code);
+    assert_eq!(code, Some(62));
+    let covered = format!("is for {} (subjectAltName)", sans.join(", "));
+    for (side, trace) in [("client", &client), ("server", &server)] {
+        let d = trace.diagnosis().expect("diagnosis");
+        assert_eq!(d.cause, Cause::ServerCertWrongHost, "{side}: {d}");
+        assert!(d.summary.contains(&covered), "{side}: {d}");
+        assert!(
+            d.summary.ends_with("the client asked for localhost"),
+            "{side}: {d}"
+        );
+    }
+}
+
+#[test]
+fn a_certificate_that_does_not_cover_the_address_names_it() {
+    let mut b = openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).unwrap();
+    pki().negative(Negative::WrongHost).install(&mut b).unwrap();
+    b.trace_handshakes(TraceOptions::default()).unwrap();
+    let server = b.build();
+    let (l, addr) = listener();
+    let side = std::thread::spawn(move || match accept_tls(&l, &server) {
+        Ok(tls) => trace_of(&tls),
+        Err(e) => failed_trace(e),
+    });
+    let ip: IpAddr = "127.0.0.1".parse().unwrap();
+    let mut ssl = Ssl::new(&client_ctx(|_| {})).unwrap();
+    ssl.param_mut().set_ip(ip).unwrap();
+    let trace = match ssl.connect(connect_tcp(addr)) {
+        Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).unwrap(),
+        _ => panic!("the certificate does not cover 127.0.0.1"),
+    };
+    let _ = side.join();
+    // OpenSSL's verdict: X509_V_ERR_IP_ADDRESS_MISMATCH (64).
+    assert_eq!(
+        trace
+            .failure()
+            .and_then(|f| f.verify.as_ref())
+            .map(|v| v.code),
+        Some(64)
+    );
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(d.cause, Cause::ServerCertWrongHost, "{d}");
+    assert!(
+        d.summary
+            .ends_with("names no IP address; the client asked for 127.0.0.1"),
+        "{d}"
+    );
+    // The address was checked, never sent: no SNI in the ClientHello.
+    let evidence = |k: &str| {
+        d.evidence
+            .iter()
+            .find(|e| e.source == k)
+            .map(|e| e.value.clone())
+    };
+    assert_eq!(
+        evidence("name checked").as_deref(),
+        Some("127.0.0.1"),
+        "{d}"
+    );
+    assert_eq!(evidence("ClientHello.sni"), None, "{d}");
+    assert_eq!(
+        trace
+            .local
+            .as_ref()
+            .and_then(|l| l.expected_name.as_deref()),
+        Some("127.0.0.1")
+    );
+}
