@@ -46,8 +46,11 @@ pub struct Negotiated {
     /// when it kept none (a server drops a client chain that failed
     /// verification), as the peer's Certificate message carried it.
     pub peer_chain: Vec<CertificateInfo>,
-    /// The result of verifying the peer's certificate.
-    pub verify: VerifyResult,
+    /// The result of verifying the peer's certificate; `None` when the
+    /// peer presented none (a client not asked for one, an anonymous or
+    /// PSK suite), where OpenSSL's result is X509_V_OK but "does not
+    /// indicate success" (`SSL_get_verify_result(3)`).
+    pub verify: Option<VerifyResult>,
 }
 
 /// How a session was resumed.
@@ -137,7 +140,7 @@ impl Negotiated {
             sni: ssl.servername(NameType::HOST_NAME).map(str::to_owned),
             resumed,
             peer_chain: Vec::new(),
-            verify: VerifyResult::from_code(ffi::verify_result(ssl)),
+            verify: (!chain.is_empty()).then(|| VerifyResult::from_code(ffi::verify_result(ssl))),
             version,
         };
         (negotiated, chain)

@@ -131,7 +131,11 @@ impl HandshakeTrace {
     /// extended key usage and validity in Unix seconds; `local.certificate` also its key size,
     /// signature algorithm and whether it may identify a TLS server or
     /// client.
-    pub const SCHEMA_VERSION: u32 = 6;
+    ///
+    /// Version 7: a Certificate message carries its leaf's subjectAltNames
+    /// (`leaf_subject_alt_names`, absent when none); `negotiated.verify`
+    /// is null when the peer presented no certificate.
+    pub const SCHEMA_VERSION: u32 = 7;
 
     /// The most events one trace records; later ones are only counted in
     /// [`HandshakeTrace::events_dropped`]. A full handshake records about 40.

@@ -14,12 +14,11 @@ pub fn summary(t: &HandshakeTrace) -> String {
     let mut s = match (t.failure(), &t.negotiated) {
         (Some(f), Some(n)) => format!("{side}: {f}; agreed before that: {}", agreed(n)),
         (Some(f), None) => format!("{side}: {f}"),
-        (None, Some(n)) => format!(
-            "{side}: {} verify={} ({})",
-            agreed(n),
-            n.verify.code,
-            n.verify.text
-        ),
+        // As s_server, no verify result for a peer that sent no certificate.
+        (None, Some(n)) => match &n.verify {
+            Some(v) => format!("{side}: {} verify={} ({})", agreed(n), v.code, v.text),
+            None => format!("{side}: {}", agreed(n)),
+        },
         (None, None) => format!("{side}: handshake did not finish"),
     };
     if let Some(d) = t.duration {

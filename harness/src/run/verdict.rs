@@ -291,7 +291,7 @@ fn verify_of(o: &SideOutcome) -> Option<i32> {
     let from_trace = o.trace.as_ref().and_then(|t| {
         t.failure()
             .and_then(|f| f.verify.as_ref().map(|v| v.code))
-            .or_else(|| t.negotiated.as_ref().map(|n| n.verify.code))
+            .or_else(|| t.negotiated.as_ref()?.verify.as_ref().map(|v| v.code))
     });
     from_trace.or(o.verify_code).filter(|&c| c != 0)
 }

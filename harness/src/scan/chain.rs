@@ -91,7 +91,8 @@ pub fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
         handshake_verify: base
             .negotiated
             .as_ref()
-            .map(|n| (n.verify.code, n.verify.text.clone())),
+            .and_then(|n| n.verify.as_ref())
+            .map(|v| (v.code, v.text.clone())),
         notes: Vec::new(),
         probes: vec![base.id.clone()],
         hostname,
