@@ -435,6 +435,32 @@ fn covers(cert: &LocalCertificate, host: &str) -> bool {
     } else {
         cert.names.iter().map(String::as_str).collect()
     };
+    names_cover(&names, host)
+}
+
+/// Whether the leaf of a Certificate message covers host name `host`: a
+/// DNS subjectAltName, or without any the CN.
+pub(super) fn leaf_covers(chain: &Certificate, host: &str) -> bool {
+    let dns: Vec<&str> = chain
+        .leaf_subject_alt_names
+        .iter()
+        .filter_map(|n| n.strip_prefix("DNS:"))
+        .collect();
+    let names = if dns.is_empty() {
+        chain
+            .subjects
+            .first()
+            .and_then(|s| common_name(s))
+            .into_iter()
+            .collect()
+    } else {
+        dns
+    };
+    names_cover(&names, host)
+}
+
+/// Whether one of `names` is `host`, or a wildcard for its first label.
+fn names_cover(names: &[&str], host: &str) -> bool {
     names.iter().any(|n| {
         n.eq_ignore_ascii_case(host)
             || n.strip_prefix("*.").is_some_and(|suffix| {

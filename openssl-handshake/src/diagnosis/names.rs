@@ -2,6 +2,7 @@
 //! server does not serve, and no application protocol (ALPN) in common,
 //! or one the server chose that the client never offered.
 
+use super::certificate::leaf_covers;
 use super::facts::{alert, alert_text, list, Facts};
 use super::{Cause, Diagnosis, Fault};
 use crate::decode::Body;
@@ -27,7 +28,9 @@ fn sni(f: &Facts<'_>) -> Option<Diagnosis> {
     let serves = own
         .as_deref()
         .map_or(String::new(), |n| format!(" (its certificate covers {n})"));
-    Some(
+    let d = if f.trace.succeeded() {
+        went_on(f, &asked)
+    } else {
         Diagnosis::new(
             Cause::SniUnknown,
             Fault::Client,
@@ -37,10 +40,54 @@ fn sni(f: &Facts<'_>) -> Option<Diagnosis> {
             "Connect with a host name the server is configured for, or add that name to the \
              server's virtual hosts and certificate.",
         )
-        .with_some("ClientHello.sni", name)
-        .with_some("local certificate names", own)
-        .with_some("alert", f.any_alert().map(alert_text)),
+    };
+    Some(
+        d.with_some("ClientHello.sni", name)
+            .with_some("local certificate names", own)
+            .with_some("alert", f.any_alert().map(alert_text)),
     )
+}
+
+/// A warning unrecognized_name and a handshake that went on: the server
+/// served another certificate (most likely its default). Where this client
+/// verified that certificate and it covers the very name, the name works
+/// and only the server's list of names lacks it; otherwise either end may
+/// be wrong.
+fn went_on(f: &Facts<'_>, asked: &str) -> Diagnosis {
+    let sni = f.client_hello.and_then(|h| h.sni.as_deref());
+    let verified = f
+        .trace
+        .negotiated
+        .as_ref()
+        .and_then(|n| n.verify.as_ref())
+        .is_some_and(|v| v.is_ok());
+    let covered = sni
+        .zip(f.server_certificate)
+        .is_some_and(|(name, c)| leaf_covers(c, name));
+    let warned = format!(
+        "the server warned that it does not serve {asked} (SNI; a warning unrecognized_name) and \
+         went on with another certificate"
+    );
+    if f.side == Side::Client && verified && covered {
+        Diagnosis::new(
+            Cause::SniUnknown,
+            Fault::Server,
+            format!(
+                "{warned}, which covers that name and which this client verified: the handshake \
+                 succeeded"
+            ),
+            "Add the name to the server's virtual hosts (its SNI configuration), which its \
+             certificate already covers: some clients end the handshake on this warning.",
+        )
+    } else {
+        Diagnosis::new(
+            Cause::SniUnknown,
+            Fault::Unknown,
+            format!("{warned}; the handshake succeeded"),
+            "If the server should serve that name, add it to its virtual hosts; if not, connect \
+             with a name it serves. Some clients end the handshake on this warning.",
+        )
+    }
 }
 
 fn alpn(f: &Facts<'_>) -> Option<Diagnosis> {
