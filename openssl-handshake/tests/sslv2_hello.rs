@@ -17,9 +17,14 @@ use testkit::pki::KeyType;
 /// An SSL 2.0 CLIENT-HELLO record (RFC 5246 appendix E.2) offering TLS 1.0
 /// and TLS_RSA_WITH_AES_128_CBC_SHA, with a 16-byte challenge.
 fn v2_hello_record() -> Vec<u8> {
+    v2_hello_record_for([0x03, 0x01])
+}
+
+/// [`v2_hello_record`] offering `version` at most.
+fn v2_hello_record_for(version: [u8; 2]) -> Vec<u8> {
     let specs = [0x00, 0x00, 0x2f];
     let challenge = [0x5a; 16];
-    let mut body = vec![1, 0x03, 0x01];
+    let mut body = vec![1, version[0], version[1]];
     for len in [specs.len(), 0, challenge.len()] {
         body.extend(u16::try_from(len).expect("short").to_be_bytes());
     }
@@ -68,6 +73,24 @@ fn a_traced_server_reads_an_sslv2_format_hello() {
         format!("{reference}, ClientHello (SSLv2 format)"),
         "{log}"
     );
+}
+
+/// An offer of SSL 3.0 at most, below what OpenSSL 3 speaks at all: the
+/// server names the versions it takes, and as no version was set on it,
+/// not as a configured minimum.
+#[test]
+fn a_refused_version_names_what_the_server_takes_not_a_minimum_never_set() {
+    let server = server_ctx_with(rsa(), no_minimum_at_level_2);
+    let trace = server_trace_of_bytes(&server, &v2_hello_record_for([0x03, 0x00]));
+    assert_cause(
+        &trace,
+        Cause::NoSharedVersion,
+        "SSLv2-format hello for SSL 3.0",
+    );
+    let d = trace.diagnosis().expect("diagnosis");
+    let evidence = |k: &str| d.evidence.iter().find(|e| e.source == k);
+    assert!(evidence("local.min_version").is_none(), "{d}");
+    assert!(evidence("versions this server accepts").is_some(), "{d}");
 }
 
 /// The first line `openssl s_server -msg` prints on reading `record`.

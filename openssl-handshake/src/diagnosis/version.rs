@@ -51,7 +51,10 @@ fn fallback(f: &Facts<'_>) -> Option<Diagnosis> {
             hello.map(|h| h.cipher_suites.iter().any(|c| c.id == FALLBACK_SCSV)),
         )
         .with_some("ClientHello highest version", client_max.map(version_name))
-        .with_some("local.max_version", server_max.map(version_name))
+        .with_some(
+            "highest version this server accepts",
+            server_max.map(version_name),
+        )
         .with_some("alert", f.any_alert().map(alert_text))
         .with_some("OpenSSL reason", f.reason_text()),
     )
@@ -238,8 +241,13 @@ fn server_view(f: &Facts<'_>) -> Diagnosis {
         hello.map(|h| version_name(h.legacy_version)),
     )
     .with_some("ClientHello.supported_versions", hello.map(supported_list))
-    .with_some("local.min_version", min.map(version_name))
-    .with_some("local.max_version", max.map(version_name))
+    // What was set, apart from what the security level leaves of it.
+    .with_configured_range(f.local)
+    .with_some(
+        "versions this server accepts",
+        min.zip(max)
+            .map(|(lo, hi)| format!("{} to {}", version_name(lo), version_name(hi))),
+    )
     .with_some("local.security_level", f.local.map(|l| l.security_level))
     .with_some("alert", f.any_alert().map(alert_text))
     .with_some("OpenSSL reason", f.reason_text())
