@@ -1,11 +1,14 @@
 //! Records the record layer refuses once the handshake is under way,
 //! built on purpose: a record with another version than the agreed one,
-//! and a Finished changed in transit.
+//! a Finished changed in transit, and a record the connection's end cut
+//! short.
 
 mod common;
 
+use std::io::Write;
+
 use common::diagnosis::*;
-use common::{client_ctx, client_ssl, connect_tcp, server_ctx_with};
+use common::{client_ctx, client_ssl, connect_tcp, raw_server, server_ctx_with};
 use openssl::ssl::{Ssl, SslContext, SslMethod};
 use openssl_handshake::{Cause, Fault};
 use testkit::first_flight::first_flight;
@@ -121,4 +124,30 @@ fn different_pre_shared_keys() {
     let d = p.server.diagnosis().expect("diagnosis");
     assert!(d.summary.contains("(different pre-shared keys)"), "{d}");
     assert!(d.fix.contains("same pre-shared key"), "{d}");
+}
+
+/// A server that sends an alert record's header and one of its two bytes,
+/// then closes: the connection ended in the middle of a record, which the
+/// diagnosis names rather than a hang-up "without an alert".
+#[test]
+fn a_record_cut_short_by_the_end_of_the_connection() {
+    let (addr, server) = raw_server(|mut tcp| {
+        let _ = read_record(&mut tcp);
+        let _ = tcp.write_all(&[21, 3, 3, 0, 2, 2]);
+        let _ = tcp.shutdown(std::net::Shutdown::Both);
+    });
+    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_cause(&trace, Cause::PeerClosed, "an alert record cut short");
+    let d = trace.diagnosis().expect("diagnosis");
+    assert!(
+        d.summary.contains("in the middle of an alert record"),
+        "{d}"
+    );
+    let begun = d.evidence.iter().find(|e| e.source == "record begun");
+    assert_eq!(
+        begun.map(|e| e.value.as_str()),
+        Some("content type 21, version 0x0303, length 2"),
+        "{d}"
+    );
 }

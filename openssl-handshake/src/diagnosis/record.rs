@@ -5,7 +5,7 @@
 //! `transport` names.
 
 use crate::decode::KeyExchangeKind;
-use crate::event::{EventKind, RecordHeader};
+use crate::event::{Direction, EventKind, RecordHeader};
 use crate::trace::HandshakeTrace;
 
 use super::facts::{alert, alert_text, version_name, Facts};
@@ -207,15 +207,16 @@ pub(super) fn last_unaccepted(f: &Facts<'_>) -> Option<RecordHeader> {
     })
 }
 
-/// A record whose header was the last thing read, after every message:
-/// the peer began it and never sent the rest, when the handshake then
-/// stalled.
+/// A record whose header was the last thing read, after every message
+/// read: the peer began it and never sent the rest, when the handshake
+/// then stalled or the connection ended. (What this end wrote after it,
+/// such as the alert OpenSSL answers an end of file with, does not count.)
 pub(super) fn begun(trace: &HandshakeTrace) -> Option<RecordHeader> {
     trace
         .events
         .iter()
         .rev()
-        .take_while(|e| !matches!(e.kind, EventKind::Message(_)))
+        .take_while(|e| !matches!(&e.kind, EventKind::Message(m) if m.direction == Direction::Read))
         .find_map(|e| match e.kind {
             EventKind::UnacceptedRecord(h) => Some(h),
             _ => None,

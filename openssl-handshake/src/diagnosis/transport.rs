@@ -348,6 +348,35 @@ fn closed_before_hello(f: &Facts<'_>, how: &str) -> Diagnosis {
     .with("bytes received in the handshake", 0)
 }
 
+/// The connection ended in the middle of a record: the peer (or something
+/// in between) stopped sending mid-way, which no TLS stack does on
+/// purpose.
+fn cut_short(f: &Facts<'_>, how: &str, h: RecordHeader) -> Diagnosis {
+    Diagnosis::new(
+        Cause::PeerClosed,
+        f.peer_fault(),
+        format!(
+            "{} {how} in the middle of {} record: its header promised {} bytes, and the \
+             connection ended before they came",
+            f.them(),
+            record::content_type(h.content_type),
+            h.length
+        ),
+        format!(
+            "A record cut short points at {} crashing or at something in between cutting the \
+             stream (a proxy, a load balancer, a path MTU problem): look in {}'s own log, then \
+             at what sits between.",
+            f.them(),
+            f.them()
+        ),
+    )
+    .with("record begun", record::describe(h))
+    .with_some("how it ended", f.reason_text())
+    .with("last state", f.state())
+    .with_some("last message", f.last_message())
+    .with("bytes received in the handshake", f.trace.bytes_received)
+}
+
 /// The peer hung up without an alert, during the handshake or after it.
 fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
     // Over a socket BIO, OpenSSL answers an end of file with a
@@ -376,6 +405,9 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
     };
     if f.side == Side::Server && f.trace.bytes_received == 0 && f.failure.is_some() {
         return Some(closed_before_hello(f, how));
+    }
+    if let Some(h) = record::begun(f.trace).filter(|_| f.failure.is_some()) {
+        return Some(cut_short(f, how, h));
     }
     Some(
         Diagnosis::new(
