@@ -32,6 +32,17 @@ use crate::library::SuiteInfo;
 const PROGRAM: &str = "botan";
 const PACKAGE: &str = "botan";
 
+/// The keys Botan 2's TLS signs with: RSA, ECDSA and DSA; it has no EdDSA
+/// (Botan adds it with its TLS 1.3, in version 3). A DSA key serves only
+/// the DHE-DSS suites, whose tokens put DSA in the policy's
+/// `signature_methods`, which Botan's default leaves out.
+const KEYS: [KeyKind; 4] = [
+    KeyKind::Rsa2048,
+    KeyKind::EcdsaP256,
+    KeyKind::EcdsaP384,
+    KeyKind::Dsa2048,
+];
+
 /// Botan's command-line TLS tools as a peer.
 pub struct Botan {
     pki: Arc<PkiDir>,
@@ -345,9 +356,7 @@ fn declare(version: &Result<String, String>, catalogue: &[SuiteInfo]) -> Capabil
         }
     }
     caps.suites = SuiteSupport::ByCode(codes);
-    // Botan 2's TLS signs with RSA, ECDSA and DSA: its signature schemes
-    // have no EdDSA (Botan adds it with its TLS 1.3, in version 3).
-    caps.keys = vec![KeyKind::Rsa2048, KeyKind::EcdsaP256, KeyKind::EcdsaP384];
+    caps.keys = KEYS.to_vec();
     caps.groups = Some(
         ["X25519", "P-256", "P-384", "P-521", "ffdhe2048"]
             .iter()
@@ -464,5 +473,44 @@ fn tokens(s: &SuiteInfo) -> Option<Tokens> {
 fn push_new(v: &mut Vec<&'static str>, x: &'static str) {
     if !v.contains(&x) {
         v.push(x);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suite(name: &str, kx: &str, au: &str) -> SuiteInfo {
+        SuiteInfo {
+            name: name.into(),
+            standard_name: None,
+            id: 0,
+            min_version: Version::Tls1_2,
+            max_version: Version::Tls1_2,
+            kx: kx.into(),
+            au: au.into(),
+            enc: "AESGCM(128)".into(),
+            mac: "AEAD".into(),
+        }
+    }
+
+    /// Each signature method a policy can name has a declared key that
+    /// serves it, so no suite Botan lists is left out for want of a key.
+    #[test]
+    fn every_signature_method_has_a_declared_key() {
+        for (name, kx, au) in [
+            ("ECDHE-RSA-AES128-GCM-SHA256", "ECDH", "RSA"),
+            ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDH", "ECDSA"),
+            ("DHE-DSS-AES128-GCM-SHA256", "DH", "DSS"),
+        ] {
+            let t = tokens(&suite(name, kx, au)).expect("Botan names");
+            assert!(
+                KEYS.iter().any(|k| k.serves(au, Version::Tls1_2)),
+                "{name}: no declared key signs {}",
+                t.sig
+            );
+        }
+        let dss = tokens(&suite("DHE-DSS-AES128-GCM-SHA256", "DH", "DSS")).expect("Botan names");
+        assert_eq!((dss.kx, dss.sig), ("DH", "DSA"));
     }
 }
