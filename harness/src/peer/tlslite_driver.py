@@ -101,8 +101,15 @@ def failed(e, role):
 
 def list_suites():
     import tlslite
+    from tlslite import handshakesettings as hs
+    # Every name tlslite-ng knows, not a default HandshakeSettings(): the
+    # defaults leave out ciphers it implements (aes128ccm_8, aes256ccm_8)
+    # and key exchanges it has (anonymous, DSA), which a case enables. The
+    # harness drops the suites it can't name (RC4, NULL, MD5).
     s = HandshakeSettings()
-    s.keyExchangeNames = s.keyExchangeNames + ["ecdh_anon", "dh_anon", "dhe_dsa"]
+    s.cipherNames = list(hs.ALL_CIPHER_NAMES)
+    s.macNames = list(hs.ALL_MAC_NAMES)
+    s.keyExchangeNames = list(dict.fromkeys(hs.KEY_EXCHANGE_NAMES + ["ecdh_anon", "dh_anon", "dhe_dsa"]))
     getters = (CipherSuite.getTLS13Suites, CipherSuite.getCertSuites, CipherSuite.getDheCertSuites,
                CipherSuite.getEcdheCertSuites, CipherSuite.getEcdsaSuites, CipherSuite.getDheDsaSuites,
                CipherSuite.getAnonSuites, CipherSuite.getEcdhAnonSuites, CipherSuite.getSrpSuites,
