@@ -144,6 +144,10 @@ pub enum Feature {
     /// Sign with an RSA key of 1024 bits (the weak-key negative: the
     /// server's, or the client's).
     WeakKey,
+    /// Server: refusing, below TLS 1.2, the ECDSA suites an Ed25519
+    /// certificate can't sign for (EdDSA needs TLS 1.2's
+    /// signature_algorithms, RFC 8422 section 5.1).
+    Ed25519BelowTls12,
     /// ALPN at all.
     Alpn,
     /// SNI at all.
@@ -182,6 +186,7 @@ impl Feature {
             Feature::SessionTickets => "TLS 1.2 session tickets",
             Feature::ClientCertificate => "client certificates",
             Feature::WeakKey => "signing with a 1024-bit RSA key",
+            Feature::Ed25519BelowTls12 => "refusing ECDSA suites for an Ed25519 key below TLS 1.2",
             Feature::Alpn => "ALPN",
             Feature::Sni => "SNI",
             Feature::GroupChoice => "a group list of the case's",
@@ -239,6 +244,13 @@ impl Feature {
             Feature::Alpn => !ep.alpn.is_empty(),
             Feature::Sni => ep.sni.is_some(),
             Feature::WeakKey => ep.identity == Identity::Negative(Negative::WeakKey),
+            Feature::Ed25519BelowTls12 => {
+                // The highest version both ends allow is the one they reach.
+                let ((_, chi), (_, shi)) = (c.version_range(), s.version_range());
+                role == Role::Server
+                    && s.identity == Identity::Certificate(KeyKind::Ed25519)
+                    && chi.min(shi) < Version::Tls1_2
+            }
             Feature::GroupChoice => !ep.groups.is_empty(),
             Feature::SecurityLevel => {
                 let peer = if role == Role::Client { s } else { c };

@@ -145,3 +145,42 @@ fn a_client_that_reports_nothing_is_judged_by_what_the_server_heard() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_server_declared_to_fail_with_ed25519_below_tls_1_2_is_unsupported_only_there() {
+    use crate::peer::capabilities::Feature;
+    let mut lib = library(true);
+    lib.suites.push(ecdhe_ecdsa());
+    let verify = |_| 0;
+    let o = Oracle::new(&lib, &verify);
+    let tlslite =
+        linked_capabilities(&lib).lack(Role::Server, Feature::Ed25519BelowTls12, "fails in sign()");
+    let at = |v: Version| {
+        let mut c = case(v, ecdhe_ecdsa());
+        c.server.identity = Identity::Certificate(KeyKind::Ed25519);
+        c.client.security_level = Some(0);
+        c.server.security_level = Some(0);
+        c
+    };
+    for v in [Version::Tls1, Version::Tls1_1] {
+        match o.expect_between(&at(v), &o.linked, &tlslite) {
+            Expectation::Unsupported { reason } => {
+                assert!(reason.starts_with("server ("), "{reason}");
+                assert!(reason.contains("Ed25519 key below TLS 1.2"), "{reason}");
+            }
+            other => panic!("{v:?}: {other:?}"),
+        }
+        // As the client it only meets the refusal, which it can play.
+        assert!(matches!(
+            o.expect_between(&at(v), &tlslite, &o.linked),
+            Expectation::Failure { .. }
+        ));
+    }
+    assert!(matches!(
+        o.expect_between(&at(Version::Tls1_2), &o.linked, &tlslite),
+        Expectation::Success {
+            version: Version::Tls1_2,
+            ..
+        }
+    ));
+}
