@@ -154,11 +154,6 @@ impl Tlslite {
         caps.lack(Role::Client, Feature::RefuseServerCertificate, why)
             .lack(
                 Role::Server,
-                Feature::SessionTickets,
-                "tlslite-ng's server resumes TLS 1.2 by session id",
-            )
-            .lack(
-                Role::Server,
                 Feature::AlpnServerOrder,
                 "tlslite-ng's server picks ALPN in the client's order",
             )
