@@ -5,7 +5,8 @@
 
 mod common;
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::thread::JoinHandle;
 
 use common::{accept_tls, client_ctx, connect_tcp, failed_trace, listener, pki, trace_of};
 use openssl::asn1::Asn1Time;
@@ -18,7 +19,7 @@ use openssl::ssl::{HandshakeError, Ssl, SslContext, SslMethod, SslVerifyMode};
 use openssl::x509::extension::{BasicConstraints, SubjectAlternativeName};
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::{X509NameBuilder, X509};
-use openssl_handshake::{Cause, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{Cause, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use testkit::pki::Negative;
 
 /// A P-256 key.
@@ -71,6 +72,17 @@ fn certificate(
     b.build()
 }
 
+/// One connection accepted with `server`, on a thread: its trace, whether
+/// the handshake succeeds or fails.
+fn traced_server(server: SslContext) -> (SocketAddr, JoinHandle<HandshakeTrace>) {
+    let (l, addr) = listener();
+    let side = std::thread::spawn(move || match accept_tls(&l, &server) {
+        Ok(tls) => trace_of(&tls),
+        Err(e) => failed_trace(e),
+    });
+    (addr, side)
+}
+
 /// OpenSSL ignores the CN of a certificate with DNS subjectAltNames
 /// (RFC 6125): the diagnosis names those, not a CN that matches.
 #[test]
@@ -83,12 +95,7 @@ fn a_name_only_the_cn_carries_is_not_what_the_certificate_is_for() {
     b.set_certificate(&cert).unwrap();
     b.set_private_key(&key).unwrap();
     b.trace_handshakes(TraceOptions::default()).unwrap();
-    let server = b.build();
-    let (l, addr) = listener();
-    let side = std::thread::spawn(move || match accept_tls(&l, &server) {
-        Ok(tls) => trace_of(&tls),
-        Err(e) => failed_trace(e),
-    });
+    let (addr, side) = traced_server(b.build());
     let mut c = SslContext::builder(SslMethod::tls_client()).unwrap();
     c.set_verify(SslVerifyMode::PEER);
     let mut store = X509StoreBuilder::new().unwrap();
@@ -123,15 +130,10 @@ fn a_name_only_the_cn_carries_is_not_what_the_certificate_is_for() {
 
 #[test]
 fn a_certificate_that_does_not_cover_the_address_names_it() {
-    let mut b = openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_server()).unwrap();
+    let mut b = SslContext::builder(SslMethod::tls_server()).unwrap();
     pki().negative(Negative::WrongHost).install(&mut b).unwrap();
     b.trace_handshakes(TraceOptions::default()).unwrap();
-    let server = b.build();
-    let (l, addr) = listener();
-    let side = std::thread::spawn(move || match accept_tls(&l, &server) {
-        Ok(tls) => trace_of(&tls),
-        Err(e) => failed_trace(e),
-    });
+    let (addr, side) = traced_server(b.build());
     let ip: IpAddr = "127.0.0.1".parse().unwrap();
     let mut ssl = Ssl::new(&client_ctx(|_| {})).unwrap();
     ssl.param_mut().set_ip(ip).unwrap();
