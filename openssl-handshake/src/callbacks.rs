@@ -24,7 +24,7 @@ use openssl_sys::SSL;
 use crate::attach::{Hook, TraceOptions};
 use crate::clock;
 use crate::error::Error;
-use crate::event::{Direction, Event, EventKind, ExitStatus, Side};
+use crate::event::{Direction, Event, EventKind, ExitStatus, RecordHeader, Side};
 use crate::ffi;
 use crate::log::RawMessage;
 
@@ -388,12 +388,27 @@ pub(crate) unsafe extern "C" fn msg_callback(
         let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
         // Record headers (and TLS 1.3's inner content types) arrive for
         // every record of bulk transfer; outside a handshake they are
-        // dropped before any lookup or lock.
+        // dropped before any lookup or lock, but for a header read that is
+        // not TLS at all, which OpenSSL is about to refuse: the only trace
+        // of what broke the connection.
         let per_record = matches!(
             content_type,
             sys::SSL3_RT_HEADER | sys::SSL3_RT_INNER_CONTENT_TYPE
         );
         if per_record && !ffi::in_init(ssl_ref) {
+            if content_type == sys::SSL3_RT_HEADER && write_p == 0 && !arg.is_null() {
+                // SAFETY: as below: OpenSSL passes `len` readable bytes, and
+                // a non-null argument is this SSL's recorder.
+                let (bytes, recorder) = unsafe {
+                    (
+                        std::slice::from_raw_parts(buf.cast::<u8>(), len),
+                        &*(arg as *const Recorder),
+                    )
+                };
+                if RecordHeader::parse(bytes).is_some_and(|h| !h.looks_like_tls()) {
+                    recorder.records.header(Direction::Read, bytes);
+                }
+            }
             return;
         }
         let recorder = if arg.is_null() {

@@ -151,3 +151,29 @@ fn a_record_cut_short_by_the_end_of_the_connection() {
         "{d}"
     );
 }
+
+/// Bytes that are not TLS, written beneath a TLS 1.3 connection after its
+/// handshake (to the socket, not the stream): the server fails the
+/// connection, not its handshake, so the versions the handshake agreed are
+/// not in question; the record is.
+#[test]
+fn bytes_that_are_not_tls_after_the_handshake() {
+    let (addr, server) = traced_server(&server_ctx_with(rsa(), |_| {}));
+    let _client = traced_client(&client_ctx(|_| {}), addr, "localhost", |tls| {
+        let _ = tls.get_mut().write_all(b"GET / HTTP/1.1\r\n\r\n");
+        let _ = std::io::Read::read(tls, &mut [0u8; 1]);
+    });
+    let trace = server.join().expect("server thread");
+    assert!(trace.succeeded(), "{}", trace.state_log());
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(
+        (d.cause, d.fault),
+        (Cause::RecordRejected, Fault::Client),
+        "{d}"
+    );
+    assert!(
+        d.summary
+            .contains("sent text (\"GET /\") after the handshake"),
+        "{d}"
+    );
+}

@@ -4,7 +4,7 @@
 use crate::decode::{
     Body, Certificate, CertificateRequest, ClientHello, HandshakeType, ServerHello,
 };
-use crate::event::{Alert, AlertLevel, Direction, Message, Side};
+use crate::event::{Alert, AlertLevel, Direction, EventKind, Message, Side};
 use crate::negotiated::VerifyResult;
 use crate::sys;
 use crate::trace::{Failure, HandshakeTrace};
@@ -49,6 +49,16 @@ pub(crate) mod alert {
     ];
 }
 
+/// Whether a fatal alert follows the last handshake's end.
+fn fatal_after_done(trace: &HandshakeTrace) -> bool {
+    trace
+        .events
+        .iter()
+        .rev()
+        .take_while(|e| !matches!(e.kind, EventKind::HandshakeDone))
+        .any(|e| matches!(&e.kind, EventKind::Alert(a) if a.level == AlertLevel::Fatal))
+}
+
 /// What a diagnosis reads from one trace.
 pub(crate) struct Facts<'a> {
     /// The side the trace belongs to.
@@ -69,6 +79,9 @@ pub(crate) struct Facts<'a> {
     pub certificate_request: Option<&'a CertificateRequest>,
     pub local: Option<&'a LocalConfig>,
     pub verify: Option<&'a VerifyResult>,
+    /// The handshake succeeded and the fatal alert came after it: the
+    /// connection failed, not its handshake.
+    pub after_handshake: bool,
 }
 
 impl<'a> Facts<'a> {
@@ -148,6 +161,7 @@ impl<'a> Facts<'a> {
             certificate_request,
             local: trace.local.as_ref(),
             verify: failure.and_then(|f| f.verify.as_ref()),
+            after_handshake: trace.succeeded() && fatal_after_done(trace),
         })
     }
 

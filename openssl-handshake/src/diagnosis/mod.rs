@@ -321,6 +321,24 @@ impl fmt::Display for Diagnosis {
 /// no fatal alert or refused renegotiation was recorded.
 pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
     let f = Facts::of(trace)?;
+    // A connection that failed after its handshake: what the handshake
+    // agreed (versions, suites, groups, the server's certificate) is not in
+    // question, only the records, messages and alerts that came later; a
+    // TLS 1.3 client learns there that the server refused its certificate.
+    let after: [fn(&Facts<'_>) -> Option<Diagnosis>; 6] = [
+        transport::diagnose,
+        renegotiation::diagnose,
+        client_auth::diagnose,
+        record::diagnose,
+        transport::diagnose_late,
+        message::diagnose_late,
+    ];
+    if f.after_handshake {
+        return after
+            .iter()
+            .find_map(|family| family(&f))
+            .or_else(|| Some(unknown(&f)));
+    }
     let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 13] = [
         transport::diagnose,
         renegotiation::diagnose,

@@ -79,6 +79,9 @@ fn wrong_version(f: &Facts<'_>) -> Option<Diagnosis> {
         return None;
     }
     let record = last_unaccepted(f);
+    if let Some(h) = record.filter(|h| !h.looks_like_tls()) {
+        return Some(not_tls_midway(f, h));
+    }
     let agreed = f
         .server_hello
         .map(|s| s.selected_version.unwrap_or(s.legacy_version));
@@ -121,6 +124,63 @@ fn wrong_version(f: &Facts<'_>) -> Option<Diagnosis> {
         .with_some("OpenSSL reason", f.reason_text())
         .with("last state", f.state()),
     )
+}
+
+/// Bytes that are no TLS record where the next record was due, once the
+/// handshake had run: something wrote to the connection beneath TLS (an
+/// application writing to the socket, two writers sharing it), or
+/// something in between changed the stream.
+fn not_tls_midway(f: &Facts<'_>, h: RecordHeader) -> Diagnosis {
+    let shown = match as_text(h) {
+        Some(t) => format!("text ({t:?})"),
+        None => "bytes that are not a TLS record".to_owned(),
+    };
+    let when = if f.after_handshake {
+        "after the handshake"
+    } else {
+        "during the handshake"
+    };
+    Diagnosis::new(
+        Cause::RecordRejected,
+        f.peer_fault(),
+        format!(
+            "{} sent {shown} {when}, where a TLS record was due: something wrote to the \
+             connection beneath TLS, or changed the stream on the way",
+            f.them()
+        ),
+        format!(
+            "Make {}'s application write only through its TLS stream (not to the socket \
+             beneath it), and check that nothing in between rewrites the connection.",
+            f.them()
+        ),
+    )
+    .with("record refused", describe(h))
+    .with("first bytes", hex_bytes(&header_bytes(h)))
+    .with_some("alert sent", f.sent.map(alert_text))
+    .with_some("OpenSSL reason", f.reason_text())
+}
+
+/// The five bytes OpenSSL read as a record header.
+pub(super) fn header_bytes(h: RecordHeader) -> [u8; 5] {
+    let [v1, v2] = h.version.to_be_bytes();
+    let [l1, l2] = h.length.to_be_bytes();
+    [h.content_type, v1, v2, l1, l2]
+}
+
+/// Those bytes as text, when they are printable: another protocol's.
+pub(super) fn as_text(h: RecordHeader) -> Option<String> {
+    let b = header_bytes(h);
+    b.iter()
+        .all(|c| c.is_ascii_graphic() || b" \r\n\t".contains(c))
+        .then(|| String::from_utf8_lossy(&b).into_owned())
+}
+
+/// Bytes in hex, spaced: "16 03 01".
+pub(super) fn hex_bytes(b: &[u8]) -> String {
+    b.iter()
+        .map(|c| format!("{c:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A record that failed decryption: the two ends hold different keys, or

@@ -116,19 +116,9 @@ fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
     {
         return None;
     }
-    // The five bytes OpenSSL read as a record header.
-    let first = record::last_unaccepted(f).map(|h| {
-        let [v1, v2] = h.version.to_be_bytes();
-        let [l1, l2] = h.length.to_be_bytes();
-        [h.content_type, v1, v2, l1, l2]
-    });
-    let text = first.filter(|b| {
-        b.iter()
-            .all(|c| c.is_ascii_graphic() || b" \r\n\t".contains(c))
-    });
-    let d = match text {
+    let first = record::last_unaccepted(f);
+    let d = match first.and_then(record::as_text) {
         Some(t) => {
-            let t = String::from_utf8_lossy(&t).into_owned();
             let ssh = t.starts_with("SSH-");
             Diagnosis::new(
                 Cause::TlsToPlaintextPort,
@@ -168,12 +158,7 @@ fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with_some(
             "first bytes received",
-            first.map(|b| {
-                b.iter()
-                    .map(|c| format!("{c:02x}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }),
+            first.map(|h| record::hex_bytes(&record::header_bytes(h))),
         ),
     };
     Some(
