@@ -7,8 +7,10 @@
 //! A state costs 11 bytes, since its texts are learnt per state number
 //! (see `ffi::seen_state`). One buffer, rather than a vector of entries
 //! and an allocation per message, is what keeps a traced connection to a
-//! few KiB and the handshake path almost free of allocations. Events are
-//! built, and messages decoded, only when someone reads the trace.
+//! few KiB and the handshake path almost free of allocations; a
+//! long-lived connection's log is bounded by entries and by bytes (see
+//! [`MAX_BYTES`]). Events are built, and messages decoded, only when
+//! someone reads the trace.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,7 +137,7 @@ impl Log {
         let mut e = head::<{ HEADER + ALERT_FIELDS }>(tag::ALERT, at);
         e[5..9].copy_from_slice(&where_.to_le_bytes());
         e[9..].copy_from_slice(&ret.to_le_bytes());
-        self.put(e, &[], None);
+        self.put_reserved(e);
     }
 
     /// A record read whose content OpenSSL never passed on.
@@ -144,7 +146,7 @@ impl Log {
         e[5] = h.content_type;
         e[6..8].copy_from_slice(&h.version.to_le_bytes());
         e[8..].copy_from_slice(&h.length.to_le_bytes());
-        self.put(e, &[], None);
+        self.put_reserved(e);
     }
 
     /// A record the message callback reported, with its bytes.
@@ -170,7 +172,7 @@ impl Log {
             return;
         };
         let e = message_entry(tag::SHARED_MESSAGE, at, &m, index);
-        if self.admit(e.len()) {
+        if self.admit(e.len(), false) {
             self.shared.push(shared::share(m.bytes, m.direction));
             self.bytes.extend_from_slice(&e);
         }
@@ -197,7 +199,25 @@ impl Log {
         tail: &[u8],
         own: Option<(StaticText, StaticText)>,
     ) {
-        if self.admit(N + tail.len()) {
+        self.put_within(e, tail, own, false);
+    }
+
+    /// [`Log::put`], for an entry that says what ended a connection (an
+    /// alert, a refused record): kept in the room reserved past the limits.
+    #[inline]
+    fn put_reserved<const N: usize>(&mut self, e: [u8; N]) {
+        self.put_within(e, &[], None, true);
+    }
+
+    #[inline]
+    fn put_within<const N: usize>(
+        &mut self,
+        e: [u8; N],
+        tail: &[u8],
+        own: Option<(StaticText, StaticText)>,
+        reserved: bool,
+    ) {
+        if self.admit(N + tail.len(), reserved) {
             self.own_texts.extend(own);
             self.bytes.extend_from_slice(&e);
             self.bytes.extend_from_slice(tail);
@@ -205,10 +225,16 @@ impl Log {
     }
 
     /// Counts in an entry of `need` bytes and makes room for it; false
-    /// (and counted as dropped) once the log is full.
+    /// (and counted as dropped) once the log is full: `limit` entries or
+    /// [`MAX_BYTES`], or for a `reserved` entry [`RESERVED`] more entries.
     #[inline]
-    fn admit(&mut self, need: usize) -> bool {
-        if self.count >= self.limit {
+    fn admit(&mut self, need: usize, reserved: bool) -> bool {
+        let full = if reserved {
+            self.count >= self.limit + RESERVED
+        } else {
+            self.count >= self.limit || self.bytes.len() + need > MAX_BYTES
+        };
+        if full {
             self.dropped += 1;
             return false;
         }
@@ -222,10 +248,13 @@ impl Log {
     #[cold]
     #[inline(never)]
     fn grow(&mut self, need: usize) {
-        let step = if self.bytes.capacity() == 0 {
-            FIRST
-        } else {
-            STEP
+        let capacity = self.bytes.capacity();
+        // A quarter more once past a handshake's size, so that a long-lived
+        // connection's log is not copied again every few messages.
+        let step = match capacity {
+            0 => FIRST,
+            c if c < GEOMETRIC => STEP,
+            c => c / 4,
         };
         self.bytes.reserve_exact(need.max(step));
     }
@@ -335,6 +364,15 @@ const FIRST: usize = 1024;
 /// one to two KB per side besides its shared Certificate message, most of
 /// it the messages' bytes).
 const STEP: usize = 512;
+/// From this capacity on, the log grows geometrically.
+const GEOMETRIC: usize = 8 * 1024;
+/// The most bytes one connection's log holds: a peer that keeps sending
+/// large messages (renegotiating with 14 KB ClientHellos, say) cannot
+/// make it hold more for the life of the connection.
+const MAX_BYTES: usize = 256 * 1024;
+/// Entries kept past the limits for alerts and refused records, so that a
+/// long-lived connection whose log filled up still records what ended it.
+const RESERVED: usize = 32;
 
 /// Reads the entries back in the order the pushes wrote them.
 pub(crate) struct Entries<'a> {
@@ -449,144 +487,4 @@ fn exit_status(byte: u8) -> Option<ExitStatus> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn message(bytes: &[u8], record_version: Option<u16>, direction: Direction) -> RawMessage<'_> {
-        RawMessage {
-            bytes,
-            version: 0x0303,
-            record_version,
-            content_type: sys::SSL3_RT_HANDSHAKE as u8,
-            direction,
-        }
-    }
-
-    /// Every kind of entry reads back as written, in order, with its time.
-    #[test]
-    fn entries_read_back_as_written() {
-        let mut log = Log::new(16);
-        let hello = [1u8, 0, 0, 2, 3, 3];
-        log.push_mark(1, false);
-        log.push_message(2, message(&hello, Some(0x0301), Direction::Write));
-        log.push_alert(3, 0x4008, 0x0228);
-        let header = RecordHeader {
-            content_type: 22,
-            version: 0x0303,
-            length: 513,
-        };
-        log.push_unaccepted(4, header);
-        log.push_message(5, message(&[], None, Direction::Read));
-        let entered = SeenState {
-            state: 3,
-            own: None,
-        };
-        log.push_state(6, entered);
-        log.push_exit(7, -1, ExitStatus::WouldBlock, entered);
-        log.push_mark(u64::MAX, true);
-        let read: Vec<_> = log.entries().collect();
-        assert_eq!(read.len(), 8);
-        assert_eq!(
-            read.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
-            [1, 2, 3, 4, 5, 6, 7, u32::MAX]
-        );
-        assert!(matches!(read[0].1, Entry::HandshakeStart));
-        let Entry::Message(m) = read[1].1 else {
-            panic!("not a message")
-        };
-        assert_eq!(m.bytes, hello);
-        assert_eq!(m.record_version, Some(0x0301));
-        assert_eq!(m.direction, Direction::Write);
-        assert_eq!(m.handshake_type(), Some(HandshakeType::CLIENT_HELLO));
-        assert!(matches!(
-            read[2].1,
-            Entry::Alert {
-                where_: 0x4008,
-                ret: 0x0228
-            }
-        ));
-        assert!(matches!(read[3].1, Entry::Unaccepted(h) if h == header));
-        let Entry::Message(empty) = read[4].1 else {
-            panic!("not a message")
-        };
-        assert!(empty.bytes.is_empty() && empty.record_version.is_none());
-        assert_eq!(empty.direction, Direction::Read);
-        assert!(matches!(
-            read[5].1,
-            Entry::State(SeenState {
-                state: 3,
-                own: None
-            })
-        ));
-        assert!(matches!(
-            read[6].1,
-            Entry::Exit {
-                ret: -1,
-                status: ExitStatus::WouldBlock,
-                state: SeenState {
-                    state: 3,
-                    own: None
-                }
-            }
-        ));
-        assert!(matches!(read[7].1, Entry::HandshakeDone));
-        assert_eq!(
-            log.first_message(HandshakeType::CLIENT_HELLO)
-                .map(|m| m.bytes),
-            Some(&hello[..])
-        );
-    }
-
-    /// A Certificate message reads back as written, between other entries,
-    /// and two connections' logs hold one copy of it.
-    #[test]
-    fn certificate_messages_are_shared() {
-        let mut request = vec![0x3c; 300];
-        request[0] = HandshakeType::CERTIFICATE_REQUEST.0;
-        let mut chain = vec![0x5a; 700];
-        chain[0] = HandshakeType::CERTIFICATE.0;
-        let logs: Vec<Log> = (0..2)
-            .map(|i| {
-                let mut log = Log::new(8);
-                log.push_mark(i, false);
-                log.push_message(2, message(&request, Some(0x0303), Direction::Read));
-                log.push_message(3, message(&chain, Some(0x0303), Direction::Read));
-                log.push_message(4, message(&[20, 0, 0, 0], None, Direction::Read));
-                log
-            })
-            .collect();
-        for log in &logs {
-            let read: Vec<_> = log.entries().collect();
-            assert_eq!(read.len(), 4);
-            for (i, bytes) in [(1, &request), (2, &chain)] {
-                let Entry::Message(m) = read[i].1 else {
-                    panic!("not a message")
-                };
-                assert_eq!((read[i].0, m.bytes), (i as u32 + 1, &bytes[..]));
-                assert_eq!(m.record_version, Some(0x0303));
-                assert_eq!(m.direction, Direction::Read);
-            }
-            assert!(matches!(read[3].1, Entry::Message(f) if f.bytes == [20, 0, 0, 0]));
-        }
-        for i in 0..2 {
-            assert!(Arc::ptr_eq(&logs[0].shared[i], &logs[1].shared[i]));
-        }
-        // A full log refuses a shared message as it does any other.
-        let mut full = Log::new(1);
-        full.push_mark(0, false);
-        full.push_message(1, message(&chain, None, Direction::Read));
-        assert!(full.shared.is_empty());
-        assert_eq!((full.entries().count(), full.dropped), (1, 1));
-    }
-
-    /// Past its limit the log counts what it refuses and keeps the rest.
-    #[test]
-    fn a_full_log_counts_what_it_drops() {
-        let mut log = Log::new(2);
-        for _ in 0..5 {
-            log.push_message(0, message(&[2, 0, 0, 0], None, Direction::Read));
-        }
-        assert_eq!(log.entries().count(), 2);
-        assert_eq!(log.dropped, 3);
-    }
-}
+mod tests;

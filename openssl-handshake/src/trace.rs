@@ -137,8 +137,13 @@ impl HandshakeTrace {
     /// is null when the peer presented no certificate.
     pub const SCHEMA_VERSION: u32 = 7;
 
-    /// The most events one trace records; later ones are only counted in
-    /// [`HandshakeTrace::events_dropped`]. A full handshake records about 40.
+    /// The most events one trace records, over the connection's life
+    /// (renegotiations, TLS 1.3 tickets and key updates count too); later
+    /// ones are only counted in [`HandshakeTrace::events_dropped`], except
+    /// up to 32 alerts and refused records, so that a long-lived connection
+    /// whose trace filled up still shows what ended it. Messages stop being
+    /// kept at 256 KiB of log, whatever their number. A full handshake
+    /// records about 40 events.
     pub const MAX_EVENTS: usize = 1024;
 }
 
