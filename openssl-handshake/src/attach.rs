@@ -121,6 +121,15 @@ pub trait SslContextBuilderExt {
     /// `SSL_set_msg_callback_arg`) then belongs to the tracer, which keeps
     /// each connection's recorder there: code that sets it through FFI on a
     /// traced context or connection breaks the tracer's invariants.
+    ///
+    /// A connection takes the options of the context it starts on, at its
+    /// first callback, and keeps them: one a servername callback moves to
+    /// another traced context (virtual hosting) runs the first context's
+    /// hooks and options, not the new one's. To have per-host hooks, trace
+    /// only the per-host contexts: a connection that reaches a traced
+    /// context by the switch is traced from there on, with that context's
+    /// options (its trace starts at the switch: `joined_late`, without the
+    /// ClientHello).
     fn trace_handshakes(&mut self, options: TraceOptions) -> Result<(), Error>;
 }
 
