@@ -189,10 +189,22 @@ fn server_name(trace: &HandshakeTrace) -> Option<String> {
         .and_then(|n| n.sni.clone())
         .or_else(|| {
             trace.messages().find_map(|m| match &m.body {
-                Some(crate::decode::Body::ClientHello(h)) => h.sni.clone(),
+                Some(crate::decode::Body::ClientHello(h)) => h.sni.as_deref().map(capped),
                 _ => None,
             })
         })
+}
+
+/// A name from a ClientHello OpenSSL may have refused, which anyone can
+/// make kilobytes long: at most a host name's 253 characters in a log
+/// line, marked where cut.
+#[cfg(any(feature = "tracing", feature = "metrics"))]
+fn capped(name: &str) -> String {
+    const MAX: usize = 253;
+    match name.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}... ({} bytes)", &name[..cut], name.len()),
+        None => name.to_owned(),
+    }
 }
 
 /// The diagnosis's stable cause name: few values, fit for a metric label.
@@ -222,10 +234,13 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&
     let duration_us = trace.duration.map(|d| d.as_micros() as u64);
     let side = side_name(trace.side);
     let resumed = resumed(trace);
-    match trace.failure() {
+    // Inside the handshake's span, not with it as an explicit parent: where
+    // the span is disabled (info filtered out), the event then keeps the
+    // application's span (its connection, its peer) instead of becoming a
+    // root event.
+    span.in_scope(|| match trace.failure() {
         None => tracing::info!(
             target: "openssl_handshake",
-            parent: span,
             side,
             outcome = "succeeded",
             version,
@@ -240,7 +255,6 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&
             let reason = f.to_string();
             tracing::warn!(
                 target: "openssl_handshake",
-                parent: span,
                 side,
                 outcome = "failed",
                 version,
@@ -254,7 +268,7 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&
                 "TLS handshake failed"
             )
         }
-    }
+    })
 }
 
 #[cfg(feature = "metrics")]
@@ -310,5 +324,20 @@ fn side_name(side: crate::event::Side) -> &'static str {
     match side {
         crate::event::Side::Client => "client",
         crate::event::Side::Server => "server",
+    }
+}
+
+#[cfg(all(test, any(feature = "tracing", feature = "metrics")))]
+mod tests {
+    use super::capped;
+
+    /// A client's name is cut to a host name's length, saying so.
+    #[test]
+    fn a_long_name_from_a_client_hello_is_cut() {
+        assert_eq!(capped("localhost"), "localhost");
+        let long = "\\xff".repeat(3000);
+        let cut = capped(&long);
+        assert!(cut.len() < 300, "{}", cut.len());
+        assert!(cut.ends_with("... (12000 bytes)"), "{cut}");
     }
 }

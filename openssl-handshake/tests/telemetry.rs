@@ -181,6 +181,10 @@ mod capture {
                 .all(|e| e.parent_id.is_some_and(|id| closed.contains(&id)))
     }
     static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        /// The spans this thread has entered, innermost last.
+        static CURRENT: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
 
     struct Capture;
 
@@ -227,7 +231,13 @@ mod capture {
         fn event(&self, event: &Event<'_>) {
             let mut fields = Fields::default();
             event.record(&mut fields);
-            let parent_id = event.parent().map(|id| id.into_u64());
+            // An explicit parent, or for a contextual event the span the
+            // thread is in, as a registry-based subscriber sees it.
+            let parent_id = match event.parent() {
+                Some(id) => Some(id.into_u64()),
+                None if event.is_contextual() => CURRENT.with(|c| c.borrow().last().copied()),
+                None => None,
+            };
             let parent = parent_id.and_then(|id| SPANS.lock().unwrap().get(&id).cloned());
             EVENTS.lock().unwrap().push(Seen {
                 level: *event.metadata().level(),
@@ -237,8 +247,12 @@ mod capture {
                 parent_id,
             });
         }
-        fn enter(&self, _: &Id) {}
-        fn exit(&self, _: &Id) {}
+        fn enter(&self, id: &Id) {
+            CURRENT.with(|c| c.borrow_mut().push(id.into_u64()));
+        }
+        fn exit(&self, _: &Id) {
+            CURRENT.with(|c| c.borrow_mut().pop());
+        }
         fn try_close(&self, id: Id) -> bool {
             CLOSED.lock().unwrap().push(id.into_u64());
             true
