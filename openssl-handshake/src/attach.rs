@@ -78,6 +78,12 @@ impl TraceOptions {
     /// the connection's trace lock is released. A panic in it is caught
     /// and recorded in [`HandshakeTrace::hook_panic`].
     ///
+    /// A handshake still under way when its `SSL` is freed (a stream
+    /// dropped mid-handshake, a time-out) is reported as failed from the
+    /// `SSL`'s free, on whichever thread drops the stream, while OpenSSL
+    /// frees it: the hook must not take a lock the dropping code may hold.
+    /// A panic there is caught but, the trace being freed, not recorded.
+    ///
     /// A TLS 1.3 client's handshake is over before the server has judged
     /// its certificate, so its hook hears of success even when the server
     /// then refuses it: [`TraceOptions::on_failure_after_handshake`] hears
@@ -145,6 +151,10 @@ pub trait SslRefExt {
     /// Calling it again starts a new trace with the new options; a
     /// handshake under way is then reported once, by the new trace
     /// (marked `joined_late`), and the replaced options' hook does not run.
+    ///
+    /// Refuses with [`Error::InfoCallbackInUse`] if the `SSL` or its
+    /// context has another info callback, which this one would replace
+    /// (OpenSSL calls the `SSL`'s own in place of its context's).
     fn trace_handshake(&mut self, options: TraceOptions) -> Result<(), Error>;
 }
 

@@ -47,10 +47,8 @@ pub(crate) fn attach_to_context(
     crate::telemetry::describe();
     // SAFETY: the builder owns a live SSL_CTX.
     let existing = unsafe { sys::SSL_CTX_get_info_callback(builder.as_ptr()) };
-    if let Some(existing) = existing {
-        if existing as usize != info_callback as sys::InfoCallback as usize {
-            return Err(Error::InfoCallbackInUse);
-        }
+    if existing.is_some_and(foreign) {
+        return Err(Error::InfoCallbackInUse);
     }
     let messages = options.messages;
     builder.set_ex_data(ctx_index, options);
@@ -75,6 +73,18 @@ pub(crate) fn attach_to_context(
 /// Installs the trampolines on one `SSL`, for connections whose context
 /// cannot be changed any more.
 pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(), Error> {
+    // The SSL's own callback would be replaced, and its context's would no
+    // longer run for it (OpenSSL calls the SSL's when it has one).
+    // SAFETY: `ssl` and its context are live.
+    let existing = unsafe {
+        [
+            sys::SSL_get_info_callback(ssl.as_ptr()),
+            sys::SSL_CTX_get_info_callback(ssl.ssl_context().as_ptr()),
+        ]
+    };
+    if existing.into_iter().flatten().any(foreign) {
+        return Err(Error::InfoCallbackInUse);
+    }
     let index = recorder_index()?;
     clock::prepare();
     // A handshake under way goes on under the new recorder, which takes
@@ -92,6 +102,11 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Whether `cb` is another library's info callback, not this crate's.
+fn foreign(cb: sys::InfoCallback) -> bool {
+    cb as usize != info_callback as sys::InfoCallback as usize
 }
 
 /// A copy of the trace recorded so far on `ssl`.
@@ -459,7 +474,7 @@ mod tests {
     use openssl::ssl::{SslContext, SslMethod};
 
     use super::*;
-    use crate::SslContextBuilderExt;
+    use crate::{SslContextBuilderExt, SslRefExt};
 
     /// Another library's info callback is refused, not silently replaced.
     /// (A test inside the crate: setting a foreign callback needs `sys`.)
@@ -472,5 +487,24 @@ mod tests {
         let err = b.trace_handshakes(TraceOptions::default()).unwrap_err();
         assert!(matches!(err, Error::InfoCallbackInUse));
         assert!(err.to_string().contains("already has an info callback"));
+
+        // On one SSL: its context's callback, or its own.
+        let mut ssl = openssl::ssl::Ssl::new(&b.build()).expect("ssl");
+        let err = ssl.trace_handshake(TraceOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::InfoCallbackInUse));
+        let plain = SslContext::builder(SslMethod::tls())
+            .expect("context")
+            .build();
+        let mut ssl = openssl::ssl::Ssl::new(&plain).expect("ssl");
+        // SAFETY: `foreign` has the signature ssl.h declares for the callback.
+        unsafe { sys::SSL_set_info_callback(ssl.as_ptr(), Some(foreign)) };
+        let err = ssl.trace_handshake(TraceOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::InfoCallbackInUse));
+        let mut ssl = openssl::ssl::Ssl::new(&plain).expect("ssl");
+        assert!(ssl.trace_handshake(TraceOptions::default()).is_ok());
+        assert!(
+            ssl.trace_handshake(TraceOptions::default()).is_ok(),
+            "ours again"
+        );
     }
 }

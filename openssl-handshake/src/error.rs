@@ -6,10 +6,11 @@ use openssl::error::ErrorStack;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The context already has an info callback that is not ours.
+    /// The context (or the connection) already has an info callback that
+    /// is not ours.
     #[error(
-        "the SSL_CTX already has an info callback, and attaching tracing would replace it; \
-         remove it, or do its work in TraceOptions::on_complete instead"
+        "the SSL_CTX or SSL already has an info callback, and attaching tracing would replace \
+         it; remove it, or do its work in TraceOptions::on_complete instead"
     )]
     InfoCallbackInUse,
     /// OpenSSL could not allocate an ex_data index.

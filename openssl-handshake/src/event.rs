@@ -70,8 +70,11 @@ impl Direction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Event {
-    /// Time since the handshake started (monotonic clock), to the
-    /// microsecond; in JSON `at_us`, an integer number of microseconds.
+    /// Time since the connection's first callback (monotonic clock), to
+    /// the microsecond, so a renegotiation's events follow the first
+    /// handshake's; in JSON `at_us`, an integer number of microseconds.
+    /// Kept in 32 bits: on a connection older than 71.6 minutes, later
+    /// events all read 4,294.967295 s.
     #[serde(rename = "at_us", with = "crate::micros")]
     pub at: Duration,
     /// What happened.

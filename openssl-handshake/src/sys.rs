@@ -314,6 +314,7 @@ c_functions! {
     pub fn SSL_CTX_set_info_callback(ctx: *mut SSL_CTX, cb: Option<InfoCallback>);
     pub fn SSL_CTX_get_info_callback(ctx: *mut SSL_CTX) -> Option<InfoCallback>;
     pub fn SSL_set_info_callback(ssl: *mut SSL, cb: Option<InfoCallback>);
+    pub fn SSL_get_info_callback(ssl: *const SSL) -> Option<InfoCallback>;
     pub fn SSL_CTX_set_msg_callback(ctx: *mut SSL_CTX, cb: Option<MsgCallback>);
     pub fn SSL_set_msg_callback(ssl: *mut SSL, cb: Option<MsgCallback>);
     pub fn SSL_get_state(ssl: *const SSL) -> OSSL_HANDSHAKE_STATE;

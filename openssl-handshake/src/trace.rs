@@ -63,9 +63,11 @@ pub struct HandshakeTrace {
     pub local: Option<LocalConfig>,
     /// OpenSSL's reason for the first fatal alert this end sent after its
     /// handshake succeeded, e.g. "unexpected eof while reading" for a peer
-    /// that closed without close_notify (OpenSSL answers an end of file
-    /// it reads with a decode_error of its own); absent (in JSON too) when
-    /// there was none.
+    /// that closed without close_notify (over a socket or fd BIO, OpenSSL
+    /// answers an end of file it reads with a decode_error of its own; the
+    /// `openssl` crate's `SslStream` BIO reports no end of file, so there
+    /// the read fails with `SSL_ERROR_SYSCALL` and nothing is recorded);
+    /// absent (in JSON too) when there was none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late_alert_reason: Option<String>,
 }
