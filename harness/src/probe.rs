@@ -4,12 +4,14 @@
 
 pub mod after;
 mod summary;
+mod target;
 
 pub use after::{PostHandshake, ReadEnd};
 pub use summary::summary;
+pub(crate) use target::{as_ip, default_servername, resolve, sni_name};
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -364,9 +366,9 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         // An address is checked as one and not sent as SNI, which allows
         // no IP literal (RFC 6066, section 3), as gnutls-cli does.
         let expected = name.as_deref().unwrap_or(host.as_str());
-        match expected.parse::<IpAddr>() {
-            Ok(ip) => ssl.param_mut().set_ip(ip)?,
-            Err(_) => {
+        match as_ip(expected) {
+            Some(ip) => ssl.param_mut().set_ip(ip)?,
+            None => {
                 ssl.set_hostname(expected)?;
                 ssl.param_mut().set_host(expected)?;
             }
@@ -480,33 +482,6 @@ fn stalled(trace: Option<&HandshakeTrace>, timeout: Duration, received: u64) -> 
         ),
         Some(last) => format!("the server stopped answering for {limit} after its {last}"),
     }
-}
-
-/// HOST (brackets removed) and the addresses of `HOST:PORT`, looked up
-/// within `timeout`.
-pub(crate) fn resolve(
-    target: &str,
-    timeout: Duration,
-) -> Result<(String, Vec<SocketAddr>), HarnessError> {
-    let (host, _) = target.rsplit_once(':').ok_or_else(|| {
-        HarnessError::Usage(format!(
-            "{target:?} is not HOST:PORT (e.g. example.com:443 or 127.0.0.1:4433)"
-        ))
-    })?;
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
-    let addrs = crate::resolve::addresses(target, timeout).map_err(|e| HarnessError::Io {
-        what: format!("resolving {target}"),
-        source: e,
-    })?;
-    Ok((host, addrs))
-}
-
-/// The SNI name: `given`, else HOST when it is a name, not an address.
-pub(crate) fn default_servername(given: Option<String>, host: &str) -> Option<String> {
-    given.or_else(|| host.parse::<IpAddr>().is_err().then(|| host.to_owned()))
 }
 
 fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFailure> {

@@ -33,7 +33,12 @@ pub fn block(d: &Diagnosis, indent: &str) -> String {
 
 /// A Markdown list item's body: the cause in code, the summary, the fix.
 pub fn markdown(d: &Diagnosis) -> String {
-    format!("`{}`: {}. Fix: {}", d.cause, d.summary, d.fix)
+    format!("{}. Fix: {}", markdown_without_fix(d), d.fix)
+}
+
+/// [`markdown`] without the fix, as [`without_fix`] is to [`line`].
+pub fn markdown_without_fix(d: &Diagnosis) -> String {
+    format!("`{}`: {}", d.cause, d.summary)
 }
 
 #[cfg(test)]

@@ -398,15 +398,15 @@ impl Prober {
             Some(s) => s.clone(),
             None => self.target.servername.clone(),
         };
-        if let Some(name) = &sni {
+        if let Some(name) = crate::probe::sni_name(sni.as_deref()) {
             ssl.set_hostname(name).map_err(|e| e.to_string())?;
         }
         if offer.verify {
             let host = self.target.servername.as_ref().unwrap_or(&self.target.host);
             let param = ssl.param_mut();
-            match host.parse::<std::net::IpAddr>() {
-                Ok(ip) => param.set_ip(ip),
-                Err(_) => param.set_host(host),
+            match crate::probe::as_ip(host) {
+                Some(ip) => param.set_ip(ip),
+                None => param.set_host(host),
             }
             .map_err(|e| e.to_string())?;
         }

@@ -128,8 +128,8 @@ pub fn ask(p: &Prober, id: &str, v: Version, suites: &[u16]) -> (Answer, Vec<Vec
         v.display(),
         ids.join(" ")
     );
-    let name = p.target().servername.clone();
-    p.raw(id, &offer, &client_hello(v, suites, name.as_deref()))
+    let name = crate::probe::sni_name(p.target().servername.as_deref());
+    p.raw(id, &offer, &client_hello(v, suites, name))
 }
 
 /// The suites a server accepts among `candidates` at `v`, asked as the

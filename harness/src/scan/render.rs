@@ -355,7 +355,7 @@ impl Failure<'_> {
     fn markdown(&self, id: &str) -> String {
         match self {
             Failure::Diagnosed(d) if id == BASE_PROBE => diagnosis::markdown(d),
-            Failure::Diagnosed(d) => format!("`{}`: {}", d.cause, d.summary),
+            Failure::Diagnosed(d) => diagnosis::markdown_without_fix(d),
             Failure::Undiagnosed(e) => (*e).to_owned(),
         }
     }

@@ -8,6 +8,8 @@
 //! (self-signed, missing intermediate, untrusted root) serve a server
 //! verifying a client's chain too.
 
+use std::net::IpAddr;
+
 use crate::decode::Certificate;
 use crate::event::{Direction, Side};
 
@@ -256,7 +258,12 @@ fn wrong_host(chain: Option<&Certificate>, asked: Option<&str>, fix: &str) -> Di
         || "does not cover the name".to_owned(),
         |c| covered_names(c, asked),
     );
-    let asked = asked.map_or("another name".to_owned(), str::to_owned);
+    // An address as the certificate's are written (OpenSSL spells a
+    // checked IPv6 address in full).
+    let asked = asked.map_or("another name".to_owned(), |a| {
+        a.parse::<IpAddr>()
+            .map_or(a.to_owned(), |ip| ip.to_string())
+    });
     Diagnosis::new(
         Cause::ServerCertWrongHost,
         Fault::Server,
@@ -269,7 +276,7 @@ fn wrong_host(chain: Option<&Certificate>, asked: Option<&str>, fix: &str) -> Di
 /// (RFC 6125): an address against its IP subjectAltNames, a host name
 /// against its DNS ones, or its CN where it has none.
 fn covered_names(chain: &Certificate, asked: Option<&str>) -> String {
-    let ip = asked.is_some_and(|a| a.parse::<std::net::IpAddr>().is_ok());
+    let ip = asked.is_some_and(|a| a.parse::<IpAddr>().is_ok());
     let prefix = if ip { "IP:" } else { "DNS:" };
     let names: Vec<&str> = chain
         .leaf_subject_alt_names
@@ -427,34 +434,41 @@ fn common_name(name: &str) -> Option<&str> {
         .map(str::trim)
 }
 
-/// Whether `cert` covers `host`: a subjectAltName (or, without any, the
-/// CN), with a leading wildcard label.
+/// Whether `cert` covers `host`: an address one of its IP
+/// subjectAltNames, a host name as [`covers_host`] says.
 fn covers(cert: &LocalCertificate, host: &str) -> bool {
-    let names: Vec<&str> = if cert.names.is_empty() {
-        cert.common_name.as_deref().into_iter().collect()
-    } else {
-        cert.names.iter().map(String::as_str).collect()
-    };
-    names_cover(&names, host)
+    let (ips, dns): (Vec<&str>, Vec<&str>) = cert
+        .names
+        .iter()
+        .map(String::as_str)
+        .partition(|n| n.parse::<IpAddr>().is_ok());
+    match host.parse::<IpAddr>() {
+        Ok(ip) => ips.iter().any(|n| n.parse::<IpAddr>() == Ok(ip)),
+        Err(_) => covers_host(&dns, cert.common_name.as_deref(), host),
+    }
 }
 
-/// Whether the leaf of a Certificate message covers host name `host`: a
-/// DNS subjectAltName, or without any the CN.
+/// Whether the leaf of a Certificate message covers host name `host`, as
+/// [`covers_host`] says.
 pub(super) fn leaf_covers(chain: &Certificate, host: &str) -> bool {
     let dns: Vec<&str> = chain
         .leaf_subject_alt_names
         .iter()
         .filter_map(|n| n.strip_prefix("DNS:"))
         .collect();
-    let names = if dns.is_empty() {
-        chain
-            .subjects
-            .first()
-            .and_then(|s| common_name(s))
-            .into_iter()
-            .collect()
+    let cn = chain.subjects.first().and_then(|s| common_name(s));
+    covers_host(&dns, cn, host)
+}
+
+/// Whether a certificate with DNS subjectAltNames `dns` and CN `cn`
+/// covers host name `host` as OpenSSL checks it (RFC 6125): one of those
+/// names, or without any (IP ones do not count) its CN, with a leading
+/// wildcard label.
+fn covers_host(dns: &[&str], cn: Option<&str>, host: &str) -> bool {
+    let names: Vec<&str> = if dns.is_empty() {
+        cn.into_iter().collect()
     } else {
-        dns
+        dns.to_vec()
     };
     names_cover(&names, host)
 }
@@ -528,6 +542,12 @@ mod tests {
             &cert(&["other.test"], Some("host.test")),
             "host.test"
         ));
+        // IP subjectAltNames alone leave the CN in force for a host name
+        // (`openssl x509 -checkhost` agrees), and cover only addresses.
+        let ip_only = cert(&["127.0.0.1", "::1"], Some("localhost"));
+        assert!(covers(&ip_only, "localhost"));
+        assert!(covers(&ip_only, "0:0:0:0:0:0:0:1"));
+        assert!(!covers(&ip_only, "127.0.0.2"));
     }
 
     #[test]
