@@ -121,7 +121,8 @@ pub trait SslContextBuilderExt {
     ///
     /// Calling it again replaces the options. It replaces any message
     /// callback already set, and refuses with
-    /// [`Error::InfoCallbackInUse`] if another info callback is set.
+    /// [`Error::InfoCallbackInUse`] if another info callback is set, and
+    /// with [`Error::Dtls`] for a DTLS context.
     ///
     /// The message callback's argument (`SSL_CTX_set_msg_callback_arg`,
     /// `SSL_set_msg_callback_arg`) then belongs to the tracer, which keeps
@@ -154,7 +155,8 @@ pub trait SslRefExt {
     ///
     /// Refuses with [`Error::InfoCallbackInUse`] if the `SSL` or its
     /// context has another info callback, which this one would replace
-    /// (OpenSSL calls the `SSL`'s own in place of its context's).
+    /// (OpenSSL calls the `SSL`'s own in place of its context's), and with
+    /// [`Error::Dtls`] for DTLS.
     fn trace_handshake(&mut self, options: TraceOptions) -> Result<(), Error>;
 }
 

@@ -41,6 +41,9 @@ pub(crate) fn attach_to_context(
     builder: &mut SslContextBuilder,
     options: TraceOptions,
 ) -> Result<(), Error> {
+    if is_dtls(builder.as_ptr()) {
+        return Err(Error::Dtls);
+    }
     let ctx_index = context_index()?;
     recorder_index()?;
     clock::prepare();
@@ -73,6 +76,9 @@ pub(crate) fn attach_to_context(
 /// Installs the trampolines on one `SSL`, for connections whose context
 /// cannot be changed any more.
 pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(), Error> {
+    if is_dtls(ssl.ssl_context().as_ptr()) {
+        return Err(Error::Dtls);
+    }
     // The SSL's own callback would be replaced, and its context's would no
     // longer run for it (OpenSSL calls the SSL's when it has one).
     // SAFETY: `ssl` and its context are live.
@@ -87,6 +93,7 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
     }
     let index = recorder_index()?;
     clock::prepare();
+    crate::telemetry::describe();
     // A handshake under way goes on under the new recorder, which takes
     // it over and reports it: dropping the old one must not report it
     // abandoned. (Only here is a recorder replaced.)
@@ -102,6 +109,24 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Whether `ctx` was made with one of the DTLS methods the `openssl` crate
+/// offers (`SslMethod::dtls`, `dtls_client`, `dtls_server`).
+fn is_dtls(ctx: *mut openssl_sys::SSL_CTX) -> bool {
+    // SAFETY: the callers hold the live context; the method getters only
+    // return pointers to OpenSSL's static method tables.
+    let (method, dtls) = unsafe {
+        (
+            sys::SSL_CTX_get_ssl_method(ctx),
+            [
+                openssl_sys::DTLS_method(),
+                openssl_sys::DTLS_client_method(),
+                openssl_sys::DTLS_server_method(),
+            ],
+        )
+    };
+    dtls.contains(&method)
 }
 
 /// Whether `cb` is another library's info callback, not this crate's.
@@ -506,5 +531,22 @@ mod tests {
             ssl.trace_handshake(TraceOptions::default()).is_ok(),
             "ours again"
         );
+    }
+
+    /// A DTLS context is refused, not traced into undecodable messages.
+    #[test]
+    fn dtls_is_refused() {
+        for method in [
+            SslMethod::dtls(),
+            SslMethod::dtls_client(),
+            SslMethod::dtls_server(),
+        ] {
+            let mut b = SslContext::builder(method).expect("context");
+            let err = b.trace_handshakes(TraceOptions::default()).unwrap_err();
+            assert!(matches!(err, Error::Dtls), "{err}");
+            let mut ssl = openssl::ssl::Ssl::new(&b.build()).expect("ssl");
+            let err = ssl.trace_handshake(TraceOptions::default()).unwrap_err();
+            assert!(matches!(err, Error::Dtls), "{err}");
+        }
     }
 }

@@ -13,6 +13,13 @@ pub enum Error {
          it; remove it, or do its work in TraceOptions::on_complete instead"
     )]
     InfoCallbackInUse,
+    /// The context is for DTLS, whose record and handshake headers the
+    /// trace would misread.
+    #[error(
+        "tracing covers TLS, not DTLS: its records and handshake messages have longer headers, \
+         which the trace would misread; trace the TLS contexts only"
+    )]
+    Dtls,
     /// OpenSSL could not allocate an ex_data index.
     #[error("OpenSSL could not allocate an ex_data index for handshake traces")]
     ExDataIndex(#[source] ErrorStack),

@@ -17,7 +17,7 @@ mod header_check;
 
 use libc::{c_char, c_int, c_uint, c_ulong, c_void, size_t};
 use openssl_sys::{
-    stack_st_SSL_CIPHER, BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_SESSION, X509, X509_NAME,
+    stack_st_SSL_CIPHER, BIO, SSL, SSL_CIPHER, SSL_CTX, SSL_METHOD, SSL_SESSION, X509, X509_NAME,
     X509_VERIFY_PARAM,
 };
 
@@ -315,6 +315,7 @@ c_functions! {
     pub fn SSL_CTX_get_info_callback(ctx: *mut SSL_CTX) -> Option<InfoCallback>;
     pub fn SSL_set_info_callback(ssl: *mut SSL, cb: Option<InfoCallback>);
     pub fn SSL_get_info_callback(ssl: *const SSL) -> Option<InfoCallback>;
+    pub fn SSL_CTX_get_ssl_method(ctx: *const SSL_CTX) -> *const SSL_METHOD;
     pub fn SSL_CTX_set_msg_callback(ctx: *mut SSL_CTX, cb: Option<MsgCallback>);
     pub fn SSL_set_msg_callback(ssl: *mut SSL, cb: Option<MsgCallback>);
     pub fn SSL_get_state(ssl: *const SSL) -> OSSL_HANDSHAKE_STATE;

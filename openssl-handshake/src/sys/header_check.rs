@@ -35,8 +35,8 @@ fn c_type(rust: &str) -> String {
         "c_void" => "void".into(),
         "size_t" => "size_t".into(),
         "u64" => "uint64_t".into(),
-        "SSL" | "SSL_CTX" | "SSL_SESSION" | "SSL_CIPHER" | "BIO" | "X509" | "X509_NAME"
-        | "X509_VERIFY_PARAM" => t,
+        "SSL" | "SSL_CTX" | "SSL_SESSION" | "SSL_CIPHER" | "SSL_METHOD" | "BIO" | "X509"
+        | "X509_NAME" | "X509_VERIFY_PARAM" => t,
         "stack_st_SSL_CIPHER" => "STACK_OF(SSL_CIPHER)".into(),
         "InfoCallback" | "MsgCallback" => format!("rs_{t}"),
         other => panic!("header_check does not know the C spelling of Rust type `{other}`; add it"),
