@@ -345,6 +345,10 @@ impl HandshakeTrace {
 /// It can be called at any time, also while the handshake is in flight
 /// or from the completion hook; the snapshot is a copy, so it never
 /// holds a lock on the connection.
+///
+/// The trace lives with the `SSL`: one reused for another connection
+/// with `SSL_clear` keeps it, so the next connection's trace begins with
+/// the last one's events and counts its handshake as a second.
 pub fn trace(ssl: &SslRef) -> Option<HandshakeTrace> {
     crate::callbacks::snapshot(ssl)
 }
