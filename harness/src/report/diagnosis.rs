@@ -36,7 +36,7 @@ pub fn markdown(d: &Diagnosis) -> String {
     format!("{}. Fix: {}", markdown_without_fix(d), d.fix)
 }
 
-/// [`markdown`] without the fix, as [`without_fix`] is to [`line`].
+/// [`markdown`] without the fix, as [`without_fix`] is to [`line()`].
 pub fn markdown_without_fix(d: &Diagnosis) -> String {
     format!("`{}`: {}", d.cause, d.summary)
 }
