@@ -473,15 +473,45 @@ fn covers_host(dns: &[&str], cn: Option<&str>, host: &str) -> bool {
     names_cover(&names, host)
 }
 
-/// Whether one of `names` is `host`, or a wildcard for its first label.
+/// Whether one of `names` is `host`, or a wildcard for it.
 fn names_cover(names: &[&str], host: &str) -> bool {
-    names.iter().any(|n| {
-        n.eq_ignore_ascii_case(host)
-            || n.strip_prefix("*.").is_some_and(|suffix| {
-                host.split_once('.')
-                    .is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(suffix))
-            })
-    })
+    names
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(host) || wildcard_covers(n, host))
+}
+
+/// Whether wildcard `pattern` covers `host` as `X509_check_host` matches
+/// one: a single `*`, first or last in the leftmost label (`*.example.com`,
+/// `f*.example.com`), followed by at least two labels, and a partial one
+/// not over an IDNA (`xn--`) label.
+fn wildcard_covers(pattern: &str, host: &str) -> bool {
+    let (Some((first, rest)), Some((label, host_rest))) =
+        (pattern.split_once('.'), host.split_once('.'))
+    else {
+        return false;
+    };
+    let Some((pre, post)) = first.split_once('*') else {
+        return false;
+    };
+    let partial = !pre.is_empty() || !post.is_empty();
+    let idna = label
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("xn--"));
+    let shaped = !post.contains('*')
+        && (pre.is_empty() || post.is_empty())
+        && !rest.contains('*')
+        && rest.contains('.');
+    shaped
+        && rest.eq_ignore_ascii_case(host_rest)
+        && !(partial && idna)
+        && !label.is_empty()
+        && label.len() >= pre.len() + post.len()
+        && label
+            .get(..pre.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(pre))
+        && label
+            .get(label.len() - post.len()..)
+            .is_some_and(|s| s.eq_ignore_ascii_case(post))
 }
 
 impl Diagnosis {
@@ -548,6 +578,33 @@ mod tests {
         assert!(covers(&ip_only, "localhost"));
         assert!(covers(&ip_only, "0:0:0:0:0:0:0:1"));
         assert!(!covers(&ip_only, "127.0.0.2"));
+    }
+
+    /// Wildcards as `openssl x509 -checkhost` matched each host against a
+    /// certificate with these subjectAltNames (OpenSSL 3.0.19).
+    #[test]
+    fn wildcards_match_as_openssl_matches_them() {
+        let cases = [
+            ("f*.example.com", "foo.example.com", true),
+            ("f*.example.com", "f.example.com", true),
+            ("f*.example.com", "FOO.EXAMPLE.COM", true),
+            ("f*.example.com", "bar.example.com", false),
+            ("f*.example.com", "foo.bar.example.com", false),
+            ("*.svc.example", "x.svc.example", true),
+            ("*.svc.example", "svc.example", false),
+            ("*.com", "a.com", false),
+            ("a.*.example.org", "a.b.example.org", false),
+            ("*.a.example", "xn--foo.a.example", true),
+            ("x*.b.example", "xn--foo.b.example", false),
+            ("x*.b.example", "xfoo.b.example", true),
+            ("*o.c.example", "foo.c.example", true),
+            ("*o.c.example", "o.c.example", true),
+            ("f*o.d.example", "foo.d.example", false),
+            ("f*o.d.example", "fo.d.example", false),
+        ];
+        for (pattern, host, matches) in cases {
+            assert_eq!(names_cover(&[pattern], host), matches, "{pattern} ~ {host}");
+        }
     }
 
     #[test]
