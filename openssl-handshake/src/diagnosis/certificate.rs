@@ -277,12 +277,7 @@ fn wrong_host(chain: Option<&Certificate>, asked: Option<&str>, fix: &str) -> Di
 /// against its DNS ones, or its CN where it has none.
 fn covered_names(chain: &Certificate, asked: Option<&str>) -> String {
     let ip = asked.is_some_and(|a| a.parse::<IpAddr>().is_ok());
-    let prefix = if ip { "IP:" } else { "DNS:" };
-    let names: Vec<&str> = chain
-        .leaf_subject_alt_names
-        .iter()
-        .filter_map(|n| n.strip_prefix(prefix))
-        .collect();
+    let names = leaf_alt_names(chain, if ip { "IP:" } else { "DNS:" });
     let cn = chain.subjects.first().map(|s| common_name(s).unwrap_or(s));
     match (names.is_empty(), ip, cn) {
         (false, _, _) => format!("is for {} (subjectAltName)", names.join(", ")),
@@ -451,13 +446,17 @@ fn covers(cert: &LocalCertificate, host: &str) -> bool {
 /// Whether the leaf of a Certificate message covers host name `host`, as
 /// [`covers_host`] says.
 pub(super) fn leaf_covers(chain: &Certificate, host: &str) -> bool {
-    let dns: Vec<&str> = chain
+    let cn = chain.subjects.first().and_then(|s| common_name(s));
+    covers_host(&leaf_alt_names(chain, "DNS:"), cn, host)
+}
+
+/// The leaf's subjectAltNames of one kind ("DNS:", "IP:"), without it.
+fn leaf_alt_names<'a>(chain: &'a Certificate, kind: &str) -> Vec<&'a str> {
+    chain
         .leaf_subject_alt_names
         .iter()
-        .filter_map(|n| n.strip_prefix("DNS:"))
-        .collect();
-    let cn = chain.subjects.first().and_then(|s| common_name(s));
-    covers_host(&dns, cn, host)
+        .filter_map(|n| n.strip_prefix(kind))
+        .collect()
 }
 
 /// Whether a certificate with DNS subjectAltNames `dns` and CN `cn`
