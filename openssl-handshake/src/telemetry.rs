@@ -253,20 +253,36 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&
         ),
         Some(f) => {
             let reason = f.to_string();
-            tracing::warn!(
-                target: "openssl_handshake",
-                side,
-                outcome = "failed",
-                version,
-                suite,
-                group,
-                resumed,
-                sni,
-                duration_us,
-                cause,
-                reason = reason.as_str(),
-                "TLS handshake failed"
-            )
+            let reason = reason.as_str();
+            // One field list for both levels: the level of an event is
+            // part of its call site, so it cannot be chosen at run time.
+            macro_rules! failed {
+                ($level:expr) => {
+                    tracing::event!(
+                        target: "openssl_handshake",
+                        $level,
+                        side,
+                        outcome = "failed",
+                        version,
+                        suite,
+                        group,
+                        resumed,
+                        sni,
+                        duration_us,
+                        cause,
+                        reason,
+                        "TLS handshake failed"
+                    )
+                };
+            }
+            // A client that left without sending a byte made no TLS
+            // attempt (a TCP health check, a port scan): at warn, a load
+            // balancer's checks would fill the log. It is still counted.
+            if cause == crate::diagnosis::Cause::ClosedBeforeHello.name() {
+                failed!(tracing::Level::DEBUG)
+            } else {
+                failed!(tracing::Level::WARN)
+            }
         }
     })
 }

@@ -1,7 +1,8 @@
-//! With info events filtered out, as many services run, a failed
-//! handshake's warning still sits in the application's span (its
-//! connection, its peer), not at the root: the handshake's own span is then
-//! disabled, and the event must not name it as its parent.
+//! The failure event through a real subscriber, filtered as services
+//! filter: with info events filtered out, a failed handshake's warning
+//! still sits in the application's span (its connection, its peer), not at
+//! the root, as the handshake's own span is then disabled; and a TCP health
+//! check, which sends no byte, is no warning.
 #![cfg(feature = "tracing")]
 
 mod common;
@@ -30,15 +31,27 @@ impl Write for Sink {
     }
 }
 
-#[test]
-fn a_failure_keeps_the_application_span_when_info_is_filtered_out() {
+/// A subscriber at `level` writing plain lines into the returned sink.
+fn subscriber(level: tracing::Level) -> (impl tracing::Subscriber, Sink) {
     let sink = Sink::default();
     let writer = sink.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::WARN)
+        .with_max_level(level)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
+    (subscriber, sink)
+}
+
+impl Sink {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
+
+#[test]
+fn a_failure_keeps_the_application_span_when_info_is_filtered_out() {
+    let (subscriber, sink) = subscriber(tracing::Level::WARN);
     let server = server_ctx(KeyType::Rsa2048, |_| {});
     let (l, addr) = listener();
     let client = std::thread::spawn(move || {
@@ -54,10 +67,32 @@ fn a_failure_keeps_the_application_span_when_info_is_filtered_out() {
         );
     });
     client.join().expect("client thread");
-    let out = String::from_utf8_lossy(&sink.0.lock().expect("sink")).into_owned();
+    let out = sink.text();
     let line = out
         .lines()
         .find(|l| l.contains("TLS handshake failed"))
         .unwrap_or_else(|| panic!("no failure event: {out}"));
     assert!(line.contains("conn{peer=\"test\"}"), "{line}");
+}
+
+/// A connection closed before any byte, as load balancers' TCP health
+/// checks make every few seconds, is a failure at debug, not a warning: it
+/// made no TLS attempt to diagnose.
+#[test]
+fn a_health_check_is_no_warning() {
+    let (subscriber, sink) = subscriber(tracing::Level::DEBUG);
+    let server = server_ctx(KeyType::Rsa2048, |_| {});
+    let (l, addr) = listener();
+    let check = std::thread::spawn(move || drop(TcpStream::connect(addr).expect("connect")));
+    tracing::subscriber::with_default(subscriber, || {
+        assert!(accept_tls(&l, &server).is_err(), "no byte is no handshake");
+    });
+    check.join().expect("health check thread");
+    let out = sink.text();
+    let line = out
+        .lines()
+        .find(|l| l.contains("TLS handshake failed"))
+        .unwrap_or_else(|| panic!("no failure event: {out}"));
+    assert!(line.contains("cause=\"closed_before_hello\""), "{line}");
+    assert!(line.contains("DEBUG"), "{line}");
 }

@@ -113,7 +113,7 @@ pub enum Cause {
     /// A client connected and closed (or reset) the connection without
     /// sending a byte: most often a TCP health check or a port scan, not a
     /// TLS client. Apart from [`Cause::PeerClosed`] so that monitoring
-    /// can set it aside.
+    /// can set it aside; the `tracing` feature reports it at debug, not warn.
     ClosedBeforeHello,
     /// The handshake was abandoned unfinished (a time-out).
     TimedOut,
