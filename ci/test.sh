@@ -62,12 +62,13 @@ if [ "${CI:-}" = true ]; then
     done
 fi
 # tlslite-ng from PyPI, in a virtual environment under target/ that the
-# tlslite peer finds (TLS_HARNESS_TLSLITE_PYTHON).
+# tlslite peer finds (TLS_HARNESS_TLSLITE_PYTHON), and aiosmtpd, the SMTP
+# server `probe --starttls smtp` is tested against.
 venv=target/tlslite-venv
-if ! "$venv/bin/python" -c 'import tlslite' >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c 'import tlslite, aiosmtpd' >/dev/null 2>&1; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q tlslite-ng ||
-        { echo "ci/test.sh: could not install tlslite-ng from PyPI into $venv" >&2; exit 1; }
+    "$venv/bin/pip" install -q tlslite-ng aiosmtpd ||
+        { echo "ci/test.sh: could not install tlslite-ng and aiosmtpd from PyPI into $venv" >&2; exit 1; }
 fi
 export TLS_HARNESS_TLSLITE_PYTHON="$PWD/$venv/bin/python"
 for component in rustfmt clippy; do

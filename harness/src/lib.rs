@@ -34,6 +34,7 @@ pub mod run;
 pub mod scan;
 pub mod serve;
 pub mod settings;
+pub mod starttls;
 pub mod transport;
 
 pub use error::HarnessError;

@@ -28,6 +28,7 @@ use crate::ffi::SavedSession;
 use crate::pcap::{self, Capture, End, PcapFile};
 use crate::report::diagnosis;
 use crate::settings::TlsSettings;
+use crate::starttls::{self, StartTls, StartTlsError};
 
 /// How `probe` and `serve` print a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -79,6 +80,8 @@ pub struct ProbeOptions {
     pub linger: Duration,
     /// Write each connection's bytes and keys here as pcapng.
     pub pcap: Option<PathBuf>,
+    /// Ask the server to switch to TLS first, in this protocol.
+    pub starttls: Option<StartTls>,
 }
 
 /// How long `probe` reads after the handshake unless told otherwise:
@@ -125,6 +128,13 @@ pub enum ProbeFailure {
         /// The alert this client sent for it.
         description: u8,
     },
+    /// The server did not switch to TLS when asked (`--starttls`).
+    StartTls {
+        /// The protocol it was asked in.
+        protocol: StartTls,
+        /// Why not.
+        error: StartTlsError,
+    },
     /// Anything else, in OpenSSL's words.
     Other(String),
 }
@@ -162,6 +172,9 @@ impl fmt::Display for ProbeFailure {
                  OpenSSL does to a truncation",
                 alert::name(*description)
             ),
+            ProbeFailure::StartTls { protocol, error } => {
+                write!(f, "STARTTLS ({}): {error}", protocol.name())
+            }
             ProbeFailure::Other(m) => write!(f, "handshake failed: {m}"),
         }
     }
@@ -340,7 +353,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     let mut session: Option<SavedSession> = None;
     for round in 0..rounds {
         let mut conn = ProbeConnection::new(opts.target.clone());
-        let stream = match connect(&addrs, opts.timeout) {
+        let mut stream = match connect(&addrs, opts.timeout) {
             Ok(s) => s,
             Err(f) => {
                 conn.failure = Some(f);
@@ -358,6 +371,26 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 stream.peer_addr().ok()?,
             ))
         });
+        if let Some(protocol) = opts.starttls {
+            // Bounded as a handshake is; the capture keeps the exchange,
+            // so that Wireshark sees the upgrade before the TLS.
+            let deadline = Instant::now() + opts.handshake_timeout;
+            let upgraded = match &capture {
+                Some(c) => {
+                    starttls::upgrade(&mut c.record(&mut stream, End::Client), protocol, deadline)
+                }
+                None => starttls::upgrade(&mut stream, protocol, deadline),
+            };
+            if let Err(error) = upgraded {
+                conn.failure = Some(ProbeFailure::StartTls { protocol, error });
+                if let (Some(file), Some(c)) = (&pcap, &capture) {
+                    file.append(c)
+                        .map_err(|e| HarnessError::writing(file.path(), e))?;
+                }
+                out.connections.push(conn);
+                break;
+            }
+        }
         let handshake_deadline = Instant::now() + opts.handshake_timeout;
         let mut ssl = Ssl::new(&ctx)?;
         if let Some(c) = &capture {

@@ -9,6 +9,7 @@ use harness::case::{KeyKind, Version};
 use harness::probe::{self, ProbeOptions, TraceFormat};
 use harness::serve::{self, Notice, ServeOptions, ServerIdentity};
 use harness::settings::TlsSettings;
+use harness::starttls::StartTls;
 use harness::HarnessError;
 
 use harness::settings::{non_negative_seconds, seconds};
@@ -94,6 +95,11 @@ pub(crate) struct ProbeArgs {
     /// How to print each trace.
     #[arg(long, default_value = "summary")]
     format: TraceFormat,
+    /// Ask the server to switch to TLS first, as `s_client -starttls` does
+    /// (the same commands: SMTP's EHLO and STARTTLS, IMAP's CAPABILITY and
+    /// STARTTLS, POP3's STLS, FTP's AUTH TLS, PostgreSQL's SSLRequest).
+    #[arg(long, value_name = "PROTOCOL")]
+    starttls: Option<StartTls>,
     #[command(flatten)]
     tls: TlsArgs,
 }
@@ -193,6 +199,7 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
         handshake_timeout: seconds(a.handshake_timeout)?,
         linger: non_negative_seconds(a.linger)?,
         pcap: a.pcap.clone(),
+        starttls: a.starttls,
     };
     let outcome = probe::probe(&opts)?;
     let mut stdout = std::io::stdout().lock();

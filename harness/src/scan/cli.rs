@@ -12,6 +12,7 @@ use super::{scan, ScanOptions, Verdict};
 use crate::error::HarnessError;
 use crate::report::Format;
 use crate::settings::seconds;
+use crate::starttls::StartTls;
 
 /// `tls-harness scan HOST:PORT ...`.
 #[derive(Debug, Args)]
@@ -54,6 +55,10 @@ pub struct ScanArgs {
     /// Keep every traced message's bytes (hex) in the JSON report.
     #[arg(long)]
     pub raw_bytes: bool,
+    /// Ask the server to switch to TLS first on every connection, as
+    /// `probe --starttls` does.
+    #[arg(long, value_name = "PROTOCOL")]
+    pub starttls: Option<StartTls>,
 }
 
 /// Runs the scan; `Ok(false)` when a policy rule failed.
@@ -77,6 +82,7 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
             handshake: seconds(a.handshake_timeout)?,
         },
         raw_bytes: a.raw_bytes,
+        starttls: a.starttls,
     };
     let mut report = scan(&opts)?;
     // Rules that forbid things would all pass a server that was never

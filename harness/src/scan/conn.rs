@@ -31,6 +31,7 @@ use crate::case::Version;
 use crate::ffi::socket_tls::{SocketTls, Stop};
 use crate::hostile::fingerprint::{exchange_flight, Answer};
 use crate::library::Library;
+use crate::starttls::{self, StartTls};
 
 /// Where to connect and what to call the server.
 #[derive(Debug, Clone)]
@@ -41,6 +42,8 @@ pub struct Target {
     pub addrs: Vec<SocketAddr>,
     /// The SNI name, when there is one.
     pub servername: Option<String>,
+    /// Every connection is asked to switch to TLS first, in this protocol.
+    pub starttls: Option<StartTls>,
 }
 
 /// The time-outs every probe runs under.
@@ -520,15 +523,30 @@ impl Prober {
         }
     }
 
+    /// A connection to the target, switched to TLS first with `--starttls`:
+    /// every probe, OpenSSL's and the scan's own hellos, connects here.
     fn connect(&self) -> Result<TcpStream, String> {
         let mut last = format!("no address for {}", self.target.host);
         for a in &self.target.addrs {
             match TcpStream::connect_timeout(a, self.limits.connect) {
-                Ok(s) => return Ok(s),
+                Ok(s) => return self.upgrade(s),
                 Err(e) => last = format!("connecting to {a}: {e}"),
             }
         }
         Err(last)
+    }
+
+    fn upgrade(&self, mut s: TcpStream) -> Result<TcpStream, String> {
+        let Some(protocol) = self.target.starttls else {
+            return Ok(s);
+        };
+        s.set_read_timeout(Some(self.limits.io))
+            .and_then(|()| s.set_write_timeout(Some(self.limits.io)))
+            .map_err(|e| e.to_string())?;
+        let deadline = Instant::now() + self.limits.handshake;
+        starttls::upgrade(&mut s, protocol, deadline)
+            .map_err(|e| format!("STARTTLS ({}): {e}", protocol.name()))?;
+        Ok(s)
     }
 }
 

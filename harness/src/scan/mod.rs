@@ -43,6 +43,7 @@ use crate::case::Version;
 use crate::error::HarnessError;
 use crate::library::Library;
 use crate::probe;
+use crate::starttls::StartTls;
 use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 
 /// The JSON layout version of [`ScanReport`].
@@ -76,6 +77,8 @@ pub struct ScanOptions {
     pub limits: Limits,
     /// Keep each traced message's bytes in the report.
     pub raw_bytes: bool,
+    /// Ask the server to switch to TLS first on every connection.
+    pub starttls: Option<StartTls>,
 }
 
 /// Whether something holds, with why.
@@ -154,6 +157,9 @@ pub struct ScanReport {
     pub target: String,
     /// The SNI name used.
     pub servername: Option<String>,
+    /// The protocol each connection switched to TLS from, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<&'static str>,
     /// The linked OpenSSL.
     pub openssl: String,
     /// Wall time of the scan, in milliseconds.
@@ -177,7 +183,8 @@ pub struct ScanReport {
 /// Scans the target.
 pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
     let started = Instant::now();
-    let target = resolve(&opts.target, opts.servername.clone(), opts.limits.io)?;
+    let mut target = resolve(&opts.target, opts.servername.clone(), opts.limits.io)?;
+    target.starttls = opts.starttls;
     let library = Library::probe()?;
     let openssl = library.version_text.clone();
     let prober = Prober::new(
@@ -295,6 +302,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         schema_version: SCAN_SCHEMA_VERSION,
         target: opts.target.clone(),
         servername: prober.target().servername.clone(),
+        starttls: opts.starttls.map(StartTls::name),
         openssl,
         wall_ms: started.elapsed().as_secs_f64() * 1e3,
         connections: prober.connections(),
@@ -392,5 +400,6 @@ fn resolve(
         servername: probe::default_servername(servername, &host),
         host,
         addrs,
+        starttls: None,
     })
 }

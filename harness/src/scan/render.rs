@@ -399,8 +399,11 @@ fn table(r: &ScanReport) -> String {
 
 fn header(r: &ScanReport) -> String {
     let mut s = format!(
-        "scan {} (SNI {}) with {}: {} connections, {:.0} ms, {} at once\n\n",
+        "scan {}{} (SNI {}) with {}: {} connections, {:.0} ms, {} at once\n\n",
         r.target,
+        r.starttls
+            .map(|p| format!(" via STARTTLS ({p})"))
+            .unwrap_or_default(),
         r.servername.as_deref().unwrap_or("none"),
         r.openssl,
         r.connections,

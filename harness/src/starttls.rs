@@ -1,0 +1,364 @@
+//! STARTTLS: the plaintext exchange by which a mail, file-transfer or
+//! database server is asked to switch a connection to TLS, as
+//! `openssl s_client -starttls PROTO` makes it. The commands are the ones
+//! s_client sends (its `EHLO mail.example.com`, its `.` IMAP tag), so that
+//! a server that works with s_client works here.
+//!
+//! Every read is bounded by the stream's own time-out and the whole
+//! exchange by a deadline; a server's reply is read byte by byte, so that
+//! nothing of the TLS handshake that follows is read here, and is capped in
+//! length, so that a hostile server cannot make it grow without end.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+use std::time::Instant;
+
+/// A protocol that upgrades a plaintext connection to TLS in-band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StartTls {
+    /// SMTP (RFC 3207): `EHLO`, then `STARTTLS`, answered with 220.
+    Smtp,
+    /// IMAP (RFC 9051): `CAPABILITY`, then `STARTTLS`, answered with OK.
+    Imap,
+    /// POP3 (RFC 2595): `STLS`, answered with +OK.
+    Pop3,
+    /// FTP (RFC 4217): `AUTH TLS`, answered with 234.
+    Ftp,
+    /// PostgreSQL: an SSLRequest packet, answered with `S`.
+    Postgres,
+}
+
+impl StartTls {
+    /// The name `-starttls` takes for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StartTls::Smtp => "smtp",
+            StartTls::Imap => "imap",
+            StartTls::Pop3 => "pop3",
+            StartTls::Ftp => "ftp",
+            StartTls::Postgres => "postgres",
+        }
+    }
+}
+
+/// Why the server did not switch to TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StartTlsError {
+    /// The server answered, but not with the go-ahead: its reply says why.
+    Refused {
+        /// What it answered: `STARTTLS`, `EHLO`, or `the connection` for
+        /// its greeting.
+        request: &'static str,
+        /// The server's reply, as sent (cut if long).
+        reply: String,
+    },
+    /// The server does not list STARTTLS among its capabilities.
+    NotOffered {
+        /// The capabilities it listed.
+        listed: String,
+    },
+    /// The server closed the connection.
+    Closed {
+        /// What was awaited.
+        step: &'static str,
+    },
+    /// The server did not answer in time.
+    TimedOut {
+        /// What was awaited.
+        step: &'static str,
+    },
+    /// The server sent a line longer than any reply of the protocol, or
+    /// a reply of more lines.
+    TooLong {
+        /// What was awaited.
+        step: &'static str,
+    },
+    /// Reading or writing failed.
+    Io {
+        /// What was under way.
+        step: &'static str,
+        /// The error.
+        error: String,
+    },
+}
+
+impl fmt::Display for StartTlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartTlsError::Refused { request, reply } => {
+                write!(f, "the server answered {request} with {reply:?}")
+            }
+            StartTlsError::NotOffered { listed } => write!(
+                f,
+                "the server does not offer STARTTLS (it listed: {listed}); its TLS may be on \
+                 another port, or off"
+            ),
+            StartTlsError::Closed { step } => {
+                write!(f, "the server closed the connection before its {step}")
+            }
+            StartTlsError::TimedOut { step } => {
+                write!(f, "the server did not send its {step} in time (--timeout)")
+            }
+            StartTlsError::TooLong { step } => write!(
+                f,
+                "the server's {step} was longer than any reply of the protocol; is this the \
+                 protocol the port speaks?"
+            ),
+            StartTlsError::Io { step, error } => write!(f, "{step}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for StartTlsError {}
+
+/// Longest reply line kept: SMTP allows 512 bytes (RFC 5321), and IMAP's
+/// capability lists run longer.
+const MAX_LINE: usize = 8192;
+/// Most lines in one reply (an EHLO reply has one per extension).
+const MAX_LINES: usize = 100;
+/// The EHLO name s_client sends unless given `-name`.
+const EHLO_NAME: &str = "mail.example.com";
+
+/// Asks the server at the other end of `stream` to switch to TLS, by
+/// `deadline`. On success the next bytes on `stream` are the TLS
+/// handshake's.
+pub fn upgrade<S: Read + Write>(
+    stream: &mut S,
+    protocol: StartTls,
+    deadline: Instant,
+) -> Result<(), StartTlsError> {
+    let mut c = Exchange { stream, deadline };
+    match protocol {
+        StartTls::Smtp => {
+            c.expect_code("greeting", "220")?;
+            c.send("EHLO", &format!("EHLO {EHLO_NAME}\r\n"))?;
+            let ehlo = c.expect_code("EHLO reply", "250")?;
+            // The first line names the server; the rest are extensions.
+            let offered = ehlo.iter().skip(1).any(|l| {
+                l.get(4..)
+                    .is_some_and(|ext| ext.trim().eq_ignore_ascii_case("STARTTLS"))
+            });
+            if !offered {
+                let listed: Vec<&str> = ehlo.iter().skip(1).filter_map(|l| l.get(4..)).collect();
+                return Err(StartTlsError::NotOffered {
+                    listed: listed.join(", "),
+                });
+            }
+            c.send("STARTTLS", "STARTTLS\r\n")?;
+            c.expect_code("STARTTLS reply", "220").map(drop)
+        }
+        StartTls::Imap => {
+            let greeting = c.line("greeting")?;
+            if !starts_with_ignore_case(&greeting, "* OK") {
+                return Err(refused("greeting", &greeting));
+            }
+            c.send("CAPABILITY", ". CAPABILITY\r\n")?;
+            let reply = c.tagged("CAPABILITY reply")?;
+            let caps: Vec<&str> = reply
+                .iter()
+                .filter_map(|l| strip_prefix_ignore_case(l, "* CAPABILITY "))
+                .collect();
+            if !caps
+                .iter()
+                .flat_map(|l| l.split_ascii_whitespace())
+                .any(|c| c.eq_ignore_ascii_case("STARTTLS"))
+            {
+                return Err(StartTlsError::NotOffered {
+                    listed: caps.join(" "),
+                });
+            }
+            c.send("STARTTLS", ". STARTTLS\r\n")?;
+            let reply = c.tagged("STARTTLS reply")?;
+            let last = reply.last().map_or("", String::as_str);
+            if starts_with_ignore_case(last, ". OK") {
+                Ok(())
+            } else {
+                Err(refused("STARTTLS", last))
+            }
+        }
+        StartTls::Pop3 => {
+            c.expect_pop3("greeting")?;
+            c.send("STLS", "STLS\r\n")?;
+            c.expect_pop3("STLS reply")
+        }
+        StartTls::Ftp => {
+            c.expect_code("greeting", "220")?;
+            c.send("AUTH TLS", "AUTH TLS\r\n")?;
+            c.expect_code("AUTH TLS reply", "234").map(drop)
+        }
+        StartTls::Postgres => {
+            // Length 8, then the SSLRequest code 1234 << 16 | 5679.
+            const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+            c.send_bytes("SSLRequest", &SSL_REQUEST)?;
+            match c.byte("SSLRequest reply")? {
+                b'S' => Ok(()),
+                b'N' => Err(refused(
+                    "SSLRequest",
+                    "N (the server does not accept SSL connections)",
+                )),
+                other => Err(refused(
+                    "SSLRequest",
+                    &format!("{:?} (a byte other than S or N)", char::from(other)),
+                )),
+            }
+        }
+    }
+}
+
+/// The server answered `step` (a request, or a reply awaited) without the
+/// go-ahead.
+fn refused(step: &'static str, reply: &str) -> StartTlsError {
+    // Enough for any status line; a server may send kilobytes.
+    const SHOWN: usize = 300;
+    let reply = match reply.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}...", &reply[..cut]),
+        None => reply.to_owned(),
+    };
+    StartTlsError::Refused {
+        request: request_of(step),
+        reply,
+    }
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    strip_prefix_ignore_case(s, prefix).is_some()
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
+}
+
+/// One STARTTLS exchange under way.
+struct Exchange<'a, S> {
+    stream: &'a mut S,
+    deadline: Instant,
+}
+
+impl<S: Read + Write> Exchange<'_, S> {
+    fn send(&mut self, step: &'static str, line: &str) -> Result<(), StartTlsError> {
+        self.send_bytes(step, line.as_bytes())
+    }
+
+    fn send_bytes(&mut self, step: &'static str, bytes: &[u8]) -> Result<(), StartTlsError> {
+        self.stream
+            .write_all(bytes)
+            .and_then(|()| self.stream.flush())
+            .map_err(|e| io_error(step, e))
+    }
+
+    fn byte(&mut self, step: &'static str) -> Result<u8, StartTlsError> {
+        if Instant::now() >= self.deadline {
+            return Err(StartTlsError::TimedOut { step });
+        }
+        let mut b = [0u8; 1];
+        loop {
+            return match self.stream.read(&mut b) {
+                Ok(0) => Err(StartTlsError::Closed { step }),
+                Ok(_) => Ok(b[0]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(io_error(step, e)),
+            };
+        }
+    }
+
+    /// One line, without its CRLF (a bare LF ends one too).
+    fn line(&mut self, step: &'static str) -> Result<String, StartTlsError> {
+        let mut line = Vec::new();
+        loop {
+            match self.byte(step)? {
+                b'\n' => break,
+                b => line.push(b),
+            }
+            if line.len() > MAX_LINE {
+                return Err(StartTlsError::TooLong { step });
+            }
+        }
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        Ok(String::from_utf8_lossy(&line).into_owned())
+    }
+
+    /// A reply of SMTP's or FTP's form, `CODE-text` lines then a last
+    /// `CODE text`, whose code must be `code`. Returns its lines.
+    fn expect_code(
+        &mut self,
+        step: &'static str,
+        code: &str,
+    ) -> Result<Vec<String>, StartTlsError> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.line(step)?;
+            // FTP continuation lines need not start with the code.
+            let last = line.len() >= 3
+                && line.as_bytes()[..3].iter().all(u8::is_ascii_digit)
+                && line.as_bytes().get(3) != Some(&b'-');
+            lines.push(line);
+            if last {
+                break;
+            }
+            if lines.len() >= MAX_LINES {
+                return Err(StartTlsError::TooLong { step });
+            }
+        }
+        let last = lines.last().map_or("", String::as_str);
+        if last.starts_with(code) {
+            Ok(lines)
+        } else {
+            Err(refused(step, &lines.join(" / ")))
+        }
+    }
+
+    /// IMAP: untagged lines, then the one tagged `.`.
+    fn tagged(&mut self, step: &'static str) -> Result<Vec<String>, StartTlsError> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.line(step)?;
+            let done = line.starts_with(". ");
+            lines.push(line);
+            if done {
+                return Ok(lines);
+            }
+            if lines.len() >= MAX_LINES {
+                return Err(StartTlsError::TooLong { step });
+            }
+        }
+    }
+
+    fn expect_pop3(&mut self, step: &'static str) -> Result<(), StartTlsError> {
+        let line = self.line(step)?;
+        if line.starts_with("+OK") {
+            Ok(())
+        } else {
+            Err(refused(step, &line))
+        }
+    }
+}
+
+/// The request a reply answers: "STARTTLS reply" answers STARTTLS, and a
+/// greeting answers the connection.
+fn request_of(step: &'static str) -> &'static str {
+    match step {
+        "greeting" => "the connection",
+        _ => step.strip_suffix(" reply").unwrap_or(step),
+    }
+}
+
+fn io_error(step: &'static str, e: io::Error) -> StartTlsError {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => StartTlsError::TimedOut { step },
+        io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof => {
+            StartTlsError::Closed { step }
+        }
+        _ => StartTlsError::Io {
+            step,
+            error: e.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,148 @@
+//! The exchanges against scripted replies. What a client sends is checked
+//! against `openssl s_client -starttls` in tests/probe_starttls.rs; here,
+//! how replies are read: continuation lines, refusals, hostile lengths.
+
+use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// A server that has already said everything in `replies`, then closes.
+struct Scripted {
+    replies: io::Cursor<Vec<u8>>,
+    sent: Vec<u8>,
+}
+
+impl Read for Scripted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.replies.read(buf)
+    }
+}
+
+impl Write for Scripted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.sent.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn run(protocol: StartTls, replies: &[u8]) -> (Result<(), StartTlsError>, Scripted) {
+    let mut s = Scripted {
+        replies: io::Cursor::new(replies.to_vec()),
+        sent: Vec::new(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    (upgrade(&mut s, protocol, deadline), s)
+}
+
+#[test]
+fn smtp_reads_multi_line_replies_and_stops_at_the_go_ahead() {
+    let replies = b"220-mx.example ESMTP\r\n220 more greeting\r\n\
+        250-mx.example\r\n250-PIPELINING\r\n250-starttls\r\n250 8BITMIME\r\n\
+        220 2.0.0 Ready\r\nTLS BYTES";
+    let (r, s) = run(StartTls::Smtp, replies);
+    assert_eq!(r, Ok(()));
+    assert_eq!(s.sent, b"EHLO mail.example.com\r\nSTARTTLS\r\n");
+    let left = &s.replies.get_ref()[s.replies.position() as usize..];
+    assert_eq!(left, b"TLS BYTES", "nothing past the reply is read");
+}
+
+#[test]
+fn smtp_without_starttls_says_what_the_server_offers() {
+    let replies = b"220 mx ESMTP\r\n250-mx\r\n250-SIZE 1000\r\n250 8BITMIME\r\n";
+    let (r, s) = run(StartTls::Smtp, replies);
+    assert_eq!(
+        r,
+        Err(StartTlsError::NotOffered {
+            listed: "SIZE 1000, 8BITMIME".into()
+        })
+    );
+    assert_eq!(
+        s.sent, b"EHLO mail.example.com\r\n",
+        "STARTTLS was not sent"
+    );
+}
+
+#[test]
+fn a_refusal_keeps_the_server_reply() {
+    let replies = b"220 mx\r\n250-mx\r\n250 STARTTLS\r\n454 4.7.0 TLS not available\r\n";
+    let (r, _) = run(StartTls::Smtp, replies);
+    let e = r.expect_err("refused");
+    assert_eq!(
+        e.to_string(),
+        "the server answered STARTTLS with \"454 4.7.0 TLS not available\""
+    );
+    let (r, _) = run(StartTls::Ftp, b"421 Too many users\r\n");
+    assert_eq!(
+        r.expect_err("refused").to_string(),
+        "the server answered the connection with \"421 Too many users\""
+    );
+}
+
+#[test]
+fn imap_needs_starttls_among_the_capabilities() {
+    let ok = b"* OK ready\r\n* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n. OK done\r\n\
+        . OK Begin TLS\r\n";
+    let (r, s) = run(StartTls::Imap, ok);
+    assert_eq!(r, Ok(()));
+    assert_eq!(s.sent, b". CAPABILITY\r\n. STARTTLS\r\n");
+    let (r, _) = run(
+        StartTls::Imap,
+        b"* OK ready\r\n* CAPABILITY IMAP4rev1\r\n. OK\r\n",
+    );
+    assert!(matches!(r, Err(StartTlsError::NotOffered { .. })), "{r:?}");
+    let (r, _) = run(StartTls::Imap, b"* BYE shutting down\r\n");
+    assert!(matches!(r, Err(StartTlsError::Refused { .. })), "{r:?}");
+}
+
+#[test]
+fn pop3_ftp_and_postgres() {
+    let (r, s) = run(StartTls::Pop3, b"+OK ready\r\n+OK Begin TLS\r\n");
+    assert_eq!((r, s.sent.as_slice()), (Ok(()), &b"STLS\r\n"[..]));
+    let (r, _) = run(StartTls::Pop3, b"+OK ready\r\n-ERR no TLS\r\n");
+    assert!(
+        matches!(
+            r,
+            Err(StartTlsError::Refused {
+                request: "STLS",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    let (r, s) = run(
+        StartTls::Ftp,
+        b"220-Hi\r\n more\r\n220 ready\r\n234 AUTH TLS ok\r\n",
+    );
+    assert_eq!((r, s.sent.as_slice()), (Ok(()), &b"AUTH TLS\r\n"[..]));
+    let (r, s) = run(StartTls::Postgres, b"S");
+    assert_eq!(r, Ok(()));
+    assert_eq!(s.sent, [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
+    let (r, _) = run(StartTls::Postgres, b"N");
+    assert!(matches!(r, Err(StartTlsError::Refused { .. })), "{r:?}");
+}
+
+#[test]
+fn a_hostile_or_silent_server_gets_a_bounded_error() {
+    let long = vec![b'2'; MAX_LINE + 10];
+    let (r, _) = run(StartTls::Smtp, &long);
+    assert_eq!(r, Err(StartTlsError::TooLong { step: "greeting" }));
+    let endless = b"220-x\r\n".repeat(MAX_LINES + 1);
+    let (r, _) = run(StartTls::Smtp, &endless);
+    assert_eq!(r, Err(StartTlsError::TooLong { step: "greeting" }));
+    let (r, _) = run(StartTls::Smtp, b"220 mx\r\n");
+    assert_eq!(r, Err(StartTlsError::Closed { step: "EHLO reply" }));
+    let mut s = Scripted {
+        replies: io::Cursor::new(b"220 mx\r\n".to_vec()),
+        sent: Vec::new(),
+    };
+    let r = upgrade(&mut s, StartTls::Smtp, Instant::now());
+    assert_eq!(r, Err(StartTlsError::TimedOut { step: "greeting" }));
+    // A refusal thousands of bytes long is cut.
+    let reply = format!("554 {}\r\n", "x".repeat(5000));
+    let (r, _) = run(StartTls::Ftp, reply.as_bytes());
+    assert!(r.expect_err("refused").to_string().len() < 400);
+}

@@ -1,0 +1,222 @@
+//! `probe --starttls` and `scan --starttls`: the plaintext exchange is the
+//! one `openssl s_client -starttls` makes, byte for byte, and against a
+//! real SMTP server (aiosmtpd, Python's asyncio SMTP server) probe and scan
+//! upgrade and trace the handshakes, or say the server offers no STARTTLS
+//! as s_client does.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use common::{harness, tlslite_python, Proc, LIMIT};
+use harness::starttls::{self, StartTls};
+
+/// A server that speaks `protocol` up to its go-ahead, then closes, and
+/// returns every byte the client sent before that.
+fn scripted_server(protocol: StartTls) -> (String, JoinHandle<Vec<u8>>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    let handle = std::thread::spawn(move || {
+        let (mut tcp, _) = l.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        if protocol == StartTls::Postgres {
+            let mut request = [0u8; 8];
+            tcp.read_exact(&mut request).expect("SSLRequest");
+            tcp.write_all(b"S").expect("answer");
+            return request.to_vec();
+        }
+        let greeting: &[u8] = match protocol {
+            StartTls::Smtp => b"220 mx.example ESMTP\r\n",
+            StartTls::Imap => b"* OK IMAP4rev1 ready\r\n",
+            StartTls::Pop3 => b"+OK POP3 ready\r\n",
+            _ => b"220-Welcome\r\n220 FTP ready\r\n",
+        };
+        tcp.write_all(greeting).expect("greeting");
+        let mut sent = Vec::new();
+        let mut reader = BufReader::new(tcp.try_clone().expect("clone"));
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).expect("read") == 0 {
+                return sent;
+            }
+            sent.extend_from_slice(line.as_bytes());
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let (reply, go): (String, bool) = match (protocol, words.as_slice()) {
+                (StartTls::Smtp, ["EHLO", ..]) => (
+                    "250-mx.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n".into(),
+                    false,
+                ),
+                (StartTls::Smtp, ["STARTTLS"]) => ("220 2.0.0 Ready to start TLS\r\n".into(), true),
+                (StartTls::Imap, [tag, "CAPABILITY"]) => (
+                    format!("* CAPABILITY IMAP4rev1 STARTTLS\r\n{tag} OK done\r\n"),
+                    false,
+                ),
+                (StartTls::Imap, [tag, "STARTTLS"]) => (format!("{tag} OK Begin TLS\r\n"), true),
+                (StartTls::Pop3, ["STLS"]) => ("+OK Begin TLS\r\n".into(), true),
+                (StartTls::Ftp, ["AUTH", "TLS"]) => ("234 AUTH TLS ok\r\n".into(), true),
+                _ => ("500 unknown command\r\n".into(), false),
+            };
+            tcp.write_all(reply.as_bytes()).expect("reply");
+            if go {
+                return sent;
+            }
+        }
+    });
+    (addr, handle)
+}
+
+#[test]
+fn each_protocol_sends_what_s_client_sends() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    for protocol in [
+        StartTls::Smtp,
+        StartTls::Imap,
+        StartTls::Pop3,
+        StartTls::Ftp,
+        StartTls::Postgres,
+    ] {
+        let name = protocol.name();
+        let (addr, server) = scripted_server(protocol);
+        let mut cmd = Command::new("openssl");
+        cmd.args(["s_client", "-connect", &addr, "-starttls", name]);
+        let mut s_client = Proc::spawn(cmd);
+        s_client.close_stdin();
+        let reference = server.join().expect("server thread");
+        drop(s_client);
+
+        let (addr, server) = scripted_server(protocol);
+        let mut tcp = TcpStream::connect(&addr).expect("connect");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let upgraded = starttls::upgrade(&mut tcp, protocol, deadline);
+        let ours = server.join().expect("server thread");
+        assert_eq!(upgraded, Ok(()), "{name}");
+        assert!(!reference.is_empty(), "{name}: s_client sent nothing");
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&reference),
+            "{name}"
+        );
+    }
+}
+
+/// aiosmtpd on a free port, with STARTTLS when given a certificate and
+/// key; the child is ready when this returns.
+fn smtp_server(tls: Option<(&str, &str)>) -> (Proc, String) {
+    let python = tlslite_python();
+    let port = common::free_port();
+    let script = "import ssl, sys, time\n\
+        from aiosmtpd.controller import Controller\n\
+        ctx = None\n\
+        if len(sys.argv) > 2:\n    \
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)\n    \
+            ctx.load_cert_chain(sys.argv[2], sys.argv[3])\n\
+        c = Controller(object(), hostname='127.0.0.1', port=int(sys.argv[1]), tls_context=ctx)\n\
+        c.start()\n\
+        print('ready', flush=True)\n\
+        time.sleep(60)\n";
+    let mut cmd = Command::new(&python);
+    cmd.args(["-c", script, &port.to_string()]);
+    if let Some((cert, key)) = tls {
+        cmd.args([cert, key]);
+    }
+    let server = Proc::spawn(cmd);
+    let ready = server.stdout.recv_timeout(LIMIT).unwrap_or_else(|_| {
+        let err = Proc::drain(&server.stderr).join("\n");
+        panic!(
+            "aiosmtpd did not start with {} (ci/test.sh installs it into \
+             target/tlslite-venv): {err}",
+            python.display()
+        )
+    });
+    assert_eq!(ready, "ready");
+    (server, format!("127.0.0.1:{port}"))
+}
+
+#[test]
+fn probe_upgrades_an_smtp_connection_or_says_why_not() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::write_pki(dir.path());
+    let pem = |f: &str| dir.path().join(f).to_str().expect("utf-8 path").to_owned();
+    let (cert, key, root) = (
+        pem("server-rsa2048.chain.pem"),
+        pem("server-rsa2048.key"),
+        pem("root.pem"),
+    );
+
+    let (_server, addr) = smtp_server(Some((&cert, &key)));
+    let args = [
+        "probe",
+        &addr,
+        "--starttls",
+        "smtp",
+        "--cafile",
+        &root,
+        "--servername",
+        "localhost",
+        "--format",
+        "json",
+    ];
+    let out = common::run(harness(&args));
+    assert!(out.status.success(), "{}{}", out.stdout, out.stderr);
+    let line: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one JSON line");
+    assert_eq!(line["succeeded"], true, "{line}");
+    assert_eq!(line["trace"]["negotiated"]["verify"]["code"], 0, "{line}");
+
+    // scan connects the same way for every probe. The versions are the
+    // ones Python's default server context allows (TLS 1.2 and up), as
+    // testssl.sh --starttls smtp reports them.
+    let args = [
+        "scan",
+        &addr,
+        "--starttls",
+        "smtp",
+        "--cafile",
+        &root,
+        "--servername",
+        "localhost",
+        "--format",
+        "json",
+    ];
+    let out = common::run(harness(&args));
+    assert!(out.status.success(), "{}{}", out.stdout, out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON report");
+    assert_eq!(report["starttls"], "smtp");
+    assert_eq!(report["cannot_scan"], serde_json::Value::Null, "{report}");
+    let accepted: Vec<&str> = report["findings"]["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter(|v| v["accepted"] == "yes")
+        .filter_map(|v| v["version"].as_str())
+        .collect();
+    assert_eq!(accepted, ["tls1_2", "tls1_3"], "{report}");
+
+    // Without a certificate aiosmtpd offers no STARTTLS; s_client says so
+    // before it tries anyway.
+    let (_plain, addr) = smtp_server(None);
+    let mut cmd = Command::new("openssl");
+    cmd.args(["s_client", "-connect", &addr, "-starttls", "smtp"]);
+    let reference = common::run(cmd);
+    assert!(
+        reference
+            .stderr
+            .contains("Didn't find STARTTLS in server response"),
+        "{}",
+        reference.stderr
+    );
+    let out = common::run(harness(&["probe", &addr, "--starttls", "smtp"]));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("STARTTLS (smtp): the server does not offer STARTTLS (it listed: "),
+        "{}",
+        out.stderr
+    );
+}
