@@ -1,0 +1,174 @@
+//! Why a probe failed: the failure as the command reports it, worked out
+//! from the trace, the verify result and how the connection stopped.
+
+use std::fmt;
+use std::time::Duration;
+
+use openssl::ssl::SslRef;
+use openssl_handshake::{AlertLevel, Direction, HandshakeTrace};
+
+use crate::case::{alert, Role};
+use crate::ffi::socket_tls::Stop;
+use crate::starttls::{StartTls, StartTlsError};
+
+/// Why a probe failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProbeFailure {
+    /// Nothing listens there.
+    Refused(String),
+    /// The server did not answer in time.
+    TimedOut(String),
+    /// The certificate did not verify.
+    Verify {
+        /// `X509_V_ERR_*`.
+        code: i32,
+        /// OpenSSL's text for it.
+        text: String,
+    },
+    /// A fatal alert ended the handshake.
+    Alert {
+        /// Who sent it.
+        from: Role,
+        /// Its description.
+        description: u8,
+    },
+    /// The handshake completed, then a fatal alert ended the connection:
+    /// how a TLS 1.3 server rejects the client's certificate. (A fatal
+    /// alert of this client's own answering the server's close is
+    /// [`ProbeFailure::ClosedAfterHandshake`].)
+    AlertAfterHandshake {
+        /// Who sent it.
+        from: Role,
+        /// Its description.
+        description: u8,
+    },
+    /// The handshake completed, then the server closed the connection
+    /// without close_notify, which OpenSSL answers with a decode_error of
+    /// its own (a truncation; many servers close so).
+    ClosedAfterHandshake {
+        /// The alert this client sent for it.
+        description: u8,
+    },
+    /// The server did not switch to TLS when asked (`--starttls`).
+    StartTls {
+        /// The protocol it was asked in.
+        protocol: StartTls,
+        /// Why not.
+        error: StartTlsError,
+    },
+    /// Anything else, in OpenSSL's words.
+    Other(String),
+}
+
+impl fmt::Display for ProbeFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProbeFailure::Refused(m) => write!(f, "connection refused: {m}"),
+            ProbeFailure::TimedOut(m) => write!(f, "time-out: {m}"),
+            ProbeFailure::Verify { code, text } => write!(f, "verify error {code}: {text}"),
+            ProbeFailure::Alert { from, description } => write!(
+                f,
+                "alert: the {from} sent fatal alert {} ({description})",
+                alert::name(*description)
+            ),
+            ProbeFailure::AlertAfterHandshake { from, description } => {
+                write!(
+                    f,
+                    "rejected after the handshake: the {from} sent fatal alert {} ({description})",
+                    alert::name(*description)
+                )?;
+                if *from == Role::Server && *description == alert::CERTIFICATE_REQUIRED {
+                    write!(
+                        f,
+                        "; the server requires a client certificate and this client sent none \
+                         it could use (--cert, --key)"
+                    )?;
+                }
+                Ok(())
+            }
+            ProbeFailure::ClosedAfterHandshake { description } => write!(
+                f,
+                "closed after the handshake: the server closed the connection without \
+                 close_notify, and this client answered with fatal alert {} ({description}), as \
+                 OpenSSL does to a truncation",
+                alert::name(*description)
+            ),
+            ProbeFailure::StartTls { protocol, error } => {
+                write!(f, "STARTTLS ({}): {error}", protocol.name())
+            }
+            ProbeFailure::Other(m) => write!(f, "handshake failed: {m}"),
+        }
+    }
+}
+
+/// A server that never spoke is a different fault from one that stalled
+/// mid-flight: which, and which limit fired. `received` counts bytes too
+/// few to make a record header, which no trace event shows.
+fn stalled(trace: Option<&HandshakeTrace>, timeout: Duration, received: u64) -> String {
+    let heard = trace.and_then(|t| {
+        t.messages()
+            .filter(|m| m.direction == openssl_handshake::Direction::Read)
+            .last()
+            .map(|m| m.name())
+    });
+    let limit = format!("{:.1} s (--timeout)", timeout.as_secs_f64());
+    match heard {
+        None if received == 0 => format!("the server sent nothing within {limit}"),
+        None => format!(
+            "the server sent {received} byte{} but no whole message, then nothing within {limit}",
+            if received == 1 { "" } else { "s" }
+        ),
+        Some(last) => format!("the server stopped answering for {limit} after its {last}"),
+    }
+}
+
+pub(super) fn handshake_failure(
+    ssl: &SslRef,
+    stop: Stop,
+    timeout: Duration,
+    bytes_in: u64,
+) -> (Option<HandshakeTrace>, ProbeFailure) {
+    let trace = openssl_handshake::trace(ssl);
+    let verify = ssl.verify_result();
+    let alert = |a: Option<&openssl_handshake::Alert>| a.map(|a| a.description);
+    // The server's verdict is its fatal alert; a warning before it (an
+    // unrecognized_name, say) ended nothing.
+    let received = alert(trace.as_ref().and_then(|t| {
+        t.alerts()
+            .find(|a| a.direction == Direction::Read && a.level == AlertLevel::Fatal)
+    }));
+    let sent = alert(trace.as_ref().and_then(|t| t.alert_sent()));
+    // OpenSSL's reason as the trace holds it, not the raw error-queue line
+    // with its codes and source file.
+    let reason = trace
+        .as_ref()
+        .and_then(|t| t.failure())
+        .map(|f| f.reason.clone())
+        .filter(|r| !r.is_empty());
+    let failure = match (stop, received, sent, reason) {
+        (Stop::TimedOut, ..) => ProbeFailure::TimedOut(stalled(trace.as_ref(), timeout, bytes_in)),
+        _ if verify.as_raw() != 0 => ProbeFailure::Verify {
+            code: verify.as_raw(),
+            text: verify.error_string().to_string(),
+        },
+        (_, Some(description), ..) => ProbeFailure::Alert {
+            from: Role::Server,
+            description,
+        },
+        // OpenSSL's own decode_error for it never reached the server.
+        (Stop::Eof, ..) => {
+            ProbeFailure::Other("the server closed the connection (end of file)".into())
+        }
+        (_, _, Some(description), _) => ProbeFailure::Alert {
+            from: Role::Client,
+            description,
+        },
+        (_, _, _, Some(reason)) => ProbeFailure::Other(reason),
+        (Stop::Failed(e), ..) => ProbeFailure::Other(e),
+        (Stop::CloseNotify, ..) => {
+            ProbeFailure::Other("the server closed the connection with close_notify".into())
+        }
+    };
+    (trace, failure)
+}
