@@ -30,6 +30,17 @@ fn scripted_server(protocol: StartTls) -> (String, JoinHandle<Vec<u8>>) {
             tcp.write_all(b"S").expect("answer");
             return request.to_vec();
         }
+        if protocol == StartTls::Ldap {
+            // The request's length is in its second byte.
+            let mut head = [0u8; 2];
+            tcp.read_exact(&mut head).expect("LDAP message");
+            let mut rest = vec![0u8; usize::from(head[1])];
+            tcp.read_exact(&mut rest).expect("LDAP message");
+            // ExtendedResponse, message id 1, success, empty DN and message.
+            let ok = b"\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x00\x04\x00\x04\x00";
+            tcp.write_all(ok).expect("answer");
+            return [head.as_slice(), &rest].concat();
+        }
         let greeting: &[u8] = match protocol {
             StartTls::Smtp => b"220 mx.example ESMTP\r\n",
             StartTls::Imap => b"* OK IMAP4rev1 ready\r\n",
@@ -79,6 +90,7 @@ fn each_protocol_sends_what_s_client_sends() {
         StartTls::Pop3,
         StartTls::Ftp,
         StartTls::Postgres,
+        StartTls::Ldap,
     ] {
         let name = protocol.name();
         let (addr, server) = scripted_server(protocol);

@@ -97,7 +97,8 @@ pub(crate) struct ProbeArgs {
     format: TraceFormat,
     /// Ask the server to switch to TLS first, as `s_client -starttls` does
     /// (the same commands: SMTP's EHLO and STARTTLS, IMAP's CAPABILITY and
-    /// STARTTLS, POP3's STLS, FTP's AUTH TLS, PostgreSQL's SSLRequest).
+    /// STARTTLS, POP3's STLS, FTP's AUTH TLS, PostgreSQL's SSLRequest, LDAP's
+    /// StartTLS extended request).
     #[arg(long, value_name = "PROTOCOL")]
     starttls: Option<StartTls>,
     #[command(flatten)]

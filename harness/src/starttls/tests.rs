@@ -146,3 +146,48 @@ fn a_hostile_or_silent_server_gets_a_bounded_error() {
     let (r, _) = run(StartTls::Ftp, reply.as_bytes());
     assert!(r.expect_err("refused").to_string().len() < 400);
 }
+
+/// An ExtendedResponse (message id 1) with `code` and `message`.
+fn ldap_response(code: u8, message: &str) -> Vec<u8> {
+    let mut result = vec![0x0a, 0x01, code, 0x04, 0x00, 0x04, message.len() as u8];
+    result.extend_from_slice(message.as_bytes());
+    let mut op = vec![0x78, result.len() as u8];
+    op.extend(result);
+    let mut body = vec![0x02, 0x01, 0x01];
+    body.extend(op);
+    let mut msg = vec![0x30, body.len() as u8];
+    msg.extend(body);
+    msg
+}
+
+#[test]
+fn ldap_reads_the_result_code() {
+    let (r, s) = run(StartTls::Ldap, &ldap_response(0, ""));
+    assert_eq!(r, Ok(()));
+    assert_eq!(s.sent, LDAP_START_TLS);
+    let (r, _) = run(
+        StartTls::Ldap,
+        &ldap_response(2, "unsupported extended operation"),
+    );
+    assert_eq!(
+        r.expect_err("refused").to_string(),
+        "the server answered StartTLS with \"resultCode 2: unsupported extended operation\""
+    );
+    // A length past the cap is refused before it is read.
+    let (r, _) = run(StartTls::Ldap, &[0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]);
+    assert_eq!(
+        r,
+        Err(StartTlsError::TooLong {
+            step: "StartTLS reply"
+        })
+    );
+    let (r, _) = run(StartTls::Ldap, b"HTTP/1.1 400");
+    assert!(matches!(r, Err(StartTlsError::Refused { .. })), "{r:?}");
+    let (r, _) = run(StartTls::Ldap, &[0x30, 0x03, 0x02, 0x01]);
+    assert_eq!(
+        r,
+        Err(StartTlsError::Closed {
+            step: "StartTLS reply"
+        })
+    );
+}
