@@ -62,13 +62,15 @@ if [ "${CI:-}" = true ]; then
     done
 fi
 # tlslite-ng from PyPI, in a virtual environment under target/ that the
-# tlslite peer finds (TLS_HARNESS_TLSLITE_PYTHON), and aiosmtpd, the SMTP
-# server `probe --starttls smtp` is tested against.
+# tlslite peer finds (TLS_HARNESS_TLSLITE_PYTHON), and the servers
+# `probe --starttls` is tested against: aiosmtpd (SMTP), pymap (IMAP),
+# pyftpdlib with pyOpenSSL (FTP).
 venv=target/tlslite-venv
-if ! "$venv/bin/python" -c 'import tlslite, aiosmtpd' >/dev/null 2>&1; then
+python_packages=(tlslite-ng aiosmtpd pymap pyftpdlib pyopenssl)
+if ! "$venv/bin/python" -c 'import tlslite, aiosmtpd, pymap, pyftpdlib, OpenSSL' >/dev/null 2>&1; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q tlslite-ng aiosmtpd ||
-        { echo "ci/test.sh: could not install tlslite-ng and aiosmtpd from PyPI into $venv" >&2; exit 1; }
+    "$venv/bin/pip" install -q "${python_packages[@]}" ||
+        { echo "ci/test.sh: could not install ${python_packages[*]} from PyPI into $venv" >&2; exit 1; }
 fi
 export TLS_HARNESS_TLSLITE_PYTHON="$PWD/$venv/bin/python"
 for component in rustfmt clippy; do

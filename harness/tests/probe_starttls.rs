@@ -1,8 +1,8 @@
 //! `probe --starttls` and `scan --starttls`: the plaintext exchange is the
-//! one `openssl s_client -starttls` makes, byte for byte, and against a
-//! real SMTP server (aiosmtpd, Python's asyncio SMTP server) probe and scan
-//! upgrade and trace the handshakes, or say the server offers no STARTTLS
-//! as s_client does.
+//! one `openssl s_client -starttls` makes, byte for byte; against real
+//! servers from PyPI (aiosmtpd for SMTP, pymap for IMAP, pyftpdlib for FTP)
+//! probe upgrades and verifies, scan maps the SMTP server, and a server
+//! without STARTTLS is named so, as s_client names it.
 
 mod common;
 
@@ -231,4 +231,107 @@ fn probe_upgrades_an_smtp_connection_or_says_why_not() {
         "{}",
         out.stderr
     );
+}
+
+/// A server from the venv ci/test.sh makes, started by `args` (a console
+/// script or `python -c`), ready once its port takes connections.
+fn venv_server(program: &str, args: &[&str], port: u16) -> Proc {
+    let python = tlslite_python();
+    let program = if program == "python" {
+        python.clone()
+    } else {
+        python.with_file_name(program)
+    };
+    let mut cmd = Command::new(&program);
+    cmd.args(args);
+    let mut server = Proc::spawn(cmd);
+    let deadline = Instant::now() + LIMIT;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(status) = server.try_exit() {
+            let err = Proc::drain(&server.stderr).join("\n");
+            panic!(
+                "{} exited ({status}); ci/test.sh installs it into target/tlslite-venv: {err}",
+                program.display()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never listened",
+            program.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+#[test]
+fn probe_upgrades_imap_and_ftp_servers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::write_pki(dir.path());
+    let pem = |f: &str| dir.path().join(f).to_str().expect("utf-8 path").to_owned();
+    let (cert, key, root) = (
+        pem("server-rsa2048.chain.pem"),
+        pem("server-rsa2048.key"),
+        pem("root.pem"),
+    );
+    let ftpd = "import sys\n\
+        from pyftpdlib.authorizers import DummyAuthorizer\n\
+        from pyftpdlib.handlers import TLS_FTPHandler\n\
+        from pyftpdlib.servers import FTPServer\n\
+        a = DummyAuthorizer()\n\
+        a.add_anonymous(sys.argv[4])\n\
+        h = TLS_FTPHandler\n\
+        h.certfile, h.keyfile, h.authorizer = sys.argv[2], sys.argv[3], a\n\
+        FTPServer(('127.0.0.1', int(sys.argv[1])), h).serve_forever()\n";
+    for protocol in ["imap", "ftp"] {
+        let port = common::free_port();
+        let port_arg = port.to_string();
+        let _server = match protocol {
+            "imap" => {
+                let pid = pem("pymap.pid");
+                let args = [
+                    "--pid-file",
+                    &pid,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &port_arg,
+                    "--cert",
+                    &cert,
+                    "--key",
+                    &key,
+                    "dict",
+                ];
+                venv_server("pymap", &args, port)
+            }
+            _ => {
+                let home = dir.path().to_str().expect("utf-8 path");
+                venv_server("python", &["-c", ftpd, &port_arg, &cert, &key, home], port)
+            }
+        };
+        let addr = format!("127.0.0.1:{port}");
+        let args = [
+            "probe",
+            &addr,
+            "--starttls",
+            protocol,
+            "--cafile",
+            &root,
+            "--servername",
+            "localhost",
+            "--format",
+            "json",
+        ];
+        let out = common::run(harness(&args));
+        assert!(
+            out.status.success(),
+            "{protocol}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+        let line: serde_json::Value =
+            serde_json::from_str(out.stdout.trim()).expect("one JSON line");
+        assert_eq!(line["succeeded"], true, "{protocol}: {line}");
+        assert_eq!(line["trace"]["negotiated"]["verify"]["code"], 0, "{line}");
+    }
 }
