@@ -22,6 +22,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v gnutls-cli >/dev/null 2>&1 || missing+=(gnutls-bin)
 command -v botan >/dev/null 2>&1 || missing+=(botan)
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+# The fuzz smoke builds libFuzzer, which is C++ (g++ is apart from gcc).
+command -v c++ >/dev/null 2>&1 || missing+=(g++)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v stdbuf >/dev/null 2>&1 || missing+=(coreutils)
 # gnutls-serv's SRP password file is made by srptool under setsid.

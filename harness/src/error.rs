@@ -72,7 +72,9 @@ pub enum HarnessError {
     #[error("the hostile suite could not run")]
     Hostile(#[from] crate::hostile::HostileError),
     /// A peer named in `--peers` cannot run here (its tool is missing).
-    #[error("{peer}: {reason}; install it, or pass --allow-unavailable-peers to report its cases as unsupported")]
+    #[error(
+        "{peer}: {reason} (or pass --allow-unavailable-peers to report its cases as unsupported)"
+    )]
     PeerUnavailable {
         /// The option that named it: `--peers KIND` or `--peer-cmd NAME`.
         peer: String,

@@ -194,6 +194,39 @@ fn a_named_peer_that_cannot_run_stops_the_matrix() {
     assert!(o.stdout.contains("unsupported: "), "{}", o.stdout);
 }
 
+/// GnuTLS installed without srptool (its SRP password files) is a peer
+/// that cannot run, as a missing gnutls-serv is, not a GnuTLS without
+/// SRP: its SRP cases would otherwise read unsupported and the run pass.
+#[test]
+fn a_missing_gnutls_helper_stops_the_matrix() {
+    common::require("gnutls-cli", "--version", "gnutls-bin");
+    let dir = tempfile::tempdir().expect("temp dir");
+    for tool in ["openssl", "sh", "gnutls-cli", "gnutls-serv", "setsid"] {
+        let found =
+            harness::peer::process::which(tool).unwrap_or_else(|| panic!("{tool} not on PATH"));
+        std::os::unix::fs::symlink(found, dir.path().join(tool)).expect("symlink");
+    }
+    let args = [
+        "matrix",
+        "--list",
+        "--peers",
+        "gnutls-cli",
+        "--versions",
+        "tls1_2",
+        "--keys",
+        "srp",
+    ];
+    let mut c = harness(&args);
+    c.env("PATH", dir.path());
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(2), "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("--peers gnutls-cli: ") && o.stderr.contains("srptool not found"),
+        "{}",
+        o.stderr
+    );
+}
+
 /// Where the report goes is checked before the run, not after it.
 #[test]
 fn an_unwritable_report_path_is_refused_before_the_run() {

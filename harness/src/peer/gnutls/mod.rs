@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 use openssl_handshake::ProtocolVersion;
 use testkit::error_chain::Chain;
 
-use super::capabilities::Feature;
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
 use super::process::{first_line, output, Captured, ChildGuard};
@@ -69,13 +68,22 @@ impl Gnutls {
                 .unwrap_or_default(),
             Err(_) => String::new(),
         };
-        let mut caps = declare(&version, &listing, &catalogue);
-        let srp = version.as_ref().ok().map(|_| srp::make());
-        if let Some(Err(e)) = &srp {
-            let why = format!("the harness could not make its SRP password files: {e}");
-            caps = caps.lack(Role::Server, Feature::Srp, why);
-        }
-        let srp = srp.and_then(Result::ok);
+        // The SRP password files come from GnuTLS's own srptool: without
+        // them the install is incomplete, which is no limit of GnuTLS's to
+        // declare but a peer unavailable, as a missing gnutls-serv is.
+        let srp = match &version {
+            Ok(_) => match srp::make() {
+                Ok(files) => Some(files),
+                Err(e) => {
+                    version = Err(format!(
+                        "the harness could not make gnutls-serv's SRP password files: {e}"
+                    ));
+                    None
+                }
+            },
+            Err(_) => None,
+        };
+        let caps = declare(&version, &listing, &catalogue);
         let implemented = listing
             .lines()
             .filter_map(suite_code)
