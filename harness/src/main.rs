@@ -125,6 +125,11 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench_cmd(a),
         Command::Merge { files, format, out } => merge(files, format, out),
     };
+    // A case that ended at its deadline may have left a peer running (its
+    // thread waits out the peer's own time-out): end it, and let its
+    // thread free the test PKI's directory.
+    harness::peer::process::kill_live_groups();
+    harness::run::wait_for_sides(std::time::Duration::from_secs(5));
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

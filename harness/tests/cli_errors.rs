@@ -364,3 +364,50 @@ fn a_peer_that_never_listens_is_a_junit_error_not_a_failure() {
     );
     assert!(!o.stdout.contains("<failure"), "{}", o.stdout);
 }
+
+/// A command client still running when its case's deadline passes is
+/// left to its own, longer time-out; when the run ends first, the program
+/// kills it rather than leave it behind, and its thread frees the test
+/// PKI's directory.
+#[test]
+fn a_stalled_command_outlives_neither_the_run_nor_its_keys() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let marker = format!("stall-{}", std::process::id());
+    let template = format!("stall=sleep 40 # {{port}} {marker}");
+    let args = [
+        "matrix",
+        "--versions",
+        "tls1_3",
+        "--suites",
+        "^TLS_AES_128_GCM_SHA256$",
+        "--keys",
+        "rsa2048",
+        "--options",
+        "default",
+        "--timeout",
+        "1",
+        "--peer-cmd",
+        &template,
+    ];
+    let mut cmd = common::harness(&args);
+    cmd.env("TMPDIR", tmp.path());
+    let out = common::run(cmd);
+    assert_eq!(out.status.code(), Some(1), "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("did not finish within"),
+        "{}",
+        out.stdout
+    );
+    let alive: Vec<String> = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&marker))
+        .collect();
+    assert!(alive.is_empty(), "left running: {alive:?}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("temp dir")
+        .filter_map(|e| Some(e.ok()?.file_name()))
+        .collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+}

@@ -434,13 +434,21 @@ fn kill_group(leader: u32) {
 /// is already installed or the signals cannot be caught.
 pub fn kill_on_signal() -> Result<(), ctrlc::Error> {
     ctrlc::set_handler(|| {
-        // Killed with the set locked, so no guard reaps a child (freeing
-        // its group id for reuse) between the copy and the kill.
-        for g in live_groups().iter() {
-            kill_group(*g);
-        }
+        kill_live_groups();
         std::process::exit(130);
     })
+}
+
+/// Kills the process group of every child alive now: what a case left
+/// behind when it ended at its deadline (its thread waits out the peer's
+/// own, longer, time-out). The program calls it as it exits; a library
+/// user running cases on other threads must not.
+pub fn kill_live_groups() {
+    // Killed with the set locked, so no guard reaps a child (freeing its
+    // group id for reuse) between the copy and the kill.
+    for g in live_groups().iter() {
+        kill_group(*g);
+    }
 }
 
 fn reader(

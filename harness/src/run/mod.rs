@@ -371,6 +371,42 @@ pub fn run_one(
     result
 }
 
+/// Side threads still running, cases' and those left behind by one.
+static SIDES_RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs one side of a case on a thread of its own, counted in
+/// [`SIDES_RUNNING`] until it ends, however it ends.
+fn side_thread(f: impl FnOnce() + Send + 'static) {
+    struct Running;
+    impl Drop for Running {
+        fn drop(&mut self) {
+            SIDES_RUNNING.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    SIDES_RUNNING.fetch_add(1, Ordering::SeqCst);
+    let running = Running;
+    std::thread::spawn(move || {
+        let _running = running;
+        f();
+    });
+}
+
+/// Waits, at most `limit`, for the side threads a run left behind (see
+/// [`pair`]) to end, so that what they hold (the test PKI's directory) is
+/// freed. Call it once the run is over and their peers' processes are
+/// killed ([`crate::peer::process::kill_live_groups`]); returns whether
+/// they all ended.
+pub fn wait_for_sides(limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while SIDES_RUNNING.load(Ordering::SeqCst) > 0 {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
 /// The most a case may take in all: each connection's steps, each bounded
 /// by the per-operation time-out, plus one for setting up. The case ends
 /// then, whatever its sides are still doing.
@@ -405,13 +441,13 @@ fn pair(
             io_timeout: opts.io_timeout,
         };
         let c = case.clone();
-        std::thread::spawn(move || {
+        side_thread(move || {
             // The receiver is gone only if the case already timed out.
             let _ = stx.send(server.serve_own_port(&c, connections, ctl));
         });
         let c = case.clone();
         let io_timeout = opts.io_timeout;
-        std::thread::spawn(move || {
+        side_thread(move || {
             let out = match ready_rx.recv_timeout(io_timeout * 2) {
                 Ok(addr) => {
                     let mut dialer = Dialer::Tcp(addr, io_timeout);
@@ -451,11 +487,11 @@ fn pair(
             dialer = dialer.recorded(tap);
         }
         let c = case.clone();
-        std::thread::spawn(move || {
+        side_thread(move || {
             let _ = stx.send(server.serve(&c, listener, connections));
         });
         let c = case.clone();
-        std::thread::spawn(move || {
+        side_thread(move || {
             let _ = ctx.send(client.connect(&c, dialer, connections));
         });
     }
