@@ -68,21 +68,7 @@ impl Gnutls {
                 .unwrap_or_default(),
             Err(_) => String::new(),
         };
-        // The SRP password files come from GnuTLS's own srptool: without
-        // them the install is incomplete, which is no limit of GnuTLS's to
-        // declare but a peer unavailable, as a missing gnutls-serv is.
-        let srp = match &version {
-            Ok(_) => match srp::make() {
-                Ok(files) => Some(files),
-                Err(e) => {
-                    version = Err(format!(
-                        "the harness could not make gnutls-serv's SRP password files: {e}"
-                    ));
-                    None
-                }
-            },
-            Err(_) => None,
-        };
+        let srp = srp::for_peer(&mut version);
         let caps = declare(&version, &listing, &catalogue);
         let implemented = listing
             .lines()

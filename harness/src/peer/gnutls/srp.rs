@@ -18,6 +18,22 @@ pub(super) struct SrpFiles {
     pub(super) conf: PathBuf,
 }
 
+/// The SRP password files of a peer whose tools were found (`version`
+/// is Ok). They come from GnuTLS's own srptool: without them the install
+/// is incomplete, which is no limit of GnuTLS's to declare but a peer
+/// unavailable, as a missing gnutls-serv is, so `version` becomes the
+/// error.
+pub(super) fn for_peer(version: &mut Result<String, String>) -> Option<SrpFiles> {
+    version.as_ref().ok()?;
+    make()
+        .map_err(|e| {
+            *version = Err(format!(
+                "the harness could not make gnutls-serv's SRP password files: {e}"
+            ));
+        })
+        .ok()
+}
+
 /// `srptool --create-conf` writes RFC 5054's groups; `srptool -u` adds the
 /// harness user with a verifier in group 3, the 2048-bit one.
 pub(super) fn make() -> Result<SrpFiles, String> {
