@@ -80,8 +80,11 @@ fn add_user(passwd: &Path, conf: &str, limit: Duration) -> Result<String, String
     let (user, password) = external::srp_user_password(SrpPassword::Right);
     // srptool reads the password with getpass(3), which asks the
     // controlling terminal when there is one; under setsid there is none,
-    // so it reads the pipe.
+    // so it reads the pipe. The guard makes the child a process group
+    // leader, which setsid forks away from: --wait keeps it until srptool
+    // is done, or the file would be read before srptool wrote it.
     let args: Vec<String> = [
+        "--wait",
         "srptool",
         "--passwd",
         &passwd.display().to_string(),
