@@ -210,13 +210,22 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
         };
         let external = pairing.client.is_external() || pairing.server.is_external();
         let (client_caps, server_caps) = (client.capabilities(), server.capabilities());
+        let this = Pairing {
+            client: client.kind(),
+            server: server.kind(),
+        };
         let plan: Vec<Planned> = planned
             .iter()
             .map(|p| {
                 let mut p = p.clone();
                 p.case.expect = oracle.expect_between(&p.case, &client_caps, &server_caps);
+                let named = opts.filter.cases.is_some();
+                if p.skip.is_none() && !opts.filter.wants_result(&this.result_id(&p.case.id)) {
+                    p.skip = Some("left out by --case (another pairing)".into());
+                }
                 if external
                     && p.skip.is_none()
+                    && !named
                     && opts.external_scope == ExternalScope::Subset
                     && !matrix::interop_subset(&p.case, &library)
                 {
@@ -232,6 +241,22 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
             server,
             cases: plan,
         });
+    }
+    // A --case whose pairing is not in this run would run nothing.
+    for id in opts.filter.cases.iter().flatten() {
+        let played = out.iter().any(|p| {
+            let this = Pairing {
+                client: p.client.kind(),
+                server: p.server.kind(),
+            };
+            p.cases.iter().any(|c| this.result_id(&c.case.id) == *id)
+        });
+        if !played {
+            return Err(HarnessError::Usage(format!(
+                "--case {id}: no pairing of this run plays it; name its peers in --peers \
+                 (the part after @ is client>server; no @ is inproc with inproc)"
+            )));
+        }
     }
     Ok(PlannedMatrix {
         library,

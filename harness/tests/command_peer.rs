@@ -68,6 +68,7 @@ fn run(template: &str, options: &[&str]) -> Report {
             suites: None,
             keys: None,
             options: Some(options.iter().map(|o| o.to_string()).collect()),
+            cases: None,
         },
     );
     let failed: Vec<String> = report
@@ -154,6 +155,7 @@ fn a_command_client_that_does_not_verify_fails_the_verify_cases() {
             suites: None,
             keys: Some(vec!["expired".into()]),
             options: Some(vec!["verify".into()]),
+            cases: None,
         },
         Some(artifacts.path()),
     );

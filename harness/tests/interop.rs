@@ -60,6 +60,7 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
                 "alpn-h2".into(),
                 "mismatch-suite".into(),
             ]),
+            cases: None,
         },
         peers: peers.clone(),
         transport: Transport::Tcp,

@@ -311,3 +311,70 @@ fn bad_flags_are_usage_errors() {
     let o = run(harness(&["matrix", "--shard", "3/2"]));
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `--case ID` runs exactly the result a report gave that id, in its
+/// pairing, even where the external subset would leave it out; an id no
+/// pairing of the run plays is refused before anything runs.
+#[test]
+fn a_result_runs_again_alone_by_its_id() {
+    common::require("gnutls-cli", "--version", "gnutls-bin");
+    let select = |scope: &str| {
+        let args = [
+            "matrix",
+            "--peers",
+            "inproc,gnutls-cli",
+            "--versions",
+            "tls1_2",
+            "--keys",
+            "rsa2048",
+            "--options",
+            "default",
+            "--external-scope",
+            scope,
+            "--format",
+            "json",
+        ];
+        let o = run(harness(&args));
+        assert!(o.status.success(), "{}", o.stderr);
+        json::parse(&o.stdout, "stdout".as_ref()).expect("a JSON report")
+    };
+    let (full, subset) = (select("full"), select("subset"));
+    let outside = |id: &str| {
+        subset
+            .results
+            .iter()
+            .any(|r| r.id == id && r.status == Status::Skipped)
+    };
+    let first = full
+        .results
+        .iter()
+        .find(|r| r.status == Status::Pass && r.id.contains("@inproc>gnutls-cli") && outside(&r.id))
+        .expect("an inproc>gnutls-cli result that passed, outside the subset");
+    let again = [
+        "matrix",
+        "--peers",
+        "inproc,gnutls-cli",
+        "--case",
+        &first.id,
+        "--format",
+        "json",
+    ];
+    let o = run(harness(&again));
+    assert!(o.status.success(), "{}", o.stderr);
+    let rerun = json::parse(&o.stdout, "stdout".as_ref()).expect("a JSON report");
+    let played: Vec<_> = rerun
+        .results
+        .iter()
+        .filter(|r| r.status != Status::Skipped)
+        .collect();
+    assert_eq!(played.len(), 1, "{played:#?}");
+    assert_eq!((&played[0].id, played[0].status), (&first.id, Status::Pass));
+
+    let o = run(harness(&["matrix", "--case", &first.id]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("no pairing of this run plays it"),
+        "{}",
+        o.stderr
+    );
+}

@@ -38,6 +38,7 @@ fn srp_suites_negotiate_with_gnutls_both_ways_and_a_wrong_password_gets_bad_reco
             suites: Some(regex::Regex::new("^SRP-(RSA-)?AES-128-CBC-SHA$").unwrap()),
             keys: None,
             options: Some(vec!["default".into(), "mismatch-srp-password".into()]),
+            cases: None,
         },
         peers: vec![PeerKind::Inproc, PeerKind::GnutlsCli, PeerKind::OpensslCli],
         transport: Transport::Tcp,

@@ -29,6 +29,11 @@ pub(crate) struct MatrixArgs {
     /// Options to run, comma-separated: default, mtls, resume, alpn, sni, group, mismatch, verify, ...
     #[arg(long, value_delimiter = ',')]
     options: Option<Vec<String>>,
+    /// Run only the result with this id, as a report gives it (its
+    /// pairing's `@client>server` included; quote it for the shell);
+    /// repeatable. It runs whatever --external-scope says.
+    #[arg(long = "case", value_name = "ID")]
+    cases: Option<Vec<String>>,
     /// Peer kinds to pair, comma-separated: inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite.
     /// Runs inproc with inproc, and each external kind as the server of
     /// the inproc client and as the client of the inproc server.
@@ -101,6 +106,7 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         suites: a.suites,
         keys: a.keys,
         options: a.options,
+        cases: a.cases,
     };
     let jobs = a
         .jobs

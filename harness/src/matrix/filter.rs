@@ -23,6 +23,11 @@ pub struct Filter {
     /// Keep only these options ("default", "mtls", "resume" for every
     /// resumption kind, "alpn", "sni", "group", "mismatch", "verify", ...).
     pub options: Option<Vec<String>>,
+    /// Keep only the results with these ids, exactly as a report gives
+    /// them (`tls1_2/.../default@inproc>gnutls-cli`): one failure run
+    /// again, in its pairing alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cases: Option<Vec<String>>,
 }
 
 /// Two filters select alike when their lists hold the same values, in
@@ -39,6 +44,7 @@ impl PartialEq for Filter {
             && self.suites.as_ref().map(Regex::as_str) == other.suites.as_ref().map(Regex::as_str)
             && sorted(&self.keys) == sorted(&other.keys)
             && sorted(&self.options) == sorted(&other.options)
+            && sorted(&self.cases) == sorted(&other.cases)
     }
 }
 
@@ -56,7 +62,11 @@ impl fmt::Display for Filter {
             self.suites.as_ref().map_or("all", Regex::as_str),
             list(&self.keys),
             list(&self.options)
-        )
+        )?;
+        for id in self.cases.iter().flatten() {
+            write!(f, " --case {id}")?;
+        }
+        Ok(())
     }
 }
 
@@ -89,7 +99,20 @@ impl Filter {
                 ));
             }
         }
+        if let Some(ids) = &self.cases {
+            if !ids.iter().any(|id| case_of(id) == case.id) {
+                return Some("left out by --case".into());
+            }
+        }
         None
+    }
+
+    /// Whether the result `result_id` (a case in one pairing) is one that
+    /// `--case` asks for; every result is without it.
+    pub fn wants_result(&self, result_id: &str) -> bool {
+        self.cases
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|id| id == result_id))
     }
 }
 
@@ -119,6 +142,14 @@ impl Filter {
         if let Some(options) = &self.options {
             each_known("--options", options, |c| &c.option)?;
         }
+        for id in self.cases.iter().flatten() {
+            if !cases.iter().any(|c| c.id == case_of(id)) {
+                return Err(format!(
+                    "--case {id}: no case has this id (give it as a report or --list gives \
+                     it, e.g. tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default@inproc>gnutls-cli)"
+                ));
+            }
+        }
         if let Some(re) = &self.suites {
             if !cases.iter().any(|c| suite_matches(re, c, library)) {
                 return Err(format!(
@@ -129,11 +160,18 @@ impl Filter {
         }
         if !cases.iter().any(|c| self.skip_reason(c, library).is_none()) {
             return Err(
-                "--versions, --suites, --keys and --options together select no case".into(),
+                "--versions, --suites, --keys, --options and --case together select no case".into(),
             );
         }
         Ok(())
     }
+}
+
+/// The case id of a result id: without its `@client>server` pairing.
+fn case_of(result_id: &str) -> &str {
+    result_id
+        .split_once('@')
+        .map_or(result_id, |(case, _)| case)
 }
 
 /// Whether the case's suite, by OpenSSL or IANA name, matches `re`.
