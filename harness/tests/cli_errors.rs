@@ -398,6 +398,19 @@ fn a_stalled_command_outlives_neither_the_run_nor_its_keys() {
         "{}",
         out.stdout
     );
+    // Once per line that gives the reason (the case's row and the
+    // interop failure list), not twice in one.
+    assert!(
+        out.stdout
+            .lines()
+            .all(|l| l.matches("time-out").count() <= 1),
+        "{}",
+        out.stdout
+    );
+    // The failure says how to run it alone, the run's time-out included.
+    let rerun = "rerun: tls-harness matrix --peers inproc --case \
+        'tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default@command>inproc' --timeout 1 --peer-cmd";
+    assert!(out.stdout.contains(rerun), "{}", out.stdout);
     let alive: Vec<String> = std::fs::read_dir("/proc")
         .expect("/proc")
         .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())

@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use super::{artifact_text, diagnosis, Report};
+use super::{artifact_text, diagnosis, rerun_command, Report};
 use crate::case::Version;
 use crate::peer::ExternalView;
 use crate::run::{CaseResult, Status};
@@ -62,7 +62,7 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str("</properties>\n");
         for r in rows {
-            testcase(&mut out, r);
+            testcase(&mut out, report, r);
         }
         out.push_str("  </testsuite>\n");
     }
@@ -77,7 +77,7 @@ fn set_up_failed(r: &CaseResult) -> bool {
     r.status == Status::Fail && r.sides.as_ref().is_some_and(|s| s.setup_failed())
 }
 
-fn testcase(out: &mut String, r: &CaseResult) {
+fn testcase(out: &mut String, report: &Report, r: &CaseResult) {
     let _ = write!(
         out,
         "    <testcase classname=\"tls-harness.{}\" name=\"{}\" time=\"{:.3}\"",
@@ -117,6 +117,7 @@ fn testcase(out: &mut String, r: &CaseResult) {
             if let Some(a) = artifact_text(r) {
                 let _ = writeln!(out, "{}", escape(&a));
             }
+            let _ = writeln!(out, "rerun: {}", escape(&rerun_command(report, r)));
             if let Some(sides) = &r.sides {
                 for o in sides.client.iter().chain(&sides.server) {
                     let _ = writeln!(out, "{} side:", o.role);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{diagnosis, failure_reason, PairingView, Report};
+use super::{diagnosis, failure_reason, rerun_command, PairingView, Report};
 use crate::case::{KeyKind, Version};
 use crate::run::Status;
 
@@ -121,6 +121,7 @@ pub fn render(report: &Report) -> String {
             }
             (None, None) => {}
         }
+        let _ = writeln!(out, "  - rerun: `{}`", rerun_command(report, r));
     }
 
     for (status, title) in [

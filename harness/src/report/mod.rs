@@ -169,6 +169,32 @@ pub fn artifact_text(r: &CaseResult) -> Option<String> {
     }
 }
 
+/// The command that runs a failed result again alone: its pairing's peers,
+/// its id (`--case`) and the run's `--timeout`. A user's own command peer
+/// needs its `--peer-cmd` again (the report names it among its peers).
+pub fn rerun_command(report: &Report, r: &CaseResult) -> String {
+    let (client, server) = (r.pairing.client, r.pairing.server);
+    // --peer-cmd adds the command peer by itself.
+    let mut peers: Vec<&str> = [client, server]
+        .into_iter()
+        .filter(|k| *k != PeerKind::Command)
+        .map(PeerKind::name)
+        .collect();
+    peers.dedup();
+    let mut s = format!(
+        "tls-harness matrix --peers {} --case '{}'",
+        peers.join(","),
+        r.id
+    );
+    if let Some(sel) = &report.selection {
+        s += &format!(" --timeout {}", sel.timeout_ms as f64 / 1e3);
+    }
+    if client == PeerKind::Command || server == PeerKind::Command {
+        s += " --peer-cmd 'NAME=TEMPLATE'";
+    }
+    s
+}
+
 /// The implementations in a report's pairings, and the counts of each
 /// (client, server) pair: the interop view.
 pub struct PairingView {

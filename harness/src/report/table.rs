@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{artifact_text, diagnosis, failure_reason, outcome_text, PairingView, Report};
+use super::{
+    artifact_text, diagnosis, failure_reason, outcome_text, rerun_command, PairingView, Report,
+};
 use crate::case::Version;
 use crate::run::Status;
 
@@ -116,6 +118,7 @@ pub fn render(report: &Report) -> String {
             if let Some(a) = artifact_text(r) {
                 let _ = writeln!(out, "       {a}");
             }
+            let _ = writeln!(out, "       rerun: {}", rerun_command(report, r));
         }
         for p in &report.peers {
             let _ = writeln!(out, "  peer: {p}");

@@ -309,11 +309,10 @@ fn time_out(t: &SideOutcome) -> String {
             .map(|s| format!(" in \"{s}\""))
             .unwrap_or_default()
     };
-    format!(
-        "time-out: the {} stalled{when}: {}",
-        t.role,
-        t.error.as_deref().unwrap_or("no answer")
-    )
+    // The case's own deadline already says "time-out: ...".
+    let error = t.error.as_deref().unwrap_or("no answer");
+    let error = error.strip_prefix("time-out: ").unwrap_or(error);
+    format!("time-out: the {} stalled{when}: {error}", t.role)
 }
 
 fn last_state(t: &HandshakeTrace) -> Option<String> {
