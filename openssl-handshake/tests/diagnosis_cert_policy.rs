@@ -11,7 +11,7 @@ mod common;
 use std::process::Stdio;
 
 use common::diagnosis::negative_server;
-use common::diagnosis::{assert_cause, assert_diagnosis, pair, traced_server};
+use common::diagnosis::{assert_cause, assert_diagnosis, pair, rsa, traced_server};
 use common::issue::{certificate, certificate_with_usage, CURRENT};
 use common::tool::{gnutls_cli, Reaped};
 use common::{client_ctx, pki, server_ctx_with};
@@ -240,4 +240,21 @@ fn signing_with_an_encryption_only_certificate() {
         );
         assert!(d.summary.contains("keyUsage (Key Encipherment)"), "{d}");
     }
+}
+
+/// A 2048-bit RSA leaf is weak for a client at security level 3 (112 bits
+/// against 128, verify error 66 as `s_client -auth_level 3` reports): the
+/// fix asks for what level 3 accepts, RSA 3072 or P-256, not for 2048.
+#[test]
+fn an_rsa_2048_leaf_under_security_level_3() {
+    let server = server_ctx_with(rsa(), |_| {});
+    let client = client_ctx(|b| b.set_security_level(3));
+    let p = pair(&server, &client, "localhost");
+    assert_cause(&p.client, Cause::ServerCertWeak, "RSA 2048, client at 3");
+    let d = p.client.diagnosis().expect("a diagnosis");
+    assert!(d.summary.contains("requires keys of at least 128"), "{d}");
+    assert!(
+        d.fix.contains("RSA of 3072 bits or more, or ECDSA P-256"),
+        "{d}"
+    );
 }

@@ -53,3 +53,76 @@ fn the_same_parameters_pass_at_level_1() {
     assert!(p.client.succeeded(), "{:?}", p.client.outcome);
     assert!(p.server.succeeded(), "{:?}", p.server.outcome);
 }
+
+/// At security level 3 a 2048-bit prime is refused too, and the fix asks
+/// for what level 3 accepts (3072 bits, ffdhe3072), not for 2048 bits.
+/// The server's certificate is a self-signed RSA 3072 one, which level 3
+/// accepts, with the client not verifying, so the prime is what fails.
+#[test]
+fn a_2048_bit_dh_prime_under_security_level_3() {
+    use openssl::asn1::Asn1Time;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::ssl::{SslContext, SslMethod, SslVerifyMode};
+    use openssl::x509::{X509Name, X509};
+    use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+
+    let key = PKey::from_rsa(Rsa::generate(3072).expect("RSA 3072")).expect("key");
+    let mut name = X509Name::builder().expect("name");
+    name.append_entry_by_text("CN", "localhost").expect("CN");
+    let name = name.build();
+    let mut cert = X509::builder().expect("certificate");
+    cert.set_version(2).expect("version");
+    cert.set_subject_name(&name).expect("subject");
+    cert.set_issuer_name(&name).expect("issuer");
+    cert.set_pubkey(&key).expect("key");
+    cert.set_not_before(&Asn1Time::days_from_now(0).expect("now"))
+        .expect("not before");
+    cert.set_not_after(&Asn1Time::days_from_now(1).expect("tomorrow"))
+        .expect("not after");
+    cert.sign(&key, MessageDigest::sha256()).expect("sign");
+    let cert = cert.build();
+
+    let mut server = SslContext::builder(SslMethod::tls_server()).expect("server");
+    server.set_certificate(&cert).expect("certificate");
+    server.set_private_key(&key).expect("key");
+    tls12(&mut server);
+    server
+        .set_cipher_list("DHE-RSA-AES128-GCM-SHA256")
+        .expect("ciphers");
+    let dh = Dh::params_from_pem(FFDHE2048).expect("ffdhe2048");
+    server.set_tmp_dh(&dh).expect("DH");
+    server
+        .trace_handshakes(TraceOptions::default())
+        .expect("trace");
+    let client = client_ctx(|b| {
+        tls12(b);
+        b.set_verify(SslVerifyMode::NONE);
+        b.set_security_level(3);
+    });
+    let p = pair(&server.build(), &client, "localhost");
+    assert_cause(&p.client, Cause::WeakDhParameters, "DHE 2048, client at 3");
+    let d = p.client.diagnosis().expect("a diagnosis");
+    assert!(
+        d.summary
+            .contains("security level 3 requires at least 3072"),
+        "{d}"
+    );
+    assert!(
+        d.fix.contains("3072 bits or more") && d.fix.contains("ffdhe3072"),
+        "{d}"
+    );
+}
+
+/// RFC 7919's ffdhe2048, as `openssl genpkey -genparam -algorithm DH
+/// -pkeyopt group:ffdhe2048` writes it.
+const FFDHE2048: &[u8] = b"-----BEGIN DH PARAMETERS-----
+MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz
++8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a
+87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7
+YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi
+7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD
+ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==
+-----END DH PARAMETERS-----
+";

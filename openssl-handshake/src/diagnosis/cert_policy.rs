@@ -119,7 +119,7 @@ fn verify_error(
     let d = match code {
         EE_KEY_TOO_SMALL => {
             let leaf = chain.first();
-            weak_key(holder, leaf, whose(leaf, &leaf_role), &needs("keys"))
+            weak_key(holder, leaf, whose(leaf, &leaf_role), &needs("keys"), level)
         }
         CA_KEY_TOO_SMALL => {
             let weakest = chain
@@ -133,7 +133,7 @@ fn verify_error(
                     holder.name()
                 ),
             };
-            weak_key(holder, weakest, who, &needs("keys"))
+            weak_key(holder, weakest, who, &needs("keys"), level)
         }
         CA_MD_TOO_WEAK => {
             let signed = chain
@@ -221,7 +221,7 @@ pub(super) fn own_refused(own: &LocalCertificate, holder: Holder, alert: u8) -> 
                  and OpenSSL's own from 3.2) require {required}",
                 own.key_bits, own.key_type, own.security_bits
             ),
-            stronger_key(holder),
+            stronger_key(holder, COMMON_LEVEL),
         ));
     }
     if weak_digest(&own.signature_algorithm) {
@@ -246,11 +246,21 @@ pub(super) fn own_refused(own: &LocalCertificate, holder: Holder, alert: u8) -> 
 const STRONGER_DIGEST: &str =
     "Have the CA reissue the certificate signed with SHA-256 or stronger.";
 
-fn stronger_key(holder: Holder) -> String {
+/// The fix for a key too weak for the verifier's security `level`: the
+/// smallest RSA and EC keys that level accepts (SP 800-57's equivalences,
+/// as SSL_CTX_set_security_level(3) gives them).
+fn stronger_key(holder: Holder, level: u32) -> String {
+    let (rsa, ec) = match required_bits(level) {
+        0..=112 => (2048, "P-256"),
+        113..=128 => (3072, "P-256 (or Ed25519)"),
+        129..=192 => (7680, "P-384"),
+        _ => (15360, "P-521"),
+    };
     format!(
-        "Reissue the certificate with a stronger key: RSA of 2048 bits or more, or ECDSA P-256. \
-         Lowering the {}'s security level (@SECLEVEL in its cipher string) would accept it, but \
-         also weaker keys and suites on every connection.",
+        "Reissue the certificate with a stronger key: RSA of {rsa} bits or more, or ECDSA {ec}, \
+         which security level {level} accepts. Lowering the {}'s security level (@SECLEVEL in \
+         its cipher string) would accept it, but also weaker keys and suites on every \
+         connection.",
         holder.verifier()
     )
 }
@@ -260,6 +270,7 @@ fn weak_key(
     cert: Option<&CertificateInfo>,
     whose: String,
     needs: &str,
+    level: Option<u32>,
 ) -> Diagnosis {
     let has = cert.map_or_else(
         || "has a key too small".to_owned(),
@@ -278,7 +289,7 @@ fn weak_key(
     holder.diagnosis(
         Cause::ServerCertWeak,
         format!("{whose} {has}; {needs}"),
-        stronger_key(holder),
+        stronger_key(holder, level.unwrap_or(COMMON_LEVEL)),
     )
 }
 

@@ -14,10 +14,22 @@ use super::{Cause, Diagnosis, Fault};
 /// distributions' default, and OpenSSL's own from 3.2.
 const COMMON_MIN_DH_BITS: u32 = 2048;
 
-const FIX: &str = "Give the server DH parameters of 2048 bits or more (an RFC 7919 group such as \
-     ffdhe2048, or SSL_CTX_set_dh_auto), or have it prefer ECDHE suites. Lowering the client's \
-     security level (@SECLEVEL) would accept them, but also weaker keys and suites on every \
-     connection.";
+/// The fix for a prime shorter than `min_bits`: the smallest RFC 7919
+/// group that long, where there is one.
+fn fix(min_bits: u32) -> String {
+    let group = [2048, 3072, 4096, 6144, 8192]
+        .into_iter()
+        .find(|g| *g >= min_bits)
+        .map_or_else(
+            || "no RFC 7919 group is that long".to_owned(),
+            |g| format!("an RFC 7919 group such as ffdhe{g}, or SSL_CTX_set_dh_auto"),
+        );
+    format!(
+        "Give the server DH parameters of {min_bits} bits or more ({group}), or have it prefer \
+         ECDHE suites. Lowering the client's security level (@SECLEVEL) would accept them, but \
+         also weaker keys and suites on every connection."
+    )
+}
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     weak_dh(f)
@@ -119,6 +131,9 @@ fn weak_dh(f: &Facts<'_>) -> Option<Diagnosis> {
     let bits = ske.dh_bits?;
     match f.side {
         Side::Client if f.reason_has(&["dh key too small"]) => {
+            let min = f.local.map_or(COMMON_MIN_DH_BITS, |l| {
+                min_dh_bits(l.security_level).max(COMMON_MIN_DH_BITS)
+            });
             let needs = f.local.map_or_else(
                 || "this client's security level requires more".to_owned(),
                 |l| {
@@ -134,7 +149,7 @@ fn weak_dh(f: &Facts<'_>) -> Option<Diagnosis> {
                     Cause::WeakDhParameters,
                     Fault::Server,
                     format!("the server chose DHE with a {bits}-bit prime; {needs}"),
-                    FIX,
+                    fix(min),
                 )
                 .with("ServerKeyExchange.dh_bits", bits)
                 .with_raw(f),
@@ -156,7 +171,7 @@ fn weak_dh(f: &Facts<'_>) -> Option<Diagnosis> {
                          refuse primes under {COMMON_MIN_DH_BITS} bits",
                         alert_name(a)
                     ),
-                    FIX,
+                    fix(COMMON_MIN_DH_BITS),
                 )
                 .with("ServerKeyExchange.dh_bits", bits)
                 .with("alert received", alert_text(a)),
