@@ -76,9 +76,50 @@ fn no_shared_version(f: &Facts<'_>) -> Option<Diagnosis> {
         return Some(nothing_enabled(f));
     }
     match f.side {
-        Side::Server => Some(server_view(f)),
+        Side::Server => Some(no_tls13_signer(f).unwrap_or_else(|| server_view(f))),
         Side::Client => Some(client_view(f)),
     }
+}
+
+/// A server whose range leaves TLS 1.3 alone, and a client that offered
+/// it: OpenSSL does not offer TLS 1.3 from a server whose certificate
+/// cannot sign there (a DSA key, or no TLS 1.3 scheme for its key in the
+/// server's signature-algorithm list), and says "unsupported protocol".
+fn no_tls13_signer(f: &Facts<'_>) -> Option<Diagnosis> {
+    let hello = f.client_hello?;
+    let local = f.local?;
+    let cert = local.certificate.as_ref()?;
+    if effective_range(local) != (Some(TLS1_3), Some(TLS1_3)) || !offered(hello).contains(&TLS1_3) {
+        return None;
+    }
+    let why = if cert.key_type == "DSA" {
+        "has a DSA key, which TLS 1.3 has no signature scheme for".to_owned()
+    } else {
+        format!(
+            "has a key ({}) for which this server's signature-algorithm list \
+             (SSL_CTX_set1_sigalgs) allows no TLS 1.3 scheme (an EC key needs its own curve's \
+             ecdsa scheme, an RSA key rsa_pss_rsae_*)",
+            cert.key_type
+        )
+    };
+    Some(
+        Diagnosis::new(
+            Cause::NoSharedSignatureScheme,
+            Fault::Server,
+            format!(
+                "the client offered TLS 1.3, the one version this server allows, but this \
+                 server's certificate {why}: OpenSSL does not offer TLS 1.3 with a \
+                 certificate that cannot sign there, so it found no version to speak"
+            ),
+            "Give this server a certificate that can sign at TLS 1.3 (RSA, ECDSA or Ed25519) \
+             with its scheme in the server's signature-algorithm list.",
+        )
+        .with("ClientHello.supported_versions", supported_list(hello))
+        .with_configured_range(Some(local))
+        .with("local.certificate key", cert.key_type.clone())
+        .with_some("alert", f.any_alert().map(alert_text))
+        .with_some("OpenSSL reason", f.reason_text()),
+    )
 }
 
 /// A TLS 1.1-or-older client meets a server whose version range allows
