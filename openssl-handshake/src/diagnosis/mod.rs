@@ -13,6 +13,7 @@ mod certificate;
 mod client_auth;
 mod facts;
 mod key_exchange;
+mod legacy_signatures;
 mod local;
 mod message;
 mod names;
