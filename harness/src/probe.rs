@@ -429,6 +429,16 @@ fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFa
                     std::io::ErrorKind::ConnectionRefused => {
                         ProbeFailure::Refused(format!("nothing listens on {a}"))
                     }
+                    // The connection was made, then reset before connect
+                    // returned: on a near link, a server that resets at
+                    // once looks so.
+                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+                        ProbeFailure::Other(format!(
+                            "{a} accepted the connection and reset it at once, before any TLS \
+                             (a server or firewall refusing this client, or a full accept \
+                             queue): {e}"
+                        ))
+                    }
                     _ => ProbeFailure::Other(format!("connecting to {a}: {e}")),
                 }
             }
