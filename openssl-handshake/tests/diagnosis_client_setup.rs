@@ -144,3 +144,56 @@ fn an_unenforced_verify_result_is_not_the_cause() {
     let d = trace.diagnosis().expect("diagnosis");
     assert_eq!(d.cause, Cause::ClientCertRequired, "{d}");
 }
+
+/// A server whose own signature-algorithm list (which its
+/// CertificateRequest carries) has only ECDSA P-256: `openssl s_client`
+/// holding an Ed25519 certificate sends an empty Certificate, and the
+/// server hears only that the client sent none. Its diagnosis must not
+/// blame a client that may hold a certificate: it names the key kinds its
+/// request left out.
+#[test]
+fn a_narrowed_certificate_request_is_named_when_no_certificate_comes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = pki().write_pem(dir.path()).expect("write PKI");
+    let server = server_ctx_with(pki().server(KeyType::EcdsaP256), |b| {
+        require_client_cert(b);
+        b.set_sigalgs_list("ECDSA+SHA256").expect("sigalgs");
+    });
+    let (addr, handle) = traced_server(&server);
+    let leaf = files.client(KeyType::Ed25519);
+    let mut child = Reaped::spawn(
+        openssl()
+            .args(["s_client", "-connect", &addr.to_string()])
+            .arg("-cert")
+            .arg(&leaf.chain)
+            .arg("-cert_chain")
+            .arg(&leaf.chain)
+            .arg("-key")
+            .arg(&leaf.key)
+            .arg("-CAfile")
+            .arg(&files.root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("spawn s_client");
+    drop(child.stdin.take());
+    child.wait_exit();
+    let trace = handle.join().expect("server thread");
+    let failure = trace.failure().expect("the handshake failed");
+    assert!(
+        failure.reason.contains("peer did not return a certificate"),
+        "{failure}"
+    );
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::ClientCertRequired, Fault::Unknown),
+        "this server requires a client certificate and the client sent an empty Certificate",
+        "Ed25519 client, P-256-only request",
+    );
+    assert!(
+        d.summary
+            .contains("allows no signature scheme for RSA, ECDSA P-384, Ed25519 keys"),
+        "{d}"
+    );
+}

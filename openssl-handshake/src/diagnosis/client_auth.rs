@@ -26,16 +26,33 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
     if f.reason_has(&["peer did not return a certificate"])
         || f.sent_alert(alert::CERTIFICATE_REQUIRED)
     {
+        let sent = if sent_certs.is_some() {
+            "an empty Certificate message"
+        } else {
+            "none"
+        };
+        let d = match narrowed_request(f) {
+            // The client may hold a certificate this server's own list
+            // kept it from sending.
+            Some(left_out) => Diagnosis::new(
+                Cause::ClientCertRequired,
+                Fault::Unknown,
+                format!(
+                    "this server requires a client certificate and the client sent {sent}; \
+                     this server's CertificateRequest allows no signature scheme for {} keys, \
+                     so a client holding such a certificate sends none",
+                    left_out.join(", ")
+                ),
+                "If the client has a certificate, add a scheme its key makes to this server's \
+                 client signature algorithms (SSL_CTX_set1_client_sigalgs_list) or reissue it \
+                 with a key the list allows; if it has none, configure it with one.",
+            ),
+            None => required(format!(
+                "this server requires a client certificate and the client sent {sent}"
+            )),
+        };
         return Some(
-            required(format!(
-                "this server requires a client certificate and the client sent {}",
-                if sent_certs.is_some() {
-                    "an empty Certificate message"
-                } else {
-                    "none"
-                }
-            ))
-            .with_some(
+            d.with_some(
                 "local.require_peer_cert",
                 f.local.map(|l| l.require_peer_cert),
             )
@@ -332,6 +349,17 @@ fn certificate_type(key: &str) -> u8 {
         "DSA" => 2,
         _ => 64,
     }
+}
+
+/// The key kinds this server's CertificateRequest left without a
+/// signature scheme, when it left any.
+fn narrowed_request(f: &Facts<'_>) -> Option<Vec<&'static str>> {
+    let request = f.certificate_request?;
+    let tls13 = f
+        .server_hello
+        .is_some_and(|s| s.selected_version == Some(super::version::TLS1_3));
+    let left_out = schemes::kinds_left_out(&request.signature_algorithms, tls13);
+    (!left_out.is_empty()).then_some(left_out)
 }
 
 fn required(summary: String) -> Diagnosis {

@@ -48,3 +48,23 @@ pub(super) fn tls13_ecdsa(bits: u32) -> Option<(&'static str, &'static str)> {
         _ => None,
     }
 }
+
+/// The common client key kinds for which `offered` (a CertificateRequest's
+/// schemes) has no scheme: a client holding such a certificate sends none
+/// (OpenSSL's client does so). Empty when every kind fits, or when the
+/// request lists no schemes.
+pub(super) fn kinds_left_out(offered: &[SignatureScheme], tls13: bool) -> Vec<&'static str> {
+    if offered.is_empty() {
+        return Vec::new();
+    }
+    [
+        ("RSA", "RSA", None),
+        ("ECDSA P-256", "EC", Some(256)),
+        ("ECDSA P-384", "EC", Some(384)),
+        ("Ed25519", "Ed25519", None),
+    ]
+    .into_iter()
+    .filter(|(_, key, bits)| fitting(offered, key, *bits, tls13).is_empty())
+    .map(|(kind, _, _)| kind)
+    .collect()
+}
