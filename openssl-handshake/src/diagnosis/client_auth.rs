@@ -137,6 +137,9 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
 
 fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
     let received = f.received?;
+    if let Some(d) = curve_refused(f, received) {
+        return Some(d);
+    }
     let requested = f.certificate_request.is_some();
     let sent_certs = f.client_certificate.map(|c| c.subjects.len());
     let empty = requested && sent_certs.is_none_or(|n| n == 0);
@@ -349,6 +352,56 @@ fn certificate_type(key: &str) -> u8 {
         "DSA" => 2,
         _ => 64,
     }
+}
+
+/// The client's side of the server's "wrong curve": at TLS 1.2 a server
+/// takes an ECDSA client key only on a curve among its groups (RFC 8422
+/// section 5.6), and OpenSSL's answers illegal_parameter to the client's
+/// flight. The server never says which groups it allows, so this is the
+/// likeliest reading, not a certainty.
+fn curve_refused(f: &Facts<'_>, received: &crate::alert::Alert) -> Option<Diagnosis> {
+    let own = f.local?.certificate.as_ref()?;
+    let tls12 = f.server_hello.is_some_and(|s| {
+        s.selected_version.is_none() && s.legacy_version == super::version::TLS1_2
+    });
+    let after_flight = f
+        .trace
+        .last_handshake_message()
+        .is_some_and(|m| m.direction == crate::event::Direction::Write);
+    if received.description != alert::ILLEGAL_PARAMETER
+        || own.key_type != "EC"
+        || !tls12
+        || !after_flight
+        || !f.saw(
+            crate::event::Direction::Write,
+            crate::decode::HandshakeType::CERTIFICATE_VERIFY,
+        )
+    {
+        return None;
+    }
+    let curve = match own.key_bits {
+        256 => "P-256".to_owned(),
+        384 => "P-384".to_owned(),
+        521 => "P-521".to_owned(),
+        bits => format!("a {bits}-bit curve"),
+    };
+    Some(
+        Diagnosis::new(
+            Cause::ClientCertRejected,
+            Fault::Unknown,
+            format!(
+                "the server refused this client's flight with illegal_parameter after its \
+                 CertificateVerify: most likely its ECDSA key ({curve}) is on a curve the server \
+                 does not allow as a group, which TLS 1.2 requires of an ECDSA client key (the \
+                 server's log says \"wrong curve\" then)"
+            ),
+            "Give the client a certificate on a curve the server allows (P-256 is the common \
+             one), add the curve to the server's groups (SSL_CTX_set1_groups_list), or use \
+             TLS 1.3, which has no such rule.",
+        )
+        .with("alert received", alert_text(received))
+        .with("local.certificate key", format!("EC {curve}")),
+    )
 }
 
 /// The key kinds this server's CertificateRequest left without a
