@@ -141,7 +141,7 @@ fn a_certificate_that_does_not_cover_the_address_names_it() {
         Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).unwrap(),
         _ => panic!("the certificate does not cover 127.0.0.1"),
     };
-    let _ = side.join();
+    let server = side.join().expect("server thread");
     // OpenSSL's verdict: X509_V_ERR_IP_ADDRESS_MISMATCH (64).
     assert_eq!(
         trace
@@ -176,5 +176,15 @@ fn a_certificate_that_does_not_cover_the_address_names_it() {
             .as_ref()
             .and_then(|l| l.expected_name.as_deref()),
         Some("127.0.0.1")
+    );
+    // The server hears bad_certificate and no name: it cannot know, but
+    // a client that sent no SNI and a certificate without IP names are
+    // the likeliest pair.
+    let d = server.diagnosis().expect("server's diagnosis");
+    assert_eq!(d.cause, Cause::ServerCertInvalid, "{d}");
+    assert!(
+        d.summary.contains("the client sent no server name (SNI)")
+            && d.summary.contains("this certificate names no IP address ("),
+        "{d}"
     );
 }

@@ -195,7 +195,7 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
             untrusted_root(Some(sent_chain), Holder::Server)
         }
     } else {
-        rejected_unsaid(a, sent_chain)
+        rejected_unsaid(a, sent_chain, sni.is_none())
     };
     Some(
         d.with("alert received", alert_text(a))
@@ -211,9 +211,23 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
 /// A client that rejected this server's chain with an alert that names
 /// no reason (GnuTLS answers every verify failure with bad_certificate):
 /// the chain suggests where to look, but the client's log alone says.
-fn rejected_unsaid(a: &crate::event::Alert, chain: &Certificate) -> Diagnosis {
+fn rejected_unsaid(a: &crate::event::Alert, chain: &Certificate, no_sni: bool) -> Diagnosis {
     let last = chain.subjects.len().saturating_sub(1);
-    let hint = if leaf_alone(chain) && !self_issued(Some(chain), 0) {
+    let hint = if no_sni && leaf_alt_names(chain, "IP:").is_empty() {
+        // Clients send no SNI when they connect by address, which they
+        // then check against the certificate's IP subjectAltNames.
+        let dns = leaf_alt_names(chain, "DNS:");
+        let names = if dns.is_empty() {
+            "no subjectAltName".to_owned()
+        } else {
+            dns.join(", ")
+        };
+        format!(
+            "; the client sent no server name (SNI), as clients do when they connect by IP \
+             address, and this certificate names no IP address ({names}): a client checking \
+             the address it connected to refuses it"
+        )
+    } else if leaf_alone(chain) && !self_issued(Some(chain), 0) {
         let issuer = short_name_or(chain.issuers.first(), "an intermediate CA");
         format!(
             "; this server sent only its leaf, issued by {issuer}: if that is an intermediate, \
