@@ -213,7 +213,17 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
 /// the chain suggests where to look, but the client's log alone says.
 fn rejected_unsaid(a: &crate::event::Alert, chain: &Certificate, no_sni: bool) -> Diagnosis {
     let last = chain.subjects.len().saturating_sub(1);
-    let hint = if no_sni && leaf_alt_names(chain, "IP:").is_empty() {
+    let hint = if leaf_alone(chain) && !self_issued(Some(chain), 0) {
+        let issuer = short_name_or(chain.issuers.first(), "an intermediate CA");
+        format!(
+            "; this server sent only its leaf, issued by {issuer}: if that is an intermediate, \
+             the client cannot build the chain without it, and if it is a root, the client may \
+             not trust it"
+        )
+    } else if self_issued(Some(chain), last) {
+        let root = short_name_or(chain.subjects.get(last), "its root");
+        format!("; the chain ends at {root}, which the client may not trust")
+    } else if no_sni && leaf_alt_names(chain, "IP:").is_empty() {
         // Clients send no SNI when they connect by address, which they
         // then check against the certificate's IP subjectAltNames.
         let dns = leaf_alt_names(chain, "DNS:");
@@ -227,16 +237,6 @@ fn rejected_unsaid(a: &crate::event::Alert, chain: &Certificate, no_sni: bool) -
              address, and this certificate names no IP address ({names}): a client checking \
              the address it connected to refuses it"
         )
-    } else if leaf_alone(chain) && !self_issued(Some(chain), 0) {
-        let issuer = short_name_or(chain.issuers.first(), "an intermediate CA");
-        format!(
-            "; this server sent only its leaf, issued by {issuer}: if that is an intermediate, \
-             the client cannot build the chain without it, and if it is a root, the client may \
-             not trust it"
-        )
-    } else if self_issued(Some(chain), last) {
-        let root = short_name_or(chain.subjects.get(last), "its root");
-        format!("; the chain ends at {root}, which the client may not trust")
     } else {
         String::new()
     };
