@@ -299,9 +299,13 @@ fn print_report(
     let text = match (format, &report.trace) {
         (TraceFormat::Json, _) => report.json_line(),
         (TraceFormat::Summary, Some(t)) => format!(
-            "{} peer={}\n{}",
+            "{} peer={}\n{}{}",
             summary(t).trim_end(),
             report.peer,
+            report
+                .ended_by()
+                .map(|e| format!("server: {e}\n"))
+                .unwrap_or_default(),
             diagnosis_block(report.diagnosis.as_ref())
         ),
         (TraceFormat::Summary, None) => format!(

@@ -489,6 +489,15 @@ fn a_refused_renegotiation_is_no_second_handshake() {
         Some(1),
         "the client ended it with a fatal alert: {out}"
     );
+    // And the summary says so, as s_client's own log does ("SSL3 alert
+    // write:fatal:handshake failure").
+    assert!(
+        out.contains(
+            "server: after the handshake, the client ended the connection with fatal alert \
+             handshake_failure (40)"
+        ),
+        "{out}"
+    );
 }
 
 /// Out of file descriptors, the server cannot accept: clients wait in the

@@ -75,10 +75,32 @@ impl ConnectionReport {
         }
     }
 
+    /// The fatal alert that ended a connection whose handshake succeeded:
+    /// its name and who sent it ("the client sent fatal alert
+    /// handshake_failure"), as the summary and JSON give it.
+    pub fn ended_by(&self) -> Option<String> {
+        if !self.handshake_ok {
+            return None;
+        }
+        let a = self
+            .trace
+            .as_ref()?
+            .alerts()
+            .find(|a| a.level == AlertLevel::Fatal)?;
+        let who = match a.direction {
+            openssl_handshake::Direction::Read => "the client",
+            openssl_handshake::Direction::Write => "this server",
+        };
+        Some(format!(
+            "after the handshake, {who} ended the connection with fatal alert {} ({})",
+            a.name, a.description
+        ))
+    }
+
     /// The report as one line of JSON (JSON Lines): when it was accepted
     /// (`timestamp`, as probe's lines) and when it ended, the peer,
-    /// whether the handshake succeeded, why not and its diagnosis, and
-    /// the trace.
+    /// whether the connection succeeded (as `--once` judges it) and its
+    /// handshake did, why not and its diagnosis, and the trace.
     pub fn json_line(&self) -> String {
         #[derive(Serialize)]
         struct Line<'a> {
@@ -86,6 +108,7 @@ impl ConnectionReport {
             ended: String,
             peer: String,
             succeeded: bool,
+            handshake_succeeded: bool,
             error: Option<&'a str>,
             diagnosis: Option<&'a Diagnosis>,
             trace: Option<&'a HandshakeTrace>,
@@ -94,8 +117,9 @@ impl ConnectionReport {
             timestamp: rfc3339(self.accepted),
             ended: rfc3339(self.ended),
             peer: self.peer.to_string(),
-            succeeded: self.handshake_ok,
-            error: self.error.as_deref(),
+            succeeded: self.connection_ok(),
+            handshake_succeeded: self.handshake_ok,
+            error: self.error.clone().or_else(|| self.ended_by()).as_deref(),
             diagnosis: self.diagnosis.as_ref(),
             trace: self.trace.as_ref(),
         })
