@@ -21,6 +21,30 @@ fn http_spoken_to_a_tls_port() {
     assert_cause(&trace, Cause::PlaintextToTlsPort, "HTTP request to TLS");
 }
 
+/// Another protocol's client greets in text, which the server shows (the
+/// record header's five bytes); SSH's greeting is named.
+#[test]
+fn an_ssh_or_smtp_client_at_a_tls_port() {
+    let server = server_ctx_with(rsa(), |_| {});
+    for (bytes, shown) in [
+        (
+            &b"SSH-2.0-OpenSSH_9.2\r\n"[..],
+            "text (\"SSH-2\"), an SSH client's greeting,",
+        ),
+        (&b"EHLO mail.example.com\r\n"[..], "text (\"EHLO \")"),
+    ] {
+        let trace = server_trace_of_bytes(&server, bytes);
+        assert_cause(&trace, Cause::PlaintextToTlsPort, shown);
+        let d = trace.diagnosis().expect("diagnosis");
+        assert!(d.summary.contains(shown), "{d}");
+        let first = d
+            .evidence
+            .iter()
+            .find(|e| e.source == "first bytes received");
+        assert!(first.is_some(), "{d}");
+    }
+}
+
 /// Text answers are another protocol's; binary ones say only that no TLS
 /// server answered, which blames neither end.
 #[test]
@@ -131,4 +155,31 @@ fn a_server_that_fails_on_its_own() {
         "{d}"
     );
     assert!(d.fix.starts_with("Read the server's log"), "{d}");
+}
+
+/// A client that connects and sends nothing, until the server's own limit
+/// fires: the diagnosis says the peer sent no record, not that it was
+/// "too slow, or silent".
+#[test]
+fn a_silent_client_is_named_as_such() {
+    let (l, addr) = listener();
+    let client = std::thread::spawn(move || {
+        let _tcp = std::net::TcpStream::connect(addr).expect("connect");
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    });
+    let (tcp, _) = l.accept().expect("accept");
+    set_timeouts_to(&tcp, std::time::Duration::from_millis(300));
+    let server = server_ctx_with(rsa(), |_| {});
+    let err = Ssl::new(&server)
+        .expect("ssl")
+        .accept(tcp)
+        .expect_err("silent");
+    let trace = unfinished_trace(err);
+    let d = Diagnosis::timed_out(Some(&trace), "read time-out of 0.3 s");
+    assert!(
+        d.summary
+            .ends_with("the peer sent no TLS record (read time-out of 0.3 s)"),
+        "{d}"
+    );
+    client.join().expect("client thread");
 }

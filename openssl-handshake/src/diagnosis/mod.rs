@@ -282,8 +282,14 @@ impl Diagnosis {
         );
         let last = trace.and_then(HandshakeTrace::last_message_text);
         let begun = trace.and_then(record::begun);
+        // Bytes too few for a record header are not counted: "no record",
+        // not "nothing".
+        let silent = trace.is_some_and(|t| {
+            t.bytes_received == 0 && !t.messages().any(|m| m.direction == crate::Direction::Read)
+        });
         let waited = match begun {
             Some(h) => record::stalled_in("the peer", h),
+            None if silent => "the peer sent no TLS record".to_owned(),
             None => "the peer was too slow, or silent".to_owned(),
         };
         Diagnosis::new(

@@ -83,10 +83,15 @@ fn plaintext_to_tls(f: &Facts<'_>) -> Option<Diagnosis> {
     if !http && !not_tls(f) {
         return None;
     }
-    let what = if http {
-        "an HTTP request"
-    } else {
-        "bytes that are not a TLS record"
+    // What it sent, as far as the record header the trace kept tells: a
+    // line of text names its protocol (SSH's greeting, SMTP's EHLO).
+    let first = record::last_unaccepted(f);
+    let text = first.and_then(record::as_text);
+    let what = match (&text, http) {
+        (_, true) => "an HTTP request".to_owned(),
+        (Some(t), _) if t.starts_with("SSH-") => format!("text ({t:?}), an SSH client's greeting,"),
+        (Some(t), _) => format!("text ({t:?})"),
+        (None, _) => "bytes that are not a TLS record".to_owned(),
     };
     Some(
         Diagnosis::new(
@@ -100,6 +105,10 @@ fn plaintext_to_tls(f: &Facts<'_>) -> Option<Diagnosis> {
             },
         )
         .with_some("OpenSSL reason", f.reason_text())
+        .with_some(
+            "first bytes received",
+            first.map(|h| record::hex_bytes(&record::header_bytes(h))),
+        )
         .with("handshake messages read", 0)
         .with("bytes received in the handshake", f.trace.bytes_received),
     )
