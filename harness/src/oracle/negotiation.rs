@@ -54,11 +54,18 @@ pub(super) fn negotiated_version(c: &Side<'_>, s: &Side<'_>) -> Result<Version, 
         ));
     };
     let Some((smin, smax)) = usable_range(s) else {
-        // Seen with `s_server -tls1_3` and only a DSA leaf.
-        return Err(version_failure(
+        // Seen with `s_server -tls1_3` and only a DSA leaf: the client hears
+        // protocol_version; the server knows its certificate is why.
+        let mut e = version_failure(
             Some((Role::Server, alert::PROTOCOL_VERSION)),
             "the server can use none of its versions with its credentials".into(),
-        ));
+        );
+        if let (Expectation::Failure { causes, .. }, Identity::Certificate(_)) =
+            (&mut e, s.ep.identity)
+        {
+            causes.server = vec![Cause::NoSharedSignatureScheme];
+        }
+        return Err(e);
     };
     let both = |v: &Version| c.caps.versions.contains(v) && s.caps.versions.contains(v);
     if let Some(v) = Version::ALL

@@ -253,6 +253,7 @@ impl Command {
     fn outcome(&self, role: Role, cap: &super::process::Captured, ok: bool) -> SideOutcome {
         let mut v = ExternalView {
             implementation: self.implementation(),
+            handshake_unreported: true,
             ..ExternalView::default()
         };
         if !ok {
@@ -451,6 +452,24 @@ mod tests {
             .iter()
             .find(|c| c.key == key && c.option == option && c.version == v)
             .unwrap_or_else(|| panic!("no case {key}/{option} at {v}"))
+    }
+
+    /// A command reports nothing of its handshake: its side says so, so
+    /// that a report's reader does not take `handshake_ok` for its word.
+    #[test]
+    fn a_commands_side_says_its_handshake_is_unreported() {
+        let (_, command) = cases_and("s=sh {port} {cert}");
+        let cap = crate::peer::process::Captured {
+            command: "sh".into(),
+            stdout: String::new(),
+            stderr: "CONNECTION FAILURE".into(),
+            lines: Vec::new(),
+            exit: "killed by the harness".into(),
+            code: None,
+        };
+        let o = command.outcome(Role::Server, &cap, true);
+        let external = o.external.expect("the command's view");
+        assert!(external.handshake_unreported, "{external:?}");
     }
 
     #[test]

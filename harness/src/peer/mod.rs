@@ -188,6 +188,11 @@ pub struct ExternalView {
     /// Its standard error (on the first connection of each process).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub stderr: String,
+    /// The peer says nothing of its handshake (a user's own command): the
+    /// side's `handshake_ok` and `exchange_ok` say only that its process
+    /// did not fail, and the other side's trace judges the connection.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handshake_unreported: bool,
 }
 
 impl ExternalView {
