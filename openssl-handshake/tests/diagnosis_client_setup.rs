@@ -198,3 +198,77 @@ fn a_narrowed_certificate_request_is_named_when_no_certificate_comes() {
         "{d}"
     );
 }
+
+/// A server that trusts another CA for client certificates and names it
+/// in its CertificateRequest (`s_server -CAfile` does): the client's
+/// diagnosis names the CAs the server accepts beside the top of its own
+/// chain, where the mismatch shows.
+#[test]
+fn a_refused_client_certificate_names_the_cas_the_server_accepts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let other = dir.path().join("other.pem");
+    let made = openssl()
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args([
+            "-nodes",
+            "-subj",
+            "/CN=Other Client CA",
+            "-days",
+            "2",
+            "-keyout",
+        ])
+        .arg(dir.path().join("other.key"))
+        .arg("-out")
+        .arg(&other)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl req");
+    assert!(made.success());
+    let other = other.to_str().expect("utf-8");
+    let files = pki().write_pem(dir.path()).expect("write PKI");
+    let (_server, _out, port) = s_server(
+        files.server(KeyType::Rsa2048),
+        &[
+            "-tls1_2",
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-CAfile",
+            other,
+        ],
+    );
+    let client = client_ctx(|b| {
+        pki()
+            .client(KeyType::Rsa2048)
+            .install(b)
+            .expect("client credential")
+    });
+    let addr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let t = match client_ssl(&client, "localhost").connect(connect_tcp(addr)) {
+        Err(openssl::ssl::HandshakeError::Failure(mid)) => {
+            openssl_handshake::trace(mid.ssl()).expect("traced")
+        }
+        _ => panic!("s_server refuses a client certificate from the test root"),
+    };
+    let d = assert_diagnosis(
+        &t,
+        (Cause::ClientCertRejected, Fault::Unknown),
+        "the server rejected this client's certificate",
+        "a client certificate from a CA s_server does not trust",
+    );
+    assert!(
+        d.summary
+            .contains("the server's CertificateRequest names the CAs it accepts: CN = Other Client CA")
+            && d.summary
+                .contains("this client's chain goes up to O = openssl-handshake test, CN = openssl-handshake test Root CA"),
+        "{d}"
+    );
+}

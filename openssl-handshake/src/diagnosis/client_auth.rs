@@ -247,7 +247,8 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
             _ => (
                 format!(
                     "the chain it sent is in date, so the server most likely does not trust \
-                     its issuer{own_purpose}"
+                     its issuer{own_purpose}{}",
+                    named_authorities(f, sent)
                 ),
                 "Check that the server trusts the CA that issued this client's certificate \
                  (and admits its identity); else use one issued by a CA the server trusts. The \
@@ -274,6 +275,28 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
         );
     }
     None
+}
+
+/// The CAs the server's CertificateRequest names as those it accepts,
+/// against the top of the chain this client sent: where to look when the
+/// server does not trust its issuer. Empty when the request named none.
+fn named_authorities(f: &Facts<'_>, sent: Option<&Certificate>) -> String {
+    let Some(cas) = f
+        .certificate_request
+        .map(|r| &r.certificate_authorities)
+        .filter(|c| !c.is_empty())
+    else {
+        return String::new();
+    };
+    let top = sent
+        .and_then(|c| c.issuers.last())
+        .map_or(String::new(), |i| {
+            format!("; this client's chain goes up to {i}")
+        });
+    format!(
+        "; the server's CertificateRequest names the CAs it accepts: {}{top}",
+        super::facts::list(cas, 4)
+    )
 }
 
 /// A server that found no trusted issuer for what this client sent
