@@ -392,7 +392,7 @@ fn side_thread(f: impl FnOnce() + Send + 'static) {
 }
 
 /// Waits, at most `limit`, for the side threads a run left behind (see
-/// [`pair`]) to end, so that what they hold (the test PKI's directory) is
+/// `pair`) to end, so that what they hold (the test PKI's directory) is
 /// freed. Call it once the run is over and their peers' processes are
 /// killed ([`crate::peer::process::kill_live_groups`]); returns whether
 /// they all ended.
