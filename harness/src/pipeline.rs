@@ -163,7 +163,11 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
             (PeerKind::Inproc, _) => Arc::new(Inproc::with_library(pki.clone(), &library)),
             (PeerKind::OpensslCli, Some(dir)) => Arc::new(OpensslCli::new(dir.clone())),
             (PeerKind::GnutlsCli, Some(dir)) => {
-                Arc::new(Gnutls::new(dir.clone(), library.suites.clone()))
+                // gnutls-serv's SRP files (srptool) only when a case needs them.
+                let srp = planned
+                    .iter()
+                    .any(|p| p.skip.is_none() && p.case.client.srp.is_some());
+                Arc::new(Gnutls::new(dir.clone(), library.suites.clone(), srp))
             }
             (PeerKind::Botan, Some(dir)) => {
                 Arc::new(Botan::new(dir.clone(), library.suites.clone()))
@@ -242,8 +246,10 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
             cases: plan,
         });
     }
-    // A --case whose pairing is not in this run would run nothing.
-    for id in opts.filter.cases.iter().flatten() {
+    // A --case whose pairing is not in this run would run nothing. A
+    // shard holds some cases only, so only a whole run can tell.
+    let whole = opts.shard.is_none();
+    for id in opts.filter.cases.iter().flatten().filter(|_| whole) {
         let played = out.iter().any(|p| {
             let this = Pairing {
                 client: p.client.kind(),

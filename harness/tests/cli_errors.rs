@@ -195,8 +195,9 @@ fn a_named_peer_that_cannot_run_stops_the_matrix() {
 }
 
 /// GnuTLS installed without srptool (its SRP password files) is a peer
-/// that cannot run, as a missing gnutls-serv is, not a GnuTLS without
-/// SRP: its SRP cases would otherwise read unsupported and the run pass.
+/// that cannot run when the run has SRP cases, as a missing gnutls-serv
+/// is, not a GnuTLS without SRP: they would otherwise read unsupported and
+/// the run pass.
 #[test]
 fn a_missing_gnutls_helper_stops_the_matrix() {
     common::require("gnutls-cli", "--version", "gnutls-bin");
@@ -225,6 +226,24 @@ fn a_missing_gnutls_helper_stops_the_matrix() {
         "{}",
         o.stderr
     );
+    // A run with no SRP case needs no srptool.
+    let args = [
+        "matrix",
+        "--list",
+        "--peers",
+        "gnutls-cli",
+        "--versions",
+        "tls1_2",
+        // Not rsa2048, whose family holds rsa2048+srp.
+        "--keys",
+        "ecdsa-p256",
+        "--options",
+        "default",
+    ];
+    let mut c = harness(&args);
+    c.env("PATH", dir.path());
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(0), "{}{}", o.stdout, o.stderr);
 }
 
 /// Where the report goes is checked before the run, not after it.

@@ -189,6 +189,9 @@ pub fn rerun_command(report: &Report, r: &CaseResult) -> String {
     if let Some(sel) = &report.selection {
         s += &format!(" --timeout {}", sel.timeout_ms as f64 / 1e3);
     }
+    if report.transport != "tcp" {
+        s += &format!(" --transport {}", report.transport);
+    }
     if client == PeerKind::Command || server == PeerKind::Command {
         s += " --peer-cmd 'NAME=TEMPLATE'";
     }

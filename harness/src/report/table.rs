@@ -79,6 +79,14 @@ pub fn render(report: &Report) -> String {
             if let Some(a) = artifact_text(r) {
                 let _ = writeln!(out, "  {:<11} {:<width$}  {:>10}  {a}", "", "", "");
             }
+            if r.status == Status::Fail {
+                let rerun = rerun_command(report, r);
+                let _ = writeln!(
+                    out,
+                    "  {:<11} {:<width$}  {:>10}  rerun: {rerun}",
+                    "", "", ""
+                );
+            }
             for note in &r.case.notes {
                 let _ = writeln!(out, "  {:<11} {:<width$}  {:>10}  note: {note}", "", "", "");
             }
@@ -118,7 +126,6 @@ pub fn render(report: &Report) -> String {
             if let Some(a) = artifact_text(r) {
                 let _ = writeln!(out, "       {a}");
             }
-            let _ = writeln!(out, "       rerun: {}", rerun_command(report, r));
         }
         for p in &report.peers {
             let _ = writeln!(out, "  peer: {p}");

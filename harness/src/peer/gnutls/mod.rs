@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use openssl_handshake::ProtocolVersion;
 use testkit::error_chain::Chain;
 
+use super::capabilities::Feature;
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
 use super::process::{first_line, output, Captured, ChildGuard};
@@ -55,8 +56,10 @@ pub struct Gnutls {
 impl Gnutls {
     /// A peer using the PKI files in `pki`; `catalogue` is the linked
     /// OpenSSL's suite list. Asks the tools once for their version and for
-    /// what they support (`gnutls-cli -l`).
-    pub fn new(pki: Arc<PkiDir>, catalogue: Vec<SuiteInfo>) -> Self {
+    /// what they support (`gnutls-cli -l`). With `srp`, makes the SRP
+    /// password files the run's SRP cases need (without srptool the peer
+    /// is then unavailable); without, declares SRP lacking.
+    pub fn new(pki: Arc<PkiDir>, catalogue: Vec<SuiteInfo>, srp: bool) -> Self {
         let mut version = first_line(CLIENT, &["--version"], PACKAGE, Duration::from_secs(10))
             .map_err(|e| Chain(&e).to_string());
         if version.is_ok() && super::process::which(SERVER).is_none() {
@@ -68,8 +71,14 @@ impl Gnutls {
                 .unwrap_or_default(),
             Err(_) => String::new(),
         };
-        let srp = srp::for_peer(&mut version);
-        let caps = declare(&version, &listing, &catalogue);
+        let (srp, caps) = if srp {
+            let files = srp::for_peer(&mut version);
+            (files, declare(&version, &listing, &catalogue))
+        } else {
+            let caps = declare(&version, &listing, &catalogue);
+            let why = "the run selects no SRP case, so no password files were made";
+            (None, caps.lack(Role::Server, Feature::Srp, why.to_owned()))
+        };
         let implemented = listing
             .lines()
             .filter_map(suite_code)
