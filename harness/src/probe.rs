@@ -280,10 +280,12 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 stream.peer_addr().ok()?,
             ))
         });
+        // From the connect: a STARTTLS exchange is part of it.
+        let handshake_deadline = Instant::now() + opts.handshake_timeout;
         if let Some(protocol) = opts.starttls {
-            // Bounded as a handshake is; the capture keeps the exchange,
-            // so that Wireshark sees the upgrade before the TLS.
-            let deadline = Instant::now() + opts.handshake_timeout;
+            // The capture keeps the exchange, so that Wireshark sees the
+            // upgrade before the TLS.
+            let deadline = handshake_deadline;
             let upgraded = match &capture {
                 Some(c) => {
                     starttls::upgrade(&mut c.record(&mut stream, End::Client), protocol, deadline)
@@ -300,7 +302,6 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 break;
             }
         }
-        let handshake_deadline = Instant::now() + opts.handshake_timeout;
         let mut ssl = Ssl::new(&ctx)?;
         if let Some(c) = &capture {
             pcap::attach(&mut ssl, c)?;
@@ -377,6 +378,9 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             }
         }
         conn.diagnose();
+        if let (Some(protocol), Some(d)) = (opts.starttls, conn.diagnosis.as_mut()) {
+            starttls::after_go_ahead(d, protocol);
+        }
         if let (Some(file), Some(c)) = (&pcap, &capture) {
             file.append(c)
                 .map_err(|e| HarnessError::writing(file.path(), e))?;

@@ -71,6 +71,9 @@ pub enum StartTlsError {
     TimedOut {
         /// What was awaited.
         step: &'static str,
+        /// The whole exchange's deadline passed, rather than one read's
+        /// time-out.
+        overall: bool,
     },
     /// The server sent a line longer than any reply of the protocol, or
     /// a reply of more lines.
@@ -93,6 +96,11 @@ impl fmt::Display for StartTlsError {
             StartTlsError::Refused { request, reply } => {
                 write!(f, "the server answered {request} with {reply:?}")
             }
+            StartTlsError::NotOffered { listed } if listed.trim().is_empty() => write!(
+                f,
+                "the server does not offer STARTTLS (it listed no extensions); its TLS may be \
+                 on another port, or off"
+            ),
             StartTlsError::NotOffered { listed } => write!(
                 f,
                 "the server does not offer STARTTLS (it listed: {listed}); its TLS may be on \
@@ -101,9 +109,15 @@ impl fmt::Display for StartTlsError {
             StartTlsError::Closed { step } => {
                 write!(f, "the server closed the connection before its {step}")
             }
-            StartTlsError::TimedOut { step } => {
-                write!(f, "the server did not send its {step} in time (--timeout)")
-            }
+            StartTlsError::TimedOut { step, overall } => write!(
+                f,
+                "the server did not send its {step} in time ({})",
+                if *overall {
+                    "--handshake-timeout"
+                } else {
+                    "--timeout"
+                }
+            ),
             StartTlsError::TooLong { step } => write!(
                 f,
                 "the server's {step} was longer than any reply of the protocol; is this the \
@@ -123,6 +137,32 @@ const MAX_LINE: usize = 8192;
 const MAX_LINES: usize = 100;
 /// The EHLO name s_client sends unless given `-name`.
 const EHLO_NAME: &str = "mail.example.com";
+
+/// Rereads a diagnosis of plaintext where the server's TLS handshake was
+/// due (tls_to_plaintext_port) on a connection switched with STARTTLS:
+/// the client did upgrade; the server, after its go-ahead, did not, or
+/// something in between injected text (the STARTTLS injection class of
+/// CVE-2011-0411).
+pub fn after_go_ahead(d: &mut openssl_handshake::Diagnosis, protocol: StartTls) {
+    if d.cause != openssl_handshake::Cause::TlsToPlaintextPort {
+        return;
+    }
+    let sent = d
+        .evidence
+        .iter()
+        .find(|e| e.source == "first bytes received")
+        .map_or(String::new(), |e| format!(" ({})", e.value));
+    d.summary = format!(
+        "the server agreed to STARTTLS ({}) and then answered this client's ClientHello with \
+         plaintext{sent} where its TLS handshake was due: it did not switch, or something in \
+         between added text",
+        protocol.name()
+    );
+    d.fault = openssl_handshake::Fault::Server;
+    d.fix = "Have the server send nothing after its STARTTLS go-ahead but its TLS handshake, \
+             and look for a proxy or filter in between that rewrites the plaintext."
+        .to_owned();
+}
 
 /// LDAP's StartTLS: an ExtendedRequest with message id 1 and the
 /// StartTLS OID, DER-encoded as s_client sends it.
@@ -165,9 +205,12 @@ pub fn upgrade<S: Read + Write>(
             }
             c.send("CAPABILITY", ". CAPABILITY\r\n")?;
             let reply = c.tagged("CAPABILITY reply")?;
-            let caps: Vec<&str> = reply
-                .iter()
-                .filter_map(|l| strip_prefix_ignore_case(l, "* CAPABILITY "))
+            // Capabilities come in untagged CAPABILITY lines, and in
+            // [CAPABILITY ...] response codes (RFC 9051 section 7.1), the
+            // greeting's included.
+            let caps: Vec<String> = std::iter::once(&greeting)
+                .chain(&reply)
+                .filter_map(|l| capabilities(l))
                 .collect();
             if !caps
                 .iter()
@@ -279,7 +322,16 @@ fn ber_element(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().take(32).map(|b| format!("{b:02x}")).collect()
+    const SHOWN: usize = 32;
+    let mut s: String = bytes
+        .iter()
+        .take(SHOWN)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if bytes.len() > SHOWN {
+        s.push_str("...");
+    }
+    s
 }
 
 /// The server answered `step` (a request, or a reply awaited) without the
@@ -295,6 +347,18 @@ fn refused(step: &'static str, reply: &str) -> StartTlsError {
         request: request_of(step),
         reply,
     }
+}
+
+/// The capabilities an IMAP line lists: an untagged CAPABILITY response,
+/// or a `[CAPABILITY ...]` response code.
+fn capabilities(line: &str) -> Option<String> {
+    if let Some(caps) = strip_prefix_ignore_case(line, "* CAPABILITY ") {
+        return Some(caps.to_owned());
+    }
+    let upper = line.to_ascii_uppercase();
+    let start = upper.find("[CAPABILITY ")? + "[CAPABILITY ".len();
+    let end = start + upper[start..].find(']')?;
+    Some(line[start..end].to_owned())
 }
 
 fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
@@ -327,7 +391,10 @@ impl<S: Read + Write> Exchange<'_, S> {
 
     fn byte(&mut self, step: &'static str) -> Result<u8, StartTlsError> {
         if Instant::now() >= self.deadline {
-            return Err(StartTlsError::TimedOut { step });
+            return Err(StartTlsError::TimedOut {
+                step,
+                overall: true,
+            });
         }
         let mut b = [0u8; 1];
         loop {
@@ -354,7 +421,13 @@ impl<S: Read + Write> Exchange<'_, S> {
             usize::from(first)
         } else {
             let n = first & 0x7f;
-            if n == 0 || n > 4 {
+            if n == 0 {
+                return Err(refused(
+                    step,
+                    "an LDAP message of indefinite length, which LDAP's BER forbids",
+                ));
+            }
+            if n > 4 {
                 return Err(StartTlsError::TooLong { step });
             }
             let mut len = 0usize;
@@ -454,7 +527,10 @@ fn request_of(step: &'static str) -> &'static str {
 
 fn io_error(step: &'static str, e: io::Error) -> StartTlsError {
     match e.kind() {
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => StartTlsError::TimedOut { step },
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => StartTlsError::TimedOut {
+            step,
+            overall: false,
+        },
         io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof => {
             StartTlsError::Closed { step }
         }

@@ -335,3 +335,49 @@ fn probe_upgrades_imap_and_ftp_servers() {
         assert_eq!(line["trace"]["negotiated"]["verify"]["code"], 0, "{line}");
     }
 }
+
+/// A server that says go ahead and then sends more plaintext (a pipelined
+/// or injected reply): the client did upgrade, so the fault is the
+/// server's, not the client's "use STARTTLS".
+#[test]
+fn plaintext_after_the_go_ahead_is_the_servers_fault() {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = l.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        tcp.write_all(b"220 mx ESMTP\r\n").expect("greeting");
+        let mut reader = BufReader::new(tcp.try_clone().expect("clone"));
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("EHLO");
+        tcp.write_all(b"250-mx\r\n250 STARTTLS\r\n")
+            .expect("EHLO reply");
+        line.clear();
+        reader.read_line(&mut line).expect("STARTTLS");
+        tcp.write_all(b"220 go ahead\r\n250 injected\r\n")
+            .expect("go-ahead and more");
+        let _ = reader.read_line(&mut line);
+    });
+    let args = [
+        "probe",
+        &addr,
+        "--starttls",
+        "smtp",
+        "--linger",
+        "0",
+        "--format",
+        "json",
+    ];
+    let out = common::run(harness(&args));
+    server.join().expect("server thread");
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    let line: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one JSON line");
+    let d = &line["diagnosis"];
+    assert_eq!(d["fault"], "server", "{d}");
+    let summary = d["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.starts_with("the server agreed to STARTTLS (smtp) and then answered"),
+        "{summary}"
+    );
+}

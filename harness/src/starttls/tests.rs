@@ -140,7 +140,13 @@ fn a_hostile_or_silent_server_gets_a_bounded_error() {
         sent: Vec::new(),
     };
     let r = upgrade(&mut s, StartTls::Smtp, Instant::now());
-    assert_eq!(r, Err(StartTlsError::TimedOut { step: "greeting" }));
+    assert_eq!(
+        r,
+        Err(StartTlsError::TimedOut {
+            step: "greeting",
+            overall: true
+        })
+    );
     // A refusal thousands of bytes long is cut.
     let reply = format!("554 {}\r\n", "x".repeat(5000));
     let (r, _) = run(StartTls::Ftp, reply.as_bytes());
@@ -189,5 +195,30 @@ fn ldap_reads_the_result_code() {
         Err(StartTlsError::Closed {
             step: "StartTLS reply"
         })
+    );
+}
+
+/// Capabilities in [CAPABILITY ...] response codes count, as s_client
+/// finds STARTTLS wherever the server lists it; an empty list says so.
+#[test]
+fn imap_capabilities_in_response_codes_and_empty_lists() {
+    let codes =
+        b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n. OK [CAPABILITY IMAP4rev1] done\r\n\
+        . OK Begin TLS\r\n";
+    let (r, _) = run(StartTls::Imap, codes);
+    assert_eq!(r, Ok(()));
+    let (r, _) = run(StartTls::Smtp, b"220 mx\r\n250 mx\r\n");
+    assert_eq!(
+        r.expect_err("not offered").to_string(),
+        "the server does not offer STARTTLS (it listed no extensions); its TLS may be on \
+         another port, or off"
+    );
+    // Indefinite-length BER, which LDAP forbids, is named as such.
+    let (r, _) = run(StartTls::Ldap, &[0x30, 0x80, 0x02, 0x01, 0x01]);
+    assert!(
+        r.expect_err("refused")
+            .to_string()
+            .contains("indefinite length"),
+        "indefinite length"
     );
 }
