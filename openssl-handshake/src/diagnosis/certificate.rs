@@ -233,9 +233,8 @@ fn rejected_unsaid(a: &crate::event::Alert, chain: &Certificate, no_sni: bool) -
             dns.join(", ")
         };
         format!(
-            "; the client sent no server name (SNI), as clients do when they connect by IP \
-             address, and this certificate names no IP address ({names}): a client checking \
-             the address it connected to refuses it"
+            "; the client sent no server name (SNI): if it connected by IP address and checks \
+             it, this certificate names no IP address to match ({names})"
         )
     } else {
         String::new()

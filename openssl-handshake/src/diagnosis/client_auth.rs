@@ -435,7 +435,11 @@ fn narrowed_request(f: &Facts<'_>) -> Option<Vec<&'static str>> {
         .server_hello
         .is_some_and(|s| s.selected_version == Some(super::version::TLS1_3));
     let left_out = schemes::kinds_left_out(&request.signature_algorithms, tls13);
-    (!left_out.is_empty()).then_some(left_out)
+    // Lists without Ed25519 or P-384 are common hardening (FIPS builds);
+    // one without RSA or P-256 turns away the certificates most clients
+    // hold.
+    let common = left_out.iter().any(|k| ["RSA", "ECDSA P-256"].contains(k));
+    common.then_some(left_out)
 }
 
 fn required(summary: String) -> Diagnosis {

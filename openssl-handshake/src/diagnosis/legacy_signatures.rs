@@ -162,12 +162,12 @@ fn client_refused_old_signature(f: &Facts<'_>) -> Option<Diagnosis> {
             Cause::NoSharedVersion,
             Fault::Server,
             format!(
-                "this server chose {}, the newest it allows, though the client offered {}; \
+                "this server chose {}, the newest it allows, though the client offered up to {}; \
                  the client answered this server's key exchange, signed with MD5 and SHA-1 as \
                  TLS 1.1 and older sign, with internal_error: how an OpenSSL 3 client (security \
                  level 1 and up) refuses such a signature",
                 version_name(chosen),
-                describe_offer(hello, None)
+                version_name(highest(hello))
             ),
             fix(Fault::Server),
         )

@@ -96,7 +96,7 @@ fn no_tls13_signer(f: &Facts<'_>) -> Option<Diagnosis> {
         format!(
             "has a key ({}) for which this server's signature-algorithm list \
              (SSL_CTX_set1_sigalgs) allows no TLS 1.3 scheme (an EC key needs its own curve's \
-             ecdsa scheme, an RSA key rsa_pss_rsae_*)",
+             ecdsa scheme)",
             cert.key_type
         )
     };
