@@ -16,26 +16,25 @@ use std::process::Stdio;
 use common::diagnosis::{assert_diagnosis, require_client_cert, traced_server};
 use common::tool::{openssl, s_server, Reaped};
 use common::{client_ctx, client_ssl, connect_tcp, pki, server_ctx_with};
-use openssl::ssl::SslVersion;
-use openssl_handshake::{Cause, Fault, SslContextBuilderExt};
-use testkit::pki::KeyType;
+use openssl::ssl::{SslContext, SslVersion};
+use openssl_handshake::{Cause, Fault, HandshakeTrace, SslContextBuilderExt};
+use testkit::pki::{KeyType, PkiFiles};
 
-#[test]
-fn a_client_key_on_a_curve_outside_the_servers_groups_is_named() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let files = pki().write_pem(dir.path()).expect("write PKI");
-    let server = server_ctx_with(pki().server(KeyType::Rsa2048), |b| {
-        require_client_cert(b);
-        b.set_max_proto_version(Some(SslVersion::TLS1_2))
-            .expect("max");
-        b.set_groups_list("P-384").expect("groups");
-    });
-    let (addr, handle) = traced_server(&server);
-    let leaf = files.client(KeyType::EcdsaP256);
+/// `openssl s_client` with `args`, presenting the test PKI's client
+/// certificate of `key` (its whole chain), against a traced `server`;
+/// the server's trace.
+fn s_client_presenting(
+    server: &SslContext,
+    files: &PkiFiles,
+    key: KeyType,
+    args: &[&str],
+) -> HandshakeTrace {
+    let (addr, handle) = traced_server(server);
+    let leaf = files.client(key);
     let mut child = Reaped::spawn(
         openssl()
-            .args(["s_client", "-connect", &addr.to_string(), "-tls1_2"])
-            .args(["-groups", "P-384:P-256"])
+            .args(["s_client", "-connect", &addr.to_string()])
+            .args(args)
             .arg("-cert")
             .arg(&leaf.chain)
             // s_client -cert sends the leaf alone; the chain file again
@@ -53,7 +52,25 @@ fn a_client_key_on_a_curve_outside_the_servers_groups_is_named() {
     .expect("spawn s_client");
     drop(child.stdin.take());
     child.wait_exit();
-    let trace = handle.join().expect("server thread");
+    handle.join().expect("server thread")
+}
+
+#[test]
+fn a_client_key_on_a_curve_outside_the_servers_groups_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = pki().write_pem(dir.path()).expect("write PKI");
+    let server = server_ctx_with(pki().server(KeyType::Rsa2048), |b| {
+        require_client_cert(b);
+        b.set_max_proto_version(Some(SslVersion::TLS1_2))
+            .expect("max");
+        b.set_groups_list("P-384").expect("groups");
+    });
+    let trace = s_client_presenting(
+        &server,
+        &files,
+        KeyType::EcdsaP256,
+        &["-tls1_2", "-groups", "P-384:P-256"],
+    );
     // OpenSSL's own reason, the reference for what happened.
     let failure = trace.failure().expect("the handshake failed");
     assert!(failure.reason.contains("wrong curve"), "{failure}");
@@ -160,27 +177,7 @@ fn a_narrowed_certificate_request_is_named_when_no_certificate_comes() {
         require_client_cert(b);
         b.set_sigalgs_list("ECDSA+SHA256").expect("sigalgs");
     });
-    let (addr, handle) = traced_server(&server);
-    let leaf = files.client(KeyType::Ed25519);
-    let mut child = Reaped::spawn(
-        openssl()
-            .args(["s_client", "-connect", &addr.to_string()])
-            .arg("-cert")
-            .arg(&leaf.chain)
-            .arg("-cert_chain")
-            .arg(&leaf.chain)
-            .arg("-key")
-            .arg(&leaf.key)
-            .arg("-CAfile")
-            .arg(&files.root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    )
-    .expect("spawn s_client");
-    drop(child.stdin.take());
-    child.wait_exit();
-    let trace = handle.join().expect("server thread");
+    let trace = s_client_presenting(&server, &files, KeyType::Ed25519, &[]);
     let failure = trace.failure().expect("the handshake failed");
     assert!(
         failure.reason.contains("peer did not return a certificate"),
