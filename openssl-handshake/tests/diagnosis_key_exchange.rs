@@ -60,29 +60,21 @@ fn the_same_parameters_pass_at_level_1() {
 /// accepts, with the client not verifying, so the prime is what fails.
 #[test]
 fn a_2048_bit_dh_prime_under_security_level_3() {
-    use openssl::asn1::Asn1Time;
     use openssl::hash::MessageDigest;
     use openssl::pkey::PKey;
     use openssl::rsa::Rsa;
     use openssl::ssl::{SslContext, SslMethod, SslVerifyMode};
-    use openssl::x509::{X509Name, X509};
     use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 
     let key = PKey::from_rsa(Rsa::generate(3072).expect("RSA 3072")).expect("key");
-    let mut name = X509Name::builder().expect("name");
-    name.append_entry_by_text("CN", "localhost").expect("CN");
-    let name = name.build();
-    let mut cert = X509::builder().expect("certificate");
-    cert.set_version(2).expect("version");
-    cert.set_subject_name(&name).expect("subject");
-    cert.set_issuer_name(&name).expect("issuer");
-    cert.set_pubkey(&key).expect("key");
-    cert.set_not_before(&Asn1Time::days_from_now(0).expect("now"))
-        .expect("not before");
-    cert.set_not_after(&Asn1Time::days_from_now(1).expect("tomorrow"))
-        .expect("not after");
-    cert.sign(&key, MessageDigest::sha256()).expect("sign");
-    let cert = cert.build();
+    let cert = common::issue::certificate(
+        "localhost",
+        &key,
+        None,
+        MessageDigest::sha256(),
+        false,
+        common::issue::CURRENT,
+    );
 
     let mut server = SslContext::builder(SslMethod::tls_server()).expect("server");
     server.set_certificate(&cert).expect("certificate");
