@@ -30,11 +30,15 @@ fn a_tls10_only_server_against_an_openssl3_client() {
     let p = pair(&server, &client, "localhost");
     let reason = evidence(&p.client, "OpenSSL reason").unwrap_or_default();
     assert!(reason.contains("legacy sigalg disallowed"), "{reason}");
-    assert_diagnosis(
+    let d = assert_diagnosis(
         &p.client,
         (Cause::NoSharedVersion, Fault::Server),
         "the server chose TLS 1.1",
         "client side",
+    );
+    assert!(
+        d.summary.contains("this client offered up to TLS 1.3"),
+        "{d}"
     );
     let d = assert_diagnosis(
         &p.server,

@@ -112,7 +112,11 @@ fn server_too_old_to_sign(f: &Facts<'_>) -> Option<Diagnosis> {
     } else {
         Fault::Client
     };
-    let offer = hello.map_or("its versions".to_owned(), |h| describe_offer(h, min));
+    let offer = match hello {
+        Some(h) if offered_newer => format!("up to {}", version_name(highest(h))),
+        Some(h) => describe_offer(h, min),
+        None => "its versions".to_owned(),
+    };
     Some(
         Diagnosis::new(
             Cause::NoSharedVersion,
