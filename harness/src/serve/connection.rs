@@ -51,11 +51,18 @@ impl ConnectionReport {
     /// alert (sent or heard; one after a successful handshake can only
     /// come later) ended it.
     pub fn connection_ok(&self) -> bool {
-        self.handshake_ok
-            && !self
-                .trace
-                .as_ref()
-                .is_some_and(|t| t.alerts().any(|a| a.level == AlertLevel::Fatal))
+        self.handshake_ok && self.fatal_after_handshake().is_none()
+    }
+
+    /// The fatal alert that ended a connection whose handshake succeeded.
+    fn fatal_after_handshake(&self) -> Option<&openssl_handshake::Alert> {
+        if !self.handshake_ok {
+            return None;
+        }
+        self.trace
+            .as_ref()?
+            .alerts()
+            .find(|a| a.level == AlertLevel::Fatal)
     }
 
     /// A connection closed at accept because `open` connections, the
@@ -79,14 +86,7 @@ impl ConnectionReport {
     /// its name and who sent it ("the client sent fatal alert
     /// handshake_failure"), as the summary and JSON give it.
     pub fn ended_by(&self) -> Option<String> {
-        if !self.handshake_ok {
-            return None;
-        }
-        let a = self
-            .trace
-            .as_ref()?
-            .alerts()
-            .find(|a| a.level == AlertLevel::Fatal)?;
+        let a = self.fatal_after_handshake()?;
         let who = match a.direction {
             openssl_handshake::Direction::Read => "the client",
             openssl_handshake::Direction::Write => "this server",
