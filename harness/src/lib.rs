@@ -21,6 +21,7 @@ pub mod case;
 pub mod error;
 pub mod ffi;
 pub mod hostile;
+pub mod interrupt;
 pub mod library;
 pub mod matrix;
 pub mod oracle;

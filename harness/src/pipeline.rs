@@ -21,7 +21,7 @@ use crate::peer::openssl_cli::OpensslCli;
 use crate::peer::rustls::Rustls;
 use crate::peer::tlslite::Tlslite;
 use crate::peer::{Peer, PeerKind};
-use crate::report::{Report, Selection, Summary, SCHEMA_VERSION};
+use crate::report::{Report, Selection, Stopped, Summary, SCHEMA_VERSION};
 use crate::run::{self, Pairing, Planned, RunOptions};
 use crate::transport::Transport;
 
@@ -284,7 +284,9 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
         artifacts: opts.artifacts.clone(),
     };
     let mut results = Vec::new();
+    let mut left_out = 0;
     for p in &m.pairings {
+        left_out += p.cases.iter().filter(|c| c.skip.is_some()).count();
         results.extend(run::run(
             p.cases.clone(),
             p.client.clone(),
@@ -318,8 +320,14 @@ pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
         wall_ms: 0.0,
         summary: Summary::default(),
         results,
+        stopped: None,
     };
     report.recount();
+    // What a signal left without a result is skipped beyond the filters'.
+    report.stopped = crate::interrupt::received().map(|signal| Stopped {
+        signal: signal.into(),
+        cases_left: report.summary.skipped.saturating_sub(left_out),
+    });
     report.wall_ms = start.elapsed().as_secs_f64() * 1e3;
     Ok(report)
 }

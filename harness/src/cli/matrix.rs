@@ -138,13 +138,15 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
     if a.list {
         return list(&opts, a.format, a.out.as_ref()).map(|_| true);
     }
+    harness::interrupt::stop_gently();
     let report = pipeline::run_matrix(&opts)?;
     emit(&report::render(&report, a.format), a.out.as_ref())?;
     if a.out.is_some() || a.format != Format::Table {
-        eprintln!("{}", report.summary);
+        eprintln!("{}", report.summary_line());
     }
-    // A shard may hold no case a pairing can play; a whole run may not.
-    if opts.shard.is_none_or(|(_, n)| n == 1) {
+    // A shard may hold no case a pairing can play; a whole run may not
+    // (unless it was stopped first, which its exit code says).
+    if opts.shard.is_none_or(|(_, n)| n == 1) && report.stopped.is_none() {
         something_ran(&report.summary)?;
     }
     Ok(report.ok())

@@ -9,8 +9,8 @@
 //! running, so nothing a peer started outlives its case, whether the case
 //! passes, fails, times out or panics. The child's exit is watched without
 //! reaping it: until it is reaped, its pid stays the group's id and cannot
-//! pass to an unrelated process. [`kill_on_signal`] kills every live group
-//! when the harness gets SIGINT or SIGTERM.
+//! pass to an unrelated process. The harness kills every live group when
+//! it gets SIGINT or SIGTERM ([`crate::interrupt`]).
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -173,6 +173,10 @@ impl ChildGuard {
                 source,
             })?;
         live_groups().insert(child.id());
+        // Started as a signal was killing the others: the run is stopping.
+        if crate::interrupt::received().is_some() {
+            kill_group(child.id());
+        }
         let (tx, rx) = mpsc::channel();
         let capture = Arc::new(Mutex::new((String::new(), String::new())));
         let mut readers = Vec::with_capacity(2);
@@ -426,17 +430,6 @@ fn kill_group(leader: u32) {
             nix::sys::signal::Signal::SIGKILL,
         );
     }
-}
-
-/// Installs a SIGINT/SIGTERM handler that kills every live child's process
-/// group and exits with 130, so an interrupted run leaves no peer process
-/// behind. Call it once, from the program's main; it fails when a handler
-/// is already installed or the signals cannot be caught.
-pub fn kill_on_signal() -> Result<(), ctrlc::Error> {
-    ctrlc::set_handler(|| {
-        kill_live_groups();
-        std::process::exit(130);
-    })
 }
 
 /// Kills the process group of every child alive now: what a case left

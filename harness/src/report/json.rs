@@ -66,6 +66,13 @@ pub fn merge(mut reports: Vec<Report>) -> Result<Report, HarnessError> {
             ));
         }
         merged.wall_ms = merged.wall_ms.max(r.wall_ms);
+        merged.stopped = match (merged.stopped.take(), r.stopped) {
+            (Some(mut a), Some(b)) => {
+                a.cases_left += b.cases_left;
+                Some(a)
+            }
+            (a, b) => a.or(b),
+        };
         merged.results.extend(r.results);
     }
     merged

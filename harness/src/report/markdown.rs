@@ -20,7 +20,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "**{}** in {:.1} s\n",
-        report.summary,
+        report.summary_line(),
         report.wall_ms / 1e3
     );
 

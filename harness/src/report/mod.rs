@@ -49,6 +49,29 @@ pub struct Report {
     pub summary: Summary,
     /// Every case, in matrix order.
     pub results: Vec<CaseResult>,
+    /// Set when a signal stopped the run before its cases all ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stopped>,
+}
+
+/// How a stopped run ended: the cases it did not run, or whose peers the
+/// signal killed, are `skipped` with a reason that says which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stopped {
+    /// "SIGINT" or "SIGTERM".
+    pub signal: String,
+    /// Cases without a result because of it.
+    pub cases_left: usize,
+}
+
+impl fmt::Display for Stopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} stopped the run: {} cases have no result",
+            self.signal, self.cases_left
+        )
+    }
 }
 
 /// What a run was asked to select, beyond its peers and transport.
@@ -78,9 +101,17 @@ impl Report {
         self.summary = Summary::of(&self.results);
     }
 
-    /// Whether nothing failed: the exit code is 0 only then.
+    /// Whether every case ran and none failed: the exit code is 0 only then.
     pub fn ok(&self) -> bool {
-        self.summary.failed == 0
+        self.summary.failed == 0 && self.stopped.is_none()
+    }
+
+    /// The summary, and whether a signal stopped the run.
+    pub fn summary_line(&self) -> String {
+        match &self.stopped {
+            Some(s) => format!("{}; {s}", self.summary),
+            None => self.summary.to_string(),
+        }
     }
 
     /// The results of one version, in order.

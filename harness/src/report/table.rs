@@ -132,5 +132,8 @@ pub fn render(report: &Report) -> String {
         }
     }
     let _ = writeln!(out, "\n{} in {:.1} s", report.summary, report.wall_ms / 1e3);
+    if let Some(st) = &report.stopped {
+        let _ = writeln!(out, "{st}");
+    }
     out
 }

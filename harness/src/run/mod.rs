@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -235,9 +235,13 @@ pub fn run(
             let (client, server, opts, bar) =
                 (client.clone(), server.clone(), opts.clone(), bar.clone());
             std::thread::spawn(move || loop {
+                // A stopped run starts no more cases; they are reported below.
+                if crate::interrupt::received().is_some() {
+                    break;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(p) = plan.get(i) else { break };
-                let r = run_one(p, &client, &server, &opts);
+                let r = stopped_while_running(run_one(p, &client, &server, &opts));
                 if let Some(bar) = &bar {
                     if p.skip.is_none() {
                         bar.set_message(p.case.id.clone());
@@ -261,19 +265,41 @@ pub fn run(
         .into_iter()
         .zip(plan.iter())
         .map(|(r, p)| {
-            r.unwrap_or_else(|| {
-                unobserved(
-                    p,
-                    pairing_of(client.as_ref(), server.as_ref()),
-                    Status::Fail,
-                    Some(
-                        "the harness crashed while running this case; run it alone to see why"
-                            .into(),
+            let pairing = pairing_of(client.as_ref(), server.as_ref());
+            r.or_else(|| decided(p, pairing)).unwrap_or_else(|| {
+                match crate::interrupt::received() {
+                    Some(signal) => unobserved(
+                        p,
+                        pairing,
+                        Status::Skipped,
+                        Some(format!("not run: {signal} stopped the run first")),
                     ),
-                )
+                    None => unobserved(
+                        p,
+                        pairing_of(client.as_ref(), server.as_ref()),
+                        Status::Fail,
+                        Some(
+                            "the harness crashed while running this case; run it alone to see why"
+                                .into(),
+                        ),
+                    ),
+                }
             })
         })
         .collect()
+}
+
+/// A failure that ended after a signal: the signal killed the peers'
+/// processes and cut the wait for the sides short, so the case's own
+/// result is not known.
+fn stopped_while_running(mut r: CaseResult) -> CaseResult {
+    if let (Some(signal), Status::Fail) = (crate::interrupt::received(), r.status) {
+        r.status = Status::Skipped;
+        r.reason = Some(format!(
+            "not known: {signal} stopped the run while this case ran"
+        ));
+    }
+    r
 }
 
 /// The result of `p` before anything of it is observed.
@@ -328,15 +354,10 @@ pub fn run_one(
 ) -> CaseResult {
     let case = &p.case;
     let pairing = pairing_of(client.as_ref(), server.as_ref());
-    let mut result = unobserved(p, pairing, Status::Skipped, p.skip.clone());
-    if p.skip.is_some() {
+    if let Some(result) = decided(p, pairing) {
         return result;
     }
-    if let Expectation::Unsupported { reason } = &case.expect {
-        result.status = Status::Unsupported;
-        result.reason = Some(reason.clone());
-        return result;
-    }
+    let mut result = unobserved(p, pairing, Status::Skipped, None);
     let recorded = opts
         .artifacts
         .as_ref()
@@ -369,6 +390,23 @@ pub fn run_one(
         }
     }
     result
+}
+
+/// The result of a case that does not run: left out by a filter, or one
+/// its peers cannot play.
+fn decided(p: &Planned, pairing: Pairing) -> Option<CaseResult> {
+    if p.skip.is_some() {
+        return Some(unobserved(p, pairing, Status::Skipped, p.skip.clone()));
+    }
+    match &p.case.expect {
+        Expectation::Unsupported { reason } => Some(unobserved(
+            p,
+            pairing,
+            Status::Unsupported,
+            Some(reason.clone()),
+        )),
+        _ => None,
+    }
 }
 
 /// Side threads still running, cases' and those left behind by one.
@@ -506,12 +544,25 @@ fn pair(
             true,
         )]
     };
-    let left = || deadline.saturating_duration_since(Instant::now());
-    let client_out = crx
-        .recv_timeout(left())
-        .unwrap_or_else(|_| late(Role::Client));
-    let server_out = srx
-        .recv_timeout(left())
-        .unwrap_or_else(|_| late(Role::Server));
+    let client_out = until(&crx, deadline).unwrap_or_else(|| late(Role::Client));
+    let server_out = until(&srx, deadline).unwrap_or_else(|| late(Role::Server));
     (client_out, server_out)
+}
+
+/// What `rx` receives by `deadline`, unless a signal stops the run first.
+fn until<T>(rx: &Receiver<T>, deadline: Instant) -> Option<T> {
+    // A tenth of a second is soon enough to notice a signal.
+    const GLANCE: Duration = Duration::from_millis(100);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.min(GLANCE)) {
+            Ok(v) => return Some(v),
+            Err(RecvTimeoutError::Disconnected) => return None,
+            Err(RecvTimeoutError::Timeout) => {
+                if left <= GLANCE || crate::interrupt::received().is_some() {
+                    return None;
+                }
+            }
+        }
+    }
 }

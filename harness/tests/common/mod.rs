@@ -56,6 +56,11 @@ impl Proc {
         stdin.flush().expect("flush the child's stdin");
     }
 
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Closes the child's stdin, as `< /dev/null` would.
     pub fn close_stdin(&mut self) {
         drop(self.child.stdin.take());

@@ -36,6 +36,7 @@ pub fn report_of(results: Vec<CaseResult>) -> Report {
         wall_ms: 1.0,
         summary: Summary::default(),
         results,
+        stopped: None,
     };
     report.recount();
     report

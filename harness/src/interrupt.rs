@@ -1,0 +1,77 @@
+//! SIGINT and SIGTERM. A matrix run asked to stop (Ctrl-C, or a CI job's
+//! time-out, which sends SIGTERM first) ends the cases under way, runs no
+//! more, and still writes its report, so the job's log shows what ran and
+//! what was left; a second signal ends the program at once. Every other
+//! command ends at the first. Either way no peer process outlives the
+//! harness.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::peer::process::kill_live_groups;
+
+/// The first signal received, 0 for none.
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+/// Whether the running command stops gently at the first signal.
+static GENTLE: AtomicBool = AtomicBool::new(false);
+
+/// Starts the thread that handles SIGINT and SIGTERM.
+pub fn install() -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                let first = RECEIVED
+                    .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+                    .is_ok();
+                // Peers stalled in a case would otherwise hold the run up.
+                kill_live_groups();
+                if !first || !GENTLE.load(Ordering::SeqCst) {
+                    std::process::exit(exit_code(signal));
+                }
+                eprintln!(
+                    "tls-harness: {}: finishing the report; send it again to stop at once",
+                    name(signal)
+                );
+            }
+        })?;
+    Ok(())
+}
+
+/// Makes the first signal ask the run to stop rather than end the program.
+pub fn stop_gently() {
+    GENTLE.store(true, Ordering::SeqCst);
+}
+
+/// The signal that asked the run to stop, by name, if one did.
+pub fn received() -> Option<&'static str> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(name(signal)),
+    }
+}
+
+/// The shell's code for a program ended by `signal`: 130 for SIGINT, 143
+/// for SIGTERM.
+pub fn exit_code(signal: i32) -> i32 {
+    128 + signal
+}
+
+/// The exit code for the signal that stopped the run, if one did.
+pub fn received_exit_code() -> Option<i32> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(exit_code(signal)),
+    }
+}
+
+fn name(signal: i32) -> &'static str {
+    match signal {
+        SIGINT => "SIGINT",
+        SIGTERM => "SIGTERM",
+        _ => "a signal",
+    }
+}
