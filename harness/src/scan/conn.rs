@@ -18,13 +18,11 @@ use openssl::ssl::{
     Ssl, SslContextBuilder, SslFiletype, SslMethod, SslMode, SslOptions, SslVerifyMode,
 };
 use openssl::x509::X509;
-use openssl_handshake::{
-    Diagnosis, HandshakeTrace, Negotiated, SslContextBuilderExt, TraceOptions,
-};
+use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 
 use crate::ffi::SavedSession;
-use serde::Serialize;
 
+pub use super::attempt::{Attempt, ProbeRecord};
 use super::facts::Hello;
 pub use super::offer::Offer;
 use crate::case::Version;
@@ -55,91 +53,6 @@ pub struct Limits {
     pub io: Duration,
     /// The whole handshake.
     pub handshake: Duration,
-}
-
-/// What one probe saw.
-pub struct Attempt {
-    /// The probe id, the key of its trace in the report.
-    pub id: String,
-    /// Whether the handshake finished.
-    pub ok: bool,
-    /// What the server's messages said, whether or not it finished.
-    pub hello: Hello,
-    /// What was negotiated, on success.
-    pub negotiated: Option<Negotiated>,
-    /// Why it failed, on failure.
-    pub error: Option<String>,
-    /// Why it failed, diagnosed from its trace: also set when the server
-    /// sent a fatal alert after a handshake that finished.
-    pub diagnosis: Option<Diagnosis>,
-    /// The session to resume, on success.
-    pub session: Option<SavedSession>,
-    /// The server's chain, leaf first, as received.
-    pub chain: Vec<X509>,
-    /// Why the server gave nothing to judge by: no connection, or a
-    /// time-out before any ServerHello. Such a probe says neither yes nor
-    /// no, and what rests on it is incomplete.
-    pub unanswered: Option<String>,
-    /// The connection ended before a byte came back: worth one retry (a
-    /// middlebox may drop one of many); twice, a refusal without an alert.
-    pub closed_silently: bool,
-}
-
-impl Attempt {
-    /// A probe this end could not set up (its own configuration).
-    pub fn failed(id: &str, error: String) -> Self {
-        Attempt {
-            id: id.to_owned(),
-            ok: false,
-            hello: Hello::default(),
-            negotiated: None,
-            unanswered: None,
-            closed_silently: false,
-            error: Some(error),
-            diagnosis: None,
-            session: None,
-            chain: Vec::new(),
-        }
-    }
-
-    /// A probe whose TCP connection could not be made.
-    fn unreached(id: &str, error: String) -> Self {
-        Attempt {
-            unanswered: Some(error.clone()),
-            ..Attempt::failed(id, error)
-        }
-    }
-
-    /// Whether the probe is worth making once more.
-    fn retry(&self) -> Option<String> {
-        self.unanswered.clone().or_else(|| {
-            self.closed_silently
-                .then(|| self.error.clone().unwrap_or_default())
-        })
-    }
-}
-
-/// A probe as the JSON report keeps it.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProbeRecord {
-    /// What the client offered, in short.
-    pub offer: String,
-    /// Why the handshake failed, when it did.
-    pub error: Option<String>,
-    /// The failure's diagnosis: cause, evidence, fix.
-    pub diagnosis: Option<Diagnosis>,
-    /// Milliseconds from connect to close.
-    pub elapsed_ms: f64,
-    /// The traced handshake; `None` when the TCP connection failed or the
-    /// probe wrote its ClientHello itself ([`Prober::raw`]). Its messages
-    /// keep their bytes only with `--raw-bytes`.
-    pub trace: Option<HandshakeTrace>,
-    /// Why the server gave nothing to judge by, even on a retry: no
-    /// connection, or a time-out before any ServerHello.
-    pub unanswered: Option<String>,
-    /// Why the first attempt was repeated (no answer, or no byte back);
-    /// the rest of this record is the retry's, but `elapsed_ms` counts both.
-    pub retried_after: Option<String>,
 }
 
 /// Makes probes and keeps their traces.

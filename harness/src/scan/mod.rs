@@ -9,6 +9,7 @@
 //! renegotiation are read from probes already made.
 
 pub mod alpn;
+pub mod attempt;
 pub mod chain;
 pub mod cli;
 pub mod client_auth;
