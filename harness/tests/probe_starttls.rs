@@ -336,6 +336,23 @@ fn probe_upgrades_imap_and_ftp_servers() {
     }
 }
 
+/// One SMTP connection that says go ahead and then sends more plaintext.
+fn injected_go_ahead(mut tcp: std::net::TcpStream) {
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    tcp.write_all(b"220 mx ESMTP\r\n").expect("greeting");
+    let mut reader = BufReader::new(tcp.try_clone().expect("clone"));
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("EHLO");
+    tcp.write_all(b"250-mx\r\n250 STARTTLS\r\n")
+        .expect("EHLO reply");
+    line.clear();
+    reader.read_line(&mut line).expect("STARTTLS");
+    tcp.write_all(b"220 go ahead\r\n250 injected\r\n")
+        .expect("go-ahead and more");
+    let _ = reader.read_line(&mut line);
+}
+
 /// A server that says go ahead and then sends more plaintext (a pipelined
 /// or injected reply): the client did upgrade, so the fault is the
 /// server's, not the client's "use STARTTLS".
@@ -344,20 +361,8 @@ fn plaintext_after_the_go_ahead_is_the_servers_fault() {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = l.local_addr().expect("addr").to_string();
     let server = std::thread::spawn(move || {
-        let (mut tcp, _) = l.accept().expect("accept");
-        tcp.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
-        tcp.write_all(b"220 mx ESMTP\r\n").expect("greeting");
-        let mut reader = BufReader::new(tcp.try_clone().expect("clone"));
-        let mut line = String::new();
-        reader.read_line(&mut line).expect("EHLO");
-        tcp.write_all(b"250-mx\r\n250 STARTTLS\r\n")
-            .expect("EHLO reply");
-        line.clear();
-        reader.read_line(&mut line).expect("STARTTLS");
-        tcp.write_all(b"220 go ahead\r\n250 injected\r\n")
-            .expect("go-ahead and more");
-        let _ = reader.read_line(&mut line);
+        let (tcp, _) = l.accept().expect("accept");
+        injected_go_ahead(tcp);
     });
     let args = [
         "probe",
@@ -380,4 +385,41 @@ fn plaintext_after_the_go_ahead_is_the_servers_fault() {
         summary.starts_with("the server agreed to STARTTLS (smtp) and then answered"),
         "{summary}"
     );
+}
+
+/// The same server scanned: every probe meets the plaintext, and the scan
+/// says so, the server's fault, not "is this port a TLS service?".
+#[test]
+fn scan_names_plaintext_after_the_go_ahead() {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    // Serves until the test ends: the scan's connections are many.
+    std::thread::spawn(move || {
+        for tcp in l.incoming().flatten() {
+            std::thread::spawn(move || injected_go_ahead(tcp));
+        }
+    });
+    let out = common::run(harness(&[
+        "scan",
+        &addr,
+        "--starttls",
+        "smtp",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let why = report["cannot_scan"].as_str().unwrap_or_default();
+    assert!(
+        why.starts_with(
+            "no probe got a ServerHello, at any version: the server agreed to STARTTLS (smtp)"
+        ),
+        "{why}"
+    );
+    assert_eq!(report["probes"]["base"]["diagnosis"]["fault"], "server");
+    // The scan's own hellos show the text as text.
+    let ssl3 = report["probes"]["version/ssl3"]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(ssl3.contains("starting \"250 injected\\r\\n\""), "{ssl3}");
 }

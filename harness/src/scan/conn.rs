@@ -143,6 +143,9 @@ impl Prober {
         if attempt.diagnosis.is_none() {
             attempt.diagnosis = attempt.hello.trace.as_ref().and_then(|t| t.diagnosis());
         }
+        if let (Some(protocol), Some(d)) = (self.target.starttls, attempt.diagnosis.as_mut()) {
+            starttls::after_go_ahead(d, protocol);
+        }
         let record = ProbeRecord {
             offer: offer.describe(resume.is_some()),
             error: attempt.error.clone(),
@@ -168,11 +171,11 @@ impl Prober {
         let _slot = self.slots.take();
         let started = Instant::now();
         let once = || match self.connect() {
-            Ok(mut s) => {
+            Ok((mut s, deadline)) => {
                 self.connections.fetch_add(1, Ordering::Relaxed);
                 // The answer to a hello is one wait.
-                let wait = self.limits.io.min(self.limits.handshake);
-                exchange_flight(&mut s, record, Instant::now() + wait)
+                let wait = (Instant::now() + self.limits.io).min(deadline);
+                exchange_flight(&mut s, record, wait)
             }
             Err(reason) => (Answer::NoConnection { reason }, Vec::new()),
         };
@@ -329,12 +332,11 @@ impl Prober {
         if let Some(s) = resume {
             s.offer(&mut ssl).map_err(|e| e.to_string())?;
         }
-        let stream = match self.connect() {
+        let (stream, deadline) = match self.connect() {
             Ok(s) => s,
             Err(e) => return Ok(Attempt::unreached(id, e)),
         };
         self.connections.fetch_add(1, Ordering::Relaxed);
-        let deadline = Instant::now() + self.limits.handshake;
         let mut s = SocketTls::new(ssl, stream, self.limits.io, deadline, None)
             .map_err(|e| e.to_string())?;
         let lib = &self.library;
@@ -436,27 +438,31 @@ impl Prober {
         }
     }
 
-    /// A connection to the target, switched to TLS first with `--starttls`:
-    /// every probe, OpenSSL's and the scan's own hellos, connects here.
-    fn connect(&self) -> Result<TcpStream, String> {
+    /// A connection to the target, switched to TLS first with `--starttls`,
+    /// and the handshake's deadline, which the switch counts toward (as
+    /// probe's does): every probe, OpenSSL's and the scan's own hellos,
+    /// connects here.
+    fn connect(&self) -> Result<(TcpStream, Instant), String> {
         let mut last = format!("no address for {}", self.target.host);
         for a in &self.target.addrs {
             match TcpStream::connect_timeout(a, self.limits.connect) {
-                Ok(s) => return self.upgrade(s),
+                Ok(s) => {
+                    let deadline = Instant::now() + self.limits.handshake;
+                    return self.upgrade(s, deadline).map(|s| (s, deadline));
+                }
                 Err(e) => last = format!("connecting to {a}: {e}"),
             }
         }
         Err(last)
     }
 
-    fn upgrade(&self, mut s: TcpStream) -> Result<TcpStream, String> {
+    fn upgrade(&self, mut s: TcpStream, deadline: Instant) -> Result<TcpStream, String> {
         let Some(protocol) = self.target.starttls else {
             return Ok(s);
         };
         s.set_read_timeout(Some(self.limits.io))
             .and_then(|()| s.set_write_timeout(Some(self.limits.io)))
             .map_err(|e| e.to_string())?;
-        let deadline = Instant::now() + self.limits.handshake;
         starttls::upgrade(&mut s, protocol, deadline)
             .map_err(|e| format!("STARTTLS ({}): {e}", protocol.name()))?;
         Ok(s)

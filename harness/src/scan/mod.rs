@@ -386,6 +386,14 @@ fn unscannable(
         )
     } else if p.connections() == 0 {
         format!("no connection could be made ({seen}); is the server up and the port right?")
+    } else if let Some(d) = base
+        .diagnosis
+        .as_ref()
+        .filter(|d| d.cause == openssl_handshake::Cause::TlsToPlaintextPort)
+    {
+        // The diagnosis names what answered (and, with --starttls, whose
+        // fault the plaintext is).
+        format!("no probe got a ServerHello, at any version: {}", d.summary)
     } else {
         format!("no probe got a ServerHello, at any version ({seen}); is this port a TLS service?")
     })

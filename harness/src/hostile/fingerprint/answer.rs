@@ -263,11 +263,27 @@ fn closed(bytes: &[u8]) -> Answer {
 fn incomplete(bytes: &[u8]) -> Answer {
     Answer::Unreadable {
         reason: format!(
-            "{} byte(s) that do not complete a record, starting {:02x?}",
+            "{} byte(s) that do not complete a record, starting {}",
             bytes.len(),
-            &bytes[..bytes.len().min(5)]
+            first_bytes(bytes)
         ),
     }
+}
+
+/// The start of an answer that is no record: as text when it reads as
+/// text (another protocol's greeting or reply), else the header's five
+/// bytes in hex.
+fn first_bytes(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(5)];
+    if head
+        .iter()
+        .all(|b| b.is_ascii_graphic() || b" \t\r\n".contains(b))
+    {
+        let text = &bytes[..bytes.len().min(40)];
+        return format!("{:?}", String::from_utf8_lossy(text));
+    }
+    let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
+    hex.join(" ")
 }
 
 /// The answer in `bytes`, once complete: the first record, when an alert,
@@ -455,6 +471,24 @@ mod tests {
             parse(&[23, 3, 3, 0, 1, 0]),
             Some(Answer::Unreadable { .. })
         ));
+    }
+
+    /// Text where a record was due reads as text; anything else as the
+    /// header's bytes in hex, never as decimals that look like hex.
+    #[test]
+    fn bytes_that_are_no_record_are_shown_as_they_read() {
+        let said = |bytes: &[u8]| match incomplete(bytes) {
+            Answer::Unreadable { reason } => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            said(b"250 injected\r\n"),
+            "14 byte(s) that do not complete a record, starting \"250 injected\\r\\n\""
+        );
+        assert_eq!(
+            said(&[0x16, 0x03, 0x03, 0x40]),
+            "4 byte(s) that do not complete a record, starting 16 03 03 40"
+        );
     }
 
     #[test]
