@@ -170,7 +170,7 @@ fn ldap_response(code: u8, message: &str) -> Vec<u8> {
 fn ldap_reads_the_result_code() {
     let (r, s) = run(StartTls::Ldap, &ldap_response(0, ""));
     assert_eq!(r, Ok(()));
-    assert_eq!(s.sent, LDAP_START_TLS);
+    assert_eq!(s.sent, ldap::LDAP_START_TLS);
     let (r, _) = run(
         StartTls::Ldap,
         &ldap_response(2, "unsupported extended operation"),
