@@ -35,6 +35,9 @@ command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 [ -f /etc/testssl/cipher-mapping.txt ] || missing+=(testssl.sh)
 # The certificate decoder is checked against OpenSSL's on every system root.
 [ -d /etc/ssl/certs ] && ls /etc/ssl/certs/*.pem >/dev/null 2>&1 || missing+=(ca-certificates)
+# Prosody, Debian's XMPP server, is what `probe --starttls xmpp` is tested
+# against (tests/probe_starttls.rs runs its own, on free ports).
+command -v prosody >/dev/null 2>&1 || missing+=(prosody)
 # The tlslite peer runs tlslite-ng from a virtual environment made below.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
@@ -45,7 +48,15 @@ if [ ${#missing[@]} -gt 0 ]; then
         # wireshark-common otherwise asks whether non-root users may capture.
         echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
         apt-get update -qq
+        # Packages that ship a service (prosody) must not start it: the
+        # tests run their own. invoke-rc.d asks policy-rc.d; 101 is "no".
+        policy=/usr/sbin/policy-rc.d
+        added_policy=
+        if [ ! -e "$policy" ]; then
+            printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added_policy=1
+        fi
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        if [ -n "$added_policy" ]; then rm -f "$policy"; fi
     else
         echo "ci/test.sh: missing system packages: ${missing[*]}" >&2
         echo "  install them with: sudo apt-get install ${missing[*]}" >&2

@@ -286,11 +286,16 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             // The capture keeps the exchange, so that Wireshark sees the
             // upgrade before the TLS.
             let deadline = handshake_deadline;
+            // s_client's -xmpphost defaults to the host it connects to.
+            let domain = name.as_deref().unwrap_or(&host);
             let upgraded = match &capture {
-                Some(c) => {
-                    starttls::upgrade(&mut c.record(&mut stream, End::Client), protocol, deadline)
-                }
-                None => starttls::upgrade(&mut stream, protocol, deadline),
+                Some(c) => starttls::upgrade(
+                    &mut c.record(&mut stream, End::Client),
+                    protocol,
+                    domain,
+                    deadline,
+                ),
+                None => starttls::upgrade(&mut stream, protocol, domain, deadline),
             };
             if let Err(error) = upgraded {
                 conn.failure = Some(ProbeFailure::StartTls { protocol, error });

@@ -1,4 +1,4 @@
-//! STARTTLS: the plaintext exchange by which a mail, file-transfer,
+//! STARTTLS: the plaintext exchange by which a mail, chat, file-transfer,
 //! database or directory server is asked to switch a connection to TLS, as
 //! `openssl s_client -starttls PROTO` makes it. The commands are the ones
 //! s_client sends (its `EHLO mail.example.com`, its `.` IMAP tag), so that
@@ -29,6 +29,11 @@ pub enum StartTls {
     /// LDAP (RFC 4511): the StartTLS extended request, answered with
     /// resultCode success.
     Ldap,
+    /// XMPP, client to server (RFC 6120): a stream to the server's domain,
+    /// then `<starttls/>`, answered with `<proceed/>`.
+    Xmpp,
+    /// XMPP, server to server: as `xmpp`, in the `jabber:server` namespace.
+    XmppServer,
 }
 
 impl StartTls {
@@ -41,6 +46,8 @@ impl StartTls {
             StartTls::Ftp => "ftp",
             StartTls::Postgres => "postgres",
             StartTls::Ldap => "ldap",
+            StartTls::Xmpp => "xmpp",
+            StartTls::XmppServer => "xmpp-server",
         }
     }
 }
@@ -165,11 +172,13 @@ pub fn after_go_ahead(d: &mut openssl_handshake::Diagnosis, protocol: StartTls) 
 }
 
 /// Asks the server at the other end of `stream` to switch to TLS, by
-/// `deadline`. On success the next bytes on `stream` are the TLS
-/// handshake's.
+/// `deadline`. `domain` is the name the server is asked for where the
+/// protocol names it (XMPP's stream `to`, s_client's `-xmpphost`). On
+/// success the next bytes on `stream` are the TLS handshake's.
 pub fn upgrade<S: Read + Write>(
     stream: &mut S,
     protocol: StartTls,
+    domain: &str,
     deadline: Instant,
 ) -> Result<(), StartTlsError> {
     let mut c = Exchange { stream, deadline };
@@ -251,6 +260,8 @@ pub fn upgrade<S: Read + Write>(
             }
         }
         StartTls::Ldap => ldap::start_tls(&mut c),
+        StartTls::Xmpp => xmpp::start_tls(&mut c, domain, false),
+        StartTls::XmppServer => xmpp::start_tls(&mut c, domain, true),
     }
 }
 
@@ -406,6 +417,7 @@ impl<S: Read + Write> Exchange<'_, S> {
 fn request_of(step: &'static str) -> &'static str {
     match step {
         "greeting" => "the connection",
+        "stream features" => "the stream header",
         _ => step.strip_suffix(" reply").unwrap_or(step),
     }
 }
@@ -429,3 +441,4 @@ fn io_error(step: &'static str, e: io::Error) -> StartTlsError {
 mod ldap;
 #[cfg(test)]
 mod tests;
+mod xmpp;

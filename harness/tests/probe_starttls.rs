@@ -1,10 +1,12 @@
 //! `probe --starttls` and `scan --starttls`: the plaintext exchange is the
-//! one `openssl s_client -starttls` makes, byte for byte; against real
+//! one `openssl s_client -starttls` makes, byte for byte (XMPP's stream
+//! names the domain s_client names); against real
 //! servers from PyPI (aiosmtpd for SMTP, pymap for IMAP, pyftpdlib for FTP)
 //! probe upgrades and verifies, scan maps the SMTP server, and a server
 //! without STARTTLS is named so, as s_client names it.
 
 mod common;
+mod starttls_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use common::{harness, tlslite_python, Proc, LIMIT};
 use harness::starttls::{self, StartTls};
+use starttls_support::xmpp_exchange;
 
 /// A server that speaks `protocol` up to its go-ahead, then closes, and
 /// returns every byte the client sent before that.
@@ -40,6 +43,9 @@ fn scripted_server(protocol: StartTls) -> (String, JoinHandle<Vec<u8>>) {
             let ok = b"\x30\x0c\x02\x01\x01\x78\x07\x0a\x01\x00\x04\x00\x04\x00";
             tcp.write_all(ok).expect("answer");
             return [head.as_slice(), &rest].concat();
+        }
+        if matches!(protocol, StartTls::Xmpp | StartTls::XmppServer) {
+            return xmpp_exchange(&mut tcp);
         }
         let greeting: &[u8] = match protocol {
             StartTls::Smtp => b"220 mx.example ESMTP\r\n",
@@ -91,11 +97,21 @@ fn each_protocol_sends_what_s_client_sends() {
         StartTls::Ftp,
         StartTls::Postgres,
         StartTls::Ldap,
+        StartTls::Xmpp,
+        StartTls::XmppServer,
     ] {
         let name = protocol.name();
         let (addr, server) = scripted_server(protocol);
         let mut cmd = Command::new("openssl");
         cmd.args(["s_client", "-connect", &addr, "-starttls", name]);
+        // XMPP names the server's domain: the host connected to unless
+        // given (-xmpphost; probe's --servername).
+        let domain = if protocol == StartTls::Xmpp {
+            cmd.args(["-xmpphost", "example.org"]);
+            "example.org"
+        } else {
+            "127.0.0.1"
+        };
         let mut s_client = Proc::spawn(cmd);
         s_client.close_stdin();
         let reference = server.join().expect("server thread");
@@ -106,7 +122,7 @@ fn each_protocol_sends_what_s_client_sends() {
         tcp.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
         let deadline = Instant::now() + Duration::from_secs(10);
-        let upgraded = starttls::upgrade(&mut tcp, protocol, deadline);
+        let upgraded = starttls::upgrade(&mut tcp, protocol, domain, deadline);
         let ours = server.join().expect("server thread");
         assert_eq!(upgraded, Ok(()), "{name}");
         assert!(!reference.is_empty(), "{name}: s_client sent nothing");

@@ -98,7 +98,8 @@ pub(crate) struct ProbeArgs {
     /// Ask the server to switch to TLS first, as `s_client -starttls` does
     /// (the same commands: SMTP's EHLO and STARTTLS, IMAP's CAPABILITY and
     /// STARTTLS, POP3's STLS, FTP's AUTH TLS, PostgreSQL's SSLRequest, LDAP's
-    /// StartTLS extended request).
+    /// StartTLS extended request, XMPP's stream to the --servername domain,
+    /// or the host, as -xmpphost does).
     #[arg(long, value_name = "PROTOCOL")]
     starttls: Option<StartTls>,
     #[command(flatten)]

@@ -463,7 +463,12 @@ impl Prober {
         s.set_read_timeout(Some(self.limits.io))
             .and_then(|()| s.set_write_timeout(Some(self.limits.io)))
             .map_err(|e| e.to_string())?;
-        starttls::upgrade(&mut s, protocol, deadline)
+        let domain = self
+            .target
+            .servername
+            .as_deref()
+            .unwrap_or(&self.target.host);
+        starttls::upgrade(&mut s, protocol, domain, deadline)
             .map_err(|e| format!("STARTTLS ({}): {e}", protocol.name()))?;
         Ok(s)
     }

@@ -7,7 +7,8 @@ use super::{refused, Exchange, StartTlsError};
 
 /// LDAP's StartTLS: an ExtendedRequest with message id 1 and the
 /// StartTLS OID, DER-encoded as s_client sends it.
-pub(super) const LDAP_START_TLS: &[u8] = b"\x30\x1d\x02\x01\x01\x77\x18\x80\x161.3.6.1.4.1.1466.20037";
+pub(super) const LDAP_START_TLS: &[u8] =
+    b"\x30\x1d\x02\x01\x01\x77\x18\x80\x161.3.6.1.4.1.1466.20037";
 /// The longest LDAP response read: a result with a diagnostic message.
 const MAX_LDAP_RESPONSE: usize = 16 * 1024;
 

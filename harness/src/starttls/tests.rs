@@ -35,7 +35,7 @@ fn run(protocol: StartTls, replies: &[u8]) -> (Result<(), StartTlsError>, Script
         sent: Vec::new(),
     };
     let deadline = Instant::now() + Duration::from_secs(10);
-    (upgrade(&mut s, protocol, deadline), s)
+    (upgrade(&mut s, protocol, "example.org", deadline), s)
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn a_hostile_or_silent_server_gets_a_bounded_error() {
         replies: io::Cursor::new(b"220 mx\r\n".to_vec()),
         sent: Vec::new(),
     };
-    let r = upgrade(&mut s, StartTls::Smtp, Instant::now());
+    let r = upgrade(&mut s, StartTls::Smtp, "example.org", Instant::now());
     assert_eq!(
         r,
         Err(StartTlsError::TimedOut {
@@ -220,5 +220,109 @@ fn imap_capabilities_in_response_codes_and_empty_lists() {
             .to_string()
             .contains("indefinite length"),
         "indefinite length"
+    );
+}
+
+const XMPP_HEADER: &[u8] = b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
+    xmlns:stream='http://etherx.jabber.org/streams' id='1' from='example.org' version='1.0'>";
+
+#[test]
+fn xmpp_opens_a_stream_to_the_domain_and_stops_at_proceed() {
+    let replies = [
+        XMPP_HEADER,
+        b"<stream:features><starttls xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"><required/>\
+          </starttls></stream:features>",
+        // An end tag instead of "/>" is the same element.
+        b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'></proceed>TLS BYTES",
+    ]
+    .concat();
+    let (r, s) = run(StartTls::Xmpp, &replies);
+    assert_eq!(r, Ok(()));
+    assert_eq!(
+        String::from_utf8_lossy(&s.sent),
+        "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client' \
+         to='example.org' version='1.0'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+    );
+    let left = &s.replies.get_ref()[s.replies.position() as usize..];
+    assert_eq!(left, b"TLS BYTES", "nothing past proceed is read");
+
+    let (r, s) = run(StartTls::XmppServer, &replies);
+    assert_eq!(r, Ok(()));
+    assert!(String::from_utf8_lossy(&s.sent).contains("xmlns='jabber:server'"));
+}
+
+#[test]
+fn xmpp_refusals_say_what_the_server_offered_or_answered() {
+    // No starttls among the features (a starttls of another namespace is none).
+    let replies = [
+        XMPP_HEADER,
+        b"<stream:features><starttls xmlns='urn:example:other'/><mechanisms \
+          xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>\
+          </stream:features>",
+    ]
+    .concat();
+    let (r, _) = run(StartTls::Xmpp, &replies);
+    assert_eq!(
+        r,
+        Err(StartTlsError::NotOffered {
+            listed: "starttls, mechanisms, mechanism".into()
+        })
+    );
+    // A failure element.
+    let replies = [
+        XMPP_HEADER,
+        b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>",
+        b"<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>",
+    ]
+    .concat();
+    let (r, _) = run(StartTls::Xmpp, &replies);
+    assert!(
+        matches!(&r, Err(StartTlsError::Refused { request: "starttls", reply }) if reply.contains("<failure/>")),
+        "{r:?}"
+    );
+    // A stream error for an unknown domain: its text is the reply.
+    let replies = [
+        XMPP_HEADER,
+        b"<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>\
+          </stream:error></stream:stream>",
+    ]
+    .concat();
+    let (r, _) = run(StartTls::Xmpp, &replies);
+    assert_eq!(
+        r,
+        Err(StartTlsError::Refused {
+            request: "the stream header",
+            reply: "stream error host-unknown".into()
+        })
+    );
+    // With its text, as Prosody sends it, and the connection closed after.
+    let replies = [
+        XMPP_HEADER,
+        b"<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>This server does not serve nosuch.example</text></stream:error>",
+    ]
+    .concat();
+    let (r, _) = run(StartTls::Xmpp, &replies);
+    assert_eq!(
+        r,
+        Err(StartTlsError::Refused {
+            request: "the stream header",
+            reply: "stream error host-unknown: This server does not serve nosuch.example".into()
+        })
+    );
+    // Closed mid-stream, and a stream that never ends its features.
+    let (r, _) = run(StartTls::Xmpp, b"");
+    assert_eq!(
+        r,
+        Err(StartTlsError::Closed {
+            step: "stream features"
+        })
+    );
+    let endless = [XMPP_HEADER, &vec![b'x'; 20_000]].concat();
+    let (r, _) = run(StartTls::Xmpp, &endless);
+    assert_eq!(
+        r,
+        Err(StartTlsError::TooLong {
+            step: "stream features"
+        })
     );
 }
