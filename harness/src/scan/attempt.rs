@@ -82,7 +82,7 @@ pub struct ProbeRecord {
     /// Milliseconds from connect to close.
     pub elapsed_ms: f64,
     /// The traced handshake; `None` when the TCP connection failed or the
-    /// probe wrote its ClientHello itself ([`Prober::raw`]). Its messages
+    /// probe wrote its ClientHello itself ([`Prober::raw`](super::conn::Prober::raw)). Its messages
     /// keep their bytes only with `--raw-bytes`.
     pub trace: Option<HandshakeTrace>,
     /// Why the server gave nothing to judge by, even on a retry: no
