@@ -401,7 +401,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
 
 /// A TLS 1.3 handshake in which the server asked for a certificate: its
 /// answer to the one sent comes after the client's side is done.
-fn verdict_comes_later(trace: Option<&HandshakeTrace>) -> bool {
+pub(crate) fn verdict_comes_later(trace: Option<&HandshakeTrace>) -> bool {
     trace.is_some_and(|t| {
         t.negotiated
             .as_ref()

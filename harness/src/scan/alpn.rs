@@ -93,6 +93,9 @@ pub fn scan(p: &Prober, accepted: &[Version], protocols: &[String]) -> AlpnFindi
             }
             None => {
                 f.on_no_overlap = match a.hello.alert {
+                    // An alert after a finished handshake (TLS 1.3's
+                    // verdict on the client's certificate) is not ALPN's.
+                    _ if a.ok => "handshake without ALPN".into(),
                     Some(d) => format!("alert {} ({d})", alert::name(d)),
                     None if a.hello.suite.is_some() => "handshake without ALPN".into(),
                     None => a.error.unwrap_or_else(|| "no ServerHello".into()),

@@ -34,6 +34,10 @@ pub struct Attempt {
     /// The connection ended before a byte came back: worth one retry (a
     /// middlebox may drop one of many); twice, a refusal without an alert.
     pub closed_silently: bool,
+    /// The fatal alert a TLS 1.3 server sent after a handshake that
+    /// finished (its verdict on the client's certificate): what was
+    /// negotiated stands, but the connection was refused.
+    pub rejected_after_handshake: Option<u8>,
 }
 
 impl Attempt {
@@ -50,6 +54,27 @@ impl Attempt {
             diagnosis: None,
             session: None,
             chain: Vec::new(),
+            rejected_after_handshake: None,
+        }
+    }
+
+    /// Whether the server took the connection: the handshake finished and
+    /// no fatal alert followed it.
+    pub fn accepted(&self) -> bool {
+        self.ok && self.rejected_after_handshake.is_none()
+    }
+
+    /// Why the server did not take the connection, when it did not.
+    pub fn refusal(&self) -> Option<String> {
+        match self.rejected_after_handshake {
+            Some(description) => Some(
+                crate::probe::ProbeFailure::AlertAfterHandshake {
+                    from: crate::case::Role::Server,
+                    description,
+                }
+                .to_string(),
+            ),
+            None => self.error.clone(),
         }
     }
 
@@ -75,7 +100,8 @@ impl Attempt {
 pub struct ProbeRecord {
     /// What the client offered, in short.
     pub offer: String,
-    /// Why the handshake failed, when it did.
+    /// Why the handshake failed, when it did, or why the server refused
+    /// the connection after it.
     pub error: Option<String>,
     /// The failure's diagnosis: cause, evidence, fix.
     pub diagnosis: Option<Diagnosis>,

@@ -49,11 +49,16 @@ pub fn from_base(base: &Attempt, have_client_cert: bool) -> ClientAuthFinding {
             probes,
         };
     };
-    let required = (!have_client_cert).then_some(!base.ok);
-    let detail = match (base.ok, base.hello.alert) {
-        (true, _) => "the handshake went on".to_owned(),
-        (false, Some(d)) => format!("the server sent alert {} ({d})", alert::name(d)),
-        (false, None) => base.error.clone().unwrap_or_default(),
+    let required = (!have_client_cert).then_some(!base.accepted());
+    let detail = match (base.ok, base.rejected_after_handshake, base.hello.alert) {
+        (true, None, _) => "the handshake went on".to_owned(),
+        // TLS 1.3: the verdict follows the client's Finished.
+        (true, Some(d), _) => format!(
+            "the server sent alert {} ({d}) after the handshake",
+            alert::name(d)
+        ),
+        (false, _, Some(d)) => format!("the server sent alert {} ({d})", alert::name(d)),
+        (false, _, None) => base.error.clone().unwrap_or_default(),
     };
     ClientAuthFinding {
         requested: Verdict::Yes,

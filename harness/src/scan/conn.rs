@@ -148,7 +148,7 @@ impl Prober {
         }
         let record = ProbeRecord {
             offer: offer.describe(resume.is_some()),
-            error: attempt.error.clone(),
+            error: attempt.refusal(),
             diagnosis: attempt.diagnosis.clone(),
             elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
             trace: attempt.hello.trace.clone(),
@@ -342,26 +342,42 @@ impl Prober {
         let lib = &self.library;
         match s.connect() {
             Ok(()) => {
-                if offer.wait_tickets {
-                    // TLS 1.3 tickets follow the handshake. Short bounded
-                    // peeks let them arrive; stop at the first ticket, so
-                    // a server that sends them at once costs one step.
-                    let until = Instant::now() + TICKET_WAIT.min(self.limits.io);
-                    while Instant::now() < until {
-                        s.set_deadline((Instant::now() + TICKET_STEP).min(until));
-                        let _ = s.peek(&mut [0u8; 1]);
-                        let got = openssl_handshake::trace(s.ssl()).is_some_and(|t| {
-                            t.messages().any(|m| {
-                                m.handshake_type
-                                    == Some(openssl_handshake::decode::HandshakeType::NEW_SESSION_TICKET)
-                            })
-                        });
-                        if got {
-                            break;
-                        }
+                // A TLS 1.3 server that asked for a certificate gives its
+                // verdict on the client's (none, or --cert) after the
+                // client's Finished: a fatal alert, or its tickets.
+                let verdict_due =
+                    crate::probe::verdict_comes_later(openssl_handshake::trace(s.ssl()).as_ref());
+                let wait = match (verdict_due, offer.wait_tickets) {
+                    (true, _) => VERDICT_WAIT,
+                    (false, true) => TICKET_WAIT,
+                    (false, false) => Duration::ZERO,
+                };
+                // Short bounded peeks let them arrive; stop at the first
+                // ticket or at an error, so a server that answers at once
+                // costs one step.
+                let until = Instant::now() + wait.min(self.limits.io);
+                while Instant::now() < until {
+                    s.set_deadline((Instant::now() + TICKET_STEP).min(until));
+                    match s.peek(&mut [0u8; 1]) {
+                        Ok(_) | Err(Stop::TimedOut) => {}
+                        Err(_) => break,
+                    }
+                    let got = openssl_handshake::trace(s.ssl()).is_some_and(|t| {
+                        t.messages().any(|m| {
+                            m.handshake_type
+                                == Some(
+                                    openssl_handshake::decode::HandshakeType::NEW_SESSION_TICKET,
+                                )
+                        })
+                    });
+                    if got {
+                        break;
                     }
                 }
                 let trace = openssl_handshake::trace(s.ssl());
+                let rejected_after_handshake = verdict_due
+                    .then(|| fatal_alert_after_handshake(trace.as_ref()))
+                    .flatten();
                 let chain = chain_of(s.ssl());
                 let session = SavedSession::of(s.ssl());
                 let negotiated = trace.as_ref().and_then(|t| t.negotiated.clone());
@@ -383,6 +399,7 @@ impl Prober {
                     chain,
                     unanswered: None,
                     closed_silently: false,
+                    rejected_after_handshake,
                 })
             }
             Err(stop) => {
@@ -433,6 +450,7 @@ impl Prober {
                     chain: chain_of(s.ssl()),
                     unanswered,
                     closed_silently,
+                    rejected_after_handshake: None,
                 })
             }
         }
@@ -478,6 +496,27 @@ impl Prober {
 const TICKET_WAIT: Duration = Duration::from_millis(300);
 /// One step of that wait.
 const TICKET_STEP: Duration = Duration::from_millis(20);
+/// How long a TLS 1.3 probe that was asked for a certificate waits for
+/// the server's verdict (a round trip after its Finished).
+const VERDICT_WAIT: Duration = Duration::from_secs(1);
+
+/// The first fatal alert the server sent after the handshake was done.
+fn fatal_alert_after_handshake(trace: Option<&openssl_handshake::HandshakeTrace>) -> Option<u8> {
+    let t = trace?;
+    let done = t
+        .events
+        .iter()
+        .position(|e| matches!(e.kind, openssl_handshake::EventKind::HandshakeDone))?;
+    t.events[done..].iter().find_map(|e| match &e.kind {
+        openssl_handshake::EventKind::Alert(a)
+            if a.direction == openssl_handshake::Direction::Read
+                && a.level == openssl_handshake::AlertLevel::Fatal =>
+        {
+            Some(a.description)
+        }
+        _ => None,
+    })
+}
 
 fn chain_of(ssl: &openssl::ssl::SslRef) -> Vec<X509> {
     ssl.peer_cert_chain()

@@ -213,7 +213,13 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         let _ = write!(
             ca_text,
             "; required: {}; CA names: {}",
-            ca.required.map_or("-", |r| if r { "yes" } else { "no" }),
+            // Asked only without a client certificate of the scan's own.
+            ca.required
+                .map_or("not asked (--cert was given)", |r| if r {
+                    "yes"
+                } else {
+                    "no"
+                }),
             list(&ca.ca_names)
         );
     }

@@ -71,15 +71,15 @@ fn attempt(p: &Prober, kind: &str, v: Option<Version>, how: Resumption) -> Resum
         Resumption::SessionId => first.hello.session_id_len > 0,
         _ => first.hello.tickets > 0,
     };
-    let session = match (&first.session, first.ok) {
+    let session = match (&first.session, first.accepted()) {
         (Some(s), true) if issued => s.clone(),
         _ => {
-            f.resumed = if first.ok {
+            f.resumed = if first.accepted() {
                 Verdict::No
             } else {
                 Verdict::NotTestable
             };
-            f.detail = if first.ok {
+            f.detail = if first.accepted() {
                 match how {
                     Resumption::SessionId => "the ServerHello had an empty session id".into(),
                     _ => "the server sent no NewSessionTicket".into(),
@@ -87,7 +87,7 @@ fn attempt(p: &Prober, kind: &str, v: Option<Version>, how: Resumption) -> Resum
             } else {
                 format!(
                     "the first handshake failed: {}",
-                    first.error.unwrap_or_default()
+                    first.refusal().unwrap_or_default()
                 )
             };
             return f;
