@@ -30,6 +30,14 @@ pub struct Library {
     pub cleartext_suites: Vec<SuiteInfo>,
 }
 
+/// The linked OpenSSL's security level for a context that sets none:
+/// its build's default (Debian builds 2), or what the system's
+/// configuration sets; 1, OpenSSL's own, if no context can be made.
+pub fn default_security_level() -> u32 {
+    openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls())
+        .map_or(1, |b| b.build().security_level())
+}
+
 /// Whether the linked library can speak one protocol version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionSupport {

@@ -55,3 +55,78 @@ fn an_expired_leaf_with_its_whole_chain_is_complete_and_says_expired() {
         .unwrap_or_else(|| panic!("no leaf row: {table}"));
     assert!(leaf.contains("(EXPIRED "), "{leaf}");
 }
+
+/// The verify code `openssl s_client` reports against `addr`: the
+/// reference for the scan's own verification, as a client on this machine
+/// makes it (its default security level included).
+fn s_client_verify_code(root: &str, addr: &str) -> i64 {
+    let mut c = Command::new("openssl");
+    c.args([
+        "s_client",
+        "-connect",
+        addr,
+        "-CAfile",
+        root,
+        "-verify_hostname",
+        "localhost",
+        "-servername",
+        "localhost",
+    ])
+    .stdin(std::process::Stdio::null());
+    let out = run(c);
+    let line = out
+        .stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Verify return code: "))
+        .unwrap_or_else(|| panic!("no verify code from s_client: {}", out.stdout));
+    line.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unreadable verify code: {line}"))
+}
+
+/// A weak leaf key and a SHA-1-signed leaf: the scan reaches them (its
+/// handshakes run at security level 0) but verifies the chain as this
+/// machine's OpenSSL clients do, so `require_valid_certificate` fails
+/// where s_client's verification does, with its code.
+#[test]
+fn weak_keys_and_digests_fail_verification_as_clients_see_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let root = p(d, "root.pem");
+    let policy = d.join("valid.toml");
+    std::fs::write(&policy, "require_valid_certificate = true\n").expect("policy");
+    let policy = policy.to_str().expect("utf-8 path").to_string();
+    for name in ["weak-key", "sha1-signature", "expired"] {
+        let (chain, key) = (
+            p(d, &format!("neg-{name}.chain.pem")),
+            p(d, &format!("neg-{name}.key")),
+        );
+        let (_server, addr) = common::s_server(&[
+            "-www",
+            "-cert",
+            &chain,
+            "-cert_chain",
+            &chain,
+            "-key",
+            &key,
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+        ]);
+        let expected = s_client_verify_code(&root, &addr);
+        assert_ne!(expected, 0, "{name}: s_client accepted it");
+        let r = scan_json(d, &addr, &["--policy", &policy]);
+        let ch = &r["findings"]["chain"];
+        assert_eq!(ch["client_verify"][0], expected, "{name}: {ch}");
+        let rule = r["policy"]["rules"]
+            .as_array()
+            .and_then(|rules| {
+                rules
+                    .iter()
+                    .find(|x| x["rule"] == "require_valid_certificate")
+            })
+            .unwrap_or_else(|| panic!("{name}: no rule in {}", r["policy"]));
+        assert_eq!(rule["outcome"], "fail", "{name}: {rule}");
+    }
+}

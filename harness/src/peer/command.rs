@@ -185,7 +185,7 @@ impl Command {
             template: spec.template.clone(),
             pki,
             caps,
-            default_level: default_security_level(),
+            default_level: crate::library::default_security_level(),
         }
     }
 
@@ -361,14 +361,6 @@ fn suite_list(ep: &Endpoint, tls13: bool) -> Option<String> {
         .map(|s| s.name.as_str())
         .collect();
     (!names.is_empty()).then(|| names.join(":"))
-}
-
-/// The linked OpenSSL's security level for a context that sets none (the
-/// system's configuration may raise it); 1, OpenSSL's own, if no context
-/// can be made.
-fn default_security_level() -> u32 {
-    openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls())
-        .map_or(1, |b| b.build().security_level())
 }
 
 /// Whether `sh` finds the template's program, as `command -v` says, so

@@ -9,7 +9,7 @@
 use openssl::asn1::Asn1Time;
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::verify::X509VerifyFlags;
+use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
 use openssl::x509::{X509Ref, X509StoreContext, X509VerifyResult, X509};
 use openssl_handshake::CertificateInfo;
 use serde::Serialize;
@@ -66,8 +66,18 @@ pub struct ChainFinding {
     pub hostname_match: Verdict,
     /// The chain verified without a name or dates: code and text.
     pub chain_verify: (i32, String),
-    /// The handshake's verify result (chain and name): code and text.
+    /// The handshake's verify result (chain and name): code and text. The
+    /// scan's handshakes run at security level 0, to reach every server,
+    /// so this one passes keys and digests that level 1 refuses.
     pub handshake_verify: Option<(i32, String)>,
+    /// The chain verified as the linked OpenSSL's clients verify it by
+    /// default: with the name, the dates and its default security level
+    /// (`client_security_level`: at 1, keys of at least 80-bit strength
+    /// and no SHA-1 or MD5 signatures; at 2, 112 bits). `None` without a
+    /// chain.
+    pub client_verify: Option<(i32, String)>,
+    /// The security level `client_verify` ran at.
+    pub client_security_level: u32,
     /// Notes on anything odd.
     pub notes: Vec<String>,
     /// The probe.
@@ -93,6 +103,8 @@ pub fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
             .as_ref()
             .and_then(|n| n.verify.as_ref())
             .map(|v| (v.code, v.text.clone())),
+        client_verify: None,
+        client_security_level: crate::library::default_security_level(),
         notes: Vec::new(),
         probes: vec![base.id.clone()],
         hostname,
@@ -124,7 +136,11 @@ pub fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
         }
         Verdict::No
     };
-    match verify_chain(p, &base.chain) {
+    f.client_verify = Some(
+        verify_chain(p, &base.chain, Some((&f.hostname, f.client_security_level)))
+            .unwrap_or_else(|e| (-1, e)),
+    );
+    match verify_chain(p, &base.chain, None) {
         Ok((code, text)) => {
             f.complete = match code {
                 0 => Verdict::Yes,
@@ -176,9 +192,15 @@ fn summary(c: &X509Ref) -> CertSummary {
     }
 }
 
-/// Verifies the chain as sent, without a name, against `--cafile` or the
-/// system store.
-fn verify_chain(p: &Prober, chain: &[X509]) -> Result<(i32, String), String> {
+/// Verifies the chain as sent against `--cafile` or the system store:
+/// with a name and a security level, as a client does (the name, the
+/// dates, the keys' and signatures' strength); without, for its issuers
+/// alone.
+fn verify_chain(
+    p: &Prober,
+    chain: &[X509],
+    as_client: Option<(&str, u32)>,
+) -> Result<(i32, String), String> {
     let e = |x: openssl::error::ErrorStack| x.to_string();
     let mut store = X509StoreBuilder::new().map_err(e)?;
     match p.cafile() {
@@ -190,10 +212,22 @@ fn verify_chain(p: &Prober, chain: &[X509]) -> Result<(i32, String), String> {
         }
         None => store.set_default_paths().map_err(e)?,
     }
-    // Completeness is a question of issuers, not dates: an expired leaf
-    // with its whole chain is complete (the handshake's verify result
-    // reports the expiry).
-    store.set_flags(X509VerifyFlags::NO_CHECK_TIME).map_err(e)?;
+    match as_client {
+        Some((name, level)) => {
+            let mut param = X509VerifyParam::new().map_err(e)?;
+            param.set_auth_level(i32::try_from(level).unwrap_or(i32::MAX));
+            match crate::probe::as_ip(name) {
+                Some(ip) => param.set_ip(ip),
+                None => param.set_host(name),
+            }
+            .map_err(e)?;
+            store.set_param(&param).map_err(e)?;
+        }
+        // Completeness is a question of issuers, not dates: an expired
+        // leaf with its whole chain is complete (the name's verification
+        // reports the expiry).
+        None => store.set_flags(X509VerifyFlags::NO_CHECK_TIME).map_err(e)?,
+    }
     let store = store.build();
     let mut untrusted = Stack::new().map_err(e)?;
     for c in chain.iter().skip(1) {

@@ -278,10 +278,23 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         ch.hostname_match.text().into(),
         &ch.probes,
     );
-    if let Some((code, text)) = &ch.handshake_verify {
+    if let Some((code, text)) = &ch.client_verify {
         row(
             "chain",
-            "handshake verify".into(),
+            format!("verify (level {})", ch.client_security_level),
+            format!("{code}: {text}"),
+            &ch.probes,
+        );
+    }
+    // The handshake's own, at the scan's level 0: shown where it differs.
+    if let Some((code, text)) = ch
+        .handshake_verify
+        .as_ref()
+        .filter(|h| ch.client_verify.as_ref().is_none_or(|c| c.0 != h.0))
+    {
+        row(
+            "chain",
+            "handshake verify (level 0)".into(),
             format!("{code}: {text}"),
             &ch.probes,
         );

@@ -424,7 +424,8 @@ impl Policy {
             );
         }
         if self.require_valid_certificate == Some(true) {
-            let failed = match &f.chain.handshake_verify {
+            // As clients verify it, not at the scan's level 0.
+            let failed = match &f.chain.client_verify {
                 Some((0, _)) => None,
                 Some((code, text)) => Some(format!("verify error {code}: {text}")),
                 None => Some(format!("no verify result: {}", f.chain.chain_verify.1)),
@@ -432,7 +433,10 @@ impl Policy {
             rule(
                 "require_valid_certificate",
                 failed,
-                "the chain verifies for the name".into(),
+                format!(
+                    "the chain verifies for the name at security level {}",
+                    f.chain.client_security_level
+                ),
                 cp,
             );
         }
