@@ -91,19 +91,16 @@ pub enum HarnessError {
         reason: String,
     },
     /// A `scan --policy` met every rule it could check, but some rest on
-    /// probes the server never answered: the policy is not verified.
-    #[error(
-        "scan of {target} incomplete: policy rules {rules} not verified, as {probes} got no \
-         answer even on a retry; rerun, or give the server longer (--timeout, \
-         --handshake-timeout) or fewer connections at once (--jobs)"
-    )]
+    /// probes the server never answered, or on a certificate it never
+    /// sent: the policy is not verified.
+    #[error("scan of {target} incomplete: policy rules {rules} not verified, {why}")]
     ScanIncomplete {
         /// The target as given.
         target: String,
         /// The rules not verified, comma-separated.
         rules: String,
-        /// The unanswered probes, space-separated.
-        probes: String,
+        /// Why, and what to do.
+        why: String,
     },
     /// A `scan --policy` could not be loaded.
     #[error(transparent)]

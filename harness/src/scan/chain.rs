@@ -84,8 +84,23 @@ pub struct ChainFinding {
     pub probes: Vec<String>,
 }
 
+/// Reads the chain `probe` got: the base probe's, or where it got none,
+/// a version probe's, which verified nothing in its handshake.
+pub fn from_probe(p: &Prober, probe: &Attempt, base: &Attempt) -> ChainFinding {
+    let mut f = from_base(p, probe);
+    if probe.id != base.id {
+        f.handshake_verify = None;
+        f.notes.push(format!(
+            "read from {}: the base probe got no certificate ({})",
+            probe.id,
+            base.error.as_deref().unwrap_or("no handshake")
+        ));
+    }
+    f
+}
+
 /// Reads the base probe's chain.
-pub fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
+fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
     let target = p.target();
     let hostname = target
         .servername

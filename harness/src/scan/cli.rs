@@ -138,11 +138,27 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     }
     // A failed rule is a verdict (1); rules left unchecked are not (2).
     match &report.policy {
-        Some(p) if ok && !p.unverified().is_empty() => Err(HarnessError::ScanIncomplete {
-            target: report.target.clone(),
-            rules: p.unverified().join(", "),
-            probes: p.unanswered_probes(&report.findings.unanswered).join(" "),
-        }),
+        Some(p) if ok && !p.unverified().is_empty() => {
+            let probes = p.unanswered_probes(&report.findings.unanswered);
+            let mut why = Vec::new();
+            if !probes.is_empty() {
+                why.push(format!(
+                    "as {} got no answer even on a retry; rerun, or give the server longer \
+                     (--timeout, --handshake-timeout) or fewer connections at once (--jobs)",
+                    probes.join(" ")
+                ));
+            }
+            if report.findings.chain.certificates.is_empty() {
+                why.push(
+                    "as the server sent no certificate, which the certificate rules judge".into(),
+                );
+            }
+            Err(HarnessError::ScanIncomplete {
+                target: report.target.clone(),
+                rules: p.unverified().join(", "),
+                why: why.join("; and "),
+            })
+        }
         _ => Ok(ok),
     }
 }

@@ -234,7 +234,21 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         .map(|v| v.version)
         .collect();
     let cannot_scan = unscannable(&prober, &version_attempts, &base, &own_only, &sslv2);
-    let cert_curve = base.chain.first().and_then(|c| groups::curve_group(c));
+    // The chain as the base probe got it, or, where it got none (refused
+    // at the versions it offers), as the highest version taken got it.
+    let chain_probe = if base.chain.is_empty() {
+        version_attempts
+            .iter()
+            .filter(|a| !a.chain.is_empty())
+            .max_by_key(|a| a.hello.version)
+            .unwrap_or(&base)
+    } else {
+        &base
+    };
+    let cert_curve = chain_probe
+        .chain
+        .first()
+        .and_then(|c| groups::curve_group(c));
 
     // Round 2: enumerations and checks, all at once.
     let mut findings = std::thread::scope(|s| {
@@ -276,7 +290,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
                 .join()
                 .unwrap_or_else(|_| fallback::FallbackFinding::failed()),
             client_auth: client_auth::from_base(&base, opts.client_cert.is_some()),
-            chain: chain::from_base(p, &base),
+            chain: chain::from_probe(p, chain_probe, &base),
             renegotiation: renegotiation::from_versions(&version_attempts, &versions),
             sslv2,
             versions,

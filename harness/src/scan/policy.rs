@@ -20,6 +20,7 @@ use super::mozilla;
 use crate::case::Version;
 
 mod check;
+mod unverified;
 
 /// The rules; every field is optional and an unset rule is not checked.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -111,8 +112,9 @@ pub enum RuleOutcome {
     Fail,
     /// Worth a look; does not fail.
     Warn,
-    /// A probe it rests on got no answer, even on a retry: neither met
-    /// nor broken. Unless a rule fails, the scan exits 2.
+    /// A probe it rests on got no answer, even on a retry, or what it
+    /// judges (the certificate) never came: neither met nor broken. Unless
+    /// a rule fails, the scan exits 2.
     Unverified,
 }
 

@@ -2,9 +2,8 @@
 //! rule the policy sets.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
-use super::{Policy, PolicyResult, RuleOutcome, RuleResult};
+use super::{unverified, Policy, PolicyResult, RuleOutcome, RuleResult};
 use crate::case::Version;
 use crate::scan::legacy_suites;
 use crate::scan::suites::SuiteFinding;
@@ -485,7 +484,7 @@ impl Policy {
         // A fallback answered without inappropriate_fallback, or a
         // ServerHello seen without renegotiation_info, is a failure seen;
         // NotTestable is an absence.
-        let mut seen: Vec<&str> = FAIL_ON_WHAT_WAS_SEEN.to_vec();
+        let mut seen: Vec<&str> = unverified::FAIL_ON_WHAT_WAS_SEEN.to_vec();
         if f.fallback_scsv.supported == Verdict::No {
             seen.push("require_fallback_scsv");
         }
@@ -494,57 +493,16 @@ impl Policy {
         }
         let mut rules = rules.into_inner();
         for r in &mut rules {
-            settle_unanswered(r, &f.unanswered, &seen);
+            unverified::settle_unanswered(r, &f.unanswered, &seen);
+            if leaf.is_none() {
+                unverified::settle_without_certificate(r, &f.chain.chain_verify.1);
+            }
         }
         PolicyResult {
             name: self.name.clone().unwrap_or_else(|| "policy".into()),
             rules,
         }
     }
-}
-
-/// Rules that fail on something the server was seen to accept or send:
-/// a probe left unanswered elsewhere cannot undo that. The others fail
-/// on an absence (a suite not accepted, no certificate, no SCSV answer),
-/// which an unanswered probe may be the cause of; two of them fail on
-/// what was seen with some findings (see `check`).
-const FAIL_ON_WHAT_WAS_SEEN: [&str; 12] = [
-    "min_version",
-    "max_version",
-    "allowed_suites",
-    "forbid_suites",
-    "forbid_anonymous_suites",
-    "forbid_cleartext_suites",
-    "allowed_groups",
-    "forbid_groups",
-    "certificate_curves",
-    "min_rsa_bits",
-    "min_dh_bits",
-    "max_certificate_lifespan_days",
-];
-
-/// A rule resting on a probe that got no answer is not verified, unless
-/// it failed on what was seen (`seen` names those rules).
-fn settle_unanswered(r: &mut RuleResult, unanswered: &BTreeMap<String, String>, seen: &[&str]) {
-    let silent: Vec<&str> = r
-        .probes
-        .iter()
-        .filter(|p| unanswered.contains_key(*p))
-        .map(String::as_str)
-        .collect();
-    let Some(first) = silent.first() else {
-        return;
-    };
-    if r.outcome == RuleOutcome::Fail && seen.contains(&r.rule.as_str()) {
-        return;
-    }
-    r.outcome = RuleOutcome::Unverified;
-    r.detail = format!(
-        "no answer to {} ({}); as far as seen: {}",
-        silent.join(", "),
-        unanswered.get(*first).map_or("", String::as_str),
-        r.detail
-    );
 }
 
 /// Each name once, in first-seen order: a suite accepted at several

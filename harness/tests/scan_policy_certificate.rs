@@ -1,0 +1,112 @@
+//! A policy's certificate rules judge the certificate the server sends,
+//! wherever the scan got it, and nothing when it got none: a server that
+//! refuses the base probe (it offers TLS 1.3, which the server lacks) is
+//! judged by the certificate its version probes received, and a server
+//! that sends none leaves those rules not verified rather than passed.
+
+mod common;
+mod scan_support;
+
+use serde_json::Value;
+
+use common::write_pki;
+use scan_support::*;
+
+fn rule<'a>(r: &'a Value, name: &str) -> &'a Value {
+    r["policy"]["rules"]
+        .as_array()
+        .and_then(|rules| rules.iter().find(|x| x["rule"] == name))
+        .unwrap_or_else(|| panic!("no {name} rule in {}", r["policy"]))
+}
+
+fn policy(d: &std::path::Path, text: &str) -> String {
+    let path = d.join("certificate.toml");
+    std::fs::write(&path, text).expect("policy");
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+/// tlslite-ng with a 1024-bit RSA leaf, TLS 1.0 to 1.2 with suites an
+/// OpenSSL 3 client at the base probe's settings refuses: the key is
+/// read from a version probe's handshake, as `openssl s_client -tls1_2`
+/// sees it.
+#[test]
+fn a_certificate_only_version_probes_received_is_judged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = tlslite_server(
+        d,
+        "neg-weak-key.key",
+        "neg-weak-key.chain.pem",
+        &["--cipherlist", "3des", "--cipherlist", "aes128"],
+    );
+    let pol = policy(d, "min_rsa_bits = 2048\ncertificate_types = [\"rsa\"]\n");
+    let r = scan_json(d, &addr, &["--policy", &pol]);
+    let ch = &r["findings"]["chain"];
+    assert!(
+        r["probes"]["base"]["error"].is_string(),
+        "{}",
+        r["probes"]["base"]
+    );
+    let from = ch["probes"][0].as_str().unwrap_or_default();
+    assert!(from.starts_with("version/"), "{ch}");
+    assert_eq!(ch["certificates"][0]["key_bits"], 1024, "{ch}");
+    assert_eq!(rule(&r, "min_rsa_bits")["outcome"], "fail");
+    assert_eq!(rule(&r, "certificate_types")["outcome"], "pass");
+}
+
+/// An anonymous-only server sends no certificate: its certificate rules
+/// are not verified, and the scan exits 2 (not 0, not 1).
+#[test]
+fn without_a_certificate_the_certificate_rules_are_not_verified() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = common::s_server(&[
+        "-www",
+        "-nocert",
+        "-cipher",
+        "aNULL:@SECLEVEL=0",
+        "-max_protocol",
+        "TLSv1.2",
+    ]);
+    let pol = policy(
+        d,
+        "min_rsa_bits = 2048\nmax_certificate_lifespan_days = 398\nrequire_valid_certificate = true\n",
+    );
+    let out = d.join("scan.json");
+    let o = common::run(common::harness(&[
+        "scan",
+        &addr,
+        "--timeout",
+        "3",
+        "--format",
+        "json",
+        "--policy",
+        &pol,
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]));
+    let text = std::fs::read_to_string(&out).expect("the report");
+    let r: Value = serde_json::from_str(&text).expect("scan JSON");
+    for name in [
+        "min_rsa_bits",
+        "max_certificate_lifespan_days",
+        "require_valid_certificate",
+    ] {
+        let x = rule(&r, name);
+        assert_eq!(x["outcome"], "unverified", "{x}");
+        let detail = x["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.starts_with("no certificate was received"),
+            "{detail}"
+        );
+    }
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("not verified, as the server sent no certificate"),
+        "{}",
+        o.stderr
+    );
+}
