@@ -213,6 +213,21 @@ impl SocketTls {
             .map(drop)
     }
 
+    /// A renegotiation this client asks for (`SSL_renegotiate`, then
+    /// `SSL_do_handshake`), on a TLS 1.2-or-older connection whose
+    /// handshake is done. `Err(Failed)` when OpenSSL will not start one
+    /// (TLS 1.3) or the server refuses it.
+    pub fn renegotiate(&mut self) -> Result<(), Stop> {
+        // SAFETY: the SSL is live and owned by `self`; SSL_renegotiate
+        // only sets flags on it.
+        if unsafe { super::SSL_renegotiate(self.ssl.as_ptr()) } != 1 {
+            return Err(Stop::Failed(ErrorStack::get().to_string()));
+        }
+        // SAFETY: the SSL is live and owned by `self`.
+        self.call(|ssl| unsafe { openssl_sys::SSL_do_handshake(ssl) })
+            .map(drop)
+    }
+
     /// `SSL_read` into `buf`: the bytes read, at least one.
     pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Stop> {
         self.read_with(openssl_sys::SSL_read, buf)

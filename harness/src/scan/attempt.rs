@@ -38,6 +38,20 @@ pub struct Attempt {
     /// finished (its verdict on the client's certificate): what was
     /// negotiated stands, but the connection was refused.
     pub rejected_after_handshake: Option<u8>,
+    /// How the server answered a renegotiation this client asked for
+    /// after the handshake ([`super::offer::Offer::renegotiate`]).
+    pub renegotiation: Option<ClientRenegotiation>,
+}
+
+/// The server's answer to a renegotiation the client asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientRenegotiation {
+    /// A second handshake completed.
+    Accepted,
+    /// The server refused: its alert, or OpenSSL's reason.
+    Refused(String),
+    /// No answer in time.
+    NoAnswer(String),
 }
 
 impl Attempt {
@@ -55,6 +69,7 @@ impl Attempt {
             session: None,
             chain: Vec::new(),
             rejected_after_handshake: None,
+            renegotiation: None,
         }
     }
 

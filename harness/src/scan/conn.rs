@@ -22,7 +22,7 @@ use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 
 use crate::ffi::SavedSession;
 
-pub use super::attempt::{Attempt, ProbeRecord};
+pub use super::attempt::{Attempt, ClientRenegotiation, ProbeRecord};
 use super::facts::Hello;
 pub use super::offer::Offer;
 use crate::case::Version;
@@ -374,6 +374,20 @@ impl Prober {
                         break;
                     }
                 }
+                let renegotiation = offer.renegotiate.then(|| {
+                    s.set_deadline(Instant::now() + self.limits.handshake);
+                    match s.renegotiate() {
+                        Ok(()) => ClientRenegotiation::Accepted,
+                        Err(Stop::TimedOut) => ClientRenegotiation::NoAnswer(format!(
+                            "no answer to the renegotiation's ClientHello within {:?}",
+                            self.limits.io.min(self.limits.handshake)
+                        )),
+                        Err(stop) => ClientRenegotiation::Refused(
+                            last_alert_received(openssl_handshake::trace(s.ssl()).as_ref())
+                                .unwrap_or_else(|| io::Error::from(stop).to_string()),
+                        ),
+                    }
+                });
                 let trace = openssl_handshake::trace(s.ssl());
                 let rejected_after_handshake = verdict_due
                     .then(|| fatal_alert_after_handshake(trace.as_ref()))
@@ -400,6 +414,7 @@ impl Prober {
                     unanswered: None,
                     closed_silently: false,
                     rejected_after_handshake,
+                    renegotiation,
                 })
             }
             Err(stop) => {
@@ -451,6 +466,7 @@ impl Prober {
                     unanswered,
                     closed_silently,
                     rejected_after_handshake: None,
+                    renegotiation: None,
                 })
             }
         }
@@ -513,6 +529,26 @@ fn fatal_alert_after_handshake(trace: Option<&openssl_handshake::HandshakeTrace>
                 && a.level == openssl_handshake::AlertLevel::Fatal =>
         {
             Some(a.description)
+        }
+        _ => None,
+    })
+}
+
+/// The last alert the server sent, by name and level.
+fn last_alert_received(trace: Option<&openssl_handshake::HandshakeTrace>) -> Option<String> {
+    trace?.events.iter().rev().find_map(|e| match &e.kind {
+        openssl_handshake::EventKind::Alert(a)
+            if a.direction == openssl_handshake::Direction::Read =>
+        {
+            let level = match a.level {
+                openssl_handshake::AlertLevel::Fatal => "fatal",
+                _ => "warning",
+            };
+            Some(format!(
+                "{level} alert {} ({})",
+                crate::case::alert::name(a.description),
+                a.description
+            ))
         }
         _ => None,
     })

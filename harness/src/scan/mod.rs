@@ -269,6 +269,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         let resumption = s.spawn(|| resumption::scan(p, &accepted));
         let fallback = s.spawn(|| fallback::scan(p, &accepted));
         let dh = s.spawn(|| dh::negotiation(p, &accepted));
+        let renegotiating = s.spawn(|| renegotiation::ask_client_initiated(p, &accepted));
         let mut suites = suites.join().unwrap_or_default();
         if let Ok(Some(f)) = ssl3.join() {
             suites.insert(0, f);
@@ -291,7 +292,13 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
                 .unwrap_or_else(|_| fallback::FallbackFinding::failed()),
             client_auth: client_auth::from_base(&base, opts.client_cert.is_some()),
             chain: chain::from_probe(p, chain_probe, &base),
-            renegotiation: renegotiation::from_versions(&version_attempts, &versions),
+            renegotiation: {
+                let f = renegotiation::from_versions(&version_attempts, &versions);
+                match renegotiating.join() {
+                    Ok(c) => f.with_client(c),
+                    Err(_) => f,
+                }
+            },
             sslv2,
             versions,
             weaknesses: Vec::new(),
@@ -362,6 +369,10 @@ fn unasked_without_openssl(f: &mut Findings) {
     }
     unask(&mut f.fallback_scsv.supported, &mut f.fallback_scsv.detail);
     unask(&mut f.renegotiation.secure, &mut f.renegotiation.detail);
+    unask(
+        &mut f.renegotiation.client_initiated,
+        &mut f.renegotiation.client_detail,
+    );
 }
 
 /// Why the first round leaves nothing to scan: no connection was made, or

@@ -30,6 +30,9 @@ pub struct Offer {
     pub wait_tickets: bool,
     /// Check the chain against `--cafile` (or the system store) and the name.
     pub verify: bool,
+    /// After the handshake, ask the server to renegotiate (TLS 1.2 and
+    /// older).
+    pub renegotiate: bool,
 }
 
 impl Offer {
@@ -62,6 +65,7 @@ impl Offer {
             (self.no_ticket, "no ticket"),
             (self.fallback_scsv, "fallback scsv"),
             (self.verify, "verify"),
+            (self.renegotiate, "then renegotiate"),
             (resuming, "resuming"),
         ] {
             if on {

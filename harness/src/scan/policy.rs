@@ -76,6 +76,9 @@ pub struct Policy {
     pub require_fallback_scsv: Option<bool>,
     /// Every TLS 1.2-or-older ServerHello must carry renegotiation_info.
     pub require_secure_renegotiation: Option<bool>,
+    /// The server must not renegotiate when a client asks (each
+    /// renegotiation costs it a full key exchange).
+    pub forbid_client_renegotiation: Option<bool>,
 }
 
 /// Why a policy could not be loaded.

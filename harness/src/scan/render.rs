@@ -316,6 +316,12 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         yn(rn.secure, &rn.detail),
         &rn.probes,
     );
+    row(
+        "renegotiation",
+        "client-initiated".into(),
+        yn(rn.client_initiated, &rn.client_detail),
+        &rn.client_probes,
+    );
     for row in &mut out {
         let silent: Vec<&str> = row
             .probes

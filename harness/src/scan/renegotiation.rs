@@ -1,11 +1,15 @@
-//! Secure renegotiation (RFC 5746): whether the ServerHello of a TLS 1.2
-//! or older handshake carries renegotiation_info. TLS 1.3 has no
-//! renegotiation. Read from the version probes, OpenSSL's and those of
-//! the scan's own hellos (which send the SCSV); no extra connection.
+//! Renegotiation, which TLS 1.3 does not have. Secure renegotiation (RFC
+//! 5746): whether the ServerHello of a TLS 1.2 or older handshake carries
+//! renegotiation_info, read from the version probes, OpenSSL's and those
+//! of the scan's own hellos (which send the SCSV). Client-initiated
+//! renegotiation: whether the server runs a second handshake when the
+//! client asks for one, each costing it a full key exchange (a denial of
+//! service lever; OpenSSL 3 servers refuse it by default), asked on one
+//! more connection at the highest version below TLS 1.3.
 
 use serde::Serialize;
 
-use super::conn::Attempt;
+use super::conn::{Attempt, ClientRenegotiation, Offer, Prober};
 use super::own_hello;
 use super::versions::VersionFinding;
 use super::Verdict;
@@ -48,6 +52,80 @@ pub struct RenegotiationFinding {
     pub detail: String,
     /// The probes.
     pub probes: Vec<String>,
+    /// Yes: the server renegotiated when the client asked.
+    pub client_initiated: Verdict,
+    /// What that probe saw.
+    pub client_detail: String,
+    /// That probe.
+    pub client_probes: Vec<String>,
+}
+
+/// The answer to a renegotiation the client asked for.
+pub struct ClientInitiated {
+    verdict: Verdict,
+    detail: String,
+    probe: Option<String>,
+}
+
+/// Asks for a renegotiation after a handshake at the highest version
+/// below TLS 1.3 that the server accepts.
+pub fn ask_client_initiated(p: &Prober, accepted: &[Version]) -> ClientInitiated {
+    let Some(v) = accepted
+        .iter()
+        .rev()
+        .find(|&&v| v < Version::Tls1_3)
+        .copied()
+    else {
+        return ClientInitiated {
+            verdict: Verdict::NotApplicable,
+            detail: "no TLS 1.2-or-older version is accepted".into(),
+            probe: None,
+        };
+    };
+    let id = "renegotiation/client";
+    let offer = Offer {
+        min: Some(v),
+        max: Some(v),
+        renegotiate: true,
+        ..Offer::default()
+    };
+    let a = p.run(id, &offer, None);
+    let at = v.display();
+    let (verdict, detail) = match &a.renegotiation {
+        Some(ClientRenegotiation::Accepted) => (
+            Verdict::Yes,
+            format!(
+                "at {at}: a second handshake at the client's request (each costs the server \
+                 a full key exchange)"
+            ),
+        ),
+        Some(ClientRenegotiation::Refused(why)) => {
+            (Verdict::No, format!("at {at}: refused with {why}"))
+        }
+        Some(ClientRenegotiation::NoAnswer(why)) => (Verdict::No, format!("at {at}: {why}")),
+        None => (
+            Verdict::NotTestable,
+            format!(
+                "the handshake at {at} failed: {}",
+                a.refusal().unwrap_or_default()
+            ),
+        ),
+    };
+    ClientInitiated {
+        verdict,
+        detail,
+        probe: Some(id.to_owned()),
+    }
+}
+
+impl RenegotiationFinding {
+    /// The finding with what the client-initiated probe saw.
+    pub fn with_client(mut self, c: ClientInitiated) -> Self {
+        self.client_initiated = c.verdict;
+        self.client_detail = c.detail;
+        self.client_probes.extend(c.probe);
+        self
+    }
 }
 
 /// Reads renegotiation_info from the version probes' ServerHellos.
@@ -68,6 +146,9 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Reneg
             secure: Verdict::NotApplicable,
             detail: "no TLS 1.2-or-older ServerHello, and TLS 1.3 has no renegotiation".into(),
             probes: Vec::new(),
+            client_initiated: Verdict::NotApplicable,
+            client_detail: "no TLS 1.2-or-older version is accepted".into(),
+            client_probes: Vec::new(),
         };
     }
     let without: Vec<&str> = old
@@ -87,5 +168,8 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Reneg
             format!("no renegotiation_info in {}", without.join(", "))
         },
         probes: old.iter().map(|a| a.id.clone()).collect(),
+        client_initiated: Verdict::NotTestable,
+        client_detail: "not asked".into(),
+        client_probes: Vec::new(),
     }
 }

@@ -463,6 +463,16 @@ impl Policy {
                 &with_versions(r.probes.iter().collect()),
             );
         }
+        if self.forbid_client_renegotiation == Some(true) {
+            let r = &f.renegotiation;
+            let failed = (r.client_initiated == Verdict::Yes).then(|| r.client_detail.clone());
+            rule(
+                "forbid_client_renegotiation",
+                failed,
+                r.client_detail.clone(),
+                &with_versions(r.client_probes.iter().collect()),
+            );
+        }
         if let Some(warn) = self.max_days_to_expiry_warning {
             let days = f.chain.leaf_days_to_expiry;
             let soon = days.is_some_and(|d| d < warn);

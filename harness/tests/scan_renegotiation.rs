@@ -1,0 +1,58 @@
+//! `scan` asks each server for a renegotiation after a TLS 1.2 handshake:
+//! OpenSSL 3's s_server refuses by default (no_renegotiation) and runs it
+//! with `-client_renegotiation`; gnutls-serv runs it. The expectation is
+//! each server's configuration, as testssl.sh `-R` reads it too.
+
+mod common;
+mod scan_support;
+
+use serde_json::Value;
+
+use common::write_pki;
+use scan_support::*;
+
+fn client_initiated(r: &Value) -> (&str, &str) {
+    let f = &r["findings"]["renegotiation"];
+    (
+        f["client_initiated"].as_str().unwrap_or_default(),
+        f["client_detail"].as_str().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn client_initiated_renegotiation_is_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let policy = d.join("reneg.toml");
+    std::fs::write(&policy, "forbid_client_renegotiation = true\n").expect("policy");
+    let policy = policy.to_str().expect("utf-8 path").to_string();
+
+    let (_refusing, addr) = s_server(d, &[]);
+    let (code, text) = scan(d, &addr, &["--format", "json", "--policy", &policy]);
+    let r: Value = serde_json::from_str(&text).expect("scan JSON");
+    let (verdict, detail) = client_initiated(&r);
+    assert_eq!(verdict, "no", "{detail}");
+    assert!(
+        detail.contains("refused with warning alert no_renegotiation (100)"),
+        "{detail}"
+    );
+    assert_eq!(code, Some(0));
+
+    let (_allowing, addr) = s_server(d, &["-client_renegotiation"]);
+    let (code, text) = scan(d, &addr, &["--format", "json", "--policy", &policy]);
+    let r: Value = serde_json::from_str(&text).expect("scan JSON");
+    assert_eq!(client_initiated(&r).0, "yes", "{}", client_initiated(&r).1);
+    assert_eq!(code, Some(1), "forbid_client_renegotiation fails");
+
+    let (_gnutls, listening) = common::gnutls_serv(&[
+        "--x509certfile",
+        &p(d, "server-rsa2048.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-rsa2048.key"),
+        "--priority",
+        "NORMAL:-VERS-TLS1.3",
+    ]);
+    let r = scan_json(d, &listening, &[]);
+    assert_eq!(client_initiated(&r).0, "yes", "{}", client_initiated(&r).1);
+}
