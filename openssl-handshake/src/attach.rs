@@ -74,9 +74,13 @@ impl TraceOptions {
     }
 
     /// Calls `hook` once when each handshake succeeds or fails, with the
-    /// finished trace. It runs on the thread driving the handshake, after
-    /// the connection's trace lock is released. A panic in it is caught
-    /// and recorded in [`HandshakeTrace::hook_panic`].
+    /// finished trace: once per handshake, not per connection, so twice
+    /// for a connection that renegotiated ([`HandshakeTrace::handshakes`]
+    /// tells them apart). It runs on the thread driving the handshake,
+    /// after the connection's trace lock is released. A panic in it is
+    /// caught and recorded in [`HandshakeTrace::hook_panic`]; the process's
+    /// panic hook still runs first, so with `RUST_BACKTRACE` set each such
+    /// panic prints its backtrace.
     ///
     /// A handshake still under way when its `SSL` is freed (a stream
     /// dropped mid-handshake, a time-out) is reported as failed from the
@@ -124,10 +128,15 @@ pub trait SslContextBuilderExt {
     /// [`Error::InfoCallbackInUse`] if another info callback is set, and
     /// with [`Error::Dtls`] for a DTLS context.
     ///
-    /// The message callback's argument (`SSL_CTX_set_msg_callback_arg`,
-    /// `SSL_set_msg_callback_arg`) then belongs to the tracer, which keeps
-    /// each connection's recorder there: code that sets it through FFI on a
-    /// traced context or connection breaks the tracer's invariants.
+    /// The message callback and its argument (`SSL_CTX_set_msg_callback`,
+    /// `SSL_CTX_set_msg_callback_arg` and their `SSL_` forms) then belong
+    /// to the tracer, which keeps each connection's recorder there and
+    /// sets its own callback on each `SSL` at its first callback: a message
+    /// callback an application sets on the context, before or after this
+    /// call, never runs on a traced connection, and one it sets on a
+    /// traced `SSL` breaks the tracer's invariants. (OpenSSL has no getter
+    /// for the message callback, so its loss cannot be refused as an info
+    /// callback's is; the trace's messages are what it would have seen.)
     ///
     /// A connection takes the options of the context it starts on, at its
     /// first callback, and keeps them: one a servername callback moves to

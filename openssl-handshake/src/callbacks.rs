@@ -342,6 +342,13 @@ fn record_info(
             ffi::entered_state(ssl)
         };
         state.log.push_exit(at, ret, status, seen);
+        // Only the SSL's record layer knows whether a wait is mid-record.
+        state.stalled_in = match status {
+            ExitStatus::WouldBlock if ffi::reading_record_body(ssl) => {
+                recorder.records.unaccepted()
+            }
+            _ => None,
+        };
         if status == ExitStatus::Failed && matches!(state.outcome, Outcome::InProgress) {
             // A failed exit's socket error, when the transport was a
             // socket: nothing since the failing call sets errno (OpenSSL's

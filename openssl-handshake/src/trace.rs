@@ -93,7 +93,10 @@ pub struct Failure {
     /// when it failed before reaching any.
     pub state: Option<HandshakeState>,
     /// That state as `SSL_state_string_long` puts it, the words
-    /// `openssl -state` prints; empty when there is no state.
+    /// `openssl -state` prints; empty when there is no state. A TLS 1.3
+    /// server that fails on the client's second flight (its Certificate or
+    /// Finished) reads "TLSv1.3 early data": OpenSSL's name for the state
+    /// in which a server waits for that flight, with or without 0-RTT.
     pub state_text: String,
     /// The last handshake message read or written before the failure,
     /// e.g. "read ClientHello", when messages were recorded.
@@ -110,6 +113,11 @@ pub struct Failure {
     /// application that stopped the handshake itself may put its own
     /// reason here (`tls-harness` does when its time limits fire).
     pub reason: String,
+    /// This end gave up on the handshake ([`HandshakeTrace::gave_up`], or
+    /// its `SSL` freed mid-handshake): OpenSSL never failed it, and the
+    /// diagnosis is a time-out's. Absent from JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gave_up: bool,
 }
 
 impl HandshakeTrace {
@@ -154,10 +162,12 @@ impl Failure {
     pub const ABANDONED: &'static str = "the connection was dropped with its handshake \
          unfinished (a time-out, a closed connection, or the application gave up)";
 
-    /// Whether the `SSL` was freed mid-handshake: the failure was never
-    /// seen by OpenSSL, and its reason is [`Failure::ABANDONED`].
+    /// Whether this end gave up: the `SSL` was freed mid-handshake, or the
+    /// application called [`HandshakeTrace::gave_up`]. OpenSSL never saw
+    /// the failure.
     pub fn abandoned(&self) -> bool {
-        self.reason == Self::ABANDONED
+        // Traces written before `gave_up` was recorded say so by reason.
+        self.gave_up || self.reason == Self::ABANDONED
     }
 }
 
@@ -230,9 +240,13 @@ impl HandshakeTrace {
         let reason = reason.into();
         match &mut self.outcome {
             Outcome::Succeeded => {}
-            Outcome::Failed(f) => f.reason = reason,
+            Outcome::Failed(f) => {
+                f.reason = reason;
+                f.gave_up = true;
+            }
             Outcome::InProgress => {
-                let failure = crate::callbacks::failure_of(self, None, reason);
+                let mut failure = crate::callbacks::failure_of(self, None, reason);
+                failure.gave_up = true;
                 self.outcome = Outcome::Failed(Box::new(failure));
             }
         }

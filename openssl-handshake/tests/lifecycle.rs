@@ -299,3 +299,92 @@ fn reading_a_trace_leaves_the_error_queue_empty() {
         assert!(queued.errors().is_empty(), "{version:?} server: {queued}");
     }
 }
+
+/// A client whose server sends a record header and two bytes of its
+/// content, then stalls: the client's 200 ms read time-out ends the wait.
+fn stalled_mid_record(
+    client: &openssl::ssl::SslContext,
+) -> (
+    openssl::ssl::MidHandshakeSslStream<std::net::TcpStream>,
+    std::net::TcpStream,
+) {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::Duration;
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (mut server, _) = listener.accept().unwrap();
+    tcp.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    // The ClientHello goes out before the first read blocks.
+    let header = std::thread::spawn(move || {
+        let mut hello = [0u8; 5];
+        server.read_exact(&mut hello).unwrap();
+        // A handshake record of 200 bytes, of which a ServerHello's type
+        // and a length byte arrive.
+        server
+            .write_all(&[0x16, 0x03, 0x03, 0x00, 0xc8, 0x02, 0x00])
+            .unwrap();
+        server
+    });
+    let result = openssl::ssl::Ssl::new(client).unwrap().connect(tcp);
+    let Err(openssl::ssl::HandshakeError::WouldBlock(mid)) = result else {
+        panic!("a read time-out shows as would-block");
+    };
+    (mid, header.join().unwrap())
+}
+
+/// The hook of a handshake dropped while a record was half read names
+/// that record, as a trace read before the drop does: the peer sent part
+/// of it and stalled, which is not a peer that sent nothing.
+#[test]
+fn a_handshake_dropped_mid_record_names_the_record_it_stalled_in() {
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let sink = reports.clone();
+    let client = client_ctx(move |b| {
+        let options = TraceOptions::default().on_complete(move |t| {
+            sink.lock().unwrap().push(t.clone());
+        });
+        b.trace_handshakes(options).unwrap();
+    });
+    let (mid, _server) = stalled_mid_record(&client);
+    drop(mid);
+    let reports = reports.lock().unwrap();
+    let d = reports[0].diagnosis().expect("a diagnosis");
+    assert_eq!(d.cause, openssl_handshake::Cause::TimedOut, "{}", d.summary);
+    assert!(
+        d.summary
+            .contains("sent the header of a handshake record of 200 bytes, then not the rest"),
+        "{}",
+        d.summary
+    );
+}
+
+/// An application that gives up with a reason of its own gets a
+/// time-out's diagnosis, as one whose SSL was dropped does.
+#[test]
+fn giving_up_with_a_reason_of_ones_own_reads_as_a_time_out() {
+    let client = client_ctx(|b| {
+        b.trace_handshakes(TraceOptions::default()).unwrap();
+    });
+    let (mid, _server) = stalled_mid_record(&client);
+    let mut trace = openssl_handshake::trace(mid.ssl()).unwrap();
+    trace.gave_up("read timed out after 200 ms");
+    let failure = trace.failure().expect("failed");
+    assert!(failure.abandoned() && failure.gave_up);
+    let d = trace.diagnosis().expect("a diagnosis");
+    assert_eq!(d.cause, openssl_handshake::Cause::TimedOut, "{}", d.summary);
+    assert!(
+        d.summary.contains("handshake record of 200 bytes"),
+        "{}",
+        d.summary
+    );
+    assert!(
+        d.evidence
+            .iter()
+            .any(|e| e.value == "read timed out after 200 ms"),
+        "{:?}",
+        d.evidence
+    );
+}

@@ -291,5 +291,6 @@ pub(crate) fn failure_of(
         alert_received: trace.alert_received().cloned(),
         verify,
         reason,
+        gave_up: false,
     }
 }

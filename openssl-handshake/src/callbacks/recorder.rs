@@ -14,7 +14,7 @@ use crate::attach::TraceOptions;
 use crate::cert::CertificateInfo;
 use crate::clock::Clock;
 use crate::diagnosis::LocalConfig;
-use crate::event::Side;
+use crate::event::{Event, EventKind, RecordHeader, Side};
 use crate::ffi;
 use crate::log::{self, Log};
 use crate::negotiated::Negotiated;
@@ -65,6 +65,10 @@ pub(super) struct RecorderState {
     /// OpenSSL's reason for the first fatal alert sent after the handshake
     /// succeeded.
     pub(super) late_reason: Option<String>,
+    /// The header of the record the last would-block exit left half read:
+    /// what a handshake abandoned there stalled in, which only the `SSL`'s
+    /// record layer can tell and `Drop` no longer has.
+    pub(super) stalled_in: Option<RecordHeader>,
     pub(super) span: telemetry::Span,
 }
 
@@ -99,6 +103,7 @@ impl Recorder {
                 late_failure_reported: false,
                 refusing_renegotiation: false,
                 late_reason: None,
+                stalled_in: None,
                 span: telemetry::Span::none(),
             }),
         }
@@ -150,8 +155,9 @@ impl Drop for Recorder {
             }
             // Read only when someone will hear of it: every SSL_free runs this.
             let now = self.clock.micros();
-            let failure =
+            let mut failure =
                 outcome::failure_of(&state.events_so_far(), None, Failure::ABANDONED.to_owned());
+            failure.gave_up = true;
             state.outcome = Outcome::Failed(Box::new(failure));
             state.duration = Some(state.duration_until(now));
             if telemetry::ENABLED {
@@ -199,7 +205,15 @@ impl RecorderState {
     /// Reports the handshake that just ended to the telemetry features,
     /// then closes its span (once the event is in it).
     pub(super) fn report_finished(&mut self) {
-        let summary = self.summary();
+        let mut summary = self.summary();
+        // A TLS 1.2 server keeps no name for a session it resumes (see
+        // `Negotiated::refine_from_wire`); the ClientHello has it. Read
+        // only here, for the telemetry, off the handshake's own path.
+        if let Some(n) = summary.negotiated.as_mut().filter(|n| n.sni.is_none()) {
+            if self.side == Side::Server {
+                n.sni = log::client_hello_sni(&self.log);
+            }
+        }
         let span = std::mem::replace(&mut self.span, telemetry::Span::none());
         telemetry::finished(&summary, &span, || self.snapshot(false));
     }
@@ -226,6 +240,17 @@ impl RecorderState {
         let mut trace = self.summary();
         trace.events = self.log.events(true, keep_raw);
         trace.events_dropped = self.log.dropped;
+        // Abandoned mid-record: the header read is all there is of it (a
+        // live trace adds it in `callbacks::snapshot`).
+        if let (Some(header), Outcome::Failed(f)) = (self.stalled_in, &self.outcome) {
+            if f.abandoned() {
+                let at = trace.events.last().map_or(Duration::ZERO, |e| e.at);
+                trace.events.push(Event {
+                    at,
+                    kind: EventKind::UnacceptedRecord(header),
+                });
+            }
+        }
         if let Some(n) = &mut trace.negotiated {
             n.refine_from_wire(&trace.events);
             n.refine_resumption(|| log::ticket_offered(&self.log));

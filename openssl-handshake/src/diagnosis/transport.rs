@@ -4,7 +4,6 @@
 
 use crate::decode::HandshakeType;
 use crate::event::{AlertLevel, Direction, RecordHeader, Side};
-use crate::trace::Failure;
 
 use super::facts::{alert, Facts};
 use super::{record, Cause, Diagnosis, Fault};
@@ -67,7 +66,7 @@ fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
             ),
             super::TIMED_OUT_FIX,
         )
-        .with("how it ended", Failure::ABANDONED)
+        .with("how it ended", failure.reason.clone())
         .with("last state", f.state())
         .with_some("last message", f.last_message())
         .with_some("record begun", begun.map(record::describe)),

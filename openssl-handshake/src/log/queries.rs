@@ -18,6 +18,16 @@ pub(crate) fn ticket_offered(log: &Log) -> Option<bool> {
     }
 }
 
+/// The server name (SNI) the first ClientHello asked for; `None` without
+/// one, or when messages were not recorded.
+pub(crate) fn client_hello_sni(log: &Log) -> Option<String> {
+    let hello = log.first_message(HandshakeType::CLIENT_HELLO)?;
+    match decode::decode_handshake(hello.bytes, false).ok()?.body {
+        Body::ClientHello(hello) => hello.sni,
+        _ => None,
+    }
+}
+
 /// The finite-field group of the last TLS 1.2 DHE ServerKeyExchange,
 /// read or written, for `suite` ("ffdhe2048", or "DH 1024 bits" for parameters no
 /// standard names): OpenSSL names no group for DHE. `None` without one,
