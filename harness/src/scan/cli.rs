@@ -65,6 +65,9 @@ pub struct ScanArgs {
 pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     // Load the policy first: a typo should not cost a scan.
     let policy = a.policy.as_deref().map(Policy::load).transpose()?;
+    if let Some(p) = &policy {
+        p.check_names(&super::testable_suites(&crate::library::Library::probe()?))?;
+    }
     if a.jobs == 0 {
         return Err(HarnessError::Usage("--jobs must be at least 1".into()));
     }

@@ -302,16 +302,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             sslv2,
             versions,
             weaknesses: Vec::new(),
-            testable_suites: p
-                .library()
-                .all_suites()
-                .flat_map(|s| std::iter::once(s.name.clone()).chain(s.standard_name.clone()))
-                .chain(legacy_suites::LEGACY_SUITES.iter().flat_map(|l| {
-                    let iana = openssl_handshake::decode::CipherSuite::new(l.id).name;
-                    let alias = l.alias.map(str::to_owned);
-                    std::iter::once(l.name.to_owned()).chain(iana).chain(alias)
-                }))
-                .collect(),
+            testable_suites: testable_suites(p.library()),
             unanswered: p.unanswered(),
         }
     });
@@ -334,6 +325,20 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         policy: None,
         probes: prober.into_records(),
     })
+}
+
+/// Every suite name the scan can offer, by OpenSSL's name and IANA's:
+/// the linked OpenSSL's suites and those the scan's own hellos write.
+pub fn testable_suites(library: &Library) -> Vec<String> {
+    library
+        .all_suites()
+        .flat_map(|s| std::iter::once(s.name.clone()).chain(s.standard_name.clone()))
+        .chain(legacy_suites::LEGACY_SUITES.iter().flat_map(|l| {
+            let iana = openssl_handshake::decode::CipherSuite::new(l.id).name;
+            let alias = l.alias.map(str::to_owned);
+            std::iter::once(l.name.to_owned()).chain(iana).chain(alias)
+        }))
+        .collect()
 }
 
 /// A check found not to apply because of the versions the server

@@ -20,6 +20,7 @@ use super::mozilla;
 use crate::case::Version;
 
 mod check;
+mod names;
 mod unverified;
 
 /// The rules; every field is optional and an unset rule is not checked.
@@ -102,6 +103,23 @@ pub enum PolicyError {
         /// What the TOML parser said.
         #[source]
         source: toml::de::Error,
+    },
+    /// A suite or group name that TLS does not know: a misspelt name
+    /// would match nothing, and a rule forbidding it pass.
+    #[error(
+        "policy {path}: {key} names {name:?}, which is no TLS {kind}; give OpenSSL's name or \
+         IANA's (`openssl ciphers -stdname` lists suites; groups as the scan reports them: \
+         x25519, secp256r1, ffdhe2048, ...)"
+    )]
+    UnknownName {
+        /// The policy.
+        path: String,
+        /// The rule.
+        key: &'static str,
+        /// The name.
+        name: String,
+        /// "cipher suite" or "group".
+        kind: &'static str,
     },
 }
 
