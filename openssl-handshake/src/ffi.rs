@@ -134,8 +134,17 @@ pub(crate) fn in_init(ssl: &SslRef) -> bool {
 /// header it read (`SSL_rstate_string` "RB"), rather than for the next
 /// record's header.
 pub(crate) fn reading_record_body(ssl: &SslRef) -> bool {
-    // SAFETY: `ssl` is live; SSL_rstate_string returns a static string.
-    unsafe { static_str(sys::SSL_rstate_string(ssl.as_ptr())) == "RB" }
+    // SAFETY: `ssl` is live; SSL_rstate_string returns a static,
+    // NUL-terminated string ("RH", "RB", "RD" or "unknown").
+    let p = unsafe { sys::SSL_rstate_string(ssl.as_ptr()) }.cast::<u8>();
+    if p.is_null() {
+        return false;
+    }
+    // Byte by byte, stopping at the first that differs, so no read passes
+    // the NUL: a would-block exit asks this, on the handshake's path.
+    // SAFETY: each byte read is at or before the string's NUL, as every
+    // earlier one matched a non-NUL byte of "RB".
+    unsafe { *p == b'R' && *p.add(1) == b'B' && *p.add(2) == 0 }
 }
 
 /// `SSL_get_error` for a return value, without consuming the error queue.
