@@ -307,8 +307,13 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         }
     });
     rest_na_on_versions(&mut findings);
-    if cannot_scan.is_some() && !own_only.is_empty() {
-        unasked_without_openssl(&mut findings);
+    if cannot_scan.is_some() {
+        let why = if own_only.is_empty() {
+            "nothing of the server's TLS was reached"
+        } else {
+            "the linked OpenSSL reached no version of the server's"
+        };
+        unasked(&mut findings, why);
     }
     findings.weaknesses = weaknesses::from_findings(&findings);
     Ok(ScanReport {
@@ -358,11 +363,10 @@ fn rest_na_on_versions(f: &mut Findings) {
     na(f.renegotiation.secure, &mut f.renegotiation.probes);
 }
 
-/// Where only the scan's own hellos reached the server, the questions
-/// OpenSSL's handshakes ask went unasked, which is not their not arising
-/// (n/a).
-fn unasked_without_openssl(f: &mut Findings) {
-    let why = "the linked OpenSSL reached no version of the server's";
+/// Where OpenSSL's handshakes reached nothing (only the scan's own hellos
+/// got answers, or none did), the questions they ask went unasked, which
+/// is not their not arising (n/a).
+fn unasked(f: &mut Findings, why: &str) {
     let unask = |verdict: &mut Verdict, detail: &mut String| {
         if *verdict == Verdict::NotApplicable {
             *verdict = Verdict::NotTestable;

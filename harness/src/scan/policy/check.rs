@@ -409,16 +409,14 @@ impl Policy {
         if let Some(min) = self.min_days_to_expiry {
             let days = f.chain.leaf_days_to_expiry;
             let failed = match days {
-                Some(d) if d < min => {
-                    Some(format!("the leaf expires in {d} days, fewer than {min}"))
-                }
+                Some(d) if d < min => Some(format!("{}, fewer than {min} days left", expiry(d))),
                 None => Some("no certificate was received".into()),
                 _ => None,
             };
             rule(
                 "min_days_to_expiry",
                 failed,
-                format!("the leaf expires in {} days", days.unwrap_or_default()),
+                expiry(days.unwrap_or_default()),
                 cp,
             );
         }
@@ -484,8 +482,8 @@ impl Policy {
                     RuleOutcome::Pass
                 },
                 detail: match days {
-                    Some(d) if soon => format!("the leaf expires in {d} days, within {warn}"),
-                    Some(d) => format!("the leaf expires in {d} days"),
+                    Some(d) if soon => format!("{}, within {warn} days", expiry(d)),
+                    Some(d) => expiry(d),
                     None => "no certificate was received".into(),
                 },
                 probes: cp.clone(),
@@ -537,6 +535,17 @@ fn canonical_group(name: &str) -> String {
         "x448" => "x448".into(),
         n if n.starts_with("ffdhe") => n.to_owned(),
         _ => name.to_owned(),
+    }
+}
+
+/// When the leaf expires, `days` from now (negative once it has).
+fn expiry(days: i32) -> String {
+    let n = days.unsigned_abs();
+    let unit = if n == 1 { "day" } else { "days" };
+    if days < 0 {
+        format!("the leaf expired {n} {unit} ago")
+    } else {
+        format!("the leaf expires in {n} {unit}")
     }
 }
 
