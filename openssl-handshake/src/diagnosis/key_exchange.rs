@@ -31,6 +31,53 @@ fn fix(min_bits: u32) -> String {
     )
 }
 
+/// A TLS 1.2 server that signed its key exchange with an ECDSA
+/// certificate on a curve this client did not offer: RFC 8422 (section
+/// 5.1) lets a server use such a certificate only on an offered curve,
+/// and OpenSSL's client refuses it ("wrong curve", illegal_parameter).
+/// The message parses, so it is no malformed message.
+pub(super) fn unoffered_certificate_curve(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Client || !f.reason_has(&["wrong curve"]) {
+        return None;
+    }
+    let leaf = f.trace.negotiated.as_ref()?.peer_chain.first()?;
+    let curve = leaf.curve.as_deref()?;
+    // OpenSSL names the certificate's curve; the ClientHello, IANA.
+    let iana = match curve {
+        "prime256v1" => "secp256r1",
+        other => other,
+    };
+    let offered: Vec<String> = f
+        .client_hello?
+        .supported_groups
+        .iter()
+        .map(|g| g.name.clone().unwrap_or_else(|| format!("0x{:04x}", g.id)))
+        .collect();
+    let mut d = Diagnosis::new(
+        Cause::NoSharedGroup,
+        Fault::Server,
+        format!(
+            "the server signed its key exchange with an ECDSA certificate on {iana}, a curve this \
+             client did not offer (it offered {}): TLS 1.2 lets a server use an ECDSA \
+             certificate only on a curve the client offers (RFC 8422, section 5.1), so this \
+             client refused it",
+            offered.join(", ")
+        ),
+        format!(
+            "Offer {iana} in the client's groups (s_client -groups, SSL_CTX_set1_groups_list), or \
+             give the server a certificate on a curve the client offers; a server should refuse \
+             such a client rather than sign on another curve (GnuTLS does not)."
+        ),
+    )
+    .with_some("OpenSSL reason", f.reason_text())
+    .with("server certificate key", format!("EC {curve}"))
+    .with("ClientHello.supported_groups", offered.join(", "));
+    if let Some(a) = f.sent {
+        d = d.with("alert sent", alert_text(a));
+    }
+    Some(d)
+}
+
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     weak_dh(f)
         .or_else(|| rsa_without_key_encipherment(f))

@@ -346,11 +346,13 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
             .find_map(|family| family(&f))
             .or_else(|| Some(unknown(&f)));
     }
-    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 13] = [
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 14] = [
         transport::diagnose,
         renegotiation::diagnose,
         // OpenSSL calls it a bad extension, but the extension parses.
         names::unoffered_alpn,
+        // Nor is a ServerKeyExchange signed on an unoffered curve malformed.
+        key_exchange::unoffered_certificate_curve,
         message::diagnose,
         version::diagnose,
         certificate::diagnose,
