@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use super::policy::RuleOutcome;
 use super::{ScanReport, Verdict, BASE_PROBE};
+use crate::case::Version;
 use crate::report::junit::escape;
 use crate::report::{diagnosis, Format};
 
@@ -34,6 +35,16 @@ pub struct Row {
     pub value: String,
     /// The probe ids.
     pub probes: Vec<String>,
+}
+
+/// ALPN's rounds: each offers what the server has not yet chosen, so the
+/// list is what it accepts, in the order it chose them.
+fn chosen(selected: &[String]) -> String {
+    match selected {
+        [] => "selected none".to_owned(),
+        [one] => format!("selected {one}"),
+        many => format!("accepts {}, chosen in that order", many.join(", ")),
+    }
 }
 
 fn yn(v: Verdict, detail: &str) -> String {
@@ -109,11 +120,15 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         );
     }
     for g in &f.groups {
+        let preferred = g.preferred.as_deref().unwrap_or("?");
         let order = match g.server_order {
-            Some(true) => format!(
-                "server order, prefers {}",
-                g.preferred.as_deref().unwrap_or("?")
-            ),
+            // A TLS 1.3 server takes a group it has a key share for before
+            // its own order says, so the enumeration finds its first choice
+            // (asked without a usable key share) but not the order of the rest.
+            Some(true) if g.version == Some(Version::Tls1_3) => {
+                format!("server prefers {preferred}; the order of the rest is not determined")
+            }
+            Some(true) => format!("server order, prefers {preferred}"),
             Some(false) => "client order".to_owned(),
             None => "order: n/a".to_owned(),
         };
@@ -171,15 +186,11 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
                 format!("{n}; with no overlap: {}", a.on_no_overlap)
             }
             Some(n) => format!(
-                "selected {}, then {n}; with no overlap: {}",
-                list(&a.selected),
+                "{}, then {n}; with no overlap: {}",
+                chosen(&a.selected),
                 a.on_no_overlap
             ),
-            None => format!(
-                "selected {}; with no overlap: {}",
-                list(&a.selected),
-                a.on_no_overlap
-            ),
+            None => format!("{}; with no overlap: {}", chosen(&a.selected), a.on_no_overlap),
         },
         &a.probes,
     );

@@ -250,18 +250,35 @@ fn judge(
 /// the server's own that small is noted (`min_dh_bits` judges it), as
 /// testssl.sh notes it.
 fn logjam(e: &Evidence, mut w: Weakness) -> Weakness {
-    let mut common = Vec::new();
+    let mut common: Vec<String> = Vec::new();
     let mut own = None;
+    let mut anonymous_only = true;
     for s in e.suites {
         for (suite, bits) in s.dh_bits.iter().filter(|(_, b)| *b <= 1024) {
             match s.dh_groups.iter().find(|(n, _)| n == suite) {
-                Some((_, group)) => common.push(format!("{suite} with {group} ({bits} bits)")),
+                Some((_, group)) => {
+                    // A suite accepted at several versions is one finding.
+                    let found = format!("{suite} with {group} ({bits} bits)");
+                    if !common.contains(&found) {
+                        common.push(found);
+                    }
+                    anonymous_only &= suite.starts_with("ADH-");
+                }
                 None => own = Some(own.map_or(*bits, |o: usize| o.min(*bits))),
             }
         }
     }
     if !common.is_empty() {
-        let known = format!("a well-known DH prime: {}", common.join(", "));
+        // An anonymous suite authenticates nothing, so an attacker needs no
+        // LOGJAM to sit in the middle of it (testssl.sh counts only
+        // authenticated DHE).
+        let whose = if anonymous_only {
+            " in anonymous suites only, which an attacker in the middle needs no LOGJAM to \
+             break (they authenticate nothing)"
+        } else {
+            ""
+        };
+        let known = format!("a well-known DH prime{whose}: {}", common.join(", "));
         w.detail = match w.affected {
             Verdict::Yes => format!("{}; {known}", w.detail),
             _ => known,

@@ -155,3 +155,27 @@ fn logjam_is_a_well_known_small_prime_not_any_small_prime() {
         "a well-known DH prime: DHE-RSA-AES128-SHA with modp_1024 (1024 bits)"
     );
 }
+
+/// Anonymous suites with a well-known small prime are named as such,
+/// and a suite accepted at two versions is listed once.
+#[test]
+fn logjam_in_anonymous_suites_alone_says_so_once() {
+    let adh = ("ADH-AES128-SHA", "TLS_DH_anon_WITH_AES_128_CBC_SHA");
+    let at = |v: Version| {
+        let mut f = suites(v, &[adh]);
+        f.dh_bits.push((adh.0.into(), 1024));
+        f.dh_groups.push((adh.0.into(), "modp_1024".into()));
+        f
+    };
+    let ws = weaknesses_of(
+        vec![at(Version::Tls1_1), at(Version::Tls1_2)],
+        &[Version::Tls1_1, Version::Tls1_2],
+    );
+    let w = verdict(&ws, "LOGJAM");
+    assert_eq!(w.affected, Verdict::Yes);
+    assert_eq!(
+        w.detail,
+        "a well-known DH prime in anonymous suites only, which an attacker in the middle needs \
+         no LOGJAM to break (they authenticate nothing): ADH-AES128-SHA with modp_1024 (1024 bits)"
+    );
+}
