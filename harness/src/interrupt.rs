@@ -41,7 +41,8 @@ pub fn install() -> std::io::Result<()> {
     Ok(())
 }
 
-/// Makes the first signal ask the run to stop rather than end the program.
+/// Makes the first signal ask the run to stop rather than end the
+/// program; a matrix run calls it once its plan is made.
 pub fn stop_gently() {
     GENTLE.store(true, Ordering::SeqCst);
 }

@@ -276,6 +276,11 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
 pub fn run_matrix(opts: &MatrixOptions) -> Result<Report, HarnessError> {
     let start = Instant::now();
     let m = plan_matrix(opts)?;
+    // From here a signal stops the run with a report (when the program
+    // handles signals: `interrupt::install`). Before, nothing has run, and
+    // one that cut a peer's version check short must not read as that
+    // peer's fault: it ends the program at once.
+    crate::interrupt::stop_gently();
     let run_opts = RunOptions {
         transport: opts.transport,
         jobs: opts.jobs,

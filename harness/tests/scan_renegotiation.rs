@@ -45,6 +45,34 @@ fn client_initiated_renegotiation_is_asked() {
     assert_eq!(client_initiated(&r).0, "yes", "{}", client_initiated(&r).1);
     assert_eq!(code, Some(1), "forbid_client_renegotiation fails");
 
+    // A server whose TLS 1.2 handshake needs a client certificate: the
+    // question is never asked, which the rule must not read as a pass.
+    let (_demanding, addr) = s_server(d, &["-no_tls1_3", "-Verify", "1"]);
+    let out = d.join("demanding.json");
+    let o = common::run(common::harness(&[
+        "scan",
+        &addr,
+        "--timeout",
+        "3",
+        "--format",
+        "json",
+        "--policy",
+        &policy,
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]));
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("JSON");
+    assert_eq!(
+        client_initiated(&r).0,
+        "not_testable",
+        "{}",
+        client_initiated(&r).1
+    );
+    let rule = &r["policy"]["rules"][0];
+    assert_eq!(rule["outcome"], "unverified", "{rule}");
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+
     let (_gnutls, listening) = common::gnutls_serv(&[
         "--x509certfile",
         &p(d, "server-rsa2048.chain.pem"),

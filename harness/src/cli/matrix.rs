@@ -138,7 +138,6 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
     if a.list {
         return list(&opts, a.format, a.out.as_ref()).map(|_| true);
     }
-    harness::interrupt::stop_gently();
     let report = pipeline::run_matrix(&opts)?;
     emit(&report::render(&report, a.format), a.out.as_ref())?;
     if a.out.is_some() || a.format != Format::Table {

@@ -121,8 +121,8 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
             let unverified = p.unverified();
             if !unverified.is_empty() {
                 let why = match report.cannot_scan {
-                    Some(_) => "as the linked OpenSSL reached no version of the server's",
-                    None => "for want of an answer",
+                    Some(_) => "as the linked OpenSSL reached no version of the server's".into(),
+                    None => unverified_why(&report, p),
                 };
                 eprintln!(
                     "policy {}: not verified, {why}: {}",
@@ -133,7 +133,7 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
         }
     }
     // A rule the own hellos saw broken is a verdict even so.
-    if let Some(reason) = report.cannot_scan.filter(|_| ok) {
+    if let Some(reason) = report.cannot_scan.clone().filter(|_| ok) {
         return Err(HarnessError::ScanTarget {
             target: report.target,
             reason,
@@ -141,27 +141,32 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     }
     // A failed rule is a verdict (1); rules left unchecked are not (2).
     match &report.policy {
-        Some(p) if ok && !p.unverified().is_empty() => {
-            let probes = p.unanswered_probes(&report.findings.unanswered);
-            let mut why = Vec::new();
-            if !probes.is_empty() {
-                why.push(format!(
-                    "as {} got no answer even on a retry; rerun, or give the server longer \
-                     (--timeout, --handshake-timeout) or fewer connections at once (--jobs)",
-                    probes.join(" ")
-                ));
-            }
-            if report.findings.chain.certificates.is_empty() {
-                why.push(
-                    "as the server sent no certificate, which the certificate rules judge".into(),
-                );
-            }
-            Err(HarnessError::ScanIncomplete {
-                target: report.target.clone(),
-                rules: p.unverified().join(", "),
-                why: why.join("; and "),
-            })
-        }
+        Some(p) if ok && !p.unverified().is_empty() => Err(HarnessError::ScanIncomplete {
+            target: report.target.clone(),
+            rules: p.unverified().join(", "),
+            why: unverified_why(&report, p),
+        }),
         _ => Ok(ok),
     }
+}
+
+/// Why a policy's rules went unverified: probes without an answer, a
+/// certificate never sent, or a question the server left open.
+fn unverified_why(report: &super::ScanReport, p: &super::policy::PolicyResult) -> String {
+    let probes = p.unanswered_probes(&report.findings.unanswered);
+    let mut why = Vec::new();
+    if !probes.is_empty() {
+        why.push(format!(
+            "as {} got no answer even on a retry; rerun, or give the server longer \
+             (--timeout, --handshake-timeout) or fewer connections at once (--jobs)",
+            probes.join(" ")
+        ));
+    }
+    if report.findings.chain.certificates.is_empty() {
+        why.push("as the server sent no certificate, which the certificate rules judge".into());
+    }
+    if why.is_empty() {
+        why.push("as the server's answers left them open (see each rule's detail)".into());
+    }
+    why.join("; and ")
 }

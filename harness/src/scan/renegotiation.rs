@@ -102,7 +102,10 @@ pub fn ask_client_initiated(p: &Prober, accepted: &[Version]) -> ClientInitiated
         Some(ClientRenegotiation::Refused(why)) => {
             (Verdict::No, format!("at {at}: refused with {why}"))
         }
-        Some(ClientRenegotiation::NoAnswer(why)) => (Verdict::No, format!("at {at}: {why}")),
+        // Silence is no refusal: the server may be slow, or may drop it.
+        Some(ClientRenegotiation::NoAnswer(why)) => {
+            (Verdict::NotTestable, format!("at {at}: {why}"))
+        }
         None => (
             Verdict::NotTestable,
             format!(

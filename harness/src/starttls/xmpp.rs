@@ -25,6 +25,12 @@ pub(super) fn start_tls<S: Read + Write>(
     } else {
         "jabber:client"
     };
+    // A domain is a host name; escaped all the same, as it goes into an
+    // attribute.
+    let domain = domain
+        .replace('&', "&amp;")
+        .replace('\'', "&apos;")
+        .replace('<', "&lt;");
     c.send(
         "stream header",
         &format!(

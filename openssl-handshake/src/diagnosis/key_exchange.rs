@@ -53,6 +53,14 @@ pub(super) fn unoffered_certificate_curve(f: &Facts<'_>) -> Option<Diagnosis> {
         .iter()
         .map(|g| g.name.clone().unwrap_or_else(|| format!("0x{:04x}", g.id)))
         .collect();
+    // OpenSSL says "wrong curve" at TLS 1.3 too, for a signature scheme
+    // that names another curve than the certificate's: not this rule.
+    let tls12 = f.server_hello.is_some_and(|s| {
+        s.selected_version.is_none() && s.legacy_version == super::version::TLS1_2
+    });
+    if !tls12 || offered.iter().any(|g| g == iana) {
+        return None;
+    }
     let mut d = Diagnosis::new(
         Cause::NoSharedGroup,
         Fault::Server,

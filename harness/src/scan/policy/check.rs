@@ -463,13 +463,24 @@ impl Policy {
         }
         if self.forbid_client_renegotiation == Some(true) {
             let r = &f.renegotiation;
-            let failed = (r.client_initiated == Verdict::Yes).then(|| r.client_detail.clone());
-            rule(
-                "forbid_client_renegotiation",
-                failed,
-                r.client_detail.clone(),
-                &with_versions(r.client_probes.iter().collect()),
-            );
+            let probes = with_versions(r.client_probes.iter().collect());
+            if r.client_initiated == Verdict::NotTestable {
+                // Neither renegotiated nor refused: not a pass.
+                rules.borrow_mut().push(RuleResult {
+                    rule: "forbid_client_renegotiation".into(),
+                    outcome: RuleOutcome::Unverified,
+                    detail: r.client_detail.clone(),
+                    probes,
+                });
+            } else {
+                let failed = (r.client_initiated == Verdict::Yes).then(|| r.client_detail.clone());
+                rule(
+                    "forbid_client_renegotiation",
+                    failed,
+                    r.client_detail.clone(),
+                    &probes,
+                );
+            }
         }
         if let Some(warn) = self.max_days_to_expiry_warning {
             let days = f.chain.leaf_days_to_expiry;

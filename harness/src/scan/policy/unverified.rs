@@ -67,11 +67,12 @@ pub(super) fn settle_unanswered(
 
 /// A rule that judges the leaf certificate when none was received:
 /// nothing to judge, neither a pass ("the leaf key is not RSA") nor a
-/// failure of the certificate itself.
+/// failure of the certificate itself. `why` is the chain finding's
+/// account ("no certificate received: ...").
 pub(super) fn settle_without_certificate(r: &mut RuleResult, why: &str) {
     if CERTIFICATE_RULES.contains(&r.rule.as_str()) {
         r.outcome = RuleOutcome::Unverified;
-        r.detail = format!("no certificate was received: {why}");
+        r.detail = why.to_owned();
     }
 }
 
@@ -136,13 +137,13 @@ mod tests {
             ("require_valid_certificate", RuleOutcome::Fail),
         ] {
             let mut r = result(rule, outcome, &["base"]);
-            settle_without_certificate(&mut r, "no handshake");
+            settle_without_certificate(&mut r, "no certificate received: no handshake");
             assert_eq!(r.outcome, RuleOutcome::Unverified, "{rule}");
-            assert_eq!(r.detail, "no certificate was received: no handshake");
+            assert_eq!(r.detail, "no certificate received: no handshake");
         }
         // Other rules are not the certificate's.
         let mut r = result("min_version", RuleOutcome::Pass, &["base"]);
-        settle_without_certificate(&mut r, "no handshake");
+        settle_without_certificate(&mut r, "no certificate received: no handshake");
         assert_eq!(r.outcome, RuleOutcome::Pass);
     }
 }
