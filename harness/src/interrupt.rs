@@ -5,7 +5,9 @@
 //! command ends at the first. Either way no peer process outlives the
 //! harness.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Mutex;
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -30,6 +32,10 @@ pub fn install() -> std::io::Result<()> {
                 // Peers stalled in a case would otherwise hold the run up.
                 kill_live_groups();
                 if !first || !GENTLE.load(Ordering::SeqCst) {
+                    // exit runs no destructors: the key files go first.
+                    for dir in lock(&TEMP_DIRS).iter() {
+                        let _ = std::fs::remove_dir_all(dir);
+                    }
                     std::process::exit(exit_code(signal));
                 }
                 eprintln!(
@@ -74,5 +80,37 @@ fn name(signal: i32) -> &'static str {
         SIGINT => "SIGINT",
         SIGTERM => "SIGTERM",
         _ => "a signal",
+    }
+}
+
+/// The temporary directories a signal that ends the program at once must
+/// remove (the test PKI's keys, GnuTLS's SRP files).
+static TEMP_DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn lock(dirs: &Mutex<Vec<PathBuf>>) -> std::sync::MutexGuard<'_, Vec<PathBuf>> {
+    // A poisoned list still lists whole paths.
+    dirs.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A temporary directory removed when dropped, as `tempfile`'s is, and
+/// also when a signal ends the program without running destructors.
+pub struct TempDir(tempfile::TempDir);
+
+impl TempDir {
+    /// Takes over `dir`.
+    pub fn new(dir: tempfile::TempDir) -> Self {
+        lock(&TEMP_DIRS).push(dir.path().to_path_buf());
+        TempDir(dir)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        lock(&TEMP_DIRS).retain(|d| d != self.0.path());
     }
 }

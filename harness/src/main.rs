@@ -234,7 +234,23 @@ pub(crate) fn out_dir_exists(out: Option<&PathBuf>) -> Result<(), HarnessError> 
 
 fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), HarnessError> {
     match out {
-        Some(path) => std::fs::write(path, text).map_err(|e| HarnessError::writing(path, e)),
+        // Whole or not at all: a signal that ends the program mid-write
+        // leaves the temporary file, not a truncated report. Not for what
+        // is no regular file (`--out /dev/stdout`, a pipe): written as is.
+        Some(path) if !std::fs::metadata(path).map_or(true, |m| m.is_file()) => {
+            std::fs::write(path, text).map_err(|e| HarnessError::writing(path, e))
+        }
+        Some(path) => {
+            let mut partial = path.clone().into_os_string();
+            partial.push(format!(".partial-{}", std::process::id()));
+            let partial = PathBuf::from(partial);
+            std::fs::write(&partial, text)
+                .and_then(|()| std::fs::rename(&partial, path))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&partial);
+                    HarnessError::writing(path, e)
+                })
+        }
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout

@@ -165,3 +165,59 @@ fn a_stopped_report_says_so_everywhere() {
     let whole = run_support::report_of(Vec::new());
     assert!(!report::render(&whole, Format::Json).contains("stopped"));
 }
+
+/// A signal before any case runs (the PKI being made, the peers' versions
+/// read) ends the program at once, and a second signal mid-run does too:
+/// either way the exit code is the signal's, no peer's check is blamed,
+/// and no key file is left in TMPDIR.
+#[test]
+fn a_signal_at_once_leaves_nothing_behind() {
+    use nix::sys::signal::{kill, Signal};
+    for (name, delay, twice) in [("early", 50, false), ("twice", 0, true)] {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let marker = format!("stopped-{name}-{}", std::process::id());
+        let template = format!("stall=sleep 40 # {{port}} {marker}");
+        let args = [
+            "matrix",
+            "--peers",
+            "inproc,openssl-cli,gnutls-cli",
+            "--versions",
+            "tls1_2",
+            "--jobs",
+            "1",
+            "--timeout",
+            "20",
+            "--peer-cmd",
+            &template,
+        ];
+        let mut cmd = harness(&args);
+        cmd.env("TMPDIR", tmp.path());
+        let mut p = Proc::spawn(cmd);
+        if twice {
+            // Mid-run: the command peer's stall is under way.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while running(&marker).is_empty() {
+                assert!(Instant::now() < deadline, "{name}: the peer never started");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        } else {
+            std::thread::sleep(Duration::from_millis(delay));
+        }
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(p.pid()).expect("pid"));
+        kill(pid, Signal::SIGTERM).expect("signal");
+        if twice {
+            std::thread::sleep(Duration::from_millis(1));
+            let _ = kill(pid, Signal::SIGTERM);
+        }
+        let status = p.wait(Duration::from_secs(30));
+        let stderr = Proc::drain(&p.stderr).join("\n");
+        assert_eq!(status.code(), Some(143), "{name}: {stderr}");
+        assert!(!stderr.contains("exited (signal"), "{name}: {stderr}");
+        assert!(running(&marker).is_empty(), "{name}: a peer was left");
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .expect("temp dir")
+            .filter_map(|e| Some(e.ok()?.file_name()))
+            .collect();
+        assert!(left.is_empty(), "{name}: left in TMPDIR: {left:?}");
+    }
+}

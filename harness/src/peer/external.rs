@@ -17,7 +17,7 @@ use crate::error::HarnessError;
 /// The run's PKI as files, plus a GnuTLS PSK password file: in a temporary
 /// directory that lives as long as this value, or in one that is kept.
 pub struct PkiDir {
-    _dir: Option<tempfile::TempDir>,
+    _dir: Option<crate::interrupt::TempDir>,
     /// The written files.
     pub files: PkiFiles,
     /// `tls-harness:HEX`, the format of `gnutls-serv --pskpasswd`.
@@ -45,7 +45,8 @@ impl PkiDir {
             let _ = dir.keep();
             None
         } else {
-            Some(dir)
+            // Removed also if a signal ends the program: it holds keys.
+            Some(crate::interrupt::TempDir::new(dir))
         };
         let files = pki.write_pem(&path)?;
         let psk_passwd = path.join("psk-passwd");

@@ -11,7 +11,7 @@ use crate::peer::process::{output, ChildGuard};
 
 /// The two files, in a temporary directory that lives as long as this.
 pub(super) struct SrpFiles {
-    _dir: tempfile::TempDir,
+    _dir: crate::interrupt::TempDir,
     /// `user:verifier:salt:index` lines.
     pub(super) passwd: PathBuf,
     /// The groups the index points into.
@@ -40,6 +40,7 @@ pub(super) fn make() -> Result<SrpFiles, String> {
     let dir = tempfile::Builder::new()
         .prefix("tls-harness-srp")
         .tempdir()
+        .map(crate::interrupt::TempDir::new)
         .map_err(|e| format!("a temporary directory for the SRP files: {e}"))?;
     let passwd = dir.path().join("tpasswd");
     let conf = dir.path().join("tpasswd.conf");
