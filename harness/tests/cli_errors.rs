@@ -430,12 +430,7 @@ fn a_stalled_command_outlives_neither_the_run_nor_its_keys() {
     let rerun = "rerun: tls-harness matrix --peers inproc --case \
         'tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default@command>inproc' --timeout 1 --peer-cmd";
     assert!(out.stdout.contains(rerun), "{}", out.stdout);
-    let alive: Vec<String> = std::fs::read_dir("/proc")
-        .expect("/proc")
-        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains(&marker))
-        .collect();
+    let alive = common::running(&marker);
     assert!(alive.is_empty(), "left running: {alive:?}");
     let left: Vec<_> = std::fs::read_dir(tmp.path())
         .expect("temp dir")

@@ -6,17 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{harness, Proc};
-
-/// The command lines of the running processes that contain `marker`.
-fn running(marker: &str) -> Vec<String> {
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains(marker) && !c.contains("tls-harness"))
-        .collect()
-}
+use common::{harness, running, Proc};
 
 fn stop_with(signal: nix::sys::signal::Signal, code: i32, name: &str) {
     let tmp = tempfile::tempdir().expect("temp dir");

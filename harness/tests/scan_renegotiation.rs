@@ -48,21 +48,8 @@ fn client_initiated_renegotiation_is_asked() {
     // A server whose TLS 1.2 handshake needs a client certificate: the
     // question is never asked, which the rule must not read as a pass.
     let (_demanding, addr) = s_server(d, &["-no_tls1_3", "-Verify", "1"]);
-    let out = d.join("demanding.json");
-    let o = common::run(common::harness(&[
-        "scan",
-        &addr,
-        "--timeout",
-        "3",
-        "--format",
-        "json",
-        "--policy",
-        &policy,
-        "--out",
-        out.to_str().expect("utf-8 path"),
-    ]));
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("JSON");
+    let (o, text) = scan_any(d, &addr, &["--format", "json", "--policy", &policy]);
+    let r: Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(
         client_initiated(&r).0,
         "not_testable",

@@ -7,29 +7,13 @@
 
 mod common;
 
+use common::sink::Sink;
+
 use std::io::Write;
 use std::net::TcpStream;
-use std::sync::{Arc, Mutex};
 
 use common::{accept_tls, listener, server_ctx};
 use testkit::pki::KeyType;
-
-/// Where the subscriber writes, shared with the test.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A subscriber at `level` writing plain lines into the returned sink.
 fn subscriber(level: tracing::Level) -> (impl tracing::Subscriber, Sink) {
@@ -41,12 +25,6 @@ fn subscriber(level: tracing::Level) -> (impl tracing::Subscriber, Sink) {
         .with_writer(move || writer.clone())
         .finish();
     (subscriber, sink)
-}
-
-impl Sink {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
-    }
 }
 
 #[test]

@@ -6,29 +6,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use common::sink::Sink;
 
 use common::{client_ctx, connect, server_ctx};
 use openssl::ssl::SslVersion;
 use testkit::pki::KeyType;
-
-/// Where the subscriber writes, shared with the test.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[test]
 fn a_resumed_tls12_servers_event_names_the_sni() {
@@ -52,7 +34,7 @@ fn a_resumed_tls12_servers_event_names_the_sni() {
     let n = again.server.negotiated.as_ref().expect("negotiated");
     assert!(n.resumed.is_some(), "the session was resumed");
     assert_eq!(n.sni.as_deref(), Some("localhost"), "the trace has it");
-    let out = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
+    let out = sink.text();
     let resumed_server: Vec<&str> = out
         .lines()
         .filter(|l| l.contains("side=\"server\"") && l.contains("resumed=true"))

@@ -269,3 +269,14 @@ pub fn tlslite_python() -> std::path::PathBuf {
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tlslite-venv/bin/python")
 }
+
+/// The command lines of the running processes that contain `marker`, but
+/// the harness's own (whose arguments may hold it too).
+pub fn running(marker: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(marker) && !c.contains("tls-harness"))
+        .collect()
+}

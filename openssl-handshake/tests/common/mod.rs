@@ -11,6 +11,7 @@ pub mod diagnosis;
 pub mod hello;
 pub mod issue;
 pub mod reference;
+pub mod sink;
 pub mod tool;
 
 use std::io::{Read, Write};
