@@ -1,6 +1,7 @@
 //! `scan` asks each server for a renegotiation after a TLS 1.2 handshake:
 //! OpenSSL 3's s_server refuses by default (no_renegotiation) and runs it
-//! with `-client_renegotiation`; gnutls-serv runs it. The expectation is
+//! with `-client_renegotiation`; gnutls-serv runs it, insecurely when told
+//! to drop RFC 5746. The expectation is
 //! each server's configuration, as testssl.sh `-R` reads it too.
 
 mod common;
@@ -70,4 +71,21 @@ fn client_initiated_renegotiation_is_asked() {
     ]);
     let r = scan_json(d, &listening, &[]);
     assert_eq!(client_initiated(&r).0, "yes", "{}", client_initiated(&r).1);
+
+    // Without RFC 5746 (GnuTLS can be told to drop it), a renegotiation
+    // the server runs is the insecure one (sslscan: "Insecure session
+    // renegotiation supported").
+    let (_insecure, listening) = common::gnutls_serv(&[
+        "--x509certfile",
+        &p(d, "server-rsa2048.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-rsa2048.key"),
+        "--priority",
+        "NORMAL:-VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION",
+    ]);
+    let r = scan_json(d, &listening, &[]);
+    assert_eq!(r["findings"]["renegotiation"]["secure"], "no");
+    let (verdict, detail) = client_initiated(&r);
+    assert_eq!(verdict, "yes", "{detail}");
+    assert!(detail.ends_with("(CVE-2009-3555)"), "{detail}");
 }

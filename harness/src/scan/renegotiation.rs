@@ -24,6 +24,8 @@ const RENEGOTIATION_INFO: u16 = 0xff01;
 pub struct Seen {
     /// The probe.
     pub id: String,
+    /// The version the ServerHello chose.
+    pub version: Version,
     /// Whether it carried renegotiation_info.
     pub renegotiation_info: bool,
 }
@@ -38,6 +40,7 @@ impl Seen {
         };
         Some(Seen {
             id: id.to_owned(),
+            version: v,
             renegotiation_info: extensions.contains(&RENEGOTIATION_INFO),
         })
     }
@@ -126,6 +129,11 @@ impl RenegotiationFinding {
     pub fn with_client(mut self, c: ClientInitiated) -> Self {
         self.client_initiated = c.verdict;
         self.client_detail = c.detail;
+        if c.verdict == Verdict::Yes && self.secure == Verdict::No {
+            self.client_detail += ", and without RFC 5746's binding: the insecure \
+                                   renegotiation an attacker in the middle splices its own \
+                                   prefix into (CVE-2009-3555)";
+        }
         self.client_probes.extend(c.probe);
         self
     }
@@ -137,8 +145,9 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Reneg
         a.hello
             .version
             .filter(|v| *v < Version::Tls1_3)
-            .map(|_| Seen {
+            .map(|v| Seen {
                 id: a.id.clone(),
+                version: v,
                 renegotiation_info: a.hello.renegotiation_info,
             })
     });
@@ -154,11 +163,14 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Reneg
             client_probes: Vec::new(),
         };
     }
-    let without: Vec<&str> = old
-        .iter()
-        .filter(|a| !a.renegotiation_info)
-        .map(|a| a.id.as_str())
-        .collect();
+    // By version, each once (OpenSSL's probe and the scan's own hello
+    // may both have reached one); the probes are in the row's list.
+    let mut without: Vec<&str> = Vec::new();
+    for a in old.iter().filter(|a| !a.renegotiation_info) {
+        if !without.contains(&a.version.display()) {
+            without.push(a.version.display());
+        }
+    }
     RenegotiationFinding {
         secure: if without.is_empty() {
             Verdict::Yes
@@ -168,7 +180,10 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Reneg
         detail: if without.is_empty() {
             "renegotiation_info in every ServerHello".into()
         } else {
-            format!("no renegotiation_info in {}", without.join(", "))
+            format!(
+                "no renegotiation_info in the ServerHello at {}",
+                without.join(", ")
+            )
         },
         probes: old.iter().map(|a| a.id.clone()).collect(),
         client_initiated: Verdict::NotTestable,
