@@ -67,12 +67,26 @@ pub fn scan(p: &Prober, base: &Attempt) -> SniFinding {
                     format!("{warned}the same certificate as the base probe")
                 }
                 (_, Some(_)) => {
-                    let subject = a
+                    // Its subject, and its key and serial, which tell two
+                    // certificates for one name apart (RSA and ECDSA).
+                    let which = a
                         .chain
                         .first()
-                        .map(|c| openssl_handshake::CertificateInfo::from_x509(c).subject)
+                        .map(|c| {
+                            let info = openssl_handshake::CertificateInfo::from_x509(c);
+                            let key = match &info.curve {
+                                Some(curve) => format!("EC {curve}"),
+                                None => {
+                                    format!(
+                                        "{} {}",
+                                        info.public_key_algorithm, info.public_key_bits
+                                    )
+                                }
+                            };
+                            format!("{}; key {key}; serial {}", info.subject, info.serial)
+                        })
                         .unwrap_or_default();
-                    format!("{warned}a different certificate ({subject})")
+                    format!("{warned}a different certificate ({which})")
                 }
                 (None, None) => a.error.unwrap_or_else(|| "no certificate".into()),
             };
