@@ -88,4 +88,9 @@ fn client_initiated_renegotiation_is_asked() {
     let (verdict, detail) = client_initiated(&r);
     assert_eq!(verdict, "yes", "{detail}");
     assert!(detail.ends_with("(CVE-2009-3555)"), "{detail}");
+    let weakness = r["findings"]["weaknesses"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["reference"] == "CVE-2009-3555"))
+        .unwrap_or_else(|| panic!("no renegotiation weakness: {}", r["findings"]));
+    assert_eq!(weakness["affected"], "yes", "{weakness}");
 }

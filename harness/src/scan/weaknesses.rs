@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::renegotiation::RenegotiationFinding;
 use super::ssl2::Sslv2Finding;
 use super::suites::SuiteFinding;
 use super::versions::VersionFinding;
@@ -29,7 +30,50 @@ pub struct Weakness {
 
 /// Every weakness, judged from `f`.
 pub fn from_findings(f: &Findings) -> Vec<Weakness> {
-    judge(&f.sslv2, &f.versions, &f.suites)
+    let mut ws = judge(&f.sslv2, &f.versions, &f.suites);
+    ws.push(insecure_renegotiation(&f.renegotiation));
+    ws
+}
+
+/// Insecure renegotiation (CVE-2009-3555): a renegotiation without RFC
+/// 5746's binding to the handshake before it, into which an attacker in
+/// the middle splices a prefix of its own. Open where a server lacks RFC
+/// 5746 and renegotiates; testssl.sh flags the missing extension alone.
+fn insecure_renegotiation(r: &RenegotiationFinding) -> Weakness {
+    let (affected, detail) = match (r.secure, r.client_initiated) {
+        (Verdict::Yes, _) => (Verdict::No, "RFC 5746 in every ServerHello".to_owned()),
+        (Verdict::NotApplicable, _) => (Verdict::No, r.detail.clone()),
+        (Verdict::No, Verdict::Yes) => (
+            Verdict::Yes,
+            format!(
+                "{}, and the server renegotiates when a client asks",
+                r.detail
+            ),
+        ),
+        (Verdict::No, Verdict::No) => (
+            Verdict::NotTestable,
+            format!(
+                "{}; the server refused a client's renegotiation, but one it starts itself \
+                 (to ask for a client certificate) would be the insecure one",
+                r.detail
+            ),
+        ),
+        (Verdict::No, _) => (
+            Verdict::NotTestable,
+            format!(
+                "{}; whether it renegotiates is unknown: {}",
+                r.detail, r.client_detail
+            ),
+        ),
+        (_, _) => (Verdict::NotTestable, r.detail.clone()),
+    };
+    Weakness {
+        name: "insecure renegotiation",
+        reference: "CVE-2009-3555",
+        affected,
+        detail,
+        probes: r.probes.iter().chain(&r.client_probes).cloned().collect(),
+    }
 }
 
 /// An accepted suite: its name, IANA name and version.

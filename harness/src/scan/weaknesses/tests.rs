@@ -179,3 +179,29 @@ fn logjam_in_anonymous_suites_alone_says_so_once() {
          no LOGJAM to break (they authenticate nothing): ADH-AES128-SHA with modp_1024 (1024 bits)"
     );
 }
+
+/// Insecure renegotiation needs both halves: no RFC 5746, and a server
+/// that renegotiates; one that refused a client's is not known to be safe.
+#[test]
+fn insecure_renegotiation_needs_a_renegotiation() {
+    use super::super::renegotiation::RenegotiationFinding;
+    let finding = |secure, client| RenegotiationFinding {
+        secure,
+        detail: "no renegotiation_info in the ServerHello at TLS 1.2".into(),
+        probes: vec!["version/tls1_2".into()],
+        client_initiated: client,
+        client_detail: "at TLS 1.2: refused with warning alert no_renegotiation (100)".into(),
+        client_probes: vec!["renegotiation/client".into()],
+    };
+    for (secure, client, affected) in [
+        (Verdict::No, Verdict::Yes, Verdict::Yes),
+        (Verdict::No, Verdict::No, Verdict::NotTestable),
+        (Verdict::No, Verdict::NotTestable, Verdict::NotTestable),
+        (Verdict::Yes, Verdict::Yes, Verdict::No),
+        (Verdict::NotApplicable, Verdict::NotApplicable, Verdict::No),
+    ] {
+        let w = insecure_renegotiation(&finding(secure, client));
+        assert_eq!(w.affected, affected, "{secure:?} {client:?}: {}", w.detail);
+        assert_eq!(w.probes, ["version/tls1_2", "renegotiation/client"]);
+    }
+}
