@@ -7,6 +7,7 @@ mod failure;
 mod summary;
 mod target;
 
+pub(crate) use after::after_handshake;
 pub use after::{PostHandshake, ReadEnd};
 use failure::handshake_failure;
 pub use failure::ProbeFailure;

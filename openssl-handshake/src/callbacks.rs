@@ -342,11 +342,14 @@ fn record_info(
             ffi::entered_state(ssl)
         };
         state.log.push_exit(at, ret, status, seen);
-        // Only the SSL's record layer knows whether a wait is mid-record.
+        // Only the SSL's record layer knows whether a wait is mid-record;
+        // it is asked only when a record read is still unaccepted, which
+        // a wait for the peer's next flight never has.
         state.stalled_in = match status {
-            ExitStatus::WouldBlock if ffi::reading_record_body(ssl) => {
-                recorder.records.unaccepted()
-            }
+            ExitStatus::WouldBlock => recorder
+                .records
+                .unaccepted()
+                .filter(|_| ffi::reading_record_body(ssl)),
             _ => None,
         };
         if status == ExitStatus::Failed && matches!(state.outcome, Outcome::InProgress) {

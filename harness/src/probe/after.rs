@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use openssl_handshake::decode::HandshakeType;
-use openssl_handshake::{Alert, AlertLevel, Direction, EventKind, HandshakeTrace};
+use openssl_handshake::{Alert, AlertLevel, Direction, Event, EventKind, HandshakeTrace};
 use serde::Serialize;
 
 use super::ProbeFailure;
@@ -98,18 +98,22 @@ pub(super) fn read_after(s: &mut SocketTls, linger: Duration) -> Reading {
     reading
 }
 
+/// The events of `t` after its (first) handshake was done; none while it
+/// is not.
+pub(crate) fn after_handshake(t: &HandshakeTrace) -> &[Event] {
+    let done = t
+        .events
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::HandshakeDone))
+        .map_or(t.events.len(), |i| i + 1);
+    &t.events[done..]
+}
+
 impl PostHandshake {
     /// Combines what the reads saw with what `trace` (taken after the
     /// close) recorded after the handshake was done.
     pub(super) fn new(reading: Reading, trace: Option<&HandshakeTrace>) -> Self {
-        let after = trace.map_or(&[][..], |t| {
-            let done = t
-                .events
-                .iter()
-                .position(|e| matches!(e.kind, EventKind::HandshakeDone))
-                .map_or(t.events.len(), |i| i + 1);
-            &t.events[done..]
-        });
+        let after = trace.map_or(&[][..], after_handshake);
         let mut alerts_received = Vec::new();
         let mut alerts_sent = Vec::new();
         let mut tickets = 0;

@@ -518,40 +518,26 @@ const VERDICT_WAIT: Duration = Duration::from_secs(1);
 
 /// The first fatal alert the server sent after the handshake was done.
 fn fatal_alert_after_handshake(trace: Option<&openssl_handshake::HandshakeTrace>) -> Option<u8> {
-    let t = trace?;
-    let done = t
-        .events
+    crate::probe::after_handshake(trace?)
         .iter()
-        .position(|e| matches!(e.kind, openssl_handshake::EventKind::HandshakeDone))?;
-    t.events[done..].iter().find_map(|e| match &e.kind {
-        openssl_handshake::EventKind::Alert(a)
-            if a.direction == openssl_handshake::Direction::Read
-                && a.level == openssl_handshake::AlertLevel::Fatal =>
-        {
-            Some(a.description)
-        }
-        _ => None,
-    })
+        .find_map(|e| match &e.kind {
+            openssl_handshake::EventKind::Alert(a)
+                if a.direction == openssl_handshake::Direction::Read
+                    && a.level == openssl_handshake::AlertLevel::Fatal =>
+            {
+                Some(a.description)
+            }
+            _ => None,
+        })
 }
 
-/// The last alert the server sent, by name and level.
+/// The last alert the server sent, as "warning alert no_renegotiation (100)".
 fn last_alert_received(trace: Option<&openssl_handshake::HandshakeTrace>) -> Option<String> {
-    trace?.events.iter().rev().find_map(|e| match &e.kind {
-        openssl_handshake::EventKind::Alert(a)
-            if a.direction == openssl_handshake::Direction::Read =>
-        {
-            let level = match a.level {
-                openssl_handshake::AlertLevel::Fatal => "fatal",
-                _ => "warning",
-            };
-            Some(format!(
-                "{level} alert {} ({})",
-                crate::case::alert::name(a.description),
-                a.description
-            ))
-        }
-        _ => None,
-    })
+    trace?
+        .alerts()
+        .filter(|a| a.direction == openssl_handshake::Direction::Read)
+        .last()
+        .map(|a| a.to_string())
 }
 
 fn chain_of(ssl: &openssl::ssl::SslRef) -> Vec<X509> {
