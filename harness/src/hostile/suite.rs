@@ -5,7 +5,9 @@ use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use openssl::ssl::{HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
+use openssl::ssl::{
+    ErrorCode, HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode,
+};
 
 use super::hello::ClientHello;
 use super::judge::outcome_text;
@@ -137,7 +139,7 @@ impl Suite<'_> {
             spec.expected = spec.expected.for_any_implementation();
         }
         let mut seen = body(self, &spec.expected);
-        let server_alive = match self.good_handshake() {
+        let server_alive = match self.served_afterwards() {
             Ok(desc) => format!("served a good client afterwards ({desc})"),
             Err(e) => {
                 seen.problems.push(format!(
@@ -171,16 +173,62 @@ impl Suite<'_> {
         }
     }
 
+    /// The good handshake after a case. A server that turns clients away
+    /// at the transport (refused, reset, closed unanswered) is asked again
+    /// until the time-out has passed: one at its connection limit after the
+    /// flood does so until its workers drain, which is how it should
+    /// defend itself. Any other failure is final at once.
+    fn served_afterwards(&self) -> Result<String, String> {
+        let start = Instant::now();
+        let mut turned_away = 0u32;
+        loop {
+            match self.good_handshake_once() {
+                Ok(desc) if turned_away == 0 => return Ok(desc),
+                Ok(desc) => {
+                    return Ok(format!(
+                        "{desc}, once it stopped turning clients away: {turned_away} turned away \
+                         over {:.1}s first",
+                        start.elapsed().as_secs_f64()
+                    ))
+                }
+                Err(f) if f.turned_away && start.elapsed() + RETRY_AFTER < self.opts.timeout => {
+                    turned_away += 1;
+                    std::thread::sleep(RETRY_AFTER);
+                }
+                Err(f) if turned_away == 0 => return Err(f.text),
+                Err(f) => {
+                    return Err(format!(
+                        "{} (and {turned_away} earlier tries over {:.1}s)",
+                        f.text,
+                        start.elapsed().as_secs_f64()
+                    ))
+                }
+            }
+        }
+    }
+
     /// A real handshake by a well-behaved client; for the in-process
     /// server, its server-side trace must say it succeeded.
     pub(super) fn good_handshake(&self) -> Result<String, String> {
+        self.good_handshake_once().map_err(|f| f.text)
+    }
+
+    fn good_handshake_once(&self) -> Result<String, GoodFailure> {
         let timeout = self.opts.timeout;
-        let tcp = wire::connect(self.addr, timeout).map_err(|e| format!("connect: {e}"))?;
+        let tcp = wire::connect(self.addr, timeout).map_err(|e| GoodFailure {
+            turned_away: turned_away(Some(&e)),
+            text: format!("connect: {e}"),
+        })?;
         let local = tcp.local_addr().ok();
-        let ssl = Ssl::new(&self.good).map_err(|e| e.to_string())?;
+        let ssl = Ssl::new(&self.good).map_err(|e| GoodFailure::final_(e.to_string()))?;
         let mut tls = ssl
             .connect(wire::Deadlined::new(tcp, timeout))
-            .map_err(|e| format!("handshake: {}", handshake_error(e, timeout)))?;
+            .map_err(|e| GoodFailure {
+                turned_away: matches!(&e, HandshakeError::Failure(mid)
+                    if mid.error().code() == ErrorCode::SYSCALL
+                        && turned_away(mid.error().io_error())),
+                text: format!("handshake: {}", handshake_error(e, timeout)),
+            })?;
         let desc = format!(
             "{} {}",
             tls.ssl().version_str(),
@@ -197,7 +245,7 @@ impl Suite<'_> {
                 .ok_or("the in-process server left no record of the good client")?;
             match &rec.trace {
                 Some(t) if t.succeeded() && rec.handshake_ok => {}
-                Some(t) => return Err(format!("server-side trace: {}", outcome_text(t))),
+                Some(t) => return Err(format!("server-side trace: {}", outcome_text(t)).into()),
                 None => return Err("the server recorded no trace for the good client".into()),
             }
         }
@@ -234,6 +282,54 @@ impl Suite<'_> {
         };
         self.judge(expected, &answer, script.wait, false)
     }
+}
+
+/// How long the good client waits before asking again a server that
+/// turned it away.
+const RETRY_AFTER: Duration = Duration::from_millis(250);
+
+/// Why the good client was not served, and whether the server merely
+/// turned it away at the transport, which it may do for a while.
+struct GoodFailure {
+    text: String,
+    turned_away: bool,
+}
+
+impl GoodFailure {
+    fn final_(text: String) -> Self {
+        GoodFailure {
+            text,
+            turned_away: false,
+        }
+    }
+}
+
+impl From<String> for GoodFailure {
+    fn from(text: String) -> Self {
+        GoodFailure::final_(text)
+    }
+}
+
+impl From<&str> for GoodFailure {
+    fn from(text: &str) -> Self {
+        GoodFailure::final_(text.to_owned())
+    }
+}
+
+/// Whether a connect or handshake ended as a server ends one it will not
+/// serve (refused, reset, closed unanswered: OpenSSL's syscall error with
+/// no OS error is an end of file).
+fn turned_away(e: Option<&io::Error>) -> bool {
+    e.is_none_or(|e| {
+        matches!(
+            e.kind(),
+            io::ErrorKind::ConnectionRefused
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::BrokenPipe
+        )
+    })
 }
 
 /// Why a client handshake over a [`wire::Deadlined`] socket failed: its
@@ -302,7 +398,73 @@ impl Rng {
 mod tests {
     use std::net::{TcpListener, TcpStream};
 
+    use testkit::pki::{KeyType, Pki};
+
     use super::*;
+
+    /// A server at its connection limit closes new connections at accept
+    /// until its workers drain (`serve --max-connections`): the good client
+    /// after a case asks again within its time-out, and says it had to.
+    /// A server that never serves again still fails the check.
+    #[test]
+    fn a_server_that_turns_clients_away_for_a_while_is_asked_again() {
+        let pki = Pki::generate().expect("test PKI");
+        let acceptor = pki
+            .server(KeyType::EcdsaP256)
+            .acceptor()
+            .expect("acceptor")
+            .build();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
+        let addr = listener.local_addr().expect("address");
+        let server = std::thread::spawn(move || {
+            for (i, stream) in listener.incoming().take(4).enumerate() {
+                let stream = stream.expect("accept");
+                if i < 3 {
+                    drop(stream);
+                } else if let Ok(mut tls) = acceptor.accept(stream) {
+                    let mut line = [0u8; 64];
+                    let _ = io::Read::read(&mut tls, &mut line);
+                }
+            }
+        });
+        let opts = HostileOptions::default();
+        let suite = |addr| Suite {
+            addr,
+            opts: &opts,
+            server: None,
+            hello: ClientHello::capture(None).expect("hello"),
+            good: good_client_context().expect("context"),
+            rng: Rng(1),
+            idle_limit: Duration::from_secs(1),
+        };
+        let desc = suite(addr)
+            .served_afterwards()
+            .expect("served at the fourth try");
+        assert!(desc.contains("3 turned away"), "{desc}");
+        server.join().expect("server thread");
+
+        // One that only ever closes: the check fails once the time-out is
+        // spent, naming the tries.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
+        let addr = listener.local_addr().expect("address");
+        std::thread::spawn(move || listener.incoming().for_each(drop));
+        let opts = HostileOptions {
+            timeout: Duration::from_secs(1),
+            ..HostileOptions::default()
+        };
+        let start = Instant::now();
+        let e = Suite {
+            opts: &opts,
+            ..suite(addr)
+        }
+        .served_afterwards()
+        .expect_err("never served");
+        assert!(e.contains("earlier tries"), "{e}");
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "bounded by the time-out"
+        );
+    }
 
     /// A listener that accepts nothing and says nothing: the good client's
     /// wait ends at its read time-out, and says so.
