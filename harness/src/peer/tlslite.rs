@@ -26,7 +26,28 @@ use crate::case::{alert, Case, Endpoint, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
 
 const DRIVER: &str = include_str!("tlslite_driver.py");
-const PACKAGE: &str = "tlslite-ng (pip, in the venv ci/test.sh makes under target/)";
+const PACKAGE: &str = "tlslite-ng (pip, in the venv ci/test.sh makes under target/), or set \
+                       $TLS_HARNESS_TLSLITE_PYTHON to a Python that has it";
+
+/// The python of the venv ci/test.sh makes, `target/tlslite-venv`: under
+/// the working directory (a checkout), else beside the directory this
+/// binary was built in (`target/release/..`), so a run from elsewhere
+/// finds it too. The path of the venv's own python, not its target: a
+/// venv is found through the path it was called by.
+fn venv_python() -> Option<String> {
+    const VENV: &str = "tlslite-venv/bin/python";
+    let in_checkout = std::env::current_dir()
+        .ok()
+        .map(|d| d.join("target").join(VENV));
+    let beside_binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join(VENV)));
+    [in_checkout, beside_binary]
+        .into_iter()
+        .flatten()
+        .find(|p| p.is_file())
+        .map(|p| p.display().to_string())
+}
 
 /// tlslite-ng as a peer.
 pub struct Tlslite {
@@ -41,15 +62,10 @@ impl Tlslite {
     /// A peer using the PKI files in `pki`; asks tlslite-ng once what it
     /// supports.
     pub fn new(pki: Arc<PkiDir>, catalogue: Vec<SuiteInfo>) -> Self {
-        let python = std::env::var("TLS_HARNESS_TLSLITE_PYTHON").unwrap_or_else(|_| {
-            // The path of the venv's own python, not its target: a venv is
-            // found through the path it was called by.
-            let venv = std::path::Path::new("target/tlslite-venv/bin/python");
-            match std::env::current_dir() {
-                Ok(dir) if venv.is_file() => dir.join(venv).display().to_string(),
-                _ => "python3".into(),
-            }
-        });
+        let python = std::env::var("TLS_HARNESS_TLSLITE_PYTHON")
+            .ok()
+            .or_else(venv_python)
+            .unwrap_or_else(|| "python3".into());
         let script = tempfile::Builder::new()
             .prefix("tlslite-driver")
             .suffix(".py")
