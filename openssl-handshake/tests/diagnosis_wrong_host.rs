@@ -152,9 +152,11 @@ fn a_certificate_that_does_not_cover_the_address_names_it() {
     );
     let d = trace.diagnosis().expect("diagnosis");
     assert_eq!(d.cause, Cause::ServerCertWrongHost, "{d}");
+    // The negative's only name is DNS:wrong.example (testkit's kinds.rs).
     assert!(
-        d.summary
-            .ends_with("names no IP address; the client asked for 127.0.0.1"),
+        d.summary.ends_with(
+            "names no IP address (it is for wrong.example); the client asked for 127.0.0.1"
+        ),
         "{d}"
     );
     // The address was checked, never sent: no SNI in the ClientHello.
@@ -188,4 +190,60 @@ fn a_certificate_that_does_not_cover_the_address_names_it() {
                 .contains("this certificate names no IP address to match ("),
         "{d}"
     );
+}
+
+/// A leaf with a DNS and an IP subjectAltName, checked for a name it
+/// lacks and for an address it lacks: each summary names what OpenSSL
+/// checked, then the names of the other kind a client could use instead.
+#[test]
+fn a_wrong_host_names_the_subject_alt_names_of_both_kinds() {
+    let server = pki().server(testkit::pki::KeyType::EcdsaP256);
+    let leaf = X509::from_pem(&server.chain_pem()).unwrap();
+    let sans = leaf.subject_alt_names().expect("subjectAltName");
+    let dns: Vec<&str> = sans.iter().filter_map(|n| n.dnsname()).collect();
+    let ips: Vec<String> = sans
+        .iter()
+        .filter_map(|n| n.ipaddress())
+        .map(|b| {
+            <[u8; 4]>::try_from(b)
+                .map(|a| IpAddr::from(a).to_string())
+                .unwrap()
+        })
+        .collect();
+    assert!(dns.len() == 1 && ips.len() == 1, "{dns:?} {ips:?}");
+    let cases: [(&str, String); 2] = [
+        (
+            "other.example",
+            format!(
+                "is for {} (subjectAltName; also the address {})",
+                dns[0], ips[0]
+            ),
+        ),
+        (
+            "127.0.0.2",
+            format!(
+                "is for {} (subjectAltName; also the name {})",
+                ips[0], dns[0]
+            ),
+        ),
+    ];
+    for (asked, covered) in cases {
+        let mut b = SslContext::builder(SslMethod::tls_server()).unwrap();
+        server.install(&mut b).unwrap();
+        let (addr, side) = traced_server(b.build());
+        let mut ssl = Ssl::new(&client_ctx(|_| {})).unwrap();
+        match asked.parse::<IpAddr>() {
+            Ok(ip) => ssl.param_mut().set_ip(ip).unwrap(),
+            Err(_) => ssl.param_mut().set_host(asked).unwrap(),
+        }
+        let trace = match ssl.connect(connect_tcp(addr)) {
+            Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).unwrap(),
+            _ => panic!("the certificate does not cover {asked}"),
+        };
+        let _ = side.join();
+        let d = trace.diagnosis().expect("diagnosis");
+        assert_eq!(d.cause, Cause::ServerCertWrongHost, "{d}");
+        let expected = format!("{covered}; the client asked for {asked}");
+        assert!(d.summary.ends_with(&expected), "{d}\nexpected: {expected}");
+    }
 }

@@ -288,15 +288,30 @@ fn wrong_host(chain: Option<&Certificate>, asked: Option<&str>, fix: &str) -> Di
 /// What the leaf of `chain` is for, as OpenSSL checks `asked` against it
 /// (RFC 6125): an address against its IP subjectAltNames, a host name
 /// against its DNS ones, or its CN where it has none.
+/// The names of the other kind follow, as the ones a client could use
+/// instead.
 fn covered_names(chain: &Certificate, asked: Option<&str>) -> String {
     let ip = asked.is_some_and(|a| a.parse::<IpAddr>().is_ok());
-    let names = leaf_alt_names(chain, if ip { "IP:" } else { "DNS:" });
+    let (kind, other_kind) = if ip { ("IP:", "DNS:") } else { ("DNS:", "IP:") };
+    let names = leaf_alt_names(chain, kind);
+    let others = leaf_alt_names(chain, other_kind);
+    let also = match (others.len(), ip) {
+        (0, _) => String::new(),
+        (1, true) => format!("; also the name {}", others[0]),
+        (_, true) => format!("; also the names {}", others.join(", ")),
+        (1, false) => format!("; also the address {}", others[0]),
+        (_, false) => format!("; also the addresses {}", others.join(", ")),
+    };
     let cn = chain.subjects.first().map(|s| common_name(s).unwrap_or(s));
     match (names.is_empty(), ip, cn) {
-        (false, _, _) => format!("is for {} (subjectAltName)", names.join(", ")),
-        (true, true, _) => "names no IP address".to_owned(),
-        (true, false, Some(cn)) => format!("is for {cn} (its CN: it has no DNS subjectAltName)"),
-        (true, false, None) => "does not cover the name".to_owned(),
+        (false, _, _) => format!("is for {} (subjectAltName{also})", names.join(", ")),
+        (true, true, _) if others.is_empty() => "names no IP address".to_owned(),
+        (true, true, _) => format!("names no IP address (it is for {})", others.join(", ")),
+        (true, false, Some(cn)) => {
+            format!("is for {cn} (its CN: it has no DNS subjectAltName{also})")
+        }
+        (true, false, None) if others.is_empty() => "does not cover the name".to_owned(),
+        (true, false, None) => format!("names no host name (it is for {})", others.join(", ")),
     }
 }
 
