@@ -167,6 +167,15 @@ fn version_with_the_tool() {
     let client = client_ctx(tls12);
     let t = against_s_server(&strings(&["-tls1_3"]), &client);
     assert_cause(&t, Cause::NoSharedVersion, "s_server -tls1_3");
+    // This client capped itself at TLS 1.2: the server requiring 1.3 may
+    // be right, so the fix names the client's maximum first.
+    let d = t.diagnosis().expect("diagnosis");
+    assert_eq!(d.fault, Fault::Unknown, "{d}");
+    assert!(
+        d.fix
+            .starts_with("Raise this client's maximum version (set to TLS 1.2"),
+        "{d}"
+    );
 
     // A server that speaks only TLS 1.1 chooses it from a client offering
     // 1.2 and 1.3 too, whose security level then refuses its signature.

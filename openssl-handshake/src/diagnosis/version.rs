@@ -176,6 +176,12 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
         .server_hello
         .map(|s| s.selected_version.unwrap_or(s.legacy_version));
     let client_max = hello.map(highest);
+    // A maximum set below TLS 1.3 is this client's own choice: a server
+    // that requires more may be right, so either end could move.
+    let capped = f
+        .local
+        .and_then(|l| l.max_version)
+        .filter(|&m| m < TLS1_3 && chosen.is_none() && client_max.is_some_and(|c| c >= TLS1_2));
     let (summary, fault) = match chosen {
         Some(v) => (
             format!(
@@ -195,12 +201,22 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
             ),
             if client_max.is_some_and(|m| m < TLS1_2) {
                 Fault::Client
+            } else if capped.is_some() {
+                Fault::Unknown
             } else {
                 Fault::Server
             },
         ),
     };
-    Diagnosis::new(Cause::NoSharedVersion, fault, summary, fix(fault))
+    let fix = match capped {
+        Some(max) => format!(
+            "Raise this client's maximum version (set to {} with SSL_CTX_set_max_proto_version; \
+             OpenSSL here speaks TLS 1.3), or enable a version it offers on the server.",
+            version_name(max)
+        ),
+        None => fix(fault).to_owned(),
+    };
+    Diagnosis::new(Cause::NoSharedVersion, fault, summary, fix)
         .with_some(
             "ClientHello.legacy_version",
             hello.map(|h| version_name(h.legacy_version)),
