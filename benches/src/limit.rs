@@ -28,6 +28,9 @@ use testkit::pki::{KeyType, Pki};
 use crate::config::{Cipher, Group, HandshakeCase};
 use crate::error::BenchError;
 
+mod hmac;
+use hmac::Hmac;
+
 /// Bytes per record in the AEAD limit: the TLS maximum plaintext.
 pub const RECORD: usize = 16 * 1024;
 
@@ -79,13 +82,14 @@ fn repeat(
 pub struct Sealer {
     enc: CipherCtx,
     dec: CipherCtx,
-    /// HMAC-SHA1 key of the CBC suite.
-    mac_key: Option<PKey<Private>>,
+    /// HMAC-SHA1 of the CBC suite, keyed once.
+    mac: Option<Hmac>,
     nonce: Vec<u8>,
     plain: Vec<u8>,
     sealed: Vec<u8>,
     scratch: Vec<u8>,
-    tag: [u8; 16],
+    /// The AEAD tag (16 bytes) or the whole HMAC-SHA1 (20).
+    tag: Vec<u8>,
 }
 
 /// TLS's additional data: sequence number, type, version, length.
@@ -106,23 +110,30 @@ impl Sealer {
         enc.encrypt_init(Some(evp), Some(&key), Some(&nonce))?;
         let mut dec = CipherCtx::new()?;
         dec.decrypt_init(Some(evp), Some(&key), Some(&nonce))?;
-        let mac_key = if cipher == Cipher::Aes128CbcSha1 {
+        let mac = if cipher == Cipher::Aes128CbcSha1 {
             // TLS pads records itself.
             enc.set_padding(false);
             dec.set_padding(false);
-            Some(PKey::hmac(&[0x17; 20])?)
+            Some(Hmac::new(MessageDigest::sha1(), &[0x17; 20])?)
         } else {
             None
         };
         let mut sealer = Sealer {
             enc,
             dec,
-            mac_key,
+            mac,
             nonce,
             plain: vec![0x5a; RECORD],
             sealed: vec![0; RECORD + 32],
             scratch: vec![0; RECORD + 32],
-            tag: [0; 16],
+            tag: vec![
+                0;
+                if cipher == Cipher::Aes128CbcSha1 {
+                    20
+                } else {
+                    16
+                }
+            ],
         };
         sealer.seal()?;
         Ok(sealer)
@@ -131,17 +142,14 @@ impl Sealer {
     /// Encrypts (and MACs, for CBC) one [`RECORD`]-byte record.
     pub fn seal(&mut self) -> Result<(), BenchError> {
         self.enc.encrypt_init(None, None, Some(&self.nonce))?;
-        if let Some(mac_key) = &self.mac_key {
+        if let Some(mac) = &self.mac {
             let n = self
                 .enc
                 .cipher_update(&self.plain, Some(&mut self.sealed))?;
             self.enc.cipher_final(&mut self.sealed[n..])?;
-            let mut mac = Signer::new(MessageDigest::sha1(), mac_key)?;
-            mac.update(&AAD)?;
-            mac.update(&self.sealed[..RECORD])?;
-            let mut mac_out = [0u8; 20];
-            mac.sign(&mut mac_out)?;
-            self.tag.copy_from_slice(&mac_out[..16]);
+            // Encrypt-then-MAC: the MAC covers the ciphertext.
+            let tag = mac.mac(&[&AAD, &self.sealed[..RECORD]])?;
+            self.tag.copy_from_slice(&tag);
             return Ok(());
         }
         self.enc.cipher_update(&AAD, None)?;
@@ -156,12 +164,11 @@ impl Sealer {
     /// Checks and decrypts the record last sealed.
     pub fn open(&mut self) -> Result<(), BenchError> {
         self.dec.decrypt_init(None, None, Some(&self.nonce))?;
-        if let Some(mac_key) = &self.mac_key {
-            let mut mac = Signer::new(MessageDigest::sha1(), mac_key)?;
-            mac.update(&AAD)?;
-            mac.update(&self.sealed[..RECORD])?;
-            let mut expected = [0u8; 20];
-            mac.sign(&mut expected)?;
+        if let Some(mac) = &self.mac {
+            let expected = mac.mac(&[&AAD, &self.sealed[..RECORD]])?;
+            if !openssl::memcmp::eq(&expected, &self.tag) {
+                return Err(BenchError::tls("limit", "record MAC did not verify"));
+            }
             let n = self
                 .dec
                 .cipher_update(&self.sealed[..RECORD], Some(&mut self.scratch))?;
@@ -305,4 +312,31 @@ fn signer(key_type: KeyType, key: &PKeyRef<Private>) -> Result<Signer<'_>, Bench
         s.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH)?;
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the limit opens is checked as TLS checks it: a record whose
+    /// ciphertext changed after sealing fails, for every cipher (the CBC
+    /// suite's by its HMAC).
+    #[test]
+    fn open_checks_each_ciphers_tag() {
+        for cipher in [
+            Cipher::Aes128Gcm,
+            Cipher::Aes256Gcm,
+            Cipher::Chacha20Poly1305,
+            Cipher::Aes128CbcSha1,
+        ] {
+            let mut sealer = Sealer::new(cipher).expect("sealer");
+            sealer.seal().expect("seal");
+            sealer.open().expect("an untouched record opens");
+            sealer.sealed[100] ^= 1;
+            assert!(
+                sealer.open().is_err(),
+                "{cipher:?}: a changed record opened"
+            );
+        }
+    }
 }
