@@ -69,13 +69,10 @@ enum Command {
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("server").required(true).args(["target", "in_process"])))]
 struct HostileArgs {
     /// The server to test, HOST:PORT (e.g. a running `tls-harness serve`).
-    #[arg(
-        long,
-        required_unless_present = "in_process",
-        conflicts_with = "in_process"
-    )]
+    #[arg(long)]
     target: Option<String>,
     /// Start an in-process traced server on 127.0.0.1:0 and check its server-side traces too.
     #[arg(long)]

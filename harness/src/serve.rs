@@ -23,7 +23,7 @@ use openssl::x509::X509Name;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 
-pub use connection::{ConnectionReport, Limits};
+pub use connection::{refusal, ConnectionReport, Limits};
 use pool::Pool;
 
 use crate::case::Role;

@@ -112,6 +112,7 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     listen: String,
     /// Certificate chain (PEM, leaf first, as SSL_CTX_use_certificate_chain_file reads it).
+    /// Without it (and without --key-type), a generated RSA 2048 leaf is served.
     #[arg(long, requires = "key", conflicts_with = "key_type")]
     cert: Option<PathBuf>,
     /// Private key (PEM).
@@ -212,18 +213,30 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
     for n in outcome.connections.iter().flat_map(|c| &c.notes) {
         eprintln!("note: {n}");
     }
-    match outcome.failure() {
-        // With --reconnect, say which connection failed.
-        Some((n, f)) if outcome.connections.len() > 1 => {
-            eprintln!("tls-harness probe {} (connection {n}): {f}", a.target);
-            Ok(false)
-        }
-        Some((_, f)) => {
-            eprintln!("tls-harness probe {}: {f}", a.target);
-            Ok(false)
-        }
-        None => Ok(true),
+    let Some((n, f)) = outcome.failure() else {
+        return Ok(true);
+    };
+    // With --reconnect, say which connection failed.
+    if outcome.connections.len() > 1 {
+        eprintln!("tls-harness probe {} (connection {n}): {f}", a.target);
+    } else {
+        eprintln!("tls-harness probe {}: {f}", a.target);
     }
+    // The -state and -msg formats are OpenSSL's lines alone; the summary
+    // and JSON carry the diagnosis already.
+    let diagnosis = outcome
+        .connections
+        .get(n - 1)
+        .and_then(|c| c.diagnosis.as_ref());
+    if let Some(d) = diagnosis.filter(|_| matches!(a.format, TraceFormat::State | TraceFormat::Msg))
+    {
+        eprintln!(
+            "  diagnosis: {} (fault: {}): {}",
+            d.cause, d.fault, d.summary
+        );
+        eprintln!("  fix: {}", d.fix);
+    }
+    Ok(false)
 }
 
 pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
@@ -263,7 +276,7 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
             }
         }
         Notice::Refused { peer, open } => {
-            eprintln!("refused {peer}: {open} connections already open (--max-connections)")
+            eprintln!("refused {peer}: {}", serve::refusal(open))
         }
         _ => {}
     })

@@ -75,9 +75,7 @@ impl ConnectionReport {
             ended: now,
             handshake_ok: false,
             trace: None,
-            error: Some(format!(
-                "refused: {open} connections already open (--max-connections)"
-            )),
+            error: Some(format!("refused: {}", refusal(open))),
             diagnosis: None,
         }
     }
@@ -262,4 +260,24 @@ fn serve_one(
         }
     }
     finish(report, timed_out)
+}
+
+/// Why a connection was closed at accept: `open` are being served.
+pub fn refusal(open: usize) -> String {
+    let s = if open == 1 { "" } else { "s" };
+    format!("{open} connection{s} already open (--max-connections)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refusal;
+
+    #[test]
+    fn a_refusal_counts_its_connections_in_words() {
+        assert_eq!(refusal(1), "1 connection already open (--max-connections)");
+        assert_eq!(
+            refusal(64),
+            "64 connections already open (--max-connections)"
+        );
+    }
 }

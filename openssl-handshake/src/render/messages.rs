@@ -176,6 +176,7 @@ fn details(body: &Body) -> Vec<String> {
                 format!("random={}", h.random),
                 format!("session_id={}", or_empty(&h.session_id)),
                 format!("cipher_suite={}", suite(&h.cipher_suite)),
+                // With a colon, as -trace prints this one field.
                 format!("compression_method: {}", compression(h.compression_method)),
             ]);
             v.extend(h.key_share_group.as_ref().map(|g| match h.key_share_len {
