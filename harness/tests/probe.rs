@@ -165,6 +165,15 @@ fn tls13_client_certificate_required_is_a_failure_named_by_its_alert() {
         "the alert is named: {}",
         state.stderr
     );
+    // OpenSSL's lines on stdout, the diagnosis after the failure on stderr.
+    assert!(
+        state
+            .stderr
+            .contains("\n  diagnosis: client_cert_required (fault: ")
+            && state.stderr.contains("\n  fix: "),
+        "{}",
+        state.stderr
+    );
 
     let before = SystemTime::now();
     let json = probe(&addr, &pki, "json", &["--tls1_3"]);
