@@ -2,9 +2,11 @@
 //! record protection through EVP for bulk transfer, and the public-key
 //! operations a handshake cannot avoid, turned into a handshakes/s bound.
 //!
-//! The AEAD limit keeps one `EVP_CIPHER_CTX` and changes only the nonce
-//! per 16 KiB record, as OpenSSL's record layer does, so key setup is not
-//! charged to the limit. The handshake bound counts key-share generation
+//! The AEAD limit keeps one `EVP_CIPHER_CTX` per direction, keyed once,
+//! and gives each 16 KiB record only what OpenSSL's record layer gives
+//! it: a nonce and additional data of its own, from the record's sequence
+//! number. Key setup is not charged to the limit. Decryption opens the
+//! record last sealed again and again. The handshake bound counts key-share generation
 //! and derivation on both sides, one signature and one verification with
 //! the certificate's key (and the client's pair for mTLS); certificate
 //! chain verification, hashing and record protection are left out, so
@@ -84,7 +86,17 @@ pub struct Sealer {
     dec: CipherCtx,
     /// HMAC-SHA1 of the CBC suite, keyed once.
     mac: Option<Hmac>,
+    /// The connection's fixed IV. A record's nonce is this IV with the
+    /// record's sequence number XORed into its last 8 bytes, as TLS 1.3
+    /// forms it (RFC 8446 §5.3). For CBC this stands in for TLS 1.2's
+    /// explicit per-record IV, which libssl draws at random; the limit
+    /// leaves out that 16-byte draw.
+    iv: Vec<u8>,
+    /// The sequence number of the record last sealed.
+    seq: u64,
+    /// That record's nonce and additional data, which `open` reads.
     nonce: Vec<u8>,
+    aad: [u8; 13],
     plain: Vec<u8>,
     sealed: Vec<u8>,
     scratch: Vec<u8>,
@@ -92,8 +104,9 @@ pub struct Sealer {
     tag: Vec<u8>,
 }
 
-/// TLS's additional data: sequence number, type, version, length.
-const AAD: [u8; 13] = [0, 0, 0, 0, 0, 0, 0, 1, 23, 3, 3, 0x40, 0];
+/// TLS 1.2's additional data: sequence number (set per record), type,
+/// version, length.
+const AAD: [u8; 13] = [0, 0, 0, 0, 0, 0, 0, 0, 23, 3, 3, 0x40, 0];
 
 impl Sealer {
     /// A key and contexts for `cipher`, with one record sealed.
@@ -105,11 +118,11 @@ impl Sealer {
             Cipher::Aes128CbcSha1 => EvpCipher::aes_128_cbc(),
         };
         let key = vec![0x42; evp.key_length()];
-        let nonce = vec![0x24; evp.iv_length()];
+        let iv = vec![0x24; evp.iv_length()];
         let mut enc = CipherCtx::new()?;
-        enc.encrypt_init(Some(evp), Some(&key), Some(&nonce))?;
+        enc.encrypt_init(Some(evp), Some(&key), Some(&iv))?;
         let mut dec = CipherCtx::new()?;
-        dec.decrypt_init(Some(evp), Some(&key), Some(&nonce))?;
+        dec.decrypt_init(Some(evp), Some(&key), Some(&iv))?;
         let mac = if cipher == Cipher::Aes128CbcSha1 {
             // TLS pads records itself.
             enc.set_padding(false);
@@ -122,7 +135,10 @@ impl Sealer {
             enc,
             dec,
             mac,
-            nonce,
+            nonce: iv.clone(),
+            iv,
+            seq: 0,
+            aad: AAD,
             plain: vec![0x5a; RECORD],
             sealed: vec![0; RECORD + 32],
             scratch: vec![0; RECORD + 32],
@@ -141,6 +157,7 @@ impl Sealer {
 
     /// Encrypts (and MACs, for CBC) one [`RECORD`]-byte record.
     pub fn seal(&mut self) -> Result<(), BenchError> {
+        self.next_record();
         self.enc.encrypt_init(None, None, Some(&self.nonce))?;
         if let Some(mac) = &self.mac {
             let n = self
@@ -148,11 +165,11 @@ impl Sealer {
                 .cipher_update(&self.plain, Some(&mut self.sealed))?;
             self.enc.cipher_final(&mut self.sealed[n..])?;
             // Encrypt-then-MAC: the MAC covers the ciphertext.
-            let tag = mac.mac(&[&AAD, &self.sealed[..RECORD]])?;
+            let tag = mac.mac(&[&self.aad, &self.sealed[..RECORD]])?;
             self.tag.copy_from_slice(&tag);
             return Ok(());
         }
-        self.enc.cipher_update(&AAD, None)?;
+        self.enc.cipher_update(&self.aad, None)?;
         let n = self
             .enc
             .cipher_update(&self.plain, Some(&mut self.sealed))?;
@@ -165,7 +182,7 @@ impl Sealer {
     pub fn open(&mut self) -> Result<(), BenchError> {
         self.dec.decrypt_init(None, None, Some(&self.nonce))?;
         if let Some(mac) = &self.mac {
-            let expected = mac.mac(&[&AAD, &self.sealed[..RECORD]])?;
+            let expected = mac.mac(&[&self.aad, &self.sealed[..RECORD]])?;
             if !openssl::memcmp::eq(&expected, &self.tag) {
                 return Err(BenchError::tls("limit", "record MAC did not verify"));
             }
@@ -175,13 +192,27 @@ impl Sealer {
             self.dec.cipher_final(&mut self.scratch[n..])?;
             return Ok(());
         }
-        self.dec.cipher_update(&AAD, None)?;
+        self.dec.cipher_update(&self.aad, None)?;
         let n = self
             .dec
             .cipher_update(&self.sealed[..RECORD], Some(&mut self.scratch))?;
         self.dec.set_tag(&self.tag)?;
         self.dec.cipher_final(&mut self.scratch[n..])?;
         Ok(())
+    }
+
+    /// The next sequence number, and the nonce and additional data that
+    /// follow from it.
+    fn next_record(&mut self) {
+        self.seq += 1;
+        let seq = self.seq.to_be_bytes();
+        self.nonce.copy_from_slice(&self.iv);
+        // Every IV here (12 or 16 bytes) is longer than the 8 of `seq`.
+        let tail = self.nonce.len() - seq.len();
+        for (n, s) in self.nonce[tail..].iter_mut().zip(seq) {
+            *n ^= s;
+        }
+        self.aad[..8].copy_from_slice(&seq);
     }
 }
 
@@ -318,17 +349,35 @@ fn signer(key_type: KeyType, key: &PKeyRef<Private>) -> Result<Signer<'_>, Bench
 mod tests {
     use super::*;
 
+    const ALL: [Cipher; 4] = [
+        Cipher::Aes128Gcm,
+        Cipher::Aes256Gcm,
+        Cipher::Chacha20Poly1305,
+        Cipher::Aes128CbcSha1,
+    ];
+
+    /// Each record gets a nonce of its own: the same plaintext sealed
+    /// twice gives two ciphertexts, and each opens.
+    #[test]
+    fn each_record_has_its_own_nonce() {
+        for cipher in ALL {
+            let mut sealer = Sealer::new(cipher).expect("sealer");
+            let mut sealed = Vec::new();
+            for _ in 0..2 {
+                sealer.seal().expect("seal");
+                sealer.open().expect("open");
+                sealed.push(sealer.sealed[..RECORD].to_vec());
+            }
+            assert_ne!(sealed[0], sealed[1], "{cipher:?} reused a nonce");
+        }
+    }
+
     /// What the limit opens is checked as TLS checks it: a record whose
     /// ciphertext changed after sealing fails, for every cipher (the CBC
     /// suite's by its HMAC).
     #[test]
     fn open_checks_each_ciphers_tag() {
-        for cipher in [
-            Cipher::Aes128Gcm,
-            Cipher::Aes256Gcm,
-            Cipher::Chacha20Poly1305,
-            Cipher::Aes128CbcSha1,
-        ] {
+        for cipher in ALL {
             let mut sealer = Sealer::new(cipher).expect("sealer");
             sealer.seal().expect("seal");
             sealer.open().expect("an untouched record opens");

@@ -460,10 +460,11 @@ const NOTES: [&str; 5] = [
      are medians over rounds, ratios medians of per-round ratios, each with a \
      distribution-free 95 % confidence interval from the per-round ratios' order statistics \
      (none under 6 rounds)",
-    "limit for bulk: EVP on 16 KiB records, one context, nonce changed per record; for \
-     handshakes: key-share generation and derivation on both sides plus one signature and one \
-     verification (two of each for mTLS); chain verification is not counted, so it is an \
-     upper bound",
+    "limit for bulk: EVP on 16 KiB records, one context per direction keyed once, a nonce and \
+     additional data per record from its sequence number (decryption opens the last record \
+     sealed); for handshakes: key-share generation and derivation on both sides plus one \
+     signature and one verification (two of each for mTLS); chain verification is not \
+     counted, so it is an upper bound",
     "resumed rows check on both sides that every handshake resumed; TLS 1.2 resumption does no \
      public-key operation and has no limit",
     "memory: heap bytes (glibc mallinfo2) freed by dropping N established clients, then servers",
