@@ -30,7 +30,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the interop matrix: versions x suites x key types x options.
+    /// Run the interop matrix: each version's suites, key types, groups and options (each axis covered, not every combination).
     Matrix(MatrixArgs),
     /// Trace one client handshake against a live server (like s_client -state -msg).
     Probe(ProbeArgs),
