@@ -330,6 +330,12 @@ fn peer_closed_mid_handshake() {
         Cause::PeerClosed,
         "server hung up after the ClientHello",
     );
+    // Nothing came back: a server past its connection limit does this.
+    let d = trace.diagnosis().expect("diagnosis");
+    assert!(
+        d.fix.contains("(a connection limit it had reached, "),
+        "{d}"
+    );
 
     // The client sends a ClientHello and hangs up.
     let (addr, server) = traced_server(&server_ctx_with(rsa(), |_| {}));

@@ -423,10 +423,17 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
                     f.them()
                 )
             } else {
+                // A server turning away connections past its limit closes
+                // them unread, which the client sees as a reset.
+                let limit = if f.side == Side::Client && f.trace.bytes_received == 0 {
+                    "a connection limit it had reached, "
+                } else {
+                    ""
+                };
                 format!(
-                    "Look in {}'s own log for why it hung up (a crash, a filter, or a TLS stack \
-                     that closes instead of alerting); a reset often comes from a firewall or \
-                     load balancer in between.",
+                    "Look in {}'s own log for why it hung up ({limit}a crash, a filter, or a TLS \
+                     stack that closes instead of alerting); a reset often comes from a firewall \
+                     or load balancer in between.",
                     f.them()
                 )
             },
