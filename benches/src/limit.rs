@@ -3,8 +3,8 @@
 //! operations a handshake cannot avoid, turned into a handshakes/s bound.
 //!
 //! The AEAD limit keeps one `EVP_CIPHER_CTX` per direction, keyed once,
-//! and gives each 16 KiB record only what OpenSSL's record layer gives
-//! it: a nonce and additional data of its own, from the record's sequence
+//! and gives each record (of the size a row's writes make: the write's
+//! own size up to 16 KiB) only what OpenSSL's record layer gives it: a nonce and additional data of its own, from the record's sequence
 //! number. Key setup is not charged to the limit. Decryption opens the
 //! record last sealed again and again. The handshake bound counts key-share generation
 //! and derivation on both sides, one signature and one verification with
@@ -33,7 +33,8 @@ use crate::error::BenchError;
 mod hmac;
 use hmac::Hmac;
 
-/// Bytes per record in the AEAD limit: the TLS maximum plaintext.
+/// The TLS maximum plaintext per record, and the largest record the
+/// AEAD limit takes.
 pub const RECORD: usize = 16 * 1024;
 
 /// Raw record protection throughput, in MB/s (10^6 bytes).
@@ -45,22 +46,23 @@ pub struct AeadLimit {
     pub decrypt: f64,
 }
 
-/// Measures `cipher` on [`RECORD`]-byte records for about `budget` each
-/// way.
-pub fn aead(cipher: Cipher, budget: Duration) -> Result<AeadLimit, BenchError> {
-    let mut sealer = Sealer::new(cipher)?;
-    let encrypt = throughput(budget, || sealer.seal())?;
-    let decrypt = throughput(budget, || sealer.open())?;
+/// Measures `cipher` on `record`-byte records (at most [`RECORD`]) for
+/// about `budget` each way.
+pub fn aead(cipher: Cipher, record: usize, budget: Duration) -> Result<AeadLimit, BenchError> {
+    let mut sealer = Sealer::with_record_len(cipher, record)?;
+    let encrypt = throughput(budget, record, || sealer.seal())?;
+    let decrypt = throughput(budget, record, || sealer.open())?;
     Ok(AeadLimit { encrypt, decrypt })
 }
 
-/// MB/s of `f`, which processes one record per call.
+/// MB/s of `f`, which processes one `record`-byte record per call.
 fn throughput(
     budget: Duration,
+    record: usize,
     mut f: impl FnMut() -> Result<(), BenchError>,
 ) -> Result<f64, BenchError> {
     let (calls, elapsed) = repeat(budget, &mut f)?;
-    Ok((calls * RECORD) as f64 / elapsed.as_secs_f64() / 1e6)
+    Ok((calls * record) as f64 / elapsed.as_secs_f64() / 1e6)
 }
 
 /// Calls `f` until `budget` has passed (and at least three times);
@@ -104,13 +106,32 @@ pub struct Sealer {
     tag: Vec<u8>,
 }
 
-/// TLS 1.2's additional data: sequence number (set per record), type,
-/// version, length.
-const AAD: [u8; 13] = [0, 0, 0, 0, 0, 0, 0, 0, 23, 3, 3, 0x40, 0];
+/// TLS 1.2's additional data: sequence number and length (both set per
+/// sealer), type, version.
+const AAD: [u8; 13] = [0, 0, 0, 0, 0, 0, 0, 0, 23, 3, 3, 0, 0];
 
 impl Sealer {
-    /// A key and contexts for `cipher`, with one record sealed.
+    /// A key and contexts for `cipher` on [`RECORD`]-byte records, with
+    /// one record sealed.
     pub fn new(cipher: Cipher) -> Result<Self, BenchError> {
+        Sealer::with_record_len(cipher, RECORD)
+    }
+
+    /// As [`Sealer::new`], on `len`-byte records; `len` must be 1 to
+    /// [`RECORD`], as a TLS record's plaintext is.
+    pub fn with_record_len(cipher: Cipher, len: usize) -> Result<Self, BenchError> {
+        // The record's length, as the additional data carries it.
+        let len16 = match u16::try_from(len) {
+            Ok(l) if (1..=RECORD).contains(&len) => l,
+            _ => {
+                return Err(BenchError::tls(
+                    "limit",
+                    format!("a record holds 1 to {RECORD} bytes, not {len}"),
+                ))
+            }
+        };
+        let mut aad = AAD;
+        aad[11..].copy_from_slice(&len16.to_be_bytes());
         let evp: &CipherRef = match cipher {
             Cipher::Aes128Gcm => EvpCipher::aes_128_gcm(),
             Cipher::Aes256Gcm => EvpCipher::aes_256_gcm(),
@@ -123,7 +144,11 @@ impl Sealer {
         enc.encrypt_init(Some(evp), Some(&key), Some(&iv))?;
         let mut dec = CipherCtx::new()?;
         dec.decrypt_init(Some(evp), Some(&key), Some(&iv))?;
-        let mac = if cipher == Cipher::Aes128CbcSha1 {
+        let cbc = cipher == Cipher::Aes128CbcSha1;
+        // What is encrypted: the plaintext, and for CBC the 1 to 16 bytes
+        // of padding TLS adds to fill the last block.
+        let body = if cbc { (len / 16 + 1) * 16 } else { len };
+        let mac = if cbc {
             // TLS pads records itself.
             enc.set_padding(false);
             dec.set_padding(false);
@@ -138,24 +163,18 @@ impl Sealer {
             nonce: iv.clone(),
             iv,
             seq: 0,
-            aad: AAD,
-            plain: vec![0x5a; RECORD],
-            sealed: vec![0; RECORD + 32],
-            scratch: vec![0; RECORD + 32],
-            tag: vec![
-                0;
-                if cipher == Cipher::Aes128CbcSha1 {
-                    20
-                } else {
-                    16
-                }
-            ],
+            aad,
+            plain: vec![0x5a; body],
+            sealed: vec![0; body + 32],
+            scratch: vec![0; body + 32],
+            tag: vec![0; if cbc { 20 } else { 16 }],
         };
         sealer.seal()?;
         Ok(sealer)
     }
 
-    /// Encrypts (and MACs, for CBC) one [`RECORD`]-byte record.
+    /// Encrypts (and MACs, for CBC) one record; the record's plaintext is
+    /// `plain`, with its padding for CBC.
     pub fn seal(&mut self) -> Result<(), BenchError> {
         self.next_record();
         self.enc.encrypt_init(None, None, Some(&self.nonce))?;
@@ -165,7 +184,7 @@ impl Sealer {
                 .cipher_update(&self.plain, Some(&mut self.sealed))?;
             self.enc.cipher_final(&mut self.sealed[n..])?;
             // Encrypt-then-MAC: the MAC covers the ciphertext.
-            let tag = mac.mac(&[&self.aad, &self.sealed[..RECORD]])?;
+            let tag = mac.mac(&[&self.aad, &self.sealed[..self.plain.len()]])?;
             self.tag.copy_from_slice(&tag);
             return Ok(());
         }
@@ -182,20 +201,20 @@ impl Sealer {
     pub fn open(&mut self) -> Result<(), BenchError> {
         self.dec.decrypt_init(None, None, Some(&self.nonce))?;
         if let Some(mac) = &self.mac {
-            let expected = mac.mac(&[&self.aad, &self.sealed[..RECORD]])?;
+            let expected = mac.mac(&[&self.aad, &self.sealed[..self.plain.len()]])?;
             if !openssl::memcmp::eq(&expected, &self.tag) {
                 return Err(BenchError::tls("limit", "record MAC did not verify"));
             }
             let n = self
                 .dec
-                .cipher_update(&self.sealed[..RECORD], Some(&mut self.scratch))?;
+                .cipher_update(&self.sealed[..self.plain.len()], Some(&mut self.scratch))?;
             self.dec.cipher_final(&mut self.scratch[n..])?;
             return Ok(());
         }
         self.dec.cipher_update(&self.aad, None)?;
         let n = self
             .dec
-            .cipher_update(&self.sealed[..RECORD], Some(&mut self.scratch))?;
+            .cipher_update(&self.sealed[..self.plain.len()], Some(&mut self.scratch))?;
         self.dec.set_tag(&self.tag)?;
         self.dec.cipher_final(&mut self.scratch[n..])?;
         Ok(())
@@ -369,6 +388,26 @@ mod tests {
                 sealed.push(sealer.sealed[..RECORD].to_vec());
             }
             assert_ne!(sealed[0], sealed[1], "{cipher:?} reused a nonce");
+        }
+    }
+
+    /// A sealer for short records encrypts records of that length (padded
+    /// to whole blocks for CBC) with that length in its additional data,
+    /// and refuses what no TLS record holds.
+    #[test]
+    fn records_have_the_length_asked_for() {
+        for cipher in ALL {
+            let sealer = Sealer::with_record_len(cipher, 1000).expect("sealer");
+            let expected = if cipher == Cipher::Aes128CbcSha1 {
+                1008
+            } else {
+                1000
+            };
+            assert_eq!(sealer.plain.len(), expected, "{cipher:?}");
+            assert_eq!(sealer.aad[11..], 1000u16.to_be_bytes());
+            for len in [0, RECORD + 1] {
+                assert!(Sealer::with_record_len(cipher, len).is_err(), "{len}");
+            }
         }
     }
 

@@ -460,7 +460,8 @@ const NOTES: [&str; 5] = [
      are medians over rounds, ratios medians of per-round ratios, each with a \
      distribution-free 95 % confidence interval from the per-round ratios' order statistics \
      (none under 6 rounds)",
-    "limit for bulk: EVP on 16 KiB records, one context per direction keyed once, a nonce and \
+    "limit for bulk: EVP on records of the size the row's writes make (1 KiB for 1 KiB \
+     writes, 16 KiB for larger ones), one context per direction keyed once, a nonce and \
      additional data per record from its sequence number (decryption opens the last record \
      sealed); for handshakes: key-share generation and derivation on both sides plus one \
      signature and one verification (two of each for mTLS); chain verification is not \
