@@ -586,7 +586,7 @@ fn state_log_of_a_peer_hanging_up_equals_s_client() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     std::thread::spawn(move || {
-        for mut tcp in listener.incoming().take(2).flatten() {
+        for mut tcp in listener.incoming().take(3).flatten() {
             let mut header = [0u8; 5];
             if tcp.read_exact(&mut header).is_ok() {
                 let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
@@ -600,8 +600,23 @@ fn state_log_of_a_peer_hanging_up_equals_s_client() {
         reference.last().map(String::as_str),
         Some("SSL_connect:error in error")
     );
+    assert!(
+        reference
+            .iter()
+            .any(|l| l == "SSL3 alert write:fatal:decode error"),
+        "s_client alerts decode_error at the end of file: {reference:#?}"
+    );
     let state = probe(&addr, &pki, "state", &[]);
     assert_eq!(state.status.code(), Some(1), "{}", state.stderr);
     assert_eq!(lines(&state.stdout), reference);
     assert!(state.stderr.contains("end of file"), "{}", state.stderr);
+    // The summary says whose the decode_error is.
+    let summary = probe(&addr, &pki, "summary", &[]);
+    assert!(
+        summary
+            .stdout
+            .contains("sent fatal alert decode_error (50) (OpenSSL's answer to the end of file)"),
+        "{}",
+        summary.stdout
+    );
 }

@@ -162,6 +162,9 @@ impl Failure {
     pub const ABANDONED: &'static str = "the connection was dropped with its handshake \
          unfinished (a time-out, a closed connection, or the application gave up)";
 
+    /// How the reason of a failure at the peer's end of file begins.
+    pub(crate) const PEER_EOF: &'static str = "the peer closed the connection (EOF)";
+
     /// Whether this end gave up: the `SSL` was freed mid-handshake, or the
     /// application called [`HandshakeTrace::gave_up`]. OpenSSL never saw
     /// the failure.
@@ -185,6 +188,13 @@ impl std::fmt::Display for Failure {
         }
         if let Some(a) = &self.alert_sent {
             write!(f, "; sent {a}")?;
+            // OpenSSL 3 alerts decode_error at an unexpected end of file,
+            // which reads like a complaint about the peer's bytes.
+            if a.description == crate::diagnosis::alert::DECODE_ERROR
+                && self.reason.starts_with(Self::PEER_EOF)
+            {
+                write!(f, " (OpenSSL's answer to the end of file)")?;
+            }
         }
         if let Some(a) = &self.alert_received {
             write!(f, "; received {a}")?;

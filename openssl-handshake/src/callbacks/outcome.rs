@@ -243,7 +243,7 @@ fn failure(ssl: &SslRef, ret: c_int, os_error: io::Error, trace: &HandshakeTrace
             // one that hung up.
             format!("the connection failed: {os_error} {after}")
         } else if reason == UNEXPECTED_EOF || error == ErrorCode::SYSCALL {
-            format!("the peer closed the connection (EOF) {after}")
+            format!("{} {after}", Failure::PEER_EOF)
         } else if error == ErrorCode::ZERO_RETURN {
             format!("the peer closed the connection with close_notify {after}")
         } else {

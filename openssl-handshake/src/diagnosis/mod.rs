@@ -35,6 +35,7 @@ pub use local::{LocalCertificate, LocalCipher, LocalConfig};
 
 use crate::event::Side;
 use crate::trace::HandshakeTrace;
+pub(crate) use facts::alert;
 use facts::{alert_text, Facts};
 
 /// Why a handshake failed.
