@@ -19,7 +19,7 @@ pub struct BenchArgs {
     pub filter: Option<Regex>,
     /// Rounds per row (default 21, 3 with --quick). Each ratio's 95 %
     /// confidence interval narrows about as 1/√rounds; from 6 rounds on
-    /// it is printed.
+    /// it is printed, and a ratio target judged.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub rounds: Option<u16>,
 }

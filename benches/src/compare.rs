@@ -55,7 +55,7 @@ impl BenchReport {
             }
             let _ = writeln!(out, "  {:<52} {}", b.name, b.condition());
             for (run, t, report) in [("base", b, base), ("other", o, other)] {
-                let verdict = t.verdict_of(report.optimized);
+                let verdict = t.verdict_in(report);
                 let _ = writeln!(out, "    {run:<6} {} {verdict}", t.figure());
             }
         }

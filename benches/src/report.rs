@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::runner::Method;
-use crate::stats::{median, median_interval, spread};
+use crate::stats::{median, median_interval, rounds_for_interval, spread};
 
 /// The version of the JSON layout; bumped when a field changes meaning
 /// or disappears.
@@ -131,7 +131,10 @@ pub struct Target {
     /// noise, one whose interval lies wholly past it is not.
     #[serde(default)]
     pub interval: Option<[f64; 2]>,
-    /// Whether it was met; `None` if not measured.
+    /// Whether it was met; `None` if not measured. The table reads a
+    /// speed target of an unoptimized build, or a ratio from fewer rounds
+    /// than its interval needs, as `not judged`; this still says which
+    /// side of the threshold the figure fell on.
     pub met: Option<bool>,
     /// Whether the interval lies wholly on the side of the threshold
     /// that `met` says: `false` when it reaches across, so that another
@@ -161,13 +164,32 @@ impl Target {
         figure
     }
 
-    /// [`Target::verdict`], except that a speed measured by an unoptimized
-    /// build is not judged (memory is: it does not depend on the build).
-    pub(crate) fn verdict_of(&self, optimized: bool) -> String {
-        if !optimized && self.bound == Bound::AtLeast && self.measured.is_some() {
+    /// [`Target::verdict`] as `report` can support it: a speed measured
+    /// by an unoptimized build is not judged (memory is: it does not
+    /// depend on the build), nor is a ratio from fewer rounds than its
+    /// confidence interval needs, which a burst of load on one round can
+    /// carry past the threshold.
+    pub(crate) fn verdict_in(&self, report: &BenchReport) -> String {
+        if self.measured.is_none() {
+            return self.verdict();
+        }
+        if !report.optimized && self.bound == Bound::AtLeast {
             return "not judged (unoptimized build)".to_owned();
         }
+        let (rounds, needed) = (report.method.rounds, rounds_for_interval());
+        // A report from before intervals has none at any round count.
+        if self.is_ratio() && self.interval.is_none() && rounds < needed {
+            let s = if rounds == 1 { "" } else { "s" };
+            return format!(
+                "not judged ({rounds} round{s}; a verdict needs {needed} for its interval)"
+            );
+        }
         self.verdict()
+    }
+
+    /// Whether the metric is a ratio with an interval, not a difference.
+    fn is_ratio(&self) -> bool {
+        self.metric != "traced_minus_untraced"
     }
 
     /// `met`, `MISSED`, or `-` when not measured; `within noise` added
@@ -369,7 +391,7 @@ impl BenchReport {
                 t.name,
                 t.condition(),
                 t.figure(),
-                t.verdict_of(self.optimized)
+                t.verdict_in(self)
             );
         }
         let _ = writeln!(out, "elapsed: {:.1} s", self.elapsed_s);
@@ -495,68 +517,4 @@ pub(crate) fn number(v: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A ratio target carries the interval of its row; a memory target,
-    /// a difference of two medians, has none.
-    #[test]
-    fn a_ratio_target_reports_its_rows_interval() {
-        // Ratios 0.90, 0.91, ..., 1.10 in a shuffled order.
-        let pairs: Vec<(f64, f64)> = (0..21)
-            .map(|i| (i * 8) % 21)
-            .map(|i| (100.0, 90.0 + f64::from(i)))
-            .collect();
-        let id = "resumption/default/tls12-session-id";
-        let row = Row::from_pairs(
-            id.to_owned(),
-            Kind::Resumption,
-            Config::Default,
-            "h/s",
-            &pairs,
-        );
-        let memory = Row::from_pairs(
-            "memory/default/tls13-ecdsa-p256-x25519/client".to_owned(),
-            Kind::Memory,
-            Config::Default,
-            "bytes/conn",
-            &pairs,
-        );
-        let mut report = BenchReport::new(
-            false,
-            Method::defaults(false),
-            vec![row, memory],
-            Duration::ZERO,
-        );
-        // Judged as a release build's figures would be.
-        report.optimized = true;
-        let target = |row: &str| {
-            report
-                .targets
-                .iter()
-                .find(|t| t.row == row)
-                .expect("target")
-        };
-        let ratio = target(id);
-        assert_eq!(ratio.measured, Some(1.0));
-        // The 6th smallest and 6th largest of 21 (see stats.rs).
-        let [low, high] = ratio.interval.expect("21 rounds give an interval");
-        assert!(
-            (low - 0.95).abs() < 1e-9 && (high - 1.05).abs() < 1e-9,
-            "{low} {high}"
-        );
-        assert_eq!(ratio.met, Some(true));
-        // 0.95 is below the 0.97 the target sets: met, but not beyond noise.
-        assert_eq!(ratio.beyond_noise, Some(false));
-        let memory = target("memory/default/tls13-ecdsa-p256-x25519/client");
-        assert_eq!((memory.interval, memory.beyond_noise), (None, None));
-        assert!(report
-            .to_table()
-            .contains("1.0000 (95 % CI 0.9500–1.0500) met, within noise\n"));
-        // An unoptimized build's speed is shown but not judged.
-        report.optimized = false;
-        assert!(report
-            .to_table()
-            .contains("1.0000 (95 % CI 0.9500–1.0500) not judged (unoptimized build)\n"));
-    }
-}
+mod tests;

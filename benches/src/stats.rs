@@ -34,6 +34,16 @@ pub(crate) fn median_interval(mut v: Vec<f64>) -> Option<[f64; 2]> {
     Some([v[k - 1], v[n - k]])
 }
 
+/// The fewest rounds that give [`median_interval`] an interval.
+pub(crate) fn rounds_for_interval() -> usize {
+    // Ends: from some n on, the tail below the first order is small enough.
+    let mut n = 1;
+    while order_for_confidence(n).is_none() {
+        n += 1;
+    }
+    n
+}
+
 /// The largest k (1-based) with P(Binomial(n, ½) ≤ k − 1) ≤ (1 − C) / 2.
 fn order_for_confidence(n: usize) -> Option<usize> {
     let tail = (1.0 - CONFIDENCE) / 2.0;
@@ -78,6 +88,7 @@ mod tests {
         for n in 0..6 {
             assert_eq!(order_for_confidence(n), None, "n = {n}");
         }
+        assert_eq!(rounds_for_interval(), 6);
     }
 
     #[test]

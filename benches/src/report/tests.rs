@@ -1,0 +1,105 @@
+//! The report's targets and verdicts.
+
+use super::*;
+
+/// A ratio target carries the interval of its row; a memory target,
+/// a difference of two medians, has none.
+#[test]
+fn a_ratio_target_reports_its_rows_interval() {
+    // Ratios 0.90, 0.91, ..., 1.10 in a shuffled order.
+    let pairs: Vec<(f64, f64)> = (0..21)
+        .map(|i| (i * 8) % 21)
+        .map(|i| (100.0, 90.0 + f64::from(i)))
+        .collect();
+    let id = "resumption/default/tls12-session-id";
+    let row = Row::from_pairs(
+        id.to_owned(),
+        Kind::Resumption,
+        Config::Default,
+        "h/s",
+        &pairs,
+    );
+    let memory = Row::from_pairs(
+        "memory/default/tls13-ecdsa-p256-x25519/client".to_owned(),
+        Kind::Memory,
+        Config::Default,
+        "bytes/conn",
+        &pairs,
+    );
+    let mut report = BenchReport::new(
+        false,
+        Method::defaults(false),
+        vec![row, memory],
+        Duration::ZERO,
+    );
+    // Judged as a release build's figures would be.
+    report.optimized = true;
+    let target = |row: &str| {
+        report
+            .targets
+            .iter()
+            .find(|t| t.row == row)
+            .expect("target")
+    };
+    let ratio = target(id);
+    assert_eq!(ratio.measured, Some(1.0));
+    // The 6th smallest and 6th largest of 21 (see stats.rs).
+    let [low, high] = ratio.interval.expect("21 rounds give an interval");
+    assert!(
+        (low - 0.95).abs() < 1e-9 && (high - 1.05).abs() < 1e-9,
+        "{low} {high}"
+    );
+    assert_eq!(ratio.met, Some(true));
+    // 0.95 is below the 0.97 the target sets: met, but not beyond noise.
+    assert_eq!(ratio.beyond_noise, Some(false));
+    let memory = target("memory/default/tls13-ecdsa-p256-x25519/client");
+    assert_eq!((memory.interval, memory.beyond_noise), (None, None));
+    assert!(report
+        .to_table()
+        .contains("1.0000 (95 % CI 0.9500–1.0500) met, within noise\n"));
+    // An unoptimized build's speed is shown but not judged.
+    report.optimized = false;
+    assert!(report
+        .to_table()
+        .contains("1.0000 (95 % CI 0.9500–1.0500) not judged (unoptimized build)\n"));
+}
+
+/// A ratio from fewer rounds than an interval needs (6, see stats.rs)
+/// is not judged, whichever side of the threshold it fell on; a
+/// memory difference, which has no interval, is.
+#[test]
+fn a_ratio_from_too_few_rounds_is_not_judged() {
+    for (rounds, judged) in [(1, false), (5, false), (6, true)] {
+        let pairs = vec![(100.0, 90.0); rounds];
+        let row =
+            |id: &str, kind| Row::from_pairs(id.to_owned(), kind, Config::Default, "u", &pairs);
+        let rows = vec![
+            row("resumption/default/tls12-session-id", Kind::Resumption),
+            row(
+                "memory/default/tls13-ecdsa-p256-x25519/client",
+                Kind::Memory,
+            ),
+        ];
+        let method = Method {
+            rounds,
+            ..Method::defaults(true)
+        };
+        let mut report = BenchReport::new(true, method, rows, Duration::ZERO);
+        report.optimized = true;
+        let table = report.to_table();
+        let line = |name: &str| {
+            table
+                .lines()
+                .find(|l| l.contains(name))
+                .unwrap_or_else(|| panic!("no {name} in\n{table}"))
+                .to_owned()
+        };
+        let ratio = line("TLS 1.2 session-id resumption");
+        let plural = if rounds == 1 { "" } else { "s" };
+        let refused =
+            format!("not judged ({rounds} round{plural}; a verdict needs 6 for its interval)");
+        assert_eq!(ratio.ends_with(&refused), !judged, "{ratio}");
+        assert_eq!(ratio.ends_with("MISSED"), judged, "{ratio}");
+        assert!(line("per client, bytes").ends_with(" met"));
+    }
+}
