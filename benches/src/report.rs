@@ -64,7 +64,8 @@ pub struct Row {
     pub limit_fraction_interval: Option<[f64; 2]>,
     /// `untraced` of this tuned row over the same default row.
     pub tuned_vs_default: Option<f64>,
-    /// (max − min) / median of `untraced` across rounds.
+    /// (max − min) / median of `untraced` across rounds: 0 for a single
+    /// round, whose spread is unknown, which the table prints as `-`.
     pub noise: f64,
     /// max − min of the per-round traced/untraced ratios.
     pub ratio_noise: f64,
@@ -370,7 +371,7 @@ impl BenchReport {
         for r in &self.rows {
             let _ = writeln!(
                 out,
-                "{:<58} {:>12} {:>12} {:>12} {:>8.3} {:>7} {:>7} {:>5.1}%",
+                "{:<58} {:>12} {:>12} {:>12} {:>8.3} {:>7} {:>7} {:>6}",
                 r.id,
                 r.unit,
                 number(r.untraced),
@@ -380,7 +381,11 @@ impl BenchReport {
                     .map_or("-".to_owned(), |f| format!("{f:.2}")),
                 r.tuned_vs_default
                     .map_or("-".to_owned(), |f| format!("{f:.3}")),
-                r.noise * 100.0,
+                if self.method.rounds > 1 {
+                    format!("{:.1}%", r.noise * 100.0)
+                } else {
+                    "-".to_owned()
+                },
             );
         }
         let _ = writeln!(out, "\ntargets:");

@@ -103,3 +103,30 @@ fn a_ratio_from_too_few_rounds_is_not_judged() {
         assert!(line("per client, bytes").ends_with(" met"));
     }
 }
+
+/// The noise column is a spread over rounds: a single round has none to
+/// show, two rounds do.
+#[test]
+fn one_round_shows_no_noise() {
+    for (pairs, noise) in [
+        (vec![(100.0, 100.0)], "-"),
+        (vec![(100.0, 100.0), (110.0, 110.0)], "9.5%"),
+    ] {
+        let id = "handshake/default/tls13-ecdsa-p256-x25519";
+        let rounds = pairs.len();
+        let row = Row::from_pairs(
+            id.to_owned(),
+            Kind::Handshake,
+            Config::Default,
+            "h/s",
+            &pairs,
+        );
+        let method = Method {
+            rounds,
+            ..Method::defaults(true)
+        };
+        let table = BenchReport::new(true, method, vec![row], Duration::ZERO).to_table();
+        let line = table.lines().find(|l| l.starts_with(id)).expect("row");
+        assert_eq!(line.split_whitespace().last(), Some(noise), "{line}");
+    }
+}
