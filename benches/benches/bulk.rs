@@ -10,7 +10,7 @@ mod common;
 
 use benches::config::{Cipher, Config, BULK_SIZES, BULK_SUITES};
 use benches::limit::{self, Sealer};
-use benches::workload::BulkWorkload;
+use benches::workload::BulkContexts;
 use common::pki;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
@@ -20,10 +20,16 @@ fn bulk(c: &mut Criterion) {
             let mut group = c.benchmark_group(format!("bulk/{side}/{size}"));
             group.throughput(Throughput::Bytes(size as u64));
             for suite in &BULK_SUITES {
-                let mut w = BulkWorkload::new(pki(), suite, Config::Default, false, size)
-                    .expect("workload");
+                let contexts =
+                    BulkContexts::new(pki(), suite, Config::Default, false).expect("contexts");
+                // A fresh connection per sample, as in tracing_overhead.rs:
+                // one long-lived connection would measure where its buffers
+                // landed as much as the suite.
                 group.bench_function(BenchmarkId::from_parameter(suite.name), |b| {
-                    b.iter_custom(|n| w.run(n).expect("bulk").bulk_side(send))
+                    b.iter_custom(|n| {
+                        let mut w = contexts.connect(size).expect("connection");
+                        w.run(n).expect("bulk").bulk_side(send)
+                    })
                 });
             }
             group.finish();
