@@ -488,6 +488,26 @@ fn a_port_nothing_listens_on_cannot_be_scanned_nor_pass_a_policy() {
     );
     assert!(o.stdout.contains("CANNOT SCAN"), "{}", o.stdout);
     assert!(!o.stdout.contains("policy"), "{}", o.stdout);
+    // Nothing was enumerated: no row may read as an answer.
+    let dh = o
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("dh "))
+        .unwrap_or_default();
+    assert!(
+        dh.contains("not testable: no suite or group was enumerated"),
+        "{}",
+        o.stdout
+    );
+    let alpn = o
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("alpn "))
+        .unwrap_or_default();
+    assert!(
+        alpn.contains("not testable: ") && !alpn.contains("selected none"),
+        "{alpn}"
+    );
 }
 
 #[test]

@@ -138,6 +138,10 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         None => dh.negotiation_detail.clone(),
     };
     let dh_text = match (dh.min_bits, dh.ffdhe_groups.is_empty()) {
+        // No suite or group was enumerated: "none" would read as an answer.
+        (None, true) if r.cannot_scan.is_some() => {
+            "not testable: no suite or group was enumerated".to_owned()
+        }
         (None, true)
             if dh
                 .negotiated_below_tls13
@@ -163,6 +167,13 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         "alpn",
         format!("offered {}", list(&a.offered)),
         match &a.not_offered {
+            // Nothing selected because nothing was asked.
+            _ if a.selected.is_empty() && a.probes.is_empty() => {
+                format!(
+                    "not testable: {}",
+                    a.on_no_overlap.trim_start_matches("not testable: ")
+                )
+            }
             Some(n) if a.selected.is_empty() => {
                 format!("{n}; with no overlap: {}", a.on_no_overlap)
             }
