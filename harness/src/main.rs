@@ -212,7 +212,7 @@ fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
 }
 
 fn bench_cmd(a: BenchCommand) -> Result<bool, HarnessError> {
-    out_dir_exists(a.out.as_ref())?;
+    out_writable(a.out.as_ref())?;
     let report = benches::run(&a.run.options())?;
     emit(&a.run.render(&report), a.out.as_ref())?;
     Ok(true)
@@ -229,6 +229,40 @@ pub(crate) fn out_dir_exists(out: Option<&PathBuf>) -> Result<(), HarnessError> 
     }
 }
 
+/// Refuses an `--out` the report could not be written to, before a run
+/// that may take minutes rather than after it: one whose directory is
+/// missing, one that is a directory, or one beside which [`emit`]'s
+/// temporary file cannot be made (a read-only directory, /proc).
+fn out_writable(out: Option<&PathBuf>) -> Result<(), HarnessError> {
+    out_dir_exists(out)?;
+    let Some(path) = out else {
+        return Ok(());
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
+            return Err(HarnessError::Usage(format!(
+                "--out: {} is a directory; name a file",
+                path.display()
+            )))
+        }
+        // A device or pipe (`--out /dev/stdout`) is written as is.
+        Ok(m) if !m.is_file() => return Ok(()),
+        _ => {}
+    }
+    let partial = partial_path(path);
+    std::fs::File::create(&partial).map_err(|e| HarnessError::writing(&partial, e))?;
+    // Removed at once, so that a run stopped by a signal leaves nothing.
+    let _ = std::fs::remove_file(&partial);
+    Ok(())
+}
+
+/// The temporary file [`emit`] writes before renaming it to `path`.
+fn partial_path(path: &std::path::Path) -> PathBuf {
+    let mut partial = path.to_owned().into_os_string();
+    partial.push(format!(".partial-{}", std::process::id()));
+    PathBuf::from(partial)
+}
+
 fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), HarnessError> {
     match out {
         // Whole or not at all: a signal that ends the program mid-write
@@ -238,15 +272,18 @@ fn emit(text: &str, out: Option<&PathBuf>) -> Result<(), HarnessError> {
             std::fs::write(path, text).map_err(|e| HarnessError::writing(path, e))
         }
         Some(path) => {
-            let mut partial = path.clone().into_os_string();
-            partial.push(format!(".partial-{}", std::process::id()));
-            let partial = PathBuf::from(partial);
-            std::fs::write(&partial, text)
-                .and_then(|()| std::fs::rename(&partial, path))
-                .map_err(|e| {
-                    let _ = std::fs::remove_file(&partial);
-                    HarnessError::writing(path, e)
-                })
+            let partial = partial_path(path);
+            // The error names the file that failed: the temporary one or,
+            // when the rename fails, the report's.
+            let written = std::fs::write(&partial, text)
+                .map_err(|e| HarnessError::writing(&partial, e))
+                .and_then(|()| {
+                    std::fs::rename(&partial, path).map_err(|e| HarnessError::writing(path, e))
+                });
+            if written.is_err() {
+                let _ = std::fs::remove_file(&partial);
+            }
+            written
         }
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -271,5 +308,28 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// An --out the report cannot be written to is refused before the
+    /// run, naming what failed; one that can be leaves no file behind.
+    #[test]
+    fn an_unwritable_bench_out_is_refused_up_front() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let refused = |out: &std::path::Path| {
+            super::out_writable(Some(&out.to_owned()))
+                .expect_err("refused")
+                .to_string()
+        };
+        let message = refused(dir.path());
+        assert!(message.contains("is a directory"), "{message}");
+        // /proc takes no new files: the temporary file is what fails.
+        let proc_out = std::path::Path::new("/proc/bench-out-check.json");
+        let message = refused(proc_out);
+        let partial = super::partial_path(proc_out);
+        assert_eq!(message, format!("writing {}", partial.display()));
+        let out = dir.path().join("report.json");
+        super::out_writable(Some(&out)).expect("a writable --out");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("listing").collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }
