@@ -4,114 +4,19 @@
 //! s_client -state` and `-msg` print for the same server configuration.
 
 mod common;
+mod probe_support;
 
-use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use common::{harness, run, Proc, LIMIT};
+use common::{Proc, LIMIT};
 use harness::peer::process::ChildGuard;
 use openssl::ssl::SslVersion;
+use probe_support::*;
 use serde_json::Value;
 use testkit::msg_lines::message_lines;
-use testkit::pki::{KeyType, Pki};
-
-/// How long both the probe and s_client wait after the handshake. On
-/// loopback the server's tickets and alerts arrive within milliseconds;
-/// this only has to be long enough for that.
-const LINGER: &str = "2";
-const HOLD: Duration = Duration::from_secs(2);
-
-fn require_openssl() {
-    common::require("openssl", "version", "openssl (apt-get install openssl)");
-}
-
-struct TestPki {
-    dir: tempfile::TempDir,
-    pki: Pki,
-    root: PathBuf,
-    leaf: PathBuf,
-    intermediate: PathBuf,
-    key: PathBuf,
-}
-
-fn test_pki() -> TestPki {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let pki = Pki::generate().expect("PKI");
-    let files = pki.write_pem(dir.path()).expect("PEM files");
-    let leaf = dir.path().join("server-ecdsa-p256.crt");
-    let key = dir.path().join("server-ecdsa-p256.key");
-    assert!(leaf.exists() && key.exists(), "the PKI wrote {leaf:?}");
-    TestPki {
-        root: files.root.clone(),
-        intermediate: dir.path().join("intermediate.pem"),
-        leaf,
-        key,
-        pki,
-        dir,
-    }
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
-
-/// `openssl s_server` with the ECDSA leaf and its intermediate, plus
-/// `extra`; returns the guard and the address it listens on.
-fn s_server(pki: &TestPki, extra: &[&str]) -> (Proc, String) {
-    let mut args = vec!["-cert", p(&pki.leaf), "-key", p(&pki.key)];
-    args.extend(["-cert_chain", p(&pki.intermediate)]);
-    args.extend(extra);
-    common::s_server(&args)
-}
-
-/// The `-state` lines `openssl s_client` prints against `addr`, its stdin
-/// held open for [`HOLD`] (s_client sends close_notify at end of input).
-fn s_client_state(addr: &str, pki: &TestPki, extra: &[&str]) -> Vec<String> {
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_client", "-connect", addr, "-state"])
-        .args(["-CAfile", p(&pki.root), "-servername", "localhost"])
-        .args(extra);
-    let mut client = Proc::spawn(cmd);
-    std::thread::sleep(HOLD);
-    client.close_stdin();
-    client.wait(LIMIT);
-    // -state writes to stderr, between verify lines and error stacks.
-    Proc::drain(&client.stderr)
-        .into_iter()
-        .filter(|l| l.starts_with("SSL_connect:") || l.starts_with("SSL3 alert "))
-        .collect()
-}
-
-fn probe(addr: &str, pki: &TestPki, format: &str, extra: &[&str]) -> common::Output {
-    let mut args = vec!["probe", addr, "--cafile", p(&pki.root)];
-    args.extend(["--servername", "localhost", "--format", format]);
-    args.extend(["--linger", LINGER]);
-    args.extend(extra);
-    run(harness(&args))
-}
-
-fn lines(text: &str) -> Vec<String> {
-    text.lines()
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Parses each line of `text` as one JSON object.
-fn json_lines(text: &str) -> Vec<Value> {
-    lines(text)
-        .iter()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {l:?}"));
-            assert!(v.is_object(), "{l}");
-            v
-        })
-        .collect()
-}
+use testkit::pki::KeyType;
 
 /// Checks the line's timestamp is RFC 3339 UTC, between `before` and now.
 fn check_timestamp(line: &Value, before: SystemTime) {
@@ -388,16 +293,6 @@ fn reconnect_prints_one_json_object_per_connection() {
     );
 }
 
-/// `gnutls-serv` on 127.0.0.1 with the PKI's ECDSA leaf and `extra`
-/// arguments; returns it and its address.
-fn gnutls_serv(pki: &TestPki, extra: &[&str]) -> (ChildGuard, String) {
-    let chain = pki.dir.path().join("server-ecdsa-p256.chain.pem");
-    let mut args = vec!["--x509certfile", p(&chain), "--x509keyfile", p(&pki.key)];
-    args.extend(["--x509cafile", p(&pki.root)]);
-    args.extend(extra);
-    common::gnutls_serv(&args)
-}
-
 /// [`gnutls_serv`] requiring a client certificate, offering what
 /// `priority` allows.
 fn gnutls_serv_requiring_a_certificate(pki: &TestPki, priority: &str) -> (ChildGuard, String) {
@@ -458,165 +353,4 @@ fn gnutls_serv_tls12_answers_a_missing_certificate_with_decode_error() {
     common::wait_for(&mut server, "gnutls-serv's own verdict", |l| {
         l.contains("No certificate was found")
     });
-}
-
-/// GnuTLS limited to one version answers a ClientHello of only the other
-/// with handshake_failure, not protocol_version: from the client's side
-/// that is a refused hello, and with one version offered the version is
-/// among the suspects the diagnosis names. (TLS 1.3 is offered in
-/// supported_versions; TLS 1.2 alone only by the client's own range.)
-#[test]
-fn a_single_version_refused_with_handshake_failure_names_the_version() {
-    let pki = test_pki();
-    for (server, client, offered, evidence) in [
-        ("TLS1.2", "--tls1_3", "TLS 1.3", "TLS 1.3"),
-        ("TLS1.3", "--tls1_2", "TLS 1.2", "absent"),
-    ] {
-        let priority = format!("NORMAL:-VERS-ALL:+VERS-{server}");
-        let (_server, addr) = gnutls_serv(&pki, &["--priority", &priority]);
-        let out = probe(&addr, &pki, "json", &[client]);
-        assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
-        assert!(
-            out.stderr.contains("handshake_failure (40)"),
-            "{}",
-            out.stderr
-        );
-        let d = &json_lines(&out.stdout)[0]["diagnosis"];
-        assert_eq!(d["cause"], "hello_refused", "{d}");
-        let summary = d["summary"].as_str().unwrap_or_default();
-        assert!(
-            summary.contains("no version, suite") && summary.contains(&format!("(only {offered})")),
-            "{d}"
-        );
-        let versions = common::evidence(d, "ClientHello.supported_versions")
-            .unwrap_or_else(|| panic!("no supported_versions evidence: {d}"));
-        assert_eq!(versions, evidence, "{d}");
-    }
-}
-
-/// A server that answers a byte every 0.3 s, each inside the 5 s read
-/// time-out: the 2 s handshake deadline ends the probe, most often in a
-/// socket wait cut short to meet it (after which OpenSSL would retry).
-#[test]
-fn a_trickling_server_meets_the_handshake_deadline() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let server = std::thread::spawn(move || {
-        let (mut tcp, _) = listener.accept().expect("accept");
-        tcp.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("time-out");
-        let _ = tcp.read(&mut [0u8; 4096]);
-        // A handshake record announcing a 16 KiB ServerHello, dribbled.
-        let mut bytes = vec![0x16, 0x03, 0x03, 0x40, 0x00, 0x02, 0x00, 0x3f, 0xfb];
-        bytes.resize(5 + 0x4000, 0);
-        common::trickle(&mut tcp, &bytes, Duration::from_millis(300));
-    });
-    let mut args = vec!["probe", &addr];
-    args.extend(common::TRICKLE_LIMITS);
-    let out = run(harness(&args));
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
-    assert!(out.stderr.contains("--handshake-timeout"), "{}", out.stderr);
-    let line = &json_lines(&out.stdout)[0];
-    assert_eq!(line["diagnosis"]["cause"], "timed_out", "{line}");
-    // The peer never closed: the trace failed for the limit that fired,
-    // in a socket wait or before one.
-    let outcome = &line["trace"]["outcome"];
-    assert_eq!(outcome["status"], "failed", "{outcome}");
-    let reason = outcome["reason"].as_str().unwrap_or_default();
-    assert!(
-        reason.starts_with("this end stopped waiting: ") && reason.contains("--handshake-timeout"),
-        "{outcome}"
-    );
-    server.join().expect("server thread");
-}
-
-/// A TLS 1.3-only probe against `s_server -tls1_2`: no version in common,
-/// which is what the summary and the JSON line diagnose, with the offer as
-/// evidence.
-#[test]
-fn a_version_mismatch_is_diagnosed_in_summary_and_json() {
-    require_openssl();
-    let pki = test_pki();
-    let (_server, addr) = s_server(&pki, &["-tls1_2"]);
-
-    let summary = probe(&addr, &pki, "summary", &["--tls1_3"]);
-    assert_eq!(summary.status.code(), Some(1), "{}", summary.stderr);
-    assert!(
-        summary.stdout.lines().any(|l| l
-            .trim_start()
-            .starts_with("diagnosis: no_shared_version (fault: ")),
-        "{}",
-        summary.stdout
-    );
-    assert!(summary.stdout.contains("fix: "), "{}", summary.stdout);
-
-    let json = probe(&addr, &pki, "json", &["--tls1_3"]);
-    assert_eq!(json.status.code(), Some(1), "{}", json.stderr);
-    let line = &json_lines(&json.stdout)[0];
-    let d = &line["diagnosis"];
-    assert_eq!(d["cause"], "no_shared_version", "{d}");
-    assert!(d["fix"].as_str().is_some_and(|f| !f.is_empty()), "{d}");
-    // The client's offer, --tls1_3, is the evidence.
-    let offered = common::evidence(d, "ClientHello.supported_versions")
-        .unwrap_or_else(|| panic!("no supported_versions evidence: {d}"));
-    assert_eq!(offered, "TLS 1.3", "{d}");
-}
-
-/// A handshake that succeeds carries no diagnosis.
-#[test]
-fn a_successful_probe_has_no_diagnosis() {
-    require_openssl();
-    let pki = test_pki();
-    let (_server, addr) = s_server(&pki, &["-tls1_2"]);
-    let json = probe(&addr, &pki, "json", &[]);
-    assert!(json.status.success(), "{}", json.stderr);
-    assert!(json_lines(&json.stdout)[0]["diagnosis"].is_null());
-    let summary = probe(&addr, &pki, "summary", &[]);
-    assert!(summary.status.success(), "{}", summary.stderr);
-    assert!(!summary.stdout.contains("diagnosis:"), "{}", summary.stdout);
-}
-
-/// A server that hangs up after reading the ClientHello: over a socket,
-/// OpenSSL alerts decode_error and ends "in error", and the probe prints
-/// those lines as s_client does.
-#[test]
-fn state_log_of_a_peer_hanging_up_equals_s_client() {
-    require_openssl();
-    let pki = test_pki();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    std::thread::spawn(move || {
-        for mut tcp in listener.incoming().take(3).flatten() {
-            let mut header = [0u8; 5];
-            if tcp.read_exact(&mut header).is_ok() {
-                let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
-                let _ = tcp.read_exact(&mut body);
-            }
-            let _ = tcp.shutdown(std::net::Shutdown::Both);
-        }
-    });
-    let reference = s_client_state(&addr, &pki, &[]);
-    assert_eq!(
-        reference.last().map(String::as_str),
-        Some("SSL_connect:error in error")
-    );
-    assert!(
-        reference
-            .iter()
-            .any(|l| l == "SSL3 alert write:fatal:decode error"),
-        "s_client alerts decode_error at the end of file: {reference:#?}"
-    );
-    let state = probe(&addr, &pki, "state", &[]);
-    assert_eq!(state.status.code(), Some(1), "{}", state.stderr);
-    assert_eq!(lines(&state.stdout), reference);
-    assert!(state.stderr.contains("end of file"), "{}", state.stderr);
-    // The summary says whose the decode_error is.
-    let summary = probe(&addr, &pki, "summary", &[]);
-    assert!(
-        summary
-            .stdout
-            .contains("sent fatal alert decode_error (50) (OpenSSL's answer to the end of file)"),
-        "{}",
-        summary.stdout
-    );
 }

@@ -6,11 +6,9 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
-use std::time::Duration;
 
 use common::diagnosis::*;
-use common::{client_ctx, listener, pki, raw_server, server_ctx_with, set_timeouts_to, TIMEOUT};
+use common::{client_ctx, pki, raw_server, server_ctx_with};
 use openssl::ssl::{Ssl, SslContext, SslMethod, SslMode, SslOptions, SslVersion};
 use openssl_handshake::{Cause, Fault};
 use testkit::first_flight::first_flight;
@@ -314,93 +312,6 @@ fn inappropriate_fallback() {
         Cause::InappropriateFallback,
         "TLS 1.2 retry with the SCSV",
     );
-}
-
-#[test]
-fn peer_closed_mid_handshake() {
-    // The server reads the ClientHello and hangs up.
-    let (addr, server) = raw_server(|mut tcp| {
-        let _ = read_record(&mut tcp);
-        let _ = tcp.shutdown(Shutdown::Both);
-    });
-    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
-    server.join().expect("server thread");
-    assert_cause(
-        &trace,
-        Cause::PeerClosed,
-        "server hung up after the ClientHello",
-    );
-    // Nothing came back: a server past its connection limit does this.
-    let d = trace.diagnosis().expect("diagnosis");
-    assert!(
-        d.fix.contains("(a connection limit it had reached, "),
-        "{d}"
-    );
-
-    // The client sends a ClientHello and hangs up.
-    let (addr, server) = traced_server(&server_ctx_with(rsa(), |_| {}));
-    let mut tcp = TcpStream::connect(addr).expect("connect");
-    tcp.write_all(&client_hello_bytes()).expect("write hello");
-    let _ = tcp.shutdown(Shutdown::Both);
-    let trace = server.join().expect("server thread");
-    assert_cause(
-        &trace,
-        Cause::PeerClosed,
-        "client hung up after its ClientHello",
-    );
-    assert_eq!(trace.diagnosis().expect("diagnosis").fault, Fault::Client);
-
-    // A client that connects and closes without a byte (a TCP health
-    // check), and one that leaves after part of a record header.
-    for (sent, cause) in [
-        (&[][..], Cause::ClosedBeforeHello),
-        (&[22, 3, 1][..], Cause::PeerClosed),
-    ] {
-        let (addr, server) = traced_server(&server_ctx_with(rsa(), |_| {}));
-        let mut tcp = TcpStream::connect(addr).expect("connect");
-        tcp.write_all(sent).expect("write");
-        let _ = tcp.shutdown(Shutdown::Both);
-        let trace = server.join().expect("server thread");
-        assert_eq!(trace.bytes_received, sent.len() as u64);
-        assert_cause(
-            &trace,
-            cause,
-            &format!("{} bytes, then a close", sent.len()),
-        );
-    }
-}
-
-#[test]
-fn timed_out() {
-    // A client that connects and says nothing; the server gives up.
-    let (ctx, traces) = hooked_server();
-    let (l, addr) = listener();
-    let silent = TcpStream::connect(addr).expect("connect");
-    let (tcp, _) = l.accept().expect("accept");
-    set_timeouts_to(&tcp, Duration::from_millis(200));
-    let ssl = openssl::ssl::Ssl::new(&ctx).expect("ssl");
-    let result = ssl.accept(tcp);
-    assert!(result.is_err(), "nothing was sent, so no handshake");
-    drop(result);
-    drop(silent);
-    let trace = traces.recv_timeout(TIMEOUT).expect("the hook saw it");
-    assert_cause(&trace, Cause::TimedOut, "silent client");
-
-    // A server that accepts and says nothing; the client gives up.
-    let (l, addr) = listener();
-    let mut b =
-        openssl::ssl::SslContext::builder(openssl::ssl::SslMethod::tls_client()).expect("ctx");
-    let traces = hooked(&mut b);
-    let ctx = b.build();
-    let tcp = TcpStream::connect(addr).expect("connect");
-    let (silent, _) = l.accept().expect("accept");
-    set_timeouts_to(&tcp, Duration::from_millis(200));
-    let result = openssl::ssl::Ssl::new(&ctx).expect("ssl").connect(tcp);
-    assert!(result.is_err(), "nothing was answered, so no handshake");
-    drop(result);
-    drop(silent);
-    let trace = traces.recv_timeout(TIMEOUT).expect("the hook saw it");
-    assert_cause(&trace, Cause::TimedOut, "silent server");
 }
 
 #[test]

@@ -5,155 +5,17 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::io::Read;
 use std::process::Stdio;
-use std::sync::mpsc;
-use std::sync::OnceLock;
-use std::thread;
 use std::time::Duration;
 
+use common::against_tools::*;
 use common::diagnosis::*;
-use common::tool::{line_where, openssl, Reaped, OPENSSL_S_SERVER};
+use common::tool::{openssl, Reaped};
 use common::{client_ctx, listener, pki, server_ctx_with, set_timeouts_to, TIMEOUT};
 use openssl::ssl::{SslMode, SslOptions, SslVersion};
-use openssl_handshake::{Cause, Fault, HandshakeTrace};
-use testkit::pki::{Credential, KeyType, Negative, PkiFiles};
-
-/// The test PKI as files, with each credential's leaf and chain apart.
-struct Files {
-    dir: tempfile::TempDir,
-    pki: PkiFiles,
-}
-
-fn files() -> &'static Files {
-    static FILES: OnceLock<Files> = OnceLock::new();
-    FILES.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let pki = pki().write_pem(dir.path()).expect("write PKI");
-        Files { dir, pki }
-    })
-}
-
-/// `-cert`, `-key` and, when it has one, `-cert_chain` for `cred`.
-fn credential_args(name: &str, cred: &Credential) -> Vec<String> {
-    let dir = files().dir.path();
-    let write = |file: &str, pem: Vec<u8>| -> PathBuf {
-        let p = dir.join(format!("{name}-{file}"));
-        std::fs::write(&p, pem).expect("write PEM");
-        p
-    };
-    let leaf = write("leaf.pem", cred.cert.to_pem().expect("PEM"));
-    let key = write("key.pem", cred.key_pem());
-    let mut args = vec![
-        "-cert".to_owned(),
-        path(&leaf),
-        "-key".to_owned(),
-        path(&key),
-    ];
-    if !cred.chain.is_empty() {
-        let chain: Vec<u8> = cred
-            .chain
-            .iter()
-            .flat_map(|c| c.to_pem().expect("PEM"))
-            .collect();
-        args.extend(["-cert_chain".to_owned(), path(&write("chain.pem", chain))]);
-    }
-    args
-}
-
-fn path(p: &Path) -> String {
-    p.to_str().expect("UTF-8 temp path").to_owned()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-/// `openssl s_server` with the RSA credential unless `args` name another,
-/// ready to accept. The port is picked free and then released, so another
-/// test can take it in between: a server that exits before it accepts is
-/// started again on another port.
-fn s_server(args: &[String]) -> (Reaped, std::net::SocketAddr) {
-    let mut errors = Vec::new();
-    for _ in 0..3 {
-        match try_s_server(args) {
-            Ok(started) => return started,
-            Err(e) => errors.push(e),
-        }
-    }
-    panic!("openssl s_server did not start: {errors:#?}");
-}
-
-fn try_s_server(args: &[String]) -> Result<(Reaped, std::net::SocketAddr), String> {
-    let port = free_port();
-    let mut cmd = openssl();
-    cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")]);
-    if !args.iter().any(|a| a == "-cert") {
-        cmd.args(credential_args("rsa", pki().server(KeyType::Rsa2048)));
-    }
-    let (mut child, out) = Reaped::piped(cmd.args(args), OPENSSL_S_SERVER);
-    match line_where(&out, |l| l.starts_with("ACCEPT"), drop) {
-        Ok(_) => {}
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                let _ = e.read_to_string(&mut err);
-            }
-            return Err(format!("exited before accepting: {err}"));
-        }
-        Err(e) => panic!("openssl s_server did not start within {TIMEOUT:?}: {e}"),
-    }
-    // Drained, so that the tool never blocks on (or dies of) its stderr.
-    if let Some(mut e) = child.stderr.take() {
-        thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));
-    }
-    Ok((child, format!("127.0.0.1:{port}").parse().expect("address")))
-}
-
-/// A traced server for one connection, with `openssl s_client args`
-/// connecting to it; `input` is written to the tool's stdin.
-fn against_s_client(
-    server: &openssl::ssl::SslContext,
-    args: &[&str],
-    input: &[u8],
-) -> HandshakeTrace {
-    let (addr, handle) = traced_server(server);
-    let mut child = Reaped::spawn(
-        openssl()
-            .args(["s_client", "-connect", &addr.to_string()])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    )
-    .expect("spawn openssl s_client");
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(input);
-        // Give the tool time to act on the input before its stdin closes.
-        thread::sleep(Duration::from_millis(300));
-    }
-    child.wait_exit();
-    handle.join().expect("server thread")
-}
-
-fn root() -> String {
-    path(&files().pki.root)
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| (*s).to_owned()).collect()
-}
-
-/// A traced client against `openssl s_server args`.
-fn against_s_server(args: &[String], client: &openssl::ssl::SslContext) -> HandshakeTrace {
-    let (_server, addr) = s_server(args);
-    traced_client(client, addr, "localhost", |_| {})
-}
+use openssl_handshake::{Cause, Fault};
+use testkit::pki::{KeyType, Negative};
 
 #[test]
 fn version_with_the_tool() {

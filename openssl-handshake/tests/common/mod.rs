@@ -2,11 +2,13 @@
 //! paired client and server threads over loopback TCP.
 //!
 //! [`tool`] runs the command-line tools the tests compare with,
+//! [`against_tools`] sets s_client and s_server against a traced end,
 //! [`diagnosis`] holds the failure-cause tests' peers and checks, and
 //! [`hello`] edits ClientHello bytes, and [`reference`] compares traces
 //! with what s_client and s_server print.
 #![allow(dead_code)]
 
+pub mod against_tools;
 pub mod diagnosis;
 pub mod hello;
 pub mod issue;

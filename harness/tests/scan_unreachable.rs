@@ -1,0 +1,115 @@
+//! `tls-harness scan` against a target whose TLS is never reached: a port
+//! that accepts and stays silent, and one nothing listens on. The scan
+//! fails, says why, and no row of its report reads as an answer.
+
+mod common;
+mod scan_support;
+
+use std::time::Duration;
+
+use common::{harness, run};
+use serde_json::Value;
+
+use scan_support::*;
+
+#[test]
+fn a_silent_server_times_out() {
+    // Accepts TCP and never answers: every probe must end at its time-out.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let hold = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let until = std::time::Instant::now() + Duration::from_secs(15);
+        while std::time::Instant::now() < until {
+            if let Ok((s, _)) = listener.accept() {
+                held.push(s);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("r.json");
+    let o = run(harness(&[
+        "scan",
+        &addr,
+        "--timeout",
+        "0.3",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]));
+    // Nothing answered: the command fails, and still writes what it saw.
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("no probe got a ServerHello"),
+        "{}",
+        o.stderr
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("json");
+    assert!(r["cannot_scan"].is_string(), "{}", r["cannot_scan"]);
+    for v in r["findings"]["versions"].as_array().expect("versions") {
+        // Silence is no refusal: whether it takes the version is unknown.
+        assert_eq!(v["accepted"], "not_testable", "{v}");
+        let detail = v["detail"].as_str().unwrap_or_default();
+        let id = format!("version/{}", v["version"].as_str().expect("id"));
+        if v["version"] == "ssl3" {
+            // The scan's own hello: no OpenSSL trace to diagnose.
+            assert_eq!(detail, "no answer, twice: no answer within the time-out");
+            assert!(r["probes"][&id]["unanswered"].is_string(), "{id}");
+            continue;
+        }
+        assert!(detail.starts_with("no answer, twice: time-out"), "{v}");
+        assert_eq!(diagnosis(&r, &id)["cause"], "timed_out", "{id}");
+    }
+    drop(hold);
+}
+
+#[test]
+fn a_port_nothing_listens_on_cannot_be_scanned_nor_pass_a_policy() {
+    // A port that was just free: connecting is refused.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("p.toml");
+    std::fs::write(&policy, "forbid_suites = [\"AES128-SHA\"]\n").expect("policy");
+    let o = run(harness(&[
+        "scan",
+        &addr,
+        "--policy",
+        policy.to_str().expect("utf-8"),
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(
+        o.stderr
+            .contains(&format!("cannot scan {addr}: no connection could be made")),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stdout.contains("CANNOT SCAN"), "{}", o.stdout);
+    assert!(!o.stdout.contains("policy"), "{}", o.stdout);
+    // Nothing was enumerated: no row may read as an answer.
+    let dh = o
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("dh "))
+        .unwrap_or_default();
+    assert!(
+        dh.contains("not testable: no suite or group was enumerated"),
+        "{}",
+        o.stdout
+    );
+    let alpn = o
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("alpn "))
+        .unwrap_or_default();
+    assert!(
+        alpn.contains("not testable: ") && !alpn.contains("selected none"),
+        "{alpn}"
+    );
+}
