@@ -269,6 +269,12 @@ pub struct BenchReport {
     pub targets: Vec<Target>,
 }
 
+/// What the table's ratio columns are, printed under the rows: the
+/// ratios are not read off the figures beside them.
+pub(crate) const TABLE_NOTE: &str = "# tr/untr and limit (untraced ÷ crypto limit): medians of \
+     per-round ratios, not quotients of the medians shown\n\
+     # bytes/conn rows: tr/untr above 1 is memory that tracing adds\n";
+
 /// The line a report from a debug build starts its table with.
 pub(crate) const UNOPTIMIZED: &str = "# UNOPTIMIZED BUILD: its speeds and speed ratios mean \
      nothing (the rows still run); build with --release (cargo run --release, cargo bench)\n";
@@ -388,6 +394,7 @@ impl BenchReport {
                 },
             );
         }
+        out.push_str(TABLE_NOTE);
         let _ = writeln!(out, "\ntargets:");
         for t in &self.targets {
             let _ = writeln!(

@@ -128,5 +128,11 @@ fn one_round_shows_no_noise() {
         let table = BenchReport::new(true, method, vec![row], Duration::ZERO).to_table();
         let line = table.lines().find(|l| l.starts_with(id)).expect("row");
         assert_eq!(line.split_whitespace().last(), Some(noise), "{line}");
+        // The rows, then what their ratios are, then the targets.
+        let after = table.split(line).nth(1).expect("after the row");
+        assert!(
+            after.starts_with(&format!("\n{TABLE_NOTE}\ntargets:")),
+            "{after}"
+        );
     }
 }
