@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use openssl::ssl::{SslContextBuilder, SslMethod, SslVerifyMode};
 use openssl::x509::X509Name;
-use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{Diagnosis, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 
 pub use connection::{refusal, ConnectionReport, Limits};
@@ -94,6 +94,16 @@ pub enum Notice<'a> {
         peer: SocketAddr,
         /// Connections open at the time.
         open: usize,
+    },
+    /// A connection failed, printed in a format of OpenSSL's lines alone
+    /// (`state`, `msg`), which have no room for why.
+    Failed {
+        /// The client.
+        peer: SocketAddr,
+        /// What ended it.
+        error: Option<&'a str>,
+        /// Its diagnosis.
+        diagnosis: &'a Diagnosis,
     },
 }
 
@@ -200,7 +210,7 @@ pub fn serve(
         // before the next accept.
         while let Some(r) = pool.finished(Duration::ZERO) {
             first_ok.get_or_insert(r.connection_ok());
-            print_report(out, &r, opts.format)?;
+            report_ended(out, notify, &r, opts.format)?;
         }
         match listener.accept() {
             Ok((tcp, peer)) => {
@@ -226,7 +236,7 @@ pub fn serve(
                 // The idle wait: a finished connection ends it early.
                 if let Some(r) = pool.finished(POLL) {
                     first_ok.get_or_insert(r.connection_ok());
-                    print_report(out, &r, opts.format)?;
+                    report_ended(out, notify, &r, opts.format)?;
                 }
             }
             // A connection reset before it was accepted is the client's
@@ -262,7 +272,7 @@ pub fn serve(
         match pool.finished(left) {
             Some(r) => {
                 first_ok.get_or_insert(r.connection_ok());
-                print_report(out, &r, opts.format)?;
+                report_ended(out, notify, &r, opts.format)?;
             }
             None => {
                 return Err(HarnessError::Io {
@@ -289,6 +299,25 @@ pub fn serve(
         }),
         Err(_) => Ok(true),
     }
+}
+
+/// Prints a connection that ended, and tells `notify` why it failed
+/// where the format has no room for it.
+fn report_ended(
+    out: &mut dyn Write,
+    notify: &mut dyn FnMut(Notice<'_>),
+    report: &ConnectionReport,
+    format: TraceFormat,
+) -> Result<(), HarnessError> {
+    print_report(out, report, format)?;
+    if let (TraceFormat::State | TraceFormat::Msg, Some(d)) = (format, &report.diagnosis) {
+        notify(Notice::Failed {
+            peer: report.peer,
+            error: report.error.as_deref(),
+            diagnosis: d,
+        });
+    }
+    Ok(())
 }
 
 fn print_report(

@@ -291,6 +291,20 @@ fn a_tls1_only_client_is_diagnosed() {
             .starts_with("diagnosis: no_shared_version (fault: "),
         "{diagnosis}"
     );
+
+    // OpenSSL's lines alone on stdout; the failure and why on stderr.
+    let (server, addr) = serve(&["--min-version", "tls1_2"]);
+    let peer = tls1_only_client(addr).to_string();
+    Proc::wait_line(&server.stderr, LIMIT, "the failure", |l| {
+        l.starts_with(&format!("{peer}: handshake failed"))
+    });
+    let diagnosis = Proc::wait_line(&server.stderr, LIMIT, "its diagnosis", |l| {
+        l.starts_with("  diagnosis: ")
+    });
+    assert!(
+        diagnosis.starts_with("  diagnosis: no_shared_version (fault: "),
+        "{diagnosis}"
+    );
 }
 
 /// `--once` serves one connection and exits with its result; with no

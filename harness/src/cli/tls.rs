@@ -278,6 +278,18 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         Notice::Refused { peer, open } => {
             eprintln!("refused {peer}: {}", serve::refusal(open))
         }
+        Notice::Failed {
+            peer,
+            error,
+            diagnosis: d,
+        } => {
+            eprintln!("{peer}: {}", error.unwrap_or("the connection failed"));
+            eprintln!(
+                "  diagnosis: {} (fault: {}): {}",
+                d.cause, d.fault, d.summary
+            );
+            eprintln!("  fix: {}", d.fix);
+        }
         _ => {}
     })
 }
