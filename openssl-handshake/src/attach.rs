@@ -33,6 +33,19 @@ impl Default for TraceOptions {
     }
 }
 
+/// The options live in OpenSSL's ex_data, so they are dropped inside
+/// `SSL_free` and `SSL_CTX_free`, called from C: a panic in the drop of
+/// something an application's hook captured must not unwind there.
+impl Drop for TraceOptions {
+    fn drop(&mut self) {
+        let hooks = (
+            self.on_complete.take(),
+            self.on_failure_after_handshake.take(),
+        );
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(hooks)));
+    }
+}
+
 impl fmt::Debug for TraceOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TraceOptions")

@@ -40,6 +40,31 @@ fn each_recorder_is_freed_with_its_ssl() {
     );
 }
 
+/// A hook may capture anything, including a value whose drop panics. The
+/// options are dropped inside SSL_free and SSL_CTX_free, called from C,
+/// where an unwinding panic would abort the process: it must stop there.
+#[test]
+fn a_panicking_drop_in_a_hook_does_not_abort() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("a captured value's drop panicked");
+        }
+    }
+    let captured = PanicsOnDrop;
+    let server = server_ctx(KeyType::EcdsaP256, move |b| {
+        let options = TraceOptions::default().on_complete(move |_| {
+            let _ = &captured;
+        });
+        b.trace_handshakes(options).unwrap();
+    });
+    let client = client_ctx(|_| {});
+    let pair = connect(&server, &client, None);
+    assert!(pair.server.succeeded());
+    // The connections are gone; the context holds the last copy.
+    drop(server);
+}
+
 #[test]
 fn traces_never_contain_keylog_secrets() {
     let secrets = Arc::new(Mutex::new(Vec::<String>::new()));
