@@ -322,9 +322,7 @@ c_functions! {
     pub fn SSL_get_pending_cipher(s: *const SSL) -> *const SSL_CIPHER;
     pub fn SSL_in_init(s: *const SSL) -> c_int;
     pub fn SSL_rstate_string(s: *const SSL) -> *const c_char;
-    pub fn SSL_alert_type_string(value: c_int) -> *const c_char;
     pub fn SSL_alert_type_string_long(value: c_int) -> *const c_char;
-    pub fn SSL_alert_desc_string(value: c_int) -> *const c_char;
     pub fn SSL_alert_desc_string_long(value: c_int) -> *const c_char;
     pub fn SSL_SESSION_has_ticket(s: *const SSL_SESSION) -> c_int;
     pub fn SSL_group_to_name(s: *mut SSL, id: c_int) -> *const c_char;

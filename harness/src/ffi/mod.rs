@@ -122,15 +122,6 @@ pub struct SrpLogin {
     pub password: &'static CStr,
 }
 
-/// A C string literal, checked when compiled (`c"..."` literals need a
-/// newer Rust than this workspace's minimum).
-pub const fn c_string(bytes: &'static [u8]) -> &'static CStr {
-    match CStr::from_bytes_with_nul(bytes) {
-        Ok(c) => c,
-        Err(_) => panic!("not a NUL-terminated string without inner NULs"),
-    }
-}
-
 /// Why an SRP login could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SrpError {
@@ -202,7 +193,7 @@ mod srp {
     /// `SRP_get_default_gN`: RFC 5054's 2048-bit group, which every SRP
     /// client accepts and which costs a fraction of the 8192-bit default
     /// of `openssl srp`.
-    pub(super) const GROUP: &CStr = super::c_string(b"2048\0");
+    pub(super) const GROUP: &CStr = c"2048";
 
     // openssl-sys declares none of them; as in ssl.h (deprecated in 3.0,
     // checked against the header by `the_declarations_match_ssl_h`).
@@ -427,8 +418,8 @@ pub(crate) mod tests {
 
     #[cfg(ossl_srp)]
     static USER: SrpLogin = SrpLogin {
-        user: c_string(b"alice\0"),
-        password: c_string(b"password123\0"),
+        user: c"alice",
+        password: c"password123",
     };
 
     /// One TLS 1.2 SRP handshake: the server knows USER; the client logs
@@ -474,12 +465,12 @@ pub(crate) mod tests {
     #[test]
     fn a_wrong_password_or_user_is_refused() {
         static WRONG: SrpLogin = SrpLogin {
-            user: c_string(b"alice\0"),
-            password: c_string(b"not alice's\0"),
+            user: c"alice",
+            password: c"not alice's",
         };
         static UNKNOWN: SrpLogin = SrpLogin {
-            user: c_string(b"bob\0"),
-            password: c_string(b"password123\0"),
+            user: c"bob",
+            password: c"password123",
         };
         // The keys differ, so the server can't read the client's Finished.
         let e = srp_handshake(&WRONG).unwrap_err();

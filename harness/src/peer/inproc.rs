@@ -17,7 +17,7 @@ use testkit::pki::{KeyType, Negative, Pki};
 use super::{one_after_another, Capabilities, Peer, PeerKind, SideOutcome, PING, PONG};
 use crate::case::{Case, Endpoint, Identity, KeyKind, Role, SrpPassword};
 use crate::error::HarnessError;
-use crate::ffi::{self, c_string, no_unwind, SavedSession, SrpLogin};
+use crate::ffi::{self, no_unwind, SavedSession, SrpLogin};
 use crate::library::Library;
 use crate::matrix::HOST;
 use crate::oracle::linked_capabilities;
@@ -33,13 +33,13 @@ pub const PSK_KEY: [u8; 32] = *b"tls-harness pre-shared key 32 by";
 /// The harness's SRP user with the password the servers' verifiers are
 /// made from.
 pub static SRP_LOGIN: SrpLogin = SrpLogin {
-    user: c_string(b"tls-harness\0"),
-    password: c_string(b"tls-harness SRP password\0"),
+    user: c"tls-harness",
+    password: c"tls-harness SRP password",
 };
 /// The same user with a password that is not theirs.
 pub static SRP_WRONG_LOGIN: SrpLogin = SrpLogin {
-    user: c_string(b"tls-harness\0"),
-    password: c_string(b"not the tls-harness password\0"),
+    user: c"tls-harness",
+    password: c"not the tls-harness password",
 };
 
 /// The login a client with `password` uses.

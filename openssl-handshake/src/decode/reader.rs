@@ -87,13 +87,7 @@ pub(super) fn u16_list(data: &[u8], what: &str) -> Res<Vec<u16>> {
     Ok(data.chunks_exact(2).map(be16).collect())
 }
 
-pub(super) fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().saturating_mul(2));
-    for &b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
+pub(super) use crate::render::hex;
 
 /// Printable ASCII as is; the backslash and every other byte as `\xNN`.
 pub(super) fn escaped(bytes: &[u8]) -> String {
