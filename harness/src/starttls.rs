@@ -314,19 +314,27 @@ impl<S: Read + Write> Exchange<'_, S> {
     }
 
     fn send_bytes(&mut self, step: &'static str, bytes: &[u8]) -> Result<(), StartTlsError> {
+        self.in_time(step)?;
         self.stream
             .write_all(bytes)
             .and_then(|()| self.stream.flush())
             .map_err(|e| io_error(step, e))
     }
 
-    fn byte(&mut self, step: &'static str) -> Result<u8, StartTlsError> {
+    /// The whole exchange's limit: each read and write has its own time-out
+    /// too, so a peer dribbling bytes or draining slowly is stopped here.
+    fn in_time(&self, step: &'static str) -> Result<(), StartTlsError> {
         if Instant::now() >= self.deadline {
             return Err(StartTlsError::TimedOut {
                 step,
                 overall: true,
             });
         }
+        Ok(())
+    }
+
+    fn byte(&mut self, step: &'static str) -> Result<u8, StartTlsError> {
+        self.in_time(step)?;
         let mut b = [0u8; 1];
         loop {
             return match self.stream.read(&mut b) {

@@ -326,3 +326,31 @@ fn xmpp_refusals_say_what_the_server_offered_or_answered() {
         })
     );
 }
+
+/// The exchange's overall limit holds for writes too: a peer that drains
+/// slowly cannot stretch it by a write time-out per line.
+#[test]
+fn a_write_past_the_deadline_is_not_made() {
+    let mut s = Scripted {
+        replies: io::Cursor::new(Vec::new()),
+        sent: Vec::new(),
+    };
+    let mut x = Exchange {
+        stream: &mut s,
+        deadline: Instant::now(),
+    };
+    let e = x
+        .send("EHLO", "EHLO example.org\r\n")
+        .expect_err("past the deadline");
+    assert!(
+        matches!(
+            e,
+            StartTlsError::TimedOut {
+                step: "EHLO",
+                overall: true
+            }
+        ),
+        "{e}"
+    );
+    assert!(s.sent.is_empty(), "nothing written");
+}
