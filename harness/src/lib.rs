@@ -36,6 +36,7 @@ pub mod scan;
 pub mod serve;
 pub mod settings;
 pub mod starttls;
+mod tls_bytes;
 pub mod transport;
 
 pub use error::HarnessError;

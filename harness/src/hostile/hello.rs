@@ -11,6 +11,7 @@ use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion}
 use testkit::first_flight::first_flight;
 
 use super::{Cause, HostileError};
+use crate::tls_bytes::{handshake_message, put_prefixed, record};
 
 /// Record content types (RFC 8446 section 5.1).
 pub(crate) const CT_ALERT: u8 = 21;
@@ -123,35 +124,6 @@ impl ClientHello {
     pub(crate) fn record(&self) -> Vec<u8> {
         record(CT_HANDSHAKE, self.record_version, &self.message())
     }
-}
-
-/// A handshake message with its 4-byte header.
-pub(crate) fn handshake_message(ty: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![ty];
-    put_u24(&mut out, body.len());
-    out.extend_from_slice(body);
-    out
-}
-
-/// A TLS record. Lengths above 0xffff are cut to 16 bits: callers build
-/// records of at most 2^14 + 2049 bytes.
-pub(crate) fn record(content_type: u8, version: u16, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![content_type];
-    out.extend_from_slice(&version.to_be_bytes());
-    out.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
-
-/// Writes a 24-bit big-endian length.
-pub(crate) fn put_u24(out: &mut Vec<u8>, n: usize) {
-    out.extend_from_slice(&(n as u32).to_be_bytes()[1..]);
-}
-
-fn put_prefixed(out: &mut Vec<u8>, width: usize, data: &[u8]) {
-    let len = (data.len() as u32).to_be_bytes();
-    out.extend_from_slice(&len[4 - width..]);
-    out.extend_from_slice(data);
 }
 
 /// Whether OpenSSL's `tls_process_client_hello` could parse `body` as a

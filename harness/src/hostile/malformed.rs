@@ -2,10 +2,11 @@
 //! one place (a length, the record size, the suites, the version).
 
 use super::expected::ANY_PARSE_ALERT;
-use super::hello::{handshake_message, parses_as_client_hello, record, CT_HANDSHAKE};
+use super::hello::{parses_as_client_hello, CT_HANDSHAKE};
 use super::suite::{connect_failed, Spec, Suite};
 use super::wire::{self, Script};
 use super::{CaseResult, Expected};
+use crate::tls_bytes::{handshake_message, record};
 
 pub(super) fn random_bytes(s: &mut Suite) -> CaseResult {
     let mut bytes = vec![0u8; 1024];

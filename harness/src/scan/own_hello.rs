@@ -7,7 +7,8 @@ use openssl_handshake::decode::{decode_handshake_in, Body, DecodeContext};
 
 use crate::case::Version;
 use crate::hostile::fingerprint::Answer;
-use crate::hostile::hello::{handshake_message, record, CT_HANDSHAKE, HT_CLIENT_HELLO};
+use crate::hostile::hello::{CT_HANDSHAKE, HT_CLIENT_HELLO};
+use crate::tls_bytes::{handshake_message, put_extension, put_prefixed, record, u16s};
 
 use super::conn::Prober;
 use super::Verdict;
@@ -41,27 +42,27 @@ pub fn client_hello(v: Version, suites: &[u16], servername: Option<&str>) -> Vec
     body.push(0);
     let mut ids = suites.to_vec();
     ids.push(RENEGOTIATION_SCSV);
-    put_list(&mut body, 2, &u16s(&ids));
+    put_prefixed(&mut body, 2, &u16s(&ids));
     body.extend_from_slice(&[1, 0]);
     if v != Version::Ssl3 {
         let mut exts = Vec::new();
         if let Some(name) = servername {
             let mut entry = vec![0];
-            put_list(&mut entry, 2, name.as_bytes());
+            put_prefixed(&mut entry, 2, name.as_bytes());
             let mut list = Vec::new();
-            put_list(&mut list, 2, &entry);
+            put_prefixed(&mut list, 2, &entry);
             put_extension(&mut exts, 0, &list);
         }
         put_extension(&mut exts, 11, &[1, 0]);
         let mut groups = Vec::new();
-        put_list(&mut groups, 2, &u16s(&GROUPS));
+        put_prefixed(&mut groups, 2, &u16s(&GROUPS));
         put_extension(&mut exts, 10, &groups);
         if v == Version::Tls1_2 {
             let mut sigalgs = Vec::new();
-            put_list(&mut sigalgs, 2, &u16s(&SIGALGS));
+            put_prefixed(&mut sigalgs, 2, &u16s(&SIGALGS));
             put_extension(&mut exts, 13, &sigalgs);
         }
-        put_list(&mut body, 2, &exts);
+        put_prefixed(&mut body, 2, &exts);
     }
     // TLS 1.0's record version, as OpenSSL writes a first ClientHello at
     // any TLS version: some servers refuse a higher one.
@@ -222,22 +223,6 @@ pub struct Enumeration {
     pub stopped: String,
     /// The probes, in order.
     pub probes: Vec<String>,
-}
-
-fn u16s(values: &[u16]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_be_bytes()).collect()
-}
-
-/// `data` after its length in `width` bytes.
-fn put_list(out: &mut Vec<u8>, width: usize, data: &[u8]) {
-    let len = (data.len() as u32).to_be_bytes();
-    out.extend_from_slice(&len[4 - width..]);
-    out.extend_from_slice(data);
-}
-
-fn put_extension(out: &mut Vec<u8>, ty: u16, data: &[u8]) {
-    out.extend_from_slice(&ty.to_be_bytes());
-    put_list(out, 2, data);
 }
 
 #[cfg(test)]

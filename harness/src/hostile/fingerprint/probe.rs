@@ -10,6 +10,7 @@ use super::super::hello::ClientHello;
 use super::super::suite::Rng;
 use super::super::wire;
 use super::answer::{exchange, Answer};
+use crate::tls_bytes::{prefixed, u16s};
 
 /// The probes, each named by what its ClientHello does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -197,17 +198,6 @@ fn set(hello: &mut ClientHello, ty: u16, data: Vec<u8>) {
     if let Some(e) = hello.extensions.iter_mut().find(|(t, _)| *t == ty) {
         e.1 = data;
     }
-}
-
-fn u16s(values: &[u16]) -> Vec<u8> {
-    values.iter().flat_map(|v| v.to_be_bytes()).collect()
-}
-
-/// `data` after its 2-byte length.
-fn prefixed(data: &[u8]) -> Vec<u8> {
-    let mut out = u16s(&[data.len() as u16]);
-    out.extend_from_slice(data);
-    out
 }
 
 #[cfg(test)]
