@@ -1,6 +1,7 @@
 //! Raw TCP conversations with the server: send chosen bytes, then read
 //! what comes back until the server closes or the deadline passes.
 
+use std::convert::Infallible;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -189,30 +190,47 @@ impl Write for Deadlined {
 /// Reads until end of file, a reset, or `deadline`.
 pub(crate) fn read_until_close(s: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
     let mut bytes = Vec::new();
+    let end = match read_until(s, &mut bytes, deadline, |_| None::<Infallible>) {
+        Ok(never) => match never {},
+        Err(end) => end,
+    };
+    (bytes, end)
+}
+
+/// Reads into `bytes` until `done` finds what it waits for in them, the
+/// stream ends, or `deadline` ([`End::StillOpen`]).
+pub(crate) fn read_until<T>(
+    s: &mut TcpStream,
+    bytes: &mut Vec<u8>,
+    deadline: Instant,
+    done: impl Fn(&[u8]) -> Option<T>,
+) -> Result<T, End> {
     let mut buf = [0u8; 4096];
     loop {
+        if let Some(t) = done(bytes) {
+            return Ok(t);
+        }
         let now = Instant::now();
         if now >= deadline {
-            return (bytes, End::StillOpen);
+            return Err(End::StillOpen);
         }
         // Short slices keep the deadline exact whatever the socket's own
         // time-out is.
-        let slice = (deadline - now).min(Duration::from_millis(200));
-        if s.set_read_timeout(Some(slice.max(Duration::from_millis(1))))
-            .is_err()
-        {
-            return (bytes, End::Reset);
+        let slice = (deadline - now).clamp(Duration::from_millis(1), Duration::from_millis(200));
+        if s.set_read_timeout(Some(slice)).is_err() {
+            return Err(End::Reset);
         }
         match s.read(&mut buf) {
-            Ok(0) => return (bytes, End::Closed),
+            Ok(0) => return Err(End::Closed),
             Ok(n) => bytes.extend_from_slice(&buf[..n]),
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
                 ) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return (bytes, End::Reset),
+            Err(_) => return Err(End::Reset),
         }
     }
 }

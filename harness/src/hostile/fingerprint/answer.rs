@@ -2,9 +2,9 @@
 //! ServerHello, an alert, or an SSLv2 message) so that no probe waits out
 //! its time-out on a server that is waiting for the client's next flight.
 
-use std::io::{self, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use openssl_handshake::decode::{decode_handshake, Body};
 use openssl_handshake::ProtocolVersion;
@@ -207,40 +207,17 @@ impl Stopped {
     }
 }
 
-/// Reads into `bytes` until `done` finds what it waits for in them, the
-/// stream ends, or `deadline`.
+/// [`wire::read_until`], a reset read as a close.
 fn read_until<T>(
     s: &mut TcpStream,
     bytes: &mut Vec<u8>,
     deadline: Instant,
     done: impl Fn(&[u8]) -> Option<T>,
 ) -> Result<T, Stopped> {
-    let mut buf = [0u8; 4096];
-    loop {
-        if let Some(t) = done(bytes) {
-            return Ok(t);
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(Stopped::Deadline);
-        }
-        let slice = (deadline - now).clamp(Duration::from_millis(1), Duration::from_millis(200));
-        if s.set_read_timeout(Some(slice)).is_err() {
-            return Err(Stopped::Closed);
-        }
-        match s.read(&mut buf) {
-            Ok(0) => return Err(Stopped::Closed),
-            Ok(n) => bytes.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) => {}
-            Err(_) => return Err(Stopped::Closed),
-        }
-    }
+    wire::read_until(s, bytes, deadline, done).map_err(|end| match end {
+        wire::End::StillOpen => Stopped::Deadline,
+        wire::End::Closed | wire::End::Reset => Stopped::Closed,
+    })
 }
 
 /// Reads until a complete first message, end of stream or `deadline`.
