@@ -172,3 +172,45 @@ fn state_log_of_a_peer_hanging_up_equals_s_client() {
         summary.stdout
     );
 }
+
+/// A TLS 1.3 server's middlebox-compatibility change_cipher_spec after its
+/// HelloRetryRequest (RFC 8446, D.4), then a hang-up (`s_server
+/// -stateless` closes after the second ClientHello): OpenSSL reads that
+/// record whole and drops it, so it is neither refused nor cut short.
+#[test]
+fn a_compatibility_change_cipher_spec_is_not_a_refused_record() {
+    require_openssl();
+    let pki = test_pki();
+    let (_server, addr) = s_server(&pki, &["-stateless", "-groups", "P-384"]);
+    let out = probe(&addr, &pki, "json", &["--groups", "X25519:P-384"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    let line = &json_lines(&out.stdout)[0];
+    let events = line["trace"]["events"].as_array().expect("events");
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["kind"]["type"] == "unaccepted_record"),
+        "{line}"
+    );
+    // All of it arrived: the HelloRetryRequest's record (its message and
+    // a 5-byte header), then the 6 bytes of the compatibility record.
+    let hrr = events
+        .iter()
+        .find(|e| e["kind"]["direction"] == "read" && e["kind"]["handshake_type"] == 2)
+        .expect("a HelloRetryRequest");
+    let hrr_record = hrr["kind"]["length"].as_u64().expect("length") + 5;
+    assert_eq!(
+        line["trace"]["bytes_received"].as_u64(),
+        Some(hrr_record + 6),
+        "{line}"
+    );
+    let d = &line["diagnosis"];
+    assert_eq!(d["cause"], "peer_closed", "{d}");
+    assert!(
+        !d["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("in the middle of"),
+        "{d}"
+    );
+}

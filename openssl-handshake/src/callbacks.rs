@@ -498,7 +498,7 @@ pub(crate) unsafe extern "C" fn msg_callback(
         let mut state = recorder.lock();
         if content_type == sys::SSL3_RT_ALERT && direction == Direction::Write {
             // It may answer a record it refused: that goes first.
-            outcome::log_refused_record(recorder, &mut state, at);
+            outcome::log_refused_record(recorder, &mut state, ssl_ref, at);
         }
         state.log.push_message(at, message);
     }));

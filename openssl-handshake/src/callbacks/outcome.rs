@@ -5,12 +5,12 @@
 use std::io;
 
 use libc::c_int;
-use openssl::ssl::{ErrorCode, SslRef, SslVerifyMode};
+use openssl::ssl::{ErrorCode, SslRef, SslVerifyMode, SslVersion};
 
 use super::{Recorder, RecorderState};
 use crate::attach::Hook;
 use crate::diagnosis::LocalConfig;
-use crate::event::Side;
+use crate::event::{RecordHeader, Side};
 use crate::ffi;
 use crate::negotiated::VerifyResult;
 use crate::sys;
@@ -136,14 +136,32 @@ pub(super) fn alert(
 /// writes.
 #[cold]
 #[inline(never)]
-pub(super) fn log_refused_record(recorder: &Recorder, state: &mut RecorderState, at: u64) {
+pub(super) fn log_refused_record(
+    recorder: &Recorder,
+    state: &mut RecorderState,
+    ssl: &SslRef,
+    at: u64,
+) {
     if let Some(record) = recorder.records.take_unaccepted() {
         let message_refused = record.decrypted && ffi::peek_error_reason() == UNEXPECTED_MESSAGE;
-        if !message_refused {
+        if !message_refused && !dropped_compat_ccs(record.header, ssl) {
             state.log.push_unaccepted(at, record.header);
         }
     }
 }
+
+/// Whether `header` is a TLS 1.3 peer's middlebox-compatibility
+/// change_cipher_spec (RFC 8446, appendix D.4), which OpenSSL reads whole
+/// and drops without passing on: accepted, unless the record layer is
+/// still waiting for its one byte.
+fn dropped_compat_ccs(header: RecordHeader, ssl: &SslRef) -> bool {
+    header.content_type == CHANGE_CIPHER_SPEC
+        && header.length == 1
+        && ssl.version2() == Some(SslVersion::TLS1_3)
+        && !ffi::reading_record_body(ssl)
+}
+
+const CHANGE_CIPHER_SPEC: u8 = 20;
 
 /// OpenSSL's reason for a message of a type not expected where it came.
 const UNEXPECTED_MESSAGE: &str = "unexpected message";
@@ -159,7 +177,7 @@ pub(super) fn failed(
     os_error: io::Error,
     at: u64,
 ) -> Outcome {
-    log_refused_record(recorder, state, at);
+    log_refused_record(recorder, state, ssl, at);
     let so_far = state.events_so_far();
     let failure = failure(ssl, ret, os_error, &so_far);
     state.local = Some(Box::new(LocalConfig::read(ssl)));
