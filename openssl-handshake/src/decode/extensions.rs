@@ -21,6 +21,10 @@ macro_rules! extension_types {
 }
 extension_types! {
     EXT_SERVER_NAME = ServerName;
+    EXT_STATUS_REQUEST = StatusRequest;
+    EXT_PADDING = Padding;
+    EXT_COOKIE = Cookie;
+    EXT_POST_HANDSHAKE_AUTH = PostHandshakeAuth;
     EXT_MAX_FRAGMENT_LENGTH = MaxFragmentLength;
     EXT_SUPPORTED_GROUPS = SupportedGroups;
     EXT_EC_POINT_FORMATS = EcPointFormats;
@@ -204,41 +208,6 @@ pub(super) fn ext_server_key_share(
     Ok((NamedGroup::new(group), len))
 }
 
-/// pre_shared_key in a ClientHello: the number of `PskIdentity` entries.
-/// Returns the length of each identity and of each binder.
-pub(super) fn ext_client_pre_shared_key(data: &[u8]) -> Res<(Vec<usize>, Vec<usize>)> {
-    let mut reader = Reader::new(data);
-    let identities = reader.vec(2)?;
-    let binders = reader.vec(2)?;
-    reader.finish("binders")?;
-    let mut list = Reader::new(identities);
-    let mut identity_lengths = Vec::new();
-    while !list.is_empty() {
-        let identity = list.vec(2)?;
-        if identity.is_empty() {
-            return bad("empty PSK identity");
-        }
-        list.u32()?;
-        identity_lengths.push(identity.len());
-    }
-    if identity_lengths.is_empty() {
-        return bad("no PSK identities");
-    }
-    let mut list = Reader::new(binders);
-    let mut binder_lengths = Vec::new();
-    while !list.is_empty() {
-        let binder = list.vec(1)?;
-        if binder.len() < 32 {
-            return bad("PSK binder shorter than 32 bytes");
-        }
-        binder_lengths.push(binder.len());
-    }
-    if binder_lengths.is_empty() {
-        return bad("no PSK binders");
-    }
-    Ok((identity_lengths, binder_lengths))
-}
-
 /// The extensions block after the fixed fields of a hello, given what
 /// `tls-parser` made of it (`ext`) and what it left over (`rest`).
 ///
@@ -272,7 +241,8 @@ pub(super) fn extensions_block<'a>(ext: Option<&'a [u8]>, rest: &'a [u8]) -> Res
 }
 
 /// An extension whose presence is its whole content (extended_master_secret,
-/// encrypt_then_mac, an acknowledging server_name, early_data in hellos).
+/// encrypt_then_mac, an acknowledging server_name, early_data in hellos,
+/// post_handshake_auth).
 pub(super) fn ext_empty(data: &[u8]) -> Res<()> {
     match data.len() {
         0 => Ok(()),

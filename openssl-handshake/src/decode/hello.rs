@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tls_parser::{parse_tls_handshake_client_hello, parse_tls_handshake_server_hello};
 
+use super::client_extensions::*;
 use super::error::{bad, nom_fail, Res};
 use super::extensions::*;
 use super::names::{CipherSuite, NamedGroup, SignatureScheme};
@@ -43,6 +44,10 @@ pub struct ClientHello {
     pub psk_identity_lengths: Vec<usize>,
     /// The length of each PSK binder (a MAC, only measured).
     pub psk_binder_lengths: Vec<usize>,
+    /// The obfuscated_ticket_age of each PSK identity, in the order of
+    /// `psk_identity_lengths` (absent in JSON when no PSK was offered).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub psk_obfuscated_ticket_ages: Vec<u32>,
     /// The length of each key share's key_exchange, in the order of
     /// `key_share_groups`.
     pub key_share_lengths: Vec<usize>,
@@ -50,6 +55,23 @@ pub struct ClientHello {
     pub psk_key_exchange_modes: Vec<u8>,
     /// Whether the early_data extension was sent.
     pub early_data: bool,
+    /// The status_request extension (RFC 6066), when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_request: Option<StatusRequest>,
+    /// The record_size_limit extension (RFC 8449), when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_size_limit: Option<u16>,
+    /// Length of the padding extension (RFC 7685), when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padding_len: Option<usize>,
+    /// Length of the cookie in the cookie extension (RFC 8446 4.2.2; a
+    /// ClientHello after a HelloRetryRequest echoes it), when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_len: Option<usize>,
+    /// Whether the (empty) post_handshake_auth extension was sent (absent
+    /// in JSON when not).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub post_handshake_auth: bool,
     /// The extensions both hellos share.
     #[serde(flatten)]
     pub common: HelloExtensions,
@@ -211,11 +233,29 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
             }
             EXT_SESSION_TICKET => view.session_ticket = Some(data.len()),
             EXT_PRE_SHARED_KEY => {
-                let (identities, binders) = ext_client_pre_shared_key(data)
+                let offer = ext_client_pre_shared_key(data)
                     .map_err(|f| f.in_extension("pre_shared_key"))?;
-                view.psk_identities = identities.len();
-                view.psk_identity_lengths = identities;
-                view.psk_binder_lengths = binders;
+                view.psk_identities = offer.identity_lengths.len();
+                view.psk_identity_lengths = offer.identity_lengths;
+                view.psk_obfuscated_ticket_ages = offer.obfuscated_ticket_ages;
+                view.psk_binder_lengths = offer.binder_lengths;
+            }
+            EXT_STATUS_REQUEST => {
+                view.status_request =
+                    Some(ext_status_request(data).map_err(|f| f.in_extension("status_request"))?);
+            }
+            EXT_RECORD_SIZE_LIMIT => {
+                view.record_size_limit = Some(
+                    ext_record_size_limit(data).map_err(|f| f.in_extension("record_size_limit"))?,
+                );
+            }
+            EXT_PADDING => view.padding_len = Some(ext_padding(data)),
+            EXT_COOKIE => {
+                view.cookie_len = Some(ext_cookie(data).map_err(|f| f.in_extension("cookie"))?);
+            }
+            EXT_POST_HANDSHAKE_AUTH => {
+                ext_empty(data).map_err(|f| f.in_extension("post_handshake_auth"))?;
+                view.post_handshake_auth = true;
             }
             EXT_SUPPORTED_VERSIONS => {
                 view.supported_versions = ext_client_supported_versions(data)

@@ -24,6 +24,7 @@
 
 mod alert_record;
 mod certificate;
+mod client_extensions;
 mod dh_groups;
 mod encrypted_extensions;
 mod error;
@@ -46,6 +47,7 @@ use crate::version::ProtocolVersion;
 pub use alert_record::AlertRecord;
 pub(crate) use certificate::certificates_in;
 pub use certificate::{Certificate, CertificateRequest, CertificateVerify};
+pub use client_extensions::StatusRequest;
 pub use encrypted_extensions::EncryptedExtensions;
 pub use error::DecodeError;
 pub use hello::HelloExtensions;
@@ -82,6 +84,10 @@ pub struct HandshakeMessage {
 
 /// The body of a handshake message, for the types that are decoded further,
 /// or of an alert record.
+// A ClientHello is the largest by far, but a trace holds each message
+// boxed already (`EventKind::Message`), one per handshake message, and
+// boxing the variant would change what callers match on.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Body {

@@ -20,6 +20,10 @@ pub struct NewSessionTicket {
     pub ticket_len: usize,
     /// `max_early_data_size` from the early_data extension (TLS 1.3 only).
     pub early_data_max: Option<u32>,
+    /// Every extension type, in the order sent (TLS 1.3 only; absent in
+    /// JSON when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extensions: Vec<u16>,
 }
 
 pub(super) fn decode_new_session_ticket(body: &[u8], tls13: bool) -> Res<NewSessionTicket> {
@@ -35,6 +39,7 @@ pub(super) fn decode_new_session_ticket(body: &[u8], tls13: bool) -> Res<NewSess
             nonce: None,
             ticket_len: ticket.len(),
             early_data_max: None,
+            extensions: Vec::new(),
         });
     }
     let age_add = reader.u32()?;
@@ -46,7 +51,9 @@ pub(super) fn decode_new_session_ticket(body: &[u8], tls13: bool) -> Res<NewSess
     let block = reader.vec(2)?;
     reader.finish("the extensions")?;
     let mut early_data_max = None;
+    let mut extensions = Vec::new();
     for ext in split_extensions(block)? {
+        extensions.push(ext.ty);
         if ext.ty == EXT_EARLY_DATA {
             if ext.data.len() != 4 {
                 return bad(format!(
@@ -63,5 +70,6 @@ pub(super) fn decode_new_session_ticket(body: &[u8], tls13: bool) -> Res<NewSess
         nonce: Some(hex(nonce)),
         ticket_len: ticket.len(),
         early_data_max,
+        extensions,
     })
 }

@@ -6,7 +6,8 @@ use std::fmt::Write;
 use super::version_name;
 use crate::alert::alert_name_or_code;
 use crate::decode::{
-    self, Body, CipherSuite, HelloExtensions, KeyExchangeKind, NamedGroup, SignatureScheme,
+    self, Body, CipherSuite, ClientHello, HelloExtensions, KeyExchangeKind, NamedGroup,
+    SignatureScheme, StatusRequest,
 };
 use crate::event::{EventKind, Message, RecordHeader};
 use crate::trace::HandshakeTrace;
@@ -155,8 +156,19 @@ fn details(body: &Body) -> Vec<String> {
                     )
                 ));
             }
+            v.extend(h.status_request.as_ref().map(status_request));
+            v.extend(
+                h.record_size_limit
+                    .map(|n| format!("record_size_limit={n}")),
+            );
+            v.extend(h.padding_len.map(|n| format!("padding={n} bytes")));
+            v.extend(h.cookie_len.map(|n| format!("cookie={n} bytes")));
+            if h.post_handshake_auth {
+                v.push("post_handshake_auth".to_owned());
+            }
             if h.psk_identities > 0 {
                 v.push(format!("pre_shared_key identities={}", h.psk_identities));
+                v.extend(psk_offer(h));
             }
             if h.early_data {
                 v.push("early_data".to_owned());
@@ -253,6 +265,9 @@ fn details(body: &Body) -> Vec<String> {
                 r.certificate_authorities.len()
             ));
             v.extend(r.certificate_authorities.iter().map(|n| format!("  {n}")));
+            if !r.extensions.is_empty() {
+                v.push(extension_order(&r.extensions));
+            }
             v
         }
         Body::ServerKeyExchange(k) => {
@@ -293,12 +308,26 @@ fn details(body: &Body) -> Vec<String> {
             v.push(format!("Signature (len={})", c.signature_len));
             v
         }
-        Body::NewSessionTicket(t) => vec![format!(
-            "lifetime={}s ticket={} bytes{}",
-            t.lifetime_hint_secs,
-            t.ticket_len,
-            t.age_add.map_or(String::new(), |_| " (TLS 1.3)".to_owned())
-        )],
+        Body::NewSessionTicket(t) => {
+            let mut v = vec![format!(
+                "lifetime={}s ticket={} bytes{}",
+                t.lifetime_hint_secs,
+                t.ticket_len,
+                t.age_add.map_or(String::new(), |_| " (TLS 1.3)".to_owned())
+            )];
+            // The TLS 1.3 fields, named as `-trace` names them.
+            v.extend(t.age_add.map(|a| format!("ticket_age_add={a}")));
+            v.extend(
+                t.nonce
+                    .as_deref()
+                    .map(|n| format!("ticket_nonce={}", or_empty(n))),
+            );
+            v.extend(t.early_data_max.map(|n| format!("max_early_data={n}")));
+            if !t.extensions.is_empty() {
+                v.push(extension_order(&t.extensions));
+            }
+            v
+        }
         Body::Finished(f) => vec![format!("verify_data={} bytes", f.verify_data_len)],
         Body::KeyUpdate(k) => vec![format!("{} ({})", k.request_name(), k.request_update)],
         // An alert says all it has on its header line.
@@ -318,6 +347,39 @@ fn extension_order(types: &[u16]) -> String {
         }
     });
     format!("extensions={}", list(named))
+}
+
+/// A ClientHello's status_request: `ocsp (1)` and the lengths of its
+/// two lists, as tshark shows them, or the length of a request of
+/// another type.
+fn status_request(r: &StatusRequest) -> String {
+    match (r.responder_id_list_len, r.request_extensions_len) {
+        (Some(ids), Some(exts)) => format!(
+            "status_request=ocsp ({}) responder_id_list (len={ids}) request_extensions (len={exts})",
+            r.status_type
+        ),
+        _ => format!(
+            "status_request=unknown ({}) request (len={})",
+            r.status_type, r.request_len
+        ),
+    }
+}
+
+/// One line per PSK identity, with its obfuscated_ticket_age, and one
+/// per binder, below the `pre_shared_key identities=N` line.
+fn psk_offer(h: &ClientHello) -> Vec<String> {
+    let identities = h
+        .psk_identity_lengths
+        .iter()
+        .zip(&h.psk_obfuscated_ticket_ages)
+        .enumerate()
+        .map(|(i, (len, age))| format!("  identity {i} (len={len}) obfuscated_ticket_age={age}"));
+    let binders = h
+        .psk_binder_lengths
+        .iter()
+        .enumerate()
+        .map(|(i, len)| format!("  binder {i} (len={len})"));
+    identities.chain(binders).collect()
 }
 
 /// The extensions both hellos may carry, in `-trace` wording.

@@ -204,7 +204,7 @@ fn malformed_extensions_are_rejected_with_a_reason() {
 }
 
 /// A minimal ClientHello with the given extensions block contents.
-fn hello_with_extensions(extensions: &[u8]) -> Vec<u8> {
+pub(super) fn hello_with_extensions(extensions: &[u8]) -> Vec<u8> {
     let mut body = vec![3, 3];
     body.extend([0x11; 32]);
     body.push(0);

@@ -79,6 +79,7 @@ fn tls13_new_session_ticket_layout() {
             nonce: Some("0001".into()),
             ticket_len: 10,
             early_data_max: Some(16384),
+            extensions: vec![42],
         })
     );
     // Read as RFC 5077, age_add's first bytes become an overlong ticket length.

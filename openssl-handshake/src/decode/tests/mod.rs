@@ -1,6 +1,7 @@
 //! Decoder tests: real OpenSSL handshakes run in memory, assembled layouts
 //! and hostile input.
 
+mod client_extensions;
 mod dh_groups;
 mod hostile;
 mod key_exchange;
