@@ -214,3 +214,33 @@ fn a_compatibility_change_cipher_spec_is_not_a_refused_record() {
         "{d}"
     );
 }
+
+/// A change_cipher_spec before any ServerHello is no compatibility record
+/// (the version is not settled, though the client offers TLS 1.3): OpenSSL
+/// refuses it with unexpected_message, and the record stays in the trace
+/// as refused, as `s_client -msg` prints its header alone.
+#[test]
+fn a_change_cipher_spec_before_the_server_hello_is_refused() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("time-out");
+        let _ = tcp.read(&mut [0u8; 4096]);
+        let _ = std::io::Write::write_all(&mut tcp, &[0x14, 0x03, 0x03, 0x00, 0x01, 0x01]);
+        // Held open: the refusal, not a close, ends the handshake.
+        let _ = tcp.read(&mut [0u8; 4096]);
+    });
+    let out = run(harness(&["probe", &addr, "--format", "json"]));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    let line = &json_lines(&out.stdout)[0];
+    let refused = line["trace"]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .any(|e| e["kind"]["type"] == "unaccepted_record" && e["kind"]["content_type"] == 20);
+    assert!(refused, "{line}");
+    assert_eq!(line["diagnosis"]["cause"], "unexpected_message", "{line}");
+    server.join().expect("server thread");
+}

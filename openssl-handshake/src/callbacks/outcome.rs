@@ -153,10 +153,16 @@ pub(super) fn log_refused_record(
 /// Whether `header` is a TLS 1.3 peer's middlebox-compatibility
 /// change_cipher_spec (RFC 8446, appendix D.4), which OpenSSL reads whole
 /// and drops without passing on: accepted, unless the record layer is
-/// still waiting for its one byte.
+/// still waiting for its one byte, or OpenSSL refused it (one before the
+/// version is settled, a second one, one whose byte is not 1: each leaves
+/// its own reason, where a dropped one leaves none, or the end of file
+/// that came after it).
 fn dropped_compat_ccs(header: RecordHeader, ssl: &SslRef) -> bool {
-    header.content_type == CHANGE_CIPHER_SPEC
-        && header.length == 1
+    if header.content_type != CHANGE_CIPHER_SPEC || header.length != 1 {
+        return false;
+    }
+    let reason = ffi::peek_error_reason();
+    (reason.is_empty() || reason == UNEXPECTED_EOF)
         && ssl.version2() == Some(SslVersion::TLS1_3)
         && !ffi::reading_record_body(ssl)
 }
