@@ -174,7 +174,7 @@ impl Suite<'_> {
     }
 
     /// The good handshake after a case. A server that turns clients away
-    /// at the transport (refused, reset, closed unanswered) is asked again
+    /// at the transport (accepted, then reset or closed unanswered) is asked again
     /// until the time-out has passed: one at its connection limit after the
     /// flood does so until its workers drain, which is how it should
     /// defend itself. Any other failure is final at once.
@@ -317,14 +317,15 @@ impl From<&str> for GoodFailure {
 }
 
 /// Whether a connect or handshake ended as a server ends one it will not
-/// serve (refused, reset, closed unanswered: OpenSSL's syscall error with
-/// no OS error is an end of file).
+/// serve yet: accepted, then reset or closed unanswered (OpenSSL's syscall
+/// error with no OS error is an end of file). A refused connect is not
+/// one: nothing listens, so a server that crashed on the case and was
+/// restarted must not pass as busy.
 fn turned_away(e: Option<&io::Error>) -> bool {
     e.is_none_or(|e| {
         matches!(
             e.kind(),
-            io::ErrorKind::ConnectionRefused
-                | io::ErrorKind::ConnectionReset
+            io::ErrorKind::ConnectionReset
                 | io::ErrorKind::ConnectionAborted
                 | io::ErrorKind::UnexpectedEof
                 | io::ErrorKind::BrokenPipe
@@ -463,6 +464,21 @@ mod tests {
         assert!(
             start.elapsed() < Duration::from_secs(3),
             "bounded by the time-out"
+        );
+
+        // Nothing listening: a crashed server, not a busy one; final at once.
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a port just freed");
+        let e = Suite {
+            opts: &opts,
+            ..suite(addr)
+        }
+        .served_afterwards()
+        .expect_err("refused");
+        assert!(
+            e.starts_with("connect: ") && !e.contains("earlier tries"),
+            "{e}"
         );
     }
 
