@@ -247,3 +247,61 @@ fn a_wrong_host_names_the_subject_alt_names_of_both_kinds() {
         assert!(d.summary.ends_with(&expected), "{d}\nexpected: {expected}");
     }
 }
+
+/// A leaf with no CN and only an IP subjectAltName, checked for a host
+/// name: OpenSSL has no DNS name or CN to match (62), and the summary names
+/// the address it is for, never the subject as if it were a CN.
+#[test]
+fn a_leaf_without_a_cn_names_its_address() {
+    let (ca_key, key) = (self::key(), self::key());
+    let ca = certificate("test CA", &[], &ca_key, None);
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_nid(Nid::ORGANIZATIONNAME, "noCN")
+        .unwrap();
+    let name = name.build();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(ca.subject_name()).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(7).unwrap())
+        .unwrap();
+    let alt = SubjectAlternativeName::new()
+        .ip("127.0.0.1")
+        .build(&b.x509v3_context(Some(&ca), None))
+        .unwrap();
+    b.append_extension(alt).unwrap();
+    b.sign(&ca_key, MessageDigest::sha256()).unwrap();
+    let cert = b.build();
+
+    let mut s = SslContext::builder(SslMethod::tls_server()).unwrap();
+    s.set_certificate(&cert).unwrap();
+    s.set_private_key(&key).unwrap();
+    let (addr, side) = traced_server(s.build());
+    let mut c = SslContext::builder(SslMethod::tls_client()).unwrap();
+    c.set_verify(SslVerifyMode::PEER);
+    let mut store = X509StoreBuilder::new().unwrap();
+    store.add_cert(ca).unwrap();
+    c.set_cert_store(store.build());
+    c.trace_handshakes(TraceOptions::default()).unwrap();
+    let mut ssl = Ssl::new(&c.build()).unwrap();
+    ssl.param_mut().set_host("localhost").unwrap();
+    let trace = match ssl.connect(connect_tcp(addr)) {
+        Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).unwrap(),
+        _ => panic!("the certificate does not cover localhost"),
+    };
+    let _ = side.join();
+    let code = trace
+        .failure()
+        .and_then(|f| f.verify.as_ref())
+        .map(|v| v.code);
+    assert_eq!(code, Some(62));
+    let d = trace.diagnosis().expect("diagnosis");
+    assert!(
+        d.summary
+            .ends_with("names no host name (it is for 127.0.0.1); the client asked for localhost"),
+        "{d}"
+    );
+}

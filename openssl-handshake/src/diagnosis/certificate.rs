@@ -302,7 +302,7 @@ fn covered_names(chain: &Certificate, asked: Option<&str>) -> String {
         (1, false) => format!("; also the address {}", others[0]),
         (_, false) => format!("; also the addresses {}", others.join(", ")),
     };
-    let cn = chain.subjects.first().map(|s| common_name(s).unwrap_or(s));
+    let cn = chain.subjects.first().and_then(|s| common_name(s));
     match (names.is_empty(), ip, cn) {
         (false, _, _) => format!("is for {} (subjectAltName{also})", names.join(", ")),
         (true, true, _) if others.is_empty() => "names no IP address".to_owned(),
