@@ -102,8 +102,8 @@ pub enum Notice<'a> {
         peer: SocketAddr,
         /// What ended it.
         error: Option<&'a str>,
-        /// Its diagnosis.
-        diagnosis: &'a Diagnosis,
+        /// Its diagnosis, when the trace has one.
+        diagnosis: Option<&'a Diagnosis>,
     },
 }
 
@@ -310,11 +310,12 @@ fn report_ended(
     format: TraceFormat,
 ) -> Result<(), HarnessError> {
     print_report(out, report, format)?;
-    if let (TraceFormat::State | TraceFormat::Msg, Some(d)) = (format, &report.diagnosis) {
+    let lines_only = matches!(format, TraceFormat::State | TraceFormat::Msg);
+    if lines_only && !report.connection_ok() {
         notify(Notice::Failed {
             peer: report.peer,
             error: report.error.as_deref(),
-            diagnosis: d,
+            diagnosis: report.diagnosis.as_ref(),
         });
     }
     Ok(())

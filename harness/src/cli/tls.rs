@@ -281,14 +281,16 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         Notice::Failed {
             peer,
             error,
-            diagnosis: d,
+            diagnosis,
         } => {
             eprintln!("{peer}: {}", error.unwrap_or("the connection failed"));
-            eprintln!(
-                "  diagnosis: {} (fault: {}): {}",
-                d.cause, d.fault, d.summary
-            );
-            eprintln!("  fix: {}", d.fix);
+            if let Some(d) = diagnosis {
+                eprintln!(
+                    "  diagnosis: {} (fault: {}): {}",
+                    d.cause, d.fault, d.summary
+                );
+                eprintln!("  fix: {}", d.fix);
+            }
         }
         _ => {}
     })
