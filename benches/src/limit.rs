@@ -4,7 +4,8 @@
 //!
 //! The AEAD limit keeps one `EVP_CIPHER_CTX` per direction, keyed once,
 //! and gives each record (of the size a row's writes make: the write's
-//! own size up to 16 KiB) only what OpenSSL's record layer gives it: a nonce and additional data of its own, from the record's sequence
+//! own size up to 16 KiB) only what OpenSSL's record layer gives it: a
+//! nonce and additional data of its own, from the record's sequence
 //! number. Key setup is not charged to the limit. Decryption opens the
 //! record last sealed again and again. The handshake bound counts key-share generation
 //! and derivation on both sides, one signature and one verification with
@@ -183,8 +184,12 @@ impl Sealer {
                 .enc
                 .cipher_update(&self.plain, Some(&mut self.sealed))?;
             self.enc.cipher_final(&mut self.sealed[n..])?;
-            // Encrypt-then-MAC: the MAC covers the ciphertext.
-            let tag = mac.mac(&[&self.aad, &self.sealed[..self.plain.len()]])?;
+            // Encrypt-then-MAC: the MAC covers the IV and the ciphertext.
+            let tag = mac.mac(&[
+                &self.etm_header(),
+                &self.nonce,
+                &self.sealed[..self.plain.len()],
+            ])?;
             self.tag.copy_from_slice(&tag);
             return Ok(());
         }
@@ -201,7 +206,11 @@ impl Sealer {
     pub fn open(&mut self) -> Result<(), BenchError> {
         self.dec.decrypt_init(None, None, Some(&self.nonce))?;
         if let Some(mac) = &self.mac {
-            let expected = mac.mac(&[&self.aad, &self.sealed[..self.plain.len()]])?;
+            let expected = mac.mac(&[
+                &self.etm_header(),
+                &self.nonce,
+                &self.sealed[..self.plain.len()],
+            ])?;
             if !openssl::memcmp::eq(&expected, &self.tag) {
                 return Err(BenchError::tls("limit", "record MAC did not verify"));
             }
@@ -218,6 +227,16 @@ impl Sealer {
         self.dec.set_tag(&self.tag)?;
         self.dec.cipher_final(&mut self.scratch[n..])?;
         Ok(())
+    }
+
+    /// What an encrypt-then-MAC record's MAC starts with (RFC 7366 section
+    /// 3): the additional data, its length that of the IV and ciphertext.
+    fn etm_header(&self) -> [u8; 13] {
+        let mut header = self.aad;
+        // At most 16 + 16 KiB + 16 bytes: `with_record_len` bounds the plaintext.
+        let len = u16::try_from(self.nonce.len() + self.plain.len()).unwrap_or(u16::MAX);
+        header[11..].copy_from_slice(&len.to_be_bytes());
+        header
     }
 
     /// The next sequence number, and the nonce and additional data that
@@ -409,6 +428,26 @@ mod tests {
                 assert!(Sealer::with_record_len(cipher, len).is_err(), "{len}");
             }
         }
+    }
+
+    /// The CBC suite's MAC is encrypt-then-MAC's (RFC 7366 section 3):
+    /// HMAC over sequence number, type, version, the length of IV and
+    /// ciphertext, then the IV and the ciphertext; checked against
+    /// OpenSSL's own HMAC.
+    #[test]
+    fn the_cbc_mac_covers_what_encrypt_then_mac_covers() {
+        let mut sealer = Sealer::with_record_len(Cipher::Aes128CbcSha1, 100).expect("sealer");
+        sealer.seal().expect("seal");
+        let body = &sealer.sealed[..sealer.plain.len()];
+        let mut input = sealer.seq.to_be_bytes().to_vec();
+        input.extend([23, 3, 3]);
+        input.extend(u16::try_from(16 + body.len()).expect("short").to_be_bytes());
+        input.extend(&sealer.nonce);
+        input.extend(body);
+        let key = PKey::hmac(&[0x17; 20]).expect("key");
+        let mut hmac = Signer::new(MessageDigest::sha1(), &key).expect("signer");
+        hmac.update(&input).expect("update");
+        assert_eq!(hmac.sign_to_vec().expect("sign"), sealer.tag);
     }
 
     /// What the limit opens is checked as TLS checks it: a record whose
