@@ -210,8 +210,9 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
     };
     let fix = match capped {
         Some(max) => format!(
-            "Raise this client's maximum version (set to {} with SSL_CTX_set_max_proto_version; \
-             OpenSSL here speaks TLS 1.3), or enable a version it offers on the server.",
+            "Raise this client's maximum version (set to {} by SSL_CTX_set_max_proto_version or \
+             MaxProtocol in openssl.cnf; OpenSSL here speaks TLS 1.3), or enable a version it \
+             offers on the server.",
             version_name(max)
         ),
         None => fix(fault).to_owned(),
