@@ -244,17 +244,15 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
                 view.status_request =
                     Some(ext_status_request(data).map_err(|f| f.in_extension("status_request"))?);
             }
-            EXT_RECORD_SIZE_LIMIT => {
-                view.record_size_limit = Some(
-                    ext_record_size_limit(data).map_err(|f| f.in_extension("record_size_limit"))?,
-                );
-            }
+            // OpenSSL 3.0 ignores record_size_limit, a cookie unless it
+            // verifies cookies, and post_handshake_auth below TLS 1.3, and
+            // completes the handshake whatever their contents: a malformed
+            // one is left unread (its type stays in `extensions`) rather
+            // than costing the hello's other fields.
+            EXT_RECORD_SIZE_LIMIT => view.record_size_limit = ext_record_size_limit(data).ok(),
             EXT_PADDING => view.padding_len = Some(ext_padding(data)),
-            EXT_COOKIE => {
-                view.cookie_len = Some(ext_cookie(data).map_err(|f| f.in_extension("cookie"))?);
-            }
+            EXT_COOKIE => view.cookie_len = ext_cookie(data).ok(),
             EXT_POST_HANDSHAKE_AUTH => {
-                ext_empty(data).map_err(|f| f.in_extension("post_handshake_auth"))?;
                 view.post_handshake_auth = true;
             }
             EXT_SUPPORTED_VERSIONS => {
