@@ -5,12 +5,29 @@
 mod common;
 mod probe_support;
 
-use std::io::Read;
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 use common::{harness, run};
 use probe_support::*;
+
+/// A server for one connection that reads the client's first flight,
+/// then does `then`; its address, and the thread to join.
+fn after_the_hello(
+    then: impl FnOnce(&mut TcpStream) + Send + 'static,
+) -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("time-out");
+        let _ = tcp.read(&mut [0u8; 4096]);
+        then(&mut tcp);
+    });
+    (addr, server)
+}
 
 /// GnuTLS limited to one version answers a ClientHello of only the other
 /// with handshake_failure, not protocol_version: from the client's side
@@ -51,17 +68,11 @@ fn a_single_version_refused_with_handshake_failure_names_the_version() {
 /// socket wait cut short to meet it (after which OpenSSL would retry).
 #[test]
 fn a_trickling_server_meets_the_handshake_deadline() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let server = std::thread::spawn(move || {
-        let (mut tcp, _) = listener.accept().expect("accept");
-        tcp.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("time-out");
-        let _ = tcp.read(&mut [0u8; 4096]);
+    let (addr, server) = after_the_hello(|tcp| {
         // A handshake record announcing a 16 KiB ServerHello, dribbled.
         let mut bytes = vec![0x16, 0x03, 0x03, 0x40, 0x00, 0x02, 0x00, 0x3f, 0xfb];
         bytes.resize(5 + 0x4000, 0);
-        common::trickle(&mut tcp, &bytes, Duration::from_millis(300));
+        common::trickle(tcp, &bytes, Duration::from_millis(300));
     });
     let mut args = vec!["probe", &addr];
     args.extend(common::TRICKLE_LIMITS);
@@ -221,14 +232,8 @@ fn a_compatibility_change_cipher_spec_is_not_a_refused_record() {
 /// as refused, as `s_client -msg` prints its header alone.
 #[test]
 fn a_change_cipher_spec_before_the_server_hello_is_refused() {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let server = std::thread::spawn(move || {
-        let (mut tcp, _) = listener.accept().expect("accept");
-        tcp.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("time-out");
-        let _ = tcp.read(&mut [0u8; 4096]);
-        let _ = std::io::Write::write_all(&mut tcp, &[0x14, 0x03, 0x03, 0x00, 0x01, 0x01]);
+    let (addr, server) = after_the_hello(|tcp| {
+        let _ = tcp.write_all(&[0x14, 0x03, 0x03, 0x00, 0x01, 0x01]);
         // Held open: the refusal, not a close, ends the handshake.
         let _ = tcp.read(&mut [0u8; 4096]);
     });

@@ -8,57 +8,16 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Stdio;
-use std::sync::mpsc;
 use std::thread;
-use std::time::Instant;
 
-use common::tool::{lines_of, openssl, Reaped};
+use common::tool::s_client_trace;
 use common::*;
 use openssl::ssl::{SslVerifyMode, SslVersion};
 use openssl_handshake::decode::{Body, ClientHello, NewSessionTicket};
 use openssl_handshake::{Direction, HandshakeTrace};
 use serde_json::Value;
 use testkit::pki::KeyType;
-
-/// What `openssl s_client -trace` with `args` prints for one connection
-/// to `addr`; it closes once the server's ping arrives.
-fn s_client_trace(addr: SocketAddr, root: &Path, args: &[&str]) -> String {
-    let mut child = Reaped::spawn(
-        openssl()
-            .args(["s_client", "-trace", "-connect", &addr.to_string()])
-            .args(["-servername", "localhost", "-CAfile"])
-            .arg(root)
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
-    )
-    .expect("run openssl s_client (install the openssl package)");
-    let rx = lines_of(child.stdout.take().expect("stdout"));
-    let deadline = Instant::now() + TIMEOUT;
-    let mut output = String::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                // The payload may follow a hex dump line without a newline.
-                if line.ends_with("ping") {
-                    // Closing stdin makes s_client send close_notify and exit.
-                    drop(child.stdin.take());
-                }
-                output.push_str(&line);
-                output.push('\n');
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => return output,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                panic!("s_client did not finish within {TIMEOUT:?}:\n{output}")
-            }
-        }
-    }
-}
 
 /// The first extension named `name` in `-trace` output (the ClientHello's,
 /// which s_client prints first): its declared length and the bytes of

@@ -5,12 +5,10 @@
 
 mod common;
 
-use std::process::Stdio;
-use std::sync::mpsc;
+use std::ffi::OsString;
 use std::thread;
-use std::time::{Duration, Instant};
 
-use common::tool::{lines_of, openssl, Reaped};
+use common::tool::s_client_trace;
 use common::*;
 use openssl::dh::Dh;
 use openssl::ssl::SslVerifyMode;
@@ -85,49 +83,16 @@ fn s_client_against_traced_server(tool_flags: &[&str], dhe: bool) -> (String, St
     let served = thread::spawn(move || serve_one(&listener, &server).message_log());
 
     let client = files.client(KeyType::Rsa2048);
-    let mut child = Reaped::spawn(
-        openssl()
-            .args(["s_client", "-trace", "-connect", &addr.to_string()])
-            .args(["-servername", "localhost", "-CAfile"])
-            .arg(&files.root)
-            .arg("-cert")
-            .arg(&client.cert)
-            .arg("-key")
-            .arg(&client.key)
-            .arg("-cert_chain")
-            .arg(&client.chain)
-            .args(tool_flags)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null()),
-    )
-    .expect("run openssl s_client (install the openssl package)");
-    let rx = lines_of(child.stdout.take().expect("stdout"));
-    let deadline = Instant::now() + TIMEOUT;
-    let mut output = String::new();
-    let mut closed = false;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left.max(Duration::from_millis(1))) {
-            Ok(line) => {
-                // The payload may follow a hex dump line without a newline.
-                if line.ends_with("ping") && !closed {
-                    // Closing stdin makes s_client send close_notify and exit.
-                    drop(child.stdin.take());
-                    closed = true;
-                }
-                output.push_str(&line);
-                output.push('\n');
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let tail: Vec<&str> = output.lines().rev().take(25).collect();
-                panic!(
-                    "s_client did not finish within {TIMEOUT:?}; last lines (reversed): {tail:#?}"
-                )
-            }
-        }
-    }
+    let mut args = vec![
+        OsString::from("-cert"),
+        client.cert.clone().into(),
+        "-key".into(),
+        client.key.clone().into(),
+        "-cert_chain".into(),
+        client.chain.clone().into(),
+    ];
+    args.extend(tool_flags.iter().map(OsString::from));
+    let output = s_client_trace(addr, &files.root, args);
     let log = served.join().expect("server thread");
     (output, log)
 }

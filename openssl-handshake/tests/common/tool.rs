@@ -1,8 +1,11 @@
 //! The command-line tools the tests compare with (`openssl`, `tshark`),
 //! run as child processes whose every wait is bounded.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
 use std::ops::{Deref, DerefMut};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, OnceLock};
 use std::thread;
@@ -195,6 +198,51 @@ pub fn line_within(
             Ok(line) if want(&line) => return Ok(line),
             Ok(line) => skipped(line),
             Err(e) => return Err(e),
+        }
+    }
+}
+
+/// What `openssl s_client -trace` with `args` prints for one connection
+/// to `addr` (its server name localhost, trusting `root`); it closes once
+/// the server's "ping" arrives, and must finish within [`TIMEOUT`].
+pub fn s_client_trace<I>(addr: SocketAddr, root: &Path, args: I) -> String
+where
+    I: IntoIterator,
+    I::Item: AsRef<OsStr>,
+{
+    let mut child = Reaped::spawn(
+        openssl()
+            .args(["s_client", "-trace", "-connect", &addr.to_string()])
+            .args(["-servername", "localhost", "-CAfile"])
+            .arg(root)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    )
+    .expect(OPENSSL_S_CLIENT);
+    let rx = lines_of(child.stdout.take().expect("stdout"));
+    let deadline = Instant::now() + TIMEOUT;
+    let mut output = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.max(Duration::from_millis(1))) {
+            Ok(line) => {
+                // The payload may follow a hex dump line without a newline.
+                if line.ends_with("ping") {
+                    // Closing stdin makes s_client send close_notify and exit.
+                    drop(child.stdin.take());
+                }
+                output.push_str(&line);
+                output.push('\n');
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return output,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let tail: Vec<&str> = output.lines().rev().take(25).collect();
+                panic!(
+                    "s_client did not finish within {TIMEOUT:?}; last lines (reversed): {tail:#?}"
+                )
+            }
         }
     }
 }
