@@ -83,17 +83,18 @@ fn traced_server(server: SslContext) -> (SocketAddr, JoinHandle<HandshakeTrace>)
     (addr, side)
 }
 
-/// OpenSSL ignores the CN of a certificate with DNS subjectAltNames
-/// (RFC 6125): the diagnosis names those, not a CN that matches.
-#[test]
-fn a_name_only_the_cn_carries_is_not_what_the_certificate_is_for() {
-    let sans = ["other.example", "*.svc.example"];
-    let (ca_key, key) = (self::key(), self::key());
-    let ca = certificate("test CA", &[], &ca_key, None);
-    let cert = certificate("localhost", &sans, &key, Some((&ca, &ca_key)));
+/// Both ends' traces of a client trusting `ca` that checks the name
+/// localhost (and sends it as SNI when `sni`) against a server with
+/// `cert`, a handshake that must fail.
+fn checked_for_localhost(
+    cert: &X509,
+    key: &PKey<Private>,
+    ca: X509,
+    sni: bool,
+) -> (HandshakeTrace, HandshakeTrace) {
     let mut b = SslContext::builder(SslMethod::tls_server()).unwrap();
-    b.set_certificate(&cert).unwrap();
-    b.set_private_key(&key).unwrap();
+    b.set_certificate(cert).unwrap();
+    b.set_private_key(key).unwrap();
     b.trace_handshakes(TraceOptions::default()).unwrap();
     let (addr, side) = traced_server(b.build());
     let mut c = SslContext::builder(SslMethod::tls_client()).unwrap();
@@ -103,13 +104,26 @@ fn a_name_only_the_cn_carries_is_not_what_the_certificate_is_for() {
     c.set_cert_store(store.build());
     c.trace_handshakes(TraceOptions::default()).unwrap();
     let mut ssl = Ssl::new(&c.build()).unwrap();
-    ssl.set_hostname("localhost").unwrap();
+    if sni {
+        ssl.set_hostname("localhost").unwrap();
+    }
     ssl.param_mut().set_host("localhost").unwrap();
     let client = match ssl.connect(connect_tcp(addr)) {
         Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).unwrap(),
         _ => panic!("the certificate does not cover localhost"),
     };
-    let server = side.join().expect("server thread");
+    (client, side.join().expect("server thread"))
+}
+
+/// OpenSSL ignores the CN of a certificate with DNS subjectAltNames
+/// (RFC 6125): the diagnosis names those, not a CN that matches.
+#[test]
+fn a_name_only_the_cn_carries_is_not_what_the_certificate_is_for() {
+    let sans = ["other.example", "*.svc.example"];
+    let (ca_key, key) = (self::key(), self::key());
+    let ca = certificate("test CA", &[], &ca_key, None);
+    let cert = certificate("localhost", &sans, &key, Some((&ca, &ca_key)));
+    let (client, server) = checked_for_localhost(&cert, &key, ca, true);
     // OpenSSL's verdict: X509_V_ERR_HOSTNAME_MISMATCH (62).
     let code = client
         .failure()
@@ -276,23 +290,7 @@ fn a_leaf_without_a_cn_names_its_address() {
     b.sign(&ca_key, MessageDigest::sha256()).unwrap();
     let cert = b.build();
 
-    let mut s = SslContext::builder(SslMethod::tls_server()).unwrap();
-    s.set_certificate(&cert).unwrap();
-    s.set_private_key(&key).unwrap();
-    let (addr, side) = traced_server(s.build());
-    let mut c = SslContext::builder(SslMethod::tls_client()).unwrap();
-    c.set_verify(SslVerifyMode::PEER);
-    let mut store = X509StoreBuilder::new().unwrap();
-    store.add_cert(ca).unwrap();
-    c.set_cert_store(store.build());
-    c.trace_handshakes(TraceOptions::default()).unwrap();
-    let mut ssl = Ssl::new(&c.build()).unwrap();
-    ssl.param_mut().set_host("localhost").unwrap();
-    let trace = match ssl.connect(connect_tcp(addr)) {
-        Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).unwrap(),
-        _ => panic!("the certificate does not cover localhost"),
-    };
-    let _ = side.join();
+    let (trace, _) = checked_for_localhost(&cert, &key, ca, false);
     let code = trace
         .failure()
         .and_then(|f| f.verify.as_ref())
