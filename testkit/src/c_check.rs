@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::command::output_of;
+
 /// Compiles `source` (a whole C file, its `#include`s first) with `$CC`
 /// (else `cc`) as C11, every warning an error, searching `include_dirs`
 /// before the system's. Returns the compiler's diagnostics when it refuses
@@ -13,8 +15,8 @@ use std::process::Command;
 ///
 /// # Panics
 ///
-/// When the compiler cannot be run or the source cannot be written: a
-/// check that could not run must fail, not pass.
+/// When the compiler cannot be run, runs past a minute, or the source
+/// cannot be written: a check that could not run must fail, not pass.
 pub fn compile(source: &str, include_dirs: &[PathBuf]) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("a temporary directory: {e}"));
     let src = dir.path().join("check.c");
@@ -31,14 +33,11 @@ pub fn compile(source: &str, include_dirs: &[PathBuf]) -> Result<(), String> {
     for d in include_dirs {
         cmd.arg("-I").arg(d);
     }
-    let out = cmd
-        .arg(&src)
-        .output()
-        .unwrap_or_else(|e| panic!("could not run the C compiler `{cc}` (install gcc): {e}"));
-    if out.status.success() {
+    let (status, _, stderr) = output_of(cmd.arg(&src), "gcc (the C compiler)");
+    if status.success() {
         Ok(())
     } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        Err(String::from_utf8_lossy(&stderr).into_owned())
     }
 }
 

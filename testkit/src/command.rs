@@ -2,7 +2,7 @@
 //! to their end for their output.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,29 @@ pub fn stdout_of(cmd: &mut Command, install: &str) -> Vec<u8> {
 }
 
 fn stdout_within(cmd: &mut Command, install: &str, limit: Duration) -> Vec<u8> {
+    let (status, stdout, stderr) = run_within(cmd, install, limit);
+    assert!(
+        status.success(),
+        "{} {:?}: {}",
+        cmd.get_program().to_string_lossy(),
+        cmd.get_args().collect::<Vec<_>>(),
+        String::from_utf8_lossy(&stderr)
+    );
+    stdout
+}
+
+/// Runs `cmd` to its end, within a minute, for its exit status, stdout
+/// and stderr, whether it succeeded or not.
+///
+/// # Panics
+///
+/// When the program cannot be started (naming it and `install`) or runs
+/// past the minute (it is killed).
+pub fn output_of(cmd: &mut Command, install: &str) -> (ExitStatus, Vec<u8>, Vec<u8>) {
+    run_within(cmd, install, LIMIT)
+}
+
+fn run_within(cmd: &mut Command, install: &str, limit: Duration) -> (ExitStatus, Vec<u8>, Vec<u8>) {
     let program = cmd.get_program().to_string_lossy().into_owned();
     let mut child = cmd
         .stdin(Stdio::null())
@@ -80,13 +103,7 @@ fn stdout_within(cmd: &mut Command, install: &str, limit: Duration) -> Vec<u8> {
         }
     }
     let [stdout, stderr] = output;
-    assert!(
-        status.success(),
-        "{program} {:?}: {}",
-        cmd.get_args().collect::<Vec<_>>(),
-        String::from_utf8_lossy(&stderr)
-    );
-    stdout
+    (status, stdout, stderr)
 }
 
 #[cfg(test)]
