@@ -220,7 +220,7 @@ fn bench_cmd(a: BenchCommand) -> Result<bool, HarnessError> {
 
 /// Refuses an `--out` whose directory does not exist, before a run that
 /// may take minutes rather than after it.
-pub(crate) fn out_dir_exists(out: Option<&PathBuf>) -> Result<(), HarnessError> {
+fn out_dir_exists(out: Option<&PathBuf>) -> Result<(), HarnessError> {
     match out.and_then(|p| p.parent()) {
         Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(HarnessError::Usage(
             format!("--out: {} is not a directory", dir.display()),
@@ -233,7 +233,7 @@ pub(crate) fn out_dir_exists(out: Option<&PathBuf>) -> Result<(), HarnessError> 
 /// that may take minutes rather than after it: one whose directory is
 /// missing, one that is a directory, or one beside which [`emit`]'s
 /// temporary file cannot be made (a read-only directory, /proc).
-fn out_writable(out: Option<&PathBuf>) -> Result<(), HarnessError> {
+pub(crate) fn out_writable(out: Option<&PathBuf>) -> Result<(), HarnessError> {
     out_dir_exists(out)?;
     let Some(path) = out else {
         return Ok(());

@@ -114,7 +114,7 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
     if jobs == 0 {
         return Err(HarnessError::Usage("--jobs must be at least 1".into()));
     }
-    crate::out_dir_exists(a.out.as_ref())?;
+    crate::out_writable(a.out.as_ref())?;
     if let Some(dir) = &a.artifacts {
         std::fs::create_dir_all(dir).map_err(|e| HarnessError::writing(dir, e))?;
     }

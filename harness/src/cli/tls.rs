@@ -230,11 +230,7 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
         .and_then(|c| c.diagnosis.as_ref());
     if let Some(d) = diagnosis.filter(|_| matches!(a.format, TraceFormat::State | TraceFormat::Msg))
     {
-        eprintln!(
-            "  diagnosis: {} (fault: {}): {}",
-            d.cause, d.fault, d.summary
-        );
-        eprintln!("  fix: {}", d.fix);
+        eprint_diagnosis(d);
     }
     Ok(false)
 }
@@ -285,13 +281,19 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         } => {
             eprintln!("{peer}: {}", error.unwrap_or("the connection failed"));
             if let Some(d) = diagnosis {
-                eprintln!(
-                    "  diagnosis: {} (fault: {}): {}",
-                    d.cause, d.fault, d.summary
-                );
-                eprintln!("  fix: {}", d.fix);
+                eprint_diagnosis(d);
             }
         }
         _ => {}
     })
+}
+
+/// A failure's diagnosis under its error on stderr, for the formats whose
+/// stdout is OpenSSL's own lines.
+fn eprint_diagnosis(d: &openssl_handshake::Diagnosis) {
+    eprintln!(
+        "  diagnosis: {} (fault: {}): {}",
+        d.cause, d.fault, d.summary
+    );
+    eprintln!("  fix: {}", d.fix);
 }
