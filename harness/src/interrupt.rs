@@ -33,7 +33,10 @@ pub fn install() -> std::io::Result<()> {
                 kill_live_groups();
                 if !first || !GENTLE.load(Ordering::SeqCst) {
                     // exit runs no destructors: the key files go first.
-                    for dir in lock(&TEMP_DIRS).iter() {
+                    // The list stays locked until the process ends, so no
+                    // directory is made, or written to, after this.
+                    let dirs = lock(&TEMP_DIRS);
+                    for dir in dirs.iter() {
                         let _ = std::fs::remove_dir_all(dir);
                     }
                     std::process::exit(exit_code(signal));
@@ -93,24 +96,46 @@ fn lock(dirs: &Mutex<Vec<PathBuf>>) -> std::sync::MutexGuard<'_, Vec<PathBuf>> {
 }
 
 /// A temporary directory removed when dropped, as `tempfile`'s is, and
-/// also when a signal ends the program without running destructors.
-pub struct TempDir(tempfile::TempDir);
+/// also when a signal ends the program without running destructors. It
+/// is made, written by [`TempDir::fill`] and removed with the list of
+/// them locked, so the signal's handler finds each one either absent or
+/// listed, and never half-written.
+pub struct TempDir(Option<tempfile::TempDir>);
 
 impl TempDir {
-    /// Takes over `dir`.
-    pub fn new(dir: tempfile::TempDir) -> Self {
-        lock(&TEMP_DIRS).push(dir.path().to_path_buf());
-        TempDir(dir)
+    /// Makes a directory with `builder` in the system's temporary
+    /// directory.
+    pub fn create(builder: &tempfile::Builder<'_, '_>) -> std::io::Result<Self> {
+        let mut dirs = lock(&TEMP_DIRS);
+        let dir = builder.tempdir()?;
+        dirs.push(dir.path().to_path_buf());
+        Ok(TempDir(Some(dir)))
     }
 
     /// Its path.
     pub fn path(&self) -> &Path {
-        self.0.path()
+        match &self.0 {
+            Some(dir) => dir.path(),
+            // Only Drop takes it out.
+            None => Path::new(""),
+        }
+    }
+
+    /// Runs `write` on the directory's path while no signal can remove
+    /// it, for writes done in this process that take moments; one that
+    /// takes longer (a child process writing) would hold a signal up.
+    pub fn fill<T>(&self, write: impl FnOnce(&Path) -> T) -> T {
+        let _dirs = lock(&TEMP_DIRS);
+        write(self.path())
     }
 }
 
 impl Drop for TempDir {
     fn drop(&mut self) {
-        lock(&TEMP_DIRS).retain(|d| d != self.0.path());
+        let mut dirs = lock(&TEMP_DIRS);
+        if let Some(dir) = self.0.take() {
+            dirs.retain(|d| d != dir.path());
+            let _ = dir.close();
+        }
     }
 }

@@ -24,39 +24,52 @@ pub struct PkiDir {
     pub psk_passwd: PathBuf,
 }
 
+/// The PKI's PEM files and the GnuTLS PSK password file, written to `dir`.
+fn write_files(pki: &Pki, dir: &Path) -> Result<(PkiFiles, PathBuf), HarnessError> {
+    let files = pki.write_pem(dir)?;
+    let psk_passwd = dir.join("psk-passwd");
+    let line = format!("{}:{}\n", String::from_utf8_lossy(PSK_IDENTITY), psk_hex());
+    std::fs::write(&psk_passwd, line).map_err(|e| HarnessError::writing(&psk_passwd, e))?;
+    Ok((files, psk_passwd))
+}
+
 impl PkiDir {
     /// Writes `pki` (the same one the in-process peer uses, so both trust
     /// the same root) to a fresh directory: `pki-XXXXXX` in `keep`, which
     /// stays (runs sharing `keep`, such as shards, each get their own), or
     /// else a temporary one.
     pub fn write(pki: &Pki, keep: Option<&Path>) -> Result<PkiDir, HarnessError> {
-        let made = match keep {
-            Some(dir) => std::fs::create_dir_all(dir)
-                .and_then(|()| tempfile::Builder::new().prefix("pki-").tempdir_in(dir)),
-            None => tempfile::Builder::new().prefix("tls-harness-pki").tempdir(),
-        };
-        let dir = made.map_err(|e| HarnessError::Io {
+        let made = |e| HarnessError::Io {
             what: "creating a directory for the PKI".into(),
             source: e,
-        })?;
-        let path = dir.path().to_path_buf();
-        let temp = if keep.is_some() {
-            // Kept: the report's command lines name it.
-            let _ = dir.keep();
-            None
-        } else {
-            // Removed also if a signal ends the program: it holds keys.
-            Some(crate::interrupt::TempDir::new(dir))
         };
-        let files = pki.write_pem(&path)?;
-        let psk_passwd = path.join("psk-passwd");
-        let line = format!("{}:{}\n", String::from_utf8_lossy(PSK_IDENTITY), psk_hex());
-        std::fs::write(&psk_passwd, line).map_err(|e| HarnessError::writing(&psk_passwd, e))?;
-        Ok(PkiDir {
-            _dir: temp,
-            files,
-            psk_passwd,
-        })
+        match keep {
+            Some(dir) => {
+                let dir = std::fs::create_dir_all(dir)
+                    .and_then(|()| tempfile::Builder::new().prefix("pki-").tempdir_in(dir))
+                    .map_err(made)?;
+                // Kept: the report's command lines name it.
+                let (files, psk_passwd) = write_files(pki, &dir.keep())?;
+                Ok(PkiDir {
+                    _dir: None,
+                    files,
+                    psk_passwd,
+                })
+            }
+            None => {
+                // Removed also if a signal ends the program: it holds keys.
+                let dir = crate::interrupt::TempDir::create(
+                    tempfile::Builder::new().prefix("tls-harness-pki"),
+                )
+                .map_err(made)?;
+                let (files, psk_passwd) = dir.fill(|path| write_files(pki, path))?;
+                Ok(PkiDir {
+                    _dir: Some(dir),
+                    files,
+                    psk_passwd,
+                })
+            }
+        }
     }
 
     /// The certificate file, key file and extra chain file for an

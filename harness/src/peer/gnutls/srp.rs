@@ -37,10 +37,7 @@ pub(super) fn for_peer(version: &mut Result<String, String>) -> Option<SrpFiles>
 /// `srptool --create-conf` writes RFC 5054's groups; `srptool -u` adds the
 /// harness user with a verifier in group 3, the 2048-bit one.
 pub(super) fn make() -> Result<SrpFiles, String> {
-    let dir = tempfile::Builder::new()
-        .prefix("tls-harness-srp")
-        .tempdir()
-        .map(crate::interrupt::TempDir::new)
+    let dir = crate::interrupt::TempDir::create(tempfile::Builder::new().prefix("tls-harness-srp"))
         .map_err(|e| format!("a temporary directory for the SRP files: {e}"))?;
     let passwd = dir.path().join("tpasswd");
     let conf = dir.path().join("tpasswd.conf");
