@@ -190,6 +190,7 @@ fn merge(files: Vec<PathBuf>, format: Format, out: Option<PathBuf>) -> Result<bo
 
 fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
     use harness::hostile::{self, HostileOptions, InProcessOptions, ReportFormat, Target};
+    out_writable(a.out.as_ref())?;
     let target = match a.target {
         Some(t) => Target::Address(t),
         None => Target::InProcess(InProcessOptions {

@@ -249,13 +249,19 @@ fn a_missing_gnutls_helper_stops_the_matrix() {
 /// Where the report goes is checked before the run, not after it.
 #[test]
 fn an_unwritable_report_path_is_refused_before_the_run() {
-    let o = run(harness(&["matrix", "--out", "/nonexistent/dir/r.json"]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
-    assert!(
-        o.stderr.contains("/nonexistent/dir is not a directory"),
-        "{}",
-        o.stderr
-    );
+    // Each command that runs for long before it writes its report.
+    for command in [&["matrix"][..], &["hostile", "--in-process"], &["bench"]] {
+        let o = run(harness(
+            &[command, &["--out", "/nonexistent/dir/r.json"]].concat(),
+        ));
+        let command = command[0];
+        assert_eq!(o.status.code(), Some(2), "{command}: {}", o.stdout);
+        assert!(
+            o.stderr.contains("/nonexistent/dir is not a directory"),
+            "{command}: {}",
+            o.stderr
+        );
+    }
     let o = run(harness(&["matrix", "--jobs", "0"]));
     assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
     assert!(
