@@ -3,8 +3,14 @@
 //! constants) against ssl.h, since a mismatch compiles in Rust and fails
 //! only at run time.
 
+#[cfg(feature = "ffi-check")]
+mod declared;
+
 use std::path::PathBuf;
 use std::process::Command;
+
+#[cfg(feature = "ffi-check")]
+pub use declared::{declared_functions, declared_in_tree, Declared};
 
 use crate::command::output_of;
 

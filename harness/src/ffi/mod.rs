@@ -36,7 +36,7 @@ use openssl::ssl::{SslContext, SslContextBuilder, SslRef, SslSession, SslStream}
 use openssl_sys::SSL;
 
 // openssl-sys does not declare it; as in ssl.h: `int SSL_renegotiate(SSL *s);`
-// (checked against the header by `the_declaration_matches_ssl_h`).
+// (checked against the header by `the_declarations_match_ssl_h`).
 extern "C" {
     fn SSL_renegotiate(s: *mut SSL) -> c_int;
 }
@@ -480,21 +480,30 @@ pub(crate) mod tests {
         assert!(e.contains("unknown psk identity"), "{e}");
     }
 
-    /// The C compiler accepts each declared function as a pointer of the
-    /// C type that spells the Rust declaration only if ssl.h agrees;
-    /// -Werror turns an incompatible pointer into a failure. The SRP
-    /// constants are checked with static assertions.
+    /// Every function an `extern "C"` block of the crate declares, read
+    /// from the source and spelled in C, compiles as a pointer initialised
+    /// with the header's function only if the two prototypes agree
+    /// (-Werror turns an incompatible pointer into a failure). Constants
+    /// are checked with static assertions.
     #[test]
     fn the_declarations_match_ssl_h() {
-        let mut checks = vec![
-            "int (*renegotiate)(SSL *) = SSL_renegotiate;".to_string(),
-            "void (*set_cb)(BIO *, BIO_callback_fn_ex) = BIO_set_callback_ex;".into(),
+        let source = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut checks: Vec<String> = testkit::c_check::declared_in_tree(source.as_ref())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            // Declared under cfg(ossl_srp), which the headers may lack.
+            .filter(|f| cfg!(ossl_srp) || !f.name.contains("_srp_"))
+            .map(testkit::c_check::Declared::pointer_check)
+            .collect();
+        assert!(
+            checks.iter().any(|c| c.contains("= SSL_renegotiate;")),
+            "{checks:?}"
+        );
+        checks.push(
             "long (*cb)(BIO *, int, const char *, size_t, int, long, int, size_t *) = 0; \
              BIO_callback_fn_ex same_cb = 0; void check_cb(void) { cb = same_cb; }"
                 .into(),
-            "void (*set_arg)(BIO *, char *) = BIO_set_callback_arg;".into(),
-            "char *(*get_arg)(const BIO *) = BIO_get_callback_arg;".into(),
-        ];
+        );
         {
             use super::socket_tls as s;
             checks.extend([
@@ -523,13 +532,10 @@ pub(crate) mod tests {
         #[cfg(ossl_srp)]
         checks.extend(
             [
-                "int (*username)(SSL_CTX *, char *) = SSL_CTX_set_srp_username;",
-                "int (*password)(SSL_CTX *, char *) = SSL_CTX_set_srp_password;",
-                "int (*cb_arg)(SSL_CTX *, void *) = SSL_CTX_set_srp_cb_arg;",
-                "int (*username_cb)(SSL_CTX *, int (*)(SSL *, int *, void *)) = SSL_CTX_set_srp_username_callback;",
-                "char *(*get_username)(SSL *) = SSL_get_srp_username;",
-                "int (*param_pw)(SSL *, const char *, const char *, const char *) = SSL_set_srp_server_param_pw;",
-                &format!("_Static_assert(SSL3_AL_FATAL == {}, \"SSL3_AL_FATAL\");", super::srp::SSL3_AL_FATAL),
+                &format!(
+                    "_Static_assert(SSL3_AL_FATAL == {}, \"SSL3_AL_FATAL\");",
+                    super::srp::SSL3_AL_FATAL
+                ),
                 "_Static_assert(SSL_ERROR_NONE == 0, \"SSL_ERROR_NONE\");",
                 "_Static_assert(SSL_AD_INTERNAL_ERROR == 80, \"SSL_AD_INTERNAL_ERROR\");",
             ]

@@ -110,6 +110,25 @@ fn declarations_match_the_headers() {
     }
 }
 
+/// The tests and examples declare a few functions of their own (to drive
+/// a renegotiation or a key update); those are checked as written too.
+#[test]
+fn the_tests_declarations_match_the_headers() {
+    let mut c = String::from("#include <openssl/ssl.h>\n");
+    let mut names = Vec::new();
+    for dir in ["tests", "examples"] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        for f in testkit::c_check::declared_in_tree(&dir).unwrap_or_else(|e| panic!("{e}")) {
+            c += &format!("{}\n", f.pointer_check());
+            names.push(f.name);
+        }
+    }
+    assert!(names.iter().any(|n| n == "SSL_renegotiate"), "{names:?}");
+    if let Err(diagnostics) = testkit::c_check::compile(&c, &include_dirs()) {
+        panic!("a test's declaration differs from the headers:\n{diagnostics}\n{c}");
+    }
+}
+
 #[test]
 fn a_wrong_declaration_is_caught() {
     // The check above must be able to fail: a deliberately wrong prototype

@@ -295,8 +295,8 @@ pub fn evidence(trace: &HandshakeTrace, source: &str) -> Option<String> {
 #[allow(unsafe_code)] // the one call the `openssl` crate lacks
 pub fn renegotiate<S>(tls: &mut SslStream<S>) {
     extern "C" {
-        // int SSL_renegotiate(SSL *s); the library's header check covers
-        // the same declaration in its sys module.
+        // int SSL_renegotiate(SSL *s); (ssl.h), checked against it as
+        // written here by header_check.
         fn SSL_renegotiate(s: *mut openssl_sys::SSL) -> libc::c_int;
     }
     // SAFETY: the stream owns a live SSL that this thread alone uses (it
@@ -316,7 +316,8 @@ pub const KEY_UPDATE_REQUESTED: libc::c_int = 1;
 #[allow(unsafe_code)] // the one call the `openssl` crate lacks
 pub fn key_update<S>(tls: &mut SslStream<S>, kind: libc::c_int) {
     extern "C" {
-        // int SSL_key_update(SSL *s, int updatetype);, as sys.rs declares it.
+        // int SSL_key_update(SSL *s, int updatetype); (ssl.h), checked
+        // against it as written here by header_check.
         fn SSL_key_update(s: *mut openssl_sys::SSL, updatetype: libc::c_int) -> libc::c_int;
     }
     // SAFETY: the stream owns a live SSL that this thread alone uses (it

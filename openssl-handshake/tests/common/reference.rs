@@ -125,8 +125,8 @@ pub fn answer_certificate_requests_after_handshake(b: &mut SslContextBuilder) {
 #[allow(unsafe_code)] // a call the `openssl` crate does not wrap
 pub fn request_client_cert<S>(tls: &mut SslStream<S>) {
     extern "C" {
-        // __owur int SSL_verify_client_post_handshake(SSL *s); (ssl.h): the
-        // library's header check covers the same declaration in its sys module.
+        // __owur int SSL_verify_client_post_handshake(SSL *s); (ssl.h),
+        // checked against it as written here by header_check.
         fn SSL_verify_client_post_handshake(s: *mut openssl_sys::SSL) -> libc::c_int;
     }
     // SAFETY: the stream owns a live SSL that this thread alone uses (it
