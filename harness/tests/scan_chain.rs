@@ -85,10 +85,11 @@ fn s_client_verify_code(root: &str, addr: &str) -> i64 {
         .unwrap_or_else(|| panic!("unreadable verify code: {line}"))
 }
 
-/// A weak leaf key and a SHA-1-signed leaf: the scan reaches them (its
-/// handshakes run at security level 0) but verifies the chain as this
-/// machine's OpenSSL clients do, so `require_valid_certificate` fails
-/// where s_client's verification does, with its code.
+/// A weak leaf key, a SHA-1-signed leaf, an expired one and one only for
+/// client authentication: the scan reaches them (its handshakes run at
+/// security level 0) but verifies the chain as this machine's OpenSSL
+/// clients do, so `require_valid_certificate` fails where s_client's
+/// verification does, with its code.
 #[test]
 fn weak_keys_and_digests_fail_verification_as_clients_see_them() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -98,7 +99,7 @@ fn weak_keys_and_digests_fail_verification_as_clients_see_them() {
     let policy = d.join("valid.toml");
     std::fs::write(&policy, "require_valid_certificate = true\n").expect("policy");
     let policy = policy.to_str().expect("utf-8 path").to_string();
-    for name in ["weak-key", "sha1-signature", "expired"] {
+    for name in ["weak-key", "sha1-signature", "expired", "wrong-purpose"] {
         let (chain, key) = (
             p(d, &format!("neg-{name}.chain.pem")),
             p(d, &format!("neg-{name}.key")),

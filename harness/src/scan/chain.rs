@@ -10,7 +10,7 @@ use openssl::asn1::Asn1Time;
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
-use openssl::x509::{X509Ref, X509StoreContext, X509VerifyResult, X509};
+use openssl::x509::{X509PurposeId, X509Ref, X509StoreContext, X509VerifyResult, X509};
 use openssl_handshake::CertificateInfo;
 use serde::Serialize;
 
@@ -231,6 +231,9 @@ fn verify_chain(
         Some((name, level)) => {
             let mut param = X509VerifyParam::new().map_err(e)?;
             param.set_auth_level(i32::try_from(level).unwrap_or(i32::MAX));
+            // As SSL_connect verifies: a leaf only for client
+            // authentication is refused (X509_V_ERR_INVALID_PURPOSE).
+            param.set_purpose(X509PurposeId::SSL_SERVER).map_err(e)?;
             match crate::probe::as_ip(name) {
                 Some(ip) => param.set_ip(ip),
                 None => param.set_host(name),
