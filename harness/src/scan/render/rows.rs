@@ -243,7 +243,7 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
             format!("#{i}"),
             format!(
                 "subject: {}; issuer: {}; key: {}; signed with {}; valid {} .. {} ({}); SANs: {}; \
-                 key usage: {}",
+                 key usage: {}{}",
                 c.subject,
                 c.issuer,
                 c.key,
@@ -257,7 +257,11 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
                     None => "? days left".into(),
                 },
                 list(&c.subject_alt_names),
-                c.key_usage.as_deref().unwrap_or("-")
+                c.key_usage.as_deref().unwrap_or("-"),
+                c.extended_key_usage
+                    .as_deref()
+                    .map(|u| format!("; extended key usage: {u}"))
+                    .unwrap_or_default()
             ),
             &ch.probes,
         );
@@ -272,7 +276,7 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         "chain",
         "complete".into(),
         format!(
-            "{} (verify {}: {})",
+            "{} (issuers only, dates not checked: verify {}: {})",
             ch.complete.text(),
             ch.chain_verify.0,
             ch.chain_verify.1
