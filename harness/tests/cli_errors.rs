@@ -262,6 +262,14 @@ fn an_unwritable_report_path_is_refused_before_the_run() {
             o.stderr
         );
     }
+    // An empty ALPN name, which OpenSSL would refuse without a reason.
+    let o = run(harness(&["scan", "127.0.0.1:9", "--alpn", "h2,"]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(
+        o.stderr.contains("--alpn: \"\" is no protocol name"),
+        "{}",
+        o.stderr
+    );
     let o = run(harness(&["matrix", "--jobs", "0"]));
     assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
     assert!(

@@ -71,6 +71,12 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     if a.jobs == 0 {
         return Err(HarnessError::Usage("--jobs must be at least 1".into()));
     }
+    // OpenSSL refuses such a list with a bare error (RFC 7301, 3.1).
+    if let Some(bad) = a.alpn.iter().find(|p| p.is_empty() || p.len() > 255) {
+        return Err(HarnessError::Usage(format!(
+            "--alpn: {bad:?} is no protocol name: each takes 1 to 255 bytes, names comma-separated"
+        )));
+    }
     let io = seconds(a.timeout)?;
     let opts = ScanOptions {
         target: a.target.clone(),

@@ -114,7 +114,7 @@ fn table(r: &ScanReport) -> String {
 
 fn header(r: &ScanReport) -> String {
     let mut s = format!(
-        "scan {}{} (SNI {}) with {}: {} connections, {:.0} ms, {} at once\n\n",
+        "scan {}{} (SNI {}) with {}: {} connections, {:.0} ms, at most {} at once\n\n",
         r.target,
         r.starttls
             .map(|p| format!(" via STARTTLS ({p})"))
