@@ -392,6 +392,24 @@ pub(crate) fn proto_version_bounds(ssl: &SslRef) -> (c_int, c_int) {
     }
 }
 
+/// The versions `ssl`'s options switch off (`SSL_OP_NO_TLSv1` and the
+/// like), lowest first.
+pub(crate) fn disabled_versions(ssl: &SslRef) -> Vec<u16> {
+    // SAFETY: `ssl` is live; SSL_get_options only reads its option bits.
+    let options = unsafe { sys::SSL_get_options(ssl.as_ptr()) };
+    [
+        (sys::SSL_OP_NO_SSLv3, 0x0300),
+        (sys::SSL_OP_NO_TLSv1, 0x0301),
+        (sys::SSL_OP_NO_TLSv1_1, 0x0302),
+        (sys::SSL_OP_NO_TLSv1_2, 0x0303),
+        (sys::SSL_OP_NO_TLSv1_3, 0x0304),
+    ]
+    .into_iter()
+    .filter(|(bit, _)| options & bit != 0)
+    .map(|(_, version)| version)
+    .collect()
+}
+
 /// One suite of a cipher list: its two-byte id, OpenSSL name and IANA
 /// name.
 /// A suite's id, OpenSSL name, IANA name and lowest version.

@@ -10,7 +10,13 @@
 // The declarations mirror ssl.h, and the header check requires every
 // SSL_CB_*, SSL3_RT_* and SSL3_MT_* constant and every handshake state to
 // be here, so most are unused; and this module is the FFI boundary.
-#![allow(non_camel_case_types, missing_docs, dead_code, unsafe_code)]
+#![allow(
+    non_camel_case_types,
+    non_upper_case_globals,
+    missing_docs,
+    dead_code,
+    unsafe_code
+)]
 
 #[cfg(test)]
 mod header_check;
@@ -113,6 +119,14 @@ c_constants! {
     SSL_KEY_UPDATE_REQUESTED: c_int = 1;
     SSL3_AL_WARNING: c_int = 1;
     SSL3_AL_FATAL: c_int = 2;
+
+    // Options that switch single versions off (SSL_CTX_set_options), as
+    // SslAcceptor::mozilla_intermediate_v5 does for TLS 1.0 and 1.1.
+    SSL_OP_NO_SSLv3: u64 = 1 << 25;
+    SSL_OP_NO_TLSv1: u64 = 1 << 26;
+    SSL_OP_NO_TLSv1_2: u64 = 1 << 27;
+    SSL_OP_NO_TLSv1_1: u64 = 1 << 28;
+    SSL_OP_NO_TLSv1_3: u64 = 1 << 29;
 
     // X509_NAME_print_ex flags: what `openssl x509 -subject`, s_client and
     // `-trace` print names with (RFC 2253 escaping, `, ` and ` = `).
@@ -319,6 +333,7 @@ c_functions! {
     pub fn SSL_CTX_set_msg_callback(ctx: *mut SSL_CTX, cb: Option<MsgCallback>);
     pub fn SSL_set_msg_callback(ssl: *mut SSL, cb: Option<MsgCallback>);
     pub fn SSL_get_state(ssl: *const SSL) -> OSSL_HANDSHAKE_STATE;
+    pub fn SSL_get_options(s: *const SSL) -> u64;
     pub fn SSL_get_pending_cipher(s: *const SSL) -> *const SSL_CIPHER;
     pub fn SSL_in_init(s: *const SSL) -> c_int;
     pub fn SSL_rstate_string(s: *const SSL) -> *const c_char;

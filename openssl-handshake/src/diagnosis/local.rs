@@ -26,6 +26,12 @@ pub struct LocalConfig {
     /// The highest protocol version allowed; `None` when no maximum is
     /// set, so the library's highest applies.
     pub max_version: Option<u16>,
+    /// The versions this end's options switch off one by one
+    /// (`SSL_OP_NO_TLSv1` and the like; `SslAcceptor::mozilla_intermediate_v5`
+    /// switches off TLS 1.0 and 1.1 this way), lowest first; absent from
+    /// the JSON when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled_versions: Vec<u16>,
     /// The configured cipher suites, in preference order, before the
     /// version range and security level are applied.
     pub ciphers: Vec<LocalCipher>,
@@ -116,6 +122,7 @@ impl LocalConfig {
         LocalConfig {
             min_version: version(min),
             max_version: version(max),
+            disabled_versions: ffi::disabled_versions(ssl),
             ciphers: ffi::configured_ciphers(ssl)
                 .into_iter()
                 .map(|(id, name, iana, min_version)| LocalCipher {

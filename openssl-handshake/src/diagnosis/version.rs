@@ -9,6 +9,7 @@ use super::{Cause, Diagnosis, Fault, LocalConfig};
 
 /// The highest version RFC 7568 prohibits.
 const SSL3: u16 = 0x0300;
+const TLS1_0: u16 = 0x0301;
 pub(super) const TLS1_2: u16 = 0x0303;
 pub(super) const TLS1_3: u16 = 0x0304;
 /// The TLS_FALLBACK_SCSV signalling suite (RFC 7507).
@@ -141,6 +142,23 @@ fn server_view(f: &Facts<'_>) -> Diagnosis {
         (_, _, Some(hi)) if hi < TLS1_2 => Fault::Server,
         _ => Fault::Unknown,
     };
+    // A version the client offered that this server's options switch off.
+    let switched_off: Vec<String> = match (hello, f.local) {
+        (Some(h), Some(l)) => offered_or_legacy(h)
+            .into_iter()
+            .filter(|v| l.disabled_versions.contains(v))
+            .map(option_name)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let fix = match (fault, switched_off.is_empty()) {
+        (Fault::Server | Fault::Unknown, false) => format!(
+            "Clear {} on the server (SSL_CTX_clear_options), which switches off a version \
+             the client offers, or give both ends an overlapping range, ideally TLS 1.2 and 1.3.",
+            switched_off.join(", ")
+        ),
+        _ => fix(fault).to_owned(),
+    };
     Diagnosis::new(
         Cause::NoSharedVersion,
         fault,
@@ -148,7 +166,7 @@ fn server_view(f: &Facts<'_>) -> Diagnosis {
             "the client offered {offer}; this server accepts {}",
             f.local.map_or("other versions".to_owned(), describe_local)
         ),
-        fix(fault),
+        fix,
     )
     .with_some(
         "ClientHello.legacy_version",
@@ -182,6 +200,12 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
         .local
         .and_then(|l| l.max_version)
         .filter(|&m| m < TLS1_3 && chosen.is_none() && client_max.is_some_and(|c| c >= TLS1_2));
+    // Likewise a minimum this client raised above TLS 1.2 (by setting it,
+    // or by switching TLS 1.2 off), against a server that refused.
+    let raised = f
+        .local
+        .and_then(|l| effective_range(l).0.map(|m| (l, m)))
+        .filter(|(_, m)| *m > TLS1_2 && chosen.is_none());
     let (summary, fault) = match chosen {
         Some(v) => (
             format!(
@@ -201,21 +225,40 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
             ),
             if client_max.is_some_and(|m| m < TLS1_2) {
                 Fault::Client
-            } else if capped.is_some() {
+            } else if capped.is_some() || raised.is_some() {
                 Fault::Unknown
             } else {
                 Fault::Server
             },
         ),
     };
-    let fix = match capped {
-        Some(max) => format!(
+    let fix = match (capped, raised) {
+        (_, Some((l, min))) => format!(
+            "Lower this client's minimum version ({} {}), or enable {} on the server.",
+            version_name(min),
+            match l.min_version {
+                Some(m) if m == min => "set by SSL_CTX_set_min_proto_version or MinProtocol in \
+                                        openssl.cnf"
+                    .to_owned(),
+                _ => format!(
+                    "left by its options {}",
+                    l.disabled_versions
+                        .iter()
+                        .filter(|v| **v < min)
+                        .map(|v| option_name(*v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+            version_name(min)
+        ),
+        (Some(max), None) => format!(
             "Raise this client's maximum version (set to {} by SSL_CTX_set_max_proto_version or \
              MaxProtocol in openssl.cnf; OpenSSL here speaks TLS 1.3), or enable a version it \
              offers on the server.",
             version_name(max)
         ),
-        None => fix(fault).to_owned(),
+        (None, None) => fix(fault).to_owned(),
     };
     Diagnosis::new(Cause::NoSharedVersion, fault, summary, fix)
         .with_some(
@@ -259,6 +302,13 @@ impl Diagnosis {
             "local.max_version",
             local.and_then(|l| l.max_version).map(version_name),
         )
+        .with_some(
+            "local options",
+            local
+                .map(|l| l.disabled_versions.iter().map(|v| option_name(*v)))
+                .map(|names| names.collect::<Vec<_>>().join(", "))
+                .filter(|names| !names.is_empty()),
+        )
     }
 }
 
@@ -293,6 +343,16 @@ pub(super) fn highest(h: &ClientHello) -> u16 {
         .last()
         .copied()
         .unwrap_or(h.legacy_version.min(TLS1_2))
+}
+
+/// [`offered`], or without supported_versions the legacy version alone.
+fn offered_or_legacy(h: &ClientHello) -> Vec<u16> {
+    let v = offered(h);
+    if v.is_empty() {
+        vec![h.legacy_version]
+    } else {
+        v
+    }
 }
 
 fn offered(h: &ClientHello) -> Vec<u16> {
@@ -357,27 +417,84 @@ pub(super) fn describe_offer(h: &ClientHello, min: Option<u16>) -> String {
 }
 
 /// The range OpenSSL 3 lets this end use: without a minimum, a security
-/// level of 1 or more already rules out versions below TLS 1.2.
+/// level of 1 or more already rules out versions below TLS 1.2; and the
+/// versions its options switch off are dropped from either end of it.
+/// An empty range comes back with its minimum above its maximum.
 fn effective_range(l: &LocalConfig) -> (Option<u16>, Option<u16>) {
     let min = match l.min_version {
         Some(v) => Some(v),
         None if l.security_level >= 1 => Some(TLS1_2),
         None => None,
     };
-    (min, Some(l.max_version.unwrap_or(TLS1_3)))
+    let max = l.max_version.unwrap_or(TLS1_3);
+    let off = |v: u16| l.disabled_versions.contains(&v);
+    let floor = min.unwrap_or(TLS1_0);
+    let mut lo = floor;
+    while lo <= max && off(lo) {
+        lo += 1;
+    }
+    let mut hi = max;
+    while hi > lo && off(hi) {
+        hi -= 1;
+    }
+    let min = if lo > floor { Some(lo) } else { min };
+    (min, Some(hi))
 }
 
-/// "TLS 1.2 and up", "only TLS 1.3", "TLS 1.0 to TLS 1.1".
+/// The option that switches `version` off, as ssl.h names it.
+fn option_name(version: u16) -> String {
+    match version {
+        SSL3 => "SSL_OP_NO_SSLv3".to_owned(),
+        0x0301 => "SSL_OP_NO_TLSv1".to_owned(),
+        v => format!("SSL_OP_NO_TLSv1_{}", v.saturating_sub(0x0301)),
+    }
+}
+
+/// "TLS 1.2 and up", "only TLS 1.3", "TLS 1.0 to TLS 1.1", with what
+/// narrowed the range beyond the set minimum and maximum.
 fn describe_local(l: &LocalConfig) -> String {
     let (min, max) = effective_range(l);
-    let level = if l.min_version.is_none() && min.is_some() {
-        format!(
-            " (security level {} rules out older ones)",
-            l.security_level
-        )
-    } else {
-        String::new()
+    let set_max = l.max_version.unwrap_or(TLS1_3);
+    let options = |keep: &dyn Fn(u16) -> bool| -> Vec<String> {
+        l.disabled_versions
+            .iter()
+            .filter(|v| keep(**v))
+            .map(|v| option_name(*v))
+            .collect()
     };
+    let floor = l.min_version.unwrap_or(TLS1_0);
+    let older = options(&|v| v >= floor && min.is_some_and(|m| v < m) && v <= set_max);
+    let newer = options(&|v| max.is_some_and(|m| v > m && v <= set_max));
+    let level = (l.min_version.is_none() && l.security_level >= 1)
+        .then(|| format!("security level {}", l.security_level));
+    let rule = |n: usize| if n == 1 { "rules" } else { "rule" };
+    let mut why = Vec::new();
+    let count = older.len() + usize::from(level.is_some());
+    let causes: Vec<String> = level
+        .into_iter()
+        .chain((!older.is_empty()).then(|| older.join(", ")))
+        .collect();
+    if !causes.is_empty() {
+        why.push(format!(
+            "{} {} out older ones",
+            causes.join(" and "),
+            rule(count)
+        ));
+    }
+    if !newer.is_empty() {
+        why.push(format!(
+            "{} {} out newer ones",
+            newer.join(", "),
+            rule(newer.len())
+        ));
+    }
+    if min.is_some_and(|a| a > set_max) {
+        return format!(
+            "no version: its options ({}) switch off every version left up to its maximum {}",
+            older.join(", "),
+            version_name(set_max)
+        );
+    }
     let text = match (min, max) {
         (Some(a), Some(b)) if a == b => format!("only {}", version_name(a)),
         (Some(a), Some(TLS1_3)) => format!("{} and up", version_name(a)),
@@ -390,81 +507,11 @@ fn describe_local(l: &LocalConfig) -> String {
         (None, Some(b)) => format!("up to {}", version_name(b)),
         (_, None) => "every version the library allows".to_owned(),
     };
-    text + &level
+    match why.is_empty() {
+        true => text,
+        false => format!("{text} ({})", why.join("; ")),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::decode::{CipherSuite, ClientHello};
-
-    fn hello(legacy: u16, versions: &[u16]) -> ClientHello {
-        ClientHello {
-            legacy_version: legacy,
-            cipher_suites: vec![CipherSuite::new(0x1301)],
-            compression_methods: vec![0],
-            supported_versions: versions.to_vec(),
-            ..ClientHello::default()
-        }
-    }
-
-    #[test]
-    fn offers_read_as_a_person_would_say_them() {
-        assert_eq!(
-            describe_offer(&hello(0x0303, &[0x0a0a, 0x0304, 0x0303]), None),
-            "only TLS 1.2 and 1.3"
-        );
-        assert_eq!(
-            describe_offer(&hello(0x0303, &[0x0304]), None),
-            "only TLS 1.3"
-        );
-        assert_eq!(describe_offer(&hello(0x0302, &[]), None), "at most TLS 1.1");
-        assert_eq!(
-            describe_offer(&hello(0x0302, &[]), Some(0x0301)),
-            "only TLS 1.0 and 1.1"
-        );
-        // draft-ietf-tls-tls13-18 and -28 (RFC 8446 section 4.2.1's
-        // predecessors numbered their versions 0x7f00 + draft).
-        let drafts = hello(0x0303, &[0x7f12, 0x7f1c]);
-        assert_eq!(
-            describe_offer(&drafts, None),
-            "only TLS 1.3 draft 18 (0x7f12) and 1.3 draft 28 (0x7f1c)"
-        );
-        assert!(only_drafts(&drafts));
-        // An SSLv2-format hello offering SSL 2.0 itself (SSL2_VERSION).
-        assert_eq!(describe_offer(&hello(0x0002, &[]), None), "at most SSL 2.0");
-        assert!(!only_drafts(&hello(0x0303, &[0x7f1c, 0x0304])));
-        assert!(!only_drafts(&hello(0x0303, &[])));
-    }
-
-    #[test]
-    fn ranges_read_as_a_person_would_say_them() {
-        let local = |min, max, level| LocalConfig {
-            min_version: min,
-            max_version: max,
-            ciphers: Vec::new(),
-            usable_ciphers: Vec::new(),
-            security_level: level,
-            verify_peer: false,
-            require_peer_cert: false,
-            certificate: None,
-            expected_name: None,
-        };
-        assert_eq!(
-            describe_local(&local(Some(TLS1_2), None, 1)),
-            "TLS 1.2 and up"
-        );
-        assert_eq!(
-            describe_local(&local(Some(TLS1_3), Some(TLS1_3), 1)),
-            "only TLS 1.3"
-        );
-        assert_eq!(
-            describe_local(&local(None, Some(0x0302), 0)),
-            "up to TLS 1.1"
-        );
-        assert_eq!(
-            describe_local(&local(None, None, 2)),
-            "TLS 1.2 and up (security level 2 rules out older ones)"
-        );
-    }
-}
+mod tests;
