@@ -56,3 +56,93 @@ fn a_usable_key_share_wins_and_the_server_order_decides_without_one() {
         "{g}"
     );
 }
+
+/// The server's favourite need not be among the first two groups the
+/// enumeration finds (those a usable key share put first): without one,
+/// `-serverpref` asks for secp384r1 whatever the client's order.
+#[test]
+fn the_server_choice_without_a_key_share_is_asked_among_every_accepted_group() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = s_server(
+        d,
+        &[
+            "-tls1_3",
+            "-serverpref",
+            "-groups",
+            "secp384r1:x25519:secp256r1",
+        ],
+    );
+    // x448 (refused) carries the key share: the HelloRetryRequest asks
+    // for secp384r1 both ways round.
+    for groups in [
+        "x448:secp256r1:x25519:secp384r1",
+        "x448:secp384r1:secp256r1:x25519",
+    ] {
+        assert_eq!(s_client_group(&addr, groups), "secp384r1", "{groups}");
+    }
+
+    let r = scan_json(d, &addr, &[]);
+    check_probes(&r);
+    let g = groups_of(&r, "tls1_3");
+    let mut accepted = strings(&g["accepted"]);
+    assert_eq!(
+        accepted.first().map(String::as_str),
+        Some("secp384r1"),
+        "{g}"
+    );
+    accepted.sort();
+    assert_eq!(accepted, ["secp256r1", "secp384r1", "x25519"], "{g}");
+    assert_eq!(g["preferred"], "secp384r1", "{g}");
+    assert_eq!(g["server_order"], true, "{g}");
+    assert!(
+        g["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("asks for secp384r1, its own first choice")),
+        "{g}"
+    );
+}
+
+/// gnutls-serv's HelloRetryRequest asks for the client's first group it
+/// accepts (an OpenSSL 3.0 server's asks for its own, `-serverpref` or
+/// not), and the row says so.
+#[test]
+fn a_server_that_follows_the_client_without_a_key_share_reads_client_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = common::gnutls_serv(&[
+        "--disable-client-cert",
+        "--x509certfile",
+        &p(d, "server-rsa2048.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-rsa2048.key"),
+        "--priority",
+        "NORMAL:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-X25519:+GROUP-SECP256R1",
+    ]);
+    // x448 (refused) carries the key share.
+    let temp_key = |groups: &str| {
+        let mut c = Command::new("openssl");
+        c.args(["s_client", "-connect", &addr, "-tls1_3", "-groups", groups]);
+        let o = run(c);
+        o.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("Server Temp Key: "))
+            .unwrap_or_else(|| panic!("s_client -groups {groups}: no temp key: {}", o.stdout))
+            .to_owned()
+    };
+    assert!(temp_key("x448:secp384r1:x25519").starts_with("ECDH, secp384r1"));
+    assert!(temp_key("x448:x25519:secp384r1").starts_with("X25519"));
+
+    let r = scan_json(d, &addr, &[]);
+    check_probes(&r);
+    let g = groups_of(&r, "tls1_3");
+    assert_eq!(g["server_order"], false, "{g}");
+    assert!(
+        g["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("asks for the client's first group")),
+        "{g}"
+    );
+}

@@ -265,12 +265,10 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
             _ => None,
         };
         if v == Version::Tls1_3 && f.server_order == Some(false) {
-            key_share = Some(without_key_share(
-                p,
-                &mut f,
-                &mut order,
-                left.first().copied(),
-            ));
+            // An elliptic-curve decoy where there is one: its key share
+            // costs nothing, a large FFDHE group's hundreds of milliseconds.
+            let decoy = left.iter().find(|g| g.id < 256).or(left.first()).copied();
+            key_share = Some(without_key_share(p, &mut f, &mut order, decoy));
         }
     }
     f.note = match (f.server_order, hidden) {
@@ -289,12 +287,14 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
 /// server may take a usable key share before its own order (OpenSSL does,
 /// asking with a HelloRetryRequest only when none is usable): so the top
 /// two groups swapped, the second with its key share, answered with that
-/// second group says nothing of the order yet. Offering them behind a
-/// group the server refused (`decoy`, which gets the key share) makes the
-/// server choose by its order, asked both ways round, as a server whose
-/// favourite is the second group answers the first way as a client-order
-/// one would. Puts the server's favourite first; returns the note the
-/// finding carries.
+/// second group says nothing of the order yet. Offering every accepted
+/// group behind one the server refused (`decoy`, which gets the key share)
+/// makes the server choose by its order, asked in two opposite orders: a
+/// group chosen both times is its own first choice, wherever the client
+/// lists it; the client's first both times is the client's order. Every
+/// accepted group is offered, as the server's favourite may be any of them
+/// (not one of the top two, which a usable key share put there). Puts the
+/// server's favourite first; returns the note the finding carries.
 fn without_key_share(
     p: &Prober,
     f: &mut GroupFinding,
@@ -310,41 +310,52 @@ fn without_key_share(
             order[1].iana, order[0].iana
         );
     };
-    let ask = |f: &mut GroupFinding, id: &str, groups: [GroupName; 3]| {
+    let mut ask = |id: &str, groups: Vec<GroupName>| {
         let id = format!("groups/{}/{id}", Version::Tls1_3.id());
-        let a = p.run(&id, &offer(Version::Tls1_3, &None, &groups), None);
+        let mut offered = vec![decoy];
+        offered.extend(groups);
+        let a = p.run(&id, &offer(Version::Tls1_3, &None, &offered), None);
         f.probes.push(id);
-        a
+        a.hello.group
     };
-    let a = ask(f, "order-without-key-share", [decoy, order[1], order[0]]);
-    f.server_order = match a.hello.group {
-        Some(g) if g == order[0].id => Some(true),
-        Some(g) if g == order[1].id => {
-            // Its first choice, or the client's: the other way round tells.
-            let b = ask(f, "order-without-key-share/2", [decoy, order[0], order[1]]);
-            match b.hello.group {
-                Some(g) if g == order[1].id => {
-                    order.swap(0, 1);
-                    Some(true)
-                }
-                Some(g) if g == order[0].id => Some(false),
-                _ => None,
-            }
+    let forward = ask("order-without-key-share", order.to_vec());
+    let backward = ask(
+        "order-without-key-share/2",
+        order.iter().rev().copied().collect(),
+    );
+    let (first, last) = (order[0].id, order[order.len() - 1].id);
+    let favourite = forward
+        .filter(|&g| Some(g) == backward)
+        .and_then(|g| order.iter().position(|x| x.id == g));
+    f.server_order = match (favourite, forward, backward) {
+        (Some(i), _, _) => {
+            // Only its first choice is known: the rest keep the order the
+            // enumeration found them in.
+            order[..=i].rotate_right(1);
+            Some(true)
         }
+        (None, Some(a), Some(b)) if a == first && b == last => Some(false),
         _ => None,
     };
+    let name = |g: Option<u16>| g.map_or_else(|| "nothing".to_owned(), iana_name);
     match f.server_order {
         Some(true) => format!(
             "a key share it accepts is taken first (no HelloRetryRequest); without one it \
              asks for {}, its own first choice, whichever the client lists first",
             order[0].iana
         ),
-        _ => format!(
-            "offered behind {} (refused, with the key share), it chose {}",
+        Some(false) => format!(
+            "a key share it accepts is taken first (no HelloRetryRequest); without one it \
+             asks for the client's first group ({} one way round, {} the other)",
+            name(forward),
+            name(backward)
+        ),
+        None => format!(
+            "offered behind {} (refused, with the key share), it chose {} with the \
+             accepted groups in one order and {} in the opposite one",
             decoy.iana,
-            a.hello
-                .group
-                .map_or_else(|| "nothing".to_owned(), iana_name)
+            name(forward),
+            name(backward)
         ),
     }
 }
