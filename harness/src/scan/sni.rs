@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::conn::{Attempt, Offer, Prober};
-use crate::case::alert;
+use crate::case::{alert, Version};
 
 /// The server's answer to one server name.
 #[derive(Debug, Clone, Serialize)]
@@ -34,8 +34,26 @@ impl SniFinding {
 pub const UNKNOWN_NAME: &str = "unknown-name.tls-harness.invalid";
 
 /// Probes an unknown name and no name; compares the leaves with `base`'s.
+///
+/// Both run with an offer the given name's handshake succeeds with: the
+/// default one where `base` got a certificate, else the highest version
+/// below TLS 1.3 that does (a server whose TLS 1.3 handshakes all fail,
+/// for its signature schemes say, fails them whatever the name, which says
+/// nothing of SNI). Where the given name gets no certificate at any of
+/// them, the cases are not testable.
 pub fn scan(p: &Prober, base: &Attempt) -> SniFinding {
-    let base_leaf = base.chain.first().and_then(|c| c.to_der().ok());
+    let reference = match base.chain.first() {
+        Some(leaf) => Reference {
+            leaf: leaf.to_der().ok(),
+            max: None,
+            named: "the base probe".to_owned(),
+        },
+        None => match with_the_given_name(p) {
+            Some(r) => r,
+            None => return not_testable(base),
+        },
+    };
+    let base_leaf = reference.leaf;
     let cases = [Some(UNKNOWN_NAME.to_owned()), None]
         .into_iter()
         .map(|name| {
@@ -47,6 +65,7 @@ pub fn scan(p: &Prober, base: &Attempt) -> SniFinding {
             let a = p.run(
                 id,
                 &Offer {
+                    max: reference.max,
                     sni: Some(name.clone()),
                     ..Offer::default()
                 },
@@ -64,7 +83,7 @@ pub fn scan(p: &Prober, base: &Attempt) -> SniFinding {
             let behaviour = match (a.hello.alert, &leaf) {
                 (Some(d), None) => format!("alert {} ({d})", alert::name(d)),
                 (_, Some(l)) if Some(l) == base_leaf.as_ref() => {
-                    format!("{warned}the same certificate as the base probe")
+                    format!("{warned}the same certificate as {}", reference.named)
                 }
                 (_, Some(_)) => {
                     // Its subject, and its key and serial, which tell two
@@ -95,6 +114,59 @@ pub fn scan(p: &Prober, base: &Attempt) -> SniFinding {
                 behaviour,
                 probe: id.to_owned(),
             }
+        })
+        .collect();
+    SniFinding { cases }
+}
+
+/// What the SNI cases are compared with: the given name's leaf, and the
+/// highest version offered to get it (`None`: the default offer).
+struct Reference {
+    leaf: Option<Vec<u8>>,
+    max: Option<Version>,
+    /// How the rows name the probe that got it.
+    named: String,
+}
+
+/// The given name asked again below TLS 1.3, one version lower each time,
+/// until its handshake brings a certificate.
+fn with_the_given_name(p: &Prober) -> Option<Reference> {
+    [Version::Tls1_2, Version::Tls1_1, Version::Tls1]
+        .into_iter()
+        .filter(|&v| p.library().missing(v).is_none())
+        .find_map(|v| {
+            let id = format!("sni/named/{}", v.id());
+            let a = p.run(
+                &id,
+                &Offer {
+                    max: Some(v),
+                    ..Offer::default()
+                },
+                None,
+            );
+            let leaf = a.chain.first()?.to_der().ok();
+            Some(Reference {
+                leaf,
+                max: Some(v),
+                named: format!("for the given name at {} ({id})", v.display()),
+            })
+        })
+}
+
+/// Both cases when the given name's own handshake fails at every offer
+/// tried: the same failure without SNI would say nothing of SNI.
+fn not_testable(base: &Attempt) -> SniFinding {
+    let why = base.error.as_deref().unwrap_or("no certificate");
+    let cases = [Some(UNKNOWN_NAME.to_owned()), None]
+        .into_iter()
+        .map(|name| SniCase {
+            name,
+            behaviour: format!(
+                "not testable: the given name's handshake fails too ({}: {why}), at every \
+                 version tried",
+                super::BASE_PROBE
+            ),
+            probe: super::BASE_PROBE.to_owned(),
         })
         .collect();
     SniFinding { cases }
