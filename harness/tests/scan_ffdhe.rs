@@ -2,13 +2,17 @@
 //! from the client's supported_groups for a DHE suite (gnutls-serv follows
 //! the client), and a server that picks its prime itself (`openssl
 //! s_server`). Policies about FFDHE groups are judged on what was found.
+//! The question is asked below TLS 1.3 with anonymous DHE too, so neither
+//! an anonymous-only server nor one whose TLS 1.3 handshakes fail reads as
+//! taking no group.
 
 mod common;
 mod scan_support;
 
 use std::collections::BTreeSet;
+use std::process::Command;
 
-use common::write_pki;
+use common::{run, write_pki};
 use serde_json::Value;
 
 use scan_support::*;
@@ -84,4 +88,77 @@ fn with_tls13_the_question_is_not_testable_and_a_policy_warns() {
             .any(|l| l.contains("warn forbid_groups") && l.contains("not testable")),
         "{text}"
     );
+}
+
+/// `s_client` offering the DHE suites `ciphers` (and, where TLS 1.3 is
+/// offered, the FFDHE groups): the DH temp key it got, if its handshake
+/// completed.
+fn s_client_dh(addr: &str, version: Option<&str>, ciphers: &str) -> Option<String> {
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", addr, "-cipher", ciphers]);
+    c.args(version);
+    c.args(["-groups", "ffdhe2048:ffdhe3072:ffdhe4096"]);
+    let o = run(c);
+    let completed = o.stdout.contains("Cipher is ") && !o.stdout.contains("Cipher is (NONE)");
+    let key = o
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Server Temp Key: DH, "))
+        .map(str::to_owned);
+    key.filter(|_| completed)
+}
+
+/// The DH finding's answer below TLS 1.3 is the server picking its prime.
+fn assert_picks_its_prime_itself(r: &Value) {
+    let dh = &r["findings"]["dh"];
+    assert_eq!(
+        dh["negotiated_below_tls13"],
+        Value::Array(Vec::new()),
+        "{dh}"
+    );
+    let detail = dh["negotiation_detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("picks its prime itself"), "{dh}");
+}
+
+#[test]
+fn an_anonymous_only_server_is_asked_with_anonymous_dhe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = common::s_server(&[
+        "-www",
+        "-nocert",
+        "-no_tls1_3",
+        "-cipher",
+        "aNULL:@SECLEVEL=0",
+    ]);
+    // OpenSSL's "DHE" alias leaves anonymous DHE out; "kDHE" has it.
+    assert_eq!(
+        s_client_dh(&addr, Some("-tls1_2"), "DHE:!PSK:@SECLEVEL=0"),
+        None
+    );
+    assert!(
+        s_client_dh(&addr, Some("-tls1_2"), "kDHE:@SECLEVEL=0").is_some(),
+        "no anonymous DHE handshake"
+    );
+    let r = scan_json(d, &addr, &[]);
+    check_probes(&r);
+    assert_picks_its_prime_itself(&r);
+}
+
+#[test]
+fn a_server_whose_tls13_handshakes_fail_is_asked_below_tls13() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    // No TLS 1.3 signature scheme: TLS 1.3 fails, TLS 1.2 DHE does not.
+    let (_server, addr) = s_server(d, &["-sigalgs", "rsa_pkcs1_sha256"]);
+    assert_eq!(s_client_dh(&addr, None, "kDHE:@SECLEVEL=0"), None);
+    assert!(
+        s_client_dh(&addr, Some("-tls1_2"), "kDHE:@SECLEVEL=0").is_some(),
+        "no DHE handshake at TLS 1.2"
+    );
+    let r = scan_json(d, &addr, &[]);
+    check_probes(&r);
+    assert_picks_its_prime_itself(&r);
 }

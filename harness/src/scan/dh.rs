@@ -12,10 +12,16 @@
 
 use serde::Serialize;
 
-use super::conn::{Offer, Prober};
-use super::groups::{GroupFinding, GROUPS};
+use openssl_handshake::decode::{decode_handshake_in, Body, DecodeContext};
+
+use super::conn::Prober;
+use super::groups::{GroupFinding, GroupName, GROUPS};
+use super::own_hello;
 use super::suites::SuiteFinding;
-use crate::case::Version;
+use crate::case::{alert, Version};
+use crate::hostile::fingerprint::Answer;
+use crate::hostile::hello::{CT_HANDSHAKE, HT_CLIENT_HELLO};
+use crate::tls_bytes::{handshake_message, put_extension, put_prefixed, record, u16s};
 
 /// What the server uses for finite-field DH.
 #[derive(Debug, Clone, Serialize)]
@@ -114,6 +120,12 @@ impl Negotiation {
 
 /// Offers the FFDHE groups with DHE suites alone, removes the one whose
 /// prime the server used, and repeats, at the best version below TLS 1.3.
+///
+/// The ClientHellos are the scan's own: OpenSSL's client lists FFDHE
+/// groups only when it also offers TLS 1.3, which a server whose TLS 1.3
+/// handshakes fail (for its signature schemes, say) would choose and then
+/// fail, whatever the groups. A ServerHello is as far as the question
+/// goes: the prime is in the ServerKeyExchange that follows it.
 pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
     let mut n = Negotiation {
         accepted: None,
@@ -131,64 +143,84 @@ pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
             .into();
         return n;
     }
-    // From the lowest version too, so a server with DHE only there is asked.
-    let lowest = accepted.first().copied().unwrap_or(best);
     let library = p.library();
-    let mut left: Vec<&str> = GROUPS
+    // Anonymous DHE (ADH-*) included: it negotiates its group the same
+    // way, and a server may have nothing else (OpenSSL's "DHE" alias
+    // leaves it out; its kx "DH" covers both, its PSK ones are "DHEPSK").
+    let suites: Vec<u16> = library
+        .all_suites()
+        .filter(|s| s.kx == "DH" && s.allows(best))
+        .map(|s| s.id)
+        .collect();
+    let mut left: Vec<&GroupName> = GROUPS
         .iter()
         .filter(|g| (256..=260).contains(&g.id) && library.group_known(g.openssl))
-        .map(|g| g.openssl)
         .collect();
     let mut order = Vec::new();
     while !left.is_empty() {
         let id = format!("dh/{}/{}", best.id(), n.probes.len() + 1);
-        let offer = Offer {
-            min: Some(lowest),
-            max: Some(Version::Tls1_3),
-            // Anonymous DHE included: it negotiates its group the same way.
-            cipher_list: Some("DHE:!PSK".into()),
-            groups: Some(left.join(":")),
-            ..Offer::default()
-        };
-        let a = p.run(&id, &offer, None);
+        let ids: Vec<u16> = left.iter().map(|g| g.id).collect();
+        let names: Vec<&str> = left.iter().map(|g| g.openssl).collect();
+        let offer = format!(
+            "a {} ClientHello written by the scan, offering its {} DHE suites (anonymous \
+             ones included) and groups {}",
+            best.display(),
+            suites.len(),
+            names.join(":")
+        );
+        let name = crate::probe::sni_name(p.target().servername.as_deref());
+        let (answer, flight) = p.raw(&id, &offer, &client_hello(best, &suites, &ids, name));
         n.probes.push(id);
-        let taken = a
-            .hello
-            .dh_group
+        let prime = match &answer {
+            Answer::ServerHello { version, suite, .. } => dh_prime(&flight, *version, *suite)
+                .ok_or_else(|| {
+                    format!(
+                        "not testable: the server answered with suite {suite:#06x} and no DH \
+                         ServerKeyExchange that reads"
+                    )
+                }),
+            // Only DHE suites were offered: refusing them is an answer.
+            Answer::Alert {
+                description: alert::HANDSHAKE_FAILURE | INSUFFICIENT_SECURITY,
+                ..
+            }
+            | Answer::Closed => {
+                n.detail = own_hello::not_a_hello(&answer).1;
+                break;
+            }
+            other => Err(format!("not testable: {}", own_hello::not_a_hello(other).1)),
+        };
+        let (bits, group) = match prime {
+            Ok(x) => x,
+            Err(e) => {
+                n.detail = e;
+                // Nothing taken and nothing refused: no answer to give.
+                if order.is_empty() {
+                    return n;
+                }
+                break;
+            }
+        };
+        let taken = group
             .as_deref()
-            .filter(|_| a.hello.version != Some(Version::Tls1_3))
-            .and_then(|g| left.iter().position(|x| *x == g));
-        match taken {
-            Some(i) => order.push(left.remove(i).to_owned()),
-            None => {
-                let (detail, own_prime) = match (&a.hello.dh_group, a.hello.dh_bits, a.error) {
-                    _ if a.hello.version == Some(Version::Tls1_3) => {
-                        ("the server answered with TLS 1.3".to_owned(), false)
-                    }
-                    (Some(g), _, _) => (
-                        format!(
-                            "the server used the {g} prime, which was not offered: it picks \
-                             its prime itself"
-                        ),
-                        true,
+            .and_then(|g| left.iter().position(|x| x.openssl == g));
+        match (taken, group) {
+            (Some(i), _) => order.push(left.remove(i).openssl.to_owned()),
+            (None, g) => {
+                n.detail = match g {
+                    Some(g) => format!(
+                        "the server used the {g} prime, which was not offered: it picks its \
+                         prime itself"
                     ),
-                    (None, Some(bits), _) => (
+                    None => {
                         format!(
                             "the server used a {bits}-bit prime of its own, not an offered group"
-                        ),
-                        true,
-                    ),
-                    (None, None, Some(e)) => (e, false),
-                    (None, None, None) => {
-                        ("no DHE key exchange in the server's answer".into(), false)
+                        )
                     }
                 };
-                n.detail = detail;
-                if own_prime {
-                    // Groups "taken" before were its own prime coinciding
-                    // with an offered one, not a negotiation.
-                    order.clear();
-                }
+                // Groups "taken" before were its own prime coinciding
+                // with an offered one, not a negotiation.
+                order.clear();
                 break;
             }
         }
@@ -198,4 +230,71 @@ pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
     }
     n.accepted = Some(order);
     n
+}
+
+/// A ClientHello at `v` offering `suites` and the groups `groups`, named
+/// `servername`, with TLS 1.2's signature schemes (a server signs its DH
+/// share only with one listed: RFC 5246, 7.4.1.4.1), in one record.
+fn client_hello(v: Version, suites: &[u16], groups: &[u16], servername: Option<&str>) -> Vec<u8> {
+    let mut body = own_hello::wire(v).to_be_bytes().to_vec();
+    let mut random = [0u8; 32];
+    // No handshake follows: a failed draw, leaving zeros, changes nothing
+    // the server answers.
+    let _ = openssl::rand::rand_bytes(&mut random);
+    body.extend_from_slice(&random);
+    body.push(0);
+    put_prefixed(&mut body, 2, &u16s(suites));
+    body.extend_from_slice(&[1, 0]);
+    let mut exts = Vec::new();
+    if let Some(name) = servername {
+        let mut entry = vec![0];
+        put_prefixed(&mut entry, 2, name.as_bytes());
+        let mut list = Vec::new();
+        put_prefixed(&mut list, 2, &entry);
+        put_extension(&mut exts, 0, &list);
+    }
+    let mut list = Vec::new();
+    put_prefixed(&mut list, 2, &u16s(groups));
+    put_extension(&mut exts, 10, &list);
+    if v == Version::Tls1_2 {
+        let mut sigalgs = Vec::new();
+        put_prefixed(&mut sigalgs, 2, &u16s(&SIGALGS));
+        put_extension(&mut exts, 13, &sigalgs);
+    }
+    // RFC 5746: an OpenSSL 3 server takes a hello without it, others may not.
+    put_extension(&mut exts, 0xff01, &[0]);
+    put_prefixed(&mut body, 2, &exts);
+    // TLS 1.0's record version, as OpenSSL writes a first ClientHello.
+    record(
+        CT_HANDSHAKE,
+        0x0301,
+        &handshake_message(HT_CLIENT_HELLO, &body),
+    )
+}
+
+/// insufficient_security: how a server may refuse every offered group.
+const INSUFFICIENT_SECURITY: u8 = 71;
+
+/// RSA, DSA and ECDSA schemes, SHA-1 ones included, as an old server may
+/// sign with nothing else.
+const SIGALGS: [u16; 15] = [
+    0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0403, 0x0503, 0x0603, 0x0402, 0x0502, 0x0602,
+    0x0201, 0x0202, 0x0203,
+];
+
+/// The DH prime of the ServerKeyExchange in `flight`, read as `suite` at
+/// the version `wire` lays it out: its size in bits, and the well-known
+/// group it is, if one.
+fn dh_prime(flight: &[Vec<u8>], wire: u16, suite: u16) -> Option<(usize, Option<String>)> {
+    let v = openssl_handshake::ProtocolVersion::from(wire);
+    let ctx = DecodeContext::new(Some(v), Some(suite));
+    flight
+        .iter()
+        .find_map(|m| match decode_handshake_in(m, ctx).ok()?.body {
+            Body::ServerKeyExchange(ske) => Some((
+                usize::try_from(ske.dh_bits()?).ok()?,
+                ske.dh_group_name().map(str::to_owned),
+            )),
+            _ => None,
+        })
 }
