@@ -486,6 +486,8 @@ pub mod alert {
     pub const DECODE_ERROR: u8 = 50;
     /// protocol_version.
     pub const PROTOCOL_VERSION: u8 = 70;
+    /// insufficient_security.
+    pub const INSUFFICIENT_SECURITY: u8 = 71;
     /// unrecognized_name.
     pub const UNRECOGNIZED_NAME: u8 = 112;
     /// certificate_required (TLS 1.3).

@@ -12,16 +12,12 @@
 
 use serde::Serialize;
 
-use openssl_handshake::decode::{decode_handshake_in, Body, DecodeContext};
-
 use super::conn::Prober;
 use super::groups::{GroupFinding, GroupName, GROUPS};
 use super::own_hello;
 use super::suites::SuiteFinding;
 use crate::case::{alert, Version};
 use crate::hostile::fingerprint::Answer;
-use crate::hostile::hello::{CT_HANDSHAKE, HT_CLIENT_HELLO};
-use crate::tls_bytes::{handshake_message, put_extension, put_prefixed, record, u16s};
 
 /// What the server uses for finite-field DH.
 #[derive(Debug, Clone, Serialize)]
@@ -169,19 +165,23 @@ pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
             names.join(":")
         );
         let name = crate::probe::sni_name(p.target().servername.as_deref());
-        let (answer, flight) = p.raw(&id, &offer, &client_hello(best, &suites, &ids, name));
+        let hello = own_hello::client_hello(best, &suites, &ids, name);
+        let (answer, flight) = p.raw(&id, &offer, &hello);
         n.probes.push(id);
         let prime = match &answer {
-            Answer::ServerHello { version, suite, .. } => dh_prime(&flight, *version, *suite)
-                .ok_or_else(|| {
-                    format!(
-                        "not testable: the server answered with suite {suite:#06x} and no DH \
+            Answer::ServerHello { version, suite, .. } => {
+                own_hello::dh_prime(&flight, *version, *suite)
+                    .map(|d| (d.bits, d.group))
+                    .ok_or_else(|| {
+                        format!(
+                            "not testable: the server answered with suite {suite:#06x} and no DH \
                          ServerKeyExchange that reads"
-                    )
-                }),
+                        )
+                    })
+            }
             // Only DHE suites were offered: refusing them is an answer.
             Answer::Alert {
-                description: alert::HANDSHAKE_FAILURE | INSUFFICIENT_SECURITY,
+                description: alert::HANDSHAKE_FAILURE | alert::INSUFFICIENT_SECURITY,
                 ..
             }
             | Answer::Closed => {
@@ -230,71 +230,4 @@ pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
     }
     n.accepted = Some(order);
     n
-}
-
-/// A ClientHello at `v` offering `suites` and the groups `groups`, named
-/// `servername`, with TLS 1.2's signature schemes (a server signs its DH
-/// share only with one listed: RFC 5246, 7.4.1.4.1), in one record.
-fn client_hello(v: Version, suites: &[u16], groups: &[u16], servername: Option<&str>) -> Vec<u8> {
-    let mut body = own_hello::wire(v).to_be_bytes().to_vec();
-    let mut random = [0u8; 32];
-    // No handshake follows: a failed draw, leaving zeros, changes nothing
-    // the server answers.
-    let _ = openssl::rand::rand_bytes(&mut random);
-    body.extend_from_slice(&random);
-    body.push(0);
-    put_prefixed(&mut body, 2, &u16s(suites));
-    body.extend_from_slice(&[1, 0]);
-    let mut exts = Vec::new();
-    if let Some(name) = servername {
-        let mut entry = vec![0];
-        put_prefixed(&mut entry, 2, name.as_bytes());
-        let mut list = Vec::new();
-        put_prefixed(&mut list, 2, &entry);
-        put_extension(&mut exts, 0, &list);
-    }
-    let mut list = Vec::new();
-    put_prefixed(&mut list, 2, &u16s(groups));
-    put_extension(&mut exts, 10, &list);
-    if v == Version::Tls1_2 {
-        let mut sigalgs = Vec::new();
-        put_prefixed(&mut sigalgs, 2, &u16s(&SIGALGS));
-        put_extension(&mut exts, 13, &sigalgs);
-    }
-    // RFC 5746: an OpenSSL 3 server takes a hello without it, others may not.
-    put_extension(&mut exts, 0xff01, &[0]);
-    put_prefixed(&mut body, 2, &exts);
-    // TLS 1.0's record version, as OpenSSL writes a first ClientHello.
-    record(
-        CT_HANDSHAKE,
-        0x0301,
-        &handshake_message(HT_CLIENT_HELLO, &body),
-    )
-}
-
-/// insufficient_security: how a server may refuse every offered group.
-const INSUFFICIENT_SECURITY: u8 = 71;
-
-/// RSA, DSA and ECDSA schemes, SHA-1 ones included, as an old server may
-/// sign with nothing else.
-const SIGALGS: [u16; 15] = [
-    0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0403, 0x0503, 0x0603, 0x0402, 0x0502, 0x0602,
-    0x0201, 0x0202, 0x0203,
-];
-
-/// The DH prime of the ServerKeyExchange in `flight`, read as `suite` at
-/// the version `wire` lays it out: its size in bits, and the well-known
-/// group it is, if one.
-fn dh_prime(flight: &[Vec<u8>], wire: u16, suite: u16) -> Option<(usize, Option<String>)> {
-    let v = openssl_handshake::ProtocolVersion::from(wire);
-    let ctx = DecodeContext::new(Some(v), Some(suite));
-    flight
-        .iter()
-        .find_map(|m| match decode_handshake_in(m, ctx).ok()?.body {
-            Body::ServerKeyExchange(ske) => Some((
-                usize::try_from(ske.dh_bits()?).ok()?,
-                ske.dh_group_name().map(str::to_owned),
-            )),
-            _ => None,
-        })
 }

@@ -18,7 +18,7 @@ use super::Verdict;
 const RENEGOTIATION_SCSV: u16 = 0x00ff;
 
 /// x25519, secp256r1, secp384r1, secp521r1: for the ECDHE suites.
-const GROUPS: [u16; 4] = [0x001d, 0x0017, 0x0018, 0x0019];
+pub const ECDHE_GROUPS: [u16; 4] = [0x001d, 0x0017, 0x0018, 0x0019];
 
 /// TLS 1.2's signature schemes for ECDSA, RSA and DSA keys, SHA-1 ones
 /// included, as an old server may sign with nothing else (a server may
@@ -30,8 +30,14 @@ const SIGALGS: [u16; 15] = [
 
 /// A ClientHello at `v` offering `suites` (and the renegotiation SCSV),
 /// in one record. SSLv3's has no extensions block at all; a TLS one names
-/// `servername` and carries what ECDHE suites and TLS 1.2 need.
-pub fn client_hello(v: Version, suites: &[u16], servername: Option<&str>) -> Vec<u8> {
+/// `servername`, lists `groups` (for ECDHE suites, or FFDHE ones: RFC
+/// 7919) and carries what TLS 1.2 needs.
+pub fn client_hello(
+    v: Version,
+    suites: &[u16],
+    groups: &[u16],
+    servername: Option<&str>,
+) -> Vec<u8> {
     let version = wire(v);
     let mut body = version.to_be_bytes().to_vec();
     let mut random = [0u8; 32];
@@ -54,9 +60,9 @@ pub fn client_hello(v: Version, suites: &[u16], servername: Option<&str>) -> Vec
             put_extension(&mut exts, 0, &list);
         }
         put_extension(&mut exts, 11, &[1, 0]);
-        let mut groups = Vec::new();
-        put_prefixed(&mut groups, 2, &u16s(&GROUPS));
-        put_extension(&mut exts, 10, &groups);
+        let mut list = Vec::new();
+        put_prefixed(&mut list, 2, &u16s(groups));
+        put_extension(&mut exts, 10, &list);
         if v == Version::Tls1_2 {
             let mut sigalgs = Vec::new();
             put_prefixed(&mut sigalgs, 2, &u16s(&SIGALGS));
@@ -130,7 +136,7 @@ pub fn ask(p: &Prober, id: &str, v: Version, suites: &[u16]) -> (Answer, Vec<Vec
         ids.join(" ")
     );
     let name = crate::probe::sni_name(p.target().servername.as_deref());
-    p.raw(id, &offer, &client_hello(v, suites, name))
+    p.raw(id, &offer, &client_hello(v, suites, &ECDHE_GROUPS, name))
 }
 
 /// The suites a server accepts among `candidates` at `v`, asked as the
@@ -156,7 +162,7 @@ pub fn enumerate(
         match chosen(&answer, v).and_then(|s| left.iter().position(|x| *x == s)) {
             Some(i) => {
                 let suite = left.remove(i);
-                if let Some(dh) = dh_prime(&flight, v, suite) {
+                if let Some(dh) = dh_prime(&flight, wire(v), suite) {
                     e.dh.push((suite, dh));
                 }
                 e.accepted.push(suite);
@@ -185,10 +191,11 @@ pub fn enumerate(
 }
 
 /// The DHE prime of the ServerKeyExchange in `flight`, decoded as `suite`
-/// at `v` lays it out: its size in bits and, when it is one, the
-/// well-known group's name.
-fn dh_prime(flight: &[Vec<u8>], v: Version, suite: u16) -> Option<DhPrime> {
-    let ctx = DecodeContext::new(Some(v.into()), Some(suite));
+/// at the version `wire` lays it out: its size in bits and, when it is
+/// one, the well-known group's name.
+pub fn dh_prime(flight: &[Vec<u8>], wire: u16, suite: u16) -> Option<DhPrime> {
+    let v = openssl_handshake::ProtocolVersion::from(wire);
+    let ctx = DecodeContext::new(Some(v), Some(suite));
     flight
         .iter()
         .find_map(|m| match decode_handshake_in(m, ctx).ok()?.body {

@@ -18,7 +18,7 @@ use super::Verdict;
 /// Whether the server takes SSLv3.
 pub fn probe(p: &Prober) -> VersionFinding {
     let id = probe_id(Version::Ssl3);
-    let hello = own_hello::client_hello(Version::Ssl3, &candidates(p.library()), None);
+    let hello = own_hello::client_hello(Version::Ssl3, &candidates(p.library()), &[], None);
     let (answer, _) = p.raw(
         &id,
         "an SSLv3 ClientHello written by the scan (the linked OpenSSL has no SSLv3)",

@@ -19,7 +19,12 @@ fn parse(rec: &[u8], record_version: u16) -> ClientHello {
 
 #[test]
 fn an_sslv3_hello_has_no_extensions_block() {
-    let rec = client_hello(Version::Ssl3, &[0x000a, 0x0005], Some("ignored.example"));
+    let rec = client_hello(
+        Version::Ssl3,
+        &[0x000a, 0x0005],
+        &ECDHE_GROUPS,
+        Some("ignored.example"),
+    );
     let h = parse(&rec, 0x0300);
     assert_eq!(h.legacy_version, 0x0300);
     let ids: Vec<u16> = h.cipher_suites.iter().map(|s| s.id).collect();
@@ -30,13 +35,16 @@ fn an_sslv3_hello_has_no_extensions_block() {
 
 #[test]
 fn a_tls12_hello_names_the_server_and_carries_groups_and_sigalgs() {
-    let rec = client_hello(Version::Tls1_2, &[0xc012], Some("localhost"));
+    let rec = client_hello(Version::Tls1_2, &[0xc012], &ECDHE_GROUPS, Some("localhost"));
     let h = parse(&rec, 0x0301);
     assert_eq!(h.legacy_version, 0x0303);
     assert_eq!(h.sni.as_deref(), Some("localhost"));
     assert_eq!(h.extensions, [0, 11, 10, 13]);
     // TLS 1.0's has no signature_algorithms (RFC 5246 brought it).
-    let h = parse(&client_hello(Version::Tls1, &[0xc012], None), 0x0301);
+    let h = parse(
+        &client_hello(Version::Tls1, &[0xc012], &ECDHE_GROUPS, None),
+        0x0301,
+    );
     assert_eq!(h.legacy_version, 0x0301);
     assert_eq!(h.extensions, [11, 10]);
 }
