@@ -118,10 +118,10 @@ impl Negotiation {
 /// prime the server used, and repeats, at the best version below TLS 1.3.
 ///
 /// The ClientHellos are the scan's own: OpenSSL's client lists FFDHE
-/// groups only when it also offers TLS 1.3, which a server whose TLS 1.3
-/// handshakes fail (for its signature schemes, say) would choose and then
-/// fail, whatever the groups. A ServerHello is as far as the question
-/// goes: the prime is in the ServerKeyExchange that follows it.
+/// groups only when it also offers TLS 1.3, which a server that speaks it
+/// would choose (and one whose TLS 1.3 handshakes fail, for its signature
+/// schemes say, would fail), whatever the groups. A ServerHello is as far
+/// as the question goes: the prime is in the ServerKeyExchange after it.
 pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
     let mut n = Negotiation {
         accepted: None,
@@ -133,12 +133,6 @@ pub fn negotiation(p: &Prober, accepted: &[Version]) -> Negotiation {
         n.detail = "no version below TLS 1.3".into();
         return n;
     };
-    if accepted.contains(&Version::Tls1_3) {
-        n.detail = "not testable: OpenSSL lists FFDHE groups only in a ClientHello that \
-                    offers TLS 1.3, which this server would choose"
-            .into();
-        return n;
-    }
     let library = p.library();
     // Anonymous DHE (ADH-*) included: it negotiates its group the same
     // way, and a server may have nothing else (OpenSSL's "DHE" alias
