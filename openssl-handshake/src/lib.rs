@@ -85,5 +85,7 @@ pub use event::{
     RecordHeader, Side, StateChange,
 };
 pub use negotiated::{Negotiated, Resumption, VerifyResult};
+#[cfg(feature = "metrics")]
+pub use telemetry::describe_metrics;
 pub use trace::{trace, Failure, HandshakeTrace, Outcome};
 pub use version::{ProtocolVersion, UnknownVersion};

@@ -44,6 +44,17 @@ pub(crate) fn handshake_span(side: crate::event::Side) -> Span {
     }
 }
 
+/// Describes the handshake metrics (their help text, and the histogram's
+/// unit, seconds) to the installed `metrics` recorder.
+///
+/// Each context that turns tracing on does so already; a service that
+/// installs its recorder or exporter after building its TLS contexts calls
+/// this once it is installed, as a description given to no recorder is lost.
+#[cfg(feature = "metrics")]
+pub fn describe_metrics() {
+    describe();
+}
+
 /// Names the metrics for exporters that print descriptions and units.
 /// Each context that turns tracing on calls this, as a recorder may be
 /// installed after the first.

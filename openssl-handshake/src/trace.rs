@@ -245,7 +245,9 @@ impl HandshakeTrace {
     /// the timed-out wait for one to retry), fails where it stood; one
     /// that failed, as a wait refused outright does (OpenSSL took it for
     /// an end of file), takes `reason` instead of OpenSSL's; one that
-    /// succeeded is left alone.
+    /// succeeded is left alone. It changes this copy only: the completion
+    /// hook, the `tracing` event and the metrics report what the recorder
+    /// saw (an `SSL` freed unfinished, as a time-out).
     pub fn gave_up(&mut self, reason: impl Into<String>) {
         let reason = reason.into();
         match &mut self.outcome {
