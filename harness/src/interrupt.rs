@@ -37,7 +37,13 @@ pub fn install() -> std::io::Result<()> {
                     // directory is made, or written to, after this.
                     let dirs = lock(&TEMP_DIRS);
                     for dir in dirs.iter() {
-                        let _ = std::fs::remove_dir_all(dir);
+                        // Again if a file written beside the fill (a peer's
+                        // policy file) came between listing and rmdir.
+                        for _ in 0..3 {
+                            if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+                                break;
+                            }
+                        }
                     }
                     std::process::exit(exit_code(signal));
                 }

@@ -144,9 +144,11 @@ pub fn serve(
     if let ServerIdentity::Generated(k) = opts.identity {
         let pki = Pki::generate()?;
         pki.server(k).install(&mut b)?;
+        // Removed also when a signal ends the program: it holds keys.
         let dir =
-            tempfile::tempdir().map_err(|e| HarnessError::writing(std::env::temp_dir(), e))?;
-        let files = pki.write_pem(dir.path())?;
+            crate::interrupt::TempDir::create(tempfile::Builder::new().prefix("tls-harness-serve"))
+                .map_err(|e| HarnessError::writing(std::env::temp_dir(), e))?;
+        let files = dir.fill(|path| pki.write_pem(path))?;
         root = Some(files.root.clone());
         _pki_dir = Some(dir);
     }

@@ -109,9 +109,10 @@ impl Botan {
     fn write_policy(&self, ep: &Endpoint) -> Result<tempfile::NamedTempFile, String> {
         use std::io::Write;
         let text = self.policy(ep)?;
+        // Beside the PKI's files, so it goes with their directory.
         let mut f = tempfile::Builder::new()
             .prefix("botan-policy")
-            .tempfile()
+            .tempfile_in(&self.pki.files.dir)
             .map_err(|e| format!("policy file: {e}"))?;
         f.write_all(text.as_bytes())
             .map_err(|e| format!("policy file: {e}"))?;

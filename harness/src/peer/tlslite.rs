@@ -66,10 +66,11 @@ impl Tlslite {
             .ok()
             .or_else(venv_python)
             .unwrap_or_else(|| "python3".into());
+        // Beside the PKI's files, so it goes with their directory.
         let script = tempfile::Builder::new()
             .prefix("tlslite-driver")
             .suffix(".py")
-            .tempfile()
+            .tempfile_in(&pki.files.dir)
             .ok()
             .and_then(|mut f| f.write_all(DRIVER.as_bytes()).ok().map(|_| f));
         let mut me = Tlslite {

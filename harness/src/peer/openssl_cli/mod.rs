@@ -214,7 +214,11 @@ impl ProcessPeer for OpensslCli {
 
     fn run_client(&self, case: &Case, server: Tcp, connections: usize) -> Vec<SideOutcome> {
         let Tcp { addr, timeout } = server;
-        let dir = match tempfile::tempdir() {
+        // Removed also when a signal ends the program: the session file
+        // holds its master secret.
+        let dir = match crate::interrupt::TempDir::create(
+            tempfile::Builder::new().prefix("tls-harness-session"),
+        ) {
             Ok(d) => d,
             Err(e) => {
                 return vec![external::not_run(
