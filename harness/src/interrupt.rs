@@ -36,15 +36,7 @@ pub fn install() -> std::io::Result<()> {
                     // The list stays locked until the process ends, so no
                     // directory is made, or written to, after this.
                     let dirs = lock(&TEMP_DIRS);
-                    for dir in dirs.iter() {
-                        // Again if a file written beside the fill (a peer's
-                        // policy file) came between listing and rmdir.
-                        for _ in 0..3 {
-                            if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
-                                break;
-                            }
-                        }
-                    }
+                    remove_all(&dirs);
                     std::process::exit(exit_code(signal));
                 }
                 eprintln!(
@@ -89,6 +81,26 @@ fn name(signal: i32) -> &'static str {
         SIGINT => "SIGINT",
         SIGTERM => "SIGTERM",
         _ => "a signal",
+    }
+}
+
+/// Removes the temporary directories still held, for a program about to
+/// exit: a side thread still running past the wait for it would otherwise
+/// take its directory's removal with it when the process ends.
+pub fn remove_leftovers() {
+    let dirs = lock(&TEMP_DIRS);
+    remove_all(&dirs);
+}
+
+fn remove_all(dirs: &[PathBuf]) {
+    for dir in dirs {
+        // Again if a file written beside the fill (a peer's policy file)
+        // came between listing and rmdir.
+        for _ in 0..3 {
+            if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+                break;
+            }
+        }
     }
 }
 

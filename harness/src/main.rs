@@ -127,6 +127,7 @@ fn main() -> ExitCode {
     // thread free the test PKI's directory.
     harness::peer::process::kill_live_groups();
     harness::run::wait_for_sides(std::time::Duration::from_secs(5));
+    harness::interrupt::remove_leftovers();
     let code = match result {
         Ok(true) => 0,
         Ok(false) => 1,
