@@ -33,7 +33,9 @@ use testkit::pki::{KeyType, Negative, PkiFiles};
 fn files() -> &'static (tempfile::TempDir, PkiFiles) {
     static FILES: OnceLock<(tempfile::TempDir, PkiFiles)> = OnceLock::new();
     FILES.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
+        // A static is never dropped: under the target directory, not TMPDIR,
+        // so a run leaves no key files in TMPDIR.
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
         let written = pki().write_pem(dir.path()).expect("write PKI");
         (dir, written)
     })
