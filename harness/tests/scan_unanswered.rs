@@ -22,9 +22,9 @@ use serde_json::Value;
 use scan_support::*;
 
 /// Connections the stalling proxy passes on: the scan's first round (the
-/// base probe and one per version, SSLv2's and SSLv3's with hellos of the
-/// scan's own).
-const ANSWERED: usize = 7;
+/// base and default-client probes and one per version, SSLv2's and SSLv3's
+/// with hellos of the scan's own).
+const ANSWERED: usize = 8;
 
 /// What the proxy does with its `n`th connection (from 1).
 #[derive(Clone, Copy)]

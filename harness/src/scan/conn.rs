@@ -233,12 +233,6 @@ impl Prober {
                 .raw_bytes(self.raw_bytes),
         )
         .map_err(|x| x.to_string())?;
-        // A scanner must reach servers that OpenSSL 3 would refuse: old
-        // versions, SHA-1 signatures, small keys, no RFC 5746.
-        b.set_security_level(0);
-        b.set_options(SslOptions::from_bits_retain(
-            openssl_sys::SSL_OP_LEGACY_SERVER_CONNECT,
-        ));
         if offer.no_ticket {
             b.set_options(SslOptions::NO_TICKET);
         }
@@ -249,20 +243,29 @@ impl Prober {
             .map_err(|x| e("min version", x))?;
         b.set_max_proto_version(offer.max.map(Version::to_ssl))
             .map_err(|x| e("max version", x))?;
-        let list = offer
-            .cipher_list
-            .as_deref()
-            .unwrap_or("ALL:COMPLEMENTOFALL");
-        b.set_cipher_list(&format!("{list}:@SECLEVEL=0"))
-            .map_err(|x| e("cipher list", x))?;
-        // OpenSSL's default TLS 1.3 list leaves out the CCM suites, so a
-        // server that allows only those would read as refusing TLS 1.3.
-        let suites = match &offer.ciphersuites {
-            Some(s) => s.clone(),
-            None => self.every_tls13_suite(),
-        };
-        b.set_ciphersuites(&suites)
-            .map_err(|x| e("ciphersuites", x))?;
+        // A scanner must reach servers that OpenSSL 3 would refuse: old
+        // versions, SHA-1 signatures, small keys, no RFC 5746. One probe
+        // keeps the defaults, to see what a client with them would.
+        if !offer.openssl_defaults {
+            b.set_security_level(0);
+            b.set_options(SslOptions::from_bits_retain(
+                openssl_sys::SSL_OP_LEGACY_SERVER_CONNECT,
+            ));
+            let list = offer
+                .cipher_list
+                .as_deref()
+                .unwrap_or("ALL:COMPLEMENTOFALL");
+            b.set_cipher_list(&format!("{list}:@SECLEVEL=0"))
+                .map_err(|x| e("cipher list", x))?;
+            // OpenSSL's default TLS 1.3 list leaves out the CCM suites, so a
+            // server that allows only those would read as refusing TLS 1.3.
+            let suites = match &offer.ciphersuites {
+                Some(s) => s.clone(),
+                None => self.every_tls13_suite(),
+            };
+            b.set_ciphersuites(&suites)
+                .map_err(|x| e("ciphersuites", x))?;
+        }
         if let Some(g) = &offer.groups {
             b.set_groups_list(g).map_err(|x| e("groups", x))?;
         }

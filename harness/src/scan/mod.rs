@@ -2,8 +2,8 @@
 //! drawn from traced handshakes that the report keeps by probe id.
 //!
 //! The scan runs in two rounds of parallel probes (bounded by `--jobs`):
-//! first one probe per protocol version and a default "base" handshake,
-//! then, from what those found, the enumerations (suites, groups,
+//! first one probe per protocol version, a "base" handshake offering
+//! everything, and one with the linked OpenSSL's client defaults; then, from what those found, the enumerations (suites, groups,
 //! signature schemes, ALPN) and the single checks (SNI, resumption,
 //! fallback SCSV). Client auth, the chain, DH parameters and secure
 //! renegotiation are read from probes already made.
@@ -14,6 +14,7 @@ pub mod chain;
 pub mod cli;
 pub mod client_auth;
 pub mod conn;
+pub mod default_client;
 pub mod dh;
 pub mod facts;
 pub mod fallback;
@@ -53,10 +54,14 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// 3: `findings.sslv2` and `findings.weaknesses`, per version
 /// `openssl_reached`, per suite finding `legacy`; a report with
 /// `cannot_scan` may carry a `policy`, judged on the scan's own hellos.
-pub const SCAN_SCHEMA_VERSION: u32 = 3;
+/// 4: `findings.default_client`.
+pub const SCAN_SCHEMA_VERSION: u32 = 4;
 
-/// The id of the probe that makes a default handshake, with verification:
-/// what a client with no special settings gets.
+/// The id of the probe that offers every version and suite the linked
+/// OpenSSL has, at security level 0 like the other probes, with
+/// verification: the chain, client auth and the SNI comparison rest on
+/// it. What a client with OpenSSL's defaults gets is
+/// [`default_client::PROBE`]'s.
 pub const BASE_PROBE: &str = "base";
 
 /// What `scan` needs.
@@ -115,6 +120,8 @@ pub struct Findings {
     pub sslv2: ssl2::Sslv2Finding,
     /// Each protocol version.
     pub versions: Vec<versions::VersionFinding>,
+    /// Whether a client with the linked OpenSSL's defaults connects.
+    pub default_client: default_client::DefaultClientFinding,
     /// Suites per accepted version, with the server's order.
     pub suites: Vec<suites::SuiteFinding>,
     /// Key-exchange groups, per version.
@@ -199,9 +206,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
     .keep_raw_bytes(opts.raw_bytes);
     let p = &prober;
 
-    // Round 1: one probe per version, and a default handshake with
-    // verification for the chain, client auth and the SNI comparison.
-    let ((versions, version_attempts), base, sslv2) = std::thread::scope(|s| {
+    // Round 1: one probe per version, a handshake offering everything
+    // with verification for the chain, client auth and the SNI
+    // comparison, and one with OpenSSL's client defaults.
+    let ((versions, version_attempts), base, sslv2, default_client) = std::thread::scope(|s| {
         let base = s.spawn(|| {
             p.run(
                 BASE_PROBE,
@@ -213,10 +221,13 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             )
         });
         let sslv2 = s.spawn(|| ssl2::probe(p));
+        let default_client = s.spawn(|| default_client::probe(p));
         let v = versions::scan(p);
-        (v, base.join(), sslv2.join())
+        (v, base.join(), sslv2.join(), default_client.join())
     });
     let sslv2 = sslv2.unwrap_or_else(|_| ssl2::Sslv2Finding::failed());
+    let default_client =
+        default_client.unwrap_or_else(|_| default_client::DefaultClientFinding::failed());
     let base =
         base.unwrap_or_else(|_| conn::Attempt::failed(BASE_PROBE, "the probe panicked".into()));
     // The enumerations and checks run OpenSSL's client: only at versions
@@ -301,6 +312,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             },
             sslv2,
             versions,
+            default_client,
             weaknesses: Vec::new(),
             testable_suites: testable_suites(p.library()),
             unanswered: p.unanswered(),

@@ -10,7 +10,8 @@ pub struct Offer {
     pub min: Option<Version>,
     /// Highest version.
     pub max: Option<Version>,
-    /// TLS 1.2-and-older suites, OpenSSL syntax (`@SECLEVEL=0` is added).
+    /// TLS 1.2-and-older suites, OpenSSL syntax (`@SECLEVEL=0` is added,
+    /// but with `openssl_defaults`).
     pub cipher_list: Option<String>,
     /// TLS 1.3 suites.
     pub ciphersuites: Option<String>,
@@ -33,6 +34,10 @@ pub struct Offer {
     /// After the handshake, ask the server to renegotiate (TLS 1.2 and
     /// older).
     pub renegotiate: bool,
+    /// Keep the linked OpenSSL's client defaults where every other probe
+    /// overrides them to reach any server: its security level, its suites
+    /// and no legacy (pre-RFC 5746) servers.
+    pub openssl_defaults: bool,
 }
 
 impl Offer {
@@ -66,6 +71,7 @@ impl Offer {
             (self.fallback_scsv, "fallback scsv"),
             (self.verify, "verify"),
             (self.renegotiate, "then renegotiate"),
+            (self.openssl_defaults, "OpenSSL's client defaults"),
             (resuming, "resuming"),
         ] {
             if on {

@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use super::policy::RuleOutcome;
-use super::{ScanReport, BASE_PROBE};
+use super::{default_client, ScanReport, BASE_PROBE};
 use crate::report::junit::escape;
 use crate::report::{diagnosis, Format};
 
@@ -56,12 +56,13 @@ pub enum Failure<'a> {
 }
 
 impl Failure<'_> {
-    /// The failure of probe `id`. Only the default handshake's comes with
-    /// the diagnosis's fix: the other probes offer less on purpose, and
-    /// their refusals are the findings, not something to fix in a client.
+    /// The failure of probe `id`. Only the two default handshakes' (base,
+    /// and default_client's, with OpenSSL's client defaults) come with the
+    /// diagnosis's fix: the other probes offer less on purpose, and their
+    /// refusals are the findings, not something to fix in a client.
     fn line(&self, id: &str) -> String {
         match self {
-            Failure::Diagnosed(d) if id == BASE_PROBE => diagnosis::line(d),
+            Failure::Diagnosed(d) if with_fix(id) => diagnosis::line(d),
             Failure::Diagnosed(d) => diagnosis::without_fix(d),
             Failure::Undiagnosed(e) => (*e).to_owned(),
         }
@@ -69,11 +70,16 @@ impl Failure<'_> {
 
     fn markdown(&self, id: &str) -> String {
         match self {
-            Failure::Diagnosed(d) if id == BASE_PROBE => diagnosis::markdown(d),
+            Failure::Diagnosed(d) if with_fix(id) => diagnosis::markdown(d),
             Failure::Diagnosed(d) => diagnosis::markdown_without_fix(d),
             Failure::Undiagnosed(e) => (*e).to_owned(),
         }
     }
+}
+
+/// Whether probe `id`'s failure is printed with its fix.
+fn with_fix(id: &str) -> bool {
+    id == BASE_PROBE || id == default_client::PROBE
 }
 
 fn table(r: &ScanReport) -> String {

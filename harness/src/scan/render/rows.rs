@@ -70,6 +70,13 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
             &v.probes,
         );
     }
+    let dc = &f.default_client;
+    row(
+        "default_client",
+        "OpenSSL defaults".into(),
+        dc.text(),
+        &dc.probes,
+    );
     for s in &f.suites {
         let order = match s.server_order {
             Some(true) => "server order",
