@@ -33,6 +33,13 @@ fn openssl_reason(out: &str) -> Option<&str> {
     })
 }
 
+/// A policy of `require_default_client = true` alone.
+fn policy(d: &std::path::Path) -> String {
+    let path = d.join("default-client.toml");
+    std::fs::write(&path, "require_default_client = true\n").expect("policy");
+    p(d, "default-client.toml")
+}
+
 /// The table's row for the probe.
 fn row(table: &str) -> &str {
     table
@@ -93,7 +100,7 @@ fn a_1024_bit_dh_prime_refuses_the_default_client_but_not_the_base_probe() {
         "{table}"
     );
 
-    let r = scan_json(d, &addr, &[]);
+    let r = scan_json(d, &addr, &["--policy", &policy(d)]);
     check_probes(&r);
     let f = &r["findings"]["default_client"];
     assert_eq!(f["connects"], "no", "{f}");
@@ -112,6 +119,12 @@ fn a_1024_bit_dh_prime_refuses_the_default_client_but_not_the_base_probe() {
         r["probes"]["base"]["error"].is_null(),
         "{}",
         r["probes"]["base"]
+    );
+    let x = rule(&r, "require_default_client");
+    assert_eq!(x["outcome"], "fail", "{x}");
+    assert!(
+        x["detail"].as_str().is_some_and(|t| t.contains(reason)),
+        "{x}"
     );
 }
 
@@ -135,11 +148,12 @@ fn a_default_server_is_reached_with_what_s_client_negotiates() {
         other => panic!("s_client negotiated {other}"),
     };
 
-    let r: Value = scan_json(d, &addr, &[]);
+    let r: Value = scan_json(d, &addr, &["--policy", &policy(d)]);
     let f = &r["findings"]["default_client"];
     assert_eq!(f["connects"], "yes", "{f}");
     assert_eq!(f["version"], id, "{f}");
     assert_eq!(f["suite"], suite, "{f}");
     assert_eq!(f["detail"], format!("{shown} {suite}"), "{f}");
     assert!(r["probes"]["default_client"]["error"].is_null());
+    assert_eq!(rule(&r, "require_default_client")["outcome"], "pass");
 }

@@ -80,6 +80,9 @@ pub struct Policy {
     /// The server must not renegotiate when a client asks (each
     /// renegotiation costs it a full key exchange).
     pub forbid_client_renegotiation: Option<bool>,
+    /// A client with the linked OpenSSL's defaults (its security level,
+    /// suites and groups) must connect.
+    pub require_default_client: Option<bool>,
 }
 
 /// Why a policy could not be loaded.
@@ -214,9 +217,15 @@ impl PolicyResult {
 
 /// Where only the scan's own hellos reached the server, the rules they
 /// judge as OpenSSL's handshakes would: every version was asked, and every
-/// ServerHello below TLS 1.3 read for renegotiation_info.
-const STAND_ON_OWN_HELLOS: [&str; 3] =
-    ["min_version", "max_version", "require_secure_renegotiation"];
+/// ServerHello below TLS 1.3 read for renegotiation_info. The default
+/// client's handshake is made whatever the server answers, so its
+/// refusal stands too.
+const STAND_ON_OWN_HELLOS: [&str; 4] = [
+    "min_version",
+    "max_version",
+    "require_secure_renegotiation",
+    "require_default_client",
+];
 
 /// ... and those they can only fail: a suite or DH prime they saw
 /// accepted breaks the rule, but OpenSSL's refused hellos may hide suites

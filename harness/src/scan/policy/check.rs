@@ -437,6 +437,13 @@ impl Policy {
                 cp,
             );
         }
+        if self.require_default_client == Some(true) {
+            let dc = &f.default_client;
+            // Not testable (no answer) fails here and is settled below
+            // as not verified.
+            let failed = (dc.connects != Verdict::Yes).then(|| dc.text());
+            rule("require_default_client", failed, dc.text(), &dc.probes);
+        }
         if self.require_fallback_scsv == Some(true) {
             let fb = &f.fallback_scsv;
             let failed = matches!(fb.supported, Verdict::No | Verdict::NotTestable)
