@@ -83,8 +83,9 @@ pub fn from_findings(
         f.probes.extend(g.probes.iter().cloned());
     }
     f.probes.extend(negotiation.probes);
-    if f.negotiated_below_tls13.is_none() && f.suites.is_empty() {
-        // Nothing to negotiate: the server took no DHE suite below TLS 1.3.
+    if f.suites.is_empty() && f.negotiated_below_tls13.as_ref().is_none_or(Vec::is_empty) {
+        // Nothing to negotiate: the server took no DHE suite below TLS 1.3,
+        // which is why it refused the negotiation's hello too.
         f.negotiated_below_tls13 = Some(Vec::new());
         f.negotiation_detail = "no DHE suite below TLS 1.3".into();
     }
