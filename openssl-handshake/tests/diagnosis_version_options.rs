@@ -112,3 +112,62 @@ fn a_clients_raised_minimum_is_its_own_to_lower() {
     // The server's view agrees that either end could move.
     assert_eq!(p.server.diagnosis().map(|d| d.fault), Some(Fault::Unknown));
 }
+
+/// A client that switched TLS 1.2 off with TLS 1.3 still on offers only
+/// what lies below the hole (OpenSSL's client stops there), so it is the
+/// client's option to clear, not the server's range.
+#[test]
+fn a_client_cut_short_by_a_switched_off_version_is_told_to_clear_it() {
+    let server = server_ctx_with(rsa(), |b| {
+        b.set_min_proto_version(Some(SslVersion::TLS1_2))
+            .expect("min");
+    });
+    let client = client_ctx(|b| {
+        b.set_options(SslOptions::NO_TLSV1_2);
+        b.set_security_level(0);
+        b.set_cipher_list("DEFAULT:@SECLEVEL=0").expect("ciphers");
+    });
+    let p = pair(&server, &client, "localhost");
+    // The reference: what OpenSSL's client put in its hello.
+    let offered = evidence(&p.client, "ClientHello.legacy_version");
+    assert_eq!(
+        offered.as_deref(),
+        Some("TLS 1.1"),
+        "{:?}",
+        p.client.diagnosis()
+    );
+    let d = assert_diagnosis(
+        &p.client,
+        (Cause::NoSharedVersion, Fault::Client),
+        "this client offered",
+        "a client with SSL_OP_NO_TLSv1_2 against a TLS 1.2+ server",
+    );
+    assert!(
+        d.fix.starts_with("Clear SSL_OP_NO_TLSv1_2 on this client"),
+        "{d}"
+    );
+}
+
+/// SSL_OP_NO_TLSv1_3 on a client, against a TLS 1.3-only server: a cap
+/// like a maximum set below TLS 1.3, so either end could move.
+#[test]
+fn a_client_capped_by_an_option_is_told_which() {
+    let server = server_ctx_with(rsa(), |b| {
+        b.set_min_proto_version(Some(SslVersion::TLS1_3))
+            .expect("min");
+    });
+    let client = client_ctx(|b| {
+        b.set_options(SslOptions::NO_TLSV1_3);
+    });
+    let p = pair(&server, &client, "localhost");
+    let d = assert_diagnosis(
+        &p.client,
+        (Cause::NoSharedVersion, Fault::Unknown),
+        "this client offered",
+        "a client with SSL_OP_NO_TLSv1_3 against a TLS 1.3-only server",
+    );
+    assert!(
+        d.fix.starts_with("Clear SSL_OP_NO_TLSv1_3 on this client"),
+        "{d}"
+    );
+}

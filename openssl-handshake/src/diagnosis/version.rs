@@ -164,7 +164,11 @@ fn server_view(f: &Facts<'_>) -> Diagnosis {
         fault,
         format!(
             "the client offered {offer}; this server accepts {}",
-            f.local.map_or("other versions".to_owned(), describe_local)
+            f.local
+                .map_or("other versions".to_owned(), |l| describe_local(
+                    l,
+                    Side::Server
+                ))
         ),
         fix,
     )
@@ -194,18 +198,25 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
         .server_hello
         .map(|s| s.selected_version.unwrap_or(s.legacy_version));
     let client_max = hello.map(highest);
-    // A maximum set below TLS 1.3 is this client's own choice: a server
-    // that requires more may be right, so either end could move.
-    let capped = f
-        .local
-        .and_then(|l| l.max_version)
-        .filter(|&m| m < TLS1_3 && chosen.is_none() && client_max.is_some_and(|c| c >= TLS1_2));
+    let ours = f.local.map(|l| (l, client_versions(l)));
+    // A maximum below TLS 1.3 is this client's own choice (set, or left by
+    // an option that switches TLS 1.3 off): a server that requires more
+    // may be right, so either end could move.
+    let capped = ours
+        .as_ref()
+        .and_then(|(l, v)| Some((*l, *v.last()?)))
+        .filter(|&(_, m)| {
+            m < TLS1_3 && chosen.is_none() && client_max.is_some_and(|c| c >= TLS1_2)
+        });
     // Likewise a minimum this client raised above TLS 1.2 (by setting it,
     // or by switching TLS 1.2 off), against a server that refused.
-    let raised = f
-        .local
-        .and_then(|l| effective_range(l).0.map(|m| (l, m)))
-        .filter(|(_, m)| *m > TLS1_2 && chosen.is_none());
+    let raised = ours
+        .as_ref()
+        .and_then(|(l, v)| Some((*l, *v.first()?)))
+        .filter(|&(_, m)| m > TLS1_2 && chosen.is_none());
+    // A switched-off version below an enabled one: OpenSSL's client then
+    // offers only the versions below it, which is this client's to mend.
+    let cut = f.local.and_then(cut);
     let (summary, fault) = match chosen {
         Some(v) => (
             format!(
@@ -223,7 +234,7 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
                 "this client offered {offer}; the server accepts none of them (protocol_version \
                  alert)"
             ),
-            if client_max.is_some_and(|m| m < TLS1_2) {
+            if client_max.is_some_and(|m| m < TLS1_2) || cut.is_some() {
                 Fault::Client
             } else if capped.is_some() || raised.is_some() {
                 Fault::Unknown
@@ -232,8 +243,14 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
             },
         ),
     };
-    let fix = match (capped, raised) {
-        (_, Some((l, min))) => format!(
+    let fix = match (cut, capped, raised) {
+        (Some((top, off)), ..) => format!(
+            "Clear {} on this client (SSL_CTX_clear_options): OpenSSL's client offers no version \
+             above one switched off, so it offers {} at most though it enables newer ones.",
+            option_name(off),
+            version_name(top)
+        ),
+        (None, _, Some((l, min))) => format!(
             "Lower this client's minimum version ({} {}), or enable {} on the server.",
             version_name(min),
             match l.min_version {
@@ -252,13 +269,21 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
             },
             version_name(min)
         ),
-        (Some(max), None) => format!(
-            "Raise this client's maximum version (set to {} by SSL_CTX_set_max_proto_version or \
-             MaxProtocol in openssl.cnf; OpenSSL here speaks TLS 1.3), or enable a version it \
-             offers on the server.",
-            version_name(max)
-        ),
-        (None, None) => fix(fault).to_owned(),
+        (None, Some((l, max)), None) => match l.max_version {
+            Some(m) if m == max => format!(
+                "Raise this client's maximum version (set to {} by SSL_CTX_set_max_proto_version \
+                 or MaxProtocol in openssl.cnf; OpenSSL here speaks TLS 1.3), or enable a version \
+                 it offers on the server.",
+                version_name(max)
+            ),
+            _ => format!(
+                "Clear {} on this client (SSL_CTX_clear_options), which leaves it {} at most, or \
+                 enable a version it offers on the server.",
+                option_name(max + 1),
+                version_name(max)
+            ),
+        },
+        (None, None, None) => fix(fault).to_owned(),
     };
     Diagnosis::new(Cause::NoSharedVersion, fault, summary, fix)
         .with_some(
@@ -281,7 +306,9 @@ fn nothing_enabled(f: &Facts<'_>) -> Diagnosis {
             "{} enables no protocol version it may use ({}), so nothing was sent",
             f.me(),
             f.local
-                .map_or("its range is unknown".to_owned(), describe_local)
+                .map_or("its range is unknown".to_owned(), |l| describe_local(
+                    l, f.side
+                ))
         ),
         "Widen this end's version range, or lower its security level if it must speak TLS 1.1 \
          or older (OpenSSL 3 allows those only at security level 0).",
@@ -386,7 +413,7 @@ pub(super) fn only_version(h: &ClientHello, local: Option<&LocalConfig>) -> Opti
     match offered(h)[..] {
         [one] => Some(one),
         [] => {
-            let min = local.and_then(|l| effective_range(l).0)?;
+            let min = local.and_then(|l| client_versions(l).first().copied())?;
             (min == h.legacy_version).then_some(min)
         }
         _ => None,
@@ -416,102 +443,8 @@ pub(super) fn describe_offer(h: &ClientHello, min: Option<u16>) -> String {
     }
 }
 
-/// The range OpenSSL 3 lets this end use: without a minimum, a security
-/// level of 1 or more already rules out versions below TLS 1.2; and the
-/// versions its options switch off are dropped from either end of it.
-/// An empty range comes back with its minimum above its maximum.
-fn effective_range(l: &LocalConfig) -> (Option<u16>, Option<u16>) {
-    let min = match l.min_version {
-        Some(v) => Some(v),
-        None if l.security_level >= 1 => Some(TLS1_2),
-        None => None,
-    };
-    let max = l.max_version.unwrap_or(TLS1_3);
-    let off = |v: u16| l.disabled_versions.contains(&v);
-    let floor = min.unwrap_or(TLS1_0);
-    let mut lo = floor;
-    while lo <= max && off(lo) {
-        lo += 1;
-    }
-    let mut hi = max;
-    while hi > lo && off(hi) {
-        hi -= 1;
-    }
-    let min = if lo > floor { Some(lo) } else { min };
-    (min, Some(hi))
-}
-
-/// The option that switches `version` off, as ssl.h names it.
-fn option_name(version: u16) -> String {
-    match version {
-        SSL3 => "SSL_OP_NO_SSLv3".to_owned(),
-        0x0301 => "SSL_OP_NO_TLSv1".to_owned(),
-        v => format!("SSL_OP_NO_TLSv1_{}", v.saturating_sub(0x0301)),
-    }
-}
-
-/// "TLS 1.2 and up", "only TLS 1.3", "TLS 1.0 to TLS 1.1", with what
-/// narrowed the range beyond the set minimum and maximum.
-fn describe_local(l: &LocalConfig) -> String {
-    let (min, max) = effective_range(l);
-    let set_max = l.max_version.unwrap_or(TLS1_3);
-    let options = |keep: &dyn Fn(u16) -> bool| -> Vec<String> {
-        l.disabled_versions
-            .iter()
-            .filter(|v| keep(**v))
-            .map(|v| option_name(*v))
-            .collect()
-    };
-    let floor = l.min_version.unwrap_or(TLS1_0);
-    let older = options(&|v| v >= floor && min.is_some_and(|m| v < m) && v <= set_max);
-    let newer = options(&|v| max.is_some_and(|m| v > m && v <= set_max));
-    let level = (l.min_version.is_none() && l.security_level >= 1)
-        .then(|| format!("security level {}", l.security_level));
-    let rule = |n: usize| if n == 1 { "rules" } else { "rule" };
-    let mut why = Vec::new();
-    let count = older.len() + usize::from(level.is_some());
-    let causes: Vec<String> = level
-        .into_iter()
-        .chain((!older.is_empty()).then(|| older.join(", ")))
-        .collect();
-    if !causes.is_empty() {
-        why.push(format!(
-            "{} {} out older ones",
-            causes.join(" and "),
-            rule(count)
-        ));
-    }
-    if !newer.is_empty() {
-        why.push(format!(
-            "{} {} out newer ones",
-            newer.join(", "),
-            rule(newer.len())
-        ));
-    }
-    if min.is_some_and(|a| a > set_max) {
-        return format!(
-            "no version: its options ({}) switch off every version left up to its maximum {}",
-            older.join(", "),
-            version_name(set_max)
-        );
-    }
-    let text = match (min, max) {
-        (Some(a), Some(b)) if a == b => format!("only {}", version_name(a)),
-        (Some(a), Some(TLS1_3)) => format!("{} and up", version_name(a)),
-        (Some(a), Some(b)) if a > b => format!(
-            "no version: its minimum {} is above its maximum {}",
-            version_name(a),
-            version_name(b)
-        ),
-        (Some(a), Some(b)) => format!("{} to {}", version_name(a), version_name(b)),
-        (None, Some(b)) => format!("up to {}", version_name(b)),
-        (_, None) => "every version the library allows".to_owned(),
-    };
-    match why.is_empty() {
-        true => text,
-        false => format!("{text} ({})", why.join("; ")),
-    }
-}
-
+mod range;
 #[cfg(test)]
 mod tests;
+
+use range::{client_versions, cut, describe_local, effective_range, option_name};

@@ -55,45 +55,85 @@ fn ranges_read_as_a_person_would_say_them() {
         disabled_versions: Vec::new(),
     };
     assert_eq!(
-        describe_local(&local(Some(TLS1_2), None, 1)),
+        describe_local(&local(Some(TLS1_2), None, 1), Side::Server),
         "TLS 1.2 and up"
     );
     assert_eq!(
-        describe_local(&local(Some(TLS1_3), Some(TLS1_3), 1)),
+        describe_local(&local(Some(TLS1_3), Some(TLS1_3), 1), Side::Server),
         "only TLS 1.3"
     );
     assert_eq!(
-        describe_local(&local(None, Some(0x0302), 0)),
+        describe_local(&local(None, Some(0x0302), 0), Side::Server),
         "up to TLS 1.1"
     );
     assert_eq!(
-        describe_local(&local(None, None, 2)),
+        describe_local(&local(None, None, 2), Side::Server),
         "TLS 1.2 and up (security level 2 rules out older ones)"
     );
     // SslAcceptor::mozilla_intermediate_v5's options, at levels 0 and 2.
     let mut mozilla = local(None, None, 0);
     mozilla.disabled_versions = vec![SSL3, 0x0301, 0x0302];
     assert_eq!(
-        describe_local(&mozilla),
+        describe_local(&mozilla, Side::Server),
         "TLS 1.2 and up (SSL_OP_NO_TLSv1, SSL_OP_NO_TLSv1_1 rule out older ones)"
     );
     mozilla.security_level = 2;
     assert_eq!(
-        describe_local(&mozilla),
+        describe_local(&mozilla, Side::Server),
         "TLS 1.2 and up (security level 2 and SSL_OP_NO_TLSv1, SSL_OP_NO_TLSv1_1 rule out \
          older ones)"
     );
     let mut no13 = local(Some(TLS1_2), None, 2);
     no13.disabled_versions = vec![TLS1_3];
     assert_eq!(
-        describe_local(&no13),
+        describe_local(&no13, Side::Server),
         "only TLS 1.2 (SSL_OP_NO_TLSv1_3 rules out newer ones)"
     );
     let mut none = local(Some(TLS1_2), None, 2);
     none.disabled_versions = vec![TLS1_2, TLS1_3];
     assert_eq!(
-        describe_local(&none),
+        describe_local(&none, Side::Server),
         "no version: its options (SSL_OP_NO_TLSv1_2, SSL_OP_NO_TLSv1_3) switch off every \
-         version left up to its maximum TLS 1.3"
+         version from TLS 1.2 to TLS 1.3"
     );
+    // A minimum above the maximum, options or not.
+    assert_eq!(
+        describe_local(&local(Some(TLS1_3), Some(TLS1_2), 2), Side::Server),
+        "no version: its minimum TLS 1.3 is above its maximum TLS 1.2"
+    );
+}
+
+/// TLS 1.2 switched off between enabled versions: a server takes the rest
+/// (ssl_choose_server_version checks each version on its own); OpenSSL's
+/// client offers only the run below the hole (ssl_get_min_max_version
+/// starts again below it), as `s_client -no_tls1_2` does.
+#[test]
+fn a_hole_is_a_hole_for_a_server_and_a_cap_for_a_client() {
+    let mut holed = LocalConfig {
+        min_version: None,
+        max_version: None,
+        ciphers: Vec::new(),
+        usable_ciphers: Vec::new(),
+        security_level: 0,
+        verify_peer: false,
+        require_peer_cert: false,
+        certificate: None,
+        expected_name: None,
+        disabled_versions: vec![TLS1_2],
+    };
+    assert_eq!(
+        describe_local(&holed, Side::Server),
+        "TLS 1.0, TLS 1.1 and 1.3 (SSL_OP_NO_TLSv1_2 switches TLS 1.2 off)"
+    );
+    assert_eq!(
+        describe_local(&holed, Side::Client),
+        "up to TLS 1.1 (SSL_OP_NO_TLSv1_2 caps it at TLS 1.1: OpenSSL's client offers no \
+         version above a switched-off one)"
+    );
+    assert_eq!(client_versions(&holed), [0x0301, 0x0302]);
+    assert_eq!(cut(&holed), Some((0x0302, TLS1_2)));
+    // TLS 1.3 switched off at the top is a cap, not a cut.
+    holed.disabled_versions = vec![TLS1_3];
+    assert_eq!(cut(&holed), None);
+    assert_eq!(client_versions(&holed).last(), Some(&TLS1_2));
 }
