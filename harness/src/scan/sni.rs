@@ -42,16 +42,19 @@ pub const UNKNOWN_NAME: &str = "unknown-name.tls-harness.invalid";
 /// nothing of SNI). Where the given name gets no certificate at any of
 /// them, the cases are not testable.
 pub fn scan(p: &Prober, base: &Attempt) -> SniFinding {
-    let reference = match base.chain.first() {
-        Some(leaf) => Reference {
-            leaf: leaf.to_der().ok(),
+    // A handshake that went through without a certificate (anonymous
+    // suites) is a reference too: the cases then compare no certificate.
+    let reference = if !base.chain.is_empty() || base.accepted() {
+        Reference {
+            leaf: base.chain.first().and_then(|leaf| leaf.to_der().ok()),
             max: None,
             named: "the base probe".to_owned(),
-        },
-        None => match with_the_given_name(p) {
+        }
+    } else {
+        match with_the_given_name(p) {
             Some(r) => r,
             None => return not_testable(base),
-        },
+        }
     };
     let base_leaf = reference.leaf;
     let cases = [Some(UNKNOWN_NAME.to_owned()), None]
@@ -144,7 +147,10 @@ fn with_the_given_name(p: &Prober) -> Option<Reference> {
                 },
                 None,
             );
-            let leaf = a.chain.first()?.to_der().ok();
+            if a.chain.is_empty() && !a.accepted() {
+                return None;
+            }
+            let leaf = a.chain.first().and_then(|leaf| leaf.to_der().ok());
             Some(Reference {
                 leaf,
                 max: Some(v),
