@@ -2,6 +2,7 @@
 //! read from the file itself and spelled in C, so that a header check
 //! compares what the code declares rather than a copy typed beside it.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use syn::visit::Visit;
@@ -44,7 +45,11 @@ pub fn declared_functions(rust_source: &str) -> Result<Vec<Declared>, String> {
     let file = syn::parse_file(rust_source).map_err(|e| format!("parsing the source: {e}"))?;
     let mut found = Finder::default();
     found.visit_file(&file);
-    found.functions.into_iter().collect()
+    found
+        .functions
+        .iter()
+        .map(|f| declared(f, &found.aliases))
+        .collect()
 }
 
 /// [`declared_functions`] of every `.rs` file under `dir`.
@@ -70,18 +75,28 @@ pub fn declared_in_tree(dir: &Path) -> Result<Vec<Declared>, String> {
     Ok(found)
 }
 
+/// The source's extern functions, and its type aliases (a callback's
+/// `type X = unsafe extern "C" fn(...)`), which are spelled as what they
+/// stand for so that the alias is checked too.
 #[derive(Default)]
-struct Finder {
-    functions: Vec<Result<Declared, String>>,
+struct Finder<'ast> {
+    functions: Vec<&'ast ForeignItemFn>,
+    aliases: Aliases<'ast>,
 }
 
-impl<'ast> Visit<'ast> for Finder {
+type Aliases<'ast> = HashMap<String, &'ast Type>;
+
+impl<'ast> Visit<'ast> for Finder<'ast> {
     fn visit_foreign_item_fn(&mut self, f: &'ast ForeignItemFn) {
-        self.functions.push(declared(f));
+        self.functions.push(f);
+    }
+
+    fn visit_item_type(&mut self, t: &'ast syn::ItemType) {
+        self.aliases.insert(t.ident.to_string(), &t.ty);
     }
 }
 
-fn declared(f: &ForeignItemFn) -> Result<Declared, String> {
+fn declared(f: &ForeignItemFn, aliases: &Aliases<'_>) -> Result<Declared, String> {
     let name = f.sig.ident.to_string();
     let in_fn = |e: String| format!("{name}: {e}");
     let params = f
@@ -89,33 +104,44 @@ fn declared(f: &ForeignItemFn) -> Result<Declared, String> {
         .inputs
         .iter()
         .map(|arg| match arg {
-            FnArg::Typed(t) => c_type(&t.ty),
+            FnArg::Typed(t) => c_type(&t.ty, aliases),
             FnArg::Receiver(_) => Err("a receiver in an extern block".into()),
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(in_fn)?;
     Ok(Declared {
-        ret: c_return(&f.sig.output).map_err(in_fn)?,
+        ret: c_return(&f.sig.output, aliases).map_err(in_fn)?,
         params,
         name,
     })
 }
 
-fn c_return(ret: &ReturnType) -> Result<String, String> {
+fn c_return(ret: &ReturnType, aliases: &Aliases<'_>) -> Result<String, String> {
     match ret {
         ReturnType::Default => Ok("void".into()),
-        ReturnType::Type(_, t) => c_type(t),
+        ReturnType::Type(_, t) => {
+            let c = c_type(t, aliases)?;
+            // "R (*)(A)" cannot stand where a prototype's return type goes.
+            if c.contains("(*)") {
+                return Err("a function pointer as a return type".into());
+            }
+            Ok(c)
+        }
     }
 }
 
 /// The C spelling of `ty` as a type name (as a cast or a parameter of a
-/// prototype takes it).
-fn c_type(ty: &Type) -> Result<String, String> {
+/// prototype takes it). A qualifier follows what it qualifies ("char
+/// const *", "char * const *"), so nested pointers read right.
+fn c_type(ty: &Type, aliases: &Aliases<'_>) -> Result<String, String> {
     match ty {
         Type::Ptr(p) => {
-            let inner = c_type(&p.elem)?;
+            let inner = c_type(&p.elem, aliases)?;
+            if inner.contains("(*)") {
+                return Err("a pointer to a function pointer".into());
+            }
             Ok(match p.const_token {
-                Some(_) => format!("const {inner} *"),
+                Some(_) => format!("{inner} const *"),
                 None => format!("{inner} *"),
             })
         }
@@ -124,11 +150,11 @@ fn c_type(ty: &Type) -> Result<String, String> {
             let params = f
                 .inputs
                 .iter()
-                .map(|a| c_type(&a.ty))
+                .map(|a| c_type(&a.ty, aliases))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(format!(
                 "{} (*)({})",
-                c_return(&f.output)?,
+                c_return(&f.output, aliases)?,
                 params.join(", ")
             ))
         }
@@ -139,10 +165,13 @@ fn c_type(ty: &Type) -> Result<String, String> {
                 // Option<extern fn> is the nullable function pointer.
                 if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
                     if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
-                        return c_type(inner);
+                        return c_type(inner, aliases);
                     }
                 }
                 return Err("an Option without a type".into());
+            }
+            if let Some(t) = aliases.get(&ident) {
+                return c_type(t, aliases);
             }
             scalar(&ident)
                 .map(str::to_owned)
@@ -152,8 +181,7 @@ fn c_type(ty: &Type) -> Result<String, String> {
     }
 }
 
-/// C's name for a Rust scalar, an OpenSSL struct of openssl-sys, or a
-/// callback alias whose header has a typedef for it.
+/// C's name for a Rust scalar or an OpenSSL struct of openssl-sys.
 fn scalar(ident: &str) -> Option<&str> {
     Some(match ident {
         "c_int" | "i32" => "int",
@@ -165,7 +193,6 @@ fn scalar(ident: &str) -> Option<&str> {
         "c_void" => "void",
         "size_t" | "usize" => "size_t",
         "u64" => "uint64_t",
-        "BioCallbackEx" => "BIO_callback_fn_ex",
         "SSL" | "SSL_CTX" | "SSL_SESSION" | "SSL_CIPHER" | "SSL_METHOD" | "BIO" | "X509"
         | "X509_NAME" | "X509_VERIFY_PARAM" | "X509_STORE_CTX" | "EVP_PKEY" => ident,
         _ => return None,
@@ -182,6 +209,7 @@ mod tests {
             extern "C" {
                 fn SSL_renegotiate(s: *mut SSL) -> c_int;
             }
+            type BioCallbackEx = unsafe extern "C" fn(*mut BIO, c_int) -> c_long;
             mod srp {
                 fn f() {
                     extern "C" {
@@ -190,6 +218,7 @@ mod tests {
                             cb: Option<unsafe extern "C" fn(*mut SSL, *mut c_int, *mut c_void) -> c_int>,
                         ) -> c_int;
                         fn BIO_get_callback_arg(b: *const BIO) -> *mut c_char;
+                        fn nested(a: *const *mut c_char, b: *mut *const c_char);
                         fn BIO_set_callback_ex(b: *mut BIO, callback: Option<BioCallbackEx>);
                     }
                 }
@@ -206,8 +235,9 @@ mod tests {
                 "int (*const check_SSL_renegotiate)(SSL *) = SSL_renegotiate;",
                 "int (*const check_SSL_CTX_set_srp_username_callback)(SSL_CTX *, \
                  int (*)(SSL *, int *, void *)) = SSL_CTX_set_srp_username_callback;",
-                "char * (*const check_BIO_get_callback_arg)(const BIO *) = BIO_get_callback_arg;",
-                "void (*const check_BIO_set_callback_ex)(BIO *, BIO_callback_fn_ex) = \
+                "char * (*const check_BIO_get_callback_arg)(BIO const *) = BIO_get_callback_arg;",
+                "void (*const check_nested)(char * const *, char const * *) = nested;",
+                "void (*const check_BIO_set_callback_ex)(BIO *, long (*)(BIO *, int)) = \
                  BIO_set_callback_ex;",
             ]
         );
@@ -217,5 +247,8 @@ mod tests {
     fn an_unknown_type_is_named() {
         let e = declared_functions(r#"extern "C" { fn f(x: Widget); }"#).unwrap_err();
         assert!(e.contains("f: no C spelling known for `Widget`"), "{e}");
+        let e =
+            declared_functions(r#"extern "C" { fn g() -> Option<extern "C" fn()>; }"#).unwrap_err();
+        assert!(e.contains("g: a function pointer as a return type"), "{e}");
     }
 }
