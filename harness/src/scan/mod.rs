@@ -3,7 +3,8 @@
 //!
 //! The scan runs in two rounds of parallel probes (bounded by `--jobs`):
 //! first one probe per protocol version, a "base" handshake offering
-//! everything, and one with the linked OpenSSL's client defaults; then, from what those found, the enumerations (suites, groups,
+//! everything, and one with the linked OpenSSL's client defaults; then,
+//! from what those found, the enumerations (suites, groups,
 //! signature schemes, ALPN) and the single checks (SNI, resumption,
 //! fallback SCSV). Client auth, the chain, DH parameters and secure
 //! renegotiation are read from probes already made.

@@ -36,11 +36,11 @@ pub const UNKNOWN_NAME: &str = "unknown-name.tls-harness.invalid";
 /// Probes an unknown name and no name; compares the leaves with `base`'s.
 ///
 /// Both run with an offer the given name's handshake succeeds with: the
-/// default one where `base` got a certificate, else the highest version
-/// below TLS 1.3 that does (a server whose TLS 1.3 handshakes all fail,
-/// for its signature schemes say, fails them whatever the name, which says
-/// nothing of SNI). Where the given name gets no certificate at any of
-/// them, the cases are not testable.
+/// default one where `base` went through (or got a certificate), else the
+/// highest version below TLS 1.3 that does (a server whose TLS 1.3
+/// handshakes all fail, for its signature schemes say, fails them whatever
+/// the name, which says nothing of SNI). Where the given name's handshake
+/// fails at every one of them, the cases are not testable.
 pub fn scan(p: &Prober, base: &Attempt) -> SniFinding {
     // A handshake that went through without a certificate (anonymous
     // suites) is a reference too: the cases then compare no certificate.
@@ -132,7 +132,7 @@ struct Reference {
 }
 
 /// The given name asked again below TLS 1.3, one version lower each time,
-/// until its handshake brings a certificate.
+/// until its handshake goes through or brings a certificate.
 fn with_the_given_name(p: &Prober) -> Option<Reference> {
     [Version::Tls1_2, Version::Tls1_1, Version::Tls1]
         .into_iter()
