@@ -143,8 +143,9 @@ pub(super) fn log_refused_record(
     at: u64,
 ) {
     if let Some(record) = recorder.records.take_unaccepted() {
-        let message_refused = record.decrypted && ffi::peek_error_reason() == UNEXPECTED_MESSAGE;
-        if !message_refused && !dropped_compat_ccs(record.header, ssl) {
+        let reason = ffi::peek_error_reason();
+        let message_refused = record.decrypted && reason == UNEXPECTED_MESSAGE;
+        if !message_refused && !dropped_compat_ccs(record.header, &reason, ssl) {
             state.log.push_unaccepted(at, record.header);
         }
     }
@@ -156,18 +157,15 @@ pub(super) fn log_refused_record(
 /// still waiting for its one byte, or OpenSSL refused it (one before the
 /// version is settled, a second one, one whose byte is not 1: each leaves
 /// its own reason, where a dropped one leaves none, or the end of file
-/// that came after it).
-fn dropped_compat_ccs(header: RecordHeader, ssl: &SslRef) -> bool {
-    if header.content_type != CHANGE_CIPHER_SPEC || header.length != 1 {
+/// that came after it). `reason` is OpenSSL's, as the caller read it.
+fn dropped_compat_ccs(header: RecordHeader, reason: &str, ssl: &SslRef) -> bool {
+    if c_int::from(header.content_type) != sys::SSL3_RT_CHANGE_CIPHER_SPEC || header.length != 1 {
         return false;
     }
-    let reason = ffi::peek_error_reason();
     (reason.is_empty() || reason == UNEXPECTED_EOF)
         && ssl.version2() == Some(SslVersion::TLS1_3)
         && !ffi::reading_record_body(ssl)
 }
-
-const CHANGE_CIPHER_SPEC: u8 = 20;
 
 /// OpenSSL's reason for a message of a type not expected where it came.
 const UNEXPECTED_MESSAGE: &str = "unexpected message";

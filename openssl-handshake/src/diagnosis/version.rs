@@ -6,6 +6,7 @@ use crate::event::{Direction, Side};
 
 use super::facts::{alert, alert_text, is_grease, is_tls13_draft, version_name, Facts};
 use super::{Cause, Diagnosis, Fault, LocalConfig};
+use range::{client_versions, cut, describe_local, effective_range, option_name, options_in};
 
 /// The highest version RFC 7568 prohibits.
 const SSL3: u16 = 0x0300;
@@ -259,12 +260,7 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
                     .to_owned(),
                 _ => format!(
                     "left by its options {}",
-                    l.disabled_versions
-                        .iter()
-                        .filter(|v| **v < min)
-                        .map(|v| option_name(*v))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    options_in(l, SSL3, min - 1).join(", ")
                 ),
             },
             version_name(min)
@@ -332,8 +328,7 @@ impl Diagnosis {
         .with_some(
             "local options",
             local
-                .map(|l| l.disabled_versions.iter().map(|v| option_name(*v)))
-                .map(|names| names.collect::<Vec<_>>().join(", "))
+                .map(|l| options_in(l, SSL3, TLS1_3).join(", "))
                 .filter(|names| !names.is_empty()),
         )
     }
@@ -446,5 +441,3 @@ pub(super) fn describe_offer(h: &ClientHello, min: Option<u16>) -> String {
 mod range;
 #[cfg(test)]
 mod tests;
-
-use range::{client_versions, cut, describe_local, effective_range, option_name};

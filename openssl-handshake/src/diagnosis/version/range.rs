@@ -74,10 +74,7 @@ pub(super) fn effective_range(l: &LocalConfig) -> (Option<u16>, Option<u16>) {
 fn range_of(l: &LocalConfig, v: &[u16]) -> (Option<u16>, Option<u16>) {
     let (min, max) = set_range(l);
     match (v.first(), v.last()) {
-        (Some(&lo), Some(&hi)) => (
-            min.is_some().then_some(lo).or((lo > TLS1_0).then_some(lo)),
-            Some(hi),
-        ),
+        (Some(&lo), Some(&hi)) => ((min.is_some() || lo > TLS1_0).then_some(lo), Some(hi)),
         _ => (Some(min.unwrap_or(TLS1_0).max(max + 1)), Some(max)),
     }
 }
@@ -92,7 +89,7 @@ pub(super) fn option_name(version: u16) -> String {
 }
 
 /// The options that switch off versions between `from` and `to`.
-fn options_in(l: &LocalConfig, from: u16, to: u16) -> Vec<String> {
+pub(super) fn options_in(l: &LocalConfig, from: u16, to: u16) -> Vec<String> {
     l.disabled_versions
         .iter()
         .filter(|v| (from..=to).contains(*v))
