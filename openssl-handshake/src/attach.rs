@@ -180,10 +180,40 @@ pub trait SslRefExt {
     /// (OpenSSL calls the `SSL`'s own in place of its context's), and with
     /// [`Error::Dtls`] for DTLS.
     fn trace_handshake(&mut self, options: TraceOptions) -> Result<(), Error>;
+
+    /// Names this connection in its trace ([`HandshakeTrace::tag`]), and so
+    /// in what its hooks and the `tracing` feature's events receive: a
+    /// peer address or a request id, for a hook that every connection of
+    /// a context shares. Set it before the handshake, or during it (in a
+    /// servername callback, say); setting it again replaces it. With an
+    /// [`SslAcceptor`](openssl::ssl::SslAcceptor), make the `Ssl` from its
+    /// context to set the tag before accepting:
+    ///
+    /// ```no_run
+    /// # fn run(acceptor: &openssl::ssl::SslAcceptor, stream: std::net::TcpStream)
+    /// #     -> Result<(), Box<dyn std::error::Error>> {
+    /// use openssl::ssl::Ssl;
+    /// use openssl_handshake::SslRefExt;
+    ///
+    /// let mut ssl = Ssl::new(acceptor.context())?;
+    /// ssl.set_trace_tag(stream.peer_addr()?.to_string())?;
+    /// let tls = ssl.accept(stream)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The tag is kept apart from any trace, so it also names one that
+    /// starts later on this `SSL` ([`SslRefExt::trace_handshake`], or a
+    /// switch to a traced context). Untagged connections pay nothing for
+    /// it.
+    fn set_trace_tag(&mut self, tag: impl Into<String>) -> Result<(), Error>;
 }
 
 impl SslRefExt for SslRef {
     fn trace_handshake(&mut self, options: TraceOptions) -> Result<(), Error> {
         crate::callbacks::attach_to_ssl(self, options)
+    }
+
+    fn set_trace_tag(&mut self, tag: impl Into<String>) -> Result<(), Error> {
+        crate::callbacks::set_tag(self, tag.into())
     }
 }

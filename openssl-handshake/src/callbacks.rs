@@ -30,10 +30,12 @@ use crate::log::RawMessage;
 
 mod outcome;
 mod recorder;
+mod tag;
 use crate::sys;
 use crate::trace::{HandshakeTrace, Outcome};
 pub(crate) use outcome::failure_of;
 use recorder::{Recorder, RecorderState};
+pub(crate) use tag::set as set_tag;
 
 /// Installs the trampolines on a context and stores `options` in its
 /// ex_data, replacing options from an earlier call.
@@ -239,7 +241,9 @@ fn install(
     } else {
         Side::Client
     };
-    ssl.set_ex_data(index, Recorder::new(options, side));
+    let mut recorder = Recorder::new(options, side);
+    tag::copy_to(recorder.state_mut(), ssl);
+    ssl.set_ex_data(index, recorder);
     // A servername callback may move this SSL to another context
     // (`SSL_set_SSL_CTX`, how virtual hosting is done). The info callback
     // is looked up on the SSL before its current context, and the message

@@ -32,14 +32,14 @@ impl Span {
 }
 
 /// Opens the span of a handshake that is starting.
-pub(crate) fn handshake_span(side: crate::event::Side) -> Span {
+pub(crate) fn handshake_span(side: crate::event::Side, tag: Option<&str>) -> Span {
     #[cfg(feature = "tracing")]
     {
-        tracing::info_span!(target: "openssl_handshake", "tls_handshake", side = side_name(side))
+        tracing::info_span!(target: "openssl_handshake", "tls_handshake", side = side_name(side), tag)
     }
     #[cfg(not(feature = "tracing"))]
     {
-        let _ = side;
+        let _ = (side, tag);
         Span
     }
 }
@@ -159,6 +159,7 @@ pub(crate) fn failed_after(trace: &HandshakeTrace, full: impl FnOnce() -> Handsh
                 group = given(group),
                 resumed = resumed(trace),
                 sni = sni.as_deref(),
+                tag = trace.tag.as_deref(),
                 cause,
                 alert,
                 reason,
@@ -245,6 +246,7 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&
     let duration_us = trace.duration.map(|d| d.as_micros() as u64);
     let side = side_name(trace.side);
     let resumed = resumed(trace);
+    let tag = trace.tag.as_deref();
     // Inside the handshake's span, not with it as an explicit parent: where
     // the span is disabled (info filtered out), the event then keeps the
     // application's span (its connection, its peer) instead of becoming a
@@ -259,6 +261,7 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&
             group,
             resumed,
             sni,
+            tag,
             duration_us,
             "TLS handshake succeeded"
         ),
@@ -279,6 +282,7 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&
                         group,
                         resumed,
                         sni,
+                        tag,
                         duration_us,
                         cause,
                         reason,

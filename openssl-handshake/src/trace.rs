@@ -70,6 +70,13 @@ pub struct HandshakeTrace {
     /// absent (in JSON too) when there was none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late_alert_reason: Option<String>,
+    /// What the application named this connection with
+    /// [`SslRefExt::set_trace_tag`](crate::SslRefExt::set_trace_tag) (a
+    /// peer address, a request id), so that a hook shared by every
+    /// connection of a context can tell which one it hears of; absent (in
+    /// JSON too) when none was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
 }
 
 /// Where a handshake stands.
@@ -221,6 +228,7 @@ impl HandshakeTrace {
             joined_late: false,
             local: None,
             late_alert_reason: None,
+            tag: None,
         }
     }
 

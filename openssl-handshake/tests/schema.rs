@@ -173,6 +173,16 @@ fn traces_round_trip_through_json() {
     }
 }
 
+/// The optional fields a trace carries only when set match the schema too.
+#[test]
+fn a_tagged_trace_matches_the_schema() {
+    let (_, mut trace) = fresh_traces().swap_remove(0);
+    trace.tag = Some("203.0.113.7:50412".to_owned());
+    let json: Value = serde_json::from_str(&trace.to_json()).expect("JSON");
+    assert_eq!(json["tag"], "203.0.113.7:50412");
+    assert_valid(&validator(), "a tagged trace", &json);
+}
+
 /// Durations are integers of microseconds under names that say so, and
 /// states go by their ssl.h names.
 #[test]

@@ -6,7 +6,9 @@
 mod common;
 
 use openssl::ssl::{Ssl, SslContext, SslStream, SslVersion};
-use openssl_handshake::{HandshakeTrace, ProtocolVersion, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{
+    HandshakeTrace, ProtocolVersion, SslContextBuilderExt, SslRefExt, TraceOptions,
+};
 use testkit::duplex::DuplexStream;
 use testkit::pki::{KeyType, Negative};
 
@@ -97,13 +99,20 @@ fn refused_by_s_server() -> HandshakeTrace {
 
 type Ends = (SslStream<DuplexStream>, SslStream<DuplexStream>);
 
+/// The tags of the connections made in memory; the others have none.
+const IN_MEMORY_CLIENT: &str = "in-memory client";
+const IN_MEMORY_SERVER: &str = "in-memory server";
+
 /// A client and a server on `server` in memory, on this thread, each
 /// having taken `steps` turns (or finished).
 fn in_memory(server: &SslContext, steps: usize) -> Ends {
     let (c, s) = testkit::duplex::pair();
-    let ssl = client_ssl(&client_ctx(|_| {}), "localhost");
+    let mut ssl = client_ssl(&client_ctx(|_| {}), "localhost");
+    ssl.set_trace_tag(IN_MEMORY_CLIENT).expect("tag");
     let mut client = SslStream::new(ssl, c).expect("client stream");
-    let mut server = SslStream::new(Ssl::new(server).expect("server ssl"), s).expect("stream");
+    let mut ssl = Ssl::new(server).expect("server ssl");
+    ssl.set_trace_tag(IN_MEMORY_SERVER).expect("tag");
+    let mut server = SslStream::new(ssl, s).expect("stream");
     for _ in 0..steps {
         let done = [client.connect().is_ok(), server.accept().is_ok()];
         if done == [true, true] {
@@ -164,11 +173,14 @@ mod capture {
         /// How each field was recorded: "str", "u64", "bool" or "debug".
         pub kinds: BTreeMap<String, &'static str>,
         pub parent: Option<String>,
+        /// The fields the parent span was opened with.
+        pub parent_fields: BTreeMap<String, String>,
         parent_id: Option<u64>,
     }
 
     pub static EVENTS: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
-    static SPANS: Mutex<BTreeMap<u64, String>> = Mutex::new(BTreeMap::new());
+    type Opened = (String, BTreeMap<String, String>);
+    static SPANS: Mutex<BTreeMap<u64, Opened>> = Mutex::new(BTreeMap::new());
     static CLOSED: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
     /// Whether the spans of the last `n` events have all closed.
@@ -220,10 +232,12 @@ mod capture {
         }
         fn new_span(&self, span: &Attributes<'_>) -> Id {
             let id = NEXT.fetch_add(1, Ordering::Relaxed);
+            let mut fields = Fields::default();
+            span.record(&mut fields);
             SPANS
                 .lock()
                 .unwrap()
-                .insert(id, span.metadata().name().to_owned());
+                .insert(id, (span.metadata().name().to_owned(), fields.0));
             Id::from_u64(id)
         }
         fn record(&self, _: &Id, _: &Record<'_>) {}
@@ -238,12 +252,14 @@ mod capture {
                 None if event.is_contextual() => CURRENT.with(|c| c.borrow().last().copied()),
                 None => None,
             };
-            let parent = parent_id.and_then(|id| SPANS.lock().unwrap().get(&id).cloned());
+            let opened = parent_id.and_then(|id| SPANS.lock().unwrap().get(&id).cloned());
+            let (parent, parent_fields) = opened.unzip();
             EVENTS.lock().unwrap().push(Seen {
                 level: *event.metadata().level(),
                 fields: fields.0,
                 kinds: fields.1,
                 parent,
+                parent_fields: parent_fields.unwrap_or_default(),
                 parent_id,
             });
         }
@@ -377,6 +393,23 @@ fn each_finished_handshake_is_one_tracing_event() {
         !client_abandoned.fields.contains_key("version"),
         "a client that never read a ServerHello agreed nothing: {client_abandoned:#?}"
     );
+
+    // The connections in memory carry their tags, in the event and in its
+    // span; the others have none.
+    let tagged: Vec<_> = events
+        .iter()
+        .filter(|e| e.fields.contains_key("tag"))
+        .collect();
+    assert_eq!(tagged.len(), 4, "two in memory, two sides: {tagged:#?}");
+    for e in tagged {
+        let want = match e.fields["side"].as_str() {
+            "client" => IN_MEMORY_CLIENT,
+            _ => IN_MEMORY_SERVER,
+        };
+        assert_eq!(e.fields["tag"], want, "{e:#?}");
+        assert_eq!(e.kinds["tag"], "str");
+        assert_eq!(e.parent_fields.get("tag").map(String::as_str), Some(want));
+    }
 
     // The refused client: its handshake succeeded (one info event), then the
     // server's alert failed the connection (one warn event); the server's

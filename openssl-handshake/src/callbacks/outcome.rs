@@ -32,7 +32,7 @@ pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef, at: u64) {
         state.outcome = Outcome::InProgress;
         state.handshake_started = at;
         state.hook_due = true;
-        state.span = telemetry::handshake_span(state.side);
+        state.span = telemetry::handshake_span(state.side, state.tag.as_deref());
     }
 }
 
@@ -62,7 +62,7 @@ pub(super) fn join_late(state: &mut RecorderState, at: u64) {
     state.joined_late = true;
     state.handshake_started = at;
     state.hook_due = true;
-    state.span = telemetry::handshake_span(state.side);
+    state.span = telemetry::handshake_span(state.side, state.tag.as_deref());
 }
 
 /// An alert sent or heard, `(level << 8) | description` in `ret`. A fatal

@@ -69,6 +69,8 @@ pub(super) struct RecorderState {
     /// what a handshake abandoned there stalled in, which only the `SSL`'s
     /// record layer can tell and `Drop` no longer has.
     pub(super) stalled_in: Option<RecordHeader>,
+    /// The application's name for the connection (`set_trace_tag`).
+    pub(super) tag: Option<String>,
     pub(super) span: telemetry::Span,
 }
 
@@ -104,6 +106,7 @@ impl Recorder {
                 refusing_renegotiation: false,
                 late_reason: None,
                 stalled_in: None,
+                tag: None,
                 span: telemetry::Span::none(),
             }),
         }
@@ -114,6 +117,11 @@ impl Recorder {
     #[inline]
     pub(super) fn lock(&self) -> MutexGuard<'_, RecorderState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The state of a recorder no one else can see yet.
+    pub(super) fn state_mut(&mut self) -> &mut RecorderState {
+        self.state.get_mut().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Microseconds since the recorder was made.
@@ -232,6 +240,7 @@ impl RecorderState {
         trace.hook_panic = self.hook_panic.clone();
         trace.joined_late = self.joined_late;
         trace.late_alert_reason = self.late_reason.clone();
+        trace.tag = self.tag.clone();
         trace
     }
 
