@@ -13,13 +13,12 @@
 //!
 //! use openssl::ssl::{SslAcceptor, SslConnector, SslMethod, SslVerifyMode};
 //! use openssl_handshake::{SslContextBuilderExt, TraceOptions};
-//! // Throwaway certificates from the workspace's testkit crate.
-//! use testkit::pki::{KeyType, Pki};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let pki = Pki::generate()?;
+//! # let (certificate, key) = self_signed("localhost")?;
 //! let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
-//! pki.server(KeyType::EcdsaP256).install(&mut acceptor)?;
+//! acceptor.set_certificate(&certificate)?;
+//! acceptor.set_private_key(&key)?;
 //! acceptor.trace_handshakes(TraceOptions::default())?; // the one line
 //! let acceptor = acceptor.build();
 //!
@@ -43,6 +42,28 @@
 //! assert!(trace.succeeded());
 //! client.join().expect("client thread").map_err(|e| e.to_string())?;
 //! # Ok(())
+//! # }
+//! #
+//! # /// A throwaway ECDSA P-256 certificate for `host`, valid for a day.
+//! # fn self_signed(
+//! #     host: &str,
+//! # ) -> Result<(openssl::x509::X509, openssl::pkey::PKey<openssl::pkey::Private>), openssl::error::ErrorStack> {
+//! #     use openssl::{asn1::Asn1Time, bn::BigNum, ec, hash::MessageDigest, nid::Nid, pkey::PKey, x509};
+//! #     let group = ec::EcGroup::from_curve_name(Nid::X9_62_PRIME256V1)?;
+//! #     let key = PKey::from_ec_key(ec::EcKey::generate(&group)?)?;
+//! #     let mut name = x509::X509NameBuilder::new()?;
+//! #     name.append_entry_by_text("CN", host)?;
+//! #     let name = name.build();
+//! #     let mut cert = x509::X509Builder::new()?;
+//! #     cert.set_version(2)?;
+//! #     cert.set_serial_number(&*BigNum::from_u32(1)?.to_asn1_integer()?)?;
+//! #     cert.set_subject_name(&name)?;
+//! #     cert.set_issuer_name(&name)?;
+//! #     cert.set_pubkey(&key)?;
+//! #     cert.set_not_before(&*Asn1Time::days_from_now(0)?)?;
+//! #     cert.set_not_after(&*Asn1Time::days_from_now(1)?)?;
+//! #     cert.sign(&key, MessageDigest::sha256())?;
+//! #     Ok((cert.build(), key))
 //! # }
 //! ```
 //!
