@@ -145,7 +145,7 @@ check_diagnose 0 "^the handshake succeeded" --cafile ROOT
 
 step "cargo test -p openssl-handshake --features tracing,metrics"
 cargo test -q -p openssl-handshake --features tracing,metrics --test telemetry --test telemetry_filtered \
-    --test telemetry_describe
+    --test telemetry_describe --test telemetry_panic
 
 # The main job: every pairing with the external peers must end with 0 failed.
 # The debug harness `cargo test` built: the matrix's time goes to the peers'

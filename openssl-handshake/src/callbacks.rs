@@ -397,7 +397,10 @@ fn run_hook(
     trace: &HandshakeTrace,
     hook: &(dyn Fn(&HandshakeTrace) + Send + Sync),
 ) {
-    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook(trace))) {
+    // The hook runs inside the application's SSL_accept or SSL_connect,
+    // which has yet to return its error.
+    let ran = ffi::with_error_queue_aside(|| panic::catch_unwind(AssertUnwindSafe(|| hook(trace))));
+    if let Err(payload) = ran {
         recorder.lock().hook_panic = Some(panic_message(payload.as_ref()));
     }
 }

@@ -153,17 +153,35 @@ pub(crate) fn error_code(ssl: &SslRef, ret: c_int) -> c_int {
     unsafe { openssl_sys::SSL_get_error(ssl.as_ptr(), ret) }
 }
 
-/// Runs `f` with this thread's OpenSSL error queue set aside: what the
-/// caller of SSL_connect/SSL_accept has yet to read is put back as it was,
-/// and whatever `f` queued (getters that find nothing, decoding a
-/// malformed certificate through the openssl crate) is dropped, so that
-/// the caller never reads it as its own.
+/// Runs `f` with this thread's OpenSSL error queue and `errno` set aside:
+/// what the caller of SSL_connect/SSL_accept has yet to read is put back
+/// as it was, and whatever `f` queued (getters that find nothing, decoding
+/// a malformed certificate through the openssl crate, an application's
+/// hook using OpenSSL) is dropped, so that the caller never reads it as its
+/// own. `errno` matters to a caller told `SSL_ERROR_SYSCALL`, and a hook
+/// that logs makes system calls. Both are put back if `f` panics too.
 pub(crate) fn with_error_queue_aside<T>(f: impl FnOnce() -> T) -> T {
-    let pending = openssl::error::ErrorStack::get();
-    let out = f();
-    drop(openssl::error::ErrorStack::get());
-    pending.put();
-    out
+    let _aside = Aside {
+        pending: Some(openssl::error::ErrorStack::get()),
+        errno: errno::errno(),
+    };
+    f()
+}
+
+/// What [`with_error_queue_aside`] restores when dropped.
+struct Aside {
+    pending: Option<openssl::error::ErrorStack>,
+    errno: errno::Errno,
+}
+
+impl Drop for Aside {
+    fn drop(&mut self) {
+        drop(openssl::error::ErrorStack::get());
+        if let Some(pending) = self.pending.take() {
+            pending.put();
+        }
+        errno::set_errno(self.errno);
+    }
 }
 
 /// The reason of the newest entry in OpenSSL's error queue, left in the
@@ -488,5 +506,39 @@ pub(crate) fn name_oneline(name: &X509NameRef) -> String {
         };
         openssl_sys::BIO_free_all(bio);
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use openssl::error::ErrorStack;
+    use openssl::x509::X509;
+
+    use super::with_error_queue_aside;
+
+    #[test]
+    fn the_callers_errors_and_errno_survive_what_runs_aside() {
+        // The caller's state: an error its failed call queued, and errno.
+        let Err(callers) = X509::from_pem(b"not a certificate") else {
+            panic!("junk is no certificate");
+        };
+        callers.put();
+        errno::set_errno(errno::Errno(libc::ECONNRESET));
+        let result = std::panic::catch_unwind(|| {
+            with_error_queue_aside(|| {
+                assert!(ErrorStack::get().errors().is_empty(), "set aside");
+                // A hook's own failed call, its errno, then its panic.
+                if let Err(own) = X509::from_der(b"junk") {
+                    own.put();
+                }
+                errno::set_errno(errno::Errno(libc::ENOENT));
+                panic!("the hook failed");
+            })
+        });
+        assert!(result.is_err());
+        assert_eq!(errno::errno().0, libc::ECONNRESET);
+        let back = ErrorStack::get();
+        assert_eq!(back.errors().len(), callers.errors().len(), "{back}");
+        assert_eq!(back.to_string(), callers.to_string());
     }
 }

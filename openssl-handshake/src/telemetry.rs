@@ -31,6 +31,13 @@ impl Span {
     }
 }
 
+/// Runs a report to the facades, whose subscriber or recorder is the
+/// application's code: a panic there is its own (the process's panic hook
+/// has shown it) and must not cost the completion hook its call.
+pub(crate) fn guarded(report: impl FnOnce()) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(report));
+}
+
 /// Opens the span of a handshake that is starting.
 pub(crate) fn handshake_span(side: crate::event::Side, tag: Option<&str>) -> Span {
     #[cfg(feature = "tracing")]

@@ -122,7 +122,9 @@ pub(super) fn alert(
     }
     ffi::with_error_queue_aside(|| {
         if telemetry::ENABLED {
-            telemetry::failed_after(&state.summary(), || state.snapshot(false));
+            telemetry::guarded(|| {
+                telemetry::failed_after(&state.summary(), || state.snapshot(false))
+            });
         }
         hook.map(|hook| (state.snapshot(recorder.options.raw_bytes), hook))
     })
@@ -238,7 +240,7 @@ pub(super) fn finish(
     }
     ffi::with_error_queue_aside(|| {
         if telemetry::ENABLED {
-            state.report_finished();
+            telemetry::guarded(|| state.report_finished());
         }
         hook.map(|hook| {
             state.hook_due = false;

@@ -163,18 +163,24 @@ impl Drop for Recorder {
             }
             // Read only when someone will hear of it: every SSL_free runs this.
             let now = self.clock.micros();
-            let mut failure =
-                outcome::failure_of(&state.events_so_far(), None, Failure::ABANDONED.to_owned());
-            failure.gave_up = true;
-            state.outcome = Outcome::Failed(Box::new(failure));
-            state.duration = Some(state.duration_until(now));
-            if telemetry::ENABLED {
-                state.report_finished();
-            }
-            if let Some(hook) = hook {
-                let trace = state.snapshot(self.options.raw_bytes);
-                let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
-            }
+            // SSL_free may run inside the application's error handling.
+            ffi::with_error_queue_aside(|| {
+                let mut failure = outcome::failure_of(
+                    &state.events_so_far(),
+                    None,
+                    Failure::ABANDONED.to_owned(),
+                );
+                failure.gave_up = true;
+                state.outcome = Outcome::Failed(Box::new(failure));
+                state.duration = Some(state.duration_until(now));
+                if telemetry::ENABLED {
+                    telemetry::guarded(|| state.report_finished());
+                }
+                if let Some(hook) = hook {
+                    let trace = state.snapshot(self.options.raw_bytes);
+                    let _ = panic::catch_unwind(AssertUnwindSafe(|| hook(&trace)));
+                }
+            });
         }));
     }
 }
