@@ -368,6 +368,8 @@ fn record_info(
         state.log.push_mark(at, true);
         if state.refusing_renegotiation {
             outcome::renegotiation_refused(state);
+        } else if state.side == Side::Server && ffi::renegotiate_pending(ssl) {
+            outcome::renegotiation_requested(state);
         } else if matches!(state.outcome, Outcome::InProgress) {
             finished = Some(Outcome::Succeeded);
         }

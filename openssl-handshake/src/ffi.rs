@@ -130,6 +130,14 @@ pub(crate) fn in_init(ssl: &SslRef) -> bool {
     unsafe { sys::SSL_in_init(ssl.as_ptr()) != 0 }
 }
 
+/// `SSL_renegotiate_pending`: a renegotiation was asked for and has not
+/// finished. A server that has just sent a HelloRequest is told done by
+/// OpenSSL with it still pending (a finished handshake clears it first).
+pub(crate) fn renegotiate_pending(ssl: &SslRef) -> bool {
+    // SAFETY: `ssl` is live; the call only reads a flag.
+    unsafe { sys::SSL_renegotiate_pending(ssl.as_ptr()) != 0 }
+}
+
 /// Whether the record layer is waiting for the rest of a record whose
 /// header it read (`SSL_rstate_string` "RB"), rather than for the next
 /// record's header.

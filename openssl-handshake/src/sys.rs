@@ -347,6 +347,7 @@ c_functions! {
     pub fn SSL_get_ciphers(s: *const SSL) -> *mut stack_st_SSL_CIPHER;
     pub fn SSL_get1_supported_ciphers(s: *mut SSL) -> *mut stack_st_SSL_CIPHER;
     pub fn SSL_renegotiate(s: *mut SSL) -> c_int;
+    pub fn SSL_renegotiate_pending(s: *const SSL) -> c_int;
     pub fn SSL_key_update(s: *mut SSL, updatetype: c_int) -> c_int;
     pub fn SSL_verify_client_post_handshake(s: *mut SSL) -> c_int;
     pub fn X509_NAME_print_ex(out: *mut BIO, nm: *const X509_NAME, indent: c_int, flags: c_ulong) -> c_int;

@@ -51,6 +51,20 @@ pub(super) fn renegotiation_refused(state: &mut RecorderState) {
     state.span = telemetry::Span::none();
 }
 
+/// A TLS 1.2 server that asked for a renegotiation (`SSL_renegotiate`)
+/// sends its HelloRequest between a handshake start and done of OpenSSL's
+/// own, but a HelloRequest is a request, not a handshake (RFC 5246
+/// 7.4.1.1): the connection goes on under its earlier handshake, and the
+/// renegotiation is the handshake the client's next ClientHello starts.
+#[cold]
+#[inline(never)]
+pub(super) fn renegotiation_requested(state: &mut RecorderState) {
+    state.handshakes = state.handshakes.saturating_sub(1);
+    state.outcome = Outcome::Succeeded;
+    state.hook_due = false;
+    state.span = telemetry::Span::none();
+}
+
 /// The SSL reached a traced context mid-handshake (an SNI switch from an
 /// untraced one), or `trace_handshake` replaced its recorder: what came
 /// before is lost (to this recorder), but the rest is recorded and the
