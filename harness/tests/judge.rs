@@ -252,3 +252,47 @@ fn a_stalled_peer_fails_with_a_time_out_within_the_case_limit() {
         );
     }
 }
+
+/// A failure expected without an alert or a verify code to look for must
+/// be seen, not merely left uncontradicted: a server that never started,
+/// or two sides that report a failure without any evidence of the
+/// refusal, fail the case.
+#[test]
+fn an_expected_refusal_needs_a_witness() {
+    use harness::peer::{external, SideOutcome};
+
+    let (cases, peer, opts) = setup();
+    let c = case(
+        &cases,
+        "tls1_3/TLS_AES_128_GCM_SHA256/expired/client-verify",
+    );
+    assert!(matches!(
+        &c.expect,
+        Expectation::Failure {
+            alert: None,
+            verify_error: None,
+            ..
+        }
+    ));
+    let r = run(c.clone(), &peer, &opts);
+    assert_eq!(r.status, Status::Pass, "{:?}", r.reason);
+
+    let client = || {
+        vec![SideOutcome::broken(
+            Role::Client,
+            "connection refused".into(),
+            false,
+        )]
+    };
+    let absent = vec![external::not_run(
+        Role::Server,
+        "a peer 1.0",
+        "exited (exit status 1)".into(),
+    )];
+    let err = harness::run::judge(&c, &client(), &absent).unwrap_err();
+    assert!(err.contains("the server was not set up"), "{err}");
+
+    let silent = vec![SideOutcome::broken(Role::Server, "closed".into(), false)];
+    let err = harness::run::judge(&c, &client(), &silent).unwrap_err();
+    assert!(err.contains("no side shows that refusal"), "{err}");
+}

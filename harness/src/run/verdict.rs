@@ -12,6 +12,15 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
     if let Some(t) = client.iter().chain(server).find(|o| o.timed_out) {
         return Err(time_out(t));
     }
+    // Whatever was expected, a side that never ran tested nothing: a
+    // refusal expected of it is not witnessed by its absence.
+    if let Some(o) = client.iter().chain(server).find(|o| o.setup_failed) {
+        return Err(format!(
+            "the {} was not set up, so the case tested nothing: {}",
+            o.role,
+            o.error.as_deref().unwrap_or("no reason given")
+        ));
+    }
     let connections = if case.resume.is_some() { 2 } else { 1 };
     // A connection on which the client by design sent nothing (gnutls-cli
     // --resume) only needs the server's handshake to have worked.
@@ -151,9 +160,44 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
                     ));
                 }
             }
-            diagnosed_as(causes, client, server)
+            diagnosed_as(causes, client, server)?;
+            if expected_alert.is_none()
+                && verify_error.is_none()
+                && !witnessed(causes, client, server)
+            {
+                return Err(format!(
+                    "expected failure ({why}), but no side shows that refusal: {}",
+                    describe_failure(client, server)
+                ));
+            }
+            Ok(())
         }
     }
+}
+
+/// Whether a failure expected without an alert or a verify code to look
+/// for was seen for what it is, not merely left uncontradicted: a traced
+/// side's diagnosis names an allowed cause, or an external peer reports
+/// the alert it sent or received or the certificate it refused (an error
+/// line alone could be a crash).
+fn witnessed(causes: &ExpectedCauses, client: &[SideOutcome], server: &[SideOutcome]) -> bool {
+    let diagnosed = [(Role::Client, client), (Role::Server, server)]
+        .into_iter()
+        .any(|(role, outcomes)| {
+            outcomes
+                .iter()
+                .filter_map(|o| o.trace.as_ref()?.diagnosis())
+                .any(|d| causes.of(role).contains(&d.cause))
+        });
+    let reported = client.iter().chain(server).any(|o| {
+        o.external.as_ref().is_some_and(|v| {
+            !o.handshake_ok
+                && (v.alert_sent.is_some()
+                    || v.alert_received.is_some()
+                    || v.verify_error.is_some())
+        })
+    });
+    diagnosed || reported
 }
 
 /// Whether each traced side whose handshake failed names a cause the

@@ -515,6 +515,7 @@ impl Gnutls {
             } else {
                 v.error = errors.next();
                 v.alert_sent = v.error.as_deref().and_then(alert_for_error);
+                v.verify_error = v.error.clone().filter(|e| refused_certificate(e));
             }
             if let Some(c) = cipher {
                 // In TLS 1.3 the suite doesn't fix the key exchange.
@@ -592,6 +593,16 @@ fn alert_for_error(error: &str) -> Option<u8> {
         "No certificate was found" => Some(alert::DECODE_ERROR),
         _ => None,
     }
+}
+
+/// Whether gnutls-serv's handshake error is its refusal of the client's
+/// certificate: GNUTLS_E_CERTIFICATE_ERROR and
+/// GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR, as gnutls_strerror words them.
+fn refused_certificate(error: &str) -> bool {
+    matches!(
+        error.trim_end_matches('.'),
+        "Error in the certificate" | "Error in the certificate verification"
+    )
 }
 
 #[cfg(test)]

@@ -87,3 +87,17 @@ fn suite_list_lines_give_codes() {
     );
     assert_eq!(suite_code("Certificate types: CTYPE-X509"), None);
 }
+
+/// gnutls-serv's refusal of a client certificate is its verify report;
+/// other handshake errors are not.
+#[test]
+fn certificate_errors_are_refusals_of_the_certificate() {
+    assert!(super::refused_certificate("Error in the certificate."));
+    assert!(super::refused_certificate(
+        "Error in the certificate verification."
+    ));
+    assert!(!super::refused_certificate("Certificate is required."));
+    assert!(!super::refused_certificate(
+        "The TLS connection was non-properly terminated."
+    ));
+}
