@@ -26,7 +26,7 @@ use super::own_port::FreePortServer;
 use super::process::{first_line, output, Captured, ChildGuard};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
-use crate::case::{alert, Case, Endpoint, Role, Version};
+use crate::case::{Case, Endpoint, Role, Version};
 use crate::library::SuiteInfo;
 use crate::matrix::HOST;
 
@@ -35,9 +35,11 @@ const SERVER: &str = "gnutls-serv";
 const PACKAGE: &str = "gnutls-bin";
 
 mod declaration;
+mod errors;
 mod srp;
 
 use declaration::{declare, suite_code, tokens, CIPHERS};
+use errors::{alert_for_error, refused_certificate};
 
 /// GnuTLS's command-line tools as a peer.
 pub struct Gnutls {
@@ -579,30 +581,6 @@ fn push_new<T: PartialEq>(v: &mut Vec<T>, x: T) {
 
 fn path(p: &std::path::Path) -> String {
     p.display().to_string()
-}
-
-/// The alert gnutls-serv sends for the handshake errors it prints, where
-/// GnuTLS's error-to-alert table is certain (`gnutls_error_to_alert`): a
-/// TLS 1.3 client without a required certificate gets certificate_required,
-/// a TLS 1.2 one decode_error (also what `openssl s_client` reports
-/// receiving). gnutls-serv doesn't print the alert itself, and the client
-/// may not read it: its first write can meet the closed connection.
-fn alert_for_error(error: &str) -> Option<u8> {
-    match error.trim_end_matches('.') {
-        "Certificate is required" => Some(alert::CERTIFICATE_REQUIRED),
-        "No certificate was found" => Some(alert::DECODE_ERROR),
-        _ => None,
-    }
-}
-
-/// Whether gnutls-serv's handshake error is its refusal of the client's
-/// certificate: GNUTLS_E_CERTIFICATE_ERROR and
-/// GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR, as gnutls_strerror words them.
-fn refused_certificate(error: &str) -> bool {
-    matches!(
-        error.trim_end_matches('.'),
-        "Error in the certificate" | "Error in the certificate verification"
-    )
 }
 
 #[cfg(test)]

@@ -92,12 +92,16 @@ fn suite_list_lines_give_codes() {
 /// other handshake errors are not.
 #[test]
 fn certificate_errors_are_refusals_of_the_certificate() {
-    assert!(super::refused_certificate("Error in the certificate."));
-    assert!(super::refused_certificate(
+    assert!(super::errors::refused_certificate(
+        "Error in the certificate."
+    ));
+    assert!(super::errors::refused_certificate(
         "Error in the certificate verification."
     ));
-    assert!(!super::refused_certificate("Certificate is required."));
-    assert!(!super::refused_certificate(
+    assert!(!super::errors::refused_certificate(
+        "Certificate is required."
+    ));
+    assert!(!super::errors::refused_certificate(
         "The TLS connection was non-properly terminated."
     ));
 }
