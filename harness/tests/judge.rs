@@ -296,3 +296,40 @@ fn an_expected_refusal_needs_a_witness() {
     let err = harness::run::judge(&c, &client(), &silent).unwrap_err();
     assert!(err.contains("no side shows that refusal"), "{err}");
 }
+
+/// An external client that refuses a certificate without an X509_V_ERR
+/// code agrees with the expected code only when its own words name that
+/// reason: an expired certificate refused as "issuer unknown" (a client
+/// that trusts another root) was not checked for expiry.
+#[test]
+fn a_refusal_in_the_peers_words_must_name_the_expected_reason() {
+    use harness::peer::{ExternalView, SideOutcome};
+
+    let (cases, _, _) = setup();
+    let c = case(&cases, "tls1_3/TLS_AES_128_GCM_SHA256/expired/verify");
+    assert!(matches!(
+        c.expect,
+        Expectation::Failure {
+            verify_error: Some(10),
+            ..
+        }
+    ));
+    let refusing = |words: &str| {
+        let mut o = SideOutcome::broken(Role::Client, "PKI verification failed".into(), false);
+        o.external = Some(ExternalView {
+            implementation: "gnutls-cli 3.7.9".into(),
+            verify_error: Some(words.into()),
+            ..ExternalView::default()
+        });
+        vec![o]
+    };
+    let server = vec![SideOutcome::broken(Role::Server, "closed".into(), false)];
+    let err = harness::run::judge(&c, &refusing("The certificate issuer is unknown."), &server)
+        .unwrap_err();
+    assert!(
+        err.contains("expected verify error 10 (certificate has expired), but the client refused the certificate for another reason"),
+        "{err}"
+    );
+    let words = "The certificate chain uses expired certificate.";
+    assert_eq!(harness::run::judge(&c, &refusing(words), &server), Ok(()));
+}
