@@ -159,6 +159,16 @@ pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
     Some(trace)
 }
 
+// The `openssl` crate's set_ex_data asks nothing of the types it stores,
+// yet `Ssl` and `SslContext` are Send and Sync: what lives in their
+// ex_data must be too, or a field added later would make them unsound.
+const _: () = {
+    const fn shared_across_threads<T: Send + Sync>() {}
+    shared_across_threads::<Recorder>();
+    shared_across_threads::<TraceOptions>();
+    shared_across_threads::<String>();
+};
+
 static CONTEXT_INDEX: OnceLock<Result<Index<SslContext, TraceOptions>, Error>> = OnceLock::new();
 static RECORDER_INDEX: OnceLock<Result<Index<Ssl, Recorder>, Error>> = OnceLock::new();
 

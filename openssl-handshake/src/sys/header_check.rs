@@ -14,8 +14,10 @@ use crate::sys;
 /// The C spelling of a Rust type as `stringify!` writes it.
 fn c_type(rust: &str) -> String {
     let t: String = rust.split_whitespace().collect();
+    // The qualifier follows what it qualifies, so that a nested pointer
+    // reads right: `*const *mut c_char` is `char * const *`.
     if let Some(inner) = t.strip_prefix("*const") {
-        return format!("const {} *", c_type(inner));
+        return format!("{} const *", c_type(inner));
     }
     if let Some(inner) = t.strip_prefix("*mut") {
         return format!("{} *", c_type(inner));
@@ -140,6 +142,16 @@ fn a_wrong_declaration_is_caught() {
 
 /// Every `SSL_CB_*`, `SSL3_RT_*` content type, `SSL3_MT_*` and handshake
 /// state in the headers is declared in sys.rs, so none is missing.
+/// A qualifier binds to the pointer it follows: the spelling must not
+/// turn a `*const *mut` into a `*mut *const`, which C would accept in the
+/// wrong place.
+#[test]
+fn nested_pointers_keep_their_qualifiers_in_place() {
+    assert_eq!(c_type("*const *mut c_char"), "char * const *");
+    assert_eq!(c_type("*mut *const c_char"), "char const * *");
+    assert_eq!(c_type("*const SSL"), "SSL const *");
+}
+
 #[test]
 fn every_header_constant_is_declared() {
     let declared: BTreeSet<&str> = sys::all_constants().map(|(n, _)| *n).collect();
