@@ -139,7 +139,12 @@ pub trait SslContextBuilderExt {
     /// Calling it again replaces the options. It replaces any message
     /// callback already set, and refuses with
     /// [`Error::InfoCallbackInUse`] if another info callback is set, and
-    /// with [`Error::Dtls`] for a DTLS context.
+    /// with [`Error::Dtls`] for a DTLS context. The info callback too
+    /// belongs to the tracer from then on: one set on the context later
+    /// runs only until each connection's first callback, which sets the
+    /// tracer's own on that `SSL` (so that a servername callback's switch
+    /// of context keeps the trace). Set another library's before this
+    /// call, and the call says so.
     ///
     /// The message callback and its argument (`SSL_CTX_set_msg_callback`,
     /// `SSL_CTX_set_msg_callback_arg` and their `SSL_` forms) then belong
