@@ -195,7 +195,7 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
     }
     if !opts.allow_unavailable_peers {
         for p in &peers {
-            if let Err(reason) = p.capabilities().available {
+            if let Some(reason) = p.capabilities().unavailable() {
                 let peer = match (p.kind(), &opts.command) {
                     (PeerKind::Command, Some(c)) => format!("--peer-cmd {}", c.name),
                     (kind, _) => format!("--peers {kind}"),

@@ -452,3 +452,40 @@ fn a_stalled_command_outlives_neither_the_run_nor_its_keys() {
         .collect();
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }
+
+/// A gnutls-cli whose suite listing cannot be read (a changed output
+/// format) declares nothing: its cases would all read "unsupported" and the
+/// run pass having tested none of them, so it is a peer that cannot run.
+#[test]
+fn a_peer_whose_listing_reads_empty_stops_the_matrix() {
+    common::require("gnutls-cli", "--version", "gnutls-bin");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let real = harness::peer::process::which("gnutls-cli").expect("gnutls-cli on PATH");
+    let fake = dir.path().join("gnutls-cli");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *-l*) echo 'Cipher suites:'; exit 0;; esac\nexec {} \"$@\"\n",
+            real.display()
+        ),
+    )
+    .expect("write the fake");
+    let mut perms = std::fs::metadata(&fake).expect("metadata").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&fake, perms).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut c = harness(&["matrix", "--list", "--peers", "gnutls-cli"]);
+    c.env("PATH", path);
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(2), "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains("--peers gnutls-cli: ")
+            && o.stderr.contains("declares no protocol version"),
+        "{}",
+        o.stderr
+    );
+}

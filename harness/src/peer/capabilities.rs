@@ -421,11 +421,36 @@ impl Capabilities {
             .map(|a| a.alert)
     }
 
+    /// Why the implementation can't run at all: a missing tool, or a
+    /// declaration read from it that names no version or no suite, which
+    /// means its listing could not be read (a changed output format), not
+    /// that it speaks no TLS. Without this, every case of such a peer
+    /// would be "unsupported" and a run would pass having tested nothing
+    /// of it.
+    pub fn unavailable(&self) -> Option<String> {
+        if let Err(e) = &self.available {
+            return Some(e.clone());
+        }
+        if self.versions.is_empty() {
+            return Some(format!(
+                "{} declares no protocol version: its listing could not be read",
+                self.implementation
+            ));
+        }
+        if matches!(&self.suites, SuiteSupport::ByCode(codes) if codes.is_empty()) {
+            return Some(format!(
+                "{} declares no cipher suite: its listing could not be read",
+                self.implementation
+            ));
+        }
+        None
+    }
+
     /// Why it can't play `role` in `case`, naming the side and what is
     /// missing; `None` when it can.
     pub fn refuses(&self, role: Role, case: &Case) -> Option<String> {
         let side = format!("{role} ({})", self.implementation);
-        if let Err(e) = &self.available {
+        if let Some(e) = self.unavailable() {
             return Some(format!("{side}: unavailable: {e}"));
         }
         if !self.roles.contains(&role) {
