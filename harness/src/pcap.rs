@@ -206,10 +206,27 @@ pub struct PcapFile {
 }
 
 impl PcapFile {
-    /// Creates (or truncates) `path` and writes the section and interface
-    /// headers.
+    /// Opens `path` to append to, starting a new section (section and
+    /// interface headers) after any capture it already holds, so that
+    /// nothing recorded before is lost; pcapng readers read each section
+    /// in turn. A file that is there but not pcapng is refused, untouched.
     pub fn create(path: &Path) -> io::Result<Self> {
-        let mut file = File::create(path)?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(path)?;
+        if file.metadata()?.len() > 0 {
+            let mut magic = [0u8; 4];
+            let read = io::Read::read_exact(&mut file, &mut magic);
+            if read.is_err() || magic != SECTION_HEADER_TYPE.to_le_bytes() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    "it exists and is not a pcapng capture; refusing to write over it \
+                     (name a new file, or an earlier capture to append to)",
+                ));
+            }
+        }
         file.write_all(&file_header())?;
         Ok(PcapFile {
             path: path.to_path_buf(),
@@ -344,8 +361,12 @@ fn section_header(out: &mut Vec<u8>) {
     body.extend_from_slice(&1u16.to_le_bytes());
     body.extend_from_slice(&0u16.to_le_bytes());
     body.extend_from_slice(&(-1i64).to_le_bytes());
-    block(out, 0x0A0D_0D0A, &body);
+    block(out, SECTION_HEADER_TYPE, &body);
 }
+
+/// The Section Header Block's type, which opens every pcapng file (the
+/// same bytes in either byte order).
+const SECTION_HEADER_TYPE: u32 = 0x0A0D_0D0A;
 
 /// LINKTYPE_RAW: each packet starts with its IPv4 or IPv6 header.
 const LINKTYPE_RAW: u16 = 101;

@@ -89,7 +89,8 @@ pub(crate) struct ProbeArgs {
     #[arg(long, default_value_t = probe::DEFAULT_LINGER.as_secs_f64())]
     linger: f64,
     /// Write each connection's bytes as pcapng, with its key log in a
-    /// Decryption Secrets Block, so Wireshark opens it decrypted.
+    /// Decryption Secrets Block, so Wireshark opens it decrypted; an
+    /// earlier capture in the file is kept (a new section follows it).
     #[arg(long)]
     pcap: Option<PathBuf>,
     /// How to print each trace.
@@ -143,7 +144,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value = "state")]
     format: TraceFormat,
     /// Append each connection's bytes to this pcapng file as it ends, with
-    /// its key log in a Decryption Secrets Block (Wireshark decrypts it).
+    /// its key log in a Decryption Secrets Block (Wireshark decrypts it);
+    /// an earlier capture in the file is kept (a new section follows it).
     #[arg(long)]
     pcap: Option<PathBuf>,
     /// Answer an HTTP request (GET or HEAD) after the handshake with the
