@@ -1,5 +1,5 @@
-//! SIGINT and SIGTERM. A matrix run asked to stop (Ctrl-C, or a CI job's
-//! time-out, which sends SIGTERM first) ends the cases under way, runs no
+//! SIGINT, SIGTERM and SIGHUP (the terminal closed). A matrix run asked to
+//! stop (Ctrl-C, or a CI job's time-out, which sends SIGTERM first) ends the cases under way, runs no
 //! more, and still writes its report, so the job's log shows what ran and
 //! what was left; a second signal ends the program at once. Every other
 //! command ends at the first. Either way no peer process outlives the
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Mutex;
 
-use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::peer::process::kill_live_groups;
@@ -19,9 +19,9 @@ static RECEIVED: AtomicI32 = AtomicI32::new(0);
 /// Whether the running command stops gently at the first signal.
 static GENTLE: AtomicBool = AtomicBool::new(false);
 
-/// Starts the thread that handles SIGINT and SIGTERM.
+/// Starts the thread that handles SIGINT, SIGTERM and SIGHUP.
 pub fn install() -> std::io::Result<()> {
-    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -63,7 +63,7 @@ pub fn received() -> Option<&'static str> {
 }
 
 /// The shell's code for a program ended by `signal`: 130 for SIGINT, 143
-/// for SIGTERM.
+/// for SIGTERM, 129 for SIGHUP.
 pub fn exit_code(signal: i32) -> i32 {
     128 + signal
 }
@@ -80,6 +80,7 @@ fn name(signal: i32) -> &'static str {
     match signal {
         SIGINT => "SIGINT",
         SIGTERM => "SIGTERM",
+        SIGHUP => "SIGHUP",
         _ => "a signal",
     }
 }

@@ -1,4 +1,4 @@
-//! A matrix run stopped by SIGTERM (a CI job's time-out) or SIGINT still
+//! A matrix run stopped by SIGTERM (a CI job's time-out), SIGINT or SIGHUP still
 //! writes its report, says which cases have no result and why, exits as
 //! the signal would, and leaves no peer process or key file behind.
 
@@ -111,6 +111,13 @@ fn sigterm_stops_the_run_and_keeps_its_report() {
 #[test]
 fn sigint_stops_the_run_and_keeps_its_report() {
     stop_with(nix::sys::signal::Signal::SIGINT, 130, "SIGINT");
+}
+
+/// The terminal closing: before, SIGHUP's default ended the run at once,
+/// leaving its key files and peers behind.
+#[test]
+fn sighup_stops_the_run_and_keeps_its_report() {
+    stop_with(nix::sys::signal::Signal::SIGHUP, 129, "SIGHUP");
 }
 
 mod run_support;
