@@ -41,6 +41,25 @@ pub enum HarnessError {
         #[source]
         source: std::io::Error,
     },
+    /// The target could not be reached: its name did not resolve (or not
+    /// in time). Exit code 3, or 4 for a time-out.
+    #[error("{what}")]
+    Unreachable {
+        /// What the harness was doing.
+        what: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `serve --once` waited for a client that never came. Exit code 4.
+    #[error("{what}")]
+    NoClient {
+        /// What the harness was doing.
+        what: String,
+        /// The cause, of kind `TimedOut`.
+        #[source]
+        source: std::io::Error,
+    },
     /// A command-line value was not understood.
     #[error("{0}")]
     Usage(String),

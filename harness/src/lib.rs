@@ -19,6 +19,7 @@
 pub mod artifacts;
 pub mod case;
 pub mod error;
+pub mod exit;
 pub mod ffi;
 pub mod hostile;
 pub mod interrupt;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use harness::exit::Exit;
 use harness::report::{self, Format};
 use harness::settings::seconds;
 use harness::HarnessError;
@@ -33,8 +34,10 @@ enum Command {
     /// Run the interop matrix: each version's suites, key types, groups and options (each axis covered, not every combination).
     Matrix(MatrixArgs),
     /// Trace one client handshake against a live server (like s_client -state -msg).
+    #[command(after_help = harness::exit::CODES)]
     Probe(ProbeArgs),
     /// A tracing server that prints each connection's trace (like s_server -state).
+    #[command(after_help = harness::exit::SERVE_CODES)]
     Serve(ServeArgs),
     /// Map a live server's versions, suites, groups, resumption and chain from traced probes.
     Scan(harness::scan::cli::ScanArgs),
@@ -113,14 +116,14 @@ fn main() -> ExitCode {
         eprintln!("tls-harness: installing the SIGINT/SIGTERM handler: {e} (an interrupted run may leave peer processes behind)");
     }
     let result = match cli.command {
-        Command::Matrix(a) => matrix(a),
+        Command::Matrix(a) => matrix(a).map(Exit::from),
         Command::Probe(a) => probe_cmd(a),
-        Command::Serve(a) => serve_cmd(a),
-        Command::Scan(a) => harness::scan::cli::run(a),
-        Command::Pki { out, format, force } => pki(out, &format, force),
-        Command::Hostile(a) => hostile_cmd(a),
-        Command::Bench(a) => bench_cmd(a),
-        Command::Merge { files, format, out } => merge(files, format, out),
+        Command::Serve(a) => serve_cmd(a).map(Exit::from),
+        Command::Scan(a) => harness::scan::cli::run(a).map(Exit::from),
+        Command::Pki { out, format, force } => pki(out, &format, force).map(Exit::from),
+        Command::Hostile(a) => hostile_cmd(a).map(Exit::from),
+        Command::Bench(a) => bench_cmd(a).map(Exit::from),
+        Command::Merge { files, format, out } => merge(files, format, out).map(Exit::from),
     };
     // A case that ended at its deadline may have left a peer running (its
     // thread waits out the peer's own time-out): end it, and let its
@@ -129,17 +132,18 @@ fn main() -> ExitCode {
     harness::run::wait_for_sides(std::time::Duration::from_secs(5));
     harness::interrupt::remove_leftovers();
     let code = match result {
-        Ok(true) => 0,
-        Ok(false) => 1,
+        Ok(exit) => exit.code(),
         Err(e) => {
             eprintln!("tls-harness: {}", Chain(&e));
-            2
+            Exit::of_error(&e)
         }
     };
     // A stopped run exits as the signal would have ended it, so a CI job
     // does not read its report as a whole run.
-    let code = harness::interrupt::received_exit_code().unwrap_or(code);
-    ExitCode::from(u8::try_from(code).unwrap_or(1))
+    let code = harness::interrupt::received_exit_code()
+        .and_then(|c| u8::try_from(c).ok())
+        .unwrap_or(code);
+    ExitCode::from(code)
 }
 
 fn pki(out: PathBuf, format: &str, force: bool) -> Result<bool, HarnessError> {

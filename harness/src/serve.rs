@@ -289,7 +289,7 @@ pub fn serve(
     }
     match accepting {
         Ok(()) => Ok(first_ok.unwrap_or(false)),
-        Err(limit) if opts.once => Err(HarnessError::Io {
+        Err(limit) if opts.once => Err(HarnessError::NoClient {
             what: format!("waiting for a client on {addr}"),
             source: io::Error::new(
                 io::ErrorKind::TimedOut,

@@ -77,7 +77,7 @@ fn a_trickling_server_meets_the_handshake_deadline() {
     let mut args = vec!["probe", &addr];
     args.extend(common::TRICKLE_LIMITS);
     let out = run(harness(&args));
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{}", out.stderr);
     assert!(out.stderr.contains("--handshake-timeout"), "{}", out.stderr);
     let line = &json_lines(&out.stdout)[0];
     assert_eq!(line["diagnosis"]["cause"], "timed_out", "{line}");

@@ -82,7 +82,7 @@ fn a_server_stalling_inside_a_record_header_did_send_something() {
     let (addr, handle) = answering(&[0x16, 0x03, 0x03], Duration::from_secs(3));
     let out = run(harness(&["probe", &addr, "--timeout", "1"]));
     handle.join().expect("server thread");
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{}", out.stderr);
     let last = out.stderr.lines().last().unwrap_or_default();
     assert!(
         last.contains("the server sent 3 bytes but no whole message, then nothing within 1.0 s"),

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use harness::case::{KeyKind, Version};
+use harness::exit::Exit;
 use harness::probe::{self, ProbeOptions, TraceFormat};
 use harness::serve::{self, Notice, ServeOptions, ServerIdentity};
 use harness::settings::TlsSettings;
@@ -192,7 +193,7 @@ pub(crate) fn tls_settings(
     })
 }
 
-pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
+pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     let cert = a.cert.clone().zip(a.key.clone());
     let opts = ProbeOptions {
         target: a.target.clone(),
@@ -216,7 +217,7 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
         eprintln!("note: {n}");
     }
     let Some((n, f)) = outcome.failure() else {
-        return Ok(true);
+        return Ok(Exit::Success);
     };
     // With --reconnect, say which connection failed.
     if outcome.connections.len() > 1 {
@@ -234,7 +235,7 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<bool, HarnessError> {
     {
         eprint_diagnosis(d);
     }
-    Ok(false)
+    Ok(Exit::of_probe(f))
 }
 
 pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {

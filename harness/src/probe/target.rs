@@ -21,10 +21,11 @@ pub(crate) fn resolve(
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let addrs = crate::resolve::addresses(target, timeout).map_err(|e| HarnessError::Io {
-        what: format!("resolving {target}"),
-        source: e,
-    })?;
+    let addrs =
+        crate::resolve::addresses(target, timeout).map_err(|e| HarnessError::Unreachable {
+            what: format!("resolving {target}"),
+            source: e,
+        })?;
     Ok((host, addrs))
 }
 

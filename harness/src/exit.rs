@@ -1,0 +1,85 @@
+//! A command's exit status, told apart by what went wrong, so that a
+//! script or a monitoring check can page the right people: a refused
+//! handshake (the service's configuration or certificate) is not an
+//! unreachable or silent server (the network), and neither is a mistake
+//! in the command itself.
+
+use crate::error::HarnessError;
+use crate::probe::ProbeFailure;
+
+/// What a command ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything it tried worked: 0.
+    Success,
+    /// A TLS handshake or a case failed: refused with an alert, a
+    /// certificate that did not verify, nothing in common: 1.
+    Failed,
+    /// The peer could not be reached: nothing listens, or its name does
+    /// not resolve: 3.
+    Unreachable,
+    /// The peer did not answer in time (`--timeout`, `--handshake-timeout`,
+    /// `--accept-timeout`): 4.
+    TimedOut,
+}
+
+/// The code for an error that stopped a command: a usage or local
+/// configuration error (2), unless it was the network's.
+pub const USAGE: u8 = 2;
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failed => 1,
+            Exit::Unreachable => 3,
+            Exit::TimedOut => 4,
+        }
+    }
+
+    /// How a probe that failed so ends.
+    pub fn of_probe(failure: &ProbeFailure) -> Self {
+        match failure {
+            ProbeFailure::Refused(_) => Exit::Unreachable,
+            ProbeFailure::TimedOut(_) => Exit::TimedOut,
+            _ => Exit::Failed,
+        }
+    }
+
+    /// The code for an error that stopped a command.
+    pub fn of_error(error: &HarnessError) -> u8 {
+        match error {
+            HarnessError::Unreachable { source, .. } | HarnessError::NoClient { source, .. } => {
+                if source.kind() == std::io::ErrorKind::TimedOut {
+                    Exit::TimedOut.code()
+                } else {
+                    Exit::Unreachable.code()
+                }
+            }
+            _ => USAGE,
+        }
+    }
+}
+
+impl From<bool> for Exit {
+    fn from(ok: bool) -> Self {
+        if ok {
+            Exit::Success
+        } else {
+            Exit::Failed
+        }
+    }
+}
+
+/// The codes, for `--help`.
+pub const CODES: &str = "Exit status: 0 the handshake worked; 1 it failed (refused with an \
+alert, a certificate that did not verify, nothing in common); 2 a usage or local configuration \
+error; 3 the peer could not be reached (nothing listens, its name does not resolve); 4 it did \
+not answer in time; 128+N stopped by signal N.";
+
+/// Serve's codes, for `--help`.
+pub const SERVE_CODES: &str = "Exit status: 0 every handshake worked (with --once, the one \
+connection's); 1 one failed; 2 a usage or local configuration error (an address in use, a key \
+that does not load); 4 --once and no client came within --accept-timeout; 128+N stopped by \
+signal N.";
