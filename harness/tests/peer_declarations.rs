@@ -66,6 +66,12 @@ fn peers_declare_what_their_implementations_play() {
         );
         assert_eq!(outcome(&list, &id), "success", "{id}");
     }
+    // Botan's client resumes across tls_client runs through its session
+    // database, by session id and by ticket.
+    for kind in ["resume-session-id", "resume-ticket"] {
+        let id = format!("tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/{kind}@botan>inproc");
+        assert_eq!(outcome(&list, &id), "success", "{id}");
+    }
     // The driver's server gives TLS 1.2 tickets and resumes by them.
     let id = "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/resume-ticket@inproc>tlslite";
     assert_eq!(expect(&list, id)["resumed"], "ticket", "{id}");

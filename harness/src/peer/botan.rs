@@ -190,6 +190,22 @@ impl ProcessPeer for Botan {
             Ok(p) => p,
             Err(e) => return vec![external::not_run(Role::Client, &me, e)],
         };
+        // Each tls_client run is one connection: a resumption is a second
+        // run that finds the first one's session in the same database
+        // (SQLite, encrypted with the passphrase), beside the PKI's files.
+        let sessions = match tempfile::Builder::new()
+            .prefix("botan-sessions")
+            .tempfile_in(&self.pki.files.dir)
+        {
+            Ok(f) => f,
+            Err(e) => {
+                return vec![external::not_run(
+                    Role::Client,
+                    &me,
+                    format!("session database: {e}"),
+                )]
+            }
+        };
         let mut args = vec![
             "tls_client".to_string(),
             crate::matrix::HOST.into(),
@@ -197,6 +213,8 @@ impl ProcessPeer for Botan {
             format!("--policy={}", policy.path().display()),
             format!("--trusted-cas={}", self.pki.files.root.display()),
             "--skip-system-cert-store".into(),
+            format!("--session-db={}", sessions.path().display()),
+            "--session-db-pass=tls-harness".into(),
         ];
         if !case.client.alpn.is_empty() {
             args.push(format!("--next-protocols={}", case.client.alpn.join(",")));
@@ -207,18 +225,44 @@ impl ProcessPeer for Botan {
             Version::Tls1_1 => args.push("--tls1.1".into()),
             _ => {}
         }
-        let deadline = external::process_deadline(timeout, connections);
-        let mut g = match ChildGuard::spawn_line_buffered(PROGRAM, &args, PACKAGE) {
-            Ok(g) => g,
-            Err(e) => return vec![external::not_run(Role::Client, &me, Chain(&e).to_string())],
-        };
-        let pong = ping_pong(&mut g, deadline, |l| l.as_bytes() == pong_line());
-        let cap = g.finish();
-        let lines: Vec<&String> = cap.lines.iter().collect();
-        let (view, done) = self.parse_block(&lines);
-        let mut o = external::outcome(Role::Client, view, done, done && pong, None);
-        external::attach(std::slice::from_mut(&mut o), &cap);
-        vec![o]
+        let mut outs = Vec::new();
+        let mut first_session = None;
+        for i in 0..connections {
+            let deadline = external::process_deadline(timeout, 1);
+            let mut g = match ChildGuard::spawn_line_buffered(PROGRAM, &args, PACKAGE) {
+                Ok(g) => g,
+                Err(e) => {
+                    outs.push(external::not_run(Role::Client, &me, Chain(&e).to_string()));
+                    break;
+                }
+            };
+            let pong = ping_pong(&mut g, deadline, |l| l.as_bytes() == pong_line());
+            let cap = g.finish();
+            let lines: Vec<&String> = cap.lines.iter().collect();
+            let (mut view, done) = self.parse_block(&lines);
+            let session = session_id(&lines);
+            if i == 0 {
+                first_session = session.clone();
+            } else if done {
+                // A resumed session skips the certificate (and so its
+                // validation line) and keeps the first one's id.
+                let validated = lines
+                    .iter()
+                    .any(|l| l.starts_with("Certificate validation status: "));
+                view.resumed = Some(!validated && session.is_some() && session == first_session);
+            }
+            if done && i == 0 {
+                view.resumed = Some(false);
+            }
+            let mut o = external::outcome(Role::Client, view, done, done && pong, None);
+            external::attach(std::slice::from_mut(&mut o), &cap);
+            let ok = o.ok();
+            outs.push(o);
+            if !ok {
+                break;
+            }
+        }
+        outs
     }
 
     fn run_server(&self, case: &Case, connections: usize, ctl: ServerControl) -> Vec<SideOutcome> {
@@ -378,11 +422,6 @@ fn declare(version: &Result<String, String>, catalogue: &[SuiteInfo]) -> Capabil
             Feature::ClientCertificate,
             "botan tls_server has no option for the CAs it trusts for clients",
         )
-        .lack(
-            Role::Client,
-            Feature::Resumption,
-            "each botan tls_client run is one connection",
-        )
         .lack(Role::Server, Feature::Alpn, tool)
         .lack(
             Role::Server,
@@ -475,6 +514,14 @@ fn push_new(v: &mut Vec<&'static str>, x: &'static str) {
     if !v.contains(&x) {
         v.push(x);
     }
+}
+
+/// The "Session ID ..." line tls_client prints after its handshake.
+fn session_id(lines: &[&String]) -> Option<String> {
+    lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Session ID "))
+        .map(|id| id.trim().to_owned())
 }
 
 #[cfg(test)]
