@@ -89,11 +89,6 @@ pub(super) fn declare(version: &Result<String, String>) -> Capabilities {
         Feature::AlpnRefusal,
         "with no protocol in common s_server ignores the extension instead of sending no_application_protocol",
     )
-    .lack(
-        Role::Server,
-        Feature::SniSwitch,
-        "s_server has no chain option for its -cert2 certificate, so the switched certificate reaches the client without its intermediate",
-    )
 }
 
 /// The five suites of RFC 8446, appendix B.4.

@@ -44,6 +44,18 @@ impl OpensslCli {
         let version = first_line(PROGRAM, &["version"], PACKAGE, Duration::from_secs(10))
             .map_err(|e| Chain(&e).to_string());
         let caps = declare(&version);
+        // The issuers of every leaf but the negatives', for -build_chain:
+        // a switched certificate (-cert2) has no chain file of its own.
+        // Made once; a failure shows as the SNI cases' s_server refusing
+        // to start.
+        let issuers = [&pki.files.intermediate, &pki.files.root]
+            .iter()
+            .map(std::fs::read)
+            .collect::<Result<Vec<_>, _>>()
+            .map(|pems| pems.concat());
+        if let Ok(pems) = issuers {
+            let _ = std::fs::write(issuers_file(&pki), pems);
+        }
         OpensslCli { pki, version, caps }
     }
 
@@ -103,6 +115,15 @@ impl OpensslCli {
             if let Some(c) = self.pki.credential(id, Role::Server) {
                 a.extend(["-servername".into(), name.clone()]);
                 a.extend(["-cert2".into(), path(&c.leaf), "-key2".into(), path(&c.key)]);
+                // -cert2 has no chain file of its own: -build_chain builds
+                // both certificates' chains when s_server starts, from a
+                // chain store and a verify store that hold their issuers
+                // (these replace the -chainCAfile above; a client-verifying
+                // case's -CAfile below would replace the second).
+                let issuers = path(&issuers_file(&self.pki));
+                a.push("-build_chain".into());
+                a.extend(["-chainCAfile".into(), issuers.clone()]);
+                a.extend(["-CAfile".into(), issuers]);
             }
         }
         if ep.verify_peer {
@@ -458,6 +479,11 @@ fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
         out.push(o);
     }
     out
+}
+
+/// Where [`OpensslCli::new`] writes the intermediate and the root together.
+fn issuers_file(pki: &PkiDir) -> std::path::PathBuf {
+    pki.files.dir.join("issuers.pem")
 }
 
 #[cfg(test)]
