@@ -101,6 +101,23 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
                     ..d
                 }
                 .with("alert received", alert_text(a)),
+                // No SNI (a client connecting by address sends none): a
+                // server that picks its certificate by name had none to
+                // go by and may have served its default one.
+                None if f.client_hello.is_some() && sent.is_none() => Diagnosis {
+                    fault: Fault::Unknown,
+                    summary: format!(
+                        "{}; the client sent no server name (SNI), so a server that picks its \
+                         certificate by name may have served its default one",
+                        d.summary
+                    ),
+                    fix: "Connect with a name the certificate covers and send it as SNI \
+                          (s_client -servername, probe --servername), or issue the server a \
+                          certificate that also names the address clients use."
+                        .to_owned(),
+                    ..d
+                }
+                .with("ClientHello.sni", "none"),
                 None => d,
             }
         }
