@@ -206,11 +206,23 @@ pub struct PcapFile {
 }
 
 impl PcapFile {
+    /// Creates (or truncates) `path` and writes the section and interface
+    /// headers: a file that is the record of one run (a matrix artifact).
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let mut file = File::create(path)?;
+        file.write_all(&file_header())?;
+        Ok(PcapFile {
+            path: path.to_path_buf(),
+            file: Mutex::new(file),
+        })
+    }
+
     /// Opens `path` to append to, starting a new section (section and
     /// interface headers) after any capture it already holds, so that
     /// nothing recorded before is lost; pcapng readers read each section
     /// in turn. A file that is there but not pcapng is refused, untouched.
-    pub fn create(path: &Path) -> io::Result<Self> {
+    /// For a file a user names (`probe` and `serve --pcap`).
+    pub fn append_to(path: &Path) -> io::Result<Self> {
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

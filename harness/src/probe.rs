@@ -249,7 +249,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     let pcap = match &opts.pcap {
         Some(path) => {
             pcap::keys_into_captures(&mut b, opts.tls.keylog_sink()?)?;
-            Some(PcapFile::create(path).map_err(|e| HarnessError::writing(path, e))?)
+            Some(PcapFile::append_to(path).map_err(|e| HarnessError::writing(path, e))?)
         }
         None => None,
     };

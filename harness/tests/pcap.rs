@@ -182,9 +182,9 @@ fn serve_pcap_with_s_client_opens_decrypted() {
     }
 }
 
-/// A pcap file is appended to, never written over: a second capture into
-/// it is a new section after the first, each opening decrypted, and a file
-/// that is not pcapng is refused and left as it was.
+/// A pcap file a user names is appended to, never written over: a second
+/// capture into it is a new section after the first, each opening
+/// decrypted, and a file that is not pcapng is refused and left as it was.
 #[test]
 fn a_capture_file_keeps_what_it_held() {
     use harness::pcap::PcapFile;
@@ -195,17 +195,20 @@ fn a_capture_file_keeps_what_it_held() {
     for _ in 0..2 {
         let (capture, port) = recorded(true);
         ports.push(port);
-        PcapFile::create(&path).unwrap().append(&capture).unwrap();
+        PcapFile::append_to(&path).unwrap().append(&capture).unwrap();
     }
-    for port in ports {
+    for &port in &ports {
         let types = types_in_file(&path, port);
         for t in ENCRYPTED {
             assert!(types.contains(&t), "port {port}: type {t} not in {types:?}");
         }
     }
+    // A matrix artifact is the record of one run: `create` starts afresh.
+    drop(PcapFile::create(&path).unwrap());
+    assert!(types_in_file(&path, ports[0]).is_empty());
     let other = dir.path().join("notes.txt");
     std::fs::write(&other, "not a capture\n").unwrap();
-    let err = PcapFile::create(&other).unwrap_err();
+    let err = PcapFile::append_to(&other).unwrap_err();
     assert!(err.to_string().contains("not a pcapng capture"), "{err}");
     assert_eq!(std::fs::read_to_string(&other).unwrap(), "not a capture\n");
 }
