@@ -1,27 +1,42 @@
 //! SIGINT, SIGTERM and SIGHUP (the terminal closed). A matrix run asked to
-//! stop (Ctrl-C, or a CI job's time-out, which sends SIGTERM first) ends the cases under way, runs no
-//! more, and still writes its report, so the job's log shows what ran and
-//! what was left; a second signal ends the program at once. Every other
-//! command ends at the first. Either way no peer process outlives the
-//! harness.
+//! stop (Ctrl-C, or a CI job's time-out, which sends SIGTERM first) ends
+//! the cases under way, runs no more, and still writes its report, so the
+//! job's log shows what ran and what was left; a second signal ends the
+//! program at once. Every other command ends at the first. Either way no
+//! peer process outlives the harness.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::peer::process::kill_live_groups;
 
-/// The first signal received, 0 for none.
+/// The first signal the handling thread took, 0 for none.
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
+/// The last signal raised, set inside the signal handler itself: a signal
+/// that interrupts a blocking read makes that read fail at once, and the
+/// command may then end before the handling thread has run, so this is
+/// what says the failure was the signal's, not a time-out's.
+static RAISED: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
 /// Whether the running command stops gently at the first signal.
 static GENTLE: AtomicBool = AtomicBool::new(false);
 
-/// Starts the thread that handles SIGINT, SIGTERM and SIGHUP.
+/// Starts the thread that handles SIGINT, SIGTERM and SIGHUP (unless
+/// SIGHUP is ignored, as `nohup` leaves it: that choice stands).
 pub fn install() -> std::io::Result<()> {
-    let mut signals = Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    let mut wanted = vec![SIGINT, SIGTERM];
+    if !ignored_at_start(SIGHUP) {
+        wanted.push(SIGHUP);
+    }
+    let raised = RAISED.get_or_init(Arc::default);
+    for &signal in &wanted {
+        let number = usize::try_from(signal).unwrap_or_default();
+        signal_hook::flag::register_usize(signal, Arc::clone(raised), number)?;
+    }
+    let mut signals = Signals::new(&wanted)?;
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
@@ -56,9 +71,37 @@ pub fn stop_gently() {
 
 /// The signal that asked the run to stop, by name, if one did.
 pub fn received() -> Option<&'static str> {
-    match RECEIVED.load(Ordering::SeqCst) {
+    match signal() {
         0 => None,
         signal => Some(name(signal)),
+    }
+}
+
+/// The first signal the handling thread took, else one raised that it
+/// has yet to take; 0 for none.
+fn signal() -> i32 {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => RAISED
+            .get()
+            .map_or(0, |r| i32::try_from(r.load(Ordering::SeqCst)).unwrap_or(0)),
+        signal => signal,
+    }
+}
+
+/// Whether `signal` was ignored when the process started (`nohup` ignores
+/// SIGHUP), read from `SigIgn` in /proc/self/status; false where that is
+/// not there to read.
+fn ignored_at_start(signal: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return false;
+    };
+    let mask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok());
+    match (mask, u32::try_from(signal - 1)) {
+        (Some(mask), Ok(bit)) if bit < 64 => mask & (1 << bit) != 0,
+        _ => false,
     }
 }
 
@@ -70,7 +113,7 @@ pub fn exit_code(signal: i32) -> i32 {
 
 /// The exit code for the signal that stopped the run, if one did.
 pub fn received_exit_code() -> Option<i32> {
-    match RECEIVED.load(Ordering::SeqCst) {
+    match signal() {
         0 => None,
         signal => Some(exit_code(signal)),
     }

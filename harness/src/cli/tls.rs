@@ -219,6 +219,12 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     let Some((n, f)) = outcome.failure() else {
         return Ok(Exit::Success);
     };
+    // A signal cuts a wait short, which the probe alone would take for a
+    // time-out; the process exits with the signal's code.
+    if let Some(signal) = harness::interrupt::received() {
+        eprintln!("tls-harness probe {}: stopped by {signal}", a.target);
+        return Ok(Exit::Failed);
+    }
     // With --reconnect, say which connection failed.
     if outcome.connections.len() > 1 {
         eprintln!("tls-harness probe {} (connection {n}): {f}", a.target);
