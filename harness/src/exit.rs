@@ -15,8 +15,8 @@ pub enum Exit {
     /// A TLS handshake or a case failed: refused with an alert, a
     /// certificate that did not verify, nothing in common: 1.
     Failed,
-    /// The peer could not be reached: nothing listens, or its name does
-    /// not resolve: 3.
+    /// The peer could not be reached: nothing listens, no route to it, or
+    /// its name does not resolve: 3.
     Unreachable,
     /// The peer did not answer in time (`--timeout`, `--handshake-timeout`,
     /// `--accept-timeout`): 4.
@@ -41,7 +41,7 @@ impl Exit {
     /// How a probe that failed so ends.
     pub fn of_probe(failure: &ProbeFailure) -> Self {
         match failure {
-            ProbeFailure::Refused(_) => Exit::Unreachable,
+            ProbeFailure::Refused(_) | ProbeFailure::Unreachable(_) => Exit::Unreachable,
             ProbeFailure::TimedOut(_) => Exit::TimedOut,
             _ => Exit::Failed,
         }
@@ -75,8 +75,8 @@ impl From<bool> for Exit {
 /// The codes, for `--help`.
 pub const CODES: &str = "Exit status: 0 the handshake worked; 1 it failed (refused with an \
 alert, a certificate that did not verify, nothing in common); 2 a usage or local configuration \
-error; 3 the peer could not be reached (nothing listens, its name does not resolve); 4 it did \
-not answer in time; 128+N stopped by signal N.";
+error; 3 the peer could not be reached (nothing listens, no route, its name does not resolve); \
+4 it did not answer in time; 128+N stopped by signal N.";
 
 /// Serve's codes, for `--help`.
 pub const SERVE_CODES: &str = "Exit status: 0 every handshake worked (with --once, the one \

@@ -439,6 +439,10 @@ fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFa
                     std::io::ErrorKind::ConnectionRefused => {
                         ProbeFailure::Refused(format!("nothing listens on {a}"))
                     }
+                    std::io::ErrorKind::HostUnreachable
+                    | std::io::ErrorKind::NetworkUnreachable => {
+                        ProbeFailure::Unreachable(format!("no route to {a}: {e}"))
+                    }
                     // The connection was made, then reset before connect
                     // returned: on a near link, a server that resets at
                     // once looks so.

@@ -195,7 +195,10 @@ fn a_capture_file_keeps_what_it_held() {
     for _ in 0..2 {
         let (capture, port) = recorded(true);
         ports.push(port);
-        PcapFile::append_to(&path).unwrap().append(&capture).unwrap();
+        PcapFile::append_to(&path)
+            .unwrap()
+            .append(&capture)
+            .unwrap();
     }
     for &port in &ports {
         let types = types_in_file(&path, port);

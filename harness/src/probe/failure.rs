@@ -17,6 +17,8 @@ use crate::starttls::{StartTls, StartTlsError};
 pub enum ProbeFailure {
     /// Nothing listens there.
     Refused(String),
+    /// No route to the host or its network.
+    Unreachable(String),
     /// The server did not answer in time.
     TimedOut(String),
     /// The certificate did not verify.
@@ -65,6 +67,7 @@ impl fmt::Display for ProbeFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProbeFailure::Refused(m) => write!(f, "connection refused: {m}"),
+            ProbeFailure::Unreachable(m) => write!(f, "unreachable: {m}"),
             ProbeFailure::TimedOut(m) => write!(f, "time-out: {m}"),
             ProbeFailure::Verify { code, text } => write!(f, "verify error {code}: {text}"),
             ProbeFailure::Alert { from, description } => write!(
