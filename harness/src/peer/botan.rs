@@ -193,18 +193,20 @@ impl ProcessPeer for Botan {
         // Each tls_client run is one connection: a resumption is a second
         // run that finds the first one's session in the same database
         // (SQLite, encrypted with the passphrase), beside the PKI's files.
-        let sessions = match tempfile::Builder::new()
-            .prefix("botan-sessions")
-            .tempfile_in(&self.pki.files.dir)
-        {
-            Ok(f) => f,
-            Err(e) => {
-                return vec![external::not_run(
-                    Role::Client,
-                    &me,
-                    format!("session database: {e}"),
-                )]
+        // Only a resuming case pays for making one.
+        let sessions = if connections > 1 {
+            match tempfile::Builder::new()
+                .prefix("botan-sessions")
+                .tempfile_in(&self.pki.files.dir)
+            {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    let why = format!("session database: {e}");
+                    return vec![external::not_run(Role::Client, &me, why)];
+                }
             }
+        } else {
+            None
         };
         let mut args = vec![
             "tls_client".to_string(),
@@ -213,9 +215,11 @@ impl ProcessPeer for Botan {
             format!("--policy={}", policy.path().display()),
             format!("--trusted-cas={}", self.pki.files.root.display()),
             "--skip-system-cert-store".into(),
-            format!("--session-db={}", sessions.path().display()),
-            "--session-db-pass=tls-harness".into(),
         ];
+        if let Some(db) = &sessions {
+            args.push(format!("--session-db={}", db.path().display()));
+            args.push("--session-db-pass=tls-harness".into());
+        }
         if !case.client.alpn.is_empty() {
             args.push(format!("--next-protocols={}", case.client.alpn.join(",")));
         }
