@@ -196,7 +196,12 @@ fn names_reason(code: i32, words: &str) -> bool {
         // Unable to get the issuer, or a self-signed certificate not trusted.
         2 | 18 | 19 | 20 | 21 => any(&["issuer is unknown", "unknownissuer", "issuer not found"]),
         26 => any(&["purpose", "usage"]),
-        62 => any(&["does not match", "notvalidforname"]),
+        // GnuTLS says "does not match" of a purpose too.
+        62 => any(&[
+            "name in the certificate does not match",
+            "notvalidforname",
+            "provided name",
+        ]),
         // A key or signature algorithm too weak: webpki says BadSignature
         // for an RSA key below its 2048-bit minimum.
         66 => any(&["insecure", "too weak", "too small", "badsignature"]),
