@@ -254,6 +254,11 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&
     let side = side_name(trace.side);
     let resumed = resumed(trace);
     let tag = trace.tag.as_deref();
+    // A tag set during the handshake (in a servername callback) came after
+    // the span opened.
+    if let Some(tag) = tag {
+        span.record("tag", tag);
+    }
     // Inside the handshake's span, not with it as an explicit parent: where
     // the span is disabled (info filtered out), the event then keeps the
     // application's span (its connection, its peer) instead of becoming a
