@@ -169,9 +169,11 @@ pub(crate) fn error_code(ssl: &SslRef, ret: c_int) -> c_int {
 /// own. `errno` matters to a caller told `SSL_ERROR_SYSCALL`, and a hook
 /// that logs makes system calls. Both are put back if `f` panics too.
 pub(crate) fn with_error_queue_aside<T>(f: impl FnOnce() -> T) -> T {
+    // errno first: draining the queue must not be what it records.
+    let errno = errno::errno();
     let _aside = Aside {
         pending: Some(openssl::error::ErrorStack::get()),
-        errno: errno::errno(),
+        errno,
     };
     f()
 }

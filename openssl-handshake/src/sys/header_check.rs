@@ -140,8 +140,6 @@ fn a_wrong_declaration_is_caught() {
     assert!(testkit::c_check::compile(wrong, &include_dirs()).is_err());
 }
 
-/// Every `SSL_CB_*`, `SSL3_RT_*` content type, `SSL3_MT_*` and handshake
-/// state in the headers is declared in sys.rs, so none is missing.
 /// A qualifier binds to the pointer it follows: the spelling must not
 /// turn a `*const *mut` into a `*mut *const`, which C would accept in the
 /// wrong place.
@@ -152,6 +150,8 @@ fn nested_pointers_keep_their_qualifiers_in_place() {
     assert_eq!(c_type("*const SSL"), "SSL const *");
 }
 
+/// Every `SSL_CB_*`, `SSL3_RT_*` content type, `SSL3_MT_*` and handshake
+/// state in the headers is declared in sys.rs, so none is missing.
 #[test]
 fn every_header_constant_is_declared() {
     let declared: BTreeSet<&str> = sys::all_constants().map(|(n, _)| *n).collect();
