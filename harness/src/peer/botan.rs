@@ -155,6 +155,9 @@ impl Botan {
             if let Some(e) = l.strip_prefix("Connection problem: ") {
                 v.error.get_or_insert_with(|| e.trim().to_string());
             }
+            if let Some(p) = l.strip_prefix("Server choose protocol: ") {
+                v.alpn = Some(p.trim().to_string());
+            }
             if let Some(s) = l.strip_prefix("Certificate validation status: ") {
                 if s.trim() != "Verified" {
                     v.verify_error = Some(s.trim().to_string());
