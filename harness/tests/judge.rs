@@ -333,3 +333,30 @@ fn a_refusal_in_the_peers_words_must_name_the_expected_reason() {
     let words = "The certificate chain uses expired certificate.";
     assert_eq!(harness::run::judge(&c, &refusing(words), &server), Ok(()));
 }
+
+/// With both sides in process, both traces are read: a server whose trace
+/// says another suite than the client's fails the case, though the
+/// client's alone matches the expectation.
+#[test]
+fn two_traced_sides_must_agree() {
+    let (cases, peer, opts) = setup();
+    let good = case(&cases, "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/alpn");
+    let mut wrong = good.clone();
+    if let Expectation::Success { suite, .. } = &mut wrong.expect {
+        *suite = "ECDHE-RSA-AES256-GCM-SHA384".into();
+    }
+    let sides = run(wrong, &peer, &opts).sides.expect("kept for a failure");
+    let (client, mut server) = (sides.client, sides.server);
+    assert_eq!(harness::run::judge(&good, &client, &server), Ok(()));
+    let n = server[0]
+        .trace
+        .as_mut()
+        .and_then(|t| t.negotiated.as_mut())
+        .expect("the server's negotiated parameters");
+    n.cipher_openssl = "ECDHE-RSA-AES256-GCM-SHA384".into();
+    let err = harness::run::judge(&good, &client, &server).unwrap_err();
+    assert!(
+        err.contains("the server's trace says suite ECDHE-RSA-AES256-GCM-SHA384, the client's ECDHE-RSA-AES128-GCM-SHA256"),
+        "{err}"
+    );
+}

@@ -109,6 +109,20 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
                 }
             }
             wrong.extend(disagreements(client, server));
+            // Two traced sides must have agreed on the same thing.
+            if let (Some(c), Some(s)) = (c, s) {
+                for (what, theirs, ours) in [
+                    ("version", s.version.to_string(), c.version.to_string()),
+                    ("suite", s.cipher_openssl.clone(), c.cipher_openssl.clone()),
+                    ("ALPN", format!("{:?}", s.alpn), format!("{:?}", c.alpn)),
+                ] {
+                    if theirs != ours {
+                        wrong.push(format!(
+                            "the server's trace says {what} {theirs}, the client's {ours}"
+                        ));
+                    }
+                }
+            }
             if wrong.is_empty() {
                 Ok(())
             } else {
