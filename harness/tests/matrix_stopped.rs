@@ -8,10 +8,19 @@ use std::time::{Duration, Instant};
 
 use common::{harness, running, Proc};
 
-fn stop_with(signal: nix::sys::signal::Signal, code: i32, name: &str) {
+/// Stops a stalled run with `signal`, which must end it with `code`. With
+/// `ignored` (SIGHUP under nohup), that signal is sent first, set to be
+/// ignored as nohup sets it, and must leave the run going.
+fn stop_with(
+    signal: nix::sys::signal::Signal,
+    code: i32,
+    name: &str,
+    ignored: Option<nix::sys::signal::Signal>,
+) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let out = tmp.path().join("report.json");
-    let marker = format!("stopped-{name}-{}", std::process::id());
+    let nohup = if ignored.is_some() { "-nohup" } else { "" };
+    let marker = format!("stopped-{name}{nohup}-{}", std::process::id());
     // A command client that never connects: each of its cases would wait
     // out the 20 s time-out.
     let template = format!("stall=sleep 40 # {{port}} {marker}");
@@ -36,8 +45,18 @@ fn stop_with(signal: nix::sys::signal::Signal, code: i32, name: &str) {
         "--out",
         out.to_str().expect("utf-8 path"),
     ];
-    let mut cmd = harness(&args);
-    cmd.env("TMPDIR", tmp.path());
+    // SIGHUP's disposition is set here, not inherited: a test runner
+    // under nohup would leave it ignored, which the harness keeps.
+    let inner = harness(&args);
+    let mut cmd = std::process::Command::new("env");
+    cmd.arg(match ignored {
+        Some(_) => "--ignore-signal=HUP",
+        None => "--default-signal=HUP",
+    })
+    .arg(inner.get_program())
+    .args(inner.get_args())
+    .env_remove("CI")
+    .env("TMPDIR", tmp.path());
     let mut p = Proc::spawn(cmd);
     let deadline = Instant::now() + Duration::from_secs(60);
     while running(&marker).is_empty() {
@@ -49,6 +68,11 @@ fn stop_with(signal: nix::sys::signal::Signal, code: i32, name: &str) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let pid = nix::unistd::Pid::from_raw(i32::try_from(p.pid()).expect("pid"));
+    if let Some(first) = ignored {
+        nix::sys::signal::kill(pid, first).expect("signal the run");
+        std::thread::sleep(Duration::from_secs(1));
+        assert!(p.try_exit().is_none(), "an ignored {first} ended the run");
+    }
     let sent = Instant::now();
     nix::sys::signal::kill(pid, signal).expect("signal the run");
     // Well before the stalled case's own time-out.
@@ -105,19 +129,27 @@ fn stop_with(signal: nix::sys::signal::Signal, code: i32, name: &str) {
 
 #[test]
 fn sigterm_stops_the_run_and_keeps_its_report() {
-    stop_with(nix::sys::signal::Signal::SIGTERM, 143, "SIGTERM");
+    stop_with(nix::sys::signal::Signal::SIGTERM, 143, "SIGTERM", None);
 }
 
 #[test]
 fn sigint_stops_the_run_and_keeps_its_report() {
-    stop_with(nix::sys::signal::Signal::SIGINT, 130, "SIGINT");
+    stop_with(nix::sys::signal::Signal::SIGINT, 130, "SIGINT", None);
 }
 
 /// The terminal closing: before, SIGHUP's default ended the run at once,
 /// leaving its key files and peers behind.
 #[test]
 fn sighup_stops_the_run_and_keeps_its_report() {
-    stop_with(nix::sys::signal::Signal::SIGHUP, 129, "SIGHUP");
+    stop_with(nix::sys::signal::Signal::SIGHUP, 129, "SIGHUP", None);
+}
+
+/// Under nohup SIGHUP stays ignored, as nohup asked; SIGTERM still stops
+/// the run.
+#[test]
+fn under_nohup_sighup_is_left_ignored() {
+    use nix::sys::signal::Signal;
+    stop_with(Signal::SIGTERM, 143, "SIGTERM", Some(Signal::SIGHUP));
 }
 
 mod run_support;
