@@ -79,6 +79,28 @@ fn tls_spoken_to_a_plaintext_port() {
     }
 }
 
+/// A server that answers with an SSL 2.0 SERVER-HELLO speaks only SSL
+/// 2.0: the version is what the ends lack, not the port's protocol.
+#[test]
+fn an_ssl2_server_answering_a_tls_client() {
+    // The SERVER-HELLO's first bytes (draft-hickman-netscape-ssl-00): a
+    // 46-byte record, type 4, no session-id hit, an X.509 certificate,
+    // version 0x0002, then lengths the client never reads.
+    let answer: &'static [u8] = &[0x80, 0x2e, 0x04, 0x00, 0x01, 0x00, 0x02, 0x00, 0x20];
+    let (addr, server) = raw_server(move |mut tcp| {
+        let _ = tcp.read(&mut [0u8; 4096]);
+        let _ = tcp.write_all(answer);
+    });
+    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_cause(&trace, Cause::NoSharedVersion, "an SSL 2.0 server");
+    let d = trace.diagnosis().expect("diagnosed");
+    assert!(
+        d.fault == Fault::Server && d.summary.contains("it speaks only SSL 2.0"),
+        "{d}"
+    );
+}
+
 /// A handshake record whose message is not a ServerHello ("hello" where
 /// the message type belongs): OpenSSL refuses it as an unexpected message.
 #[test]

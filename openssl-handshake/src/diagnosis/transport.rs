@@ -149,6 +149,21 @@ fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
             )
             .with("first bytes received", format!("{t:?}"))
         }
+        None if first.is_some_and(|h| sslv2_server_hello(&record::header_bytes(h))) => {
+            Diagnosis::new(
+                Cause::NoSharedVersion,
+                Fault::Server,
+                "this client sent a TLS ClientHello and the server answered with an SSL 2.0 \
+                 SERVER-HELLO: it speaks only SSL 2.0, which RFC 6176 prohibits and no current \
+                 client speaks",
+                "Upgrade the server to TLS 1.2 or 1.3 (SSL 2.0 is broken beyond repair, RFC \
+                 6176); until then no TLS client can connect to it.",
+            )
+            .with_some(
+                "first bytes received",
+                first.map(|h| record::hex_bytes(&record::header_bytes(h))),
+            )
+        }
         None => Diagnosis::new(
             Cause::TlsToPlaintextPort,
             Fault::Unknown,
@@ -174,6 +189,13 @@ fn tls_to_plaintext(f: &Facts<'_>) -> Option<Diagnosis> {
             .with("handshake messages read", 0)
             .with("bytes received in the handshake", f.trace.bytes_received),
     )
+}
+
+/// Whether a record's first five bytes open an SSL 2.0 SERVER-HELLO: a
+/// two-byte record header (high bit set), message type 4, the session-id
+/// hit flag, then certificate type 1, X.509 (draft-hickman-netscape-ssl-00).
+fn sslv2_server_hello(b: &[u8; 5]) -> bool {
+    b[0] & 0x80 != 0 && b[2] == 4 && b[3] <= 1 && b[4] == 1
 }
 
 fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
