@@ -18,14 +18,13 @@ pub enum Exit {
     /// The peer could not be reached: nothing listens, no route to it, or
     /// its name does not resolve: 3.
     Unreachable,
+    /// The command was wrong, or the local configuration it named (a file
+    /// that does not load, an address in use): 2.
+    Usage,
     /// The peer did not answer in time (`--timeout`, `--handshake-timeout`,
     /// `--accept-timeout`): 4.
     TimedOut,
 }
-
-/// The code for an error that stopped a command: a usage or local
-/// configuration error (2), unless it was the network's.
-pub const USAGE: u8 = 2;
 
 impl Exit {
     /// The process exit code.
@@ -33,6 +32,7 @@ impl Exit {
         match self {
             Exit::Success => 0,
             Exit::Failed => 1,
+            Exit::Usage => 2,
             Exit::Unreachable => 3,
             Exit::TimedOut => 4,
         }
@@ -47,17 +47,18 @@ impl Exit {
         }
     }
 
-    /// The code for an error that stopped a command.
-    pub fn of_error(error: &HarnessError) -> u8 {
+    /// How an error that stopped a command ends it: a usage or local
+    /// configuration error, unless it was the network's.
+    pub fn of_error(error: &HarnessError) -> Self {
         match error {
             HarnessError::Unreachable { source, .. } | HarnessError::NoClient { source, .. } => {
                 if source.kind() == std::io::ErrorKind::TimedOut {
-                    Exit::TimedOut.code()
+                    Exit::TimedOut
                 } else {
-                    Exit::Unreachable.code()
+                    Exit::Unreachable
                 }
             }
-            _ => USAGE,
+            _ => Exit::Usage,
         }
     }
 }

@@ -135,7 +135,7 @@ fn main() -> ExitCode {
         Ok(exit) => exit.code(),
         Err(e) => {
             eprintln!("tls-harness: {}", Chain(&e));
-            Exit::of_error(&e)
+            Exit::of_error(&e).code()
         }
     };
     // A stopped run exits as the signal would have ended it, so a CI job

@@ -209,12 +209,7 @@ impl PcapFile {
     /// Creates (or truncates) `path` and writes the section and interface
     /// headers: a file that is the record of one run (a matrix artifact).
     pub fn create(path: &Path) -> io::Result<Self> {
-        let mut file = File::create(path)?;
-        file.write_all(&file_header())?;
-        Ok(PcapFile {
-            path: path.to_path_buf(),
-            file: Mutex::new(file),
-        })
+        Self::start_section(path, File::create(path)?)
     }
 
     /// Opens `path` to append to, starting a new section (section and
@@ -239,6 +234,12 @@ impl PcapFile {
                 ));
             }
         }
+        Self::start_section(path, file)
+    }
+
+    /// Writes a section's headers at the end of `file`, which connections
+    /// are then appended to.
+    fn start_section(path: &Path, mut file: File) -> io::Result<Self> {
         file.write_all(&file_header())?;
         Ok(PcapFile {
             path: path.to_path_buf(),

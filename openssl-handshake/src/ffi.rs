@@ -172,7 +172,7 @@ pub(crate) fn with_error_queue_aside<T>(f: impl FnOnce() -> T) -> T {
     // errno first: draining the queue must not be what it records.
     let errno = errno::errno();
     let _aside = Aside {
-        pending: Some(openssl::error::ErrorStack::get()),
+        pending: openssl::error::ErrorStack::get(),
         errno,
     };
     f()
@@ -180,16 +180,14 @@ pub(crate) fn with_error_queue_aside<T>(f: impl FnOnce() -> T) -> T {
 
 /// What [`with_error_queue_aside`] restores when dropped.
 struct Aside {
-    pending: Option<openssl::error::ErrorStack>,
+    pending: openssl::error::ErrorStack,
     errno: errno::Errno,
 }
 
 impl Drop for Aside {
     fn drop(&mut self) {
         drop(openssl::error::ErrorStack::get());
-        if let Some(pending) = self.pending.take() {
-            pending.put();
-        }
+        self.pending.put();
         errno::set_errno(self.errno);
     }
 }

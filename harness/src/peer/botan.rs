@@ -250,6 +250,7 @@ impl ProcessPeer for Botan {
             let session = session_id(&lines);
             if i == 0 {
                 first_session = session.clone();
+                view.resumed = done.then_some(false);
             } else if done {
                 // A resumed session skips the certificate (and so its
                 // validation line) and keeps the first one's id.
@@ -257,9 +258,6 @@ impl ProcessPeer for Botan {
                     .iter()
                     .any(|l| l.starts_with("Certificate validation status: "));
                 view.resumed = Some(!validated && session.is_some() && session == first_session);
-            }
-            if done && i == 0 {
-                view.resumed = Some(false);
             }
             let mut o = external::outcome(Role::Client, view, done, done && pong, None);
             external::attach(std::slice::from_mut(&mut o), &cap);

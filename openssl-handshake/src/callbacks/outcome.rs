@@ -46,9 +46,7 @@ pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef, at: u64) {
 pub(super) fn renegotiation_refused(state: &mut RecorderState) {
     state.refusing_renegotiation = false;
     state.renegotiations_refused += 1;
-    state.outcome = Outcome::Succeeded;
-    state.hook_due = false;
-    state.span = telemetry::Span::none();
+    back_to_earlier_handshake(state);
 }
 
 /// A TLS 1.2 server that asked for a renegotiation (`SSL_renegotiate`)
@@ -60,6 +58,12 @@ pub(super) fn renegotiation_refused(state: &mut RecorderState) {
 #[inline(never)]
 pub(super) fn renegotiation_requested(state: &mut RecorderState) {
     state.handshakes = state.handshakes.saturating_sub(1);
+    back_to_earlier_handshake(state);
+}
+
+/// A start and done that ran no handshake: the earlier one, which
+/// succeeded, stands, and nothing is reported.
+fn back_to_earlier_handshake(state: &mut RecorderState) {
     state.outcome = Outcome::Succeeded;
     state.hook_due = false;
     state.span = telemetry::Span::none();
