@@ -397,7 +397,7 @@ fn program_found(template: &str) -> Result<(), String> {
 }
 
 /// Quotes a value for `sh`.
-fn quote(v: &str) -> String {
+pub(crate) fn quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', r"'\''"))
 }
 

@@ -26,6 +26,8 @@ use crate::case::{alert, Case, Endpoint, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
 
 const DRIVER: &str = include_str!("tlslite_driver.py");
+/// The variable naming the Python that has tlslite-ng.
+pub const PYTHON_VAR: &str = "TLS_HARNESS_TLSLITE_PYTHON";
 const PACKAGE: &str = "tlslite-ng (pip, in the venv ci/test.sh makes under target/), or set \
                        $TLS_HARNESS_TLSLITE_PYTHON to a Python that has it";
 
@@ -62,7 +64,7 @@ impl Tlslite {
     /// A peer using the PKI files in `pki`; asks tlslite-ng once what it
     /// supports.
     pub fn new(pki: Arc<PkiDir>, catalogue: Vec<SuiteInfo>) -> Self {
-        let python = std::env::var("TLS_HARNESS_TLSLITE_PYTHON")
+        let python = std::env::var(PYTHON_VAR)
             .ok()
             .or_else(venv_python)
             .unwrap_or_else(|| "python3".into());

@@ -202,9 +202,23 @@ pub fn artifact_text(r: &CaseResult) -> Option<String> {
 
 /// The command that runs a failed result again alone: its pairing's peers,
 /// its id (`--case`) and the run's `--timeout`. A user's own command peer
-/// needs its `--peer-cmd` again (the report names it among its peers).
+/// needs its `--peer-cmd` again (the report names it among its peers); a
+/// tlslite pairing gets the `TLS_HARNESS_TLSLITE_PYTHON` this run had, as
+/// without it a rerun from elsewhere finds no tlslite-ng.
 pub fn rerun_command(report: &Report, r: &CaseResult) -> String {
     let (client, server) = (r.pairing.client, r.pairing.server);
+    let python = [client, server]
+        .contains(&PeerKind::Tlslite)
+        .then(|| std::env::var(crate::peer::tlslite::PYTHON_VAR).ok())
+        .flatten()
+        .map(|p| {
+            format!(
+                "{}={} ",
+                crate::peer::tlslite::PYTHON_VAR,
+                crate::peer::command::quote(&p)
+            )
+        })
+        .unwrap_or_default();
     // --peer-cmd adds the command peer by itself.
     let mut peers: Vec<&str> = [client, server]
         .into_iter()
@@ -213,7 +227,7 @@ pub fn rerun_command(report: &Report, r: &CaseResult) -> String {
         .collect();
     peers.dedup();
     let mut s = format!(
-        "tls-harness matrix --peers {} --case '{}'",
+        "{python}tls-harness matrix --peers {} --case '{}'",
         peers.join(","),
         r.id
     );
