@@ -23,7 +23,7 @@ use openssl::x509::X509Name;
 use openssl_handshake::{Diagnosis, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 
-pub use connection::{refusal, ConnectionReport, Limits};
+pub use connection::{refusal, Closed, ConnectionReport, Limits};
 use pool::Pool;
 
 use crate::case::Role;
@@ -331,12 +331,16 @@ fn print_report(
     let text = match (format, &report.trace) {
         (TraceFormat::Json, _) => report.json_line(),
         (TraceFormat::Summary, Some(t)) => format!(
-            "{} peer={}\n{}{}",
+            "{} peer={}\n{}{}{}",
             summary(t).trim_end(),
             report.peer,
             report
                 .ended_by()
                 .map(|e| format!("server: {e}\n"))
+                .unwrap_or_default(),
+            report
+                .closed_at_limit()
+                .map(|c| format!("server: connection closed {c}\n"))
                 .unwrap_or_default(),
             diagnosis_block(report.diagnosis.as_ref())
         ),

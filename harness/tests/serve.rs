@@ -213,6 +213,12 @@ fn json_lines_name_the_peer_and_the_time() {
     let good = good_client(addr).expect("good handshake");
     let line = line_for(&server, good);
     assert_eq!(line["succeeded"], true);
+    // Its close_notify, or a reset when it closed with tickets unread.
+    let closed = line["closed"].as_str().unwrap_or_default();
+    assert!(
+        closed.starts_with("by the client") || closed.contains("reset"),
+        "{line}"
+    );
     assert_eq!(line["trace"]["side"], "server");
     // A client not asked for a certificate was not verified: OpenSSL's
     // X509_V_OK then "does not indicate success" (SSL_get_verify_result).
@@ -233,6 +239,25 @@ fn json_lines_name_the_peer_and_the_time() {
         "{line}"
     );
     check_timestamps(&line, before);
+}
+
+/// A client that completes its handshake and then says nothing is closed
+/// at `--timeout`, and the summary says this server closed it, and why.
+#[test]
+fn an_idle_client_is_closed_and_told_apart() {
+    let (server, addr) = serve(&["--timeout", "1", "--format", "summary"]);
+    let mut b = SslConnector::builder(SslMethod::tls()).expect("connector");
+    b.set_verify(SslVerifyMode::NONE);
+    let mut tls = b
+        .build()
+        .connect("localhost", connect(addr))
+        .expect("handshake");
+    let mut buf = [0u8; 64];
+    // Tickets first, then the server's close_notify once it gives up.
+    while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
+    Proc::wait_line(&server.stdout, LIMIT, "the close line", |l| {
+        l == "server: connection closed by this server: the client sent nothing for 1.0 s (--timeout)"
+    });
 }
 
 /// A client that offers only TLS 1.0 (and lets its security level allow

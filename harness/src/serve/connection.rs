@@ -41,6 +41,10 @@ pub struct ConnectionReport {
     pub trace: Option<HandshakeTrace>,
     /// Why the handshake failed, or why the connection was not served.
     pub error: Option<String>,
+    /// How a connection whose handshake succeeded ended: which side closed
+    /// it and why, so an idle client this server dropped at `--timeout` is
+    /// told from one that hung up.
+    pub closed: Option<Closed>,
     /// The failure's diagnosis: from the server's trace, or a time-out of
     /// the connection's own.
     pub diagnosis: Option<Diagnosis>,
@@ -76,6 +80,7 @@ impl ConnectionReport {
             handshake_ok: false,
             trace: None,
             error: Some(format!("refused: {}", refusal(open))),
+            closed: None,
             diagnosis: None,
         }
     }
@@ -95,10 +100,20 @@ impl ConnectionReport {
         ))
     }
 
+    /// This server's own limit, when one ended a connection whose
+    /// handshake succeeded: what the summary adds, as the peer did not
+    /// choose that end.
+    pub fn closed_at_limit(&self) -> Option<&Closed> {
+        self.closed
+            .as_ref()
+            .filter(|c| matches!(c, Closed::Idle(_) | Closed::ConnectionLimit(_)))
+    }
+
     /// The report as one line of JSON (JSON Lines): when it was accepted
     /// (`timestamp`, as probe's lines) and when it ended, the peer,
     /// whether the connection succeeded (as `--once` judges it) and its
-    /// handshake did, why not and its diagnosis, and the trace.
+    /// handshake did, why not and its diagnosis, how it was closed, and
+    /// the trace.
     pub fn json_line(&self) -> String {
         #[derive(Serialize)]
         struct Line<'a> {
@@ -108,6 +123,7 @@ impl ConnectionReport {
             succeeded: bool,
             handshake_succeeded: bool,
             error: Option<&'a str>,
+            closed: Option<String>,
             diagnosis: Option<&'a Diagnosis>,
             trace: Option<&'a HandshakeTrace>,
         }
@@ -118,6 +134,7 @@ impl ConnectionReport {
             succeeded: self.connection_ok(),
             handshake_succeeded: self.handshake_ok,
             error: self.error.clone().or_else(|| self.ended_by()).as_deref(),
+            closed: self.closed.as_ref().map(Closed::to_string),
             diagnosis: self.diagnosis.as_ref(),
             trace: self.trace.as_ref(),
         })
@@ -169,6 +186,7 @@ fn serve_one(
         handshake_ok: false,
         trace: None,
         error: None,
+        closed: None,
         diagnosis: None,
     };
     let mut timed_out = None;
@@ -222,10 +240,15 @@ fn serve_one(
                 s.shutdown();
             }
             let mut buf = [0u8; 16 * 1024];
-            while s.read(&mut buf).is_ok() {}
+            let stop = loop {
+                if let Err(stop) = s.read(&mut buf) {
+                    break stop;
+                }
+            };
             if !answered {
                 s.shutdown();
             }
+            report.closed = Some(Closed::after(&stop, answered, start, limits));
             report.trace = openssl_handshake::trace(s.ssl());
         }
         Err(stop) => {
@@ -260,6 +283,69 @@ fn serve_one(
         }
     }
     finish(report, timed_out)
+}
+
+/// How a connection whose handshake succeeded ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Closed {
+    /// The client closed it, with close_notify or (`false`) without.
+    ByClient {
+        /// It sent close_notify first.
+        close_notify: bool,
+    },
+    /// This server closed it after answering an HTTP request (`--www`).
+    AfterAnswer,
+    /// This server closed it: the client sent nothing for this long.
+    Idle(Duration),
+    /// This server closed it: the connection lasted its whole limit.
+    ConnectionLimit(Duration),
+    /// A read failed (a fatal alert, a reset).
+    Error(String),
+}
+
+impl Closed {
+    /// How the reads after a successful handshake ended at `stop`.
+    fn after(stop: &Stop, answered: bool, start: Instant, limits: Limits) -> Closed {
+        match stop {
+            _ if answered => Closed::AfterAnswer,
+            Stop::CloseNotify => Closed::ByClient { close_notify: true },
+            Stop::Eof => Closed::ByClient {
+                close_notify: false,
+            },
+            Stop::TimedOut if start.elapsed() >= limits.connection => {
+                Closed::ConnectionLimit(limits.connection)
+            }
+            Stop::TimedOut => Closed::Idle(limits.io),
+            Stop::Failed(e) => Closed::Error(e.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Closed::ByClient { close_notify: true } => {
+                f.write_str("by the client, with close_notify")
+            }
+            Closed::ByClient {
+                close_notify: false,
+            } => f.write_str("by the client, without close_notify"),
+            Closed::AfterAnswer => {
+                f.write_str("by this server, after answering the request (--www)")
+            }
+            Closed::Idle(d) => write!(
+                f,
+                "by this server: the client sent nothing for {:.1} s (--timeout)",
+                d.as_secs_f64()
+            ),
+            Closed::ConnectionLimit(d) => write!(
+                f,
+                "by this server: the connection reached its {:.1} s limit (--connection-timeout)",
+                d.as_secs_f64()
+            ),
+            Closed::Error(e) => write!(f, "on an error: {e}"),
+        }
+    }
 }
 
 /// Why a connection was closed at accept: `open` are being served.
