@@ -80,7 +80,7 @@ error; 3 the peer could not be reached (nothing listens, no route, its name does
 4 it did not answer in time; 128+N stopped by signal N.";
 
 /// Serve's codes, for `--help`.
-pub const SERVE_CODES: &str = "Exit status: 0 every handshake worked (with --once, the one \
-connection's); 1 one failed; 2 a usage or local configuration error (an address in use, a key \
+pub const SERVE_CODES: &str = "Exit status: 0 every connection it served worked (with --once, \
+the one; a connection refused at --max-connections is not served); 1 one failed; 2 a usage or local configuration error (an address in use, a key \
 that does not load); 4 --once and no client came within --accept-timeout; 128+N stopped by \
 signal N.";

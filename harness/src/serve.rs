@@ -115,8 +115,10 @@ const ACCEPT_WARNING_EVERY: Duration = Duration::from_secs(10);
 /// Runs the server. `notify` hears the bound address (and the root CA
 /// file, when the PKI was generated) before the first accept, and every
 /// refused connection; each connection's trace goes to `out` when it
-/// ends. With `once`, returns after one connection, and `Ok(true)` when
-/// it succeeded: its handshake did, and no fatal alert ended it after.
+/// ends. With `once`, returns after one connection; else at the accept
+/// time-out. `Ok(true)` when every connection served succeeded (with
+/// `once`, when there was one): its handshake did, and no fatal alert
+/// ended it after.
 pub fn serve(
     opts: &ServeOptions,
     out: &mut dyn Write,
@@ -206,12 +208,14 @@ pub fn serve(
     let mut pool = Pool::start(workers, &ctx, limits, pcap, opts.www);
     let mut last_accept = Instant::now();
     let mut accept_warned: Option<Instant> = None;
-    let mut first_ok = None;
+    // Whether every connection served so far worked (refusals at
+    // --max-connections are not served), and whether there was one.
+    let (mut served, mut all_ok) = (false, true);
     let accepting = loop {
         // Reports first: a connection that has ended frees its worker
         // before the next accept.
         while let Some(r) = pool.finished(Duration::ZERO) {
-            first_ok.get_or_insert(r.connection_ok());
+            (served, all_ok) = (true, all_ok && r.connection_ok());
             report_ended(out, notify, &r, opts.format)?;
         }
         match listener.accept() {
@@ -237,7 +241,7 @@ pub fn serve(
                 }
                 // The idle wait: a finished connection ends it early.
                 if let Some(r) = pool.finished(POLL) {
-                    first_ok.get_or_insert(r.connection_ok());
+                    (served, all_ok) = (true, all_ok && r.connection_ok());
                     report_ended(out, notify, &r, opts.format)?;
                 }
             }
@@ -273,7 +277,7 @@ pub fn serve(
         let left = drain_end.saturating_duration_since(Instant::now());
         match pool.finished(left) {
             Some(r) => {
-                first_ok.get_or_insert(r.connection_ok());
+                (served, all_ok) = (true, all_ok && r.connection_ok());
                 report_ended(out, notify, &r, opts.format)?;
             }
             None => {
@@ -288,7 +292,7 @@ pub fn serve(
         }
     }
     match accepting {
-        Ok(()) => Ok(first_ok.unwrap_or(false)),
+        Ok(()) => Ok(served && all_ok),
         Err(limit) if opts.once => Err(HarnessError::NoClient {
             what: format!("waiting for a client on {addr}"),
             source: io::Error::new(
@@ -299,7 +303,7 @@ pub fn serve(
                 ),
             ),
         }),
-        Err(_) => Ok(true),
+        Err(_) => Ok(all_ok),
     }
 }
 

@@ -333,7 +333,8 @@ fn a_tls1_only_client_is_diagnosed() {
 }
 
 /// `--once` serves one connection and exits with its result; with no
-/// client it gives up after --accept-timeout.
+/// client it gives up after --accept-timeout. Without it, the exit says
+/// whether every connection worked.
 #[test]
 fn once_has_an_accept_time_out() {
     let (mut server, _) = serve(&["--once", "--accept-timeout", "1"]);
@@ -349,6 +350,22 @@ fn once_has_an_accept_time_out() {
     let (mut server, addr) = serve(&["--once"]);
     good_client(addr).expect("good handshake");
     assert!(server.wait(LIMIT).success());
+
+    // Without --once, the exit at --accept-timeout judges every connection.
+    for bad in [false, true] {
+        let (mut server, addr) = serve(&["--accept-timeout", "2"]);
+        good_client(addr).expect("good handshake");
+        if bad {
+            let mut tcp = connect(addr);
+            tcp.write_all(b"GET / HTTP/1.0\r\n\r\n").expect("write");
+            closed_within(&mut tcp, LIMIT);
+        }
+        assert_eq!(
+            server.wait(LIMIT).code(),
+            Some(i32::from(bad)),
+            "bad: {bad}"
+        );
+    }
 }
 
 /// s_client against `addr` with its stdin held open for a moment, so that
