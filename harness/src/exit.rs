@@ -5,6 +5,7 @@
 //! in the command itself.
 
 use crate::error::HarnessError;
+use crate::hostile::HostileError;
 use crate::probe::ProbeFailure;
 
 /// What a command ended with.
@@ -51,7 +52,11 @@ impl Exit {
     /// configuration error, unless it was the network's.
     pub fn of_error(error: &HarnessError) -> Self {
         match error {
-            HarnessError::Unreachable { source, .. } | HarnessError::NoClient { source, .. } => {
+            HarnessError::Unreachable { source, .. }
+            | HarnessError::NoClient { source, .. }
+            | HarnessError::Hostile(
+                HostileError::Unreachable { source, .. } | HostileError::Address { source, .. },
+            ) => {
                 if source.kind() == std::io::ErrorKind::TimedOut {
                     Exit::TimedOut
                 } else {

@@ -104,7 +104,7 @@ pub enum HostileError {
     #[error("the ClientHello captured from the linked OpenSSL {0}")]
     CapturedHello(&'static str),
     /// The target is not an address that resolves.
-    #[error("target {target:?} is not a usable address (give HOST:PORT, e.g. 127.0.0.1:4433)")]
+    #[error("target {target:?} does not resolve to an address; check the host name")]
     Address {
         /// What was given.
         target: String,
@@ -117,6 +117,15 @@ pub enum HostileError {
     NoAddress {
         /// What was given.
         target: String,
+    },
+    /// Nothing listens at the target, or there is no route to it.
+    #[error("target {target} could not be reached; check that it is running and listening there")]
+    Unreachable {
+        /// The address.
+        target: SocketAddr,
+        /// The connect's error.
+        #[source]
+        source: std::io::Error,
     },
     /// The target did not complete a good handshake before any hostile
     /// input, so nothing it does afterwards would mean anything.

@@ -197,7 +197,10 @@ fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
     use harness::hostile::{self, HostileOptions, InProcessOptions, ReportFormat, Target};
     out_writable(a.out.as_ref())?;
     let target = match a.target {
-        Some(t) => Target::Address(t),
+        Some(t) => {
+            harness::probe::host_port(&t)?;
+            Target::Address(t)
+        }
         None => Target::InProcess(InProcessOptions {
             read_timeout: seconds(a.server_timeout)?,
             ..InProcessOptions::default()

@@ -12,6 +12,7 @@ pub use after::{PostHandshake, ReadEnd};
 use failure::handshake_failure;
 pub use failure::ProbeFailure;
 pub use summary::summary;
+pub use target::host_port;
 pub(crate) use target::{as_ip, default_servername, resolve, sni_name};
 
 use std::net::{SocketAddr, TcpStream};

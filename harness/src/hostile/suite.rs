@@ -49,10 +49,16 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         idle_limit,
     };
     suite
-        .good_handshake()
-        .map_err(|reason| HostileError::TargetDown {
-            target: addr,
-            reason,
+        .good_handshake_once()
+        .map_err(|f| match f.unreachable {
+            Some(source) => HostileError::Unreachable {
+                target: addr,
+                source,
+            },
+            None => HostileError::TargetDown {
+                target: addr,
+                reason: f.text,
+            },
         })?;
     // Before any hostile input, so the answers are those of a fresh server.
     let implementation = fingerprint::identify(addr, opts.timeout, opts.seed);
@@ -218,12 +224,14 @@ impl Suite<'_> {
         let tcp = wire::connect(self.addr, timeout).map_err(|e| GoodFailure {
             turned_away: turned_away(Some(&e)),
             text: format!("connect: {e}"),
+            unreachable: Some(e),
         })?;
         let local = tcp.local_addr().ok();
         let ssl = Ssl::new(&self.good).map_err(|e| GoodFailure::final_(e.to_string()))?;
         let mut tls = ssl
             .connect(wire::Deadlined::new(tcp, timeout))
             .map_err(|e| GoodFailure {
+                unreachable: None,
                 turned_away: matches!(&e, HandshakeError::Failure(mid)
                     if mid.error().code() == ErrorCode::SYSCALL
                         && turned_away(mid.error().io_error())),
@@ -293,6 +301,8 @@ const RETRY_AFTER: Duration = Duration::from_millis(250);
 struct GoodFailure {
     text: String,
     turned_away: bool,
+    /// The connect's own error: nothing listens, or no route to it.
+    unreachable: Option<std::io::Error>,
 }
 
 impl GoodFailure {
@@ -300,6 +310,7 @@ impl GoodFailure {
         GoodFailure {
             text,
             turned_away: false,
+            unreachable: None,
         }
     }
 }

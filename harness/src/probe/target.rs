@@ -12,12 +12,7 @@ pub(crate) fn resolve(
     target: &str,
     timeout: Duration,
 ) -> Result<(String, Vec<SocketAddr>), HarnessError> {
-    let (host, _) = target.rsplit_once(':').ok_or_else(|| {
-        HarnessError::Usage(format!(
-            "{target:?} is not HOST:PORT (e.g. example.com:443 or 127.0.0.1:4433)"
-        ))
-    })?;
-    let host = host
+    let host = host_port(target)?
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
@@ -27,6 +22,29 @@ pub(crate) fn resolve(
             source: e,
         })?;
     Ok((host, addrs))
+}
+
+/// The HOST of `HOST:PORT`, or a usage error naming what is wrong with
+/// it: a mistyped target is the command's mistake, not an unreachable
+/// server.
+pub fn host_port(target: &str) -> Result<&str, HarnessError> {
+    let not_host_port = |why: &str| {
+        HarnessError::Usage(format!(
+            "{target:?} is not HOST:PORT{why} (e.g. example.com:443 or 127.0.0.1:4433)"
+        ))
+    };
+    if target.contains("://") {
+        return Err(not_host_port(": give the host and port, not a URL"));
+    }
+    let (host, port) = target.rsplit_once(':').ok_or_else(|| not_host_port(""))?;
+    match port.parse::<u16>() {
+        Ok(1..) => {}
+        _ => return Err(not_host_port(": the port must be a number from 1 to 65535")),
+    }
+    if host.is_empty() {
+        return Err(not_host_port(": the host is missing"));
+    }
+    Ok(host)
 }
 
 /// `name` as an IP address, bracketed (`[::1]`) or not.
@@ -52,6 +70,27 @@ pub(crate) fn default_servername(given: Option<String>, host: &str) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mistyped_target_is_a_usage_error() {
+        let limit = Duration::from_secs(5);
+        for (target, why) in [
+            ("localhost:notaport", "the port must be"),
+            ("127.0.0.1:99999", "the port must be"),
+            ("127.0.0.1:0", "the port must be"),
+            (":443", "the host is missing"),
+            ("https://example.com", "not a URL"),
+            ("https://example.com:443", "not a URL"),
+            ("127.0.0.1", "is not HOST:PORT (e.g."),
+        ] {
+            match resolve(target, limit) {
+                Err(HarnessError::Usage(m)) => assert!(m.contains(why), "{target}: {m}"),
+                other => panic!("{target}: {other:?}"),
+            }
+        }
+        let (host, addrs) = resolve("[::1]:443", limit).expect("an address");
+        assert_eq!((host.as_str(), addrs.len()), ("::1", 1));
+    }
 
     #[test]
     fn an_address_is_no_sni_name_bracketed_or_not() {
