@@ -119,7 +119,9 @@ fn main() -> ExitCode {
         Command::Matrix(a) => matrix(a).map(Exit::from),
         Command::Probe(a) => probe_cmd(a),
         Command::Serve(a) => serve_cmd(a).map(Exit::from),
-        Command::Scan(a) => harness::scan::cli::run(a).map(Exit::from),
+        Command::Scan(a) => out_writable(a.out.as_ref())
+            .and_then(|()| harness::scan::cli::run(a))
+            .map(Exit::from),
         Command::Pki { out, format, force } => pki(out, &format, force).map(Exit::from),
         Command::Hostile(a) => hostile_cmd(a).map(Exit::from),
         Command::Bench(a) => bench_cmd(a).map(Exit::from),

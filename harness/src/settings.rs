@@ -3,10 +3,11 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use openssl::error::ErrorStack;
 use openssl::ssl::{SslContextBuilder, SslFiletype, SslVerifyMode};
 
 use crate::case::{Role, Version};
@@ -50,23 +51,36 @@ impl TlsSettings {
         b.set_max_proto_version(self.max_version.map(|v| v.to_ssl()))?;
         if let Some(c) = &self.cipher {
             b.set_cipher_list(c).map_err(|e| {
-                HarnessError::Usage(format!("--cipher {c:?}: OpenSSL matched no suite ({e})"))
+                HarnessError::Usage(format!(
+                    "--cipher {c:?}: OpenSSL matched no suite ({})",
+                    reasons(&e)
+                ))
             })?;
         }
         if let Some(c) = &self.ciphersuites {
             b.set_ciphersuites(c).map_err(|e| {
-                HarnessError::Usage(format!("--ciphersuites {c:?}: not accepted ({e})"))
+                HarnessError::Usage(format!(
+                    "--ciphersuites {c:?}: not accepted ({})",
+                    reasons(&e)
+                ))
             })?;
         }
         if let Some(g) = &self.groups {
-            b.set_groups_list(g)
-                .map_err(|e| HarnessError::Usage(format!("--groups {g:?}: not accepted ({e})")))?;
+            b.set_groups_list(g).map_err(|e| {
+                HarnessError::Usage(format!("--groups {g:?}: not accepted ({})", reasons(&e)))
+            })?;
         }
         if let Some(s) = &self.sigalgs {
-            b.set_sigalgs_list(s)
-                .map_err(|e| HarnessError::Usage(format!("--sigalgs {s:?}: not accepted ({e})")))?;
+            b.set_sigalgs_list(s).map_err(|e| {
+                HarnessError::Usage(format!(
+                    "--sigalgs {s:?}: not accepted ({}); name schemes as OpenSSL does, \
+                     colon-separated: rsa_pss_rsae_sha256:ecdsa_secp256r1_sha256 or RSA-PSS+SHA256",
+                    reasons(&e)
+                ))
+            })?;
         }
         if !self.alpn.is_empty() {
+            check_alpn(&self.alpn)?;
             match role {
                 Role::Client => b.set_alpn_protos(&alpn_wire(&self.alpn))?,
                 Role::Server => set_alpn_select(b, &self.alpn),
@@ -77,6 +91,8 @@ impl TlsSettings {
             b.set_tmp_dh(&dh)?;
         }
         if let Some((cert, key)) = &self.cert {
+            readable("--cert", cert, "a PEM certificate chain, leaf first")?;
+            readable("--key", key, "the PEM private key of the --cert leaf")?;
             b.set_certificate_chain_file(cert)
                 .map_err(|e| self.unloadable(cert, &e))?;
             b.set_private_key_file(key, SslFiletype::PEM).map_err(|e| {
@@ -87,16 +103,23 @@ impl TlsSettings {
                 });
                 HarnessError::Usage(if mismatch {
                     format!(
-                        "--key {} does not match the --cert leaf {} ({e})",
+                        "--key {} does not match the --cert leaf {}",
                         key.display(),
                         cert.display()
                     )
                 } else {
-                    format!("--key {}: not a PEM private key ({e})", key.display())
+                    format!(
+                        "--key {}: not a PEM private key ({})",
+                        key.display(),
+                        reasons(&e)
+                    )
                 })
             })?;
             b.check_private_key().map_err(|e| {
-                HarnessError::Usage(format!("--key does not match the --cert leaf ({e})"))
+                HarnessError::Usage(format!(
+                    "--key does not match the --cert leaf ({})",
+                    reasons(&e)
+                ))
             })?;
         }
         if let Some(sink) = self.keylog_sink()? {
@@ -120,15 +143,17 @@ impl TlsSettings {
             });
         HarnessError::Usage(if weak {
             format!(
-                "--cert {}: {level} refuses this certificate's key or signature ({e}); pass a \
+                "--cert {}: {level} refuses this certificate's key or signature ({}); pass a \
                  lower --seclevel (1 allows 1024-bit RSA keys, 0 SHA-1 and MD5 signatures) to \
                  load it anyway, or use a stronger certificate",
-                cert.display()
+                cert.display(),
+                reasons(e)
             )
         } else {
             format!(
-                "--cert {}: not a PEM certificate chain ({e})",
-                cert.display()
+                "--cert {}: not a PEM certificate chain ({})",
+                cert.display(),
+                reasons(e)
             )
         })
     }
@@ -163,22 +188,70 @@ impl TlsSettings {
     ) -> Result<(), HarnessError> {
         match cafile {
             Some(f) => {
-                // OpenSSL's error for a file it cannot open is its own
-                // fopen trace; the operating system's words are clearer.
-                std::fs::File::open(f).map_err(|e| {
-                    HarnessError::Usage(format!(
-                        "{flag} {}: {e} (it takes a PEM file of CA certificates)",
-                        f.display()
-                    ))
-                })?;
+                readable(flag, f, "a PEM file of CA certificates")?;
                 b.set_ca_file(f).map_err(|e| {
-                    HarnessError::Usage(format!("{flag} {}: not a PEM CA file ({e})", f.display()))
+                    HarnessError::Usage(format!(
+                        "{flag} {}: not a PEM CA file ({})",
+                        f.display(),
+                        reasons(&e)
+                    ))
                 })?;
             }
             None => b.set_default_verify_paths()?,
         }
         b.set_verify(mode);
         Ok(())
+    }
+}
+
+/// Refuses a file `flag` names that cannot be read, in the operating
+/// system's words: OpenSSL's own for a missing file is its fopen trace,
+/// read as "not a PEM ...", and it opens a directory without complaint.
+pub fn readable(flag: &str, path: &Path, takes: &str) -> Result<(), HarnessError> {
+    let refused = |why: String| {
+        HarnessError::Usage(format!(
+            "{flag} {}: {why} (it takes {takes})",
+            path.display()
+        ))
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => Err(refused("is a directory".into())),
+        Ok(_) => std::fs::File::open(path)
+            .map(drop)
+            .map_err(|e| refused(e.to_string())),
+        Err(e) => Err(refused(e.to_string())),
+    }
+}
+
+/// OpenSSL's reasons in `e` ("key values mismatch"), without the source
+/// files and function names a user has no use for.
+pub fn reasons(e: &ErrorStack) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for x in e.errors() {
+        let mut r = x.reason().map_or_else(|| x.to_string(), str::to_owned);
+        // What the reason was about ("group 'X25591' cannot be set").
+        if let Some(d) = x.data().filter(|d| !d.is_empty()) {
+            r = format!("{r}: {d}");
+        }
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    if out.is_empty() {
+        "OpenSSL gave no reason".into()
+    } else {
+        out.join("; ")
+    }
+}
+
+/// Refuses an `--alpn` list with an empty or over-long name, which
+/// OpenSSL refuses with a bare error (RFC 7301, section 3.1).
+pub fn check_alpn(protocols: &[String]) -> Result<(), HarnessError> {
+    match protocols.iter().find(|p| p.is_empty() || p.len() > 255) {
+        Some(bad) => Err(HarnessError::Usage(format!(
+            "--alpn: {bad:?} is no protocol name: each takes 1 to 255 bytes, names comma-separated"
+        ))),
+        None => Ok(()),
     }
 }
 

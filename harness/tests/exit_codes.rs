@@ -54,3 +54,78 @@ fn nothing_listening_or_no_such_name_is_unreachable() {
         assert!(o.stderr.contains(words), "{args:?}: {}", o.stderr);
     }
 }
+
+/// A local mistake is refused before any connection (the target here
+/// listens nowhere, so one would exit 3), in one message naming the flag.
+#[test]
+fn local_mistakes_are_usage_errors_naming_their_flag() {
+    let d = tempfile::tempdir().expect("temp dir");
+    common::write_pki(d.path());
+    let file = |name: &str| d.path().join(name).to_str().expect("utf-8").to_owned();
+    let (cert, key) = (file("server-rsa2048.chain.pem"), file("server-rsa2048.key"));
+    let other_key = file("client-rsa2048.key");
+    let missing = file("missing.pem");
+    let dir = d.path().to_str().expect("utf-8").to_owned();
+    let target = format!("127.0.0.1:{}", free_port());
+    let t = target.as_str();
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["probe", t, "--cert", &missing, "--key", &key],
+            format!("--cert {missing}: No such file"),
+        ),
+        (
+            vec!["probe", t, "--cert", &cert, "--key", &missing],
+            format!("--key {missing}: No such file"),
+        ),
+        (
+            vec!["probe", t, "--cafile", &dir],
+            format!("--cafile {dir}: is a directory"),
+        ),
+        (
+            vec!["scan", t, "--cafile", &missing],
+            format!("--cafile {missing}: No such file"),
+        ),
+        (
+            vec!["scan", t, "--cert", &cert, "--key", &other_key],
+            "does not match the --cert leaf".into(),
+        ),
+        (
+            vec!["probe", t, "--tls1_2", "--min-version", "tls1_3"],
+            "set both ends of the range".into(),
+        ),
+        (
+            vec![
+                "probe",
+                t,
+                "--min-version",
+                "tls1_3",
+                "--max-version",
+                "tls1_2",
+            ],
+            "is above --max-version".into(),
+        ),
+        (
+            vec!["probe", t, "--alpn", ""],
+            "--alpn: \"\" is no protocol name".into(),
+        ),
+        (
+            vec!["probe", t, "--servername", ""],
+            "--servername \"\": give a host name".into(),
+        ),
+        (
+            vec!["probe", t, "--seclevel", "9"],
+            "9 is not in 0..=5".into(),
+        ),
+        (
+            vec!["probe", t, "--groups", "X25591"],
+            "--groups \"X25591\": not accepted (".into(),
+        ),
+    ];
+    for (args, words) in cases {
+        let o = run(harness(&args));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", o.stderr);
+        assert!(o.stderr.contains(&words), "{args:?}: {}", o.stderr);
+        // OpenSSL's reasons, not its source files.
+        assert!(!o.stderr.contains("../ssl/"), "{args:?}: {}", o.stderr);
+    }
+}

@@ -52,7 +52,7 @@ pub(crate) struct TlsArgs {
     #[arg(long, value_delimiter = ',')]
     alpn: Vec<String>,
     /// Security level (0-5).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=5))]
     seclevel: Option<u32>,
     /// Append NSS key log lines to this file.
     #[arg(long)]
@@ -171,7 +171,21 @@ pub(crate) fn tls_settings(
     .filter_map(|(on, v)| on.then_some(v))
     .collect();
     let (min_version, max_version) = match only.as_slice() {
-        [] => (a.min_version, a.max_version),
+        [] => match (a.min_version, a.max_version) {
+            (Some(min), Some(max)) if min > max => {
+                return Err(HarnessError::Usage(format!(
+                    "--min-version ({min}) is above --max-version ({max}): no version is left"
+                )))
+            }
+            range => range,
+        },
+        [_] if a.min_version.is_some() || a.max_version.is_some() => {
+            return Err(HarnessError::Usage(
+                "--tls1, --tls1_1, --tls1_2 and --tls1_3 set both ends of the range: give \
+                 one of them, or --min-version and --max-version"
+                    .into(),
+            ))
+        }
         [v] => (Some(*v), Some(*v)),
         _ => {
             return Err(HarnessError::Usage(
@@ -194,6 +208,16 @@ pub(crate) fn tls_settings(
 }
 
 pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
+    // OpenSSL refuses these with a bare "ssl3 ext invalid servername".
+    if let Some(name) = a
+        .servername
+        .as_deref()
+        .filter(|n| n.is_empty() || n.len() > 255)
+    {
+        return Err(HarnessError::Usage(format!(
+            "--servername {name:?}: give a host name of 1 to 255 bytes"
+        )));
+    }
     let cert = a.cert.clone().zip(a.key.clone());
     let opts = ProbeOptions {
         target: a.target.clone(),

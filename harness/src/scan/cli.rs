@@ -4,14 +4,16 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use openssl::ssl::{SslContextBuilder, SslMethod, SslVerifyMode};
 
 use super::conn::Limits;
 use super::policy::Policy;
 use super::render::render;
 use super::{scan, ScanOptions, Verdict};
+use crate::case::Role;
 use crate::error::HarnessError;
 use crate::report::Format;
-use crate::settings::seconds;
+use crate::settings::{seconds, TlsSettings};
 use crate::starttls::StartTls;
 
 /// `tls-harness scan HOST:PORT ...`.
@@ -61,6 +63,21 @@ pub struct ScanArgs {
     pub starttls: Option<StartTls>,
 }
 
+/// Refuses a `--cafile`, `--cert` or `--key` that would not load, as probe
+/// does, before any connection: else every probe fails on it and the
+/// scan blames the server.
+fn local_files(a: &ScanArgs) -> Result<(), HarnessError> {
+    let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
+    if let Some(ca) = &a.cafile {
+        TlsSettings::verify_with(&mut b, "--cafile", Some(ca), SslVerifyMode::PEER)?;
+    }
+    let settings = TlsSettings {
+        cert: a.cert.clone().zip(a.key.clone()),
+        ..TlsSettings::default()
+    };
+    settings.apply(&mut b, Role::Client)
+}
+
 /// Runs the scan; `Ok(false)` when a policy rule failed.
 pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     // Load the policy first: a typo should not cost a scan.
@@ -71,12 +88,8 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     if a.jobs == 0 {
         return Err(HarnessError::Usage("--jobs must be at least 1".into()));
     }
-    // OpenSSL refuses such a list with a bare error (RFC 7301, 3.1).
-    if let Some(bad) = a.alpn.iter().find(|p| p.is_empty() || p.len() > 255) {
-        return Err(HarnessError::Usage(format!(
-            "--alpn: {bad:?} is no protocol name: each takes 1 to 255 bytes, names comma-separated"
-        )));
-    }
+    crate::settings::check_alpn(&a.alpn)?;
+    local_files(&a)?;
     let io = seconds(a.timeout)?;
     let opts = ScanOptions {
         target: a.target.clone(),
