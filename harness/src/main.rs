@@ -149,6 +149,12 @@ fn main() -> ExitCode {
 }
 
 fn pki(out: PathBuf, format: &str, force: bool) -> Result<bool, HarnessError> {
+    if out.exists() && !out.is_dir() {
+        return Err(HarnessError::Usage(format!(
+            "--out {}: is not a directory (it takes the directory to write the files in)",
+            out.display()
+        )));
+    }
     std::fs::create_dir_all(&out).map_err(|e| HarnessError::writing(&out, e))?;
     let pki = Pki::generate()?;
     let files = pki.write_pem_with(
@@ -164,17 +170,14 @@ fn pki(out: PathBuf, format: &str, force: bool) -> Result<bool, HarnessError> {
         .iter()
         .map(|f| f.display().to_string())
         .collect();
-    if format == "json" {
+    let text = if format == "json" {
         // A list of strings always serializes.
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&paths).unwrap_or_default()
-        );
+        serde_json::to_string_pretty(&paths).unwrap_or_default() + "\n"
     } else {
-        for p in paths {
-            println!("{p}");
-        }
-    }
+        paths.iter().map(|p| format!("{p}\n")).collect()
+    };
+    // A closed pipe (`| head`) is an error to report, not a panic.
+    emit(&text, None)?;
     Ok(true)
 }
 

@@ -54,3 +54,28 @@ fn a_foreign_key_needs_force() {
     assert_ne!(fs::read(&theirs).unwrap(), b"someone's key");
     assert_eq!(mode(&theirs), 0o600);
 }
+
+/// A reader that goes away (`| head`) is a write error, exit 2, not a
+/// panic; an --out that is a file is named as such.
+#[test]
+fn a_closed_pipe_and_a_file_for_a_directory_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().expect("utf-8 path");
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["pki", "--out", out])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Closed before the first write: key generation takes longer.
+    drop(child.stdout.take());
+    let done = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("writing to stdout"), "{stderr}");
+
+    let file = dir.path().join("root.pem");
+    let o = pki(&file, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(o.stderr.contains("is not a directory"), "{}", o.stderr);
+}

@@ -8,6 +8,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -43,8 +44,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Compare { base, other }) => compare(&base, &other),
         None => benches::run(&cli.run.options())
-            .map(|report| print!("{}", cli.run.render(&report)))
-            .map_err(|e| Chain(&e).to_string()),
+            .map_err(|e| Chain(&e).to_string())
+            .and_then(|report| to_stdout(&cli.run.render(&report))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -60,8 +61,15 @@ fn compare(base: &Path, other: &Path) -> Result<(), String> {
         let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
         BenchReport::from_json(&text).map_err(|e| format!("{}: {e}", p.display()))
     };
-    print!("{}", BenchReport::compare(&read(base)?, &read(other)?));
-    Ok(())
+    to_stdout(&BenchReport::compare(&read(base)?, &read(other)?))
+}
+
+/// Writes `text` to stdout; a closed pipe is an error, not a panic.
+fn to_stdout(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("writing to stdout: {e}"))
 }
 
 #[cfg(test)]
