@@ -78,8 +78,14 @@ impl From<bool> for Exit {
     }
 }
 
-/// The codes, for `--help`.
-pub const CODES: &str = "Exit status: 0 the handshake worked; 1 it failed (refused with an \
+/// probe's `--help` epilogue: examples, then its exit codes.
+pub const PROBE_HELP: &str = "Examples:
+  tls-harness probe example.com:443              why does the handshake fail?
+  tls-harness probe 10.0.0.5:443 --servername example.com --cafile root.pem
+  tls-harness probe mail.example.com:25 --starttls smtp --format state
+  tls-harness probe example.com:443 --format json --pcap handshake.pcapng
+
+Exit status: 0 the handshake worked; 1 it failed (refused with an \
 alert, a certificate that did not verify, nothing in common); 2 a usage or local configuration \
 error; 3 the peer could not be reached (nothing listens, no route, its name does not resolve); \
 4 it did not answer in time; 128+N stopped by signal N.";

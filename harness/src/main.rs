@@ -23,7 +23,15 @@ use cli::tls::{probe_cmd, serve_cmd, ProbeArgs, ServeArgs};
 
 /// Interop matrix and handshake tracing for OpenSSL.
 #[derive(Parser)]
-#[command(name = "tls-harness", version, about)]
+#[command(
+    name = "tls-harness",
+    version,
+    about = "See, test and measure OpenSSL handshakes: why one fails (probe, serve), \
+             whether OpenSSL interoperates (matrix), what a server offers (scan, hostile), \
+             what tracing costs (bench)",
+    after_help = "A handshake with HOST:PORT fails? `tls-harness probe HOST:PORT` prints its \
+                  trace, the cause in plain words, whose side is at fault and the fix."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,8 +41,8 @@ struct Cli {
 enum Command {
     /// Run the interop matrix: each version's suites, key types, groups and options (each axis covered, not every combination).
     Matrix(MatrixArgs),
-    /// Trace one client handshake against a live server (like s_client -state -msg).
-    #[command(after_help = harness::exit::CODES)]
+    /// Connect to a server, trace the handshake (like s_client -state -msg) and, when it fails, say why: cause, fault, fix.
+    #[command(after_help = harness::exit::PROBE_HELP)]
     Probe(ProbeArgs),
     /// A tracing server that prints each connection's trace (like s_server -state).
     #[command(after_help = harness::exit::SERVE_CODES)]
@@ -322,6 +330,24 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Each example `probe --help` gives is a command line it takes.
+    #[test]
+    fn the_probe_examples_parse() {
+        use clap::Parser;
+        let examples: Vec<&str> = harness::exit::PROBE_HELP
+            .lines()
+            .filter_map(|l| l.trim_start().strip_prefix("tls-harness "))
+            .collect();
+        assert_eq!(examples.len(), 4);
+        for e in examples {
+            let words = e.split("  ").next().unwrap_or(e).split_whitespace();
+            let args = std::iter::once("tls-harness").chain(words);
+            if let Err(err) = super::Cli::try_parse_from(args) {
+                panic!("{e}: {err}");
+            }
+        }
     }
 
     /// An --out the report cannot be written to is refused before the
