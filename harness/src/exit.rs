@@ -7,6 +7,7 @@
 use crate::error::HarnessError;
 use crate::hostile::HostileError;
 use crate::probe::ProbeFailure;
+use crate::starttls::StartTlsError;
 
 /// What a command ended with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +44,11 @@ impl Exit {
     pub fn of_probe(failure: &ProbeFailure) -> Self {
         match failure {
             ProbeFailure::Refused(_) | ProbeFailure::Unreachable(_) => Exit::Unreachable,
-            ProbeFailure::TimedOut(_) => Exit::TimedOut,
+            ProbeFailure::TimedOut(_)
+            | ProbeFailure::StartTls {
+                error: StartTlsError::TimedOut { .. },
+                ..
+            } => Exit::TimedOut,
             _ => Exit::Failed,
         }
     }
@@ -95,3 +100,19 @@ pub const SERVE_CODES: &str = "Exit status: 0 every connection it served worked 
 the one; a connection refused at --max-connections is not served); 1 one failed; 2 a usage or local configuration error (an address in use, a key \
 that does not load); 4 --once and no client came within --accept-timeout; 128+N stopped by \
 signal N.";
+
+/// matrix's `--help` epilogue.
+pub const MATRIX_CODES: &str = "Exit status: 0 no case failed; 1 a case failed; 2 a usage \
+error, a named peer that cannot run, or a run in which no case could run (its report is \
+written); 128+N stopped by signal N (its report is written, the cases left skipped).";
+
+/// scan's `--help` epilogue.
+pub const SCAN_CODES: &str = "Exit status: 0 scanned (and the --policy passed); 1 a --policy \
+rule failed; 2 a usage error, nothing to scan (nothing listens, no TLS there) or a policy not \
+verified; 3 the name does not resolve; 4 the resolver did not answer in time; 128+N stopped \
+by signal N.";
+
+/// hostile's `--help` epilogue.
+pub const HOSTILE_CODES: &str = "Exit status: 0 every case passed; 1 a case failed; 2 a usage \
+error, or a target that failed the good handshake before any case; 3 the target could not be \
+reached (nothing listens, no route, its name does not resolve); 128+N stopped by signal N.";

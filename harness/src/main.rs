@@ -40,6 +40,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the interop matrix: each version's suites, key types, groups and options (each axis covered, not every combination).
+    #[command(after_help = harness::exit::MATRIX_CODES)]
     Matrix(MatrixArgs),
     /// Connect to a server, trace the handshake (like s_client -state -msg) and, when it fails, say why: cause, fault, fix.
     #[command(after_help = harness::exit::PROBE_HELP)]
@@ -48,6 +49,7 @@ enum Command {
     #[command(after_help = harness::exit::SERVE_CODES)]
     Serve(ServeArgs),
     /// Map a live server's versions, suites, groups, resumption and chain from traced probes.
+    #[command(after_help = harness::exit::SCAN_CODES)]
     Scan(harness::scan::cli::ScanArgs),
     /// Write the test PKI (root, intermediate, leaves, CSR, negatives) as PEM files.
     Pki {
@@ -62,6 +64,7 @@ enum Command {
         force: bool,
     },
     /// Send hostile peers (malformed hellos, oversized records, slowloris, a flood, ...) to a TLS server.
+    #[command(after_help = harness::exit::HOSTILE_CODES)]
     Hostile(HostileArgs),
     /// Handshake rate and bulk throughput, traced against untraced and against the crypto limit.
     Bench(BenchCommand),

@@ -129,3 +129,19 @@ fn local_mistakes_are_usage_errors_naming_their_flag() {
         assert!(!o.stderr.contains("../ssl/"), "{args:?}: {}", o.stderr);
     }
 }
+
+/// A server that accepts and says nothing did not answer in time, whether
+/// probe waited for its TLS or for its STARTTLS greeting.
+#[test]
+fn a_silent_server_is_a_time_out_with_or_without_starttls() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address").to_string();
+    // Held open, unread, until the test ends: the kernel accepts for it.
+    for extra in [&[][..], &["--starttls", "smtp"][..]] {
+        let mut args = vec!["probe", addr.as_str(), "--timeout", "1"];
+        args.extend(extra);
+        let o = run(harness(&args));
+        assert_eq!(o.status.code(), Some(4), "{args:?}: {}", o.stderr);
+    }
+    drop(listener);
+}
