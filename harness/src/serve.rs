@@ -88,7 +88,8 @@ pub enum Notice<'a> {
         /// The root CA file, when the PKI was generated.
         root: Option<&'a Path>,
     },
-    /// A connection was closed at accept: the limit was reached.
+    /// A connection was closed at accept: the limit was reached. Told
+    /// only in the formats of OpenSSL's lines alone, as [`Notice::Failed`].
     Refused {
         /// The client.
         peer: SocketAddr,
@@ -222,10 +223,13 @@ pub fn serve(
             Ok((tcp, peer)) => {
                 last_accept = Instant::now();
                 if !pool.try_serve(tcp, peer) {
-                    notify(Notice::Refused {
-                        peer,
-                        open: opts.max_connections,
-                    });
+                    // Said once: on stdout where the format has room for it.
+                    if matches!(opts.format, TraceFormat::State | TraceFormat::Msg) {
+                        notify(Notice::Refused {
+                            peer,
+                            open: opts.max_connections,
+                        });
+                    }
                     print_report(
                         out,
                         &ConnectionReport::refused(peer, opts.max_connections),
