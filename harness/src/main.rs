@@ -218,13 +218,16 @@ fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
             Target::Address(t)
         }
         None => Target::InProcess(InProcessOptions {
-            read_timeout: seconds(a.server_timeout)?,
+            read_timeout: seconds("--server-timeout", a.server_timeout)?,
             ..InProcessOptions::default()
         }),
     };
     let opts = HostileOptions {
-        timeout: seconds(a.timeout)?,
-        idle_limit: a.idle_limit.map(seconds).transpose()?,
+        timeout: seconds("--timeout", a.timeout)?,
+        idle_limit: a
+            .idle_limit
+            .map(|s| seconds("--idle-limit", s))
+            .transpose()?,
         flood: a.flood,
         ..HostileOptions::default()
     };

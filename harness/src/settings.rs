@@ -260,26 +260,26 @@ pub fn check_alpn(protocols: &[String]) -> Result<(), HarnessError> {
 /// `Duration::MAX` would overflow.
 const LONGEST: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// A command line time-out in seconds: positive, at most a day.
-pub fn seconds(s: f64) -> Result<Duration, HarnessError> {
+/// The time-out `flag` gave, in seconds: positive, at most a day.
+pub fn seconds(flag: &str, s: f64) -> Result<Duration, HarnessError> {
     Duration::try_from_secs_f64(s)
         .ok()
         .filter(|d| !d.is_zero() && *d <= LONGEST)
         .ok_or_else(|| {
             HarnessError::Usage(format!(
-                "time-out {s} is not a number of seconds above 0 and at most 86400 (a day)"
+                "{flag} {s}: not a number of seconds above 0 and at most 86400 (a day)"
             ))
         })
 }
 
 /// Like [`seconds`], but zero is allowed (it switches something off).
-pub fn non_negative_seconds(s: f64) -> Result<Duration, HarnessError> {
+pub fn non_negative_seconds(flag: &str, s: f64) -> Result<Duration, HarnessError> {
     Duration::try_from_secs_f64(s)
         .ok()
         .filter(|d| *d <= LONGEST)
         .ok_or_else(|| {
             HarnessError::Usage(format!(
-                "{s} is not a number of seconds from 0 to 86400 (a day)"
+                "{flag} {s}: not a number of seconds from 0 to 86400 (a day)"
             ))
         })
 }
@@ -290,12 +290,12 @@ mod tests {
 
     #[test]
     fn time_outs_are_positive_and_at_most_a_day() {
-        assert_eq!(seconds(2.5).ok(), Some(Duration::from_millis(2500)));
-        assert_eq!(seconds(86_400.0).ok(), Some(LONGEST));
+        assert_eq!(seconds("--t", 2.5).ok(), Some(Duration::from_millis(2500)));
+        assert_eq!(seconds("--t", 86_400.0).ok(), Some(LONGEST));
         for bad in [0.0, -1.0, f64::NAN, 86_400.5, 1e19, f64::INFINITY] {
-            assert!(seconds(bad).is_err(), "{bad}");
+            assert!(seconds("--t", bad).is_err(), "{bad}");
         }
-        assert_eq!(non_negative_seconds(0.0).ok(), Some(Duration::ZERO));
-        assert!(non_negative_seconds(1e19).is_err());
+        assert_eq!(non_negative_seconds("--t", 0.0).ok(), Some(Duration::ZERO));
+        assert!(non_negative_seconds("--t", 1e19).is_err());
     }
 }

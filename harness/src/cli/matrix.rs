@@ -129,7 +129,7 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
         transport: a.transport,
         jobs,
         shard: a.shard,
-        io_timeout: seconds(a.timeout)?,
+        io_timeout: seconds("--timeout", a.timeout)?,
         progress: std::io::stderr().is_terminal() && std::env::var_os("CI").is_none(),
         external_scope: a.external_scope,
         artifacts: a.artifacts,
@@ -207,7 +207,9 @@ pub(crate) fn list(
         }
         other => {
             return Err(HarnessError::Usage(format!(
-                "matrix --list writes table or json, not {other:?}"
+                "matrix --list writes table or json, not {}",
+                clap::ValueEnum::to_possible_value(&other)
+                    .map_or_else(|| format!("{other:?}"), |v| v.get_name().to_owned())
             )))
         }
     };

@@ -57,7 +57,7 @@ pub(crate) struct TlsArgs {
     /// Append NSS key log lines to this file.
     #[arg(long)]
     keylog: Option<PathBuf>,
-    /// Seconds each connect, read and write may take.
+    /// Seconds each read and write (and probe's connect) may take.
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
 }
@@ -120,7 +120,7 @@ pub(crate) struct ServeArgs {
     /// Private key (PEM).
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
-    /// Generate the test PKI and serve its leaf of this type (rsa2048, ecdsa-p256, ecdsa-p384, ed25519).
+    /// Generate the test PKI and serve its leaf of this type (rsa2048, ecdsa-p256, ecdsa-p384, ed25519; dsa2048, which needs --cipher DHE-DSS suites).
     #[arg(long)]
     key_type: Option<KeyKind>,
     /// Require a client certificate that verifies against this CA file, whose CAs the CertificateRequest names (as `s_server -Verify 1 -CAfile` does).
@@ -225,9 +225,9 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
         tls: tls_settings(&a.tls, cert)?,
         cafile: a.cafile.clone(),
         reconnect: a.reconnect,
-        timeout: seconds(a.tls.timeout)?,
-        handshake_timeout: seconds(a.handshake_timeout)?,
-        linger: non_negative_seconds(a.linger)?,
+        timeout: seconds("--timeout", a.tls.timeout)?,
+        handshake_timeout: seconds("--handshake-timeout", a.handshake_timeout)?,
+        linger: non_negative_seconds("--linger", a.linger)?,
         pcap: a.pcap.clone(),
         starttls: a.starttls,
     };
@@ -284,16 +284,16 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         tls: tls_settings(&a.tls, cert)?,
         once: a.once,
         format: a.format,
-        timeout: seconds(a.tls.timeout)?,
-        handshake_timeout: seconds(a.handshake_timeout)?,
-        connection_timeout: seconds(a.connection_timeout)?,
+        timeout: seconds("--timeout", a.tls.timeout)?,
+        handshake_timeout: seconds("--handshake-timeout", a.handshake_timeout)?,
+        connection_timeout: seconds("--connection-timeout", a.connection_timeout)?,
         max_connections: usize::from(a.max_connections),
         pcap: a.pcap.clone(),
         www: a.www,
         accept_timeout: a
             .accept_timeout
             .or(a.once.then_some(60.0))
-            .map(seconds)
+            .map(|s| seconds("--accept-timeout", s))
             .transpose()?,
     };
     let mut stdout = std::io::stdout();

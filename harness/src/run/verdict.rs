@@ -75,7 +75,11 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
                 }
             }
             if &n.alpn != alpn {
-                wrong.push(format!("ALPN {:?} (expected {alpn:?})", n.alpn));
+                wrong.push(format!(
+                    "ALPN {} (expected {})",
+                    alpn_text(n.alpn.as_deref()),
+                    alpn_text(alpn.as_deref())
+                ));
             }
             if sni.is_some() {
                 // An external server may not say which name it saw; the
@@ -114,7 +118,11 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
                 for (what, theirs, ours) in [
                     ("version", s.version.to_string(), c.version.to_string()),
                     ("suite", s.cipher_openssl.clone(), c.cipher_openssl.clone()),
-                    ("ALPN", format!("{:?}", s.alpn), format!("{:?}", c.alpn)),
+                    (
+                        "ALPN",
+                        alpn_text(s.alpn.as_deref()),
+                        alpn_text(c.alpn.as_deref()),
+                    ),
                 ] {
                     if theirs != ours {
                         wrong.push(format!(
@@ -491,6 +499,11 @@ pub(super) fn observe(client: &[SideOutcome], server: &[SideOutcome]) -> Observe
             .map(|d| d.as_secs_f64() * 1e3),
         failure: failed.then(|| describe_failure(client, server)),
     }
+}
+
+/// An ALPN protocol as a verdict names it: quoted, or "none".
+fn alpn_text(p: Option<&str>) -> String {
+    p.map_or_else(|| "none".into(), |p| format!("{p:?}"))
 }
 
 #[cfg(test)]

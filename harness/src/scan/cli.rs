@@ -90,7 +90,7 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     }
     crate::settings::check_alpn(&a.alpn)?;
     local_files(&a)?;
-    let io = seconds(a.timeout)?;
+    let io = seconds("--timeout", a.timeout)?;
     let opts = ScanOptions {
         target: a.target.clone(),
         servername: a.servername.clone(),
@@ -101,7 +101,7 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
         limits: Limits {
             connect: io,
             io,
-            handshake: seconds(a.handshake_timeout)?,
+            handshake: seconds("--handshake-timeout", a.handshake_timeout)?,
         },
         raw_bytes: a.raw_bytes,
         starttls: a.starttls,
