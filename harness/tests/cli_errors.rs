@@ -441,9 +441,12 @@ fn a_stalled_command_outlives_neither_the_run_nor_its_keys() {
         out.stdout
     );
     // The failure says how to run it alone, the run's time-out included.
-    let rerun = "rerun: tls-harness matrix --peers inproc --case \
-        'tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default@command>inproc' --timeout 1 --peer-cmd";
-    assert!(out.stdout.contains(rerun), "{}", out.stdout);
+    let rerun = format!(
+        "rerun: tls-harness matrix --peers inproc --case \
+         'tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default@command>inproc' --timeout 1 \
+         --peer-cmd '{template}'"
+    );
+    assert!(out.stdout.contains(&rerun), "{}", out.stdout);
     let alive = common::running(&marker);
     assert!(alive.is_empty(), "left running: {alive:?}");
     let left: Vec<_> = std::fs::read_dir(tmp.path())

@@ -202,7 +202,7 @@ pub fn artifact_text(r: &CaseResult) -> Option<String> {
 
 /// The command that runs a failed result again alone: its pairing's peers,
 /// its id (`--case`) and the run's `--timeout`. A user's own command peer
-/// needs its `--peer-cmd` again (the report names it among its peers); a
+/// gets its `--peer-cmd` again, as the report's peers name it; a
 /// tlslite pairing gets the `TLS_HARNESS_TLSLITE_PYTHON` this run had, as
 /// without it a rerun from elsewhere finds no tlslite-ng.
 pub fn rerun_command(report: &Report, r: &CaseResult) -> String {
@@ -238,7 +238,20 @@ pub fn rerun_command(report: &Report, r: &CaseResult) -> String {
         s += &format!(" --transport {}", report.transport);
     }
     if client == PeerKind::Command || server == PeerKind::Command {
-        s += " --peer-cmd 'NAME=TEMPLATE'";
+        // The report's peers name it "command (NAME: TEMPLATE)".
+        let spec = report
+            .peers
+            .iter()
+            .find_map(|p| {
+                p.strip_prefix("command (")?
+                    .strip_suffix(')')?
+                    .split_once(": ")
+            })
+            .map_or_else(
+                || "'NAME=TEMPLATE'".to_owned(),
+                |(name, template)| crate::peer::command::quote(&format!("{name}={template}")),
+            );
+        s += &format!(" --peer-cmd {spec}");
     }
     s
 }
