@@ -237,7 +237,8 @@ pub fn rfc3339(t: SystemTime) -> String {
 
 /// Connects to the target and traces the handshake(s).
 pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
-    let (host, addrs) = resolve(&opts.target, opts.timeout)?;
+    // The command's own mistakes first: they are not the server's.
+    host_port(&opts.target)?;
     let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
     b.trace_handshakes(TraceOptions::default().messages(true))?;
     opts.tls.apply(&mut b, Role::Client)?;
@@ -247,6 +248,25 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         opts.cafile.as_ref(),
         SslVerifyMode::PEER,
     )?;
+    // A name that does not resolve is a connection that failed, reported
+    // (and, with --format json, printed) as a refused one is.
+    let (host, addrs) = match resolve(&opts.target, opts.timeout) {
+        Ok(found) => found,
+        Err(HarnessError::Unreachable { what, source }) => {
+            let mut conn = ProbeConnection::new(opts.target.clone());
+            let why = format!("{what}: {source}");
+            conn.failure = Some(if source.kind() == std::io::ErrorKind::TimedOut {
+                ProbeFailure::TimedOut(why)
+            } else {
+                ProbeFailure::Unreachable(why)
+            });
+            conn.diagnose();
+            return Ok(ProbeOutcome {
+                connections: vec![conn],
+            });
+        }
+        Err(e) => return Err(e),
+    };
     let pcap = match &opts.pcap {
         Some(path) => {
             pcap::keys_into_captures(&mut b, opts.tls.keylog_sink()?)?;

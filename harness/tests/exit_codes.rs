@@ -53,6 +53,17 @@ fn nothing_listening_or_no_such_name_is_unreachable() {
         assert_eq!(o.status.code(), Some(3), "{args:?}: {}", o.stderr);
         assert!(o.stderr.contains(words), "{args:?}: {}", o.stderr);
     }
+    // As JSON, a name that does not resolve is a line like a refusal's.
+    for target in [closed.as_str(), "nosuch.invalid:443"] {
+        let o = run(harness(&["probe", target, "--format", "json"]));
+        let line: serde_json::Value = serde_json::from_str(o.stdout.trim())
+            .unwrap_or_else(|e| panic!("{target}: one JSON line ({e}): {}", o.stdout));
+        assert_eq!(line["succeeded"], false, "{line}");
+        assert!(
+            line["failure"].as_str().is_some_and(|f| !f.is_empty()),
+            "{line}"
+        );
+    }
 }
 
 /// A local mistake is refused before any connection (the target here
