@@ -132,7 +132,8 @@ impl Filter {
             known.sort_unstable();
             known.dedup();
             Err(format!(
-                "{flag} {w}: no case has it (known: {})",
+                "{flag} {w}: no case has it (known: {}; a family, such as ecdsa or rsa, selects \
+                 its members)",
                 known.join(", ")
             ))
         };
@@ -183,12 +184,15 @@ fn suite_matches(re: &Regex, case: &Case, library: &Library) -> bool {
 }
 
 /// `value` is `wanted` or belongs to its family: "resume" selects
-/// "resume-ticket", "ecdsa" selects "ecdsa-p256".
+/// "resume-ticket", "ecdsa" selects "ecdsa-p256", "rsa" "rsa2048" (a key
+/// size starts a member as a separator does).
 fn family_match(value: &str, wanted: &str) -> bool {
     value == wanted
-        || value
-            .strip_prefix(wanted)
-            .is_some_and(|rest| rest.starts_with('-') || rest.starts_with('+'))
+        || value.strip_prefix(wanted).is_some_and(|rest| {
+            rest.starts_with(['-', '+'])
+                || (rest.starts_with(|c: char| c.is_ascii_digit())
+                    && wanted.ends_with(|c: char| c.is_ascii_alphabetic()))
+        })
 }
 
 mod regex_serde {
@@ -240,5 +244,9 @@ mod tests {
             .contains("--options"));
         assert!(family_match("ecdsa-p384", "ecdsa"));
         assert!(!family_match("ecdsa-p384", "ecd"));
+        assert!(family_match("rsa2048+psk", "rsa"));
+        assert!(family_match("dsa2048", "dsa"));
+        assert!(!family_match("ecdsa-p256", "dsa"));
+        assert!(!family_match("rsa2048", "rsa20"));
     }
 }
