@@ -278,6 +278,7 @@ impl Log {
     }
 
     /// The first handshake message of type `t`.
+    #[cfg(test)]
     pub(crate) fn first_message(&self, t: HandshakeType) -> Option<RawMessage<'_>> {
         self.entries().find_map(|(_, e)| match e {
             Entry::Message(m) if m.handshake_type() == Some(t) => Some(m),

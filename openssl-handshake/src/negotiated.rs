@@ -8,8 +8,8 @@ use openssl::x509::X509;
 use serde::{Deserialize, Serialize};
 
 use crate::cert::CertificateInfo;
-use crate::decode::Body;
-use crate::event::{Direction, Event, EventKind, Side};
+use crate::decode::{Body, HandshakeType};
+use crate::event::{Direction, Event, EventKind, Message, Side};
 use crate::ffi;
 use crate::version::ProtocolVersion;
 
@@ -154,14 +154,21 @@ impl Negotiated {
     /// ServerKeyExchange or CertificateVerify read, the DH group a
     /// ServerKeyExchange carried ("ffdhe2048", or its size), and on a
     /// server the name a ClientHello asked for when OpenSSL kept none.
+    /// Only the last handshake's messages count: after a renegotiation
+    /// that resumed, the first handshake's signature and group are not
+    /// this one's.
     pub(crate) fn refine_from_wire(&mut self, events: &[Event]) {
         let mut scheme = None;
         let mut dh = None;
         let mut sni = None;
-        for m in events.iter().filter_map(|e| match &e.kind {
-            EventKind::Message(m) => Some(m),
-            _ => None,
-        }) {
+        let messages: Vec<&Message> = events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Message(m) => Some(&**m),
+                _ => None,
+            })
+            .collect();
+        for m in &messages[last_handshake_start(&messages)..] {
             let read = m.direction == Direction::Read;
             match &m.body {
                 Some(Body::ClientHello(h)) if read => sni = h.sni.clone().or(sni),
@@ -204,6 +211,22 @@ impl Negotiated {
             self.resumed = Some(by_ticket(ticket_offered()));
         }
     }
+}
+
+/// Where the last handshake's messages start: at the ClientHello the last
+/// ServerHello answered (a renegotiation refused after it got none), or
+/// at the first when no ServerHello came.
+fn last_handshake_start(messages: &[&Message]) -> usize {
+    let is = |m: &&Message, t| m.handshake_type == Some(t);
+    messages
+        .iter()
+        .rposition(|m| is(m, HandshakeType::SERVER_HELLO))
+        .and_then(|sh| {
+            messages[..sh]
+                .iter()
+                .rposition(|m| is(m, HandshakeType::CLIENT_HELLO))
+        })
+        .unwrap_or(0)
 }
 
 fn resumption(ssl: &SslRef, side: Side, version: ProtocolVersion) -> Resumption {

@@ -23,11 +23,15 @@ fn hooked(heard: &Heard) -> TraceOptions {
     TraceOptions::default().on_complete(move |t| heard.lock().unwrap().push(t.clone()))
 }
 
-#[test]
-fn a_hello_request_is_no_handshake() {
+/// A TLS 1.2 connection whose server asks for a renegotiation once the
+/// first handshake is done, `cipher` on the server; the traces and what
+/// each end's hook heard.
+fn renegotiated(cipher: &str) -> [(&'static str, HandshakeTrace, Heard); 2] {
     let (server_heard, client_heard) = (Heard::default(), Heard::default());
     let server = server_ctx(KeyType::Rsa2048, |b| {
         b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
+        b.set_cipher_list(cipher).unwrap();
+        b.set_tmp_dh(&openssl::dh::Dh::get_2048_256().unwrap()).unwrap();
         b.trace_handshakes(hooked(&server_heard)).unwrap();
     });
     let client = client_ctx(|b| b.trace_handshakes(hooked(&client_heard)).unwrap());
@@ -36,13 +40,10 @@ fn a_hello_request_is_no_handshake() {
     let mut client = SslStream::new(client_ssl(&client, "localhost"), c).unwrap();
     let mut server = SslStream::new(Ssl::new(&server).unwrap(), s).unwrap();
     let mut buf = [0u8; 16];
-    let turns = |client: &mut SslStream<_>, server: &mut SslStream<_>| {
-        for _ in 0..8 {
-            let _ = client.connect();
-            let _ = server.accept();
-        }
-    };
-    turns(&mut client, &mut server);
+    for _ in 0..8 {
+        let _ = client.connect();
+        let _ = server.accept();
+    }
     assert!(server.ssl().is_init_finished(), "first handshake");
     renegotiate(&mut server);
     server.do_handshake().expect("HelloRequest sent");
@@ -53,9 +54,16 @@ fn a_hello_request_is_no_handshake() {
         let _ = server.read(&mut buf);
     }
     assert!(client.ssl().is_init_finished() && server.ssl().is_init_finished());
-    let client_trace = trace_of(&client);
-    let server_trace = trace_of(&server);
+    [
+        ("server", trace_of(&server), server_heard),
+        ("client", trace_of(&client), client_heard),
+    ]
+}
 
+#[test]
+fn a_hello_request_is_no_handshake() {
+    let [(_, server_trace, server_heard), (_, client_trace, client_heard)] =
+        renegotiated("DEFAULT");
     let hello_requests =
         |t: &HandshakeTrace| t.messages().filter(|m| m.name() == "HelloRequest").count();
     assert_eq!(hello_requests(&server_trace), 1, "the server asked once");
@@ -81,5 +89,23 @@ fn a_hello_request_is_no_handshake() {
         let last = heard[1].last_handshake_message().map(|m| m.name());
         assert_eq!(last.as_deref(), Some("Finished"), "{side}");
         assert_eq!(heard[1].handshakes, 2, "{side}");
+    }
+}
+
+/// The renegotiation resumes the session, so it has no ServerKeyExchange:
+/// what the trace says was negotiated is the last handshake's, not the
+/// signature and DHE group of the first one.
+#[test]
+fn a_resumed_renegotiation_reports_no_signature_or_group() {
+    for (side, trace, _) in renegotiated("DHE-RSA-AES128-GCM-SHA256") {
+        let n = trace.negotiated.as_ref().expect("negotiated");
+        assert!(n.resumed.is_some(), "{side}: the renegotiation resumed");
+        let exchanges = trace
+            .messages()
+            .filter(|m| m.name() == "ServerKeyExchange")
+            .count();
+        assert_eq!(exchanges, 1, "{side}: the first handshake's alone");
+        assert_eq!(n.group, None, "{side}");
+        assert_eq!(n.peer_signature, None, "{side}");
     }
 }

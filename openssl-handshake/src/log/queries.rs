@@ -8,20 +8,20 @@ use crate::decode::{self, Body, HandshakeType};
 use crate::event::Direction;
 use crate::version::ProtocolVersion;
 
-/// Whether the first ClientHello offered a session ticket; `None` when
-/// messages were not recorded.
+/// Whether the last handshake's ClientHello offered a session ticket;
+/// `None` when messages were not recorded.
 pub(crate) fn ticket_offered(log: &Log) -> Option<bool> {
-    let hello = log.first_message(HandshakeType::CLIENT_HELLO)?;
+    let hello = answered_client_hello(log)?;
     match decode::decode_handshake(hello.bytes, false).ok()?.body {
         Body::ClientHello(hello) => Some(hello.session_ticket.is_some_and(|n| n > 0)),
         _ => None,
     }
 }
 
-/// The server name (SNI) the first ClientHello asked for; `None` without
-/// one, or when messages were not recorded.
+/// The server name (SNI) the last handshake's ClientHello asked for;
+/// `None` without one, or when messages were not recorded.
 pub(crate) fn client_hello_sni(log: &Log) -> Option<String> {
-    let hello = log.first_message(HandshakeType::CLIENT_HELLO)?;
+    let hello = answered_client_hello(log)?;
     match decode::decode_handshake(hello.bytes, false).ok()?.body {
         Body::ClientHello(hello) => hello.sni,
         _ => None,
@@ -53,12 +53,13 @@ pub(crate) fn dh_group(log: &Log, suite: u16) -> Option<String> {
     }
 }
 
-/// The certificates of the first Certificate message read from the peer,
-/// for a peer whose chain OpenSSL did not keep (a server drops a client's
-/// chain that failed verification); none when messages were not recorded.
+/// The certificates of the last Certificate message read from the peer
+/// (a renegotiation's, when there was one), for a peer whose chain OpenSSL
+/// did not keep (a server drops a client's chain that failed
+/// verification); none when messages were not recorded.
 pub(crate) fn peer_certificates(log: &Log) -> Vec<X509> {
     log.entries()
-        .find_map(|(_, e)| match e {
+        .filter_map(|(_, e)| match e {
             Entry::Message(m)
                 if m.direction == Direction::Read
                     && m.handshake_type() == Some(HandshakeType::CERTIFICATE) =>
@@ -70,5 +71,24 @@ pub(crate) fn peer_certificates(log: &Log) -> Vec<X509> {
             }
             _ => None,
         })
+        .last()
         .unwrap_or_default()
+}
+
+/// The ClientHello the last ServerHello answered: the last handshake's
+/// (after a HelloRetryRequest, the second; after a renegotiation, the
+/// renegotiation's, and not that of one refused after it, which got no
+/// ServerHello). The last ClientHello when none was answered.
+fn answered_client_hello(log: &Log) -> Option<super::RawMessage<'_>> {
+    let (mut last, mut answered) = (None, None);
+    for (_, e) in log.entries() {
+        if let Entry::Message(m) = e {
+            match m.handshake_type() {
+                Some(HandshakeType::CLIENT_HELLO) => last = Some(m),
+                Some(HandshakeType::SERVER_HELLO) => answered = last,
+                _ => {}
+            }
+        }
+    }
+    answered.or(last)
 }
