@@ -92,6 +92,8 @@ pub(crate) struct ProbeArgs {
     /// Write each connection's bytes as pcapng, with its key log in a
     /// Decryption Secrets Block, so Wireshark opens it decrypted; an
     /// earlier capture in the file is kept (a new section follows it).
+    /// The bytes are those this client wrote and OpenSSL read, not a
+    /// capture of the wire: what arrived after a failure is not in it.
     #[arg(long)]
     pcap: Option<PathBuf>,
     /// How to print each trace.
@@ -147,6 +149,8 @@ pub(crate) struct ServeArgs {
     /// Append each connection's bytes to this pcapng file as it ends, with
     /// its key log in a Decryption Secrets Block (Wireshark decrypts it);
     /// an earlier capture in the file is kept (a new section follows it).
+    /// The bytes are those this server wrote and OpenSSL read, not a
+    /// capture of the wire: what arrived after a failure is not in it.
     #[arg(long)]
     pcap: Option<PathBuf>,
     /// Answer an HTTP request (GET or HEAD) after the handshake with the
