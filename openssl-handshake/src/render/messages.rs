@@ -447,20 +447,45 @@ fn suites(s: &[CipherSuite]) -> String {
     list(s.iter().map(suite))
 }
 
-/// `ecdh_x25519 (29)`, as `-trace` prints a group.
+/// `ecdh_x25519 (29)`, as `-trace` prints a group; `GREASE (2570)` for an
+/// RFC 8701 value, as suites and schemes name theirs.
 fn group(g: &NamedGroup) -> String {
-    format!("{} ({})", decode::trace_group_name(g.id), g.id)
+    let name = match g.name.as_deref() {
+        Some(grease @ "GREASE") => grease,
+        _ => decode::trace_group_name(g.id),
+    };
+    format!("{name} ({})", g.id)
 }
 
 fn groups(g: &[NamedGroup]) -> String {
     list(g.iter().map(group))
 }
 
-/// `rsa_pss_rsae_sha256 (0x0804)`, as `-trace` prints a scheme.
+/// `rsa_pss_rsae_sha256 (0x0804)`, as `-trace` prints a scheme, and
+/// `UNKNOWN (0xfefe)` as it prints one it does not know.
 fn scheme(s: &SignatureScheme) -> String {
-    format!("{} (0x{:04x})", named(s.id, &s.name), s.id)
+    format!("{} (0x{:04x})", s.name.as_deref().unwrap_or("UNKNOWN"), s.id)
 }
 
 fn schemes(s: &[SignatureScheme]) -> String {
     list(s.iter().map(scheme))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Named as `s_server -trace` names them, GREASE aside (it says
+    /// UNKNOWN for those too; the JSON says GREASE for all three kinds).
+    #[test]
+    fn groups_and_schemes_are_named_as_trace_names_them() {
+        assert_eq!(group(&NamedGroup::new(29)), "ecdh_x25519 (29)");
+        assert_eq!(group(&NamedGroup::new(0x0a0a)), "GREASE (2570)");
+        assert_eq!(
+            scheme(&SignatureScheme::new(0x0804)),
+            "rsa_pss_rsae_sha256 (0x0804)"
+        );
+        assert_eq!(scheme(&SignatureScheme::new(0xfefe)), "UNKNOWN (0xfefe)");
+        assert_eq!(scheme(&SignatureScheme::new(0x0a0a)), "GREASE (0x0a0a)");
+    }
 }
