@@ -333,8 +333,11 @@ fn record_info(
     let mut state = recorder.lock();
     let state = &mut *state;
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
-        outcome::begin(state, ssl, at);
-        state.log.push_mark(at, false);
+        // After an early-data pause the same handshake goes on.
+        if !std::mem::take(&mut state.early_data_paused) {
+            outcome::begin(state, ssl, at);
+            state.log.push_mark(at, false);
+        }
     } else if state.handshakes == 0 && ffi::in_init(ssl) {
         outcome::join_late(state, at);
     }
@@ -375,13 +378,21 @@ fn record_info(
         }
     }
     if where_ & sys::SSL_CB_HANDSHAKE_DONE != 0 {
-        state.log.push_mark(at, true);
-        if state.refusing_renegotiation {
-            outcome::renegotiation_refused(state);
-        } else if state.side == Side::Server && ffi::renegotiate_pending(ssl) {
-            outcome::renegotiation_requested(state);
-        } else if matches!(state.outcome, Outcome::InProgress) {
-            finished = Some(Outcome::Succeeded);
+        let in_progress = matches!(state.outcome, Outcome::InProgress);
+        // OpenSSL reports a handshake done, and later started, around the
+        // pause in which a TLS 1.3 client writes or a server reads early
+        // data (SSL_CTX_set_info_callback(3)): it has not ended.
+        if in_progress && ffi::early_data_pause(ssl) {
+            state.early_data_paused = true;
+        } else {
+            state.log.push_mark(at, true);
+            if state.refusing_renegotiation {
+                outcome::renegotiation_refused(state);
+            } else if state.side == Side::Server && ffi::renegotiate_pending(ssl) {
+                outcome::renegotiation_requested(state);
+            } else if in_progress {
+                finished = Some(Outcome::Succeeded);
+            }
         }
     }
     match finished {

@@ -60,6 +60,12 @@ unsafe fn copied_str(p: *const c_char) -> String {
     unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
+/// Whether `ssl` stands in `TLS_ST_EARLY_DATA`, where OpenSSL pauses a
+/// TLS 1.3 handshake for early data.
+pub(crate) fn early_data_pause(ssl: &SslRef) -> bool {
+    crate::event::HandshakeState::from_running(state_raw(ssl)).name() == Some("TLS_ST_EARLY_DATA")
+}
+
 /// `SSL_get_state`'s raw value.
 fn state_raw(ssl: &SslRef) -> u32 {
     // SAFETY: `ssl` is a live SSL for the duration of the call.

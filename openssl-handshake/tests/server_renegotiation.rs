@@ -31,7 +31,8 @@ fn renegotiated(cipher: &str) -> [(&'static str, HandshakeTrace, Heard); 2] {
     let server = server_ctx(KeyType::Rsa2048, |b| {
         b.set_max_proto_version(Some(SslVersion::TLS1_2)).unwrap();
         b.set_cipher_list(cipher).unwrap();
-        b.set_tmp_dh(&openssl::dh::Dh::get_2048_256().unwrap()).unwrap();
+        b.set_tmp_dh(&openssl::dh::Dh::get_2048_256().unwrap())
+            .unwrap();
         b.trace_handshakes(hooked(&server_heard)).unwrap();
     });
     let client = client_ctx(|b| b.trace_handshakes(hooked(&client_heard)).unwrap());

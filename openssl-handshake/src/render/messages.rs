@@ -464,7 +464,11 @@ fn groups(g: &[NamedGroup]) -> String {
 /// `rsa_pss_rsae_sha256 (0x0804)`, as `-trace` prints a scheme, and
 /// `UNKNOWN (0xfefe)` as it prints one it does not know.
 fn scheme(s: &SignatureScheme) -> String {
-    format!("{} (0x{:04x})", s.name.as_deref().unwrap_or("UNKNOWN"), s.id)
+    format!(
+        "{} (0x{:04x})",
+        s.name.as_deref().unwrap_or("UNKNOWN"),
+        s.id
+    )
 }
 
 fn schemes(s: &[SignatureScheme]) -> String {
