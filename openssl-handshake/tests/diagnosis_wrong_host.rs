@@ -313,3 +313,33 @@ fn a_leaf_without_a_cn_names_its_address() {
         "{d}"
     );
 }
+
+/// A client that trusts another root answers unknown_ca, which names the
+/// issuer, not the name: the server's diagnosis says so even when the
+/// name the client sent is not on its certificate either.
+#[test]
+fn unknown_ca_is_about_the_issuer_even_for_a_name_not_covered() {
+    let ca_key = key();
+    let ca = certificate("Test CA", &[], &ca_key, None);
+    let leaf_key = key();
+    let leaf = certificate(
+        "other.example",
+        &["other.example"],
+        &leaf_key,
+        Some((&ca, &ca_key)),
+    );
+    let other_root = certificate("Another CA", &[], &key(), None);
+    let (client, server) = checked_for_localhost(&leaf, &leaf_key, other_root, true);
+    // A leaf alone from an issuer the client lacks: an intermediate left
+    // out or an untrusted root, as either end can tell.
+    for (side, trace) in [("client", &client), ("server", &server)] {
+        let d = trace.diagnosis().expect("a diagnosis");
+        assert!(
+            matches!(
+                d.cause,
+                Cause::ServerCertUntrustedRoot | Cause::ServerCertMissingIntermediate
+            ),
+            "{side}: {d}"
+        );
+    }
+}

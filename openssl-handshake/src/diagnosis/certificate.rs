@@ -192,7 +192,9 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
     } else if own.is_some_and(|c| c.self_signed) || (last == 0 && self_issued(Some(sent_chain), 0))
     {
         self_signed(Holder::Server)
-    } else if host_mismatch {
+    } else if host_mismatch && a.description != alert::UNKNOWN_CA {
+        // unknown_ca names an issuer the client could not trust, whatever
+        // the name; a refused name gets another alert.
         wrong_host(
             Some(sent_chain),
             sni,
