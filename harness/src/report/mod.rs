@@ -18,7 +18,7 @@ use crate::run::{CaseResult, Pairing, Status};
 
 /// The version of the JSON report layout. It changes whenever a field is
 /// renamed or removed, or changes meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A whole run: where it ran, and every case's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -107,7 +107,7 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
                 if got.map(resumption_kind) != Some(Some(*kind)) {
                     wrong.push(format!(
                         "second connection resumed: {} (expected {})",
-                        got.map(|r| format!("{r:?}")).unwrap_or_else(|| "no".into()),
+                        got.map_or("no", |r| r.name()),
                         kind.name()
                     ));
                 }
@@ -490,7 +490,7 @@ pub(super) fn observe(client: &[SideOutcome], server: &[SideOutcome]) -> Observe
             .or(negotiated(server.last()))
             .filter(|_| client.len() > 1)
             .and_then(|n| n.resumed)
-            .map(|r| format!("{r:?}")),
+            .map(|r| r.name().to_owned()),
         handshake_ms: client
             .first()
             .and_then(|o| o.trace.as_ref())

@@ -105,8 +105,8 @@ fn attempt(p: &Prober, kind: &str, v: Option<Version>, how: Resumption) -> Resum
     f.probes.push(second_id);
     let resumed = second.negotiated.as_ref().and_then(|n| n.resumed);
     (f.resumed, f.detail) = match (second.ok, resumed) {
-        (true, Some(r)) if r == how => (Verdict::Yes, format!("resumed by {r:?}")),
-        (true, Some(r)) => (Verdict::No, format!("resumed, but by {r:?}")),
+        (true, Some(r)) if r == how => (Verdict::Yes, format!("resumed by {}", r.name())),
+        (true, Some(r)) => (Verdict::No, format!("resumed, but by {}", r.name())),
         (true, None) => (
             Verdict::No,
             "the second handshake was a full handshake".into(),
