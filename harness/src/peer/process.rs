@@ -10,7 +10,7 @@
 //! passes, fails, times out or panics. The child's exit is watched without
 //! reaping it: until it is reaped, its pid stays the group's id and cannot
 //! pass to an unrelated process. The harness kills every live group when
-//! it gets SIGINT or SIGTERM ([`crate::interrupt`]).
+//! it gets SIGINT, SIGTERM or SIGHUP ([`crate::interrupt`]).
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};

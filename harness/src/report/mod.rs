@@ -58,7 +58,7 @@ pub struct Report {
 /// signal killed, are `skipped` with a reason that says which.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stopped {
-    /// "SIGINT" or "SIGTERM".
+    /// "SIGINT", "SIGTERM" or "SIGHUP".
     pub signal: String,
     /// Cases without a result because of it.
     pub cases_left: usize,
