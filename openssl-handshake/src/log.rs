@@ -84,6 +84,9 @@ pub(crate) struct Log {
     /// Messages kept once per thread (see [`shared`]), which entries
     /// refer to by index.
     shared: Vec<Arc<[u8]>>,
+    /// What of [`MAX_BYTES`] the entries may take: less the shared
+    /// messages' bytes, which count towards the bound as kept ones do.
+    byte_budget: usize,
     count: usize,
     limit: usize,
     /// Entries refused because the log was full.
@@ -97,6 +100,7 @@ impl Log {
             bytes: Vec::new(),
             own_texts: Vec::new(),
             shared: Vec::new(),
+            byte_budget: MAX_BYTES,
             count: 0,
             limit,
             dropped: 0,
@@ -172,7 +176,13 @@ impl Log {
             return;
         };
         let e = message_entry(tag::SHARED_MESSAGE, at, &m, index);
+        // Its bytes are not in `bytes`, but count all the same.
+        if self.bytes.len() + e.len() + m.bytes.len() > self.byte_budget {
+            self.dropped += 1;
+            return;
+        }
         if self.admit(e.len(), false) {
+            self.byte_budget -= m.bytes.len();
             self.shared.push(shared::share(m.bytes, m.direction));
             self.bytes.extend_from_slice(&e);
         }
@@ -232,7 +242,7 @@ impl Log {
         let full = if reserved {
             self.count >= self.limit + RESERVED
         } else {
-            self.count >= self.limit || self.bytes.len() + need > MAX_BYTES
+            self.count >= self.limit || self.bytes.len() + need > self.byte_budget
         };
         if full {
             self.dropped += 1;

@@ -165,6 +165,19 @@ fn a_full_log_keeps_room_for_what_ends_the_connection() {
     }
     assert_eq!((log.entries().count(), log.dropped), (1, 2));
     assert!(log.bytes.len() <= MAX_BYTES);
+
+    // Certificates, kept as shared copies, count towards the bound too: a
+    // peer sending a different 16 KiB one each renegotiation fills it.
+    let mut log = Log::new(crate::HandshakeTrace::MAX_EVENTS);
+    let mut kept = 0;
+    for i in 0..40u8 {
+        let mut cert = vec![i; 16 * 1024];
+        cert[0] = 11; // Certificate
+        log.push_message(0, message(&cert, None, Direction::Read));
+        kept = log.shared.iter().map(|c| c.len()).sum::<usize>();
+    }
+    assert!(log.dropped > 0, "the bound was reached");
+    assert!(log.bytes.len() + kept <= MAX_BYTES, "{kept}");
 }
 
 /// Past its limit the log counts what it refuses and keeps the rest.
