@@ -95,7 +95,11 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
     }
     let index = recorder_index()?;
     clock::prepare();
-    crate::telemetry::describe();
+    // Once, not per connection: describing takes an exporter's lock. (A
+    // recorder installed later gets them from each traced context, or
+    // from `describe_metrics`.)
+    static DESCRIBED: std::sync::Once = std::sync::Once::new();
+    DESCRIBED.call_once(crate::telemetry::describe);
     // A handshake under way goes on under the new recorder, which takes
     // it over and reports it: dropping the old one must not report it
     // abandoned. (Only here is a recorder replaced.)

@@ -54,9 +54,11 @@ pub(crate) fn handshake_span(side: crate::event::Side, tag: Option<&str>) -> Spa
 /// Describes the handshake metrics (their help text, and the histogram's
 /// unit, seconds) to the installed `metrics` recorder.
 ///
-/// Each context that turns tracing on does so already; a service that
-/// installs its recorder or exporter after building its TLS contexts calls
-/// this once it is installed, as a description given to no recorder is lost.
+/// Each context that turns tracing on does so already (a connection
+/// traced on its own, by `trace_handshake`, only the first); a service
+/// that installs its recorder or exporter after building its TLS contexts
+/// calls this once it is installed, as a description given to no recorder
+/// is lost.
 #[cfg(feature = "metrics")]
 pub fn describe_metrics() {
     describe();
