@@ -5,38 +5,11 @@
 
 mod run_support;
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use harness::case::Version;
-use harness::peer::inproc::Inproc;
-use harness::peer::Peer;
-use harness::pipeline;
 use harness::report::{self, Format};
-use harness::run::{run_one, Planned, Status};
-use harness::transport::Transport;
-use testkit::pki::Pki;
 
 #[test]
 fn a_failed_case_reports_its_diagnosis_in_every_format() {
-    let (_, cases) = pipeline::plan().expect("plan");
-    let mut case = cases
-        .into_iter()
-        .find(|c| c.id == "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/default")
-        .expect("the TLS 1.2 default case");
-    // Break it: the server now takes TLS 1.3 only, while the expectation
-    // still says the TLS 1.2 handshake succeeds.
-    case.server.min_version = Some(Version::Tls1_3);
-    case.server.max_version = Some(Version::Tls1_3);
-    let peer: Arc<dyn Peer> = Arc::new(Inproc::new(Arc::new(Pki::generate().expect("pki"))));
-    let opts = run_support::options(Transport::Memory, Duration::from_secs(5));
-    let planned = Planned {
-        index: 0,
-        case,
-        skip: None,
-    };
-    let result = run_one(&planned, &peer, &peer, &opts);
-    assert_eq!(result.status, Status::Fail);
+    let result = run_support::broken_case_result();
     let d = result
         .diagnosis
         .clone()

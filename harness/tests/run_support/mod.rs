@@ -42,6 +42,32 @@ pub fn report_of(results: Vec<CaseResult>) -> Report {
     report
 }
 
+/// The TLS 1.2 default case broken on purpose, run in process: its server
+/// takes TLS 1.3 only, while the expectation still says the TLS 1.2
+/// handshake succeeds. A failed result, with a diagnosis.
+pub fn broken_case_result() -> CaseResult {
+    use harness::case::Version;
+    let (_, cases) = harness::pipeline::plan().expect("plan");
+    let mut case = cases
+        .into_iter()
+        .find(|c| c.id == "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/default")
+        .expect("the TLS 1.2 default case");
+    case.server.min_version = Some(Version::Tls1_3);
+    case.server.max_version = Some(Version::Tls1_3);
+    let pki = testkit::pki::Pki::generate().expect("pki");
+    let peer: std::sync::Arc<dyn harness::peer::Peer> =
+        std::sync::Arc::new(harness::peer::inproc::Inproc::new(std::sync::Arc::new(pki)));
+    let opts = options(Transport::Memory, Duration::from_secs(5));
+    let planned = harness::run::Planned {
+        index: 0,
+        case,
+        skip: None,
+    };
+    let result = harness::run::run_one(&planned, &peer, &peer, &opts);
+    assert_eq!(result.status, Status::Fail);
+    result
+}
+
 /// Fails, naming the package, unless `program` is on PATH: a test that
 /// needs a peer never passes without it.
 pub fn require_program(program: &str, package: &str) {
