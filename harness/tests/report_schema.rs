@@ -13,6 +13,8 @@
 mod common;
 mod schema_support;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use clap::ValueEnum;
 use common::require;
 use harness::case::{Endpoint, ExpectedCauses, KeyKind, Negative, Version};
@@ -25,7 +27,6 @@ use harness::starttls::StartTls;
 use openssl_handshake::Cause;
 use schema_support::*;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// Each schema is a valid draft 2020-12 schema under its own `$id`, next
 /// to the trace schema its references lead to; every object whose fields

@@ -5,12 +5,13 @@
 mod common;
 mod schema_support;
 
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
 use common::{free_port, harness, run};
 use harness::serve::{Closed, ConnectionReport};
 use schema_support::*;
 use serde_json::{json, Value};
-use std::net::SocketAddr;
-use std::time::{Duration, SystemTime};
 
 /// Probe lines of a success (with `--reconnect`), a failed verification,
 /// a refused connection and a name that does not resolve; and the lines
