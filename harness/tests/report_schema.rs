@@ -1,6 +1,7 @@
 //! The JSON layouts of the harness's reports against their written-down
-//! schemas in `schema/`: the matrix report, the scan report, and the JSON
-//! Lines of `probe` and `serve`, each checked on the output of real runs.
+//! schemas in `schema/`: that the schemas are valid, strict and follow the
+//! types, and the matrix report of real runs (the scan report and the JSON
+//! Lines of `probe` and `serve`: report_schema_lines.rs).
 //!
 //! The schemas follow the serde attributes of the types that write the
 //! reports. Each refers to `openssl-handshake/schema/trace.schema.json`
