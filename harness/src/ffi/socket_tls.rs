@@ -221,7 +221,7 @@ impl SocketTls {
         // SAFETY: the SSL is live and owned by `self`; SSL_renegotiate
         // only sets flags on it.
         if unsafe { super::SSL_renegotiate(self.ssl.as_ptr()) } != 1 {
-            return Err(Stop::Failed(ErrorStack::get().to_string()));
+            return Err(Stop::Failed(crate::settings::reasons(&ErrorStack::get())));
         }
         // SAFETY: the SSL is live and owned by `self`.
         self.call(|ssl| unsafe { openssl_sys::SSL_do_handshake(ssl) })
@@ -309,7 +309,8 @@ impl SocketTls {
                 {
                     Stop::Eof
                 }
-                _ => Stop::Failed(errors.to_string()),
+                // OpenSSL's reasons, not its source files.
+                _ => Stop::Failed(crate::settings::reasons(&errors)),
             }
         })
     }
