@@ -175,6 +175,18 @@ pub fn serve(
     }
     let ctx = b.build();
 
+    // The form first: a bare port is a usage mistake, not a lookup failure.
+    let well_formed = opts
+        .listen
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if !well_formed {
+        return Err(HarnessError::Usage(format!(
+            "--listen {:?}: give ADDRESS:PORT, e.g. 127.0.0.1:4433, 0.0.0.0:4433 (every \
+             address) or [::]:4433; port 0 takes a free one",
+            opts.listen
+        )));
+    }
     // A host name in --listen is looked up within the I/O time-out, as a
     // probe's target is, rather than for as long as the resolver takes.
     let listener = crate::resolve::addresses(&opts.listen, opts.timeout)
