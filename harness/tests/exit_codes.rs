@@ -128,6 +128,10 @@ fn local_mistakes_are_usage_errors_naming_their_flag() {
             "9 is not in 0..=5".into(),
         ),
         (
+            vec!["serve", "--listen", "4433"],
+            "--listen \"4433\": give ADDRESS:PORT".into(),
+        ),
+        (
             vec!["probe", t, "--groups", "X25591"],
             "--groups \"X25591\": not accepted (".into(),
         ),
