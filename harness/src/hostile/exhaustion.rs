@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use openssl_handshake::Outcome;
 
+use super::judge::Sent;
 use super::suite::{connect_failed, Observed, Spec, Suite};
 use super::wire::{self, Answer, End, Script};
 use super::{CaseResult, ConnectionRecord, Expected, TracedServer};
@@ -65,7 +66,7 @@ pub(super) fn closed_mid_handshake(s: &mut Suite) -> CaseResult {
             end,
             elapsed: start.elapsed(),
         };
-        s.judge(e, &answer, timeout, true)
+        s.judge(e, &answer, timeout, true, Sent::GenuineHello)
     })
 }
 

@@ -10,6 +10,16 @@ use super::suite::{Observed, Suite};
 use super::wire::{self, Answer};
 use super::{Expected, TracedServer};
 
+/// What the server was sent, for what its answer may hold.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sent {
+    /// Bytes it must refuse: an answer holds alerts at most.
+    Refusable,
+    /// A genuine ClientHello, then the end of the stream: it may answer
+    /// with its first flight before it notices.
+    GenuineHello,
+}
+
 impl Suite<'_> {
     pub(super) fn judge(
         &self,
@@ -17,6 +27,7 @@ impl Suite<'_> {
         a: &Answer,
         wait: Duration,
         eof_alert: bool,
+        sent: Sent,
     ) -> Observed {
         let mut problems = Vec::new();
         if !a.end.closed() {
@@ -25,7 +36,18 @@ impl Suite<'_> {
                 wait.as_secs_f64()
             ));
         }
-        let alert = a.alert();
+        // Another implementation may say goodbye politely before closing.
+        let alert = match expected {
+            Expected::FatalAlertOrClose { .. } => a.alert_past_courtesies(),
+            _ => a.alert(),
+        };
+        // Whatever a server sends a hostile peer must be an alert: more
+        // (a ServerHello, an SSL 2.0 answer, garbage) means it went on.
+        if sent == Sent::Refusable {
+            if let Some(more) = a.beyond_alerts() {
+                problems.push(format!("the server answered with {more}"));
+            }
+        }
         match (expected, alert) {
             (
                 Expected::FatalAlert { any_of } | Expected::FatalAlertOrClose { any_of },

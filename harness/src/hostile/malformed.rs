@@ -3,6 +3,7 @@
 
 use super::expected::ANY_PARSE_ALERT;
 use super::hello::{parses_as_client_hello, CT_HANDSHAKE};
+use super::judge::Sent;
 use super::suite::{connect_failed, Spec, Suite};
 use super::wire::{self, Script};
 use super::{CaseResult, Expected};
@@ -70,7 +71,7 @@ pub(super) fn truncated_client_hello(s: &mut Suite) -> CaseResult {
             },
         );
         match answer {
-            Ok(a) => s.judge(e, &a, wait, true),
+            Ok(a) => s.judge(e, &a, wait, true, Sent::Refusable),
             Err(err) => connect_failed(&err),
         }
     })

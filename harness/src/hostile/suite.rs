@@ -10,7 +10,7 @@ use openssl::ssl::{
 };
 
 use super::hello::ClientHello;
-use super::judge::outcome_text;
+use super::judge::{outcome_text, Sent};
 use super::wire::{self, Script};
 use super::{
     exhaustion, fingerprint, malformed, renegotiate, trickle, CaseResult, Expected, HostileError,
@@ -288,7 +288,7 @@ impl Suite<'_> {
                 }
             }
         };
-        self.judge(expected, &answer, script.wait, false)
+        self.judge(expected, &answer, script.wait, false, Sent::Refusable)
     }
 }
 

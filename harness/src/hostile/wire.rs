@@ -48,6 +48,48 @@ impl Answer {
         })
     }
 
+    /// The first plaintext alert record that is not a courtesy before a
+    /// close: a warning user_canceled (90) or close_notify (0), which a
+    /// server giving up on a handshake may send (RFC 8446 section 6.1).
+    pub(crate) fn alert_past_courtesies(&self) -> Option<(u8, u8)> {
+        records(&self.bytes).find_map(|(ty, _, body)| match (ty, body) {
+            (CT_ALERT, [1, 0 | 90]) => None,
+            (CT_ALERT, [level, desc]) => Some((*level, *desc)),
+            _ => None,
+        })
+    }
+
+    /// What the server sent besides alert records, when it sent more than
+    /// alerts: a handshake record (a ServerHello: it went on with the
+    /// hello), another record, or bytes that are no TLS record at all.
+    pub(crate) fn beyond_alerts(&self) -> Option<String> {
+        // An SSL 2.0 SERVER-HELLO: a two-byte header with its top bit set,
+        // then message type 4.
+        if let [first, _, 4, ..] = self.bytes[..] {
+            if first & 0x80 != 0 {
+                return Some("an SSL 2.0 SERVER-HELLO: it answered in SSL 2.0".into());
+            }
+        }
+        let mut whole = 0;
+        for (ty, _, body) in records(&self.bytes) {
+            whole += 5 + body.len();
+            match ty {
+                CT_ALERT if body.len() == 2 => {}
+                22 => {
+                    let what = match body.first() {
+                        Some(2) => "a ServerHello".to_owned(),
+                        Some(t) => format!("a handshake message of type {t}"),
+                        None => "an empty handshake record".to_owned(),
+                    };
+                    return Some(format!("{what}: it went on with the handshake"));
+                }
+                _ => return Some(format!("a record of content type {ty}, not an alert")),
+            }
+        }
+        let rest = self.bytes.len() - whole;
+        (rest > 0).then(|| format!("{rest} byte(s) that are no TLS record"))
+    }
+
     /// A short description: how many bytes, which alert, how it ended.
     pub(crate) fn describe(&self) -> String {
         let alert = match self.alert() {
@@ -300,5 +342,51 @@ mod tests {
         );
         // The peer trickles for 10 s; the reads stop near 0.8 s.
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    fn answer(bytes: &[u8]) -> Answer {
+        Answer {
+            local: None,
+            bytes: bytes.to_vec(),
+            end: End::Closed,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// Alerts alone are an answer to a hostile peer; a ServerHello, an SSL
+    /// 2.0 SERVER-HELLO or garbage is the server going on with it.
+    #[test]
+    fn anything_but_alerts_is_named() {
+        let fatal = [21, 3, 3, 0, 2, 2, 50];
+        let close_notify = [21, 3, 3, 0, 2, 1, 0];
+        assert_eq!(answer(&[]).beyond_alerts(), None);
+        assert_eq!(
+            answer(&[fatal, close_notify].concat()).beyond_alerts(),
+            None
+        );
+        let server_hello = [22, 3, 3, 0, 4, 2, 0, 0, 0];
+        let more = answer(&[&server_hello[..], &fatal].concat()).beyond_alerts();
+        assert!(more.is_some_and(|m| m.starts_with("a ServerHello")));
+        let sslv2 = [0x80, 0x2e, 0x04, 0x00, 0x01];
+        let more = answer(&sslv2).beyond_alerts();
+        assert!(more.is_some_and(|m| m.contains("SSL 2.0 SERVER-HELLO")));
+        let more = answer(&[0x80, 0x2e, 0x07, 0, 0, 0]).beyond_alerts();
+        assert!(more.is_some_and(|m| m.starts_with("a record of content type 128")));
+        let more = answer(&[&fatal[..], b"garbage"].concat()).beyond_alerts();
+        assert_eq!(more.as_deref(), Some("7 byte(s) that are no TLS record"));
+    }
+
+    /// A warning user_canceled or close_notify before a close is a
+    /// courtesy, not the alert the answer is judged by.
+    #[test]
+    fn courtesies_before_a_close_are_passed_over() {
+        let user_canceled = [21, 3, 3, 0, 2, 1, 90];
+        let close_notify = [21, 3, 3, 0, 2, 1, 0];
+        let polite = answer(&[user_canceled, close_notify].concat());
+        assert_eq!(polite.alert(), Some((1, 90)));
+        assert_eq!(polite.alert_past_courtesies(), None);
+        let fatal = [21, 3, 3, 0, 2, 2, 40];
+        let then = answer(&[user_canceled, fatal].concat());
+        assert_eq!(then.alert_past_courtesies(), Some((2, 40)));
     }
 }
