@@ -25,6 +25,8 @@ use crate::ffi;
 
 /// no_renegotiation (RFC 5246 section 7.2.2).
 const NO_RENEGOTIATION: u8 = 100;
+/// protocol_version.
+const PROTOCOL_VERSION: u8 = 70;
 
 /// What the server answered, as the client's trace read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,28 +108,68 @@ impl Renegotiation {
     }
 }
 
+/// Why no renegotiation could be asked for.
+#[derive(Debug)]
+pub(crate) enum NoRequest {
+    /// The server refused TLS 1.2 with protocol_version: it speaks only
+    /// TLS 1.3, which has no renegotiation (RFC 8446).
+    NoTls12(String),
+    /// Anything else, in words.
+    Failed(String),
+}
+
+/// How long a server that speaks first (a greeting) gets to do so before
+/// the renegotiation is asked for.
+const GREETING_WAIT: Duration = Duration::from_millis(250);
+
 /// Handshakes with TLS 1.2 at `addr`, asks for a renegotiation and drives
 /// it. `Err` says why the request could not be made at all.
-pub(crate) fn request(addr: SocketAddr, timeout: Duration) -> Result<Renegotiation, String> {
+pub(crate) fn request(addr: SocketAddr, timeout: Duration) -> Result<Renegotiation, NoRequest> {
     let start = Instant::now();
-    let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|e| e.to_string())?;
+    let failed = |e: &dyn std::fmt::Display| NoRequest::Failed(e.to_string());
+    let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|e| failed(&e))?;
     b.set_verify(SslVerifyMode::NONE);
     b.set_min_proto_version(Some(SslVersion::TLS1_2))
         .and_then(|_| b.set_max_proto_version(Some(SslVersion::TLS1_2)))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| failed(&e))?;
     b.trace_handshakes(TraceOptions::default())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| failed(&e))?;
     let ctx = b.build();
-    let tcp = wire::connect(addr, timeout).map_err(|e| format!("connect: {e}"))?;
+    let tcp =
+        wire::connect(addr, timeout).map_err(|e| NoRequest::Failed(format!("connect: {e}")))?;
     let local = tcp.local_addr().ok();
-    let ssl = Ssl::new(&ctx).map_err(|e| e.to_string())?;
+    let ssl = Ssl::new(&ctx).map_err(|e| failed(&e))?;
     let mut tls = ssl
         .connect(wire::Deadlined::new(tcp, timeout))
         .map_err(|e| {
-            let why = super::suite::handshake_error(e, timeout);
-            format!("the TLS 1.2 handshake failed: {why}")
+            let refused_tls12 = match &e {
+                openssl::ssl::HandshakeError::Failure(mid) => {
+                    openssl_handshake::trace(mid.ssl())
+                        .and_then(|t| t.alert_received().map(|a| a.description))
+                        == Some(PROTOCOL_VERSION)
+                }
+                _ => false,
+            };
+            let why = format!(
+                "the TLS 1.2 handshake failed: {}",
+                super::suite::handshake_error(e, timeout)
+            );
+            if refused_tls12 {
+                NoRequest::NoTls12(why)
+            } else {
+                NoRequest::Failed(why)
+            }
         })?;
-    ffi::renegotiate(&mut tls).map_err(|e| format!("SSL_renegotiate refused: {e}"))?;
+    // A server may speak first, as one serving IMAP or SMTP over TLS
+    // greets its client: what it sent is read before the request, as
+    // OpenSSL's client takes application data arriving inside its
+    // renegotiation for an unexpected record and ends the connection.
+    let per_wait = tls.get_mut().set_per_wait(GREETING_WAIT.min(timeout));
+    let mut greeting = [0u8; 4096];
+    while matches!(tls.ssl_read(&mut greeting), Ok(n) if n > 0) {}
+    tls.get_mut().set_per_wait(per_wait);
+    ffi::renegotiate(&mut tls)
+        .map_err(|e| NoRequest::Failed(format!("SSL_renegotiate refused: {e}")))?;
     // Deadlined bounds the whole exchange, not only each read.
     let result = tls.do_handshake().map_err(|e| e.to_string());
     let trace = openssl_handshake::trace(tls.ssl());
@@ -157,7 +199,19 @@ pub(super) fn renegotiation(s: &mut Suite) -> CaseResult {
         let timeout = s.opts.timeout;
         let r = match request(s.addr, timeout) {
             Ok(r) => r,
-            Err(why) => {
+            // Nothing to renegotiate: legal for a server that is not the
+            // in-process OpenSSL, which speaks TLS 1.2.
+            Err(NoRequest::NoTls12(why)) if *expected == Expected::RenegotiationHandled => {
+                return Observed {
+                    actual: format!(
+                        "not applicable: the server speaks no TLS 1.2, and TLS 1.3 has no \
+                         renegotiation ({why})"
+                    ),
+                    problems: Vec::new(),
+                    trace: None,
+                }
+            }
+            Err(NoRequest::NoTls12(why) | NoRequest::Failed(why)) => {
                 return Observed {
                     actual: format!("no renegotiation request was made: {why}"),
                     problems: vec![format!("could not make the renegotiation request: {why}")],
@@ -251,6 +305,55 @@ mod tests {
 
     use super::*;
     use crate::ffi::tests::renegotiating_server;
+
+    /// A server with OpenSSL's defaults (client renegotiation refused)
+    /// from TLS version `min` on, which writes `greeting` first.
+    fn server(
+        min: SslVersion,
+        greeting: &'static [u8],
+    ) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+        use openssl::ssl::SslAcceptor;
+        let pki = testkit::pki::Pki::generate().unwrap();
+        let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+        pki.server(testkit::pki::KeyType::EcdsaP256)
+            .install(&mut b)
+            .unwrap();
+        b.set_min_proto_version(Some(min)).unwrap();
+        let acceptor = b.build();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            if let Ok(mut tls) = acceptor.accept(tcp) {
+                let _ = std::io::Write::write_all(&mut tls, greeting);
+                let mut buf = [0u8; 64];
+                while matches!(std::io::Read::read(&mut tls, &mut buf), Ok(n) if n > 0) {}
+            }
+        });
+        (addr, server)
+    }
+
+    /// A server that speaks first, as IMAP over TLS does, is asked only
+    /// once its greeting is read: its refusal is what the client reads.
+    #[test]
+    fn a_greeting_is_read_before_the_request() {
+        let (addr, server) = server(SslVersion::TLS1_2, b"* OK IMAP4rev1 ready\r\n");
+        let r = request(addr, Duration::from_secs(5)).expect("the request is made");
+        assert_eq!(r.reply(), Reply::Refused, "{}", r.describe());
+        server.join().expect("server thread");
+    }
+
+    /// A server that speaks TLS 1.3 alone has nothing to renegotiate.
+    #[test]
+    fn a_tls13_only_server_is_told_apart() {
+        let (addr, server) = server(SslVersion::TLS1_3, b"");
+        match request(addr, Duration::from_secs(5)) {
+            Err(NoRequest::NoTls12(why)) => assert!(why.contains("protocol version"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        server.join().expect("server thread");
+    }
 
     #[test]
     fn a_server_that_allows_renegotiation_is_seen_to_carry_it_out() {

@@ -177,6 +177,11 @@ impl Deadlined {
         }
     }
 
+    /// Sets each wait's time-out to `per_wait`; returns the one it had.
+    pub(crate) fn set_per_wait(&mut self, per_wait: Duration) -> Duration {
+        std::mem::replace(&mut self.per_wait, per_wait)
+    }
+
     /// The wait's time-out: the shorter of `per_wait` and what is left.
     fn bound(&self, set: fn(&TcpStream, Option<Duration>) -> io::Result<()>) -> io::Result<()> {
         let left = self.deadline.saturating_duration_since(Instant::now());
