@@ -68,6 +68,8 @@ impl Exit {
                     Exit::Unreachable
                 }
             }
+            // The server's own failure, under the probes' hellos.
+            HarnessError::Hostile(HostileError::StoppedByProbes { .. }) => Exit::Failed,
             _ => Exit::Usage,
         }
     }
@@ -113,6 +115,8 @@ verified; 3 the name does not resolve; 4 the resolver did not answer in time; 12
 by signal N.";
 
 /// hostile's `--help` epilogue.
-pub const HOSTILE_CODES: &str = "Exit status: 0 every case passed; 1 a case failed; 2 a usage \
+pub const HOSTILE_CODES: &str = "Exit status: 0 every case passed; 1 a case failed, or the \
+server stopped serving under the implementation probes; 2 a usage \
 error, or a target that failed the good handshake before any case; 3 the target could not be \
-reached (nothing listens, no route, its name does not resolve); 128+N stopped by signal N.";
+reached (nothing listens, no route, its name does not resolve); 4 connecting to it timed out; \
+128+N stopped by signal N.";

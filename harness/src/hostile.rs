@@ -127,6 +127,20 @@ pub enum HostileError {
         #[source]
         source: std::io::Error,
     },
+    /// The target stopped serving after the fingerprint's hellos (no
+    /// suites, a repeated extension, ...), before any case: a failure of
+    /// the server's, under odd but well-formed input.
+    #[error(
+        "target {target} stopped serving after the implementation probes (seven odd but \
+         well-formed ClientHellos: no suites, no supported_groups, a repeated extension, ...) \
+         ({reason}); it does not survive them, so no case was run"
+    )]
+    StoppedByProbes {
+        /// The address.
+        target: SocketAddr,
+        /// What the good client met.
+        reason: String,
+    },
     /// The target did not complete a good handshake before any hostile
     /// input, so nothing it does afterwards would mean anything.
     #[error(

@@ -62,6 +62,14 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         })?;
     // Before any hostile input, so the answers are those of a fresh server.
     let implementation = fingerprint::identify(addr, opts.timeout, opts.seed);
+    // Its hellos are odd (no suites, a repeated extension): a server they
+    // stopped must not have the first case blamed for it.
+    suite
+        .good_handshake_once()
+        .map_err(|f| HostileError::StoppedByProbes {
+            target: addr,
+            reason: f.text,
+        })?;
 
     let cases: [fn(&mut Suite) -> CaseResult; 12] = [
         malformed::random_bytes,
