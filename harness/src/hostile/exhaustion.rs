@@ -23,14 +23,19 @@ pub(super) fn slowloris(s: &mut Suite) -> CaseResult {
               and it closes; with nothing received there is nothing to alert about",
     };
     s.case(spec, |s, e| {
-        s.wire_case(
-            e,
-            &Script {
-                send: &[],
-                half_close: false,
-                wait,
-            },
-        )
+        let script = Script {
+            send: &[],
+            half_close: false,
+            wait,
+        };
+        let answer = match wire::converse(s.addr, s.opts.timeout, &script) {
+            Ok(a) => a,
+            Err(err) => return connect_failed(&err),
+        };
+        if answer.end.closed() {
+            s.idle_closed_after = Some(answer.elapsed);
+        }
+        s.judge(e, &answer, wait, false, Sent::Refusable)
     })
 }
 

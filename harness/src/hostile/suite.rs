@@ -47,6 +47,7 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         good: good_client_context().map_err(|e| HostileError::Capture(e.into()))?,
         rng: Rng(opts.seed),
         idle_limit,
+        idle_closed_after: None,
     };
     suite
         .good_handshake_once()
@@ -122,6 +123,9 @@ pub(super) struct Suite<'a> {
     pub(super) good: SslContext,
     pub(super) rng: Rng,
     pub(super) idle_limit: Duration,
+    /// How long the server kept a connection that sent nothing, as
+    /// slowloris measured it: the read time-out trickle must stay inside.
+    pub(super) idle_closed_after: Option<Duration>,
 }
 
 /// What a case body observed.
@@ -456,6 +460,7 @@ mod tests {
             good: good_client_context().expect("context"),
             rng: Rng(1),
             idle_limit: Duration::from_secs(1),
+            idle_closed_after: None,
         };
         let desc = suite(addr)
             .served_afterwards()

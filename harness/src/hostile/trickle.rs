@@ -26,14 +26,20 @@ pub fn run(target: &str, opts: &HostileOptions) -> Result<CaseResult, HostileErr
         good: good_client_context().map_err(|e| HostileError::Capture(e.into()))?,
         rng: Rng(opts.seed),
         idle_limit: opts.idle_limit.unwrap_or(Duration::from_secs(12)),
+        idle_closed_after: None,
     };
     Ok(trickle(&mut suite))
 }
 
 /// The case, as the suite runs it.
 pub(super) fn trickle(s: &mut Suite) -> CaseResult {
-    // Well inside the server's read time-out, which the idle limit exceeds.
-    let interval = (s.idle_limit / 4).max(Duration::from_millis(100));
+    // Well inside the server's read time-out: the idle limit exceeds it,
+    // and slowloris, which ran first, saw when it closed an idle peer.
+    let read_timeout = s
+        .idle_closed_after
+        .unwrap_or(s.idle_limit)
+        .min(s.idle_limit);
+    let interval = (read_timeout / 4).max(Duration::from_millis(50));
     let spec = Spec {
         id: "trickle",
         sends: format!(
