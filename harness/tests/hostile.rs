@@ -47,6 +47,19 @@ fn hostile_peers_against_the_in_process_server() {
     }
 }
 
+/// A server whose read time-out is far below the suite's idle limit
+/// drops a trickling client at it: trickle's bytes come within what
+/// slowloris measured, so such a server is not failed for its defence.
+#[test]
+fn a_short_read_time_out_passes_trickle() {
+    let target = Target::InProcess(InProcessOptions {
+        read_timeout: Duration::from_millis(300),
+        ..InProcessOptions::default()
+    });
+    let report = hostile::run(target, &HostileOptions::default()).expect("the suite runs");
+    check(&report);
+}
+
 #[test]
 fn hostile_peers_against_tls_harness_serve() {
     let server = Proc::spawn(harness(&[
