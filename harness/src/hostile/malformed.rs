@@ -77,19 +77,28 @@ pub(super) fn truncated_client_hello(s: &mut Suite) -> CaseResult {
     })
 }
 
+/// The padding extension's type (RFC 7685).
+const PADDING: u16 = 21;
+
 pub(super) fn oversized_record(s: &mut Suite) -> CaseResult {
     // 2^14 of plaintext plus the 2048 bytes of expansion TLS 1.2 allows
     // (RFC 5246 section 6.2.3), plus one.
-    let len = (1 << 14) + 2048 + 1;
-    let mut payload = s.hello.message();
-    let pad = len - payload.len().min(len);
-    let mut tail = vec![0u8; pad];
-    s.rng.fill(&mut tail);
-    payload.extend_from_slice(&tail);
+    let len: usize = (1 << 14) + 2048 + 1;
+    // Grown by a padding extension (RFC 7685) to fill the record exactly,
+    // the hello is sound but for its size: a server that does not check
+    // the record's length answers it with a ServerHello.
+    let mut grown = s.hello.clone();
+    let pad = len.saturating_sub(grown.message().len() + 4);
+    grown.extensions.push((PADDING, vec![0; pad]));
+    let payload = grown.message();
     let bytes = record(CT_HANDSHAKE, 0x0301, &payload);
     let spec = Spec {
         id: "oversized-record",
-        sends: format!("a handshake record of {len} bytes (2^14 + 2048 + 1) starting with a genuine ClientHello"),
+        sends: format!(
+            "a handshake record of {} bytes (2^14 + 2048 + 1): a genuine ClientHello grown by \
+             a padding extension",
+            payload.len()
+        ),
         expected: Expected::FatalAlert { any_of: vec![22] },
         why: "RFC 5246 6.2.3 / RFC 8446 5.2: a record longer than allowed gets record_overflow; OpenSSL \
               checks the header's length against its read buffer before reading the body",
