@@ -92,6 +92,9 @@ fn first_flight(tcp: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
     (got, End::StillOpen)
 }
 
+/// How many flood connections are half-closed to see the server close them.
+const FLOOD_SAMPLE: usize = 16;
+
 pub(super) fn flood(s: &mut Suite) -> CaseResult {
     let (n, batch) = (
         s.opts.flood,
@@ -149,10 +152,26 @@ pub(super) fn flood(s: &mut Suite) -> CaseResult {
         }
         let connected = open.len();
         let locals: Vec<SocketAddr> = open.iter().filter_map(|t| t.local_addr().ok()).collect();
+        // Every one is half-closed, and a sample must be closed by the
+        // server in turn: one that keeps connections whose peer has gone
+        // leaks them. (All of them, as a server serving one at a time
+        // waits on whichever it took first.)
+        let sample = connected.min(FLOOD_SAMPLE);
+        let deadline = Instant::now() + s.opts.timeout;
+        for t in &open {
+            let _ = t.shutdown(Shutdown::Write);
+        }
+        let kept = open[..sample]
+            .iter_mut()
+            .map(|t| wire::read_until_close(t, deadline).1)
+            .filter(|end| !end.closed())
+            .count();
         drop(open);
         let mut actual = format!(
             "{connected} connected, {timed_out} timed out, {refused} refused, {other} other errors; \
-             all {connected} closed after {:.2}s",
+             {} of the first {sample} closed by the server once the client had; all {connected} \
+             closed after {:.2}s",
+            sample - kept,
             start.elapsed().as_secs_f64()
         );
         if let Some(e) = &first_other {
@@ -161,6 +180,13 @@ pub(super) fn flood(s: &mut Suite) -> CaseResult {
         let mut problems = Vec::new();
         if connected == 0 {
             problems.push("no flood connection got through".into());
+        }
+        if kept > 0 {
+            problems.push(format!(
+                "{kept} of {sample} flood connections the client had closed were still open on \
+                 the server's side after {:.1}s: it keeps connections whose peer has gone",
+                s.opts.timeout.as_secs_f64()
+            ));
         }
         let trace = match (s.server, before_hooks, before_records) {
             (Some(server), Some(hooks0), Some(records0)) => {

@@ -193,7 +193,8 @@ pub(super) fn renegotiation(s: &mut Suite) -> CaseResult {
               (SSL_OP_ALLOW_CLIENT_RENEGOTIATION unset): tls_process_client_hello answers a ClientHello \
               after the handshake with a warning no_renegotiation and carries on with the session \
               (RFC 5246 7.2.2); OpenSSL 3.0's client then ends the connection itself with \
-              handshake_failure",
+              handshake_failure. Only a secure (RFC 5746) renegotiation is asked for: whether a \
+              server would also take a legacy one is not seen",
     };
     s.case(spec, |s, expected| {
         let timeout = s.opts.timeout;
