@@ -248,6 +248,13 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         opts.cafile.as_ref(),
         SslVerifyMode::PEER,
     )?;
+    let pcap = match &opts.pcap {
+        Some(path) => {
+            pcap::keys_into_captures(&mut b, opts.tls.keylog_sink()?)?;
+            Some(PcapFile::append_to(path).map_err(|e| HarnessError::writing(path, e))?)
+        }
+        None => None,
+    };
     // A name that does not resolve is a connection that failed, reported
     // (and, with --format json, printed) as a refused one is.
     let (host, addrs) = match resolve(&opts.target, opts.timeout) {
@@ -266,13 +273,6 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             });
         }
         Err(e) => return Err(e),
-    };
-    let pcap = match &opts.pcap {
-        Some(path) => {
-            pcap::keys_into_captures(&mut b, opts.tls.keylog_sink()?)?;
-            Some(PcapFile::append_to(path).map_err(|e| HarnessError::writing(path, e))?)
-        }
-        None => None,
     };
     let ctx = b.build();
 

@@ -244,6 +244,17 @@ pub fn reasons(e: &ErrorStack) -> String {
     }
 }
 
+/// Refuses a `--servername` OpenSSL would refuse with a bare "ssl3 ext
+/// invalid servername": empty, or past 255 bytes.
+pub fn check_servername(name: Option<&str>) -> Result<(), HarnessError> {
+    match name.filter(|n| n.is_empty() || n.len() > 255) {
+        Some(bad) => Err(HarnessError::Usage(format!(
+            "--servername {bad:?}: give a host name of 1 to 255 bytes"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Refuses an `--alpn` list with an empty or over-long name, which
 /// OpenSSL refuses with a bare error (RFC 7301, section 3.1).
 pub fn check_alpn(protocols: &[String]) -> Result<(), HarnessError> {

@@ -128,6 +128,19 @@ fn local_mistakes_are_usage_errors_naming_their_flag() {
             "9 is not in 0..=5".into(),
         ),
         (
+            vec!["scan", t, "--servername", ""],
+            "--servername \"\": give a host name".into(),
+        ),
+        (
+            vec![
+                "probe",
+                "nosuch.invalid:443",
+                "--pcap",
+                "/nonexistent/x.pcapng",
+            ],
+            "/nonexistent/x.pcapng".into(),
+        ),
+        (
             vec!["serve", "--listen", "4433"],
             "--listen \"4433\": give ADDRESS:PORT".into(),
         ),

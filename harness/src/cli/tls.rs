@@ -212,16 +212,7 @@ pub(crate) fn tls_settings(
 }
 
 pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
-    // OpenSSL refuses these with a bare "ssl3 ext invalid servername".
-    if let Some(name) = a
-        .servername
-        .as_deref()
-        .filter(|n| n.is_empty() || n.len() > 255)
-    {
-        return Err(HarnessError::Usage(format!(
-            "--servername {name:?}: give a host name of 1 to 255 bytes"
-        )));
-    }
+    harness::settings::check_servername(a.servername.as_deref())?;
     let cert = a.cert.clone().zip(a.key.clone());
     let opts = ProbeOptions {
         target: a.target.clone(),

@@ -89,6 +89,7 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
         return Err(HarnessError::Usage("--jobs must be at least 1".into()));
     }
     crate::settings::check_alpn(&a.alpn)?;
+    crate::settings::check_servername(a.servername.as_deref())?;
     local_files(&a)?;
     let io = seconds("--timeout", a.timeout)?;
     let opts = ScanOptions {
