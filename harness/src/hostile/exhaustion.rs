@@ -200,6 +200,7 @@ pub(super) fn flood(s: &mut Suite) -> CaseResult {
             actual,
             problems,
             trace,
+            not_applicable: false,
         }
     })
 }

@@ -78,6 +78,7 @@ impl Suite<'_> {
             actual: a.describe(),
             problems,
             trace,
+            not_applicable: false,
         }
     }
 }

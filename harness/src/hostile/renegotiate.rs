@@ -210,6 +210,7 @@ pub(super) fn renegotiation(s: &mut Suite) -> CaseResult {
                     ),
                     problems: Vec::new(),
                     trace: None,
+                    not_applicable: true,
                 }
             }
             Err(NoRequest::NoTls12(why) | NoRequest::Failed(why)) => {
@@ -217,6 +218,7 @@ pub(super) fn renegotiation(s: &mut Suite) -> CaseResult {
                     actual: format!("no renegotiation request was made: {why}"),
                     problems: vec![format!("could not make the renegotiation request: {why}")],
                     trace: None,
+                    not_applicable: false,
                 }
             }
         };
@@ -246,6 +248,7 @@ pub(super) fn renegotiation(s: &mut Suite) -> CaseResult {
             actual: r.describe(),
             problems,
             trace,
+            not_applicable: false,
         }
     })
 }

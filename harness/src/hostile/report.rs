@@ -30,6 +30,9 @@ pub struct CaseResult {
     pub problems: Vec<String>,
     /// Whether the case passed.
     pub passed: bool,
+    /// The case cannot apply to this server, as renegotiation cannot to
+    /// one without TLS 1.2: neither passed nor failed.
+    pub not_applicable: bool,
     /// Wall time of the case, including the good handshake after it.
     pub elapsed_ms: u64,
 }
@@ -52,7 +55,9 @@ pub struct HostileReport {
     pub passed: usize,
     /// Cases that failed.
     pub failed: usize,
-    /// "N passed, N failed".
+    /// Cases that could not apply to this server.
+    pub not_applicable: usize,
+    /// "N passed, N failed" (and ", N not applicable" when some were).
     pub summary: String,
 }
 
@@ -86,7 +91,11 @@ impl HostileReport {
         );
         self.implementation_lines(&mut out);
         for c in &self.cases {
-            let verdict = if c.passed { "pass" } else { "FAIL" };
+            let verdict = match (c.passed, c.not_applicable) {
+                (_, true) => "n/a",
+                (true, _) => "pass",
+                (false, _) => "FAIL",
+            };
             let _ = writeln!(out, "[{verdict}] {:<22} {}", c.id, c.sends);
             let _ = writeln!(out, "       expected: {}", c.expected_text);
             let _ = writeln!(out, "       actual:   {}", c.actual);
@@ -161,6 +170,7 @@ mod tests {
             cases: Vec::new(),
             passed: 0,
             failed: 0,
+            not_applicable: 0,
             summary: "0 passed, 0 failed".into(),
         }
     }

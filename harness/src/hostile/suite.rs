@@ -88,7 +88,12 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
     ];
     let results: Vec<CaseResult> = cases.iter().map(|case| case(&mut suite)).collect();
     let passed = results.iter().filter(|r| r.passed).count();
-    let failed = results.len() - passed;
+    let not_applicable = results.iter().filter(|r| r.not_applicable).count();
+    let failed = results.len() - passed - not_applicable;
+    let mut summary = format!("{passed} passed, {failed} failed");
+    if not_applicable > 0 {
+        summary += &format!(", {not_applicable} not applicable");
+    }
     Ok(HostileReport {
         schema_version: SCHEMA_VERSION,
         target: label,
@@ -97,7 +102,8 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         cases: results,
         passed,
         failed,
-        summary: format!("{passed} passed, {failed} failed"),
+        not_applicable,
+        summary,
     })
 }
 
@@ -133,6 +139,9 @@ pub(super) struct Observed {
     pub(super) actual: String,
     pub(super) problems: Vec<String>,
     pub(super) trace: Option<String>,
+    /// The case cannot apply to this server (renegotiation to one without
+    /// TLS 1.2): neither passed nor failed.
+    pub(super) not_applicable: bool,
 }
 
 /// The parts of a case fixed before it runs.
@@ -185,7 +194,8 @@ impl Suite<'_> {
             actual: seen.actual,
             server_alive,
             trace: seen.trace,
-            passed: seen.problems.is_empty(),
+            passed: seen.problems.is_empty() && !seen.not_applicable,
+            not_applicable: seen.not_applicable,
             problems: seen.problems,
             elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
@@ -297,6 +307,7 @@ impl Suite<'_> {
                     actual: format!("could not connect: {e}"),
                     problems: vec![format!("could not connect: {e}")],
                     trace: None,
+                    not_applicable: false,
                 }
             }
         };
@@ -395,6 +406,7 @@ pub(super) fn connect_failed(e: &io::Error) -> Observed {
         actual: format!("could not connect: {e}"),
         problems: vec![format!("could not connect: {e}")],
         trace: None,
+        not_applicable: false,
     }
 }
 

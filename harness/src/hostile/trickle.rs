@@ -68,6 +68,7 @@ fn body(s: &mut Suite, interval: Duration) -> Observed {
         actual: what.clone(),
         problems: vec![what],
         trace: None,
+        not_applicable: false,
     };
     let idle = match wire::connect(s.addr, timeout) {
         Ok(t) => t,
@@ -138,6 +139,7 @@ fn body(s: &mut Suite, interval: Duration) -> Observed {
         actual,
         problems,
         trace,
+        not_applicable: false,
     }
 }
 

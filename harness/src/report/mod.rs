@@ -203,7 +203,8 @@ pub fn artifact_text(r: &CaseResult) -> Option<String> {
 /// The command that runs a failed result again alone: its pairing's peers,
 /// its id (`--case`) and the run's `--timeout`. A user's own command peer
 /// gets its `--peer-cmd` again, as the report's peers name it; a
-/// tlslite pairing gets the `TLS_HARNESS_TLSLITE_PYTHON` this run had, as
+/// tlslite pairing gets the `TLS_HARNESS_TLSLITE_PYTHON` of the process
+/// writing the report (the run's own, unless `merge` writes it), as
 /// without it a rerun from elsewhere finds no tlslite-ng.
 pub fn rerun_command(report: &Report, r: &CaseResult) -> String {
     let (client, server) = (r.pairing.client, r.pairing.server);
