@@ -272,3 +272,53 @@ fn flood_traces(
         records.len()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use super::super::hello::ClientHello;
+    use super::super::suite::{good_client_context, Rng};
+    use super::super::HostileOptions;
+    use super::*;
+
+    /// A server that keeps every connection, its peer gone or not, fails
+    /// the flood: the half-closed sample stays open on its side.
+    #[test]
+    fn a_server_that_keeps_connections_whose_peer_has_gone_fails_the_flood() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
+        let addr = listener.local_addr().expect("address");
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            for stream in listener.incoming().take(20) {
+                kept.push(stream);
+            }
+            std::thread::sleep(Duration::from_secs(5));
+        });
+        let opts = HostileOptions {
+            timeout: Duration::from_millis(500),
+            flood: 20,
+            flood_batch: 20,
+            ..HostileOptions::default()
+        };
+        let mut suite = Suite {
+            addr,
+            opts: &opts,
+            server: None,
+            hello: ClientHello::capture(None).expect("hello"),
+            good: good_client_context().expect("context"),
+            rng: Rng(1),
+            idle_limit: Duration::from_secs(1),
+            idle_closed_after: None,
+        };
+        let result = flood(&mut suite);
+        assert!(
+            result
+                .problems
+                .iter()
+                .any(|p| p.starts_with("16 of 16 flood connections the client had closed")),
+            "{:?}",
+            result.problems
+        );
+    }
+}
