@@ -212,6 +212,7 @@ fn merge(files: Vec<PathBuf>, format: Format, out: Option<PathBuf>) -> Result<bo
 fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
     use harness::hostile::{self, HostileOptions, InProcessOptions, ReportFormat, Target};
     out_writable(a.out.as_ref())?;
+    let label = a.target.clone().unwrap_or_else(|| "in-process".into());
     let target = match a.target {
         Some(t) => {
             harness::probe::host_port(&t)?;
@@ -231,7 +232,21 @@ fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
         flood: a.flood,
         ..HostileOptions::default()
     };
-    let report = hostile::run(target, &opts)?;
+    let report = match hostile::run(target, &opts) {
+        Ok(report) => report,
+        Err(e) => {
+            // A script reading JSON still gets a document: why nothing ran.
+            if a.format == ReportFormat::Json {
+                let doc = serde_json::json!({
+                    "schema_version": hostile::SCHEMA_VERSION,
+                    "target": label,
+                    "error": Chain(&e).to_string(),
+                });
+                emit(&format!("{doc:#}\n"), a.out.as_ref())?;
+            }
+            return Err(e.into());
+        }
+    };
     emit(&report.render(a.format), a.out.as_ref())?;
     if a.out.is_some() || a.format != ReportFormat::Table {
         eprintln!("{}", report.summary);

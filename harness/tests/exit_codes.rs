@@ -53,6 +53,18 @@ fn nothing_listening_or_no_such_name_is_unreachable() {
         assert_eq!(o.status.code(), Some(3), "{args:?}: {}", o.stderr);
         assert!(o.stderr.contains(words), "{args:?}: {}", o.stderr);
     }
+    // hostile's JSON says why nothing ran.
+    let o = run(harness(&[
+        "hostile", "--target", &closed, "--format", "json",
+    ]));
+    assert_eq!(o.status.code(), Some(3), "{}", o.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&o.stdout).expect("a JSON document");
+    assert!(
+        doc["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("could not be reached")),
+        "{doc}"
+    );
     // As JSON, a name that does not resolve is a line like a refusal's.
     for target in [closed.as_str(), "nosuch.invalid:443"] {
         let o = run(harness(&["probe", target, "--format", "json"]));
