@@ -221,14 +221,12 @@ pub fn serve(
     let mut pool = Pool::start(workers, &ctx, limits, pcap, opts.www);
     let mut last_accept = Instant::now();
     let mut accept_warned: Option<Instant> = None;
-    // Whether every connection served so far worked (refusals at
-    // --max-connections are not served), and whether there was one.
-    let (mut served, mut all_ok) = (false, true);
+    let mut served = Served::default();
     let accepting = loop {
         // Reports first: a connection that has ended frees its worker
         // before the next accept.
         while let Some(r) = pool.finished(Duration::ZERO) {
-            (served, all_ok) = (true, all_ok && r.connection_ok());
+            served.add(&r);
             report_ended(out, notify, &r, opts.format)?;
         }
         match listener.accept() {
@@ -257,7 +255,7 @@ pub fn serve(
                 }
                 // The idle wait: a finished connection ends it early.
                 if let Some(r) = pool.finished(POLL) {
-                    (served, all_ok) = (true, all_ok && r.connection_ok());
+                    served.add(&r);
                     report_ended(out, notify, &r, opts.format)?;
                 }
             }
@@ -293,7 +291,7 @@ pub fn serve(
         let left = drain_end.saturating_duration_since(Instant::now());
         match pool.finished(left) {
             Some(r) => {
-                (served, all_ok) = (true, all_ok && r.connection_ok());
+                served.add(&r);
                 report_ended(out, notify, &r, opts.format)?;
             }
             None => {
@@ -308,7 +306,7 @@ pub fn serve(
         }
     }
     match accepting {
-        Ok(()) => Ok(served && all_ok),
+        Ok(()) => Ok(served.any && !served.failed),
         Err(limit) if opts.once => Err(HarnessError::NoClient {
             what: format!("waiting for a client on {addr}"),
             source: io::Error::new(
@@ -319,7 +317,22 @@ pub fn serve(
                 ),
             ),
         }),
-        Err(_) => Ok(all_ok),
+        Err(_) => Ok(!served.failed),
+    }
+}
+
+/// The connections served so far (refusals at --max-connections are not
+/// served): whether there was one, and whether one failed.
+#[derive(Default)]
+struct Served {
+    any: bool,
+    failed: bool,
+}
+
+impl Served {
+    fn add(&mut self, r: &ConnectionReport) {
+        self.any = true;
+        self.failed |= !r.connection_ok();
     }
 }
 

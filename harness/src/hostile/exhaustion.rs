@@ -277,8 +277,6 @@ fn flood_traces(
 mod tests {
     use std::net::TcpListener;
 
-    use super::super::hello::ClientHello;
-    use super::super::suite::{good_client_context, Rng};
     use super::super::HostileOptions;
     use super::*;
 
@@ -301,16 +299,7 @@ mod tests {
             flood_batch: 20,
             ..HostileOptions::default()
         };
-        let mut suite = Suite {
-            addr,
-            opts: &opts,
-            server: None,
-            hello: ClientHello::capture(None).expect("hello"),
-            good: good_client_context().expect("context"),
-            rng: Rng(1),
-            idle_limit: Duration::from_secs(1),
-            idle_closed_after: None,
-        };
+        let mut suite = Suite::at(addr, &opts);
         let result = flood(&mut suite);
         assert!(
             result

@@ -302,14 +302,7 @@ impl Suite<'_> {
     pub(super) fn wire_case(&mut self, expected: &Expected, script: &Script) -> Observed {
         let answer = match wire::converse(self.addr, self.opts.timeout, script) {
             Ok(a) => a,
-            Err(e) => {
-                return Observed {
-                    actual: format!("could not connect: {e}"),
-                    problems: vec![format!("could not connect: {e}")],
-                    trace: None,
-                    not_applicable: false,
-                }
-            }
+            Err(e) => return connect_failed(&e),
         };
         self.judge(expected, &answer, script.wait, false, Sent::Refusable)
     }
@@ -431,6 +424,23 @@ impl Rng {
 }
 
 #[cfg(test)]
+impl<'a> Suite<'a> {
+    /// A suite against `addr` with no in-process server, for a case's tests.
+    pub(super) fn at(addr: SocketAddr, opts: &'a HostileOptions) -> Self {
+        Suite {
+            addr,
+            opts,
+            server: None,
+            hello: ClientHello::capture(None).expect("hello"),
+            good: good_client_context().expect("context"),
+            rng: Rng(1),
+            idle_limit: Duration::from_secs(1),
+            idle_closed_after: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use std::net::{TcpListener, TcpStream};
 
@@ -464,16 +474,7 @@ mod tests {
             }
         });
         let opts = HostileOptions::default();
-        let suite = |addr| Suite {
-            addr,
-            opts: &opts,
-            server: None,
-            hello: ClientHello::capture(None).expect("hello"),
-            good: good_client_context().expect("context"),
-            rng: Rng(1),
-            idle_limit: Duration::from_secs(1),
-            idle_closed_after: None,
-        };
+        let suite = |addr| Suite::at(addr, &opts);
         let desc = suite(addr)
             .served_afterwards()
             .expect("served at the fourth try");
