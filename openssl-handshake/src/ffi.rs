@@ -129,6 +129,17 @@ pub(crate) fn pending_cipher(ssl: &SslRef) -> Option<&SslCipherRef> {
     }
 }
 
+/// Whether `cipher`'s key exchange uses a pre-shared key (PSK, DHE-PSK,
+/// ECDHE-PSK, RSA-PSK suites; `SSL_CIPHER_get_kx_nid`).
+pub(crate) fn psk_key_exchange(cipher: &SslCipherRef) -> bool {
+    // SAFETY: the cipher is a live entry of libssl's table.
+    let kx = unsafe { sys::SSL_CIPHER_get_kx_nid(cipher.as_ptr()) };
+    matches!(
+        kx,
+        sys::NID_kx_psk | sys::NID_kx_dhe_psk | sys::NID_kx_ecdhe_psk | sys::NID_kx_rsa_psk
+    )
+}
+
 /// `SSL_in_init`: whether a handshake is under way. Cheap (no lock), so
 /// the message callback uses it to skip bulk-transfer records.
 pub(crate) fn in_init(ssl: &SslRef) -> bool {

@@ -26,7 +26,9 @@ mod events;
 mod queries;
 mod shared;
 
-pub(crate) use queries::{client_hello_sni, dh_group, peer_certificates, ticket_offered};
+pub(crate) use queries::{
+    client_hello_sni, dh_group, peer_certificates, selected_psk_is_external, ticket_offered,
+};
 
 /// What one callback recorded.
 #[derive(Clone, Copy)]

@@ -11,6 +11,7 @@ use crate::cert::CertificateInfo;
 use crate::decode::{Body, HandshakeType};
 use crate::event::{Direction, Event, EventKind, Message, Side};
 use crate::ffi;
+use crate::log::{self, Log};
 use crate::version::ProtocolVersion;
 
 /// What was agreed in a finished handshake.
@@ -42,6 +43,13 @@ pub struct Negotiated {
     pub sni: Option<String>,
     /// `None` for a full handshake, else how the session was resumed.
     pub resumed: Option<Resumption>,
+    /// Whether a key shared out of band keyed the handshake: a PSK
+    /// suite's before TLS 1.3, an external identity in TLS 1.3's
+    /// pre_shared_key. Not a resumption, though OpenSSL counts a TLS 1.3
+    /// one as reused (`SSL_session_reused`, s_client's "Reused"). Absent
+    /// in JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external_psk: bool,
     /// The peer's certificate chain, leaf first: as OpenSSL holds it, or,
     /// when it kept none (a server drops a client chain that failed
     /// verification), as the peer's Certificate message carried it.
@@ -64,8 +72,9 @@ pub enum Resumption {
     Ticket,
     /// TLS 1.3 pre-shared key from a NewSessionTicket.
     Psk,
-    /// Resumed, but the server could not tell by id or ticket because
-    /// message tracing was off.
+    /// Resumed, but this end could not tell how because message tracing
+    /// was off: a TLS 1.2 server by id or ticket, a TLS 1.3 end by ticket
+    /// or (then no resumption at all) an external PSK.
     Unknown,
 }
 
@@ -111,11 +120,11 @@ impl Negotiated {
     /// is returned as certificates so that parsing it can wait until
     /// someone reads the trace.
     ///
-    /// A TLS 1.2 server cannot tell a ticket from a session id without
-    /// decoding the ClientHello, which would cost more than the rest of a
-    /// resumed handshake's tracing; it gets [`Resumption::Unknown`] here,
-    /// and [`Negotiated::refine_resumption`] settles it when the trace is
-    /// read.
+    /// A TLS 1.2 server cannot tell a ticket from a session id, nor a
+    /// TLS 1.3 end a ticket from an external PSK, without decoding the
+    /// hellos, which would cost more than the rest of a resumed
+    /// handshake's tracing; they get [`Resumption::Unknown`] here, and
+    /// [`Negotiated::refine_resumption`] settles it when the trace is read.
     pub(crate) fn read(ssl: &SslRef, side: Side) -> (Negotiated, Vec<X509>) {
         let cipher = ssl.current_cipher().or_else(|| ffi::pending_cipher(ssl));
         let version = ssl
@@ -139,6 +148,9 @@ impl Negotiated {
                 .map(|p| String::from_utf8_lossy(p).into_owned()),
             sni: ssl.servername(NameType::HOST_NAME).map(str::to_owned),
             resumed,
+            external_psk: !abbreviated
+                && version < ProtocolVersion::Tls1_3
+                && cipher.is_some_and(ffi::psk_key_exchange),
             peer_chain: Vec::new(),
             verify: (!chain.is_empty()).then(|| VerifyResult::from_code(ffi::verify_result(ssl))),
             version,
@@ -204,11 +216,23 @@ impl Negotiated {
         }
     }
 
-    /// Settles a TLS 1.2 server's [`Resumption::Unknown`] from whether the
-    /// ClientHello offered a ticket (`None`: messages were not recorded).
-    pub(crate) fn refine_resumption(&mut self, ticket_offered: impl FnOnce() -> Option<bool>) {
-        if self.resumed == Some(Resumption::Unknown) {
-            self.resumed = Some(by_ticket(ticket_offered()));
+    /// Settles [`Resumption::Unknown`] from the last handshake's hellos in
+    /// `log`: a TLS 1.2 server's by whether the ClientHello offered a
+    /// ticket, a TLS 1.3 end's by whether the PSK selected was external
+    /// (then nothing was resumed). It stays unknown when messages were not
+    /// recorded.
+    pub(crate) fn refine_resumption(&mut self, log: &Log) {
+        if self.resumed != Some(Resumption::Unknown) {
+            return;
+        }
+        if self.version < ProtocolVersion::Tls1_3 {
+            self.resumed = Some(by_ticket(log::ticket_offered(log)));
+            return;
+        }
+        match log::selected_psk_is_external(log) {
+            Some(true) => (self.resumed, self.external_psk) = (None, true),
+            Some(false) => self.resumed = Some(Resumption::Psk),
+            None => {}
         }
     }
 }
@@ -231,7 +255,7 @@ fn last_handshake_start(messages: &[&Message]) -> usize {
 
 fn resumption(ssl: &SslRef, side: Side, version: ProtocolVersion) -> Resumption {
     match (version, side) {
-        (ProtocolVersion::Tls1_3, _) => Resumption::Psk,
+        (ProtocolVersion::Tls1_3, _) => Resumption::Unknown,
         (_, Side::Client) => by_ticket(ssl.session().map(ffi::session_has_ticket)),
         (_, Side::Server) => Resumption::Unknown,
     }

@@ -132,6 +132,12 @@ c_constants! {
     // `-trace` print names with (RFC 2253 escaping, `, ` and ` = `).
     XN_FLAG_ONELINE: c_ulong = 0x0082_031f;
 
+    // The key exchanges SSL_CIPHER_get_kx_nid names for PSK suites.
+    NID_kx_ecdhe_psk: c_int = 1040;
+    NID_kx_dhe_psk: c_int = 1041;
+    NID_kx_rsa_psk: c_int = 1042;
+    NID_kx_psk: c_int = 1043;
+
     // Handshake message types.
     SSL3_MT_HELLO_REQUEST: c_int = 0;
     SSL3_MT_CLIENT_HELLO: c_int = 1;
@@ -335,6 +341,7 @@ c_functions! {
     pub fn SSL_get_state(ssl: *const SSL) -> OSSL_HANDSHAKE_STATE;
     pub fn SSL_get_options(s: *const SSL) -> u64;
     pub fn SSL_get_pending_cipher(s: *const SSL) -> *const SSL_CIPHER;
+    pub fn SSL_CIPHER_get_kx_nid(c: *const SSL_CIPHER) -> c_int;
     pub fn SSL_in_init(s: *const SSL) -> c_int;
     pub fn SSL_rstate_string(s: *const SSL) -> *const c_char;
     pub fn SSL_alert_type_string_long(value: c_int) -> *const c_char;

@@ -59,6 +59,9 @@ fn agreed(n: &openssl_handshake::Negotiated) -> String {
     if let Some(r) = &n.resumed {
         s += &format!(" resumed={}", r.name());
     }
+    if n.external_psk {
+        s += " external-psk";
+    }
     s
 }
 

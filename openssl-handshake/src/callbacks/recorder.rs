@@ -227,9 +227,15 @@ impl RecorderState {
         // A TLS 1.2 server keeps no name for a session it resumes (see
         // `Negotiated::refine_from_wire`); the ClientHello has it. Read
         // only here, for the telemetry, off the handshake's own path.
-        if let Some(n) = summary.negotiated.as_mut().filter(|n| n.sni.is_none()) {
-            if self.side == Side::Server {
+        if let Some(n) = summary.negotiated.as_mut() {
+            if n.sni.is_none() && self.side == Side::Server {
                 n.sni = log::client_hello_sni(&self.log);
+            }
+            // The telemetry says only whether the handshake resumed: before
+            // TLS 1.3 an unknown kind is a resumption either way; in TLS 1.3
+            // it may be an external PSK.
+            if n.version == ProtocolVersion::Tls1_3 {
+                n.refine_resumption(&self.log);
             }
         }
         let span = std::mem::replace(&mut self.span, telemetry::Span::none());
@@ -272,7 +278,7 @@ impl RecorderState {
         }
         if let Some(n) = &mut trace.negotiated {
             n.refine_from_wire(&trace.events);
-            n.refine_resumption(|| log::ticket_offered(&self.log));
+            n.refine_resumption(&self.log);
             if n.peer_chain.is_empty() {
                 let sent;
                 let chain = if self.peer_chain.is_empty() {

@@ -18,6 +18,29 @@ pub(crate) fn ticket_offered(log: &Log) -> Option<bool> {
     }
 }
 
+/// Whether the PSK the last TLS 1.3 ServerHello selected is an external
+/// one rather than a ticket: RFC 8446 4.2.11 gives an external identity
+/// an obfuscated_ticket_age of 0, where a ticket's age is offset by a
+/// random 32-bit ticket_age_add. `None` without a selected PSK, or when
+/// messages were not recorded.
+pub(crate) fn selected_psk_is_external(log: &Log) -> Option<bool> {
+    let (hello, server_hello) = answered_hellos(log);
+    let selected = match decode::decode_handshake(server_hello?.bytes, false)
+        .ok()?
+        .body
+    {
+        Body::ServerHello(sh) => sh.pre_shared_key?,
+        _ => return None,
+    };
+    match decode::decode_handshake(hello?.bytes, false).ok()?.body {
+        Body::ClientHello(h) => h
+            .psk_obfuscated_ticket_ages
+            .get(usize::from(selected))
+            .map(|&age| age == 0),
+        _ => None,
+    }
+}
+
 /// The server name (SNI) the last handshake's ClientHello asked for;
 /// `None` without one, or when messages were not recorded.
 pub(crate) fn client_hello_sni(log: &Log) -> Option<String> {
@@ -80,15 +103,30 @@ pub(crate) fn peer_certificates(log: &Log) -> Vec<X509> {
 /// renegotiation's, and not that of one refused after it, which got no
 /// ServerHello). The last ClientHello when none was answered.
 fn answered_client_hello(log: &Log) -> Option<super::RawMessage<'_>> {
-    let (mut last, mut answered) = (None, None);
+    let (answered, _) = answered_hellos(log);
+    answered.or_else(|| {
+        log.entries()
+            .filter_map(|(_, e)| match e {
+                Entry::Message(m) if m.handshake_type() == Some(HandshakeType::CLIENT_HELLO) => {
+                    Some(m)
+                }
+                _ => None,
+            })
+            .last()
+    })
+}
+
+/// The last ServerHello and the ClientHello it answered.
+fn answered_hellos(log: &Log) -> (Option<super::RawMessage<'_>>, Option<super::RawMessage<'_>>) {
+    let (mut last, mut answered, mut server_hello) = (None, None, None);
     for (_, e) in log.entries() {
         if let Entry::Message(m) = e {
             match m.handshake_type() {
                 Some(HandshakeType::CLIENT_HELLO) => last = Some(m),
-                Some(HandshakeType::SERVER_HELLO) => answered = last,
+                Some(HandshakeType::SERVER_HELLO) => (answered, server_hello) = (last, Some(m)),
                 _ => {}
             }
         }
     }
-    answered.or(last)
+    (answered, server_hello)
 }
