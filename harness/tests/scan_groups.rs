@@ -146,3 +146,45 @@ fn a_server_that_follows_the_client_without_a_key_share_reads_client_order() {
         "{g}"
     );
 }
+
+/// A TLS 1.2 server of only curves OpenSSL's client leaves out by default
+/// (brainpool, secp256k1, as BSI TR-02102 profiles allow) is still a TLS
+/// server: `s_client -groups brainpoolP256r1` connects, and so do the
+/// scan's version probes.
+#[test]
+fn a_server_of_only_brainpool_curves_is_scanned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = s_server(
+        d,
+        &[
+            "-tls1_2",
+            "-cipher",
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "-groups",
+            "brainpoolP256r1:secp256k1",
+        ],
+    );
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", &addr, "-tls1_2"])
+        .args(["-groups", "brainpoolP256r1"]);
+    let o = run(c);
+    assert!(
+        o.stdout.contains("Server Temp Key: ECDH, brainpoolP256r1"),
+        "{}",
+        o.stdout
+    );
+
+    let r = scan_json(d, &addr, &[]);
+    assert_eq!(
+        r["cannot_scan"],
+        serde_json::Value::Null,
+        "{}",
+        r["cannot_scan"]
+    );
+    assert_eq!(version(&r, "tls1_2")["accepted"], "yes");
+    let mut accepted = strings(&groups_of(&r, "tls1_2")["accepted"]);
+    accepted.sort();
+    assert_eq!(accepted, ["brainpoolP256r1", "secp256k1"]);
+}

@@ -113,3 +113,39 @@ fn a_port_nothing_listens_on_cannot_be_scanned_nor_pass_a_policy() {
         "{alpn}"
     );
 }
+
+/// A server that answers every ClientHello with a handshake_failure alert
+/// speaks TLS: the scan says so, rather than asking whether the port is a
+/// TLS service.
+#[test]
+fn a_server_refusing_every_hello_is_named_a_tls_server() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { continue };
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut hello = [0u8; 5];
+                if s.read_exact(&mut hello).is_ok() {
+                    // alert(21), TLS 1.2, length 2: fatal(2) handshake_failure(40)
+                    let _ = s.write_all(&[21, 3, 3, 0, 2, 2, 40]);
+                }
+            });
+        }
+    });
+    let o = run(harness(&["scan", &addr, "--timeout", "2"]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("the server answers in TLS but refused every ClientHello"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        !o.stderr.contains("is this port a TLS service"),
+        "{}",
+        o.stderr
+    );
+}

@@ -14,8 +14,9 @@ use openssl::x509::{X509PurposeId, X509Ref, X509StoreContext, X509VerifyResult, 
 use openssl_handshake::CertificateInfo;
 use serde::Serialize;
 
-use super::conn::{Attempt, Prober};
-use super::Verdict;
+use super::conn::{Attempt, Offer, Prober};
+use super::{sigalgs, Verdict};
+use crate::case::Version;
 
 /// One certificate as sent.
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +52,12 @@ pub struct CertSummary {
 /// The chain finding.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainFinding {
+    /// The leaf key's type ("rsa", "ecdsa", "ed25519", ...), telling a
+    /// server's chains apart; empty without a certificate.
+    pub key_type: String,
+    /// The leaf as sent, to tell whether another probe got the same one.
+    #[serde(skip)]
+    pub leaf_der: Option<Vec<u8>>,
     /// The certificates, in the order sent (leaf first).
     pub certificates: Vec<CertSummary>,
     /// Yes: each certificate is issued by the next one.
@@ -107,6 +114,12 @@ fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
         .clone()
         .unwrap_or_else(|| target.host.clone());
     let mut f = ChainFinding {
+        key_type: base
+            .chain
+            .first()
+            .map(|c| key_type(&summary(c).key_algorithm).to_owned())
+            .unwrap_or_default(),
+        leaf_der: base.chain.first().and_then(|c| c.to_der().ok()),
         certificates: base.chain.iter().map(|c| summary(c)).collect(),
         ordered: Verdict::NotTestable,
         complete: Verdict::NotTestable,
@@ -175,6 +188,149 @@ fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
         Verdict::No
     };
     f
+}
+
+/// A key type a server may hold a certificate of, and what a client
+/// offers to be given that one: the signature schemes of its kind and, for
+/// TLS 1.2 and older, suites of its authentication.
+struct KeyTypeOffer {
+    name: &'static str,
+    schemes: fn(u16) -> bool,
+    authentication: &'static str,
+}
+
+const KEY_TYPES: &[KeyTypeOffer] = &[
+    KeyTypeOffer {
+        name: "ecdsa",
+        schemes: |id| id & 0xff == 0x03,
+        authentication: "aECDSA",
+    },
+    KeyTypeOffer {
+        name: "rsa",
+        schemes: |id| id & 0xff == 0x01 || (0x0804..=0x0806).contains(&id),
+        authentication: "aRSA",
+    },
+    KeyTypeOffer {
+        name: "rsa-pss",
+        schemes: |id| (0x0809..=0x080b).contains(&id),
+        authentication: "aRSA",
+    },
+    KeyTypeOffer {
+        name: "ed25519",
+        schemes: |id| id == 0x0807,
+        authentication: "aECDSA",
+    },
+    KeyTypeOffer {
+        name: "ed448",
+        schemes: |id| id == 0x0808,
+        authentication: "aECDSA",
+    },
+    KeyTypeOffer {
+        name: "dsa",
+        schemes: |id| id & 0xff == 0x02,
+        authentication: "aDSS",
+    },
+];
+
+/// The chains a server sends a client that can verify only one key type,
+/// for each type other than those of `known` (a server may hold an RSA
+/// and an ECDSA certificate, and gives each client the one it can use).
+/// Asked at TLS 1.3 where taken (it has no DSA), else at the highest
+/// version taken; a leaf already seen is not reported twice. Also the
+/// probes that got no answer: a chain they would have found is unseen.
+pub fn others(
+    p: &Prober,
+    accepted: &[Version],
+    known: &ChainFinding,
+) -> (Vec<ChainFinding>, Vec<String>) {
+    let Some(&highest) = accepted.iter().max() else {
+        return Default::default();
+    };
+    let wanted: Vec<&KeyTypeOffer> = KEY_TYPES
+        .iter()
+        .filter(|k| k.name != known.key_type)
+        .collect();
+    let attempts: Vec<Attempt> = std::thread::scope(|s| {
+        let handles: Vec<_> = wanted
+            .iter()
+            .filter_map(|k| {
+                let v = if accepted.contains(&Version::Tls1_3) && k.name != "dsa" {
+                    Version::Tls1_3
+                } else if highest == Version::Tls1_3 {
+                    *accepted.iter().filter(|v| **v < Version::Tls1_3).max()?
+                } else {
+                    highest
+                };
+                // Below TLS 1.2 there are no signature schemes to ask by.
+                if v < Version::Tls1_2 && !matches!(k.name, "rsa" | "ecdsa" | "dsa") {
+                    return None;
+                }
+                let schemes: Vec<&str> = sigalgs::SCHEMES
+                    .iter()
+                    .filter(|(id, _)| (k.schemes)(*id))
+                    .filter(|(id, _)| v != Version::Tls1_3 || (id >> 8) >= 4)
+                    .map(|(_, name)| *name)
+                    .collect();
+                let offer = Offer {
+                    min: Some(v),
+                    max: Some(v),
+                    cipher_list: (v != Version::Tls1_3).then(|| k.authentication.to_owned()),
+                    sigalgs: (v >= Version::Tls1_2).then(|| schemes.join(":")),
+                    verify: true,
+                    ..Offer::default()
+                };
+                let id = format!("chain/{}", k.name);
+                Some(s.spawn(move || p.run(&id, &offer, None)))
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut seen: Vec<Vec<u8>> = Vec::new();
+    let der = |a: &Attempt| a.chain.first().and_then(|c| c.to_der().ok());
+    let mut found = Vec::new();
+    for a in attempts.iter().filter(|a| a.ok) {
+        let Some(leaf) = der(a) else { continue };
+        let known_leaf = known.leaf_der.as_ref() == Some(&leaf);
+        if known_leaf || seen.contains(&leaf) {
+            continue;
+        }
+        seen.push(leaf);
+        found.push(from_base(p, a));
+    }
+    let unanswered = attempts
+        .iter()
+        .filter(|a| a.unanswered.is_some())
+        .map(|a| a.id.clone())
+        .collect();
+    (found, unanswered)
+}
+
+impl ChainFinding {
+    /// Notes the probes for other chains that got no answer, and rests on
+    /// them, so that the certificate rules are not verified without them.
+    pub fn missing_others(mut self, unanswered: Vec<String>) -> Self {
+        for id in unanswered {
+            self.notes.push(format!(
+                "{id} got no answer: a certificate of that key type, if the server has one, \
+                 is not examined"
+            ));
+            self.probes.push(id);
+        }
+        self
+    }
+}
+
+/// "rsa", "ecdsa", "ed25519", ... from a key algorithm's long name.
+pub fn key_type(algorithm: &str) -> &'static str {
+    match algorithm {
+        "rsaEncryption" | "RSA" => "rsa",
+        "rsassaPss" | "RSASSA-PSS" => "rsa-pss",
+        "id-ecPublicKey" => "ecdsa",
+        "ED25519" => "ed25519",
+        "ED448" => "ed448",
+        "dsaEncryption" => "dsa",
+        _ => "other",
+    }
 }
 
 fn summary(c: &X509Ref) -> CertSummary {

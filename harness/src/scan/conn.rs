@@ -212,18 +212,6 @@ impl Prober {
             .collect()
     }
 
-    /// Every TLS 1.3 suite the linked OpenSSL implements, by id.
-    fn every_tls13_suite(&self) -> String {
-        let names: Vec<&str> = self
-            .library
-            .suites
-            .iter()
-            .filter(|s| s.is_tls13())
-            .map(|s| s.name.as_str())
-            .collect();
-        names.join(":")
-    }
-
     fn context(&self, offer: &Offer) -> Result<SslContextBuilder, String> {
         let e = |what: &str, err: openssl::error::ErrorStack| format!("{what}: {err}");
         let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|x| e("context", x))?;
@@ -261,12 +249,25 @@ impl Prober {
             // server that allows only those would read as refusing TLS 1.3.
             let suites = match &offer.ciphersuites {
                 Some(s) => s.clone(),
-                None => self.every_tls13_suite(),
+                None => super::offer::every_tls13_suite(&self.library),
             };
             b.set_ciphersuites(&suites)
                 .map_err(|x| e("ciphersuites", x))?;
         }
-        if let Some(g) = &offer.groups {
+        // OpenSSL's default list leaves out the brainpool curves and
+        // secp256k1, so a server of only those would read as refusing
+        // every version; they follow its defaults, which keep the key
+        // share.
+        let every_group;
+        let groups = match &offer.groups {
+            Some(g) => Some(g),
+            None if !offer.openssl_defaults => {
+                every_group = super::offer::every_group(&self.library);
+                Some(&every_group)
+            }
+            None => None,
+        };
+        if let Some(g) = groups {
             b.set_groups_list(g).map_err(|x| e("groups", x))?;
         }
         if let Some(s) = &offer.sigalgs {

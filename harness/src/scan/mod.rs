@@ -56,7 +56,9 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// `openssl_reached`, per suite finding `legacy`; a report with
 /// `cannot_scan` may carry a `policy`, judged on the scan's own hellos.
 /// 4: `findings.default_client`.
-pub const SCAN_SCHEMA_VERSION: u32 = 4;
+/// 5: `findings.other_chains` and each chain's `key_type`; the
+/// certificate rules read every chain.
+pub const SCAN_SCHEMA_VERSION: u32 = 5;
 
 /// The id of the probe that offers every version and suite the linked
 /// OpenSSL has, at security level 0 like the other probes, with
@@ -143,6 +145,10 @@ pub struct Findings {
     pub client_auth: client_auth::ClientAuthFinding,
     /// The certificate chain.
     pub chain: chain::ChainFinding,
+    /// The server's other certificate chains: those it sends a client that
+    /// can verify only another key type (an RSA and an ECDSA certificate,
+    /// say). The policy's certificate rules read every chain.
+    pub other_chains: Vec<chain::ChainFinding>,
     /// TLS_FALLBACK_SCSV (RFC 7507).
     pub fallback_scsv: fallback::FallbackFinding,
     /// Secure renegotiation (RFC 5746).
@@ -261,6 +267,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         .chain
         .first()
         .and_then(|c| groups::curve_group(c));
+    let base_chain = chain::from_probe(p, chain_probe, &base);
 
     // Round 2: enumerations and checks, all at once.
     let mut findings = std::thread::scope(|s| {
@@ -282,11 +289,13 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         let fallback = s.spawn(|| fallback::scan(p, &accepted));
         let dh = s.spawn(|| dh::negotiation(p, &accepted));
         let renegotiating = s.spawn(|| renegotiation::ask_client_initiated(p, &accepted));
+        let other_chains = s.spawn(|| chain::others(p, &accepted, &base_chain));
         let mut suites = suites.join().unwrap_or_default();
         if let Ok(Some(f)) = ssl3.join() {
             suites.insert(0, f);
         }
         let groups = groups.join().unwrap_or_default();
+        let (other_chains, others_unanswered) = other_chains.join().unwrap_or_default();
         Findings {
             dh: dh::from_findings(
                 &suites,
@@ -303,7 +312,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
                 .join()
                 .unwrap_or_else(|_| fallback::FallbackFinding::failed()),
             client_auth: client_auth::from_base(&base, opts.client_cert.is_some()),
-            chain: chain::from_probe(p, chain_probe, &base),
+            chain: base_chain.clone().missing_others(others_unanswered),
+            other_chains,
             renegotiation: {
                 let f = renegotiation::from_versions(&version_attempts, &versions);
                 match renegotiating.join() {
@@ -441,6 +451,17 @@ fn unscannable(
         // The diagnosis names what answered (and, with --starttls, whose
         // fault the plaintext is).
         format!("no probe got a ServerHello, at any version: {}", d.summary)
+    } else if versions
+        .iter()
+        .chain([base])
+        .any(|a| a.hello.alert.is_some())
+    {
+        // An alert is TLS: the server speaks it, but to none of these hellos.
+        format!(
+            "no probe got a ServerHello, at any version ({seen}); the server answers in TLS but \
+             refused every ClientHello the linked OpenSSL can write: it may need a suite, group \
+             or signature scheme this OpenSSL does not offer"
+        )
     } else {
         format!("no probe got a ServerHello, at any version ({seen}); is this port a TLS service?")
     })

@@ -2,6 +2,7 @@
 //! each left to OpenSSL's default when unset.
 
 use crate::case::Version;
+use crate::library::Library;
 
 /// What the client offers on one probe; `None` keeps OpenSSL's default.
 #[derive(Debug, Clone, Default)]
@@ -80,4 +81,25 @@ impl Offer {
         }
         parts.join("; ")
     }
+}
+
+/// Every TLS 1.3 suite the linked OpenSSL implements, by name.
+pub fn every_tls13_suite(library: &Library) -> String {
+    let names: Vec<&str> = library
+        .suites
+        .iter()
+        .filter(|s| s.is_tls13())
+        .map(|s| s.name.as_str())
+        .collect();
+    names.join(":")
+}
+
+/// Every group the linked OpenSSL can offer, its defaults first.
+pub fn every_group(library: &Library) -> String {
+    let names: Vec<&str> = super::groups::GROUPS
+        .iter()
+        .map(|g| g.openssl)
+        .filter(|g| library.group_known(g))
+        .collect();
+    names.join(":")
 }

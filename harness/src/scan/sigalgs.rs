@@ -9,7 +9,7 @@ use super::conn::{Offer, Prober};
 use crate::case::Version;
 
 /// A scheme: wire id and the name `SSL_CTX_set1_sigalgs_list` takes.
-const SCHEMES: &[(u16, &str)] = &[
+pub(super) const SCHEMES: &[(u16, &str)] = &[
     (0x0403, "ecdsa_secp256r1_sha256"),
     (0x0503, "ecdsa_secp384r1_sha384"),
     (0x0603, "ecdsa_secp521r1_sha512"),

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 
 use super::{unverified, Policy, PolicyResult, RuleOutcome, RuleResult};
 use crate::case::Version;
+use crate::scan::chain::ChainFinding;
 use crate::scan::legacy_suites;
 use crate::scan::suites::SuiteFinding;
 use crate::scan::{Findings, Verdict};
@@ -301,75 +302,6 @@ impl Policy {
             group_rule("require_groups", failed, unknown);
         }
 
-        let leaf = f.chain.certificates.first();
-        let cp = &f.chain.probes;
-        if let Some(types) = &self.certificate_types {
-            let kind = leaf.map(|c| key_kind(&c.key_algorithm));
-            let failed = match kind {
-                Some(k) if types.iter().any(|t| t.eq_ignore_ascii_case(k)) => None,
-                Some(k) => Some(format!(
-                    "the leaf key is {k}; the policy allows {}",
-                    types.join(", ")
-                )),
-                None => Some("no certificate was received".into()),
-            };
-            rule(
-                "certificate_types",
-                failed,
-                format!("the leaf key is {}", kind.unwrap_or("?")),
-                cp,
-            );
-        }
-        if let Some(curves) = &self.certificate_curves {
-            let curve = leaf.and_then(|c| c.key.split_whitespace().nth(2).map(str::to_owned));
-            let failed = match &curve {
-                Some(c) if !curves.contains(c) => Some(format!(
-                    "the leaf's curve is {c}; the policy allows {}",
-                    curves.join(", ")
-                )),
-                _ => None,
-            };
-            rule(
-                "certificate_curves",
-                failed,
-                format!(
-                    "leaf curve: {}",
-                    curve.as_deref().unwrap_or("none (not ECDSA)")
-                ),
-                cp,
-            );
-        }
-        if let Some(allowed) = &self.certificate_signatures {
-            let signature = leaf.map(|c| c.signature_algorithm.as_str());
-            let failed = match signature {
-                Some(s) if allowed.iter().any(|a| a == s) => None,
-                Some(s) => Some(format!(
-                    "the leaf is signed with {s}; the policy allows {}",
-                    allowed.join(", ")
-                )),
-                None => Some("no certificate was received".into()),
-            };
-            rule(
-                "certificate_signatures",
-                failed,
-                format!("the leaf is signed with {}", signature.unwrap_or("?")),
-                cp,
-            );
-        }
-        if let Some(min) = self.min_rsa_bits {
-            let rsa = leaf.filter(|c| key_kind(&c.key_algorithm) == "rsa");
-            let failed = rsa
-                .filter(|c| c.key_bits < min)
-                .map(|c| format!("RSA key of {} bits, below {min}", c.key_bits));
-            rule(
-                "min_rsa_bits",
-                failed,
-                rsa.map_or("the leaf key is not RSA".into(), |c| {
-                    format!("RSA key of {} bits", c.key_bits)
-                }),
-                cp,
-            );
-        }
         if let Some(min) = self.min_dh_bits {
             let small = once(
                 f.dh.suites
@@ -391,52 +323,8 @@ impl Policy {
                 &with_versions(f.dh.probes.iter().collect()),
             );
         }
-        if let Some(max) = self.max_certificate_lifespan_days {
-            let life = leaf.and_then(|c| c.lifespan_days);
-            let failed = life
-                .filter(|d| *d > max)
-                .map(|d| format!("the leaf is valid for {d} days, more than {max}"));
-            rule(
-                "max_certificate_lifespan_days",
-                failed,
-                format!(
-                    "the leaf is valid for {} days",
-                    life.map_or("?".into(), |d| d.to_string())
-                ),
-                cp,
-            );
-        }
-        if let Some(min) = self.min_days_to_expiry {
-            let days = f.chain.leaf_days_to_expiry;
-            let failed = match days {
-                Some(d) if d < min => Some(format!("{}, fewer than {min} days left", expiry(d))),
-                None => Some("no certificate was received".into()),
-                _ => None,
-            };
-            rule(
-                "min_days_to_expiry",
-                failed,
-                expiry(days.unwrap_or_default()),
-                cp,
-            );
-        }
-        if self.require_valid_certificate == Some(true) {
-            // As clients verify it, not at the scan's level 0.
-            let failed = match &f.chain.client_verify {
-                Some((0, _)) => None,
-                Some((code, text)) => Some(format!("verify error {code}: {text}")),
-                None => Some(format!("no verify result: {}", f.chain.chain_verify.1)),
-            };
-            rule(
-                "require_valid_certificate",
-                failed,
-                format!(
-                    "the chain verifies for the name at security level {}",
-                    f.chain.client_security_level
-                ),
-                cp,
-            );
-        }
+        let chains: Vec<&ChainFinding> = all_chains(f);
+        rules.borrow_mut().extend(self.certificate_rules(&chains));
         if self.require_default_client == Some(true) {
             let dc = &f.default_client;
             // Not testable (no answer) fails here and is settled below
@@ -489,24 +377,6 @@ impl Policy {
                 );
             }
         }
-        if let Some(warn) = self.max_days_to_expiry_warning {
-            let days = f.chain.leaf_days_to_expiry;
-            let soon = days.is_some_and(|d| d < warn);
-            rules.borrow_mut().push(RuleResult {
-                rule: "max_days_to_expiry_warning".into(),
-                outcome: if soon {
-                    RuleOutcome::Warn
-                } else {
-                    RuleOutcome::Pass
-                },
-                detail: match days {
-                    Some(d) if soon => format!("{}, within {warn} days", expiry(d)),
-                    Some(d) => expiry(d),
-                    None => "no certificate was received".into(),
-                },
-                probes: cp.clone(),
-            });
-        }
         // A fallback answered without inappropriate_fallback, or a
         // ServerHello seen without renegotiation_info, is a failure seen;
         // NotTestable is an absence.
@@ -520,7 +390,7 @@ impl Policy {
         let mut rules = rules.into_inner();
         for r in &mut rules {
             unverified::settle_unanswered(r, &f.unanswered, &seen);
-            if leaf.is_none() {
+            if f.chain.certificates.is_empty() {
                 unverified::settle_without_certificate(r, &f.chain.chain_verify.1);
             }
         }
@@ -556,29 +426,12 @@ fn canonical_group(name: &str) -> String {
     }
 }
 
-/// When the leaf expires, `days` from now (negative once it has).
-fn expiry(days: i32) -> String {
-    let n = days.unsigned_abs();
-    let unit = if n == 1 { "day" } else { "days" };
-    if days < 0 {
-        format!("the leaf expired {n} {unit} ago")
-    } else {
-        format!("the leaf expires in {n} {unit}")
-    }
+/// Every chain the scan received, the base probe's first.
+fn all_chains(f: &Findings) -> Vec<&ChainFinding> {
+    std::iter::once(&f.chain).chain(&f.other_chains).collect()
 }
 
-/// "rsa", "ecdsa", "ed25519", ... from a key algorithm's long name.
-fn key_kind(algorithm: &str) -> &'static str {
-    match algorithm {
-        "rsaEncryption" | "RSA" => "rsa",
-        "rsassaPss" | "RSASSA-PSS" => "rsa-pss",
-        "id-ecPublicKey" => "ecdsa",
-        "ED25519" => "ed25519",
-        "ED448" => "ed448",
-        "dsaEncryption" => "dsa",
-        _ => "other",
-    }
-}
+mod certificate;
 
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::super::chain::ChainFinding;
 use super::super::{ScanReport, Verdict};
 use crate::case::Version;
 
@@ -16,6 +17,90 @@ pub struct Row {
     pub value: String,
     /// The probe ids.
     pub probes: Vec<String>,
+}
+
+/// The rows of one certificate chain, their items led by `prefix`.
+fn chain_rows(
+    row: &mut impl FnMut(&'static str, String, String, &[String]),
+    ch: &ChainFinding,
+    prefix: &str,
+) {
+    for (i, c) in ch.certificates.iter().enumerate() {
+        row(
+            "chain",
+            format!("{prefix}#{i}"),
+            format!(
+                "subject: {}; issuer: {}; key: {}; signed with {}; valid {} .. {} ({}); SANs: {}; \
+                 key usage: {}{}",
+                c.subject,
+                c.issuer,
+                c.key,
+                c.signature_algorithm,
+                c.not_before,
+                c.not_after,
+                match c.days_to_expiry {
+                    Some(-1) => "EXPIRED 1 day ago".into(),
+                    Some(d) if d < 0 => format!("EXPIRED {} days ago", -d),
+                    Some(d) => format!("{d} days left"),
+                    None => "? days left".into(),
+                },
+                list(&c.subject_alt_names),
+                c.key_usage.as_deref().unwrap_or("-"),
+                c.extended_key_usage
+                    .as_deref()
+                    .map(|u| format!("; extended key usage: {u}"))
+                    .unwrap_or_default()
+            ),
+            &ch.probes,
+        );
+    }
+    row(
+        "chain",
+        format!("{prefix}order"),
+        ch.ordered.text().into(),
+        &ch.probes,
+    );
+    row(
+        "chain",
+        format!("{prefix}complete"),
+        format!(
+            "{} (issuers only, dates not checked: verify {}: {})",
+            ch.complete.text(),
+            ch.chain_verify.0,
+            ch.chain_verify.1
+        ),
+        &ch.probes,
+    );
+    row(
+        "chain",
+        format!("{prefix}hostname {}", ch.hostname),
+        ch.hostname_match.text().into(),
+        &ch.probes,
+    );
+    if let Some((code, text)) = &ch.client_verify {
+        row(
+            "chain",
+            format!("{prefix}verify (level {})", ch.client_security_level),
+            format!("{code}: {text}"),
+            &ch.probes,
+        );
+    }
+    // The handshake's own, at the scan's level 0: shown where it differs.
+    if let Some((code, text)) = ch
+        .handshake_verify
+        .as_ref()
+        .filter(|h| ch.client_verify.as_ref().is_none_or(|c| c.0 != h.0))
+    {
+        row(
+            "chain",
+            format!("{prefix}handshake verify (level 0)"),
+            format!("{code}: {text}"),
+            &ch.probes,
+        );
+    }
+    for n in &ch.notes {
+        row("chain", format!("{prefix}note"), n.clone(), &ch.probes);
+    }
 }
 
 /// ALPN's rounds: each offers what the server has not yet chosen, so the
@@ -243,82 +328,16 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         ca_text,
         &ca.probes,
     );
-    let ch = &f.chain;
-    for (i, c) in ch.certificates.iter().enumerate() {
-        row(
-            "chain",
-            format!("#{i}"),
-            format!(
-                "subject: {}; issuer: {}; key: {}; signed with {}; valid {} .. {} ({}); SANs: {}; \
-                 key usage: {}{}",
-                c.subject,
-                c.issuer,
-                c.key,
-                c.signature_algorithm,
-                c.not_before,
-                c.not_after,
-                match c.days_to_expiry {
-                    Some(-1) => "EXPIRED 1 day ago".into(),
-                    Some(d) if d < 0 => format!("EXPIRED {} days ago", -d),
-                    Some(d) => format!("{d} days left"),
-                    None => "? days left".into(),
-                },
-                list(&c.subject_alt_names),
-                c.key_usage.as_deref().unwrap_or("-"),
-                c.extended_key_usage
-                    .as_deref()
-                    .map(|u| format!("; extended key usage: {u}"))
-                    .unwrap_or_default()
-            ),
-            &ch.probes,
-        );
-    }
-    row(
-        "chain",
-        "order".into(),
-        ch.ordered.text().into(),
-        &ch.probes,
-    );
-    row(
-        "chain",
-        "complete".into(),
-        format!(
-            "{} (issuers only, dates not checked: verify {}: {})",
-            ch.complete.text(),
-            ch.chain_verify.0,
-            ch.chain_verify.1
-        ),
-        &ch.probes,
-    );
-    row(
-        "chain",
-        format!("hostname {}", ch.hostname),
-        ch.hostname_match.text().into(),
-        &ch.probes,
-    );
-    if let Some((code, text)) = &ch.client_verify {
-        row(
-            "chain",
-            format!("verify (level {})", ch.client_security_level),
-            format!("{code}: {text}"),
-            &ch.probes,
-        );
-    }
-    // The handshake's own, at the scan's level 0: shown where it differs.
-    if let Some((code, text)) = ch
-        .handshake_verify
-        .as_ref()
-        .filter(|h| ch.client_verify.as_ref().is_none_or(|c| c.0 != h.0))
-    {
-        row(
-            "chain",
-            "handshake verify (level 0)".into(),
-            format!("{code}: {text}"),
-            &ch.probes,
-        );
-    }
-    for n in &ch.notes {
-        row("chain", "note".into(), n.clone(), &ch.probes);
+    // A server with several certificates: each chain's rows are named by
+    // its leaf's key type.
+    let several = !f.other_chains.is_empty();
+    for ch in std::iter::once(&f.chain).chain(&f.other_chains) {
+        let prefix = if several {
+            format!("{} ", ch.key_type)
+        } else {
+            String::new()
+        };
+        chain_rows(&mut row, ch, &prefix);
     }
     let fb = &f.fallback_scsv;
     row(
