@@ -7,6 +7,7 @@ use openssl::pkey::Id;
 use openssl::x509::{GeneralNameRef, X509Ref};
 use serde::{Deserialize, Serialize};
 
+use crate::decode::escaped;
 use crate::ffi;
 
 mod usage;
@@ -148,9 +149,22 @@ fn nid_name(nid: Nid) -> String {
         .unwrap_or_else(|_| format!("nid {}", nid.as_raw()))
 }
 
+/// The subject's commonName values as UTF-8, escaped like
+/// [`general_name`]'s, in the order the name holds them.
+pub(crate) fn common_names(cert: &X509Ref) -> Vec<String> {
+    cert.subject_name()
+        .entries_by_nid(Nid::COMMONNAME)
+        .filter_map(|e| e.data().to_string().ok())
+        .map(|cn| escaped(cn.as_bytes()))
+        .collect()
+}
+
+/// A subjectAltName as `openssl x509 -text` names its kind. The peer
+/// chose the bytes: those outside printable ASCII are written as `\xNN`,
+/// so that no name forges a line or a terminal escape in text output.
 fn general_name(name: &GeneralNameRef) -> String {
     if let Some(dns) = name.dnsname() {
-        format!("DNS:{dns}")
+        format!("DNS:{}", escaped(dns.as_bytes()))
     } else if let Some(ip) = name.ipaddress() {
         match <[u8; 4]>::try_from(ip) {
             Ok(v4) => format!("IP:{}", std::net::Ipv4Addr::from(v4)),
@@ -160,9 +174,9 @@ fn general_name(name: &GeneralNameRef) -> String {
             },
         }
     } else if let Some(email) = name.email() {
-        format!("email:{email}")
+        format!("email:{}", escaped(email.as_bytes()))
     } else if let Some(uri) = name.uri() {
-        format!("URI:{uri}")
+        format!("URI:{}", escaped(uri.as_bytes()))
     } else {
         "othername".to_owned()
     }

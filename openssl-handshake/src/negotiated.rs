@@ -8,7 +8,7 @@ use openssl::x509::X509;
 use serde::{Deserialize, Serialize};
 
 use crate::cert::CertificateInfo;
-use crate::decode::{Body, HandshakeType};
+use crate::decode::{escaped, Body, HandshakeType};
 use crate::event::{Direction, Event, EventKind, Message, Side};
 use crate::ffi;
 use crate::log::{self, Log};
@@ -37,9 +37,10 @@ pub struct Negotiated {
     /// has no code point); `None` when the peer did not sign, as in a
     /// resumed handshake.
     pub peer_signature: Option<String>,
-    /// The ALPN protocol selected.
+    /// The ALPN protocol selected. Bytes outside printable ASCII (and
+    /// the backslash) are written as `\xNN`.
     pub alpn: Option<String>,
-    /// The server name the client asked for.
+    /// The server name the client asked for, escaped like `alpn`.
     pub sni: Option<String>,
     /// `None` for a full handshake, else how the session was resumed.
     pub resumed: Option<Resumption>,
@@ -143,10 +144,12 @@ impl Negotiated {
             peer_signature: ffi::peer_signature_nids(ssl)
                 .filter(|_| !abbreviated)
                 .map(|(key, hash)| signature_scheme(key, hash, chain.first())),
-            alpn: ssl
-                .selected_alpn_protocol()
-                .map(|p| String::from_utf8_lossy(p).into_owned()),
-            sni: ssl.servername(NameType::HOST_NAME).map(str::to_owned),
+            // Both are the peer's bytes: escaped as the decoder escapes
+            // them, so that no name forges a line in text output.
+            alpn: ssl.selected_alpn_protocol().map(escaped),
+            sni: ssl
+                .servername(NameType::HOST_NAME)
+                .map(|n| escaped(n.as_bytes())),
             resumed,
             external_psk: !abbreviated
                 && version < ProtocolVersion::Tls1_3

@@ -4,7 +4,7 @@
 use openssl::x509::{X509Name, X509};
 use serde::{Deserialize, Serialize};
 
-use crate::cert::{subject_alt_names, unix_seconds};
+use crate::cert::{common_names, subject_alt_names, unix_seconds};
 use crate::ffi::name_oneline;
 
 use super::error::{bad, Res};
@@ -37,9 +37,15 @@ pub struct Certificate {
     /// The first certificate's subjectAltName entries ("DNS:localhost",
     /// "IP:127.0.0.1"), what a host name is checked against (its CN only
     /// where it has none, RFC 6125); absent when it has none or does not
-    /// parse.
+    /// parse. Bytes outside printable ASCII are written as `\xNN`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leaf_subject_alt_names: Vec<String>,
+    /// The first certificate's subject commonName values, escaped like
+    /// `leaf_subject_alt_names`: read from the name itself, as OpenSSL's
+    /// host check reads them, not from the printed subject (a value may
+    /// hold ", CN = "). Absent when it has none or does not parse.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leaf_common_names: Vec<String>,
 }
 
 /// A CertificateRequest message.
@@ -63,6 +69,9 @@ pub struct CertificateRequest {
 
 pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
     let (context, ders) = certificate_entries(body, tls13)?;
+    // The leaf is decoded whole (its names are checked against the host);
+    // one OpenSSL rejects shows as such, whatever its framing looks like.
+    let leaf = ders.first().map(|der| X509::from_der(der).ok());
     let mut view = Certificate {
         request_context: hex(context),
         subjects: Vec::new(),
@@ -70,14 +79,21 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
         der_lengths: Vec::new(),
         not_before_unix: Vec::new(),
         not_after_unix: Vec::new(),
-        leaf_subject_alt_names: ders
-            .first()
-            .and_then(|der| X509::from_der(der).ok())
-            .map(|leaf| subject_alt_names(&leaf))
-            .unwrap_or_default(),
+        leaf_subject_alt_names: leaf
+            .iter()
+            .flatten()
+            .flat_map(|leaf| subject_alt_names(leaf))
+            .collect(),
+        leaf_common_names: leaf
+            .iter()
+            .flatten()
+            .flat_map(|leaf| common_names(leaf))
+            .collect(),
     };
-    for der in ders {
-        let (subject, issuer, validity) = match tbs_fields::read(der) {
+    for (i, der) in ders.into_iter().enumerate() {
+        let rejected_leaf = i == 0 && matches!(leaf, Some(None));
+        let fields = tbs_fields::read(der).filter(|_| !rejected_leaf);
+        let (subject, issuer, validity) = match fields {
             Some(f) => (f.subject, f.issuer, (f.not_before, f.not_after)),
             None => match X509::from_der(der) {
                 Ok(cert) => (
@@ -143,15 +159,23 @@ pub(crate) fn certificates_in(message: &[u8], tls13: bool) -> Vec<X509> {
     )
 }
 
-pub(super) fn decode_certificate_request(body: &[u8], tls13: bool) -> Res<CertificateRequest> {
+/// `with_sigalgs`: whether the connection's version carries
+/// supported_signature_algorithms (TLS 1.2; not TLS 1.0 and 1.1), `None`
+/// when it is unknown: then whichever layout fits, TLS 1.2's first.
+pub(super) fn decode_certificate_request(
+    body: &[u8],
+    tls13: bool,
+    with_sigalgs: Option<bool>,
+) -> Res<CertificateRequest> {
     if tls13 {
         return decode_certificate_request_tls13(body);
     }
-    // TLS 1.2 carries supported_signature_algorithms; TLS 1.0 and 1.1 do not,
-    // and nothing in the message says which one it is.
-    match decode_certificate_request_tls12(body, true) {
-        Ok(view) => Ok(view),
-        Err(err) => decode_certificate_request_tls12(body, false).map_err(|_| err),
+    match with_sigalgs {
+        Some(with) => decode_certificate_request_tls12(body, with),
+        None => match decode_certificate_request_tls12(body, true) {
+            Ok(view) => Ok(view),
+            Err(err) => decode_certificate_request_tls12(body, false).map_err(|_| err),
+        },
     }
 }
 

@@ -59,6 +59,7 @@ pub(crate) use names::{
     trace_psk_mode_name,
 };
 pub use names::{CipherSuite, HandshakeType, NamedGroup, SignatureScheme};
+pub(crate) use reader::escaped;
 pub use sslv2::decode_sslv2_client_hello;
 pub use ticket::NewSessionTicket;
 
@@ -235,7 +236,8 @@ pub fn decode_handshake_in(
         }
         HandshakeType::CERTIFICATE => decode_certificate(body, tls13).map(Body::Certificate),
         HandshakeType::CERTIFICATE_REQUEST => {
-            decode_certificate_request(body, tls13).map(Body::CertificateRequest)
+            decode_certificate_request(body, tls13, context.signature_scheme_sent())
+                .map(Body::CertificateRequest)
         }
         HandshakeType::SERVER_KEY_EXCHANGE => decode_server_key_exchange(
             body,

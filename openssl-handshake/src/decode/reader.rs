@@ -90,7 +90,7 @@ pub(super) fn u16_list(data: &[u8], what: &str) -> Res<Vec<u16>> {
 pub(super) use crate::render::hex;
 
 /// Printable ASCII as is; the backslash and every other byte as `\xNN`.
-pub(super) fn escaped(bytes: &[u8]) -> String {
+pub(crate) fn escaped(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for &b in bytes {
         match b {

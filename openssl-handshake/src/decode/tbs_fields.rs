@@ -35,7 +35,12 @@ pub(super) struct TbsFields {
 
 /// The fields of `der`, or `None` when its framing is not as expected.
 pub(super) fn read(der: &[u8]) -> Option<TbsFields> {
-    let certificate = element(der, SEQUENCE)?.contents;
+    let outer = element(der, SEQUENCE)?;
+    // Bytes after the certificate: OpenSSL rejects the entry.
+    if !outer.rest.is_empty() {
+        return None;
+    }
+    let certificate = outer.contents;
     let tbs = element(certificate, SEQUENCE)?.contents;
     let mut rest = tbs;
     if rest.first() == Some(&VERSION) {
@@ -76,6 +81,13 @@ fn time(der: &[u8]) -> Option<(i64, &[u8])> {
     // make the openssl crate panic) is left to the full decode.
     let (digits, zone) = text.split_at(text.len().checked_sub(1)?);
     if zone != b"Z" || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    // `from_str_x509` tells the two forms apart by length, not by tag: a
+    // time whose length is not its tag's (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ)
+    // would be read as the other form.
+    let form_length = if tag == UTC_TIME { 13 } else { 15 };
+    if text.len() != form_length {
         return None;
     }
     let t = Asn1Time::from_str_x509(std::str::from_utf8(text).ok()?).ok()?;
@@ -207,5 +219,25 @@ mod tests {
         assert_eq!(time(&[UTC_TIME, 3, b'2', 0, b'Z']), None);
         assert_eq!(time(&[UTC_TIME, 3, b'2', b'6', b'+']), None);
         assert_eq!(time(&[UTC_TIME, 0]), None);
+        // A time whose length is the other form's: OpenSSL reads a
+        // 13-character GeneralizedTime as the year 2612, and refuses a
+        // 15-character UTCTime; either way not what its length says.
+        let tagged = |tag: u8, text: &str| {
+            let mut der = vec![tag, u8::try_from(text.len()).unwrap()];
+            der.extend_from_slice(text.as_bytes());
+            der
+        };
+        assert_eq!(time(&tagged(GENERALIZED_TIME, "261205010200Z")), None);
+        assert_eq!(time(&tagged(GENERALIZED_TIME, "500101000000Z")), None);
+        assert_eq!(time(&tagged(UTC_TIME, "20500101000000Z")), None);
+        assert!(time(&tagged(UTC_TIME, "261205010200Z")).is_some());
+        assert!(time(&tagged(GENERALIZED_TIME, "20261205010200Z")).is_some());
+        // Bytes after the certificate, which d2i_X509 refuses.
+        let pem = std::fs::read("/etc/ssl/certs/ca-certificates.crt").expect("the system's roots");
+        let cert = X509::from_pem(&pem).expect("a root");
+        let mut der = cert.to_der().unwrap();
+        assert!(read(&der).is_some());
+        der.extend_from_slice(&[0; 10]);
+        assert_eq!(read(&der), None);
     }
 }

@@ -321,7 +321,7 @@ fn covered_names(chain: &Certificate, asked: Option<&str>) -> String {
         (1, false) => format!("; also the address {}", others[0]),
         (_, false) => format!("; also the addresses {}", others.join(", ")),
     };
-    let cn = chain.subjects.first().and_then(|s| common_name(s));
+    let cn = (!chain.leaf_common_names.is_empty()).then(|| chain.leaf_common_names.join(", "));
     match (names.is_empty(), ip, cn) {
         (false, _, _) => format!("is for {} (subjectAltName{also})", names.join(", ")),
         (true, true, _) if others.is_empty() => "names no IP address".to_owned(),
@@ -470,94 +470,29 @@ pub(super) fn short_name_or(name: Option<&String>, otherwise: &str) -> String {
     )
 }
 
+/// The first CN of a name printed as `XN_FLAG_ONELINE` prints it, for
+/// showing: RDNs are split at `, ` and ` + ` outside the quotes OpenSSL
+/// puts around a value holding either (a value may hold ", CN = ").
 fn common_name(name: &str) -> Option<&str> {
-    name.split(", ")
-        .find_map(|part| part.strip_prefix("CN = "))
-        .map(str::trim)
-}
-
-/// Whether `cert` covers `host`: an address one of its IP
-/// subjectAltNames, a host name as [`covers_host`] says.
-fn covers(cert: &LocalCertificate, host: &str) -> bool {
-    let (ips, dns): (Vec<&str>, Vec<&str>) = cert
-        .names
-        .iter()
-        .map(String::as_str)
-        .partition(|n| n.parse::<IpAddr>().is_ok());
-    match host.parse::<IpAddr>() {
-        Ok(ip) => ips.iter().any(|n| n.parse::<IpAddr>() == Ok(ip)),
-        Err(_) => covers_host(&dns, cert.common_name.as_deref(), host),
+    let mut parts = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in name.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            _ if !quoted && (name[i..].starts_with(", ") || name[i..].starts_with(" + ")) => {
+                parts.push(&name[start..i]);
+                start = i + 2;
+            }
+            _ => {}
+        }
     }
-}
-
-/// Whether the leaf of a Certificate message covers host name `host`, as
-/// [`covers_host`] says.
-pub(super) fn leaf_covers(chain: &Certificate, host: &str) -> bool {
-    let cn = chain.subjects.first().and_then(|s| common_name(s));
-    covers_host(&leaf_alt_names(chain, "DNS:"), cn, host)
-}
-
-/// The leaf's subjectAltNames of one kind ("DNS:", "IP:"), without it.
-fn leaf_alt_names<'a>(chain: &'a Certificate, kind: &str) -> Vec<&'a str> {
-    chain
-        .leaf_subject_alt_names
-        .iter()
-        .filter_map(|n| n.strip_prefix(kind))
-        .collect()
-}
-
-/// Whether a certificate with DNS subjectAltNames `dns` and CN `cn`
-/// covers host name `host` as OpenSSL checks it (RFC 6125): one of those
-/// names, or without any (IP ones do not count) its CN, with a leading
-/// wildcard label.
-fn covers_host(dns: &[&str], cn: Option<&str>, host: &str) -> bool {
-    let names: Vec<&str> = if dns.is_empty() {
-        cn.into_iter().collect()
-    } else {
-        dns.to_vec()
-    };
-    names_cover(&names, host)
-}
-
-/// Whether one of `names` is `host`, or a wildcard for it.
-fn names_cover(names: &[&str], host: &str) -> bool {
-    names
-        .iter()
-        .any(|n| n.eq_ignore_ascii_case(host) || wildcard_covers(n, host))
-}
-
-/// Whether wildcard `pattern` covers `host` as `X509_check_host` matches
-/// one: a single `*`, first or last in the leftmost label (`*.example.com`,
-/// `f*.example.com`), followed by at least two labels, and a partial one
-/// not over an IDNA (`xn--`) label.
-fn wildcard_covers(pattern: &str, host: &str) -> bool {
-    let (Some((first, rest)), Some((label, host_rest))) =
-        (pattern.split_once('.'), host.split_once('.'))
-    else {
-        return false;
-    };
-    let Some((pre, post)) = first.split_once('*') else {
-        return false;
-    };
-    let partial = !pre.is_empty() || !post.is_empty();
-    let idna = label
-        .get(..4)
-        .is_some_and(|p| p.eq_ignore_ascii_case("xn--"));
-    let shaped = !post.contains('*')
-        && (pre.is_empty() || post.is_empty())
-        && !rest.contains('*')
-        && rest.contains('.');
-    shaped
-        && rest.eq_ignore_ascii_case(host_rest)
-        && !(partial && idna)
-        && !label.is_empty()
-        && label.len() >= pre.len() + post.len()
-        && label
-            .get(..pre.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(pre))
-        && label
-            .get(label.len() - post.len()..)
-            .is_some_and(|s| s.eq_ignore_ascii_case(post))
+    parts.push(&name[start..]);
+    parts
+        .into_iter()
+        .find_map(|part| part.trim_start_matches(['+', ' ']).strip_prefix("CN = "))
+        .map(|cn| cn.trim().trim_matches('"'))
 }
 
 impl Diagnosis {
@@ -580,6 +515,13 @@ impl Diagnosis {
         self.with(source, lines.join("; "))
     }
 }
+
+mod host;
+
+pub(super) use host::leaf_covers;
+#[cfg(test)]
+use host::names_cover;
+use host::{covers, leaf_alt_names};
 
 #[cfg(test)]
 mod tests;

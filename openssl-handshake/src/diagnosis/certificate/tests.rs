@@ -75,4 +75,76 @@ fn common_names_come_out_of_openssl_s_one_line_form() {
         Some("localhost")
     );
     assert_eq!(common_name("O = Example"), None);
+    // A value holding ", CN = " is quoted by OpenSSL, and is no CN.
+    assert_eq!(
+        common_name("O = \"a, CN = evil.example, b\", CN = real.example"),
+        Some("real.example")
+    );
+    // A multi-valued RDN.
+    assert_eq!(common_name("O = x + CN = y"), Some("y"));
+    assert_eq!(common_name("CN = \"quoted, name\""), Some("quoted, name"));
+}
+
+/// The host check reads the leaf's CNs from the name itself: a value
+/// that prints as ", CN = evil.example" covers nothing, as
+/// `openssl x509 -checkhost` says.
+#[test]
+fn a_cn_inside_another_value_covers_nothing() {
+    use openssl::ec::{EcGroup, EcKey};
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::x509::{X509Builder, X509NameBuilder};
+
+    let group = EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+    let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("O", "a, CN = evil.example, b")
+        .unwrap();
+    name.append_entry_by_text("CN", "real.example").unwrap();
+    let name = name.build();
+    let mut b = X509Builder::new().unwrap();
+    b.set_version(2).unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap())
+        .unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    let cert = b.build();
+    // The reference: `openssl x509 -checkhost`.
+    let pem = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(pem.path(), cert.to_pem().unwrap()).unwrap();
+    for (host, covered) in [("evil.example", false), ("real.example", true)] {
+        let out = std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-in"])
+            .arg(pem.path())
+            .args(["-checkhost", host])
+            .output()
+            .expect("openssl x509");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(!text.contains("NOT match"), covered, "{text}");
+    }
+
+    let der = cert.to_der().unwrap();
+    let len3 = |n: usize| [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+    let mut body = Vec::new();
+    body.extend(len3(der.len() + 3));
+    body.extend(len3(der.len()));
+    body.extend(&der);
+    let mut message = vec![11];
+    message.extend(len3(body.len()));
+    message.extend(body);
+    let view = match crate::decode::decode_handshake(&message, false)
+        .unwrap()
+        .body
+    {
+        crate::decode::Body::Certificate(c) => c,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(view.leaf_common_names, ["real.example"]);
+    assert!(!leaf_covers(&view, "evil.example"));
+    assert!(leaf_covers(&view, "real.example"));
+    assert!(covered_names(&view, Some("evil.example")).contains("is for real.example"));
 }
