@@ -237,3 +237,16 @@ impl ClientHelloLayout {
         Self { block_at: at }
     }
 }
+
+/// A TLS 1.2 CertificateRequest cut short in its CA list is malformed, as
+/// tshark and OpenSSL (decode_error) say, not a TLS 1.0 one whose schemes
+/// read as a CA name; without a known version either layout may fit.
+#[test]
+fn a_truncated_tls12_certificate_request_is_malformed() {
+    // types [rsa_sign], schemes [0x0002, 0x0401], no CA list.
+    let msg = [0x0d, 0, 0, 8, 1, 1, 0, 4, 0, 2, 4, 1];
+    let tls12 = DecodeContext::new(Some(ProtocolVersion::Tls1_2), Some(0x009c));
+    assert!(decode_handshake_in(&msg, tls12).is_err());
+    let tls10 = DecodeContext::new(Some(ProtocolVersion::Tls1), Some(0x002f));
+    assert!(decode_handshake_in(&msg, tls10).is_ok());
+}
