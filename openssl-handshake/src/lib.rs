@@ -72,7 +72,28 @@
 //! messages each thread shares between its connections (the last four it
 //! met each way, at most 128 KiB a thread, kept until displaced or the
 //! thread exits); there is no global lock on the handshake path; messages
-//! are decoded when the trace is read, not while the handshake runs.
+//! are decoded when the trace is read, not while the handshake runs. A
+//! traced connection holds about 2 to 3 KiB more than an untraced one for
+//! its life (less with [`TraceOptions::messages`] off).
+//!
+//! # Features
+//!
+//! - `tracing`: each finished handshake is one `tracing` event (target
+//!   `openssl_handshake`; info for success, warn for failure, debug for a
+//!   client that left without a byte) in a `tls_handshake` span, with the
+//!   fields `side`, `outcome`, `version`, `suite`, `group`, `resumed`,
+//!   `sni`, `tag`, `duration_us` and, for a failure, `cause`, `reason`,
+//!   `fault` and `summary` (the [`Diagnosis`] in plain words).
+//! - `metrics`: through the `metrics` facade, `openssl_handshake_total`
+//!   (by side, version, suite, resumed, outcome),
+//!   `openssl_handshake_failures_total` (by side and cause) and the
+//!   `openssl_handshake_duration_seconds` histogram; call
+//!   `describe_metrics` once to give them units and descriptions.
+//! - `vendored`: builds OpenSSL from source instead of linking the
+//!   system's.
+//!
+//! OpenSSL 3.0 or newer is required: the state names and message
+//! callbacks traced are 3.0's.
 #![warn(missing_docs)]
 
 mod alert;

@@ -120,14 +120,19 @@ pub(crate) fn finished(trace: &HandshakeTrace, span: &Span, full: impl FnOnce() 
     {
         let succeeded = trace.succeeded();
         if heard(!succeeded) {
-            let (cause, _sni) = if succeeded {
-                ("none", server_name(trace))
+            let (diagnosis, _sni) = if succeeded {
+                (None, server_name(trace))
             } else {
                 let full = full();
-                (cause(&full), server_name(&full))
+                (full.diagnosis(), server_name(&full))
+            };
+            let cause = match (&diagnosis, succeeded) {
+                (_, true) => "none",
+                (Some(d), false) => d.cause.name(),
+                (None, false) => "unknown",
             };
             #[cfg(feature = "tracing")]
-            event(trace, span, cause, _sni.as_deref());
+            event(trace, span, diagnosis.as_ref(), cause, _sni.as_deref());
             #[cfg(not(feature = "tracing"))]
             let _ = span;
             #[cfg(feature = "metrics")]
@@ -157,7 +162,11 @@ pub(crate) fn failed_after(trace: &HandshakeTrace, full: impl FnOnce() -> Handsh
         {
             let (version, suite, group) = agreed(trace);
             let alert = full.alerts().last().map_or("", |a| a.name.as_ref());
-            let reason = diagnosis.as_ref().map_or("", |d| d.summary.as_str());
+            // OpenSSL's words, when it gave any (a read that failed on
+            // the alert may record none).
+            let reason = trace.late_alert_reason.as_deref();
+            let summary = diagnosis.as_ref().map(|d| d.summary.as_str());
+            let fault = diagnosis.as_ref().map(|d| d.fault.to_string());
             let sni = server_name(&full);
             tracing::warn!(
                 target: "openssl_handshake",
@@ -172,6 +181,8 @@ pub(crate) fn failed_after(trace: &HandshakeTrace, full: impl FnOnce() -> Handsh
                 cause,
                 alert,
                 reason,
+                fault,
+                summary,
                 "TLS connection failed after its handshake"
             );
         }
@@ -228,12 +239,6 @@ fn capped(name: &str) -> String {
     }
 }
 
-/// The diagnosis's stable cause name: few values, fit for a metric label.
-#[cfg(any(feature = "tracing", feature = "metrics"))]
-fn cause(full: &HandshakeTrace) -> &'static str {
-    full.diagnosis().map_or("unknown", |d| d.cause.name())
-}
-
 /// Whether the handshake resumed a session; left out when nothing was
 /// agreed.
 #[cfg(any(feature = "tracing", feature = "metrics"))]
@@ -248,7 +253,13 @@ fn given(value: &str) -> Option<&str> {
 }
 
 #[cfg(feature = "tracing")]
-fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&str>) {
+fn event(
+    trace: &HandshakeTrace,
+    span: &Span,
+    diagnosis: Option<&crate::Diagnosis>,
+    cause: &'static str,
+    sni: Option<&str>,
+) {
     let (version, suite, group) = agreed(trace);
     let (version, suite, group) = (given(version), given(suite), given(group));
     // Left out, not zero, if the handshake's end was never seen.
@@ -282,6 +293,9 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&
         Some(f) => {
             let reason = f.to_string();
             let reason = reason.as_str();
+            // The diagnosis in plain words, and whose fault it is.
+            let summary = diagnosis.map(|d| d.summary.as_str());
+            let fault = diagnosis.map(|d| d.fault.to_string());
             // One field list for both levels: the level of an event is
             // part of its call site, so it cannot be chosen at run time.
             macro_rules! failed {
@@ -300,6 +314,8 @@ fn event(trace: &HandshakeTrace, span: &Span, cause: &'static str, sni: Option<&
                         duration_us,
                         cause,
                         reason,
+                        fault,
+                        summary,
                         "TLS handshake failed"
                     )
                 };

@@ -453,16 +453,30 @@ fn each_finished_handshake_is_one_tracing_event() {
         assert_eq!(e.fields["cause"], "client_cert_required");
         assert_eq!(e.fields["alert"], "certificate_required");
         let diagnosis = trace.diagnosis().expect("diagnosed");
-        assert_eq!(e.fields["reason"], diagnosis.summary);
+        // OpenSSL's words in `reason`, the diagnosis's in `summary`, as in
+        // a `failed` event.
+        assert_eq!(
+            e.fields.get("reason"),
+            trace.late_alert_reason.as_ref(),
+            "{e:#?}"
+        );
+        assert_eq!(e.fields["summary"], diagnosis.summary);
+        assert_eq!(e.fields["fault"], diagnosis.fault.to_string());
         assert_eq!(e.kinds["side"], "str");
-        assert_eq!(e.kinds["reason"], "str");
+        assert_eq!(e.kinds["summary"], "str");
     }
-    let refusing = events.iter().filter(|e| {
-        e.fields["side"] == "server"
-            && e.fields["outcome"] == "failed"
-            && e.fields.get("cause").map(String::as_str) == Some("client_cert_required")
-    });
-    assert_eq!(refusing.count(), 1, "{events:#?}");
+    let refusing: Vec<_> = events
+        .iter()
+        .filter(|e| {
+            e.fields["side"] == "server"
+                && e.fields["outcome"] == "failed"
+                && e.fields.get("cause").map(String::as_str) == Some("client_cert_required")
+        })
+        .collect();
+    assert_eq!(refusing.len(), 1, "{events:#?}");
+    let diagnosis = refused.server.diagnosis().expect("diagnosed");
+    assert_eq!(refusing[0].fields["summary"], diagnosis.summary);
+    assert_eq!(refusing[0].fields["fault"], "client");
 }
 
 #[cfg(feature = "metrics")]
