@@ -451,3 +451,100 @@ fn a_dsa_server_s_3des_suite_is_found_at_tls12() {
         suites_of(&r, "tls1_2")
     );
 }
+
+/// gnutls-serv with its own order ranks ECDHE-RSA-DES-CBC3-SHA above the
+/// AES-256 suites without ECDHE, as a ServerHello to gnutls-cli offering
+/// both shows: the row's server order holds the dropped suites where the
+/// server ranks them, not after OpenSSL's.
+#[test]
+fn dropped_suites_take_their_place_in_a_server_s_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = common::gnutls_serv(&[
+        "--x509certfile",
+        &p(d, "server-rsa2048.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-rsa2048.key"),
+        "--priority",
+        "NORMAL:-VERS-TLS1.3:+3DES-CBC:%SERVER_PRECEDENCE",
+    ]);
+    // The reference: a ClientHello written here by hand, offering
+    // AES256-GCM-SHA384 (0x009d) first, gets ECDHE-RSA-DES-CBC3-SHA
+    // (0xc012).
+    assert_eq!(chosen_suite(&addr, &[0x009d, 0xc012]), 0xc012);
+    assert_eq!(chosen_suite(&addr, &[0xc012, 0x009d]), 0xc012);
+
+    let r = scan_json(d, &addr, &["--jobs", "1"]);
+    let s = suites_of(&r, "tls1_2");
+    assert_eq!(s["server_order"], true, "{s}");
+    let accepted = strings(&s["accepted"]);
+    let at = |name: &str| {
+        accepted
+            .iter()
+            .position(|a| a == name)
+            .unwrap_or_else(|| panic!("{name} not in {accepted:?}"))
+    };
+    assert!(
+        at("ECDHE-RSA-DES-CBC3-SHA") < at("AES256-GCM-SHA384"),
+        "{accepted:?}"
+    );
+    assert!(
+        strings(&s["probes"])
+            .iter()
+            .any(|p| p.starts_with("suites/tls1_2/merged/")),
+        "{s}"
+    );
+}
+
+/// The suite a server's ServerHello chooses for a minimal TLS 1.2
+/// ClientHello offering `suites` (P-256 and x25519, RSA and ECDSA
+/// signatures, RFC 5746's empty renegotiation_info).
+fn chosen_suite(addr: &str, suites: &[u16]) -> u16 {
+    use std::io::{Read, Write};
+    let be = |n: usize| u16::try_from(n).expect("short").to_be_bytes();
+    let mut ext = Vec::new();
+    for (kind, body) in [
+        (10u16, vec![0, 4, 0, 0x17, 0, 0x1d]),
+        (11, vec![1, 0]),
+        (13, vec![0, 8, 4, 1, 8, 4, 4, 3, 2, 1]),
+        (0xff01, vec![0]),
+    ] {
+        ext.extend(kind.to_be_bytes());
+        ext.extend(be(body.len()));
+        ext.extend(body);
+    }
+    let mut body = vec![3, 3];
+    body.extend([7u8; 32]);
+    body.push(0);
+    body.extend(be(suites.len() * 2));
+    body.extend(suites.iter().flat_map(|s| s.to_be_bytes()));
+    body.extend([1, 0]);
+    body.extend(be(ext.len()));
+    body.extend(ext);
+    let mut hello = vec![1, 0];
+    hello.extend(be(body.len()));
+    hello.extend(body);
+    let mut record = vec![22, 3, 1];
+    record.extend(be(hello.len()));
+    record.extend(hello);
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("time-out");
+    s.write_all(&record).expect("hello");
+    let mut answer = [0u8; 48];
+    s.read_exact(&mut answer).expect("a ServerHello");
+    assert_eq!(
+        (answer[0], answer[5]),
+        (22, 2),
+        "not a ServerHello: {answer:?}"
+    );
+    let at = 5 + 4 + 2 + 32 + 1 + usize::from(answer[43]);
+    let mut rest = answer.to_vec();
+    if rest.len() < at + 2 {
+        let mut more = vec![0u8; at + 2 - rest.len()];
+        s.read_exact(&mut more).expect("the suite");
+        rest.extend(more);
+    }
+    u16::from_be_bytes([rest[at], rest[at + 1]])
+}

@@ -37,12 +37,17 @@ pub struct SuiteFinding {
     /// same order.
     pub cleartext: Vec<String>,
     /// The accepted suites OpenSSL 3.0 dropped (3DES, RC4, DES, SEED,
-    /// export: `legacy_suites.rs`), asked with hellos of the scan's own; at
-    /// TLS 1.0 to 1.2 they follow the others in `accepted`, in the order
-    /// the server chose among them (`server_order` is about the others).
+    /// export: `legacy_suites.rs`), asked with hellos of the scan's own.
+    /// Where the server picks by its own order, `accepted` is that order
+    /// over all of them (asked once more with the scan's own hellos,
+    /// probes `suites/{version}/merged/N`); else these follow the others,
+    /// in the order the server chose among them.
     pub legacy: Vec<String>,
     /// Why the enumeration stopped, in the last probe's words.
     pub stopped: String,
+    /// The wire id of each accepted suite, in the same order.
+    #[serde(skip)]
+    ids: Vec<u16>,
     /// The probes, in order.
     pub probes: Vec<String>,
 }
@@ -107,6 +112,7 @@ impl SuiteFinding {
             cleartext: Vec::new(),
             legacy: Vec::new(),
             stopped: String::new(),
+            ids: Vec::new(),
             probes: Vec::new(),
         }
     }
@@ -141,6 +147,22 @@ impl SuiteFinding {
         }
         self.accepted.push(n.name);
         self.iana.push(n.iana.unwrap_or_default());
+        self.ids.push(id);
+    }
+
+    /// Puts the accepted suites in the order `ids` gives (the same suites),
+    /// each list that follows `accepted`'s order with them.
+    fn reorder(&mut self, lib: &Library, ids: &[u16]) {
+        let mut sorted = SuiteFinding::new(self.version);
+        for &id in ids {
+            sorted.accept(lib, id);
+        }
+        self.accepted = sorted.accepted;
+        self.iana = sorted.iana;
+        self.anonymous = sorted.anonymous;
+        self.cleartext = sorted.cleartext;
+        self.legacy = sorted.legacy;
+        self.ids = sorted.ids;
     }
 }
 
@@ -257,15 +279,28 @@ fn enumerate(p: &Prober, v: Version, openssl: bool) -> SuiteFinding {
         let lacking = legacy_lacking(p.library());
         if !lacking.is_empty() {
             let prefix = format!("suites/{}/legacy", v.id());
-            // Their order among OpenSSL's is not asked: the row's order
-            // is that of OpenSSL's suites, these follow; it is theirs where
-            // OpenSSL's found none.
             let only = f.accepted.is_empty();
             let e = own_hello::enumerate(p, v, &lacking, &prefix, only);
             if only {
                 f.server_order = e.server_order;
             }
             f.take(p.library(), e);
+            // A server that picks by its own order may rank a dropped
+            // suite above OpenSSL's (GnuTLS, Botan and tlslite-ng put
+            // ECDHE-RSA-DES-CBC3-SHA before AES-256 suites): the own hellos
+            // ask the order once more over them all.
+            if !only && f.server_order == Some(true) && !f.legacy.is_empty() {
+                let prefix = format!("suites/{}/merged", v.id());
+                let e = own_hello::enumerate(p, v, &f.ids, &prefix, false);
+                let mut same = e.accepted.clone();
+                same.sort_unstable();
+                let mut ids = f.ids.clone();
+                ids.sort_unstable();
+                if same == ids {
+                    f.reorder(p.library(), &e.accepted);
+                }
+                f.probes.extend(e.probes);
+            }
         }
     }
     f
