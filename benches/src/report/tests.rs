@@ -104,7 +104,7 @@ fn a_ratio_from_too_few_rounds_is_not_judged() {
     }
 }
 
-/// The noise column is a spread over rounds: a single round has none to
+/// The noise column (before the cpu one) is a spread over rounds: a single round has none to
 /// show, two rounds do.
 #[test]
 fn one_round_shows_no_noise() {
@@ -127,7 +127,7 @@ fn one_round_shows_no_noise() {
         };
         let table = BenchReport::new(true, method, vec![row], Duration::ZERO).to_table();
         let line = table.lines().find(|l| l.starts_with(id)).expect("row");
-        assert_eq!(line.split_whitespace().last(), Some(noise), "{line}");
+        assert_eq!(line.split_whitespace().rev().nth(1), Some(noise), "{line}");
         // The rows, then what their ratios are, then the targets.
         let after = table.split(line).nth(1).expect("after the row");
         assert!(
@@ -135,4 +135,34 @@ fn one_round_shows_no_noise() {
             "{after}"
         );
     }
+}
+
+/// The report counts each row's rounds with a low CPU share, prints the
+/// run's median share in the table's header, marks the row, and keeps
+/// every round's share in the JSON.
+#[test]
+fn rounds_with_a_low_cpu_share_are_flagged() {
+    let id = "handshake/default/tls13-ecdsa-p256-x25519";
+    let mut row = Row::from_pairs(
+        id.to_owned(),
+        Kind::Handshake,
+        Config::Default,
+        "h/s",
+        &[(100.0, 100.0); 5],
+    );
+    row.cpu_shares = vec![0.99, 0.5, 0.98, 0.89, 0.97];
+    let report = BenchReport::new(false, Method::defaults(false), vec![row], Duration::ZERO);
+    assert_eq!(report.rows[0].low_share_rounds, 2);
+    assert_eq!(report.cpu_share, Some(0.97));
+    assert_eq!((report.low_share_rounds, report.share_rounds), (2, 5));
+    let table = report.to_table();
+    assert!(
+        table.contains("median CPU share 0.97, 2 of 5 rounds below 0.9"),
+        "{table}"
+    );
+    let line = table.lines().find(|l| l.starts_with(id)).expect("row");
+    assert!(line.ends_with(" 0.97!2"), "{line}");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
+    assert_eq!(json["rows"][0]["cpu_shares"][1], 0.5);
+    assert_eq!(json["rows"][0]["low_share_rounds"], 2);
 }
