@@ -68,6 +68,12 @@ pub struct Row {
     /// `traced_ratio_interval`.
     #[serde(default)]
     pub limit_fraction_interval: Option<[f64; 2]>,
+    /// Whether `limit_fraction` is impossible: above 1, or with an
+    /// interval wholly above 1. TLS cannot outrun the raw cryptography
+    /// under it, so such a limit was mismeasured; the table prints
+    /// `invalid` for it and no target is judged from it.
+    #[serde(default)]
+    pub limit_invalid: bool,
     /// `untraced` of this tuned row over the same default row.
     pub tuned_vs_default: Option<f64>,
     /// (max − min) / median of `untraced` across rounds: 0 for a single
@@ -113,6 +119,7 @@ impl Row {
             limit: None,
             limit_fraction: None,
             limit_fraction_interval: None,
+            limit_invalid: false,
             tuned_vs_default: None,
             noise: if med > 0.0 {
                 spread(&untraced) / med
@@ -177,7 +184,9 @@ pub struct BenchReport {
 /// ratios are not read off the figures beside them.
 pub(crate) const TABLE_NOTE: &str = "# tr/untr and limit (untraced ÷ crypto limit): medians of \
      per-round ratios, not quotients of the medians shown\n\
-     # bytes/conn rows: tr/untr above 1 is memory that tracing adds\n";
+     # bytes/conn rows: tr/untr above 1 is memory that tracing adds\n\
+     # limit invalid: untraced ran faster than the raw crypto under it, which cannot be; \
+     the limit was mismeasured and judges nothing\n";
 
 /// The line a report from a debug build starts its table with.
 pub(crate) const UNOPTIMIZED: &str = "# UNOPTIMIZED BUILD: its speeds and speed ratios mean \
@@ -190,6 +199,10 @@ fn optimized_before_the_field() -> bool {
 impl BenchReport {
     pub(crate) fn new(quick: bool, method: Method, mut rows: Vec<Row>, elapsed: Duration) -> Self {
         for row in &mut rows {
+            row.limit_invalid = row.limit_fraction.is_some_and(|f| f > 1.0)
+                || row
+                    .limit_fraction_interval
+                    .is_some_and(|[low, _]| low > 1.0);
             row.low_share_rounds = row
                 .cpu_shares
                 .iter()
@@ -210,6 +223,7 @@ impl BenchReport {
             .iter()
             .map(|&(name, row, metric, bound, threshold)| {
                 let found = rows.iter().find(|r| r.id == row);
+                let invalid = metric == "limit_fraction" && found.is_some_and(|r| r.limit_invalid);
                 let (measured, interval) = match (found, metric) {
                     (None, _) => (None, None),
                     (Some(r), "traced_ratio") => (Some(r.traced_ratio), r.traced_ratio_interval),
@@ -224,10 +238,13 @@ impl BenchReport {
                     threshold,
                     measured,
                     interval,
-                    met: measured.map(|m| bound.holds(m, threshold)),
-                    beyond_noise: interval.map(|[low, high]| {
+                    met: measured
+                        .filter(|_| !invalid)
+                        .map(|m| bound.holds(m, threshold)),
+                    beyond_noise: interval.filter(|_| !invalid).map(|[low, high]| {
                         bound.holds(low, threshold) == bound.holds(high, threshold)
                     }),
+                    invalid,
                 }
             })
             .collect();
@@ -306,8 +323,11 @@ impl BenchReport {
                 number(r.untraced),
                 number(r.traced),
                 r.traced_ratio,
-                r.limit_fraction
-                    .map_or("-".to_owned(), |f| format!("{f:.2}")),
+                match r.limit_fraction {
+                    _ if r.limit_invalid => "invalid".to_owned(),
+                    Some(f) => format!("{f:.2}"),
+                    None => "-".to_owned(),
+                },
                 r.tuned_vs_default
                     .map_or("-".to_owned(), |f| format!("{f:.3}")),
                 if self.method.rounds > 1 {

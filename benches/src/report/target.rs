@@ -38,6 +38,10 @@ pub struct Target {
     /// `None` without an interval.
     #[serde(default)]
     pub beyond_noise: Option<bool>,
+    /// Whether the target reads a limit fraction the row marks invalid
+    /// (above 1); such a target is not judged and `met` is `None`.
+    #[serde(default)]
+    pub invalid: bool,
 }
 
 impl Target {
@@ -66,6 +70,9 @@ impl Target {
     /// confidence interval needs, which a burst of load on one round can
     /// carry past the threshold.
     pub(crate) fn verdict_in(&self, report: &BenchReport) -> String {
+        if self.invalid {
+            return "not judged (limit fraction above 1: the limit was mismeasured)".to_owned();
+        }
         if self.measured.is_none() {
             return self.verdict();
         }

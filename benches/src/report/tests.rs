@@ -166,3 +166,50 @@ fn rounds_with_a_low_cpu_share_are_flagged() {
     assert_eq!(json["rows"][0]["cpu_shares"][1], 0.5);
     assert_eq!(json["rows"][0]["low_share_rounds"], 2);
 }
+
+/// A limit fraction above 1, or whose interval lies above 1, is marked
+/// invalid in the row and the table, and the target reading it is not
+/// judged; one at 0.85 judges as before.
+#[test]
+fn an_impossible_limit_fraction_judges_nothing() {
+    let id = "bulk/default/tls13-aes128gcm/16KiB/send";
+    for (fraction, interval, invalid) in [
+        (1.11, None, true),
+        (0.99, Some([1.01, 1.2]), true),
+        (0.85, Some([0.8, 0.9]), false),
+    ] {
+        let mut row = Row::from_pairs(
+            id.to_owned(),
+            Kind::Bulk,
+            Config::Default,
+            "MB/s",
+            &[(100.0, 100.0); 6],
+        );
+        row.limit = Some(100.0 / fraction);
+        row.limit_fraction = Some(fraction);
+        row.limit_fraction_interval = interval;
+        let mut report =
+            BenchReport::new(false, Method::defaults(false), vec![row], Duration::ZERO);
+        report.optimized = true;
+        assert_eq!(report.rows[0].limit_invalid, invalid, "{fraction}");
+        let target = report
+            .targets
+            .iter()
+            .find(|t| t.row == id && t.metric == "limit_fraction")
+            .expect("target");
+        assert_eq!(target.invalid, invalid);
+        assert_eq!(target.met, (!invalid).then_some(true), "{fraction}");
+        let table = report.to_table();
+        let line = table.lines().find(|l| l.starts_with(id)).expect("row");
+        assert_eq!(line.contains(" invalid "), invalid, "{line}");
+        let verdict = table
+            .lines()
+            .find(|l| l.contains("send / raw AEAD"))
+            .expect("target line");
+        assert_eq!(
+            verdict.contains("not judged (limit fraction above 1"),
+            invalid
+        );
+        assert_eq!(verdict.ends_with(" met"), !invalid, "{verdict}");
+    }
+}
