@@ -96,6 +96,14 @@ pub struct Row {
 }
 
 impl Row {
+    /// Whether the traced/untraced ratio's interval holds 1: this run
+    /// cannot tell what tracing costs (or, for memory, adds) from
+    /// nothing. `false` without an interval.
+    pub fn ratio_within_noise(&self) -> bool {
+        self.traced_ratio_interval
+            .is_some_and(|[low, high]| low <= 1.0 && 1.0 <= high)
+    }
+
     /// A row from per-round (untraced, traced) figures.
     pub(crate) fn from_pairs(
         id: String,
@@ -184,6 +192,8 @@ pub struct BenchReport {
 /// ratios are not read off the figures beside them.
 pub(crate) const TABLE_NOTE: &str = "# tr/untr and limit (untraced ÷ crypto limit): medians of \
      per-round ratios, not quotients of the medians shown\n\
+     # ~ before tr/untr: its 95 % interval holds 1, so the run did not tell tracing's cost \
+     from none (within noise)\n\
      # bytes/conn rows: tr/untr above 1 is memory that tracing adds\n\
      # limit invalid: untraced ran faster than the raw crypto under it, which cannot be; \
      the limit was mismeasured and judges nothing\n";
@@ -311,18 +321,26 @@ impl BenchReport {
         }
         let _ = writeln!(
             out,
-            "{:<58} {:>12} {:>12} {:>12} {:>8} {:>7} {:>7} {:>6} {:>8}",
-            "row", "unit", "untraced", "traced", "tr/untr", "limit", "tuned/", "noise", "cpu"
+            "{:<58} {:>12} {:>12} {:>12} {:>21} {:>7} {:>7} {:>6} {:>8}",
+            "row",
+            "unit",
+            "untraced",
+            "traced",
+            "tr/untr (95 % CI)",
+            "limit",
+            "tuned/",
+            "noise",
+            "cpu"
         );
         for r in &self.rows {
             let _ = writeln!(
                 out,
-                "{:<58} {:>12} {:>12} {:>12} {:>8.3} {:>7} {:>7} {:>6} {:>8}",
+                "{:<58} {:>12} {:>12} {:>12} {:>21} {:>7} {:>7} {:>6} {:>8}",
                 r.id,
                 r.unit,
                 number(r.untraced),
                 number(r.traced),
-                r.traced_ratio,
+                ratio_column(r),
                 match r.limit_fraction {
                     _ if r.limit_invalid => "invalid".to_owned(),
                     Some(f) => format!("{f:.2}"),
@@ -378,6 +396,19 @@ const NOTES: [&str; 6] = [
      public-key operation and has no limit",
     "memory: heap bytes (glibc mallinfo2) freed by dropping N established clients, then servers",
 ];
+
+/// A row's traced/untraced ratio with its interval when it has one,
+/// after `~` when the interval holds 1: the run did not tell the ratio
+/// from no effect at all.
+fn ratio_column(r: &Row) -> String {
+    match r.traced_ratio_interval {
+        Some([low, high]) => {
+            let mark = if r.ratio_within_noise() { "~" } else { "" };
+            format!("{mark}{:.3} ({low:.3}–{high:.3})", r.traced_ratio)
+        }
+        None => format!("{:.3}", r.traced_ratio),
+    }
+}
 
 /// A row's median CPU share, then `!` and the count of its rounds below
 /// [`LOW_CPU_SHARE`] if any; `-` for a row without shares.

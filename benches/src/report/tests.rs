@@ -213,3 +213,40 @@ fn an_impossible_limit_fraction_judges_nothing() {
         assert_eq!(verdict.ends_with(" met"), !invalid, "{verdict}");
     }
 }
+
+/// The table prints each ratio with its interval, marked `~` when the
+/// interval holds 1; a row without an interval prints the ratio alone.
+#[test]
+fn the_table_prints_each_ratio_with_its_interval() {
+    // Ratios 0.90..1.10 (interval 0.95–1.05, holds 1), then 0.80..0.84
+    // (0.81–0.83, does not), then three rounds (no interval).
+    let spread = |base: f64, step: f64, n: i32| -> Vec<(f64, f64)> {
+        (0..n)
+            .map(|i| (100.0, 100.0 * (base + step * f64::from(i))))
+            .collect()
+    };
+    let rows = [
+        ("handshake/default/a", spread(0.90, 0.01, 21)),
+        ("handshake/default/b", spread(0.80, 0.002, 21)),
+        ("handshake/default/c", spread(0.90, 0.01, 3)),
+    ]
+    .into_iter()
+    .map(|(id, pairs)| Row::from_pairs(id.into(), Kind::Handshake, Config::Default, "h/s", &pairs))
+    .collect();
+    let table = BenchReport::new(false, Method::defaults(false), rows, Duration::ZERO).to_table();
+    let line = |id: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("no {id} in\n{table}"))
+            .to_owned()
+    };
+    assert!(line("handshake/default/a ").contains(" ~1.000 (0.950–1.050) "));
+    let b = line("handshake/default/b ");
+    assert!(
+        b.contains(" 0.820 (0.810–0.830) ") && !b.contains('~'),
+        "{b}"
+    );
+    let c = line("handshake/default/c ");
+    assert!(c.contains(" 0.910 ") && !c.contains('('), "{c}");
+}
