@@ -134,21 +134,31 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
             rows.push(handshake_row(id, Kind::Handshake, config, n, &rounds));
         }
         for kind in Resumption::ALL {
-            let id = format!("resumption/{config}/{}", kind.name());
-            if !wants(&id) {
-                continue;
+            // Traced as shipped, then traced with messages(false) (states,
+            // alerts and timings), each against untraced in its own row.
+            for states_only in [false, true] {
+                let id = match states_only {
+                    false => format!("resumption/{config}/{}", kind.name()),
+                    true => format!("resumption/{config}/{}/states-only", kind.name()),
+                };
+                if !wants(&id) {
+                    continue;
+                }
+                let mut u = HandshakeWorkload::resumed(&pki, kind, config, false)?;
+                let mut t = match states_only {
+                    false => HandshakeWorkload::resumed(&pki, kind, config, true)?,
+                    true => HandshakeWorkload::resumed_states_only(&pki, kind, config)?,
+                };
+                let group = kind.case().group;
+                let mut bound = || Ok(1.0 / limits.key_exchange(group)?.as_secs_f64());
+                let bound: Option<&mut Limit<'_, f64>> = match kind {
+                    Resumption::Tls13Psk => Some(&mut bound),
+                    // No public-key operation at all: no bound to compare with.
+                    Resumption::Tls12SessionId | Resumption::Tls12Ticket => None,
+                };
+                let (n, rounds) = sample(&method, &mut |n| u.run(n), &mut |n| t.run(n), bound)?;
+                rows.push(handshake_row(id, Kind::Resumption, config, n, &rounds));
             }
-            let mut u = HandshakeWorkload::resumed(&pki, kind, config, false)?;
-            let mut t = HandshakeWorkload::resumed(&pki, kind, config, true)?;
-            let group = kind.case().group;
-            let mut bound = || Ok(1.0 / limits.key_exchange(group)?.as_secs_f64());
-            let bound: Option<&mut Limit<'_, f64>> = match kind {
-                Resumption::Tls13Psk => Some(&mut bound),
-                // No public-key operation at all: no bound to compare with.
-                Resumption::Tls12SessionId | Resumption::Tls12Ticket => None,
-            };
-            let (n, rounds) = sample(&method, &mut |n| u.run(n), &mut |n| t.run(n), bound)?;
-            rows.push(handshake_row(id, Kind::Resumption, config, n, &rounds));
         }
         for suite in &BULK_SUITES {
             for size in BULK_SIZES {

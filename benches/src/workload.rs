@@ -101,7 +101,26 @@ impl HandshakeWorkload {
         config: Config,
         traced: bool,
     ) -> Result<Self, BenchError> {
-        let (server, client) = config::contexts(pki, &Spec::resumed(kind, config, traced))?;
+        Self::resumed_from(pki, kind, Spec::resumed(kind, config, traced))
+    }
+
+    /// Resumed handshakes of `kind`, traced with
+    /// `TraceOptions::messages(false)`: states, alerts and timings, no
+    /// messages.
+    pub fn resumed_states_only(
+        pki: &Pki,
+        kind: Resumption,
+        config: Config,
+    ) -> Result<Self, BenchError> {
+        let spec = Spec {
+            states_only: true,
+            ..Spec::resumed(kind, config, true)
+        };
+        Self::resumed_from(pki, kind, spec)
+    }
+
+    fn resumed_from(pki: &Pki, kind: Resumption, spec: Spec<'_>) -> Result<Self, BenchError> {
+        let (server, client) = config::contexts(pki, &spec)?;
         let mut timing = Timing::default();
         let (mut c, mut s) = handshake(&server, &client, None, &mut timing)?;
         exchange_ping(&mut c, &mut s)?;
@@ -467,6 +486,36 @@ mod tests {
         match w.run(1) {
             Err(BenchError::NotResumed { case, round: 0 }) => assert_eq!(case, kind.name()),
             other => panic!("expected NotResumed, got {other:?}"),
+        }
+    }
+
+    /// The states-only variant traces states but no messages; the full
+    /// one both.
+    #[test]
+    fn the_states_only_variant_records_no_messages() {
+        let pki = Pki::generate().unwrap();
+        let kind = Resumption::Tls12SessionId;
+        for (states_only, messages) in [(true, false), (false, true)] {
+            let w = if states_only {
+                HandshakeWorkload::resumed_states_only(&pki, kind, Config::Default)
+            } else {
+                HandshakeWorkload::resumed(&pki, kind, Config::Default, true)
+            }
+            .unwrap();
+            let (c, s) = handshake(
+                &w.server,
+                &w.client,
+                w.session.as_ref(),
+                &mut Timing::default(),
+            )
+            .unwrap();
+            assert!(c.ssl().session_reused());
+            for ssl in [c.ssl(), s.ssl()] {
+                let trace = openssl_handshake::trace(ssl).expect("traced");
+                assert!(trace.states().count() > 0);
+                assert_eq!(trace.messages().count() > 0, messages, "{states_only}");
+            }
+            close(c, s, &mut Timing::default()).unwrap();
         }
     }
 
