@@ -376,7 +376,8 @@ impl BenchReport {
 const NOTES: [&str; 6] = [
     "client and server run in memory on one thread, each slice of a batch timed as a whole in \
      the thread's CPU time (CLOCK_THREAD_CPUTIME_ID) and in wall time: a handshake's rate is \
-     handshakes / the slices' CPU time, creation, close_notify and free included; a bulk \
+     handshakes / the slices' CPU time, creation, the client's read of TLS 1.3 tickets, \
+     close_notify and free included; a bulk \
      side's time is its wall time around its own calls, scaled by its slice's CPU share",
     "CPU share: CPU time / wall time of a round's slices, per round in each row's cpu_shares; \
      rounds below 0.9 are counted in low_share_rounds; loopback rows (two threads, waits \
@@ -394,7 +395,9 @@ const NOTES: [&str; 6] = [
      mTLS); chain verification is not counted, so it is an upper bound",
     "resumed rows check on both sides that every handshake resumed; TLS 1.2 resumption does no \
      public-key operation and has no limit",
-    "memory: heap bytes (glibc mallinfo2) freed by dropping N established clients, then servers",
+    "memory: heap bytes (glibc mallinfo2) freed by dropping N established clients, then \
+     servers, each on a thread of its own that then exits, so that glibc's per-thread cache \
+     gives back the chunks it holds",
 ];
 
 /// A row's traced/untraced ratio with its interval when it has one,
