@@ -316,6 +316,9 @@ pub(crate) struct Spec<'a> {
     pub case: HandshakeCase,
     pub config: Config,
     pub traced: bool,
+    /// Traced with `TraceOptions::messages(false)`: states, alerts and
+    /// timings only. Meaningful only with `traced`.
+    pub states_only: bool,
     pub resumption: Option<Resumption>,
     pub suite: Option<&'a BulkSuite>,
 }
@@ -327,6 +330,7 @@ impl<'a> Spec<'a> {
             case,
             config,
             traced,
+            states_only: false,
             resumption: None,
             suite: None,
         }
@@ -407,8 +411,9 @@ pub(crate) fn contexts(
         server.set_num_tickets(if spec.resumption.is_some() { 1 } else { 0 })?;
     }
     if spec.traced {
-        server.trace_handshakes(TraceOptions::default())?;
-        client.trace_handshakes(TraceOptions::default())?;
+        let options = || TraceOptions::default().messages(!spec.states_only);
+        server.trace_handshakes(options())?;
+        client.trace_handshakes(options())?;
     }
     Ok((server.build().into_context(), client.build()))
 }

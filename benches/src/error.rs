@@ -56,6 +56,9 @@ pub enum BenchError {
     /// The loopback server thread panicked.
     #[error("the loopback workload's server thread panicked (its message is above, on stderr)")]
     ServerThread,
+    /// The thread dropping connections for a memory measurement panicked.
+    #[error("the thread freeing a memory measurement's connections panicked")]
+    DropThread,
 }
 
 impl BenchError {

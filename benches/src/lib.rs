@@ -29,5 +29,5 @@ mod sys;
 pub mod workload;
 
 pub use error::BenchError;
-pub use report::{BenchReport, Bound, Kind, Row, Target, SCHEMA_VERSION};
+pub use report::{BenchReport, Bound, Kind, Row, Target, LOW_CPU_SHARE, SCHEMA_VERSION};
 pub use runner::{run, BenchOptions, Method};

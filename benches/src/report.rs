@@ -10,11 +10,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::runner::Method;
-use crate::stats::{median, median_interval, rounds_for_interval, spread};
+use crate::stats::{median, median_interval, spread};
 
 /// The version of the JSON layout; bumped when a field changes meaning
 /// or disappears.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// A round whose thread had less of a CPU than this over its slices is
+/// flagged: other processes ran in more than a tenth of its time. Its
+/// figures are CPU time and so not inflated by the wait, but the other
+/// processes also evict caches, which CPU time does not undo.
+pub const LOW_CPU_SHARE: f64 = 0.9;
 
 /// What a row measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +68,12 @@ pub struct Row {
     /// `traced_ratio_interval`.
     #[serde(default)]
     pub limit_fraction_interval: Option<[f64; 2]>,
+    /// Whether `limit_fraction` is impossible: above 1, or with an
+    /// interval wholly above 1. TLS cannot outrun the raw cryptography
+    /// under it, so such a limit was mismeasured; the table prints
+    /// `invalid` for it and no target is judged from it.
+    #[serde(default)]
+    pub limit_invalid: bool,
     /// `untraced` of this tuned row over the same default row.
     pub tuned_vs_default: Option<f64>,
     /// (max − min) / median of `untraced` across rounds: 0 for a single
@@ -73,9 +85,25 @@ pub struct Row {
     pub client_us: Option<f64>,
     /// Server µs per handshake (untraced), for handshake rows.
     pub server_us: Option<f64>,
+    /// Each round's CPU share: the thread's CPU time over the wall time
+    /// of both variants' slices. Empty for rows not timed in CPU time
+    /// (memory, loopback) and in reports before schema 3.
+    #[serde(default)]
+    pub cpu_shares: Vec<f64>,
+    /// How many of `cpu_shares` are below [`LOW_CPU_SHARE`].
+    #[serde(default)]
+    pub low_share_rounds: usize,
 }
 
 impl Row {
+    /// Whether the traced/untraced ratio's interval holds 1: this run
+    /// cannot tell what tracing costs (or, for memory, adds) from
+    /// nothing. `false` without an interval.
+    pub fn ratio_within_noise(&self) -> bool {
+        self.traced_ratio_interval
+            .is_some_and(|[low, high]| low <= 1.0 && 1.0 <= high)
+    }
+
     /// A row from per-round (untraced, traced) figures.
     pub(crate) fn from_pairs(
         id: String,
@@ -99,6 +127,7 @@ impl Row {
             limit: None,
             limit_fraction: None,
             limit_fraction_interval: None,
+            limit_invalid: false,
             tuned_vs_default: None,
             noise: if med > 0.0 {
                 spread(&untraced) / med
@@ -108,128 +137,8 @@ impl Row {
             ratio_noise: spread(&ratios),
             client_us: None,
             server_us: None,
-        }
-    }
-}
-
-/// One target of the benchmark issue, checked against this run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Target {
-    /// What the target is about.
-    pub name: String,
-    /// The row it reads.
-    pub row: String,
-    /// `traced_ratio`, `limit_fraction` or `traced_minus_untraced`.
-    pub metric: String,
-    /// Whether the figure must be at least or at most `threshold`.
-    pub bound: Bound,
-    /// The figure the target sets.
-    pub threshold: f64,
-    /// The figure this run measured; `None` if the row was filtered out.
-    pub measured: Option<f64>,
-    /// For a ratio, the 95 % confidence interval of its true value: a
-    /// miss whose interval reaches the threshold may be the machine's
-    /// noise, one whose interval lies wholly past it is not.
-    #[serde(default)]
-    pub interval: Option<[f64; 2]>,
-    /// Whether it was met; `None` if not measured. The table reads a
-    /// speed target of an unoptimized build, or a ratio from fewer rounds
-    /// than its interval needs, as `not judged`; this still says which
-    /// side of the threshold the figure fell on.
-    pub met: Option<bool>,
-    /// Whether the interval lies wholly on the side of the threshold
-    /// that `met` says: `false` when it reaches across, so that another
-    /// run may well give the other verdict (`--rounds` narrows it);
-    /// `None` without an interval.
-    #[serde(default)]
-    pub beyond_noise: Option<bool>,
-}
-
-impl Target {
-    /// `metric >= threshold`, what the target asks.
-    pub(crate) fn condition(&self) -> String {
-        format!("{} {} {}", self.metric, self.bound.symbol(), self.threshold)
-    }
-
-    /// The figure measured, with its interval when it has one.
-    pub(crate) fn figure(&self) -> String {
-        // Ratios to four places, so that a miss never prints as the
-        // threshold itself; bytes whole.
-        let places = if self.threshold >= 10.0 { 0 } else { 4 };
-        let mut figure = self
-            .measured
-            .map_or("not run".to_owned(), |m| format!("{m:.places$}"));
-        if let Some([low, high]) = self.interval {
-            let _ = write!(figure, " (95 % CI {low:.places$}–{high:.places$})");
-        }
-        figure
-    }
-
-    /// [`Target::verdict`] as `report` can support it: a speed measured
-    /// by an unoptimized build is not judged (memory is: it does not
-    /// depend on the build), nor is a ratio from fewer rounds than its
-    /// confidence interval needs, which a burst of load on one round can
-    /// carry past the threshold.
-    pub(crate) fn verdict_in(&self, report: &BenchReport) -> String {
-        if self.measured.is_none() {
-            return self.verdict();
-        }
-        if !report.optimized && self.bound == Bound::AtLeast {
-            return "not judged (unoptimized build)".to_owned();
-        }
-        let (rounds, needed) = (report.method.rounds, rounds_for_interval());
-        // A report from before intervals has none at any round count.
-        if self.is_ratio() && self.interval.is_none() && rounds < needed {
-            let s = if rounds == 1 { "" } else { "s" };
-            return format!(
-                "not judged ({rounds} round{s}; a verdict needs {needed} for its interval)"
-            );
-        }
-        self.verdict()
-    }
-
-    /// Whether the metric is a ratio with an interval, not a difference.
-    fn is_ratio(&self) -> bool {
-        self.metric != "traced_minus_untraced"
-    }
-
-    /// `met`, `MISSED`, or `-` when not measured; `within noise` added
-    /// when the interval reaches across the threshold.
-    pub(crate) fn verdict(&self) -> String {
-        let verdict = match self.met {
-            Some(true) => "met",
-            Some(false) => "MISSED",
-            None => "-",
-        };
-        match self.beyond_noise {
-            Some(false) => format!("{verdict}, within noise"),
-            _ => verdict.to_owned(),
-        }
-    }
-}
-
-/// Which side of its threshold a target's figure must be on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Bound {
-    /// At least the threshold (a ratio of rates).
-    AtLeast,
-    /// At most the threshold (extra memory).
-    AtMost,
-}
-
-impl Bound {
-    fn holds(self, measured: f64, threshold: f64) -> bool {
-        match self {
-            Bound::AtLeast => measured >= threshold,
-            Bound::AtMost => measured <= threshold,
-        }
-    }
-
-    fn symbol(self) -> &'static str {
-        match self {
-            Bound::AtLeast => ">=",
-            Bound::AtMost => "<=",
+            cpu_shares: Vec::new(),
+            low_share_rounds: 0,
         }
     }
 }
@@ -259,6 +168,16 @@ pub struct BenchReport {
     pub elapsed_s: f64,
     /// Rounds, batch length and the rest of the noise-reduction settings.
     pub method: Method,
+    /// The median of every row's per-round CPU shares: how much of a CPU
+    /// the run had. `None` when no row was timed in CPU time.
+    #[serde(default)]
+    pub cpu_share: Option<f64>,
+    /// Rounds of all rows whose CPU share was below [`LOW_CPU_SHARE`].
+    #[serde(default)]
+    pub low_share_rounds: usize,
+    /// Rounds of all rows with a CPU share.
+    #[serde(default)]
+    pub share_rounds: usize,
     /// How the figures are taken, in words.
     pub notes: Vec<String>,
     /// What the `tuned` configuration changes.
@@ -273,7 +192,11 @@ pub struct BenchReport {
 /// ratios are not read off the figures beside them.
 pub(crate) const TABLE_NOTE: &str = "# tr/untr and limit (untraced ÷ crypto limit): medians of \
      per-round ratios, not quotients of the medians shown\n\
-     # bytes/conn rows: tr/untr above 1 is memory that tracing adds\n";
+     # ~ before tr/untr: its 95 % interval holds 1, so the run did not tell tracing's cost \
+     from none (within noise)\n\
+     # bytes/conn rows: tr/untr above 1 is memory that tracing adds\n\
+     # limit invalid: untraced ran faster than the raw crypto under it, which cannot be; \
+     the limit was mismeasured and judges nothing\n";
 
 /// The line a report from a debug build starts its table with.
 pub(crate) const UNOPTIMIZED: &str = "# UNOPTIMIZED BUILD: its speeds and speed ratios mean \
@@ -285,6 +208,18 @@ fn optimized_before_the_field() -> bool {
 
 impl BenchReport {
     pub(crate) fn new(quick: bool, method: Method, mut rows: Vec<Row>, elapsed: Duration) -> Self {
+        for row in &mut rows {
+            row.limit_invalid = row.limit_fraction.is_some_and(|f| f > 1.0)
+                || row
+                    .limit_fraction_interval
+                    .is_some_and(|[low, _]| low > 1.0);
+            row.low_share_rounds = row
+                .cpu_shares
+                .iter()
+                .filter(|&&s| s < LOW_CPU_SHARE)
+                .count();
+        }
+        let shares: Vec<f64> = rows.iter().flat_map(|r| r.cpu_shares.clone()).collect();
         let defaults: HashMap<String, f64> = rows
             .iter()
             .filter(|r| r.config == Config::Default)
@@ -298,6 +233,7 @@ impl BenchReport {
             .iter()
             .map(|&(name, row, metric, bound, threshold)| {
                 let found = rows.iter().find(|r| r.id == row);
+                let invalid = metric == "limit_fraction" && found.is_some_and(|r| r.limit_invalid);
                 let (measured, interval) = match (found, metric) {
                     (None, _) => (None, None),
                     (Some(r), "traced_ratio") => (Some(r.traced_ratio), r.traced_ratio_interval),
@@ -312,10 +248,13 @@ impl BenchReport {
                     threshold,
                     measured,
                     interval,
-                    met: measured.map(|m| bound.holds(m, threshold)),
-                    beyond_noise: interval.map(|[low, high]| {
+                    met: measured
+                        .filter(|_| !invalid)
+                        .map(|m| bound.holds(m, threshold)),
+                    beyond_noise: interval.filter(|_| !invalid).map(|[low, high]| {
                         bound.holds(low, threshold) == bound.holds(high, threshold)
                     }),
+                    invalid,
                 }
             })
             .collect();
@@ -329,6 +268,9 @@ impl BenchReport {
             optimized: !cfg!(debug_assertions),
             elapsed_s: elapsed.as_secs_f64(),
             method,
+            cpu_share: (!shares.is_empty()).then(|| median(shares.clone())),
+            low_share_rounds: rows.iter().map(|r| r.low_share_rounds).sum(),
+            share_rounds: shares.len(),
             notes: NOTES.iter().map(|s| (*s).to_owned()).collect(),
             tuned_settings: Config::TUNED_SETTINGS
                 .iter()
@@ -366,25 +308,44 @@ impl BenchReport {
             self.method.slices,
             if self.quick { " (quick)" } else { "" }
         );
+        if let Some(share) = self.cpu_share {
+            let _ = writeln!(
+                out,
+                "# times are thread CPU time; median CPU share {share:.2}, {} of {} rounds \
+                 below {LOW_CPU_SHARE} (cpu column: ! and their count)",
+                self.low_share_rounds, self.share_rounds
+            );
+        }
         if !self.optimized {
             out.push_str(UNOPTIMIZED);
         }
         let _ = writeln!(
             out,
-            "{:<58} {:>12} {:>12} {:>12} {:>8} {:>7} {:>7} {:>6}",
-            "row", "unit", "untraced", "traced", "tr/untr", "limit", "tuned/", "noise"
+            "{:<58} {:>12} {:>12} {:>12} {:>21} {:>7} {:>7} {:>6} {:>8}",
+            "row",
+            "unit",
+            "untraced",
+            "traced",
+            "tr/untr (95 % CI)",
+            "limit",
+            "tuned/",
+            "noise",
+            "cpu"
         );
         for r in &self.rows {
             let _ = writeln!(
                 out,
-                "{:<58} {:>12} {:>12} {:>12} {:>8.3} {:>7} {:>7} {:>6}",
+                "{:<58} {:>12} {:>12} {:>12} {:>21} {:>7} {:>7} {:>6} {:>8}",
                 r.id,
                 r.unit,
                 number(r.untraced),
                 number(r.traced),
-                r.traced_ratio,
-                r.limit_fraction
-                    .map_or("-".to_owned(), |f| format!("{f:.2}")),
+                ratio_column(r),
+                match r.limit_fraction {
+                    _ if r.limit_invalid => "invalid".to_owned(),
+                    Some(f) => format!("{f:.2}"),
+                    None => "-".to_owned(),
+                },
                 r.tuned_vs_default
                     .map_or("-".to_owned(), |f| format!("{f:.3}")),
                 if self.method.rounds > 1 {
@@ -392,6 +353,7 @@ impl BenchReport {
                 } else {
                     "-".to_owned()
                 },
+                cpu_column(r),
             );
         }
         out.push_str(TABLE_NOTE);
@@ -411,99 +373,58 @@ impl BenchReport {
     }
 }
 
-/// The targets the project holds itself to: name, row id, metric, bound,
-/// threshold.
-const TARGETS: [(&str, &str, &str, Bound, f64); 10] = [
-    (
-        "full TLS 1.3 handshake, traced/untraced",
-        "handshake/default/tls13-ecdsa-p256-x25519",
-        "traced_ratio",
-        Bound::AtLeast,
-        0.97,
-    ),
-    (
-        "TLS 1.2 session-id resumption, traced/untraced",
-        "resumption/default/tls12-session-id",
-        "traced_ratio",
-        Bound::AtLeast,
-        0.97,
-    ),
-    (
-        "TLS 1.2 ticket resumption, traced/untraced",
-        "resumption/default/tls12-ticket",
-        "traced_ratio",
-        Bound::AtLeast,
-        0.97,
-    ),
-    (
-        "memory tracing adds per client, bytes",
-        "memory/default/tls13-ecdsa-p256-x25519/client",
-        "traced_minus_untraced",
-        Bound::AtMost,
-        4096.0,
-    ),
-    (
-        "memory tracing adds per server, bytes",
-        "memory/default/tls13-ecdsa-p256-x25519/server",
-        "traced_minus_untraced",
-        Bound::AtMost,
-        4096.0,
-    ),
-    (
-        "memory tracing adds per client, RSA chain, bytes",
-        "memory/default/tls13-rsa2048-x25519/client",
-        "traced_minus_untraced",
-        Bound::AtMost,
-        4096.0,
-    ),
-    (
-        "memory tracing adds per server, RSA chain, bytes",
-        "memory/default/tls13-rsa2048-x25519/server",
-        "traced_minus_untraced",
-        Bound::AtMost,
-        4096.0,
-    ),
-    (
-        "bulk 16 KiB send, traced/untraced",
-        "bulk/default/tls13-aes128gcm/16KiB/send",
-        "traced_ratio",
-        Bound::AtLeast,
-        0.99,
-    ),
-    (
-        "bulk 16 KiB receive, traced/untraced",
-        "bulk/default/tls13-aes128gcm/16KiB/receive",
-        "traced_ratio",
-        Bound::AtLeast,
-        0.99,
-    ),
-    (
-        "bulk TLS 1.3 AES-128-GCM 16 KiB send / raw AEAD",
-        "bulk/default/tls13-aes128gcm/16KiB/send",
-        "limit_fraction",
-        Bound::AtLeast,
-        0.80,
-    ),
-];
-
-const NOTES: [&str; 5] = [
-    "client and server run in memory on one thread; each side's time is summed around its own \
-     OpenSSL calls; a handshake's rate is 1 / (client + server time), creation and free included",
+const NOTES: [&str; 6] = [
+    "client and server run in memory on one thread, each slice of a batch timed as a whole in \
+     the thread's CPU time (CLOCK_THREAD_CPUTIME_ID) and in wall time: a handshake's rate is \
+     handshakes / the slices' CPU time, creation, the client's read of TLS 1.3 tickets, \
+     close_notify and free included; a bulk \
+     side's time is its wall time around its own calls, scaled by its slice's CPU share",
+    "CPU share: CPU time / wall time of a round's slices, per round in each row's cpu_shares; \
+     rounds below 0.9 are counted in low_share_rounds; loopback rows (two threads, waits \
+     included) are wall time and have none",
     "untraced and traced variants take turns within each round, in slices of the batch whose \
-     order flips from slice to slice, and the raw AEAD limit for bulk follows them; figures \
-     are medians over rounds, ratios medians of per-round ratios, each with a \
+     order flips from slice to slice, and the crypto limit follows them in every round; \
+     figures are medians over rounds, ratios medians of per-round ratios, each with a \
      distribution-free 95 % confidence interval from the per-round ratios' order statistics \
      (none under 6 rounds)",
-    "limit for bulk: EVP on records of the size the row's writes make (1 KiB for 1 KiB \
-     writes, 16 KiB for larger ones), one context per direction keyed once, a nonce and \
-     additional data per record from its sequence number (decryption opens the last record \
-     sealed); for handshakes: key-share generation and derivation on both sides plus one \
-     signature and one verification (two of each for mTLS); chain verification is not \
-     counted, so it is an upper bound",
+    "limit, timed in CPU time as openssl speed times: for bulk, EVP on records of the size the \
+     row's writes make (1 KiB for 1 KiB writes, 16 KiB for larger ones), one context per \
+     direction keyed once, a nonce and additional data per record from its sequence number \
+     (decryption opens the last record sealed); for handshakes: key-share generation and \
+     derivation on both sides plus one signature and one verification (two of each for \
+     mTLS); chain verification is not counted, so it is an upper bound",
     "resumed rows check on both sides that every handshake resumed; TLS 1.2 resumption does no \
      public-key operation and has no limit",
-    "memory: heap bytes (glibc mallinfo2) freed by dropping N established clients, then servers",
+    "memory: heap bytes (glibc mallinfo2) freed by dropping N established clients, then \
+     servers, each on a thread of its own that then exits, so that glibc's per-thread cache \
+     gives back the chunks it holds",
 ];
+
+/// A row's traced/untraced ratio with its interval when it has one,
+/// after `~` when the interval holds 1: the run did not tell the ratio
+/// from no effect at all.
+fn ratio_column(r: &Row) -> String {
+    match r.traced_ratio_interval {
+        Some([low, high]) => {
+            let mark = if r.ratio_within_noise() { "~" } else { "" };
+            format!("{mark}{:.3} ({low:.3}–{high:.3})", r.traced_ratio)
+        }
+        None => format!("{:.3}", r.traced_ratio),
+    }
+}
+
+/// A row's median CPU share, then `!` and the count of its rounds below
+/// [`LOW_CPU_SHARE`] if any; `-` for a row without shares.
+fn cpu_column(r: &Row) -> String {
+    if r.cpu_shares.is_empty() {
+        return "-".to_owned();
+    }
+    let share = median(r.cpu_shares.clone());
+    match r.low_share_rounds {
+        0 => format!("{share:.2}"),
+        low => format!("{share:.2}!{low}"),
+    }
+}
 
 /// The CPU model from /proc/cpuinfo, or `unknown`.
 fn cpu_model() -> String {
@@ -527,6 +448,10 @@ pub(crate) fn number(v: f64) -> String {
         format!("{v:.2}")
     }
 }
+
+mod target;
+use target::TARGETS;
+pub use target::{Bound, Target};
 
 #[cfg(test)]
 mod tests;

@@ -5,11 +5,14 @@
 //! Noise reduction: each workload is calibrated to a batch length, then
 //! measured in `rounds` rounds. In each round the untraced and traced
 //! variants take turns in `slices` slices of the batch, in an order that
-//! flips from slice to slice (and, for bulk, the raw AEAD limit runs
-//! after them), so drift and bursts of load from other processes hit both
-//! alike. Figures are medians over rounds; a ratio is the median of the
-//! per-round ratios; `noise` is the spread (max − min) / median of the
-//! untraced figure across rounds.
+//! flips from slice to slice (and the crypto limit runs after them), so
+//! drift and bursts of load from other processes hit both alike. Each
+//! slice is timed in the thread's CPU time as well as in wall time: the
+//! figures come from CPU time, which a process the scheduler runs
+//! instead does not inflate, and the ratio of the two (the CPU share) is
+//! kept per round to show how busy the host was. Figures are medians
+//! over rounds; a ratio is the median of the per-round ratios; `noise` is
+//! the spread (max − min) / median of the untraced figure across rounds.
 #![forbid(unsafe_code)]
 
 use std::time::{Duration, Instant};
@@ -20,10 +23,13 @@ use testkit::pki::Pki;
 
 use crate::config::{Config, Resumption, BULK_SIZES, BULK_SUITES, HANDSHAKES};
 use crate::error::BenchError;
-use crate::limit::{self, AeadLimit, HandshakeLimits};
+use crate::limit::{self, HandshakeLimits};
 use crate::report::{BenchReport, Kind, Row};
-use crate::stats::{median, median_interval};
+use crate::sys::thread_cpu_time;
 use crate::workload::{self, BulkContexts, HandshakeWorkload, Timing};
+
+mod rows;
+use rows::{bulk_row, handshake_row, loopback_row, Measured, Round};
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -48,7 +54,8 @@ pub struct Method {
     /// other variant's. Reports from before slicing read as 1.
     #[serde(default = "one_slice")]
     pub slices: u64,
-    /// Time spent measuring each public-key operation, ms.
+    /// Time spent measuring each public-key operation in each round of a
+    /// handshake row, ms (wall time; the cost is taken in CPU time).
     pub limit_budget_ms: u64,
     /// Connections held open by each memory measurement.
     pub memory_connections: usize,
@@ -69,7 +76,7 @@ impl Method {
                 rounds: 3,
                 batch_ms: 25,
                 slices: 5,
-                limit_budget_ms: 20,
+                limit_budget_ms: 5,
                 memory_connections: 32,
             }
         } else {
@@ -85,7 +92,7 @@ impl Method {
                 rounds: 21,
                 batch_ms: 50,
                 slices: 10,
-                limit_budget_ms: 100,
+                limit_budget_ms: 10,
                 memory_connections: 128,
             }
         }
@@ -106,7 +113,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
     let method = Method::for_options(opts);
     let wants = |id: &str| opts.filter.as_ref().is_none_or(|r| r.is_match(id));
     let pki = Pki::generate()?;
-    let mut limits = HandshakeLimits::new(&pki, Duration::from_millis(method.limit_budget_ms));
+    let limits = HandshakeLimits::new(&pki, Duration::from_millis(method.limit_budget_ms));
     let mut rows = Vec::new();
 
     for config in Config::ALL {
@@ -117,40 +124,41 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
             }
             let mut u = HandshakeWorkload::full(&pki, case, config, false)?;
             let mut t = HandshakeWorkload::full(&pki, case, config, true)?;
-            let (n, rounds) = sample(&method, &mut |n| u.run(n), &mut |n| t.run(n), None)?;
-            let bound = 1.0 / limits.full(case)?.as_secs_f64();
-            rows.push(handshake_row(
-                id,
-                Kind::Handshake,
-                config,
-                n,
-                &rounds,
-                Some(bound),
-            ));
+            let mut bound = || Ok(1.0 / limits.full(case)?.as_secs_f64());
+            let (n, rounds) = sample(
+                &method,
+                &mut |n| u.run(n),
+                &mut |n| t.run(n),
+                Some(&mut bound),
+            )?;
+            rows.push(handshake_row(id, Kind::Handshake, config, n, &rounds));
         }
         for kind in Resumption::ALL {
-            let id = format!("resumption/{config}/{}", kind.name());
-            if !wants(&id) {
-                continue;
-            }
-            let mut u = HandshakeWorkload::resumed(&pki, kind, config, false)?;
-            let mut t = HandshakeWorkload::resumed(&pki, kind, config, true)?;
-            let (n, rounds) = sample(&method, &mut |n| u.run(n), &mut |n| t.run(n), None)?;
-            let bound = match kind {
-                Resumption::Tls13Psk => {
-                    Some(1.0 / limits.key_exchange(kind.case().group)?.as_secs_f64())
+            // Traced as shipped, then traced with messages(false) (states,
+            // alerts and timings), each against untraced in its own row.
+            for states_only in [false, true] {
+                let id = match states_only {
+                    false => format!("resumption/{config}/{}", kind.name()),
+                    true => format!("resumption/{config}/{}/states-only", kind.name()),
+                };
+                if !wants(&id) {
+                    continue;
                 }
-                // No public-key operation at all: no bound to compare with.
-                Resumption::Tls12SessionId | Resumption::Tls12Ticket => None,
-            };
-            rows.push(handshake_row(
-                id,
-                Kind::Resumption,
-                config,
-                n,
-                &rounds,
-                bound,
-            ));
+                let mut u = HandshakeWorkload::resumed(&pki, kind, config, false)?;
+                let mut t = match states_only {
+                    false => HandshakeWorkload::resumed(&pki, kind, config, true)?,
+                    true => HandshakeWorkload::resumed_states_only(&pki, kind, config)?,
+                };
+                let group = kind.case().group;
+                let mut bound = || Ok(1.0 / limits.key_exchange(group)?.as_secs_f64());
+                let bound: Option<&mut Limit<'_, f64>> = match kind {
+                    Resumption::Tls13Psk => Some(&mut bound),
+                    // No public-key operation at all: no bound to compare with.
+                    Resumption::Tls12SessionId | Resumption::Tls12Ticket => None,
+                };
+                let (n, rounds) = sample(&method, &mut |n| u.run(n), &mut |n| t.run(n), bound)?;
+                rows.push(handshake_row(id, Kind::Resumption, config, n, &rounds));
+            }
         }
         for suite in &BULK_SUITES {
             for size in BULK_SIZES {
@@ -225,31 +233,14 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
         if wants(&id) {
             let untraced = HandshakeWorkload::full(&pki, case, config, false)?;
             let traced = HandshakeWorkload::full(&pki, case, config, true)?;
+            let mut bound = || Ok(1.0 / limits.full(case)?.as_secs_f64());
             let (n, rounds) = sample(
                 &method,
                 &mut |n| untraced.run_over_loopback(n),
                 &mut |n| traced.run_over_loopback(n),
-                None,
+                Some(&mut bound),
             )?;
-            let bound = 1.0 / limits.full(case)?.as_secs_f64();
-            // Two threads: the client's wall time per connection is the rate.
-            let rounds: Vec<Round> = rounds
-                .into_iter()
-                .map(|r| Round {
-                    untraced: Timing {
-                        client: r.untraced.client,
-                        server: Duration::ZERO,
-                    },
-                    traced: Timing {
-                        client: r.traced.client,
-                        server: Duration::ZERO,
-                    },
-                    limit: None,
-                })
-                .collect();
-            let mut row = handshake_row(id, Kind::Loopback, config, n, &rounds, Some(bound));
-            row.server_us = None;
-            rows.push(row);
+            rows.push(loopback_row(id, config, n, &rounds));
         }
     }
     if rows.is_empty() {
@@ -265,37 +256,32 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, BenchError> {
     ))
 }
 
-/// One round's measurements.
-struct Round {
-    untraced: Timing,
-    traced: Timing,
-    limit: Option<AeadLimit>,
-}
-
 type Variant<'a> = dyn FnMut(u64) -> Result<Timing, BenchError> + 'a;
+/// A crypto limit measured once per round, after the round's slices.
+type Limit<'a, L> = dyn FnMut() -> Result<L, BenchError> + 'a;
 
 /// Calibrates the batch size on the untraced variant, then runs the
 /// rounds. Returns the batch size (whole slices, so it may round the
 /// calibrated size) and each round's figures.
-fn sample(
+fn sample<L>(
     method: &Method,
     untraced: &mut Variant<'_>,
     traced: &mut Variant<'_>,
-    mut limit: Option<&mut dyn FnMut() -> Result<AeadLimit, BenchError>>,
-) -> Result<(u64, Vec<Round>), BenchError> {
+    mut limit: Option<&mut Limit<'_, L>>,
+) -> Result<(u64, Vec<Round<L>>), BenchError> {
     let slices = method.slices.max(1);
     let slice = calibrate(untraced, method.batch())?.div_ceil(slices);
     traced(1)?;
     let mut rounds = Vec::with_capacity(method.rounds);
     for r in 0..method.rounds {
-        let (mut u, mut t) = (Timing::default(), Timing::default());
+        let (mut u, mut t) = (Measured::default(), Measured::default());
         for s in 0..slices {
             if (r as u64 + s).is_multiple_of(2) {
-                u += untraced(slice)?;
-                t += traced(slice)?;
+                u += timed(untraced, slice)?;
+                t += timed(traced, slice)?;
             } else {
-                t += traced(slice)?;
-                u += untraced(slice)?;
+                t += timed(traced, slice)?;
+                u += timed(untraced, slice)?;
             }
         }
         let limit = match limit.as_mut() {
@@ -309,6 +295,15 @@ fn sample(
         });
     }
     Ok((slice * slices, rounds))
+}
+
+/// One slice of `n` iterations, timed as a whole in thread CPU time and
+/// in wall time.
+fn timed(f: &mut Variant<'_>, n: u64) -> Result<Measured, BenchError> {
+    let (wall, cpu) = (Instant::now(), thread_cpu_time());
+    let sides = f(n)?;
+    let cpu = thread_cpu_time().saturating_sub(cpu);
+    Ok(Measured::slice(sides, cpu, wall.elapsed()))
 }
 
 /// The number of iterations that takes about `batch`.
@@ -325,55 +320,6 @@ fn calibrate(f: &mut Variant<'_>, batch: Duration) -> Result<u64, BenchError> {
         }
         n *= 4;
     }
-}
-
-fn handshake_row(
-    id: String,
-    kind: Kind,
-    config: Config,
-    n: u64,
-    rounds: &[Round],
-    bound: Option<f64>,
-) -> Row {
-    let rate = |t: &Timing| n as f64 / t.total().as_secs_f64();
-    let pairs: Vec<(f64, f64)> = rounds
-        .iter()
-        .map(|r| (rate(&r.untraced), rate(&r.traced)))
-        .collect();
-    let mut row = Row::from_pairs(id, kind, config, "handshakes/s", &pairs);
-    if let Some(bound) = bound {
-        row.limit = Some(bound);
-        row.limit_fraction = Some(row.untraced / bound);
-    }
-    let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
-    row.client_us = Some(median(
-        rounds.iter().map(|r| us(r.untraced.client)).collect(),
-    ));
-    row.server_us = Some(median(
-        rounds.iter().map(|r| us(r.untraced.server)).collect(),
-    ));
-    row
-}
-
-fn bulk_row(id: String, config: Config, bytes: f64, rounds: &[Round], send: bool) -> Row {
-    let rate = |t: &Timing| bytes / t.bulk_side(send).as_secs_f64() / 1e6;
-    let pairs: Vec<(f64, f64)> = rounds
-        .iter()
-        .map(|r| (rate(&r.untraced), rate(&r.traced)))
-        .collect();
-    let mut row = Row::from_pairs(id, Kind::Bulk, config, "MB/s", &pairs);
-    let limits: Vec<f64> = rounds
-        .iter()
-        .filter_map(|r| r.limit)
-        .map(|l| if send { l.encrypt } else { l.decrypt })
-        .collect();
-    if limits.len() == rounds.len() {
-        row.limit = Some(median(limits.clone()));
-        let fractions: Vec<f64> = pairs.iter().zip(&limits).map(|((u, _), l)| u / l).collect();
-        row.limit_fraction_interval = median_interval(fractions.clone());
-        row.limit_fraction = Some(median(fractions));
-    }
-    row
 }
 
 fn size_label(size: usize) -> String {
@@ -410,7 +356,8 @@ mod tests {
             limit_budget_ms: 0,
             memory_connections: 0,
         };
-        let (n, rounds) = sample(&method, &mut variant('u'), &mut variant('t'), None).unwrap();
+        let none: Option<&mut Limit<'_, f64>> = None;
+        let (n, rounds) = sample(&method, &mut variant('u'), &mut variant('t'), none).unwrap();
         assert_eq!(n, 3);
         assert_eq!(rounds.len(), 2);
         // Two calibration calls and a warm-up, then round 0's slices, then

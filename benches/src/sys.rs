@@ -1,8 +1,10 @@
-//! The three calls the safe `openssl` and `libc` APIs leave unsafe or
+//! The four calls the safe `openssl` and `libc` APIs leave unsafe or
 //! out, each wrapped once here so that every other module forbids
 //! `unsafe`.
-// The three unsafe calls of the crate, each with its SAFETY comment.
+// The four unsafe calls of the crate, each with its SAFETY comment.
 #![allow(unsafe_code)]
+
+use std::time::Duration;
 
 use openssl::ssl::{SslContext, SslContextBuilder, SslRef, SslSession};
 
@@ -68,8 +70,50 @@ pub(crate) fn heap_in_use() -> usize {
     info.uordblks + info.hblkhd
 }
 
+/// CPU time the calling thread has used so far (`CLOCK_THREAD_CPUTIME_ID`):
+/// unlike wall time, it does not grow while the scheduler runs another
+/// process. A system call, about a microsecond, so it is read around
+/// whole slices of work, not around each OpenSSL call.
+pub(crate) fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec that outlives the call;
+    // clock_gettime only writes it. CLOCK_THREAD_CPUTIME_ID is supported
+    // by every Linux since 2.6.12, so the call cannot fail with EINVAL;
+    // were it to fail anyway, `ts` stays zero, which the checks below
+    // turn into a zero duration rather than garbage.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
+    let nanos = u32::try_from(ts.tv_nsec).unwrap_or(0);
+    Duration::new(secs, nanos)
+}
+
 #[cfg(test)]
 mod tests {
+    /// The thread CPU clock is this thread's: a new thread starts near
+    /// zero however long this one has run, and neither clock goes back.
+    #[test]
+    fn the_cpu_clock_is_the_threads_own() {
+        let mut x = 0u64;
+        // Enough work that this thread has used more than a new one has
+        // at its start, whatever the machine.
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        let mine = super::thread_cpu_time();
+        let theirs = std::thread::spawn(super::thread_cpu_time)
+            .join()
+            .expect("thread");
+        assert!(theirs < mine, "{theirs:?} >= {mine:?}");
+        assert!(super::thread_cpu_time() >= mine);
+    }
+
     /// The constant openssl-sys lacks has ssl.h's value, and the check can
     /// tell a wrong one.
     #[test]

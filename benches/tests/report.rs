@@ -43,9 +43,15 @@ fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
             Kind::Memory,
             Kind::Memory,
             Kind::Memory,
+            // Traced as shipped, then states only (messages(false)).
+            Kind::Resumption,
             Kind::Resumption,
             Kind::Loopback
         ]
+    );
+    assert_eq!(
+        report.rows[7].id,
+        "resumption/tuned/tls12-ticket/states-only"
     );
     for row in &report.rows {
         assert!(row.untraced.is_finite() && row.untraced > 0.0, "{row:?}");

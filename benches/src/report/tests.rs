@@ -104,7 +104,7 @@ fn a_ratio_from_too_few_rounds_is_not_judged() {
     }
 }
 
-/// The noise column is a spread over rounds: a single round has none to
+/// The noise column (before the cpu one) is a spread over rounds: a single round has none to
 /// show, two rounds do.
 #[test]
 fn one_round_shows_no_noise() {
@@ -127,7 +127,7 @@ fn one_round_shows_no_noise() {
         };
         let table = BenchReport::new(true, method, vec![row], Duration::ZERO).to_table();
         let line = table.lines().find(|l| l.starts_with(id)).expect("row");
-        assert_eq!(line.split_whitespace().last(), Some(noise), "{line}");
+        assert_eq!(line.split_whitespace().rev().nth(1), Some(noise), "{line}");
         // The rows, then what their ratios are, then the targets.
         let after = table.split(line).nth(1).expect("after the row");
         assert!(
@@ -135,4 +135,118 @@ fn one_round_shows_no_noise() {
             "{after}"
         );
     }
+}
+
+/// The report counts each row's rounds with a low CPU share, prints the
+/// run's median share in the table's header, marks the row, and keeps
+/// every round's share in the JSON.
+#[test]
+fn rounds_with_a_low_cpu_share_are_flagged() {
+    let id = "handshake/default/tls13-ecdsa-p256-x25519";
+    let mut row = Row::from_pairs(
+        id.to_owned(),
+        Kind::Handshake,
+        Config::Default,
+        "h/s",
+        &[(100.0, 100.0); 5],
+    );
+    row.cpu_shares = vec![0.99, 0.5, 0.98, 0.89, 0.97];
+    let report = BenchReport::new(false, Method::defaults(false), vec![row], Duration::ZERO);
+    assert_eq!(report.rows[0].low_share_rounds, 2);
+    assert_eq!(report.cpu_share, Some(0.97));
+    assert_eq!((report.low_share_rounds, report.share_rounds), (2, 5));
+    let table = report.to_table();
+    assert!(
+        table.contains("median CPU share 0.97, 2 of 5 rounds below 0.9"),
+        "{table}"
+    );
+    let line = table.lines().find(|l| l.starts_with(id)).expect("row");
+    assert!(line.ends_with(" 0.97!2"), "{line}");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
+    assert_eq!(json["rows"][0]["cpu_shares"][1], 0.5);
+    assert_eq!(json["rows"][0]["low_share_rounds"], 2);
+}
+
+/// A limit fraction above 1, or whose interval lies above 1, is marked
+/// invalid in the row and the table, and the target reading it is not
+/// judged; one at 0.85 judges as before.
+#[test]
+fn an_impossible_limit_fraction_judges_nothing() {
+    let id = "bulk/default/tls13-aes128gcm/16KiB/send";
+    for (fraction, interval, invalid) in [
+        (1.11, None, true),
+        (0.99, Some([1.01, 1.2]), true),
+        (0.85, Some([0.8, 0.9]), false),
+    ] {
+        let mut row = Row::from_pairs(
+            id.to_owned(),
+            Kind::Bulk,
+            Config::Default,
+            "MB/s",
+            &[(100.0, 100.0); 6],
+        );
+        row.limit = Some(100.0 / fraction);
+        row.limit_fraction = Some(fraction);
+        row.limit_fraction_interval = interval;
+        let mut report =
+            BenchReport::new(false, Method::defaults(false), vec![row], Duration::ZERO);
+        report.optimized = true;
+        assert_eq!(report.rows[0].limit_invalid, invalid, "{fraction}");
+        let target = report
+            .targets
+            .iter()
+            .find(|t| t.row == id && t.metric == "limit_fraction")
+            .expect("target");
+        assert_eq!(target.invalid, invalid);
+        assert_eq!(target.met, (!invalid).then_some(true), "{fraction}");
+        let table = report.to_table();
+        let line = table.lines().find(|l| l.starts_with(id)).expect("row");
+        assert_eq!(line.contains(" invalid "), invalid, "{line}");
+        let verdict = table
+            .lines()
+            .find(|l| l.contains("send / raw AEAD"))
+            .expect("target line");
+        assert_eq!(
+            verdict.contains("not judged (limit fraction above 1"),
+            invalid
+        );
+        assert_eq!(verdict.ends_with(" met"), !invalid, "{verdict}");
+    }
+}
+
+/// The table prints each ratio with its interval, marked `~` when the
+/// interval holds 1; a row without an interval prints the ratio alone.
+#[test]
+fn the_table_prints_each_ratio_with_its_interval() {
+    // Ratios 0.90..1.10 (interval 0.95–1.05, holds 1), then 0.80..0.84
+    // (0.81–0.83, does not), then three rounds (no interval).
+    let spread = |base: f64, step: f64, n: i32| -> Vec<(f64, f64)> {
+        (0..n)
+            .map(|i| (100.0, 100.0 * (base + step * f64::from(i))))
+            .collect()
+    };
+    let rows = [
+        ("handshake/default/a", spread(0.90, 0.01, 21)),
+        ("handshake/default/b", spread(0.80, 0.002, 21)),
+        ("handshake/default/c", spread(0.90, 0.01, 3)),
+    ]
+    .into_iter()
+    .map(|(id, pairs)| Row::from_pairs(id.into(), Kind::Handshake, Config::Default, "h/s", &pairs))
+    .collect();
+    let table = BenchReport::new(false, Method::defaults(false), rows, Duration::ZERO).to_table();
+    let line = |id: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("no {id} in\n{table}"))
+            .to_owned()
+    };
+    assert!(line("handshake/default/a ").contains(" ~1.000 (0.950–1.050) "));
+    let b = line("handshake/default/b ");
+    assert!(
+        b.contains(" 0.820 (0.810–0.830) ") && !b.contains('~'),
+        "{b}"
+    );
+    let c = line("handshake/default/c ");
+    assert!(c.contains(" 0.910 ") && !c.contains('('), "{c}");
 }
