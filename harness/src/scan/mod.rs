@@ -373,17 +373,31 @@ pub fn testable_suites(library: &Library) -> Vec<String> {
 /// accepts rests on the version probes: had one gone unanswered, the
 /// check might apply after all.
 fn rest_na_on_versions(f: &mut Findings) {
-    let versions: Vec<String> = f.versions.iter().flat_map(|v| v.probes.clone()).collect();
-    let na = |verdict: Verdict, probes: &mut Vec<String>| {
+    // Each check rests on the versions it applies to: TLS 1.3 PSK on TLS
+    // 1.3's probe, the older resumptions and renegotiation on the rest.
+    let probes_of = |tls13: Option<bool>| -> Vec<String> {
+        f.versions
+            .iter()
+            .filter(|v| tls13.is_none_or(|t| (v.version == Version::Tls1_3) == t))
+            .flat_map(|v| v.probes.clone())
+            .collect()
+    };
+    let (all, tls13, older) = (
+        probes_of(None),
+        probes_of(Some(true)),
+        probes_of(Some(false)),
+    );
+    let na = |verdict: Verdict, probes: &mut Vec<String>, versions: &[String]| {
         if verdict == Verdict::NotApplicable && probes.is_empty() {
-            probes.clone_from(&versions);
+            probes.extend_from_slice(versions);
         }
     };
     for r in &mut f.resumption {
-        na(r.resumed, &mut r.probes);
+        let versions = if r.kind == "psk" { &tls13 } else { &older };
+        na(r.resumed, &mut r.probes, versions);
     }
-    na(f.fallback_scsv.supported, &mut f.fallback_scsv.probes);
-    na(f.renegotiation.secure, &mut f.renegotiation.probes);
+    na(f.fallback_scsv.supported, &mut f.fallback_scsv.probes, &all);
+    na(f.renegotiation.secure, &mut f.renegotiation.probes, &older);
 }
 
 /// Where OpenSSL's handshakes reached nothing (only the scan's own hellos

@@ -108,6 +108,15 @@ fn enumerate(p: &Prober, v: Version) -> SigalgFinding {
             },
             None => {
                 f.detail = a.error.unwrap_or_else(|| "the server did not sign".into());
+                // A server of RSA key exchange alone signs nothing at TLS
+                // 1.2: no scheme to find is no scheme refused.
+                if f.accepted.is_empty() && v != Version::Tls1_3 {
+                    f.detail = format!(
+                        "no (EC)DHE suite was taken with every scheme offered, and only those \
+                         sign: {}",
+                        f.detail
+                    );
+                }
                 break;
             }
         }

@@ -250,7 +250,11 @@ impl Policy {
                 gp,
             );
         };
-        let accepts = format!("accepts {}", groups.join(", "));
+        let accepts = if groups.is_empty() {
+            "accepts no ECDHE or FFDHE group".to_owned()
+        } else {
+            format!("accepts {}", groups.join(", "))
+        };
         // A group rule, or a warning (`unknown`) where its answer rests on
         // FFDHE groups below TLS 1.3 that could not be asked.
         let group_rule = |name: &str, failed: Option<String>, unknown: Option<String>| match unknown

@@ -216,12 +216,12 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         );
     }
     for s in &f.sigalgs {
-        row(
-            "sigalgs",
-            s.version.display().into(),
-            list(&s.accepted),
-            &s.probes,
-        );
+        let found = if s.accepted.is_empty() {
+            format!("none: {}", s.detail)
+        } else {
+            list(&s.accepted)
+        };
+        row("sigalgs", s.version.display().into(), found, &s.probes);
     }
     let dh = &f.dh;
     let below = match &dh.negotiated_below_tls13 {
