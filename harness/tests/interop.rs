@@ -126,6 +126,45 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
     );
 }
 
+/// TLS 1.3 keyed by a PSK shared out of band, against `s_client -psk`,
+/// `s_server -psk`, `gnutls-cli --pskkey` and `gnutls-serv --pskpasswd`:
+/// the server has no certificate, and the verdict holds only when the
+/// in-process side's trace says the external PSK keyed the handshake (s_client
+/// calls it "Reused"; the trace does not call it a resumption).
+#[test]
+fn an_external_psk_at_tls13_interoperates_both_ways() {
+    require_program("openssl", "openssl");
+    require_program("gnutls-cli", "gnutls-bin");
+    require_program("gnutls-serv", "gnutls-bin");
+    let peers = vec![PeerKind::OpensslCli, PeerKind::GnutlsCli];
+    let opts = MatrixOptions {
+        filter: Filter {
+            versions: None,
+            suites: None,
+            keys: None,
+            options: Some(vec!["external-psk".into()]),
+            cases: None,
+        },
+        peers: peers.clone(),
+        transport: Transport::Tcp,
+        jobs: 2,
+        shard: None,
+        io_timeout: Duration::from_secs(10),
+        progress: false,
+        external_scope: ExternalScope::Subset,
+        artifacts: None,
+        allow_unavailable_peers: false,
+        command: None,
+    };
+    let report = run_matrix(&opts).expect("the matrix runs");
+    let id = "tls1_3/TLS_AES_128_GCM_SHA256/psk/external-psk";
+    for kind in peers {
+        for (client, server) in [(PeerKind::Inproc, kind), (kind, PeerKind::Inproc)] {
+            assert_pass(find(&report.results, id, Pairing { client, server }));
+        }
+    }
+}
+
 /// The processes whose parent is this one, zombies included, from /proc.
 fn children_of_this_process() -> Vec<String> {
     let me = std::process::id().to_string();

@@ -143,6 +143,16 @@ impl Builder<'_> {
                 self.push(c);
             }
 
+            // Keyed by a PSK shared out of band (RFC 8446 2.2), which
+            // authenticates the server: it has no certificate. OpenSSL's
+            // PSK callbacks key the SHA-256 suites, as the representative is.
+            if v == Version::Tls1_3 && s.is_some_and(|x| x.name.ends_with("SHA256")) {
+                let mut c = self.base(CaseKind::Option, v, s, "psk", "external-psk");
+                (c.client.psk, c.server.psk) = (true, true);
+                c.server.identity = Identity::None;
+                self.push(c);
+            }
+
             let mut c = self.base(CaseKind::Option, v, s, "rsa2048", "alpn");
             c.client.alpn = vec!["h2".into(), "http/1.1".into()];
             c.server.alpn = vec!["http/1.1".into(), "h2".into()];

@@ -153,6 +153,12 @@ impl Gnutls {
                 p.push_str(&format!(":+{m}"));
             }
         }
+        // NORMAL offers no PSK key exchange, so a TLS 1.3 client given a
+        // PSK would not offer it; (EC)DHE with it, as OpenSSL's
+        // psk_dhe_ke, and the plain mode.
+        if ep.psk && hi == Version::Tls1_3 {
+            p.push_str(":+ECDHE-PSK:+DHE-PSK:+PSK");
+        }
         // NORMAL leaves DSA signatures out; DSS suites need them in TLS 1.2.
         if ep.suites.iter().any(|s| s.au == "DSS") {
             p.push_str(":+SIGN-DSA-SHA256:+SIGN-DSA-SHA384:+SIGN-DSA-SHA512:+SIGN-DSA-SHA1");
