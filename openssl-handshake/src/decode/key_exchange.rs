@@ -125,10 +125,19 @@ pub struct ClientKeyExchange {
     pub exchange_len: usize,
 }
 
+/// Whether suite `id` signs its ServerKeyExchange (every (EC)DHE suite but
+/// the anonymous ones), when `tls-parser` knows the suite.
+pub(super) fn suite_signs(id: u16) -> Option<bool> {
+    TlsCipherSuite::from_id(id).map(|s| s.au != TlsCipherAu::Null)
+}
+
+/// `signed`: whether a signature carries its scheme (TLS 1.2); `signs`:
+/// whether the suite signs at all; `None` where unknown.
 pub(super) fn decode_server_key_exchange(
     body: &[u8],
     kind: Option<KeyExchangeKind>,
     signed: Option<bool>,
+    signs: Option<bool>,
 ) -> Res<ServerKeyExchange> {
     let kinds: &[KeyExchangeKind] = match kind {
         Some(kind) => &[kind][..],
@@ -141,7 +150,7 @@ pub(super) fn decode_server_key_exchange(
     let mut first_err = None;
     for &kind in kinds {
         for &signed in signed {
-            match server_params(body, kind, signed) {
+            match server_params(body, kind, signed, signs) {
                 Ok(view) => return Ok(view),
                 Err(e) => {
                     first_err.get_or_insert(e);
@@ -152,7 +161,12 @@ pub(super) fn decode_server_key_exchange(
     Err(first_err.unwrap_or_else(|| super::error::Fail::Bad("no layout fits".into())))
 }
 
-fn server_params(body: &[u8], kind: KeyExchangeKind, signed: bool) -> Res<ServerKeyExchange> {
+fn server_params(
+    body: &[u8],
+    kind: KeyExchangeKind,
+    signed: bool,
+    signs: Option<bool>,
+) -> Res<ServerKeyExchange> {
     let mut reader = Reader::new(body);
     let mut view = ServerKeyExchange {
         kind,
@@ -203,7 +217,11 @@ fn server_params(body: &[u8], kind: KeyExchangeKind, signed: bool) -> Res<Server
         }
     }
     if reader.is_empty() {
-        // Anonymous suites sign nothing.
+        // Anonymous suites sign nothing; any other must (tshark and
+        // OpenSSL, decode_error, call it malformed).
+        if signs == Some(true) {
+            return bad("no signature, though the suite signs its parameters");
+        }
         return Ok(view);
     }
     if signed {

@@ -66,7 +66,7 @@ pub use ticket::NewSessionTicket;
 use certificate::{decode_certificate, decode_certificate_request, decode_certificate_verify};
 use encrypted_extensions::decode_encrypted_extensions;
 use hello::{decode_client_hello, decode_server_hello};
-use key_exchange::{decode_client_key_exchange, decode_server_key_exchange};
+use key_exchange::{decode_client_key_exchange, decode_server_key_exchange, suite_signs};
 use key_update::decode_key_update;
 use reader::be;
 use ticket::decode_new_session_ticket;
@@ -243,6 +243,7 @@ pub fn decode_handshake_in(
             body,
             context.key_exchange(),
             context.signature_scheme_sent(),
+            context.cipher_suite.and_then(suite_signs),
         )
         .map(Body::ServerKeyExchange),
         HandshakeType::CLIENT_KEY_EXCHANGE => {

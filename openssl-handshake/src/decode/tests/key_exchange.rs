@@ -221,3 +221,21 @@ fn server_hello_extension_contents() {
         assert!(err.to_string().contains(why), "{why}: {err}");
     }
 }
+
+/// An ECDHE ServerKeyExchange that ends after its point is an anonymous
+/// suite's; under a suite that signs, it is malformed, as tshark and
+/// OpenSSL (decode_error) say.
+#[test]
+fn a_missing_signature_is_malformed_unless_the_suite_is_anonymous() {
+    let mut body = vec![3];
+    body.extend(0x001du16.to_be_bytes());
+    body.extend(vec_prefixed(1, &[0x42; 32]));
+    let msg = wrap(12, &body);
+    let err = decode_handshake_in(&msg, DecodeContext::new(TLS12, Some(ECDHE_RSA))).unwrap_err();
+    assert!(err.to_string().contains("no signature"), "{err}");
+    // AECDH-AES128-SHA signs nothing.
+    let Body::ServerKeyExchange(kx) = in_context(&msg, TLS12, Some(0xc018)) else {
+        panic!()
+    };
+    assert_eq!((kx.signature_len, kx.signature_scheme_id()), (0, None));
+}
