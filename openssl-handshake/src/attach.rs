@@ -68,8 +68,10 @@ impl TraceOptions {
 
     /// Records handshake messages, ChangeCipherSpec and alert records
     /// through the message callback (on by default). Off, only states,
-    /// alerts and exits are recorded, which costs less (about 0.7 points
-    /// of a TLS 1.2 resumption) but leaves a failure's diagnosis without
+    /// alerts and exits are recorded, which costs less (a TLS 1.2
+    /// resumption's rate, traced against untraced, rises from about 0.97
+    /// to 0.98 in the bench's states-only rows) but leaves a failure's
+    /// diagnosis without
     /// the messages: what the peer offered or sent is unknown, and some
     /// causes read `unknown`.
     pub fn messages(mut self, on: bool) -> Self {

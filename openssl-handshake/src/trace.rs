@@ -184,6 +184,12 @@ impl Failure {
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "handshake failed after \"{}\"", self.state_text)?;
+        // OpenSSL's TLS 1.3 server stands in this state from its Finished
+        // to the client's, early data or not: a log reader would suspect
+        // 0-RTT.
+        if self.state.and_then(|s| s.name()) == Some("TLS_ST_EARLY_DATA") {
+            write!(f, " (waiting for the client's Finished)")?;
+        }
         if let Some(m) = &self.last_message {
             write!(f, " ({m})")?;
         }
