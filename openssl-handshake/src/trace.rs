@@ -92,6 +92,28 @@ pub enum Outcome {
     Failed(Box<Failure>),
 }
 
+impl Outcome {
+    /// The outcome's name as JSON's `status` spells it: "in_progress",
+    /// "succeeded" or "failed".
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::InProgress => "in_progress",
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed(_) => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::InProgress => f.write_str("in progress"),
+            Outcome::Succeeded => f.write_str("succeeded"),
+            Outcome::Failed(failure) => write!(f, "failed: {failure}"),
+        }
+    }
+}
+
 /// Why a handshake failed, gathered at the moment it did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -371,6 +393,12 @@ impl HandshakeTrace {
     /// serde reads it back into an equal trace.
     pub fn to_json(&self) -> String {
         crate::render::json(self)
+    }
+
+    /// Reads a trace [`HandshakeTrace::to_json`] wrote (a saved failure, a
+    /// hook's input in a test).
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
     }
 
     /// A two-column ladder diagram of the messages and alerts.

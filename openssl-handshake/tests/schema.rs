@@ -168,8 +168,11 @@ fn traces_round_trip_through_json() {
         assert_eq!(again, json, "{name} changed in the round trip");
     }
     for (name, trace) in fresh_traces() {
-        let back: HandshakeTrace = serde_json::from_str(&trace.to_json()).expect("deserializes");
+        let back = HandshakeTrace::from_json(&trace.to_json()).expect("deserializes");
         assert_eq!(back, trace, "{name} changed in the round trip");
+        // The outcome's name is JSON's status.
+        let json: Value = serde_json::from_str(&trace.to_json()).expect("JSON");
+        assert_eq!(json["outcome"]["status"], trace.outcome.name(), "{name}");
     }
 }
 
