@@ -39,6 +39,8 @@ pub struct Hello {
     pub session_id_len: usize,
     /// Whether the ServerHello carried renegotiation_info (RFC 5746).
     pub renegotiation_info: bool,
+    /// Whether the ServerHello carried extended_master_secret (RFC 7627).
+    pub extended_master_secret: bool,
     /// The ALPN protocol the server selected (ServerHello or EncryptedExtensions).
     pub alpn: Option<String>,
     /// The first alert the server sent.
@@ -85,6 +87,7 @@ impl Hello {
                     h.group = sh.key_share_group.as_ref().map(|g| g.id);
                     h.session_id_len = sh.session_id.len() / 2;
                     h.renegotiation_info = sh.extensions.contains(&0xff01);
+                    h.extended_master_secret = sh.common.extended_master_secret;
                     h.alpn = sh.alpn.clone();
                 }
                 Body::EncryptedExtensions(ee) if h.alpn.is_none() => h.alpn = ee.alpn.clone(),

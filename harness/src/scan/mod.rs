@@ -21,6 +21,7 @@ pub mod facts;
 pub mod fallback;
 pub mod groups;
 pub mod legacy_suites;
+pub mod master_secret;
 pub mod mozilla;
 pub mod offer;
 pub mod own_hello;
@@ -57,7 +58,7 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// `cannot_scan` may carry a `policy`, judged on the scan's own hellos.
 /// 4: `findings.default_client`.
 /// 5: `findings.other_chains` and each chain's `key_type`; the
-/// certificate rules read every chain.
+/// certificate rules read every chain; `findings.master_secret`.
 pub const SCAN_SCHEMA_VERSION: u32 = 5;
 
 /// The id of the probe that offers every version and suite the linked
@@ -153,6 +154,8 @@ pub struct Findings {
     pub fallback_scsv: fallback::FallbackFinding,
     /// Secure renegotiation (RFC 5746).
     pub renegotiation: renegotiation::RenegotiationFinding,
+    /// The extended master secret (RFC 7627).
+    pub master_secret: master_secret::MasterSecretFinding,
     /// The names (OpenSSL's and IANA's) of every suite the linked OpenSSL
     /// could offer: whether the server takes any other is unknown.
     #[serde(skip)]
@@ -314,6 +317,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             client_auth: client_auth::from_base(&base, opts.client_cert.is_some()),
             chain: base_chain.clone().missing_others(others_unanswered),
             other_chains,
+            master_secret: master_secret::from_versions(&version_attempts),
             renegotiation: {
                 let f = renegotiation::from_versions(&version_attempts, &versions);
                 match renegotiating.join() {
@@ -398,6 +402,11 @@ fn rest_na_on_versions(f: &mut Findings) {
     }
     na(f.fallback_scsv.supported, &mut f.fallback_scsv.probes, &all);
     na(f.renegotiation.secure, &mut f.renegotiation.probes, &older);
+    na(
+        f.master_secret.extended,
+        &mut f.master_secret.probes,
+        &older,
+    );
 }
 
 /// Where OpenSSL's handshakes reached nothing (only the scan's own hellos
@@ -415,6 +424,7 @@ fn unasked(f: &mut Findings, why: &str) {
     }
     unask(&mut f.fallback_scsv.supported, &mut f.fallback_scsv.detail);
     unask(&mut f.renegotiation.secure, &mut f.renegotiation.detail);
+    unask(&mut f.master_secret.extended, &mut f.master_secret.detail);
     unask(
         &mut f.renegotiation.client_initiated,
         &mut f.renegotiation.client_detail,

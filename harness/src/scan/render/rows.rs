@@ -339,6 +339,13 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         };
         chain_rows(&mut row, ch, &prefix);
     }
+    let ms = &f.master_secret;
+    row(
+        "master_secret",
+        "RFC 7627".into(),
+        yn(ms.extended, &ms.detail),
+        &ms.probes,
+    );
     let fb = &f.fallback_scsv;
     row(
         "fallback_scsv",
