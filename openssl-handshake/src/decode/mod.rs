@@ -55,8 +55,8 @@ pub use hello::{ClientHello, ServerHello};
 pub use key_exchange::{ClientKeyExchange, KeyExchangeKind, ServerKeyExchange};
 pub use key_update::KeyUpdate;
 pub(crate) use names::{
-    trace_certificate_type_name, trace_compression_name, trace_group_name, trace_point_format_name,
-    trace_psk_mode_name,
+    is_grease, trace_certificate_type_name, trace_compression_name, trace_group_name,
+    trace_point_format_name, trace_psk_mode_name,
 };
 pub use names::{CipherSuite, HandshakeType, NamedGroup, SignatureScheme};
 pub(crate) use reader::escaped;

@@ -193,7 +193,7 @@ macro_rules! display_named {
 display_named!(CipherSuite, NamedGroup, SignatureScheme);
 
 /// True for the sixteen reserved GREASE values of RFC 8701 (0x0a0a, 0x1a1a, ... 0xfafa).
-pub(super) fn is_grease(id: u16) -> bool {
+pub(crate) fn is_grease(id: u16) -> bool {
     id & 0x0f0f == 0x0a0a && id >> 8 == id & 0xff
 }
 

@@ -324,10 +324,7 @@ pub(crate) fn is_tls13_draft(v: u16) -> bool {
     v >> 8 == 0x7f
 }
 
-/// RFC 8701 GREASE values: 0x?A?A with both bytes equal.
-pub(crate) fn is_grease(v: u16) -> bool {
-    v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
-}
+pub(crate) use crate::decode::is_grease;
 
 /// Names, or hex ids, without GREASE.
 pub(crate) fn named<'a>(items: impl Iterator<Item = (u16, &'a Option<String>)>) -> Vec<String> {

@@ -340,7 +340,10 @@ fn details(body: &Body) -> Vec<String> {
 fn extension_order(types: &[u16]) -> String {
     let named = types.iter().map(|&t| {
         let name = TlsExtensionType(t).to_string();
-        if name.starts_with("TlsExtensionType(") {
+        // tls-parser names one GREASE value of the sixteen (0xfafa).
+        if crate::decode::is_grease(t) {
+            format!("GREASE ({t})")
+        } else if name.starts_with("TlsExtensionType(") {
             format!("unknown ({t})")
         } else {
             format!("{name} ({t})")
@@ -491,5 +494,18 @@ mod tests {
         );
         assert_eq!(scheme(&SignatureScheme::new(0xfefe)), "UNKNOWN (0xfefe)");
         assert_eq!(scheme(&SignatureScheme::new(0x0a0a)), "GREASE (0x0a0a)");
+    }
+
+    /// Every GREASE value reads alike, whatever tls-parser names (it knows
+    /// only 0xfafa as an extension), as tshark's "Reserved (GREASE)" does.
+    #[test]
+    fn every_grease_extension_and_version_reads_grease() {
+        let named = extension_order(&[0x0a0a, 0xfafa]);
+        assert!(
+            named.contains("GREASE (2570)") && named.contains("GREASE (64250)"),
+            "{named}"
+        );
+        assert!(!named.contains("unknown") && !named.contains("Grease"), "{named}");
+        assert_eq!(crate::render::version_name(0x2a2a), "GREASE (0x2a2a)");
     }
 }

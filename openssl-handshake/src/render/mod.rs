@@ -44,6 +44,7 @@ pub fn unhex(text: &str) -> Result<Vec<u8>, String> {
 pub fn version_name(version: u16) -> String {
     match ProtocolVersion::from(version).spelled_out() {
         Some(name) => name.to_owned(),
+        None if crate::decode::is_grease(version) => format!("GREASE (0x{version:04x})"),
         None => format!("version 0x{version:04x}"),
     }
 }
