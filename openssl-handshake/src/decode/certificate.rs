@@ -23,7 +23,10 @@ pub struct Certificate {
     /// The subject of each certificate, in the order sent, formatted like
     /// `openssl x509 -subject` ("C = US, O = Example, CN = localhost"), or
     /// `<unparseable certificate: N bytes>` for an entry that is not an X.509
-    /// certificate.
+    /// certificate, and for a leaf OpenSSL rejects. The others are read
+    /// from their TBSCertificate alone (decoding each whole costs far
+    /// more), so one whose framing holds but whose key or extensions
+    /// OpenSSL would reject still shows its names and dates.
     pub subjects: Vec<String>,
     /// The issuer of each certificate, formatted like `subjects`.
     pub issuers: Vec<String>,
