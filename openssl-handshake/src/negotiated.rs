@@ -47,8 +47,12 @@ pub struct Negotiated {
     /// Whether a key shared out of band keyed the handshake: a PSK
     /// suite's before TLS 1.3, an external identity in TLS 1.3's
     /// pre_shared_key. Not a resumption, though OpenSSL counts a TLS 1.3
-    /// one as reused (`SSL_session_reused`, s_client's "Reused"). Absent
-    /// in JSON when false.
+    /// one as reused (`SSL_session_reused`, s_client's "Reused"). TLS 1.3
+    /// tells it from a ticket by the selected identity's
+    /// obfuscated_ticket_age: 0, as RFC 8446 4.2.11 asks of external
+    /// identities, where a ticket's carries a random offset (a server that
+    /// gives none, against the RFC, would make a quick resumption read as
+    /// external). Absent in JSON when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub external_psk: bool,
     /// The peer's certificate chain, leaf first: as OpenSSL holds it, or,

@@ -208,8 +208,15 @@ impl std::fmt::Display for Failure {
         write!(f, "handshake failed after \"{}\"", self.state_text)?;
         // OpenSSL's TLS 1.3 server stands in this state from its Finished
         // to the client's, early data or not: a log reader would suspect
-        // 0-RTT.
-        if self.state.and_then(|s| s.name()) == Some("TLS_ST_EARLY_DATA") {
+        // 0-RTT. (A client stands in it too, having sent early data, with
+        // its ClientHello the last message; without messages neither is
+        // told.)
+        let server_waiting = self.state.and_then(|s| s.name()) == Some("TLS_ST_EARLY_DATA")
+            && self
+                .last_message
+                .as_deref()
+                .is_some_and(|m| m != "wrote ClientHello");
+        if server_waiting {
             write!(f, " (waiting for the client's Finished)")?;
         }
         if let Some(m) = &self.last_message {

@@ -123,4 +123,13 @@ fn early_data_to_a_peer_that_hangs_up_is_one_failure() {
     assert!(tls.connect().is_err(), "the peer hung up");
     peer.join().expect("peer thread");
     assert_eq!(outcomes(&client_heard), [("failed", 1)]);
+    // The client stood in OpenSSL's "TLSv1.3 early data" state, having
+    // sent early data: no server is said to wait for its Finished.
+    let heard = client_heard.lock().unwrap();
+    let failure = heard[0].failure().expect("failed").to_string();
+    assert!(failure.contains("\"TLSv1.3 early data\""), "{failure}");
+    assert!(
+        !failure.contains("waiting for the client's Finished"),
+        "{failure}"
+    );
 }

@@ -104,8 +104,14 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
             // handshake with it (a server without a certificate could not
             // have done otherwise, but the trace must say so).
             let external_psk = case.client.psk && case.server.psk;
-            if external_psk && n.version == ProtocolVersion::Tls1_3 && !n.external_psk {
-                wrong.push("the trace does not say an external PSK keyed the handshake".into());
+            if external_psk && n.version == ProtocolVersion::Tls1_3 {
+                for (role, side) in [("client", c), ("server", s)] {
+                    if side.is_some_and(|t| !t.external_psk) {
+                        wrong.push(format!(
+                            "the {role}'s trace does not say an external PSK keyed the handshake"
+                        ));
+                    }
+                }
             }
             if let Some(kind) = resumed {
                 let last = negotiated(client.last()).and_then(|n| n.resumed);

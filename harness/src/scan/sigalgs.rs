@@ -110,7 +110,7 @@ fn enumerate(p: &Prober, v: Version) -> SigalgFinding {
                 f.detail = a.error.unwrap_or_else(|| "the server did not sign".into());
                 // A server of RSA key exchange alone signs nothing at TLS
                 // 1.2: no scheme to find is no scheme refused.
-                if f.accepted.is_empty() && v != Version::Tls1_3 {
+                if f.accepted.is_empty() && v != Version::Tls1_3 && a.unanswered.is_none() {
                     f.detail = format!(
                         "no (EC)DHE suite was taken with every scheme offered, and only those \
                          sign: {}",

@@ -43,6 +43,11 @@ pub struct SuiteFinding {
     /// probes `suites/{version}/merged/N`); else these follow the others,
     /// in the order the server chose among them.
     pub legacy: Vec<String>,
+    /// Where the server picks by its own order: the dropped suites' place
+    /// in it could not be asked (the scan's own hellos reached fewer of
+    /// the suites), so they follow the others. Absent in JSON when not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub legacy_rank_unknown: bool,
     /// Why the enumeration stopped, in the last probe's words.
     pub stopped: String,
     /// The wire id of each accepted suite, in the same order.
@@ -111,6 +116,7 @@ impl SuiteFinding {
             anonymous: Vec::new(),
             cleartext: Vec::new(),
             legacy: Vec::new(),
+            legacy_rank_unknown: false,
             stopped: String::new(),
             ids: Vec::new(),
             probes: Vec::new(),
@@ -298,6 +304,8 @@ fn enumerate(p: &Prober, v: Version, openssl: bool) -> SuiteFinding {
                 ids.sort_unstable();
                 if same == ids {
                     f.reorder(p.library(), &e.accepted);
+                } else {
+                    f.legacy_rank_unknown = true;
                 }
                 f.probes.extend(e.probes);
             }

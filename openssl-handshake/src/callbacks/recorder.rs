@@ -226,14 +226,16 @@ impl RecorderState {
         let mut summary = self.summary();
         // A TLS 1.2 server keeps no name for a session it resumes (see
         // `Negotiated::refine_from_wire`); the ClientHello has it. Read
-        // only here, for the telemetry, off the handshake's own path.
+        // only here, for the telemetry: a build without it never decodes
+        // at the handshake's end.
         if let Some(n) = summary.negotiated.as_mut() {
             if n.sni.is_none() && self.side == Side::Server {
                 n.sni = log::client_hello_sni(&self.log);
             }
             // The telemetry says only whether the handshake resumed: before
             // TLS 1.3 an unknown kind is a resumption either way; in TLS 1.3
-            // it may be an external PSK.
+            // it may be an external PSK, which the hellos tell (decoded here,
+            // at the handshake's end, in a build with a telemetry feature).
             if n.version == ProtocolVersion::Tls1_3 {
                 n.refine_resumption(&self.log);
             }

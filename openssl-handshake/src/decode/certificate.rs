@@ -74,7 +74,11 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
     let (context, ders) = certificate_entries(body, tls13)?;
     // The leaf is decoded whole (its names are checked against the host);
     // one OpenSSL rejects shows as such, whatever its framing looks like.
-    let leaf = ders.first().map(|der| X509::from_der(der).ok());
+    // An entry with bytes after its certificate is rejected too: d2i_X509
+    // stops at the certificate's end, the handshake does not.
+    let leaf = ders
+        .first()
+        .map(|der| X509::from_der(der).ok().filter(|_| tbs_fields::whole(der)));
     let mut view = Certificate {
         request_context: hex(context),
         subjects: Vec::new(),
@@ -98,7 +102,11 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
         let fields = tbs_fields::read(der).filter(|_| !rejected_leaf);
         let (subject, issuer, validity) = match fields {
             Some(f) => (f.subject, f.issuer, (f.not_before, f.not_after)),
-            None => match X509::from_der(der) {
+            None => match X509::from_der(der)
+                .ok()
+                .filter(|_| tbs_fields::whole(der))
+                .ok_or(())
+            {
                 Ok(cert) => (
                     name_oneline(cert.subject_name()),
                     name_oneline(cert.issuer_name()),

@@ -33,14 +33,19 @@ pub(super) struct TbsFields {
     pub(super) not_after: i64,
 }
 
+/// Whether `der` is one DER SEQUENCE and nothing after it. `d2i_X509`
+/// stops at the certificate's end, but a handshake refuses an entry with
+/// bytes after it (its length must be the certificate's).
+pub(super) fn whole(der: &[u8]) -> bool {
+    element(der, SEQUENCE).is_some_and(|outer| outer.rest.is_empty())
+}
+
 /// The fields of `der`, or `None` when its framing is not as expected.
 pub(super) fn read(der: &[u8]) -> Option<TbsFields> {
-    let outer = element(der, SEQUENCE)?;
-    // Bytes after the certificate: OpenSSL rejects the entry.
-    if !outer.rest.is_empty() {
+    if !whole(der) {
         return None;
     }
-    let certificate = outer.contents;
+    let certificate = element(der, SEQUENCE)?.contents;
     let tbs = element(certificate, SEQUENCE)?.contents;
     let mut rest = tbs;
     if rest.first() == Some(&VERSION) {
@@ -232,7 +237,7 @@ mod tests {
         assert_eq!(time(&tagged(UTC_TIME, "20500101000000Z")), None);
         assert!(time(&tagged(UTC_TIME, "261205010200Z")).is_some());
         assert!(time(&tagged(GENERALIZED_TIME, "20261205010200Z")).is_some());
-        // Bytes after the certificate, which d2i_X509 refuses.
+        // Bytes after the certificate, which a handshake refuses.
         let pem = std::fs::read("/etc/ssl/certs/ca-certificates.crt").expect("the system's roots");
         let cert = X509::from_pem(&pem).expect("a root");
         let mut der = cert.to_der().unwrap();

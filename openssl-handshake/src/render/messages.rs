@@ -505,7 +505,10 @@ mod tests {
             named.contains("GREASE (2570)") && named.contains("GREASE (64250)"),
             "{named}"
         );
-        assert!(!named.contains("unknown") && !named.contains("Grease"), "{named}");
+        assert!(
+            !named.contains("unknown") && !named.contains("Grease"),
+            "{named}"
+        );
         assert_eq!(crate::render::version_name(0x2a2a), "GREASE (0x2a2a)");
     }
 }

@@ -164,6 +164,9 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
     );
     for s in &f.suites {
         let order = match s.server_order {
+            Some(true) if s.legacy_rank_unknown => {
+                "server order; the dropped suites' place in it is unknown, they follow"
+            }
             Some(true) => "server order",
             Some(false) => "client order",
             None => "order: n/a",

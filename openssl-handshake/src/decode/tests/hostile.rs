@@ -250,3 +250,37 @@ fn a_truncated_tls12_certificate_request_is_malformed() {
     let tls10 = DecodeContext::new(Some(ProtocolVersion::Tls1), Some(0x002f));
     assert!(decode_handshake_in(&msg, tls10).is_ok());
 }
+
+/// A certificate entry with bytes after its certificate: `d2i_X509` reads
+/// the certificate and stops, but the handshake refuses the entry (its
+/// length is not the certificate's), so the view shows it as unparseable
+/// and takes no names from it.
+#[test]
+fn an_entry_with_bytes_after_its_certificate_is_unparseable() {
+    let pem = std::fs::read("/etc/ssl/certs/ca-certificates.crt").expect("the system's roots");
+    let mut der = openssl::x509::X509::from_pem(&pem)
+        .unwrap()
+        .to_der()
+        .unwrap();
+    der.extend_from_slice(&[0; 10]);
+    assert!(
+        openssl::x509::X509::from_der(&der).is_ok(),
+        "d2i_X509 stops early"
+    );
+    let len3 = |n: usize| [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+    let mut body = len3(der.len() + 3).to_vec();
+    body.extend(len3(der.len()));
+    body.extend(&der);
+    let mut msg = vec![11];
+    msg.extend(len3(body.len()));
+    msg.extend(body);
+    let tls12 = DecodeContext::new(Some(ProtocolVersion::Tls1_2), None);
+    let Body::Certificate(c) = decode_handshake_in(&msg, tls12).unwrap().body else {
+        panic!("not a Certificate")
+    };
+    assert_eq!(
+        c.subjects,
+        [format!("<unparseable certificate: {} bytes>", der.len())]
+    );
+    assert!(c.leaf_common_names.is_empty() && c.leaf_subject_alt_names.is_empty());
+}
