@@ -45,8 +45,8 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
     require_program("gnutls-serv", "gnutls-bin");
     // rustls runs in process: nothing to install.
     let peers = vec![PeerKind::Rustls, PeerKind::OpensslCli, PeerKind::GnutlsCli];
-    let opts = MatrixOptions {
-        filter: Filter {
+    let opts = options(
+        Filter {
             versions: Some(vec![
                 harness::case::Version::Tls1_2,
                 harness::case::Version::Tls1_3,
@@ -62,17 +62,8 @@ fn cross_implementation_matrix_both_ways_leaves_no_child() {
             ]),
             cases: None,
         },
-        peers: peers.clone(),
-        transport: Transport::Tcp,
-        jobs: 2,
-        shard: None,
-        io_timeout: Duration::from_secs(10),
-        progress: false,
-        external_scope: ExternalScope::Subset,
-        artifacts: None,
-        allow_unavailable_peers: false,
-        command: None,
-    };
+        &peers,
+    );
     let report = run_matrix(&opts).expect("the matrix runs");
     for kind in &peers {
         let desc = report
@@ -137,15 +128,30 @@ fn an_external_psk_at_tls13_interoperates_both_ways() {
     require_program("gnutls-cli", "gnutls-bin");
     require_program("gnutls-serv", "gnutls-bin");
     let peers = vec![PeerKind::OpensslCli, PeerKind::GnutlsCli];
-    let opts = MatrixOptions {
-        filter: Filter {
+    let opts = options(
+        Filter {
             versions: None,
             suites: None,
             keys: None,
             options: Some(vec!["external-psk".into()]),
             cases: None,
         },
-        peers: peers.clone(),
+        &peers,
+    );
+    let report = run_matrix(&opts).expect("the matrix runs");
+    let id = "tls1_3/TLS_AES_128_GCM_SHA256/psk/external-psk";
+    for kind in peers {
+        for (client, server) in [(PeerKind::Inproc, kind), (kind, PeerKind::Inproc)] {
+            assert_pass(find(&report.results, id, Pairing { client, server }));
+        }
+    }
+}
+
+/// The cases `filter` selects against `peers`, over TCP, two at a time.
+fn options(filter: Filter, peers: &[PeerKind]) -> MatrixOptions {
+    MatrixOptions {
+        filter,
+        peers: peers.to_vec(),
         transport: Transport::Tcp,
         jobs: 2,
         shard: None,
@@ -155,13 +161,6 @@ fn an_external_psk_at_tls13_interoperates_both_ways() {
         artifacts: None,
         allow_unavailable_peers: false,
         command: None,
-    };
-    let report = run_matrix(&opts).expect("the matrix runs");
-    let id = "tls1_3/TLS_AES_128_GCM_SHA256/psk/external-psk";
-    for kind in peers {
-        for (client, server) in [(PeerKind::Inproc, kind), (kind, PeerKind::Inproc)] {
-            assert_pass(find(&report.results, id, Pairing { client, server }));
-        }
     }
 }
 

@@ -461,14 +461,7 @@ fn dropped_suites_take_their_place_in_a_server_s_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (_server, addr) = common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        "NORMAL:-VERS-TLS1.3:+3DES-CBC:%SERVER_PRECEDENCE",
-    ]);
+    let (_server, addr) = gnutls_rsa(d, "NORMAL:-VERS-TLS1.3:+3DES-CBC:%SERVER_PRECEDENCE");
     // The reference: a ClientHello written here by hand, offering
     // AES256-GCM-SHA384 (0x009d) first, gets ECDHE-RSA-DES-CBC3-SHA
     // (0xc012).
@@ -557,14 +550,10 @@ fn an_unknown_rank_of_dropped_suites_is_said() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (_server, addr) = common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
+    let (_server, addr) = gnutls_rsa(
+        d,
         "NORMAL:-VERS-TLS1.3:+3DES-CBC:%SERVER_PRECEDENCE:-GROUP-ALL:+GROUP-X448",
-    ]);
+    );
     let r = scan_json(d, &addr, &["--jobs", "2"]);
     let s = suites_of(&r, "tls1_2");
     assert_eq!(s["server_order"], true, "{s}");

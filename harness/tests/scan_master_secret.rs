@@ -35,14 +35,7 @@ fn the_extended_master_secret_is_read_as_s_client_reports_it() {
     let ms = &r["findings"]["master_secret"];
     assert_eq!(ms["extended"], "yes", "{ms}");
 
-    let (_server, addr) = common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        "NORMAL:-VERS-TLS1.3:%NO_SESSION_HASH",
-    ]);
+    let (_server, addr) = gnutls_rsa(d, "NORMAL:-VERS-TLS1.3:%NO_SESSION_HASH");
     assert_eq!(s_client_ems(&addr), "no");
     let r = scan_json(d, &addr, &["--jobs", "2"]);
     let ms = &r["findings"]["master_secret"];
