@@ -188,3 +188,35 @@ fn a_server_of_only_brainpool_curves_is_scanned() {
     accepted.sort();
     assert_eq!(accepted, ["brainpoolP256r1", "secp256k1"]);
 }
+
+/// The scan's own hellos offer the groups OpenSSL's probes do: against a
+/// server of x448 alone they find its ECDHE suite with 3DES, which
+/// gnutls-cli offering only x448 completes a handshake with.
+#[test]
+fn own_hellos_reach_a_dropped_ecdhe_suite_over_x448() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = gnutls_rsa(d, "NORMAL:-VERS-TLS1.3:+3DES-CBC:-GROUP-ALL:+GROUP-X448");
+    let port = addr.rsplit(':').next().expect("port");
+    let mut c = Command::new("gnutls-cli");
+    c.args([
+        "--priority",
+        "NONE:+VERS-TLS1.2:+ECDHE-RSA:+3DES-CBC:+SHA1:+COMP-NULL:+SIGN-ALL:+GROUP-X448",
+        "--insecure",
+        "-p",
+        port,
+        "localhost",
+    ])
+    .stdin(std::process::Stdio::null());
+    let reference = run(c).stdout;
+    assert!(reference.contains("(ECDHE-X448)"), "{reference}");
+    assert!(reference.contains("(3DES-CBC)"), "{reference}");
+
+    let r = scan_json(d, &addr, &["--jobs", "2"]);
+    let legacy = strings(&suites_of(&r, "tls1_2")["legacy"]);
+    assert!(
+        legacy.contains(&"ECDHE-RSA-DES-CBC3-SHA".to_owned()),
+        "{legacy:?}"
+    );
+}

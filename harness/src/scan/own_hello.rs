@@ -17,8 +17,13 @@ use super::Verdict;
 /// without extensions (SSLv3's) can still carry.
 const RENEGOTIATION_SCSV: u16 = 0x00ff;
 
-/// x25519, secp256r1, secp384r1, secp521r1: for the ECDHE suites.
-pub const ECDHE_GROUPS: [u16; 4] = [0x001d, 0x0017, 0x0018, 0x0019];
+/// For the ECDHE suites, the groups OpenSSL's probes offer, in their
+/// order: x25519, secp256r1, x448, secp521r1, secp384r1, the brainpool
+/// curves and secp256k1. A server of only one of them then answers these
+/// hellos as it answers OpenSSL's.
+pub const ECDHE_GROUPS: [u16; 9] = [
+    0x001d, 0x0017, 0x001e, 0x0019, 0x0018, 0x001a, 0x001b, 0x001c, 0x0016,
+];
 
 /// TLS 1.2's signature schemes for ECDSA, RSA and DSA keys, SHA-1 ones
 /// included, as an old server may sign with nothing else (a server may
