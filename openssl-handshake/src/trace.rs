@@ -174,7 +174,12 @@ impl HandshakeTrace {
     /// Version 7: a Certificate message carries its leaf's subjectAltNames
     /// (`leaf_subject_alt_names`, absent when none); `negotiated.verify`
     /// is null when the peer presented no certificate.
-    pub const SCHEMA_VERSION: u32 = 7;
+    ///
+    /// Version 8: `negotiated.external_psk` (absent when false), and a
+    /// TLS 1.3 handshake keyed by an external PSK is no longer `resumed`;
+    /// a Certificate message carries its leaf's CNs (`leaf_common_names`);
+    /// the server name, ALPN protocol and subjectAltNames are escaped.
+    pub const SCHEMA_VERSION: u32 = 8;
 
     /// The most events one trace records, over the connection's life
     /// (renegotiations, TLS 1.3 tickets and key updates count too); later
