@@ -288,7 +288,14 @@ pub(super) fn decode_server_hello(body: &[u8]) -> Res<ServerHello> {
     let (rest, hello) =
         parse_tls_handshake_server_hello(body).map_err(|e| nom_fail(body, e, "fixed fields"))?;
     let block = extensions_block(hello.ext, rest)?;
-    let hello_retry_request = hello.random == HELLO_RETRY_REQUEST_RANDOM;
+    // The HelloRetryRequest random makes one only where supported_versions
+    // selects TLS 1.3 (RFC 8446 4.1.4): a TLS 1.2 ServerHello carrying it
+    // is a ServerHello, as OpenSSL reads it. Looked up first, as the
+    // key_share's layout depends on it.
+    let selects_tls13 = split_extensions(block.unwrap_or_default())?
+        .iter()
+        .any(|e| e.ty == EXT_SUPPORTED_VERSIONS && e.data == [3, 4]);
+    let hello_retry_request = hello.random == HELLO_RETRY_REQUEST_RANDOM && selects_tls13;
 
     let mut view = ServerHello {
         legacy_version: hello.version.0,

@@ -223,3 +223,26 @@ fn decoded(messages: &[Vec<u8>]) -> (Vec<HandshakeMessage>, Vec<String>) {
         .collect();
     (decoded, types)
 }
+
+/// The HelloRetryRequest random makes one only with supported_versions
+/// selecting TLS 1.3 (RFC 8446 4.1.4): a TLS 1.2 ServerHello that carries
+/// it is a ServerHello, as OpenSSL's client at TLS 1.2 reads it, and its
+/// key_share (were there one) not an HRR's.
+#[test]
+fn the_retry_random_without_tls13_is_a_server_hello() {
+    let body = |extensions: &[u8]| {
+        let mut b = vec![3, 3];
+        b.extend(HELLO_RETRY_REQUEST_RANDOM);
+        b.push(0); // session id
+        b.extend([0xc0, 0x2f, 0]); // suite, null compression
+        b.extend(vec_prefixed(2, extensions));
+        wrap(2, &b)
+    };
+    let tls12 = server_hello(&body(&ext(0xff01, &[0])));
+    assert!(!tls12.hello_retry_request);
+    let mut tls13 = ext(43, &[3, 4]);
+    tls13.extend(ext(51, &[0, 0x17]));
+    let retry = server_hello(&body(&tls13));
+    assert!(retry.hello_retry_request);
+    assert_eq!(retry.key_share_group, Some(NamedGroup::new(23)));
+}
