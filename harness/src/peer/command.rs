@@ -39,7 +39,7 @@ use testkit::error_chain::Chain;
 
 use super::capabilities::Feature;
 use super::external::{self, PkiDir};
-use super::own_port::wait_listening;
+use super::own_port::{bind_failed, wait_listening};
 use super::process::ChildGuard;
 use super::process_peer::{ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
@@ -268,6 +268,48 @@ impl Command {
         external::attach(std::slice::from_mut(&mut o), cap);
         o
     }
+
+    /// Starts the server command on a port that was free a moment ago and
+    /// waits until a process of its own listens there: the command may be
+    /// a script whose child listens, and a port another case's server
+    /// took first (it was free for both) would pass for this one's. A
+    /// command that exits saying it could not bind is tried again on a
+    /// fresh port.
+    fn start_server(
+        &self,
+        case: &Case,
+        within: Duration,
+    ) -> Result<(ChildGuard, u16), Box<SideOutcome>> {
+        let me = self.implementation();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let port = external::free_port()
+                .map_err(|e| Box::new(external::not_run(Role::Server, &me, e.to_string())))?;
+            let line = self.command_line(case, Role::Server, port);
+            let mut g = self
+                .spawn(&line)
+                .map_err(|e| Box::new(external::not_run(Role::Server, &me, e)))?;
+            if wait_listening(port, Some(g.id()), Instant::now() + within) {
+                return Ok((g, port));
+            }
+            let exited = g.wait_exit(Instant::now());
+            let cap = g.finish();
+            if exited && attempts < 4 && cap.lines.iter().any(|l| bind_failed(l)) {
+                continue;
+            }
+            let mut o = external::not_run(
+                Role::Server,
+                &me,
+                format!(
+                    "nothing listened on port {port} in the command's process group ({})",
+                    cap.exit
+                ),
+            );
+            external::attach(std::slice::from_mut(&mut o), &cap);
+            return Err(Box::new(o));
+        }
+    }
 }
 
 impl ProcessPeer for Command {
@@ -317,27 +359,10 @@ impl ProcessPeer for Command {
                 "this command is a client (its template has no {cert})".into(),
             )];
         }
-        let port = match external::free_port() {
-            Ok(p) => p,
-            Err(e) => return vec![external::not_run(Role::Server, &me, e.to_string())],
+        let (mut g, port) = match self.start_server(case, ctl.io_timeout) {
+            Ok(started) => started,
+            Err(o) => return vec![*o],
         };
-        let line = self.command_line(case, Role::Server, port);
-        let mut g = match self.spawn(&line) {
-            Ok(g) => g,
-            Err(e) => return vec![external::not_run(Role::Server, &me, e)],
-        };
-        // The command may be a script whose child listens: any socket on
-        // the port counts.
-        if !wait_listening(port, None, Instant::now() + ctl.io_timeout) {
-            let cap = g.finish();
-            let mut o = external::not_run(
-                Role::Server,
-                &me,
-                format!("nothing listened on port {port} ({})", cap.exit),
-            );
-            external::attach(std::slice::from_mut(&mut o), &cap);
-            return vec![o];
-        }
         let _ = ctl.ready.send(external::loopback(port));
         let deadline = external::process_deadline(ctl.io_timeout, connections);
         let made = ctl.connections_made(deadline, connections);

@@ -83,15 +83,17 @@ impl FreePortServer<'_> {
 }
 
 /// Whether a server's line says it could not bind its port.
-fn bind_failed(line: &str) -> bool {
+pub(super) fn bind_failed(line: &str) -> bool {
     line.contains("bind") || line.contains("in use")
 }
 
 /// Waits until a TCP socket listens on `port` (IPv4 or IPv6, any
 /// address), as `/proc/net/tcp` shows it, or `deadline` passes; returns
-/// whether one does. With an `owner`, only a socket that process holds
-/// counts: another may have taken the port after the owner failed to bind
-/// it. Where /proc is missing it can't tell and says yes.
+/// whether one does. With an `owner`, only a socket a process of that
+/// process group holds counts (the harness starts each peer as the leader
+/// of its own group, and a command may be a script whose child listens):
+/// another may have taken the port after the owner failed to bind it.
+/// Where /proc is missing it can't tell and says yes.
 pub fn wait_listening(port: u16, owner: Option<u32>, deadline: Instant) -> bool {
     let needle = format!(":{port:04X} ");
     loop {
@@ -110,7 +112,7 @@ pub fn wait_listening(port: u16, owner: Option<u32>, deadline: Instant) -> bool 
             });
             let found = match owner {
                 None => inodes.next().is_some(),
-                Some(pid) => inodes.any(|inode| holds_socket(pid, inode)),
+                Some(group) => inodes.any(|inode| group_holds_socket(group, inode)),
             };
             if found {
                 return true;
@@ -126,15 +128,45 @@ pub fn wait_listening(port: u16, owner: Option<u32>, deadline: Instant) -> bool 
     }
 }
 
-/// Whether process `pid` has the socket with `inode` open; yes where its
-/// descriptors can't be read.
-fn holds_socket(pid: u32, inode: &str) -> bool {
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return true;
-    };
+/// Whether a process of process group `group` has the socket with `inode`
+/// open: its leader, or another member. Yes where the leader's descriptors
+/// can't be read.
+fn group_holds_socket(group: u32, inode: &str) -> bool {
     let socket = format!("socket:[{inode}]");
-    fds.flatten()
-        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.as_os_str() == socket.as_str()))
+    let holds = |pid: &str| {
+        std::fs::read_dir(format!("/proc/{pid}/fd")).map(|fds| {
+            fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path()).is_ok_and(|t| t.as_os_str() == socket.as_str())
+            })
+        })
+    };
+    let leader = group.to_string();
+    match holds(&leader) {
+        Ok(true) | Err(_) => return true,
+        Ok(false) => {}
+    }
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    processes.flatten().any(|p| {
+        let name = p.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            return false;
+        };
+        pid != leader && process_group(pid) == Some(group) && holds(pid).unwrap_or(false)
+    })
+}
+
+/// The process group of process `pid`, from `/proc/PID/stat`: the third
+/// field after the command name, which is in parentheses and may hold
+/// spaces and parentheses itself.
+fn process_group(pid: &str) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, after_name) = stat.rsplit_once(')')?;
+    after_name.split_whitespace().nth(2)?.parse().ok()
 }
 
 #[cfg(test)]
@@ -198,5 +230,35 @@ mod tests {
             .map(|(_, port)| port)
             .expect_err("no attempt listened on a socket of its own");
         assert!(err.contains("no socket of its own"), "{err}");
+    }
+
+    /// A script's child that listens speaks for the script, as a command
+    /// peer's may, while a listener outside its process group does not.
+    #[test]
+    fn a_socket_held_in_the_process_group_counts() {
+        let theirs = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a port");
+        let taken = theirs.local_addr().expect("address").port();
+        let port = crate::peer::external::free_port().expect("a free port");
+        // `; exit` keeps sh from replacing itself with python: the socket
+        // is its child's.
+        let script = format!(
+            "python3 -c 'import socket, time; s = socket.socket(); \
+             s.bind((\"127.0.0.1\", {port})); s.listen(); time.sleep(10)'; exit"
+        );
+        let group = ChildGuard::spawn("sh", &["-c".to_owned(), script], "dash").expect("sh starts");
+        let soon = || Instant::now() + Duration::from_secs(5);
+        assert!(
+            wait_listening(port, Some(group.id()), soon()),
+            "the child's socket on {port} was not seen"
+        );
+        assert!(
+            !wait_listening(
+                taken,
+                Some(group.id()),
+                Instant::now() + Duration::from_millis(200)
+            ),
+            "another process's socket on {taken} was taken for the group's"
+        );
+        assert!(wait_listening(taken, None, soon()));
     }
 }
