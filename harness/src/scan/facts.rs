@@ -41,6 +41,9 @@ pub struct Hello {
     pub renegotiation_info: bool,
     /// Whether the ServerHello carried extended_master_secret (RFC 7627).
     pub extended_master_secret: bool,
+    /// The last byte of a downgrade sentinel ending the ServerHello's
+    /// random (RFC 8446 4.1.3): 1 for "DOWNGRD\x01", 0 for "DOWNGRD\x00".
+    pub downgrade_sentinel: Option<u8>,
     /// The ALPN protocol the server selected (ServerHello or EncryptedExtensions).
     pub alpn: Option<String>,
     /// The first alert the server sent.
@@ -88,6 +91,7 @@ impl Hello {
                     h.session_id_len = sh.session_id.len() / 2;
                     h.renegotiation_info = sh.extensions.contains(&0xff01);
                     h.extended_master_secret = sh.common.extended_master_secret;
+                    h.downgrade_sentinel = downgrade_sentinel(&sh.random);
                     h.alpn = sh.alpn.clone();
                 }
                 Body::EncryptedExtensions(ee) if h.alpn.is_none() => h.alpn = ee.alpn.clone(),
@@ -123,4 +127,38 @@ impl Hello {
 /// The version a wire value names.
 pub fn version_of(wire: u16) -> Option<Version> {
     Version::try_from(openssl_handshake::ProtocolVersion::from(wire)).ok()
+}
+
+/// The last byte of the downgrade sentinel a ServerHello's random (in
+/// hex) ends with, if it ends with one.
+fn downgrade_sentinel(random: &str) -> Option<u8> {
+    // "DOWNGRD" in hex, then the byte that says which.
+    const DOWNGRD: &str = "444f574e475244";
+    let tail = random.len().checked_sub(16).and_then(|i| random.get(i..))?;
+    match tail.strip_prefix(DOWNGRD)? {
+        "00" => Some(0),
+        "01" => Some(1),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::downgrade_sentinel;
+
+    #[test]
+    fn a_random_ending_in_a_sentinel_names_its_last_byte() {
+        let lead = "00".repeat(24);
+        assert_eq!(
+            downgrade_sentinel(&format!("{lead}444f574e47524401")),
+            Some(1)
+        );
+        assert_eq!(
+            downgrade_sentinel(&format!("{lead}444f574e47524400")),
+            Some(0)
+        );
+        assert_eq!(downgrade_sentinel(&format!("{lead}444f574e47524402")), None);
+        assert_eq!(downgrade_sentinel(&format!("{lead}0000000000000001")), None);
+        assert_eq!(downgrade_sentinel("4401"), None);
+    }
 }

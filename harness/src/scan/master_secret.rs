@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::conn::Attempt;
+use super::versions::{reached_only_by_own_hellos, VersionFinding};
 use super::Verdict;
 use crate::case::Version;
 
@@ -22,7 +23,9 @@ pub struct MasterSecretFinding {
 }
 
 /// Reads extended_master_secret from the version probes' ServerHellos.
-pub fn from_versions(attempts: &[Attempt]) -> MasterSecretFinding {
+/// A TLS version reached only by a hello of the scan's own, which offers
+/// no extended_master_secret, leaves the finding not testable.
+pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> MasterSecretFinding {
     let old: Vec<(&Attempt, Version)> = attempts
         .iter()
         .filter_map(|a| {
@@ -32,6 +35,29 @@ pub fn from_versions(attempts: &[Attempt]) -> MasterSecretFinding {
                 .map(|v| (a, v))
         })
         .collect();
+    // SSLv3's hellos carry no extensions, so it has no answer to read.
+    let unread: Vec<&str> = reached_only_by_own_hellos(versions, Version::Tls1_3)
+        .into_iter()
+        .filter(|v| *v >= Version::Tls1)
+        .map(|v| v.display())
+        .collect();
+    let probes = old.iter().map(|(a, _)| a.id.clone()).collect();
+    let without: Vec<&str> = old
+        .iter()
+        .filter(|(a, _)| !a.hello.extended_master_secret)
+        .map(|(_, v)| v.display())
+        .collect();
+    if without.is_empty() && !unread.is_empty() {
+        return MasterSecretFinding {
+            extended: Verdict::NotTestable,
+            detail: format!(
+                "{} answered only hellos of the scan's own, which do not offer \
+                 extended_master_secret",
+                unread.join(", ")
+            ),
+            probes,
+        };
+    }
     if old.is_empty() {
         return MasterSecretFinding {
             extended: Verdict::NotApplicable,
@@ -41,11 +67,6 @@ pub fn from_versions(attempts: &[Attempt]) -> MasterSecretFinding {
             probes: Vec::new(),
         };
     }
-    let without: Vec<&str> = old
-        .iter()
-        .filter(|(a, _)| !a.hello.extended_master_secret)
-        .map(|(_, v)| v.display())
-        .collect();
     MasterSecretFinding {
         extended: if without.is_empty() {
             Verdict::Yes
@@ -60,6 +81,30 @@ pub fn from_versions(attempts: &[Attempt]) -> MasterSecretFinding {
                 without.join(", ")
             )
         },
-        probes: old.iter().map(|(a, _)| a.id.clone()).collect(),
+        probes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::Verdict;
+
+    /// TLS 1.2 reached only by the scan's own hellos, which offer no
+    /// extended_master_secret, leaves the answer unknown, not "TLS 1.3
+    /// only".
+    #[test]
+    fn a_version_only_the_scans_own_hellos_reached_is_not_testable() {
+        let versions = [Version::Tls1_2, Version::Tls1_3].map(|v| VersionFinding {
+            version: v,
+            accepted: Verdict::Yes,
+            detail: String::new(),
+            probes: Vec::new(),
+            openssl_reached: v == Version::Tls1_3,
+            own_hello: None,
+        });
+        let f = from_versions(&[], &versions);
+        assert_eq!(f.extended, Verdict::NotTestable, "{}", f.detail);
+        assert!(f.detail.contains("TLS 1.2 answered only"), "{}", f.detail);
     }
 }

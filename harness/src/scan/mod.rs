@@ -17,6 +17,7 @@ pub mod client_auth;
 pub mod conn;
 pub mod default_client;
 pub mod dh;
+pub mod downgrade;
 pub mod facts;
 pub mod fallback;
 pub mod groups;
@@ -59,7 +60,8 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// 4: `findings.default_client`.
 /// 5: `findings.other_chains` and each chain's `key_type`; the
 /// certificate rules read every chain; `findings.master_secret`.
-pub const SCAN_SCHEMA_VERSION: u32 = 5;
+/// 6: `findings.downgrade`.
+pub const SCAN_SCHEMA_VERSION: u32 = 6;
 
 /// The id of the probe that offers every version and suite the linked
 /// OpenSSL has, at security level 0 like the other probes, with
@@ -156,6 +158,8 @@ pub struct Findings {
     pub renegotiation: renegotiation::RenegotiationFinding,
     /// The extended master secret (RFC 7627).
     pub master_secret: master_secret::MasterSecretFinding,
+    /// The TLS 1.3 downgrade sentinel (RFC 8446 4.1.3).
+    pub downgrade: downgrade::DowngradeFinding,
     /// The names (OpenSSL's and IANA's) of every suite the linked OpenSSL
     /// could offer: whether the server takes any other is unknown.
     #[serde(skip)]
@@ -317,7 +321,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             client_auth: client_auth::from_base(&base, opts.client_cert.is_some()),
             chain: base_chain.clone().missing_others(others_unanswered),
             other_chains,
-            master_secret: master_secret::from_versions(&version_attempts),
+            master_secret: master_secret::from_versions(&version_attempts, &versions),
+            downgrade: downgrade::from_versions(&version_attempts, &versions),
             renegotiation: {
                 let f = renegotiation::from_versions(&version_attempts, &versions);
                 match renegotiating.join() {
@@ -407,6 +412,7 @@ fn rest_na_on_versions(f: &mut Findings) {
         &mut f.master_secret.probes,
         &older,
     );
+    na(f.downgrade.protected, &mut f.downgrade.probes, &all);
 }
 
 /// Where OpenSSL's handshakes reached nothing (only the scan's own hellos
@@ -425,6 +431,7 @@ fn unasked(f: &mut Findings, why: &str) {
     unask(&mut f.fallback_scsv.supported, &mut f.fallback_scsv.detail);
     unask(&mut f.renegotiation.secure, &mut f.renegotiation.detail);
     unask(&mut f.master_secret.extended, &mut f.master_secret.detail);
+    unask(&mut f.downgrade.protected, &mut f.downgrade.detail);
     unask(
         &mut f.renegotiation.client_initiated,
         &mut f.renegotiation.client_detail,

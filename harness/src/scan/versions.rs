@@ -33,6 +33,16 @@ pub struct VersionFinding {
     pub own_hello: Option<renegotiation::Seen>,
 }
 
+/// The versions below `below` the server accepted, but only from a hello
+/// of the scan's own: what OpenSSL's ServerHellos tell is unknown there.
+pub fn reached_only_by_own_hellos(versions: &[VersionFinding], below: Version) -> Vec<Version> {
+    versions
+        .iter()
+        .filter(|f| f.version < below && f.accepted == Verdict::Yes && !f.openssl_reached)
+        .map(|f| f.version)
+        .collect()
+}
+
 /// Probes every version in parallel; returns the findings and the
 /// probes' attempts (later findings read their ServerHellos).
 pub fn scan(p: &Prober) -> (Vec<VersionFinding>, Vec<Attempt>) {

@@ -349,6 +349,13 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         yn(ms.extended, &ms.detail),
         &ms.probes,
     );
+    let dg = &f.downgrade;
+    row(
+        "downgrade",
+        "RFC 8446 4.1.3".into(),
+        yn(dg.protected, &dg.detail),
+        &dg.probes,
+    );
     let fb = &f.fallback_scsv;
     row(
         "fallback_scsv",
