@@ -246,3 +246,69 @@ fn a_flood_of_records_that_say_nothing() {
         assert!(d.summary.contains(what), "{d}");
     }
 }
+
+/// A server hello with the HelloRetryRequest random (RFC 8446 4.1.3) but
+/// renegotiation_info, which a ServerHello may carry and a retry may not.
+/// A client that offered TLS 1.3 reads it by its random, as a retry, and
+/// refuses it ("bad extension"); one that did not reads a ServerHello, as
+/// `s_client` and `s_client -tls1_2` do. The diagnosis names the message
+/// OpenSSL refused.
+#[test]
+fn a_retry_request_with_a_server_hellos_extension() {
+    const RETRY: [u8; 32] = [
+        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
+        0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
+        0x33, 0x9c,
+    ];
+    let serve = || {
+        raw_server(|mut tcp| {
+            let Ok(hello) = read_record(&mut tcp) else {
+                return;
+            };
+            // Record and handshake headers, legacy_version, random.
+            let session_id = hello
+                .get(43)
+                .and_then(|&n| hello.get(44..44 + usize::from(n)))
+                .unwrap_or_default();
+            let mut body = vec![3, 3];
+            body.extend_from_slice(&RETRY);
+            body.push(session_id.len() as u8);
+            body.extend_from_slice(session_id);
+            body.extend_from_slice(&[0xc0, 0x2f, 0]); // ECDHE-RSA-AES128-GCM-SHA256, null
+            body.extend_from_slice(&[0, 5, 0xff, 0x01, 0, 1, 0]); // renegotiation_info
+            let mut record = vec![22, 3, 3, 0, (4 + body.len()) as u8, 2, 0, 0];
+            record.push(body.len() as u8);
+            record.extend_from_slice(&body);
+            let _ = tcp.write_all(&record);
+            // Nothing follows: the client's answer, an alert or its EOF,
+            // comes at once.
+            let _ = tcp.shutdown(std::net::Shutdown::Write);
+            let _ = read_record(&mut tcp);
+        })
+    };
+    let (addr, server) = serve();
+    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_eq!(
+        trace.failure().map(|f| f.reason.as_str()),
+        Some("bad extension")
+    );
+    assert_diagnosis(
+        &trace,
+        (Cause::MalformedMessage, Fault::Server),
+        "the server's HelloRetryRequest is malformed",
+        "an extension a retry may not carry",
+    );
+
+    let (addr, server) = serve();
+    let trace = traced_client(&client_ctx(tls12), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    let hello = trace
+        .messages()
+        .find_map(|m| match &m.body {
+            Some(openssl_handshake::decode::Body::ServerHello(h)) => Some(h),
+            _ => None,
+        })
+        .expect("the server's hello was decoded");
+    assert!(!hello.hello_retry_request, "{hello:?}");
+}

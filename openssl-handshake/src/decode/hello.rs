@@ -8,6 +8,8 @@ use super::error::{bad, nom_fail, Res};
 use super::extensions::*;
 use super::names::{CipherSuite, NamedGroup, SignatureScheme};
 use super::reader::{be16, hex};
+use super::DecodeContext;
+use crate::version::ProtocolVersion;
 
 /// The parts of a ClientHello worth recording.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,7 +280,7 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
     Ok(view)
 }
 
-pub(super) fn decode_server_hello(body: &[u8]) -> Res<ServerHello> {
+pub(super) fn decode_server_hello(body: &[u8], ctx: DecodeContext) -> Res<ServerHello> {
     if let Some(version) = body.get(..2).map(be16) {
         if !(0x0300..=0x0303).contains(&version) {
             return bad(format!("unsupported legacy_version 0x{version:04x}"));
@@ -288,14 +290,12 @@ pub(super) fn decode_server_hello(body: &[u8]) -> Res<ServerHello> {
     let (rest, hello) =
         parse_tls_handshake_server_hello(body).map_err(|e| nom_fail(body, e, "fixed fields"))?;
     let block = extensions_block(hello.ext, rest)?;
-    // The HelloRetryRequest random makes one only where supported_versions
-    // selects TLS 1.3 (RFC 8446 4.1.4): a TLS 1.2 ServerHello carrying it
-    // is a ServerHello, as OpenSSL reads it. Looked up first, as the
-    // key_share's layout depends on it.
-    let selects_tls13 = split_extensions(block.unwrap_or_default())?
-        .iter()
-        .any(|e| e.ty == EXT_SUPPORTED_VERSIONS && e.data == [3, 4]);
-    let hello_retry_request = hello.random == HELLO_RETRY_REQUEST_RANDOM && selects_tls13;
+    // The random makes a HelloRetryRequest (RFC 8446 4.1.3), as tshark
+    // reads it, but for a client that did not offer TLS 1.3: OpenSSL's then
+    // reads a ServerHello. The message callback's version says which: it
+    // is TLS 1.3 at the server's hello only where the client offered it.
+    let hello_retry_request = hello.random == HELLO_RETRY_REQUEST_RANDOM
+        && ctx.version.is_none_or(|v| v == ProtocolVersion::Tls1_3);
 
     let mut view = ServerHello {
         legacy_version: hello.version.0,

@@ -230,7 +230,7 @@ pub fn decode_handshake_in(
     }
     let decoded = match handshake_type {
         HandshakeType::CLIENT_HELLO => decode_client_hello(body).map(Body::ClientHello),
-        HandshakeType::SERVER_HELLO => decode_server_hello(body).map(Body::ServerHello),
+        HandshakeType::SERVER_HELLO => decode_server_hello(body, context).map(Body::ServerHello),
         HandshakeType::ENCRYPTED_EXTENSIONS => {
             decode_encrypted_extensions(body).map(Body::EncryptedExtensions)
         }

@@ -4,8 +4,8 @@
 //! the handshake its reader saw (decrypt_error). Either end can tell: the
 //! reader from OpenSSL's reason, the sender from the alert it gets back.
 
-use crate::decode::HandshakeType;
-use crate::event::{Alert, Direction};
+use crate::decode::{Body, HandshakeType};
+use crate::event::{Alert, Direction, Message};
 
 use super::facts::{alert, alert_text, version_name, Facts};
 use super::{Cause, Diagnosis, Fault};
@@ -133,7 +133,7 @@ pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
 /// say), the point it came after.
 fn offending_message(f: &Facts<'_>) -> String {
     match f.trace.last_handshake_message() {
-        Some(m) if m.direction == Direction::Read => format!("{}'s {}", f.them(), m.name()),
+        Some(m) if m.direction == Direction::Read => format!("{}'s {}", f.them(), kind_of(m)),
         Some(m) => format!(
             "a message {} sent after {} wrote {}",
             f.them(),
@@ -141,6 +141,15 @@ fn offending_message(f: &Facts<'_>) -> String {
             m.name()
         ),
         None => format!("a message from {}", f.them()),
+    }
+}
+
+/// A message's name, telling a HelloRetryRequest from the ServerHello
+/// whose type it shares: what its checks are depends on which it is.
+fn kind_of(m: &Message) -> String {
+    match &m.body {
+        Some(Body::ServerHello(h)) if h.hello_retry_request => "HelloRetryRequest".into(),
+        _ => m.name(),
     }
 }
 

@@ -224,12 +224,13 @@ fn decoded(messages: &[Vec<u8>]) -> (Vec<HandshakeMessage>, Vec<String>) {
     (decoded, types)
 }
 
-/// The HelloRetryRequest random makes one only with supported_versions
-/// selecting TLS 1.3 (RFC 8446 4.1.4): a TLS 1.2 ServerHello that carries
-/// it is a ServerHello, as OpenSSL's client at TLS 1.2 reads it, and its
-/// key_share (were there one) not an HRR's.
+/// The HelloRetryRequest random makes one (RFC 8446 4.1.3), whatever its
+/// extensions, as tshark and a TLS 1.3 client read it; but a client that
+/// offered no TLS 1.3, whose message callback reports the server's hello
+/// at TLS 1.2 (`s_client -tls1_2 -msg`: "TLS 1.2, Handshake ...
+/// ServerHello"), reads a ServerHello, as OpenSSL's does.
 #[test]
-fn the_retry_random_without_tls13_is_a_server_hello() {
+fn the_retry_random_makes_a_retry_where_the_client_offered_tls13() {
     let body = |extensions: &[u8]| {
         let mut b = vec![3, 3];
         b.extend(HELLO_RETRY_REQUEST_RANDOM);
@@ -238,11 +239,23 @@ fn the_retry_random_without_tls13_is_a_server_hello() {
         b.extend(vec_prefixed(2, extensions));
         wrap(2, &b)
     };
-    let tls12 = server_hello(&body(&ext(0xff01, &[0])));
+    let hello_in =
+        |msg: &[u8], version| match decode_handshake_in(msg, DecodeContext::new(version, None))
+            .unwrap()
+            .body
+        {
+            Body::ServerHello(h) => h,
+            other => panic!("{other:?}"),
+        };
+    let renegotiation_info = body(&ext(0xff01, &[0]));
+    for version in [None, Some(ProtocolVersion::Tls1_3)] {
+        assert!(hello_in(&renegotiation_info, version).hello_retry_request);
+    }
+    let tls12 = hello_in(&renegotiation_info, Some(ProtocolVersion::Tls1_2));
     assert!(!tls12.hello_retry_request);
     let mut tls13 = ext(43, &[3, 4]);
     tls13.extend(ext(51, &[0, 0x17]));
-    let retry = server_hello(&body(&tls13));
+    let retry = hello_in(&body(&tls13), Some(ProtocolVersion::Tls1_3));
     assert!(retry.hello_retry_request);
     assert_eq!(retry.key_share_group, Some(NamedGroup::new(23)));
 }
