@@ -165,7 +165,10 @@ pub struct ServerHello {
     /// The protocol selected by the ALPN extension (TLS 1.2; TLS 1.3 sends it
     /// in EncryptedExtensions), escaped like [`ClientHello::sni`].
     pub alpn: Option<String>,
-    /// True when the random is the HelloRetryRequest value of RFC 8446 4.1.3.
+    /// True when the random is the HelloRetryRequest value of RFC 8446
+    /// 4.1.3, but where the client offered no TLS 1.3 (the message's
+    /// version is known and below it): OpenSSL's client then reads a
+    /// ServerHello.
     pub hello_retry_request: bool,
     /// The selected compression method (0, null, in every version in use).
     pub compression_method: u8,
