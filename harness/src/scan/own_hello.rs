@@ -25,12 +25,14 @@ pub const ECDHE_GROUPS: [u16; 9] = [
     0x001d, 0x0017, 0x001e, 0x0019, 0x0018, 0x001a, 0x001b, 0x001c, 0x0016,
 ];
 
-/// TLS 1.2's signature schemes for ECDSA, RSA and DSA keys, SHA-1 ones
-/// included, as an old server may sign with nothing else (a server may
-/// sign only with a scheme listed: RFC 5246, 7.4.1.4.1).
-const SIGALGS: [u16; 15] = [
-    0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0402, 0x0502, 0x0602,
-    0x0203, 0x0201, 0x0202,
+/// TLS 1.2's signature schemes for ECDSA, EdDSA (RFC 8422), RSA, RSA-PSS
+/// and DSA keys, SHA-1 ones included, as an old server may sign with
+/// nothing else (a server may sign only with a scheme listed: RFC 5246,
+/// 7.4.1.4.1): an Ed25519 server's ECDHE_ECDSA suites are otherwise out
+/// of reach.
+const SIGALGS: [u16; 20] = [
+    0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b, 0x0401,
+    0x0501, 0x0601, 0x0402, 0x0502, 0x0602, 0x0203, 0x0201, 0x0202,
 ];
 
 /// A ClientHello at `v` offering `suites` (and the renegotiation SCSV),
