@@ -10,7 +10,6 @@ use std::net::{SocketAddr, TcpListener};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use common::{Proc, LIMIT};
 use harness::peer::process::ChildGuard;
 use openssl::ssl::SslVersion;
 use probe_support::*;
@@ -163,11 +162,7 @@ fn message_lines_equal_s_client_msg() {
         let mut cmd = Command::new("openssl");
         cmd.args(["s_client", "-connect", &addr, "-msg", version])
             .args(["-CAfile", p(&pki.root), "-servername", "localhost"]);
-        let mut client = Proc::spawn(cmd);
-        std::thread::sleep(HOLD);
-        client.close_stdin();
-        client.wait(LIMIT);
-        let reference = message_lines(&(Proc::drain(&client.stdout).join("\n") + "\n"));
+        let reference = message_lines(&(common::s_client_held(cmd, HOLD).stdout.join("\n") + "\n"));
         assert!(
             reference.contains(", NewSessionTicket\n") && reference.contains(" close_notify\n"),
             "{version}: s_client -msg:\n{reference}"

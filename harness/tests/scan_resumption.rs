@@ -7,8 +7,9 @@ mod common;
 mod scan_support;
 
 use std::process::Command;
+use std::time::Duration;
 
-use common::{run, write_pki};
+use common::write_pki;
 
 use scan_support::*;
 
@@ -21,11 +22,18 @@ fn stateful_tls13_tickets_resume() {
     // The reference: s_client, given time for the tickets, then resuming.
     let session = p(d, "s_client.session");
     let s_client = |session_flag: &str| {
-        let mut c = Command::new("sh");
-        c.arg("-c").arg(format!(
-            "sleep 1 | openssl s_client -connect {addr} -tls1_3 {session_flag} {session}"
-        ));
-        run(c).stdout
+        let mut c = Command::new("openssl");
+        c.args([
+            "s_client",
+            "-connect",
+            &addr,
+            "-tls1_3",
+            session_flag,
+            &session,
+        ]);
+        common::s_client_held(c, Duration::from_secs(1))
+            .stdout
+            .join("\n")
     };
     assert!(s_client("-sess_out").contains("New, TLSv1.3"));
     let again = s_client("-sess_in");

@@ -371,16 +371,14 @@ fn once_has_an_accept_time_out() {
     }
 }
 
-/// s_client against `addr` with its stdin held open for a moment, so that
-/// the server's tickets arrive before it sends close_notify.
+/// s_client against `addr` with its stdin held open for a moment after
+/// the handshake, so that the server's tickets arrive before it sends
+/// close_notify.
 fn s_client(addr: &str, root: &str) {
     let mut cmd = Command::new("openssl");
     cmd.args(["s_client", "-connect", addr, "-CAfile", root])
         .args(["-servername", "localhost"]);
-    let mut client = Proc::spawn(cmd);
-    std::thread::sleep(Duration::from_secs(1));
-    client.close_stdin();
-    client.wait(LIMIT);
+    common::s_client_held(cmd, Duration::from_secs(1));
 }
 
 /// The whole `-state` output of one connection, close_notify both ways

@@ -248,6 +248,50 @@ pub fn s_server(args: &[&str]) -> (Proc, String) {
     (server, addr)
 }
 
+/// What `openssl s_client` printed: its stdout and stderr lines.
+pub struct SClientOutput {
+    pub stdout: Vec<String>,
+    pub stderr: Vec<String>,
+}
+
+/// Runs `openssl s_client` (`cmd`), its stdin held open until `hold`
+/// after its handshake ended (its "SSL handshake has read" line, or its
+/// exit), so that what the server sends after the handshake, TLS 1.3
+/// tickets above all, arrives before end of input makes it close. Timed
+/// from the handshake rather than the start: a start slowed by a busy
+/// machine must not cut the wait short.
+pub fn s_client_held(cmd: Command, hold: Duration) -> SClientOutput {
+    let mut client = Proc::spawn(cmd);
+    let deadline = Instant::now() + LIMIT;
+    let mut stdout = Vec::new();
+    loop {
+        match client.stdout.recv_timeout(Duration::from_millis(20)) {
+            Ok(line) => {
+                let done = line.starts_with("SSL handshake has read");
+                stdout.push(line);
+                if done {
+                    break;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) if client.try_exit().is_none() => {}
+            Err(_) => break,
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: no handshake within {LIMIT:?}",
+            client.name
+        );
+    }
+    std::thread::sleep(hold);
+    client.close_stdin();
+    client.wait(LIMIT);
+    stdout.extend(Proc::drain(&client.stdout));
+    SClientOutput {
+        stdout,
+        stderr: Proc::drain(&client.stderr),
+    }
+}
+
 /// Writes the test PKI with `tls-harness pki`.
 pub fn write_pki(dir: &Path) {
     let o = run(harness(&[

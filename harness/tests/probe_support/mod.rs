@@ -11,7 +11,7 @@ use harness::peer::process::ChildGuard;
 use serde_json::Value;
 use testkit::pki::Pki;
 
-use crate::common::{self, harness, run, Proc, LIMIT};
+use crate::common::{self, harness, run, Proc};
 
 /// How long both the probe and s_client wait after the handshake. On
 /// loopback the server's tickets and alerts arrive within milliseconds;
@@ -63,18 +63,16 @@ pub fn s_server(pki: &TestPki, extra: &[&str]) -> (Proc, String) {
 }
 
 /// The `-state` lines `openssl s_client` prints against `addr`, its stdin
-/// held open for [`HOLD`] (s_client sends close_notify at end of input).
+/// held open for [`HOLD`] after the handshake (s_client sends close_notify
+/// at end of input).
 pub fn s_client_state(addr: &str, pki: &TestPki, extra: &[&str]) -> Vec<String> {
     let mut cmd = Command::new("openssl");
     cmd.args(["s_client", "-connect", addr, "-state"])
         .args(["-CAfile", p(&pki.root), "-servername", "localhost"])
         .args(extra);
-    let mut client = Proc::spawn(cmd);
-    std::thread::sleep(HOLD);
-    client.close_stdin();
-    client.wait(LIMIT);
     // -state writes to stderr, between verify lines and error stacks.
-    Proc::drain(&client.stderr)
+    common::s_client_held(cmd, HOLD)
+        .stderr
         .into_iter()
         .filter(|l| l.starts_with("SSL_connect:") || l.starts_with("SSL3 alert "))
         .collect()
