@@ -24,7 +24,7 @@ use std::io::Read;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -95,20 +95,26 @@ const CASES: &[Case] = &[
 const TSHARK_START: Duration = Duration::from_secs(60);
 
 /// tshark capturing; killed (SIGKILL) and reaped when dropped, whatever
-/// happened.
-struct Capture(Reaped);
+/// happened. It prints each packet as it writes it (`-P -l`), which is
+/// how the test knows what the file holds.
+struct Capture {
+    child: Reaped,
+    packets: mpsc::Receiver<String>,
+}
 
 impl Capture {
-    /// Starts tshark on `lo` for `port` and waits until it captures.
+    /// Starts tshark on `lo` for `port` and waits until it captures:
+    /// "Capture started", which it prints once dumpcap has its filter
+    /// ("Capturing on" comes before dumpcap even runs).
     fn start(port: u16, file: &Path) -> Capture {
         let child = Reaped::spawn(
             Command::new("tshark")
-                .args(["-q", "-i", "lo", "-f"])
+                .args(["-q", "-P", "-l", "-i", "lo", "-f"])
                 .arg(format!("tcp port {port}"))
                 .arg("-w")
                 .arg(file)
                 .stdin(Stdio::null())
-                .stdout(Stdio::null())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::piped()),
         );
         let mut child = match child {
@@ -116,11 +122,12 @@ impl Capture {
             Err(e) => panic!("cannot run tshark ({e}): install tshark (apt-get install tshark)"),
         };
         let rx = lines_of(child.stderr.take().expect("tshark stderr"));
+        let packets = lines_of(child.stdout.take().expect("tshark stdout"));
         let mut seen = Vec::new();
         if line_within(
             &rx,
             TSHARK_START,
-            |l| l.contains("Capturing on"),
+            |l| l.contains("Capture started"),
             |l| seen.push(l),
         )
         .is_err()
@@ -130,18 +137,36 @@ impl Capture {
                  (capturing needs root): {seen:?}"
             );
         }
-        Capture(child)
+        Capture { child, packets }
     }
 
-    /// Stops the capture with SIGINT, which makes tshark flush the file.
+    /// Stops the capture with SIGINT, which makes tshark flush the file,
+    /// once a last connection to `listener` (its port's) has reached the
+    /// file: dumpcap takes packets from the kernel in blocks, every 250 ms,
+    /// and drops what it has not taken when stopped.
     #[allow(unsafe_code)] // kill(2) to stop the capture
-    fn stop(mut self) {
-        let pid = libc::pid_t::try_from(self.0.id()).expect("pid fits pid_t");
+    fn stop(mut self, listener: &TcpListener) {
+        let addr = listener.local_addr().expect("listener address");
+        let last = std::net::TcpStream::connect(addr).expect("a last connection");
+        let mark = last.local_addr().expect("its address").port().to_string();
+        drop(last);
+        let mut before = 0usize;
+        if line_within(
+            &self.packets,
+            TSHARK_START,
+            |l| l.split_whitespace().any(|w| w == mark),
+            |_| before += 1,
+        )
+        .is_err()
+        {
+            panic!("tshark did not show the last connection (port {mark}) after {before} packets");
+        }
+        let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits pid_t");
         // SAFETY: kill(2) only sends a signal; `pid` is our own child, not
         // yet reaped (Capture owns it), so the id cannot name another process.
         let sent = unsafe { libc::kill(pid, libc::SIGINT) };
         assert_eq!(sent, 0, "SIGINT to tshark ({pid})");
-        self.0.wait_exit();
+        self.child.wait_exit();
     }
 }
 
@@ -380,15 +405,15 @@ fn decoded_messages_match_tsharks_dissection() {
     let keylog_path = dir.path().join("keylog.txt");
     let keylog = Arc::new(Mutex::new(String::new()));
 
+    // Made first: only the wait for the capture to start stands between
+    // it and the first connection.
+    let _ = pki();
     let capture = Capture::start(port, &pcap);
     let traced: Vec<Traced> = CASES
         .iter()
         .flat_map(|c| run(c, &listener, &keylog))
         .collect();
-    // Loopback delivery is synchronous; a short pause lets the capture
-    // thread drain the last segments before the stop.
-    thread::sleep(Duration::from_millis(300));
-    capture.stop();
+    capture.stop(&listener);
     std::fs::write(&keylog_path, keylog.lock().expect("keylog").as_bytes()).expect("keylog");
 
     let (dissected, wire_alerts) = dissect(&pcap, &keylog_path, port);
