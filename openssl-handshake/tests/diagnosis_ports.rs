@@ -132,11 +132,18 @@ fn a_record_begun_and_never_finished() {
     let hello = client_hello_bytes();
     let declared = u16::from_be_bytes([hello[3], hello[4]]);
     let (l, addr) = listener();
+    let (sent, written) = std::sync::mpsc::channel();
     let client = std::thread::spawn(move || {
         let mut tcp = std::net::TcpStream::connect(addr).expect("connect");
         tcp.write_all(&hello[..51]).expect("part of the hello");
+        let _ = sent.send(());
         std::thread::sleep(std::time::Duration::from_secs(2));
     });
+    // The part is there before the time-out starts: it can only end the
+    // wait for the rest, however late the client thread runs.
+    written
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the client wrote");
     let (tcp, _) = l.accept().expect("accept");
     set_timeouts_to(&tcp, std::time::Duration::from_millis(300));
     let server = server_ctx_with(rsa(), |_| {});

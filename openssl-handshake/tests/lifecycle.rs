@@ -336,7 +336,7 @@ fn stalled_mid_record(
     openssl::ssl::MidHandshakeSslStream<std::net::TcpStream>,
     std::net::TcpStream,
 ) {
-    use std::io::{Read, Write};
+    use std::io::Write;
     use std::net::{TcpListener, TcpStream};
     use std::time::Duration;
 
@@ -345,22 +345,18 @@ fn stalled_mid_record(
     let (mut server, _) = listener.accept().unwrap();
     tcp.set_read_timeout(Some(Duration::from_millis(200)))
         .unwrap();
-    // The ClientHello goes out before the first read blocks.
-    let header = std::thread::spawn(move || {
-        let mut hello = [0u8; 5];
-        server.read_exact(&mut hello).unwrap();
-        // A handshake record of 200 bytes, of which a ServerHello's type
-        // and a length byte arrive.
-        server
-            .write_all(&[0x16, 0x03, 0x03, 0x00, 0xc8, 0x02, 0x00])
-            .unwrap();
-        server
-    });
+    // A handshake record of 200 bytes, of which a ServerHello's type and a
+    // length byte arrive; sent before the handshake starts, so that the
+    // time-out can only end the wait for the rest, however late any
+    // thread runs. The client sends its ClientHello, then reads them.
+    server
+        .write_all(&[0x16, 0x03, 0x03, 0x00, 0xc8, 0x02, 0x00])
+        .unwrap();
     let result = openssl::ssl::Ssl::new(client).unwrap().connect(tcp);
     let Err(openssl::ssl::HandshakeError::WouldBlock(mid)) = result else {
         panic!("a read time-out shows as would-block");
     };
-    (mid, header.join().unwrap())
+    (mid, server)
 }
 
 /// The hook of a handshake dropped while a record was half read names
