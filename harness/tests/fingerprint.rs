@@ -7,13 +7,14 @@ mod common;
 #[path = "fingerprint_support/rustls_server.rs"]
 mod rustls_server;
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{free_port, require, tlslite_python, write_pki, Proc};
 use harness::hostile::fingerprint::{self, Identification};
+use harness::peer::own_port;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a server may take to start listening.
@@ -39,11 +40,14 @@ fn assert_named(id: &Identification, name: &str) {
     );
 }
 
-/// Waits until `addr` accepts connections; fails if `p` exits first.
+/// Waits until `p` itself listens on `addr` (a listener of another
+/// process on a port two tests were handed does not count); fails if `p`
+/// exits first.
 fn wait_listening(p: &mut Proc, addr: SocketAddr) {
     let deadline = Instant::now() + START;
     while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        let soon = Instant::now() + Duration::from_millis(200);
+        if own_port::wait_listening(addr.port(), Some(p.pid()), soon) {
             return;
         }
         assert!(

@@ -15,6 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::{harness, tlslite_python, Proc, LIMIT};
+use harness::peer::own_port;
 use harness::starttls::{self, StartTls};
 use starttls_support::xmpp_exchange;
 
@@ -262,7 +263,9 @@ fn venv_server(program: &str, args: &[&str], port: u16) -> Proc {
     cmd.args(args);
     let mut server = Proc::spawn(cmd);
     let deadline = Instant::now() + LIMIT;
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    // Its own socket: not another process's on a port two tests were handed.
+    let soon = || Instant::now() + Duration::from_millis(50);
+    while !own_port::wait_listening(port, Some(server.pid()), soon()) {
         if let Some(status) = server.try_exit() {
             let err = Proc::drain(&server.stderr).join("\n");
             panic!(
@@ -275,7 +278,6 @@ fn venv_server(program: &str, args: &[&str], port: u16) -> Proc {
             "{} never listened",
             program.display()
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
     server
 }

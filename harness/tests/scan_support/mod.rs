@@ -59,15 +59,13 @@ pub fn tlslite_server(d: &Path, key: &str, chain: &str, extra: &[&str]) -> (Proc
         .current_dir(d);
     let server = Proc::spawn(cmd);
     let addr = format!("127.0.0.1:{port}");
-    // Python takes a moment to listen.
+    // Python takes a moment to listen; its own socket, not another
+    // process's on a port two tests were handed, is the one that counts.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(&addr).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "tlslite-ng did not listen"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    assert!(
+        harness::peer::own_port::wait_listening(port, Some(server.pid()), deadline),
+        "tlslite-ng did not listen on {port}"
+    );
     (server, addr)
 }
 
