@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::conn::Attempt;
-use super::versions::{reached_only_by_own_hellos, VersionFinding};
+use super::versions::{older_hellos, reached_only_by_own_hellos, VersionFinding};
 use super::Verdict;
 use crate::case::Version;
 
@@ -38,15 +38,7 @@ fn sentinel_name(byte: u8) -> String {
 /// Reads the sentinels of the version probes' ServerHellos, given which
 /// versions the server accepts.
 pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> DowngradeFinding {
-    let old: Vec<(&Attempt, Version)> = attempts
-        .iter()
-        .filter_map(|a| {
-            a.hello
-                .version
-                .filter(|v| *v < Version::Tls1_3)
-                .map(|v| (a, v))
-        })
-        .collect();
+    let old = older_hellos(attempts);
     let probes = old.iter().map(|(a, _)| a.id.clone()).collect();
     let tls13 = versions
         .iter()

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::conn::Attempt;
-use super::versions::{reached_only_by_own_hellos, VersionFinding};
+use super::versions::{older_hellos, reached_only_by_own_hellos, VersionFinding};
 use super::Verdict;
 use crate::case::Version;
 
@@ -26,15 +26,7 @@ pub struct MasterSecretFinding {
 /// A TLS version reached only by a hello of the scan's own, which offers
 /// no extended_master_secret, leaves the finding not testable.
 pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> MasterSecretFinding {
-    let old: Vec<(&Attempt, Version)> = attempts
-        .iter()
-        .filter_map(|a| {
-            a.hello
-                .version
-                .filter(|v| *v < Version::Tls1_3)
-                .map(|v| (a, v))
-        })
-        .collect();
+    let old = older_hellos(attempts);
     // SSLv3's hellos carry no extensions, so it has no answer to read.
     let unread: Vec<&str> = reached_only_by_own_hellos(versions, Version::Tls1_3)
         .into_iter()

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::conn::{Attempt, ClientRenegotiation, Offer, Prober};
 use super::own_hello;
-use super::versions::VersionFinding;
+use super::versions::{older_hellos, VersionFinding};
 use super::Verdict;
 use crate::case::Version;
 use crate::hostile::fingerprint::Answer;
@@ -141,15 +141,10 @@ impl RenegotiationFinding {
 
 /// Reads renegotiation_info from the version probes' ServerHellos.
 pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> RenegotiationFinding {
-    let openssl = attempts.iter().filter_map(|a| {
-        a.hello
-            .version
-            .filter(|v| *v < Version::Tls1_3)
-            .map(|v| Seen {
-                id: a.id.clone(),
-                version: v,
-                renegotiation_info: a.hello.renegotiation_info,
-            })
+    let openssl = older_hellos(attempts).into_iter().map(|(a, v)| Seen {
+        id: a.id.clone(),
+        version: v,
+        renegotiation_info: a.hello.renegotiation_info,
     });
     let own = versions.iter().filter_map(|v| v.own_hello.clone());
     let old: Vec<Seen> = openssl.chain(own).collect();

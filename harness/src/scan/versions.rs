@@ -33,6 +33,20 @@ pub struct VersionFinding {
     pub own_hello: Option<renegotiation::Seen>,
 }
 
+/// The version probes whose ServerHello chose a version below TLS 1.3,
+/// with that version: what the findings about older versions read.
+pub fn older_hellos(attempts: &[Attempt]) -> Vec<(&Attempt, Version)> {
+    attempts
+        .iter()
+        .filter_map(|a| {
+            a.hello
+                .version
+                .filter(|v| *v < Version::Tls1_3)
+                .map(|v| (a, v))
+        })
+        .collect()
+}
+
 /// The versions below `below` the server accepted, but only from a hello
 /// of the scan's own: what OpenSSL's ServerHellos tell is unknown there.
 pub fn reached_only_by_own_hellos(versions: &[VersionFinding], below: Version) -> Vec<Version> {
