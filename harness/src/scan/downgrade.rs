@@ -1,8 +1,10 @@
 //! Downgrade protection (RFC 8446 4.1.3): a server that accepts TLS 1.3
-//! but negotiates an older version ends its ServerHello's random with a
-//! sentinel, "DOWNGRD\x01" for TLS 1.2 and "DOWNGRD\x00" below, which a
+//! but negotiates an older version must end its ServerHello's random with
+//! a sentinel, "DOWNGRD\x01" for TLS 1.2 and "DOWNGRD\x00" below, which a
 //! TLS 1.3 client checks: an attacker who strips TLS 1.3 from its hello
-//! is then caught. Read from the version probes' ServerHellos, which
+//! is then caught. A TLS 1.2 server should mark what it negotiates below
+//! TLS 1.2 with "DOWNGRD\x00", and must not mark TLS 1.2, where TLS 1.3
+//! clients abort on either value. Read from the version probes' ServerHellos, which
 //! offer one version each (so OpenSSL's client does not check the
 //! sentinel itself, and the handshake goes on to show it).
 
@@ -16,9 +18,9 @@ use crate::case::Version;
 /// The downgrade protection finding.
 #[derive(Debug, Clone, Serialize)]
 pub struct DowngradeFinding {
-    /// Yes: every ServerHello below TLS 1.3 ended its random with the
-    /// sentinel for its version; not applicable where the server accepts
-    /// no TLS 1.3 or nothing older.
+    /// Yes: every ServerHello below the server's best version ended its
+    /// random with the sentinel for its version; not applicable where
+    /// nothing falls below a version the sentinel protects.
     pub protected: Verdict,
     /// What was seen.
     pub detail: String,
@@ -40,10 +42,12 @@ fn sentinel_name(byte: u8) -> String {
 pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> DowngradeFinding {
     let old = older_hellos(attempts);
     let probes = old.iter().map(|(a, _)| a.id.clone()).collect();
-    let tls13 = versions
-        .iter()
-        .find(|f| f.version == Version::Tls1_3)
-        .map_or(Verdict::NotTestable, |f| f.accepted);
+    let accepted = |v: Version| {
+        versions
+            .iter()
+            .find(|f| f.version == v)
+            .map_or(Verdict::NotTestable, |f| f.accepted)
+    };
     let finding = |protected, detail: String| DowngradeFinding {
         protected,
         detail,
@@ -58,16 +62,61 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Downg
             names.join(", ")
         )
     };
-    if old.is_empty() {
-        if !unread.is_empty() {
-            return finding(Verdict::NotTestable, unread_text());
-        }
+    // A sentinel at TLS 1.2 says the server would rather have spoken TLS
+    // 1.3; TLS 1.3 clients abort on either value there (RFC 8446 4.1.3).
+    let claimed_at_tls12 = old
+        .iter()
+        .find(|(_, v)| *v == Version::Tls1_2)
+        .and_then(|(a, _)| a.hello.downgrade_sentinel);
+    let (protected_below, must) =
+        match accepted(Version::Tls1_3) {
+            Verdict::Yes => (Version::Tls1_3, true),
+            Verdict::No => {
+                if let Some(b) = claimed_at_tls12 {
+                    return finding(
+                        Verdict::No,
+                        format!(
+                            "{} at TLS 1.2, though the server refuses TLS 1.3: a TLS 1.3 client \
+                         takes it for a downgrade and aborts",
+                            sentinel_name(b)
+                        ),
+                    );
+                }
+                // A TLS 1.2 server SHOULD mark what it negotiates below TLS 1.2.
+                (Version::Tls1_2, false)
+            }
+            _ => return finding(
+                Verdict::NotTestable,
+                "whether the server accepts TLS 1.3, and so which sentinels it owes, is unknown"
+                    .into(),
+            ),
+        };
+    let owed: Vec<&(&Attempt, Version)> =
+        old.iter().filter(|(_, v)| *v < protected_below).collect();
+    let unread_owed = unread.iter().any(|v| *v < protected_below);
+    if !must && (accepted(Version::Tls1_2) != Verdict::Yes || (owed.is_empty() && !unread_owed)) {
         return finding(
             Verdict::NotApplicable,
-            "no ServerHello below TLS 1.3: there is no older version to fall to".into(),
+            "the server refuses TLS 1.3, and no version below TLS 1.2 (which a TLS 1.2 server \
+             marks) falls below one it accepts"
+                .into(),
         );
     }
-    let faults: Vec<String> = old
+    if owed.is_empty() {
+        return finding(
+            if unread_owed {
+                Verdict::NotTestable
+            } else {
+                Verdict::NotApplicable
+            },
+            if unread_owed {
+                unread_text()
+            } else {
+                "no ServerHello below TLS 1.3: there is no older version to fall to".into()
+            },
+        );
+    }
+    let faults: Vec<String> = owed
         .iter()
         .filter_map(|(a, v)| match a.hello.downgrade_sentinel {
             Some(b) if b == expected(*v) => None,
@@ -80,61 +129,35 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Downg
             None => Some(format!("no sentinel at {}", v.display())),
         })
         .collect();
-    match tls13 {
-        Verdict::Yes if faults.is_empty() && !unread.is_empty() => finding(
-            Verdict::NotTestable,
-            format!(
-                "the sentinel at {}, but {}",
-                versions_of(&old),
-                unread_text()
-            ),
-        ),
-        Verdict::Yes if faults.is_empty() => finding(
-            Verdict::Yes,
-            format!(
-                "the ServerHello random ends with the downgrade sentinel at {}",
-                versions_of(&old)
-            ),
-        ),
-        Verdict::Yes => finding(
+    let (whose, duty) = if must {
+        ("TLS 1.3", "")
+    } else {
+        ("TLS 1.2", " (RFC 8446 asks it of a TLS 1.2 server, SHOULD)")
+    };
+    let owed_versions = versions_of(&owed);
+    if !faults.is_empty() {
+        return finding(
             Verdict::No,
             format!(
-                "{}: a TLS 1.3 client cannot tell an attacker's downgrade from the server's choice",
+                "{}{duty}: a {whose} client cannot tell an attacker's downgrade from the \
+                 server's choice",
                 faults.join(", ")
             ),
-        ),
-        // Without TLS 1.3, a TLS 1.2 ServerHello that claims a downgrade
-        // makes every TLS 1.3 client abort.
-        _ if old
-            .iter()
-            .any(|(a, v)| *v == Version::Tls1_2 && a.hello.downgrade_sentinel == Some(1)) =>
-        {
-            finding(
-                Verdict::No,
-                format!(
-                    "{} at TLS 1.2 though TLS 1.3 was {}: a TLS 1.3 client takes it for a \
-                     downgrade and aborts",
-                    sentinel_name(1),
-                    if tls13 == Verdict::No {
-                        "refused"
-                    } else {
-                        "not confirmed"
-                    }
-                ),
-            )
-        }
-        Verdict::No => finding(
-            Verdict::NotApplicable,
-            "the server refuses TLS 1.3, which the sentinel protects".into(),
-        ),
-        _ => finding(
-            Verdict::NotTestable,
-            "whether the server accepts TLS 1.3 is unknown".into(),
-        ),
+        );
     }
+    if unread_owed {
+        return finding(
+            Verdict::NotTestable,
+            format!("the sentinel at {owed_versions}, but {}", unread_text()),
+        );
+    }
+    finding(
+        Verdict::Yes,
+        format!("the ServerHello random ends with the downgrade sentinel at {owed_versions}{duty}"),
+    )
 }
 
-fn versions_of(old: &[(&Attempt, Version)]) -> String {
+fn versions_of(old: &[&(&Attempt, Version)]) -> String {
     let names: Vec<&str> = old.iter().map(|(_, v)| v.display()).collect();
     names.join(", ")
 }
@@ -195,14 +218,66 @@ mod tests {
 
     #[test]
     fn a_server_without_tls13_claiming_a_downgrade_is_at_fault() {
+        // TLS 1.3 clients abort on either value at TLS 1.2.
+        for b in [0, 1] {
+            let claiming = [hello_at(Version::Tls1_2, Some(b))];
+            let f = from_versions(&claiming, &accepting(Verdict::No));
+            assert_eq!(f.protected, Verdict::No);
+            assert!(f.detail.contains("aborts"), "{}", f.detail);
+        }
+        // Nothing below TLS 1.2 answered: no sentinel is owed.
         let plain = [hello_at(Version::Tls1_2, None)];
         let f = from_versions(&plain, &accepting(Verdict::No));
         assert_eq!(f.protected, Verdict::NotApplicable, "{}", f.detail);
+    }
 
-        let claiming = [hello_at(Version::Tls1_2, Some(1))];
-        let f = from_versions(&claiming, &accepting(Verdict::No));
+    /// A TLS 1.2 server should mark TLS 1.1 and below, as OpenSSL's does
+    /// (`s_server -no_tls1_3`) and GnuTLS's does not.
+    #[test]
+    fn a_tls12_server_marks_what_falls_below_it() {
+        let marked = [
+            hello_at(Version::Tls1_1, Some(0)),
+            hello_at(Version::Tls1_2, None),
+        ];
+        let f = from_versions(&marked, &accepting(Verdict::No));
+        assert_eq!(f.protected, Verdict::Yes, "{}", f.detail);
+        assert!(
+            f.detail.contains("at TLS 1.1 (RFC 8446 asks"),
+            "{}",
+            f.detail
+        );
+        let unmarked = [
+            hello_at(Version::Tls1_1, None),
+            hello_at(Version::Tls1_2, None),
+        ];
+        let f = from_versions(&unmarked, &accepting(Verdict::No));
+        assert_eq!(f.protected, Verdict::No, "{}", f.detail);
+        assert!(f.detail.contains("a TLS 1.2 client"), "{}", f.detail);
+    }
+
+    /// A sentinel at TLS 1.2 says more of TLS 1.3 than a probe that went
+    /// unanswered: the server is not blamed for what is unknown.
+    #[test]
+    fn an_unknown_tls13_blames_nothing() {
+        let f = from_versions(
+            &[hello_at(Version::Tls1_2, Some(1))],
+            &accepting(Verdict::NotTestable),
+        );
+        assert_eq!(f.protected, Verdict::NotTestable, "{}", f.detail);
+    }
+
+    /// A probe the server answered at a lower version counts once, under
+    /// that version's own probe.
+    #[test]
+    fn a_hello_answered_below_its_probe_counts_once() {
+        let mut lower = hello_at(Version::Tls1_1, None);
+        lower.id = "version/tls1_2".into();
+        let f = from_versions(
+            &[hello_at(Version::Tls1_1, None), lower],
+            &accepting(Verdict::Yes),
+        );
         assert_eq!(f.protected, Verdict::No);
-        assert!(f.detail.contains("aborts"), "{}", f.detail);
+        assert_eq!(f.detail.matches("TLS 1.1").count(), 1, "{}", f.detail);
     }
 
     #[test]

@@ -34,14 +34,16 @@ pub struct VersionFinding {
 }
 
 /// The version probes whose ServerHello chose a version below TLS 1.3,
-/// with that version: what the findings about older versions read.
+/// with that version: what the findings about older versions read. A
+/// probe answered at a version other than its own is left out: the probe
+/// of that version saw the same.
 pub fn older_hellos(attempts: &[Attempt]) -> Vec<(&Attempt, Version)> {
     attempts
         .iter()
         .filter_map(|a| {
             a.hello
                 .version
-                .filter(|v| *v < Version::Tls1_3)
+                .filter(|v| *v < Version::Tls1_3 && a.id == probe_id(*v))
                 .map(|v| (a, v))
         })
         .collect()
