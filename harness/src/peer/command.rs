@@ -39,7 +39,7 @@ use testkit::error_chain::Chain;
 
 use super::capabilities::Feature;
 use super::external::{self, PkiDir};
-use super::own_port::{bind_failed, wait_listening};
+use super::own_port::wait_listening;
 use super::process::ChildGuard;
 use super::process_peer::{ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
@@ -270,17 +270,19 @@ impl Command {
     }
 
     /// Starts the server command on a port that was free a moment ago and
-    /// waits until a process of its own listens there: the command may be
-    /// a script whose child listens, and a port another case's server
-    /// took first (it was free for both) would pass for this one's. A
-    /// command that exits saying it could not bind is tried again on a
-    /// fresh port.
+    /// waits, at most `within` in all, until a process of its own listens
+    /// there: the command may be a script whose child listens, and a port
+    /// another case's server took first (it was free for both) would pass
+    /// for this one's. A command that exits saying its address is in use
+    /// is tried again on a fresh port; one that exits otherwise is
+    /// reported at once, with its output.
     fn start_server(
         &self,
         case: &Case,
         within: Duration,
     ) -> Result<(ChildGuard, u16), Box<SideOutcome>> {
         let me = self.implementation();
+        let deadline = Instant::now() + within;
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -290,22 +292,35 @@ impl Command {
             let mut g = self
                 .spawn(&line)
                 .map_err(|e| Box::new(external::not_run(Role::Server, &me, e)))?;
-            if wait_listening(port, Some(g.id()), Instant::now() + within) {
-                return Ok((g, port));
-            }
-            let exited = g.wait_exit(Instant::now());
+            let exited = loop {
+                let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
+                if wait_listening(port, Some(g.id()), slice) {
+                    return Ok((g, port));
+                }
+                if g.wait_exit(Instant::now()) {
+                    break true;
+                }
+                if Instant::now() >= deadline {
+                    break false;
+                }
+            };
             let cap = g.finish();
-            if exited && attempts < 4 && cap.lines.iter().any(|l| bind_failed(l)) {
+            let in_use = cap.lines.iter().any(|l| l.contains("in use"));
+            if exited && in_use && attempts < 4 && Instant::now() < deadline {
                 continue;
             }
-            let mut o = external::not_run(
-                Role::Server,
-                &me,
+            let why = if exited {
                 format!(
-                    "nothing listened on port {port} in the command's process group ({})",
+                    "the command exited ({}) without listening on port {port}",
                     cap.exit
-                ),
-            );
+                )
+            } else {
+                format!(
+                    "nothing listened on port {port} in the command's process group within {:.1} s",
+                    within.as_secs_f64()
+                )
+            };
+            let mut o = external::not_run(Role::Server, &me, why);
             external::attach(std::slice::from_mut(&mut o), &cap);
             return Err(Box::new(o));
         }

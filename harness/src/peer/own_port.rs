@@ -83,7 +83,7 @@ impl FreePortServer<'_> {
 }
 
 /// Whether a server's line says it could not bind its port.
-pub(super) fn bind_failed(line: &str) -> bool {
+fn bind_failed(line: &str) -> bool {
     line.contains("bind") || line.contains("in use")
 }
 
