@@ -391,7 +391,8 @@ fn a_peer_that_never_listens_is_a_junit_error_not_a_failure() {
         o.stdout
     );
     assert!(
-        o.stdout.contains("exited (exit status 3) without listening on port"),
+        o.stdout
+            .contains("exited (exit status 3) without listening on port"),
         "{}",
         o.stdout
     );

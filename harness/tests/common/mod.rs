@@ -259,7 +259,9 @@ pub struct SClientOutput {
 /// exit), so that what the server sends after the handshake, TLS 1.3
 /// tickets above all, arrives before end of input makes it close. Timed
 /// from the handshake rather than the start: a start slowed by a busy
-/// machine must not cut the wait short.
+/// machine must not cut the wait short. s_client prints that line after a
+/// failed handshake too, but not with `-quiet` or `-brief`, which callers
+/// must not pass.
 pub fn s_client_held(cmd: Command, hold: Duration) -> SClientOutput {
     let mut client = Proc::spawn(cmd);
     let deadline = Instant::now() + LIMIT;

@@ -166,9 +166,9 @@ pub struct ServerHello {
     /// in EncryptedExtensions), escaped like [`ClientHello::sni`].
     pub alpn: Option<String>,
     /// True when the random is the HelloRetryRequest value of RFC 8446
-    /// 4.1.3, but where the client offered no TLS 1.3 (the message's
-    /// version is known and below it): OpenSSL's client then reads a
-    /// ServerHello.
+    /// 4.1.3 and legacy_version is TLS 1.2's, except where the client
+    /// offered no TLS 1.3 (the message's version is known and below it),
+    /// as OpenSSL's client reads a ServerHello then.
     pub hello_retry_request: bool,
     /// The selected compression method (0, null, in every version in use).
     pub compression_method: u8,
@@ -297,7 +297,10 @@ pub(super) fn decode_server_hello(body: &[u8], ctx: DecodeContext) -> Res<Server
     // reads it, but for a client that did not offer TLS 1.3: OpenSSL's then
     // reads a ServerHello. The message callback's version says which: it
     // is TLS 1.3 at the server's hello only where the client offered it.
+    // OpenSSL's client also asks for TLS 1.2's legacy_version, which a
+    // retry carries (RFC 8446 4.1.4).
     let hello_retry_request = hello.random == HELLO_RETRY_REQUEST_RANDOM
+        && hello.version.0 == 0x0303
         && ctx.version.is_none_or(|v| v == ProtocolVersion::Tls1_3);
 
     let mut view = ServerHello {

@@ -253,6 +253,10 @@ fn the_retry_random_makes_a_retry_where_the_client_offered_tls13() {
     }
     let tls12 = hello_in(&renegotiation_info, Some(ProtocolVersion::Tls1_2));
     assert!(!tls12.hello_retry_request);
+    // A retry carries TLS 1.2's legacy_version; OpenSSL asks for it.
+    let mut tls10 = renegotiation_info.clone();
+    tls10[5] = 1;
+    assert!(!hello_in(&tls10, Some(ProtocolVersion::Tls1_3)).hello_retry_request);
     let mut tls13 = ext(43, &[3, 4]);
     tls13.extend(ext(51, &[0, 0x17]));
     let retry = hello_in(&body(&tls13), Some(ProtocolVersion::Tls1_3));
