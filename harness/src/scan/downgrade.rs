@@ -68,29 +68,26 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Downg
         .iter()
         .find(|(_, v)| *v == Version::Tls1_2)
         .and_then(|(a, _)| a.hello.downgrade_sentinel);
-    let (protected_below, must) =
-        match accepted(Version::Tls1_3) {
-            Verdict::Yes => (Version::Tls1_3, true),
-            Verdict::No => {
-                if let Some(b) = claimed_at_tls12 {
-                    return finding(
-                        Verdict::No,
-                        format!(
-                            "{} at TLS 1.2, though the server refuses TLS 1.3: a TLS 1.3 client \
-                         takes it for a downgrade and aborts",
-                            sentinel_name(b)
-                        ),
-                    );
-                }
-                // A TLS 1.2 server SHOULD mark what it negotiates below TLS 1.2.
-                (Version::Tls1_2, false)
-            }
-            _ => return finding(
-                Verdict::NotTestable,
-                "whether the server accepts TLS 1.3, and so which sentinels it owes, is unknown"
-                    .into(),
-            ),
-        };
+    let tls13 = accepted(Version::Tls1_3);
+    if let (Verdict::No, Some(b)) = (tls13, claimed_at_tls12) {
+        let why = format!(
+            "{} at TLS 1.2, though the server refuses TLS 1.3: a TLS 1.3 client takes it for a \
+             downgrade and aborts",
+            sentinel_name(b)
+        );
+        return finding(Verdict::No, why);
+    }
+    // What the server must mark below TLS 1.3, or, as a TLS 1.2 server,
+    // should mark below TLS 1.2.
+    let (protected_below, must) = match tls13 {
+        Verdict::Yes => (Version::Tls1_3, true),
+        Verdict::No => (Version::Tls1_2, false),
+        _ => {
+            let why = "whether the server accepts TLS 1.3, and so which sentinels it owes, is \
+                       unknown";
+            return finding(Verdict::NotTestable, why.into());
+        }
+    };
     let owed: Vec<&(&Attempt, Version)> =
         old.iter().filter(|(_, v)| *v < protected_below).collect();
     let unread_owed = unread.iter().any(|v| *v < protected_below);
