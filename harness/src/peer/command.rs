@@ -39,7 +39,7 @@ use testkit::error_chain::Chain;
 
 use super::capabilities::Feature;
 use super::external::{self, PkiDir};
-use super::own_port::wait_listening;
+use super::own_port::{group_running, wait_listening};
 use super::process::ChildGuard;
 use super::process_peer::{ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
@@ -297,7 +297,10 @@ impl Command {
                 if wait_listening(port, Some(g.id()), slice) {
                     return Ok((g, port));
                 }
-                if g.wait_exit(Instant::now()) {
+                // The command may have started its server in the
+                // background and ended: only a group with nothing left
+                // running has given up.
+                if g.wait_exit(Instant::now()) && !group_running(g.id()) {
                     break true;
                 }
                 if Instant::now() >= deadline {

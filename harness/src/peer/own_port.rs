@@ -164,9 +164,33 @@ fn group_holds_socket(group: u32, inode: &str) -> bool {
 /// field after the command name, which is in parentheses and may hold
 /// spaces and parentheses itself.
 fn process_group(pid: &str) -> Option<u32> {
+    stat_fields(pid)?.1
+}
+
+/// A process's state letter and process group, from `/proc/PID/stat`.
+fn stat_fields(pid: &str) -> Option<(String, Option<u32>)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (_, after_name) = stat.rsplit_once(')')?;
-    after_name.split_whitespace().nth(2)?.parse().ok()
+    let mut fields = after_name.split_whitespace();
+    let state = fields.next()?.to_owned();
+    Some((state, fields.nth(1).and_then(|g| g.parse().ok())))
+}
+
+/// Whether process group `group` still has a process that runs: one that
+/// exited but is not yet reaped (a zombie) does not count. A command that
+/// started its server in the background and ended has one; where /proc is
+/// missing it can't tell and says yes.
+pub fn group_running(group: u32) -> bool {
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    processes.flatten().any(|p| {
+        let name = p.file_name();
+        name.to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(stat_fields)
+            .is_some_and(|(state, pgrp)| pgrp == Some(group) && state != "Z")
+    })
 }
 
 #[cfg(test)]
@@ -260,5 +284,20 @@ mod tests {
             "another process's socket on {taken} was taken for the group's"
         );
         assert!(wait_listening(taken, None, soon()));
+    }
+
+    /// A command that started its server in the background and ended
+    /// still runs in its group; one that ended alone does not.
+    #[test]
+    fn a_background_child_keeps_the_group_running() {
+        let soon = || Instant::now() + Duration::from_secs(5);
+        let mut left = ChildGuard::spawn("sh", &["-c".into(), "sleep 3 & exit 0".into()], "dash")
+            .expect("sh starts");
+        assert!(left.wait_exit(soon()), "sh exits at once");
+        assert!(group_running(left.id()), "the sleep it left runs on");
+        let mut alone =
+            ChildGuard::spawn("sh", &["-c".into(), "exit 0".into()], "dash").expect("sh starts");
+        assert!(alone.wait_exit(soon()), "sh exits at once");
+        assert!(!group_running(alone.id()), "nothing of it runs");
     }
 }

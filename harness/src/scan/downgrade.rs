@@ -91,13 +91,26 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Downg
     let owed: Vec<&(&Attempt, Version)> =
         old.iter().filter(|(_, v)| *v < protected_below).collect();
     let unread_owed = unread.iter().any(|v| *v < protected_below);
-    if !must && (accepted(Version::Tls1_2) != Verdict::Yes || (owed.is_empty() && !unread_owed)) {
-        return finding(
-            Verdict::NotApplicable,
-            "the server refuses TLS 1.3, and no version below TLS 1.2 (which a TLS 1.2 server \
-             marks) falls below one it accepts"
-                .into(),
-        );
+    if !must {
+        let why = match accepted(Version::Tls1_2) {
+            Verdict::Yes if owed.is_empty() && !unread_owed => {
+                "the server refuses TLS 1.3 and takes nothing below TLS 1.2: there is no \
+                 downgrade to mark"
+            }
+            Verdict::Yes => "",
+            Verdict::No => {
+                "the server refuses TLS 1.3 and TLS 1.2: no version it takes falls below one \
+                 the sentinel protects"
+            }
+            _ => {
+                let why = "the server refuses TLS 1.3, and whether it takes TLS 1.2, below \
+                           which it should mark a downgrade, is unknown";
+                return finding(Verdict::NotTestable, why.into());
+            }
+        };
+        if !why.is_empty() {
+            return finding(Verdict::NotApplicable, why.into());
+        }
     }
     if owed.is_empty() {
         return finding(
@@ -260,6 +273,27 @@ mod tests {
             &[hello_at(Version::Tls1_2, Some(1))],
             &accepting(Verdict::NotTestable),
         );
+        assert_eq!(f.protected, Verdict::NotTestable, "{}", f.detail);
+    }
+
+    /// SSLv3, which the linked OpenSSL has no probe of, counts from the
+    /// probe that got it.
+    #[test]
+    fn a_version_without_a_probe_of_its_own_counts_from_another() {
+        let mut ssl3 = hello_at(Version::Ssl3, Some(0));
+        ssl3.id = "version/tls1".into();
+        let old = older_hellos(std::slice::from_ref(&ssl3));
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].1, Version::Ssl3);
+    }
+
+    /// A server of TLS 1.2 whose TLS 1.2 answer is unknown owes what is
+    /// unknown too.
+    #[test]
+    fn an_unknown_tls12_leaves_a_tls12_servers_duty_unknown() {
+        let mut versions = accepting(Verdict::No);
+        versions[1].accepted = Verdict::NotTestable;
+        let f = from_versions(&[hello_at(Version::Tls1_1, None)], &versions);
         assert_eq!(f.protected, Verdict::NotTestable, "{}", f.detail);
     }
 

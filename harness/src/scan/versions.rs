@@ -33,20 +33,24 @@ pub struct VersionFinding {
     pub own_hello: Option<renegotiation::Seen>,
 }
 
-/// The version probes whose ServerHello chose a version below TLS 1.3,
-/// with that version: what the findings about older versions read. A
-/// probe answered at a version other than its own is left out: the probe
-/// of that version saw the same.
+/// The version probes' ServerHellos that chose a version below TLS 1.3,
+/// one per version, with that version: what the findings about older
+/// versions read. Each version's is its own probe's where that got one,
+/// else the first probe answered at it (SSLv3, which the linked OpenSSL
+/// has no probe of, is answered only to others).
 pub fn older_hellos(attempts: &[Attempt]) -> Vec<(&Attempt, Version)> {
-    attempts
-        .iter()
-        .filter_map(|a| {
-            a.hello
-                .version
-                .filter(|v| *v < Version::Tls1_3 && a.id == probe_id(*v))
-                .map(|v| (a, v))
-        })
-        .collect()
+    let mut hellos: Vec<(&Attempt, Version)> = Vec::new();
+    for a in attempts {
+        let Some(v) = a.hello.version.filter(|v| *v < Version::Tls1_3) else {
+            continue;
+        };
+        match hellos.iter_mut().find(|(_, seen)| *seen == v) {
+            Some(kept) if a.id == probe_id(v) => kept.0 = a,
+            Some(_) => {}
+            None => hellos.push((a, v)),
+        }
+    }
+    hellos
 }
 
 /// The versions below `below` the server accepted, but only from a hello

@@ -177,11 +177,11 @@ impl DecodeContext {
 ///
 /// `tls13` is true when the message belongs to a TLS 1.3 handshake (the
 /// callback's `version` is 0x0304); it picks the TLS 1.3 layouts of
-/// Certificate, CertificateRequest and NewSessionTicket. False leaves the
-/// version unknown: a layout that depends on it is tried each way, and a
-/// ServerHello with the HelloRetryRequest random is a retry, as tshark
-/// reads it (give the version to [`decode_handshake_in`] to decode as a
-/// TLS 1.2 client, which reads a ServerHello there). The key exchange
+/// Certificate, CertificateRequest and NewSessionTicket. False picks
+/// their earlier layouts and otherwise leaves the version unknown: a
+/// ServerHello with the HelloRetryRequest random is then a retry, as
+/// tshark reads it (give the version to [`decode_handshake_in`] to decode
+/// as a TLS 1.2 client, which reads a ServerHello there). The key exchange
 /// messages of TLS 1.2 also depend on the selected cipher suite: see
 /// [`decode_handshake_in`].
 ///
