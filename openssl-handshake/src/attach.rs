@@ -69,11 +69,10 @@ impl TraceOptions {
     /// Records handshake messages, ChangeCipherSpec and alert records
     /// through the message callback (on by default). Off, only states,
     /// alerts and exits are recorded, which costs less (a TLS 1.2
-    /// resumption's rate, traced against untraced, rises from about 0.97
-    /// to 0.98 in the bench's states-only rows) but leaves a failure's
-    /// diagnosis without
-    /// the messages: what the peer offered or sent is unknown, and some
-    /// causes read `unknown`.
+    /// resumption's rate, traced against untraced, rises by about one
+    /// point in the bench's states-only rows) but leaves a failure's
+    /// diagnosis without the messages: what the peer offered or sent is
+    /// unknown, and some causes read `unknown`.
     pub fn messages(mut self, on: bool) -> Self {
         self.messages = on;
         self

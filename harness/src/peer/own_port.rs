@@ -145,35 +145,9 @@ fn group_holds_socket(group: u32, inode: &str) -> bool {
         Ok(true) | Err(_) => return true,
         Ok(false) => {}
     }
-    let Ok(processes) = std::fs::read_dir("/proc") else {
-        return false;
-    };
-    processes.flatten().any(|p| {
-        let name = p.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            return false;
-        };
-        pid != leader && process_group(pid) == Some(group) && holds(pid).unwrap_or(false)
+    members(group).is_some_and(|mut others| {
+        others.any(|(pid, _)| pid != leader && holds(&pid).unwrap_or(false))
     })
-}
-
-/// The process group of process `pid`, from `/proc/PID/stat`: the third
-/// field after the command name, which is in parentheses and may hold
-/// spaces and parentheses itself.
-fn process_group(pid: &str) -> Option<u32> {
-    stat_fields(pid)?.1
-}
-
-/// A process's state letter and process group, from `/proc/PID/stat`.
-fn stat_fields(pid: &str) -> Option<(String, Option<u32>)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, after_name) = stat.rsplit_once(')')?;
-    let mut fields = after_name.split_whitespace();
-    let state = fields.next()?.to_owned();
-    Some((state, fields.nth(1).and_then(|g| g.parse().ok())))
 }
 
 /// Whether process group `group` still has a process that runs: one that
@@ -181,16 +155,32 @@ fn stat_fields(pid: &str) -> Option<(String, Option<u32>)> {
 /// started its server in the background and ended has one; where /proc is
 /// missing it can't tell and says yes.
 pub fn group_running(group: u32) -> bool {
-    let Ok(processes) = std::fs::read_dir("/proc") else {
-        return true;
-    };
-    processes.flatten().any(|p| {
-        let name = p.file_name();
-        name.to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(stat_fields)
-            .is_some_and(|(state, pgrp)| pgrp == Some(group) && state != "Z")
-    })
+    members(group).is_none_or(|mut all| all.any(|(_, state)| state != "Z"))
+}
+
+/// The processes of process group `group`, each with its state letter;
+/// `None` where /proc cannot be read.
+fn members(group: u32) -> Option<impl Iterator<Item = (String, String)>> {
+    let processes = std::fs::read_dir("/proc").ok()?;
+    Some(processes.flatten().filter_map(move |p| {
+        let pid = p.file_name().into_string().ok()?;
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (state, pgrp) = stat_fields(&pid)?;
+        (pgrp == Some(group)).then_some((pid, state))
+    }))
+}
+
+/// A process's state letter and process group, from `/proc/PID/stat`:
+/// the first and third fields after the command name, which is in
+/// parentheses and may hold spaces and parentheses itself.
+fn stat_fields(pid: &str) -> Option<(String, Option<u32>)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, after_name) = stat.rsplit_once(')')?;
+    let mut fields = after_name.split_whitespace();
+    let state = fields.next()?.to_owned();
+    Some((state, fields.nth(1).and_then(|g| g.parse().ok())))
 }
 
 #[cfg(test)]
