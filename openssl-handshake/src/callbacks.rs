@@ -21,7 +21,7 @@ use openssl::ex_data::Index;
 use openssl::ssl::{ErrorCode, Ssl, SslContext, SslContextBuilder, SslRef};
 use openssl_sys::SSL;
 
-use crate::attach::{Hook, TraceOptions};
+use crate::attach::TraceOptions;
 use crate::clock;
 use crate::error::Error;
 use crate::event::{Direction, Event, EventKind, ExitStatus, RecordHeader, Side};
@@ -34,6 +34,7 @@ mod tag;
 use crate::sys;
 use crate::trace::{HandshakeTrace, Outcome};
 pub(crate) use outcome::failure_of;
+use outcome::DueHook;
 use recorder::{Recorder, RecorderState};
 pub(crate) use tag::set as set_tag;
 
@@ -319,19 +320,14 @@ pub(crate) unsafe extern "C" fn info_callback(ssl: *const SSL, where_: c_int, re
 /// hook (after the lock is released) if the handshake just ended.
 #[inline(never)]
 fn on_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) {
-    if let Some((trace, hook)) = record_info(recorder, ssl, where_, ret) {
-        run_hook(recorder, &trace, hook.as_ref());
+    if let Some(due) = record_info(recorder, ssl, where_, ret) {
+        run_hook(recorder, &due.0, due.1.as_ref());
     }
 }
 
 /// What [`on_info`] records; returns the trace and the hook when a hook
 /// is due.
-fn record_info(
-    recorder: &Recorder,
-    ssl: &SslRef,
-    where_: c_int,
-    ret: c_int,
-) -> Option<(HandshakeTrace, Hook)> {
+fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> Option<DueHook> {
     // One time for everything this call records: they happen together.
     let at = recorder.at();
     let mut state = recorder.lock();

@@ -17,6 +17,11 @@ use crate::sys;
 use crate::telemetry;
 use crate::trace::{Failure, HandshakeTrace, Outcome};
 
+/// A hook to run once the lock is released, with the trace it is given.
+/// Boxed: the info callback returns it from every call, and an unboxed
+/// trace (hundreds of bytes) would be copied each time, due or not.
+pub(super) type DueHook = Box<(HandshakeTrace, Hook)>;
+
 /// A handshake starts (`SSL_CB_HANDSHAKE_START`).
 #[cold]
 #[inline(never)]
@@ -105,7 +110,7 @@ pub(super) fn alert(
     ssl: &SslRef,
     where_: c_int,
     ret: c_int,
-) -> Option<(HandshakeTrace, Hook)> {
+) -> Option<DueHook> {
     const FATAL: c_int = 2;
     const NO_RENEGOTIATION: c_int = 100;
     if where_ & sys::SSL_CB_WRITE_ALERT == sys::SSL_CB_WRITE_ALERT
@@ -144,7 +149,7 @@ pub(super) fn alert(
                 telemetry::failed_after(&state.summary(), || state.snapshot(false))
             });
         }
-        hook.map(|hook| (state.snapshot(recorder.options.raw_bytes), hook))
+        hook.map(|hook| Box::new((state.snapshot(recorder.options.raw_bytes), hook)))
     })
 }
 
@@ -219,7 +224,7 @@ pub(super) fn finish(
     ssl: &SslRef,
     outcome: Outcome,
     at: u64,
-) -> Option<(HandshakeTrace, Hook)> {
+) -> Option<DueHook> {
     // A failure after the ServerHello still agreed on a version and a
     // suite (and perhaps a group and the peer's chain): keep what it did.
     // The server chose them before writing it, the client learnt them by
@@ -262,7 +267,7 @@ pub(super) fn finish(
         }
         hook.map(|hook| {
             state.hook_due = false;
-            (state.snapshot(recorder.options.raw_bytes), hook)
+            Box::new((state.snapshot(recorder.options.raw_bytes), hook))
         })
     })
 }
