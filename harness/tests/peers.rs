@@ -117,24 +117,18 @@ fn probe_names_a_verify_error_and_a_refused_connection() {
     assert!(o.stderr.contains("connection refused"), "{}", o.stderr);
 }
 
-/// `openssl s_server` on a free port, serving the test PKI's RSA leaf.
+/// `openssl s_server` on a port of its own choosing, serving the test
+/// PKI's RSA leaf.
 fn s_server(d: &Path, extra: &[&str]) -> (Proc, String) {
-    let port = common::free_port().to_string();
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-accept", &port, "-naccept", "1"])
-        .args([
-            "-cert",
-            &p(d, "server-rsa2048.crt"),
-            "-key",
-            &p(d, "server-rsa2048.key"),
-        ])
-        .args(["-cert_chain", &p(d, "intermediate.pem")])
-        .args(extra);
-    let proc = Proc::spawn(cmd);
-    Proc::wait_line(&proc.stdout, WAIT, "s_server to accept", |l| {
-        l.starts_with("ACCEPT")
-    });
-    (proc, format!("127.0.0.1:{port}"))
+    let (cert, key, chain) = (
+        p(d, "server-rsa2048.crt"),
+        p(d, "server-rsa2048.key"),
+        p(d, "intermediate.pem"),
+    );
+    let mut args = vec!["-naccept", "1", "-cert", &cert, "-key", &key];
+    args.extend(["-cert_chain", &chain]);
+    args.extend(extra);
+    common::s_server(&args)
 }
 
 fn s_client(d: &Path, addr: &str, version: &str) -> common::Output {
