@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{free_port, harness, run};
+use common::ports::free_port;
+use common::{harness, run};
 
 #[test]
 fn a_mistyped_target_is_a_usage_error_in_every_command() {

@@ -10,11 +10,11 @@ mod rustls_server;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{free_port, require, tlslite_python, write_pki, Proc};
+use common::ports::serve_on_free_port;
+use common::{require, tlslite_python, write_pki, Proc};
 use harness::hostile::fingerprint::{self, Identification};
-use harness::peer::own_port;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a server may take to start listening.
@@ -40,33 +40,11 @@ fn assert_named(id: &Identification, name: &str) {
     );
 }
 
-/// Waits until `p` itself listens on `addr` (a listener of another
-/// process on a port two tests were handed does not count); fails if `p`
-/// exits first.
-fn wait_listening(p: &mut Proc, addr: SocketAddr) {
-    let deadline = Instant::now() + START;
-    while Instant::now() < deadline {
-        let soon = Instant::now() + Duration::from_millis(200);
-        if own_port::wait_listening(addr.port(), Some(p.pid()), soon) {
-            return;
-        }
-        assert!(
-            p.try_exit().is_none(),
-            "{} exited before listening on {addr}",
-            p.name
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("{} did not listen on {addr} within {START:?}", p.name);
-}
-
-/// Starts `cmd`, a server that listens on `port`, and identifies it once
-/// it does.
-fn identify_server(cmd: Command, port: u16) -> Identification {
-    let mut p = Proc::spawn(cmd);
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    wait_listening(&mut p, addr);
-    identify(addr)
+/// Starts the server `command` gives for a port, on a free one, and
+/// identifies it once a socket of its own listens there.
+fn identify_server(command: impl Fn(u16) -> Command) -> Identification {
+    let (_server, port) = serve_on_free_port(command);
+    identify(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
 }
 
 fn pki() -> (tempfile::TempDir, PathBuf) {
@@ -80,18 +58,20 @@ fn file(dir: &Path, name: &str) -> String {
     dir.join(name).display().to_string()
 }
 
-/// `openssl s_server` with `key` and `extra` options, and its address.
+/// `openssl s_server` with `key` and `extra` options, identified. On a
+/// port of its own choosing, which its ACCEPT line names: so not
+/// `-quiet`, which leaves that line out and changes nothing on the wire.
 fn s_server(key: &str, extra: &[&str]) -> Identification {
     require("openssl", "version", "the openssl package");
     let (_keep, dir) = pki();
-    let port = free_port();
-    let mut cmd = Command::new("openssl");
-    cmd.args(["s_server", "-quiet", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["-cert", &file(&dir, &format!("server-{key}.crt"))])
-        .args(["-key", &file(&dir, &format!("server-{key}.key"))])
-        .args(extra);
-    identify_server(cmd, port)
+    let (cert, key) = (
+        file(&dir, &format!("server-{key}.crt")),
+        file(&dir, &format!("server-{key}.key")),
+    );
+    let mut args = vec!["-cert", &cert, "-key", &key];
+    args.extend(extra);
+    let (_server, addr) = common::s_server(&args);
+    identify(addr.parse().expect("s_server's address"))
 }
 
 #[test]
@@ -113,13 +93,14 @@ fn openssl_without_tls13_or_tickets_is_still_named_openssl() {
 fn gnutls_serv(extra: &[&str]) -> Identification {
     require("gnutls-serv", "--version", "gnutls-bin");
     let (_keep, dir) = pki();
-    let port = free_port();
-    let mut cmd = Command::new("gnutls-serv");
-    cmd.args(["--echo", "--port", &port.to_string()])
-        .args(["--x509certfile", &file(&dir, "server-rsa2048.crt")])
-        .args(["--x509keyfile", &file(&dir, "server-rsa2048.key")])
-        .args(extra);
-    identify_server(cmd, port)
+    let (cert, key) = (
+        file(&dir, "server-rsa2048.crt"),
+        file(&dir, "server-rsa2048.key"),
+    );
+    let mut args = vec!["--echo", "--x509certfile", &cert, "--x509keyfile", &key];
+    args.extend(extra);
+    let (_server, addr) = common::gnutls_serv(&args);
+    identify(addr.parse().expect("gnutls-serv's address"))
 }
 
 #[test]
@@ -139,13 +120,15 @@ fn gnutls_without_tls13_or_tickets_is_still_named_gnutls() {
 fn botan_tls_server_is_named_botan() {
     require("botan", "version", "botan");
     let (_keep, dir) = pki();
-    let port = free_port();
-    let mut cmd = Command::new("botan");
-    cmd.arg("tls_server")
-        .arg(file(&dir, "server-rsa2048.crt"))
-        .arg(file(&dir, "server-rsa2048.key"))
-        .arg(format!("--port={port}"));
-    assert_named(&identify_server(cmd, port), "Botan 2");
+    let id = identify_server(|port| {
+        let mut cmd = Command::new("botan");
+        cmd.arg("tls_server")
+            .arg(file(&dir, "server-rsa2048.crt"))
+            .arg(file(&dir, "server-rsa2048.key"))
+            .arg(format!("--port={port}"));
+        cmd
+    });
+    assert_named(&id, "Botan 2");
 }
 
 #[test]
@@ -161,15 +144,17 @@ fn tlslite_server_is_named_tlslite() {
         python.display()
     );
     let (keep, dir) = pki();
-    let port = free_port();
-    let mut cmd = Command::new(&python);
-    cmd.arg(&script)
-        .args(["server", "-k", &file(&dir, "server-rsa2048.key")])
-        .args(["-c", &file(&dir, "server-rsa2048.crt")])
-        .arg(format!("127.0.0.1:{port}"))
-        // It serves files from its working directory.
-        .current_dir(keep.path());
-    assert_named(&identify_server(cmd, port), "tlslite-ng");
+    let id = identify_server(|port| {
+        let mut cmd = Command::new(&python);
+        cmd.arg(&script)
+            .args(["server", "-k", &file(&dir, "server-rsa2048.key")])
+            .args(["-c", &file(&dir, "server-rsa2048.crt")])
+            .arg(format!("127.0.0.1:{port}"))
+            // It serves files from its working directory.
+            .current_dir(keep.path());
+        cmd
+    });
+    assert_named(&id, "tlslite-ng");
 }
 
 #[test]

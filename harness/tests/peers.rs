@@ -110,7 +110,7 @@ fn probe_names_a_verify_error_and_a_refused_connection() {
     server.wait(WAIT);
     let o = run(harness(&[
         "probe",
-        &format!("127.0.0.1:{}", common::free_port()),
+        &format!("127.0.0.1:{}", common::ports::free_port()),
     ]));
     // Unreachable, not refused by TLS: its own exit code.
     assert_eq!(o.status.code(), Some(3));

@@ -14,8 +14,7 @@ use std::process::Command;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{harness, tlslite_python, Proc, LIMIT};
-use harness::peer::own_port;
+use common::{harness, tlslite_python, Proc};
 use harness::starttls::{self, StartTls};
 use starttls_support::xmpp_exchange;
 
@@ -138,8 +137,6 @@ fn each_protocol_sends_what_s_client_sends() {
 /// aiosmtpd on a free port, with STARTTLS when given a certificate and
 /// key; the child is ready when this returns.
 fn smtp_server(tls: Option<(&str, &str)>) -> (Proc, String) {
-    let python = tlslite_python();
-    let port = common::free_port();
     let script = "import ssl, sys, time\n\
         from aiosmtpd.controller import Controller\n\
         ctx = None\n\
@@ -148,23 +145,14 @@ fn smtp_server(tls: Option<(&str, &str)>) -> (Proc, String) {
             ctx.load_cert_chain(sys.argv[2], sys.argv[3])\n\
         c = Controller(object(), hostname='127.0.0.1', port=int(sys.argv[1]), tls_context=ctx)\n\
         c.start()\n\
-        print('ready', flush=True)\n\
         time.sleep(60)\n";
-    let mut cmd = Command::new(&python);
-    cmd.args(["-c", script, &port.to_string()]);
-    if let Some((cert, key)) = tls {
-        cmd.args([cert, key]);
-    }
-    let server = Proc::spawn(cmd);
-    let ready = server.stdout.recv_timeout(LIMIT).unwrap_or_else(|_| {
-        let err = Proc::drain(&server.stderr).join("\n");
-        panic!(
-            "aiosmtpd did not start with {} (ci/test.sh installs it into \
-             target/tlslite-venv): {err}",
-            python.display()
-        )
+    let (server, port) = venv_server("python", |port| {
+        let mut args = vec!["-c".to_owned(), script.to_owned(), port];
+        if let Some((cert, key)) = tls {
+            args.extend([cert.to_owned(), key.to_owned()]);
+        }
+        args
     });
-    assert_eq!(ready, "ready");
     (server, format!("127.0.0.1:{port}"))
 }
 
@@ -250,36 +238,27 @@ fn probe_upgrades_an_smtp_connection_or_says_why_not() {
     );
 }
 
-/// A server from the venv ci/test.sh makes, started by `args` (a console
-/// script or `python -c`), ready once its port takes connections.
-fn venv_server(program: &str, args: &[&str], port: u16) -> Proc {
+/// A server from the venv ci/test.sh makes, a console script or, as
+/// "python", the venv's python, started with `args` for a port (given as
+/// text) as [`common::ports::serve_on_free_port`] starts servers: ready once a
+/// socket of its own listens.
+fn venv_server(program: &str, args: impl Fn(String) -> Vec<String>) -> (Proc, u16) {
     let python = tlslite_python();
     let program = if program == "python" {
-        python.clone()
+        python
     } else {
         python.with_file_name(program)
     };
-    let mut cmd = Command::new(&program);
-    cmd.args(args);
-    let mut server = Proc::spawn(cmd);
-    let deadline = Instant::now() + LIMIT;
-    // Its own socket: not another process's on a port two tests were handed.
-    let soon = || Instant::now() + Duration::from_millis(50);
-    while !own_port::wait_listening(port, Some(server.pid()), soon()) {
-        if let Some(status) = server.try_exit() {
-            let err = Proc::drain(&server.stderr).join("\n");
-            panic!(
-                "{} exited ({status}); ci/test.sh installs it into target/tlslite-venv: {err}",
-                program.display()
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} never listened",
-            program.display()
-        );
-    }
-    server
+    assert!(
+        program.is_file(),
+        "no {}: ci/test.sh installs it into target/tlslite-venv",
+        program.display()
+    );
+    common::ports::serve_on_free_port(|port| {
+        let mut cmd = Command::new(&program);
+        cmd.args(args(port.to_string()));
+        cmd
+    })
 }
 
 #[test]
@@ -302,29 +281,34 @@ fn probe_upgrades_imap_and_ftp_servers() {
         h.certfile, h.keyfile, h.authorizer = sys.argv[2], sys.argv[3], a\n\
         FTPServer(('127.0.0.1', int(sys.argv[1])), h).serve_forever()\n";
     for protocol in ["imap", "ftp"] {
-        let port = common::free_port();
-        let port_arg = port.to_string();
-        let _server = match protocol {
+        let (_server, port) = match protocol {
             "imap" => {
                 let pid = pem("pymap.pid");
-                let args = [
-                    "--pid-file",
-                    &pid,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    &port_arg,
-                    "--cert",
-                    &cert,
-                    "--key",
-                    &key,
-                    "dict",
-                ];
-                venv_server("pymap", &args, port)
+                venv_server("pymap", |port| {
+                    [
+                        "--pid-file",
+                        &pid,
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        &port,
+                        "--cert",
+                        &cert,
+                        "--key",
+                        &key,
+                        "dict",
+                    ]
+                    .map(String::from)
+                    .to_vec()
+                })
             }
             _ => {
                 let home = dir.path().to_str().expect("utf-8 path");
-                venv_server("python", &["-c", ftpd, &port_arg, &cert, &key, home], port)
+                venv_server("python", |port| {
+                    ["-c", ftpd, &port, &cert, &key, home]
+                        .map(String::from)
+                        .to_vec()
+                })
             }
         };
         let addr = format!("127.0.0.1:{port}");

@@ -8,7 +8,8 @@ mod schema_support;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
-use common::{free_port, harness, run};
+use common::ports::free_port;
+use common::{harness, run};
 use harness::serve::{Closed, ConnectionReport};
 use schema_support::*;
 use serde_json::{json, Value};

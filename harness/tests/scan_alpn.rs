@@ -7,9 +7,9 @@ mod common;
 mod scan_support;
 
 use std::process::Command;
-use std::time::Duration;
 
-use common::{free_port, require, run, write_pki, Proc, LIMIT};
+use common::ports::serve_on_free_port;
+use common::{require, run, write_pki};
 
 use scan_support::*;
 
@@ -19,17 +19,16 @@ fn a_protocol_the_scan_did_not_offer_is_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let port = free_port();
-    let mut cmd = Command::new("botan");
-    cmd.arg("tls_server")
-        .arg(p(d, "server-rsa2048.chain.pem"))
-        .arg(p(d, "server-rsa2048.key"))
-        .arg(format!("--port={port}"));
-    let server = Proc::spawn(cmd);
-    Proc::wait_line(&server.stdout, LIMIT, "botan listening", |l| {
-        l.contains("Listening for new connections")
+    // It prints its "Listening" line before it binds: ready once a socket
+    // of its own listens.
+    let (_server, port) = serve_on_free_port(|port| {
+        let mut cmd = Command::new("botan");
+        cmd.arg("tls_server")
+            .arg(p(d, "server-rsa2048.chain.pem"))
+            .arg(p(d, "server-rsa2048.key"))
+            .arg(format!("--port={port}"));
+        cmd
     });
-    std::thread::sleep(Duration::from_millis(100));
     let addr = format!("127.0.0.1:{port}");
     // The reference: OpenSSL's client refuses the answer.
     let mut c = Command::new("openssl");

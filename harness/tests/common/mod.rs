@@ -4,13 +4,14 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use harness::peer::process::ChildGuard;
+
+pub mod ports;
 
 /// The tls-harness binary cargo built for these tests.
 pub const BIN: &str = env!("CARGO_BIN_EXE_tls-harness");
@@ -175,13 +176,6 @@ pub fn harness(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     c.args(args).env_remove("CI");
     c
-}
-
-/// A port that was free a moment ago, for tools that can't bind port 0
-/// and report it.
-pub fn free_port() -> u16 {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
-    l.local_addr().expect("addr").port()
 }
 
 /// `gnutls-serv` with `args` on a loopback port, started as the matrix

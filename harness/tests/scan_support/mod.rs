@@ -50,22 +50,16 @@ pub fn tlslite_server(d: &Path, key: &str, chain: &str, extra: &[&str]) -> (Proc
         "no tlslite-ng tls.py next to {}",
         python.display()
     );
-    let port = common::free_port();
-    let mut cmd = std::process::Command::new(&python);
-    cmd.arg(&script)
-        .args(["server", "-k", &p(d, key), "-c", &p(d, chain)])
-        .args(extra)
-        .arg(format!("localhost:{port}"))
-        .current_dir(d);
-    let server = Proc::spawn(cmd);
+    let (server, port) = common::ports::serve_on_free_port(|port| {
+        let mut cmd = std::process::Command::new(&python);
+        cmd.arg(&script)
+            .args(["server", "-k", &p(d, key), "-c", &p(d, chain)])
+            .args(extra)
+            .arg(format!("localhost:{port}"))
+            .current_dir(d);
+        cmd
+    });
     let addr = format!("127.0.0.1:{port}");
-    // Python takes a moment to listen; its own socket, not another
-    // process's on a port two tests were handed, is the one that counts.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    assert!(
-        harness::peer::own_port::wait_listening(port, Some(server.pid()), deadline),
-        "tlslite-ng did not listen on {port}"
-    );
     (server, addr)
 }
 

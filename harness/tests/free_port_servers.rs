@@ -1,0 +1,86 @@
+//! The tests' way to start a server on a port that was free a moment ago:
+//! a port another process took before the server bound it is given up for
+//! a fresh one, whether the server exits or logs the failure and runs on.
+
+mod common;
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::process::Command;
+use std::sync::Mutex;
+
+use common::ports::{serve_on_free_port, serve_on_free_port_watching};
+
+/// A Python server on `port` that says whether it could bind, and runs on
+/// when it could not if `runs_on`.
+fn python_server(port: u16, runs_on: bool) -> Command {
+    let script = "import socket, sys, time\n\
+        s = socket.socket()\n\
+        try:\n    \
+            s.bind(('127.0.0.1', int(sys.argv[1])))\n    \
+            s.listen()\n\
+        except OSError as e:\n    \
+            print('bind failed:', e, flush=True)\n    \
+            if sys.argv[2] == 'exit':\n        \
+                sys.exit(1)\n\
+        time.sleep(30)\n";
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", script, &port.to_string()])
+        .arg(if runs_on { "run on" } else { "exit" });
+    cmd
+}
+
+/// Runs `start` with a command that takes its first port itself, as
+/// another test's server would; returns the port taken and the one the
+/// server listens on.
+fn first_port_taken(
+    start: impl FnOnce(&dyn Fn(u16) -> Command) -> u16,
+    runs_on: bool,
+) -> (u16, u16) {
+    let taken: Mutex<Option<TcpListener>> = Mutex::new(None);
+    let command = |port: u16| {
+        let mut taken = taken.lock().expect("lock");
+        if taken.is_none() {
+            let l = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("take the port");
+            *taken = Some(l);
+        }
+        python_server(port, runs_on)
+    };
+    let port = start(&command);
+    let held = taken
+        .lock()
+        .expect("lock")
+        .take()
+        .expect("a port was taken");
+    (held.local_addr().expect("address").port(), port)
+}
+
+#[test]
+fn a_server_that_exits_on_a_taken_port_is_started_on_another() {
+    let (taken, port) = first_port_taken(
+        |command| {
+            let (_server, port) = serve_on_free_port(command);
+            port
+        },
+        false,
+    );
+    assert_ne!(
+        port, taken,
+        "the server was reported on the port it failed to bind"
+    );
+}
+
+#[test]
+fn a_server_that_logs_a_failed_bind_is_started_on_another() {
+    let (taken, port) = first_port_taken(
+        |command| {
+            let (_server, port) =
+                serve_on_free_port_watching(command, |l| l.starts_with("bind failed"));
+            port
+        },
+        true,
+    );
+    assert_ne!(
+        port, taken,
+        "the server was reported on the port it failed to bind"
+    );
+}
