@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{harness, Proc, LIMIT};
+use common::{harness, Proc};
 use starttls_support::xmpp_exchange;
 
 /// probe over XMPP: the stream names --servername (s_client's -xmpphost),
@@ -64,41 +64,48 @@ fn probe_upgrades_an_xmpp_stream() {
     assert_eq!(line["trace"]["negotiated"]["verify"]["code"], 0, "{line}");
 }
 
-/// Prosody, the XMPP server Debian ships, on free ports in the foreground,
-/// serving `localhost` with the test PKI's RSA certificate; ready when
-/// this returns.
+/// Prosody, the XMPP server Debian ships, on a free port in the
+/// foreground, serving `localhost` with the test PKI's RSA certificate;
+/// ready when this returns. Client connections only: s2s is off, so it
+/// takes no second port another test may have picked.
 fn prosody(pki: &std::path::Path, dir: &std::path::Path) -> (Proc, u16) {
     common::require("prosody", "--help", "prosody (apt-get install prosody)");
-    let (c2s, s2s) = (common::free_port(), common::free_port());
     let path = |name: &str| pki.join(name).display().to_string();
     let data = dir.join("data");
     std::fs::create_dir_all(&data).expect("data dir");
     let config = dir.join("prosody.cfg.lua");
-    std::fs::write(
-        &config,
-        format!(
-            "run_as_root = true\n\
-             data_path = {data:?}\n\
-             c2s_ports = {{ {c2s} }}\n\
-             s2s_ports = {{ {s2s} }}\n\
-             interfaces = {{ \"127.0.0.1\" }}\n\
-             log = {{ {{ levels = {{ min = \"info\" }}, to = \"console\" }} }}\n\
-             modules_enabled = {{ \"tls\"; \"saslauth\"; \"dialback\" }}\n\
-             c2s_require_encryption = true\n\
-             ssl = {{ certificate = {:?}; key = {:?} }}\n\
-             VirtualHost \"localhost\"\n",
-            path("server-rsa2048.chain.pem"),
-            path("server-rsa2048.key"),
-        ),
+    let write_config = |c2s: u16| {
+        std::fs::write(
+            &config,
+            format!(
+                "run_as_root = true\n\
+                 data_path = {data:?}\n\
+                 c2s_ports = {{ {c2s} }}\n\
+                 interfaces = {{ \"127.0.0.1\" }}\n\
+                 log = {{ {{ levels = {{ min = \"info\" }}, to = \"console\" }} }}\n\
+                 modules_enabled = {{ \"tls\"; \"saslauth\" }}\n\
+                 modules_disabled = {{ \"s2s\" }}\n\
+                 c2s_require_encryption = true\n\
+                 ssl = {{ certificate = {:?}; key = {:?} }}\n\
+                 VirtualHost \"localhost\"\n",
+                path("server-rsa2048.chain.pem"),
+                path("server-rsa2048.key"),
+            ),
+        )
+        .expect("config");
+    };
+    // A port it fails to bind, it logs ("Failed to open server port N
+    // on 127.0.0.1, this port is in use by another application") and
+    // runs on without.
+    common::ports::serve_on_free_port_watching(
+        |port| {
+            write_config(port);
+            let mut cmd = Command::new("prosody");
+            cmd.arg("--config").arg(&config).arg("-F");
+            cmd
+        },
+        |l| l.contains("Failed to open server port"),
     )
-    .expect("config");
-    let mut cmd = Command::new("prosody");
-    cmd.arg("--config").arg(&config).arg("-F");
-    let server = Proc::spawn(cmd);
-    Proc::wait_line(&server.stdout, LIMIT, "prosody's c2s service", |l| {
-        l.contains("Activated service 'c2s'")
-    });
-    (server, c2s)
 }
 
 /// Against Prosody: probe upgrades and verifies; a domain Prosody does not
