@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::ports::free_port;
+use common::ports::ClosedPort;
 use common::{harness, run};
 
 #[test]
@@ -36,7 +36,8 @@ fn a_mistyped_target_is_a_usage_error_in_every_command() {
 
 #[test]
 fn nothing_listening_or_no_such_name_is_unreachable() {
-    let closed = format!("127.0.0.1:{}", free_port());
+    let port = ClosedPort::new();
+    let closed = port.addr();
     for (args, words) in [
         (vec!["probe", closed.as_str()], "refused"),
         (
@@ -90,7 +91,8 @@ fn local_mistakes_are_usage_errors_naming_their_flag() {
     let other_key = file("client-rsa2048.key");
     let missing = file("missing.pem");
     let dir = d.path().to_str().expect("utf-8").to_owned();
-    let target = format!("127.0.0.1:{}", free_port());
+    let port = ClosedPort::new();
+    let target = port.addr();
     let t = target.as_str();
     let cases: Vec<(Vec<&str>, String)> = vec![
         (

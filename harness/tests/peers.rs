@@ -108,10 +108,8 @@ fn probe_names_a_verify_error_and_a_refused_connection() {
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stderr.contains("verify error"), "{}", o.stderr);
     server.wait(WAIT);
-    let o = run(harness(&[
-        "probe",
-        &format!("127.0.0.1:{}", common::ports::free_port()),
-    ]));
+    let closed = common::ports::ClosedPort::new();
+    let o = run(harness(&["probe", &closed.addr()]));
     // Unreachable, not refused by TLS: its own exit code.
     assert_eq!(o.status.code(), Some(3));
     assert!(o.stderr.contains("connection refused"), "{}", o.stderr);

@@ -8,7 +8,7 @@ mod schema_support;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
 
-use common::ports::free_port;
+use common::ports::ClosedPort;
 use common::{harness, run};
 use harness::serve::{Closed, ConnectionReport};
 use schema_support::*;
@@ -53,7 +53,8 @@ fn probe_and_serve_lines_match_their_schemas() {
     assert_eq!(probes.check("a probe that did not verify", unverified), 1);
     assert!(unverified["diagnosis"].is_object(), "{unverified}");
 
-    let closed_port = format!("127.0.0.1:{}", free_port());
+    let closed = ClosedPort::new();
+    let closed_port = closed.addr();
     for target in [closed_port.as_str(), "nosuch.invalid:443"] {
         let (ok, lines) = probe(&tmp, &[target]);
         assert!(!ok, "{lines:?}");
@@ -200,7 +201,8 @@ fn scan_reports_match_the_schema() {
     assert!(lines.iter().any(|l| l["handshake_succeeded"] == false));
     drop(server);
 
-    let (code, unscanned) = scan(&format!("127.0.0.1:{}", free_port()), &[]);
+    let closed = ClosedPort::new();
+    let (code, unscanned) = scan(&closed.addr(), &[]);
     assert_eq!(code, Some(2), "{unscanned:#}");
     scans.check("a scan of a closed port", &unscanned);
     assert!(unscanned["cannot_scan"].is_string(), "{unscanned:#}");

@@ -69,11 +69,8 @@ fn a_silent_server_times_out() {
 
 #[test]
 fn a_port_nothing_listens_on_cannot_be_scanned_nor_pass_a_policy() {
-    // A port that was just free: connecting is refused.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .to_string();
+    let closed = common::ports::ClosedPort::new();
+    let addr = closed.addr();
     let dir = tempfile::tempdir().expect("tempdir");
     let policy = dir.path().join("p.toml");
     std::fs::write(&policy, "forbid_suites = [\"AES128-SHA\"]\n").expect("policy");

@@ -1,6 +1,7 @@
-//! The tests' way to start a server on a port that was free a moment ago:
-//! a port another process took before the server bound it is given up for
-//! a fresh one, whether the server exits or logs the failure and runs on.
+//! The tests' ports. A server started on a port that was free a moment
+//! ago, which another process took before the server bound it, is started
+//! again on a fresh one, whether it exits or logs the failure and runs on;
+//! a port held closed refuses connections and can't be taken.
 
 mod common;
 
@@ -83,4 +84,24 @@ fn a_server_that_logs_a_failed_bind_is_started_on_another() {
         port, taken,
         "the server was reported on the port it failed to bind"
     );
+}
+
+/// A held closed port refuses connections and can't be bound by another
+/// socket, however it binds.
+#[test]
+fn a_closed_port_refuses_and_cannot_be_taken() {
+    use socket2::{Domain, Socket, Type};
+    let closed = common::ports::ClosedPort::new();
+    let addr: std::net::SocketAddr = closed.addr().parse().expect("address");
+    let e = std::net::TcpStream::connect(addr).expect_err("nothing listens");
+    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}");
+    for ip in ["127.0.0.1", "0.0.0.0", "::"] {
+        let at = std::net::SocketAddr::new(ip.parse().expect("ip"), addr.port());
+        let s = Socket::new(Domain::for_address(at), Type::STREAM, None).expect("socket");
+        s.set_reuse_address(true).expect("SO_REUSEADDR");
+        let e = s.bind(&at.into()).expect_err("the port is held");
+        assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse, "{at}: {e}");
+    }
+    let e = TcpListener::bind(addr).expect_err("the port is held");
+    assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse, "{e}");
 }
