@@ -3,7 +3,6 @@
 //! a cause against OpenSSL's own tools.
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::mpsc;
@@ -64,52 +63,38 @@ pub fn path(p: &Path) -> String {
     p.to_str().expect("UTF-8 temp path").to_owned()
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
 /// `openssl s_server` with the RSA credential unless `args` name another,
-/// ready to accept. The port is picked free and then released, so another
-/// test can take it in between: a server that exits before it accepts is
-/// started again on another port.
+/// ready to accept, on a loopback port of its own choosing that its
+/// ACCEPT line names: a port picked free and released first could be
+/// taken by another test's server before s_server bound it.
 pub fn s_server(args: &[String]) -> (Reaped, std::net::SocketAddr) {
-    let mut errors = Vec::new();
-    for _ in 0..3 {
-        match try_s_server(args) {
-            Ok(started) => return started,
-            Err(e) => errors.push(e),
-        }
-    }
-    panic!("openssl s_server did not start: {errors:#?}");
-}
-
-pub fn try_s_server(args: &[String]) -> Result<(Reaped, std::net::SocketAddr), String> {
-    let port = free_port();
     let mut cmd = openssl();
-    cmd.args(["s_server", "-accept", &format!("127.0.0.1:{port}")]);
+    cmd.args(["s_server", "-accept", "127.0.0.1:0"]);
     if !args.iter().any(|a| a == "-cert") {
         cmd.args(credential_args("rsa", pki().server(KeyType::Rsa2048)));
     }
     let (mut child, out) = Reaped::piped(cmd.args(args), OPENSSL_S_SERVER);
-    match line_where(&out, |l| l.starts_with("ACCEPT"), drop) {
-        Ok(_) => {}
+    let accept = match line_where(&out, |l| l.starts_with("ACCEPT "), drop) {
+        Ok(line) => line,
         Err(mpsc::RecvTimeoutError::Disconnected) => {
+            // It exited: its stderr ends, and says why.
             let mut err = String::new();
             if let Some(mut e) = child.stderr.take() {
                 let _ = e.read_to_string(&mut err);
             }
-            return Err(format!("exited before accepting: {err}"));
+            panic!("openssl s_server exited before accepting: {err}")
         }
         Err(e) => panic!("openssl s_server did not start within {TIMEOUT:?}: {e}"),
-    }
+    };
     // Drained, so that the tool never blocks on (or dies of) its stderr.
     if let Some(mut e) = child.stderr.take() {
         thread::spawn(move || std::io::copy(&mut e, &mut std::io::sink()));
     }
-    Ok((child, format!("127.0.0.1:{port}").parse().expect("address")))
+    let addr = accept["ACCEPT ".len()..].trim();
+    (
+        child,
+        addr.parse().expect("the address in s_server's ACCEPT line"),
+    )
 }
 
 /// A traced server for one connection, with `openssl s_client args`
