@@ -10,16 +10,15 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::{mpsc, OnceLock};
 use std::thread;
-use std::time::{Duration, Instant};
 
 use common::diagnosis::{assert_diagnosis, require_client_cert, traced_server, unfinished_trace};
 use common::reference;
-use common::tool::{gnutls_cli, gnutls_serv, openssl, s_server, Reaped};
+use common::tool::{gnutls_cli, gnutls_serv, line_where, lines_of, openssl, s_server, Reaped};
 use common::{
     accept_tls, client_ctx, client_ssl, connect_tcp, listener, pki, server_ctx_with, trace_of,
     PING, TIMEOUT,
@@ -42,44 +41,47 @@ fn files() -> &'static (tempfile::TempDir, PkiFiles) {
 }
 
 /// gnutls-serv requiring and verifying a client certificate against the
-/// test root, on a free loopback port.
+/// test root, on a loopback port that was free a moment ago. Ready once it
+/// says its IPv4 socket listens: that bind succeeded, so no other process
+/// listens there. When another took the port first it says the bind
+/// failed and listens on IPv6 alone: it is started on a fresh port.
 fn gnutls_server() -> (Reaped, SocketAddr) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
     let pki = &files().1;
     let leaf = pki.server(KeyType::Rsa2048);
-    let mut child = Reaped::spawn(
-        gnutls_serv()
-            .args(["-p", &port.to_string(), "--echo", "--require-client-cert"])
-            .arg("--verify-client-cert")
-            .arg("--x509certfile")
-            .arg(&leaf.chain)
-            .arg("--x509keyfile")
-            .arg(&leaf.key)
-            .arg("--x509cafile")
-            .arg(&pki.root)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    )
-    .expect("run gnutls-serv (install the gnutls-bin package)");
-    // It block-buffers its "listening" line into a pipe: wait until the
-    // port takes a connection instead.
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let deadline = Instant::now() + TIMEOUT;
-    while TcpStream::connect(addr).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("gnutls-serv exited before listening: {status}");
+    let mut failed = Vec::new();
+    while failed.len() < 3 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let mut child = Reaped::spawn(
+            gnutls_serv()
+                .args(["-p", &port.to_string(), "--echo", "--require-client-cert"])
+                .arg("--verify-client-cert")
+                .arg("--x509certfile")
+                .arg(&leaf.chain)
+                .arg("--x509keyfile")
+                .arg(&leaf.key)
+                .arg("--x509cafile")
+                .arg(&pki.root)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped()),
+        )
+        .expect("run gnutls-serv (install the gnutls-bin package)");
+        // Its "listening" lines go to stderr, unbuffered.
+        let err = lines_of(child.stderr.take().expect("stderr was piped"));
+        let mut said = Vec::new();
+        let ipv4 = line_where(&err, |l| l.contains("listening on IPv4"), |l| said.push(l))
+            .unwrap_or_else(|e| {
+                panic!("gnutls-serv did not listen within {TIMEOUT:?} ({e}); it said {said:?}")
+            });
+        if ipv4.ends_with("...done") {
+            return (child, SocketAddr::from(([127, 0, 0, 1], port)));
         }
-        assert!(
-            Instant::now() < deadline,
-            "gnutls-serv did not listen within {TIMEOUT:?}"
-        );
-        thread::sleep(Duration::from_millis(20));
+        failed.push(ipv4);
     }
-    (child, addr)
+    panic!("gnutls-serv bound no port of its own: {failed:#?}");
 }
 
 /// A traced client presenting `install`'s certificate to `addr`. It
