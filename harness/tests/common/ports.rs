@@ -25,7 +25,9 @@ fn free_port() -> u16 {
 /// port. A listener another process put on the port meanwhile would pass
 /// for it otherwise. A server that exits saying its address is in use is
 /// started again on a fresh port; one that exits otherwise fails the test.
-/// At most [`LIMIT`] in all.
+/// At most [`LIMIT`] in all. The server's process must hold the socket
+/// itself (a child's doesn't count), on IPv4: gnutls-serv, which listens
+/// on IPv6 alone when its IPv4 bind fails, starts with [`super::gnutls_serv`].
 pub fn serve_on_free_port(command: impl Fn(u16) -> Command) -> (Proc, u16) {
     start(&command, None)
 }
