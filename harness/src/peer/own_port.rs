@@ -23,11 +23,18 @@ pub struct FreePortServer<'a> {
 
 impl FreePortServer<'_> {
     /// Starts the server on a loopback port that was free a moment ago,
-    /// retrying with fresh ports when another process took it first.
-    /// Returns the running server and its port, or why it didn't start.
+    /// retrying with fresh ports when another process took it first, all
+    /// within `ready_within`. Returns the running server and its port, or
+    /// why it didn't start.
     pub fn start(&self, ready_within: Duration) -> Result<(ChildGuard, u16), String> {
+        // One deadline for every try, as the command peer has: a caller's
+        // time-out bounds the start, however many ports are taken first.
+        let deadline = Instant::now() + ready_within;
         let mut last_error = String::new();
-        for _attempt in 0..4 {
+        for attempt in 0..4 {
+            if attempt > 0 && Instant::now() >= deadline {
+                break;
+            }
             let port = match super::external::free_port() {
                 Ok(p) => p,
                 Err(e) => {
@@ -43,9 +50,7 @@ impl FreePortServer<'_> {
             };
             let mut g = spawned.map_err(|e| Chain(&e).to_string())?;
             let what = format!("{} to listen", self.program);
-            let ready = g.wait_for_line(Instant::now() + ready_within, &what, |l| {
-                (self.listening)(l) || bind_failed(l)
-            });
+            let ready = g.wait_for_line(deadline, &what, |l| (self.listening)(l) || bind_failed(l));
             match ready {
                 // Checked first: gnutls-serv puts the failure on the line
                 // that announces listening, and then listens on IPv6 only,
@@ -54,7 +59,7 @@ impl FreePortServer<'_> {
                 Ok(l) if (self.listening)(&l) => {
                     // Some servers (botan tls_server) say so before they
                     // bind: wait until the kernel shows a socket of theirs.
-                    if wait_listening(port, Some(g.id()), Instant::now() + ready_within) {
+                    if wait_listening(port, Some(g.id()), deadline) {
                         return Ok((g, port));
                     }
                     last_error = format!(
@@ -236,14 +241,18 @@ mod tests {
             listening: &|l: &str| l == "listening",
             line_buffered: false,
         };
-        // Each of the four attempts waits this long for a socket that never
-        // comes; it also bounds sh's start, which took over 0.2 s once while
-        // CI compiled the benches beside it.
+        // The start waits this long in all for a socket that never comes;
+        // it also bounds sh's start, which took over 0.2 s once while CI
+        // compiled the benches beside it.
+        let began = Instant::now();
         let err = server
             .start(Duration::from_secs(2))
             .map(|(_, port)| port)
             .expect_err("no attempt listened on a socket of its own");
         assert!(err.contains("no socket of its own"), "{err}");
+        // Well short of four tries of 2 s each: the time-out is overall.
+        let took = began.elapsed();
+        assert!(took < Duration::from_secs(5), "the start took {took:?}");
     }
 
     /// A script's child that listens speaks for the script, as a command
