@@ -303,7 +303,7 @@ impl ProcessPeer for Botan {
         };
         let (mut g, port) = match server.start(ctl.io_timeout) {
             Ok(s) => s,
-            Err(e) => return vec![external::not_run(Role::Server, &me, e)],
+            Err(e) => return vec![external::not_run(Role::Server, &me, Chain(&e).to_string())],
         };
         let _ = ctl.ready.send(external::loopback(port));
         let made = ctl.connections_made(deadline, connections);

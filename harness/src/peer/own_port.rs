@@ -3,8 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use testkit::error_chain::Chain;
-
 use super::process::{ChildGuard, ProcessError};
 
 /// How to start a server that can't bind port 0 and say which port it got.
@@ -21,69 +19,122 @@ pub struct FreePortServer<'a> {
     pub line_buffered: bool,
 }
 
+/// Why a [`FreePortServer`] did not start: the last try's failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// Its arguments could not be written: why the case can't be set up,
+    /// as the peer words it.
+    #[error("{0}")]
+    Arguments(String),
+    /// No loopback port was free.
+    #[error("no free loopback port")]
+    NoFreePort(#[source] std::io::Error),
+    /// It could not be started, or it did not say it listens in time.
+    #[error(transparent)]
+    Process(ProcessError),
+    /// It said it could not bind its port.
+    #[error("{program} could not listen: {line}")]
+    BindFailed {
+        /// The program.
+        program: String,
+        /// The line that said so.
+        line: String,
+    },
+    /// It said it listens, but the kernel shows no socket of its own.
+    #[error(
+        "{program} said it listens on {port}, but no socket of its own does \
+         (another process may hold the port)"
+    )]
+    NotOwnSocket {
+        /// The program.
+        program: String,
+        /// The port.
+        port: u16,
+    },
+    /// It exited before it listened.
+    #[error("{program} exited ({status}): {stderr}")]
+    Exited {
+        /// The program.
+        program: String,
+        /// How it exited.
+        status: String,
+        /// What it wrote to stderr, trimmed.
+        stderr: String,
+    },
+}
+
+impl StartError {
+    /// Whether a fresh port may help: the one tried was taken first.
+    fn port_taken(&self) -> bool {
+        match self {
+            StartError::NoFreePort(_)
+            | StartError::BindFailed { .. }
+            | StartError::NotOwnSocket { .. } => true,
+            StartError::Exited { stderr, .. } => bind_failed(stderr),
+            StartError::Arguments(_) | StartError::Process(_) => false,
+        }
+    }
+}
+
 impl FreePortServer<'_> {
     /// Starts the server on a loopback port that was free a moment ago,
     /// retrying with fresh ports when another process took it first, all
     /// within `ready_within`. Returns the running server and its port, or
     /// why it didn't start.
-    pub fn start(&self, ready_within: Duration) -> Result<(ChildGuard, u16), String> {
+    pub fn start(&self, ready_within: Duration) -> Result<(ChildGuard, u16), StartError> {
         // One deadline for every try, as the command peer has: a caller's
         // time-out bounds the start, however many ports are taken first.
         let deadline = Instant::now() + ready_within;
-        let mut last_error = String::new();
-        for attempt in 0..4 {
-            if attempt > 0 && Instant::now() >= deadline {
-                break;
-            }
-            let port = match super::external::free_port() {
-                Ok(p) => p,
-                Err(e) => {
-                    last_error = format!("no free loopback port: {e}");
-                    continue;
-                }
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let error = match self.try_port(deadline) {
+                Ok(started) => return Ok(started),
+                Err(e) => e,
             };
-            let args = (self.args)(port)?;
-            let spawned = if self.line_buffered {
-                ChildGuard::spawn_line_buffered(self.program, &args, self.package)
-            } else {
-                ChildGuard::spawn(self.program, &args, self.package)
-            };
-            let mut g = spawned.map_err(|e| Chain(&e).to_string())?;
-            let what = format!("{} to listen", self.program);
-            let ready = g.wait_for_line(deadline, &what, |l| (self.listening)(l) || bind_failed(l));
-            match ready {
-                // Checked first: gnutls-serv puts the failure on the line
-                // that announces listening, and then listens on IPv6 only,
-                // which `wait_listening` would take for success.
-                Ok(l) if bind_failed(&l) => last_error = l,
-                Ok(l) if (self.listening)(&l) => {
-                    // Some servers (botan tls_server) say so before they
-                    // bind: wait until the kernel shows a socket of theirs.
-                    if wait_listening(port, Some(g.id()), deadline) {
-                        return Ok((g, port));
-                    }
-                    last_error = format!(
-                        "{} said it listens on {port}, but no socket of its own does \
-                         (another process may hold the port)",
-                        self.program
-                    );
-                }
-                Ok(l) => last_error = l,
-                Err(ProcessError::Exited { status, .. }) => {
-                    let cap = g.finish();
-                    last_error =
-                        format!("{} exited ({status}): {}", self.program, cap.stderr.trim());
-                    if !bind_failed(&cap.stderr) {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    last_error = Chain(&e).to_string();
-                    break;
-                }
+            if !error.port_taken() || attempts >= 4 || Instant::now() >= deadline {
+                return Err(error);
             }
         }
-        Err(last_error)
+    }
+
+    /// One try, on a fresh port.
+    fn try_port(&self, deadline: Instant) -> Result<(ChildGuard, u16), StartError> {
+        let port = super::external::free_port().map_err(StartError::NoFreePort)?;
+        let args = (self.args)(port).map_err(StartError::Arguments)?;
+        let spawned = if self.line_buffered {
+            ChildGuard::spawn_line_buffered(self.program, &args, self.package)
+        } else {
+            ChildGuard::spawn(self.program, &args, self.package)
+        };
+        let mut g = spawned.map_err(StartError::Process)?;
+        let what = format!("{} to listen", self.program);
+        let ready = g.wait_for_line(deadline, &what, |l| (self.listening)(l) || bind_failed(l));
+        let program = self.program.to_owned();
+        match ready {
+            // Checked first: gnutls-serv puts the failure on the line
+            // that announces listening, and then listens on IPv6 only,
+            // which `wait_listening` would take for success.
+            Ok(line) if bind_failed(&line) => Err(StartError::BindFailed { program, line }),
+            Ok(_) => {
+                // Some servers (botan tls_server) say so before they
+                // bind: wait until the kernel shows a socket of theirs.
+                if wait_listening(port, Some(g.id()), deadline) {
+                    return Ok((g, port));
+                }
+                Err(StartError::NotOwnSocket { program, port })
+            }
+            Err(ProcessError::Exited { status, .. }) => {
+                let cap = g.finish();
+                Err(StartError::Exited {
+                    program,
+                    status,
+                    stderr: cap.stderr.trim().to_owned(),
+                })
+            }
+            Err(e) => Err(StartError::Process(e)),
+        }
     }
 }
 
@@ -249,7 +300,7 @@ mod tests {
             .start(Duration::from_secs(2))
             .map(|(_, port)| port)
             .expect_err("no attempt listened on a socket of its own");
-        assert!(err.contains("no socket of its own"), "{err}");
+        assert!(matches!(err, StartError::NotOwnSocket { .. }), "{err}");
         // Well short of four tries of 2 s each: the time-out is overall.
         let took = began.elapsed();
         assert!(took < Duration::from_secs(5), "the start took {took:?}");

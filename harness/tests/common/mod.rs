@@ -188,8 +188,12 @@ pub fn gnutls_serv(args: &[&str]) -> (ChildGuard, String) {
         a.extend(args.iter().map(|s| (*s).to_owned()));
         Ok(a)
     };
-    let (g, port) = harness::peer::gnutls::start_server(&args, LIMIT)
-        .unwrap_or_else(|e| panic!("gnutls-serv did not start: {e}"));
+    let (g, port) = harness::peer::gnutls::start_server(&args, LIMIT).unwrap_or_else(|e| {
+        panic!(
+            "gnutls-serv did not start: {}",
+            testkit::error_chain::Chain(&e)
+        )
+    });
     (g, format!("127.0.0.1:{port}"))
 }
 

@@ -22,7 +22,7 @@ use testkit::error_chain::Chain;
 
 use super::capabilities::Feature;
 use super::external::{self, PkiDir};
-use super::own_port::FreePortServer;
+use super::own_port::{FreePortServer, StartError};
 use super::process::{first_line, output, Captured, ChildGuard};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
@@ -346,7 +346,10 @@ impl ProcessPeer for Gnutls {
         let args = |port: u16| self.server_args(case, port);
         let (mut g, port) = match start_server(&args, ctl.io_timeout) {
             Ok(s) => s,
-            Err(e) => return vec![external::not_run(Role::Server, &self.implementation(), e)],
+            Err(e) => {
+                let why = Chain(&e).to_string();
+                return vec![external::not_run(Role::Server, &self.implementation(), why)];
+            }
         };
         let _ = ctl.ready.send(external::loopback(port));
         let made = ctl.connections_made(deadline, connections);
@@ -367,7 +370,7 @@ impl ProcessPeer for Gnutls {
 pub fn start_server(
     args: &dyn Fn(u16) -> Result<Vec<String>, String>,
     ready_within: Duration,
-) -> Result<(ChildGuard, u16), String> {
+) -> Result<(ChildGuard, u16), StartError> {
     FreePortServer {
         program: SERVER,
         package: PACKAGE,
