@@ -40,7 +40,7 @@ use testkit::error_chain::Chain;
 use super::capabilities::Feature;
 use super::external::{self, PkiDir};
 use super::own_port::{group_running, wait_listening};
-use super::process::ChildGuard;
+use super::process::{ChildGuard, ProcessError};
 use super::process_peer::{ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role, Version};
@@ -242,9 +242,8 @@ impl Command {
         line
     }
 
-    fn spawn(&self, line: &str) -> Result<ChildGuard, String> {
+    fn spawn(&self, line: &str) -> Result<ChildGuard, ProcessError> {
         ChildGuard::spawn("sh", &["-c".to_string(), line.to_string()], "dash")
-            .map_err(|e| Chain(&e).to_string())
     }
 
     /// What a command reports: nothing about the handshake, so only how it
@@ -289,9 +288,9 @@ impl Command {
             let port = external::free_port()
                 .map_err(|e| Box::new(external::not_run(Role::Server, &me, e.to_string())))?;
             let line = self.command_line(case, Role::Server, port);
-            let mut g = self
-                .spawn(&line)
-                .map_err(|e| Box::new(external::not_run(Role::Server, &me, e)))?;
+            let mut g = self.spawn(&line).map_err(|e| {
+                Box::new(external::not_run(Role::Server, &me, Chain(&e).to_string()))
+            })?;
             let exited = loop {
                 let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
                 if wait_listening(port, Some(g.id()), slice) {
@@ -359,7 +358,7 @@ impl ProcessPeer for Command {
         let line = self.command_line(case, Role::Client, addr.port());
         let mut g = match self.spawn(&line) {
             Ok(g) => g,
-            Err(e) => return vec![external::not_run(Role::Client, &me, e)],
+            Err(e) => return vec![external::not_run(Role::Client, &me, Chain(&e).to_string())],
         };
         let deadline = external::process_deadline(timeout, 1);
         let pong = String::from_utf8_lossy(pong_line());
