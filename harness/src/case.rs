@@ -179,16 +179,19 @@ impl KeyKind {
     }
 }
 
-impl FromStr for KeyKind {
-    type Err = String;
+/// A command-line value that names no key type the harness makes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown key type {0:?}; use rsa2048, ecdsa-p256, ecdsa-p384, ed25519 or dsa2048")]
+pub struct UnknownKeyKind(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for KeyKind {
+    type Err = UnknownKeyKind;
+
+    fn from_str(s: &str) -> Result<Self, UnknownKeyKind> {
         KeyKind::ALL
             .into_iter()
             .find(|k| k.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                format!("unknown key type {s:?}; use rsa2048, ecdsa-p256, ecdsa-p384, ed25519 or dsa2048")
-            })
+            .ok_or_else(|| UnknownKeyKind(s.to_owned()))
     }
 }
 
