@@ -107,18 +107,19 @@ impl fmt::Display for PeerKind {
     }
 }
 
-impl FromStr for PeerKind {
-    type Err = String;
+/// A `--peers` value that names no peer kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown peer kind {0:?}; use inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite or command (with --peer-cmd)")]
+pub struct UnknownPeerKind(pub String);
 
-    fn from_str(s: &str) -> Result<Self, String> {
+impl FromStr for PeerKind {
+    type Err = UnknownPeerKind;
+
+    fn from_str(s: &str) -> Result<Self, UnknownPeerKind> {
         PeerKind::ALL
             .into_iter()
             .find(|k| k.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown peer kind {s:?}; use inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite or command (with --peer-cmd)"
-                )
-            })
+            .ok_or_else(|| UnknownPeerKind(s.to_owned()))
     }
 }
 
