@@ -84,18 +84,35 @@ pub(crate) struct MatrixArgs {
     allow_unavailable_peers: bool,
 }
 
-fn parse_shard(s: &str) -> Result<(u32, u32), String> {
-    let (k, n) = s.split_once('/').ok_or("use K/N, e.g. 1/4")?;
+/// A `--shard` value that is not K/N with 1 <= K <= N.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum ShardError {
+    /// No `/`.
+    #[error("use K/N, e.g. 1/4")]
+    NoSlash,
+    /// K is not a number.
+    #[error("shard {0:?} is not a number")]
+    Index(String),
+    /// N is not a number.
+    #[error("shard count {0:?} is not a number")]
+    Count(String),
+    /// K is 0 or above N, or N is 0.
+    #[error("shard {0}/{1}: K must be between 1 and N")]
+    OutOfRange(u32, u32),
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), ShardError> {
+    let (k, n) = s.split_once('/').ok_or(ShardError::NoSlash)?;
     let k: u32 = k
         .trim()
         .parse()
-        .map_err(|_| format!("shard {k:?} is not a number"))?;
+        .map_err(|_| ShardError::Index(k.to_owned()))?;
     let n: u32 = n
         .trim()
         .parse()
-        .map_err(|_| format!("shard count {n:?} is not a number"))?;
+        .map_err(|_| ShardError::Count(n.to_owned()))?;
     if n == 0 || k == 0 || k > n {
-        return Err(format!("shard {k}/{n}: K must be between 1 and N"));
+        return Err(ShardError::OutOfRange(k, n));
     }
     Ok((k, n))
 }
