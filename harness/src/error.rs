@@ -63,6 +63,9 @@ pub enum HarnessError {
     /// A command-line value was not understood.
     #[error("{0}")]
     Usage(String),
+    /// The matrix filters select no case.
+    #[error(transparent)]
+    Filter(#[from] crate::matrix::FilterError),
     /// A JSON report could not be read.
     #[error("{path}: not a tls-harness JSON report (pass files written by `tls-harness matrix --format json`)")]
     Report {

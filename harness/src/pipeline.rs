@@ -123,9 +123,7 @@ pub struct PairingPlan {
 /// declarations, without running anything.
 pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> {
     let (library, cases) = plan()?;
-    opts.filter
-        .check(&cases, &library)
-        .map_err(HarnessError::Usage)?;
+    opts.filter.check(&cases, &library)?;
     let planned: Vec<Planned> = cases
         .into_iter()
         .enumerate()

@@ -116,12 +116,43 @@ impl Filter {
     }
 }
 
+/// A filter that would select nothing: most often a misspelt value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FilterError {
+    /// A `--keys` or `--options` value no case has.
+    #[error(
+        "{flag} {value}: no case has it (known: {known}; a family, such as ecdsa or rsa, selects \
+         its members)"
+    )]
+    Unknown {
+        /// `--keys` or `--options`.
+        flag: &'static str,
+        /// The value.
+        value: String,
+        /// The values cases have, comma-separated.
+        known: String,
+    },
+    /// A `--case` id no case has.
+    #[error(
+        "--case {0}: no case has this id (give it as a report or --list gives \
+         it, e.g. tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default@inproc>gnutls-cli)"
+    )]
+    UnknownCase(String),
+    /// A `--suites` pattern that matches no suite.
+    #[error("--suites {0:?} matches no suite of the matrix (OpenSSL or IANA names)")]
+    NoSuite(String),
+    /// Filters that each select cases, but none together.
+    #[error("--versions, --suites, --keys, --options and --case together select no case")]
+    NoneTogether,
+}
+
 impl Filter {
     /// Refuses a `--keys`, `--options` or `--suites` value that selects no
     /// case of `cases`, and filters that together select none: a misspelt
     /// filter would otherwise run nothing and pass.
-    pub fn check(&self, cases: &[Case], library: &Library) -> Result<(), String> {
-        let each_known = |flag: &str, wanted: &[String], of: fn(&Case) -> &str| {
+    pub fn check(&self, cases: &[Case], library: &Library) -> Result<(), FilterError> {
+        let each_known = |flag: &'static str, wanted: &[String], of: fn(&Case) -> &str| {
             let Some(w) = wanted
                 .iter()
                 .find(|w| !cases.iter().any(|c| family_match(of(c), w)))
@@ -131,11 +162,11 @@ impl Filter {
             let mut known: Vec<&str> = cases.iter().map(of).collect();
             known.sort_unstable();
             known.dedup();
-            Err(format!(
-                "{flag} {w}: no case has it (known: {}; a family, such as ecdsa or rsa, selects \
-                 its members)",
-                known.join(", ")
-            ))
+            Err(FilterError::Unknown {
+                flag,
+                value: w.clone(),
+                known: known.join(", "),
+            })
         };
         if let Some(keys) = &self.keys {
             each_known("--keys", keys, |c| &c.key)?;
@@ -145,24 +176,16 @@ impl Filter {
         }
         for id in self.cases.iter().flatten() {
             if !cases.iter().any(|c| c.id == case_of(id)) {
-                return Err(format!(
-                    "--case {id}: no case has this id (give it as a report or --list gives \
-                     it, e.g. tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default@inproc>gnutls-cli)"
-                ));
+                return Err(FilterError::UnknownCase(id.clone()));
             }
         }
         if let Some(re) = &self.suites {
             if !cases.iter().any(|c| suite_matches(re, c, library)) {
-                return Err(format!(
-                    "--suites {:?} matches no suite of the matrix (OpenSSL or IANA names)",
-                    re.as_str()
-                ));
+                return Err(FilterError::NoSuite(re.as_str().to_owned()));
             }
         }
         if !cases.iter().any(|c| self.skip_reason(c, library).is_none()) {
-            return Err(
-                "--versions, --suites, --keys, --options and --case together select no case".into(),
-            );
+            return Err(FilterError::NoneTogether);
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use crate::library::{Library, SuiteInfo};
 use crate::oracle::Oracle;
 
 mod filter;
-pub use filter::Filter;
+pub use filter::{Filter, FilterError};
 
 /// The host name the client asks for and verifies (the pki's leaves name it).
 pub const HOST: &str = "localhost";
