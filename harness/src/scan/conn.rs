@@ -19,6 +19,7 @@ use openssl::ssl::{
 };
 use openssl::x509::X509;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use testkit::error_chain::Chain;
 
 use crate::ffi::SavedSession;
 
@@ -30,6 +31,9 @@ use crate::ffi::socket_tls::{SocketTls, Stop};
 use crate::hostile::fingerprint::{exchange_flight, Answer};
 use crate::library::Library;
 use crate::starttls::{self, StartTls};
+
+mod error;
+use error::{ConnectError, ProbeSetupError};
 
 /// Where to connect and what to call the server.
 #[derive(Debug, Clone)]
@@ -133,7 +137,7 @@ impl Prober {
         let started = Instant::now();
         let once = || match self.handshake(id, offer, resume) {
             Ok(a) => a,
-            Err(error) => Attempt::failed(id, error),
+            Err(error) => Attempt::failed(id, Chain(&error).to_string()),
         };
         let mut attempt = once();
         let retried_after = attempt.retry();
@@ -177,7 +181,10 @@ impl Prober {
                 let wait = (Instant::now() + self.limits.io).min(deadline);
                 exchange_flight(&mut s, record, wait)
             }
-            Err(reason) => (Answer::NoConnection { reason }, Vec::new()),
+            Err(e) => {
+                let reason = Chain(&e).to_string();
+                (Answer::NoConnection { reason }, Vec::new())
+            }
         };
         let unanswered = |a: &Answer| matches!(a, Answer::NoAnswer | Answer::NoConnection { .. });
         let (mut answer, mut flight) = once();
@@ -212,15 +219,18 @@ impl Prober {
             .collect()
     }
 
-    fn context(&self, offer: &Offer) -> Result<SslContextBuilder, String> {
-        let e = |what: &str, err: openssl::error::ErrorStack| format!("{what}: {err}");
+    fn context(&self, offer: &Offer) -> Result<SslContextBuilder, ProbeSetupError> {
+        let e = |what: &str, source: openssl::error::ErrorStack| ProbeSetupError::Setting {
+            what: what.to_owned(),
+            source,
+        };
         let mut b = SslContextBuilder::new(SslMethod::tls_client()).map_err(|x| e("context", x))?;
         b.trace_handshakes(
             TraceOptions::default()
                 .messages(true)
                 .raw_bytes(self.raw_bytes),
         )
-        .map_err(|x| x.to_string())?;
+        .map_err(ProbeSetupError::Trace)?;
         if offer.no_ticket {
             b.set_options(SslOptions::NO_TICKET);
         }
@@ -276,7 +286,9 @@ impl Prober {
         if !offer.alpn.is_empty() {
             let mut wire = Vec::new();
             for p in &offer.alpn {
-                wire.push(u8::try_from(p.len()).map_err(|_| format!("ALPN {p:?} too long"))?);
+                wire.push(
+                    u8::try_from(p.len()).map_err(|_| ProbeSetupError::AlpnTooLong(p.clone()))?,
+                );
                 wire.extend_from_slice(p.as_bytes());
             }
             b.set_alpn_protos(&wire).map_err(|x| e("alpn", x))?;
@@ -308,7 +320,7 @@ impl Prober {
         id: &str,
         offer: &Offer,
         resume: Option<&SavedSession>,
-    ) -> Result<Attempt, String> {
+    ) -> Result<Attempt, ProbeSetupError> {
         // A session is offered only on the context that made it
         // (SSL_set_session(3)); the resuming offer differs from the first
         // only in how long it reads afterwards.
@@ -316,13 +328,13 @@ impl Prober {
             Some(saved) => saved.context().clone(),
             None => self.context(offer)?.build(),
         };
-        let mut ssl = Ssl::new(&ctx).map_err(|e| e.to_string())?;
+        let mut ssl = Ssl::new(&ctx)?;
         let sni = match &offer.sni {
             Some(s) => s.clone(),
             None => self.target.servername.clone(),
         };
         if let Some(name) = crate::probe::sni_name(sni.as_deref()) {
-            ssl.set_hostname(name).map_err(|e| e.to_string())?;
+            ssl.set_hostname(name)?;
         }
         if offer.verify {
             let host = self.target.servername.as_ref().unwrap_or(&self.target.host);
@@ -330,19 +342,17 @@ impl Prober {
             match crate::probe::as_ip(host) {
                 Some(ip) => param.set_ip(ip),
                 None => param.set_host(host),
-            }
-            .map_err(|e| e.to_string())?;
+            }?;
         }
         if let Some(s) = resume {
-            s.offer(&mut ssl).map_err(|e| e.to_string())?;
+            s.offer(&mut ssl)?;
         }
         let (stream, deadline) = match self.connect() {
             Ok(s) => s,
-            Err(e) => return Ok(Attempt::unreached(id, e)),
+            Err(e) => return Ok(Attempt::unreached(id, Chain(&e).to_string())),
         };
         self.connections.fetch_add(1, Ordering::Relaxed);
-        let mut s = SocketTls::new(ssl, stream, self.limits.io, deadline, None)
-            .map_err(|e| e.to_string())?;
+        let mut s = SocketTls::new(ssl, stream, self.limits.io, deadline, None)?;
         let lib = &self.library;
         match s.connect() {
             Ok(()) => {
@@ -480,34 +490,38 @@ impl Prober {
     /// and the handshake's deadline, which the switch counts toward (as
     /// probe's does): every probe, OpenSSL's and the scan's own hellos,
     /// connects here.
-    fn connect(&self) -> Result<(TcpStream, Instant), String> {
-        let mut last = format!("no address for {}", self.target.host);
+    fn connect(&self) -> Result<(TcpStream, Instant), ConnectError> {
+        let mut last = ConnectError::NoAddress(self.target.host.clone());
         for a in &self.target.addrs {
             match TcpStream::connect_timeout(a, self.limits.connect) {
                 Ok(s) => {
                     let deadline = Instant::now() + self.limits.handshake;
                     return self.upgrade(s, deadline).map(|s| (s, deadline));
                 }
-                Err(e) => last = format!("connecting to {a}: {e}"),
+                Err(source) => last = ConnectError::Connect { addr: *a, source },
             }
         }
         Err(last)
     }
 
-    fn upgrade(&self, mut s: TcpStream, deadline: Instant) -> Result<TcpStream, String> {
+    fn upgrade(&self, mut s: TcpStream, deadline: Instant) -> Result<TcpStream, ConnectError> {
         let Some(protocol) = self.target.starttls else {
             return Ok(s);
         };
         s.set_read_timeout(Some(self.limits.io))
             .and_then(|()| s.set_write_timeout(Some(self.limits.io)))
-            .map_err(|e| e.to_string())?;
+            .map_err(ConnectError::Timeouts)?;
         let domain = self
             .target
             .servername
             .as_deref()
             .unwrap_or(&self.target.host);
-        starttls::upgrade(&mut s, protocol, domain, deadline)
-            .map_err(|e| format!("STARTTLS ({}): {e}", protocol.name()))?;
+        starttls::upgrade(&mut s, protocol, domain, deadline).map_err(|source| {
+            ConnectError::StartTls {
+                protocol: protocol.name(),
+                source,
+            }
+        })?;
         Ok(s)
     }
 }

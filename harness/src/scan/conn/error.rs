@@ -1,0 +1,64 @@
+//! Why a probe could not be made: its connection, or its `SSL` before
+//! the handshake. The report carries each as the probe's error text.
+
+use std::net::SocketAddr;
+
+use openssl::error::ErrorStack;
+
+use crate::ffi::SessionError;
+use crate::starttls::StartTlsError;
+
+/// Why a probe's connection to the target was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The target's name resolved to no address.
+    #[error("no address for {0}")]
+    NoAddress(String),
+    /// No address accepted the connection; the last one's failure.
+    #[error("connecting to {addr}")]
+    Connect {
+        /// The address tried last.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The connection's read or write time-out could not be set.
+    #[error("setting the connection's time-outs")]
+    Timeouts(#[source] std::io::Error),
+    /// The switch to TLS failed.
+    #[error("STARTTLS ({protocol})")]
+    StartTls {
+        /// The protocol's name.
+        protocol: &'static str,
+        /// The cause.
+        #[source]
+        source: StartTlsError,
+    },
+}
+
+/// Why a probe's `SSL` could not be set up for its offer.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeSetupError {
+    /// OpenSSL refused a setting of the context.
+    #[error("{what}")]
+    Setting {
+        /// The setting ("min version", "CA file PATH").
+        what: String,
+        /// OpenSSL's reasons.
+        #[source]
+        source: ErrorStack,
+    },
+    /// An ALPN protocol name over 255 bytes.
+    #[error("ALPN {0:?} too long")]
+    AlpnTooLong(String),
+    /// Tracing could not be attached to the context.
+    #[error(transparent)]
+    Trace(openssl_handshake::Error),
+    /// OpenSSL refused a call on the `SSL` (its name, its host check).
+    #[error(transparent)]
+    OpenSsl(#[from] ErrorStack),
+    /// The saved session could not be offered.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
