@@ -6,6 +6,8 @@
 //! chain is also verified here without a name, so that a wrong name and
 //! a missing intermediate are told apart.
 
+use std::path::PathBuf;
+
 use openssl::asn1::Asn1Time;
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
@@ -13,6 +15,7 @@ use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
 use openssl::x509::{X509PurposeId, X509Ref, X509StoreContext, X509VerifyResult, X509};
 use openssl_handshake::CertificateInfo;
 use serde::Serialize;
+use testkit::error_chain::Chain;
 
 use super::conn::{Attempt, Offer, Prober};
 use super::{sigalgs, Verdict};
@@ -166,7 +169,7 @@ fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
     };
     f.client_verify = Some(
         verify_chain(p, &base.chain, Some((&f.hostname, f.client_security_level)))
-            .unwrap_or_else(|e| (-1, e)),
+            .unwrap_or_else(|e| (-1, Chain(&e).to_string())),
     );
     match verify_chain(p, &base.chain, None) {
         Ok((code, text)) => {
@@ -180,7 +183,7 @@ fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
             };
             f.chain_verify = (code, text);
         }
-        Err(e) => f.chain_verify.1 = e,
+        Err(e) => f.chain_verify.1 = Chain(&e).to_string(),
     }
     f.hostname_match = if crate::ffi::host::certificate_names(leaf, &f.hostname) {
         Verdict::Yes
@@ -363,6 +366,26 @@ fn summary(c: &X509Ref) -> CertSummary {
     }
 }
 
+/// Why a chain could not be put to verification (not why it failed it).
+#[derive(Debug, thiserror::Error)]
+enum ChainVerifyError {
+    /// `--cafile` could not be read.
+    #[error("reading {}", path.display())]
+    ReadCaFile {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// OpenSSL refused to set up the store or the verification.
+    #[error(transparent)]
+    OpenSsl(#[from] openssl::error::ErrorStack),
+    /// The server sent no certificate.
+    #[error("no certificate")]
+    NoCertificate,
+}
+
 /// Verifies the chain as sent against `--cafile` or the system store:
 /// with a name and a security level, as a client does (the name, the
 /// dates, the keys' and signatures' strength); without, for its issuers
@@ -371,47 +394,48 @@ fn verify_chain(
     p: &Prober,
     chain: &[X509],
     as_client: Option<(&str, u32)>,
-) -> Result<(i32, String), String> {
-    let e = |x: openssl::error::ErrorStack| x.to_string();
-    let mut store = X509StoreBuilder::new().map_err(e)?;
+) -> Result<(i32, String), ChainVerifyError> {
+    let mut store = X509StoreBuilder::new()?;
     match p.cafile() {
         Some(f) => {
-            let pem = std::fs::read(f).map_err(|x| format!("reading {}: {x}", f.display()))?;
-            for c in X509::stack_from_pem(&pem).map_err(e)? {
-                store.add_cert(c).map_err(e)?;
+            let pem = std::fs::read(f).map_err(|source| ChainVerifyError::ReadCaFile {
+                path: f.clone(),
+                source,
+            })?;
+            for c in X509::stack_from_pem(&pem)? {
+                store.add_cert(c)?;
             }
         }
-        None => store.set_default_paths().map_err(e)?,
+        None => store.set_default_paths()?,
     }
     match as_client {
         Some((name, level)) => {
-            let mut param = X509VerifyParam::new().map_err(e)?;
+            let mut param = X509VerifyParam::new()?;
             param.set_auth_level(i32::try_from(level).unwrap_or(i32::MAX));
             // As SSL_connect verifies: a leaf only for client
             // authentication is refused (X509_V_ERR_INVALID_PURPOSE).
-            param.set_purpose(X509PurposeId::SSL_SERVER).map_err(e)?;
+            param.set_purpose(X509PurposeId::SSL_SERVER)?;
             match crate::probe::as_ip(name) {
                 Some(ip) => param.set_ip(ip),
                 None => param.set_host(name),
-            }
-            .map_err(e)?;
-            store.set_param(&param).map_err(e)?;
+            }?;
+            store.set_param(&param)?;
         }
         // Completeness is a question of issuers, not dates: an expired
         // leaf with its whole chain is complete (the name's verification
         // reports the expiry).
-        None => store.set_flags(X509VerifyFlags::NO_CHECK_TIME).map_err(e)?,
+        None => store.set_flags(X509VerifyFlags::NO_CHECK_TIME)?,
     }
     let store = store.build();
-    let mut untrusted = Stack::new().map_err(e)?;
+    let mut untrusted = Stack::new()?;
     for c in chain.iter().skip(1) {
-        untrusted.push(c.clone()).map_err(e)?;
+        untrusted.push(c.clone())?;
     }
-    let mut ctx = X509StoreContext::new().map_err(e)?;
-    let leaf = chain.first().ok_or("no certificate")?;
+    let mut ctx = X509StoreContext::new()?;
+    let leaf = chain.first().ok_or(ChainVerifyError::NoCertificate)?;
     ctx.init(&store, leaf, &untrusted, |c| {
         c.verify_cert()?;
         Ok((c.error().as_raw(), c.error().error_string().to_owned()))
     })
-    .map_err(e)
+    .map_err(ChainVerifyError::from)
 }
