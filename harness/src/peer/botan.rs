@@ -43,6 +43,17 @@ const KEYS: [KeyKind; 4] = [
     KeyKind::Dsa2048,
 ];
 
+/// Why an endpoint's Botan policy file could not be written.
+#[derive(Debug, thiserror::Error)]
+enum PolicyFileError {
+    /// A suite Botan's policy has no names for: the case can't be set up.
+    #[error("no Botan policy names for {0}")]
+    NoNames(String),
+    /// The temporary file could not be made or written.
+    #[error("writing Botan's policy file")]
+    Write(#[source] std::io::Error),
+}
+
 /// Botan's command-line TLS tools as a peer.
 pub struct Botan {
     pki: Arc<PkiDir>,
@@ -69,7 +80,7 @@ impl Botan {
     }
 
     /// The text policy for an endpoint.
-    fn policy(&self, ep: &Endpoint) -> Result<String, String> {
+    fn policy(&self, ep: &Endpoint) -> Result<String, PolicyFileError> {
         let (lo, hi) = ep.version_range();
         let mut p = String::new();
         for (v, key) in [
@@ -81,7 +92,7 @@ impl Botan {
         }
         let (mut kx, mut sig, mut ciphers, mut macs) = (vec![], vec![], vec![], vec![]);
         for s in &ep.suites {
-            let t = tokens(s).ok_or_else(|| format!("no Botan policy names for {}", s.name))?;
+            let t = tokens(s).ok_or_else(|| PolicyFileError::NoNames(s.name.clone()))?;
             push_new(&mut kx, t.kx);
             push_new(&mut sig, t.sig);
             push_new(&mut ciphers, t.cipher);
@@ -106,16 +117,16 @@ impl Botan {
         Ok(p)
     }
 
-    fn write_policy(&self, ep: &Endpoint) -> Result<tempfile::NamedTempFile, String> {
+    fn write_policy(&self, ep: &Endpoint) -> Result<tempfile::NamedTempFile, PolicyFileError> {
         use std::io::Write;
         let text = self.policy(ep)?;
         // Beside the PKI's files, so it goes with their directory.
         let mut f = tempfile::Builder::new()
             .prefix("botan-policy")
             .tempfile_in(&self.pki.files.dir)
-            .map_err(|e| format!("policy file: {e}"))?;
+            .map_err(PolicyFileError::Write)?;
         f.write_all(text.as_bytes())
-            .map_err(|e| format!("policy file: {e}"))?;
+            .map_err(PolicyFileError::Write)?;
         Ok(f)
     }
 
@@ -191,7 +202,7 @@ impl ProcessPeer for Botan {
         let me = self.implementation();
         let policy = match self.write_policy(&case.client) {
             Ok(p) => p,
-            Err(e) => return vec![external::not_run(Role::Client, &me, e)],
+            Err(e) => return vec![external::not_run(Role::Client, &me, Chain(&e).to_string())],
         };
         // Each tls_client run is one connection: a resumption is a second
         // run that finds the first one's session in the same database
@@ -275,7 +286,7 @@ impl ProcessPeer for Botan {
         let deadline = external::process_deadline(ctl.io_timeout, connections);
         let policy = match self.write_policy(&case.server) {
             Ok(p) => p,
-            Err(e) => return vec![external::not_run(Role::Server, &me, e)],
+            Err(e) => return vec![external::not_run(Role::Server, &me, Chain(&e).to_string())],
         };
         let Some(cred) = self.pki.credential(case.server.identity, Role::Server) else {
             return vec![external::not_run(
