@@ -105,7 +105,7 @@ fn an_expired_root_in_the_clients_store() {
         false,
         (-60, -1),
     );
-    let server = serving_leaf_of(&root, &root_key);
+    let server = serving_leaf_of(&root, &root_key, &[]);
     let client = client_ctx(|b| {
         let mut store = X509StoreBuilder::new().expect("store");
         store.add_cert(root.clone()).expect("root");
@@ -128,7 +128,7 @@ fn an_expired_root_in_the_clients_store() {
 #[test]
 fn a_leaf_from_a_private_root_the_client_lacks() {
     let (root, root_key) = private_root();
-    let server = serving_leaf_of(&root, &root_key);
+    let server = serving_leaf_of(&root, &root_key, &[]);
     let p = pair(&server, &client_ctx(|_| {}), "localhost");
     let d = assert_diagnosis(
         &p.client,
@@ -144,6 +144,36 @@ fn a_leaf_from_a_private_root_the_client_lacks() {
     );
 }
 
+/// A leaf sent with a CA certificate that did not issue it (here a root
+/// the client trusts; in the field, the wrong intermediate, or the root
+/// without the intermediate between): OpenSSL's error is the one for a
+/// leaf sent alone (s_client: 20, unable to get local issuer
+/// certificate), but the summary must not say the leaf came alone above a
+/// chain of two.
+#[test]
+fn a_leaf_sent_with_a_ca_that_did_not_issue_it() {
+    let (root, root_key) = private_root();
+    let server = serving_leaf_of(&root, &root_key, &[pki().root()]);
+    let p = pair(&server, &client_ctx(|_| {}), "localhost");
+    let other = pki()
+        .root()
+        .subject_name()
+        .entries_by_nid(openssl::nid::Nid::COMMONNAME);
+    let other = other
+        .map(|e| e.data().to_string().expect("the CN as text"))
+        .next()
+        .expect("the test root's CN");
+    assert_diagnosis(
+        &p.client,
+        (Cause::ServerCertMissingIntermediate, Fault::Unknown),
+        &format!(
+            "the server sent its leaf certificate, issued by Private Root, with {other}, but \
+             not Private Root, which the client could not find"
+        ),
+        "a leaf sent with a CA that did not issue it",
+    );
+}
+
 /// A root CA "Private Root" (P-256), which no test trust store holds.
 fn private_root() -> (X509, PKey<Private>) {
     let key = p256();
@@ -152,8 +182,9 @@ fn private_root() -> (X509, PKey<Private>) {
     (root, key)
 }
 
-/// A traced server whose only certificate `root` issued, sent alone.
-fn serving_leaf_of(root: &X509, root_key: &PKey<Private>) -> SslContext {
+/// A traced server whose leaf `root` issued, sent with `also` (which
+/// need not be its chain).
+fn serving_leaf_of(root: &X509, root_key: &PKey<Private>, also: &[&X509]) -> SslContext {
     let key = p256();
     let leaf = certificate(
         "localhost",
@@ -166,6 +197,10 @@ fn serving_leaf_of(root: &X509, root_key: &PKey<Private>) -> SslContext {
     let mut b = SslContext::builder(SslMethod::tls_server()).expect("server context");
     b.set_certificate(&leaf).expect("leaf");
     b.set_private_key(&key).expect("key");
+    for c in also {
+        b.add_extra_chain_cert((*c).clone())
+            .expect("extra certificate");
+    }
     b.trace_handshakes(TraceOptions::default())
         .expect("attach tracing");
     b.build()
@@ -189,9 +224,9 @@ fn a_bare_bad_certificate_blames_nothing_the_server_cannot_see() {
             "the chain ends at openssl-handshake test Root CA",
         ),
         (
-            serving_leaf_of(&private_root, &root_key),
+            serving_leaf_of(&private_root, &root_key, &[]),
             &private_root,
-            "this server sent only its leaf, issued by Private Root",
+            "this server sent only its leaf certificate, issued by Private Root",
         ),
     ];
     let dir = tempfile::tempdir().expect("tempdir");

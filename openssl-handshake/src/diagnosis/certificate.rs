@@ -234,10 +234,10 @@ fn rejected_unsaid(a: &crate::event::Alert, chain: &Certificate, no_sni: bool) -
     let last = chain.subjects.len().saturating_sub(1);
     let hint = if leaf_alone(chain) && !self_issued(Some(chain), 0) {
         let issuer = short_name_or(chain.issuers.first(), "an intermediate CA");
+        let sent = leaf_sent_as(chain, &issuer);
         format!(
-            "; this server sent only its leaf, issued by {issuer}: if that is an intermediate, \
-             the client cannot build the chain without it, and if it is a root, the client may \
-             not trust it"
+            "; this server sent {sent}: if that is an intermediate, the client cannot build the \
+             chain without it, and if it is a root, the client may not trust it"
         )
     } else if self_issued(Some(chain), last) {
         let root = short_name_or(chain.subjects.get(last), "its root");
@@ -412,19 +412,47 @@ pub(super) fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) 
         Holder::Server => Cause::ServerCertMissingIntermediate,
         Holder::Client => Cause::ClientCertRejected,
     };
+    let sent = chain.map_or_else(
+        || format!("only its leaf certificate, issued by {issuer}"),
+        |c| leaf_sent_as(c, &issuer),
+    );
     Diagnosis::new(
         cause,
         Fault::Unknown,
         format!(
-            "the {who} sent only its leaf certificate, issued by {issuer}, which the {verifier} \
-             could not find: most often an intermediate the {who} left out, else a root the \
-             {verifier} does not trust"
+            "the {who} sent {sent}, which the {verifier} could not find: most often an \
+             intermediate the {who} left out, else a root the {verifier} does not trust"
         ),
         format!(
             "Configure the {who} to send the full chain (leaf then intermediates, {how}); if \
              {issuer} is itself a root CA, add it to the {verifier}'s {store} instead."
         ),
     )
+}
+
+/// What a holder whose leaf leads nowhere sent, for "the server sent …":
+/// its leaf alone, or its leaf with certificates that did not issue it (a
+/// wrong intermediate, or the root without the intermediate between), so
+/// that the summary never says "only its leaf" above a longer chain. The
+/// leaf sent again (s_client's -cert with a -cert_chain that holds it)
+/// adds nothing.
+fn leaf_sent_as(chain: &Certificate, issuer: &str) -> String {
+    let leaf = chain.subjects.first();
+    let others: Vec<String> = chain
+        .subjects
+        .iter()
+        .skip(1)
+        .filter(|s| Some(*s) != leaf)
+        .map(|s| short_name_or(Some(s), "a certificate without a subject"))
+        .collect();
+    if others.is_empty() {
+        format!("only its leaf certificate, issued by {issuer}")
+    } else {
+        format!(
+            "its leaf certificate, issued by {issuer}, with {}, but not {issuer}",
+            others.join(" and ")
+        )
+    }
 }
 
 /// The issuer the chain ends at: followed from the leaf through the
