@@ -12,10 +12,10 @@ use common::diagnosis::{
 };
 use common::issue::{certificate, p256, CURRENT};
 use common::tool::gnutls_cli;
-use common::{client_ctx, pki, server_ctx_with};
+use common::{client_ctx, connect_tcp, pki, server_ctx_with};
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
-use openssl::ssl::{SslContext, SslMethod, SslVerifyMode};
+use openssl::ssl::{HandshakeError, Ssl, SslContext, SslMethod, SslVerifyMode};
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::X509;
 use openssl_handshake::{Cause, Fault, SslContextBuilderExt, TraceOptions};
@@ -171,6 +171,63 @@ fn a_leaf_sent_with_a_ca_that_did_not_issue_it() {
              not Private Root, which the client could not find"
         ),
         "a leaf sent with a CA that did not issue it",
+    );
+}
+
+/// A leaf both for another host and expired: OpenSSL checks the name
+/// before the dates and reports only that (62), so a fix for the name
+/// alone would fail next on the date; the diagnosis names both.
+#[test]
+fn a_leaf_for_another_host_that_has_also_expired_names_both() {
+    let (root, root_key) = private_root();
+    let key = p256();
+    let sha256 = MessageDigest::sha256();
+    // For localhost (its subjectAltName), expired since yesterday.
+    let leaf = certificate(
+        "localhost",
+        &key,
+        Some((&root, &root_key)),
+        sha256,
+        false,
+        (-60, -1),
+    );
+    let mut b = SslContext::builder(SslMethod::tls_server()).expect("server context");
+    b.set_certificate(&leaf).expect("leaf");
+    b.set_private_key(&key).expect("key");
+    b.trace_handshakes(TraceOptions::default())
+        .expect("attach tracing");
+    let (addr, server) = traced_server(&b.build());
+    let client = client_ctx(|b| {
+        let mut store = X509StoreBuilder::new().expect("store");
+        store.add_cert(root.clone()).expect("root");
+        b.set_cert_store(store.build());
+    });
+    let mut ssl = Ssl::new(&client).expect("client ssl");
+    ssl.set_hostname("other.example").expect("sni");
+    ssl.param_mut()
+        .set_host("other.example")
+        .expect("verify host");
+    let client = match ssl.connect(connect_tcp(addr)) {
+        Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).expect("trace"),
+        _ => panic!("the certificate neither covers other.example nor is current"),
+    };
+    let _ = server.join();
+    let d = client.diagnosis().expect("a diagnosis");
+    assert_eq!(d.cause, Cause::ServerCertWrongHost, "{d}");
+    let verify = common::diagnosis::evidence(&client, "verify result");
+    assert_eq!(verify.as_deref(), Some("62 (hostname mismatch)"), "{d}");
+    let not_after = leaf.not_after().to_string();
+    assert!(
+        d.summary.ends_with(&format!(
+            "; the server's certificate has also expired (notAfter {not_after})"
+        )),
+        "{d}"
+    );
+    assert!(
+        d.fix.ends_with(
+            "Renew the server's certificate as well: OpenSSL reports one error at a time."
+        ),
+        "{d}"
     );
 }
 

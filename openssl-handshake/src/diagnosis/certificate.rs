@@ -16,7 +16,8 @@ use crate::event::{Direction, Side};
 use super::cert_policy::{self, Holder};
 use super::facts::{alert, alert_name, alert_text, Facts};
 use super::validity::{
-    expired, first_out_of_date, not_yet_valid, out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID,
+    expired, first_out_of_date, not_yet_valid, out_of_date, with_dates_too, CERT_HAS_EXPIRED,
+    CERT_NOT_YET_VALID,
 };
 use super::{Cause, Diagnosis, Fault, LocalCertificate};
 
@@ -139,6 +140,10 @@ fn client_verify(f: &Facts<'_>) -> Option<Diagnosis> {
                     ),
                 )
             }),
+    };
+    let d = match v.code {
+        CERT_HAS_EXPIRED | CERT_NOT_YET_VALID => d,
+        _ => with_dates_too(d, chain, Holder::Server),
     };
     Some(
         d.with("verify result", format!("{} ({})", v.code, v.text))

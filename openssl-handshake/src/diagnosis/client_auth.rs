@@ -11,7 +11,9 @@ use super::certificate::{
 };
 use super::facts::{alert, alert_name, alert_text, Facts};
 use super::schemes;
-use super::validity::{first_out_of_date, out_of_date, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID};
+use super::validity::{
+    first_out_of_date, out_of_date, with_dates_too, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID,
+};
 use super::{Cause, Diagnosis, Fault};
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -114,7 +116,17 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
         code => chain_error(code, f.client_certificate, Holder::Client)
             .or_else(|| cert_policy::verify_error_in(f, code, Holder::Client)),
     });
-    let d = policy.unwrap_or_else(|| {
+    let d = match policy {
+        Some(d)
+            if !f
+                .verify
+                .is_some_and(|v| matches!(v.code, CERT_NOT_YET_VALID | CERT_HAS_EXPIRED)) =>
+        {
+            Some(with_dates_too(d, f.client_certificate, Holder::Client))
+        }
+        other => other,
+    };
+    let d = d.unwrap_or_else(|| {
         Diagnosis::new(
             Cause::ClientCertRejected,
             Fault::Client,
