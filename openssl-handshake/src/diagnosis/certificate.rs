@@ -388,11 +388,15 @@ pub(super) fn untrusted_root(chain: Option<&Certificate>, holder: Holder) -> Dia
         Holder::Server => Cause::ServerCertUntrustedRoot,
         Holder::Client => Cause::ClientCertRejected,
     };
+    // "Ends at" only when the root itself was sent: a chain sent without
+    // its root names it only as the last certificate's issuer.
+    let sent_root = chain.and_then(top).is_some_and(|i| self_issued(chain, i));
+    let ends = if sent_root { "ends at" } else { "leads to" };
     let store = holder.verifier_store();
     Diagnosis::new(
         cause,
         Fault::Unknown,
-        format!("the {who}'s chain ends at {root}, which the {verifier} does not trust"),
+        format!("the {who}'s chain {ends} {root}, which the {verifier} does not trust"),
         format!(
             "Add that root CA to the {verifier}'s {store}, or give the {who} a certificate from \
              a CA the {verifier} trusts."
