@@ -155,14 +155,7 @@ fn a_leaf_sent_with_a_ca_that_did_not_issue_it() {
     let (root, root_key) = private_root();
     let server = serving_leaf_of(&root, &root_key, &[pki().root()]);
     let p = pair(&server, &client_ctx(|_| {}), "localhost");
-    let other = pki()
-        .root()
-        .subject_name()
-        .entries_by_nid(openssl::nid::Nid::COMMONNAME);
-    let other = other
-        .map(|e| e.data().to_string().expect("the CN as text"))
-        .next()
-        .expect("the test root's CN");
+    let other = common_name(pki().root());
     assert_diagnosis(
         &p.client,
         (Cause::ServerCertMissingIntermediate, Fault::Unknown),
@@ -229,6 +222,64 @@ fn a_leaf_for_another_host_that_has_also_expired_names_both() {
         ),
         "{d}"
     );
+}
+
+/// A client whose leaf the server's CA did not issue, sent alone: the
+/// verify error (unknown_ca) is the one for an intermediate left out, so
+/// the client's diagnosis adds the CAs the server's CertificateRequest
+/// named, which tell the two apart.
+#[test]
+fn a_rejected_client_leaf_is_set_against_the_cas_the_server_named() {
+    let (root, root_key) = private_root();
+    let key = p256();
+    let sha256 = MessageDigest::sha256();
+    let leaf = certificate(
+        "client",
+        &key,
+        Some((&root, &root_key)),
+        sha256,
+        true,
+        CURRENT,
+    );
+    let test_root = pki().root().clone();
+    let server = server_ctx_with(rsa(), |b| {
+        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+        let mut names = openssl::stack::Stack::new().expect("stack");
+        names
+            .push(test_root.subject_name().to_owned().expect("name"))
+            .expect("push");
+        b.set_client_ca_list(names);
+        let mut store = X509StoreBuilder::new().expect("store");
+        store.add_cert(test_root.clone()).expect("root");
+        b.set_cert_store(store.build());
+    });
+    let client = client_ctx(|b| {
+        b.set_certificate(&leaf).expect("leaf");
+        b.set_private_key(&key).expect("key");
+    });
+    let p = pair(&server, &client, "localhost");
+    let d = assert_diagnosis(
+        &p.client,
+        (Cause::ClientCertRejected, Fault::Unknown),
+        "the client sent only its leaf certificate, issued by Private Root",
+        "a client leaf from a CA the server did not name",
+    );
+    let named = "the server's CertificateRequest names the CAs it accepts: ";
+    let test_root_cn = common_name(&test_root);
+    let after = d.summary.split_once(named).map(|(_, a)| a);
+    assert!(
+        after.is_some_and(|a| a.contains(&test_root_cn) && a.contains("Private Root")),
+        "{d}"
+    );
+}
+
+/// The CN of `cert`'s subject, as OpenSSL has it.
+fn common_name(cert: &X509) -> String {
+    cert.subject_name()
+        .entries_by_nid(openssl::nid::Nid::COMMONNAME)
+        .map(|e| e.data().to_string().expect("the CN as text"))
+        .next()
+        .expect("a CN")
 }
 
 /// A root CA "Private Root" (P-256), which no test trust store holds.

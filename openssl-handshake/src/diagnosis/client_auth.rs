@@ -227,7 +227,15 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
                 sent.filter(|c| c.subjects.len() == 1 && self_issued(Some(c), 0))
                     .map(|_| self_signed(Holder::Client))
             })
-            .or_else(|| issuer_unknown(sent, description))
+            .or_else(|| {
+                // The CAs the server asked for tell an intermediate left
+                // out from a CA it never accepted, which the verify error
+                // alone cannot.
+                issuer_unknown(sent, description).map(|d| Diagnosis {
+                    summary: format!("{}{}", d.summary, named_authorities(f, sent)),
+                    ..d
+                })
+            })
             .or_else(own_refused);
         if let Some(d) = refused {
             return Some(with_evidence(d));
