@@ -15,7 +15,7 @@ use common::tool::gnutls_cli;
 use common::{client_ctx, connect_tcp, pki, server_ctx_with};
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
-use openssl::ssl::{HandshakeError, Ssl, SslContext, SslMethod, SslVerifyMode};
+use openssl::ssl::{HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::X509;
 use openssl_handshake::{Cause, Fault, SslContextBuilderExt, TraceOptions};
@@ -70,17 +70,8 @@ fn an_expired_client_certificate_is_named_by_the_server() {
         true,
         (-60, -1),
     );
-    let server = server_ctx_with(rsa(), |b| {
-        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
-        let mut store = X509StoreBuilder::new().expect("store");
-        store.add_cert(ca.clone()).expect("client CA");
-        b.set_cert_store(store.build());
-    });
-    let client = client_ctx(|b| {
-        b.set_certificate(&leaf).expect("client certificate");
-        b.set_private_key(&key).expect("client key");
-    });
-    let p = pair(&server, &client, "localhost");
+    let server = requiring_client_certs_from(&ca, |_| {});
+    let p = pair(&server, &client_with(&leaf, &key), "localhost");
     let d = assert_diagnosis(
         &p.server,
         (Cause::ClientCertRejected, Fault::Client),
@@ -242,22 +233,14 @@ fn a_rejected_client_leaf_is_set_against_the_cas_the_server_named() {
         CURRENT,
     );
     let test_root = pki().root().clone();
-    let server = server_ctx_with(rsa(), |b| {
-        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+    let server = requiring_client_certs_from(&test_root, |b| {
         let mut names = openssl::stack::Stack::new().expect("stack");
         names
             .push(test_root.subject_name().to_owned().expect("name"))
             .expect("push");
         b.set_client_ca_list(names);
-        let mut store = X509StoreBuilder::new().expect("store");
-        store.add_cert(test_root.clone()).expect("root");
-        b.set_cert_store(store.build());
     });
-    let client = client_ctx(|b| {
-        b.set_certificate(&leaf).expect("leaf");
-        b.set_private_key(&key).expect("key");
-    });
-    let p = pair(&server, &client, "localhost");
+    let p = pair(&server, &client_with(&leaf, &key), "localhost");
     let d = assert_diagnosis(
         &p.client,
         (Cause::ClientCertRejected, Fault::Unknown),
@@ -271,6 +254,26 @@ fn a_rejected_client_leaf_is_set_against_the_cas_the_server_named() {
         after.is_some_and(|a| a.contains(&test_root_cn) && a.contains("Private Root")),
         "{d}"
     );
+}
+
+/// A traced server that requires a client certificate issued under `ca`,
+/// tuned by `f`.
+fn requiring_client_certs_from(ca: &X509, f: impl FnOnce(&mut SslContextBuilder)) -> SslContext {
+    server_ctx_with(rsa(), |b| {
+        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+        let mut store = X509StoreBuilder::new().expect("store");
+        store.add_cert(ca.clone()).expect("client CA");
+        b.set_cert_store(store.build());
+        f(b);
+    })
+}
+
+/// A traced client that presents `leaf`.
+fn client_with(leaf: &X509, key: &PKey<Private>) -> SslContext {
+    client_ctx(|b| {
+        b.set_certificate(leaf).expect("client certificate");
+        b.set_private_key(key).expect("client key");
+    })
 }
 
 /// The CN of `cert`'s subject, as OpenSSL has it.
