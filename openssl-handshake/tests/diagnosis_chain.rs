@@ -61,15 +61,7 @@ fn an_expired_client_certificate_is_named_by_the_server() {
         false,
         CURRENT,
     );
-    let key = p256();
-    let leaf = certificate(
-        "localhost",
-        &key,
-        Some((&ca, &ca_key)),
-        MessageDigest::sha256(),
-        true,
-        (-60, -1),
-    );
+    let (leaf, key) = leaf_under(&ca, &ca_key, "localhost", true, (-60, -1));
     let server = requiring_client_certs_from(&ca, |_| {});
     let p = pair(&server, &client_with(&leaf, &key), "localhost");
     let d = assert_diagnosis(
@@ -164,23 +156,9 @@ fn a_leaf_sent_with_a_ca_that_did_not_issue_it() {
 #[test]
 fn a_leaf_for_another_host_that_has_also_expired_names_both() {
     let (root, root_key) = private_root();
-    let key = p256();
-    let sha256 = MessageDigest::sha256();
     // For localhost (its subjectAltName), expired since yesterday.
-    let leaf = certificate(
-        "localhost",
-        &key,
-        Some((&root, &root_key)),
-        sha256,
-        false,
-        (-60, -1),
-    );
-    let mut b = SslContext::builder(SslMethod::tls_server()).expect("server context");
-    b.set_certificate(&leaf).expect("leaf");
-    b.set_private_key(&key).expect("key");
-    b.trace_handshakes(TraceOptions::default())
-        .expect("attach tracing");
-    let (addr, server) = traced_server(&b.build());
+    let (leaf, key) = leaf_under(&root, &root_key, "localhost", false, (-60, -1));
+    let (addr, server) = traced_server(&serving(&leaf, &key, &[]));
     let client = client_ctx(|b| {
         let mut store = X509StoreBuilder::new().expect("store");
         store.add_cert(root.clone()).expect("root");
@@ -222,16 +200,7 @@ fn a_leaf_for_another_host_that_has_also_expired_names_both() {
 #[test]
 fn a_rejected_client_leaf_is_set_against_the_cas_the_server_named() {
     let (root, root_key) = private_root();
-    let key = p256();
-    let sha256 = MessageDigest::sha256();
-    let leaf = certificate(
-        "client",
-        &key,
-        Some((&root, &root_key)),
-        sha256,
-        true,
-        CURRENT,
-    );
+    let (leaf, key) = leaf_under(&root, &root_key, "client", true, CURRENT);
     let test_root = pki().root().clone();
     let server = requiring_client_certs_from(&test_root, |b| {
         let mut names = openssl::stack::Stack::new().expect("stack");
@@ -296,18 +265,31 @@ fn private_root() -> (X509, PKey<Private>) {
 /// A traced server whose leaf `root` issued, sent with `also` (which
 /// need not be its chain).
 fn serving_leaf_of(root: &X509, root_key: &PKey<Private>, also: &[&X509]) -> SslContext {
+    let (leaf, key) = leaf_under(root, root_key, "localhost", false, CURRENT);
+    serving(&leaf, &key, also)
+}
+
+/// A leaf for `subject` (subjectAltName localhost) that `root` issued, for
+/// a client when `client`, valid over `dates` (days from now), and its key.
+fn leaf_under(
+    root: &X509,
+    root_key: &PKey<Private>,
+    subject: &str,
+    client: bool,
+    dates: (i64, i64),
+) -> (X509, PKey<Private>) {
     let key = p256();
-    let leaf = certificate(
-        "localhost",
-        &key,
-        Some((root, root_key)),
-        MessageDigest::sha256(),
-        false,
-        CURRENT,
-    );
+    let sha256 = MessageDigest::sha256();
+    let leaf = certificate(subject, &key, Some((root, root_key)), sha256, client, dates);
+    (leaf, key)
+}
+
+/// A traced server that sends `leaf` with `also` (which need not be its
+/// chain).
+fn serving(leaf: &X509, key: &PKey<Private>, also: &[&X509]) -> SslContext {
     let mut b = SslContext::builder(SslMethod::tls_server()).expect("server context");
-    b.set_certificate(&leaf).expect("leaf");
-    b.set_private_key(&key).expect("key");
+    b.set_certificate(leaf).expect("leaf");
+    b.set_private_key(key).expect("key");
     for c in also {
         b.add_extra_chain_cert((*c).clone())
             .expect("extra certificate");
