@@ -18,7 +18,7 @@ use openssl::pkey::{PKey, Private};
 use openssl::ssl::{HandshakeError, Ssl, SslContext, SslContextBuilder, SslMethod, SslVerifyMode};
 use openssl::x509::store::X509StoreBuilder;
 use openssl::x509::X509;
-use openssl_handshake::{Cause, Fault, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{Cause, Fault, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use testkit::pki::Negative;
 
 #[test]
@@ -63,7 +63,7 @@ fn an_expired_client_certificate_is_named_by_the_server() {
     );
     let (leaf, key) = leaf_under(&ca, &ca_key, "localhost", true, (-60, -1));
     let server = requiring_client_certs_from(&ca, |_| {});
-    let p = pair(&server, &client_with(&leaf, &key), "localhost");
+    let p = pair(&server, &client_with(&leaf, &key, &[]), "localhost");
     let d = assert_diagnosis(
         &p.server,
         (Cause::ClientCertRejected, Fault::Client),
@@ -158,22 +158,7 @@ fn a_leaf_for_another_host_that_has_also_expired_names_both() {
     let (root, root_key) = private_root();
     // For localhost (its subjectAltName), expired since yesterday.
     let (leaf, key) = leaf_under(&root, &root_key, "localhost", false, (-60, -1));
-    let (addr, server) = traced_server(&serving(&leaf, &key, &[]));
-    let client = client_ctx(|b| {
-        let mut store = X509StoreBuilder::new().expect("store");
-        store.add_cert(root.clone()).expect("root");
-        b.set_cert_store(store.build());
-    });
-    let mut ssl = Ssl::new(&client).expect("client ssl");
-    ssl.set_hostname("other.example").expect("sni");
-    ssl.param_mut()
-        .set_host("other.example")
-        .expect("verify host");
-    let client = match ssl.connect(connect_tcp(addr)) {
-        Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).expect("trace"),
-        _ => panic!("the certificate neither covers other.example nor is current"),
-    };
-    let _ = server.join();
+    let client = checked_for_other_host(&root, &serving(&leaf, &key, &[]));
     let d = client.diagnosis().expect("a diagnosis");
     assert_eq!(d.cause, Cause::ServerCertWrongHost, "{d}");
     let verify = common::diagnosis::evidence(&client, "verify result");
@@ -193,6 +178,70 @@ fn a_leaf_for_another_host_that_has_also_expired_names_both() {
     );
 }
 
+/// A CA certificate sent beside the chain may be one OpenSSL never checks
+/// (an old cross-sign of a root the client holds): one out of date says
+/// nothing of what fails next, so only the leaf's dates are added.
+#[test]
+fn an_expired_certificate_off_the_chain_is_not_added_to_a_wrong_host() {
+    let (root, root_key) = private_root();
+    let (leaf, key) = leaf_under(&root, &root_key, "localhost", false, CURRENT);
+    let old_key = p256();
+    let sha256 = MessageDigest::sha256();
+    let old = certificate("Old Root", &old_key, None, sha256, false, (-60, -1));
+    let client = checked_for_other_host(&root, &serving(&leaf, &key, &[&old]));
+    let d = client.diagnosis().expect("a diagnosis");
+    assert_eq!(d.cause, Cause::ServerCertWrongHost, "{d}");
+    assert!(!d.summary.contains("expired"), "{d}");
+    assert!(!d.fix.contains("one error at a time"), "{d}");
+}
+
+/// The client's trace of a connection to `server` whose certificate it
+/// checks for other.example, trusting `root`; the handshake must fail.
+fn checked_for_other_host(root: &X509, server: &SslContext) -> HandshakeTrace {
+    let (addr, server) = traced_server(server);
+    let client = client_ctx(|b| {
+        let mut store = X509StoreBuilder::new().expect("store");
+        store.add_cert(root.clone()).expect("root");
+        b.set_cert_store(store.build());
+    });
+    let mut ssl = Ssl::new(&client).expect("client ssl");
+    ssl.set_hostname("other.example").expect("sni");
+    ssl.param_mut()
+        .set_host("other.example")
+        .expect("verify host");
+    let trace = match ssl.connect(connect_tcp(addr)) {
+        Err(HandshakeError::Failure(mid)) => openssl_handshake::trace(mid.ssl()).expect("trace"),
+        _ => panic!("the certificate does not cover other.example"),
+    };
+    let _ = server.join();
+    trace
+}
+
+/// An untrusted root the server did not send is where its chain leads,
+/// not where it ends.
+#[test]
+fn a_chain_sent_without_its_root_leads_to_it() {
+    let root = common_name(pki().root());
+    let trusting_nothing = client_ctx(|b| {
+        b.set_cert_store(X509StoreBuilder::new().expect("store").build());
+    });
+    let with_root = server_ctx_with(rsa(), |b| {
+        b.add_extra_chain_cert(pki().root().clone()).expect("root");
+    });
+    for (server, verb) in [
+        (server_ctx_with(rsa(), |_| {}), "leads to"),
+        (with_root, "ends at"),
+    ] {
+        let p = pair(&server, &trusting_nothing, "localhost");
+        assert_diagnosis(
+            &p.client,
+            (Cause::ServerCertUntrustedRoot, Fault::Unknown),
+            &format!("the server's chain {verb} {root}, which the client does not trust"),
+            verb,
+        );
+    }
+}
+
 /// A client whose leaf the server's CA did not issue, sent alone: the
 /// verify error (unknown_ca) is the one for an intermediate left out, so
 /// the client's diagnosis adds the CAs the server's CertificateRequest
@@ -209,20 +258,31 @@ fn a_rejected_client_leaf_is_set_against_the_cas_the_server_named() {
             .expect("push");
         b.set_client_ca_list(names);
     });
-    let p = pair(&server, &client_with(&leaf, &key), "localhost");
+    // Sent with the test root beside it, which did not issue it.
+    let p = pair(
+        &server,
+        &client_with(&leaf, &key, &[&test_root]),
+        "localhost",
+    );
+    let test_root_cn = common_name(&test_root);
     let d = assert_diagnosis(
         &p.client,
         (Cause::ClientCertRejected, Fault::Unknown),
-        "the client sent only its leaf certificate, issued by Private Root",
+        &format!(
+            "the client sent its leaf certificate, issued by Private Root, with {test_root_cn}, \
+             but not Private Root"
+        ),
         "a client leaf from a CA the server did not name",
     );
     let named = "the server's CertificateRequest names the CAs it accepts: ";
-    let test_root_cn = common_name(&test_root);
-    let after = d.summary.split_once(named).map(|(_, a)| a);
-    assert!(
-        after.is_some_and(|a| a.contains(&test_root_cn) && a.contains("Private Root")),
-        "{d}"
-    );
+    let (cas, top) = d
+        .summary
+        .split_once(named)
+        .and_then(|(_, a)| a.split_once("; this client's chain goes up to "))
+        .unwrap_or_else(|| panic!("the CAs named and the chain's top: {d}"));
+    assert!(cas.contains(&test_root_cn), "{d}");
+    assert!(top.contains("Private Root"), "{d}");
+    assert!(!top.contains(&test_root_cn), "{d}");
 }
 
 /// A traced server that requires a client certificate issued under `ca`,
@@ -237,11 +297,15 @@ fn requiring_client_certs_from(ca: &X509, f: impl FnOnce(&mut SslContextBuilder)
     })
 }
 
-/// A traced client that presents `leaf`.
-fn client_with(leaf: &X509, key: &PKey<Private>) -> SslContext {
+/// A traced client that presents `leaf`, with `also`.
+fn client_with(leaf: &X509, key: &PKey<Private>, also: &[&X509]) -> SslContext {
     client_ctx(|b| {
         b.set_certificate(leaf).expect("client certificate");
         b.set_private_key(key).expect("client key");
+        for c in also {
+            b.add_extra_chain_cert((*c).clone())
+                .expect("extra certificate");
+        }
     })
 }
 

@@ -447,13 +447,23 @@ pub(super) fn missing_intermediate(chain: Option<&Certificate>, holder: Holder) 
 /// adds nothing.
 fn leaf_sent_as(chain: &Certificate, issuer: &str) -> String {
     let leaf = chain.subjects.first();
-    let others: Vec<String> = chain
+    let others: Vec<&String> = chain
         .subjects
         .iter()
         .skip(1)
         .filter(|s| Some(*s) != leaf)
-        .map(|s| short_name_or(Some(s), "a certificate without a subject"))
         .collect();
+    // Common names alone may not tell the issuer from a certificate sent
+    // in its stead (the same CN under another O): then whole names.
+    let short = |n: &String| short_name_or(Some(n), "a certificate without a subject");
+    let alike = others.iter().any(|o| short(o) == issuer);
+    let (issuer, others): (String, Vec<String>) = match chain.issuers.first() {
+        Some(full) if alike => (
+            format!("[{full}]"),
+            others.into_iter().map(|o| format!("[{o}]")).collect(),
+        ),
+        _ => (issuer.to_owned(), others.into_iter().map(short).collect()),
+    };
     if others.is_empty() {
         format!("only its leaf certificate, issued by {issuer}")
     } else {

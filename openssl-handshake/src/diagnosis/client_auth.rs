@@ -7,7 +7,8 @@ use crate::version::ProtocolVersion;
 
 use super::cert_policy::{self, Holder};
 use super::certificate::{
-    chain_error, leaf_alone, missing_intermediate, self_issued, self_signed, untrusted_root,
+    chain_error, leaf_alone, missing_intermediate, self_issued, self_signed, top_issuer,
+    untrusted_root,
 };
 use super::facts::{alert, alert_name, alert_text, Facts};
 use super::schemes;
@@ -308,11 +309,11 @@ fn named_authorities(f: &Facts<'_>, sent: Option<&Certificate>) -> String {
     else {
         return String::new();
     };
-    let top = sent
-        .and_then(|c| c.issuers.last())
-        .map_or(String::new(), |i| {
-            format!("; this client's chain goes up to {i}")
-        });
+    // Followed from the leaf: a certificate sent beside the chain, not
+    // part of it, must not be named as its top.
+    let top = sent.and_then(top_issuer).map_or(String::new(), |i| {
+        format!("; this client's chain goes up to {i}")
+    });
     format!(
         "; the server's CertificateRequest names the CAs it accepts: {}{top}",
         super::facts::list(cas, 4)

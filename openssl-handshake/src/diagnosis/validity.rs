@@ -115,38 +115,39 @@ pub(super) fn first_out_of_date(chain: &Certificate) -> Option<(usize, bool, i64
 }
 
 /// `d`, a diagnosis of a verify error about something other than dates,
-/// with what is also out of date in `chain`: OpenSSL stops at the first
-/// error, so a fix for that one alone would only meet this one next (a
-/// leaf both expired and for another host reads as the host alone).
+/// with the leaf's dates when they are out too: OpenSSL stops at the first
+/// error (and checks the host before the dates), so a fix for that one
+/// alone would only meet this one next. Only the leaf: it is on every path
+/// OpenSSL builds, while a CA certificate sent may be off it (an old
+/// cross-sign of a root the verifier holds, which it never checks).
 pub(super) fn with_dates_too(
     d: Diagnosis,
     chain: Option<&Certificate>,
     holder: Holder,
 ) -> Diagnosis {
-    let Some((i, is_expired, t)) = chain.and_then(first_out_of_date) else {
+    let Some((0, is_expired, t)) = chain.and_then(first_out_of_date) else {
         return d;
     };
-    let (state, field) = if is_expired {
-        ("has also expired", "notAfter")
-    } else {
-        ("is also not valid yet", "notBefore")
-    };
     let who = holder.name();
-    let ca =
-        (i > 0).then(|| short_name_or(chain.and_then(|c| c.subjects.get(i)), "an intermediate"));
-    let which = match &ca {
-        None => format!("the {who}'s certificate"),
-        Some(name) => format!("the CA certificate the {who} sends, {name},"),
-    };
-    let also = match (&ca, is_expired) {
-        (_, false) => "Check both machines' clocks as well".to_owned(),
-        (None, true) => format!("Renew the {who}'s certificate as well"),
-        (Some(name), true) => {
-            format!("Have the {who} send the CA's current certificate in place of {name} as well")
-        }
+    let (state, field, also) = if is_expired {
+        (
+            "has also expired",
+            "notAfter",
+            format!("Renew the {who}'s certificate as well"),
+        )
+    } else {
+        (
+            "is also not valid yet",
+            "notBefore",
+            "Check both machines' clocks as well".to_owned(),
+        )
     };
     Diagnosis {
-        summary: format!("{}; {which} {state} ({field} {})", d.summary, date(t)),
+        summary: format!(
+            "{}; the {who}'s certificate {state} ({field} {})",
+            d.summary,
+            date(t)
+        ),
         fix: format!("{} {also}: OpenSSL reports one error at a time.", d.fix),
         ..d
     }
