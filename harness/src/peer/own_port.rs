@@ -119,11 +119,26 @@ impl FreePortServer<'_> {
             Ok(line) if bind_failed(&line) => Err(StartError::BindFailed { program, line }),
             Ok(_) => {
                 // Some servers (botan tls_server) say so before they
-                // bind: wait until the kernel shows a socket of theirs.
-                if wait_listening(port, Some(g.id()), deadline) {
-                    return Ok((g, port));
+                // bind, and exit when the bind fails: wait until the
+                // kernel shows a socket of theirs, or they exit (a taken
+                // port then gets its retry while the deadline allows one).
+                loop {
+                    let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
+                    if wait_listening(port, Some(g.id()), slice) {
+                        return Ok((g, port));
+                    }
+                    if g.wait_exit(Instant::now()) {
+                        let cap = g.finish();
+                        return Err(StartError::Exited {
+                            program,
+                            status: cap.exit,
+                            stderr: cap.stderr.trim().to_owned(),
+                        });
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(StartError::NotOwnSocket { program, port });
+                    }
                 }
-                Err(StartError::NotOwnSocket { program, port })
             }
             Err(ProcessError::Exited { status, .. }) => {
                 let cap = g.finish();
@@ -304,6 +319,39 @@ mod tests {
         // Well short of four tries of 2 s each: the time-out is overall.
         let took = began.elapsed();
         assert!(took < Duration::from_secs(5), "the start took {took:?}");
+    }
+
+    /// A server that says it listens before it binds, then exits when the
+    /// bind fails (botan tls_server: "Error: server bind failed"), gets
+    /// its retry on a fresh port at once, not when the deadline has passed.
+    #[test]
+    fn a_server_that_exits_after_saying_it_listens_is_tried_again() {
+        let tries = Mutex::new(0);
+        let args = |port: u16| {
+            let mut n = tries.lock().map_err(|e| e.to_string())?;
+            *n += 1;
+            let script = if *n == 1 {
+                "echo listening; echo 'Error: server bind failed' >&2; exit 1".to_owned()
+            } else {
+                format!(
+                    "echo listening; exec python3 -c 'import socket, time; \
+                     s = socket.socket(); s.bind((\"127.0.0.1\", {port})); s.listen(); \
+                     time.sleep(10)'"
+                )
+            };
+            Ok(vec!["-c".to_owned(), script])
+        };
+        let server = FreePortServer {
+            program: "sh",
+            package: "dash",
+            args: &args,
+            listening: &|l: &str| l == "listening",
+            line_buffered: false,
+        };
+        server
+            .start(Duration::from_secs(10))
+            .expect("started on the second port");
+        assert_eq!(*tries.lock().expect("lock"), 2);
     }
 
     /// A script's child that listens speaks for the script, as a command

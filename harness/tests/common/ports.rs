@@ -23,7 +23,8 @@ fn free_port() -> u16 {
 /// Starts the server `command` gives for a port on one that was free a
 /// moment ago; returns it once a socket of its own listens there, and the
 /// port. A listener another process put on the port meanwhile would pass
-/// for it otherwise. A server that exits saying its address is in use is
+/// for it otherwise. A server that exits saying its address is in use (or
+/// that its bind failed) is
 /// started again on a fresh port; one that exits otherwise fails the test.
 /// At most [`LIMIT`] in all. The server's process must hold the socket
 /// itself (a child's doesn't count), on IPv4: gnutls-serv, which listens
@@ -58,8 +59,9 @@ fn start(command: &dyn Fn(u16) -> Command, gave_up: Option<&dyn Fn(&str) -> bool
                 seen.extend(Proc::drain(&server.stdout));
                 seen.extend(Proc::drain(&server.stderr));
                 let said = seen.join("\n");
+                // "Address already in use", or Botan's "server bind failed".
                 assert!(
-                    said.contains("in use"),
+                    said.contains("in use") || said.contains("bind"),
                     "{} exited ({status}) without listening on {port}:\n{said}",
                     server.name
                 );
