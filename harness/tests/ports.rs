@@ -37,22 +37,28 @@ fn first_port_taken(
     start: impl FnOnce(&dyn Fn(u16) -> Command) -> u16,
     runs_on: bool,
 ) -> (u16, u16) {
-    let taken: Mutex<Option<TcpListener>> = Mutex::new(None);
+    // The first port, and the listener that holds it: none when another
+    // process took it first, which takes it just as well.
+    let taken: Mutex<Option<(u16, Option<TcpListener>)>> = Mutex::new(None);
     let command = |port: u16| {
         let mut taken = taken.lock().expect("lock");
         if taken.is_none() {
-            let l = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("take the port");
-            *taken = Some(l);
+            let held = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+                Ok(l) => Some(l),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => None,
+                Err(e) => panic!("take port {port}: {e}"),
+            };
+            *taken = Some((port, held));
         }
         python_server(port, runs_on)
     };
     let port = start(&command);
-    let held = taken
+    let (first, _held) = taken
         .lock()
         .expect("lock")
         .take()
         .expect("a port was taken");
-    (held.local_addr().expect("address").port(), port)
+    (first, port)
 }
 
 #[test]
