@@ -114,20 +114,13 @@ fn server_view(f: &Facts<'_>) -> Option<Diagnosis> {
             v.code == CERT_HAS_EXPIRED,
             Holder::Client,
         )),
+        // Another error than the dates: the leaf's dates, if out too,
+        // would fail next.
         code => chain_error(code, f.client_certificate, Holder::Client)
-            .or_else(|| cert_policy::verify_error_in(f, code, Holder::Client)),
+            .or_else(|| cert_policy::verify_error_in(f, code, Holder::Client))
+            .map(|d| with_dates_too(d, f.client_certificate, Holder::Client)),
     });
-    let d = match policy {
-        Some(d)
-            if !f
-                .verify
-                .is_some_and(|v| matches!(v.code, CERT_NOT_YET_VALID | CERT_HAS_EXPIRED)) =>
-        {
-            Some(with_dates_too(d, f.client_certificate, Holder::Client))
-        }
-        other => other,
-    };
-    let d = d.unwrap_or_else(|| {
+    let d = policy.unwrap_or_else(|| {
         Diagnosis::new(
             Cause::ClientCertRejected,
             Fault::Client,
