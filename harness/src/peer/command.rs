@@ -39,7 +39,7 @@ use testkit::error_chain::Chain;
 
 use super::capabilities::Feature;
 use super::external::{self, PkiDir};
-use super::own_port::{group_running, wait_listening};
+use super::own_port::{await_own_socket, Readiness};
 use super::process::{ChildGuard, ProcessError};
 use super::process_peer::{ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
@@ -291,20 +291,10 @@ impl Command {
             let mut g = self.spawn(&line).map_err(|e| {
                 Box::new(external::not_run(Role::Server, &me, Chain(&e).to_string()))
             })?;
-            let exited = loop {
-                let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
-                if wait_listening(port, Some(g.id()), slice) {
-                    return Ok((g, port));
-                }
-                // The command may have started its server in the
-                // background and ended: only a group with nothing left
-                // running has given up.
-                if g.wait_exit(Instant::now()) && !group_running(g.id()) {
-                    break true;
-                }
-                if Instant::now() >= deadline {
-                    break false;
-                }
+            let exited = match await_own_socket(&mut g, port, deadline) {
+                Readiness::Listening => return Ok((g, port)),
+                Readiness::Exited => true,
+                Readiness::TimedOut => false,
             };
             let cap = g.finish();
             let in_use = cap.lines.iter().any(|l| l.contains("in use"));

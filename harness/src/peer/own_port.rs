@@ -117,29 +117,22 @@ impl FreePortServer<'_> {
             // that announces listening, and then listens on IPv6 only,
             // which `wait_listening` would take for success.
             Ok(line) if bind_failed(&line) => Err(StartError::BindFailed { program, line }),
-            Ok(_) => {
-                // Some servers (botan tls_server) say so before they
-                // bind, and exit when the bind fails: wait until the
-                // kernel shows a socket of theirs, or they exit (a taken
-                // port then gets its retry while the deadline allows one).
-                loop {
-                    let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
-                    if wait_listening(port, Some(g.id()), slice) {
-                        return Ok((g, port));
-                    }
-                    if g.wait_exit(Instant::now()) {
-                        let cap = g.finish();
-                        return Err(StartError::Exited {
-                            program,
-                            status: cap.exit,
-                            stderr: cap.stderr.trim().to_owned(),
-                        });
-                    }
-                    if Instant::now() >= deadline {
-                        return Err(StartError::NotOwnSocket { program, port });
-                    }
+            // Some servers (botan tls_server) say so before they bind, and
+            // exit when the bind fails: wait until the kernel shows a
+            // socket of theirs, or they exit (a taken port then gets its
+            // retry while the deadline allows one).
+            Ok(_) => match await_own_socket(&mut g, port, deadline) {
+                Readiness::Listening => Ok((g, port)),
+                Readiness::Exited => {
+                    let cap = g.finish();
+                    Err(StartError::Exited {
+                        program,
+                        status: cap.exit,
+                        stderr: cap.stderr.trim().to_owned(),
+                    })
                 }
-            }
+                Readiness::TimedOut => Err(StartError::NotOwnSocket { program, port }),
+            },
             Err(ProcessError::Exited { status, .. }) => {
                 let cap = g.finish();
                 Err(StartError::Exited {
@@ -149,6 +142,35 @@ impl FreePortServer<'_> {
                 })
             }
             Err(e) => Err(StartError::Process(e)),
+        }
+    }
+}
+
+/// How the wait for a started server's own socket ended.
+pub(super) enum Readiness {
+    /// A socket of its process group listens on the port.
+    Listening,
+    /// Its process group has nothing left running: it gave up.
+    Exited,
+    /// The deadline passed first.
+    TimedOut,
+}
+
+/// Waits until a socket of `g`'s process group listens on `port`, the
+/// group has nothing left running, or `deadline` passes. A command may
+/// start its server in the background and end: only a group with nothing
+/// left running has given up.
+pub(super) fn await_own_socket(g: &mut ChildGuard, port: u16, deadline: Instant) -> Readiness {
+    loop {
+        let slice = (Instant::now() + Duration::from_millis(50)).min(deadline);
+        if wait_listening(port, Some(g.id()), slice) {
+            return Readiness::Listening;
+        }
+        if g.wait_exit(Instant::now()) && !group_running(g.id()) {
+            return Readiness::Exited;
+        }
+        if Instant::now() >= deadline {
+            return Readiness::TimedOut;
         }
     }
 }
@@ -225,7 +247,7 @@ fn group_holds_socket(group: u32, inode: &str) -> bool {
 /// exited but is not yet reaped (a zombie) does not count. A command that
 /// started its server in the background and ended has one; where /proc is
 /// missing it can't tell and says yes.
-pub fn group_running(group: u32) -> bool {
+fn group_running(group: u32) -> bool {
     members(group).is_none_or(|mut all| all.any(|(_, state)| state != "Z"))
 }
 
@@ -266,24 +288,28 @@ mod tests {
     /// gnutls-serv) announces listening on the same line as the failure.
     #[test]
     fn a_port_taken_before_the_server_binds_is_given_up() {
-        let taken: Mutex<Option<TcpListener>> = Mutex::new(None);
+        // The first port, and the listener holding it: none when another
+        // test took it first, which takes it just as well.
+        let taken: Mutex<Option<(u16, Option<TcpListener>)>> = Mutex::new(None);
         let args = |port: u16| {
             let mut taken = taken.lock().map_err(|e| e.to_string())?;
             if taken.is_none() {
-                let l =
-                    TcpListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(|e| e.to_string())?;
-                *taken = Some(l);
+                let held = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+                    Ok(l) => Some(l),
+                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => None,
+                    Err(e) => return Err(e.to_string()),
+                };
+                *taken = Some((port, held));
             }
             Ok(vec!["-p".to_owned(), port.to_string(), "--echo".to_owned()])
         };
         let (_server, port) = crate::peer::gnutls::start_server(&args, Duration::from_secs(10))
             .expect("gnutls-serv (apt-get install gnutls-bin) starts on a second port");
-        let held = taken
+        let (first, _held) = taken
             .lock()
             .expect("lock")
             .take()
             .expect("the first port was taken");
-        let first = held.local_addr().expect("address").port();
         assert_ne!(
             port, first,
             "the server was reported on the port it failed to bind"
@@ -296,8 +322,13 @@ mod tests {
     fn a_listener_of_another_process_does_not_count() {
         let taken: Mutex<Vec<TcpListener>> = Mutex::new(Vec::new());
         let args = |port: u16| {
-            let l = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).map_err(|e| e.to_string())?;
-            taken.lock().map_err(|e| e.to_string())?.push(l);
+            // A port another test took first (tests run at once and may be
+            // handed the same free port) is just as taken.
+            match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+                Ok(l) => taken.lock().map_err(|e| e.to_string())?.push(l),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {}
+                Err(e) => return Err(e.to_string()),
+            }
             Ok(vec!["-c".to_owned(), "echo listening; sleep 5".to_owned()])
         };
         let server = FreePortServer {
