@@ -113,18 +113,12 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Downg
         }
     }
     if owed.is_empty() {
-        return finding(
-            if unread_owed {
-                Verdict::NotTestable
-            } else {
-                Verdict::NotApplicable
-            },
-            if unread_owed {
-                unread_text()
-            } else {
-                "no ServerHello below TLS 1.3: there is no older version to fall to".into()
-            },
-        );
+        return if unread_owed {
+            finding(Verdict::NotTestable, unread_text())
+        } else {
+            let why = "no ServerHello below TLS 1.3: there is no older version to fall to";
+            finding(Verdict::NotApplicable, why.into())
+        };
     }
     let faults: Vec<String> = owed
         .iter()
