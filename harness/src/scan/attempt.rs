@@ -27,6 +27,9 @@ pub struct Attempt {
     pub session: Option<SavedSession>,
     /// The server's chain, leaf first, as received.
     pub chain: Vec<X509>,
+    /// The OCSP response the server stapled (DER), when the probe asked
+    /// for one and the handshake finished.
+    pub ocsp_staple: Option<Vec<u8>>,
     /// Why the server gave nothing to judge by: no connection, or a
     /// time-out before any ServerHello. Such a probe says neither yes nor
     /// no, and what rests on it is incomplete.
@@ -68,6 +71,7 @@ impl Attempt {
             diagnosis: None,
             session: None,
             chain: Vec::new(),
+            ocsp_staple: None,
             rejected_after_handshake: None,
             renegotiation: None,
         }

@@ -11,11 +11,11 @@ use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{
-    Ssl, SslContextBuilder, SslFiletype, SslMethod, SslMode, SslOptions, SslVerifyMode,
+    Ssl, SslContextBuilder, SslFiletype, SslMethod, SslMode, SslOptions, SslVerifyMode, StatusType,
 };
 use openssl::x509::X509;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
@@ -33,7 +33,9 @@ use crate::library::Library;
 use crate::starttls::{self, StartTls};
 
 mod error;
+mod slots;
 use error::{ConnectError, ProbeSetupError};
+use slots::Slots;
 
 /// Where to connect and what to call the server.
 #[derive(Debug, Clone)]
@@ -347,6 +349,9 @@ impl Prober {
         if let Some(s) = resume {
             s.offer(&mut ssl)?;
         }
+        if offer.ocsp {
+            ssl.set_status_type(StatusType::OCSP)?;
+        }
         let (stream, deadline) = match self.connect() {
             Ok(s) => s,
             Err(e) => return Ok(Attempt::unreached(id, Chain(&e).to_string())),
@@ -407,6 +412,7 @@ impl Prober {
                     .then(|| fatal_alert_after_handshake(trace.as_ref()))
                     .flatten();
                 let chain = chain_of(s.ssl());
+                let ocsp_staple = s.ssl().ocsp_status().map(<[u8]>::to_vec);
                 let session = SavedSession::of(s.ssl());
                 let negotiated = trace.as_ref().and_then(|t| t.negotiated.clone());
                 // The ticket wait's deadline has passed: without a new one
@@ -425,6 +431,7 @@ impl Prober {
                     diagnosis: None,
                     session,
                     chain,
+                    ocsp_staple,
                     unanswered: None,
                     closed_silently: false,
                     rejected_after_handshake,
@@ -477,6 +484,7 @@ impl Prober {
                     diagnosis,
                     session: None,
                     chain: chain_of(s.ssl()),
+                    ocsp_staple: None,
                     unanswered,
                     closed_silently,
                     rejected_after_handshake: None,
@@ -562,38 +570,4 @@ fn chain_of(ssl: &openssl::ssl::SslRef) -> Vec<X509> {
     ssl.peer_cert_chain()
         .map(|s| s.iter().map(|c| c.to_owned()).collect())
         .unwrap_or_default()
-}
-
-/// A counting semaphore: at most `n` connections at once.
-struct Slots {
-    free: Mutex<usize>,
-    cv: Condvar,
-}
-
-struct Slot<'a>(&'a Slots);
-
-impl Slots {
-    fn new(n: usize) -> Self {
-        Slots {
-            free: Mutex::new(n),
-            cv: Condvar::new(),
-        }
-    }
-
-    fn take(&self) -> Slot<'_> {
-        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        while *free == 0 {
-            free = self.cv.wait(free).unwrap_or_else(|p| p.into_inner());
-        }
-        *free -= 1;
-        Slot(self)
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let mut free = self.0.free.lock().unwrap_or_else(|p| p.into_inner());
-        *free += 1;
-        self.0.cv.notify_one();
-    }
 }

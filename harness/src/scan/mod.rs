@@ -24,6 +24,7 @@ pub mod groups;
 pub mod legacy_suites;
 pub mod master_secret;
 pub mod mozilla;
+pub mod ocsp;
 pub mod offer;
 pub mod own_hello;
 pub mod policy;
@@ -61,7 +62,8 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// 5: `findings.other_chains` and each chain's `key_type`; the
 /// certificate rules read every chain; `findings.master_secret`.
 /// 6: `findings.downgrade`.
-pub const SCAN_SCHEMA_VERSION: u32 = 6;
+/// 7: `findings.ocsp`.
+pub const SCAN_SCHEMA_VERSION: u32 = 7;
 
 /// The id of the probe that offers every version and suite the linked
 /// OpenSSL has, at security level 0 like the other probes, with
@@ -158,6 +160,8 @@ pub struct Findings {
     pub renegotiation: renegotiation::RenegotiationFinding,
     /// The extended master secret (RFC 7627).
     pub master_secret: master_secret::MasterSecretFinding,
+    /// OCSP stapling (RFC 6066 section 8).
+    pub ocsp: ocsp::OcspFinding,
     /// The TLS 1.3 downgrade sentinel (RFC 8446 4.1.3).
     pub downgrade: downgrade::DowngradeFinding,
     /// The names (OpenSSL's and IANA's) of every suite the linked OpenSSL
@@ -229,6 +233,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
                 BASE_PROBE,
                 &Offer {
                     verify: true,
+                    ocsp: true,
                     ..Offer::default()
                 },
                 None,
@@ -322,6 +327,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             chain: base_chain.clone().missing_others(others_unanswered),
             other_chains,
             master_secret: master_secret::from_versions(&version_attempts, &versions),
+            ocsp: ocsp::from_base(&base),
             downgrade: downgrade::from_versions(&version_attempts, &versions),
             renegotiation: {
                 let f = renegotiation::from_versions(&version_attempts, &versions);

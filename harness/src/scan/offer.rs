@@ -39,6 +39,9 @@ pub struct Offer {
     /// overrides them to reach any server: its security level, its suites
     /// and no legacy (pre-RFC 5746) servers.
     pub openssl_defaults: bool,
+    /// Ask for the server's OCSP response (status_request, RFC 6066
+    /// section 8), as `s_client -status` does.
+    pub ocsp: bool,
 }
 
 impl Offer {
@@ -73,6 +76,7 @@ impl Offer {
             (self.verify, "verify"),
             (self.renegotiate, "then renegotiate"),
             (self.openssl_defaults, "OpenSSL's client defaults"),
+            (self.ocsp, "status_request"),
             (resuming, "resuming"),
         ] {
             if on {

@@ -80,6 +80,9 @@ pub struct Policy {
     /// The server must not renegotiate when a client asks (each
     /// renegotiation costs it a full key exchange).
     pub forbid_client_renegotiation: Option<bool>,
+    /// The server must staple a successful OCSP response in which its
+    /// leaf is good and current.
+    pub require_ocsp_stapling: Option<bool>,
     /// A client with the linked OpenSSL's defaults (its security level,
     /// suites and groups) must connect.
     pub require_default_client: Option<bool>,

@@ -381,6 +381,20 @@ impl Policy {
                 );
             }
         }
+        if self.require_ocsp_stapling == Some(true) {
+            let o = &f.ocsp;
+            if o.stapled == Verdict::NotTestable {
+                rules.borrow_mut().push(RuleResult {
+                    rule: "require_ocsp_stapling".into(),
+                    outcome: RuleOutcome::Unverified,
+                    detail: o.detail.clone(),
+                    probes: o.probes.clone(),
+                });
+            } else {
+                let failed = (!o.usable()).then(|| o.detail.clone());
+                rule("require_ocsp_stapling", failed, o.detail.clone(), &o.probes);
+            }
+        }
         // A fallback answered without inappropriate_fallback, or a
         // ServerHello seen without renegotiation_info, is a failure seen;
         // NotTestable is an absence.

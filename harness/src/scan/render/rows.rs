@@ -349,6 +349,13 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         yn(ms.extended, &ms.detail),
         &ms.probes,
     );
+    let oc = &f.ocsp;
+    row(
+        "ocsp_stapling",
+        "RFC 6066".into(),
+        yn(oc.stapled, &oc.detail),
+        &oc.probes,
+    );
     let dg = &f.downgrade;
     row(
         "downgrade",

@@ -1,0 +1,188 @@
+//! `tls-harness scan` reads the OCSP response a server staples (RFC 6066
+//! section 8) as `openssl s_client -status` prints it: `openssl s_server
+//! -status_file` with a response that says the leaf is good, `gnutls-serv
+//! --ocsp-response` with one that says it is revoked, and a server that
+//! staples nothing. The responses are made by `openssl ocsp` from an index
+//! of the test PKI's leaf; what the scan must say of each is read from
+//! `s_client -status`, and the policy rule `require_ocsp_stapling` passes
+//! only the first.
+
+mod common;
+mod scan_support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{run, write_pki};
+use scan_support::*;
+use serde_json::Value;
+
+/// `openssl ocsp` answering for the leaf from `index` (ca(1)'s index
+/// format), signed with the leaf's own key: the scan does not check the
+/// responder, and the test PKI keeps no CA key.
+fn ocsp_response(d: &Path, name: &str, index_line: &str) -> String {
+    let index = d.join(format!("{name}.index"));
+    std::fs::write(&index, format!("{index_line}\n")).expect("index");
+    let out = p(d, &format!("{name}.der"));
+    let mut c = Command::new("openssl");
+    c.arg("ocsp")
+        .args(["-index", index.to_str().expect("utf-8 path")])
+        .args(["-rsigner", &p(d, "server-rsa2048.crt")])
+        .args(["-rkey", &p(d, "server-rsa2048.key")])
+        .args(["-CA", &p(d, "intermediate.pem")])
+        .args(["-issuer", &p(d, "intermediate.pem")])
+        .args(["-cert", &p(d, "server-rsa2048.crt")])
+        .args(["-respout", &out, "-ndays", "7"]);
+    let o = run(c);
+    assert!(o.status.success(), "openssl ocsp: {}", o.stderr);
+    out
+}
+
+/// The leaf's serial and subject, as ca(1)'s index writes them.
+fn leaf_serial_and_subject(d: &Path) -> (String, String) {
+    let mut c = Command::new("openssl");
+    c.args([
+        "x509", "-noout", "-serial", "-subject", "-nameopt", "compat",
+    ])
+    .args(["-in", &p(d, "server-rsa2048.crt")]);
+    let o = run(c);
+    let field = |key: &str| {
+        o.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in {}", o.stdout))
+            .to_owned()
+    };
+    (field("serial="), field("subject="))
+}
+
+/// What `s_client -status` prints of the staple: each "Key: value" line
+/// of its OCSP response block, trimmed.
+fn s_client_status(addr: &str) -> Vec<(String, String)> {
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", addr, "-status"])
+        .stdin(Stdio::null());
+    let o = run(c);
+    o.stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("OCSP response:"))
+        .take_while(|l| !l.starts_with("---"))
+        .filter_map(|l| l.trim().split_once(": "))
+        .map(|(k, v)| (k.to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+fn said<'a>(lines: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    lines
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn policy(d: &Path) -> String {
+    let policy = d.join("ocsp.toml");
+    std::fs::write(&policy, "require_ocsp_stapling = true\n").expect("policy");
+    policy.to_str().expect("utf-8 path").to_string()
+}
+
+fn scanned(d: &Path, addr: &str) -> (Option<i32>, Value) {
+    let (code, text) = scan(d, addr, &["--format", "json", "--policy", &policy(d)]);
+    (code, serde_json::from_str(&text).expect("scan JSON"))
+}
+
+fn rule(r: &Value) -> &Value {
+    &r["policy"]["rules"][0]
+}
+
+#[test]
+fn a_stapled_response_is_read_as_s_client_reads_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (serial, subject) = leaf_serial_and_subject(d);
+
+    // Good, from s_server.
+    let good = ocsp_response(
+        d,
+        "good",
+        &format!("V\t301231235959Z\t\t{serial}\tunknown\t{subject}"),
+    );
+    let (_server, addr) = s_server(d, &["-status_file", &good]);
+    let said_by = s_client_status(&addr);
+    assert_eq!(said(&said_by, "Cert Status"), Some("good"), "{said_by:?}");
+    let (code, r) = scanned(d, &addr);
+    let o = &r["findings"]["ocsp"];
+    assert_eq!(o["stapled"], "yes", "{o}");
+    assert_eq!(
+        o["response_status"].as_str(),
+        said(&said_by, "OCSP Response Status").and_then(|s| s.split(' ').next()),
+        "{o}"
+    );
+    assert_eq!(o["cert_status"], "good", "{o}");
+    assert_eq!(
+        o["this_update"].as_str(),
+        said(&said_by, "This Update"),
+        "{o}"
+    );
+    assert_eq!(
+        o["next_update"].as_str(),
+        said(&said_by, "Next Update"),
+        "{o}"
+    );
+    assert_eq!(o["current"], "yes", "{o}");
+    assert_eq!(rule(&r)["outcome"], "pass", "{r}");
+    assert_eq!(code, Some(0));
+
+    // Revoked, from gnutls-serv (which refuses to load a response that
+    // says so unless told to).
+    let revoked = ocsp_response(
+        d,
+        "revoked",
+        &format!("R\t301231235959Z\t261101000000Z,keyCompromise\t{serial}\tunknown\t{subject}"),
+    );
+    let (_server, addr) = common::gnutls_serv(&[
+        "--x509certfile",
+        &p(d, "server-rsa2048.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-rsa2048.key"),
+        "--ocsp-response",
+        &revoked,
+        "--ignore-ocsp-response-errors",
+    ]);
+    let said_by = s_client_status(&addr);
+    assert_eq!(
+        said(&said_by, "Cert Status"),
+        Some("revoked"),
+        "{said_by:?}"
+    );
+    let (code, r) = scanned(d, &addr);
+    let o = &r["findings"]["ocsp"];
+    assert_eq!(
+        (&o["stapled"], &o["cert_status"]),
+        (&"yes".into(), &"revoked".into()),
+        "{o}"
+    );
+    let detail = o["detail"].as_str().unwrap_or_default();
+    let time = said(&said_by, "Revocation Time").expect("s_client's revocation time");
+    let reason = said(&said_by, "Revocation Reason").expect("s_client's revocation reason");
+    // "keyCompromise (0x1)": the name alone.
+    let reason = reason.split(' ').next().unwrap_or_default();
+    assert!(detail.contains(&format!("revoked {time}, {reason}")), "{o}");
+    assert_eq!(rule(&r)["outcome"], "fail", "{r}");
+    assert_eq!(code, Some(1));
+
+    // None asked for, none sent.
+    let (_server, addr) = s_server(d, &[]);
+    assert!(s_client_status(&addr)
+        .iter()
+        .all(|(k, _)| k != "Cert Status"));
+    let (code, r) = scanned(d, &addr);
+    let o = &r["findings"]["ocsp"];
+    assert_eq!(
+        (&o["stapled"], &o["cert_status"]),
+        (&"no".into(), &Value::Null),
+        "{o}"
+    );
+    assert_eq!(rule(&r)["outcome"], "fail", "{r}");
+    assert_eq!(code, Some(1));
+}
