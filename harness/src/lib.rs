@@ -25,6 +25,7 @@ pub mod hostile;
 pub mod interrupt;
 pub mod library;
 pub mod matrix;
+pub mod ocsp;
 pub mod oracle;
 pub mod pcap;
 pub mod peer;

@@ -19,7 +19,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslVerifyMode};
+use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslRef, SslVerifyMode, StatusType};
 use openssl_handshake::{Diagnosis, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use serde::Serialize;
 
@@ -27,6 +27,7 @@ use crate::case::Role;
 use crate::error::HarnessError;
 use crate::ffi::socket_tls::{stopped_at_limit, SocketTls, Stop};
 use crate::ffi::SavedSession;
+use crate::ocsp;
 use crate::pcap::{self, Capture, End, PcapFile};
 use crate::report::diagnosis;
 use crate::settings::TlsSettings;
@@ -72,6 +73,8 @@ pub struct ProbeOptions {
     pub cafile: Option<PathBuf>,
     /// Make a second connection after the first.
     pub reconnect: bool,
+    /// Ask for the server's OCSP response (status_request).
+    pub status: bool,
     /// Limit for connecting and for each read and write.
     pub timeout: Duration,
     /// Limit for each whole handshake, from the connect: a server that
@@ -112,6 +115,9 @@ pub struct ProbeConnection {
     pub diagnosis: Option<Diagnosis>,
     /// Notes for the user, such as why `--reconnect` did not resume.
     pub notes: Vec<String>,
+    /// The OCSP response the server stapled, read, when `--status` asked
+    /// for one and the handshake finished.
+    pub ocsp: Option<ocsp::Staple>,
 }
 
 /// The result of a probe: every connection made, in order.
@@ -148,6 +154,7 @@ impl ProbeConnection {
             failure: None,
             diagnosis: None,
             notes: Vec::new(),
+            ocsp: None,
         }
     }
 
@@ -174,6 +181,9 @@ impl ProbeConnection {
             (TraceFormat::Json, _) => self.json_line(number),
             (TraceFormat::Summary, Some(t)) => {
                 let mut s = summary(t);
+                if let Some(o) = &self.ocsp {
+                    s += &format!("ocsp: {}\n", o.detail);
+                }
                 if let Some(f) = self.failure.as_ref().filter(|_| t.succeeded()) {
                     s += &format!("client: {f}\n");
                 }
@@ -198,6 +208,7 @@ impl ProbeConnection {
             diagnosis: Option<&'a Diagnosis>,
             post_handshake: Option<&'a PostHandshake>,
             notes: &'a [String],
+            ocsp: Option<&'a ocsp::Staple>,
             trace: Option<&'a HandshakeTrace>,
         }
         let line = Line {
@@ -209,6 +220,7 @@ impl ProbeConnection {
             diagnosis: self.diagnosis.as_ref(),
             post_handshake: self.post_handshake.as_ref(),
             notes: &self.notes,
+            ocsp: self.ocsp.as_ref(),
             trace: self.trace.as_ref(),
         };
         json_line(&line)
@@ -346,10 +358,14 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         if let Some(saved) = &session {
             saved.offer(&mut ssl)?;
         }
+        if opts.status {
+            ssl.set_status_type(StatusType::OCSP)?;
+        }
         let recording = capture.clone().map(|c| (c, End::Client));
         let mut s = SocketTls::new(ssl, stream, opts.timeout, handshake_deadline, recording)?;
         match s.connect() {
             Ok(()) => {
+                conn.ocsp = opts.status.then(|| stapled(s.ssl()));
                 // Read what the server sends after the handshake, then
                 // close as s_client does at end of input: close_notify,
                 // without waiting for the server's.
@@ -419,6 +435,18 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         }
     }
     Ok(out)
+}
+
+/// What the server stapled for the chain it sent, read.
+fn stapled(ssl: &SslRef) -> ocsp::Staple {
+    let Some(der) = ssl.ocsp_status() else {
+        return ocsp::Staple::not_sent();
+    };
+    let chain: Vec<openssl::x509::X509> = ssl
+        .peer_cert_chain()
+        .map(|s| s.iter().map(|c| c.to_owned()).collect())
+        .unwrap_or_default();
+    ocsp::read(der, &chain)
 }
 
 /// A TLS 1.3 handshake in which the server asked for a certificate: its

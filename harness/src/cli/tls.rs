@@ -82,6 +82,10 @@ pub(crate) struct ProbeArgs {
     /// Make a second connection after the first.
     #[arg(long)]
     reconnect: bool,
+    /// Ask for the server's OCSP response (status_request) and read it, as
+    /// `s_client -status` does: its status, the leaf's, and its update times.
+    #[arg(long)]
+    status: bool,
     /// Seconds each whole handshake may take, however the server paces it.
     #[arg(long, default_value_t = 30.0)]
     handshake_timeout: f64,
@@ -220,6 +224,7 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
         tls: tls_settings(&a.tls, cert)?,
         cafile: a.cafile.clone(),
         reconnect: a.reconnect,
+        status: a.status,
         timeout: seconds("--timeout", a.tls.timeout)?,
         handshake_timeout: seconds("--handshake-timeout", a.handshake_timeout)?,
         linger: non_negative_seconds("--linger", a.linger)?,

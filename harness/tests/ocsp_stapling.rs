@@ -1,5 +1,5 @@
-//! `tls-harness scan` reads the OCSP response a server staples (RFC 6066
-//! section 8) as `openssl s_client -status` prints it: `openssl s_server
+//! `tls-harness scan` and `probe --status` read the OCSP response a server
+//! staples (RFC 6066 section 8) as `openssl s_client -status` prints it: `openssl s_server
 //! -status_file` with a response that says the leaf is good, `gnutls-serv
 //! --ocsp-response` with one that says it is revoked, and a server that
 //! staples nothing. The responses are made by `openssl ocsp` from an index
@@ -13,7 +13,7 @@ mod scan_support;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{run, write_pki};
+use common::{harness, run, write_pki};
 use scan_support::*;
 use serde_json::Value;
 
@@ -94,6 +94,29 @@ fn rule(r: &Value) -> &Value {
     &r["policy"]["rules"][0]
 }
 
+/// `probe --status`'s reading of the staple, at TLS 1.2 (a
+/// CertificateStatus message) as the scan's base probe reads TLS 1.3's
+/// (in the Certificate message).
+fn probed(d: &Path, addr: &str) -> Value {
+    let root = p(d, "root.pem");
+    let o = run(harness(&[
+        "probe",
+        addr,
+        "--servername",
+        "localhost",
+        "--cafile",
+        &root,
+        "--status",
+        "--tls1_2",
+        "--format",
+        "json",
+    ]));
+    assert!(o.status.success(), "probe failed: {}", o.stderr);
+    let line: Value =
+        serde_json::from_str(o.stdout.lines().next().unwrap_or_default()).expect("probe JSON line");
+    line["ocsp"].clone()
+}
+
 #[test]
 fn a_stapled_response_is_read_as_s_client_reads_it() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -132,6 +155,20 @@ fn a_stapled_response_is_read_as_s_client_reads_it() {
     assert_eq!(o["current"], "yes", "{o}");
     assert_eq!(rule(&r)["outcome"], "pass", "{r}");
     assert_eq!(code, Some(0));
+    let by_probe = probed(d, &addr);
+    assert_eq!(
+        (&by_probe["stapled"], &by_probe["current"]),
+        (&true.into(), &true.into()),
+        "{by_probe}"
+    );
+    for key in [
+        "response_status",
+        "cert_status",
+        "this_update",
+        "next_update",
+    ] {
+        assert_eq!(by_probe[key], o[key], "{key}: {by_probe}");
+    }
 
     // Revoked, from gnutls-serv (which refuses to load a response that
     // says so unless told to).
@@ -170,6 +207,9 @@ fn a_stapled_response_is_read_as_s_client_reads_it() {
     assert!(detail.contains(&format!("revoked {time}, {reason}")), "{o}");
     assert_eq!(rule(&r)["outcome"], "fail", "{r}");
     assert_eq!(code, Some(1));
+    let by_probe = probed(d, &addr);
+    assert_eq!(by_probe["cert_status"], "revoked", "{by_probe}");
+    assert_eq!(by_probe["detail"], o["detail"], "{by_probe}");
 
     // None asked for, none sent.
     let (_server, addr) = s_server(d, &[]);
@@ -185,4 +225,5 @@ fn a_stapled_response_is_read_as_s_client_reads_it() {
     );
     assert_eq!(rule(&r)["outcome"], "fail", "{r}");
     assert_eq!(code, Some(1));
+    assert_eq!(probed(d, &addr)["stapled"], false);
 }
