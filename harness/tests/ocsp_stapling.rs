@@ -227,3 +227,112 @@ fn a_stapled_response_is_read_as_s_client_reads_it() {
     assert_eq!(code, Some(1));
     assert_eq!(probed(d, &addr)["stapled"], false);
 }
+
+/// A leaf whose TLS Feature extension demands a staple (RFC 7633), served
+/// without one, is named as such, as testssl.sh's "OCSP must staple
+/// extension" and `openssl x509 -text`'s "TLS Feature: status_request"
+/// show it; its OCSP responder comes from its Authority Information Access.
+#[test]
+fn a_must_staple_leaf_served_without_a_staple_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let responder = "http://ocsp.example.test/";
+    let openssl = |args: &[&str]| {
+        let mut c = Command::new("openssl");
+        c.args(args).current_dir(d);
+        let o = run(c);
+        assert!(o.status.success(), "openssl {args:?}: {}", o.stderr);
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"],
+            &ec[..],
+            &[
+                "-keyout",
+                "root.key",
+                "-out",
+                "root.pem",
+                "-subj",
+                "/CN=Must-staple test root",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"],
+            &ec[..],
+            &[
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        d.join("leaf.ext"),
+        format!(
+            "subjectAltName=DNS:localhost\ntlsfeature=status_request\n\
+             authorityInfoAccess=OCSP;URI:{responder}\n"
+        ),
+    )
+    .expect("extensions");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "root.pem",
+        "-CAkey",
+        "root.key",
+        "-CAcreateserial",
+        "-days",
+        "10",
+        "-extfile",
+        "leaf.ext",
+        "-out",
+        "leaf.pem",
+    ]);
+    let text = {
+        let mut c = Command::new("openssl");
+        c.args(["x509", "-noout", "-text", "-in", &p(d, "leaf.pem")]);
+        run(c).stdout
+    };
+    assert!(text.contains("TLS Feature"), "{text}");
+
+    let (_server, addr) = common::s_server(&[
+        "-cert",
+        &p(d, "leaf.pem"),
+        "-key",
+        &p(d, "leaf.key"),
+        "-www",
+    ]);
+    let (_, text) = scan(d, &addr, &["--format", "json"]);
+    let r: Value = serde_json::from_str(&text).expect("scan JSON");
+    let o = &r["findings"]["ocsp"];
+    assert_eq!(
+        (&o["stapled"], &o["must_staple"]),
+        (&"no".into(), &true.into()),
+        "{o}"
+    );
+    assert_eq!(o["responders"], serde_json::json!([responder]), "{o}");
+    assert!(
+        o["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("demands a staple"),
+        "{o}"
+    );
+}

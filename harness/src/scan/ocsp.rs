@@ -2,6 +2,7 @@
 //! client that asks (status_request, RFC 6066 section 8), as the base
 //! probe does, and what it says ([`crate::ocsp`]).
 
+use openssl::x509::X509Ref;
 use serde::Serialize;
 
 use super::conn::Attempt;
@@ -26,6 +27,11 @@ pub struct OcspFinding {
     /// Yes: now lies between thisUpdate and nextUpdate, give or take five
     /// minutes.
     pub current: Verdict,
+    /// The leaf's OCSP responders (its Authority Information Access).
+    pub responders: Vec<String>,
+    /// Whether the leaf demands a staple: its TLS Feature extension lists
+    /// status_request (RFC 7633, "OCSP must-staple").
+    pub must_staple: bool,
     /// What was seen, in words.
     pub detail: String,
     /// The probe it rests on.
@@ -46,6 +52,24 @@ impl OcspFinding {
 /// Reads the staple the base probe got. `base` must have asked for one
 /// ([`super::offer::Offer::ocsp`]).
 pub fn from_base(base: &Attempt) -> OcspFinding {
+    let mut f = read(base);
+    if let Some(leaf) = base.chain.first() {
+        f.responders = leaf
+            .ocsp_responders()
+            .map(|r| r.iter().map(|u| u.to_string()).collect())
+            .unwrap_or_default();
+        f.must_staple = must_staple(leaf);
+    }
+    if f.must_staple && !f.usable() {
+        f.detail.push_str(
+            "; the leaf demands a staple (TLS Feature status_request, RFC 7633), so clients \
+             that enforce it (Firefox) refuse this server",
+        );
+    }
+    f
+}
+
+fn read(base: &Attempt) -> OcspFinding {
     let probes = vec![base.id.clone()];
     let unstapled = |stapled, detail| OcspFinding {
         stapled,
@@ -54,6 +78,8 @@ pub fn from_base(base: &Attempt) -> OcspFinding {
         this_update: None,
         next_update: None,
         current: Verdict::NotTestable,
+        responders: Vec::new(),
+        must_staple: false,
         detail,
         probes: probes.clone(),
         staple: None,
@@ -80,8 +106,30 @@ pub fn from_base(base: &Attempt) -> OcspFinding {
             Some(false) => Verdict::No,
             None => Verdict::NotTestable,
         },
+        responders: Vec::new(),
+        must_staple: false,
         detail: staple.detail.clone(),
         probes: probes.clone(),
         staple: Some(staple),
     }
+}
+
+/// Whether `leaf`'s TLS Feature extension lists status_request, read
+/// from OpenSSL's own printing of it (the openssl crate has no accessor):
+/// "TLS Feature:" (", critical" after it when so), then the features on
+/// the next line, comma-separated.
+fn must_staple(leaf: &X509Ref) -> bool {
+    let Ok(text) = leaf.to_text() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&text);
+    let mut lines = text.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        if line.starts_with("TLS Feature:") {
+            return lines
+                .next()
+                .is_some_and(|features| features.split(", ").any(|f| f == "status_request"));
+        }
+    }
+    false
 }
