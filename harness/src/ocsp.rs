@@ -12,6 +12,7 @@
 use openssl::hash::MessageDigest;
 use openssl::ocsp::{OcspCertId, OcspCertStatus, OcspResponse, OcspResponseStatus, OcspStatus};
 use openssl::x509::{X509Ref, X509VerifyResult, X509};
+use openssl_handshake::decode::ocsp_response_status_name;
 use serde::Serialize;
 
 /// Seconds thisUpdate and nextUpdate may be off, as `openssl ocsp`'s
@@ -84,7 +85,7 @@ pub fn read(der: &[u8], chain: &[X509]) -> Staple {
             return Staple::unread(None, why);
         }
     };
-    let status = response_status_name(response.status());
+    let status = ocsp_response_status_name(response.status());
     if response.status() != OcspResponseStatus::SUCCESSFUL {
         let why = format!(
             "stapled an OCSP response whose status is {status}, with no certificate status in it"
@@ -179,20 +180,6 @@ fn reason_name(code: i32) -> Option<&'static str> {
         10 => "aACompromise",
         _ => return None,
     })
-}
-
-/// RFC 6960's name for a response status.
-fn response_status_name(s: OcspResponseStatus) -> String {
-    let name = match s {
-        OcspResponseStatus::SUCCESSFUL => "successful",
-        OcspResponseStatus::MALFORMED_REQUEST => "malformedRequest",
-        OcspResponseStatus::INTERNAL_ERROR => "internalError",
-        OcspResponseStatus::TRY_LATER => "tryLater",
-        OcspResponseStatus::SIG_REQUIRED => "sigRequired",
-        OcspResponseStatus::UNAUTHORIZED => "unauthorized",
-        other => return format!("unknown ({})", other.as_raw()),
-    };
-    name.to_owned()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::cert::{common_names, subject_alt_names, unix_seconds};
 use crate::ffi::name_oneline;
 
+use super::certificate_status::{decode_certificate_status, CertificateStatus};
 use super::error::{bad, Res};
 use super::extensions::*;
 use super::names::SignatureScheme;
@@ -49,6 +50,10 @@ pub struct Certificate {
     /// hold ", CN = "). Absent when it has none or does not parse.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leaf_common_names: Vec<String>,
+    /// TLS 1.3: the OCSP response stapled to the first certificate (its
+    /// entry's status_request extension); absent when none was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_status: Option<CertificateStatus>,
 }
 
 /// A CertificateRequest message.
@@ -71,7 +76,11 @@ pub struct CertificateRequest {
 }
 
 pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
-    let (context, ders) = certificate_entries(body, tls13)?;
+    let Entries {
+        context,
+        ders,
+        leaf_status,
+    } = certificate_entries(body, tls13)?;
     // The leaf is decoded whole (its names are checked against the host);
     // one OpenSSL rejects shows as such, whatever its framing looks like.
     // An entry with bytes after its certificate is rejected too: d2i_X509
@@ -96,6 +105,7 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
             .flatten()
             .flat_map(|leaf| common_names(leaf))
             .collect(),
+        leaf_status,
     };
     for (i, der) in ders.into_iter().enumerate() {
         let rejected_leaf = i == 0 && matches!(leaf, Some(None));
@@ -130,14 +140,23 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
     Ok(view)
 }
 
-/// A Certificate message body's request context (TLS 1.3) and the DER of
-/// each certificate, in the order sent.
-fn certificate_entries(body: &[u8], tls13: bool) -> Res<(&[u8], Vec<&[u8]>)> {
+/// What a Certificate message body holds.
+struct Entries<'a> {
+    /// The request context (TLS 1.3).
+    context: &'a [u8],
+    /// The DER of each certificate, in the order sent.
+    ders: Vec<&'a [u8]>,
+    /// The status stapled to the first (TLS 1.3).
+    leaf_status: Option<CertificateStatus>,
+}
+
+fn certificate_entries(body: &[u8], tls13: bool) -> Res<Entries<'_>> {
     let mut reader = Reader::new(body);
     let context = if tls13 { reader.vec(1)? } else { &[] };
     let list = reader.vec(3)?;
     reader.finish("certificate_list")?;
     let mut ders = Vec::new();
+    let mut leaf_status = None;
     let mut entries = Reader::new(list);
     while !entries.is_empty() {
         let der = entries.vec(3)?;
@@ -146,12 +165,28 @@ fn certificate_entries(body: &[u8], tls13: bool) -> Res<(&[u8], Vec<&[u8]>)> {
         }
         if tls13 {
             let extensions = entries.vec(2)?;
-            split_extensions(extensions).map_err(|f| f.in_extension("certificate entry"))?;
+            let extensions =
+                split_extensions(extensions).map_err(|f| f.in_extension("certificate entry"))?;
+            // Only the leaf's status is sent (RFC 8446 section 4.4.2.1).
+            if let Some(e) = extensions.iter().find(|e| e.ty == STATUS_REQUEST) {
+                if ders.is_empty() {
+                    let status = decode_certificate_status(e.data)
+                        .map_err(|f| f.in_extension("status_request"))?;
+                    leaf_status = Some(status);
+                }
+            }
         }
         ders.push(der);
     }
-    Ok((context, ders))
+    Ok(Entries {
+        context,
+        ders,
+        leaf_status,
+    })
 }
+
+/// The status_request extension's type (RFC 6066 section 8).
+const STATUS_REQUEST: u16 = 5;
 
 /// The certificates a whole Certificate handshake message carries, each
 /// that parses as X.509, in the order sent; none when the message does
@@ -162,8 +197,10 @@ pub(crate) fn certificates_in(message: &[u8], tls13: bool) -> Vec<X509> {
     };
     certificate_entries(body, tls13).map_or_else(
         |_| Vec::new(),
-        |(_, ders)| {
-            ders.into_iter()
+        |entries| {
+            entries
+                .ders
+                .into_iter()
                 .filter_map(|d| X509::from_der(d).ok())
                 .collect()
         },

@@ -24,6 +24,7 @@
 
 mod alert_record;
 mod certificate;
+mod certificate_status;
 mod client_extensions;
 mod dh_groups;
 mod encrypted_extensions;
@@ -47,6 +48,7 @@ use crate::version::ProtocolVersion;
 pub use alert_record::AlertRecord;
 pub(crate) use certificate::certificates_in;
 pub use certificate::{Certificate, CertificateRequest, CertificateVerify};
+pub use certificate_status::{ocsp_response_status_name, CertificateStatus};
 pub use client_extensions::StatusRequest;
 pub use encrypted_extensions::EncryptedExtensions;
 pub use error::DecodeError;
@@ -64,6 +66,7 @@ pub use sslv2::decode_sslv2_client_hello;
 pub use ticket::NewSessionTicket;
 
 use certificate::{decode_certificate, decode_certificate_request, decode_certificate_verify};
+use certificate_status::decode_certificate_status;
 use encrypted_extensions::decode_encrypted_extensions;
 use hello::{decode_client_hello, decode_server_hello};
 use key_exchange::{decode_client_key_exchange, decode_server_key_exchange, suite_signs};
@@ -100,6 +103,9 @@ pub enum Body {
     Certificate(Certificate),
     /// A CertificateRequest (TLS 1.2 or TLS 1.3 layout).
     CertificateRequest(CertificateRequest),
+    /// A CertificateStatus: the server's stapled OCSP response (TLS 1.2
+    /// and earlier; TLS 1.3 carries it in [`Certificate::leaf_status`]).
+    CertificateStatus(CertificateStatus),
     /// A NewSessionTicket (RFC 5077 or TLS 1.3 layout).
     NewSessionTicket(NewSessionTicket),
     /// A TLS 1.3 EncryptedExtensions.
@@ -242,6 +248,9 @@ pub fn decode_handshake_in(
         HandshakeType::CERTIFICATE_REQUEST => {
             decode_certificate_request(body, tls13, context.signature_scheme_sent())
                 .map(Body::CertificateRequest)
+        }
+        HandshakeType::CERTIFICATE_STATUS => {
+            decode_certificate_status(body).map(Body::CertificateStatus)
         }
         HandshakeType::SERVER_KEY_EXCHANGE => decode_server_key_exchange(
             body,

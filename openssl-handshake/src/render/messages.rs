@@ -237,13 +237,22 @@ fn details(body: &Body) -> Vec<String> {
         Body::Certificate(c) if c.subjects.is_empty() => {
             vec!["certificate_list, length=0".to_owned()]
         }
-        Body::Certificate(c) => c
-            .subjects
-            .iter()
-            .zip(&c.issuers)
-            .enumerate()
-            .map(|(i, (s, iss))| format!("{i} s:{s}\n      i:{iss}"))
-            .collect(),
+        Body::Certificate(c) => {
+            let mut v: Vec<String> = c
+                .subjects
+                .iter()
+                .zip(&c.issuers)
+                .enumerate()
+                .map(|(i, (s, iss))| format!("{i} s:{s}\n      i:{iss}"))
+                .collect();
+            v.extend(
+                c.leaf_status
+                    .as_ref()
+                    .map(|s| format!("0 status_request: {}", certificate_status(s))),
+            );
+            v
+        }
+        Body::CertificateStatus(s) => vec![certificate_status(s)],
         Body::CertificateRequest(r) => {
             let mut v = Vec::new();
             if !r.certificate_types.is_empty() {
@@ -350,6 +359,23 @@ fn extension_order(types: &[u16]) -> String {
         }
     });
     format!("extensions={}", list(named))
+}
+
+/// A stapled status: its type, the response's length and, for OCSP, its
+/// status (`status_type=ocsp (1) response (len=1491): successful`).
+fn certificate_status(s: &decode::CertificateStatus) -> String {
+    let mut line = format!(
+        "status_type={} ({}) response (len={})",
+        s.status_type_name(),
+        s.status_type,
+        s.response_len
+    );
+    match (&s.ocsp_response_status, s.status_type_name()) {
+        (Some(status), _) => line += &format!(": {status}"),
+        (None, "ocsp") => line += ": not an OCSPResponse",
+        _ => {}
+    }
+    line
 }
 
 /// A ClientHello's status_request: `ocsp (1)` and the lengths of its

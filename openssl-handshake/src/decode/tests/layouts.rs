@@ -5,7 +5,8 @@ fn tls13_certificate_layout() {
     let (cert, _) = localhost_cert();
     let der = cert.to_der().unwrap();
     let mut entries = vec_prefixed(3, &der);
-    entries.extend(vec_prefixed(2, &ext(5, &[1, 2, 3])));
+    // The leaf's staple: ocsp, three bytes that are no OCSPResponse.
+    entries.extend(vec_prefixed(2, &ext(5, &[1, 0, 0, 3, 1, 2, 3])));
     entries.extend(vec_prefixed(3, b"not a certificate"));
     entries.extend(vec_prefixed(2, &[]));
     let mut body = vec_prefixed(1, &[0xab, 0xcd]);
@@ -26,9 +27,19 @@ fn tls13_certificate_layout() {
     );
     assert_eq!(view.issuers, view.subjects);
     assert_eq!(view.der_lengths, [der.len(), 17]);
+    let status = view.leaf_status.expect("the leaf's staple");
+    assert_eq!((status.status_type, status.response_len), (1, 3));
+    assert_eq!(status.ocsp_response_status, None);
 
     // The same bytes are not a TLS 1.2 Certificate.
     assert!(decode_handshake(&msg, false).is_err());
+    // A staple cut short is refused, as OpenSSL refuses it (decode_error).
+    let mut entries = vec_prefixed(3, &der);
+    entries.extend(vec_prefixed(2, &ext(5, &[1, 2, 3])));
+    let mut body = vec_prefixed(1, &[]);
+    body.extend(vec_prefixed(3, &entries));
+    let refused = decode_handshake(&wrap(11, &body), true).unwrap_err();
+    assert!(refused.to_string().contains("status_request"), "{refused}");
     // An entry without its extensions field is cut short.
     let mut body = vec_prefixed(1, &[]);
     body.extend(vec_prefixed(3, &vec_prefixed(3, &der)));
