@@ -13,7 +13,7 @@ use common::*;
 use openssl::ocsp::{OcspResponse, OcspResponseStatus};
 use openssl::ssl::{SslContextBuilder, SslVersion, StatusType};
 use openssl_handshake::decode::{Body, CertificateStatus};
-use openssl_handshake::HandshakeTrace;
+use openssl_handshake::{Cause, Fault, HandshakeTrace};
 use testkit::pki::KeyType;
 
 fn stapled_at(version: SslVersion, der: Vec<u8>) -> HandshakeTrace {
@@ -91,4 +91,75 @@ fn schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(path).expect("the schema");
     let schema: serde_json::Value = serde_json::from_str(&text).expect("the schema is JSON");
     jsonschema::draft202012::new(&schema).expect("a draft 2020-12 schema")
+}
+
+/// Both traces of a handshake whose client refuses whatever is stapled:
+/// `der` from the server, or nothing when `None`.
+fn refused_at(version: SslVersion, der: Option<Vec<u8>>) -> (HandshakeTrace, HandshakeTrace) {
+    let pin = move |b: &mut SslContextBuilder| {
+        b.set_min_proto_version(Some(version)).expect("version");
+        b.set_max_proto_version(Some(version)).expect("version");
+    };
+    let server_ctx = server_ctx(KeyType::EcdsaP256, |b| {
+        pin(b);
+        if let Some(der) = der {
+            b.set_status_callback(move |ssl| {
+                ssl.set_ocsp_status(&der)?;
+                Ok(true)
+            })
+            .expect("status callback");
+        }
+    });
+    let (listener, addr) = listener();
+    let server = thread::spawn(move || match accept_tls(&listener, &server_ctx) {
+        Ok(t) => trace_of(&t),
+        Err(e) => failed_trace(e),
+    });
+    // As a client that requires a good staple refuses one it cannot use.
+    let client = client_ctx(|b| {
+        pin(b);
+        b.set_status_callback(|_| Ok(false))
+            .expect("status callback");
+    });
+    let mut ssl = client_ssl(&client, "localhost");
+    ssl.set_status_type(StatusType::OCSP)
+        .expect("status_request");
+    let client = match ssl.connect(connect_tcp(addr)) {
+        Ok(t) => trace_of(&t),
+        Err(e) => failed_trace(e),
+    };
+    (client, server.join().expect("server thread"))
+}
+
+/// A client's refusal (bad_certificate_status_response, 113) is diagnosed
+/// on both sides, naming what was stapled: a response that is not
+/// successful, bytes that are no OCSP response, or nothing at all.
+#[test]
+fn a_refused_staple_is_diagnosed_on_both_sides() {
+    let try_later = OcspResponse::create(OcspResponseStatus::TRY_LATER, None)
+        .and_then(|r| r.to_der())
+        .expect("an OCSP response");
+    let cases: [(Option<Vec<u8>>, &str, Fault); 3] = [
+        (Some(try_later), "status is tryLater", Fault::Server),
+        (
+            Some(vec![0xde, 0xad]),
+            "2 bytes that are no OCSP response",
+            Fault::Server,
+        ),
+        (None, "stapled none", Fault::Server),
+    ];
+    for version in [SslVersion::TLS1_2, SslVersion::TLS1_3] {
+        for (der, says, fault) in &cases {
+            let (client, server) = refused_at(version, der.clone());
+            for (side, trace) in [("client", &client), ("server", &server)] {
+                let d = trace
+                    .diagnosis()
+                    .unwrap_or_else(|| panic!("{version:?} {side}: no diagnosis"));
+                let what = format!("{version:?} {side}: {d:?}");
+                assert_eq!(d.cause, Cause::CertificateStatusRefused, "{what}");
+                assert_eq!(d.fault, *fault, "{what}");
+                assert!(d.summary.contains(says), "{what}");
+            }
+        }
+    }
 }

@@ -35,6 +35,7 @@ pub(crate) mod alert {
     pub const NO_RENEGOTIATION: u8 = 100;
     pub const MISSING_EXTENSION: u8 = 109;
     pub const UNRECOGNIZED_NAME: u8 = 112;
+    pub const BAD_CERTIFICATE_STATUS_RESPONSE: u8 = 113;
     pub const CERTIFICATE_REQUIRED: u8 = 116;
     pub const NO_APPLICATION_PROTOCOL: u8 = 120;
 

@@ -22,6 +22,7 @@ mod record;
 mod renegotiation;
 mod retired;
 mod schemes;
+mod stapling;
 mod suite_version;
 mod transport;
 mod validity;
@@ -136,6 +137,9 @@ pub enum Cause {
     /// A Finished did not match the handshake its reader saw: the ends
     /// hashed different messages or derived different secrets.
     FinishedMismatch,
+    /// The client refused the server's stapled OCSP response, or its
+    /// lack of one (bad_certificate_status_response).
+    CertificateStatusRefused,
     /// Nothing above fits; the evidence is the raw record. A cause name
     /// this version does not know reads back as this one.
     #[serde(other)]
@@ -177,6 +181,7 @@ impl Cause {
             Cause::RecordRejected => "record_rejected",
             Cause::MalformedMessage => "malformed_message",
             Cause::FinishedMismatch => "finished_mismatch",
+            Cause::CertificateStatusRefused => "certificate_status_refused",
             Cause::Unknown => "unknown",
         }
     }
@@ -347,9 +352,10 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
             .find_map(|family| family(&f))
             .or_else(|| Some(unknown(&f)));
     }
-    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 14] = [
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 15] = [
         transport::diagnose,
         renegotiation::diagnose,
+        stapling::diagnose,
         // OpenSSL calls it a bad extension, but the extension parses.
         names::unoffered_alpn,
         // Nor is a ServerKeyExchange signed on an unoffered curve malformed.
