@@ -420,7 +420,9 @@ fn verify_of(o: &SideOutcome) -> Option<i32> {
     from_trace.or(o.verify_code).filter(|&c| c != 0)
 }
 
-/// A side that gave up waiting, and where.
+/// A side that gave up waiting, and where. The side that timed out is
+/// the one that waited, not the one that went quiet: the peer it waited
+/// for is named as what did not come.
 fn time_out(t: &SideOutcome) -> String {
     // A TLS 1.3 client's last state after its handshake is reading a
     // ticket, which would say the wait was part of the handshake.
@@ -436,7 +438,14 @@ fn time_out(t: &SideOutcome) -> String {
     // The case's own deadline already says "time-out: ...".
     let error = t.error.as_deref().unwrap_or("no answer");
     let error = error.strip_prefix("time-out: ").unwrap_or(error);
-    format!("time-out: the {} stalled{when}: {error}", t.role)
+    let peer = match t.role {
+        Role::Client => Role::Server,
+        Role::Server => Role::Client,
+    };
+    format!(
+        "time-out: the {} stopped waiting for the {peer}{when}: {error}",
+        t.role
+    )
 }
 
 fn last_state(t: &HandshakeTrace) -> Option<String> {
@@ -563,14 +572,14 @@ mod tests {
         client.trace = Some(serde_json::from_str(fixture).expect("fixture"));
         let stalled = time_out(&client);
         assert!(
-            stalled.starts_with("time-out: the client stalled in \""),
+            stalled.starts_with("time-out: the client stopped waiting for the server in \""),
             "{stalled}"
         );
         client.handshake_ok = true;
         assert_eq!(
             time_out(&client),
-            "time-out: the client stalled after its handshake finished: \
-             ping/pong: no answer within the time-out (os error 11)"
+            "time-out: the client stopped waiting for the server after its handshake \
+             finished: ping/pong: no answer within the time-out (os error 11)"
         );
     }
 
