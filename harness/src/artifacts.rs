@@ -63,7 +63,7 @@ pub fn save(result: &mut CaseResult, dir: &Path, tap: Option<&Tap>) {
     };
     match outcome {
         Ok(path) => result.artifact = Some(path),
-        Err(why) => result.artifact_note = Some(format!("no pcapng: {why}")),
+        Err(why) => result.artifact_note = Some(why),
     }
 }
 

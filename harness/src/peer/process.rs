@@ -338,7 +338,7 @@ impl ChildGuard {
             );
         }
         let (exit, code) = match status {
-            _ if self.killed => ("killed by the harness after the case ended".into(), None),
+            _ if self.killed => ("killed by the harness".into(), None),
             Some(s) => (describe(&s), s.code()),
             None => ("exit status unknown".into(), None),
         };

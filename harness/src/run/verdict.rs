@@ -471,7 +471,16 @@ fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
         // OpenSSL's error line repeats the reason the failure already gives.
         let repeats =
             |e: &str| failure.is_some_and(|f| !f.reason.is_empty() && e.contains(&f.reason));
+        // An external peer's error is its summary, which leads with the
+        // implementation the name below already gives.
         if let Some(e) = o.error.as_deref().filter(|e| !repeats(e)) {
+            let e = match &o.external {
+                Some(v) => e
+                    .strip_prefix(v.implementation.as_str())
+                    .and_then(|rest| rest.strip_prefix("; "))
+                    .unwrap_or(e),
+                None => e,
+            };
             parts.push(e.to_owned());
         }
         let name = match &o.external {
@@ -557,6 +566,26 @@ mod tests {
         client.error = Some("time-out waiting for the peer".into());
         let text = describe_failure(&[client], &[]);
         assert!(text.ends_with("; time-out waiting for the peer"), "{text}");
+    }
+
+    /// An external peer's error line leads with its implementation, which
+    /// the side's label already names: it is said once.
+    #[test]
+    fn an_external_peer_is_named_once() {
+        let mut client = crate::peer::external::reported_nothing(
+            Role::Client,
+            "command badc",
+            "the command failed".into(),
+        );
+        let cap = crate::peer::process::Captured {
+            exit: "exit status 1".into(),
+            ..Default::default()
+        };
+        crate::peer::external::attach(std::slice::from_mut(&mut client), &cap);
+        assert_eq!(
+            describe_failure(&[client], &[]),
+            "client (command badc): error: the command failed; exit status 1"
+        );
     }
 
     /// A wait after the handshake is not put in the state it ended in.

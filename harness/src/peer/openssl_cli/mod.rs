@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use testkit::error_chain::Chain;
 
 use super::external::{self, PkiDir};
-use super::process::{first_line, Captured, ChildGuard};
+use super::process::{first_line, Captured, ChildGuard, ProcessError};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role};
@@ -283,18 +283,30 @@ impl ProcessPeer for OpensslCli {
             "s_server to print ACCEPT",
             |l| l.starts_with("ACCEPT "),
         );
-        let addr = ready
-            .ok()
-            .and_then(|l| l.trim_start_matches("ACCEPT ").trim().parse().ok());
-        let Some(addr) = addr else {
-            let cap = g.finish();
-            let mut o = external::not_run(
-                Role::Server,
-                &self.implementation(),
-                format!("s_server did not start listening ({})", cap.exit),
-            );
-            external::attach(std::slice::from_mut(&mut o), &cap);
-            return vec![o];
+        let addr = match &ready {
+            Ok(l) => l
+                .trim_start_matches("ACCEPT ")
+                .trim()
+                .parse()
+                .map_err(|_| format!("its ACCEPT line names no address: {}", l.trim())),
+            // Its exit status follows (`attach`).
+            Err(ProcessError::Exited { .. }) => Err("it exited before printing ACCEPT".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        let addr = match addr {
+            Ok(a) => a,
+            Err(why) => {
+                // The exit, which `attach` adds, tells whether it ended by
+                // itself or was stopped here.
+                let cap = g.finish();
+                let mut o = external::not_run(
+                    Role::Server,
+                    &self.implementation(),
+                    format!("s_server did not start listening: {why}"),
+                );
+                external::attach(std::slice::from_mut(&mut o), &cap);
+                return vec![o];
+            }
         };
         let _ = ctl.ready.send(addr);
         let made = ctl.connections_made(deadline, connections);
