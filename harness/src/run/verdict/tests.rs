@@ -1,0 +1,74 @@
+use super::*;
+
+/// The error line OpenSSL gives for a failed handshake names the same
+/// reason as the trace's failure: it is said once.
+#[test]
+fn a_failure_is_described_without_repeating_its_reason() {
+    let fixture =
+        include_str!("../../../../openssl-handshake/schema/fixtures/tls13-unknown-ca-client.json");
+    let trace: HandshakeTrace = serde_json::from_str(fixture).expect("fixture");
+    let stack = "error:0A000086:SSL routines:tls_post_process_server_certificate:\
+                 certificate verify failed:../ssl/statem/statem_clnt.c:1889:";
+    let mut client = SideOutcome::broken(Role::Client, stack.to_owned(), false);
+    client.trace = Some(trace);
+    let text = describe_failure(&[client.clone()], &[]);
+    assert_eq!(
+        text.matches("certificate verify failed").count(),
+        1,
+        "{text}"
+    );
+    client.error = Some("time-out waiting for the peer".into());
+    let text = describe_failure(&[client], &[]);
+    assert!(text.ends_with("; time-out waiting for the peer"), "{text}");
+}
+
+/// An external peer's error line leads with its implementation, which
+/// the side's label already names: it is said once.
+#[test]
+fn an_external_peer_is_named_once() {
+    let mut client = crate::peer::external::reported_nothing(
+        Role::Client,
+        "command badc",
+        "the command failed".into(),
+    );
+    let cap = crate::peer::process::Captured {
+        exit: "exit status 1".into(),
+        ..Default::default()
+    };
+    crate::peer::external::attach(std::slice::from_mut(&mut client), &cap);
+    assert_eq!(
+        describe_failure(&[client], &[]),
+        "client (command badc): error: the command failed; exit status 1"
+    );
+}
+
+/// A wait after the handshake is not put in the state it ended in.
+#[test]
+fn a_time_out_after_the_handshake_says_so() {
+    let fixture =
+        include_str!("../../../../openssl-handshake/schema/fixtures/tls13-success-client.json");
+    let mut client = SideOutcome::broken(
+        Role::Client,
+        "ping/pong: no answer within the time-out (os error 11)".into(),
+        true,
+    );
+    client.trace = Some(serde_json::from_str(fixture).expect("fixture"));
+    let stalled = time_out(&client);
+    assert!(
+        stalled.starts_with("time-out: the client stopped waiting for the server in \""),
+        "{stalled}"
+    );
+    client.handshake_ok = true;
+    assert_eq!(
+        time_out(&client),
+        "time-out: the client stopped waiting for the server after its handshake \
+         finished: ping/pong: no answer within the time-out (os error 11)"
+    );
+}
+
+#[test]
+fn group_names_normalize() {
+    assert_eq!(normalize_group("prime256v1"), normalize_group("P-256"));
+    assert_eq!(normalize_group("X25519"), normalize_group("x25519"));
+    assert_ne!(normalize_group("P-384"), normalize_group("P-256"));
+}
