@@ -102,7 +102,7 @@ pub enum Notice<'a> {
         /// The client.
         peer: SocketAddr,
         /// What ended it.
-        error: Option<&'a str>,
+        error: Option<String>,
         /// Its diagnosis, when the trace has one.
         diagnosis: Option<&'a Diagnosis>,
     },
@@ -349,7 +349,7 @@ fn report_ended(
     if lines_only && !report.connection_ok() {
         notify(Notice::Failed {
             peer: report.peer,
-            error: report.error.as_deref(),
+            error: report.failure(),
             diagnosis: report.diagnosis.as_ref(),
         });
     }

@@ -556,6 +556,22 @@ fn a_refused_renegotiation_is_no_second_handshake() {
         ),
         "{out}"
     );
+
+    // With stdout left to s_server's lines, stderr says the same.
+    let (mut server, addr) = serve(&[
+        "--once", "--cert", &chain, "--key", &key, "--format", "state",
+    ]);
+    let client = renegotiating_client(&addr.to_string());
+    server.wait(LIMIT);
+    drop(client);
+    let err = Proc::drain(&server.stderr).join("\n");
+    assert!(
+        err.contains(
+            ": after the handshake, the client ended the connection with fatal alert \
+             handshake_failure (40)"
+        ),
+        "{err}"
+    );
 }
 
 /// Out of file descriptors, the server cannot accept: clients wait in the

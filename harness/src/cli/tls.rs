@@ -312,7 +312,10 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
             error,
             diagnosis,
         } => {
-            eprintln!("{peer}: {}", error.unwrap_or("the connection failed"));
+            eprintln!(
+                "{peer}: {}",
+                error.as_deref().unwrap_or("the connection failed")
+            );
             if let Some(d) = diagnosis {
                 eprint_diagnosis(d);
             }

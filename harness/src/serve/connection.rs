@@ -85,6 +85,12 @@ impl ConnectionReport {
         }
     }
 
+    /// What ended a failed connection: its error, or the fatal alert that
+    /// closed it after a handshake that succeeded.
+    pub fn failure(&self) -> Option<String> {
+        self.error.clone().or_else(|| self.ended_by())
+    }
+
     /// The fatal alert that ended a connection whose handshake succeeded:
     /// its name and who sent it ("the client sent fatal alert
     /// handshake_failure"), as the summary and JSON give it.
@@ -133,7 +139,7 @@ impl ConnectionReport {
             peer: self.peer.to_string(),
             succeeded: self.connection_ok(),
             handshake_succeeded: self.handshake_ok,
-            error: self.error.clone().or_else(|| self.ended_by()).as_deref(),
+            error: self.failure().as_deref(),
             closed: self.closed.as_ref().map(Closed::to_string),
             diagnosis: self.diagnosis.as_ref(),
             trace: self.trace.as_ref(),
