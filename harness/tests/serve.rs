@@ -3,38 +3,18 @@
 //! time-outs on `--once`.
 
 mod common;
+mod serve_support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{harness, Proc, LIMIT};
+use common::{Proc, LIMIT};
 use harness::hostile::{self, HostileOptions};
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
 use serde_json::Value;
-use testkit::pki::Pki;
-
-/// Starts `tls-harness serve` on a free port with `args` (and a generated
-/// ECDSA certificate unless they give one); returns the guard and the
-/// address it announced.
-fn serve(args: &[&str]) -> (Proc, SocketAddr) {
-    let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
-    if !args.contains(&"--cert") {
-        all.extend(["--key-type", "ecdsa-p256"]);
-    }
-    all.extend(args);
-    let p = Proc::spawn(harness(&all));
-    let line = Proc::wait_line(&p.stderr, LIMIT, "serve's address", |l| {
-        l.starts_with("listening on ")
-    });
-    let addr = line
-        .trim_start_matches("listening on ")
-        .trim()
-        .parse()
-        .expect("an address");
-    (p, addr)
-}
+use serve_support::{ecdsa_files, serve};
 
 fn connect(addr: SocketAddr) -> TcpStream {
     let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).expect("connect");
@@ -418,20 +398,6 @@ fn state_log_equals_s_server_to_the_close() {
     assert_eq!(Proc::drain(&server.stdout), expected);
 }
 
-/// The test PKI's ECDSA P-256 chain and key and its root, written to `dir`.
-fn ecdsa_files(dir: &tempfile::TempDir) -> (String, String, String) {
-    let files = Pki::generate()
-        .expect("PKI")
-        .write_pem(dir.path())
-        .expect("PEM files");
-    let path = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
-    (
-        path("server-ecdsa-p256.chain.pem"),
-        path("server-ecdsa-p256.key"),
-        files.root.to_str().expect("utf-8").to_string(),
-    )
-}
-
 /// Sends an HTTP GET over TLS to `addr` and reads the response to the
 /// server's close.
 fn http_get(addr: &str) -> String {
@@ -479,98 +445,6 @@ fn www_answers_with_the_trace() {
     assert!(
         body.contains("<<< TLS 1.3, Handshake"),
         "the message log: {body}"
-    );
-}
-
-/// `s_client -tls1_2` asks for a renegotiation (its `R` command), which
-/// serve refuses, as `s_server -no_renegotiation` does: OpenSSL marks the
-/// refused hello as a handshake started and done, but s_server counts one
-/// finished handshake, and so must serve. s_client then ends the
-/// connection with a fatal alert, so `--once` fails.
-#[test]
-fn a_refused_renegotiation_is_no_second_handshake() {
-    common::require("openssl", "version", "openssl (apt-get install openssl)");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (chain, key, root) = ecdsa_files(&dir);
-    // s_client asks once its handshake is done; the server ends the
-    // connection (and, with one connection allowed, its process) after the
-    // client's fatal alert, so no sleep decides the order.
-    let renegotiating_client = |addr: &str| {
-        let mut cmd = Command::new("openssl");
-        cmd.args(["s_client", "-connect", addr, "-CAfile", &root, "-tls1_2"]);
-        let mut client = Proc::spawn(cmd);
-        Proc::wait_line(&client.stdout, LIMIT, "s_client's handshake", |l| {
-            l.contains("Verify return code")
-        });
-        client.write_stdin(b"R\n");
-        Proc::wait_line(&client.stderr, LIMIT, "s_client renegotiating", |l| {
-            l.starts_with("RENEGOTIATING")
-        });
-        client
-    };
-
-    let (mut reference, reference_addr) = common::s_server(&[
-        "-naccept",
-        "1",
-        "-no_renegotiation",
-        "-cert",
-        &chain,
-        "-chainCAfile",
-        &chain,
-        "-key",
-        &key,
-    ]);
-    let client = renegotiating_client(&reference_addr);
-    reference.wait(LIMIT);
-    drop(client);
-    let stats = Proc::drain(&reference.stdout).join("\n");
-    assert!(stats.contains("1 server accepts that finished"), "{stats}");
-
-    let (mut server, addr) = serve(&[
-        "--once", "--cert", &chain, "--key", &key, "--format", "summary",
-    ]);
-    let client = renegotiating_client(&addr.to_string());
-    let status = server.wait(LIMIT);
-    drop(client);
-    let out = Proc::drain(&server.stdout).join("\n");
-    assert!(
-        out.contains("(refused a renegotiation the peer asked for)"),
-        "{out}"
-    );
-    assert!(!out.contains("(the last of"), "{out}");
-    assert!(
-        out.contains("handshakes completed on this connection: 1"),
-        "{out}"
-    );
-    assert_eq!(
-        status.code(),
-        Some(1),
-        "the client ended it with a fatal alert: {out}"
-    );
-    // And the summary says so, as s_client's own log does ("SSL3 alert
-    // write:fatal:handshake failure").
-    assert!(
-        out.contains(
-            "server: after the handshake, the client ended the connection with fatal alert \
-             handshake_failure (40)"
-        ),
-        "{out}"
-    );
-
-    // With stdout left to s_server's lines, stderr says the same.
-    let (mut server, addr) = serve(&[
-        "--once", "--cert", &chain, "--key", &key, "--format", "state",
-    ]);
-    let client = renegotiating_client(&addr.to_string());
-    server.wait(LIMIT);
-    drop(client);
-    let err = Proc::drain(&server.stderr).join("\n");
-    assert!(
-        err.contains(
-            ": after the handshake, the client ended the connection with fatal alert \
-             handshake_failure (40)"
-        ),
-        "{err}"
     );
 }
 
