@@ -41,6 +41,8 @@ pub struct Hello {
     pub renegotiation_info: bool,
     /// Whether the ServerHello carried extended_master_secret (RFC 7627).
     pub extended_master_secret: bool,
+    /// Whether the ServerHello carried encrypt_then_mac (RFC 7366).
+    pub encrypt_then_mac: bool,
     /// The last byte of a downgrade sentinel ending the ServerHello's
     /// random (RFC 8446 4.1.3): 1 for "DOWNGRD\x01", 0 for "DOWNGRD\x00".
     pub downgrade_sentinel: Option<u8>,
@@ -91,6 +93,7 @@ impl Hello {
                     h.session_id_len = sh.session_id.len() / 2;
                     h.renegotiation_info = sh.extensions.contains(&0xff01);
                     h.extended_master_secret = sh.common.extended_master_secret;
+                    h.encrypt_then_mac = sh.extensions.contains(&ENCRYPT_THEN_MAC);
                     h.downgrade_sentinel = downgrade_sentinel(&sh.random);
                     h.alpn = sh.alpn.clone();
                 }
@@ -123,6 +126,9 @@ impl Hello {
         h
     }
 }
+
+/// The encrypt_then_mac extension's type (RFC 7366).
+const ENCRYPT_THEN_MAC: u16 = 22;
 
 /// The version a wire value names.
 pub fn version_of(wire: u16) -> Option<Version> {

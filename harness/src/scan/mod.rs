@@ -18,6 +18,7 @@ pub mod conn;
 pub mod default_client;
 pub mod dh;
 pub mod downgrade;
+pub mod encrypt_then_mac;
 pub mod facts;
 pub mod fallback;
 pub mod groups;
@@ -62,7 +63,7 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// 5: `findings.other_chains` and each chain's `key_type`; the
 /// certificate rules read every chain; `findings.master_secret`.
 /// 6: `findings.downgrade`.
-/// 7: `findings.ocsp`.
+/// 7: `findings.ocsp` and `findings.encrypt_then_mac`.
 pub const SCAN_SCHEMA_VERSION: u32 = 7;
 
 /// The id of the probe that offers every version and suite the linked
@@ -162,6 +163,8 @@ pub struct Findings {
     pub master_secret: master_secret::MasterSecretFinding,
     /// OCSP stapling (RFC 6066 section 8).
     pub ocsp: ocsp::OcspFinding,
+    /// Encrypt-then-MAC for CBC suites (RFC 7366).
+    pub encrypt_then_mac: encrypt_then_mac::EtmFinding,
     /// The TLS 1.3 downgrade sentinel (RFC 8446 4.1.3).
     pub downgrade: downgrade::DowngradeFinding,
     /// The names (OpenSSL's and IANA's) of every suite the linked OpenSSL
@@ -299,6 +302,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         });
         let resumption = s.spawn(|| resumption::scan(p, &accepted));
         let fallback = s.spawn(|| fallback::scan(p, &accepted));
+        let etm = s.spawn(|| encrypt_then_mac::scan(p, &accepted, &own_only));
         let dh = s.spawn(|| dh::negotiation(p, &accepted));
         let renegotiating = s.spawn(|| renegotiation::ask_client_initiated(p, &accepted));
         let other_chains = s.spawn(|| chain::others(p, &accepted, &base_chain));
@@ -328,6 +332,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             other_chains,
             master_secret: master_secret::from_versions(&version_attempts, &versions),
             ocsp: ocsp::from_base(&base),
+            encrypt_then_mac: etm
+                .join()
+                .unwrap_or_else(|_| encrypt_then_mac::EtmFinding::failed()),
             downgrade: downgrade::from_versions(&version_attempts, &versions),
             renegotiation: {
                 let f = renegotiation::from_versions(&version_attempts, &versions);
@@ -419,6 +426,11 @@ fn rest_na_on_versions(f: &mut Findings) {
         &older,
     );
     na(f.downgrade.protected, &mut f.downgrade.probes, &all);
+    na(
+        f.encrypt_then_mac.supported,
+        &mut f.encrypt_then_mac.probes,
+        &older,
+    );
 }
 
 /// Where OpenSSL's handshakes reached nothing (only the scan's own hellos
@@ -438,6 +450,10 @@ fn unasked(f: &mut Findings, why: &str) {
     unask(&mut f.renegotiation.secure, &mut f.renegotiation.detail);
     unask(&mut f.master_secret.extended, &mut f.master_secret.detail);
     unask(&mut f.downgrade.protected, &mut f.downgrade.detail);
+    unask(
+        &mut f.encrypt_then_mac.supported,
+        &mut f.encrypt_then_mac.detail,
+    );
     unask(
         &mut f.renegotiation.client_initiated,
         &mut f.renegotiation.client_detail,

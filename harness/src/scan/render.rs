@@ -87,7 +87,7 @@ fn table(r: &ScanReport) -> String {
     for row in rows(r) {
         let _ = writeln!(
             s,
-            "{:<14} {:<22} {}  [{}]",
+            "{:<16} {:<22} {}  [{}]",
             row.family,
             row.item,
             row.value,

@@ -349,6 +349,13 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         yn(ms.extended, &ms.detail),
         &ms.probes,
     );
+    let etm = &f.encrypt_then_mac;
+    row(
+        "encrypt_then_mac",
+        "RFC 7366".into(),
+        yn(etm.supported, &etm.detail),
+        &etm.probes,
+    );
     let oc = &f.ocsp;
     row(
         "ocsp_stapling",

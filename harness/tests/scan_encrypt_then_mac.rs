@@ -1,0 +1,62 @@
+//! `tls-harness scan` reads encrypt-then-MAC (RFC 7366) from a ServerHello
+//! for a CBC suite, as `openssl s_client -trace` shows it
+//! (`extension_type=encrypt_then_mac(22)`): yes for `openssl s_server`,
+//! no with its `-no_etm`, and not applicable for a server of AEAD suites
+//! alone.
+
+mod common;
+mod scan_support;
+
+use std::process::{Command, Stdio};
+
+use common::{run, write_pki};
+use scan_support::*;
+
+/// Whether s_client, offering CBC suites only at TLS 1.2, sees
+/// encrypt_then_mac in the ServerHello.
+fn s_client_sees_etm(addr: &str) -> bool {
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", addr, "-tls1_2", "-trace"])
+        .args(["-cipher", "ALL:!AESGCM:!AESCCM:!CHACHA20:!ARIAGCM"])
+        .stdin(Stdio::null());
+    let out = run(c).stdout;
+    let hello = out
+        .split("ServerHello")
+        .nth(1)
+        .and_then(|rest| rest.split("Certificate,").next())
+        .unwrap_or_else(|| panic!("no ServerHello from s_client: {out}"));
+    hello.contains("extension_type=encrypt_then_mac(22)")
+}
+
+#[test]
+fn encrypt_then_mac_is_read_as_s_client_shows_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    for (extra, want) in [(&[][..], "yes"), (&["-no_etm"][..], "no")] {
+        let (_server, addr) = s_server(d, extra);
+        let seen = s_client_sees_etm(&addr);
+        assert_eq!(seen, want == "yes", "s_client with {extra:?}");
+        let r = scan_json(d, &addr, &[]);
+        let f = &r["findings"]["encrypt_then_mac"];
+        assert_eq!(f["supported"], want, "{extra:?}: {f}");
+        assert!(
+            f["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("TLS 1.2 "),
+            "{f}"
+        );
+    }
+    let (_server, addr) = s_server(d, &["-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]);
+    let r = scan_json(d, &addr, &[]);
+    let f = &r["findings"]["encrypt_then_mac"];
+    assert_eq!(f["supported"], "not_applicable", "{f}");
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no CBC suite accepted"),
+        "{f}"
+    );
+}
