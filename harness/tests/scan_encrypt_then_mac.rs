@@ -2,7 +2,7 @@
 //! for a CBC suite, as `openssl s_client -trace` shows it
 //! (`extension_type=encrypt_then_mac(22)`): yes for `openssl s_server`,
 //! no with its `-no_etm`, and not applicable for a server of AEAD suites
-//! alone.
+//! alone; the policy rule `require_encrypt_then_mac` fails only the second.
 
 mod common;
 mod scan_support;
@@ -33,13 +33,18 @@ fn encrypt_then_mac_is_read_as_s_client_shows_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    for (extra, want) in [(&[][..], "yes"), (&["-no_etm"][..], "no")] {
+    let policy = d.join("etm.toml");
+    std::fs::write(&policy, "require_encrypt_then_mac = true\n").expect("policy");
+    let policy = ["--policy", policy.to_str().expect("utf-8 path")];
+    let rule = |r: &serde_json::Value| r["policy"]["rules"][0]["outcome"].clone();
+    for (extra, want, outcome) in [(&[][..], "yes", "pass"), (&["-no_etm"][..], "no", "fail")] {
         let (_server, addr) = s_server(d, extra);
         let seen = s_client_sees_etm(&addr);
         assert_eq!(seen, want == "yes", "s_client with {extra:?}");
-        let r = scan_json(d, &addr, &[]);
+        let r = scan_json(d, &addr, &policy);
         let f = &r["findings"]["encrypt_then_mac"];
         assert_eq!(f["supported"], want, "{extra:?}: {f}");
+        assert_eq!(rule(&r), outcome, "{extra:?}: {}", r["policy"]);
         assert!(
             f["detail"]
                 .as_str()
@@ -49,9 +54,10 @@ fn encrypt_then_mac_is_read_as_s_client_shows_it() {
         );
     }
     let (_server, addr) = s_server(d, &["-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]);
-    let r = scan_json(d, &addr, &[]);
+    let r = scan_json(d, &addr, &policy);
     let f = &r["findings"]["encrypt_then_mac"];
     assert_eq!(f["supported"], "not_applicable", "{f}");
+    assert_eq!(rule(&r), "pass", "{}", r["policy"]);
     assert!(
         f["detail"]
             .as_str()

@@ -83,6 +83,8 @@ pub struct Policy {
     /// The server must staple a successful OCSP response in which its
     /// leaf is good and current.
     pub require_ocsp_stapling: Option<bool>,
+    /// A server that takes a CBC suite must agree to encrypt-then-MAC.
+    pub require_encrypt_then_mac: Option<bool>,
     /// A client with the linked OpenSSL's defaults (its security level,
     /// suites and groups) must connect.
     pub require_default_client: Option<bool>,

@@ -395,6 +395,17 @@ impl Policy {
                 rule("require_ocsp_stapling", failed, o.detail.clone(), &o.probes);
             }
         }
+        if self.require_encrypt_then_mac == Some(true) {
+            let etm = &f.encrypt_then_mac;
+            let failed = matches!(etm.supported, Verdict::No | Verdict::NotTestable)
+                .then(|| etm.detail.clone());
+            rule(
+                "require_encrypt_then_mac",
+                failed,
+                etm.detail.clone(),
+                &with_versions(etm.probes.iter().collect()),
+            );
+        }
         // A fallback answered without inappropriate_fallback, or a
         // ServerHello seen without renegotiation_info, is a failure seen;
         // NotTestable is an absence.
@@ -404,6 +415,9 @@ impl Policy {
         }
         if f.renegotiation.secure == Verdict::No {
             seen.push("require_secure_renegotiation");
+        }
+        if f.encrypt_then_mac.supported == Verdict::No {
+            seen.push("require_encrypt_then_mac");
         }
         let mut rules = rules.into_inner();
         for r in &mut rules {
