@@ -445,6 +445,9 @@ pub fn wait_for_sides(limit: Duration) -> bool {
     true
 }
 
+/// How a side the case's own deadline ended is described, after its role.
+pub(crate) const CASE_DEADLINE: &str = "did not finish within the case's";
+
 /// The most a case may take in all: each connection's steps, each bounded
 /// by the per-operation time-out, plus one for setting up. The case ends
 /// then, whatever its sides are still doing.
@@ -534,11 +537,12 @@ fn pair(
         });
     }
     let limit = case_limit(opts.io_timeout, connections);
+    // The harness gives up on a side that has not reported by then.
     let late = |role: Role| {
         vec![SideOutcome::broken(
             role,
             format!(
-                "time-out: the {role} did not finish within the case's {:.1} s",
+                "time-out: the {role} {CASE_DEADLINE} {:.1} s",
                 limit.as_secs_f64()
             ),
             true,

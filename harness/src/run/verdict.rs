@@ -435,8 +435,13 @@ fn time_out(t: &SideOutcome) -> String {
             .map(|s| format!(" in \"{s}\""))
             .unwrap_or_default()
     };
-    // The case's own deadline already says "time-out: ...".
     let error = t.error.as_deref().unwrap_or("no answer");
+    // The case's own deadline: the harness gave up on this side, which
+    // the error says itself.
+    if error.contains(super::CASE_DEADLINE) {
+        return error.to_owned();
+    }
+    // The case's own deadline already says "time-out: ...".
     let error = error.strip_prefix("time-out: ").unwrap_or(error);
     let peer = match t.role {
         Role::Client => Role::Server,

@@ -72,3 +72,21 @@ fn group_names_normalize() {
     assert_eq!(normalize_group("X25519"), normalize_group("x25519"));
     assert_ne!(normalize_group("P-384"), normalize_group("P-256"));
 }
+
+/// A side the case's deadline ended did not stop waiting itself: the
+/// harness stopped waiting for it, as its error says.
+#[test]
+fn a_side_the_case_deadline_ended_is_not_said_to_have_waited() {
+    let late = SideOutcome::broken(
+        Role::Client,
+        format!(
+            "time-out: the client {} 12.0 s",
+            super::super::CASE_DEADLINE
+        ),
+        true,
+    );
+    assert_eq!(
+        time_out(&late),
+        "time-out: the client did not finish within the case's 12.0 s"
+    );
+}
