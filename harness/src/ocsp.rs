@@ -1,9 +1,10 @@
-//! A stapled OCSP response (RFC 6066 section 8), read as `openssl ocsp
-//! -resp_text` and `s_client -status` read it: its status, then the
+//! A stapled OCSP response (RFC 6066 section 8): its status, then the
 //! leaf's entry, found by the certificate id made from the leaf and the
-//! certificate sent that issued it, and its update times against now,
-//! with OpenSSL's default five minutes' leeway. `probe --status` and the
-//! scan's base probe ask for one.
+//! certificate that issued it (sent, or else from the chain this end
+//! verified), and its update times against now, with the five minutes'
+//! leeway `openssl ocsp` allows; the fields `openssl ocsp -resp_text` and
+//! `s_client -status` print. `probe --status` and the scan's base probe
+//! ask for one.
 //!
 //! The responder's signature is not checked: that needs a trusted issuer
 //! key or responder certificate, which is the client's policy, not the
@@ -11,6 +12,7 @@
 
 use openssl::hash::MessageDigest;
 use openssl::ocsp::{OcspCertId, OcspCertStatus, OcspResponse, OcspResponseStatus, OcspStatus};
+use openssl::ssl::SslRef;
 use openssl::x509::{X509Ref, X509VerifyResult, X509};
 use openssl_handshake::decode::ocsp_response_status_name;
 use serde::Serialize;
@@ -39,13 +41,21 @@ pub struct Staple {
     pub current: Option<bool>,
     /// What it says, in words.
     pub detail: String,
+    /// The leaf's issuer was neither sent nor verified, so its entry,
+    /// which names the issuer, could not be looked up.
+    #[serde(skip)]
+    pub issuer_unknown: bool,
 }
 
 impl Staple {
-    /// Whether a client that requires a staple would take this one: the
-    /// leaf good in it, and current.
-    pub fn usable(&self) -> bool {
-        self.cert_status.as_deref() == Some("good") && self.current == Some(true)
+    /// Whether a client that requires a staple would take this one (the
+    /// leaf good in it, and current); `None` when the leaf's entry could
+    /// not be looked up.
+    pub fn usable(&self) -> Option<bool> {
+        if self.issuer_unknown {
+            return None;
+        }
+        Some(self.cert_status.as_deref() == Some("good") && self.current == Some(true))
     }
 
     /// What a server that stapled nothing said.
@@ -68,12 +78,29 @@ impl Staple {
             next_update: None,
             current: None,
             detail,
+            issuer_unknown: false,
         }
     }
 }
 
-/// Reads `der`, the response stapled for `chain`'s leaf (chain as sent,
-/// leaf first).
+/// What `ssl`'s peer stapled, read against the chain it sent and, for an
+/// issuer it left out, the chain this end verified; `None` when it
+/// stapled nothing.
+pub fn stapled(ssl: &SslRef) -> Option<Staple> {
+    let der = ssl.ocsp_status()?;
+    let mut chain: Vec<X509> = ssl
+        .peer_cert_chain()
+        .map(|s| s.iter().map(|c| c.to_owned()).collect())
+        .unwrap_or_default();
+    if let Some(verified) = ssl.verified_chain() {
+        // Its first is the leaf again.
+        chain.extend(verified.iter().skip(1).map(|c| c.to_owned()));
+    }
+    Some(read(der, &chain))
+}
+
+/// Reads `der`, the response stapled for `chain`'s leaf (leaf first,
+/// then any certificates that may have issued it).
 pub fn read(der: &[u8], chain: &[X509]) -> Staple {
     let response = match OcspResponse::from_der(der) {
         Ok(r) => r,
@@ -100,13 +127,23 @@ pub fn read(der: &[u8], chain: &[X509]) -> Staple {
         }
     };
     let Some((leaf, issuer)) = chain.first().and_then(|l| Some((l, issuer_of(l, chain)?))) else {
-        let why = "stapled a successful OCSP response; the leaf's issuer was not sent, so its \
-                   entry (which names the issuer by its key) was not looked up";
-        return Staple::unread(Some(status), why.to_owned());
+        let why = "stapled a successful OCSP response; the leaf's issuer was neither sent nor \
+                   found in the trust store, so its entry (which names the issuer by its key) \
+                   was not looked up";
+        return Staple {
+            issuer_unknown: true,
+            ..Staple::unread(Some(status), why.to_owned())
+        };
     };
     // Responders name certificates by a hash of their issuer: SHA-1 as
-    // RFC 6960 began, SHA-256 in newer ones.
-    let ids: Vec<OcspCertId> = [MessageDigest::sha1(), MessageDigest::sha256()]
+    // RFC 6960 began, others in newer ones.
+    let digests = [
+        MessageDigest::sha1(),
+        MessageDigest::sha256(),
+        MessageDigest::sha384(),
+        MessageDigest::sha512(),
+    ];
+    let ids: Vec<OcspCertId> = digests
         .into_iter()
         .filter_map(|md| OcspCertId::from_cert(md, leaf, issuer).ok())
         .collect();
@@ -153,6 +190,7 @@ fn entry_of(response_status: String, s: &OcspStatus<'_>) -> Staple {
         next_update: s.next_update().map(|t| t.to_string()),
         current: Some(validity.is_ok()),
         detail,
+        issuer_unknown: false,
     }
 }
 
@@ -195,6 +233,6 @@ mod tests {
             "{}",
             s.detail
         );
-        assert!(!s.usable());
+        assert_eq!(s.usable(), Some(false));
     }
 }

@@ -19,7 +19,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
-use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslRef, SslVerifyMode, StatusType};
+use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslVerifyMode, StatusType};
 use openssl_handshake::{Diagnosis, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use serde::Serialize;
 
@@ -365,7 +365,17 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         let mut s = SocketTls::new(ssl, stream, opts.timeout, handshake_deadline, recording)?;
         match s.connect() {
             Ok(()) => {
-                conn.ocsp = opts.status.then(|| stapled(s.ssl()));
+                // A resumption sends no certificate, so nothing to staple.
+                let resumed = s.ssl().session_reused();
+                conn.ocsp = (opts.status && !resumed)
+                    .then(|| ocsp::stapled(s.ssl()).unwrap_or_else(ocsp::Staple::not_sent));
+                if opts.status && resumed {
+                    conn.notes.push(
+                        "--status: the session was resumed, which sends no certificate and so \
+                         no OCSP response"
+                            .into(),
+                    );
+                }
                 // Read what the server sends after the handshake, then
                 // close as s_client does at end of input: close_notify,
                 // without waiting for the server's.
@@ -435,18 +445,6 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         }
     }
     Ok(out)
-}
-
-/// What the server stapled for the chain it sent, read.
-fn stapled(ssl: &SslRef) -> ocsp::Staple {
-    let Some(der) = ssl.ocsp_status() else {
-        return ocsp::Staple::not_sent();
-    };
-    let chain: Vec<openssl::x509::X509> = ssl
-        .peer_cert_chain()
-        .map(|s| s.iter().map(|c| c.to_owned()).collect())
-        .unwrap_or_default();
-    ocsp::read(der, &chain)
 }
 
 /// A TLS 1.3 handshake in which the server asked for a certificate: its

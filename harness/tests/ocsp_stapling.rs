@@ -213,9 +213,12 @@ fn a_stapled_response_is_read_as_s_client_reads_it() {
 
     // None asked for, none sent.
     let (_server, addr) = s_server(d, &[]);
-    assert!(s_client_status(&addr)
-        .iter()
-        .all(|(k, _)| k != "Cert Status"));
+    let said_by = s_client_status(&addr);
+    assert_eq!(
+        said(&said_by, "OCSP response"),
+        Some("no response sent"),
+        "{said_by:?}"
+    );
     let (code, r) = scanned(d, &addr);
     let o = &r["findings"]["ocsp"];
     assert_eq!(
@@ -335,4 +338,92 @@ fn a_must_staple_leaf_served_without_a_staple_is_named() {
             .contains("demands a staple"),
         "{o}"
     );
+}
+
+/// The staple is read where the handshake fails after it (a TLS 1.2
+/// server that wants a client certificate), its entry is looked up
+/// through the trust store when the leaf's issuer was not sent (a leaf
+/// served alone under a root the client trusts), and where the issuer
+/// cannot be found at all the policy rule is not verified rather than
+/// failed. A resumed probe has no staple to read and says so.
+#[test]
+fn a_staple_is_read_wherever_it_came() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (serial, subject) = leaf_serial_and_subject(d);
+    let good = ocsp_response(
+        d,
+        "good",
+        &format!("V\t301231235959Z\t\t{serial}\tunknown\t{subject}"),
+    );
+
+    // Refused after the staple: the base probe fails, the staple stands.
+    let (_server, addr) = s_server(d, &["-status_file", &good, "-tls1_2", "-Verify", "1"]);
+    let (_, r) = scanned(d, &addr);
+    let o = &r["findings"]["ocsp"];
+    assert_eq!(
+        (&o["stapled"], &o["cert_status"]),
+        (&"yes".into(), &"good".into()),
+        "{o}"
+    );
+
+    // The leaf alone: its issuer is in neither the chain nor the trust
+    // store (the root), so the entry is not looked up.
+    let (_server, addr) = common::s_server(&[
+        "-www",
+        "-cert",
+        &p(d, "server-rsa2048.crt"),
+        "-key",
+        &p(d, "server-rsa2048.key"),
+        "-status_file",
+        &good,
+    ]);
+    let (o, text) = scan_any(d, &addr, &["--format", "json", "--policy", &policy(d)]);
+    let r: Value = serde_json::from_str(&text).expect("scan JSON");
+    let f = &r["findings"]["ocsp"];
+    assert_eq!(
+        (&f["stapled"], &f["cert_status"]),
+        (&"yes".into(), &Value::Null),
+        "{f}"
+    );
+    assert_eq!(rule(&r)["outcome"], "unverified", "{r}");
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+
+    // The same leaf, with the intermediate trusted too: found there.
+    let trusting = tempfile::tempdir().expect("tempdir");
+    let both = [p(d, "intermediate.pem"), p(d, "root.pem")]
+        .map(|f| std::fs::read_to_string(f).expect("PEM"))
+        .concat();
+    std::fs::write(trusting.path().join("root.pem"), both).expect("trust file");
+    let (_, text) = scan_any(trusting.path(), &addr, &["--format", "json"]);
+    let r: Value = serde_json::from_str(&text).expect("scan JSON");
+    let f = &r["findings"]["ocsp"];
+    assert_eq!(f["cert_status"], "good", "{f}");
+
+    // Resumed: nothing to staple, and no claim that none was.
+    let root = p(d, "root.pem");
+    let (_server, addr) = s_server(d, &["-status_file", &good]);
+    let o = run(harness(&[
+        "probe",
+        &addr,
+        "--servername",
+        "localhost",
+        "--cafile",
+        &root,
+        "--status",
+        "--reconnect",
+        "--format",
+        "json",
+    ]));
+    assert!(o.status.success(), "probe failed: {}", o.stderr);
+    let lines: Vec<Value> = o
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", o.stdout);
+    assert_eq!(lines[0]["ocsp"]["cert_status"], "good", "{}", lines[0]);
+    assert_eq!(lines[1]["ocsp"], Value::Null, "{}", lines[1]);
+    assert!(o.stderr.contains("the session was resumed"), "{}", o.stderr);
 }

@@ -82,8 +82,8 @@ pub(crate) struct ProbeArgs {
     /// Make a second connection after the first.
     #[arg(long)]
     reconnect: bool,
-    /// Ask for the server's OCSP response (status_request) and read it, as
-    /// `s_client -status` does: its status, the leaf's, and its update times.
+    /// Ask for the server's OCSP response (status_request), as `s_client
+    /// -status` does, and read it: its status, the leaf's, and its update times.
     #[arg(long)]
     status: bool,
     /// Seconds each whole handshake may take, however the server paces it.
@@ -239,6 +239,12 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     let _ = stdout.flush();
     for n in outcome.connections.iter().flat_map(|c| &c.notes) {
         eprintln!("note: {n}");
+    }
+    // The state and msg formats leave stdout to OpenSSL's own lines.
+    if matches!(a.format, TraceFormat::State | TraceFormat::Msg) {
+        for o in outcome.connections.iter().filter_map(|c| c.ocsp.as_ref()) {
+            eprintln!("ocsp: {}", o.detail);
+        }
     }
     let Some((n, f)) = outcome.failure() else {
         return Ok(Exit::Success);

@@ -27,9 +27,9 @@ pub struct Attempt {
     pub session: Option<SavedSession>,
     /// The server's chain, leaf first, as received.
     pub chain: Vec<X509>,
-    /// The OCSP response the server stapled (DER), when the probe asked
-    /// for one and the handshake finished.
-    pub ocsp_staple: Option<Vec<u8>>,
+    /// The OCSP response the server stapled, read, when the probe asked
+    /// for one and it came (the handshake may have failed after it).
+    pub ocsp_staple: Option<crate::ocsp::Staple>,
     /// Why the server gave nothing to judge by: no connection, or a
     /// time-out before any ServerHello. Such a probe says neither yes nor
     /// no, and what rests on it is incomplete.

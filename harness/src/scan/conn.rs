@@ -412,7 +412,6 @@ impl Prober {
                     .then(|| fatal_alert_after_handshake(trace.as_ref()))
                     .flatten();
                 let chain = chain_of(s.ssl());
-                let ocsp_staple = s.ssl().ocsp_status().map(<[u8]>::to_vec);
                 let session = SavedSession::of(s.ssl());
                 let negotiated = trace.as_ref().and_then(|t| t.negotiated.clone());
                 // The ticket wait's deadline has passed: without a new one
@@ -431,7 +430,7 @@ impl Prober {
                     diagnosis: None,
                     session,
                     chain,
-                    ocsp_staple,
+                    ocsp_staple: crate::ocsp::stapled(s.ssl()),
                     unanswered: None,
                     closed_silently: false,
                     rejected_after_handshake,
@@ -484,7 +483,9 @@ impl Prober {
                     diagnosis,
                     session: None,
                     chain: chain_of(s.ssl()),
-                    ocsp_staple: None,
+                    // A server that refuses after its first flight (a
+                    // client certificate it wanted) stapled all the same.
+                    ocsp_staple: crate::ocsp::stapled(s.ssl()),
                     unanswered,
                     closed_silently,
                     rejected_after_handshake: None,

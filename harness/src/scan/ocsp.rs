@@ -42,10 +42,14 @@ pub struct OcspFinding {
 }
 
 impl OcspFinding {
-    /// Whether a client that requires a staple would take this one: the
-    /// leaf good in it, and current.
-    pub fn usable(&self) -> bool {
-        self.staple.as_ref().is_some_and(ocsp::Staple::usable)
+    /// Whether a client that requires a staple would take this one (the
+    /// leaf good in it, and current); `None` when that is not known.
+    pub fn usable(&self) -> Option<bool> {
+        match (&self.staple, self.stapled) {
+            (Some(s), _) => s.usable(),
+            (None, Verdict::No) => Some(false),
+            (None, _) => None,
+        }
     }
 }
 
@@ -60,7 +64,7 @@ pub fn from_base(base: &Attempt) -> OcspFinding {
             .unwrap_or_default();
         f.must_staple = must_staple(leaf);
     }
-    if f.must_staple && !f.usable() {
+    if f.must_staple && f.usable() == Some(false) {
         f.detail.push_str(
             "; the leaf demands a staple (TLS Feature status_request, RFC 7633), so clients \
              that enforce it (Firefox) refuse this server",
@@ -84,17 +88,16 @@ fn read(base: &Attempt) -> OcspFinding {
         probes: probes.clone(),
         staple: None,
     };
-    if base.chain.is_empty() {
-        let why = match &base.error {
-            Some(e) => format!("the base probe, which asks for the staple, failed: {e}"),
-            None => "the server sent no certificate to the base probe".to_owned(),
-        };
-        return unstapled(Verdict::NotTestable, why);
-    }
-    let Some(der) = &base.ocsp_staple else {
+    let Some(staple) = &base.ocsp_staple else {
+        if base.chain.is_empty() {
+            let why = match &base.error {
+                Some(e) => format!("the base probe, which asks for the staple, failed: {e}"),
+                None => "the server sent no certificate to the base probe".to_owned(),
+            };
+            return unstapled(Verdict::NotTestable, why);
+        }
         return unstapled(Verdict::No, ocsp::Staple::not_sent().detail);
     };
-    let staple = ocsp::read(der, &base.chain);
     OcspFinding {
         stapled: Verdict::Yes,
         response_status: staple.response_status.clone(),
@@ -109,14 +112,14 @@ fn read(base: &Attempt) -> OcspFinding {
         responders: Vec::new(),
         must_staple: false,
         detail: staple.detail.clone(),
-        probes: probes.clone(),
-        staple: Some(staple),
+        probes,
+        staple: Some(staple.clone()),
     }
 }
 
 /// Whether `leaf`'s TLS Feature extension lists status_request, read
 /// from OpenSSL's own printing of it (the openssl crate has no accessor):
-/// "TLS Feature:" (", critical" after it when so), then the features on
+/// "TLS Feature:" (" critical" after it when so), then the features on
 /// the next line, comma-separated.
 fn must_staple(leaf: &X509Ref) -> bool {
     let Ok(text) = leaf.to_text() else {

@@ -25,16 +25,24 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     };
     let asked = f.client_hello.is_some_and(|h| h.status_request.is_some());
     let d = match staple(f) {
+        // Stapling is the server's option (RFC 6066 section 8) unless its
+        // certificate demands it (RFC 7633), which the trace cannot tell.
         None => Diagnosis::new(
             Cause::CertificateStatusRefused,
-            Fault::Server,
+            Fault::Unknown,
             format!(
-                "{client} asked for the server's OCSP response (status_request) and ended the \
-                 handshake because {server} stapled none: it requires a staple, as clients of a \
-                 must-staple certificate (RFC 7633) do"
+                "{client} {} and ended the handshake because {server} stapled none: it requires \
+                 a staple, which a server may leave out unless its certificate demands one \
+                 (must-staple, RFC 7633)",
+                if asked {
+                    "asked for the server's OCSP response (status_request)"
+                } else {
+                    "sent no status_request"
+                }
             ),
-            "Enable OCSP stapling on the server (it fetches a current response for its leaf \
-             from the CA's OCSP responder), or stop requiring a staple on the client.",
+            "If the server's certificate is must-staple, or the client's policy is to stand, \
+             enable OCSP stapling on the server (it fetches a current response for its leaf \
+             from the CA's OCSP responder); otherwise stop requiring a staple on the client.",
         ),
         Some(s)
             if s.ocsp_response_status

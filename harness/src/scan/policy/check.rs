@@ -383,7 +383,7 @@ impl Policy {
         }
         if self.require_ocsp_stapling == Some(true) {
             let o = &f.ocsp;
-            if o.stapled == Verdict::NotTestable {
+            if o.usable().is_none() {
                 rules.borrow_mut().push(RuleResult {
                     rule: "require_ocsp_stapling".into(),
                     outcome: RuleOutcome::Unverified,
@@ -391,7 +391,7 @@ impl Policy {
                     probes: o.probes.clone(),
                 });
             } else {
-                let failed = (!o.usable()).then(|| o.detail.clone());
+                let failed = (o.usable() == Some(false)).then(|| o.detail.clone());
                 rule("require_ocsp_stapling", failed, o.detail.clone(), &o.probes);
             }
         }
