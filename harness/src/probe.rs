@@ -75,6 +75,9 @@ pub struct ProbeOptions {
     pub reconnect: bool,
     /// Ask for the server's OCSP response (status_request).
     pub status: bool,
+    /// Keep the certificates the server sent, in PEM, as `s_client
+    /// -showcerts` prints them.
+    pub showcerts: bool,
     /// Limit for connecting and for each read and write.
     pub timeout: Duration,
     /// Limit for each whole handshake, from the connect: a server that
@@ -118,6 +121,9 @@ pub struct ProbeConnection {
     /// The OCSP response the server stapled, read, when `--status` asked
     /// for one and the handshake finished.
     pub ocsp: Option<ocsp::Staple>,
+    /// With `--showcerts`, the certificates the server sent, in PEM, in
+    /// the order sent.
+    pub certificates_pem: Option<Vec<String>>,
 }
 
 /// The result of a probe: every connection made, in order.
@@ -155,6 +161,7 @@ impl ProbeConnection {
             diagnosis: None,
             notes: Vec::new(),
             ocsp: None,
+            certificates_pem: None,
         }
     }
 
@@ -187,11 +194,41 @@ impl ProbeConnection {
                 if let Some(f) = self.failure.as_ref().filter(|_| t.succeeded()) {
                     s += &format!("client: {f}\n");
                 }
-                s + &diagnosis_block(self.diagnosis.as_ref())
+                s + &self.certificate_chain() + &diagnosis_block(self.diagnosis.as_ref())
             }
             (_, Some(t)) => format.render(t),
             (_, None) => String::new(),
         }
+    }
+
+    /// With `--showcerts`, the chain as `s_client -showcerts` prints it:
+    /// "Certificate chain", then each certificate's number, subject and
+    /// issuer (from the trace's Certificate message) and PEM; empty
+    /// otherwise.
+    pub fn certificate_chain(&self) -> String {
+        let Some(pems) = &self.certificates_pem else {
+            return String::new();
+        };
+        let sent = self.trace.as_ref().and_then(|t| {
+            t.messages().find_map(|m| match &m.body {
+                Some(openssl_handshake::decode::Body::Certificate(c))
+                    if m.direction == openssl_handshake::Direction::Read =>
+                {
+                    Some(c)
+                }
+                _ => None,
+            })
+        });
+        let mut s = "Certificate chain\n".to_owned();
+        for (i, pem) in pems.iter().enumerate() {
+            let name = |names: Option<&Vec<String>>| {
+                names.and_then(|n| n.get(i)).cloned().unwrap_or_default()
+            };
+            s += &format!(" {i} s:{}\n", name(sent.map(|c| &c.subjects)));
+            s += &format!("   i:{}\n", name(sent.map(|c| &c.issuers)));
+            s += pem;
+        }
+        s
     }
 
     /// The connection as one line of JSON: when it was opened
@@ -209,6 +246,7 @@ impl ProbeConnection {
             post_handshake: Option<&'a PostHandshake>,
             notes: &'a [String],
             ocsp: Option<&'a ocsp::Staple>,
+            certificates_pem: Option<&'a [String]>,
             trace: Option<&'a HandshakeTrace>,
         }
         let line = Line {
@@ -221,6 +259,7 @@ impl ProbeConnection {
             post_handshake: self.post_handshake.as_ref(),
             notes: &self.notes,
             ocsp: self.ocsp.as_ref(),
+            certificates_pem: self.certificates_pem.as_deref(),
             trace: self.trace.as_ref(),
         };
         json_line(&line)
@@ -367,6 +406,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             Ok(()) => {
                 // A resumption sends no certificate, so nothing to staple.
                 let resumed = s.ssl().session_reused();
+                conn.certificates_pem = opts.showcerts.then(|| certificates_pem(s.ssl()));
                 conn.ocsp = (opts.status && !resumed)
                     .then(|| ocsp::stapled(s.ssl()).unwrap_or_else(ocsp::Staple::not_sent));
                 if opts.status && resumed {
@@ -417,6 +457,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 let received = s.bytes_received();
                 let (mut trace, mut failure) =
                     handshake_failure(s.ssl(), stop, opts.timeout, received);
+                // A chain the client refused is the one worth reading.
+                conn.certificates_pem = opts.showcerts.then(|| certificates_pem(s.ssl()));
                 if late {
                     failure = ProbeFailure::TimedOut(format!(
                         "the handshake did not finish within {:.1} s (--handshake-timeout)",
@@ -445,6 +487,23 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         }
     }
     Ok(out)
+}
+
+/// The certificates the server sent, in PEM, in the order sent; none for
+/// a resumption, which sends none.
+fn certificates_pem(ssl: &openssl::ssl::SslRef) -> Vec<String> {
+    if ssl.session_reused() {
+        return Vec::new();
+    }
+    ssl.peer_cert_chain()
+        .map(|chain| {
+            chain
+                .iter()
+                .filter_map(|c| c.to_pem().ok())
+                .map(|pem| String::from_utf8_lossy(&pem).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A TLS 1.3 handshake in which the server asked for a certificate: its

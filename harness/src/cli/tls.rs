@@ -86,6 +86,11 @@ pub(crate) struct ProbeArgs {
     /// -status` does, and read it: its status, the leaf's, and its update times.
     #[arg(long)]
     status: bool,
+    /// Print the certificates the server sent, in PEM, as `s_client
+    /// -showcerts` does (on stderr with --format state or msg; in JSON as
+    /// certificates_pem).
+    #[arg(long)]
+    showcerts: bool,
     /// Seconds each whole handshake may take, however the server paces it.
     #[arg(long, default_value_t = 30.0)]
     handshake_timeout: f64,
@@ -225,6 +230,7 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
         cafile: a.cafile.clone(),
         reconnect: a.reconnect,
         status: a.status,
+        showcerts: a.showcerts,
         timeout: seconds("--timeout", a.tls.timeout)?,
         handshake_timeout: seconds("--handshake-timeout", a.handshake_timeout)?,
         linger: non_negative_seconds("--linger", a.linger)?,
@@ -242,8 +248,11 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     }
     // The state and msg formats leave stdout to OpenSSL's own lines.
     if matches!(a.format, TraceFormat::State | TraceFormat::Msg) {
-        for o in outcome.connections.iter().filter_map(|c| c.ocsp.as_ref()) {
-            eprintln!("ocsp: {}", o.detail);
+        for c in &outcome.connections {
+            if let Some(o) = &c.ocsp {
+                eprintln!("ocsp: {}", o.detail);
+            }
+            eprint!("{}", c.certificate_chain());
         }
     }
     let Some((n, f)) = outcome.failure() else {
