@@ -163,7 +163,11 @@ fn entry_of(response_status: String, s: &OcspStatus<'_>) -> Staple {
         _ => "unknown",
     };
     let validity = s.check_validity(LEEWAY_SECONDS, None);
-    let mut detail = format!("stapled: the leaf is {cert_status}");
+    let mut detail = match cert_status {
+        // RFC 6960 section 2.2: the responder knows nothing of it.
+        "unknown" => "stapled: the responder does not know the leaf (unknown)".to_owned(),
+        known => format!("stapled: the leaf is {known}"),
+    };
     if let Some(at) = s.revocation_time {
         match reason_name(s.reason.as_raw()) {
             Some(why) => detail.push_str(&format!(" (revoked {at}, {why})")),
@@ -194,7 +198,7 @@ fn entry_of(response_status: String, s: &OcspStatus<'_>) -> Staple {
     }
 }
 
-/// The certificate sent that issued `leaf`.
+/// The certificate of `chain` (past the leaf) that issued `leaf`.
 fn issuer_of<'a>(leaf: &X509Ref, chain: &'a [X509]) -> Option<&'a X509> {
     chain
         .iter()

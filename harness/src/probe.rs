@@ -119,7 +119,8 @@ pub struct ProbeConnection {
     /// Notes for the user, such as why `--reconnect` did not resume.
     pub notes: Vec<String>,
     /// The OCSP response the server stapled, read, when `--status` asked
-    /// for one and the handshake finished.
+    /// for one: what came, or that none did once the handshake finished
+    /// (a failed one may have ended before the staple was due).
     pub ocsp: Option<ocsp::Staple>,
     /// With `--showcerts`, the certificates the server sent, in PEM, in
     /// the order sent.
@@ -209,6 +210,10 @@ impl ProbeConnection {
         let Some(pems) = &self.certificates_pem else {
             return String::new();
         };
+        // As s_client says of a resumption, or a server that sent none.
+        if pems.is_empty() {
+            return "no peer certificate available\n".to_owned();
+        }
         let sent = self.trace.as_ref().and_then(|t| {
             t.messages().find_map(|m| match &m.body {
                 Some(openssl_handshake::decode::Body::Certificate(c))
@@ -457,8 +462,10 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 let received = s.bytes_received();
                 let (mut trace, mut failure) =
                     handshake_failure(s.ssl(), stop, opts.timeout, received);
-                // A chain the client refused is the one worth reading.
+                // A chain the client refused is the one worth reading, and a
+                // staple may have come before the failure.
                 conn.certificates_pem = opts.showcerts.then(|| certificates_pem(s.ssl()));
+                conn.ocsp = opts.status.then(|| ocsp::stapled(s.ssl())).flatten();
                 if late {
                     failure = ProbeFailure::TimedOut(format!(
                         "the handshake did not finish within {:.1} s (--handshake-timeout)",

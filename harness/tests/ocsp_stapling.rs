@@ -401,6 +401,23 @@ fn a_staple_is_read_wherever_it_came() {
     let f = &r["findings"]["ocsp"];
     assert_eq!(f["cert_status"], "good", "{f}");
 
+    // probe, refusing the chain (no trust for the test root), read the
+    // staple that came before its refusal.
+    let (_server, addr) = s_server(d, &["-status_file", &good]);
+    let o = run(harness(&[
+        "probe",
+        &addr,
+        "--servername",
+        "localhost",
+        "--status",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(o.status.code(), Some(1), "{}", o.stdout);
+    let line: Value =
+        serde_json::from_str(o.stdout.lines().next().unwrap_or_default()).expect("JSON line");
+    assert_eq!(line["ocsp"]["cert_status"], "good", "{line}");
+
     // Resumed: nothing to staple, and no claim that none was.
     let root = p(d, "root.pem");
     let (_server, addr) = s_server(d, &["-status_file", &good]);

@@ -248,11 +248,16 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     }
     // The state and msg formats leave stdout to OpenSSL's own lines.
     if matches!(a.format, TraceFormat::State | TraceFormat::Msg) {
-        for c in &outcome.connections {
+        let several = outcome.connections.len() > 1;
+        for (i, c) in outcome.connections.iter().enumerate() {
+            let chain = c.certificate_chain();
+            if several && (c.ocsp.is_some() || !chain.is_empty()) {
+                eprintln!("connection {}:", i + 1);
+            }
             if let Some(o) = &c.ocsp {
                 eprintln!("ocsp: {}", o.detail);
             }
-            eprint!("{}", c.certificate_chain());
+            eprint!("{chain}");
         }
     }
     let Some((n, f)) = outcome.failure() else {

@@ -25,24 +25,33 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     };
     let asked = f.client_hello.is_some_and(|h| h.status_request.is_some());
     let d = match staple(f) {
-        // Stapling is the server's option (RFC 6066 section 8) unless its
-        // certificate demands it (RFC 7633), which the trace cannot tell.
+        // A server may staple only when asked (RFC 6066 section 8): a
+        // client that asked for nothing refused what it could not get.
+        None if !asked => Diagnosis::new(
+            Cause::CertificateStatusRefused,
+            Fault::Client,
+            format!(
+                "{client} ended the handshake for want of a stapled OCSP response, but its \
+                 ClientHello asked for none (no status_request), and a server may staple \
+                 only when asked"
+            ),
+            "Make the client ask for the staple it requires (status_request: \
+             SSL_set_tlsext_status_type, `s_client -status`), or stop requiring one.",
+        ),
+        // Stapling is the server's option unless its certificate demands
+        // it (RFC 7633), which the trace cannot tell.
         None => Diagnosis::new(
             Cause::CertificateStatusRefused,
             Fault::Unknown,
             format!(
-                "{client} {} and ended the handshake because {server} stapled none: it requires \
-                 a staple, which a server may leave out unless its certificate demands one \
-                 (must-staple, RFC 7633)",
-                if asked {
-                    "asked for the server's OCSP response (status_request)"
-                } else {
-                    "sent no status_request"
-                }
+                "{client} asked for the server's OCSP response (status_request) and ended the \
+                 handshake because {server} stapled none: it requires a staple, which a server \
+                 may leave out unless its certificate demands one (must-staple, RFC 7633)"
             ),
-            "If the server's certificate is must-staple, or the client's policy is to stand, \
-             enable OCSP stapling on the server (it fetches a current response for its leaf \
-             from the CA's OCSP responder); otherwise stop requiring a staple on the client.",
+            "If the server's certificate is must-staple, or the client must keep requiring a \
+             staple, enable OCSP stapling on the server (it fetches a current response for \
+             its leaf from the CA's OCSP responder); otherwise stop requiring one on the \
+             client.",
         ),
         Some(s)
             if s.ocsp_response_status

@@ -397,14 +397,24 @@ impl Policy {
         }
         if self.require_encrypt_then_mac == Some(true) {
             let etm = &f.encrypt_then_mac;
-            let failed = matches!(etm.supported, Verdict::No | Verdict::NotTestable)
-                .then(|| etm.detail.clone());
-            rule(
-                "require_encrypt_then_mac",
-                failed,
-                etm.detail.clone(),
-                &with_versions(etm.probes.iter().collect()),
-            );
+            let probes = with_versions(etm.probes.iter().collect());
+            if etm.supported == Verdict::NotTestable {
+                // Neither answered nor refused: not a pass, nor a failure seen.
+                rules.borrow_mut().push(RuleResult {
+                    rule: "require_encrypt_then_mac".into(),
+                    outcome: RuleOutcome::Unverified,
+                    detail: etm.detail.clone(),
+                    probes,
+                });
+            } else {
+                let failed = (etm.supported == Verdict::No).then(|| etm.detail.clone());
+                rule(
+                    "require_encrypt_then_mac",
+                    failed,
+                    etm.detail.clone(),
+                    &probes,
+                );
+            }
         }
         // A fallback answered without inappropriate_fallback, or a
         // ServerHello seen without renegotiation_info, is a failure seen;
