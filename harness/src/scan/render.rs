@@ -98,7 +98,7 @@ fn table(r: &ScanReport) -> String {
     if !failed.is_empty() {
         s += "\nfailed probes\n";
         for (id, f) in failed {
-            let _ = writeln!(s, "  {id:<22} {}", f.line(id));
+            let _ = writeln!(s, "  {id:<24} {}", f.line(id));
         }
     }
     if let Some(p) = &r.policy {
