@@ -17,12 +17,16 @@ use common::{harness, run, write_pki};
 use scan_support::*;
 use serde_json::Value;
 
-/// `openssl ocsp` answering for the leaf from `index` (ca(1)'s index
-/// format), signed with the leaf's own key: the scan does not check the
-/// responder, and the test PKI keeps no CA key.
-fn ocsp_response(d: &Path, name: &str, index_line: &str) -> String {
+/// `openssl ocsp` answering for the leaf: good, or revoked at `revoked`
+/// ("YYMMDDHHMMSSZ,reason", as ca(1)'s index writes it), from an index of
+/// the leaf alone, signed with the leaf's own key: the scan does not check
+/// the responder, and the test PKI keeps no CA key.
+fn ocsp_response(d: &Path, name: &str, revoked: Option<&str>) -> String {
+    let (serial, subject) = leaf_serial_and_subject(d);
+    let (flag, when) = revoked.map_or(("V", ""), |r| ("R", r));
     let index = d.join(format!("{name}.index"));
-    std::fs::write(&index, format!("{index_line}\n")).expect("index");
+    let line = format!("{flag}\t301231235959Z\t{when}\t{serial}\tunknown\t{subject}\n");
+    std::fs::write(&index, line).expect("index");
     let out = p(d, &format!("{name}.der"));
     let mut c = Command::new("openssl");
     c.arg("ocsp")
@@ -122,14 +126,9 @@ fn a_stapled_response_is_read_as_s_client_reads_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (serial, subject) = leaf_serial_and_subject(d);
 
     // Good, from s_server.
-    let good = ocsp_response(
-        d,
-        "good",
-        &format!("V\t301231235959Z\t\t{serial}\tunknown\t{subject}"),
-    );
+    let good = ocsp_response(d, "good", None);
     let (_server, addr) = s_server(d, &["-status_file", &good]);
     let said_by = s_client_status(&addr);
     assert_eq!(said(&said_by, "Cert Status"), Some("good"), "{said_by:?}");
@@ -172,11 +171,7 @@ fn a_stapled_response_is_read_as_s_client_reads_it() {
 
     // Revoked, from gnutls-serv (which refuses to load a response that
     // says so unless told to).
-    let revoked = ocsp_response(
-        d,
-        "revoked",
-        &format!("R\t301231235959Z\t261101000000Z,keyCompromise\t{serial}\tunknown\t{subject}"),
-    );
+    let revoked = ocsp_response(d, "revoked", Some("261101000000Z,keyCompromise"));
     let (_server, addr) = common::gnutls_serv(&[
         "--x509certfile",
         &p(d, "server-rsa2048.chain.pem"),
@@ -351,12 +346,7 @@ fn a_staple_is_read_wherever_it_came() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (serial, subject) = leaf_serial_and_subject(d);
-    let good = ocsp_response(
-        d,
-        "good",
-        &format!("V\t301231235959Z\t\t{serial}\tunknown\t{subject}"),
-    );
+    let good = ocsp_response(d, "good", None);
 
     // Refused after the staple: the base probe fails, the staple stands.
     let (_server, addr) = s_server(d, &["-status_file", &good, "-tls1_2", "-Verify", "1"]);

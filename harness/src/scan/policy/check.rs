@@ -43,6 +43,20 @@ impl Policy {
                 probes: probes.to_vec(),
             });
         };
+        // A rule whose answer may be unknown: `None` is not verified,
+        // neither a pass nor a failure seen.
+        let answered = |rule: &str, passed: Option<bool>, detail: String, probes: &[String]| {
+            rules.borrow_mut().push(RuleResult {
+                rule: rule.to_owned(),
+                outcome: match passed {
+                    Some(true) => RuleOutcome::Pass,
+                    Some(false) => RuleOutcome::Fail,
+                    None => RuleOutcome::Unverified,
+                },
+                detail,
+                probes: probes.to_vec(),
+            });
+        };
         // A rule the scan could not fully test: worth a look, not a pass.
         let warn = |rule: &str, detail: String, probes: &[String]| {
             rules.borrow_mut().push(RuleResult {
@@ -362,59 +376,41 @@ impl Policy {
         }
         if self.forbid_client_renegotiation == Some(true) {
             let r = &f.renegotiation;
+            // Neither renegotiated nor refused: not verified.
+            let passed = match r.client_initiated {
+                Verdict::NotTestable => None,
+                v => Some(v != Verdict::Yes),
+            };
             let probes = with_versions(r.client_probes.iter().collect());
-            if r.client_initiated == Verdict::NotTestable {
-                // Neither renegotiated nor refused: not a pass.
-                rules.borrow_mut().push(RuleResult {
-                    rule: "forbid_client_renegotiation".into(),
-                    outcome: RuleOutcome::Unverified,
-                    detail: r.client_detail.clone(),
-                    probes,
-                });
-            } else {
-                let failed = (r.client_initiated == Verdict::Yes).then(|| r.client_detail.clone());
-                rule(
-                    "forbid_client_renegotiation",
-                    failed,
-                    r.client_detail.clone(),
-                    &probes,
-                );
-            }
+            answered(
+                "forbid_client_renegotiation",
+                passed,
+                r.client_detail.clone(),
+                &probes,
+            );
         }
         if self.require_ocsp_stapling == Some(true) {
             let o = &f.ocsp;
-            if o.usable().is_none() {
-                rules.borrow_mut().push(RuleResult {
-                    rule: "require_ocsp_stapling".into(),
-                    outcome: RuleOutcome::Unverified,
-                    detail: o.detail.clone(),
-                    probes: o.probes.clone(),
-                });
-            } else {
-                let failed = (o.usable() == Some(false)).then(|| o.detail.clone());
-                rule("require_ocsp_stapling", failed, o.detail.clone(), &o.probes);
-            }
+            answered(
+                "require_ocsp_stapling",
+                o.usable(),
+                o.detail.clone(),
+                &o.probes,
+            );
         }
         if self.require_encrypt_then_mac == Some(true) {
             let etm = &f.encrypt_then_mac;
+            let passed = match etm.supported {
+                Verdict::NotTestable => None,
+                v => Some(v != Verdict::No),
+            };
             let probes = with_versions(etm.probes.iter().collect());
-            if etm.supported == Verdict::NotTestable {
-                // Neither answered nor refused: not a pass, nor a failure seen.
-                rules.borrow_mut().push(RuleResult {
-                    rule: "require_encrypt_then_mac".into(),
-                    outcome: RuleOutcome::Unverified,
-                    detail: etm.detail.clone(),
-                    probes,
-                });
-            } else {
-                let failed = (etm.supported == Verdict::No).then(|| etm.detail.clone());
-                rule(
-                    "require_encrypt_then_mac",
-                    failed,
-                    etm.detail.clone(),
-                    &probes,
-                );
-            }
+            answered(
+                "require_encrypt_then_mac",
+                passed,
+                etm.detail.clone(),
+                &probes,
+            );
         }
         // A fallback answered without inappropriate_fallback, or a
         // ServerHello seen without renegotiation_info, is a failure seen;
