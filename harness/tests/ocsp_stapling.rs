@@ -66,8 +66,12 @@ fn s_client_status(addr: &str) -> Vec<(String, String)> {
     let mut c = Command::new("openssl");
     c.args(["s_client", "-connect", addr, "-status"])
         .stdin(Stdio::null());
-    let o = run(c);
-    o.stdout
+    s_client_lines(run(c).stdout)
+}
+
+/// The "Key: value" lines of s_client's OCSP response block in `stdout`.
+fn s_client_lines(stdout: String) -> Vec<(String, String)> {
+    stdout
         .lines()
         .skip_while(|l| !l.starts_with("OCSP response:"))
         .take_while(|l| !l.starts_with("---"))
@@ -433,4 +437,77 @@ fn a_staple_is_read_wherever_it_came() {
     assert_eq!(lines[0]["ocsp"]["cert_status"], "good", "{}", lines[0]);
     assert_eq!(lines[1]["ocsp"], Value::Null, "{}", lines[1]);
     assert!(o.stderr.contains("the session was resumed"), "{}", o.stderr);
+}
+
+/// A server with two chains (GnuTLS with an RSA and an ECDSA leaf) that
+/// staples for one alone: `s_client -status -sigalgs` shows which, the
+/// scan's other chain reads the same, and require_ocsp_stapling fails on
+/// the chain without a staple.
+#[test]
+fn each_chain_is_asked_for_its_staple() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let good = ocsp_response(d, "good", None);
+    // gnutls-serv pairs the responses with the certificates in order.
+    let (_server, addr) = common::gnutls_serv(&[
+        "--x509certfile",
+        &p(d, "server-rsa2048.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-rsa2048.key"),
+        "--x509certfile",
+        &p(d, "server-ecdsa-p256.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-ecdsa-p256.key"),
+        "--ocsp-response",
+        &good,
+    ]);
+    let with_sigalgs = |sigalgs: &str| {
+        let mut c = Command::new("openssl");
+        c.args([
+            "s_client", "-connect", &addr, "-status", "-sigalgs", sigalgs,
+        ])
+        .stdin(Stdio::null());
+        let lines = s_client_lines(run(c).stdout);
+        said(&lines, "Cert Status").map(str::to_owned)
+    };
+    assert_eq!(with_sigalgs("RSA-PSS+SHA256").as_deref(), Some("good"));
+    assert_eq!(with_sigalgs("ECDSA+SHA256"), None);
+
+    let (code, r) = scanned(d, &addr);
+    let chains: Vec<&Value> = std::iter::once(&r["findings"]["chain"])
+        .chain(
+            r["findings"]["other_chains"]
+                .as_array()
+                .into_iter()
+                .flatten(),
+        )
+        .collect();
+    let ecdsa = chains
+        .iter()
+        .find(|c| c["key_type"] == "ecdsa")
+        .unwrap_or_else(|| panic!("no ECDSA chain: {}", r["findings"]));
+    let rsa = chains
+        .iter()
+        .find(|c| c["key_type"] == "rsa")
+        .unwrap_or_else(|| panic!("no RSA chain: {}", r["findings"]));
+    // The base chain's staple is findings.ocsp; another chain carries its own.
+    let staple = |c: &Value| -> Value {
+        if c["ocsp"].is_null() {
+            r["findings"]["ocsp"].clone()
+        } else {
+            c["ocsp"].clone()
+        }
+    };
+    assert_eq!(staple(rsa)["cert_status"], "good", "{}", staple(rsa));
+    assert_eq!(staple(ecdsa)["stapled"], "no", "{}", staple(ecdsa));
+    assert_eq!(rule(&r)["outcome"], "fail", "{r}");
+    assert!(
+        rule(&r)["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("ecdsa chain: "),
+        "{r}"
+    );
+    assert_eq!(code, Some(1));
 }

@@ -92,6 +92,10 @@ pub struct ChainFinding {
     pub notes: Vec<String>,
     /// The probe.
     pub probes: Vec<String>,
+    /// The OCSP staple sent with this chain, for the server's other
+    /// chains (the base chain's is `findings.ocsp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocsp: Option<super::ocsp::OcspFinding>,
 }
 
 /// Reads the chain `probe` got: the base probe's, or where it got none,
@@ -139,6 +143,7 @@ fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
         notes: Vec::new(),
         probes: vec![base.id.clone()],
         hostname,
+        ocsp: None,
     };
     let Some(leaf) = base.chain.first() else {
         f.chain_verify.1 = format!(
@@ -280,6 +285,7 @@ pub fn others(
                     cipher_list: (v != Version::Tls1_3).then(|| k.authentication.to_owned()),
                     sigalgs: (v >= Version::Tls1_2).then(|| schemes.join(":")),
                     verify: true,
+                    ocsp: true,
                     ..Offer::default()
                 };
                 let id = format!("chain/{}", k.name);
@@ -298,7 +304,9 @@ pub fn others(
             continue;
         }
         seen.push(leaf);
-        found.push(from_base(p, a));
+        let mut chain = from_base(p, a);
+        chain.ocsp = Some(super::ocsp::from_base(a));
+        found.push(chain);
     }
     let unanswered = attempts
         .iter()

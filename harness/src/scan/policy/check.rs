@@ -390,13 +390,27 @@ impl Policy {
             );
         }
         if self.require_ocsp_stapling == Some(true) {
-            let o = &f.ocsp;
-            answered(
-                "require_ocsp_stapling",
-                o.usable(),
-                o.detail.clone(),
-                &o.probes,
+            // Every chain the server sends must come with a usable staple.
+            let mut stapled = vec![("", &f.ocsp)];
+            stapled.extend(
+                f.other_chains
+                    .iter()
+                    .filter_map(|c| Some((c.key_type.as_str(), c.ocsp.as_ref()?))),
             );
+            let worst = stapled
+                .iter()
+                .find(|(_, o)| o.usable() == Some(false))
+                .or_else(|| stapled.iter().find(|(_, o)| o.usable().is_none()))
+                // Never empty: it starts with the base chain's.
+                .unwrap_or(&stapled[0]);
+            let (key_type, o) = *worst;
+            let detail = match (key_type, stapled.len()) {
+                (_, 1) => o.detail.clone(),
+                ("", _) => format!("{} chain: {}", f.chain.key_type, o.detail),
+                (k, _) => format!("{k} chain: {}", o.detail),
+            };
+            let probes: Vec<String> = stapled.iter().flat_map(|(_, o)| o.probes.clone()).collect();
+            answered("require_ocsp_stapling", worst.1.usable(), detail, &probes);
         }
         if self.require_encrypt_then_mac == Some(true) {
             let etm = &f.encrypt_then_mac;

@@ -98,6 +98,14 @@ fn chain_rows(
             &ch.probes,
         );
     }
+    if let Some(o) = &ch.ocsp {
+        row(
+            "chain",
+            format!("{prefix}OCSP staple"),
+            yn(o.stapled, &o.detail),
+            &o.probes,
+        );
+    }
     for n in &ch.notes {
         row("chain", format!("{prefix}note"), n.clone(), &ch.probes);
     }
