@@ -3,13 +3,16 @@
 //! (`extension_type=encrypt_then_mac(22)`): yes for `openssl s_server`,
 //! no with its `-no_etm`, and not applicable for a server of AEAD suites
 //! alone; the policy rule `require_encrypt_then_mac` fails only the second.
+//! A client whose OpenSSL configuration leaves encrypt_then_mac out of its
+//! ClientHello (as `s_client` under the same configuration shows) cannot
+//! tell, and says so rather than no.
 
 mod common;
 mod scan_support;
 
 use std::process::{Command, Stdio};
 
-use common::{run, write_pki};
+use common::{harness, run, write_pki};
 use scan_support::*;
 
 /// Whether s_client, offering CBC suites only at TLS 1.2, sees
@@ -63,6 +66,61 @@ fn encrypt_then_mac_is_read_as_s_client_shows_it() {
             .as_str()
             .unwrap_or_default()
             .contains("no CBC suite accepted"),
+        "{f}"
+    );
+}
+
+#[test]
+fn a_client_configured_without_encrypt_then_mac_cannot_tell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let conf = d.join("no-etm.cnf");
+    std::fs::write(
+        &conf,
+        "openssl_conf = default_conf\n[default_conf]\nssl_conf = ssl_sect\n[ssl_sect]\n\
+         system_default = system_default_sect\n[system_default_sect]\n\
+         Options = -EncryptThenMac\n",
+    )
+    .expect("config");
+    let (_server, addr) = s_server(d, &[]);
+    // The reference: s_client under the same configuration offers none,
+    // and the server, which answers it without (above), stays silent.
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", &addr, "-tls1_2", "-trace"])
+        .args(["-cipher", "ALL:!AESGCM:!AESCCM:!CHACHA20:!ARIAGCM"])
+        .env("OPENSSL_CONF", &conf)
+        .stdin(Stdio::null());
+    let out = run(c).stdout;
+    assert!(out.contains("ClientHello"), "{out}");
+    assert!(!out.contains("encrypt_then_mac"), "{out}");
+
+    let report = d.join("scan.json");
+    let root = p(d, "root.pem");
+    let mut cmd = harness(&[
+        "scan",
+        &addr,
+        "--servername",
+        "localhost",
+        "--cafile",
+        &root,
+        "--format",
+        "json",
+        "--out",
+        report.to_str().expect("utf-8 path"),
+    ]);
+    cmd.env("OPENSSL_CONF", &conf);
+    let o = run(cmd);
+    assert!(o.status.code().is_some_and(|c| c < 2), "{}", o.stderr);
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
+    let f = &r["findings"]["encrypt_then_mac"];
+    assert_eq!(f["supported"], "not_testable", "{f}");
+    assert!(
+        f["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("did not offer encrypt_then_mac"),
         "{f}"
     );
 }

@@ -71,6 +71,21 @@ pub fn scan(p: &Prober, accepted: &[Version], own_only: &[Version]) -> EtmFindin
         );
         probes.push(id);
         let suite = a.hello.suite.as_ref().map(|(_, name)| name.as_str());
+        // The linked OpenSSL offers it unless its configuration says not
+        // (`Options = -EncryptThenMac` in openssl.cnf): then the server's
+        // silence answers nothing.
+        if suite.is_some() && !offered(&a) {
+            return EtmFinding {
+                supported: Verdict::NotTestable,
+                detail: format!(
+                    "this client's ClientHello at {} did not offer encrypt_then_mac (the linked \
+                     OpenSSL's configuration leaves it out: see Options in openssl.cnf), so the \
+                     ServerHello could not answer it",
+                    v.display()
+                ),
+                probes,
+            };
+        }
         let (supported, detail) = match (suite, a.hello.encrypt_then_mac) {
             (Some(s), true) => (
                 Verdict::Yes,
@@ -131,4 +146,18 @@ pub fn scan(p: &Prober, accepted: &[Version], own_only: &[Version]) -> EtmFindin
         },
         probes,
     }
+}
+
+/// Whether the probe's own ClientHello offered encrypt_then_mac.
+fn offered(a: &super::conn::Attempt) -> bool {
+    a.hello.trace.as_ref().is_some_and(|t| {
+        t.messages().any(|m| {
+            m.direction == openssl_handshake::Direction::Write
+                && matches!(
+                    &m.body,
+                    Some(openssl_handshake::decode::Body::ClientHello(h))
+                        if h.extensions.contains(&super::facts::ENCRYPT_THEN_MAC)
+                )
+        })
+    })
 }

@@ -128,7 +128,7 @@ impl Hello {
 }
 
 /// The encrypt_then_mac extension's type (RFC 7366).
-const ENCRYPT_THEN_MAC: u16 = 22;
+pub(super) const ENCRYPT_THEN_MAC: u16 = 22;
 
 /// The version a wire value names.
 pub fn version_of(wire: u16) -> Option<Version> {
