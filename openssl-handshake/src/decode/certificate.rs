@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::cert::{common_names, subject_alt_names, unix_seconds};
 use crate::ffi::name_oneline;
 
-use super::certificate_status::{decode_certificate_status, CertificateStatus};
+use super::certificate_status::{self, CertificateStatus, Framed};
 use super::error::{bad, Res};
 use super::extensions::*;
 use super::names::SignatureScheme;
@@ -105,7 +105,7 @@ pub(super) fn decode_certificate(body: &[u8], tls13: bool) -> Res<Certificate> {
             .flatten()
             .flat_map(|leaf| common_names(leaf))
             .collect(),
-        leaf_status,
+        leaf_status: leaf_status.map(Framed::decode),
     };
     for (i, der) in ders.into_iter().enumerate() {
         let rejected_leaf = i == 0 && matches!(leaf, Some(None));
@@ -147,7 +147,7 @@ struct Entries<'a> {
     /// The DER of each certificate, in the order sent.
     ders: Vec<&'a [u8]>,
     /// The status stapled to the first (TLS 1.3).
-    leaf_status: Option<CertificateStatus>,
+    leaf_status: Option<Framed<'a>>,
 }
 
 fn certificate_entries(body: &[u8], tls13: bool) -> Res<Entries<'_>> {
@@ -168,9 +168,9 @@ fn certificate_entries(body: &[u8], tls13: bool) -> Res<Entries<'_>> {
             let extensions =
                 split_extensions(extensions).map_err(|f| f.in_extension("certificate entry"))?;
             // Only the leaf's status is sent (RFC 8446 section 4.4.2.1).
-            if let Some(e) = extensions.iter().find(|e| e.ty == STATUS_REQUEST) {
+            if let Some(e) = extensions.iter().find(|e| e.ty == EXT_STATUS_REQUEST) {
                 if ders.is_empty() {
-                    let status = decode_certificate_status(e.data)
+                    let status = certificate_status::frame(e.data)
                         .map_err(|f| f.in_extension("status_request"))?;
                     leaf_status = Some(status);
                 }
@@ -184,9 +184,6 @@ fn certificate_entries(body: &[u8], tls13: bool) -> Res<Entries<'_>> {
         leaf_status,
     })
 }
-
-/// The status_request extension's type (RFC 6066 section 8).
-const STATUS_REQUEST: u16 = 5;
 
 /// The certificates a whole Certificate handshake message carries, each
 /// that parses as X.509, in the order sent; none when the message does

@@ -44,19 +44,42 @@ impl CertificateStatus {
 /// opaque OCSPResponse<1..2^24-1>;
 /// ```
 pub(super) fn decode_certificate_status(body: &[u8]) -> Res<CertificateStatus> {
+    frame(body).map(Framed::decode)
+}
+
+/// A CertificateStatus whose framing holds, its response not yet parsed:
+/// what a Certificate message's reader checks without paying for the
+/// response's parse, which only a decoded view needs.
+pub(super) struct Framed<'a> {
+    status_type: u8,
+    response: &'a [u8],
+}
+
+/// Checks a CertificateStatus's framing.
+pub(super) fn frame(body: &[u8]) -> Res<Framed<'_>> {
     let mut reader = Reader::new(body);
     let status_type = reader.u8()?;
     let response = reader.vec(3)?;
     reader.finish("response")?;
-    let ocsp_response_status = (status_type == STATUS_TYPE_OCSP)
-        .then(|| OcspResponse::from_der(response).ok())
-        .flatten()
-        .map(|r| ocsp_response_status_name(r.status()));
-    Ok(CertificateStatus {
+    Ok(Framed {
         status_type,
-        response_len: response.len(),
-        ocsp_response_status,
+        response,
     })
+}
+
+impl Framed<'_> {
+    /// The status, with an OCSP response's own status read by OpenSSL.
+    pub(super) fn decode(self) -> CertificateStatus {
+        let ocsp_response_status = (self.status_type == STATUS_TYPE_OCSP)
+            .then(|| OcspResponse::from_der(self.response).ok())
+            .flatten()
+            .map(|r| ocsp_response_status_name(r.status()));
+        CertificateStatus {
+            status_type: self.status_type,
+            response_len: self.response.len(),
+            ocsp_response_status,
+        }
+    }
 }
 
 /// RFC 6960's name for an OCSP response status ("successful",

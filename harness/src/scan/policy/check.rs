@@ -31,18 +31,6 @@ impl Policy {
             .collect();
         // SSLv2 is below every version a policy can name.
         let sslv2 = (f.sslv2.accepted == Verdict::Yes).then_some("SSLv2");
-        let rule = |rule: &str, failed: Option<String>, ok: String, probes: &[String]| {
-            rules.borrow_mut().push(RuleResult {
-                rule: rule.to_owned(),
-                outcome: if failed.is_some() {
-                    RuleOutcome::Fail
-                } else {
-                    RuleOutcome::Pass
-                },
-                detail: failed.unwrap_or(ok),
-                probes: probes.to_vec(),
-            });
-        };
         // A rule whose answer may be unknown: `None` is not verified,
         // neither a pass nor a failure seen.
         let answered = |rule: &str, passed: Option<bool>, detail: String, probes: &[String]| {
@@ -56,6 +44,10 @@ impl Policy {
                 detail,
                 probes: probes.to_vec(),
             });
+        };
+        // A rule the scan answered: the failure's detail, or `ok`.
+        let rule = |rule: &str, failed: Option<String>, ok: String, probes: &[String]| {
+            answered(rule, Some(failed.is_none()), failed.unwrap_or(ok), probes);
         };
         // A rule the scan could not fully test: worth a look, not a pass.
         let warn = |rule: &str, detail: String, probes: &[String]| {
