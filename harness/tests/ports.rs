@@ -12,11 +12,14 @@ use std::sync::Mutex;
 use common::ports::{serve_on_free_port, serve_on_free_port_watching};
 
 /// A Python server on `port` that says whether it could bind, and runs on
-/// when it could not if `runs_on`.
-fn python_server(port: u16, runs_on: bool) -> Command {
-    let script = "import socket, sys, time\n\
+/// when it could not if `runs_on`; with `taken`, it fails as a bind to a
+/// taken port fails, without trying.
+fn python_server(port: u16, runs_on: bool, taken: bool) -> Command {
+    let script = "import errno, socket, sys, time\n\
         s = socket.socket()\n\
         try:\n    \
+            if sys.argv[3] == 'taken':\n        \
+                raise OSError(errno.EADDRINUSE, 'Address already in use')\n    \
             s.bind(('127.0.0.1', int(sys.argv[1])))\n    \
             s.listen()\n\
         except OSError as e:\n    \
@@ -26,7 +29,8 @@ fn python_server(port: u16, runs_on: bool) -> Command {
         time.sleep(30)\n";
     let mut cmd = Command::new("python3");
     cmd.args(["-c", script, &port.to_string()])
-        .arg(if runs_on { "run on" } else { "exit" });
+        .arg(if runs_on { "run on" } else { "exit" })
+        .arg(if taken { "taken" } else { "free" });
     cmd
 }
 
@@ -40,17 +44,22 @@ fn first_port_taken(
     // The first port, and the listener that holds it: none when another
     // process took it first, which takes it just as well.
     let taken: Mutex<Option<(u16, Option<TcpListener>)>> = Mutex::new(None);
+    // A port another process took first may be free again by the time
+    // the server binds it; the server is told it is taken all the same.
     let command = |port: u16| {
         let mut taken = taken.lock().expect("lock");
-        if taken.is_none() {
+        let first = taken.is_none();
+        if first {
             let held = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
                 Ok(l) => Some(l),
                 Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => None,
                 Err(e) => panic!("take port {port}: {e}"),
             };
+            let other = held.is_none();
             *taken = Some((port, held));
+            return python_server(port, runs_on, other);
         }
-        python_server(port, runs_on)
+        python_server(port, runs_on, false)
     };
     let port = start(&command);
     let (first, _held) = taken
