@@ -109,6 +109,24 @@ fn a_port_nothing_listens_on_cannot_be_scanned_nor_pass_a_policy() {
         alpn.contains("not testable: ") && !alpn.contains("selected none"),
         "{alpn}"
     );
+    own_hello_rows_are_unknown(&o.stdout);
+}
+
+/// The rows the scan's own hellos ask, which no version reached: unknown,
+/// not "no version accepted".
+fn own_hello_rows_are_unknown(table: &str) {
+    for row in [
+        "compression ",
+        "heartbeat ",
+        "weaknesses       CRIME",
+        "weaknesses       Heartbleed",
+    ] {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no {row:?} row: {table}"));
+        assert!(line.contains("not testable: "), "{line}");
+    }
 }
 
 /// A server that answers every ClientHello with a handshake_failure alert
@@ -145,4 +163,5 @@ fn a_server_refusing_every_hello_is_named_a_tls_server() {
         "{}",
         o.stderr
     );
+    own_hello_rows_are_unknown(&o.stdout);
 }

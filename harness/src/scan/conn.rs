@@ -174,6 +174,20 @@ impl Prober {
     /// (no trace: OpenSSL took no part). No answer, or a connection closed
     /// without one, is tried once more, as in [`Prober::run`].
     pub fn raw(&self, id: &str, offer: &str, record: &[u8]) -> (Answer, Vec<Vec<u8>>) {
+        let (answer, flight, _) = self.raw_then(id, offer, record, |_, _, _| ());
+        (answer, flight)
+    }
+
+    /// [`Prober::raw`], then, on a connection whose answer was a
+    /// ServerHello below TLS 1.3, `after` with that answer, the stream and
+    /// the next wait's end: what the probe does next on the connection.
+    pub fn raw_then<T>(
+        &self,
+        id: &str,
+        offer: &str,
+        record: &[u8],
+        after: impl Fn(&Answer, &mut TcpStream, Instant) -> T,
+    ) -> (Answer, Vec<Vec<u8>>, Option<T>) {
         let _slot = self.slots.take();
         let started = Instant::now();
         let once = || match self.connect() {
@@ -181,19 +195,27 @@ impl Prober {
                 self.connections.fetch_add(1, Ordering::Relaxed);
                 // The answer to a hello is one wait.
                 let wait = (Instant::now() + self.limits.io).min(deadline);
-                exchange_flight(&mut s, record, wait)
+                let (answer, flight) = exchange_flight(&mut s, record, wait);
+                let next =
+                    matches!(answer, Answer::ServerHello { version, .. } if version < 0x0304).then(
+                        || {
+                            let wait = (Instant::now() + self.limits.io).min(deadline);
+                            after(&answer, &mut s, wait)
+                        },
+                    );
+                (answer, flight, next)
             }
             Err(e) => {
                 let reason = Chain(&e).to_string();
-                (Answer::NoConnection { reason }, Vec::new())
+                (Answer::NoConnection { reason }, Vec::new(), None)
             }
         };
         let unanswered = |a: &Answer| matches!(a, Answer::NoAnswer | Answer::NoConnection { .. });
-        let (mut answer, mut flight) = once();
+        let (mut answer, mut flight, mut next) = once();
         let retried_after =
             (unanswered(&answer) || answer == Answer::Closed).then(|| answer.describe());
         if retried_after.is_some() {
-            (answer, flight) = once();
+            (answer, flight, next) = once();
         }
         let record = ProbeRecord {
             offer: offer.to_owned(),
@@ -209,7 +231,7 @@ impl Prober {
         if let Ok(mut records) = self.records.lock() {
             records.insert(id.to_owned(), record);
         }
-        (answer, flight)
+        (answer, flight, next)
     }
 
     /// The probes made so far that got no answer, even on a retry, with why.

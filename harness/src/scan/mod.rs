@@ -14,6 +14,7 @@ pub mod attempt;
 pub mod chain;
 pub mod cli;
 pub mod client_auth;
+pub mod compression;
 pub mod conn;
 pub mod default_client;
 pub mod dh;
@@ -22,6 +23,7 @@ pub mod encrypt_then_mac;
 pub mod facts;
 pub mod fallback;
 pub mod groups;
+pub mod heartbeat;
 pub mod legacy_suites;
 pub mod master_secret;
 pub mod mozilla;
@@ -64,7 +66,8 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// certificate rules read every chain; `findings.master_secret`.
 /// 6: `findings.downgrade`.
 /// 7: `findings.ocsp` and `findings.encrypt_then_mac`.
-pub const SCAN_SCHEMA_VERSION: u32 = 7;
+/// 8: `findings.compression` and `findings.heartbeat`.
+pub const SCAN_SCHEMA_VERSION: u32 = 8;
 
 /// The id of the probe that offers every version and suite the linked
 /// OpenSSL has, at security level 0 like the other probes, with
@@ -167,6 +170,10 @@ pub struct Findings {
     pub encrypt_then_mac: encrypt_then_mac::EtmFinding,
     /// The TLS 1.3 downgrade sentinel (RFC 8446 4.1.3).
     pub downgrade: downgrade::DowngradeFinding,
+    /// TLS compression (CRIME).
+    pub compression: compression::CompressionFinding,
+    /// Heartbeats (RFC 6520) and Heartbleed.
+    pub heartbeat: heartbeat::HeartbeatFinding,
     /// The names (OpenSSL's and IANA's) of every suite the linked OpenSSL
     /// could offer: whether the server takes any other is unknown.
     #[serde(skip)]
@@ -284,6 +291,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         .and_then(|c| groups::curve_group(c));
     let base_chain = chain::from_probe(p, chain_probe, &base);
 
+    // The scan's own hellos ask what OpenSSL cannot offer at the best
+    // version below TLS 1.3 that anything reached.
+    let older_with_ssl3 = compression::best_older(&versions, true);
+    let older_with_extensions = compression::best_older(&versions, false);
+
     // Round 2: enumerations and checks, all at once.
     let mut findings = std::thread::scope(|s| {
         let suites = s.spawn(|| suites::scan(p, &accepted, &own_only));
@@ -303,6 +315,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         let resumption = s.spawn(|| resumption::scan(p, &accepted));
         let fallback = s.spawn(|| fallback::scan(p, &accepted));
         let etm = s.spawn(|| encrypt_then_mac::scan(p, &accepted, &own_only));
+        let compression = s.spawn(|| compression::scan(p, older_with_ssl3));
+        let heartbeat = s.spawn(|| heartbeat::scan(p, older_with_extensions));
         let dh = s.spawn(|| dh::negotiation(p, &accepted));
         let renegotiating = s.spawn(|| renegotiation::ask_client_initiated(p, &accepted));
         let other_chains = s.spawn(|| chain::others(p, &accepted, &base_chain));
@@ -336,6 +350,12 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
                 .join()
                 .unwrap_or_else(|_| encrypt_then_mac::EtmFinding::failed()),
             downgrade: downgrade::from_versions(&version_attempts, &versions),
+            compression: compression
+                .join()
+                .unwrap_or_else(|_| compression::CompressionFinding::failed()),
+            heartbeat: heartbeat
+                .join()
+                .unwrap_or_else(|_| heartbeat::HeartbeatFinding::failed()),
             renegotiation: {
                 let f = renegotiation::from_versions(&version_attempts, &versions);
                 match renegotiating.join() {
@@ -359,6 +379,24 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             "the linked OpenSSL reached no version of the server's"
         };
         unasked(&mut findings, why);
+        // The scan's own hellos ask these; where they reached a version,
+        // their n/a stands.
+        if own_only.is_empty() {
+            let f = &mut findings;
+            for (verdict, detail) in [
+                (&mut f.compression.compressed, &mut f.compression.detail),
+                (&mut f.heartbeat.supported, &mut f.heartbeat.detail),
+                (
+                    &mut f.heartbeat.heartbleed,
+                    &mut f.heartbeat.heartbleed_detail,
+                ),
+            ] {
+                if *verdict == Verdict::NotApplicable {
+                    *verdict = Verdict::NotTestable;
+                    why.clone_into(detail);
+                }
+            }
+        }
     }
     findings.weaknesses = weaknesses::from_findings(&findings);
     Ok(ScanReport {
@@ -431,6 +469,8 @@ fn rest_na_on_versions(f: &mut Findings) {
         &mut f.encrypt_then_mac.probes,
         &older,
     );
+    na(f.compression.compressed, &mut f.compression.probes, &older);
+    na(f.heartbeat.supported, &mut f.heartbeat.probes, &older);
 }
 
 /// Where OpenSSL's handshakes reached nothing (only the scan's own hellos

@@ -8,6 +8,7 @@ use openssl_handshake::decode::{decode_handshake_in, Body, DecodeContext};
 use crate::case::Version;
 use crate::hostile::fingerprint::Answer;
 use crate::hostile::hello::{CT_HANDSHAKE, HT_CLIENT_HELLO};
+use crate::library::{Library, SuiteInfo};
 use crate::tls_bytes::{handshake_message, put_extension, put_prefixed, record, u16s};
 
 use super::conn::Prober;
@@ -45,6 +46,27 @@ pub fn client_hello(
     groups: &[u16],
     servername: Option<&str>,
 ) -> Vec<u8> {
+    client_hello_with(v, suites, groups, servername, &Extras::default())
+}
+
+/// What a probe adds to [`client_hello`]'s hello.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Compression methods offered before null (RFC 5246, 7.4.1.2), which
+    /// every hello ends its list with.
+    pub compression: Vec<u8>,
+    /// Extensions after the usual ones, as (type, data); none at SSLv3.
+    pub extensions: Vec<(u16, Vec<u8>)>,
+}
+
+/// [`client_hello`] with `extras`.
+pub fn client_hello_with(
+    v: Version,
+    suites: &[u16],
+    groups: &[u16],
+    servername: Option<&str>,
+    extras: &Extras,
+) -> Vec<u8> {
     let version = wire(v);
     let mut body = version.to_be_bytes().to_vec();
     let mut random = [0u8; 32];
@@ -56,7 +78,9 @@ pub fn client_hello(
     let mut ids = suites.to_vec();
     ids.push(RENEGOTIATION_SCSV);
     put_prefixed(&mut body, 2, &u16s(&ids));
-    body.extend_from_slice(&[1, 0]);
+    let mut methods = extras.compression.clone();
+    methods.push(0);
+    put_prefixed(&mut body, 1, &methods);
     if v != Version::Ssl3 {
         let mut exts = Vec::new();
         if let Some(name) = servername {
@@ -75,6 +99,9 @@ pub fn client_hello(
             put_prefixed(&mut sigalgs, 2, &u16s(&SIGALGS));
             put_extension(&mut exts, 13, &sigalgs);
         }
+        for (ty, data) in &extras.extensions {
+            put_extension(&mut exts, *ty, data);
+        }
         put_prefixed(&mut body, 2, &exts);
     }
     // TLS 1.0's record version, as OpenSSL writes a first ClientHello at
@@ -87,9 +114,34 @@ pub fn client_hello(
     )
 }
 
+/// Every suite a server might run at `v` (below TLS 1.3), for a hello
+/// that wants any ServerHello at all: the linked OpenSSL's suites that
+/// `v` allows (at SSLv3, those OpenSSL dates TLS 1.0, ECDHE's included:
+/// tlslite-ng runs them at SSLv3), then the ones OpenSSL 3.0 dropped,
+/// then those that encrypt nothing. No PSK or SRP suite: a hello without
+/// their extensions cannot get one.
+pub fn every_suite(lib: &Library, v: Version) -> Vec<u16> {
+    let newest = v.max(Version::Tls1);
+    let usable = |s: &&SuiteInfo| {
+        s.min_version <= newest && !s.is_tls13() && !s.needs_psk() && s.kx != "SRP"
+    };
+    let mut ids: Vec<u16> = lib.suites.iter().filter(usable).map(|s| s.id).collect();
+    ids.extend(super::suites::legacy_lacking(lib));
+    ids.extend(lib.cleartext_suites.iter().filter(usable).map(|s| s.id));
+    ids
+}
+
 /// The version's two bytes on the wire.
 pub fn wire(v: Version) -> u16 {
     openssl_handshake::ProtocolVersion::from(v).wire()
+}
+
+/// A wire version as the scan's rows name it ("TLS 1.2"), or its number.
+pub fn version_name(wire: u16) -> String {
+    Version::try_from(openssl_handshake::ProtocolVersion::from(wire)).map_or_else(
+        |_| format!("version {wire:#06x}"),
+        |v| v.display().to_owned(),
+    )
 }
 
 /// The suite a server answered `v` with, when it did so with a ServerHello

@@ -85,6 +85,11 @@ pub struct Policy {
     pub require_ocsp_stapling: Option<bool>,
     /// A server that takes a CBC suite must agree to encrypt-then-MAC.
     pub require_encrypt_then_mac: Option<bool>,
+    /// The server must not compress records (CRIME).
+    pub forbid_compression: Option<bool>,
+    /// The server must not answer a HeartbeatRequest that claims more
+    /// payload than it carries (Heartbleed).
+    pub forbid_heartbleed: Option<bool>,
     /// A client with the linked OpenSSL's defaults (its security level,
     /// suites and groups) must connect.
     pub require_default_client: Option<bool>,

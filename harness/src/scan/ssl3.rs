@@ -18,7 +18,12 @@ use super::Verdict;
 /// Whether the server takes SSLv3.
 pub fn probe(p: &Prober) -> VersionFinding {
     let id = probe_id(Version::Ssl3);
-    let hello = own_hello::client_hello(Version::Ssl3, &candidates(p.library()), &[], None);
+    let hello = own_hello::client_hello(
+        Version::Ssl3,
+        &own_hello::every_suite(p.library(), Version::Ssl3),
+        &[],
+        None,
+    );
     let (answer, _) = p.raw(
         &id,
         "an SSLv3 ClientHello written by the scan (the linked OpenSSL has no SSLv3)",
@@ -38,7 +43,13 @@ pub fn probe(p: &Prober) -> VersionFinding {
 /// The suites a server that takes SSLv3 accepts there, and whose order wins.
 pub fn suites(p: &Prober) -> SuiteFinding {
     let v = Version::Ssl3;
-    let e = own_hello::enumerate(p, v, &candidates(p.library()), "suites/ssl3", true);
+    let e = own_hello::enumerate(
+        p,
+        v,
+        &own_hello::every_suite(p.library(), Version::Ssl3),
+        "suites/ssl3",
+        true,
+    );
     let mut f = SuiteFinding::new(v);
     f.server_order = e.server_order;
     f.stopped = if e.stopped.is_empty() {
@@ -48,21 +59,6 @@ pub fn suites(p: &Prober) -> SuiteFinding {
     };
     f.take(p.library(), e);
     f
-}
-
-/// Every suite an SSLv3 server might run: those of the linked OpenSSL's
-/// that predate TLS 1.1 (ECDHE's, which OpenSSL dates TLS 1.0, included:
-/// tlslite-ng runs them at SSLv3), then the ones OpenSSL 3.0 dropped, then
-/// those that encrypt nothing. No SSLv2 hello, SNI or extension: SSLv3 had
-/// none.
-fn candidates(lib: &Library) -> Vec<u16> {
-    let usable = |s: &&crate::library::SuiteInfo| {
-        s.min_version <= Version::Tls1 && !s.needs_psk() && s.kx != "SRP"
-    };
-    let mut ids: Vec<u16> = lib.suites.iter().filter(usable).map(|s| s.id).collect();
-    ids.extend(suites::legacy_lacking(lib));
-    ids.extend(lib.cleartext_suites.iter().filter(usable).map(|s| s.id));
-    ids
 }
 
 /// What the answer says of SSLv3; suites are named as in the other

@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use super::compression::CompressionFinding;
+use super::heartbeat::HeartbeatFinding;
 use super::renegotiation::RenegotiationFinding;
 use super::ssl2::Sslv2Finding;
 use super::suites::SuiteFinding;
@@ -32,7 +34,41 @@ pub struct Weakness {
 pub fn from_findings(f: &Findings) -> Vec<Weakness> {
     let mut ws = judge(&f.sslv2, &f.versions, &f.suites);
     ws.push(insecure_renegotiation(&f.renegotiation));
+    ws.push(crime(&f.compression));
+    ws.push(heartbleed(&f.heartbeat));
     ws
+}
+
+/// CRIME (CVE-2012-4929): TLS compression, whose record lengths tell an
+/// attacker who injects text how much of it matched a secret.
+fn crime(c: &CompressionFinding) -> Weakness {
+    let affected = match c.compressed {
+        Verdict::NotApplicable => Verdict::No,
+        v => v,
+    };
+    Weakness {
+        name: "CRIME",
+        reference: "CVE-2012-4929",
+        affected,
+        detail: c.detail.clone(),
+        probes: c.probes.clone(),
+    }
+}
+
+/// Heartbleed (CVE-2014-0160): a heartbeat answered with memory past the
+/// request's payload.
+fn heartbleed(h: &HeartbeatFinding) -> Weakness {
+    let (affected, detail) = match h.heartbleed {
+        Verdict::NotApplicable => (Verdict::No, h.heartbleed_detail.clone()),
+        v => (v, format!("{}; {}", h.detail, h.heartbleed_detail)),
+    };
+    Weakness {
+        name: "Heartbleed",
+        reference: "CVE-2014-0160",
+        affected,
+        detail,
+        probes: h.probes.clone(),
+    }
 }
 
 /// Insecure renegotiation (CVE-2009-3555): a renegotiation without RFC

@@ -63,3 +63,33 @@ fn only_a_server_hello_at_the_version_chooses() {
     assert_eq!(chosen(&hello(0x0303), Version::Tls1_1), None);
     assert_eq!(chosen(&Answer::Closed, Version::Tls1_1), None);
 }
+
+#[test]
+fn every_suite_holds_the_dropped_suites_and_what_the_version_allows() {
+    let lib = Library::probe().expect("the linked OpenSSL");
+    let ids = every_suite(&lib, Version::Ssl3);
+    // 3DES and RC4, which OpenSSL 3.0 dropped, AES-SHA, which it kept.
+    for id in [0x000a, 0x0005, 0x002f] {
+        assert!(ids.contains(&id), "{id:#06x}");
+    }
+    // Neither GCM (TLS 1.2) nor a TLS 1.3 suite.
+    assert!(!ids.contains(&0x009c) && !ids.contains(&0x1301));
+    let ids = every_suite(&lib, Version::Tls1_2);
+    assert!(ids.contains(&0x009c) && ids.contains(&0x000a));
+    assert!(!ids.contains(&0x1301));
+}
+
+#[test]
+fn extras_go_into_the_hello() {
+    let extras = Extras {
+        compression: vec![1, 0x40],
+        extensions: vec![(15, vec![1])],
+    };
+    let rec = client_hello_with(Version::Tls1_2, &[0xc02f], &ECDHE_GROUPS, None, &extras);
+    let h = parse(&rec, 0x0301);
+    assert_eq!(h.compression_methods, [1, 0x40, 0]);
+    assert_eq!(h.extensions, [11, 10, 13, 15]);
+    // SSLv3's hello has no extensions block, extras or not.
+    let rec = client_hello_with(Version::Ssl3, &[0x000a], &[], None, &extras);
+    assert_eq!(rec[rec.len() - 4..], [3, 1, 0x40, 0]);
+}

@@ -418,6 +418,28 @@ impl Policy {
                 &probes,
             );
         }
+        // Seen, or the probe's answer told nothing.
+        let forbidden = |verdict: Verdict| match verdict {
+            Verdict::NotTestable => None,
+            v => Some(v != Verdict::Yes),
+        };
+        if self.forbid_compression == Some(true) {
+            let c = &f.compression;
+            let probes = with_versions(c.probes.iter().collect());
+            let passed = forbidden(c.compressed);
+            answered("forbid_compression", passed, c.detail.clone(), &probes);
+        }
+        if self.forbid_heartbleed == Some(true) {
+            let h = &f.heartbeat;
+            let probes = with_versions(h.probes.iter().collect());
+            let detail = h.heartbleed_detail.clone();
+            answered(
+                "forbid_heartbleed",
+                forbidden(h.heartbleed),
+                detail,
+                &probes,
+            );
+        }
         // A fallback answered without inappropriate_fallback, or a
         // ServerHello seen without renegotiation_info, is a failure seen;
         // NotTestable is an absence.
@@ -430,6 +452,12 @@ impl Policy {
         }
         if f.encrypt_then_mac.supported == Verdict::No {
             seen.push("require_encrypt_then_mac");
+        }
+        if f.compression.compressed == Verdict::Yes {
+            seen.push("forbid_compression");
+        }
+        if f.heartbeat.heartbleed == Verdict::Yes {
+            seen.push("forbid_heartbleed");
         }
         let mut rules = rules.into_inner();
         for r in &mut rules {

@@ -364,6 +364,20 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         yn(etm.supported, &etm.detail),
         &etm.probes,
     );
+    let cz = &f.compression;
+    row(
+        "compression",
+        "RFC 3749".into(),
+        yn(cz.compressed, &cz.detail),
+        &cz.probes,
+    );
+    let hb = &f.heartbeat;
+    row(
+        "heartbeat",
+        "RFC 6520".into(),
+        yn(hb.supported, &hb.detail),
+        &hb.probes,
+    );
     let oc = &f.ocsp;
     row(
         "ocsp_stapling",

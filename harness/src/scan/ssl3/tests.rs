@@ -2,18 +2,6 @@ use super::*;
 
 const SSL3: u16 = 0x0300;
 
-#[test]
-fn candidates_hold_the_dropped_suites_and_nothing_newer_than_tls1() {
-    let lib = Library::probe().expect("the linked OpenSSL");
-    let ids = candidates(&lib);
-    // 3DES and RC4, which OpenSSL 3.0 dropped, AES-SHA, which it kept.
-    for id in [0x000a, 0x0005, 0x002f] {
-        assert!(ids.contains(&id), "{id:#06x}");
-    }
-    // Neither GCM (TLS 1.2) nor a TLS 1.3 suite.
-    assert!(!ids.contains(&0x009c) && !ids.contains(&0x1301));
-}
-
 fn hello(version: u16, suite: u16) -> Answer {
     Answer::ServerHello {
         version,

@@ -1,0 +1,136 @@
+//! `tls-harness scan` reads heartbeat support (RFC 6520) from the
+//! ServerHello and Heartbleed (CVE-2014-0160) from what the server does
+//! with a HeartbeatRequest claiming 16,384 bytes it does not carry, as
+//! testssl.sh `-H` reads both: gnutls-serv `--heartbeat` answers the
+//! extension and refuses the request, gnutls-serv without it and
+//! `openssl s_server` (OpenSSL 3 has no heartbeats) do not answer the
+//! extension, tlslite-ng answers it and ignores the request. No server
+//! here over-reads (the OpenSSL releases Heartbleed struck are long
+//! gone), so one that does is played by a server of one hello.
+
+mod common;
+mod scan_support;
+
+use std::process::Command;
+
+use common::{run, write_pki};
+use harness::scan::heartbeat;
+use harness::scan::Verdict;
+use scan_support::one_hello::{self, Answers};
+use scan_support::*;
+
+/// testssl.sh's Heartbleed line for `addr`.
+fn testssl_heartbleed(addr: &str) -> String {
+    common::require("testssl", "--version", "testssl.sh");
+    let mut c = Command::new("testssl");
+    c.args(["--quiet", "--color", "0", "--warnings", "off", "-H", addr]);
+    let out = run(c).stdout;
+    out.lines()
+        .find(|l| l.contains("Heartbleed (CVE-2014-0160)"))
+        .unwrap_or_else(|| panic!("no Heartbleed line from testssl.sh: {out}"))
+        .to_owned()
+}
+
+#[test]
+fn heartbeat_and_heartbleed_are_read_as_testssl_reads_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let policy = d.join("heartbleed.toml");
+    std::fs::write(&policy, "forbid_heartbleed = true\n").expect("policy");
+    let policy = ["--policy", policy.to_str().expect("utf-8 path")];
+    let check = |addr: &str, name: &str| {
+        let reference = testssl_heartbleed(addr);
+        assert!(reference.contains("not vulnerable"), "{name}: {reference}");
+        let r = scan_json(d, addr, &policy);
+        let f = &r["findings"]["heartbeat"];
+        let said_none = reference.contains("no heartbeat extension");
+        assert_eq!(
+            f["supported"],
+            if said_none { "no" } else { "yes" },
+            "{name}: {f}"
+        );
+        assert_eq!(f["heartbleed"], "no", "{name}: {f}");
+        assert_eq!(
+            r["policy"]["rules"][0]["outcome"], "pass",
+            "{name}: {}",
+            r["policy"]
+        );
+        let weakness = r["findings"]["weaknesses"]
+            .as_array()
+            .and_then(|ws| ws.iter().find(|w| w["name"] == "Heartbleed"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(weakness["affected"], "no", "{name}: {weakness}");
+        f.clone()
+    };
+
+    let (_server, addr) = gnutls_rsa(d, "NORMAL");
+    let f = check(&addr, "gnutls-serv");
+    assert_eq!(f["supported"], "no", "{f}");
+    let (_server, addr) = common::gnutls_serv(&[
+        "--heartbeat",
+        "--x509certfile",
+        &p(d, "server-rsa2048.chain.pem"),
+        "--x509keyfile",
+        &p(d, "server-rsa2048.key"),
+    ]);
+    let f = check(&addr, "gnutls-serv --heartbeat");
+    assert_eq!(f["supported"], "yes", "{f}");
+    let why = f["heartbleed_detail"].as_str().unwrap_or_default();
+    assert!(
+        why.contains("refused the malformed HeartbeatRequest"),
+        "{why}"
+    );
+    let (_server, addr) = tlslite_server(d, "server-rsa2048.key", "server-rsa2048.chain.pem", &[]);
+    let f = check(&addr, "tlslite-ng");
+    assert_eq!(f["supported"], "yes", "{f}");
+    let (_server, addr) = s_server(d, &[]);
+    let f = check(&addr, "s_server");
+    assert_eq!(f["supported"], "no", "{f}");
+}
+
+#[test]
+fn a_heartbeat_answered_with_memory_is_heartbleed() {
+    let (server, addr) = one_hello::serve(Answers {
+        compression: 0,
+        extensions: vec![(heartbeat::HEARTBEAT, vec![1])],
+        heartbeat_reply: Some(16_384 + 3),
+    });
+    let p = one_hello::prober(addr);
+    let f = heartbeat::scan(&p, Ok(one_hello::AT));
+    server.join().expect("server");
+    assert_eq!(
+        (f.supported, f.heartbleed),
+        (Verdict::Yes, Verdict::Yes),
+        "{f:?}"
+    );
+    assert!(
+        f.heartbleed_detail.contains("16387 bytes"),
+        "{}",
+        f.heartbleed_detail
+    );
+    assert_eq!(f.probes, ["heartbeat/tls1_2"]);
+}
+
+#[test]
+fn a_heartbeat_ignored_is_no_heartbleed() {
+    let (server, addr) = one_hello::serve(Answers {
+        compression: 0,
+        extensions: vec![(heartbeat::HEARTBEAT, vec![1])],
+        heartbeat_reply: None,
+    });
+    let p = one_hello::prober(addr);
+    let f = heartbeat::scan(&p, Ok(one_hello::AT));
+    server.join().expect("server");
+    assert_eq!(
+        (f.supported, f.heartbleed),
+        (Verdict::Yes, Verdict::No),
+        "{f:?}"
+    );
+    assert!(
+        f.heartbleed_detail.contains("closed when this end did"),
+        "{}",
+        f.heartbleed_detail
+    );
+}
