@@ -488,7 +488,7 @@ mod tests {
             stdout: String::new(),
             stderr: "CONNECTION FAILURE".into(),
             lines: Vec::new(),
-            exit: "killed by the harness".into(),
+            exit: crate::peer::process::KILLED.into(),
             code: None,
         };
         let o = command.outcome(Role::Server, &cap, true);

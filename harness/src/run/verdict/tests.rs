@@ -90,3 +90,54 @@ fn a_side_the_case_deadline_ended_is_not_said_to_have_waited() {
         "time-out: the client did not finish within the case's 12.0 s"
     );
 }
+
+/// An external client whose process failed before any handshake leaves
+/// the server waiting: the client's end is the headline, not the wait.
+#[test]
+fn a_peer_that_ended_first_is_the_headline() {
+    let mut client = crate::peer::external::reported_nothing(
+        Role::Client,
+        "command bad",
+        "the command failed".into(),
+    );
+    let cap = crate::peer::process::Captured {
+        exit: "exit status 3".into(),
+        ..Default::default()
+    };
+    crate::peer::external::attach(std::slice::from_mut(&mut client), &cap);
+    let server = SideOutcome::broken(
+        Role::Server,
+        "accept: no answer within the time-out (accept timed out)".into(),
+        true,
+    );
+    let why = waited(&[client.clone()], std::slice::from_ref(&server)).expect("a wait");
+    assert!(
+        why.starts_with("the client ended without a handshake: command bad"),
+        "{why}"
+    );
+    assert!(why.contains("exit status 3"), "{why}");
+    assert!(
+        why.ends_with(
+            "; so the server stopped waiting for the client: accept: no answer within \
+                       the time-out (accept timed out)"
+        ),
+        "{why}"
+    );
+    // A peer the harness killed at the case's end was still running, and
+    // an in-process one's end cannot be put before the wait.
+    let expect_wait = |client: &SideOutcome| {
+        let why = waited(std::slice::from_ref(client), std::slice::from_ref(&server));
+        let why = why.expect("a wait");
+        assert!(
+            why.starts_with("time-out: the server stopped waiting"),
+            "{why}"
+        );
+    };
+    let mut killed = client.clone();
+    if let Some(x) = killed.external.as_mut() {
+        x.exit = KILLED.into();
+    }
+    expect_wait(&killed);
+    client.external = None;
+    expect_wait(&client);
+}
