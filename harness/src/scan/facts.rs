@@ -35,6 +35,9 @@ pub struct Hello {
     pub cert_request: Option<CertRequest>,
     /// NewSessionTickets received.
     pub tickets: usize,
+    /// The largest max_early_data_size among them (TLS 1.3's early_data
+    /// extension), when one carried it.
+    pub early_data_max: Option<u32>,
     /// Bytes of the ServerHello's session id.
     pub session_id_len: usize,
     /// Whether the ServerHello carried renegotiation_info (RFC 5746).
@@ -117,7 +120,10 @@ impl Hello {
                             .collect(),
                     });
                 }
-                Body::NewSessionTicket(_) => h.tickets += 1,
+                Body::NewSessionTicket(t) => {
+                    h.tickets += 1;
+                    h.early_data_max = h.early_data_max.max(t.early_data_max);
+                }
                 Body::Certificate(_) => h.certificate_sent = true,
                 _ => {}
             }

@@ -19,6 +19,7 @@ pub mod conn;
 pub mod default_client;
 pub mod dh;
 pub mod downgrade;
+pub mod early_data;
 pub mod encrypt_then_mac;
 pub mod facts;
 pub mod fallback;
@@ -66,7 +67,8 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// certificate rules read every chain; `findings.master_secret`.
 /// 6: `findings.downgrade`.
 /// 7: `findings.ocsp` and `findings.encrypt_then_mac`.
-/// 8: `findings.compression` and `findings.heartbeat`.
+/// 8: `findings.compression`, `findings.heartbeat` and
+/// `findings.early_data`.
 pub const SCAN_SCHEMA_VERSION: u32 = 8;
 
 /// The id of the probe that offers every version and suite the linked
@@ -150,6 +152,8 @@ pub struct Findings {
     pub sni: sni::SniFinding,
     /// Session id, ticket and TLS 1.3 PSK resumption.
     pub resumption: Vec<resumption::ResumptionFinding>,
+    /// TLS 1.3 early data (0-RTT) the tickets allow.
+    pub early_data: early_data::EarlyDataFinding,
     /// Client-certificate request.
     pub client_auth: client_auth::ClientAuthFinding,
     /// The certificate chain.
@@ -325,6 +329,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             suites.insert(0, f);
         }
         let groups = groups.join().unwrap_or_default();
+        let (resumption_found, early_data) = resumption.join().unwrap_or_else(|_| {
+            let why = "the resumption probes panicked".to_owned();
+            let early = early_data::EarlyDataFinding::without(Verdict::NotTestable, why);
+            (Vec::new(), early)
+        });
         let (other_chains, others_unanswered) = other_chains.join().unwrap_or_default();
         Findings {
             dh: dh::from_findings(
@@ -337,7 +346,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             sigalgs: sigalgs.join().unwrap_or_default(),
             alpn: alpn.join().unwrap_or_else(|_| alpn::AlpnFinding::failed()),
             sni: sni.join().unwrap_or_else(|_| sni::SniFinding::failed()),
-            resumption: resumption.join().unwrap_or_default(),
+            resumption: resumption_found,
+            early_data,
             fallback_scsv: fallback
                 .join()
                 .unwrap_or_else(|_| fallback::FallbackFinding::failed()),
@@ -456,6 +466,7 @@ fn rest_na_on_versions(f: &mut Findings) {
         let versions = if r.kind == "psk" { &tls13 } else { &older };
         na(r.resumed, &mut r.probes, versions);
     }
+    na(f.early_data.offered, &mut f.early_data.probes, &tls13);
     na(f.fallback_scsv.supported, &mut f.fallback_scsv.probes, &all);
     na(f.renegotiation.secure, &mut f.renegotiation.probes, &older);
     na(
@@ -486,6 +497,7 @@ fn unasked(f: &mut Findings, why: &str) {
     for r in &mut f.resumption {
         unask(&mut r.resumed, &mut r.detail);
     }
+    unask(&mut f.early_data.offered, &mut f.early_data.detail);
     unask(&mut f.fallback_scsv.supported, &mut f.fallback_scsv.detail);
     unask(&mut f.renegotiation.secure, &mut f.renegotiation.detail);
     unask(&mut f.master_secret.extended, &mut f.master_secret.detail);

@@ -85,6 +85,9 @@ pub struct Policy {
     pub require_ocsp_stapling: Option<bool>,
     /// A server that takes a CBC suite must agree to encrypt-then-MAC.
     pub require_encrypt_then_mac: Option<bool>,
+    /// The server's tickets must not allow TLS 1.3 early data (0-RTT),
+    /// which can be replayed.
+    pub forbid_early_data: Option<bool>,
     /// The server must not compress records (CRIME).
     pub forbid_compression: Option<bool>,
     /// The server must not answer a HeartbeatRequest that claims more

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::conn::{Offer, Prober};
+use super::early_data::EarlyDataFinding;
 use super::Verdict;
 use crate::case::Version;
 use openssl_handshake::Resumption;
@@ -21,8 +22,9 @@ pub struct ResumptionFinding {
     pub probes: Vec<String>,
 }
 
-/// Tries the three kinds in parallel.
-pub fn scan(p: &Prober, accepted: &[Version]) -> Vec<ResumptionFinding> {
+/// Tries the three kinds in parallel; the TLS 1.3 one's first handshake
+/// also tells what its tickets allow of early data.
+pub fn scan(p: &Prober, accepted: &[Version]) -> (Vec<ResumptionFinding>, EarlyDataFinding) {
     let old = accepted
         .iter()
         .rev()
@@ -39,23 +41,48 @@ pub fn scan(p: &Prober, accepted: &[Version]) -> Vec<ResumptionFinding> {
             .into_iter()
             .map(|(kind, v, how)| s.spawn(move || attempt(p, kind, v, how)))
             .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        let mut early = None;
+        let mut found = Vec::new();
+        for (f, e) in handles.into_iter().filter_map(|h| h.join().ok()) {
+            found.push(f);
+            early = early.or(e);
+        }
+        let early = early.unwrap_or_else(|| {
+            EarlyDataFinding::without(
+                Verdict::NotTestable,
+                "the TLS 1.3 resumption probe panicked".into(),
+            )
+        });
+        (found, early)
     })
 }
 
-fn attempt(p: &Prober, kind: &str, v: Option<Version>, how: Resumption) -> ResumptionFinding {
+/// One kind's finding and, for TLS 1.3's, the early-data finding.
+fn attempt(
+    p: &Prober,
+    kind: &str,
+    v: Option<Version>,
+    how: Resumption,
+) -> (ResumptionFinding, Option<EarlyDataFinding>) {
     let mut f = ResumptionFinding {
         kind: kind.to_owned(),
         resumed: Verdict::NotApplicable,
         detail: String::new(),
         probes: Vec::new(),
     };
+    let psk = how == Resumption::Psk;
     let Some(v) = v else {
         f.detail = match how {
             Resumption::Psk => "TLS 1.3 is not accepted".into(),
             _ => "no TLS 1.2-or-older version is accepted".into(),
         };
-        return f;
+        let early = psk.then(|| {
+            EarlyDataFinding::without(
+                Verdict::NotApplicable,
+                "TLS 1.3, which early data is part of, is not accepted".into(),
+            )
+        });
+        return (f, early);
     };
     let offer = Offer {
         min: Some(v),
@@ -66,6 +93,7 @@ fn attempt(p: &Prober, kind: &str, v: Option<Version>, how: Resumption) -> Resum
     };
     let first_id = format!("resume/{kind}/1");
     let first = p.run(&first_id, &offer, None);
+    let early = psk.then(|| EarlyDataFinding::from_tickets(&first, &first_id));
     f.probes.push(first_id);
     let issued = match how {
         Resumption::SessionId => first.hello.session_id_len > 0,
@@ -90,7 +118,7 @@ fn attempt(p: &Prober, kind: &str, v: Option<Version>, how: Resumption) -> Resum
                     first.refusal().unwrap_or_default()
                 )
             };
-            return f;
+            return (f, early);
         }
     };
     let second_id = format!("resume/{kind}/2");
@@ -119,5 +147,5 @@ fn attempt(p: &Prober, kind: &str, v: Option<Version>, how: Resumption) -> Resum
             ),
         ),
     };
-    f
+    (f, early)
 }

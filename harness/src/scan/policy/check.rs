@@ -423,6 +423,12 @@ impl Policy {
             Verdict::NotTestable => None,
             v => Some(v != Verdict::Yes),
         };
+        if self.forbid_early_data == Some(true) {
+            let e = &f.early_data;
+            let probes = with_versions(e.probes.iter().collect());
+            let passed = forbidden(e.offered);
+            answered("forbid_early_data", passed, e.detail.clone(), &probes);
+        }
         if self.forbid_compression == Some(true) {
             let c = &f.compression;
             let probes = with_versions(c.probes.iter().collect());
@@ -452,6 +458,9 @@ impl Policy {
         }
         if f.encrypt_then_mac.supported == Verdict::No {
             seen.push("require_encrypt_then_mac");
+        }
+        if f.early_data.offered == Verdict::Yes {
+            seen.push("forbid_early_data");
         }
         if f.compression.compressed == Verdict::Yes {
             seen.push("forbid_compression");

@@ -364,6 +364,13 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         yn(etm.supported, &etm.detail),
         &etm.probes,
     );
+    let ed = &f.early_data;
+    row(
+        "early_data",
+        "RFC 8446 4.2.10".into(),
+        yn(ed.offered, &ed.detail),
+        &ed.probes,
+    );
     let cz = &f.compression;
     row(
         "compression",

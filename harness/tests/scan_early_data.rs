@@ -1,0 +1,84 @@
+//! `tls-harness scan` reads what a server's TLS 1.3 tickets allow of early
+//! data (0-RTT) as `openssl s_client` prints it after a ticket arrives
+//! ("Max Early Data: N"): none from `openssl s_server` and gnutls-serv by
+//! default, 16384 bytes from `s_server -early_data` and gnutls-serv
+//! `--earlydata`. The policy rule `forbid_early_data` fails only those.
+
+mod common;
+mod scan_support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::write_pki;
+use scan_support::*;
+
+/// The largest "Max Early Data" s_client prints for the tickets `addr`
+/// sends at TLS 1.3.
+fn s_client_max_early_data(addr: &str) -> u32 {
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", addr, "-tls1_3"]);
+    let out = common::s_client_held(c, Duration::from_secs(1)).stdout;
+    out.iter()
+        .filter_map(|l| l.trim().strip_prefix("Max Early Data: "))
+        .map(|n| n.parse().expect("a number"))
+        .max()
+        .unwrap_or_else(|| panic!("no ticket's Max Early Data from s_client: {out:?}"))
+}
+
+#[test]
+fn early_data_is_read_as_s_client_prints_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let policy = d.join("early.toml");
+    std::fs::write(&policy, "forbid_early_data = true\n").expect("policy");
+    // s_server without -www (which -early_data excludes) serves one
+    // connection at a time.
+    let policy = [
+        "--policy",
+        policy.to_str().expect("utf-8 path"),
+        "--jobs",
+        "1",
+    ];
+    let (cert, key) = (p(d, "server-rsa2048.chain.pem"), p(d, "server-rsa2048.key"));
+    let (_plain, plain) = s_server(d, &[]);
+    let (_early, early) = {
+        let (c, k) = (p(d, "server-rsa2048.crt"), p(d, "server-rsa2048.key"));
+        let chain = p(d, "intermediate.pem");
+        common::s_server(&[
+            "-cert",
+            &c,
+            "-key",
+            &k,
+            "-cert_chain",
+            &chain,
+            "-early_data",
+        ])
+    };
+    let gnutls = ["--x509certfile", &cert, "--x509keyfile", &key];
+    let (_gnutls, gnutls_plain) = common::gnutls_serv(&gnutls);
+    let (_gnutls_early, gnutls_early) =
+        common::gnutls_serv(&[&gnutls[..], &["--earlydata"]].concat());
+    for (name, addr, allows) in [
+        ("s_server", &plain, false),
+        ("s_server -early_data", &early, true),
+        ("gnutls-serv", &gnutls_plain, false),
+        ("gnutls-serv --earlydata", &gnutls_early, true),
+    ] {
+        let max = s_client_max_early_data(addr);
+        assert_eq!(max > 0, allows, "{name}: s_client's Max Early Data {max}");
+        let r = scan_json(d, addr, &policy);
+        let f = &r["findings"]["early_data"];
+        let outcome = &r["policy"]["rules"][0]["outcome"];
+        assert_eq!(f["probes"][0], "resume/psk/1", "{name}: {f}");
+        if max > 0 {
+            assert_eq!(f["offered"], "yes", "{name}: {f}");
+            assert_eq!(f["max_bytes"], max, "{name}: {f}");
+            assert_eq!(outcome, "fail", "{name}: {}", r["policy"]);
+        } else {
+            assert_eq!(f["offered"], "no", "{name}: {f}");
+            assert_eq!(outcome, "pass", "{name}: {}", r["policy"]);
+        }
+    }
+}
