@@ -69,10 +69,11 @@ fn a_server_that_compresses_is_named_with_its_method() {
         (compression::DEFLATE, "DEFLATE (1)"),
         (compression::LZS, "LZS (64)"),
     ] {
+        // It compresses only with a method the hello offers.
         let (server, addr) = one_hello::serve(Answers {
             compression: method,
-            extensions: Vec::new(),
-            heartbeat_reply: None,
+            heartbeat: false,
+            bleed: false,
         });
         let p = one_hello::prober(addr);
         let f = compression::scan(&p, Ok(one_hello::AT));

@@ -49,13 +49,11 @@ impl CompressionFinding {
 }
 
 /// The highest version below TLS 1.3 that `versions` found taken, by
-/// OpenSSL's handshakes or the scan's own hellos; SSLv3 only when
-/// `with_ssl3` (it has no extensions). Else not applicable, or not
-/// testable where a version that might have been taken went unanswered.
-pub fn best_older(versions: &[VersionFinding], with_ssl3: bool) -> Result<Version, Verdict> {
-    let older = versions
-        .iter()
-        .filter(|v| v.version < Version::Tls1_3 && (with_ssl3 || v.version != Version::Ssl3));
+/// OpenSSL's handshakes or the scan's own hellos. Else not applicable, or
+/// not testable where a version that might have been taken went
+/// unanswered.
+pub fn best_older(versions: &[VersionFinding]) -> Result<Version, Verdict> {
+    let older = versions.iter().filter(|v| v.version < Version::Tls1_3);
     match older
         .clone()
         .filter(|v| v.accepted == Verdict::Yes)
@@ -73,7 +71,10 @@ pub fn no_older(verdict: Verdict, versions: &str, why_not: &str) -> String {
     if verdict == Verdict::NotApplicable {
         format!("no version {versions} accepted ({why_not})")
     } else {
-        format!("no version {versions} was found taken, and some went unanswered")
+        format!(
+            "no version {versions} was found taken, and whether some are is unknown (their \
+             probes got no answer)"
+        )
     }
 }
 
@@ -122,9 +123,8 @@ fn judge(answer: &Answer, flight: &[Vec<u8>], v: Version) -> (Verdict, Option<u8
             Verdict::NotTestable,
             None,
             format!(
-                "a {} hello offering compression got no ServerHello ({why}), though the \
-                 server takes {} without it",
-                v.display(),
+                "the scan's own {} hello offering compression got no ServerHello ({why}), so \
+                 whether the server compresses is unknown",
                 v.display()
             ),
         );

@@ -180,7 +180,8 @@ impl Prober {
 
     /// [`Prober::raw`], then, on a connection whose answer was a
     /// ServerHello below TLS 1.3, `after` with that answer, the stream and
-    /// the next wait's end: what the probe does next on the connection.
+    /// the end of one more read's wait: what the probe does next on the
+    /// connection.
     pub fn raw_then<T>(
         &self,
         id: &str,
@@ -196,13 +197,11 @@ impl Prober {
                 // The answer to a hello is one wait.
                 let wait = (Instant::now() + self.limits.io).min(deadline);
                 let (answer, flight) = exchange_flight(&mut s, record, wait);
-                let next =
-                    matches!(answer, Answer::ServerHello { version, .. } if version < 0x0304).then(
-                        || {
-                            let wait = (Instant::now() + self.limits.io).min(deadline);
-                            after(&answer, &mut s, wait)
-                        },
-                    );
+                // Its own wait: a flight that came late in the
+                // handshake's time must not leave none to answer in.
+                let older =
+                    matches!(answer, Answer::ServerHello { version, .. } if version < 0x0304);
+                let next = older.then(|| after(&answer, &mut s, Instant::now() + self.limits.io));
                 (answer, flight, next)
             }
             Err(e) => {

@@ -3,15 +3,13 @@
 //! more bytes than the message carries copies that much of its own memory
 //! into the response. The linked OpenSSL has no heartbeats (1.1.0 removed
 //! them), so a hello of the scan's own offers the extension at the
-//! highest version from TLS 1.0 to TLS 1.2 the server takes; after the
-//! server's flight the probe sends, as testssl.sh does, a HeartbeatRequest
-//! claiming 16,384 bytes and carrying none, then closes its side. RFC 6520
-//! section 4 says to discard such a message silently: any heartbeat back
-//! is memory the server should not have sent.
-
-use std::io::Write;
-use std::net::{Shutdown, TcpStream};
-use std::time::Instant;
+//! highest version below TLS 1.3 the server takes (SSLv3 included: OpenSSL
+//! 1.0.1, which Heartbleed struck, reads extensions and answers
+//! heartbeats there too); after the server's flight the probe sends, as
+//! testssl.sh does, a HeartbeatRequest claiming 16,384 bytes and carrying
+//! none (`reply.rs`), then closes its side. RFC 6520 section 4 says to
+//! discard such a request silently: a HeartbeatResponse that returns
+//! payload is memory the server should not have sent.
 
 use serde::Serialize;
 
@@ -21,15 +19,13 @@ use super::own_hello::{self, Extras};
 use super::Verdict;
 use crate::case::Version;
 use crate::hostile::fingerprint::Answer;
-use crate::hostile::wire::{self, End};
-use crate::tls_bytes::record;
+use crate::hostile::wire;
+
+mod reply;
+use reply::{Reply, CLAIMED};
 
 /// The extension's type.
 pub const HEARTBEAT: u16 = 15;
-/// Heartbeat's record content type.
-const CT_HEARTBEAT: u8 = 24;
-/// The payload_length the request claims; it carries none of it.
-const CLAIMED: u16 = 0x4000;
 
 /// The heartbeat finding.
 #[derive(Debug, Clone, Serialize)]
@@ -60,31 +56,17 @@ impl HeartbeatFinding {
     }
 }
 
-/// What came back after the HeartbeatRequest.
-#[derive(Debug, PartialEq, Eq)]
-enum Reply {
-    /// A heartbeat record, of this many bytes (cut short if the server
-    /// closed mid-record).
-    Heartbeat(usize),
-    /// An alert.
-    Alert { level: u8, description: u8 },
-    /// The server closed its side with neither.
-    Closed,
-    /// Nothing until the wait ended.
-    Silent,
-}
-
-/// Offers heartbeats at `best`, the best version from TLS 1.0 to TLS 1.2
-/// the server takes, then sends the malformed request.
+/// Offers heartbeats at `best`, the best version below TLS 1.3 the server
+/// takes, then sends the malformed request.
 pub fn scan(p: &Prober, best: Result<Version, Verdict>) -> HeartbeatFinding {
     let v = match best {
         Ok(v) => v,
         Err(verdict) => {
             let why = no_older(
                 verdict,
-                "from TLS 1.0 to TLS 1.2",
-                "SSLv3 has no extensions; TLS 1.3 answers heartbeat in its encrypted \
-                 extensions, and OpenSSL 1.0.1, which Heartbleed struck, had no TLS 1.3",
+                "below TLS 1.3",
+                "TLS 1.3 answers heartbeat in its encrypted extensions, and OpenSSL 1.0.1, \
+                 which Heartbleed struck, had no TLS 1.3",
             );
             return HeartbeatFinding {
                 supported: verdict,
@@ -113,7 +95,7 @@ pub fn scan(p: &Prober, best: Result<Version, Verdict>) -> HeartbeatFinding {
             Answer::ServerHello { version, .. } => *version,
             _ => own_hello::wire(v),
         };
-        overread(s, version, deadline)
+        reply::exchange(s, version, deadline)
     });
     let (supported, detail, heartbleed, heartbleed_detail) = judge(&answer, reply);
     HeartbeatFinding {
@@ -125,48 +107,6 @@ pub fn scan(p: &Prober, best: Result<Version, Verdict>) -> HeartbeatFinding {
     }
 }
 
-/// Sends the HeartbeatRequest as a `version` record, closes this side, and
-/// reads what comes back until the server closes or `deadline`. A server
-/// that answers heartbeats does so before it reads the close.
-fn overread(s: &mut TcpStream, version: u16, deadline: Instant) -> Reply {
-    let [hi, lo] = CLAIMED.to_be_bytes();
-    let request = record(CT_HEARTBEAT, version, &[1, hi, lo]);
-    // A server that refused the record may be gone already: what it sent
-    // is still read.
-    let _ = s.write_all(&request).and_then(|()| s.flush());
-    let _ = s.shutdown(Shutdown::Write);
-    let (bytes, end) = wire::read_until_close(s, deadline);
-    read_reply(&bytes, &end)
-}
-
-/// The first heartbeat or alert record in `bytes`, else how the read ended.
-fn read_reply(bytes: &[u8], end: &End) -> Reply {
-    let mut whole = 0;
-    for (ty, _, body) in wire::records(bytes) {
-        match ty {
-            CT_HEARTBEAT => return Reply::Heartbeat(body.len()),
-            CT_ALERT => {
-                if let [level, description, ..] = *body {
-                    return Reply::Alert { level, description };
-                }
-            }
-            _ => {}
-        }
-        whole += 5 + body.len();
-    }
-    // A heartbeat record the server did not finish sending is one still.
-    if bytes.get(whole) == Some(&CT_HEARTBEAT) {
-        return Reply::Heartbeat(bytes.len().saturating_sub(whole + 5));
-    }
-    match end {
-        End::StillOpen => Reply::Silent,
-        End::Closed | End::Reset => Reply::Closed,
-    }
-}
-
-/// Alert's record content type.
-const CT_ALERT: u8 = 21;
-
 /// The finding's verdicts and details from the answer to the hello and
 /// the reply to the request (none where no ServerHello came).
 fn judge(answer: &Answer, reply: Option<Reply>) -> (Verdict, String, Verdict, String) {
@@ -177,7 +117,8 @@ fn judge(answer: &Answer, reply: Option<Reply>) -> (Verdict, String, Verdict, St
     } = answer
     else {
         let why = format!(
-            "a hello offering heartbeat got no ServerHello: {}",
+            "the scan's own hello offering heartbeat got no ServerHello ({}), so neither \
+             heartbeats nor Heartbleed could be asked",
             own_hello::not_a_hello(answer).1
         );
         return (Verdict::NotTestable, why.clone(), Verdict::NotTestable, why);
@@ -188,22 +129,33 @@ fn judge(answer: &Answer, reply: Option<Reply>) -> (Verdict, String, Verdict, St
     } else {
         (
             Verdict::No,
-            format!("{at} ServerHello without heartbeat: the server does no heartbeats"),
+            format!("{at} ServerHello without heartbeat: the server does not do heartbeats"),
         )
     };
+    let sent = format!("the HeartbeatRequest claiming {CLAIMED} payload bytes and carrying none");
     let (heartbleed, heartbleed_detail) = match reply {
-        Some(Reply::Heartbeat(len)) => (
+        Some(Reply::Response {
+            payload_len,
+            record_len,
+        }) if payload_len > 0 => (
             Verdict::Yes,
             format!(
-                "the server answered a HeartbeatRequest claiming {CLAIMED} payload bytes and \
-                 carrying none with {len} bytes of heartbeat: memory it should not have sent \
+                "the server answered {sent} with a HeartbeatResponse of {payload_len} payload \
+                 bytes ({record_len} bytes of record read): memory it should not have sent \
                  (RFC 6520 section 4 says to discard such a request)"
+            ),
+        ),
+        Some(Reply::Response { .. }) => (
+            Verdict::No,
+            format!(
+                "the server answered {sent} with an empty HeartbeatResponse: it did not discard \
+                 the request as RFC 6520 section 4 says, but returned no memory"
             ),
         ),
         Some(Reply::Alert { level, description }) => (
             Verdict::No,
             format!(
-                "the server refused the malformed HeartbeatRequest with a {} alert {}",
+                "the server refused {sent}, sent before the handshake finished, with a {} alert {}",
                 wire::level_name(level),
                 openssl_handshake::Alert::name_of(description).map_or_else(
                     || description.to_string(),
@@ -213,15 +165,15 @@ fn judge(answer: &Answer, reply: Option<Reply>) -> (Verdict, String, Verdict, St
         ),
         Some(Reply::Closed) => (
             Verdict::No,
-            "the server sent no heartbeat back for the malformed HeartbeatRequest and closed \
-             when this end did"
-                .into(),
+            format!("the server sent nothing back for {sent} and closed when this end did"),
+        ),
+        Some(Reply::Reset) => (
+            Verdict::No,
+            format!("the server sent nothing back for {sent} and reset the connection"),
         ),
         Some(Reply::Silent) => (
             Verdict::No,
-            "the server sent nothing back for the malformed HeartbeatRequest before the \
-             time-out"
-                .into(),
+            format!("the server sent nothing back for {sent} before the time-out"),
         ),
         None => (
             Verdict::NotTestable,
@@ -246,48 +198,38 @@ mod tests {
         }
     }
 
-    /// Records as RFC 5246 6.2.1 lays them out: type, version, length.
-    fn rec(ty: u8, body: &[u8]) -> Vec<u8> {
-        record(ty, 0x0303, body)
-    }
-
     #[test]
-    fn a_heartbeat_back_is_an_overread() {
-        let mut bytes = rec(22, &[14, 0, 0, 0]);
-        bytes.extend(rec(CT_HEARTBEAT, &[2; 40]));
-        assert_eq!(read_reply(&bytes, &End::Closed), Reply::Heartbeat(40));
-        // Cut short: the header and 3 of its bytes arrived.
-        let cut = &rec(CT_HEARTBEAT, &[2; 40])[..8];
-        assert_eq!(read_reply(cut, &End::Closed), Reply::Heartbeat(3));
-        let (supported, _, bleeds, detail) =
-            judge(&hello(vec![65281, HEARTBEAT]), Some(Reply::Heartbeat(40)));
+    fn a_response_with_payload_is_heartbleed() {
+        let leak = Reply::Response {
+            payload_len: 16384,
+            record_len: 16403,
+        };
+        let (supported, _, bleeds, detail) = judge(&hello(vec![65281, HEARTBEAT]), Some(leak));
         assert_eq!((supported, bleeds), (Verdict::Yes, Verdict::Yes));
-        assert!(detail.contains("with 40 bytes"), "{detail}");
+        assert!(detail.contains("of 16384 payload bytes"), "{detail}");
+        let empty = Reply::Response {
+            payload_len: 0,
+            record_len: 19,
+        };
+        let (_, _, bleeds, detail) = judge(&hello(vec![HEARTBEAT]), Some(empty));
+        assert_eq!(bleeds, Verdict::No, "{detail}");
+        assert!(detail.contains("returned no memory"), "{detail}");
     }
 
     #[test]
-    fn an_alert_a_close_or_silence_is_no_overread() {
-        assert_eq!(
-            read_reply(&rec(CT_ALERT, &[2, 10]), &End::Closed),
-            Reply::Alert {
-                level: 2,
-                description: 10
-            }
-        );
-        assert_eq!(read_reply(&[], &End::Reset), Reply::Closed);
-        assert_eq!(read_reply(&[], &End::StillOpen), Reply::Silent);
+    fn an_alert_a_close_or_silence_is_no_heartbleed() {
         let (supported, detail, bleeds, why) = judge(&hello(vec![]), Some(Reply::Closed));
         assert_eq!((supported, bleeds), (Verdict::No, Verdict::No));
         assert!(detail.contains("without heartbeat"), "{detail}");
         assert!(why.contains("closed when this end did"), "{why}");
-        let (_, _, _, why) = judge(
-            &hello(vec![HEARTBEAT]),
-            Some(Reply::Alert {
-                level: 2,
-                description: 10,
-            }),
-        );
+        let alert = Reply::Alert {
+            level: 2,
+            description: 10,
+        };
+        let (_, _, _, why) = judge(&hello(vec![HEARTBEAT]), Some(alert));
         assert!(why.contains("fatal alert unexpected_message (10)"), "{why}");
+        let (_, _, _, why) = judge(&hello(vec![HEARTBEAT]), Some(Reply::Reset));
+        assert!(why.contains("reset the connection"), "{why}");
     }
 
     #[test]
@@ -297,6 +239,6 @@ mod tests {
             (supported, bleeds),
             (Verdict::NotTestable, Verdict::NotTestable)
         );
-        assert!(why.contains("no ServerHello"), "{why}");
+        assert!(why.contains("got no ServerHello"), "{why}");
     }
 }

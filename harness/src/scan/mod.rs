@@ -297,8 +297,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
 
     // The scan's own hellos ask what OpenSSL cannot offer at the best
     // version below TLS 1.3 that anything reached.
-    let older_with_ssl3 = compression::best_older(&versions, true);
-    let older_with_extensions = compression::best_older(&versions, false);
+    let older = compression::best_older(&versions);
 
     // Round 2: enumerations and checks, all at once.
     let mut findings = std::thread::scope(|s| {
@@ -319,8 +318,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         let resumption = s.spawn(|| resumption::scan(p, &accepted));
         let fallback = s.spawn(|| fallback::scan(p, &accepted));
         let etm = s.spawn(|| encrypt_then_mac::scan(p, &accepted, &own_only));
-        let compression = s.spawn(|| compression::scan(p, older_with_ssl3));
-        let heartbeat = s.spawn(|| heartbeat::scan(p, older_with_extensions));
+        let compression = s.spawn(|| compression::scan(p, older));
+        let heartbeat = s.spawn(|| heartbeat::scan(p, older));
         let dh = s.spawn(|| dh::negotiation(p, &accepted));
         let renegotiating = s.spawn(|| renegotiation::ask_client_initiated(p, &accepted));
         let other_chains = s.spawn(|| chain::others(p, &accepted, &base_chain));

@@ -55,7 +55,8 @@ pub struct Extras {
     /// Compression methods offered before null (RFC 5246, 7.4.1.2), which
     /// every hello ends its list with.
     pub compression: Vec<u8>,
-    /// Extensions after the usual ones, as (type, data); none at SSLv3.
+    /// Extensions after the usual ones, as (type, data); at SSLv3 the
+    /// only ones (OpenSSL 1.0.1 read extensions there too).
     pub extensions: Vec<(u16, Vec<u8>)>,
 }
 
@@ -81,8 +82,8 @@ pub fn client_hello_with(
     let mut methods = extras.compression.clone();
     methods.push(0);
     put_prefixed(&mut body, 1, &methods);
+    let mut exts = Vec::new();
     if v != Version::Ssl3 {
-        let mut exts = Vec::new();
         if let Some(name) = servername {
             let mut entry = vec![0];
             put_prefixed(&mut entry, 2, name.as_bytes());
@@ -99,9 +100,14 @@ pub fn client_hello_with(
             put_prefixed(&mut sigalgs, 2, &u16s(&SIGALGS));
             put_extension(&mut exts, 13, &sigalgs);
         }
-        for (ty, data) in &extras.extensions {
-            put_extension(&mut exts, *ty, data);
-        }
+    }
+    for (ty, data) in &extras.extensions {
+        put_extension(&mut exts, *ty, data);
+    }
+    // SSLv3's hello has no extensions block of its own (RFC 6101 lets
+    // bytes follow the compression methods, which later servers read as
+    // one).
+    if v != Version::Ssl3 || !exts.is_empty() {
         put_prefixed(&mut body, 2, &exts);
     }
     // TLS 1.0's record version, as OpenSSL writes a first ClientHello at

@@ -60,6 +60,7 @@ fn crime(c: &CompressionFinding) -> Weakness {
 fn heartbleed(h: &HeartbeatFinding) -> Weakness {
     let (affected, detail) = match h.heartbleed {
         Verdict::NotApplicable => (Verdict::No, h.heartbleed_detail.clone()),
+        _ if h.detail == h.heartbleed_detail => (h.heartbleed, h.detail.clone()),
         v => (v, format!("{}; {}", h.detail, h.heartbleed_detail)),
     };
     Weakness {

@@ -15,12 +15,14 @@ use harness::scan::conn::{Limits, Prober, Target};
 
 /// What the server answers.
 pub struct Answers {
-    /// The ServerHello's compression_method.
+    /// The compression_method chosen when the ClientHello offers it; null
+    /// otherwise.
     pub compression: u8,
-    /// Its extensions, as (type, data).
-    pub extensions: Vec<(u16, Vec<u8>)>,
-    /// Bytes of heartbeat sent back for a heartbeat record; none: no answer.
-    pub heartbeat_reply: Option<usize>,
+    /// Whether heartbeat is answered when the ClientHello offers it.
+    pub heartbeat: bool,
+    /// Whether a HeartbeatRequest claiming more payload than it carries is
+    /// answered as OpenSSL 1.0.1f did: with that much of "memory".
+    pub bleed: bool,
 }
 
 /// A record: type, TLS 1.2, length, body (RFC 5246 6.2.1).
@@ -39,43 +41,81 @@ fn read_record(s: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
     Some((header[0], body))
 }
 
-/// The ServerHello (suite ECDHE-RSA-AES128-GCM-SHA256) and ServerHelloDone.
-fn flight(a: &Answers) -> Vec<u8> {
-    let mut hello = vec![3, 3];
-    hello.extend_from_slice(&[0x5a; 32]);
-    hello.push(0);
-    hello.extend_from_slice(&[0xc0, 0x2f, a.compression]);
-    let mut exts = Vec::new();
-    for (ty, data) in &a.extensions {
-        exts.extend_from_slice(&ty.to_be_bytes());
-        exts.extend_from_slice(&(data.len() as u16).to_be_bytes());
-        exts.extend_from_slice(data);
+/// What a ClientHello record's body offers (RFC 5246 7.4.1.2): its
+/// compression methods and extension types.
+fn offered(hello: &[u8]) -> Option<(Vec<u8>, Vec<u16>)> {
+    let skip = |at: usize, width: usize| -> Option<usize> {
+        let len = hello
+            .get(at..at + width)?
+            .iter()
+            .fold(0, |n, b| n << 8 | usize::from(*b));
+        Some(at + width + len)
+    };
+    // Header (4), version (2), random (32), then the session id.
+    let suites = skip(4 + 2 + 32, 1)?;
+    let methods_at = skip(suites, 2)?;
+    let methods = hello.get(methods_at + 1..skip(methods_at, 1)?)?.to_vec();
+    let mut types = Vec::new();
+    let exts_at = skip(methods_at, 1)?;
+    if let Some(end) = skip(exts_at, 2) {
+        let mut at = exts_at + 2;
+        while at + 4 <= end {
+            types.push(u16::from_be_bytes([*hello.get(at)?, *hello.get(at + 1)?]));
+            at = skip(at + 2, 2)?;
+        }
     }
-    hello.extend_from_slice(&(exts.len() as u16).to_be_bytes());
-    hello.extend_from_slice(&exts);
+    Some((methods, types))
+}
+
+/// The ServerHello (suite ECDHE-RSA-AES128-GCM-SHA256) and ServerHelloDone
+/// answering what `hello` offers.
+fn flight(a: &Answers, hello: &[u8]) -> Vec<u8> {
+    let (methods, types) = offered(hello).unwrap_or_default();
+    let method = if methods.contains(&a.compression) {
+        a.compression
+    } else {
+        0
+    };
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[0x5a; 32]);
+    body.push(0);
+    body.extend_from_slice(&[0xc0, 0x2f, method]);
+    let mut exts = Vec::new();
+    if a.heartbeat && types.contains(&15) {
+        // heartbeat, peer_allowed_to_send (RFC 6520 section 2).
+        exts.extend_from_slice(&[0, 15, 0, 1, 1]);
+    }
+    body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    body.extend_from_slice(&exts);
     let mut messages = vec![2, 0];
-    messages.extend_from_slice(&(hello.len() as u16).to_be_bytes());
-    messages.extend_from_slice(&hello);
+    messages.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    messages.extend_from_slice(&body);
     messages.extend_from_slice(&[14, 0, 0, 0]);
     record(22, &messages)
 }
 
-/// Serves one connection with `answers` on a loopback port.
-pub fn serve(answers: Answers) -> (JoinHandle<()>, SocketAddr) {
+/// Serves one connection with `answers` on a loopback port; the thread
+/// returns the heartbeat record the probe sent, if any.
+pub fn serve(answers: Answers) -> (JoinHandle<Option<Vec<u8>>>, SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("address");
     let server = std::thread::spawn(move || {
-        let Ok((mut s, _)) = listener.accept() else {
-            return;
-        };
+        let (mut s, _) = listener.accept().ok()?;
         let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-        if read_record(&mut s).is_none_or(|(ty, _)| ty != 22) {
-            return;
+        let (22, hello) = read_record(&mut s)? else {
+            return None;
+        };
+        let _ = s.write_all(&flight(&answers, &hello));
+        let (24, request) = read_record(&mut s)? else {
+            return None;
+        };
+        // heartbeat_request, payload_length 16384, none of it sent.
+        if answers.bleed && request.len() < 3 + 16_384 && request[..3] == [1, 0x40, 0] {
+            let mut response = vec![2, 0x40, 0];
+            response.extend_from_slice(&[0x6d; 16_384 + 16]);
+            let _ = s.write_all(&record(24, &response));
         }
-        let _ = s.write_all(&flight(&answers));
-        if let (Some((24, _)), Some(n)) = (read_record(&mut s), answers.heartbeat_reply) {
-            let _ = s.write_all(&record(24, &vec![2; n]));
-        }
+        Some(request)
     });
     (server, addr)
 }

@@ -89,7 +89,12 @@ fn extras_go_into_the_hello() {
     let h = parse(&rec, 0x0301);
     assert_eq!(h.compression_methods, [1, 0x40, 0]);
     assert_eq!(h.extensions, [11, 10, 13, 15]);
-    // SSLv3's hello has no extensions block, extras or not.
-    let rec = client_hello_with(Version::Ssl3, &[0x000a], &[], None, &extras);
-    assert_eq!(rec[rec.len() - 4..], [3, 1, 0x40, 0]);
+    // SSLv3's hello carries the extras alone.
+    let h = parse(
+        &client_hello_with(Version::Ssl3, &[0x000a], &[], None, &extras),
+        0x0300,
+    );
+    assert_eq!(h.extensions, [15]);
+    let rec = client_hello_with(Version::Ssl3, &[0x000a], &[], None, &Extras::default());
+    assert_eq!(rec[rec.len() - 2..], [1, 0]);
 }
