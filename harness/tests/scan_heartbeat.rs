@@ -96,6 +96,34 @@ fn heartbeat_and_heartbleed_are_read_as_testssl_reads_them() {
     assert_eq!(f["probes"][0], "heartbeat/ssl3", "{f}");
 }
 
+/// A TLS 1.3-only server has no version to ask heartbeats at: n/a, and
+/// the rule passes on the version probes, each named once.
+#[test]
+fn a_tls13_only_server_is_not_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let policy = d.join("heartbleed.toml");
+    std::fs::write(&policy, "forbid_heartbleed = true\n").expect("policy");
+    let (_server, addr) = s_server(d, &["-tls1_3"]);
+    let r = scan_json(
+        d,
+        &addr,
+        &["--policy", policy.to_str().expect("utf-8 path")],
+    );
+    let f = &r["findings"]["heartbeat"];
+    assert_eq!(f["supported"], "not_applicable", "{f}");
+    assert_eq!(f["heartbleed"], "not_applicable", "{f}");
+    let rule = &r["policy"]["rules"][0];
+    assert_eq!(rule["outcome"], "pass", "{rule}");
+    let probes = strings(&rule["probes"]);
+    assert!(probes.contains(&"version/tls1_2".to_owned()), "{probes:?}");
+    let mut distinct = probes.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), probes.len(), "each probe once: {probes:?}");
+}
+
 #[test]
 fn a_heartbeat_answered_with_memory_is_heartbleed() {
     let (server, addr) = one_hello::serve(Answers {

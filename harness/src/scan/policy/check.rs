@@ -113,7 +113,14 @@ impl Policy {
         // What is enumerated at each accepted version rests on the version
         // probes too: a version left unanswered was never enumerated.
         let with_versions = |probes: Vec<&String>| -> Vec<String> {
-            probes.into_iter().chain(&version_probes).cloned().collect()
+            // Each once: a finding that does not apply already names them.
+            let mut all: Vec<String> = Vec::new();
+            for p in probes.into_iter().chain(&version_probes) {
+                if !all.contains(p) {
+                    all.push(p.clone());
+                }
+            }
+            all
         };
         let suite_probes = with_versions(f.suites.iter().flat_map(|s| &s.probes).collect());
         // OpenSSL 1.1 renamed some suites it later dropped (EDH- to DHE-):
