@@ -13,7 +13,6 @@ use serde::Serialize;
 
 use super::conn::Prober;
 use super::own_hello::{self, Extras};
-use super::versions::VersionFinding;
 use super::Verdict;
 use crate::case::Version;
 use crate::hostile::fingerprint::Answer;
@@ -48,48 +47,19 @@ impl CompressionFinding {
     }
 }
 
-/// The highest version below TLS 1.3 that `versions` found taken, by
-/// OpenSSL's handshakes or the scan's own hellos. Else not applicable, or
-/// not testable where a version that might have been taken went
-/// unanswered.
-pub fn best_older(versions: &[VersionFinding]) -> Result<Version, Verdict> {
-    let older = versions.iter().filter(|v| v.version < Version::Tls1_3);
-    match older
-        .clone()
-        .filter(|v| v.accepted == Verdict::Yes)
-        .map(|v| v.version)
-        .max()
-    {
-        Some(best) => Ok(best),
-        None if older.clone().all(|v| v.accepted == Verdict::No) => Err(Verdict::NotApplicable),
-        None => Err(Verdict::NotTestable),
-    }
-}
-
-/// Why there is no version to probe, for [`best_older`]'s verdict.
-pub fn no_older(verdict: Verdict, versions: &str, why_not: &str) -> String {
-    if verdict == Verdict::NotApplicable {
-        format!("no version {versions} accepted ({why_not})")
-    } else {
-        format!(
-            "no version {versions} was found taken, and whether some are is unknown (their \
-             probes got no answer)"
-        )
-    }
-}
-
 /// Offers DEFLATE, LZS and null at the best version below TLS 1.3 the
-/// server takes, `best` ([`best_older`]).
+/// server takes, `best` ([`own_hello::best_older`]).
 pub fn scan(p: &Prober, best: Result<Version, Verdict>) -> CompressionFinding {
     let v = match best {
         Ok(v) => v,
         Err(verdict) => {
+            let why = "TLS 1.3 has no compression";
             return CompressionFinding {
                 compressed: verdict,
                 method: None,
-                detail: no_older(verdict, "below TLS 1.3", "TLS 1.3 has no compression"),
+                detail: own_hello::no_older(verdict, "below TLS 1.3", why),
                 probes: Vec::new(),
-            }
+            };
         }
     };
     let id = format!("compression/{}", v.id());

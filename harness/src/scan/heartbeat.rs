@@ -13,7 +13,6 @@
 
 use serde::Serialize;
 
-use super::compression::no_older;
 use super::conn::Prober;
 use super::own_hello::{self, Extras};
 use super::Verdict;
@@ -32,7 +31,8 @@ pub const HEARTBEAT: u16 = 15;
 pub struct HeartbeatFinding {
     /// Yes: the ServerHello answered the heartbeat extension.
     pub supported: Verdict,
-    /// Yes: the server answered the malformed HeartbeatRequest.
+    /// Yes: the server answered the malformed HeartbeatRequest with a
+    /// HeartbeatResponse that returns payload.
     pub heartbleed: Verdict,
     /// What the ServerHello said.
     pub detail: String,
@@ -62,7 +62,7 @@ pub fn scan(p: &Prober, best: Result<Version, Verdict>) -> HeartbeatFinding {
     let v = match best {
         Ok(v) => v,
         Err(verdict) => {
-            let why = no_older(
+            let why = own_hello::no_older(
                 verdict,
                 "below TLS 1.3",
                 "TLS 1.3 answers heartbeat in its encrypted extensions, and OpenSSL 1.0.1, \

@@ -297,7 +297,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
 
     // The scan's own hellos ask what OpenSSL cannot offer at the best
     // version below TLS 1.3 that anything reached.
-    let older = compression::best_older(&versions);
+    let older = own_hello::best_older(&versions);
 
     // Round 2: enumerations and checks, all at once.
     let mut findings = std::thread::scope(|s| {

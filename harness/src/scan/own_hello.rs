@@ -12,6 +12,7 @@ use crate::library::{Library, SuiteInfo};
 use crate::tls_bytes::{handshake_message, put_extension, put_prefixed, record, u16s};
 
 use super::conn::Prober;
+use super::versions::VersionFinding;
 use super::Verdict;
 
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV: RFC 5746's signal, which a hello
@@ -135,6 +136,36 @@ pub fn every_suite(lib: &Library, v: Version) -> Vec<u16> {
     ids.extend(super::suites::legacy_lacking(lib));
     ids.extend(lib.cleartext_suites.iter().filter(usable).map(|s| s.id));
     ids
+}
+
+/// The highest version below TLS 1.3 that `versions` found taken, by
+/// OpenSSL's handshakes or the scan's own hellos. Else not applicable, or
+/// not testable where a version that might have been taken went
+/// unanswered.
+pub fn best_older(versions: &[VersionFinding]) -> Result<Version, Verdict> {
+    let older = versions.iter().filter(|v| v.version < Version::Tls1_3);
+    match older
+        .clone()
+        .filter(|v| v.accepted == Verdict::Yes)
+        .map(|v| v.version)
+        .max()
+    {
+        Some(best) => Ok(best),
+        None if older.clone().all(|v| v.accepted == Verdict::No) => Err(Verdict::NotApplicable),
+        None => Err(Verdict::NotTestable),
+    }
+}
+
+/// Why there is no version to probe, for [`best_older`]'s verdict.
+pub fn no_older(verdict: Verdict, versions: &str, why_not: &str) -> String {
+    if verdict == Verdict::NotApplicable {
+        format!("no version {versions} accepted ({why_not})")
+    } else {
+        format!(
+            "no version {versions} was found taken, and whether some are is unknown (their \
+             probes got no answer)"
+        )
+    }
 }
 
 /// The version's two bytes on the wire.
