@@ -30,6 +30,7 @@ use crate::ffi::SavedSession;
 use crate::ocsp;
 use crate::pcap::{self, Capture, End, PcapFile};
 use crate::report::diagnosis;
+use crate::settings::Secs;
 use crate::settings::TlsSettings;
 use crate::starttls::{self, StartTls};
 
@@ -468,8 +469,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 conn.ocsp = opts.status.then(|| ocsp::stapled(s.ssl())).flatten();
                 if late {
                     failure = ProbeFailure::TimedOut(format!(
-                        "the handshake did not finish within {:.1} s (--handshake-timeout)",
-                        opts.handshake_timeout.as_secs_f64()
+                        "the handshake did not finish within {} (--handshake-timeout)",
+                        Secs(opts.handshake_timeout)
                     ));
                 }
                 if let (true, ProbeFailure::TimedOut(why)) = (refused_wait, &failure) {

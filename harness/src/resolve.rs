@@ -8,6 +8,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use crate::settings::Secs;
+
 /// The addresses of `HOST:PORT`, or an error of kind `TimedOut` when the
 /// resolver gives no answer within `timeout`.
 pub fn addresses(target: &str, timeout: Duration) -> io::Result<Vec<SocketAddr>> {
@@ -37,10 +39,7 @@ fn lookup_within(
     rx.recv_timeout(timeout).unwrap_or_else(|e| match e {
         mpsc::RecvTimeoutError::Timeout => Err(io::Error::new(
             io::ErrorKind::TimedOut,
-            format!(
-                "no answer from the name resolver within {:.1} s",
-                timeout.as_secs_f64()
-            ),
+            format!("no answer from the name resolver within {}", Secs(timeout)),
         )),
         // The sender went without a word: the lookup thread panicked.
         mpsc::RecvTimeoutError::Disconnected => Err(io::Error::other(format!(

@@ -30,6 +30,7 @@ use crate::case::Role;
 use crate::error::HarnessError;
 use crate::pcap::{self, PcapFile};
 use crate::probe::{diagnosis_block, summary, TraceFormat};
+use crate::settings::Secs;
 use crate::settings::TlsSettings;
 
 /// What the server authenticates with.
@@ -299,7 +300,7 @@ pub fn serve(
                     what: "waiting for the open connections to end".into(),
                     source: io::Error::new(
                         io::ErrorKind::TimedOut,
-                        format!("still open after {:.1} s", drain_limit.as_secs_f64()),
+                        format!("still open after {}", Secs(drain_limit)),
                     ),
                 })
             }
@@ -312,8 +313,8 @@ pub fn serve(
             source: io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!(
-                    "no client connected within {:.1} s (--accept-timeout)",
-                    limit.as_secs_f64()
+                    "no client connected within {} (--accept-timeout)",
+                    Secs(limit)
                 ),
             ),
         }),

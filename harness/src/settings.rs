@@ -1,6 +1,7 @@
 //! The TLS settings `probe` and `serve` take on the command line, and how
 //! they become an `SSL_CTX`.
 
+use std::fmt;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -271,6 +272,24 @@ pub fn check_alpn(protocols: &[String]) -> Result<(), HarnessError> {
 /// `Duration::MAX` would overflow.
 const LONGEST: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// A time-out as the messages that name it print it: in tenths of a
+/// second from 0.1 s, below that in milliseconds (or microseconds), so
+/// that a limit of 0.01 s does not read as 0.0 s.
+pub struct Secs(pub Duration);
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        if d >= Duration::from_millis(100) {
+            write!(f, "{:.1} s", d.as_secs_f64())
+        } else if d >= Duration::from_millis(1) {
+            write!(f, "{} ms", d.as_millis())
+        } else {
+            write!(f, "{} µs", d.as_micros())
+        }
+    }
+}
+
 /// The time-out `flag` gave, in seconds: positive, at most a day.
 pub fn seconds(flag: &str, s: f64) -> Result<Duration, HarnessError> {
     Duration::try_from_secs_f64(s)
@@ -278,7 +297,7 @@ pub fn seconds(flag: &str, s: f64) -> Result<Duration, HarnessError> {
         .filter(|d| !d.is_zero() && *d <= LONGEST)
         .ok_or_else(|| {
             HarnessError::Usage(format!(
-                "{flag} {s}: not a number of seconds above 0 and at most 86400 (a day)"
+                "{flag} {s:?}: not a number of seconds above 0 and at most 86400 (a day)"
             ))
         })
 }
@@ -290,7 +309,7 @@ pub fn non_negative_seconds(flag: &str, s: f64) -> Result<Duration, HarnessError
         .filter(|d| *d <= LONGEST)
         .ok_or_else(|| {
             HarnessError::Usage(format!(
-                "{flag} {s}: not a number of seconds from 0 to 86400 (a day)"
+                "{flag} {s:?}: not a number of seconds from 0 to 86400 (a day)"
             ))
         })
 }
@@ -308,5 +327,17 @@ mod tests {
         }
         assert_eq!(non_negative_seconds("--t", 0.0).ok(), Some(Duration::ZERO));
         assert!(non_negative_seconds("--t", 1e19).is_err());
+        // A value echoed back stays as short as it was written.
+        let err = seconds("--t", 1e20).expect_err("too long").to_string();
+        assert!(err.contains("--t 1e20: "), "{err}");
+    }
+
+    #[test]
+    fn short_limits_do_not_print_as_zero() {
+        let text = |ms| Secs(Duration::from_micros(ms)).to_string();
+        assert_eq!(text(2_500_000), "2.5 s");
+        assert_eq!(text(100_000), "0.1 s");
+        assert_eq!(text(10_000), "10 ms");
+        assert_eq!(text(50), "50 µs");
     }
 }

@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use super::hello::CT_ALERT;
 
+use crate::settings::Secs;
+
 /// How a conversation ended, seen from the hostile client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -205,10 +207,10 @@ impl Deadlined {
         io::Error::new(
             io::ErrorKind::TimedOut,
             format!(
-                "the exchange did not finish within {:.1} s ({EXCHANGE_TIME_OUTS} times the \
-                 {:.1} s time-out)",
-                self.within.as_secs_f64(),
-                self.per_wait.as_secs_f64()
+                "the exchange did not finish within {} ({EXCHANGE_TIME_OUTS} times the {} \
+                 time-out)",
+                Secs(self.within),
+                Secs(self.per_wait)
             ),
         )
     }

@@ -44,6 +44,7 @@ use super::process::{ChildGuard, ProcessError};
 use super::process_peer::{ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role, Version};
+use crate::settings::Secs;
 
 /// A user's command as a peer.
 pub struct Command {
@@ -308,8 +309,8 @@ impl Command {
                 )
             } else {
                 format!(
-                    "nothing listened on port {port} in the command's process group within {:.1} s",
-                    within.as_secs_f64()
+                    "nothing listened on port {port} in the command's process group within {}",
+                    Secs(within)
                 )
             };
             let mut o = external::not_run(Role::Server, &me, why);

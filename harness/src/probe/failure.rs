@@ -9,6 +9,7 @@ use openssl_handshake::{AlertLevel, Direction, HandshakeTrace};
 
 use crate::case::{alert, Role};
 use crate::ffi::socket_tls::Stop;
+use crate::settings::Secs;
 use crate::starttls::{StartTls, StartTlsError};
 
 /// Why a probe failed.
@@ -115,7 +116,7 @@ fn stalled(trace: Option<&HandshakeTrace>, timeout: Duration, received: u64) -> 
             .last()
             .map(|m| m.name())
     });
-    let limit = format!("{:.1} s (--timeout)", timeout.as_secs_f64());
+    let limit = format!("{} (--timeout)", Secs(timeout));
     match heard {
         None if received == 0 => format!("the server sent nothing within {limit}"),
         None => format!(

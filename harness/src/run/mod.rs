@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifacts;
 use crate::case::{Case, Expectation, Role};
 use crate::peer::{Peer, PeerKind, ServerControl, SideOutcome};
+use crate::settings::Secs;
 use crate::transport::{Dialer, Tap, Transport};
 
 mod verdict;
@@ -541,10 +542,7 @@ fn pair(
     let late = |role: Role| {
         vec![SideOutcome::broken(
             role,
-            format!(
-                "time-out: the {role} {CASE_DEADLINE} {:.1} s",
-                limit.as_secs_f64()
-            ),
+            format!("time-out: the {role} {CASE_DEADLINE} {}", Secs(limit)),
             true,
         )]
     };

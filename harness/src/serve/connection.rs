@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::ffi::socket_tls::{stopped_at_limit, SocketTls, Stop};
 use crate::pcap::{self, Capture, End, PcapFile};
 use crate::probe::{json_line, rfc3339};
+use crate::settings::Secs;
 
 /// The time-outs every connection gets.
 #[derive(Debug, Clone, Copy)]
@@ -264,14 +265,14 @@ fn serve_one(
             // Why the handshake ended, and whether one of the limits ended it.
             let (error, limit) = if Instant::now() >= start + limits.handshake {
                 let why = format!(
-                    "the handshake did not finish within {:.1} s (--handshake-timeout)",
-                    limits.handshake.as_secs_f64()
+                    "the handshake did not finish within {} (--handshake-timeout)",
+                    Secs(limits.handshake)
                 );
                 (why.clone(), Some(why))
             } else if stop == Stop::TimedOut {
                 let why = format!(
-                    "the client sent nothing for {:.1} s (--timeout)",
-                    limits.io.as_secs_f64()
+                    "the client sent nothing for {} (--timeout)",
+                    Secs(limits.io)
                 );
                 (why.clone(), Some(why))
             } else {
@@ -341,13 +342,13 @@ impl std::fmt::Display for Closed {
             }
             Closed::Idle(d) => write!(
                 f,
-                "by this server: the client sent nothing for {:.1} s (--timeout)",
-                d.as_secs_f64()
+                "by this server: the client sent nothing for {} (--timeout)",
+                Secs(*d)
             ),
             Closed::ConnectionLimit(d) => write!(
                 f,
-                "by this server: the connection reached its {:.1} s limit (--connection-timeout)",
-                d.as_secs_f64()
+                "by this server: the connection reached its {} limit (--connection-timeout)",
+                Secs(*d)
             ),
             Closed::Error(e) => write!(f, "on an error: {e}"),
         }
