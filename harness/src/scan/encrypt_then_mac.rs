@@ -9,8 +9,10 @@
 use serde::Serialize;
 
 use super::conn::{Offer, Prober};
+use super::renegotiation::Seen;
 use super::Verdict;
 use crate::case::{alert, Version};
+use openssl_handshake::decode::CipherSuite;
 
 /// The probes' ids: this, then the version.
 const PROBE: &str = "encrypt_then_mac";
@@ -45,16 +47,15 @@ impl EtmFinding {
 
 /// Offers only CBC suites at each of `accepted` from TLS 1.2 down, until
 /// one takes a CBC suite: a server may keep CBC for older clients alone.
-/// `own_only` are the versions only the scan's own hellos reached.
-pub fn scan(p: &Prober, accepted: &[Version], own_only: &[Version]) -> EtmFinding {
+/// Then `own`, the ServerHellos of the versions only the scan's own
+/// hellos reached (which offer encrypt_then_mac too), best first: one for
+/// a CBC suite answers.
+pub fn scan(p: &Prober, accepted: &[Version], own: &[Seen]) -> EtmFinding {
     let older = |v: &Version| *v >= Version::Tls1 && *v < Version::Tls1_3;
     let mut versions: Vec<Version> = accepted.iter().copied().filter(older).collect();
     versions.sort_unstable_by(|a, b| b.cmp(a));
-    let unasked: Vec<&str> = own_only
-        .iter()
-        .filter(|v| older(v))
-        .map(|v| v.display())
-        .collect();
+    let mut own: Vec<&Seen> = own.iter().filter(|s| older(&s.version)).collect();
+    own.sort_unstable_by_key(|s| std::cmp::Reverse(s.version));
     let mut probes = Vec::new();
     let mut refused = Vec::new();
     for v in versions {
@@ -121,18 +122,38 @@ pub fn scan(p: &Prober, accepted: &[Version], own_only: &[Version]) -> EtmFindin
             probes,
         };
     }
-    if !unasked.is_empty() {
+    for s in &own {
+        probes.push(s.id.clone());
+        let suite = CipherSuite::new(s.suite);
+        let name = suite
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{:#06x}", s.suite));
+        if !name.contains("_CBC_") {
+            refused.push(format!(
+                "{} (to a hello of the scan's own: {name})",
+                s.version.display()
+            ));
+            continue;
+        }
+        let (supported, how) = if s.encrypt_then_mac {
+            (
+                Verdict::Yes,
+                "encrypt_then_mac in the ServerHello".to_owned(),
+            )
+        } else {
+            (
+                Verdict::No,
+                "no encrypt_then_mac in the ServerHello, so CBC records are MACed before \
+                 encryption (MAC-then-encrypt)"
+                    .to_owned(),
+            )
+        };
         return EtmFinding {
-            supported: Verdict::NotTestable,
+            supported,
             detail: format!(
-                "{} answered only hellos of the scan's own, which do not offer \
-                 encrypt_then_mac{}",
-                unasked.join(", "),
-                if refused.is_empty() {
-                    String::new()
-                } else {
-                    format!("; no CBC suite accepted at {}", refused.join(", "))
-                }
+                "{} {name}, to a hello of the scan's own: {how}",
+                s.version.display()
             ),
             probes,
         };

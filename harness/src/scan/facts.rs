@@ -135,6 +135,8 @@ impl Hello {
 
 /// The encrypt_then_mac extension's type (RFC 7366).
 pub(super) const ENCRYPT_THEN_MAC: u16 = 22;
+/// The extended_master_secret extension's type (RFC 7627).
+pub(super) const EXTENDED_MASTER_SECRET: u16 = 23;
 
 /// The version a wire value names.
 pub fn version_of(wire: u16) -> Option<Version> {

@@ -1,12 +1,14 @@
 //! The extended master secret (RFC 7627): whether the server binds the
 //! master secret to the whole handshake below TLS 1.3, which the triple
 //! handshake attack (CVE-2014-1295) needs it not to. Read from the
-//! version probes' ServerHellos: OpenSSL's client always offers it.
+//! version probes' ServerHellos: OpenSSL's client always offers it, and
+//! so do the scan's own hellos.
 
 use serde::Serialize;
 
 use super::conn::Attempt;
-use super::versions::{older_hellos, reached_only_by_own_hellos, VersionFinding};
+use super::renegotiation::{older_seen, Seen};
+use super::versions::{reached_only_by_own_hellos, VersionFinding};
 use super::Verdict;
 use crate::case::Version;
 
@@ -22,39 +24,43 @@ pub struct MasterSecretFinding {
     pub probes: Vec<String>,
 }
 
-/// Reads extended_master_secret from the version probes' ServerHellos.
-/// A TLS version reached only by a hello of the scan's own, which offers
-/// no extended_master_secret, leaves the finding not testable.
+/// Reads extended_master_secret from the version probes' ServerHellos,
+/// OpenSSL's and, where only those reached a version, the scan's own
+/// (which offer it too). SSLv3's hellos carry no extensions: it has no
+/// answer to read.
 pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> MasterSecretFinding {
-    let old = older_hellos(attempts);
-    // SSLv3's hellos carry no extensions, so it has no answer to read.
+    let old: Vec<Seen> = older_seen(attempts, versions)
+        .into_iter()
+        .filter(|s| s.version >= Version::Tls1)
+        .collect();
+    // A version taken whose ServerHello is not among them (none read).
     let unread: Vec<&str> = reached_only_by_own_hellos(versions, Version::Tls1_3)
         .into_iter()
-        .filter(|v| *v >= Version::Tls1)
+        .filter(|v| *v >= Version::Tls1 && !old.iter().any(|s| s.version == *v))
         .map(|v| v.display())
         .collect();
-    let probes = old.iter().map(|(a, _)| a.id.clone()).collect();
-    let without: Vec<&str> = old
-        .iter()
-        .filter(|(a, _)| !a.hello.extended_master_secret)
-        .map(|(_, v)| v.display())
-        .collect();
+    let mut probes: Vec<String> = Vec::new();
+    let mut without: Vec<&str> = Vec::new();
+    for s in &old {
+        if !probes.contains(&s.id) {
+            probes.push(s.id.clone());
+        }
+        if !s.extended_master_secret && !without.contains(&s.version.display()) {
+            without.push(s.version.display());
+        }
+    }
     if without.is_empty() && !unread.is_empty() {
         return MasterSecretFinding {
             extended: Verdict::NotTestable,
-            detail: format!(
-                "{} answered only hellos of the scan's own, which do not offer \
-                 extended_master_secret",
-                unread.join(", ")
-            ),
+            detail: format!("no ServerHello was read at {}", unread.join(", ")),
             probes,
         };
     }
     if old.is_empty() {
         return MasterSecretFinding {
             extended: Verdict::NotApplicable,
-            detail: "no TLS 1.2-or-older ServerHello; TLS 1.3 binds its secrets to the \
-                     handshake itself"
+            detail: "no TLS 1.0-to-1.2 ServerHello (SSLv3's carry no extensions); TLS 1.3 binds \
+                     its secrets to the handshake itself"
                 .into(),
             probes: Vec::new(),
         };
@@ -82,21 +88,54 @@ mod tests {
     use super::*;
     use crate::scan::Verdict;
 
-    /// TLS 1.2 reached only by the scan's own hellos, which offer no
-    /// extended_master_secret, leaves the answer unknown, not "TLS 1.3
-    /// only".
-    #[test]
-    fn a_version_only_the_scans_own_hellos_reached_is_not_testable() {
-        let versions = [Version::Tls1_2, Version::Tls1_3].map(|v| VersionFinding {
+    fn taken(v: Version, openssl: bool, own: Option<Seen>) -> VersionFinding {
+        VersionFinding {
             version: v,
             accepted: Verdict::Yes,
             detail: String::new(),
             probes: Vec::new(),
-            openssl_reached: v == Version::Tls1_3,
-            own_hello: None,
-        });
+            openssl_reached: openssl,
+            own_hello: own,
+        }
+    }
+
+    fn seen(v: Version, ems: bool) -> Seen {
+        Seen {
+            id: format!("version/{}/legacy", v.id()),
+            version: v,
+            renegotiation_info: true,
+            extended_master_secret: ems,
+            encrypt_then_mac: false,
+            suite: 0x000a,
+        }
+    }
+
+    /// TLS 1.2 reached only by the scan's own hellos is read from their
+    /// answer, not taken for "TLS 1.3 only".
+    #[test]
+    fn a_version_only_the_scans_own_hellos_reached_is_read_from_them() {
+        for (ems, want) in [(true, Verdict::Yes), (false, Verdict::No)] {
+            let versions = [
+                taken(Version::Tls1_2, false, Some(seen(Version::Tls1_2, ems))),
+                taken(Version::Tls1_3, true, None),
+            ];
+            let f = from_versions(&[], &versions);
+            assert_eq!(f.extended, want, "{}", f.detail);
+            assert_eq!(f.probes, ["version/tls1_2/legacy"]);
+        }
+        // Taken, but with no ServerHello to read: unknown.
+        let versions = [taken(Version::Tls1_2, false, None)];
         let f = from_versions(&[], &versions);
         assert_eq!(f.extended, Verdict::NotTestable, "{}", f.detail);
-        assert!(f.detail.contains("TLS 1.2 answered only"), "{}", f.detail);
+        // SSLv3's answer has no extensions to read.
+        let versions = [taken(
+            Version::Ssl3,
+            false,
+            Some(seen(Version::Ssl3, false)),
+        )];
+        assert_eq!(
+            from_versions(&[], &versions).extended,
+            Verdict::NotApplicable
+        );
     }
 }

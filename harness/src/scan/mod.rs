@@ -277,6 +277,12 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         .filter(|v| v.accepted == Verdict::Yes && !v.openssl_reached)
         .map(|v| v.version)
         .collect();
+    // What the scan's own hellos got where only they reached a version.
+    let own_seen: Vec<renegotiation::Seen> = versions
+        .iter()
+        .filter(|v| own_only.contains(&v.version))
+        .filter_map(|v| v.own_hello.clone())
+        .collect();
     let cannot_scan = unscannable(&prober, &version_attempts, &base, &own_only, &sslv2);
     // The chain as the base probe got it, or, where it got none (refused
     // at the versions it offers), as the highest version taken got it.
@@ -317,7 +323,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         });
         let resumption = s.spawn(|| resumption::scan(p, &accepted));
         let fallback = s.spawn(|| fallback::scan(p, &accepted));
-        let etm = s.spawn(|| encrypt_then_mac::scan(p, &accepted, &own_only));
+        let etm = s.spawn(|| encrypt_then_mac::scan(p, &accepted, &own_seen));
         let compression = s.spawn(|| compression::scan(p, older));
         let heartbeat = s.spawn(|| heartbeat::scan(p, older));
         let dh = s.spawn(|| dh::negotiation(p, &accepted));

@@ -12,6 +12,7 @@ use crate::library::{Library, SuiteInfo};
 use crate::tls_bytes::{handshake_message, put_extension, put_prefixed, record, u16s};
 
 use super::conn::Prober;
+use super::facts;
 use super::versions::VersionFinding;
 use super::Verdict;
 
@@ -101,6 +102,10 @@ pub fn client_hello_with(
             put_prefixed(&mut sigalgs, 2, &u16s(&SIGALGS));
             put_extension(&mut exts, 13, &sigalgs);
         }
+        // Offered as OpenSSL's ClientHello offers them, so that where only
+        // these hellos reach a version its answers to them can be read.
+        put_extension(&mut exts, facts::EXTENDED_MASTER_SECRET, &[]);
+        put_extension(&mut exts, facts::ENCRYPT_THEN_MAC, &[]);
     }
     for (ty, data) in &extras.extensions {
         put_extension(&mut exts, *ty, data);

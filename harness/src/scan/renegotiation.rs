@@ -10,9 +10,9 @@
 use serde::Serialize;
 
 use super::conn::{Attempt, ClientRenegotiation, Offer, Prober};
-use super::own_hello;
 use super::versions::{older_hellos, VersionFinding};
 use super::Verdict;
+use super::{facts, own_hello};
 use crate::case::Version;
 use crate::hostile::fingerprint::Answer;
 
@@ -28,13 +28,20 @@ pub struct Seen {
     pub version: Version,
     /// Whether it carried renegotiation_info.
     pub renegotiation_info: bool,
+    /// Whether it carried extended_master_secret, which the hello offered
+    /// (not at SSLv3).
+    pub extended_master_secret: bool,
+    /// Whether it carried encrypt_then_mac, likewise.
+    pub encrypt_then_mac: bool,
+    /// The suite it chose.
+    pub suite: u16,
 }
 
 impl Seen {
     /// What a hello of the scan's own at `v` got, if it was a ServerHello
     /// at `v`.
     pub fn from_answer(id: &str, answer: &Answer, v: Version) -> Option<Seen> {
-        own_hello::chosen(answer, v)?;
+        let suite = own_hello::chosen(answer, v)?;
         let Answer::ServerHello { extensions, .. } = answer else {
             return None;
         };
@@ -42,6 +49,9 @@ impl Seen {
             id: id.to_owned(),
             version: v,
             renegotiation_info: extensions.contains(&RENEGOTIATION_INFO),
+            extended_master_secret: extensions.contains(&facts::EXTENDED_MASTER_SECRET),
+            encrypt_then_mac: extensions.contains(&facts::ENCRYPT_THEN_MAC),
+            suite,
         })
     }
 }
@@ -139,15 +149,24 @@ impl RenegotiationFinding {
     }
 }
 
-/// Reads renegotiation_info from the version probes' ServerHellos.
-pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> RenegotiationFinding {
+/// The version probes' ServerHellos below TLS 1.3: OpenSSL's, then those
+/// of the scan's own hellos.
+pub fn older_seen(attempts: &[Attempt], versions: &[VersionFinding]) -> Vec<Seen> {
     let openssl = older_hellos(attempts).into_iter().map(|(a, v)| Seen {
         id: a.id.clone(),
         version: v,
         renegotiation_info: a.hello.renegotiation_info,
+        extended_master_secret: a.hello.extended_master_secret,
+        encrypt_then_mac: a.hello.encrypt_then_mac,
+        suite: a.hello.suite.as_ref().map_or(0, |(id, _)| *id),
     });
     let own = versions.iter().filter_map(|v| v.own_hello.clone());
-    let old: Vec<Seen> = openssl.chain(own).collect();
+    openssl.chain(own).collect()
+}
+
+/// Reads renegotiation_info from the version probes' ServerHellos.
+pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> RenegotiationFinding {
+    let old = older_seen(attempts, versions);
     if old.is_empty() {
         return RenegotiationFinding {
             secure: Verdict::NotApplicable,

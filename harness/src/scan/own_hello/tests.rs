@@ -39,14 +39,14 @@ fn a_tls12_hello_names_the_server_and_carries_groups_and_sigalgs() {
     let h = parse(&rec, 0x0301);
     assert_eq!(h.legacy_version, 0x0303);
     assert_eq!(h.sni.as_deref(), Some("localhost"));
-    assert_eq!(h.extensions, [0, 11, 10, 13]);
+    assert_eq!(h.extensions, [0, 11, 10, 13, 23, 22]);
     // TLS 1.0's has no signature_algorithms (RFC 5246 brought it).
     let h = parse(
         &client_hello(Version::Tls1, &[0xc012], &ECDHE_GROUPS, None),
         0x0301,
     );
     assert_eq!(h.legacy_version, 0x0301);
-    assert_eq!(h.extensions, [11, 10]);
+    assert_eq!(h.extensions, [11, 10, 23, 22]);
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn extras_go_into_the_hello() {
     let rec = client_hello_with(Version::Tls1_2, &[0xc02f], &ECDHE_GROUPS, None, &extras);
     let h = parse(&rec, 0x0301);
     assert_eq!(h.compression_methods, [1, 0x40, 0]);
-    assert_eq!(h.extensions, [11, 10, 13, 15]);
+    assert_eq!(h.extensions, [11, 10, 13, 23, 22, 15]);
     // SSLv3's hello carries the extras alone.
     let h = parse(
         &client_hello_with(Version::Ssl3, &[0x000a], &[], None, &extras),
