@@ -489,7 +489,7 @@ mod tests {
             stdout: String::new(),
             stderr: "CONNECTION FAILURE".into(),
             lines: Vec::new(),
-            exit: crate::peer::process::KILLED.into(),
+            exit: "killed by the harness".into(),
             code: None,
         };
         let o = command.outcome(Role::Server, &cap, true);

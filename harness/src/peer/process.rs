@@ -85,10 +85,6 @@ pub enum Stream {
     Stderr,
 }
 
-/// [`Captured::exit`] of a child the harness killed: it was still running
-/// when its case ended.
-pub const KILLED: &str = "killed by the harness";
-
 /// Everything a finished child printed, and how it ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Captured {
@@ -100,7 +96,7 @@ pub struct Captured {
     pub stderr: String,
     /// Every line of both streams in arrival order, for parsing.
     pub lines: Vec<String>,
-    /// How the child ended: "exit status 0", or [`KILLED`].
+    /// How the child ended: "exit status 0", or "killed by the harness".
     pub exit: String,
     /// The exit code, when the child exited by itself.
     pub code: Option<i32>,
@@ -342,7 +338,7 @@ impl ChildGuard {
             );
         }
         let (exit, code) = match status {
-            _ if self.killed => (KILLED.into(), None),
+            _ if self.killed => ("killed by the harness".into(), None),
             Some(s) => (describe(&s), s.code()),
             None => ("exit status unknown".into(), None),
         };

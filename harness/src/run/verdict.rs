@@ -5,13 +5,12 @@ use openssl_handshake::{HandshakeTrace, ProtocolVersion, Resumption};
 
 use super::Observed;
 use crate::case::{alert, Case, Expectation, ExpectedAlert, ExpectedCauses, ResumeKind, Role};
-use crate::peer::process::KILLED;
 use crate::peer::SideOutcome;
 
 /// Checks what happened against the expectation; `Err` says how it differs.
 pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Result<(), String> {
-    if let Some(why) = waited(client, server) {
-        return Err(why);
+    if let Some(t) = client.iter().chain(server).find(|o| o.timed_out) {
+        return Err(time_out(t));
     }
     // Whatever was expected, a side that never ran tested nothing: a
     // refusal expected of it is not witnessed by its absence.
@@ -451,41 +450,6 @@ fn time_out(t: &SideOutcome) -> String {
     format!(
         "time-out: the {} stopped waiting for the {peer}{when}: {error}",
         t.role
-    )
-}
-
-/// Why a side gave up waiting, when one did.
-fn waited(client: &[SideOutcome], server: &[SideOutcome]) -> Option<String> {
-    let t = client.iter().chain(server).find(|o| o.timed_out)?;
-    let peer = if t.role == Role::Client {
-        server
-    } else {
-        client
-    };
-    Some(match peer.iter().find(|p| ended_without_handshake(p)) {
-        Some(p) => peer_ended(p, t),
-        None => time_out(t),
-    })
-}
-
-/// An external peer whose process ended by itself, in failure and
-/// without a handshake, while this side still waited for it (a client
-/// that exited before connecting): what it ended with is what went wrong,
-/// the wait only its consequence. One the harness killed was still
-/// running: the wait comes first. One never set up is said so further on.
-fn ended_without_handshake(p: &SideOutcome) -> bool {
-    let ended_itself = p.external.as_ref().is_some_and(|x| x.exit != KILLED);
-    ended_itself && !p.timed_out && !p.setup_failed && !p.handshake_ok && p.error.is_some()
-}
-
-/// The headline for `waited`'s time-out when its peer `p` had ended.
-fn peer_ended(p: &SideOutcome, waited: &SideOutcome) -> String {
-    let wait = time_out(waited);
-    format!(
-        "the {} ended without a handshake: {}; so {}",
-        p.role,
-        p.error.as_deref().unwrap_or("no reason given"),
-        wait.strip_prefix("time-out: ").unwrap_or(&wait)
     )
 }
 
