@@ -11,6 +11,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::write_pki;
+use harness::case::Version;
+use harness::scan::{resumption, Verdict};
+use openssl_handshake::decode::HandshakeType;
+use scan_support::one_hello;
 use scan_support::*;
 
 /// The largest "Max Early Data" s_client prints for the tickets `addr`
@@ -81,4 +85,51 @@ fn early_data_is_read_as_s_client_prints_it() {
             assert_eq!(outcome, "pass", "{name}: {}", r["policy"]);
         }
     }
+}
+
+/// Tickets come a round trip after the client's Finished: on a slow path
+/// (200 ms each way) they come late; the probe waits for them all, as
+/// many as s_client gets through the same path (`-num_tickets 3`).
+#[test]
+fn tickets_on_a_slow_path_are_waited_for() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    // OpenSSL's server writes its tickets once the client's Finished has
+    // come (GnuTLS's come with its own flight).
+    let (c, k) = (p(d, "server-rsa2048.crt"), p(d, "server-rsa2048.key"));
+    let chain = p(d, "intermediate.pem");
+    let (_server, addr) = common::s_server(&[
+        "-cert",
+        &c,
+        "-key",
+        &k,
+        "-cert_chain",
+        &chain,
+        "-early_data",
+        "-num_tickets",
+        "3",
+    ]);
+    let slow = slow_path::start(&addr, Duration::from_millis(200));
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", &slow, "-tls1_3"]);
+    let seen = common::s_client_held(c, Duration::from_secs(2)).stdout;
+    let arrived = seen
+        .iter()
+        .filter(|l| l.contains("Post-Handshake New Session Ticket arrived"))
+        .count();
+    assert!(arrived > 0, "s_client got no ticket: {seen:?}");
+    // The TLS 1.3 resumption probes alone: a whole scan over this path
+    // takes long.
+    let p = one_hello::prober(slow.parse().expect("address"));
+    let (_, f) = resumption::scan(&p, &[Version::Tls1_3]);
+    assert_eq!(f.offered, Verdict::Yes, "{f:?}");
+    assert_eq!(f.max_bytes, Some(16384), "{f:?}");
+    let records = p.into_records();
+    let trace = records["resume/psk/1"].trace.as_ref().expect("a trace");
+    let tickets = trace
+        .messages()
+        .filter(|m| m.handshake_type == Some(HandshakeType::NEW_SESSION_TICKET))
+        .count();
+    assert_eq!(tickets, arrived);
 }

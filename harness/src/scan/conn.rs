@@ -34,6 +34,7 @@ use crate::starttls::{self, StartTls};
 
 mod error;
 mod slots;
+mod tickets;
 use error::{ConnectError, ProbeSetupError};
 use slots::Slots;
 
@@ -380,6 +381,7 @@ impl Prober {
         self.connections.fetch_add(1, Ordering::Relaxed);
         let mut s = SocketTls::new(ssl, stream, self.limits.io, deadline, None)?;
         let lib = &self.library;
+        let started = Instant::now();
         match s.connect() {
             Ok(()) => {
                 // A TLS 1.3 server that asked for a certificate gives its
@@ -387,33 +389,12 @@ impl Prober {
                 // client's Finished: a fatal alert, or its tickets.
                 let verdict_due =
                     crate::probe::verdict_comes_later(openssl_handshake::trace(s.ssl()).as_ref());
-                let wait = match (verdict_due, offer.wait_tickets) {
-                    (true, _) => VERDICT_WAIT,
-                    (false, true) => TICKET_WAIT,
-                    (false, false) => Duration::ZERO,
+                let after = match (verdict_due, offer.wait_tickets) {
+                    (true, _) => tickets::After::Verdict,
+                    (false, true) => tickets::After::Tickets,
+                    (false, false) => tickets::After::Nothing,
                 };
-                // Short bounded peeks let them arrive; stop at the first
-                // ticket or at an error, so a server that answers at once
-                // costs one step.
-                let until = Instant::now() + wait.min(self.limits.io);
-                while Instant::now() < until {
-                    s.set_deadline((Instant::now() + TICKET_STEP).min(until));
-                    match s.peek(&mut [0u8; 1]) {
-                        Ok(_) | Err(Stop::TimedOut) => {}
-                        Err(_) => break,
-                    }
-                    let got = openssl_handshake::trace(s.ssl()).is_some_and(|t| {
-                        t.messages().any(|m| {
-                            m.handshake_type
-                                == Some(
-                                    openssl_handshake::decode::HandshakeType::NEW_SESSION_TICKET,
-                                )
-                        })
-                    });
-                    if got {
-                        break;
-                    }
-                }
+                tickets::await_after(&mut s, after, started.elapsed(), self.limits.io);
                 let renegotiation = offer.renegotiate.then(|| {
                     s.set_deadline(Instant::now() + self.limits.handshake);
                     match s.renegotiate() {
@@ -555,14 +536,6 @@ impl Prober {
         Ok(s)
     }
 }
-
-/// How long a probe waits for TLS 1.3 tickets after its handshake.
-const TICKET_WAIT: Duration = Duration::from_millis(300);
-/// One step of that wait.
-const TICKET_STEP: Duration = Duration::from_millis(20);
-/// How long a TLS 1.3 probe that was asked for a certificate waits for
-/// the server's verdict (a round trip after its Finished).
-const VERDICT_WAIT: Duration = Duration::from_secs(1);
 
 /// The first fatal alert the server sent after the handshake was done.
 fn fatal_alert_after_handshake(trace: Option<&openssl_handshake::HandshakeTrace>) -> Option<u8> {

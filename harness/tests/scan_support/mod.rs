@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::common::{self, harness, run, Proc};
 
 pub mod one_hello;
+pub mod slow_path;
 
 pub fn p(dir: &Path, name: &str) -> String {
     dir.join(name).to_str().expect("utf-8 path").to_string()
