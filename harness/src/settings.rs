@@ -272,21 +272,35 @@ pub fn check_alpn(protocols: &[String]) -> Result<(), HarnessError> {
 /// `Duration::MAX` would overflow.
 const LONGEST: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// A time-out as the messages that name it print it: in tenths of a
-/// second from 0.1 s, below that in milliseconds (or microseconds), so
-/// that a limit of 0.01 s does not read as 0.0 s.
+/// A time-out as the messages that name it print it: in seconds from 1 s,
+/// else in milliseconds, else in microseconds, with up to three decimals
+/// and no trailing zeros ("2.5 s", "150 ms", "0.1 µs"), so that no limit
+/// reads as 0 or rounds to another.
 pub struct Secs(pub Duration);
 
 impl fmt::Display for Secs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = self.0;
-        if d >= Duration::from_millis(100) {
-            write!(f, "{:.1} s", d.as_secs_f64())
-        } else if d >= Duration::from_millis(1) {
-            write!(f, "{} ms", d.as_millis())
+        let nanos = self.0.as_nanos() as f64;
+        let (value, unit) = if nanos >= 1e9 {
+            (nanos / 1e9, "s")
+        } else if nanos >= 1e6 {
+            (nanos / 1e6, "ms")
         } else {
-            write!(f, "{} µs", d.as_micros())
-        }
+            (nanos / 1e3, "µs")
+        };
+        let text = format!("{value:.3}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        write!(f, "{text} {unit}")
+    }
+}
+
+/// A number of seconds as it was most likely written: whole ones without
+/// ".0", very large or small ones in exponent form.
+fn as_written(s: f64) -> String {
+    if s.is_finite() && s.fract() == 0.0 && s.abs() < 1e15 {
+        format!("{s:.0}")
+    } else {
+        format!("{s:?}")
     }
 }
 
@@ -297,7 +311,8 @@ pub fn seconds(flag: &str, s: f64) -> Result<Duration, HarnessError> {
         .filter(|d| !d.is_zero() && *d <= LONGEST)
         .ok_or_else(|| {
             HarnessError::Usage(format!(
-                "{flag} {s:?}: not a number of seconds above 0 and at most 86400 (a day)"
+                "{flag} {}: not a number of seconds above 0 and at most 86400 (a day)",
+                as_written(s)
             ))
         })
 }
@@ -309,7 +324,8 @@ pub fn non_negative_seconds(flag: &str, s: f64) -> Result<Duration, HarnessError
         .filter(|d| *d <= LONGEST)
         .ok_or_else(|| {
             HarnessError::Usage(format!(
-                "{flag} {s:?}: not a number of seconds from 0 to 86400 (a day)"
+                "{flag} {}: not a number of seconds from 0 to 86400 (a day)",
+                as_written(s)
             ))
         })
 }
@@ -333,11 +349,18 @@ mod tests {
     }
 
     #[test]
-    fn short_limits_do_not_print_as_zero() {
-        let text = |ms| Secs(Duration::from_micros(ms)).to_string();
-        assert_eq!(text(2_500_000), "2.5 s");
-        assert_eq!(text(100_000), "0.1 s");
-        assert_eq!(text(10_000), "10 ms");
-        assert_eq!(text(50), "50 µs");
+    fn limits_print_neither_as_zero_nor_rounded() {
+        let text = |nanos| Secs(Duration::from_nanos(nanos)).to_string();
+        assert_eq!(text(2_500_000_000), "2.5 s");
+        assert_eq!(text(86_400_000_000_000), "86400 s");
+        assert_eq!(text(150_000_000), "150 ms");
+        assert_eq!(text(1_500_000), "1.5 ms");
+        assert_eq!(text(10_000_000), "10 ms");
+        assert_eq!(text(50_000), "50 µs");
+        assert_eq!(text(100), "0.1 µs");
+        assert_eq!(as_written(90_000.0), "90000");
+        assert_eq!(as_written(0.25), "0.25");
+        assert_eq!(as_written(-1.0), "-1");
+        assert_eq!(as_written(f64::NAN), "NaN");
     }
 }

@@ -13,11 +13,13 @@ use super::suite::{connect_failed, Observed, Spec, Suite};
 use super::wire::{self, Answer, End, Script};
 use super::{CaseResult, ConnectionRecord, Expected, TracedServer};
 
+use crate::settings::Secs;
+
 pub(super) fn slowloris(s: &mut Suite) -> CaseResult {
     let wait = s.idle_limit;
     let spec = Spec {
         id: "slowloris",
-        sends: format!("a connection that sends nothing (waits up to {:.1}s)", wait.as_secs_f64()),
+        sends: format!("a connection that sends nothing (waits up to {})", Secs(wait)),
         expected: Expected::Close,
         why: "the server must not let an idle peer hold a connection: its read time-out ends SSL_accept \
               and it closes; with nothing received there is nothing to alert about",
@@ -106,8 +108,8 @@ pub(super) fn flood(s: &mut Suite) -> CaseResult {
     let spec = Spec {
         id: "flood",
         sends: format!(
-            "{n} connections opened {batch} at a time (connect time-out {:.1}s), held, then all closed",
-            connect_timeout.as_secs_f64()
+            "{n} connections opened {batch} at a time (connect time-out {}), held, then all closed",
+            Secs(connect_timeout)
         ),
         expected: Expected::ServerSurvives,
         why: "when the accept queue is full the kernel drops SYNs, so connects may time out; that is \
@@ -186,8 +188,8 @@ pub(super) fn flood(s: &mut Suite) -> CaseResult {
         if kept > 0 {
             problems.push(format!(
                 "{kept} of {sample} flood connections the client had closed were still open on \
-                 the server's side after {:.1}s: it keeps connections whose peer has gone",
-                s.opts.timeout.as_secs_f64()
+                 the server's side after {}: it keeps connections whose peer has gone",
+                Secs(s.opts.timeout)
             ));
         }
         let trace = match (s.server, before_hooks, before_records) {
@@ -229,10 +231,10 @@ fn flood_traces(
         .collect();
     if records.len() != locals.len() {
         problems.push(format!(
-            "{} of {} flood connections left no server record within {:.1}s",
+            "{} of {} flood connections left no server record within {}",
             locals.len() - records.len().min(locals.len()),
             locals.len(),
-            wait.as_secs_f64()
+            Secs(wait)
         ));
     }
     let (mut failed, mut waiting, mut succeeded, mut untraced) = (0, 0, 0, 0);

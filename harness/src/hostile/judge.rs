@@ -10,6 +10,8 @@ use super::suite::{Observed, Suite};
 use super::wire::{self, Answer};
 use super::{Expected, TracedServer};
 
+use crate::settings::Secs;
+
 /// What the server was sent, for what its answer may hold.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Sent {
@@ -32,8 +34,8 @@ impl Suite<'_> {
         let mut problems = Vec::new();
         if !a.end.closed() {
             problems.push(format!(
-                "the server did not close the connection within {:.1}s",
-                wait.as_secs_f64()
+                "the server did not close the connection within {}",
+                Secs(wait)
             ));
         }
         // Another implementation may say goodbye politely before closing.

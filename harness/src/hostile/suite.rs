@@ -12,10 +12,12 @@ use openssl::ssl::{
 use super::hello::ClientHello;
 use super::judge::{outcome_text, Sent};
 use super::wire::{self, Script};
+
 use super::{
     exhaustion, fingerprint, malformed, renegotiate, trickle, CaseResult, Expected, HostileError,
     HostileOptions, HostileReport, Target, TracedServer, SCHEMA_VERSION,
 };
+use crate::settings::Secs;
 
 /// Runs every case against `target` and reports each one.
 pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, HostileError> {
@@ -369,8 +371,8 @@ pub(super) fn handshake_error<S: std::fmt::Debug>(
 ) -> String {
     match e {
         HandshakeError::WouldBlock(_) => format!(
-            "the server stopped answering ({} s read time-out)",
-            timeout.as_secs_f64()
+            "the server stopped answering ({} read time-out)",
+            Secs(timeout)
         ),
         HandshakeError::Failure(ref mid)
             if mid
@@ -534,7 +536,7 @@ mod tests {
             .expect_err("nothing answers");
         assert_eq!(
             handshake_error(e, timeout),
-            "the server stopped answering (0.2 s read time-out)"
+            "the server stopped answering (200 ms read time-out)"
         );
     }
 }

@@ -16,6 +16,8 @@ use super::hello::ClientHello;
 use super::suite::{good_client_context, resolve, Observed, Rng, Spec, Suite};
 use super::{wire, CaseResult, Expected, HostileError, HostileOptions};
 
+use crate::settings::Secs;
+
 /// Runs the trickle case alone against a listening server.
 pub fn run(target: &str, opts: &HostileOptions) -> Result<CaseResult, HostileError> {
     let mut suite = Suite {
@@ -43,9 +45,9 @@ pub(super) fn trickle(s: &mut Suite) -> CaseResult {
     let spec = Spec {
         id: "trickle",
         sends: format!(
-            "an idle connection, and a ClientHello trickled one byte every {:.2}s; \
+            "an idle connection, and a ClientHello trickled one byte every {}; \
              a good client connects meanwhile",
-            interval.as_secs_f64()
+            Secs(interval)
         ),
         expected: Expected::ServerSurvives,
         why:

@@ -344,7 +344,7 @@ mod tests {
         };
         assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
         assert!(
-            err.to_string().contains("did not finish within 0.8 s"),
+            err.to_string().contains("did not finish within 800 ms"),
             "{err}"
         );
         // The peer trickles for 10 s; the reads stop near 0.8 s.

@@ -26,6 +26,8 @@ use nix::sys::signal::Signal;
 use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
+use crate::settings::Secs;
+
 /// Most bytes of each stream kept in a result; the rest is cut, with a note.
 const CAPTURE_LIMIT: usize = 32 * 1024;
 
@@ -57,12 +59,12 @@ pub enum ProcessError {
         source: std::io::Error,
     },
     /// The deadline passed before the awaited line or exit.
-    #[error("time-out after {seconds:.1} s waiting for {what}")]
+    #[error("time-out after {} waiting for {what}", Secs(*waited))]
     TimedOut {
         /// What was awaited.
         what: String,
         /// How long.
-        seconds: f64,
+        waited: Duration,
     },
     /// The child exited before printing the awaited line.
     #[error("{program} exited ({status}) before {what}")]
@@ -231,7 +233,7 @@ impl ChildGuard {
                 Err(RecvTimeoutError::Timeout) => {
                     return Err(ProcessError::TimedOut {
                         what: what.into(),
-                        seconds: start.elapsed().as_secs_f64(),
+                        waited: start.elapsed(),
                     })
                 }
                 Err(RecvTimeoutError::Disconnected) => {
@@ -524,7 +526,7 @@ pub fn output(
     if !g.wait_exit(Instant::now() + limit) {
         return Err(ProcessError::TimedOut {
             what: format!("{program} to finish"),
-            seconds: limit.as_secs_f64(),
+            waited: limit,
         });
     }
     Ok(g.finish())
