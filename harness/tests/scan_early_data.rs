@@ -30,6 +30,24 @@ fn s_client_max_early_data(addr: &str) -> u32 {
         .unwrap_or_else(|| panic!("no ticket's Max Early Data from s_client: {out:?}"))
 }
 
+/// `openssl s_server -early_data` with the RSA leaf and its intermediate,
+/// plus `extra`. Without -www, which -early_data excludes, it serves one
+/// connection at a time.
+fn s_server_early_data(d: &std::path::Path, extra: &[&str]) -> (common::Proc, String) {
+    let (c, k) = (p(d, "server-rsa2048.crt"), p(d, "server-rsa2048.key"));
+    let chain = p(d, "intermediate.pem");
+    let args = [
+        "-cert",
+        &c,
+        "-key",
+        &k,
+        "-cert_chain",
+        &chain,
+        "-early_data",
+    ];
+    common::s_server(&[&args[..], extra].concat())
+}
+
 #[test]
 fn early_data_is_read_as_s_client_prints_it() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -37,8 +55,7 @@ fn early_data_is_read_as_s_client_prints_it() {
     write_pki(d);
     let policy = d.join("early.toml");
     std::fs::write(&policy, "forbid_early_data = true\n").expect("policy");
-    // s_server without -www (which -early_data excludes) serves one
-    // connection at a time.
+    // s_server -early_data serves one connection at a time.
     let policy = [
         "--policy",
         policy.to_str().expect("utf-8 path"),
@@ -47,19 +64,7 @@ fn early_data_is_read_as_s_client_prints_it() {
     ];
     let (cert, key) = (p(d, "server-rsa2048.chain.pem"), p(d, "server-rsa2048.key"));
     let (_plain, plain) = s_server(d, &[]);
-    let (_early, early) = {
-        let (c, k) = (p(d, "server-rsa2048.crt"), p(d, "server-rsa2048.key"));
-        let chain = p(d, "intermediate.pem");
-        common::s_server(&[
-            "-cert",
-            &c,
-            "-key",
-            &k,
-            "-cert_chain",
-            &chain,
-            "-early_data",
-        ])
-    };
+    let (_early, early) = s_server_early_data(d, &[]);
     let gnutls = ["--x509certfile", &cert, "--x509keyfile", &key];
     let (_gnutls, gnutls_plain) = common::gnutls_serv(&gnutls);
     let (_gnutls_early, gnutls_early) =
@@ -97,19 +102,7 @@ fn tickets_on_a_slow_path_are_waited_for() {
     write_pki(d);
     // OpenSSL's server writes its tickets once the client's Finished has
     // come (GnuTLS's come with its own flight).
-    let (c, k) = (p(d, "server-rsa2048.crt"), p(d, "server-rsa2048.key"));
-    let chain = p(d, "intermediate.pem");
-    let (_server, addr) = common::s_server(&[
-        "-cert",
-        &c,
-        "-key",
-        &k,
-        "-cert_chain",
-        &chain,
-        "-early_data",
-        "-num_tickets",
-        "3",
-    ]);
+    let (_server, addr) = s_server_early_data(d, &["-num_tickets", "3"]);
     let slow = slow_path::start(&addr, Duration::from_millis(200));
     let mut c = Command::new("openssl");
     c.args(["s_client", "-connect", &slow, "-tls1_3"]);
