@@ -9,25 +9,11 @@
 mod common;
 mod scan_support;
 
-use std::process::Command;
-
-use common::{run, write_pki};
+use common::write_pki;
 use harness::scan::compression;
 use harness::scan::Verdict;
 use scan_support::one_hello::{self, Answers};
 use scan_support::*;
-
-/// testssl.sh's CRIME line for `addr`.
-fn testssl_crime(addr: &str) -> String {
-    common::require("testssl", "--version", "testssl.sh");
-    let mut c = Command::new("testssl");
-    c.args(["--quiet", "--color", "0", "--warnings", "off", "-C", addr]);
-    let out = run(c).stdout;
-    out.lines()
-        .find(|l| l.contains("CRIME, TLS (CVE-2012-4929)"))
-        .unwrap_or_else(|| panic!("no CRIME line from testssl.sh: {out}"))
-        .to_owned()
-}
 
 #[test]
 fn servers_that_do_not_compress_read_as_testssl_reads_them() {
@@ -48,7 +34,7 @@ fn servers_that_do_not_compress_read_as_testssl_reads_them() {
         ("tlslite-ng", tlslite),
     ];
     for (name, addr) in &servers {
-        let reference = testssl_crime(addr);
+        let reference = testssl_line("-C", addr, "CRIME, TLS (CVE-2012-4929)");
         assert!(reference.contains("not vulnerable"), "{name}: {reference}");
         let r = scan_json(d, addr, &policy);
         let f = &r["findings"]["compression"];

@@ -12,25 +12,11 @@
 mod common;
 mod scan_support;
 
-use std::process::Command;
-
-use common::{run, write_pki};
+use common::write_pki;
 use harness::scan::heartbeat;
 use harness::scan::Verdict;
 use scan_support::one_hello::{self, Answers};
 use scan_support::*;
-
-/// testssl.sh's Heartbleed line for `addr`.
-fn testssl_heartbleed(addr: &str) -> String {
-    common::require("testssl", "--version", "testssl.sh");
-    let mut c = Command::new("testssl");
-    c.args(["--quiet", "--color", "0", "--warnings", "off", "-H", addr]);
-    let out = run(c).stdout;
-    out.lines()
-        .find(|l| l.contains("Heartbleed (CVE-2014-0160)"))
-        .unwrap_or_else(|| panic!("no Heartbleed line from testssl.sh: {out}"))
-        .to_owned()
-}
 
 #[test]
 fn heartbeat_and_heartbleed_are_read_as_testssl_reads_them() {
@@ -41,7 +27,7 @@ fn heartbeat_and_heartbleed_are_read_as_testssl_reads_them() {
     std::fs::write(&policy, "forbid_heartbleed = true\n").expect("policy");
     let policy = ["--policy", policy.to_str().expect("utf-8 path")];
     let check = |addr: &str, name: &str| {
-        let reference = testssl_heartbleed(addr);
+        let reference = testssl_line("-H", addr, "Heartbleed (CVE-2014-0160)");
         assert!(reference.contains("not vulnerable"), "{name}: {reference}");
         let r = scan_json(d, addr, &policy);
         let f = &r["findings"]["heartbeat"];

@@ -227,3 +227,16 @@ pub fn days_left(cert_file: &str) -> i64 {
     let now = Asn1Time::days_from_now(0).expect("now");
     i64::from(now.diff(c.not_after()).expect("diff").days)
 }
+
+/// The line of testssl.sh's check `flag` (`-H`, `-C`) against `addr` that
+/// names `check` ("Heartbleed (CVE-2014-0160)").
+pub fn testssl_line(flag: &str, addr: &str, check: &str) -> String {
+    common::require("testssl", "--version", "testssl.sh");
+    let mut c = std::process::Command::new("testssl");
+    c.args(["--quiet", "--color", "0", "--warnings", "off", flag, addr]);
+    let out = run(c).stdout;
+    out.lines()
+        .find(|l| l.contains(check))
+        .unwrap_or_else(|| panic!("no {check} line from testssl.sh {flag}: {out}"))
+        .to_owned()
+}
