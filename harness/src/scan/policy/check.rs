@@ -425,33 +425,42 @@ impl Policy {
                 &probes,
             );
         }
-        // Seen, or the probe's answer told nothing.
-        let forbidden = |verdict: Verdict| match verdict {
-            Verdict::NotTestable => None,
-            v => Some(v != Verdict::Yes),
-        };
-        if self.forbid_early_data == Some(true) {
-            let e = &f.early_data;
-            let probes = with_versions(e.probes.iter().collect());
-            let passed = forbidden(e.offered);
-            answered("forbid_early_data", passed, e.detail.clone(), &probes);
-        }
-        if self.forbid_compression == Some(true) {
-            let c = &f.compression;
-            let probes = with_versions(c.probes.iter().collect());
-            let passed = forbidden(c.compressed);
-            answered("forbid_compression", passed, c.detail.clone(), &probes);
-        }
-        if self.forbid_heartbleed == Some(true) {
-            let h = &f.heartbeat;
-            let probes = with_versions(h.probes.iter().collect());
-            let detail = h.heartbleed_detail.clone();
-            answered(
+        // What a server must not do: failed where seen, not verified where
+        // the probe's answer told nothing.
+        let (e, c, h) = (&f.early_data, &f.compression, &f.heartbeat);
+        let forbids = [
+            (
+                "forbid_early_data",
+                self.forbid_early_data,
+                e.offered,
+                &e.detail,
+                &e.probes,
+            ),
+            (
+                "forbid_compression",
+                self.forbid_compression,
+                c.compressed,
+                &c.detail,
+                &c.probes,
+            ),
+            (
                 "forbid_heartbleed",
-                forbidden(h.heartbleed),
-                detail,
-                &probes,
-            );
+                self.forbid_heartbleed,
+                h.heartbleed,
+                &h.heartbleed_detail,
+                &h.probes,
+            ),
+        ];
+        for (rule, asked, verdict, detail, probes) in forbids {
+            if asked == Some(true) {
+                let passed = (verdict != Verdict::NotTestable).then_some(verdict != Verdict::Yes);
+                answered(
+                    rule,
+                    passed,
+                    detail.clone(),
+                    &with_versions(probes.iter().collect()),
+                );
+            }
         }
         // A fallback answered without inappropriate_fallback, or a
         // ServerHello seen without renegotiation_info, is a failure seen;
@@ -466,14 +475,10 @@ impl Policy {
         if f.encrypt_then_mac.supported == Verdict::No {
             seen.push("require_encrypt_then_mac");
         }
-        if f.early_data.offered == Verdict::Yes {
-            seen.push("forbid_early_data");
-        }
-        if f.compression.compressed == Verdict::Yes {
-            seen.push("forbid_compression");
-        }
-        if f.heartbeat.heartbleed == Verdict::Yes {
-            seen.push("forbid_heartbleed");
+        for (rule, _, verdict, _, _) in forbids {
+            if verdict == Verdict::Yes {
+                seen.push(rule);
+            }
         }
         let mut rules = rules.into_inner();
         for r in &mut rules {
