@@ -80,13 +80,13 @@ fn a_side_the_case_deadline_ended_is_not_said_to_have_waited() {
     let late = SideOutcome::broken(
         Role::Client,
         format!(
-            "time-out: the client {} 12.0 s",
+            "time-out: the client {} 12 s",
             super::super::CASE_DEADLINE
         ),
         true,
     );
     assert_eq!(
         time_out(&late),
-        "time-out: the client did not finish within the case's 12.0 s"
+        "time-out: the client did not finish within the case's 12 s"
     );
 }
