@@ -70,3 +70,25 @@ fn a_3des_only_server_is_read_from_the_scans_own_hellos() {
         assert!(detail.contains("3DES_EDE_CBC"), "{name}: {detail}");
     }
 }
+
+/// A server of RC4 alone answers those hellos with RC4: whether it would
+/// take a CBC suite was not asked, so encrypt-then-MAC is unknown, not
+/// "no CBC suite".
+#[test]
+fn a_stream_suite_chosen_leaves_encrypt_then_mac_unknown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = tlslite_server(
+        d,
+        "server-rsa2048.key",
+        "server-rsa2048.chain.pem",
+        &["--cipherlist", "rc4"],
+    );
+    let (_, text) = scan_any(d, &addr, &["--format", "json"]);
+    let r: serde_json::Value = serde_json::from_str(&text).expect("scan JSON");
+    let etm = &r["findings"]["encrypt_then_mac"];
+    assert_eq!(etm["supported"], "not_testable", "{etm}");
+    let detail = etm["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("RC4_128"), "{detail}");
+}

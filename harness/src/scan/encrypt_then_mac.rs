@@ -122,6 +122,9 @@ pub fn scan(p: &Prober, accepted: &[Version], own: &[Seen]) -> EtmFinding {
             probes,
         };
     }
+    // A stream suite chosen from the own hello's offer (RC4 before 3DES)
+    // says nothing of whether a CBC suite would have been taken.
+    let mut unasked = Vec::new();
     for s in &own {
         probes.push(s.id.clone());
         let suite = CipherSuite::new(s.suite);
@@ -130,10 +133,7 @@ pub fn scan(p: &Prober, accepted: &[Version], own: &[Seen]) -> EtmFinding {
             .clone()
             .unwrap_or_else(|| format!("{:#06x}", s.suite));
         if !name.contains("_CBC_") {
-            refused.push(format!(
-                "{} (to a hello of the scan's own: {name})",
-                s.version.display()
-            ));
+            unasked.push(format!("{} {name}", s.version.display()));
             continue;
         }
         let (supported, how) = if s.encrypt_then_mac {
@@ -154,6 +154,17 @@ pub fn scan(p: &Prober, accepted: &[Version], own: &[Seen]) -> EtmFinding {
             detail: format!(
                 "{} {name}, to a hello of the scan's own: {how}",
                 s.version.display()
+            ),
+            probes,
+        };
+    }
+    if !unasked.is_empty() {
+        return EtmFinding {
+            supported: Verdict::NotTestable,
+            detail: format!(
+                "the scan's own hellos got no CBC suite ({}, chosen among its offer), so \
+                 whether the server takes one is unknown",
+                unasked.join(", ")
             ),
             probes,
         };
