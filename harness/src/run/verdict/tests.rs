@@ -79,10 +79,7 @@ fn group_names_normalize() {
 fn a_side_the_case_deadline_ended_is_not_said_to_have_waited() {
     let late = SideOutcome::broken(
         Role::Client,
-        format!(
-            "time-out: the client {} 12 s",
-            super::super::CASE_DEADLINE
-        ),
+        format!("time-out: the client {} 12 s", super::super::CASE_DEADLINE),
         true,
     );
     assert_eq!(
