@@ -389,10 +389,9 @@ impl Prober {
                 // client's Finished: a fatal alert, or its tickets.
                 let verdict_due =
                     crate::probe::verdict_comes_later(openssl_handshake::trace(s.ssl()).as_ref());
-                let after = match (verdict_due, offer.wait_tickets) {
-                    (true, _) => tickets::After::Verdict,
-                    (false, true) => tickets::After::Tickets,
-                    (false, false) => tickets::After::Nothing,
+                let after = tickets::After {
+                    verdict: verdict_due,
+                    tickets: offer.wait_tickets,
                 };
                 tickets::await_after(&mut s, after, started.elapsed(), self.limits.io);
                 let renegotiation = offer.renegotiate.then(|| {

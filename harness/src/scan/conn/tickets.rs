@@ -19,30 +19,36 @@ const STEP: Duration = Duration::from_millis(20);
 /// After the first ticket, the least time given to those that follow.
 const MORE_WAIT: Duration = Duration::from_millis(100);
 
+/// At most this many tickets are read: a server may send them without end.
+const MAX_TICKETS: usize = 8;
+
 /// What to wait for after a handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum After {
-    /// Nothing.
-    Nothing,
-    /// The server's tickets (all of them).
-    Tickets,
+pub(super) struct After {
     /// The server's verdict on the client's certificate (an alert or its
-    /// tickets).
-    Verdict,
+    /// first ticket) is due.
+    pub verdict: bool,
+    /// All of the server's tickets are wanted.
+    pub tickets: bool,
 }
 
 /// Reads what `after` waits for, in short bounded peeks. The wait scales
 /// with `handshake`, how long the handshake took, which bounds a round
-/// trip: tickets on a slow path come late. Stops at an error, at a
-/// verdict's first ticket, and once tickets have stopped coming (as long
-/// again as the handshake took, at least 100 ms, after the last one).
+/// trip: tickets and verdicts on a slow path come late. A verdict alone
+/// ends at the first ticket; tickets are read until they stop coming (as
+/// long again as the handshake took, at least 100 ms, after the last),
+/// at most [`MAX_TICKETS`], and never past the first wait plus one such
+/// pause, itself within `io`.
 pub(super) fn await_after(s: &mut SocketTls, after: After, handshake: Duration, io: Duration) {
-    let wait = match after {
-        After::Nothing => return,
-        After::Tickets => TICKET_WAIT.max(handshake * 2),
-        After::Verdict => VERDICT_WAIT.max(handshake * 2),
+    let wait = match (after.verdict, after.tickets) {
+        (false, false) => return,
+        (true, _) => VERDICT_WAIT.max(handshake),
+        (false, true) => TICKET_WAIT.max(handshake * 2),
     };
-    let mut until = Instant::now() + wait.min(io);
+    let more = MORE_WAIT.max(handshake);
+    let start = Instant::now();
+    let ceiling = start + (wait + more).min(io);
+    let mut until = start + wait.min(io);
     let mut seen = 0;
     while Instant::now() < until {
         s.set_deadline((Instant::now() + STEP).min(until));
@@ -52,15 +58,14 @@ pub(super) fn await_after(s: &mut SocketTls, after: After, handshake: Duration, 
         }
         let tickets = tickets_in(s);
         if tickets > seen {
-            if after == After::Verdict {
+            if !after.tickets || tickets >= MAX_TICKETS {
                 break;
             }
             seen = tickets;
-            until = Instant::now() + MORE_WAIT.max(handshake).min(io);
+            until = (Instant::now() + more).min(ceiling);
         }
     }
 }
-
 /// NewSessionTickets the trace holds.
 fn tickets_in(s: &SocketTls) -> usize {
     openssl_handshake::trace(s.ssl()).map_or(0, |t| {
