@@ -26,8 +26,8 @@ pub struct MasterSecretFinding {
 
 /// Reads extended_master_secret from the version probes' ServerHellos,
 /// OpenSSL's and, where only those reached a version, the scan's own
-/// (which offer it too). SSLv3's hellos carry no extensions: it has no
-/// answer to read.
+/// (which offer it too). SSLv3's hellos carry no extensions: a server
+/// that takes it has handshakes without.
 pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> MasterSecretFinding {
     let old: Vec<Seen> = older_seen(attempts, versions)
         .into_iter()
@@ -41,6 +41,15 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Maste
         .collect();
     let mut probes: Vec<String> = Vec::new();
     let mut without: Vec<&str> = Vec::new();
+    // SSLv3 has no extensions: a server that takes it runs handshakes
+    // without the extended master secret (RFC 7627 defines none for it).
+    if let Some(v3) = versions
+        .iter()
+        .find(|v| v.version == Version::Ssl3 && v.accepted == Verdict::Yes)
+    {
+        probes.extend(v3.probes.iter().cloned());
+        without.push("SSLv3 (whose hellos carry no extensions)");
+    }
     for s in &old {
         if !probes.contains(&s.id) {
             probes.push(s.id.clone());
@@ -56,7 +65,7 @@ pub fn from_versions(attempts: &[Attempt], versions: &[VersionFinding]) -> Maste
             probes,
         };
     }
-    if old.is_empty() {
+    if old.is_empty() && without.is_empty() {
         return MasterSecretFinding {
             extended: Verdict::NotApplicable,
             detail: "no TLS 1.0-to-1.2 ServerHello (SSLv3's carry no extensions); TLS 1.3 binds \
@@ -127,15 +136,14 @@ mod tests {
         let versions = [taken(Version::Tls1_2, false, None)];
         let f = from_versions(&[], &versions);
         assert_eq!(f.extended, Verdict::NotTestable, "{}", f.detail);
-        // SSLv3's answer has no extensions to read.
-        let versions = [taken(
-            Version::Ssl3,
-            false,
-            Some(seen(Version::Ssl3, false)),
-        )];
-        assert_eq!(
-            from_versions(&[], &versions).extended,
-            Verdict::NotApplicable
-        );
+        // SSLv3 taken: handshakes there have no extended master secret,
+        // whatever the other versions answer.
+        let versions = [
+            taken(Version::Ssl3, false, Some(seen(Version::Ssl3, false))),
+            taken(Version::Tls1_2, false, Some(seen(Version::Tls1_2, true))),
+        ];
+        let f = from_versions(&[], &versions);
+        assert_eq!(f.extended, Verdict::No, "{}", f.detail);
+        assert!(f.detail.contains("SSLv3"), "{}", f.detail);
     }
 }
