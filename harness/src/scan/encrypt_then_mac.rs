@@ -9,9 +9,12 @@
 use serde::Serialize;
 
 use super::conn::{Offer, Prober};
+use super::own_hello;
 use super::renegotiation::Seen;
+use super::suites::legacy_lacking;
 use super::Verdict;
 use crate::case::{alert, Version};
+use crate::hostile::fingerprint::Answer;
 use openssl_handshake::decode::CipherSuite;
 
 /// The probes' ids: this, then the version.
@@ -123,20 +126,37 @@ pub fn scan(p: &Prober, accepted: &[Version], own: &[Seen]) -> EtmFinding {
         };
     }
     // A stream suite chosen from the own hello's offer (RC4 before 3DES)
-    // says nothing of whether a CBC suite would have been taken.
-    let mut unasked = Vec::new();
+    // says nothing of CBC: such a version is asked once more with the
+    // dropped CBC suites alone.
     for s in &own {
         probes.push(s.id.clone());
-        let suite = CipherSuite::new(s.suite);
-        let name = suite
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{:#06x}", s.suite));
-        if !name.contains("_CBC_") {
-            unasked.push(format!("{} {name}", s.version.display()));
-            continue;
+        let (mut suite, mut etm) = (s.suite, s.encrypt_then_mac);
+        if !is_cbc(suite) {
+            let id = format!("{PROBE}/{}/own", s.version.id());
+            let cbc: Vec<u16> = legacy_lacking(p.library())
+                .into_iter()
+                .filter(|id| is_cbc(*id))
+                .collect();
+            let (answer, _) = own_hello::ask(p, &id, s.version, &cbc);
+            probes.push(id);
+            match (&answer, own_hello::chosen(&answer, s.version)) {
+                (Answer::ServerHello { extensions, .. }, Some(chosen)) => {
+                    (suite, etm) = (chosen, extensions.contains(&super::facts::ENCRYPT_THEN_MAC));
+                }
+                _ => {
+                    refused.push(format!(
+                        "{} (to a hello of the scan's own: {})",
+                        s.version.display(),
+                        own_hello::not_a_hello(&answer).1
+                    ));
+                    continue;
+                }
+            }
         }
-        let (supported, how) = if s.encrypt_then_mac {
+        let name = CipherSuite::new(suite)
+            .name
+            .unwrap_or_else(|| format!("{suite:#06x}"));
+        let (supported, how) = if etm {
             (
                 Verdict::Yes,
                 "encrypt_then_mac in the ServerHello".to_owned(),
@@ -158,17 +178,6 @@ pub fn scan(p: &Prober, accepted: &[Version], own: &[Seen]) -> EtmFinding {
             probes,
         };
     }
-    if !unasked.is_empty() {
-        return EtmFinding {
-            supported: Verdict::NotTestable,
-            detail: format!(
-                "the scan's own hellos got no CBC suite ({}, chosen among its offer), so \
-                 whether the server takes one is unknown",
-                unasked.join(", ")
-            ),
-            probes,
-        };
-    }
     EtmFinding {
         supported: Verdict::NotApplicable,
         detail: if refused.is_empty() {
@@ -178,6 +187,13 @@ pub fn scan(p: &Prober, accepted: &[Version], own: &[Seen]) -> EtmFinding {
         },
         probes,
     }
+}
+
+/// Whether `suite` is a CBC suite, by its IANA name.
+fn is_cbc(suite: u16) -> bool {
+    CipherSuite::new(suite)
+        .name
+        .is_some_and(|n| n.contains("_CBC_"))
 }
 
 /// Whether the probe's own ClientHello offered encrypt_then_mac.

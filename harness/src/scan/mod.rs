@@ -399,6 +399,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         if own_only.is_empty() {
             let f = &mut findings;
             for (verdict, detail) in [
+                (
+                    &mut f.encrypt_then_mac.supported,
+                    &mut f.encrypt_then_mac.detail,
+                ),
                 (&mut f.compression.compressed, &mut f.compression.detail),
                 (&mut f.heartbeat.supported, &mut f.heartbeat.detail),
                 (
@@ -507,10 +511,6 @@ fn unasked(f: &mut Findings, why: &str) {
     unask(&mut f.renegotiation.secure, &mut f.renegotiation.detail);
     unask(&mut f.master_secret.extended, &mut f.master_secret.detail);
     unask(&mut f.downgrade.protected, &mut f.downgrade.detail);
-    unask(
-        &mut f.encrypt_then_mac.supported,
-        &mut f.encrypt_then_mac.detail,
-    );
     unask(
         &mut f.renegotiation.client_initiated,
         &mut f.renegotiation.client_detail,
