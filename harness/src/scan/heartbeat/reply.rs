@@ -6,13 +6,12 @@ use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 use std::time::Instant;
 
+use crate::hostile::hello::CT_ALERT;
 use crate::hostile::wire::{self, End};
 use crate::tls_bytes::record;
 
 /// Heartbeat's record content type.
 const CT_HEARTBEAT: u8 = 24;
-/// Alert's record content type.
-const CT_ALERT: u8 = 21;
 /// heartbeat_request and heartbeat_response.
 const REQUEST: u8 = 1;
 const RESPONSE: u8 = 2;
