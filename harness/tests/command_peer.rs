@@ -42,6 +42,16 @@ fn matrix(template: &str, filter: Filter) -> Report {
 
 /// [`matrix`], with `--artifacts` when `artifacts` is given.
 fn matrix_keeping(template: &str, filter: Filter, artifacts: Option<&Path>) -> Report {
+    matrix_within(template, filter, artifacts, Duration::from_secs(10))
+}
+
+/// [`matrix_keeping`] with `--timeout io_timeout`.
+fn matrix_within(
+    template: &str,
+    filter: Filter,
+    artifacts: Option<&Path>,
+    io_timeout: Duration,
+) -> Report {
     require_program("openssl", "openssl");
     let opts = MatrixOptions {
         filter,
@@ -49,7 +59,7 @@ fn matrix_keeping(template: &str, filter: Filter, artifacts: Option<&Path>) -> R
         transport: Transport::Tcp,
         jobs: 2,
         shard: None,
-        io_timeout: Duration::from_secs(10),
+        io_timeout,
         progress: false,
         external_scope: ExternalScope::Full,
         artifacts: artifacts.map(Path::to_path_buf),
@@ -182,6 +192,36 @@ fn a_command_client_that_does_not_verify_fails_the_verify_cases() {
     assert_eq!(s, Status::Fail);
     assert!(
         why.ends_with("but the handshake succeeded with TLSv1.3 TLS_AES_128_GCM_SHA256"),
+        "{why}"
+    );
+}
+
+/// A client command that exits at once (an option its program refuses)
+/// leaves the server waiting for a connection: the matrix says what the
+/// client ended with, the server's wait only following from it.
+#[test]
+fn a_command_client_that_exits_at_once_is_the_headline() {
+    let typo = "typo=openssl s_client -no-such-option -connect 127.0.0.1:{port}";
+    let report = matrix_within(
+        typo,
+        Filter {
+            versions: Some(vec![Version::Tls1_3]),
+            suites: Some(regex::Regex::new("^TLS_AES_128_GCM_SHA256$").expect("a regex")),
+            keys: Some(vec!["rsa2048".into()]),
+            options: Some(vec!["default".into()]),
+            cases: None,
+        },
+        None,
+        Duration::from_secs(1),
+    );
+    let id = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default";
+    let (s, why) = status(&report, id, FROM_COMMAND);
+    assert_eq!(s, Status::Fail);
+    assert!(
+        why.starts_with(
+            "the client (command typo) ended without a handshake: error: the command failed; \
+             exit status 1; so the server stopped waiting for the client: accept:"
+        ),
         "{why}"
     );
 }

@@ -491,6 +491,7 @@ mod tests {
             lines: Vec::new(),
             exit: "killed by the harness".into(),
             code: None,
+            ended: None,
         };
         let o = command.outcome(Role::Server, &cap, true);
         let external = o.external.expect("the command's view");

@@ -187,6 +187,7 @@ pub fn attach(outcomes: &mut [SideOutcome], cap: &Captured) {
         if let Some(v) = o.external.as_mut() {
             v.command = cap.command.clone();
             v.exit = cap.exit.clone();
+            v.ended = cap.ended;
             if o.error.is_some() {
                 // Now with the exit, which tells a crash from a refusal.
                 o.error = Some(v.summary());
@@ -221,6 +222,7 @@ pub fn outcome(
         verify_code,
         error,
         timed_out: false,
+        gave_up: None,
         exchange_skipped: false,
         external: Some(view),
         setup_failed: false,

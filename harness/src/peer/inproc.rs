@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::sync::Arc;
+use std::time::Instant;
 
 use openssl::dh::Dh;
 use openssl::pkey::Params;
@@ -364,6 +365,7 @@ fn success(
         verify_code: Some(stream.ssl().verify_result().as_raw()),
         error,
         timed_out,
+        gave_up: timed_out.then(Instant::now),
         exchange_skipped: false,
         external: None,
         setup_failed: false,
@@ -393,6 +395,7 @@ fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
                     error
                 }),
                 timed_out,
+                gave_up: timed_out.then(Instant::now),
                 exchange_skipped: false,
                 external: None,
                 setup_failed: false,
@@ -407,6 +410,7 @@ fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
             verify_code: None,
             error: Some("time-out waiting for the peer".into()),
             timed_out: true,
+            gave_up: Some(Instant::now()),
             exchange_skipped: false,
             external: None,
             setup_failed: false,

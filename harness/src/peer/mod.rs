@@ -140,6 +140,9 @@ pub struct SideOutcome {
     pub error: Option<String>,
     /// The side gave up waiting for its peer.
     pub timed_out: bool,
+    /// When it gave up, for telling whether its peer had ended before.
+    #[serde(skip)]
+    pub gave_up: Option<std::time::Instant>,
     /// The side, by design, sent no data on this connection (`gnutls-cli
     /// --resume` closes its first connection right after the handshake),
     /// so the other side's missing ping is no failure.
@@ -194,6 +197,10 @@ pub struct ExternalView {
     /// did not fail, and the other side's trace judges the connection.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub handshake_unreported: bool,
+    /// When the harness saw the process end by itself (see
+    /// [`process::Captured::ended`]); `None` while it ran or once killed.
+    #[serde(skip)]
+    pub ended: Option<std::time::Instant>,
 }
 
 impl ExternalView {
@@ -242,6 +249,7 @@ impl SideOutcome {
             verify_code: None,
             error: Some(error),
             timed_out,
+            gave_up: timed_out.then(std::time::Instant::now),
             exchange_skipped: false,
             external: None,
             setup_failed: false,

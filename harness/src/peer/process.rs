@@ -102,6 +102,9 @@ pub struct Captured {
     pub exit: String,
     /// The exit code, when the child exited by itself.
     pub code: Option<i32>,
+    /// When the harness first saw that the child had exited by itself: it
+    /// ended then or a little before. `None` when the harness killed it.
+    pub ended: Option<Instant>,
 }
 
 /// A running child. Dropping it kills and reaps the process.
@@ -117,6 +120,8 @@ pub struct ChildGuard {
     killed: bool,
     /// The exit status, once the child is reaped.
     status: Option<ExitStatus>,
+    /// When [`ChildGuard::exited`] first found the child ended.
+    ended: Option<Instant>,
 }
 
 impl ChildGuard {
@@ -199,6 +204,7 @@ impl ChildGuard {
             readers,
             killed: false,
             status: None,
+            ended: None,
         })
     }
 
@@ -344,6 +350,8 @@ impl ChildGuard {
             Some(s) => (describe(&s), s.code()),
             None => ("exit status unknown".into(), None),
         };
+        // Ended by itself between the look and the kill: by now, at most.
+        let ended = (!self.killed).then(|| self.ended.unwrap_or_else(Instant::now));
         Captured {
             command: self.command.clone(),
             stdout,
@@ -351,16 +359,23 @@ impl ChildGuard {
             lines: std::mem::take(&mut self.seen),
             exit,
             code,
+            ended,
         }
     }
 }
 
 impl ChildGuard {
-    /// Whether the child has exited (or been reaped), without reaping it.
-    fn exited(&self) -> bool {
-        if self.status.is_some() {
-            return true;
+    /// Whether the child has exited (or been reaped), without reaping it;
+    /// the first time it has, notes when.
+    fn exited(&mut self) -> bool {
+        let ended = self.status.is_some() || self.ended_now();
+        if ended && self.ended.is_none() {
+            self.ended = Some(Instant::now());
         }
+        ended
+    }
+
+    fn ended_now(&self) -> bool {
         let Ok(pid) = i32::try_from(self.child.id()) else {
             return false;
         };

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::sync::Arc;
+use std::time::Instant;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{ring, CryptoProvider};
@@ -508,6 +509,7 @@ impl Rustls {
         }
         let mut o = super::external::outcome(role, view, handshake_ok, exchange_ok, None);
         o.timed_out = timed_out;
+        o.gave_up = timed_out.then(Instant::now);
         o
     }
 }

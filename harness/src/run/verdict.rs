@@ -9,8 +9,8 @@ use crate::peer::SideOutcome;
 
 /// Checks what happened against the expectation; `Err` says how it differs.
 pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Result<(), String> {
-    if let Some(t) = client.iter().chain(server).find(|o| o.timed_out) {
-        return Err(time_out(t));
+    if let Some(why) = waited(client, server) {
+        return Err(why);
     }
     // Whatever was expected, a side that never ran tested nothing: a
     // refusal expected of it is not witnessed by its absence.
@@ -453,6 +453,65 @@ fn time_out(t: &SideOutcome) -> String {
     )
 }
 
+/// Why a side gave up waiting, when one did.
+fn waited(client: &[SideOutcome], server: &[SideOutcome]) -> Option<String> {
+    let t = client.iter().chain(server).find(|o| o.timed_out)?;
+    let peer = if t.role == Role::Client {
+        server
+    } else {
+        client
+    };
+    Some(match peer.iter().find(|p| ended_first(p, t)) {
+        Some(p) => peer_ended(p, t),
+        None => time_out(t),
+    })
+}
+
+/// Whether `p` is an external peer whose process ended by itself, in
+/// failure and without a handshake, before `waited` gave up on it (a
+/// client that exited before connecting): what it ended with is what went
+/// wrong, the wait only its consequence. One that ended later (a client
+/// that connected after the server stopped accepting, a server that quit
+/// when its client gave up) or that the harness killed did not: the wait
+/// comes first. One never set up is said so further on.
+fn ended_first(p: &SideOutcome, waited: &SideOutcome) -> bool {
+    let ended = p.external.as_ref().and_then(|x| x.ended);
+    let before = matches!((ended, waited.gave_up), (Some(e), Some(g)) if e < g);
+    before && !p.timed_out && !p.setup_failed && !p.handshake_ok && p.error.is_some()
+}
+
+/// The headline for `waited`'s time-out when its peer `p` had ended.
+fn peer_ended(p: &SideOutcome, waited: &SideOutcome) -> String {
+    let wait = time_out(waited);
+    let error = p
+        .error
+        .as_deref()
+        .map_or("no reason given", |e| unnamed(p, e));
+    format!(
+        "the {} ended without a handshake: {error}; so {}",
+        named(&p.role.to_string(), p),
+        wait.strip_prefix("time-out: ").unwrap_or(&wait)
+    )
+}
+
+/// The side's name, with an external peer's implementation.
+fn named(name: &str, o: &SideOutcome) -> String {
+    match &o.external {
+        Some(v) => format!("{name} ({})", v.implementation),
+        None => name.to_string(),
+    }
+}
+
+/// An external peer's error is its summary, which leads with the
+/// implementation that [`named`] already gives: the rest.
+fn unnamed<'a>(o: &SideOutcome, error: &'a str) -> &'a str {
+    o.external
+        .as_ref()
+        .and_then(|v| error.strip_prefix(v.implementation.as_str()))
+        .and_then(|rest| rest.strip_prefix("; "))
+        .unwrap_or(error)
+}
+
 fn last_state(t: &HandshakeTrace) -> Option<String> {
     t.states().last().map(|s| s.long.to_string())
 }
@@ -476,22 +535,10 @@ fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
         // OpenSSL's error line repeats the reason the failure already gives.
         let repeats =
             |e: &str| failure.is_some_and(|f| !f.reason.is_empty() && e.contains(&f.reason));
-        // An external peer's error is its summary, which leads with the
-        // implementation the name below already gives.
         if let Some(e) = o.error.as_deref().filter(|e| !repeats(e)) {
-            let e = match &o.external {
-                Some(v) => e
-                    .strip_prefix(v.implementation.as_str())
-                    .and_then(|rest| rest.strip_prefix("; "))
-                    .unwrap_or(e),
-                None => e,
-            };
-            parts.push(e.to_owned());
+            parts.push(unnamed(o, e).to_owned());
         }
-        let name = match &o.external {
-            Some(v) => format!("{name} ({})", v.implementation),
-            None => name.to_string(),
-        };
+        let name = named(name, o);
         Some(format!(
             "{name}: {}",
             if parts.is_empty() {

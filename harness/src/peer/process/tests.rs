@@ -26,6 +26,7 @@ fn lines_are_read_and_the_child_is_reaped() {
     let c = g.finish();
     assert!(c.stdout.contains("ready"));
     assert!(c.exit.contains("killed"), "{}", c.exit);
+    assert_eq!(c.ended, None, "a killed child did not end by itself");
 }
 
 #[test]
@@ -55,6 +56,7 @@ fn a_child_that_exited_leaves_nothing_running_and_no_wait() {
         .expect("a pid");
     let pid: u32 = line.trim().parse().expect("a number");
     assert!(g.wait_exit(deadline), "the shell exits by itself");
+    let seen = Instant::now();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(g.finish());
@@ -63,6 +65,8 @@ fn a_child_that_exited_leaves_nothing_running_and_no_wait() {
         .recv_timeout(Duration::from_secs(10))
         .expect("finish returned");
     assert_eq!(c.code, Some(0), "{}", c.exit);
+    // Its end is the time the wait saw it, not the later finish.
+    assert!(c.ended.is_some_and(|e| e <= seen), "{:?}", c.ended);
     assert!(ends_soon(pid), "the grandchild {pid} outlived the guard");
 }
 

@@ -87,3 +87,57 @@ fn a_side_the_case_deadline_ended_is_not_said_to_have_waited() {
         "time-out: the client did not finish within the case's 12 s"
     );
 }
+
+/// An external client whose process failed before any handshake leaves
+/// the server waiting: the client's end is the headline, not the wait,
+/// but only when it came before the server gave up.
+#[test]
+fn a_peer_that_ended_first_is_the_headline() {
+    let gave_up = std::time::Instant::now();
+    let second = std::time::Duration::from_secs(1);
+    let client_ended = |ended: Option<std::time::Instant>| {
+        let mut client = crate::peer::external::reported_nothing(
+            Role::Client,
+            "command bad",
+            "the command failed".into(),
+        );
+        let cap = crate::peer::process::Captured {
+            exit: "exit status 3".into(),
+            ended,
+            ..Default::default()
+        };
+        crate::peer::external::attach(std::slice::from_mut(&mut client), &cap);
+        client
+    };
+    let mut server = SideOutcome::broken(
+        Role::Server,
+        "accept: no answer within the time-out (accept timed out)".into(),
+        true,
+    );
+    server.gave_up = Some(gave_up);
+    let first = client_ended(gave_up.checked_sub(second));
+    let why = waited(std::slice::from_ref(&first), std::slice::from_ref(&server));
+    let why = why.expect("a wait");
+    assert_eq!(
+        why,
+        "the client (command bad) ended without a handshake: error: the command failed; \
+         exit status 3; so the server stopped waiting for the client: accept: no answer \
+         within the time-out (accept timed out)"
+    );
+    let expect_wait = |client: &SideOutcome| {
+        let why = waited(std::slice::from_ref(client), std::slice::from_ref(&server));
+        let why = why.expect("a wait");
+        assert!(
+            why.starts_with("time-out: the server stopped waiting"),
+            "{why}"
+        );
+    };
+    // Ended after the wait: it came late, or ended because of it.
+    expect_wait(&client_ended(gave_up.checked_add(second)));
+    // Killed by the harness at the case's end: it was still running.
+    expect_wait(&client_ended(None));
+    // An in-process peer's end is not known.
+    let mut inproc = first.clone();
+    inproc.external = None;
+    expect_wait(&inproc);
+}
