@@ -176,15 +176,11 @@ fn a_stapled_response_is_read_as_s_client_reads_it() {
     // Revoked, from gnutls-serv (which refuses to load a response that
     // says so unless told to).
     let revoked = ocsp_response(d, "revoked", Some("261101000000Z,keyCompromise"));
-    let (_server, addr) = common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--ocsp-response",
-        &revoked,
-        "--ignore-ocsp-response-errors",
-    ]);
+    let (_server, addr) = common::gnutls_leaf(
+        d,
+        "server-rsa2048",
+        &["--ocsp-response", &revoked, "--ignore-ocsp-response-errors"],
+    );
     let said_by = s_client_status(&addr);
     assert_eq!(
         said(&said_by, "Cert Status"),
@@ -450,18 +446,18 @@ fn each_chain_is_asked_for_its_staple() {
     write_pki(d);
     let good = ocsp_response(d, "good", None);
     // gnutls-serv pairs the responses with the certificates in order.
-    let (_server, addr) = common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--x509certfile",
-        &p(d, "server-ecdsa-p256.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-ecdsa-p256.key"),
-        "--ocsp-response",
-        &good,
-    ]);
+    let (_server, addr) = common::gnutls_leaf(
+        d,
+        "server-rsa2048",
+        &[
+            "--x509certfile",
+            &p(d, "server-ecdsa-p256.chain.pem"),
+            "--x509keyfile",
+            &p(d, "server-ecdsa-p256.key"),
+            "--ocsp-response",
+            &good,
+        ],
+    );
     let with_sigalgs = |sigalgs: &str| {
         let mut c = Command::new("openssl");
         c.args([

@@ -16,14 +16,7 @@ fn a_certificate_on_an_unoffered_curve_is_named() {
     let d = dir.path();
     write_pki(d);
     let file = |name: &str| d.join(name).to_str().expect("utf-8 path").to_string();
-    let (_server, addr) = common::gnutls_serv(&[
-        "--x509certfile",
-        &file("server-ecdsa-p256.chain.pem"),
-        "--x509keyfile",
-        &file("server-ecdsa-p256.key"),
-        "--priority",
-        "NORMAL",
-    ]);
+    let (_server, addr) = common::gnutls_leaf(d, "server-ecdsa-p256", &["--priority", "NORMAL"]);
     // The reference: OpenSSL's own client refuses for the curve.
     let mut s_client = Command::new("openssl");
     s_client

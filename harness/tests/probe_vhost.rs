@@ -60,12 +60,7 @@ fn an_address_as_the_name_is_checked_as_one_and_not_sent() {
     let dir = tempfile::tempdir().expect("temp dir");
     write_pki(dir.path());
     let file = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_owned();
-    let (_server, addr) = gnutls_serv(&[
-        "--x509certfile",
-        &file("server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &file("server-rsa2048.key"),
-    ]);
+    let (_server, addr) = common::gnutls_leaf(dir.path(), "server-rsa2048", &[]);
     let out = run(harness(&[
         "probe",
         &addr,

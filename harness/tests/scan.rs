@@ -358,17 +358,17 @@ fn gnutls_serv_priority_string() {
     write_pki(d);
     let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+CHACHA20-POLY1305:\
                     -KX-ALL:+ECDHE-RSA:-GROUP-ALL:+GROUP-SECP256R1:+GROUP-X25519";
-    let (_server, addr) = common::gnutls_serv(&[
-        "--echo",
-        "--disable-client-cert",
-        "--noticket",
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        priority,
-    ]);
+    let (_server, addr) = common::gnutls_leaf(
+        d,
+        "server-rsa2048",
+        &[
+            "--echo",
+            "--disable-client-cert",
+            "--noticket",
+            "--priority",
+            priority,
+        ],
+    );
     let r = scan_json(d, &addr, &[]);
     check_probes(&r);
 
@@ -484,15 +484,11 @@ fn a_single_version_server_is_asked_one_version_below() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (_gnutls, addr) = common::gnutls_serv(&[
-        "--echo",
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        "NORMAL:-VERS-ALL:+VERS-TLS1.3",
-    ]);
+    let (_gnutls, addr) = common::gnutls_leaf(
+        d,
+        "server-rsa2048",
+        &["--echo", "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3"],
+    );
     let fb = &scan_json(d, &addr, &[])["findings"]["fallback_scsv"];
     assert_eq!(fb["supported"], "yes", "{fb}");
     let (_openssl, addr) = s_server(d, &["-tls1_3"]);

@@ -62,13 +62,10 @@ fn early_data_is_read_as_s_client_prints_it() {
         "--jobs",
         "1",
     ];
-    let (cert, key) = (p(d, "server-rsa2048.chain.pem"), p(d, "server-rsa2048.key"));
     let (_plain, plain) = s_server(d, &[]);
     let (_early, early) = s_server_early_data(d, &[]);
-    let gnutls = ["--x509certfile", &cert, "--x509keyfile", &key];
-    let (_gnutls, gnutls_plain) = common::gnutls_serv(&gnutls);
-    let (_gnutls_early, gnutls_early) =
-        common::gnutls_serv(&[&gnutls[..], &["--earlydata"]].concat());
+    let (_gnutls, gnutls_plain) = common::gnutls_leaf(d, "server-rsa2048", &[]);
+    let (_gnutls_early, gnutls_early) = common::gnutls_leaf(d, "server-rsa2048", &["--earlydata"]);
     for (name, addr, allows) in [
         ("s_server", &plain, false),
         ("s_server -early_data", &early, true),

@@ -25,16 +25,11 @@ fn a_server_that_follows_supported_groups_below_tls13_is_enumerated() {
     // TLS 1.2 only, DHE-RSA only, two FFDHE groups: the expectation.
     let priority = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-KX-ALL:+DHE-RSA:\
                     -GROUP-ALL:+GROUP-FFDHE3072:+GROUP-FFDHE2048";
-    let (_server, addr) = common::gnutls_serv(&[
-        "--echo",
-        "--disable-client-cert",
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        priority,
-    ]);
+    let (_server, addr) = common::gnutls_leaf(
+        d,
+        "server-rsa2048",
+        &["--echo", "--disable-client-cert", "--priority", priority],
+    );
     let r = scan_json(d, &addr, &[]);
     check_probes(&r);
     let dh = &r["findings"]["dh"];

@@ -112,15 +112,15 @@ fn a_server_that_follows_the_client_without_a_key_share_reads_client_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (_server, addr) = common::gnutls_serv(&[
-        "--disable-client-cert",
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        "NORMAL:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-X25519:+GROUP-SECP256R1",
-    ]);
+    let (_server, addr) = common::gnutls_leaf(
+        d,
+        "server-rsa2048",
+        &[
+            "--disable-client-cert",
+            "--priority",
+            "NORMAL:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-X25519:+GROUP-SECP256R1",
+        ],
+    );
     // x448 (refused) carries the key share.
     let temp_key = |groups: &str| {
         let mut c = Command::new("openssl");

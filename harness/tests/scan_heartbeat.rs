@@ -55,13 +55,7 @@ fn heartbeat_and_heartbleed_are_read_as_testssl_reads_them() {
     let (_server, addr) = gnutls_rsa(d, "NORMAL");
     let f = check(&addr, "gnutls-serv");
     assert_eq!(f["supported"], "no", "{f}");
-    let (_server, addr) = common::gnutls_serv(&[
-        "--heartbeat",
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-    ]);
+    let (_server, addr) = common::gnutls_leaf(d, "server-rsa2048", &["--heartbeat"]);
     let f = check(&addr, "gnutls-serv --heartbeat");
     assert_eq!(f["supported"], "yes", "{f}");
     let why = f["heartbleed_detail"].as_str().unwrap_or_default();

@@ -513,14 +513,7 @@ fn dropped_suites_take_their_place_in_the_servers_order() {
     let d = dir.path();
     write_pki(d);
     let priority = "NORMAL:-VERS-TLS1.3:+ARCFOUR-128:%FORCE_ETM:%SERVER_PRECEDENCE";
-    let (_server, addr) = common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        priority,
-    ]);
+    let (_server, addr) = common::gnutls_leaf(d, "server-rsa2048", &["--priority", priority]);
     let mut c = std::process::Command::new("gnutls-cli");
     c.args(["--list", "--priority", priority]);
     let listed = common::run(c).stdout;

@@ -40,14 +40,14 @@ fn a_dsa_server_s_3des_suite_is_found_at_tls12() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (_server, addr) = common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-dsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-dsa2048.key"),
-        "--priority",
-        "NORMAL:+3DES-CBC:+DHE-DSS:+SIGN-DSA-SHA1:+SIGN-DSA-SHA256:-VERS-TLS1.3",
-    ]);
+    let (_server, addr) = common::gnutls_leaf(
+        d,
+        "server-dsa2048",
+        &[
+            "--priority",
+            "NORMAL:+3DES-CBC:+DHE-DSS:+SIGN-DSA-SHA1:+SIGN-DSA-SHA256:-VERS-TLS1.3",
+        ],
+    );
     assert!(gnutls_completes(
         &addr,
         "NONE:+VERS-TLS1.2:+DHE-DSS:+3DES-CBC:+SHA1:+COMP-NULL:+SIGN-DSA-SHA1:+SIGN-DSA-SHA256:+GROUP-ALL",
@@ -73,14 +73,11 @@ fn an_ed25519_server_s_3des_suite_is_found_at_tls12() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (_server, addr) = common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-ed25519.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-ed25519.key"),
-        "--priority",
-        "NORMAL:+3DES-CBC:-VERS-TLS1.3",
-    ]);
+    let (_server, addr) = common::gnutls_leaf(
+        d,
+        "server-ed25519",
+        &["--priority", "NORMAL:+3DES-CBC:-VERS-TLS1.3"],
+    );
     assert!(gnutls_completes(
         &addr,
         "NONE:+VERS-TLS1.2:+ECDHE-ECDSA:+3DES-CBC:+SHA1:+COMP-NULL:+SIGN-EDDSA-ED25519:+GROUP-ALL",

@@ -61,28 +61,22 @@ fn client_initiated_renegotiation_is_asked() {
     assert_eq!(rule["outcome"], "unverified", "{rule}");
     assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
 
-    let (_gnutls, listening) = common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        "NORMAL:-VERS-TLS1.3",
-    ]);
+    let (_gnutls, listening) =
+        common::gnutls_leaf(d, "server-rsa2048", &["--priority", "NORMAL:-VERS-TLS1.3"]);
     let r = scan_json(d, &listening, &[]);
     assert_eq!(client_initiated(&r).0, "yes", "{}", client_initiated(&r).1);
 
     // Without RFC 5746 (GnuTLS can be told to drop it), a renegotiation
     // the server runs is the insecure one (sslscan: "Insecure session
     // renegotiation supported").
-    let (_insecure, listening) = common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        "NORMAL:-VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION",
-    ]);
+    let (_insecure, listening) = common::gnutls_leaf(
+        d,
+        "server-rsa2048",
+        &[
+            "--priority",
+            "NORMAL:-VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION",
+        ],
+    );
     let r = scan_json(d, &listening, &[]);
     assert_eq!(r["findings"]["renegotiation"]["secure"], "no");
     let (verdict, detail) = client_initiated(&r);

@@ -10,7 +10,7 @@ mod scan_support;
 
 use std::process::Command;
 
-use common::{gnutls_serv, run, write_pki};
+use common::{run, write_pki};
 
 use scan_support::*;
 
@@ -19,16 +19,16 @@ fn a_warning_for_an_unknown_name_is_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (_server, addr) = gnutls_serv(&[
-        "--sni-hostname",
-        "localhost",
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        "NORMAL:-VERS-ALL:+VERS-TLS1.2",
-    ]);
+    let (_server, addr) = common::gnutls_leaf(
+        d,
+        "server-rsa2048",
+        &[
+            "--sni-hostname",
+            "localhost",
+            "--priority",
+            "NORMAL:-VERS-ALL:+VERS-TLS1.2",
+        ],
+    );
     // The reference: s_client hears the warning and completes.
     let mut c = Command::new("openssl");
     c.args(["s_client", "-connect", &addr, "-msg", "-tls1_2"])

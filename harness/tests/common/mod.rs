@@ -338,3 +338,16 @@ pub fn running(marker: &str) -> Vec<String> {
         .filter(|c| c.contains(marker) && !c.contains("tls-harness"))
         .collect()
 }
+
+/// [`gnutls_serv`] with the test PKI's `leaf` in `dir` ("server-rsa2048":
+/// its `.chain.pem` and `.key`) and `extra` arguments.
+pub fn gnutls_leaf(dir: &Path, leaf: &str, extra: &[&str]) -> (ChildGuard, String) {
+    let file = |suffix: &str| {
+        let path = dir.join(format!("{leaf}{suffix}"));
+        path.to_str().expect("utf-8 path").to_owned()
+    };
+    let (chain, key) = (file(".chain.pem"), file(".key"));
+    let mut args = vec!["--x509certfile", &chain, "--x509keyfile", &key];
+    args.extend(extra);
+    gnutls_serv(&args)
+}

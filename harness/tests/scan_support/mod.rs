@@ -32,14 +32,7 @@ pub fn s_server(d: &Path, extra: &[&str]) -> (Proc, String) {
 /// `gnutls-serv` with the RSA leaf and its intermediate and `priority`,
 /// once it listens; returns the guard and its address.
 pub fn gnutls_rsa(d: &Path, priority: &str) -> (harness::peer::process::ChildGuard, String) {
-    common::gnutls_serv(&[
-        "--x509certfile",
-        &p(d, "server-rsa2048.chain.pem"),
-        "--x509keyfile",
-        &p(d, "server-rsa2048.key"),
-        "--priority",
-        priority,
-    ])
+    common::gnutls_leaf(d, "server-rsa2048", &["--priority", priority])
 }
 
 /// tlslite-ng's `tls.py server` on a free port with `key` and `chain`
