@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{harness, run};
+use common::{harness, refused, run};
 
 fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
@@ -24,8 +24,7 @@ fn a_missing_policy_file_names_the_file_and_its_cause_once() {
     let cause = os_error_reading(&policy);
     let path = policy.to_str().expect("utf-8");
     // The policy loads before any connection, so the target is never tried.
-    let o = run(harness(&["scan", "127.0.0.1:9", "--policy", path]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    let o = refused(harness(&["scan", "127.0.0.1:9", "--policy", path]), &[]);
     let line = o.stderr.trim_end();
     assert!(line.starts_with("tls-harness: policy "), "{line}");
     assert_eq!(count(line, path), 1, "{line}");
@@ -40,18 +39,17 @@ fn a_missing_report_names_the_file_and_its_cause_once() {
     let report = d.path().join("no-such-report.json");
     let cause = os_error_reading(&report);
     let path = report.to_str().expect("utf-8");
-    let o = run(harness(&["merge", path]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    let o = refused(harness(&["merge", path]), &[]);
     let line = o.stderr.trim_end();
     assert_eq!(line, format!("tls-harness: reading {path}: {cause}"));
 }
 
 #[test]
 fn a_bad_version_flag_is_refused_naming_the_value() {
-    let o = run(harness(&["matrix", "--versions", "tls1_2,tls9"]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
-    assert!(o.stderr.contains("\"tls9\""), "{}", o.stderr);
-    assert!(o.stderr.contains("--versions"), "{}", o.stderr);
+    let o = refused(
+        harness(&["matrix", "--versions", "tls1_2,tls9"]),
+        &["\"tls9\"", "--versions"],
+    );
     assert!(
         o.stderr.contains("tls1_3"),
         "lists the valid values: {}",
@@ -81,8 +79,7 @@ fn a_missing_ca_file_names_its_option_and_cause() {
         ),
         (vec!["probe", "127.0.0.1:9", "--cafile", path], "--cafile"),
     ] {
-        let o = run(harness(&args));
-        assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+        let o = refused(harness(&args), &[]);
         let line = o.stderr.trim_end();
         assert!(
             line.starts_with(&format!("tls-harness: {flag} {path}: ")),
@@ -101,33 +98,16 @@ fn a_refused_certificate_and_a_mismatched_key_say_so() {
     common::write_pki(d.path());
     let file = |name: &str| d.path().join(name).to_str().expect("utf-8").to_owned();
     let (weak, weak_key) = (file("neg-weak-key.chain.pem"), file("neg-weak-key.key"));
-    let o = run(harness(&[
-        "probe",
-        "127.0.0.1:9",
-        "--cert",
-        &weak,
-        "--key",
-        &weak_key,
-    ]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
-    assert!(o.stderr.contains("ee key too small"), "{}", o.stderr);
-    assert!(o.stderr.contains("lower --seclevel"), "{}", o.stderr);
+    let o = refused(
+        harness(&["probe", "127.0.0.1:9", "--cert", &weak, "--key", &weak_key]),
+        &["ee key too small", "lower --seclevel"],
+    );
     assert!(!o.stderr.contains("not a PEM"), "{}", o.stderr);
 
     let rsa = file("server-rsa2048.chain.pem");
-    let o = run(harness(&[
-        "probe",
-        "127.0.0.1:9",
-        "--cert",
-        &rsa,
-        "--key",
-        &weak_key,
-    ]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
-    assert!(
-        o.stderr.contains("does not match the --cert leaf"),
-        "{}",
-        o.stderr
+    refused(
+        harness(&["probe", "127.0.0.1:9", "--cert", &rsa, "--key", &weak_key]),
+        &["does not match the --cert leaf"],
     );
 }
 
@@ -140,23 +120,16 @@ fn a_filter_that_selects_nothing_is_refused() {
         ("--options", "nosuch", "mtls"),
         ("--suites", "^NOMATCH$", "IANA"),
     ] {
-        let o = run(harness(&["matrix", "--list", flag, value]));
-        assert_eq!(o.status.code(), Some(2), "{flag}: {}", o.stdout);
-        assert!(o.stderr.contains(flag), "{}", o.stderr);
-        assert!(o.stderr.contains(value), "{}", o.stderr);
-        assert!(o.stderr.contains(known), "{}", o.stderr);
+        refused(
+            harness(&["matrix", "--list", flag, value]),
+            &[flag, value, known],
+        );
     }
     // Each value exists, but no case has both.
-    let o = run(harness(&[
-        "matrix",
-        "--list",
-        "--keys",
-        "psk",
-        "--options",
-        "mtls",
-    ]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
-    assert!(o.stderr.contains("together select no case"), "{}", o.stderr);
+    refused(
+        harness(&["matrix", "--list", "--keys", "psk", "--options", "mtls"]),
+        &["together select no case"],
+    );
 }
 
 /// A peer named in --peers that cannot run fails the run unless told
@@ -177,14 +150,7 @@ fn a_named_peer_that_cannot_run_stops_the_matrix() {
     ];
     let mut c = harness(&args);
     c.env("TLS_HARNESS_TLSLITE_PYTHON", "/nonexistent/python");
-    let o = run(c);
-    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
-    assert!(o.stderr.contains("--peers tlslite"), "{}", o.stderr);
-    assert!(
-        o.stderr.contains("--allow-unavailable-peers"),
-        "{}",
-        o.stderr
-    );
+    refused(c, &["--peers tlslite", "--allow-unavailable-peers"]);
 
     let mut c = harness(&args);
     c.arg("--allow-unavailable-peers")
@@ -219,8 +185,7 @@ fn a_missing_gnutls_helper_stops_the_matrix() {
     ];
     let mut c = harness(&args);
     c.env("PATH", dir.path());
-    let o = run(c);
-    assert_eq!(o.status.code(), Some(2), "{}{}", o.stdout, o.stderr);
+    let o = refused(c, &[]);
     assert!(
         o.stderr.contains("--peers gnutls-cli: ") && o.stderr.contains("srptool not found"),
         "{}",
@@ -263,19 +228,13 @@ fn an_unwritable_report_path_is_refused_before_the_run() {
         );
     }
     // An empty ALPN name, which OpenSSL would refuse without a reason.
-    let o = run(harness(&["scan", "127.0.0.1:9", "--alpn", "h2,"]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
-    assert!(
-        o.stderr.contains("--alpn: \"\" is no protocol name"),
-        "{}",
-        o.stderr
+    refused(
+        harness(&["scan", "127.0.0.1:9", "--alpn", "h2,"]),
+        &["--alpn: \"\" is no protocol name"],
     );
-    let o = run(harness(&["matrix", "--jobs", "0"]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
-    assert!(
-        o.stderr.contains("--jobs must be at least 1"),
-        "{}",
-        o.stderr
+    refused(
+        harness(&["matrix", "--jobs", "0"]),
+        &["--jobs must be at least 1"],
     );
 }
 
@@ -293,8 +252,7 @@ fn a_run_in_which_nothing_could_run_exits_2_with_its_report() {
         "--options",
         "default",
     ];
-    let o = run(harness(&args));
-    assert_eq!(o.status.code(), Some(2), "{}{}", o.stdout, o.stderr);
+    let o = refused(harness(&args), &[]);
     assert!(o.stdout.contains("lacks TLS 1.0"), "{}", o.stdout);
     assert!(
         o.stdout.contains("0 passed, 0 failed, 2 unsupported"),
@@ -319,35 +277,28 @@ fn a_run_in_which_nothing_could_run_exits_2_with_its_report() {
         assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
         shards.push(out);
     }
-    let o = run(harness(&[
-        "merge",
-        &shards[0],
-        &shards[1],
-        "--out",
-        "/dev/null",
-    ]));
-    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
-    assert!(
-        o.stderr.contains("nothing ran: 2 case(s) cannot run here"),
-        "{}",
-        o.stderr
+    refused(
+        harness(&["merge", &shards[0], &shards[1], "--out", "/dev/null"]),
+        &["nothing ran: 2 case(s) cannot run here"],
     );
 }
 
 #[test]
 fn a_command_peer_whose_program_sh_cannot_find_stops_the_run() {
-    let o = run(harness(&[
-        "matrix",
-        "--peer-cmd",
-        "x=/nonexistent/tls-server {port} {cert} {key}",
-        "--versions",
-        "tls1_3",
-        "--keys",
-        "rsa2048",
-        "--options",
-        "default",
-    ]));
-    assert_eq!(o.status.code(), Some(2), "{}{}", o.stdout, o.stderr);
+    let o = refused(
+        harness(&[
+            "matrix",
+            "--peer-cmd",
+            "x=/nonexistent/tls-server {port} {cert} {key}",
+            "--versions",
+            "tls1_3",
+            "--keys",
+            "rsa2048",
+            "--options",
+            "default",
+        ]),
+        &[],
+    );
     assert!(
         o.stderr
             .starts_with("tls-harness: --peer-cmd x: /nonexistent/tls-server: not found by sh"),
@@ -484,8 +435,7 @@ fn a_peer_whose_listing_reads_empty_stops_the_matrix() {
     );
     let mut c = harness(&["matrix", "--list", "--peers", "gnutls-cli"]);
     c.env("PATH", path);
-    let o = run(c);
-    assert_eq!(o.status.code(), Some(2), "{}{}", o.stdout, o.stderr);
+    let o = refused(c, &[]);
     assert!(
         o.stderr.contains("--peers gnutls-cli: ")
             && o.stderr.contains("declares no protocol version"),

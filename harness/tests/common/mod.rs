@@ -171,6 +171,17 @@ pub fn run(cmd: Command) -> Output {
     }
 }
 
+/// Runs `cmd`, which must refuse (exit status 2) with an error naming
+/// each of `says`; returns its output for further checks.
+pub fn refused(cmd: Command, says: &[&str]) -> Output {
+    let o = run(cmd);
+    assert_eq!(o.status.code(), Some(2), "{}{}", o.stdout, o.stderr);
+    for s in says {
+        assert!(o.stderr.contains(s), "{s:?} is not in: {}", o.stderr);
+    }
+    o
+}
+
 /// The tls-harness binary with `args`.
 pub fn harness(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
