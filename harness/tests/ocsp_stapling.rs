@@ -120,8 +120,7 @@ fn probed(d: &Path, addr: &str) -> Value {
         "json",
     ]));
     assert!(o.status.success(), "probe failed: {}", o.stderr);
-    let line: Value =
-        serde_json::from_str(o.stdout.lines().next().unwrap_or_default()).expect("probe JSON line");
+    let line = common::first_json(&o);
     line["ocsp"].clone()
 }
 
@@ -404,8 +403,7 @@ fn a_staple_is_read_wherever_it_came() {
         "json",
     ]));
     assert_eq!(o.status.code(), Some(1), "{}", o.stdout);
-    let line: Value =
-        serde_json::from_str(o.stdout.lines().next().unwrap_or_default()).expect("JSON line");
+    let line = common::first_json(&o);
     assert_eq!(line["ocsp"]["cert_status"], "good", "{line}");
 
     // Resumed: nothing to staple, and no claim that none was.

@@ -10,7 +10,6 @@ use std::process::{Command, Stdio};
 
 use common::{harness, run, write_pki};
 use scan_support::p;
-use serde_json::Value;
 
 /// The PEM blocks in `text`, in order.
 fn pem_blocks(text: &str) -> Vec<String> {
@@ -87,8 +86,7 @@ fn showcerts_prints_what_s_client_prints() {
         "json",
     ]));
     assert!(o.status.success(), "{}", o.stderr);
-    let line: Value =
-        serde_json::from_str(o.stdout.lines().next().unwrap_or_default()).expect("JSON line");
+    let line = common::first_json(&o);
     let pems: Vec<String> = line["certificates_pem"]
         .as_array()
         .expect("certificates_pem")

@@ -182,6 +182,12 @@ pub fn refused(cmd: Command, says: &[&str]) -> Output {
     o
 }
 
+/// The first line of `o`'s standard output (`--format json`) as JSON.
+pub fn first_json(o: &Output) -> serde_json::Value {
+    let line = o.stdout.lines().next().unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
+}
+
 /// The tls-harness binary with `args`.
 pub fn harness(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
