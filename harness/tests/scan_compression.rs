@@ -33,7 +33,7 @@ fn servers_that_do_not_compress_read_as_testssl_reads_them() {
         ("gnutls-serv", gnutls),
         ("tlslite-ng", tlslite),
     ];
-    for (name, addr) in &servers {
+    each_at_once(&servers, |name, addr| {
         let reference = testssl_line("-C", addr, "CRIME, TLS (CVE-2012-4929)");
         assert!(reference.contains("not vulnerable"), "{name}: {reference}");
         let r = scan_json(d, addr, &policy);
@@ -46,7 +46,7 @@ fn servers_that_do_not_compress_read_as_testssl_reads_them() {
             "{name}: {}",
             r["policy"]
         );
-    }
+    });
 }
 
 #[test]

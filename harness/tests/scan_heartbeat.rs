@@ -26,7 +26,7 @@ fn heartbeat_and_heartbleed_are_read_as_testssl_reads_them() {
     let policy = d.join("heartbleed.toml");
     std::fs::write(&policy, "forbid_heartbleed = true\n").expect("policy");
     let policy = ["--policy", policy.to_str().expect("utf-8 path")];
-    let check = |addr: &str, name: &str| {
+    let check = |name: &str, addr: &str| {
         let reference = testssl_line("-H", addr, "Heartbleed (CVE-2014-0160)");
         assert!(reference.contains("not vulnerable"), "{name}: {reference}");
         let r = scan_json(d, addr, &policy);
@@ -52,28 +52,29 @@ fn heartbeat_and_heartbleed_are_read_as_testssl_reads_them() {
         f.clone()
     };
 
-    let (_server, addr) = gnutls_rsa(d, "NORMAL");
-    let f = check(&addr, "gnutls-serv");
-    assert_eq!(f["supported"], "no", "{f}");
-    let (_server, addr) = common::gnutls_leaf(d, "server-rsa2048", &["--heartbeat"]);
-    let f = check(&addr, "gnutls-serv --heartbeat");
-    assert_eq!(f["supported"], "yes", "{f}");
-    let why = f["heartbleed_detail"].as_str().unwrap_or_default();
-    assert!(why.contains("sent before the handshake finished"), "{why}");
-    let (_server, addr) = tlslite_server(d, "server-rsa2048.key", "server-rsa2048.chain.pem", &[]);
-    let f = check(&addr, "tlslite-ng");
-    assert_eq!(f["supported"], "yes", "{f}");
-    let (_server, addr) = s_server(d, &[]);
-    let f = check(&addr, "s_server");
-    assert_eq!(f["supported"], "no", "{f}");
+    // Each server lives while its guard does.
+    let (_gnutls, gnutls) = gnutls_rsa(d, "NORMAL");
+    let (_beating, beating) = common::gnutls_leaf(d, "server-rsa2048", &["--heartbeat"]);
+    let rsa = ("server-rsa2048.key", "server-rsa2048.chain.pem");
+    let (_tlslite, tlslite) = tlslite_server(d, rsa.0, rsa.1, &[]);
+    let (_openssl, openssl) = s_server(d, &[]);
     // OpenSSL 1.0.1 answered heartbeats at SSLv3 too: an SSLv3-only
     // server is asked there, as testssl.sh asks it.
     let sslv3 = ["--ssl3", "--max-ver", "ssl3"];
-    let (_server, addr) =
-        tlslite_server(d, "server-rsa2048.key", "server-rsa2048.chain.pem", &sslv3);
-    let f = check(&addr, "tlslite-ng SSLv3");
-    assert_eq!(f["supported"], "yes", "{f}");
-    assert_eq!(f["probes"][0], "heartbeat/ssl3", "{f}");
+    let (_tlslite_ssl3, tlslite_ssl3) = tlslite_server(d, rsa.0, rsa.1, &sslv3);
+    let servers = [
+        ("gnutls-serv", gnutls),
+        ("gnutls-serv --heartbeat", beating),
+        ("tlslite-ng", tlslite),
+        ("s_server", openssl),
+        ("tlslite-ng SSLv3", tlslite_ssl3),
+    ];
+    let found = each_at_once(&servers, check);
+    let supported: Vec<&serde_json::Value> = found.iter().map(|f| &f["supported"]).collect();
+    assert_eq!(supported, ["no", "yes", "yes", "no", "yes"], "{found:?}");
+    let why = found[1]["heartbleed_detail"].as_str().unwrap_or_default();
+    assert!(why.contains("sent before the handshake finished"), "{why}");
+    assert_eq!(found[4]["probes"][0], "heartbeat/ssl3", "{}", found[4]);
 }
 
 /// A TLS 1.3-only server has no version to ask heartbeats at: n/a, and

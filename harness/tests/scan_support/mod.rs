@@ -233,3 +233,26 @@ pub fn testssl_line(flag: &str, addr: &str, check: &str) -> String {
         .unwrap_or_else(|| panic!("no {check} line from testssl.sh {flag}: {out}"))
         .to_owned()
 }
+
+/// `check(name, addr)` for each server at once, each on a thread of its
+/// own (a testssl.sh run takes seconds, most of them its own start-up);
+/// the results in `servers`' order. A check that panics fails the caller.
+pub fn each_at_once<T: Send>(
+    servers: &[(&str, String)],
+    check: impl Fn(&str, &str) -> T + Sync,
+) -> Vec<T> {
+    std::thread::scope(|s| {
+        let running: Vec<_> = servers
+            .iter()
+            .map(|(name, addr)| s.spawn(|| check(name, addr)))
+            .collect();
+        running
+            .into_iter()
+            .zip(servers)
+            .map(|(r, (name, _))| {
+                r.join()
+                    .unwrap_or_else(|_| panic!("{name}: its check failed"))
+            })
+            .collect()
+    })
+}
