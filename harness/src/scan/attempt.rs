@@ -1,6 +1,8 @@
 //! What one probe saw ([`Attempt`]) and what the JSON report keeps of it
 //! ([`ProbeRecord`]).
 
+use std::time::Duration;
+
 use openssl::x509::X509;
 use openssl_handshake::{Diagnosis, HandshakeTrace, Negotiated};
 use serde::Serialize;
@@ -44,6 +46,10 @@ pub struct Attempt {
     /// How the server answered a renegotiation this client asked for
     /// after the handshake ([`super::offer::Offer::renegotiate`]).
     pub renegotiation: Option<ClientRenegotiation>,
+    /// How long the probe waited for TLS 1.3 tickets after its handshake,
+    /// when it waited ([`super::offer::Offer::wait_tickets`]): none coming
+    /// by then says no more than that.
+    pub ticket_wait: Option<Duration>,
 }
 
 /// The server's answer to a renegotiation the client asks for.
@@ -74,6 +80,7 @@ impl Attempt {
             ocsp_staple: None,
             rejected_after_handshake: None,
             renegotiation: None,
+            ticket_wait: None,
         }
     }
 
@@ -94,6 +101,19 @@ impl Attempt {
                 .to_string(),
             ),
             None => self.error.clone(),
+        }
+    }
+
+    /// That no NewSessionTicket came: within how long, when the probe
+    /// waited for TLS 1.3's, which come after the handshake and may come
+    /// later still.
+    pub fn no_tickets(&self) -> String {
+        match self.ticket_wait {
+            Some(w) => format!(
+                "no NewSessionTicket came within {} of the handshake",
+                crate::settings::Secs(Duration::from_millis(w.as_millis() as u64))
+            ),
+            None => "the server sent no NewSessionTicket".into(),
         }
     }
 

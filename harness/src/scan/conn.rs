@@ -393,7 +393,8 @@ impl Prober {
                     verdict: verdict_due,
                     tickets: offer.wait_tickets,
                 };
-                tickets::await_after(&mut s, after, started.elapsed(), self.limits.io);
+                let waited = tickets::await_after(&mut s, after, started.elapsed(), self.limits.io);
+                let ticket_wait = waited.filter(|_| offer.wait_tickets);
                 let renegotiation = offer.renegotiate.then(|| {
                     s.set_deadline(Instant::now() + self.limits.handshake);
                     match s.renegotiate() {
@@ -436,6 +437,7 @@ impl Prober {
                     closed_silently: false,
                     rejected_after_handshake,
                     renegotiation,
+                    ticket_wait,
                 })
             }
             Err(stop) => {
@@ -491,6 +493,7 @@ impl Prober {
                     closed_silently,
                     rejected_after_handshake: None,
                     renegotiation: None,
+                    ticket_wait: None,
                 })
             }
         }

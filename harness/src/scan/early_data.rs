@@ -48,7 +48,10 @@ impl EarlyDataFinding {
             ),
             (true, 0, _) => (
                 Verdict::No,
-                "the server sent no NewSessionTicket, so no ticket to send early data with".into(),
+                format!(
+                    "{}, so no ticket to send early data with",
+                    first.no_tickets()
+                ),
             ),
             (true, n, Some(max)) if max > 0 => (
                 Verdict::Yes,

@@ -110,7 +110,7 @@ fn attempt(
             f.detail = if first.accepted() {
                 match how {
                     Resumption::SessionId => "the ServerHello had an empty session id".into(),
-                    _ => "the server sent no NewSessionTicket".into(),
+                    _ => first.no_tickets(),
                 }
             } else {
                 format!(

@@ -38,10 +38,15 @@ pub(super) struct After {
 /// ends at the first ticket; tickets are read until they stop coming (as
 /// long again as the handshake took, at least 100 ms, after the last),
 /// at most [`MAX_TICKETS`], and never past the first wait plus one such
-/// pause, itself within `io`.
-pub(super) fn await_after(s: &mut SocketTls, after: After, handshake: Duration, io: Duration) {
+/// pause, itself within `io`. Returns how long it waited, when it did.
+pub(super) fn await_after(
+    s: &mut SocketTls,
+    after: After,
+    handshake: Duration,
+    io: Duration,
+) -> Option<Duration> {
     let wait = match (after.verdict, after.tickets) {
-        (false, false) => return,
+        (false, false) => return None,
         (true, _) => VERDICT_WAIT.max(handshake),
         (false, true) => TICKET_WAIT.max(handshake * 2),
     };
@@ -65,7 +70,9 @@ pub(super) fn await_after(s: &mut SocketTls, after: After, handshake: Duration, 
             until = (Instant::now() + more).min(ceiling);
         }
     }
+    Some(start.elapsed())
 }
+
 /// NewSessionTickets the trace holds.
 fn tickets_in(s: &SocketTls) -> usize {
     openssl_handshake::trace(s.ssl()).map_or(0, |t| {
