@@ -198,7 +198,8 @@ fn a_command_client_that_does_not_verify_fails_the_verify_cases() {
 
 /// A client command that exits at once (an option its program refuses)
 /// leaves the server waiting for a connection: the matrix says what the
-/// client ended with, the server's wait only following from it.
+/// client ended with, in its own first words (as `openssl s_client
+/// -no-such-option` prints them), the server's wait only following.
 #[test]
 fn a_command_client_that_exits_at_once_is_the_headline() {
     let typo = "typo=openssl s_client -no-such-option -connect 127.0.0.1:{port}";
@@ -219,8 +220,39 @@ fn a_command_client_that_exits_at_once_is_the_headline() {
     assert_eq!(s, Status::Fail);
     assert!(
         why.starts_with(
-            "the client (command typo) ended without a handshake: error: the command failed; \
-             exit status 1; so the server stopped waiting for the client: accept:"
+            "the client (command typo) ended without a handshake: error: the command failed \
+             (s_client: Unknown option: -no-such-option); exit status 1; so the server stopped \
+             waiting for the client: accept:"
+        ),
+        "{why}"
+    );
+}
+
+/// A client command that exits, failing, only after the server gave up on
+/// it (its s_client, left running in the background, finished a handshake
+/// and sent nothing) is not the headline: the server's wait is.
+#[test]
+fn a_command_client_that_exits_after_the_wait_leaves_the_time_out() {
+    let late = "late=(openssl s_client -ign_eof -connect 127.0.0.1:{port} </dev/null \
+                >/dev/null 2>&1 &); sleep 1.5; exit 3";
+    let report = matrix_within(
+        late,
+        Filter {
+            versions: Some(vec![Version::Tls1_3]),
+            suites: Some(regex::Regex::new("^TLS_AES_128_GCM_SHA256$").expect("a regex")),
+            keys: Some(vec!["rsa2048".into()]),
+            options: Some(vec!["default".into()]),
+            cases: None,
+        },
+        None,
+        Duration::from_secs(1),
+    );
+    let id = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default";
+    let (s, why) = status(&report, id, FROM_COMMAND);
+    assert_eq!(s, Status::Fail);
+    assert!(
+        why.starts_with(
+            "time-out: the server stopped waiting for the client after its handshake finished"
         ),
         "{why}"
     );

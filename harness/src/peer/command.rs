@@ -257,11 +257,19 @@ impl Command {
             ..ExternalView::default()
         };
         if !ok {
-            // The exit follows in the summary (`attach`).
+            // The exit follows in the summary (`attach`); the first line
+            // of its standard error is usually why.
+            let said = cap
+                .stderr
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map(|l| format!(" ({})", l.chars().take(200).collect::<String>()))
+                .unwrap_or_default();
             v.error = Some(if cap.code == Some(0) {
-                "the command ended before the case did".to_owned()
+                format!("the command ended before the case did{said}")
             } else {
-                "the command failed".to_owned()
+                format!("the command failed{said}")
             });
         }
         let mut o = external::outcome(role, v, ok, ok, None);

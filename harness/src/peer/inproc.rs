@@ -308,7 +308,7 @@ fn finish_client(
             let exchange = stream
                 .write_all(PING)
                 .and_then(|_| read_exact_or_eof(&mut stream, PONG.len()))
-                .map_err(|e| ("ping/pong", e));
+                .map_err(|e| Stalled::now("ping/pong", e));
             let session = SavedSession::of(stream.ssl());
             // A close_notify is a courtesy here; a failure to send it is
             // no part of the case.
@@ -326,11 +326,14 @@ fn finish(role: Role, r: Result<SslStream<Conn>, HandshakeError<Conn>>) -> SideO
             let exchange = read_exact_or_eof(&mut stream, PING.len())
                 .and_then(|_| stream.write_all(PONG))
                 .and_then(|_| stream.flush())
-                .map_err(|e| ("ping/pong", e));
+                .map_err(|e| Stalled::now("ping/pong", e));
             // Wait for the client's close so its read of the pong is not
-            // cut short by our socket closing.
-            let mut sink = [0u8; 64];
-            let _ = stream.read(&mut sink);
+            // cut short by our socket closing; without a pong, nothing is
+            // to be read.
+            if exchange.is_ok() {
+                let mut sink = [0u8; 64];
+                let _ = stream.read(&mut sink);
+            }
             let _ = stream.shutdown();
             success(role, &stream, exchange)
         }
@@ -343,18 +346,34 @@ fn read_exact_or_eof(stream: &mut SslStream<Conn>, n: usize) -> std::io::Result<
     stream.read_exact(&mut buf)
 }
 
-fn success(
-    role: Role,
-    stream: &SslStream<Conn>,
-    exchange: Result<(), (&str, std::io::Error)>,
-) -> SideOutcome {
-    let (exchange_ok, error, timed_out) = match exchange {
-        Ok(()) => (true, None, false),
-        Err((what, e)) => {
-            let t = is_timeout(&e);
+/// An exchange after the handshake that failed: what it was doing, why,
+/// and when, taken before this side does anything its peer could see
+/// (a close_notify), so that a peer's end can be put before or after it.
+struct Stalled {
+    what: &'static str,
+    error: std::io::Error,
+    at: Instant,
+}
+
+impl Stalled {
+    fn now(what: &'static str, error: std::io::Error) -> Self {
+        Stalled {
+            what,
+            error,
+            at: Instant::now(),
+        }
+    }
+}
+
+fn success(role: Role, stream: &SslStream<Conn>, exchange: Result<(), Stalled>) -> SideOutcome {
+    let (exchange_ok, error, gave_up) = match exchange {
+        Ok(()) => (true, None, None),
+        Err(Stalled { what, error, at }) => {
+            let t = is_timeout(&error);
             // A time-out's report says it came after the handshake.
             let when = if t { "" } else { " after the handshake" };
-            (false, Some(format!("{what}{when}: {}", io_text(&e))), t)
+            let text = format!("{what}{when}: {}", io_text(&error));
+            (false, Some(text), t.then_some(at))
         }
     };
     SideOutcome {
@@ -364,8 +383,8 @@ fn success(
         exchange_ok,
         verify_code: Some(stream.ssl().verify_result().as_raw()),
         error,
-        timed_out,
-        gave_up: timed_out.then(Instant::now),
+        timed_out: gave_up.is_some(),
+        gave_up,
         exchange_skipped: false,
         external: None,
         setup_failed: false,

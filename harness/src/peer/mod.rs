@@ -140,7 +140,8 @@ pub struct SideOutcome {
     pub error: Option<String>,
     /// The side gave up waiting for its peer.
     pub timed_out: bool,
-    /// When it gave up, for telling whether its peer had ended before.
+    /// When it gave up, taken before it did anything its peer could see
+    /// (a close_notify), for telling whether its peer had ended before.
     #[serde(skip)]
     pub gave_up: Option<std::time::Instant>,
     /// The side, by design, sent no data on this connection (`gnutls-cli
@@ -197,8 +198,9 @@ pub struct ExternalView {
     /// did not fail, and the other side's trace judges the connection.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub handshake_unreported: bool,
-    /// When the harness saw the process end by itself (see
-    /// [`process::Captured::ended`]); `None` while it ran or once killed.
+    /// When the harness saw the process end by itself, at the latest (see
+    /// [`process::Captured::ended`]); `None` when the harness killed it or
+    /// no process ran.
     #[serde(skip)]
     pub ended: Option<std::time::Instant>,
 }

@@ -103,7 +103,9 @@ pub struct Captured {
     /// The exit code, when the child exited by itself.
     pub code: Option<i32>,
     /// When the harness first saw that the child had exited by itself: it
-    /// ended then or a little before. `None` when the harness killed it.
+    /// ended then or before (how long before depends on when the harness
+    /// looked: at once when its output closes, which a process it left
+    /// behind may delay). `None` when the harness killed it.
     pub ended: Option<Instant>,
 }
 
@@ -375,6 +377,7 @@ impl ChildGuard {
         ended
     }
 
+    /// Whether the child has exited, asked of the system now; notes nothing.
     fn ended_now(&self) -> bool {
         let Ok(pid) = i32::try_from(self.child.id()) else {
             return false;

@@ -6,6 +6,7 @@ use openssl_handshake::{HandshakeTrace, ProtocolVersion, Resumption};
 use super::Observed;
 use crate::case::{alert, Case, Expectation, ExpectedAlert, ExpectedCauses, ResumeKind, Role};
 use crate::peer::SideOutcome;
+use waited::waited;
 
 /// Checks what happened against the expectation; `Err` says how it differs.
 pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Result<(), String> {
@@ -420,80 +421,6 @@ fn verify_of(o: &SideOutcome) -> Option<i32> {
     from_trace.or(o.verify_code).filter(|&c| c != 0)
 }
 
-/// A side that gave up waiting, and where. The side that timed out is
-/// the one that waited, not the one that went quiet: the peer it waited
-/// for is named as what did not come.
-fn time_out(t: &SideOutcome) -> String {
-    // A TLS 1.3 client's last state after its handshake is reading a
-    // ticket, which would say the wait was part of the handshake.
-    let when = if t.handshake_ok {
-        " after its handshake finished".to_owned()
-    } else {
-        t.trace
-            .as_ref()
-            .and_then(last_state)
-            .map(|s| format!(" in \"{s}\""))
-            .unwrap_or_default()
-    };
-    let error = t.error.as_deref().unwrap_or("no answer");
-    // The case's own deadline: the harness gave up on this side, which
-    // the error says itself.
-    if error.contains(super::CASE_DEADLINE) {
-        return error.to_owned();
-    }
-    // The case's own deadline already says "time-out: ...".
-    let error = error.strip_prefix("time-out: ").unwrap_or(error);
-    let peer = match t.role {
-        Role::Client => Role::Server,
-        Role::Server => Role::Client,
-    };
-    format!(
-        "time-out: the {} stopped waiting for the {peer}{when}: {error}",
-        t.role
-    )
-}
-
-/// Why a side gave up waiting, when one did.
-fn waited(client: &[SideOutcome], server: &[SideOutcome]) -> Option<String> {
-    let t = client.iter().chain(server).find(|o| o.timed_out)?;
-    let peer = if t.role == Role::Client {
-        server
-    } else {
-        client
-    };
-    Some(match peer.iter().find(|p| ended_first(p, t)) {
-        Some(p) => peer_ended(p, t),
-        None => time_out(t),
-    })
-}
-
-/// Whether `p` is an external peer whose process ended by itself, in
-/// failure and without a handshake, before `waited` gave up on it (a
-/// client that exited before connecting): what it ended with is what went
-/// wrong, the wait only its consequence. One that ended later (a client
-/// that connected after the server stopped accepting, a server that quit
-/// when its client gave up) or that the harness killed did not: the wait
-/// comes first. One never set up is said so further on.
-fn ended_first(p: &SideOutcome, waited: &SideOutcome) -> bool {
-    let ended = p.external.as_ref().and_then(|x| x.ended);
-    let before = matches!((ended, waited.gave_up), (Some(e), Some(g)) if e < g);
-    before && !p.timed_out && !p.setup_failed && !p.handshake_ok && p.error.is_some()
-}
-
-/// The headline for `waited`'s time-out when its peer `p` had ended.
-fn peer_ended(p: &SideOutcome, waited: &SideOutcome) -> String {
-    let wait = time_out(waited);
-    let error = p
-        .error
-        .as_deref()
-        .map_or("no reason given", |e| unnamed(p, e));
-    format!(
-        "the {} ended without a handshake: {error}; so {}",
-        named(&p.role.to_string(), p),
-        wait.strip_prefix("time-out: ").unwrap_or(&wait)
-    )
-}
-
 /// The side's name, with an external peer's implementation.
 fn named(name: &str, o: &SideOutcome) -> String {
     match &o.external {
@@ -504,16 +431,12 @@ fn named(name: &str, o: &SideOutcome) -> String {
 
 /// An external peer's error is its summary, which leads with the
 /// implementation that [`named`] already gives: the rest.
-fn unnamed<'a>(o: &SideOutcome, error: &'a str) -> &'a str {
+fn without_implementation<'a>(o: &SideOutcome, error: &'a str) -> &'a str {
     o.external
         .as_ref()
         .and_then(|v| error.strip_prefix(v.implementation.as_str()))
         .and_then(|rest| rest.strip_prefix("; "))
         .unwrap_or(error)
-}
-
-fn last_state(t: &HandshakeTrace) -> Option<String> {
-    t.states().last().map(|s| s.long.to_string())
 }
 
 /// Both sides' failures, in a sentence.
@@ -536,7 +459,7 @@ fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
         let repeats =
             |e: &str| failure.is_some_and(|f| !f.reason.is_empty() && e.contains(&f.reason));
         if let Some(e) = o.error.as_deref().filter(|e| !repeats(e)) {
-            parts.push(unnamed(o, e).to_owned());
+            parts.push(without_implementation(o, e).to_owned());
         }
         let name = named(name, o);
         Some(format!(
@@ -593,6 +516,8 @@ pub(super) fn observe(client: &[SideOutcome], server: &[SideOutcome]) -> Observe
 fn alpn_text(p: Option<&str>) -> String {
     p.map_or_else(|| "none".into(), |p| format!("{p:?}"))
 }
+
+mod waited;
 
 #[cfg(test)]
 mod tests;

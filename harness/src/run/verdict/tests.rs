@@ -1,3 +1,4 @@
+use super::waited::time_out;
 use super::*;
 
 /// The error line OpenSSL gives for a failed handshake names the same
@@ -124,20 +125,51 @@ fn a_peer_that_ended_first_is_the_headline() {
          exit status 3; so the server stopped waiting for the client: accept: no answer \
          within the time-out (accept timed out)"
     );
-    let expect_wait = |client: &SideOutcome| {
-        let why = waited(std::slice::from_ref(client), std::slice::from_ref(&server));
+    let expect_wait = |client: &SideOutcome, server: &SideOutcome| {
+        let why = waited(std::slice::from_ref(client), std::slice::from_ref(server));
         let why = why.expect("a wait");
-        assert!(
-            why.starts_with("time-out: the server stopped waiting"),
-            "{why}"
-        );
+        assert!(why.starts_with("time-out: "), "{why}");
     };
     // Ended after the wait: it came late, or ended because of it.
-    expect_wait(&client_ended(gave_up.checked_add(second)));
+    expect_wait(&client_ended(gave_up.checked_add(second)), &server);
     // Killed by the harness at the case's end: it was still running.
-    expect_wait(&client_ended(None));
+    expect_wait(&client_ended(None), &server);
     // An in-process peer's end is not known.
     let mut inproc = first.clone();
     inproc.external = None;
-    expect_wait(&inproc);
+    expect_wait(&inproc, &server);
+    // One that timed out itself, was never set up, or said nothing went
+    // wrong did not end in failure first.
+    for change in [
+        (|c: &mut SideOutcome| c.timed_out = true) as fn(&mut SideOutcome),
+        |c| c.setup_failed = true,
+        |c| c.error = None,
+        |c| c.handshake_ok = true,
+    ] {
+        let mut client = first.clone();
+        change(&mut client);
+        expect_wait(&client, &server);
+    }
+    // A server whose handshake finished had one with the client.
+    let mut shook = server.clone();
+    shook.handshake_ok = true;
+    expect_wait(&first, &shook);
+    // A server the case's deadline ended waited for nothing: the harness
+    // stopped waiting for it.
+    let late = SideOutcome::broken(
+        Role::Server,
+        format!("time-out: the server {} 3 s", super::super::CASE_DEADLINE),
+        true,
+    );
+    let why = waited(std::slice::from_ref(&first), std::slice::from_ref(&late));
+    assert_eq!(why.as_deref(), late.error.as_deref());
+    // Of two connections, the one that ended is named.
+    let mut resumed = first.clone();
+    resumed.handshake_ok = true;
+    resumed.error = None;
+    let why = waited(&[resumed, first], std::slice::from_ref(&server)).expect("a wait");
+    assert!(
+        why.starts_with("the client (command bad) ended without a handshake on connection 2: "),
+        "{why}"
+    );
 }
