@@ -196,15 +196,11 @@ fn a_command_client_that_does_not_verify_fails_the_verify_cases() {
     );
 }
 
-/// A client command that exits at once (an option its program refuses)
-/// leaves the server waiting for a connection: the matrix says what the
-/// client ended with, in its own first words (as `openssl s_client
-/// -no-such-option` prints them), the server's wait only following.
-#[test]
-fn a_command_client_that_exits_at_once_is_the_headline() {
-    let typo = "typo=openssl s_client -no-such-option -connect 127.0.0.1:{port}";
+/// How client `template` fares in one TLS 1.3 case against the in-process
+/// server at `--timeout 1`, which must fail: the failure's headline.
+fn one_failing_case(template: &str) -> String {
     let report = matrix_within(
-        typo,
+        template,
         Filter {
             versions: Some(vec![Version::Tls1_3]),
             suites: Some(regex::Regex::new("^TLS_AES_128_GCM_SHA256$").expect("a regex")),
@@ -217,7 +213,17 @@ fn a_command_client_that_exits_at_once_is_the_headline() {
     );
     let id = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default";
     let (s, why) = status(&report, id, FROM_COMMAND);
-    assert_eq!(s, Status::Fail);
+    assert_eq!(s, Status::Fail, "{why}");
+    why
+}
+
+/// A client command that exits at once (an option its program refuses)
+/// leaves the server waiting for a connection: the matrix says what the
+/// client ended with, in its own first words (as `openssl s_client
+/// -no-such-option` prints them), the server's wait only following.
+#[test]
+fn a_command_client_that_exits_at_once_is_the_headline() {
+    let why = one_failing_case("typo=openssl s_client -no-such-option -connect 127.0.0.1:{port}");
     assert!(
         why.starts_with(
             "the client (command typo) ended without a handshake: error: the command failed \
@@ -233,23 +239,10 @@ fn a_command_client_that_exits_at_once_is_the_headline() {
 /// and sent nothing) is not the headline: the server's wait is.
 #[test]
 fn a_command_client_that_exits_after_the_wait_leaves_the_time_out() {
-    let late = "late=(openssl s_client -ign_eof -connect 127.0.0.1:{port} </dev/null \
-                >/dev/null 2>&1 &); sleep 1.5; exit 3";
-    let report = matrix_within(
-        late,
-        Filter {
-            versions: Some(vec![Version::Tls1_3]),
-            suites: Some(regex::Regex::new("^TLS_AES_128_GCM_SHA256$").expect("a regex")),
-            keys: Some(vec!["rsa2048".into()]),
-            options: Some(vec!["default".into()]),
-            cases: None,
-        },
-        None,
-        Duration::from_secs(1),
+    let why = one_failing_case(
+        "late=(openssl s_client -ign_eof -connect 127.0.0.1:{port} </dev/null >/dev/null 2>&1 &); \
+         sleep 1.5; exit 3",
     );
-    let id = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default";
-    let (s, why) = status(&report, id, FROM_COMMAND);
-    assert_eq!(s, Status::Fail);
     assert!(
         why.starts_with(
             "time-out: the server stopped waiting for the client after its handshake finished"
