@@ -12,12 +12,11 @@
 //! pass to an unrelated process. The harness kills every live group when
 //! it gets SIGINT, SIGTERM or SIGHUP ([`crate::interrupt`]).
 
-use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -28,6 +27,10 @@ use nix::unistd::Pid;
 
 use crate::settings::Secs;
 
+mod groups;
+pub use groups::kill_live_groups;
+use groups::{kill_group, live_groups};
+
 /// Most bytes of each stream kept in a result; the rest is cut, with a note.
 const CAPTURE_LIMIT: usize = 32 * 1024;
 
@@ -36,6 +39,13 @@ const CAPTURE_LIMIT: usize = 32 * 1024;
 /// and the readers end at once otherwise, but on a loaded machine a reader
 /// thread may wait a while for its turn.
 const OUTPUT_GRACE: Duration = Duration::from_secs(3);
+
+/// How often a wait for a line looks whether the child has exited.
+const EXIT_POLL: Duration = Duration::from_millis(20);
+
+/// How long lines are still taken from a child that exited with its
+/// output held open: what it wrote last is already in the pipe.
+const LAST_LINES: Duration = Duration::from_millis(200);
 
 /// Why a child could not be started or waited for.
 #[derive(Debug, thiserror::Error)]
@@ -221,7 +231,7 @@ impl ChildGuard {
     }
 
     /// Waits until a line satisfies `pred` and returns it, or fails at
-    /// `deadline` or when the child closes its output first.
+    /// `deadline` or when the child exits or closes its output first.
     pub fn wait_for_line(
         &mut self,
         deadline: Instant,
@@ -231,11 +241,19 @@ impl ChildGuard {
         let start = Instant::now();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
+            match self.lines.recv_timeout(left.min(EXIT_POLL)) {
                 Ok((_, line)) => {
                     self.seen.push(line.clone());
                     if pred(&line) {
                         return Ok(line);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) if left > EXIT_POLL => {
+                    // Exited while a process it left behind holds its
+                    // output open: its last lines, then its end, which the
+                    // output's close would not tell until that one ends.
+                    if self.exited() {
+                        return self.last_lines(deadline, what, &pred);
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -263,6 +281,32 @@ impl ChildGuard {
                 }
             }
         }
+    }
+
+    /// After the child exited with its output still open: the lines it
+    /// wrote just before, for at most [`LAST_LINES`], then its exit.
+    fn last_lines(
+        &mut self,
+        deadline: Instant,
+        what: &str,
+        pred: &impl Fn(&str) -> bool,
+    ) -> Result<String, ProcessError> {
+        let until = (Instant::now() + LAST_LINES).min(deadline);
+        while let Ok((_, line)) = self
+            .lines
+            .recv_timeout(until.saturating_duration_since(Instant::now()))
+        {
+            self.seen.push(line.clone());
+            if pred(&line) {
+                return Ok(line);
+            }
+        }
+        let status = self.reap().map(|s| describe(&s));
+        Err(ProcessError::Exited {
+            program: self.program.clone(),
+            status: status.unwrap_or_else(|| "exit status unknown".into()),
+            what: what.into(),
+        })
     }
 
     /// Waits until the lines seen so far satisfy `done`, at most until
@@ -430,37 +474,6 @@ impl Drop for ChildGuard {
         // After SIGKILL the wait is short.
         self.stdin = None;
         self.reap();
-    }
-}
-
-/// The process groups of the children alive now, by leader pid.
-fn live_groups() -> std::sync::MutexGuard<'static, HashSet<u32>> {
-    static GROUPS: OnceLock<Mutex<HashSet<u32>>> = OnceLock::new();
-    // A poisoned set still lists whole pids.
-    GROUPS
-        .get_or_init(|| Mutex::new(HashSet::new()))
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-}
-
-fn kill_group(leader: u32) {
-    if let Ok(pid) = i32::try_from(leader) {
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-}
-
-/// Kills the process group of every child alive now: what a case left
-/// behind when it ended at its deadline (its thread waits out the peer's
-/// own, longer, time-out). The program calls it as it exits; a library
-/// user running cases on other threads must not.
-pub fn kill_live_groups() {
-    // Killed with the set locked, so no guard reaps a child (freeing its
-    // group id for reuse) between the copy and the kill.
-    for g in live_groups().iter() {
-        kill_group(*g);
     }
 }
 
