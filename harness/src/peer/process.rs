@@ -266,16 +266,12 @@ impl ChildGuard {
                     // Output closed; the exit should follow, but a child
                     // that closed its streams and lives on is not waited
                     // for past the deadline.
-                    let status = if self.wait_exit(deadline) {
-                        self.reap()
-                            .map(|s| describe(&s))
-                            .unwrap_or_else(|| "exit status unknown".into())
-                    } else {
-                        "still running with its output closed".into()
-                    };
+                    if self.wait_exit(deadline) {
+                        return Err(self.exited_before(what));
+                    }
                     return Err(ProcessError::Exited {
                         program: self.program.clone(),
-                        status,
+                        status: "still running with its output closed".into(),
                         what: what.into(),
                     });
                 }
@@ -301,12 +297,18 @@ impl ChildGuard {
                 return Ok(line);
             }
         }
+        Err(self.exited_before(what))
+    }
+
+    /// The error of a child that exited before `what`: reaped, with how
+    /// it ended.
+    fn exited_before(&mut self, what: &str) -> ProcessError {
         let status = self.reap().map(|s| describe(&s));
-        Err(ProcessError::Exited {
+        ProcessError::Exited {
             program: self.program.clone(),
             status: status.unwrap_or_else(|| "exit status unknown".into()),
             what: what.into(),
-        })
+        }
     }
 
     /// Waits until the lines seen so far satisfy `done`, at most until
