@@ -46,10 +46,19 @@ pub struct Attempt {
     /// How the server answered a renegotiation this client asked for
     /// after the handshake ([`super::offer::Offer::renegotiate`]).
     pub renegotiation: Option<ClientRenegotiation>,
-    /// How long the probe waited for TLS 1.3 tickets after its handshake,
+    /// How the probe's wait for TLS 1.3 tickets after its handshake went,
     /// when it waited ([`super::offer::Offer::wait_tickets`]): none coming
     /// by then says no more than that.
-    pub ticket_wait: Option<Duration>,
+    pub ticket_wait: Option<TicketWait>,
+}
+
+/// A wait for what comes after the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketWait {
+    /// How long it lasted.
+    pub took: Duration,
+    /// The connection ended it (close_notify, a close or an error).
+    pub closed: bool,
 }
 
 /// The server's answer to a renegotiation the client asks for.
@@ -108,12 +117,14 @@ impl Attempt {
     /// waited for TLS 1.3's, which come after the handshake and may come
     /// later still.
     pub fn no_tickets(&self) -> String {
-        match self.ticket_wait {
-            Some(w) => format!(
-                "no NewSessionTicket came within {} of the handshake",
-                crate::settings::Secs(Duration::from_millis(w.as_millis() as u64))
-            ),
-            None => "the server sent no NewSessionTicket".into(),
+        let Some(w) = self.ticket_wait else {
+            return "the server sent no NewSessionTicket".into();
+        };
+        let took = crate::settings::Secs(Duration::from_millis(w.took.as_millis() as u64));
+        if w.closed {
+            format!("the server ended the connection {took} after the handshake, sending no NewSessionTicket")
+        } else {
+            format!("no NewSessionTicket came within {took} of the handshake")
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use openssl_handshake::decode::HandshakeType;
 
 use crate::ffi::socket_tls::{SocketTls, Stop};
+use crate::scan::attempt::TicketWait;
 
 /// The least a probe waits for tickets: a server's own work before it
 /// writes them.
@@ -38,13 +39,13 @@ pub(super) struct After {
 /// ends at the first ticket; tickets are read until they stop coming (as
 /// long again as the handshake took, at least 100 ms, after the last),
 /// at most [`MAX_TICKETS`], and never past the first wait plus one such
-/// pause, itself within `io`. Returns how long it waited, when it did.
+/// pause, itself within `io`. Returns how the wait went, when it waited.
 pub(super) fn await_after(
     s: &mut SocketTls,
     after: After,
     handshake: Duration,
     io: Duration,
-) -> Option<Duration> {
+) -> Option<TicketWait> {
     let wait = match (after.verdict, after.tickets) {
         (false, false) => return None,
         (true, _) => VERDICT_WAIT.max(handshake),
@@ -55,11 +56,15 @@ pub(super) fn await_after(
     let ceiling = start + (wait + more).min(io);
     let mut until = start + wait.min(io);
     let mut seen = 0;
+    let mut closed = false;
     while Instant::now() < until {
         s.set_deadline((Instant::now() + STEP).min(until));
         match s.peek(&mut [0u8; 1]) {
             Ok(_) | Err(Stop::TimedOut) => {}
-            Err(_) => break,
+            Err(_) => {
+                closed = true;
+                break;
+            }
         }
         let tickets = tickets_in(s);
         if tickets > seen {
@@ -70,7 +75,10 @@ pub(super) fn await_after(
             until = (Instant::now() + more).min(ceiling);
         }
     }
-    Some(start.elapsed())
+    Some(TicketWait {
+        took: start.elapsed(),
+        closed,
+    })
 }
 
 /// NewSessionTickets the trace holds.
