@@ -196,25 +196,38 @@ fn a_command_client_that_does_not_verify_fails_the_verify_cases() {
     );
 }
 
+/// The one case `tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default`.
+fn one_tls13_case() -> Filter {
+    Filter {
+        versions: Some(vec![Version::Tls1_3]),
+        suites: Some(regex::Regex::new("^TLS_AES_128_GCM_SHA256$").expect("a regex")),
+        keys: Some(vec!["rsa2048".into()]),
+        options: Some(vec!["default".into()]),
+        cases: None,
+    }
+}
+
 /// How client `template` fares in one TLS 1.3 case against the in-process
 /// server at `--timeout 1`, which must fail: the failure's headline.
 fn one_failing_case(template: &str) -> String {
-    let report = matrix_within(
-        template,
-        Filter {
-            versions: Some(vec![Version::Tls1_3]),
-            suites: Some(regex::Regex::new("^TLS_AES_128_GCM_SHA256$").expect("a regex")),
-            keys: Some(vec!["rsa2048".into()]),
-            options: Some(vec!["default".into()]),
-            cases: None,
-        },
-        None,
-        Duration::from_secs(1),
-    );
+    let report = matrix_within(template, one_tls13_case(), None, Duration::from_secs(1));
     let id = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default";
     let (s, why) = status(&report, id, FROM_COMMAND);
     assert_eq!(s, Status::Fail, "{why}");
     why
+}
+
+/// A client command whose own process exits at once, leaving the
+/// connection to a process it started in the background (with its stdin
+/// and output), passes: the harness waits for that output, not the exit.
+#[test]
+fn a_command_client_that_leaves_its_answer_to_a_background_process_passes() {
+    let bg = "bg=exec 3<&0; (sleep 0.3; exec openssl s_client -connect 127.0.0.1:{port} \
+              -CAfile {ca} -servername localhost -{version} <&3) & exit 0";
+    let report = matrix_within(bg, one_tls13_case(), None, Duration::from_secs(2));
+    let id = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default";
+    let (s, why) = status(&report, id, FROM_COMMAND);
+    assert_eq!(s, Status::Pass, "{why}");
 }
 
 /// A client command that exits at once (an option its program refuses)

@@ -40,13 +40,6 @@ const CAPTURE_LIMIT: usize = 32 * 1024;
 /// thread may wait a while for its turn.
 const OUTPUT_GRACE: Duration = Duration::from_secs(3);
 
-/// How often a wait for a line looks whether the child has exited.
-const EXIT_POLL: Duration = Duration::from_millis(20);
-
-/// How long lines are still taken from a child that exited with its
-/// output held open: what it wrote last is already in the pipe.
-const LAST_LINES: Duration = Duration::from_millis(200);
-
 /// Why a child could not be started or waited for.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -231,7 +224,10 @@ impl ChildGuard {
     }
 
     /// Waits until a line satisfies `pred` and returns it, or fails at
-    /// `deadline` or when the child exits or closes its output first.
+    /// `deadline` or when the child closes its output first. A child that
+    /// exited while a process it started holds its output open is waited
+    /// for as long as that output stays open: a client may leave its
+    /// answer to that process.
     pub fn wait_for_line(
         &mut self,
         deadline: Instant,
@@ -241,19 +237,11 @@ impl ChildGuard {
         let start = Instant::now();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left.min(EXIT_POLL)) {
+            match self.lines.recv_timeout(left) {
                 Ok((_, line)) => {
                     self.seen.push(line.clone());
                     if pred(&line) {
                         return Ok(line);
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) if left > EXIT_POLL => {
-                    // Exited while a process it left behind holds its
-                    // output open: its last lines, then its end, which the
-                    // output's close would not tell until that one ends.
-                    if self.exited() {
-                        return self.last_lines(deadline, what, &pred);
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
@@ -277,27 +265,6 @@ impl ChildGuard {
                 }
             }
         }
-    }
-
-    /// After the child exited with its output still open: the lines it
-    /// wrote just before, for at most [`LAST_LINES`], then its exit.
-    fn last_lines(
-        &mut self,
-        deadline: Instant,
-        what: &str,
-        pred: &impl Fn(&str) -> bool,
-    ) -> Result<String, ProcessError> {
-        let until = (Instant::now() + LAST_LINES).min(deadline);
-        while let Ok((_, line)) = self
-            .lines
-            .recv_timeout(until.saturating_duration_since(Instant::now()))
-        {
-            self.seen.push(line.clone());
-            if pred(&line) {
-                return Ok(line);
-            }
-        }
-        Err(self.exited_before(what))
     }
 
     /// The error of a child that exited before `what`: reaped, with how

@@ -127,31 +127,3 @@ fn shell_words_are_quoted_when_needed() {
     assert_eq!(shell_word("NORMAL:+VERS-TLS1.2"), "NORMAL:+VERS-TLS1.2");
     assert_eq!(shell_word("a b"), "'a b'");
 }
-
-/// A child that exits while a process it left behind holds its output
-/// open ends the wait for a line: its last line is still read, and its
-/// exit is not taken for a time-out at the deadline.
-#[test]
-fn a_wait_for_a_line_ends_when_the_child_exits_with_its_output_held() {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let held = |script: &str| {
-        let args = vec!["-c".into(), format!("sleep 30 & {script}")];
-        ChildGuard::spawn("sh", &args, "dash").expect("sh")
-    };
-    let mut g = held("echo last; exit 3");
-    let line = g.wait_for_line(deadline, "the last line", |l| l == "last");
-    assert_eq!(line.ok().as_deref(), Some("last"));
-    drop(g.finish());
-
-    let mut g = held("exit 3");
-    let err = g
-        .wait_for_line(deadline, "a line that never comes", |_| false)
-        .expect_err("no such line");
-    assert!(
-        matches!(&err, ProcessError::Exited { status, .. } if status == "exit status 3"),
-        "{err}"
-    );
-    assert!(Instant::now() < deadline, "the wait ran to its deadline");
-    let c = g.finish();
-    assert!(c.ended.is_some(), "{}", c.exit);
-}
