@@ -51,7 +51,8 @@ fn stateful_tls13_tickets_resume() {
 /// A server that sends no TLS 1.3 ticket (`s_server -num_tickets 0`, for
 /// which s_client, given a second, prints no "Post-Handshake New Session
 /// Ticket") reads as no PSK resumption and no early data, each saying how
-/// long the probe waited: a ticket may come after any wait.
+/// long the probe waited: as long as any read, since a ticket may come
+/// late.
 #[test]
 fn no_tls13_ticket_says_how_long_it_was_waited_for() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -69,17 +70,19 @@ fn no_tls13_ticket_says_how_long_it_was_waited_for() {
         "{said:?}"
     );
 
+    // scan_support runs every scan with --timeout 3.
     let r = scan_json(d, &addr, &[]);
     let psk = resumption(&r, "psk");
     assert_eq!(psk["resumed"], "no", "{psk}");
-    let waited = "no NewSessionTicket came within ";
-    let detail = psk["detail"].as_str().unwrap_or_default();
-    assert!(detail.starts_with(waited), "{psk}");
-    assert!(detail.ends_with(" of the handshake"), "{psk}");
+    let waited = "no NewSessionTicket came within 3 s of the handshake (--timeout)";
+    assert_eq!(psk["detail"], waited, "{psk}");
     let early = &r["findings"]["early_data"];
     assert_eq!(early["offered"], "no", "{early}");
-    let detail = early["detail"].as_str().unwrap_or_default();
-    assert!(detail.starts_with(waited), "{early}");
+    assert_eq!(
+        early["detail"],
+        format!("{waited}, so no ticket to send early data with"),
+        "{early}"
+    );
 }
 
 /// A TLS 1.3 server that ends each connection right after its handshake,

@@ -52,13 +52,14 @@ pub struct Attempt {
     pub ticket_wait: Option<TicketWait>,
 }
 
-/// A wait for what comes after the handshake.
+/// How a wait for what comes after the handshake went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TicketWait {
-    /// How long it lasted.
-    pub took: Duration,
-    /// The connection ended it (close_notify, a close or an error).
-    pub closed: bool,
+pub enum TicketWait {
+    /// It ran its course: this long, the whole limit where nothing came.
+    Waited(Duration),
+    /// The connection ended it (close_notify, a close or an error) after
+    /// this long.
+    Closed(Duration),
 }
 
 /// The server's answer to a renegotiation the client asks for.
@@ -117,14 +118,22 @@ impl Attempt {
     /// waited for TLS 1.3's, which come after the handshake and may come
     /// later still.
     pub fn no_tickets(&self) -> String {
-        let Some(w) = self.ticket_wait else {
-            return "the server sent no NewSessionTicket".into();
-        };
-        let took = crate::settings::Secs(Duration::from_millis(w.took.as_millis() as u64));
-        if w.closed {
-            format!("the server ended the connection {took} after the handshake, sending no NewSessionTicket")
-        } else {
-            format!("no NewSessionTicket came within {took} of the handshake")
+        match self.ticket_wait {
+            None => "the server sent no NewSessionTicket".into(),
+            Some(TicketWait::Waited(limit)) => format!(
+                "no NewSessionTicket came within {} of the handshake (--timeout)",
+                crate::settings::Secs(limit)
+            ),
+            Some(TicketWait::Closed(after)) => {
+                let after = match after.as_millis() {
+                    0 => "less than 1 ms".to_owned(),
+                    ms => crate::settings::Secs(Duration::from_millis(ms as u64)).to_string(),
+                };
+                format!(
+                    "the server ended the connection {after} after the handshake, sending no \
+                     NewSessionTicket"
+                )
+            }
         }
     }
 

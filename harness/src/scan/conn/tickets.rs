@@ -9,9 +9,9 @@ use openssl_handshake::decode::HandshakeType;
 use crate::ffi::socket_tls::{SocketTls, Stop};
 use crate::scan::attempt::TicketWait;
 
-/// The least a probe waits for tickets: a server's own work before it
-/// writes them.
-const TICKET_WAIT: Duration = Duration::from_millis(300);
+/// After the first ticket, the least time the rest of a burst is read
+/// for: a server's own work between them.
+const BURST: Duration = Duration::from_millis(300);
 /// How long a TLS 1.3 probe that was asked for a certificate waits for
 /// the server's verdict.
 const VERDICT_WAIT: Duration = Duration::from_secs(1);
@@ -33,13 +33,15 @@ pub(super) struct After {
     pub tickets: bool,
 }
 
-/// Reads what `after` waits for, in short bounded peeks. The wait scales
-/// with `handshake`, how long the handshake took, which bounds a round
-/// trip: tickets and verdicts on a slow path come late. A verdict alone
-/// ends at the first ticket; tickets are read until they stop coming (as
-/// long again as the handshake took, at least 100 ms, after the last),
-/// at most [`MAX_TICKETS`], and never past the first wait plus one such
-/// pause, itself within `io`. Returns how the wait went, when it waited.
+/// Reads what `after` waits for, in short bounded peeks. A verdict alone
+/// is waited for as long as the handshake took, at least a second, and
+/// ends at the first ticket. The first ticket is waited for as long as
+/// any read (`io`): a server may be slow to write it, and none in a
+/// shorter wait would prove nothing. After it, tickets are read until they
+/// stop coming (as long again as the handshake took, at least 100 ms,
+/// after the last), at most [`MAX_TICKETS`], and for no longer than twice
+/// the handshake (at least [`BURST`]) plus one such pause: a server may
+/// send them without end. Returns how the wait went, when it waited.
 pub(super) fn await_after(
     s: &mut SocketTls,
     after: After,
@@ -48,37 +50,37 @@ pub(super) fn await_after(
 ) -> Option<TicketWait> {
     let wait = match (after.verdict, after.tickets) {
         (false, false) => return None,
-        (true, _) => VERDICT_WAIT.max(handshake),
-        (false, true) => TICKET_WAIT.max(handshake * 2),
+        (true, false) => VERDICT_WAIT.max(handshake).min(io),
+        (_, true) => io,
     };
     let more = MORE_WAIT.max(handshake);
     let start = Instant::now();
-    let ceiling = start + (wait + more).min(io);
-    let mut until = start + wait.min(io);
+    let mut ceiling = start + io;
+    let mut until = start + wait;
     let mut seen = 0;
-    let mut closed = false;
     while Instant::now() < until {
         s.set_deadline((Instant::now() + STEP).min(until));
         match s.peek(&mut [0u8; 1]) {
             Ok(_) | Err(Stop::TimedOut) => {}
-            Err(_) => {
-                closed = true;
-                break;
-            }
+            Err(_) => return Some(TicketWait::Closed(start.elapsed())),
         }
         let tickets = tickets_in(s);
         if tickets > seen {
             if !after.tickets || tickets >= MAX_TICKETS {
                 break;
             }
+            if seen == 0 {
+                ceiling = ceiling.min(Instant::now() + BURST.max(handshake * 2) + more);
+            }
             seen = tickets;
             until = (Instant::now() + more).min(ceiling);
         }
     }
-    Some(TicketWait {
-        took: start.elapsed(),
-        closed,
-    })
+    Some(TicketWait::Waited(if seen == 0 {
+        wait
+    } else {
+        start.elapsed()
+    }))
 }
 
 /// NewSessionTickets the trace holds.
