@@ -257,14 +257,10 @@ impl Command {
             ..ExternalView::default()
         };
         if !ok {
-            // The exit follows in the summary (`attach`); the first line
-            // of its standard error is usually why.
-            let said = cap
-                .stderr
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .map(|l| format!(" ({})", l.chars().take(200).collect::<String>()))
+            // The exit follows in the summary (`attach`); its standard
+            // error usually says why.
+            let said = super::process_peer::reason_in(&cap.stderr)
+                .map(|r| format!(" ({r})"))
                 .unwrap_or_default();
             v.error = Some(if cap.code == Some(0) {
                 format!("the command ended before the case did{said}")

@@ -118,3 +118,64 @@ pub fn ping_pong(g: &mut ChildGuard, deadline: Instant, answered: impl Fn(&str) 
     g.wait_exit(deadline);
     pong
 }
+
+/// The line of a program's standard error most likely to say why it
+/// failed: the first that reads as an error (`openssl s_client` and
+/// `gnutls-cli` print notes and warnings before it), else the last; never
+/// a note of the harness's own. Cut at 200 characters.
+pub fn reason_in(stderr: &str) -> Option<String> {
+    const ERROR_WORDS: [&str; 9] = [
+        "error",
+        "fatal",
+        "fail",
+        "unknown",
+        "invalid",
+        "refused",
+        "denied",
+        "not found",
+        "usage",
+    ];
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("[tls-harness:"))
+        .collect();
+    let reads_as_error = |l: &&&str| {
+        let l = l.to_ascii_lowercase();
+        ERROR_WORDS.iter().any(|w| l.contains(w))
+    };
+    let line = lines.iter().find(reads_as_error).or(lines.last())?;
+    let mut cut: String = line.chars().take(200).collect();
+    if cut.len() < line.len() {
+        cut.push('…');
+    }
+    Some(cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reason_in;
+
+    #[test]
+    fn the_reason_is_the_line_that_reads_as_an_error() {
+        // openssl s_client's note before its error line.
+        let s_client = "Can't use SSL_get_servername\ndepth=0 CN = localhost\n\
+            40F7:error:0A000086:SSL routines:tls_post_process_server_certificate:\
+            certificate verify failed:../ssl/statem/statem_clnt.c:1889:\n";
+        assert!(reason_in(s_client).is_some_and(|r| r.contains("certificate verify failed")));
+        // gnutls-cli's warning before its fatal error.
+        let gnutls = "|<1>| There was a non-CA certificate in the trusted list: CN=x.\n\
+            *** Fatal error: Error in the certificate.\n";
+        assert_eq!(
+            reason_in(gnutls).as_deref(),
+            Some("*** Fatal error: Error in the certificate.")
+        );
+        assert_eq!(reason_in("starting\nbye\n").as_deref(), Some("bye"));
+        let note = "[tls-harness: output still open after the peer's process group was killed]\n";
+        assert_eq!(reason_in(note), None);
+        let long = format!("error: {}", "é".repeat(300));
+        let cut = reason_in(&long).unwrap_or_default();
+        assert_eq!(cut.chars().count(), 201, "{cut}");
+        assert!(cut.ends_with('…'));
+    }
+}
