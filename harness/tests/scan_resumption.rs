@@ -6,6 +6,7 @@
 mod common;
 mod scan_support;
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -85,37 +86,46 @@ fn no_tls13_ticket_says_how_long_it_was_waited_for() {
     );
 }
 
+/// Python's ssl server (the linked OpenSSL under it) with no TLS 1.3
+/// ticket (`num_tickets = 0`), on a free port, doing `then` with the TLS
+/// socket `t` after each handshake.
+fn python_server(d: &Path, then: &str) -> (common::Proc, String) {
+    let (chain, key) = (p(d, "server-rsa2048.chain.pem"), p(d, "server-rsa2048.key"));
+    let script = format!(
+        "import socket, ssl, sys, threading, time\n\
+         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
+         ctx.load_cert_chain(sys.argv[2], sys.argv[3])\n\
+         ctx.num_tickets = 0\n\
+         def serve(c):\n    \
+             try:\n        \
+                 t = ctx.wrap_socket(c, server_side=True)\n        \
+                 {then}\n    \
+             except (OSError, ssl.SSLError):\n        \
+                 pass\n    \
+             c.close()\n\
+         s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
+         while True:\n    \
+             c, _ = s.accept()\n    \
+             threading.Thread(target=serve, args=(c,), daemon=True).start()\n"
+    );
+    let (server, port) = common::ports::serve_on_free_port(|port| {
+        let mut c = Command::new("python3");
+        c.args(["-c", &script, &port.to_string(), &chain, &key]);
+        c
+    });
+    (server, format!("127.0.0.1:{port}"))
+}
+
 /// A TLS 1.3 server that ends each connection right after its handshake,
-/// with no ticket (Python's ssl module, `num_tickets = 0`, which the
-/// linked OpenSSL runs): no PSK resumption, said as the close it was, not
-/// as a wait that ran out.
+/// with no ticket (s_client: no ticket, "closed"): no PSK resumption, said
+/// as the close it was, not as a wait that ran out.
 #[test]
 fn a_close_after_the_handshake_is_said_to_end_the_wait() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (chain, key) = (p(d, "server-rsa2048.chain.pem"), p(d, "server-rsa2048.key"));
-    let script = "import socket, ssl, sys, threading\n\
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n\
-        ctx.load_cert_chain(sys.argv[2], sys.argv[3])\n\
-        ctx.num_tickets = 0\n\
-        def serve(c):\n    \
-            try:\n        \
-                t = ctx.wrap_socket(c, server_side=True)\n        \
-                t.unwrap()\n    \
-            except (OSError, ssl.SSLError):\n        \
-                pass\n    \
-            c.close()\n\
-        s = socket.create_server(('127.0.0.1', int(sys.argv[1])))\n\
-        while True:\n    \
-            c, _ = s.accept()\n    \
-            threading.Thread(target=serve, args=(c,), daemon=True).start()\n";
-    let (_server, port) = common::ports::serve_on_free_port(|port| {
-        let mut c = Command::new("python3");
-        c.args(["-c", script, &port.to_string(), &chain, &key]);
-        c
-    });
-    let r = scan_json(d, &format!("127.0.0.1:{port}"), &[]);
+    let (_server, addr) = python_server(d, "t.unwrap()");
+    let r = scan_json(d, &addr, &[]);
     let psk = resumption(&r, "psk");
     assert_eq!(psk["resumed"], "no", "{psk}");
     let detail = psk["detail"].as_str().unwrap_or_default();
@@ -125,6 +135,30 @@ fn a_close_after_the_handshake_is_said_to_end_the_wait() {
     );
     assert!(
         detail.ends_with(" after the handshake, sending no NewSessionTicket"),
+        "{psk}"
+    );
+}
+
+/// A TLS 1.3 server that greets first (as a mail server on its TLS port
+/// does), with no ticket: the greeting ends the wait, which no ticket can
+/// follow unread, and the finding says so, at once rather than after
+/// --timeout.
+#[test]
+fn a_greeting_before_any_ticket_is_said_to_end_the_wait() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = python_server(d, "t.sendall(b'* OK hello\\r\\n'); time.sleep(5)");
+    let r = scan_json(d, &addr, &[]);
+    let psk = resumption(&r, "psk");
+    assert_eq!(psk["resumed"], "no", "{psk}");
+    let detail = psk["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with("the server sent application data "),
+        "{psk}"
+    );
+    assert!(
+        detail.ends_with(" after the handshake, before any NewSessionTicket"),
         "{psk}"
     );
 }

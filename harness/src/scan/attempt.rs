@@ -60,6 +60,16 @@ pub enum TicketWait {
     /// The connection ended it (close_notify, a close or an error) after
     /// this long.
     Closed(Duration),
+    /// Application data came first, after this long.
+    Data(Duration),
+}
+
+/// `d` in whole milliseconds, or "less than 1 ms".
+fn millis(d: Duration) -> String {
+    match d.as_millis() {
+        0 => "less than 1 ms".to_owned(),
+        ms => crate::settings::Secs(Duration::from_millis(ms as u64)).to_string(),
+    }
 }
 
 /// The server's answer to a renegotiation the client asks for.
@@ -124,16 +134,16 @@ impl Attempt {
                 "no NewSessionTicket came within {} of the handshake (--timeout)",
                 crate::settings::Secs(limit)
             ),
-            Some(TicketWait::Closed(after)) => {
-                let after = match after.as_millis() {
-                    0 => "less than 1 ms".to_owned(),
-                    ms => crate::settings::Secs(Duration::from_millis(ms as u64)).to_string(),
-                };
-                format!(
-                    "the server ended the connection {after} after the handshake, sending no \
-                     NewSessionTicket"
-                )
-            }
+            Some(TicketWait::Closed(after)) => format!(
+                "the server ended the connection {} after the handshake, sending no \
+                 NewSessionTicket",
+                millis(after)
+            ),
+            Some(TicketWait::Data(after)) => format!(
+                "the server sent application data {} after the handshake, before any \
+                 NewSessionTicket",
+                millis(after)
+            ),
         }
     }
 

@@ -61,7 +61,12 @@ pub(super) fn await_after(
     while Instant::now() < until {
         s.set_deadline((Instant::now() + STEP).min(until));
         match s.peek(&mut [0u8; 1]) {
-            Ok(_) | Err(Stop::TimedOut) => {}
+            Err(Stop::TimedOut) => {}
+            // Application data (a mail server's greeting): nothing after
+            // it is read until it is, and a server writes its tickets
+            // before it.
+            Ok(_) if seen == 0 => return Some(TicketWait::Data(start.elapsed())),
+            Ok(_) => break,
             Err(_) => return Some(TicketWait::Closed(start.elapsed())),
         }
         let tickets = tickets_in(s);
