@@ -12,7 +12,6 @@ use openssl::ssl::{
 use super::hello::ClientHello;
 use super::judge::{outcome_text, Sent};
 use super::wire::{self, Script};
-
 use super::{
     exhaustion, fingerprint, malformed, renegotiate, trickle, CaseResult, Expected, HostileError,
     HostileOptions, HostileReport, Target, TracedServer, SCHEMA_VERSION,

@@ -140,11 +140,15 @@ pub fn reason_in(stderr: &str) -> Option<String> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with("[tls-harness:"))
         .collect();
-    let reads_as_error = |l: &&&str| {
+    let reads_as_error = |l: &str| {
         let l = l.to_ascii_lowercase();
         ERROR_WORDS.iter().any(|w| l.contains(w))
     };
-    let line = lines.iter().find(reads_as_error).or(lines.last())?;
+    let line = lines
+        .iter()
+        .copied()
+        .find(|l| reads_as_error(l))
+        .or(lines.last().copied())?;
     let mut cut: String = line.chars().take(200).collect();
     if cut.len() < line.len() {
         cut.push('…');

@@ -41,7 +41,6 @@ fn stopped_waiting(t: &SideOutcome) -> String {
             .unwrap_or_default()
     };
     let error = t.error.as_deref().unwrap_or("no answer");
-    let error = error.strip_prefix("time-out: ").unwrap_or(error);
     let peer = match t.role {
         Role::Client => Role::Server,
         Role::Server => Role::Client,
