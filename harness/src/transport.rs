@@ -3,7 +3,7 @@
 //! turns into an error instead of a hang.
 
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -59,6 +59,47 @@ impl Conn {
         match self {
             Conn::Recorded(r) => Some(r.capture()),
             _ => None,
+        }
+    }
+
+    /// Closes this end for sending, then reads and drops what the peer
+    /// still sends until it closes too or `within` has passed.
+    ///
+    /// A TCP socket closed with bytes unread answers them with a reset,
+    /// and a peer that gets the reset before it reads this end's last
+    /// bytes loses them: a fatal alert sent as the handshake failed (a
+    /// TLS 1.3 client has finished, and sent data, by the time the server
+    /// refuses its certificate). In-memory pipes keep what was written.
+    pub fn linger(&mut self, within: Duration) {
+        if self
+            .tcp()
+            .is_none_or(|s| s.shutdown(Shutdown::Write).is_err())
+        {
+            return;
+        }
+        let deadline = Instant::now() + within;
+        // Read through `self`, so that a recorded connection's capture
+        // holds what the peer sent.
+        let mut sink = [0u8; 4096];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let timed = self
+                .tcp()
+                .is_some_and(|s| s.set_read_timeout(Some(left)).is_ok());
+            if left.is_zero() || !timed {
+                return;
+            }
+            if matches!(self.read(&mut sink), Ok(0) | Err(_)) {
+                return;
+            }
+        }
+    }
+
+    fn tcp(&mut self) -> Option<&mut TcpStream> {
+        match self {
+            Conn::Tcp(s) => Some(s),
+            Conn::Recorded(r) => r.get_mut().tcp(),
+            Conn::Memory(_) => None,
         }
     }
 }
@@ -268,6 +309,42 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         drop(a);
         assert_eq!(b.read(&mut buf).expect("eof"), 0);
+    }
+
+    /// A server that closes on bytes it never read resets the connection;
+    /// one that lingers ends it in order, after its last bytes.
+    #[test]
+    fn linger_ends_a_connection_without_a_reset() {
+        for lingering in [false, true] {
+            let (listener, dialer) = Transport::Tcp.pair(Duration::from_secs(5)).expect("bind");
+            let mut client = dialer.dial().expect("dial");
+            client.write_all(b"never read").expect("write");
+            let server = std::thread::spawn(move || {
+                let mut conn = listener.accept().expect("accept");
+                let Conn::Tcp(tcp) = &conn else {
+                    unreachable!("a TCP listener")
+                };
+                // The client's bytes are there before the server closes.
+                tcp.peek(&mut [0u8; 1]).expect("peek");
+                conn.write_all(b"last").expect("write");
+                if lingering {
+                    conn.linger(Duration::from_secs(5));
+                }
+            });
+            let mut last = [0u8; 4];
+            client
+                .read_exact(&mut last)
+                .expect("the server's last bytes");
+            assert_eq!(&last, b"last");
+            let end = client.read(&mut [0u8; 8]);
+            drop(client);
+            server.join().expect("server thread");
+            match (lingering, end) {
+                (true, Ok(0)) => {}
+                (false, Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => {}
+                (_, other) => panic!("lingering {lingering}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -1,21 +1,19 @@
 //! The in-process peer: OpenSSL linked into this binary, each context
 //! traced with [`SslContextBuilderExt::trace_handshakes`].
 
-use std::io::{Read, Write};
 use std::sync::Arc;
-use std::time::Instant;
 
 use openssl::dh::Dh;
 use openssl::pkey::Params;
 use openssl::ssl::{
-    AlpnError, HandshakeError, NameType, SniError, Ssl, SslContext, SslContextBuilder, SslMethod,
-    SslOptions, SslStream, SslVerifyMode,
+    AlpnError, NameType, SniError, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions,
+    SslVerifyMode,
 };
 use openssl::x509::verify::X509CheckFlags;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Negative, Pki};
 
-use super::{one_after_another, Capabilities, Peer, PeerKind, SideOutcome, PING, PONG};
+use super::{one_after_another, Capabilities, Peer, PeerKind, SideOutcome};
 use crate::case::{Case, Endpoint, Identity, KeyKind, Role, SrpPassword};
 use crate::error::HarnessError;
 use crate::ffi::{self, no_unwind, SavedSession, SrpLogin};
@@ -24,6 +22,9 @@ use crate::matrix::HOST;
 use crate::oracle::linked_capabilities;
 use crate::pcap;
 use crate::transport::{Conn, Dialer, Listener};
+
+mod exchange;
+use exchange::{finish, finish_client, io_outcome};
 
 /// The PSK identity both sides use for PSK suites.
 pub const PSK_IDENTITY: &[u8] = b"tls-harness";
@@ -297,165 +298,6 @@ fn recorded(mut ssl: Ssl, conn: &Conn) -> Result<Ssl, openssl::error::ErrorStack
         pcap::attach(&mut ssl, capture)?;
     }
     Ok(ssl)
-}
-
-/// Completes a client connection: ping, pong, close; keeps the session.
-fn finish_client(
-    r: Result<SslStream<Conn>, HandshakeError<Conn>>,
-) -> (SideOutcome, Option<SavedSession>) {
-    match r {
-        Ok(mut stream) => {
-            let exchange = stream
-                .write_all(PING)
-                .and_then(|_| read_exact_or_eof(&mut stream, PONG.len()))
-                .map_err(|e| Stalled::now("ping/pong", e));
-            let session = SavedSession::of(stream.ssl());
-            // A close_notify is a courtesy here; a failure to send it is
-            // no part of the case.
-            let _ = stream.shutdown();
-            (success(Role::Client, &stream, exchange), session)
-        }
-        Err(e) => (failed(Role::Client, e), None),
-    }
-}
-
-/// Completes a server connection: answer the ping, wait for the close.
-fn finish(role: Role, r: Result<SslStream<Conn>, HandshakeError<Conn>>) -> SideOutcome {
-    match r {
-        Ok(mut stream) => {
-            let exchange = read_exact_or_eof(&mut stream, PING.len())
-                .and_then(|_| stream.write_all(PONG))
-                .and_then(|_| stream.flush())
-                .map_err(|e| Stalled::now("ping/pong", e));
-            // Wait for the client's close so its read of the pong is not
-            // cut short by our socket closing; without a pong, nothing is
-            // to be read.
-            if exchange.is_ok() {
-                let mut sink = [0u8; 64];
-                let _ = stream.read(&mut sink);
-            }
-            let _ = stream.shutdown();
-            success(role, &stream, exchange)
-        }
-        Err(e) => failed(role, e),
-    }
-}
-
-fn read_exact_or_eof(stream: &mut SslStream<Conn>, n: usize) -> std::io::Result<()> {
-    let mut buf = vec![0u8; n];
-    stream.read_exact(&mut buf)
-}
-
-/// An exchange after the handshake that failed: what it was doing, why,
-/// and when, taken before this side does anything its peer could see
-/// (a close_notify), so that a peer's end can be put before or after it.
-struct Stalled {
-    what: &'static str,
-    error: std::io::Error,
-    at: Instant,
-}
-
-impl Stalled {
-    fn now(what: &'static str, error: std::io::Error) -> Self {
-        Stalled {
-            what,
-            error,
-            at: Instant::now(),
-        }
-    }
-}
-
-fn success(role: Role, stream: &SslStream<Conn>, exchange: Result<(), Stalled>) -> SideOutcome {
-    let (exchange_ok, error, gave_up) = match exchange {
-        Ok(()) => (true, None, None),
-        Err(Stalled { what, error, at }) => {
-            let t = is_timeout(&error);
-            // A time-out's report says it came after the handshake.
-            let when = if t { "" } else { " after the handshake" };
-            let text = format!("{what}{when}: {}", io_text(&error));
-            (false, Some(text), t.then_some(at))
-        }
-    };
-    SideOutcome {
-        role,
-        trace: openssl_handshake::trace(stream.ssl()),
-        handshake_ok: true,
-        exchange_ok,
-        verify_code: Some(stream.ssl().verify_result().as_raw()),
-        error,
-        timed_out: gave_up.is_some(),
-        gave_up,
-        exchange_skipped: false,
-        external: None,
-        setup_failed: false,
-    }
-}
-
-fn failed(role: Role, e: HandshakeError<Conn>) -> SideOutcome {
-    match e {
-        HandshakeError::SetupFailure(stack) => {
-            SideOutcome::not_set_up(role, format!("handshake setup: {stack}"))
-        }
-        HandshakeError::Failure(mid) => {
-            let timed_out = mid.error().io_error().is_some_and(is_timeout);
-            let error = match mid.error().io_error() {
-                Some(io) if timed_out => io_text(io),
-                _ => mid.error().to_string(),
-            };
-            SideOutcome {
-                role,
-                trace: openssl_handshake::trace(mid.ssl()),
-                handshake_ok: false,
-                exchange_ok: false,
-                verify_code: Some(mid.ssl().verify_result().as_raw()),
-                error: Some(if error.is_empty() {
-                    "handshake failed".into()
-                } else {
-                    error
-                }),
-                timed_out,
-                gave_up: timed_out.then(Instant::now),
-                exchange_skipped: false,
-                external: None,
-                setup_failed: false,
-            }
-        }
-        // Blocking streams with time-outs report a stall as "would block".
-        HandshakeError::WouldBlock(mid) => SideOutcome {
-            role,
-            trace: openssl_handshake::trace(mid.ssl()),
-            handshake_ok: false,
-            exchange_ok: false,
-            verify_code: None,
-            error: Some("time-out waiting for the peer".into()),
-            timed_out: true,
-            gave_up: Some(Instant::now()),
-            exchange_skipped: false,
-            external: None,
-            setup_failed: false,
-        },
-    }
-}
-
-fn io_outcome(role: Role, what: &str, e: &std::io::Error) -> SideOutcome {
-    SideOutcome::broken(role, format!("{what}: {}", io_text(e)), is_timeout(e))
-}
-
-fn is_timeout(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-    )
-}
-
-fn io_text(e: &std::io::Error) -> String {
-    if is_timeout(e) {
-        // A socket read time-out surfaces as EAGAIN, whose own words
-        // ("Resource temporarily unavailable") hide what happened.
-        return format!("no answer within the time-out ({e})");
-    }
-    // An SSL error wrapped in io::Error carries OpenSSL's reason.
-    e.to_string()
 }
 
 /// Encodes ALPN protocol names in wire format (length-prefixed).
