@@ -79,18 +79,7 @@ fn proxy(upstream: String, stop: Arc<AtomicBool>, act: fn(usize) -> Action) -> S
 
 fn pipe(client: TcpStream, upstream: &str) {
     let server = TcpStream::connect(upstream).expect("upstream");
-    for (mut from, mut to) in [
-        (
-            client.try_clone().expect("clone"),
-            server.try_clone().expect("clone"),
-        ),
-        (server, client),
-    ] {
-        thread::spawn(move || {
-            let _ = io::copy(&mut from, &mut to);
-            let _ = to.shutdown(std::net::Shutdown::Write);
-        });
-    }
+    pipe_both(client, server);
 }
 
 #[test]
@@ -228,4 +217,118 @@ fn connections_dropped_now_and_then_are_retried() {
             .is_some_and(|t| t.contains("AES128-SHA")),
         "{suites}"
     );
+}
+
+/// Whether a ClientHello record offers TLS 1.3: a supported_versions
+/// extension listing 0x0304 (RFC 8446 4.2.1). Walked field by field, so a
+/// match in the random or the key shares does not count.
+fn offers_tls13(record: &[u8]) -> Option<bool> {
+    let skip = |at: usize, len_bytes: usize| -> Option<usize> {
+        let len = record.get(at..at + len_bytes)?;
+        let n = len.iter().fold(0usize, |n, b| n << 8 | usize::from(*b));
+        Some(at + len_bytes + n)
+    };
+    // Record header, handshake header, client_version, random.
+    let at = skip(5 + 4 + 2 + 32, 1)?;
+    let at = skip(skip(at, 2)?, 1)?;
+    let end = skip(at, 2)?;
+    let mut at = at + 2;
+    while at + 4 <= end.min(record.len()) {
+        let kind = u16::from_be_bytes([record[at], record[at + 1]]);
+        let next = skip(at + 2, 2)?;
+        if kind == 0x002b {
+            let list = record.get(at + 5..next)?;
+            return Some(list.chunks(2).any(|v| v == [0x03, 0x04]));
+        }
+        at = next;
+    }
+    Some(false)
+}
+
+/// A server (or a middlebox before it) that never answers a TLS 1.3
+/// hello: what rests on TLS 1.3 is not known, so its checks are not
+/// testable, not "n/a: TLS 1.3 is not accepted".
+#[test]
+fn checks_resting_on_an_unanswered_version_are_not_testable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, upstream) = s_server(d, &[]);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let upstream = upstream.clone();
+            thread::spawn(move || {
+                // The record header, then the record whole.
+                let mut hello = vec![0u8; 5];
+                if io::Read::read_exact(&mut &client, &mut hello).is_err() {
+                    return;
+                }
+                hello.resize(5 + usize::from(u16::from_be_bytes([hello[3], hello[4]])), 0);
+                if io::Read::read_exact(&mut &client, &mut hello[5..]).is_err() {
+                    return;
+                }
+                if offers_tls13(&hello) != Some(false) {
+                    // Held open in silence until the scan gives up.
+                    let _ = io::Read::read(&mut &client, &mut [0u8; 1]);
+                    return;
+                }
+                let server = TcpStream::connect(&upstream).expect("upstream");
+                io::Write::write_all(&mut &server, &hello).expect("hello");
+                pipe_both(client, server);
+            });
+        }
+    });
+    let root = p(d, "root.pem");
+    let o = run(harness(&[
+        "scan",
+        &addr,
+        "--servername",
+        "localhost",
+        "--cafile",
+        &root,
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    ]));
+    let r: Value = serde_json::from_str(&o.stdout).expect("JSON");
+    assert_eq!(version(&r, "tls1_2")["accepted"], "yes");
+    assert_eq!(version(&r, "tls1_3")["accepted"], "not_testable");
+    let psk = r["findings"]["resumption"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["kind"] == "psk"))
+        .expect("psk finding");
+    let early = &r["findings"]["early_data"];
+    for (f, verdict) in [(psk, &psk["resumed"]), (early, &early["offered"])] {
+        assert_eq!(verdict, "not_testable", "{f}");
+        assert_eq!(
+            f["detail"], "whether the server accepts TLS 1.3 is unknown",
+            "{f}"
+        );
+        assert!(strings(&f["probes"]).contains(&"version/tls1_3".to_owned()));
+    }
+    // What rests on TLS 1.2 alone is still judged.
+    let session_id = r["findings"]["resumption"]
+        .as_array()
+        .and_then(|a| a.iter().find(|f| f["kind"] == "session_id"))
+        .expect("session_id finding");
+    assert_eq!(session_id["resumed"], "yes", "{session_id}");
+}
+
+/// Copies each way until either side ends.
+fn pipe_both(client: TcpStream, server: TcpStream) {
+    for (mut from, mut to) in [
+        (
+            client.try_clone().expect("clone"),
+            server.try_clone().expect("clone"),
+        ),
+        (server, client),
+    ] {
+        thread::spawn(move || {
+            let _ = io::copy(&mut from, &mut to);
+            let _ = to.shutdown(std::net::Shutdown::Write);
+        });
+    }
 }

@@ -10,6 +10,7 @@
 //! renegotiation are read from probes already made.
 
 pub mod alpn;
+pub mod applicable;
 pub mod attempt;
 pub mod chain;
 pub mod cli;
@@ -386,14 +387,14 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             unanswered: p.unanswered(),
         }
     });
-    rest_na_on_versions(&mut findings);
+    applicable::rest_na_on_versions(&mut findings, cannot_scan.is_none());
     if cannot_scan.is_some() {
         let why = if own_only.is_empty() {
             "nothing of the server's TLS was reached"
         } else {
             "the linked OpenSSL reached no version of the server's"
         };
-        unasked(&mut findings, why);
+        applicable::unasked(&mut findings, why);
         // The scan's own hellos ask these; where they reached a version,
         // their n/a stands.
         if own_only.is_empty() {
@@ -446,75 +447,6 @@ pub fn testable_suites(library: &Library) -> Vec<String> {
             std::iter::once(l.name.to_owned()).chain(iana).chain(alias)
         }))
         .collect()
-}
-
-/// A check found not to apply because of the versions the server
-/// accepts rests on the version probes: had one gone unanswered, the
-/// check might apply after all.
-fn rest_na_on_versions(f: &mut Findings) {
-    // Each check rests on the versions it applies to: TLS 1.3 PSK on TLS
-    // 1.3's probe, the older resumptions and renegotiation on the rest.
-    let probes_of = |tls13: Option<bool>| -> Vec<String> {
-        f.versions
-            .iter()
-            .filter(|v| tls13.is_none_or(|t| (v.version == Version::Tls1_3) == t))
-            .flat_map(|v| v.probes.clone())
-            .collect()
-    };
-    let (all, tls13, older) = (
-        probes_of(None),
-        probes_of(Some(true)),
-        probes_of(Some(false)),
-    );
-    let na = |verdict: Verdict, probes: &mut Vec<String>, versions: &[String]| {
-        if verdict == Verdict::NotApplicable && probes.is_empty() {
-            probes.extend_from_slice(versions);
-        }
-    };
-    for r in &mut f.resumption {
-        let versions = if r.kind == "psk" { &tls13 } else { &older };
-        na(r.resumed, &mut r.probes, versions);
-    }
-    na(f.early_data.offered, &mut f.early_data.probes, &tls13);
-    na(f.fallback_scsv.supported, &mut f.fallback_scsv.probes, &all);
-    na(f.renegotiation.secure, &mut f.renegotiation.probes, &older);
-    na(
-        f.master_secret.extended,
-        &mut f.master_secret.probes,
-        &older,
-    );
-    na(f.downgrade.protected, &mut f.downgrade.probes, &all);
-    na(
-        f.encrypt_then_mac.supported,
-        &mut f.encrypt_then_mac.probes,
-        &older,
-    );
-    na(f.compression.compressed, &mut f.compression.probes, &older);
-    na(f.heartbeat.supported, &mut f.heartbeat.probes, &older);
-}
-
-/// Where OpenSSL's handshakes reached nothing (only the scan's own hellos
-/// got answers, or none did), the questions they ask went unasked, which
-/// is not their not arising (n/a).
-fn unasked(f: &mut Findings, why: &str) {
-    let unask = |verdict: &mut Verdict, detail: &mut String| {
-        if *verdict == Verdict::NotApplicable {
-            *verdict = Verdict::NotTestable;
-            *detail = why.to_owned();
-        }
-    };
-    for r in &mut f.resumption {
-        unask(&mut r.resumed, &mut r.detail);
-    }
-    unask(&mut f.early_data.offered, &mut f.early_data.detail);
-    unask(&mut f.fallback_scsv.supported, &mut f.fallback_scsv.detail);
-    unask(&mut f.renegotiation.secure, &mut f.renegotiation.detail);
-    unask(&mut f.master_secret.extended, &mut f.master_secret.detail);
-    unask(&mut f.downgrade.protected, &mut f.downgrade.detail);
-    unask(
-        &mut f.renegotiation.client_initiated,
-        &mut f.renegotiation.client_detail,
-    );
 }
 
 /// Why the first round leaves nothing to scan: no connection was made, or
