@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use common::write_pki;
 
+use scan_support::hello_proxy::{hello_proxy, offers_session_id, HelloAction};
 use scan_support::*;
 
 #[test]
@@ -160,5 +161,45 @@ fn a_greeting_before_any_ticket_is_said_to_end_the_wait() {
     assert!(
         detail.ends_with(" after the handshake, before any NewSessionTicket"),
         "{psk}"
+    );
+}
+
+/// A second handshake the server answered after the scan had given up on
+/// it: the server resumed the session, then met the closed connection,
+/// and OpenSSL dropped the session with the failed connection. The retry
+/// offering it got a full handshake, which is no proof that the server
+/// does not resume: the scan makes the pair again, and finds it does.
+#[test]
+fn a_resumption_answered_too_late_is_made_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, upstream) = s_server(d, &["-no_ticket"]);
+    let swallowed = std::sync::atomic::AtomicBool::new(false);
+    let addr = hello_proxy(upstream, move |hello| {
+        let first = !swallowed.load(std::sync::atomic::Ordering::Relaxed);
+        if first && offers_session_id(hello) {
+            swallowed.store(true, std::sync::atomic::Ordering::Relaxed);
+            HelloAction::Swallow
+        } else {
+            HelloAction::Pass
+        }
+    });
+    let r = scan_json(d, &addr, &[]);
+    let session_id = resumption(&r, "session_id");
+    assert_eq!(session_id["resumed"], "yes", "{session_id}");
+    assert_eq!(
+        strings(&session_id["probes"]),
+        ["1", "2", "3", "4"].map(|n| format!("resume/session_id/{n}")),
+        "{session_id}"
+    );
+    let second = &r["probes"]["resume/session_id/2"];
+    assert!(second["retried_after"].is_string(), "{second}");
+    // The pair made again is said to be.
+    assert!(
+        session_id["detail"]
+            .as_str()
+            .is_some_and(|t| t.contains("on a second pair")),
+        "{session_id}"
     );
 }

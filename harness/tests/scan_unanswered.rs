@@ -19,6 +19,7 @@ use std::time::Duration;
 use common::{harness, run, write_pki};
 use serde_json::Value;
 
+use scan_support::hello_proxy::{hello_proxy, offers_tls13, pipe_both, HelloAction};
 use scan_support::*;
 
 /// Connections the stalling proxy passes on: the scan's first round (the
@@ -219,32 +220,6 @@ fn connections_dropped_now_and_then_are_retried() {
     );
 }
 
-/// Whether a ClientHello record offers TLS 1.3: a supported_versions
-/// extension listing 0x0304 (RFC 8446 4.2.1). Walked field by field, so a
-/// match in the random or the key shares does not count.
-fn offers_tls13(record: &[u8]) -> Option<bool> {
-    let skip = |at: usize, len_bytes: usize| -> Option<usize> {
-        let len = record.get(at..at + len_bytes)?;
-        let n = len.iter().fold(0usize, |n, b| n << 8 | usize::from(*b));
-        Some(at + len_bytes + n)
-    };
-    // Record header, handshake header, client_version, random.
-    let at = skip(5 + 4 + 2 + 32, 1)?;
-    let at = skip(skip(at, 2)?, 1)?;
-    let end = skip(at, 2)?;
-    let mut at = at + 2;
-    while at + 4 <= end.min(record.len()) {
-        let kind = u16::from_be_bytes([record[at], record[at + 1]]);
-        let next = skip(at + 2, 2)?;
-        if kind == 0x002b {
-            let list = record.get(at + 5..next)?;
-            return Some(list.chunks(2).any(|v| v == [0x03, 0x04]));
-        }
-        at = next;
-    }
-    Some(false)
-}
-
 /// A server (or a middlebox before it) that never answers a TLS 1.3
 /// hello: what rests on TLS 1.3 is not known, so its checks are not
 /// testable, not "n/a: TLS 1.3 is not accepted".
@@ -254,31 +229,9 @@ fn checks_resting_on_an_unanswered_version_are_not_testable() {
     let d = dir.path();
     write_pki(d);
     let (_server, upstream) = s_server(d, &[]);
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let upstream = upstream.clone();
-            thread::spawn(move || {
-                // The record header, then the record whole.
-                let mut hello = vec![0u8; 5];
-                if io::Read::read_exact(&mut &client, &mut hello).is_err() {
-                    return;
-                }
-                hello.resize(5 + usize::from(u16::from_be_bytes([hello[3], hello[4]])), 0);
-                if io::Read::read_exact(&mut &client, &mut hello[5..]).is_err() {
-                    return;
-                }
-                if offers_tls13(&hello) != Some(false) {
-                    // Held open in silence until the scan gives up.
-                    let _ = io::Read::read(&mut &client, &mut [0u8; 1]);
-                    return;
-                }
-                let server = TcpStream::connect(&upstream).expect("upstream");
-                io::Write::write_all(&mut &server, &hello).expect("hello");
-                pipe_both(client, server);
-            });
-        }
+    let addr = hello_proxy(upstream, |hello| match offers_tls13(hello) {
+        Some(false) => HelloAction::Pass,
+        _ => HelloAction::Hold,
     });
     let root = p(d, "root.pem");
     let o = run(harness(&[
@@ -296,10 +249,7 @@ fn checks_resting_on_an_unanswered_version_are_not_testable() {
     let r: Value = serde_json::from_str(&o.stdout).expect("JSON");
     assert_eq!(version(&r, "tls1_2")["accepted"], "yes");
     assert_eq!(version(&r, "tls1_3")["accepted"], "not_testable");
-    let psk = r["findings"]["resumption"]
-        .as_array()
-        .and_then(|a| a.iter().find(|f| f["kind"] == "psk"))
-        .expect("psk finding");
+    let psk = resumption(&r, "psk");
     let early = &r["findings"]["early_data"];
     for (f, verdict) in [(psk, &psk["resumed"]), (early, &early["offered"])] {
         assert_eq!(verdict, "not_testable", "{f}");
@@ -310,25 +260,6 @@ fn checks_resting_on_an_unanswered_version_are_not_testable() {
         assert!(strings(&f["probes"]).contains(&"version/tls1_3".to_owned()));
     }
     // What rests on TLS 1.2 alone is still judged.
-    let session_id = r["findings"]["resumption"]
-        .as_array()
-        .and_then(|a| a.iter().find(|f| f["kind"] == "session_id"))
-        .expect("session_id finding");
+    let session_id = resumption(&r, "session_id");
     assert_eq!(session_id["resumed"], "yes", "{session_id}");
-}
-
-/// Copies each way until either side ends.
-fn pipe_both(client: TcpStream, server: TcpStream) {
-    for (mut from, mut to) in [
-        (
-            client.try_clone().expect("clone"),
-            server.try_clone().expect("clone"),
-        ),
-        (server, client),
-    ] {
-        thread::spawn(move || {
-            let _ = io::copy(&mut from, &mut to);
-            let _ = to.shutdown(std::net::Shutdown::Write);
-        });
-    }
 }

@@ -243,6 +243,12 @@ impl Prober {
             .collect()
     }
 
+    /// Why the probe recorded under `id` was made once more, if it was.
+    pub fn retried_after(&self, id: &str) -> Option<String> {
+        let records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        records.get(id)?.retried_after.clone()
+    }
+
     fn context(&self, offer: &Offer) -> Result<SslContextBuilder, ProbeSetupError> {
         let e = |what: &str, source: openssl::error::ErrorStack| ProbeSetupError::Setting {
             what: what.to_owned(),

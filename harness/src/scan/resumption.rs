@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::conn::{Offer, Prober};
+use super::conn::{Attempt, Offer, Prober};
 use super::early_data::EarlyDataFinding;
 use super::Verdict;
 use crate::case::Version;
@@ -18,7 +18,8 @@ pub struct ResumptionFinding {
     pub resumed: Verdict,
     /// What the two probes saw.
     pub detail: String,
-    /// The first and the second probe.
+    /// The first and the second probe; and a second pair's where the
+    /// first pair's second handshake had to be made again.
     pub probes: Vec<String>,
 }
 
@@ -91,10 +92,61 @@ fn attempt(
         wait_tickets: how == Resumption::Psk,
         ..Offer::default()
     };
-    let first_id = format!("resume/{kind}/1");
-    let first = p.run(&first_id, &offer, None);
-    let early = psk.then(|| EarlyDataFinding::from_tickets(&first, &first_id));
-    f.probes.push(first_id);
+    let id = |n: u32| format!("resume/{kind}/{n}");
+    let (first, pair) = resume_pair(p, &offer, how, [id(1), id(2)]);
+    let early = psk.then(|| EarlyDataFinding::from_tickets(&first, &id(1)));
+    f.probes = pair.probes;
+    (f.resumed, f.detail) = (pair.verdict, pair.detail);
+    // A second handshake made again after no answer offered a session the
+    // server may have dropped with the attempt it abandoned (OpenSSL drops
+    // a session whose connection ends in an error): a full handshake then
+    // proves nothing, so the pair is made once more.
+    if let (Some(why), false) = (pair.retried, f.resumed == Verdict::Yes) {
+        let (_, again) = resume_pair(p, &offer, how, [id(3), id(4)]);
+        f.probes.extend(again.probes);
+        (f.resumed, f.detail) = match again.retried {
+            Some(_) if again.verdict != Verdict::Yes => (
+                Verdict::NotTestable,
+                format!(
+                    "each pair's second handshake was made again after no answer ({why}), \
+                     and one made again may offer a session the server dropped with the \
+                     attempt it abandoned"
+                ),
+            ),
+            _ => (
+                again.verdict,
+                format!(
+                    "{} (on a second pair: the first pair's second handshake was made again \
+                     after no answer, {why})",
+                    again.detail
+                ),
+            ),
+        };
+    }
+    (f, early)
+}
+
+/// What one pair of handshakes found.
+struct Pair {
+    verdict: Verdict,
+    detail: String,
+    /// The probes made.
+    probes: Vec<String>,
+    /// Why the second handshake was made again, if it was.
+    retried: Option<String>,
+}
+
+/// A first handshake for a session, then a second offering it; the first
+/// handshake's attempt and what the pair found.
+fn resume_pair(p: &Prober, offer: &Offer, how: Resumption, ids: [String; 2]) -> (Attempt, Pair) {
+    let [first_id, second_id] = ids;
+    let first = p.run(&first_id, offer, None);
+    let mut pair = Pair {
+        verdict: Verdict::NotTestable,
+        detail: String::new(),
+        probes: vec![first_id],
+        retried: None,
+    };
     let issued = match how {
         Resumption::SessionId => first.hello.session_id_len > 0,
         _ => first.hello.tickets > 0,
@@ -102,37 +154,34 @@ fn attempt(
     let session = match (&first.session, first.accepted()) {
         (Some(s), true) if issued => s.clone(),
         _ => {
-            f.resumed = if first.accepted() {
-                Verdict::No
-            } else {
-                Verdict::NotTestable
-            };
-            f.detail = if first.accepted() {
-                match how {
+            (pair.verdict, pair.detail) = if first.accepted() {
+                let why = match how {
                     Resumption::SessionId => "the ServerHello had an empty session id".into(),
                     _ => first.no_tickets(),
-                }
+                };
+                (Verdict::No, why)
             } else {
-                format!(
-                    "the first handshake failed: {}",
-                    first.refusal().unwrap_or_default()
+                let why = first.refusal().unwrap_or_default();
+                (
+                    Verdict::NotTestable,
+                    format!("the first handshake failed: {why}"),
                 )
             };
-            return (f, early);
+            return (first, pair);
         }
     };
-    let second_id = format!("resume/{kind}/2");
     let second = p.run(
         &second_id,
         &Offer {
             wait_tickets: false,
-            ..offer
+            ..offer.clone()
         },
         Some(&session),
     );
-    f.probes.push(second_id);
+    pair.retried = p.retried_after(&second_id);
+    pair.probes.push(second_id);
     let resumed = second.negotiated.as_ref().and_then(|n| n.resumed);
-    (f.resumed, f.detail) = match (second.ok, resumed) {
+    (pair.verdict, pair.detail) = match (second.ok, resumed) {
         (true, Some(r)) if r == how => (Verdict::Yes, format!("resumed by {}", r.name())),
         (true, Some(r)) => (Verdict::No, format!("resumed, but by {}", r.name())),
         (true, None) => (
@@ -147,5 +196,5 @@ fn attempt(
             ),
         ),
     };
-    (f, early)
+    (first, pair)
 }

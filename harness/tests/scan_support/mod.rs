@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::common::{self, harness, run, Proc};
 
+pub mod hello_proxy;
 pub mod one_hello;
 pub mod slow_path;
 
