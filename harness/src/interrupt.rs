@@ -54,7 +54,7 @@ pub fn install() -> std::io::Result<()> {
                     remove_all(&dirs);
                     std::process::exit(exit_code(signal));
                 }
-                eprintln!(
+                crate::stderr!(
                     "tls-harness: {}: finishing the report; send it again to stop at once",
                     name(signal)
                 );

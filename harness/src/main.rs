@@ -124,7 +124,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // An interrupted run must not leave peer processes behind.
     if let Err(e) = harness::interrupt::install() {
-        eprintln!("tls-harness: installing the SIGINT/SIGTERM handler: {e} (an interrupted run may leave peer processes behind)");
+        harness::stderr!("tls-harness: installing the SIGINT/SIGTERM handler: {e} (an interrupted run may leave peer processes behind)");
     }
     let result = match cli.command {
         Command::Matrix(a) => matrix(a).map(Exit::from),
@@ -147,7 +147,7 @@ fn main() -> ExitCode {
     let code = match result {
         Ok(exit) => exit.code(),
         Err(e) => {
-            eprintln!("tls-harness: {}", Chain(&e));
+            harness::stderr!("tls-harness: {}", Chain(&e));
             Exit::of_error(&e).code()
         }
     };
@@ -200,7 +200,7 @@ fn merge(files: Vec<PathBuf>, format: Format, out: Option<PathBuf>) -> Result<bo
     }
     let merged = report::json::merge(reports)?;
     emit(&report::render(&merged, format), out.as_ref())?;
-    eprintln!("{}", merged.summary_line());
+    harness::stderr!("{}", merged.summary_line());
     // Shards may each play nothing; their whole, as an unsharded run, may
     // not (a stopped shard already fails the merge).
     if merged.stopped.is_none() {
@@ -249,7 +249,7 @@ fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
     };
     emit(&report.render(a.format), a.out.as_ref())?;
     if a.out.is_some() || a.format != ReportFormat::Table {
-        eprintln!("{}", report.summary);
+        harness::stderr!("{}", report.summary);
     }
     Ok(report.ok())
 }

@@ -274,7 +274,7 @@ pub fn serve(
                     } else {
                         ""
                     };
-                    eprintln!(
+                    crate::stderr!(
                         "tls-harness serve: cannot accept a connection: {e}; clients wait in \
                          the backlog{hint}"
                     );

@@ -34,6 +34,38 @@ fn a_mistyped_target_is_a_usage_error_in_every_command() {
     }
 }
 
+/// Standard error closed under the command (`2>&1 | head` after head
+/// exited): what it says there is lost, but its exit code still says what
+/// happened, and serve goes on serving, as `openssl s_server` does.
+#[test]
+fn a_closed_standard_error_changes_no_exit_code() {
+    let port = ClosedPort::new();
+    let closed = port.addr();
+    for (args, code) in [
+        (vec!["probe", closed.as_str()], 3),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--once",
+                "--accept-timeout",
+                "1",
+            ],
+            4,
+        ),
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let status = harness(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(writer)
+            .status()
+            .expect("run");
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}
+
 #[test]
 fn nothing_listening_or_no_such_name_is_unreachable() {
     let port = ClosedPort::new();

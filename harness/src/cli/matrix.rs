@@ -158,7 +158,7 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
     let report = pipeline::run_matrix(&opts)?;
     emit(&report::render(&report, a.format), a.out.as_ref())?;
     if a.out.is_some() || a.format != Format::Table {
-        eprintln!("{}", report.summary_line());
+        harness::stderr!("{}", report.summary_line());
     }
     // A shard may hold no case a pairing can play; a whole run may not
     // (unless it was stopped first, which its exit code says).

@@ -244,7 +244,7 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     }
     let _ = stdout.flush();
     for n in outcome.connections.iter().flat_map(|c| &c.notes) {
-        eprintln!("note: {n}");
+        harness::stderr!("note: {n}");
     }
     // The state and msg formats leave stdout to OpenSSL's own lines.
     if matches!(a.format, TraceFormat::State | TraceFormat::Msg) {
@@ -252,12 +252,12 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
         for (i, c) in outcome.connections.iter().enumerate() {
             let chain = c.certificate_chain();
             if several && (c.ocsp.is_some() || !chain.is_empty()) {
-                eprintln!("connection {}:", i + 1);
+                harness::stderr!("connection {}:", i + 1);
             }
             if let Some(o) = &c.ocsp {
-                eprintln!("ocsp: {}", o.detail);
+                harness::stderr!("ocsp: {}", o.detail);
             }
-            eprint!("{chain}");
+            harness::stderr::write(format_args!("{chain}"));
         }
     }
     let Some((n, f)) = outcome.failure() else {
@@ -266,14 +266,14 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     // A signal cuts a wait short, which the probe alone would take for a
     // time-out; the process exits with the signal's code.
     if let Some(signal) = harness::interrupt::received() {
-        eprintln!("tls-harness probe {}: stopped by {signal}", a.target);
+        harness::stderr!("tls-harness probe {}: stopped by {signal}", a.target);
         return Ok(Exit::Failed);
     }
     // With --reconnect, say which connection failed.
     if outcome.connections.len() > 1 {
-        eprintln!("tls-harness probe {} (connection {n}): {f}", a.target);
+        harness::stderr!("tls-harness probe {} (connection {n}): {f}", a.target);
     } else {
-        eprintln!("tls-harness probe {}: {f}", a.target);
+        harness::stderr!("tls-harness probe {}: {f}", a.target);
     }
     // The -state and -msg formats are OpenSSL's lines alone; the summary
     // and JSON carry the diagnosis already.
@@ -319,20 +319,20 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
     let mut stdout = std::io::stdout();
     serve::serve(&opts, &mut stdout, &mut |notice| match notice {
         Notice::Listening { addr, root } => {
-            eprintln!("listening on {addr}");
+            harness::stderr!("listening on {addr}");
             if let Some(root) = root {
-                eprintln!("root CA: {}", root.display());
+                harness::stderr!("root CA: {}", root.display());
             }
         }
         Notice::Refused { peer, open } => {
-            eprintln!("refused {peer}: {}", serve::refusal(open))
+            harness::stderr!("refused {peer}: {}", serve::refusal(open))
         }
         Notice::Failed {
             peer,
             error,
             diagnosis,
         } => {
-            eprintln!(
+            harness::stderr!(
                 "{peer}: {}",
                 error.as_deref().unwrap_or("the connection failed")
             );
@@ -347,9 +347,11 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
 /// A failure's diagnosis under its error on stderr, for the formats whose
 /// stdout is OpenSSL's own lines.
 fn eprint_diagnosis(d: &openssl_handshake::Diagnosis) {
-    eprintln!(
+    harness::stderr!(
         "  diagnosis: {} (fault: {}): {}",
-        d.cause, d.fault, d.summary
+        d.cause,
+        d.fault,
+        d.summary
     );
-    eprintln!("  fix: {}", d.fix);
+    harness::stderr!("  fix: {}", d.fix);
 }

@@ -137,14 +137,14 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     if let Some(p) = &report.policy {
         let failed = p.failed();
         if !failed.is_empty() {
-            eprintln!("policy {}: failed rules: {}", p.name, failed.join(", "));
+            crate::stderr!("policy {}: failed rules: {}", p.name, failed.join(", "));
             let unverified = p.unverified();
             if !unverified.is_empty() {
                 let why = match report.cannot_scan {
                     Some(_) => "as the linked OpenSSL reached no version of the server's".into(),
                     None => unverified_why(&report, p),
                 };
-                eprintln!(
+                crate::stderr!(
                     "policy {}: not verified, {why}: {}",
                     p.name,
                     unverified.join(", ")
