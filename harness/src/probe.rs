@@ -174,6 +174,10 @@ impl ProbeConnection {
                 self.trace.as_ref(),
                 why,
             )),
+            Some(ProbeFailure::LostAfterHandshake(error)) => self
+                .trace
+                .as_ref()
+                .map(|t| openssl_handshake::Diagnosis::lost_after_handshake(t, error)),
             _ => self.trace.as_ref().and_then(|t| t.diagnosis()),
         };
     }

@@ -2,20 +2,23 @@
 //! handshake is done, as many HTTPS servers do. OpenSSL's client answers
 //! the end of file with a decode_error of its own ("unexpected eof while
 //! reading", which `openssl s_client` prints too): the probe must say the
-//! server hung up, not that its last message was malformed.
+//! server hung up, not that its last message was malformed. One that
+//! resets the connection instead hangs up too, not the handshake failing.
 
 mod common;
 
 use std::net::TcpListener;
 use std::process::Command;
+use std::time::Duration;
 
 use common::{harness, run, Proc, LIMIT};
 use serde_json::Value;
 use testkit::pki::{KeyType, Pki};
 
 /// Serves `n` connections: each handshake, then a close without
-/// close_notify (the stream is dropped, not shut down).
-fn hanging_up_after_the_handshake(pki: &Pki, n: usize) -> String {
+/// close_notify (the stream is dropped, not shut down), or with `reset`
+/// a TCP reset.
+fn hanging_up_after_the_handshake(pki: &Pki, n: usize, reset: bool) -> String {
     let acceptor = pki
         .server(KeyType::EcdsaP256)
         .acceptor()
@@ -25,6 +28,11 @@ fn hanging_up_after_the_handshake(pki: &Pki, n: usize) -> String {
     let addr = listener.local_addr().expect("addr").to_string();
     std::thread::spawn(move || {
         for tcp in listener.incoming().take(n).flatten() {
+            if reset {
+                // Closed with a zero linger, a socket resets its connection.
+                let linger = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
+                linger.expect("SO_LINGER");
+            }
             drop(acceptor.accept(tcp));
         }
     });
@@ -38,7 +46,7 @@ fn a_close_without_close_notify_after_the_handshake_is_a_hang_up() {
     let dir = tempfile::tempdir().expect("temp dir");
     let files = pki.write_pem(dir.path()).expect("PEM files");
     let root = files.root.to_str().expect("utf-8 path").to_owned();
-    let addr = hanging_up_after_the_handshake(&pki, 2);
+    let addr = hanging_up_after_the_handshake(&pki, 2, false);
 
     let mut reference = Command::new("openssl");
     reference.args(["s_client", "-connect", &addr, "-CAfile", &root]);
@@ -79,5 +87,52 @@ fn a_close_without_close_notify_after_the_handshake_is_a_hang_up() {
             "closed after the handshake: the server closed the connection without close_notify"
         ),
         "{failure}"
+    );
+}
+
+#[test]
+fn a_reset_after_the_handshake_is_a_hang_up_not_a_failed_handshake() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let pki = Pki::generate().expect("PKI");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = pki.write_pem(dir.path()).expect("PEM files");
+    let root = files.root.to_str().expect("utf-8 path").to_owned();
+    let addr = hanging_up_after_the_handshake(&pki, 2, true);
+
+    // The reference: s_client, its handshake done, reads the reset.
+    let mut reference = Command::new("openssl");
+    reference.args(["s_client", "-connect", &addr, "-CAfile", &root]);
+    let client = Proc::spawn(reference);
+    Proc::wait_line(&client.stderr, LIMIT, "s_client's read error", |l| {
+        l.contains("read:errno=104")
+    });
+    drop(client);
+
+    let out = run(harness(&[
+        "probe",
+        &addr,
+        "--cafile",
+        &root,
+        "--servername",
+        "localhost",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    let line: Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    assert_eq!(line["trace"]["outcome"]["status"], "succeeded", "{line:#}");
+    let failure = line["failure"].as_str().expect("a failure");
+    assert!(
+        failure.starts_with("connection lost after the handshake: ") && failure.contains("reset"),
+        "{failure}"
+    );
+    let diagnosis = &line["diagnosis"];
+    assert_eq!(diagnosis["cause"], "peer_closed", "{diagnosis:#}");
+    assert_eq!(diagnosis["fault"], "server", "{diagnosis:#}");
+    let summary = diagnosis["summary"].as_str().expect("a summary");
+    assert_eq!(
+        summary,
+        "the server reset the connection (TCP RST) without an alert after the handshake \
+         completed"
     );
 }

@@ -146,7 +146,7 @@ impl PostHandshake {
     }
 
     /// Why the connection failed after a successful handshake: a fatal
-    /// alert either way, or a read error.
+    /// alert either way, or a read error (a reset).
     pub fn failure(&self) -> Option<ProbeFailure> {
         let fatal = |alerts: &[Alert]| {
             alerts
@@ -170,9 +170,7 @@ impl PostHandshake {
             });
         }
         match (&self.ended, &self.error) {
-            (ReadEnd::Error, Some(e)) => Some(ProbeFailure::Other(format!(
-                "reading after the handshake: {e}"
-            ))),
+            (ReadEnd::Error, Some(e)) => Some(ProbeFailure::LostAfterHandshake(e.clone())),
             _ => None,
         }
     }

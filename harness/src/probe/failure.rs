@@ -53,6 +53,10 @@ pub enum ProbeFailure {
         /// The alert this client sent for it.
         description: u8,
     },
+    /// The handshake completed, then reading the connection failed
+    /// without an alert: the server, or something in between, reset or
+    /// broke it.
+    LostAfterHandshake(String),
     /// The server did not switch to TLS when asked (`--starttls`).
     StartTls {
         /// The protocol it was asked in.
@@ -98,6 +102,9 @@ impl fmt::Display for ProbeFailure {
                  OpenSSL does to a truncation",
                 alert::name(*description)
             ),
+            ProbeFailure::LostAfterHandshake(m) => {
+                write!(f, "connection lost after the handshake: {m}")
+            }
             ProbeFailure::StartTls { protocol, error } => {
                 write!(f, "STARTTLS ({}): {error}", protocol.name())
             }

@@ -309,6 +309,41 @@ impl Diagnosis {
         .with_some("last message", last)
         .with_some("record begun", begun.map(record::describe))
     }
+
+    /// The diagnosis of a connection that broke after its handshake
+    /// succeeded in a way only the code reading or writing it saw: `error`
+    /// is what the read or write returned (a reset, a broken pipe). The
+    /// trace records the handshake's success and nothing after it, so only
+    /// the caller can say so. (A fatal alert, or an end of file OpenSSL
+    /// answered, is in the trace, whose own diagnosis names it.)
+    pub fn lost_after_handshake(trace: &HandshakeTrace, error: &str) -> Diagnosis {
+        let (them, peer) = match trace.side {
+            crate::Side::Client => ("the server", Fault::Server),
+            crate::Side::Server => ("the client", Fault::Client),
+        };
+        let how = if error.to_ascii_lowercase().contains("reset") {
+            "reset the connection (TCP RST)"
+        } else {
+            "ended the connection"
+        };
+        let state = trace
+            .states()
+            .last()
+            .map_or_else(String::new, |s| s.long.to_string());
+        Diagnosis::new(
+            Cause::PeerClosed,
+            peer,
+            format!("{them} {how} without an alert after the handshake completed"),
+            format!(
+                "The handshake worked: look in {them}'s own log for why it hung up (a crash, an \
+                 idle or connection limit, a filter); a reset often comes from a firewall or \
+                 load balancer in between."
+            ),
+        )
+        .with("how it ended", error)
+        .with("last state", state)
+        .with_some("last message", trace.last_message_text())
+    }
 }
 
 /// What to do about a handshake a time-out ended, the caller's or the
@@ -448,5 +483,26 @@ mod tests {
         let later: Cause = serde_json::from_str("\"a_cause_from_a_later_version\"")
             .expect("an unknown name reads back");
         assert_eq!(later, Cause::Unknown);
+    }
+
+    /// A reset after a handshake that succeeded is the peer's hang-up,
+    /// named as a reset; another error is named as an end.
+    #[test]
+    fn a_connection_lost_after_the_handshake_is_the_peers_hang_up() {
+        let trace = HandshakeTrace::new(crate::Side::Client);
+        let reset = "Connection reset by peer (os error 104)";
+        let d = Diagnosis::lost_after_handshake(&trace, reset);
+        assert_eq!((d.cause, d.fault), (Cause::PeerClosed, Fault::Server));
+        assert!(d
+            .summary
+            .starts_with("the server reset the connection (TCP RST)"));
+        assert!(d
+            .evidence
+            .iter()
+            .any(|e| e.source == "how it ended" && e.value == reset));
+        let trace = HandshakeTrace::new(crate::Side::Server);
+        let d = Diagnosis::lost_after_handshake(&trace, "Broken pipe (os error 32)");
+        assert_eq!(d.fault, Fault::Client);
+        assert!(d.summary.starts_with("the client ended the connection"));
     }
 }
