@@ -343,6 +343,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     };
     let rounds = if opts.reconnect { 2 } else { 1 };
     let mut session: Option<SavedSession> = None;
+    // Why the first connection left no session to offer, when it did not.
+    let mut left_nothing = None;
     for round in 0..rounds {
         let mut conn = ProbeConnection::new(opts.target.clone());
         let mut stream = match connect(&addrs, opts.timeout) {
@@ -445,13 +447,21 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 }
                 // Saved after the reads, so a TLS 1.3 ticket is in it.
                 session = SavedSession::of(s.ssl());
+                if round == 0 && opts.reconnect {
+                    left_nothing = conn.trace.as_ref().and_then(after::nothing_to_resume);
+                }
                 if round == 1 {
                     let resumed = conn
                         .trace
                         .as_ref()
                         .and_then(|t| t.negotiated.as_ref())
                         .is_some_and(|n| n.resumed.is_some());
-                    if !resumed {
+                    if let (false, Some(why)) = (resumed, left_nothing) {
+                        conn.notes.push(format!(
+                            "--reconnect: the first connection left no session to resume \
+                             ({why}); the second connection was a full handshake"
+                        ));
+                    } else if !resumed {
                         conn.notes.push(
                             "--reconnect: the server did not resume the session; the second \
                              connection was a full handshake"

@@ -288,6 +288,49 @@ fn reconnect_prints_one_json_object_per_connection() {
     );
 }
 
+/// A server that leaves no session to offer is said to have left none,
+/// not to have refused to resume one: at TLS 1.3 without tickets
+/// (`-num_tickets 0`), and at TLS 1.2 without tickets or a session cache,
+/// whose ServerHello s_client shows with an empty Session-ID.
+#[test]
+fn reconnect_to_a_server_that_left_no_session_says_so() {
+    require_openssl();
+    let pki = test_pki();
+    let cases: [(&[&str], &str); 2] = [
+        (
+            &["-tls1_3", "-num_tickets", "0"],
+            "the server sent no NewSessionTicket",
+        ),
+        (
+            &["-tls1_2", "-no_ticket", "-no_cache"],
+            "the server sent an empty session id and no NewSessionTicket",
+        ),
+    ];
+    for (args, why) in cases {
+        let (_server, addr) = s_server(&pki, args);
+        if args.contains(&"-tls1_2") {
+            let mut c = Command::new("openssl");
+            c.args(["s_client", "-connect", &addr, "-CAfile", p(&pki.root)]);
+            let o = common::run(c);
+            assert!(
+                o.stdout.lines().any(|l| l.trim() == "Session-ID:"),
+                "{}",
+                o.stdout
+            );
+            assert!(!o.stdout.contains("TLS session ticket:"), "{}", o.stdout);
+        }
+        let json = probe(&addr, &pki, "json", &["--reconnect"]);
+        let out = json_lines(&json.stdout);
+        assert_eq!(out.len(), 2, "{}", json.stdout);
+        let expected = format!(
+            "--reconnect: the first connection left no session to resume ({why}); the second \
+             connection was a full handshake"
+        );
+        let notes = out[1]["notes"].as_array().expect("notes");
+        assert!(notes.iter().any(|n| n == &expected), "{args:?}: {notes:?}");
+    }
+}
+
 /// [`gnutls_serv`] requiring a client certificate, offering what
 /// `priority` allows.
 fn gnutls_serv_requiring_a_certificate(pki: &TestPki, priority: &str) -> (ChildGuard, String) {

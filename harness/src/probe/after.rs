@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use openssl_handshake::decode::HandshakeType;
+use openssl_handshake::decode::{Body, HandshakeType};
 use openssl_handshake::{Alert, AlertLevel, Direction, Event, EventKind, HandshakeTrace};
 use serde::Serialize;
 
@@ -173,5 +173,27 @@ impl PostHandshake {
             (ReadEnd::Error, Some(e)) => Some(ProbeFailure::LostAfterHandshake(e.clone())),
             _ => None,
         }
+    }
+}
+
+/// What a handshake left to resume when nothing was: no NewSessionTicket,
+/// and below TLS 1.3 no session id in the ServerHello either. `None`
+/// when it left a session (or the trace has no messages to tell by).
+pub fn nothing_to_resume(trace: &HandshakeTrace) -> Option<&'static str> {
+    let mut server_hello = None;
+    for m in trace.messages().filter(|m| m.direction == Direction::Read) {
+        match &m.body {
+            Some(Body::NewSessionTicket(_)) => return None,
+            Some(Body::ServerHello(sh)) if !sh.hello_retry_request => server_hello = Some(sh),
+            _ => {}
+        }
+    }
+    let sh = server_hello?;
+    if sh.selected_version == Some(0x0304) {
+        Some("the server sent no NewSessionTicket")
+    } else if sh.session_id.is_empty() {
+        Some("the server sent an empty session id and no NewSessionTicket")
+    } else {
+        None
     }
 }
