@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
@@ -15,10 +16,20 @@ use common::{harness, run, Proc, LIMIT};
 use serde_json::Value;
 use testkit::pki::{KeyType, Pki};
 
-/// Serves `n` connections: each handshake, then a close without
-/// close_notify (the stream is dropped, not shut down), or with `reset`
-/// a TCP reset.
-fn hanging_up_after_the_handshake(pki: &Pki, n: usize, reset: bool) -> String {
+/// What the server does once a handshake is done.
+#[derive(Clone, Copy)]
+enum Then {
+    /// Closes without close_notify (the stream is dropped, not shut down).
+    HangUp,
+    /// Resets the connection.
+    Reset,
+    /// Sends an application data record that does not decrypt, then waits
+    /// for the client's answer.
+    Garbage,
+}
+
+/// Serves `n` connections, each a handshake and then `then`.
+fn after_the_handshake(pki: &Pki, n: usize, then: Then) -> String {
     let acceptor = pki
         .server(KeyType::EcdsaP256)
         .acceptor()
@@ -28,12 +39,21 @@ fn hanging_up_after_the_handshake(pki: &Pki, n: usize, reset: bool) -> String {
     let addr = listener.local_addr().expect("addr").to_string();
     std::thread::spawn(move || {
         for tcp in listener.incoming().take(n).flatten() {
-            if reset {
+            if let Then::Reset = then {
                 // Closed with a zero linger, a socket resets its connection.
                 let linger = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
                 linger.expect("SO_LINGER");
             }
-            drop(acceptor.accept(tcp));
+            let Ok(mut tls) = acceptor.accept(tcp) else {
+                continue;
+            };
+            if let Then::Garbage = then {
+                let mut record = vec![0x17, 0x03, 0x03, 0x00, 0x20];
+                record.extend([0x5a; 32]);
+                let tcp = tls.get_mut();
+                let _ = tcp.write_all(&record);
+                let _ = tcp.read(&mut [0u8; 64]);
+            }
         }
     });
     addr
@@ -46,7 +66,7 @@ fn a_close_without_close_notify_after_the_handshake_is_a_hang_up() {
     let dir = tempfile::tempdir().expect("temp dir");
     let files = pki.write_pem(dir.path()).expect("PEM files");
     let root = files.root.to_str().expect("utf-8 path").to_owned();
-    let addr = hanging_up_after_the_handshake(&pki, 2, false);
+    let addr = after_the_handshake(&pki, 2, Then::HangUp);
 
     let mut reference = Command::new("openssl");
     reference.args(["s_client", "-connect", &addr, "-CAfile", &root]);
@@ -97,7 +117,7 @@ fn a_reset_after_the_handshake_is_a_hang_up_not_a_failed_handshake() {
     let dir = tempfile::tempdir().expect("temp dir");
     let files = pki.write_pem(dir.path()).expect("PEM files");
     let root = files.root.to_str().expect("utf-8 path").to_owned();
-    let addr = hanging_up_after_the_handshake(&pki, 2, true);
+    let addr = after_the_handshake(&pki, 2, Then::Reset);
 
     // The reference: s_client, its handshake done, reads the reset.
     let mut reference = Command::new("openssl");
@@ -135,4 +155,44 @@ fn a_reset_after_the_handshake_is_a_hang_up_not_a_failed_handshake() {
         "the server reset the connection (TCP RST) without an alert after the handshake \
          completed"
     );
+}
+
+/// A record from the server that does not decrypt, after the handshake:
+/// this client refuses it with bad_record_mac, as s_client does, and the
+/// probe says this client refused it rather than that it was rejected.
+#[test]
+fn a_record_this_client_refuses_after_the_handshake_is_said_to_be_refused() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let pki = Pki::generate().expect("PKI");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = pki.write_pem(dir.path()).expect("PEM files");
+    let root = files.root.to_str().expect("utf-8 path").to_owned();
+    let addr = after_the_handshake(&pki, 2, Then::Garbage);
+
+    let mut reference = Command::new("openssl");
+    reference.args(["s_client", "-connect", &addr, "-CAfile", &root]);
+    let client = Proc::spawn(reference);
+    Proc::wait_line(&client.stderr, LIMIT, "s_client's decryption error", |l| {
+        l.contains("bad record mac") || l.contains("decryption failed")
+    });
+    drop(client);
+
+    let out = run(harness(&[
+        "probe",
+        &addr,
+        "--cafile",
+        &root,
+        "--servername",
+        "localhost",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    let line: Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    assert_eq!(
+        line["failure"],
+        "failed after the handshake: this client sent fatal alert bad_record_mac (20), \
+         refusing what the server sent"
+    );
+    assert_eq!(line["diagnosis"]["fault"], "server", "{line:#}");
 }

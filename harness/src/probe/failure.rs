@@ -80,6 +80,17 @@ impl fmt::Display for ProbeFailure {
                 "alert: the {from} sent fatal alert {} ({description})",
                 alert::name(*description)
             ),
+            // This client refusing what the server sent later (a record
+            // that does not decrypt) is not the server rejecting it.
+            ProbeFailure::AlertAfterHandshake {
+                from: Role::Client,
+                description,
+            } => write!(
+                f,
+                "failed after the handshake: this client sent fatal alert {} ({description}), \
+                 refusing what the server sent",
+                alert::name(*description)
+            ),
             ProbeFailure::AlertAfterHandshake { from, description } => {
                 write!(
                     f,
