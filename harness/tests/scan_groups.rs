@@ -220,3 +220,46 @@ fn own_hellos_reach_a_dropped_ecdhe_suite_over_x448() {
         "{legacy:?}"
     );
 }
+
+/// gnutls-serv with `%SERVER_PRECEDENCE` follows its own order over the
+/// client's key share, asking by HelloRetryRequest (s_client offering a
+/// share for secp256r1 gets x25519, one for x25519 gets secp384r1): each
+/// probe of the enumeration got its choice, so its whole order is known,
+/// not only its first.
+#[test]
+fn a_server_choosing_against_the_key_share_has_its_whole_order_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = common::gnutls_leaf(
+        d,
+        "server-rsa2048",
+        &[
+            "--disable-client-cert",
+            "--priority",
+            "NORMAL:%SERVER_PRECEDENCE:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-X25519:+GROUP-SECP256R1",
+        ],
+    );
+    let temp_key = |groups: &str| {
+        let mut c = Command::new("openssl");
+        c.args(["s_client", "-connect", &addr, "-tls1_3", "-groups", groups]);
+        let o = run(c);
+        o.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("Server Temp Key: "))
+            .unwrap_or_else(|| panic!("s_client -groups {groups}: no temp key: {}", o.stdout))
+            .to_owned()
+    };
+    assert!(temp_key("P-256:x25519").starts_with("X25519"));
+    assert!(temp_key("x25519:P-384").starts_with("ECDH, secp384r1"));
+
+    let (_, text) = scan(d, &addr, &[]);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("groups") && l.contains("TLS 1.3"))
+        .unwrap_or_else(|| panic!("no TLS 1.3 groups row: {text}"));
+    assert!(
+        row.contains("secp384r1, x25519, secp256r1 (server order, prefers secp384r1)"),
+        "{row}"
+    );
+}

@@ -116,6 +116,12 @@ pub struct GroupFinding {
     pub preferred: Option<String>,
     /// Whether the server enforces its own order (`None`: fewer than two groups).
     pub server_order: Option<bool>,
+    /// With `server_order`, whether `accepted` is that order all through:
+    /// not so for a TLS 1.3 server that takes a usable key share before its
+    /// order, whose first choice alone was asked without one. (In JSON the
+    /// note says which.)
+    #[serde(skip)]
+    pub whole_order: bool,
     /// What ended the enumeration, or why there was none.
     pub detail: String,
     /// At TLS 1.2 with an ECDSA certificate: what its curve, offered in
@@ -175,6 +181,7 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
         accepted: Vec::new(),
         preferred: None,
         server_order: None,
+        whole_order: false,
         detail: String::new(),
         note: None,
         probes: Vec::new(),
@@ -264,6 +271,9 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
             Some(g) if g == order[1].id => Some(false),
             _ => None,
         };
+        // Its choice against the client's order and key share, in every
+        // probe: the enumeration found its order.
+        f.whole_order = f.server_order == Some(true);
         if v == Version::Tls1_3 && f.server_order == Some(false) {
             // An elliptic-curve decoy where there is one: its key share
             // costs nothing, a large FFDHE group's hundreds of milliseconds.

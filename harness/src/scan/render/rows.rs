@@ -5,7 +5,6 @@ use std::fmt::Write;
 
 use super::super::chain::ChainFinding;
 use super::super::{ScanReport, Verdict};
-use crate::case::Version;
 
 /// One line of the result: family, what, the finding, its probes.
 pub struct Row {
@@ -206,10 +205,11 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
     for g in &f.groups {
         let preferred = g.preferred.as_deref().unwrap_or("?");
         let order = match g.server_order {
-            // A TLS 1.3 server takes a group it has a key share for before
-            // its own order says, so the enumeration finds its first choice
-            // (asked without a usable key share) but not the order of the rest.
-            Some(true) if g.version == Some(Version::Tls1_3) => {
+            // A TLS 1.3 server that takes a group it has a key share for
+            // before its own order says: the enumeration finds its first
+            // choice (asked without a usable key share) but not the order
+            // of the rest.
+            Some(true) if !g.whole_order => {
                 format!("server prefers {preferred}; the order of the rest is not determined")
             }
             Some(true) => format!("server order, prefers {preferred}"),
