@@ -33,6 +33,26 @@ fn a_missing_policy_file_names_the_file_and_its_cause_once() {
     assert!(line.contains("mozilla-modern"), "{line}");
 }
 
+/// A count of days below zero means nothing, and is refused with where it
+/// stands, not taken for a rule that always fails or never warns.
+#[test]
+fn a_negative_count_of_days_in_a_policy_is_refused() {
+    let d = tempfile::tempdir().expect("temp dir");
+    for key in [
+        "max_days_to_expiry_warning",
+        "min_days_to_expiry",
+        "max_certificate_lifespan_days",
+    ] {
+        let policy = d.path().join(format!("{key}.toml"));
+        std::fs::write(&policy, format!("{key} = -5\n")).expect("policy");
+        let path = policy.to_str().expect("utf-8");
+        refused(
+            harness(&["scan", "127.0.0.1:9", "--policy", path]),
+            &["not a valid policy", key, "invalid value: integer `-5`"],
+        );
+    }
+}
+
 #[test]
 fn a_missing_report_names_the_file_and_its_cause_once() {
     let d = tempfile::tempdir().expect("temp dir");

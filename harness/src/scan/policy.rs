@@ -66,11 +66,11 @@ pub struct Policy {
     /// The smallest finite-field DH prime.
     pub min_dh_bits: Option<usize>,
     /// The longest validity a leaf may have, in days.
-    pub max_certificate_lifespan_days: Option<i32>,
+    pub max_certificate_lifespan_days: Option<u32>,
     /// Warn (without failing) when the leaf expires within this many days.
-    pub max_days_to_expiry_warning: Option<i32>,
+    pub max_days_to_expiry_warning: Option<u32>,
     /// Fail when the leaf expires within this many days.
-    pub min_days_to_expiry: Option<i32>,
+    pub min_days_to_expiry: Option<u32>,
     /// The chain must verify, with the name.
     pub require_valid_certificate: Option<bool>,
     /// The server must refuse a fallback with the SCSV.

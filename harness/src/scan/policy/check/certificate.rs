@@ -82,7 +82,7 @@ impl Policy {
                 .first()
                 .and_then(|c| c.lifespan_days)
             {
-                Some(d) if d > max => {
+                Some(d) if i64::from(d) > i64::from(max) => {
                     Err(format!("the leaf is valid for {d} days, more than {max}"))
                 }
                 d => Ok(format!(
@@ -93,7 +93,9 @@ impl Policy {
         }
         if let Some(min) = self.min_days_to_expiry {
             rule("min_days_to_expiry", &|ch| match ch.leaf_days_to_expiry {
-                Some(d) if d < min => Err(format!("{}, fewer than {min} days left", expiry(d))),
+                Some(d) if i64::from(d) < i64::from(min) => {
+                    Err(format!("{}, fewer than {min} days left", expiry(d)))
+                }
                 Some(d) => Ok(expiry(d)),
                 None => Err("no certificate was received".into()),
             });
@@ -114,7 +116,9 @@ impl Policy {
             rule(
                 "max_days_to_expiry_warning",
                 &|ch| match ch.leaf_days_to_expiry {
-                    Some(d) if d < warn => Err(format!("{}, within {warn} days", expiry(d))),
+                    Some(d) if i64::from(d) < i64::from(warn) => {
+                        Err(format!("{}, within {warn} days", expiry(d)))
+                    }
                     Some(d) => Ok(expiry(d)),
                     None => Ok("no certificate was received".into()),
                 },
