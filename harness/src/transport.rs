@@ -4,6 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -141,6 +142,41 @@ pub enum Listener {
     Memory(Receiver<DuplexStream>, Duration),
     /// Records every accepted connection into the tap.
     Recorded(Box<Listener>, Tap),
+    /// Stops waiting once the client side is gone (see [`ClientGone`]).
+    Watched(Box<Listener>, ClientGone),
+}
+
+/// Ends a server's wait for a connection once its client has finished
+/// without making one: a client command that failed before connecting
+/// (a typo, a missing file) would otherwise hold the case for the whole
+/// time-out. A connection already made is accepted first.
+#[derive(Debug, Clone, Default)]
+pub struct ClientGone {
+    gone: Arc<AtomicBool>,
+    ended_a_wait: Arc<AtomicBool>,
+    accepted: Arc<AtomicUsize>,
+}
+
+impl ClientGone {
+    /// The client side has finished.
+    pub fn set(&self) {
+        self.gone.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the client finished without ever connecting: a wait for
+    /// its first connection ended because it was gone.
+    pub fn never_connected(&self) -> bool {
+        self.ended_a_wait.load(Ordering::Relaxed) && self.accepted.load(Ordering::Relaxed) == 0
+    }
+
+    /// Whether a wait ends here, noting that it did.
+    fn ends_wait(&self) -> bool {
+        let gone = self.gone.load(Ordering::Relaxed);
+        if gone {
+            self.ended_a_wait.store(true, Ordering::Relaxed);
+        }
+        gone
+    }
 }
 
 impl Listener {
@@ -149,15 +185,42 @@ impl Listener {
         Listener::Recorded(Box::new(self), tap.clone())
     }
 
+    /// This listener, giving up its wait once `gone` is set.
+    pub fn unless_gone(self, gone: &ClientGone) -> Listener {
+        Listener::Watched(Box::new(self), gone.clone())
+    }
+
     /// Whether connections are recorded.
     pub fn is_recorded(&self) -> bool {
-        matches!(self, Listener::Recorded(..))
+        match self {
+            Listener::Recorded(..) => true,
+            Listener::Watched(inner, _) => inner.is_recorded(),
+            _ => false,
+        }
     }
 
     /// Waits for the next connection, at most the time-out.
     pub fn accept(&self) -> io::Result<Conn> {
+        self.accept_unless(None)
+    }
+
+    fn accept_unless(&self, gone: Option<&ClientGone>) -> io::Result<Conn> {
+        // Polled between waits: a tenth of a case's second at most.
+        const GLANCE: Duration = Duration::from_millis(10);
+        let ended = || gone.is_some_and(ClientGone::ends_wait);
+        let client_gone = || {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the client ended without connecting",
+            )
+        };
         match self {
-            Listener::Recorded(inner, tap) => Ok(tap.wrap(inner.accept()?, End::Server)),
+            Listener::Watched(inner, g) => {
+                let conn = inner.accept_unless(Some(g))?;
+                g.accepted.fetch_add(1, Ordering::Relaxed);
+                Ok(conn)
+            }
+            Listener::Recorded(inner, tap) => Ok(tap.wrap(inner.accept_unless(gone)?, End::Server)),
             Listener::Tcp(l, timeout) => {
                 // std has no accept time-out; poll a non-blocking listener.
                 l.set_nonblocking(true)?;
@@ -169,6 +232,9 @@ impl Listener {
                             return tcp_conn(s, *timeout);
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            if ended() {
+                                return Err(client_gone());
+                            }
                             if Instant::now() >= deadline {
                                 return Err(timed_out("accept"));
                             }
@@ -178,14 +244,31 @@ impl Listener {
                     }
                 }
             }
-            Listener::Memory(rx, timeout) => match rx.recv_timeout(*timeout) {
-                Ok(s) => Ok(Conn::Memory(s)),
-                Err(RecvTimeoutError::Timeout) => Err(timed_out("accept")),
-                Err(RecvTimeoutError::Disconnected) => Err(io::Error::new(
-                    io::ErrorKind::ConnectionAborted,
-                    "the client side went away before connecting",
-                )),
-            },
+            Listener::Memory(rx, timeout) => {
+                let deadline = Instant::now() + *timeout;
+                loop {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    let wait = if gone.is_some() {
+                        left.min(GLANCE)
+                    } else {
+                        left
+                    };
+                    match rx.recv_timeout(wait) {
+                        Ok(s) => return Ok(Conn::Memory(s)),
+                        Err(RecvTimeoutError::Timeout) if ended() => return Err(client_gone()),
+                        Err(RecvTimeoutError::Timeout) if left <= wait => {
+                            return Err(timed_out("accept"))
+                        }
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => {
+                            return Err(io::Error::new(
+                                io::ErrorKind::ConnectionAborted,
+                                "the client side went away before connecting",
+                            ))
+                        }
+                    }
+                }
+            }
         }
     }
 }

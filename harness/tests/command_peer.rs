@@ -231,20 +231,34 @@ fn a_command_client_that_leaves_its_answer_to_a_background_process_passes() {
 }
 
 /// A client command that exits at once (an option its program refuses)
-/// leaves the server waiting for a connection: the matrix says what the
-/// client ended with, in its own first words (as `openssl s_client
-/// -no-such-option` prints them), the server's wait only following.
+/// never connects: it is a setup failure, said in its own first words (as
+/// `openssl s_client -no-such-option` prints them), and the server stops
+/// waiting for a connection once it is gone rather than at its time-out.
 #[test]
-fn a_command_client_that_exits_at_once_is_the_headline() {
-    let why = one_failing_case("typo=openssl s_client -no-such-option -connect 127.0.0.1:{port}");
-    assert!(
-        why.starts_with(
-            "the client (command typo) ended without a handshake: error: the command failed \
-             (s_client: Unknown option: -no-such-option); exit status 1; so the server stopped \
-             waiting for the client: accept:"
-        ),
-        "{why}"
+fn a_command_client_that_exits_before_connecting_is_not_set_up() {
+    let template = "typo=openssl s_client -no-such-option -connect 127.0.0.1:{port}";
+    let report = matrix_within(template, one_tls13_case(), None, Duration::from_secs(1));
+    let r = find(
+        &report.results,
+        "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default",
+        FROM_COMMAND,
     );
+    let why = r.reason.clone().unwrap_or_default();
+    assert_eq!(r.status, Status::Fail, "{why}");
+    assert_eq!(
+        why,
+        "the client was not set up, so the case tested nothing: command typo; error: the \
+         command failed (s_client: Unknown option: -no-such-option); exit status 1; it ended \
+         without connecting to the server"
+    );
+    let sides = r.sides.as_ref().expect("sides");
+    assert!(sides.setup_failed(), "{why}");
+    let server = &sides.server[0];
+    assert_eq!(
+        server.error.as_deref(),
+        Some("accept: the client ended without connecting")
+    );
+    assert!(!server.timed_out);
 }
 
 /// A client command that exits, failing, only after the server gave up on

@@ -15,7 +15,7 @@ use crate::artifacts;
 use crate::case::{Case, Expectation, Role};
 use crate::peer::{Peer, PeerKind, ServerControl, SideOutcome};
 use crate::settings::Secs;
-use crate::transport::{Dialer, Tap, Transport};
+use crate::transport::{ClientGone, Dialer, Tap, Transport};
 
 mod verdict;
 
@@ -474,6 +474,7 @@ fn pair(
     let deadline = Instant::now() + case_limit(opts.io_timeout, connections);
     let (ctx, crx) = mpsc::channel();
     let (stx, srx) = mpsc::channel();
+    let client_gone = ClientGone::default();
     if server.binds_own_port() {
         let (ready_tx, ready_rx) = mpsc::channel();
         let (done_tx, done_rx) = mpsc::channel();
@@ -525,6 +526,7 @@ fn pair(
         if let Some(tap) = &server_tap {
             listener = listener.recorded(tap);
         }
+        listener = listener.unless_gone(&client_gone);
         if let Some(tap) = &client_tap {
             dialer = dialer.recorded(tap);
         }
@@ -546,8 +548,22 @@ fn pair(
             true,
         )]
     };
-    let client_out = until(&crx, deadline).unwrap_or_else(|| late(Role::Client));
+    let mut client_out = until(&crx, deadline).unwrap_or_else(|| late(Role::Client));
+    client_gone.set();
     let server_out = until(&srx, deadline).unwrap_or_else(|| late(Role::Server));
+    // An external client that ended without ever connecting never got as
+    // far as the case: its command failed, or does not use {port}.
+    if client_gone.never_connected() {
+        for c in client_out.iter_mut().filter(|c| c.external.is_some()) {
+            c.setup_failed = true;
+            let never = "it ended without connecting to the server";
+            c.error = Some(
+                c.error
+                    .take()
+                    .map_or(never.into(), |e| format!("{e}; {never}")),
+            );
+        }
+    }
     (client_out, server_out)
 }
 

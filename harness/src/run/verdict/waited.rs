@@ -75,7 +75,8 @@ pub(super) fn waited(client: &[SideOutcome], server: &[SideOutcome]) -> Option<S
 
 /// The error of `p`, an external peer whose process ended by itself, in
 /// failure, before `waited` gave up on it, which had no handshake with it
-/// (a client that exited before connecting): what it ended with is what
+/// (a client whose connection a process it left behind holds open; one
+/// that never connected was not set up): what it ended with is what
 /// went wrong, the wait only its consequence. `None` for one that ended
 /// later (a client that connected after the server stopped accepting) or
 /// that the harness killed: the wait comes first. One never set up is
