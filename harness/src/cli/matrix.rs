@@ -23,7 +23,7 @@ pub(crate) struct MatrixArgs {
     /// Run only cases whose suite (OpenSSL or IANA name) matches this regex.
     #[arg(long)]
     suites: Option<regex::Regex>,
-    /// Credentials to run, comma-separated: rsa2048, ecdsa-p256, ecdsa-p384, ed25519, ecdsa, psk, anon, expired, ...
+    /// Credentials to run, comma-separated: rsa2048, ecdsa-p256, ecdsa-p384, ed25519, ecdsa, psk, anon, expired, ... (a combined one, rsa2048+psk, is selected by either part)
     #[arg(long, value_delimiter = ',')]
     keys: Option<Vec<String>>,
     /// Options to run, comma-separated: default, mtls, resume, alpn, sni, group, mismatch, verify, ...

@@ -87,7 +87,7 @@ impl Filter {
             }
         }
         if let Some(keys) = &self.keys {
-            if !keys.iter().any(|k| family_match(&case.key, k)) {
+            if !keys.iter().any(|k| key_match(&case.key, k)) {
                 return Some(format!("left out by --keys ({} not selected)", case.key));
             }
         }
@@ -152,10 +152,13 @@ impl Filter {
     /// case of `cases`, and filters that together select none: a misspelt
     /// filter would otherwise run nothing and pass.
     pub fn check(&self, cases: &[Case], library: &Library) -> Result<(), FilterError> {
-        let each_known = |flag: &'static str, wanted: &[String], of: fn(&Case) -> &str| {
+        let each_known = |flag: &'static str,
+                          wanted: &[String],
+                          of: fn(&Case) -> &str,
+                          matches: fn(&str, &str) -> bool| {
             let Some(w) = wanted
                 .iter()
-                .find(|w| !cases.iter().any(|c| family_match(of(c), w)))
+                .find(|w| !cases.iter().any(|c| matches(of(c), w)))
             else {
                 return Ok(());
             };
@@ -169,10 +172,10 @@ impl Filter {
             })
         };
         if let Some(keys) = &self.keys {
-            each_known("--keys", keys, |c| &c.key)?;
+            each_known("--keys", keys, |c| &c.key, key_match)?;
         }
         if let Some(options) = &self.options {
-            each_known("--options", options, |c| &c.option)?;
+            each_known("--options", options, |c| &c.option, family_match)?;
         }
         for id in self.cases.iter().flatten() {
             if !cases.iter().any(|c| c.id == case_of(id)) {
@@ -204,6 +207,13 @@ fn suite_matches(re: &Regex, case: &Case, library: &Library) -> bool {
         let std = library.suite(n).and_then(|s| s.standard_name.as_deref());
         re.is_match(n) || std.is_some_and(|s| re.is_match(s))
     })
+}
+
+/// A case's credential `key` is `wanted`, or has it as one of its parts,
+/// either way: "psk" selects "rsa2048+psk" as "rsa2048" does, and "rsa"
+/// selects "rsa2048" (see [`family_match`]).
+fn key_match(key: &str, wanted: &str) -> bool {
+    family_match(key, wanted) || key.split('+').any(|part| family_match(part, wanted))
 }
 
 /// `value` is `wanted` or belongs to its family: "resume" selects
@@ -271,5 +281,12 @@ mod tests {
         assert!(family_match("dsa2048", "dsa"));
         assert!(!family_match("ecdsa-p256", "dsa"));
         assert!(!family_match("rsa2048", "rsa20"));
+        // A combined credential is selected by each of its parts.
+        assert!(key_match("rsa2048+psk", "psk"));
+        assert!(key_match("dsa2048+srp", "srp"));
+        assert!(key_match("rsa2048+psk", "rsa2048"));
+        assert!(key_match("rsa2048+psk", "rsa2048+psk"));
+        assert!(!key_match("rsa2048+psk", "srp"));
+        assert!(!key_match("psk", "rsa2048"));
     }
 }
