@@ -47,11 +47,15 @@ pub fn render(report: &Report) -> String {
                     .or_default() += 1;
                 continue;
             }
+            // A pass shows its handshake's time; a failure the case's,
+            // which a wait that ended it dominates ("3 ms" beside a
+            // time-out would hide where the run's time went).
             let timing = match (&r.observed, r.status) {
-                (Some(o), Status::Pass | Status::Fail) => match o.handshake_ms {
+                (Some(o), Status::Pass) => match o.handshake_ms {
                     Some(h) => format!("{h:7.2} ms"),
                     None => format!("{:7.2} ms", r.elapsed_ms),
                 },
+                (Some(_), Status::Fail) => format!("{:7.2} ms", r.elapsed_ms),
                 _ => String::new(),
             };
             let detail = match r.status {
