@@ -279,3 +279,36 @@ fn a_command_client_that_exits_after_the_wait_leaves_the_time_out() {
         "{why}"
     );
 }
+
+/// A server command that refuses the handshake says why only on its
+/// standard error (s_server: "no shared cipher"); the failure quotes that
+/// line, and one that will not start quotes its own ("Unknown option").
+#[test]
+fn a_command_servers_own_error_line_is_in_the_reason() {
+    let id = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default";
+    let wrong_suite = "mine=openssl s_server -accept 127.0.0.1:{port} -cert {cert} \
+                       -cert_chain {cert} -key {key} -rev -quiet \
+                       -ciphersuites TLS_AES_256_GCM_SHA384";
+    let report = matrix_within(wrong_suite, one_tls13_case(), None, Duration::from_secs(2));
+    let (s, why) = status(&report, id, TO_COMMAND);
+    assert_eq!(s, Status::Fail, "{why}");
+    let said = why
+        .split_once("server (command mine) wrote: ")
+        .map(|(_, line)| line)
+        .unwrap_or_else(|| panic!("{why}"));
+    assert!(
+        said.contains(":error:") && said.contains("no shared cipher"),
+        "{why}"
+    );
+
+    let typo = "mine=openssl s_server -accept 127.0.0.1:{port} -cert {cert} -key {key} \
+                -no-such-option";
+    let report = matrix_within(typo, one_tls13_case(), None, Duration::from_secs(2));
+    let (s, why) = status(&report, id, TO_COMMAND);
+    assert_eq!(s, Status::Fail, "{why}");
+    assert!(
+        why.contains("without listening on port")
+            && why.contains("(s_server: Unknown option: -no-such-option)"),
+        "{why}"
+    );
+}

@@ -307,8 +307,11 @@ impl Command {
                 continue;
             }
             let why = if exited {
+                let said = super::process_peer::reason_in(&cap.stderr)
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default();
                 format!(
-                    "the command exited ({}) without listening on port {port}",
+                    "the command exited ({}) without listening on port {port}{said}",
                     cap.exit
                 )
             } else {

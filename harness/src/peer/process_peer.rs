@@ -124,6 +124,12 @@ pub fn ping_pong(g: &mut ChildGuard, deadline: Instant, answered: impl Fn(&str) 
 /// `gnutls-cli` print notes and warnings before it), else the last; never
 /// a note of the harness's own. Cut at 200 characters.
 pub fn reason_in(stderr: &str) -> Option<String> {
+    error_line_in(stderr).or_else(|| cut(own_lines(stderr).last()?))
+}
+
+/// The first line of a program's standard error that reads as an error,
+/// if one does (see [`reason_in`]).
+pub fn error_line_in(stderr: &str) -> Option<String> {
     const ERROR_WORDS: [&str; 9] = [
         "error",
         "fatal",
@@ -135,20 +141,28 @@ pub fn reason_in(stderr: &str) -> Option<String> {
         "not found",
         "usage",
     ];
-    let lines: Vec<&str> = stderr
+    let lines: Vec<&str> = own_lines(stderr).collect();
+    let with = |words: &[&str]| {
+        lines.iter().copied().find(|l| {
+            let l = l.to_ascii_lowercase();
+            words.iter().any(|w| l.contains(w))
+        })
+    };
+    // "error" first: s_server says CONNECTION FAILURE before OpenSSL's
+    // error line, which names the reason.
+    cut(with(&["error"]).or_else(|| with(&ERROR_WORDS))?)
+}
+
+/// The lines of `stderr` with text, but for the harness's own notes.
+fn own_lines(stderr: &str) -> impl DoubleEndedIterator<Item = &str> {
+    stderr
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with("[tls-harness:"))
-        .collect();
-    let reads_as_error = |l: &str| {
-        let l = l.to_ascii_lowercase();
-        ERROR_WORDS.iter().any(|w| l.contains(w))
-    };
-    let line = lines
-        .iter()
-        .copied()
-        .find(|l| reads_as_error(l))
-        .or(lines.last().copied())?;
+}
+
+/// `line` cut at 200 characters, with an ellipsis where it was.
+fn cut(line: &str) -> Option<String> {
     let mut cut: String = line.chars().take(200).collect();
     if cut.len() < line.len() {
         cut.push('…');
@@ -158,7 +172,7 @@ pub fn reason_in(stderr: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::reason_in;
+    use super::{error_line_in, reason_in};
 
     #[test]
     fn the_reason_is_the_line_that_reads_as_an_error() {
@@ -175,6 +189,11 @@ mod tests {
             Some("*** Fatal error: Error in the certificate.")
         );
         assert_eq!(reason_in("starting\nbye\n").as_deref(), Some("bye"));
+        // s_server's note of a failed connection before OpenSSL's error.
+        let s_server = "CONNECTION FAILURE\n40A7:error:0A0000C1:SSL routines:\
+            tls_post_process_client_hello:no shared cipher:../ssl/statem/statem_srvr.c:2220:\n";
+        assert!(reason_in(s_server).is_some_and(|r| r.contains("no shared cipher")));
+        assert_eq!(error_line_in("starting\nbye\n"), None);
         let note = "[tls-harness: output still open after the peer's process group was killed]\n";
         assert_eq!(reason_in(note), None);
         let long = format!("error: {}", "é".repeat(300));

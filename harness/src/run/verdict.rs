@@ -471,10 +471,22 @@ fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
             }
         ))
     };
-    let parts: Vec<String> = [side("client", client), side("server", server)]
-        .into_iter()
-        .flatten()
-        .collect();
+    // A command says nothing of its handshake, so its side reads as if
+    // it worked; an error line on its standard error is its own word on
+    // why not ("no shared cipher"), which JSON and JUnit carry whole.
+    let said = |name: &str, outs: &[SideOutcome]| -> Option<String> {
+        let o = outs.first().filter(|o| o.ok())?;
+        let x = o.external.as_ref().filter(|x| x.handshake_unreported)?;
+        let line = crate::peer::process_peer::error_line_in(&x.stderr)?;
+        Some(format!("{} wrote: {line}", named(name, o)))
+    };
+    let parts: Vec<String> = [
+        side("client", client).or_else(|| said("client", client)),
+        side("server", server).or_else(|| said("server", server)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     if parts.is_empty() {
         "both sides succeeded".into()
     } else {
