@@ -126,6 +126,35 @@ fn markdown_has_versions_by_key_types() {
     assert!(o.stdout.contains("## Failures (0)"));
 }
 
+/// The notes are those of the cases that ran: one TLS 1.3 case carries
+/// none, so none of the TLS 1.0 or SSLv3 cases left out may be counted.
+#[test]
+fn markdown_notes_only_the_cases_that_ran() {
+    let one = run(harness(&[
+        "matrix",
+        "--case",
+        "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default",
+        "--format",
+        "markdown",
+    ]));
+    assert!(one.status.success(), "{}", one.stderr);
+    assert!(!one.stdout.contains("## Notes"), "{}", one.stdout);
+    let tls1 = run(harness(&[
+        "matrix",
+        "--versions",
+        "tls1",
+        "--format",
+        "markdown",
+    ]));
+    assert!(tls1.status.success(), "{}", tls1.stderr);
+    assert!(
+        tls1.stdout
+            .contains("× TLS 1.0 needs @SECLEVEL=0 with OpenSSL 3: the harness lowered it"),
+        "{}",
+        tls1.stdout
+    );
+}
+
 #[test]
 fn memory_transport_gives_the_same_statuses() {
     let tcp =
