@@ -255,6 +255,11 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
             };
             p.cases.iter().any(|c| this.result_id(&c.case.id) == *id)
         });
+        if let Some(case) = id.strip_suffix("@inproc>inproc").filter(|_| !played) {
+            return Err(HarnessError::Usage(format!(
+                "--case {id}: the in-process pair's results carry no @ part; give --case {case}"
+            )));
+        }
         if !played {
             return Err(HarnessError::Usage(format!(
                 "--case {id}: no pairing of this run plays it; name its peers in --peers \

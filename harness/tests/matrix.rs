@@ -406,4 +406,19 @@ fn a_result_runs_again_alone_by_its_id() {
         "{}",
         o.stderr
     );
+    // The in-process pair's own ids have no @ part, and the refusal says so.
+    let case = first.id.split('@').next().expect("a case id");
+    let o = run(harness(&[
+        "matrix",
+        "--case",
+        &format!("{case}@inproc>inproc"),
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!(
+            "the in-process pair's results carry no @ part; give --case {case}"
+        )),
+        "{}",
+        o.stderr
+    );
 }
