@@ -390,6 +390,12 @@ impl HandshakeTrace {
 
     /// The state log: exactly the lines `openssl s_client -state` (client)
     /// or `openssl s_server -state` (server) prints for this handshake.
+    ///
+    /// Over a socket, as those tools run. Over the `openssl` crate's stream
+    /// BIO (`SslStream`, tokio-openssl), which never reports end of file, a
+    /// peer that hangs up mid-handshake ends the log `error in <state>`
+    /// where s_client's ends with OpenSSL's decode_error alert and `error
+    /// in error`: the log records what OpenSSL did on this connection.
     pub fn state_log(&self) -> String {
         crate::render::state_log(self)
     }

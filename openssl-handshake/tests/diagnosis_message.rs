@@ -51,7 +51,7 @@ fn a_tls13_client_hello_without_key_share() {
     assert!(d.summary.contains("no key_share"), "{d}");
     assert_eq!(
         evidence(&trace, "alert sent").as_deref(),
-        Some("fatal alert \"missing extension\" (109)")
+        Some("fatal alert missing_extension (109)")
     );
 }
 

@@ -8,7 +8,8 @@ use std::net::{Shutdown, TcpStream};
 use std::thread;
 
 use openssl::ssl::{HandshakeError, Ssl, SslVersion};
-use openssl_handshake::{EventKind, HandshakeTrace, ProtocolVersion};
+use openssl_handshake::SslContextBuilderExt;
+use openssl_handshake::{EventKind, HandshakeTrace, ProtocolVersion, TraceOptions};
 use testkit::pki::KeyType;
 
 use common::{client_ctx, connect_tcp, listener, raw_server, server_ctx, set_timeouts};
@@ -106,6 +107,31 @@ fn a_server_hanging_up_after_the_client_hello_is_named() {
     assert_eq!(
         failure.reason,
         "the peer closed the connection (EOF) after ClientHello"
+    );
+}
+
+/// Without messages recorded none can be named as the last: the reason
+/// must not say the peer closed before any, when the client wrote its
+/// ClientHello (the failure's state says how far it got).
+#[test]
+fn without_messages_a_hang_up_names_no_message() {
+    let (addr, server) = raw_server(|mut tcp| {
+        read_record(&mut tcp);
+        tcp.shutdown(Shutdown::Both).unwrap();
+    });
+    let tcp = connect_tcp(addr);
+    let ctx = client_ctx(|b| {
+        b.trace_handshakes(TraceOptions::default().messages(false))
+            .expect("messages off");
+    });
+    let trace = failed(Ssl::new(&ctx).unwrap().connect(tcp));
+    server.join().unwrap();
+    let failure = trace.failure().expect("failed");
+    assert_eq!(failure.reason, "the peer closed the connection (EOF)");
+    assert_eq!(
+        failure.to_string(),
+        "handshake failed after \"SSLv3/TLS write client hello\": the peer closed the \
+         connection (EOF)"
     );
 }
 

@@ -208,7 +208,8 @@ pub(super) fn failed(
 ) -> Outcome {
     log_refused_record(recorder, state, ssl, at);
     let so_far = state.events_so_far();
-    let failure = failure(ssl, ret, os_error, &so_far);
+    let messages = recorder.options.messages;
+    let failure = failure(ssl, ret, os_error, &so_far, messages);
     state.local = Some(Box::new(LocalConfig::read(ssl)));
     Outcome::Failed(Box::new(failure))
 }
@@ -272,7 +273,15 @@ pub(super) fn finish(
     })
 }
 
-fn failure(ssl: &SslRef, ret: c_int, os_error: io::Error, trace: &HandshakeTrace) -> Failure {
+/// Why the handshake in `trace` failed; `messages` says whether messages
+/// were recorded, without which none can be named as the last.
+fn failure(
+    ssl: &SslRef,
+    ret: c_int,
+    os_error: io::Error,
+    trace: &HandshakeTrace,
+    messages: bool,
+) -> Failure {
     let code = ffi::verify_result(ssl);
     // Without SSL_VERIFY_PEER the result is computed but never enforced:
     // it did not fail this handshake, and a diagnosis must not blame it.
@@ -280,21 +289,23 @@ fn failure(ssl: &SslRef, ret: c_int, os_error: io::Error, trace: &HandshakeTrace
     let verify = (code != 0 && enforced).then(|| VerifyResult::from_code(code));
     let mut reason = ffi::peek_error_reason();
     if reason.is_empty() || reason == UNEXPECTED_EOF {
-        let after = match trace.last_handshake_message() {
-            Some(m) => format!("after {}", m.name()),
-            None => "before any handshake message".to_owned(),
+        // Without messages the failure's state alone says how far it got.
+        let after = match (trace.last_handshake_message(), messages) {
+            (Some(m), _) => format!(" after {}", m.name()),
+            (None, true) => " before any handshake message".to_owned(),
+            (None, false) => String::new(),
         };
         let error = ErrorCode::from_raw(ffi::error_code(ssl, ret));
         reason = if error == ErrorCode::SYSCALL && connection_lost(&os_error) {
             // A reset is not a close: a middlebox or a crashed peer, not
             // one that hung up.
-            format!("the connection failed: {os_error} {after}")
+            format!("the connection failed: {os_error}{after}")
         } else if reason == UNEXPECTED_EOF || error == ErrorCode::SYSCALL {
-            format!("{} {after}", Failure::PEER_EOF)
+            format!("{}{after}", Failure::PEER_EOF)
         } else if error == ErrorCode::ZERO_RETURN {
-            format!("the peer closed the connection with close_notify {after}")
+            format!("the peer closed the connection with close_notify{after}")
         } else {
-            format!("the handshake stopped {after} with no error from OpenSSL")
+            format!("the handshake stopped{after} with no error from OpenSSL")
         };
     }
     failure_of(trace, verify, reason)

@@ -285,15 +285,11 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// An alert for evidence: OpenSSL 3.0 calls the TLS 1.3 alerts (and a
-/// few others) "unknown", so those get their RFC names.
+/// An alert for evidence, as a failure's reason prints it ("fatal alert
+/// certificate_required (116)"): by its IANA name, which the TLS 1.3
+/// alerts OpenSSL 3.0 calls "unknown" have too.
 pub(crate) fn alert_text(a: &Alert) -> String {
-    let name = alert_name(a);
-    if name == a.text {
-        a.to_string()
-    } else {
-        format!("{} alert \"{name}\" ({})", a.level_text, a.description)
-    }
+    a.to_string()
 }
 
 /// The alert's description in words: OpenSSL's, or the IANA name where
