@@ -59,35 +59,47 @@ fn after_the_handshake(pki: &Pki, n: usize, then: Then) -> String {
     addr
 }
 
-#[test]
-fn a_close_without_close_notify_after_the_handshake_is_a_hang_up() {
+/// Serves two connections that do `then` after the handshake: the first
+/// to `openssl s_client`, whose standard error must show a line `s_client
+/// says` (the reference), the second to the probe. The probe's exit code
+/// and JSON line.
+fn probed(then: Then, s_client_says: fn(&str) -> bool) -> (Option<i32>, Value) {
     common::require("openssl", "version", "openssl (apt-get install openssl)");
     let pki = Pki::generate().expect("PKI");
     let dir = tempfile::tempdir().expect("temp dir");
     let files = pki.write_pem(dir.path()).expect("PEM files");
     let root = files.root.to_str().expect("utf-8 path").to_owned();
-    let addr = after_the_handshake(&pki, 2, Then::HangUp);
+    let addr = after_the_handshake(&pki, 2, then);
 
     let mut reference = Command::new("openssl");
     reference.args(["s_client", "-connect", &addr, "-CAfile", &root]);
-    // Its stdin stays open: only the server's close can end the session,
-    // and s_client names it as OpenSSL does.
+    // Its stdin stays open: only the server can end the session.
     let client = Proc::spawn(reference);
-    Proc::wait_line(&client.stderr, LIMIT, "s_client's end-of-file error", |l| {
-        l.contains("unexpected eof while reading")
-    });
+    Proc::wait_line(
+        &client.stderr,
+        LIMIT,
+        "s_client's reference line",
+        s_client_says,
+    );
     drop(client);
 
-    let args = [
+    let out = run(harness(&[
         "probe",
         &addr,
         "--cafile",
         &root,
         "--servername",
         "localhost",
-    ];
-    let out = run(harness(&[&args[..], &["--format", "json"]].concat()));
-    let line: Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+        "--format",
+        "json",
+    ]));
+    let line = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    (out.status.code(), line)
+}
+
+#[test]
+fn a_close_without_close_notify_after_the_handshake_is_a_hang_up() {
+    let (_, line) = probed(Then::HangUp, |l| l.contains("unexpected eof while reading"));
     let trace = &line["trace"];
     assert_eq!(trace["outcome"]["status"], "succeeded", "{line:#}");
     assert_eq!(trace["late_alert_reason"], "unexpected eof while reading");
@@ -112,34 +124,9 @@ fn a_close_without_close_notify_after_the_handshake_is_a_hang_up() {
 
 #[test]
 fn a_reset_after_the_handshake_is_a_hang_up_not_a_failed_handshake() {
-    common::require("openssl", "version", "openssl (apt-get install openssl)");
-    let pki = Pki::generate().expect("PKI");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let files = pki.write_pem(dir.path()).expect("PEM files");
-    let root = files.root.to_str().expect("utf-8 path").to_owned();
-    let addr = after_the_handshake(&pki, 2, Then::Reset);
-
-    // The reference: s_client, its handshake done, reads the reset.
-    let mut reference = Command::new("openssl");
-    reference.args(["s_client", "-connect", &addr, "-CAfile", &root]);
-    let client = Proc::spawn(reference);
-    Proc::wait_line(&client.stderr, LIMIT, "s_client's read error", |l| {
-        l.contains("read:errno=104")
-    });
-    drop(client);
-
-    let out = run(harness(&[
-        "probe",
-        &addr,
-        "--cafile",
-        &root,
-        "--servername",
-        "localhost",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
-    let line: Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    // s_client, its handshake done, reads the reset.
+    let (code, line) = probed(Then::Reset, |l| l.contains("read:errno=104"));
+    assert_eq!(code, Some(1), "{line:#}");
     assert_eq!(line["trace"]["outcome"]["status"], "succeeded", "{line:#}");
     let failure = line["failure"].as_str().expect("a failure");
     assert!(
@@ -149,9 +136,8 @@ fn a_reset_after_the_handshake_is_a_hang_up_not_a_failed_handshake() {
     let diagnosis = &line["diagnosis"];
     assert_eq!(diagnosis["cause"], "peer_closed", "{diagnosis:#}");
     assert_eq!(diagnosis["fault"], "server", "{diagnosis:#}");
-    let summary = diagnosis["summary"].as_str().expect("a summary");
     assert_eq!(
-        summary,
+        diagnosis["summary"],
         "the server reset the connection (TCP RST) without an alert after the handshake \
          completed"
     );
@@ -162,33 +148,10 @@ fn a_reset_after_the_handshake_is_a_hang_up_not_a_failed_handshake() {
 /// probe says this client refused it rather than that it was rejected.
 #[test]
 fn a_record_this_client_refuses_after_the_handshake_is_said_to_be_refused() {
-    common::require("openssl", "version", "openssl (apt-get install openssl)");
-    let pki = Pki::generate().expect("PKI");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let files = pki.write_pem(dir.path()).expect("PEM files");
-    let root = files.root.to_str().expect("utf-8 path").to_owned();
-    let addr = after_the_handshake(&pki, 2, Then::Garbage);
-
-    let mut reference = Command::new("openssl");
-    reference.args(["s_client", "-connect", &addr, "-CAfile", &root]);
-    let client = Proc::spawn(reference);
-    Proc::wait_line(&client.stderr, LIMIT, "s_client's decryption error", |l| {
+    let (code, line) = probed(Then::Garbage, |l| {
         l.contains("bad record mac") || l.contains("decryption failed")
     });
-    drop(client);
-
-    let out = run(harness(&[
-        "probe",
-        &addr,
-        "--cafile",
-        &root,
-        "--servername",
-        "localhost",
-        "--format",
-        "json",
-    ]));
-    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
-    let line: Value = serde_json::from_str(out.stdout.trim()).expect("one JSON object");
+    assert_eq!(code, Some(1), "{line:#}");
     assert_eq!(
         line["failure"],
         "failed after the handshake: this client sent fatal alert bad_record_mac (20), \

@@ -14,15 +14,36 @@ use scan_support::*;
 /// The group `openssl s_client -tls1_3 -groups LIST` ends up with: the
 /// reference for what the scan must report.
 fn s_client_group(addr: &str, groups: &str) -> String {
+    let key = temp_key(addr, groups);
+    key.strip_prefix("ECDH, ")
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_else(|| panic!("s_client -groups {groups}: not an ECDH key: {key}"))
+        .to_owned()
+}
+
+/// What `openssl s_client -tls1_3 -groups LIST` prints as the server's
+/// temporary key ("X25519, 253 bits", "ECDH, secp384r1, 384 bits").
+fn temp_key(addr: &str, groups: &str) -> String {
     let mut c = Command::new("openssl");
     c.args(["s_client", "-connect", addr, "-tls1_3", "-groups", groups]);
     let o = run(c);
     o.stdout
         .lines()
-        .find_map(|l| l.strip_prefix("Server Temp Key: ECDH, "))
-        .and_then(|rest| rest.split(',').next())
+        .find_map(|l| l.strip_prefix("Server Temp Key: "))
         .unwrap_or_else(|| panic!("s_client -groups {groups}: no temp key: {}", o.stdout))
         .to_owned()
+}
+
+/// gnutls-serv with secp384r1, x25519 and secp256r1, in that order, and
+/// `extra` priority keywords (each ending in `:`).
+fn gnutls_groups(d: &std::path::Path, extra: &str) -> (harness::peer::process::ChildGuard, String) {
+    let priority =
+        format!("NORMAL:{extra}-GROUP-ALL:+GROUP-SECP384R1:+GROUP-X25519:+GROUP-SECP256R1");
+    common::gnutls_leaf(
+        d,
+        "server-rsa2048",
+        &["--disable-client-cert", "--priority", &priority],
+    )
 }
 
 #[test]
@@ -112,28 +133,10 @@ fn a_server_that_follows_the_client_without_a_key_share_reads_client_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (_server, addr) = common::gnutls_leaf(
-        d,
-        "server-rsa2048",
-        &[
-            "--disable-client-cert",
-            "--priority",
-            "NORMAL:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-X25519:+GROUP-SECP256R1",
-        ],
-    );
+    let (_server, addr) = gnutls_groups(d, "");
     // x448 (refused) carries the key share.
-    let temp_key = |groups: &str| {
-        let mut c = Command::new("openssl");
-        c.args(["s_client", "-connect", &addr, "-tls1_3", "-groups", groups]);
-        let o = run(c);
-        o.stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("Server Temp Key: "))
-            .unwrap_or_else(|| panic!("s_client -groups {groups}: no temp key: {}", o.stdout))
-            .to_owned()
-    };
-    assert!(temp_key("x448:secp384r1:x25519").starts_with("ECDH, secp384r1"));
-    assert!(temp_key("x448:x25519:secp384r1").starts_with("X25519"));
+    assert!(temp_key(&addr, "x448:secp384r1:x25519").starts_with("ECDH, secp384r1"));
+    assert!(temp_key(&addr, "x448:x25519:secp384r1").starts_with("X25519"));
 
     let r = scan_json(d, &addr, &[]);
     check_probes(&r);
@@ -231,27 +234,9 @@ fn a_server_choosing_against_the_key_share_has_its_whole_order_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write_pki(d);
-    let (_server, addr) = common::gnutls_leaf(
-        d,
-        "server-rsa2048",
-        &[
-            "--disable-client-cert",
-            "--priority",
-            "NORMAL:%SERVER_PRECEDENCE:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-X25519:+GROUP-SECP256R1",
-        ],
-    );
-    let temp_key = |groups: &str| {
-        let mut c = Command::new("openssl");
-        c.args(["s_client", "-connect", &addr, "-tls1_3", "-groups", groups]);
-        let o = run(c);
-        o.stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("Server Temp Key: "))
-            .unwrap_or_else(|| panic!("s_client -groups {groups}: no temp key: {}", o.stdout))
-            .to_owned()
-    };
-    assert!(temp_key("P-256:x25519").starts_with("X25519"));
-    assert!(temp_key("x25519:P-384").starts_with("ECDH, secp384r1"));
+    let (_server, addr) = gnutls_groups(d, "%SERVER_PRECEDENCE:");
+    assert!(temp_key(&addr, "P-256:x25519").starts_with("X25519"));
+    assert!(temp_key(&addr, "x25519:P-384").starts_with("ECDH, secp384r1"));
 
     let (_, text) = scan(d, &addr, &[]);
     let row = text
