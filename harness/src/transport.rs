@@ -84,10 +84,8 @@ impl Conn {
         let mut sink = [0u8; 4096];
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let timed = self
-                .tcp()
-                .is_some_and(|s| s.set_read_timeout(Some(left)).is_ok());
-            if left.is_zero() || !timed {
+            let timed = |s: &mut TcpStream| s.set_read_timeout(Some(left)).is_ok();
+            if left.is_zero() || !self.tcp().is_some_and(timed) {
                 return;
             }
             if matches!(self.read(&mut sink), Ok(0) | Err(_)) {
@@ -205,7 +203,8 @@ impl Listener {
     }
 
     fn accept_unless(&self, gone: Option<&ClientGone>) -> io::Result<Conn> {
-        // Polled between waits: a tenth of a case's second at most.
+        // How often a wait for an in-memory connection looks whether the
+        // client is gone.
         const GLANCE: Duration = Duration::from_millis(10);
         let ended = || gone.is_some_and(ClientGone::ends_wait);
         let client_gone = || {
