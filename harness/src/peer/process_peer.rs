@@ -124,7 +124,7 @@ pub fn ping_pong(g: &mut ChildGuard, deadline: Instant, answered: impl Fn(&str) 
 /// `gnutls-cli` print notes and warnings before it), else the last; never
 /// a note of the harness's own. Cut at 200 characters.
 pub fn reason_in(stderr: &str) -> Option<String> {
-    error_line_in(stderr).or_else(|| cut(own_lines(stderr).last()?))
+    error_line_in(stderr).or_else(|| own_lines(stderr).last().map(cut))
 }
 
 /// The first line of a program's standard error that reads as an error,
@@ -150,7 +150,7 @@ pub fn error_line_in(stderr: &str) -> Option<String> {
     };
     // "error" first: s_server says CONNECTION FAILURE before OpenSSL's
     // error line, which names the reason.
-    cut(with(&["error"]).or_else(|| with(&ERROR_WORDS))?)
+    with(&["error"]).or_else(|| with(&ERROR_WORDS)).map(cut)
 }
 
 /// The lines of `stderr` with text, but for the harness's own notes.
@@ -162,12 +162,12 @@ fn own_lines(stderr: &str) -> impl DoubleEndedIterator<Item = &str> {
 }
 
 /// `line` cut at 200 characters, with an ellipsis where it was.
-fn cut(line: &str) -> Option<String> {
+fn cut(line: &str) -> String {
     let mut cut: String = line.chars().take(200).collect();
     if cut.len() < line.len() {
         cut.push('…');
     }
-    Some(cut)
+    cut
 }
 
 #[cfg(test)]
