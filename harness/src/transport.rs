@@ -4,7 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -152,7 +152,7 @@ pub enum Listener {
 pub struct ClientGone {
     gone: Arc<AtomicBool>,
     ended_a_wait: Arc<AtomicBool>,
-    accepted: Arc<AtomicUsize>,
+    connected: Arc<AtomicBool>,
 }
 
 impl ClientGone {
@@ -164,7 +164,7 @@ impl ClientGone {
     /// Whether the client finished without ever connecting: a wait for
     /// its first connection ended because it was gone.
     pub fn never_connected(&self) -> bool {
-        self.ended_a_wait.load(Ordering::Relaxed) && self.accepted.load(Ordering::Relaxed) == 0
+        self.ended_a_wait.load(Ordering::Relaxed) && !self.connected.load(Ordering::Relaxed)
     }
 
     /// Whether a wait ends here, noting that it did.
@@ -216,7 +216,7 @@ impl Listener {
         match self {
             Listener::Watched(inner, g) => {
                 let conn = inner.accept_unless(Some(g))?;
-                g.accepted.fetch_add(1, Ordering::Relaxed);
+                g.connected.store(true, Ordering::Relaxed);
                 Ok(conn)
             }
             Listener::Recorded(inner, tap) => Ok(tap.wrap(inner.accept_unless(gone)?, End::Server)),
