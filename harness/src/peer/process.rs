@@ -173,6 +173,10 @@ impl ChildGuard {
             .chain(args.iter().map(|a| shell_word(a)))
             .collect::<Vec<_>>()
             .join(" ");
+        // Spawned with the live groups locked: a signal's kill of them all
+        // (`kill_live_groups`) must not fall between the child's start and
+        // its group's entry, or the child would outlive the run.
+        let mut groups = live_groups();
         let mut child = cmd
             .args(args)
             .process_group(0)
@@ -184,7 +188,8 @@ impl ChildGuard {
                 program: program.into(),
                 source,
             })?;
-        live_groups().insert(child.id());
+        groups.insert(child.id());
+        drop(groups);
         // Started as a signal was killing the others: the run is stopping.
         if crate::interrupt::received().is_some() {
             kill_group(child.id());
