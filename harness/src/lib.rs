@@ -18,6 +18,7 @@
 
 pub mod artifacts;
 pub mod case;
+pub mod early_data;
 pub mod error;
 pub mod exit;
 pub mod ffi;

@@ -3,12 +3,14 @@
 //! including what the server sends after the handshake ([`after`]).
 
 pub mod after;
+mod connection;
 mod failure;
 mod summary;
 mod target;
 
 pub(crate) use after::after_handshake;
 pub use after::{PostHandshake, ReadEnd};
+pub use connection::ProbeConnection;
 use failure::handshake_failure;
 pub use failure::ProbeFailure;
 pub use summary::summary;
@@ -20,10 +22,13 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslVerifyMode, StatusType};
-use openssl_handshake::{Diagnosis, HandshakeTrace, SslContextBuilderExt, TraceOptions};
+use openssl_handshake::{
+    Diagnosis, HandshakeTrace, ProtocolVersion, SslContextBuilderExt, TraceOptions,
+};
 use serde::Serialize;
 
 use crate::case::Role;
+use crate::early_data::{self, EarlyData, EarlyDataStatus};
 use crate::error::HarnessError;
 use crate::ffi::socket_tls::{stopped_at_limit, SocketTls, Stop};
 use crate::ffi::SavedSession;
@@ -91,42 +96,15 @@ pub struct ProbeOptions {
     pub pcap: Option<PathBuf>,
     /// Ask the server to switch to TLS first, in this protocol.
     pub starttls: Option<StartTls>,
+    /// With `reconnect`: bytes to send as TLS 1.3 early data on the second
+    /// connection, with the first one's session.
+    pub early_data: Option<Vec<u8>>,
 }
 
 /// How long `probe` reads after the handshake unless told otherwise:
 /// enough for a server on the same continent to answer the client's
 /// Finished.
 pub const DEFAULT_LINGER: Duration = Duration::from_secs(1);
-
-/// One connection the probe made, or tried to make.
-#[derive(Debug, Clone)]
-pub struct ProbeConnection {
-    /// When it was opened (wall clock).
-    pub started: SystemTime,
-    /// The address connected to; the target as given when no connection
-    /// was made.
-    pub peer: String,
-    /// The client-side trace, taken after the close, so that it holds the
-    /// tickets, alerts and close_notify that followed the handshake.
-    pub trace: Option<HandshakeTrace>,
-    /// What happened after the handshake, when it completed.
-    pub post_handshake: Option<PostHandshake>,
-    /// Why the connection failed, during the handshake or after it.
-    pub failure: Option<ProbeFailure>,
-    /// The failure's diagnosis: from the trace, or a time-out of the
-    /// probe's own. Also set when the server ended a finished handshake
-    /// with a fatal alert.
-    pub diagnosis: Option<Diagnosis>,
-    /// Notes for the user, such as why `--reconnect` did not resume.
-    pub notes: Vec<String>,
-    /// The OCSP response the server stapled, read, when `--status` asked
-    /// for one: what came, or that none did once the handshake finished
-    /// (a failed one may have ended before the staple was due).
-    pub ocsp: Option<ocsp::Staple>,
-    /// With `--showcerts`, the certificates the server sent, in PEM, in
-    /// the order sent.
-    pub certificates_pem: Option<Vec<String>>,
-}
 
 /// The result of a probe: every connection made, in order.
 #[derive(Debug, Clone)]
@@ -149,130 +127,6 @@ impl ProbeOutcome {
     /// The traces, one per connection that got as far as a handshake.
     pub fn traces(&self) -> impl Iterator<Item = &HandshakeTrace> {
         self.connections.iter().filter_map(|c| c.trace.as_ref())
-    }
-}
-
-impl ProbeConnection {
-    fn new(peer: String) -> Self {
-        ProbeConnection {
-            started: SystemTime::now(),
-            peer,
-            trace: None,
-            post_handshake: None,
-            failure: None,
-            diagnosis: None,
-            notes: Vec::new(),
-            ocsp: None,
-            certificates_pem: None,
-        }
-    }
-
-    /// Diagnoses the connection once its trace and failure are known.
-    fn diagnose(&mut self) {
-        self.diagnosis = match &self.failure {
-            Some(ProbeFailure::TimedOut(why)) => Some(openssl_handshake::Diagnosis::timed_out(
-                self.trace.as_ref(),
-                why,
-            )),
-            Some(ProbeFailure::LostAfterHandshake(error)) => self
-                .trace
-                .as_ref()
-                .map(|t| openssl_handshake::Diagnosis::lost_after_handshake(t, error)),
-            _ => self.trace.as_ref().and_then(|t| t.diagnosis()),
-        };
-    }
-
-    /// The handshake succeeded and nothing went wrong after it.
-    pub fn succeeded(&self) -> bool {
-        self.failure.is_none() && self.trace.as_ref().is_some_and(|t| t.succeeded())
-    }
-
-    /// The connection in `format`. JSON is one line (JSON Lines), with
-    /// `number` counting connections from 1.
-    pub fn render(&self, format: TraceFormat, number: usize) -> String {
-        match (format, &self.trace) {
-            (TraceFormat::Json, _) => self.json_line(number),
-            (TraceFormat::Summary, Some(t)) => {
-                let mut s = summary(t);
-                if let Some(o) = &self.ocsp {
-                    s += &format!("ocsp: {}\n", o.detail);
-                }
-                if let Some(f) = self.failure.as_ref().filter(|_| t.succeeded()) {
-                    s += &format!("client: {f}\n");
-                }
-                s + &self.certificate_chain() + &diagnosis_block(self.diagnosis.as_ref())
-            }
-            (_, Some(t)) => format.render(t),
-            (_, None) => String::new(),
-        }
-    }
-
-    /// With `--showcerts`, the chain as `s_client -showcerts` prints it:
-    /// "Certificate chain", then each certificate's number, subject and
-    /// issuer (from the trace's Certificate message) and PEM; empty
-    /// otherwise.
-    pub fn certificate_chain(&self) -> String {
-        let Some(pems) = &self.certificates_pem else {
-            return String::new();
-        };
-        // As s_client says of a resumption, or a server that sent none.
-        if pems.is_empty() {
-            return "no peer certificate available\n".to_owned();
-        }
-        let sent = self.trace.as_ref().and_then(|t| {
-            t.messages().find_map(|m| match &m.body {
-                Some(openssl_handshake::decode::Body::Certificate(c))
-                    if m.direction == openssl_handshake::Direction::Read =>
-                {
-                    Some(c)
-                }
-                _ => None,
-            })
-        });
-        let mut s = "Certificate chain\n".to_owned();
-        for (i, pem) in pems.iter().enumerate() {
-            let name = |names: Option<&Vec<String>>| {
-                names.and_then(|n| n.get(i)).cloned().unwrap_or_default()
-            };
-            s += &format!(" {i} s:{}\n", name(sent.map(|c| &c.subjects)));
-            s += &format!("   i:{}\n", name(sent.map(|c| &c.issuers)));
-            s += pem;
-        }
-        s
-    }
-
-    /// The connection as one line of JSON: when it was opened
-    /// (`timestamp`, RFC 3339 UTC), the peer, whether it succeeded, why
-    /// not and its diagnosis, what followed the handshake and the trace.
-    pub fn json_line(&self, number: usize) -> String {
-        #[derive(Serialize)]
-        struct Line<'a> {
-            timestamp: String,
-            peer: &'a str,
-            connection: usize,
-            succeeded: bool,
-            failure: Option<String>,
-            diagnosis: Option<&'a Diagnosis>,
-            post_handshake: Option<&'a PostHandshake>,
-            notes: &'a [String],
-            ocsp: Option<&'a ocsp::Staple>,
-            certificates_pem: Option<&'a [String]>,
-            trace: Option<&'a HandshakeTrace>,
-        }
-        let line = Line {
-            timestamp: rfc3339(self.started),
-            peer: &self.peer,
-            connection: number,
-            succeeded: self.succeeded(),
-            failure: self.failure.as_ref().map(ToString::to_string),
-            diagnosis: self.diagnosis.as_ref(),
-            post_handshake: self.post_handshake.as_ref(),
-            notes: &self.notes,
-            ocsp: self.ocsp.as_ref(),
-            certificates_pem: self.certificates_pem.as_deref(),
-            trace: self.trace.as_ref(),
-        };
-        json_line(&line)
     }
 }
 
@@ -345,6 +199,8 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     let mut session: Option<SavedSession> = None;
     // Why the first connection left no session to offer, when it did not.
     let mut left_nothing = None;
+    // What the first connection negotiated and how many tickets it read.
+    let mut first = (None, 0);
     for round in 0..rounds {
         let mut conn = ProbeConnection::new(opts.target.clone());
         let mut stream = match connect(&addrs, opts.timeout) {
@@ -409,13 +265,28 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         if let Some(saved) = &session {
             saved.offer(&mut ssl)?;
         }
+        let early = match &opts.early_data {
+            Some(data) if round == 1 => {
+                Some(early_bytes(data, session.as_ref(), first, &mut conn.notes))
+            }
+            _ => None,
+        };
         if opts.status {
             ssl.set_status_type(StatusType::OCSP)?;
         }
         let recording = capture.clone().map(|c| (c, End::Client));
         let mut s = SocketTls::new(ssl, stream, opts.timeout, handshake_deadline, recording)?;
-        match s.connect() {
+        let handshake = match early {
+            Some(bytes) if !bytes.is_empty() => s.write_early_data(bytes),
+            _ => Ok(()),
+        };
+        match handshake.and_then(|()| s.connect()) {
             Ok(()) => {
+                conn.early_data = early.map(|bytes| EarlyData {
+                    status: s.early_data_status(),
+                    bytes: bytes.len() as u64,
+                    counted_by: Role::Client,
+                });
                 // A resumption sends no certificate, so nothing to staple.
                 let resumed = s.ssl().session_reused();
                 conn.certificates_pem = opts.showcerts.then(|| certificates_pem(s.ssl()));
@@ -449,6 +320,16 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 session = SavedSession::of(s.ssl());
                 if round == 0 && opts.reconnect {
                     left_nothing = conn.trace.as_ref().and_then(after::nothing_to_resume);
+                    first = (
+                        conn.trace
+                            .as_ref()
+                            .and_then(|t| t.negotiated.as_ref())
+                            .map(|n| n.version),
+                        conn.post_handshake.as_ref().map_or(0, |p| p.tickets),
+                    );
+                }
+                if let Some(e) = &conn.early_data {
+                    early_data_note(e, resumed, &mut conn.notes);
                 }
                 if round == 1 {
                     let resumed = conn
@@ -509,6 +390,51 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         }
     }
     Ok(out)
+}
+
+/// What to send as early data on the resumed connection: `data`, cut to
+/// what the first connection's session allows, with a note when it is
+/// cut or nothing can be sent. `first` is what the first connection
+/// negotiated and how many tickets it read.
+fn early_bytes<'a>(
+    data: &'a [u8],
+    session: Option<&SavedSession>,
+    first: (Option<ProtocolVersion>, usize),
+    notes: &mut Vec<String>,
+) -> &'a [u8] {
+    let allowed = session.map_or(0, SavedSession::max_early_data);
+    if allowed == 0 {
+        notes.push(format!(
+            "--early-data: nothing was sent early: {}",
+            early_data::not_sent_because(first.0, first.1)
+        ));
+        return &[];
+    }
+    let allowed = usize::try_from(allowed).unwrap_or(usize::MAX);
+    if data.len() > allowed {
+        notes.push(format!(
+            "--early-data: the session allows {allowed} bytes of early data; the first \
+             {allowed} of {} were sent",
+            data.len()
+        ));
+    }
+    &data[..data.len().min(allowed)]
+}
+
+/// Why early data that was sent did not reach the server.
+fn early_data_note(e: &EarlyData, resumed: bool, notes: &mut Vec<String>) {
+    if e.status != EarlyDataStatus::Rejected {
+        return;
+    }
+    notes.push(if resumed {
+        "--early-data: the server resumed the session but rejected the early data \
+         (a server's own choice, e.g. by the ticket's age or its application's policy)"
+            .into()
+    } else {
+        "--early-data: the server rejected the early data: it did not resume the session, \
+         so it could not read it"
+            .into()
+    });
 }
 
 /// The certificates the server sent, in PEM, in the order sent; none for

@@ -23,10 +23,11 @@ use openssl::x509::X509Name;
 use openssl_handshake::{Diagnosis, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 
-pub use connection::{refusal, Closed, ConnectionReport, Limits};
+pub use connection::{refusal, Closed, Conduct, ConnectionReport, Limits};
 use pool::Pool;
 
 use crate::case::Role;
+use crate::early_data::EarlyData;
 use crate::error::HarnessError;
 use crate::pcap::{self, PcapFile};
 use crate::probe::{diagnosis_block, summary, TraceFormat};
@@ -76,6 +77,10 @@ pub struct ServeOptions {
     /// Answer an HTTP request after the handshake with the connection's
     /// trace, as `s_server -www` answers with its session.
     pub www: bool,
+    /// Take TLS 1.3 early data, as `s_server -early_data` does: tickets
+    /// allow 16384 bytes, and each connection reads what comes early
+    /// before finishing its handshake.
+    pub early_data: bool,
 }
 
 /// What `serve` tells its caller besides the traces.
@@ -97,6 +102,14 @@ pub enum Notice<'a> {
         /// Connections open at the time.
         open: usize,
     },
+    /// A connection with `--early-data` finished its handshake, printed in
+    /// a format of OpenSSL's lines alone, as [`Notice::Failed`].
+    EarlyData {
+        /// The client.
+        peer: SocketAddr,
+        /// What came early and what became of it.
+        early: &'a EarlyData,
+    },
     /// A connection failed, printed in a format of OpenSSL's lines alone
     /// (`state`, `msg`), which have no room for why.
     Failed {
@@ -108,6 +121,10 @@ pub enum Notice<'a> {
         diagnosis: Option<&'a Diagnosis>,
     },
 }
+
+/// The early data a ticket allows with `--early-data`: one record's worth,
+/// as `s_server -early_data` allows.
+const MAX_EARLY_DATA: u32 = 16 * 1024;
 
 /// How often the accept loop looks for a new connection while idle.
 const POLL: Duration = Duration::from_millis(5);
@@ -174,6 +191,10 @@ pub fn serve(
         b.set_client_ca_list(names);
         b.set_session_id_context(b"tls-harness serve")?;
     }
+    if opts.early_data {
+        // What `s_server -early_data` allows.
+        b.set_max_early_data(MAX_EARLY_DATA)?;
+    }
     let ctx = b.build();
 
     // The form first: a bare port is a usage mistake, not a lookup failure.
@@ -219,7 +240,11 @@ pub fn serve(
         connection: opts.connection_timeout,
     };
     let workers = if opts.once { 1 } else { opts.max_connections };
-    let mut pool = Pool::start(workers, &ctx, limits, pcap, opts.www);
+    let conduct = Conduct {
+        www: opts.www,
+        early_data: opts.early_data,
+    };
+    let mut pool = Pool::start(workers, &ctx, limits, pcap, conduct);
     let mut last_accept = Instant::now();
     let mut accept_warned: Option<Instant> = None;
     let mut served = Served::default();
@@ -347,6 +372,12 @@ fn report_ended(
 ) -> Result<(), HarnessError> {
     print_report(out, report, format)?;
     let lines_only = matches!(format, TraceFormat::State | TraceFormat::Msg);
+    if let (true, Some(early)) = (lines_only, &report.early_data) {
+        notify(Notice::EarlyData {
+            peer: report.peer,
+            early,
+        });
+    }
     if lines_only && !report.connection_ok() {
         notify(Notice::Failed {
             peer: report.peer,
@@ -365,7 +396,7 @@ fn print_report(
     let text = match (format, &report.trace) {
         (TraceFormat::Json, _) => report.json_line(),
         (TraceFormat::Summary, Some(t)) => format!(
-            "{} peer={}\n{}{}{}",
+            "{} peer={}\n{}{}{}{}",
             summary(t).trim_end(),
             report.peer,
             report
@@ -375,6 +406,11 @@ fn print_report(
             report
                 .closed_at_limit()
                 .map(|c| format!("server: connection closed {c}\n"))
+                .unwrap_or_default(),
+            report
+                .early_data
+                .as_ref()
+                .map(EarlyData::summary_line)
                 .unwrap_or_default(),
             diagnosis_block(report.diagnosis.as_ref())
         ),

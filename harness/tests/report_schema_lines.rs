@@ -24,6 +24,9 @@ fn probe_and_serve_lines_match_their_schemas() {
     let probes = Checker::new(PROBE);
     let serves = Checker::new(SERVE);
     let (server, addr, root) = serve(&tmp);
+    let files = tempfile::tempdir().expect("temp dir");
+    let early = files.path().join("early");
+    std::fs::write(&early, "GET / HTTP/1.0\r\n\r\n").expect("written");
 
     let (ok, good) = probe(
         &tmp,
@@ -34,6 +37,8 @@ fn probe_and_serve_lines_match_their_schemas() {
             "--cafile",
             &root,
             "--reconnect",
+            "--early-data",
+            early.to_str().expect("UTF-8"),
         ],
     );
     assert!(ok, "{good:?}");
@@ -44,6 +49,11 @@ fn probe_and_serve_lines_match_their_schemas() {
         assert_eq!(line["succeeded"], true);
         assert!(line["post_handshake"].is_object(), "{line}");
     }
+    assert!(good[0]["early_data"].is_null(), "{}", good[0]);
+    assert_eq!(
+        good[1]["early_data"],
+        json!({"status": "accepted", "bytes": 18})
+    );
 
     let (ok, unverified) = probe(&tmp, &[&addr, "--servername", "localhost"]);
     assert!(!ok, "{unverified:?}");
@@ -73,6 +83,8 @@ fn probe_and_serve_lines_match_their_schemas() {
     }
     let ok = lines.iter().filter(|l| l["succeeded"] == true).count();
     assert_eq!(ok, 2, "{lines:?}");
+    let early: Vec<_> = lines.iter().map(|l| &l["early_data"]["status"]).collect();
+    assert_eq!(early[..2], ["not_sent", "accepted"], "{lines:?}");
     drop(server);
 
     let peer: SocketAddr = "127.0.0.1:50000".parse().expect("an address");
@@ -96,6 +108,7 @@ fn probe_and_serve_lines_match_their_schemas() {
             error: None,
             closed: Some(closed),
             diagnosis: None,
+            early_data: None,
         });
     }
     for report in &made {

@@ -82,6 +82,12 @@ pub(crate) struct ProbeArgs {
     /// Make a second connection after the first.
     #[arg(long)]
     reconnect: bool,
+    /// Send this file's bytes as TLS 1.3 early data (0-RTT) on the second
+    /// connection, with the first one's session, as `s_client -sess_in
+    /// -early_data` does, and say whether the server accepted it. Cut to
+    /// what the session allows; needs --reconnect.
+    #[arg(long, value_name = "FILE", requires = "reconnect")]
+    early_data: Option<PathBuf>,
     /// Ask for the server's OCSP response (status_request), as `s_client
     /// -status` does, and read it: its status, the leaf's, and its update times.
     #[arg(long)]
@@ -166,6 +172,12 @@ pub(crate) struct ServeArgs {
     /// connection's trace, as `s_server -www` answers with its session.
     #[arg(long)]
     www: bool,
+    /// Take TLS 1.3 early data (0-RTT), as `s_server -early_data` does:
+    /// session tickets allow 16384 bytes, and each connection reads what
+    /// comes early before its handshake ends (with --www, a request sent
+    /// early is answered).
+    #[arg(long)]
+    early_data: bool,
     #[command(flatten)]
     tls: TlsArgs,
 }
@@ -223,6 +235,18 @@ pub(crate) fn tls_settings(
 pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     harness::settings::check_servername(a.servername.as_deref())?;
     let cert = a.cert.clone().zip(a.key.clone());
+    let linger = non_negative_seconds("--linger", a.linger)?;
+    if a.early_data.is_some() && linger.is_zero() {
+        return Err(HarnessError::Usage(
+            "--early-data needs the first connection's session ticket, which a TLS 1.3 \
+             server sends after the handshake: give a --linger above 0"
+                .into(),
+        ));
+    }
+    let early_data = match &a.early_data {
+        Some(path) => Some(std::fs::read(path).map_err(|e| HarnessError::reading(path, e))?),
+        None => None,
+    };
     let opts = ProbeOptions {
         target: a.target.clone(),
         servername: a.servername.clone(),
@@ -233,9 +257,10 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
         showcerts: a.showcerts,
         timeout: seconds("--timeout", a.tls.timeout)?,
         handshake_timeout: seconds("--handshake-timeout", a.handshake_timeout)?,
-        linger: non_negative_seconds("--linger", a.linger)?,
+        linger,
         pcap: a.pcap.clone(),
         starttls: a.starttls,
+        early_data,
     };
     let outcome = probe::probe(&opts)?;
     let mut stdout = std::io::stdout().lock();
@@ -251,11 +276,14 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
         let several = outcome.connections.len() > 1;
         for (i, c) in outcome.connections.iter().enumerate() {
             let chain = c.certificate_chain();
-            if several && (c.ocsp.is_some() || !chain.is_empty()) {
+            if several && (c.ocsp.is_some() || c.early_data.is_some() || !chain.is_empty()) {
                 harness::stderr!("connection {}:", i + 1);
             }
             if let Some(o) = &c.ocsp {
                 harness::stderr!("ocsp: {}", o.detail);
+            }
+            if let Some(e) = &c.early_data {
+                harness::stderr!("early data: {e}");
             }
             harness::stderr::write(format_args!("{chain}"));
         }
@@ -310,6 +338,7 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         max_connections: usize::from(a.max_connections),
         pcap: a.pcap.clone(),
         www: a.www,
+        early_data: a.early_data,
         accept_timeout: a
             .accept_timeout
             .or(a.once.then_some(60.0))
@@ -327,6 +356,7 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         Notice::Refused { peer, open } => {
             harness::stderr!("refused {peer}: {}", serve::refusal(open))
         }
+        Notice::EarlyData { peer, early } => harness::stderr!("{peer}: early data: {early}"),
         Notice::Failed {
             peer,
             error,

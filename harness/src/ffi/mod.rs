@@ -83,6 +83,12 @@ impl SavedSession {
         &self.context
     }
 
+    /// The bytes of early data the session allows (0: none, as in every
+    /// session below TLS 1.3).
+    pub fn max_early_data(&self) -> u32 {
+        self.session.max_early_data()
+    }
+
     /// Offers the session for resumption on `ssl`'s next handshake.
     pub fn offer(&self, ssl: &mut SslRef) -> Result<(), SessionError> {
         if !std::ptr::eq(ssl.ssl_context(), &*self.context) {
@@ -526,6 +532,14 @@ pub(crate) mod tests {
                 format!(
                     "_Static_assert(SSL_R_UNEXPECTED_EOF_WHILE_READING == {}, \"eof\");",
                     s::SSL_R_UNEXPECTED_EOF_WHILE_READING
+                ),
+                format!(
+                    "_Static_assert(SSL_EARLY_DATA_REJECTED == {}, \"rejected\");",
+                    s::SSL_EARLY_DATA_REJECTED
+                ),
+                format!(
+                    "_Static_assert(SSL_EARLY_DATA_ACCEPTED == {}, \"accepted\");",
+                    s::SSL_EARLY_DATA_ACCEPTED
                 ),
             ]);
         }

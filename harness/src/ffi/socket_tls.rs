@@ -32,6 +32,7 @@ use openssl::error::ErrorStack;
 use openssl::ssl::{Ssl, SslRef};
 use openssl_sys::{BIO, SSL};
 
+use crate::early_data::EarlyDataStatus;
 use crate::pcap::{Capture, End};
 
 /// `long (*BIO_callback_fn_ex)(BIO *b, int oper, const char *argp, usize
@@ -54,6 +55,15 @@ extern "C" {
     fn BIO_set_callback_arg(b: *mut BIO, arg: *mut c_char);
     fn BIO_get_callback_arg(b: *const BIO) -> *mut c_char;
 }
+
+// Nor this one; as in ssl.h (checked as above).
+extern "C" {
+    fn SSL_get_early_data_status(s: *const SSL) -> c_int;
+}
+
+/// ssl.h's `SSL_EARLY_DATA_REJECTED` and `SSL_EARLY_DATA_ACCEPTED`.
+pub(super) const SSL_EARLY_DATA_REJECTED: c_int = 1;
+pub(super) const SSL_EARLY_DATA_ACCEPTED: c_int = 2;
 
 /// bio.h's callback operations, and `BIO_NOCLOSE`.
 pub(super) const BIO_CB_READ: c_int = 0x02;
@@ -226,6 +236,45 @@ impl SocketTls {
         // SAFETY: the SSL is live and owned by `self`.
         self.call(|ssl| unsafe { openssl_sys::SSL_do_handshake(ssl) })
             .map(drop)
+    }
+
+    /// `SSL_write_early_data` of all of `buf`, before the handshake: the
+    /// ClientHello goes first, then `buf` as early data, and
+    /// [`connect`](Self::connect) finishes the handshake. The session
+    /// offered must allow at least `buf.len()` bytes.
+    pub fn write_early_data(&mut self, mut buf: &[u8]) -> Result<(), Stop> {
+        while !buf.is_empty() {
+            let mut written = 0usize;
+            let (ptr, len, out) = (buf.as_ptr().cast(), buf.len(), &mut written as *mut usize);
+            // SAFETY: `buf` holds `len` readable bytes and `out` is a live
+            // usize for the call; the SSL is live and owned by `self`.
+            self.call(|ssl| unsafe { openssl_sys::SSL_write_early_data(ssl, ptr, len, out) })?;
+            buf = buf.get(written..).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// `SSL_read_early_data` into `buf`, before the handshake: `Some(n)`
+    /// for early data read, `None` once there is no more (none was sent,
+    /// the server rejected it, or its end came), after which
+    /// [`accept`](Self::accept) finishes the handshake.
+    pub fn read_early_data(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Stop> {
+        let mut read = 0usize;
+        let (ptr, len, out) = (buf.as_mut_ptr().cast(), buf.len(), &mut read as *mut usize);
+        // SAFETY: `buf` holds `len` writable bytes and `out` is a live usize
+        // for the call; the SSL is live and owned by `self`.
+        let r = self.call(|ssl| unsafe { openssl_sys::SSL_read_early_data(ssl, ptr, len, out) })?;
+        Ok((r == openssl_sys::SSL_READ_EARLY_DATA_SUCCESS).then_some(read))
+    }
+
+    /// What became of the connection's early data, once its handshake is done.
+    pub fn early_data_status(&self) -> EarlyDataStatus {
+        // SAFETY: the SSL is live and owned by `self`; the call only reads it.
+        match unsafe { SSL_get_early_data_status(self.ssl.as_ptr()) } {
+            SSL_EARLY_DATA_ACCEPTED => EarlyDataStatus::Accepted,
+            SSL_EARLY_DATA_REJECTED => EarlyDataStatus::Rejected,
+            _ => EarlyDataStatus::NotSent,
+        }
     }
 
     /// `SSL_read` into `buf`: the bytes read, at least one.

@@ -9,6 +9,8 @@ use openssl::ssl::{Ssl, SslContext};
 use openssl_handshake::{AlertLevel, Diagnosis, HandshakeTrace};
 use serde::Serialize;
 
+use crate::case::Role;
+use crate::early_data::EarlyData;
 use crate::ffi::socket_tls::{stopped_at_limit, SocketTls, Stop};
 use crate::pcap::{self, Capture, End, PcapFile};
 use crate::probe::{json_line, rfc3339};
@@ -24,6 +26,16 @@ pub struct Limits {
     pub handshake: Duration,
     /// The whole connection, counted from accept.
     pub connection: Duration,
+}
+
+/// What each connection does besides its handshake.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Conduct {
+    /// Answer an HTTP request with the connection's trace (`--www`).
+    pub www: bool,
+    /// Read TLS 1.3 early data before finishing the handshake, as
+    /// `s_server -early_data` does (`--early-data`).
+    pub early_data: bool,
 }
 
 /// What `serve` reports about one connection when it ends.
@@ -49,6 +61,9 @@ pub struct ConnectionReport {
     /// The failure's diagnosis: from the server's trace, or a time-out of
     /// the connection's own.
     pub diagnosis: Option<Diagnosis>,
+    /// With `--early-data`, when the handshake succeeded: the early data
+    /// read and what became of it.
+    pub early_data: Option<EarlyData>,
 }
 
 impl ConnectionReport {
@@ -83,6 +98,7 @@ impl ConnectionReport {
             error: Some(format!("refused: {}", refusal(open))),
             closed: None,
             diagnosis: None,
+            early_data: None,
         }
     }
 
@@ -132,6 +148,7 @@ impl ConnectionReport {
             error: Option<&'a str>,
             closed: Option<String>,
             diagnosis: Option<&'a Diagnosis>,
+            early_data: Option<&'a EarlyData>,
             trace: Option<&'a HandshakeTrace>,
         }
         json_line(&Line {
@@ -143,6 +160,7 @@ impl ConnectionReport {
             error: self.failure().as_deref(),
             closed: self.closed.as_ref().map(Closed::to_string),
             diagnosis: self.diagnosis.as_ref(),
+            early_data: self.early_data.as_ref(),
             trace: self.trace.as_ref(),
         })
     }
@@ -150,8 +168,8 @@ impl ConnectionReport {
 
 /// Serves one accepted connection: the handshake, then, like `s_server`,
 /// reads what the client sends until it closes, then close_notify. With
-/// `www`, an HTTP request is answered with the trace instead, and the
-/// connection closed after it. With `pcap`, the connection is appended to
+/// `www`, an HTTP request (which may have come as early data) is answered
+/// with the trace instead, and the connection closed after it. With `pcap`, the connection is appended to
 /// it when it ends.
 pub(super) fn handle(
     tcp: TcpStream,
@@ -160,10 +178,10 @@ pub(super) fn handle(
     ctx: &SslContext,
     limits: Limits,
     pcap: Option<&PcapFile>,
-    www: bool,
+    conduct: Conduct,
 ) -> ConnectionReport {
     let capture = pcap.and_then(|_| Some(Capture::new(peer, tcp.local_addr().ok()?)));
-    let mut report = serve_one(tcp, peer, accepted, ctx, limits, www, capture.as_ref());
+    let mut report = serve_one(tcp, peer, accepted, ctx, limits, conduct, capture.as_ref());
     if let (Some(file), Some(c)) = (pcap, &capture) {
         if let Err(e) = file.append(c) {
             let note = format!("writing {}: {e}", file.path().display());
@@ -182,7 +200,7 @@ fn serve_one(
     accepted: SystemTime,
     ctx: &SslContext,
     limits: Limits,
-    www: bool,
+    conduct: Conduct,
     capture: Option<&Capture>,
 ) -> ConnectionReport {
     let start = Instant::now();
@@ -195,6 +213,7 @@ fn serve_one(
         error: None,
         closed: None,
         diagnosis: None,
+        early_data: None,
     };
     let mut timed_out = None;
     let finish = |mut r: ConnectionReport, timed_out: Option<String>| {
@@ -236,13 +255,24 @@ fn serve_one(
             return finish(report, None);
         }
     };
-    match s.accept() {
+    // The early data, its first bytes kept for --www.
+    let mut early = (Vec::new(), 0u64);
+    let handshake = match conduct.early_data {
+        true => read_early_data(&mut s, &mut early),
+        false => Ok(()),
+    };
+    match handshake.and_then(|()| s.accept()) {
         Ok(()) => {
             report.handshake_ok = true;
+            report.early_data = conduct.early_data.then(|| EarlyData {
+                status: s.early_data_status(),
+                bytes: early.1,
+                counted_by: Role::Server,
+            });
             s.set_deadline(start + limits.connection);
             // An answered request ends the connection from this side, as
             // `s_server -www` does; the client's close_notify is then read.
-            let answered = www && matches!(super::www::answer(&mut s), Ok(true));
+            let answered = conduct.www && matches!(super::www::answer(&mut s, &early.0), Ok(true));
             if answered {
                 s.shutdown();
             }
@@ -290,6 +320,19 @@ fn serve_one(
         }
     }
     finish(report, timed_out)
+}
+
+/// Reads the client's early data, if it sends any the server takes, until
+/// its end: into `early`, its first [`super::www::MAX_HEAD`] bytes and
+/// the count of all. The handshake is then finished by `SSL_accept`.
+fn read_early_data(s: &mut SocketTls, early: &mut (Vec<u8>, u64)) -> Result<(), Stop> {
+    let mut buf = [0u8; 16 * 1024];
+    while let Some(n) = s.read_early_data(&mut buf)? {
+        let keep = n.min(super::www::MAX_HEAD.saturating_sub(early.0.len()));
+        early.0.extend_from_slice(&buf[..keep]);
+        early.1 += n as u64;
+    }
+    Ok(())
 }
 
 /// How a connection whose handshake succeeded ended.

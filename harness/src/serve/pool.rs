@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use openssl::ssl::SslContext;
 
-use super::connection::{self, ConnectionReport, Limits};
+use super::connection::{self, Conduct, ConnectionReport, Limits};
 use crate::pcap::PcapFile;
 
 /// A fixed set of workers fed through a queue that never holds more
@@ -28,15 +28,15 @@ struct Job {
 }
 
 impl Pool {
-    /// Starts `workers` threads serving with `ctx` under `limits` (and
-    /// answering HTTP with `www`). They end when the pool is dropped and
+    /// Starts `workers` threads serving with `ctx` under `limits`, each
+    /// connection as `conduct` says. They end when the pool is dropped and
     /// the queue is empty.
     pub(super) fn start(
         workers: usize,
         ctx: &SslContext,
         limits: Limits,
         pcap: Option<Arc<PcapFile>>,
-        www: bool,
+        conduct: Conduct,
     ) -> Pool {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
@@ -56,7 +56,7 @@ impl Pool {
                     &ctx,
                     limits,
                     pcap.as_deref(),
-                    www,
+                    conduct,
                 );
                 if report.send(r).is_err() {
                     return;

@@ -16,13 +16,14 @@ use crate::probe::{summary, TraceFormat};
 const NO_TRACE: &str = "no trace was recorded for this connection\n";
 
 /// The longest request head read; a longer one is answered as it stands.
-const MAX_HEAD: usize = 16 * 1024;
+pub(super) const MAX_HEAD: usize = 16 * 1024;
 
 /// Reads a request head (up to the blank line, the end of the stream or
-/// [`MAX_HEAD`] bytes) and answers it with the connection's trace as it
-/// stands. `Ok(false)` when the client closed before sending anything.
-pub(super) fn answer(stream: &mut SocketTls) -> io::Result<bool> {
-    let head = read_head(stream)?;
+/// [`MAX_HEAD`] bytes), after what came as `early` data, and answers it
+/// with the connection's trace as it stands. `Ok(false)` when the client
+/// closed before sending anything.
+pub(super) fn answer(stream: &mut SocketTls, early: &[u8]) -> io::Result<bool> {
+    let head = read_head(stream, early.to_vec())?;
     if head.is_empty() {
         return Ok(false);
     }
@@ -41,8 +42,7 @@ fn response(head: &[u8], trace: Option<HandshakeTrace>) -> String {
     }
 }
 
-fn read_head(stream: &mut impl Read) -> io::Result<Vec<u8>> {
-    let mut head = Vec::new();
+fn read_head(stream: &mut impl Read, mut head: Vec<u8>) -> io::Result<Vec<u8>> {
     let mut buf = [0u8; 4096];
     while head.len() < MAX_HEAD && !ends_head(&head) {
         match stream.read(&mut buf) {
@@ -99,7 +99,7 @@ mod tests {
         let (mut client, mut server) = testkit::duplex::pair();
         client.write_all(request).expect("in memory");
         drop(client);
-        let head = read_head(&mut server).expect("in memory");
+        let head = read_head(&mut server, Vec::new()).expect("in memory");
         assert_eq!(head, request, "the whole request is read, and no more");
         response(&head, None)
     }
@@ -126,6 +126,20 @@ mod tests {
     fn a_client_that_hangs_up_is_read_to_the_end() {
         let (client, mut server) = testkit::duplex::pair();
         drop(client);
-        assert!(read_head(&mut server).expect("in memory").is_empty());
+        assert!(read_head(&mut server, Vec::new())
+            .expect("in memory")
+            .is_empty());
+    }
+
+    #[test]
+    fn a_request_sent_as_early_data_needs_no_read() {
+        // The client sends nothing more and keeps the stream open: a read
+        // would wait for ever.
+        let (_client, mut server) = testkit::duplex::pair();
+        let early = b"GET / HTTP/1.0\r\n\r\n".to_vec();
+        assert_eq!(
+            read_head(&mut server, early.clone()).expect("in memory"),
+            early
+        );
     }
 }

@@ -232,8 +232,8 @@ pub fn probe(tmp: &ChildTmp, args: &[&str]) -> (bool, Vec<Value>) {
     (o.status.success(), lines)
 }
 
-/// `tls-harness serve --format json` with a generated ECDSA leaf: the
-/// guard, its address and the test PKI's root, for `--cafile`.
+/// `tls-harness serve --format json --early-data` with a generated ECDSA
+/// leaf: the guard, its address and the test PKI's root, for `--cafile`.
 pub fn serve(tmp: &ChildTmp) -> (Proc, String, String) {
     let mut cmd = harness(&[
         "serve",
@@ -243,6 +243,7 @@ pub fn serve(tmp: &ChildTmp) -> (Proc, String, String) {
         "ecdsa-p256",
         "--format",
         "json",
+        "--early-data",
         "--accept-timeout",
         "60",
     ]);
