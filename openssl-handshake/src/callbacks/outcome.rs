@@ -170,7 +170,10 @@ pub(super) fn log_refused_record(
     if let Some(record) = recorder.records.take_unaccepted() {
         let reason = ffi::peek_error_reason();
         let message_refused = record.decrypted && reason == UNEXPECTED_MESSAGE;
-        if !message_refused && !dropped_compat_ccs(record.header, &reason, ssl) {
+        // Read whole before the end of file came: its content was taken,
+        // the start of a message still awaiting its rest.
+        let fragment_kept = reason == UNEXPECTED_EOF && !ffi::reading_record_body(ssl);
+        if !message_refused && !fragment_kept && !dropped_compat_ccs(record.header, &reason, ssl) {
             state.log.push_unaccepted(at, record.header);
         }
     }

@@ -27,6 +27,8 @@ const SELF_SIGNED_CERT_IN_CHAIN: i32 = 19;
 const UNABLE_TO_GET_ISSUER_CERT_LOCALLY: i32 = 20;
 const UNABLE_TO_VERIFY_LEAF_SIGNATURE: i32 = 21;
 const HOSTNAME_MISMATCH: i32 = 62;
+/// How the decoder names a certificate entry that is no X.509.
+const UNPARSEABLE: &str = "<unparseable certificate";
 const IP_ADDRESS_MISMATCH: i32 = 64;
 
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
@@ -45,18 +47,33 @@ pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
     let a = f
         .sent
         .filter(|a| alert::ABOUT_A_CERTIFICATE.contains(&a.description))?;
-    Some(
-        Diagnosis::new(
-            Cause::ServerCertInvalid,
-            Fault::Server,
+    // An entry that is no X.509 certificate is refused before any check.
+    let unreadable = f
+        .server_certificate
+        .is_some_and(|c| c.subjects.iter().any(|s| s.starts_with(UNPARSEABLE)));
+    let (summary, fix) = if unreadable {
+        (
+            format!(
+                "this client rejected the server's certificate ({}): it is not a DER-encoded \
+                 X.509 certificate, so it could not even be read",
+                alert_name(a)
+            ),
+            "Give the server a well-formed certificate (check the file it loads, or what \
+             rewrites its Certificate message on the way).",
+        )
+    } else {
+        (
             format!(
                 "this client rejected the server's certificate ({})",
                 alert_name(a)
             ),
             "Give the server a certificate this client accepts; the alert names the objection.",
         )
-        .with_chain(f.server_certificate)
-        .with_raw(f),
+    };
+    Some(
+        Diagnosis::new(Cause::ServerCertInvalid, Fault::Server, summary, fix)
+            .with_chain(f.server_certificate)
+            .with_raw(f),
     )
 }
 
@@ -557,7 +574,11 @@ impl Diagnosis {
             .subjects
             .iter()
             .zip(&c.issuers)
-            .map(|(s, i)| format!("[{s}] issued by [{i}]"))
+            .map(|(s, i)| match s.starts_with(UNPARSEABLE) {
+                // Nothing unreadable names its issuer.
+                true => format!("[{s}]"),
+                false => format!("[{s}] issued by [{i}]"),
+            })
             .collect();
         self.with(source, lines.join("; "))
     }

@@ -5,7 +5,7 @@
 //! reader from OpenSSL's reason, the sender from the alert it gets back.
 
 use crate::decode::{Body, HandshakeType};
-use crate::event::{Alert, Direction, Message};
+use crate::event::{Alert, Direction, Message, Side};
 
 use super::facts::{alert, alert_text, version_name, Facts};
 use super::{Cause, Diagnosis, Fault};
@@ -105,7 +105,7 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
         .map(|(_, m)| *m)
         .or_else(|| {
             f.sent_alert(alert::MISSING_EXTENSION)
-                .then(|| missing(&reason))
+                .then(|| missing(&reason, f.side))
         });
     named
         .map(|meaning| malformed_here(f, meaning))
@@ -180,14 +180,21 @@ fn malformed_here(f: &Facts<'_>, meaning: &str) -> Diagnosis {
 
 /// What a message refused with missing_extension lacks, as far as
 /// OpenSSL's reason tells.
-fn missing(reason: &str) -> &'static str {
-    if reason.contains("no suitable key share") {
+fn missing(reason: &str, side: Side) -> &'static str {
+    if !reason.contains("no suitable key share") {
+        return "it lacks an extension that TLS 1.3 requires there";
+    }
+    match side {
         // Sent only when the extension is absent; an empty one gets a
         // HelloRetryRequest instead.
-        "it offers TLS 1.3 with supported_groups but no key_share, which must accompany them \
-         (RFC 8446 section 9.2)"
-    } else {
-        "it lacks an extension that TLS 1.3 requires there"
+        Side::Server => {
+            "it offers TLS 1.3 with supported_groups but no key_share, which must accompany \
+             them (RFC 8446 section 9.2)"
+        }
+        Side::Client => {
+            "it selects TLS 1.3 with neither a key_share nor a pre_shared_key, so no key can \
+             be agreed (RFC 8446 sections 4.2.8 and 4.2.11)"
+        }
     }
 }
 

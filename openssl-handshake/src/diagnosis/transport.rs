@@ -304,19 +304,37 @@ fn before_hello(f: &Facts<'_>, r: RecordHeader) -> Diagnosis {
         Side::Server => "ClientHello",
         Side::Client => "ServerHello",
     };
-    let (summary, fix) = if r.content_type == 21 {
+    let them = f.them();
+    let (summary, fix) = if r.content_type == 21 && r.length != 2 {
         (
             format!(
-                "{} sent an alert where its {hello} belongs: it gave up before the handshake \
-                 began, most likely on its own configuration",
-                f.them()
+                "{them} sent an alert record of {} bytes where its {hello} belongs: an alert \
+                 is 2 bytes (level, description), so it is malformed, and OpenSSL refused it",
+                r.length
             ),
             format!(
-                "Read {}'s own error: an OpenSSL client with no suite for its highest version \
-                 (say TLS 1.3 enabled with no TLS 1.3 suites: \"no ciphers available\") sends \
-                 such an alert instead of its ClientHello.",
-                f.them()
+                "Fix {them}'s TLS stack, or whatever between the ends rewrites the stream: no \
+                 TLS stack sends an alert record of another length."
             ),
+        )
+    } else if r.content_type == 21 {
+        let example = match f.side {
+            Side::Server => {
+                "an OpenSSL client with no suite for its highest version (say TLS 1.3 \
+                 enabled with no TLS 1.3 suites: \"no ciphers available\") sends such an alert \
+                 instead of its ClientHello"
+            }
+            Side::Client => {
+                "a server without a usable certificate, key or suite for this client may \
+                 answer so instead of its ServerHello"
+            }
+        };
+        (
+            format!(
+                "{them} sent an alert where its {hello} belongs: it gave up before the handshake \
+                 began, most likely on its own configuration"
+            ),
+            format!("Read {them}'s own error: {example}."),
         )
     } else {
         let what = if r.content_type == 22 {
@@ -392,6 +410,21 @@ fn cut_short(f: &Facts<'_>, how: &str, h: RecordHeader) -> Diagnosis {
     .with("bytes received in the handshake", f.trace.bytes_received)
 }
 
+/// What a peer that hung up mid-handshake had sent of its first message,
+/// when it sent bytes but no whole message: records whose content OpenSSL
+/// took (a record cut short is [`cut_short`]), so a message cut short, or
+/// one whose length field promised more than ever came.
+fn partial_message(f: &Facts<'_>) -> String {
+    if f.failure.is_none() || f.trace.bytes_received == 0 || f.read_any_handshake() {
+        return String::new();
+    }
+    format!(
+        ", having sent {} bytes that held no whole handshake message (the message was cut \
+         short, or its length field promised more than came)",
+        f.trace.bytes_received
+    )
+}
+
 /// The peer hung up without an alert, during the handshake or after it.
 fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
     // Over a socket BIO, OpenSSL answers an end of file with a
@@ -429,11 +462,12 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
             Cause::PeerClosed,
             f.peer_fault(),
             format!(
-                "{} {how} without an alert, after {}",
+                "{} {how} without an alert, after {}{}",
                 f.them(),
                 f.last_message()
                     .map(|m| format!("{} {m}", f.me()))
-                    .unwrap_or_else(|| format!("\"{}\"", f.state()))
+                    .unwrap_or_else(|| format!("\"{}\"", f.state())),
+                partial_message(f)
             ),
             if f.failure.is_none() {
                 // After a handshake that succeeded: most often an
