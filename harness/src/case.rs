@@ -498,9 +498,10 @@ pub mod alert {
     /// no_application_protocol.
     pub const NO_APPLICATION_PROTOCOL: u8 = 120;
 
-    /// The IANA name of an alert description.
+    /// The IANA name of an alert description; "unassigned" for one the
+    /// registry does not list, as the library's alerts read.
     pub fn name(description: u8) -> &'static str {
-        openssl_handshake::Alert::name_of(description).unwrap_or("unknown alert")
+        openssl_handshake::Alert::name_of(description).unwrap_or("unassigned")
     }
 }
 

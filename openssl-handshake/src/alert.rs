@@ -52,11 +52,12 @@ impl Alert {
 
 impl fmt::Display for Alert {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} alert {} ({})",
-            self.level_text, self.name, self.description
-        )
+        // The number follows anyway: "unassigned(254) (254)" would say it twice.
+        let name = match Alert::name_of(self.description) {
+            Some(_) => self.name.as_ref(),
+            None => "unassigned",
+        };
+        write!(f, "{} alert {name} ({})", self.level_text, self.description)
     }
 }
 

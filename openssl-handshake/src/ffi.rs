@@ -11,7 +11,7 @@ use std::ffi::CStr;
 use std::ptr;
 
 use foreign_types::{ForeignType, ForeignTypeRef};
-use libc::{c_char, c_int};
+use libc::{c_char, c_int, c_ulong};
 use openssl::nid::Nid;
 use openssl::ssl::{SslCipher, SslCipherRef, SslRef, SslSessionRef};
 use openssl::stack::{Stack, StackRef};
@@ -221,7 +221,26 @@ pub(crate) fn peek_error_reason() -> String {
         if code == 0 {
             return String::new();
         }
-        copied_str(openssl_sys::ERR_reason_error_string(code))
+        let text = copied_str(openssl_sys::ERR_reason_error_string(code));
+        if text.is_empty() {
+            return unnamed_reason(code);
+        }
+        text
+    }
+}
+
+/// An error OpenSSL has no reason string for, as its own tools word it:
+/// an alert received whose description it does not know, or the bare
+/// reason number ("reason(1254)" in `ERR_error_string`).
+fn unnamed_reason(code: c_ulong) -> String {
+    let reason = openssl_sys::ERR_GET_REASON(code);
+    let offset = sys::SSL_AD_REASON_OFFSET;
+    if openssl_sys::ERR_GET_LIB(code) == sys::ERR_LIB_SSL
+        && (offset..offset + 256).contains(&reason)
+    {
+        format!("SSL alert number {}", reason - offset)
+    } else {
+        format!("reason({reason})")
     }
 }
 

@@ -119,6 +119,11 @@ c_constants! {
     SSL_KEY_UPDATE_REQUESTED: c_int = 1;
     SSL3_AL_WARNING: c_int = 1;
     SSL3_AL_FATAL: c_int = 2;
+    // An alert received is queued as an SSL error whose reason is this
+    // offset plus its description; one OpenSSL has no string for reads
+    // "SSL alert number N", as s_client prints it.
+    SSL_AD_REASON_OFFSET: c_int = 1000;
+    ERR_LIB_SSL: c_int = 20;
 
     // Options that switch single versions off (SSL_CTX_set_options), as
     // SslAcceptor::mozilla_intermediate_v5 does for TLS 1.0 and 1.1.

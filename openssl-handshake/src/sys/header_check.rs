@@ -71,7 +71,7 @@ fn header(name: &str) -> String {
 fn c_source() -> String {
     let mut c =
         String::from(
-        "#include <stdint.h>\n#include <openssl/ssl.h>\n#include <openssl/bio.h>\n#include <openssl/x509v3.h>\n\n",
+        "#include <stdint.h>\n#include <openssl/ssl.h>\n#include <openssl/bio.h>\n#include <openssl/err.h>\n#include <openssl/x509v3.h>\n\n",
     );
     for (name, types) in sys::CALLBACK_TYPES {
         let args: Vec<String> = types[1..].iter().map(|t| c_type(t)).collect();
