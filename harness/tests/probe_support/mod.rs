@@ -3,6 +3,8 @@
 // Each probe test file includes this module and uses part of it.
 #![allow(dead_code)]
 
+pub mod scripted;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

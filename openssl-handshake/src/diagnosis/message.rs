@@ -1,7 +1,8 @@
 //! Handshake messages that arrived whole but are wrong: one that does not
 //! parse or breaks a rule of its own format (OpenSSL answers
-//! decode_error or illegal_parameter), and a Finished that does not match
-//! the handshake its reader saw (decrypt_error). Either end can tell: the
+//! decode_error or illegal_parameter), a Finished that does not match
+//! the handshake its reader saw, and a signature that does not verify
+//! (both decrypt_error). Either end can tell: the
 //! reader from OpenSSL's reason, the sender from the alert it gets back.
 
 use crate::decode::{Body, HandshakeType};
@@ -12,7 +13,7 @@ use super::{Cause, Diagnosis, Fault};
 
 /// OpenSSL's reasons for a message it could not parse or that broke a
 /// rule of its format, each with what it means in plain words.
-const MALFORMED: [(&str, &str); 24] = [
+const MALFORMED: [(&str, &str); 25] = [
     (
         "length mismatch",
         "a length field disagrees with the bytes that follow it",
@@ -33,6 +34,11 @@ const MALFORMED: [(&str, &str); 24] = [
         "no ciphers specified",
         "its cipher_suites list is empty, where every ClientHello must offer at least one suite \
          (RFC 5246 section 7.4.1.2, RFC 8446 section 4.1.2)",
+    ),
+    (
+        "unsolicited extension",
+        "it carries an extension this end never offered, which a peer must not send \
+         (RFC 5246 section 7.4.1.4, RFC 8446 section 4.2)",
     ),
     ("parse tlsext", "its extensions do not parse"),
     ("clienthello tlsext", "its extensions do not parse"),
@@ -110,6 +116,34 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     named
         .map(|meaning| malformed_here(f, meaning))
         .or_else(|| finished_mismatch(f))
+        .or_else(|| bad_signature(f))
+}
+
+/// A ServerKeyExchange or CertificateVerify whose signature this end
+/// could not verify with the key of the certificate that came with it.
+fn bad_signature(f: &Facts<'_>) -> Option<Diagnosis> {
+    if !f.reason_has(&["bad signature"]) {
+        return None;
+    }
+    let what = offending_message(f);
+    let them = f.them();
+    Some(
+        Diagnosis::new(
+            Cause::BadSignature,
+            f.peer_fault(),
+            format!(
+                "{what} carries a signature that does not verify with the key of {them}'s \
+                 certificate (bad signature): a certificate and private key that do not belong \
+                 together, or a message altered on the way"
+            ),
+            format!(
+                "Check that {them}'s certificate and private key match (`openssl x509 -noout \
+                 -pubkey` against `openssl pkey -pubout`); if they do, capture the connection \
+                 (`--pcap`) and look for what rewrites it."
+            ),
+        )
+        .with_raw(f),
+    )
 }
 
 /// What no other family explained: an alert that says a message was

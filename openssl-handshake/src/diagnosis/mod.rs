@@ -140,6 +140,10 @@ pub enum Cause {
     /// The client refused the server's stapled OCSP response, or its
     /// lack of one (bad_certificate_status_response).
     CertificateStatusRefused,
+    /// A signature in the handshake (ServerKeyExchange, CertificateVerify)
+    /// did not verify with the key of the signer's certificate: a
+    /// certificate and key that do not match, or a message altered.
+    BadSignature,
     /// Nothing above fits; the evidence is the raw record. A cause name
     /// this version does not know reads back as this one.
     #[serde(other)]
@@ -182,6 +186,7 @@ impl Cause {
             Cause::MalformedMessage => "malformed_message",
             Cause::FinishedMismatch => "finished_mismatch",
             Cause::CertificateStatusRefused => "certificate_status_refused",
+            Cause::BadSignature => "bad_signature",
             Cause::Unknown => "unknown",
         }
     }
