@@ -8,9 +8,9 @@ use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 /// A server for one connection that reads the client's first flight,
-/// then does `then`; its address, and the thread to join.
-pub fn after_the_hello(
-    then: impl FnOnce(&mut TcpStream) + Send + 'static,
+/// then does `then` with it; its address, and the thread to join.
+pub fn after_the_flight(
+    then: impl FnOnce(&mut TcpStream, &[u8]) + Send + 'static,
 ) -> (String, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
@@ -18,32 +18,33 @@ pub fn after_the_hello(
         let (mut tcp, _) = listener.accept().expect("accept");
         tcp.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("time-out");
-        let _ = tcp.read(&mut [0u8; 4096]);
-        then(&mut tcp);
+        let mut flight = [0u8; 4096];
+        let n = tcp.read(&mut flight).unwrap_or(0);
+        then(&mut tcp, &flight[..n]);
     });
     (addr, server)
 }
 
+/// [`after_the_flight`] for a `then` that needs only the connection.
+pub fn after_the_hello(
+    then: impl FnOnce(&mut TcpStream) + Send + 'static,
+) -> (String, std::thread::JoinHandle<()>) {
+    after_the_flight(move |tcp, _| then(tcp))
+}
+
 /// A server for one connection that reads the ClientHello and answers
-/// with the record `answer` makes from its legacy_session_id.
+/// with the record `answer` makes from its legacy_session_id, then waits
+/// a moment before closing, so the answer is read before the close.
 pub fn after_the_hello_answering(
     answer: impl FnOnce(&[u8]) -> Vec<u8> + Send + 'static,
 ) -> (String, std::thread::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let server = std::thread::spawn(move || {
-        let (mut tcp, _) = listener.accept().expect("accept");
-        tcp.set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("time-out");
-        let mut hello = [0u8; 4096];
-        let n = tcp.read(&mut hello).expect("a ClientHello");
+    after_the_flight(move |tcp, hello| {
         // Record header 5, handshake header 4, version 2, random 32.
-        let sid_len = usize::from(hello[43]);
-        assert!(44 + sid_len <= n, "a whole session id");
-        let _ = tcp.write_all(&answer(&hello[44..44 + sid_len]));
+        let sid_len = usize::from(hello.get(43).copied().unwrap_or(0));
+        let sid = hello.get(44..44 + sid_len).expect("a whole session id");
+        let _ = tcp.write_all(&answer(sid));
         std::thread::sleep(Duration::from_millis(200));
-    });
-    (addr, server)
+    })
 }
 
 /// A ServerHello record: `version`, a fixed random, `sid` echoed, `suite`,
