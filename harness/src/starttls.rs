@@ -69,6 +69,17 @@ pub enum StartTlsError {
         /// The capabilities it listed.
         listed: String,
     },
+    /// The server answered with something that is not a reply of the
+    /// protocol: another protocol's banner, or a TLS record from a port
+    /// that is TLS from the start.
+    NotAReply {
+        /// What was awaited.
+        step: &'static str,
+        /// What was due: "an SMTP reply".
+        form: &'static str,
+        /// The bytes received instead, as far as they came (at most 300).
+        received: Vec<u8>,
+    },
     /// The server closed the connection.
     Closed {
         /// What was awaited.
@@ -113,6 +124,21 @@ impl fmt::Display for StartTlsError {
                 "the server does not offer STARTTLS (it listed: {listed}); its TLS may be on \
                  another port, or off"
             ),
+            StartTlsError::NotAReply {
+                step,
+                form,
+                received,
+            } => {
+                let what = match *step {
+                    "greeting" => "greeting".to_owned(),
+                    _ => format!("answer to {}", request_of(step)),
+                };
+                write!(
+                    f,
+                    "the server's {what} is not {form}: {}",
+                    form::shown(received)
+                )
+            }
             StartTlsError::Closed { step } => {
                 write!(f, "the server closed the connection before its {step}")
             }
@@ -184,9 +210,9 @@ pub fn upgrade<S: Read + Write>(
     let mut c = Exchange { stream, deadline };
     match protocol {
         StartTls::Smtp => {
-            c.expect_code("greeting", "220")?;
+            c.expect_code("greeting", "220", form::SMTP)?;
             c.send("EHLO", &format!("EHLO {EHLO_NAME}\r\n"))?;
-            let ehlo = c.expect_code("EHLO reply", "250")?;
+            let ehlo = c.expect_code("EHLO reply", "250", form::SMTP)?;
             // The first line names the server; the rest are extensions.
             let offered = ehlo.iter().skip(1).any(|l| {
                 l.get(4..)
@@ -199,10 +225,10 @@ pub fn upgrade<S: Read + Write>(
                 });
             }
             c.send("STARTTLS", "STARTTLS\r\n")?;
-            c.expect_code("STARTTLS reply", "220").map(drop)
+            c.expect_code("STARTTLS reply", "220", form::SMTP).map(drop)
         }
         StartTls::Imap => {
-            let greeting = c.line("greeting")?;
+            let greeting = c.line("greeting", Some(form::IMAP_GREETING))?;
             if !starts_with_ignore_case(&greeting, "* OK") {
                 return Err(refused("greeting", &greeting));
             }
@@ -239,9 +265,9 @@ pub fn upgrade<S: Read + Write>(
             c.expect_pop3("STLS reply")
         }
         StartTls::Ftp => {
-            c.expect_code("greeting", "220")?;
+            c.expect_code("greeting", "220", form::FTP)?;
             c.send("AUTH TLS", "AUTH TLS\r\n")?;
-            c.expect_code("AUTH TLS reply", "234").map(drop)
+            c.expect_code("AUTH TLS reply", "234", form::FTP).map(drop)
         }
         StartTls::Postgres => {
             // Length 8, then the SSLRequest code 1234 << 16 | 5679.
@@ -253,10 +279,7 @@ pub fn upgrade<S: Read + Write>(
                     "SSLRequest",
                     "N (the server does not accept SSL connections)",
                 )),
-                other => Err(refused(
-                    "SSLRequest",
-                    &format!("{:?} (a byte other than S or N)", char::from(other)),
-                )),
+                other => Err(c.not_a_reply("SSLRequest reply", form::POSTGRES, vec![other])),
             }
         }
         StartTls::Ldap => ldap::start_tls(&mut c),
@@ -346,11 +369,24 @@ impl<S: Read + Write> Exchange<'_, S> {
         }
     }
 
-    /// One line, without its CRLF (a bare LF ends one too).
-    fn line(&mut self, step: &'static str) -> Result<String, StartTlsError> {
+    /// One line, without its CRLF (a bare LF ends one too). A line that
+    /// does not begin as `form` (when given) ends the exchange at once.
+    fn line(
+        &mut self,
+        step: &'static str,
+        form: Option<form::Form>,
+    ) -> Result<String, StartTlsError> {
         let mut line = Vec::new();
         loop {
-            match self.byte(step)? {
+            let b = self.byte(step)?;
+            if let Some(form) = form.filter(|_| line.len() < form::DECIDES) {
+                let mut start = line.clone();
+                start.push(b);
+                if !(form.begins)(&start) {
+                    return Err(self.not_a_reply(step, form, start));
+                }
+            }
+            match b {
                 b'\n' => break,
                 b => line.push(b),
             }
@@ -370,10 +406,12 @@ impl<S: Read + Write> Exchange<'_, S> {
         &mut self,
         step: &'static str,
         code: &str,
+        form: form::Form,
     ) -> Result<Vec<String>, StartTlsError> {
         let mut lines = Vec::new();
         loop {
-            let line = self.line(step)?;
+            let checked = lines.is_empty() || form.every_line;
+            let line = self.line(step, Some(form).filter(|_| checked))?;
             // FTP continuation lines need not start with the code.
             let last = line.len() >= 3
                 && line.as_bytes()[..3].iter().all(u8::is_ascii_digit)
@@ -398,7 +436,7 @@ impl<S: Read + Write> Exchange<'_, S> {
     fn tagged(&mut self, step: &'static str) -> Result<Vec<String>, StartTlsError> {
         let mut lines = Vec::new();
         loop {
-            let line = self.line(step)?;
+            let line = self.line(step, Some(form::IMAP))?;
             let done = line.starts_with(". ");
             lines.push(line);
             if done {
@@ -411,7 +449,7 @@ impl<S: Read + Write> Exchange<'_, S> {
     }
 
     fn expect_pop3(&mut self, step: &'static str) -> Result<(), StartTlsError> {
-        let line = self.line(step)?;
+        let line = self.line(step, Some(form::POP3))?;
         if line.starts_with("+OK") {
             Ok(())
         } else {
@@ -446,6 +484,7 @@ fn io_error(step: &'static str, e: io::Error) -> StartTlsError {
     }
 }
 
+mod form;
 mod ldap;
 #[cfg(test)]
 mod tests;

@@ -425,3 +425,58 @@ fn scan_names_plaintext_after_the_go_ahead() {
         .unwrap_or_default();
     assert!(ssl3.contains("starting \"250 injected\\r\\n\""), "{ssl3}");
 }
+
+/// A server that answers the connection at once with `sent`, which is no
+/// SMTP reply (another protocol's banner; a TLS record from a port that is
+/// TLS from the start), then holds the connection open past --timeout:
+/// probe names what came, as a failed upgrade (1), not a silence (4), and
+/// says so without waiting for a line end that never comes.
+#[test]
+fn a_greeting_that_is_no_smtp_reply_is_named_at_once() {
+    let record: &[u8] = &[0x16, 0x03, 0x03, 0x00, 0x10, 0x01, 0x01, 0x01];
+    for sent in [&b"HELLO THERE\r\n"[..], record] {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr").to_string();
+        let bytes = sent.to_vec();
+        let server = std::thread::spawn(move || {
+            let (mut tcp, _) = l.accept().expect("accept");
+            tcp.write_all(&bytes).expect("greeting");
+            tcp.set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("timeout");
+            // Held until the client leaves.
+            let _ = tcp.read(&mut [0u8; 64]);
+        });
+        let started = Instant::now();
+        let out = common::run(harness(&[
+            "probe",
+            &addr,
+            "--starttls",
+            "smtp",
+            "--timeout",
+            "5",
+        ]));
+        server.join().expect("server thread");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "waited {:?} for a line end",
+            started.elapsed()
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+        // Text as a quoted line, bytes in hex.
+        let text = std::str::from_utf8(sent)
+            .ok()
+            .map(str::trim_end)
+            .filter(|t| !t.contains(char::is_control));
+        let shown = match text {
+            Some(text) => format!("{text:?}"),
+            None => sent.iter().map(|b| format!("{b:02x}")).collect(),
+        };
+        let expected = "STARTTLS (smtp): the server's greeting is not an SMTP reply: ";
+        let why = out.stderr.split_once(expected).map(|(_, why)| why);
+        assert!(
+            why.is_some_and(|why| why.contains(&shown)),
+            "{}",
+            out.stderr
+        );
+    }
+}

@@ -36,11 +36,8 @@ impl<S: Read + Write> Exchange<'_, S> {
     /// One BER SEQUENCE (an LDAPMessage), read whole: its content.
     fn ber(&mut self, step: &'static str) -> Result<Vec<u8>, StartTlsError> {
         let tag = self.byte(step)?;
-        if tag != 0x30 {
-            return Err(refused(
-                step,
-                &format!("a first byte of {tag:#04x}, not an LDAP message (0x30)"),
-            ));
+        if !(super::form::LDAP.begins)(&[tag]) {
+            return Err(self.not_a_reply(step, super::form::LDAP, vec![tag]));
         }
         let first = self.byte(step)?;
         let len = if first < 0x80 {
@@ -113,7 +110,8 @@ fn ber_element(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` in hex, the first 32 of them.
+pub(super) fn hex(bytes: &[u8]) -> String {
     const SHOWN: usize = 32;
     let mut s: String = bytes
         .iter()

@@ -127,7 +127,7 @@ fn pop3_ftp_and_postgres() {
 
 #[test]
 fn a_hostile_or_silent_server_gets_a_bounded_error() {
-    let long = vec![b'2'; MAX_LINE + 10];
+    let long = [&b"220 "[..], &vec![b'x'; MAX_LINE + 10]].concat();
     let (r, _) = run(StartTls::Smtp, &long);
     assert_eq!(r, Err(StartTlsError::TooLong { step: "greeting" }));
     let endless = b"220-x\r\n".repeat(MAX_LINES + 1);
@@ -151,6 +151,55 @@ fn a_hostile_or_silent_server_gets_a_bounded_error() {
     let reply = format!("554 {}\r\n", "x".repeat(5000));
     let (r, _) = run(StartTls::Ftp, reply.as_bytes());
     assert!(r.expect_err("refused").to_string().len() < 400);
+}
+
+/// A server that answers in another protocol, or with TLS, is named so at
+/// once, with what it sent, and not waited on for a line end: the time-out
+/// is kept for silence.
+#[test]
+fn an_answer_of_another_protocol_is_named_with_what_came() {
+    let banner = b"HELLO THERE\r\n";
+    let record = [0x16, 0x03, 0x03, 0x00, 0x10, 0x01, 0x01];
+    for protocol in [
+        StartTls::Smtp,
+        StartTls::Imap,
+        StartTls::Pop3,
+        StartTls::Ftp,
+        StartTls::Postgres,
+        StartTls::Ldap,
+        StartTls::Xmpp,
+    ] {
+        for sent in [&banner[..], &record] {
+            let (r, _) = run(protocol, sent);
+            let name = protocol.name();
+            let Err(StartTlsError::NotAReply { received, .. }) = &r else {
+                panic!("{name}: {r:?}");
+            };
+            assert_eq!(received, sent, "{name}: all that came is kept");
+            let e = r.clone().expect_err("not a reply").to_string();
+            match sent == banner {
+                true => assert!(e.ends_with(": \"HELLO THERE\""), "{name}: {e}"),
+                false => assert!(e.contains("1603030010"), "{name}: {e}"),
+            }
+        }
+    }
+    // The greeting, or the answer to a request.
+    let (r, _) = run(StartTls::Smtp, banner);
+    assert_eq!(
+        r.expect_err("not a reply").to_string(),
+        "the server's greeting is not an SMTP reply: \"HELLO THERE\""
+    );
+    let (r, _) = run(StartTls::Smtp, b"220 mx\r\n250-mx\r\nSTARTTLS\r\n");
+    assert_eq!(
+        r.expect_err("not a reply").to_string(),
+        "the server's answer to EHLO is not an SMTP reply: \"STARTTLS\""
+    );
+    // FTP's continuation lines are free text; SMTP's are not.
+    let (r, _) = run(
+        StartTls::Ftp,
+        b"220-Hi\r\nfree text\r\n220 ready\r\n234 ok\r\n",
+    );
+    assert_eq!(r, Ok(()));
 }
 
 /// An ExtendedResponse (message id 1) with `code` and `message`.
@@ -188,7 +237,7 @@ fn ldap_reads_the_result_code() {
         })
     );
     let (r, _) = run(StartTls::Ldap, b"HTTP/1.1 400");
-    assert!(matches!(r, Err(StartTlsError::Refused { .. })), "{r:?}");
+    assert!(matches!(r, Err(StartTlsError::NotAReply { .. })), "{r:?}");
     let (r, _) = run(StartTls::Ldap, &[0x30, 0x03, 0x02, 0x01]);
     assert_eq!(
         r,

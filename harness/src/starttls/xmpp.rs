@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 
-use super::{refused, Exchange, StartTlsError};
+use super::{form, refused, Exchange, StartTlsError};
 
 /// The namespace of STARTTLS's elements.
 const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
@@ -41,6 +41,7 @@ pub(super) fn start_tls<S: Read + Write>(
     let features = c.xml_until(
         "stream features",
         &["</stream:features>", "<stream:features/>"],
+        true,
     )?;
     let offered = features
         .match_indices("<starttls")
@@ -52,7 +53,7 @@ pub(super) fn start_tls<S: Read + Write>(
         });
     }
     c.send("starttls", &format!("<starttls xmlns='{NS_TLS}'/>"))?;
-    let answer = c.xml_until("starttls reply", &["<proceed", "<failure"])?;
+    let answer = c.xml_until("starttls reply", &["<proceed", "<failure"], true)?;
     if answer.ends_with("<failure") {
         return Err(refused(
             "starttls reply",
@@ -60,9 +61,9 @@ pub(super) fn start_tls<S: Read + Write>(
         ));
     }
     // The proceed element's end: nothing of the TLS handshake may be read.
-    let rest = c.xml_until("starttls reply", &["/>", ">"])?;
+    let rest = c.xml_until("starttls reply", &["/>", ">"], false)?;
     if !rest.ends_with("/>") {
-        c.xml_until("starttls reply", &["</proceed>"])?;
+        c.xml_until("starttls reply", &["</proceed>"], false)?;
     }
     Ok(())
 }
@@ -70,12 +71,27 @@ pub(super) fn start_tls<S: Read + Write>(
 impl<S: Read + Write> Exchange<'_, S> {
     /// The XML up to and including the first of `ends`. A stream the
     /// server ends (`</stream:stream>`, as after a stream error) is a
-    /// refusal, with its text.
-    fn xml_until(&mut self, step: &'static str, ends: &[&str]) -> Result<String, StartTlsError> {
+    /// refusal, with its text. A `fresh` read, the start of an answer, must
+    /// begin as XML does.
+    fn xml_until(
+        &mut self,
+        step: &'static str,
+        ends: &[&str],
+        fresh: bool,
+    ) -> Result<String, StartTlsError> {
         const STREAM_END: &str = "</stream:stream>";
         let mut xml = Vec::new();
+        // Until its first byte but white space, whether it is XML is open.
+        let mut open = fresh;
         loop {
             match self.byte(step) {
+                Ok(b) if open && !b.is_ascii_whitespace() => {
+                    xml.push(b);
+                    if !(form::XMPP.begins)(&xml) {
+                        return Err(self.not_a_reply(step, form::XMPP, xml));
+                    }
+                    open = false;
+                }
                 Ok(b) => xml.push(b),
                 Err(StartTlsError::Closed { .. }) if !xml.is_empty() => {
                     let xml = String::from_utf8_lossy(&xml);
