@@ -110,9 +110,9 @@ written); 128+N stopped by signal N (its report is written, the cases left skipp
 
 /// scan's `--help` epilogue.
 pub const SCAN_CODES: &str = "Exit status: 0 scanned (and the --policy passed); 1 a --policy \
-rule failed; 2 a usage error, nothing to scan (nothing listens, no TLS there) or a policy not \
-verified; 3 the name does not resolve; 4 the resolver did not answer in time; 128+N stopped \
-by signal N.";
+rule failed; 2 a usage error, nothing to scan (nothing listens, no TLS there, no handshake \
+gets past the server's answer) or a policy not verified; 3 the name does not resolve; 4 the \
+resolver did not answer in time; 128+N stopped by signal N.";
 
 /// hostile's `--help` epilogue.
 pub const HOSTILE_CODES: &str = "Exit status: 0 every case passed; 1 a case failed, or the \

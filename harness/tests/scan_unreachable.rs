@@ -165,3 +165,58 @@ fn a_server_refusing_every_hello_is_named_a_tls_server() {
     );
     own_hello_rows_are_unknown(&o.stdout);
 }
+
+/// A server that answers every ClientHello with a ServerHello carrying one
+/// extension twice, which OpenSSL refuses (RFC 8446 section 4.2): the port
+/// speaks TLS, and the scan names the refused ServerHello rather than
+/// saying none came or asking whether the port is a TLS service.
+#[test]
+fn a_server_whose_every_server_hello_is_refused_is_named_a_tls_server() {
+    use std::io::{Read, Write};
+    const RENEGOTIATION_INFO: u16 = 0xff01;
+    let [hi, lo] = RENEGOTIATION_INFO.to_be_bytes();
+    let ext = [hi, lo, 0, 1, 0];
+    let mut body = vec![3, 3];
+    body.extend([0x11; 32]); // random
+    body.push(0); // no session id
+    body.extend([0xc0, 0x2f, 0]); // ECDHE-RSA-AES128-GCM-SHA256, no compression
+    body.extend([0, 2 * ext.len() as u8]);
+    body.extend(ext.repeat(2));
+    let mut hello = vec![2, 0, 0, body.len() as u8];
+    hello.extend(body);
+    let mut record = vec![22, 3, 3, 0, hello.len() as u8];
+    record.extend(hello);
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { continue };
+            let record = record.clone();
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                if s.read(&mut [0u8; 16 * 1024]).is_ok_and(|n| n > 0) {
+                    let _ = s.write_all(&record);
+                    let _ = s.read(&mut [0u8; 64]);
+                }
+            });
+        }
+    });
+    let o = run(harness(&["scan", &addr, "--timeout", "2"]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    let why = o
+        .stderr
+        .split_once(
+            "no probe completed a handshake: the server answered with a ServerHello OpenSSL \
+             refused (",
+        )
+        .map(|(_, why)| why)
+        .unwrap_or_else(|| panic!("{}", o.stderr));
+    assert!(
+        why.contains(&RENEGOTIATION_INFO.to_string()),
+        "the repeated extension: {why}"
+    );
+    for wrong in ["no probe got a ServerHello", "is this port a TLS service"] {
+        assert!(!o.stderr.contains(wrong), "{}", o.stderr);
+    }
+}

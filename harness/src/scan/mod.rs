@@ -450,8 +450,9 @@ pub fn testable_suites(library: &Library) -> Vec<String> {
 }
 
 /// Why the first round leaves nothing to scan: no connection was made, or
-/// no probe got a ServerHello (a plain-text service, or a server refusing
-/// every version this OpenSSL can offer). Findings drawn from that would
+/// no probe got a ServerHello OpenSSL takes (a plain-text service, a
+/// server refusing every version this OpenSSL can offer, or one whose
+/// ServerHello OpenSSL refuses). Findings drawn from that would
 /// be empty, and a policy of prohibitions would pass them.
 fn unscannable(
     p: &Prober,
@@ -493,6 +494,12 @@ fn unscannable(
         // The diagnosis names what answered (and, with --starttls, whose
         // fault the plaintext is).
         format!("no probe got a ServerHello, at any version: {}", d.summary)
+    } else if let Some(why) = [base].into_iter().chain(versions).find_map(refused_hello) {
+        // A ServerHello is TLS, even one this OpenSSL takes at no version.
+        format!(
+            "no probe completed a handshake: the server answered with a ServerHello OpenSSL \
+             refused ({why}); the port speaks TLS, but no handshake gets past its ServerHello"
+        )
     } else if versions
         .iter()
         .chain([base])
@@ -507,6 +514,30 @@ fn unscannable(
     } else {
         format!("no probe got a ServerHello, at any version ({seen}); is this port a TLS service?")
     })
+}
+
+/// Why the linked OpenSSL refused the ServerHello (or HelloRetryRequest)
+/// that `a` read, when the server's last word was one: OpenSSL's reason,
+/// and what the decoder here found wrong with the message.
+fn refused_hello(a: &conn::Attempt) -> Option<String> {
+    let trace = a.hello.trace.as_ref()?;
+    let failure = trace.failure()?;
+    let last = trace
+        .messages()
+        .filter(|m| m.direction == openssl_handshake::Direction::Read)
+        .filter(|m| m.handshake_type.is_some())
+        .last()?;
+    if last.handshake_type != Some(openssl_handshake::decode::HandshakeType::SERVER_HELLO) {
+        return None;
+    }
+    let mut why = match failure.reason.as_str() {
+        "" => "no reason given".to_owned(),
+        reason => reason.to_owned(),
+    };
+    if let Some(e) = &last.decode_error {
+        why.push_str(&format!("; decoded here: {e}"));
+    }
+    Some(why)
 }
 
 fn resolve(
