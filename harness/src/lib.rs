@@ -38,6 +38,7 @@ pub mod run;
 pub mod scan;
 pub mod serve;
 pub mod settings;
+pub mod stall;
 pub mod starttls;
 pub mod stderr;
 mod tls_bytes;

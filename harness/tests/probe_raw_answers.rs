@@ -89,3 +89,54 @@ fn a_server_stalling_inside_a_record_header_did_send_something() {
         "{last}"
     );
 }
+
+/// A TLS 1.3 server that asks for a secp256r1 key share with a
+/// HelloRetryRequest (RFC 8446, section 4.1.4), then says nothing more:
+/// it went quiet after its HelloRetryRequest, with this client's second
+/// ClientHello unanswered, not after a ServerHello.
+#[test]
+fn a_server_stalling_after_its_hello_retry_request_is_named_so() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let handle = thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("time-out");
+        let mut header = [0u8; 5];
+        tcp.read_exact(&mut header).expect("record header");
+        let mut hello = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
+        tcp.read_exact(&mut hello).expect("ClientHello");
+        // Handshake header 4, version 2, random 32: then the session id,
+        // which the HelloRetryRequest echoes.
+        let sid = &hello[38..39 + usize::from(hello[38])];
+        let mut body = vec![0x03, 0x03];
+        body.extend(openssl::sha::sha256(b"HelloRetryRequest"));
+        body.extend(sid);
+        body.extend([0x13, 0x01, 0x00]); // TLS_AES_128_GCM_SHA256, no compression
+        let extensions = [
+            0x00, 0x2b, 0x00, 0x02, 0x03, 0x04, // supported_versions: TLS 1.3
+            0x00, 0x33, 0x00, 0x02, 0x00, 0x17, // key_share: secp256r1
+        ];
+        body.extend((extensions.len() as u16).to_be_bytes());
+        body.extend(extensions);
+        let mut record = vec![0x16, 0x03, 0x03];
+        record.extend((body.len() as u16 + 4).to_be_bytes());
+        record.extend([0x02, 0x00]);
+        record.extend((body.len() as u16).to_be_bytes());
+        record.extend(body);
+        tcp.write_all(&record).expect("HelloRetryRequest");
+        let _ = tcp.read(&mut [0u8; 4096]);
+        thread::sleep(Duration::from_secs(3));
+    });
+    let out = run(harness(&["probe", &addr, "--timeout", "1"]));
+    handle.join().expect("server thread");
+    assert_eq!(out.status.code(), Some(4), "{}", out.stderr);
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.contains(
+            "the server stopped answering for 1 s (--timeout) after its HelloRetryRequest and \
+             this client's second ClientHello"
+        ),
+        "{last}"
+    );
+}

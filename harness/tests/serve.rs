@@ -243,6 +243,24 @@ fn an_idle_client_is_closed_and_told_apart() {
     });
 }
 
+/// A client that sends the first bytes of a record header and stops: it
+/// did send something, which the report says, as probe says it of a
+/// server.
+#[test]
+fn a_client_stalling_inside_a_record_header_did_send_something() {
+    let (server, addr) = serve(&["--timeout", "1", "--format", "summary"]);
+    let sent = [0x16, 0x03, 0x01];
+    let mut tcp = connect(addr);
+    tcp.write_all(&sent).expect("part of a header");
+    let expected = format!(
+        "the client sent {} bytes but no whole message, then nothing within 1 s (--timeout)",
+        sent.len()
+    );
+    Proc::wait_line(&server.stdout, LIMIT, "the stall's line", |l| {
+        l.ends_with(&expected)
+    });
+}
+
 /// A client that offers only TLS 1.0 (and lets its security level allow
 /// it) against a server told to accept TLS 1.2 and up: the handshake fails
 /// with no version in common.

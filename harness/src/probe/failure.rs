@@ -9,7 +9,6 @@ use openssl_handshake::{AlertLevel, Direction, HandshakeTrace};
 
 use crate::case::{alert, Role};
 use crate::ffi::socket_tls::Stop;
-use crate::settings::Secs;
 use crate::starttls::{StartTls, StartTlsError};
 
 /// Why a probe failed.
@@ -124,27 +123,6 @@ impl fmt::Display for ProbeFailure {
     }
 }
 
-/// A server that never spoke is a different fault from one that stalled
-/// mid-flight: which, and which limit fired. `received` counts bytes too
-/// few to make a record header, which no trace event shows.
-fn stalled(trace: Option<&HandshakeTrace>, timeout: Duration, received: u64) -> String {
-    let heard = trace.and_then(|t| {
-        t.messages()
-            .filter(|m| m.direction == openssl_handshake::Direction::Read)
-            .last()
-            .map(|m| m.name())
-    });
-    let limit = format!("{} (--timeout)", Secs(timeout));
-    match heard {
-        None if received == 0 => format!("the server sent nothing within {limit}"),
-        None => format!(
-            "the server sent {received} byte{} but no whole message, then nothing within {limit}",
-            if received == 1 { "" } else { "s" }
-        ),
-        Some(last) => format!("the server stopped answering for {limit} after its {last}"),
-    }
-}
-
 pub(super) fn handshake_failure(
     ssl: &SslRef,
     stop: Stop,
@@ -169,7 +147,12 @@ pub(super) fn handshake_failure(
         .map(|f| f.reason.clone())
         .filter(|r| !r.is_empty());
     let failure = match (stop, received, sent, reason) {
-        (Stop::TimedOut, ..) => ProbeFailure::TimedOut(stalled(trace.as_ref(), timeout, bytes_in)),
+        (Stop::TimedOut, ..) => ProbeFailure::TimedOut(crate::stall::stalled(
+            Role::Server,
+            trace.as_ref(),
+            timeout,
+            bytes_in,
+        )),
         _ if verify.as_raw() != 0 => ProbeFailure::Verify {
             code: verify.as_raw(),
             text: verify.error_string().to_string(),

@@ -300,9 +300,11 @@ fn serve_one(
                 );
                 (why.clone(), Some(why))
             } else if stop == Stop::TimedOut {
-                let why = format!(
-                    "the client sent nothing for {} (--timeout)",
-                    Secs(limits.io)
+                let why = crate::stall::stalled(
+                    Role::Client,
+                    report.trace.as_ref(),
+                    limits.io,
+                    s.bytes_received(),
                 );
                 (why.clone(), Some(why))
             } else {
