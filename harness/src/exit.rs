@@ -92,10 +92,13 @@ pub const PROBE_HELP: &str = "Examples:
   tls-harness probe mail.example.com:25 --starttls smtp --format state
   tls-harness probe example.com:443 --format json --pcap handshake.pcapng
 
-Exit status: 0 the handshake worked; 1 it failed (refused with an \
-alert, a certificate that did not verify, nothing in common); 2 a usage or local configuration \
-error; 3 the peer could not be reached (nothing listens, no route, its name does not resolve); \
-4 it did not answer in time; 128+N stopped by signal N.";
+Exit status: 0 the handshake worked and nothing ended the connection badly after it; 1 it \
+failed (refused with an alert, a certificate that did not verify, nothing in common), or it \
+worked and then, while probe read on (--linger), a fatal alert (the server's, or this \
+client's for bytes that are not TLS), a reset or a close without close_notify ended the \
+connection; 2 a usage or local configuration error; 3 the peer could not be reached (nothing \
+listens, no route, its name does not resolve); 4 it did not answer in time; 128+N stopped by \
+signal N.";
 
 /// Serve's codes, for `--help`.
 pub const SERVE_CODES: &str = "Exit status: 0 every connection it served worked (with --once, \

@@ -99,7 +99,15 @@ fn probed(then: Then, s_client_says: fn(&str) -> bool) -> (Option<i32>, Value) {
 
 #[test]
 fn a_close_without_close_notify_after_the_handshake_is_a_hang_up() {
-    let (_, line) = probed(Then::HangUp, |l| l.contains("unexpected eof while reading"));
+    let (code, line) = probed(Then::HangUp, |l| l.contains("unexpected eof while reading"));
+    // The handshake worked, but the connection did not end well: 1, as
+    // probe --help says.
+    assert_eq!(code, Some(1), "{line:#}");
+    let help = common::run(harness(&["probe", "--help"])).stdout;
+    assert!(
+        help.contains("or it worked and then,") && help.contains("a close without close_notify"),
+        "{help}"
+    );
     let trace = &line["trace"];
     assert_eq!(trace["outcome"]["status"], "succeeded", "{line:#}");
     assert_eq!(trace["late_alert_reason"], "unexpected eof while reading");
