@@ -139,4 +139,11 @@ fn a_server_stalling_after_its_hello_retry_request_is_named_so() {
         ),
         "{last}"
     );
+    // The diagnosis names the HelloRetryRequest too, not "the peer was slow".
+    assert!(
+        out.stdout
+            .contains("the peer stopped answering after its HelloRetryRequest"),
+        "{}",
+        out.stdout
+    );
 }

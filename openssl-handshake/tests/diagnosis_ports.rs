@@ -188,7 +188,7 @@ fn a_server_that_fails_on_its_own() {
 
 /// A client that connects and sends nothing, until the server's own limit
 /// fires: the diagnosis says the peer sent no record, not that it was
-/// "too slow, or silent".
+/// merely slow.
 #[test]
 fn a_silent_client_is_named_as_such() {
     let (l, addr) = listener();

@@ -180,7 +180,7 @@ fn offending_message(f: &Facts<'_>) -> String {
 
 /// A message's name, telling a HelloRetryRequest from the ServerHello
 /// whose type it shares: what its checks are depends on which it is.
-fn kind_of(m: &Message) -> String {
+pub(super) fn kind_of(m: &Message) -> String {
     match &m.body {
         Some(Body::ServerHello(h)) if h.hello_retry_request => "HelloRetryRequest".into(),
         _ => m.name(),

@@ -293,15 +293,24 @@ impl Diagnosis {
         );
         let last = trace.and_then(HandshakeTrace::last_message_text);
         let begun = trace.and_then(record::begun);
-        // Bytes too few for a record header are not counted: "no record",
-        // not "nothing".
-        let silent = trace.is_some_and(|t| {
-            t.bytes_received == 0 && !t.messages().any(|m| m.direction == crate::Direction::Read)
+        let heard = trace.and_then(|t| {
+            t.messages()
+                .filter(|m| m.direction == crate::Direction::Read)
+                .last()
         });
-        let waited = match begun {
-            Some(h) => record::stalled_in("the peer", h),
-            None if silent => "the peer sent no TLS record".to_owned(),
-            None => "the peer was too slow, or silent".to_owned(),
+        let received = trace.map_or(0, |t| t.bytes_received);
+        let waited = match (begun, heard) {
+            (Some(h), _) => record::stalled_in("the peer", h),
+            (None, Some(m)) => format!(
+                "the peer stopped answering after its {}",
+                message::kind_of(m)
+            ),
+            // Bytes too few for a record header are not counted: "no
+            // record", not "nothing".
+            (None, None) if received == 0 => "the peer sent no TLS record".to_owned(),
+            (None, None) => {
+                format!("the peer sent {received} bytes but no whole handshake message")
+            }
         };
         Diagnosis::new(
             Cause::TimedOut,
