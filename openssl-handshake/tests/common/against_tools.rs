@@ -14,8 +14,8 @@ use openssl_handshake::HandshakeTrace;
 use testkit::pki::{Credential, KeyType, PkiFiles};
 
 use super::diagnosis::{traced_client, traced_server};
-use super::tool::{line_where, openssl, Reaped, OPENSSL_S_SERVER};
-use super::{pki, TIMEOUT};
+use super::pki;
+use super::tool::{line_within, openssl, Reaped, OPENSSL_S_SERVER};
 
 /// The test PKI as files, with each credential's leaf and chain apart.
 pub struct Files {
@@ -63,6 +63,10 @@ pub fn path(p: &Path) -> String {
     p.to_str().expect("UTF-8 temp path").to_owned()
 }
 
+/// How long s_server may take to start: a start is no handshake, and on a
+/// machine busy with a build beside the tests it has taken over 10 s.
+const START: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// `openssl s_server` with the RSA credential unless `args` name another,
 /// ready to accept, on a loopback port of its own choosing that its
 /// ACCEPT line names: a port picked free and released first could be
@@ -74,7 +78,7 @@ pub fn s_server(args: &[String]) -> (Reaped, std::net::SocketAddr) {
         cmd.args(credential_args("rsa", pki().server(KeyType::Rsa2048)));
     }
     let (mut child, out) = Reaped::piped(cmd.args(args), OPENSSL_S_SERVER);
-    let accept = match line_where(&out, |l| l.starts_with("ACCEPT "), drop) {
+    let accept = match line_within(&out, START, |l| l.starts_with("ACCEPT "), drop) {
         Ok(line) => line,
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             // It exited: its stderr ends, and says why.
@@ -84,7 +88,7 @@ pub fn s_server(args: &[String]) -> (Reaped, std::net::SocketAddr) {
             }
             panic!("openssl s_server exited before accepting: {err}")
         }
-        Err(e) => panic!("openssl s_server did not start within {TIMEOUT:?}: {e}"),
+        Err(e) => panic!("openssl s_server did not start within {START:?}: {e}"),
     };
     // Drained, so that the tool never blocks on (or dies of) its stderr.
     if let Some(mut e) = child.stderr.take() {
