@@ -52,12 +52,13 @@ pub(super) fn closed_mid_handshake(s: &mut Suite) -> CaseResult {
     };
     let hello = s.hello.record();
     s.case(spec, |s, e| {
-        let start = Instant::now();
         let timeout = s.opts.timeout;
-        let mut tcp = match wire::connect(s.addr, timeout) {
+        let served = match wire::connect_served(s.addr, timeout) {
             Ok(t) => t,
             Err(err) => return connect_failed(&err),
         };
+        let (start, retried) = (served.connected, served.note());
+        let mut tcp = served.stream;
         let local = tcp.local_addr().ok();
         let _ = tcp.write_all(&hello);
         let (bytes, end) = first_flight(&mut tcp, start + timeout);
@@ -72,6 +73,7 @@ pub(super) fn closed_mid_handshake(s: &mut Suite) -> CaseResult {
             bytes: [bytes, rest].concat(),
             end,
             elapsed: start.elapsed(),
+            retried,
         };
         // The first flight's wait and then the close's.
         let waited = answer.elapsed;

@@ -51,6 +51,8 @@ pub(crate) struct Renegotiation {
     /// How the client's second handshake ended.
     pub result: Result<(), String>,
     pub elapsed: Duration,
+    /// [`wire::Served::note`]: the server turned connections away first.
+    pub retried: Option<String>,
 }
 
 impl Renegotiation {
@@ -101,10 +103,14 @@ impl Renegotiation {
                 format!("the client then sent {} ({e})", sent.join(", "))
             }
         };
-        format!(
+        let mut text = format!(
             "{reply}; {client}; after {:.2}s",
             self.elapsed.as_secs_f64()
-        )
+        );
+        if let Some(note) = &self.retried {
+            text = format!("{text} ({note})");
+        }
+        text
     }
 }
 
@@ -135,8 +141,10 @@ pub(crate) fn request(addr: SocketAddr, timeout: Duration) -> Result<Renegotiati
     b.trace_handshakes(TraceOptions::default())
         .map_err(|e| failed(&e))?;
     let ctx = b.build();
-    let tcp =
-        wire::connect(addr, timeout).map_err(|e| NoRequest::Failed(format!("connect: {e}")))?;
+    let served =
+        wire::connect_served(addr, timeout).map_err(|e| NoRequest::Failed(e.to_string()))?;
+    let retried = served.note();
+    let tcp = served.stream;
     let local = tcp.local_addr().ok();
     let ssl = Ssl::new(&ctx).map_err(|e| failed(&e))?;
     let mut tls = ssl
@@ -178,6 +186,7 @@ pub(crate) fn request(addr: SocketAddr, timeout: Duration) -> Result<Renegotiati
         trace,
         result,
         elapsed: start.elapsed(),
+        retried,
     })
 }
 

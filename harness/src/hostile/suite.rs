@@ -11,7 +11,7 @@ use openssl::ssl::{
 
 use super::hello::ClientHello;
 use super::judge::{outcome_text, Sent};
-use super::wire::{self, Script};
+use super::wire::{self, NotServed, Script, RETRY_AFTER};
 use super::{
     exhaustion, fingerprint, malformed, renegotiate, trickle, CaseResult, Expected, HostileError,
     HostileOptions, HostileReport, Target, TracedServer, SCHEMA_VERSION,
@@ -309,10 +309,6 @@ impl Suite<'_> {
     }
 }
 
-/// How long the good client waits before asking again a server that
-/// turned it away.
-const RETRY_AFTER: Duration = Duration::from_millis(250);
-
 /// Why the good client was not served, and whether the server merely
 /// turned it away at the transport, which it may do for a while.
 struct GoodFailure {
@@ -395,10 +391,11 @@ pub(super) fn good_client_context() -> Result<SslContext, openssl::error::ErrorS
     Ok(b.build())
 }
 
-pub(super) fn connect_failed(e: &io::Error) -> Observed {
+/// A case whose own connection the server did not take.
+pub(super) fn connect_failed(e: &NotServed) -> Observed {
     Observed {
-        actual: format!("could not connect: {e}"),
-        problems: vec![format!("could not connect: {e}")],
+        actual: e.to_string(),
+        problems: vec![e.to_string()],
         trace: None,
         not_applicable: false,
     }

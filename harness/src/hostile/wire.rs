@@ -39,6 +39,8 @@ pub(crate) struct Answer {
     pub bytes: Vec<u8>,
     pub end: End,
     pub elapsed: Duration,
+    /// [`Served::note`]: the server turned connections away first.
+    pub retried: Option<String>,
 }
 
 impl Answer {
@@ -103,11 +105,15 @@ impl Answer {
             End::Reset => "reset",
             End::StillOpen => "still open",
         };
-        format!(
+        let mut text = format!(
             "{alert}; {} byte(s) back; {end} after {:.2}s",
             self.bytes.len(),
             self.elapsed.as_secs_f64()
-        )
+        );
+        if let Some(note) = &self.retried {
+            text = format!("{text} ({note})");
+        }
+        text
     }
 }
 
@@ -123,9 +129,14 @@ pub(crate) struct Script<'a> {
 
 /// Connects, plays `script` and collects the answer. Only a failure to
 /// connect is an error; anything the server does afterwards is an answer.
-pub(crate) fn converse(addr: SocketAddr, timeout: Duration, script: &Script) -> io::Result<Answer> {
-    let start = Instant::now();
-    let mut s = connect(addr, timeout)?;
+pub(crate) fn converse(
+    addr: SocketAddr,
+    timeout: Duration,
+    script: &Script,
+) -> Result<Answer, NotServed> {
+    let served = connect_served(addr, timeout)?;
+    let (start, retried) = (served.connected, served.note());
+    let mut s = served.stream;
     let local = s.local_addr().ok();
     // A server that rejects the first bytes may close before the rest is
     // written; the write error is then part of the answer, not a failure.
@@ -139,7 +150,118 @@ pub(crate) fn converse(addr: SocketAddr, timeout: Duration, script: &Script) -> 
         bytes,
         end,
         elapsed: start.elapsed(),
+        retried,
     })
+}
+
+/// How long a fresh connection is watched for the server turning it away.
+pub(crate) const TURN_AWAY_GLANCE: Duration = Duration::from_millis(50);
+
+/// How long to wait before asking again a server that turned a
+/// connection away.
+pub(crate) const RETRY_AFTER: Duration = Duration::from_millis(250);
+
+/// A connection the server did not turn away, and how many it did first.
+#[derive(Debug)]
+pub(crate) struct Served {
+    pub stream: TcpStream,
+    /// When the connection that was kept was made.
+    pub connected: Instant,
+    /// Connections the server closed or reset at once before this one.
+    pub turned_away: u32,
+    /// How long those tries took.
+    pub waited: Duration,
+}
+
+impl Served {
+    /// What the case's text says when connections had to be retried.
+    pub(crate) fn note(&self) -> Option<String> {
+        (self.turned_away > 0).then(|| retried_note(self.turned_away, self.waited))
+    }
+}
+
+pub(crate) fn retried_note(turned_away: u32, waited: Duration) -> String {
+    format!(
+        "the server had turned away {turned_away} connection(s) at once over {:.2}s first, \
+         so it was asked again",
+        waited.as_secs_f64()
+    )
+}
+
+/// Why no connection the server would read from could be made.
+#[derive(Debug)]
+pub(crate) enum NotServed {
+    /// The connect itself failed: nothing listens, no route, a time-out.
+    Connect(io::Error),
+    /// Every connection was closed or reset at once, before anything was
+    /// sent, until the time-out was spent.
+    TurnedAway { tries: u32, over: Duration },
+}
+
+impl std::fmt::Display for NotServed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotServed::Connect(e) => write!(f, "could not connect: {e}"),
+            NotServed::TurnedAway { tries, over } => write!(
+                f,
+                "the server turned away every connection for {:.2}s ({tries} tries, each closed \
+                 or reset before anything was sent, as at a connection limit), so nothing was \
+                 sent to it",
+                over.as_secs_f64()
+            ),
+        }
+    }
+}
+
+/// A connection for a case's own input: [`connect`], then a short look
+/// for the server turning it away. A TLS server never closes a fresh
+/// connection before the client has sent anything except to turn it away
+/// (at its connection limit, say), and a case judged on that close would
+/// judge the limit, not the input. Such a server is asked again every
+/// [`RETRY_AFTER`] until `timeout` is spent.
+pub(crate) fn connect_served(addr: SocketAddr, timeout: Duration) -> Result<Served, NotServed> {
+    let start = Instant::now();
+    let mut turned_away = 0u32;
+    loop {
+        let stream = connect(addr, timeout).map_err(NotServed::Connect)?;
+        let connected = Instant::now();
+        if !turns_away(&stream) {
+            stream
+                .set_read_timeout(Some(timeout))
+                .map_err(NotServed::Connect)?;
+            return Ok(Served {
+                stream,
+                connected,
+                turned_away,
+                waited: connected - start,
+            });
+        }
+        turned_away += 1;
+        if start.elapsed() + RETRY_AFTER >= timeout {
+            return Err(NotServed::TurnedAway {
+                tries: turned_away,
+                over: start.elapsed(),
+            });
+        }
+        std::thread::sleep(RETRY_AFTER);
+    }
+}
+
+/// Whether the server ends `stream` within [`TURN_AWAY_GLANCE`] of the
+/// connect, with nothing sent: an end of file or a reset. Bytes it sends
+/// first (a greeting) are left unread.
+fn turns_away(stream: &TcpStream) -> bool {
+    if stream.set_read_timeout(Some(TURN_AWAY_GLANCE)).is_err() {
+        return true;
+    }
+    match stream.peek(&mut [0u8; 1]) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+        ),
+    }
 }
 
 /// A TCP connection with every wait bounded by `timeout`.
@@ -351,12 +473,74 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(5));
     }
 
+    /// A server at its connection limit closes new connections at accept
+    /// (`serve --max-connections`) until a slot frees: a case's own
+    /// connection is asked again, so the case's input reaches the server,
+    /// and the answer says it had to be.
+    #[test]
+    fn a_connection_turned_away_at_accept_is_asked_again() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let server = std::thread::spawn(move || {
+            for (i, stream) in listener.incoming().take(4).enumerate() {
+                let mut stream = stream.expect("accept");
+                if i == 3 {
+                    let mut got = [0u8; 5];
+                    stream.read_exact(&mut got).expect("the case's input");
+                    stream.write_all(&got).expect("echo");
+                }
+            }
+        });
+        let script = Script {
+            send: b"hello",
+            half_close: true,
+            wait: Duration::from_secs(5),
+        };
+        let answer = converse(addr, Duration::from_secs(5), &script).expect("served at last");
+        server.join().expect("server thread");
+        assert_eq!(answer.bytes, b"hello", "{}", answer.describe());
+        assert_eq!(answer.end, End::Closed);
+        let note = answer.retried.as_deref().unwrap_or_default();
+        assert!(note.contains("turned away 3 connection(s)"), "{note}");
+        assert!(answer.describe().contains(note));
+    }
+
+    /// One that turns every connection away is named for that once the
+    /// time-out is spent, not judged on its closes.
+    #[test]
+    fn a_server_that_turns_every_connection_away_is_named() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        std::thread::spawn(move || listener.incoming().for_each(drop));
+        let start = Instant::now();
+        let script = Script {
+            send: b"hello",
+            half_close: false,
+            wait: Duration::from_secs(1),
+        };
+        match converse(addr, Duration::from_secs(1), &script) {
+            Err(e @ NotServed::TurnedAway { tries, .. }) => {
+                assert!(tries > 1, "{e}");
+                assert!(
+                    e.to_string().contains("turned away every connection"),
+                    "{e}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "bounded by the time-out"
+        );
+    }
+
     fn answer(bytes: &[u8]) -> Answer {
         Answer {
             local: None,
             bytes: bytes.to_vec(),
             end: End::Closed,
             elapsed: Duration::ZERO,
+            retried: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! connection; `answer.rs` reads what comes back.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -108,16 +108,21 @@ impl Probe {
 /// Sends `probe` on a new connection and reads the first answer.
 pub(super) fn send(addr: SocketAddr, timeout: Duration, probe: Probe, rng: &mut Rng) -> Answer {
     let record = probe.record(rng);
-    let start = Instant::now();
-    let mut s = match wire::connect(addr, timeout) {
+    // A server turning the connection away would be read as closing on
+    // the hello.
+    let served = match wire::connect_served(addr, timeout) {
         Ok(s) => s,
         Err(e) => {
             return Answer::NoConnection {
-                reason: e.to_string(),
+                reason: match e {
+                    wire::NotServed::Connect(e) => e.to_string(),
+                    turned_away => turned_away.to_string(),
+                },
             }
         }
     };
-    exchange(&mut s, &record, start + timeout)
+    let mut s = served.stream;
+    exchange(&mut s, &record, served.connected + timeout)
 }
 
 const EXT_SERVER_NAME: u16 = 0;
