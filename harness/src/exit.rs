@@ -68,8 +68,11 @@ impl Exit {
                     Exit::Unreachable
                 }
             }
-            // The server's own failure, under the probes' hellos.
-            HarnessError::Hostile(HostileError::StoppedByProbes { .. }) => Exit::Failed,
+            // The server's failure under the probes' hellos, or its
+            // stopping after one connection.
+            HarnessError::Hostile(
+                HostileError::StoppedByProbes { .. } | HostileError::ServedOnce { .. },
+            ) => Exit::Failed,
             _ => Exit::Usage,
         }
     }

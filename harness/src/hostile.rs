@@ -141,6 +141,25 @@ pub enum HostileError {
         /// What the good client met.
         reason: String,
     },
+    /// The target stopped serving right after the good handshake that
+    /// checked it: the first probe, an ordinary TLS 1.3 ClientHello, got
+    /// no connection or no answer, and nothing connected after it. That
+    /// is a server that serves one connection only, not one the probes
+    /// stopped.
+    #[error(
+        "target {target} stopped serving right after the first good handshake, before any \
+         probe was answered (the first probe, an ordinary TLS 1.3 ClientHello: {first}; the \
+         good client after the probes: {reason}), like a server that serves one connection \
+         only (openssl s_server -naccept 1); no case was run"
+    )]
+    ServedOnce {
+        /// The address.
+        target: SocketAddr,
+        /// What the first probe met.
+        first: String,
+        /// What the good client met after the probes.
+        reason: String,
+    },
     /// The target did not complete a good handshake before any hostile
     /// input, so nothing it does afterwards would mean anything.
     #[error(

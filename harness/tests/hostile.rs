@@ -87,3 +87,48 @@ fn hostile_peers_against_tls_harness_serve() {
     let report = hostile::run(Target::Address(addr), &opts).expect("the suite runs");
     check(&report);
 }
+
+/// A server that serves one connection and stops listening, as
+/// `openssl s_server -naccept 1` does, is reported as that: the first
+/// probe, an ordinary hello, already found it gone, so the odd probes
+/// did not stop it.
+#[test]
+fn a_server_that_serves_one_connection_is_not_blamed_on_the_probes() {
+    use std::net::TcpListener;
+    use testkit::pki::{KeyType, Pki};
+
+    let pki = Pki::generate().expect("test PKI");
+    let acceptor = pki
+        .server(KeyType::EcdsaP256)
+        .acceptor()
+        .expect("acceptor")
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
+    let addr = listener.local_addr().expect("address");
+    let server = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("time-out");
+        if let Ok(mut tls) = acceptor.accept(tcp) {
+            let mut line = [0u8; 64];
+            while matches!(std::io::Read::read(&mut tls, &mut line), Ok(n) if n > 0) {}
+        }
+        // The listener goes with the thread: nothing listens any more.
+    });
+    let e = hostile::run(
+        Target::Address(addr.to_string()),
+        &HostileOptions::default(),
+    )
+    .expect_err("the suite cannot run");
+    server.join().expect("server thread");
+    let text = e.to_string();
+    assert!(
+        matches!(e, hostile::HostileError::ServedOnce { .. }),
+        "{text}"
+    );
+    assert!(
+        text.contains("stopped serving right after the first good handshake"),
+        "{text}"
+    );
+    assert!(!text.contains("does not survive"), "{text}");
+}

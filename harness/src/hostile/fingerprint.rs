@@ -96,11 +96,44 @@ pub struct ProbeAnswer {
 /// names its implementation when the answers allow it.
 pub fn identify(addr: SocketAddr, timeout: Duration, seed: u64) -> Identification {
     let mut rng = Rng(seed);
-    let answers = Probe::ALL
-        .iter()
-        .map(|&p| (p, probe::send(addr, timeout, p, &mut rng)))
-        .collect::<Vec<_>>();
+    let mut answers: Vec<(Probe, Answer)> = Vec::with_capacity(Probe::ALL.len());
+    for p in Probe::ALL {
+        // A server that took no connection for one probe has stopped
+        // serving (or turns everyone away): the rest would each wait as long.
+        let unsent = answers.iter().find_map(|(q, a)| match a {
+            Answer::NoConnection { .. } => Some(q.id()),
+            _ => None,
+        });
+        let answer = match unsent {
+            Some(q) => Answer::NotSent { after: q.into() },
+            None => probe::send(addr, timeout, p, &mut rng),
+        };
+        answers.push((p, answer));
+    }
     conclude(&answers)
+}
+
+impl Identification {
+    /// What the first probe met, when the server had stopped taking
+    /// connections by then: it could not connect, or it was closed
+    /// unanswered and no later probe could connect (a server that exits
+    /// after one connection resets the one left in its accept queue).
+    /// `None` when the server answered any probe.
+    pub fn first_probe_unserved(&self) -> Option<String> {
+        let (first, rest) = self.answers.split_first()?;
+        let unconnected =
+            |a: &Answer| matches!(a, Answer::NoConnection { .. } | Answer::NotSent { .. });
+        match &first.answer {
+            Answer::NoConnection { .. } => Some(first.observed.clone()),
+            Answer::Closed if !rest.is_empty() && rest.iter().all(|a| unconnected(&a.answer)) => {
+                Some(format!(
+                    "was closed unanswered and the next {}",
+                    rest[0].observed
+                ))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Matches answers against the table. Pure: no network.

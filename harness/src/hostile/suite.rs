@@ -68,9 +68,16 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
     // stopped must not have the first case blamed for it.
     suite
         .good_handshake_once()
-        .map_err(|f| HostileError::StoppedByProbes {
-            target: addr,
-            reason: f.text,
+        .map_err(|f| match implementation.first_probe_unserved() {
+            Some(first) => HostileError::ServedOnce {
+                target: addr,
+                first,
+                reason: f.text,
+            },
+            None => HostileError::StoppedByProbes {
+                target: addr,
+                reason: f.text,
+            },
         })?;
 
     let cases: [fn(&mut Suite) -> CaseResult; 12] = [

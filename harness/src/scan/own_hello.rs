@@ -217,7 +217,7 @@ pub fn not_a_hello(answer: &Answer) -> (Verdict, String) {
             Verdict::No,
             "the server closed the connection without an answer, twice".into(),
         ),
-        Answer::NoAnswer | Answer::NoConnection { .. } => (
+        Answer::NoAnswer | Answer::NoConnection { .. } | Answer::NotSent { .. } => (
             Verdict::NotTestable,
             format!("no answer, twice: {}", answer.describe()),
         ),

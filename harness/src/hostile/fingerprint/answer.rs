@@ -68,6 +68,11 @@ pub enum Answer {
         /// The error.
         reason: String,
     },
+    /// The probe was not sent, as an earlier one could not connect.
+    NotSent {
+        /// The probe that could not connect.
+        after: String,
+    },
 }
 
 impl Answer {
@@ -121,6 +126,9 @@ impl Answer {
             Answer::Sslv2Error { code } => format!("SSLv2 ERROR {code:#06x}"),
             Answer::Unreadable { reason } => format!("unreadable answer: {reason}"),
             Answer::NoConnection { reason } => format!("could not connect: {reason}"),
+            Answer::NotSent { after } => {
+                format!("not sent: the {after} probe could not connect")
+            }
         }
     }
 }

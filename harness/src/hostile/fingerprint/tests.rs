@@ -156,3 +156,34 @@ fn a_server_without_tls13_is_not_judged_by_its_alerts_to_tls13_only_probes() {
     let id = conclude(&answers);
     assert_eq!(id.name, "OpenSSL", "{id:#?}");
 }
+
+/// A server that exits after one connection resets the one left in its
+/// accept queue: the first probe closed unanswered, then nothing
+/// connects. A server that closes on every probe still listens.
+#[test]
+fn a_server_gone_before_the_first_probe_is_told_from_one_that_closes() {
+    let refused = || Answer::NoConnection {
+        reason: "Connection refused".into(),
+    };
+    let mut gone = vec![
+        (Probe::Tls13Hello, Answer::Closed),
+        (Probe::Tls12Hello, refused()),
+    ];
+    gone.extend(Probe::ALL[2..].iter().map(|p| {
+        (
+            *p,
+            Answer::NotSent {
+                after: "tls12-hello".into(),
+            },
+        )
+    }));
+    let first = conclude(&gone).first_probe_unserved();
+    assert!(first.is_some_and(|f| f.contains("closed unanswered")));
+    gone[0].1 = refused();
+    assert!(conclude(&gone).first_probe_unserved().is_some());
+    let closing: Vec<_> = Probe::ALL.iter().map(|p| (*p, Answer::Closed)).collect();
+    assert_eq!(conclude(&closing).first_probe_unserved(), None);
+    let mut later = closing.clone();
+    later[3].1 = refused();
+    assert_eq!(conclude(&later).first_probe_unserved(), None);
+}
