@@ -39,7 +39,7 @@ pub use server::{ConnectionRecord, InProcessOptions, TracedServer};
 pub use suite::run;
 
 /// The version of the JSON layout of [`HostileReport`].
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Where the suite sends its cases.
 #[derive(Debug, Clone)]

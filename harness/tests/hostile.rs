@@ -132,3 +132,95 @@ fn a_server_that_serves_one_connection_is_not_blamed_on_the_probes() {
     );
     assert!(!text.contains("does not survive"), "{text}");
 }
+
+/// A TLS server on 127.0.0.1 that serves one connection at a time, and
+/// stops listening after `limit` connections or (as if it crashed) at the
+/// first one whose first byte `crashes` on.
+fn stopping_server(limit: usize, crashes: fn(u8) -> bool) -> String {
+    use std::net::TcpListener;
+    use testkit::pki::{KeyType, Pki};
+
+    let pki = Pki::generate().expect("test PKI");
+    let acceptor = pki
+        .server(KeyType::EcdsaP256)
+        .acceptor()
+        .expect("acceptor")
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().take(limit) {
+            let Ok(tcp) = tcp else { continue };
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut first = [0u8; 1];
+            match tcp.peek(&mut first) {
+                Ok(1) if crashes(first[0]) => return,
+                Ok(1) => {}
+                _ => continue,
+            }
+            if let Ok(mut tls) = acceptor.accept(tcp) {
+                let mut line = [0u8; 64];
+                while matches!(std::io::Read::read(&mut tls, &mut line), Ok(n) if n > 0) {}
+            }
+        }
+    });
+    addr.to_string()
+}
+
+/// A server that stops listening on the first case's random bytes, as one
+/// that crashes on them: that case fails, and every case after it is
+/// reported as not run, not each as a failure of its own.
+#[test]
+fn the_cases_after_the_server_stopped_are_not_run() {
+    // Anything but a TLS handshake record "crashes" it.
+    let addr = stopping_server(usize::MAX, |first| first != 22);
+    let report =
+        hostile::run(Target::Address(addr), &HostileOptions::default()).expect("the suite runs");
+    let table = report.render(ReportFormat::Table);
+    println!("{table}");
+    let first = &report.cases[0];
+    assert_eq!(first.id, "random-bytes");
+    assert!(!first.passed && !first.not_run, "{table}");
+    let rest = &report.cases[1..];
+    assert!(rest.iter().all(|c| c.not_run && !c.passed), "{table}");
+    assert_eq!(
+        (report.passed, report.failed, report.not_run),
+        (0, 1, rest.len())
+    );
+    assert_eq!(report.stopped_after.as_deref(), Some("random-bytes"));
+    assert!(!report.ok());
+    let summary = format!(
+        "0 passed, 1 failed, {} not run (the server stopped serving after random-bytes)",
+        rest.len()
+    );
+    assert_eq!(report.summary, summary);
+    assert!(table.ends_with(&format!("{summary}\n")), "{table}");
+    assert_eq!(table.matches("[not run]").count(), rest.len(), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_str(&report.render(ReportFormat::Json)).expect("the JSON report parses");
+    assert_eq!(json["not_run"], rest.len());
+    assert_eq!(json["stopped_after"], "random-bytes");
+    assert_eq!(json["cases"][1]["not_run"], true);
+    assert_eq!(json["cases"][1]["passed"], false);
+}
+
+/// A server that stops once the good handshakes around the probes are
+/// done, before the first case connects: no case reached it, so none
+/// failed and none ran, and the run still does not pass.
+#[test]
+fn a_server_gone_before_the_first_case_runs_none() {
+    // The good handshake, the probes, the good handshake after them.
+    let served = 2 + hostile::fingerprint::Probe::ALL.len();
+    let addr = stopping_server(served, |_| false);
+    let report =
+        hostile::run(Target::Address(addr), &HostileOptions::default()).expect("the suite runs");
+    let table = report.render(ReportFormat::Table);
+    println!("{table}");
+    assert!(report.cases.iter().all(|c| c.not_run), "{table}");
+    assert_eq!(report.failed, 0, "{table}");
+    assert_eq!(
+        report.stopped_after.as_deref(),
+        Some("the implementation probes")
+    );
+    assert!(!report.ok());
+}

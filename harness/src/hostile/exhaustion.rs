@@ -205,6 +205,9 @@ pub(super) fn flood(s: &mut Suite) -> CaseResult {
             problems,
             trace,
             not_applicable: false,
+            not_run: false,
+            // Every connect refused: nothing reached the server.
+            unsent: n > 0 && refused == n,
         }
     })
 }

@@ -81,6 +81,8 @@ impl Suite<'_> {
             problems,
             trace,
             not_applicable: false,
+            not_run: false,
+            unsent: false,
         }
     }
 }

@@ -18,7 +18,7 @@ use openssl_handshake::{
 };
 
 use super::judge::outcome_text_all_alerts;
-use super::suite::{Observed, Spec, Suite};
+use super::suite::{connect_failed, Observed, Spec, Suite};
 use super::wire;
 use super::{CaseResult, Expected, TracedServer};
 use crate::ffi;
@@ -120,6 +120,8 @@ pub(crate) enum NoRequest {
     /// The server refused TLS 1.2 with protocol_version: it speaks only
     /// TLS 1.3, which has no renegotiation (RFC 8446).
     NoTls12(String),
+    /// The server did not take the connection.
+    Unserved(wire::NotServed),
     /// Anything else, in words.
     Failed(String),
 }
@@ -141,8 +143,7 @@ pub(crate) fn request(addr: SocketAddr, timeout: Duration) -> Result<Renegotiati
     b.trace_handshakes(TraceOptions::default())
         .map_err(|e| failed(&e))?;
     let ctx = b.build();
-    let served =
-        wire::connect_served(addr, timeout).map_err(|e| NoRequest::Failed(e.to_string()))?;
+    let served = wire::connect_served(addr, timeout).map_err(NoRequest::Unserved)?;
     let retried = served.note();
     let tcp = served.stream;
     let local = tcp.local_addr().ok();
@@ -220,14 +221,19 @@ pub(super) fn renegotiation(s: &mut Suite) -> CaseResult {
                     problems: Vec::new(),
                     trace: None,
                     not_applicable: true,
+                    not_run: false,
+                    unsent: false,
                 }
             }
+            Err(NoRequest::Unserved(e)) => return connect_failed(&e),
             Err(NoRequest::NoTls12(why) | NoRequest::Failed(why)) => {
                 return Observed {
                     actual: format!("no renegotiation request was made: {why}"),
                     problems: vec![format!("could not make the renegotiation request: {why}")],
                     trace: None,
                     not_applicable: false,
+                    not_run: false,
+                    unsent: false,
                 }
             }
         };
@@ -258,6 +264,8 @@ pub(super) fn renegotiation(s: &mut Suite) -> CaseResult {
             problems,
             trace,
             not_applicable: false,
+            not_run: false,
+            unsent: false,
         }
     })
 }

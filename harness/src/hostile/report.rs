@@ -33,6 +33,9 @@ pub struct CaseResult {
     /// The case cannot apply to this server, as renegotiation cannot to
     /// one without TLS 1.2: neither passed nor failed.
     pub not_applicable: bool,
+    /// The case was not run, as the server had stopped serving after an
+    /// earlier one: neither passed nor failed.
+    pub not_run: bool,
     /// Wall time of the case, including the good handshake after it.
     pub elapsed_ms: u64,
 }
@@ -57,14 +60,20 @@ pub struct HostileReport {
     pub failed: usize,
     /// Cases that could not apply to this server.
     pub not_applicable: usize,
-    /// "N passed, N failed" (and ", N not applicable" when some were).
+    /// Cases not run, as the server had stopped serving.
+    pub not_run: usize,
+    /// The case after which the server stopped serving (nothing listened,
+    /// or it turned every client away), so that the rest were not run.
+    pub stopped_after: Option<String>,
+    /// "N passed, N failed" (and ", N not applicable", ", N not run (the
+    /// server stopped serving after CASE)" when some were).
     pub summary: String,
 }
 
 impl HostileReport {
-    /// Whether every case passed.
+    /// Whether every case passed (or could not apply), and all were run.
     pub fn ok(&self) -> bool {
-        self.failed == 0
+        self.failed == 0 && self.not_run == 0
     }
 
     /// The report as text in `format`. The table ends with the summary
@@ -91,10 +100,11 @@ impl HostileReport {
         );
         self.implementation_lines(&mut out);
         for c in &self.cases {
-            let verdict = match (c.passed, c.not_applicable) {
-                (_, true) => "n/a",
-                (true, _) => "pass",
-                (false, _) => "FAIL",
+            let verdict = match (c.passed, c.not_applicable, c.not_run) {
+                (_, _, true) => "not run",
+                (_, true, _) => "n/a",
+                (true, _, _) => "pass",
+                (false, _, _) => "FAIL",
             };
             let _ = writeln!(out, "[{verdict}] {:<22} {}", c.id, c.sends);
             let _ = writeln!(out, "       expected: {}", c.expected_text);
@@ -171,6 +181,8 @@ mod tests {
             passed: 0,
             failed: 0,
             not_applicable: 0,
+            not_run: 0,
+            stopped_after: None,
             summary: "0 passed, 0 failed".into(),
         }
     }

@@ -49,6 +49,8 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         rng: Rng(opts.seed),
         idle_limit,
         idle_closed_after: None,
+        stopped_after: None,
+        last_run: None,
     };
     suite
         .good_handshake_once()
@@ -94,13 +96,20 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         renegotiate::renegotiation,
         exhaustion::flood,
     ];
+    // Once the server has stopped serving, the cases after it are
+    // reported as not run (Suite::case), not each as its own failure.
     let results: Vec<CaseResult> = cases.iter().map(|case| case(&mut suite)).collect();
-    let passed = results.iter().filter(|r| r.passed).count();
-    let not_applicable = results.iter().filter(|r| r.not_applicable).count();
-    let failed = results.len() - passed - not_applicable;
+    let count = |f: fn(&CaseResult) -> bool| results.iter().filter(|r| f(r)).count();
+    let passed = count(|r| r.passed);
+    let not_applicable = count(|r| r.not_applicable);
+    let not_run = count(|r| r.not_run);
+    let failed = results.len() - passed - not_applicable - not_run;
     let mut summary = format!("{passed} passed, {failed} failed");
     if not_applicable > 0 {
         summary += &format!(", {not_applicable} not applicable");
+    }
+    if let (true, Some(after)) = (not_run > 0, &suite.stopped_after) {
+        summary += &format!(", {not_run} not run (the server stopped serving after {after})");
     }
     Ok(HostileReport {
         schema_version: SCHEMA_VERSION,
@@ -111,6 +120,8 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         passed,
         failed,
         not_applicable,
+        not_run,
+        stopped_after: suite.stopped_after,
         summary,
     })
 }
@@ -140,6 +151,11 @@ pub(super) struct Suite<'a> {
     /// How long the server kept a connection that sent nothing, as
     /// slowloris measured it: the read time-out trickle must stay inside.
     pub(super) idle_closed_after: Option<Duration>,
+    /// After what the server stopped serving (a case's id, or the
+    /// implementation probes): the cases after it are not run.
+    pub(super) stopped_after: Option<String>,
+    /// The last case whose input reached the server.
+    pub(super) last_run: Option<&'static str>,
 }
 
 /// What a case body observed.
@@ -150,6 +166,45 @@ pub(super) struct Observed {
     /// The case cannot apply to this server (renegotiation to one without
     /// TLS 1.2): neither passed nor failed.
     pub(super) not_applicable: bool,
+    /// The server had stopped serving before the case: neither passed nor
+    /// failed.
+    pub(super) not_run: bool,
+    /// The case's own connection was not served, so its input never
+    /// reached the server.
+    pub(super) unsent: bool,
+}
+
+impl Observed {
+    /// A case body that saw only what went wrong.
+    pub(super) fn failed(what: String) -> Self {
+        Observed {
+            actual: what.clone(),
+            problems: vec![what],
+            trace: None,
+            not_applicable: false,
+            not_run: false,
+            unsent: false,
+        }
+    }
+
+    /// A case body whose own connection was not served: `what` it met.
+    pub(super) fn unsent(what: String) -> Self {
+        Observed {
+            unsent: true,
+            ..Observed::failed(what)
+        }
+    }
+
+    fn not_run(after: &str) -> Self {
+        Observed {
+            actual: format!("not run: the server stopped serving after {after}"),
+            problems: Vec::new(),
+            trace: None,
+            not_applicable: false,
+            not_run: true,
+            unsent: false,
+        }
+    }
 }
 
 /// The parts of a case fixed before it runs.
@@ -173,16 +228,36 @@ impl Suite<'_> {
         if external {
             spec.expected = spec.expected.for_any_implementation();
         }
-        let mut seen = body(self, &spec.expected);
-        let server_alive = match self.served_afterwards() {
-            Ok(desc) => format!("served a good client afterwards ({desc})"),
-            Err(e) => {
+        let mut seen = match &self.stopped_after {
+            Some(after) => Observed::not_run(after),
+            None => body(self, &spec.expected),
+        };
+        let server_alive = match (seen.not_run, self.served_afterwards()) {
+            (true, _) => "not checked".to_owned(),
+            (false, Ok(desc)) => format!("served a good client afterwards ({desc})"),
+            // The case's input never reached a server that has stopped:
+            // it stopped after what came before, and this case was not run.
+            (false, Err(e)) if e.stopped && seen.unsent => {
+                let after = self.last_run.unwrap_or("the implementation probes");
+                let own = std::mem::replace(&mut seen, Observed::not_run(after)).actual;
+                seen.actual += &format!(" (this case's connection: {own})");
+                self.stopped_after = Some(after.to_owned());
+                format!("good handshake afterwards failed too: {}", e.text)
+            }
+            (false, Err(e)) => {
+                if e.stopped {
+                    self.stopped_after = Some(spec.id.to_owned());
+                }
+                let e = e.text;
                 seen.problems.push(format!(
                     "the server did not serve a good client afterwards: {e}"
                 ));
                 format!("good handshake afterwards failed: {e}")
             }
         };
+        if !seen.unsent && !seen.not_run {
+            self.last_run = Some(spec.id);
+        }
         // The reasons are OpenSSL 3.0's; another stack is judged by what
         // any correct implementation may do, where implementations differ.
         let why = match &spec.expected {
@@ -202,8 +277,9 @@ impl Suite<'_> {
             actual: seen.actual,
             server_alive,
             trace: seen.trace,
-            passed: seen.problems.is_empty() && !seen.not_applicable,
+            passed: seen.problems.is_empty() && !seen.not_applicable && !seen.not_run,
             not_applicable: seen.not_applicable,
+            not_run: seen.not_run,
             problems: seen.problems,
             elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
@@ -214,7 +290,7 @@ impl Suite<'_> {
     /// until the time-out has passed: one at its connection limit after the
     /// flood does so until its workers drain, which is how it should
     /// defend itself. Any other failure is final at once.
-    fn served_afterwards(&self) -> Result<String, String> {
+    fn served_afterwards(&self) -> Result<String, Unserved> {
         let start = Instant::now();
         let mut turned_away = 0u32;
         loop {
@@ -231,13 +307,18 @@ impl Suite<'_> {
                     turned_away += 1;
                     std::thread::sleep(RETRY_AFTER);
                 }
-                Err(f) if turned_away == 0 => return Err(f.text),
                 Err(f) => {
-                    return Err(format!(
-                        "{} (and {turned_away} earlier tries over {:.1}s)",
-                        f.text,
-                        start.elapsed().as_secs_f64()
-                    ))
+                    // Nothing listens, or it turned clients away to the end.
+                    let stopped = f.unreachable.is_some() || f.turned_away;
+                    let text = match turned_away {
+                        0 => f.text,
+                        _ => format!(
+                            "{} (and {turned_away} earlier tries over {:.1}s)",
+                            f.text,
+                            start.elapsed().as_secs_f64()
+                        ),
+                    };
+                    return Err(Unserved { text, stopped });
                 }
             }
         }
@@ -314,6 +395,15 @@ impl Suite<'_> {
         };
         self.judge(expected, &answer, script.wait, false, Sent::Refusable)
     }
+}
+
+/// Why the good client after a case was not served.
+#[derive(Debug)]
+struct Unserved {
+    text: String,
+    /// Whether the server has stopped serving: nothing listens, or it
+    /// turned the good client away until the time-out was spent.
+    stopped: bool,
 }
 
 /// Why the good client was not served, and whether the server merely
@@ -400,12 +490,7 @@ pub(super) fn good_client_context() -> Result<SslContext, openssl::error::ErrorS
 
 /// A case whose own connection the server did not take.
 pub(super) fn connect_failed(e: &NotServed) -> Observed {
-    Observed {
-        actual: e.to_string(),
-        problems: vec![e.to_string()],
-        trace: None,
-        not_applicable: false,
-    }
+    Observed::unsent(e.to_string())
 }
 
 /// splitmix64: small, seedable, and good enough for garbage bytes.
@@ -441,105 +526,11 @@ impl<'a> Suite<'a> {
             rng: Rng(1),
             idle_limit: Duration::from_secs(1),
             idle_closed_after: None,
+            stopped_after: None,
+            last_run: None,
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::net::{TcpListener, TcpStream};
-
-    use testkit::pki::{KeyType, Pki};
-
-    use super::*;
-
-    /// A server at its connection limit closes new connections at accept
-    /// until its workers drain (`serve --max-connections`): the good client
-    /// after a case asks again within its time-out, and says it had to.
-    /// A server that never serves again still fails the check.
-    #[test]
-    fn a_server_that_turns_clients_away_for_a_while_is_asked_again() {
-        let pki = Pki::generate().expect("test PKI");
-        let acceptor = pki
-            .server(KeyType::EcdsaP256)
-            .acceptor()
-            .expect("acceptor")
-            .build();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
-        let addr = listener.local_addr().expect("address");
-        let server = std::thread::spawn(move || {
-            for (i, stream) in listener.incoming().take(4).enumerate() {
-                let stream = stream.expect("accept");
-                if i < 3 {
-                    drop(stream);
-                } else if let Ok(mut tls) = acceptor.accept(stream) {
-                    let mut line = [0u8; 64];
-                    let _ = io::Read::read(&mut tls, &mut line);
-                }
-            }
-        });
-        let opts = HostileOptions::default();
-        let suite = |addr| Suite::at(addr, &opts);
-        let desc = suite(addr)
-            .served_afterwards()
-            .expect("served at the fourth try");
-        assert!(desc.contains("3 turned away"), "{desc}");
-        server.join().expect("server thread");
-
-        // One that only ever closes: the check fails once the time-out is
-        // spent, naming the tries.
-        let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
-        let addr = listener.local_addr().expect("address");
-        std::thread::spawn(move || listener.incoming().for_each(drop));
-        let opts = HostileOptions {
-            timeout: Duration::from_secs(1),
-            ..HostileOptions::default()
-        };
-        let start = Instant::now();
-        let e = Suite {
-            opts: &opts,
-            ..suite(addr)
-        }
-        .served_afterwards()
-        .expect_err("never served");
-        assert!(e.contains("earlier tries"), "{e}");
-        assert!(
-            start.elapsed() < Duration::from_secs(3),
-            "bounded by the time-out"
-        );
-
-        // Nothing listening: a crashed server, not a busy one; final at once.
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a port just freed");
-        let e = Suite {
-            opts: &opts,
-            ..suite(addr)
-        }
-        .served_afterwards()
-        .expect_err("refused");
-        assert!(
-            e.starts_with("connect: ") && !e.contains("earlier tries"),
-            "{e}"
-        );
-    }
-
-    /// A listener that accepts nothing and says nothing: the good client's
-    /// wait ends at its read time-out, and says so.
-    #[test]
-    fn a_silent_server_is_reported_as_silence_not_a_would_block() {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
-        let tcp = TcpStream::connect(listener.local_addr().expect("address")).expect("connect");
-        let timeout = Duration::from_millis(200);
-        tcp.set_read_timeout(Some(timeout)).expect("time-out");
-        let ctx = good_client_context().expect("context");
-        let e = Ssl::new(&ctx)
-            .expect("ssl")
-            .connect(tcp)
-            .expect_err("nothing answers");
-        assert_eq!(
-            handshake_error(e, timeout),
-            "the server stopped answering (200 ms read time-out)"
-        );
-    }
-}
+mod tests;

@@ -29,6 +29,8 @@ pub fn run(target: &str, opts: &HostileOptions) -> Result<CaseResult, HostileErr
         rng: Rng(opts.seed),
         idle_limit: opts.idle_limit.unwrap_or(Duration::from_secs(12)),
         idle_closed_after: None,
+        stopped_after: None,
+        last_run: None,
     };
     Ok(trickle(&mut suite))
 }
@@ -66,15 +68,10 @@ pub(super) fn trickle(s: &mut Suite) -> CaseResult {
 fn body(s: &mut Suite, interval: Duration) -> Observed {
     let timeout = s.opts.timeout;
     let mut problems = Vec::new();
-    let fail = |what: String| Observed {
-        actual: what.clone(),
-        problems: vec![what],
-        trace: None,
-        not_applicable: false,
-    };
+    let fail = Observed::failed;
     let idle = match wire::connect_served(s.addr, timeout) {
         Ok(t) => t,
-        Err(e) => return fail(format!("the idle client: {e}")),
+        Err(e) => return Observed::unsent(format!("the idle client: {e}")),
     };
     let mut retried: Vec<String> = idle
         .note()
@@ -166,6 +163,8 @@ fn body(s: &mut Suite, interval: Duration) -> Observed {
         problems,
         trace,
         not_applicable: false,
+        not_run: false,
+        unsent: false,
     }
 }
 
