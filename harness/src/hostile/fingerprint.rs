@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub(crate) use answer::exchange_flight;
 pub use answer::Answer;
+pub(crate) use answer::{answer_in, exchange_flight};
 pub use probe::Probe;
 use table::{Expect, Implementation, Trait, TABLE};
 

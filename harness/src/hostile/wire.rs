@@ -10,6 +10,10 @@ use serde::Serialize;
 
 use super::hello::CT_ALERT;
 
+/// The content type every TLS 1.3 record after the ServerHello carries.
+const CT_APPLICATION_DATA: u8 = 23;
+const TLS13: u16 = 0x0304;
+
 use crate::settings::Secs;
 
 /// How a conversation ended, seen from the hostile client.
@@ -94,10 +98,34 @@ impl Answer {
         (rest > 0).then(|| format!("{rest} byte(s) that are no TLS record"))
     }
 
+    /// Whether the answer is a TLS 1.3 ServerHello and its flight ending
+    /// in an encrypted record of an alert's size. After a TLS 1.3
+    /// ServerHello every record is encrypted as application data (type
+    /// 23, RFC 8446 section 5.2): an alert's holds its 2 bytes, the inner
+    /// content type and the AEAD tag (16 bytes, or 8 for CCM_8), shorter
+    /// than any encrypted handshake message.
+    pub(crate) fn ends_in_encrypted_alert(&self) -> bool {
+        let tls13 = matches!(
+            super::fingerprint::answer_in(&self.bytes),
+            Some(super::fingerprint::Answer::ServerHello {
+                version: TLS13,
+                hello_retry_request: false,
+                ..
+            })
+        );
+        tls13
+            && records(&self.bytes).last().is_some_and(|(ty, _, body)| {
+                ty == CT_APPLICATION_DATA && [11, 19].contains(&body.len())
+            })
+    }
+
     /// A short description: how many bytes, which alert, how it ended.
     pub(crate) fn describe(&self) -> String {
         let alert = match self.alert() {
             Some((l, d)) => format!("{} {}", level_name(l), alert_name(d)),
+            None if self.ends_in_encrypted_alert() => "no plaintext alert, but an encrypted \
+                 record of an alert's size last (likely an alert, unreadable without the keys)"
+                .into(),
             None => "no alert".into(),
         };
         let end = match self.end {
@@ -434,150 +462,4 @@ pub(crate) fn alert_name(desc: u8) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::net::TcpListener;
-
-    use super::*;
-
-    /// A peer that answers every wait in time, a byte at a time, is still
-    /// cut off at the exchange's deadline.
-    #[test]
-    fn a_trickling_peer_meets_the_deadline() {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("address");
-        std::thread::spawn(move || {
-            let (mut peer, _) = listener.accept().expect("accept");
-            for _ in 0..200 {
-                if peer.write_all(b"x").is_err() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        });
-        let per_wait = Duration::from_millis(200);
-        let mut s = Deadlined::new(connect(addr, per_wait).expect("connect"), per_wait);
-        let start = Instant::now();
-        let mut buf = [0u8; 16];
-        let err = loop {
-            match s.read(&mut buf) {
-                Ok(n) => assert!(n > 0, "the peer does not close"),
-                Err(e) => break e,
-            }
-        };
-        assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
-        assert!(
-            err.to_string().contains("did not finish within 800 ms"),
-            "{err}"
-        );
-        // The peer trickles for 10 s; the reads stop near 0.8 s.
-        assert!(start.elapsed() < Duration::from_secs(5));
-    }
-
-    /// A server at its connection limit closes new connections at accept
-    /// (`serve --max-connections`) until a slot frees: a case's own
-    /// connection is asked again, so the case's input reaches the server,
-    /// and the answer says it had to be.
-    #[test]
-    fn a_connection_turned_away_at_accept_is_asked_again() {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("address");
-        let server = std::thread::spawn(move || {
-            for (i, stream) in listener.incoming().take(4).enumerate() {
-                let mut stream = stream.expect("accept");
-                if i == 3 {
-                    let mut got = [0u8; 5];
-                    stream.read_exact(&mut got).expect("the case's input");
-                    stream.write_all(&got).expect("echo");
-                }
-            }
-        });
-        let script = Script {
-            send: b"hello",
-            half_close: true,
-            wait: Duration::from_secs(5),
-        };
-        let answer = converse(addr, Duration::from_secs(5), &script).expect("served at last");
-        server.join().expect("server thread");
-        assert_eq!(answer.bytes, b"hello", "{}", answer.describe());
-        assert_eq!(answer.end, End::Closed);
-        let note = answer.retried.as_deref().unwrap_or_default();
-        assert!(note.contains("turned away 3 connection(s)"), "{note}");
-        assert!(answer.describe().contains(note));
-    }
-
-    /// One that turns every connection away is named for that once the
-    /// time-out is spent, not judged on its closes.
-    #[test]
-    fn a_server_that_turns_every_connection_away_is_named() {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("address");
-        std::thread::spawn(move || listener.incoming().for_each(drop));
-        let start = Instant::now();
-        let script = Script {
-            send: b"hello",
-            half_close: false,
-            wait: Duration::from_secs(1),
-        };
-        match converse(addr, Duration::from_secs(1), &script) {
-            Err(e @ NotServed::TurnedAway { tries, .. }) => {
-                assert!(tries > 1, "{e}");
-                assert!(
-                    e.to_string().contains("turned away every connection"),
-                    "{e}"
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(3),
-            "bounded by the time-out"
-        );
-    }
-
-    fn answer(bytes: &[u8]) -> Answer {
-        Answer {
-            local: None,
-            bytes: bytes.to_vec(),
-            end: End::Closed,
-            elapsed: Duration::ZERO,
-            retried: None,
-        }
-    }
-
-    /// Alerts alone are an answer to a hostile peer; a ServerHello, an SSL
-    /// 2.0 SERVER-HELLO or garbage is the server going on with it.
-    #[test]
-    fn anything_but_alerts_is_named() {
-        let fatal = [21, 3, 3, 0, 2, 2, 50];
-        let close_notify = [21, 3, 3, 0, 2, 1, 0];
-        assert_eq!(answer(&[]).beyond_alerts(), None);
-        assert_eq!(
-            answer(&[fatal, close_notify].concat()).beyond_alerts(),
-            None
-        );
-        let server_hello = [22, 3, 3, 0, 4, 2, 0, 0, 0];
-        let more = answer(&[&server_hello[..], &fatal].concat()).beyond_alerts();
-        assert!(more.is_some_and(|m| m.starts_with("a ServerHello")));
-        let sslv2 = [0x80, 0x2e, 0x04, 0x00, 0x01];
-        let more = answer(&sslv2).beyond_alerts();
-        assert!(more.is_some_and(|m| m.contains("SSL 2.0 SERVER-HELLO")));
-        let more = answer(&[0x80, 0x2e, 0x07, 0, 0, 0]).beyond_alerts();
-        assert!(more.is_some_and(|m| m.starts_with("a record of content type 128")));
-        let more = answer(&[&fatal[..], b"garbage"].concat()).beyond_alerts();
-        assert_eq!(more.as_deref(), Some("7 byte(s) that are no TLS record"));
-    }
-
-    /// A warning user_canceled or close_notify before a close is a
-    /// courtesy, not the alert the answer is judged by.
-    #[test]
-    fn courtesies_before_a_close_are_passed_over() {
-        let user_canceled = [21, 3, 3, 0, 2, 1, 90];
-        let close_notify = [21, 3, 3, 0, 2, 1, 0];
-        let polite = answer(&[user_canceled, close_notify].concat());
-        assert_eq!(polite.alert(), Some((1, 90)));
-        assert_eq!(polite.alert_past_courtesies(), None);
-        let fatal = [21, 3, 3, 0, 2, 2, 40];
-        let then = answer(&[user_canceled, fatal].concat());
-        assert_eq!(then.alert_past_courtesies(), Some((2, 40)));
-    }
-}
+mod tests;

@@ -228,6 +228,11 @@ fn read_until<T>(
     })
 }
 
+/// The answer at the start of `bytes` already read, if complete.
+pub(crate) fn answer_in(bytes: &[u8]) -> Option<Answer> {
+    parse(bytes)
+}
+
 /// Reads until a complete first message, end of stream or `deadline`.
 fn first_answer(s: &mut TcpStream, deadline: Instant) -> Answer {
     let mut bytes = Vec::new();
