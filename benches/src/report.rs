@@ -14,7 +14,7 @@ use crate::stats::{median, median_interval, spread};
 
 /// The version of the JSON layout; bumped when a field changes meaning
 /// or disappears.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A round whose thread had less of a CPU than this over its slices is
 /// flagged: other processes ran in more than a tenth of its time. Its
@@ -248,17 +248,15 @@ impl BenchReport {
                     threshold,
                     measured,
                     interval,
-                    met: measured
-                        .filter(|_| !invalid)
-                        .map(|m| bound.holds(m, threshold)),
-                    beyond_noise: interval.filter(|_| !invalid).map(|[low, high]| {
-                        bound.holds(low, threshold) == bound.holds(high, threshold)
-                    }),
+                    met: None,
+                    beyond_noise: None,
                     invalid,
+                    judged: false,
+                    not_judged: None,
                 }
             })
             .collect();
-        BenchReport {
+        let mut report = BenchReport {
             schema_version: SCHEMA_VERSION,
             crate_version: env!("CARGO_PKG_VERSION").to_owned(),
             openssl_version: openssl::version::version().to_owned(),
@@ -278,6 +276,17 @@ impl BenchReport {
                 .collect(),
             rows,
             targets,
+        };
+        report.judge_targets();
+        report
+    }
+
+    /// Gives each target the verdict this report can support (see
+    /// [`Target::judge`]), as its table reads it.
+    pub(crate) fn judge_targets(&mut self) {
+        let (optimized, rounds) = (self.optimized, self.method.rounds);
+        for t in &mut self.targets {
+            t.judge(optimized, rounds);
         }
     }
 

@@ -97,6 +97,15 @@ fn a_filtered_quick_run_reports_finite_ratios_and_round_trips_through_json() {
         let row = report.rows.iter().find(|r| r.id == t.row).expect("row");
         assert_eq!(t.measured, Some(row.traced - row.untraced), "{t:?}");
     }
+    // A verdict only where the run supports one, and a reason otherwise:
+    // a debug build judges no speed target.
+    for t in &parsed.targets {
+        assert_eq!(t.judged, t.not_judged.is_none(), "{t:?}");
+        assert_eq!(t.judged, t.met.is_some(), "{t:?}");
+        if cfg!(debug_assertions) && t.bound == Bound::AtLeast {
+            assert!(!t.judged, "{t:?}");
+        }
+    }
     let table = report.to_table();
     assert!(table.contains("handshake/default/tls13-ed25519-x25519"));
     // A debug build's figures must say they are not speeds.

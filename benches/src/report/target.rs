@@ -27,17 +27,25 @@ pub struct Target {
     /// noise, one whose interval lies wholly past it is not.
     #[serde(default)]
     pub interval: Option<[f64; 2]>,
-    /// Whether it was met; `None` if not measured. The table reads a
-    /// speed target of an unoptimized build, or a ratio from fewer rounds
-    /// than its interval needs, as `not judged`; this still says which
-    /// side of the threshold the figure fell on.
+    /// Whether it was met; `None` when not judged (see `judged`), so
+    /// that `false` is always a miss the run can support.
     pub met: Option<bool>,
     /// Whether the interval lies wholly on the side of the threshold
     /// that `met` says: `false` when it reaches across, so that another
     /// run may well give the other verdict (`--rounds` narrows it);
-    /// `None` without an interval.
+    /// `None` without an interval or a verdict.
     #[serde(default)]
     pub beyond_noise: Option<bool>,
+    /// Whether the run supports a verdict on the target: `false` for a
+    /// speed from an unoptimized build, a ratio from fewer rounds than
+    /// its interval needs, a mismeasured limit, or a row that did not
+    /// run; the table then reads `not judged`.
+    #[serde(default = "judged_before_the_field")]
+    pub judged: bool,
+    /// Why not, when `judged` is `false`: what the table's `not judged
+    /// (...)` says, or that the row did not run.
+    #[serde(default)]
+    pub not_judged: Option<String>,
     /// Whether the target reads a limit fraction the row marks invalid
     /// (above 1); such a target is not judged and `met` is `None`.
     #[serde(default)]
@@ -64,30 +72,59 @@ impl Target {
         figure
     }
 
-    /// [`Target::verdict`] as `report` can support it: a speed measured
-    /// by an unoptimized build is not judged (memory is: it does not
-    /// depend on the build), nor is a ratio from fewer rounds than its
-    /// confidence interval needs, which a burst of load on one round can
-    /// carry past the threshold.
+    /// [`Target::verdict`] as `report` can support it, else `not judged`
+    /// and why ([`Target::unjudgeable`]).
     pub(crate) fn verdict_in(&self, report: &BenchReport) -> String {
+        match self.unjudgeable(report.optimized, report.method.rounds) {
+            Some(why) => format!("not judged ({why})"),
+            None => self.verdict(),
+        }
+    }
+
+    /// Why a run (`optimized` or not, of `rounds` rounds) cannot support
+    /// a verdict on the measured figure: a speed measured by an
+    /// unoptimized build (memory does not depend on the build), a ratio
+    /// from fewer rounds than its confidence interval needs, which a
+    /// burst of load on one round can carry past the threshold, or a
+    /// mismeasured limit. `None` when it can, or when nothing was measured.
+    fn unjudgeable(&self, optimized: bool, rounds: usize) -> Option<String> {
         if self.invalid {
-            return "not judged (limit fraction above 1: the limit was mismeasured)".to_owned();
+            return Some("limit fraction above 1: the limit was mismeasured".to_owned());
         }
-        if self.measured.is_none() {
-            return self.verdict();
+        self.measured?;
+        if !optimized && self.bound == Bound::AtLeast {
+            return Some("unoptimized build".to_owned());
         }
-        if !report.optimized && self.bound == Bound::AtLeast {
-            return "not judged (unoptimized build)".to_owned();
-        }
-        let (rounds, needed) = (report.method.rounds, rounds_for_interval());
+        let needed = rounds_for_interval();
         // A report from before intervals has none at any round count.
         if self.is_ratio() && self.interval.is_none() && rounds < needed {
             let s = if rounds == 1 { "" } else { "s" };
-            return format!(
-                "not judged ({rounds} round{s}; a verdict needs {needed} for its interval)"
-            );
+            return Some(format!(
+                "{rounds} round{s}; a verdict needs {needed} for its interval"
+            ));
         }
-        self.verdict()
+        None
+    }
+
+    /// Sets `met`, `beyond_noise`, `judged` and `not_judged` from the
+    /// figure, as a run (`optimized` or not, of `rounds` rounds) can
+    /// support them; the table's verdict reads the same rule.
+    pub(crate) fn judge(&mut self, optimized: bool, rounds: usize) {
+        let why = match self.measured {
+            None => Some("not measured: its row did not run".to_owned()),
+            Some(_) => self.unjudgeable(optimized, rounds),
+        };
+        let (bound, threshold) = (self.bound, self.threshold);
+        self.met = None;
+        self.beyond_noise = None;
+        if why.is_none() {
+            self.met = self.measured.map(|m| bound.holds(m, threshold));
+            self.beyond_noise = self
+                .interval
+                .map(|[low, high]| bound.holds(low, threshold) == bound.holds(high, threshold));
+        }
+        self.judged = why.is_none();
+        self.not_judged = why;
     }
 
     /// Whether the metric is a ratio with an interval, not a difference.
@@ -97,17 +134,29 @@ impl Target {
 
     /// `met`, `MISSED`, or `-` when not measured; `within noise` added
     /// when the interval reaches across the threshold.
+    /// Read off the figure, not `met`, so that it holds for a report
+    /// judged under other conditions (see [`Target::verdict_in`]).
     pub(crate) fn verdict(&self) -> String {
-        let verdict = match self.met {
+        let (bound, threshold) = (self.bound, self.threshold);
+        let verdict = match self.measured.map(|m| bound.holds(m, threshold)) {
             Some(true) => "met",
             Some(false) => "MISSED",
             None => "-",
         };
-        match self.beyond_noise {
-            Some(false) => format!("{verdict}, within noise"),
-            _ => verdict.to_owned(),
+        let across = self
+            .interval
+            .is_some_and(|[low, high]| bound.holds(low, threshold) != bound.holds(high, threshold));
+        if across && self.measured.is_some() {
+            format!("{verdict}, within noise")
+        } else {
+            verdict.to_owned()
         }
     }
+}
+
+/// Reports from before the field gave a verdict on every measured target.
+fn judged_before_the_field() -> bool {
+    true
 }
 
 /// Which side of its threshold a target's figure must be on.

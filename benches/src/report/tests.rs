@@ -34,6 +34,7 @@ fn a_ratio_target_reports_its_rows_interval() {
     );
     // Judged as a release build's figures would be.
     report.optimized = true;
+    report.judge_targets();
     let target = |row: &str| {
         report
             .targets
@@ -57,11 +58,28 @@ fn a_ratio_target_reports_its_rows_interval() {
     assert!(report
         .to_table()
         .contains("1.0000 (95 % CI 0.9500–1.0500) met, within noise\n"));
-    // An unoptimized build's speed is shown but not judged.
+    // An unoptimized build's speed is shown but not judged, in the table
+    // and in the JSON alike; its memory still is.
     report.optimized = false;
+    report.judge_targets();
     assert!(report
         .to_table()
         .contains("1.0000 (95 % CI 0.9500–1.0500) not judged (unoptimized build)\n"));
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("json");
+    let targets = json["targets"].as_array().expect("targets");
+    let ratio = targets.iter().find(|t| t["row"] == id).expect("target");
+    assert_eq!(ratio["judged"], false);
+    assert_eq!(ratio["not_judged"], "unoptimized build");
+    assert!(ratio["met"].is_null() && ratio["beyond_noise"].is_null());
+    let memory = targets
+        .iter()
+        .find(|t| t["row"] == "memory/default/tls13-ecdsa-p256-x25519/client")
+        .expect("target");
+    assert_eq!(
+        (&memory["judged"], &memory["met"]),
+        (&true.into(), &true.into())
+    );
+    assert!(memory["not_judged"].is_null());
 }
 
 /// A ratio from fewer rounds than an interval needs (6, see stats.rs)
@@ -86,6 +104,7 @@ fn a_ratio_from_too_few_rounds_is_not_judged() {
         };
         let mut report = BenchReport::new(true, method, rows, Duration::ZERO);
         report.optimized = true;
+        report.judge_targets();
         let table = report.to_table();
         let line = |name: &str| {
             table
@@ -101,6 +120,19 @@ fn a_ratio_from_too_few_rounds_is_not_judged() {
         assert_eq!(ratio.ends_with(&refused), !judged, "{ratio}");
         assert_eq!(ratio.ends_with("MISSED"), judged, "{ratio}");
         assert!(line("per client, bytes").ends_with(" met"));
+        // The JSON says the same: no verdict, and why.
+        let target = report
+            .targets
+            .iter()
+            .find(|t| t.row == "resumption/default/tls12-session-id")
+            .expect("target");
+        assert_eq!(target.judged, judged);
+        assert_eq!(target.met, judged.then_some(false));
+        let why = target
+            .not_judged
+            .as_deref()
+            .map(|w| format!("not judged ({w})"));
+        assert_eq!(why, (!judged).then_some(refused));
     }
 }
 
@@ -191,6 +223,7 @@ fn an_impossible_limit_fraction_judges_nothing() {
         let mut report =
             BenchReport::new(false, Method::defaults(false), vec![row], Duration::ZERO);
         report.optimized = true;
+        report.judge_targets();
         assert_eq!(report.rows[0].limit_invalid, invalid, "{fraction}");
         let target = report
             .targets
@@ -198,6 +231,7 @@ fn an_impossible_limit_fraction_judges_nothing() {
             .find(|t| t.row == id && t.metric == "limit_fraction")
             .expect("target");
         assert_eq!(target.invalid, invalid);
+        assert_eq!(target.judged, !invalid);
         assert_eq!(target.met, (!invalid).then_some(true), "{fraction}");
         let table = report.to_table();
         let line = table.lines().find(|l| l.starts_with(id)).expect("row");
