@@ -307,14 +307,14 @@ impl BenchReport {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "# {} · {} · {} CPUs · benches {} · {} rounds × {} ms in {} slices{}",
+            "# {} · {} · {} CPUs · benches {} · {} × {} ms in {}{}",
             self.openssl_version,
             self.cpu_model,
             self.cpus,
             self.crate_version,
-            self.method.rounds,
+            count(self.method.rounds, "round"),
             self.method.batch_ms,
-            self.method.slices,
+            count(self.method.slices, "slice"),
             if self.quick { " (quick)" } else { "" }
         );
         if let Some(share) = self.cpu_share {
@@ -330,21 +330,21 @@ impl BenchReport {
         }
         let _ = writeln!(
             out,
-            "{:<58} {:>12} {:>12} {:>12} {:>21} {:>7} {:>7} {:>6} {:>8}",
+            "{:<58} {:>12} {:>12} {:>12} {:>21} {:>7} {:>13} {:>6} {:>8}",
             "row",
             "unit",
             "untraced",
             "traced",
             "tr/untr (95 % CI)",
             "limit",
-            "tuned/",
+            "tuned/default",
             "noise",
             "cpu"
         );
         for r in &self.rows {
             let _ = writeln!(
                 out,
-                "{:<58} {:>12} {:>12} {:>12} {:>21} {:>7} {:>7} {:>6} {:>8}",
+                "{:<58} {:>12} {:>12} {:>12} {:>21} {:>7} {:>13} {:>6} {:>8}",
                 r.id,
                 r.unit,
                 number(r.untraced),
@@ -408,6 +408,12 @@ const NOTES: [&str; 6] = [
      servers, each on a thread of its own that then exits, so that glibc's per-thread cache \
      gives back the chunks it holds",
 ];
+
+/// `n` `what`s, with the plural's s only when `n` is not 1.
+fn count<N: std::fmt::Display + PartialEq + From<u8>>(n: N, what: &str) -> String {
+    let s = if n == N::from(1) { "" } else { "s" };
+    format!("{n} {what}{s}")
+}
 
 /// A row's traced/untraced ratio with its interval when it has one,
 /// after `~` when the interval holds 1: the run did not tell the ratio

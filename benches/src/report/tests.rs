@@ -160,6 +160,13 @@ fn one_round_shows_no_noise() {
         let table = BenchReport::new(true, method, vec![row], Duration::ZERO).to_table();
         let line = table.lines().find(|l| l.starts_with(id)).expect("row");
         assert_eq!(line.split_whitespace().rev().nth(1), Some(noise), "{line}");
+        // The header counts them in good English.
+        let counted = if rounds == 1 {
+            " 1 round × "
+        } else {
+            " 2 rounds × "
+        };
+        assert!(table.contains(counted), "{table}");
         // The rows, then what their ratios are, then the targets.
         let after = table.split(line).nth(1).expect("after the row");
         assert!(
@@ -283,4 +290,43 @@ fn the_table_prints_each_ratio_with_its_interval() {
     );
     let c = line("handshake/default/c ");
     assert!(c.contains(" 0.910 ") && !c.contains('('), "{c}");
+}
+
+/// The tuned/default column's header is whole, and its values end where
+/// it does.
+#[test]
+fn the_tuned_over_default_column_is_headed_whole() {
+    let row = |config: Config, id: &str, untraced: f64| {
+        Row::from_pairs(
+            id.to_owned(),
+            Kind::Handshake,
+            config,
+            "h/s",
+            &[(untraced, untraced); 6],
+        )
+    };
+    let rows = vec![
+        row(Config::Default, "handshake/default/a", 100.0),
+        row(Config::Tuned, "handshake/tuned/a", 125.0),
+    ];
+    let table = BenchReport::new(false, Method::defaults(false), rows, Duration::ZERO).to_table();
+    let header = table
+        .lines()
+        .find(|l| l.starts_with("row "))
+        .expect("header");
+    let tuned = table
+        .lines()
+        .find(|l| l.starts_with("handshake/tuned/a "))
+        .expect("tuned row");
+    // In characters: the ratio column holds an en dash.
+    let end = |line: &str, what: &str| {
+        line.find(what)
+            .map(|i| line[..i].chars().count() + what.chars().count())
+    };
+    // 125 / 100, to the column's three places.
+    assert_eq!(
+        end(header, " tuned/default"),
+        end(tuned, " 1.250"),
+        "{table}"
+    );
 }
