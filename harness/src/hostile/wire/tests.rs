@@ -63,12 +63,14 @@ fn a_connection_turned_away_at_accept_is_asked_again() {
         wait: Duration::from_secs(5),
     };
     let answer = converse(addr, Duration::from_secs(5), &script).expect("served at last");
-    server.join().expect("server thread");
+    // Checked before the join: a client that took the first close for
+    // the answer leaves the server waiting for three more.
     assert_eq!(answer.bytes, b"hello", "{}", answer.describe());
     assert_eq!(answer.end, End::Closed);
     let note = answer.retried.as_deref().unwrap_or_default();
     assert!(note.contains("turned away 3 connection(s)"), "{note}");
     assert!(answer.describe().contains(note));
+    server.join().expect("server thread");
 }
 
 /// One that turns every connection away is named for that once the
