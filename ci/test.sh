@@ -196,12 +196,14 @@ cargo test -q --workspace --bench '*'
 step "tls-harness bench --quick (debug build: rows and ratios, not speeds)"
 "$harness" bench --quick --format json --out target/bench.json
 jq -e '
-    .schema_version == 3 and (.rows | length > 0)
+    .schema_version == 4 and (.rows | length > 0)
     and all(.rows[]; (.untraced | type) == "number" and (.traced_ratio | type) == "number"
         and (.kind == "memory" or (.id | test("^resumption/.*/tls12-"))
              or (.limit_fraction | type) == "number"))
-    and all(.targets[]; (.measured | type) == "number" or .invalid)' target/bench.json >/dev/null ||
-    { echo "ci/test.sh: tls-harness bench JSON lacks a ratio" >&2; exit 1; }
+    and all(.targets[]; (.measured | type) == "number" or .invalid)
+    and all(.targets[]; if .judged then (.met | type) == "boolean"
+        else .met == null and (.not_judged | type) == "string" end)' target/bench.json >/dev/null ||
+    { echo "ci/test.sh: tls-harness bench JSON lacks a ratio, or judges a target it calls not judged" >&2; exit 1; }
 echo "bench JSON: $(jq '.rows | length' target/bench.json) rows, every ratio present"
 
 step "fuzz smoke (10 s per target)"
