@@ -10,11 +10,12 @@ use serde::Serialize;
 
 use super::hello::CT_ALERT;
 
+use crate::settings::Secs;
+
 /// The content type every TLS 1.3 record after the ServerHello carries.
 const CT_APPLICATION_DATA: u8 = 23;
+/// TLS 1.3's version in supported_versions.
 const TLS13: u16 = 0x0304;
-
-use crate::settings::Secs;
 
 /// How a conversation ended, seen from the hostile client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
