@@ -334,7 +334,9 @@ fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> 
     let state = &mut *state;
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
         // After an early-data pause the same handshake goes on.
-        if !std::mem::take(&mut state.early_data_paused) {
+        if std::mem::take(&mut state.early_data_paused) {
+            recorder.records.set_early_data(false);
+        } else {
             outcome::begin(state, ssl, at);
             state.log.push_mark(at, false);
         }
@@ -350,6 +352,14 @@ fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> 
         due = outcome::alert(recorder, state, ssl, where_, ret);
     }
     let mut finished = None;
+    // A fatal alert while the handshake is paused for early data ends it,
+    // and no exit follows: OpenSSL fails SSL_read_early_data there (say,
+    // past recv_max_early_data) without reporting one.
+    let fatal = where_ & sys::SSL_CB_ALERT != 0 && ret >> 8 == sys::SSL3_AL_FATAL;
+    if fatal && state.early_data_paused && matches!(state.outcome, Outcome::InProgress) {
+        let no_errno = std::io::Error::from_raw_os_error(0);
+        finished = Some(outcome::failed(recorder, state, ssl, -1, no_errno, at));
+    }
     if where_ & sys::SSL_CB_EXIT != 0 {
         let status = exit_status(ssl, ret);
         // Only a failed exit can find the SSL in error.
@@ -384,6 +394,7 @@ fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> 
         // data (SSL_CTX_set_info_callback(3)): it has not ended.
         if in_progress && ffi::early_data_pause(ssl) {
             state.early_data_paused = true;
+            recorder.records.set_early_data(true);
         } else {
             state.log.push_mark(at, true);
             if state.refusing_renegotiation {
@@ -469,8 +480,9 @@ pub(crate) unsafe extern "C" fn msg_callback(
         // Record headers (and TLS 1.3's inner content types) arrive for
         // every record of bulk transfer; outside a handshake they are
         // dropped before any lookup or lock, but for a header read that is
-        // not TLS at all, which OpenSSL is about to refuse: the only trace
-        // of what broke the connection.
+        // not TLS at all, which OpenSSL is about to refuse (the only trace
+        // of what broke the connection), and one read while the handshake
+        // is paused for early data, whose EndOfEarlyData comes after it.
         let per_record = matches!(
             content_type,
             sys::SSL3_RT_HEADER | sys::SSL3_RT_INNER_CONTENT_TYPE
@@ -485,7 +497,9 @@ pub(crate) unsafe extern "C" fn msg_callback(
                         &*(arg as *const Recorder),
                     )
                 };
-                if RecordHeader::parse(bytes).is_some_and(|h| !h.looks_like_tls()) {
+                if recorder.records.in_early_data()
+                    || RecordHeader::parse(bytes).is_some_and(|h| !h.looks_like_tls())
+                {
                     recorder.records.header(Direction::Read, bytes);
                 }
             }
@@ -535,58 +549,4 @@ pub(crate) unsafe extern "C" fn msg_callback(
 }
 
 #[cfg(test)]
-mod tests {
-    use openssl::ssl::{SslContext, SslMethod};
-
-    use super::*;
-    use crate::{SslContextBuilderExt, SslRefExt};
-
-    /// Another library's info callback is refused, not silently replaced.
-    /// (A test inside the crate: setting a foreign callback needs `sys`.)
-    #[test]
-    fn a_foreign_info_callback_is_not_silently_replaced() {
-        unsafe extern "C" fn foreign(_: *const openssl_sys::SSL, _: c_int, _: c_int) {}
-        let mut b = SslContext::builder(SslMethod::tls()).expect("context");
-        // SAFETY: `foreign` has the signature ssl.h declares for the callback.
-        unsafe { sys::SSL_CTX_set_info_callback(b.as_ptr(), Some(foreign)) };
-        let err = b.trace_handshakes(TraceOptions::default()).unwrap_err();
-        assert!(matches!(err, Error::InfoCallbackInUse));
-        assert!(err.to_string().contains("already has an info callback"));
-
-        // On one SSL: its context's callback, or its own.
-        let mut ssl = openssl::ssl::Ssl::new(&b.build()).expect("ssl");
-        let err = ssl.trace_handshake(TraceOptions::default()).unwrap_err();
-        assert!(matches!(err, Error::InfoCallbackInUse));
-        let plain = SslContext::builder(SslMethod::tls())
-            .expect("context")
-            .build();
-        let mut ssl = openssl::ssl::Ssl::new(&plain).expect("ssl");
-        // SAFETY: `foreign` has the signature ssl.h declares for the callback.
-        unsafe { sys::SSL_set_info_callback(ssl.as_ptr(), Some(foreign)) };
-        let err = ssl.trace_handshake(TraceOptions::default()).unwrap_err();
-        assert!(matches!(err, Error::InfoCallbackInUse));
-        let mut ssl = openssl::ssl::Ssl::new(&plain).expect("ssl");
-        assert!(ssl.trace_handshake(TraceOptions::default()).is_ok());
-        assert!(
-            ssl.trace_handshake(TraceOptions::default()).is_ok(),
-            "ours again"
-        );
-    }
-
-    /// A DTLS context is refused, not traced into undecodable messages.
-    #[test]
-    fn dtls_is_refused() {
-        for method in [
-            SslMethod::dtls(),
-            SslMethod::dtls_client(),
-            SslMethod::dtls_server(),
-        ] {
-            let mut b = SslContext::builder(method).expect("context");
-            let err = b.trace_handshakes(TraceOptions::default()).unwrap_err();
-            assert!(matches!(err, Error::Dtls), "{err}");
-            let mut ssl = openssl::ssl::Ssl::new(&b.build()).expect("ssl");
-            let err = ssl.trace_handshake(TraceOptions::default()).unwrap_err();
-            assert!(matches!(err, Error::Dtls), "{err}");
-        }
-    }
-}
+mod tests;

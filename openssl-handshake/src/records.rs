@@ -18,6 +18,11 @@ pub(crate) struct LastRecords {
     /// Whether the last record read decrypted (TLS 1.3 reports its inner
     /// content type before the checks that may still refuse it).
     read_decrypted: AtomicBool,
+    /// The handshake is paused for TLS 1.3 early data, which OpenSSL
+    /// reads (and writes) outside a handshake: its records' headers are
+    /// kept, though no others outside one are, so that the
+    /// EndOfEarlyData read after them carries its own record's version.
+    early_data: AtomicBool,
 }
 
 /// A record read whose content OpenSSL never passed on.
@@ -33,7 +38,19 @@ impl LastRecords {
             headers: [AtomicU64::new(0), AtomicU64::new(0)],
             read_accepted: AtomicBool::new(true),
             read_decrypted: AtomicBool::new(false),
+            early_data: AtomicBool::new(false),
         }
+    }
+
+    /// The handshake paused for early data, or went on after it.
+    pub(crate) fn set_early_data(&self, paused: bool) {
+        self.early_data.store(paused, Relaxed);
+    }
+
+    /// Whether the handshake is paused for early data.
+    #[inline]
+    pub(crate) fn in_early_data(&self) -> bool {
+        self.early_data.load(Relaxed)
     }
 
     /// A record header (`SSL3_RT_HEADER`) went by.

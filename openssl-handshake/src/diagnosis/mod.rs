@@ -11,6 +11,7 @@
 mod cert_policy;
 mod certificate;
 mod client_auth;
+mod early_data;
 mod facts;
 mod key_exchange;
 mod legacy_signatures;
@@ -387,10 +388,11 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
     // agreed (versions, suites, groups, the server's certificate) is not in
     // question, only the records, messages and alerts that came later; a
     // TLS 1.3 client learns there that the server refused its certificate.
-    let after: [fn(&Facts<'_>) -> Option<Diagnosis>; 6] = [
+    let after: [fn(&Facts<'_>) -> Option<Diagnosis>; 7] = [
         transport::diagnose,
         renegotiation::diagnose,
         client_auth::diagnose,
+        early_data::diagnose,
         record::diagnose,
         transport::diagnose_late,
         message::diagnose_late,
@@ -401,9 +403,10 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
             .find_map(|family| family(&f))
             .or_else(|| Some(unknown(&f)));
     }
-    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 15] = [
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 16] = [
         transport::diagnose,
         renegotiation::diagnose,
+        early_data::diagnose,
         stapling::diagnose,
         // OpenSSL calls it a bad extension, but the extension parses.
         names::unoffered_alpn,
