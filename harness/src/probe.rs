@@ -402,6 +402,10 @@ fn early_bytes<'a>(
     first: (Option<ProtocolVersion>, usize),
     notes: &mut Vec<String>,
 ) -> &'a [u8] {
+    if data.is_empty() {
+        notes.push("--early-data: the file is empty, so nothing was sent early".into());
+        return data;
+    }
     let allowed = session.map_or(0, SavedSession::max_early_data);
     if allowed == 0 {
         notes.push(format!(

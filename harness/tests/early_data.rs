@@ -251,3 +251,83 @@ fn serve_takes_s_client_early_data_once_per_ticket() {
         "{lines:?}"
     );
 }
+
+/// More early data than serve reads (16,384 bytes), from s_client whose
+/// saved session was edited to allow 28,672: OpenSSL refuses it ("too much
+/// early data"), and the diagnosis names the limit, not an unexpected
+/// message alone.
+#[test]
+fn early_data_past_the_limit_is_named_so() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let pki = Pki::new();
+    let big = pki.file("big", &"x".repeat(20_000));
+    let mut cmd = harness(&["serve", "--listen", "127.0.0.1:0", "--early-data"]);
+    cmd.args(["--format", "json", "--accept-timeout", "60"]);
+    cmd.args(["--cert", &pki.path("server-rsa2048.chain.pem")]);
+    cmd.args(["--key", &pki.path("server-rsa2048.key")]);
+    let server = Proc::spawn(cmd);
+    let listening = Proc::wait_line(&server.stderr, LIMIT, "serve's address", |l| {
+        l.starts_with("listening on ")
+    });
+    let addr = listening
+        .trim_start_matches("listening on ")
+        .trim()
+        .to_owned();
+    let session = pki.path("session.pem");
+    s_client_session(&addr, &session);
+    // The session's max_early_data, [15] { INTEGER 16384 }, made 28672.
+    let pem = std::fs::read_to_string(&session).expect("the session");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let mut der = openssl::base64::decode_block(&body).expect("base64");
+    let at = der
+        .windows(6)
+        .position(|w| w == [0xaf, 0x04, 0x02, 0x02, 0x40, 0x00])
+        .expect("max_early_data 16384 in the session");
+    der[at + 4] = 0x70;
+    let edited = format!(
+        "-----BEGIN SSL SESSION PARAMETERS-----\n{}\n-----END SSL SESSION PARAMETERS-----\n",
+        openssl::base64::encode_block(&der)
+    );
+    let session = pki.file("edited.pem", &edited);
+    s_client_early(&addr, &session, &big);
+
+    let lines: Vec<serde_json::Value> = (0..2)
+        .map(|i| {
+            let line = Proc::wait_line(&server.stdout, LIMIT, &format!("line {i}"), |_| true);
+            serde_json::from_str(&line).expect("a JSON line")
+        })
+        .collect();
+    let line = &lines[1];
+    let error = line["error"].as_str().unwrap_or_default();
+    assert!(error.contains("too much early data"), "{line}");
+    assert_eq!(line["early_data"]["status"], "accepted", "{line}");
+    let summary = line["diagnosis"]["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.contains("more early data than this server reads (recv_max_early_data)"),
+        "{line}"
+    );
+}
+
+/// `s_server -early_data -recv_max_early_data 5`: its tickets allow 16,384
+/// bytes but it reads 5, and ends the handshake when more come; the probe,
+/// which kept to its ticket, puts the fault with the server.
+#[test]
+fn a_server_reading_less_early_data_than_its_ticket_allows_is_blamed() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let pki = Pki::new();
+    let early = pki.file("early", "more than five bytes\n");
+    let (_server, addr) = pki.s_server(&["-early_data", "-recv_max_early_data", "5"]);
+    let o = pki.probe(&addr, &early);
+    assert_eq!(o.status.code(), Some(1), "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stdout
+            .contains("diagnosis: unexpected_message (fault: server)"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout.contains("passes its recv_max_early_data"),
+        "{}",
+        o.stdout
+    );
+}

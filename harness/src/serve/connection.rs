@@ -61,8 +61,9 @@ pub struct ConnectionReport {
     /// The failure's diagnosis: from the server's trace, or a time-out of
     /// the connection's own.
     pub diagnosis: Option<Diagnosis>,
-    /// With `--early-data`, when the handshake succeeded: the early data
-    /// read and what became of it.
+    /// With `--early-data`: the early data read and what became of it,
+    /// also when the handshake failed (early data past this server's
+    /// limit fails it).
     pub early_data: Option<EarlyData>,
 }
 
@@ -261,14 +262,17 @@ fn serve_one(
         true => read_early_data(&mut s, &mut early),
         false => Ok(()),
     };
-    match handshake.and_then(|()| s.accept()) {
+    let handshake = handshake.and_then(|()| s.accept());
+    // Also when the handshake failed: early data past this server's limit
+    // fails it after OpenSSL accepted some.
+    report.early_data = conduct.early_data.then(|| EarlyData {
+        status: s.early_data_status(),
+        bytes: early.1,
+        counted_by: Role::Server,
+    });
+    match handshake {
         Ok(()) => {
             report.handshake_ok = true;
-            report.early_data = conduct.early_data.then(|| EarlyData {
-                status: s.early_data_status(),
-                bytes: early.1,
-                counted_by: Role::Server,
-            });
             s.set_deadline(start + limits.connection);
             // An answered request ends the connection from this side, as
             // `s_server -www` does; the client's close_notify is then read.
