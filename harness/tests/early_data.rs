@@ -236,6 +236,16 @@ fn serve_takes_s_client_early_data_once_per_ticket() {
             serde_json::from_str(&line).expect("a JSON line")
         })
         .collect();
+    // Its EndOfEarlyData came in a TLS 1.3 record, whose version field is
+    // 0x0303 (RFC 8446 section 5.1), not the ClientHello's record's.
+    let end_of_early_data = lines[1]["trace"]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["kind"]["handshake_type"] == 5)
+        .cloned()
+        .expect("an EndOfEarlyData");
+    assert_eq!(end_of_early_data["kind"]["record_version"], 0x0303);
     let early: Vec<_> = lines.iter().map(|l| l["early_data"].clone()).collect();
     let expect = |status: &str, bytes: u64| serde_json::json!({"status": status, "bytes": bytes});
     let sent = std::fs::metadata(Path::new(&request))
