@@ -220,3 +220,40 @@ fn a_server_whose_every_server_hello_is_refused_is_named_a_tls_server() {
         assert!(!o.stderr.contains(wrong), "{}", o.stderr);
     }
 }
+
+/// `scan --starttls smtp` against a mail server that lists no STARTTLS:
+/// every connection is made, none reaches TLS, and the scan says that
+/// rather than that no connection could be made.
+#[test]
+fn a_server_that_never_switches_to_tls_is_named_so() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+                let _ = c.write_all(b"220 mail ESMTP\r\n");
+                let _ = c.read(&mut [0u8; 512]);
+                let _ = c.write_all(b"250-mail\r\n250 SIZE 1000\r\n");
+                let _ = c.read(&mut [0u8; 512]);
+            });
+        }
+    });
+    let o = run(harness(&[
+        "scan",
+        &addr,
+        "--starttls",
+        "smtp",
+        "--timeout",
+        "2",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(
+        o.stderr
+            .contains("every connection was made, but the server switched none to TLS"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("does not offer STARTTLS"), "{}", o.stderr);
+}

@@ -72,6 +72,9 @@ pub struct Prober {
     raw_bytes: bool,
     slots: Slots,
     connections: AtomicUsize,
+    /// Connections that reached TLS: with `--starttls`, those the server
+    /// switched; without, all of them.
+    reached_tls: AtomicUsize,
     records: Mutex<BTreeMap<String, ProbeRecord>>,
 }
 
@@ -94,6 +97,7 @@ impl Prober {
             raw_bytes: false,
             slots: Slots::new(jobs.max(1)),
             connections: AtomicUsize::new(0),
+            reached_tls: AtomicUsize::new(0),
             records: Mutex::new(BTreeMap::new()),
         }
     }
@@ -123,6 +127,12 @@ impl Prober {
     /// TCP connections opened so far.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    /// Connections that reached TLS (with `--starttls`, that the server
+    /// switched to it) so far.
+    pub fn reached_tls(&self) -> usize {
+        self.reached_tls.load(Ordering::Relaxed)
     }
 
     /// Every probe made, by id.
@@ -194,7 +204,6 @@ impl Prober {
         let started = Instant::now();
         let once = || match self.connect() {
             Ok((mut s, deadline)) => {
-                self.connections.fetch_add(1, Ordering::Relaxed);
                 // The answer to a hello is one wait.
                 let wait = (Instant::now() + self.limits.io).min(deadline);
                 let (answer, flight) = exchange_flight(&mut s, record, wait);
@@ -384,7 +393,6 @@ impl Prober {
             Ok(s) => s,
             Err(e) => return Ok(Attempt::unreached(id, Chain(&e).to_string())),
         };
-        self.connections.fetch_add(1, Ordering::Relaxed);
         let mut s = SocketTls::new(ssl, stream, self.limits.io, deadline, None)?;
         let lib = &self.library;
         let started = Instant::now();
@@ -514,8 +522,11 @@ impl Prober {
         for a in &self.target.addrs {
             match TcpStream::connect_timeout(a, self.limits.connect) {
                 Ok(s) => {
+                    self.connections.fetch_add(1, Ordering::Relaxed);
                     let deadline = Instant::now() + self.limits.handshake;
-                    return self.upgrade(s, deadline).map(|s| (s, deadline));
+                    let upgraded = self.upgrade(s, deadline)?;
+                    self.reached_tls.fetch_add(1, Ordering::Relaxed);
+                    return Ok((upgraded, deadline));
                 }
                 Err(source) => last = ConnectError::Connect { addr: *a, source },
             }

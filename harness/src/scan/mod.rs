@@ -486,6 +486,12 @@ fn unscannable(
         )
     } else if p.connections() == 0 {
         format!("no connection could be made ({seen}); is the server up and the port right?")
+    } else if p.reached_tls() == 0 {
+        // Only --starttls stands between a connection and TLS.
+        format!(
+            "every connection was made, but the server switched none to TLS ({seen}); does it \
+             offer STARTTLS for this protocol on this port?"
+        )
     } else if let Some(d) = base
         .diagnosis
         .as_ref()
