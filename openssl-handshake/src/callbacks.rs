@@ -334,9 +334,7 @@ fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> 
     let state = &mut *state;
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
         // After an early-data pause the same handshake goes on.
-        if std::mem::take(&mut state.early_data_paused) {
-            recorder.records.set_early_data(false);
-        } else {
+        if !recorder.records.end_early_data() {
             outcome::begin(state, ssl, at);
             state.log.push_mark(at, false);
         }
@@ -356,7 +354,7 @@ fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> 
     // and no exit follows: OpenSSL fails SSL_read_early_data there (say,
     // past recv_max_early_data) without reporting one.
     let fatal = where_ & sys::SSL_CB_ALERT != 0 && ret >> 8 == sys::SSL3_AL_FATAL;
-    if fatal && state.early_data_paused && matches!(state.outcome, Outcome::InProgress) {
+    if fatal && recorder.records.in_early_data() && matches!(state.outcome, Outcome::InProgress) {
         let no_errno = std::io::Error::from_raw_os_error(0);
         finished = Some(outcome::failed(recorder, state, ssl, -1, no_errno, at));
     }
@@ -393,8 +391,7 @@ fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> 
         // pause in which a TLS 1.3 client writes or a server reads early
         // data (SSL_CTX_set_info_callback(3)): it has not ended.
         if in_progress && ffi::early_data_pause(ssl) {
-            state.early_data_paused = true;
-            recorder.records.set_early_data(true);
+            recorder.records.begin_early_data();
         } else {
             state.log.push_mark(at, true);
             if state.refusing_renegotiation {

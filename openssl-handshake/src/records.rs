@@ -42,9 +42,15 @@ impl LastRecords {
         }
     }
 
-    /// The handshake paused for early data, or went on after it.
-    pub(crate) fn set_early_data(&self, paused: bool) {
-        self.early_data.store(paused, Relaxed);
+    /// OpenSSL reported the handshake done to pause it for TLS 1.3 early
+    /// data; the start it reports when the handshake goes on is no new one.
+    pub(crate) fn begin_early_data(&self) {
+        self.early_data.store(true, Relaxed);
+    }
+
+    /// The handshake goes on: whether it had been paused for early data.
+    pub(crate) fn end_early_data(&self) -> bool {
+        self.early_data.swap(false, Relaxed)
     }
 
     /// Whether the handshake is paused for early data.

@@ -62,9 +62,6 @@ pub(super) struct RecorderState {
     /// This end sent no_renegotiation during the handshake under way: it
     /// refused a renegotiation, which is no handshake.
     pub(super) refusing_renegotiation: bool,
-    /// OpenSSL reported the handshake done to pause it for TLS 1.3 early
-    /// data; the start it reports when the handshake goes on is no new one.
-    pub(super) early_data_paused: bool,
     /// OpenSSL's reason for the first fatal alert sent after the handshake
     /// succeeded.
     pub(super) late_reason: Option<String>,
@@ -107,7 +104,6 @@ impl Recorder {
                 negotiated_pending: false,
                 late_failure_reported: false,
                 refusing_renegotiation: false,
-                early_data_paused: false,
                 late_reason: None,
                 stalled_in: None,
                 tag: None,
