@@ -44,6 +44,23 @@ impl Pki {
         common::s_server(&args)
     }
 
+    /// `tls-harness serve --early-data --format json` with the RSA leaf's
+    /// chain, and `extra`: the server and its address.
+    fn serve(&self, extra: &[&str]) -> (Proc, String) {
+        let mut cmd = harness(&["serve", "--listen", "127.0.0.1:0", "--early-data"]);
+        cmd.args(extra)
+            .args(["--format", "json", "--accept-timeout", "60"]);
+        cmd.args(["--cert", &self.path("server-rsa2048.chain.pem")]);
+        cmd.args(["--key", &self.path("server-rsa2048.key")]);
+        let server = Proc::spawn(cmd);
+        let listening = Proc::wait_line(&server.stderr, LIMIT, "serve's address", |l| {
+            l.starts_with("listening on ")
+        });
+        let addr = listening.trim_start_matches("listening on ").trim();
+        let addr = addr.to_owned();
+        (server, addr)
+    }
+
     /// `probe --reconnect --early-data FILE` against `addr`.
     fn probe(&self, addr: &str, early: &str) -> common::Output {
         let root = self.path("root.pem");
@@ -210,18 +227,7 @@ fn serve_takes_s_client_early_data_once_per_ticket() {
     common::require("openssl", "version", "openssl (apt-get install openssl)");
     let pki = Pki::new();
     let request = pki.file("request", "GET / HTTP/1.0\r\n\r\n");
-    let mut cmd = harness(&["serve", "--listen", "127.0.0.1:0", "--early-data", "--www"]);
-    cmd.args(["--format", "json", "--accept-timeout", "60"]);
-    cmd.args(["--cert", &pki.path("server-rsa2048.chain.pem")]);
-    cmd.args(["--key", &pki.path("server-rsa2048.key")]);
-    let server = Proc::spawn(cmd);
-    let listening = Proc::wait_line(&server.stderr, LIMIT, "serve's address", |l| {
-        l.starts_with("listening on ")
-    });
-    let addr = listening
-        .trim_start_matches("listening on ")
-        .trim()
-        .to_owned();
+    let (server, addr) = pki.serve(&["--www"]);
     let session = pki.path("session.pem");
     s_client_session(&addr, &session);
     let first = s_client_early(&addr, &session, &request);
@@ -271,18 +277,7 @@ fn early_data_past_the_limit_is_named_so() {
     common::require("openssl", "version", "openssl (apt-get install openssl)");
     let pki = Pki::new();
     let big = pki.file("big", &"x".repeat(20_000));
-    let mut cmd = harness(&["serve", "--listen", "127.0.0.1:0", "--early-data"]);
-    cmd.args(["--format", "json", "--accept-timeout", "60"]);
-    cmd.args(["--cert", &pki.path("server-rsa2048.chain.pem")]);
-    cmd.args(["--key", &pki.path("server-rsa2048.key")]);
-    let server = Proc::spawn(cmd);
-    let listening = Proc::wait_line(&server.stderr, LIMIT, "serve's address", |l| {
-        l.starts_with("listening on ")
-    });
-    let addr = listening
-        .trim_start_matches("listening on ")
-        .trim()
-        .to_owned();
+    let (server, addr) = pki.serve(&[]);
     let session = pki.path("session.pem");
     s_client_session(&addr, &session);
     // The session's max_early_data, [15] { INTEGER 16384 }, made 28672.
