@@ -106,7 +106,14 @@ impl HostileReport {
                 (true, _, _) => "pass",
                 (false, _, _) => "FAIL",
             };
-            let _ = writeln!(out, "[{verdict}] {:<22} {}", c.id, c.sends);
+            // Padded to "[not run]", so that every id starts in one column.
+            let _ = writeln!(
+                out,
+                "{:<9} {:<22} {}",
+                format!("[{verdict}]"),
+                c.id,
+                c.sends
+            );
             let _ = writeln!(out, "       expected: {}", c.expected_text);
             let _ = writeln!(out, "       actual:   {}", c.actual);
             let _ = writeln!(out, "       server:   {}", c.server_alive);
