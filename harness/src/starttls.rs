@@ -80,6 +80,16 @@ pub enum StartTlsError {
         /// The bytes received instead, as far as they came (at most 300).
         received: Vec<u8>,
     },
+    /// An IMAP server completed a command with a tag this client never
+    /// sent.
+    OtherTag {
+        /// What was awaited.
+        step: &'static str,
+        /// The tag it answered with.
+        tag: String,
+        /// The line, as sent (cut if long).
+        reply: String,
+    },
     /// The server closed the connection.
     Closed {
         /// What was awaited.
@@ -139,6 +149,12 @@ impl fmt::Display for StartTlsError {
                     form::shown(received)
                 )
             }
+            StartTlsError::OtherTag { step, tag, reply } => write!(
+                f,
+                "the server answered {} with the tag {tag:?}, where this client tagged it \".\" \
+                 (a completion of another command): {reply:?}",
+                request_of(step)
+            ),
             StartTlsError::Closed { step } => {
                 write!(f, "the server closed the connection before its {step}")
             }
@@ -291,15 +307,19 @@ pub fn upgrade<S: Read + Write>(
 /// The server answered `step` (a request, or a reply awaited) without the
 /// go-ahead.
 fn refused(step: &'static str, reply: &str) -> StartTlsError {
-    // Enough for any status line; a server may send kilobytes.
-    const SHOWN: usize = 300;
-    let reply = match reply.char_indices().nth(SHOWN) {
-        Some((cut, _)) => format!("{}...", &reply[..cut]),
-        None => reply.to_owned(),
-    };
     StartTlsError::Refused {
         request: request_of(step),
-        reply,
+        reply: cut(reply),
+    }
+}
+
+/// `reply`, cut to enough for any status line: a server may send
+/// kilobytes.
+fn cut(reply: &str) -> String {
+    const SHOWN: usize = 300;
+    match reply.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}...", &reply[..at]),
+        None => reply.to_owned(),
     }
 }
 
@@ -438,6 +458,9 @@ impl<S: Read + Write> Exchange<'_, S> {
         loop {
             let line = self.line(step, Some(form::IMAP))?;
             let done = line.starts_with(". ");
+            if !done && !line.starts_with("* ") && !line.starts_with("+ ") {
+                return Err(self.other_tag(step, line));
+            }
             lines.push(line);
             if done {
                 return Ok(lines);
@@ -446,6 +469,26 @@ impl<S: Read + Write> Exchange<'_, S> {
                 return Err(StartTlsError::TooLong { step });
             }
         }
+    }
+
+    /// A tagged line whose tag is not this client's: a completion of
+    /// another command when its status is one (RFC 9051, section 7.1),
+    /// else no IMAP response at all.
+    fn other_tag(&mut self, step: &'static str, line: String) -> StartTlsError {
+        let mut words = line.split(' ');
+        let tag = words.next().unwrap_or_default();
+        let status = words.next().unwrap_or_default();
+        if ["OK", "NO", "BAD"]
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(status))
+        {
+            return StartTlsError::OtherTag {
+                step,
+                tag: cut(tag),
+                reply: cut(&line),
+            };
+        }
+        self.not_a_reply(step, form::IMAP, line.into_bytes())
     }
 
     fn expect_pop3(&mut self, step: &'static str) -> Result<(), StartTlsError> {

@@ -56,10 +56,18 @@ pub(super) const IMAP_GREETING: Form = Form {
     begins: |p| b"* ".iter().zip(p).all(|(a, b)| a == b),
     every_line: true,
 };
-/// Untagged `* `, continuation `+ ` or this client's tag `. `.
+/// Untagged `* `, continuation `+ ` or a tag (RFC 9051, section 2.2.2):
+/// this client's `. ` or another, which [`super::Exchange`] names apart.
 pub(super) const IMAP: Form = Form {
     name: "an IMAP response",
-    begins: |p| p.first().is_none_or(|b| b"*+.".contains(b)) && p.get(1).is_none_or(|b| *b == b' '),
+    begins: |p| match p.split_first() {
+        None => true,
+        Some((b'*' | b'+', rest)) => rest.first().is_none_or(|b| *b == b' '),
+        Some(_) => {
+            let tag = p.iter().take_while(|b| imap_tag_char(**b)).count();
+            tag > 0 && p.get(tag).is_none_or(|b| *b == b' ')
+        }
+    },
     every_line: true,
 };
 /// XML: its first byte but white space is `<`.
@@ -84,6 +92,12 @@ pub(super) const POSTGRES: Form = Form {
     begins: |p| p.first().is_none_or(|b| b"SN".contains(b)),
     every_line: true,
 };
+
+/// A character of an IMAP tag: an ASTRING-CHAR but `+` (RFC 9051,
+/// section 9).
+fn imap_tag_char(b: u8) -> bool {
+    b.is_ascii_graphic() && !b"(){%*\"\\+".contains(&b)
+}
 
 fn reply_code(p: &[u8]) -> bool {
     p.iter().enumerate().all(|(i, b)| match i {
@@ -178,7 +192,9 @@ mod tests {
             (POP3, b"+OK ready", b"+ ok"),
             (POP3, b"-ERR no", b"* OK"),
             (IMAP_GREETING, b"* OK ready", b"+OK ready"),
-            (IMAP, b". OK done", b"220 "),
+            (IMAP, b". OK done", b"*OK "),
+            (IMAP, b"A1 OK", b"\x16\x03\x03\x00"),
+            (IMAP, b"+ go", b"(A1 "),
             (XMPP, b"\r\n <?xml", b"HELLO"),
             (LDAP, b"\x30\x0c", b"\x16\x03"),
             (POSTGRES, b"S", b"E"),

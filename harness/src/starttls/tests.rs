@@ -99,6 +99,28 @@ fn imap_needs_starttls_among_the_capabilities() {
 }
 
 #[test]
+fn imap_names_a_completion_with_another_tag() {
+    let (r, _) = run(StartTls::Imap, b"* OK ready\r\nA1 OK done\r\n");
+    assert_eq!(
+        r.expect_err("another tag").to_string(),
+        "the server answered CAPABILITY with the tag \"A1\", where this client tagged it \".\" \
+         (a completion of another command): \"A1 OK done\""
+    );
+    // A tag-like word without a status is no IMAP response at all.
+    let (r, _) = run(StartTls::Imap, b"* OK ready\r\nHELLO THERE\r\n");
+    assert_eq!(
+        r.expect_err("not a reply").to_string(),
+        "the server's answer to CAPABILITY is not an IMAP response: \"HELLO THERE\""
+    );
+    // Untagged lines may come before this client's own completion.
+    let (r, _) = run(
+        StartTls::Imap,
+        b"* OK ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\n. OK\r\n. OK go\r\n",
+    );
+    assert_eq!(r, Ok(()));
+}
+
+#[test]
 fn pop3_ftp_and_postgres() {
     let (r, s) = run(StartTls::Pop3, b"+OK ready\r\n+OK Begin TLS\r\n");
     assert_eq!((r, s.sent.as_slice()), (Ok(()), &b"STLS\r\n"[..]));
