@@ -1,11 +1,12 @@
-//! The harness's only calls into OpenSSL that the `openssl` crate does not
-//! make safe: offering a saved session (`SSL_set_session`), asking for a
+//! The harness's only unsafe code: the calls into OpenSSL that the
+//! `openssl` crate does not make safe, offering a saved session (`SSL_set_session`), asking for a
 //! renegotiation (`SSL_renegotiate`), SRP logins (`SSL_CTX_set_srp_*`,
 //! OpenSSL 3's deprecated SRP API, present when the linked library was
 //! built with SRP and its 3.0 deprecations: cfg `ossl_srp`, from build.rs),
 //! matching a certificate to a host name ([`host`]), and TLS over
-//! OpenSSL's own socket BIO ([`socket_tls`]); and [`no_unwind`], which keeps
-//! panics out of the `openssl` crate's callback trampolines.
+//! OpenSSL's own socket BIO ([`socket_tls`]); [`no_unwind`], which keeps
+//! panics out of the `openssl` crate's callback trampolines; and
+//! [`death_signal`], the one hook run in a peer process before it starts.
 //!
 //! `SSL_set_session(3)` requires the session to come from the same
 //! `SSL_CTX` as the connection it is offered on. [`SavedSession`] keeps the
@@ -21,6 +22,7 @@
 //! name and password) outlives every context.
 #![allow(unsafe_code)]
 
+pub mod death_signal;
 pub mod host;
 mod no_unwind;
 pub mod socket_tls;

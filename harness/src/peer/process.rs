@@ -10,7 +10,8 @@
 //! passes, fails, times out or panics. The child's exit is watched without
 //! reaping it: until it is reaped, its pid stays the group's id and cannot
 //! pass to an unrelated process. The harness kills every live group when
-//! it gets SIGINT, SIGTERM or SIGHUP ([`crate::interrupt`]).
+//! it gets SIGINT, SIGTERM or SIGHUP ([`crate::interrupt`]), and a child
+//! dies with the harness when it is killed outright (process/spawner.rs).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -28,6 +29,7 @@ use nix::unistd::Pid;
 use crate::settings::Secs;
 
 mod groups;
+mod spawner;
 pub use groups::kill_live_groups;
 use groups::{kill_group, live_groups};
 
@@ -177,17 +179,15 @@ impl ChildGuard {
         // (`kill_live_groups`) must not fall between the child's start and
         // its group's entry, or the child would outlive the run.
         let mut groups = live_groups();
-        let mut child = cmd
-            .args(args)
+        cmd.args(args)
             .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| ProcessError::Spawn {
-                program: program.into(),
-                source,
-            })?;
+            .stderr(Stdio::piped());
+        let mut child = spawner::spawn(cmd).map_err(|source| ProcessError::Spawn {
+            program: program.into(),
+            source,
+        })?;
         groups.insert(child.id());
         drop(groups);
         // Started as a signal was killing the others: the run is stopping.

@@ -127,3 +127,64 @@ fn shell_words_are_quoted_when_needed() {
     assert_eq!(shell_word("NORMAL:+VERS-TLS1.2"), "NORMAL:+VERS-TLS1.2");
     assert_eq!(shell_word("a b"), "'a b'");
 }
+
+#[test]
+fn a_child_outlives_the_thread_that_started_it() {
+    // Linux sends the death signal when the forking thread ends: a case's
+    // thread that started a peer must not take it along when it ends.
+    let started = std::thread::spawn(|| {
+        let args = vec!["-c".into(), "echo ready; exec sleep 30".into()];
+        ChildGuard::spawn("sh", &args, "dash").expect("sh")
+    });
+    let mut g = started.join().expect("the starting thread");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    assert!(g.wait_for_line(deadline, "ready", |l| l == "ready").is_ok());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        !g.exited(),
+        "the child died with the thread that started it"
+    );
+    assert!(g.finish().exit.contains("killed by the harness"));
+}
+
+/// Set in the copy of this test binary that
+/// `a_child_dies_with_a_harness_killed_outright` starts and kills.
+const HOLD_A_CHILD: &str = "TLS_HARNESS_TEST_HOLD_A_CHILD";
+
+#[test]
+fn a_child_dies_with_a_harness_killed_outright() {
+    if std::env::var_os(HOLD_A_CHILD).is_some() {
+        // The copy: a harness holding a peer until it is killed.
+        let args = vec!["-c".into(), "echo $$; exec sleep 60".into()];
+        let mut g = ChildGuard::spawn("sh", &args, "dash").expect("sh");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let pid = g.wait_for_line(deadline, "a pid", |l| !l.is_empty());
+        // On its own line: libtest's "test ... " has no line end yet.
+        println!("\nheld child {}", pid.expect("a pid"));
+        std::thread::sleep(Duration::from_secs(60));
+        return;
+    }
+    let name = module_path!().split_once("::").expect("a crate name").1;
+    let mut copy = std::process::Command::new(std::env::current_exe().expect("this binary"))
+        .args([
+            &format!("{name}::a_child_dies_with_a_harness_killed_outright"),
+            "--exact",
+        ])
+        .args(["--nocapture", "--test-threads", "1"])
+        .env(HOLD_A_CHILD, "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("a copy of the test binary");
+    let out = BufReader::new(copy.stdout.take().expect("piped"));
+    let pid: u32 = out
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("held child ")
+                .and_then(|p| p.trim().parse().ok())
+        })
+        .expect("the copy's child pid");
+    copy.kill().expect("SIGKILL");
+    let _ = copy.wait();
+    assert!(ends_soon(pid), "the child {pid} outlived its harness");
+}
