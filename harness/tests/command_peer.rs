@@ -262,8 +262,9 @@ fn a_command_client_that_exits_after_the_wait_leaves_the_time_out() {
     let report = matrix_within(template, one_tls13_case(), None, Duration::from_secs(1));
     let id = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default";
     let r = find(&report.results, id, FROM_COMMAND);
+    // The client is a command, which the harness does not time.
     let handshake = r.observed.as_ref().and_then(|o| o.handshake_ms);
-    assert!(handshake.is_some_and(|h| h < r.elapsed_ms), "{r:?}");
+    assert_eq!(handshake, None, "{r:?}");
     let table = harness::report::table::render(&report);
     let row = table
         .lines()

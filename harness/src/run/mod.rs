@@ -57,15 +57,22 @@ pub struct Observed {
     pub suite: Option<String>,
     /// Key-exchange group.
     pub group: Option<String>,
-    /// The server's signature scheme.
+    /// The server's signature scheme: as the client read it, or, with an
+    /// external client, as the in-process server's trace shows it written.
+    /// `None` when the server did not sign (a resumption, a PSK, SRP or
+    /// anonymous suite) or, with an external client, when its signature
+    /// names no scheme (TLS 1.0 and 1.1).
     pub signature: Option<String>,
     /// ALPN protocol.
     pub alpn: Option<String>,
-    /// The SNI name the server saw.
+    /// The SNI name the server saw: from the in-process server's trace,
+    /// or as an external server reports it. `None` when it saw none, or
+    /// when an external server that does not say (Botan, a command) ran.
     pub sni: Option<String>,
     /// How the last connection resumed, when it did.
     pub resumed: Option<String>,
-    /// The client's first handshake, in milliseconds.
+    /// The client's first handshake, in milliseconds; `None` when the
+    /// client is an external peer, which the harness does not time.
     pub handshake_ms: Option<f64>,
     /// How the handshake ended when it failed: alert, verify error.
     pub failure: Option<String>,

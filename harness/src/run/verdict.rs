@@ -1,7 +1,8 @@
 //! The verdict on a case: what the two sides report, checked against the
 //! oracle's expectation, and what a report shows of it.
 
-use openssl_handshake::{HandshakeTrace, ProtocolVersion, Resumption};
+use openssl_handshake::decode::{Body, HandshakeType};
+use openssl_handshake::{Direction, HandshakeTrace, ProtocolVersion, Resumption};
 
 use super::Observed;
 use crate::case::{alert, Case, Expectation, ExpectedAlert, ExpectedCauses, ResumeKind, Role};
@@ -494,34 +495,76 @@ fn describe_failure(client: &[SideOutcome], server: &[SideOutcome]) -> String {
     }
 }
 
-/// The client's view of what was negotiated, or how it failed.
+/// The client's view of what was negotiated, or how it failed. With an
+/// external client, the in-process server's trace speaks for what both
+/// ends share; what only the client knows (its handshake time) is then
+/// unknown rather than taken from the server.
 pub(super) fn observe(client: &[SideOutcome], server: &[SideOutcome]) -> Observed {
+    let client_trace = client.first().and_then(|o| o.trace.as_ref());
+    let server_trace = server.first().and_then(|o| o.trace.as_ref());
     let s = negotiated(server.first());
-    // With an external client, the in-process server's trace speaks.
     let c = negotiated(client.first()).or(s);
     let failed = client.iter().chain(server).any(|o| !o.ok());
+    // The client's peer signature is the server's; a server's own peer
+    // signature would be the client's CertificateVerify.
+    let signature = match negotiated(client.first()) {
+        Some(n) => n.peer_signature.clone(),
+        None => server_trace.and_then(own_signature),
+    };
+    // An external server that names the SNI it saw speaks for itself.
+    let sni = s.and_then(|n| n.sni.clone()).or_else(|| {
+        server
+            .first()
+            .and_then(|o| o.external.as_ref())
+            .and_then(|v| v.sni.clone())
+    });
     Observed {
         version: c.map(|n| n.version),
         suite: c.map(|n| n.cipher_openssl.clone()),
         group: c
             .and_then(|n| n.group.clone())
             .or_else(|| s.and_then(|n| n.group.clone())),
-        signature: c.and_then(|n| n.peer_signature.clone()),
+        signature,
         alpn: c.and_then(|n| n.alpn.clone()),
-        sni: s.and_then(|n| n.sni.clone()),
+        sni,
         resumed: negotiated(client.last())
             .or(negotiated(server.last()))
             .filter(|_| client.len() > 1)
             .and_then(|n| n.resumed)
             .map(|r| r.name().to_owned()),
-        handshake_ms: client
-            .first()
-            .and_then(|o| o.trace.as_ref())
-            .or(server.first().and_then(|o| o.trace.as_ref()))
+        handshake_ms: client_trace
             .and_then(|t| t.duration)
             .map(|d| d.as_secs_f64() * 1e3),
         failure: failed.then(|| describe_failure(client, server)),
     }
+}
+
+/// The signature scheme a server's trace shows it signed with: that of the
+/// ServerKeyExchange or CertificateVerify it wrote after its last
+/// ServerHello (a HelloRetryRequest is followed by the real one). `None`
+/// when it did not sign, messages were not recorded, or the signature
+/// names no scheme (TLS 1.0 and 1.1).
+fn own_signature(trace: &HandshakeTrace) -> Option<String> {
+    let written: Vec<_> = trace
+        .messages()
+        .filter(|m| m.direction == Direction::Write)
+        .collect();
+    let hello = written
+        .iter()
+        .rposition(|m| m.handshake_type == Some(HandshakeType::SERVER_HELLO))?;
+    written[hello..].iter().rev().find_map(|m| {
+        let scheme = match m.body.as_ref()? {
+            Body::ServerKeyExchange(ske) => ske.signature_scheme.as_ref(),
+            Body::CertificateVerify(cv) => cv.signature_scheme.as_ref(),
+            _ => None,
+        }?;
+        Some(
+            scheme
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("0x{:04x}", scheme.id)),
+        )
+    })
 }
 
 /// An ALPN protocol as a verdict names it: quoted, or "none".

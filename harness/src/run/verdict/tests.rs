@@ -173,3 +173,68 @@ fn a_peer_that_ended_first_is_the_headline() {
         "{why}"
     );
 }
+
+/// A side that completed its handshake and exchange with `trace`.
+fn traced(role: Role, fixture: &str) -> SideOutcome {
+    SideOutcome {
+        trace: Some(serde_json::from_str(fixture).expect("fixture")),
+        handshake_ok: true,
+        exchange_ok: true,
+        error: None,
+        ..SideOutcome::broken(role, String::new(), false)
+    }
+}
+
+/// An external side that reports a completed handshake.
+fn external_ok(role: Role, view: crate::peer::ExternalView) -> SideOutcome {
+    crate::peer::external::outcome(role, view, true, true, None)
+}
+
+/// With only the server traced, the server's signature is the one it
+/// wrote, not the client's it read: the client's trace of the same
+/// handshake names it as its peer's.
+#[test]
+fn an_untraced_client_is_observed_with_the_servers_own_signature() {
+    for (server, client) in [
+        (
+            include_str!("../../../../openssl-handshake/schema/fixtures/tls12-success-server.json"),
+            include_str!("../../../../openssl-handshake/schema/fixtures/tls12-success-client.json"),
+        ),
+        (
+            include_str!("../../../../openssl-handshake/schema/fixtures/tls13-success-server.json"),
+            include_str!("../../../../openssl-handshake/schema/fixtures/tls13-success-client.json"),
+        ),
+    ] {
+        let theirs = traced(Role::Client, client);
+        let expected = negotiated(Some(&theirs)).and_then(|n| n.peer_signature.clone());
+        assert!(expected.is_some(), "the client fixture names a signature");
+        let external = external_ok(Role::Client, Default::default());
+        let seen = observe(&[external], &[traced(Role::Server, server)]);
+        assert_eq!(seen.signature, expected);
+        // The server's time is not the client's.
+        assert_eq!(seen.handshake_ms, None);
+        let both = observe(&[theirs], &[traced(Role::Server, server)]);
+        assert_eq!(both.signature, expected);
+        assert!(both.handshake_ms.is_some());
+    }
+}
+
+/// An external server that says which name it saw is observed with it.
+#[test]
+fn an_external_servers_sni_is_observed() {
+    let client = traced(
+        Role::Client,
+        include_str!("../../../../openssl-handshake/schema/fixtures/tls13-success-client.json"),
+    );
+    let view = crate::peer::ExternalView {
+        sni: Some("example.test".into()),
+        ..Default::default()
+    };
+    let seen = observe(
+        std::slice::from_ref(&client),
+        &[external_ok(Role::Server, view)],
+    );
+    assert_eq!(seen.sni.as_deref(), Some("example.test"));
+    let silent = observe(&[client], &[external_ok(Role::Server, Default::default())]);
+    assert_eq!(silent.sni, None);
+}
