@@ -422,3 +422,60 @@ fn a_result_runs_again_alone_by_its_id() {
         o.stderr
     );
 }
+
+/// A tlslite server that does not listen in time, or exits first, tested
+/// nothing: a setup error naming why, as for gnutls-serv and botan, not an
+/// interop failure. A wrapper runs tlslite-ng's Python for everything but
+/// the server, which it holds back or fails.
+#[test]
+fn a_tlslite_server_that_never_listens_is_a_setup_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let python = common::tlslite_python();
+    for (server, says) in [
+        ("exec sleep 30", "time-out after"),
+        (
+            "echo 'no driver today' >&2; exit 1",
+            "exited (exit status 1) before the tlslite driver to listen: no driver today",
+        ),
+    ] {
+        let wrapper = dir.path().join("python");
+        let script = format!(
+            "#!/bin/sh\n[ \"$2\" = server ] && {{ {server}; }}\nexec '{}' \"$@\"\n",
+            python.display()
+        );
+        std::fs::write(&wrapper, script).expect("wrapper");
+        let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+        std::fs::set_permissions(&wrapper, executable).expect("chmod");
+        let mut cmd = harness(&[
+            "matrix",
+            "--peers",
+            "tlslite",
+            "--case",
+            "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default@inproc>tlslite",
+            "--timeout",
+            "0.5",
+            "--format",
+            "junit",
+        ]);
+        cmd.env("TLS_HARNESS_TLSLITE_PYTHON", &wrapper);
+        let o = run(cmd);
+        assert!(
+            o.stdout.contains(r#"errors="1""#),
+            "{}{}",
+            o.stdout,
+            o.stderr
+        );
+        let error = o
+            .stdout
+            .lines()
+            .find(|l| l.contains("<error "))
+            .unwrap_or_else(|| panic!("no <error> element: {}", o.stdout));
+        assert!(error.contains(r#"type="setup""#), "{error}");
+        assert!(
+            error.contains("the server was not set up, so the case tested nothing: ")
+                && error.contains(says)
+                && error.contains("the tlslite driver to listen"),
+            "{error}"
+        );
+    }
+}

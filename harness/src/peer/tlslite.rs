@@ -434,17 +434,20 @@ impl ProcessPeer for Tlslite {
         let deadline = external::process_deadline(ctl.io_timeout, connections);
         let ready = g.wait_for_line(
             Instant::now() + ctl.io_timeout * 2,
-            "the driver to listen",
+            "the tlslite driver to listen",
             |l| l.contains("\"listening\""),
         );
-        let port = ready
-            .ok()
-            .and_then(|l| serde_json::from_str::<Value>(&l).ok())
-            .and_then(|v| v["port"].as_u64())
-            .and_then(|p| u16::try_from(p).ok());
-        let Some(port) = port else {
-            let cap = g.finish();
-            return self.parse(Role::Server, &cap, 1);
+        let port = match ready {
+            Ok(line) => serde_json::from_str::<Value>(&line)
+                .ok()
+                .and_then(|v| v["port"].as_u64())
+                .and_then(|p| u16::try_from(p).ok())
+                .ok_or(format!("the tlslite driver announced no port: {line}")),
+            Err(e) => Err(Chain(&e).to_string()),
+        };
+        let port = match port {
+            Ok(port) => port,
+            Err(why) => return vec![never_listened(&me, why, g.finish())],
         };
         let _ = ctl.ready.send(external::loopback(port));
         let made = ctl.connections_made(deadline, connections);
@@ -459,6 +462,25 @@ impl ProcessPeer for Tlslite {
         let cap = g.finish();
         self.parse(Role::Server, &cap, made.max(1))
     }
+}
+
+/// A server driver that never listened, like a gnutls-serv or botan that
+/// did not start: the case tested nothing, which is a setup error, not an
+/// interop failure. What it wrote (a Python traceback) goes with it.
+fn never_listened(implementation: &str, why: String, cap: Captured) -> SideOutcome {
+    // A traceback ends with the exception, which says why.
+    let why = match cap.stderr.lines().rev().find(|l| !l.trim().is_empty()) {
+        Some(last) => format!("{why}: {}", last.trim()),
+        None => why,
+    };
+    let mut o = external::not_run(Role::Server, implementation, why);
+    if let Some(v) = o.external.as_mut() {
+        v.command = cap.command;
+        v.exit = cap.exit;
+        v.stdout = cap.stdout;
+        v.stderr = cap.stderr;
+    }
+    o
 }
 
 /// A suite's tlslite names: cipher, MAC, and key exchange (none for TLS 1.3).
