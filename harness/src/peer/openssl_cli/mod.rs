@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use testkit::error_chain::Chain;
 
 use super::external::{self, PkiDir};
-use super::process::{first_line, Captured, ChildGuard, ProcessError};
+use super::process::{first_line, ChildGuard, ProcessError};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
-use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
+use super::{Capabilities, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role};
 use crate::matrix::HOST;
 
@@ -26,8 +26,10 @@ const PROGRAM: &str = "openssl";
 const PACKAGE: &str = "openssl";
 
 mod declaration;
+mod output;
 
 use declaration::declare;
+use output::{finished_server_blocks, parse_client, parse_server};
 
 /// The `openssl` command-line tool as a peer.
 pub struct OpensslCli {
@@ -331,168 +333,6 @@ fn path(p: &std::path::Path) -> String {
     p.display().to_string()
 }
 
-/// Alerts on `-state` lines: "SSL3 alert write:fatal:handshake failure".
-fn alerts(lines: &[String], view: &mut ExternalView) {
-    for l in lines {
-        let Some(rest) = l.strip_prefix("SSL3 alert ") else {
-            continue;
-        };
-        let mut parts = rest.splitn(3, ':');
-        let (dir, level, words) = (parts.next(), parts.next(), parts.next());
-        if level != Some("fatal") {
-            continue;
-        }
-        let code = words.and_then(external::alert_from_words);
-        match dir {
-            Some("write") => view.alert_sent = view.alert_sent.or(code),
-            Some("read") => view.alert_received = view.alert_received.or(code),
-            _ => {}
-        }
-    }
-}
-
-fn error_line(lines: &[String]) -> Option<String> {
-    lines
-        .iter()
-        .find(|l| l.contains(":error:"))
-        .map(|l| l.split(":error:").nth(1).unwrap_or(l).trim().to_string())
-}
-
-/// Reads one s_client run.
-fn parse_client(cap: &Captured, pong: bool, implementation: &str) -> SideOutcome {
-    let mut v = ExternalView {
-        implementation: implementation.into(),
-        ..ExternalView::default()
-    };
-    let mut handshake_ok = false;
-    let mut verify_code = None;
-    for l in &cap.lines {
-        // "New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256" or "Reused, ...".
-        if let Some((kind, rest)) = l.split_once(", ") {
-            if (kind == "New" || kind == "Reused") && rest.contains(", Cipher is ") {
-                let (ver, suite) = rest.split_once(", Cipher is ").unwrap_or((rest, ""));
-                // The version here is the suite's, not the protocol's
-                // ("TLSv1/SSLv3"); the session block below names the protocol.
-                let _ = ver;
-                if suite.trim() != "(NONE)" {
-                    handshake_ok = true;
-                    v.suite = Some(suite.trim().to_string());
-                    v.resumed = Some(kind == "Reused");
-                }
-            }
-        }
-        if let Some(p) = l.strip_prefix("ALPN protocol: ") {
-            v.alpn = Some(p.trim().to_string());
-        }
-        if let Some(p) = l.trim_start().strip_prefix("Protocol  : ") {
-            v.version = p.trim().parse().ok();
-        }
-        if let Some(rest) = l.strip_prefix("verify error:num=") {
-            let (num, text) = rest.split_once(':').unwrap_or((rest, ""));
-            verify_code = verify_code.or(num.trim().parse().ok());
-            v.verify_error = Some(format!("{} ({})", text.trim(), num.trim()));
-        }
-    }
-    // The session block names a protocol after a failed handshake too:
-    // the one the client tried, not one agreed.
-    if !handshake_ok {
-        v.version = None;
-    }
-    alerts(&cap.lines, &mut v);
-    v.error = error_line(&cap.lines);
-    external::outcome(
-        Role::Client,
-        v,
-        handshake_ok,
-        handshake_ok && pong,
-        verify_code,
-    )
-}
-
-/// How many s_server connections have finished reporting.
-fn finished_server_blocks(lines: &[String]) -> usize {
-    lines
-        .iter()
-        .filter(|l| l.as_str() == "CONNECTION CLOSED" || l.contains(":error:"))
-        .count()
-}
-
-/// Splits s_server's output into connections: each starts with the
-/// (doubled) "before SSL initialization" state line.
-fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutcome> {
-    const START: &str = "SSL_accept:before SSL initialization";
-    let mut blocks: Vec<Vec<String>> = Vec::new();
-    let mut prev_start = false;
-    let mut alpn: Vec<String> = Vec::new();
-    // s_server writes the state log and the connection printout to stderr.
-    // Only that stream is split: its lines keep their order, while a stdout
-    // line ("ACCEPT", read on another thread) can arrive anywhere between
-    // them and would split a connection's doubled start line in two.
-    for l in cap.stderr.lines() {
-        if let Some(p) = l.strip_prefix("ALPN protocols selected: ") {
-            alpn.push(p.trim().to_string());
-            continue;
-        }
-        let start = l == START;
-        if start && !prev_start {
-            blocks.push(Vec::new());
-        }
-        prev_start = start;
-        if let Some(b) = blocks.last_mut() {
-            b.push(l.to_string());
-        }
-    }
-    let mut alpn = alpn.into_iter();
-    let mut out = Vec::new();
-    for b in &blocks {
-        let mut v = ExternalView {
-            implementation: implementation.into(),
-            ..ExternalView::default()
-        };
-        let established = b.iter().any(|l| l == "CONNECTION ESTABLISHED");
-        for l in b {
-            if let Some(p) = l.strip_prefix("Protocol version: ") {
-                v.version = p.trim().parse().ok();
-            }
-            if let Some(p) = l.strip_prefix("Ciphersuite: ") {
-                v.suite = Some(p.trim().to_string());
-            }
-        }
-        if established {
-            v.alpn = alpn.next().filter(|p| !p.is_empty());
-            // A full handshake sends the certificate or reads a client key
-            // exchange (PSK and anonymous suites); a resumed one does neither.
-            let full = b.iter().any(|l| {
-                l.ends_with("write certificate") || l.ends_with("read client key exchange")
-            });
-            v.resumed = Some(!full);
-        }
-        alerts(b, &mut v);
-        v.error = error_line(b);
-        // -rev answers every line; the client's read of the answer is the
-        // witness that the exchange worked.
-        out.push(external::outcome(
-            Role::Server,
-            v,
-            established,
-            established,
-            None,
-        ));
-    }
-    if out.is_empty() {
-        let mut o = external::reported_nothing(
-            Role::Server,
-            implementation,
-            format!("s_server reported no connection ({})", cap.exit),
-        );
-        if let Some(v) = o.external.as_mut() {
-            v.exit = cap.exit.clone();
-        }
-        out.push(o);
-    }
-    out
-}
-
 /// Where [`OpensslCli::new`] writes the intermediate and the root together.
 fn issuers_file(pki: &PkiDir) -> std::path::PathBuf {
     pki.files.dir.join("issuers.pem")
@@ -500,18 +340,7 @@ fn issuers_file(pki: &PkiDir) -> std::path::PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use openssl_handshake::ProtocolVersion;
-
     use super::declaration::suite_code;
-    use super::*;
-
-    fn cap(lines: &[&str]) -> Captured {
-        Captured {
-            lines: lines.iter().map(|s| s.to_string()).collect(),
-            stderr: lines.join("\n"),
-            ..Captured::default()
-        }
-    }
 
     #[test]
     fn cipher_list_lines_give_codes() {
@@ -520,71 +349,5 @@ mod tests {
             Some(0xc00a)
         );
         assert_eq!(suite_code("ECDHE-ECDSA-AES256-SHA"), None);
-    }
-
-    #[test]
-    fn client_output_is_read() {
-        let o = parse_client(
-            &cap(&[
-                "SSL_connect:SSLv3/TLS write client hello",
-                "New, TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256",
-                "    Protocol  : TLSv1.3",
-                "ALPN protocol: h2",
-            ]),
-            true,
-            "OpenSSL test",
-        );
-        assert!(o.ok());
-        let v = o.external.expect("view");
-        assert_eq!(v.version, Some(ProtocolVersion::Tls1_3));
-        assert_eq!(v.suite.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
-        assert_eq!(v.alpn.as_deref(), Some("h2"));
-        assert_eq!(v.resumed, Some(false));
-    }
-
-    #[test]
-    fn client_failure_names_the_alert() {
-        let o = parse_client(
-            &cap(&[
-                "SSL3 alert read:fatal:handshake failure",
-                "40E7:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../ssl/record/rec_layer_s3.c:1605:SSL alert number 40",
-                "New, (NONE), Cipher is (NONE)",
-                // s_client 3.0 names the version it tried (here, -tls1_1
-                // against a TLS 1.2-only server), which was never agreed.
-                "    Protocol  : TLSv1.1",
-            ]),
-            false,
-            "OpenSSL test",
-        );
-        assert!(!o.handshake_ok);
-        let v = o.external.expect("view");
-        assert_eq!(v.alert_received, Some(40));
-        assert_eq!(v.version, None);
-    }
-
-    #[test]
-    fn server_output_splits_into_connections() {
-        let outs = parse_server(
-            &cap(&[
-                "SSL_accept:before SSL initialization",
-                "SSL_accept:before SSL initialization",
-                "SSL_accept:SSLv3/TLS write certificate",
-                "CONNECTION ESTABLISHED",
-                "Protocol version: TLSv1.3",
-                "Ciphersuite: TLS_AES_128_GCM_SHA256",
-                "CONNECTION CLOSED",
-                "SSL_accept:before SSL initialization",
-                "SSL_accept:before SSL initialization",
-                "CONNECTION ESTABLISHED",
-                "Protocol version: TLSv1.3",
-            ]),
-            "OpenSSL test",
-        );
-        assert_eq!(outs.len(), 2);
-        let resumed: Vec<_> = outs
-            .iter()
-            .map(|o| o.external.as_ref().and_then(|v| v.resumed))
-            .collect();
-        assert_eq!(resumed, [Some(false), Some(true)]);
     }
 }
