@@ -154,6 +154,17 @@ pub(super) fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutc
             None,
         ));
     }
+    // s_server names the SNI it saw on stdout (given -servername), for each
+    // connection that sent one: the lines are put with the connections only
+    // when every connection has one, as stdout has no connection marks.
+    let names: Vec<String> = cap.stdout.lines().filter_map(sni_seen).collect();
+    if names.len() == out.len() {
+        for (o, name) in out.iter_mut().zip(names) {
+            if let Some(v) = o.external.as_mut() {
+                v.sni = Some(name);
+            }
+        }
+    }
     if out.is_empty() {
         let mut o = external::reported_nothing(
             Role::Server,
@@ -166,6 +177,14 @@ pub(super) fn parse_server(cap: &Captured, implementation: &str) -> Vec<SideOutc
         out.push(o);
     }
     out
+}
+
+/// The name in s_server's `Hostname in TLS extension: "NAME"`, where it
+/// writes a byte that is not printable ASCII as `\xNN`.
+fn sni_seen(line: &str) -> Option<String> {
+    let quoted = line.strip_prefix("Hostname in TLS extension: ")?;
+    let name = quoted.trim_end().strip_prefix('"')?.strip_suffix('"')?;
+    Some(name.to_owned())
 }
 
 #[cfg(test)]
@@ -246,5 +265,34 @@ mod tests {
             .map(|o| o.external.as_ref().and_then(|v| v.resumed))
             .collect();
         assert_eq!(resumed, [Some(false), Some(true)]);
+    }
+
+    /// The name s_server prints for a connection that sent one is the SNI
+    /// its server saw, put with the connection when each has one.
+    #[test]
+    fn server_output_names_the_sni_seen() {
+        let established = [
+            "SSL_accept:before SSL initialization",
+            "SSL_accept:before SSL initialization",
+            "CONNECTION ESTABLISHED",
+            "Protocol version: TLSv1.3",
+            "CONNECTION CLOSED",
+        ];
+        let mut one = cap(&established);
+        one.stdout = "Setting secondary ctx parameters\nACCEPT\n\
+                      Hostname in TLS extension: \"localhost\"\n\
+                      Switching server context.\n"
+            .into();
+        let outs = parse_server(&one, "OpenSSL test");
+        let sni = outs[0].external.as_ref().and_then(|v| v.sni.as_deref());
+        assert_eq!(sni, Some("localhost"));
+        // Two connections and one name: which one sent it is unknown.
+        let mut two = cap(&[&established[..], &established[..]].concat());
+        two.stdout = one.stdout.clone();
+        let outs = parse_server(&two, "OpenSSL test");
+        assert_eq!(outs.len(), 2);
+        assert!(outs
+            .iter()
+            .all(|o| o.external.as_ref().is_some_and(|v| v.sni.is_none())));
     }
 }
