@@ -9,8 +9,8 @@
 //! key file is needed) and its TCP segments, starting with a three-way
 //! handshake so that TCP reassembly works. [`PcapFile`] appends
 //! connections as they end, so a long-running server's file is readable
-//! at any time. Checksums are left zero, which Wireshark does not verify
-//! by default.
+//! at any time. The IP and TCP checksums are real, so that tools that
+//! drop bad-checksum packets read them.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
