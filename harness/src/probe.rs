@@ -182,6 +182,9 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             } else {
                 ProbeFailure::Unreachable(why)
             });
+            if let Some(file) = &pcap {
+                conn.notes.push(no_packets(file));
+            }
             conn.diagnose();
             return Ok(ProbeOutcome {
                 connections: vec![conn],
@@ -203,24 +206,27 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     let mut first = (None, 0);
     for round in 0..rounds {
         let mut conn = ProbeConnection::new(opts.target.clone());
-        let mut stream = match connect(&addrs, opts.timeout) {
+        let (mut stream, addr) = match connect(&addrs, opts.timeout) {
             Ok(s) => s,
             Err(f) => {
                 conn.failure = Some(f);
+                if let Some(file) = &pcap {
+                    conn.notes.push(no_packets(file));
+                }
                 conn.diagnose();
                 out.connections.push(conn);
                 break;
             }
         };
-        if let Ok(peer) = stream.peer_addr() {
-            conn.peer = peer.to_string();
+        conn.peer = addr.to_string();
+        // The address connected to, not getpeername's, which fails once a
+        // server that accepted has reset the connection: it is captured too.
+        let capture = pcap
+            .as_ref()
+            .and_then(|_| Some(Capture::new(stream.local_addr().ok()?, addr)));
+        if let (Some(file), None) = (&pcap, &capture) {
+            conn.notes.push(no_packets(file));
         }
-        let capture = pcap.as_ref().and_then(|_| {
-            Some(Capture::new(
-                stream.local_addr().ok()?,
-                stream.peer_addr().ok()?,
-            ))
-        });
         // From the connect: a STARTTLS exchange is part of it.
         let handshake_deadline = Instant::now() + opts.handshake_timeout;
         if let Some(protocol) = opts.starttls {
@@ -473,7 +479,22 @@ pub(crate) fn verdict_comes_later(trace: Option<&HandshakeTrace>) -> bool {
     })
 }
 
-fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFailure> {
+/// Why `--pcap`'s file has nothing of a connection: it holds the TCP
+/// handshake only of a connection made, and the file is written anyway
+/// (a new section, which an earlier capture in it keeps before it).
+fn no_packets(file: &PcapFile) -> String {
+    format!(
+        "--pcap {} holds no packets of this connection: no TCP connection was made",
+        file.path().display()
+    )
+}
+
+/// Connects to the first of `addrs` that answers; returns the stream and
+/// the address it reached.
+fn connect(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+) -> Result<(TcpStream, SocketAddr), ProbeFailure> {
     let mut last = ProbeFailure::Refused("no address to connect to".into());
     for a in addrs {
         match TcpStream::connect_timeout(a, timeout) {
@@ -482,7 +503,7 @@ fn connect(addrs: &[SocketAddr], timeout: Duration) -> Result<TcpStream, ProbeFa
                     .set_read_timeout(Some(timeout))
                     .and_then(|_| s.set_write_timeout(Some(timeout)));
                 return match set {
-                    Ok(()) => Ok(s),
+                    Ok(()) => Ok((s, *a)),
                     Err(e) => Err(ProbeFailure::Other(e.to_string())),
                 };
             }

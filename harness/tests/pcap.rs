@@ -247,3 +247,69 @@ fn tshark_finds_every_tcp_checksum_good() {
         assert!(statuses.iter().all(|s| s == "1"), "{name}: {statuses:?}");
     }
 }
+
+/// The frames tshark reads in the pcapng file at `path`.
+fn frames_in(path: &std::path::Path) -> usize {
+    let out = stdout_of(
+        Command::new("tshark")
+            .arg("-r")
+            .arg(path)
+            .args(["-T", "fields", "-e", "frame.number"]),
+        "tshark (apt-get install tshark)",
+    );
+    String::from_utf8_lossy(&out).lines().count()
+}
+
+/// A probe refused before any connection writes a capture without
+/// packets, and says so; one that a server accepts and resets at once
+/// still records the TCP handshake that did happen.
+#[test]
+fn probe_pcap_says_when_it_holds_no_packets() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port that was free a moment ago refuses.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pcap = dir.path().join("refused.pcapng");
+    let target = format!("127.0.0.1:{port}");
+    let out = common::run(common::harness(&[
+        "probe",
+        &target,
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]));
+    assert_eq!(out.status.code(), Some(3), "{}{}", out.stdout, out.stderr);
+    assert_eq!(frames_in(&pcap), 0);
+    assert!(
+        out.stderr.contains(&format!(
+            "note: --pcap {} holds no packets of this connection: no TCP connection was made",
+            pcap.display()
+        )),
+        "{}",
+        out.stderr
+    );
+
+    // Accepted, then reset: SO_LINGER 0 closes with a RST.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    let server = thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        socket2::SockRef::from(&tcp)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+    });
+    let pcap = dir.path().join("reset.pcapng");
+    let out = common::run(common::harness(&[
+        "probe",
+        &target,
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]));
+    server.join().unwrap();
+    assert!(!out.status.success(), "{}{}", out.stdout, out.stderr);
+    let said = out.stderr.contains("holds no packets");
+    // Connected (the three-way handshake is there) or told none was.
+    assert!(said != (frames_in(&pcap) >= 3), "{}", out.stderr);
+}

@@ -108,7 +108,8 @@ pub(crate) struct ProbeArgs {
     /// Decryption Secrets Block, so Wireshark opens it decrypted; an
     /// earlier capture in the file is kept (a new section follows it).
     /// The bytes are those this client wrote and OpenSSL read, not a
-    /// capture of the wire: what arrived after a failure is not in it.
+    /// capture of the wire: what arrived after a failure is not in it. A
+    /// connection never made has no packets, which a note on stderr says.
     #[arg(long)]
     pcap: Option<PathBuf>,
     /// How to print each trace.
