@@ -15,9 +15,9 @@ use crate::peer::Capabilities;
 /// built without is an unknown option.
 pub(super) fn declare(version: &Result<String, String>) -> Capabilities {
     // "OpenSSL 3.0.13 30 Jan 2024 (Library: ...)" → "openssl-cli OpenSSL 3.0.13".
-    let short = version.as_deref().map_or("openssl".to_string(), |v| {
-        v.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
-    });
+    let short = version
+        .as_deref()
+        .map_or("openssl".to_string(), super::short_version);
     let mut caps = Capabilities::new(format!("openssl-cli {short}"));
     if let Err(e) = version {
         caps.available = Err(e.clone());

@@ -230,7 +230,7 @@ impl ProcessPeer for OpensslCli {
 
     fn implementation(&self) -> String {
         match &self.version {
-            Ok(v) => v.clone(),
+            Ok(v) => short_version(v),
             Err(_) => "openssl (missing)".into(),
         }
     }
@@ -333,6 +333,22 @@ fn path(p: &std::path::Path) -> String {
     p.display().to_string()
 }
 
+/// `openssl version` without its dates, which every failure line would
+/// repeat: "OpenSSL 3.0.19 27 Jan 2026 (Library: OpenSSL 3.0.19 27 Jan
+/// 2026)" is "OpenSSL 3.0.19". The library is named only when it is
+/// another version than the tool's.
+fn short_version(line: &str) -> String {
+    let two = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let (tool, library) = match line.split_once("(Library:") {
+        Some((tool, rest)) => (two(tool), Some(two(rest.trim_end_matches(')')))),
+        None => (two(line), None),
+    };
+    match library {
+        Some(l) if l != tool => format!("{tool} (library {l})"),
+        _ => tool,
+    }
+}
+
 /// Where [`OpensslCli::new`] writes the intermediate and the root together.
 fn issuers_file(pki: &PkiDir) -> std::path::PathBuf {
     pki.files.dir.join("issuers.pem")
@@ -349,5 +365,23 @@ mod tests {
             Some(0xc00a)
         );
         assert_eq!(suite_code("ECDHE-ECDSA-AES256-SHA"), None);
+    }
+
+    #[test]
+    fn the_tool_is_named_without_its_dates() {
+        use super::short_version;
+        assert_eq!(
+            short_version("OpenSSL 3.0.19 27 Jan 2026 (Library: OpenSSL 3.0.19 27 Jan 2026)"),
+            "OpenSSL 3.0.19"
+        );
+        assert_eq!(
+            short_version("OpenSSL 3.0.2 15 Mar 2022 (Library: OpenSSL 3.0.13 30 Jan 2024)"),
+            "OpenSSL 3.0.2 (library OpenSSL 3.0.13)"
+        );
+        assert_eq!(
+            short_version("OpenSSL 1.1.1w  11 Sep 2023"),
+            "OpenSSL 1.1.1w"
+        );
+        assert_eq!(short_version("LibreSSL 3.8.2"), "LibreSSL 3.8.2");
     }
 }
