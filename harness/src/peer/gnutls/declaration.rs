@@ -228,3 +228,13 @@ pub(super) fn suite_code(line: &str) -> Option<(u16, Version)> {
         v,
     ))
 }
+
+/// The server side's name in reports: the program that ran, gnutls-serv,
+/// of the version `gnutls-cli --version` gives (one package ships both):
+/// "gnutls-cli 3.7.9" is "gnutls-serv 3.7.9".
+pub(super) fn server_name(implementation: &str) -> String {
+    match implementation.strip_prefix(super::CLIENT) {
+        Some(version) => format!("{}{version}", super::SERVER),
+        None => implementation.to_owned(),
+    }
+}

@@ -38,7 +38,7 @@ mod declaration;
 mod errors;
 mod srp;
 
-use declaration::{declare, suite_code, tokens, CIPHERS};
+use declaration::{declare, server_name, suite_code, tokens, CIPHERS};
 use errors::{alert_for_error, refused_certificate};
 
 /// GnuTLS's command-line tools as a peer.
@@ -348,7 +348,8 @@ impl ProcessPeer for Gnutls {
             Ok(s) => s,
             Err(e) => {
                 let why = Chain(&e).to_string();
-                return vec![external::not_run(Role::Server, &self.implementation(), why)];
+                let me = server_name(&self.implementation());
+                return vec![external::not_run(Role::Server, &me, why)];
             }
         };
         let _ = ctl.ready.send(external::loopback(port));
@@ -498,7 +499,7 @@ impl Gnutls {
         let mut outs = Vec::new();
         for b in blocks.iter().take(made) {
             let mut v = ExternalView {
-                implementation: self.implementation(),
+                implementation: server_name(&self.implementation()),
                 ..ExternalView::default()
             };
             let mut cipher = None;
@@ -543,7 +544,7 @@ impl Gnutls {
                 .unwrap_or_else(|| "gnutls-serv reported no connection".into());
             outs.push(external::reported_nothing(
                 Role::Server,
-                &self.implementation(),
+                &server_name(&self.implementation()),
                 error,
             ));
         }

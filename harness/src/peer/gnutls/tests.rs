@@ -105,3 +105,12 @@ fn certificate_errors_are_refusals_of_the_certificate() {
         "The TLS connection was non-properly terminated."
     ));
 }
+
+/// The server side is named by the program that ran: `gnutls-serv
+/// --version` says "gnutls-serv 3.7.9" where gnutls-cli says
+/// "gnutls-cli 3.7.9".
+#[test]
+fn the_server_side_is_named_gnutls_serv() {
+    assert_eq!(server_name("gnutls-cli 3.7.9"), "gnutls-serv 3.7.9");
+    assert_eq!(server_name("gnutls (missing)"), "gnutls (missing)");
+}
