@@ -353,12 +353,19 @@ fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> 
     // A fatal alert while the handshake is paused for early data ends it,
     // and no exit follows: OpenSSL fails SSL_read_early_data there (say,
     // past recv_max_early_data) without reporting one.
+    // So does one in a trace that joined the call under way, whose exit
+    // may go to another callback (see `exit_unseen`).
     let fatal = where_ & sys::SSL_CB_ALERT != 0 && ret >> 8 == sys::SSL3_AL_FATAL;
-    if fatal && recorder.records.in_early_data() && matches!(state.outcome, Outcome::InProgress) {
-        let no_errno = std::io::Error::from_raw_os_error(0);
-        finished = Some(outcome::failed(recorder, state, ssl, -1, no_errno, at));
+    if fatal
+        && (recorder.records.in_early_data() || state.exit_unseen)
+        && matches!(state.outcome, Outcome::InProgress)
+    {
+        finished = Some(outcome::failed_at_alert(
+            recorder, state, ssl, where_, ret, at,
+        ));
     }
     if where_ & sys::SSL_CB_EXIT != 0 {
+        state.exit_unseen = false;
         let status = exit_status(ssl, ret);
         // Only a failed exit can find the SSL in error.
         let seen = if status == ExitStatus::Failed {

@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use openssl::ssl::{SniError, SslContext, SslContextBuilder, SslMethod};
+use openssl::ssl::{HandshakeError, SniError, SslContext, SslContextBuilder, SslMethod};
 use openssl_handshake::{Direction, HandshakeTrace, SslContextBuilderExt, TraceOptions};
 use testkit::pki::KeyType;
 
@@ -105,4 +105,69 @@ fn untraced_front_switching_to_a_traced_vhost_is_traced_from_the_switch() {
     assert_eq!(server_wrote, client_read);
     assert!(!names(&pair.server).contains(&"ClientHello".to_owned()));
     assert!(pair.server.negotiated.is_some());
+}
+
+/// OpenSSL picks the info callback once per SSL_accept call, from the
+/// front context: the failed exit of the call that switched to a traced
+/// vhost goes to the front's (none here), so the fatal alert is all the
+/// trace hears of the failure. With blocking sockets that call is the
+/// whole handshake. The trace, read at once, and the hook, run before the
+/// SSL is freed, must both say it failed, with the reason OpenSSL gave
+/// the application.
+#[test]
+fn a_failure_in_the_call_that_switched_to_a_traced_vhost_is_recorded() {
+    // The client refuses the vhost's certificate (it trusts no root): the
+    // server hears unknown_ca. Or the vhost refuses the client's ALPN: it
+    // sends no_application_protocol.
+    let distrusting = {
+        let mut b = SslContext::builder(SslMethod::tls_client()).unwrap();
+        b.set_verify(openssl::ssl::SslVerifyMode::PEER);
+        b.build()
+    };
+    let wants_h2 = client_ctx(|b| b.set_alpn_protos(b"\x02h2").unwrap());
+    for (heard, client, refuse_alpn) in [(true, distrusting, false), (false, wants_h2, true)] {
+        let seen = Seen::default();
+        let mut vhost = context(KeyType::EcdsaP256, Some(hooked(&seen)));
+        if refuse_alpn {
+            vhost.set_alpn_select_callback(|_, _| Err(openssl::ssl::AlpnError::ALERT_FATAL));
+        }
+        let front = switching(context(KeyType::Rsa2048, None), vhost.build());
+        let (listener, addr) = common::listener();
+        let server = std::thread::spawn(move || {
+            let Err(HandshakeError::Failure(mid)) = common::accept_tls(&listener, &front) else {
+                panic!("the server handshake must fail");
+            };
+            // What OpenSSL told the application, the reference.
+            let told = mid
+                .error()
+                .ssl_error()
+                .and_then(|s| s.errors().last().cloned());
+            let told = told.and_then(|e| e.reason().map(str::to_owned));
+            let trace = openssl_handshake::trace(mid.ssl()).expect("traced from the switch");
+            let hooked_before_free = seen.lock().unwrap().clone();
+            drop(mid);
+            (told, trace, hooked_before_free, seen)
+        });
+        let _ = common::client_ssl(&client, "vhost.example").connect(common::connect_tcp(addr));
+        let (told, trace, hooked, seen) = server.join().expect("server thread");
+        let what = if heard { "heard" } else { "sent" };
+        assert!(trace.joined_late, "{what}");
+        let failure = trace
+            .failure()
+            .unwrap_or_else(|| panic!("{what}: {:?}", trace.outcome));
+        assert_eq!(Some(&failure.reason), told.as_ref(), "{what}");
+        assert_eq!(
+            hooked.len(),
+            1,
+            "{what}: the hook ran before the SSL was freed"
+        );
+        assert_eq!(
+            hooked[0].failure().map(|f| &f.reason),
+            told.as_ref(),
+            "{what}"
+        );
+        assert_eq!(seen.lock().unwrap().len(), 1, "{what}: and only then");
+        let alert = trace.alerts().last().expect("the fatal alert");
+        assert_eq!(alert.direction == Direction::Read, heard, "{what}: {alert}");
+    }
 }

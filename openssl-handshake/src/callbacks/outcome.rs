@@ -83,6 +83,7 @@ fn back_to_earlier_handshake(state: &mut RecorderState) {
 pub(super) fn join_late(state: &mut RecorderState, at: u64) {
     state.handshakes = 1;
     state.joined_late = true;
+    state.exit_unseen = true;
     state.handshake_started = at;
     state.hook_due = true;
     state.span = telemetry::handshake_span(state.side, state.tag.as_deref());
@@ -217,6 +218,31 @@ pub(super) fn failed(
     Outcome::Failed(Box::new(failure))
 }
 
+/// The handshake under way failed at a fatal alert (`where_`, `ret` as
+/// the info callback gave them) after which no exit will come: one heard
+/// takes OpenSSL's reason for it, which OpenSSL raises only after this
+/// callback, from its alert; one sent finds the reason already raised.
+#[cold]
+#[inline(never)]
+pub(super) fn failed_at_alert(
+    recorder: &Recorder,
+    state: &mut RecorderState,
+    ssl: &SslRef,
+    where_: c_int,
+    ret: c_int,
+    at: u64,
+) -> Outcome {
+    let no_errno = io::Error::from_raw_os_error(0);
+    if where_ & sys::SSL_CB_READ == 0 {
+        return failed(recorder, state, ssl, -1, no_errno, at);
+    }
+    let so_far = state.events_so_far();
+    let reason = ffi::alert_heard_reason((ret & 0xff) as u8);
+    let failure = failure_of(&so_far, enforced_verify(ssl), reason);
+    state.local = Some(Box::new(LocalConfig::read(ssl)));
+    Outcome::Failed(Box::new(failure))
+}
+
 /// Settles the trace of a handshake that ended with `outcome` at `at`
 /// (the time of the callback that ended it); returns the
 /// finished trace and the hook when the hook is due, so that it runs after
@@ -285,11 +311,7 @@ fn failure(
     trace: &HandshakeTrace,
     messages: bool,
 ) -> Failure {
-    let code = ffi::verify_result(ssl);
-    // Without SSL_VERIFY_PEER the result is computed but never enforced:
-    // it did not fail this handshake, and a diagnosis must not blame it.
-    let enforced = ssl.verify_mode().contains(SslVerifyMode::PEER);
-    let verify = (code != 0 && enforced).then(|| VerifyResult::from_code(code));
+    let verify = enforced_verify(ssl);
     let mut reason = ffi::peek_error_reason();
     if reason.is_empty() || reason == UNEXPECTED_EOF {
         // Without messages the failure's state alone says how far it got.
@@ -312,6 +334,15 @@ fn failure(
         };
     }
     failure_of(trace, verify, reason)
+}
+
+/// The peer's verification result when it failed this handshake.
+fn enforced_verify(ssl: &SslRef) -> Option<VerifyResult> {
+    let code = ffi::verify_result(ssl);
+    // Without SSL_VERIFY_PEER the result is computed but never enforced:
+    // it did not fail this handshake, and a diagnosis must not blame it.
+    let enforced = ssl.verify_mode().contains(SslVerifyMode::PEER);
+    (code != 0 && enforced).then(|| VerifyResult::from_code(code))
 }
 
 /// Whether errno names a connection that broke under the handshake. Only

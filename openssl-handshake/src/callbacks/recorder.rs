@@ -53,6 +53,12 @@ pub(super) struct RecorderState {
     /// When the handshake under way started, on the recorder's clock.
     pub(super) handshake_started: u64,
     pub(super) hook_due: bool,
+    /// The trace joined a handshake under way, and no exit has been seen
+    /// since: the OpenSSL call that was running may have picked its info
+    /// callback before this recorder existed (a servername callback moved
+    /// the SSL to a traced context) and report its exit to that one, so a
+    /// fatal alert ends the handshake here.
+    pub(super) exit_unseen: bool,
     /// The handshake succeeded and `trace.negotiated` is yet to be read.
     pub(super) negotiated_pending: bool,
     /// A fatal alert after the handshake succeeded was reported (to the
@@ -101,6 +107,7 @@ impl Recorder {
                 peer_chain: Vec::new(),
                 handshake_started: 0,
                 hook_due: false,
+                exit_unseen: false,
                 negotiated_pending: false,
                 late_failure_reported: false,
                 refusing_renegotiation: false,
