@@ -333,22 +333,30 @@ fn a_3des_only_server_is_reached_by_own_hellos_alone() {
 
     // Rules the server meets: the version rule passes, as every version
     // was asked, and so does secure renegotiation, read from the own
-    // hellos' ServerHellos, where gnutls-cli sees it too; a suite rule
-    // does not pass on the own hellos alone.
-    assert!(
-        gnutls_safe_renegotiation(&addr),
-        "gnutls-cli saw no safe renegotiation"
-    );
+    // hellos' ServerHellos, where gnutls-cli sees it too, and
+    // encrypt-then-MAC likewise; heartbeat and compression are asked by
+    // hellos of the scan's own on any server. A suite rule does not pass
+    // on the own hellos alone.
+    let options = gnutls_options(&addr);
+    assert!(options.contains("safe renegotiation"), "{options}");
+    assert!(options.contains("EtM"), "{options}");
     let met = p(d, "met.toml");
     std::fs::write(
         &met,
         "min_version = \"tls1\"\nrequire_secure_renegotiation = true\n\
-         forbid_suites = [\"RC4-SHA\"]\nrequire_valid_certificate = true\n",
+         forbid_suites = [\"RC4-SHA\"]\nrequire_valid_certificate = true\n\
+         require_encrypt_then_mac = true\nforbid_heartbleed = true\nforbid_compression = true\n",
     )
     .expect("policy");
     let (code, r) = scan_own_only(d, &addr, &met);
     assert_eq!(code, Some(2), "{}", r["policy"]);
-    for name in ["min_version", "require_secure_renegotiation"] {
+    for name in [
+        "min_version",
+        "require_secure_renegotiation",
+        "require_encrypt_then_mac",
+        "forbid_heartbleed",
+        "forbid_compression",
+    ] {
         assert_eq!(rule(&r, name)["outcome"], "pass", "{}", rule(&r, name));
     }
     let probes = strings(&r["findings"]["renegotiation"]["probes"]);
@@ -366,9 +374,10 @@ fn a_3des_only_server_is_reached_by_own_hellos_alone() {
     }
 }
 
-/// Whether gnutls-cli, offering 3DES at TLS 1.2, reports RFC 5746's safe
-/// renegotiation in the session's options.
-fn gnutls_safe_renegotiation(addr: &str) -> bool {
+/// The session's options as gnutls-cli, offering 3DES at TLS 1.2,
+/// reports them ("- Options: extended master secret, safe renegotiation,
+/// EtM,").
+fn gnutls_options(addr: &str) -> String {
     common::require("gnutls-cli", "--version", "gnutls-bin");
     let port = addr.rsplit(':').next().expect("port");
     let mut c = Command::new("gnutls-cli");
@@ -383,7 +392,9 @@ fn gnutls_safe_renegotiation(addr: &str) -> bool {
     .stdin(std::process::Stdio::null());
     let out = run(c).stdout;
     out.lines()
-        .any(|l| l.starts_with("- Options:") && l.contains("safe renegotiation"))
+        .find(|l| l.starts_with("- Options:"))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// A scan expected to end CANNOT SCAN (which `scan_support::scan` refuses):

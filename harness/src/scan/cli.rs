@@ -117,7 +117,7 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
             || f.versions.iter().any(|v| v.accepted == Verdict::Yes));
     report.policy = match policy {
         Some(p) if report.cannot_scan.is_none() => Some(p.check(f)),
-        Some(p) if own_hellos_only => Some(p.check(f).reached_by_own_hellos_only()),
+        Some(p) if own_hellos_only => Some(p.check(f).reached_by_own_hellos_only(f)),
         _ => None,
     };
     let ok = report.policy.as_ref().is_none_or(|p| p.ok());

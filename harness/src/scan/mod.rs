@@ -480,8 +480,8 @@ fn unscannable(
             "the linked OpenSSL got no ServerHello at any version ({seen}); only the scan's own \
              hellos were answered, at {}: their versions and suites rows stand, but the chain, \
              groups, signature schemes, ALPN, SNI and resumption rest on handshakes of \
-             OpenSSL's and could not be asked, and a policy fails only on what the own hellos \
-             saw",
+             OpenSSL's and could not be asked, and a policy is judged only on what the own \
+             hellos saw",
             own.join(", ")
         )
     } else if p.connections() == 0 {

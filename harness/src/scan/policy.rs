@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::mozilla;
+use super::{mozilla, Findings, Verdict};
 use crate::case::Version;
 
 mod check;
@@ -251,15 +251,52 @@ const FAIL_ON_OWN_HELLOS: [&str; 5] = [
     "min_dh_bits",
 ];
 
+/// ... and those the scan's own hellos ask in every scan, not only where
+/// OpenSSL's handshakes failed (heartbeat and compression, which the
+/// linked OpenSSL cannot offer; encrypt_then_mac, which they offer as
+/// OpenSSL's hellos do). Each stands where its probe saw the fact, yes or
+/// no; "no CBC suite taken" does not, as OpenSSL's refused hellos may hide
+/// CBC suites of its own.
+const ASKED_BY_OWN_HELLOS: [&str; 3] = [
+    "forbid_heartbleed",
+    "forbid_compression",
+    "require_encrypt_then_mac",
+];
+
 impl PolicyResult {
     /// The policy as far as it can be judged where only the scan's own
     /// hellos reached the server: every rule but those they judge (the
-    /// two lists above) rests on OpenSSL's handshakes and is not verified.
-    pub fn reached_by_own_hellos_only(mut self) -> Self {
+    /// lists above, the last read from `f`) rests on OpenSSL's handshakes
+    /// and is not verified.
+    pub fn reached_by_own_hellos_only(self, f: &Findings) -> Self {
+        let verdicts = [
+            f.heartbeat.heartbleed,
+            f.compression.compressed,
+            f.encrypt_then_mac.supported,
+        ];
+        let seen: Vec<&str> = ASKED_BY_OWN_HELLOS
+            .into_iter()
+            .zip(verdicts)
+            .filter(|(_, v)| matches!(v, Verdict::Yes | Verdict::No))
+            .map(|(rule, _)| rule)
+            .collect();
+        self.judged_on_own_hellos(&seen)
+    }
+
+    /// The same, `seen` naming the rules of [`ASKED_BY_OWN_HELLOS`] whose
+    /// probe saw the fact.
+    fn judged_on_own_hellos(mut self, seen: &[&str]) -> Self {
         for r in &mut self.rules {
             let rule = r.rule.as_str();
-            let partial = FAIL_ON_OWN_HELLOS.contains(&rule);
-            if STAND_ON_OWN_HELLOS.contains(&rule) || (partial && r.outcome == RuleOutcome::Fail) {
+            let asked = ASKED_BY_OWN_HELLOS.contains(&rule);
+            // A probe of their own that got no answer says why itself.
+            let unanswered = asked && r.outcome == RuleOutcome::Unverified;
+            let partial = FAIL_ON_OWN_HELLOS.contains(&rule) || asked;
+            if STAND_ON_OWN_HELLOS.contains(&rule)
+                || seen.contains(&rule)
+                || unanswered
+                || (partial && r.outcome == RuleOutcome::Fail)
+            {
                 continue;
             }
             r.outcome = RuleOutcome::Unverified;
@@ -318,6 +355,37 @@ mod tests {
         assert!(e.to_string().contains("min_versoin"), "{e}");
         let e = Policy::load("/nonexistent/policy.toml").expect_err("missing file");
         assert!(e.to_string().contains("mozilla-modern"), "{e}");
+    }
+
+    #[test]
+    fn what_the_own_hellos_saw_themselves_stands() {
+        let result = |rule: &str, outcome| RuleResult {
+            rule: rule.into(),
+            outcome,
+            detail: "seen".into(),
+            probes: Vec::new(),
+        };
+        let policy = PolicyResult {
+            name: "p".into(),
+            rules: vec![
+                result("forbid_heartbleed", RuleOutcome::Fail),
+                result("forbid_compression", RuleOutcome::Pass),
+                result("require_encrypt_then_mac", RuleOutcome::Pass),
+                result("require_valid_certificate", RuleOutcome::Pass),
+            ],
+        };
+        // Heartbleed and compression were asked and answered; no CBC suite
+        // was taken, which OpenSSL's refused hellos may belie.
+        let judged = policy.judged_on_own_hellos(&["forbid_heartbleed", "forbid_compression"]);
+        let outcomes: Vec<RuleOutcome> = judged.rules.iter().map(|r| r.outcome).collect();
+        use RuleOutcome::{Fail, Pass, Unverified};
+        assert_eq!(outcomes, [Fail, Pass, Unverified, Unverified]);
+        assert_eq!(judged.rules[0].detail, "seen");
+        let etm = &judged.rules[2].detail;
+        assert!(
+            etm.ends_with("as far as the scan's own hellos saw: seen"),
+            "{etm}"
+        );
     }
 
     #[test]
