@@ -94,3 +94,53 @@ fn without_a_certificate_the_certificate_rules_are_not_verified() {
         o.stderr
     );
 }
+
+/// A 1024-bit RSA-PSS leaf (rsassaPss) is an RSA key of 1024 bits, as
+/// `openssl x509 -text` counts it, and fails `min_rsa_bits = 2048`; its
+/// type is `rsa-pss`, which `certificate_types = ["rsa"]` does not
+/// allow.
+#[test]
+fn an_rsa_pss_leaf_is_judged_by_its_modulus() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (cert, key) = (p(d, "pss1024.pem"), p(d, "pss1024.key"));
+    let mut req = std::process::Command::new("openssl");
+    req.args(["req", "-x509", "-newkey", "rsa-pss", "-pkeyopt"])
+        .args(["rsa_keygen_bits:1024", "-nodes", "-days", "30"])
+        .args(["-subj", "/CN=localhost", "-keyout", &key, "-out", &cert]);
+    assert!(common::run(req).status.success(), "openssl req");
+    let mut text = std::process::Command::new("openssl");
+    text.args(["x509", "-noout", "-text", "-in", &cert]);
+    let text = common::run(text).stdout;
+    let bits: u32 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Public-Key: ("))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no key size in {text}"));
+    assert!(text.contains("Public Key Algorithm: rsassaPss"), "{text}");
+    let (_server, addr) = common::s_server(&[
+        "-www",
+        "-cert",
+        &cert,
+        "-key",
+        &key,
+        "-cipher",
+        "DEFAULT:@SECLEVEL=0",
+    ]);
+    let pol = policy(d, "min_rsa_bits = 2048\ncertificate_types = [\"rsa\"]\n");
+    let (_, text) = scan_any(d, &addr, &["--format", "json", "--policy", &pol]);
+    let r: Value = serde_json::from_str(&text).expect("scan JSON");
+    let leaf = &r["findings"]["chain"]["certificates"][0];
+    assert_eq!(leaf["key_bits"], bits, "{leaf}");
+    let x = rule(&r, "min_rsa_bits");
+    assert_eq!(x["outcome"], "fail", "{x}");
+    assert_eq!(
+        x["detail"],
+        format!("RSA-PSS key of {bits} bits, below 2048"),
+        "{x}"
+    );
+    let x = rule(&r, "certificate_types");
+    assert_eq!(x["outcome"], "fail", "{x}");
+}

@@ -54,14 +54,17 @@ pub struct Policy {
     /// Each of these groups must be accepted.
     #[serde(default)]
     pub require_groups: Vec<String>,
-    /// The leaf's key type: "rsa", "ecdsa", "ed25519", "ed448".
+    /// The leaf's key type: "rsa", "rsa-pss" (an RSA key its certificate
+    /// restricts to RSASSA-PSS, rsassaPss, which only clients offering the
+    /// rsa_pss_pss_* signature schemes can use), "ecdsa", "ed25519",
+    /// "ed448", "dsa".
     pub certificate_types: Option<Vec<String>>,
     /// The curves an ECDSA leaf may use ("prime256v1", "secp384r1", ...).
     pub certificate_curves: Option<Vec<String>>,
     /// The signatures the leaf may be signed with, as OpenSSL names them
     /// ("sha256WithRSAEncryption", "ecdsa-with-SHA256", ...).
     pub certificate_signatures: Option<Vec<String>>,
-    /// The smallest RSA leaf key.
+    /// The smallest RSA leaf key, RSA-PSS keys included.
     pub min_rsa_bits: Option<u32>,
     /// The smallest finite-field DH prime.
     pub min_dh_bits: Option<usize>,

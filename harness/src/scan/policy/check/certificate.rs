@@ -64,16 +64,18 @@ impl Policy {
             });
         }
         if let Some(min) = self.min_rsa_bits {
-            rule("min_rsa_bits", &|ch| match ch
-                .certificates
-                .first()
-                .filter(|_| leaf_type(ch) == Some("rsa"))
-            {
-                Some(c) if c.key_bits < min => {
-                    Err(format!("RSA key of {} bits, below {min}", c.key_bits))
+            // An RSA-PSS key (rsassaPss) is an RSA modulus like any other.
+            rule("min_rsa_bits", &|ch| match leaf_type(ch) {
+                Some(k @ ("rsa" | "rsa-pss")) => {
+                    let bits = ch.certificates.first().map_or(0, |c| c.key_bits);
+                    let key = if k == "rsa" { "RSA" } else { "RSA-PSS" };
+                    if bits < min {
+                        Err(format!("{key} key of {bits} bits, below {min}"))
+                    } else {
+                        Ok(format!("{key} key of {bits} bits"))
+                    }
                 }
-                Some(c) => Ok(format!("RSA key of {} bits", c.key_bits)),
-                None => Ok("the leaf key is not RSA".into()),
+                _ => Ok("the leaf key is not RSA".into()),
             });
         }
         if let Some(max) = self.max_certificate_lifespan_days {
