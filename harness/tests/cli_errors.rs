@@ -53,6 +53,26 @@ fn a_negative_count_of_days_in_a_policy_is_refused() {
     }
 }
 
+/// A certificate rule's misspelt name is refused before any connection,
+/// as a misspelt group is: it would match no certificate.
+#[test]
+fn a_misspelt_certificate_name_in_a_policy_is_refused() {
+    let d = tempfile::tempdir().expect("temp dir");
+    for (key, name) in [
+        ("certificate_types", "rsaa"),
+        ("certificate_curves", "nocurve"),
+        ("certificate_signatures", "sha256WithRSA"),
+    ] {
+        let policy = d.path().join(format!("{key}.toml"));
+        std::fs::write(&policy, format!("{key} = [\"{name}\"]\n")).expect("policy");
+        let path = policy.to_str().expect("utf-8");
+        refused(
+            harness(&["scan", "127.0.0.1:9", "--policy", path]),
+            &[&format!("{key} names \"{name}\"")],
+        );
+    }
+}
+
 #[test]
 fn a_missing_report_names_the_file_and_its_cause_once() {
     let d = tempfile::tempdir().expect("temp dir");

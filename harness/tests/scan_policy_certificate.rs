@@ -144,3 +144,25 @@ fn an_rsa_pss_leaf_is_judged_by_its_modulus() {
     let x = rule(&r, "certificate_types");
     assert_eq!(x["outcome"], "fail", "{x}");
 }
+
+/// An ECDSA leaf on the curve `openssl x509 -text` names prime256v1 and
+/// P-256 meets `certificate_curves` by the group name the scan reports,
+/// secp256r1, as group rules take any of the three.
+#[test]
+fn a_certificate_curve_is_named_as_groups_are() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let cert = p(d, "server-ecdsa-p256.crt");
+    let mut text = std::process::Command::new("openssl");
+    text.args(["x509", "-noout", "-text", "-in", &cert]);
+    let text = common::run(text).stdout;
+    assert!(text.contains("ASN1 OID: prime256v1"), "{text}");
+    assert!(text.contains("NIST CURVE: P-256"), "{text}");
+    let key = p(d, "server-ecdsa-p256.key");
+    let (_server, addr) = common::s_server(&["-www", "-cert", &cert, "-key", &key]);
+    let pol = policy(d, "certificate_curves = [\"secp256r1\"]\n");
+    let r = scan_json(d, &addr, &["--policy", &pol]);
+    let x = rule(&r, "certificate_curves");
+    assert_eq!(x["outcome"], "pass", "{x}");
+}

@@ -331,6 +331,12 @@ impl ChainFinding {
     }
 }
 
+/// Whether `name` (in any case) is a key type [`key_type`] reports, but
+/// "other": one a policy's `certificate_types` may give.
+pub fn is_key_type(name: &str) -> bool {
+    KEY_TYPES.iter().any(|k| k.name.eq_ignore_ascii_case(name))
+}
+
 /// "rsa", "ecdsa", "ed25519", ... from a key algorithm's long name.
 pub fn key_type(algorithm: &str) -> &'static str {
     match algorithm {

@@ -59,10 +59,12 @@ pub struct Policy {
     /// rsa_pss_pss_* signature schemes can use), "ecdsa", "ed25519",
     /// "ed448", "dsa".
     pub certificate_types: Option<Vec<String>>,
-    /// The curves an ECDSA leaf may use ("prime256v1", "secp384r1", ...).
+    /// The curves an ECDSA leaf may use, by any name a group rule takes
+    /// ("P-256", "secp256r1" and "prime256v1" are one).
     pub certificate_curves: Option<Vec<String>>,
-    /// The signatures the leaf may be signed with, as OpenSSL names them
-    /// ("sha256WithRSAEncryption", "ecdsa-with-SHA256", ...).
+    /// The signatures the leaf may be signed with, by OpenSSL's long
+    /// names as the chain rows print them ("sha256WithRSAEncryption",
+    /// "ecdsa-with-SHA256", "rsassaPss", "ED25519", ...).
     pub certificate_signatures: Option<Vec<String>>,
     /// The smallest RSA leaf key, RSA-PSS keys included.
     pub min_rsa_bits: Option<u32>,
@@ -123,13 +125,10 @@ pub enum PolicyError {
         #[source]
         source: toml::de::Error,
     },
-    /// A suite or group name that TLS does not know: a misspelt name
-    /// would match nothing, and a rule forbidding it pass.
-    #[error(
-        "policy {path}: {key} names {name:?}, which is no TLS {kind}; give OpenSSL's name or \
-         IANA's (`openssl ciphers -stdname` lists suites; groups as the scan reports them: \
-         x25519, secp256r1, ffdhe2048, ...)"
-    )]
+    /// A suite, group, key type, curve or signature name that TLS or the
+    /// scan does not know: a misspelt name would match nothing, and a rule
+    /// forbidding it pass (one allowing it fail every server).
+    #[error("policy {path}: {key} names {name:?}, which is no {kind}; {hint}")]
     UnknownName {
         /// The policy.
         path: String,
@@ -137,8 +136,10 @@ pub enum PolicyError {
         key: &'static str,
         /// The name.
         name: String,
-        /// "cipher suite" or "group".
+        /// "TLS cipher suite", "TLS group", ...
         kind: &'static str,
+        /// The names to give instead.
+        hint: &'static str,
     },
 }
 

@@ -506,9 +506,11 @@ fn once<'a>(names: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
     out
 }
 
-/// Group names as the scan reports them (IANA), from OpenSSL's aliases.
-fn canonical_group(name: &str) -> String {
+/// Group names as the scan reports them (IANA), from OpenSSL's aliases
+/// (its curve names, which the chain rows print, among them).
+pub(super) fn canonical_group(name: &str) -> String {
     match name.to_ascii_lowercase().as_str() {
+        "prime192v1" | "secp192r1" => "secp192r1".into(),
         "p-256" | "prime256v1" | "secp256r1" => "secp256r1".into(),
         "p-384" | "secp384r1" => "secp384r1".into(),
         "p-521" | "secp521r1" => "secp521r1".into(),

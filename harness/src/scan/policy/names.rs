@@ -1,13 +1,22 @@
-//! The suite and group names a policy gives must be names TLS knows: a
-//! misspelt one would match nothing, and a rule that forbids it would
-//! pass whatever the server does.
+//! The suite, group and certificate names a policy gives must be names
+//! TLS or the scan knows: a misspelt one would match nothing, and a rule
+//! that forbids it would pass whatever the server does (one that allows
+//! it fail every server).
 
+use openssl::nid::Nid;
 use openssl_handshake::decode::{CipherSuite, NamedGroup};
 
 use super::{Policy, PolicyError};
+use crate::scan::chain::is_key_type;
 
-/// OpenSSL's names for groups whose IANA names differ.
-const OPENSSL_GROUP_NAMES: [&str; 4] = ["P-256", "P-384", "P-521", "prime256v1"];
+/// OpenSSL's names for groups whose IANA names differ (its curve names
+/// among them, as the chain rows print a leaf's curve).
+const OPENSSL_GROUP_NAMES: [&str; 5] = ["P-256", "P-384", "P-521", "prime256v1", "prime192v1"];
+
+/// Where a suite or group name is refused: the names to give.
+const TLS_NAMES: &str = "give OpenSSL's name or IANA's (`openssl ciphers -stdname` lists \
+                         suites; groups as the scan reports them: x25519, secp256r1, \
+                         ffdhe2048, ...)";
 
 impl Policy {
     /// Refuses a suite that is neither in `testable` (what the scan can
@@ -25,7 +34,7 @@ impl Policy {
         ];
         for (key, names) in suites {
             if let Some(name) = names.iter().find(|n| !known_suite(n, testable)) {
-                return Err(self.unknown(key, name, "cipher suite"));
+                return Err(self.unknown(key, name, "TLS cipher suite", TLS_NAMES));
             }
         }
         let groups = [
@@ -38,18 +47,51 @@ impl Policy {
         ];
         for (key, names) in groups {
             if let Some(name) = names.iter().find(|n| !known_group(n)) {
-                return Err(self.unknown(key, name, "group"));
+                return Err(self.unknown(key, name, "TLS group", TLS_NAMES));
             }
+        }
+        self.check_certificate_names()
+    }
+
+    /// Refuses a key type the scan does not report, a curve that is no
+    /// TLS group, and a signature algorithm OpenSSL does not know by the
+    /// long name the scan prints.
+    fn check_certificate_names(&self) -> Result<(), PolicyError> {
+        let given = |names: &Option<Vec<String>>| names.clone().unwrap_or_default();
+        let types = given(&self.certificate_types);
+        if let Some(name) = types.iter().find(|n| !is_key_type(n)) {
+            let hint = "give rsa, rsa-pss, ecdsa, ed25519, ed448 or dsa, as the scan reports a \
+                        leaf's key type";
+            return Err(self.unknown("certificate_types", name, "key type", hint));
+        }
+        let curves = given(&self.certificate_curves);
+        if let Some(name) = curves.iter().find(|n| !known_group(n)) {
+            let hint = "give a TLS group's name, IANA's or OpenSSL's (P-256, secp256r1 and \
+                        prime256v1 are one)";
+            return Err(self.unknown("certificate_curves", name, "TLS group", hint));
+        }
+        let signatures = given(&self.certificate_signatures);
+        if let Some(name) = signatures.iter().find(|n| !known_signature(n)) {
+            let hint = "give OpenSSL's long name, as the chain rows print the leaf's \
+                        (sha256WithRSAEncryption, ecdsa-with-SHA256, rsassaPss, ED25519, ...)";
+            return Err(self.unknown("certificate_signatures", name, "signature algorithm", hint));
         }
         Ok(())
     }
 
-    fn unknown(&self, key: &'static str, name: &str, kind: &'static str) -> PolicyError {
+    fn unknown(
+        &self,
+        key: &'static str,
+        name: &str,
+        kind: &'static str,
+        hint: &'static str,
+    ) -> PolicyError {
         PolicyError::UnknownName {
             path: self.name.clone().unwrap_or_default(),
             key,
             name: name.to_owned(),
             kind,
+            hint,
         }
     }
 }
@@ -72,6 +114,16 @@ fn known_group(name: &str) -> bool {
                 .name
                 .is_some_and(|n| n.eq_ignore_ascii_case(name))
         })
+}
+
+/// Whether `name` is the long name of a signature algorithm OpenSSL
+/// knows (one it can split into digest and key), as the scan prints a
+/// certificate's.
+fn known_signature(name: &str) -> bool {
+    (0..=i32::from(u16::MAX)).map(Nid::from_raw).any(|nid| {
+        // Only signature ids: `long_name` of an unknown id is an error.
+        nid.signature_algorithms().is_some() && nid.long_name().is_ok_and(|n| n == name)
+    })
 }
 
 #[cfg(test)]
@@ -105,5 +157,46 @@ mod tests {
         assert!(policy("require_suites = [\"AES128-SAH\"]")
             .check_names(&testable)
             .is_err());
+    }
+
+    #[test]
+    fn certificate_names_are_checked_too() {
+        let policy = |text: &str| -> Result<(), PolicyError> {
+            let mut p: Policy = toml::from_str(text).expect("policy");
+            p.name = Some("p.toml".into());
+            p.check_names(&[])
+        };
+        // Signatures as `openssl x509 -text` prints them.
+        for ok in [
+            "certificate_types = [\"RSA\", \"rsa-pss\", \"ecdsa\", \"ed25519\"]",
+            "certificate_curves = [\"P-256\", \"secp256r1\", \"prime256v1\", \"secp384r1\"]",
+            "certificate_signatures = [\"sha256WithRSAEncryption\", \"ecdsa-with-SHA384\", \
+             \"rsassaPss\", \"ED25519\", \"sha1WithRSAEncryption\"]",
+        ] {
+            assert!(policy(ok).is_ok(), "{ok}");
+        }
+        for (bad, key) in [
+            ("certificate_types = [\"rsaa\"]", "certificate_types"),
+            ("certificate_curves = [\"nocurve\"]", "certificate_curves"),
+            (
+                "certificate_signatures = [\"sha256WithRSA\"]",
+                "certificate_signatures",
+            ),
+            // A digest is no signature algorithm.
+            (
+                "certificate_signatures = [\"sha256\"]",
+                "certificate_signatures",
+            ),
+        ] {
+            let e = policy(bad).expect_err(bad).to_string();
+            assert!(
+                e.starts_with(&format!("policy p.toml: {key} names ")),
+                "{e}"
+            );
+        }
+        for name in crate::scan::mozilla::NAMES {
+            let p = Policy::load(name).expect("builtin");
+            assert!(p.check_certificate_names().is_ok(), "{name}");
+        }
     }
 }

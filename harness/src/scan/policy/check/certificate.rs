@@ -3,6 +3,7 @@
 //! them, so a rule holds only when it holds for each.
 
 use super::super::{Policy, RuleOutcome, RuleResult};
+use super::canonical_group;
 use crate::scan::chain::{key_type, ChainFinding};
 
 /// What one chain says for one rule: why it fails, or what it found.
@@ -37,8 +38,14 @@ impl Policy {
                     .certificates
                     .first()
                     .and_then(|c| c.key.split_whitespace().nth(2));
+                // By any of a group's names: P-256, secp256r1, prime256v1.
+                let allowed = |c: &str| {
+                    curves
+                        .iter()
+                        .any(|x| canonical_group(x) == canonical_group(c))
+                };
                 match curve {
-                    Some(c) if !curves.iter().any(|x| x == c) => Err(format!(
+                    Some(c) if !allowed(c) => Err(format!(
                         "the leaf's curve is {c}; the policy allows {}",
                         curves.join(", ")
                     )),
