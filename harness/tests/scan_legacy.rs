@@ -263,6 +263,27 @@ fn an_sslv2_server_hello_is_a_yes_and_fails_min_version() {
     );
 }
 
+/// A server of SSLv2 alone (every other hello is closed on) fails
+/// `require_secure_renegotiation`, and says why: SSLv2 has no RFC 5746.
+#[test]
+fn an_sslv2_only_server_has_no_secure_renegotiation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let nothing = common::ports::ClosedPort::new();
+    let addr = sslv2_front(nothing.addr());
+    let policy = p(d, "policy.toml");
+    std::fs::write(&policy, "require_secure_renegotiation = true\n").expect("policy");
+    let (code, r) = scan_own_only(d, &addr, &policy);
+    assert_eq!(code, Some(1), "{}", r["policy"]);
+    assert_eq!(r["findings"]["sslv2"]["accepted"], "yes");
+    let x = rule(&r, "require_secure_renegotiation");
+    assert_eq!(x["outcome"], "fail", "{x}");
+    assert_eq!(
+        x["detail"],
+        "the server speaks only SSLv2, which has no secure renegotiation (RFC 5746)"
+    );
+}
+
 /// tlslite-ng with 3DES alone and a 1024-bit DH prime: every TLS version
 /// is refused with the linked OpenSSL's suites and taken with the scan's
 /// own hellos, whose suites and DH prime (read from the ServerKeyExchange)

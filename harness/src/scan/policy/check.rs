@@ -362,8 +362,18 @@ impl Policy {
         }
         if self.require_secure_renegotiation == Some(true) {
             let r = &f.renegotiation;
-            let failed =
-                matches!(r.secure, Verdict::No | Verdict::NotTestable).then(|| r.detail.clone());
+            // Every version after SSLv2 refused: no ServerHello to read,
+            // but a client gets the SSLv2 handshake, which has no RFC 5746.
+            let sslv2_only =
+                sslv2.is_some() && f.versions.iter().all(|v| v.accepted == Verdict::No);
+            let failed = match r.secure {
+                Verdict::NotTestable if sslv2_only => Some(
+                    "the server speaks only SSLv2, which has no secure renegotiation (RFC 5746)"
+                        .to_owned(),
+                ),
+                Verdict::No | Verdict::NotTestable => Some(r.detail.clone()),
+                _ => None,
+            };
             // Every ServerHello below TLS 1.3 is asked: an unanswered
             // version is one not seen.
             rule(
