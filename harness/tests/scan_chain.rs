@@ -131,3 +131,102 @@ fn weak_keys_and_digests_fail_verification_as_clients_see_them() {
         assert_eq!(rule["outcome"], "fail", "{name}: {rule}");
     }
 }
+
+/// `openssl verify`'s code and whether it said OK, for `leaf` with
+/// `untrusted` against `cafile`, plus `extra`.
+fn openssl_verify(cafile: &str, untrusted: &str, leaf: &str, extra: &[&str]) -> (i64, bool) {
+    let mut c = Command::new("openssl");
+    c.args([
+        "verify",
+        "-no_check_time",
+        "-CAfile",
+        cafile,
+        "-untrusted",
+        untrusted,
+    ])
+    .args(extra)
+    .arg(leaf);
+    let o = run(c);
+    let all = format!("{}{}", o.stdout, o.stderr);
+    let code = all
+        .split("error ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    (code, all.contains(": OK"))
+}
+
+/// Verify error 20 is the same for a missing intermediate and for a root
+/// that is not trusted. A server that sends its leaf and intermediate to
+/// a scan whose --cafile lacks the root is complete as sent, as `openssl
+/// verify -partial_chain` with the intermediate trusted says; one that
+/// sends its leaf alone is not.
+#[test]
+fn a_chain_sent_whole_up_to_an_untrusted_root_is_complete_as_sent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (leaf, intermediate, root) = (
+        p(d, "server-rsa2048.crt"),
+        p(d, "intermediate.pem"),
+        p(d, "root.pem"),
+    );
+    // Any trust store without the test root: a self-signed leaf's.
+    let other = p(d, "neg-self-signed.chain.pem");
+    assert_eq!(
+        openssl_verify(&other, &intermediate, &leaf, &[]),
+        (20, false)
+    );
+    let partial = ["-partial_chain"];
+    assert!(openssl_verify(&intermediate, &intermediate, &leaf, &partial).1);
+    let scan_with = |addr: &str, cafile: &str| -> (serde_json::Value, String) {
+        let run_scan = |format: &str| {
+            let o = run(common::harness(&[
+                "scan",
+                addr,
+                "--servername",
+                "localhost",
+                "--cafile",
+                cafile,
+                "--format",
+                format,
+            ]));
+            assert_eq!(o.status.code(), Some(0), "{}", o.stderr);
+            o.stdout
+        };
+        let json = serde_json::from_str(&run_scan("json")).expect("scan JSON");
+        let row = run_scan("table")
+            .lines()
+            .find(|l| l.starts_with("chain") && l.contains(" complete "))
+            .unwrap_or_default()
+            .to_owned();
+        (json, row)
+    };
+    let (_server, addr) = s_server(d, &[]);
+    let (r, row) = scan_with(&addr, &other);
+    let ch = &r["findings"]["chain"];
+    assert_eq!(ch["chain_verify"][0], 20, "{ch}");
+    assert_eq!(ch["complete"], "yes", "{ch}");
+    let issuer = ch["certificates"][1]["issuer"].as_str().unwrap_or_default();
+    assert!(issuer.contains("Root CA"), "{ch}");
+    assert!(
+        row.contains(&format!(
+            "yes as sent; its last certificate's issuer ({issuer})"
+        )),
+        "{row}"
+    );
+
+    // The leaf alone: the intermediate is missing, which error 20 says.
+    let (lone, key) = (
+        p(d, "neg-missing-intermediate.chain.pem"),
+        p(d, "neg-missing-intermediate.key"),
+    );
+    assert_eq!(openssl_verify(&root, &lone, &lone, &[]), (20, false));
+    let (_server, addr) = common::s_server(&["-www", "-cert", &lone, "-key", &key]);
+    let (r, row) = scan_with(&addr, &root);
+    let ch = &r["findings"]["chain"];
+    assert_eq!(ch["chain_verify"][0], 20, "{ch}");
+    assert_eq!(ch["complete"], "no", "{ch}");
+    assert!(row.contains(" no (issuers only"), "{row}");
+}

@@ -66,7 +66,10 @@ pub struct ChainFinding {
     /// Yes: each certificate is issued by the next one.
     pub ordered: Verdict,
     /// Yes: the chain verifies against the trust store with nothing missing
-    /// (dates aside: an expired chain can be complete).
+    /// (dates aside: an expired chain can be complete), or, where that
+    /// fails for want of the last certificate's issuer (`chain_verify` 20),
+    /// the certificates sent, in order, verify up to the last, a CA
+    /// certificate: complete as sent, its issuer not trusted.
     pub complete: Verdict,
     /// Days to the leaf's expiry.
     pub leaf_days_to_expiry: Option<i32>,
@@ -180,6 +183,11 @@ fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
         Ok((code, text)) => {
             f.complete = match code {
                 0 => Verdict::Yes,
+                // Error 20 says as much of a missing intermediate as of a
+                // root that is not trusted: where the certificates sent, in
+                // order, verify up to the last (a CA certificate), nothing
+                // between them is missing, only its issuer's trust.
+                20 if f.ordered == Verdict::Yes && complete_as_sent(&base.chain) => Verdict::Yes,
                 // unable to get issuer certificate / ... locally: something
                 // between the last certificate sent and a trust anchor is
                 // missing.
@@ -378,6 +386,33 @@ fn summary(c: &X509Ref) -> CertSummary {
         days_to_expiry: days,
         lifespan_days: c.not_before().diff(c.not_after()).ok().map(|d| d.days),
     }
+}
+
+/// Whether `chain` (leaf first) verifies, dates aside, with its last
+/// certificate as the trust anchor: OpenSSL then checks that each
+/// certificate is signed by the next and that those above the leaf are
+/// CA certificates, as `openssl verify -partial_chain -no_check_time`
+/// with the last certificate as `-CAfile` does.
+fn complete_as_sent(chain: &[X509]) -> bool {
+    let (Some(leaf), Some(last)) = (chain.first(), chain.last()) else {
+        return false;
+    };
+    if chain.len() < 2 {
+        return false;
+    }
+    let verified = || -> Result<bool, openssl::error::ErrorStack> {
+        let mut store = X509StoreBuilder::new()?;
+        store.add_cert(last.clone())?;
+        store.set_flags(X509VerifyFlags::PARTIAL_CHAIN | X509VerifyFlags::NO_CHECK_TIME)?;
+        let store = store.build();
+        let mut untrusted = Stack::new()?;
+        for c in &chain[1..] {
+            untrusted.push(c.clone())?;
+        }
+        let mut ctx = X509StoreContext::new()?;
+        ctx.init(&store, leaf, &untrusted, |c| c.verify_cert())
+    };
+    verified().unwrap_or(false)
 }
 
 /// Why a chain could not be put to verification (not why it failed it).

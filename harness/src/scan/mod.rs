@@ -70,7 +70,10 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// 7: `findings.ocsp` and `findings.encrypt_then_mac`.
 /// 8: `findings.compression`, `findings.heartbeat` and
 /// `findings.early_data`.
-pub const SCAN_SCHEMA_VERSION: u32 = 8;
+/// 9: a chain's `complete` is yes also where its verification stops at
+/// the issuer of the last certificate sent (`chain_verify` 20) and the
+/// certificates sent verify up to that one, a CA certificate.
+pub const SCAN_SCHEMA_VERSION: u32 = 9;
 
 /// The id of the probe that offers every version and suite the linked
 /// OpenSSL has, at security level 0 like the other probes, with

@@ -59,14 +59,21 @@ fn chain_rows(
         ch.ordered.text().into(),
         &ch.probes,
     );
+    // Complete with verify 20: up to the last certificate sent, whose
+    // issuer is not trusted (see `ChainFinding::complete`).
+    let complete = match ch.certificates.last() {
+        Some(last) if ch.complete == Verdict::Yes && ch.chain_verify.0 == 20 => format!(
+            "yes as sent; its last certificate's issuer ({}) is not among the trusted ones",
+            last.issuer
+        ),
+        _ => ch.complete.text().to_owned(),
+    };
     row(
         "chain",
         format!("{prefix}complete"),
         format!(
-            "{} (issuers only, dates not checked: verify {}: {})",
-            ch.complete.text(),
-            ch.chain_verify.0,
-            ch.chain_verify.1
+            "{complete} (issuers only, dates not checked: verify {}: {})",
+            ch.chain_verify.0, ch.chain_verify.1
         ),
         &ch.probes,
     );
