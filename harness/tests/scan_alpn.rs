@@ -51,3 +51,30 @@ fn a_protocol_the_scan_did_not_offer_is_named() {
     );
     assert_eq!(a["on_no_overlap"], "not probed", "{a}");
 }
+
+/// A server of h2 alone offered http/1.1 alone refuses the offer with
+/// no_application_protocol, as `openssl s_client -alpn http/1.1` sees:
+/// the row says so, not that the server selected none.
+#[test]
+fn an_offer_refused_outright_is_named_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = s_server(d, &["-alpn", "h2"]);
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", &addr, "-alpn", "http/1.1"])
+        .stdin(std::process::Stdio::null());
+    let o = run(c);
+    let said = o.stdout.clone() + &o.stderr;
+    assert!(said.contains("no application protocol"), "{said}");
+    let (_, table) = scan(d, &addr, &["--alpn", "http/1.1"]);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("alpn"))
+        .unwrap_or_else(|| panic!("no ALPN row: {table}"));
+    assert!(
+        row.contains("the server refused them with alert no_application_protocol (120)"),
+        "{row}"
+    );
+    assert!(!row.contains("selected none"), "{row}");
+}

@@ -292,6 +292,17 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
                 chosen(&a.selected),
                 a.on_no_overlap
             ),
+            // The first offer, of every protocol, ended the rounds: what it
+            // got is its own answer, not one to a separate offer of none.
+            None if a.selected.is_empty() && !a.offered.is_empty() => {
+                match a.on_no_overlap.strip_prefix("alert ") {
+                    Some(alert) => format!("the server refused them with alert {alert}"),
+                    None if a.on_no_overlap == "handshake without ALPN" => {
+                        "selected none: handshake without ALPN".into()
+                    }
+                    None => format!("not testable: {}", a.on_no_overlap),
+                }
+            }
             None => format!(
                 "{}; with no overlap: {}",
                 chosen(&a.selected),
