@@ -230,3 +230,40 @@ fn a_chain_sent_whole_up_to_an_untrusted_root_is_complete_as_sent() {
     assert_eq!(ch["complete"], "no", "{ch}");
     assert!(row.contains(" no (issuers only"), "{row}");
 }
+
+/// A leaf whose notBefore is still to come says so, as an expired one
+/// says it expired: `openssl verify` refuses it with error 9.
+#[test]
+fn a_leaf_not_yet_valid_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (chain, key, root) = (
+        p(d, "neg-not-yet-valid.chain.pem"),
+        p(d, "neg-not-yet-valid.key"),
+        p(d, "root.pem"),
+    );
+    let mut c = Command::new("openssl");
+    c.args(["verify", "-CAfile", &root, "-untrusted", &chain, &chain]);
+    let o = run(c);
+    assert!(
+        (o.stdout.clone() + &o.stderr).contains("error 9 "),
+        "{} {}",
+        o.stdout,
+        o.stderr
+    );
+    let (_server, addr) =
+        common::s_server(&["-www", "-cert", &chain, "-cert_chain", &chain, "-key", &key]);
+    let (_, table) = scan(d, &addr, &[]);
+    let leaf = table
+        .lines()
+        .find(|l| l.starts_with("chain") && l.contains("#0"))
+        .unwrap_or_else(|| panic!("no leaf row: {table}"));
+    assert!(leaf.contains("(NOT YET VALID, for "), "{leaf}");
+    // The chain file holds the leaf too: the intermediate's row by subject.
+    let issuer = table
+        .lines()
+        .find(|l| l.starts_with("chain") && l.contains("Intermediate CA; issuer: "))
+        .unwrap_or_else(|| panic!("no issuer row: {table}"));
+    assert!(!issuer.contains("NOT YET VALID"), "{issuer}");
+}

@@ -50,6 +50,10 @@ pub struct CertSummary {
     pub days_to_expiry: Option<i32>,
     /// Days from notBefore to notAfter.
     pub lifespan_days: Option<i32>,
+    /// Whole days from now to notBefore, where that is still to come (0:
+    /// within a day); the table marks such a certificate.
+    #[serde(skip)]
+    pub not_yet_valid_days: Option<i32>,
 }
 
 /// The chain finding.
@@ -360,9 +364,15 @@ pub fn key_type(algorithm: &str) -> &'static str {
 
 fn summary(c: &X509Ref) -> CertSummary {
     let info = CertificateInfo::from_x509(c);
-    let days = Asn1Time::days_from_now(0)
-        .ok()
+    let now = Asn1Time::days_from_now(0).ok();
+    let days = now
+        .as_ref()
         .and_then(|now| now.diff(c.not_after()).ok())
+        .map(|d| d.days);
+    let not_yet_valid_days = now
+        .as_ref()
+        .and_then(|now| now.diff(c.not_before()).ok())
+        .filter(|d| d.days > 0 || (d.days == 0 && d.secs > 0))
         .map(|d| d.days);
     let key = match &info.curve {
         Some(curve) => format!(
@@ -385,6 +395,7 @@ fn summary(c: &X509Ref) -> CertSummary {
         extended_key_usage: info.extended_key_usage.map(|u| u.join(", ")),
         days_to_expiry: days,
         lifespan_days: c.not_before().diff(c.not_after()).ok().map(|d| d.days),
+        not_yet_valid_days,
     }
 }
 
