@@ -65,10 +65,10 @@ impl Policy {
             return Err(self.unknown("certificate_types", name, "key type", hint));
         }
         let curves = given(&self.certificate_curves);
-        if let Some(name) = curves.iter().find(|n| !known_group(n)) {
-            let hint = "give a TLS group's name, IANA's or OpenSSL's (P-256, secp256r1 and \
-                        prime256v1 are one)";
-            return Err(self.unknown("certificate_curves", name, "TLS group", hint));
+        if let Some(name) = curves.iter().find(|n| !known_curve(n)) {
+            let hint = "give an elliptic curve TLS group's name, IANA's or OpenSSL's (P-256, \
+                        secp256r1 and prime256v1 are one)";
+            return Err(self.unknown("certificate_curves", name, "ECDSA curve", hint));
         }
         let signatures = given(&self.certificate_signatures);
         if let Some(name) = signatures.iter().find(|n| !known_signature(n)) {
@@ -114,6 +114,18 @@ fn known_group(name: &str) -> bool {
                 .name
                 .is_some_and(|n| n.eq_ignore_ascii_case(name))
         })
+}
+
+/// Whether `name` is a TLS group that is an ECDSA curve (not x25519,
+/// x448, FFDHE or a hybrid): one a certificate's key can be on.
+fn known_curve(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    let curve = n.starts_with("secp")
+        || n.starts_with("sect")
+        || n.starts_with("brainpool")
+        || n.starts_with("prime")
+        || n.starts_with("p-");
+    curve && known_group(name)
 }
 
 /// Whether `name` is the long name of a signature algorithm OpenSSL
@@ -178,6 +190,8 @@ mod tests {
         for (bad, key) in [
             ("certificate_types = [\"rsaa\"]", "certificate_types"),
             ("certificate_curves = [\"nocurve\"]", "certificate_curves"),
+            // A group, but no curve a certificate's key is on.
+            ("certificate_curves = [\"x25519\"]", "certificate_curves"),
             (
                 "certificate_signatures = [\"sha256WithRSA\"]",
                 "certificate_signatures",
