@@ -149,6 +149,10 @@ pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
         state.read_negotiated(ssl);
     }
     let mut trace = state.snapshot(recorder.options.raw_bytes);
+    if matches!(trace.outcome, Outcome::InProgress) {
+        // The counts so far: a time-out's diagnosis reads what came.
+        (trace.bytes_sent, trace.bytes_received) = ffi::bytes_sent_received(ssl);
+    }
     // A handshake waiting mid-record: the header read is all there is of
     // it, and what a time-out's diagnosis names. (A message spanning
     // records is passed on whole, so between its records the last header's

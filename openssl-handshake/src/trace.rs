@@ -31,9 +31,11 @@ pub struct HandshakeTrace {
     /// JSON `duration_us`, an integer number of microseconds.
     #[serde(rename = "duration_us", with = "crate::micros::option")]
     pub duration: Option<Duration>,
-    /// Bytes written to the transport by the time the handshake ended.
+    /// Bytes written to the transport by the time the handshake ended;
+    /// while it is in progress, so far.
     pub bytes_sent: u64,
-    /// Bytes read from the transport by the time the handshake ended.
+    /// Bytes read from the transport by the time the handshake ended;
+    /// while it is in progress, so far.
     pub bytes_received: u64,
     /// How many handshakes this connection started (renegotiation adds
     /// one), those this end refused included.

@@ -98,3 +98,38 @@ fn timed_out() {
     let trace = traces.recv_timeout(TIMEOUT).expect("the hook saw it");
     assert_cause(&trace, Cause::TimedOut, "silent server");
 }
+
+/// A trace read while the handshake waits (the client's read time-out
+/// returns would-block) counts the bytes so far: the ClientHello record
+/// the server read, and the 3 bytes it answered with. The caller's
+/// time-out diagnosis then says what came.
+#[test]
+fn a_trace_read_mid_handshake_counts_the_bytes_so_far() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (addr, server) = raw_server(move |mut tcp| {
+        let hello = read_record(&mut tcp).expect("the ClientHello");
+        tcp.write_all(&[0x16, 0x03, 0x03]).expect("3 bytes");
+        let _ = tx.send(hello.len() as u64);
+        // Silent until the client is done.
+        let _ = read_record(&mut tcp);
+    });
+    let ctx = client_ctx(|_| {});
+    let tcp = TcpStream::connect(addr).expect("connect");
+    set_timeouts_to(&tcp, Duration::from_millis(300));
+    let mut ssl = openssl::ssl::Ssl::new(&ctx).expect("ssl");
+    ssl.set_hostname("localhost").expect("sni");
+    let Err(openssl::ssl::HandshakeError::WouldBlock(mid)) = ssl.connect(tcp) else {
+        panic!("the read time-out returns would-block");
+    };
+    let trace = openssl_handshake::trace(mid.ssl()).expect("traced");
+    let hello = rx.recv_timeout(TIMEOUT).expect("the server read it");
+    assert_eq!((trace.bytes_sent, trace.bytes_received), (hello, 3));
+    let d = openssl_handshake::Diagnosis::timed_out(Some(&trace), "0.3 s");
+    assert!(
+        d.summary
+            .contains("the peer sent 3 bytes but no whole handshake message"),
+        "{d}"
+    );
+    drop(mid);
+    server.join().expect("server");
+}
