@@ -79,9 +79,10 @@ impl TraceOptions {
     }
 
     /// Puts each message's bytes in the traces read from the connection
-    /// (off by default). The recorder keeps them either way, because
-    /// messages are decoded when a trace is read rather than on the
-    /// handshake path.
+    /// (off by default): all of them, Finished's verify_data, tickets and
+    /// PSK binders included, which the decoded messages only measure. The
+    /// recorder keeps them either way, because messages are decoded when a
+    /// trace is read rather than on the handshake path.
     pub fn raw_bytes(mut self, on: bool) -> Self {
         self.raw_bytes = on;
         self
