@@ -318,14 +318,18 @@ impl HandshakeState {
         }
     }
 
-    /// The state named `name` in `ssl.h`.
+    /// The state named `name` in `ssl.h`, numbered as the libssl running
+    /// this process numbers it (a name it lacks, as OpenSSL 3.2 numbers it).
     pub fn from_name(name: &str) -> Option<Self> {
-        let numbering = Numbering::V32;
-        numbering
-            .table()
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| Self::with_numbering(*v as u32, numbering))
+        [Numbering::running(), Numbering::V32]
+            .into_iter()
+            .find_map(|numbering| {
+                numbering
+                    .table()
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| Self::with_numbering(*v as u32, numbering))
+            })
     }
 
     /// What a state is known by when it has no name: its raw value and
@@ -453,6 +457,22 @@ mod tests {
             Numbering::of_version(running),
             "running libssl {running:#x}"
         );
+    }
+
+    /// A state made from its name, or read back from JSON, has the raw
+    /// value the running libssl gives it (3.0 and 3.2 number it apart).
+    #[test]
+    fn a_state_by_name_has_the_running_librarys_value() {
+        for (name, value) in Numbering::running().table() {
+            let state = HandshakeState::from_name(name).expect("named");
+            assert_eq!(i64::from(state.raw()), *value, "{name}");
+            let json = serde_json::to_string(&state).unwrap();
+            let back: HandshakeState = serde_json::from_str(&json).unwrap();
+            assert_eq!(i64::from(back.raw()), *value, "{name} from JSON");
+        }
+        // A 3.2 state 3.0 lacks still has a name and its 3.2 value.
+        let comp = HandshakeState::from_name("TLS_ST_CR_COMP_CERT").expect("a 3.2 state");
+        assert_eq!(comp.name(), Some("TLS_ST_CR_COMP_CERT"));
     }
 
     #[test]
