@@ -295,7 +295,7 @@ fn event(
             "TLS handshake succeeded"
         ),
         Some(f) => {
-            let reason = f.to_string();
+            let reason = f.detail().to_string();
             let reason = reason.as_str();
             // The diagnosis in plain words, and whose fault it is.
             let summary = diagnosis.map(|d| d.summary.as_str());

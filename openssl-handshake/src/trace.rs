@@ -111,7 +111,7 @@ impl std::fmt::Display for Outcome {
         match self {
             Outcome::InProgress => f.write_str("in progress"),
             Outcome::Succeeded => f.write_str("succeeded"),
-            Outcome::Failed(failure) => write!(f, "failed: {failure}"),
+            Outcome::Failed(failure) => write!(f, "failed {}", failure.detail()),
         }
     }
 }
@@ -212,40 +212,60 @@ impl Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "handshake failed after \"{}\"", self.state_text)?;
+        write!(f, "handshake failed {}", self.detail())
+    }
+}
+
+impl Failure {
+    /// The failure without its "handshake failed" lead: `after "SSLv3/TLS
+    /// read server hello" (read ServerHello): ...`, for a message that
+    /// says the handshake failed already ("TLS handshake failed", a log
+    /// event's text).
+    pub fn detail(&self) -> impl std::fmt::Display + '_ {
+        Detail(self)
+    }
+}
+
+/// [`Failure::detail`].
+struct Detail<'a>(&'a Failure);
+
+impl std::fmt::Display for Detail<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let failure = self.0;
+        write!(f, "after \"{}\"", failure.state_text)?;
         // OpenSSL's TLS 1.3 server stands in this state from its Finished
         // to the client's, early data or not: a log reader would suspect
         // 0-RTT. (A client stands in it too, having sent early data, with
         // its ClientHello the last message; without messages neither is
         // told.)
-        let server_waiting = self.state.and_then(|s| s.name()) == Some("TLS_ST_EARLY_DATA")
-            && self
+        let server_waiting = failure.state.and_then(|s| s.name()) == Some("TLS_ST_EARLY_DATA")
+            && failure
                 .last_message
                 .as_deref()
                 .is_some_and(|m| m != "wrote ClientHello");
         if server_waiting {
             write!(f, " (waiting for the client's Finished)")?;
         }
-        if let Some(m) = &self.last_message {
+        if let Some(m) = &failure.last_message {
             write!(f, " ({m})")?;
         }
-        if !self.reason.is_empty() {
-            write!(f, ": {}", self.reason)?;
+        if !failure.reason.is_empty() {
+            write!(f, ": {}", failure.reason)?;
         }
-        if let Some(v) = &self.verify {
+        if let Some(v) = &failure.verify {
             write!(f, "; certificate verify error {} ({})", v.code, v.text)?;
         }
-        if let Some(a) = &self.alert_sent {
+        if let Some(a) = &failure.alert_sent {
             write!(f, "; sent {a}")?;
             // OpenSSL 3 alerts decode_error at an unexpected end of file,
             // which reads like a complaint about the peer's bytes.
             if a.description == crate::diagnosis::alert::DECODE_ERROR
-                && self.reason.starts_with(Self::PEER_EOF)
+                && failure.reason.starts_with(Failure::PEER_EOF)
             {
                 write!(f, " (OpenSSL's answer to the end of file)")?;
             }
         }
-        if let Some(a) = &self.alert_received {
+        if let Some(a) = &failure.alert_received {
             write!(f, "; received {a}")?;
         }
         Ok(())

@@ -381,6 +381,20 @@ fn each_finished_handshake_is_one_tracing_event() {
         assert_eq!(e.fields["outcome"], "failed");
         assert_eq!(e.kinds["reason"], "str");
         assert!(e.fields.values().all(|v| !v.is_empty()), "{e:#?}");
+        // The event's text says the handshake failed; its reason goes on
+        // from there rather than saying so again.
+        let trace = if side == "client" {
+            &bad.client
+        } else {
+            &bad.server
+        };
+        let failure = trace.failure().expect("failed");
+        assert_eq!(e.fields["reason"], failure.detail().to_string());
+        assert!(e.fields["reason"].starts_with("after \""), "{e:#?}");
+        assert_eq!(
+            format!("handshake failed {}", e.fields["reason"]),
+            failure.to_string()
+        );
     }
     assert!(bad.client.failure().is_some() && bad.server.failure().is_some());
 
