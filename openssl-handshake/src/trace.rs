@@ -243,11 +243,14 @@ impl std::fmt::Display for Detail<'_> {
                 .last_message
                 .as_deref()
                 .is_some_and(|m| m != "wrote ClientHello");
-        if server_waiting {
-            write!(f, " (waiting for the client's Finished)")?;
-        }
-        if let Some(m) = &failure.last_message {
-            write!(f, " ({m})")?;
+        match &failure.last_message {
+            // Having read some of that flight, it no longer waits for it.
+            Some(m) if server_waiting && m.starts_with("read ") => {
+                write!(f, " (the client's second flight; {m})")?
+            }
+            Some(m) if server_waiting => write!(f, " (waiting for the client's Finished; {m})")?,
+            Some(m) => write!(f, " ({m})")?,
+            None => {}
         }
         if !failure.reason.is_empty() {
             write!(f, ": {}", failure.reason)?;
