@@ -87,8 +87,9 @@
 //! - `metrics`: through the `metrics` facade, `openssl_handshake_total`
 //!   (by side, version, suite, resumed, outcome),
 //!   `openssl_handshake_failures_total` (by side and cause) and the
-//!   `openssl_handshake_duration_seconds` histogram; call
-//!   `describe_metrics` once to give them units and descriptions.
+//!   `openssl_handshake_duration_seconds` histogram, described (units,
+//!   help) to the recorder installed when tracing is turned on; call
+//!   `describe_metrics` once a recorder installed later is in place.
 //! - `vendored`: builds OpenSSL from source instead of linking the
 //!   system's.
 //!
