@@ -272,7 +272,11 @@ fn an_sslv2_only_server_has_no_secure_renegotiation() {
     let nothing = common::ports::ClosedPort::new();
     let addr = sslv2_front(nothing.addr());
     let policy = p(d, "policy.toml");
-    std::fs::write(&policy, "require_secure_renegotiation = true\n").expect("policy");
+    std::fs::write(
+        &policy,
+        "require_secure_renegotiation = true\nallowed_suites = [\"AES128-SHA\"]\n",
+    )
+    .expect("policy");
     let (code, r) = scan_own_only(d, &addr, &policy);
     assert_eq!(code, Some(1), "{}", r["policy"]);
     assert_eq!(r["findings"]["sslv2"]["accepted"], "yes");
@@ -281,6 +285,15 @@ fn an_sslv2_only_server_has_no_secure_renegotiation() {
     assert_eq!(
         x["detail"],
         "the server speaks only SSLv2, which has no secure renegotiation (RFC 5746)"
+    );
+    // Its cipher specs (those of `sslv2_server_hello`) are no suite the
+    // policy allows: no TLS suite could be.
+    let x = rule(&r, "allowed_suites");
+    assert_eq!(x["outcome"], "fail", "{x}");
+    assert_eq!(
+        x["detail"],
+        "accepts suites outside the policy: SSLv2 RC4_128_WITH_MD5, SSLv2 \
+         DES_192_EDE3_CBC_WITH_MD5"
     );
 }
 

@@ -130,18 +130,24 @@ impl Policy {
                 || i.as_deref() == Some(want)
         };
         if let Some(allowed) = &self.allowed_suites {
-            let extra: Vec<&str> = suites
+            let mut extra: Vec<String> = suites
                 .iter()
                 .filter(|s| !allowed.iter().any(|a| is(s, a)))
-                .map(|s| s.0.as_str())
+                .map(|s| s.0.clone())
                 .collect();
+            // SSLv2's cipher specs are no TLS suite a policy can allow.
+            let mut probes = suite_probes.clone();
+            if f.sslv2.accepted == Verdict::Yes && !f.sslv2.cipher_specs.is_empty() {
+                extra.extend(f.sslv2.cipher_specs.iter().map(|c| format!("SSLv2 {c}")));
+                probes.extend(f.sslv2.probes.iter().cloned());
+            }
             let failed = (!extra.is_empty())
                 .then(|| format!("accepts suites outside the policy: {}", extra.join(", ")));
             rule(
                 "allowed_suites",
                 failed,
                 format!("{} suites, all allowed", suites.len()),
-                &suite_probes,
+                &probes,
             );
         }
         if !self.forbid_suites.is_empty() {
