@@ -349,6 +349,17 @@ fn default_server_tls13_resumption_fallback_and_policies() {
         junit.contains("name=\"forbid_groups\">\n      <failure"),
         "{junit}"
     );
+    // The file is the suite's name; its stem alone the test cases' class,
+    // whose dots a CI viewer reads as packages.
+    let path = bad.to_str().expect("utf-8");
+    assert!(
+        junit.contains(&format!("<testsuite name=\"policy {path}\"")),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<testcase classname=\"policy.bad\" name=\"forbid_groups\""),
+        "{junit}"
+    );
 }
 
 #[test]
