@@ -143,7 +143,19 @@ fn foreign(cb: sys::InfoCallback) -> bool {
 
 /// A copy of the trace recorded so far on `ssl`.
 pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
-    let recorder = ssl.ex_data(installed_index()?)?;
+    let Some(recorder) = installed_index().and_then(|index| ssl.ex_data(index)) else {
+        // A connection of a traced context is traced before its first
+        // callback makes its recorder: nothing has happened yet.
+        let traced = context_index()
+            .ok()
+            .is_some_and(|index| ssl.ssl_context().ex_data(index).is_some());
+        let side = if ssl.is_server() {
+            Side::Server
+        } else {
+            Side::Client
+        };
+        return traced.then(|| HandshakeTrace::new(side));
+    };
     let mut state = recorder.lock();
     if state.negotiated_pending && matches!(state.outcome, Outcome::Succeeded) {
         state.read_negotiated(ssl);

@@ -451,7 +451,8 @@ impl HandshakeTrace {
 }
 
 /// A snapshot of the trace recorded so far for `ssl`, or `None` when
-/// tracing is not attached to it (or no callback has fired yet).
+/// tracing is not attached to it. A connection of a traced context whose
+/// handshake has not begun has an empty trace, in progress.
 ///
 /// It can be called at any time, also while the handshake is in flight
 /// or from the completion hook; the snapshot is a copy, so it never

@@ -43,6 +43,22 @@ fn a_single_ssl_can_be_traced_without_its_context() {
     assert!(openssl_handshake::trace(&Ssl::new(&untraced).unwrap()).is_none());
 }
 
+/// Before its handshake begins, a connection of a traced context has an
+/// empty trace in progress, told apart from one nothing traces.
+#[test]
+fn a_traced_connection_not_yet_started_has_an_empty_trace() {
+    let traced = client_ctx(|_| {});
+    let trace = openssl_handshake::trace(&Ssl::new(&traced).unwrap()).expect("traced");
+    assert!(matches!(
+        trace.outcome,
+        openssl_handshake::Outcome::InProgress
+    ));
+    assert_eq!(trace.events.len(), 0);
+    let server = server_ctx(KeyType::EcdsaP256, |_| {});
+    let trace = openssl_handshake::trace(&Ssl::new(&server).unwrap()).expect("traced");
+    assert_eq!(trace.side, openssl_handshake::Side::Server);
+}
+
 /// Attaching to an SSL mid-handshake (here from its servername callback,
 /// after the first callbacks made its recorder) replaces the recorder.
 /// The message callback finds the recorder through its argument, so that
