@@ -71,7 +71,9 @@ impl Exit {
             // The server's failure under the probes' hellos, or its
             // stopping after one connection.
             HarnessError::Hostile(
-                HostileError::StoppedByProbes { .. } | HostileError::ServedOnce { .. },
+                HostileError::StoppedByProbes { .. }
+                | HostileError::ServedOnce { .. }
+                | HostileError::StoppedServing { .. },
             ) => Exit::Failed,
             _ => Exit::Usage,
         }

@@ -160,6 +160,31 @@ pub enum HostileError {
         /// What the good client met after the probes.
         reason: String,
     },
+    /// The target answered the first probes, then took no connection: a
+    /// server that serves so many connections only looks the same from
+    /// here as one that crashed on the last probe that connected.
+    #[error(
+        "target {target} stopped taking connections during the implementation probes: it \
+         took {connections} (the good handshake and {probes}), {last}, and the probe \
+         {refused}; a server that serves {naccept} connections only (openssl s_server -naccept \
+         {naccept}) does this, and so does one that crashed on that last hello; no case was \
+         run (the good client after the probes: {reason})",
+        probes = probes(.connections - 1)
+    )]
+    StoppedServing {
+        /// The address.
+        target: SocketAddr,
+        /// Connections taken, the good handshake's included.
+        connections: usize,
+        /// The last probe that connected, and how it ended.
+        last: String,
+        /// The first that did not, and what it met.
+        refused: String,
+        /// The `-naccept` count that would stop there.
+        naccept: usize,
+        /// What the good client met after the probes.
+        reason: String,
+    },
     /// The target did not complete a good handshake before any hostile
     /// input, so nothing it does afterwards would mean anything.
     #[error(
@@ -172,4 +197,9 @@ pub enum HostileError {
         /// What went wrong.
         reason: String,
     },
+}
+
+/// "1 probe", "2 probes".
+fn probes(n: usize) -> String {
+    format!("{n} probe{}", if n == 1 { "" } else { "s" })
 }

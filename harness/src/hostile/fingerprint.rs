@@ -134,6 +134,51 @@ impl Identification {
             _ => None,
         }
     }
+
+    /// Where the server stopped taking connections, when it answered the
+    /// first probe (else see [`Identification::first_probe_unserved`]) and
+    /// a later one could not connect.
+    pub fn stopped_during_probes(&self) -> Option<ProbesStop> {
+        let at = self
+            .answers
+            .iter()
+            .position(|a| matches!(a.answer, Answer::NoConnection { .. }))?;
+        let last = self.answers.get(at.checked_sub(1)?)?;
+        if at == 1 && last.answer == Answer::Closed {
+            return None;
+        }
+        let refused = &self.answers[at];
+        Some(ProbesStop {
+            connections: 1 + at,
+            last: (last.probe.id(), last.sends.clone()),
+            last_closed: last.answer == Answer::Closed,
+            refused: (refused.probe.id(), refused.observed.clone()),
+        })
+    }
+}
+
+/// Where a server stopped taking connections during the probes, after
+/// answering the first ([`Identification::stopped_during_probes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbesStop {
+    /// Connections it took before it stopped, the good handshake's
+    /// included.
+    pub connections: usize,
+    /// The last probe that connected, and what it sent.
+    pub last: (&'static str, String),
+    /// Whether that probe was closed unanswered: the connection a server
+    /// exiting resets in its accept queue, or a crash on its hello.
+    pub last_closed: bool,
+    /// The first probe that could not connect, and what it met.
+    pub refused: (&'static str, String),
+}
+
+impl ProbesStop {
+    /// The `-naccept` count of a server that stops so by design: one
+    /// exiting after N connections resets the one queued behind them.
+    pub fn naccept(&self) -> usize {
+        self.connections - usize::from(self.last_closed)
+    }
 }
 
 /// Matches answers against the table. Pure: no network.

@@ -76,9 +76,28 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
                 first,
                 reason: f.text,
             },
-            None => HostileError::StoppedByProbes {
-                target: addr,
-                reason: f.text,
+            None => match implementation.stopped_during_probes() {
+                Some(stop) => HostileError::StoppedServing {
+                    target: addr,
+                    connections: stop.connections,
+                    last: format!(
+                        "{} the last ({}: {})",
+                        if stop.last_closed {
+                            "closed unanswered"
+                        } else {
+                            "answered"
+                        },
+                        stop.last.0,
+                        stop.last.1
+                    ),
+                    naccept: stop.naccept(),
+                    refused: format!("{} {}", stop.refused.0, stop.refused.1),
+                    reason: f.text,
+                },
+                None => HostileError::StoppedByProbes {
+                    target: addr,
+                    reason: f.text,
+                },
             },
         })?;
 

@@ -187,3 +187,40 @@ fn a_server_gone_before_the_first_probe_is_told_from_one_that_closes() {
     later[3].1 = refused();
     assert_eq!(conclude(&later).first_probe_unserved(), None);
 }
+
+/// A server that answered the first probes and then took no connection
+/// (`s_server -naccept 3`: the good handshake and two probes) is told by
+/// where it stopped; one gone before the first probe is not this case.
+#[test]
+fn where_a_server_stopped_during_the_probes_is_named() {
+    let refused = || Answer::NoConnection {
+        reason: "Connection refused".into(),
+    };
+    let mut answers = vec![
+        (Probe::ALL[0], hello(0x0304, false, &[43, 51])),
+        (Probe::ALL[1], openssl_tls12_hello()),
+        (Probe::ALL[2], refused()),
+    ];
+    answers.extend(Probe::ALL[3..].iter().map(|p| {
+        let after = Probe::ALL[2].id().into();
+        (*p, Answer::NotSent { after })
+    }));
+    let stop = conclude(&answers).stopped_during_probes().expect("stopped");
+    assert_eq!(stop.connections, 3);
+    assert_eq!(stop.last.0, Probe::ALL[1].id());
+    assert_eq!(stop.refused.0, Probe::ALL[2].id());
+    assert!(!stop.last_closed);
+    assert_eq!(stop.naccept(), 3);
+    // Closed unanswered before the refusal: the connection a server that
+    // exits resets in its accept queue, not one it served.
+    answers[1].1 = Answer::Closed;
+    let stop = conclude(&answers).stopped_during_probes().expect("stopped");
+    assert!(stop.last_closed);
+    assert_eq!(stop.naccept(), 2);
+    // Gone before the first probe: first_probe_unserved's case.
+    answers[0].1 = refused();
+    assert_eq!(conclude(&answers).stopped_during_probes(), None);
+    // Every probe connected: no stop.
+    let answered: Vec<_> = Probe::ALL.iter().map(|p| (*p, Answer::Closed)).collect();
+    assert_eq!(conclude(&answered).stopped_during_probes(), None);
+}
