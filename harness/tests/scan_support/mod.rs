@@ -75,8 +75,10 @@ pub fn scan(d: &Path, addr: &str, extra: &[&str]) -> (Option<i32>, String) {
 /// [`scan`] for a scan that may end incomplete (exit 2): its output and
 /// the report it wrote.
 pub fn scan_any(d: &Path, addr: &str, extra: &[&str]) -> (common::Output, String) {
-    let out = d.join("scan.out");
-    let _ = std::fs::remove_file(&out);
+    // A file of its own: `each_at_once` runs scans side by side in `d`.
+    static SCANS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SCANS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = d.join(format!("scan-{n}.out"));
     let mut args = vec!["scan", addr, "--servername", "localhost", "--timeout", "3"];
     let root = p(d, "root.pem");
     let out_s = out.to_str().expect("utf-8 path").to_string();
