@@ -212,7 +212,7 @@ fn a_chain_sent_whole_up_to_an_untrusted_root_is_complete_as_sent() {
     assert!(issuer.contains("Root CA"), "{ch}");
     assert!(
         row.contains(&format!(
-            "yes as sent; its last certificate's issuer ({issuer})"
+            "yes as sent, if {issuer} is a root: it is not among the trusted ones"
         )),
         "{row}"
     );

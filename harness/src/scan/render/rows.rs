@@ -66,7 +66,8 @@ fn chain_rows(
     // issuer is not trusted (see `ChainFinding::complete`).
     let complete = match ch.certificates.last() {
         Some(last) if ch.complete == Verdict::Yes && ch.chain_verify.0 == 20 => format!(
-            "yes as sent; its last certificate's issuer ({}) is not among the trusted ones",
+            "yes as sent, if {} is a root: it is not among the trusted ones (an intermediate \
+             of that name would be missing)",
             last.issuer
         ),
         _ => ch.complete.text().to_owned(),
