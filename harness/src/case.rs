@@ -277,6 +277,11 @@ pub struct Endpoint {
     pub sni: Option<String>,
     /// Server only: an identity to switch to when the client sends `sni`.
     pub sni_identity: Option<Identity>,
+    /// Server only: refuse a client that asks for a name other than `sni`
+    /// with a fatal unrecognized_name (RFC 6066 section 3 lets a server
+    /// abort or go on); a client that sends no name is served.
+    #[serde(default)]
+    pub sni_fatal: bool,
     /// Server only: issue session tickets (otherwise `SSL_OP_NO_TICKET`).
     pub tickets: bool,
 }
@@ -296,6 +301,7 @@ impl Default for Endpoint {
             verify_peer: false,
             sni: None,
             sni_identity: None,
+            sni_fatal: false,
             tickets: true,
         }
     }
@@ -485,6 +491,8 @@ pub mod alert {
     pub const BAD_CERTIFICATE: u8 = 42;
     /// unknown_ca.
     pub const UNKNOWN_CA: u8 = 48;
+    /// access_denied.
+    pub const ACCESS_DENIED: u8 = 49;
     /// decode_error.
     pub const DECODE_ERROR: u8 = 50;
     /// protocol_version.

@@ -15,6 +15,7 @@
 //! | client certificate required, none sent | TLS 1.3 | certificate_required (server) | client_cert_required on both |
 //! | client certificate required, none sent | TLS 1.2 and older | handshake_failure (server) | client_cert_required on both |
 //! | ALPN with no overlap | server refuses | no_application_protocol (server) | alpn_mismatch on both |
+//! | SNI names a host the server does not serve | a server that refuses such clients | unrecognized_name (server) | sni_unknown on both (unknown on the client for another alert) |
 //! | wrong SRP password | the client's Finished fails to decrypt | bad_record_mac (server) | record_rejected on both |
 //! | client certificate fails verification | the pki's client negative | (server) | client_cert_rejected on both |
 //! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) | its server_cert_* on both (on the server, that or server_cert_invalid for a wrong host without SNI, and for an issuer not found when the client's alert is not unknown_ca) |
@@ -191,6 +192,12 @@ impl<'a> Oracle<'a> {
             Err(failure) => return failure,
         };
 
+        // OpenSSL's server calls its servername callback once the
+        // ClientHello's extensions are parsed, before it picks a suite.
+        if let Some(refused) = sni_refusal(case, server) {
+            return refused;
+        }
+
         let Some(suite) = negotiated_suite(&c, &s, v) else {
             return failure(
                 Some((Role::Server, alert::HANDSHAKE_FAILURE)),
@@ -353,6 +360,33 @@ impl<'a> Oracle<'a> {
             resumed,
         }
     }
+}
+
+/// A server that refuses clients asking for a name it does not serve,
+/// and a client that asks for one: the server ends the handshake at the
+/// ClientHello, before any certificate.
+fn sni_refusal(case: &Case, server: &Capabilities) -> Option<Expectation> {
+    let (asked, served) = (case.client.sni.as_ref()?, case.server.sni.as_ref()?);
+    if !case.server.sni_fatal || asked.eq_ignore_ascii_case(served) {
+        return None;
+    }
+    let description = server
+        .alert_for(FailureKind::SniUnknown)
+        .unwrap_or(Some(alert::UNRECOGNIZED_NAME));
+    // Only unrecognized_name tells the client why; the diagnosis reads
+    // another alert at the ClientHello (rustls's access_denied, which it
+    // knows only about a client certificate) as a failure it can't name.
+    let client: &[Cause] = if description == Some(alert::UNRECOGNIZED_NAME) {
+        &[Cause::SniUnknown]
+    } else {
+        &[Cause::Unknown]
+    };
+    Some(failure(
+        description.map(|d| (Role::Server, d)),
+        None,
+        format!("the client asks for {asked} (SNI) and the server serves only {served}"),
+        causes(client, &[Cause::SniUnknown]),
+    ))
 }
 
 /// What a client's diagnosis names when it refuses a server certificate

@@ -543,6 +543,7 @@ fn a_client_whose_own_policy_accepts_a_negative_is_expected_to_succeed() {
 }
 
 mod refusals;
+mod sni;
 
 #[test]
 fn a_refused_client_certificate_is_named_on_both_sides_unless_the_server_accepts_it() {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::{Case, Identity, KeyKind, Negative, Role, Version};
 use crate::library::SuiteInfo;
+use crate::matrix::HOST;
 
 /// One implementation's declaration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +118,10 @@ pub struct Lack {
 pub enum Feature {
     /// Server: switch to another certificate on SNI.
     SniSwitch,
+    /// Server: refuse a client that asks for a name it does not serve.
+    SniRefusal,
+    /// Client: send an SNI name other than the host it connects to.
+    SniName,
     /// Server: pick ALPN in its own order rather than the client's.
     AlpnServerOrder,
     /// Server: refuse a client with no ALPN protocol in common.
@@ -172,6 +177,8 @@ impl Feature {
     pub fn name(self) -> &'static str {
         match self {
             Feature::SniSwitch => "a certificate switch on SNI",
+            Feature::SniRefusal => "refusing a client over SNI",
+            Feature::SniName => "an SNI name other than the host it connects to",
             Feature::AlpnServerOrder => "ALPN in the server's order",
             Feature::AlpnRefusal => "refusing a client over ALPN",
             Feature::NegativeClientCertificate => "a negative client certificate",
@@ -206,6 +213,8 @@ impl Feature {
         let both_alpn = !c.alpn.is_empty() && !s.alpn.is_empty();
         match self {
             Feature::SniSwitch => role == Role::Server && s.sni_identity.is_some(),
+            Feature::SniRefusal => role == Role::Server && s.sni_fatal,
+            Feature::SniName => role == Role::Client && c.sni.as_deref().is_some_and(|n| n != HOST),
             Feature::AlpnServerOrder => {
                 role == Role::Server
                     && both_alpn
@@ -313,6 +322,9 @@ pub enum FailureKind {
     /// A verifying client that answers otherwise must declare it, or its
     /// server sides are held to unknown_ca's exact causes.
     ServerIssuerUnknown,
+    /// Server: the client asks (SNI) for a name it does not serve, and it
+    /// refuses such clients.
+    SniUnknown,
     /// Client: its lowest version is above the server's highest; the alert
     /// is the client's when its ClientHello lets the server answer with
     /// an older version, which the client then refuses.
