@@ -6,8 +6,8 @@ use std::sync::Arc;
 use openssl::dh::Dh;
 use openssl::pkey::Params;
 use openssl::ssl::{
-    AlpnError, NameType, SniError, Ssl, SslContext, SslContextBuilder, SslMethod, SslOptions,
-    SslVerifyMode,
+    AlpnError, NameType, SniError, Ssl, SslAlert, SslContext, SslContextBuilder, SslMethod,
+    SslOptions, SslVerifyMode,
 };
 use openssl::x509::verify::X509CheckFlags;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
@@ -156,19 +156,39 @@ impl Inproc {
                 if !ep.tickets {
                     b.set_options(SslOptions::NO_TICKET);
                 }
-                if let (Some(name), Some(identity)) = (&ep.sni, ep.sni_identity) {
-                    let mut other = ep.clone();
-                    other.identity = identity;
-                    other.sni = None;
-                    other.sni_identity = None;
-                    // Connections switched to it log their keys there.
-                    let switch_to = self.context_with(&other, Role::Server, keylog)?;
-                    let name = name.clone();
-                    b.set_servername_callback(move |ssl, _alert| {
+                if let Some(name) = ep
+                    .sni
+                    .clone()
+                    .filter(|_| ep.sni_identity.is_some() || ep.sni_fatal)
+                {
+                    let switch_to = match ep.sni_identity {
+                        Some(identity) => {
+                            let mut other = ep.clone();
+                            other.identity = identity;
+                            other.sni = None;
+                            other.sni_identity = None;
+                            other.sni_fatal = false;
+                            // Connections switched to it log their keys there.
+                            Some(self.context_with(&other, Role::Server, keylog)?)
+                        }
+                        None => None,
+                    };
+                    let fatal = ep.sni_fatal;
+                    b.set_servername_callback(move |ssl, alert| {
                         no_unwind(Err(SniError::ALERT_FATAL), || {
-                            if ssl.servername(NameType::HOST_NAME) == Some(name.as_str()) {
-                                ssl.set_ssl_context(&switch_to)
-                                    .map_err(|_| SniError::ALERT_FATAL)?;
+                            let asked = ssl.servername(NameType::HOST_NAME).map(str::to_owned);
+                            match (asked, &switch_to) {
+                                (Some(n), Some(ctx)) if n == name => {
+                                    ssl.set_ssl_context(ctx)
+                                        .map_err(|_| SniError::ALERT_FATAL)?;
+                                }
+                                // As `s_server -servername_fatal`, which
+                                // compares without case.
+                                (Some(n), _) if fatal && !n.eq_ignore_ascii_case(&name) => {
+                                    *alert = SslAlert::UNRECOGNIZED_NAME;
+                                    return Err(SniError::ALERT_FATAL);
+                                }
+                                _ => {}
                             }
                             Ok(())
                         })

@@ -238,3 +238,17 @@ pub(super) fn server_name(implementation: &str) -> String {
         None => implementation.to_owned(),
     }
 }
+
+/// GnuTLS's priority token for a group in the matrix's spelling.
+pub(super) fn group_token(g: &str) -> Option<&'static str> {
+    Some(match g {
+        "X25519" | "x25519" => "GROUP-X25519",
+        "P-256" | "prime256v1" | "secp256r1" => "GROUP-SECP256R1",
+        "P-384" | "secp384r1" => "GROUP-SECP384R1",
+        "P-521" | "secp521r1" => "GROUP-SECP521R1",
+        "X448" | "x448" => "GROUP-X448",
+        "ffdhe2048" => "GROUP-FFDHE2048",
+        "ffdhe3072" => "GROUP-FFDHE3072",
+        _ => return None,
+    })
+}

@@ -6,12 +6,14 @@ use crate::case::alert;
 /// GnuTLS's error-to-alert table is certain (`gnutls_error_to_alert`): a
 /// TLS 1.3 client without a required certificate gets certificate_required,
 /// a TLS 1.2 one decode_error (also what `openssl s_client` reports
-/// receiving). gnutls-serv doesn't print the alert itself, and the client
+/// receiving); a name refused with --sni-hostname-fatal, unrecognized_name
+/// (seen on loopback with tshark at TLS 1.2 and 1.3). gnutls-serv doesn't print the alert itself, and the client
 /// may not read it: its first write can meet the closed connection.
 pub(super) fn alert_for_error(error: &str) -> Option<u8> {
     match error.trim_end_matches('.') {
         "Certificate is required" => Some(alert::CERTIFICATE_REQUIRED),
         "No certificate was found" => Some(alert::DECODE_ERROR),
+        "The SNI host name not recognised" => Some(alert::UNRECOGNIZED_NAME),
         _ => None,
     }
 }

@@ -38,7 +38,7 @@ mod declaration;
 mod errors;
 mod srp;
 
-use declaration::{declare, server_name, suite_code, tokens, CIPHERS};
+use declaration::{declare, group_token, server_name, suite_code, tokens, CIPHERS};
 use errors::{alert_for_error, refused_certificate};
 
 /// GnuTLS's command-line tools as a peer.
@@ -166,16 +166,7 @@ impl Gnutls {
         if !ep.groups.is_empty() {
             p.push_str(":-GROUP-ALL");
             for g in &ep.groups {
-                let name = match g.as_str() {
-                    "X25519" | "x25519" => "GROUP-X25519",
-                    "P-256" | "prime256v1" | "secp256r1" => "GROUP-SECP256R1",
-                    "P-384" | "secp384r1" => "GROUP-SECP384R1",
-                    "P-521" | "secp521r1" => "GROUP-SECP521R1",
-                    "X448" | "x448" => "GROUP-X448",
-                    "ffdhe2048" => "GROUP-FFDHE2048",
-                    "ffdhe3072" => "GROUP-FFDHE3072",
-                    other => return Err(format!("no GnuTLS name for group {other}")),
-                };
+                let name = group_token(g).ok_or(format!("no GnuTLS name for group {g}"))?;
                 p.push_str(&format!(":+{name}"));
             }
         }
@@ -198,6 +189,11 @@ impl Gnutls {
             a.extend(["--x509cafile".into(), path(&self.pki.files.root)]);
         } else {
             a.push("--disable-client-cert".into());
+        }
+        // gnutls-serv checks the name only when told to refuse others.
+        if let (Some(name), true) = (&ep.sni, ep.sni_fatal) {
+            a.extend(["--sni-hostname".into(), name.clone()]);
+            a.push("--sni-hostname-fatal".into());
         }
         for p in &ep.alpn {
             a.extend(["--alpn".into(), p.clone()]);

@@ -113,9 +113,15 @@ impl OpensslCli {
             }
             None => a.push("-nocert".into()),
         }
-        if let (Some(name), Some(id)) = (&ep.sni, ep.sni_identity) {
+        // s_server checks the name only with a second certificate; a
+        // server that just refuses other names gets its own twice.
+        let named = ep.sni_identity.or(ep.sni_fatal.then_some(ep.identity));
+        if let (Some(name), Some(id)) = (&ep.sni, named) {
             if let Some(c) = self.pki.credential(id, Role::Server) {
                 a.extend(["-servername".into(), name.clone()]);
+                if ep.sni_fatal {
+                    a.push("-servername_fatal".into());
+                }
                 a.extend(["-cert2".into(), path(&c.leaf), "-key2".into(), path(&c.key)]);
                 // -cert2 has no chain file of its own: -build_chain builds
                 // both certificates' chains when s_server starts, from a
