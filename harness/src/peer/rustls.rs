@@ -14,7 +14,8 @@ use std::time::Instant;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{ring, CryptoProvider};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
-use rustls::server::WebPkiClientVerifier;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
 use rustls::{
     ClientConfig, ClientConnection, ConnectionCommon, DigitallySignedStruct, HandshakeKind,
     ProtocolVersion, RootCertStore, ServerConfig, ServerConnection, SignatureScheme, StreamOwned,
@@ -152,9 +153,16 @@ impl Rustls {
             .credential(ep.identity, Role::Server)
             .ok_or("rustls has no server without a certificate")?;
         let (chain, key) = der_of(c)?;
-        let mut config = builder
-            .with_single_cert(chain, key)
-            .map_err(|e| e.to_string())?;
+        let mut config = match ep.sni.clone().filter(|_| ep.sni_fatal) {
+            Some(name) => {
+                let key = CertifiedKey::from_der(chain, key, &self.provider(ep))
+                    .map_err(|e| e.to_string())?;
+                builder.with_cert_resolver(Arc::new(OnlyNamed(name, Arc::new(key))))
+            }
+            None => builder
+                .with_single_cert(chain, key)
+                .map_err(|e| e.to_string())?,
+        };
         config.alpn_protocols = ep.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
         if ep.tickets {
             config.ticketer = ring::Ticketer::new().map_err(|e| e.to_string())?;
@@ -250,6 +258,13 @@ fn declare() -> Capabilities {
             note: "rustls's TLS 1.2 server sends certificate_required too (server/tls12.rs)".into(),
         },
         AlertDialect {
+            failure: FailureKind::SniUnknown,
+            alert: Some(alert::ACCESS_DENIED),
+            note: "rustls's server answers a certificate resolver that finds none with \
+                   access_denied (server/hs.rs)"
+                .into(),
+        },
+        AlertDialect {
             failure: FailureKind::ClientVersionsTooLow,
             alert: Some(alert::HANDSHAKE_FAILURE),
             note: "a TLS 1.0/1.1 ClientHello has no signature_algorithms, which rustls's server \
@@ -323,6 +338,20 @@ fn der_of(
     }
     let key = c.key.private_key_to_pkcs8().map_err(|e| e.to_string())?;
     Ok((chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key))))
+}
+
+/// A certificate for one name, or for a client that names none: rustls
+/// ends the handshake when a resolver finds none (server/hs.rs).
+#[derive(Debug)]
+struct OnlyNamed(String, Arc<CertifiedKey>);
+
+impl ResolvesServerCert for OnlyNamed {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let asked = hello.server_name();
+        asked
+            .is_none_or(|n| n.eq_ignore_ascii_case(&self.0))
+            .then(|| self.1.clone())
+    }
 }
 
 /// A verifier for a client that doesn't verify (the case's
