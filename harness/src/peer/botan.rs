@@ -445,6 +445,12 @@ fn declare(version: &Result<String, String>, catalogue: &[SuiteInfo]) -> Capabil
             "botan tls_server has no ticket key, so it resumes by session id only",
         )
         .lack(Role::Server, Feature::SniSwitch, tool)
+        .lack(Role::Server, Feature::SniRefusal, tool)
+        .lack(
+            Role::Client,
+            Feature::SniName,
+            "botan tls_client sends the host it connects to (localhost) as its SNI",
+        )
         .lack(
             Role::Client,
             Feature::RefuseServerCertificate,

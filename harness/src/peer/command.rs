@@ -145,6 +145,8 @@ impl Command {
             Feature::ClientCertificate,
             Feature::Resumption,
             Feature::SniSwitch,
+            Feature::SniRefusal,
+            Feature::SniName,
             Feature::Alpn,
             Feature::GroupChoice,
         ] {

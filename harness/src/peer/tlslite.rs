@@ -203,6 +203,12 @@ impl Tlslite {
             )
             .lack(
                 Role::Server,
+                Feature::SniRefusal,
+                "tlslite-ng 0.8.2 answers a name other than handshakeServer's sni with a \
+                 warning unrecognized_name and goes on (tlsconnection.py), and has no fatal one",
+            )
+            .lack(
+                Role::Server,
                 Feature::Ed25519BelowTls12,
                 "tlslite-ng 0.8.2's server picks the suite and then fails in EdDSAKey.sign() \
                  (\"missing 1 required positional argument\"), closing without an alert",
