@@ -19,6 +19,10 @@ pub use filter::{Filter, FilterError};
 /// The host name the client asks for and verifies (the pki's leaves name it).
 pub const HOST: &str = "localhost";
 
+/// A host name no server of the matrix serves, which a client asks for
+/// where the server must refuse it.
+pub const UNKNOWN_HOST: &str = "unknown.example";
+
 /// The key-exchange groups of the matrix, in `SSL_CTX_set1_groups_list`
 /// spelling. Those the library doesn't know become unsupported cases.
 pub const GROUPS: [&str; 4] = ["X25519", "P-256", "P-384", "ffdhe2048"];
@@ -261,6 +265,21 @@ impl Builder<'_> {
                 "mismatch-client-cert",
             );
             c.server.verify_peer = true;
+            self.push(c);
+
+            // The server serves HOST only and refuses other names, so it
+            // ends the handshake at the ClientHello, before any
+            // certificate: the name the client verifies plays no part.
+            let mut c = self.base(
+                CaseKind::Mismatch,
+                v,
+                Some(&first),
+                "rsa2048",
+                "mismatch-sni",
+            );
+            c.client.sni = Some(UNKNOWN_HOST.into());
+            c.server.sni = Some(HOST.into());
+            c.server.sni_fatal = true;
             self.push(c);
         }
 
