@@ -564,6 +564,22 @@ mod tests {
     }
 
     #[test]
+    fn mismatch_sni_asks_a_refusing_server_for_another_name() {
+        let (_, cases) = matrix();
+        let sni: Vec<_> = cases
+            .iter()
+            .filter(|c| c.option == "mismatch-sni")
+            .collect();
+        let versions: Vec<_> = sni.iter().map(|c| c.version).collect();
+        assert_eq!(versions, [Version::Tls1_2, Version::Tls1_3]);
+        for c in sni {
+            assert_eq!(c.client.sni.as_deref(), Some(UNKNOWN_HOST));
+            assert_eq!(c.server.sni.as_deref(), Some(HOST));
+            assert!(c.server.sni_fatal && c.server.sni_identity.is_none());
+        }
+    }
+
+    #[test]
     fn shards_partition_the_cases() {
         let (_, cases) = matrix();
         let n = 3;

@@ -114,3 +114,17 @@ fn the_server_side_is_named_gnutls_serv() {
     assert_eq!(server_name("gnutls-cli 3.7.9"), "gnutls-serv 3.7.9");
     assert_eq!(server_name("gnutls (missing)"), "gnutls (missing)");
 }
+
+/// The errors whose alert GnuTLS's table fixes, in gnutls_strerror's
+/// words; the SNI one as gnutls-serv --sni-hostname-fatal prints it.
+#[test]
+fn handshake_errors_name_the_alert_gnutls_sends() {
+    use super::errors::alert_for_error;
+    let sni = alert_for_error("The SNI host name not recognised.");
+    assert_eq!(sni, Some(crate::case::alert::UNRECOGNIZED_NAME));
+    assert_eq!(alert_for_error("Certificate is required."), Some(116));
+    assert_eq!(
+        alert_for_error("The TLS connection was non-properly terminated."),
+        None
+    );
+}
