@@ -279,6 +279,28 @@ fn sni_name_unknown() {
     );
 }
 
+/// A server that answers a ClientHello naming unknown.example with a
+/// fatal access_denied, as a rustls server without a certificate for the
+/// name does (the matrix's mismatch-sni case checks rustls itself): the
+/// client reads the name as the likely cause, access control as the other.
+#[test]
+fn access_denied_at_the_hello_is_read_as_the_name() {
+    let (addr, server) = raw_server(|mut tcp| {
+        let _ = read_record(&mut tcp);
+        let _ = tcp.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 49]);
+    });
+    let t = traced_client(&client_ctx(|_| {}), addr, "unknown.example", |_| {});
+    server.join().expect("server");
+    let d = assert_diagnosis(
+        &t,
+        (Cause::SniUnknown, Fault::Unknown),
+        "the server refused this client's ClientHello with access_denied before choosing \
+         anything: most likely it has no certificate for \"unknown.example\"",
+        "access_denied to a hello naming a server",
+    );
+    assert!(d.summary.contains("access control"), "{d}");
+}
+
 #[test]
 fn alpn_mismatch() {
     let server = server_ctx_with(rsa(), require_http11);

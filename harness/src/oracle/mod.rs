@@ -15,7 +15,7 @@
 //! | client certificate required, none sent | TLS 1.3 | certificate_required (server) | client_cert_required on both |
 //! | client certificate required, none sent | TLS 1.2 and older | handshake_failure (server) | client_cert_required on both |
 //! | ALPN with no overlap | server refuses | no_application_protocol (server) | alpn_mismatch on both |
-//! | SNI names a host the server does not serve | a server that refuses such clients | unrecognized_name (server) | sni_unknown on both (unknown on the client for another alert) |
+//! | SNI names a host the server does not serve | a server that refuses such clients | unrecognized_name (server) | sni_unknown on both (rustls's access_denied too; unknown on the client for another alert) |
 //! | wrong SRP password | the client's Finished fails to decrypt | bad_record_mac (server) | record_rejected on both |
 //! | client certificate fails verification | the pki's client negative | (server) | client_cert_rejected on both |
 //! | server certificate fails verification | the pki's exact `X509_V_ERR_*` | (client) | its server_cert_* on both (on the server, that or server_cert_invalid for a wrong host without SNI, and for an issuer not found when the client's alert is not unknown_ca) |
@@ -373,10 +373,11 @@ fn sni_refusal(case: &Case, server: &Capabilities) -> Option<Expectation> {
     let description = server
         .alert_for(FailureKind::SniUnknown)
         .unwrap_or(Some(alert::UNRECOGNIZED_NAME));
-    // Only unrecognized_name tells the client why; the diagnosis reads
-    // another alert at the ClientHello (rustls's access_denied, which it
-    // knows only about a client certificate) as a failure it can't name.
-    let client: &[Cause] = if description == Some(alert::UNRECOGNIZED_NAME) {
+    // unrecognized_name says why; so, most likely, does access_denied
+    // before any ServerHello to a hello that named a server (rustls's
+    // answer), which the diagnosis reads so. Another alert it can't name.
+    let named = [Some(alert::UNRECOGNIZED_NAME), Some(alert::ACCESS_DENIED)];
+    let client: &[Cause] = if named.contains(&description) {
         &[Cause::SniUnknown]
     } else {
         &[Cause::Unknown]

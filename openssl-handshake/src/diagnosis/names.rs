@@ -14,7 +14,7 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
 
 fn sni(f: &Facts<'_>) -> Option<Diagnosis> {
     if !f.alert(alert::UNRECOGNIZED_NAME) {
-        return None;
+        return denied_at_hello(f);
     }
     let name = f.client_hello.and_then(|h| h.sni.clone());
     let asked = name
@@ -45,6 +45,36 @@ fn sni(f: &Facts<'_>) -> Option<Diagnosis> {
         d.with_some("ClientHello.sni", name)
             .with_some("local certificate names", own)
             .with_some("alert", f.any_alert().map(alert_text)),
+    )
+}
+
+/// A fatal access_denied in answer to a ClientHello that named a server,
+/// before any ServerHello: the server will not serve this client, and
+/// nothing of the offer was weighed yet. rustls answers so when it has no
+/// certificate for the name asked (its resolver found none); a server's
+/// access control may too, so whose fault it is stays open.
+fn denied_at_hello(f: &Facts<'_>) -> Option<Diagnosis> {
+    let heard = f
+        .received
+        .filter(|a| a.description == alert::ACCESS_DENIED)?;
+    let name = f.client_hello.and_then(|h| h.sni.clone())?;
+    if f.side != Side::Client || f.server_hello.is_some() || f.trace.succeeded() {
+        return None;
+    }
+    Some(
+        Diagnosis::new(
+            Cause::SniUnknown,
+            Fault::Unknown,
+            format!(
+                "the server refused this client's ClientHello with access_denied before \
+                 choosing anything: most likely it has no certificate for \"{name}\" (SNI), as \
+                 rustls answers then; else its access control turned this client away"
+            ),
+            "Connect with a host name the server is configured for, or give the server a \
+             certificate for this one; if it should serve this client, check its access rules.",
+        )
+        .with("ClientHello.sni", name)
+        .with("alert received", alert_text(heard)),
     )
 }
 

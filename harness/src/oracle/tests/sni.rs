@@ -57,8 +57,9 @@ fn the_served_name_no_name_or_a_lenient_server_succeed() {
     assert!(matches!(e, Expectation::Success { .. }), "{e:?}");
 }
 
+/// rustls's access_denied: the client's diagnosis still names the name.
 #[test]
-fn a_server_with_another_alert_leaves_the_client_unknown() {
+fn a_server_denying_access_at_the_hello_is_read_as_the_name() {
     let lib = library(true);
     let verify = |_| 0;
     let o = Oracle::new(&lib, &verify);
@@ -71,7 +72,7 @@ fn a_server_with_another_alert_leaves_the_client_unknown() {
     match o.expect_between(&asking(Some("unknown.example"), true), &o.linked, &server) {
         Expectation::Failure { alert, causes, .. } => {
             assert_eq!(alert.map(|a| a.description), Some(alert::ACCESS_DENIED));
-            assert_eq!(causes.client, [Cause::Unknown]);
+            assert_eq!(causes.client, [Cause::SniUnknown]);
         }
         other => panic!("{other:?}"),
     }
