@@ -84,6 +84,22 @@ fn a_missing_report_names_the_file_and_its_cause_once() {
     assert_eq!(line, format!("tls-harness: reading {path}: {cause}"));
 }
 
+/// `--artifacts` naming a file: a usage error that says it wants a
+/// directory, before any case runs, not the operating system's "File
+/// exists".
+#[test]
+fn artifacts_naming_a_file_is_refused() {
+    let d = tempfile::tempdir().expect("temp dir");
+    let file = d.path().join("a-file");
+    std::fs::write(&file, b"").expect("a file");
+    let path = file.to_str().expect("utf-8");
+    let o = refused(
+        harness(&["matrix", "--peers", "inproc", "--artifacts", path]),
+        &["--artifacts", "not a directory"],
+    );
+    assert!(!o.stderr.contains("File exists"), "{}", o.stderr);
+}
+
 #[test]
 fn a_bad_version_flag_is_refused_naming_the_value() {
     let o = refused(

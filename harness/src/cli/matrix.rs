@@ -133,6 +133,13 @@ pub(crate) fn matrix(a: MatrixArgs) -> Result<bool, HarnessError> {
     }
     crate::out_writable(a.out.as_ref())?;
     if let Some(dir) = &a.artifacts {
+        if dir.exists() && !dir.is_dir() {
+            return Err(HarnessError::Usage(format!(
+                "--artifacts {}: not a directory (it names where each failed case's pcapng \
+                 goes; give a directory, which is made if missing)",
+                dir.display()
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(|e| HarnessError::writing(dir, e))?;
     }
     let mut peers = a.peers;
