@@ -146,15 +146,12 @@ pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
     let Some(recorder) = installed_index().and_then(|index| ssl.ex_data(index)) else {
         // A connection of a traced context is traced before its first
         // callback makes its recorder: nothing has happened yet.
-        let traced = context_index()
-            .ok()
-            .is_some_and(|index| ssl.ssl_context().ex_data(index).is_some());
-        let side = if ssl.is_server() {
-            Side::Server
-        } else {
-            Side::Client
+        let traced = match CONTEXT_INDEX.get() {
+            Some(Ok(index)) => ssl.ssl_context().ex_data(*index).is_some(),
+            // No context was ever traced.
+            _ => false,
         };
-        return traced.then(|| HandshakeTrace::new(side));
+        return traced.then(|| HandshakeTrace::new(side_of(ssl)));
     };
     let mut state = recorder.lock();
     if state.negotiated_pending && matches!(state.outcome, Outcome::Succeeded) {
@@ -203,6 +200,15 @@ fn recorder_index() -> Result<Index<Ssl, Recorder>, Error> {
     RECORDER_INDEX
         .get_or_init(|| Ssl::new_ex_index().map_err(Error::ExDataIndex))
         .clone()
+}
+
+/// The side `ssl` plays, as OpenSSL knows it now.
+pub(super) fn side_of(ssl: &SslRef) -> Side {
+    if ssl.is_server() {
+        Side::Server
+    } else {
+        Side::Client
+    }
 }
 
 /// The recorder index without cloning its result: attaching made it
@@ -267,12 +273,7 @@ fn install(
     options: TraceOptions,
 ) -> Option<&Recorder> {
     let messages = options.messages;
-    let side = if ssl.is_server() {
-        Side::Server
-    } else {
-        Side::Client
-    };
-    let mut recorder = Recorder::new(options, side);
+    let mut recorder = Recorder::new(options, side_of(ssl));
     tag::copy_to(recorder.state_mut(), ssl);
     ssl.set_ex_data(index, recorder);
     // A servername callback may move this SSL to another context

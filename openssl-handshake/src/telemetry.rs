@@ -165,10 +165,11 @@ pub(crate) fn failed_after(trace: &HandshakeTrace, full: impl FnOnce() -> Handsh
             let alert = last.map_or("", |a| a.name.as_ref());
             // OpenSSL's words: for an alert sent, recorded as it was sent;
             // for one heard, those it gives the application's failed read.
-            let heard = last
-                .filter(|a| a.direction == crate::Direction::Read)
-                .map(|a| crate::ffi::alert_heard_reason(a.description));
-            let reason = trace.late_alert_reason.as_deref().or(heard.as_deref());
+            let reason = trace.late_alert_reason.clone().or_else(|| {
+                last.filter(|a| a.direction == crate::Direction::Read)
+                    .map(|a| crate::ffi::alert_heard_reason(a.description))
+            });
+            let reason = reason.as_deref();
             let summary = diagnosis.as_ref().map(|d| d.summary.as_str());
             let fault = diagnosis.as_ref().map(|d| d.fault.to_string());
             let sni = server_name(&full);

@@ -10,7 +10,7 @@ use openssl::ssl::{ErrorCode, SslRef, SslVerifyMode, SslVersion};
 use super::{Recorder, RecorderState};
 use crate::attach::Hook;
 use crate::diagnosis::LocalConfig;
-use crate::event::{RecordHeader, Side};
+use crate::event::RecordHeader;
 use crate::ffi;
 use crate::negotiated::VerifyResult;
 use crate::sys;
@@ -27,11 +27,7 @@ pub(super) type DueHook = Box<(HandshakeTrace, Hook)>;
 #[inline(never)]
 pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef, at: u64) {
     state.handshakes += 1;
-    state.side = if ssl.is_server() {
-        Side::Server
-    } else {
-        Side::Client
-    };
+    state.side = super::side_of(ssl);
     state.refusing_renegotiation = false;
     if !matches!(state.outcome, Outcome::InProgress) || state.handshakes == 1 {
         state.outcome = Outcome::InProgress;

@@ -41,21 +41,12 @@ impl Drop for Aside {
 /// The reason of the newest entry in OpenSSL's error queue, left in the
 /// queue for the caller of `SSL_connect`/`SSL_accept` to see.
 pub(crate) fn peek_error_reason() -> String {
-    // SAFETY: peeking reads the thread's queue without changing it; the
-    // reason string lives in OpenSSL's error-string table and is copied at
-    // once. (An application that unloaded error strings or a provider on
-    // another thread while handshakes run could free it; none does that.)
-    unsafe {
-        let code = openssl_sys::ERR_peek_last_error();
-        if code == 0 {
-            return String::new();
-        }
-        let text = copied_str(openssl_sys::ERR_reason_error_string(code));
-        if text.is_empty() {
-            return unnamed_reason(code);
-        }
-        text
+    // SAFETY: peeking reads the thread's queue without changing it.
+    let code = unsafe { openssl_sys::ERR_peek_last_error() };
+    if code == 0 {
+        return String::new();
     }
+    reason_of(code)
 }
 
 /// The reason OpenSSL raises for a fatal alert it heard, which it raises
@@ -67,8 +58,15 @@ pub(crate) fn alert_heard_reason(description: u8) -> String {
         0,
         sys::SSL_AD_REASON_OFFSET + c_int::from(description),
     );
+    reason_of(code)
+}
+
+/// The reason text of error `code`, as OpenSSL's tools print it.
+fn reason_of(code: c_ulong) -> String {
     // SAFETY: the reason string lives in OpenSSL's error-string table and
-    // is copied at once (as in `peek_error_reason`).
+    // is copied at once. (An application that unloaded error strings or a
+    // provider on another thread while handshakes run could free it; none
+    // does that.)
     let text = unsafe { copied_str(openssl_sys::ERR_reason_error_string(code)) };
     if text.is_empty() {
         return unnamed_reason(code);
