@@ -151,7 +151,10 @@ pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
             // No context was ever traced.
             _ => false,
         };
-        return traced.then(|| HandshakeTrace::new(side_of(ssl)));
+        return traced.then(|| HandshakeTrace {
+            tag: tag::of(ssl),
+            ..HandshakeTrace::new(side_of(ssl))
+        });
     };
     let mut state = recorder.lock();
     if state.negotiated_pending && matches!(state.outcome, Outcome::Succeeded) {
@@ -198,7 +201,7 @@ fn context_index() -> Result<Index<SslContext, TraceOptions>, Error> {
 
 fn recorder_index() -> Result<Index<Ssl, Recorder>, Error> {
     RECORDER_INDEX
-        .get_or_init(|| Ssl::new_ex_index().map_err(Error::ExDataIndex))
+        .get_or_init(|| ffi::ssl_ex_index::new().map_err(Error::ExDataIndex))
         .clone()
 }
 
@@ -250,10 +253,15 @@ fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
 fn create_recorder<'a>(ssl: *mut SSL, index: Index<Ssl, Recorder>) -> Option<&'a Recorder> {
     // SAFETY: as in `recorder`, which passes on the SSL OpenSSL gave it.
     let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
-    let options = ssl_ref
-        .ssl_context()
-        .ex_data(context_index().ok()?)?
-        .clone();
+    let Some(options) = ssl_ref.ssl_context().ex_data(context_index().ok()?) else {
+        // Untraced: a copy `SSL_dup` made of a connection traced on its
+        // own (`trace_handshake`) has its trampolines and, as its message
+        // callback's argument, the original's recorder, which it must
+        // not write to.
+        set_msg_argument(ssl, None);
+        return None;
+    };
+    let options = options.clone();
     // SAFETY: the callback is the only code touching this SSL while it
     // runs (OpenSSL is inside a call on it); setting ex_data is what
     // OpenSSL's own callbacks are allowed to do.
@@ -274,7 +282,7 @@ fn install(
 ) -> Option<&Recorder> {
     let messages = options.messages;
     let mut recorder = Recorder::new(options, side_of(ssl));
-    tag::copy_to(recorder.state_mut(), ssl);
+    recorder.state_mut().tag = tag::of(ssl);
     ssl.set_ex_data(index, recorder);
     // A servername callback may move this SSL to another context
     // (`SSL_set_SSL_CTX`, how virtual hosting is done). The info callback
@@ -290,22 +298,28 @@ fn install(
     // Whether set_ex_data replaced an earlier recorder in place or stored
     // a new box, this is the one the message callback must see.
     let recorder = ssl.ex_data(index)?;
-    set_msg_argument(ssl.as_ptr(), recorder);
+    set_msg_argument(ssl.as_ptr(), Some(recorder));
     Some(recorder)
 }
 
-/// Makes `recorder` the message callback's argument on `ssl`, which saves
-/// that callback (a dozen calls a handshake) the ex_data lookup.
+/// Makes `recorder` (or null) the message callback's argument on `ssl`,
+/// which saves that callback (a dozen calls a handshake) the ex_data
+/// lookup.
 ///
 /// The argument is only ever the recorder in the SSL's own ex_data: set
 /// here right after that recorder is stored, before OpenSSL can call
 /// back, and the recorder lives until the SSL is freed or this crate
 /// replaces it (which sets the argument again). The context's argument is
 /// cleared when the trampolines are installed, so an SSL never starts
-/// with a stale one. The message callback and its argument belong to the
-/// tracer, as OpenSSL pairs them.
-fn set_msg_argument(ssl: *mut SSL, recorder: &Recorder) {
-    let arg = recorder as *const Recorder as *mut c_void;
+/// with a stale one. A copy `SSL_dup` makes starts with the original's
+/// argument but without its recorder ([`ffi::ssl_ex_index`]); its first
+/// callback is an info callback (the handshake's start), which sets the
+/// argument to the copy's own recorder or clears it. The message callback
+/// and its argument belong to the tracer, as OpenSSL pairs them.
+fn set_msg_argument(ssl: *mut SSL, recorder: Option<&Recorder>) {
+    let arg = recorder.map_or(std::ptr::null_mut(), |r| {
+        r as *const Recorder as *mut c_void
+    });
     // SAFETY: `ssl` is live (the callers hold it); SSL_CTRL_SET_MSG_CALLBACK_ARG
     // only stores the pointer, which OpenSSL never dereferences.
     unsafe {
@@ -496,8 +510,6 @@ pub(crate) unsafe extern "C" fn msg_callback(
         return;
     }
     let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: OpenSSL passes the live SSL the record belongs to.
-        let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
         // Record headers (and TLS 1.3's inner content types) arrive for
         // every record of bulk transfer; outside a handshake they are
         // dropped before any lookup or lock, but for a header read that is
@@ -508,7 +520,9 @@ pub(crate) unsafe extern "C" fn msg_callback(
             content_type,
             sys::SSL3_RT_HEADER | sys::SSL3_RT_INNER_CONTENT_TYPE
         );
-        if per_record && !ffi::in_init(ssl_ref) {
+        // SAFETY: OpenSSL passes the live SSL the record belongs to; the
+        // reference ends here, before `recorder` may make a mutable one.
+        if per_record && !ffi::in_init(unsafe { SslRef::from_ptr(ssl) }) {
             if content_type == sys::SSL3_RT_HEADER && write_p == 0 && !arg.is_null() {
                 // SAFETY: as below: OpenSSL passes `len` readable bytes, and
                 // a non-null argument is this SSL's recorder.
@@ -552,6 +566,8 @@ pub(crate) unsafe extern "C" fn msg_callback(
             recorder.records.decrypted();
             return;
         }
+        // SAFETY: as above; no other reference to the SSL is live now.
+        let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
         let message = RawMessage {
             bytes,
             version: version as u16,

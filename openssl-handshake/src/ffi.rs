@@ -21,6 +21,7 @@ use crate::sys;
 use crate::version::ProtocolVersion;
 
 mod error_queue;
+pub(crate) mod ssl_ex_index;
 mod state_texts;
 
 pub(crate) use error_queue::{alert_heard_reason, peek_error_reason, with_error_queue_aside};

@@ -12,7 +12,6 @@ use std::sync::OnceLock;
 use openssl::ex_data::Index;
 use openssl::ssl::{Ssl, SslRef};
 
-use super::recorder::RecorderState;
 use crate::error::Error;
 
 static TAG_INDEX: OnceLock<Result<Index<Ssl, String>, Error>> = OnceLock::new();
@@ -21,7 +20,7 @@ static TAG_INDEX: OnceLock<Result<Index<Ssl, String>, Error>> = OnceLock::new();
 /// later on it.
 pub(crate) fn set(ssl: &mut SslRef, tag: String) -> Result<(), Error> {
     let index = TAG_INDEX
-        .get_or_init(|| Ssl::new_ex_index().map_err(Error::ExDataIndex))
+        .get_or_init(|| crate::ffi::ssl_ex_index::new().map_err(Error::ExDataIndex))
         .clone()?;
     if let Some(recorder) = super::installed_index().and_then(|i| ssl.ex_data(i)) {
         recorder.lock().tag = Some(tag.clone());
@@ -30,12 +29,10 @@ pub(crate) fn set(ssl: &mut SslRef, tag: String) -> Result<(), Error> {
     Ok(())
 }
 
-/// Gives a recorder just made for `ssl` the tag set on it, if any.
-pub(super) fn copy_to(state: &mut RecorderState, ssl: &SslRef) {
+/// The tag set on `ssl`, if any.
+pub(super) fn of(ssl: &SslRef) -> Option<String> {
     let Some(Ok(index)) = TAG_INDEX.get() else {
-        return;
+        return None;
     };
-    if let Some(tag) = ssl.ex_data(*index) {
-        state.tag = Some(tag.clone());
-    }
+    ssl.ex_data(*index).cloned()
 }
