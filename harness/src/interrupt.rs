@@ -47,12 +47,16 @@ pub fn install() -> std::io::Result<()> {
                 // Peers stalled in a case would otherwise hold the run up.
                 kill_live_groups();
                 if !first || !GENTLE.load(Ordering::SeqCst) {
-                    // exit runs no destructors: the key files go first.
+                    // Exiting runs no destructors: the key files go first.
                     // The list stays locked until the process ends, so no
                     // directory is made, or written to, after this.
                     let dirs = lock(&TEMP_DIRS);
                     remove_all(&dirs);
-                    std::process::exit(exit_code(signal));
+                    // Not exit(3): OpenSSL's atexit cleanup would free its
+                    // tables under threads still in a handshake, a crash
+                    // at exit. What was printed is flushed first.
+                    let _ = std::io::Write::flush(&mut std::io::stdout());
+                    crate::ffi::exit_at_once(exit_code(signal));
                 }
                 crate::stderr!(
                     "tls-harness: {}: finishing the report; send it again to stop at once",

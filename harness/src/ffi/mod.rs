@@ -6,7 +6,9 @@
 //! matching a certificate to a host name ([`host`]), and TLS over
 //! OpenSSL's own socket BIO ([`socket_tls`]); [`no_unwind`], which keeps
 //! panics out of the `openssl` crate's callback trampolines; and
-//! [`death_signal`], the one hook run in a peer process before it starts.
+//! [`death_signal`], the one hook run in a peer process before it starts;
+//! and [`exit_at_once`], which ends the process without the atexit
+//! handlers (OpenSSL's cleanup) that would run under other threads.
 //!
 //! `SSL_set_session(3)` requires the session to come from the same
 //! `SSL_CTX` as the connection it is offered on. [`SavedSession`] keeps the
@@ -41,6 +43,14 @@ use openssl_sys::SSL;
 // (checked against the header by `the_declarations_match_ssl_h`).
 extern "C" {
     fn SSL_renegotiate(s: *mut SSL) -> c_int;
+}
+
+/// Ends the process with `code` without running atexit handlers: exit(3)
+/// runs OpenSSL's, which frees the library's tables while other threads
+/// may still be inside a handshake.
+pub fn exit_at_once(code: i32) -> ! {
+    // SAFETY: _exit(2) has no preconditions; it ends the process.
+    unsafe { libc::_exit(code) }
 }
 
 /// A session together with the context that made it.
