@@ -16,8 +16,8 @@ use crate::event::{Direction, Side};
 use super::cert_policy::{self, Holder};
 use super::facts::{alert, alert_name, alert_text, Facts};
 use super::validity::{
-    expired, first_out_of_date, not_yet_valid, out_of_date, with_dates_too, CERT_HAS_EXPIRED,
-    CERT_NOT_YET_VALID,
+    clock_behind, current_here, expired, first_out_of_date, not_yet_valid, out_of_date,
+    with_dates_too, CERT_HAS_EXPIRED, CERT_NOT_YET_VALID,
 };
 use super::{Cause, Diagnosis, Fault, LocalCertificate};
 
@@ -206,11 +206,12 @@ fn server_heard(f: &Facts<'_>) -> Option<Diagnosis> {
         not_yet_valid(own.map(|c| c.not_before.as_str()), Holder::Server)
     } else if own.is_some_and(|c| c.expired) {
         expired(own.map(|c| c.not_after.as_str()), Holder::Server)
-    } else if a.description == alert::CERTIFICATE_EXPIRED || first_out_of_date(sent_chain).is_some()
-    {
+    } else if first_out_of_date(sent_chain).is_some() {
         // This server's own certificate is current: the chain it sent
         // says which one is not (GnuTLS says bad_certificate for it).
         out_of_date(Some(sent_chain), true, Holder::Server)
+    } else if a.description == alert::CERTIFICATE_EXPIRED {
+        current_here(sent_chain) // the client's clock, or a root only it holds
     } else if own.is_some_and(|c| c.self_signed) || (last == 0 && self_issued(Some(sent_chain), 0))
     {
         self_signed(Holder::Server)
@@ -287,9 +288,13 @@ fn rejected_unsaid(a: &crate::event::Alert, chain: &Certificate, no_sni: bool) -
             "the client rejected this server's certificate ({}) without saying why{hint}",
             alert_name(a)
         ),
-        "Read the client's own log for its verify error (an untrusted root, a missing \
-         intermediate, a host name the certificate does not cover, a name constraint or a \
-         policy), then fix the certificate or the client's trust store.",
+        format!(
+            "Read the client's own log for its verify error (an untrusted root, a missing \
+             intermediate, a host name the certificate does not cover, {}a name constraint or \
+             a policy), then fix the certificate, the client's trust store or its clock.",
+            // OpenSSL's alert for a certificate not valid yet.
+            clock_behind(chain).map_or(String::new(), |c| format!("{c}, "))
+        ),
     )
 }
 

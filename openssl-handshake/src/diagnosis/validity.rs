@@ -71,6 +71,120 @@ pub(super) fn out_of_date(
     }
 }
 
+/// The client refused this server's chain with certificate_expired,
+/// though every certificate sent is current by this server's clock. The
+/// client checked them against another time: most often its clock is
+/// ahead (or it verifies at a time it set, as `s_client -attime` does);
+/// else a root in its own store has expired. Only the client's log
+/// tells which, so the fault is unknown and the fix starts at its clock.
+/// rustls says certificate_expired for "not valid yet" too, so a clock
+/// behind the latest notBefore is named as well.
+pub(super) fn current_here(chain: &Certificate) -> Diagnosis {
+    // The certificate whose notAfter comes first is the one a clock
+    // running ahead passes first (the leaf, as a rule).
+    let first_end = dated(chain, &chain.not_after_unix).min_by_key(|(_, t)| *t);
+    let ahead = first_end.map_or_else(
+        || "the client's clock is ahead, or it checks against a time it set".to_owned(),
+        |(i, t)| {
+            format!(
+                "the client's clock is ahead, or it checks against a time past {} notAfter {}",
+                whose(chain, i),
+                date(t)
+            )
+        },
+    );
+    let behind = last_start(chain).map_or(String::new(), |(i, t)| {
+        format!(
+            "; a client that says certificate_expired for a certificate not valid yet, as \
+             rustls does, may instead be behind {} notBefore {}",
+            whose(chain, i),
+            date(t)
+        )
+    });
+    let root = short_name_or(top_issuer(chain), "a root CA");
+    let before = first_end.map_or(String::new(), |(_, t)| {
+        format!(" (it must read before {})", date(t))
+    });
+    Diagnosis::new(
+        Cause::ServerCertExpired,
+        Fault::Unknown,
+        format!(
+            "the client refused this server's chain as expired, but every certificate it sent \
+             is current by this server's clock: most likely {ahead}; else a root the client \
+             trusts at the end of the chain ({root}) has expired{behind}"
+        ),
+        format!(
+            "Check the client's clock first{before}; if it is right, update the client's trust \
+             store (e.g. the ca-certificates package), or have this server send a chain that \
+             leads to a current root the client trusts."
+        ),
+    )
+    .with("validity of the certificates sent", validity_of(chain))
+}
+
+/// The certificate of `chain` that became valid last, and when: a
+/// verifier whose clock reads before that refuses the chain as not valid
+/// yet. `None` when no date was read.
+fn last_start(chain: &Certificate) -> Option<(usize, i64)> {
+    dated(chain, &chain.not_before_unix).min_by_key(|(_, t)| std::cmp::Reverse(*t))
+}
+
+/// A clock that would refuse `chain` as not valid yet, for a verifier
+/// whose alert does not say why: "a clock that reads before the leaf's
+/// notBefore ...". `None` when no date was read.
+pub(super) fn clock_behind(chain: &Certificate) -> Option<String> {
+    last_start(chain).map(|(i, t)| {
+        format!(
+            "a clock that reads before {} notBefore {}",
+            whose(chain, i),
+            date(t)
+        )
+    })
+}
+
+/// "the leaf's", or "Intermediate CA's" for another certificate of
+/// `chain`.
+fn whose(chain: &Certificate, i: usize) -> String {
+    match i {
+        0 => "the leaf's".to_owned(),
+        i => format!(
+            "{}'s",
+            short_name_or(chain.subjects.get(i), "a CA certificate")
+        ),
+    }
+}
+
+/// Each certificate's index with its date in `times` (0, for an entry
+/// that did not parse, left out).
+fn dated<'a>(chain: &'a Certificate, times: &'a [i64]) -> impl Iterator<Item = (usize, i64)> + 'a {
+    times
+        .iter()
+        .copied()
+        .enumerate()
+        .take(chain.subjects.len())
+        .filter(|(_, t)| *t != 0)
+}
+
+/// Each certificate of `chain` with its dates, leaf first.
+fn validity_of(chain: &Certificate) -> String {
+    let dates = chain.not_before_unix.iter().zip(&chain.not_after_unix);
+    chain
+        .subjects
+        .iter()
+        .zip(dates)
+        .filter(|(_, (from, until))| **from != 0 || **until != 0)
+        .map(|(s, (from, until))| {
+            format!(
+                "{}: {} to {}",
+                short_name_or(Some(s), "a certificate"),
+                date(*from),
+                date(*until)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The `holder`'s own certificate has expired (on `not_after`).
 pub(super) fn expired(not_after: Option<&str>, holder: Holder) -> Diagnosis {
     let who = holder.name();
