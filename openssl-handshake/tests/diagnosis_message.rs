@@ -165,6 +165,29 @@ fn a_server_that_cannot_parse_the_client_hello() {
     );
 }
 
+/// A server must expect a ClientHello first, so one that answers the
+/// very first ClientHello with unexpected_message blames a message this
+/// client could not have misplaced: the server's stack, or something in
+/// between, is as likely at fault, and a capture tells.
+#[test]
+fn a_server_that_calls_the_first_client_hello_unexpected() {
+    let (addr, server) = raw_server(|mut tcp| {
+        let _ = read_record(&mut tcp);
+        // A fatal unexpected_message alert in a TLS 1.2 record.
+        let _ = tcp.write_all(&[21, 3, 3, 0, 2, 2, 10]);
+    });
+    let trace = traced_client(&client_ctx(|_| {}), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::UnexpectedMessage, Fault::Unknown),
+        "the server answered this client's ClientHello, the first message of the connection, \
+         with unexpected_message",
+        "unexpected_message for the first hello",
+    );
+    assert!(d.fix.starts_with("Capture the connection"), "{d}");
+}
+
 /// A TLS 1.2 ServerHello choosing TLS_AES_128_GCM_SHA256, a TLS 1.3 suite
 /// a TLS 1.2-only client never offers: OpenSSL refuses it with
 /// illegal_parameter, and the diagnosis names the suite.

@@ -210,6 +210,13 @@ fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
     }
     // The end that sent the alert received the message; the other sent it.
     let heard = f.received_alert(alert::UNEXPECTED_MESSAGE);
+    if heard
+        && f.side == Side::Client
+        && !f.read_any_handshake()
+        && f.saw(Direction::Write, HandshakeType::CLIENT_HELLO)
+    {
+        return Some(first_hello_refused(f));
+    }
     let (sender, fault) = if heard {
         (f.me(), Fault::of(f.side))
     } else {
@@ -251,6 +258,26 @@ fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
         )
         .with_raw(f),
     )
+}
+
+/// A server that called this client's first ClientHello unexpected: a
+/// server must expect one first (RFC 8446 section 4.1.1), so the hello
+/// cannot have been out of place. A middlebox that changed or replaced it,
+/// or a server that does not conform, is as likely as this client; like
+/// a hello refused as malformed, only a capture tells.
+fn first_hello_refused(f: &Facts<'_>) -> Diagnosis {
+    Diagnosis::new(
+        Cause::UnexpectedMessage,
+        Fault::Unknown,
+        "the server answered this client's ClientHello, the first message of the connection, \
+         with unexpected_message: a server must always expect a ClientHello first, so either \
+         something between the ends (a middlebox, a proxy) changed or replaced it, or the \
+         server's TLS stack does not conform",
+        "Capture the connection (`--pcap`) and check the ClientHello as the server received it: \
+         if it is a well-formed ClientHello, the server's TLS stack (or a middlebox in front of \
+         it) is at fault; if not, find what changed it on the way.",
+    )
+    .with_raw(f)
 }
 
 /// Records that say nothing, one after another, past the run OpenSSL
