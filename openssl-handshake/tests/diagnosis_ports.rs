@@ -187,8 +187,8 @@ fn a_server_that_fails_on_its_own() {
 }
 
 /// A client that connects and sends nothing, until the server's own limit
-/// fires: the diagnosis says the peer sent no record, not that it was
-/// merely slow.
+/// fires: the diagnosis says the client connected and sent no ClientHello,
+/// not that it was merely slow, and gives the server no client's advice.
 #[test]
 fn a_silent_client_is_named_as_such() {
     let (l, addr) = listener();
@@ -207,8 +207,9 @@ fn a_silent_client_is_named_as_such() {
     let d = Diagnosis::timed_out(Some(&trace), "read time-out of 0.3 s");
     assert!(
         d.summary
-            .ends_with("the peer sent no TLS record (read time-out of 0.3 s)"),
+            .ends_with("the client connected but sent no ClientHello (read time-out of 0.3 s)"),
         "{d}"
     );
+    assert!(!d.fix.contains("reachable"), "{d}");
     client.join().expect("client thread");
 }

@@ -81,6 +81,13 @@ fn timed_out() {
     drop(silent);
     let trace = traces.recv_timeout(TIMEOUT).expect("the hook saw it");
     assert_cause(&trace, Cause::TimedOut, "silent client");
+    let d = trace.diagnosis().expect("diagnosed");
+    assert!(
+        d.summary
+            .contains("the client connected but sent no ClientHello"),
+        "{d}"
+    );
+    assert!(!d.fix.contains("reachable"), "{d}");
 
     // A server that accepts and says nothing; the client gives up.
     let (l, addr) = listener();
@@ -97,6 +104,18 @@ fn timed_out() {
     drop(silent);
     let trace = traces.recv_timeout(TIMEOUT).expect("the hook saw it");
     assert_cause(&trace, Cause::TimedOut, "silent server");
+    // Connected, and the ClientHello written: reachability is not in
+    // question, what the server did with the hello is.
+    let d = trace.diagnosis().expect("diagnosed");
+    assert!(
+        d.summary.contains(
+            "the connection was made and this client sent its ClientHello, but the server sent \
+             nothing back"
+        ),
+        "{d}"
+    );
+    assert!(!d.fix.contains("reachable"), "{d}");
+    assert!(d.fix.contains("the server's own log"), "{d}");
 }
 
 /// A trace read while the handshake waits (the client's read time-out

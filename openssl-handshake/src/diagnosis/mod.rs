@@ -25,6 +25,7 @@ mod retired;
 mod schemes;
 mod stapling;
 mod suite_version;
+mod timeout;
 mod transport;
 mod validity;
 mod version;
@@ -282,49 +283,6 @@ impl Diagnosis {
         }
     }
 
-    /// The diagnosis of a handshake that the caller's own time-out ended;
-    /// `limit` names it ("handshake deadline of 10 s"). The trace cannot
-    /// tell this from the peer closing, since OpenSSL sees the stream's
-    /// time-out as the connection failing, so only the caller, who knows
-    /// its limit fired, can say so.
-    pub fn timed_out(trace: Option<&HandshakeTrace>, limit: &str) -> Diagnosis {
-        let state = trace.and_then(|t| t.states().last()).map_or_else(
-            || "before SSL initialization".to_owned(),
-            |s| s.long.to_string(),
-        );
-        let last = trace.and_then(HandshakeTrace::last_message_text);
-        let begun = trace.and_then(record::begun);
-        let heard = trace.and_then(|t| {
-            t.messages()
-                .filter(|m| m.direction == crate::Direction::Read)
-                .last()
-        });
-        let received = trace.map_or(0, |t| t.bytes_received);
-        let waited = match (begun, heard) {
-            (Some(h), _) => record::stalled_in("the peer", h),
-            (None, Some(m)) => format!(
-                "the peer stopped answering after its {}",
-                message::kind_of(m)
-            ),
-            // Bytes too few for a record header are not counted: "no
-            // record", not "nothing".
-            (None, None) if received == 0 => "the peer sent no TLS record".to_owned(),
-            (None, None) => {
-                format!("the peer sent {received} bytes but no whole handshake message")
-            }
-        };
-        Diagnosis::new(
-            Cause::TimedOut,
-            Fault::Unknown,
-            format!("this end gave up waiting after \"{state}\": {waited} ({limit})"),
-            TIMED_OUT_FIX,
-        )
-        .with("time-out", limit)
-        .with("last state", &state)
-        .with_some("last message", last)
-        .with_some("record begun", begun.map(record::describe))
-    }
-
     /// The diagnosis of a connection that broke after its handshake
     /// succeeded in a way only the code reading or writing it saw: `error`
     /// is what the read or write returned (a reset, a broken pipe). The
@@ -360,11 +318,6 @@ impl Diagnosis {
         .with_some("last message", trace.last_message_text())
     }
 }
-
-/// What to do about a handshake a time-out ended, the caller's or the
-/// application's.
-const TIMED_OUT_FIX: &str = "Check that the peer is reachable and speaks TLS on that port, and \
-     that the time-out is longer than its handshake takes.";
 
 /// Several lines: the cause and summary, the fault and fix, then each
 /// piece of evidence.

@@ -48,13 +48,7 @@ fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
         return None;
     }
     let begun = record::begun(f.trace);
-    let silence = if let Some(h) = begun {
-        record::stalled_in(f.them(), h)
-    } else if f.read_any_handshake() {
-        format!("{} stopped answering", f.them())
-    } else {
-        format!("{} sent no handshake message", f.them())
-    };
+    let (silence, fix) = super::timeout::silence(f.trace);
     Some(
         Diagnosis::new(
             Cause::TimedOut,
@@ -64,7 +58,7 @@ fn timed_out(f: &Facts<'_>) -> Option<Diagnosis> {
                  application gave up first",
                 f.state()
             ),
-            super::TIMED_OUT_FIX,
+            fix,
         )
         .with("how it ended", failure.reason.clone())
         .with("last state", f.state())
