@@ -243,6 +243,7 @@ pub fn serve(
     let conduct = Conduct {
         www: opts.www,
         early_data: opts.early_data,
+        alpn: opts.tls.alpn.clone(),
     };
     let mut pool = Pool::start(workers, &ctx, limits, pcap, conduct);
     let mut last_accept = Instant::now();

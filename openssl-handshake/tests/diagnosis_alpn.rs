@@ -89,3 +89,35 @@ fn a_refused_offer_is_named_in_the_fix() {
         "{d}"
     );
 }
+
+/// A server knows its own ALPN list, which OpenSSL cannot report: given
+/// it, the summary and the fix name it, and the client's choice
+/// diagnosis (the other alpn_mismatch) is left as it was.
+#[test]
+fn a_server_names_its_own_protocols() {
+    let server = server_ctx_with(common::pki().server(KeyType::Rsa2048), require_http11);
+    let client = client_ctx(|b| {
+        b.set_alpn_protos(b"\x02h2").expect("alpn");
+    });
+    let p = pair(&server, &client, "localhost");
+    let own = ["http/1.1".to_owned()];
+    let d = p
+        .server
+        .diagnosis()
+        .expect("a diagnosis")
+        .with_server_alpn(&own);
+    assert_eq!((d.cause, d.fault), (Cause::AlpnMismatch, Fault::Unknown));
+    assert_eq!(
+        d.summary,
+        "the client offered only h2 (ALPN) and this server accepts none of them: it accepts \
+         only http/1.1"
+    );
+    assert!(
+        d.fix.starts_with(
+            "Add one of the client's protocols (h2) to this server's ALPN list (http/1.1)"
+        ),
+        "{d}"
+    );
+    let client_side = p.client.diagnosis().expect("a diagnosis");
+    assert_eq!(client_side.clone().with_server_alpn(&[]), client_side);
+}

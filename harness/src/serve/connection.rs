@@ -29,13 +29,16 @@ pub struct Limits {
 }
 
 /// What each connection does besides its handshake.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Conduct {
     /// Answer an HTTP request with the connection's trace (`--www`).
     pub www: bool,
     /// Read TLS 1.3 early data before finishing the handshake, as
     /// `s_server -early_data` does (`--early-data`).
     pub early_data: bool,
+    /// The protocols this server accepts (`--alpn`), which OpenSSL cannot
+    /// report, for a diagnosis that refuses the client's.
+    pub alpn: Vec<String>,
 }
 
 /// What `serve` reports about one connection when it ends.
@@ -179,10 +182,11 @@ pub(super) fn handle(
     ctx: &SslContext,
     limits: Limits,
     pcap: Option<&PcapFile>,
-    conduct: Conduct,
+    conduct: &Conduct,
 ) -> ConnectionReport {
     let capture = pcap.and_then(|_| Some(Capture::new(peer, tcp.local_addr().ok()?)));
     let mut report = serve_one(tcp, peer, accepted, ctx, limits, conduct, capture.as_ref());
+    report.diagnosis = report.diagnosis.map(|d| d.with_server_alpn(&conduct.alpn));
     if let (Some(file), Some(c)) = (pcap, &capture) {
         if let Err(e) = file.append(c) {
             let note = format!("writing {}: {e}", file.path().display());
@@ -201,7 +205,7 @@ fn serve_one(
     accepted: SystemTime,
     ctx: &SslContext,
     limits: Limits,
-    conduct: Conduct,
+    conduct: &Conduct,
     capture: Option<&Capture>,
 ) -> ConnectionReport {
     let start = Instant::now();

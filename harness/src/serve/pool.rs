@@ -43,7 +43,7 @@ impl Pool {
         let (report, done) = mpsc::channel();
         for _ in 0..workers {
             let (queue, ctx, report) = (queue.clone(), ctx.clone(), report.clone());
-            let pcap = pcap.clone();
+            let (pcap, conduct) = (pcap.clone(), conduct.clone());
             std::thread::spawn(move || loop {
                 // The guard is dropped at the end of the statement, so the
                 // next worker can wait while this one serves.
@@ -56,7 +56,7 @@ impl Pool {
                     &ctx,
                     limits,
                     pcap.as_deref(),
-                    conduct,
+                    &conduct,
                 );
                 if report.send(r).is_err() {
                     return;

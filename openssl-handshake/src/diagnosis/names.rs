@@ -200,3 +200,38 @@ pub(super) fn unoffered_alpn(f: &Facts<'_>) -> Option<Diagnosis> {
         .with_some("OpenSSL reason", f.reason_text()),
     )
 }
+
+impl Diagnosis {
+    /// A server's diagnosis with its own ALPN `protocols` named: OpenSSL
+    /// cannot report them (a server's list lives in its selection
+    /// callback), so only the application that set them can add them.
+    /// Changes only an alpn_mismatch of a server that refused the client's
+    /// offer; call it on a trace of this server's own.
+    pub fn with_server_alpn(self, protocols: &[String]) -> Diagnosis {
+        let offered = self
+            .evidence
+            .iter()
+            .find(|e| e.source == "ClientHello.alpn")
+            .map(|e| e.value.clone());
+        // A choice the client never offered is the other alpn_mismatch.
+        let chose = self.evidence.iter().any(|e| e.source == "server's choice");
+        let Some(offered) = offered.filter(|o| {
+            self.cause == Cause::AlpnMismatch && !chose && !protocols.is_empty() && o != "none"
+        }) else {
+            return self;
+        };
+        let own = list(protocols, 8);
+        Diagnosis {
+            summary: format!(
+                "the client offered only {offered} (ALPN) and this server accepts none of them: \
+                 it accepts only {own}"
+            ),
+            fix: format!(
+                "Add one of the client's protocols ({offered}) to this server's ALPN list \
+                 ({own}), or offer on the client one this server accepts ({own})."
+            ),
+            ..self
+        }
+        .with("local ALPN protocols", own)
+    }
+}
