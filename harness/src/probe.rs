@@ -526,7 +526,7 @@ fn connect(
                     // returned: on a near link, a server that resets at
                     // once looks so.
                     std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
-                        ProbeFailure::Other(format!(
+                        ProbeFailure::ResetAtConnect(format!(
                             "{a} accepted the connection and reset it at once, before any TLS \
                              (a server or firewall refusing this client, or a full accept \
                              queue): {e}"

@@ -109,6 +109,43 @@ fn a_version_mismatch_is_diagnosed_in_summary_and_json() {
     assert_eq!(offered, "TLS 1.3", "{d}");
 }
 
+/// A server that accepts and resets at once: whether the reset meets the
+/// connect or the ClientHello (a race; the unit tests of
+/// `probe::connection` pin the first), the failed probe carries a
+/// diagnosis in summary and JSON, the server's hang-up (peer_closed).
+#[test]
+fn a_server_that_resets_at_accept_is_diagnosed() {
+    const RUNS: usize = 4;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address").to_string();
+    let server = std::thread::spawn(move || {
+        for _ in 0..RUNS * 2 {
+            let Ok((tcp, _)) = listener.accept() else {
+                return;
+            };
+            // SO_LINGER 0: the close sends a RST.
+            let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
+        }
+    });
+    for _ in 0..RUNS {
+        let out = run(harness(&["probe", &addr, "--format", "json"]));
+        assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+        let line = &json_lines(&out.stdout)[0];
+        let d = &line["diagnosis"];
+        assert_eq!(d["cause"], "peer_closed", "{line}");
+        assert_eq!(d["fault"], "server", "{line}");
+        let out = run(harness(&["probe", &addr]));
+        assert!(
+            out.stdout
+                .contains("diagnosis: peer_closed (fault: server)"),
+            "{}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+    drop(server);
+}
+
 /// A handshake that succeeds carries no diagnosis.
 #[test]
 fn a_successful_probe_has_no_diagnosis() {

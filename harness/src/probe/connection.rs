@@ -68,6 +68,9 @@ impl ProbeConnection {
                 self.trace.as_ref(),
                 why,
             )),
+            Some(ProbeFailure::ResetAtConnect(error)) => {
+                Some(openssl_handshake::Diagnosis::reset_at_connect(error))
+            }
             Some(ProbeFailure::LostAfterHandshake(error)) => self
                 .trace
                 .as_ref()
@@ -100,6 +103,8 @@ impl ProbeConnection {
                 s + &self.certificate_chain() + &diagnosis_block(self.diagnosis.as_ref())
             }
             (_, Some(t)) => format.render(t),
+            // No TLS began (a reset at connect): the diagnosis alone.
+            (TraceFormat::Summary, None) => diagnosis_block(self.diagnosis.as_ref()),
             (_, None) => String::new(),
         }
     }
@@ -172,5 +177,37 @@ impl ProbeConnection {
             trace: self.trace.as_ref(),
         };
         json_line(&line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reset that meets the connect leaves no trace, yet the failed
+    /// probe is diagnosed: the server's hang-up, in summary and JSON.
+    #[test]
+    fn a_reset_at_connect_is_diagnosed() {
+        let mut c = ProbeConnection::new("127.0.0.1:1".into());
+        c.failure = Some(ProbeFailure::ResetAtConnect(
+            "127.0.0.1:1 accepted the connection and reset it at once".into(),
+        ));
+        c.diagnose();
+        let d = c.diagnosis.as_ref().expect("a diagnosis");
+        assert_eq!(
+            (d.cause, d.fault),
+            (
+                openssl_handshake::Cause::PeerClosed,
+                openssl_handshake::Fault::Server
+            )
+        );
+        let text = c.render(TraceFormat::Summary, 1);
+        assert!(
+            text.contains("diagnosis: peer_closed (fault: server)"),
+            "{text}"
+        );
+        let line: serde_json::Value =
+            serde_json::from_str(&c.render(TraceFormat::Json, 1)).expect("a JSON line");
+        assert_eq!(line["diagnosis"]["cause"], "peer_closed", "{line}");
     }
 }

@@ -63,6 +63,9 @@ pub enum ProbeFailure {
         /// Why not.
         error: StartTlsError,
     },
+    /// The server accepted the connection and reset it before any TLS:
+    /// what the connect returned, worded.
+    ResetAtConnect(String),
     /// Anything else, in OpenSSL's words.
     Other(String),
 }
@@ -118,7 +121,9 @@ impl fmt::Display for ProbeFailure {
             ProbeFailure::StartTls { protocol, error } => {
                 write!(f, "STARTTLS ({}): {error}", protocol.name())
             }
-            ProbeFailure::Other(m) => write!(f, "handshake failed: {m}"),
+            ProbeFailure::ResetAtConnect(m) | ProbeFailure::Other(m) => {
+                write!(f, "handshake failed: {m}")
+            }
         }
     }
 }

@@ -283,6 +283,26 @@ impl Diagnosis {
         }
     }
 
+    /// The diagnosis of a connection the server accepted and reset at
+    /// once, before this client could begin TLS: `error` is what the
+    /// connect returned. No TLS began, so there is no trace to diagnose,
+    /// and only the caller that connected can say so; a failed connection
+    /// still gets a diagnosis.
+    pub fn reset_at_connect(error: &str) -> Diagnosis {
+        Diagnosis::new(
+            Cause::PeerClosed,
+            Fault::Server,
+            "the server accepted the TCP connection and reset it at once, before any TLS: it, \
+             or a firewall or load balancer in front of it, refuses this client, or its accept \
+             queue is full",
+            "Look in the server's own log and access rules (a TCP wrapper, a firewall or load \
+             balancer in front of it) for why it refuses this client's address, and at whether \
+             it is overloaded.",
+        )
+        .with("how it ended", error)
+        .with("bytes received", 0)
+    }
+
     /// The diagnosis of a connection that broke after its handshake
     /// succeeded in a way only the code reading or writing it saw: `error`
     /// is what the read or write returned (a reset, a broken pipe). The
