@@ -485,6 +485,62 @@ fn dsa_server(local: &LocalConfig, usable: &[u16]) -> Diagnosis {
 /// key type than the server's certificate has.
 fn wrong_key_type(key: &str, local: &LocalConfig, usable: &[u16]) -> Diagnosis {
     let both = list(&local_names(local, usable), SHOWN);
+    // Not one suite this server can use at all (its list within its
+    // version range and level) fits its own key: no client can connect.
+    if !local.usable_ciphers.iter().any(|id| fits(local, key, *id)) {
+        let own = list(&local_names(local, &local.usable_ciphers), SHOWN);
+        let tls13_off = local
+            .max_version
+            .filter(|v| *v < TLS1_3)
+            .map_or(String::new(), |v| {
+                format!(
+                    "; TLS 1.3, whose suites work with any key, is off (its maximum version is \
+                     {})",
+                    version_name(v)
+                )
+            });
+        // Suites of its list that would suit its key, which something
+        // else of its own (its signature schemes, its level) removed.
+        let listed: Vec<u16> = local
+            .ciphers
+            .iter()
+            .filter(|c| !c.name.starts_with("TLS_") && suite_fits_key(&c.name, key))
+            .map(|c| c.id)
+            .collect();
+        let (setting, fix) = if listed.is_empty() {
+            (
+                "its cipher list".to_owned(),
+                format!(
+                    "Enable on this server suites for its {key} key (its cipher list, \
+                     SSL_CTX_set_cipher_list), or give it a certificate of the type its suites \
+                     need."
+                ),
+            )
+        } else {
+            (
+                format!(
+                    "its signature-scheme list or security level, which rule out the suites of \
+                     its list for its key ({})",
+                    list(&local_names(local, &listed), SHOWN)
+                ),
+                format!(
+                    "Allow on this server a signature scheme its {key} key makes (its list, \
+                     SSL_CTX_set1_sigalgs_list, or the defaults), or give it a certificate of \
+                     the type its suites need."
+                ),
+            )
+        };
+        return Diagnosis::new(
+            Cause::NoSharedSignatureScheme,
+            Fault::Server,
+            format!(
+                "this server's own settings can never work: every suite it can use ({own}) needs \
+                 another certificate type than its own, whose key is {key}, as {setting} \
+                 leaves it{tls13_off}; no client can connect, whatever it offers"
+            ),
+            fix,
+        );
+    }
     Diagnosis::new(
         Cause::NoSharedSignatureScheme,
         Fault::Unknown,

@@ -1,7 +1,7 @@
 //! No signature scheme in common: what the client's signature_algorithms
 //! leave the server's key, and what ruled out the rest.
 
-use crate::decode::ClientHello;
+use crate::decode::{ClientHello, SignatureScheme};
 
 use super::super::facts::{list, Facts};
 use super::super::schemes;
@@ -126,6 +126,34 @@ fn ruled_out(
              (SSL_CTX_set1_sigalgs_list); a server allows SHA-1 signatures only at security \
              level 0.",
         )
+    } else if let Some(allowed) = allowed_by_level(usable, level) {
+        // The level allows some, so this server's own list refused them;
+        // it refuses every scheme its key makes if the client offered all.
+        let every = usable_by(key.as_deref(), f, hello, level);
+        let all = every.iter().all(|n| usable.contains(n));
+        let why = format!(
+            "this server's security level {level} allows {}, so its own signature-scheme list \
+             (SSL_CTX_set1_sigalgs_list) rules them out",
+            list(&allowed, SHOWN)
+        );
+        if all {
+            (
+                format!(
+                    "{why}: it holds no scheme its key can make at this level, so no client can \
+                     connect"
+                ),
+                Fault::Server,
+                "Add to this server's signature-scheme list a scheme its key makes (one of \
+                 those above), or remove the list to use OpenSSL's defaults.",
+            )
+        } else {
+            (
+                why,
+                Fault::Unknown,
+                "Add to this server's signature-scheme list one of the schemes above, or enable \
+                 on the client one the server's list holds for its key.",
+            )
+        }
     } else {
         (
             format!(
@@ -153,6 +181,51 @@ fn ruled_out(
     .with_some("local certificate key type", key)
     .with("local.security_level", level)
     .with_some("OpenSSL reason", f.reason_text())
+}
+
+/// The schemes of `usable` that security level `level` allows, as
+/// OpenSSL weighs a signature: by half its digest's bits, SHA-1 counted
+/// as 64 (ssl/t1_lib.c, sigalg_security_bits), against the level's
+/// minimum (80, 112, 128, 192 and 256 bits for levels 1 to 5). `None`
+/// when it allows none, or a scheme's digest is unknown here.
+fn allowed_by_level(usable: &[String], level: u32) -> Option<Vec<String>> {
+    let minimum = [0, 80, 112, 128, 192, 256][level.min(5) as usize];
+    let bits = |n: &str| match n {
+        "ed25519" => Some(128),
+        "ed448" => Some(224),
+        n if n.ends_with("_sha1") => Some(64),
+        n if n.ends_with("_sha224") => Some(112),
+        n if n.ends_with("_sha256") => Some(128),
+        n if n.ends_with("_sha384") => Some(192),
+        n if n.ends_with("_sha512") => Some(256),
+        _ => None,
+    };
+    let allowed: Vec<String> = usable
+        .iter()
+        .filter(|n| bits(n).is_some_and(|b| b >= minimum))
+        .cloned()
+        .collect();
+    (!allowed.is_empty()).then_some(allowed)
+}
+
+/// Every registered scheme `key` can make at the version the hello
+/// settles on that `level` allows: what a client offering them all leaves
+/// a server's own list to refuse.
+fn usable_by(key: Option<&str>, f: &Facts<'_>, hello: &ClientHello, level: u32) -> Vec<String> {
+    let Some(key) = key else {
+        return Vec::new();
+    };
+    let all: Vec<SignatureScheme> = (0x0201..=0x080b_u16)
+        .map(SignatureScheme::new)
+        .filter(|s| s.name.is_some())
+        .collect();
+    let bits = f
+        .local
+        .and_then(|l| l.certificate.as_ref())
+        .map(|c| c.key_bits);
+    let tls13 = settled_version(hello, f.local) >= TLS1_3;
+    let fit = schemes::fitting(&all, key, bits, tls13);
+    allowed_by_level(&fit, level).unwrap_or_default()
 }
 
 /// A TLS 1.2 ClientHello without signature_algorithms, which leaves the
