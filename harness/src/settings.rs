@@ -14,8 +14,8 @@ use openssl::ssl::{SslContextBuilder, SslFiletype, SslVerifyMode};
 use crate::case::{Role, Version};
 use crate::error::HarnessError;
 use crate::pcap::KeyLogSink;
+use crate::peer::inproc::alpn_wire;
 use crate::peer::inproc::set_alpn_select;
-use crate::peer::inproc::{alpn_wire, ffdhe2048};
 
 /// Settings shared by `probe` and `serve`; `None` keeps OpenSSL's default.
 #[derive(Debug, Clone, Default)]
@@ -88,8 +88,9 @@ impl TlsSettings {
             }
         }
         if role == Role::Server {
-            let dh = ffdhe2048()?;
-            b.set_tmp_dh(&dh)?;
+            // Fixed parameters would keep serve from starting at the levels
+            // that refuse them (ffdhe2048 from level 3).
+            crate::ffi::dh_auto::set_dh_auto(b)?;
         }
         if let Some((cert, key)) = &self.cert {
             readable("--cert", cert, "a PEM certificate chain, leaf first")?;

@@ -3,7 +3,8 @@
 //! renegotiation (`SSL_renegotiate`), SRP logins (`SSL_CTX_set_srp_*`,
 //! OpenSSL 3's deprecated SRP API, present when the linked library was
 //! built with SRP and its 3.0 deprecations: cfg `ossl_srp`, from build.rs),
-//! matching a certificate to a host name ([`host`]), and TLS over
+//! matching a certificate to a host name ([`host`]), automatic DH
+//! parameters for a server ([`dh_auto`]), and TLS over
 //! OpenSSL's own socket BIO ([`socket_tls`]); [`no_unwind`], which keeps
 //! panics out of the `openssl` crate's callback trampolines; and
 //! [`death_signal`], the one hook run in a peer process before it starts;
@@ -25,6 +26,7 @@
 #![allow(unsafe_code)]
 
 pub mod death_signal;
+pub mod dh_auto;
 pub mod host;
 mod no_unwind;
 pub mod socket_tls;

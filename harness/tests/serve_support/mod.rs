@@ -6,11 +6,11 @@ use crate::common::{harness, Proc, LIMIT};
 use testkit::pki::Pki;
 
 /// Starts `tls-harness serve` on a free port with `args` (and a generated
-/// ECDSA certificate unless they give one); returns the guard and the
+/// ECDSA certificate unless they give one or a key type); returns the guard and the
 /// address it announced.
 pub fn serve(args: &[&str]) -> (Proc, SocketAddr) {
     let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
-    if !args.contains(&"--cert") {
+    if !args.contains(&"--cert") && !args.contains(&"--key-type") {
         all.extend(["--key-type", "ecdsa-p256"]);
     }
     all.extend(args);
