@@ -6,13 +6,22 @@
 //! `s_client -status` print. `probe --status` and the scan's base probe
 //! ask for one.
 //!
-//! The responder's signature is not checked: that needs a trusted issuer
-//! key or responder certificate, which is the client's policy, not the
-//! server's configuration.
+//! The responder's signature is checked as `openssl ocsp -issuer
+//! -CAfile` checks it (`OCSP_basic_verify`): the signer found among the
+//! certificates the response carries and the chain this end has, its own
+//! chain built to this end's trust store (`--cafile`, or the system's),
+//! and it must be the leaf's issuer or a responder that issuer delegated
+//! to. The verdict is reported, not enforced: a staple still reads as it
+//! says, as `s_client -status` prints one it never checks.
 
 use openssl::hash::MessageDigest;
-use openssl::ocsp::{OcspCertId, OcspCertStatus, OcspResponse, OcspResponseStatus, OcspStatus};
+use openssl::ocsp::{
+    OcspBasicResponseRef, OcspCertId, OcspCertStatus, OcspFlag, OcspResponse, OcspResponseStatus,
+    OcspStatus,
+};
 use openssl::ssl::SslRef;
+use openssl::stack::Stack;
+use openssl::x509::store::X509StoreRef;
 use openssl::x509::{X509Ref, X509VerifyResult, X509};
 use openssl_handshake::decode::ocsp_response_status_name;
 use serde::Serialize;
@@ -39,6 +48,11 @@ pub struct Staple {
     /// Whether now lies between thisUpdate and nextUpdate, give or take
     /// five minutes; absent without an entry.
     pub current: Option<bool>,
+    /// Whether the responder's signature verified against this end's
+    /// trust store; absent when there was no basic response to check.
+    pub signature_verified: Option<bool>,
+    /// Why it did not verify, in OpenSSL's words.
+    pub signature_error: Option<String>,
     /// What it says, in words.
     pub detail: String,
     /// The leaf's issuer was neither sent nor verified, so its entry,
@@ -77,9 +91,25 @@ impl Staple {
             this_update: None,
             next_update: None,
             current: None,
+            signature_verified: None,
+            signature_error: None,
             detail,
             issuer_unknown: false,
         }
+    }
+
+    /// Adds the signature's verdict to what the staple says.
+    fn signed(mut self, verdict: Result<(), String>) -> Self {
+        match verdict {
+            Ok(()) => self.detail.push_str("; responder signature verified"),
+            Err(why) => {
+                self.detail
+                    .push_str(&format!("; responder signature NOT verified: {why}"));
+                self.signature_error = Some(why);
+            }
+        }
+        self.signature_verified = Some(self.signature_error.is_none());
+        self
     }
 }
 
@@ -96,12 +126,13 @@ pub fn stapled(ssl: &SslRef) -> Option<Staple> {
         // Its first is the leaf again.
         chain.extend(verified.iter().skip(1).map(|c| c.to_owned()));
     }
-    Some(read(der, &chain))
+    Some(read(der, &chain, ssl.ssl_context().cert_store()))
 }
 
 /// Reads `der`, the response stapled for `chain`'s leaf (leaf first,
-/// then any certificates that may have issued it).
-pub fn read(der: &[u8], chain: &[X509]) -> Staple {
+/// then any certificates that may have issued it), and checks its
+/// signature against `trust`.
+pub fn read(der: &[u8], chain: &[X509], trust: &X509StoreRef) -> Staple {
     let response = match OcspResponse::from_der(der) {
         Ok(r) => r,
         Err(e) => {
@@ -126,6 +157,7 @@ pub fn read(der: &[u8], chain: &[X509]) -> Staple {
             return Staple::unread(Some(status), why);
         }
     };
+    let signature = verify(&basic, chain, trust);
     let Some((leaf, issuer)) = chain.first().and_then(|l| Some((l, issuer_of(l, chain)?))) else {
         let why = "stapled a successful OCSP response; the leaf's issuer was neither sent nor \
                    found in the trust store, so its entry (which names the issuer by its key) \
@@ -133,7 +165,8 @@ pub fn read(der: &[u8], chain: &[X509]) -> Staple {
         return Staple {
             issuer_unknown: true,
             ..Staple::unread(Some(status), why.to_owned())
-        };
+        }
+        .signed(signature);
     };
     // Responders name certificates by a hash of their issuer: SHA-1 as
     // RFC 6960 began, others in newer ones.
@@ -147,13 +180,46 @@ pub fn read(der: &[u8], chain: &[X509]) -> Staple {
         .into_iter()
         .filter_map(|md| OcspCertId::from_cert(md, leaf, issuer).ok())
         .collect();
-    match ids.iter().find_map(|id| basic.find_status(id)) {
+    let staple = match ids.iter().find_map(|id| basic.find_status(id)) {
         Some(entry) => entry_of(status, &entry),
         None => Staple::unread(
             Some(status),
             "stapled a successful OCSP response with no entry for the leaf".to_owned(),
         ),
+    };
+    staple.signed(signature)
+}
+
+/// Checks the response's signature as `openssl ocsp -issuer -CAfile`
+/// does, with `chain` as the certificates a signer may be found among or
+/// chained through; why it failed, in OpenSSL's words, when it did.
+fn verify(
+    basic: &OcspBasicResponseRef,
+    chain: &[X509],
+    trust: &X509StoreRef,
+) -> Result<(), String> {
+    let mut certs = Stack::new().map_err(|e| e.to_string())?;
+    for c in chain {
+        certs.push(c.clone()).map_err(|e| e.to_string())?;
     }
+    basic.verify(&certs, trust, OcspFlag::empty()).map_err(|e| {
+        // "certificate verify error" says little without its data
+        // ("Verify error:self-signed certificate").
+        let words: Vec<String> = e
+            .errors()
+            .iter()
+            .map(|x| match (x.reason(), x.data()) {
+                (Some(r), Some(d)) => format!("{r} ({d})"),
+                (Some(r), None) => r.to_owned(),
+                (None, _) => format!("error {:#x}", x.code()),
+            })
+            .collect();
+        if words.is_empty() {
+            "OCSP_basic_verify failed".to_owned()
+        } else {
+            words.join("; ")
+        }
+    })
 }
 
 fn entry_of(response_status: String, s: &OcspStatus<'_>) -> Staple {
@@ -193,6 +259,8 @@ fn entry_of(response_status: String, s: &OcspStatus<'_>) -> Staple {
         this_update: Some(s.this_update.to_string()),
         next_update: s.next_update().map(|t| t.to_string()),
         current: Some(validity.is_ok()),
+        signature_verified: None,
+        signature_error: None,
         detail,
         issuer_unknown: false,
     }
@@ -230,7 +298,10 @@ mod tests {
 
     #[test]
     fn bytes_that_are_no_response_say_so() {
-        let s = read(b"not DER", &[]);
+        let trust = openssl::x509::store::X509StoreBuilder::new()
+            .expect("store")
+            .build();
+        let s = read(b"not DER", &[], &trust);
         assert_eq!(s.response_status, None);
         assert!(
             s.detail.contains("7 bytes that are no OCSP response"),

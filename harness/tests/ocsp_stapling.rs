@@ -19,8 +19,10 @@ use serde_json::Value;
 
 /// `openssl ocsp` answering for the leaf: good, or revoked at `revoked`
 /// ("YYMMDDHHMMSSZ,reason", as ca(1)'s index writes it), from an index of
-/// the leaf alone, signed with the leaf's own key: the scan does not check
-/// the responder, and the test PKI keeps no CA key.
+/// the leaf alone, signed with the leaf's own key, as the test PKI keeps no
+/// CA key: its signature does not verify (the leaf is no responder its CA
+/// delegated to), which the scan reports and does not enforce
+/// (tests/probe_ocsp_signature.rs checks a CA's).
 fn ocsp_response(d: &Path, name: &str, revoked: Option<&str>) -> String {
     let (serial, subject) = leaf_serial_and_subject(d);
     let (flag, when) = revoked.map_or(("V", ""), |r| ("R", r));
