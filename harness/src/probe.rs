@@ -325,7 +325,10 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 // Saved after the reads, so a TLS 1.3 ticket is in it.
                 session = SavedSession::of(s.ssl());
                 if round == 0 && opts.reconnect {
-                    left_nothing = conn.trace.as_ref().and_then(after::nothing_to_resume);
+                    left_nothing = conn
+                        .trace
+                        .as_ref()
+                        .and_then(|t| after::nothing_to_resume(t, opts.linger.is_zero()));
                     first = (
                         conn.trace
                             .as_ref()

@@ -179,7 +179,9 @@ impl PostHandshake {
 /// What a handshake left to resume when nothing was: no NewSessionTicket,
 /// and below TLS 1.3 no session id in the ServerHello either. `None`
 /// when it left a session (or the trace has no messages to tell by).
-pub fn nothing_to_resume(trace: &HandshakeTrace) -> Option<&'static str> {
+/// `unread`: nothing was read after the handshake (`--linger 0`), where
+/// TLS 1.3 tickets come, so their absence says nothing of the server.
+pub fn nothing_to_resume(trace: &HandshakeTrace, unread: bool) -> Option<&'static str> {
     let mut server_hello = None;
     for m in trace.messages().filter(|m| m.direction == Direction::Read) {
         match &m.body {
@@ -189,7 +191,12 @@ pub fn nothing_to_resume(trace: &HandshakeTrace) -> Option<&'static str> {
         }
     }
     let sh = server_hello?;
-    if sh.selected_version == Some(0x0304) {
+    if sh.selected_version == Some(0x0304) && unread {
+        Some(
+            "no NewSessionTicket was read: TLS 1.3 tickets arrive after the handshake, \
+             and --linger 0 stops reading as it ends",
+        )
+    } else if sh.selected_version == Some(0x0304) {
         Some("the server sent no NewSessionTicket")
     } else if sh.session_id.is_empty() {
         Some("the server sent an empty session id and no NewSessionTicket")
