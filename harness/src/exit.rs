@@ -49,6 +49,7 @@ impl Exit {
                 error: StartTlsError::TimedOut { .. },
                 ..
             } => Exit::TimedOut,
+            ProbeFailure::Unusable(_) => Exit::Usage,
             _ => Exit::Failed,
         }
     }

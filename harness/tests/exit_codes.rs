@@ -220,3 +220,87 @@ fn a_silent_server_is_a_time_out_with_or_without_starttls() {
     }
     drop(listener);
 }
+
+/// A client whose own settings allow no version (SSL 3.0 alone, which
+/// this OpenSSL builds without) is a local configuration error (2), not
+/// the server's refusal: OpenSSL stops in its setup, still in its first
+/// state (TLS_ST_BEFORE, "before SSL initialization"), sending no
+/// ClientHello but a fatal protocol_version alert, as s_client shows.
+#[test]
+fn a_client_that_allows_no_version_is_a_local_configuration_error() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::write_pki(dir.path());
+    let pem = |f: &str| dir.path().join(f).to_str().expect("utf-8 path").to_owned();
+    let (_server, addr) = common::s_server(&[
+        "-cert",
+        &pem("server-rsa2048.chain.pem"),
+        "-key",
+        &pem("server-rsa2048.key"),
+        "-cipher",
+        "DEFAULT@SECLEVEL=0",
+    ]);
+    let mut c = std::process::Command::new("openssl");
+    c.args([
+        "s_client",
+        "-connect",
+        &addr,
+        "-state",
+        "-cipher",
+        "DEFAULT@SECLEVEL=0",
+    ])
+    .args(["-min_protocol", "SSLv3", "-max_protocol", "SSLv3"]);
+    let s_client = run(c);
+    assert!(
+        s_client
+            .stderr
+            .contains("alert write:fatal:protocol version")
+            && s_client.stderr.contains("no protocols available"),
+        "{}",
+        s_client.stderr
+    );
+    let probe = |format: &str| {
+        run(harness(&[
+            "probe",
+            &addr,
+            "--min-version",
+            "ssl3",
+            "--max-version",
+            "ssl3",
+            "--seclevel",
+            "0",
+            "--format",
+            format,
+        ]))
+    };
+    let o = probe("summary");
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    let said = o.stdout + &o.stderr;
+    assert!(
+        said.contains("handshake failed after \"before SSL initialization\""),
+        "{said}"
+    );
+    assert!(
+        said.contains("sent fatal alert protocol_version (70)"),
+        "{said}"
+    );
+    // The alert went out: not "nothing was sent".
+    assert!(!said.contains("nothing was sent"), "{said}");
+    assert!(said.contains("so it sent no hello"), "{said}");
+    assert!(
+        said.contains("local configuration: no protocols available"),
+        "{said}"
+    );
+    let json = probe("json");
+    assert_eq!(json.status.code(), Some(2), "{}", json.stderr);
+    let line = common::first_json(&json);
+    let exit = line["trace"]["events"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["kind"]["type"] == "exit"))
+        .unwrap_or_else(|| panic!("no exit event: {line}"));
+    assert_eq!(exit["kind"]["state"], "TLS_ST_BEFORE", "{exit}");
+    assert_eq!(
+        line["trace"]["outcome"]["state_text"], "before SSL initialization",
+        "{line}"
+    );
+}

@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use openssl::ssl::SslRef;
+use openssl_handshake::decode::HandshakeType;
 use openssl_handshake::{AlertLevel, Direction, HandshakeTrace};
 
 use crate::case::{alert, Role};
@@ -66,9 +67,17 @@ pub enum ProbeFailure {
     /// The server accepted the connection and reset it before any TLS:
     /// what the connect returned, worded.
     ResetAtConnect(String),
+    /// This client's own settings allow no handshake (OpenSSL's reason:
+    /// no version or no suite it may use), found before its ClientHello:
+    /// a local configuration error, not the server's answer.
+    Unusable(String),
     /// Anything else, in OpenSSL's words.
     Other(String),
 }
+
+/// OpenSSL's reasons for a client that cannot write a ClientHello with
+/// its own settings.
+const UNUSABLE: [&str; 2] = ["no protocols available", "no ciphers available"];
 
 impl fmt::Display for ProbeFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -121,6 +130,11 @@ impl fmt::Display for ProbeFailure {
             ProbeFailure::StartTls { protocol, error } => {
                 write!(f, "STARTTLS ({}): {error}", protocol.name())
             }
+            ProbeFailure::Unusable(m) => write!(
+                f,
+                "local configuration: {m}: this client's settings allow no handshake, so it \
+                 sent no ClientHello"
+            ),
             ProbeFailure::ResetAtConnect(m) | ProbeFailure::Other(m) => {
                 write!(f, "handshake failed: {m}")
             }
@@ -166,6 +180,10 @@ pub(super) fn handshake_failure(
             from: Role::Server,
             description,
         },
+        // Its alert (protocol_version) says so only to the server.
+        (_, _, _, Some(reason)) if UNUSABLE.contains(&reason.as_str()) && !wrote_hello(&trace) => {
+            ProbeFailure::Unusable(reason)
+        }
         // OpenSSL's own decode_error for it never reached the server.
         (Stop::Eof, ..) => {
             ProbeFailure::Other("the server closed the connection (end of file)".into())
@@ -181,4 +199,13 @@ pub(super) fn handshake_failure(
         }
     };
     (trace, failure)
+}
+
+/// Whether the trace shows this client's ClientHello written.
+fn wrote_hello(trace: &Option<HandshakeTrace>) -> bool {
+    trace.as_ref().is_some_and(|t| {
+        t.messages().any(|m| {
+            m.direction == Direction::Write && m.handshake_type == Some(HandshakeType::CLIENT_HELLO)
+        })
+    })
 }

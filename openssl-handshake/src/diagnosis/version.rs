@@ -293,13 +293,13 @@ fn client_view(f: &Facts<'_>) -> Diagnosis {
         .with_some("OpenSSL reason", f.reason_text())
 }
 
-/// A client whose own configuration allows no version: nothing was sent.
+/// A client whose own configuration allows no version: no hello was sent.
 fn nothing_enabled(f: &Facts<'_>) -> Diagnosis {
     Diagnosis::new(
         Cause::NoSharedVersion,
         Fault::of(f.side),
         format!(
-            "{} enables no protocol version it may use ({}), so nothing was sent",
+            "{} enables no protocol version it may use ({}), so it sent no hello",
             f.me(),
             f.local
                 .map_or("its range is unknown".to_owned(), |l| describe_local(
