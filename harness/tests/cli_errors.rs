@@ -113,7 +113,7 @@ fn a_bad_version_flag_is_refused_naming_the_value() {
     );
 }
 
-/// A CA file that does not exist is named with the option that gave it
+/// A CA file (or an early-data file) that does not exist is named with the option that gave it
 /// and the operating system's reason, before anything listens or connects.
 #[test]
 fn a_missing_ca_file_names_its_option_and_cause() {
@@ -134,6 +134,10 @@ fn a_missing_ca_file_names_its_option_and_cause() {
             "--verify-client",
         ),
         (vec!["probe", "127.0.0.1:9", "--cafile", path], "--cafile"),
+        (
+            vec!["probe", "127.0.0.1:9", "--reconnect", "--early-data", path],
+            "--early-data",
+        ),
     ] {
         let o = refused(harness(&args), &[]);
         let line = o.stderr.trim_end();

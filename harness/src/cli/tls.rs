@@ -245,7 +245,13 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
         ));
     }
     let early_data = match &a.early_data {
-        Some(path) => Some(std::fs::read(path).map_err(|e| HarnessError::reading(path, e))?),
+        Some(path) => {
+            let takes = "a file of the bytes to send as TLS 1.3 early data";
+            harness::settings::readable("--early-data", path, takes)?;
+            let read = std::fs::read(path)
+                .map_err(|e| HarnessError::Usage(format!("--early-data {}: {e}", path.display())));
+            Some(read?)
+        }
         None => None,
     };
     let opts = ProbeOptions {
