@@ -35,6 +35,11 @@ pub struct EarlyData {
     /// The end that counted the bytes.
     #[serde(skip)]
     pub counted_by: Role,
+    /// The connection failed after the client read the server's verdict:
+    /// "accepted" is then only what EncryptedExtensions said (a server
+    /// past its recv_max_early_data aborts after saying it).
+    #[serde(skip)]
+    pub failed_after: bool,
 }
 
 impl EarlyData {
@@ -56,6 +61,11 @@ impl fmt::Display for EarlyData {
             (EarlyDataStatus::Rejected, Role::Server) => {
                 f.write_str("rejected (the client's early data was skipped unread)")
             }
+            (EarlyDataStatus::Accepted, Role::Client) if self.failed_after => write!(
+                f,
+                "accepted ({n} bytes) by the server's EncryptedExtensions, but the connection \
+                 then failed"
+            ),
             (EarlyDataStatus::Accepted, Role::Client) => write!(f, "accepted ({n} bytes)"),
             (EarlyDataStatus::Accepted, Role::Server) => write!(f, "accepted ({n} bytes read)"),
         }
@@ -88,6 +98,7 @@ mod tests {
                 status,
                 bytes: 18,
                 counted_by,
+                failed_after: false,
             }
             .summary_line()
         };

@@ -292,6 +292,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                     status: s.early_data_status(),
                     bytes: bytes.len() as u64,
                     counted_by: Role::Client,
+                    failed_after: false,
                 });
                 // A resumption sends no certificate, so nothing to staple.
                 let resumed = s.ssl().session_reused();
@@ -315,6 +316,9 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                 let post = PostHandshake::new(reading, conn.trace.as_ref());
                 conn.failure = post.failure();
                 conn.post_handshake = Some(post);
+                if let Some(e) = &mut conn.early_data {
+                    e.failed_after = conn.failure.is_some();
+                }
                 if opts.linger.is_zero() && verdict_comes_later(conn.trace.as_ref()) {
                     conn.notes.push(
                         "--linger 0: a TLS 1.3 server's verdict on the client's certificate \

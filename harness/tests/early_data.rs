@@ -335,4 +335,14 @@ fn a_server_reading_less_early_data_than_its_ticket_allows_is_blamed() {
         "{}",
         o.stdout
     );
+    // The early_data extension in EncryptedExtensions said accepted; the
+    // server's abort followed it.
+    assert!(
+        o.stdout.contains(
+            "early data: accepted (21 bytes) by the server's EncryptedExtensions, but the \
+             connection then failed"
+        ),
+        "{}",
+        o.stdout
+    );
 }

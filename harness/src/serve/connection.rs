@@ -273,6 +273,7 @@ fn serve_one(
         status: s.early_data_status(),
         bytes: early.1,
         counted_by: Role::Server,
+        failed_after: false,
     });
     match handshake {
         Ok(()) => {
