@@ -10,6 +10,7 @@
 
 pub mod connection;
 mod pool;
+mod warnings;
 mod www;
 
 use std::io::{self, Write};
@@ -94,6 +95,9 @@ pub enum Notice<'a> {
         /// The root CA file, when the PKI was generated.
         root: Option<&'a Path>,
     },
+    /// Before listening: the configuration lets no client complete a
+    /// handshake, and why.
+    Warning(String),
     /// A connection was closed at accept: the limit was reached. Told
     /// only in the formats of OpenSSL's lines alone, as [`Notice::Failed`].
     Refused {
@@ -196,6 +200,9 @@ pub fn serve(
         b.set_max_early_data(MAX_EARLY_DATA)?;
     }
     let ctx = b.build();
+    for why in warnings::serving_nobody(opts, ctx.security_level()) {
+        notify(Notice::Warning(why));
+    }
 
     // The form first: a bare port is a usage mistake, not a lookup failure.
     let well_formed = opts

@@ -360,6 +360,7 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
                 harness::stderr!("root CA: {}", root.display());
             }
         }
+        Notice::Warning(why) => harness::stderr!("warning: {why}"),
         Notice::Refused { peer, open } => {
             harness::stderr!("refused {peer}: {}", serve::refusal(open))
         }

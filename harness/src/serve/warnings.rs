@@ -1,0 +1,61 @@
+//! Configurations `serve` starts with although no client can complete a
+//! handshake with them, told at start (as a warning: s_server starts with
+//! them too, and each connection's diagnosis says why it failed).
+
+use openssl::pkey::{Id, PKey};
+use openssl::ssl::{SslContextBuilder, SslMethod};
+use testkit::pki::KeyType;
+
+use super::{ServeOptions, ServerIdentity};
+use crate::case::Version;
+
+/// Every suite authentication but DSS and none (anonymous suites need no
+/// certificate): what a DSA key cannot serve.
+const NOT_DSS: &str = "!aRSA:!aECDSA:!aPSK:!aGOST01:!aGOST12:!aSRP";
+
+/// Why no client can complete a handshake with `opts` at security level
+/// `level`, one sentence each; empty when nothing is known to stop them.
+pub fn serving_nobody(opts: &ServeOptions, level: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    let max = opts.tls.max_version;
+    // OpenSSL 3 counts SHA-1 (and MD5-SHA1) as below level 1's 80 bits.
+    if let Some(v) = max.filter(|v| *v <= Version::Tls1_1) {
+        if level >= 1 {
+            out.push(format!(
+                "at most {v} is enabled, and TLS 1.1 and older sign with SHA-1 (and MD5), which \
+                 security level {level} forbids: every handshake will fail (--seclevel 0 allows \
+                 them)"
+            ));
+        }
+    }
+    if dsa_key(opts) {
+        let cipher = opts.tls.cipher.as_deref().unwrap_or("DEFAULT");
+        let dss = SslContextBuilder::new(SslMethod::tls_server())
+            .and_then(|mut b| b.set_cipher_list(&format!("{cipher}:{NOT_DSS}")))
+            .is_ok();
+        if max == Some(Version::Tls1_3) || opts.tls.min_version == Some(Version::Tls1_3) {
+            out.push(
+                "the key is DSA, which TLS 1.3 does not sign with: every handshake will fail"
+                    .into(),
+            );
+        } else if !dss {
+            out.push(format!(
+                "the key is DSA, which signs only DHE-DSS suites, and the cipher list \
+                 ({cipher}) has none: every handshake will fail (give --cipher DHE-DSS suites)"
+            ));
+        }
+    }
+    out
+}
+
+/// Whether the server's key is DSA: generated so, or the `--key` file's.
+fn dsa_key(opts: &ServeOptions) -> bool {
+    match (&opts.identity, &opts.tls.cert) {
+        (ServerIdentity::Generated(k), _) => *k == KeyType::Dsa2048,
+        (ServerIdentity::Files, Some((_, key))) => std::fs::read(key)
+            .ok()
+            .and_then(|pem| PKey::private_key_from_pem(&pem).ok())
+            .is_some_and(|k| k.id() == Id::DSA),
+        (ServerIdentity::Files, None) => false,
+    }
+}

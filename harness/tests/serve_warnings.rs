@@ -1,0 +1,89 @@
+//! `serve` warns at start of a configuration no client can complete a
+//! handshake with (a DSA key without DHE-DSS suites or at TLS 1.3 alone;
+//! TLS 1.1 and older above security level 0), and still serves, as
+//! `s_server` does. Whether a configuration serves anyone is read from
+//! the most willing `openssl s_client` there is (every suite, level 0).
+
+mod common;
+
+use std::process::Command;
+
+use common::{harness, run, Proc, LIMIT};
+
+/// Starts serve with `args`; its address and the warnings it printed
+/// before listening.
+fn started(args: &[&str]) -> (Proc, String, Vec<String>) {
+    let mut all = vec!["serve", "--listen", "127.0.0.1:0", "--once"];
+    all.extend(args);
+    let server = Proc::spawn(harness(&all));
+    let mut warnings = Vec::new();
+    loop {
+        let line = server
+            .stderr
+            .recv_timeout(LIMIT)
+            .unwrap_or_else(|e| panic!("serve {args:?} did not start: {e}"));
+        if let Some(addr) = line.strip_prefix("listening on ") {
+            return (server, addr.trim().to_owned(), warnings);
+        }
+        if line.starts_with("warning: ") {
+            warnings.push(line);
+        }
+    }
+}
+
+/// Whether the most willing s_client completes a handshake with `addr`,
+/// at `version` (an s_client flag) or any.
+fn anyone_served(addr: &str, version: Option<&str>) -> bool {
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", addr, "-cipher", "ALL:@SECLEVEL=0"])
+        .args(version);
+    let o = run(c);
+    o.stdout.contains("Cipher is ") && !o.stdout.contains("Cipher is (NONE)")
+}
+
+#[test]
+fn a_configuration_that_serves_nobody_is_warned_of() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let cases: [(&[&str], Option<&str>, &str); 6] = [
+        (&["--key-type", "dsa2048"], None, "DHE-DSS"),
+        (
+            &["--key-type", "dsa2048", "--tls1_3"],
+            Some("-tls1_3"),
+            "TLS 1.3",
+        ),
+        (&["--tls1"], Some("-tls1"), "security level 2 forbids"),
+        (
+            &["--tls1_1", "--seclevel", "1"],
+            Some("-tls1_1"),
+            "security level 1",
+        ),
+        // The same with what they lacked: no warning, and served.
+        (
+            &[
+                "--key-type",
+                "dsa2048",
+                "--cipher",
+                "DHE-DSS-AES128-GCM-SHA256",
+            ],
+            None,
+            "",
+        ),
+        (&["--tls1", "--seclevel", "0"], Some("-tls1"), ""),
+    ];
+    for (args, version, why) in cases {
+        let (mut server, addr, warnings) = started(args);
+        let served = anyone_served(&addr, version);
+        assert_eq!(served, why.is_empty(), "{args:?}: served {served}");
+        if why.is_empty() {
+            assert!(warnings.is_empty(), "{args:?}: {warnings:?}");
+        } else {
+            assert_eq!(warnings.len(), 1, "{args:?}: {warnings:?}");
+            assert!(warnings[0].contains(why), "{args:?}: {warnings:?}");
+            assert!(
+                warnings[0].contains("every handshake will fail"),
+                "{warnings:?}"
+            );
+        }
+        server.wait(LIMIT);
+    }
+}
