@@ -166,9 +166,11 @@ pub fn serve(
     // Kept alive while serving: the generated PKI's files live in it.
     let mut _pki_dir = None;
     let mut root = None;
+    let mut generated_chain = None;
     if let ServerIdentity::Generated(k) = opts.identity {
         let pki = Pki::generate()?;
         pki.server(k).install(&mut b)?;
+        generated_chain = Some(pki.server(k).chain.clone());
         // Removed also when a signal ends the program: it holds keys.
         let dir =
             crate::interrupt::TempDir::create(tempfile::Builder::new().prefix("tls-harness-serve"))
@@ -200,7 +202,8 @@ pub fn serve(
         b.set_max_early_data(MAX_EARLY_DATA)?;
     }
     let ctx = b.build();
-    for why in warnings::serving_nobody(opts, ctx.security_level()) {
+    let chain = warnings::chain_of(opts, generated_chain.as_deref());
+    for why in warnings::serving_nobody(opts, ctx.security_level(), &chain) {
         notify(Notice::Warning(why));
     }
 

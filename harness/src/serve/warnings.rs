@@ -2,8 +2,10 @@
 //! handshake with them, told at start (as a warning: s_server starts with
 //! them too, and each connection's diagnosis says why it failed).
 
+use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey};
 use openssl::ssl::{SslContextBuilder, SslMethod};
+use openssl::x509::X509;
 use testkit::pki::KeyType;
 
 use super::{ServeOptions, ServerIdentity};
@@ -14,9 +16,36 @@ use crate::case::Version;
 const NOT_DSS: &str = "!aRSA:!aECDSA:!aPSK:!aGOST01:!aGOST12:!aSRP";
 
 /// Why no client can complete a handshake with `opts` at security level
-/// `level`, one sentence each; empty when nothing is known to stop them.
-pub fn serving_nobody(opts: &ServeOptions, level: u32) -> Vec<String> {
+/// `level`, sending `chain` after its leaf, one sentence each; empty when
+/// nothing is known to stop them.
+pub fn serving_nobody(opts: &ServeOptions, level: u32, chain: &[X509]) -> Vec<String> {
     let mut out = Vec::new();
+    // OpenSSL checks the leaf as it loads it, the rest of the chain only
+    // as it sends it: each handshake fails "ca key too small".
+    let bits = match level {
+        0 => 0,
+        1 => 80,
+        2 => 112,
+        3 => 128,
+        4 => 192,
+        _ => 256,
+    };
+    for c in chain {
+        let Ok(key) = c.public_key() else { continue };
+        if key.security_bits() < bits {
+            let name = c
+                .subject_name()
+                .entries_by_nid(Nid::COMMONNAME)
+                .next()
+                .and_then(|e| e.data().to_string().ok())
+                .map_or_else(|| "a CA certificate".to_owned(), |n| format!("\"{n}\""));
+            out.push(format!(
+                "the chain's {name} has a key of {} security bits, below the {bits} of \
+                 security level {level}: every handshake will fail (ca key too small)",
+                key.security_bits()
+            ));
+        }
+    }
     let max = opts.tls.max_version;
     // OpenSSL 3 counts SHA-1 (and MD5-SHA1) as below level 1's 80 bits.
     if let Some(v) = max.filter(|v| *v <= Version::Tls1_1) {
@@ -57,5 +86,19 @@ fn dsa_key(opts: &ServeOptions) -> bool {
             .and_then(|pem| PKey::private_key_from_pem(&pem).ok())
             .is_some_and(|k| k.id() == Id::DSA),
         (ServerIdentity::Files, None) => false,
+    }
+}
+
+/// The certificates `opts` sends after its leaf: the generated PKI's, or
+/// those of the `--cert` file past its first.
+pub fn chain_of(opts: &ServeOptions, generated: Option<&[X509]>) -> Vec<X509> {
+    match (generated, &opts.tls.cert) {
+        (Some(chain), _) => chain.to_vec(),
+        (None, Some((cert, _))) => std::fs::read(cert)
+            .ok()
+            .and_then(|pem| X509::stack_from_pem(&pem).ok())
+            .map(|all| all.into_iter().skip(1).collect())
+            .unwrap_or_default(),
+        (None, None) => Vec::new(),
     }
 }
