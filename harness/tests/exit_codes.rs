@@ -304,3 +304,46 @@ fn a_client_that_allows_no_version_is_a_local_configuration_error() {
         "{line}"
     );
 }
+
+/// A client with no suite it may use (NULL-SHA only, which security level
+/// 2 forbids) is a local configuration error too: s_client shows OpenSSL
+/// stops before its ClientHello with "no ciphers available", sending a
+/// fatal internal_error alert, so "nothing was sent" would be wrong.
+#[test]
+fn a_client_that_allows_no_suite_is_a_local_configuration_error() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::write_pki(dir.path());
+    let pem = |f: &str| dir.path().join(f).to_str().expect("utf-8 path").to_owned();
+    let (_server, addr) = common::s_server(&[
+        "-cert",
+        &pem("server-rsa2048.chain.pem"),
+        "-key",
+        &pem("server-rsa2048.key"),
+    ]);
+    let mut c = std::process::Command::new("openssl");
+    c.args(["s_client", "-connect", &addr, "-state", "-tls1_2"])
+        .args(["-cipher", "NULL-SHA"]);
+    let s_client = run(c);
+    assert!(
+        s_client.stderr.contains("alert write:fatal:internal error")
+            && s_client.stderr.contains("no ciphers available"),
+        "{}",
+        s_client.stderr
+    );
+    let o = run(harness(&[
+        "probe", &addr, "--tls1_2", "--cipher", "NULL-SHA",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stderr);
+    let said = o.stdout + &o.stderr;
+    assert!(
+        said.contains("sent fatal alert internal_error (80)"),
+        "{said}"
+    );
+    assert!(!said.contains("nothing was sent"), "{said}");
+    assert!(said.contains("so it sent no hello"), "{said}");
+    assert!(
+        said.contains("local configuration: no ciphers available"),
+        "{said}"
+    );
+}

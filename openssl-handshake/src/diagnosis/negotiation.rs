@@ -224,7 +224,7 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
                 Cause::NoSharedCipher,
                 Fault::Client,
                 "this client has no cipher suite it may use with its version range and security \
-                 level, so nothing was sent",
+                 level, so it sent no hello",
                 "Enable suites for the versions this client allows.",
             )
             .with_some("local.security_level", f.local.map(|l| l.security_level))
