@@ -23,8 +23,10 @@ pub struct Target {
     /// The figure this run measured; `None` if the row was filtered out.
     pub measured: Option<f64>,
     /// For a ratio, the 95 % confidence interval of its true value: a
-    /// miss whose interval reaches the threshold may be the machine's
-    /// noise, one whose interval lies wholly past it is not.
+    /// miss whose interval reaches the threshold may be this run's
+    /// round-to-round noise, one whose interval lies wholly past it is
+    /// beyond that noise (not beyond drift between runs, which it does
+    /// not cover).
     #[serde(default)]
     pub interval: Option<[f64; 2]>,
     /// Whether it was met; `None` when not judged (see `judged`), so
