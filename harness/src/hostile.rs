@@ -25,6 +25,7 @@ mod judge;
 mod malformed;
 pub mod renegotiate;
 mod report;
+mod rng;
 pub mod server;
 mod suite;
 pub mod trickle;

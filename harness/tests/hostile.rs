@@ -224,3 +224,93 @@ fn a_server_gone_before_the_first_case_runs_none() {
     );
     assert!(!report.ok());
 }
+
+/// A TLS server on 127.0.0.1 that serves one connection at a time until
+/// the first bytes of one satisfy `hangs`; from then on it takes every
+/// connection and never reads from or answers any, as a deadlocked one
+/// does.
+fn hanging_server(hangs: fn(&[u8]) -> bool) -> String {
+    use std::net::TcpListener;
+    use testkit::pki::{KeyType, Pki};
+
+    let pki = Pki::generate().expect("test PKI");
+    let acceptor = pki
+        .server(KeyType::EcdsaP256)
+        .acceptor()
+        .expect("acceptor")
+        .build();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        let mut hung = false;
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { continue };
+            if hung {
+                held.push(tcp);
+                continue;
+            }
+            let _ = tcp.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut first = [0u8; 5];
+            match tcp.peek(&mut first) {
+                Ok(n) if hangs(&first[..n]) => {
+                    hung = true;
+                    held.push(tcp);
+                    continue;
+                }
+                Ok(n) if n > 0 => {}
+                _ => continue,
+            }
+            if let Ok(mut tls) = acceptor.accept(tcp) {
+                let mut line = [0u8; 64];
+                while matches!(std::io::Read::read(&mut tls, &mut line), Ok(n) if n > 0) {}
+            }
+        }
+    });
+    addr.to_string()
+}
+
+/// A server that hangs on the SSLv2 hello keeps taking connections but
+/// answers none: the good client after that case meets silence, so the
+/// suite stops there, and the cases after it are not run, not each failed
+/// with a diagnosis of its own (a flood "leak", a slowloris time-out).
+#[test]
+fn a_server_that_hangs_stops_the_suite_as_one_that_stopped_listening() {
+    // An SSL 2.0 record header with its top bit set, then CLIENT-HELLO (1)
+    // offering version 0x0002 (RFC 6101 appendix E.2).
+    let addr = hanging_server(|b| b.len() == 5 && b[0] & 0x80 != 0 && b[2..] == [1, 0, 2]);
+    let opts = HostileOptions {
+        timeout: Duration::from_secs(1),
+        idle_limit: Some(Duration::from_secs(1)),
+        flood: 20,
+        ..HostileOptions::default()
+    };
+    let report = hostile::run(Target::Address(addr), &opts).expect("the suite runs");
+    let table = report.render(ReportFormat::Table);
+    println!("{table}");
+    let at = report
+        .cases
+        .iter()
+        .position(|c| c.id == "sslv2-hello")
+        .expect("the SSLv2 case");
+    assert!(report.cases[..at].iter().all(|c| !c.not_run), "{table}");
+    let hung = &report.cases[at];
+    assert!(!hung.passed && !hung.not_run, "{table}");
+    let rest = &report.cases[at + 1..];
+    assert!(
+        rest.iter().all(|c| c.not_run && c.problems.is_empty()),
+        "{table}"
+    );
+    assert_eq!(report.not_run, rest.len(), "{table}");
+    assert_eq!(report.stopped_after.as_deref(), Some("sslv2-hello"));
+    assert!(!report.ok());
+    let stopped = format!(
+        ", {} not run (the server stopped answering after sslv2-hello)",
+        rest.len()
+    );
+    assert!(report.summary.ends_with(&stopped), "{}", report.summary);
+    let json: serde_json::Value =
+        serde_json::from_str(&report.render(ReportFormat::Json)).expect("the JSON report parses");
+    assert_eq!(json["not_run"], rest.len());
+    assert_eq!(json["stopped_after"], "sslv2-hello");
+}

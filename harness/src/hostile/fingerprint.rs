@@ -26,7 +26,7 @@ pub(crate) use answer::{answer_in, exchange_flight};
 pub use probe::Probe;
 use table::{Expect, Implementation, Trait, TABLE};
 
-use super::suite::Rng;
+use super::rng::Rng;
 
 const TLS12: u16 = 0x0303;
 const TLS13: u16 = 0x0304;

@@ -11,6 +11,7 @@ use openssl::ssl::{
 
 use super::hello::ClientHello;
 use super::judge::{outcome_text, Sent};
+use super::rng::Rng;
 use super::wire::{self, NotServed, Script, RETRY_AFTER};
 use super::{
     exhaustion, fingerprint, malformed, renegotiate, trickle, CaseResult, Expected, HostileError,
@@ -50,6 +51,7 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         idle_limit,
         idle_closed_after: None,
         stopped_after: None,
+        stop: Stop::Serving,
         last_run: None,
     };
     suite
@@ -128,7 +130,8 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
         summary += &format!(", {not_applicable} not applicable");
     }
     if let (true, Some(after)) = (not_run > 0, &suite.stopped_after) {
-        summary += &format!(", {not_run} not run (the server stopped serving after {after})");
+        let stopped = suite.stop.words();
+        summary += &format!(", {not_run} not run (the server {stopped} after {after})");
     }
     Ok(HostileReport {
         schema_version: SCHEMA_VERSION,
@@ -173,6 +176,8 @@ pub(super) struct Suite<'a> {
     /// After what the server stopped serving (a case's id, or the
     /// implementation probes): the cases after it are not run.
     pub(super) stopped_after: Option<String>,
+    /// How it stopped, once `stopped_after` is set.
+    pub(super) stop: Stop,
     /// The last case whose input reached the server.
     pub(super) last_run: Option<&'static str>,
 }
@@ -214,9 +219,9 @@ impl Observed {
         }
     }
 
-    fn not_run(after: &str) -> Self {
+    fn not_run(after: &str, stop: Stop) -> Self {
         Observed {
-            actual: format!("not run: the server stopped serving after {after}"),
+            actual: format!("not run: the server {} after {after}", stop.words()),
             problems: Vec::new(),
             trace: None,
             not_applicable: false,
@@ -248,7 +253,7 @@ impl Suite<'_> {
             spec.expected = spec.expected.for_any_implementation();
         }
         let mut seen = match &self.stopped_after {
-            Some(after) => Observed::not_run(after),
+            Some(after) => Observed::not_run(after, self.stop),
             None => body(self, &spec.expected),
         };
         let server_alive = match (seen.not_run, self.served_afterwards()) {
@@ -256,16 +261,24 @@ impl Suite<'_> {
             (false, Ok(desc)) => format!("served a good client afterwards ({desc})"),
             // The case's input never reached a server that has stopped:
             // it stopped after what came before, and this case was not run.
-            (false, Err(e)) if e.stopped && seen.unsent => {
+            (
+                false,
+                Err(Unserved {
+                    text,
+                    stopped: Some(stop),
+                }),
+            ) if seen.unsent => {
                 let after = self.last_run.unwrap_or("the implementation probes");
-                let own = std::mem::replace(&mut seen, Observed::not_run(after)).actual;
+                let own = std::mem::replace(&mut seen, Observed::not_run(after, stop)).actual;
                 seen.actual += &format!(" (this case's connection: {own})");
                 self.stopped_after = Some(after.to_owned());
-                format!("good handshake afterwards failed too: {}", e.text)
+                self.stop = stop;
+                format!("good handshake afterwards failed too: {text}")
             }
             (false, Err(e)) => {
-                if e.stopped {
+                if let Some(stop) = e.stopped {
                     self.stopped_after = Some(spec.id.to_owned());
+                    self.stop = stop;
                 }
                 let e = e.text;
                 seen.problems.push(format!(
@@ -308,7 +321,10 @@ impl Suite<'_> {
     /// at the transport (accepted, then reset or closed unanswered) is asked again
     /// until the time-out has passed: one at its connection limit after the
     /// flood does so until its workers drain, which is how it should
-    /// defend itself. Any other failure is final at once.
+    /// defend itself. Any other failure is final at once; one that met
+    /// silence (the connection taken, nothing answered within the time-out)
+    /// is a server that has stopped answering, hung as a deadlocked one
+    /// is, and the cases after it would only meet the same silence.
     fn served_afterwards(&self) -> Result<String, Unserved> {
         let start = Instant::now();
         let mut turned_away = 0u32;
@@ -328,7 +344,11 @@ impl Suite<'_> {
                 }
                 Err(f) => {
                     // Nothing listens, or it turned clients away to the end.
-                    let stopped = f.unreachable.is_some() || f.turned_away;
+                    let stopped = if f.silent {
+                        Some(Stop::Answering)
+                    } else {
+                        (f.unreachable.is_some() || f.turned_away).then_some(Stop::Serving)
+                    };
                     let text = match turned_away {
                         0 => f.text,
                         _ => format!(
@@ -355,6 +375,7 @@ impl Suite<'_> {
             turned_away: turned_away(Some(&e)),
             text: format!("connect: {e}"),
             unreachable: Some(e),
+            silent: false,
         })?;
         let local = tcp.local_addr().ok();
         let ssl = Ssl::new(&self.good).map_err(|e| GoodFailure::final_(e.to_string()))?;
@@ -365,6 +386,8 @@ impl Suite<'_> {
                 turned_away: matches!(&e, HandshakeError::Failure(mid)
                     if mid.error().code() == ErrorCode::SYSCALL
                         && turned_away(mid.error().io_error())),
+                silent: matches!(&e, HandshakeError::WouldBlock(mid)
+                    if mid.get_ref().received() == 0),
                 text: format!("handshake: {}", handshake_error(e, timeout)),
             })?;
         let desc = format!(
@@ -420,9 +443,28 @@ impl Suite<'_> {
 #[derive(Debug)]
 struct Unserved {
     text: String,
-    /// Whether the server has stopped serving: nothing listens, or it
-    /// turned the good client away until the time-out was spent.
-    stopped: bool,
+    /// Whether, and how, the server has stopped: nothing listens, it
+    /// turned the good client away until the time-out was spent, or it
+    /// took the connection and never answered.
+    stopped: Option<Stop>,
+}
+
+/// How a server stopped, in the words the report uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stop {
+    /// Nothing listens, or it turns every client away.
+    Serving,
+    /// It takes connections but answers none.
+    Answering,
+}
+
+impl Stop {
+    fn words(self) -> &'static str {
+        match self {
+            Stop::Serving => "stopped serving",
+            Stop::Answering => "stopped answering",
+        }
+    }
 }
 
 /// Why the good client was not served, and whether the server merely
@@ -432,6 +474,9 @@ struct GoodFailure {
     turned_away: bool,
     /// The connect's own error: nothing listens, or no route to it.
     unreachable: Option<std::io::Error>,
+    /// The connection was taken, and nothing came back within the
+    /// time-out.
+    silent: bool,
 }
 
 impl GoodFailure {
@@ -440,6 +485,7 @@ impl GoodFailure {
             text,
             turned_away: false,
             unreachable: None,
+            silent: false,
         }
     }
 }
@@ -512,26 +558,6 @@ pub(super) fn connect_failed(e: &NotServed) -> Observed {
     Observed::unsent(e.to_string())
 }
 
-/// splitmix64: small, seedable, and good enough for garbage bytes.
-pub(crate) struct Rng(pub(super) u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub(crate) fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let v = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-    }
-}
-
 #[cfg(test)]
 impl<'a> Suite<'a> {
     /// A suite against `addr` with no in-process server, for a case's tests.
@@ -546,6 +572,7 @@ impl<'a> Suite<'a> {
             idle_limit: Duration::from_secs(1),
             idle_closed_after: None,
             stopped_after: None,
+            stop: Stop::Serving,
             last_run: None,
         }
     }

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::hello::ClientHello;
-use super::suite::{good_client_context, resolve, Observed, Rng, Spec, Suite};
+use super::rng::Rng;
+use super::suite::{good_client_context, resolve, Observed, Spec, Suite};
 use super::{wire, CaseResult, Expected, HostileError, HostileOptions};
 
 use crate::settings::Secs;
@@ -30,6 +31,7 @@ pub fn run(target: &str, opts: &HostileOptions) -> Result<CaseResult, HostileErr
         idle_limit: opts.idle_limit.unwrap_or(Duration::from_secs(12)),
         idle_closed_after: None,
         stopped_after: None,
+        stop: super::suite::Stop::Serving,
         last_run: None,
     };
     Ok(trickle(&mut suite))

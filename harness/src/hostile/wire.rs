@@ -315,6 +315,8 @@ pub(crate) struct Deadlined {
     per_wait: Duration,
     deadline: Instant,
     within: Duration,
+    /// Bytes read so far: none means the peer never answered.
+    received: usize,
 }
 
 impl Deadlined {
@@ -327,7 +329,13 @@ impl Deadlined {
             per_wait,
             deadline: Instant::now() + within,
             within,
+            received: 0,
         }
+    }
+
+    /// How many bytes the peer has sent so far.
+    pub(crate) fn received(&self) -> usize {
+        self.received
     }
 
     /// Sets each wait's time-out to `per_wait`; returns the one it had.
@@ -371,6 +379,9 @@ impl Read for Deadlined {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.bound(TcpStream::set_read_timeout)?;
         let r = self.stream.read(buf);
+        if let Ok(n) = r {
+            self.received += n;
+        }
         self.settle(r)
     }
 }

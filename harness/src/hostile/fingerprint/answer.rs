@@ -415,7 +415,7 @@ pub(crate) fn extension_name(ty: u16) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::suite::Rng;
+    use super::super::super::rng::Rng;
     use super::*;
     use crate::hostile::hello::{CT_ALERT, CT_HANDSHAKE};
 

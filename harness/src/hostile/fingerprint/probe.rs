@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::super::hello::ClientHello;
-use super::super::suite::Rng;
+use super::super::rng::Rng;
 use super::super::wire;
 use super::answer::{exchange, Answer};
 use crate::tls_bytes::{prefixed, u16s};

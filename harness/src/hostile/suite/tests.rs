@@ -55,7 +55,7 @@ fn a_server_that_turns_clients_away_for_a_while_is_asked_again() {
     }
     .served_afterwards()
     .expect_err("never served");
-    assert!(e.stopped, "turned away to the end");
+    assert_eq!(e.stopped, Some(Stop::Serving), "turned away to the end");
     let e = e.text;
     assert!(e.contains("earlier tries"), "{e}");
     assert!(
@@ -73,7 +73,7 @@ fn a_server_that_turns_clients_away_for_a_while_is_asked_again() {
     }
     .served_afterwards()
     .expect_err("refused");
-    assert!(e.stopped, "nothing listens");
+    assert_eq!(e.stopped, Some(Stop::Serving), "nothing listens");
     let e = e.text;
     assert!(
         e.starts_with("connect: ") && !e.contains("earlier tries"),
