@@ -190,7 +190,8 @@ fn the_cases_after_the_server_stopped_are_not_run() {
     assert_eq!(report.stopped_after.as_deref(), Some("random-bytes"));
     assert!(!report.ok());
     let summary = format!(
-        "0 passed, 1 failed, {} not run (the server stopped serving after random-bytes)",
+        "0 passed, 1 failed, {} not run (the server stopped taking connections after \
+         random-bytes)",
         rest.len()
     );
     assert_eq!(report.summary, summary);
@@ -202,6 +203,49 @@ fn the_cases_after_the_server_stopped_are_not_run() {
     assert_eq!(json["stopped_after"], "random-bytes");
     assert_eq!(json["cases"][1]["not_run"], true);
     assert_eq!(json["cases"][1]["passed"], false);
+}
+
+/// A server that stops listening once it has served so many connections,
+/// the last of them a case it answered, as `openssl s_server -naccept N`
+/// does: from outside that looks like a crash on that case's input, so the
+/// case fails with both named, not as if the input had surely killed it,
+/// and the summary says the server stopped taking connections.
+#[test]
+fn a_connection_limit_met_on_a_case_names_the_limit_and_a_crash() {
+    // The good handshake, the probes, the good handshake after them, then
+    // random-bytes, its good client and truncated-client-hello.
+    let served = 2 + hostile::fingerprint::Probe::ALL.len() + 3;
+    let addr = stopping_server(served, |_| false);
+    let report =
+        hostile::run(Target::Address(addr), &HostileOptions::default()).expect("the suite runs");
+    let table = report.render(ReportFormat::Table);
+    println!("{table}");
+    let last = &report.cases[1];
+    assert_eq!(last.id, "truncated-client-hello");
+    assert!(!last.passed && !last.not_run, "{table}");
+    // Its answer was right: the only problem is the listener gone after it.
+    assert_eq!(last.problems.len(), 1, "{table}");
+    let problem = &last.problems[0];
+    assert!(
+        problem.starts_with("the server took no connection after this case (connect: "),
+        "{problem}"
+    );
+    assert!(problem.contains("-naccept"), "{problem}");
+    assert!(problem.contains("crashed on this input"), "{problem}");
+    assert_eq!(
+        report.stopped_after.as_deref(),
+        Some("truncated-client-hello")
+    );
+    let rest = report.cases.len() - 2;
+    assert_eq!((report.failed, report.not_run), (1, rest), "{table}");
+    assert!(
+        report.summary.ends_with(&format!(
+            "1 failed, {rest} not run (the server stopped taking connections after \
+             truncated-client-hello)"
+        )),
+        "{}",
+        report.summary
+    );
 }
 
 /// A server that stops once the good handshakes around the probes are

@@ -280,11 +280,19 @@ impl Suite<'_> {
                     self.stopped_after = Some(spec.id.to_owned());
                     self.stop = stop;
                 }
-                let e = e.text;
-                seen.problems.push(format!(
-                    "the server did not serve a good client afterwards: {e}"
-                ));
-                format!("good handshake afterwards failed: {e}")
+                let text = e.text;
+                // From outside, a listener gone after this case is a crash
+                // on its input or a limit on connections reached with it:
+                // both are named, as before the first case.
+                seen.problems.push(match e.stopped {
+                    Some(Stop::Connections) => format!(
+                        "the server took no connection after this case ({text}): a server that \
+                         serves so many connections only (openssl s_server -naccept N) does \
+                         this, and so does one that crashed on this input"
+                    ),
+                    _ => format!("the server did not serve a good client afterwards: {text}"),
+                });
+                format!("good handshake afterwards failed: {text}")
             }
         };
         if !seen.unsent && !seen.not_run {
@@ -343,9 +351,16 @@ impl Suite<'_> {
                     std::thread::sleep(RETRY_AFTER);
                 }
                 Err(f) => {
-                    // Nothing listens, or it turned clients away to the end.
+                    // Silence, nothing listening, or clients turned away to
+                    // the end.
+                    let refused = f
+                        .unreachable
+                        .as_ref()
+                        .is_some_and(|e| e.kind() == io::ErrorKind::ConnectionRefused);
                     let stopped = if f.silent {
                         Some(Stop::Answering)
+                    } else if refused {
+                        Some(Stop::Connections)
                     } else {
                         (f.unreachable.is_some() || f.turned_away).then_some(Stop::Serving)
                     };
@@ -452,8 +467,10 @@ struct Unserved {
 /// How a server stopped, in the words the report uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Stop {
-    /// Nothing listens, or it turns every client away.
+    /// It turns every client away, or cannot be reached.
     Serving,
+    /// Nothing listens any more: connects are refused.
+    Connections,
     /// It takes connections but answers none.
     Answering,
 }
@@ -462,6 +479,7 @@ impl Stop {
     fn words(self) -> &'static str {
         match self {
             Stop::Serving => "stopped serving",
+            Stop::Connections => "stopped taking connections",
             Stop::Answering => "stopped answering",
         }
     }

@@ -73,7 +73,7 @@ fn a_server_that_turns_clients_away_for_a_while_is_asked_again() {
     }
     .served_afterwards()
     .expect_err("refused");
-    assert_eq!(e.stopped, Some(Stop::Serving), "nothing listens");
+    assert_eq!(e.stopped, Some(Stop::Connections), "nothing listens");
     let e = e.text;
     assert!(
         e.starts_with("connect: ") && !e.contains("earlier tries"),
