@@ -162,15 +162,15 @@ pub enum HostileError {
         reason: String,
     },
     /// The target answered the first probes, then took no connection: a
-    /// server that serves so many connections only looks the same from
-    /// here as one that crashed on the last probe that connected.
+    /// crash on the last probe that connected, or, when that probe was
+    /// answered, a server that serves so many connections only, which
+    /// looks the same from here.
     #[error(
         "target {target} stopped taking connections during the implementation probes: it \
          took {connections} (the good handshake and {probes}), {last}, and the probe \
-         {refused}; a server that serves {naccept} connections only (openssl s_server -naccept \
-         {naccept}) does this, and so does one that crashed on that last hello; no case was \
-         run (the good client after the probes: {reason})",
-        probes = probes(.connections - 1)
+         {refused}; {reading}; no case was run (the good client after the probes: {reason})",
+        probes = probes(.connections - 1),
+        reading = fingerprint::stop_reading(*.connections, *.last_closed)
     )]
     StoppedServing {
         /// The address.
@@ -181,8 +181,8 @@ pub enum HostileError {
         last: String,
         /// The first that did not, and what it met.
         refused: String,
-        /// The `-naccept` count that would stop there.
-        naccept: usize,
+        /// Whether that last probe was closed unanswered: a crash on it.
+        last_closed: bool,
         /// What the good client met after the probes.
         reason: String,
     },

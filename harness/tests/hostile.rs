@@ -135,8 +135,9 @@ fn a_server_that_serves_one_connection_is_not_blamed_on_the_probes() {
 
 /// A TLS server on 127.0.0.1 that serves one connection at a time, and
 /// stops listening after `limit` connections or (as if it crashed) at the
-/// first one whose first byte `crashes` on.
-fn stopping_server(limit: usize, crashes: fn(u8) -> bool) -> String {
+/// first one whose number (from 1) and first byte `crashes` on, which it
+/// closes unanswered.
+fn stopping_server(limit: usize, crashes: fn(usize, u8) -> bool) -> String {
     use std::net::TcpListener;
     use testkit::pki::{KeyType, Pki};
 
@@ -149,12 +150,12 @@ fn stopping_server(limit: usize, crashes: fn(u8) -> bool) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
     let addr = listener.local_addr().expect("address");
     std::thread::spawn(move || {
-        for tcp in listener.incoming().take(limit) {
+        for (i, tcp) in listener.incoming().take(limit).enumerate() {
             let Ok(tcp) = tcp else { continue };
             let _ = tcp.set_read_timeout(Some(Duration::from_secs(2)));
             let mut first = [0u8; 1];
             match tcp.peek(&mut first) {
-                Ok(1) if crashes(first[0]) => return,
+                Ok(1) if crashes(i + 1, first[0]) => return,
                 Ok(1) => {}
                 _ => continue,
             }
@@ -173,7 +174,7 @@ fn stopping_server(limit: usize, crashes: fn(u8) -> bool) -> String {
 #[test]
 fn the_cases_after_the_server_stopped_are_not_run() {
     // Anything but a TLS handshake record "crashes" it.
-    let addr = stopping_server(usize::MAX, |first| first != 22);
+    let addr = stopping_server(usize::MAX, |_, first| first != 22);
     let report =
         hostile::run(Target::Address(addr), &HostileOptions::default()).expect("the suite runs");
     let table = report.render(ReportFormat::Table);
@@ -215,7 +216,7 @@ fn a_connection_limit_met_on_a_case_names_the_limit_and_a_crash() {
     // The good handshake, the probes, the good handshake after them, then
     // random-bytes, its good client and truncated-client-hello.
     let served = 2 + hostile::fingerprint::Probe::ALL.len() + 3;
-    let addr = stopping_server(served, |_| false);
+    let addr = stopping_server(served, |_, _| false);
     let report =
         hostile::run(Target::Address(addr), &HostileOptions::default()).expect("the suite runs");
     let table = report.render(ReportFormat::Table);
@@ -255,7 +256,7 @@ fn a_connection_limit_met_on_a_case_names_the_limit_and_a_crash() {
 fn a_server_gone_before_the_first_case_runs_none() {
     // The good handshake, the probes, the good handshake after them.
     let served = 2 + hostile::fingerprint::Probe::ALL.len();
-    let addr = stopping_server(served, |_| false);
+    let addr = stopping_server(served, |_, _| false);
     let report =
         hostile::run(Target::Address(addr), &HostileOptions::default()).expect("the suite runs");
     let table = report.render(ReportFormat::Table);
@@ -357,4 +358,38 @@ fn a_server_that_hangs_stops_the_suite_as_one_that_stopped_listening() {
         serde_json::from_str(&report.render(ReportFormat::Json)).expect("the JSON report parses");
     assert_eq!(json["not_run"], rest.len());
     assert_eq!(json["stopped_after"], "sslv2-hello");
+}
+
+/// A server that crashes on the sixth probe's hello takes that connection
+/// and closes it unanswered, then nothing listens. A server that serves so
+/// many connections only would have answered it, so the report offers a
+/// crash on that hello, not a connection limit.
+#[test]
+fn a_crash_on_a_probe_is_not_offered_as_a_connection_limit() {
+    use hostile::fingerprint::Probe;
+
+    // The good handshake, then five probes; the seventh connection is the
+    // sixth probe's.
+    let addr = stopping_server(usize::MAX, |n, _| n == 7);
+    let e = hostile::run(Target::Address(addr), &HostileOptions::default())
+        .expect_err("the suite cannot run");
+    let text = e.to_string();
+    assert!(
+        matches!(e, hostile::HostileError::StoppedServing { .. }),
+        "{text}"
+    );
+    let took = format!(
+        "it took 7 (the good handshake and 6 probes), closed unanswered the last ({}: ",
+        Probe::ALL[5].id()
+    );
+    assert!(text.contains(&took), "{text}");
+    assert!(
+        text.contains(&format!("and the probe {} ", Probe::ALL[6].id())),
+        "{text}"
+    );
+    assert!(
+        text.contains("; a crash on that last hello does this"),
+        "{text}"
+    );
+    assert!(!text.contains("-naccept 6"), "{text}");
 }

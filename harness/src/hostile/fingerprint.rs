@@ -166,18 +166,38 @@ pub struct ProbesStop {
     pub connections: usize,
     /// The last probe that connected, and what it sent.
     pub last: (&'static str, String),
-    /// Whether that probe was closed unanswered: the connection a server
-    /// exiting resets in its accept queue, or a crash on its hello.
+    /// Whether that probe was closed unanswered, a crash on its hello: a
+    /// connection a server exiting at a limit leaves in its accept queue is
+    /// reset at once, which the probe takes as turned away and makes
+    /// again, to be refused.
     pub last_closed: bool,
     /// The first probe that could not connect, and what it met.
     pub refused: (&'static str, String),
 }
 
 impl ProbesStop {
-    /// The `-naccept` count of a server that stops so by design: one
-    /// exiting after N connections resets the one queued behind them.
-    pub fn naccept(&self) -> usize {
-        self.connections - usize::from(self.last_closed)
+    /// What stops a server so: [`stop_reading`].
+    pub fn reading(&self) -> String {
+        stop_reading(self.connections, self.last_closed)
+    }
+}
+
+/// What stops a server that took `n` connections, the last of them a probe
+/// it answered or (`last_closed`) closed unanswered. One that serves N
+/// connections only answers the Nth and refuses the next; one that took
+/// the last probe's hello and closed it unanswered before refusing the
+/// next crashed on it.
+pub fn stop_reading(n: usize, last_closed: bool) -> String {
+    if last_closed {
+        format!(
+            "a crash on that last hello does this (a server that serves {n} connections only, \
+             as openssl s_server -naccept {n} does, would have answered it)"
+        )
+    } else {
+        format!(
+            "a server that serves {n} connections only (openssl s_server -naccept {n}) does \
+             this, and so does one that crashed on that last hello"
+        )
     }
 }
 

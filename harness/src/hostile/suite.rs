@@ -92,7 +92,7 @@ pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, Hosti
                         stop.last.0,
                         stop.last.1
                     ),
-                    naccept: stop.naccept(),
+                    last_closed: stop.last_closed,
                     refused: format!("{} {}", stop.refused.0, stop.refused.1),
                     reason: f.text,
                 },
