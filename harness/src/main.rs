@@ -103,7 +103,7 @@ struct HostileArgs {
     /// Read time-out of the in-process server, in seconds; a whole connection, four times it.
     #[arg(long, default_value_t = 2.0)]
     server_timeout: f64,
-    /// Connections the flood opens.
+    /// Connections the flood opens (at least 1).
     #[arg(long, default_value_t = 1000)]
     flood: usize,
     /// Write the report here instead of stdout.
@@ -212,6 +212,11 @@ fn merge(files: Vec<PathBuf>, format: Format, out: Option<PathBuf>) -> Result<bo
 fn hostile_cmd(a: HostileArgs) -> Result<bool, HarnessError> {
     use harness::hostile::{self, HostileOptions, InProcessOptions, ReportFormat, Target};
     out_writable(a.out.as_ref())?;
+    // A flood of no connections asks the server nothing; judged, it would
+    // fail as if the server had refused them all.
+    if a.flood == 0 {
+        return Err(HarnessError::Usage("--flood must be at least 1".into()));
+    }
     let label = a.target.clone().unwrap_or_else(|| "in-process".into());
     let target = match a.target {
         Some(t) => {

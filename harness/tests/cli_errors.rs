@@ -298,6 +298,16 @@ fn an_unwritable_report_path_is_refused_before_the_run() {
     );
 }
 
+/// A flood of no connections sends the server nothing to judge it by: a
+/// usage error, as a time-out of 0 is, before any connection is made.
+#[test]
+fn a_flood_of_no_connections_is_refused() {
+    refused(
+        harness(&["hostile", "--target", "127.0.0.1:9", "--flood", "0"]),
+        &["--flood must be at least 1"],
+    );
+}
+
 #[test]
 fn a_run_in_which_nothing_could_run_exits_2_with_its_report() {
     // rustls speaks no TLS 1.0, and inproc is not paired with itself.
