@@ -57,10 +57,11 @@ pub(super) fn closed_mid_handshake(s: &mut Suite) -> CaseResult {
             Ok(t) => t,
             Err(err) => return connect_failed(&err),
         };
-        let (start, retried) = (served.connected, served.note());
+        let retried = served.note();
         let mut tcp = served.stream;
         let local = tcp.local_addr().ok();
         let _ = tcp.write_all(&hello);
+        let start = Instant::now();
         let (bytes, end) = first_flight(&mut tcp, start + timeout);
         let (rest, end) = if end.closed() {
             (Vec::new(), end)
@@ -73,6 +74,7 @@ pub(super) fn closed_mid_handshake(s: &mut Suite) -> CaseResult {
             bytes: [bytes, rest].concat(),
             end,
             elapsed: start.elapsed(),
+            after_send: true,
             retried,
         };
         // The first flight's wait and then the close's.

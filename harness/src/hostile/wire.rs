@@ -43,7 +43,10 @@ pub(crate) struct Answer {
     pub local: Option<SocketAddr>,
     pub bytes: Vec<u8>,
     pub end: End,
+    /// From the last byte sent to the end, or from the connect when
+    /// nothing was sent (`after_send` false).
     pub elapsed: Duration,
+    pub after_send: bool,
     /// [`Served::note`]: the server turned connections away first.
     pub retried: Option<String>,
 }
@@ -135,9 +138,14 @@ impl Answer {
             End::StillOpen => "still open",
         };
         let mut text = format!(
-            "{alert}; {} byte(s) back; {end} after {:.2}s",
+            "{alert}; {} byte(s) back; {end} {:.2}s after {}",
             self.bytes.len(),
-            self.elapsed.as_secs_f64()
+            self.elapsed.as_secs_f64(),
+            if self.after_send {
+                "the last byte sent"
+            } else {
+                "the connect"
+            }
         );
         if let Some(note) = &self.retried {
             text = format!("{text} ({note})");
@@ -164,7 +172,7 @@ pub(crate) fn converse(
     script: &Script,
 ) -> Result<Answer, NotServed> {
     let served = connect_served(addr, timeout)?;
-    let (start, retried) = (served.connected, served.note());
+    let retried = served.note();
     let mut s = served.stream;
     let local = s.local_addr().ok();
     // A server that rejects the first bytes may close before the rest is
@@ -173,12 +181,22 @@ pub(crate) fn converse(
     if script.half_close {
         let _ = s.shutdown(Shutdown::Write);
     }
+    // Timed from the last byte sent, so that the figure is the server's,
+    // not the turn-away glance's before it; with nothing sent, from the
+    // connect, when the server's idle time began.
+    let after_send = !script.send.is_empty();
+    let start = if after_send {
+        Instant::now()
+    } else {
+        served.connected
+    };
     let (bytes, end) = read_until_close(&mut s, start + script.wait);
     Ok(Answer {
         local,
         bytes,
         end,
         elapsed: start.elapsed(),
+        after_send,
         retried,
     })
 }

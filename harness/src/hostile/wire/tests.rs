@@ -108,8 +108,36 @@ fn answer(bytes: &[u8]) -> Answer {
         bytes: bytes.to_vec(),
         end: End::Closed,
         elapsed: Duration::ZERO,
+        after_send: true,
         retried: None,
     }
+}
+
+/// A server that closes as soon as it has read the input: the time
+/// reported runs from the last byte sent, not from the connect, which
+/// the turn-away glance (50 ms) precedes.
+#[test]
+fn the_time_to_the_close_runs_from_the_last_byte_sent() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        let (mut peer, _) = listener.accept().expect("accept");
+        let mut got = [0u8; 5];
+        let _ = peer.read_exact(&mut got);
+    });
+    let script = Script {
+        send: b"hello",
+        half_close: false,
+        wait: Duration::from_secs(5),
+    };
+    let a = converse(addr, Duration::from_secs(5), &script).expect("served");
+    assert!(a.end.closed(), "{:?}", a.end);
+    assert!(a.elapsed < TURN_AWAY_GLANCE, "{:?}", a.elapsed);
+    assert!(
+        a.describe().ends_with("s after the last byte sent"),
+        "{}",
+        a.describe()
+    );
 }
 
 /// Alerts alone are an answer to a hostile peer; a ServerHello, an SSL
