@@ -54,7 +54,12 @@ pub(crate) struct Answer {
 impl Answer {
     /// The first plaintext alert record: (level, description).
     pub(crate) fn alert(&self) -> Option<(u8, u8)> {
-        records(&self.bytes).find_map(|(ty, _, body)| match (ty, body) {
+        self.alerts().next()
+    }
+
+    /// Every plaintext alert record, in order: (level, description).
+    fn alerts(&self) -> impl Iterator<Item = (u8, u8)> + '_ {
+        records(&self.bytes).filter_map(|(ty, _, body)| match (ty, body) {
             (CT_ALERT, [level, desc]) => Some((*level, *desc)),
             _ => None,
         })
@@ -87,6 +92,13 @@ impl Answer {
             whole += 5 + body.len();
             match ty {
                 CT_ALERT if body.len() == 2 => {}
+                CT_ALERT => {
+                    return Some(format!(
+                        "an alert record of {} byte(s) where an alert is 2 (alerts coalesced \
+                         into one record, which RFC 8446 section 5.1 forbids, or a malformed one)",
+                        body.len()
+                    ))
+                }
                 22 => {
                     let what = match body.first() {
                         Some(2) => "a ServerHello".to_owned(),
@@ -125,8 +137,13 @@ impl Answer {
 
     /// A short description: how many bytes, which alert, how it ended.
     pub(crate) fn describe(&self) -> String {
+        // Every alert: a courtesy warning can come before the fatal one.
+        let alerts: Vec<String> = self
+            .alerts()
+            .map(|(l, d)| format!("{} {}", level_name(l), alert_name(d)))
+            .collect();
         let alert = match self.alert() {
-            Some((l, d)) => format!("{} {}", level_name(l), alert_name(d)),
+            Some(_) => alerts.join(", then "),
             None if self.ends_in_encrypted_alert() => "no plaintext alert, but an encrypted \
                  record of an alert's size last (likely an alert, unreadable without the keys)"
                 .into(),

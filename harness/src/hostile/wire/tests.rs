@@ -161,6 +161,27 @@ fn anything_but_alerts_is_named() {
     assert!(more.is_some_and(|m| m.starts_with("a record of content type 128")));
     let more = answer(&[&fatal[..], b"garbage"].concat()).beyond_alerts();
     assert_eq!(more.as_deref(), Some("7 byte(s) that are no TLS record"));
+    // Two alerts in one record (content type 21, 4 bytes) are alerts
+    // wrongly coalesced, not something other than an alert.
+    let more = answer(&[21, 3, 3, 0, 4, 2, 22, 2, 10]).beyond_alerts();
+    assert!(
+        more.as_deref()
+            .is_some_and(|m| m.starts_with("an alert record of 4 byte(s) where an alert is 2")),
+        "{more:?}"
+    );
+}
+
+/// A courtesy warning before the fatal alert: the answer names both, so
+/// the alert the verdict rests on is shown.
+#[test]
+fn every_alert_is_described() {
+    let close_notify = [21, 3, 3, 0, 2, 1, 0];
+    let record_overflow = [21, 3, 3, 0, 2, 2, 22];
+    let text = answer(&[close_notify, record_overflow].concat()).describe();
+    assert!(
+        text.starts_with("warning close_notify(0), then fatal record_overflow(22); 14 byte(s)"),
+        "{text}"
+    );
 }
 
 /// The alert a TLS 1.3 server sends after its ServerHello is
