@@ -12,7 +12,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use openssl::ssl::{Ssl, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion};
+use openssl::ssl::{ErrorCode, Ssl, SslContextBuilder, SslMethod, SslVerifyMode, SslVersion};
 use openssl_handshake::{
     AlertLevel, Direction, HandshakeTrace, SslContextBuilderExt, TraceOptions,
 };
@@ -22,6 +22,7 @@ use super::suite::{connect_failed, Observed, Spec, Suite};
 use super::wire;
 use super::{CaseResult, Expected, TracedServer};
 use crate::ffi;
+use crate::settings::Secs;
 
 /// no_renegotiation (RFC 5246 section 7.2.2).
 const NO_RENEGOTIATION: u8 = 100;
@@ -179,8 +180,16 @@ pub(crate) fn request(addr: SocketAddr, timeout: Duration) -> Result<Renegotiati
     tls.get_mut().set_per_wait(per_wait);
     ffi::renegotiate(&mut tls)
         .map_err(|e| NoRequest::Failed(format!("SSL_renegotiate refused: {e}")))?;
-    // Deadlined bounds the whole exchange, not only each read.
-    let result = tls.do_handshake().map_err(|e| e.to_string());
+    // Deadlined bounds the whole exchange, not only each read; its read
+    // time-out passing shows as "would block", which here means silence.
+    let result = tls.do_handshake().map_err(|e| match e.io_error() {
+        Some(io) if io.kind() == std::io::ErrorKind::TimedOut => io.to_string(),
+        _ if e.code() == ErrorCode::WANT_READ => format!(
+            "the server stopped answering during the renegotiation ({} read time-out)",
+            Secs(timeout)
+        ),
+        _ => e.to_string(),
+    });
     let trace = openssl_handshake::trace(tls.ssl());
     Ok(Renegotiation {
         local,
@@ -353,6 +362,34 @@ mod tests {
             }
         });
         (addr, server)
+    }
+
+    /// A server that completes a TLS 1.2 handshake and then never reads
+    /// again leaves the renegotiation ClientHello unanswered: the client's
+    /// failure says the server went silent, not that a read would block.
+    #[test]
+    fn a_silent_server_is_said_to_stop_answering_the_renegotiation() {
+        use openssl::ssl::SslAcceptor;
+        let pki = testkit::pki::Pki::generate().unwrap();
+        let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+        pki.server(testkit::pki::KeyType::EcdsaP256)
+            .install(&mut b)
+            .unwrap();
+        let acceptor = b.build();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            let tls = acceptor.accept(tcp);
+            std::thread::sleep(Duration::from_secs(3));
+            drop(tls);
+        });
+        let r = request(addr, Duration::from_millis(500)).expect("the request is made");
+        let e = r.result.expect_err("no second handshake");
+        assert_eq!(
+            e,
+            "the server stopped answering during the renegotiation (500 ms read time-out)"
+        );
     }
 
     /// A server that speaks first, as IMAP over TLS does, is asked only
