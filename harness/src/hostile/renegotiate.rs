@@ -162,7 +162,7 @@ pub(crate) fn request(addr: SocketAddr, timeout: Duration) -> Result<Renegotiati
             };
             let why = format!(
                 "the TLS 1.2 handshake failed: {}",
-                super::suite::handshake_error(e, timeout)
+                wire::handshake_error(e, timeout)
             );
             if refused_tls12 {
                 NoRequest::NoTls12(why)

@@ -17,7 +17,6 @@ use super::{
     exhaustion, fingerprint, malformed, renegotiate, trickle, CaseResult, Expected, HostileError,
     HostileOptions, HostileReport, Target, TracedServer, SCHEMA_VERSION,
 };
-use crate::settings::Secs;
 
 /// Runs every case against `target` and reports each one.
 pub fn run(target: Target, opts: &HostileOptions) -> Result<HostileReport, HostileError> {
@@ -378,10 +377,19 @@ impl Suite<'_> {
         }
     }
 
-    /// A real handshake by a well-behaved client; for the in-process
-    /// server, its server-side trace must say it succeeded.
+    /// A real handshake by a well-behaved client, asked once; for the
+    /// in-process server, its server-side trace must say it succeeded. A
+    /// client turned away is said to be, as the reset alone does not name
+    /// the cause.
     pub(super) fn good_handshake(&self) -> Result<String, String> {
-        self.good_handshake_once().map_err(|f| f.text)
+        self.good_handshake_once().map_err(|f| match f.turned_away {
+            true => format!(
+                "{} (accepted, then reset or closed unanswered: turned away, as a server at \
+                 its connection limit does)",
+                f.text
+            ),
+            false => f.text,
+        })
     }
 
     fn good_handshake_once(&self) -> Result<String, GoodFailure> {
@@ -403,7 +411,7 @@ impl Suite<'_> {
                         && turned_away(mid.error().io_error())),
                 silent: matches!(&e, HandshakeError::WouldBlock(mid)
                     if mid.get_ref().received() == 0),
-                text: format!("handshake: {}", handshake_error(e, timeout)),
+                text: format!("handshake: {}", wire::handshake_error(e, timeout)),
             })?;
         let desc = format!(
             "{} {}",
@@ -535,32 +543,6 @@ fn turned_away(e: Option<&io::Error>) -> bool {
                 | io::ErrorKind::BrokenPipe
         )
     })
-}
-
-/// Why a client handshake over a [`wire::Deadlined`] socket failed: its
-/// read time-out passing shows as "would block", which here means silence,
-/// and the exchange's deadline as an I/O error that says so.
-pub(super) fn handshake_error<S: std::fmt::Debug>(
-    e: HandshakeError<S>,
-    timeout: Duration,
-) -> String {
-    match e {
-        HandshakeError::WouldBlock(_) => format!(
-            "the server stopped answering ({} read time-out)",
-            Secs(timeout)
-        ),
-        HandshakeError::Failure(ref mid)
-            if mid
-                .error()
-                .io_error()
-                .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut) =>
-        {
-            mid.error()
-                .io_error()
-                .map_or_else(String::new, |io| io.to_string())
-        }
-        e => e.to_string(),
-    }
 }
 
 pub(super) fn good_client_context() -> Result<SslContext, openssl::error::ErrorStack> {

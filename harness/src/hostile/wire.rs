@@ -433,6 +433,32 @@ impl Write for Deadlined {
     }
 }
 
+/// Why a client handshake over a [`Deadlined`] socket failed: its
+/// read time-out passing shows as "would block", which here means silence,
+/// and the exchange's deadline as an I/O error that says so.
+pub(crate) fn handshake_error<S: std::fmt::Debug>(
+    e: openssl::ssl::HandshakeError<S>,
+    timeout: Duration,
+) -> String {
+    match e {
+        openssl::ssl::HandshakeError::WouldBlock(_) => format!(
+            "the server stopped answering ({} read time-out)",
+            Secs(timeout)
+        ),
+        openssl::ssl::HandshakeError::Failure(ref mid)
+            if mid
+                .error()
+                .io_error()
+                .is_some_and(|io| io.kind() == io::ErrorKind::TimedOut) =>
+        {
+            mid.error()
+                .io_error()
+                .map_or_else(String::new, |io| io.to_string())
+        }
+        e => e.to_string(),
+    }
+}
+
 /// Reads until end of file, a reset, or `deadline`.
 pub(crate) fn read_until_close(s: &mut TcpStream, deadline: Instant) -> (Vec<u8>, End) {
     let mut bytes = Vec::new();

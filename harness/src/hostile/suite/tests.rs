@@ -81,6 +81,30 @@ fn a_server_that_turns_clients_away_for_a_while_is_asked_again() {
     );
 }
 
+/// A server that takes the connection, reads the ClientHello and resets
+/// it, as one at its connection limit does: the good client's failure
+/// names that, not only the reset.
+#[test]
+fn a_good_client_turned_away_after_its_hello_is_said_to_be() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
+    let addr = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        let (mut tcp, _) = listener.accept().expect("accept");
+        let mut header = [0u8; 5];
+        let _ = io::Read::read_exact(&mut tcp, &mut header);
+        // Closing with the rest of the hello unread sends a reset.
+    });
+    let opts = HostileOptions::default();
+    let e = Suite::at(addr, &opts)
+        .good_handshake()
+        .expect_err("turned away");
+    assert!(e.starts_with("handshake: "), "{e}");
+    assert!(
+        e.contains("turned away, as a server at its connection limit does"),
+        "{e}"
+    );
+}
+
 /// A listener that accepts nothing and says nothing: the good client's
 /// wait ends at its read time-out, and says so.
 #[test]
@@ -95,7 +119,7 @@ fn a_silent_server_is_reported_as_silence_not_a_would_block() {
         .connect(tcp)
         .expect_err("nothing answers");
     assert_eq!(
-        handshake_error(e, timeout),
+        wire::handshake_error(e, timeout),
         "the server stopped answering (200 ms read time-out)"
     );
 }
