@@ -63,10 +63,13 @@ pub struct HostileReport {
     /// Cases not run, as the server had stopped serving.
     pub not_run: usize,
     /// The case after which the server stopped serving (nothing listened,
-    /// or it turned every client away), so that the rest were not run.
+    /// it turned every client away, or it took the good client's
+    /// connection and never answered), so that the rest were not run.
     pub stopped_after: Option<String>,
     /// "N passed, N failed" (and ", N not applicable", ", N not run (the
-    /// server stopped serving after CASE)" when some were).
+    /// server stopped serving after CASE)" when some were; "stopped taking
+    /// connections" when nothing listened, "stopped answering" when it
+    /// went silent).
     pub summary: String,
 }
 
