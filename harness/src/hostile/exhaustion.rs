@@ -47,8 +47,9 @@ pub(super) fn closed_mid_handshake(s: &mut Suite) -> CaseResult {
         sends: "a genuine ClientHello, then end of stream once the server's first flight arrives".into(),
         expected: Expected::FatalAlertOrClose { any_of: vec![50] },
         why: "the server is waiting for the client's next flight when the stream ends; OpenSSL sends \
-              decode_error on an unexpected EOF only when BIO_eof() reports it, which the openssl \
-              crate's BIO does not, so a Rust server fails with SSL_ERROR_SYSCALL and closes",
+              decode_error on an unexpected EOF only when BIO_eof() reports it, which its socket BIO \
+              does (openssl s_server, tls-harness serve) and the openssl crate's stream BIO does not, \
+              so the in-process server fails with SSL_ERROR_SYSCALL and closes",
     };
     let hello = s.hello.record();
     s.case(spec, |s, e| {

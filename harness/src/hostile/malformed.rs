@@ -56,8 +56,9 @@ pub(super) fn truncated_client_hello(s: &mut Suite) -> CaseResult {
         ),
         expected: Expected::FatalAlertOrClose { any_of: vec![50] },
         why: "nothing is wrong until the stream ends inside the record. OpenSSL sends decode_error on \
-              an unexpected EOF only when BIO_eof() says so (ssl3_read_n); the openssl crate's stream \
-              BIO answers 0 to BIO_CTRL_EOF, so a Rust server closes without an alert",
+              an unexpected EOF only when BIO_eof() says so (ssl3_read_n): its socket BIO does \
+              (openssl s_server, tls-harness serve); the openssl crate's stream BIO answers 0 to \
+              BIO_CTRL_EOF, so the in-process server closes without an alert",
     };
     let wait = s.opts.timeout;
     s.case(spec, |s, e| {
