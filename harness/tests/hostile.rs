@@ -159,17 +159,7 @@ fn a_server_that_serves_one_connection_is_not_blamed_on_the_probes() {
 /// first one whose number (from 1) and first byte `crashes` on, which it
 /// closes unanswered.
 fn stopping_server(limit: usize, crashes: fn(usize, u8) -> bool) -> String {
-    use std::net::TcpListener;
-    use testkit::pki::{KeyType, Pki};
-
-    let pki = Pki::generate().expect("test PKI");
-    let acceptor = pki
-        .server(KeyType::EcdsaP256)
-        .acceptor()
-        .expect("acceptor")
-        .build();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
-    let addr = listener.local_addr().expect("address");
+    let (acceptor, listener, addr) = tls_listener();
     std::thread::spawn(move || {
         for (i, tcp) in listener.incoming().take(limit).enumerate() {
             let Ok(tcp) = tcp else { continue };
@@ -180,13 +170,33 @@ fn stopping_server(limit: usize, crashes: fn(usize, u8) -> bool) -> String {
                 Ok(1) => {}
                 _ => continue,
             }
-            if let Ok(mut tls) = acceptor.accept(tcp) {
-                let mut line = [0u8; 64];
-                while matches!(std::io::Read::read(&mut tls, &mut line), Ok(n) if n > 0) {}
-            }
+            serve_until_closed(&acceptor, tcp);
         }
     });
-    addr.to_string()
+    addr
+}
+
+/// An ECDSA server's acceptor and a listener on 127.0.0.1, and its address.
+fn tls_listener() -> (openssl::ssl::SslAcceptor, std::net::TcpListener, String) {
+    use testkit::pki::{KeyType, Pki};
+
+    let pki = Pki::generate().expect("test PKI");
+    let acceptor = pki
+        .server(KeyType::EcdsaP256)
+        .acceptor()
+        .expect("acceptor")
+        .build();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let addr = listener.local_addr().expect("address").to_string();
+    (acceptor, listener, addr)
+}
+
+/// Completes the handshake on `tcp` and reads until the client closes.
+fn serve_until_closed(acceptor: &openssl::ssl::SslAcceptor, tcp: std::net::TcpStream) {
+    if let Ok(mut tls) = acceptor.accept(tcp) {
+        let mut line = [0u8; 64];
+        while matches!(std::io::Read::read(&mut tls, &mut line), Ok(n) if n > 0) {}
+    }
 }
 
 /// A server that stops listening on the first case's random bytes, as one
@@ -296,17 +306,7 @@ fn a_server_gone_before_the_first_case_runs_none() {
 /// connection and never reads from or answers any, as a deadlocked one
 /// does.
 fn hanging_server(hangs: fn(&[u8]) -> bool) -> String {
-    use std::net::TcpListener;
-    use testkit::pki::{KeyType, Pki};
-
-    let pki = Pki::generate().expect("test PKI");
-    let acceptor = pki
-        .server(KeyType::EcdsaP256)
-        .acceptor()
-        .expect("acceptor")
-        .build();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("listener");
-    let addr = listener.local_addr().expect("address");
+    let (acceptor, listener, addr) = tls_listener();
     std::thread::spawn(move || {
         let mut held = Vec::new();
         let mut hung = false;
@@ -327,13 +327,10 @@ fn hanging_server(hangs: fn(&[u8]) -> bool) -> String {
                 Ok(n) if n > 0 => {}
                 _ => continue,
             }
-            if let Ok(mut tls) = acceptor.accept(tcp) {
-                let mut line = [0u8; 64];
-                while matches!(std::io::Read::read(&mut tls, &mut line), Ok(n) if n > 0) {}
-            }
+            serve_until_closed(&acceptor, tcp);
         }
     });
-    addr.to_string()
+    addr
 }
 
 /// A server that hangs on the SSLv2 hello keeps taking connections but
