@@ -361,6 +361,16 @@ impl HandshakeTrace {
         })
     }
 
+    /// The long text of the last state reached; with none, OpenSSL's for
+    /// TLS_ST_BEFORE, where a handshake that fails in its setup (no
+    /// version it may use) stays, and where one with no trace at all is.
+    pub(crate) fn last_state_text(trace: Option<&HandshakeTrace>) -> String {
+        trace.and_then(|t| t.states().last()).map_or_else(
+            || "before SSL initialization".to_owned(),
+            |s| s.long.to_string(),
+        )
+    }
+
     /// Every alert sent or received, in order.
     pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
         self.events.iter().filter_map(|e| match &e.kind {

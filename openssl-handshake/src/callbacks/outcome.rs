@@ -373,12 +373,7 @@ pub(crate) fn failure_of(
     let last = trace.states().last();
     Failure {
         state: last.map(|s| s.state),
-        // No state left: OpenSSL's text for TLS_ST_BEFORE, where a
-        // handshake that fails in its setup (no version it may use) stays.
-        state_text: last.map_or_else(
-            || "before SSL initialization".to_owned(),
-            |s| s.long.to_string(),
-        ),
+        state_text: HandshakeTrace::last_state_text(Some(trace)),
         last_message: trace.last_message_text(),
         alert_sent: trace.alert_sent().cloned(),
         alert_received: trace.alert_received().cloned(),

@@ -238,12 +238,7 @@ impl<'a> Facts<'a> {
     pub fn state(&self) -> String {
         match self.failure {
             Some(f) if !f.state_text.is_empty() => f.state_text.clone(),
-            _ => self
-                .trace
-                .states()
-                .last()
-                .map(|s| s.long.to_string())
-                .unwrap_or_else(|| "before SSL initialization".to_owned()),
+            _ => HandshakeTrace::last_state_text(Some(self.trace)),
         }
     }
 

@@ -17,10 +17,7 @@ impl Diagnosis {
     /// time-out as the connection failing, so only the caller, who knows
     /// its limit fired, can say so.
     pub fn timed_out(trace: Option<&HandshakeTrace>, limit: &str) -> Diagnosis {
-        let state = trace.and_then(|t| t.states().last()).map_or_else(
-            || "before SSL initialization".to_owned(),
-            |s| s.long.to_string(),
-        );
+        let state = HandshakeTrace::last_state_text(trace);
         let last = trace.and_then(HandshakeTrace::last_message_text);
         let begun = trace.and_then(record::begun);
         let (waited, fix) = trace.map_or_else(
