@@ -139,7 +139,8 @@ fn bad_signature(f: &Facts<'_>) -> Option<Diagnosis> {
             format!(
                 "Check that {them}'s certificate and private key match (`openssl x509 -noout \
                  -pubkey` against `openssl pkey -pubout`); if they do, capture the connection \
-                 (`--pcap`) and look for what rewrites it."
+                 (tcpdump, or tls-harness's `--pcap`) and look for what rewrites \
+                 it."
             ),
         )
         .with_raw(f),
@@ -301,8 +302,9 @@ fn malformed_there(f: &Facts<'_>, received: &Alert) -> Diagnosis {
             alert_text(received)
         ),
         format!(
-            "Capture the connection (`--pcap`) and check the message against the RFC: if it \
-             conforms, {}'s TLS stack is at fault; if not, this end's is.",
+            "Capture the connection (tcpdump, or tls-harness's `--pcap`) and check the \
+             message against the RFC: if it conforms, {}'s TLS stack is at fault; if not, \
+             this end's is.",
             f.them()
         ),
     )
@@ -356,8 +358,9 @@ fn finished_mismatch(f: &Facts<'_>) -> Option<Diagnosis> {
                  different secrets"
             ),
             format!(
-                "Capture the connection (`--pcap`) and check that nothing between the ends \
-                 rewrites a handshake message; if nothing does, {culprit} Finished wrongly."
+                "Capture the connection (tcpdump, or tls-harness's `--pcap`) and check \
+                 that nothing between the ends rewrites a handshake message; if nothing does, \
+                 {culprit} Finished wrongly."
             ),
         )
         .with_raw(f),

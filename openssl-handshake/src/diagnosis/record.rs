@@ -209,8 +209,9 @@ fn bad_record_mac(f: &Facts<'_>) -> Option<Diagnosis> {
             .and_then(|s| s.name.as_deref())
             .is_some_and(|n| n.contains(part))
     };
-    let capture = "Capture the connection (`--pcap`) and check that nothing between the ends \
-                   rewrites it; if nothing does, the sender's TLS stack computes its keys wrongly.";
+    let capture = "Capture the connection (tcpdump, or tls-harness's `--pcap`) and check \
+                   that nothing between the ends rewrites it; if nothing does, the sender's TLS \
+                   stack computes its keys wrongly.";
     let (keys, fix) = if named("_SRP_") {
         (
             "a wrong SRP password",

@@ -93,7 +93,7 @@ fn fix(side: Side, heard_message: bool, heard_bytes: bool, hello_sent: bool) -> 
             "The connection was made and the ClientHello sent: look in the server's own log for \
              this connection (a server stuck or overloaded, or one that expects something else \
              first, such as a STARTTLS exchange), then at what sits between; a capture \
-             (`--pcap`) shows whether the hello was acknowledged."
+             (tcpdump, or tls-harness's `--pcap`) shows whether the hello was acknowledged."
         }
         (Side::Client, false) => NO_TRACE_FIX,
         (Side::Client, true) => {

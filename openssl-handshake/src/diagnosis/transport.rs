@@ -231,7 +231,7 @@ fn unexpected_message(f: &Facts<'_>) -> Option<Diagnosis> {
             "; OpenSSL refused it by its type before logging it",
             "Make sure both ends run a conforming TLS stack (no proxy rewriting the stream); \
              the message is not in the log, but a capture decrypted with the session's keys \
-             shows it (tls-harness --pcap, or a key log for Wireshark).",
+             shows it (tls-harness's `--pcap`, or a key log for Wireshark).",
         )
     } else {
         (
@@ -267,9 +267,10 @@ fn first_hello_refused(f: &Facts<'_>) -> Diagnosis {
          with unexpected_message: a server must always expect a ClientHello first, so either \
          something between the ends (a middlebox, a proxy) changed or replaced it, or the \
          server's TLS stack does not conform",
-        "Capture the connection (`--pcap`) and check the ClientHello as the server received it: \
-         if it is a well-formed ClientHello, the server's TLS stack (or a middlebox in front of \
-         it) is at fault; if not, find what changed it on the way.",
+        "Capture the connection (tcpdump, or tls-harness's `--pcap`) and check the \
+         ClientHello as the server received it: if it is a well-formed ClientHello, the \
+         server's TLS stack (or a middlebox in front of it) is at fault; if not, find what \
+         changed it on the way.",
     )
     .with_raw(f)
 }
