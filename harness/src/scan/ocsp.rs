@@ -51,6 +51,17 @@ impl OcspFinding {
             (None, _) => None,
         }
     }
+
+    /// The leaf's revocation, when the staple says it is revoked and the
+    /// responder's signature verified: what a client that reads staples
+    /// (Firefox) refuses the certificate for. An unverified response
+    /// proves nothing either way.
+    pub fn revoked(&self) -> Option<&str> {
+        let s = self.staple.as_ref()?;
+        let verified = s.signature_verified == Some(true);
+        let said = s.detail.strip_prefix("stapled: ").unwrap_or(&s.detail);
+        (verified && s.cert_status.as_deref() == Some("revoked")).then_some(said)
+    }
 }
 
 /// Reads the staple the base probe got. `base` must have asked for one

@@ -347,7 +347,9 @@ impl Policy {
             );
         }
         let chains: Vec<&ChainFinding> = all_chains(f);
-        rules.borrow_mut().extend(self.certificate_rules(&chains));
+        rules
+            .borrow_mut()
+            .extend(self.certificate_rules(&chains, &f.ocsp));
         if self.require_default_client == Some(true) {
             let dc = &f.default_client;
             // Not testable (no answer) fails here and is settled below

@@ -5,6 +5,7 @@
 use super::super::{Policy, RuleOutcome, RuleResult};
 use super::canonical_group;
 use crate::scan::chain::{key_type, ChainFinding};
+use crate::scan::ocsp::OcspFinding;
 
 /// What one chain says for one rule: why it fails, or what it found.
 type Finding = Result<String, String>;
@@ -12,7 +13,13 @@ type Finding = Result<String, String>;
 impl Policy {
     /// One result per certificate rule the policy sets, over `chains`
     /// (the base probe's first).
-    pub(super) fn certificate_rules(&self, chains: &[&ChainFinding]) -> Vec<RuleResult> {
+    /// `base_ocsp` is the staple of the first chain (the others carry
+    /// their own).
+    pub(super) fn certificate_rules(
+        &self,
+        chains: &[&ChainFinding],
+        base_ocsp: &OcspFinding,
+    ) -> Vec<RuleResult> {
         let mut out = Vec::new();
         let mut rule = |name: &str, check: &dyn Fn(&ChainFinding) -> Finding| {
             out.push(over_chains(name, chains, check));
@@ -110,12 +117,25 @@ impl Policy {
             });
         }
         if self.require_valid_certificate == Some(true) {
-            // As clients verify it, not at the scan's level 0.
+            // As clients verify it, not at the scan's level 0, and as
+            // those that read a staple take its word on revocation.
+            let revoked = |ch: &ChainFinding| {
+                let staple = match chains.first() {
+                    Some(base) if std::ptr::eq(*base, ch) => Some(base_ocsp),
+                    _ => ch.ocsp.as_ref(),
+                };
+                staple.and_then(OcspFinding::revoked).map(str::to_owned)
+            };
             rule("require_valid_certificate", &|ch| match &ch.client_verify {
-                Some((0, _)) => Ok(format!(
-                    "the chain verifies for the name at security level {}",
-                    ch.client_security_level
-                )),
+                Some((0, _)) => match revoked(ch) {
+                    Some(said) => Err(format!(
+                        "the chain verifies, but the stapled OCSP response says {said}"
+                    )),
+                    None => Ok(format!(
+                        "the chain verifies for the name at security level {}",
+                        ch.client_security_level
+                    )),
+                },
                 Some((code, text)) => Err(format!("verify error {code}: {text}")),
                 None => Err(format!("no verify result: {}", ch.chain_verify.1)),
             });
