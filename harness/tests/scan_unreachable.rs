@@ -1,6 +1,7 @@
 //! `tls-harness scan` against a target whose TLS is never reached: a port
-//! that accepts and stays silent, and one nothing listens on. The scan
-//! fails, says why, and no row of its report reads as an answer.
+//! that accepts and stays silent, one nothing listens on, one that
+//! answers in plaintext. The scan fails, says why, and no row of its
+//! report reads as an answer.
 
 mod common;
 mod scan_support;
@@ -256,4 +257,38 @@ fn a_server_that_never_switches_to_tls_is_named_so() {
         o.stderr
     );
     assert!(o.stderr.contains("does not offer STARTTLS"), "{}", o.stderr);
+}
+
+/// A plaintext service (here one answering every request with an HTTP
+/// error) refuses no TLS version: OpenSSL's "wrong version number" is its
+/// reading of the text's first bytes as a record header. Each version row
+/// is unknown and names the text, and none reads as a refusal.
+#[test]
+fn a_plaintext_service_refuses_no_version() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+                let _ = c.read(&mut [0u8; 512]);
+                let _ = c.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+            });
+        }
+    });
+    let o = run(harness(&["scan", &addr, "--timeout", "2"]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(o.stdout.contains("CANNOT SCAN"), "{}", o.stdout);
+    for v in ["TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"] {
+        let row = o
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("versions ") && l.contains(&format!(" {v} ")))
+            .unwrap_or_else(|| panic!("no {v} row: {}", o.stdout));
+        assert!(
+            row.contains("not testable: ") && row.contains("answered in text (\"HTTP/\")"),
+            "{row}"
+        );
+    }
 }

@@ -141,6 +141,12 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
             Verdict::No,
             format!("the server answered with {}", got.display()),
         ),
+        // Text is no refusal either: the port does not speak TLS (a
+        // plaintext service, or one before STARTTLS).
+        (None, _) if plaintext(&a).is_some() => (
+            Verdict::NotTestable,
+            plaintext(&a).unwrap_or_default().to_owned(),
+        ),
         // Silence is no refusal: whether it takes the version is unknown.
         (None, _) if a.unanswered.is_some() => (
             Verdict::NotTestable,
@@ -177,6 +183,15 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
         with_dropped_suites(p, &mut f);
     }
     (f, Some(a))
+}
+
+/// What answered `a`'s hello in text rather than TLS, as its diagnosis
+/// says.
+fn plaintext(a: &Attempt) -> Option<&str> {
+    a.diagnosis
+        .as_ref()
+        .filter(|d| d.cause == openssl_handshake::Cause::TlsToPlaintextPort)
+        .map(|d| d.summary.as_str())
 }
 
 /// A version refused with the linked OpenSSL's suites is asked once more
