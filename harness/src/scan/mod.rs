@@ -263,10 +263,16 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         (v, base.join(), sslv2.join(), default_client.join())
     });
     let sslv2 = sslv2.unwrap_or_else(|_| ssl2::Sslv2Finding::failed());
-    let default_client =
+    let mut default_client =
         default_client.unwrap_or_else(|_| default_client::DefaultClientFinding::failed());
     let base =
         base.unwrap_or_else(|_| conn::Attempt::failed(BASE_PROBE, "the probe panicked".into()));
+    if default_client.connects == Verdict::No {
+        if let Some(why) = versions::intolerance(&base, &versions) {
+            default_client.detail.push_str(&format!("; {why}"));
+            default_client.probes.push(BASE_PROBE.to_owned());
+        }
+    }
     // The enumerations and checks run OpenSSL's client: only at versions
     // it reached itself. Where only the scan's own hellos were answered
     // (SSLv3, or a server of nothing newer than 3DES), the suites alone

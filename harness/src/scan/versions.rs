@@ -185,6 +185,31 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
     (f, Some(a))
 }
 
+/// Version intolerance: the base probe's hello, offering every version up
+/// to TLS 1.3, got no ServerHello, yet a lower version offered alone
+/// through the linked OpenSSL did. A server must answer a hello offering
+/// more than it takes with the highest version it takes.
+pub fn intolerance(base: &Attempt, versions: &[VersionFinding]) -> Option<String> {
+    if base.hello.version.is_some() || base.unanswered.is_some() || plaintext(base).is_some() {
+        return None;
+    }
+    let taken = versions
+        .iter()
+        .filter(|f| f.accepted == Verdict::Yes && f.openssl_reached)
+        .map(|f| f.version)
+        .max()?;
+    let above = Version::ALL.iter().rev().find(|v| **v > taken)?;
+    Some(format!(
+        "the server takes {} offered alone, but refused the hello offering every version up to \
+         {} ({BASE}): version intolerance, or intolerance of what only that hello carries (the \
+         higher versions' suites and extensions, its size); a server must answer such a hello \
+         with the highest version it takes (RFC 8446 appendix D, RFC 5246 appendix E.1)",
+        taken.display(),
+        above.display(),
+        BASE = super::BASE_PROBE,
+    ))
+}
+
 /// What answered `a`'s hello in text rather than TLS, as its diagnosis
 /// says.
 fn plaintext(a: &Attempt) -> Option<&str> {

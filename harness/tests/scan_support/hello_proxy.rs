@@ -17,6 +17,8 @@ pub enum HelloAction {
     /// client gives up, ends the server's connection too: a server that
     /// answered a client which had already gone.
     Swallow,
+    /// Closes it unanswered: a server intolerant of the hello.
+    Close,
 }
 
 /// Listens on a free port and acts on each connection's first record, a
@@ -42,9 +44,13 @@ pub fn hello_proxy(
                     return;
                 }
                 let action = act(&hello);
-                if let HelloAction::Hold = action {
-                    let _ = client.read(&mut [0u8; 1]);
-                    return;
+                match action {
+                    HelloAction::Hold => {
+                        let _ = client.read(&mut [0u8; 1]);
+                        return;
+                    }
+                    HelloAction::Close => return,
+                    _ => {}
                 }
                 let mut server = TcpStream::connect(&upstream).expect("upstream");
                 server.write_all(&hello).expect("hello");
