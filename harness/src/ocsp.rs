@@ -11,8 +11,9 @@
 //! certificates the response carries and the chain this end has, its own
 //! chain built to this end's trust store (`--cafile`, or the system's),
 //! and it must be the leaf's issuer or a responder that issuer delegated
-//! to. The verdict is reported, not enforced: a staple still reads as it
-//! says, as `s_client -status` prints one it never checks.
+//! to. A staple still reads as it says, as `s_client -status` prints one
+//! it never checks; the scan's policy counts a failed signature against
+//! the staple ([`Staple::usable`]).
 
 use openssl::hash::MessageDigest;
 use openssl::ocsp::{
@@ -63,13 +64,19 @@ pub struct Staple {
 
 impl Staple {
     /// Whether a client that requires a staple would take this one (the
-    /// leaf good in it, and current); `None` when the leaf's entry could
-    /// not be looked up.
+    /// leaf good in it, current, and its signature not failing); `None`
+    /// when the leaf's entry could not be looked up.
     pub fn usable(&self) -> Option<bool> {
         if self.issuer_unknown {
             return None;
         }
-        Some(self.cert_status.as_deref() == Some("good") && self.current == Some(true))
+        // A staple whose signature fails is refused outright by clients
+        // that check staples (Firefox fails the connection), not ignored.
+        Some(
+            self.cert_status.as_deref() == Some("good")
+                && self.current == Some(true)
+                && self.signature_verified != Some(false),
+        )
     }
 
     /// What a server that stapled nothing said.

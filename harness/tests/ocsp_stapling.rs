@@ -19,10 +19,9 @@ use serde_json::Value;
 
 /// `openssl ocsp` answering for the leaf: good, or revoked at `revoked`
 /// ("YYMMDDHHMMSSZ,reason", as ca(1)'s index writes it), from an index of
-/// the leaf alone, signed with the leaf's own key, as the test PKI keeps no
-/// CA key: its signature does not verify (the leaf is no responder its CA
-/// delegated to), which the scan reports and does not enforce
-/// (tests/probe_ocsp_signature.rs checks a CA's).
+/// the leaf alone, signed by the leaf's issuer, the test PKI's
+/// intermediate, so that its signature verifies against the root
+/// (tests/probe_ocsp_signature.rs checks one that does not).
 fn ocsp_response(d: &Path, name: &str, revoked: Option<&str>) -> String {
     let (serial, subject) = leaf_serial_and_subject(d);
     let (flag, when) = revoked.map_or(("V", ""), |r| ("R", r));
@@ -33,8 +32,8 @@ fn ocsp_response(d: &Path, name: &str, revoked: Option<&str>) -> String {
     let mut c = Command::new("openssl");
     c.arg("ocsp")
         .args(["-index", index.to_str().expect("utf-8 path")])
-        .args(["-rsigner", &p(d, "server-rsa2048.crt")])
-        .args(["-rkey", &p(d, "server-rsa2048.key")])
+        .args(["-rsigner", &p(d, "intermediate.pem")])
+        .args(["-rkey", &p(d, "intermediate.key")])
         .args(["-CA", &p(d, "intermediate.pem")])
         .args(["-issuer", &p(d, "intermediate.pem")])
         .args(["-cert", &p(d, "server-rsa2048.crt")])

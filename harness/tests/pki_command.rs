@@ -29,8 +29,8 @@ fn keys_are_written_0600() {
     let keys: Vec<&String> = paths.iter().filter(|p| p.ends_with(".key")).collect();
     assert_eq!(
         keys.len(),
-        2 * 5 + 2 * Negative::ALL.len(),
-        "a key per leaf (five key types) and negative (server and client)"
+        1 + 2 * 5 + 2 * Negative::ALL.len(),
+        "the intermediate's, and a key per leaf (five key types) and negative (server and client)"
     );
     for k in keys {
         assert_eq!(mode(Path::new(k)), 0o600, "{k}");

@@ -37,7 +37,8 @@ impl Pki {
     /// An existing key file is replaced only if an earlier `write_pem`
     /// wrote the directory; see [`Pki::write_pem_with`].
     ///
-    /// Files: `root.pem`, `intermediate.pem`; for each key type `k`
+    /// Files: `root.pem`, `intermediate.pem`, `intermediate.key` (to sign
+    /// OCSP responses as the leaves' issuer); for each key type `k`
     /// `server-{k}.crt` (leaf only), `server-{k}.key` (PKCS#8),
     /// `server-{k}.chain.pem` (leaf then intermediate) and the same for
     /// `client-{k}`; `server-rsa2048.csr`; for each negative `n`
@@ -104,6 +105,11 @@ impl Pki {
         let mut out = vec![
             file("root.pem".into(), self.root.cert.to_pem()?),
             file("intermediate.pem".into(), self.intermediate.cert.to_pem()?),
+            Entry {
+                name: "intermediate.key".into(),
+                contents: self.intermediate.key().private_key_to_pem_pkcs8()?,
+                secret: true,
+            },
             file(
                 format!("server-{}.csr", KeyType::Rsa2048),
                 self.csr().to_pem()?,
@@ -172,6 +178,9 @@ pub struct PkiFiles {
     pub root: PathBuf,
     /// The intermediate CA certificate (`intermediate.pem`).
     pub intermediate: PathBuf,
+    /// The intermediate CA's PKCS#8 private key (`intermediate.key`), the
+    /// issuer of every leaf.
+    pub intermediate_key: PathBuf,
     /// The CSR of the RSA server leaf (`server-rsa2048.csr`).
     pub csr: PathBuf,
     servers: Vec<LeafFiles>,
@@ -196,6 +205,7 @@ impl PkiFiles {
             dir: dir.to_path_buf(),
             root: dir.join("root.pem"),
             intermediate: dir.join("intermediate.pem"),
+            intermediate_key: dir.join("intermediate.key"),
             csr: dir.join(format!("server-{}.csr", KeyType::Rsa2048)),
             servers: KeyType::ALL.map(|k| leaf(format!("server-{k}"))).to_vec(),
             clients: KeyType::ALL.map(|k| leaf(format!("client-{k}"))).to_vec(),
@@ -232,6 +242,7 @@ impl PkiFiles {
         let mut all = vec![
             self.root.as_path(),
             self.intermediate.as_path(),
+            self.intermediate_key.as_path(),
             self.csr.as_path(),
         ];
         for leaf in self.servers.iter().chain(&self.clients) {
@@ -267,7 +278,7 @@ mod tests {
         let files = pki().write_pem(&out).unwrap();
         assert_eq!(
             files.all().len(),
-            3 + 2 * KeyType::ALL.len() * 3 + 2 * Negative::ALL.len() * 2
+            4 + 2 * KeyType::ALL.len() * 3 + 2 * Negative::ALL.len() * 2
         );
         for path in files.all() {
             assert!(path.is_file(), "{}", path.display());

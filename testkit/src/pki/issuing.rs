@@ -114,6 +114,12 @@ pub(super) struct Ca {
 }
 
 impl Ca {
+    /// The CA's private key: written out so that tests can sign what a CA
+    /// signs besides certificates (OCSP responses, CRLs).
+    pub(super) fn key(&self) -> &PKey<Private> {
+        &self.key
+    }
+
     fn root(cn: &str, key: PKey<Private>) -> Result<Ca, ErrorStack> {
         let profile = Profile::Ca { pathlen: None };
         let subject = name(cn)?;
