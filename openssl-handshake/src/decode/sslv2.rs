@@ -15,14 +15,17 @@ const CLIENT_HELLO: u8 = 1;
 /// Decodes an SSLv2-format ClientHello into the fields a ClientHello has:
 /// the version, the cipher specs that name TLS suites (first byte 0), the
 /// session id, and the challenge as the random, right-aligned and padded
-/// with zeros to 32 bytes as a TLS server reads it (RFC 5246 E.2).
+/// with zeros to 32 bytes as a TLS server reads it (RFC 5246 E.2). As
+/// OpenSSL does, a challenge of any length is taken (RFC 5246 E.2 says
+/// only that 16 to 32 bytes were historically allowed), and one longer
+/// than 32 bytes gives its first 32.
 ///
 /// # Errors
 ///
 /// [`DecodeError::Truncated`] when a field runs past the end, and
 /// [`DecodeError::Malformed`] for another message type, cipher specs that
-/// are not whole 3-byte entries, a challenge outside 16 to 32 bytes (as
-/// OpenSSL requires), or bytes after the challenge.
+/// are not whole 3-byte entries, a session id longer than 32 bytes (both
+/// of which OpenSSL refuses), or bytes after the challenge.
 pub fn decode_sslv2_client_hello(msg: &[u8]) -> Result<ClientHello, DecodeError> {
     parse(msg).map_err(|f| f.into_error(HandshakeType::CLIENT_HELLO))
 }
@@ -42,15 +45,16 @@ fn parse(msg: &[u8]) -> Res<ClientHello> {
             "cipher_specs of {specs_len} bytes, not whole 3-byte entries"
         ));
     }
-    if !(16..=32).contains(&challenge_len) {
-        return bad(format!("a challenge of {challenge_len} bytes (16 to 32)"));
+    if session_len > 32 {
+        return bad(format!("a session id of {session_len} bytes (at most 32)"));
     }
     let specs = r.take(specs_len)?;
     let session = r.take(session_len)?;
     let challenge = r.take(challenge_len)?;
     r.finish("the challenge")?;
-    let mut random = vec![0u8; 32 - challenge_len];
-    random.extend_from_slice(challenge);
+    let used = &challenge[..challenge_len.min(32)];
+    let mut random = vec![0u8; 32 - used.len()];
+    random.extend_from_slice(used);
     Ok(ClientHello {
         legacy_version: version,
         random: hex(&random),

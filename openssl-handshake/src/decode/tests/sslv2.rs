@@ -45,8 +45,8 @@ fn a_malformed_sslv2_hello_is_refused_with_the_reason() {
             "message type 4",
         ),
         (
-            v2_hello(0x0301, &spec, &[], &[1; 15]),
-            "challenge of 15 bytes",
+            v2_hello(0x0301, &spec, &[7; 33], &[1; 16]),
+            "session id of 33 bytes",
         ),
         (
             {
@@ -71,4 +71,24 @@ fn a_malformed_sslv2_hello_is_refused_with_the_reason() {
     }
     let e = decode_sslv2_client_hello(&v2_hello(0x0301, &spec, &[], &[1; 16])[..20]);
     assert!(matches!(e, Err(DecodeError::Truncated { .. })), "{e:?}");
+}
+
+/// OpenSSL's tls_process_client_hello takes a challenge of any length,
+/// right-aligned in the random, and the first 32 bytes of a longer one.
+#[test]
+fn a_challenge_of_any_length_is_read_as_openssl_reads_it() {
+    let spec = [[0, 0x00, 0x2f]];
+    let random = |challenge: &[u8]| {
+        decode_sslv2_client_hello(&v2_hello(0x0303, &spec, &[], challenge))
+            .unwrap()
+            .random
+    };
+    assert_eq!(
+        random(&[0xcd; 8]),
+        format!("{}{}", "00".repeat(24), "cd".repeat(8))
+    );
+    assert_eq!(random(&[]), "00".repeat(32));
+    let long: Vec<u8> = (0..48).collect();
+    let first_32: String = long[..32].iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(random(&long), first_32);
 }
