@@ -3,6 +3,7 @@
 //! including what the server sends after the handshake ([`after`]).
 
 pub mod after;
+mod connect;
 mod connection;
 mod failure;
 mod summary;
@@ -10,6 +11,7 @@ mod target;
 
 pub(crate) use after::after_handshake;
 pub use after::{PostHandshake, ReadEnd};
+use connect::connect;
 pub use connection::ProbeConnection;
 use failure::handshake_failure;
 pub use failure::ProbeFailure;
@@ -17,7 +19,6 @@ pub use summary::summary;
 pub use target::host_port;
 pub(crate) use target::{as_ip, default_servername, resolve, sni_name};
 
-use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -207,7 +208,12 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     for round in 0..rounds {
         let mut conn = ProbeConnection::new(opts.target.clone());
         let (mut stream, addr) = match connect(&addrs, opts.timeout) {
-            Ok(s) => s,
+            Ok((stream, addr, dead)) => {
+                conn.notes.extend(dead.iter().map(|d| {
+                    format!("{d}; connected to {addr}, a later address the name resolved to")
+                }));
+                (stream, addr)
+            }
             Err(f) => {
                 conn.failure = Some(f);
                 if let Some(file) = &pcap {
@@ -494,55 +500,4 @@ fn no_packets(file: &PcapFile) -> String {
         "--pcap {} holds no packets of this connection: no TCP connection was made",
         file.path().display()
     )
-}
-
-/// Connects to the first of `addrs` that answers; returns the stream and
-/// the address it reached.
-fn connect(
-    addrs: &[SocketAddr],
-    timeout: Duration,
-) -> Result<(TcpStream, SocketAddr), ProbeFailure> {
-    let mut last = ProbeFailure::Refused("no address to connect to".into());
-    for a in addrs {
-        match TcpStream::connect_timeout(a, timeout) {
-            Ok(s) => {
-                let set = s
-                    .set_read_timeout(Some(timeout))
-                    .and_then(|_| s.set_write_timeout(Some(timeout)));
-                return match set {
-                    Ok(()) => Ok((s, *a)),
-                    Err(e) => Err(ProbeFailure::Other(e.to_string())),
-                };
-            }
-            Err(e) => {
-                last = match e.kind() {
-                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
-                        ProbeFailure::TimedOut(format!(
-                            "connecting to {a} took longer than {:?}",
-                            timeout
-                        ))
-                    }
-                    std::io::ErrorKind::ConnectionRefused => {
-                        ProbeFailure::Refused(format!("nothing listens on {a}"))
-                    }
-                    std::io::ErrorKind::HostUnreachable
-                    | std::io::ErrorKind::NetworkUnreachable => {
-                        ProbeFailure::Unreachable(format!("no route to {a}: {e}"))
-                    }
-                    // The connection was made, then reset before connect
-                    // returned: on a near link, a server that resets at
-                    // once looks so.
-                    std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
-                        ProbeFailure::ResetAtConnect(format!(
-                            "{a} accepted the connection and reset it at once, before any TLS \
-                             (a server or firewall refusing this client, or a full accept \
-                             queue): {e}"
-                        ))
-                    }
-                    _ => ProbeFailure::Other(format!("connecting to {a}: {e}")),
-                }
-            }
-        }
-    }
-    Err(last)
 }

@@ -57,7 +57,8 @@ pub(crate) struct TlsArgs {
     /// Append NSS key log lines to this file.
     #[arg(long)]
     keylog: Option<PathBuf>,
-    /// Seconds each read and write (and probe's connect) may take.
+    /// Seconds each read and write may take, and probe's connect to each
+    /// address the name resolves to (tried in turn until one connects).
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
 }

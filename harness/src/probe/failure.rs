@@ -79,6 +79,21 @@ pub enum ProbeFailure {
 /// its own settings.
 const UNUSABLE: [&str; 2] = ["no protocols available", "no ciphers available"];
 
+impl ProbeFailure {
+    /// The failure with its text changed by `f`, for the failures that are
+    /// text (those a connect meets); any other is returned as it is.
+    pub(super) fn map_message(self, f: impl FnOnce(String) -> String) -> Self {
+        match self {
+            ProbeFailure::Refused(m) => ProbeFailure::Refused(f(m)),
+            ProbeFailure::Unreachable(m) => ProbeFailure::Unreachable(f(m)),
+            ProbeFailure::TimedOut(m) => ProbeFailure::TimedOut(f(m)),
+            ProbeFailure::ResetAtConnect(m) => ProbeFailure::ResetAtConnect(f(m)),
+            ProbeFailure::Other(m) => ProbeFailure::Other(f(m)),
+            other => other,
+        }
+    }
+}
+
 impl fmt::Display for ProbeFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

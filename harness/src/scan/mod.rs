@@ -9,6 +9,7 @@
 //! fallback SCSV). Client auth, the chain, DH parameters and secure
 //! renegotiation are read from probes already made.
 
+mod address;
 pub mod alpn;
 pub mod applicable;
 pub mod attempt;
@@ -73,7 +74,7 @@ use conn::{Limits, Offer, ProbeRecord, Prober, Target};
 /// 9: a chain's `complete` is yes also where its verification stops at
 /// the issuer of the last certificate sent (`chain_verify` 20) and the
 /// certificates sent verify up to that one, a CA certificate.
-pub const SCAN_SCHEMA_VERSION: u32 = 9;
+pub const SCAN_SCHEMA_VERSION: u32 = 10;
 
 /// The id of the probe that offers every version and suite the linked
 /// OpenSSL has, at security level 0 like the other probes, with
@@ -199,6 +200,12 @@ pub struct ScanReport {
     pub schema_version: u32,
     /// `HOST:PORT` as given.
     pub target: String,
+    /// The address every probe connected to: the first of those the name
+    /// resolved to that took a connection; `None` when none did.
+    pub address: Option<String>,
+    /// The addresses tried before it that took no connection (or every
+    /// one, when none did), each "ADDR: why".
+    pub addresses_passed_over: Vec<String>,
     /// The SNI name used.
     pub servername: Option<String>,
     /// The protocol each connection switched to TLS from, if any.
@@ -229,6 +236,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
     let started = Instant::now();
     let mut target = resolve(&opts.target, opts.servername.clone(), opts.limits.io)?;
     target.starttls = opts.starttls;
+    let chosen = address::choose(&target.addrs, opts.limits.connect);
+    if let Some(a) = chosen.address {
+        target.addrs = vec![a];
+    }
     let library = Library::probe()?;
     let openssl = library.version_text.clone();
     let prober = Prober::new(
@@ -431,6 +442,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
     Ok(ScanReport {
         schema_version: SCAN_SCHEMA_VERSION,
         target: opts.target.clone(),
+        address: chosen.address.map(|a| a.to_string()),
+        addresses_passed_over: chosen.passed_over,
         servername: prober.target().servername.clone(),
         starttls: opts.starttls.map(StartTls::name),
         openssl,

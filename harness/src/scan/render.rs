@@ -120,8 +120,13 @@ fn table(r: &ScanReport) -> String {
 
 fn header(r: &ScanReport) -> String {
     let mut s = format!(
-        "scan {}{} (SNI {}) with {}: {} connections, {:.0} ms, at most {} at once\n\n",
+        "scan {}{}{} (SNI {}) with {}: {} connections, {:.0} ms, at most {} at once\n\n",
         r.target,
+        r.address
+            .as_ref()
+            .filter(|a| **a != r.target)
+            .map(|a| format!(" at {a}"))
+            .unwrap_or_default(),
         r.starttls
             .map(|p| format!(" via STARTTLS ({p})"))
             .unwrap_or_default(),
@@ -131,6 +136,16 @@ fn header(r: &ScanReport) -> String {
         r.wall_ms,
         r.jobs
     );
+    for dead in &r.addresses_passed_over {
+        let then = match &r.address {
+            Some(a) => format!("scanned {a} instead"),
+            None => "no address took one".to_owned(),
+        };
+        let _ = writeln!(
+            s,
+            "ADDRESS PASSED OVER: {dead} (took no connection; {then})\n"
+        );
+    }
     if let Some(reason) = &r.cannot_scan {
         let _ = writeln!(s, "CANNOT SCAN: {reason}\n");
     }

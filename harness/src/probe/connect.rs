@@ -1,0 +1,112 @@
+//! Connecting to a target whose name may resolve to several addresses.
+
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use super::ProbeFailure;
+
+/// Connects to the first of `addrs` (every address the name resolved to,
+/// in the resolver's order) that takes a connection, each given `timeout`.
+/// Returns the stream, its address, and why each address before it took
+/// none: one dead address of several is what a probe of a name is often
+/// run to find. When none takes one, the failure is the last address's,
+/// naming the others' too.
+pub(super) fn connect(
+    addrs: &[SocketAddr],
+    timeout: Duration,
+) -> Result<(TcpStream, SocketAddr, Vec<String>), ProbeFailure> {
+    let mut tried = Vec::new();
+    let mut last = ProbeFailure::Refused("no address to connect to".into());
+    for a in addrs {
+        match TcpStream::connect_timeout(a, timeout) {
+            Ok(s) => {
+                let set = s
+                    .set_read_timeout(Some(timeout))
+                    .and_then(|_| s.set_write_timeout(Some(timeout)));
+                return match set {
+                    Ok(()) => Ok((s, *a, tried)),
+                    Err(e) => Err(ProbeFailure::Other(e.to_string())),
+                };
+            }
+            Err(e) => {
+                let failure = connect_failure(*a, &e, timeout);
+                tried.push(failure.to_string());
+                last = failure;
+            }
+        }
+    }
+    if tried.len() > 1 {
+        let others = tried[..tried.len() - 1].join("; ");
+        last = last.map_message(|m| format!("{m} (every address failed; before it, {others})"));
+    }
+    Err(last)
+}
+
+/// What a failed connect to `a` means.
+fn connect_failure(a: SocketAddr, e: &std::io::Error, timeout: Duration) -> ProbeFailure {
+    match e.kind() {
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+            ProbeFailure::TimedOut(format!("connecting to {a} took longer than {timeout:?}"))
+        }
+        std::io::ErrorKind::ConnectionRefused => {
+            ProbeFailure::Refused(format!("nothing listens on {a}"))
+        }
+        std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable => {
+            ProbeFailure::Unreachable(format!("no route to {a}: {e}"))
+        }
+        // The connection was made, then reset before connect returned: on
+        // a near link, a server that resets at once looks so.
+        std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+            ProbeFailure::ResetAtConnect(format!(
+                "{a} accepted the connection and reset it at once, before any TLS (a server \
+                 or firewall refusing this client, or a full accept queue): {e}"
+            ))
+        }
+        _ => ProbeFailure::Other(format!("connecting to {a}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// An address nothing listens on: a port the system gave out and took
+    /// back.
+    fn closed() -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    }
+
+    #[test]
+    fn a_dead_address_before_a_live_one_is_named() {
+        let live = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let (dead, live_addr) = (closed(), live.local_addr().expect("addr"));
+        let (_, reached, tried) =
+            connect(&[dead, live_addr], Duration::from_secs(5)).expect("connects");
+        assert_eq!(reached, live_addr);
+        assert_eq!(
+            tried,
+            [format!("connection refused: nothing listens on {dead}")]
+        );
+    }
+
+    #[test]
+    fn when_every_address_fails_each_is_named() {
+        let (first, second) = (closed(), closed());
+        let failure = connect(&[first, second], Duration::from_secs(5)).expect_err("fails");
+        assert!(matches!(failure, ProbeFailure::Refused(_)), "{failure:?}");
+        let text = failure.to_string();
+        assert!(
+            text.starts_with(&format!("connection refused: nothing listens on {second}")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "before it, connection refused: nothing listens on {first}"
+            )),
+            "{text}"
+        );
+    }
+}
