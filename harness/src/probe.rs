@@ -178,15 +178,16 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         Err(HarnessError::Unreachable { what, source }) => {
             let mut conn = ProbeConnection::new(opts.target.clone());
             let why = format!("{what}: {source}");
-            conn.failure = Some(if source.kind() == std::io::ErrorKind::TimedOut {
-                ProbeFailure::TimedOut(why)
+            if source.kind() == std::io::ErrorKind::TimedOut {
+                conn.diagnosis = Some(openssl_handshake::Diagnosis::resolve_timed_out(&why));
+                conn.failure = Some(ProbeFailure::TimedOut(why));
             } else {
-                ProbeFailure::Unreachable(why)
-            });
+                conn.failure = Some(ProbeFailure::Unreachable(why));
+                conn.diagnose();
+            }
             if let Some(file) = &pcap {
                 conn.notes.push(no_packets(file));
             }
-            conn.diagnose();
             return Ok(ProbeOutcome {
                 connections: vec![conn],
             });
@@ -220,6 +221,9 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                     conn.notes.push(no_packets(file));
                 }
                 conn.diagnose();
+                if let Some(ProbeFailure::TimedOut(why)) = &conn.failure {
+                    conn.diagnosis = Some(openssl_handshake::Diagnosis::connect_timed_out(why));
+                }
                 out.connections.push(conn);
                 break;
             }

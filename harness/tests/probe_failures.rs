@@ -146,6 +146,51 @@ fn a_server_that_resets_at_accept_is_diagnosed() {
     drop(server);
 }
 
+/// A listening socket whose accept queue is full drops further SYNs, so
+/// a connect to it times out: no TCP connection, so no TLS began, and the
+/// diagnosis says that rather than that the peer sent no TLS record.
+#[test]
+fn a_connect_that_times_out_is_diagnosed_as_no_connection() {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().expect("address");
+    listener.bind(&any.into()).expect("bind");
+    listener.listen(0).expect("listen");
+    let addr = listener
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("address");
+    // Fill the queue: these connections are never accepted.
+    let filled: Vec<Socket> = (0..8)
+        .map(|_| {
+            let s = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+            s.set_nonblocking(true).expect("non-blocking");
+            let _ = s.connect(&addr.into());
+            s
+        })
+        .collect();
+    let out = run(harness(&[
+        "probe",
+        &addr.to_string(),
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(4), "{}{}", out.stdout, out.stderr);
+    let line = &json_lines(&out.stdout)[0];
+    let d = &line["diagnosis"];
+    assert_eq!(d["cause"], "timed_out", "{line}");
+    let summary = d["summary"].as_str().expect("summary");
+    assert!(
+        summary.starts_with("no TLS began: no TCP connection was made (connecting to "),
+        "{summary}"
+    );
+    assert!(!summary.contains("sent no TLS record"), "{summary}");
+    drop(filled);
+}
+
 /// A handshake that succeeds carries no diagnosis.
 #[test]
 fn a_successful_probe_has_no_diagnosis() {

@@ -303,6 +303,36 @@ impl Diagnosis {
         .with("bytes received", 0)
     }
 
+    /// The diagnosis of a name the resolver did not answer for within the
+    /// caller's time-out (`what` says so): no address was tried, so no
+    /// peer was reached and no TLS began.
+    pub fn resolve_timed_out(what: &str) -> Diagnosis {
+        Diagnosis::new(
+            Cause::TimedOut,
+            Fault::Unknown,
+            format!("no TLS began: the name was not resolved ({what})"),
+            "Check the name resolver this host uses (/etc/resolv.conf, or the network's DNS \
+             server): it did not answer in time, so no address was tried.",
+        )
+        .with("time-out", what)
+    }
+
+    /// The diagnosis of a TCP connection not made within the caller's
+    /// time-out (`what` says where): nothing answered the connection
+    /// attempt, so no peer was reached and no TLS began.
+    pub fn connect_timed_out(what: &str) -> Diagnosis {
+        Diagnosis::new(
+            Cause::TimedOut,
+            Fault::Unknown,
+            format!("no TLS began: no TCP connection was made ({what})"),
+            "Check that the address and port are right and reachable from here: nothing \
+             answered the connection attempt, as when a firewall drops the packets or the host \
+             is down.",
+        )
+        .with("time-out", what)
+        .with("bytes received", 0)
+    }
+
     /// The diagnosis of a connection that broke after its handshake
     /// succeeded in a way only the code reading or writing it saw: `error`
     /// is what the read or write returned (a reset, a broken pipe). The
