@@ -109,6 +109,11 @@ pub enum Cause {
     /// The client retried at a lower version with TLS_FALLBACK_SCSV, and
     /// the server supports a higher one.
     InappropriateFallback,
+    /// The ServerHello chose a version below one the client offered, yet
+    /// its random carries RFC 8446's downgrade sentinel (the server
+    /// supports the higher version), so the client aborted: the
+    /// ClientHello was rewritten on the way, or the server is broken.
+    DowngradeDetected,
     /// Plaintext (such as HTTP) was sent to a TLS port.
     PlaintextToTlsPort,
     /// A TLS ClientHello was sent to a port that does not speak TLS.
@@ -176,6 +181,7 @@ impl Cause {
             Cause::SniUnknown => "sni_unknown",
             Cause::AlpnMismatch => "alpn_mismatch",
             Cause::InappropriateFallback => "inappropriate_fallback",
+            Cause::DowngradeDetected => "downgrade_detected",
             Cause::PlaintextToTlsPort => "plaintext_to_tls_port",
             Cause::TlsToPlaintextPort => "tls_to_plaintext_port",
             Cause::PeerClosed => "peer_closed",

@@ -22,9 +22,20 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
         .or_else(|| super::legacy_signatures::diagnose(f))
 }
 
+/// The last 8 bytes of a ServerHello random that chose TLS 1.2 (`01`) or
+/// an older version (`00`) for a client offering more: "DOWNGRD" then the
+/// byte (RFC 8446 section 4.1.3), in the decoder's hex.
+const DOWNGRADE_SENTINELS: [(&str, u16); 2] =
+    [("444f574e47524401", TLS1_3), ("444f574e47524400", TLS1_2)];
+
 fn fallback(f: &Facts<'_>) -> Option<Diagnosis> {
     if !f.alert(alert::INAPPROPRIATE_FALLBACK) && !f.reason_has(&["inappropriate fallback"]) {
         return None;
+    }
+    // OpenSSL gives one reason for both: the server's refusal of a
+    // fallback retry, and this client's abort on a downgrade sentinel.
+    if let Some(d) = downgrade(f) {
+        return Some(d);
     }
     let hello = f.client_hello;
     let client_max = hello.map(highest);
@@ -55,6 +66,46 @@ fn fallback(f: &Facts<'_>) -> Option<Diagnosis> {
             "highest version this server accepts",
             server_max.map(version_name),
         )
+        .with_some("alert", f.any_alert().map(alert_text))
+        .with_some("OpenSSL reason", f.reason_text()),
+    )
+}
+
+/// The client aborted (illegal_parameter) on a ServerHello below a
+/// version it offered whose random carries the downgrade sentinel: the
+/// server says it supports the higher version, so the choice was not its
+/// own free one (RFC 8446 section 4.1.3).
+fn downgrade(f: &Facts<'_>) -> Option<Diagnosis> {
+    if f.side != Side::Client || !f.sent_alert(alert::ILLEGAL_PARAMETER) {
+        return None;
+    }
+    let hello = f.server_hello?;
+    let (_, supported) = DOWNGRADE_SENTINELS
+        .iter()
+        .find(|(tail, _)| hello.random.ends_with(tail))?;
+    let chosen = hello.selected_version.unwrap_or(hello.legacy_version);
+    let offered = f.client_hello.map(highest);
+    let marker = &hello.random[hello.random.len().saturating_sub(16)..];
+    Some(
+        Diagnosis::new(
+            Cause::DowngradeDetected,
+            Fault::Unknown,
+            format!(
+                "the server chose {} for a ClientHello offering {}, but its random ends with the \
+                 downgrade sentinel {marker} (\"DOWNGRD\"), saying it supports {}; this client \
+                 aborted, as RFC 8446 section 4.1.3 requires, since the lower version was not \
+                 the server's free choice",
+                version_name(chosen),
+                offered.map_or("a higher version".to_owned(), version_name),
+                version_name(*supported)
+            ),
+            "Look for what sits between the ends and rewrites the ClientHello (a TLS-inspecting \
+             proxy or firewall that strips the higher version, or an active attack); if nothing \
+             does, the server's TLS stack sets the sentinel wrongly.",
+        )
+        .with("ServerHello.random", &hello.random)
+        .with("ServerHello version", version_name(chosen))
+        .with_some("ClientHello highest version", offered.map(version_name))
         .with_some("alert", f.any_alert().map(alert_text))
         .with_some("OpenSSL reason", f.reason_text()),
     )
