@@ -6,8 +6,6 @@
 //! chain is also verified here without a name, so that a wrong name and
 //! a missing intermediate are told apart.
 
-use std::path::PathBuf;
-
 use openssl::asn1::Asn1Time;
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
@@ -429,15 +427,6 @@ fn complete_as_sent(chain: &[X509]) -> bool {
 /// Why a chain could not be put to verification (not why it failed it).
 #[derive(Debug, thiserror::Error)]
 enum ChainVerifyError {
-    /// `--cafile` could not be read.
-    #[error("reading {}", path.display())]
-    ReadCaFile {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
     /// OpenSSL refused to set up the store or the verification.
     #[error(transparent)]
     OpenSsl(#[from] openssl::error::ErrorStack),
@@ -456,14 +445,10 @@ fn verify_chain(
     as_client: Option<(&str, u32)>,
 ) -> Result<(i32, String), ChainVerifyError> {
     let mut store = X509StoreBuilder::new()?;
-    match p.cafile() {
-        Some(f) => {
-            let pem = std::fs::read(f).map_err(|source| ChainVerifyError::ReadCaFile {
-                path: f.clone(),
-                source,
-            })?;
-            for c in X509::stack_from_pem(&pem)? {
-                store.add_cert(c)?;
+    match &p.files().cas {
+        Some(cas) => {
+            for c in cas {
+                store.add_cert(c.clone())?;
             }
         }
         None => store.set_default_paths()?,

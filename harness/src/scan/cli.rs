@@ -4,16 +4,14 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use openssl::ssl::{SslContextBuilder, SslMethod, SslVerifyMode};
 
 use super::conn::Limits;
 use super::policy::Policy;
 use super::render::render;
-use super::{scan, ScanOptions, Verdict};
-use crate::case::Role;
+use super::{scan, LocalFiles, ScanOptions, Verdict};
 use crate::error::HarnessError;
 use crate::report::Format;
-use crate::settings::{seconds, TlsSettings};
+use crate::settings::seconds;
 use crate::starttls::StartTls;
 
 /// `tls-harness scan HOST:PORT ...`.
@@ -63,21 +61,6 @@ pub struct ScanArgs {
     pub starttls: Option<StartTls>,
 }
 
-/// Refuses a `--cafile`, `--cert` or `--key` that would not load, as probe
-/// does, before any connection: else every probe fails on it and the
-/// scan blames the server.
-fn local_files(a: &ScanArgs) -> Result<(), HarnessError> {
-    let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
-    if let Some(ca) = &a.cafile {
-        TlsSettings::verify_with(&mut b, "--cafile", Some(ca), SslVerifyMode::PEER)?;
-    }
-    let settings = TlsSettings {
-        cert: a.cert.clone().zip(a.key.clone()),
-        ..TlsSettings::default()
-    };
-    settings.apply(&mut b, Role::Client)
-}
-
 /// Runs the scan; `Ok(false)` when a policy rule failed.
 pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     // Load the policy first: a typo should not cost a scan.
@@ -90,13 +73,12 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     }
     crate::settings::check_alpn(&a.alpn)?;
     crate::settings::check_servername(a.servername.as_deref())?;
-    local_files(&a)?;
+    let files = LocalFiles::load(a.cafile.as_deref(), a.cert.as_deref().zip(a.key.as_deref()))?;
     let io = seconds("--timeout", a.timeout)?;
     let opts = ScanOptions {
         target: a.target.clone(),
         servername: a.servername.clone(),
-        cafile: a.cafile.clone(),
-        client_cert: a.cert.clone().zip(a.key.clone()),
+        files: std::sync::Arc::new(files),
         jobs: a.jobs,
         alpn: a.alpn.clone(),
         limits: Limits {

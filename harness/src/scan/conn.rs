@@ -9,13 +9,13 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{
-    Ssl, SslContextBuilder, SslFiletype, SslMethod, SslMode, SslOptions, SslVerifyMode, StatusType,
+    Ssl, SslContextBuilder, SslMethod, SslMode, SslOptions, SslVerifyMode, StatusType,
 };
 use openssl::x509::X509;
 use openssl_handshake::{SslContextBuilderExt, TraceOptions};
@@ -26,6 +26,7 @@ use crate::ffi::SavedSession;
 pub use super::attempt::{Attempt, ClientRenegotiation, ProbeRecord};
 use super::facts::Hello;
 pub use super::offer::Offer;
+use super::LocalFiles;
 use crate::case::Version;
 use crate::ffi::socket_tls::{SocketTls, Stop};
 use crate::hostile::fingerprint::{exchange_flight, Answer};
@@ -67,8 +68,7 @@ pub struct Prober {
     target: Target,
     limits: Limits,
     library: Library,
-    cafile: Option<PathBuf>,
-    client_cert: Option<(PathBuf, PathBuf)>,
+    files: Arc<LocalFiles>,
     raw_bytes: bool,
     slots: Slots,
     connections: AtomicUsize,
@@ -79,21 +79,20 @@ pub struct Prober {
 }
 
 impl Prober {
-    /// A prober allowing `jobs` connections at once.
+    /// A prober allowing `jobs` connections at once, its trust anchors
+    /// and client certificate from `files`.
     pub fn new(
         target: Target,
         limits: Limits,
         library: Library,
-        cafile: Option<PathBuf>,
-        client_cert: Option<(PathBuf, PathBuf)>,
+        files: Arc<LocalFiles>,
         jobs: usize,
     ) -> Self {
         Prober {
             target,
             limits,
             library,
-            cafile,
-            client_cert,
+            files,
             raw_bytes: false,
             slots: Slots::new(jobs.max(1)),
             connections: AtomicUsize::new(0),
@@ -119,9 +118,9 @@ impl Prober {
         &self.target
     }
 
-    /// The trust anchors given with `--cafile`.
-    pub fn cafile(&self) -> Option<&PathBuf> {
-        self.cafile.as_ref()
+    /// The trust anchors and client certificate the scan read.
+    pub fn files(&self) -> &LocalFiles {
+        &self.files
     }
 
     /// TCP connections opened so far.
@@ -332,24 +331,16 @@ impl Prober {
             }
             b.set_alpn_protos(&wire).map_err(|x| e("alpn", x))?;
         }
-        if let Some((cert, key)) = &self.client_cert {
-            b.set_certificate_chain_file(cert)
-                .map_err(|x| e(&format!("client certificate {}", cert.display()), x))?;
-            b.set_private_key_file(key, SslFiletype::PEM)
-                .map_err(|x| e(&format!("client key {}", key.display()), x))?;
-        }
+        self.files
+            .present_client(&mut b)
+            .map_err(|x| e("client certificate", x))?;
         // Verification is recorded, never enforced: a scan wants to see
         // what comes after a bad certificate too.
         b.set_verify(SslVerifyMode::NONE);
         if offer.verify {
-            match &self.cafile {
-                Some(f) => b
-                    .set_ca_file(f)
-                    .map_err(|x| e(&format!("CA file {}", f.display()), x))?,
-                None => b
-                    .set_default_verify_paths()
-                    .map_err(|x| e("system trust", x))?,
-            }
+            let trust = self.files.trust().map_err(|x| e("trust anchors", x))?;
+            b.set_verify_cert_store(trust)
+                .map_err(|x| e("trust anchors", x))?;
         }
         Ok(b)
     }

@@ -28,6 +28,7 @@ pub mod fallback;
 pub mod groups;
 pub mod heartbeat;
 pub mod legacy_suites;
+mod local_files;
 pub mod master_secret;
 pub mod mozilla;
 pub mod ocsp;
@@ -46,7 +47,7 @@ pub mod versions;
 pub mod weaknesses;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -57,6 +58,7 @@ use crate::library::Library;
 use crate::probe;
 use crate::starttls::StartTls;
 use conn::{Limits, Offer, ProbeRecord, Prober, Target};
+pub use local_files::{ClientIdentity, LocalFiles};
 
 /// The JSON layout version of [`ScanReport`].
 /// 2: a policy rule may be `unverified`; `findings.unanswered`, and per
@@ -90,10 +92,8 @@ pub struct ScanOptions {
     pub target: String,
     /// SNI and the name to check the certificate against (default: HOST when it is a name).
     pub servername: Option<String>,
-    /// Trust anchors; `None` is the system store.
-    pub cafile: Option<PathBuf>,
-    /// A client certificate chain and key, for servers that require one.
-    pub client_cert: Option<(PathBuf, PathBuf)>,
+    /// The trust anchors and the client certificate, read once.
+    pub files: Arc<LocalFiles>,
     /// Connections at once.
     pub jobs: usize,
     /// ALPN protocols to try.
@@ -246,8 +246,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
         target,
         opts.limits,
         library,
-        opts.cafile.clone(),
-        opts.client_cert.clone(),
+        Arc::clone(&opts.files),
         opts.jobs,
     )
     .keep_raw_bytes(opts.raw_bytes);
@@ -377,7 +376,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
             fallback_scsv: fallback
                 .join()
                 .unwrap_or_else(|_| fallback::FallbackFinding::failed()),
-            client_auth: client_auth::from_base(&base, opts.client_cert.is_some()),
+            client_auth: client_auth::from_base(&base, opts.files.client.is_some()),
             chain: base_chain.clone().missing_others(others_unanswered),
             other_chains,
             master_secret: master_secret::from_versions(&version_attempts, &versions),

@@ -134,7 +134,7 @@ pub fn prober(addr: SocketAddr) -> Prober {
         handshake: Duration::from_secs(10),
     };
     let library = Library::probe().expect("the linked OpenSSL");
-    Prober::new(target, limits, library, None, None, 1)
+    Prober::new(target, limits, library, Default::default(), 1)
 }
 
 /// The version these servers answer at.

@@ -1,0 +1,151 @@
+//! The files a scan reads (`--cafile`, `--cert`, `--key`), read once
+//! before any connection: each probe's context takes them from memory, so
+//! a pipe (`--cafile <(...)`) is read once rather than used up by the
+//! first probe, and an encrypted key asks for its passphrase once rather
+//! than on each of the parallel probes' threads at the same moment.
+
+use std::path::Path;
+
+use openssl::error::ErrorStack;
+use openssl::pkey::{PKey, Private};
+use openssl::ssl::{SslContextBuilder, SslMethod};
+use openssl::x509::store::{X509Store, X509StoreBuilder};
+use openssl::x509::X509;
+
+use crate::error::HarnessError;
+use crate::settings::{readable, reasons};
+
+/// What the scan's files hold.
+#[derive(Debug, Default)]
+pub struct LocalFiles {
+    /// `--cafile`'s certificates; `None` is the system store.
+    pub cas: Option<Vec<X509>>,
+    /// `--cert` and `--key`, for servers that ask for a client certificate.
+    pub client: Option<ClientIdentity>,
+}
+
+/// A client certificate chain and its key.
+#[derive(Debug)]
+pub struct ClientIdentity {
+    /// The leaf, the file's first certificate.
+    pub leaf: X509,
+    /// The certificates after it.
+    pub chain: Vec<X509>,
+    /// Its private key.
+    pub key: PKey<Private>,
+}
+
+impl LocalFiles {
+    /// Reads `cafile` and the `cert`/`key` pair, refusing, as probe does,
+    /// a file that would not load (else every probe would fail on it and
+    /// the scan blame the server).
+    pub fn load(
+        cafile: Option<&Path>,
+        cert_key: Option<(&Path, &Path)>,
+    ) -> Result<Self, HarnessError> {
+        let cas = cafile
+            .map(|f| certificates("--cafile", f, "a PEM file of CA certificates", "CA file"))
+            .transpose()?;
+        let client = cert_key.map(|(c, k)| identity(c, k)).transpose()?;
+        Ok(LocalFiles { cas, client })
+    }
+
+    /// Gives a probe's context the client certificate and its chain.
+    pub fn present_client(&self, b: &mut SslContextBuilder) -> Result<(), ErrorStack> {
+        if let Some(id) = &self.client {
+            b.set_certificate(&id.leaf)?;
+            for c in &id.chain {
+                b.add_extra_chain_cert(c.clone())?;
+            }
+            b.set_private_key(&id.key)?;
+        }
+        Ok(())
+    }
+
+    /// The trust anchors: `--cafile`'s, or the system store's.
+    pub fn trust(&self) -> Result<X509Store, ErrorStack> {
+        let mut store = X509StoreBuilder::new()?;
+        match &self.cas {
+            Some(cas) => {
+                for c in cas {
+                    store.add_cert(c.clone())?;
+                }
+            }
+            None => store.set_default_paths()?,
+        }
+        Ok(store.build())
+    }
+}
+
+/// The PEM certificates in `path`, which must hold at least one.
+fn certificates(
+    flag: &str,
+    path: &Path,
+    takes: &str,
+    what: &str,
+) -> Result<Vec<X509>, HarnessError> {
+    readable(flag, path, takes)?;
+    let refused = |why: String| {
+        HarnessError::Usage(format!(
+            "{flag} {}: not a PEM {what} ({why})",
+            path.display()
+        ))
+    };
+    let pem = std::fs::read(path).map_err(|e| refused(e.to_string()))?;
+    let certs = X509::stack_from_pem(&pem).map_err(|e| refused(reasons(&e)))?;
+    if certs.is_empty() {
+        return Err(refused("no certificate in it".into()));
+    }
+    Ok(certs)
+}
+
+/// `--cert`'s chain and `--key`'s key, which must belong together.
+fn identity(cert: &Path, key: &Path) -> Result<ClientIdentity, HarnessError> {
+    let mut certs = certificates(
+        "--cert",
+        cert,
+        "a PEM certificate chain, leaf first",
+        "certificate chain",
+    )?;
+    readable("--key", key, "the PEM private key of the --cert leaf")?;
+    let pem = std::fs::read(key)
+        .map_err(|e| HarnessError::Usage(format!("--key {}: {e}", key.display())))?;
+    let key_pair = PKey::private_key_from_pem(&pem).map_err(|e| {
+        HarnessError::Usage(format!(
+            "--key {}: not a usable PEM private key ({})",
+            key.display(),
+            reasons(&e)
+        ))
+    })?;
+    let leaf = certs.remove(0);
+    let matches = leaf
+        .public_key()
+        .map(|public| public.public_eq(&key_pair))
+        .unwrap_or(false);
+    if !matches {
+        return Err(HarnessError::Usage(format!(
+            "--key {} does not match the --cert leaf {}",
+            key.display(),
+            cert.display()
+        )));
+    }
+    // What OpenSSL itself refuses of the pair, as a probe's context would.
+    let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
+    b.set_security_level(0);
+    b.set_certificate(&leaf)
+        .and_then(|()| b.set_private_key(&key_pair))
+        .and_then(|()| b.check_private_key())
+        .map_err(|e| {
+            HarnessError::Usage(format!(
+                "--cert {} with --key {}: {}",
+                cert.display(),
+                key.display(),
+                reasons(&e)
+            ))
+        })?;
+    Ok(ClientIdentity {
+        leaf,
+        chain: certs,
+        key: key_pair,
+    })
+}
