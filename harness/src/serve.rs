@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{SslContextBuilder, SslMethod, SslVerifyMode};
-use openssl::x509::X509Name;
+use openssl::stack::Stack;
 use openssl_handshake::{Diagnosis, SslContextBuilderExt, TraceOptions};
 use testkit::pki::{KeyType, Pki};
 
@@ -180,20 +180,21 @@ pub fn serve(
         _pki_dir = Some(dir);
     }
     if let Some(ca) = &opts.verify_client {
-        TlsSettings::verify_with(
-            &mut b,
+        // Read once: the file may be a pipe.
+        let cas = crate::settings::pem_certificates(
             "--verify-client",
-            Some(ca),
-            SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT,
+            ca,
+            "a PEM file of CA certificates",
+            "CA file",
         )?;
         // The CertificateRequest names these CAs, as `s_server -Verify 1
         // -CAfile` does: a client holding several certificates picks by them.
-        let names = X509Name::load_client_ca_file(ca).map_err(|e| {
-            HarnessError::Usage(format!(
-                "--verify-client {}: no CA names to send ({e})",
-                ca.display()
-            ))
-        })?;
+        let mut names = Stack::new()?;
+        for c in cas {
+            names.push(c.subject_name().to_owned()?)?;
+            b.cert_store_mut().add_cert(c)?;
+        }
+        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
         b.set_client_ca_list(names);
         b.set_session_id_context(b"tls-harness serve")?;
     }

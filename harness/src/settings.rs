@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use openssl::error::ErrorStack;
 use openssl::ssl::{SslContextBuilder, SslFiletype, SslVerifyMode};
+use openssl::x509::X509;
 
 use crate::case::{Role, Version};
 use crate::error::HarnessError;
@@ -206,6 +207,30 @@ impl TlsSettings {
     }
 }
 
+/// The PEM certificates in `path`, which must hold at least one, read
+/// once (the file may be a pipe); `flag` named it, which takes `takes`,
+/// and `what` names the kind of file in the error.
+pub fn pem_certificates(
+    flag: &str,
+    path: &Path,
+    takes: &str,
+    what: &str,
+) -> Result<Vec<X509>, HarnessError> {
+    readable(flag, path, takes)?;
+    let refused = |why: String| {
+        HarnessError::Usage(format!(
+            "{flag} {}: not a PEM {what} ({why})",
+            path.display()
+        ))
+    };
+    let pem = std::fs::read(path).map_err(|e| refused(e.to_string()))?;
+    let certs = X509::stack_from_pem(&pem).map_err(|e| refused(reasons(&e)))?;
+    if certs.is_empty() {
+        return Err(refused("no certificate in it".into()));
+    }
+    Ok(certs)
+}
+
 /// Refuses a file `flag` names that cannot be read, in the operating
 /// system's words: OpenSSL's own for a missing file is its fopen trace,
 /// read as "not a PEM ...", and it opens a directory without complaint.
@@ -218,6 +243,9 @@ pub fn readable(flag: &str, path: &Path, takes: &str) -> Result<(), HarnessError
     };
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Err(refused("is a directory".into())),
+        // A pipe (a shell's `<(...)`) yields its contents to one reader
+        // only: the caller's read, not a trial open here, must be it.
+        Ok(m) if !m.is_file() => Ok(()),
         Ok(_) => std::fs::File::open(path)
             .map(drop)
             .map_err(|e| refused(e.to_string())),

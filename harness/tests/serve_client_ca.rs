@@ -65,3 +65,59 @@ fn the_certificate_request_names_the_cas_of_the_file() {
     assert_eq!(acceptable_ca_names(dir.path(), &addr), expected);
     assert!(serve.wait(LIMIT).success());
 }
+
+/// A `--verify-client` file that is a pipe (a shell's `<(...)`) yields its
+/// contents once: serve reads it once, for both the trust store and the
+/// CA names, and the names equal those it sends for the file itself.
+#[test]
+fn a_verify_client_pipe_is_read_once() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::write_pki(dir.path());
+    let pem = |f: &str| dir.path().join(f).to_str().expect("utf-8 path").to_owned();
+    let (cert, key, root) = (
+        pem("server-rsa2048.chain.pem"),
+        pem("server-rsa2048.key"),
+        pem("root.pem"),
+    );
+    let serve_with = |ca: &str| {
+        let args = [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--once",
+            "--verify-client",
+            ca,
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+        ];
+        let mut serve = Proc::spawn(harness(&args));
+        let line = Proc::wait_line(&serve.stderr, LIMIT, "serve's address", |l| {
+            l.starts_with("listening on ")
+        });
+        let addr = line.trim_start_matches("listening on ").trim().to_owned();
+        let names = acceptable_ca_names(dir.path(), &addr);
+        assert!(serve.wait(LIMIT).success(), "serve --verify-client {ca}");
+        names
+    };
+    let from_file = serve_with(&root);
+
+    let fifo = dir.path().join("client-cas.pipe");
+    let mut mkfifo = Command::new("mkfifo");
+    mkfifo.arg(&fifo);
+    assert!(run(mkfifo).status.success(), "mkfifo");
+    let contents = std::fs::read(&root).expect("root.pem");
+    let writer = fifo.clone();
+    // The contents once, then an empty stream to any later reader.
+    std::thread::spawn(move || {
+        for c in [contents, Vec::new()] {
+            let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(&writer) else {
+                return;
+            };
+            let _ = w.write_all(&c);
+        }
+    });
+    assert_eq!(serve_with(fifo.to_str().expect("utf-8 path")), from_file);
+}

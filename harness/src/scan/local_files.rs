@@ -13,7 +13,7 @@ use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::X509;
 
 use crate::error::HarnessError;
-use crate::settings::{readable, reasons};
+use crate::settings::{pem_certificates, readable, reasons};
 
 /// What the scan's files hold.
 #[derive(Debug, Default)]
@@ -44,7 +44,7 @@ impl LocalFiles {
         cert_key: Option<(&Path, &Path)>,
     ) -> Result<Self, HarnessError> {
         let cas = cafile
-            .map(|f| certificates("--cafile", f, "a PEM file of CA certificates", "CA file"))
+            .map(|f| pem_certificates("--cafile", f, "a PEM file of CA certificates", "CA file"))
             .transpose()?;
         let client = cert_key.map(|(c, k)| identity(c, k)).transpose()?;
         Ok(LocalFiles { cas, client })
@@ -77,31 +77,9 @@ impl LocalFiles {
     }
 }
 
-/// The PEM certificates in `path`, which must hold at least one.
-fn certificates(
-    flag: &str,
-    path: &Path,
-    takes: &str,
-    what: &str,
-) -> Result<Vec<X509>, HarnessError> {
-    readable(flag, path, takes)?;
-    let refused = |why: String| {
-        HarnessError::Usage(format!(
-            "{flag} {}: not a PEM {what} ({why})",
-            path.display()
-        ))
-    };
-    let pem = std::fs::read(path).map_err(|e| refused(e.to_string()))?;
-    let certs = X509::stack_from_pem(&pem).map_err(|e| refused(reasons(&e)))?;
-    if certs.is_empty() {
-        return Err(refused("no certificate in it".into()));
-    }
-    Ok(certs)
-}
-
 /// `--cert`'s chain and `--key`'s key, which must belong together.
 fn identity(cert: &Path, key: &Path) -> Result<ClientIdentity, HarnessError> {
-    let mut certs = certificates(
+    let mut certs = pem_certificates(
         "--cert",
         cert,
         "a PEM certificate chain, leaf first",
