@@ -21,6 +21,11 @@ use crate::matrix::HOST;
 pub struct Capabilities {
     /// The implementation and its version, e.g. "gnutls-cli 3.7.9".
     pub implementation: String,
+    /// The server role's name, where another program than the client's
+    /// plays it (gnutls-serv beside gnutls-cli); `None` names both roles
+    /// [`Capabilities::implementation`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_implementation: Option<String>,
     /// `Err(why)` when the implementation can't run at all (a missing tool).
     pub available: Result<(), String>,
     /// The roles it can play.
@@ -336,6 +341,7 @@ impl Capabilities {
     pub fn new(implementation: impl Into<String>) -> Self {
         Capabilities {
             implementation: implementation.into(),
+            server_implementation: None,
             available: Ok(()),
             roles: vec![Role::Client, Role::Server],
             versions: Version::ALL.to_vec(),
@@ -351,6 +357,15 @@ impl Capabilities {
             server_accepts: Vec::new(),
             empty_offer: EmptyOffer::Unknown,
             verify_unreported: false,
+        }
+    }
+
+    /// The name of what plays `role`: the server's own name where it has
+    /// one, else [`Capabilities::implementation`].
+    pub fn implementation_as(&self, role: Role) -> &str {
+        match (role, &self.server_implementation) {
+            (Role::Server, Some(name)) => name,
+            _ => &self.implementation,
         }
     }
 
@@ -461,7 +476,7 @@ impl Capabilities {
     /// Why it can't play `role` in `case`, naming the side and what is
     /// missing; `None` when it can.
     pub fn refuses(&self, role: Role, case: &Case) -> Option<String> {
-        let side = format!("{role} ({})", self.implementation);
+        let side = format!("{role} ({})", self.implementation_as(role));
         if let Some(e) = self.unavailable() {
             return Some(format!("{side}: unavailable: {e}"));
         }

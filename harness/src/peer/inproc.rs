@@ -238,7 +238,8 @@ impl Peer for Inproc {
     }
 
     fn describe(&self) -> String {
-        format!("inproc ({})", openssl::version::version())
+        let short = super::openssl_cli::short_version(openssl::version::version());
+        format!("inproc ({short})")
     }
 
     fn capabilities(&self) -> Capabilities {

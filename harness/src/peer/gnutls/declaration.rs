@@ -77,6 +77,7 @@ pub(super) fn declare(
 ) -> Capabilities {
     let name = version.clone().unwrap_or_else(|_| "gnutls".into());
     let mut caps = Capabilities::new(name.clone());
+    caps.server_implementation = Some(server_name(&name));
     if let Err(e) = version {
         caps.available = Err(e.clone());
         return caps;

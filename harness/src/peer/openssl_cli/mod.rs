@@ -227,7 +227,8 @@ impl ProcessPeer for OpensslCli {
     const NEEDS_TCP: &'static str = "s_client needs a TCP transport";
 
     fn description(&self) -> String {
-        describe_version("openssl-cli", &self.version)
+        let short = self.version.as_deref().map(short_version);
+        describe_version("openssl-cli", &short.map_err(Clone::clone))
     }
 
     fn caps(&self) -> &Capabilities {
@@ -342,8 +343,9 @@ fn path(p: &std::path::Path) -> String {
 /// `openssl version` without its dates, which every failure line would
 /// repeat: "OpenSSL 3.0.19 27 Jan 2026 (Library: OpenSSL 3.0.19 27 Jan
 /// 2026)" is "OpenSSL 3.0.19". The library is named only when it is
-/// another version than the tool's.
-fn short_version(line: &str) -> String {
+/// another version than the tool's. The linked library's
+/// `OpenSSL_version` line reads the same without the part in brackets.
+pub(crate) fn short_version(line: &str) -> String {
     let two = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
     let (tool, library) = match line.split_once("(Library:") {
         Some((tool, rest)) => (two(tool), Some(two(rest.trim_end_matches(')')))),

@@ -1,0 +1,114 @@
+//! What the matrix covers with the external peers, read through `matrix
+//! --list` (the expectation each pairing's declarations give) and short
+//! runs: the names reasons and reports give each side, and cases that
+//! each peer must play rather than leave unsupported.
+
+mod common;
+
+use std::process::Command;
+
+use common::{harness, require, run};
+use serde_json::Value;
+
+/// `matrix --list` of `peers`, every case, as JSON.
+fn listed(peers: &str) -> Vec<Value> {
+    let mut cmd = harness(&[
+        "matrix",
+        "--list",
+        "--peers",
+        peers,
+        "--external-scope",
+        "full",
+        "--format",
+        "json",
+    ]);
+    if peers.contains("tlslite") {
+        let python = common::tlslite_python();
+        assert!(
+            python.is_file(),
+            "no tlslite-ng venv at {}",
+            python.display()
+        );
+        cmd.env("TLS_HARNESS_TLSLITE_PYTHON", &python);
+    }
+    let o = run(cmd);
+    assert!(o.status.success(), "{}", o.stderr);
+    serde_json::from_str(&o.stdout).expect("a JSON list")
+}
+
+/// The first two words of `line` ("OpenSSL 3.0.19"), as a person names a
+/// version without its date.
+fn two_words(line: &str) -> String {
+    line.split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A reason names the program that plays its side: gnutls-serv for the
+/// server, gnutls-cli for the client (one package ships both, of one
+/// version).
+#[test]
+fn reasons_name_gnutls_serv_for_the_server_side() {
+    require("gnutls-cli", "--version", "gnutls-bin");
+    let list = listed("gnutls-cli");
+    let reasons = |pairing: &str, side: &str| -> Vec<String> {
+        list.iter()
+            .filter(|v| v["id"].as_str().is_some_and(|id| id.ends_with(pairing)))
+            .filter_map(|v| v["expect"]["reason"].as_str())
+            .filter(|r| r.starts_with(side))
+            .map(str::to_owned)
+            .collect()
+    };
+    let served = reasons("@inproc>gnutls-cli", "server (");
+    assert!(!served.is_empty(), "no case gnutls-serv can't serve");
+    for r in &served {
+        assert!(r.starts_with("server (gnutls-serv "), "{r}");
+    }
+    let clients = reasons("@gnutls-cli>inproc", "client (");
+    assert!(!clients.is_empty(), "no case gnutls-cli can't play");
+    for r in &clients {
+        assert!(r.starts_with("client (gnutls-cli "), "{r}");
+    }
+}
+
+/// The report names each peer by its implementation's name and version,
+/// without the build date `openssl version` adds.
+#[test]
+fn peers_are_described_by_name_and_version() {
+    require("openssl", "version", "openssl");
+    let case = "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/default@inproc>openssl-cli";
+    let o = run(harness(&[
+        "matrix",
+        "--peers",
+        "inproc,openssl-cli",
+        "--case",
+        case,
+        "--format",
+        "json",
+    ]));
+    assert!(o.status.success(), "{}{}", o.stdout, o.stderr);
+    let report: Value = serde_json::from_str(&o.stdout).expect("a report");
+    let peers: Vec<&str> = report["peers"]
+        .as_array()
+        .expect("peers")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // The linked library's version line is the report's "openssl".
+    let linked = two_words(report["openssl"].as_str().expect("openssl"));
+    let tool = Command::new("openssl")
+        .arg("version")
+        .output()
+        .expect("openssl version");
+    // Debian's openssl tool and libssl are one version, so the tool's
+    // line names no other library.
+    let tool = two_words(&String::from_utf8_lossy(&tool.stdout));
+    assert_eq!(
+        peers,
+        [
+            format!("inproc ({linked})"),
+            format!("openssl-cli ({tool})")
+        ]
+    );
+}
