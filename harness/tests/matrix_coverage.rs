@@ -112,3 +112,29 @@ fn peers_are_described_by_name_and_version() {
         ]
     );
 }
+
+/// gnutls-serv and tlslite-ng's server pick ALPN in the client's order,
+/// which RFC 7301 allows: the `alpn` case (client h2 then http/1.1, server
+/// the other way round) runs against them and expects h2, as each was
+/// seen to pick by hand (`gnutls-serv --alpn http/1.1 --alpn h2`, a
+/// tlslite-ng server with `alpn=[b"http/1.1", b"h2"]`, both against
+/// `openssl s_client -alpn h2,http/1.1`).
+#[test]
+fn alpn_runs_against_servers_that_pick_in_the_clients_order() {
+    require("gnutls-cli", "--version", "gnutls-bin");
+    let list = listed("gnutls-cli,tlslite");
+    for server in ["gnutls-cli", "tlslite"] {
+        for v in [
+            "tls1_2/ECDHE-RSA-AES128-GCM-SHA256",
+            "tls1_3/TLS_AES_128_GCM_SHA256",
+        ] {
+            let id = format!("{v}/rsa2048/alpn@inproc>{server}");
+            let e = &list
+                .iter()
+                .find(|c| c["id"] == id.as_str())
+                .unwrap_or_else(|| panic!("no case {id}"))["expect"];
+            assert_eq!(e["outcome"], "success", "{id}: {e}");
+            assert_eq!(e["alpn"], "h2", "{id}: {e}");
+        }
+    }
+}

@@ -162,8 +162,8 @@ impl Builder<'_> {
             c.server.alpn = vec!["http/1.1".into(), "h2".into()];
             self.push(c);
 
-            // Both orders pick h2, so a server that picks in the client's
-            // order (gnutls-serv) can play it too.
+            // Both orders pick h2: what a server picks when it has the
+            // client's only protocol, whatever order it picks in.
             let mut c = self.base(CaseKind::Option, v, s, "rsa2048", "alpn-h2");
             c.client.alpn = vec!["h2".into()];
             c.server.alpn = vec!["h2".into(), "http/1.1".into()];

@@ -310,7 +310,7 @@ impl<'a> Oracle<'a> {
             );
         }
 
-        let alpn = match negotiated_alpn(&case.client.alpn, &case.server.alpn) {
+        let alpn = match negotiated_alpn(&case.client.alpn, &case.server.alpn, server.alpn_order) {
             Ok(p) => p,
             Err(()) => {
                 return failure(

@@ -9,7 +9,7 @@ use crate::case::{
     alert, Endpoint, Expectation, ExpectedAlert, ExpectedCauses, Identity, Role, Version,
 };
 use crate::library::SuiteInfo;
-use crate::peer::capabilities::FailureKind;
+use crate::peer::capabilities::{AlpnOrder, FailureKind};
 
 /// The range of versions a side can really use: those its implementation
 /// speaks, and with OpenSSL 3 TLS 1.1 and older only at security level 0.
@@ -224,15 +224,26 @@ pub(super) fn groups_overlap(c: &[String], s: &[String]) -> bool {
     c.is_empty() || s.is_empty() || c.iter().any(|g| s.contains(g))
 }
 
-/// ALPN as OpenSSL's `SSL_select_next_proto` does it on the harness
-/// server: the first server protocol the client also offers. `Ok(None)`
-/// when either side doesn't use ALPN; `Err` when both do and share none.
-pub(super) fn negotiated_alpn(c: &[String], s: &[String]) -> Result<Option<String>, ()> {
+/// ALPN as the server picks it, in the order its implementation declares:
+/// the first server protocol the client also offers (OpenSSL's
+/// `SSL_select_next_proto` on the harness server), or the first client
+/// protocol the server also has. `Ok(None)` when either side doesn't use
+/// ALPN; `Err` when both do and share none.
+pub(super) fn negotiated_alpn(
+    c: &[String],
+    s: &[String],
+    order: AlpnOrder,
+) -> Result<Option<String>, ()> {
     if c.is_empty() || s.is_empty() {
         return Ok(None);
     }
-    s.iter()
-        .find(|p| c.contains(p))
+    let (first, other) = match order {
+        AlpnOrder::Server => (s, c),
+        AlpnOrder::Client => (c, s),
+    };
+    first
+        .iter()
+        .find(|p| other.contains(p))
         .cloned()
         .map(Some)
         .ok_or(())

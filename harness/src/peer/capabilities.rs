@@ -63,6 +63,9 @@ pub struct Capabilities {
     /// What its client sends when it has no suite to offer.
     #[serde(default)]
     pub empty_offer: EmptyOffer,
+    /// In whose order its server picks the ALPN protocol.
+    #[serde(default)]
+    pub alpn_order: AlpnOrder,
     /// Its client's verification failures reach the harness only as a
     /// failed handshake, with no X509_V_ERR code or words of its own, and
     /// its alert for them is not known (a user's command).
@@ -84,6 +87,21 @@ pub enum EmptyOffer {
     /// A ClientHello without any suite (GnuTLS), which RFC 5246 section
     /// 7.4.1.2 forbids.
     HelloWithoutSuites,
+}
+
+/// In whose order a server picks the ALPN protocol among those both sides
+/// have: RFC 7301 (section 3.2) leaves the choice to the server, so either
+/// order is legal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlpnOrder {
+    /// The first of its own protocols the client also offers (OpenSSL's
+    /// `SSL_select_next_proto` as the harness's and s_server's callbacks
+    /// call it, rustls).
+    #[default]
+    Server,
+    /// The first of the client's protocols it also has.
+    Client,
 }
 
 /// A certificate a verifying peer accepts although OpenSSL refuses it.
@@ -127,8 +145,6 @@ pub enum Feature {
     SniRefusal,
     /// Client: send an SNI name other than the host it connects to.
     SniName,
-    /// Server: pick ALPN in its own order rather than the client's.
-    AlpnServerOrder,
     /// Server: refuse a client with no ALPN protocol in common.
     AlpnRefusal,
     /// Client: present a certificate that fails verification.
@@ -184,7 +200,6 @@ impl Feature {
             Feature::SniSwitch => "a certificate switch on SNI",
             Feature::SniRefusal => "refusing a client over SNI",
             Feature::SniName => "an SNI name other than the host it connects to",
-            Feature::AlpnServerOrder => "ALPN in the server's order",
             Feature::AlpnRefusal => "refusing a client over ALPN",
             Feature::NegativeClientCertificate => "a negative client certificate",
             Feature::RefuseServerCertificate => {
@@ -220,12 +235,6 @@ impl Feature {
             Feature::SniSwitch => role == Role::Server && s.sni_identity.is_some(),
             Feature::SniRefusal => role == Role::Server && s.sni_fatal,
             Feature::SniName => role == Role::Client && c.sni.as_deref().is_some_and(|n| n != HOST),
-            Feature::AlpnServerOrder => {
-                role == Role::Server
-                    && both_alpn
-                    && s.alpn.iter().find(|p| c.alpn.contains(p))
-                        != c.alpn.iter().find(|p| s.alpn.contains(p))
-            }
             Feature::AlpnRefusal => {
                 role == Role::Server && both_alpn && !s.alpn.iter().any(|p| c.alpn.contains(p))
             }
@@ -356,6 +365,7 @@ impl Capabilities {
             client_accepts: Vec::new(),
             server_accepts: Vec::new(),
             empty_offer: EmptyOffer::Unknown,
+            alpn_order: AlpnOrder::Server,
             verify_unreported: false,
         }
     }

@@ -4,7 +4,9 @@
 //! exchange, cipher and MAC of a priority string; `gnutls-cli -l` gives
 //! the suites, protocols and groups GnuTLS implements.
 
-use super::super::capabilities::{AlertDialect, EmptyOffer, FailureKind, Feature, SuiteSupport};
+use super::super::capabilities::{
+    AlertDialect, AlpnOrder, EmptyOffer, FailureKind, Feature, SuiteSupport,
+};
 use super::super::Capabilities;
 use crate::case::{alert, KeyKind, Negative, Role, Version};
 use crate::library::SuiteInfo;
@@ -85,6 +87,11 @@ pub(super) fn declare(
     // Seen with gnutls-cli offering PSK suites at TLS 1.0 to a server that
     // has them only from TLS 1.2 (the matrix's psk cases).
     caps.empty_offer = EmptyOffer::HelloWithoutSuites;
+    // gnutls-serv sets no GNUTLS_ALPN_SERVER_PRECEDENCE: seen with
+    // `gnutls-serv --alpn http/1.1 --alpn h2` picking h2 for `openssl
+    // s_client -alpn h2,http/1.1` and http/1.1 for `-alpn http/1.1,h2`,
+    // at TLS 1.2 and 1.3 (gnutls-cli in both orders likewise).
+    caps.alpn_order = AlpnOrder::Client;
     let field = |key: &str| -> Vec<String> {
         listing
             .lines()
@@ -171,11 +178,6 @@ pub(super) fn declare(
             Role::Server,
             Feature::SniSwitch,
             "gnutls-serv serves one certificate per key type and can't switch on SNI",
-        )
-        .lack(
-            Role::Server,
-            Feature::AlpnServerOrder,
-            "gnutls-serv picks ALPN in the client's order and has no option for its own",
         )
         .accept(
             Negative::WeakKey,
