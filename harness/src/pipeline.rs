@@ -10,8 +10,8 @@ use crate::case::Case;
 use crate::error::HarnessError;
 use crate::library::Library;
 use crate::matrix::{self, Filter};
-use crate::oracle::linked_capabilities;
 use crate::oracle::Oracle;
+use crate::oracle::{fit_to_pairing, linked_capabilities};
 use crate::peer::botan::Botan;
 use crate::peer::command::{Command, CommandSpec};
 use crate::peer::external::PkiDir;
@@ -220,6 +220,7 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
             .iter()
             .map(|p| {
                 let mut p = p.clone();
+                p.case = fit_to_pairing(&p.case, &client_caps, &server_caps);
                 p.case.expect = oracle.expect_between(&p.case, &client_caps, &server_caps);
                 let named = opts.filter.cases.is_some();
                 if p.skip.is_none() && !opts.filter.wants_result(&this.result_id(&p.case.id)) {

@@ -29,7 +29,10 @@ use crate::library::Library;
 use crate::matrix::GROUPS;
 use crate::peer::capabilities::{Capabilities, EmptyOffer, FailureKind, Feature, SuiteSupport};
 
+mod fit;
 mod negotiation;
+
+pub use fit::fit_to_pairing;
 
 use negotiation::{
     causes, effective_server_identity, failure, groups_overlap, negotiated_alpn, negotiated_suite,
