@@ -13,21 +13,23 @@
 //! - tls_client reports a failed certificate check and carries on, so it
 //!   can't play the cases where the client must refuse the server.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openssl_handshake::ProtocolVersion;
 use testkit::error_chain::Chain;
 
-use super::capabilities::{Feature, SuiteSupport};
 use super::external::{self, PkiDir};
 use super::own_port::FreePortServer;
-use super::process::{first_line, output, Captured, ChildGuard};
+use super::process::{first_line, Captured, ChildGuard};
 use super::process_peer::{describe_version, ping_pong, pong_line, ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, KeyKind, Role, Version};
 use crate::library::SuiteInfo;
+
+mod declaration;
+
+use declaration::{declare, group_name, push_new, tokens};
 
 const PROGRAM: &str = "botan";
 const PACKAGE: &str = "botan";
@@ -332,15 +334,7 @@ impl Botan {
     /// or "Connection problem". A TLS 1.2 server that echoes a session id
     /// it already gave out has resumed that session (RFC 5246, 7.4.1.3).
     fn parse_server(&self, cap: &Captured, made: usize) -> Vec<SideOutcome> {
-        let mut blocks: Vec<Vec<&String>> = Vec::new();
-        for l in &cap.lines {
-            if is_marker(l) {
-                blocks.push(Vec::new());
-            }
-            if let Some(b) = blocks.last_mut() {
-                b.push(l);
-            }
-        }
+        let blocks = connections(&cap.lines);
         let mut ids_seen: Vec<&str> = Vec::new();
         let mut outs: Vec<SideOutcome> = blocks
             .iter()
@@ -373,169 +367,29 @@ fn is_marker(l: &str) -> bool {
 }
 
 fn finished(lines: &[String]) -> usize {
-    lines.iter().filter(|l| is_marker(l)).count()
+    connections(lines).len()
 }
 
-/// The declaration: `botan tls_ciphers --policy=all --version=V` for each
-/// version Botan names; a version it doesn't know is an error.
-fn declare(version: &Result<String, String>, catalogue: &[SuiteInfo]) -> Capabilities {
-    let mut caps = Capabilities::new(version.clone().unwrap_or_else(|_| "botan".into()));
-    if let Err(e) = version {
-        caps.available = Err(e.clone());
-        return caps;
-    }
-    caps.versions.clear();
-    let mut codes: HashMap<u16, Version> = HashMap::new();
-    for (v, name) in [
-        (Version::Ssl3, "ssl3"),
-        (Version::Tls1, "tls1.0"),
-        (Version::Tls1_1, "tls1.1"),
-        (Version::Tls1_2, "tls1.2"),
-        (Version::Tls1_3, "tls1.3"),
-    ] {
-        let arg = format!("--version={name}");
-        let Ok(cap) = output(
-            PROGRAM,
-            &["tls_ciphers", "--policy=all", &arg],
-            PACKAGE,
-            Duration::from_secs(10),
-        ) else {
-            continue;
-        };
-        if cap.code != Some(0) {
-            continue;
+/// tls_server's output cut into its connections, each starting at a
+/// marker. A client that refuses the server's certificate ends the only
+/// connection with an alert before any marker: tls_server then prints
+/// just "Alert: certificate_expired" (seen with `openssl s_client
+/// -verify_return_error -tls1_2` and an expired leaf), which is that
+/// connection.
+fn connections(lines: &[String]) -> Vec<Vec<&String>> {
+    let mut blocks: Vec<Vec<&String>> = Vec::new();
+    for l in lines {
+        if is_marker(l) {
+            blocks.push(Vec::new());
         }
-        caps.versions.push(v);
-        for l in cap.stdout.lines() {
-            let iana = format!("TLS_{}", l.trim());
-            let found = catalogue
-                .iter()
-                .find(|s| s.standard_name.as_deref() == Some(iana.as_str()));
-            if let Some(s) = found.filter(|s| tokens(s).is_some()) {
-                codes.entry(s.id).or_insert(v);
-            }
+        if let Some(b) = blocks.last_mut() {
+            b.push(l);
         }
     }
-    caps.suites = SuiteSupport::ByCode(codes);
-    caps.keys = KEYS.to_vec();
-    caps.groups = Some(
-        ["X25519", "P-256", "P-384", "P-521", "ffdhe2048"]
-            .iter()
-            .map(|g| g.to_string())
-            .collect(),
-    );
-    let tool = "the botan command has no option for it";
-    // Seen with Debian's botan 2.19: `tls_ciphers --policy=all` lists no
-    // SRP suite at any version, and tls_client/tls_server take no login.
-    let srp = "botan tls_ciphers --policy=all lists no SRP suite and the botan command has no SRP login option";
-    caps.lack(Role::Client, Feature::Psk, tool)
-        .lack(Role::Server, Feature::Psk, tool)
-        .lack(Role::Client, Feature::Srp, srp)
-        .lack(Role::Server, Feature::Srp, srp)
-        .lack(Role::Client, Feature::ClientCertificate, tool)
-        .lack(
-            Role::Server,
-            Feature::ClientCertificate,
-            "botan tls_server has no option for the CAs it trusts for clients",
-        )
-        .lack(Role::Server, Feature::Alpn, tool)
-        .lack(
-            Role::Server,
-            Feature::SessionTickets,
-            "botan tls_server has no ticket key, so it resumes by session id only",
-        )
-        .lack(Role::Server, Feature::SniSwitch, tool)
-        .lack(Role::Server, Feature::SniRefusal, tool)
-        .lack(
-            Role::Client,
-            Feature::SniName,
-            "botan tls_client sends the host it connects to (localhost) as its SNI",
-        )
-        .lack(
-            Role::Client,
-            Feature::RefuseServerCertificate,
-            "botan tls_client reports a failed certificate check and carries on",
-        )
-}
-
-/// A Botan group name for the matrix's spelling.
-fn group_name(g: &str) -> Option<&'static str> {
-    match g {
-        "X25519" => Some("x25519"),
-        "P-256" => Some("secp256r1"),
-        "P-384" => Some("secp384r1"),
-        "P-521" => Some("secp521r1"),
-        "ffdhe2048" => Some("ffdhe/ietf/2048"),
-        _ => None,
+    if blocks.is_empty() && lines.iter().any(|l| l.starts_with("Alert: ")) {
+        blocks.push(lines.iter().collect());
     }
-}
-
-struct Tokens {
-    kx: &'static str,
-    sig: &'static str,
-    cipher: &'static str,
-    mac: &'static str,
-}
-
-/// A suite's Botan policy names, from its OpenSSL metadata.
-fn tokens(s: &SuiteInfo) -> Option<Tokens> {
-    let cipher = match s.enc.as_str() {
-        "AESGCM(128)" => "AES-128/GCM",
-        "AESGCM(256)" => "AES-256/GCM",
-        "AES(128)" => "AES-128",
-        "AES(256)" => "AES-256",
-        "CHACHA20/POLY1305(256)" => "ChaCha20Poly1305",
-        "AESCCM(128)" => "AES-128/CCM",
-        "AESCCM(256)" => "AES-256/CCM",
-        "AESCCM8(128)" => "AES-128/CCM(8)",
-        "AESCCM8(256)" => "AES-256/CCM(8)",
-        "Camellia(128)" => "Camellia-128",
-        "Camellia(256)" => "Camellia-256",
-        "CamelliaGCM(128)" => "Camellia-128/GCM",
-        "CamelliaGCM(256)" => "Camellia-256/GCM",
-        "ARIAGCM(128)" => "ARIA-128/GCM",
-        "ARIAGCM(256)" => "ARIA-256/GCM",
-        "3DES(168)" => "3DES",
-        _ => return None,
-    };
-    let mac = match s.mac.as_str() {
-        "AEAD" => "AEAD",
-        "SHA1" => "SHA-1",
-        "SHA256" => "SHA-256",
-        "SHA384" => "SHA-384",
-        _ => return None,
-    };
-    let kx = match s.kx.as_str() {
-        "ECDH" => "ECDH",
-        "DH" => "DH",
-        "RSA" => "RSA",
-        "PSK" => "PSK",
-        "ECDHEPSK" => "ECDHE_PSK",
-        "DHEPSK" => "DHE_PSK",
-        _ => return None,
-    };
-    // Botan calls the "signature" of a suite without one (static RSA,
-    // plain PSK) IMPLICIT.
-    let sig = match s.au.as_str() {
-        "RSA" if s.kx == "RSA" => "IMPLICIT",
-        "RSA" => "RSA",
-        "ECDSA" => "ECDSA",
-        "DSS" => "DSA",
-        "PSK" => "IMPLICIT",
-        _ => return None,
-    };
-    Some(Tokens {
-        kx,
-        sig,
-        cipher,
-        mac,
-    })
-}
-
-fn push_new(v: &mut Vec<&'static str>, x: &'static str) {
-    if !v.contains(&x) {
-        v.push(x);
-    }
+    blocks
 }
 
 /// The "Session ID ..." line tls_client prints after its handshake.
@@ -548,39 +402,28 @@ fn session_id(lines: &[&String]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::connections;
 
-    fn suite(name: &str, kx: &str, au: &str) -> SuiteInfo {
-        SuiteInfo {
-            name: name.into(),
-            standard_name: None,
-            id: 0,
-            min_version: Version::Tls1_2,
-            max_version: Version::Tls1_2,
-            kx: kx.into(),
-            au: au.into(),
-            enc: "AESGCM(128)".into(),
-            mac: "AEAD".into(),
-        }
-    }
-
-    /// Each signature method a policy can name has a declared key that
-    /// serves it, so no suite Botan lists is left out for want of a key.
+    /// A connection refused with an alert before any marker is one
+    /// connection; lines before the first marker of a run that has markers
+    /// are not.
     #[test]
-    fn every_signature_method_has_a_declared_key() {
-        for (name, kx, au) in [
-            ("ECDHE-RSA-AES128-GCM-SHA256", "ECDH", "RSA"),
-            ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDH", "ECDSA"),
-            ("DHE-DSS-AES128-GCM-SHA256", "DH", "DSS"),
-        ] {
-            let t = tokens(&suite(name, kx, au)).expect("Botan names");
-            assert!(
-                KEYS.iter().any(|k| k.serves(au, Version::Tls1_2)),
-                "{name}: no declared key signs {}",
-                t.sig
-            );
-        }
-        let dss = tokens(&suite("DHE-DSS-AES128-GCM-SHA256", "DH", "DSS")).expect("Botan names");
-        assert_eq!((dss.kx, dss.sig), ("DH", "DSA"));
+    fn an_alert_alone_is_a_connection() {
+        let lines = |ls: &[&str]| -> Vec<String> { ls.iter().map(|l| l.to_string()).collect() };
+        let refused = lines(&[
+            "Listening for new connections",
+            "Alert: certificate_expired",
+        ]);
+        let blocks = connections(&refused);
+        assert_eq!(blocks.len(), 1);
+        assert!(blocks[0].iter().any(|l| *l == "Alert: certificate_expired"));
+        let served = lines(&[
+            "Listening for new connections",
+            "Handshake complete, TLS v1.2 using ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "Alert: close_notify",
+            "Connection problem: Client version TLS v1.1 is unacceptable by policy",
+        ]);
+        assert_eq!(connections(&served).len(), 2);
+        assert!(connections(&lines(&["Listening for new connections"])).is_empty());
     }
 }
