@@ -499,6 +499,21 @@ mod tests {
         assert_eq!(version, Ok(Some(SslVersion::TLS1_2)));
     }
 
+    /// Each negative leaf's key is of the kind its `authentication` names,
+    /// for server and client alike.
+    #[test]
+    fn negative_keys_authenticate_as_declared() {
+        use openssl::pkey::Id;
+        for n in Negative::ALL {
+            let id = match n.authentication() {
+                "RSA" => Id::RSA,
+                _ => Id::EC,
+            };
+            assert_eq!(pki().negative(n).key.id(), id, "{n}");
+            assert_eq!(pki().client_negative(n).key.id(), id, "client {n}");
+        }
+    }
+
     #[test]
     fn negatives_fail_tls_with_expected_error() {
         for n in Negative::ALL {

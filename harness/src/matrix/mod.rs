@@ -306,18 +306,21 @@ impl Builder<'_> {
         }
     }
 
-    /// Server certificates that must fail the client's verification, at
-    /// TLS 1.3 so that any key type serves.
+    /// Server certificates that must fail the client's verification: at
+    /// TLS 1.3, and at TLS 1.2 (where peers without TLS 1.3, Botan 2, meet
+    /// them too) with the suite that the negative leaf's key serves.
     fn negatives(&mut self) {
-        let suite = self.representative(Version::Tls1_3, "any").cloned();
-        for p in Negative::ALL {
-            let mut c = self.base(
-                CaseKind::Negative,
-                Version::Tls1_3,
-                suite.as_ref(),
-                p.name(),
-                "verify",
-            );
+        for (v, p) in [Version::Tls1_3, Version::Tls1_2]
+            .into_iter()
+            .flat_map(|v| Negative::ALL.map(|p| (v, p)))
+        {
+            let au = if v == Version::Tls1_3 {
+                "any"
+            } else {
+                p.authentication()
+            };
+            let suite = self.representative(v, au).cloned();
+            let mut c = self.base(CaseKind::Negative, v, suite.as_ref(), p.name(), "verify");
             c.server.identity = Identity::Negative(p);
             // A client that checks a name sends it (RFC 6066), which lets
             // the server tell a wrong host from other objections.

@@ -202,10 +202,9 @@ fn authenticates(suite: &SuiteInfo, c: &Endpoint, s: &Endpoint, v: Version) -> b
         "None" | "PSK" | "SRP" => true,
         needed => match effective_server_identity(c, s) {
             Identity::Certificate(k) => k.serves(needed, v),
-            // The oracle doesn't know a negative leaf's key type, so the
-            // matrix serves negatives only with TLS 1.3 suites, where any
-            // key type will do.
-            Identity::Negative(_) => needed == "any",
+            // A negative leaf's key serves TLS 1.3 and the suites of its
+            // kind below it.
+            Identity::Negative(n) => needed == "any" || needed == n.authentication(),
             Identity::None => false,
         },
     }

@@ -215,8 +215,9 @@ impl Tlslite {
             .lack(
                 Role::Server,
                 Feature::WeakKey,
-                "tlslite-ng 0.8.2 signs TLS 1.3 with RSA-PSS and SHA-512, too long for a \
-                 1024-bit key (\"The ending limit too short for selected hash and salt length\")",
+                "tlslite-ng 0.8.2 signs TLS 1.3 and TLS 1.2 with RSA-PSS and SHA-512, too long \
+                 for a 1024-bit key (\"The ending limit too short for selected hash and salt \
+                 length\")",
             )
     }
 

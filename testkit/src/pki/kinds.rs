@@ -211,6 +211,16 @@ impl Negative {
         }
     }
 
+    /// How the leaf's key authenticates a suite below TLS 1.3, in
+    /// OpenSSL's `Au=` spelling: "ECDSA" for the P-256 key every negative
+    /// leaf has, "RSA" for [`Negative::WeakKey`]'s 1024-bit RSA key.
+    pub const fn authentication(self) -> &'static str {
+        match self {
+            Negative::WeakKey => "RSA",
+            _ => "ECDSA",
+        }
+    }
+
     /// The OpenSSL security level a verifier needs to refuse this
     /// credential with [`Negative::expected_verify_error`]: the others
     /// fail at any level, these only at or above it.

@@ -184,3 +184,32 @@ fn a_server_declared_to_fail_with_ed25519_below_tls_1_2_is_unsupported_only_ther
         }
     ));
 }
+
+/// Below TLS 1.3 a negative leaf serves the suites of its key's kind (a
+/// P-256 key, but for the weak key's RSA): the client then refuses it as
+/// at TLS 1.3, and a suite of the other kind is no suite at all.
+#[test]
+fn a_negative_leaf_serves_the_suites_of_its_key_below_tls13() {
+    let mut lib = library(true);
+    lib.suites.push(ecdhe_ecdsa());
+    let verify = |_| 0;
+    let o = Oracle::new(&lib, &verify);
+    for n in Negative::ALL {
+        for s in [ecdhe_rsa(), ecdhe_ecdsa()] {
+            let mut c = case(Version::Tls1_2, s.clone());
+            c.server.identity = Identity::Negative(n);
+            c.client.sni = Some("localhost".into());
+            c.client.security_level = n.client_level();
+            c.server.security_level = n.server_level();
+            let e = o.expect(&c);
+            let Expectation::Failure { why, .. } = &e else {
+                panic!("{n} with {}: {e:?}", s.name);
+            };
+            if s.au == n.authentication() {
+                assert!(why.contains("the server's certificate is"), "{n}: {why}");
+            } else {
+                assert!(why.contains("no suite"), "{n} with {}: {why}", s.name);
+            }
+        }
+    }
+}
