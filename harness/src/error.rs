@@ -145,6 +145,12 @@ impl HarnessError {
         }
     }
 
+    /// A file an option names (`--keylog`, `--pcap`) that could not be
+    /// opened: a usage error naming the option, as for the files read.
+    pub fn option_file(flag: &str, path: &std::path::Path, source: std::io::Error) -> Self {
+        HarnessError::Usage(format!("{flag} {}: {source}", path.display()))
+    }
+
     /// A file error while writing `path`.
     pub fn writing(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         HarnessError::File {

@@ -167,7 +167,10 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     let pcap = match &opts.pcap {
         Some(path) => {
             pcap::keys_into_captures(&mut b, opts.tls.keylog_sink()?)?;
-            Some(PcapFile::append_to(path).map_err(|e| HarnessError::writing(path, e))?)
+            Some(
+                PcapFile::append_to(path)
+                    .map_err(|e| HarnessError::option_file("--pcap", path, e))?,
+            )
         }
         None => None,
     };

@@ -158,7 +158,8 @@ pub fn serve(
     let pcap = match &opts.pcap {
         Some(path) => {
             pcap::keys_into_captures(&mut b, opts.tls.keylog_sink()?)?;
-            let file = PcapFile::append_to(path).map_err(|e| HarnessError::writing(path, e))?;
+            let file = PcapFile::append_to(path)
+                .map_err(|e| HarnessError::option_file("--pcap", path, e))?;
             Some(Arc::new(file))
         }
         None => None,

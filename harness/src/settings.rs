@@ -170,7 +170,7 @@ impl TlsSettings {
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| HarnessError::writing(path, e))?;
+            .map_err(|e| HarnessError::option_file("--keylog", path, e))?;
         let file = Mutex::new(file);
         Ok(Some(Box::new(move |line: &str| {
             // A key log is a debugging aid; failing to write one must not

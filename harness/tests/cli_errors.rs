@@ -513,3 +513,28 @@ fn a_peer_whose_listing_reads_empty_stops_the_matrix() {
         o.stderr
     );
 }
+
+/// A `--keylog` or `--pcap` file that cannot be opened is named with its
+/// option and the operating system's reason, as the files read are.
+#[test]
+fn an_unwritable_keylog_or_pcap_names_its_option() {
+    let d = tempfile::tempdir().expect("temp dir");
+    let missing_dir = d.path().join("no-such-dir");
+    let cause = os_error_reading(&missing_dir.join("f"));
+    for flag in ["--keylog", "--pcap"] {
+        let file = missing_dir.join(format!("out{}", flag.trim_start_matches('-')));
+        let path = file.to_str().expect("utf-8");
+        for args in [
+            vec!["probe", "127.0.0.1:9", flag, path],
+            vec!["serve", "--listen", "127.0.0.1:0", "--once", flag, path],
+        ] {
+            let o = refused(harness(&args), &[]);
+            let line = o.stderr.trim_end();
+            assert!(
+                line.starts_with(&format!("tls-harness: {flag} {path}: ")),
+                "{line}"
+            );
+            assert_eq!(count(line, &cause), 1, "{line}");
+        }
+    }
+}
