@@ -94,6 +94,11 @@ pub enum StartTlsError {
     Closed {
         /// What was awaited.
         step: &'static str,
+        /// How many bytes had come since this client's last request (or
+        /// the connect), of the reply awaited or before it.
+        received: usize,
+        /// The last of them, at most [`SHOWN`].
+        last: Vec<u8>,
     },
     /// The server did not answer in time.
     TimedOut {
@@ -102,6 +107,11 @@ pub enum StartTlsError {
         /// The whole exchange's deadline passed, rather than one read's
         /// time-out.
         overall: bool,
+        /// How many bytes had come since this client's last request (or
+        /// the connect): a reply begun and not finished.
+        received: usize,
+        /// The last of them, at most [`SHOWN`].
+        last: Vec<u8>,
     },
     /// The server sent a line longer than any reply of the protocol, or
     /// a reply of more lines.
@@ -155,18 +165,48 @@ impl fmt::Display for StartTlsError {
                  (a completion of another command): {reply:?}",
                 request_of(step)
             ),
-            StartTlsError::Closed { step } => {
-                write!(f, "the server closed the connection before its {step}")
-            }
-            StartTlsError::TimedOut { step, overall } => write!(
-                f,
-                "the server did not send its {step} in time ({})",
-                if *overall {
-                    "--handshake-timeout"
-                } else {
-                    "--timeout"
+            StartTlsError::Closed {
+                step,
+                received,
+                last,
+            } => {
+                write!(f, "the server closed the connection before its {step}")?;
+                if *received == 0 && FIRST_REQUEST_REPLIES.contains(step) {
+                    return write!(
+                        f,
+                        ", with not a byte of answer to {}: a port that speaks TLS from its \
+                         first byte (implicit TLS, as LDAPS on 636 or XMPP on 5223) closes so \
+                         on a request that is no TLS record; if this is one, probe it without \
+                         --starttls",
+                        request_of(step)
+                    );
                 }
-            ),
+                f.write_str(&form::arrived(*received, last))
+            }
+            StartTlsError::TimedOut {
+                step,
+                overall,
+                received,
+                last,
+            } => {
+                write!(
+                    f,
+                    "the server did not send its {step} in time ({})",
+                    if *overall {
+                        "--handshake-timeout"
+                    } else {
+                        "--timeout"
+                    }
+                )?;
+                if *received == 0 && *step == "greeting" {
+                    return f.write_str(
+                        ": it sent nothing; a port that speaks TLS from its first byte \
+                         (implicit TLS, as on 465, 993 or 995) is silent so, waiting for a \
+                         ClientHello: if this is one, probe it without --starttls",
+                    );
+                }
+                f.write_str(&form::arrived(*received, last))
+            }
             StartTlsError::TooLong { step } => write!(
                 f,
                 "the server's {step} was longer than any reply of the protocol; is this the \
@@ -179,6 +219,13 @@ impl fmt::Display for StartTlsError {
 
 impl std::error::Error for StartTlsError {}
 
+/// The first replies of the protocols where the client speaks first: a
+/// close before any byte of one is how a port of TLS from the first byte
+/// answers the request.
+const FIRST_REQUEST_REPLIES: [&str; 3] = ["SSLRequest reply", "StartTLS reply", "stream features"];
+/// The most bytes kept of what came instead of a reply, or before a reply
+/// stopped.
+pub const SHOWN: usize = 300;
 /// Longest reply line kept: SMTP allows 512 bytes (RFC 5321), and IMAP's
 /// capability lists run longer.
 const MAX_LINE: usize = 8192;
@@ -223,7 +270,7 @@ pub fn upgrade<S: Read + Write>(
     domain: &str,
     deadline: Instant,
 ) -> Result<(), StartTlsError> {
-    let mut c = Exchange { stream, deadline };
+    let mut c = Exchange::new(stream, deadline);
     match protocol {
         StartTls::Smtp => {
             c.expect_code("greeting", "220", form::SMTP)?;
@@ -349,9 +396,49 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 struct Exchange<'a, S> {
     stream: &'a mut S,
     deadline: Instant,
+    /// How many bytes have come since the last request (or the connect).
+    received: usize,
+    /// The last of them, at most [`SHOWN`].
+    last: Vec<u8>,
 }
 
-impl<S: Read + Write> Exchange<'_, S> {
+impl<'a, S: Read + Write> Exchange<'a, S> {
+    fn new(stream: &'a mut S, deadline: Instant) -> Self {
+        Exchange {
+            stream,
+            deadline,
+            received: 0,
+            last: Vec::new(),
+        }
+    }
+
+    /// Counts `bytes` as come, keeping the last of them.
+    fn arrived(&mut self, bytes: &[u8]) {
+        self.received += bytes.len();
+        self.last.extend_from_slice(bytes);
+        let over = self.last.len().saturating_sub(SHOWN);
+        self.last.drain(..over);
+    }
+
+    /// `e` with what had come of the reply when it is a time-out or a
+    /// close.
+    fn with_arrived(&self, e: StartTlsError) -> StartTlsError {
+        match e {
+            StartTlsError::TimedOut { step, overall, .. } => StartTlsError::TimedOut {
+                step,
+                overall,
+                received: self.received,
+                last: self.last.clone(),
+            },
+            StartTlsError::Closed { step, .. } => StartTlsError::Closed {
+                step,
+                received: self.received,
+                last: self.last.clone(),
+            },
+            e => e,
+        }
+    }
+
     fn send(&mut self, step: &'static str, line: &str) -> Result<(), StartTlsError> {
         self.send_bytes(step, line.as_bytes())
     }
@@ -361,30 +448,54 @@ impl<S: Read + Write> Exchange<'_, S> {
         self.stream
             .write_all(bytes)
             .and_then(|()| self.stream.flush())
-            .map_err(|e| io_error(step, e))
+            .map_err(|e| io_error(step, e))?;
+        // A new request: what comes next is its answer.
+        self.received = 0;
+        self.last.clear();
+        Ok(())
     }
 
     /// The whole exchange's limit: each read and write has its own time-out
     /// too, so a peer dribbling bytes or draining slowly is stopped here.
     fn in_time(&self, step: &'static str) -> Result<(), StartTlsError> {
         if Instant::now() >= self.deadline {
-            return Err(StartTlsError::TimedOut {
+            return Err(self.with_arrived(StartTlsError::TimedOut {
                 step,
                 overall: true,
-            });
+                received: 0,
+                last: Vec::new(),
+            }));
         }
         Ok(())
     }
 
     fn byte(&mut self, step: &'static str) -> Result<u8, StartTlsError> {
-        self.in_time(step)?;
         let mut b = [0u8; 1];
+        self.chunk(step, &mut b)?;
+        Ok(b[0])
+    }
+
+    /// One read into `buf`: at least a byte, and whatever else of it had
+    /// come. Returns how many.
+    fn chunk(&mut self, step: &'static str, buf: &mut [u8]) -> Result<usize, StartTlsError> {
+        self.in_time(step)?;
         loop {
-            return match self.stream.read(&mut b) {
-                Ok(0) => Err(StartTlsError::Closed { step }),
-                Ok(_) => Ok(b[0]),
+            let r = match self.stream.read(buf) {
+                Ok(0) => Err(StartTlsError::Closed {
+                    step,
+                    received: 0,
+                    last: Vec::new(),
+                }),
+                Ok(n) => Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => Err(io_error(step, e)),
+            };
+            return match r {
+                Ok(n) => {
+                    self.arrived(&buf[..n]);
+                    Ok(n)
+                }
+                Err(e) => Err(self.with_arrived(e)),
             };
         }
     }
@@ -516,10 +627,14 @@ fn io_error(step: &'static str, e: io::Error) -> StartTlsError {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => StartTlsError::TimedOut {
             step,
             overall: false,
+            received: 0,
+            last: Vec::new(),
         },
-        io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof => {
-            StartTlsError::Closed { step }
-        }
+        io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof => StartTlsError::Closed {
+            step,
+            received: 0,
+            last: Vec::new(),
+        },
         _ => StartTlsError::Io {
             step,
             error: e.to_string(),

@@ -480,3 +480,40 @@ fn a_greeting_that_is_no_smtp_reply_is_named_at_once() {
         );
     }
 }
+
+/// A port that speaks TLS from its first byte, `openssl s_server`, probed
+/// with --starttls: it waits silent where SMTP's greeting is due (s_client
+/// -starttls smtp waits there with no end), and closes on LDAP's request,
+/// which is no TLS record. Either way probe says the port may be TLS from
+/// its first byte, and to probe it without --starttls.
+#[test]
+fn a_port_of_tls_from_the_first_byte_is_named_so() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::write_pki(dir.path());
+    let pem = |f: &str| dir.path().join(f).to_str().expect("utf-8 path").to_owned();
+    let (cert, key) = (pem("server-rsa2048.chain.pem"), pem("server-rsa2048.key"));
+    let (_server, addr) = common::s_server(&["-cert", &cert, "-key", &key]);
+    for (protocol, exit) in [("smtp", 4), ("ldap", 1), ("postgres", 1)] {
+        let out = common::run(harness(&[
+            "probe",
+            &addr,
+            "--starttls",
+            protocol,
+            "--timeout",
+            "1",
+        ]));
+        assert_eq!(out.status.code(), Some(exit), "{protocol}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("a port that speaks TLS from its first byte (implicit TLS"),
+            "{protocol}: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("probe it without --starttls"),
+            "{protocol}: {}",
+            out.stderr
+        );
+    }
+}

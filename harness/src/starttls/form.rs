@@ -25,7 +25,7 @@ pub(super) struct Form {
 /// SMTP reply code and its separator.
 pub(super) const DECIDES: usize = 4;
 /// The most bytes kept of what came instead of a reply.
-pub(super) const SHOWN: usize = 300;
+pub(super) const SHOWN: usize = super::SHOWN;
 
 /// `CODE-text` or `CODE text` (RFC 5321, section 4.2), every line.
 pub(super) const SMTP: Form = Form {
@@ -175,6 +175,49 @@ pub(super) fn shown(bytes: &[u8]) -> String {
             )
         }
     }
+}
+
+/// What had come of a reply before it stopped, for an error: nothing, or
+/// how many bytes, and how they ended (the last line, or the line begun
+/// and not ended, escaped; bytes that are not text in hex).
+pub(super) fn arrived(received: usize, last: &[u8]) -> String {
+    /// The most characters of the last line shown.
+    const LINE: usize = 120;
+    if received == 0 {
+        return String::new();
+    }
+    let s = if received == 1 { "" } else { "s" };
+    let text = String::from_utf8_lossy(last);
+    if text
+        .chars()
+        .any(|c| c.is_control() && !"\r\n\t".contains(c))
+    {
+        let cut = if received > last.len() || last.len() > 32 {
+            "..."
+        } else {
+            ""
+        };
+        let tail = &last[last.len().saturating_sub(32)..];
+        return format!(
+            ", after {received} byte{s} of it, ending {cut}{}",
+            super::ldap::hex(tail)
+        );
+    }
+    // The last line with its line end, or the one begun.
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    let start = body.rfind('\n').map_or(0, |at| at + 1);
+    let line = &text[start..];
+    let ended = line.ends_with('\n');
+    let chars = line.chars().count();
+    let (cut, line) = match line.char_indices().nth(chars.saturating_sub(LINE)) {
+        Some((at, _)) if at > 0 => ("...", &line[at..]),
+        _ if start == 0 && received > last.len() => ("...", line),
+        _ => ("", line),
+    };
+    format!(
+        ", after {received} byte{s} of it, ending {cut}{line:?}{}",
+        if ended { "" } else { " (a line not ended)" }
+    )
 }
 
 #[cfg(test)]
