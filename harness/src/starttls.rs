@@ -113,6 +113,24 @@ pub enum StartTlsError {
         /// The last of them, at most [`SHOWN`].
         last: Vec<u8>,
     },
+    /// PostgreSQL's one-byte answer to SSLRequest came with more bytes,
+    /// where nothing may follow it before this client's ClientHello:
+    /// libpq refuses this (CVE-2021-23222), and a server of another
+    /// protocol that speaks first (an SSH banner's `S`) looks so.
+    AfterAnswer {
+        /// The answer, `S` or `N`.
+        answer: u8,
+        /// The bytes that came with it (at most [`SHOWN`]).
+        extra: Vec<u8>,
+    },
+    /// PostgreSQL answered SSLRequest with an ErrorResponse, as a server
+    /// does that predates SSL or cannot start a session. Its text is not
+    /// shown: the server is not authenticated yet (libpq shows none
+    /// either, CVE-2024-10977).
+    ErrorResponse {
+        /// The message's length, its type byte included.
+        len: usize,
+    },
     /// The server sent a line longer than any reply of the protocol, or
     /// a reply of more lines.
     TooLong {
@@ -207,6 +225,22 @@ impl fmt::Display for StartTlsError {
                 }
                 f.write_str(&form::arrived(*received, last))
             }
+            StartTlsError::AfterAnswer { answer, extra } => write!(
+                f,
+                "the server sent {} more byte{} after its one-byte answer {:?} to SSLRequest \
+                 ({}), where nothing may come before this client's ClientHello: not a \
+                 PostgreSQL server?",
+                extra.len(),
+                if extra.len() == 1 { "" } else { "s" },
+                char::from(*answer),
+                form::shown(extra)
+            ),
+            StartTlsError::ErrorResponse { len } => write!(
+                f,
+                "the server answered SSLRequest with a PostgreSQL ErrorResponse (E, {len} bytes; \
+                 its text is not shown, as the server is not authenticated yet): it may predate \
+                 SSL, or could not start a session"
+            ),
             StartTlsError::TooLong { step } => write!(
                 f,
                 "the server's {step} was longer than any reply of the protocol; is this the \
@@ -332,19 +366,7 @@ pub fn upgrade<S: Read + Write>(
             c.send("AUTH TLS", "AUTH TLS\r\n")?;
             c.expect_code("AUTH TLS reply", "234", form::FTP).map(drop)
         }
-        StartTls::Postgres => {
-            // Length 8, then the SSLRequest code 1234 << 16 | 5679.
-            const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
-            c.send_bytes("SSLRequest", &SSL_REQUEST)?;
-            match c.byte("SSLRequest reply")? {
-                b'S' => Ok(()),
-                b'N' => Err(refused(
-                    "SSLRequest",
-                    "N (the server does not accept SSL connections)",
-                )),
-                other => Err(c.not_a_reply("SSLRequest reply", form::POSTGRES, vec![other])),
-            }
-        }
+        StartTls::Postgres => postgres::start_tls(&mut c),
         StartTls::Ldap => ldap::start_tls(&mut c),
         StartTls::Xmpp => xmpp::start_tls(&mut c, domain, false),
         StartTls::XmppServer => xmpp::start_tls(&mut c, domain, true),
@@ -644,6 +666,7 @@ fn io_error(step: &'static str, e: io::Error) -> StartTlsError {
 
 mod form;
 mod ldap;
+mod postgres;
 #[cfg(test)]
 mod tests;
 mod xmpp;

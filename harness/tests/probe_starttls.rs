@@ -517,3 +517,39 @@ fn a_port_of_tls_from_the_first_byte_is_named_so() {
         );
     }
 }
+
+/// A server of another protocol that speaks first (SSH) probed with
+/// --starttls postgres: its banner's `S` came with the rest of the
+/// banner, so it is no SSLRequest answer, and no handshake follows.
+#[test]
+fn an_ssh_banner_is_no_postgres_go_ahead() {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = l.accept().expect("accept");
+        tcp.write_all(b"SSH-2.0-OpenSSH_9.2\r\n").expect("banner");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        // What the client sends: its SSLRequest, and no more.
+        let mut sent = Vec::new();
+        let _ = tcp.read_to_end(&mut sent);
+        sent
+    });
+    let out = common::run(harness(&[
+        "probe",
+        &addr,
+        "--starttls",
+        "postgres",
+        "--timeout",
+        "5",
+    ]));
+    let sent = server.join().expect("server thread");
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("STARTTLS (postgres): the server sent 20 more bytes after its one-byte"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(sent, [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f], "no ClientHello");
+}

@@ -545,3 +545,41 @@ fn silence_or_a_close_where_tls_would_give_them_names_implicit_tls() {
          \"250-mx\\r\\n\""
     );
 }
+
+/// PostgreSQL's answer to SSLRequest is one byte, and nothing may come
+/// with it: an SSH banner's `S` is no go-ahead. An ErrorResponse is
+/// named, its text kept back.
+#[test]
+fn postgres_takes_one_byte_and_nothing_after_it() {
+    let (r, _) = run(StartTls::Postgres, b"SSH-2.0-OpenSSH_9.2\r\n");
+    assert_eq!(
+        r,
+        Err(StartTlsError::AfterAnswer {
+            answer: b'S',
+            extra: b"SH-2.0-OpenSSH_9.2\r\n".to_vec()
+        })
+    );
+    assert_eq!(
+        r.expect_err("more bytes").to_string(),
+        "the server sent 20 more bytes after its one-byte answer 'S' to SSLRequest \
+         (\"SH-2.0-OpenSSH_9.2\"), where nothing may come before this client's ClientHello: \
+         not a PostgreSQL server?"
+    );
+    let (r, _) = run(StartTls::Postgres, b"N\x00");
+    assert!(
+        matches!(r, Err(StartTlsError::AfterAnswer { answer: b'N', .. })),
+        "{r:?}"
+    );
+    // An ErrorResponse: 'E', a length that counts itself, the fields.
+    let fields = b"SFATAL\x00C0A000\x00Munsupported frontend protocol\x00\x00";
+    let len = u32::try_from(fields.len() + 4).expect("short");
+    let answer = [&b"E"[..], &len.to_be_bytes(), fields].concat();
+    let (r, _) = run(StartTls::Postgres, &answer);
+    assert_eq!(r, Err(StartTlsError::ErrorResponse { len: answer.len() }));
+    let e = r.expect_err("error response").to_string();
+    assert!(e.contains("PostgreSQL ErrorResponse"), "{e}");
+    assert!(!e.contains("unsupported"), "its text is not shown: {e}");
+    // Text that begins with E is no ErrorResponse.
+    let (r, _) = run(StartTls::Postgres, b"ERROR what\r\n");
+    assert!(matches!(r, Err(StartTlsError::NotAReply { .. })), "{r:?}");
+}
