@@ -9,9 +9,10 @@
 //! nothing of the TLS handshake that follows is read here, and is capped in
 //! length, so that a hostile server cannot make it grow without end.
 
-use std::fmt;
 use std::io::{self, Read, Write};
 use std::time::Instant;
+
+pub use error::StartTlsError;
 
 /// A protocol that upgrades a plaintext connection to TLS in-band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -52,211 +53,6 @@ impl StartTls {
     }
 }
 
-/// Why the server did not switch to TLS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StartTlsError {
-    /// The server answered, but not with the go-ahead: its reply says why.
-    Refused {
-        /// What it answered: `STARTTLS`, `EHLO`, or `the connection` for
-        /// its greeting.
-        request: &'static str,
-        /// The server's reply, as sent (cut if long).
-        reply: String,
-    },
-    /// The server does not list STARTTLS among its capabilities.
-    NotOffered {
-        /// The capabilities it listed.
-        listed: String,
-    },
-    /// The server answered with something that is not a reply of the
-    /// protocol: another protocol's banner, or a TLS record from a port
-    /// that is TLS from the start.
-    NotAReply {
-        /// What was awaited.
-        step: &'static str,
-        /// What was due: "an SMTP reply".
-        form: &'static str,
-        /// The bytes received instead, as far as they came (at most 300).
-        received: Vec<u8>,
-    },
-    /// An IMAP server completed a command with a tag this client never
-    /// sent.
-    OtherTag {
-        /// What was awaited.
-        step: &'static str,
-        /// The tag it answered with.
-        tag: String,
-        /// The line, as sent (cut if long).
-        reply: String,
-    },
-    /// The server closed the connection.
-    Closed {
-        /// What was awaited.
-        step: &'static str,
-        /// How many bytes had come since this client's last request (or
-        /// the connect), of the reply awaited or before it.
-        received: usize,
-        /// The last of them, at most [`SHOWN`].
-        last: Vec<u8>,
-    },
-    /// The server did not answer in time.
-    TimedOut {
-        /// What was awaited.
-        step: &'static str,
-        /// The whole exchange's deadline passed, rather than one read's
-        /// time-out.
-        overall: bool,
-        /// How many bytes had come since this client's last request (or
-        /// the connect): a reply begun and not finished.
-        received: usize,
-        /// The last of them, at most [`SHOWN`].
-        last: Vec<u8>,
-    },
-    /// PostgreSQL's one-byte answer to SSLRequest came with more bytes,
-    /// where nothing may follow it before this client's ClientHello:
-    /// libpq refuses this (CVE-2021-23222), and a server of another
-    /// protocol that speaks first (an SSH banner's `S`) looks so.
-    AfterAnswer {
-        /// The answer, `S` or `N`.
-        answer: u8,
-        /// The bytes that came with it (at most [`SHOWN`]).
-        extra: Vec<u8>,
-    },
-    /// PostgreSQL answered SSLRequest with an ErrorResponse, as a server
-    /// does that predates SSL or cannot start a session. Its text is not
-    /// shown: the server is not authenticated yet (libpq shows none
-    /// either, CVE-2024-10977).
-    ErrorResponse {
-        /// The message's length, its type byte included.
-        len: usize,
-    },
-    /// The server sent a line longer than any reply of the protocol, or
-    /// a reply of more lines.
-    TooLong {
-        /// What was awaited.
-        step: &'static str,
-    },
-    /// Reading or writing failed.
-    Io {
-        /// What was under way.
-        step: &'static str,
-        /// The error.
-        error: String,
-    },
-}
-
-impl fmt::Display for StartTlsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StartTlsError::Refused { request, reply } => {
-                write!(f, "the server answered {request} with {reply:?}")
-            }
-            StartTlsError::NotOffered { listed } if listed.trim().is_empty() => write!(
-                f,
-                "the server does not offer STARTTLS (it listed no extensions); its TLS may be \
-                 on another port, or off"
-            ),
-            StartTlsError::NotOffered { listed } => write!(
-                f,
-                "the server does not offer STARTTLS (it listed: {listed}); its TLS may be on \
-                 another port, or off"
-            ),
-            StartTlsError::NotAReply {
-                step,
-                form,
-                received,
-            } => {
-                let what = match *step {
-                    "greeting" => "greeting".to_owned(),
-                    _ => format!("answer to {}", request_of(step)),
-                };
-                write!(
-                    f,
-                    "the server's {what} is not {form}: {}",
-                    form::shown(received)
-                )
-            }
-            StartTlsError::OtherTag { step, tag, reply } => write!(
-                f,
-                "the server answered {} with the tag {tag:?}, where this client tagged it \".\" \
-                 (a completion of another command): {reply:?}",
-                request_of(step)
-            ),
-            StartTlsError::Closed {
-                step,
-                received,
-                last,
-            } => {
-                write!(f, "the server closed the connection before its {step}")?;
-                if *received == 0 && FIRST_REQUEST_REPLIES.contains(step) {
-                    return write!(
-                        f,
-                        ", with not a byte of answer to {}: a port that speaks TLS from its \
-                         first byte (implicit TLS, as LDAPS on 636 or XMPP on 5223) closes so \
-                         on a request that is no TLS record; if this is one, probe it without \
-                         --starttls",
-                        request_of(step)
-                    );
-                }
-                f.write_str(&form::arrived(*received, last))
-            }
-            StartTlsError::TimedOut {
-                step,
-                overall,
-                received,
-                last,
-            } => {
-                write!(
-                    f,
-                    "the server did not send its {step} in time ({})",
-                    if *overall {
-                        "--handshake-timeout"
-                    } else {
-                        "--timeout"
-                    }
-                )?;
-                if *received == 0 && *step == "greeting" {
-                    return f.write_str(
-                        ": it sent nothing; a port that speaks TLS from its first byte \
-                         (implicit TLS, as on 465, 993 or 995) is silent so, waiting for a \
-                         ClientHello: if this is one, probe it without --starttls",
-                    );
-                }
-                f.write_str(&form::arrived(*received, last))
-            }
-            StartTlsError::AfterAnswer { answer, extra } => write!(
-                f,
-                "the server sent {} more byte{} after its one-byte answer {:?} to SSLRequest \
-                 ({}), where nothing may come before this client's ClientHello: not a \
-                 PostgreSQL server?",
-                extra.len(),
-                if extra.len() == 1 { "" } else { "s" },
-                char::from(*answer),
-                form::shown(extra)
-            ),
-            StartTlsError::ErrorResponse { len } => write!(
-                f,
-                "the server answered SSLRequest with a PostgreSQL ErrorResponse (E, {len} bytes; \
-                 its text is not shown, as the server is not authenticated yet): it may predate \
-                 SSL, or could not start a session"
-            ),
-            StartTlsError::TooLong { step } => write!(
-                f,
-                "the server's {step} was longer than any reply of the protocol; is this the \
-                 protocol the port speaks?"
-            ),
-            StartTlsError::Io { step, error } => write!(f, "{step}: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for StartTlsError {}
-
-/// The first replies of the protocols where the client speaks first: a
-/// close before any byte of one is how a port of TLS from the first byte
-/// answers the request.
-const FIRST_REQUEST_REPLIES: [&str; 3] = ["SSLRequest reply", "StartTLS reply", "stream features"];
 /// The most bytes kept of what came instead of a reply, or before a reply
 /// stopped.
 pub const SHOWN: usize = 300;
@@ -664,6 +460,7 @@ fn io_error(step: &'static str, e: io::Error) -> StartTlsError {
     }
 }
 
+mod error;
 mod form;
 mod ldap;
 mod postgres;
