@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::*;
 
 /// A server that has already said everything in `replies`, then closes.
-struct Scripted {
+pub(super) struct Scripted {
     replies: io::Cursor<Vec<u8>>,
     sent: Vec<u8>,
 }
@@ -29,7 +29,7 @@ impl Write for Scripted {
     }
 }
 
-fn run(protocol: StartTls, replies: &[u8]) -> (Result<(), StartTlsError>, Scripted) {
+pub(super) fn run(protocol: StartTls, replies: &[u8]) -> (Result<(), StartTlsError>, Scripted) {
     let mut s = Scripted {
         replies: io::Cursor::new(replies.to_vec()),
         sent: Vec::new(),
@@ -235,11 +235,21 @@ fn an_answer_of_another_protocol_is_named_with_what_came() {
 
 /// An ExtendedResponse (message id 1) with `code` and `message`.
 fn ldap_response(code: u8, message: &str) -> Vec<u8> {
+    ldap_message(1, code, message, b"")
+}
+
+/// An ExtendedResponse with message id `id`, `code`, `message` and, if not
+/// empty, the responseName `name`.
+pub(super) fn ldap_message(id: u8, code: u8, message: &str, name: &[u8]) -> Vec<u8> {
     let mut result = vec![0x0a, 0x01, code, 0x04, 0x00, 0x04, message.len() as u8];
     result.extend_from_slice(message.as_bytes());
+    if !name.is_empty() {
+        result.extend([0x8a, name.len() as u8]);
+        result.extend_from_slice(name);
+    }
     let mut op = vec![0x78, result.len() as u8];
     op.extend(result);
-    let mut body = vec![0x02, 0x01, 0x01];
+    let mut body = vec![0x02, 0x01, id];
     body.extend(op);
     let mut msg = vec![0x30, body.len() as u8];
     msg.extend(body);
@@ -257,7 +267,8 @@ fn ldap_reads_the_result_code() {
     );
     assert_eq!(
         r.expect_err("refused").to_string(),
-        "the server answered StartTLS with \"resultCode 2: unsupported extended operation\""
+        "the server answered StartTLS with \"resultCode 2 (protocolError): unsupported extended \
+         operation\""
     );
     // A length past the cap is refused before it is read.
     let (r, _) = run(StartTls::Ldap, &[0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]);
