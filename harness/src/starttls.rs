@@ -64,6 +64,66 @@ const MAX_LINES: usize = 100;
 /// The EHLO name s_client sends unless given `-name`.
 const EHLO_NAME: &str = "mail.example.com";
 
+/// The names of protocols that speak TLS from their first byte (implicit
+/// TLS), which have no STARTTLS: each with its protocol and port.
+const IMPLICIT_TLS: [(&str, &str, u16); 7] = [
+    ("smtps", "SMTP", 465),
+    ("submissions", "SMTP submission", 465),
+    ("imaps", "IMAP", 993),
+    ("pop3s", "POP3", 995),
+    ("ftps", "FTP", 990),
+    ("ldaps", "LDAP", 636),
+    ("xmpps", "XMPP", 5223),
+];
+
+/// The value parser of `--starttls`: a protocol's name, as clap's own;
+/// the name of an implicit-TLS protocol (`smtps`) is refused with what to
+/// do instead, where clap would suggest the STARTTLS protocol beside it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StartTlsParser;
+
+impl clap::builder::TypedValueParser for StartTlsParser {
+    type Value = StartTls;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<StartTls, clap::Error> {
+        let implicit = value.to_str().and_then(|v| {
+            IMPLICIT_TLS
+                .iter()
+                .find(|(name, _, _)| name.eq_ignore_ascii_case(v))
+        });
+        if let Some((name, protocol, port)) = implicit {
+            let arg = arg.map_or("--starttls".to_owned(), ToString::to_string);
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!(
+                    "invalid value '{}' for '{arg}': {name} is {protocol} over TLS from \
+                     its first byte (implicit TLS, port {port}), which has no STARTTLS: probe \
+                     the port without --starttls\n",
+                    value.to_string_lossy()
+                ),
+            )
+            .with_cmd(cmd));
+        }
+        clap::builder::EnumValueParser::<StartTls>::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use clap::ValueEnum;
+        Some(Box::new(
+            StartTls::value_variants()
+                .iter()
+                .filter_map(StartTls::to_possible_value),
+        ))
+    }
+}
+
 /// Rereads a diagnosis of plaintext where the server's TLS handshake was
 /// due (tls_to_plaintext_port) on a connection switched with STARTTLS:
 /// the client did upgrade; the server, after its go-ahead, did not, or

@@ -538,3 +538,23 @@ fn an_unwritable_keylog_or_pcap_names_its_option() {
         }
     }
 }
+
+/// `--starttls smtps` names a protocol of TLS from the first byte, which
+/// has no STARTTLS: the error says to probe without --starttls, where
+/// clap's own would suggest `smtp`, whose exchange such a port never
+/// answers.
+#[test]
+fn an_implicit_tls_protocol_for_starttls_says_to_drop_it() {
+    for command in ["probe", "scan"] {
+        let o = refused(
+            harness(&[command, "127.0.0.1:9", "--starttls", "smtps"]),
+            &["'smtps'", "implicit TLS, port 465", "without --starttls"],
+        );
+        assert!(!o.stderr.contains("similar value"), "{}", o.stderr);
+    }
+    // Other names keep clap's list.
+    refused(
+        harness(&["probe", "127.0.0.1:9", "--starttls", "gopher"]),
+        &["[possible values: smtp, imap, pop3, ftp, postgres, ldap, xmpp, xmpp-server]"],
+    );
+}

@@ -121,7 +121,7 @@ pub(crate) struct ProbeArgs {
     /// STARTTLS, POP3's STLS, FTP's AUTH TLS, PostgreSQL's SSLRequest, LDAP's
     /// StartTLS extended request, XMPP's stream to the --servername domain,
     /// or the host, as -xmpphost does).
-    #[arg(long, value_name = "PROTOCOL")]
+    #[arg(long, value_name = "PROTOCOL", value_parser = harness::starttls::StartTlsParser)]
     starttls: Option<StartTls>,
     #[command(flatten)]
     tls: TlsArgs,

@@ -57,7 +57,7 @@ pub struct ScanArgs {
     pub raw_bytes: bool,
     /// Ask the server to switch to TLS first on every connection, as
     /// `probe --starttls` does.
-    #[arg(long, value_name = "PROTOCOL")]
+    #[arg(long, value_name = "PROTOCOL", value_parser = crate::starttls::StartTlsParser)]
     pub starttls: Option<StartTls>,
 }
 
