@@ -231,6 +231,24 @@ pub fn pem_certificates(
     Ok(certs)
 }
 
+/// The bytes of `path`, refused past `limit`: an option's file is read
+/// whole into memory, and `/dev/zero` or a mistaken multi-gigabyte file
+/// must give an error, not exhaust it.
+pub fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {limit} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Refuses a file `flag` names that cannot be read, in the operating
 /// system's words: OpenSSL's own for a missing file is its fopen trace,
 /// read as "not a PEM ...", and it opens a directory without complaint.

@@ -558,3 +558,21 @@ fn an_implicit_tls_protocol_for_starttls_says_to_drop_it() {
         &["[possible values: smtp, imap, pop3, ftp, postgres, ldap, xmpp, xmpp-server]"],
     );
 }
+
+/// A file read whole (an early-data file, a policy) is refused past a
+/// bound rather than read until memory runs out: `/dev/zero` never ends.
+#[test]
+fn an_endless_file_is_refused_not_read_whole() {
+    for args in [
+        vec![
+            "probe",
+            "127.0.0.1:9",
+            "--reconnect",
+            "--early-data",
+            "/dev/zero",
+        ],
+        vec!["scan", "127.0.0.1:9", "--policy", "/dev/zero"],
+    ] {
+        refused(harness(&args), &["/dev/zero", "larger than 1048576 bytes"]);
+    }
+}

@@ -249,7 +249,9 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
         Some(path) => {
             let takes = "a file of the bytes to send as TLS 1.3 early data";
             harness::settings::readable("--early-data", path, takes)?;
-            let read = std::fs::read(path)
+            // A server takes at most its max_early_data (OpenSSL's
+            // s_server: 16 KiB); a megabyte is past any use.
+            let read = harness::settings::read_bounded(path, 1 << 20)
                 .map_err(|e| HarnessError::Usage(format!("--early-data {}: {e}", path.display())));
             Some(read?)
         }

@@ -323,7 +323,12 @@ impl Policy {
             return Ok(p);
         }
         let path = Path::new(spec);
-        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+        // A policy is a page of TOML; more is a wrong file.
+        let read = crate::settings::read_bounded(path, 1 << 20).and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        });
+        let text = read.map_err(|source| PolicyError::Read {
             path: spec.to_owned(),
             source,
         })?;
