@@ -42,7 +42,16 @@ struct State {
     started: u64,
     segments: Vec<Segment>,
     keylog: Vec<u8>,
+    /// Bytes kept in `segments`.
+    kept: usize,
+    /// Bytes past [`KEPT_AT_MOST`], left out.
+    left_out: u64,
 }
+
+/// What one connection's capture keeps: the handshake and well beyond
+/// it, but not a flood read while lingering, which would otherwise all
+/// sit in memory until the connection ends.
+pub const KEPT_AT_MOST: usize = 16 << 20;
 
 #[derive(Debug)]
 struct Segment {
@@ -88,6 +97,8 @@ impl Capture {
                 started: now_us(),
                 segments: Vec::new(),
                 keylog: Vec::new(),
+                kept: 0,
+                left_out: 0,
             })),
         }
     }
@@ -137,6 +148,13 @@ impl Capture {
             return;
         }
         let mut s = self.lock();
+        // Past the bound nothing more is kept, either way, so that the
+        // file holds the connection's first part whole.
+        if s.left_out > 0 || s.kept + bytes.len() > KEPT_AT_MOST {
+            s.left_out += bytes.len() as u64;
+            return;
+        }
+        s.kept += bytes.len();
         if let Some(last) = s.segments.last_mut().filter(|g| {
             read && g.read
                 && g.from_client == from_client
@@ -153,6 +171,12 @@ impl Capture {
             read,
             bytes: bytes.to_vec(),
         });
+    }
+
+    /// Bytes the connection carried past [`KEPT_AT_MOST`], which the
+    /// capture left out.
+    pub fn left_out(&self) -> u64 {
+        self.lock().left_out
     }
 
     /// Bytes recorded each way: (client to server, server to client).
@@ -454,6 +478,21 @@ mod tests {
                 (late, false, 2)
             ]
         );
+    }
+
+    /// Past the bound nothing more is kept, either way, and what was left
+    /// out is counted.
+    #[test]
+    fn a_connection_past_the_bound_is_cut_there() {
+        let any = "127.0.0.1:1".parse().expect("address");
+        let c = Capture::new(any, any);
+        let half = vec![0; KEPT_AT_MOST / 2];
+        c.push_at(0, false, true, &half);
+        c.push_at(5_000, true, false, &half);
+        c.push_at(10_000, false, true, &[0; 10]);
+        c.push_at(15_000, true, false, &[0; 3]);
+        assert_eq!(c.bytes(), (KEPT_AT_MOST / 2, KEPT_AT_MOST / 2));
+        assert_eq!(c.left_out(), 13);
     }
 
     #[test]
