@@ -338,8 +338,8 @@ impl Prober {
         // what comes after a bad certificate too.
         b.set_verify(SslVerifyMode::NONE);
         if offer.verify {
-            let trust = self.files.trust().map_err(|x| e("trust anchors", x))?;
-            b.set_verify_cert_store(trust)
+            self.files
+                .trust(&mut b)
                 .map_err(|x| e("trust anchors", x))?;
         }
         Ok(b)

@@ -9,7 +9,6 @@ use std::path::Path;
 use openssl::error::ErrorStack;
 use openssl::pkey::{PKey, Private};
 use openssl::ssl::{SslContextBuilder, SslMethod};
-use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::X509;
 
 use crate::error::HarnessError;
@@ -62,18 +61,20 @@ impl LocalFiles {
         Ok(())
     }
 
-    /// The trust anchors: `--cafile`'s, or the system store's.
-    pub fn trust(&self) -> Result<X509Store, ErrorStack> {
-        let mut store = X509StoreBuilder::new()?;
+    /// Puts the trust anchors, `--cafile`'s or the system store's, in a
+    /// probe's context's own store, where the handshake's verification
+    /// and the stapled OCSP response's check ([`crate::ocsp::stapled`])
+    /// both find them.
+    pub fn trust(&self, b: &mut SslContextBuilder) -> Result<(), ErrorStack> {
         match &self.cas {
             Some(cas) => {
                 for c in cas {
-                    store.add_cert(c.clone())?;
+                    b.cert_store_mut().add_cert(c.clone())?;
                 }
+                Ok(())
             }
-            None => store.set_default_paths()?,
+            None => b.set_default_verify_paths(),
         }
-        Ok(store.build())
     }
 }
 
