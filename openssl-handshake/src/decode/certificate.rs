@@ -165,8 +165,8 @@ fn certificate_entries(body: &[u8], tls13: bool) -> Res<Entries<'_>> {
         }
         if tls13 {
             let extensions = entries.vec(2)?;
-            let extensions =
-                split_extensions(extensions).map_err(|f| f.in_extension("certificate entry"))?;
+            let extensions = split_unique_extensions(extensions)
+                .map_err(|f| f.in_extension("certificate entry"))?;
             // Only the leaf's status is sent (RFC 8446 section 4.4.2.1).
             if let Some(e) = extensions.iter().find(|e| e.ty == EXT_STATUS_REQUEST) {
                 if ders.is_empty() {
@@ -262,7 +262,7 @@ pub(super) fn decode_certificate_request_tls13(body: &[u8]) -> Res<CertificateRe
         request_context: hex(context),
         extensions: Vec::new(),
     };
-    for ext in split_extensions(block)? {
+    for ext in split_unique_extensions(block)? {
         view.extensions.push(ext.ty);
         match ext.ty {
             EXT_SIGNATURE_ALGORITHMS => {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{bad, Res};
 use super::extensions::*;
 use super::names::NamedGroup;
+use super::problems::ExtensionProblem;
 use super::reader::{be16, Reader};
 
 /// An EncryptedExtensions message.
@@ -29,7 +30,10 @@ pub struct EncryptedExtensions {
     pub extensions: Vec<u16>,
 }
 
-pub(super) fn decode_encrypted_extensions(body: &[u8]) -> Res<EncryptedExtensions> {
+pub(super) fn decode_encrypted_extensions(
+    body: &[u8],
+    problems: &mut Vec<ExtensionProblem>,
+) -> Res<EncryptedExtensions> {
     let mut reader = Reader::new(body);
     let block = reader.vec(2)?;
     reader.finish("the extensions")?;
@@ -42,8 +46,7 @@ pub(super) fn decode_encrypted_extensions(body: &[u8]) -> Res<EncryptedExtension
         record_size_limit: None,
         extensions: Vec::new(),
     };
-    for ext in split_extensions(block)? {
-        view.extensions.push(ext.ty);
+    view.extensions = read_each(block, problems, |ext| {
         let data = ext.data;
         match ext.ty {
             EXT_ALPN => view.alpn = Some(ext_selected_alpn(data)?),
@@ -69,6 +72,7 @@ pub(super) fn decode_encrypted_extensions(body: &[u8]) -> Res<EncryptedExtension
             },
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(view)
 }

@@ -10,6 +10,7 @@ use tls_parser::{
 
 use super::error::{bad, nom_fail, Fail, Res};
 use super::names::{NamedGroup, SignatureScheme};
+use super::problems::ExtensionProblem;
 use super::reader::{escaped, hex, u16_list, Reader};
 
 // The code points come from tls-parser's registry; match patterns need
@@ -46,10 +47,13 @@ extension_types! {
 pub(super) struct Extension<'a> {
     pub(super) ty: u16,
     pub(super) data: &'a [u8],
+    /// Whether an extension of this type came earlier in the block.
+    pub(super) repeated: bool,
 }
 
-/// Splits an extensions block into its extensions, rejecting bad framing and
-/// repeated types (RFC 8446 4.2, RFC 5246 7.4.1.4).
+/// Splits an extensions block into its extensions, rejecting bad framing
+/// (which leaves the rest of the block unreadable) and marking each
+/// extension of a type seen before as `repeated`.
 pub(super) fn split_extensions(block: &[u8]) -> Res<Vec<Extension<'_>>> {
     let mut reader = Reader::new(block);
     let mut out = Vec::new();
@@ -64,12 +68,42 @@ pub(super) fn split_extensions(block: &[u8]) -> Res<Vec<Extension<'_>>> {
             )),
             other => other,
         })?;
-        if !seen.insert(ty) {
-            return bad(format!("extension {ty} appears more than once"));
-        }
-        out.push(Extension { ty, data });
+        let repeated = !seen.insert(ty);
+        out.push(Extension { ty, data, repeated });
     }
     Ok(out)
+}
+
+/// As [`split_extensions`], but refusing a repeated type (RFC 8446 4.2,
+/// RFC 5246 7.4.1.4) as a whole-message failure, for the messages whose
+/// extensions are not read one by one.
+pub(super) fn split_unique_extensions(block: &[u8]) -> Res<Vec<Extension<'_>>> {
+    let extensions = split_extensions(block)?;
+    match extensions.iter().find(|e| e.repeated) {
+        Some(e) => bad(ExtensionProblem::repeated(e.ty).to_string()),
+        None => Ok(extensions),
+    }
+}
+
+/// Reads each extension of `block` with `read`, in order, and returns
+/// every type. Bad framing fails the whole message; a repeated extension
+/// (left unread) or one `read` refuses is recorded in `problems`, and the
+/// others are still read.
+pub(super) fn read_each(
+    block: &[u8],
+    problems: &mut Vec<ExtensionProblem>,
+    mut read: impl FnMut(&Extension<'_>) -> Res<()>,
+) -> Res<Vec<u16>> {
+    let mut types = Vec::new();
+    for ext in split_extensions(block)? {
+        types.push(ext.ty);
+        if ext.repeated {
+            problems.push(ExtensionProblem::repeated(ext.ty));
+        } else if let Err(fail) = read(&ext) {
+            problems.push(ExtensionProblem::malformed(ext.ty, fail));
+        }
+    }
+    Ok(types)
 }
 
 /// Checks that a list decoded by `tls-parser` from `data` used every byte:

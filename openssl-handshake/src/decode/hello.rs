@@ -7,6 +7,7 @@ use super::client_extensions::*;
 use super::error::{bad, nom_fail, Res};
 use super::extensions::*;
 use super::names::{CipherSuite, NamedGroup, SignatureScheme};
+use super::problems::ExtensionProblem;
 use super::reader::{be16, hex};
 use super::DecodeContext;
 use crate::version::ProtocolVersion;
@@ -100,19 +101,20 @@ pub struct HelloExtensions {
 impl HelloExtensions {
     /// Reads the extensions `block` holds, in order: their types, the
     /// shared ones each hello records alike, and the rest handed to
-    /// `own`, which reads those its hello records.
+    /// `own`, which reads those its hello records. An extension that is
+    /// repeated or does not read is recorded in `problems` and left out.
     fn read(
         block: Option<&[u8]>,
+        problems: &mut Vec<ExtensionProblem>,
         mut own: impl FnMut(&Extension<'_>) -> Res<()>,
     ) -> Res<(Vec<u16>, HelloExtensions)> {
-        let mut types = Vec::new();
         let mut common = HelloExtensions::default();
-        for ext in split_extensions(block.unwrap_or_default())? {
-            types.push(ext.ty);
-            if !common.take(&ext)? {
-                own(&ext)?;
+        let types = read_each(block.unwrap_or_default(), problems, |ext| {
+            if !common.take(ext)? {
+                own(ext)?;
             }
-        }
+            Ok(())
+        })?;
         Ok((types, common))
     }
 
@@ -200,7 +202,10 @@ pub(super) fn check_session_id_length(body: &[u8]) -> Res<()> {
     }
 }
 
-pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
+pub(super) fn decode_client_hello(
+    body: &[u8],
+    problems: &mut Vec<ExtensionProblem>,
+) -> Res<ClientHello> {
     check_session_id_length(body)?;
     let (rest, hello) =
         parse_tls_handshake_client_hello(body).map_err(|e| nom_fail(body, e, "fixed fields"))?;
@@ -218,7 +223,7 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
         compression_methods: hello.comp.iter().map(|c| c.0).collect(),
         ..ClientHello::default()
     };
-    (view.extensions, view.common) = HelloExtensions::read(block, |ext| {
+    (view.extensions, view.common) = HelloExtensions::read(block, problems, |ext| {
         let data = ext.data;
         match ext.ty {
             EXT_SERVER_NAME => {
@@ -283,7 +288,11 @@ pub(super) fn decode_client_hello(body: &[u8]) -> Res<ClientHello> {
     Ok(view)
 }
 
-pub(super) fn decode_server_hello(body: &[u8], ctx: DecodeContext) -> Res<ServerHello> {
+pub(super) fn decode_server_hello(
+    body: &[u8],
+    ctx: DecodeContext,
+    problems: &mut Vec<ExtensionProblem>,
+) -> Res<ServerHello> {
     if let Some(version) = body.get(..2).map(be16) {
         if !(0x0300..=0x0303).contains(&version) {
             return bad(format!("unsupported legacy_version 0x{version:04x}"));
@@ -319,7 +328,7 @@ pub(super) fn decode_server_hello(body: &[u8], ctx: DecodeContext) -> Res<Server
         common: HelloExtensions::default(),
         extensions: Vec::new(),
     };
-    (view.extensions, view.common) = HelloExtensions::read(block, |ext| {
+    (view.extensions, view.common) = HelloExtensions::read(block, problems, |ext| {
         let data = ext.data;
         match ext.ty {
             EXT_SUPPORTED_VERSIONS => {

@@ -34,6 +34,7 @@ mod hello;
 mod key_exchange;
 mod key_update;
 mod names;
+mod problems;
 mod reader;
 mod sslv2;
 mod tbs_fields;
@@ -61,6 +62,7 @@ pub(crate) use names::{
     trace_point_format_name, trace_psk_mode_name,
 };
 pub use names::{CipherSuite, HandshakeType, NamedGroup, SignatureScheme};
+pub use problems::{ExtensionFault, ExtensionProblem};
 pub(crate) use reader::escaped;
 pub use sslv2::decode_sslv2_client_hello;
 pub use ticket::NewSessionTicket;
@@ -84,6 +86,12 @@ pub struct HandshakeMessage {
     pub length: u32,
     /// The decoded body.
     pub body: Body,
+    /// The extensions that break their format where the rest of the
+    /// message reads (a repeated type, a content that does not parse), in
+    /// the order sent; each is left out of `body`. Absent in JSON when
+    /// there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extension_problems: Vec<ExtensionProblem>,
 }
 
 /// The body of a handshake message, for the types that are decoded further,
@@ -198,6 +206,12 @@ impl DecodeContext {
 /// [`DecodeError::LengthMismatch`] when the header's length is not the number
 /// of bytes after it, and [`DecodeError::Malformed`] for any other departure
 /// from the message's layout (the reason names the field or extension).
+///
+/// In a ClientHello, ServerHello or EncryptedExtensions, an extension that is
+/// repeated or whose content does not parse does not fail the message: it is
+/// recorded in [`HandshakeMessage::extension_problems`] and the rest is
+/// decoded. Framing that leaves the rest unreadable (an extension or the
+/// extensions block running past its end) still fails it.
 pub fn decode_handshake(msg: &[u8], tls13: bool) -> Result<HandshakeMessage, DecodeError> {
     let version = tls13.then_some(ProtocolVersion::Tls1_3);
     decode_handshake_in(msg, DecodeContext::new(version, None))
@@ -238,11 +252,16 @@ pub fn decode_handshake_in(
             actual: body.len(),
         });
     }
+    let mut problems = Vec::new();
     let decoded = match handshake_type {
-        HandshakeType::CLIENT_HELLO => decode_client_hello(body).map(Body::ClientHello),
-        HandshakeType::SERVER_HELLO => decode_server_hello(body, context).map(Body::ServerHello),
+        HandshakeType::CLIENT_HELLO => {
+            decode_client_hello(body, &mut problems).map(Body::ClientHello)
+        }
+        HandshakeType::SERVER_HELLO => {
+            decode_server_hello(body, context, &mut problems).map(Body::ServerHello)
+        }
         HandshakeType::ENCRYPTED_EXTENSIONS => {
-            decode_encrypted_extensions(body).map(Body::EncryptedExtensions)
+            decode_encrypted_extensions(body, &mut problems).map(Body::EncryptedExtensions)
         }
         HandshakeType::CERTIFICATE => decode_certificate(body, tls13).map(Body::Certificate),
         HandshakeType::CERTIFICATE_REQUEST => {
@@ -280,5 +299,6 @@ pub fn decode_handshake_in(
         handshake_type,
         length,
         body,
+        extension_problems: problems,
     })
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{bad, Res};
-use super::extensions::{split_extensions, EXT_EARLY_DATA};
+use super::extensions::{split_unique_extensions, EXT_EARLY_DATA};
 use super::reader::{be, hex, Reader};
 
 /// A NewSessionTicket message. The ticket itself is only measured.
@@ -52,7 +52,7 @@ pub(super) fn decode_new_session_ticket(body: &[u8], tls13: bool) -> Res<NewSess
     reader.finish("the extensions")?;
     let mut early_data_max = None;
     let mut extensions = Vec::new();
-    for ext in split_extensions(block)? {
+    for ext in split_unique_extensions(block)? {
         extensions.push(ext.ty);
         if ext.ty == EXT_EARLY_DATA {
             if ext.data.len() != 4 {

@@ -9,10 +9,14 @@ use super::*;
 use crate::decode::client_extensions::{ext_cookie, ext_record_size_limit};
 use crate::decode::error::Fail;
 
+/// What is wrong with a ClientHello carrying `extensions`: the
+/// whole-message error, or else its extension problems (see [`problems`]).
 fn decode_error(extensions: &[u8]) -> String {
-    decode_handshake(&hello_with_extensions(extensions), false)
-        .expect_err("malformed on purpose")
-        .to_string()
+    let hello = hello_with_extensions(extensions);
+    match decode_handshake(&hello, false) {
+        Err(e) => e.to_string(),
+        Ok(_) => problems(&hello, false),
+    }
 }
 
 fn malformed(reason: &str) -> String {

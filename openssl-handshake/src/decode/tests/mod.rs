@@ -3,6 +3,7 @@
 
 mod client_extensions;
 mod dh_groups;
+mod extension_problems;
 mod hostile;
 mod key_exchange;
 mod layouts;
@@ -219,6 +220,23 @@ fn server_hello(msg: &[u8]) -> ServerHello {
         Body::ServerHello(hello) => hello,
         other => panic!("not a ServerHello: {other:?}"),
     }
+}
+
+/// The extension problems of `msg`, which must decode around them, in
+/// the words a trace gives them: "ClientHello is malformed: " and each
+/// problem, as the whole-message error read before extensions were
+/// decoded one by one.
+fn problems(msg: &[u8], tls13: bool) -> String {
+    let decoded = decode_handshake(msg, tls13).expect("decodes around its extensions");
+    assert!(
+        !decoded.extension_problems.is_empty(),
+        "no extension problem in {decoded:?}"
+    );
+    format!(
+        "{} is malformed: {}",
+        decoded.handshake_type,
+        names(&decoded.extension_problems).join("; ")
+    )
 }
 
 fn names<T: fmt::Display>(items: &[T]) -> Vec<String> {

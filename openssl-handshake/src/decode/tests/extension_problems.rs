@@ -1,0 +1,196 @@
+//! One extension that breaks its format costs only itself: the message
+//! keeps its other fields and names the extension and what is wrong, as
+//! tshark decodes the rest of such a message and flags the extension.
+//! OpenSSL accepts several of these (its `tls_collect_extensions` only
+//! notices a repeated type it knows; in TLS 1.3 it does not read
+//! ec_point_formats or extended_master_secret), so the fields of a hello
+//! it went on with must not be lost. Framing that leaves the rest
+//! unreadable still fails the whole message.
+
+use super::hostile::hello_with_extensions;
+use super::*;
+
+/// The extension problems `msg` decodes with, as they are.
+fn decoded_problems(msg: &[u8], tls13: bool) -> Vec<ExtensionProblem> {
+    decode_handshake(msg, tls13)
+        .expect("decodes around its extensions")
+        .extension_problems
+}
+
+fn malformed(extension: u16, reason: &str) -> ExtensionProblem {
+    ExtensionProblem {
+        extension,
+        fault: ExtensionFault::Malformed {
+            reason: reason.into(),
+        },
+    }
+}
+
+/// A TLS 1.3 ClientHello offering example.test, h2, x25519 and TLS 1.3,
+/// with `extra` after those extensions.
+fn tls13_client_hello(extra: &[u8]) -> Vec<u8> {
+    let sni = vec_prefixed(2, &[vec![0], vec_prefixed(2, b"example.test")].concat());
+    let alpn = vec_prefixed(2, &vec_prefixed(1, b"h2"));
+    let groups = vec_prefixed(2, &[0, 29]);
+    let versions = vec_prefixed(1, &[3, 4]);
+    let share = vec_prefixed(2, &[vec![0, 29], vec_prefixed(2, &[0x42; 32])].concat());
+    let exts = [
+        ext(0, &sni),
+        ext(16, &alpn),
+        ext(10, &groups),
+        ext(43, &versions),
+        ext(51, &share),
+        extra.to_vec(),
+    ]
+    .concat();
+    hello_with_extensions(&exts)
+}
+
+/// The fields of [`tls13_client_hello`] are all there.
+fn assert_offer_kept(hello: &ClientHello) {
+    assert_eq!(hello.sni.as_deref(), Some("example.test"));
+    assert_eq!(hello.alpn, ["h2"]);
+    assert_eq!(names(&hello.supported_groups), ["x25519"]);
+    assert_eq!(hello.supported_versions, [0x0304]);
+    assert_eq!(names(&hello.key_share_groups), ["x25519"]);
+    assert_eq!(hello.key_share_lengths, [32]);
+    assert_eq!(names(&hello.cipher_suites), ["TLS_AES_128_GCM_SHA256"]);
+}
+
+/// A TLS 1.2 ServerHello with an unknown extension (0x1234 = 4660) twice,
+/// which OpenSSL 3.0's client accepts (s_client goes on to "read server
+/// certificate" against the same bytes).
+#[test]
+fn a_repeated_unknown_extension_keeps_the_server_hello() {
+    let mut body = vec![3, 3];
+    body.extend([0x22; 32]);
+    body.extend(vec_prefixed(1, &[]));
+    body.extend(0xc02fu16.to_be_bytes());
+    body.push(0);
+    let exts = [ext(0xff01, &[0]), ext(0x1234, &[]), ext(0x1234, &[])].concat();
+    body.extend(vec_prefixed(2, &exts));
+    let msg = wrap(2, &body);
+
+    let hello = server_hello(&msg);
+    assert_eq!(hello.cipher_suite.id, 0xc02f);
+    assert_eq!(hello.common.renegotiation_info.as_deref(), Some(""));
+    assert_eq!(hello.extensions, [0xff01, 0x1234, 0x1234]);
+    let problems = decoded_problems(&msg, false);
+    assert_eq!(
+        problems,
+        [ExtensionProblem {
+            extension: 0x1234,
+            fault: ExtensionFault::Repeated
+        }]
+    );
+    assert_eq!(
+        problems[0].to_string(),
+        "extension 4660 appears more than once"
+    );
+    let json = serde_json::to_value(&problems).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!([{"extension": 0x1234, "kind": "repeated"}])
+    );
+    let back: Vec<ExtensionProblem> = serde_json::from_value(json).unwrap();
+    assert_eq!(back, problems);
+}
+
+/// ec_point_formats saying 5 formats where 1 follows (1 + 5 = 6 bytes
+/// needed, 2 present), a 1-byte extended_master_secret (RFC 7627: empty),
+/// two extensions of type 0xfe0d: each is named, the offer is kept.
+#[test]
+fn a_bad_extension_keeps_the_client_hello() {
+    let cases = [
+        (
+            ext(11, &[5, 0]),
+            malformed(
+                11,
+                "ec_point_formats extension is truncated: 6 bytes are needed but only 2 are \
+                 present",
+            ),
+        ),
+        (
+            ext(23, &[0]),
+            malformed(
+                23,
+                "extended_master_secret extension: 1 bytes where none belong",
+            ),
+        ),
+        (
+            [ext(0xfe0d, &[0; 20]), ext(0xfe0d, &[])].concat(),
+            ExtensionProblem::repeated(0xfe0d),
+        ),
+    ];
+    for (extra, problem) in cases {
+        let msg = tls13_client_hello(&extra);
+        let hello = client_hello(&msg);
+        assert_offer_kept(&hello);
+        assert_eq!(hello.common.ec_point_formats, None);
+        assert!(!hello.common.extended_master_secret);
+        assert_eq!(decoded_problems(&msg, false), [problem]);
+    }
+}
+
+/// Each bad extension is named, in the order sent; the good ones between
+/// them are read.
+#[test]
+fn every_bad_extension_is_named() {
+    let extra = [ext(11, &[5, 0]), ext(22, &[]), ext(0, &[]), ext(23, &[0])].concat();
+    let msg = tls13_client_hello(&extra);
+    let hello = client_hello(&msg);
+    assert!(hello.common.encrypt_then_mac);
+    assert_eq!(
+        hello.sni.as_deref(),
+        Some("example.test"),
+        "the first is read"
+    );
+    let types: Vec<u16> = decoded_problems(&msg, false)
+        .iter()
+        .map(|p| p.extension)
+        .collect();
+    assert_eq!(types, [11, 0, 23]);
+}
+
+/// An EncryptedExtensions whose supported_groups has an odd length
+/// (which OpenSSL 3.0's client accepts) keeps its ALPN.
+#[test]
+fn a_bad_extension_keeps_encrypted_extensions() {
+    let exts = [
+        ext(16, &vec_prefixed(2, &vec_prefixed(1, b"h2"))),
+        ext(10, &vec_prefixed(2, &[0, 29, 0])),
+    ]
+    .concat();
+    let msg = wrap(8, &vec_prefixed(2, &exts));
+    let Body::EncryptedExtensions(ee) = decode_handshake(&msg, true).unwrap().body else {
+        panic!("not EncryptedExtensions")
+    };
+    assert_eq!(ee.alpn.as_deref(), Some("h2"));
+    assert_eq!(ee.extensions, [16, 10]);
+    let problems = decoded_problems(&msg, true);
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].extension, 10);
+}
+
+/// Framing that leaves the rest unreadable fails the whole message: an
+/// extension overrunning the block, a block overrunning the message.
+#[test]
+fn framing_errors_still_fail_the_message() {
+    // 0x1234 declares 50 bytes where 1 follows; the counts run from the
+    // start of the block: 4 (the empty extended_master_secret) + 4 + 50
+    // bytes needed, 4 + 5 present.
+    let mut lie = ext(23, &[]);
+    lie.extend([0x12, 0x34, 0, 50, b'x']);
+    let hello = hello_with_extensions(&lie);
+    let err = decode_handshake(&hello, false).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ClientHello is malformed: extension 4660 overruns the extensions block (58 bytes \
+         needed, 9 present)"
+    );
+
+    let mut overrun = hello_with_extensions(&ext(23, &[]));
+    let last = overrun.len() - 5;
+    overrun[last] = 9;
+    assert!(decode_handshake(&overrun, false).is_err());
+}
