@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use crate::alert::{Alert, AlertLevel};
-use crate::decode::{Body, DecodeError, HandshakeType};
+use crate::decode::{Body, DecodeError, ExtensionProblem, HandshakeType};
 use crate::sys;
 
 /// Which end of the connection a trace belongs to.
@@ -209,8 +209,15 @@ pub struct Message {
     pub length: usize,
     /// The typed view, once decoded.
     pub body: Option<Body>,
-    /// Why decoding failed, when it did.
+    /// Why decoding failed, when it did: framing that leaves the message
+    /// unreadable.
     pub decode_error: Option<DecodeError>,
+    /// The extensions of a decoded message that break their format (a
+    /// repeated type, a content that does not parse), each left out of
+    /// `body`; absent in JSON when there are none. See
+    /// [`crate::decode::HandshakeMessage::extension_problems`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extension_problems: Vec<ExtensionProblem>,
     /// The message bytes, kept when [`crate::TraceOptions::raw_bytes`] is
     /// on.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "hex_bytes")]
@@ -222,6 +229,30 @@ impl Message {
     /// 0): an SSLv2-format ClientHello.
     pub(crate) fn sslv2_format(&self) -> bool {
         self.content_type == 0 && i32::from(self.version) == sys::SSL2_VERSION
+    }
+
+    /// What the decoder found wrong with this message, in words, if
+    /// anything: the [`DecodeError`] of a message that does not decode,
+    /// or else each of its [`extension_problems`](Self::extension_problems),
+    /// as in "ServerHello is malformed: extension 65281 appears more than
+    /// once".
+    pub fn decode_findings(&self) -> Option<String> {
+        if let Some(error) = &self.decode_error {
+            return Some(error.to_string());
+        }
+        if self.extension_problems.is_empty() {
+            return None;
+        }
+        let problems: Vec<String> = self
+            .extension_problems
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        Some(format!(
+            "{} is malformed: {}",
+            self.name(),
+            problems.join("; ")
+        ))
     }
 
     /// A name for what this record holds: the handshake type, or the

@@ -181,7 +181,12 @@ impl HandshakeTrace {
     /// TLS 1.3 handshake keyed by an external PSK is no longer `resumed`;
     /// a Certificate message carries its leaf's CNs (`leaf_common_names`);
     /// the server name, ALPN protocol and subjectAltNames are escaped.
-    pub const SCHEMA_VERSION: u32 = 8;
+    ///
+    /// Version 9: a message whose extensions break their format (a
+    /// repeated type, a content that does not parse) keeps its `body` and
+    /// names each such extension in `extension_problems`; `decode_error`
+    /// is left to framing that makes the rest unreadable.
+    pub const SCHEMA_VERSION: u32 = 9;
 
     /// The most events one trace records, over the connection's life
     /// (renegotiations, TLS 1.3 tickets and key updates count too); later

@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 
 use common::diagnosis::*;
-use common::hello::{cut, extension, layout};
+use common::hello::{cut, extension, layout, with_extension};
 use common::{client_ctx, client_ssl, connect_tcp, raw_server, server_ctx_with};
 use openssl::ssl::{SslOptions, SslVersion};
 use openssl_handshake::{Cause, Fault};
@@ -334,4 +334,82 @@ fn a_retry_request_with_a_server_hellos_extension() {
         })
         .expect("the server's hello was decoded");
     assert!(!hello.hello_retry_request, "{hello:?}");
+}
+
+/// The first ClientHello `trace` read, decoded, with its extension
+/// problems in words.
+fn read_client_hello(
+    trace: &openssl_handshake::HandshakeTrace,
+) -> (openssl_handshake::decode::ClientHello, Vec<String>) {
+    trace
+        .messages()
+        .find_map(|m| match &m.body {
+            Some(openssl_handshake::decode::Body::ClientHello(h)) => Some((
+                h.clone(),
+                m.extension_problems.iter().map(|p| p.to_string()).collect(),
+            )),
+            _ => None,
+        })
+        .expect("the ClientHello was decoded")
+}
+
+/// A ClientHello repeating supported_groups (type 10): OpenSSL refuses
+/// it (bad extension, RFC 8446 section 4.2), and the diagnosis names the
+/// repeated extension as the decoder saw it, while the trace keeps the
+/// hello's other fields.
+#[test]
+fn a_client_hello_repeating_a_known_extension() {
+    let hello = client_hello_bytes();
+    let (at, len) = extension(&hello, 10).expect("a default client sends supported_groups");
+    let repeated = with_extension(&hello, &hello[at..at + len]);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &repeated);
+    assert_diagnosis(
+        &trace,
+        (Cause::MalformedMessage, Fault::Client),
+        "the client's ClientHello is malformed",
+        "a repeated supported_groups",
+    );
+    assert_eq!(
+        evidence(&trace, "decoded here").as_deref(),
+        Some("ClientHello is malformed: extension 10 appears more than once")
+    );
+    let (decoded, problems) = read_client_hello(&trace);
+    assert_eq!(decoded.sni.as_deref(), Some("localhost"));
+    assert!(!decoded.supported_groups.is_empty(), "{decoded:?}");
+    assert_eq!(problems, ["extension 10 appears more than once"]);
+}
+
+/// A ClientHello repeating an unknown extension (0x1234 = 4660), which
+/// OpenSSL accepts (its tls_collect_extensions only notices repeated
+/// types it knows) and answers with its ServerHello: the trace keeps the
+/// hello and names the repeat.
+#[test]
+fn a_client_hello_repeating_an_unknown_extension() {
+    let hello = client_hello_bytes();
+    let unknown = [0x12, 0x34, 0, 0];
+    let repeated = with_extension(&with_extension(&hello, &unknown), &unknown);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &repeated);
+    assert!(
+        trace
+            .messages()
+            .any(|m| m.direction == openssl_handshake::Direction::Write
+                && m.handshake_type
+                    == Some(openssl_handshake::decode::HandshakeType::SERVER_HELLO)),
+        "OpenSSL answered the hello:\n{}",
+        trace.message_log()
+    );
+    let (decoded, problems) = read_client_hello(&trace);
+    assert_eq!(decoded.sni.as_deref(), Some("localhost"));
+    assert_eq!(
+        &decoded.extensions[decoded.extensions.len() - 2..],
+        [0x1234; 2]
+    );
+    assert_eq!(problems, ["extension 4660 appears more than once"]);
+    assert!(
+        trace
+            .message_log()
+            .contains("malformed extension: extension 4660 appears more than once"),
+        "{}",
+        trace.message_log()
+    );
 }

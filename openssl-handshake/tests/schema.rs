@@ -357,3 +357,58 @@ fn a_refused_renegotiation_matches_the_schema() {
     assert_eq!(trace.handshakes_completed(), 1);
     assert_valid(&validator(), "a refused renegotiation", &json);
 }
+
+/// A message whose extensions break their format keeps its body and
+/// names them in `extension_problems`, which the schema describes: a
+/// server's trace of a ClientHello repeating an unknown extension (which
+/// OpenSSL answers), and the malformed kind from the decoder.
+#[test]
+fn extension_problems_match_the_schema() {
+    use common::diagnosis::{client_hello_bytes, rsa, server_trace_of_bytes};
+    use common::hello::with_extension;
+    let unknown = [0x12, 0x34, 0, 0];
+    let hello = with_extension(&with_extension(&client_hello_bytes(), &unknown), &unknown);
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &hello);
+    let json: Value = serde_json::from_str(&trace.to_json()).expect("to_json is JSON");
+    let validator = validator();
+    assert_valid(&validator, "a hello with a repeated extension", &json);
+    let events = json["events"].as_array().expect("events");
+    let at = events
+        .iter()
+        .position(|e| e["kind"].get("extension_problems").is_some())
+        .expect("a message with extension problems");
+    let message = &events[at]["kind"];
+    assert_eq!(
+        message["extension_problems"],
+        serde_json::json!([{"extension": 0x1234, "kind": "repeated"}])
+    );
+    assert!(message["body"]["ClientHello"].is_object(), "{message:#}");
+    assert!(message["decode_error"].is_null(), "{message:#}");
+
+    // An ALPN list of 3 bytes holding a name that says 5 (a default
+    // client sends no ALPN).
+    let lie = with_extension(&client_hello_bytes(), &[0, 16, 0, 5, 0, 3, 5, b'h', b'2']);
+    let decoded = decode_handshake(&lie[5..], false).expect("decodes around the extension");
+    let problems = serde_json::to_value(&decoded.extension_problems).expect("serializes");
+    assert_eq!(problems[0]["kind"], "malformed", "{problems}");
+    let mut with_malformed = json.clone();
+    with_malformed["events"][at]["kind"]["extension_problems"] = problems;
+    assert_valid(&validator, "a malformed extension", &with_malformed);
+
+    type Mutation = (&'static str, fn(&mut Value));
+    let mutations: [Mutation; 3] = [
+        ("an empty list", |p| *p = serde_json::json!([])),
+        ("an unknown kind", |p| p[0]["kind"] = "teleport".into()),
+        ("a malformed one without its reason", |p| {
+            p[0] = serde_json::json!({"extension": 11, "kind": "malformed"});
+        }),
+    ];
+    for (what, mutate) in mutations {
+        let mut bad = with_malformed.clone();
+        mutate(&mut bad["events"][at]["kind"]["extension_problems"]);
+        assert!(
+            !violations(&validator, &bad).is_empty(),
+            "the schema accepted {what}"
+        );
+    }
+}

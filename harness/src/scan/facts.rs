@@ -74,9 +74,19 @@ impl Hello {
             return h;
         };
         h.alert = t.alert_received().map(|a| a.description);
-        let bodies = t
-            .messages()
-            .filter(|m| m.direction == Direction::Read)
+        let read = || {
+            t.messages()
+                .filter(|m| m.direction == Direction::Read && m.handshake_type.is_some())
+        };
+        // A message with a bad extension that the handshake failed on was
+        // refused (OpenSSL refuses a repeated extension of a type it
+        // knows): it counts no more than one that did not decode, so a
+        // ServerHello refused so is no version or suite the server takes.
+        let refused = read()
+            .last()
+            .filter(|m| !m.extension_problems.is_empty() && t.failure().is_some());
+        let bodies = read()
+            .filter(|m| !refused.is_some_and(|r| std::ptr::eq(*m, r)))
             .filter_map(|m| m.body.as_ref());
         for body in bodies {
             match body {

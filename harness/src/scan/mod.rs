@@ -561,8 +561,8 @@ fn refused_hello(a: &conn::Attempt) -> Option<String> {
         "" => "no reason given".to_owned(),
         reason => reason.to_owned(),
     };
-    if let Some(e) = &last.decode_error {
-        why.push_str(&format!("; decoded here: {e}"));
+    if let Some(findings) = last.decode_findings() {
+        why.push_str(&format!("; decoded here: {findings}"));
     }
     Some(why)
 }

@@ -256,11 +256,13 @@ fn chosen_suite(f: &Facts<'_>) -> Option<String> {
 }
 
 /// What this library's own decoder found wrong with the last message
-/// read, if anything: a second opinion on OpenSSL's.
+/// read, if anything: a second opinion on OpenSSL's (which refuses a
+/// message for one bad extension, as well as for bad framing).
 fn decoded(f: &Facts<'_>) -> Option<String> {
     let last = f.trace.last_handshake_message()?;
-    let error = last.decode_error.as_ref()?;
-    (last.direction == Direction::Read).then(|| error.to_string())
+    (last.direction == Direction::Read)
+        .then(|| last.decode_findings())
+        .flatten()
 }
 
 /// The peer refused this end's message as malformed.

@@ -71,6 +71,7 @@ fn message(m: &RawMessage<'_>, suite: Option<&mut Option<u16>>, keep_raw: bool) 
         length: m.bytes.len(),
         body: None,
         decode_error: None,
+        extension_problems: Vec::new(),
         raw: keep_raw.then(|| m.bytes.to_vec()),
     };
     if let Some(suite) = suite {
@@ -85,7 +86,10 @@ fn message(m: &RawMessage<'_>, suite: Option<&mut Option<u16>>, keep_raw: bool) 
             let version = (m.version != 0).then(|| ProtocolVersion::from(m.version));
             let context = decode::DecodeContext::new(version, *suite);
             match decode::decode_handshake_in(m.bytes, context) {
-                Ok(msg) => message.body = Some(msg.body),
+                Ok(msg) => {
+                    message.body = Some(msg.body);
+                    message.extension_problems = msg.extension_problems;
+                }
                 Err(e) => message.decode_error = Some(e),
             }
         }

@@ -59,6 +59,7 @@ mod tests {
                 length: 4,
                 body: None,
                 decode_error: None,
+                extension_problems: Vec::new(),
                 raw: None,
             })),
         }

@@ -108,6 +108,9 @@ fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
     for line in m.body.as_ref().map(details).unwrap_or_default() {
         writeln!(out, "    {line}")?;
     }
+    for problem in &m.extension_problems {
+        writeln!(out, "    malformed extension: {problem}")?;
+    }
     Ok(())
 }
 

@@ -84,3 +84,26 @@ pub fn with_suites(record: &[u8], suites: &[u16]) -> Vec<u8> {
     }
     hello
 }
+
+/// `record` (one ClientHello in one record) with `extension` (type,
+/// length and body) appended to its extensions, every enclosing length
+/// grown to match.
+pub fn with_extension(record: &[u8], extension: &[u8]) -> Vec<u8> {
+    let grow = |r: &mut Vec<u8>, i: usize, width: usize| {
+        let mut v = r[i..i + width]
+            .iter()
+            .fold(0usize, |v, b| v << 8 | usize::from(*b));
+        v += extension.len();
+        for k in (0..width).rev() {
+            r[i + k] = (v & 0xff) as u8;
+            v >>= 8;
+        }
+    };
+    let block = layout(record).extensions;
+    let mut out = record.to_vec();
+    out.extend_from_slice(extension);
+    grow(&mut out, 3, 2);
+    grow(&mut out, 6, 3);
+    grow(&mut out, block, 2);
+    out
+}

@@ -368,6 +368,18 @@ fn sslv2(message: &[u8]) -> Answer {
 
 fn server_hello(message: &[u8]) -> Answer {
     match decode_handshake(message, false) {
+        // A bad extension reads as a ServerHello a client refuses (as
+        // OpenSSL's does a repeated type it knows): no answer to compare.
+        Ok(m) if !m.extension_problems.is_empty() => Answer::Unreadable {
+            reason: format!(
+                "a ServerHello with a malformed extension: {}",
+                m.extension_problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        },
         Ok(m) => match m.body {
             Body::ServerHello(sh) => Answer::ServerHello {
                 version: sh.selected_version.unwrap_or(sh.legacy_version),
