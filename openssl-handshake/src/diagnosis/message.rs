@@ -6,14 +6,14 @@
 //! reader from OpenSSL's reason, the sender from the alert it gets back.
 
 use crate::decode::{Body, HandshakeType};
-use crate::event::{Alert, Direction, Message, Side};
+use crate::event::{Alert, Direction, EventKind, ExitStatus, Message, Side};
 
 use super::facts::{alert, alert_text, version_name, Facts};
 use super::{Cause, Diagnosis, Fault};
 
 /// OpenSSL's reasons for a message it could not parse or that broke a
 /// rule of its format, each with what it means in plain words.
-const MALFORMED: [(&str, &str); 25] = [
+const MALFORMED: [(&str, &str); 24] = [
     (
         "length mismatch",
         "a length field disagrees with the bytes that follow it",
@@ -21,11 +21,6 @@ const MALFORMED: [(&str, &str); 25] = [
     ("length too short", "it is shorter than its format requires"),
     ("bad length", "a length field is out of range"),
     ("bad handshake length", "its length is out of range"),
-    (
-        "excessive message size",
-        "it is longer than this end accepts for that message (for a certificate chain, \
-         SSL_CTX_set_max_cert_list sets the limit, 100 KiB by default)",
-    ),
     (
         "bad extension",
         "an extension is malformed, repeated, or not allowed in that message",
@@ -105,6 +100,9 @@ const MALFORMED: [(&str, &str); 25] = [
 /// The precise cases: OpenSSL named what it could not parse.
 pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     let reason = f.reason();
+    if reason.contains(EXCESSIVE_MESSAGE_SIZE) {
+        return Some(too_long(f));
+    }
     let named = MALFORMED
         .iter()
         .find(|(r, _)| reason.contains(r))
@@ -190,7 +188,81 @@ pub(super) fn kind_of(m: &Message) -> String {
 
 /// The peer's message that this end refused, meaning what is wrong.
 fn malformed_here(f: &Facts<'_>, meaning: &str) -> Diagnosis {
-    let what = offending_message(f);
+    malformed_named(f, &offending_message(f), meaning)
+        .with_some("decoded here", decoded(f))
+        .with_raw(f)
+}
+
+/// OpenSSL's reason for a message whose header announces more than it
+/// takes for that type.
+const EXCESSIVE_MESSAGE_SIZE: &str = "excessive message size";
+
+/// A message whose 4-byte header announced more than this end takes for
+/// its type: OpenSSL's read_state_machine refuses it from the header,
+/// before the message callback sees it, so it is not the last message
+/// decoded but the one OpenSSL had moved to reading, which the state it
+/// failed in names (`TLS_ST_CR_CERT` for a Certificate, say).
+fn too_long(f: &Facts<'_>) -> Diagnosis {
+    let reading = failed_state(f).and_then(message_read_in);
+    let what = match reading {
+        Some(t) => format!("{}'s {t}", f.them()),
+        None => offending_message(f),
+    };
+    let mut meaning = "its header announces a body longer than this end accepts for that \
+                       message, so it was refused before it was read"
+        .to_owned();
+    // max_cert_list bounds a Certificate (and its compressed form); the
+    // other types have fixed limits of their own.
+    let certificate = [
+        HandshakeType::CERTIFICATE,
+        HandshakeType::COMPRESSED_CERTIFICATE,
+    ];
+    if reading.is_none_or(|t| certificate.contains(&t)) {
+        meaning.push_str(
+            " (for a certificate chain, SSL_CTX_set_max_cert_list sets the limit, 100 KiB by \
+             default)",
+        );
+    }
+    malformed_named(f, &what, &meaning).with_raw(f)
+}
+
+/// `SSL_get_state` where the failed handshake call returned: the state
+/// for the message OpenSSL was reading, which it moves to once the
+/// message's header is read, before it checks the length.
+fn failed_state(f: &Facts<'_>) -> Option<&'static str> {
+    f.trace.events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Exit(exit) if exit.status == ExitStatus::Failed => exit.state.name(),
+        _ => None,
+    })
+}
+
+/// The handshake message OpenSSL reads in `state` (an `ssl.h` name).
+fn message_read_in(state: &str) -> Option<HandshakeType> {
+    Some(match state {
+        "TLS_ST_CR_SRVR_HELLO" => HandshakeType::SERVER_HELLO,
+        "DTLS_ST_CR_HELLO_VERIFY_REQUEST" => HandshakeType::HELLO_VERIFY_REQUEST,
+        "TLS_ST_CR_CERT" | "TLS_ST_SR_CERT" => HandshakeType::CERTIFICATE,
+        "TLS_ST_CR_COMP_CERT" | "TLS_ST_SR_COMP_CERT" => HandshakeType::COMPRESSED_CERTIFICATE,
+        "TLS_ST_CR_CERT_STATUS" => HandshakeType::CERTIFICATE_STATUS,
+        "TLS_ST_CR_KEY_EXCH" => HandshakeType::SERVER_KEY_EXCHANGE,
+        "TLS_ST_CR_CERT_REQ" => HandshakeType::CERTIFICATE_REQUEST,
+        "TLS_ST_CR_SRVR_DONE" => HandshakeType::SERVER_HELLO_DONE,
+        "TLS_ST_CR_SESSION_TICKET" => HandshakeType::NEW_SESSION_TICKET,
+        "TLS_ST_CR_FINISHED" | "TLS_ST_SR_FINISHED" => HandshakeType::FINISHED,
+        "TLS_ST_CR_HELLO_REQ" => HandshakeType::HELLO_REQUEST,
+        "TLS_ST_CR_ENCRYPTED_EXTENSIONS" => HandshakeType::ENCRYPTED_EXTENSIONS,
+        "TLS_ST_CR_CERT_VRFY" | "TLS_ST_SR_CERT_VRFY" => HandshakeType::CERTIFICATE_VERIFY,
+        "TLS_ST_CR_KEY_UPDATE" | "TLS_ST_SR_KEY_UPDATE" => HandshakeType::KEY_UPDATE,
+        "TLS_ST_SR_CLNT_HELLO" => HandshakeType::CLIENT_HELLO,
+        "TLS_ST_SR_KEY_EXCH" => HandshakeType::CLIENT_KEY_EXCHANGE,
+        "TLS_ST_SR_END_OF_EARLY_DATA" => HandshakeType::END_OF_EARLY_DATA,
+        _ => return None,
+    })
+}
+
+/// `what`, a message of the peer's that this end refused, meaning what
+/// is wrong.
+fn malformed_named(f: &Facts<'_>, what: &str, meaning: &str) -> Diagnosis {
     let refused = f
         .sent
         .map_or(String::new(), |a| format!(" ({})", alert_text(a)));
@@ -209,8 +281,6 @@ fn malformed_here(f: &Facts<'_>, meaning: &str) -> Diagnosis {
     )
     .with_some("ClientHello.legacy_version", legacy_version(f))
     .with_some("ServerHello.cipher_suite", chosen_suite(f))
-    .with_some("decoded here", decoded(f))
-    .with_raw(f)
 }
 
 /// What a message refused with missing_extension lacks, as far as

@@ -1,0 +1,141 @@
+//! A handshake message whose 4-byte header announces more than OpenSSL
+//! takes for its type: read_state_machine refuses it from the header
+//! (excessive message size, illegal_parameter) before the message
+//! callback sees it, so the diagnosis names the message OpenSSL had
+//! moved to reading, not the last one decoded, and speaks of
+//! max_cert_list only for a Certificate. OpenSSL 3.0's limits
+//! (ossl_statem_client_max_message_size): a Certificate max_cert_list
+//! (100 KiB by default), a ServerHelloDone no body at all, a ServerHello
+//! under 1 MiB. Each flight was checked by hand against `openssl
+//! s_client -tls1_2 -msg -state`, which reads the good messages ("read
+//! server hello", "read server certificate") and then fails with
+//! "read_state_machine:excessive message size" and illegal_parameter.
+
+mod common;
+
+use std::io::Write;
+
+use common::diagnosis::*;
+use common::{client_ctx, raw_server};
+use openssl_handshake::{Cause, Fault, HandshakeTrace};
+
+/// A handshake message: its header announcing `announced` body bytes,
+/// then `body` (which may be shorter: OpenSSL refuses from the header).
+fn message(handshake_type: u8, announced: usize, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![handshake_type];
+    out.extend_from_slice(&(announced as u32).to_be_bytes()[1..]);
+    out.extend_from_slice(body);
+    out
+}
+
+/// `content` in TLS 1.2 handshake records of at most 2^14 bytes.
+fn records(content: &[u8]) -> Vec<u8> {
+    content
+        .chunks(1 << 14)
+        .flat_map(|chunk| {
+            let mut r = vec![22, 3, 3];
+            r.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+            r.extend_from_slice(chunk);
+            r
+        })
+        .collect()
+}
+
+/// A TLS 1.2 ServerHello choosing `suite`, with an empty
+/// renegotiation_info (RFC 5746), which OpenSSL's client requires.
+fn server_hello(suite: u16) -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[0x22; 32]); // random
+    body.push(0); // no session id
+    body.extend_from_slice(&suite.to_be_bytes());
+    body.push(0); // null compression
+    body.extend_from_slice(&[0, 5, 0xff, 0x01, 0, 1, 0]);
+    message(2, body.len(), &body)
+}
+
+/// A TLS 1.2 Certificate carrying the test server's chain, which the
+/// client's trust store verifies.
+fn certificate() -> Vec<u8> {
+    let cred = rsa();
+    let ders: Vec<Vec<u8>> = std::iter::once(&cred.cert)
+        .chain(&cred.chain)
+        .map(|c| c.to_der().expect("DER"))
+        .collect();
+    let list: Vec<u8> = ders
+        .iter()
+        .flat_map(|d| [&(d.len() as u32).to_be_bytes()[1..], d].concat())
+        .collect();
+    let body = [&(list.len() as u32).to_be_bytes()[1..], &list].concat();
+    message(11, body.len(), &body)
+}
+
+/// The trace of a TLS 1.2 client answered with `flight`.
+fn client_trace(flight: Vec<u8>) -> HandshakeTrace {
+    let (addr, server) = raw_server(move |mut tcp| {
+        if read_record(&mut tcp).is_err() {
+            return;
+        }
+        let _ = tcp.write_all(&records(&flight));
+        let _ = tcp.shutdown(std::net::Shutdown::Write);
+        let _ = read_record(&mut tcp);
+    });
+    let trace = traced_client(&client_ctx(tls12), addr, "localhost", |_| {});
+    server.join().expect("server thread");
+    assert_eq!(
+        trace.failure().map(|f| f.reason.as_str()),
+        Some("excessive message size"),
+        "{}",
+        trace.message_log()
+    );
+    trace
+}
+
+const MAX_CERT_LIST: &str = "SSL_CTX_set_max_cert_list";
+
+/// A good ServerHello, then a Certificate announcing 200 KiB: the
+/// Certificate is named, with the max_cert_list hint, not the ServerHello
+/// OpenSSL accepted.
+#[test]
+fn an_oversized_certificate_after_a_good_server_hello() {
+    let flight = [server_hello(0xc02f), message(11, 200 * 1024, &[])].concat();
+    let trace = client_trace(flight);
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::MalformedMessage, Fault::Server),
+        "the server's Certificate is malformed: its header announces a body longer than",
+        "a Certificate over max_cert_list",
+    );
+    assert!(d.summary.contains(MAX_CERT_LIST), "{d}");
+    assert_eq!(evidence(&trace, "decoded here"), None, "{d}");
+}
+
+/// A ServerHelloDone with a 1-byte body after a good Certificate (RSA
+/// key exchange, so no ServerKeyExchange): the ServerHelloDone is named,
+/// without the max_cert_list hint, not the Certificate.
+#[test]
+fn a_server_hello_done_with_a_body_after_a_good_certificate() {
+    // TLS_RSA_WITH_AES_128_GCM_SHA256.
+    let flight = [server_hello(0x009c), certificate(), message(14, 1, &[0])].concat();
+    let trace = client_trace(flight);
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::MalformedMessage, Fault::Server),
+        "the server's ServerHelloDone is malformed: its header announces a body longer than",
+        "a ServerHelloDone with a body",
+    );
+    assert!(!d.summary.contains(MAX_CERT_LIST), "{d}");
+}
+
+/// A ServerHello announcing 1 MiB, the first message read: the
+/// ServerHello is named, without the max_cert_list hint.
+#[test]
+fn an_oversized_server_hello() {
+    let trace = client_trace(message(2, 1 << 20, &[3, 3]));
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::MalformedMessage, Fault::Server),
+        "the server's ServerHello is malformed: its header announces a body longer than",
+        "a ServerHello over its limit",
+    );
+    assert!(!d.summary.contains(MAX_CERT_LIST), "{d}");
+}
