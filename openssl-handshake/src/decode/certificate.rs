@@ -11,6 +11,7 @@ use super::certificate_status::{self, CertificateStatus, Framed};
 use super::error::{bad, Res};
 use super::extensions::*;
 use super::names::SignatureScheme;
+use super::problems::ExtensionProblem;
 use super::reader::{hex, u16_list, Reader};
 use super::tbs_fields;
 
@@ -211,9 +212,10 @@ pub(super) fn decode_certificate_request(
     body: &[u8],
     tls13: bool,
     with_sigalgs: Option<bool>,
+    problems: &mut Vec<ExtensionProblem>,
 ) -> Res<CertificateRequest> {
     if tls13 {
-        return decode_certificate_request_tls13(body);
+        return decode_certificate_request_tls13(body, problems);
     }
     match with_sigalgs {
         Some(with) => decode_certificate_request_tls12(body, with),
@@ -250,7 +252,10 @@ pub(super) fn decode_certificate_request_tls12(
     })
 }
 
-pub(super) fn decode_certificate_request_tls13(body: &[u8]) -> Res<CertificateRequest> {
+pub(super) fn decode_certificate_request_tls13(
+    body: &[u8],
+    problems: &mut Vec<ExtensionProblem>,
+) -> Res<CertificateRequest> {
     let mut reader = Reader::new(body);
     let context = reader.vec(1)?;
     let block = reader.vec(2)?;
@@ -262,8 +267,7 @@ pub(super) fn decode_certificate_request_tls13(body: &[u8]) -> Res<CertificateRe
         request_context: hex(context),
         extensions: Vec::new(),
     };
-    for ext in split_unique_extensions(block)? {
-        view.extensions.push(ext.ty);
+    view.extensions = read_each(block, problems, |ext| {
         match ext.ty {
             EXT_SIGNATURE_ALGORITHMS => {
                 view.signature_algorithms = ext_signature_algorithms(ext.data)
@@ -282,7 +286,8 @@ pub(super) fn decode_certificate_request_tls13(body: &[u8]) -> Res<CertificateRe
             }
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(view)
 }
 

@@ -207,8 +207,9 @@ impl DecodeContext {
 /// of bytes after it, and [`DecodeError::Malformed`] for any other departure
 /// from the message's layout (the reason names the field or extension).
 ///
-/// In a ClientHello, ServerHello or EncryptedExtensions, an extension that is
-/// repeated or whose content does not parse does not fail the message: it is
+/// In a ClientHello, ServerHello, EncryptedExtensions, or a TLS 1.3
+/// CertificateRequest or NewSessionTicket, an extension that is repeated or
+/// whose content does not parse does not fail the message: it is
 /// recorded in [`HandshakeMessage::extension_problems`] and the rest is
 /// decoded. Framing that leaves the rest unreadable (an extension or the
 /// extensions block running past its end) still fails it.
@@ -265,7 +266,7 @@ pub fn decode_handshake_in(
         }
         HandshakeType::CERTIFICATE => decode_certificate(body, tls13).map(Body::Certificate),
         HandshakeType::CERTIFICATE_REQUEST => {
-            decode_certificate_request(body, tls13, context.signature_scheme_sent())
+            decode_certificate_request(body, tls13, context.signature_scheme_sent(), &mut problems)
                 .map(Body::CertificateRequest)
         }
         HandshakeType::CERTIFICATE_STATUS => {
@@ -286,7 +287,7 @@ pub fn decode_handshake_in(
                 .map(Body::CertificateVerify)
         }
         HandshakeType::NEW_SESSION_TICKET => {
-            decode_new_session_ticket(body, tls13).map(Body::NewSessionTicket)
+            decode_new_session_ticket(body, tls13, &mut problems).map(Body::NewSessionTicket)
         }
         HandshakeType::FINISHED => Ok(Body::Finished(Finished {
             verify_data_len: body.len(),

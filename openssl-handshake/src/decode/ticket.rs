@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{bad, Res};
-use super::extensions::{split_unique_extensions, EXT_EARLY_DATA};
+use super::extensions::{read_each, EXT_EARLY_DATA};
+use super::problems::ExtensionProblem;
 use super::reader::{be, hex, Reader};
 
 /// A NewSessionTicket message. The ticket itself is only measured.
@@ -26,7 +27,11 @@ pub struct NewSessionTicket {
     pub extensions: Vec<u16>,
 }
 
-pub(super) fn decode_new_session_ticket(body: &[u8], tls13: bool) -> Res<NewSessionTicket> {
+pub(super) fn decode_new_session_ticket(
+    body: &[u8],
+    tls13: bool,
+    problems: &mut Vec<ExtensionProblem>,
+) -> Res<NewSessionTicket> {
     let mut reader = Reader::new(body);
     let lifetime_hint_secs = reader.u32()?;
     if !tls13 {
@@ -51,9 +56,7 @@ pub(super) fn decode_new_session_ticket(body: &[u8], tls13: bool) -> Res<NewSess
     let block = reader.vec(2)?;
     reader.finish("the extensions")?;
     let mut early_data_max = None;
-    let mut extensions = Vec::new();
-    for ext in split_unique_extensions(block)? {
-        extensions.push(ext.ty);
+    let extensions = read_each(block, problems, |ext| {
         if ext.ty == EXT_EARLY_DATA {
             if ext.data.len() != 4 {
                 return bad(format!(
@@ -63,7 +66,8 @@ pub(super) fn decode_new_session_ticket(body: &[u8], tls13: bool) -> Res<NewSess
             }
             early_data_max = Some(be(ext.data));
         }
-    }
+        Ok(())
+    })?;
     Ok(NewSessionTicket {
         lifetime_hint_secs,
         age_add: Some(age_add),

@@ -194,3 +194,58 @@ fn framing_errors_still_fail_the_message() {
     overrun[last] = 9;
     assert!(decode_handshake(&overrun, false).is_err());
 }
+
+/// A TLS 1.3 NewSessionTicket (RFC 8446 section 4.6.1) whose early_data
+/// holds 3 bytes where max_early_data_size is a uint32, and an unknown
+/// extension twice: the ticket is kept, each extension named.
+#[test]
+fn a_bad_extension_keeps_the_session_ticket() {
+    let mut body = 7200u32.to_be_bytes().to_vec(); // ticket_lifetime
+    body.extend(1u32.to_be_bytes()); // ticket_age_add
+    body.extend(vec_prefixed(1, &[0])); // ticket_nonce
+    body.extend(vec_prefixed(2, &[0xaa; 40])); // ticket
+    let exts = [ext(42, &[0, 0, 1]), ext(0x1234, &[]), ext(0x1234, &[])].concat();
+    body.extend(vec_prefixed(2, &exts));
+    let msg = wrap(4, &body);
+    let Body::NewSessionTicket(ticket) = decode_handshake(&msg, true).unwrap().body else {
+        panic!("not a NewSessionTicket")
+    };
+    assert_eq!((ticket.ticket_len, ticket.lifetime_hint_secs), (40, 7200));
+    assert_eq!(ticket.early_data_max, None);
+    assert_eq!(ticket.extensions, [42, 0x1234, 0x1234]);
+    assert_eq!(
+        decoded_problems(&msg, true),
+        [
+            malformed(
+                42,
+                "early_data extension: 3 bytes where max_early_data_size takes 4"
+            ),
+            ExtensionProblem::repeated(0x1234),
+        ]
+    );
+}
+
+/// A TLS 1.3 CertificateRequest (RFC 8446 section 4.3.2) repeating
+/// signature_algorithms: the first is read, the second named.
+#[test]
+fn a_repeated_extension_keeps_the_certificate_request() {
+    let first = ext(13, &vec_prefixed(2, &[0x08, 0x04]));
+    let second = ext(13, &vec_prefixed(2, &[0x04, 0x03]));
+    let body = [
+        vec_prefixed(1, &[]),
+        vec_prefixed(2, &[first, second].concat()),
+    ]
+    .concat();
+    let msg = wrap(13, &body);
+    let Body::CertificateRequest(request) = decode_handshake(&msg, true).unwrap().body else {
+        panic!("not a CertificateRequest")
+    };
+    assert_eq!(
+        names(&request.signature_algorithms),
+        ["rsa_pss_rsae_sha256"]
+    );
+    assert_eq!(
+        decoded_problems(&msg, true),
+        [ExtensionProblem::repeated(13)]
+    );
+}
