@@ -164,8 +164,19 @@ pub(super) fn ext_alpn(data: &[u8]) -> Res<Vec<String>> {
     Ok(names.iter().map(|name| escaped(name)).collect())
 }
 
+/// Checks that `data` is one `uint16 what<..>` list and nothing else, in
+/// the words of the other readers, before `tls-parser` reads it (which
+/// names only the parser combinator that failed).
+fn check_u16_list(data: &[u8], what: &str) -> Res<()> {
+    let mut reader = Reader::new(data);
+    let list = reader.vec(2)?;
+    reader.finish(what)?;
+    u16_list(list, what).map(drop)
+}
+
 /// supported_groups: the groups in order.
 pub(super) fn ext_supported_groups(data: &[u8]) -> Res<Vec<NamedGroup>> {
+    check_u16_list(data, "named_group_list")?;
     let (rest, ext) = parse_tls_extension_elliptic_curves_content(data)
         .map_err(|e| nom_fail(data, e, "named_group_list"))?;
     let TlsExtension::EllipticCurves(groups) = ext else {
@@ -177,6 +188,7 @@ pub(super) fn ext_supported_groups(data: &[u8]) -> Res<Vec<NamedGroup>> {
 
 /// signature_algorithms: the schemes in order.
 pub(super) fn ext_signature_algorithms(data: &[u8]) -> Res<Vec<SignatureScheme>> {
+    check_u16_list(data, "supported_signature_algorithms")?;
     let (rest, ext) = parse_tls_extension_signature_algorithms_content(data)
         .map_err(|e| nom_fail(data, e, "supported_signature_algorithms"))?;
     let TlsExtension::SignatureAlgorithms(schemes) = ext else {

@@ -249,3 +249,27 @@ fn a_repeated_extension_keeps_the_certificate_request() {
         [ExtensionProblem::repeated(13)]
     );
 }
+
+/// An odd-length list of uint16 values is named as such, not by the
+/// parser combinator that stopped on it: supported_groups holding 3
+/// bytes (one group and a half), signature_algorithms likewise.
+#[test]
+fn an_odd_length_list_is_named() {
+    let msg = tls13_client_hello(&ext(13, &vec_prefixed(2, &[8, 4, 4])));
+    assert_eq!(
+        decoded_problems(&msg, false),
+        [malformed(
+            13,
+            "signature_algorithms extension: supported_signature_algorithms has an odd length (3)"
+        )]
+    );
+    let exts = ext(10, &vec_prefixed(2, &[0, 29, 0]));
+    let msg = wrap(8, &vec_prefixed(2, &exts));
+    assert_eq!(
+        decoded_problems(&msg, true),
+        [malformed(
+            10,
+            "supported_groups extension: named_group_list has an odd length (3)"
+        )]
+    );
+}
