@@ -111,11 +111,7 @@ impl TlsSettings {
                         cert.display()
                     )
                 } else {
-                    format!(
-                        "--key {}: not a PEM private key ({})",
-                        key.display(),
-                        reasons(&e)
-                    )
+                    key_refused(key, &e)
                 })
             })?;
             b.check_private_key().map_err(|e| {
@@ -229,6 +225,24 @@ pub fn pem_certificates(
         return Err(refused("no certificate in it".into()));
     }
     Ok(certs)
+}
+
+/// Why `--key` `path` did not load: an encrypted key whose passphrase
+/// could not be read or did not decrypt it is named as such, not as a
+/// file that holds no key.
+pub fn key_refused(path: &Path, e: &ErrorStack) -> String {
+    let why = reasons(e);
+    let key = path.display();
+    if why.contains("problems getting password") || why.contains("bad password read") {
+        format!(
+            "--key {key} is encrypted, and no passphrase could be read (give it when asked at a \
+             terminal, or write the key out decrypted with `openssl pkey -in {key} -out FILE`)"
+        )
+    } else if why.contains("bad decrypt") {
+        format!("--key {key} is encrypted, and the passphrase given does not decrypt it")
+    } else {
+        format!("--key {key}: not a PEM private key ({why})")
+    }
 }
 
 /// The bytes of `path`, refused past `limit`: an option's file is read

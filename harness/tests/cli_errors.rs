@@ -576,3 +576,40 @@ fn an_endless_file_is_refused_not_read_whole() {
         refused(harness(&args), &["/dev/zero", "larger than 1048576 bytes"]);
     }
 }
+
+/// An encrypted `--key` with no terminal to ask for its passphrase on is
+/// named as an encrypted key, not as a file that holds no key. Run in a
+/// session of its own (`setsid`), so that OpenSSL's prompt finds no
+/// terminal even when the tests run from one.
+#[test]
+fn an_encrypted_key_without_a_passphrase_says_so() {
+    let d = tempfile::tempdir().expect("temp dir");
+    common::write_pki(d.path());
+    let file = |name: &str| d.path().join(name).to_str().expect("utf-8").to_owned();
+    let (chain, plain, encrypted) = (
+        file("client-rsa2048.chain.pem"),
+        file("client-rsa2048.key"),
+        file("encrypted.key"),
+    );
+    let mut pkey = std::process::Command::new("openssl");
+    pkey.args(["pkey", "-in", &plain, "-aes256", "-passout", "pass:secret"])
+        .args(["-out", &encrypted]);
+    assert!(run(pkey).status.success(), "openssl pkey");
+    for command in ["probe", "scan"] {
+        let mut c = std::process::Command::new("setsid");
+        c.arg("--wait")
+            .arg(common::BIN)
+            .args([
+                command,
+                "127.0.0.1:9",
+                "--cert",
+                &chain,
+                "--key",
+                &encrypted,
+            ])
+            .env_remove("CI")
+            .stdin(std::process::Stdio::null());
+        let o = refused(c, &["is encrypted, and no passphrase could be read"]);
+        assert!(!o.stderr.contains("not a PEM"), "{}", o.stderr);
+    }
+}

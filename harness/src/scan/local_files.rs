@@ -12,7 +12,7 @@ use openssl::ssl::{SslContextBuilder, SslMethod};
 use openssl::x509::X509;
 
 use crate::error::HarnessError;
-use crate::settings::{pem_certificates, readable, reasons};
+use crate::settings::{key_refused, pem_certificates, readable, reasons};
 
 /// What the scan's files hold.
 #[derive(Debug, Default)]
@@ -89,13 +89,8 @@ fn identity(cert: &Path, key: &Path) -> Result<ClientIdentity, HarnessError> {
     readable("--key", key, "the PEM private key of the --cert leaf")?;
     let pem = std::fs::read(key)
         .map_err(|e| HarnessError::Usage(format!("--key {}: {e}", key.display())))?;
-    let key_pair = PKey::private_key_from_pem(&pem).map_err(|e| {
-        HarnessError::Usage(format!(
-            "--key {}: not a usable PEM private key ({})",
-            key.display(),
-            reasons(&e)
-        ))
-    })?;
+    let key_pair =
+        PKey::private_key_from_pem(&pem).map_err(|e| HarnessError::Usage(key_refused(key, &e)))?;
     let leaf = certs.remove(0);
     let matches = leaf
         .public_key()
