@@ -613,3 +613,19 @@ fn an_encrypted_key_without_a_passphrase_says_so() {
         assert!(!o.stderr.contains("not a PEM"), "{}", o.stderr);
     }
 }
+
+/// Output that cannot be written (a full disk: `/dev/full`) is an error
+/// naming stdout, not a silent success; a reader that stops reading
+/// (`| head`) is not.
+#[test]
+fn stdout_that_cannot_be_written_is_an_error() {
+    let closed = common::ports::ClosedPort::new();
+    let addr = closed.addr();
+    let mut full = std::process::Command::new("sh");
+    full.arg("-c")
+        .arg(format!("\"$0\" probe {addr} --format json > /dev/full"))
+        .arg(common::BIN)
+        .env_remove("CI");
+    let o = refused(full, &["writing to stdout"]);
+    assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
+}

@@ -274,10 +274,22 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     };
     let outcome = probe::probe(&opts)?;
     let mut stdout = std::io::stdout().lock();
-    for (i, c) in outcome.connections.iter().enumerate() {
-        let _ = stdout.write_all(c.render(a.format, i + 1).as_bytes());
+    let written = outcome
+        .connections
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, c)| stdout.write_all(c.render(a.format, i + 1).as_bytes()))
+        .and_then(|()| stdout.flush());
+    match written {
+        // A reader that stopped reading (`| head`) wanted no more.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(HarnessError::Io {
+                what: "writing to stdout".into(),
+                source: e,
+            });
+        }
+        _ => {}
     }
-    let _ = stdout.flush();
     for n in outcome.connections.iter().flat_map(|c| &c.notes) {
         harness::stderr!("note: {n}");
     }
