@@ -292,3 +292,39 @@ fn a_plaintext_service_refuses_no_version() {
         );
     }
 }
+
+/// An SMTP server that delays its greeting past `--timeout` (as Postfix's
+/// postscreen does, by 6 s) refuses nothing: the scan says every
+/// exchange ran out of time and asks for a longer --timeout, not whether
+/// the server offers STARTTLS.
+#[test]
+fn a_greeting_slower_than_the_timeout_asks_for_a_longer_one() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(3));
+                let _ = c.write_all(b"220 mail ESMTP\r\n");
+                let _ = c.read(&mut [0u8; 512]);
+            });
+        }
+    });
+    let o = run(harness(&[
+        "scan",
+        &addr,
+        "--starttls",
+        "smtp",
+        "--timeout",
+        "1",
+    ]));
+    assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
+    assert!(
+        o.stderr.contains("each STARTTLS exchange ran out of time")
+            && o.stderr.contains("needs a longer --timeout"),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("does it offer STARTTLS"), "{}", o.stderr);
+}

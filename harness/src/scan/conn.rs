@@ -75,6 +75,8 @@ pub struct Prober {
     /// Connections that reached TLS: with `--starttls`, those the server
     /// switched; without, all of them.
     reached_tls: AtomicUsize,
+    /// Connections whose STARTTLS exchange ran out of time.
+    starttls_timed_out: AtomicUsize,
     records: Mutex<BTreeMap<String, ProbeRecord>>,
 }
 
@@ -97,6 +99,7 @@ impl Prober {
             slots: Slots::new(jobs.max(1)),
             connections: AtomicUsize::new(0),
             reached_tls: AtomicUsize::new(0),
+            starttls_timed_out: AtomicUsize::new(0),
             records: Mutex::new(BTreeMap::new()),
         }
     }
@@ -132,6 +135,11 @@ impl Prober {
     /// switched to it) so far.
     pub fn reached_tls(&self) -> usize {
         self.reached_tls.load(Ordering::Relaxed)
+    }
+
+    /// Connections whose STARTTLS exchange ran out of time.
+    pub fn starttls_timed_out(&self) -> usize {
+        self.starttls_timed_out.load(Ordering::Relaxed)
     }
 
     /// Every probe made, by id.
@@ -538,6 +546,9 @@ impl Prober {
             .as_deref()
             .unwrap_or(&self.target.host);
         starttls::upgrade(&mut s, protocol, domain, deadline).map_err(|source| {
+            if matches!(source, starttls::StartTlsError::TimedOut { .. }) {
+                self.starttls_timed_out.fetch_add(1, Ordering::Relaxed);
+            }
             ConnectError::StartTls {
                 protocol: protocol.name(),
                 source,

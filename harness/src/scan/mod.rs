@@ -507,6 +507,13 @@ fn unscannable(
         )
     } else if p.connections() == 0 {
         format!("no connection could be made ({seen}); is the server up and the port right?")
+    } else if p.reached_tls() == 0 && p.starttls_timed_out() == p.connections() {
+        // Every exchange ran out of time: a slow greeting, not a refusal.
+        format!(
+            "every connection was made, but each STARTTLS exchange ran out of time ({seen}); a \
+             server that delays its greeting (Postfix's postscreen waits 6 s) needs a longer \
+             --timeout"
+        )
     } else if p.reached_tls() == 0 {
         // Only --starttls stands between a connection and TLS.
         format!(
