@@ -3,19 +3,7 @@
 
 mod common;
 
-use common::{harness, refused, run};
-
-fn count(haystack: &str, needle: &str) -> usize {
-    haystack.matches(needle).count()
-}
-
-/// The operating system's words for reading `path`, which must fail.
-fn os_error_reading(path: &std::path::Path) -> String {
-    let e = std::fs::read_to_string(path).expect_err("the file must not exist");
-    let text = e.to_string();
-    assert!(!text.is_empty());
-    text
-}
+use common::{count, harness, os_error_reading, refused, run};
 
 #[test]
 fn a_missing_policy_file_names_the_file_and_its_cause_once() {
@@ -514,31 +502,6 @@ fn a_peer_whose_listing_reads_empty_stops_the_matrix() {
     );
 }
 
-/// A `--keylog` or `--pcap` file that cannot be opened is named with its
-/// option and the operating system's reason, as the files read are.
-#[test]
-fn an_unwritable_keylog_or_pcap_names_its_option() {
-    let d = tempfile::tempdir().expect("temp dir");
-    let missing_dir = d.path().join("no-such-dir");
-    let cause = os_error_reading(&missing_dir.join("f"));
-    for flag in ["--keylog", "--pcap"] {
-        let file = missing_dir.join(format!("out{}", flag.trim_start_matches('-')));
-        let path = file.to_str().expect("utf-8");
-        for args in [
-            vec!["probe", "127.0.0.1:9", flag, path],
-            vec!["serve", "--listen", "127.0.0.1:0", "--once", flag, path],
-        ] {
-            let o = refused(harness(&args), &[]);
-            let line = o.stderr.trim_end();
-            assert!(
-                line.starts_with(&format!("tls-harness: {flag} {path}: ")),
-                "{line}"
-            );
-            assert_eq!(count(line, &cause), 1, "{line}");
-        }
-    }
-}
-
 /// `--starttls smtps` names a protocol of TLS from the first byte, which
 /// has no STARTTLS: the error says to probe without --starttls, where
 /// clap's own would suggest `smtp`, whose exchange such a port never
@@ -557,75 +520,4 @@ fn an_implicit_tls_protocol_for_starttls_says_to_drop_it() {
         harness(&["probe", "127.0.0.1:9", "--starttls", "gopher"]),
         &["[possible values: smtp, imap, pop3, ftp, postgres, ldap, xmpp, xmpp-server]"],
     );
-}
-
-/// A file read whole (an early-data file, a policy) is refused past a
-/// bound rather than read until memory runs out: `/dev/zero` never ends.
-#[test]
-fn an_endless_file_is_refused_not_read_whole() {
-    for args in [
-        vec![
-            "probe",
-            "127.0.0.1:9",
-            "--reconnect",
-            "--early-data",
-            "/dev/zero",
-        ],
-        vec!["scan", "127.0.0.1:9", "--policy", "/dev/zero"],
-    ] {
-        refused(harness(&args), &["/dev/zero", "larger than 1048576 bytes"]);
-    }
-}
-
-/// An encrypted `--key` with no terminal to ask for its passphrase on is
-/// named as an encrypted key, not as a file that holds no key. Run in a
-/// session of its own (`setsid`), so that OpenSSL's prompt finds no
-/// terminal even when the tests run from one.
-#[test]
-fn an_encrypted_key_without_a_passphrase_says_so() {
-    let d = tempfile::tempdir().expect("temp dir");
-    common::write_pki(d.path());
-    let file = |name: &str| d.path().join(name).to_str().expect("utf-8").to_owned();
-    let (chain, plain, encrypted) = (
-        file("client-rsa2048.chain.pem"),
-        file("client-rsa2048.key"),
-        file("encrypted.key"),
-    );
-    let mut pkey = std::process::Command::new("openssl");
-    pkey.args(["pkey", "-in", &plain, "-aes256", "-passout", "pass:secret"])
-        .args(["-out", &encrypted]);
-    assert!(run(pkey).status.success(), "openssl pkey");
-    for command in ["probe", "scan"] {
-        let mut c = std::process::Command::new("setsid");
-        c.arg("--wait")
-            .arg(common::BIN)
-            .args([
-                command,
-                "127.0.0.1:9",
-                "--cert",
-                &chain,
-                "--key",
-                &encrypted,
-            ])
-            .env_remove("CI")
-            .stdin(std::process::Stdio::null());
-        let o = refused(c, &["is encrypted, and no passphrase could be read"]);
-        assert!(!o.stderr.contains("not a PEM"), "{}", o.stderr);
-    }
-}
-
-/// Output that cannot be written (a full disk: `/dev/full`) is an error
-/// naming stdout, not a silent success; a reader that stops reading
-/// (`| head`) is not.
-#[test]
-fn stdout_that_cannot_be_written_is_an_error() {
-    let closed = common::ports::ClosedPort::new();
-    let addr = closed.addr();
-    let mut full = std::process::Command::new("sh");
-    full.arg("-c")
-        .arg(format!("\"$0\" probe {addr} --format json > /dev/full"))
-        .arg(common::BIN)
-        .env_remove("CI");
-    let o = refused(full, &["writing to stdout"]);
-    assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
 }

@@ -368,3 +368,16 @@ pub fn gnutls_leaf(dir: &Path, leaf: &str, extra: &[&str]) -> (ChildGuard, Strin
     args.extend(extra);
     gnutls_serv(&args)
 }
+
+/// How many times `needle` occurs in `haystack`.
+pub fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// The operating system's words for reading `path`, which must fail.
+pub fn os_error_reading(path: &std::path::Path) -> String {
+    let e = std::fs::read_to_string(path).expect_err("the file must not exist");
+    let text = e.to_string();
+    assert!(!text.is_empty());
+    text
+}
