@@ -146,6 +146,12 @@ fn a_server_that_stops_answering_does_not_pass_a_policy() {
     // Everything after went unanswered, each probe tried twice.
     let silent = r["findings"]["unanswered"].as_object().expect("unanswered");
     assert!(silent.contains_key("suites/tls1_2/1"), "{silent:?}");
+    // An enumeration cut short by silence is no "none".
+    let sigalgs = r["findings"]["sigalgs"].as_array().expect("sigalgs");
+    assert_eq!(sigalgs.len(), 2, "{sigalgs:?}");
+    for s in sigalgs {
+        assert_eq!(s["cut_short"], true, "{s}");
+    }
     let first = &r["probes"]["suites/tls1_2/1"];
     assert!(first["retried_after"].is_string(), "{first}");
     assert!(first["unanswered"].is_string(), "{first}");

@@ -76,7 +76,7 @@ pub use local_files::{ClientIdentity, LocalFiles};
 /// 9: a chain's `complete` is yes also where its verification stops at
 /// the issuer of the last certificate sent (`chain_verify` 20) and the
 /// certificates sent verify up to that one, a CA certificate.
-pub const SCAN_SCHEMA_VERSION: u32 = 10;
+pub const SCAN_SCHEMA_VERSION: u32 = 11;
 
 /// The id of the probe that offers every version and suite the linked
 /// OpenSSL has, at security level 0 like the other probes, with

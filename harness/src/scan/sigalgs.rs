@@ -43,6 +43,11 @@ pub struct SigalgFinding {
     pub detail: String,
     /// The probes, in order.
     pub probes: Vec<String>,
+    /// The enumeration ended on a probe that got no answer (or lost its
+    /// connection before TLS, to a STARTTLS refusal): what it would have
+    /// found is unknown, so `accepted` is not the whole list, nor an
+    /// empty one a "none" (`findings.unanswered` lists the probe).
+    pub cut_short: bool,
 }
 
 /// The RFC 8446 name of scheme `id`.
@@ -79,6 +84,7 @@ fn enumerate(p: &Prober, v: Version) -> SigalgFinding {
         accepted: Vec::new(),
         detail: String::new(),
         probes: Vec::new(),
+        cut_short: false,
     };
     while !left.is_empty() {
         let id = format!("sigalgs/{}/{}", v.id(), f.probes.len() + 1);
@@ -107,6 +113,7 @@ fn enumerate(p: &Prober, v: Version) -> SigalgFinding {
                 }
             },
             None => {
+                f.cut_short = a.unanswered.is_some();
                 f.detail = a.error.unwrap_or_else(|| "the server did not sign".into());
                 // A server of RSA key exchange alone signs nothing at TLS
                 // 1.2: no scheme to find is no scheme refused.

@@ -238,7 +238,9 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
         );
     }
     for s in &f.sigalgs {
-        let found = if s.accepted.is_empty() {
+        let found = if s.accepted.is_empty() && s.cut_short {
+            format!("not testable: {}", s.detail)
+        } else if s.accepted.is_empty() {
             format!("none: {}", s.detail)
         } else {
             list(&s.accepted)
