@@ -130,6 +130,18 @@ impl clap::builder::TypedValueParser for StartTlsParser {
 /// something in between injected text (the STARTTLS injection class of
 /// CVE-2011-0411).
 pub fn after_go_ahead(d: &mut openssl_handshake::Diagnosis, protocol: StartTls) {
+    // A ClientHello met with silence: the exchange it might have wanted
+    // first has been had.
+    if d.cause == openssl_handshake::Cause::TimedOut && d.fix.contains("such as a STARTTLS") {
+        d.fix = format!(
+            "The server agreed to STARTTLS ({}) and then did not answer the ClientHello: look \
+             in its own log for this connection's TLS after the go-ahead (a certificate or key \
+             it could not load, a TLS library error), then at what sits between; a capture \
+             (tcpdump, or tls-harness's `--pcap`) shows whether the hello was acknowledged.",
+            protocol.name()
+        );
+        return;
+    }
     if d.cause != openssl_handshake::Cause::TlsToPlaintextPort {
         return;
     }

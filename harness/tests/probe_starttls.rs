@@ -339,7 +339,13 @@ fn probe_upgrades_imap_and_ftp_servers() {
 }
 
 /// One SMTP connection that says go ahead and then sends more plaintext.
-fn injected_go_ahead(mut tcp: std::net::TcpStream) {
+fn injected_go_ahead(tcp: std::net::TcpStream) {
+    go_ahead_then(tcp, b"250 injected\r\n");
+}
+
+/// One SMTP connection that says go ahead, sends `after`, then reads
+/// until the client leaves.
+fn go_ahead_then(mut tcp: std::net::TcpStream, after: &[u8]) {
     tcp.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
     tcp.write_all(b"220 mx ESMTP\r\n").expect("greeting");
@@ -350,9 +356,30 @@ fn injected_go_ahead(mut tcp: std::net::TcpStream) {
         .expect("EHLO reply");
     line.clear();
     reader.read_line(&mut line).expect("STARTTLS");
-    tcp.write_all(b"220 go ahead\r\n250 injected\r\n")
+    tcp.write_all(&[b"220 go ahead\r\n", after].concat())
         .expect("go-ahead and more");
-    let _ = reader.read_line(&mut line);
+    let _ = reader.read_to_end(&mut Vec::new());
+}
+
+/// A server that says go ahead and then answers the ClientHello with
+/// nothing: the time-out's fix points at the server's TLS after the
+/// go-ahead, not at a STARTTLS exchange the server might want first.
+#[test]
+fn silence_after_the_go_ahead_points_at_the_servers_tls() {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    let server = std::thread::spawn(move || go_ahead_then(l.accept().expect("accept").0, b""));
+    let args = ["probe", &addr, "--starttls", "smtp", "--timeout", "1"];
+    let out = common::run(harness(&[&args[..], &["--format", "json"]].concat()));
+    server.join().expect("server thread");
+    assert_eq!(out.status.code(), Some(4), "{}", out.stderr);
+    let line: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one JSON line");
+    let fix = line["diagnosis"]["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.starts_with("The server agreed to STARTTLS (smtp)"),
+        "{fix}"
+    );
+    assert!(!fix.contains("such as a STARTTLS"), "{fix}");
 }
 
 /// A server that says go ahead and then sends more plaintext (a pipelined
