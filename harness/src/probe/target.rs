@@ -44,6 +44,13 @@ pub fn host_port(target: &str) -> Result<&str, HarnessError> {
     if host.is_empty() {
         return Err(not_host_port(": the host is missing"));
     }
+    // Unbracketed, "2001:db8::1:443" could be an address and a port or an
+    // address alone, and "host:port:x" is a slip.
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+        return Err(not_host_port(
+            ": a host with ':' must be an IPv6 address in brackets, as in [::1]:443",
+        ));
+    }
     Ok(host)
 }
 
@@ -62,9 +69,15 @@ pub(crate) fn sni_name(name: Option<&str>) -> Option<&str> {
     name.filter(|n| as_ip(n).is_none())
 }
 
-/// The SNI name: `given`, else HOST when it is a name, not an address.
+/// The SNI name: `given`, else HOST when it is a name, not an address,
+/// without the trailing dot of a name copied from DNS (`example.com.`),
+/// which RFC 6066 (section 3) leaves out of HostName and certificates
+/// never carry.
 pub(crate) fn default_servername(given: Option<String>, host: &str) -> Option<String> {
-    given.or_else(|| host.parse::<IpAddr>().is_err().then(|| host.to_owned()))
+    given.or_else(|| {
+        let name = host.strip_suffix('.').unwrap_or(host);
+        (name.parse::<IpAddr>().is_err() && !name.is_empty()).then(|| name.to_owned())
+    })
 }
 
 #[cfg(test)]
@@ -82,6 +95,8 @@ mod tests {
             ("https://example.com", "not a URL"),
             ("https://example.com:443", "not a URL"),
             ("127.0.0.1", "is not HOST:PORT (e.g."),
+            ("127.0.0.1:48001:5", "must be an IPv6 address in brackets"),
+            ("::1:443", "must be an IPv6 address in brackets"),
         ] {
             match resolve(target, limit) {
                 Err(HarnessError::Usage(m)) => assert!(m.contains(why), "{target}: {m}"),
@@ -100,5 +115,18 @@ mod tests {
         assert_eq!(sni_name(Some("[::1]")), None);
         assert_eq!(sni_name(Some("10.0.0.1")), None);
         assert_eq!(sni_name(Some("example.com")), Some("example.com"));
+    }
+
+    #[test]
+    fn a_trailing_dot_is_left_out_of_the_default_name() {
+        assert_eq!(
+            default_servername(None, "example.com."),
+            Some("example.com".to_owned())
+        );
+        assert_eq!(default_servername(None, "127.0.0.1"), None);
+        assert_eq!(
+            default_servername(Some("given.".into()), "example.com."),
+            Some("given.".to_owned())
+        );
     }
 }
