@@ -259,6 +259,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
             };
             if let Err(error) = upgraded {
                 conn.failure = Some(ProbeFailure::StartTls { protocol, error });
+                conn.diagnose();
                 if let (Some(file), Some(c)) = (&pcap, &capture) {
                     file.append(c)
                         .map_err(|e| HarnessError::writing(file.path(), e))?;

@@ -191,6 +191,18 @@ fn a_connect_that_times_out_is_diagnosed_as_no_connection() {
     drop(filled);
 }
 
+/// A port nothing listens on: no TLS began, and the JSON line still
+/// carries a diagnosis a monitoring pipeline can key on.
+#[test]
+fn a_refused_connection_is_diagnosed() {
+    let closed = common::ports::ClosedPort::new();
+    let out = run(harness(&["probe", &closed.addr(), "--format", "json"]));
+    assert_eq!(out.status.code(), Some(3), "{}", out.stderr);
+    let d = &json_lines(&out.stdout)[0]["diagnosis"];
+    assert_eq!(d["cause"], "connection_refused", "{d}");
+    assert_eq!(d["fault"], "server", "{d}");
+}
+
 /// A handshake that succeeds carries no diagnosis.
 #[test]
 fn a_successful_probe_has_no_diagnosis() {

@@ -236,6 +236,12 @@ fn probe_upgrades_an_smtp_connection_or_says_why_not() {
         "{}",
         out.stderr
     );
+    assert!(
+        out.stdout
+            .contains("diagnosis: starttls_failed (fault: server)"),
+        "{}",
+        out.stdout
+    );
 }
 
 /// A server from the venv ci/test.sh makes, a console script or, as

@@ -71,6 +71,15 @@ impl ProbeConnection {
             Some(ProbeFailure::ResetAtConnect(error)) => {
                 Some(openssl_handshake::Diagnosis::reset_at_connect(error))
             }
+            Some(ProbeFailure::Refused(what)) => {
+                Some(openssl_handshake::Diagnosis::connection_refused(what))
+            }
+            Some(ProbeFailure::Unreachable(what)) => {
+                Some(openssl_handshake::Diagnosis::unreachable(what))
+            }
+            Some(ProbeFailure::StartTls { protocol, error }) => Some(
+                openssl_handshake::Diagnosis::starttls_failed(protocol.name(), &error.to_string()),
+            ),
             Some(ProbeFailure::LostAfterHandshake(error)) => self
                 .trace
                 .as_ref()

@@ -27,6 +27,7 @@ mod stapling;
 mod suite_version;
 mod timeout;
 mod transport;
+mod unconnected;
 mod validity;
 mod version;
 
@@ -114,6 +115,16 @@ pub enum Cause {
     /// supports the higher version), so the client aborted: the
     /// ClientHello was rewritten on the way, or the server is broken.
     DowngradeDetected,
+    /// No TCP connection was made: nothing listens on the port (the
+    /// connection was refused). No TLS began.
+    ConnectionRefused,
+    /// No TCP connection was made: no route to the host, or its name does
+    /// not resolve. No TLS began.
+    Unreachable,
+    /// The server did not switch the connection to TLS when asked in its
+    /// protocol (STARTTLS): it refused, did not offer it, or did not speak
+    /// the protocol. No TLS began.
+    StartTlsFailed,
     /// Plaintext (such as HTTP) was sent to a TLS port.
     PlaintextToTlsPort,
     /// A TLS ClientHello was sent to a port that does not speak TLS.
@@ -182,6 +193,9 @@ impl Cause {
             Cause::AlpnMismatch => "alpn_mismatch",
             Cause::InappropriateFallback => "inappropriate_fallback",
             Cause::DowngradeDetected => "downgrade_detected",
+            Cause::ConnectionRefused => "connection_refused",
+            Cause::Unreachable => "unreachable",
+            Cause::StartTlsFailed => "starttls_failed",
             Cause::PlaintextToTlsPort => "plaintext_to_tls_port",
             Cause::TlsToPlaintextPort => "tls_to_plaintext_port",
             Cause::PeerClosed => "peer_closed",
@@ -287,56 +301,6 @@ impl Diagnosis {
             Some(v) => self.with(source, v),
             None => self,
         }
-    }
-
-    /// The diagnosis of a connection the server accepted and reset at
-    /// once, before this client could begin TLS: `error` is what the
-    /// connect returned. No TLS began, so there is no trace to diagnose,
-    /// and only the caller that connected can say so; a failed connection
-    /// still gets a diagnosis.
-    pub fn reset_at_connect(error: &str) -> Diagnosis {
-        Diagnosis::new(
-            Cause::PeerClosed,
-            Fault::Server,
-            "the server accepted the TCP connection and reset it at once, before any TLS: it, \
-             or a firewall or load balancer in front of it, refuses this client, or its accept \
-             queue is full",
-            "Look in the server's own log and access rules (a TCP wrapper, a firewall or load \
-             balancer in front of it) for why it refuses this client's address, and at whether \
-             it is overloaded.",
-        )
-        .with("how it ended", error)
-        .with("bytes received", 0)
-    }
-
-    /// The diagnosis of a name the resolver did not answer for within the
-    /// caller's time-out (`what` says so): no address was tried, so no
-    /// peer was reached and no TLS began.
-    pub fn resolve_timed_out(what: &str) -> Diagnosis {
-        Diagnosis::new(
-            Cause::TimedOut,
-            Fault::Unknown,
-            format!("no TLS began: the name was not resolved ({what})"),
-            "Check the name resolver this host uses (/etc/resolv.conf, or the network's DNS \
-             server): it did not answer in time, so no address was tried.",
-        )
-        .with("time-out", what)
-    }
-
-    /// The diagnosis of a TCP connection not made within the caller's
-    /// time-out (`what` says where): nothing answered the connection
-    /// attempt, so no peer was reached and no TLS began.
-    pub fn connect_timed_out(what: &str) -> Diagnosis {
-        Diagnosis::new(
-            Cause::TimedOut,
-            Fault::Unknown,
-            format!("no TLS began: no TCP connection was made ({what})"),
-            "Check that the address and port are right and reachable from here: nothing \
-             answered the connection attempt, as when a firewall drops the packets or the host \
-             is down.",
-        )
-        .with("time-out", what)
-        .with("bytes received", 0)
     }
 
     /// The diagnosis of a connection that broke after its handshake
