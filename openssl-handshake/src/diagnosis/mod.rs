@@ -124,6 +124,7 @@ pub enum Cause {
     /// The server did not switch the connection to TLS when asked in its
     /// protocol (STARTTLS): it refused, did not offer it, or did not speak
     /// the protocol. No TLS began.
+    #[serde(rename = "starttls_failed")]
     StartTlsFailed,
     /// Plaintext (such as HTTP) was sent to a TLS port.
     PlaintextToTlsPort,
