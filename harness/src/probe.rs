@@ -180,6 +180,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         Ok(found) => found,
         Err(HarnessError::Unreachable { what, source }) => {
             let mut conn = ProbeConnection::new(opts.target.clone());
+            conn.starttls = opts.starttls;
             let why = format!("{what}: {source}");
             if source.kind() == std::io::ErrorKind::TimedOut {
                 conn.diagnosis = Some(openssl_handshake::Diagnosis::resolve_timed_out(&why));
@@ -211,6 +212,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
     let mut first = (None, 0);
     for round in 0..rounds {
         let mut conn = ProbeConnection::new(opts.target.clone());
+        conn.starttls = opts.starttls;
         let (mut stream, addr) = match connect(&addrs, opts.timeout) {
             Ok((stream, addr, dead)) => {
                 conn.notes.extend(dead.iter().map(|d| {

@@ -198,7 +198,9 @@ fn a_refused_connection_is_diagnosed() {
     let closed = common::ports::ClosedPort::new();
     let out = run(harness(&["probe", &closed.addr(), "--format", "json"]));
     assert_eq!(out.status.code(), Some(3), "{}", out.stderr);
-    let d = &json_lines(&out.stdout)[0]["diagnosis"];
+    let line = &json_lines(&out.stdout)[0];
+    assert!(line.get("starttls").is_none(), "{line}");
+    let d = &line["diagnosis"];
     assert_eq!(d["cause"], "connection_refused", "{d}");
     assert_eq!(d["fault"], "server", "{d}");
 }

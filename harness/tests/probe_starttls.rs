@@ -184,6 +184,7 @@ fn probe_upgrades_an_smtp_connection_or_says_why_not() {
     assert!(out.status.success(), "{}{}", out.stdout, out.stderr);
     let line: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one JSON line");
     assert_eq!(line["succeeded"], true, "{line}");
+    assert_eq!(line["starttls"], "smtp", "{line}");
     assert_eq!(line["trace"]["negotiated"]["verify"]["code"], 0, "{line}");
 
     // scan connects the same way for every probe. The versions are the

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::early_data::EarlyData;
 use crate::ocsp;
+use crate::starttls::StartTls;
 
 /// One connection the probe made, or tried to make.
 #[derive(Debug, Clone)]
@@ -20,6 +21,9 @@ pub struct ProbeConnection {
     /// The address connected to; the target as given when no connection
     /// was made.
     pub peer: String,
+    /// The protocol the connection was switched to TLS from
+    /// (`--starttls`), if any.
+    pub starttls: Option<StartTls>,
     /// The client-side trace, taken after the close, so that it holds the
     /// tickets, alerts and close_notify that followed the handshake.
     pub trace: Option<HandshakeTrace>,
@@ -50,6 +54,7 @@ impl ProbeConnection {
         ProbeConnection {
             started: SystemTime::now(),
             peer,
+            starttls: None,
             trace: None,
             post_handshake: None,
             failure: None,
@@ -160,6 +165,8 @@ impl ProbeConnection {
         struct Line<'a> {
             timestamp: String,
             peer: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            starttls: Option<&'static str>,
             connection: usize,
             succeeded: bool,
             failure: Option<String>,
@@ -174,6 +181,7 @@ impl ProbeConnection {
         let line = Line {
             timestamp: rfc3339(self.started),
             peer: &self.peer,
+            starttls: self.starttls.map(StartTls::name),
             connection: number,
             succeeded: self.succeeded(),
             failure: self.failure.as_ref().map(ToString::to_string),
