@@ -17,9 +17,27 @@ pub fn addresses(target: &str, timeout: Duration) -> io::Result<Vec<SocketAddr>>
     if let Ok(addr) = target.parse::<SocketAddr>() {
         return Ok(vec![addr]);
     }
+    // A link-local address with its interface named (`[fe80::1%eth0]:443`):
+    // std reads only a numeric zone, getaddrinfo a named one too, but
+    // not inside the brackets std's own split leaves on the host.
+    if let Some((host, port)) = bracketed_zone(target) {
+        return lookup_within(target, timeout, move |_| {
+            (host.as_str(), port)
+                .to_socket_addrs()
+                .map(Iterator::collect)
+        });
+    }
     lookup_within(target, timeout, |name| {
         name.to_socket_addrs().map(Iterator::collect)
     })
+}
+
+/// The host and port of `[ADDRESS%ZONE]:PORT`, brackets removed.
+fn bracketed_zone(target: &str) -> Option<(String, u16)> {
+    let (host, port) = target.strip_prefix('[')?.rsplit_once("]:")?;
+    host.contains('%')
+        .then(|| Some((host.to_owned(), port.parse().ok()?)))
+        .flatten()
 }
 
 /// Runs `lookup` on a thread of its own and waits at most `timeout`.
@@ -57,6 +75,24 @@ mod tests {
         let found = addresses("127.0.0.1:443", Duration::from_secs(5)).expect("an address");
         assert_eq!(found, [SocketAddr::from(([127, 0, 0, 1], 443))]);
         assert!(addresses("not a target", Duration::from_secs(5)).is_err());
+    }
+
+    /// A zone given by the interface's name is that interface's index, as
+    /// the kernel numbers it (/sys/class/net/lo/ifindex).
+    #[test]
+    fn a_named_zone_is_the_interfaces_index() {
+        let index: u32 = std::fs::read_to_string("/sys/class/net/lo/ifindex")
+            .expect("the loopback interface's index")
+            .trim()
+            .parse()
+            .expect("a number");
+        let found = addresses("[fe80::1%lo]:443", Duration::from_secs(5)).expect("an address");
+        match found.as_slice() {
+            [SocketAddr::V6(a)] => {
+                assert_eq!((a.port(), a.scope_id()), (443, index), "{a}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -54,13 +54,15 @@ pub fn host_port(target: &str) -> Result<&str, HarnessError> {
     Ok(host)
 }
 
-/// `name` as an IP address, bracketed (`[::1]`) or not.
+/// `name` as an IP address, bracketed (`[::1]`) or not, with or without
+/// a link-local zone (`fe80::1%eth0`).
 pub(crate) fn as_ip(name: &str) -> Option<IpAddr> {
     let bare = name
         .strip_prefix('[')
         .and_then(|n| n.strip_suffix(']'))
         .unwrap_or(name);
-    bare.parse().ok()
+    let unzoned = bare.split_once('%').map_or(bare, |(address, _)| address);
+    unzoned.parse().ok()
 }
 
 /// `name` as SNI sends it: none for an IP address, which RFC 6066
@@ -76,7 +78,7 @@ pub(crate) fn sni_name(name: Option<&str>) -> Option<&str> {
 pub(crate) fn default_servername(given: Option<String>, host: &str) -> Option<String> {
     given.or_else(|| {
         let name = host.strip_suffix('.').unwrap_or(host);
-        (name.parse::<IpAddr>().is_err() && !name.is_empty()).then(|| name.to_owned())
+        (as_ip(name).is_none() && !name.is_empty()).then(|| name.to_owned())
     })
 }
 
@@ -124,6 +126,7 @@ mod tests {
             Some("example.com".to_owned())
         );
         assert_eq!(default_servername(None, "127.0.0.1"), None);
+        assert_eq!(default_servername(None, "fe80::1%lo"), None);
         assert_eq!(
             default_servername(Some("given.".into()), "example.com."),
             Some("given.".to_owned())
