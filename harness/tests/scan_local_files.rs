@@ -7,7 +7,6 @@
 mod common;
 mod scan_support;
 
-use std::io::Write;
 use std::process::Command;
 
 use common::{harness, run, write_pki};
@@ -34,24 +33,7 @@ fn a_cafile_that_is_a_pipe_is_read_once() {
     );
 
     let fifo = d.join("anchors.pipe");
-    let made = run({
-        let mut c = Command::new("mkfifo");
-        c.arg(&fifo);
-        c
-    });
-    assert!(made.status.success(), "mkfifo: {}", made.stderr);
-    let pem = std::fs::read(d.join("root.pem")).expect("root.pem");
-    let writer_fifo = fifo.clone();
-    // Like a shell's process substitution: the contents once, then an
-    // empty stream to any later reader.
-    std::thread::spawn(move || {
-        for contents in [pem, Vec::new()] {
-            let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(&writer_fifo) else {
-                return;
-            };
-            let _ = w.write_all(&contents);
-        }
-    });
+    common::pipe_once(&fifo, &d.join("root.pem"));
 
     let (_server, addr) = s_server(d, &[]);
     let out = d.join("scan.json");

@@ -71,7 +71,6 @@ fn the_certificate_request_names_the_cas_of_the_file() {
 /// CA names, and the names equal those it sends for the file itself.
 #[test]
 fn a_verify_client_pipe_is_read_once() {
-    use std::io::Write;
     let dir = tempfile::tempdir().expect("temp dir");
     common::write_pki(dir.path());
     let pem = |f: &str| dir.path().join(f).to_str().expect("utf-8 path").to_owned();
@@ -105,19 +104,6 @@ fn a_verify_client_pipe_is_read_once() {
     let from_file = serve_with(&root);
 
     let fifo = dir.path().join("client-cas.pipe");
-    let mut mkfifo = Command::new("mkfifo");
-    mkfifo.arg(&fifo);
-    assert!(run(mkfifo).status.success(), "mkfifo");
-    let contents = std::fs::read(&root).expect("root.pem");
-    let writer = fifo.clone();
-    // The contents once, then an empty stream to any later reader.
-    std::thread::spawn(move || {
-        for c in [contents, Vec::new()] {
-            let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(&writer) else {
-                return;
-            };
-            let _ = w.write_all(&c);
-        }
-    });
+    common::pipe_once(&fifo, std::path::Path::new(&root));
     assert_eq!(serve_with(fifo.to_str().expect("utf-8 path")), from_file);
 }

@@ -381,3 +381,24 @@ pub fn os_error_reading(path: &std::path::Path) -> String {
     assert!(!text.is_empty());
     text
 }
+
+/// A named pipe at `path` that yields the bytes of `file` to its first
+/// reader and nothing to any later one, as a shell's process substitution
+/// (`<(...)`) does.
+pub fn pipe_once(path: &std::path::Path, file: &std::path::Path) {
+    use std::io::Write;
+    let mut mkfifo = Command::new("mkfifo");
+    mkfifo.arg(path);
+    let made = run(mkfifo);
+    assert!(made.status.success(), "mkfifo: {}", made.stderr);
+    let contents = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let writer = path.to_path_buf();
+    std::thread::spawn(move || {
+        for c in [contents, Vec::new()] {
+            let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(&writer) else {
+                return;
+            };
+            let _ = w.write_all(&c);
+        }
+    });
+}
