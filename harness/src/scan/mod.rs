@@ -520,14 +520,10 @@ fn unscannable(
             "every connection was made, but the server switched none to TLS ({seen}); does it \
              offer STARTTLS for this protocol on this port?"
         )
-    } else if let Some(d) = base
-        .diagnosis
-        .as_ref()
-        .filter(|d| d.cause == openssl_handshake::Cause::TlsToPlaintextPort)
-    {
+    } else if let Some(answered) = versions::plaintext(base) {
         // The diagnosis names what answered (and, with --starttls, whose
         // fault the plaintext is).
-        format!("no probe got a ServerHello, at any version: {}", d.summary)
+        format!("no probe got a ServerHello, at any version: {answered}")
     } else if let Some(why) = [base].into_iter().chain(versions).find_map(refused_hello) {
         // A ServerHello is TLS, even one this OpenSSL takes at no version.
         format!(

@@ -212,7 +212,7 @@ pub fn intolerance(base: &Attempt, versions: &[VersionFinding]) -> Option<String
 
 /// What answered `a`'s hello in text rather than TLS, as its diagnosis
 /// says.
-fn plaintext(a: &Attempt) -> Option<&str> {
+pub fn plaintext(a: &Attempt) -> Option<&str> {
     a.diagnosis
         .as_ref()
         .filter(|d| d.cause == openssl_handshake::Cause::TlsToPlaintextPort)
