@@ -72,7 +72,15 @@ pub fn certificate_with_usage(
         .expect("serial");
     b.set_subject_name(&name(subject)).expect("subject");
     b.set_pubkey(key).expect("key");
-    b.set_not_before(&days_from_now(from)).expect("not before");
+    // A certificate valid from now starts a minute back: a wall clock
+    // stepped back by a second (a shared machine's NTP) would otherwise
+    // read it as not valid yet.
+    let start = if from == 0 {
+        Asn1Time::from_unix((unix_now() - 60) as libc::time_t).expect("time")
+    } else {
+        days_from_now(from)
+    };
+    b.set_not_before(&start).expect("not before");
     b.set_not_after(&days_from_now(to)).expect("not after");
     let (issuer_name, signing_key) = match issuer {
         Some((cert, key)) => (cert.subject_name().to_owned().expect("name"), key),
@@ -109,10 +117,14 @@ fn rand_serial() -> u32 {
     u32::from_be_bytes(bytes) >> 1
 }
 
+/// Seconds since the Unix epoch.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// Now plus `days` (negative for the past).
 fn days_from_now(days: i64) -> Asn1Time {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    Asn1Time::from_unix((now + days * 86_400) as libc::time_t).expect("time")
+    Asn1Time::from_unix((unix_now() + days * 86_400) as libc::time_t).expect("time")
 }
