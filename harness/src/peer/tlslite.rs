@@ -212,13 +212,6 @@ impl Tlslite {
                 "tlslite-ng 0.8.2's server picks the suite and then fails in EdDSAKey.sign() \
                  (\"missing 1 required positional argument\"), closing without an alert",
             )
-            .lack(
-                Role::Server,
-                Feature::WeakKey,
-                "tlslite-ng 0.8.2 signs TLS 1.3 and TLS 1.2 with RSA-PSS and SHA-512, too long \
-                 for a 1024-bit key (\"The ending limit too short for selected hash and salt \
-                 length\")",
-            )
     }
 
     fn common(&self, ep: &Endpoint) -> Result<Vec<String>, String> {

@@ -67,6 +67,22 @@ def settings(o):
     return s
 
 
+# Digest lengths of the hashes tlslite-ng signs RSA with.
+HASH_BYTES = {"sha512": 64, "sha384": 48, "sha256": 32, "sha224": 28, "sha1": 20, "md5": 16}
+
+
+def fit_hashes(s, pkey):
+    """Keeps the RSA signature hashes an RSA-PSS signature with a salt as
+    long as the hash fits in the key (RFC 8017 section 9.1.1: the encoded
+    message needs twice the hash and 2 bytes). tlslite-ng picks SHA-512
+    whatever the key, which a 1024-bit key cannot sign with, and fails
+    the handshake before sending anything."""
+    if pkey is None or pkey.key_type not in ("rsa", "rsa-pss"):
+        return
+    room = len(pkey) // 8
+    s.rsaSigHashes = [h for h in s.rsaSigHashes if 2 * HASH_BYTES.get(h, 64) + 2 <= room]
+
+
 def credential(cert, key):
     if cert == "-":
         return None, None
@@ -132,6 +148,7 @@ def anonymous(o):
 def server(cert, key, conns, o):
     chain, pkey = (None, None) if anonymous(o) else credential(cert, key)
     s = settings(o)
+    fit_hashes(s, pkey)
     cache = SessionCache()
     alpn = [p.encode() for p in o["alpn"].split(",")] if "alpn" in o else None
     verifiers = None
@@ -190,6 +207,7 @@ def client(port, conns, o):
     # unexpected_message. It compresses nothing, then.
     s.certificate_compression_send = []
     chain, pkey = credential(o["cert"], o["key"]) if "cert" in o else (None, None)
+    fit_hashes(s, pkey)
     alpn = [p.encode() for p in o["alpn"].split(",")] if "alpn" in o else None
     session = None
     for _ in range(conns):
