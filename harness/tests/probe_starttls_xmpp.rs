@@ -4,26 +4,26 @@
 mod common;
 mod starttls_support;
 
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::time::Duration;
 
 use common::{harness, Proc};
-use starttls_support::xmpp_exchange;
+use starttls_support::{read_until, xmpp_exchange, xmpp_exchange_with};
 
-/// probe over XMPP: the stream names --servername (s_client's -xmpphost),
-/// and after `<proceed/>` the handshake is OpenSSL's own server's, which
-/// probe verifies.
-#[test]
-fn probe_upgrades_an_xmpp_stream() {
+/// A server on a free port that runs `exchange` on one connection, then
+/// OpenSSL's own server's handshake with the test PKI's RSA leaf; the
+/// thread returns what `exchange` returned.
+fn tls_after(
+    pki: &std::path::Path,
+    exchange: impl FnOnce(&mut TcpStream) -> Vec<u8> + Send + 'static,
+) -> (String, std::thread::JoinHandle<Vec<u8>>) {
     use openssl::ssl::{SslAcceptor, SslFiletype, SslMethod};
-    let pki = tempfile::tempdir().expect("temp dir");
-    common::write_pki(pki.path());
-    let file = |name: &str| pki.path().join(name);
     let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
-    b.set_certificate_chain_file(file("server-rsa2048.chain.pem"))
+    b.set_certificate_chain_file(pki.join("server-rsa2048.chain.pem"))
         .expect("chain");
-    b.set_private_key_file(file("server-rsa2048.key"), SslFiletype::PEM)
+    b.set_private_key_file(pki.join("server-rsa2048.key"), SslFiletype::PEM)
         .expect("key");
     let acceptor = b.build();
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -32,15 +32,21 @@ fn probe_upgrades_an_xmpp_stream() {
         let (mut tcp, _) = l.accept().expect("accept");
         tcp.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
-        let sent = xmpp_exchange(&mut tcp);
+        let sent = exchange(&mut tcp);
         let mut tls = acceptor.accept(tcp).expect("TLS after proceed");
         let _ = tls.shutdown();
         sent
     });
-    let root = file("root.pem");
-    let args = [
+    (addr, server)
+}
+
+/// `probe ADDR --starttls xmpp --servername localhost`, verifying against
+/// the test root in `pki`, with JSON output.
+fn probe(addr: &str, pki: &std::path::Path) -> common::Output {
+    let root = pki.join("root.pem");
+    common::run(harness(&[
         "probe",
-        &addr,
+        addr,
         "--starttls",
         "xmpp",
         "--servername",
@@ -51,8 +57,18 @@ fn probe_upgrades_an_xmpp_stream() {
         "0",
         "--format",
         "json",
-    ];
-    let out = common::run(harness(&args));
+    ]))
+}
+
+/// probe over XMPP: the stream names --servername (s_client's -xmpphost),
+/// and after `<proceed/>` the handshake is OpenSSL's own server's, which
+/// probe verifies.
+#[test]
+fn probe_upgrades_an_xmpp_stream() {
+    let pki = tempfile::tempdir().expect("temp dir");
+    common::write_pki(pki.path());
+    let (addr, server) = tls_after(pki.path(), xmpp_exchange);
+    let out = probe(&addr, pki.path());
     let sent = server.join().expect("server thread");
     assert_eq!(out.status.code(), Some(0), "{}{}", out.stdout, out.stderr);
     assert!(
@@ -62,6 +78,114 @@ fn probe_upgrades_an_xmpp_stream() {
     );
     let line: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("one JSON line");
     assert_eq!(line["trace"]["negotiated"]["verify"]["code"], 0, "{line}");
+}
+
+/// The streams namespace bound under another prefix than `stream:`, or as
+/// the default namespace (RFC 6120, section 4.8), and STARTTLS's elements
+/// under a prefix of their own: the features are the same features, and
+/// probe upgrades and verifies. (`openssl s_client -starttls xmpp` finds
+/// the first four, which hold its literal `<starttls xmlns='...'`, and
+/// hangs on the last.)
+#[test]
+fn stream_features_are_known_by_namespace_not_prefix() {
+    const STREAMS: &str = "http://etherx.jabber.org/streams";
+    const TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+    let header = |name: &str, bind: &str| {
+        format!(
+            "<?xml version='1.0'?><{name} xmlns='jabber:client' {bind} id='1' \
+             from='localhost' version='1.0'>"
+        )
+    };
+    let starttls = format!("<starttls xmlns='{TLS}'><required/></starttls>");
+    let proceed = format!("<proceed xmlns='{TLS}'/>");
+    let cases = [
+        (
+            "another prefix",
+            header("s:stream", &format!("xmlns:s='{STREAMS}'")),
+            format!("<s:features>{starttls}</s:features>"),
+            proceed.clone(),
+        ),
+        (
+            "the default namespace",
+            format!("<?xml version='1.0'?><stream xmlns='{STREAMS}' id='1' version='1.0'>"),
+            format!("<features>{starttls}</features>"),
+            proceed.clone(),
+        ),
+        (
+            "the features' own default namespace",
+            header("stream:stream", &format!("xmlns:stream='{STREAMS}'")),
+            format!("<features xmlns='{STREAMS}'>{starttls}</features>"),
+            proceed.clone(),
+        ),
+        (
+            "double-quoted attributes",
+            header("stream:stream", &format!("xmlns:stream='{STREAMS}'")).replace('\'', "\""),
+            format!("<stream:features>{starttls}</stream:features>").replace('\'', "\""),
+            proceed.replace('\'', "\""),
+        ),
+        (
+            "STARTTLS's elements under a prefix",
+            header("stream:stream", &format!("xmlns:stream='{STREAMS}'")),
+            format!("<stream:features><tls:starttls xmlns:tls='{TLS}'/></stream:features>"),
+            format!("<t:proceed xmlns:t='{TLS}'></t:proceed>"),
+        ),
+    ];
+    let pki = tempfile::tempdir().expect("temp dir");
+    common::write_pki(pki.path());
+    for (what, header, features, proceed) in cases {
+        let stream = [header, features].concat().into_bytes();
+        let (addr, server) = tls_after(pki.path(), move |tcp| {
+            xmpp_exchange_with(tcp, &stream, proceed.as_bytes())
+        });
+        let out = probe(&addr, pki.path());
+        server.join().expect("server thread");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{what}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+        let line: serde_json::Value =
+            serde_json::from_str(out.stdout.trim()).expect("one JSON line");
+        assert_eq!(line["trace"]["negotiated"]["verify"]["code"], 0, "{line}");
+    }
+}
+
+/// A starttls element of another namespace is no offer of STARTTLS, and
+/// the list of what the server offered names its namespace.
+#[test]
+fn a_starttls_of_another_namespace_is_no_offer() {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    let server = std::thread::spawn(move || {
+        let (mut tcp, _) = l.accept().expect("accept");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        read_until(&mut tcp, b"version='1.0'>");
+        tcp.write_all(
+            b"<stream:stream xmlns='jabber:client' \
+              xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>\
+              <stream:features><starttls xmlns='urn:example:not-tls'/></stream:features>",
+        )
+        .expect("features");
+        // What the client sends after: nothing, until it leaves.
+        let mut after = Vec::new();
+        let _ = tcp.read_to_end(&mut after);
+        after
+    });
+    let out = common::run(harness(&["probe", &addr, "--starttls", "xmpp"]));
+    let after = server.join().expect("server thread");
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "STARTTLS (xmpp): the server does not offer STARTTLS (it listed: starttls \
+             (urn:example:not-tls))"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(after.is_empty(), "{}", String::from_utf8_lossy(&after));
 }
 
 /// Prosody, the XMPP server Debian ships, on a free port in the

@@ -33,6 +33,14 @@ pub enum StartTlsError {
         /// The bytes received instead, as far as they came (at most 300).
         received: Vec<u8>,
     },
+    /// An XMPP server's answer is not well-formed XML, or not
+    /// namespace-well-formed (a prefix bound to no namespace).
+    NotXml {
+        /// What was awaited.
+        step: &'static str,
+        /// What is wrong with it, in quick-xml's words.
+        error: String,
+    },
     /// An IMAP server completed a command with a tag this client never
     /// sent.
     OtherTag {
@@ -130,6 +138,11 @@ impl fmt::Display for StartTlsError {
                     form::shown(received)
                 )
             }
+            StartTlsError::NotXml { step, error } => write!(
+                f,
+                "the server's answer to {} is not well-formed XML: {error}",
+                request_of(step)
+            ),
             StartTlsError::OtherTag { step, tag, reply } => write!(
                 f,
                 "the server answered {} with the tag {tag:?}, where this client tagged it \".\" \

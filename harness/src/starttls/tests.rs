@@ -9,7 +9,7 @@ use super::*;
 
 /// A server that has already said everything in `replies`, then closes.
 pub(super) struct Scripted {
-    replies: io::Cursor<Vec<u8>>,
+    pub(super) replies: io::Cursor<Vec<u8>>,
     sent: Vec<u8>,
 }
 
@@ -358,7 +358,7 @@ fn xmpp_refusals_say_what_the_server_offered_or_answered() {
     assert_eq!(
         r,
         Err(StartTlsError::NotOffered {
-            listed: "starttls, mechanisms, mechanism".into()
+            listed: "starttls (urn:example:other), mechanisms, mechanism".into()
         })
     );
     // A failure element.
