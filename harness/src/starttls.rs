@@ -325,6 +325,11 @@ impl<'a, S: Read + Write> Exchange<'a, S> {
                 received: self.received,
                 last: self.last.clone(),
             },
+            StartTlsError::Reset { step, .. } => StartTlsError::Reset {
+                step,
+                received: self.received,
+                last: self.last.clone(),
+            },
             e => e,
         }
     }
@@ -458,6 +463,13 @@ impl<'a, S: Read + Write> Exchange<'a, S> {
         let mut lines = Vec::new();
         loop {
             let line = self.line(step, Some(form::IMAP))?;
+            // BYE is the server's statement of why it is closing (RFC
+            // 9051, section 7.1.5): the reason, with no wait for the close.
+            if strip_prefix_ignore_case(&line, "* BYE")
+                .is_some_and(|r| r.is_empty() || r.starts_with(' '))
+            {
+                return Err(refused(step, &line));
+            }
             let done = line.starts_with(". ");
             if !done && !line.starts_with("* ") && !line.starts_with("+ ") {
                 return Err(self.other_tag(step, line));
@@ -520,7 +532,12 @@ fn io_error(step: &'static str, e: io::Error) -> StartTlsError {
             received: 0,
             last: Vec::new(),
         },
-        io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof => StartTlsError::Closed {
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => StartTlsError::Reset {
+            step,
+            received: 0,
+            last: Vec::new(),
+        },
+        io::ErrorKind::UnexpectedEof => StartTlsError::Closed {
             step,
             received: 0,
             last: Vec::new(),

@@ -82,6 +82,11 @@ impl ProbeConnection {
             Some(ProbeFailure::Unreachable(what)) => {
                 Some(openssl_handshake::Diagnosis::unreachable(what))
             }
+            // Reset before the server said a word: as a reset meeting the
+            // connect is diagnosed, whatever the exchange.
+            Some(f @ ProbeFailure::StartTls { error, .. }) if error.reset_at_accept() => Some(
+                openssl_handshake::Diagnosis::reset_at_connect(&f.to_string()),
+            ),
             Some(ProbeFailure::StartTls { protocol, error }) => Some(
                 openssl_handshake::Diagnosis::starttls_failed(protocol.name(), &error.to_string()),
             ),

@@ -61,6 +61,17 @@ pub enum StartTlsError {
         /// The last of them, at most [`SHOWN`](super::SHOWN).
         last: Vec<u8>,
     },
+    /// The server reset the connection (a TCP RST), where a close would
+    /// have ended it in order.
+    Reset {
+        /// What was awaited, or the request being written.
+        step: &'static str,
+        /// How many bytes had come since this client's last request (or
+        /// the connect).
+        received: usize,
+        /// The last of them, at most [`SHOWN`](super::SHOWN).
+        last: Vec<u8>,
+    },
     /// The server did not answer in time.
     TimedOut {
         /// What was awaited.
@@ -167,6 +178,37 @@ impl fmt::Display for StartTlsError {
                 }
                 f.write_str(&form::arrived(*received, last))
             }
+            StartTlsError::Reset {
+                step,
+                received,
+                last,
+            } => {
+                f.write_str("the server reset the connection (TCP RST)")?;
+                let awaited = *step == "greeting" || request_of(step) != *step;
+                match (awaited, self.reset_at_accept()) {
+                    (false, at_accept) => write!(
+                        f,
+                        " as this client sent its {step}{}",
+                        if at_accept {
+                            ", before it had sent a byte"
+                        } else {
+                            ""
+                        }
+                    ),
+                    (true, true) if *step == "greeting" => {
+                        f.write_str(" before its greeting, having sent nothing")
+                    }
+                    (true, true) => write!(
+                        f,
+                        " before its {step}, with not a byte of answer to {}",
+                        request_of(step)
+                    ),
+                    (true, false) => {
+                        write!(f, " before its {step}")?;
+                        f.write_str(&form::arrived(*received, last))
+                    }
+                }
+            }
             StartTlsError::TimedOut {
                 step,
                 overall,
@@ -219,7 +261,80 @@ impl fmt::Display for StartTlsError {
 
 impl std::error::Error for StartTlsError {}
 
+impl StartTlsError {
+    /// Whether this is a reset before the server sent a byte, where its
+    /// greeting or its answer to the exchange's first request was due: a
+    /// server, or a firewall in front of it, that accepts the connection
+    /// and resets it at once, as a connect can meet too.
+    pub fn reset_at_accept(&self) -> bool {
+        matches!(
+            self,
+            StartTlsError::Reset { step, received: 0, .. }
+                if *step == "greeting"
+                    || FIRST_REQUEST_REPLIES.contains(step)
+                    || FIRST_REQUESTS.contains(step)
+        )
+    }
+}
+
+/// The first requests of the protocols where the client speaks first.
+const FIRST_REQUESTS: [&str; 3] = ["SSLRequest", "StartTLS", "stream header"];
+
 /// The first replies of the protocols where the client speaks first: a
 /// close before any byte of one is how a port of TLS from the first byte
 /// answers the request.
 const FIRST_REQUEST_REPLIES: [&str; 3] = ["SSLRequest reply", "StartTLS reply", "stream features"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reset(step: &'static str, received: usize) -> StartTlsError {
+        StartTlsError::Reset {
+            step,
+            received,
+            last: b"250-mx\r\n"[..received.min(8)].to_vec(),
+        }
+    }
+
+    /// A reset where the server's first word was due is one at accept;
+    /// later, it says what had come, and on a write, which.
+    #[test]
+    fn a_reset_names_where_it_came() {
+        let cases = [
+            (
+                reset("greeting", 0),
+                true,
+                "the server reset the connection (TCP RST) before its greeting, having sent \
+                 nothing",
+            ),
+            (
+                reset("SSLRequest reply", 0),
+                true,
+                "the server reset the connection (TCP RST) before its SSLRequest reply, with \
+                 not a byte of answer to SSLRequest",
+            ),
+            (
+                reset("stream header", 0),
+                true,
+                "the server reset the connection (TCP RST) as this client sent its stream header, \
+                 before it had sent a byte",
+            ),
+            (
+                reset("EHLO", 0),
+                false,
+                "the server reset the connection (TCP RST) as this client sent its EHLO",
+            ),
+            (
+                reset("EHLO reply", 8),
+                false,
+                "the server reset the connection (TCP RST) before its EHLO reply, after 8 bytes \
+                 of it, ending \"250-mx\\r\\n\"",
+            ),
+        ];
+        for (e, at_accept, text) in cases {
+            assert_eq!(e.reset_at_accept(), at_accept, "{e}");
+            assert_eq!(e.to_string(), text);
+        }
+    }
+}

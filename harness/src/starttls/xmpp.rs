@@ -316,7 +316,9 @@ impl<'e, 'a, S: Read + Write> Stream<'e, 'a, S> {
         match (e, source.failed.take()) {
             (quick_xml::Error::Io(_), Some(failed)) => match failed {
                 // A close after some XML: what came is the answer.
-                StartTlsError::Closed { .. } if !source.got.trim_ascii().is_empty() => {
+                StartTlsError::Closed { .. } | StartTlsError::Reset { .. }
+                    if !source.got.trim_ascii().is_empty() =>
+                {
                     self.refusal(None)
                 }
                 failed => failed,
