@@ -97,6 +97,9 @@ pub struct ProbeOptions {
     pub pcap: Option<PathBuf>,
     /// Ask the server to switch to TLS first, in this protocol.
     pub starttls: Option<StartTls>,
+    /// The host name the STARTTLS exchange gives, as s_client's `-name`
+    /// (see [`starttls::upgrade`]).
+    pub name: Option<String>,
     /// With `reconnect`: bytes to send as TLS 1.3 early data on the second
     /// connection, with the first one's session.
     pub early_data: Option<Vec<u8>>,
@@ -255,9 +258,16 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
                     &mut c.record(&mut stream, End::Client),
                     protocol,
                     domain,
+                    opts.name.as_deref(),
                     deadline,
                 ),
-                None => starttls::upgrade(&mut stream, protocol, domain, deadline),
+                None => starttls::upgrade(
+                    &mut stream,
+                    protocol,
+                    domain,
+                    opts.name.as_deref(),
+                    deadline,
+                ),
             };
             if let Err(error) = upgraded {
                 conn.failure = Some(ProbeFailure::StartTls { protocol, error });

@@ -163,20 +163,25 @@ pub fn after_go_ahead(d: &mut openssl_handshake::Diagnosis, protocol: StartTls) 
 }
 
 /// Asks the server at the other end of `stream` to switch to TLS, by
-/// `deadline`. `domain` is the name the server is asked for where the
-/// protocol names it (XMPP's stream `to`, s_client's `-xmpphost`). On
-/// success the next bytes on `stream` are the TLS handshake's.
+/// `deadline`. `domain` is the server's name (its SNI name, or the host).
+/// `name` is s_client's `-name` (`--name`): the host name SMTP's EHLO
+/// gives (else s_client's `mail.example.com`), and the domain XMPP's
+/// stream is to (else `domain`, as `-xmpphost`, an alias of `-name`,
+/// defaults to the host). On success the next bytes on `stream` are the
+/// TLS handshake's.
 pub fn upgrade<S: Read + Write>(
     stream: &mut S,
     protocol: StartTls,
     domain: &str,
+    name: Option<&str>,
     deadline: Instant,
 ) -> Result<(), StartTlsError> {
     let mut c = Exchange::new(stream, deadline);
     match protocol {
         StartTls::Smtp => {
             c.expect_code("greeting", "220", form::SMTP)?;
-            c.send("EHLO", &format!("EHLO {EHLO_NAME}\r\n"))?;
+            let ehlo = name.unwrap_or(EHLO_NAME);
+            c.send("EHLO", &format!("EHLO {ehlo}\r\n"))?;
             let ehlo = c.expect_code("EHLO reply", "250", form::SMTP)?;
             // The first line names the server; the rest are extensions.
             let offered = ehlo.iter().skip(1).any(|l| {
@@ -236,9 +241,32 @@ pub fn upgrade<S: Read + Write>(
         }
         StartTls::Postgres => postgres::start_tls(&mut c),
         StartTls::Ldap => ldap::start_tls(&mut c),
-        StartTls::Xmpp => xmpp::start_tls(&mut c, domain, false),
-        StartTls::XmppServer => xmpp::start_tls(&mut c, domain, true),
+        StartTls::Xmpp => xmpp::start_tls(&mut c, name.unwrap_or(domain), false),
+        StartTls::XmppServer => xmpp::start_tls(&mut c, name.unwrap_or(domain), true),
     }
+}
+
+/// The value parser of `--name`: a host name, which goes into a command
+/// line (SMTP) or an attribute (XMPP), so without white space or control
+/// characters, and no longer than a domain name may be.
+pub fn parse_name(value: &str) -> Result<String, String> {
+    /// RFC 1035, section 2.3.4 (the attribute or line around it allows
+    /// more, but no host name is longer).
+    const MAX_NAME: usize = 255;
+    if value.is_empty() {
+        return Err("a host name cannot be empty".into());
+    }
+    if value.len() > MAX_NAME {
+        return Err(format!("a host name has at most {MAX_NAME} bytes"));
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(
+            "a host name has no white space or control characters (it goes into SMTP's EHLO \
+             line or XMPP's stream header)"
+                .into(),
+        );
+    }
+    Ok(value.to_owned())
 }
 
 /// The server answered `step` (a request, or a reply awaited) without the

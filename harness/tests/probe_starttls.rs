@@ -122,7 +122,7 @@ fn each_protocol_sends_what_s_client_sends() {
         tcp.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
         let deadline = Instant::now() + Duration::from_secs(10);
-        let upgraded = starttls::upgrade(&mut tcp, protocol, domain, deadline);
+        let upgraded = starttls::upgrade(&mut tcp, protocol, domain, None, deadline);
         let ours = server.join().expect("server thread");
         assert_eq!(upgraded, Ok(()), "{name}");
         assert!(!reference.is_empty(), "{name}: s_client sent nothing");

@@ -119,10 +119,16 @@ pub(crate) struct ProbeArgs {
     /// Ask the server to switch to TLS first, as `s_client -starttls` does
     /// (the same commands: SMTP's EHLO and STARTTLS, IMAP's CAPABILITY and
     /// STARTTLS, POP3's STLS, FTP's AUTH TLS, PostgreSQL's SSLRequest, LDAP's
-    /// StartTLS extended request, XMPP's stream to the --servername domain,
-    /// or the host, as -xmpphost does).
+    /// StartTLS extended request, XMPP's stream to --name, else the
+    /// --servername domain, else the host, as -xmpphost does).
     #[arg(long, value_name = "PROTOCOL", value_parser = harness::starttls::StartTlsParser)]
     starttls: Option<StartTls>,
+    /// With --starttls, the host name the exchange gives, as `s_client
+    /// -name` does: SMTP's EHLO name (else mail.example.com, s_client's)
+    /// and the domain XMPP's stream is to (else as --starttls says); the
+    /// other protocols send none. --xmpphost is its alias, as in s_client.
+    #[arg(long, alias = "xmpphost", requires = "starttls", value_parser = harness::starttls::parse_name)]
+    name: Option<String>,
     #[command(flatten)]
     tls: TlsArgs,
 }
@@ -270,6 +276,7 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
         linger,
         pcap: a.pcap.clone(),
         starttls: a.starttls,
+        name: a.name.clone(),
         early_data,
     };
     let outcome = probe::probe(&opts)?;

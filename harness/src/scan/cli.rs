@@ -59,6 +59,11 @@ pub struct ScanArgs {
     /// `probe --starttls` does.
     #[arg(long, value_name = "PROTOCOL", value_parser = crate::starttls::StartTlsParser)]
     pub starttls: Option<StartTls>,
+    /// With --starttls, the host name the exchange gives, as `probe
+    /// --name` does: SMTP's EHLO name (else mail.example.com) and the
+    /// domain XMPP's stream is to (else --servername, else the host).
+    #[arg(long, alias = "xmpphost", requires = "starttls", value_parser = crate::starttls::parse_name)]
+    pub name: Option<String>,
 }
 
 /// Runs the scan; `Ok(false)` when a policy rule failed.
@@ -88,6 +93,7 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
         },
         raw_bytes: a.raw_bytes,
         starttls: a.starttls,
+        name: a.name.clone(),
     };
     let mut report = scan(&opts)?;
     // Rules that forbid things would all pass a server that was never

@@ -50,6 +50,8 @@ pub struct Target {
     pub servername: Option<String>,
     /// Every connection is asked to switch to TLS first, in this protocol.
     pub starttls: Option<StartTls>,
+    /// The host name that exchange gives (`--name`).
+    pub starttls_name: Option<String>,
 }
 
 /// The time-outs every probe runs under.
@@ -545,7 +547,8 @@ impl Prober {
             .servername
             .as_deref()
             .unwrap_or(&self.target.host);
-        starttls::upgrade(&mut s, protocol, domain, deadline).map_err(|source| {
+        let name = self.target.starttls_name.as_deref();
+        starttls::upgrade(&mut s, protocol, domain, name, deadline).map_err(|source| {
             if matches!(source, starttls::StartTlsError::TimedOut { .. }) {
                 self.starttls_timed_out.fetch_add(1, Ordering::Relaxed);
             }

@@ -104,6 +104,8 @@ pub struct ScanOptions {
     pub raw_bytes: bool,
     /// Ask the server to switch to TLS first on every connection.
     pub starttls: Option<StartTls>,
+    /// The host name the STARTTLS exchange gives (`--name`).
+    pub name: Option<String>,
 }
 
 /// Whether something holds, with why.
@@ -236,6 +238,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, HarnessError> {
     let started = Instant::now();
     let mut target = resolve(&opts.target, opts.servername.clone(), opts.limits.io)?;
     target.starttls = opts.starttls;
+    target.starttls_name = opts.name.clone();
     let chosen = address::choose(&target.addrs, opts.limits.connect);
     if let Some(a) = chosen.address {
         target.addrs = vec![a];
@@ -581,5 +584,6 @@ fn resolve(
         host,
         addrs,
         starttls: None,
+        starttls_name: None,
     })
 }

@@ -35,7 +35,7 @@ pub(super) fn run(protocol: StartTls, replies: &[u8]) -> (Result<(), StartTlsErr
         sent: Vec::new(),
     };
     let deadline = Instant::now() + Duration::from_secs(10);
-    (upgrade(&mut s, protocol, "example.org", deadline), s)
+    (upgrade(&mut s, protocol, "example.org", None, deadline), s)
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn a_hostile_or_silent_server_gets_a_bounded_error() {
         replies: io::Cursor::new(b"220 mx\r\n".to_vec()),
         sent: Vec::new(),
     };
-    let r = upgrade(&mut s, StartTls::Smtp, "example.org", Instant::now());
+    let r = upgrade(&mut s, StartTls::Smtp, "example.org", None, Instant::now());
     assert_eq!(
         r,
         Err(StartTlsError::TimedOut {
@@ -473,7 +473,7 @@ impl Write for Stalling {
 fn stalled(protocol: StartTls, said: &[u8]) -> String {
     let mut s = Stalling(io::Cursor::new(said.to_vec()));
     let deadline = Instant::now() + Duration::from_secs(10);
-    let r = upgrade(&mut s, protocol, "example.org", deadline);
+    let r = upgrade(&mut s, protocol, "example.org", None, deadline);
     r.expect_err("stalled").to_string()
 }
 

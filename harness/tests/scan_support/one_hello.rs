@@ -127,6 +127,7 @@ pub fn prober(addr: SocketAddr) -> Prober {
         addrs: vec![addr],
         servername: None,
         starttls: None,
+        starttls_name: None,
     };
     let limits = Limits {
         connect: Duration::from_secs(5),
