@@ -224,7 +224,11 @@ impl Prober {
                 (answer, flight, next)
             }
             Err(e) => {
-                let reason = Chain(&e).to_string();
+                // A STARTTLS refusal came over a connection that was made.
+                let reason = match e {
+                    ConnectError::StartTls { .. } => Chain(&e).to_string(),
+                    _ => format!("could not connect: {}", Chain(&e)),
+                };
                 (Answer::NoConnection { reason }, Vec::new(), None)
             }
         };

@@ -63,9 +63,11 @@ pub enum Answer {
         /// Why they could not be read.
         reason: String,
     },
-    /// The probe could not connect.
+    /// The probe could not connect, or (a scan with `--starttls`) its
+    /// connection was not switched to TLS.
     NoConnection {
-        /// The error.
+        /// Why, in full: "could not connect: ..." where no connection was
+        /// made.
         reason: String,
     },
     /// The probe was not sent, as an earlier one could not connect.
@@ -125,7 +127,7 @@ impl Answer {
             ),
             Answer::Sslv2Error { code } => format!("SSLv2 ERROR {code:#06x}"),
             Answer::Unreadable { reason } => format!("unreadable answer: {reason}"),
-            Answer::NoConnection { reason } => format!("could not connect: {reason}"),
+            Answer::NoConnection { reason } => reason.clone(),
             Answer::NotSent { after } => {
                 format!("not sent: the {after} probe could not connect")
             }

@@ -115,8 +115,8 @@ pub(super) fn send(addr: SocketAddr, timeout: Duration, probe: Probe, rng: &mut 
         Err(e) => {
             return Answer::NoConnection {
                 reason: match e {
-                    wire::NotServed::Connect(e) => e.to_string(),
-                    turned_away => turned_away.to_string(),
+                    wire::NotServed::Connect(e) => format!("could not connect: {e}"),
+                    turned_away => format!("could not connect: {turned_away}"),
                 },
             }
         }

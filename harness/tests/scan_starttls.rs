@@ -1,0 +1,61 @@
+//! `scan --starttls` against a server that refuses STARTTLS on every
+//! connection: the TCP connections were made, so no row or probe record
+//! says that the scan could not connect; each names the refusal.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use common::harness;
+
+/// What the server answers STARTTLS with: Postfix's answer when its TLS
+/// engine is not available.
+const REFUSAL: &str = "454 4.7.0 TLS not available due to local problem";
+
+/// One SMTP connection offering STARTTLS and refusing it.
+fn refuse(mut tcp: TcpStream) {
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut reader = BufReader::new(tcp.try_clone().expect("clone"));
+    let _ = tcp.write_all(b"220 mx.example ESMTP\r\n");
+    let refusal = format!("{REFUSAL}\r\n");
+    for reply in ["250-mx.example\r\n250 STARTTLS\r\n", &refusal] {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let _ = tcp.write_all(reply.as_bytes());
+    }
+}
+
+#[test]
+fn a_starttls_refusal_is_not_worded_as_no_connection() {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    // Serves until the test ends: the scan's connections are many.
+    std::thread::spawn(move || {
+        for tcp in l.incoming().flatten() {
+            std::thread::spawn(move || refuse(tcp));
+        }
+    });
+    let out = common::run(harness(&[
+        "scan",
+        &addr,
+        "--starttls",
+        "smtp",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON report");
+    let refused = format!("STARTTLS (smtp): the server answered STARTTLS with {REFUSAL:?}");
+    // The scan's own hellos (SSLv2, SSLv3) as OpenSSL's probes (TLS 1.2).
+    for id in ["version/ssl2", "version/ssl3", "version/tls1_2"] {
+        let error = report["probes"][id]["error"].as_str().unwrap_or_default();
+        assert!(error.contains(&refused), "{id}: {error}");
+    }
+    let text = report["probes"].to_string() + &report["findings"].to_string();
+    assert!(!text.contains("could not connect"), "{text}");
+}
