@@ -14,6 +14,7 @@ pub use after::{PostHandshake, ReadEnd};
 use connect::connect;
 pub use connection::ProbeConnection;
 use failure::handshake_failure;
+pub(crate) use failure::wrote_hello;
 pub use failure::ProbeFailure;
 pub use summary::summary;
 pub use target::host_port;
@@ -416,7 +417,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         }
         conn.diagnose();
         if let (Some(protocol), Some(d)) = (opts.starttls, conn.diagnosis.as_mut()) {
-            starttls::after_go_ahead(d, protocol);
+            starttls::after_go_ahead(d, protocol, conn.trace.as_ref());
         }
         if let (Some(file), Some(c)) = (&pcap, &capture) {
             file.append(c)

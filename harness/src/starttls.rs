@@ -129,10 +129,14 @@ impl clap::builder::TypedValueParser for StartTlsParser {
 /// the client did upgrade; the server, after its go-ahead, did not, or
 /// something in between injected text (the STARTTLS injection class of
 /// CVE-2011-0411).
-pub fn after_go_ahead(d: &mut openssl_handshake::Diagnosis, protocol: StartTls) {
+pub fn after_go_ahead(
+    d: &mut openssl_handshake::Diagnosis,
+    protocol: StartTls,
+    trace: Option<&openssl_handshake::HandshakeTrace>,
+) {
     // A ClientHello met with silence: the exchange it might have wanted
     // first has been had.
-    if d.cause == openssl_handshake::Cause::TimedOut && d.fix.contains("such as a STARTTLS") {
+    if d.cause == openssl_handshake::Cause::TimedOut && trace.is_some_and(unanswered_hello) {
         d.fix = format!(
             "The server agreed to STARTTLS ({}) and then did not answer the ClientHello: look \
              in its own log for this connection's TLS after the go-ahead (a certificate or key \
@@ -160,6 +164,14 @@ pub fn after_go_ahead(d: &mut openssl_handshake::Diagnosis, protocol: StartTls) 
     d.fix = "Have the server send nothing after its STARTTLS go-ahead but its TLS handshake, \
              and look for a proxy or filter in between that rewrites the plaintext."
         .to_owned();
+}
+
+/// Whether `trace` is a client's whose ClientHello went out and got not a
+/// byte back: the server went quiet where its TLS was due.
+fn unanswered_hello(trace: &openssl_handshake::HandshakeTrace) -> bool {
+    trace.side == openssl_handshake::Side::Client
+        && trace.bytes_received == 0
+        && crate::probe::wrote_hello(trace)
 }
 
 /// Asks the server at the other end of `stream` to switch to TLS, by

@@ -196,7 +196,9 @@ pub(super) fn handshake_failure(
             description,
         },
         // Its alert (protocol_version) says so only to the server.
-        (_, _, _, Some(reason)) if UNUSABLE.contains(&reason.as_str()) && !wrote_hello(&trace) => {
+        (_, _, _, Some(reason))
+            if UNUSABLE.contains(&reason.as_str()) && !trace.as_ref().is_some_and(wrote_hello) =>
+        {
             ProbeFailure::Unusable(reason)
         }
         // OpenSSL's own decode_error for it never reached the server.
@@ -217,10 +219,8 @@ pub(super) fn handshake_failure(
 }
 
 /// Whether the trace shows this client's ClientHello written.
-fn wrote_hello(trace: &Option<HandshakeTrace>) -> bool {
-    trace.as_ref().is_some_and(|t| {
-        t.messages().any(|m| {
-            m.direction == Direction::Write && m.handshake_type == Some(HandshakeType::CLIENT_HELLO)
-        })
+pub(crate) fn wrote_hello(trace: &HandshakeTrace) -> bool {
+    trace.messages().any(|m| {
+        m.direction == Direction::Write && m.handshake_type == Some(HandshakeType::CLIENT_HELLO)
     })
 }

@@ -170,7 +170,7 @@ impl Prober {
             attempt.diagnosis = attempt.hello.trace.as_ref().and_then(|t| t.diagnosis());
         }
         if let (Some(protocol), Some(d)) = (self.target.starttls, attempt.diagnosis.as_mut()) {
-            starttls::after_go_ahead(d, protocol);
+            starttls::after_go_ahead(d, protocol, attempt.hello.trace.as_ref());
         }
         let record = ProbeRecord {
             offer: offer.describe(resume.is_some()),
