@@ -9,8 +9,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use openssl::error::ErrorStack;
-use openssl::ssl::{SslContextBuilder, SslFiletype, SslVerifyMode};
+use openssl::ssl::{SslContextBuilder, SslVerifyMode};
 use openssl::x509::X509;
+
+pub mod identity;
+pub mod passphrase;
+
+pub use identity::Identity;
+pub use passphrase::{PassSource, Passphrase};
 
 use crate::case::{Role, Version};
 use crate::error::HarnessError;
@@ -39,8 +45,8 @@ pub struct TlsSettings {
     pub seclevel: Option<u32>,
     /// Where NSS key log lines go.
     pub keylog: Option<PathBuf>,
-    /// Certificate chain (PEM, leaf first) and its key.
-    pub cert: Option<(PathBuf, PathBuf)>,
+    /// Certificate chain and its key, read from `--cert` and `--key`.
+    pub identity: Option<Identity>,
 }
 
 impl TlsSettings {
@@ -93,33 +99,8 @@ impl TlsSettings {
             // that refuse them (ffdhe2048 from level 3).
             crate::ffi::dh_auto::set_dh_auto(b)?;
         }
-        if let Some((cert, key)) = &self.cert {
-            readable("--cert", cert, "a PEM certificate chain, leaf first")?;
-            readable("--key", key, "the PEM private key of the --cert leaf")?;
-            b.set_certificate_chain_file(cert)
-                .map_err(|e| self.unloadable(cert, &e))?;
-            b.set_private_key_file(key, SslFiletype::PEM).map_err(|e| {
-                // OpenSSL compares the key with the certificate as it loads it.
-                let mismatch = e.errors().iter().any(|x| {
-                    x.reason()
-                        .is_some_and(|r| r.contains("key values mismatch"))
-                });
-                HarnessError::Usage(if mismatch {
-                    format!(
-                        "--key {} does not match the --cert leaf {}",
-                        key.display(),
-                        cert.display()
-                    )
-                } else {
-                    key_refused(key, &e)
-                })
-            })?;
-            b.check_private_key().map_err(|e| {
-                HarnessError::Usage(format!(
-                    "--key does not match the --cert leaf ({})",
-                    reasons(&e)
-                ))
-            })?;
+        if let Some(id) = &self.identity {
+            id.install(b, |e| self.unloadable(&id.cert_path, e))?;
         }
         if let Some(sink) = self.keylog_sink()? {
             b.set_keylog_callback(move |_, line| crate::ffi::no_unwind((), || sink(line)));
@@ -229,20 +210,39 @@ pub fn pem_certificates(
 
 /// Why `--key` `path` did not load: an encrypted key whose passphrase
 /// could not be read or did not decrypt it is named as such, not as a
-/// file that holds no key.
-pub fn key_refused(path: &Path, e: &ErrorStack) -> String {
+/// file that holds no key; `pass` is where `--pass` read the passphrase.
+pub fn key_refused(path: &Path, e: &ErrorStack, pass: Option<&PassSource>) -> String {
     let why = reasons(e);
     let key = path.display();
-    if why.contains("problems getting password") || why.contains("bad password read") {
-        format!(
-            "--key {key} is encrypted, and no passphrase could be read (give it when asked at a \
-             terminal, or write the key out decrypted with `openssl pkey -in {key} -out FILE`)"
-        )
-    } else if why.contains("bad decrypt") {
-        format!("--key {key} is encrypted, and the passphrase given does not decrypt it")
-    } else {
+    if !encrypted(&why) {
         format!("--key {key}: not a PEM private key ({why})")
+    } else if why.contains("problems getting password") || why.contains("bad password read") {
+        format!(
+            "--key {key} is encrypted, and no passphrase could be read (give it with --pass, as \
+             in --pass env:VAR or --pass file:PATH, or when asked at a terminal; or write the key \
+             out decrypted with `openssl pkey -in {key} -out FILE`)"
+        )
+    } else {
+        let from = pass.map_or_else(|| "given".to_owned(), |p| format!("from --pass {p}"));
+        format!(
+            "--key {key} is encrypted, and the passphrase {from} is wrong: it does not decrypt it"
+        )
     }
+}
+
+/// Whether OpenSSL's `reasons` for refusing a key say it is encrypted:
+/// no passphrase was read, or the one read did not decrypt it (a
+/// traditional PEM key's "bad decrypt", a PKCS #8 one's "maybe wrong
+/// password").
+pub fn encrypted(reasons: &str) -> bool {
+    [
+        "problems getting password",
+        "bad password read",
+        "bad decrypt",
+        "maybe wrong password",
+    ]
+    .iter()
+    .any(|r| reasons.contains(r))
 }
 
 /// The bytes of `path`, refused past `limit`: an option's file is read

@@ -2,14 +2,14 @@
 //! and each one's own.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use harness::case::{KeyKind, Version};
 use harness::exit::Exit;
 use harness::probe::{self, ProbeOptions, TraceFormat};
 use harness::serve::{self, Notice, ServeOptions, ServerIdentity};
-use harness::settings::TlsSettings;
+use harness::settings::{Identity, TlsSettings};
 use harness::starttls::StartTls;
 use harness::HarnessError;
 
@@ -80,6 +80,12 @@ pub(crate) struct ProbeArgs {
     /// Client private key (PEM).
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
+    /// Where to read the passphrase of an encrypted --key, as `s_client
+    /// -pass` takes it: pass:TEXT, env:VAR, file:PATH, fd:N or stdin (the
+    /// first line of a file, descriptor or stdin); without it, it is asked
+    /// for at the terminal.
+    #[arg(long, value_name = "SOURCE", requires = "key")]
+    pass: Option<String>,
     /// Make a second connection after the first.
     #[arg(long)]
     reconnect: bool,
@@ -145,6 +151,12 @@ pub(crate) struct ServeArgs {
     /// Private key (PEM).
     #[arg(long, requires = "cert")]
     key: Option<PathBuf>,
+    /// Where to read the passphrase of an encrypted --key, as `s_client
+    /// -pass` takes it: pass:TEXT, env:VAR, file:PATH, fd:N or stdin (the
+    /// first line of a file, descriptor or stdin); without it, it is asked
+    /// for at the terminal.
+    #[arg(long, value_name = "SOURCE", requires = "key")]
+    pass: Option<String>,
     /// Generate the test PKI and serve its leaf of this type (rsa2048, ecdsa-p256, ecdsa-p384, ed25519; dsa2048, which needs --cipher DHE-DSS suites).
     #[arg(long)]
     key_type: Option<KeyKind>,
@@ -192,7 +204,7 @@ pub(crate) struct ServeArgs {
 
 pub(crate) fn tls_settings(
     a: &TlsArgs,
-    cert: Option<(PathBuf, PathBuf)>,
+    identity: Option<Identity>,
 ) -> Result<TlsSettings, HarnessError> {
     let only: Vec<Version> = [
         (a.tls1, Version::Tls1),
@@ -236,13 +248,13 @@ pub(crate) fn tls_settings(
         alpn: a.alpn.clone(),
         seclevel: a.seclevel,
         keylog: a.keylog.clone(),
-        cert,
+        identity,
     })
 }
 
 pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     harness::settings::check_servername(a.servername.as_deref())?;
-    let cert = a.cert.clone().zip(a.key.clone());
+    let identity = identity(a.cert.as_deref(), a.key.as_deref(), a.pass.as_deref())?;
     let linger = non_negative_seconds("--linger", a.linger)?;
     if a.early_data.is_some() && linger.is_zero() {
         return Err(HarnessError::Usage(
@@ -266,7 +278,7 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
     let opts = ProbeOptions {
         target: a.target.clone(),
         servername: a.servername.clone(),
-        tls: tls_settings(&a.tls, cert)?,
+        tls: tls_settings(&a.tls, identity)?,
         cafile: a.cafile.clone(),
         reconnect: a.reconnect,
         status: a.status,
@@ -346,8 +358,8 @@ pub(crate) fn probe_cmd(a: ProbeArgs) -> Result<Exit, HarnessError> {
 }
 
 pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
-    let cert = a.cert.clone().zip(a.key.clone());
-    let identity = match (a.key_type, &cert) {
+    let files = identity(a.cert.as_deref(), a.key.as_deref(), a.pass.as_deref())?;
+    let identity = match (a.key_type, &files) {
         (Some(k), _) => ServerIdentity::Generated(harness::peer::inproc::key_type(k)),
         (None, Some(_)) => ServerIdentity::Files,
         (None, None) => {
@@ -358,7 +370,7 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         listen: a.listen.clone(),
         identity,
         verify_client: a.verify_client.clone(),
-        tls: tls_settings(&a.tls, cert)?,
+        tls: tls_settings(&a.tls, files)?,
         once: a.once,
         format: a.format,
         timeout: seconds("--timeout", a.tls.timeout)?,
@@ -402,6 +414,19 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
         }
         _ => {}
     })
+}
+
+/// `--cert` and `--key`, read once, the key decrypted with the passphrase
+/// `--pass` names when given.
+fn identity(
+    cert: Option<&Path>,
+    key: Option<&Path>,
+    pass: Option<&str>,
+) -> Result<Option<Identity>, HarnessError> {
+    let pass = harness::settings::passphrase::read_arg(pass)?;
+    cert.zip(key)
+        .map(|(c, k)| Identity::load(c, k, pass.as_ref()))
+        .transpose()
 }
 
 /// A failure's diagnosis under its error on stderr, for the formats whose

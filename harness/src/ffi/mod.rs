@@ -4,7 +4,8 @@
 //! OpenSSL 3's deprecated SRP API, present when the linked library was
 //! built with SRP and its 3.0 deprecations: cfg `ossl_srp`, from build.rs),
 //! matching a certificate to a host name ([`host`]), automatic DH
-//! parameters for a server ([`dh_auto`]), and TLS over
+//! parameters for a server ([`dh_auto`]), a chain certificate checked
+//! as added ([`chain_cert`]), and TLS over
 //! OpenSSL's own socket BIO ([`socket_tls`]); [`no_unwind`], which keeps
 //! panics out of the `openssl` crate's callback trampolines; and
 //! [`death_signal`], the one hook run in a peer process before it starts;
@@ -25,6 +26,7 @@
 //! name and password) outlives every context.
 #![allow(unsafe_code)]
 
+pub mod chain_cert;
 pub mod death_signal;
 pub mod dh_auto;
 pub mod host;

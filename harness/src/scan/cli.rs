@@ -31,6 +31,12 @@ pub struct ScanArgs {
     /// Client private key (PEM).
     #[arg(long, requires = "cert")]
     pub key: Option<PathBuf>,
+    /// Where to read the passphrase of an encrypted --key, as `s_client
+    /// -pass` takes it: pass:TEXT, env:VAR, file:PATH, fd:N or stdin (the
+    /// first line of a file, descriptor or stdin); without it, it is asked
+    /// for at the terminal.
+    #[arg(long, value_name = "SOURCE", requires = "key")]
+    pub pass: Option<String>,
     /// Connections at once.
     #[arg(long, default_value_t = 8)]
     pub jobs: usize,
@@ -78,7 +84,12 @@ pub fn run(a: ScanArgs) -> Result<bool, HarnessError> {
     }
     crate::settings::check_alpn(&a.alpn)?;
     crate::settings::check_servername(a.servername.as_deref())?;
-    let files = LocalFiles::load(a.cafile.as_deref(), a.cert.as_deref().zip(a.key.as_deref()))?;
+    let pass = crate::settings::passphrase::read_arg(a.pass.as_deref())?;
+    let files = LocalFiles::load(
+        a.cafile.as_deref(),
+        a.cert.as_deref().zip(a.key.as_deref()),
+        pass.as_ref(),
+    )?;
     let io = seconds("--timeout", a.timeout)?;
     let opts = ScanOptions {
         target: a.target.clone(),

@@ -7,12 +7,11 @@
 use std::path::Path;
 
 use openssl::error::ErrorStack;
-use openssl::pkey::{PKey, Private};
 use openssl::ssl::{SslContextBuilder, SslMethod};
 use openssl::x509::X509;
 
 use crate::error::HarnessError;
-use crate::settings::{key_refused, pem_certificates, readable, reasons};
+use crate::settings::{pem_certificates, reasons, Identity, Passphrase};
 
 /// What the scan's files hold.
 #[derive(Debug, Default)]
@@ -20,32 +19,23 @@ pub struct LocalFiles {
     /// `--cafile`'s certificates; `None` is the system store.
     pub cas: Option<Vec<X509>>,
     /// `--cert` and `--key`, for servers that ask for a client certificate.
-    pub client: Option<ClientIdentity>,
-}
-
-/// A client certificate chain and its key.
-#[derive(Debug)]
-pub struct ClientIdentity {
-    /// The leaf, the file's first certificate.
-    pub leaf: X509,
-    /// The certificates after it.
-    pub chain: Vec<X509>,
-    /// Its private key.
-    pub key: PKey<Private>,
+    pub client: Option<Identity>,
 }
 
 impl LocalFiles {
-    /// Reads `cafile` and the `cert`/`key` pair, refusing, as probe does,
-    /// a file that would not load (else every probe would fail on it and
-    /// the scan blame the server).
+    /// Reads `cafile` and the `cert`/`key` pair (the key decrypted with
+    /// `pass` when given), refusing, as probe does, a file that would not
+    /// load (else every probe would fail on it and the scan blame the
+    /// server).
     pub fn load(
         cafile: Option<&Path>,
         cert_key: Option<(&Path, &Path)>,
+        pass: Option<&Passphrase>,
     ) -> Result<Self, HarnessError> {
         let cas = cafile
             .map(|f| pem_certificates("--cafile", f, "a PEM file of CA certificates", "CA file"))
             .transpose()?;
-        let client = cert_key.map(|(c, k)| identity(c, k)).transpose()?;
+        let client = cert_key.map(|(c, k)| identity(c, k, pass)).transpose()?;
         Ok(LocalFiles { cas, client })
     }
 
@@ -78,36 +68,14 @@ impl LocalFiles {
     }
 }
 
-/// `--cert`'s chain and `--key`'s key, which must belong together.
-fn identity(cert: &Path, key: &Path) -> Result<ClientIdentity, HarnessError> {
-    let mut certs = pem_certificates(
-        "--cert",
-        cert,
-        "a PEM certificate chain, leaf first",
-        "certificate chain",
-    )?;
-    readable("--key", key, "the PEM private key of the --cert leaf")?;
-    let pem = std::fs::read(key)
-        .map_err(|e| HarnessError::Usage(format!("--key {}: {e}", key.display())))?;
-    let key_pair =
-        PKey::private_key_from_pem(&pem).map_err(|e| HarnessError::Usage(key_refused(key, &e)))?;
-    let leaf = certs.remove(0);
-    let matches = leaf
-        .public_key()
-        .map(|public| public.public_eq(&key_pair))
-        .unwrap_or(false);
-    if !matches {
-        return Err(HarnessError::Usage(format!(
-            "--key {} does not match the --cert leaf {}",
-            key.display(),
-            cert.display()
-        )));
-    }
-    // What OpenSSL itself refuses of the pair, as a probe's context would.
+/// `--cert`'s chain and `--key`'s key, which must belong together, and
+/// which OpenSSL must take as a probe's context would.
+fn identity(cert: &Path, key: &Path, pass: Option<&Passphrase>) -> Result<Identity, HarnessError> {
+    let id = Identity::load(cert, key, pass)?;
     let mut b = SslContextBuilder::new(SslMethod::tls_client())?;
     b.set_security_level(0);
-    b.set_certificate(&leaf)
-        .and_then(|()| b.set_private_key(&key_pair))
+    b.set_certificate(&id.leaf)
+        .and_then(|()| b.set_private_key(&id.key))
         .and_then(|()| b.check_private_key())
         .map_err(|e| {
             HarnessError::Usage(format!(
@@ -117,9 +85,5 @@ fn identity(cert: &Path, key: &Path) -> Result<ClientIdentity, HarnessError> {
                 reasons(&e)
             ))
         })?;
-    Ok(ClientIdentity {
-        leaf,
-        chain: certs,
-        key: key_pair,
-    })
+    Ok(id)
 }

@@ -58,7 +58,7 @@ use crate::library::Library;
 use crate::probe;
 use crate::starttls::StartTls;
 use conn::{Limits, Offer, ProbeRecord, Prober, Target};
-pub use local_files::{ClientIdentity, LocalFiles};
+pub use local_files::LocalFiles;
 
 /// The JSON layout version of [`ScanReport`].
 /// 2: a policy rule may be `unverified`; `findings.unanswered`, and per

@@ -3,7 +3,7 @@
 //! them too, and each connection's diagnosis says why it failed).
 
 use openssl::nid::Nid;
-use openssl::pkey::{Id, PKey};
+use openssl::pkey::Id;
 use openssl::ssl::{SslContextBuilder, SslMethod};
 use openssl::x509::X509;
 use testkit::pki::KeyType;
@@ -79,12 +79,9 @@ pub fn serving_nobody(opts: &ServeOptions, level: u32, chain: &[X509]) -> Vec<St
 
 /// Whether the server's key is DSA: generated so, or the `--key` file's.
 fn dsa_key(opts: &ServeOptions) -> bool {
-    match (&opts.identity, &opts.tls.cert) {
+    match (&opts.identity, &opts.tls.identity) {
         (ServerIdentity::Generated(k), _) => *k == KeyType::Dsa2048,
-        (ServerIdentity::Files, Some((_, key))) => std::fs::read(key)
-            .ok()
-            .and_then(|pem| PKey::private_key_from_pem(&pem).ok())
-            .is_some_and(|k| k.id() == Id::DSA),
+        (ServerIdentity::Files, Some(id)) => id.key.id() == Id::DSA,
         (ServerIdentity::Files, None) => false,
     }
 }
@@ -92,13 +89,9 @@ fn dsa_key(opts: &ServeOptions) -> bool {
 /// The certificates `opts` sends after its leaf: the generated PKI's, or
 /// those of the `--cert` file past its first.
 pub fn chain_of(opts: &ServeOptions, generated: Option<&[X509]>) -> Vec<X509> {
-    match (generated, &opts.tls.cert) {
+    match (generated, &opts.tls.identity) {
         (Some(chain), _) => chain.to_vec(),
-        (None, Some((cert, _))) => std::fs::read(cert)
-            .ok()
-            .and_then(|pem| X509::stack_from_pem(&pem).ok())
-            .map(|all| all.into_iter().skip(1).collect())
-            .unwrap_or_default(),
+        (None, Some(id)) => id.chain.clone(),
         (None, None) => Vec::new(),
     }
 }
