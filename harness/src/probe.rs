@@ -18,7 +18,7 @@ pub(crate) use failure::wrote_hello;
 pub use failure::ProbeFailure;
 pub use summary::summary;
 pub use target::host_port;
-pub(crate) use target::{as_ip, default_servername, resolve, sni_name};
+pub(crate) use target::{as_ip, default_servername, resolve, sni_name, wire_name};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};

@@ -307,14 +307,29 @@ pub fn reasons(e: &ErrorStack) -> String {
 }
 
 /// Refuses a `--servername` OpenSSL would refuse with a bare "ssl3 ext
-/// invalid servername": empty, or past 255 bytes.
+/// invalid servername" (empty, or past 255 bytes as sent), and one no host
+/// can have: a space or other character outside host names, which OpenSSL
+/// would send as given (s_client does); a name in another script is sent
+/// as its A-label, so that is the length that counts.
 pub fn check_servername(name: Option<&str>) -> Result<(), HarnessError> {
-    match name.filter(|n| n.is_empty() || n.len() > 255) {
-        Some(bad) => Err(HarnessError::Usage(format!(
-            "--servername {bad:?}: give a host name of 1 to 255 bytes"
-        ))),
-        None => Ok(()),
+    let Some(name) = name else { return Ok(()) };
+    if crate::probe::as_ip(name).is_some() {
+        return Ok(());
     }
+    match crate::probe::wire_name(name) {
+        _ if name.is_empty() => {}
+        Some(sent) if sent.len() <= 255 => return Ok(()),
+        Some(_) => {}
+        None => {
+            return Err(HarnessError::Usage(format!(
+                "--servername {name:?}: not a host name: give letters, digits, '-', '_' and \
+                 '.' (a name in another script is sent as its IDNA A-label), or an IP address"
+            )))
+        }
+    }
+    Err(HarnessError::Usage(format!(
+        "--servername {name:?}: give a host name of 1 to 255 bytes"
+    )))
 }
 
 /// Refuses an `--alpn` list with an empty or over-long name, which

@@ -68,7 +68,8 @@ pub(crate) struct ProbeArgs {
     /// The server, HOST:PORT.
     target: String,
     /// SNI name and the name to verify (default: HOST); an IP address is
-    /// verified but not sent as SNI, which allows none.
+    /// verified but not sent as SNI, which allows none, and a name in
+    /// another script is sent as its IDNA A-label.
     #[arg(long)]
     servername: Option<String>,
     /// Trust anchors (PEM); default: the system trust store.

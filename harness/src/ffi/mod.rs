@@ -1,16 +1,14 @@
-//! The harness's only unsafe code: the calls into OpenSSL that the
-//! `openssl` crate does not make safe, offering a saved session (`SSL_set_session`), asking for a
-//! renegotiation (`SSL_renegotiate`), SRP logins (`SSL_CTX_set_srp_*`,
-//! OpenSSL 3's deprecated SRP API, present when the linked library was
-//! built with SRP and its 3.0 deprecations: cfg `ossl_srp`, from build.rs),
-//! matching a certificate to a host name ([`host`]), automatic DH
-//! parameters for a server ([`dh_auto`]), a chain certificate checked
-//! as added ([`chain_cert`]), and TLS over
-//! OpenSSL's own socket BIO ([`socket_tls`]); [`no_unwind`], which keeps
-//! panics out of the `openssl` crate's callback trampolines; and
-//! [`death_signal`], the one hook run in a peer process before it starts;
-//! and [`exit_at_once`], which ends the process without the atexit
-//! handlers (OpenSSL's cleanup) that would run under other threads.
+//! The harness's only unsafe code: the calls into OpenSSL that the `openssl` crate does not
+//! make safe, offering a saved session (`SSL_set_session`), asking for a renegotiation
+//! (`SSL_renegotiate`), SRP logins (`SSL_CTX_set_srp_*`, OpenSSL 3's deprecated SRP API,
+//! present when the linked library was built with SRP and its 3.0 deprecations: cfg `ossl_srp`,
+//! from build.rs), matching a certificate to a host name ([`host`]), automatic DH parameters
+//! for a server ([`dh_auto`]), a chain certificate checked as added ([`chain_cert`]), and TLS
+//! over OpenSSL's own socket BIO ([`socket_tls`]); getaddrinfo's view of a host
+//! ([`numeric_host`]); [`no_unwind`], which keeps panics out of the `openssl` crate's callback
+//! trampolines; [`death_signal`], the one hook run in a peer process first; and
+//! [`exit_at_once`], which ends the process without the atexit handlers (OpenSSL's cleanup)
+//! that would run under other threads.
 //!
 //! `SSL_set_session(3)` requires the session to come from the same
 //! `SSL_CTX` as the connection it is offered on. [`SavedSession`] keeps the
@@ -31,6 +29,7 @@ pub mod death_signal;
 pub mod dh_auto;
 pub mod host;
 mod no_unwind;
+pub mod numeric_host;
 pub mod socket_tls;
 
 pub use no_unwind::no_unwind;

@@ -200,7 +200,10 @@ fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
         }
         Err(e) => f.chain_verify.1 = Chain(&e).to_string(),
     }
-    f.hostname_match = if crate::ffi::host::certificate_names(leaf, &f.hostname) {
+    // An address in a shorthand form (127.1) is matched as the address.
+    let name =
+        crate::probe::as_ip(&f.hostname).map_or_else(|| f.hostname.clone(), |ip| ip.to_string());
+    f.hostname_match = if crate::ffi::host::certificate_names(leaf, &name) {
         Verdict::Yes
     } else {
         Verdict::No

@@ -19,7 +19,8 @@ use crate::starttls::StartTls;
 pub struct ScanArgs {
     /// The server, HOST:PORT.
     pub target: String,
-    /// SNI name and the name to check the certificate against (default: HOST, when it is a name).
+    /// SNI name and the name to check the certificate against (default: HOST, when it is a
+    /// name); a name in another script is sent as its IDNA A-label.
     #[arg(long)]
     pub servername: Option<String>,
     /// Trust anchors (PEM); default: the system trust store.
