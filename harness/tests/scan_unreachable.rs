@@ -111,6 +111,29 @@ fn a_port_nothing_listens_on_cannot_be_scanned_nor_pass_a_policy() {
         "{alpn}"
     );
     own_hello_rows_are_unknown(&o.stdout);
+    every_probe_diagnosed_as_probe_does(&addr, &[]);
+}
+
+/// Each probe record of a scan of `addr` (with `extra`) that reached no
+/// handshake carries the diagnosis probe's JSON line gives the same
+/// connection, not null: its cause, fault and summary.
+fn every_probe_diagnosed_as_probe_does(addr: &str, extra: &[&str]) {
+    let mut args = vec!["probe", addr, "--format", "json", "--timeout", "2"];
+    args.extend(extra);
+    let line: Value = serde_json::from_str(run(harness(&args)).stdout.trim()).expect("a line");
+    let expected = &line["diagnosis"];
+    assert!(expected["cause"].is_string(), "{line:#}");
+    let mut args = vec!["scan", addr, "--format", "json", "--timeout", "2"];
+    args.extend(extra);
+    let report: Value = serde_json::from_str(&run(harness(&args)).stdout).expect("scan JSON");
+    let probes = report["probes"].as_object().expect("probes");
+    assert!(!probes.is_empty(), "{report:#}");
+    for (id, record) in probes {
+        let d = &record["diagnosis"];
+        for field in ["cause", "fault", "summary"] {
+            assert_eq!(d[field], expected[field], "{id}: {record:#}");
+        }
+    }
 }
 
 /// The rows the scan's own hellos ask, which no version reached: unknown,
@@ -257,6 +280,7 @@ fn a_server_that_never_switches_to_tls_is_named_so() {
         o.stderr
     );
     assert!(o.stderr.contains("does not offer STARTTLS"), "{}", o.stderr);
+    every_probe_diagnosed_as_probe_does(&addr, &["--starttls", "smtp"]);
 }
 
 /// A plaintext service (here one answering every request with an HTTP

@@ -43,7 +43,11 @@ pub(super) fn connect(
 }
 
 /// What a failed connect to `a` means.
-fn connect_failure(a: SocketAddr, e: &std::io::Error, timeout: Duration) -> ProbeFailure {
+pub(crate) fn connect_failure(
+    a: SocketAddr,
+    e: &std::io::Error,
+    timeout: Duration,
+) -> ProbeFailure {
     match e.kind() {
         std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
             ProbeFailure::TimedOut(format!("connecting to {a} took longer than {timeout:?}"))

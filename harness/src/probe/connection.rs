@@ -73,23 +73,12 @@ impl ProbeConnection {
                 self.trace.as_ref(),
                 why,
             )),
-            Some(ProbeFailure::ResetAtConnect(error)) => {
-                Some(openssl_handshake::Diagnosis::reset_at_connect(error))
-            }
-            Some(ProbeFailure::Refused(what)) => {
-                Some(openssl_handshake::Diagnosis::connection_refused(what))
-            }
-            Some(ProbeFailure::Unreachable(what)) => {
-                Some(openssl_handshake::Diagnosis::unreachable(what))
-            }
-            // Reset before the server said a word: as a reset meeting the
-            // connect is diagnosed, whatever the exchange.
-            Some(f @ ProbeFailure::StartTls { error, .. }) if error.reset_at_accept() => Some(
-                openssl_handshake::Diagnosis::reset_at_connect(&f.to_string()),
-            ),
-            Some(ProbeFailure::StartTls { protocol, error }) => Some(
-                openssl_handshake::Diagnosis::starttls_failed(protocol.name(), &error.to_string()),
-            ),
+            Some(
+                f @ (ProbeFailure::ResetAtConnect(_)
+                | ProbeFailure::Refused(_)
+                | ProbeFailure::Unreachable(_)
+                | ProbeFailure::StartTls { .. }),
+            ) => f.before_tls(),
             Some(ProbeFailure::LostAfterHandshake(error)) => self
                 .trace
                 .as_ref()

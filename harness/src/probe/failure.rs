@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use openssl::ssl::SslRef;
 use openssl_handshake::decode::HandshakeType;
-use openssl_handshake::{AlertLevel, Direction, HandshakeTrace};
+use openssl_handshake::{AlertLevel, Diagnosis, Direction, HandshakeTrace};
 
 use crate::case::{alert, Role};
 use crate::ffi::socket_tls::Stop;
@@ -90,6 +90,30 @@ impl ProbeFailure {
             ProbeFailure::ResetAtConnect(m) => ProbeFailure::ResetAtConnect(f(m)),
             ProbeFailure::Other(m) => ProbeFailure::Other(f(m)),
             other => other,
+        }
+    }
+}
+
+impl ProbeFailure {
+    /// The diagnosis of a failure met before any TLS began, which has no
+    /// trace to diagnose: a connection refused, unreachable, reset at
+    /// once or not made in time, or not switched to TLS by STARTTLS.
+    /// `None` for the failures a trace diagnoses.
+    pub(crate) fn before_tls(&self) -> Option<Diagnosis> {
+        match self {
+            ProbeFailure::Refused(what) => Some(Diagnosis::connection_refused(what)),
+            ProbeFailure::Unreachable(what) => Some(Diagnosis::unreachable(what)),
+            ProbeFailure::ResetAtConnect(error) => Some(Diagnosis::reset_at_connect(error)),
+            // Reset before the server said a word: as a reset meeting the
+            // connect is diagnosed, whatever the exchange.
+            ProbeFailure::StartTls { error, .. } if error.reset_at_accept() => {
+                Some(Diagnosis::reset_at_connect(&self.to_string()))
+            }
+            ProbeFailure::StartTls { protocol, error } => Some(Diagnosis::starttls_failed(
+                protocol.name(),
+                &error.to_string(),
+            )),
+            _ => None,
         }
     }
 }

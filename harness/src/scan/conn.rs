@@ -221,7 +221,7 @@ impl Prober {
                 let older =
                     matches!(answer, Answer::ServerHello { version, .. } if version < 0x0304);
                 let next = older.then(|| after(&answer, &mut s, Instant::now() + self.limits.io));
-                (answer, flight, next)
+                (answer, flight, next, None)
             }
             Err(e) => {
                 // A STARTTLS refusal came over a connection that was made.
@@ -229,22 +229,25 @@ impl Prober {
                     ConnectError::StartTls { .. } => Chain(&e).to_string(),
                     _ => format!("could not connect: {}", Chain(&e)),
                 };
-                (Answer::NoConnection { reason }, Vec::new(), None)
+                let diagnosis = e.diagnosis(self.limits.connect);
+                (Answer::NoConnection { reason }, Vec::new(), None, diagnosis)
             }
         };
         let unanswered = |a: &Answer| matches!(a, Answer::NoAnswer | Answer::NoConnection { .. });
-        let (mut answer, mut flight, mut next) = once();
+        let (mut answer, mut flight, mut next, mut diagnosis) = once();
         let retried_after =
             (unanswered(&answer) || answer == Answer::Closed).then(|| answer.describe());
         if retried_after.is_some() {
-            (answer, flight, next) = once();
+            (answer, flight, next, diagnosis) = once();
         }
         let record = ProbeRecord {
             offer: offer.to_owned(),
             // Worded as the version rows word it.
             error: (!matches!(answer, Answer::ServerHello { .. }))
                 .then(|| super::own_hello::not_a_hello(&answer).1),
-            diagnosis: None,
+            // Only a connection never made or switched: a hello written
+            // here has no trace for the rest.
+            diagnosis,
             elapsed_ms: started.elapsed().as_secs_f64() * 1e3,
             trace: None,
             unanswered: unanswered(&answer).then(|| answer.describe()),
@@ -396,7 +399,12 @@ impl Prober {
         }
         let (stream, deadline) = match self.connect() {
             Ok(s) => s,
-            Err(e) => return Ok(Attempt::unreached(id, Chain(&e).to_string())),
+            Err(e) => {
+                return Ok(Attempt {
+                    diagnosis: e.diagnosis(self.limits.connect),
+                    ..Attempt::unreached(id, Chain(&e).to_string())
+                })
+            }
         };
         let mut s = SocketTls::new(ssl, stream, self.limits.io, deadline, None)?;
         let lib = &self.library;

@@ -49,9 +49,10 @@ pub fn failures(r: &ScanReport) -> Vec<(&str, Failure<'_>)> {
 
 /// How one failed probe is reported.
 pub enum Failure<'a> {
-    /// Its trace's diagnosis.
+    /// Its trace's diagnosis, or its connection's when no TLS began.
     Diagnosed(&'a openssl_handshake::Diagnosis),
-    /// No trace to diagnose (the connection failed): the error.
+    /// No diagnosis (a probe this end could not set up, or a hello the
+    /// scan wrote itself that got no answer): the error.
     Undiagnosed(&'a str),
 }
 

@@ -2,10 +2,13 @@
 //! the handshake. The report carries each as the probe's error text.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use openssl::error::ErrorStack;
+use openssl_handshake::Diagnosis;
 
 use crate::ffi::SessionError;
+use crate::probe::ProbeFailure;
 use crate::starttls::StartTlsError;
 
 /// Why a probe's connection to the target was not made.
@@ -35,6 +38,32 @@ pub enum ConnectError {
         #[source]
         source: StartTlsError,
     },
+}
+
+impl ConnectError {
+    /// The diagnosis a probe's connection gets, as probe's would (no TLS
+    /// began, so no trace gives one); `timeout` is the connect's.
+    pub fn diagnosis(&self, timeout: Duration) -> Option<Diagnosis> {
+        match self {
+            ConnectError::NoAddress(host) => {
+                Some(Diagnosis::unreachable(&format!("no address for {host}")))
+            }
+            ConnectError::Connect { addr, source } => {
+                match crate::probe::connect_failure(*addr, source, timeout) {
+                    ProbeFailure::TimedOut(why) => Some(Diagnosis::connect_timed_out(&why)),
+                    other => other.before_tls(),
+                }
+            }
+            ConnectError::Timeouts(_) => None,
+            // As probe's: a reset before the server's first byte.
+            ConnectError::StartTls { source, .. } if source.reset_at_accept() => Some(
+                Diagnosis::reset_at_connect(&testkit::error_chain::Chain(self).to_string()),
+            ),
+            ConnectError::StartTls { protocol, source } => {
+                Some(Diagnosis::starttls_failed(protocol, &source.to_string()))
+            }
+        }
+    }
 }
 
 /// Why a probe's `SSL` could not be set up for its offer.
