@@ -20,7 +20,7 @@ pub fn render(r: &ScanReport, f: Format) -> String {
         // doubles the size); `jq .` prints it for reading.
         Format::Json => serde_json::to_string(r).unwrap_or_default() + "\n",
         Format::Junit => junit(r),
-        Format::Markdown => markdown(r),
+        Format::Markdown => markdown::markdown(r),
     }
 }
 
@@ -65,14 +65,6 @@ impl Failure<'_> {
         match self {
             Failure::Diagnosed(d) if with_fix(id) => diagnosis::line(d),
             Failure::Diagnosed(d) => diagnosis::without_fix(d),
-            Failure::Undiagnosed(e) => (*e).to_owned(),
-        }
-    }
-
-    fn markdown(&self, id: &str) -> String {
-        match self {
-            Failure::Diagnosed(d) if with_fix(id) => diagnosis::markdown(d),
-            Failure::Diagnosed(d) => diagnosis::markdown_without_fix(d),
             Failure::Undiagnosed(e) => (*e).to_owned(),
         }
     }
@@ -175,50 +167,6 @@ fn outcome(o: RuleOutcome) -> &'static str {
     }
 }
 
-fn markdown(r: &ScanReport) -> String {
-    let cell = |t: &str| t.replace('|', "\\|");
-    let mut s = format!(
-        "## TLS scan of `{}`\n\n{}",
-        r.target,
-        header(r).trim_start_matches("scan ")
-    );
-    s += "| finding | item | result | probes |\n|---|---|---|---|\n";
-    for row in rows(r) {
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} |",
-            row.family,
-            cell(&row.item),
-            cell(&row.value),
-            row.probes.join(" ")
-        );
-    }
-    let failed = failures(r);
-    if !failed.is_empty() {
-        s += "\n### Failed probes\n\n| probe | diagnosis |\n|---|---|\n";
-        for (id, f) in failed {
-            let _ = writeln!(s, "| {id} | {} |", cell(&f.markdown(id)));
-        }
-    }
-    if let Some(p) = &r.policy {
-        let _ = writeln!(
-            s,
-            "\n### Policy {}\n\n| rule | outcome | detail |\n|---|---|---|",
-            p.name
-        );
-        for rule in &p.rules {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} |",
-                rule.rule,
-                outcome(rule.outcome),
-                cell(&rule.detail)
-            );
-        }
-    }
-    s
-}
-
 fn junit(r: &ScanReport) -> String {
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let rules = r.policy.as_ref().map_or(&[][..], |p| &p.rules[..]);
@@ -311,4 +259,5 @@ fn junit(r: &ScanReport) -> String {
     s
 }
 
+mod markdown;
 mod rows;
