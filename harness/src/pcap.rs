@@ -179,6 +179,19 @@ impl Capture {
         self.lock().left_out
     }
 
+    /// What an operator is told of a capture cut at [`KEPT_AT_MOST`]:
+    /// `None` when nothing was left out.
+    pub fn cut_note(&self) -> Option<String> {
+        let left_out = self.left_out();
+        (left_out > 0).then(|| {
+            format!(
+                "--pcap: the capture keeps a connection's first {} MiB; the {left_out} bytes \
+                 after them were left out",
+                KEPT_AT_MOST >> 20
+            )
+        })
+    }
+
     /// Bytes recorded each way: (client to server, server to client).
     pub fn bytes(&self) -> (usize, usize) {
         let s = self.lock();

@@ -423,14 +423,7 @@ pub fn probe(opts: &ProbeOptions) -> Result<ProbeOutcome, HarnessError> {
         if let (Some(file), Some(c)) = (&pcap, &capture) {
             file.append(c)
                 .map_err(|e| HarnessError::writing(file.path(), e))?;
-            if c.left_out() > 0 {
-                conn.notes.push(format!(
-                    "--pcap: the capture keeps a connection's first {} MiB; the {} bytes after \
-                     them were left out",
-                    pcap::KEPT_AT_MOST >> 20,
-                    c.left_out()
-                ));
-            }
+            conn.notes.extend(c.cut_note());
         }
         let failed = conn.failure.is_some();
         out.connections.push(conn);

@@ -114,6 +114,14 @@ pub enum Notice<'a> {
         /// What came early and what became of it.
         early: &'a EarlyData,
     },
+    /// A connection's `--pcap` capture was cut at its size limit: what
+    /// was left out, said in every format, as probe's note is.
+    Note {
+        /// The client.
+        peer: SocketAddr,
+        /// What was left out.
+        note: &'a str,
+    },
     /// A connection failed, printed in a format of OpenSSL's lines alone
     /// (`state`, `msg`), which have no room for why.
     Failed {
@@ -152,6 +160,40 @@ pub fn serve(
             "--max-connections must be at least 1".into(),
         ));
     }
+    // Bound first, before the test PKI is generated (a second or so): an
+    // address in use or mistyped is told at once. The form first: a bare
+    // port is a usage mistake, not a lookup failure.
+    let well_formed = opts
+        .listen
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if !well_formed {
+        return Err(HarnessError::Usage(format!(
+            "--listen {:?}: give ADDRESS:PORT, e.g. 127.0.0.1:4433, 0.0.0.0:4433 (every \
+             address) or [::]:4433; port 0 takes a free one",
+            opts.listen
+        )));
+    }
+    // A host name in --listen is looked up within the I/O time-out, as a
+    // probe's target is, rather than for as long as the resolver takes.
+    let listener = crate::resolve::addresses(&opts.listen, opts.timeout)
+        .and_then(|addrs| TcpListener::bind(&addrs[..]))
+        .map_err(|e| HarnessError::Io {
+            what: format!("listening on {}", opts.listen),
+            source: e,
+        })?;
+    let addr = listener.local_addr().map_err(|e| HarnessError::Io {
+        what: "reading the bound address".into(),
+        source: e,
+    })?;
+    // Polled, so that the accept wait has a time-out and finished
+    // connections are printed while no client arrives.
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| HarnessError::Io {
+            what: format!("setting up {addr}"),
+            source: e,
+        })?;
     let mut b = SslContextBuilder::new(SslMethod::tls_server())?;
     b.trace_handshakes(TraceOptions::default().messages(true))?;
     opts.tls.apply(&mut b, Role::Server)?;
@@ -209,38 +251,6 @@ pub fn serve(
         notify(Notice::Warning(why));
     }
 
-    // The form first: a bare port is a usage mistake, not a lookup failure.
-    let well_formed = opts
-        .listen
-        .rsplit_once(':')
-        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-    if !well_formed {
-        return Err(HarnessError::Usage(format!(
-            "--listen {:?}: give ADDRESS:PORT, e.g. 127.0.0.1:4433, 0.0.0.0:4433 (every \
-             address) or [::]:4433; port 0 takes a free one",
-            opts.listen
-        )));
-    }
-    // A host name in --listen is looked up within the I/O time-out, as a
-    // probe's target is, rather than for as long as the resolver takes.
-    let listener = crate::resolve::addresses(&opts.listen, opts.timeout)
-        .and_then(|addrs| TcpListener::bind(&addrs[..]))
-        .map_err(|e| HarnessError::Io {
-            what: format!("listening on {}", opts.listen),
-            source: e,
-        })?;
-    let addr = listener.local_addr().map_err(|e| HarnessError::Io {
-        what: "reading the bound address".into(),
-        source: e,
-    })?;
-    // Polled, so that the accept wait has a time-out and finished
-    // connections are printed while no client arrives.
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| HarnessError::Io {
-            what: format!("setting up {addr}"),
-            source: e,
-        })?;
     notify(Notice::Listening {
         addr,
         root: root.as_deref(),
@@ -384,6 +394,12 @@ fn report_ended(
     format: TraceFormat,
 ) -> Result<(), HarnessError> {
     print_report(out, report, format)?;
+    if let Some(note) = &report.pcap_note {
+        notify(Notice::Note {
+            peer: report.peer,
+            note,
+        });
+    }
     let lines_only = matches!(format, TraceFormat::State | TraceFormat::Msg);
     if let (true, Some(early)) = (lines_only, &report.early_data) {
         notify(Notice::EarlyData {

@@ -313,3 +313,43 @@ fn probe_pcap_says_when_it_holds_no_packets() {
     // Connected (the three-way handshake is there) or told none was.
     assert!(said != (frames_in(&pcap) >= 3), "{}", out.stderr);
 }
+
+/// serve cuts a connection's capture at 16 MiB, as probe does, and says
+/// so on stderr rather than silently: `openssl s_client` sends 17 MiB of
+/// application data from its stdin.
+#[test]
+fn serve_pcap_says_when_it_cuts_a_capture() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("serve.pcapng");
+    let mut server = common::Proc::spawn(common::harness(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--once",
+        "--format",
+        "summary",
+        "--pcap",
+        pcap.to_str().unwrap(),
+    ]));
+    let line = common::Proc::wait_line(&server.stderr, common::LIMIT, "serve's address", |l| {
+        l.starts_with("listening on ")
+    });
+    let addr = line.trim_start_matches("listening on ").trim().to_owned();
+    let mut client = Command::new("sh");
+    client
+        .arg("-c")
+        .arg("head -c 17825792 /dev/zero | openssl s_client -connect \"$0\" -quiet")
+        .arg(&addr);
+    common::run(client);
+    assert!(server.wait(common::LIMIT).success(), "serve --once failed");
+    let note = common::Proc::wait_line(&server.stderr, common::LIMIT, "the note", |l| {
+        l.starts_with("note: ")
+    });
+    assert!(
+        note.contains("--pcap: the capture keeps a connection's first 16 MiB; the ")
+            && note.contains(" bytes after them were left out"),
+        "{note}"
+    );
+    let size = std::fs::metadata(&pcap).unwrap().len();
+    assert!(size < 17 << 20, "{size} bytes written");
+}

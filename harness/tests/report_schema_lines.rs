@@ -109,6 +109,7 @@ fn probe_and_serve_lines_match_their_schemas() {
             closed: Some(closed),
             diagnosis: None,
             early_data: None,
+            pcap_note: None,
         });
     }
     for report in &made {

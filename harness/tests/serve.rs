@@ -497,3 +497,18 @@ fn running_out_of_descriptors_is_reported() {
     assert!(warning.contains("Too many open files"), "{warning}");
     drop(held);
 }
+
+/// `--listen` is bound before the test PKI is generated (a second or so):
+/// an address in use is told first. With no temporary directory for the
+/// generated PKI (TMPDIR names none), the bind's error comes, not that
+/// directory's.
+#[test]
+fn an_address_in_use_is_told_before_the_pki_is_made() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut c = common::harness(&["serve", "--listen", &addr, "--once"]);
+    c.env("TMPDIR", dir.path().join("no-such-dir"));
+    let o = common::refused(c, &[&format!("listening on {addr}: ")]);
+    assert!(!o.stderr.contains("no-such-dir"), "{}", o.stderr);
+}

@@ -400,6 +400,7 @@ pub(crate) fn serve_cmd(a: ServeArgs) -> Result<bool, HarnessError> {
             harness::stderr!("refused {peer}: {}", serve::refusal(open))
         }
         Notice::EarlyData { peer, early } => harness::stderr!("{peer}: early data: {early}"),
+        Notice::Note { peer, note } => harness::stderr!("note: {peer}: {note}"),
         Notice::Failed {
             peer,
             error,

@@ -68,6 +68,8 @@ pub struct ConnectionReport {
     /// also when the handshake failed (early data past this server's
     /// limit fails it).
     pub early_data: Option<EarlyData>,
+    /// With `--pcap`: that the capture was cut, and where.
+    pub pcap_note: Option<String>,
 }
 
 impl ConnectionReport {
@@ -103,6 +105,7 @@ impl ConnectionReport {
             closed: None,
             diagnosis: None,
             early_data: None,
+            pcap_note: None,
         }
     }
 
@@ -188,6 +191,7 @@ pub(super) fn handle(
     let mut report = serve_one(tcp, peer, accepted, ctx, limits, conduct, capture.as_ref());
     report.diagnosis = report.diagnosis.map(|d| d.with_server_alpn(&conduct.alpn));
     if let (Some(file), Some(c)) = (pcap, &capture) {
+        report.pcap_note = c.cut_note();
         if let Err(e) = file.append(c) {
             let note = format!("writing {}: {e}", file.path().display());
             report.error = Some(match report.error.take() {
@@ -219,6 +223,7 @@ fn serve_one(
         closed: None,
         diagnosis: None,
         early_data: None,
+        pcap_note: None,
     };
     let mut timed_out = None;
     let finish = |mut r: ConnectionReport, timed_out: Option<String>| {
