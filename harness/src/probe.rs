@@ -12,7 +12,7 @@ mod target;
 pub(crate) use after::after_handshake;
 pub use after::{PostHandshake, ReadEnd};
 use connect::connect;
-pub(crate) use connect::connect_failure;
+pub(crate) use connect::{connect_failure, first_connecting};
 pub use connection::ProbeConnection;
 use failure::handshake_failure;
 pub(crate) use failure::wrote_hello;

@@ -1,9 +1,41 @@
 //! Connecting to a target whose name may resolve to several addresses.
 
+use std::io;
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use super::ProbeFailure;
+
+/// How a walk over a name's addresses went ([`first_connecting`]).
+pub(crate) struct Walk {
+    /// The first address that took a connection, with its stream.
+    pub connected: Option<(TcpStream, SocketAddr)>,
+    /// Each address tried before it (every one, when none took one) and
+    /// why it took none.
+    pub failed: Vec<(SocketAddr, io::Error)>,
+}
+
+/// Tries `addrs` in the resolver's order, each for `timeout`, up to the
+/// first that takes a TCP connection. probe and scan walk a name's
+/// addresses so, each wording the failures its own way.
+pub(crate) fn first_connecting(addrs: &[SocketAddr], timeout: Duration) -> Walk {
+    let mut failed = Vec::new();
+    for a in addrs {
+        match TcpStream::connect_timeout(a, timeout) {
+            Ok(s) => {
+                return Walk {
+                    connected: Some((s, *a)),
+                    failed,
+                }
+            }
+            Err(e) => failed.push((*a, e)),
+        }
+    }
+    Walk {
+        connected: None,
+        failed,
+    }
+}
 
 /// Connects to the first of `addrs` (every address the name resolved to,
 /// in the resolver's order) that takes a connection, each given `timeout`.
@@ -15,28 +47,26 @@ pub(super) fn connect(
     addrs: &[SocketAddr],
     timeout: Duration,
 ) -> Result<(TcpStream, SocketAddr, Vec<String>), ProbeFailure> {
-    let mut tried = Vec::new();
-    let mut last = ProbeFailure::Refused("no address to connect to".into());
-    for a in addrs {
-        match TcpStream::connect_timeout(a, timeout) {
-            Ok(s) => {
-                let set = s
-                    .set_read_timeout(Some(timeout))
-                    .and_then(|_| s.set_write_timeout(Some(timeout)));
-                return match set {
-                    Ok(()) => Ok((s, *a, tried)),
-                    Err(e) => Err(ProbeFailure::Other(e.to_string())),
-                };
-            }
-            Err(e) => {
-                let failure = connect_failure(*a, &e, timeout);
-                tried.push(failure.to_string());
-                last = failure;
-            }
-        }
+    let Walk { connected, failed } = first_connecting(addrs, timeout);
+    let mut tried: Vec<ProbeFailure> = failed
+        .iter()
+        .map(|(a, e)| connect_failure(*a, e, timeout))
+        .collect();
+    if let Some((s, a)) = connected {
+        let set = s
+            .set_read_timeout(Some(timeout))
+            .and_then(|_| s.set_write_timeout(Some(timeout)));
+        return match set {
+            Ok(()) => Ok((s, a, tried.iter().map(ToString::to_string).collect())),
+            Err(e) => Err(ProbeFailure::Other(e.to_string())),
+        };
     }
-    if tried.len() > 1 {
-        let others = tried[..tried.len() - 1].join("; ");
+    let Some(mut last) = tried.pop() else {
+        return Err(ProbeFailure::Refused("no address to connect to".into()));
+    };
+    if !tried.is_empty() {
+        let others: Vec<String> = tried.iter().map(ToString::to_string).collect();
+        let others = others.join("; ");
         last = last.map_message(|m| format!("{m} (every address failed; before it, {others})"));
     }
     Err(last)
@@ -81,6 +111,17 @@ mod tests {
     fn closed() -> SocketAddr {
         let l = TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr")
+    }
+
+    #[test]
+    fn the_walk_stops_at_the_first_address_that_connects() {
+        let live = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let (dead, live_addr) = (closed(), live.local_addr().expect("addr"));
+        let Walk { connected, failed } =
+            first_connecting(&[dead, live_addr, closed()], Duration::from_secs(5));
+        assert_eq!(connected.map(|(_, a)| a), Some(live_addr));
+        let failed: Vec<_> = failed.iter().map(|(a, e)| (*a, e.kind())).collect();
+        assert_eq!(failed, [(dead, io::ErrorKind::ConnectionRefused)]);
     }
 
     #[test]

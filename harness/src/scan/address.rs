@@ -4,7 +4,7 @@
 //! which server it describes (a name's addresses may be different
 //! servers).
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 /// The address chosen and why each one before it was passed over.
@@ -26,26 +26,20 @@ pub fn choose(addrs: &[SocketAddr], timeout: Duration) -> Chosen {
             passed_over: Vec::new(),
         };
     }
-    let mut passed_over = Vec::new();
-    for a in addrs {
-        match TcpStream::connect_timeout(a, timeout) {
-            Ok(_) => {
-                return Chosen {
-                    address: Some(*a),
-                    passed_over,
-                }
-            }
-            Err(e) => passed_over.push(match e.kind() {
+    // The stream is not kept: the probes make their own connections.
+    let walk = crate::probe::first_connecting(addrs, timeout);
+    Chosen {
+        address: walk.connected.map(|(_, a)| a),
+        passed_over: walk
+            .failed
+            .into_iter()
+            .map(|(a, e)| match e.kind() {
                 std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
                     format!("{a}: no connection within {timeout:?}")
                 }
                 _ => format!("{a}: {e}"),
-            }),
-        }
-    }
-    Chosen {
-        address: None,
-        passed_over,
+            })
+            .collect(),
     }
 }
 
