@@ -5,14 +5,12 @@
 //! ends no table cell.
 
 mod common;
-
-use std::io::{Read, Write};
-use std::time::Duration;
+mod scan_support;
 
 use common::{harness, run};
 
-/// Markup a hostile server might put in its reply.
-const REPLY: &str = "454 4.7.0 | <b>x</b> [a](http://e) ![i](x) `x` *y* _z_";
+/// Markup a hostile server might put in its reply to STARTTLS.
+const REPLY: &[u8] = b"454 4.7.0 | <b>x</b> [a](http://e) ![i](x) `x` *y* _z_\r\n";
 
 /// The reply as CommonMark (0.31, section 2.4) writes it literally: each
 /// ASCII punctuation character behind a backslash.
@@ -35,21 +33,11 @@ fn borders(line: &str) -> usize {
 
 #[test]
 fn server_text_cannot_add_markup_to_the_markdown() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    std::thread::spawn(move || {
-        for mut c in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
-                let _ = c.write_all(b"220 mail ESMTP\r\n");
-                let _ = c.read(&mut [0u8; 512]);
-                let _ = c.write_all(b"250-mail\r\n250 STARTTLS\r\n");
-                let _ = c.read(&mut [0u8; 512]);
-                let _ = c.write_all(format!("{REPLY}\r\n").as_bytes());
-                let _ = c.read(&mut [0u8; 512]);
-            });
-        }
-    });
+    let addr = scan_support::scripted(&[
+        b"220 mail ESMTP\r\n",
+        b"250-mail\r\n250 STARTTLS\r\n",
+        REPLY,
+    ]);
     let o = run(harness(&[
         "scan",
         &addr,

@@ -250,20 +250,7 @@ fn a_server_whose_every_server_hello_is_refused_is_named_a_tls_server() {
 /// rather than that no connection could be made.
 #[test]
 fn a_server_that_never_switches_to_tls_is_named_so() {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    std::thread::spawn(move || {
-        for mut c in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
-                let _ = c.write_all(b"220 mail ESMTP\r\n");
-                let _ = c.read(&mut [0u8; 512]);
-                let _ = c.write_all(b"250-mail\r\n250 SIZE 1000\r\n");
-                let _ = c.read(&mut [0u8; 512]);
-            });
-        }
-    });
+    let addr = scripted(&[b"220 mail ESMTP\r\n", b"250-mail\r\n250 SIZE 1000\r\n"]);
     let o = run(harness(&[
         "scan",
         &addr,

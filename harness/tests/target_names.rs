@@ -8,6 +8,7 @@
 //! refuses a connection with another.
 
 mod common;
+mod scan_support;
 
 use std::path::Path;
 use std::process::Command;
@@ -131,15 +132,7 @@ fn a_shorthand_address_is_no_sni_name_and_is_checked_as_an_address() {
         assert!(line["trace"]["negotiated"]["sni"].is_null(), "{line:#}");
     }
     // A scan's seventy-odd connections want a server that answers each.
-    let (_www, addr) = common::s_server(&[
-        "-www",
-        "-cert",
-        &p(d, "server-rsa2048.crt"),
-        "-cert_chain",
-        &p(d, "intermediate.pem"),
-        "-key",
-        &p(d, "server-rsa2048.key"),
-    ]);
+    let (_www, addr) = scan_support::s_server(d, &[]);
     let port = addr.rsplit_once(':').expect("HOST:PORT").1;
     let report = run(harness(&[
         "scan",

@@ -89,6 +89,28 @@ pub fn scan_any(d: &Path, addr: &str, extra: &[&str]) -> (common::Output, String
     (o, text)
 }
 
+/// A plaintext server on a free loopback port that answers every
+/// connection with `script`: each step's bytes, then one read of what the
+/// client sends next (10 s at most), as a STARTTLS server that never
+/// switches does. Returns its address.
+pub fn scripted(script: &'static [&'static [u8]]) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = c.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+                for step in script {
+                    let _ = c.write_all(step);
+                    let _ = c.read(&mut [0u8; 512]);
+                }
+            });
+        }
+    });
+    addr
+}
+
 pub fn scan_json(d: &Path, addr: &str, extra: &[&str]) -> Value {
     let mut args = vec!["--format", "json"];
     args.extend_from_slice(extra);
