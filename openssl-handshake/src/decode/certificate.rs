@@ -234,6 +234,13 @@ pub(super) fn decode_certificate_request_tls12(
     let types = reader.vec(1)?;
     let signature_algorithms = if with_sigalgs {
         let list = reader.vec(2)?;
+        // RFC 5246 section 7.4.4 leaves the lower bound out, but the list
+        // is the extension's (<2..2^16-2>, section 7.4.1.4.1): an empty
+        // one leaves the client nothing to sign with, and OpenSSL refuses
+        // it ("signature algorithms error").
+        if list.is_empty() {
+            return bad("empty supported_signature_algorithms");
+        }
         u16_list(list, "supported_signature_algorithms")?
             .into_iter()
             .map(SignatureScheme::new)

@@ -122,16 +122,36 @@ pub(super) fn nom_fail(input: &[u8], err: nom::Err<nom::error::Error<&[u8]>>, wh
                 have: input.len(),
             }
         }
+        // nom's error kind names the parser combinator that stopped
+        // ("Length followed by value"), which says nothing to a reader of
+        // the message: the field and the place say what there is to say.
         nom::Err::Error(e) | nom::Err::Failure(e) => {
             let at = (e.input.as_ptr() as usize).wrapping_sub(input.as_ptr() as usize);
             if at <= input.len() {
-                Fail::Bad(format!(
-                    "{what} rejected at byte {at} ({})",
-                    e.code.description()
-                ))
+                Fail::Bad(format!("{what} does not parse (at byte {at})"))
             } else {
-                Fail::Bad(format!("{what} rejected ({})", e.code.description()))
+                Fail::Bad(format!("{what} does not parse"))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A parser failure names the field and the place, not nom's name for
+    /// the combinator ("Length followed by value").
+    #[test]
+    fn a_parser_failure_is_put_in_plain_words() {
+        let input = [0u8, 3, 0, 29, 0];
+        let err = nom::Err::Error(nom::error::Error::new(
+            &input[2..],
+            nom::error::ErrorKind::LengthValue,
+        ));
+        let Fail::Bad(text) = nom_fail(&input, err, "named_group_list") else {
+            panic!("not a Bad")
+        };
+        assert_eq!(text, "named_group_list does not parse (at byte 2)");
     }
 }

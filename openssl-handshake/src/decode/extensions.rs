@@ -164,13 +164,20 @@ pub(super) fn ext_alpn(data: &[u8]) -> Res<Vec<String>> {
     Ok(names.iter().map(|name| escaped(name)).collect())
 }
 
-/// Checks that `data` is one `uint16 what<..>` list and nothing else, in
-/// the words of the other readers, before `tls-parser` reads it (which
-/// names only the parser combinator that failed).
+/// Checks that `data` is one non-empty `uint16 what<2..>` list and
+/// nothing else, in the words of the other readers, before `tls-parser`
+/// reads it (which names only the parser combinator that failed, and
+/// takes an empty list). Both lists read this way, named_group_list and
+/// supported_signature_algorithms, hold at least one value (RFC 8446
+/// sections 4.2.7 and 4.2.3, RFC 5246 section 7.4.1.4.1); OpenSSL
+/// refuses an empty one.
 fn check_u16_list(data: &[u8], what: &str) -> Res<()> {
     let mut reader = Reader::new(data);
     let list = reader.vec(2)?;
     reader.finish(what)?;
+    if list.is_empty() {
+        return bad(format!("empty {what}"));
+    }
     u16_list(list, what).map(drop)
 }
 

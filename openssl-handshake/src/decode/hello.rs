@@ -8,7 +8,7 @@ use super::error::{bad, nom_fail, Res};
 use super::extensions::*;
 use super::names::{CipherSuite, NamedGroup, SignatureScheme};
 use super::problems::ExtensionProblem;
-use super::reader::{be16, hex};
+use super::reader::{be16, hex, Reader};
 use super::DecodeContext;
 use crate::version::ProtocolVersion;
 
@@ -202,11 +202,32 @@ pub(super) fn check_session_id_length(body: &[u8]) -> Res<()> {
     }
 }
 
+/// An odd-length cipher_suites (two bytes a suite, RFC 8446 section
+/// 4.1.2), named as such: `tls-parser` names only the combinator that
+/// stopped on it. A list that runs past the body is left to it
+/// (truncated).
+fn check_cipher_suites_length(body: &[u8]) -> Res<()> {
+    let mut reader = Reader::new(body);
+    // legacy_version and random, then legacy_session_id.
+    let suites = reader
+        .take(34)
+        .and_then(|_| reader.vec(1))
+        .and_then(|_| reader.vec(2));
+    match suites {
+        Ok(suites) if !suites.len().is_multiple_of(2) => bad(format!(
+            "cipher_suites has an odd length ({})",
+            suites.len()
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn decode_client_hello(
     body: &[u8],
     problems: &mut Vec<ExtensionProblem>,
 ) -> Res<ClientHello> {
     check_session_id_length(body)?;
+    check_cipher_suites_length(body)?;
     let (rest, hello) =
         parse_tls_handshake_client_hello(body).map_err(|e| nom_fail(body, e, "fixed fields"))?;
     let block = extensions_block(hello.ext, rest)?;

@@ -201,8 +201,14 @@ fn server_params(
             let p = reader.vec(2)?;
             let g = reader.vec(2)?;
             let ys = reader.vec(2)?;
-            if p.is_empty() || g.is_empty() || ys.is_empty() {
-                return bad("empty DH parameter");
+            for (value, name) in [
+                (p, "dh_p (the DH prime)"),
+                (g, "dh_g (the DH generator)"),
+                (ys, "dh_Ys (the server's DH public value)"),
+            ] {
+                if value.is_empty() {
+                    return bad(format!("empty {name}"));
+                }
             }
             view.dh_p_len = Some(p.len());
             view.dh_g_len = Some(g.len());

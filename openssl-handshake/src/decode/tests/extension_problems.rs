@@ -273,3 +273,81 @@ fn an_odd_length_list_is_named() {
         )]
     );
 }
+
+/// The lists RFC 8446 gives a lower bound of one value are refused
+/// empty, as OpenSSL refuses them ("bad extension" for a ClientHello's
+/// supported_groups, RFC 8446 section 4.2.7 `named_group_list<2..>`,
+/// and its signature_algorithms, section 4.2.3
+/// `supported_signature_algorithms<2..2^16-2>`); the hello keeps the
+/// rest.
+#[test]
+fn an_empty_group_or_scheme_list_is_named() {
+    let msg = tls13_client_hello(&ext(13, &vec_prefixed(2, &[])));
+    let Body::ClientHello(hello) = decode_handshake(&msg, false).unwrap().body else {
+        panic!("not a ClientHello")
+    };
+    assert_offer_kept(&hello);
+    assert_eq!(
+        decoded_problems(&msg, false),
+        [malformed(
+            13,
+            "signature_algorithms extension: empty supported_signature_algorithms"
+        )]
+    );
+    let groups = ext(10, &vec_prefixed(2, &[]));
+    let msg = hello_with_extensions(&groups);
+    assert_eq!(
+        decoded_problems(&msg, false),
+        [malformed(
+            10,
+            "supported_groups extension: empty named_group_list"
+        )]
+    );
+}
+
+/// A TLS 1.2 CertificateRequest whose supported_signature_algorithms is
+/// empty or of odd length: OpenSSL's client refuses both ("signature
+/// algorithms error", internal_error), and so does the decoder, naming
+/// the field.
+#[test]
+fn a_tls12_certificate_request_needs_a_scheme() {
+    let tls12 = DecodeContext::new(Some(ProtocolVersion::Tls1_2), Some(0x009c));
+    let request = |schemes: &[u8]| {
+        let body = [
+            vec_prefixed(1, &[1]),
+            vec_prefixed(2, schemes),
+            vec_prefixed(2, &[]),
+        ]
+        .concat();
+        decode_handshake_in(&wrap(13, &body), tls12).map(|m| m.body)
+    };
+    let err = request(&[]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "CertificateRequest is malformed: empty supported_signature_algorithms"
+    );
+    let err = request(&[4, 1, 8]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "CertificateRequest is malformed: supported_signature_algorithms has an odd length (3)"
+    );
+    assert!(matches!(request(&[4, 1]), Ok(Body::CertificateRequest(_))));
+}
+
+/// Fixed fields that do not parse are named by field, never by the
+/// parser combinator that stopped (nom's "Length followed by value"): a
+/// cipher_suites of odd length (one suite and a half), which OpenSSL
+/// refuses ("error in received cipher list").
+#[test]
+fn an_odd_cipher_suites_length_is_named() {
+    let mut body = vec![3, 3];
+    body.extend([0x11; 32]);
+    body.push(0);
+    body.extend(vec_prefixed(2, &[0x13, 0x01, 0x13]));
+    body.extend(vec_prefixed(1, &[0]));
+    let err = decode_handshake(&wrap(1, &body), false).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ClientHello is malformed: cipher_suites has an odd length (3)"
+    );
+}

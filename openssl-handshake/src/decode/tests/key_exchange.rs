@@ -239,3 +239,34 @@ fn a_missing_signature_is_malformed_unless_the_suite_is_anonymous() {
     };
     assert_eq!((kx.signature_len, kx.signature_scheme_id()), (0, None));
 }
+
+/// A DHE ServerKeyExchange with an empty field names which one, in
+/// `-trace`'s field names: an empty prime is not a bad public value
+/// (OpenSSL's DH_check_params_ex says "check p not prime" and "not
+/// suitable generator" for the hostile one with an empty dh_p).
+#[test]
+fn an_empty_dh_field_is_named() {
+    let p = BigNum::get_rfc3526_prime_2048().unwrap().to_vec();
+    let fields = |p: &[u8], g: &[u8], ys: &[u8]| {
+        let mut body = vec_prefixed(2, p);
+        body.extend(vec_prefixed(2, g));
+        body.extend(vec_prefixed(2, ys));
+        body.extend(0x0804u16.to_be_bytes());
+        body.extend(vec_prefixed(2, &[0x99; 256]));
+        let err = decode_handshake_in(&wrap(12, &body), DecodeContext::new(TLS12, Some(DHE_RSA)))
+            .unwrap_err();
+        err.to_string()
+    };
+    assert_eq!(
+        fields(&[], &[2], &[5; 256]),
+        "ServerKeyExchange is malformed: empty dh_p (the DH prime)"
+    );
+    assert_eq!(
+        fields(&p, &[], &[5; 256]),
+        "ServerKeyExchange is malformed: empty dh_g (the DH generator)"
+    );
+    assert_eq!(
+        fields(&p, &[2], &[]),
+        "ServerKeyExchange is malformed: empty dh_Ys (the server's DH public value)"
+    );
+}
