@@ -13,74 +13,14 @@
 
 mod common;
 
-use std::io::Write;
-
+use common::client_ctx;
 use common::diagnosis::*;
-use common::{client_ctx, raw_server};
+use common::flight::{certificate, client_trace_of_flight, message, server_hello};
 use openssl_handshake::{Cause, Fault, HandshakeTrace};
-
-/// A handshake message: its header announcing `announced` body bytes,
-/// then `body` (which may be shorter: OpenSSL refuses from the header).
-fn message(handshake_type: u8, announced: usize, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![handshake_type];
-    out.extend_from_slice(&(announced as u32).to_be_bytes()[1..]);
-    out.extend_from_slice(body);
-    out
-}
-
-/// `content` in TLS 1.2 handshake records of at most 2^14 bytes.
-fn records(content: &[u8]) -> Vec<u8> {
-    content
-        .chunks(1 << 14)
-        .flat_map(|chunk| {
-            let mut r = vec![22, 3, 3];
-            r.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
-            r.extend_from_slice(chunk);
-            r
-        })
-        .collect()
-}
-
-/// A TLS 1.2 ServerHello choosing `suite`, with an empty
-/// renegotiation_info (RFC 5746), which OpenSSL's client requires.
-fn server_hello(suite: u16) -> Vec<u8> {
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[0x22; 32]); // random
-    body.push(0); // no session id
-    body.extend_from_slice(&suite.to_be_bytes());
-    body.push(0); // null compression
-    body.extend_from_slice(&[0, 5, 0xff, 0x01, 0, 1, 0]);
-    message(2, body.len(), &body)
-}
-
-/// A TLS 1.2 Certificate carrying the test server's chain, which the
-/// client's trust store verifies.
-fn certificate() -> Vec<u8> {
-    let cred = rsa();
-    let ders: Vec<Vec<u8>> = std::iter::once(&cred.cert)
-        .chain(&cred.chain)
-        .map(|c| c.to_der().expect("DER"))
-        .collect();
-    let list: Vec<u8> = ders
-        .iter()
-        .flat_map(|d| [&(d.len() as u32).to_be_bytes()[1..], d].concat())
-        .collect();
-    let body = [&(list.len() as u32).to_be_bytes()[1..], &list].concat();
-    message(11, body.len(), &body)
-}
 
 /// The trace of a TLS 1.2 client answered with `flight`.
 fn client_trace(flight: Vec<u8>) -> HandshakeTrace {
-    let (addr, server) = raw_server(move |mut tcp| {
-        if read_record(&mut tcp).is_err() {
-            return;
-        }
-        let _ = tcp.write_all(&records(&flight));
-        let _ = tcp.shutdown(std::net::Shutdown::Write);
-        let _ = read_record(&mut tcp);
-    });
-    let trace = traced_client(&client_ctx(tls12), addr, "localhost", |_| {});
-    server.join().expect("server thread");
+    let trace = client_trace_of_flight(&client_ctx(tls12), flight);
     assert_eq!(
         trace.failure().map(|f| f.reason.as_str()),
         Some("excessive message size"),

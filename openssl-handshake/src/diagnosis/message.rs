@@ -8,12 +8,13 @@
 use crate::decode::{Body, HandshakeType};
 use crate::event::{Alert, Direction, EventKind, ExitStatus, Message, Side};
 
+use super::decoded;
 use super::facts::{alert, alert_text, version_name, Facts};
 use super::{Cause, Diagnosis, Fault};
 
 /// OpenSSL's reasons for a message it could not parse or that broke a
 /// rule of its format, each with what it means in plain words.
-const MALFORMED: [(&str, &str); 24] = [
+const MALFORMED: [(&str, &str); 25] = [
     (
         "length mismatch",
         "a length field disagrees with the bytes that follow it",
@@ -64,7 +65,16 @@ const MALFORMED: [(&str, &str); 24] = [
          invalid public key",
     ),
     ("bad ecpoint", "its ECDH public key is not a valid point"),
-    ("bad dh value", "its DH public value is out of range"),
+    (
+        "bad dh value",
+        "its DH parameters fail the check: the prime p, the generator g or the public value \
+         Ys is unusable",
+    ),
+    (
+        "signature algorithms error",
+        "its supported_signature_algorithms is empty or of odd length, where it lists one or \
+         more two-byte schemes (RFC 5246 section 7.4.1.4.1)",
+    ),
     (
         "dh public value length is wrong",
         "its DH public value is not as long as the prime",
@@ -112,7 +122,10 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
                 .then(|| missing(&reason, f.side))
         });
     named
-        .map(|meaning| malformed_here(f, meaning))
+        .map(|meaning| {
+            let vague = decoded::VAGUE_REASONS.iter().any(|r| reason.contains(r));
+            malformed_here(f, meaning, vague)
+        })
         .or_else(|| finished_mismatch(f))
         .or_else(|| bad_signature(f))
 }
@@ -154,6 +167,7 @@ pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
         return Some(malformed_here(
             f,
             "it does not parse, or a field holds a value its format forbids",
+            true,
         ));
     }
     f.received
@@ -186,10 +200,15 @@ pub(super) fn kind_of(m: &Message) -> String {
     }
 }
 
-/// The peer's message that this end refused, meaning what is wrong.
-fn malformed_here(f: &Facts<'_>, meaning: &str) -> Diagnosis {
+/// The peer's message that this end refused, meaning what is wrong;
+/// when `meaning` is `vague` (OpenSSL's reason does not say where),
+/// what this library's decoder found instead, if anything.
+fn malformed_here(f: &Facts<'_>, meaning: &str, vague: bool) -> Diagnosis {
+    let last = decoded::last_read(f);
+    let found = last.and_then(|m| decoded::defect(f, m)).filter(|_| vague);
+    let meaning = found.as_deref().unwrap_or(meaning);
     malformed_named(f, &offending_message(f), meaning)
-        .with_some("decoded here", decoded(f))
+        .with_some("decoded here", last.and_then(|m| decoded::evidence(f, m)))
         .with_raw(f)
 }
 
@@ -262,7 +281,7 @@ fn message_read_in(state: &str) -> Option<HandshakeType> {
 
 /// `what`, a message of the peer's that this end refused, meaning what
 /// is wrong.
-fn malformed_named(f: &Facts<'_>, what: &str, meaning: &str) -> Diagnosis {
+pub(super) fn malformed_named(f: &Facts<'_>, what: &str, meaning: &str) -> Diagnosis {
     let refused = f
         .sent
         .map_or(String::new(), |a| format!(" ({})", alert_text(a)));
@@ -323,16 +342,6 @@ fn chosen_suite(f: &Facts<'_>) -> Option<String> {
             None => format!("0x{:04x}", s.id),
         }
     })
-}
-
-/// What this library's own decoder found wrong with the last message
-/// read, if anything: a second opinion on OpenSSL's (which refuses a
-/// message for one bad extension, as well as for bad framing).
-fn decoded(f: &Facts<'_>) -> Option<String> {
-    let last = f.trace.last_handshake_message()?;
-    (last.direction == Direction::Read)
-        .then(|| last.decode_findings())
-        .flatten()
 }
 
 /// The peer refused this end's message as malformed.

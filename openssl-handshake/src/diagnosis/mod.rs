@@ -11,6 +11,7 @@
 mod cert_policy;
 mod certificate;
 mod client_auth;
+mod decoded;
 mod early_data;
 mod facts;
 mod key_exchange;
@@ -362,7 +363,7 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
     // agreed (versions, suites, groups, the server's certificate) is not in
     // question, only the records, messages and alerts that came later; a
     // TLS 1.3 client learns there that the server refused its certificate.
-    let after: [fn(&Facts<'_>) -> Option<Diagnosis>; 7] = [
+    let after: [fn(&Facts<'_>) -> Option<Diagnosis>; 8] = [
         transport::diagnose,
         renegotiation::diagnose,
         client_auth::diagnose,
@@ -370,6 +371,7 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
         record::diagnose,
         transport::diagnose_late,
         message::diagnose_late,
+        decoded::diagnose,
     ];
     if f.after_handshake {
         return after
@@ -377,7 +379,7 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
             .find_map(|family| family(&f))
             .or_else(|| Some(unknown(&f)));
     }
-    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 16] = [
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 17] = [
         transport::diagnose,
         renegotiation::diagnose,
         early_data::diagnose,
@@ -396,6 +398,7 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
         transport::diagnose_late,
         certificate::diagnose_late,
         message::diagnose_late,
+        decoded::diagnose,
     ];
     families
         .iter()

@@ -3,13 +3,15 @@
 //!
 //! [`tool`] runs the command-line tools the tests compare with,
 //! [`against_tools`] sets s_client and s_server against a traced end,
-//! [`diagnosis`] holds the failure-cause tests' peers and checks, and
+//! [`diagnosis`] holds the failure-cause tests' peers and checks,
+//! [`flight`] builds a server's TLS 1.2 flight byte by byte,
 //! [`hello`] edits ClientHello bytes, and [`reference`] compares traces
 //! with what s_client and s_server print.
 #![allow(dead_code)]
 
 pub mod against_tools;
 pub mod diagnosis;
+pub mod flight;
 pub mod hello;
 pub mod issue;
 pub mod reference;
