@@ -141,24 +141,12 @@ fn a_server_key_exchange_with_an_empty_prime() {
     );
 }
 
-/// A TLS 1.3 trace from `traces/`, recorded by `tls-harness probe
-/// --format json` against a hostile TLS 1.3 server (its flight under the
-/// handshake keys is built by hand, which OpenSSL's server cannot be
-/// made to send).
-fn recorded(name: &str) -> HandshakeTrace {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/traces")
-        .join(name);
-    let json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    HandshakeTrace::from_json(&json).expect("a trace")
-}
-
 /// A TLS 1.3 Certificate whose only entry's cert_data is 0 bytes (RFC
 /// 8446 section 4.4.2 `opaque cert_data<1..2^24-1>`): s_client answers
 /// bad_certificate with "ASN1 lib" ("too small") for the same server.
 #[test]
 fn a_tls13_certificate_with_an_empty_entry() {
-    let trace = recorded("tls13-cert-zero-len.json");
+    let trace = recorded_trace("tls13-cert-zero-len.json");
     assert_eq!(trace.failure().map(|f| f.reason.as_str()), Some("ASN1 lib"));
     assert_diagnosis(
         &trace,
@@ -174,7 +162,7 @@ fn a_tls13_certificate_with_an_empty_entry() {
 /// "length mismatch" and decode_error, which points at no field.
 #[test]
 fn a_tls13_server_certificate_with_a_request_context() {
-    let trace = recorded("tls13-cert-ctx.json");
+    let trace = recorded_trace("tls13-cert-ctx.json");
     assert_eq!(
         trace.failure().map(|f| f.reason.as_str()),
         Some("length mismatch")

@@ -79,3 +79,29 @@ fn an_oversized_server_hello() {
     );
     assert!(!d.summary.contains(MAX_CERT_LIST), "{d}");
 }
+
+/// A TLS 1.3 KeyUpdate after the handshake whose header announces 2
+/// bytes where its body is the one byte request_update: s_client says
+/// "excessive message size" and illegal_parameter. The server's KeyUpdate
+/// is named from the state OpenSSL failed in, TLS_ST_CR_KEY_UPDATE.
+#[test]
+fn an_oversized_key_update_after_the_handshake() {
+    let trace = recorded_trace("tls13-ku-long.json");
+    assert_eq!(
+        trace.failure().map(|f| f.reason.as_str()),
+        None,
+        "the handshake itself succeeded"
+    );
+    let d = assert_diagnosis(
+        &trace,
+        (Cause::MalformedMessage, Fault::Server),
+        "the server's KeyUpdate is malformed: its header announces a body longer than",
+        "a KeyUpdate of 2 bytes",
+    );
+    assert!(d.summary.contains("request_update"), "{d}");
+    assert!(!d.summary.contains(MAX_CERT_LIST), "{d}");
+    assert_eq!(
+        evidence(&trace, "OpenSSL reason").as_deref(),
+        Some("excessive message size")
+    );
+}

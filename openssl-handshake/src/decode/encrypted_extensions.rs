@@ -62,10 +62,9 @@ pub(super) fn decode_encrypted_extensions(
                 ext_empty(data).map_err(|f| f.in_extension("early_data"))?;
                 view.early_data = true;
             }
-            EXT_MAX_FRAGMENT_LENGTH => match data {
-                [code] => view.max_fragment_length = Some(*code),
-                _ => return bad("max_fragment_length extension: not one byte"),
-            },
+            EXT_MAX_FRAGMENT_LENGTH => {
+                view.max_fragment_length = Some(ext_max_fragment_length(data)?);
+            }
             EXT_RECORD_SIZE_LIMIT => match data.len() {
                 2 => view.record_size_limit = Some(be16(data)),
                 _ => return bad("record_size_limit extension: not two bytes"),

@@ -353,3 +353,20 @@ pub(super) fn ext_selected_alpn(data: &[u8]) -> Res<String> {
         }
     }
 }
+
+/// max_fragment_length (RFC 6066 section 4): one byte, 1 to 4 for 2^9 to
+/// 2^12 bytes; any other value is refused (OpenSSL: "ssl3 ext invalid
+/// max fragment length").
+pub(super) fn ext_max_fragment_length(data: &[u8]) -> Res<u8> {
+    match data {
+        [code @ 1..=4] => Ok(*code),
+        [code] => bad(format!(
+            "max_fragment_length extension: {code} is not one of the lengths RFC 6066 defines \
+             (1 to 4)"
+        )),
+        _ => bad(format!(
+            "max_fragment_length extension: {} bytes where it takes 1",
+            data.len()
+        )),
+    }
+}

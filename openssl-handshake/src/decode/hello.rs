@@ -275,6 +275,9 @@ pub(super) fn decode_client_hello(
                 view.status_request =
                     Some(ext_status_request(data).map_err(|f| f.in_extension("status_request"))?);
             }
+            EXT_MAX_FRAGMENT_LENGTH => {
+                ext_max_fragment_length(data)?;
+            }
             // OpenSSL 3.0 ignores record_size_limit, a cookie unless it
             // verifies cookies, and post_handshake_auth below TLS 1.3, and
             // completes the handshake whatever their contents: a malformed

@@ -14,7 +14,7 @@ use super::{Cause, Diagnosis, Fault};
 
 /// OpenSSL's reasons for a message it could not parse or that broke a
 /// rule of its format, each with what it means in plain words.
-const MALFORMED: [(&str, &str); 25] = [
+const MALFORMED: [(&str, &str); 26] = [
     (
         "length mismatch",
         "a length field disagrees with the bytes that follow it",
@@ -91,6 +91,11 @@ const MALFORMED: [(&str, &str); 25] = [
          handshake, the previous Finished data in a renegotiation",
     ),
     (
+        "ssl3 ext invalid max fragment length",
+        "its max_fragment_length is not one of the four lengths RFC 6066 section 4 defines \
+         (1 to 4: 2^9 to 2^12 bytes), or, from a server, not the one the client asked for",
+    ),
+    (
         "invalid ccs message",
         "its ChangeCipherSpec is not the single byte 1",
     ),
@@ -162,6 +167,11 @@ fn bad_signature(f: &Facts<'_>) -> Option<Diagnosis> {
 /// malformed, without a reason OpenSSL named (or after the handshake,
 /// with none at all).
 pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
+    // A post-handshake message (KeyUpdate, NewSessionTicket) refused from
+    // its header, as in the handshake.
+    if f.reason().contains(EXCESSIVE_MESSAGE_SIZE) {
+        return Some(too_long(f));
+    }
     let malformed = |a: u8| matches!(a, alert::DECODE_ERROR | alert::ILLEGAL_PARAMETER);
     if f.sent.is_some_and(|a| malformed(a.description)) {
         return Some(malformed_here(
@@ -240,6 +250,10 @@ fn too_long(f: &Facts<'_>) -> Diagnosis {
         meaning.push_str(
             " (for a certificate chain, SSL_CTX_set_max_cert_list sets the limit, 100 KiB by \
              default)",
+        );
+    } else if reading == Some(HandshakeType::KEY_UPDATE) {
+        meaning.push_str(
+            " (a KeyUpdate's body is the one byte request_update, RFC 8446 section 4.6.3)",
         );
     }
     malformed_named(f, &what, &meaning).with_raw(f)

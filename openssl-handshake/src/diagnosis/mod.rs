@@ -29,6 +29,7 @@ mod suite_version;
 mod timeout;
 mod transport;
 mod unconnected;
+mod unoffered;
 mod validity;
 mod version;
 
@@ -379,13 +380,16 @@ pub(crate) fn diagnose(trace: &HandshakeTrace) -> Option<Diagnosis> {
             .find_map(|family| family(&f))
             .or_else(|| Some(unknown(&f)));
     }
-    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 17] = [
+    let families: [fn(&Facts<'_>) -> Option<Diagnosis>; 18] = [
         transport::diagnose,
         renegotiation::diagnose,
         early_data::diagnose,
         stapling::diagnose,
         // OpenSSL calls it a bad extension, but the extension parses.
         names::unoffered_alpn,
+        // A group or signature scheme never offered, before OpenSSL's
+        // other reading of the same reasons.
+        unoffered::diagnose,
         // Nor is a ServerKeyExchange signed on an unoffered curve malformed.
         key_exchange::unoffered_certificate_curve,
         message::diagnose,

@@ -379,3 +379,15 @@ impl<F: FnMut(&mut Vec<u8>)> Write for Altered<F> {
         self.tcp.flush()
     }
 }
+
+/// A trace from `tests/traces/`, recorded by `tls-harness probe --format
+/// json` against a hostile TLS 1.3 server (its flight under the
+/// handshake keys built by hand, which OpenSSL's server cannot be made
+/// to send).
+pub fn recorded_trace(name: &str) -> HandshakeTrace {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/traces")
+        .join(name);
+    let json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    HandshakeTrace::from_json(&json).expect("a trace")
+}
