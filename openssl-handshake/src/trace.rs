@@ -186,7 +186,11 @@ impl HandshakeTrace {
     /// repeated type, a content that does not parse) keeps its `body` and
     /// names each such extension in `extension_problems`; `decode_error`
     /// is left to framing that makes the rest unreadable.
-    pub const SCHEMA_VERSION: u32 = 9;
+    ///
+    /// Version 10: an extension problem may be `misplaced` (a
+    /// ClientHello's pre_shared_key before another extension), its
+    /// content read.
+    pub const SCHEMA_VERSION: u32 = 10;
 
     /// The most events one trace records, over the connection's life
     /// (renegotiations, TLS 1.3 tickets and key updates count too); later

@@ -200,3 +200,42 @@ fn a_client_hello_with_an_empty_group_list() {
         "an empty supported_groups",
     );
 }
+
+/// A ClientHello whose pre_shared_key comes before another extension,
+/// where RFC 8446 section 4.2.11 has it last: s_server says only "bad
+/// extension" (illegal_parameter); the diagnosis and the message log say
+/// which extension is out of place.
+#[test]
+fn a_client_hello_with_pre_shared_key_not_last() {
+    let identity = [prefixed(2, &[0x49; 16]), 1u32.to_be_bytes().to_vec()].concat();
+    let psk = [
+        prefixed(2, &identity),
+        prefixed(2, &prefixed(1, &[0x42; 32])),
+    ]
+    .concat();
+    let hello = with_extension(
+        &with_extension(
+            &client_hello_bytes(),
+            &[vec![0, 41], prefixed(2, &psk)].concat(),
+        ),
+        &[0x12, 0x34, 0, 0],
+    );
+    let trace = server_trace_of_bytes(&server_ctx_with(rsa(), |_| {}), &hello);
+    assert_eq!(
+        trace.failure().map(|f| f.reason.as_str()),
+        Some("bad extension")
+    );
+    assert_diagnosis(
+        &trace,
+        (Cause::MalformedMessage, Fault::Client),
+        "the client's ClientHello is malformed: pre_shared_key is not the last extension, where \
+         RFC 8446 section 4.2.11 requires it; this server refused it (fatal alert \
+         illegal_parameter (47))",
+        "pre_shared_key not last",
+    );
+    let log = trace.message_log();
+    assert!(
+        log.contains("    misplaced extension: pre_shared_key is not the last extension"),
+        "{log}"
+    );
+}

@@ -395,6 +395,18 @@ fn extension_problems_match_the_schema() {
     with_malformed["events"][at]["kind"]["extension_problems"] = problems;
     assert_valid(&validator, "a malformed extension", &with_malformed);
 
+    // A pre_shared_key (41) before another extension: misplaced.
+    let identity = [&[0, 16][..], &[0x49; 16], &[0, 0, 0, 1]].concat();
+    let binders = [&[0, 33, 32][..], &[0x42; 32]].concat();
+    let psk = [&[0, 41, 0, 59, 0, 22][..], &identity, &binders].concat();
+    let misplaced = with_extension(&with_extension(&client_hello_bytes(), &psk), &unknown[..]);
+    let decoded = decode_handshake(&misplaced[5..], false).expect("decodes");
+    let problems = serde_json::to_value(&decoded.extension_problems).expect("serializes");
+    assert_eq!(problems[0]["kind"], "misplaced", "{problems}");
+    let mut with_misplaced = json.clone();
+    with_misplaced["events"][at]["kind"]["extension_problems"] = problems;
+    assert_valid(&validator, "a misplaced extension", &with_misplaced);
+
     type Mutation = (&'static str, fn(&mut Value));
     let mutations: [Mutation; 3] = [
         ("an empty list", |p| *p = serde_json::json!([])),

@@ -309,6 +309,20 @@ pub(super) fn decode_client_hello(
         }
         Ok(())
     })?;
+    // Its binders cover the hello up to them, so nothing may follow it.
+    if let Some(at) = view
+        .extensions
+        .iter()
+        .position(|&t| t == EXT_PRE_SHARED_KEY)
+    {
+        if at + 1 < view.extensions.len() {
+            problems.push(ExtensionProblem::misplaced(
+                EXT_PRE_SHARED_KEY,
+                "pre_shared_key is not the last extension, where RFC 8446 section 4.2.11 \
+                 requires it",
+            ));
+        }
+    }
     Ok(view)
 }
 

@@ -45,6 +45,13 @@ pub enum ExtensionFault {
         /// What is wrong, naming the extension and the field.
         reason: String,
     },
+    /// It stands where its message may not carry it (a ClientHello's
+    /// pre_shared_key before another extension, RFC 8446 section
+    /// 4.2.11); its content is read.
+    Misplaced {
+        /// Where it is and where it belongs.
+        reason: String,
+    },
 }
 
 impl ExtensionProblem {
@@ -74,13 +81,28 @@ impl ExtensionProblem {
     }
 }
 
+impl ExtensionProblem {
+    /// An extension of type `extension` out of place, `reason` saying
+    /// where it belongs.
+    pub(super) fn misplaced(extension: u16, reason: impl Into<String>) -> Self {
+        Self {
+            extension,
+            fault: ExtensionFault::Misplaced {
+                reason: reason.into(),
+            },
+        }
+    }
+}
+
 impl fmt::Display for ExtensionProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.fault {
             ExtensionFault::Repeated => {
                 write!(f, "extension {} appears more than once", self.extension)
             }
-            ExtensionFault::Malformed { reason } => f.write_str(reason),
+            ExtensionFault::Malformed { reason } | ExtensionFault::Misplaced { reason } => {
+                f.write_str(reason)
+            }
         }
     }
 }

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use super::version_name;
 use crate::alert::alert_name_or_code;
 use crate::decode::{
-    self, Body, CipherSuite, ClientHello, HelloExtensions, KeyExchangeKind, NamedGroup,
-    SignatureScheme, StatusRequest,
+    self, Body, CipherSuite, ClientHello, ExtensionFault, HelloExtensions, KeyExchangeKind,
+    NamedGroup, SignatureScheme, StatusRequest,
 };
 use crate::event::{EventKind, Message, RecordHeader};
 use crate::trace::HandshakeTrace;
@@ -109,7 +109,11 @@ fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
         writeln!(out, "    {line}")?;
     }
     for problem in &m.extension_problems {
-        writeln!(out, "    malformed extension: {problem}")?;
+        let kind = match problem.fault {
+            ExtensionFault::Misplaced { .. } => "misplaced",
+            _ => "malformed",
+        };
+        writeln!(out, "    {kind} extension: {problem}")?;
     }
     Ok(())
 }

@@ -351,3 +351,39 @@ fn an_odd_cipher_suites_length_is_named() {
         "ClientHello is malformed: cipher_suites has an odd length (3)"
     );
 }
+
+/// A ClientHello's pre_shared_key before another extension, which RFC
+/// 8446 section 4.2.11 forbids (its binders cover the hello up to them)
+/// and OpenSSL refuses ("bad extension"): named as misplaced, its
+/// identities still read.
+#[test]
+fn a_pre_shared_key_before_another_extension_is_misplaced() {
+    let mut identities = vec_prefixed(2, &[0x49; 16]);
+    identities.extend(1u32.to_be_bytes());
+    let binders = vec_prefixed(1, &[0x42; 32]);
+    let psk = [vec_prefixed(2, &identities), vec_prefixed(2, &binders)].concat();
+    let exts = [
+        ext(45, &vec_prefixed(1, &[1])),
+        ext(41, &psk),
+        ext(0xff01, &[0]),
+    ]
+    .concat();
+    let msg = tls13_client_hello(&exts);
+    let hello = client_hello(&msg);
+    assert_offer_kept(&hello);
+    assert_eq!(hello.psk_identity_lengths, [16]);
+    assert_eq!(
+        decoded_problems(&msg, false),
+        [ExtensionProblem {
+            extension: 41,
+            fault: ExtensionFault::Misplaced {
+                reason: "pre_shared_key is not the last extension, where RFC 8446 section \
+                         4.2.11 requires it"
+                    .into()
+            }
+        }]
+    );
+    // Last, it is in its place.
+    let last = [ext(45, &vec_prefixed(1, &[1])), ext(41, &psk)].concat();
+    assert_eq!(decoded_problems(&tls13_client_hello(&last), false), []);
+}
