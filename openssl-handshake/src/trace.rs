@@ -189,7 +189,8 @@ impl HandshakeTrace {
     ///
     /// Version 10: an extension problem may be `misplaced` (a
     /// ClientHello's pre_shared_key before another extension), its
-    /// content read.
+    /// content read; a ServerHello (a HelloRetryRequest) carries its
+    /// cookie's length (`cookie_len`, absent when none).
     pub const SCHEMA_VERSION: u32 = 10;
 
     /// The most events one trace records, over the connection's life

@@ -424,3 +424,33 @@ fn extension_problems_match_the_schema() {
         );
     }
 }
+
+/// The fields a decoded hello may carry beyond the fixtures' (a
+/// HelloRetryRequest's cookie), set on a fixture's ServerHello: each is
+/// in the schema, with its type.
+#[test]
+fn optional_hello_fields_match_the_schema() {
+    let validator = validator();
+    let (name, mut json) = fixtures()
+        .into_iter()
+        .find(|(n, _)| n.contains("tls13-success-client"))
+        .expect("the TLS 1.3 client fixture");
+    let events = json["events"].as_array_mut().expect("events");
+    let hello = events
+        .iter_mut()
+        .find_map(|e| e.pointer_mut("/kind/body/ServerHello"))
+        .expect("a ServerHello in the fixture");
+    hello["cookie_len"] = 120.into();
+    assert_valid(&validator, &name, &json);
+    let mut bad = json.clone();
+    let events = bad["events"].as_array_mut().expect("events");
+    let hello = events
+        .iter_mut()
+        .find_map(|e| e.pointer_mut("/kind/body/ServerHello"))
+        .expect("a ServerHello");
+    hello["cookie_len"] = "120".into();
+    assert!(
+        !violations(&validator, &bad).is_empty(),
+        "the schema accepted a cookie_len that is no number"
+    );
+}

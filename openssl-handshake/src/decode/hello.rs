@@ -181,6 +181,11 @@ pub struct ServerHello {
     pub pre_shared_key: Option<u16>,
     /// Whether the server acknowledged server_name with an empty extension.
     pub server_name_ack: bool,
+    /// Length of the cookie in the cookie extension (RFC 8446 4.2.2: a
+    /// HelloRetryRequest may carry one for the client to echo), when
+    /// present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_len: Option<usize>,
     /// The extensions both hellos share.
     #[serde(flatten)]
     pub common: HelloExtensions,
@@ -363,6 +368,7 @@ pub(super) fn decode_server_hello(
         key_share_len: None,
         pre_shared_key: None,
         server_name_ack: false,
+        cookie_len: None,
         common: HelloExtensions::default(),
         extensions: Vec::new(),
     };
@@ -394,6 +400,9 @@ pub(super) fn decode_server_hello(
             EXT_SERVER_NAME => {
                 ext_empty(data).map_err(|f| f.in_extension("server_name"))?;
                 view.server_name_ack = true;
+            }
+            EXT_COOKIE => {
+                view.cookie_len = Some(ext_cookie(data).map_err(|f| f.in_extension("cookie"))?);
             }
             _ => {}
         }

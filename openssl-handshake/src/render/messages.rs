@@ -202,6 +202,8 @@ fn details(body: &Body) -> Vec<String> {
                 Some(n) => format!("key_share={} (len={n})", group(g)),
                 None => format!("key_share={}", group(g)),
             }));
+            // As the ClientHello that echoes it prints it.
+            v.extend(h.cookie_len.map(|n| format!("cookie={n} bytes")));
             v.extend(
                 h.pre_shared_key
                     .map(|i| format!("pre_shared_key selected_identity={i}")),
@@ -512,36 +514,4 @@ fn schemes(s: &[SignatureScheme]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Named as `s_server -trace` names them, GREASE aside (it says
-    /// UNKNOWN for those too; the JSON says GREASE for all three kinds).
-    #[test]
-    fn groups_and_schemes_are_named_as_trace_names_them() {
-        assert_eq!(group(&NamedGroup::new(29)), "ecdh_x25519 (29)");
-        assert_eq!(group(&NamedGroup::new(0x0a0a)), "GREASE (2570)");
-        assert_eq!(
-            scheme(&SignatureScheme::new(0x0804)),
-            "rsa_pss_rsae_sha256 (0x0804)"
-        );
-        assert_eq!(scheme(&SignatureScheme::new(0xfefe)), "UNKNOWN (0xfefe)");
-        assert_eq!(scheme(&SignatureScheme::new(0x0a0a)), "GREASE (0x0a0a)");
-    }
-
-    /// Every GREASE value reads alike, whatever tls-parser names (it knows
-    /// only 0xfafa as an extension), as tshark's "Reserved (GREASE)" does.
-    #[test]
-    fn every_grease_extension_and_version_reads_grease() {
-        let named = extension_order(&[0x0a0a, 0xfafa]);
-        assert!(
-            named.contains("GREASE (2570)") && named.contains("GREASE (64250)"),
-            "{named}"
-        );
-        assert!(
-            !named.contains("unknown") && !named.contains("Grease"),
-            "{named}"
-        );
-        assert_eq!(crate::render::version_name(0x2a2a), "GREASE (0x2a2a)");
-    }
-}
+mod tests;

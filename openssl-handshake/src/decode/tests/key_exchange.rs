@@ -270,3 +270,34 @@ fn an_empty_dh_field_is_named() {
         "ServerKeyExchange is malformed: empty dh_Ys (the server's DH public value)"
     );
 }
+
+/// A HelloRetryRequest's cookie (RFC 8446 section 4.2.2, `opaque
+/// cookie<1..2^16-1>`) is measured, as the ClientHello that echoes it
+/// is; an empty one is malformed.
+#[test]
+fn a_retry_request_keeps_its_cookie_length() {
+    let retry = |cookie_ext: Vec<u8>| {
+        let mut body = vec![3, 3];
+        body.extend(HELLO_RETRY_REQUEST_RANDOM);
+        body.extend(vec_prefixed(1, &[0x33; 32]));
+        body.extend([0x13, 0x01, 0]);
+        let exts = [ext(43, &[3, 4]), ext(51, &[0, 24]), cookie_ext].concat();
+        body.extend(vec_prefixed(2, &exts));
+        decode_handshake(&wrap(2, &body), true).unwrap()
+    };
+    let decoded = retry(ext(44, &vec_prefixed(2, &[0xc0; 120])));
+    let Body::ServerHello(hello) = decoded.body else {
+        panic!("not a ServerHello")
+    };
+    assert!(hello.hello_retry_request);
+    assert_eq!(hello.cookie_len, Some(120));
+    let json = serde_json::to_value(&hello).unwrap();
+    assert_eq!(json["cookie_len"], 120, "{json}");
+
+    let empty = retry(ext(44, &vec_prefixed(2, &[])));
+    assert_eq!(empty.extension_problems.len(), 1);
+    assert_eq!(
+        empty.extension_problems[0].to_string(),
+        "cookie extension: empty cookie"
+    );
+}

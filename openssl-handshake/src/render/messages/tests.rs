@@ -1,0 +1,112 @@
+use super::*;
+use crate::trace::HandshakeTrace;
+
+/// Named as `s_server -trace` names them, GREASE aside (it says
+/// UNKNOWN for those too; the JSON says GREASE for all three kinds).
+#[test]
+fn groups_and_schemes_are_named_as_trace_names_them() {
+    assert_eq!(group(&NamedGroup::new(29)), "ecdh_x25519 (29)");
+    assert_eq!(group(&NamedGroup::new(0x0a0a)), "GREASE (2570)");
+    assert_eq!(
+        scheme(&SignatureScheme::new(0x0804)),
+        "rsa_pss_rsae_sha256 (0x0804)"
+    );
+    assert_eq!(scheme(&SignatureScheme::new(0xfefe)), "UNKNOWN (0xfefe)");
+    assert_eq!(scheme(&SignatureScheme::new(0x0a0a)), "GREASE (0x0a0a)");
+}
+
+/// Every GREASE value reads alike, whatever tls-parser names (it knows
+/// only 0xfafa as an extension), as tshark's "Reserved (GREASE)" does.
+#[test]
+fn every_grease_extension_and_version_reads_grease() {
+    let named = extension_order(&[0x0a0a, 0xfafa]);
+    assert!(
+        named.contains("GREASE (2570)") && named.contains("GREASE (64250)"),
+        "{named}"
+    );
+    assert!(
+        !named.contains("unknown") && !named.contains("Grease"),
+        "{named}"
+    );
+    assert_eq!(crate::render::version_name(0x2a2a), "GREASE (0x2a2a)");
+}
+
+/// The message log of a client's trace holding `messages`, each read
+/// (or written) at the callback's `version`, decoded as the recorder
+/// decodes them.
+fn log_of(messages: &[(crate::Direction, u16, Vec<u8>)]) -> String {
+    use crate::event::{Event, EventKind, Message};
+    let mut trace = HandshakeTrace::new(crate::Side::Client);
+    for (direction, version, bytes) in messages {
+        let context = decode::DecodeContext::new(Some((*version).into()), None);
+        let decoded = decode::decode_handshake_in(bytes, context);
+        let (body, decode_error, extension_problems) = match decoded {
+            Ok(m) => (Some(m.body), None, m.extension_problems),
+            Err(e) => (None, Some(e), Vec::new()),
+        };
+        trace.events.push(Event {
+            at: std::time::Duration::ZERO,
+            kind: EventKind::Message(Box::new(Message {
+                direction: *direction,
+                version: *version,
+                record_version: None,
+                content_type: 22,
+                handshake_type: bytes.first().map(|&t| decode::HandshakeType(t)),
+                length: bytes.len(),
+                body,
+                decode_error,
+                extension_problems,
+                raw: None,
+            })),
+        });
+    }
+    message_log(&trace)
+}
+
+/// `content` with a length prefix of `len_bytes` bytes.
+fn prefixed(len_bytes: usize, content: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(content.len()).unwrap().to_be_bytes();
+    [&len[4 - len_bytes..], content].concat()
+}
+
+/// A handshake message of `handshake_type` around `body`.
+fn message(handshake_type: u8, body: &[u8]) -> Vec<u8> {
+    [vec![handshake_type], prefixed(3, body)].concat()
+}
+
+/// An extension of type `ty` around `data`.
+fn extension(ty: u16, data: &[u8]) -> Vec<u8> {
+    [ty.to_be_bytes().to_vec(), prefixed(2, data)].concat()
+}
+
+/// A HelloRetryRequest (RFC 8446 section 4.1.4) with `extensions`.
+fn retry_request(extensions: &[u8]) -> Vec<u8> {
+    let mut body = vec![3, 3];
+    // SHA-256("HelloRetryRequest"), as RFC 8446 section 4.1.3 spells it.
+    body.extend([
+        0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8,
+        0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8,
+        0x33, 0x9c,
+    ]);
+    body.extend(prefixed(1, &[0x33; 32]));
+    body.extend([0x13, 0x01, 0]);
+    body.extend(prefixed(2, extensions));
+    message(2, &body)
+}
+
+/// A HelloRetryRequest's cookie (RFC 8446 section 4.2.2, `opaque
+/// cookie<1..2^16-1>`) is printed as the second ClientHello that echoes
+/// it prints it: here 120 bytes, as tshark's "Cookie length: 120" reads
+/// OpenSSL's stateless one.
+#[test]
+fn a_retry_request_prints_its_cookie() {
+    let exts = [
+        extension(43, &[3, 4]),
+        extension(51, &[0, 24]),
+        extension(44, &prefixed(2, &[0xc0; 120])),
+    ]
+    .concat();
+    let log = log_of(&[(crate::Direction::Read, 0x0304, retry_request(&exts))]);
+    assert!(log.contains("\n    cookie=120 bytes\n"), "{log}");
+    assert!(log.contains("\n    HelloRetryRequest\n"), "{log}");
+}
