@@ -232,7 +232,7 @@ fn s_client_status_pha_padding_and_psk_as_its_trace_shows() {
         assert_logged(&log, &format!("ticket_nonce={}", nonces[i]));
         assert_logged(&log, &format!("max_early_data={}", max_early[i]));
     }
-    assert_logged(&log, "extensions=EarlyData (42)");
+    assert_logged(&log, "extensions=early_data (42)");
 
     // The CertificateRequest's extensions, in order.
     let cr_types = traced_certificate_request_extensions(&first_out);
@@ -248,7 +248,7 @@ fn s_client_status_pha_padding_and_psk_as_its_trace_shows() {
     let cr_line = log
         .lines()
         .map(str::trim)
-        .find(|l| l.starts_with("extensions=SignatureAlgorithms (13)"))
+        .find(|l| l.starts_with("extensions=signature_algorithms (13)"))
         .unwrap_or_else(|| panic!("no CertificateRequest extensions line:\n{log}"));
     for ty in &cr_types {
         assert!(cr_line.contains(&format!("({ty})")), "{cr_line}");

@@ -57,11 +57,11 @@ pub use hello::HelloExtensions;
 pub use hello::{ClientHello, ServerHello};
 pub use key_exchange::{ClientKeyExchange, KeyExchangeKind, ServerKeyExchange};
 pub use key_update::KeyUpdate;
+pub use names::{extension_name, CipherSuite, HandshakeType, NamedGroup, SignatureScheme};
 pub(crate) use names::{
     is_grease, trace_certificate_type_name, trace_compression_name, trace_group_name,
     trace_point_format_name, trace_psk_mode_name,
 };
-pub use names::{CipherSuite, HandshakeType, NamedGroup, SignatureScheme};
 pub use problems::{ExtensionFault, ExtensionProblem};
 pub(crate) use reader::escaped;
 pub use sslv2::decode_sslv2_client_hello;

@@ -300,6 +300,93 @@ pub(super) fn signature_scheme_name(id: u16) -> Option<&'static str> {
     Some(name)
 }
 
+/// The name of TLS extension type `id` in the IANA "TLS ExtensionType
+/// Values" registry, as tshark prints it (`server_name`, `session_ticket`,
+/// `application_layer_protocol_negotiation`), also for the types in
+/// common use that tshark names and IANA does not (`application_settings`,
+/// `next_protocol_negotiation`, `channel_id`); `reserved` for a value IANA
+/// reserved (40 and 46, TLS 1.3 draft types, and the GREASE values of
+/// RFC 8701); `None` for the rest. (`tls-parser`'s names are its Rust
+/// constants, `SessionTicketTLS`, which no tool prints.)
+pub fn extension_name(id: u16) -> Option<&'static str> {
+    if is_grease(id) {
+        return Some("reserved");
+    }
+    let name = match id {
+        0 => "server_name",
+        1 => "max_fragment_length",
+        2 => "client_certificate_url",
+        3 => "trusted_ca_keys",
+        4 => "truncated_hmac",
+        5 => "status_request",
+        6 => "user_mapping",
+        7 => "client_authz",
+        8 => "server_authz",
+        9 => "cert_type",
+        10 => "supported_groups",
+        11 => "ec_point_formats",
+        12 => "srp",
+        13 => "signature_algorithms",
+        14 => "use_srtp",
+        15 => "heartbeat",
+        16 => "application_layer_protocol_negotiation",
+        17 => "status_request_v2",
+        18 => "signed_certificate_timestamp",
+        19 => "client_certificate_type",
+        20 => "server_certificate_type",
+        21 => "padding",
+        22 => "encrypt_then_mac",
+        23 => "extended_master_secret",
+        24 => "token_binding",
+        25 => "cached_info",
+        26 => "tls_lts",
+        27 => "compress_certificate",
+        28 => "record_size_limit",
+        29 => "pwd_protect",
+        30 => "pwd_clear",
+        31 => "password_salt",
+        32 => "ticket_pinning",
+        33 => "tls_cert_with_extern_psk",
+        // IANA's "delegated_credential" (RFC 9345); tshark keeps the
+        // drafts' plural.
+        34 => "delegated_credentials",
+        35 => "session_ticket",
+        36 => "TLMSP",
+        37 => "TLMSP_proxying",
+        38 => "TLMSP_delegate",
+        39 => "supported_ekt_ciphers",
+        40 | 46 => "reserved",
+        41 => "pre_shared_key",
+        42 => "early_data",
+        43 => "supported_versions",
+        44 => "cookie",
+        45 => "psk_key_exchange_modes",
+        47 => "certificate_authorities",
+        48 => "oid_filters",
+        49 => "post_handshake_auth",
+        50 => "signature_algorithms_cert",
+        51 => "key_share",
+        52 => "transparency_info",
+        53 => "connection_id (deprecated)",
+        54 => "connection_id",
+        55 => "external_id_hash",
+        56 => "external_session_id",
+        57 => "quic_transport_parameters",
+        58 => "ticket_request",
+        59 => "dnssec_chain",
+        0x3374 => "next_protocol_negotiation",
+        0x4469 => "application_settings",
+        0x754f => "channel_id_old",
+        0x7550 => "channel_id",
+        0xfe0d => "encrypted_client_hello",
+        0xff01 => "renegotiation_info",
+        0xffa5 => "quic_transport_parameters (drafts version)",
+        0xffce => "encrypted_server_name",
+        _ => return None,
+    };
+    Some(name)
+}
+
 // ---------------------------------------------------------------------------
 // Names as `openssl s_client -trace` prints them (ssl/t1_trace.c)
 // ---------------------------------------------------------------------------

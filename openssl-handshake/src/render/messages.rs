@@ -11,7 +11,6 @@ use crate::decode::{
 };
 use crate::event::{EventKind, Message, RecordHeader};
 use crate::trace::HandshakeTrace;
-use tls_parser::TlsExtensionType;
 
 /// The message log of `trace`.
 pub fn message_log(trace: &HandshakeTrace) -> String {
@@ -353,18 +352,16 @@ fn details(body: &Body) -> Vec<String> {
     }
 }
 
-/// Every extension a hello carried, in the order sent, by tls-parser's
-/// names: the lines above decode only those the trace keeps.
+/// Every extension a message carried, in the order sent, by the IANA
+/// names tshark prints (`-trace` names most alike): the lines above
+/// decode only those the trace keeps.
 fn extension_order(types: &[u16]) -> String {
     let named = types.iter().map(|&t| {
-        let name = TlsExtensionType(t).to_string();
-        // tls-parser names one GREASE value of the sixteen (0xfafa).
-        if crate::decode::is_grease(t) {
+        // As every GREASE group, suite and scheme reads.
+        if decode::is_grease(t) {
             format!("GREASE ({t})")
-        } else if name.starts_with("TlsExtensionType(") {
-            format!("unknown ({t})")
         } else {
-            format!("{name} ({t})")
+            format!("{} ({t})", decode::extension_name(t).unwrap_or("unknown"))
         }
     });
     format!("extensions={}", list(named))

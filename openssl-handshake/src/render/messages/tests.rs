@@ -31,6 +31,28 @@ fn every_grease_extension_and_version_reads_grease() {
     assert_eq!(crate::render::version_name(0x2a2a), "GREASE (0x2a2a)");
 }
 
+/// The extensions line names each type as tshark (`tshark -G values`,
+/// tls.handshake.extension.type) and the IANA registry do, not by
+/// tls-parser's constants (`SessionTicketTLS`), including the types
+/// tls-parser does not know; a type neither names reads unknown.
+#[test]
+fn extensions_are_named_as_tshark_names_them() {
+    assert_eq!(
+        extension_order(&[0, 11, 35, 16, 50, 27, 34, 57, 17513, 65037, 65281, 4660]),
+        "extensions=server_name (0),ec_point_formats (11),session_ticket (35),\
+         application_layer_protocol_negotiation (16),signature_algorithms_cert (50),\
+         compress_certificate (27),delegated_credentials (34),quic_transport_parameters (57),\
+         application_settings (17513),encrypted_client_hello (65037),renegotiation_info (65281),\
+         unknown (4660)"
+    );
+    // The TLS 1.3 drafts' types, reserved since (tshark: "Reserved
+    // (key_share)"), not tls-parser's draft names.
+    assert_eq!(
+        extension_order(&[40, 46]),
+        "extensions=reserved (40),reserved (46)"
+    );
+}
+
 /// The message log of a client's trace holding `messages`, each read
 /// (or written) at the callback's `version`, decoded as the recorder
 /// decodes them.
