@@ -34,6 +34,51 @@ impl AlertRecord {
     }
 }
 
+impl AlertRecord {
+    /// The description as `openssl s_client -msg` names it: the names of
+    /// its own table (`alert_types` in OpenSSL 3.0's apps/lib/s_cb.c, up
+    /// to certificate_required, 116), "???" for any other, even one IANA
+    /// names (no_application_protocol, 120).
+    pub fn description_name(&self) -> &'static str {
+        match self.description {
+            0 => "close_notify",
+            1 => "end_of_early_data",
+            10 => "unexpected_message",
+            20 => "bad_record_mac",
+            21 => "decryption_failed",
+            22 => "record_overflow",
+            30 => "decompression_failure",
+            40 => "handshake_failure",
+            42 => "bad_certificate",
+            43 => "unsupported_certificate",
+            44 => "certificate_revoked",
+            45 => "certificate_expired",
+            46 => "certificate_unknown",
+            47 => "illegal_parameter",
+            48 => "unknown_ca",
+            49 => "access_denied",
+            50 => "decode_error",
+            51 => "decrypt_error",
+            60 => "export_restriction",
+            70 => "protocol_version",
+            71 => "insufficient_security",
+            80 => "internal_error",
+            86 => "inappropriate_fallback",
+            90 => "user_canceled",
+            100 => "no_renegotiation",
+            109 => "missing_extension",
+            110 => "unsupported_extension",
+            111 => "certificate_unobtainable",
+            112 => "unrecognized_name",
+            113 => "bad_certificate_status_response",
+            114 => "bad_certificate_hash_value",
+            115 => "unknown_psk_identity",
+            116 => "certificate_required",
+            _ => "???",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

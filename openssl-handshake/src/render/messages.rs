@@ -4,7 +4,6 @@
 use std::fmt::Write;
 
 use super::version_name;
-use crate::alert::alert_name_or_code;
 use crate::decode::{
     self, Body, CipherSuite, ClientHello, ExtensionFault, HelloExtensions, KeyExchangeKind,
     NamedGroup, SignatureScheme, StatusRequest,
@@ -90,12 +89,7 @@ fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
     }
     if let Some(Body::Alert(a)) = &m.body {
         // As `s_client -msg` ends an alert record's line.
-        write!(
-            out,
-            ", {} {}",
-            a.level_name(),
-            alert_name_or_code(a.description)
-        )?;
+        write!(out, ", {} {}", a.level_name(), a.description_name())?;
     }
     if let Some(v) = m.record_version {
         write!(out, " (record {})", version_name(v))?;
