@@ -190,7 +190,10 @@ impl HandshakeTrace {
     /// Version 10: an extension problem may be `misplaced` (a
     /// ClientHello's pre_shared_key before another extension), its
     /// content read; a ServerHello (a HelloRetryRequest) carries its
-    /// cookie's length (`cookie_len`, absent when none).
+    /// cookie's length (`cookie_len`, absent when none) and a TLS 1.2
+    /// one its acknowledgements of session_ticket and status_request
+    /// (`session_ticket_ack`, `status_request_ack`, absent when false);
+    /// both hellos carry max_fragment_length (absent when not sent).
     pub const SCHEMA_VERSION: u32 = 10;
 
     /// The most events one trace records, over the connection's life

@@ -426,8 +426,9 @@ fn extension_problems_match_the_schema() {
 }
 
 /// The fields a decoded hello may carry beyond the fixtures' (a
-/// HelloRetryRequest's cookie), set on a fixture's ServerHello: each is
-/// in the schema, with its type.
+/// HelloRetryRequest's cookie, a TLS 1.2 server's acknowledgement of
+/// status_request, max_fragment_length), set on a fixture's ServerHello:
+/// each is in the schema, with its type.
 #[test]
 fn optional_hello_fields_match_the_schema() {
     let validator = validator();
@@ -441,6 +442,8 @@ fn optional_hello_fields_match_the_schema() {
         .find_map(|e| e.pointer_mut("/kind/body/ServerHello"))
         .expect("a ServerHello in the fixture");
     hello["cookie_len"] = 120.into();
+    hello["status_request_ack"] = true.into();
+    hello["max_fragment_length"] = 2.into();
     assert_valid(&validator, &name, &json);
     let mut bad = json.clone();
     let events = bad["events"].as_array_mut().expect("events");

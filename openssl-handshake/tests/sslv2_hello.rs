@@ -75,6 +75,20 @@ fn a_traced_server_reads_an_sslv2_format_hello() {
     );
 }
 
+/// An SSLv2-format hello offering SSL 2.0 itself (SSL2_VERSION, 0x0002):
+/// the message log names its version as `-trace` names SSL2_VERSION
+/// (ssl_version_tbl in OpenSSL's ssl/t1_trace.c), and as the diagnosis
+/// does, not by its number.
+#[test]
+fn an_sslv2_hello_for_ssl_2_names_its_version() {
+    let server = server_ctx_with(rsa(), no_minimum_at_level_2);
+    let trace = server_trace_of_bytes(&server, &v2_hello_record_for([0x00, 0x02]));
+    let log = trace.message_log();
+    assert!(log.contains("\n    client_version=SSL 2.0\n"), "{log}");
+    let d = trace.diagnosis().expect("diagnosis");
+    assert!(d.summary.contains("SSL 2.0"), "{d}");
+}
+
 /// An offer of SSL 3.0 at most, below what OpenSSL 3 speaks at all: the
 /// server names the versions it takes, and as no version was set on it,
 /// not as a configured minimum.

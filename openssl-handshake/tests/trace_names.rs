@@ -25,12 +25,14 @@ const LIST_HEADERS: &[&str] = &[
     "signature_algorithms (len=",
 ];
 
-/// Single lines that carry a name.
-const NAME_PREFIXES: &[&str] = &[
-    "named_curve: ",
-    "Signature Algorithm: ",
-    "KeyExchangeAlgorithm=",
-    "compression_method: ",
+/// Single lines that carry a name: the prefix `-trace` prints it after,
+/// and ours.
+const NAME_PREFIXES: &[(&str, &str)] = &[
+    ("named_curve: ", "named_curve: "),
+    ("Signature Algorithm: ", "Signature Algorithm: "),
+    ("KeyExchangeAlgorithm=", "KeyExchangeAlgorithm="),
+    ("compression_method: ", "compression_method: "),
+    ("max_fragment_length := ", "max_fragment_length="),
 ];
 
 /// The names s_client's `-trace` output shows, in the forms it prints them.
@@ -60,9 +62,8 @@ fn trace_names(output: &str) -> Vec<String> {
         }
         if LIST_HEADERS.iter().any(|h| text.starts_with(h)) {
             list_indent = Some(indent);
-        } else if let Some(prefix) = NAME_PREFIXES.iter().find(|p| text.starts_with(**p)) {
-            // Ours prints the name after the same prefix.
-            names.push(format!("{prefix}{}", &text[prefix.len()..]));
+        } else if let Some((theirs, ours)) = NAME_PREFIXES.iter().find(|p| text.starts_with(p.0)) {
+            names.push(format!("{ours}{}", &text[theirs.len()..]));
         }
     }
     names
@@ -131,5 +132,68 @@ fn message_log_names_things_as_s_client_trace_does() {
             missing.is_empty(),
             "{flags:?}: s_client -trace shows {missing:?}, not in our message log:\n{ours}"
         );
+    }
+}
+
+/// The extension types `-trace` lists in the message headed `header`
+/// (`extension_type=server_name(0), length=0`), as our `extensions=` line
+/// names them.
+fn traced_extension_line(output: &str, header: &str) -> String {
+    let mut lines = output.lines().skip_while(|l| !l.trim().starts_with(header));
+    let Some(first) = lines.next() else {
+        panic!("no {header} in s_client's output:\n{output}");
+    };
+    let indent = first.len() - first.trim_start().len();
+    let types: Vec<String> = lines
+        .take_while(|l| l.len() - l.trim_start().len() > indent)
+        .filter_map(|l| l.trim().strip_prefix("extension_type="))
+        .filter_map(|t| t.split_once(", length="))
+        .map(|(t, _)| t.replace('(', " ("))
+        .collect();
+    format!("extensions={}", types.join(","))
+}
+
+/// A max_fragment_length of 1024 bytes asked for and echoed, in TLS 1.2
+/// (ClientHello and ServerHello) and TLS 1.3 (ClientHello and
+/// EncryptedExtensions): each of s_client's `max_fragment_length := 2^10
+/// (1024 bytes) (2)` lines has ours, the EncryptedExtensions lists its
+/// extensions as -trace does, and a TLS 1.2 ServerHello's empty
+/// session_ticket (RFC 5077 section 3.2) reads acknowledged.
+#[test]
+fn max_fragment_length_and_acknowledgements_read_as_s_client_trace_shows() {
+    for flags in [
+        &["-tls1_2", "-maxfraglen", "1024"][..],
+        &["-tls1_3", "-maxfraglen", "1024"],
+    ] {
+        let (reference, ours) = s_client_against_traced_server(flags, false);
+        let theirs = reference
+            .lines()
+            .filter(|l| l.trim() == "max_fragment_length := 2^10 (1024 bytes) (2)")
+            .count();
+        assert_eq!(
+            theirs, 2,
+            "{flags:?}: in the hello and its answer:\n{reference}"
+        );
+        let mine = ours
+            .lines()
+            .filter(|l| l.trim() == "max_fragment_length=2^10 (1024 bytes) (2)")
+            .count();
+        assert_eq!(mine, theirs, "{flags:?}:\n{ours}");
+        if flags[0] == "-tls1_3" {
+            let line = traced_extension_line(&reference, "EncryptedExtensions, Length=");
+            assert!(
+                ours.lines().any(|l| l.trim() == line),
+                "{flags:?}: no `{line}` in our message log:\n{ours}"
+            );
+        } else {
+            assert!(
+                reference.contains("extension_type=session_ticket(35), length=0"),
+                "{reference}"
+            );
+            assert!(
+                ours.contains("\n    session_ticket acknowledged\n"),
+                "{ours}"
+            );
+        }
     }
 }

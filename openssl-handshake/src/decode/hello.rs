@@ -96,6 +96,11 @@ pub struct HelloExtensions {
     pub extended_master_secret: bool,
     /// Whether the (empty) encrypt_then_mac extension was sent.
     pub encrypt_then_mac: bool,
+    /// The max_fragment_length code (RFC 6066 section 4: 1 = 2^9 bytes
+    /// ... 4 = 2^12), asked for by a client and echoed by a TLS 1.2
+    /// server, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fragment_length: Option<u8>,
 }
 
 impl HelloExtensions {
@@ -141,6 +146,9 @@ impl HelloExtensions {
                 ext_empty(ext.data).map_err(|f| f.in_extension("encrypt_then_mac"))?;
                 self.encrypt_then_mac = true;
             }
+            EXT_MAX_FRAGMENT_LENGTH => {
+                self.max_fragment_length = Some(ext_max_fragment_length(ext.data)?);
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -181,6 +189,16 @@ pub struct ServerHello {
     pub pre_shared_key: Option<u16>,
     /// Whether the server acknowledged server_name with an empty extension.
     pub server_name_ack: bool,
+    /// Whether a TLS 1.2 server acknowledged session_ticket with an empty
+    /// extension: it will send a NewSessionTicket (RFC 5077 section 3.2).
+    /// Absent in JSON when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub session_ticket_ack: bool,
+    /// Whether a TLS 1.2 server acknowledged status_request with an empty
+    /// extension: it will send a CertificateStatus (RFC 6066 section 8).
+    /// Absent in JSON when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub status_request_ack: bool,
     /// Length of the cookie in the cookie extension (RFC 8446 4.2.2: a
     /// HelloRetryRequest may carry one for the client to echo), when
     /// present.
@@ -280,9 +298,6 @@ pub(super) fn decode_client_hello(
                 view.status_request =
                     Some(ext_status_request(data).map_err(|f| f.in_extension("status_request"))?);
             }
-            EXT_MAX_FRAGMENT_LENGTH => {
-                ext_max_fragment_length(data)?;
-            }
             // OpenSSL 3.0 ignores record_size_limit, a cookie unless it
             // verifies cookies, and post_handshake_auth below TLS 1.3, and
             // completes the handshake whatever their contents: a malformed
@@ -368,6 +383,8 @@ pub(super) fn decode_server_hello(
         key_share_len: None,
         pre_shared_key: None,
         server_name_ack: false,
+        session_ticket_ack: false,
+        status_request_ack: false,
         cookie_len: None,
         common: HelloExtensions::default(),
         extensions: Vec::new(),
@@ -403,6 +420,14 @@ pub(super) fn decode_server_hello(
             }
             EXT_COOKIE => {
                 view.cookie_len = Some(ext_cookie(data).map_err(|f| f.in_extension("cookie"))?);
+            }
+            EXT_SESSION_TICKET => {
+                ext_empty(data).map_err(|f| f.in_extension("session_ticket"))?;
+                view.session_ticket_ack = true;
+            }
+            EXT_STATUS_REQUEST => {
+                ext_empty(data).map_err(|f| f.in_extension("status_request"))?;
+                view.status_request_ack = true;
             }
             _ => {}
         }

@@ -60,7 +60,7 @@ pub use key_update::KeyUpdate;
 pub use names::{extension_name, CipherSuite, HandshakeType, NamedGroup, SignatureScheme};
 pub(crate) use names::{
     is_grease, trace_certificate_type_name, trace_compression_name, trace_group_name,
-    trace_point_format_name, trace_psk_mode_name,
+    trace_max_fragment_length_name, trace_point_format_name, trace_psk_mode_name,
 };
 pub use problems::{ExtensionFault, ExtensionProblem};
 pub(crate) use reader::escaped;

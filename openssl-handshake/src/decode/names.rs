@@ -461,3 +461,14 @@ pub(crate) fn trace_compression_name(id: u8) -> &'static str {
         _ => "UNKNOWN",
     }
 }
+
+/// A max_fragment_length code as `-trace` names it (`2^10 (1024 bytes)`).
+pub(crate) fn trace_max_fragment_length_name(code: u8) -> &'static str {
+    match code {
+        1 => "2^9 (512 bytes)",
+        2 => "2^10 (1024 bytes)",
+        3 => "2^11 (2048 bytes)",
+        4 => "2^12 (4096 bytes)",
+        _ => "UNKNOWN",
+    }
+}

@@ -115,7 +115,7 @@ fn details(body: &Body) -> Vec<String> {
     match body {
         Body::ClientHello(h) => {
             let mut v = vec![
-                format!("client_version={}", version_name(h.legacy_version)),
+                format!("client_version={}", hello_version_name(h.legacy_version)),
                 format!("random={}", h.random),
                 format!("session_id={}", or_empty(&h.session_id)),
                 format!("cipher_suites={}", suites(&h.cipher_suites)),
@@ -205,6 +205,12 @@ fn details(body: &Body) -> Vec<String> {
             if h.server_name_ack {
                 v.push("server_name acknowledged".to_owned());
             }
+            if h.session_ticket_ack {
+                v.push("session_ticket acknowledged".to_owned());
+            }
+            if h.status_request_ack {
+                v.push("status_request acknowledged".to_owned());
+            }
             v.extend(hello_extensions(&h.common));
             v.push(extension_order(&h.extensions));
             if h.hello_retry_request {
@@ -224,14 +230,12 @@ fn details(body: &Body) -> Vec<String> {
             if e.early_data {
                 v.push("early_data accepted".to_owned());
             }
-            v.extend(
-                e.max_fragment_length
-                    .map(|c| format!("max_fragment_length={c}")),
-            );
+            v.extend(e.max_fragment_length.map(max_fragment_length));
             v.extend(
                 e.record_size_limit
                     .map(|n| format!("record_size_limit={n}")),
             );
+            v.push(extension_order(&e.extensions));
             v
         }
         // An empty one (a client with no certificate to send) as `-trace`
@@ -436,7 +440,27 @@ fn hello_extensions(e: &HelloExtensions) -> Vec<String> {
     if e.encrypt_then_mac {
         v.push("encrypt_then_mac".to_owned());
     }
+    v.extend(e.max_fragment_length.map(max_fragment_length));
     v
+}
+
+/// `max_fragment_length=2^10 (1024 bytes) (2)`, as `-trace` prints it
+/// (`max_fragment_length := 2^10 (1024 bytes) (2)`).
+fn max_fragment_length(code: u8) -> String {
+    format!(
+        "max_fragment_length={} ({code})",
+        decode::trace_max_fragment_length_name(code)
+    )
+}
+
+/// A hello's version as `-trace` names it (ssl_version_tbl in OpenSSL's
+/// ssl/t1_trace.c), SSL 2.0's too, which an SSLv2-format ClientHello
+/// may carry.
+fn hello_version_name(version: u16) -> String {
+    match version {
+        0x0002 => "SSL 2.0".to_owned(),
+        v => version_name(v),
+    }
 }
 
 fn signature_algorithm(s: &SignatureScheme) -> String {

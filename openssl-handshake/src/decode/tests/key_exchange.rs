@@ -199,7 +199,14 @@ fn server_hello_extension_contents() {
     exts.extend(ext(22, &[]));
     exts.extend(ext(0, &[]));
     exts.extend(ext(41, &[0, 1]));
+    // Empty, as RFC 5077 section 3.2 and RFC 6066 section 8 have a
+    // server acknowledge them.
+    exts.extend(ext(35, &[]));
+    exts.extend(ext(5, &[]));
+    exts.extend(ext(1, &[2]));
     let hello = server_hello(&server_hello_with(&exts));
+    assert!(hello.session_ticket_ack && hello.status_request_ack);
+    assert_eq!(hello.common.max_fragment_length, Some(2));
     assert_eq!(hello.common.renegotiation_info, Some("ab".repeat(24)));
     assert_eq!(hello.common.ec_point_formats, Some(vec![0, 1, 2]));
     assert!(hello.common.extended_master_secret && hello.common.encrypt_then_mac);
@@ -216,6 +223,9 @@ fn server_hello_extension_contents() {
         (ext(11, &[0]), "ec_point_formats"),
         (ext(0xff01, &[5, 1]), "renegotiation_info"),
         (ext(41, &[0, 1, 2]), "pre_shared_key"),
+        (ext(35, &[0]), "session_ticket"),
+        (ext(5, &[0]), "status_request"),
+        (ext(1, &[5]), "max_fragment_length"),
     ] {
         let err = problems(&server_hello_with(&bad), false);
         assert!(err.contains(why), "{why}: {err}");
