@@ -270,6 +270,40 @@ fn a_server_that_never_switches_to_tls_is_named_so() {
     every_probe_diagnosed_as_probe_does(&addr, &["--starttls", "smtp"]);
 }
 
+/// `scan --starttls smtp` against a server that resets each connection
+/// before its greeting (SO_LINGER 0): every probe record carries probe's
+/// diagnosis of that reset, the one a reset at connect gets, not a failed
+/// STARTTLS.
+#[test]
+fn a_reset_before_the_greeting_is_diagnosed_as_probe_does() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(100));
+                let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
+            });
+        }
+    });
+    every_probe_diagnosed_as_probe_does(&addr, &["--starttls", "smtp"]);
+    let reset = openssl_handshake::Diagnosis::reset_at_connect("").summary;
+    let line: Value = serde_json::from_str(
+        run(harness(&[
+            "probe",
+            &addr,
+            "--starttls",
+            "smtp",
+            "--format",
+            "json",
+        ]))
+        .stdout
+        .trim(),
+    )
+    .expect("a line");
+    assert_eq!(line["diagnosis"]["summary"], reset.as_str(), "{line:#}");
+}
+
 /// A plaintext service (here one answering every request with an HTTP
 /// error) refuses no TLS version: OpenSSL's "wrong version number" is its
 /// reading of the text's first bytes as a record header. Each version row

@@ -224,11 +224,7 @@ impl Prober {
                 (answer, flight, next, None)
             }
             Err(e) => {
-                // A STARTTLS refusal came over a connection that was made.
-                let reason = match e {
-                    ConnectError::StartTls { .. } => Chain(&e).to_string(),
-                    _ => format!("could not connect: {}", Chain(&e)),
-                };
+                let reason = e.answer_reason();
                 let diagnosis = e.diagnosis(self.limits.connect);
                 (Answer::NoConnection { reason }, Vec::new(), None, diagnosis)
             }

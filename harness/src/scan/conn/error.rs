@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use openssl::error::ErrorStack;
 use openssl_handshake::Diagnosis;
+use testkit::error_chain::Chain;
 
 use crate::ffi::SessionError;
 use crate::probe::ProbeFailure;
@@ -41,6 +42,15 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
+    /// The reason a probe's record gives: "could not connect" but for a
+    /// STARTTLS refusal, which came over a connection that was made.
+    pub fn answer_reason(&self) -> String {
+        match self {
+            ConnectError::StartTls { .. } => Chain(self).to_string(),
+            _ => format!("could not connect: {}", Chain(self)),
+        }
+    }
+
     /// The diagnosis a probe's connection gets, as probe's would (no TLS
     /// began, so no trace gives one); `timeout` is the connect's.
     pub fn diagnosis(&self, timeout: Duration) -> Option<Diagnosis> {
@@ -56,9 +66,9 @@ impl ConnectError {
             }
             ConnectError::Timeouts(_) => None,
             // As probe's: a reset before the server's first byte.
-            ConnectError::StartTls { source, .. } if source.reset_at_accept() => Some(
-                Diagnosis::reset_at_connect(&testkit::error_chain::Chain(self).to_string()),
-            ),
+            ConnectError::StartTls { source, .. } if source.reset_at_accept() => {
+                Some(Diagnosis::reset_at_connect(&Chain(self).to_string()))
+            }
             ConnectError::StartTls { protocol, source } => {
                 Some(Diagnosis::starttls_failed(protocol, &source.to_string()))
             }
