@@ -126,13 +126,16 @@ impl fmt::Display for StartTlsError {
             }
             StartTlsError::NotOffered { listed } if listed.trim().is_empty() => write!(
                 f,
-                "the server does not offer STARTTLS (it listed no extensions); its TLS may be \
-                 on another port, or off"
+                "the server does not offer STARTTLS (it listed nothing); its TLS may be on \
+                 another port, or off"
             ),
+            // The server's words: a control character in them (a terminal
+            // escape sequence) is shown escaped, never passed on.
             StartTlsError::NotOffered { listed } => write!(
                 f,
-                "the server does not offer STARTTLS (it listed: {listed}); its TLS may be on \
-                 another port, or off"
+                "the server does not offer STARTTLS (it listed: {}); its TLS may be on \
+                 another port, or off",
+                printable(listed)
             ),
             StartTlsError::NotAReply {
                 step,
@@ -284,6 +287,20 @@ const FIRST_REQUESTS: [&str; 3] = ["SSLRequest", "StartTLS", "stream header"];
 /// close before any byte of one is how a port of TLS from the first byte
 /// answers the request.
 const FIRST_REQUEST_REPLIES: [&str; 3] = ["SSLRequest reply", "StartTLS reply", "stream features"];
+
+/// `text` with each control character escaped as Rust writes it
+/// (`\u{1b}`), and the rest, quotes included, as it is.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {

@@ -303,9 +303,15 @@ fn imap_capabilities_in_response_codes_and_empty_lists() {
     let (r, _) = run(StartTls::Smtp, b"220 mx\r\n250 mx\r\n");
     assert_eq!(
         r.expect_err("not offered").to_string(),
-        "the server does not offer STARTTLS (it listed no extensions); its TLS may be on \
-         another port, or off"
+        "the server does not offer STARTTLS (it listed nothing); its TLS may be on another \
+         port, or off"
     );
+    // A terminal escape sequence among the capabilities is shown escaped.
+    let evil = b"* OK ready\r\n* CAPABILITY IMAP4rev1 X\x1b]0;pwned\x07 \x1b[2J\r\n. OK done\r\n";
+    let (r, _) = run(StartTls::Imap, evil);
+    let text = r.expect_err("not offered").to_string();
+    assert!(!text.chars().any(char::is_control), "{text:?}");
+    assert!(text.contains(r"X\u{1b}]0;pwned\u{7} \u{1b}[2J"), "{text:?}");
     // Indefinite-length BER, which LDAP forbids, is named as such.
     let (r, _) = run(StartTls::Ldap, &[0x30, 0x80, 0x02, 0x01, 0x01]);
     assert!(
