@@ -264,7 +264,12 @@ impl<'e, 'a, S: Read + Write> Stream<'e, 'a, S> {
             Err(e) => return Err(self.failed(e)),
         };
         let ns = match ns {
-            ResolveResult::Bound(ns) => Some(ns.as_ref().to_owned()),
+            // An attribute's value, references and all: a namespace
+            // written `xmpp&#x2d;tls` is `xmpp-tls` (XML 1.0 section 3.3.3).
+            ResolveResult::Bound(ns) => {
+                let raw = ns.as_ref().to_owned();
+                Some(quick_xml::escape::unescape(&raw).map_or(raw.clone(), |ns| ns.into_owned()))
+            }
             ResolveResult::Unbound => None,
             ResolveResult::Unknown(prefix) => {
                 let element = match &event {
@@ -424,6 +429,20 @@ mod tests {
         assert_eq!(r, Ok(()));
         let left = &s.replies.get_ref()[s.replies.position() as usize..];
         assert_eq!(left, b"TLS BYTES", "nothing past proceed is read");
+    }
+
+    /// A namespace is an attribute's value, so a character reference in
+    /// it stands for its character: this is the TLS namespace.
+    #[test]
+    fn a_namespace_written_with_a_character_reference_is_that_namespace() {
+        let replies = [
+            HEADER,
+            b"<s:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp&#x2d;tls'/></s:features>",
+            b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp&#45;tls'/>",
+        ]
+        .concat();
+        let (r, _) = run(StartTls::Xmpp, &replies);
+        assert_eq!(r, Ok(()));
     }
 
     #[test]
