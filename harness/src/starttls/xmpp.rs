@@ -153,6 +153,12 @@ impl<'e, 'a, S: Read + Write> Stream<'e, 'a, S> {
             let Item::Open(name, empty) = self.next()? else {
                 continue;
             };
+            if name.local == "features" && !name.is(NS_STREAMS, "features") {
+                return Err(self.not_a_reply(
+                    "stream features (a features element of the streams namespace, \
+                     http://etherx.jabber.org/streams)",
+                ));
+            }
             if !name.is(NS_STREAMS, "features") {
                 continue;
             }
@@ -188,6 +194,14 @@ impl<'e, 'a, S: Read + Write> Stream<'e, 'a, S> {
                     "<failure/>: the server refused STARTTLS",
                 ));
             }
+            if ["proceed", "failure"].contains(&name.local.as_str())
+                && name.ns.as_deref() != Some(NS_TLS)
+            {
+                return Err(self.not_a_reply(
+                    "an answer to STARTTLS (proceed or failure of the TLS namespace, \
+                     urn:ietf:params:xml:ns:xmpp-tls)",
+                ));
+            }
             if !name.is(NS_TLS, "proceed") {
                 continue;
             }
@@ -200,6 +214,18 @@ impl<'e, 'a, S: Read + Write> Stream<'e, 'a, S> {
                 }
             }
             return Ok(());
+        }
+    }
+
+    /// The answer so far, as one that is not `form`: the element awaited,
+    /// but of another namespace, which RFC 6120 (sections 4.8.1, 5.4.2.3)
+    /// makes another element. Said at once: waiting would only time out.
+    fn not_a_reply(&mut self, form: &'static str) -> StartTlsError {
+        let source = self.xml.get_mut();
+        StartTlsError::NotAReply {
+            step: source.step,
+            form,
+            received: source.got.clone(),
         }
     }
 
@@ -429,6 +455,30 @@ mod tests {
         assert_eq!(r, Ok(()));
         let left = &s.replies.get_ref()[s.replies.position() as usize..];
         assert_eq!(left, b"TLS BYTES", "nothing past proceed is read");
+    }
+
+    /// Features or a proceed of another namespace are other elements
+    /// (RFC 6120, sections 4.8.1 and 5.4.2.3): said at once, not waited out.
+    #[test]
+    fn features_or_proceed_of_another_namespace_are_not_the_answer() {
+        let wrong = b"<stream:stream xmlns:stream='urn:wrong' xmlns='jabber:client'>\
+            <stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>";
+        let (r, _) = run(StartTls::Xmpp, wrong);
+        let e = r.expect_err("not the streams namespace");
+        assert!(matches!(e, StartTlsError::NotAReply { .. }), "{e:?}");
+        assert!(e.to_string().contains("is not stream features"), "{e}");
+        let replies = [
+            HEADER,
+            b"<s:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></s:features>",
+            b"<proceed xmlns='urn:x'/>",
+        ]
+        .concat();
+        let (r, _) = run(StartTls::Xmpp, &replies);
+        let e = r.expect_err("not the TLS namespace");
+        assert!(
+            e.to_string().contains("is not an answer to STARTTLS"),
+            "{e}"
+        );
     }
 
     /// A namespace is an attribute's value, so a character reference in
