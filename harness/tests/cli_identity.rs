@@ -201,6 +201,69 @@ fn pass_reads_the_passphrase_in_each_form_of_s_client() {
     }
 }
 
+/// `--pass fd:N` reads the descriptor from where it stands and no further
+/// than its line, as `s_client -pass fd:N` does (a first line read by the
+/// shell is not read again), and a descriptor that cannot be read (a
+/// pipe's write end) is refused at once rather than waited on.
+#[test]
+fn pass_fd_reads_the_descriptor_from_where_it_stands() {
+    common::require("openssl", "version", "openssl (apt-get install openssl)");
+    let d = tempfile::tempdir().expect("temp dir");
+    let file = pki(d.path());
+    let root = file("root.pem");
+    let chain = file("server-rsa2048.chain.pem");
+    let (_server, addr) = s_server(&[
+        "-cert",
+        &chain,
+        "-cert_chain",
+        &chain,
+        "-key",
+        &file("server-rsa2048.key"),
+    ]);
+    let pass_file = d.path().join("pass");
+    std::fs::write(&pass_file, "not this line\nsecret\n").expect("write");
+    let pf = pass_file.to_str().expect("utf-8");
+    let (cert, key) = (file("client-rsa2048.chain.pem"), file("encrypted.key"));
+    let script = |client: &str| {
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(format!(
+                "{{ read -r skipped <&5; exec setsid --wait {client}; }} 5<'{pf}'"
+            ))
+            .env_remove("CI");
+        c
+    };
+    let s_client = run(script(&format!(
+        "openssl s_client -connect {addr} -cert '{cert}' -key '{key}' -pass fd:5 -brief \
+         </dev/null"
+    )));
+    assert!(
+        s_client.stderr.contains("CONNECTION ESTABLISHED"),
+        "{}",
+        s_client.stderr
+    );
+    let probe = |pass: &str| {
+        format!(
+            "'{}' probe {addr} --servername localhost --cafile '{root}' --cert '{cert}' --key \
+             '{key}' --pass {pass} --linger 0.5 --format json",
+            common::BIN
+        )
+    };
+    let o = run(script(&probe("fd:5")));
+    assert!(o.status.success(), "{}{}", o.stdout, o.stderr);
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(format!("timeout 20 {} | cat", probe("fd:1")))
+        .env_remove("CI");
+    let o = run(c);
+    assert!(
+        o.stderr
+            .contains("--pass fd:1: no such descriptor is open for reading"),
+        "{}",
+        o.stderr
+    );
+}
+
 /// A wrong passphrase from --pass is named as one, with the source it
 /// came from, by each command; a source that cannot be read is named
 /// before any key is read, without repeating a malformed argument (it may

@@ -28,6 +28,7 @@ pub mod chain_cert;
 pub mod death_signal;
 pub mod dh_auto;
 pub mod host;
+pub mod inherited_fd;
 mod no_unwind;
 pub mod numeric_host;
 pub mod socket_tls;

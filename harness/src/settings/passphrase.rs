@@ -115,16 +115,21 @@ impl PassSource {
                     .ok_or_else(|| refused(format!("no environment variable {var} is set")))
             }
             PassSource::File(path) => std::fs::File::open(path).and_then(first_line),
-            // The descriptor is opened anew through /dev/fd rather than
-            // taken over: this process does not own it.
-            PassSource::Fd(n) => std::fs::File::open(format!("/dev/fd/{n}")).and_then(first_line),
+            // Read through a copy, from where the descriptor is, and no
+            // further than the line: the descriptor is not this process's.
+            PassSource::Fd(n) => crate::ffi::inherited_fd::duplicate(*n).and_then(first_line),
             PassSource::Stdin => first_line(std::io::stdin().lock()),
         };
         match line {
             Ok(Some(bytes)) => Ok(found(bytes)),
             Ok(None) => Err(refused("nothing to read (it is empty)".into())),
-            Err(e) if matches!(self, PassSource::Fd(_)) && e.kind() == ErrorKind::NotFound => {
-                Err(refused("no such descriptor is open".into()))
+            Err(e)
+                if matches!(self, PassSource::Fd(_)) && e.raw_os_error() == Some(libc::EBADF) =>
+            {
+                Err(refused(
+                    "no such descriptor is open for reading (a pipe's write end cannot be read)"
+                        .into(),
+                ))
             }
             Err(e) => Err(refused(e.to_string())),
         }
