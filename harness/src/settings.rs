@@ -322,8 +322,9 @@ pub fn check_servername(name: Option<&str>) -> Result<(), HarnessError> {
         Some(_) => {}
         None => {
             return Err(HarnessError::Usage(format!(
-                "--servername {name:?}: not a host name: give letters, digits, '-', '_' and \
-                 '.' (a name in another script is sent as its IDNA A-label), or an IP address"
+                "--servername {name:?}: not a host name: give labels of 1 to 63 letters, \
+                 digits, '-' and '_', joined by '.' (a name in another script is sent as its \
+                 IDNA A-label), or an IP address"
             )))
         }
     }

@@ -157,7 +157,7 @@ fn a_servername_no_host_can_have_is_a_usage_error() {
     let closed = common::ports::ClosedPort::new();
     let addr = closed.addr();
     for command in ["probe", "scan"] {
-        for bad in ["a b", "a/b", "<b>x</b>", "host:443"] {
+        for bad in ["a b", "a/b", "<b>x</b>", "host:443", "a..b", "."] {
             refused(
                 harness(&[command, &addr, "--servername", bad]),
                 &["--servername", "not a host name"],

@@ -103,9 +103,15 @@ const NOT_IN_NAMES: AsciiDenyList = AsciiDenyList::new(true, "!\"#$%&'()*+,/:;<=
 /// ASCII, as RFC 6066 (section 3) requires, so a name in another script
 /// becomes its IDNA A-label (`bücher.example`: `xn--bcher-kva.example`);
 /// an ASCII name is kept as given. `None` for a name no host can have (a
-/// space, a character outside host names, a malformed A-label).
+/// space, a character outside host names, a malformed A-label, or a label
+/// empty or past 63 bytes, RFC 1035 section 2.3.4; one trailing dot is a
+/// name's root, not an empty label).
 pub(crate) fn wire_name(name: &str) -> Option<Cow<'_, str>> {
     let ascii = idna::domain_to_ascii_cow(name.as_bytes(), NOT_IN_NAMES).ok()?;
+    let labels = ascii.strip_suffix('.').unwrap_or(&ascii);
+    if labels.split('.').any(|l| l.is_empty() || l.len() > 63) {
+        return None;
+    }
     Some(if name.is_ascii() {
         Cow::Borrowed(name)
     } else {
@@ -208,6 +214,15 @@ mod tests {
             assert_eq!(wire_name(name).as_deref(), Some(name));
         }
         for bad in ["a b", "a/b", "a\tb", "<b>x", "a@b", "xn--zz"] {
+            assert_eq!(wire_name(bad), None, "{bad}");
+        }
+        // RFC 1035 section 2.3.4: labels of 1 to 63 octets; a trailing dot
+        // is the root, not an empty label.
+        let longest = format!("{}.example", "a".repeat(63));
+        assert_eq!(wire_name(&longest).as_deref(), Some(longest.as_str()));
+        assert_eq!(wire_name("example.com.").as_deref(), Some("example.com."));
+        let too_long = format!("{}.example", "a".repeat(64));
+        for bad in ["a..b", ".", ".a", "a.b..", too_long.as_str()] {
             assert_eq!(wire_name(bad), None, "{bad}");
         }
     }
