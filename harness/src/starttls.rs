@@ -9,6 +9,7 @@
 //! nothing of the TLS handshake that follows is read here, and is capped in
 //! length, so that a hostile server cannot make it grow without end.
 
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 use std::time::Instant;
 
@@ -192,7 +193,11 @@ pub fn upgrade<S: Read + Write>(
     match protocol {
         StartTls::Smtp => {
             c.expect_code("greeting", "220", form::SMTP)?;
-            let ehlo = name.unwrap_or(EHLO_NAME);
+            // SMTP's Domain is ASCII (RFC 5321, section 4.1.2): a name in
+            // another script goes as its A-label, as in SNI.
+            let ehlo = name.map_or(Cow::Borrowed(EHLO_NAME), |n| {
+                crate::probe::wire_name(n).unwrap_or(Cow::Borrowed(n))
+            });
             c.send("EHLO", &format!("EHLO {ehlo}\r\n"))?;
             let ehlo = c.expect_code("EHLO reply", "250", form::SMTP)?;
             // The first line names the server; the rest are extensions.

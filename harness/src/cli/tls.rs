@@ -131,7 +131,8 @@ pub(crate) struct ProbeArgs {
     #[arg(long, value_name = "PROTOCOL", value_parser = harness::starttls::StartTlsParser)]
     starttls: Option<StartTls>,
     /// With --starttls, the host name the exchange gives, as `s_client
-    /// -name` does: SMTP's EHLO name (else mail.example.com, s_client's)
+    /// -name` does: SMTP's EHLO name, in ASCII (a name in another script
+    /// as its A-label; else mail.example.com, s_client's)
     /// and the domain XMPP's stream is to (else as --starttls says); the
     /// other protocols send none. --xmpphost is its alias, as in s_client.
     #[arg(long, alias = "xmpphost", requires = "starttls", value_parser = harness::starttls::parse_name)]
