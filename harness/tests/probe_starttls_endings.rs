@@ -128,3 +128,39 @@ fn a_reset_at_accept_is_told_from_a_close() {
         }
     }
 }
+
+/// An XMPP server that sends its stream header and then resets the
+/// connection: the reset is named as one, not read as an answer made of
+/// the server's own stream header.
+#[test]
+fn an_xmpp_reset_after_the_stream_header_is_named_a_reset() {
+    let addr = one_connection(|mut tcp| {
+        let mut header = [0u8; 1024];
+        let _ = tcp.read(&mut header);
+        tcp.write_all(
+            b"<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' \
+              xmlns='jabber:client' id='1' version='1.0'>",
+        )
+        .expect("stream header");
+        std::thread::sleep(Duration::from_millis(200));
+        socket2::SockRef::from(&tcp)
+            .set_linger(Some(Duration::ZERO))
+            .expect("SO_LINGER 0");
+    });
+    let out = common::run(harness(&[
+        "probe",
+        &addr,
+        "--starttls",
+        "xmpp",
+        "--timeout",
+        "5",
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the server reset the connection (TCP RST)"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("answered"), "{}", out.stderr);
+}

@@ -346,10 +346,9 @@ impl<'e, 'a, S: Read + Write> Stream<'e, 'a, S> {
         let source = self.xml.get_mut();
         match (e, source.failed.take()) {
             (quick_xml::Error::Io(_), Some(failed)) => match failed {
-                // A close after some XML: what came is the answer.
-                StartTlsError::Closed { .. } | StartTlsError::Reset { .. }
-                    if !source.got.trim_ascii().is_empty() =>
-                {
+                // A close after some XML: what came is the answer. A
+                // reset stays one, named as such, whatever came before.
+                StartTlsError::Closed { .. } if !source.got.trim_ascii().is_empty() => {
                     self.refusal(None)
                 }
                 failed => failed,
