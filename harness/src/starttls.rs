@@ -9,7 +9,6 @@
 //! nothing of the TLS handshake that follows is read here, and is capped in
 //! length, so that a hostile server cannot make it grow without end.
 
-use std::borrow::Cow;
 use std::io::{self, Read, Write};
 use std::time::Instant;
 
@@ -62,8 +61,6 @@ pub const SHOWN: usize = 300;
 const MAX_LINE: usize = 8192;
 /// Most lines in one reply (an EHLO reply has one per extension).
 const MAX_LINES: usize = 100;
-/// The EHLO name s_client sends unless given `-name`.
-const EHLO_NAME: &str = "mail.example.com";
 
 /// The names of protocols that speak TLS from their first byte (implicit
 /// TLS), which have no STARTTLS: each with its protocol and port.
@@ -193,11 +190,7 @@ pub fn upgrade<S: Read + Write>(
     match protocol {
         StartTls::Smtp => {
             c.expect_code("greeting", "220", form::SMTP)?;
-            // SMTP's Domain is ASCII (RFC 5321, section 4.1.2): a name in
-            // another script goes as its A-label, as in SNI.
-            let ehlo = name.map_or(Cow::Borrowed(EHLO_NAME), |n| {
-                crate::probe::wire_name(n).unwrap_or(Cow::Borrowed(n))
-            });
+            let ehlo = name::ehlo(name);
             c.send("EHLO", &format!("EHLO {ehlo}\r\n"))?;
             let ehlo = c.expect_code("EHLO reply", "250", form::SMTP)?;
             // The first line names the server; the rest are extensions.
@@ -261,29 +254,6 @@ pub fn upgrade<S: Read + Write>(
         StartTls::Xmpp => xmpp::start_tls(&mut c, name.unwrap_or(domain), false),
         StartTls::XmppServer => xmpp::start_tls(&mut c, name.unwrap_or(domain), true),
     }
-}
-
-/// The value parser of `--name`: a host name, which goes into a command
-/// line (SMTP) or an attribute (XMPP), so without white space or control
-/// characters, and no longer than a domain name may be.
-pub fn parse_name(value: &str) -> Result<String, String> {
-    /// RFC 1035, section 2.3.4 (the attribute or line around it allows
-    /// more, but no host name is longer).
-    const MAX_NAME: usize = 255;
-    if value.is_empty() {
-        return Err("a host name cannot be empty".into());
-    }
-    if value.len() > MAX_NAME {
-        return Err(format!("a host name has at most {MAX_NAME} bytes"));
-    }
-    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(
-            "a host name has no white space or control characters (it goes into SMTP's EHLO \
-             line or XMPP's stream header)"
-                .into(),
-        );
-    }
-    Ok(value.to_owned())
 }
 
 /// The server answered `step` (a request, or a reply awaited) without the
@@ -597,7 +567,10 @@ fn io_error(step: &'static str, e: io::Error) -> StartTlsError {
 mod error;
 mod form;
 mod ldap;
+mod name;
 mod postgres;
 #[cfg(test)]
 mod tests;
 mod xmpp;
+
+pub use name::parse_name;

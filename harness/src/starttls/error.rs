@@ -314,6 +314,18 @@ mod tests {
         }
     }
 
+    /// A terminal escape sequence among the capabilities a server listed
+    /// is shown escaped, never passed on.
+    #[test]
+    fn listed_capabilities_are_shown_with_control_characters_escaped() {
+        let e = StartTlsError::NotOffered {
+            listed: "IMAP4rev1 X\x1b]0;pwned\x07 \x1b[2J".into(),
+        };
+        let text = e.to_string();
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert!(text.contains(r"X\u{1b}]0;pwned\u{7} \u{1b}[2J"), "{text:?}");
+    }
+
     /// A reset where the server's first word was due is one at accept;
     /// later, it says what had come, and on a write, which.
     #[test]
