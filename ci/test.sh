@@ -105,8 +105,8 @@ fi
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p openssl-handshake --all-targets --features tracing,metrics -- -D warnings
-step "cargo test"
-cargo test --workspace
+step "cargo test --workspace (several test binaries at a time: ci/run-tests.sh)"
+bash ci/run-tests.sh
 step "cargo doc -D warnings (broken intra-doc links fail)"
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps --workspace
 RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p openssl-handshake --features tracing,metrics
