@@ -58,4 +58,15 @@ fn a_starttls_refusal_is_not_worded_as_no_connection() {
     }
     let text = report["probes"].to_string() + &report["findings"].to_string();
     assert!(!text.contains("could not connect"), "{text}");
+    // The server answered, in plaintext: no row says it did not.
+    assert!(!text.contains("no answer"), "{text}");
+    let ssl3 = &report["findings"]["versions"]
+        .as_array()
+        .and_then(|v| v.iter().find(|f| f["version"] == "ssl3"))
+        .map(|f| f["detail"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(
+        ssl3.as_deref(),
+        Some(format!("no TLS answer, twice: {refused}").as_str()),
+        "{text}"
+    );
 }

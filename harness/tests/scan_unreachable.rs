@@ -58,11 +58,14 @@ fn a_silent_server_times_out() {
         let id = format!("version/{}", v["version"].as_str().expect("id"));
         if v["version"] == "ssl3" {
             // The scan's own hello: no OpenSSL trace to diagnose.
-            assert_eq!(detail, "no answer, twice: no answer within the time-out");
+            assert_eq!(
+                detail,
+                "no TLS answer, twice: no answer within the time-out"
+            );
             assert!(r["probes"][&id]["unanswered"].is_string(), "{id}");
             continue;
         }
-        assert!(detail.starts_with("no answer, twice: time-out"), "{v}");
+        assert!(detail.starts_with("no TLS answer, twice: time-out"), "{v}");
         assert_eq!(diagnosis(&r, &id)["cause"], "timed_out", "{id}");
     }
     drop(hold);

@@ -32,8 +32,8 @@ pub struct Attempt {
     /// The OCSP response the server stapled, read, when the probe asked
     /// for one and it came (the handshake may have failed after it).
     pub ocsp_staple: Option<crate::ocsp::Staple>,
-    /// Why the server gave nothing to judge by: no connection, or a
-    /// time-out before any ServerHello. Such a probe says neither yes nor
+    /// Why the server gave nothing to judge by: no connection, a STARTTLS
+    /// refused, or a time-out before any ServerHello. Such a probe says neither yes nor
     /// no, and what rests on it is incomplete.
     pub unanswered: Option<String>,
     /// The connection ended before a byte came back: worth one retry (a
@@ -147,7 +147,8 @@ impl Attempt {
         }
     }
 
-    /// A probe whose TCP connection could not be made.
+    /// A probe whose connection could not be made or, with `--starttls`,
+    /// switched to TLS.
     pub(super) fn unreached(id: &str, error: String) -> Self {
         Attempt {
             unanswered: Some(error.clone()),
@@ -181,7 +182,8 @@ pub struct ProbeRecord {
     /// keep their bytes only with `--raw-bytes`.
     pub trace: Option<HandshakeTrace>,
     /// Why the server gave nothing to judge by, even on a retry: no
-    /// connection, or a time-out before any ServerHello.
+    /// connection, a STARTTLS refused, or a time-out before any
+    /// ServerHello.
     pub unanswered: Option<String>,
     /// Why the first attempt was repeated (no answer, or no byte back);
     /// the rest of this record is the retry's, but `elapsed_ms` counts both.

@@ -335,7 +335,7 @@ impl ChainFinding {
     pub fn missing_others(mut self, unanswered: Vec<String>) -> Self {
         for id in unanswered {
             self.notes.push(format!(
-                "{id} got no answer: a certificate of that key type, if the server has one, \
+                "{id} got no TLS answer: a certificate of that key type, if the server has one, \
                  is not examined"
             ));
             self.probes.push(id);

@@ -177,7 +177,7 @@ fn unverified_why(report: &super::ScanReport, p: &super::policy::PolicyResult) -
     let mut why = Vec::new();
     if !probes.is_empty() {
         why.push(format!(
-            "as {} got no answer even on a retry; rerun, or give the server longer \
+            "as {} got no TLS answer even on a retry; rerun, or give the server longer \
              (--timeout, --handshake-timeout) or fewer connections at once (--jobs)",
             probes.join(" ")
         ));

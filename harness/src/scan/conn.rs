@@ -255,7 +255,7 @@ impl Prober {
         (answer, flight, next)
     }
 
-    /// The probes made so far that got no answer, even on a retry, with why.
+    /// The probes so far that got no TLS answer, even on a retry, and why.
     pub fn unanswered(&self) -> BTreeMap<String, String> {
         let records = self.records.lock().unwrap_or_else(|p| p.into_inner());
         records

@@ -90,7 +90,7 @@ fn from_attempt(a: &Attempt) -> DefaultClientFinding {
     } else if let Some(why) = &a.unanswered {
         // Silence is no refusal, as in the version rows.
         f.connects = Verdict::NotTestable;
-        f.detail = format!("no answer, twice: {why}");
+        f.detail = format!("no TLS answer, twice: {why}");
     } else {
         f.connects = Verdict::No;
         f.detail = format!(

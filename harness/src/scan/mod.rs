@@ -189,8 +189,8 @@ pub struct Findings {
     /// could offer: whether the server takes any other is unknown.
     #[serde(skip)]
     pub testable_suites: Vec<String>,
-    /// The probes that got no answer, even on a retry (no connection, or
-    /// a time-out before any ServerHello), with why: what rests on them
+    /// The probes that got no TLS answer, even on a retry (no connection,
+    /// a STARTTLS refused, or a time-out before any ServerHello), with why: what rests on them
     /// is incomplete, and a policy rule resting on them is not verified.
     pub unanswered: BTreeMap<String, String>,
 }

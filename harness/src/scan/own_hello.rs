@@ -168,7 +168,7 @@ pub fn no_older(verdict: Verdict, versions: &str, why_not: &str) -> String {
     } else {
         format!(
             "no version {versions} was found taken, and whether some are is unknown (their \
-             probes got no answer)"
+             probes got no TLS answer)"
         )
     }
 }
@@ -219,7 +219,7 @@ pub fn not_a_hello(answer: &Answer) -> (Verdict, String) {
         ),
         Answer::NoAnswer | Answer::NoConnection { .. } | Answer::NotSent { .. } => (
             Verdict::NotTestable,
-            format!("no answer, twice: {}", answer.describe()),
+            format!("no TLS answer, twice: {}", answer.describe()),
         ),
         Answer::Unreadable { .. } => (
             Verdict::NotTestable,

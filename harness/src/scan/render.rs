@@ -147,7 +147,7 @@ fn header(r: &ScanReport) -> String {
         let ids: Vec<&str> = silent.keys().map(String::as_str).collect();
         let _ = writeln!(
             s,
-            "INCOMPLETE: {} of the probes got no answer, even on a retry ({}): the rows \
+            "INCOMPLETE: {} of the probes got no TLS answer, even on a retry ({}): the rows \
              marked incomplete rest on them, and an unanswered version was not enumerated; \
              rerun, or give the server longer (--timeout, --handshake-timeout) or fewer \
              connections at once (--jobs)\n",

@@ -108,7 +108,7 @@ fn attempt(
             Some(_) if again.verdict != Verdict::Yes => (
                 Verdict::NotTestable,
                 format!(
-                    "each pair's second handshake was made again after no answer ({why}), \
+                    "each pair's second handshake was made again after no TLS answer ({why}), \
                      and one made again may offer a session the server dropped with the \
                      attempt it abandoned"
                 ),
@@ -117,7 +117,7 @@ fn attempt(
                 again.verdict,
                 format!(
                     "{} (on a second pair: the first pair's second handshake was made again \
-                     after no answer, {why})",
+                     after no TLS answer, {why})",
                     again.detail
                 ),
             ),

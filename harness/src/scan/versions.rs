@@ -151,7 +151,7 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
         (None, _) if a.unanswered.is_some() => (
             Verdict::NotTestable,
             format!(
-                "no answer, twice: {}",
+                "no TLS answer, twice: {}",
                 a.unanswered.as_deref().unwrap_or_default()
             ),
         ),

@@ -58,7 +58,7 @@ pub(super) fn settle_unanswered(
     }
     r.outcome = RuleOutcome::Unverified;
     r.detail = format!(
-        "no answer to {} ({}); as far as seen: {}",
+        "no TLS answer to {} ({}); as far as seen: {}",
         silent.join(", "),
         unanswered.get(*first).map_or("", String::as_str),
         r.detail
@@ -121,7 +121,7 @@ mod tests {
             assert_eq!(r.outcome, RuleOutcome::Unverified, "{rule}");
             assert_eq!(
                 r.detail,
-                "no answer to version/tls1 (time-out); as far as seen: seen"
+                "no TLS answer to version/tls1 (time-out); as far as seen: seen"
             );
         }
         // Resting on answered probes only, nothing changes.

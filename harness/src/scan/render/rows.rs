@@ -451,7 +451,7 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
             .map(String::as_str)
             .collect();
         if !silent.is_empty() {
-            row.value += &format!("; incomplete: no answer to {}", silent.join(", "));
+            row.value += &format!("; incomplete: no TLS answer to {}", silent.join(", "));
         }
     }
     out
