@@ -427,14 +427,7 @@ fn plaintext_after_the_go_ahead_is_the_servers_fault() {
 /// says so, the server's fault, not "is this port a TLS service?".
 #[test]
 fn scan_names_plaintext_after_the_go_ahead() {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr").to_string();
-    // Serves until the test ends: the scan's connections are many.
-    std::thread::spawn(move || {
-        for tcp in l.incoming().flatten() {
-            std::thread::spawn(move || injected_go_ahead(tcp));
-        }
-    });
+    let addr = common::serve_each(injected_go_ahead);
     let out = common::run(harness(&[
         "scan",
         &addr,

@@ -90,19 +90,11 @@ fn probe_sends_the_name_as_s_client_sends_it() {
 /// scan --name: every connection's EHLO gives the name.
 #[test]
 fn scan_sends_the_name_on_every_connection() {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr").to_string();
     let (sent_tx, sent_rx) = std::sync::mpsc::channel();
-    // Serves until the test ends: the scan's connections are many.
-    std::thread::spawn(move || {
-        for mut tcp in l.incoming().flatten() {
-            let sent_tx = sent_tx.clone();
-            std::thread::spawn(move || {
-                tcp.set_read_timeout(Some(Duration::from_secs(10)))
-                    .expect("timeout");
-                let _ = sent_tx.send(smtp_exchange(&mut tcp));
-            });
-        }
+    let addr = common::serve_each(move |mut tcp| {
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let _ = sent_tx.send(smtp_exchange(&mut tcp));
     });
     let out = common::run(harness(&[
         "scan",

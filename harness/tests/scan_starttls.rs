@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use common::harness;
@@ -32,14 +32,7 @@ fn refuse(mut tcp: TcpStream) {
 
 #[test]
 fn a_starttls_refusal_is_not_worded_as_no_connection() {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = l.local_addr().expect("addr").to_string();
-    // Serves until the test ends: the scan's connections are many.
-    std::thread::spawn(move || {
-        for tcp in l.incoming().flatten() {
-            std::thread::spawn(move || refuse(tcp));
-        }
-    });
+    let addr = common::serve_each(refuse);
     let out = common::run(harness(&[
         "scan",
         &addr,

@@ -279,15 +279,9 @@ fn a_server_that_never_switches_to_tls_is_named_so() {
 /// STARTTLS.
 #[test]
 fn a_reset_before_the_greeting_is_diagnosed_as_probe_does() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    std::thread::spawn(move || {
-        for tcp in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(100));
-                let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
-            });
-        }
+    let addr = common::serve_each(|tcp| {
+        std::thread::sleep(Duration::from_millis(100));
+        let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
     });
     every_probe_diagnosed_as_probe_does(&addr, &["--starttls", "smtp"]);
     let reset = openssl_handshake::Diagnosis::reset_at_connect("").summary;
@@ -314,16 +308,10 @@ fn a_reset_before_the_greeting_is_diagnosed_as_probe_does() {
 #[test]
 fn a_plaintext_service_refuses_no_version() {
     use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    std::thread::spawn(move || {
-        for mut c in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
-                let _ = c.read(&mut [0u8; 512]);
-                let _ = c.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
-            });
-        }
+    let addr = common::serve_each(|mut c| {
+        let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = c.read(&mut [0u8; 512]);
+        let _ = c.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
     });
     let o = run(harness(&["scan", &addr, "--timeout", "2"]));
     assert_eq!(o.status.code(), Some(2), "{}", o.stdout);
@@ -348,16 +336,10 @@ fn a_plaintext_service_refuses_no_version() {
 #[test]
 fn a_greeting_slower_than_the_timeout_asks_for_a_longer_one() {
     use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    std::thread::spawn(move || {
-        for mut c in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_secs(3));
-                let _ = c.write_all(b"220 mail ESMTP\r\n");
-                let _ = c.read(&mut [0u8; 512]);
-            });
-        }
+    let addr = common::serve_each(|mut c| {
+        std::thread::sleep(Duration::from_secs(3));
+        let _ = c.write_all(b"220 mail ESMTP\r\n");
+        let _ = c.read(&mut [0u8; 512]);
     });
     let o = run(harness(&[
         "scan",

@@ -188,6 +188,21 @@ pub fn first_json(o: &Output) -> serde_json::Value {
     serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"))
 }
 
+/// A loopback server for scripted peers: each connection is handed to
+/// `handle` on a thread of its own, until the test ends (a scan's
+/// connections are many, some at once). Returns its address.
+pub fn serve_each(handle: impl Fn(std::net::TcpStream) + Clone + Send + 'static) -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr").to_string();
+    std::thread::spawn(move || {
+        for tcp in l.incoming().flatten() {
+            let handle = handle.clone();
+            std::thread::spawn(move || handle(tcp));
+        }
+    });
+    addr
+}
+
 /// The tls-harness binary with `args`.
 pub fn harness(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
