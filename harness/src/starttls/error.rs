@@ -179,7 +179,7 @@ impl fmt::Display for StartTlsError {
                         request_of(step)
                     );
                 }
-                f.write_str(&form::arrived(*received, last))
+                f.write_str(&form::arrived(*received, last, !XML_REPLIES.contains(step)))
             }
             StartTlsError::Reset {
                 step,
@@ -208,7 +208,7 @@ impl fmt::Display for StartTlsError {
                     ),
                     (true, false) => {
                         write!(f, " before its {step}")?;
-                        f.write_str(&form::arrived(*received, last))
+                        f.write_str(&form::arrived(*received, last, !XML_REPLIES.contains(step)))
                     }
                 }
             }
@@ -234,7 +234,7 @@ impl fmt::Display for StartTlsError {
                          ClientHello: if this is one, probe it without --starttls",
                     );
                 }
-                f.write_str(&form::arrived(*received, last))
+                f.write_str(&form::arrived(*received, last, !XML_REPLIES.contains(step)))
             }
             StartTlsError::AfterAnswer { answer, extra } => write!(
                 f,
@@ -279,6 +279,10 @@ impl StartTlsError {
         )
     }
 }
+
+/// The replies that are XML (XMPP's), not lines: one that stops part-way
+/// leaves no "line not ended".
+const XML_REPLIES: [&str; 2] = ["stream features", "starttls reply"];
 
 /// The first requests of the protocols where the client speaks first.
 const FIRST_REQUESTS: [&str; 3] = ["SSLRequest", "StartTLS", "stream header"];

@@ -179,8 +179,9 @@ pub(super) fn shown(bytes: &[u8]) -> String {
 
 /// What had come of a reply before it stopped, for an error: nothing, or
 /// how many bytes, and how they ended (the last line, or the line begun
-/// and not ended, escaped; bytes that are not text in hex).
-pub(super) fn arrived(received: usize, last: &[u8]) -> String {
+/// and not ended, escaped; bytes that are not text in hex). A reply that
+/// is not made of `lines` (XML) is never said to leave a line not ended.
+pub(super) fn arrived(received: usize, last: &[u8], lines: bool) -> String {
     /// The most characters of the last line shown.
     const LINE: usize = 120;
     if received == 0 {
@@ -216,7 +217,11 @@ pub(super) fn arrived(received: usize, last: &[u8]) -> String {
     };
     format!(
         ", after {received} byte{s} of it, ending {cut}{line:?}{}",
-        if ended { "" } else { " (a line not ended)" }
+        if ended || !lines {
+            ""
+        } else {
+            " (a line not ended)"
+        }
     )
 }
 

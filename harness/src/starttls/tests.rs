@@ -510,6 +510,16 @@ fn a_stall_part_way_says_what_had_come() {
     // A BER reply begun is shown in hex.
     let e = stalled(StartTls::Ldap, &[0x30, 0x0c, 0x02, 0x01, 0x01]);
     assert!(e.ends_with("after 5 bytes of it, ending 300c020101"), "{e}");
+    // XML is not made of lines: none is left not ended.
+    let e = stalled(
+        StartTls::Xmpp,
+        b"<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>",
+    );
+    assert!(
+        e.starts_with("the server did not send its stream features in time"),
+        "{e}"
+    );
+    assert!(e.ends_with("streams'>\""), "{e}");
 }
 
 /// A port that speaks TLS from its first byte waits, silent, for a
