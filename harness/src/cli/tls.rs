@@ -57,8 +57,9 @@ pub(crate) struct TlsArgs {
     /// Append NSS key log lines to this file.
     #[arg(long)]
     keylog: Option<PathBuf>,
-    /// Seconds each read and write may take, and probe's connect to each
-    /// address the name resolves to (tried in turn until one connects).
+    /// Seconds each read and write may take; for probe, also each connect
+    /// to an address the name resolves to (tried in turn until one
+    /// connects).
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
 }
