@@ -142,11 +142,14 @@ pub trait SslContextBuilderExt {
     /// callback already set, and refuses with
     /// [`Error::InfoCallbackInUse`] if another info callback is set, and
     /// with [`Error::Dtls`] for a DTLS context. The info callback too
-    /// belongs to the tracer from then on: one set on the context later
-    /// runs only until each connection's first callback, which sets the
-    /// tracer's own on that `SSL` (so that a servername callback's switch
-    /// of context keeps the trace). Set another library's before this
-    /// call, and the call says so.
+    /// belongs to the tracer from then on: each connection's first
+    /// callback sets the tracer's own on that `SSL` (so that a servername
+    /// callback's switch of context keeps the trace). One set on the
+    /// context later takes a connection's callbacks until then: with
+    /// messages, the tracer takes over at the first message and the trace
+    /// says it joined late; with [`TraceOptions::messages`] off, it never
+    /// runs and [`trace`](crate::trace) gives `None`. Set another
+    /// library's before this call, and the call says so.
     ///
     /// The message callback and its argument (`SSL_CTX_set_msg_callback`,
     /// `SSL_CTX_set_msg_callback_arg` and their `SSL_` forms) then belong

@@ -28,11 +28,13 @@ use crate::event::{Direction, Event, EventKind, ExitStatus, RecordHeader, Side};
 use crate::ffi;
 use crate::log::RawMessage;
 
+mod foreign;
 mod outcome;
 mod recorder;
 mod tag;
 use crate::sys;
 use crate::trace::{HandshakeTrace, Outcome};
+use foreign::{foreign, taken_over};
 pub(crate) use outcome::failure_of;
 use outcome::DueHook;
 use recorder::{Recorder, RecorderState};
@@ -136,18 +138,15 @@ fn is_dtls(ctx: *mut openssl_sys::SSL_CTX) -> bool {
     dtls.contains(&method)
 }
 
-/// Whether `cb` is another library's info callback, not this crate's.
-fn foreign(cb: sys::InfoCallback) -> bool {
-    cb as usize != info_callback as sys::InfoCallback as usize
-}
-
 /// A copy of the trace recorded so far on `ssl`.
 pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
     let Some(recorder) = installed_index().and_then(|index| ssl.ex_data(index)) else {
         // A connection of a traced context is traced before its first
-        // callback makes its recorder: nothing has happened yet.
+        // callback makes its recorder: nothing has happened yet. Unless
+        // another info callback was set on the context since: without
+        // messages, the tracer then never runs for it.
         let traced = match CONTEXT_INDEX.get() {
-            Some(Ok(index)) => ssl.ssl_context().ex_data(*index).is_some(),
+            Some(Ok(index)) => ssl.ssl_context().ex_data(*index).is_some() && !taken_over(ssl),
             // No context was ever traced.
             _ => false,
         };
