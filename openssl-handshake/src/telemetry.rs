@@ -38,15 +38,24 @@ pub(crate) fn guarded(report: impl FnOnce()) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(report));
 }
 
-/// Opens the span of a handshake that is starting.
-pub(crate) fn handshake_span(side: crate::event::Side, tag: Option<&str>) -> Span {
+/// Opens the span of a handshake that is starting. Its `tag` is recorded
+/// when the handshake ends (`event`), once: a tag given when it opened
+/// and recorded again would show twice in a formatter that appends what
+/// is recorded (tracing-subscriber's fmt), and one set later, in a
+/// servername callback, must be there too.
+pub(crate) fn handshake_span(side: crate::event::Side) -> Span {
     #[cfg(feature = "tracing")]
     {
-        tracing::info_span!(target: "openssl_handshake", "tls_handshake", side = side_name(side), tag)
+        tracing::info_span!(
+            target: "openssl_handshake",
+            "tls_handshake",
+            side = side_name(side),
+            tag = tracing::field::Empty
+        )
     }
     #[cfg(not(feature = "tracing"))]
     {
-        let _ = (side, tag);
+        let _ = side;
         Span
     }
 }
@@ -272,8 +281,7 @@ fn event(
     let side = side_name(trace.side);
     let resumed = resumed(trace);
     let tag = trace.tag.as_deref();
-    // A tag set during the handshake (in a servername callback) came after
-    // the span opened.
+    // The span opened without it (see `handshake_span`).
     if let Some(tag) = tag {
         span.record("tag", tag);
     }

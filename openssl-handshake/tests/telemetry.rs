@@ -310,6 +310,9 @@ fn each_finished_handshake_is_one_tracing_event() {
         assert_eq!(e.fields["tag"], want, "{e:#?}");
         assert_eq!(e.kinds["tag"], "str");
         assert_eq!(e.parent_fields.get("tag").map(String::as_str), Some(want));
+        // Once: tracing-subscriber's fmt shows a span's field as often as
+        // it was given.
+        assert_eq!(e.parent_tags_given, 1, "{e:#?}");
     }
 
     // The refused client: its handshake succeeded (one info event), then the

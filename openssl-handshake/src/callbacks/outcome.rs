@@ -33,7 +33,7 @@ pub(super) fn begin(state: &mut RecorderState, ssl: &SslRef, at: u64) {
         state.outcome = Outcome::InProgress;
         state.handshake_started = at;
         state.hook_due = true;
-        state.span = telemetry::handshake_span(state.side, state.tag.as_deref());
+        state.span = telemetry::handshake_span(state.side);
     }
 }
 
@@ -82,7 +82,7 @@ pub(super) fn join_late(state: &mut RecorderState, at: u64) {
     state.exit_unseen = true;
     state.handshake_started = at;
     state.hook_due = true;
-    state.span = telemetry::handshake_span(state.side, state.tag.as_deref());
+    state.span = telemetry::handshake_span(state.side);
 }
 
 /// An alert sent or heard, `(level << 8) | description` in `ret`. A fatal

@@ -16,11 +16,14 @@ pub struct Seen {
     pub parent: Option<String>,
     /// The parent span's fields, as opened and recorded since.
     pub parent_fields: BTreeMap<String, String>,
+    /// How many times the parent span was given a `tag`, opened and
+    /// recorded (a formatter that appends shows each).
+    pub parent_tags_given: usize,
     parent_id: Option<u64>,
 }
 
 pub static EVENTS: Mutex<Vec<Seen>> = Mutex::new(Vec::new());
-type Opened = (String, BTreeMap<String, String>);
+type Opened = (String, BTreeMap<String, String>, usize);
 static SPANS: Mutex<BTreeMap<u64, Opened>> = Mutex::new(BTreeMap::new());
 static CLOSED: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
@@ -75,16 +78,18 @@ impl Subscriber for Capture {
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         let mut fields = Fields::default();
         span.record(&mut fields);
+        let tags = usize::from(fields.0.contains_key("tag"));
         SPANS
             .lock()
             .unwrap()
-            .insert(id, (span.metadata().name().to_owned(), fields.0));
+            .insert(id, (span.metadata().name().to_owned(), fields.0, tags));
         Id::from_u64(id)
     }
     fn record(&self, id: &Id, values: &Record<'_>) {
         let mut fields = Fields::default();
         values.record(&mut fields);
-        if let Some((_, opened)) = SPANS.lock().unwrap().get_mut(&id.into_u64()) {
+        if let Some((_, opened, tags)) = SPANS.lock().unwrap().get_mut(&id.into_u64()) {
+            *tags += usize::from(fields.0.contains_key("tag"));
             opened.extend(fields.0);
         }
     }
@@ -100,13 +105,17 @@ impl Subscriber for Capture {
             None => None,
         };
         let opened = parent_id.and_then(|id| SPANS.lock().unwrap().get(&id).cloned());
-        let (parent, parent_fields) = opened.unzip();
+        let (parent, parent_fields, parent_tags_given) = match opened {
+            Some((name, fields, tags)) => (Some(name), fields, tags),
+            None => (None, BTreeMap::new(), 0),
+        };
         EVENTS.lock().unwrap().push(Seen {
             level: *event.metadata().level(),
             fields: fields.0,
             kinds: fields.1,
             parent,
-            parent_fields: parent_fields.unwrap_or_default(),
+            parent_fields,
+            parent_tags_given,
             parent_id,
         });
     }
