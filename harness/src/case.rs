@@ -483,12 +483,16 @@ pub enum Expectation {
 
 /// The alert descriptions the oracle names (RFC 8446 section 6, RFC 7301).
 pub mod alert {
+    /// unexpected_message.
+    pub const UNEXPECTED_MESSAGE: u8 = 10;
     /// bad_record_mac.
     pub const BAD_RECORD_MAC: u8 = 20;
     /// handshake_failure.
     pub const HANDSHAKE_FAILURE: u8 = 40;
     /// bad_certificate.
     pub const BAD_CERTIFICATE: u8 = 42;
+    /// certificate_unknown.
+    pub const CERTIFICATE_UNKNOWN: u8 = 46;
     /// unknown_ca.
     pub const UNKNOWN_CA: u8 = 48;
     /// access_denied.

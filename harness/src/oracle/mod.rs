@@ -202,22 +202,40 @@ impl<'a> Oracle<'a> {
         }
 
         let Some(suite) = negotiated_suite(&c, &s, v) else {
+            // The client hears only handshake_failure; the server names
+            // the rule that left no suite. A server that fails only after
+            // its ServerHello (JSSE without a TLS 1.3 signer) leaves the
+            // client's diagnosis nothing to name.
+            let late = v == Version::Tls1_3 && server.tls13_signer_after_hello;
+            let client_causes: &[Cause] = if late {
+                &[Cause::HelloRefused, Cause::Unknown]
+            } else {
+                &[Cause::HelloRefused]
+            };
             return failure(
                 Some((Role::Server, alert::HANDSHAKE_FAILURE)),
                 None,
                 format!("no suite the client offers at {v} can be served by the server"),
-                // The client hears only handshake_failure; the server
-                // names the rule that left no suite.
-                causes(&[Cause::HelloRefused], &server_refusal(&c, &s, v)),
+                causes(client_causes, &server_refusal(&c, &s, v)),
             );
         };
 
         if v == Version::Tls1_3 && !groups_overlap(&case.client.groups, &case.server.groups) {
+            let description = server
+                .alert_for(FailureKind::NoSharedGroup13)
+                .unwrap_or(Some(alert::HANDSHAKE_FAILURE));
+            // An alert other than handshake_failure at the ClientHello
+            // is read as what it says (JSSE's unexpected_message).
+            let client: &[Cause] = match description {
+                Some(alert::HANDSHAKE_FAILURE) => &[Cause::HelloRefused],
+                Some(alert::UNEXPECTED_MESSAGE) => &[Cause::UnexpectedMessage],
+                _ => &[],
+            };
             return failure(
-                Some((Role::Server, alert::HANDSHAKE_FAILURE)),
+                description.map(|d| (Role::Server, d)),
                 None,
                 "no key-exchange group in common".into(),
-                causes(&[Cause::HelloRefused], &[Cause::NoSharedGroup]),
+                causes(client, &[Cause::NoSharedGroup]),
             );
         }
 
@@ -271,8 +289,14 @@ impl<'a> Oracle<'a> {
 
         // A client certificate the server verifies and refuses; none checks
         // a name in it.
+        // A client certificate the client does not present (JSSE's picks
+        // one issued under a CA the server names) is no certificate.
+        let client_identity = match case.client.identity {
+            Identity::Negative(n) if c.caps.withholds(n).is_some() => Identity::None,
+            id => id,
+        };
         if case.server.verify_peer && certificate_auth {
-            let refused = match case.client.identity {
+            let refused = match client_identity {
                 Identity::Negative(n)
                     if n != Negative::WrongHost && s.caps.server_accepts(n).is_none() =>
                 {
@@ -297,9 +321,11 @@ impl<'a> Oracle<'a> {
 
         // OpenSSL only asks for a client certificate when the suite
         // authenticates the server with one (RFC 5246, section 7.4.4).
-        if case.server.verify_peer && certificate_auth && case.client.identity == Identity::None {
+        if case.server.verify_peer && certificate_auth && client_identity == Identity::None {
             let description = if v == Version::Tls1_3 {
-                Some(alert::CERTIFICATE_REQUIRED)
+                server
+                    .alert_for(FailureKind::MissingClientCertificate13)
+                    .unwrap_or(Some(alert::CERTIFICATE_REQUIRED))
             } else {
                 server
                     .alert_for(FailureKind::MissingClientCertificate12)
