@@ -17,6 +17,7 @@ use crate::peer::command::{Command, CommandSpec};
 use crate::peer::external::PkiDir;
 use crate::peer::gnutls::Gnutls;
 use crate::peer::inproc::{expected_verify_error, Inproc};
+use crate::peer::jsse::Jsse;
 use crate::peer::openssl_cli::OpensslCli;
 use crate::peer::rustls::Rustls;
 use crate::peer::tlslite::Tlslite;
@@ -185,6 +186,7 @@ pub fn plan_matrix(opts: &MatrixOptions) -> Result<PlannedMatrix, HarnessError> 
             (PeerKind::Tlslite, Some(dir)) => {
                 Arc::new(Tlslite::new(dir.clone(), library.suites.clone()))
             }
+            (PeerKind::Jsse, Some(dir)) => Arc::new(Jsse::new(dir.clone(), library.suites.clone())),
             (PeerKind::Rustls, _) => Arc::new(Rustls::new(pki.clone(), library.suites.clone())),
             // pki_dir exists whenever an external kind is wanted.
             (_, None) => continue,

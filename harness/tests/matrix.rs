@@ -332,8 +332,9 @@ fn bad_flags_are_usage_errors() {
     let o = run(harness(&["matrix", "--peers", "nss"]));
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        o.stderr
-            .contains("use inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite or command"),
+        o.stderr.contains(
+            "use inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite, jsse or command"
+        ),
         "{}",
         o.stderr
     );

@@ -34,7 +34,7 @@ pub(crate) struct MatrixArgs {
     /// repeatable. It runs whatever --external-scope says.
     #[arg(long = "case", value_name = "ID")]
     cases: Option<Vec<String>>,
-    /// Peer kinds to pair, comma-separated: inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite.
+    /// Peer kinds to pair, comma-separated: inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite, jsse.
     /// Runs inproc with inproc, and each external kind as the server of
     /// the inproc client and as the client of the inproc server.
     #[arg(long, value_delimiter = ',', default_value = "inproc")]

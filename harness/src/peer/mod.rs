@@ -20,6 +20,7 @@ pub mod command;
 pub mod external;
 pub mod gnutls;
 pub mod inproc;
+pub mod jsse;
 pub mod openssl_cli;
 pub mod own_port;
 pub mod process;
@@ -65,19 +66,22 @@ pub enum PeerKind {
     Botan,
     /// tlslite-ng (PyPI), driven by a script of ours.
     Tlslite,
+    /// Java's JSSE (the JDK's SunJSSE), driven by a program of ours.
+    Jsse,
     /// A user's own server or client command (`--peer-cmd`).
     Command,
 }
 
 impl PeerKind {
     /// Every kind, in report order.
-    pub const ALL: [PeerKind; 7] = [
+    pub const ALL: [PeerKind; 8] = [
         PeerKind::Inproc,
         PeerKind::OpensslCli,
         PeerKind::GnutlsCli,
         PeerKind::Rustls,
         PeerKind::Botan,
         PeerKind::Tlslite,
+        PeerKind::Jsse,
         PeerKind::Command,
     ];
 
@@ -90,6 +94,7 @@ impl PeerKind {
             PeerKind::Rustls => "rustls",
             PeerKind::Botan => "botan",
             PeerKind::Tlslite => "tlslite",
+            PeerKind::Jsse => "jsse",
             PeerKind::Command => "command",
         }
     }
@@ -109,7 +114,7 @@ impl fmt::Display for PeerKind {
 
 /// A `--peers` value that names no peer kind.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown peer kind {0:?}; use inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite or command (with --peer-cmd)")]
+#[error("unknown peer kind {0:?}; use inproc, openssl-cli, gnutls-cli, rustls, botan, tlslite, jsse or command (with --peer-cmd)")]
 pub struct UnknownPeerKind(pub String);
 
 impl FromStr for PeerKind {

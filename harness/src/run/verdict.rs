@@ -222,22 +222,37 @@ pub fn judge(case: &Case, client: &[SideOutcome], server: &[SideOutcome]) -> Res
 /// Whether a verify failure a peer words its own way ("The certificate
 /// chain uses expired certificate.", `ExpiredContext { .. }`) names the
 /// reason of X509_V_ERR `code`. The words are those of the clients the
-/// matrix runs (GnuTLS, rustls, Botan); a code without words here is not
+/// matrix runs (GnuTLS, rustls, Botan, JSSE); a code without words here is not
 /// told apart.
 fn names_reason(code: i32, words: &str) -> bool {
     let words = words.to_ascii_lowercase();
     let any = |phrases: &[&str]| phrases.iter().any(|p| words.contains(p));
     match code {
-        9 => any(&["not yet valid", "notvalidyet", "not yet activated"]),
+        // JSSE's words are the JDK PKIX validator's reason
+        // (CertPathValidatorException.BasicReason) its driver adds.
+        9 => any(&[
+            "not yet valid",
+            "notvalidyet",
+            "not yet activated",
+            "not_yet_valid",
+            "notyetvalid",
+        ]),
         10 => any(&["expired"]),
         // Unable to get the issuer, or a self-signed certificate not trusted.
-        2 | 18 | 19 | 20 | 21 => any(&["issuer is unknown", "unknownissuer", "issuer not found"]),
+        2 | 18 | 19 | 20 | 21 => any(&[
+            "issuer is unknown",
+            "unknownissuer",
+            "issuer not found",
+            "no_trust_anchor",
+        ]),
         26 => any(&["purpose", "usage"]),
         // GnuTLS says "does not match" of a purpose too.
         62 => any(&[
             "name in the certificate does not match",
             "notvalidforname",
             "provided name",
+            // JSSE's HTTPS identity check.
+            "no subject alternative dns name matching",
         ]),
         // A key or signature algorithm too weak: webpki says BadSignature
         // for an RSA key below its 2048-bit minimum.
