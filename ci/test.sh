@@ -38,6 +38,9 @@ command -v tshark >/dev/null 2>&1 || missing+=(tshark)
 # Prosody, Debian's XMPP server, is what `probe --starttls xmpp` is tested
 # against (tests/probe_starttls.rs runs its own, on free ports).
 command -v prosody >/dev/null 2>&1 || missing+=(prosody)
+# The jsse peer compiles its driver (Driver.java) with javac and runs it
+# with java: the JDK's own TLS, under the JDK's own java.security.
+command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 # The tlslite peer runs tlslite-ng from a virtual environment made below.
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
@@ -67,9 +70,9 @@ fi
 # Under CI the interop tests need the external peers: a missing one is a
 # failure, never a skipped test.
 if [ "${CI:-}" = true ]; then
-    for tool in openssl gnutls-cli gnutls-serv srptool botan tshark; do
+    for tool in openssl gnutls-cli gnutls-serv srptool botan tshark java javac; do
         if ! command -v "$tool" >/dev/null 2>&1; then
-            echo "ci/test.sh: $tool not found under CI=true; install openssl, gnutls-bin, botan and tshark" >&2
+            echo "ci/test.sh: $tool not found under CI=true; install openssl, gnutls-bin, botan, tshark and openjdk-17-jdk-headless" >&2
             exit 1
         fi
     done
@@ -152,7 +155,7 @@ cargo test -q -p openssl-handshake --features tracing,metrics --test telemetry -
 # processes and waits (67 to 93 s in debug, 69 s in release, on one host),
 # and a release tree would cost five more minutes of building.
 harness=target/debug/tls-harness
-peers=inproc,openssl-cli,gnutls-cli,rustls,botan,tlslite
+peers=inproc,openssl-cli,gnutls-cli,rustls,botan,tlslite,jsse
 step "tls-harness matrix --peers $peers --external-scope full"
 # The report goes to a JSON file; the log gets the summary, each pairing's
 # count of cases run and, when a case fails, each failed case with its
