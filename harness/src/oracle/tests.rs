@@ -542,6 +542,7 @@ fn a_client_whose_own_policy_accepts_a_negative_is_expected_to_succeed() {
     ));
 }
 
+mod dialects;
 mod pairings;
 mod refusals;
 mod sni;
