@@ -1,7 +1,7 @@
 //! A small matrix against JSSE (the JDK's TLS), both ways: the in-process
 //! client against the JSSE driver's server and the driver's client against
 //! the in-process server, at TLS 1.2 and 1.3, with RSA, ECDSA and Ed25519
-//! keys, client auth, resumption, ALPN, and the refusals where JSSE
+//! keys, client auth, resumption, ALPN, SNI, and the refusals where JSSE
 //! answers otherwise than OpenSSL (a missing client certificate, no group
 //! in common). Nothing may fail, and cases must pass in both directions.
 //!
@@ -39,6 +39,7 @@ fn a_small_matrix_against_jsse_passes_both_ways() {
                 "mtls".into(),
                 "resume".into(),
                 "alpn".into(),
+                "sni".into(),
                 "mismatch-group".into(),
                 "mismatch-client-cert".into(),
             ]),
@@ -95,6 +96,8 @@ fn a_small_matrix_against_jsse_passes_both_ways() {
             "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/resume-ticket",
             "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/resume-tls13-psk",
             "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/alpn",
+            "tls1_2/ECDHE-RSA-AES128-GCM-SHA256/rsa2048/sni",
+            "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/sni",
             "tls1_3/TLS_AES_128_GCM_SHA256/rsa2048/mismatch-client-cert",
         ] {
             assert_pass(find(&report.results, id, pairing));

@@ -12,7 +12,8 @@
 // --verify (client: check the chain and the host name "localhost";
 // server: require a client certificate), --cert F --key F (client),
 // --sni NAME (client: send it; server: refuse any other name),
-// --notickets (server).
+// --notickets (server), --switch-name NAME --switch-cert F --switch-key F
+// (server: the credential for a client that asks for NAME).
 //
 // The JDK's java.security is left as it is: what is tested is what a
 // user of this JDK gets.
@@ -30,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.security.KeyFactory;
 import java.security.KeyStore;
+import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertPathValidator;
@@ -62,7 +64,9 @@ import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
 import javax.net.ssl.X509ExtendedTrustManager;
+import javax.net.ssl.X509KeyManager;
 import javax.net.ssl.X509TrustManager;
 
 public class Driver {
@@ -207,6 +211,68 @@ public class Driver {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(ks, PASS);
         return kmf.getKeyManagers();
+    }
+
+    /**
+     * The server's key manager when it switches certificates on SNI: the
+     * default credential, and the one for the name --switch-name names.
+     * JSSE's SunX509 key manager lists which of the two fit the key type
+     * the handshake asks for; this picks by the name the client sent.
+     */
+    static KeyManager[] switchingKeyManagers(String chain, String key, Map<String, String> o)
+            throws Exception {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry("default", privateKey(key), PASS,
+                       certificates(chain).toArray(new Certificate[0]));
+        ks.setKeyEntry("switch", privateKey(o.get("switch-key")), PASS,
+                       certificates(o.get("switch-cert")).toArray(new Certificate[0]));
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance("SunX509");
+        kmf.init(ks, PASS);
+        X509KeyManager jdk = (X509KeyManager) kmf.getKeyManagers()[0];
+        String name = o.get("switch-name");
+        return new KeyManager[] {new X509ExtendedKeyManager() {
+            String pick(String keyType, Principal[] issuers, SSLSession handshake) {
+                boolean asked = false;
+                if (handshake instanceof ExtendedSSLSession) {
+                    for (SNIServerName n : ((ExtendedSSLSession) handshake).getRequestedServerNames()) {
+                        asked |= n instanceof SNIHostName
+                            && ((SNIHostName) n).getAsciiName().equalsIgnoreCase(name);
+                    }
+                }
+                String want = asked ? "switch" : "default";
+                String[] fit = jdk.getServerAliases(keyType, issuers);
+                return fit != null && Arrays.asList(fit).contains(want) ? want : null;
+            }
+
+            public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+                return pick(keyType, issuers, ((SSLSocket) socket).getHandshakeSession());
+            }
+
+            public String chooseEngineServerAlias(String keyType, Principal[] issuers, SSLEngine e) {
+                return pick(keyType, issuers, e.getHandshakeSession());
+            }
+
+            public String[] getServerAliases(String keyType, Principal[] issuers) {
+                return jdk.getServerAliases(keyType, issuers);
+            }
+
+            public String[] getClientAliases(String keyType, Principal[] issuers) {
+                return null;
+            }
+
+            public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+                return null;
+            }
+
+            public X509Certificate[] getCertificateChain(String alias) {
+                return jdk.getCertificateChain(alias);
+            }
+
+            public PrivateKey getPrivateKey(String alias) {
+                return jdk.getPrivateKey(alias);
+            }
+        }};
     }
 
     static TrustManager[] trustManagers(String root, boolean verify) throws Exception {
@@ -440,7 +506,10 @@ public class Driver {
         int timeout = Integer.parseInt(o.getOrDefault("timeout", "10000"));
         boolean verify = o.containsKey("verify");
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(keyManagers(chain, key), trustManagers(o.get("ca"), verify), null);
+        KeyManager[] kms = o.containsKey("switch-name")
+            ? switchingKeyManagers(chain, key, o)
+            : keyManagers(chain, key);
+        ctx.init(kms, trustManagers(o.get("ca"), verify), null);
         SSLServerSocket ls = (SSLServerSocket) ctx.getServerSocketFactory()
             .createServerSocket(0, 8, InetAddress.getLoopbackAddress());
         ls.setSoTimeout(timeout);

@@ -178,11 +178,6 @@ pub(super) fn declare(listed: Result<Value, String>, catalogue: &[SuiteInfo]) ->
         .lack(Role::Server, Feature::Psk, no_psk)
         .lack(Role::Client, Feature::Srp, no_srp)
         .lack(Role::Server, Feature::Srp, no_srp)
-        .lack(
-            Role::Server,
-            Feature::SniSwitch,
-            "the driver gives JSSE's server one certificate",
-        )
 }
 
 #[cfg(test)]

@@ -340,6 +340,16 @@ impl ProcessPeer for Jsse {
         if let (true, Some(name)) = (case.server.sni_fatal, &case.server.sni) {
             args.extend(["--sni".into(), name.clone()]);
         }
+        // The credential for a client that asks for the server's name.
+        let switch = case
+            .server
+            .sni_identity
+            .and_then(|id| self.pki.credential(id, Role::Server));
+        if let (Some(name), Some(c)) = (&case.server.sni, switch) {
+            args.extend(["--switch-name".into(), name.clone()]);
+            args.extend(["--switch-cert".into(), c.full_chain.display().to_string()]);
+            args.extend(["--switch-key".into(), c.key.display().to_string()]);
+        }
         let mut g = match ChildGuard::spawn("java", &args, PACKAGE) {
             Ok(g) => g,
             Err(e) => return vec![external::not_run(Role::Server, &me, Chain(&e).to_string())],
