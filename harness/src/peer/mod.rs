@@ -17,6 +17,7 @@
 pub mod botan;
 pub mod capabilities;
 pub mod command;
+mod driver;
 pub mod external;
 pub mod gnutls;
 pub mod inproc;

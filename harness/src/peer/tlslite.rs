@@ -11,13 +11,14 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use openssl_handshake::ProtocolVersion;
 use serde_json::Value;
 use testkit::error_chain::Chain;
 
 use super::capabilities::{AlertDialect, AlpnOrder, FailureKind, Feature, SuiteSupport};
+use super::driver::{self, Served};
 use super::external::{self, PkiDir};
 use super::process::{output, Captured, ChildGuard};
 use super::process_peer::{ProcessPeer, Tcp};
@@ -426,40 +427,14 @@ impl ProcessPeer for Tlslite {
         if !case.server.tickets {
             args.push("--notickets".into());
         }
-        let mut g = match ChildGuard::spawn(&self.python, &args, PACKAGE) {
+        let g = match ChildGuard::spawn(&self.python, &args, PACKAGE) {
             Ok(g) => g,
             Err(e) => return vec![external::not_run(Role::Server, &me, Chain(&e).to_string())],
         };
-        let deadline = external::process_deadline(ctl.io_timeout, connections);
-        let ready = g.wait_for_line(
-            Instant::now() + ctl.io_timeout * 2,
-            "the tlslite driver to listen",
-            |l| l.contains("\"listening\""),
-        );
-        let port = match ready {
-            Ok(line) => serde_json::from_str::<Value>(&line)
-                .ok()
-                .and_then(|v| v["port"].as_u64())
-                .and_then(|p| u16::try_from(p).ok())
-                .ok_or(format!("the tlslite driver announced no port: {line}")),
-            Err(e) => Err(Chain(&e).to_string()),
-        };
-        let port = match port {
-            Ok(port) => port,
-            Err(why) => return vec![never_listened(&me, why, g.finish())],
-        };
-        let _ = ctl.ready.send(external::loopback(port));
-        let made = ctl.connections_made(deadline, connections);
-        let limit = Instant::now() + ctl.io_timeout;
-        g.wait_until(limit, |lines| {
-            lines
-                .iter()
-                .filter(|l| l.contains("\"handshake\"") || l.contains("\"error\""))
-                .count()
-                >= made.max(1)
-        });
-        let cap = g.finish();
-        self.parse(Role::Server, &cap, made.max(1))
+        match driver::serve(g, &ctl, connections, "the tlslite driver") {
+            Served::Lines(cap, made) => self.parse(Role::Server, &cap, made),
+            Served::NeverListened(why, cap) => vec![never_listened(&me, why, cap)],
+        }
     }
 }
 

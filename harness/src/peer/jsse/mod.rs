@@ -11,7 +11,7 @@
 //! left as it is: what is tested is what a user of that JDK gets.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use openssl_handshake::ProtocolVersion;
 use serde_json::Value;
@@ -23,6 +23,7 @@ use super::process_peer::{ProcessPeer, Tcp};
 use super::{Capabilities, ExternalView, PeerKind, ServerControl, SideOutcome};
 use crate::case::{Case, Endpoint, Role, Version};
 use crate::library::SuiteInfo;
+use crate::peer::driver::{self, Served};
 
 mod declaration;
 
@@ -350,40 +351,14 @@ impl ProcessPeer for Jsse {
             args.extend(["--switch-cert".into(), c.full_chain.display().to_string()]);
             args.extend(["--switch-key".into(), c.key.display().to_string()]);
         }
-        let mut g = match ChildGuard::spawn("java", &args, PACKAGE) {
+        let g = match ChildGuard::spawn("java", &args, PACKAGE) {
             Ok(g) => g,
             Err(e) => return vec![external::not_run(Role::Server, &me, Chain(&e).to_string())],
         };
-        let deadline = external::process_deadline(ctl.io_timeout, connections);
-        let ready = g.wait_for_line(
-            Instant::now() + ctl.io_timeout * 2,
-            "the JSSE driver to listen",
-            |l| l.contains("\"listening\""),
-        );
-        let port = match ready {
-            Ok(line) => serde_json::from_str::<Value>(&line)
-                .ok()
-                .and_then(|v| v["port"].as_u64())
-                .and_then(|p| u16::try_from(p).ok())
-                .ok_or(format!("the JSSE driver announced no port: {line}")),
-            Err(e) => Err(Chain(&e).to_string()),
-        };
-        let port = match port {
-            Ok(port) => port,
-            Err(why) => return vec![never_listened(&me, why, g.finish())],
-        };
-        let _ = ctl.ready.send(external::loopback(port));
-        let made = ctl.connections_made(deadline, connections);
-        let limit = Instant::now() + ctl.io_timeout;
-        g.wait_until(limit, |lines| {
-            lines
-                .iter()
-                .filter(|l| l.contains("\"handshake\"") || l.contains("\"error\""))
-                .count()
-                >= made.max(1)
-        });
-        let cap = g.finish();
-        self.parse(Role::Server, &cap, made.max(1))
+        match driver::serve(g, &ctl, connections, "the JSSE driver") {
+            Served::Lines(cap, made) => self.parse(Role::Server, &cap, made),
+            Served::NeverListened(why, cap) => vec![never_listened(&me, why, cap)],
+        }
     }
 }
 
