@@ -189,7 +189,15 @@ if [ -n "$idle" ]; then
 fi
 
 step "tls-harness hostile --in-process"
-"$harness" hostile --in-process | tail -n 1
+# The summary line; on a failure, each failed case's expected and actual
+# outcome and trace too.
+hostile_log=target/hostile.txt
+if ! "$harness" hostile --in-process >"$hostile_log" 2>&1; then
+    awk '/^\[/ { show = /^\[FAIL\]/ } show' "$hostile_log"
+    tail -n 1 "$hostile_log"
+    exit 1
+fi
+tail -n 1 "$hostile_log"
 
 # Speeds are not checked (CI machines are noisy, and this is the debug
 # build); that every bench runs and every ratio is present is. `cargo test`
