@@ -145,6 +145,25 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(l.local_addr()?.port())
 }
 
+/// A group of the matrix by its name in the IANA TLS Supported Groups
+/// registry (x25519, secp256r1, ffdhe2048), which JSSE and tlslite-ng
+/// take; `None` for one outside the ones they share.
+pub fn iana_group_name(g: &str) -> Option<&'static str> {
+    Some(match g {
+        "X25519" => "x25519",
+        "X448" => "x448",
+        "P-256" => "secp256r1",
+        "P-384" => "secp384r1",
+        "P-521" => "secp521r1",
+        "ffdhe2048" => "ffdhe2048",
+        "ffdhe3072" => "ffdhe3072",
+        "ffdhe4096" => "ffdhe4096",
+        "ffdhe6144" => "ffdhe6144",
+        "ffdhe8192" => "ffdhe8192",
+        _ => return None,
+    })
+}
+
 /// The loopback address on `port`.
 pub fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, port))

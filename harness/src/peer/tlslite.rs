@@ -241,17 +241,11 @@ impl Tlslite {
             }
         }
         if !ep.groups.is_empty() {
+            // tlslite-ng takes the IANA names; others are passed as given.
             let g: Vec<&str> = ep
                 .groups
                 .iter()
-                .map(|g| match g.as_str() {
-                    "X25519" => "x25519",
-                    "X448" => "x448",
-                    "P-256" => "secp256r1",
-                    "P-384" => "secp384r1",
-                    "P-521" => "secp521r1",
-                    other => other,
-                })
+                .map(|g| external::iana_group_name(g).unwrap_or(g))
                 .collect();
             a.extend(["--groups".into(), g.join(",")]);
         }

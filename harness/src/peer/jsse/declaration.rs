@@ -9,6 +9,8 @@ use serde_json::Value;
 use crate::case::{alert, KeyKind, Negative, Role, Version};
 use crate::library::SuiteInfo;
 use crate::peer::capabilities::{AlertDialect, AlpnOrder, FailureKind, Feature, SuiteSupport};
+#[cfg(test)]
+use crate::peer::external;
 use crate::peer::Capabilities;
 
 /// The groups JSSE 17 enables by default, in the matrix's spelling: its
@@ -28,23 +30,6 @@ pub(super) const GROUPS: [&str; 10] = [
     "ffdhe6144",
     "ffdhe8192",
 ];
-
-/// JSSE's name for a group of the matrix (`jdk.tls.namedGroups`).
-pub(super) fn group_name(g: &str) -> Option<&'static str> {
-    Some(match g {
-        "X25519" => "x25519",
-        "X448" => "x448",
-        "P-256" => "secp256r1",
-        "P-384" => "secp384r1",
-        "P-521" => "secp521r1",
-        "ffdhe2048" => "ffdhe2048",
-        "ffdhe3072" => "ffdhe3072",
-        "ffdhe4096" => "ffdhe4096",
-        "ffdhe6144" => "ffdhe6144",
-        "ffdhe8192" => "ffdhe8192",
-        _ => return None,
-    })
-}
 
 /// JSSE's name for a protocol version.
 pub(super) fn protocol_name(v: Version) -> &'static str {
@@ -187,10 +172,10 @@ mod tests {
     #[test]
     fn groups_have_jsse_names() {
         for g in GROUPS {
-            assert!(group_name(g).is_some(), "{g}");
+            assert!(external::iana_group_name(g).is_some(), "{g}");
         }
-        assert_eq!(group_name("P-256"), Some("secp256r1"));
-        assert_eq!(group_name("brainpoolP256r1"), None);
+        assert_eq!(external::iana_group_name("P-256"), Some("secp256r1"));
+        assert_eq!(external::iana_group_name("brainpoolP256r1"), None);
     }
 
     #[test]

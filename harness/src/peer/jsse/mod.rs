@@ -27,7 +27,7 @@ use crate::peer::driver::{self, Served};
 
 mod declaration;
 
-use declaration::{declare, group_name, protocol_name};
+use declaration::{declare, protocol_name};
 
 const DRIVER: &str = include_str!("Driver.java");
 const PACKAGE: &str = "openjdk-17-jdk-headless (javac and java)";
@@ -111,7 +111,12 @@ impl Jsse {
             a.extend(["--suites".into(), names.join(",")]);
         }
         if !ep.groups.is_empty() {
-            let names: Option<Vec<&str>> = ep.groups.iter().map(|g| group_name(g)).collect();
+            // jdk.tls.namedGroups takes the IANA names.
+            let names: Option<Vec<&str>> = ep
+                .groups
+                .iter()
+                .map(|g| external::iana_group_name(g))
+                .collect();
             let names = names.ok_or("a group of the case has no JSSE name")?;
             a.extend(["--groups".into(), names.join(",")]);
         }
