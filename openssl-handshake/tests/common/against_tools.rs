@@ -35,9 +35,14 @@ pub fn files() -> &'static Files {
 /// `-cert`, `-key` and, when it has one, `-cert_chain` for `cred`.
 pub fn credential_args(name: &str, cred: &Credential) -> Vec<String> {
     let dir = files().dir.path();
+    // Tests run in parallel and write the same files: each is written
+    // aside and renamed into place, so that a tool reading it meanwhile
+    // sees a whole file (the same bytes), never one cut short.
     let write = |file: &str, pem: Vec<u8>| -> PathBuf {
         let p = dir.join(format!("{name}-{file}"));
-        std::fs::write(&p, pem).expect("write PEM");
+        let mut aside = tempfile::NamedTempFile::new_in(dir).expect("a temporary file");
+        std::io::Write::write_all(&mut aside, &pem).expect("write PEM");
+        aside.persist(&p).expect("rename the PEM into place");
         p
     };
     let leaf = write("leaf.pem", cred.cert.to_pem().expect("PEM"));
