@@ -4,16 +4,19 @@
 //! ClientHellos, and the TLS 1.3 NewSessionTicket and CertificateRequest
 //! fields, each as s_client's own `-trace` shows what it sent or
 //! received, in the trace's JSON (which must match the schema) and in
-//! its message log.
+//! its message log. Then the certificate_authorities of
+//! `s_client -requestCAfile`, named as `openssl x509 -subject` names them.
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::thread;
 
 use common::tool::s_client_trace;
 use common::*;
 use openssl::ssl::{SslVerifyMode, SslVersion};
+use openssl::x509::X509;
 use openssl_handshake::decode::{Body, ClientHello, NewSessionTicket};
 use openssl_handshake::{Direction, HandshakeTrace};
 use serde_json::Value;
@@ -283,4 +286,54 @@ fn s_client_status_pha_padding_and_psk_as_its_trace_shows() {
 
     assert_matches_schema(&first);
     assert_matches_schema(&second);
+}
+
+#[test]
+fn s_client_certificate_authorities_as_its_trace_and_x509_show() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = pki().write_pem(dir.path()).expect("PEM files");
+    let (listener, addr) = listener();
+    let server = server_ctx(KeyType::Rsa2048, |b| {
+        b.set_min_proto_version(Some(SslVersion::TLS1_3))
+            .expect("TLS 1.3");
+    });
+    let served = thread::spawn(move || serve_one(&listener, &server));
+    let out = s_client_trace(
+        addr,
+        &files.root,
+        [OsStr::new("-requestCAfile"), files.root.as_os_str()],
+    );
+    let trace = served.join().expect("server thread");
+
+    // What s_client sent: the root's subject, alone (RFC 8446 4.2.4:
+    // authorities<3..2^16-1>, each a DistinguishedName<1..2^16-1>).
+    let root = X509::from_pem(&std::fs::read(&files.root).expect("root.pem")).expect("PEM");
+    let der = root.subject_name().to_der().expect("DER");
+    let (_, sent) = traced_extension(&out, "certificate_authorities").expect("-requestCAfile");
+    let mut expected_bytes = (der.len() + 2).to_be_bytes()[6..].to_vec();
+    expected_bytes.extend((der.len() as u16).to_be_bytes());
+    expected_bytes.extend(&der);
+    assert_eq!(sent, expected_bytes, "{out}");
+
+    // Named as OpenSSL's own tool prints the subject.
+    let x509 = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-in"])
+        .arg(&files.root)
+        .output()
+        .expect("openssl x509");
+    let printed = String::from_utf8(x509.stdout).expect("UTF-8");
+    let subject = printed.trim().strip_prefix("subject=").expect("subject=");
+    let (hello, json) = client_hello(&trace);
+    assert_eq!(hello.certificate_authorities, [subject]);
+    assert_eq!(
+        json["certificate_authorities"],
+        serde_json::json!([subject])
+    );
+    let log = trace.message_log();
+    assert_logged(&log, "certificate_authorities=1");
+    assert_logged(&log, subject);
+    // OpenSSL never sends signature_algorithms_cert.
+    assert!(hello.signature_algorithms_cert.is_empty());
+    assert!(json.get("signature_algorithms_cert").is_none());
+    assert_matches_schema(&trace);
 }

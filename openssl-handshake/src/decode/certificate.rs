@@ -8,7 +8,7 @@ use crate::cert::{common_names, subject_alt_names, unix_seconds};
 use crate::ffi::name_oneline;
 
 use super::certificate_status::{self, CertificateStatus, Framed};
-use super::error::{bad, Res};
+use super::error::{bad, Fail, Res};
 use super::extensions::*;
 use super::names::SignatureScheme;
 use super::problems::ExtensionProblem;
@@ -70,6 +70,10 @@ pub struct CertificateRequest {
     /// [`Certificate::subjects`] (`<unparseable name: N bytes>` for one that
     /// is not a DER Name).
     pub certificate_authorities: Vec<String>,
+    /// TLS 1.3: the signature_algorithms_cert extension (RFC 8446 section
+    /// 4.2.3), in order; absent in JSON when not sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signature_algorithms_cert: Vec<SignatureScheme>,
     /// The TLS 1.3 certificate_request_context in lowercase hex; empty before TLS 1.3.
     pub request_context: String,
     /// Every extension type, in the order sent (TLS 1.3; empty before).
@@ -254,6 +258,7 @@ pub(super) fn decode_certificate_request_tls12(
         certificate_types: types.to_vec(),
         signature_algorithms,
         certificate_authorities: distinguished_names(authorities)?,
+        signature_algorithms_cert: Vec::new(),
         request_context: String::new(),
         extensions: Vec::new(),
     })
@@ -271,6 +276,7 @@ pub(super) fn decode_certificate_request_tls13(
         certificate_types: Vec::new(),
         signature_algorithms: Vec::new(),
         certificate_authorities: Vec::new(),
+        signature_algorithms_cert: Vec::new(),
         request_context: hex(context),
         extensions: Vec::new(),
     };
@@ -280,22 +286,36 @@ pub(super) fn decode_certificate_request_tls13(
                 view.signature_algorithms = ext_signature_algorithms(ext.data)
                     .map_err(|f| f.in_extension("signature_algorithms"))?;
             }
+            EXT_SIGNATURE_ALGORITHMS_CERT => {
+                view.signature_algorithms_cert = ext_signature_algorithms(ext.data)
+                    .map_err(|f| f.in_extension("signature_algorithms_cert"))?;
+            }
             EXT_CERTIFICATE_AUTHORITIES => {
-                let mut ext_reader = Reader::new(ext.data);
-                let list = ext_reader
-                    .vec(2)
-                    .map_err(|f| f.in_extension("certificate_authorities"))?;
-                ext_reader
-                    .finish("authorities")
-                    .map_err(|f| f.in_extension("certificate_authorities"))?;
-                view.certificate_authorities = distinguished_names(list)
-                    .map_err(|f| f.in_extension("certificate_authorities"))?;
+                view.certificate_authorities = ext_certificate_authorities(ext.data)?;
             }
             _ => {}
         }
         Ok(())
     })?;
     Ok(view)
+}
+
+/// The certificate_authorities extension (RFC 8446 section 4.2.4), which
+/// a TLS 1.3 CertificateRequest or a ClientHello may carry:
+///
+/// ```text
+/// opaque DistinguishedName<1..2^16-1>;
+/// struct { DistinguishedName authorities<3..2^16-1>; } CertificateAuthoritiesExtension;
+/// ```
+pub(super) fn ext_certificate_authorities(data: &[u8]) -> Res<Vec<String>> {
+    let in_extension = |f: Fail| f.in_extension("certificate_authorities");
+    let mut reader = Reader::new(data);
+    let list = reader.vec(2).map_err(in_extension)?;
+    reader.finish("authorities").map_err(in_extension)?;
+    if list.is_empty() {
+        return Err(in_extension(Fail::Bad("no authorities".into())));
+    }
+    distinguished_names(list).map_err(in_extension)
 }
 
 /// A `DistinguishedName certificate_authorities<..>` list: each name as

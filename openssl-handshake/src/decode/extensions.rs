@@ -30,6 +30,7 @@ extension_types! {
     EXT_SUPPORTED_GROUPS = SupportedGroups;
     EXT_EC_POINT_FORMATS = EcPointFormats;
     EXT_SIGNATURE_ALGORITHMS = SignatureAlgorithms;
+    EXT_SIGNATURE_ALGORITHMS_CERT = SigAlgorithmsCert;
     EXT_ALPN = ApplicationLayerProtocolNegotiation;
     EXT_ENCRYPT_THEN_MAC = EncryptThenMac;
     EXT_EXTENDED_MASTER_SECRET = ExtendedMasterSecret;

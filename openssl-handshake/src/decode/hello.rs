@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use tls_parser::{parse_tls_handshake_client_hello, parse_tls_handshake_server_hello};
 
+use super::certificate::ext_certificate_authorities;
 use super::client_extensions::*;
 use super::error::{bad, nom_fail, Res};
 use super::extensions::*;
@@ -39,6 +40,18 @@ pub struct ClientHello {
     pub key_share_groups: Vec<NamedGroup>,
     /// The signature_algorithms extension, in order.
     pub signature_algorithms: Vec<SignatureScheme>,
+    /// The signature_algorithms_cert extension (RFC 8446 section 4.2.3:
+    /// the schemes the client accepts in certificates, when they differ
+    /// from `signature_algorithms`), in order; absent in JSON when not
+    /// sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signature_algorithms_cert: Vec<SignatureScheme>,
+    /// The certificate_authorities extension (RFC 8446 section 4.2.4: the
+    /// CAs whose certificates the client trusts), each formatted like
+    /// [`Certificate::subjects`](super::Certificate::subjects); absent in
+    /// JSON when not sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificate_authorities: Vec<String>,
     /// Length of the session_ticket extension data, when the extension is present.
     pub session_ticket: Option<usize>,
     /// Number of identities in the pre_shared_key extension; 0 when absent.
@@ -280,6 +293,13 @@ pub(super) fn decode_client_hello(
             EXT_SIGNATURE_ALGORITHMS => {
                 view.signature_algorithms = ext_signature_algorithms(data)
                     .map_err(|f| f.in_extension("signature_algorithms"))?;
+            }
+            EXT_SIGNATURE_ALGORITHMS_CERT => {
+                view.signature_algorithms_cert = ext_signature_algorithms(data)
+                    .map_err(|f| f.in_extension("signature_algorithms_cert"))?;
+            }
+            EXT_CERTIFICATE_AUTHORITIES => {
+                view.certificate_authorities = ext_certificate_authorities(data)?;
             }
             EXT_ALPN => {
                 view.alpn = ext_alpn(data)

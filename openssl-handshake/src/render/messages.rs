@@ -146,6 +146,12 @@ fn details(body: &Body) -> Vec<String> {
                         .map_or("(none)".to_owned(), |n| format!("{n} bytes"))
                 ),
             ];
+            if !h.signature_algorithms_cert.is_empty() {
+                v.push(signature_algorithms_cert(&h.signature_algorithms_cert));
+            }
+            if !h.certificate_authorities.is_empty() {
+                v.extend(certificate_authorities(&h.certificate_authorities));
+            }
             if !h.psk_key_exchange_modes.is_empty() {
                 v.push(format!(
                     "psk_key_exchange_modes={}",
@@ -275,11 +281,10 @@ fn details(body: &Body) -> Vec<String> {
                 "signature_algorithms={}",
                 schemes(&r.signature_algorithms)
             ));
-            v.push(format!(
-                "certificate_authorities={}",
-                r.certificate_authorities.len()
-            ));
-            v.extend(r.certificate_authorities.iter().map(|n| format!("  {n}")));
+            if !r.signature_algorithms_cert.is_empty() {
+                v.push(signature_algorithms_cert(&r.signature_algorithms_cert));
+            }
+            v.extend(certificate_authorities(&r.certificate_authorities));
             if !r.extensions.is_empty() {
                 v.push(extension_order(&r.extensions));
             }
@@ -526,6 +531,18 @@ fn scheme(s: &SignatureScheme) -> String {
 
 fn schemes(s: &[SignatureScheme]) -> String {
     list(s.iter().map(scheme))
+}
+
+fn signature_algorithms_cert(s: &[SignatureScheme]) -> String {
+    format!("signature_algorithms_cert={}", schemes(s))
+}
+
+/// Their count, then a line per name.
+fn certificate_authorities(names: &[String]) -> Vec<String> {
+    let count = format!("certificate_authorities={}", names.len());
+    std::iter::once(count)
+        .chain(names.iter().map(|n| format!("  {n}")))
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Decoder tests: real OpenSSL handshakes run in memory, assembled layouts
 //! and hostile input.
 
+mod accepted_certificates;
 mod client_extensions;
 mod dh_groups;
 mod extension_problems;

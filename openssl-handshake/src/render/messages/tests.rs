@@ -132,3 +132,43 @@ fn a_retry_request_prints_its_cookie() {
     assert!(log.contains("\n    cookie=120 bytes\n"), "{log}");
     assert!(log.contains("\n    HelloRetryRequest\n"), "{log}");
 }
+
+/// signature_algorithms_cert prints as signature_algorithms does, on a
+/// line of its own, only when sent; a TLS 1.3 CertificateRequest's too.
+#[test]
+fn signature_algorithms_cert_prints_like_signature_algorithms() {
+    let mut body = vec![3, 3];
+    body.extend([0x11; 32]);
+    body.push(0);
+    body.extend(prefixed(2, &[0x13, 0x01]));
+    body.extend(prefixed(1, &[0]));
+    let with = [
+        body.clone(),
+        prefixed(2, &extension(50, &prefixed(2, &[8, 7, 4, 1]))),
+    ]
+    .concat();
+    let without = [body, prefixed(2, &[])].concat();
+    let request = [
+        prefixed(1, &[]),
+        prefixed(2, &extension(50, &prefixed(2, &[5, 3]))),
+    ]
+    .concat();
+    let log = log_of(&[
+        (crate::Direction::Write, 0x0304, message(1, &with)),
+        (crate::Direction::Write, 0x0304, message(1, &without)),
+        (crate::Direction::Read, 0x0304, message(13, &request)),
+    ]);
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.trim_start().starts_with("signature_algorithms_cert="))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "signature_algorithms_cert=ed25519 (0x0807),rsa_pkcs1_sha256 (0x0401)",
+            "signature_algorithms_cert=ecdsa_secp384r1_sha384 (0x0503)",
+        ],
+        "{log}"
+    );
+}
