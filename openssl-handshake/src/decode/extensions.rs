@@ -139,10 +139,14 @@ pub(super) fn ext_server_name(data: &[u8]) -> Res<Option<String>> {
     if names.is_empty() {
         return bad("empty server_name list");
     }
-    Ok(names
-        .iter()
-        .find(|(kind, _)| *kind == SNIType::HostName)
-        .map(|(_, name)| escaped(name)))
+    let mut host_names = names.iter().filter(|(kind, _)| *kind == SNIType::HostName);
+    let first = host_names.next().map(|(_, name)| escaped(name));
+    if host_names.next().is_some() {
+        // OpenSSL refuses such a hello (decode_error), as it does any
+        // list of more than one name.
+        return bad("more than one host_name, where RFC 6066 section 3 allows one");
+    }
+    Ok(first)
 }
 
 /// application_layer_protocol_negotiation: the protocol names in order.

@@ -387,3 +387,27 @@ fn a_pre_shared_key_before_another_extension_is_misplaced() {
     let last = [ext(45, &vec_prefixed(1, &[1])), ext(41, &psk)].concat();
     assert_eq!(decoded_problems(&tls13_client_hello(&last), false), []);
 }
+
+/// RFC 6066 section 3: no two names of one name_type. OpenSSL answers
+/// such a hello with decode_error, so its server_name is a problem
+/// (tshark shows both names); one host_name beside a name of another
+/// type is the host_name.
+#[test]
+fn a_second_host_name_is_a_malformed_server_name() {
+    let entry = |kind: u8, name: &[u8]| [vec![kind], vec_prefixed(2, name)].concat();
+    let two = vec_prefixed(2, &[entry(0, b"a.test"), entry(0, b"b.test")].concat());
+    let msg = hello_with_extensions(&ext(0, &two));
+    let hello = client_hello(&msg);
+    assert_eq!(hello.sni, None);
+    assert_eq!(
+        decoded_problems(&msg, false),
+        [malformed(
+            0,
+            "server_name extension: more than one host_name, where RFC 6066 section 3 \
+             allows one"
+        )]
+    );
+    let mixed = vec_prefixed(2, &[entry(0, b"a.test"), entry(1, b"b.test")].concat());
+    let hello = client_hello(&hello_with_extensions(&ext(0, &mixed)));
+    assert_eq!(hello.sni.as_deref(), Some("a.test"));
+}
