@@ -1,6 +1,7 @@
 //! The ClientHello extensions that only a client sends and whose contents
-//! are measured rather than kept: status_request, record_size_limit,
-//! padding, cookie, post_handshake_auth and pre_shared_key.
+//! are measured rather than kept: status_request, status_request_v2,
+//! record_size_limit, padding, cookie, post_handshake_auth and
+//! pre_shared_key.
 //!
 //! `tls-parser` reads status_request as a status type and opaque bytes,
 //! record_size_limit without checking for bytes after it, and padding,
@@ -16,22 +17,27 @@ use super::reader::Reader;
 /// The status_type of an OCSP status request (RFC 6066 section 8).
 pub(super) const STATUS_TYPE_OCSP: u8 = CertificateStatusType::OCSP.0;
 
-/// A ClientHello's status_request extension (RFC 6066 section 8): the
-/// client asks for the server's certificate status (OCSP stapling).
+/// A ClientHello's status_request extension (RFC 6066 section 8), or one
+/// request of its status_request_v2 (RFC 6961 section 2.2): the client
+/// asks for the server's certificate status (OCSP stapling).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StatusRequest {
-    /// `status_type`: 1 is ocsp, the only type RFC 6066 defines.
+    /// `status_type`: 1 is ocsp, the only type RFC 6066 defines; 2 is
+    /// RFC 6961's ocsp_multi, for each certificate of the chain.
     pub status_type: u8,
-    /// For ocsp, the length in bytes of `responder_id_list` (0 when the
-    /// client names no responders); absent for other types.
+    /// For ocsp (and ocsp_multi), the length in bytes of
+    /// `responder_id_list` (0 when the client names no responders);
+    /// absent for other types.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responder_id_list_len: Option<usize>,
-    /// For ocsp, the length in bytes of `request_extensions` (the DER
-    /// OCSP request extensions, 0 when none); absent for other types.
+    /// For ocsp (and ocsp_multi), the length in bytes of
+    /// `request_extensions` (the DER OCSP request extensions, 0 when
+    /// none); absent for other types.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_extensions_len: Option<usize>,
-    /// The length of the request after `status_type`, whatever its type.
+    /// The length of the request after `status_type` (in
+    /// status_request_v2, its `request_length`), whatever its type.
     pub request_len: usize,
 }
 
@@ -63,9 +69,60 @@ pub(super) fn ext_status_request(data: &[u8]) -> Res<StatusRequest> {
         request_extensions_len: None,
         request_len,
     };
-    if status_type != STATUS_TYPE_OCSP {
-        return Ok(view);
+    if status_type == STATUS_TYPE_OCSP {
+        ocsp_status_request(&mut reader, &mut view)?;
     }
+    Ok(view)
+}
+
+/// The status_type of an RFC 6961 request for the status of every
+/// certificate in the chain (tls-parser knows only ocsp).
+pub(super) const STATUS_TYPE_OCSP_MULTI: u8 = 2;
+
+/// status_request_v2 in a ClientHello (RFC 6961 section 2.2), each item
+/// read as a status_request of its type:
+///
+/// ```text
+/// struct {
+///     CertificateStatusType status_type;
+///     uint16 request_length;
+///     select (status_type) {
+///         case ocsp: OCSPStatusRequest;
+///         case ocsp_multi: OCSPStatusRequest;
+///     } request;
+/// } CertificateStatusRequestItemV2;
+/// struct {
+///     CertificateStatusRequestItemV2 certificate_status_req_list<1..2^16-1>;
+/// } CertificateStatusRequestListV2;
+/// ```
+pub(super) fn ext_status_request_v2(data: &[u8]) -> Res<Vec<StatusRequest>> {
+    let mut reader = Reader::new(data);
+    let list = reader.vec(2)?;
+    reader.finish("certificate_status_req_list")?;
+    if list.is_empty() {
+        return bad("empty certificate_status_req_list");
+    }
+    let mut list = Reader::new(list);
+    let mut items = Vec::new();
+    while !list.is_empty() {
+        let status_type = list.u8()?;
+        let request = list.vec(2)?;
+        let mut view = StatusRequest {
+            status_type,
+            responder_id_list_len: None,
+            request_extensions_len: None,
+            request_len: request.len(),
+        };
+        if matches!(status_type, STATUS_TYPE_OCSP | STATUS_TYPE_OCSP_MULTI) {
+            ocsp_status_request(&mut Reader::new(request), &mut view)?;
+        }
+        items.push(view);
+    }
+    Ok(items)
+}
+
+/// An `OCSPStatusRequest`, the rest of `reader`, measured into `view`.
+fn ocsp_status_request(reader: &mut Reader<'_>, view: &mut StatusRequest) -> Res<()> {
     let responder_ids = reader.vec(2)?;
     let mut list = Reader::new(responder_ids);
     while !list.is_empty() {
@@ -77,7 +134,7 @@ pub(super) fn ext_status_request(data: &[u8]) -> Res<StatusRequest> {
     reader.finish("request_extensions")?;
     view.responder_id_list_len = Some(responder_ids.len());
     view.request_extensions_len = Some(extensions.len());
-    Ok(view)
+    Ok(())
 }
 
 /// record_size_limit (RFC 8449 section 4): `uint16 RecordSizeLimit`.

@@ -23,6 +23,7 @@ macro_rules! extension_types {
 extension_types! {
     EXT_SERVER_NAME = ServerName;
     EXT_STATUS_REQUEST = StatusRequest;
+    EXT_STATUS_REQUEST_V2 = StatusRequestv2;
     EXT_PADDING = Padding;
     EXT_COOKIE = Cookie;
     EXT_POST_HANDSHAKE_AUTH = PostHandshakeAuth;

@@ -74,6 +74,11 @@ pub struct ClientHello {
     /// The status_request extension (RFC 6066), when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_request: Option<StatusRequest>,
+    /// The status_request_v2 extension (RFC 6961), each request in
+    /// order (`status_type` 2 is ocsp_multi); absent in JSON when not
+    /// sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status_request_v2: Vec<StatusRequest>,
     /// The record_size_limit extension (RFC 8449), when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_size_limit: Option<u16>,
@@ -317,6 +322,10 @@ pub(super) fn decode_client_hello(
             EXT_STATUS_REQUEST => {
                 view.status_request =
                     Some(ext_status_request(data).map_err(|f| f.in_extension("status_request"))?);
+            }
+            EXT_STATUS_REQUEST_V2 => {
+                view.status_request_v2 =
+                    ext_status_request_v2(data).map_err(|f| f.in_extension("status_request_v2"))?;
             }
             // OpenSSL 3.0 ignores record_size_limit, a cookie unless it
             // verifies cookies, and post_handshake_auth below TLS 1.3, and

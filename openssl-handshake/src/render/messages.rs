@@ -163,6 +163,9 @@ fn details(body: &Body) -> Vec<String> {
                 ));
             }
             v.extend(h.status_request.as_ref().map(status_request));
+            if !h.status_request_v2.is_empty() {
+                v.push(status_request_v2(&h.status_request_v2));
+            }
             v.extend(
                 h.record_size_limit
                     .map(|n| format!("record_size_limit={n}")),
@@ -391,15 +394,31 @@ fn certificate_status(s: &decode::CertificateStatus) -> String {
 /// two lists, as tshark shows them, or the length of a request of
 /// another type.
 fn status_request(r: &StatusRequest) -> String {
+    format!("status_request={}", status_request_item(r))
+}
+
+/// RFC 6961's requests, in order, separated as lists are.
+fn status_request_v2(items: &[StatusRequest]) -> String {
+    format!(
+        "status_request_v2={}",
+        list(items.iter().map(status_request_item))
+    )
+}
+
+/// A request's type, then its OCSPStatusRequest's lists, as tshark
+/// names them.
+fn status_request_item(r: &StatusRequest) -> String {
+    let kind = match r.status_type {
+        1 => "ocsp",
+        2 => "ocsp_multi",
+        _ => "unknown",
+    };
     match (r.responder_id_list_len, r.request_extensions_len) {
         (Some(ids), Some(exts)) => format!(
-            "status_request=ocsp ({}) responder_id_list (len={ids}) request_extensions (len={exts})",
+            "{kind} ({}) responder_id_list (len={ids}) request_extensions (len={exts})",
             r.status_type
         ),
-        _ => format!(
-            "status_request=unknown ({}) request (len={})",
-            r.status_type, r.request_len
-        ),
+        _ => format!("{kind} ({}) request (len={})", r.status_type, r.request_len),
     }
 }
 

@@ -270,3 +270,59 @@ fn malformed_pre_shared_keys_are_named() {
         malformed("pre_shared_key extension: no PSK binders")
     );
 }
+
+/// RFC 6961 section 2.2: a list of requests, each a status_type and a
+/// length-prefixed request, an OCSPStatusRequest for ocsp and
+/// ocsp_multi. What JSSE sends with
+/// jdk.tls.client.enableStatusRequestExtension: ocsp_multi, then ocsp,
+/// each with empty lists.
+#[test]
+fn status_request_v2_measures_each_request() {
+    let empty_ocsp = [0, 0, 0, 0];
+    let item = |kind: u8, request: &[u8]| [vec![kind], vec_prefixed(2, request)].concat();
+    let list = [item(2, &empty_ocsp), item(1, &empty_ocsp), item(9, &[7, 7])].concat();
+    let view = client_hello(&hello_with_extensions(&ext(17, &vec_prefixed(2, &list))));
+    let kinds: Vec<_> = view
+        .status_request_v2
+        .iter()
+        .map(|r| {
+            (
+                r.status_type,
+                r.responder_id_list_len,
+                r.request_extensions_len,
+                r.request_len,
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (2, Some(0), Some(0), 4),
+            (1, Some(0), Some(0), 4),
+            (9, None, None, 2)
+        ]
+    );
+    assert_eq!(view.status_request, None);
+    assert_eq!(view.extensions, [17]);
+
+    let problems = [
+        (vec_prefixed(2, &[]), "empty certificate_status_req_list"),
+        // An OCSPStatusRequest with a byte past its request_extensions.
+        (
+            vec_prefixed(2, &item(2, &[0, 0, 0, 0, 1])),
+            "1 unexpected byte after request_extensions",
+        ),
+        (
+            [vec_prefixed(2, &item(1, &empty_ocsp)), vec![0]].concat(),
+            "1 unexpected byte after certificate_status_req_list",
+        ),
+    ];
+    for (data, reason) in problems {
+        let said = decode_error(&ext(17, &data));
+        assert_eq!(
+            said,
+            malformed(&format!("status_request_v2 extension: {reason}")),
+            "{data:?}"
+        );
+    }
+}

@@ -172,3 +172,26 @@ fn signature_algorithms_cert_prints_like_signature_algorithms() {
         "{log}"
     );
 }
+
+/// status_request_v2's requests print as status_request's one does, in
+/// order, with ocsp_multi named as tshark names it ("OCSP Multi (2)").
+#[test]
+fn status_request_v2_prints_each_request() {
+    let mut body = vec![3, 3];
+    body.extend([0x11; 32]);
+    body.push(0);
+    body.extend(prefixed(2, &[0xc0, 0x2f]));
+    body.extend(prefixed(1, &[0]));
+    let item = |kind: u8| [vec![kind], prefixed(2, &[0, 0, 0, 0])].concat();
+    let list = prefixed(2, &[item(2), item(1)].concat());
+    body.extend(prefixed(2, &extension(17, &list)));
+    let log = log_of(&[(crate::Direction::Write, 0x0303, message(1, &body))]);
+    assert!(
+        log.contains(
+            "\n    status_request_v2=ocsp_multi (2) responder_id_list (len=0) \
+             request_extensions (len=0),ocsp (1) responder_id_list (len=0) \
+             request_extensions (len=0)\n"
+        ),
+        "{log}"
+    );
+}
