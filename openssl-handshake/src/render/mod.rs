@@ -45,6 +45,11 @@ pub fn version_name(version: u16) -> String {
     match ProtocolVersion::from(version).spelled_out() {
         Some(name) => name.to_owned(),
         None if crate::decode::is_grease(version) => format!("GREASE (0x{version:04x})"),
+        // The drafts of RFC 8446 (draft-ietf-tls-tls13-N), which clients
+        // of 2017 and 2018 offered in supported_versions.
+        None if version >> 8 == 0x7f => {
+            format!("TLS 1.3 draft {} (0x{version:04x})", version & 0xff)
+        }
         None => format!("version 0x{version:04x}"),
     }
 }
@@ -52,6 +57,14 @@ pub fn version_name(version: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As tshark names them ("TLS 1.3 (draft 28)"), with the code.
+    #[test]
+    fn tls13_drafts_are_named() {
+        assert_eq!(version_name(0x7f1c), "TLS 1.3 draft 28 (0x7f1c)");
+        assert_eq!(version_name(0x7f12), "TLS 1.3 draft 18 (0x7f12)");
+        assert_eq!(version_name(0x0305), "version 0x0305");
+    }
 
     #[test]
     fn hex_round_trips() {
