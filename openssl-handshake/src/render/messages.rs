@@ -250,16 +250,19 @@ fn details(body: &Body) -> Vec<String> {
         // An empty one (a client with no certificate to send) as `-trace`
         // words it.
         Body::Certificate(c) if c.subjects.is_empty() => {
-            vec!["certificate_list, length=0".to_owned()]
+            let mut v = request_context(&c.request_context);
+            v.push("certificate_list, length=0".to_owned());
+            v
         }
         Body::Certificate(c) => {
-            let mut v: Vec<String> = c
-                .subjects
-                .iter()
-                .zip(&c.issuers)
-                .enumerate()
-                .map(|(i, (s, iss))| format!("{i} s:{s}\n      i:{iss}"))
-                .collect();
+            let mut v = request_context(&c.request_context);
+            v.extend(
+                c.subjects
+                    .iter()
+                    .zip(&c.issuers)
+                    .enumerate()
+                    .map(|(i, (s, iss))| format!("{i} s:{s}\n      i:{iss}")),
+            );
             v.extend(
                 c.leaf_status
                     .as_ref()
@@ -269,7 +272,7 @@ fn details(body: &Body) -> Vec<String> {
         }
         Body::CertificateStatus(s) => vec![certificate_status(s)],
         Body::CertificateRequest(r) => {
-            let mut v = Vec::new();
+            let mut v = request_context(&r.request_context);
             if !r.certificate_types.is_empty() {
                 v.push(format!(
                     "certificate_types={}",
@@ -550,6 +553,15 @@ fn scheme(s: &SignatureScheme) -> String {
 
 fn schemes(s: &[SignatureScheme]) -> String {
     list(s.iter().map(scheme))
+}
+
+/// A TLS 1.3 certificate_request_context, only when not empty: a
+/// post-handshake CertificateRequest's, and the Certificate echoing it.
+fn request_context(context: &str) -> Vec<String> {
+    if context.is_empty() {
+        return Vec::new();
+    }
+    vec![format!("certificate_request_context={context}")]
 }
 
 fn signature_algorithms_cert(s: &[SignatureScheme]) -> String {

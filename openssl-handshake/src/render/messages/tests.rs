@@ -195,3 +195,34 @@ fn status_request_v2_prints_each_request() {
         "{log}"
     );
 }
+
+/// A post-handshake CertificateRequest's context, and the Certificate
+/// echoing it (RFC 8446 section 4.4.2), as `-trace` prints them
+/// ("certificate_request_context (len=2): abcd"); an empty one, as every
+/// in-handshake request has, prints nothing.
+#[test]
+fn a_request_context_prints_when_not_empty() {
+    let request = [
+        prefixed(1, &[0xab, 0xcd]),
+        prefixed(2, &extension(13, &prefixed(2, &[8, 4]))),
+    ]
+    .concat();
+    let certificate = [prefixed(1, &[0xab, 0xcd]), prefixed(3, &[])].concat();
+    let in_handshake = [prefixed(1, &[]), prefixed(3, &[])].concat();
+    let log = log_of(&[
+        (crate::Direction::Read, 0x0304, message(13, &request)),
+        (crate::Direction::Write, 0x0304, message(11, &certificate)),
+        (crate::Direction::Write, 0x0304, message(11, &in_handshake)),
+    ]);
+    let contexts: Vec<&str> = log
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("certificate_request_context="))
+        .collect();
+    assert_eq!(contexts, ["certificate_request_context=abcd"; 2], "{log}");
+    assert_eq!(
+        log.matches("certificate_list, length=0").count(),
+        2,
+        "{log}"
+    );
+}
