@@ -1,7 +1,7 @@
 //! The ClientHello extensions that only a client sends and whose contents
 //! are measured rather than kept: status_request, status_request_v2,
 //! record_size_limit, padding, cookie, post_handshake_auth and
-//! pre_shared_key.
+//! pre_shared_key; and compress_certificate's algorithms.
 //!
 //! `tls-parser` reads status_request as a status type and opaque bytes,
 //! record_size_limit without checking for bytes after it, and padding,
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tls_parser::CertificateStatusType;
 
 use super::error::{bad, Fail, Res};
-use super::reader::Reader;
+use super::reader::{u16_list, Reader};
 
 /// The status_type of an OCSP status request (RFC 6066 section 8).
 pub(super) const STATUS_TYPE_OCSP: u8 = CertificateStatusType::OCSP.0;
@@ -135,6 +135,25 @@ fn ocsp_status_request(reader: &mut Reader<'_>, view: &mut StatusRequest) -> Res
     view.responder_id_list_len = Some(responder_ids.len());
     view.request_extensions_len = Some(extensions.len());
     Ok(())
+}
+
+/// compress_certificate (RFC 8879 section 3): the algorithms the client
+/// can decompress a server's certificate with, in its order:
+///
+/// ```text
+/// enum { zlib(1), brotli(2), zstd(3), (65535) } CertificateCompressionAlgorithm;
+/// struct {
+///     CertificateCompressionAlgorithm algorithms<2..2^8-2>;
+/// } CertificateCompressionAlgorithms;
+/// ```
+pub(super) fn ext_compress_certificate(data: &[u8]) -> Res<Vec<u16>> {
+    let mut reader = Reader::new(data);
+    let list = reader.vec(1)?;
+    reader.finish("algorithms")?;
+    if list.is_empty() {
+        return bad("no algorithms");
+    }
+    u16_list(list, "algorithms")
 }
 
 /// record_size_limit (RFC 8449 section 4): `uint16 RecordSizeLimit`.

@@ -46,6 +46,9 @@ extension_types! {
     EXT_RENEGOTIATION_INFO = RenegotiationInfo;
 }
 
+/// compress_certificate (RFC 8879), which tls-parser's registry lacks.
+pub(super) const EXT_COMPRESS_CERTIFICATE: u16 = 27;
+
 pub(super) struct Extension<'a> {
     pub(super) ty: u16,
     pub(super) data: &'a [u8],

@@ -79,6 +79,10 @@ pub struct ClientHello {
     /// sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub status_request_v2: Vec<StatusRequest>,
+    /// The compress_certificate extension's algorithms (RFC 8879: 1 zlib,
+    /// 2 brotli, 3 zstd), in order; absent in JSON when not sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compress_certificate: Vec<u16>,
     /// The record_size_limit extension (RFC 8449), when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_size_limit: Option<u16>,
@@ -334,6 +338,10 @@ pub(super) fn decode_client_hello(
             // than costing the hello's other fields.
             EXT_RECORD_SIZE_LIMIT => view.record_size_limit = ext_record_size_limit(data).ok(),
             EXT_PADDING => view.padding_len = Some(ext_padding(data)),
+            EXT_COMPRESS_CERTIFICATE => {
+                view.compress_certificate = ext_compress_certificate(data)
+                    .map_err(|f| f.in_extension("compress_certificate"))?;
+            }
             EXT_COOKIE => view.cookie_len = ext_cookie(data).ok(),
             EXT_POST_HANDSHAKE_AUTH => {
                 view.post_handshake_auth = true;

@@ -166,6 +166,9 @@ fn details(body: &Body) -> Vec<String> {
             if !h.status_request_v2.is_empty() {
                 v.push(status_request_v2(&h.status_request_v2));
             }
+            if !h.compress_certificate.is_empty() {
+                v.push(compress_certificate(&h.compress_certificate));
+            }
             v.extend(
                 h.record_size_limit
                     .map(|n| format!("record_size_limit={n}")),
@@ -553,6 +556,20 @@ fn scheme(s: &SignatureScheme) -> String {
 
 fn schemes(s: &[SignatureScheme]) -> String {
     list(s.iter().map(scheme))
+}
+
+/// Named as RFC 8879's registry (and tshark) names them.
+fn compress_certificate(algorithms: &[u16]) -> String {
+    let named = algorithms.iter().map(|&a| {
+        let name = match a {
+            1 => "zlib",
+            2 => "brotli",
+            3 => "zstd",
+            _ => "unknown",
+        };
+        format!("{name} ({a})")
+    });
+    format!("compress_certificate={}", list(named))
 }
 
 /// A TLS 1.3 certificate_request_context, only when not empty: a

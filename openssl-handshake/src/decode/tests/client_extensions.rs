@@ -326,3 +326,24 @@ fn status_request_v2_measures_each_request() {
         );
     }
 }
+
+/// RFC 8879 section 3: `CertificateCompressionAlgorithm
+/// algorithms<2..2^8-2>`; Chrome sends brotli alone, Firefox zlib,
+/// brotli and zstd.
+#[test]
+fn compress_certificate_lists_the_algorithms() {
+    let view = client_hello(&hello_with_extensions(&ext(27, &[6, 0, 1, 0, 2, 0, 3])));
+    assert_eq!(view.compress_certificate, [1, 2, 3]);
+    assert_eq!(view.extensions, [27]);
+    for (data, reason) in [
+        (&[0][..], "no algorithms"),
+        (&[3, 0, 2, 0][..], "algorithms has an odd length (3)"),
+        (&[2, 0, 2, 9][..], "1 unexpected byte after algorithms"),
+    ] {
+        assert_eq!(
+            decode_error(&ext(27, data)),
+            malformed(&format!("compress_certificate extension: {reason}")),
+            "{data:?}"
+        );
+    }
+}

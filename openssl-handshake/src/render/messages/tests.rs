@@ -226,3 +226,23 @@ fn a_request_context_prints_when_not_empty() {
         "{log}"
     );
 }
+
+/// compress_certificate's algorithms by RFC 8879's names, as tshark's
+/// "Algorithm: brotli (2)".
+#[test]
+fn compress_certificate_names_its_algorithms() {
+    let mut body = vec![3, 3];
+    body.extend([0x11; 32]);
+    body.push(0);
+    body.extend(prefixed(2, &[0x13, 0x01]));
+    body.extend(prefixed(1, &[0]));
+    body.extend(prefixed(
+        2,
+        &extension(27, &prefixed(1, &[0, 2, 0, 1, 0, 9])),
+    ));
+    let log = log_of(&[(crate::Direction::Read, 0x0304, message(1, &body))]);
+    assert!(
+        log.contains("\n    compress_certificate=brotli (2),zlib (1),unknown (9)\n"),
+        "{log}"
+    );
+}
