@@ -344,6 +344,13 @@ fn details(body: &Body) -> Vec<String> {
                 t.ticket_len,
                 t.age_add.map_or(String::new(), |_| " (TLS 1.3)".to_owned())
             )];
+            // RFC 8446 section 4.6.1: servers MUST NOT use more than seven
+            // days (RFC 5077's tickets have no such bound).
+            if t.age_add.is_some() && t.lifetime_hint_secs > SEVEN_DAYS {
+                v.push(format!(
+                    "lifetime above the {SEVEN_DAYS}s (seven days) RFC 8446 allows"
+                ));
+            }
             // The TLS 1.3 fields, named as `-trace` names them.
             v.extend(t.age_add.map(|a| format!("ticket_age_add={a}")));
             v.extend(
@@ -557,6 +564,9 @@ fn scheme(s: &SignatureScheme) -> String {
 fn schemes(s: &[SignatureScheme]) -> String {
     list(s.iter().map(scheme))
 }
+
+/// The longest ticket_lifetime RFC 8446 allows (section 4.6.1).
+const SEVEN_DAYS: u32 = 604_800;
 
 /// Named as RFC 8879's registry (and tshark) names them.
 fn compress_certificate(algorithms: &[u16]) -> String {

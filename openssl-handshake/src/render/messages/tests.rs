@@ -246,3 +246,34 @@ fn compress_certificate_names_its_algorithms() {
         "{log}"
     );
 }
+
+/// RFC 8446 section 4.6.1: a TLS 1.3 ticket_lifetime of more than
+/// 604800 seconds is a server's error, said under the ticket; exactly
+/// seven days, and an RFC 5077 ticket of any lifetime, are not.
+#[test]
+fn a_tls13_ticket_past_seven_days_is_said() {
+    let tls13 = |lifetime: u32| {
+        let mut body = lifetime.to_be_bytes().to_vec();
+        body.extend([0, 0, 0, 1]);
+        body.extend(prefixed(1, &[0]));
+        body.extend(prefixed(2, &[0x55; 8]));
+        body.extend(prefixed(2, &[]));
+        message(4, &body)
+    };
+    let tls12 = [864_000u32.to_be_bytes().to_vec(), prefixed(2, &[0x55; 8])].concat();
+    let log = log_of(&[
+        (crate::Direction::Read, 0x0304, tls13(604_801)),
+        (crate::Direction::Read, 0x0304, tls13(604_800)),
+        (crate::Direction::Read, 0x0303, message(4, &tls12)),
+    ]);
+    assert_eq!(
+        log.matches("    lifetime above the 604800s (seven days) RFC 8446 allows\n")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert!(
+        log.contains("lifetime=604801s ticket=8 bytes (TLS 1.3)\n    lifetime above"),
+        "{log}"
+    );
+}
