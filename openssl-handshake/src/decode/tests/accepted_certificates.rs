@@ -14,7 +14,7 @@ fn scheme_list(codes: &[u16]) -> Vec<u8> {
 
 #[test]
 fn client_hello_signature_algorithms_cert_in_order() {
-    // JSSE's list begins so; 0x0a0a is a GREASE value.
+    // ECDSA, EdDSA and a legacy pair, as JSSE sends them, and a GREASE value.
     let schemes = scheme_list(&[0x0403, 0x0807, 0x0201, 0x0a0a]);
     let hello = hello_with_extensions(&ext(50, &schemes));
     let view = client_hello(&hello);
