@@ -5,11 +5,13 @@ use std::fmt::Write;
 
 use super::version_name;
 use crate::decode::{
-    self, Body, CipherSuite, ClientHello, ExtensionFault, HelloExtensions, KeyExchangeKind,
-    NamedGroup, SignatureScheme, StatusRequest,
+    self, Body, CipherSuite, ExtensionFault, KeyExchangeKind, NamedGroup, SignatureScheme,
 };
 use crate::event::{EventKind, Message, RecordHeader};
 use crate::trace::HandshakeTrace;
+
+mod extensions;
+use extensions::*;
 
 /// The message log of `trace`.
 pub fn message_log(trace: &HandshakeTrace) -> String {
@@ -371,21 +373,6 @@ fn details(body: &Body) -> Vec<String> {
     }
 }
 
-/// Every extension a message carried, in the order sent, by the IANA
-/// names tshark prints (`-trace` names most alike): the lines above
-/// decode only those the trace keeps.
-fn extension_order(types: &[u16]) -> String {
-    let named = types.iter().map(|&t| {
-        // As every GREASE group, suite and scheme reads.
-        if decode::is_grease(t) {
-            format!("GREASE ({t})")
-        } else {
-            format!("{} ({t})", decode::extension_name(t).unwrap_or("unknown"))
-        }
-    });
-    format!("extensions={}", list(named))
-}
-
 /// A stapled status: its type, the response's length and, for OCSP, its
 /// status (`status_type=ocsp (1) response (len=1491): successful`).
 fn certificate_status(s: &decode::CertificateStatus) -> String {
@@ -401,93 +388,6 @@ fn certificate_status(s: &decode::CertificateStatus) -> String {
         _ => {}
     }
     line
-}
-
-/// A ClientHello's status_request: `ocsp (1)` and the lengths of its
-/// two lists, as tshark shows them, or the length of a request of
-/// another type.
-fn status_request(r: &StatusRequest) -> String {
-    format!("status_request={}", status_request_item(r))
-}
-
-/// RFC 6961's requests, in order, separated as lists are.
-fn status_request_v2(items: &[StatusRequest]) -> String {
-    format!(
-        "status_request_v2={}",
-        list(items.iter().map(status_request_item))
-    )
-}
-
-/// A request's type, then its OCSPStatusRequest's lists, as tshark
-/// names them.
-fn status_request_item(r: &StatusRequest) -> String {
-    let kind = match r.status_type {
-        1 => "ocsp",
-        2 => "ocsp_multi",
-        _ => "unknown",
-    };
-    match (r.responder_id_list_len, r.request_extensions_len) {
-        (Some(ids), Some(exts)) => format!(
-            "{kind} ({}) responder_id_list (len={ids}) request_extensions (len={exts})",
-            r.status_type
-        ),
-        _ => format!("{kind} ({}) request (len={})", r.status_type, r.request_len),
-    }
-}
-
-/// One line per PSK identity, with its obfuscated_ticket_age, and one
-/// per binder, below the `pre_shared_key identities=N` line.
-fn psk_offer(h: &ClientHello) -> Vec<String> {
-    let identities = h
-        .psk_identity_lengths
-        .iter()
-        .zip(&h.psk_obfuscated_ticket_ages)
-        .enumerate()
-        .map(|(i, (len, age))| format!("  identity {i} (len={len}) obfuscated_ticket_age={age}"));
-    let binders = h
-        .psk_binder_lengths
-        .iter()
-        .enumerate()
-        .map(|(i, len)| format!("  binder {i} (len={len})"));
-    identities.chain(binders).collect()
-}
-
-/// The extensions both hellos may carry, in `-trace` wording.
-fn hello_extensions(e: &HelloExtensions) -> Vec<String> {
-    let mut v = Vec::new();
-    v.extend(e.ec_point_formats.as_ref().map(|formats| {
-        format!(
-            "ec_point_formats={}",
-            list(
-                formats
-                    .iter()
-                    .map(|&f| { format!("{} ({f})", decode::trace_point_format_name(f)) })
-            )
-        )
-    }));
-    v.extend(e.renegotiation_info.as_ref().map(|r| {
-        format!(
-            "renegotiation_info={}",
-            if r.is_empty() { "<EMPTY>" } else { r }
-        )
-    }));
-    if e.extended_master_secret {
-        v.push("extended_master_secret".to_owned());
-    }
-    if e.encrypt_then_mac {
-        v.push("encrypt_then_mac".to_owned());
-    }
-    v.extend(e.max_fragment_length.map(max_fragment_length));
-    v
-}
-
-/// `max_fragment_length=2^10 (1024 bytes) (2)`, as `-trace` prints it
-/// (`max_fragment_length := 2^10 (1024 bytes) (2)`).
-fn max_fragment_length(code: u8) -> String {
-    format!(
-        "max_fragment_length={} ({code})",
-        decode::trace_max_fragment_length_name(code)
-    )
 }
 
 /// A hello's version as `-trace` names it (ssl_version_tbl in OpenSSL's
@@ -568,20 +468,6 @@ fn schemes(s: &[SignatureScheme]) -> String {
 /// The longest ticket_lifetime RFC 8446 allows (section 4.6.1).
 const SEVEN_DAYS: u32 = 604_800;
 
-/// Named as RFC 8879's registry (and tshark) names them.
-fn compress_certificate(algorithms: &[u16]) -> String {
-    let named = algorithms.iter().map(|&a| {
-        let name = match a {
-            1 => "zlib",
-            2 => "brotli",
-            3 => "zstd",
-            _ => "unknown",
-        };
-        format!("{name} ({a})")
-    });
-    format!("compress_certificate={}", list(named))
-}
-
 /// A TLS 1.3 certificate_request_context, only when not empty: a
 /// post-handshake CertificateRequest's, and the Certificate echoing it.
 fn request_context(context: &str) -> Vec<String> {
@@ -589,18 +475,6 @@ fn request_context(context: &str) -> Vec<String> {
         return Vec::new();
     }
     vec![format!("certificate_request_context={context}")]
-}
-
-fn signature_algorithms_cert(s: &[SignatureScheme]) -> String {
-    format!("signature_algorithms_cert={}", schemes(s))
-}
-
-/// Their count, then a line per name.
-fn certificate_authorities(names: &[String]) -> Vec<String> {
-    let count = format!("certificate_authorities={}", names.len());
-    std::iter::once(count)
-        .chain(names.iter().map(|n| format!("  {n}")))
-        .collect()
 }
 
 #[cfg(test)]
