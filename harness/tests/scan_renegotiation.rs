@@ -88,3 +88,50 @@ fn client_initiated_renegotiation_is_asked() {
         .unwrap_or_else(|| panic!("no renegotiation weakness: {}", r["findings"]));
     assert_eq!(weakness["affected"], "yes", "{weakness}");
 }
+
+/// RFC 5746 in every ServerHello does not close CVE-2009-3555 where the
+/// server also renegotiates with clients that lack it: s_server
+/// `-legacy_renegotiation` does (gnutls-cli without RFC 5746 gets "-
+/// ReHandshake was completed"), and OpenSSL's client, which always sends
+/// the extension, cannot try it. Not testable, never a no (testssl.sh
+/// says OK here).
+#[test]
+fn rfc5746_with_legacy_renegotiation_is_no_no() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_legacy, addr) = s_server(d, &["-client_renegotiation", "-legacy_renegotiation"]);
+    let (host, port) = addr.rsplit_once(':').expect("host:port");
+    common::require("gnutls-cli", "--version", "gnutls-bin");
+    let mut legacy_client = std::process::Command::new("gnutls-cli");
+    legacy_client.args([
+        "--insecure",
+        "--rehandshake",
+        "--priority",
+        "NORMAL:-VERS-TLS1.3:%DISABLE_SAFE_RENEGOTIATION",
+        "-p",
+        port,
+        host,
+    ]);
+    let o = common::run(legacy_client);
+    assert!(
+        o.stdout.contains("- ReHandshake was completed"),
+        "the premise: {}{}",
+        o.stdout,
+        o.stderr
+    );
+
+    let r = scan_json(d, &addr, &[]);
+    assert_eq!(r["findings"]["renegotiation"]["secure"], "yes");
+    assert_eq!(client_initiated(&r).0, "yes", "{}", client_initiated(&r).1);
+    let weakness = r["findings"]["weaknesses"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["reference"] == "CVE-2009-3555"))
+        .unwrap_or_else(|| panic!("no renegotiation weakness: {}", r["findings"]));
+    assert_eq!(weakness["affected"], "not_testable", "{weakness}");
+    let detail = weakness["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("OpenSSL's client always sends the extension"),
+        "{detail}"
+    );
+}

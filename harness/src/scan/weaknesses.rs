@@ -76,8 +76,19 @@ fn heartbleed(h: &HeartbeatFinding) -> Weakness {
 /// 5746's binding to the handshake before it, into which an attacker in
 /// the middle splices a prefix of its own. Open where a server lacks RFC
 /// 5746 and renegotiates; testssl.sh flags the missing extension alone.
+/// A server with RFC 5746 that renegotiates may still do so with clients
+/// that lack it (OpenSSL's SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION),
+/// which OpenSSL's client, always sending the extension, cannot try.
 fn insecure_renegotiation(r: &RenegotiationFinding) -> Weakness {
     let (affected, detail) = match (r.secure, r.client_initiated) {
+        (Verdict::Yes, Verdict::Yes) => (
+            Verdict::NotTestable,
+            "RFC 5746 in every ServerHello, and the server renegotiates when a client asks; \
+             whether it also renegotiates with a client that lacks RFC 5746 (the insecure \
+             renegotiation, open to such clients; OpenSSL's -legacy_renegotiation allows it) \
+             is not testable: OpenSSL's client always sends the extension"
+                .to_owned(),
+        ),
         (Verdict::Yes, _) => (Verdict::No, "RFC 5746 in every ServerHello".to_owned()),
         (Verdict::NotApplicable, _) => (Verdict::No, r.detail.clone()),
         (Verdict::No, Verdict::Yes) => (
