@@ -122,6 +122,18 @@ fn anonymous_dh_suites_are_named_with_their_primes() {
         format!("accepts suites that authenticate no server: {anon}")
     );
 
+    // A weakness of its own (testssl.sh: "Anonymous NULL Ciphers (no
+    // authentication) offered (NOT ok)"), at each version that takes it.
+    let weakness = |name: &str| -> Value {
+        r["findings"]["weaknesses"]
+            .as_array()
+            .and_then(|ws| ws.iter().find(|w| w["name"] == name).cloned())
+            .unwrap_or_else(|| panic!("no weakness {name}: {}", r["findings"]))
+    };
+    let anonymous = weakness("anonymous key exchange");
+    assert_eq!(anonymous["affected"], "yes", "{anonymous}");
+    assert_eq!(anonymous["detail"], format!("{anon} at TLS 1.1, TLS 1.2"));
+
     // The table says so on each version's suites row.
     let (_, table) = scan(d, &addr, &[]);
     for v in ["TLS 1.1", "TLS 1.2"] {

@@ -20,7 +20,7 @@ use crate::case::Version;
 pub struct Weakness {
     /// Its name, e.g. "SWEET32".
     pub name: &'static str,
-    /// Its CVE, or the RFC that retired what it attacks.
+    /// Its CVE, or the RFC that retired (or warns against) what it attacks.
     pub reference: &'static str,
     /// Yes: open to it; no; not testable: a finding it rests on is unknown.
     pub affected: Verdict,
@@ -334,6 +334,15 @@ fn judge(
             ),
         ),
         cbc_at("BEAST", "CVE-2011-3389", &[Version::Ssl3, Version::Tls1]),
+        // No attack of its own: with nothing authenticated, whoever sits in
+        // the middle reads everything (RFC 5246 appendix F.1.1.1).
+        by_suites(
+            "anonymous key exchange",
+            "RFC 5246 F.1.1.1",
+            &|n| n.contains("_anon_"),
+            &|_| false,
+            "anonymous suite",
+        ),
     ]
 }
 
@@ -360,17 +369,19 @@ fn logjam(e: &Evidence, mut w: Weakness) -> Weakness {
             }
         }
     }
-    if !common.is_empty() {
+    if !common.is_empty() && anonymous_only {
         // An anonymous suite authenticates nothing, so an attacker needs no
-        // LOGJAM to sit in the middle of it (testssl.sh counts only
-        // authenticated DHE).
-        let whose = if anonymous_only {
-            " in anonymous suites only, which an attacker in the middle needs no LOGJAM to \
-             break (they authenticate nothing)"
-        } else {
-            ""
-        };
-        let known = format!("a well-known DH prime{whose}: {}", common.join(", "));
+        // LOGJAM to sit in the middle of it: the anonymous key exchange
+        // weakness is what opens it (testssl.sh counts only authenticated
+        // DHE).
+        w.detail = format!(
+            "{}; a well-known DH prime only in anonymous suites, where LOGJAM is moot: they \
+             authenticate nothing (anonymous key exchange): {}",
+            w.detail,
+            common.join(", ")
+        );
+    } else if !common.is_empty() {
+        let known = format!("a well-known DH prime: {}", common.join(", "));
         w.detail = match w.affected {
             Verdict::Yes => format!("{}; {known}", w.detail),
             _ => known,

@@ -156,8 +156,9 @@ fn logjam_is_a_well_known_small_prime_not_any_small_prime() {
     );
 }
 
-/// Anonymous suites with a well-known small prime are named as such,
-/// and a suite accepted at two versions is listed once.
+/// Anonymous suites with a well-known small prime are named as such, not
+/// a LOGJAM (testssl.sh: "not vulnerable"), and are the anonymous key
+/// exchange weakness; a suite accepted at two versions is listed once.
 #[test]
 fn logjam_in_anonymous_suites_alone_says_so_once() {
     let adh = ("ADH-AES128-SHA", "TLS_DH_anon_WITH_AES_128_CBC_SHA");
@@ -172,12 +173,16 @@ fn logjam_in_anonymous_suites_alone_says_so_once() {
         &[Version::Tls1_1, Version::Tls1_2],
     );
     let w = verdict(&ws, "LOGJAM");
-    assert_eq!(w.affected, Verdict::Yes);
+    assert_eq!(w.affected, Verdict::No);
     assert_eq!(
         w.detail,
-        "a well-known DH prime in anonymous suites only, which an attacker in the middle needs \
-         no LOGJAM to break (they authenticate nothing): ADH-AES128-SHA with modp_1024 (1024 bits)"
+        "no export DHE suite accepted; a well-known DH prime only in anonymous suites, where \
+         LOGJAM is moot: they authenticate nothing (anonymous key exchange): ADH-AES128-SHA \
+         with modp_1024 (1024 bits)"
     );
+    let w = verdict(&ws, "anonymous key exchange");
+    assert_eq!(w.affected, Verdict::Yes);
+    assert_eq!(w.detail, "ADH-AES128-SHA at TLS 1.1, TLS 1.2");
 }
 
 /// Insecure renegotiation needs both halves: no RFC 5746, and a server
