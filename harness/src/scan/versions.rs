@@ -155,6 +155,16 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
                 a.unanswered.as_deref().unwrap_or_default()
             ),
         ),
+        // Refused as a version: the diagnosis says why in plain words (an
+        // OpenSSL 3 server's internal_error at TLS 1.0 and 1.1, say, is
+        // its security level, not a fault).
+        (None, _) if refused_as_version(&a) => (
+            Verdict::No,
+            a.diagnosis
+                .as_ref()
+                .map(|d| d.summary.clone())
+                .unwrap_or_default(),
+        ),
         (None, _) => (
             Verdict::No,
             a.error
@@ -171,18 +181,21 @@ fn probe(p: &Prober, v: Version) -> (VersionFinding, Option<Attempt>) {
         own_hello: None,
     };
     // Not when the refusal was of the version itself.
-    let version_refused = a
-        .diagnosis
-        .as_ref()
-        .is_some_and(|d| d.cause == openssl_handshake::Cause::NoSharedVersion);
     if f.accepted == Verdict::No
         && a.hello.version.is_none()
-        && !version_refused
+        && !refused_as_version(&a)
         && v < Version::Tls1_3
     {
         with_dropped_suites(p, &mut f);
     }
     (f, Some(a))
+}
+
+/// Whether the probe's handshake failed for want of a version in common.
+fn refused_as_version(a: &Attempt) -> bool {
+    a.diagnosis
+        .as_ref()
+        .is_some_and(|d| d.cause == openssl_handshake::Cause::NoSharedVersion)
 }
 
 /// Version intolerance: the base probe's hello, offering every version up
