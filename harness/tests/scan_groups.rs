@@ -76,6 +76,16 @@ fn a_usable_key_share_wins_and_the_server_order_decides_without_one() {
         strings(&g["probes"]).contains(&"groups/tls1_3/order-without-key-share".to_owned()),
         "{g}"
     );
+    // Its first choice of two is its whole order.
+    let (_, table) = scan(d, &addr, &[]);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("groups") && l.contains("TLS 1.3"))
+        .unwrap_or_else(|| panic!("no TLS 1.3 groups row: {table}"));
+    assert!(
+        row.contains("secp384r1, secp521r1 (server order, prefers secp384r1)"),
+        "{row}"
+    );
 }
 
 /// The server's favourite need not be among the first two groups the

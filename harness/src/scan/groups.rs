@@ -340,8 +340,9 @@ fn without_key_share(
     f.server_order = match (favourite, forward, backward) {
         (Some(i), _, _) => {
             // Only its first choice is known: the rest keep the order the
-            // enumeration found them in.
+            // enumeration found them in. Of two, that is the whole order.
             order[..=i].rotate_right(1);
+            f.whole_order = order.len() <= 2;
             Some(true)
         }
         (None, Some(a), Some(b)) if a == first && b == last => Some(false),
