@@ -158,3 +158,25 @@ fn a_server_whose_tls13_handshakes_fail_is_asked_below_tls13() {
     check_probes(&r);
     assert_picks_its_prime_itself(&r);
 }
+
+/// No DHE suite below TLS 1.3 (s_client asking for one gets none): no
+/// prime is measured, and the row says so in words.
+#[test]
+fn a_server_without_dhe_suites_measures_no_prime() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (_server, addr) = s_server(d, &["-cipher", "ECDHE-RSA-AES128-GCM-SHA256"]);
+    assert_eq!(s_client_dh(&addr, Some("-tls1_2"), "DHE:@SECLEVEL=0"), None);
+    let (_, text) = scan(d, &addr, &[]);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("dh "))
+        .unwrap_or_else(|| panic!("no dh row: {text}"));
+    assert!(
+        row.contains(
+            "parameters             no DHE prime measured; FFDHE groups: TLS 1.3 ffdhe2048"
+        ),
+        "{row}"
+    );
+}

@@ -267,8 +267,10 @@ pub fn rows(r: &ScanReport) -> Vec<Row> {
             "no finite-field DH".to_owned()
         }
         (bits, _) => format!(
-            "smallest DHE prime {}{}; FFDHE groups: TLS 1.3 {}; below TLS 1.3 {below}",
-            bits.map_or("-".into(), |b| format!("{b} bits")),
+            "{}{}; FFDHE groups: TLS 1.3 {}; below TLS 1.3 {below}",
+            bits.map_or("no DHE prime measured".into(), |b| format!(
+                "smallest DHE prime {b} bits"
+            )),
             if dh.named_primes.is_empty() {
                 String::new()
             } else {
