@@ -101,6 +101,18 @@ fn extension(ty: u16, data: &[u8]) -> Vec<u8> {
     [ty.to_be_bytes().to_vec(), prefixed(2, data)].concat()
 }
 
+/// A ClientHello offering `suite`, whose extensions block holds
+/// `extensions`.
+fn client_hello(suite: [u8; 2], extensions: &[u8]) -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend([0x11; 32]);
+    body.push(0);
+    body.extend(prefixed(2, &suite));
+    body.extend(prefixed(1, &[0]));
+    body.extend(prefixed(2, extensions));
+    message(1, &body)
+}
+
 /// A HelloRetryRequest (RFC 8446 section 4.1.4) with `extensions`.
 fn retry_request(extensions: &[u8]) -> Vec<u8> {
     let mut body = vec![3, 3];
@@ -137,25 +149,16 @@ fn a_retry_request_prints_its_cookie() {
 /// line of its own, only when sent; a TLS 1.3 CertificateRequest's too.
 #[test]
 fn signature_algorithms_cert_prints_like_signature_algorithms() {
-    let mut body = vec![3, 3];
-    body.extend([0x11; 32]);
-    body.push(0);
-    body.extend(prefixed(2, &[0x13, 0x01]));
-    body.extend(prefixed(1, &[0]));
-    let with = [
-        body.clone(),
-        prefixed(2, &extension(50, &prefixed(2, &[8, 7, 4, 1]))),
-    ]
-    .concat();
-    let without = [body, prefixed(2, &[])].concat();
+    let with = client_hello([0x13, 0x01], &extension(50, &prefixed(2, &[8, 7, 4, 1])));
+    let without = client_hello([0x13, 0x01], &[]);
     let request = [
         prefixed(1, &[]),
         prefixed(2, &extension(50, &prefixed(2, &[5, 3]))),
     ]
     .concat();
     let log = log_of(&[
-        (crate::Direction::Write, 0x0304, message(1, &with)),
-        (crate::Direction::Write, 0x0304, message(1, &without)),
+        (crate::Direction::Write, 0x0304, with),
+        (crate::Direction::Write, 0x0304, without),
         (crate::Direction::Read, 0x0304, message(13, &request)),
     ]);
     let lines: Vec<&str> = log
@@ -177,15 +180,10 @@ fn signature_algorithms_cert_prints_like_signature_algorithms() {
 /// order, with ocsp_multi named as tshark names it ("OCSP Multi (2)").
 #[test]
 fn status_request_v2_prints_each_request() {
-    let mut body = vec![3, 3];
-    body.extend([0x11; 32]);
-    body.push(0);
-    body.extend(prefixed(2, &[0xc0, 0x2f]));
-    body.extend(prefixed(1, &[0]));
     let item = |kind: u8| [vec![kind], prefixed(2, &[0, 0, 0, 0])].concat();
     let list = prefixed(2, &[item(2), item(1)].concat());
-    body.extend(prefixed(2, &extension(17, &list)));
-    let log = log_of(&[(crate::Direction::Write, 0x0303, message(1, &body))]);
+    let hello = client_hello([0xc0, 0x2f], &extension(17, &list));
+    let log = log_of(&[(crate::Direction::Write, 0x0303, hello)]);
     assert!(
         log.contains(
             "\n    status_request_v2=ocsp_multi (2) responder_id_list (len=0) \
@@ -231,16 +229,9 @@ fn a_request_context_prints_when_not_empty() {
 /// "Algorithm: brotli (2)".
 #[test]
 fn compress_certificate_names_its_algorithms() {
-    let mut body = vec![3, 3];
-    body.extend([0x11; 32]);
-    body.push(0);
-    body.extend(prefixed(2, &[0x13, 0x01]));
-    body.extend(prefixed(1, &[0]));
-    body.extend(prefixed(
-        2,
-        &extension(27, &prefixed(1, &[0, 2, 0, 1, 0, 9])),
-    ));
-    let log = log_of(&[(crate::Direction::Read, 0x0304, message(1, &body))]);
+    let algorithms = extension(27, &prefixed(1, &[0, 2, 0, 1, 0, 9]));
+    let hello = client_hello([0x13, 0x01], &algorithms);
+    let log = log_of(&[(crate::Direction::Read, 0x0304, hello)]);
     assert!(
         log.contains("\n    compress_certificate=brotli (2),zlib (1),unknown (9)\n"),
         "{log}"
