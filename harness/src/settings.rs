@@ -208,13 +208,14 @@ pub fn pem_certificates(
     Ok(certs)
 }
 
-/// Why `--key` `path` did not load: an encrypted key whose passphrase
-/// could not be read or did not decrypt it is named as such, not as a
-/// file that holds no key; `pass` is where `--pass` read the passphrase.
-pub fn key_refused(path: &Path, e: &ErrorStack, pass: Option<&PassSource>) -> String {
+/// Why `--key` `path` did not load: an encrypted key (`asked`: OpenSSL
+/// asked for a passphrase for it) whose passphrase could not be read or
+/// did not decrypt it is named as such, not as a file that holds no key;
+/// `pass` is where `--pass` read the passphrase.
+pub fn key_refused(path: &Path, e: &ErrorStack, asked: bool, pass: Option<&PassSource>) -> String {
     let why = reasons(e);
     let key = path.display();
-    if !encrypted(&why) {
+    if !asked && !encrypted(&why) {
         format!("--key {key}: not a PEM private key ({why})")
     } else if why.contains("problems getting password") || why.contains("bad password read") {
         format!(

@@ -72,7 +72,13 @@ impl Identity {
             None => PKey::private_key_from_pem(&key_pem),
         };
         let key_pair = loaded.map_err(|e| {
-            HarnessError::Usage(super::key_refused(key, &e, pass.map(Passphrase::source)))
+            let encrypted = asks_for_passphrase(&key_pem);
+            HarnessError::Usage(super::key_refused(
+                key,
+                &e,
+                encrypted,
+                pass.map(Passphrase::source),
+            ))
         })?;
         let leaf = certs.remove(0);
         check_pair(&leaf, &key_pair, cert, key)?;
@@ -205,5 +211,58 @@ fn private_key(pem: &[u8]) -> bool {
     match PKey::private_key_from_pem_callback(pem, |_| Ok(0)) {
         Ok(_) => true,
         Err(e) => super::encrypted(&reasons(&e)),
+    }
+}
+
+/// Whether OpenSSL asks for a passphrase to read the key in `pem`: it is
+/// encrypted. Asked of OpenSSL rather than read from why a decryption
+/// failed: a wrong passphrase now and then decrypts to bytes with valid
+/// padding (about once in 256 tries with CBC), and fails later, as a key
+/// that does not parse.
+fn asks_for_passphrase(pem: &[u8]) -> bool {
+    let mut asked = false;
+    let _ = PKey::private_key_from_pem_callback(pem, |_| {
+        asked = true;
+        Ok(0)
+    });
+    asked
+}
+
+#[cfg(test)]
+mod tests {
+    use openssl::rsa::Rsa;
+    use openssl::symm::Cipher;
+
+    use super::*;
+
+    /// A wrong passphrase that happens to decrypt to valid padding fails
+    /// as a key that does not parse, with none of the reasons a bad
+    /// decryption gives; it is still named a wrong passphrase, as OpenSSL
+    /// asked for one. Such a passphrase is searched for: about one in 256.
+    #[test]
+    fn a_wrong_passphrase_is_named_even_when_the_padding_passes() {
+        let rsa = Rsa::generate(1024).expect("RSA key");
+        let key = PKey::from_rsa(rsa).expect("PKey");
+        let pem = key
+            .private_key_to_pem_pkcs8_passphrase(Cipher::aes_128_cbc(), b"right")
+            .expect("encrypted PKCS #8");
+        assert!(asks_for_passphrase(&pem));
+        let plain = key.private_key_to_pem_pkcs8().expect("PKCS #8");
+        assert!(!asks_for_passphrase(&plain));
+
+        let path = Path::new("key.pem");
+        let refusal = (0..20_000)
+            .map(|i| PKey::private_key_from_pem_passphrase(&pem, format!("wrong{i}").as_bytes()))
+            .filter_map(Result::err)
+            .find(|e| !super::super::encrypted(&reasons(e)))
+            .expect("a wrong passphrase whose padding passes");
+        let said = super::super::key_refused(path, &refusal, true, None);
+        assert!(
+            said.contains("is encrypted, and the passphrase given is wrong"),
+            "{said}"
+        );
+        // Without knowing that OpenSSL asked, it read as no key at all.
+        let said = super::super::key_refused(path, &refusal, false, None);
+        assert!(said.contains("not a PEM private key"), "{said}");
     }
 }
