@@ -254,7 +254,7 @@ fn client_view(f: &Facts<'_>) -> Option<Diagnosis> {
             format!(
                 "the server refused this client's ClientHello ({}): it shares no {version}\
                  suite, group or signature scheme it accepts with what this client offered{}; \
-                 the server's own diagnosis names which",
+                 the server's own log names which",
                 alert_name(received),
                 only.map_or(String::new(), |v| format!(" (only {})", version_name(v))),
             ),
