@@ -215,7 +215,7 @@ pub fn pem_certificates(
 pub fn key_refused(path: &Path, e: &ErrorStack, asked: bool, pass: Option<&PassSource>) -> String {
     let why = reasons(e);
     let key = path.display();
-    if !asked && !encrypted(&why) {
+    if !asked {
         format!("--key {key}: not a PEM private key ({why})")
     } else if why.contains("problems getting password") || why.contains("bad password read") {
         format!(
@@ -229,21 +229,6 @@ pub fn key_refused(path: &Path, e: &ErrorStack, asked: bool, pass: Option<&PassS
             "--key {key} is encrypted, and the passphrase {from} is wrong: it does not decrypt it"
         )
     }
-}
-
-/// Whether OpenSSL's `reasons` for refusing a key say it is encrypted:
-/// no passphrase was read, or the one read did not decrypt it (a
-/// traditional PEM key's "bad decrypt", a PKCS #8 one's "maybe wrong
-/// password").
-pub fn encrypted(reasons: &str) -> bool {
-    [
-        "problems getting password",
-        "bad password read",
-        "bad decrypt",
-        "maybe wrong password",
-    ]
-    .iter()
-    .any(|r| reasons.contains(r))
 }
 
 /// The bytes of `path`, refused past `limit`: an option's file is read

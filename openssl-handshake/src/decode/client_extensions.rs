@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tls_parser::CertificateStatusType;
 
 use super::error::{bad, Fail, Res};
+use super::extensions::byte_list;
 use super::reader::{u16_list, Reader};
 
 /// The status_type of an OCSP status request (RFC 6066 section 8).
@@ -147,13 +148,10 @@ fn ocsp_status_request(reader: &mut Reader<'_>, view: &mut StatusRequest) -> Res
 /// } CertificateCompressionAlgorithms;
 /// ```
 pub(super) fn ext_compress_certificate(data: &[u8]) -> Res<Vec<u16>> {
-    let mut reader = Reader::new(data);
-    let list = reader.vec(1)?;
-    reader.finish("algorithms")?;
-    if list.is_empty() {
-        return bad("no algorithms");
-    }
-    u16_list(list, "algorithms")
+    u16_list(
+        &byte_list(data, "algorithms", "no algorithms")?,
+        "algorithms",
+    )
 }
 
 /// record_size_limit (RFC 8449 section 4): `uint16 RecordSizeLimit`.

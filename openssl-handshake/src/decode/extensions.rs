@@ -332,7 +332,7 @@ pub(super) fn ext_psk_key_exchange_modes(data: &[u8]) -> Res<Vec<u8>> {
 
 /// The whole of `data` as one non-empty list of one-byte values with a
 /// one-byte length, `field<1..255>`; `field` and `empty` name it in errors.
-fn byte_list(data: &[u8], field: &str, empty: &str) -> Res<Vec<u8>> {
+pub(super) fn byte_list(data: &[u8], field: &str, empty: &str) -> Res<Vec<u8>> {
     let mut reader = Reader::new(data);
     let list = reader.vec(1)?;
     reader.finish(field)?;
