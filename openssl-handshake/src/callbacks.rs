@@ -3,8 +3,8 @@
 //!
 //! Each `SSL` gets its own [`Recorder`] in ex_data, created at the first
 //! callback and dropped by OpenSSL's ex_data free hook with the `SSL`. The
-//! only lock is the recorder's own mutex, which no other connection ever
-//! touches. No panic unwinds into OpenSSL: every trampoline body runs in
+//! trampolines take no lock: only one thread at a time can reach a
+//! recorder's state (`recorder.rs` says why). No panic unwinds into OpenSSL: every trampoline body runs in
 //! `catch_unwind`, and a panicking completion hook is caught and stored in
 //! the trace.
 // The trampolines OpenSSL calls and the ex_data they read are FFI.
@@ -106,16 +106,15 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
     // A handshake under way goes on under the new recorder, which takes
     // it over and reports it: dropping the old one must not report it
     // abandoned. (Only here is a recorder replaced.)
-    let under_way = ssl.ex_data(index).is_some_and(|replaced| {
-        let mut state = replaced.lock();
+    let under_way = ssl.ex_data_mut(index).is_some_and(|replaced| {
+        let state = replaced.state_mut();
         state.hook_due = false;
         state.handshakes > 0 && matches!(state.outcome, Outcome::InProgress)
     });
-    if let Some(recorder) = install(ssl, index, options) {
-        if under_way {
-            let at = recorder.at();
-            outcome::join_late(&mut recorder.lock(), at);
-        }
+    install(ssl, index, options);
+    if let Some(recorder) = ssl.ex_data_mut(index).filter(|_| under_way) {
+        let at = recorder.at();
+        outcome::join_late(recorder.state_mut(), at);
     }
     Ok(())
 }
@@ -155,7 +154,7 @@ pub(crate) fn snapshot(ssl: &SslRef) -> Option<HandshakeTrace> {
             ..HandshakeTrace::new(side_of(ssl))
         });
     };
-    let mut state = recorder.lock();
+    let mut state = recorder.read()?;
     if state.negotiated_pending && matches!(state.outcome, Outcome::Succeeded) {
         state.read_negotiated(ssl);
     }
@@ -360,7 +359,7 @@ fn on_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) {
 fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> Option<DueHook> {
     // One time for everything this call records: they happen together.
     let at = recorder.at();
-    let mut state = recorder.lock();
+    let mut state = recorder.lock()?;
     let state = &mut *state;
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
         // After an early-data pause the same handshake goes on.
@@ -469,7 +468,9 @@ fn run_hook(
     // which has yet to return its error.
     let ran = ffi::with_error_queue_aside(|| panic::catch_unwind(AssertUnwindSafe(|| hook(trace))));
     if let Err(payload) = ran {
-        recorder.lock().hook_panic = Some(panic_message(payload.as_ref()));
+        if let Some(mut state) = recorder.lock() {
+            state.hook_panic = Some(panic_message(payload.as_ref()));
+        }
     }
 }
 
@@ -575,7 +576,9 @@ pub(crate) unsafe extern "C" fn msg_callback(
             direction,
         };
         let at = recorder.at();
-        let mut state = recorder.lock();
+        let Some(mut state) = recorder.lock() else {
+            return;
+        };
         if content_type == sys::SSL3_RT_ALERT && direction == Direction::Write {
             // It may answer a record it refused: that goes first.
             outcome::log_refused_record(recorder, &mut state, ssl_ref, at);

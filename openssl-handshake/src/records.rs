@@ -1,8 +1,8 @@
-//! The last record header seen each way, kept outside the recorder's lock.
+//! The last record header seen each way, kept outside the recorder's state.
 //!
-//! The message callback reports a header before every record, so during a
-//! handshake these calls are as many as the messages; with the headers in
-//! relaxed atomics they cost no lock. Only the thread driving the `SSL`
+//! The message callback reports a header before every record, bulk
+//! transfer's included, so these are read and written without taking the
+//! state's guard, in relaxed atomics. Only the thread driving the `SSL`
 //! runs its callbacks, so no ordering beyond that is needed.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};

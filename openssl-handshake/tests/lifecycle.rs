@@ -412,3 +412,49 @@ fn giving_up_with_a_reason_of_ones_own_reads_as_a_time_out() {
         d.evidence
     );
 }
+
+/// `&SslRef` may be shared across threads, and reading a trace fills in
+/// what was negotiated the first time: readers on several threads at once
+/// take turns, and each gets the whole trace.
+#[test]
+fn readers_on_several_threads_each_get_the_whole_trace() {
+    let server = server_ctx(KeyType::EcdsaP256, |_| {});
+    let client = client_ctx(|b| b.trace_handshakes(TraceOptions::default()).unwrap());
+    let (l, addr) = listener();
+    let serving = std::thread::spawn(move || serve_one(&l, &server));
+    let mut tls = client_ssl(&client, "localhost")
+        .connect(connect_tcp(addr))
+        .expect("client handshake");
+    read_to_close(&mut tls);
+    serving.join().expect("server thread");
+    let ssl = tls.ssl();
+    let seen: Vec<Vec<String>> = std::thread::scope(|s| {
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..50)
+                        .map(|_| {
+                            let t = openssl_handshake::trace(ssl).expect("tracing attached");
+                            let n = t.negotiated.expect("a finished handshake's terms");
+                            format!(
+                                "{:?} {} events {}",
+                                n.version,
+                                n.cipher_openssl,
+                                t.events.len()
+                            )
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        readers
+            .into_iter()
+            .map(|r| r.join().expect("reader"))
+            .collect()
+    });
+    let first = &seen[0][0];
+    assert!(first.contains("events"), "{first}");
+    for reads in &seen {
+        assert!(reads.iter().all(|r| r == first), "{reads:?} != {first}");
+    }
+}

@@ -17,7 +17,7 @@ use crate::sys;
 use crate::telemetry;
 use crate::trace::{Failure, HandshakeTrace, Outcome};
 
-/// A hook to run once the lock is released, with the trace it is given.
+/// A hook to run once the state's guard is dropped, with the trace it is given.
 /// Boxed: the info callback returns it from every call, and an unboxed
 /// trace (hundreds of bytes) would be copied each time, due or not.
 pub(super) type DueHook = Box<(HandshakeTrace, Hook)>;
@@ -242,7 +242,7 @@ pub(super) fn failed_at_alert(
 /// Settles the trace of a handshake that ended with `outcome` at `at`
 /// (the time of the callback that ended it); returns the
 /// finished trace and the hook when the hook is due, so that it runs after
-/// the lock is released.
+/// the state's guard is dropped.
 #[inline(never)]
 pub(super) fn finish(
     recorder: &Recorder,
