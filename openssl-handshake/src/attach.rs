@@ -92,7 +92,7 @@ impl TraceOptions {
     /// finished trace: once per handshake, not per connection, so twice
     /// for a connection that renegotiated ([`HandshakeTrace::handshakes`]
     /// tells them apart). It runs on the thread driving the handshake,
-    /// after the connection's trace lock is released. A panic in it is
+    /// after the tracer is done with the connection's trace. A panic in it is
     /// caught and recorded in [`HandshakeTrace::hook_panic`]; the process's
     /// panic hook still runs first, so with `RUST_BACKTRACE` set each such
     /// panic prints its backtrace.

@@ -346,7 +346,7 @@ pub(crate) unsafe extern "C" fn info_callback(ssl: *const SSL, where_: c_int, re
 }
 
 /// Records one info event other than a plain state change, and runs the
-/// hook (after the lock is released) if the handshake just ended.
+/// hook (after the state's guard is dropped) if the handshake just ended.
 #[inline(never)]
 fn on_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) {
     if let Some(due) = record_info(recorder, ssl, where_, ret) {
@@ -359,7 +359,7 @@ fn on_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) {
 fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> Option<DueHook> {
     // One time for everything this call records: they happen together.
     let at = recorder.at();
-    let mut state = recorder.lock()?;
+    let mut state = recorder.write()?;
     let state = &mut *state;
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
         // After an early-data pause the same handshake goes on.
@@ -468,7 +468,7 @@ fn run_hook(
     // which has yet to return its error.
     let ran = ffi::with_error_queue_aside(|| panic::catch_unwind(AssertUnwindSafe(|| hook(trace))));
     if let Err(payload) = ran {
-        if let Some(mut state) = recorder.lock() {
+        if let Some(mut state) = recorder.write() {
             state.hook_panic = Some(panic_message(payload.as_ref()));
         }
     }
@@ -576,7 +576,7 @@ pub(crate) unsafe extern "C" fn msg_callback(
             direction,
         };
         let at = recorder.at();
-        let Some(mut state) = recorder.lock() else {
+        let Some(mut state) = recorder.write() else {
             return;
         };
         if content_type == sys::SSL3_RT_ALERT && direction == Direction::Write {

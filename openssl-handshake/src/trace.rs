@@ -478,8 +478,8 @@ impl HandshakeTrace {
 /// handshake has not begun has an empty trace, in progress.
 ///
 /// It can be called at any time, also while the handshake is in flight
-/// or from the completion hook; the snapshot is a copy, so it never
-/// holds a lock on the connection.
+/// or from the completion hook; the snapshot is a copy, so nothing of
+/// the connection stays borrowed.
 ///
 /// The trace lives with the `SSL`: one reused for another connection
 /// with `SSL_clear` keeps it, so the next connection's trace begins with

@@ -29,7 +29,7 @@ use crate::version::ProtocolVersion;
 /// One connection's trace and the options it was made with.
 ///
 /// The state takes no lock on the handshake path: a mutex's two locked
-/// instructions per callback cost about 0.4 points of a TLS 1.2
+/// instructions per callback cost about a quarter of a point of a TLS 1.2
 /// resumption's rate. Exclusion comes from who can reach it instead (see
 /// the `Sync` impl): the trampolines, on the one thread inside an OpenSSL
 /// call on the SSL; code holding `&mut SslRef`; and readers holding
@@ -47,7 +47,7 @@ pub(crate) struct Recorder {
 }
 
 // SAFETY: the state is reached only through `StateGuard`s, made by
-// `lock` and `read`, and through `&mut self`. OpenSSL runs the
+// `write` and `read`, and through `&mut self`. OpenSSL runs the
 // trampolines (the writers) only on the thread inside a call on the
 // recorder's SSL: a handshake, read, write or shutdown, or SSL_free. The
 // `openssl` crate makes each of those calls through `&mut SslRef` or by
@@ -184,11 +184,11 @@ impl Recorder {
         }
     }
 
-    /// The state, for a trampoline or a holder of `&mut SslRef`; `None`
-    /// on a re-entry, which then records nothing.
+    /// The state, for a trampoline; `None` on a re-entry, which then
+    /// records nothing.
     #[inline]
-    pub(super) fn lock(&self) -> Option<StateGuard<'_>> {
-        self.guard(None)
+    pub(super) fn write(&self) -> Option<StateGuard<'_>> {
+        self.guarded(None)
     }
 
     /// The state, for a reader holding only `&SslRef`.
@@ -196,11 +196,11 @@ impl Recorder {
         // A reader that panicked left the state as whole as the trampolines
         // do, so poisoning is ignored.
         let reader = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        self.guard(Some(reader))
+        self.guarded(Some(reader))
     }
 
     #[inline]
-    fn guard<'a>(&'a self, reader: Option<MutexGuard<'a, ()>>) -> Option<StateGuard<'a>> {
+    fn guarded<'a>(&'a self, reader: Option<MutexGuard<'a, ()>>) -> Option<StateGuard<'a>> {
         // Relaxed: only one thread can be here at a time (see the `Sync`
         // impl); whatever handed the SSL to it ordered the rest.
         if self.busy.load(Relaxed) {
@@ -231,7 +231,7 @@ impl Recorder {
     pub(super) fn state_entered(&self, ssl: &SslRef) {
         let at = self.at();
         let seen = ffi::entered_state(ssl);
-        let Some(mut state) = self.lock() else {
+        let Some(mut state) = self.write() else {
             return;
         };
         if state.handshakes == 0 && ffi::in_init(ssl) {
