@@ -1,12 +1,13 @@
-//! The `extern "C"` trampolines OpenSSL calls, and how they find the
+//! The `extern "C"` trampolines OpenSSL calls (the info callback here, the
+//! message callback in `message.rs`), and how they find the
 //! per-connection recorder they write to (`recorder.rs`).
 //!
 //! Each `SSL` gets its own [`Recorder`] in ex_data, created at the first
 //! callback and dropped by OpenSSL's ex_data free hook with the `SSL`. The
 //! trampolines take no lock: only one thread at a time can reach a
-//! recorder's state (`recorder.rs` says why). No panic unwinds into OpenSSL: every trampoline body runs in
-//! `catch_unwind`, and a panicking completion hook is caught and stored in
-//! the trace.
+//! recorder's state (`recorder.rs` says why). No panic unwinds into
+//! OpenSSL: every trampoline body runs in `catch_unwind`, and a panicking
+//! completion hook is caught and stored in the trace.
 // The trampolines OpenSSL calls and the ex_data they read are FFI.
 #![allow(unsafe_code)]
 
@@ -16,7 +17,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use foreign_types::ForeignTypeRef;
-use libc::{c_int, c_void, size_t};
+use libc::{c_int, c_void};
 use openssl::ex_data::Index;
 use openssl::ssl::{ErrorCode, Ssl, SslContext, SslContextBuilder, SslRef};
 use openssl_sys::SSL;
@@ -24,17 +25,18 @@ use openssl_sys::SSL;
 use crate::attach::TraceOptions;
 use crate::clock;
 use crate::error::Error;
-use crate::event::{Direction, Event, EventKind, ExitStatus, RecordHeader, Side};
+use crate::event::{Event, EventKind, ExitStatus, Side};
 use crate::ffi;
-use crate::log::RawMessage;
 
 mod foreign;
+mod message;
 mod outcome;
 mod recorder;
 mod tag;
 use crate::sys;
 use crate::trace::{HandshakeTrace, Outcome};
 use foreign::{foreign, taken_over};
+use message::msg_callback;
 pub(crate) use outcome::failure_of;
 use outcome::DueHook;
 use recorder::{Recorder, RecorderState};
@@ -106,15 +108,18 @@ pub(crate) fn attach_to_ssl(ssl: &mut SslRef, options: TraceOptions) -> Result<(
     // A handshake under way goes on under the new recorder, which takes
     // it over and reports it: dropping the old one must not report it
     // abandoned. (Only here is a recorder replaced.)
+    // `ex_data_mut` only for the recorder being replaced: the message
+    // callback's argument, which points at it, is set again below.
     let under_way = ssl.ex_data_mut(index).is_some_and(|replaced| {
         let state = replaced.state_mut();
         state.hook_due = false;
         state.handshakes > 0 && matches!(state.outcome, Outcome::InProgress)
     });
-    install(ssl, index, options);
-    if let Some(recorder) = ssl.ex_data_mut(index).filter(|_| under_way) {
-        let at = recorder.at();
-        outcome::join_late(recorder.state_mut(), at);
+    if let Some(recorder) = install(ssl, index, options) {
+        if let (true, Some(mut state)) = (under_way, recorder.write()) {
+            let at = recorder.at();
+            outcome::join_late(&mut state, at);
+        }
     }
     Ok(())
 }
@@ -279,7 +284,7 @@ fn install(
     options: TraceOptions,
 ) -> Option<&Recorder> {
     let messages = options.messages;
-    let mut recorder = Recorder::new(options, side_of(ssl));
+    let mut recorder = Recorder::new(options, side_of(ssl), ssl.as_ptr());
     recorder.state_mut().tag = tag::of(ssl);
     ssl.set_ex_data(index, recorder);
     // A servername callback may move this SSL to another context
@@ -480,111 +485,6 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic with a non-string payload".to_owned())
-}
-
-/// `void (*cb)(int write_p, int version, int content_type, const void *buf,
-/// size_t len, SSL *ssl, void *arg)` for `SSL_CTX_set_msg_callback`.
-pub(crate) unsafe extern "C" fn msg_callback(
-    write_p: c_int,
-    version: c_int,
-    content_type: c_int,
-    buf: *const c_void,
-    len: size_t,
-    ssl: *mut SSL,
-    arg: *mut c_void,
-) {
-    // Application data is never recorded, and neither is any other pseudo
-    // content type (OpenSSL can report key material through this callback
-    // in some builds), but for an SSLv2-format ClientHello, which comes as
-    // content type 0. A TLS 1.3 record read only says, by its inner
-    // content type, that it decrypted.
-    let wanted = matches!(
-        content_type,
-        sys::SSL3_RT_HEADER
-            | sys::SSL3_RT_CHANGE_CIPHER_SPEC
-            | sys::SSL3_RT_ALERT
-            | sys::SSL3_RT_HANDSHAKE
-    ) || (content_type == sys::SSL3_RT_INNER_CONTENT_TYPE && write_p == 0)
-        || (content_type == 0 && version == sys::SSL2_VERSION);
-    if !wanted || buf.is_null() {
-        return;
-    }
-    let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-        // Record headers (and TLS 1.3's inner content types) arrive for
-        // every record of bulk transfer; outside a handshake they are
-        // dropped before any lookup or lock, but for a header read that is
-        // not TLS at all, which OpenSSL is about to refuse (the only trace
-        // of what broke the connection), and one read while the handshake
-        // is paused for early data, whose EndOfEarlyData comes after it.
-        let per_record = matches!(
-            content_type,
-            sys::SSL3_RT_HEADER | sys::SSL3_RT_INNER_CONTENT_TYPE
-        );
-        // SAFETY: OpenSSL passes the live SSL the record belongs to; the
-        // reference ends here, before `recorder` may make a mutable one.
-        if per_record && !ffi::in_init(unsafe { SslRef::from_ptr(ssl) }) {
-            if content_type == sys::SSL3_RT_HEADER && write_p == 0 && !arg.is_null() {
-                // SAFETY: as below: OpenSSL passes `len` readable bytes, and
-                // a non-null argument is this SSL's recorder.
-                let (bytes, recorder) = unsafe {
-                    (
-                        std::slice::from_raw_parts(buf.cast::<u8>(), len),
-                        &*(arg as *const Recorder),
-                    )
-                };
-                if recorder.records.in_early_data()
-                    || RecordHeader::parse(bytes).is_some_and(|h| !h.looks_like_tls())
-                {
-                    recorder.records.header(Direction::Read, bytes);
-                }
-            }
-            return;
-        }
-        let recorder = if arg.is_null() {
-            recorder(ssl)
-        } else {
-            // SAFETY: a non-null argument is this SSL's recorder (see
-            // `set_msg_argument`), alive while the SSL is.
-            Some(unsafe { &*(arg as *const Recorder) })
-        };
-        let Some(recorder) = recorder else {
-            return;
-        };
-        // SAFETY: OpenSSL guarantees `buf` holds `len` bytes for the
-        // duration of the callback; it was checked to be non-null.
-        let bytes = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) };
-        let direction = if write_p != 0 {
-            Direction::Write
-        } else {
-            Direction::Read
-        };
-        if content_type == sys::SSL3_RT_HEADER {
-            recorder.records.header(direction, bytes);
-            return;
-        }
-        if content_type == sys::SSL3_RT_INNER_CONTENT_TYPE {
-            recorder.records.decrypted();
-            return;
-        }
-        // SAFETY: as above; no other reference to the SSL is live now.
-        let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
-        let message = RawMessage {
-            bytes,
-            version: version as u16,
-            record_version: recorder.records.content(direction),
-            content_type: content_type as u8,
-            direction,
-        };
-        let at = recorder.at();
-        let Some(mut state) = recorder.write() else {
-            return;
-        };
-        if content_type == sys::SSL3_RT_ALERT && direction == Direction::Write {
-            // It may answer a record it refused: that goes first.
-            outcome::log_refused_record(recorder, &mut state, ssl_ref, at);
-        }
-        state.log.push_message(at, message);
-    }));
 }
 
 #[cfg(test)]

@@ -105,6 +105,14 @@ pub enum EventKind {
     /// In a trace read while the handshake is in progress, the last one
     /// may be a record whose rest has not arrived yet.
     UnacceptedRecord(RecordHeader),
+    /// A record the peer sent whose content OpenSSL took without passing
+    /// it to the message callback, seen by its header alone: OpenSSL 3.0
+    /// does so with every ChangeCipherSpec it reads (TLS 1.3's
+    /// middlebox-compatibility one included), which `s_client -msg` shows
+    /// only as a `RecordHeader` line and Wireshark as a record. Logged
+    /// once the next record's header shows it was taken, or, for a TLS
+    /// 1.3 compatibility one, when a failure came after it.
+    UnreportedRecord(RecordHeader),
 }
 
 /// The five-byte header of a TLS record. Exhaustive: the wire format fixes

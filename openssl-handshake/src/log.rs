@@ -47,6 +47,7 @@ pub(crate) enum Entry<'a> {
     },
     Message(RawMessage<'a>),
     Unaccepted(RecordHeader),
+    Unreported(RecordHeader),
 }
 
 /// A record the message callback reported, with its bytes.
@@ -148,11 +149,14 @@ impl Log {
 
     /// A record read whose content OpenSSL never passed on.
     pub(crate) fn push_unaccepted(&mut self, at: u64, h: RecordHeader) {
-        let mut e = head::<{ HEADER + UNACCEPTED_FIELDS }>(tag::UNACCEPTED, at);
-        e[5] = h.content_type;
-        e[6..8].copy_from_slice(&h.version.to_le_bytes());
-        e[8..].copy_from_slice(&h.length.to_le_bytes());
-        self.put_reserved(e);
+        self.put_reserved(header_entry(tag::UNACCEPTED, at, h));
+    }
+
+    /// A record read whose content OpenSSL took without passing it on.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn push_unreported(&mut self, at: u64, h: RecordHeader) {
+        self.put(header_entry(tag::UNREPORTED, at, h), &[], None);
     }
 
     /// A record the message callback reported, with its bytes.
@@ -343,6 +347,15 @@ fn saturated(micros: u64) -> u32 {
     u32::try_from(micros).unwrap_or(u32::MAX)
 }
 
+/// An entry holding a record header.
+fn header_entry(tag: u8, at: u64, h: RecordHeader) -> [u8; HEADER + RECORD_HEADER_FIELDS] {
+    let mut e = head::<{ HEADER + RECORD_HEADER_FIELDS }>(tag, at);
+    e[5] = h.content_type;
+    e[6..8].copy_from_slice(&h.version.to_le_bytes());
+    e[8..].copy_from_slice(&h.length.to_le_bytes());
+    e
+}
+
 /// The tag that starts each entry.
 mod tag {
     pub(super) const START: u8 = 0;
@@ -353,6 +366,7 @@ mod tag {
     pub(super) const MESSAGE: u8 = 5;
     pub(super) const UNACCEPTED: u8 = 6;
     pub(super) const SHARED_MESSAGE: u8 = 7;
+    pub(super) const UNREPORTED: u8 = 8;
 }
 
 /// Tag and time.
@@ -362,7 +376,7 @@ const STATE_FIELDS: usize = 6;
 /// An alert's `where` and `ret`.
 const ALERT_FIELDS: usize = 8;
 /// A record header's type, version and length.
-const UNACCEPTED_FIELDS: usize = 5;
+const RECORD_HEADER_FIELDS: usize = 5;
 /// An exit's return value and status, then its state.
 const EXIT_FIELDS: usize = 5 + STATE_FIELDS;
 /// A message's versions, flags, content type and length.
@@ -406,6 +420,15 @@ impl<'a> Entries<'a> {
 
     fn u32(&mut self) -> Option<u32> {
         self.take().map(u32::from_le_bytes)
+    }
+
+    fn record_header(&mut self) -> Option<RecordHeader> {
+        let [content_type] = self.take()?;
+        Some(RecordHeader {
+            content_type,
+            version: self.u16()?,
+            length: self.u16()?,
+        })
     }
 
     fn i32(&mut self) -> Option<i32> {
@@ -465,14 +488,8 @@ impl<'a> Entries<'a> {
                     },
                 })
             }
-            tag::UNACCEPTED => {
-                let [content_type] = self.take()?;
-                Entry::Unaccepted(RecordHeader {
-                    content_type,
-                    version: self.u16()?,
-                    length: self.u16()?,
-                })
-            }
+            tag::UNACCEPTED => Entry::Unaccepted(self.record_header()?),
+            tag::UNREPORTED => Entry::Unreported(self.record_header()?),
             _ => return None,
         };
         Some((at, entry))

@@ -59,14 +59,26 @@ impl LastRecords {
         self.early_data.load(Relaxed)
     }
 
-    /// A record header (`SSL3_RT_HEADER`) went by.
-    pub(crate) fn header(&self, direction: Direction, bytes: &[u8]) {
+    /// A record header (`SSL3_RT_HEADER`) went by. Returns the header of
+    /// the record read before it if that was a ChangeCipherSpec whose
+    /// content OpenSSL took without passing it on, as it does with every
+    /// one it reads: reading on shows it was taken.
+    #[inline]
+    pub(crate) fn header(&self, direction: Direction, bytes: &[u8]) -> Option<RecordHeader> {
         let packed = RecordHeader::parse(bytes).map_or(0, pack);
-        self.headers[direction as usize].store(packed, Relaxed);
-        if direction == Direction::Read {
-            self.read_accepted.store(false, Relaxed);
-            self.read_decrypted.store(false, Relaxed);
+        let slot = &self.headers[direction as usize];
+        if direction == Direction::Write {
+            slot.store(packed, Relaxed);
+            return None;
         }
+        let before = slot.load(Relaxed);
+        slot.store(packed, Relaxed);
+        self.read_decrypted.store(false, Relaxed);
+        // Relaxed loads and stores, not a swap: only the thread driving
+        // the SSL gets here (see the module's doc).
+        let taken_unreported = !self.read_accepted.load(Relaxed);
+        self.read_accepted.store(false, Relaxed);
+        unpack(before).filter(|h| taken_unreported && is_change_cipher_spec(*h))
     }
 
     /// A record's content went by; returns the version its header carried.
@@ -101,6 +113,11 @@ impl LastRecords {
             decrypted: self.read_decrypted.load(Relaxed),
         })
     }
+}
+
+/// A ChangeCipherSpec record of the one byte it must hold.
+pub(crate) fn is_change_cipher_spec(h: RecordHeader) -> bool {
+    i32::from(h.content_type) == crate::sys::SSL3_RT_CHANGE_CIPHER_SPEC && h.length == 1
 }
 
 const PRESENT: u64 = 1 << 40;
@@ -146,5 +163,37 @@ mod tests {
         // A header too short to parse leaves no version.
         records.header(Direction::Write, &[23, 3]);
         assert_eq!(records.content(Direction::Write), None);
+    }
+
+    #[test]
+    fn a_change_cipher_spec_read_unreported_is_named_by_the_next_header() {
+        let records = LastRecords::new();
+        let ccs = [20, 3, 3, 0, 1];
+        let finished = [22, 3, 3, 0, 40];
+        assert_eq!(records.header(Direction::Read, &ccs), None);
+        let taken = records.header(Direction::Read, &finished);
+        assert_eq!(
+            taken,
+            Some(RecordHeader {
+                content_type: 20,
+                version: 0x0303,
+                length: 1
+            })
+        );
+        // One whose content OpenSSL reported is a message already.
+        records.header(Direction::Read, &ccs);
+        records.content(Direction::Read);
+        assert_eq!(records.header(Direction::Read, &finished), None);
+        // Nor is a record of another type, or of another length, or one
+        // already logged as refused, or one written.
+        records.header(Direction::Read, &[23, 3, 3, 0, 1]);
+        assert_eq!(records.header(Direction::Read, &finished), None);
+        records.header(Direction::Read, &[20, 3, 3, 0, 2]);
+        assert_eq!(records.header(Direction::Read, &finished), None);
+        records.header(Direction::Read, &ccs);
+        assert!(records.take_unaccepted().is_some());
+        assert_eq!(records.header(Direction::Read, &finished), None);
+        records.header(Direction::Write, &ccs);
+        assert_eq!(records.header(Direction::Write, &finished), None);
     }
 }

@@ -194,7 +194,9 @@ impl HandshakeTrace {
     /// one its acknowledgements of session_ticket and status_request
     /// (`session_ticket_ack`, `status_request_ack`, absent when false);
     /// both hellos carry max_fragment_length (absent when not sent).
-    pub const SCHEMA_VERSION: u32 = 10;
+    /// Version 11: an event may be an `unreported_record` (a
+    /// ChangeCipherSpec OpenSSL read without reporting it).
+    pub const SCHEMA_VERSION: u32 = 11;
 
     /// The most events one trace records, over the connection's life
     /// (renegotiations, TLS 1.3 tickets and key updates count too); later
@@ -478,8 +480,11 @@ impl HandshakeTrace {
 /// handshake has not begun has an empty trace, in progress.
 ///
 /// It can be called at any time, also while the handshake is in flight
-/// or from the completion hook; the snapshot is a copy, so nothing of
-/// the connection stays borrowed.
+/// (from the application's own OpenSSL callbacks, such as a verify
+/// callback); the snapshot is a copy, so nothing of the connection stays
+/// borrowed. Called from within the tracer's own work on the same
+/// connection, which only code holding the `SSL` by a raw pointer can
+/// do (a telemetry subscriber, say), it gives `None`.
 ///
 /// The trace lives with the `SSL`: one reused for another connection
 /// with `SSL_clear` keeps it, so the next connection's trace begins with

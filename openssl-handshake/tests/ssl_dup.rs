@@ -14,6 +14,8 @@ mod common;
 
 use std::net::TcpStream;
 
+use libc::c_int;
+
 use common::diagnosis::*;
 use common::*;
 use foreign_types::ForeignType;
@@ -24,7 +26,16 @@ use testkit::pki::KeyType;
 extern "C" {
     // ssl.h: SSL *SSL_dup(SSL *ssl);
     fn SSL_dup(ssl: *mut openssl_sys::SSL) -> *mut openssl_sys::SSL;
+    // ssl.h: void SSL_set_info_callback(SSL *ssl,
+    //                                   void (*cb) (const SSL *ssl, int type, int val));
+    fn SSL_set_info_callback(
+        ssl: *mut openssl_sys::SSL,
+        cb: Option<unsafe extern "C" fn(*const openssl_sys::SSL, c_int, c_int)>,
+    );
 }
+
+/// Another library's info callback, which records nothing.
+unsafe extern "C" fn foreign_info_callback(_: *const openssl_sys::SSL, _: c_int, _: c_int) {}
 
 /// An `SSL` of `ctx` made as C code makes one.
 fn new_ssl(ctx: &SslContext) -> Ssl {
@@ -33,6 +44,16 @@ fn new_ssl(ctx: &SslContext) -> Ssl {
     assert!(!ssl.is_null(), "SSL_new failed");
     // SAFETY: a new SSL nothing else owns.
     unsafe { Ssl::from_ptr(ssl) }
+}
+
+/// An `SSL` of an untraced context, traced on its own.
+fn traced_on_its_own() -> Ssl {
+    let untraced = SslContext::builder(SslMethod::tls_client())
+        .unwrap()
+        .build();
+    let mut ssl = new_ssl(&untraced);
+    ssl.trace_handshake(TraceOptions::default()).unwrap();
+    ssl
 }
 
 /// A copy `SSL_dup` makes of `ssl`, checked to be a new `SSL`.
@@ -49,11 +70,7 @@ fn dup(ssl: &Ssl) -> Ssl {
 #[test]
 fn a_copy_of_a_connection_traced_on_its_own_is_not_traced() {
     let server = server_ctx(KeyType::EcdsaP256, |_| {});
-    let untraced = SslContext::builder(SslMethod::tls_client())
-        .unwrap()
-        .build();
-    let mut original = new_ssl(&untraced);
-    original.trace_handshake(TraceOptions::default()).unwrap();
+    let mut original = traced_on_its_own();
     original.set_trace_tag("original").unwrap();
     let copy = dup(&original);
     assert!(trace(&copy).is_none(), "the copy has the original's trace");
@@ -102,4 +119,31 @@ fn a_copy_of_a_connection_of_a_traced_context_gets_its_own_trace() {
     let kept = trace(&original).expect("the original is traced");
     assert_eq!(kept.tag.as_deref(), Some("original"));
     assert!(kept.events.is_empty(), "{} events", kept.events.len());
+}
+
+/// A copy whose first callback is a message callback, not the tracer's
+/// info callback (C code gave the original an info callback of its own
+/// after tracing it), starts with the original's recorder as its message
+/// callback's argument: it must not write to it.
+#[test]
+fn a_copy_with_another_info_callback_leaves_the_originals_trace_alone() {
+    let server = server_ctx(KeyType::EcdsaP256, |_| {});
+    let original = traced_on_its_own();
+    // SAFETY: `original` is live; the callback has ssl.h's signature.
+    unsafe { SSL_set_info_callback(original.as_ptr(), Some(foreign_info_callback)) };
+    let copy = dup(&original);
+
+    let (addr, server_done) = traced_server(&server);
+    let tcp = TcpStream::connect(addr).unwrap();
+    let mut tls = copy.connect(tcp).expect("the copy's handshake");
+    drop(tls.shutdown());
+    drop(tls);
+    assert!(server_done.join().unwrap().succeeded());
+
+    let kept = trace(&original).expect("the original's trace");
+    assert!(
+        kept.events.is_empty(),
+        "the copy's messages went into the original's trace: {} events",
+        kept.events.len()
+    );
 }

@@ -5,7 +5,8 @@
 //! peers' JSON traces with the same value, or be named in
 //! [`fields::NOT_IN_JSON`] with the reason it is not. Each alert record
 //! in a trace has the level and description tshark decrypts from the same
-//! place on the wire.
+//! place on the wire, and each trace holds as many ChangeCipherSpec
+//! records from each peer as tshark sees.
 //!
 //! The handshakes run between two traced peers over loopback TCP while
 //! tshark captures the port; the client's key log lets tshark decrypt the
@@ -291,16 +292,17 @@ fn connect_once(
 /// An alert on the wire, decrypted: who sent it, its level and description.
 type WireAlert = (bool, u8, u8);
 
-/// tshark's dissection of `pcap`: per client port, the handshake messages
-/// and the alerts, each in wire order.
-fn dissect(
-    pcap: &Path,
-    keylog: &Path,
-    port: u16,
-) -> (
-    BTreeMap<u16, Vec<TsharkMessage>>,
-    BTreeMap<u16, Vec<WireAlert>>,
-) {
+/// What tshark saw, per client port, each in wire order.
+#[derive(Default)]
+struct Dissected {
+    messages: BTreeMap<u16, Vec<TsharkMessage>>,
+    alerts: BTreeMap<u16, Vec<WireAlert>>,
+    /// Per ChangeCipherSpec record, whether the client sent it.
+    change_cipher_specs: BTreeMap<u16, Vec<bool>>,
+}
+
+/// tshark's dissection of `pcap`.
+fn dissect(pcap: &Path, keylog: &Path, port: u16) -> Dissected {
     let mut tshark = Command::new("tshark");
     tshark
         .arg("-r")
@@ -309,14 +311,16 @@ fn dissect(
         .arg(format!("tls.keylog_file:{}", keylog.display()))
         .arg("-d")
         .arg(format!("tcp.port=={port},tls"))
-        .args(["-Y", "tls.handshake or tls.alert_message"])
+        .args([
+            "-Y",
+            "tls.handshake or tls.alert_message or tls.record.content_type == 20",
+        ])
         .args(["-T", "json", "--no-duplicate-keys"])
         .args(["-J", "tcp tls"])
         .stdin(Stdio::null());
     let packets: Value =
         serde_json::from_slice(&stdout_of(&mut tshark, "tshark")).expect("tshark JSON");
-    let mut by_port: BTreeMap<u16, Vec<TsharkMessage>> = BTreeMap::new();
-    let mut alerts: BTreeMap<u16, Vec<WireAlert>> = BTreeMap::new();
+    let mut seen = Dissected::default();
     for packet in packets.as_array().expect("packet list") {
         let layers = &packet["_source"]["layers"];
         let src: u16 = layers["tcp"]["tcp.srcport"]
@@ -334,32 +338,45 @@ fn dissect(
         };
         for tls in as_list(&layers["tls"]) {
             for record in as_list(&tls["tls.record"]) {
+                if record["tls.record.content_type"] == "20" {
+                    let wire = seen.change_cipher_specs.entry(client_port).or_default();
+                    wire.push(from_client);
+                }
                 for message in as_list(&record["tls.handshake"]) {
                     if let Some(m) = TsharkMessage::from_json(message, from_client) {
-                        by_port.entry(client_port).or_default().push(m);
+                        seen.messages.entry(client_port).or_default().push(m);
                     }
                 }
                 for alert in as_list(&record["tls.alert_message"]) {
                     let field = |f: &str| alert[f].as_str().and_then(|v| v.parse().ok());
                     let level = field("tls.alert_message.level").expect("alert level");
                     let desc = field("tls.alert_message.desc").expect("alert description");
-                    let wire = alerts.entry(client_port).or_default();
+                    let wire = seen.alerts.entry(client_port).or_default();
                     wire.push((from_client, level, desc));
                 }
             }
         }
     }
-    (by_port, alerts)
+    seen
+}
+
+/// Per ChangeCipherSpec record of a trace, whether the client sent it:
+/// those OpenSSL reported (each one it wrote) and those it took unreported.
+fn trace_change_cipher_specs(trace: &Value, client_side: bool) -> Vec<bool> {
+    event_kinds(trace)
+        .filter(|k| k["content_type"] == 20)
+        .filter_map(|k| match k["type"].as_str() {
+            Some("message") => Some((k["direction"] == "write") == client_side),
+            Some("unreported_record") => Some(!client_side),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The alert records of a trace, as (sent by the client, level,
 /// description).
 fn trace_alerts(trace: &Value, client_side: bool) -> Vec<WireAlert> {
-    trace["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| &e["kind"])
+    event_kinds(trace)
         .filter(|k| k["type"] == "message" && k["content_type"] == 21)
         .map(|k| {
             let alert = &k["body"]["Alert"];
@@ -372,6 +389,15 @@ fn trace_alerts(trace: &Value, client_side: bool) -> Vec<WireAlert> {
         .collect()
 }
 
+/// Each event's `kind`, in order.
+fn event_kinds(trace: &Value) -> impl Iterator<Item = &Value> {
+    trace["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| &e["kind"])
+}
+
 fn as_list(v: &Value) -> Vec<&Value> {
     match v {
         Value::Array(items) => items.iter().collect(),
@@ -382,11 +408,7 @@ fn as_list(v: &Value) -> Vec<&Value> {
 
 /// The handshake messages of a trace, as (sent by the client, type, message).
 fn trace_messages(trace: &Value, client_side: bool) -> Vec<(bool, u8, &Value)> {
-    trace["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| &e["kind"])
+    event_kinds(trace)
         .filter(|k| k["type"] == "message" && k["content_type"] == 22)
         .filter_map(|k| {
             let ty = u8::try_from(k["handshake_type"].as_u64()?).ok()?;
@@ -416,7 +438,11 @@ fn decoded_messages_match_tsharks_dissection() {
     capture.stop(&listener);
     std::fs::write(&keylog_path, keylog.lock().expect("keylog").as_bytes()).expect("keylog");
 
-    let (dissected, wire_alerts) = dissect(&pcap, &keylog_path, port);
+    let Dissected {
+        messages: dissected,
+        alerts: wire_alerts,
+        change_cipher_specs,
+    } = dissect(&pcap, &keylog_path, port);
     let mut problems = Vec::new();
     let mut compared = 0usize;
     for traced in &traced {
@@ -479,7 +505,40 @@ fn decoded_messages_match_tsharks_dissection() {
             }
         }
     }
+    // Each trace holds every ChangeCipherSpec record of its connection,
+    // the peer's too, which OpenSSL takes without reporting.
+    let mut ccs_compared = 0usize;
+    for traced in &traced {
+        let wire = change_cipher_specs
+            .get(&traced.client_port)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let count = |v: &[bool], from_client: bool| v.iter().filter(|c| **c == from_client).count();
+        for (side, trace, client_side) in [
+            ("client", &traced.client, true),
+            ("server", &traced.server, false),
+        ] {
+            let ours = trace_change_cipher_specs(trace, client_side);
+            ccs_compared += ours.len();
+            for from_client in [true, false] {
+                let (n, on_wire) = (count(&ours, from_client), count(wire, from_client));
+                if n != on_wire {
+                    problems.push(format!(
+                        "{} ({side}'s trace): {n} ChangeCipherSpec records from the {}, tshark: {on_wire}",
+                        traced.name,
+                        if from_client { "client" } else { "server" }
+                    ));
+                }
+            }
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Both peers send one in every case (TLS 1.3's for middlebox
+    // compatibility), and each trace holds both.
+    assert!(
+        ccs_compared >= 4 * traced.len(),
+        "only {ccs_compared} ChangeCipherSpec records compared"
+    );
     // Every case has its key messages on the wire, seen from both sides.
     for ty in [1u8, 2, 11, 13, 15, 12, 8, 4] {
         assert!(

@@ -170,7 +170,9 @@ pub(super) fn log_refused_record(
         // Read whole before the end of file came: its content was taken,
         // the start of a message still awaiting its rest.
         let fragment_kept = reason == UNEXPECTED_EOF && !ffi::reading_record_body(ssl);
-        if !message_refused && !fragment_kept && !dropped_compat_ccs(record.header, &reason, ssl) {
+        if dropped_compat_ccs(record.header, &reason, ssl) {
+            state.log.push_unreported(at, record.header);
+        } else if !message_refused && !fragment_kept {
             state.log.push_unaccepted(at, record.header);
         }
     }
@@ -184,7 +186,7 @@ pub(super) fn log_refused_record(
 /// its own reason, where a dropped one leaves none, or the end of file
 /// that came after it). `reason` is OpenSSL's, as the caller read it.
 fn dropped_compat_ccs(header: RecordHeader, reason: &str, ssl: &SslRef) -> bool {
-    if c_int::from(header.content_type) != sys::SSL3_RT_CHANGE_CIPHER_SPEC || header.length != 1 {
+    if !crate::records::is_change_cipher_spec(header) {
         return false;
     }
     (reason.is_empty() || reason == UNEXPECTED_EOF)

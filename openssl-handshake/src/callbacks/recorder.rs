@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use openssl::ssl::SslRef;
 use openssl::x509::X509;
+use openssl_sys::SSL;
 
 use super::outcome;
 use crate::attach::TraceOptions;
@@ -38,6 +39,9 @@ pub(crate) struct Recorder {
     pub(super) options: TraceOptions,
     pub(super) clock: Clock,
     pub(super) records: LastRecords,
+    /// The address of the `SSL` whose ex_data holds it, set before it is
+    /// stored there: what the message callback checks its argument by.
+    owner: usize,
     state: UnsafeCell<RecorderState>,
     /// A [`StateGuard`] is live: what a re-entry finds, and refuses.
     busy: AtomicBool,
@@ -51,15 +55,19 @@ pub(crate) struct Recorder {
 // trampolines (the writers) only on the thread inside a call on the
 // recorder's SSL: a handshake, read, write or shutdown, or SSL_free. The
 // `openssl` crate makes each of those calls through `&mut SslRef` or by
-// value, so while a trampoline runs no other thread holds the `&SslRef`
-// that `trace()` reads through (code calling OpenSSL on a raw pointer is
+// value (true of openssl 0.10, whose `SslRef: Sync` rests on it too), so
+// while a trampoline runs no other thread holds the `&SslRef` that
+// `trace()` reads through (code calling OpenSSL on a raw pointer is
 // bound by the same rule, which is OpenSSL's own: one thread uses an SSL
-// at a time). Other writers hold `&mut SslRef` (`set_trace_tag`,
-// `trace_handshake`) or own the recorder (`Drop`). Readers on several
-// threads exclude each other with `readers`; a re-entry on one thread
-// (say, from the application's telemetry while a trampoline reports a
-// handshake) finds `busy` set and gets no guard. Everything else in the
-// recorder is immutable or atomic.
+// at a time). The message callback writes to the recorder its argument
+// points at only after checking that it is its SSL's (a copy `SSL_dup`
+// made starts with the original's argument). The other writers hold
+// `&mut SslRef` (`set_trace_tag`, `trace_handshake`) or own the recorder
+// (`Drop`). Readers on several threads exclude each other with
+// `readers`; a re-entry on one thread (code holding the SSL by a raw
+// pointer, run from a trampoline, say a telemetry subscriber) finds
+// `busy` set and gets no guard. Everything else in the recorder is
+// immutable or atomic.
 unsafe impl Sync for Recorder {}
 
 /// Exclusive access to a recorder's state, for as long as it lives.
@@ -90,7 +98,9 @@ impl DerefMut for StateGuard<'_> {
 impl Drop for StateGuard<'_> {
     #[inline]
     fn drop(&mut self) {
+        // Free before the next reader is let in, or it would be refused.
         self.recorder.busy.store(false, Relaxed);
+        drop(self._reader.take());
     }
 }
 
@@ -149,9 +159,10 @@ impl Recorder {
 
     /// A recorder for one connection, made at its first callback.
     #[inline]
-    pub(super) fn new(options: TraceOptions, side: Side) -> Self {
+    pub(super) fn new(options: TraceOptions, side: Side, owner: *const SSL) -> Self {
         Recorder {
             options,
+            owner: owner as usize,
             clock: Clock::start(),
             records: LastRecords::new(),
             busy: AtomicBool::new(false),
@@ -213,7 +224,14 @@ impl Recorder {
         })
     }
 
-    /// The state of a recorder no one else can see.
+    /// Whether this is `ssl`'s recorder.
+    #[inline]
+    pub(super) fn owned_by(&self, ssl: *const SSL) -> bool {
+        self.owner == ssl as usize
+    }
+
+    /// The state, through exclusive access to the recorder: one not yet
+    /// stored, one being replaced, or one being freed.
     pub(super) fn state_mut(&mut self) -> &mut RecorderState {
         self.state.get_mut()
     }

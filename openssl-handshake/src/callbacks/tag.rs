@@ -22,8 +22,11 @@ pub(crate) fn set(ssl: &mut SslRef, tag: String) -> Result<(), Error> {
     let index = TAG_INDEX
         .get_or_init(|| crate::ffi::ssl_ex_index::new().map_err(Error::ExDataIndex))
         .clone()?;
-    if let Some(recorder) = super::installed_index().and_then(|i| ssl.ex_data_mut(i)) {
-        recorder.state_mut().tag = Some(tag.clone());
+    // Through a guard, not `ex_data_mut`: the message callback's argument
+    // points at the recorder, and a `&mut` to it would invalidate that.
+    let recorder = super::installed_index().and_then(|i| ssl.ex_data(i));
+    if let Some(mut state) = recorder.and_then(|r| r.write()) {
+        state.tag = Some(tag.clone());
     }
     ssl.set_ex_data(index, tag);
     Ok(())

@@ -37,6 +37,7 @@ pub(super) fn event_kind(
             long: state.texts().0,
         }),
         Entry::Unaccepted(header) => EventKind::UnacceptedRecord(header),
+        Entry::Unreported(header) => EventKind::UnreportedRecord(header),
         Entry::Message(m) => EventKind::Message(Box::new(message(&m, suite, keep_raw))),
     }
 }

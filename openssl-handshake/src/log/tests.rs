@@ -31,12 +31,18 @@ fn entries_read_back_as_written() {
     };
     log.push_state(6, entered);
     log.push_exit(7, -1, ExitStatus::WouldBlock, entered);
+    let ccs = RecordHeader {
+        content_type: 20,
+        version: 0x0303,
+        length: 1,
+    };
+    log.push_unreported(8, ccs);
     log.push_mark(u64::MAX, true);
     let read: Vec<_> = log.entries().collect();
-    assert_eq!(read.len(), 8);
+    assert_eq!(read.len(), 9);
     assert_eq!(
         read.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
-        [1, 2, 3, 4, 5, 6, 7, u32::MAX]
+        [1, 2, 3, 4, 5, 6, 7, 8, u32::MAX]
     );
     assert!(matches!(read[0].1, Entry::HandshakeStart));
     let Entry::Message(m) = read[1].1 else {
@@ -77,7 +83,8 @@ fn entries_read_back_as_written() {
             }
         }
     ));
-    assert!(matches!(read[7].1, Entry::HandshakeDone));
+    assert!(matches!(read[7].1, Entry::Unreported(h) if h == ccs));
+    assert!(matches!(read[8].1, Entry::HandshakeDone));
     assert_eq!(
         log.first_message(HandshakeType::CLIENT_HELLO)
             .map(|m| m.bytes),

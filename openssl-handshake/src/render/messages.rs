@@ -32,6 +32,7 @@ pub fn message_log(trace: &HandshakeTrace) -> String {
                 a.description
             ),
             EventKind::UnacceptedRecord(h) => write_refused(&mut out, h),
+            EventKind::UnreportedRecord(h) => write_unreported(&mut out, h),
             _ => Ok(()),
         };
     }
@@ -61,13 +62,34 @@ fn write_refused(out: &mut String, h: &RecordHeader) -> std::fmt::Result {
     )
 }
 
-fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
-    let content = match m.content_type {
+/// A record OpenSSL took without reporting it (a ChangeCipherSpec it
+/// read): its line as a reported one's, less the version OpenSSL would
+/// have passed with it, and where it comes from.
+fn write_unreported(out: &mut String, h: &RecordHeader) -> std::fmt::Result {
+    writeln!(
+        out,
+        "<<< {} [length {:04x}] (record {})",
+        content_name(h.content_type),
+        h.length,
+        version_name(h.version)
+    )?;
+    writeln!(
+        out,
+        "    from its record header: OpenSSL took the record without passing it to the message callback"
+    )
+}
+
+fn content_name(content_type: u8) -> &'static str {
+    match content_type {
         20 => "ChangeCipherSpec",
         21 => "Alert",
         22 => "Handshake",
         _ => "Record",
-    };
+    }
+}
+
+fn write_message(out: &mut String, m: &Message) -> std::fmt::Result {
+    let content = content_name(m.content_type);
     if m.sslv2_format() {
         // As `s_server -msg` prints an SSLv2-format ClientHello.
         write!(

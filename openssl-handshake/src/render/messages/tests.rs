@@ -268,3 +268,28 @@ fn a_tls13_ticket_past_seven_days_is_said() {
         "{log}"
     );
 }
+
+#[test]
+fn a_record_taken_unreported_prints_from_its_header() {
+    use crate::event::{Event, EventKind, RecordHeader};
+    let mut trace = HandshakeTrace::new(crate::Side::Client);
+    trace.events.push(Event {
+        at: std::time::Duration::ZERO,
+        kind: EventKind::UnreportedRecord(RecordHeader {
+            content_type: 20,
+            version: 0x0303,
+            length: 1,
+        }),
+    });
+    let log = message_log(&trace);
+    let mut lines = log.lines();
+    // As `s_client -msg` prints a ChangeCipherSpec record it is given,
+    // less the callback's version, which OpenSSL gave none of.
+    assert_eq!(
+        lines.next(),
+        Some("<<< ChangeCipherSpec [length 0001] (record TLS 1.2)")
+    );
+    assert!(lines
+        .next()
+        .is_some_and(|l| l.starts_with("    from its record header")));
+}
