@@ -58,11 +58,8 @@ pub(crate) unsafe extern "C" fn msg_callback(
         // SAFETY: OpenSSL passes the live SSL the record belongs to; the
         // reference ends here, before `recorder` may make a mutable one.
         if per_record && !ffi::in_init(unsafe { SslRef::from_ptr(ssl) }) {
-            let recorder = argument_recorder(arg, ssl);
-            if let (true, Some(recorder)) = (
-                content_type == sys::SSL3_RT_HEADER && write_p == 0,
-                recorder,
-            ) {
+            let header_read = content_type == sys::SSL3_RT_HEADER && write_p == 0;
+            if let Some(recorder) = header_read.then(|| argument_recorder(arg, ssl)).flatten() {
                 // SAFETY: as below: OpenSSL passes `len` readable bytes.
                 let bytes = unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) };
                 if recorder.records.in_early_data()

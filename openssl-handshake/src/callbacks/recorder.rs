@@ -51,7 +51,7 @@ pub(crate) struct Recorder {
 }
 
 // SAFETY: the state is reached only through `StateGuard`s, made by
-// `write` and `read`, and through `&mut self`. OpenSSL runs the
+// `write` (and by `read`, inside a `ReadGuard`), and through `&mut self`. OpenSSL runs the
 // trampolines (the writers) only on the thread inside a call on the
 // recorder's SSL: a handshake, read, write or shutdown, or SSL_free. The
 // `openssl` crate makes each of those calls through `&mut SslRef` or by
@@ -73,7 +73,28 @@ unsafe impl Sync for Recorder {}
 /// Exclusive access to a recorder's state, for as long as it lives.
 pub(super) struct StateGuard<'a> {
     recorder: &'a Recorder,
-    _reader: Option<MutexGuard<'a, ()>>,
+}
+
+/// A reader's [`StateGuard`], holding the readers' mutex until it is
+/// dropped (fields drop in order: the state is free before the next
+/// reader is let in, or that one would be refused).
+pub(super) struct ReadGuard<'a> {
+    state: StateGuard<'a>,
+    _reader: MutexGuard<'a, ()>,
+}
+
+impl Deref for ReadGuard<'_> {
+    type Target = RecorderState;
+
+    fn deref(&self) -> &RecorderState {
+        &self.state
+    }
+}
+
+impl DerefMut for ReadGuard<'_> {
+    fn deref_mut(&mut self) -> &mut RecorderState {
+        &mut self.state
+    }
 }
 
 impl Deref for StateGuard<'_> {
@@ -98,9 +119,7 @@ impl DerefMut for StateGuard<'_> {
 impl Drop for StateGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        // Free before the next reader is let in, or it would be refused.
         self.recorder.busy.store(false, Relaxed);
-        drop(self._reader.take());
     }
 }
 
@@ -199,27 +218,22 @@ impl Recorder {
     /// records nothing.
     #[inline]
     pub(super) fn write(&self) -> Option<StateGuard<'_>> {
-        self.guarded(None)
-    }
-
-    /// The state, for a reader holding only `&SslRef`.
-    pub(super) fn read(&self) -> Option<StateGuard<'_>> {
-        // A reader that panicked left the state as whole as the trampolines
-        // do, so poisoning is ignored.
-        let reader = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-        self.guarded(Some(reader))
-    }
-
-    #[inline]
-    fn guarded<'a>(&'a self, reader: Option<MutexGuard<'a, ()>>) -> Option<StateGuard<'a>> {
         // Relaxed: only one thread can be here at a time (see the `Sync`
         // impl); whatever handed the SSL to it ordered the rest.
         if self.busy.load(Relaxed) {
             return None;
         }
         self.busy.store(true, Relaxed);
-        Some(StateGuard {
-            recorder: self,
+        Some(StateGuard { recorder: self })
+    }
+
+    /// The state, for a reader holding only `&SslRef`.
+    pub(super) fn read(&self) -> Option<ReadGuard<'_>> {
+        // A reader that panicked left the state as whole as the trampolines
+        // do, so poisoning is ignored.
+        let reader = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        Some(ReadGuard {
+            state: self.write()?,
             _reader: reader,
         })
     }
