@@ -51,9 +51,9 @@ pub(crate) struct Recorder {
 }
 
 // SAFETY: the state is reached only through `StateGuard`s, made by
-// `write` (and by `read`, inside a `ReadGuard`), and through `&mut self`. OpenSSL runs the
-// trampolines (the writers) only on the thread inside a call on the
-// recorder's SSL: a handshake, read, write or shutdown, or SSL_free. The
+// `write` (and by `read`, inside a `ReadGuard`), and through `&mut
+// self`. OpenSSL runs the trampolines (the writers) only on the thread
+// inside a call on the recorder's SSL: a handshake, read, write or shutdown, or SSL_free. The
 // `openssl` crate makes each of those calls through `&mut SslRef` or by
 // value (true of openssl 0.10, whose `SslRef: Sync` rests on it too), so
 // while a trampoline runs no other thread holds the `&SslRef` that
