@@ -267,7 +267,8 @@ fn state_log_of_a_peer_hanging_up_equals_s_client() {
 /// A TLS 1.3 server's middlebox-compatibility change_cipher_spec after its
 /// HelloRetryRequest (RFC 8446, D.4), then a hang-up (`s_server
 /// -stateless` closes after the second ClientHello): OpenSSL reads that
-/// record whole and drops it, so it is neither refused nor cut short.
+/// record whole and drops it, so it is neither refused nor cut short but
+/// taken, unreported.
 #[test]
 fn a_compatibility_change_cipher_spec_is_not_a_refused_record() {
     require_openssl();
@@ -281,6 +282,12 @@ fn a_compatibility_change_cipher_spec_is_not_a_refused_record() {
         !events
             .iter()
             .any(|e| e["kind"]["type"] == "unaccepted_record"),
+        "{line}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"]["type"] == "unreported_record" && e["kind"]["content_type"] == 20),
         "{line}"
     );
     // All of it arrived: the HelloRetryRequest's record (its message and

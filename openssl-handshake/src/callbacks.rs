@@ -27,6 +27,7 @@ use crate::clock;
 use crate::error::Error;
 use crate::event::{Event, EventKind, ExitStatus, Side};
 use crate::ffi;
+use crate::records::is_change_cipher_spec;
 
 mod foreign;
 mod message;
@@ -317,8 +318,11 @@ fn install(
 /// with a stale one. A copy `SSL_dup` makes starts with the original's
 /// argument but without its recorder ([`ffi::ssl_ex_index`]); its first
 /// callback is an info callback (the handshake's start), which sets the
-/// argument to the copy's own recorder or clears it. The message callback
-/// and its argument belong to the tracer, as OpenSSL pairs them.
+/// argument to the copy's own recorder or clears it, unless C code gave
+/// the original an info callback of its own: then the message callback
+/// finds the argument is another SSL's recorder (`Recorder::owned_by`)
+/// and leaves it. The message callback and its argument belong to the
+/// tracer, as OpenSSL pairs them.
 fn set_msg_argument(ssl: *mut SSL, recorder: Option<&Recorder>) {
     let arg = recorder.map_or(std::ptr::null_mut(), |r| {
         r as *const Recorder as *mut c_void
@@ -369,6 +373,7 @@ fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> 
     if where_ & sys::SSL_CB_HANDSHAKE_START != 0 {
         // After an early-data pause the same handshake goes on.
         if !recorder.records.end_early_data() {
+            recorder.records.begin_handshake();
             outcome::begin(state, ssl, at);
             state.log.push_mark(at, false);
         }
@@ -407,17 +412,22 @@ fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> 
         } else {
             ffi::entered_state(ssl)
         };
-        state.log.push_exit(at, ret, status, seen);
         // Only the SSL's record layer knows whether a wait is mid-record;
         // it is asked only when a record read is still unaccepted, which
         // a wait for the peer's next flight never has.
-        state.stalled_in = match status {
-            ExitStatus::WouldBlock => recorder
-                .records
-                .unaccepted()
-                .filter(|_| ffi::reading_record_body(ssl)),
+        let unaccepted = match status {
+            ExitStatus::WouldBlock => recorder.records.unaccepted(),
             _ => None,
         };
+        let mid_record = unaccepted.is_some() && ffi::reading_record_body(ssl);
+        if let Some(ccs) = unaccepted.filter(|h| !mid_record && is_change_cipher_spec(*h)) {
+            // Waiting for what follows a ChangeCipherSpec, which OpenSSL
+            // took: logged now, as the peer may send nothing more.
+            recorder.records.take_unaccepted();
+            state.log.push_unreported(at, ccs);
+        }
+        state.log.push_exit(at, ret, status, seen);
+        state.stalled_in = unaccepted.filter(|_| mid_record);
         if status == ExitStatus::Failed && matches!(state.outcome, Outcome::InProgress) {
             // A failed exit's socket error, when the transport was a
             // socket: nothing since the failing call sets errno (OpenSSL's

@@ -106,12 +106,13 @@ pub enum EventKind {
     /// may be a record whose rest has not arrived yet.
     UnacceptedRecord(RecordHeader),
     /// A record the peer sent whose content OpenSSL took without passing
-    /// it to the message callback, seen by its header alone: OpenSSL 3.0
-    /// does so with every ChangeCipherSpec it reads (TLS 1.3's
-    /// middlebox-compatibility one included), which `s_client -msg` shows
-    /// only as a `RecordHeader` line and Wireshark as a record. Logged
-    /// once the next record's header shows it was taken, or, for a TLS
-    /// 1.3 compatibility one, when a failure came after it.
+    /// it to the message callback, seen by its header alone: a
+    /// ChangeCipherSpec (OpenSSL 3.0 and 3.1 report none they read; later
+    /// versions report TLS 1.3's middlebox-compatibility one but not TLS
+    /// 1.2's), which `s_client -msg` shows only as a `RecordHeader` line
+    /// and Wireshark as a record. Logged when what follows shows OpenSSL
+    /// took it: the next record's header, a wait for it, or a failure
+    /// after it for which OpenSSL gave no reason of its own.
     UnreportedRecord(RecordHeader),
 }
 
@@ -119,8 +120,9 @@ pub enum EventKind {
 /// its fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordHeader {
-    /// The content type byte (22 handshake, 21 alert, 23 application data;
-    /// anything else means the bytes were not TLS).
+    /// The content type byte (20 change_cipher_spec, 21 alert, 22
+    /// handshake, 23 application data; anything else means the bytes were
+    /// not TLS).
     pub content_type: u8,
     /// The record's version field.
     pub version: u16,

@@ -61,8 +61,9 @@ impl LastRecords {
 
     /// A record header (`SSL3_RT_HEADER`) went by. Returns the header of
     /// the record read before it if that was a ChangeCipherSpec whose
-    /// content OpenSSL took without passing it on, as it does with every
-    /// one it reads: reading on shows it was taken.
+    /// content OpenSSL took without passing it on (as 3.0 and 3.1 do with
+    /// every one they read, later versions with TLS 1.2's): reading on
+    /// shows it was taken, as one it refused ends the handshake first.
     #[inline]
     pub(crate) fn header(&self, direction: Direction, bytes: &[u8]) -> Option<RecordHeader> {
         let packed = RecordHeader::parse(bytes).map_or(0, pack);
@@ -79,6 +80,13 @@ impl LastRecords {
         let taken_unreported = !self.read_accepted.load(Relaxed);
         self.read_accepted.store(false, Relaxed);
         unpack(before).filter(|h| taken_unreported && is_change_cipher_spec(*h))
+    }
+
+    /// A new handshake begins: what the last one read is settled, so that
+    /// a ChangeCipherSpec it left unnamed (an `SSL` reused with
+    /// `SSL_clear` after giving up at a wait) is not logged in this one.
+    pub(crate) fn begin_handshake(&self) {
+        self.read_accepted.store(true, Relaxed);
     }
 
     /// A record's content went by; returns the version its header carried.
@@ -115,9 +123,10 @@ impl LastRecords {
     }
 }
 
-/// A ChangeCipherSpec record of the one byte it must hold.
+/// A ChangeCipherSpec record: its one byte, or more when it is encrypted
+/// (a TLS 1.2 renegotiation's, under the keys of the handshake before).
 pub(crate) fn is_change_cipher_spec(h: RecordHeader) -> bool {
-    i32::from(h.content_type) == crate::sys::SSL3_RT_CHANGE_CIPHER_SPEC && h.length == 1
+    i32::from(h.content_type) == crate::sys::SSL3_RT_CHANGE_CIPHER_SPEC
 }
 
 const PRESENT: u64 = 1 << 40;
@@ -184,16 +193,24 @@ mod tests {
         records.header(Direction::Read, &ccs);
         records.content(Direction::Read);
         assert_eq!(records.header(Direction::Read, &finished), None);
-        // Nor is a record of another type, or of another length, or one
-        // already logged as refused, or one written.
+        // Nor is a record of another type, or one already logged as
+        // refused.
         records.header(Direction::Read, &[23, 3, 3, 0, 1]);
-        assert_eq!(records.header(Direction::Read, &finished), None);
-        records.header(Direction::Read, &[20, 3, 3, 0, 2]);
         assert_eq!(records.header(Direction::Read, &finished), None);
         records.header(Direction::Read, &ccs);
         assert!(records.take_unaccepted().is_some());
         assert_eq!(records.header(Direction::Read, &finished), None);
+        // A renegotiation's, encrypted, is one too.
+        records.header(Direction::Read, &[20, 3, 3, 0, 25]);
+        assert!(records.header(Direction::Read, &finished).is_some());
+        // One this end wrote is a message already, and leaves the next
+        // record read alone.
+        let records = LastRecords::new();
         records.header(Direction::Write, &ccs);
-        assert_eq!(records.header(Direction::Write, &finished), None);
+        assert_eq!(records.header(Direction::Read, &finished), None);
+        // A handshake begun after one left unnamed does not name it.
+        records.header(Direction::Read, &ccs);
+        records.begin_handshake();
+        assert_eq!(records.header(Direction::Read, &finished), None);
     }
 }

@@ -65,7 +65,7 @@ mod tests {
         let ours = ">>> TLS 1.3, Handshake [length 00ee], ClientHello (record TLS 1.0)\n    \
                     client_version=TLS 1.2\n\
                     <<< ChangeCipherSpec [length 0001] (record TLS 1.2)\n    \
-                    from its record header: OpenSSL took the record without passing it on\n\
+                    from its record header: OpenSSL took the record without passing it to the message callback\n\
                     <<< TLS 1.3, Alert [length 0002], warning close_notify (record TLS 1.2)\n";
         let want = ">>> TLS 1.3, Handshake [length 00ee], ClientHello\n\
                     <<< TLS 1.3, Alert [length 0002], warning close_notify\n";

@@ -1,6 +1,7 @@
 //! The message callback's trampoline: every record OpenSSL reads or
-//! writes, its header first, then (but for application data and a
-//! ChangeCipherSpec it reads) its content.
+//! writes, its header first, then its content (but for application data,
+//! and a ChangeCipherSpec it reads, which it does not report: see
+//! `EventKind::UnreportedRecord`).
 // The trampoline OpenSSL calls is FFI.
 #![allow(unsafe_code)]
 
@@ -128,7 +129,10 @@ fn argument_recorder<'a>(arg: *mut c_void, ssl: *mut SSL) -> Option<&'a Recorder
     // SAFETY: a non-null argument is a recorder (see `set_msg_argument`),
     // alive while the SSL it was made for is, which is `ssl` or the
     // original of a copy that is still being set up; its owner is never
-    // written after it is stored.
+    // written after it is stored. (C code that frees an original before a
+    // copy of it, given an info callback of its own, has begun leaves the
+    // copy a dangling argument: `SSL_dup`'s copies share the original's
+    // message callback argument, which this crate cannot see being made.)
     let recorder = unsafe { &*(arg as *const Recorder) };
     recorder.owned_by(ssl).then_some(recorder)
 }

@@ -5,7 +5,7 @@
 use std::io;
 
 use libc::c_int;
-use openssl::ssl::{ErrorCode, SslRef, SslVerifyMode, SslVersion};
+use openssl::ssl::{ErrorCode, SslRef, SslVerifyMode};
 
 use super::{Recorder, RecorderState};
 use crate::attach::Hook;
@@ -170,7 +170,7 @@ pub(super) fn log_refused_record(
         // Read whole before the end of file came: its content was taken,
         // the start of a message still awaiting its rest.
         let fragment_kept = reason == UNEXPECTED_EOF && !ffi::reading_record_body(ssl);
-        if dropped_compat_ccs(record.header, &reason, ssl) {
+        if taken_change_cipher_spec(record.header, &reason, ssl) {
             state.log.push_unreported(at, record.header);
         } else if !message_refused && !fragment_kept {
             state.log.push_unaccepted(at, record.header);
@@ -178,19 +178,16 @@ pub(super) fn log_refused_record(
     }
 }
 
-/// Whether `header` is a TLS 1.3 peer's middlebox-compatibility
-/// change_cipher_spec (RFC 8446, appendix D.4), which OpenSSL reads whole
-/// and drops without passing on: accepted, unless the record layer is
-/// still waiting for its one byte, or OpenSSL refused it (one before the
-/// version is settled, a second one, one whose byte is not 1: each leaves
-/// its own reason, where a dropped one leaves none, or the end of file
-/// that came after it). `reason` is OpenSSL's, as the caller read it.
-fn dropped_compat_ccs(header: RecordHeader, reason: &str, ssl: &SslRef) -> bool {
-    if !crate::records::is_change_cipher_spec(header) {
-        return false;
-    }
-    (reason.is_empty() || reason == UNEXPECTED_EOF)
-        && ssl.version2() == Some(SslVersion::TLS1_3)
+/// Whether `header` is a ChangeCipherSpec OpenSSL took without passing it
+/// on (TLS 1.2's, or TLS 1.3's middlebox-compatibility one, RFC 8446
+/// appendix D.4, which it drops): read whole, and left without a reason
+/// of OpenSSL's own, or with only the end of file that came after it. One
+/// it refused (before the version is settled, a second one, a byte that is
+/// not 1, one out of place) leaves its own reason. `reason` is OpenSSL's,
+/// as the caller read it.
+fn taken_change_cipher_spec(header: RecordHeader, reason: &str, ssl: &SslRef) -> bool {
+    crate::records::is_change_cipher_spec(header)
+        && (reason.is_empty() || reason == UNEXPECTED_EOF)
         && !ffi::reading_record_body(ssl)
 }
 

@@ -15,6 +15,8 @@ pub fn ladder(trace: &HandshakeTrace) -> String {
         let (direction, label) = match &event.kind {
             EventKind::Message(m) => (m.direction, m.name()),
             EventKind::Alert(a) => (a.direction, format!("Alert({}: {})", a.level_text, a.text)),
+            // A ChangeCipherSpec the peer sent, known by its header.
+            EventKind::UnreportedRecord(_) => (Direction::Read, "ChangeCipherSpec".to_owned()),
             _ => continue,
         };
         let rightwards = matches!(
@@ -89,5 +91,24 @@ mod tests {
                 "{side}: {lines:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_change_cipher_spec_known_by_its_header_points_from_the_peer() {
+        let mut trace = HandshakeTrace::new(Side::Server);
+        trace.events.push(Event {
+            at: Duration::from_millis(2),
+            kind: EventKind::UnreportedRecord(crate::event::RecordHeader {
+                content_type: 20,
+                version: 0x0303,
+                length: 1,
+            }),
+        });
+        let ladder = ladder(&trace);
+        let rung = ladder.lines().nth(1).expect("a rung");
+        assert!(
+            rung.starts_with("   2.000ms  ChangeCipherSpec ") && rung.ends_with('>'),
+            "{ladder}"
+        );
     }
 }
