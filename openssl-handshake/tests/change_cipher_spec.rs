@@ -13,7 +13,7 @@ use std::io::{ErrorKind, Read, Write};
 
 use common::*;
 use openssl::ssl::{ErrorCode, SslStream, SslVersion};
-use openssl_handshake::{trace, EventKind, HandshakeTrace};
+use openssl_handshake::{trace, Diagnosis, EventKind, HandshakeTrace};
 use testkit::duplex::{self, DuplexStream};
 use testkit::pki::KeyType;
 
@@ -144,6 +144,13 @@ fn before_the_finished_that_follows_it() {
 #[test]
 fn before_a_wait_for_what_follows_it() {
     let t = client_trace(After::Held);
+    // Given up there, the wait was for what follows it.
+    let d = Diagnosis::timed_out(Some(&t), "a deadline of 1 s");
+    assert!(
+        d.summary
+            .contains("the peer stopped answering after its ChangeCipherSpec"),
+        "{d}"
+    );
     let after = after_server_ccs(&t);
     assert_eq!(
         after.get(1).map(String::as_str),

@@ -5,7 +5,7 @@
 //! trace is it still the question.
 
 use crate::decode::HandshakeType;
-use crate::event::{Direction, Side};
+use crate::event::{Direction, EventKind, Side};
 use crate::trace::HandshakeTrace;
 
 use super::{message, record, Cause, Diagnosis, Fault};
@@ -53,6 +53,12 @@ pub(super) fn silence(t: &HandshakeTrace) -> (String, String) {
         .messages()
         .filter(|m| m.direction == Direction::Read)
         .last();
+    // A ChangeCipherSpec OpenSSL took unreported may have come after it.
+    let ccs_last = t.events.iter().rev().find_map(|e| match &e.kind {
+        EventKind::Message(m) => (m.direction == Direction::Read).then_some(false),
+        EventKind::UnreportedRecord(_) => Some(true),
+        _ => None,
+    }) == Some(true);
     let hello_sent = t.messages().any(|m| {
         m.direction == Direction::Write && m.handshake_type == Some(HandshakeType::CLIENT_HELLO)
     });
@@ -61,7 +67,11 @@ pub(super) fn silence(t: &HandshakeTrace) -> (String, String) {
         (Some(h), _, _) => record::stalled_in("the peer", h),
         (None, Some(m), _) => format!(
             "the peer stopped answering after its {}",
-            message::kind_of(m)
+            if ccs_last {
+                "ChangeCipherSpec".to_owned()
+            } else {
+                message::kind_of(m)
+            }
         ),
         (None, None, Side::Client) if received == 0 && hello_sent => {
             "the connection was made and this client sent its ClientHello, but the server sent \
