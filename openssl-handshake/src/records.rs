@@ -59,19 +59,21 @@ impl LastRecords {
         self.early_data.load(Relaxed)
     }
 
-    /// A record header (`SSL3_RT_HEADER`) went by. Returns the header of
-    /// the record read before it if that was a ChangeCipherSpec whose
-    /// content OpenSSL took without passing it on (as 3.0 and 3.1 do with
-    /// every one they read, later versions with TLS 1.2's): reading on
-    /// shows it was taken, as one it refused ends the handshake first.
-    #[inline]
-    pub(crate) fn header(&self, direction: Direction, bytes: &[u8]) -> Option<RecordHeader> {
+    /// The header (`SSL3_RT_HEADER`) of a record written went by.
+    pub(crate) fn header_written(&self, bytes: &[u8]) {
         let packed = RecordHeader::parse(bytes).map_or(0, pack);
-        let slot = &self.headers[direction as usize];
-        if direction == Direction::Write {
-            slot.store(packed, Relaxed);
-            return None;
-        }
+        self.headers[Direction::Write as usize].store(packed, Relaxed);
+    }
+
+    /// The header of a record read went by. Returns the header of the
+    /// record read before it if that was a ChangeCipherSpec whose content
+    /// OpenSSL took without passing it on (as 3.0 and 3.1 do with every
+    /// one they read, later versions with TLS 1.2's): reading on shows it
+    /// was taken, as one it refused ends the handshake first.
+    #[inline]
+    pub(crate) fn header_read(&self, bytes: &[u8]) -> Option<RecordHeader> {
+        let packed = RecordHeader::parse(bytes).map_or(0, pack);
+        let slot = &self.headers[Direction::Read as usize];
         let before = slot.load(Relaxed);
         slot.store(packed, Relaxed);
         self.read_decrypted.store(false, Relaxed);
@@ -151,7 +153,7 @@ mod tests {
     fn a_read_record_whose_content_never_came_is_reported_once() {
         let records = LastRecords::new();
         assert!(records.take_unaccepted().is_none());
-        records.header(Direction::Read, &[22, 3, 3, 0xff, 0xfe]);
+        records.header_read(&[22, 3, 3, 0xff, 0xfe]);
         let header = RecordHeader {
             content_type: 22,
             version: 0x0303,
@@ -159,18 +161,18 @@ mod tests {
         };
         assert_eq!(records.take_unaccepted().map(|u| u.header), Some(header));
         assert!(records.take_unaccepted().is_none());
-        records.header(Direction::Read, &[21, 3, 1, 0, 2]);
+        records.header_read(&[21, 3, 1, 0, 2]);
         assert_eq!(records.content(Direction::Read), Some(0x0301));
         assert!(records.take_unaccepted().is_none());
         // A record that decrypted and was refused says so.
-        records.header(Direction::Read, &[23, 3, 3, 0, 20]);
+        records.header_read(&[23, 3, 3, 0, 20]);
         records.decrypted();
         assert!(records.take_unaccepted().is_some_and(|u| u.decrypted));
         assert_eq!(records.content(Direction::Write), None);
-        records.header(Direction::Write, &[23, 3, 3, 0, 1]);
+        records.header_written(&[23, 3, 3, 0, 1]);
         assert_eq!(records.content(Direction::Write), Some(0x0303));
         // A header too short to parse leaves no version.
-        records.header(Direction::Write, &[23, 3]);
+        records.header_written(&[23, 3]);
         assert_eq!(records.content(Direction::Write), None);
     }
 
@@ -179,8 +181,8 @@ mod tests {
         let records = LastRecords::new();
         let ccs = [20, 3, 3, 0, 1];
         let finished = [22, 3, 3, 0, 40];
-        assert_eq!(records.header(Direction::Read, &ccs), None);
-        let taken = records.header(Direction::Read, &finished);
+        assert_eq!(records.header_read(&ccs), None);
+        let taken = records.header_read(&finished);
         assert_eq!(
             taken,
             Some(RecordHeader {
@@ -190,27 +192,27 @@ mod tests {
             })
         );
         // One whose content OpenSSL reported is a message already.
-        records.header(Direction::Read, &ccs);
+        records.header_read(&ccs);
         records.content(Direction::Read);
-        assert_eq!(records.header(Direction::Read, &finished), None);
+        assert_eq!(records.header_read(&finished), None);
         // Nor is a record of another type, or one already logged as
         // refused.
-        records.header(Direction::Read, &[23, 3, 3, 0, 1]);
-        assert_eq!(records.header(Direction::Read, &finished), None);
-        records.header(Direction::Read, &ccs);
+        records.header_read(&[23, 3, 3, 0, 1]);
+        assert_eq!(records.header_read(&finished), None);
+        records.header_read(&ccs);
         assert!(records.take_unaccepted().is_some());
-        assert_eq!(records.header(Direction::Read, &finished), None);
+        assert_eq!(records.header_read(&finished), None);
         // A renegotiation's, encrypted, is one too.
-        records.header(Direction::Read, &[20, 3, 3, 0, 25]);
-        assert!(records.header(Direction::Read, &finished).is_some());
+        records.header_read(&[20, 3, 3, 0, 25]);
+        assert!(records.header_read(&finished).is_some());
         // One this end wrote is a message already, and leaves the next
         // record read alone.
         let records = LastRecords::new();
-        records.header(Direction::Write, &ccs);
-        assert_eq!(records.header(Direction::Read, &finished), None);
+        records.header_written(&ccs);
+        assert_eq!(records.header_read(&finished), None);
         // A handshake begun after one left unnamed does not name it.
-        records.header(Direction::Read, &ccs);
+        records.header_read(&ccs);
         records.begin_handshake();
-        assert_eq!(records.header(Direction::Read, &finished), None);
+        assert_eq!(records.header_read(&finished), None);
     }
 }

@@ -85,9 +85,7 @@ pub(crate) unsafe extern "C" fn msg_callback(
         if content_type == sys::SSL3_RT_HEADER {
             match direction {
                 Direction::Read => read_header(recorder, bytes),
-                Direction::Write => {
-                    recorder.records.header(direction, bytes);
-                }
+                Direction::Write => recorder.records.header_written(bytes),
             }
             return;
         }
@@ -141,7 +139,7 @@ fn argument_recorder<'a>(arg: *mut c_void, ssl: *mut SSL) -> Option<&'a Recorder
 /// OpenSSL took that one without reporting it.
 #[inline]
 fn read_header(recorder: &Recorder, bytes: &[u8]) {
-    if let Some(taken) = recorder.records.header(Direction::Read, bytes) {
+    if let Some(taken) = recorder.records.header_read(bytes) {
         let at = recorder.at();
         if let Some(mut state) = recorder.write() {
             state.log.push_unreported(at, taken);
