@@ -5,16 +5,17 @@
 
 use std::time::Duration;
 
-use openssl_handshake::decode::Body;
-use openssl_handshake::{Direction, HandshakeTrace, Message};
+use openssl_handshake::{Direction, EventKind, HandshakeTrace};
 
 use crate::case::Role;
 use crate::settings::Secs;
 
 /// What `peer` had sent when it went quiet for `timeout` (`--timeout`):
 /// nothing, `received` bytes too few for a message (which no trace event
-/// shows), or its last message, with this end's answer to it when this end
-/// had sent one (a second ClientHello after a HelloRetryRequest).
+/// shows), or what it was last heard sending ([`HandshakeTrace::last_heard`]:
+/// a message, or TLS 1.2's ChangeCipherSpec without the Finished after it),
+/// with this end's answer to it when this end had sent one (a second
+/// ClientHello after a HelloRetryRequest).
 pub fn stalled(
     peer: Role,
     trace: Option<&HandshakeTrace>,
@@ -22,11 +23,7 @@ pub fn stalled(
     received: u64,
 ) -> String {
     let limit = format!("{} (--timeout)", Secs(timeout));
-    let messages: Vec<&Message> = trace.map(|t| t.messages().collect()).unwrap_or_default();
-    let Some(at) = messages
-        .iter()
-        .rposition(|m| m.direction == Direction::Read)
-    else {
+    let Some((trace, at)) = trace.and_then(|t| Some((t, t.last_heard()?))) else {
         return match received {
             0 => format!("the {peer} sent nothing within {limit}"),
             n => format!(
@@ -35,38 +32,36 @@ pub fn stalled(
             ),
         };
     };
-    let heard = messages[at];
-    let answer = messages[at + 1..]
+    let heard = match &trace.events[at].kind {
+        EventKind::Message(m) => m.kind(),
+        _ => "ChangeCipherSpec".to_owned(),
+    };
+    // This end's answer: a second ClientHello after a HelloRetryRequest.
+    let answer = trace.events[at + 1..]
         .iter()
         .rev()
-        .find(|m| m.direction == Direction::Write && m.handshake_type.is_some());
+        .find_map(|e| match &e.kind {
+            EventKind::Message(m)
+                if m.direction == Direction::Write && m.handshake_type.is_some() =>
+            {
+                Some(m)
+            }
+            _ => None,
+        });
     let me = match peer {
         Role::Client => Role::Server,
         Role::Server => Role::Client,
     };
     match answer {
         Some(m) => format!(
-            "the {peer} stopped answering for {limit} after its {} and this {me}'s {}{}",
-            name(heard),
-            if retry(heard) { "second " } else { "" },
-            name(m)
+            "the {peer} stopped answering for {limit} after its {heard} and this {me}'s {}{}",
+            if heard == "HelloRetryRequest" {
+                "second "
+            } else {
+                ""
+            },
+            m.kind()
         ),
-        None => format!(
-            "the {peer} stopped answering for {limit} after its {}",
-            name(heard)
-        ),
-    }
-}
-
-/// Whether `m` is a HelloRetryRequest: a ServerHello by its type, told by
-/// its random (RFC 8446, section 4.1.3).
-fn retry(m: &Message) -> bool {
-    matches!(&m.body, Some(Body::ServerHello(h)) if h.hello_retry_request)
-}
-
-fn name(m: &Message) -> String {
-    match retry(m) {
-        true => "HelloRetryRequest".to_owned(),
-        false => m.name(),
+        None => format!("the {peer} stopped answering for {limit} after its {heard}"),
     }
 }

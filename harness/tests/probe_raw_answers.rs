@@ -9,7 +9,7 @@ use std::process::Command;
 use std::thread;
 use std::time::Duration;
 
-use common::{harness, run};
+use common::{first_json, harness, run};
 
 /// A warning unrecognized_name (as servers send for a name they do not
 /// know), then a ServerHello cut short after its version.
@@ -96,6 +96,22 @@ fn a_server_stalling_inside_a_record_header_did_send_something() {
 /// ClientHello unanswered, not after a ServerHello.
 #[test]
 fn a_server_stalling_after_its_hello_retry_request_is_named_so() {
+    stalls_after_hello_retry_request(&[]);
+}
+
+/// The same with the middlebox-compatibility ChangeCipherSpec servers
+/// send after it (RFC 8446, appendix D.4), as OpenSSL's does: that record
+/// is no step of the handshake, so the words still name the
+/// HelloRetryRequest.
+#[test]
+fn a_compatibility_change_cipher_spec_after_a_hello_retry_request_is_passed_over() {
+    stalls_after_hello_retry_request(&[0x14, 0x03, 0x03, 0x00, 0x01, 0x01]);
+}
+
+/// Probes a server that answers the ClientHello with a HelloRetryRequest
+/// and `then`, then stalls; checks what the time-out and the diagnosis
+/// say.
+fn stalls_after_hello_retry_request(then: &'static [u8]) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
     let handle = thread::spawn(move || {
@@ -124,11 +140,19 @@ fn a_server_stalling_after_its_hello_retry_request_is_named_so() {
         record.extend([0x02, 0x00]);
         record.extend((body.len() as u16).to_be_bytes());
         record.extend(body);
+        record.extend(then);
         tcp.write_all(&record).expect("HelloRetryRequest");
         let _ = tcp.read(&mut [0u8; 4096]);
         thread::sleep(Duration::from_secs(3));
     });
-    let out = run(harness(&["probe", &addr, "--timeout", "1"]));
+    let out = run(harness(&[
+        "probe",
+        &addr,
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    ]));
     handle.join().expect("server thread");
     assert_eq!(out.status.code(), Some(4), "{}", out.stderr);
     let last = out.stderr.lines().last().unwrap_or_default();
@@ -140,10 +164,21 @@ fn a_server_stalling_after_its_hello_retry_request_is_named_so() {
         "{last}"
     );
     // The diagnosis names the HelloRetryRequest too, not "the peer was slow".
+    let trace = first_json(&out);
+    let summary = trace["diagnosis"]["summary"].as_str().unwrap_or_default();
     assert!(
-        out.stdout
-            .contains("the peer stopped answering after its HelloRetryRequest"),
-        "{}",
-        out.stdout
+        summary.contains("the peer stopped answering after its HelloRetryRequest"),
+        "{summary}"
     );
+    // The record was read: the trace has it, after this client's answer.
+    let events = trace["trace"]["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let types: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["kind"]["type"].as_str())
+        .collect();
+    let held = types.contains(&"unreported_record");
+    assert_eq!(held, !then.is_empty(), "{types:?}");
 }

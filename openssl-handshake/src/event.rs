@@ -265,6 +265,17 @@ impl Message {
         ))
     }
 
+    /// What the message is, in a diagnosis's words: its
+    /// [`name`](Self::name), but a ServerHello that is a
+    /// HelloRetryRequest (RFC 8446, section 4.1.3) is named so, where
+    /// `-msg`, and the message log after it, call both ServerHello.
+    pub fn kind(&self) -> String {
+        match &self.body {
+            Some(Body::ServerHello(h)) if h.hello_retry_request => "HelloRetryRequest".into(),
+            _ => self.name(),
+        }
+    }
+
     /// A name for what this record holds: the handshake type, or the
     /// content type for other records.
     pub fn name(&self) -> String {

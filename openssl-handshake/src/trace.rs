@@ -5,11 +5,13 @@ use std::time::Duration;
 use openssl::ssl::SslRef;
 use serde::{Deserialize, Serialize};
 
+use crate::decode::{Body, HandshakeType};
 use crate::diagnosis::{Diagnosis, LocalConfig};
 use crate::event::{
     Alert, Direction, Event, EventKind, ExitStatus, HandshakeState, Message, Side, StateChange,
 };
 use crate::negotiated::{Negotiated, VerifyResult};
+use crate::sys;
 
 /// The handshake of one connection, as recorded from inside OpenSSL.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -412,6 +414,31 @@ impl HandshakeTrace {
         self.messages()
             .filter(|m| m.handshake_type.is_some())
             .last()
+    }
+
+    /// Where in [`events`](Self::events) the peer was last heard: its last
+    /// message read, or a ChangeCipherSpec after it that OpenSSL took
+    /// without reporting ([`EventKind::UnreportedRecord`]), which in TLS
+    /// 1.2 says its Finished never came. TLS 1.3's middlebox-compatibility
+    /// ChangeCipherSpec (RFC 8446, appendix D.4) is no step of the
+    /// handshake, reported or not, and is passed over for the message
+    /// before it. What a time-out's words name.
+    pub fn last_heard(&self) -> Option<usize> {
+        // The hellos carry the version OpenSSL offered or would take,
+        // not the one chosen, but a ServerHello names it.
+        let hellos = [HandshakeType::CLIENT_HELLO, HandshakeType::SERVER_HELLO];
+        let tls13 = self.messages().any(|m| match (&m.body, m.handshake_type) {
+            (Some(Body::ServerHello(h)), _) => h.selected_version == Some(0x0304),
+            (_, Some(t)) if hellos.contains(&t) => false,
+            _ => m.version == 0x0304,
+        });
+        self.events.iter().rposition(|e| match &e.kind {
+            EventKind::Message(m) if m.direction == Direction::Read => {
+                !(tls13 && i32::from(m.content_type) == sys::SSL3_RT_CHANGE_CIPHER_SPEC)
+            }
+            EventKind::UnreportedRecord(_) => !tls13,
+            _ => false,
+        })
     }
 
     /// "read ClientHello": the last handshake message and its direction.

@@ -98,12 +98,8 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     let m = last_read(f)?;
     let meaning = defect(f, m)?;
     Some(
-        super::message::malformed_named(
-            f,
-            &format!("{}'s {}", f.them(), super::message::kind_of(m)),
-            &meaning,
-        )
-        .with_some("decoded here", evidence(f, m))
-        .with_raw(f),
+        super::message::malformed_named(f, &format!("{}'s {}", f.them(), m.kind()), &meaning)
+            .with_some("decoded here", evidence(f, m))
+            .with_raw(f),
     )
 }

@@ -5,8 +5,8 @@
 //! (both decrypt_error). Either end can tell: the
 //! reader from OpenSSL's reason, the sender from the alert it gets back.
 
-use crate::decode::{Body, HandshakeType};
-use crate::event::{Alert, Direction, EventKind, ExitStatus, Message, Side};
+use crate::decode::HandshakeType;
+use crate::event::{Alert, Direction, EventKind, ExitStatus, Side};
 
 use super::decoded;
 use super::facts::{alert, alert_text, version_name, Facts};
@@ -190,7 +190,7 @@ pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
 /// say), the point it came after.
 fn offending_message(f: &Facts<'_>) -> String {
     match f.trace.last_handshake_message() {
-        Some(m) if m.direction == Direction::Read => format!("{}'s {}", f.them(), kind_of(m)),
+        Some(m) if m.direction == Direction::Read => format!("{}'s {}", f.them(), m.kind()),
         Some(m) => format!(
             "a message {} sent after {} wrote {}",
             f.them(),
@@ -198,15 +198,6 @@ fn offending_message(f: &Facts<'_>) -> String {
             m.name()
         ),
         None => format!("a message from {}", f.them()),
-    }
-}
-
-/// A message's name, telling a HelloRetryRequest from the ServerHello
-/// whose type it shares: what its checks are depends on which it is.
-pub(super) fn kind_of(m: &Message) -> String {
-    match &m.body {
-        Some(Body::ServerHello(h)) if h.hello_retry_request => "HelloRetryRequest".into(),
-        _ => m.name(),
     }
 }
 

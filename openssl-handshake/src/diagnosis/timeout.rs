@@ -8,7 +8,7 @@ use crate::decode::HandshakeType;
 use crate::event::{Direction, EventKind, Side};
 use crate::trace::HandshakeTrace;
 
-use super::{message, record, Cause, Diagnosis, Fault};
+use super::{record, Cause, Diagnosis, Fault};
 
 impl Diagnosis {
     /// The diagnosis of a handshake that the caller's own time-out ended;
@@ -49,28 +49,18 @@ const NO_TRACE_FIX: &str = "Check that the peer is reachable and speaks TLS on t
 /// What the peer of `t` had sent when the wait ended, and what to do
 /// about it, from the side that waited.
 pub(super) fn silence(t: &HandshakeTrace) -> (String, String) {
-    let heard = t
-        .messages()
-        .filter(|m| m.direction == Direction::Read)
-        .last();
-    // A ChangeCipherSpec OpenSSL took unreported may have come after it.
-    let ccs_last = t.events.iter().rev().find_map(|e| match &e.kind {
-        EventKind::Message(m) => (m.direction == Direction::Read).then_some(false),
-        EventKind::UnreportedRecord(_) => Some(true),
-        _ => None,
-    }) == Some(true);
+    let heard = t.last_heard().map(|i| &t.events[i].kind);
     let hello_sent = t.messages().any(|m| {
         m.direction == Direction::Write && m.handshake_type == Some(HandshakeType::CLIENT_HELLO)
     });
     let received = t.bytes_received;
     let what = match (record::begun(t), heard, t.side) {
         (Some(h), _, _) => record::stalled_in("the peer", h),
-        (None, Some(m), _) => format!(
+        (None, Some(heard), _) => format!(
             "the peer stopped answering after its {}",
-            if ccs_last {
-                "ChangeCipherSpec".to_owned()
-            } else {
-                message::kind_of(m)
+            match heard {
+                EventKind::Message(m) => m.kind(),
+                _ => "ChangeCipherSpec".to_owned(),
             }
         ),
         (None, None, Side::Client) if received == 0 && hello_sent => {
