@@ -27,7 +27,7 @@ use crate::clock;
 use crate::error::Error;
 use crate::event::{Event, EventKind, ExitStatus, Side};
 use crate::ffi;
-use crate::records::is_change_cipher_spec;
+use crate::records::whole_change_cipher_spec;
 
 mod foreign;
 mod message;
@@ -420,7 +420,7 @@ fn record_info(recorder: &Recorder, ssl: &SslRef, where_: c_int, ret: c_int) -> 
             _ => None,
         };
         let mid_record = unaccepted.is_some() && ffi::reading_record_body(ssl);
-        if let Some(ccs) = unaccepted.filter(|h| !mid_record && is_change_cipher_spec(*h)) {
+        if let Some(ccs) = unaccepted.filter(|h| whole_change_cipher_spec(*h, mid_record)) {
             // Waiting for what follows a ChangeCipherSpec, which OpenSSL
             // took: logged now, as the peer may send nothing more.
             recorder.records.take_unaccepted();

@@ -131,6 +131,15 @@ pub(crate) fn is_change_cipher_spec(h: RecordHeader) -> bool {
     i32::from(h.content_type) == crate::sys::SSL3_RT_CHANGE_CIPHER_SPEC
 }
 
+/// Whether `h`, the last record read, whose content never reached the
+/// message callback, is a ChangeCipherSpec that OpenSSL read whole
+/// (`mid_record`, the record layer still waiting for its body, is false)
+/// and may have taken: it has if the handshake waits for the next record,
+/// or fails with no reason of OpenSSL's own for it (the callers' checks).
+pub(crate) fn whole_change_cipher_spec(h: RecordHeader, mid_record: bool) -> bool {
+    is_change_cipher_spec(h) && !mid_record
+}
+
 const PRESENT: u64 = 1 << 40;
 
 fn pack(h: RecordHeader) -> u64 {

@@ -186,9 +186,8 @@ pub(super) fn log_refused_record(
 /// not 1, one out of place) leaves its own reason. `reason` is OpenSSL's,
 /// as the caller read it.
 fn taken_change_cipher_spec(header: RecordHeader, reason: &str, ssl: &SslRef) -> bool {
-    crate::records::is_change_cipher_spec(header)
-        && (reason.is_empty() || reason == UNEXPECTED_EOF)
-        && !ffi::reading_record_body(ssl)
+    (reason.is_empty() || reason == UNEXPECTED_EOF)
+        && crate::records::whole_change_cipher_spec(header, ffi::reading_record_body(ssl))
 }
 
 /// OpenSSL's reason for a message of a type not expected where it came.
