@@ -475,6 +475,18 @@ fn sni_unknown_name_alert_and_default_certificate() {
     };
     assert_eq!(set("tls1_2"), set("tls1_3"));
     assert!(set("tls1_2").contains("secp256r1"));
+    // OpenSSL's default list has no brainpool curve: offered ahead of the
+    // certificate's, which the server then took, they are named refused.
+    let note = groups_of(&r, "tls1_2")["note"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let took = "offered ahead of secp256r1, the certificate's curve, which the server took \
+                instead";
+    assert!(
+        note.starts_with("none of brainpoolP256r1, ") && note.ends_with(took),
+        "{note}"
+    );
 
     let (code, md) = scan(d, &addr, &["--format", "markdown"]);
     assert_eq!(code, Some(0));

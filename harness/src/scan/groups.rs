@@ -225,10 +225,10 @@ fn enumerate(p: &Prober, v: Version, cert_curve: Option<u16>) -> GroupFinding {
                 f.detail = match (a.hello.group, a.error, anchor(&order)) {
                     (Some(g), _, Some(c)) if g == c.id => {
                         hidden = Some(format!(
-                            "none of {}: offered first, the server took its certificate's \
-                             curve {}, offered last",
+                            "none of {}: offered ahead of {c}, the certificate's curve, which \
+                             the server took instead",
                             rest.join(", "),
-                            c.iana
+                            c = c.iana
                         ));
                         format!(
                             "the server chose {} again, its certificate's curve, which TLS 1.2 \
