@@ -198,7 +198,10 @@ impl HandshakeTrace {
     /// both hellos carry max_fragment_length (absent when not sent).
     /// Version 11: an event may be an `unreported_record` (a
     /// ChangeCipherSpec OpenSSL read without reporting it).
-    pub const SCHEMA_VERSION: u32 = 11;
+    /// Version 12: a ClientHello carries its application_settings (ALPS)
+    /// protocols and its encrypted_client_hello extension (both absent
+    /// when not sent).
+    pub const SCHEMA_VERSION: u32 = 12;
 
     /// The most events one trace records, over the connection's life
     /// (renegotiations, TLS 1.3 tickets and key updates count too); later

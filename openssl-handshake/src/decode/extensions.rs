@@ -49,6 +49,12 @@ extension_types! {
 /// compress_certificate (RFC 8879), which tls-parser's registry lacks.
 pub(super) const EXT_COMPRESS_CERTIFICATE: u16 = 27;
 
+/// application_settings (ALPS, draft-vvv-tls-alps) under the code point
+/// Chromium sends now, and under its first; neither is in IANA's
+/// registry or tls-parser's.
+pub(super) const EXT_APPLICATION_SETTINGS: u16 = 0x44cd;
+pub(super) const EXT_APPLICATION_SETTINGS_OLD: u16 = 0x4469;
+
 pub(super) struct Extension<'a> {
     pub(super) ty: u16,
     pub(super) data: &'a [u8],

@@ -5,6 +5,7 @@ use tls_parser::{parse_tls_handshake_client_hello, parse_tls_handshake_server_he
 
 use super::certificate::ext_certificate_authorities;
 use super::client_extensions::*;
+use super::ech::{ext_encrypted_client_hello, EncryptedClientHello, EXT_ENCRYPTED_CLIENT_HELLO};
 use super::error::{bad, nom_fail, Res};
 use super::extensions::*;
 use super::names::{CipherSuite, NamedGroup, SignatureScheme};
@@ -83,6 +84,16 @@ pub struct ClientHello {
     /// 2 brotli, 3 zstd), in order; absent in JSON when not sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub compress_certificate: Vec<u16>,
+    /// The application_settings extension (ALPS, draft-vvv-tls-alps,
+    /// under either code point): the protocols for which the client
+    /// offers to exchange settings in the handshake (Chromium: h2),
+    /// escaped like `sni`; absent in JSON when not sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub application_settings: Vec<String>,
+    /// The encrypted_client_hello extension (a real one or GREASE, which
+    /// look alike), when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encrypted_client_hello: Option<EncryptedClientHello>,
     /// The record_size_limit extension (RFC 8449), when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_size_limit: Option<u16>,
@@ -343,6 +354,17 @@ pub(super) fn decode_client_hello(
                     .map_err(|f| f.in_extension("compress_certificate"))?;
             }
             EXT_COOKIE => view.cookie_len = ext_cookie(data).ok(),
+            EXT_APPLICATION_SETTINGS | EXT_APPLICATION_SETTINGS_OLD => {
+                // The same list as ALPN's (ApplicationSettingsSupport).
+                view.application_settings =
+                    ext_alpn(data).map_err(|f| f.in_extension("application_settings"))?;
+            }
+            EXT_ENCRYPTED_CLIENT_HELLO => {
+                view.encrypted_client_hello = Some(
+                    ext_encrypted_client_hello(data)
+                        .map_err(|f| f.in_extension("encrypted_client_hello"))?,
+                );
+            }
             EXT_POST_HANDSHAKE_AUTH => {
                 view.post_handshake_auth = true;
             }

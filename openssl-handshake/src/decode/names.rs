@@ -304,7 +304,11 @@ pub(super) fn signature_scheme_name(id: u16) -> Option<&'static str> {
 /// Values" registry, as tshark prints it (`server_name`, `session_ticket`,
 /// `application_layer_protocol_negotiation`), also for the types in
 /// common use that tshark names and IANA does not (`application_settings`,
-/// `next_protocol_negotiation`, `channel_id`); `reserved` for a value IANA
+/// `next_protocol_negotiation`, `channel_id`); the code points Chromium
+/// sends that tshark 4.0 does not know are named after BoringSSL's
+/// `tls1.h` (0xca34 `trust_anchors`), but for ALPS's current code point,
+/// 17613, `application_settings_new`, as tshark's name for its first,
+/// 17513, is BoringSSL's for this one; `reserved` for a value IANA
 /// reserved (40 and 46, TLS 1.3 draft types, and the GREASE values of
 /// RFC 8701); `None` for the rest. (`tls-parser`'s names are its Rust
 /// constants, `SessionTicketTLS`, which no tool prints.)
@@ -376,8 +380,10 @@ pub fn extension_name(id: u16) -> Option<&'static str> {
         59 => "dnssec_chain",
         0x3374 => "next_protocol_negotiation",
         0x4469 => "application_settings",
+        0x44cd => "application_settings_new",
         0x754f => "channel_id_old",
         0x7550 => "channel_id",
+        0xca34 => "trust_anchors",
         0xfe0d => "encrypted_client_hello",
         0xff01 => "renegotiation_info",
         0xffa5 => "quic_transport_parameters (drafts version)",

@@ -193,6 +193,17 @@ fn details(body: &Body) -> Vec<String> {
             if !h.compress_certificate.is_empty() {
                 v.push(compress_certificate(&h.compress_certificate));
             }
+            if !h.application_settings.is_empty() {
+                v.push(format!(
+                    "application_settings={}",
+                    list(h.application_settings.iter())
+                ));
+            }
+            v.extend(
+                h.encrypted_client_hello
+                    .as_ref()
+                    .map(encrypted_client_hello),
+            );
             v.extend(
                 h.record_size_limit
                     .map(|n| format!("record_size_limit={n}")),

@@ -2,6 +2,7 @@
 //! and hostile input.
 
 mod accepted_certificates;
+mod browser_extensions;
 mod client_extensions;
 mod dh_groups;
 mod extension_problems;

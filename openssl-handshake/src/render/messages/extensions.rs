@@ -2,7 +2,9 @@
 //! message log, one line (or a few) per extension.
 
 use super::{list, schemes};
-use crate::decode::{self, ClientHello, HelloExtensions, SignatureScheme, StatusRequest};
+use crate::decode::{
+    self, ClientHello, EncryptedClientHello, HelloExtensions, SignatureScheme, StatusRequest,
+};
 
 /// Every extension a message carried, in the order sent, by the IANA
 /// names tshark prints (`-trace` names most alike): the lines above
@@ -118,6 +120,26 @@ pub(super) fn compress_certificate(algorithms: &[u16]) -> String {
         format!("{name} ({a})")
     });
     format!("compress_certificate={}", list(named))
+}
+
+/// `encrypted_client_hello=outer, HKDF-SHA256 (1), AES-128-GCM (1),
+/// config_id=11, enc=32 bytes, payload=176 bytes`: the HPKE suite by RFC
+/// 9180's names, and the rest as the draft names its fields.
+pub(super) fn encrypted_client_hello(e: &EncryptedClientHello) -> String {
+    let mut parts = vec![match e.hello_type {
+        0 => "outer".to_owned(),
+        1 => "inner".to_owned(),
+        t => format!("type {t}"),
+    }];
+    if let Some(s) = e.cipher_suite {
+        let name = |n: Option<&str>, id: u16| format!("{} ({id})", n.unwrap_or("unknown"));
+        parts.push(name(s.kdf_name(), s.kdf_id));
+        parts.push(name(s.aead_name(), s.aead_id));
+    }
+    parts.extend(e.config_id.map(|c| format!("config_id={c}")));
+    parts.extend(e.enc_len.map(|n| format!("enc={n} bytes")));
+    parts.extend(e.payload_len.map(|n| format!("payload={n} bytes")));
+    format!("encrypted_client_hello={}", parts.join(", "))
 }
 
 pub(super) fn signature_algorithms_cert(s: &[SignatureScheme]) -> String {
