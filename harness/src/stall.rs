@@ -33,7 +33,7 @@ pub fn stalled(
         };
     };
     let heard = match &trace.events[at].kind {
-        EventKind::Message(m) => m.kind(),
+        EventKind::Message(m) => m.exact_name(),
         _ => "ChangeCipherSpec".to_owned(),
     };
     // This end's answer: a second ClientHello after a HelloRetryRequest.
@@ -60,7 +60,7 @@ pub fn stalled(
             } else {
                 ""
             },
-            m.kind()
+            m.exact_name()
         ),
         None => format!("the {peer} stopped answering for {limit} after its {heard}"),
     }

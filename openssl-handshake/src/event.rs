@@ -269,7 +269,7 @@ impl Message {
     /// [`name`](Self::name), but a ServerHello that is a
     /// HelloRetryRequest (RFC 8446, section 4.1.3) is named so, where
     /// `-msg`, and the message log after it, call both ServerHello.
-    pub fn kind(&self) -> String {
+    pub fn exact_name(&self) -> String {
         match &self.body {
             Some(Body::ServerHello(h)) if h.hello_retry_request => "HelloRetryRequest".into(),
             _ => self.name(),

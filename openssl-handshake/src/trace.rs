@@ -427,13 +427,15 @@ impl HandshakeTrace {
     /// handshake, reported or not, and is passed over for the message
     /// before it. What a time-out's words name.
     pub fn last_heard(&self) -> Option<usize> {
-        // The hellos carry the version OpenSSL offered or would take,
-        // not the one chosen, but a ServerHello names it.
+        // A ServerHello names the version chosen. The version OpenSSL
+        // reports with a message is the one chosen only from the
+        // handshake messages after the hellos: with the hellos, and with an
+        // alert read before the ServerHello, it is the highest offered.
         let hellos = [HandshakeType::CLIENT_HELLO, HandshakeType::SERVER_HELLO];
         let tls13 = self.messages().any(|m| match (&m.body, m.handshake_type) {
             (Some(Body::ServerHello(h)), _) => h.selected_version == Some(0x0304),
-            (_, Some(t)) if hellos.contains(&t) => false,
-            _ => m.version == 0x0304,
+            (_, Some(t)) => !hellos.contains(&t) && m.version == 0x0304,
+            (_, None) => false,
         });
         self.events.iter().rposition(|e| match &e.kind {
             EventKind::Message(m) if m.direction == Direction::Read => {
@@ -528,32 +530,4 @@ fn is_zero(n: &u32) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn failed(reason: &str) -> Outcome {
-        let mut t = HandshakeTrace::new(Side::Client);
-        t.gave_up(reason);
-        t.outcome
-    }
-
-    #[test]
-    fn giving_up_fails_a_handshake_in_progress() {
-        let Outcome::Failed(f) = failed("time-out") else {
-            panic!("still in progress");
-        };
-        assert_eq!(f.reason, "time-out");
-        assert_eq!(f.state, None);
-    }
-
-    #[test]
-    fn giving_up_replaces_a_failure_reason_and_keeps_a_success() {
-        let mut t = HandshakeTrace::new(Side::Server);
-        t.gave_up("first");
-        t.gave_up("second");
-        assert_eq!(t.failure().map(|f| f.reason.as_str()), Some("second"));
-        t.outcome = Outcome::Succeeded;
-        t.gave_up("late");
-        assert!(t.succeeded());
-    }
-}
+mod tests;

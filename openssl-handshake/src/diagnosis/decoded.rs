@@ -98,7 +98,7 @@ pub(super) fn diagnose(f: &Facts<'_>) -> Option<Diagnosis> {
     let m = last_read(f)?;
     let meaning = defect(f, m)?;
     Some(
-        super::message::malformed_named(f, &format!("{}'s {}", f.them(), m.kind()), &meaning)
+        super::message::malformed_named(f, &format!("{}'s {}", f.them(), m.exact_name()), &meaning)
             .with_some("decoded here", evidence(f, m))
             .with_raw(f),
     )

@@ -190,7 +190,7 @@ pub(super) fn diagnose_late(f: &Facts<'_>) -> Option<Diagnosis> {
 /// say), the point it came after.
 fn offending_message(f: &Facts<'_>) -> String {
     match f.trace.last_handshake_message() {
-        Some(m) if m.direction == Direction::Read => format!("{}'s {}", f.them(), m.kind()),
+        Some(m) if m.direction == Direction::Read => format!("{}'s {}", f.them(), m.exact_name()),
         Some(m) => format!(
             "a message {} sent after {} wrote {}",
             f.them(),

@@ -59,7 +59,7 @@ pub(super) fn silence(t: &HandshakeTrace) -> (String, String) {
         (None, Some(heard), _) => format!(
             "the peer stopped answering after its {}",
             match heard {
-                EventKind::Message(m) => m.kind(),
+                EventKind::Message(m) => m.exact_name(),
                 _ => "ChangeCipherSpec".to_owned(),
             }
         ),
