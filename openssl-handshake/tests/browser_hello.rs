@@ -143,7 +143,8 @@ fn chromium_hello_decodes_its_extensions_as_tshark_frames_them() {
     assert!(decode_handshake(HELLO, false).is_ok_and(|m| m.extension_problems.is_empty()));
 }
 
-/// The message log names both, with the HPKE suite by RFC 9180's names.
+/// The message log names both, with the HPKE suite by RFC 9180's names;
+/// the trace's JSON matches its schema.
 #[test]
 fn chromium_hello_prints_its_ech_and_alps() {
     // A server's trace, its events replaced by the ClientHello read.
@@ -166,6 +167,16 @@ fn chromium_hello_prints_its_ech_and_alps() {
     kind["body"] = serde_json::to_value(decode_handshake(HELLO, false).expect("decodes").body)
         .expect("JSON body");
     trace["events"] = serde_json::json!([{ "at_us": 0, "kind": kind }]);
+    // The schema holds both extensions as serde writes them.
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/trace.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema).expect("schema")).expect("JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("a draft 2020-12 schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&trace)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
     let trace = HandshakeTrace::from_json(&trace.to_string()).expect("a trace");
     let log = trace.message_log();
     assert!(log.contains("\n    application_settings=h2\n"), "{log}");

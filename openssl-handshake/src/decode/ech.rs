@@ -1,9 +1,9 @@
 //! The encrypted_client_hello extension of a ClientHello (TLS Encrypted
 //! Client Hello, draft-ietf-tls-esni, section 5): its HPKE suite, config
 //! id and the lengths of its encapsulated key and encrypted inner hello.
-//! Browsers send one in every TLS 1.3 ClientHello, a real one for a server
-//! that published an ECH configuration and a GREASE one, alike on the
-//! wire, for any other; OpenSSL 3.0 neither sends nor reads it (nor does
+//! Chromium sends one in every ClientHello, a real one for a server that
+//! published an ECH configuration and a GREASE one, alike on the wire, for
+//! any other; OpenSSL 3.0 neither sends nor reads it (nor does
 //! tshark 4.0), so a trace is where a server's owner sees what came.
 
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,7 @@ pub struct HpkeSuite {
 
 impl HpkeSuite {
     /// The KDF's name in RFC 9180's registry, if it has one.
-    pub fn kdf_name(self) -> Option<&'static str> {
+    pub(crate) fn kdf_name(self) -> Option<&'static str> {
         Some(match self.kdf_id {
             1 => "HKDF-SHA256",
             2 => "HKDF-SHA384",
@@ -65,7 +65,7 @@ impl HpkeSuite {
     }
 
     /// The AEAD's name in RFC 9180's registry, if it has one.
-    pub fn aead_name(self) -> Option<&'static str> {
+    pub(crate) fn aead_name(self) -> Option<&'static str> {
         Some(match self.aead_id {
             1 => "AES-128-GCM",
             2 => "AES-256-GCM",

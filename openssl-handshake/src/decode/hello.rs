@@ -354,16 +354,12 @@ pub(super) fn decode_client_hello(
                     .map_err(|f| f.in_extension("compress_certificate"))?;
             }
             EXT_COOKIE => view.cookie_len = ext_cookie(data).ok(),
+            // Nor does it read ALPS (whose list is ALPN's) or ECH.
             EXT_APPLICATION_SETTINGS | EXT_APPLICATION_SETTINGS_OLD => {
-                // The same list as ALPN's (ApplicationSettingsSupport).
-                view.application_settings =
-                    ext_alpn(data).map_err(|f| f.in_extension("application_settings"))?;
+                view.application_settings = ext_alpn(data).unwrap_or_default();
             }
             EXT_ENCRYPTED_CLIENT_HELLO => {
-                view.encrypted_client_hello = Some(
-                    ext_encrypted_client_hello(data)
-                        .map_err(|f| f.in_extension("encrypted_client_hello"))?,
-                );
+                view.encrypted_client_hello = ext_encrypted_client_hello(data).ok();
             }
             EXT_POST_HANDSHAKE_AUTH => {
                 view.post_handshake_auth = true;
