@@ -60,6 +60,14 @@ fn main() -> Result<()> {
             }
         }
     }
+    // A browser's ClientHello, with the extensions OpenSSL never sends
+    // (ECH, ALPS): a seed for their decoders.
+    let browser = include_bytes!("../tests/browser/chromium-156-client-hello.bin");
+    std::fs::write(
+        decode_dir.join("chromium-client-hello"),
+        [&[0u8][..], browser].concat(),
+    )?;
+    written += 1;
     println!("wrote {written} messages to {}", out.display());
     Ok(())
 }
