@@ -85,6 +85,67 @@ fn s_client_verify_code(root: &str, addr: &str) -> i64 {
         .unwrap_or_else(|| panic!("unreadable verify code: {line}"))
 }
 
+/// An expired leaf sent without its intermediate: OpenSSL meets several
+/// errors, and s_client, whose verify callback
+/// goes on past each, prints a `verify error:num=N:text` line for every
+/// one. The scan lists the same errors in the same order; its verify
+/// result is the first (s_client's return code is the last).
+#[test]
+fn every_verify_error_is_listed_as_s_client_prints_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write_pki(d);
+    let (chain, key, root) = (
+        p(d, "neg-expired.chain.pem"),
+        p(d, "neg-expired.key"),
+        p(d, "root.pem"),
+    );
+    // `-cert` alone: the leaf, no intermediate.
+    let (_server, addr) = common::s_server(&["-www", "-cert", &chain, "-key", &key]);
+    let mut c = Command::new("openssl");
+    c.args(["s_client", "-connect", &addr, "-CAfile", &root])
+        .args(["-verify_hostname", "localhost", "-servername", "localhost"])
+        .stdin(std::process::Stdio::null());
+    let out = run(c);
+    let theirs: Vec<(i64, String)> = out
+        .stdout
+        .lines()
+        .chain(out.stderr.lines())
+        .filter_map(|l| l.strip_prefix("verify error:num="))
+        .filter_map(|rest| {
+            let (n, text) = rest.split_once(':')?;
+            Some((n.parse().ok()?, text.to_owned()))
+        })
+        .collect();
+    assert!(
+        theirs.len() >= 3,
+        "s_client's errors: {theirs:?}\n{}",
+        out.stderr
+    );
+
+    let r = scan_json(d, &addr, &[]);
+    let ch = &r["findings"]["chain"];
+    let ours: Vec<(i64, String)> = ch["client_verify_errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no client_verify_errors: {ch}"))
+        .iter()
+        .map(|e| {
+            let text = e["text"].as_str().unwrap_or_default().to_owned();
+            (e["code"].as_i64().unwrap_or(-1), text)
+        })
+        .collect();
+    assert_eq!(ours, theirs, "{ch}");
+    assert_eq!(ch["client_verify"][0], theirs[0].0, "{ch}");
+    let (_, table) = scan(d, &addr, &[]);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("chain") && l.contains("verify (level"))
+        .unwrap_or_else(|| panic!("no verify row: {table}"));
+    for (code, text) in &theirs {
+        assert!(row.contains(&format!("{code}: {text} (depth ")), "{row}");
+    }
+}
+
 /// A weak leaf key, a SHA-1-signed leaf, an expired one and one only for
 /// client authentication: the scan reaches them (its handshakes run at
 /// security level 0) but verifies the chain as this machine's OpenSSL

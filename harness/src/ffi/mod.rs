@@ -1,14 +1,13 @@
-//! The harness's only unsafe code: the calls into OpenSSL that the `openssl` crate does not
-//! make safe, offering a saved session (`SSL_set_session`), asking for a renegotiation
-//! (`SSL_renegotiate`), SRP logins (`SSL_CTX_set_srp_*`, OpenSSL 3's deprecated SRP API,
-//! present when the linked library was built with SRP and its 3.0 deprecations: cfg `ossl_srp`,
-//! from build.rs), matching a certificate to a host name ([`host`]), automatic DH parameters
-//! for a server ([`dh_auto`]), a chain certificate checked as added ([`chain_cert`]), and TLS
-//! over OpenSSL's own socket BIO ([`socket_tls`]); getaddrinfo's view of a host
+//! The harness's only unsafe code: the calls into OpenSSL that the `openssl` crate does not make
+//! safe, offering a saved session (`SSL_set_session`), asking for a renegotiation
+//! (`SSL_renegotiate`), SRP logins (`SSL_CTX_set_srp_*`, OpenSSL 3's deprecated SRP API, under cfg
+//! `ossl_srp`, which build.rs sets when the linked library has it), matching a certificate to a
+//! host name ([`host`]), automatic DH parameters for a server ([`dh_auto`]), a chain certificate
+//! checked as added ([`chain_cert`]), each error of a chain's verification ([`verify_errors`]), and
+//! TLS over OpenSSL's own socket BIO ([`socket_tls`]); getaddrinfo's view of a host
 //! ([`numeric_host`]); [`no_unwind`], which keeps panics out of the `openssl` crate's callback
-//! trampolines; [`death_signal`], the one hook run in a peer process first; and
-//! [`exit_at_once`], which ends the process without the atexit handlers (OpenSSL's cleanup)
-//! that would run under other threads.
+//! trampolines; [`death_signal`], the one hook run in a peer process first; and [`exit_at_once`],
+//! which ends the process without OpenSSL's atexit cleanup, which would run under other threads.
 //!
 //! `SSL_set_session(3)` requires the session to come from the same
 //! `SSL_CTX` as the connection it is offered on. [`SavedSession`] keeps the
@@ -32,6 +31,7 @@ pub mod inherited_fd;
 mod no_unwind;
 pub mod numeric_host;
 pub mod socket_tls;
+pub mod verify_errors;
 
 pub use no_unwind::no_unwind;
 

@@ -18,6 +18,7 @@ use testkit::error_chain::Chain;
 use super::conn::{Attempt, Offer, Prober};
 use super::{sigalgs, Verdict};
 use crate::case::Version;
+use crate::ffi::verify_errors::{verify_each, VerifyError};
 
 /// One certificate as sent.
 #[derive(Debug, Clone, Serialize)]
@@ -91,6 +92,10 @@ pub struct ChainFinding {
     /// and no SHA-1 or MD5 signatures; at 2, 112 bits). `None` without a
     /// chain.
     pub client_verify: Option<(i32, String)>,
+    /// Every error `client_verify` met, in the order OpenSSL met them, as
+    /// `openssl s_client` prints a `verify error:` line for each (the
+    /// first is `client_verify`'s); empty when the chain verifies.
+    pub client_verify_errors: Vec<VerifyError>,
     /// The security level `client_verify` ran at.
     pub client_security_level: u32,
     /// Notes on anything odd.
@@ -144,6 +149,7 @@ fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
             .and_then(|n| n.verify.as_ref())
             .map(|v| (v.code, v.text.clone())),
         client_verify: None,
+        client_verify_errors: Vec::new(),
         client_security_level: crate::library::default_security_level(),
         notes: Vec::new(),
         probes: vec![base.id.clone()],
@@ -177,11 +183,14 @@ fn from_base(p: &Prober, base: &Attempt) -> ChainFinding {
         }
         Verdict::No
     };
-    f.client_verify = Some(
-        verify_chain(p, &base.chain, Some((&f.hostname, f.client_security_level)))
-            .unwrap_or_else(|e| (-1, Chain(&e).to_string())),
-    );
-    match verify_chain(p, &base.chain, None) {
+    match verify_chain(p, &base.chain, Some((&f.hostname, f.client_security_level))) {
+        Ok(v) => {
+            f.client_verify = Some((v.code, v.text));
+            f.client_verify_errors = v.errors;
+        }
+        Err(e) => f.client_verify = Some((-1, Chain(&e).to_string())),
+    }
+    match verify_chain(p, &base.chain, None).map(|v| (v.code, v.text)) {
         Ok((code, text)) => {
             f.complete = match code {
                 0 => Verdict::Yes,
@@ -446,7 +455,7 @@ fn verify_chain(
     p: &Prober,
     chain: &[X509],
     as_client: Option<(&str, u32)>,
-) -> Result<(i32, String), ChainVerifyError> {
+) -> Result<Verified, ChainVerifyError> {
     let mut store = X509StoreBuilder::new()?;
     match &p.files().cas {
         Some(cas) => {
@@ -482,8 +491,28 @@ fn verify_chain(
     let mut ctx = X509StoreContext::new()?;
     let leaf = chain.first().ok_or(ChainVerifyError::NoCertificate)?;
     ctx.init(&store, leaf, &untrusted, |c| {
-        c.verify_cert()?;
-        Ok((c.error().as_raw(), c.error().error_string().to_owned()))
+        // As a client, every error (its result is the first); for the
+        // issuers, the first alone, which says what is missing.
+        let errors = match as_client {
+            Some(_) => verify_each(c)?,
+            None => {
+                c.verify_cert()?;
+                Vec::new()
+            }
+        };
+        let (code, text) = errors.first().map_or_else(
+            || (c.error().as_raw(), c.error().error_string().to_owned()),
+            |e| (e.code, e.text.clone()),
+        );
+        Ok(Verified { code, text, errors })
     })
     .map_err(ChainVerifyError::from)
+}
+
+/// A chain's verify result: the first error's code and text (0 and "ok"
+/// when it verifies), and, verified as a client, every error met.
+struct Verified {
+    code: i32,
+    text: String,
+    errors: Vec<VerifyError>,
 }

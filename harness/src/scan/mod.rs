@@ -76,7 +76,12 @@ pub use local_files::LocalFiles;
 /// 9: a chain's `complete` is yes also where its verification stops at
 /// the issuer of the last certificate sent (`chain_verify` 20) and the
 /// certificates sent verify up to that one, a CA certificate.
-pub const SCAN_SCHEMA_VERSION: u32 = 11;
+/// 10: `address` and `addresses_passed_over`: the scan runs against the
+/// first of a name's addresses that takes a connection.
+/// 11: a signature-scheme enumeration cut short reads `cut_short`.
+/// 12: a chain's `client_verify_errors`, every error its verification as
+/// a client met.
+pub const SCAN_SCHEMA_VERSION: u32 = 12;
 
 /// The id of the probe that offers every version and suite the linked
 /// OpenSSL has, at security level 0 like the other probes, with

@@ -88,10 +88,20 @@ fn chain_rows(
         &ch.probes,
     );
     if let Some((code, text)) = &ch.client_verify {
+        // Each error where there are several, as s_client prints each.
+        let result = match &ch.client_verify_errors[..] {
+            [_, _, ..] => ch
+                .client_verify_errors
+                .iter()
+                .map(|e| format!("{}: {} (depth {})", e.code, e.text, e.depth))
+                .collect::<Vec<_>>()
+                .join("; then "),
+            _ => format!("{code}: {text}"),
+        };
         row(
             "chain",
             format!("{prefix}verify (level {})", ch.client_security_level),
-            format!("{code}: {text}"),
+            result,
             &ch.probes,
         );
     }
