@@ -247,7 +247,8 @@ pub fn serve(
     }
     let ctx = b.build();
     let chain = warnings::chain_of(opts, generated_chain.as_deref());
-    for why in warnings::serving_nobody(opts, ctx.security_level(), &chain) {
+    let warned = warnings::serving_nobody(opts, ctx.security_level(), &chain);
+    for why in warned.into_iter().chain(warnings::www_unreadable(opts)) {
         notify(Notice::Warning(why));
     }
 

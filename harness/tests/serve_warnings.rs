@@ -96,3 +96,46 @@ fn a_configuration_that_serves_nobody_is_warned_of() {
         assert_eq!(server.wait(LIMIT).success(), served, "{args:?}");
     }
 }
+
+/// `--www` answers in HTTP/1.0: offered h2 by `--alpn`, a client that
+/// takes it (s_client here, as browsers and curl do) is sent HTTP/1.0 on
+/// a connection that agreed on h2, which an h2 client cannot read. serve
+/// warns of that at start, and not for http/1.1 alone.
+#[test]
+fn a_www_page_sent_over_h2_is_warned_of() {
+    for (alpn, warned) in [("h2,http/1.1", true), ("http/1.1", false)] {
+        let (mut server, addr, warnings) =
+            started(&["--www", "--alpn", alpn, "--format", "summary"]);
+        assert_eq!(warnings.len(), usize::from(warned), "{alpn}: {warnings:?}");
+        if warned {
+            assert!(
+                warnings[0].contains("--www answers in HTTP/1.0, and --alpn offers h2"),
+                "{warnings:?}"
+            );
+        }
+        let mut c = Command::new("openssl");
+        c.args([
+            "s_client",
+            "-connect",
+            &addr,
+            "-alpn",
+            "h2,http/1.1",
+            "-quiet",
+        ]);
+        let mut client = Proc::spawn(c);
+        client.write_stdin(b"GET / HTTP/1.0\r\n\r\n");
+        let status = client.wait(LIMIT);
+        let out: Vec<String> = Proc::drain(&client.stdout);
+        assert!(status.success(), "{alpn}: {out:?}");
+        assert!(
+            out.first().is_some_and(|l| l.starts_with("HTTP/1.0 200")),
+            "{alpn}: {out:?}"
+        );
+        // What the connection agreed on: h2 where offered, which the
+        // HTTP/1.0 answer then contradicts.
+        assert!(server.wait(LIMIT).success(), "{alpn}");
+        let summary = Proc::drain(&server.stdout).join("\n");
+        let agreed = if warned { "alpn=h2 " } else { "alpn=http/1.1 " };
+        assert!(summary.contains(agreed), "{alpn}: {summary}");
+    }
+}

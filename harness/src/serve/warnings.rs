@@ -1,6 +1,7 @@
 //! Configurations `serve` starts with although no client can complete a
 //! handshake with them, told at start (as a warning: s_server starts with
-//! them too, and each connection's diagnosis says why it failed).
+//! them too, and each connection's diagnosis says why it failed), and one
+//! whose `--www` page a client that takes its ALPN offer cannot read.
 
 use openssl::nid::Nid;
 use openssl::pkey::Id;
@@ -75,6 +76,29 @@ pub fn serving_nobody(opts: &ServeOptions, level: u32, chain: &[X509]) -> Vec<St
         }
     }
     out
+}
+
+/// Why a client that takes the protocol `--alpn` offers cannot read
+/// `--www`'s page: it answers in HTTP/1.0, so an offer of h2 (which
+/// browsers and curl take) gets them bytes they cannot read, though the
+/// handshake succeeds.
+pub fn www_unreadable(opts: &ServeOptions) -> Option<String> {
+    let http1 = |p: &str| p.starts_with("http/1.") || p == "http/0.9";
+    let other: Vec<&str> = opts
+        .tls
+        .alpn
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !http1(p))
+        .collect();
+    (opts.www && !other.is_empty()).then(|| {
+        format!(
+            "--www answers in HTTP/1.0, and --alpn offers {}: a client that takes it (browsers \
+             and curl take h2) completes the handshake but cannot read the page (offer \
+             http/1.1 alone)",
+            other.join(", ")
+        )
+    })
 }
 
 /// Whether the server's key is DSA: generated so, or the `--key` file's.
