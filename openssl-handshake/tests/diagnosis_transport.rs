@@ -152,3 +152,33 @@ fn a_trace_read_mid_handshake_counts_the_bytes_so_far() {
     drop(mid);
     server.join().expect("server");
 }
+
+/// A client that hangs up when asked for its certificate, as headless
+/// Chromium does against `tls-harness serve --verify-client` (seen by
+/// hand; OpenSSL's and GnuTLS's clients send an empty Certificate
+/// instead): the server's diagnosis says it asked and heard nothing. Not
+/// asked, the same hang-up reads as one after its Finished.
+#[test]
+fn a_client_that_hangs_up_when_asked_for_its_certificate_is_named_so() {
+    for (ask, said) in [
+        (
+            true,
+            "after this server asked for its certificate (CertificateRequest), sending none",
+        ),
+        (false, "without an alert, after this server wrote Finished"),
+    ] {
+        let ctx = server_ctx_with(rsa(), |b| {
+            if ask {
+                require_client_cert(b);
+            }
+        });
+        let trace = server_trace_of_bytes(&ctx, &client_hello_bytes());
+        let d = trace.diagnosis().expect("diagnosis");
+        assert_eq!(
+            (d.cause, d.fault),
+            (Cause::PeerClosed, Fault::Client),
+            "{d}"
+        );
+        assert!(d.summary.contains(said), "{d}");
+    }
+}

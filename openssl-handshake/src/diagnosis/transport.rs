@@ -479,6 +479,9 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
     if let Some(h) = record::begun(f.trace).filter(|_| f.failure.is_some()) {
         return Some(cut_short(f, how, h));
     }
+    if f.failure.is_some() && certificate_request_unanswered(f) {
+        return Some(closed_at_certificate_request(f, how));
+    }
     Some(
         Diagnosis::new(
             Cause::PeerClosed,
@@ -525,4 +528,46 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
         .with_some("last message", f.last_message())
         .with("bytes received in the handshake", f.trace.bytes_received),
     )
+}
+
+/// Whether this server asked for the client's certificate and heard no
+/// certificate (nor anything else of the client's) after asking.
+fn certificate_request_unanswered(f: &Facts<'_>) -> bool {
+    let mut messages = f.trace.messages().filter(|m| m.handshake_type.is_some());
+    f.side == Side::Server
+        && messages.by_ref().any(|m| {
+            m.direction == Direction::Write
+                && m.handshake_type == Some(HandshakeType::CERTIFICATE_REQUEST)
+        })
+        && messages.all(|m| m.direction == Direction::Write)
+}
+
+/// The client hung up where this server asked for its certificate:
+/// headless Chromium does, and a browser whose user dismissed the choice
+/// of certificate, where an OpenSSL or GnuTLS client without one sends an
+/// empty Certificate instead.
+fn closed_at_certificate_request(f: &Facts<'_>, how: &str) -> Diagnosis {
+    Diagnosis::new(
+        Cause::PeerClosed,
+        Fault::Client,
+        format!(
+            "{} {how} without an alert after this server asked for its certificate \
+             (CertificateRequest), sending none",
+            f.them()
+        ),
+        "A client with no certificate for this server, or whose user dismissed the choice (a \
+         browser), may hang up rather than answer: check that it has a certificate issued by a CA \
+         the CertificateRequest names. Where a certificate is optional here, ask without \
+         requiring one (SSL_VERIFY_PEER without SSL_VERIFY_FAIL_IF_NO_PEER_CERT), so a client \
+         without one can go on."
+            .to_owned(),
+    )
+    .with(
+        "how it ended",
+        f.reason_text()
+            .unwrap_or("no reason from OpenSSL (the connection just ended)"),
+    )
+    .with("last state", f.state())
+    .with_some("last message", f.last_message())
+    .with("bytes received in the handshake", f.trace.bytes_received)
 }
