@@ -482,52 +482,55 @@ fn peer_closed(f: &Facts<'_>) -> Option<Diagnosis> {
     if f.failure.is_some() && certificate_request_unanswered(f) {
         return Some(closed_at_certificate_request(f, how));
     }
-    Some(
-        Diagnosis::new(
-            Cause::PeerClosed,
-            f.peer_fault(),
+    let d = Diagnosis::new(
+        Cause::PeerClosed,
+        f.peer_fault(),
+        format!(
+            "{} {how} without an alert, after {}{}",
+            f.them(),
+            f.last_message()
+                .map(|m| format!("{} {m}", f.me()))
+                .unwrap_or_else(|| format!("\"{}\"", f.state())),
+            partial_message(f)
+        ),
+        if f.failure.is_none() {
+            // After a handshake that succeeded: most often an
+            // application that closes its socket without SSL_shutdown.
             format!(
-                "{} {how} without an alert, after {}{}",
-                f.them(),
-                f.last_message()
-                    .map(|m| format!("{} {m}", f.me()))
-                    .unwrap_or_else(|| format!("\"{}\"", f.state())),
-                partial_message(f)
-            ),
-            if f.failure.is_none() {
-                // After a handshake that succeeded: most often an
-                // application that closes its socket without SSL_shutdown.
-                format!(
-                    "Have {} send close_notify (SSL_shutdown) before it closes; where a \
-                     truncated stream cannot harm the protocol, this end may accept it \
-                     (SSL_OP_IGNORE_UNEXPECTED_EOF).",
-                    f.them()
-                )
+                "Have {} send close_notify (SSL_shutdown) before it closes; where a \
+                 truncated stream cannot harm the protocol, this end may accept it \
+                 (SSL_OP_IGNORE_UNEXPECTED_EOF).",
+                f.them()
+            )
+        } else {
+            // A server turning away connections past its limit closes
+            // them unread, which the client sees as a reset.
+            let limit = if f.side == Side::Client && f.trace.bytes_received == 0 {
+                "a connection limit it had reached, "
             } else {
-                // A server turning away connections past its limit closes
-                // them unread, which the client sees as a reset.
-                let limit = if f.side == Side::Client && f.trace.bytes_received == 0 {
-                    "a connection limit it had reached, "
-                } else {
-                    ""
-                };
-                format!(
-                    "Look in {}'s own log for why it hung up ({limit}a crash, a filter, or a TLS \
-                     stack that closes instead of alerting); a reset often comes from a firewall \
-                     or load balancer in between.",
-                    f.them()
-                )
-            },
-        )
-        .with(
-            "how it ended",
-            f.reason_text()
-                .unwrap_or("no reason from OpenSSL (the connection just ended)"),
-        )
-        .with("last state", f.state())
-        .with_some("last message", f.last_message())
-        .with("bytes received in the handshake", f.trace.bytes_received),
+                ""
+            };
+            format!(
+                "Look in {}'s own log for why it hung up ({limit}a crash, a filter, or a TLS \
+                 stack that closes instead of alerting); a reset often comes from a firewall \
+                 or load balancer in between.",
+                f.them()
+            )
+        },
+    );
+    Some(hang_up_evidence(d, f))
+}
+
+/// What a hang-up's diagnosis rests on: how it ended, and where.
+fn hang_up_evidence(d: Diagnosis, f: &Facts<'_>) -> Diagnosis {
+    d.with(
+        "how it ended",
+        f.reason_text()
+            .unwrap_or("no reason from OpenSSL (the connection just ended)"),
     )
+    .with("last state", f.state())
+    .with_some("last message", f.last_message())
+    .with("bytes received in the handshake", f.trace.bytes_received)
 }
 
 /// Whether this server asked for the client's certificate and heard no
@@ -542,12 +545,11 @@ fn certificate_request_unanswered(f: &Facts<'_>) -> bool {
         && messages.all(|m| m.direction == Direction::Write)
 }
 
-/// The client hung up where this server asked for its certificate:
-/// headless Chromium does, and a browser whose user dismissed the choice
-/// of certificate, where an OpenSSL or GnuTLS client without one sends an
-/// empty Certificate instead.
+/// The client hung up where this server asked for its certificate, as
+/// headless Chromium does; OpenSSL's and GnuTLS's clients without one send
+/// an empty Certificate instead.
 fn closed_at_certificate_request(f: &Facts<'_>, how: &str) -> Diagnosis {
-    Diagnosis::new(
+    let d = Diagnosis::new(
         Cause::PeerClosed,
         Fault::Client,
         format!(
@@ -555,19 +557,11 @@ fn closed_at_certificate_request(f: &Facts<'_>, how: &str) -> Diagnosis {
              (CertificateRequest), sending none",
             f.them()
         ),
-        "A client with no certificate for this server, or whose user dismissed the choice (a \
-         browser), may hang up rather than answer: check that it has a certificate issued by a CA \
-         the CertificateRequest names. Where a certificate is optional here, ask without \
-         requiring one (SSL_VERIFY_PEER without SSL_VERIFY_FAIL_IF_NO_PEER_CERT), so a client \
-         without one can go on."
+        "A client with no certificate for this server may hang up rather than answer (headless \
+         Chromium does): check that it has a certificate issued by a CA the CertificateRequest \
+         names. Where a certificate is optional here, ask without requiring one (SSL_VERIFY_PEER \
+         without SSL_VERIFY_FAIL_IF_NO_PEER_CERT), so a client without one can go on."
             .to_owned(),
-    )
-    .with(
-        "how it ended",
-        f.reason_text()
-            .unwrap_or("no reason from OpenSSL (the connection just ended)"),
-    )
-    .with("last state", f.state())
-    .with_some("last message", f.last_message())
-    .with("bytes received in the handshake", f.trace.bytes_received)
+    );
+    hang_up_evidence(d, f)
 }
