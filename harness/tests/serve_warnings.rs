@@ -97,19 +97,24 @@ fn a_configuration_that_serves_nobody_is_warned_of() {
     }
 }
 
-/// `--www` answers in HTTP/1.0: offered h2 by `--alpn`, a client that
-/// takes it (s_client here, as browsers and curl do) is sent HTTP/1.0 on
-/// a connection that agreed on h2, which an h2 client cannot read. serve
-/// warns of that at start, and not for http/1.1 alone.
+/// `--www` answers in HTTP/1.0: with h2 first in `--alpn`, a client that
+/// offers h2 and http/1.1 (s_client here, as browsers and curl do) gets h2
+/// and is sent HTTP/1.0, which an h2 client cannot read. serve warns of
+/// that at start, and not where http/1.1 comes first (serve picks in its
+/// own order) or alone.
 #[test]
 fn a_www_page_sent_over_h2_is_warned_of() {
-    for (alpn, warned) in [("h2,http/1.1", true), ("http/1.1", false)] {
+    for (alpn, warned) in [
+        ("h2,http/1.1", true),
+        ("http/1.1,h2", false),
+        ("http/1.1", false),
+    ] {
         let (mut server, addr, warnings) =
             started(&["--www", "--alpn", alpn, "--format", "summary"]);
         assert_eq!(warnings.len(), usize::from(warned), "{alpn}: {warnings:?}");
         if warned {
             assert!(
-                warnings[0].contains("--www answers in HTTP/1.0, and --alpn offers h2"),
+                warnings[0].contains("--www answers in HTTP/1.0, and --alpn puts h2 first"),
                 "{warnings:?}"
             );
         }

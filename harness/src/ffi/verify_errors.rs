@@ -65,7 +65,8 @@ unsafe extern "C" fn note_each(ok: c_int, ctx: *mut X509_STORE_CTX) -> c_int {
 
 /// Verifies the chain `ctx` was initialised with and returns each error
 /// met, in the order OpenSSL met them (empty: it verifies). The context's
-/// own result is then the last error's, not the first's.
+/// own result is then the last error's, not the first's; its callback is
+/// unset again, so a later verification on it stops at an error.
 pub fn verify_each(ctx: &mut X509StoreContextRef) -> Result<Vec<VerifyError>, ErrorStack> {
     NOTED.with(|n| n.borrow_mut().clear());
     // SAFETY: `ctx` is a live, initialised store context held exclusively
@@ -73,6 +74,8 @@ pub fn verify_each(ctx: &mut X509StoreContextRef) -> Result<Vec<VerifyError>, Er
     // touches only this thread's notes.
     unsafe { X509_STORE_CTX_set_verify_cb(ctx.as_ptr(), Some(note_each)) };
     let verified = ctx.verify_cert();
+    // SAFETY: as above; no callback is OpenSSL's default.
+    unsafe { X509_STORE_CTX_set_verify_cb(ctx.as_ptr(), None) };
     let noted = NOTED.with(|n| n.take());
     verified.map(|_| noted)
 }

@@ -94,7 +94,8 @@ pub struct ChainFinding {
     pub client_verify: Option<(i32, String)>,
     /// Every error `client_verify` met, in the order OpenSSL met them, as
     /// `openssl s_client` prints a `verify error:` line for each (the
-    /// first is `client_verify`'s); empty when the chain verifies.
+    /// first is `client_verify`'s); empty when the chain verifies, could
+    /// not be verified (`client_verify` -1) or is missing.
     pub client_verify_errors: Vec<VerifyError>,
     /// The security level `client_verify` ran at.
     pub client_security_level: u32,

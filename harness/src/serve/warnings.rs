@@ -78,26 +78,23 @@ pub fn serving_nobody(opts: &ServeOptions, level: u32, chain: &[X509]) -> Vec<St
     out
 }
 
-/// Why a client that takes the protocol `--alpn` offers cannot read
-/// `--www`'s page: it answers in HTTP/1.0, so an offer of h2 (which
-/// browsers and curl take) gets them bytes they cannot read, though the
-/// handshake succeeds.
+/// Why a client that offers h2 cannot read `--www`'s page: the page is
+/// HTTP/1.0, and serve takes the first of its `--alpn` protocols the
+/// client offers, so with h2 ahead of every HTTP/1 protocol a browser (or
+/// `curl --http2`) gets h2, completes the handshake and reads bytes it
+/// cannot parse.
 pub fn www_unreadable(opts: &ServeOptions) -> Option<String> {
-    let http1 = |p: &str| p.starts_with("http/1.") || p == "http/0.9";
-    let other: Vec<&str> = opts
-        .tls
-        .alpn
+    let alpn = &opts.tls.alpn;
+    let http1 = alpn
         .iter()
-        .map(String::as_str)
-        .filter(|p| !http1(p))
-        .collect();
-    (opts.www && !other.is_empty()).then(|| {
-        format!(
-            "--www answers in HTTP/1.0, and --alpn offers {}: a client that takes it (browsers \
-             and curl take h2) completes the handshake but cannot read the page (offer \
-             http/1.1 alone)",
-            other.join(", ")
-        )
+        .position(|p| p.starts_with("http/1.") || p == "http/0.9");
+    let h2 = alpn.iter().position(|p| p == "h2");
+    let h2_first = h2.is_some_and(|h| http1.is_none_or(|w| h < w));
+    (opts.www && h2_first).then(|| {
+        "--www answers in HTTP/1.0, and --alpn puts h2 first: a client that offers it (browsers, \
+         curl --http2) takes it, completes the handshake and cannot read the page (put \
+         http/1.1 first, or leave h2 out)"
+            .to_owned()
     })
 }
 

@@ -3,7 +3,7 @@
 //! out-of-order message.
 
 use crate::decode::HandshakeType;
-use crate::event::{AlertLevel, Direction, RecordHeader, Side};
+use crate::event::{AlertLevel, Direction, Message, RecordHeader, Side};
 
 use super::facts::{alert, Facts};
 use super::{record, Cause, Diagnosis, Fault};
@@ -533,34 +533,44 @@ fn hang_up_evidence(d: Diagnosis, f: &Facts<'_>) -> Diagnosis {
     .with("bytes received in the handshake", f.trace.bytes_received)
 }
 
-/// Whether this server asked for the client's certificate and heard no
-/// certificate (nor anything else of the client's) after asking.
+/// Whether this server's last CertificateRequest (a renegotiation's, say)
+/// heard nothing of the client's after it.
 fn certificate_request_unanswered(f: &Facts<'_>) -> bool {
-    let mut messages = f.trace.messages().filter(|m| m.handshake_type.is_some());
+    let handshake: Vec<&Message> = f
+        .trace
+        .messages()
+        .filter(|m| m.handshake_type.is_some())
+        .collect();
+    let asked = handshake.iter().rposition(|m| {
+        m.direction == Direction::Write
+            && m.handshake_type == Some(HandshakeType::CERTIFICATE_REQUEST)
+    });
     f.side == Side::Server
-        && messages.by_ref().any(|m| {
-            m.direction == Direction::Write
-                && m.handshake_type == Some(HandshakeType::CERTIFICATE_REQUEST)
+        && asked.is_some_and(|at| {
+            handshake[at..]
+                .iter()
+                .all(|m| m.direction == Direction::Write)
         })
-        && messages.all(|m| m.direction == Direction::Write)
 }
 
-/// The client hung up where this server asked for its certificate, as
-/// headless Chromium does; OpenSSL's and GnuTLS's clients without one send
-/// an empty Certificate instead.
+/// The client hung up where this server asked for its certificate.
+/// Chromium does so to choose one, and connects again with its choice
+/// (an empty Certificate without one); OpenSSL's and GnuTLS's clients
+/// answer on the same connection. A client may also hang up here over
+/// this server's own certificate, which it read in the same flight.
 fn closed_at_certificate_request(f: &Facts<'_>, how: &str) -> Diagnosis {
     let d = Diagnosis::new(
         Cause::PeerClosed,
-        Fault::Client,
+        Fault::Unknown,
         format!(
             "{} {how} without an alert after this server asked for its certificate \
              (CertificateRequest), sending none",
             f.them()
         ),
-        "A client with no certificate for this server may hang up rather than answer (headless \
-         Chromium does): check that it has a certificate issued by a CA the CertificateRequest \
-         names. Where a certificate is optional here, ask without requiring one (SSL_VERIFY_PEER \
-         without SSL_VERIFY_FAIL_IF_NO_PEER_CERT), so a client without one can go on."
+        "Look at the client's next connection: a Chromium-based browser closes this one to \
+         choose a certificate and connects again with its choice (without one, an empty \
+         Certificate). A client that does not come back may have had no certificate to offer, \
+         or refused this server's certificate without an alert: its own log says which."
             .to_owned(),
     );
     hang_up_evidence(d, f)
