@@ -167,10 +167,11 @@ pub(super) fn log_refused_record(
     if let Some(record) = recorder.records.take_unaccepted() {
         let reason = ffi::peek_error_reason();
         let message_refused = record.decrypted && reason == UNEXPECTED_MESSAGE;
+        let mid_record = ffi::reading_record_body(ssl);
         // Read whole before the end of file came: its content was taken,
         // the start of a message still awaiting its rest.
-        let fragment_kept = reason == UNEXPECTED_EOF && !ffi::reading_record_body(ssl);
-        if taken_change_cipher_spec(record.header, &reason, ssl) {
+        let fragment_kept = reason == UNEXPECTED_EOF && !mid_record;
+        if taken_change_cipher_spec(record.header, &reason, mid_record) {
             state.log.push_unreported(at, record.header);
         } else if !message_refused && !fragment_kept {
             state.log.push_unaccepted(at, record.header);
@@ -184,10 +185,11 @@ pub(super) fn log_refused_record(
 /// of OpenSSL's own, or with only the end of file that came after it. One
 /// it refused (before the version is settled, a second one, a byte that is
 /// not 1, one out of place) leaves its own reason. `reason` is OpenSSL's,
-/// as the caller read it.
-fn taken_change_cipher_spec(header: RecordHeader, reason: &str, ssl: &SslRef) -> bool {
+/// as the caller read it; `mid_record`, whether the record layer still
+/// waits for the record's body.
+fn taken_change_cipher_spec(header: RecordHeader, reason: &str, mid_record: bool) -> bool {
     (reason.is_empty() || reason == UNEXPECTED_EOF)
-        && crate::records::whole_change_cipher_spec(header, ffi::reading_record_body(ssl))
+        && crate::records::whole_change_cipher_spec(header, mid_record)
 }
 
 /// OpenSSL's reason for a message of a type not expected where it came.
