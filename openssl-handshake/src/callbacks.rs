@@ -30,6 +30,7 @@ use crate::ffi;
 use crate::records::whole_change_cipher_spec;
 
 mod foreign;
+mod last_found;
 mod message;
 mod outcome;
 mod recorder;
@@ -233,6 +234,23 @@ fn installed_index() -> Option<Index<Ssl, Recorder>> {
 /// only if the SSL was moved to an untraced context (SNI switching).
 #[inline]
 fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
+    last_found::get(ssl).or_else(|| look_up(ssl))
+}
+
+/// [`recorder`] when this thread's last one is not `ssl`'s: a lookup in
+/// ex_data, made the thread's entry. Out of line, to keep the callbacks'
+/// common path short.
+#[inline(never)]
+fn look_up<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
+    let count = last_found::count();
+    let found = in_ex_data(ssl)?;
+    last_found::remember(ssl, found, count);
+    Some(found)
+}
+
+/// The recorder in `ssl`'s ex_data, made there if it has none yet.
+#[inline]
+fn in_ex_data<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
     let index = installed_index()?;
     // SAFETY: OpenSSL passes the live SSL the callback is about; it
     // outlives this callback, and the recorder lives in its ex_data until
@@ -255,7 +273,7 @@ fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
 #[cold]
 #[inline(never)]
 fn create_recorder<'a>(ssl: *mut SSL, index: Index<Ssl, Recorder>) -> Option<&'a Recorder> {
-    // SAFETY: as in `recorder`, which passes on the SSL OpenSSL gave it.
+    // SAFETY: as in `in_ex_data`, which passes on the SSL OpenSSL gave it.
     let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
     let Some(options) = ssl_ref.ssl_context().ex_data(context_index().ok()?) else {
         // Untraced: a copy `SSL_dup` made of a connection traced on its
@@ -271,7 +289,7 @@ fn create_recorder<'a>(ssl: *mut SSL, index: Index<Ssl, Recorder>) -> Option<&'a
     // OpenSSL's own callbacks are allowed to do.
     let ssl_mut = unsafe { SslRef::from_ptr_mut(ssl) };
     let created = install(ssl_mut, index, options)?;
-    // SAFETY: as in `recorder`: the recorder lives in the SSL's ex_data,
+    // SAFETY: as in `in_ex_data`: the recorder lives in the SSL's ex_data,
     // which outlives this callback.
     Some(unsafe { &*(created as *const Recorder) })
 }
@@ -344,7 +362,7 @@ pub(crate) unsafe extern "C" fn info_callback(ssl: *const SSL, where_: c_int, re
         let Some(recorder) = recorder(ssl) else {
             return;
         };
-        // SAFETY: see `recorder`.
+        // SAFETY: see `in_ex_data` (the SSL is live for the callback).
         let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
         if where_ & !(sys::SSL_ST_CONNECT | sys::SSL_ST_ACCEPT) == sys::SSL_CB_LOOP {
             recorder.state_entered(ssl_ref);

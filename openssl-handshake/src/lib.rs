@@ -72,7 +72,8 @@
 //! messages each thread shares between its connections (the last four it
 //! met each way, at most 128 KiB a thread, kept until displaced or the
 //! thread exits); the tracer takes no lock of its own on the handshake
-//! path; messages
+//! path, and looks a connection's trace up in ex_data only when it is not
+//! one of the two its thread last found; messages
 //! are decoded when the trace is read, not while the handshake runs. A
 //! traced connection holds about 2 to 3 KiB more than an untraced one for
 //! its life (less with [`TraceOptions::messages`] off).

@@ -6,7 +6,9 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::*;
-use openssl_handshake::{SslContextBuilderExt, TraceOptions};
+use foreign_types::ForeignTypeRef;
+use openssl::ssl::{HandshakeError, Ssl};
+use openssl_handshake::{SslContextBuilderExt, SslRefExt, TraceOptions};
 use testkit::pki::KeyType;
 
 #[test]
@@ -457,4 +459,44 @@ fn readers_on_several_threads_each_get_the_whole_trace() {
     for reads in &seen {
         assert!(reads.iter().all(|r| r == first), "{reads:?} != {first}");
     }
+}
+
+/// The callbacks remember, per thread, the recorders they last found, so
+/// as not to look each one up in ex_data again. An SSL made at a freed
+/// one's address (the allocator hands the address straight back) must
+/// get a recorder of its own, not the freed one's.
+#[test]
+fn an_ssl_at_a_freed_ssls_address_gets_its_own_trace() {
+    let client = client_ctx(|_| {});
+    let mut previous = None;
+    let mut reused = 0;
+    for n in 0..20 {
+        let (client_io, _server_io) = testkit::duplex::pair();
+        let mut ssl = Ssl::new(&client).unwrap();
+        ssl.set_trace_tag(format!("connection {n}")).unwrap();
+        let address = ssl.as_ptr() as usize;
+        reused += usize::from(previous == Some(address));
+        previous = Some(address);
+        let mid = match ssl.connect(client_io) {
+            Err(HandshakeError::WouldBlock(mid)) => mid,
+            _ => panic!("a non-blocking client must wait for the server"),
+        };
+        let trace = openssl_handshake::trace(mid.ssl()).expect("a traced context's SSL");
+        assert_eq!(
+            trace.tag.as_deref(),
+            Some(format!("connection {n}").as_str())
+        );
+        assert!(
+            trace
+                .state_log()
+                .contains("SSL_connect:SSLv3/TLS write client hello\n"),
+            "connection {n} (reusing an address {reused} times so far) has its own states:\n{}",
+            trace.state_log()
+        );
+        assert_eq!(trace.handshakes_completed(), 0);
+    }
+    assert!(
+        reused > 0,
+        "no SSL was made at a freed one's address, so nothing was checked"
+    );
 }

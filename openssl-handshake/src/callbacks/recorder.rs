@@ -279,6 +279,8 @@ impl Recorder {
 /// time-outs too.
 impl Drop for Recorder {
     fn drop(&mut self) {
+        // First, while the recorder and its SSL are still alive.
+        super::last_found::retire();
         // Runs inside SSL_free, called from C: nothing may unwind.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
             let state = self.state.get_mut();
