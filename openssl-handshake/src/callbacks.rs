@@ -1,6 +1,8 @@
 //! The `extern "C"` trampolines OpenSSL calls (the info callback here, the
 //! message callback in `message.rs`), and how they find the
-//! per-connection recorder they write to (`recorder.rs`).
+//! per-connection recorder they write to (`recorder.rs`): the message
+//! callback through its argument, the info callback in ex_data unless its
+//! thread found it last (`last_found.rs`).
 //!
 //! Each `SSL` gets its own [`Recorder`] in ex_data, created at the first
 //! callback and dropped by OpenSSL's ex_data free hook with the `SSL`. The

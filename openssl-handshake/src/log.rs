@@ -234,7 +234,11 @@ impl Log {
         reserved: bool,
     ) {
         if self.admit(N + tail.len(), reserved) {
-            self.own_texts.extend(own);
+            // Not `extend`: for `None` it still made an out-of-line call,
+            // on every message.
+            if let Some(own) = own {
+                self.own_texts.push(own);
+            }
             self.bytes.extend_from_slice(&e);
             self.bytes.extend_from_slice(tail);
         }
