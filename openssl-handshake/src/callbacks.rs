@@ -1,8 +1,9 @@
 //! The `extern "C"` trampolines OpenSSL calls (the info callback here, the
 //! message callback in `message.rs`), and how they find the
 //! per-connection recorder they write to (`recorder.rs`): the message
-//! callback through its argument, the info callback in ex_data unless its
-//! thread found it last (`last_found.rs`).
+//! callback through its argument, the info callback (and the message
+//! callback without one) in ex_data unless it is one of the two its
+//! thread last found (`last_found.rs`).
 //!
 //! Each `SSL` gets its own [`Recorder`] in ex_data, created at the first
 //! callback and dropped by OpenSSL's ex_data free hook with the `SSL`. The
@@ -239,12 +240,12 @@ fn recorder<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
     last_found::get(ssl).or_else(|| look_up(ssl))
 }
 
-/// [`recorder`] when this thread's last one is not `ssl`'s: a lookup in
-/// ex_data, made the thread's entry. Out of line, to keep the callbacks'
-/// common path short.
+/// [`recorder`] when `ssl`'s is not one of the two this thread last
+/// found: a lookup in ex_data, made the thread's first entry. Out of line,
+/// to keep the callbacks' common path short.
 #[inline(never)]
 fn look_up<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
-    let count = last_found::count();
+    let count = last_found::count(ssl);
     let found = in_ex_data(ssl)?;
     last_found::remember(ssl, found, count);
     Some(found)
@@ -264,7 +265,8 @@ fn in_ex_data<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
     let ssl_ref = unsafe { SslRef::from_ptr(ssl) };
     if let Some(existing) = ssl_ref.ex_data(index) {
         // SAFETY: see above; the reference is tied to the SSL's lifetime,
-        // which spans this callback.
+        // which spans this callback. (`look_up` keeps the pointer past
+        // it, for `last_found::get`, which checks it is still good.)
         return Some(unsafe { &*(existing as *const Recorder) });
     }
     create_recorder(ssl, index)

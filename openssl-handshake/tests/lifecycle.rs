@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use common::*;
 use foreign_types::ForeignTypeRef;
 use openssl::ssl::{HandshakeError, Ssl};
-use openssl_handshake::{SslContextBuilderExt, SslRefExt, TraceOptions};
+use openssl_handshake::{SslContextBuilderExt, TraceOptions};
 use testkit::pki::KeyType;
 
 #[test]
@@ -463,17 +463,18 @@ fn readers_on_several_threads_each_get_the_whole_trace() {
 
 /// The callbacks remember, per thread, the recorders they last found, so
 /// as not to look each one up in ex_data again. An SSL made at a freed
-/// one's address (the allocator hands the address straight back) must
-/// get a recorder of its own, not the freed one's.
+/// one's address (glibc's allocator hands it straight back) must get a
+/// recorder of its own: found the freed one's, its callbacks would write
+/// there and its own trace would hold no states.
 #[test]
 fn an_ssl_at_a_freed_ssls_address_gets_its_own_trace() {
     let client = client_ctx(|_| {});
+    let mut first_log: Option<String> = None;
     let mut previous = None;
     let mut reused = 0;
     for n in 0..20 {
         let (client_io, _server_io) = testkit::duplex::pair();
-        let mut ssl = Ssl::new(&client).unwrap();
-        ssl.set_trace_tag(format!("connection {n}")).unwrap();
+        let ssl = Ssl::new(&client).unwrap();
         let address = ssl.as_ptr() as usize;
         reused += usize::from(previous == Some(address));
         previous = Some(address);
@@ -481,22 +482,20 @@ fn an_ssl_at_a_freed_ssls_address_gets_its_own_trace() {
             Err(HandshakeError::WouldBlock(mid)) => mid,
             _ => panic!("a non-blocking client must wait for the server"),
         };
-        let trace = openssl_handshake::trace(mid.ssl()).expect("a traced context's SSL");
-        assert_eq!(
-            trace.tag.as_deref(),
-            Some(format!("connection {n}").as_str())
-        );
+        let log = openssl_handshake::trace(mid.ssl())
+            .expect("a traced context's SSL")
+            .state_log();
+        // The line `openssl s_client -state` prints there.
         assert!(
-            trace
-                .state_log()
-                .contains("SSL_connect:SSLv3/TLS write client hello\n"),
-            "connection {n} (reusing an address {reused} times so far) has its own states:\n{}",
-            trace.state_log()
+            log.contains("SSL_connect:SSLv3/TLS write client hello\n"),
+            "connection {n} (an address reused {reused} times so far) has its own states:\n{log}"
         );
-        assert_eq!(trace.handshakes_completed(), 0);
+        let first = first_log.get_or_insert_with(|| log.clone());
+        assert_eq!(&log, first, "connection {n} logged what the first did");
     }
     assert!(
         reused > 0,
-        "no SSL was made at a freed one's address, so nothing was checked"
+        "no SSL was made at a freed one's address (glibc's malloc does that; \
+         AddressSanitizer and valgrind hold freed memory back), so nothing was checked"
     );
 }

@@ -1,111 +1,119 @@
-//! The recorder the trampolines last found on this thread, so that the
-//! dozen or so callbacks of one OpenSSL call find it in ex_data once
+//! The recorders the trampolines last found on this thread, so that the
+//! dozen or so callbacks of one OpenSSL call find theirs in ex_data once
 //! rather than each time: the lookup (four calls across libssl and
-//! libcrypto, often out of cache) is about a tenth of what tracing adds to
-//! a TLS 1.2 resumption.
+//! libcrypto, often out of cache) was about a tenth of what tracing adds
+//! to a TLS 1.2 resumption.
 //!
 //! An entry names its `SSL` by address, and a freed `SSL`'s address may be
-//! handed to a new one, on any thread. So every recorder dropped counts in
-//! [`RETIRED`] before its memory (and then its `SSL`'s) is freed, and an
-//! entry holds the count read before its lookup: once any recorder has
-//! been dropped since, every entry is stale. That costs a plain load per
-//! callback, and a locked add per recorder dropped.
-// The entry holds a pointer into another object's ex_data.
+//! handed to a new one, on any thread. So a recorder being dropped bumps a
+//! count before its memory (and then its `SSL`'s) is freed, and an entry
+//! holds the count read before its lookup: once it has moved, the entry is
+//! stale. The counts are spread over buckets by `SSL` address, so that on
+//! a busy many-core server a connection freed on one thread rarely makes
+//! another thread's entries stale, and each bucket has its cache line to
+//! itself, so that the bump moves only that line between cores.
+// The entries hold pointers into other objects' ex_data.
 #![allow(unsafe_code)]
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use openssl_sys::SSL;
 
 use super::recorder::Recorder;
 
-/// Recorders dropped (freed with their `SSL`, or replaced in place).
-static RETIRED: AtomicU64 = AtomicU64::new(0);
+/// Recorders dropped (freed with their `SSL`, or replaced in place), by
+/// bucket of their `SSL`'s address.
+static RETIRED: [Bucket; BUCKETS] = [const { Bucket(AtomicU64::new(0)) }; BUCKETS];
 
-/// Two entries, the last found first: one thread driving both ends of a
-/// connection (a proxy, a test) alternates between two `SSL`s.
+const BUCKETS: usize = 64;
+
+#[repr(align(64))]
+struct Bucket(AtomicU64);
+
+/// The bucket of the `SSL` at `ssl`: the top bits of a Fibonacci hash of
+/// its address.
+#[inline]
+fn bucket(ssl: *const SSL) -> &'static AtomicU64 {
+    let hash = (ssl as usize as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    &RETIRED[(hash >> (64 - BUCKETS.trailing_zeros())) as usize].0
+}
+
 #[derive(Clone, Copy)]
-struct Entries {
-    ssl: [*const SSL; 2],
-    recorder: [*const Recorder; 2],
-    /// The count both entries were made under.
+struct Entry {
+    ssl: *const SSL,
+    recorder: *const Recorder,
+    /// Its bucket's count, read before the lookup that found `recorder`.
     retired: u64,
 }
 
+const EMPTY: Entry = Entry {
+    ssl: std::ptr::null(),
+    recorder: std::ptr::null(),
+    retired: 0,
+};
+
 thread_local! {
+    // Two entries, the last found first: one thread driving both ends of
+    // a connection (a proxy, a test) alternates between two `SSL`s.
     // Const-initialized and without a destructor: reading it is a load
-    // from the thread's block, and it can never be gone.
-    static LAST: Cell<Entries> = const {
-        Cell::new(Entries {
-            ssl: [std::ptr::null(); 2],
-            recorder: [std::ptr::null(); 2],
-            retired: 0,
-        })
-    };
+    // from the thread's block.
+    static LAST: Cell<[Entry; 2]> = const { Cell::new([EMPTY; 2]) };
 }
 
 /// `ssl`'s recorder, if it is one of the two last found on this thread
-/// and no recorder has been dropped since.
+/// and no recorder of an `SSL` in its bucket has been dropped since.
 #[inline]
 pub(super) fn get<'a>(ssl: *mut SSL) -> Option<&'a Recorder> {
-    let last = LAST.with(Cell::get);
-    // Acquire pairs with `retire`'s release; what makes a dropped
-    // recorder's count visible here is the chain below.
-    if last.retired != RETIRED.load(Ordering::Acquire) {
+    let ssl = ssl.cast_const();
+    let entries = LAST.try_with(Cell::get).ok()?;
+    let entry = entries.iter().find(|e| e.ssl == ssl)?;
+    // Relaxed: what makes a bump visible here is the chain below, not
+    // this load's ordering.
+    if entry.retired != bucket(ssl).load(Relaxed) {
         return None;
     }
-    let slot = last.ssl.iter().position(|s| *s == ssl.cast_const())?;
     // SAFETY: the entry was made (`remember`) from `ssl`'s ex_data, under
-    // a count read before that lookup; the count is unchanged, so no
-    // recorder has been dropped since, and this one is alive and is still
-    // `ssl`'s (a replacement drops the old one in place, which counts).
-    // Had `ssl` been freed and its address reused, the count would have
-    // moved: `retire` runs before the recorder's memory and then the
-    // SSL's are freed, a free happens before the allocation that reuses
-    // its memory (C11 7.22.3), and that allocation before this callback
-    // on the new SSL. A null `ssl` is never passed (OpenSSL calls back
-    // about a live SSL), so an empty entry never matches.
-    Some(unsafe { &*last.recorder[slot] })
+    // its bucket's count read before that lookup. The count is unchanged,
+    // so no recorder of an SSL at this address has been dropped since:
+    // this one is alive and is still `ssl`'s (a replacement drops the old
+    // one in place, which counts). Had `ssl` been freed and its address
+    // reused, the count would have moved: `retire` runs before the
+    // recorder's memory and then the SSL's are freed, a free happens
+    // before the allocation that reuses its memory (C11 7.22.3, which an
+    // allocator given to `CRYPTO_set_mem_functions` must honour too, or
+    // OpenSSL's own writes to reused memory would race), and that
+    // allocation before this callback on the new SSL, whose load then
+    // sees the bump (read-after-write coherence). An empty entry never
+    // matches: OpenSSL calls back about a live, non-null SSL.
+    Some(unsafe { &*entry.recorder })
 }
 
 /// The count to pass to [`remember`], read before the lookup it guards.
 #[inline]
-pub(super) fn count() -> u64 {
-    RETIRED.load(Ordering::Acquire)
+pub(super) fn count(ssl: *mut SSL) -> u64 {
+    bucket(ssl.cast_const()).load(Relaxed)
 }
 
 /// Makes `recorder`, just found in `ssl`'s ex_data after reading `count`,
-/// this thread's first entry; the other is the previous first, if it was
-/// made under the same count (counts read on one thread never go down).
+/// this thread's first entry; the first becomes the second.
 #[inline]
 pub(super) fn remember(ssl: *mut SSL, recorder: &Recorder, count: u64) {
-    LAST.with(|last| {
-        let before = last.get();
-        let kept = before.retired == count;
-        last.set(Entries {
-            ssl: [
-                ssl.cast_const(),
-                if kept {
-                    before.ssl[0]
-                } else {
-                    std::ptr::null()
-                },
-            ],
-            recorder: [
-                recorder,
-                if kept {
-                    before.recorder[0]
-                } else {
-                    std::ptr::null()
-                },
-            ],
-            retired: count,
-        })
+    let made = Entry {
+        ssl: ssl.cast_const(),
+        recorder,
+        retired: count,
+    };
+    let _ = LAST.try_with(|last| {
+        let [first, second] = last.get();
+        // A stale entry of the same SSL gives way rather than the other.
+        let kept = if first.ssl == made.ssl { second } else { first };
+        last.set([made, kept]);
     });
 }
 
-/// Makes every thread's entries stale: a recorder is being dropped.
-pub(super) fn retire() {
-    RETIRED.fetch_add(1, Ordering::Release);
+/// Makes stale every entry, on every thread, of an `SSL` in `owner`'s
+/// bucket: the recorder of the `SSL` at `owner` is being dropped.
+pub(super) fn retire(owner: *const SSL) {
+    bucket(owner).fetch_add(1, Relaxed);
 }

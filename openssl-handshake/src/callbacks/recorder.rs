@@ -61,7 +61,9 @@ pub(crate) struct Recorder {
 // bound by the same rule, which is OpenSSL's own: one thread uses an SSL
 // at a time). The message callback writes to the recorder its argument
 // points at only after checking that it is its SSL's (a copy `SSL_dup`
-// made starts with the original's argument). The other writers hold
+// made starts with the original's argument); the info callback's
+// per-thread cache (`last_found.rs`) likewise hands a recorder only to a
+// callback about its own SSL. The other writers hold
 // `&mut SslRef` (`set_trace_tag`, `trace_handshake`) or own the recorder
 // (`Drop`). Readers on several threads exclude each other with
 // `readers`; a re-entry on one thread (code holding the SSL by a raw
@@ -280,7 +282,7 @@ impl Recorder {
 impl Drop for Recorder {
     fn drop(&mut self) {
         // First, while the recorder and its SSL are still alive.
-        super::last_found::retire();
+        super::last_found::retire(self.owner as *const SSL);
         // Runs inside SSL_free, called from C: nothing may unwind.
         let _ = panic::catch_unwind(AssertUnwindSafe(|| {
             let state = self.state.get_mut();
