@@ -1,7 +1,7 @@
 //! The recorders the trampolines last found on this thread, so that the
 //! dozen or so callbacks of one OpenSSL call find theirs in ex_data once
 //! rather than each time: the lookup (four calls across libssl and
-//! libcrypto, often out of cache) was about a tenth of what tracing adds
+//! libcrypto, often out of cache) was about 7 % of what tracing adds
 //! to a TLS 1.2 resumption.
 //!
 //! An entry names its `SSL` by address, and a freed `SSL`'s address may be
