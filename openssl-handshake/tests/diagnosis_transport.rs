@@ -1,15 +1,20 @@
 //! The transport under a handshake giving out: a peer that hangs up
 //! mid-handshake or before its hello, and one that stays silent until
-//! this end's time-out. Raw sockets play the misbehaving peer.
+//! this end's time-out. Raw sockets play the misbehaving peer (and an
+//! in-memory pair, one that hangs up in a renegotiation).
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
 use common::diagnosis::*;
-use common::{client_ctx, listener, raw_server, server_ctx_with, set_timeouts_to, TIMEOUT};
+use common::{
+    client_ctx, client_ssl, listener, raw_server, server_ctx_with, set_timeouts_to, trace_of,
+    TIMEOUT,
+};
+use openssl::ssl::{Ssl, SslOptions, SslStream, SslVerifyMode};
 use openssl_handshake::{Cause, Fault};
 
 #[test]
@@ -183,4 +188,74 @@ fn a_client_that_hangs_up_when_asked_for_its_certificate_is_named_so() {
         assert_eq!((d.cause, d.fault), (Cause::PeerClosed, fault), "{d}");
         assert!(d.summary.contains(said), "{d}");
     }
+}
+
+/// The same hang-up in a TLS 1.2 renegotiation: a server that asks for a
+/// certificate without requiring one, then renegotiates to require it (as
+/// one guarding a single path does), names the renegotiation's
+/// CertificateRequest, which the client left unanswered, though it
+/// answered the first one (with an empty Certificate).
+#[test]
+fn a_client_that_hangs_up_when_a_renegotiation_asks_for_its_certificate_is_named_so() {
+    let server = server_ctx_with(rsa(), |b| {
+        tls12(b);
+        b.set_verify(SslVerifyMode::PEER);
+        // What OpenSSL needs to resume sessions of a server that verifies
+        // clients; without it the renegotiation fails with internal_error.
+        b.set_session_id_context(b"renegotiation").expect("context");
+        // A full renegotiation, which can ask for a certificate.
+        b.set_options(SslOptions::NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+    });
+    let client = client_ctx(|_| {});
+    let (c, s) = testkit::duplex::pair();
+    let mut client = SslStream::new(client_ssl(&client, "localhost"), c).expect("client");
+    let mut server = SslStream::new(Ssl::new(&server).expect("ssl"), s).expect("server");
+    // In memory, each end taking turns, so that neither waits on the other.
+    for _ in 0..8 {
+        let _ = client.connect();
+        let _ = server.accept();
+    }
+    assert!(server.ssl().is_init_finished(), "first handshake");
+    require_client_cert_from_now(&mut server);
+    renegotiate(&mut server);
+    server.do_handshake().expect("HelloRequest sent");
+    let mut buf = [0u8; 16];
+    // The client answers the HelloRequest with a ClientHello, which the
+    // server answers with its flight, CertificateRequest included; the
+    // client hangs up before reading it.
+    let asked = |server: &SslStream<_>| {
+        trace_of(server)
+            .messages()
+            .filter(|m| m.exact_name() == "CertificateRequest")
+            .count()
+            == 2
+    };
+    for _ in 0..8 {
+        if asked(&server) {
+            break;
+        }
+        let _ = client.read(&mut buf);
+        let _ = server.read(&mut buf);
+    }
+    assert!(asked(&server), "{}", trace_of(&server).message_log());
+    drop(client);
+    let read = server.read(&mut buf);
+    assert!(
+        !matches!(read, Ok(n) if n > 0),
+        "the client hung up: {read:?}"
+    );
+    let trace = trace_of(&server);
+    assert_eq!(trace.handshakes, 2, "{}", trace.state_log());
+    let d = trace.diagnosis().expect("diagnosis");
+    assert_eq!(
+        (d.cause, d.fault),
+        (Cause::PeerClosed, Fault::Unknown),
+        "{d}"
+    );
+    assert!(
+        d.summary.contains(
+            "after this server asked for its certificate (CertificateRequest), sending none"
+        ),
+        "{d}"
+    );
 }

@@ -290,6 +290,25 @@ pub fn evidence(trace: &HandshakeTrace, source: &str) -> Option<String> {
         .map(|e| e.value)
 }
 
+/// Makes `tls`'s next handshake (a renegotiation) ask for the peer's
+/// certificate and require one: `SSL_set_verify` on a live stream, which
+/// the `openssl` crate offers only on an `Ssl` not yet in one.
+#[allow(unsafe_code)] // a call the `openssl` crate does not wrap here
+pub fn require_client_cert_from_now<S>(tls: &mut SslStream<S>) {
+    let mode =
+        openssl::ssl::SslVerifyMode::PEER | openssl::ssl::SslVerifyMode::FAIL_IF_NO_PEER_CERT;
+    // SAFETY: the stream owns a live SSL that this thread alone uses (it
+    // is borrowed mutably); SSL_set_verify only stores the mode, and a
+    // null callback keeps OpenSSL's own verification.
+    unsafe {
+        openssl_sys::SSL_set_verify(
+            foreign_types::ForeignTypeRef::as_ptr(tls.ssl()),
+            mode.bits(),
+            None,
+        )
+    };
+}
+
 /// Schedules a renegotiation on `tls` (`SSL_renegotiate`, which the
 /// `openssl` crate does not wrap) and asserts OpenSSL accepted it.
 #[allow(unsafe_code)] // the one call the `openssl` crate lacks
