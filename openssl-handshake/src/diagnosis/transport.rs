@@ -3,7 +3,7 @@
 //! out-of-order message.
 
 use crate::decode::HandshakeType;
-use crate::event::{AlertLevel, Direction, Message, RecordHeader, Side};
+use crate::event::{AlertLevel, Direction, RecordHeader, Side};
 
 use super::facts::{alert, Facts};
 use super::{record, Cause, Diagnosis, Fault};
@@ -536,21 +536,17 @@ fn hang_up_evidence(d: Diagnosis, f: &Facts<'_>) -> Diagnosis {
 /// Whether this server's last CertificateRequest (a renegotiation's, say)
 /// heard nothing of the client's after it.
 fn certificate_request_unanswered(f: &Facts<'_>) -> bool {
-    let handshake: Vec<&Message> = f
-        .trace
-        .messages()
-        .filter(|m| m.handshake_type.is_some())
-        .collect();
-    let asked = handshake.iter().rposition(|m| {
-        m.direction == Direction::Write
-            && m.handshake_type == Some(HandshakeType::CERTIFICATE_REQUEST)
-    });
+    // Asked since the client's last handshake message, if any.
     f.side == Side::Server
-        && asked.is_some_and(|at| {
-            handshake[at..]
-                .iter()
-                .all(|m| m.direction == Direction::Write)
-        })
+        && f.trace
+            .messages()
+            .filter(|m| m.handshake_type.is_some())
+            .fold(false, |asked, m| match m.direction {
+                Direction::Read => false,
+                Direction::Write => {
+                    asked || m.handshake_type == Some(HandshakeType::CERTIFICATE_REQUEST)
+                }
+            })
 }
 
 /// The client hung up where this server asked for its certificate.
