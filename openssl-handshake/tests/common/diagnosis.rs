@@ -89,9 +89,13 @@ pub fn tls13(b: &mut SslContextBuilder) {
         .expect("min version");
 }
 
+/// A server's verify mode that asks for a client certificate and requires one.
+const CLIENT_CERT_REQUIRED: SslVerifyMode =
+    SslVerifyMode::PEER.union(SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+
 /// The server demands a client certificate issued by the test root.
 pub fn require_client_cert(b: &mut SslContextBuilder) {
-    b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+    b.set_verify(CLIENT_CERT_REQUIRED);
     b.set_cert_store(pki().trust_store().expect("store"));
 }
 
@@ -295,15 +299,13 @@ pub fn evidence(trace: &HandshakeTrace, source: &str) -> Option<String> {
 /// the `openssl` crate offers only on an `Ssl` not yet in one.
 #[allow(unsafe_code)] // a call the `openssl` crate does not wrap here
 pub fn require_client_cert_from_now<S>(tls: &mut SslStream<S>) {
-    let mode =
-        openssl::ssl::SslVerifyMode::PEER | openssl::ssl::SslVerifyMode::FAIL_IF_NO_PEER_CERT;
     // SAFETY: the stream owns a live SSL that this thread alone uses (it
     // is borrowed mutably); SSL_set_verify only stores the mode, and a
     // null callback keeps OpenSSL's own verification.
     unsafe {
         openssl_sys::SSL_set_verify(
             foreign_types::ForeignTypeRef::as_ptr(tls.ssl()),
-            mode.bits(),
+            CLIENT_CERT_REQUIRED.bits(),
             None,
         )
     };
