@@ -3,7 +3,8 @@
 //! duplex stream ([`duplex`]), a client's first flight
 //! ([`first_flight`]), the output of a command-line tool
 //! ([`command`]), the message lines of `s_client -msg` ([`msg_lines`]),
-//! the error printer of the command-line tools ([`error_chain`]) and the
+//! the error printer of the command-line tools ([`error_chain`]), a
+//! loopback port held closed ([`closed_port`]) and the
 //! check of hand-written FFI declarations against OpenSSL's headers
 //! ([`c_check`]).
 //!
@@ -12,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod c_check;
+pub mod closed_port;
 pub mod command;
 pub mod duplex;
 pub mod error_chain;

@@ -104,21 +104,19 @@ pub(crate) fn connect_failure(
 mod tests {
     use std::net::TcpListener;
 
-    use super::*;
+    use testkit::closed_port::ClosedPort;
 
-    /// An address nothing listens on: a port the system gave out and took
-    /// back.
-    fn closed() -> SocketAddr {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr")
-    }
+    use super::*;
 
     #[test]
     fn the_walk_stops_at_the_first_address_that_connects() {
         let live = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let (dead, live_addr) = (closed(), live.local_addr().expect("addr"));
-        let Walk { connected, failed } =
-            first_connecting(&[dead, live_addr, closed()], Duration::from_secs(5));
+        let (closed, after) = (ClosedPort::new(), ClosedPort::new());
+        let (dead, live_addr) = (closed.socket_addr(), live.local_addr().expect("addr"));
+        let Walk { connected, failed } = first_connecting(
+            &[dead, live_addr, after.socket_addr()],
+            Duration::from_secs(5),
+        );
         assert_eq!(connected.map(|(_, a)| a), Some(live_addr));
         let failed: Vec<_> = failed.iter().map(|(a, e)| (*a, e.kind())).collect();
         assert_eq!(failed, [(dead, io::ErrorKind::ConnectionRefused)]);
@@ -127,7 +125,8 @@ mod tests {
     #[test]
     fn a_dead_address_before_a_live_one_is_named() {
         let live = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let (dead, live_addr) = (closed(), live.local_addr().expect("addr"));
+        let closed = ClosedPort::new();
+        let (dead, live_addr) = (closed.socket_addr(), live.local_addr().expect("addr"));
         let (_, reached, tried) =
             connect(&[dead, live_addr], Duration::from_secs(5)).expect("connects");
         assert_eq!(reached, live_addr);
@@ -139,7 +138,8 @@ mod tests {
 
     #[test]
     fn when_every_address_fails_each_is_named() {
-        let (first, second) = (closed(), closed());
+        let closed = [ClosedPort::new(), ClosedPort::new()];
+        let [first, second] = closed.each_ref().map(ClosedPort::socket_addr);
         let failure = connect(&[first, second], Duration::from_secs(5)).expect_err("fails");
         assert!(matches!(failure, ProbeFailure::Refused(_)), "{failure:?}");
         let text = failure.to_string();

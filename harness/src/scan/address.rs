@@ -47,13 +47,14 @@ pub fn choose(addrs: &[SocketAddr], timeout: Duration) -> Chosen {
 mod tests {
     use std::net::TcpListener;
 
+    use testkit::closed_port::ClosedPort;
+
     use super::*;
 
     #[test]
     fn the_first_address_that_connects_is_chosen_and_the_dead_ones_named() {
-        let dead = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a port given back");
+        let closed = ClosedPort::new();
+        let dead = closed.socket_addr();
         let live = TcpListener::bind("127.0.0.1:0").expect("bind");
         let live_addr = live.local_addr().expect("addr");
         let c = choose(&[dead, live_addr, dead], Duration::from_secs(5));

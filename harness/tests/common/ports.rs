@@ -89,35 +89,6 @@ fn start(command: &dyn Fn(u16) -> Command, gave_up: Option<&dyn Fn(&str) -> bool
     }
 }
 
-/// A loopback port nothing listens on while this lives: a socket bound
-/// to it that does not listen. Linux refuses connections to it, and gives
-/// the port to no other socket: without SO_REUSEADDR on this one, no bind
-/// takes it (with SO_REUSEADDR or SO_REUSEPORT, on 127.0.0.1, 0.0.0.0 or
-/// ::), and outgoing connections pick local ports no socket is bound to.
-/// A port merely picked free could listen again before the test connects.
-pub struct ClosedPort {
-    _held: socket2::Socket,
-    port: u16,
-}
-
-impl ClosedPort {
-    /// Binds a fresh loopback port and holds it.
-    pub fn new() -> ClosedPort {
-        use socket2::{Domain, Socket, Type};
-        let s = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a TCP socket");
-        s.bind(&std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
-            .expect("bind a loopback port");
-        let port = s
-            .local_addr()
-            .expect("its address")
-            .as_socket()
-            .expect("an IP address")
-            .port();
-        ClosedPort { _held: s, port }
-    }
-
-    /// `127.0.0.1:PORT`.
-    pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-}
+// Not every test binary that builds this module holds a closed port.
+#[allow(unused_imports)]
+pub use testkit::closed_port::ClosedPort;
